@@ -1,0 +1,47 @@
+import type { Channel } from './common.ts';
+import type { EventType, HubEvent, HubEventOf } from './events.ts';
+
+/** `dataschema` of each event: a URN naming the event's definition in the published JSON Schema. */
+export const dataSchemaFor = (type: EventType): string => `urn:switchboard:schema:v1:${type}`;
+
+export const sourceFor = (channel: Channel, endpointId: string | undefined): string =>
+  `switchboard:${channel}:${endpointId ?? 'unknown'}`;
+
+/** Subject for provider notices that belong to no conversation. */
+export const endpointSubject = (channel: Channel, endpointId: string | undefined): string =>
+  `endpoint:${channel}:${endpointId ?? 'unknown'}`;
+
+interface EventDataBase {
+  channel: Channel;
+  endpoint?: { id: string } | undefined;
+  conversationId?: string | undefined;
+  providerTimestamp: string | null;
+  receivedAt: string;
+}
+
+type ChannelScopedType = Exclude<EventType, 'switchboard.conversation.state_changed'>;
+
+/**
+ * Wraps normalized data in its CloudEvents envelope. `id` must come from `eventIdFor` so that the
+ * same provider occurrence always produces the same event.
+ */
+export const buildEvent = <T extends ChannelScopedType>(
+  type: T,
+  id: string,
+  data: HubEventOf<T>['data'] & EventDataBase,
+): HubEventOf<T> =>
+  ({
+    specversion: '1.0',
+    id,
+    source: sourceFor(data.channel, data.endpoint?.id),
+    type,
+    subject: data.conversationId ?? endpointSubject(data.channel, data.endpoint?.id),
+    time: data.providerTimestamp ?? data.receivedAt,
+    datacontenttype: 'application/json',
+    dataschema: dataSchemaFor(type),
+    data,
+  }) as HubEventOf<T>;
+
+/** Convenience guard used by consumers and the recorder. */
+export const isEventOfType = <T extends EventType>(event: HubEvent, type: T): event is HubEventOf<T> =>
+  event.type === type;

@@ -1,0 +1,266 @@
+import { z } from 'zod';
+import {
+  BusinessEndpointSchema,
+  ChannelSchema,
+  ContactSchema,
+  ProviderErrorSchema,
+  ProviderSchema,
+  TimestampSchema,
+} from './common.ts';
+import { ConversationStateSchema, ConversationStatusSchema } from './conversation.ts';
+import { MessageSchema, ReferralSchema } from './message.ts';
+import { MessagePartSchema } from './parts.ts';
+
+/** CloudEvents `type` of every event Switchboard emits. */
+export const EVENT_TYPES = {
+  messageReceived: 'switchboard.message.received',
+  messageSent: 'switchboard.message.sent',
+  messageStatusUpdated: 'switchboard.message.status_updated',
+  messageReactionChanged: 'switchboard.message.reaction_changed',
+  messageEdited: 'switchboard.message.edited',
+  messageDeleted: 'switchboard.message.deleted',
+  conversationStateChanged: 'switchboard.conversation.state_changed',
+  contactConsentChanged: 'switchboard.contact.consent_changed',
+  contactReferred: 'switchboard.contact.referred',
+  providerError: 'switchboard.provider.error',
+  providerUnsupported: 'switchboard.provider.unsupported',
+} as const;
+export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** What every conversation-scoped event carries besides its own facts. */
+const conversationContext = {
+  channel: ChannelSchema,
+  provider: ProviderSchema,
+  endpoint: BusinessEndpointSchema,
+  contact: ContactSchema,
+  conversationId: z.string().min(1),
+  /** When the provider says it happened; null when the provider gives no time. */
+  providerTimestamp: TimestampSchema.nullable(),
+  /** When the hub received it. */
+  receivedAt: TimestampSchema,
+};
+
+/** Normalized delivery statuses; `providerStatus` keeps the provider's own word. */
+export const DeliveryStatusSchema = z.enum(['queued', 'sent', 'failed', 'delivered', 'read', 'played']);
+export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
+
+/**
+ * Statuses only move forward along this rank. `failed` sits below `delivered`: a provider that
+ * reports delivered after failed (Twilio retries, out-of-order callbacks) did deliver.
+ */
+export const DELIVERY_STATUS_RANK: Readonly<Record<DeliveryStatus, number>> = {
+  queued: 0,
+  sent: 1,
+  failed: 2,
+  delivered: 3,
+  read: 4,
+  played: 5,
+};
+
+export const MessageStatusDataSchema = z
+  .object({
+    ...conversationContext,
+    status: DeliveryStatusSchema,
+    providerStatus: z.string(),
+    /** The messages this status is about (WhatsApp wamid, Twilio SID, Messenger `mids`). */
+    providerMessageIds: z.array(z.string()),
+    /** Messenger reads/deliveries: every message sent up to this time has the status. */
+    watermark: TimestampSchema.optional(),
+    errors: z.array(ProviderErrorSchema).optional(),
+    pricing: z
+      .object({
+        billable: z.boolean().optional(),
+        pricingModel: z.string().optional(),
+        category: z.string().optional(),
+        type: z.string().optional(),
+      })
+      .optional(),
+  })
+  .meta({ id: 'MessageStatusData' });
+
+export const ReactionDataSchema = z
+  .object({
+    ...conversationContext,
+    action: z.enum(['added', 'removed']),
+    /** Absent on removal when the provider does not say which emoji was removed. */
+    emoji: z.string().optional(),
+    targetProviderMessageId: z.string(),
+    actor: z.enum(['customer', 'business']),
+  })
+  .meta({ id: 'ReactionData' });
+
+export const MessageEditedDataSchema = z
+  .object({
+    ...conversationContext,
+    targetProviderMessageId: z.string(),
+    /** Id of the edit itself when the provider gives one. */
+    editProviderMessageId: z.string().optional(),
+    parts: z.array(MessagePartSchema),
+    actor: z.enum(['customer', 'business']),
+  })
+  .meta({ id: 'MessageEditedData' });
+
+export const MessageDeletedDataSchema = z
+  .object({
+    ...conversationContext,
+    targetProviderMessageId: z.string(),
+    actor: z.enum(['customer', 'business']),
+  })
+  .meta({ id: 'MessageDeletedData' });
+
+export const ConversationStateChangedDataSchema = z
+  .object({
+    state: ConversationStateSchema,
+    previousStatus: ConversationStatusSchema.nullable(),
+    /** Id of the event whose application changed the state. */
+    causedBy: z.string(),
+  })
+  .meta({ id: 'ConversationStateChangedData' });
+
+export const ConsentDataSchema = z
+  .object({
+    ...conversationContext,
+    /** sms: all SMS from this sender; whatsapp_marketing: WhatsApp marketing templates; messenger_notifications: Messenger opt-in. */
+    scope: z.enum(['sms', 'whatsapp_marketing', 'messenger_notifications']),
+    consent: z.enum(['opted_out', 'opted_in', 'help_requested']),
+    /** The keyword or provider value that caused it (STOP, START, HELP, stop, resume…). */
+    trigger: z.string().optional(),
+  })
+  .meta({ id: 'ConsentData' });
+
+export const ReferralDataSchema = z
+  .object({ ...conversationContext, referral: ReferralSchema })
+  .meta({ id: 'ReferralData' });
+
+/** Provider notices that are not about one conversation: a contact or conversation may be absent. */
+const providerContext = {
+  channel: ChannelSchema,
+  provider: ProviderSchema,
+  endpoint: BusinessEndpointSchema.optional(),
+  contact: ContactSchema.optional(),
+  conversationId: z.string().optional(),
+  providerTimestamp: TimestampSchema.nullable(),
+  receivedAt: TimestampSchema,
+};
+
+export const ProviderErrorDataSchema = z
+  .object({ ...providerContext, errors: z.array(ProviderErrorSchema).min(1) })
+  .meta({ id: 'ProviderErrorData' });
+
+export const ProviderUnsupportedDataSchema = z
+  .object({
+    ...providerContext,
+    /** The provider's name for what it sent (a webhook field, an event key, a message type). */
+    providerType: z.string(),
+    /** The item exactly as parsed from the provider's JSON, so nothing is lost. */
+    raw: z.unknown(),
+  })
+  .meta({ id: 'ProviderUnsupportedData' });
+
+/** CloudEvents 1.0 attributes Switchboard always sets (structured JSON mode). */
+const envelopeAttributes = {
+  specversion: z.literal('1.0'),
+  /** Deterministic: the same provider occurrence always yields the same id. Dedupe on it. */
+  id: z.string().min(1),
+  /** `switchboard:<channel>:<endpoint id>` */
+  source: z.string().min(1),
+  /** The conversation id, or `endpoint:<channel>:<endpoint id>` for provider notices with no conversation. */
+  subject: z.string().min(1),
+  /** When it happened: the provider timestamp, else the time the hub received it. */
+  time: TimestampSchema,
+  datacontenttype: z.literal('application/json'),
+  dataschema: z.string().min(1),
+};
+
+const envelope = <T extends EventType, D extends z.ZodType>(type: T, data: D, id: string) =>
+  z
+    .object({ ...envelopeAttributes, type: z.literal(type), data })
+    .strict()
+    .meta({ id, description: `CloudEvent of type ${type}` });
+
+export const MessageReceivedEventSchema = envelope(
+  EVENT_TYPES.messageReceived,
+  MessageSchema,
+  'MessageReceivedEvent',
+);
+export const MessageSentEventSchema = envelope(EVENT_TYPES.messageSent, MessageSchema, 'MessageSentEvent');
+export const MessageStatusUpdatedEventSchema = envelope(
+  EVENT_TYPES.messageStatusUpdated,
+  MessageStatusDataSchema,
+  'MessageStatusUpdatedEvent',
+);
+export const MessageReactionChangedEventSchema = envelope(
+  EVENT_TYPES.messageReactionChanged,
+  ReactionDataSchema,
+  'MessageReactionChangedEvent',
+);
+export const MessageEditedEventSchema = envelope(
+  EVENT_TYPES.messageEdited,
+  MessageEditedDataSchema,
+  'MessageEditedEvent',
+);
+export const MessageDeletedEventSchema = envelope(
+  EVENT_TYPES.messageDeleted,
+  MessageDeletedDataSchema,
+  'MessageDeletedEvent',
+);
+export const ConversationStateChangedEventSchema = envelope(
+  EVENT_TYPES.conversationStateChanged,
+  ConversationStateChangedDataSchema,
+  'ConversationStateChangedEvent',
+);
+export const ContactConsentChangedEventSchema = envelope(
+  EVENT_TYPES.contactConsentChanged,
+  ConsentDataSchema,
+  'ContactConsentChangedEvent',
+);
+export const ContactReferredEventSchema = envelope(
+  EVENT_TYPES.contactReferred,
+  ReferralDataSchema,
+  'ContactReferredEvent',
+);
+export const ProviderErrorEventSchema = envelope(
+  EVENT_TYPES.providerError,
+  ProviderErrorDataSchema,
+  'ProviderErrorEvent',
+);
+export const ProviderUnsupportedEventSchema = envelope(
+  EVENT_TYPES.providerUnsupported,
+  ProviderUnsupportedDataSchema,
+  'ProviderUnsupportedEvent',
+);
+
+/** Any event on the ingest and helpdesk queues. */
+export const HubEventSchema = z
+  .discriminatedUnion('type', [
+    MessageReceivedEventSchema,
+    MessageSentEventSchema,
+    MessageStatusUpdatedEventSchema,
+    MessageReactionChangedEventSchema,
+    MessageEditedEventSchema,
+    MessageDeletedEventSchema,
+    ConversationStateChangedEventSchema,
+    ContactConsentChangedEventSchema,
+    ContactReferredEventSchema,
+    ProviderErrorEventSchema,
+    ProviderUnsupportedEventSchema,
+  ])
+  .meta({
+    id: 'HubEvent',
+    title: 'Switchboard event',
+    description: 'A CloudEvents 1.0 event from Switchboard.',
+  });
+export type HubEvent = z.infer<typeof HubEventSchema>;
+
+/** The event of a given type, narrowed. */
+export type HubEventOf<T extends EventType> = Extract<HubEvent, { type: T }>;
+
+export type MessageStatusData = z.infer<typeof MessageStatusDataSchema>;
+export type ReactionData = z.infer<typeof ReactionDataSchema>;
+export type MessageEditedData = z.infer<typeof MessageEditedDataSchema>;
+export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
+export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;
+export type ConsentData = z.infer<typeof ConsentDataSchema>;
+export type ReferralData = z.infer<typeof ReferralDataSchema>;
+export type ProviderErrorData = z.infer<typeof ProviderErrorDataSchema>;
+export type ProviderUnsupportedData = z.infer<typeof ProviderUnsupportedDataSchema>;

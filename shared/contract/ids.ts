@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { BusinessEndpoint, Channel, ChannelIdentity } from './common.ts';
+
+/** Separator that cannot occur in provider ids, so ('a','bc') and ('ab','c') hash differently. */
+const UNIT_SEPARATOR = '\u001f';
+
+/** 128 bits of SHA-256 over the parts, hex: stable across processes, retries and replays. */
+export const stableHash = (...parts: readonly string[]): string =>
+  createHash('sha256').update(parts.join(UNIT_SEPARATOR)).digest('hex').slice(0, 32);
+
+/**
+ * A conversation is one contact talking to one business endpoint on one channel (for e-mail:
+ * one thread). Deriving the id from those facts means the webhook needs no database read.
+ */
+export const conversationIdFor = (channel: Channel, endpointId: string, contactKey: string): string =>
+  `conv_${stableHash('conversation', channel, endpointId, contactKey)}`;
+
+/** The key a contact's primary identity contributes to ids: `wa_id:4930…`. */
+export const identityKey = (identity: ChannelIdentity): string => `${identity.type}:${identity.value}`;
+
+/** Conversation id for chat and SMS channels: endpoint + the contact's primary identity. */
+export const contactConversationId = (
+  channel: Channel,
+  endpoint: BusinessEndpoint,
+  primaryIdentity: ChannelIdentity,
+): string => conversationIdFor(channel, endpoint.id, identityKey(primaryIdentity));
+
+export const hubMessageIdFor = (channel: Channel, providerMessageId: string): string =>
+  `msg_${stableHash('message', channel, providerMessageId)}`;
+
+/**
+ * Event ids are a hash of what makes the occurrence unique (channel, kind, provider ids, status…),
+ * never of when we received it: a provider retry days later yields the same id.
+ */
+export const eventIdFor = (channel: Channel, kind: string, ...uniqueParts: readonly string[]): string =>
+  `evt_${stableHash('event', channel, kind, ...uniqueParts)}`;
+
+/** Stable JSON (sorted keys) so an unknown item hashes the same however its keys were ordered. */
+export const canonicalJson = (value: unknown): string => {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+};

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import {
+  BusinessEndpointSchema,
+  ChannelSchema,
+  ContactSchema,
+  ProviderErrorSchema,
+  ProviderSchema,
+  TimestampSchema,
+} from './common.ts';
+import { MediaPartSchema, MessagePartSchema } from './parts.ts';
+
+export const EmailAddressSchema = z.object({ address: z.string(), name: z.string().optional() });
+export type EmailAddress = z.infer<typeof EmailAddressSchema>;
+
+/** What only e-mail has: headers for threading, both bodies, and the reply with quoted history stripped. */
+export const EmailDetailsSchema = z
+  .object({
+    subject: z.string(),
+    from: EmailAddressSchema,
+    to: z.array(EmailAddressSchema),
+    cc: z.array(EmailAddressSchema),
+    replyTo: z.array(EmailAddressSchema),
+    /** `Message-ID` header without angle brackets. */
+    messageIdHeader: z.string().optional(),
+    inReplyTo: z.string().optional(),
+    references: z.array(z.string()),
+    /** Plain-text body as sent (or derived from HTML when only HTML was sent). */
+    textBody: z.string().optional(),
+    htmlBody: z.string().optional(),
+    /** The new text of this e-mail: quoted history and signature delimiter stripped. */
+    replyText: z.string().optional(),
+    /** Auto-Submitted / X-Autoreply / Precedence: auto_reply messages. */
+    isAutoReply: z.boolean(),
+    /** Delivery status notifications (bounces). */
+    isBounce: z.boolean(),
+    /** Verdicts the receiving service attached (SES spf/dkim/dmarc/spam/virus, Mailgun spam score…). */
+    verdicts: z.record(z.string(), z.string()).optional(),
+    /** Where the full raw MIME is kept. */
+    rawMimeKey: z.string().optional(),
+    attachments: z.array(MediaPartSchema),
+  })
+  .meta({ id: 'EmailDetails' });
+export type EmailDetails = z.infer<typeof EmailDetailsSchema>;
+
+export const MessageReferenceSchema = z
+  .object({
+    providerMessageId: z.string(),
+    /** The sender of the quoted message, when the provider says (WhatsApp `context.from`). */
+    from: z.string().optional(),
+  })
+  .meta({ id: 'MessageReference' });
+
+export const ReferralSchema = z
+  .object({
+    /** ad, shortlink (m.me), customer_chat_plugin, post, ctwa… as the provider names it. */
+    source: z.string().optional(),
+    type: z.string().optional(),
+    ref: z.string().optional(),
+    adId: z.string().optional(),
+    sourceUrl: z.string().optional(),
+    headline: z.string().optional(),
+    body: z.string().optional(),
+    clickId: z.string().optional(),
+  })
+  .meta({ id: 'Referral' });
+export type Referral = z.infer<typeof ReferralSchema>;
+
+/**
+ * One message in the common format. Inbound (customer → business) and outbound (business →
+ * customer, including replies made outside the hub that providers echo back) share it.
+ */
+export const MessageSchema = z
+  .object({
+    /** Stable hub id: derived from channel + provider message id, so retries map to the same id. */
+    hubMessageId: z.string().min(1),
+    channel: ChannelSchema,
+    provider: ProviderSchema,
+    direction: z.enum(['inbound', 'outbound']),
+    endpoint: BusinessEndpointSchema,
+    contact: ContactSchema,
+    conversationId: z.string().min(1),
+    providerMessageId: z.string().min(1),
+    /** When the provider says the message was sent. Null when the provider gives no time. */
+    providerTimestamp: TimestampSchema.nullable(),
+    /** When the hub's webhook received it. Never mixed with providerTimestamp. */
+    receivedAt: TimestampSchema,
+    /** The message this one replies to or quotes. */
+    replyTo: MessageReferenceSchema.optional(),
+    forwarded: z.boolean().optional(),
+    frequentlyForwarded: z.boolean().optional(),
+    referral: ReferralSchema.optional(),
+    /**
+     * Outbound only. `hub`: sent by an app the deployer marked as this hub's (not counted twice);
+     * `external`: sent from the page inbox, the phone, the WhatsApp Business app or another tool.
+     */
+    sentBy: z.enum(['hub', 'external']).optional(),
+    /** Provider app id that sent an echo, when given. */
+    senderAppId: z.string().optional(),
+    parts: z.array(MessagePartSchema),
+    email: EmailDetailsSchema.optional(),
+    errors: z.array(ProviderErrorSchema).optional(),
+  })
+  .meta({ id: 'Message', description: 'A message in the common Switchboard format.' });
+export type Message = z.infer<typeof MessageSchema>;

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+
+/**
+ * Where the bytes of a media item are. Bytes never travel in events: either the provider still
+ * holds them (a URL, possibly needing the provider's credentials, or a media id to resolve through
+ * the provider's API), or the hub stored them in its own bucket.
+ */
+export const MediaRefSchema = z
+  .discriminatedUnion('store', [
+    z.object({
+      store: z.literal('provider_url'),
+      url: z.url(),
+      /** True when fetching needs the provider's credentials (Twilio media, for instance). */
+      requiresAuth: z.boolean(),
+    }),
+    z.object({
+      store: z.literal('provider_media_id'),
+      /** Provider media id, e.g. a WhatsApp media id resolved with GET /{media-id}. */
+      mediaId: z.string().min(1),
+    }),
+    z.object({
+      store: z.literal('s3'),
+      /** Object key in the hub's payload bucket (the bucket name is a deployment output). */
+      key: z.string().min(1),
+    }),
+  ])
+  .meta({ id: 'MediaRef' });
+export type MediaRef = z.infer<typeof MediaRefSchema>;
+
+export const TextPartSchema = z
+  .object({ type: z.literal('text'), text: z.string() })
+  .meta({ id: 'TextPart' });
+
+export const MediaKindSchema = z.enum(['image', 'audio', 'voice', 'video', 'file', 'sticker']);
+export type MediaKind = z.infer<typeof MediaKindSchema>;
+
+export const MediaPartSchema = z
+  .object({
+    type: z.literal('media'),
+    kind: MediaKindSchema,
+    mimeType: z.string().optional(),
+    size: z.number().int().nonnegative().optional(),
+    filename: z.string().optional(),
+    caption: z.string().optional(),
+    sha256: z.string().optional(),
+    animated: z.boolean().optional(),
+    /** E-mail: the Content-ID an HTML body refers to (`cid:`), for inline images. */
+    contentId: z.string().optional(),
+    inline: z.boolean().optional(),
+    ref: MediaRefSchema,
+  })
+  .meta({ id: 'MediaPart' });
+
+export const LinkPartSchema = z
+  .object({
+    type: z.literal('link'),
+    url: z.string(),
+    title: z.string().optional(),
+  })
+  .meta({ id: 'LinkPart', description: 'A shared link (Messenger `fallback` attachment).' });
+
+export const LocationPartSchema = z
+  .object({
+    type: z.literal('location'),
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    name: z.string().optional(),
+    address: z.string().optional(),
+    url: z.string().optional(),
+  })
+  .meta({ id: 'LocationPart' });
+
+export const SharedContactSchema = z.object({
+  formattedName: z.string(),
+  firstName: z.string().optional(),
+  lastName: z.string().optional(),
+  phones: z.array(z.object({ phone: z.string(), type: z.string().optional(), waId: z.string().optional() })),
+  emails: z.array(z.object({ email: z.string(), type: z.string().optional() })),
+  organization: z.string().optional(),
+  urls: z.array(z.string()),
+});
+export type SharedContact = z.infer<typeof SharedContactSchema>;
+
+export const ContactsPartSchema = z
+  .object({ type: z.literal('contacts'), contacts: z.array(SharedContactSchema).min(1) })
+  .meta({ id: 'ContactsPart' });
+
+export const InteractiveReplyPartSchema = z
+  .object({
+    type: z.literal('interactive_reply'),
+    /** button: reply button or template quick-reply; list: list row; quick_reply: Messenger; postback: Messenger button; flow: WhatsApp Flow. */
+    kind: z.enum(['button', 'list', 'quick_reply', 'postback', 'flow']),
+    payload: z.string().optional(),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    /** WhatsApp Flows: the submitted `response_json`, still a string as the provider sent it. */
+    responseJson: z.string().optional(),
+  })
+  .meta({ id: 'InteractiveReplyPart' });
+
+export const ReactionPartSchema = z
+  .object({
+    type: z.literal('reaction'),
+    /** Absent when a reaction was removed. */
+    emoji: z.string().optional(),
+    targetProviderMessageId: z.string(),
+  })
+  .meta({ id: 'ReactionPart' });
+
+export const OrderPartSchema = z
+  .object({
+    type: z.literal('order'),
+    catalogId: z.string(),
+    text: z.string().optional(),
+    items: z.array(
+      z.object({
+        productRetailerId: z.string(),
+        quantity: z.number(),
+        itemPrice: z.number().optional(),
+        currency: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'OrderPart' });
+
+export const SystemPartSchema = z
+  .object({
+    type: z.literal('system'),
+    /** e.g. `user_changed_number`, `request_welcome`, `optin`. */
+    kind: z.string(),
+    body: z.string().optional(),
+    /** On a number change: the contact's new wa_id. */
+    newIdentity: z.string().optional(),
+  })
+  .meta({ id: 'SystemPart' });
+
+export const UnsupportedPartSchema = z
+  .object({
+    type: z.literal('unsupported'),
+    /** The provider's own type name, kept so nothing is silently lost. */
+    providerType: z.string(),
+    /** The provider's item as received (JSON), for consumers that understand it. */
+    raw: z.unknown().optional(),
+  })
+  .meta({ id: 'UnsupportedPart' });
+
+export const MessagePartSchema = z
+  .discriminatedUnion('type', [
+    TextPartSchema,
+    MediaPartSchema,
+    LinkPartSchema,
+    LocationPartSchema,
+    ContactsPartSchema,
+    InteractiveReplyPartSchema,
+    ReactionPartSchema,
+    OrderPartSchema,
+    SystemPartSchema,
+    UnsupportedPartSchema,
+  ])
+  .meta({ id: 'MessagePart' });
+export type MessagePart = z.infer<typeof MessagePartSchema>;
+export type TextPart = z.infer<typeof TextPartSchema>;
+export type MediaPart = z.infer<typeof MediaPartSchema>;

@@ -1,0 +1,208 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { buildApp } from 'fauxqs';
+import {
+  HUB_TABLE,
+  PAYLOAD_BUCKET,
+  QUEUES,
+  type QueueDefinition,
+  type TableDefinition,
+} from '#shared/resources/definitions.ts';
+
+/** Emulators accept any credentials; fixed ones keep the SDK from searching the machine for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalEndpoints {
+  readonly dynamodb: string;
+  /** SQS and S3 are both served by fauxqs. */
+  readonly sqs: string;
+  readonly s3: string;
+}
+
+export interface LocalResources {
+  readonly tableName: string;
+  readonly ingestQueueUrl: string;
+  readonly ingestDlqUrl: string;
+  readonly helpdeskQueueUrl: string;
+  readonly helpdeskDlqUrl: string;
+  readonly bucketName: string;
+}
+
+export interface RunningEmulators {
+  readonly endpoints: LocalEndpoints;
+  readonly resources: LocalResources;
+  readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly s3: S3Client };
+  stop(): Promise<void>;
+}
+
+export interface StartEmulatorsOptions {
+  /** Folder for DynamoDB's LevelDB files; in memory when absent. */
+  readonly dynamoDataDir?: string;
+  /** 0 (default) picks free ports. */
+  readonly dynamoPort?: number;
+  readonly sqsPort?: number;
+}
+
+const listen = (server: Server, port: number): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+
+export const localClients = (endpoints: LocalEndpoints) => ({
+  dynamodb: new DynamoDBClient({
+    endpoint: endpoints.dynamodb,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  }),
+  // fauxqs names queue URLs after a host that does not resolve: the explicit endpoint wins.
+  sqs: new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  s3: new S3Client({
+    endpoint: endpoints.s3,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+  }),
+});
+
+/** Creates the hub's table from its definition; a table left by an earlier run is kept as it is. */
+export const createTable = async (client: DynamoDBClient, table: TableDefinition): Promise<void> => {
+  const keyAttributes = [
+    table.partitionKey,
+    table.sortKey,
+    ...table.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: table.name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: keyAttributes.map((key) => ({
+          AttributeName: key.name,
+          AttributeType: key.type,
+        })),
+        KeySchema: [
+          { AttributeName: table.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: table.sortKey.name, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+          IndexName: index.indexName,
+          KeySchema: [
+            { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // dynalite reports CREATING briefly even with createTableMs 0.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const description = await client.send(new DescribeTableCommand({ TableName: table.name }));
+    if (description.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${table.name} did not become active`);
+};
+
+/** Creates a FIFO queue and its dead-letter queue with the same attributes the CDK app sets. */
+export const createQueueWithDlq = async (
+  client: SQSClient,
+  queue: QueueDefinition,
+): Promise<{ queueUrl: string; dlqUrl: string }> => {
+  const dlq = await client.send(
+    new CreateQueueCommand({
+      QueueName: queue.deadLetterQueue.name,
+      Attributes: {
+        FifoQueue: 'true',
+        MaximumMessageSize: String(queue.maximumMessageSizeBytes),
+        MessageRetentionPeriod: String(queue.deadLetterQueue.retentionPeriodSeconds),
+      },
+    }),
+  );
+  const dlqUrl = dlq.QueueUrl ?? '';
+  const dlqAttributes = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const main = await client.send(
+    new CreateQueueCommand({
+      QueueName: queue.name,
+      Attributes: {
+        FifoQueue: 'true',
+        ContentBasedDeduplication: 'false',
+        MaximumMessageSize: String(queue.maximumMessageSizeBytes),
+        VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(queue.retentionPeriodSeconds),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
+          maxReceiveCount: queue.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  return { queueUrl: main.QueueUrl ?? '', dlqUrl };
+};
+
+/**
+ * Starts a DynamoDB-compatible server (dynalite) and an SQS/S3-compatible server (fauxqs), both on
+ * 127.0.0.1 only, and creates the hub's table, queues and bucket from the shared definitions.
+ */
+export const startEmulators = async (options: StartEmulatorsOptions = {}): Promise<RunningEmulators> => {
+  const dynamoServer = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dynamoDataDir ? { path: options.dynamoDataDir } : {}),
+  });
+  const dynamoPort = await listen(dynamoServer, options.dynamoPort ?? 0);
+
+  // fauxqs' own start helper binds 0.0.0.0; its app listens wherever we tell it to.
+  const sqsApp = buildApp({ logger: false });
+  await sqsApp.listen({ port: options.sqsPort ?? 0, host: '127.0.0.1' });
+  const sqsAddress = sqsApp.server.address() as AddressInfo;
+
+  const endpoints: LocalEndpoints = {
+    dynamodb: `http://127.0.0.1:${dynamoPort}`,
+    sqs: `http://127.0.0.1:${sqsAddress.port}`,
+    s3: `http://127.0.0.1:${sqsAddress.port}`,
+  };
+  const clients = localClients(endpoints);
+
+  await createTable(clients.dynamodb, HUB_TABLE);
+  const [ingest, helpdesk] = await Promise.all(QUEUES.map((queue) => createQueueWithDlq(clients.sqs, queue)));
+  await clients.s3.send(new CreateBucketCommand({ Bucket: PAYLOAD_BUCKET.name })).catch((error: unknown) => {
+    if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
+  });
+
+  const resources: LocalResources = {
+    tableName: HUB_TABLE.name,
+    ingestQueueUrl: ingest?.queueUrl ?? '',
+    ingestDlqUrl: ingest?.dlqUrl ?? '',
+    helpdeskQueueUrl: helpdesk?.queueUrl ?? '',
+    helpdeskDlqUrl: helpdesk?.dlqUrl ?? '',
+    bucketName: PAYLOAD_BUCKET.name,
+  };
+
+  return {
+    endpoints,
+    resources,
+    clients,
+    async stop() {
+      for (const client of Object.values(clients)) client.destroy();
+      await sqsApp.close();
+      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+    },
+  };
+};

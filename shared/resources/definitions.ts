@@ -1,0 +1,111 @@
+/**
+ * One source of truth for the hub's stateful resources. The CDK app builds the real table, queues
+ * and bucket from these; the local hub creates the same ones on its emulators. Change a key name or
+ * a queue setting here and both follow.
+ */
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Logical name; deployments prefix it with the stack name. */
+  readonly name: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey: KeyAttribute;
+  readonly globalSecondaryIndexes: readonly IndexDefinition[];
+  /** Items carry an epoch-seconds expiry here; readers must also filter on it (TTL deletion is lazy). */
+  readonly timeToLiveAttribute: string;
+}
+
+export interface QueueDefinition {
+  readonly name: string;
+  readonly fifo: true;
+  /** Bytes. SQS defaults to 256 KiB; events can be larger, so it is always set. */
+  readonly maximumMessageSizeBytes: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly retentionPeriodSeconds: number;
+  /** Receives after which a message is moved to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly deadLetterQueue: {
+    readonly name: string;
+    readonly retentionPeriodSeconds: number;
+  };
+}
+
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+const ONE_MIB = 1_048_576;
+
+export const HUB_TABLE: TableDefinition = {
+  name: 'switchboard-hub',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  globalSecondaryIndexes: [
+    {
+      // Conversations by status, newest activity first.
+      indexName: 'gsi1',
+      partitionKey: { name: 'gsi1pk', type: 'S' },
+      sortKey: { name: 'gsi1sk', type: 'S' },
+    },
+    {
+      // Messages by provider message id; contacts by identity.
+      indexName: 'gsi2',
+      partitionKey: { name: 'gsi2pk', type: 'S' },
+      sortKey: { name: 'gsi2sk', type: 'S' },
+    },
+  ],
+  timeToLiveAttribute: 'expiresAt',
+};
+
+/** Webhooks → recorder. Group = conversation id, dedup id = event id. */
+export const INGEST_QUEUE: QueueDefinition = {
+  name: 'switchboard-ingest.fifo',
+  fifo: true,
+  maximumMessageSizeBytes: ONE_MIB,
+  // Six times the recorder's timeout, as AWS recommends for SQS event sources.
+  visibilityTimeoutSeconds: 180,
+  retentionPeriodSeconds: FOURTEEN_DAYS,
+  maxReceiveCount: 5,
+  deadLetterQueue: { name: 'switchboard-ingest-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
+};
+
+/** Recorder → helpdesk. The documented stream a helpdesk consumes. */
+export const HELPDESK_QUEUE: QueueDefinition = {
+  name: 'switchboard-helpdesk.fifo',
+  fifo: true,
+  maximumMessageSizeBytes: ONE_MIB,
+  visibilityTimeoutSeconds: 60,
+  retentionPeriodSeconds: FOURTEEN_DAYS,
+  maxReceiveCount: 10,
+  deadLetterQueue: { name: 'switchboard-helpdesk-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
+};
+
+export const QUEUES = [INGEST_QUEUE, HELPDESK_QUEUE] as const;
+
+/** Raw e-mail, attachments and bodies too large for an event. */
+export const PAYLOAD_BUCKET = {
+  name: 'switchboard-payloads',
+  /** Prefixes, so lifecycle rules and IAM can be scoped. */
+  prefixes: {
+    rawEmail: 'raw/email/',
+    attachments: 'attachments/',
+    bodies: 'bodies/',
+    sesInbound: 'ses-inbound/',
+  },
+} as const;
+
+/** The dedup record outlives every provider's retry horizon (Meta: 7 days) with a day to spare. */
+export const DEDUP_RETENTION_SECONDS = 8 * 24 * 60 * 60;
+
+/** Recorder settings the CDK app and the local poller share. */
+export const RECORDER = {
+  batchSize: 10,
+  timeoutSeconds: 30,
+} as const;
