@@ -1,0 +1,85 @@
+import {
+  type BusinessEndpoint,
+  type ChannelIdentity,
+  type Contact,
+  ContactSchema,
+  contactConversationId,
+} from '#shared/contract/index.ts';
+import { withoutUndefined } from './context.ts';
+import { type ContactEntry, ContactEntrySchema } from './schema.ts';
+
+/** The `contacts[]` of a change, indexed by both of Meta's user identifiers. */
+export interface ContactDirectory {
+  readonly byWaId: ReadonlyMap<string, ContactEntry>;
+  readonly byUserId: ReadonlyMap<string, ContactEntry>;
+}
+
+export const EMPTY_DIRECTORY: ContactDirectory = { byWaId: new Map(), byUserId: new Map() };
+
+/** Malformed entries are skipped: they only add names to items that carry their own ids. */
+export const contactDirectory = (items: readonly unknown[] | undefined): ContactDirectory => {
+  const byWaId = new Map<string, ContactEntry>();
+  const byUserId = new Map<string, ContactEntry>();
+  for (const item of items ?? []) {
+    const parsed = ContactEntrySchema.safeParse(item);
+    if (!parsed.success) continue;
+    if (parsed.data.wa_id) byWaId.set(parsed.data.wa_id, parsed.data);
+    if (parsed.data.user_id) byUserId.set(parsed.data.user_id, parsed.data);
+  }
+  return { byWaId, byUserId };
+};
+
+/**
+ * wa_ids are digits only; echoes and some statuses carry the number as the business typed it
+ * (`+1 650…`), so phone-like values are reduced to digits to land in the same conversation.
+ */
+export const normalizeWaId = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\+?[\d\s().-]+$/.test(trimmed)) {
+    const digits = trimmed.replace(/\D/g, '');
+    return digits.length > 0 ? digits : undefined;
+  }
+  return trimmed.length > 0 ? trimmed : undefined;
+};
+
+export interface ResolvedContact {
+  readonly contact: Contact;
+  readonly primary: ChannelIdentity;
+  readonly conversationId: string;
+}
+
+/**
+ * The customer behind an item: wa_id (phone-based) and/or BSUID, completed from `contacts[]`.
+ * The primary identity is the wa_id when there is one, else the BSUID. Undefined when the item
+ * names nobody.
+ */
+export const resolveContact = (
+  directory: ContactDirectory,
+  endpoint: BusinessEndpoint,
+  ids: { waId?: string | undefined; userId?: string | undefined },
+): ResolvedContact | undefined => {
+  const itemWaId = normalizeWaId(ids.waId);
+  const itemUserId = ids.userId && ids.userId.length > 0 ? ids.userId : undefined;
+  const entry =
+    (itemWaId ? directory.byWaId.get(itemWaId) : undefined) ??
+    (itemUserId ? directory.byUserId.get(itemUserId) : undefined);
+  const waId = itemWaId ?? normalizeWaId(entry?.wa_id);
+  const userId = itemUserId ?? entry?.user_id;
+  const identities: ChannelIdentity[] = [];
+  if (waId) identities.push({ type: 'wa_id', value: waId });
+  if (userId) identities.push({ type: 'bsuid', value: userId });
+  const [primary] = identities;
+  if (!primary) return undefined;
+  const contact = withoutUndefined({
+    identities,
+    displayName: nonEmpty(entry?.profile?.name),
+    username: nonEmpty(entry?.profile?.username),
+  });
+  // The contract is the judge: an identity it would refuse must not reach the queue.
+  if (!ContactSchema.safeParse(contact).success) return undefined;
+  return { contact, primary, conversationId: contactConversationId('whatsapp', endpoint, primary) };
+};
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value !== undefined && value.length > 0 ? value : undefined;

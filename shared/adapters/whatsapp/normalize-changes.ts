@@ -1,0 +1,99 @@
+import type { BusinessEndpoint, HubEvent } from '#shared/contract/index.ts';
+import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
+import { type ChangeContext, withoutUndefined } from './context.ts';
+import { normalizeValueErrorItem } from './normalize-errors.ts';
+import { normalizeMessageItem } from './normalize-messages.ts';
+import { normalizePreferenceItem } from './normalize-preferences.ts';
+import { normalizeStatusItem } from './normalize-statuses.ts';
+import { ChangeSchema, EntrySchema, PhoneNumberValueSchema, type WebhookBody } from './schema.ts';
+import { unsupportedEvent } from './unsupported.ts';
+
+export const WHATSAPP_OBJECT = 'whatsapp_business_account';
+
+type ItemNormalizer = (item: unknown, context: ChangeContext) => HubEvent | HubEvent[];
+
+/** The arrays of each handled field, and what turns one of their items into events. */
+const ITEM_ARRAYS: Readonly<Record<string, Readonly<Record<string, ItemNormalizer>>>> = {
+  messages: {
+    messages: (item, context) => normalizeMessageItem(item, context, 'inbound'),
+    statuses: normalizeStatusItem,
+    errors: normalizeValueErrorItem,
+  },
+  smb_message_echoes: {
+    message_echoes: (item, context) => normalizeMessageItem(item, context, 'outbound'),
+    errors: normalizeValueErrorItem,
+  },
+  user_preferences: {
+    user_preferences: normalizePreferenceItem,
+    errors: normalizeValueErrorItem,
+  },
+};
+
+/** Every entry × change of a verified body, in payload order. Never throws on provider input. */
+export const normalizeWebhookBody = (body: WebhookBody, receivedAt: string): HubEvent[] => {
+  if (body.object !== WHATSAPP_OBJECT) {
+    return [unsupportedEvent({ providerType: body.object, raw: body, receivedAt })];
+  }
+  return body.entry.flatMap((entry) => normalizeEntry(entry, receivedAt));
+};
+
+const normalizeEntry = (rawEntry: unknown, receivedAt: string): HubEvent[] => {
+  const entry = EntrySchema.safeParse(rawEntry);
+  if (!entry.success) return [unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt })];
+  const accountId = entry.data.id;
+  return entry.data.changes.flatMap((rawChange) => {
+    const change = ChangeSchema.safeParse(rawChange);
+    if (!change.success) {
+      const context = bareContext(accountId, 'change', receivedAt);
+      return [unsupportedEvent({ providerType: 'change', raw: rawChange, receivedAt, context })];
+    }
+    return normalizeChange(accountId, change.data.field, change.data.value, receivedAt);
+  });
+};
+
+const normalizeChange = (
+  accountId: string,
+  field: string,
+  value: unknown,
+  receivedAt: string,
+): HubEvent[] => {
+  const phoneValue = PhoneNumberValueSchema.safeParse(value);
+  const endpoint: BusinessEndpoint | undefined = phoneValue.success
+    ? withoutUndefined({
+        type: 'whatsapp_phone_number' as const,
+        // Route on the phone-number id: the display number is formatting, not identity.
+        id: phoneValue.data.metadata.phone_number_id,
+        displayName: phoneValue.data.metadata.display_phone_number,
+        accountId,
+      })
+    : undefined;
+  const context: ChangeContext = {
+    accountId,
+    field,
+    endpoint,
+    contacts: phoneValue.success ? contactDirectory(phoneValue.data.contacts) : EMPTY_DIRECTORY,
+    receivedAt,
+  };
+  const arrays = Object.hasOwn(ITEM_ARRAYS, field) ? ITEM_ARRAYS[field] : undefined;
+  const unsupported = () => [unsupportedEvent({ providerType: field, raw: value, receivedAt, context })];
+  if (!arrays || !endpoint || typeof value !== 'object' || value === null) return unsupported();
+  const events: HubEvent[] = [];
+  let itemArrays = 0;
+  // Object key order is the payload's order, so events follow the payload.
+  for (const [key, items] of Object.entries(value)) {
+    const normalize = Object.hasOwn(arrays, key) ? arrays[key] : undefined;
+    if (!normalize || !Array.isArray(items)) continue;
+    itemArrays += 1;
+    for (const item of items) events.push(...[normalize(item, context)].flat());
+  }
+  // A value of a known field with none of the arrays we read is something new: keep it.
+  return itemArrays > 0 ? events : unsupported();
+};
+
+const bareContext = (accountId: string, field: string, receivedAt: string): ChangeContext => ({
+  accountId,
+  field,
+  endpoint: undefined,
+  contacts: EMPTY_DIRECTORY,
+  receivedAt,
+});

@@ -1,0 +1,210 @@
+import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/index.ts';
+import { withoutUndefined } from './context.ts';
+import {
+  ButtonContentSchema,
+  ContactsContentSchema,
+  InteractiveContentSchema,
+  LocationContentSchema,
+  MediaContentSchema,
+  OrderContentSchema,
+  SystemContentSchema,
+  TextContentSchema,
+  UnsupportedContentSchema,
+} from './schema.ts';
+
+/** A message object as Meta sends it: `type` names the key that holds the content. */
+export type RawMessage = { readonly type: string } & Readonly<Record<string, unknown>>;
+
+const MEDIA_TYPES = ['image', 'video', 'document', 'audio', 'sticker'] as const;
+type MediaType = (typeof MEDIA_TYPES)[number];
+const isMediaType = (type: string): type is MediaType => (MEDIA_TYPES as readonly string[]).includes(type);
+
+/** Kept with the provider's type name and the whole message, so a consumer that knows it loses nothing. */
+export const unsupportedPart = (providerType: string, raw: unknown): MessagePart => ({
+  type: 'unsupported',
+  providerType,
+  raw,
+});
+
+/**
+ * The parts of one message. A type this adapter does not know, or content that fails its schema,
+ * becomes an `unsupported` part rather than an error: the message itself is never dropped.
+ */
+export const partsForMessage = (message: RawMessage): MessagePart[] => {
+  const { type } = message;
+  const content = message[type];
+  const parts = knownParts(type, content, message);
+  return parts ?? [unsupportedPart(type, message)];
+};
+
+const knownParts = (type: string, content: unknown, message: RawMessage): MessagePart[] | undefined => {
+  if (isMediaType(type)) return mediaParts(type, content);
+  switch (type) {
+    case 'text': {
+      const text = TextContentSchema.safeParse(content);
+      return text.success ? [{ type: 'text', text: text.data.body }] : undefined;
+    }
+    case 'location': {
+      const location = LocationContentSchema.safeParse(content);
+      if (!location.success) return undefined;
+      const { latitude, longitude, name, address, url } = location.data;
+      return [withoutUndefined({ type: 'location' as const, latitude, longitude, name, address, url })];
+    }
+    case 'contacts':
+      return contactsParts(content);
+    case 'interactive':
+      return interactiveParts(content);
+    case 'button': {
+      // A tap on a template's quick-reply button.
+      const button = ButtonContentSchema.safeParse(content);
+      if (!button.success) return undefined;
+      return [
+        withoutUndefined({
+          type: 'interactive_reply' as const,
+          kind: 'button' as const,
+          payload: button.data.payload,
+          title: button.data.text,
+        }),
+      ];
+    }
+    case 'order':
+      return orderParts(content);
+    case 'system': {
+      const system = SystemContentSchema.safeParse(content);
+      if (!system.success) return undefined;
+      return [
+        withoutUndefined({
+          type: 'system' as const,
+          kind: system.data.type ?? 'system',
+          body: system.data.body,
+          newIdentity: system.data.wa_id ?? system.data.user_id,
+        }),
+      ];
+    }
+    case 'request_welcome':
+      // The user opened the chat for the first time; there is no content.
+      return [{ type: 'system', kind: 'request_welcome' }];
+    case 'unsupported': {
+      const unsupported = UnsupportedContentSchema.safeParse(content);
+      const providerType = unsupported.success ? unsupported.data.type : undefined;
+      return [unsupportedPart(providerType ?? 'unsupported', message)];
+    }
+    default:
+      return undefined;
+  }
+};
+
+const MEDIA_KIND: Readonly<Record<MediaType, MediaKind>> = {
+  image: 'image',
+  video: 'video',
+  document: 'file',
+  audio: 'audio',
+  sticker: 'sticker',
+};
+
+const mediaParts = (type: MediaType, content: unknown): MessagePart[] | undefined => {
+  const media = MediaContentSchema.safeParse(content);
+  if (!media.success) return undefined;
+  const { id, mime_type, sha256, caption, filename, voice, animated } = media.data;
+  const kind: MediaKind = type === 'audio' && voice === true ? 'voice' : MEDIA_KIND[type];
+  return [
+    withoutUndefined({
+      type: 'media' as const,
+      kind,
+      mimeType: mime_type,
+      filename,
+      caption,
+      sha256,
+      animated: type === 'sticker' ? animated : undefined,
+      ref: { store: 'provider_media_id' as const, mediaId: id },
+    }),
+  ];
+};
+
+const contactsParts = (content: unknown): MessagePart[] | undefined => {
+  const contacts = ContactsContentSchema.safeParse(content);
+  if (!contacts.success) return undefined;
+  const shared = contacts.data.map(
+    (card): SharedContact =>
+      withoutUndefined({
+        formattedName:
+          card.name?.formatted_name ??
+          [card.name?.first_name, card.name?.last_name].filter(Boolean).join(' '),
+        firstName: card.name?.first_name,
+        lastName: card.name?.last_name,
+        phones: (card.phones ?? []).flatMap((phone) =>
+          phone.phone === undefined
+            ? []
+            : [withoutUndefined({ phone: phone.phone, type: phone.type, waId: phone.wa_id })],
+        ),
+        emails: (card.emails ?? []).flatMap((email) =>
+          email.email === undefined ? [] : [withoutUndefined({ email: email.email, type: email.type })],
+        ),
+        organization: card.org?.company,
+        urls: (card.urls ?? []).flatMap((url) => (url.url === undefined ? [] : [url.url])),
+      }),
+  );
+  return [{ type: 'contacts', contacts: shared }];
+};
+
+const interactiveParts = (content: unknown): MessagePart[] | undefined => {
+  const interactive = InteractiveContentSchema.safeParse(content);
+  if (!interactive.success) return undefined;
+  const { type, button_reply, list_reply, nfm_reply } = interactive.data;
+  if (type === 'button_reply' && button_reply) {
+    return [
+      withoutUndefined({
+        type: 'interactive_reply' as const,
+        kind: 'button' as const,
+        payload: button_reply.id,
+        title: button_reply.title,
+      }),
+    ];
+  }
+  if (type === 'list_reply' && list_reply) {
+    return [
+      withoutUndefined({
+        type: 'interactive_reply' as const,
+        kind: 'list' as const,
+        payload: list_reply.id,
+        title: list_reply.title,
+        description: list_reply.description,
+      }),
+    ];
+  }
+  if (type === 'nfm_reply' && nfm_reply) {
+    // A submitted WhatsApp Flow: `name` says which native flow (flow, address_message…), `body` is the
+    // line the user saw; the answers themselves stay in response_json, untouched.
+    return [
+      withoutUndefined({
+        type: 'interactive_reply' as const,
+        kind: 'flow' as const,
+        payload: nfm_reply.name,
+        title: nfm_reply.body,
+        responseJson: nfm_reply.response_json,
+      }),
+    ];
+  }
+  // Other interactive replies (call permission, product enquiries…) are kept under their own name.
+  return [unsupportedPart(`interactive.${type}`, content)];
+};
+
+const orderParts = (content: unknown): MessagePart[] | undefined => {
+  const order = OrderContentSchema.safeParse(content);
+  if (!order.success) return undefined;
+  return [
+    withoutUndefined({
+      type: 'order' as const,
+      catalogId: order.data.catalog_id,
+      text: order.data.text,
+      items: order.data.product_items.map((item) =>
+        withoutUndefined({
+          productRetailerId: item.product_retailer_id,
+          quantity: item.quantity,
+          itemPrice: item.item_price,
+          currency: item.currency,
+        }),
+      ),
+    }),
+  ];
+};

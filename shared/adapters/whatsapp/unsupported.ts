@@ -1,0 +1,38 @@
+import { buildEvent, canonicalJson, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import type { ResolvedContact } from './contacts.ts';
+import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
+
+/**
+ * Keeps something the adapter cannot normalize as a `switchboard.provider.unsupported` event with
+ * the item exactly as parsed, so nothing Meta sent is lost. The id hashes the raw item (keys
+ * sorted), scoped to the account and the provider's type name.
+ */
+export const unsupportedEvent = (args: {
+  readonly providerType: string;
+  readonly raw: unknown;
+  readonly receivedAt: string;
+  readonly context?: ChangeContext | undefined;
+  readonly resolved?: ResolvedContact | undefined;
+  readonly providerTimestamp?: string | null | undefined;
+}): HubEvent =>
+  buildEvent(
+    'switchboard.provider.unsupported',
+    eventIdFor(
+      CHANNEL,
+      'unsupported',
+      args.context?.accountId ?? '',
+      args.providerType,
+      canonicalJson(args.raw),
+    ),
+    withoutUndefined({
+      channel: CHANNEL,
+      provider: PROVIDER,
+      endpoint: args.context?.endpoint,
+      contact: args.resolved?.contact,
+      conversationId: args.resolved?.conversationId,
+      providerTimestamp: args.providerTimestamp ?? null,
+      receivedAt: args.receivedAt,
+      providerType: args.providerType,
+      raw: args.raw,
+    }),
+  );
