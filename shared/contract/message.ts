@@ -27,6 +27,10 @@ export const EmailDetailsSchema = z
     /** Plain-text body as sent (or derived from HTML when only HTML was sent). */
     textBody: z.string().optional(),
     htmlBody: z.string().optional(),
+    /** Payload-bucket key of the plain-text body when it was too large to travel in the event. */
+    textBodyKey: z.string().optional(),
+    /** Payload-bucket key of the HTML body when it was too large to travel in the event. */
+    htmlBodyKey: z.string().optional(),
     /** The new text of this e-mail: quoted history and signature delimiter stripped. */
     replyText: z.string().optional(),
     /** Auto-Submitted / X-Autoreply / Precedence: auto_reply messages. */
