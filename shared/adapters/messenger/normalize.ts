@@ -1,0 +1,190 @@
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { type EntryContext, entryContext, isMessengerPlatform } from './context.ts';
+import { messageEvent, postbackEvent } from './messages.ts';
+import { deliveryEvent, editEvent, optinEvent, reactionEvent, readEvent, referralEvent } from './notices.ts';
+import {
+  DeliverySchema,
+  ENTRY_ITEM_FIELDS,
+  type EntryItemField,
+  EntrySchema,
+  ITEM_FRAME_KEYS,
+  KNOWN_EVENT_SCHEMAS,
+  type KnownEventKey,
+  MessageEditSchema,
+  MessageSchema,
+  type MessagingItemBase,
+  MessagingItemBaseSchema,
+  type MetaEnvelope,
+  OptinSchema,
+  PostbackSchema,
+  ReactionSchema,
+  ReadSchema,
+  ReferralSchema,
+} from './schema.ts';
+import { unsupportedEvent, unsupportedItemEvent } from './unsupported.ts';
+
+export interface NormalizeOptions {
+  readonly receivedAt: string;
+  readonly hubAppIds: ReadonlySet<string>;
+  /** Hex digest of the raw body: the occurrence key of last resort, for items nothing else can identify. */
+  readonly bodyDigest: () => string;
+}
+
+type JsonObject = Record<string, unknown>;
+
+const isJsonObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isKnownEventKey = (key: string): key is KnownEventKey => Object.hasOwn(KNOWN_EVENT_SCHEMAS, key);
+
+/** A messaging item holds exactly one event; its key names it (`message`, `read`, `pass_thread_control`…). */
+const eventKeyOf = (item: JsonObject): string =>
+  Object.keys(KNOWN_EVENT_SCHEMAS).find((key) => Object.hasOwn(item, key)) ??
+  Object.keys(item).find((key) => !ITEM_FRAME_KEYS.has(key)) ??
+  'unknown';
+
+const knownItemEvent = (
+  key: KnownEventKey,
+  value: unknown,
+  item: MessagingItemBase,
+  entry: EntryContext,
+): HubEvent | undefined => {
+  switch (key) {
+    case 'message': {
+      const parsed = MessageSchema.safeParse(value);
+      return parsed.success ? messageEvent(parsed.data, item, entry) : undefined;
+    }
+    case 'postback': {
+      const parsed = PostbackSchema.safeParse(value);
+      return parsed.success ? postbackEvent(parsed.data, item, entry) : undefined;
+    }
+    case 'reaction': {
+      const parsed = ReactionSchema.safeParse(value);
+      return parsed.success ? reactionEvent(parsed.data, item, entry) : undefined;
+    }
+    case 'read': {
+      const parsed = ReadSchema.safeParse(value);
+      return parsed.success ? readEvent(parsed.data, item, entry) : undefined;
+    }
+    case 'delivery': {
+      const parsed = DeliverySchema.safeParse(value);
+      return parsed.success ? deliveryEvent(parsed.data, item, entry) : undefined;
+    }
+    case 'message_edit': {
+      const parsed = MessageEditSchema.safeParse(value);
+      return parsed.success ? editEvent(parsed.data, item, entry) : undefined;
+    }
+    case 'referral': {
+      const parsed = ReferralSchema.safeParse(value);
+      return parsed.success ? referralEvent(parsed.data, value, item, entry) : undefined;
+    }
+    case 'optin': {
+      const parsed = OptinSchema.safeParse(value);
+      return parsed.success ? optinEvent(parsed.data, value, item, entry) : undefined;
+    }
+  }
+};
+
+/** Builds with `build`; anything that throws or would not satisfy the contract becomes `fallback`. */
+const contractEventOr = (build: () => HubEvent | undefined, fallback: () => HubEvent): HubEvent => {
+  try {
+    const event = build();
+    if (event !== undefined && HubEventSchema.safeParse(event).success) return event;
+  } catch {
+    // Deliberately swallowed: the item is passed on whole by the fallback instead.
+  }
+  return fallback();
+};
+
+/**
+ * `build`, else the item as unsupported with an occurrence key from its position in the body: the
+ * last resort for items too odd even to hash (JSON nested deeper than the stack).
+ */
+const keptWhole = (
+  raw: unknown,
+  providerType: string,
+  position: string,
+  options: NormalizeOptions,
+  build: () => HubEvent,
+): HubEvent =>
+  contractEventOr(build, () =>
+    unsupportedEvent({
+      providerType,
+      raw,
+      receivedAt: options.receivedAt,
+      occurrenceKey: `position:${options.bodyDigest()}:${position}`,
+    }),
+  );
+
+const messagingItemEvent = (
+  raw: unknown,
+  entry: EntryContext,
+  position: string,
+  options: NormalizeOptions,
+): HubEvent => {
+  const key = isJsonObject(raw) ? eventKeyOf(raw) : 'messaging_item';
+  const asUnsupported = () => unsupportedItemEvent(raw, entry, key);
+  return keptWhole(raw, key, position, options, () =>
+    contractEventOr(() => {
+      if (!isJsonObject(raw) || !isKnownEventKey(key)) return undefined;
+      const frame = MessagingItemBaseSchema.safeParse(raw);
+      return frame.success ? knownItemEvent(key, raw[key], frame.data, entry) : undefined;
+    }, asUnsupported),
+  );
+};
+
+/** Instagram `changes` (comments, mentions) are not conversations: passed on as unsupported. */
+const changeEvent = (raw: unknown, entry: EntryContext, position: string, options: NormalizeOptions) => {
+  const providerType = isJsonObject(raw) && typeof raw.field === 'string' ? raw.field : 'changes';
+  return keptWhole(raw, providerType, position, options, () =>
+    unsupportedEvent({ providerType, raw, receivedAt: entry.receivedAt, endpoint: entry.endpoint }),
+  );
+};
+
+const isEntryItemField = (key: string): key is EntryItemField =>
+  (ENTRY_ITEM_FIELDS as readonly string[]).includes(key);
+
+const entryEvents = (
+  rawEntry: unknown,
+  entryIndex: number,
+  platform: 'page' | 'instagram',
+  options: NormalizeOptions,
+): HubEvent[] => {
+  const parsed = EntrySchema.safeParse(rawEntry);
+  const fields = isJsonObject(rawEntry) ? Object.keys(rawEntry).filter(isEntryItemField) : [];
+  if (!parsed.success || fields.length === 0) {
+    const unreadableEntry = () =>
+      unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt: options.receivedAt });
+    return [keptWhole(rawEntry, 'entry', `${entryIndex}`, options, unreadableEntry)];
+  }
+  const entry = entryContext(platform, parsed.data.id, options.receivedAt, options.hubAppIds);
+  // Fields in the order Meta wrote them, items in array order: events keep the payload's order.
+  return fields.flatMap((field) =>
+    (parsed.data[field] ?? []).map((item, itemIndex) => {
+      const position = `${entryIndex}/${field}/${itemIndex}`;
+      return field === 'changes'
+        ? changeEvent(item, entry, position, options)
+        : messagingItemEvent(item, entry, position, options);
+    }),
+  );
+};
+
+/**
+ * Every entry and every item of a verified Messenger Platform webhook, as contract events in
+ * payload order: one event per messaging/standby item, nothing dropped.
+ */
+export const normalizeMessengerPayload = (
+  envelope: MetaEnvelope,
+  body: unknown,
+  options: NormalizeOptions,
+): HubEvent[] => {
+  const platform = envelope.object;
+  if (!isMessengerPlatform(platform)) {
+    const wholeBody = () =>
+      unsupportedEvent({ providerType: platform, raw: body, receivedAt: options.receivedAt });
+    return [keptWhole(body, platform, 'object', options, wholeBody)];
+  }
+  return envelope.entry.flatMap((rawEntry, entryIndex) =>
+    entryEvents(rawEntry, entryIndex, platform, options),
+  );
+};

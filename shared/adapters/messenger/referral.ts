@@ -1,0 +1,15 @@
+import type { Referral } from '#shared/contract/index.ts';
+import type { MetaReferral } from './schema.ts';
+
+/** Meta's referral (m.me link, ad, chat plugin, QR code…) in the contract's terms. */
+export const toReferral = (referral: MetaReferral): Referral => {
+  const mapped: Referral = {
+    source: referral.source,
+    type: referral.type,
+    ref: referral.ref,
+    adId: referral.ad_id,
+    sourceUrl: referral.referer_uri,
+    headline: referral.ads_context_data?.ad_title,
+  };
+  return Object.fromEntries(Object.entries(mapped).filter(([, value]) => value !== undefined)) as Referral;
+};
