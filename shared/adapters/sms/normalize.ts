@@ -1,0 +1,259 @@
+import {
+  type BusinessEndpoint,
+  buildEvent,
+  type ChannelIdentity,
+  type Contact,
+  canonicalJson,
+  contactConversationId,
+  type DeliveryStatus,
+  EVENT_TYPES,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+  type MessagePart,
+  type ProviderError,
+  type Referral,
+  stableHash,
+} from '#shared/contract/index.ts';
+import { type FormParam, paramsToRecord } from './form.ts';
+import { consentSignalFor } from './keywords.ts';
+import { mediaPartsFrom } from './media.ts';
+import { type ParsedAddress, parseTwilioAddress } from './phone.ts';
+import { type TwilioMessagingParams, TwilioMessagingParamsSchema } from './schema.ts';
+
+/** Twilio's raw status → the hub's delivery status. `received`/`receiving` belong to inbound messages. */
+const DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = {
+  accepted: 'queued',
+  scheduled: 'queued',
+  queued: 'queued',
+  sending: 'queued',
+  sent: 'sent',
+  delivered: 'delivered',
+  read: 'read',
+  undelivered: 'failed',
+  failed: 'failed',
+  canceled: 'failed',
+};
+const INBOUND_STATUSES = new Set(['received', 'receiving']);
+
+interface Side {
+  readonly channel: 'sms' | 'whatsapp';
+  readonly endpoint: BusinessEndpoint;
+  readonly contact: Contact;
+  readonly conversationId: string;
+}
+
+interface Context {
+  readonly params: TwilioMessagingParams;
+  readonly raw: Record<string, string | string[]>;
+  readonly receivedAt: string;
+}
+
+const endpointFor = (address: ParsedAddress & { channel: 'sms' | 'whatsapp' }, accountSid?: string) => {
+  const id = address.channel === 'whatsapp' ? address.phone : address.identity.value;
+  const type = address.channel === 'whatsapp' ? 'whatsapp_phone_number' : 'phone_number';
+  return { type, id, ...(accountSid ? { accountId: accountSid } : {}) } satisfies BusinessEndpoint;
+};
+
+/** Business on one side, customer on the other; both must be on the same channel. */
+const sideFor = (
+  businessAddress: string | undefined,
+  customerAddress: string | undefined,
+  params: TwilioMessagingParams,
+): Side | undefined => {
+  if (businessAddress === undefined || customerAddress === undefined) return undefined;
+  const business = parseTwilioAddress(businessAddress);
+  const customer = parseTwilioAddress(customerAddress);
+  if (business.channel === 'unknown' || customer.channel !== business.channel) return undefined;
+  const endpoint = endpointFor(business, params.AccountSid);
+  const identities: ChannelIdentity[] =
+    customer.channel === 'whatsapp'
+      ? [customer.identity, { type: 'phone', value: customer.phone }]
+      : [customer.identity];
+  const displayName = customer.channel === 'whatsapp' ? params.ProfileName : undefined;
+  const contact: Contact = { identities, ...(displayName ? { displayName } : {}) };
+  const primary = identities[0] ?? customer.identity;
+  return {
+    channel: customer.channel,
+    endpoint,
+    contact,
+    conversationId: contactConversationId(customer.channel, endpoint, primary),
+  };
+};
+
+const messageSidOf = (params: TwilioMessagingParams): string | undefined =>
+  params.MessageSid || params.SmsMessageSid || params.SmsSid || undefined;
+
+const unsupported = (context: Context, providerType: string, side?: Side, sid?: string): HubEvent => {
+  const channel = side?.channel ?? 'sms';
+  const id = eventIdFor(
+    channel,
+    'unsupported',
+    providerType,
+    sid ?? '',
+    stableHash(canonicalJson(context.raw)),
+  );
+  return buildEvent(EVENT_TYPES.providerUnsupported, id, {
+    channel,
+    provider: 'twilio',
+    ...(side ?? {}),
+    providerTimestamp: null,
+    receivedAt: context.receivedAt,
+    providerType,
+    raw: context.raw,
+  });
+};
+
+const referralFrom = (params: TwilioMessagingParams): Referral | undefined => {
+  const referral: Referral = {
+    ...(params.ReferralSourceType ? { source: params.ReferralSourceType } : {}),
+    ...(params.ReferralSourceId ? { adId: params.ReferralSourceId } : {}),
+    ...(params.ReferralSourceUrl ? { sourceUrl: params.ReferralSourceUrl } : {}),
+    ...(params.ReferralHeadline ? { headline: params.ReferralHeadline } : {}),
+    ...(params.ReferralBody ? { body: params.ReferralBody } : {}),
+    ...(params.ReferralCtwaClid ? { clickId: params.ReferralCtwaClid } : {}),
+  };
+  return Object.keys(referral).length > 0 ? referral : undefined;
+};
+
+const coordinate = (value: string | undefined, limit: number): number | undefined => {
+  if (value === undefined || !/^[-+]?\d+(\.\d+)?$/.test(value.trim())) return undefined;
+  const number = Number(value);
+  return Math.abs(number) <= limit ? number : undefined;
+};
+
+const partsFrom = (context: Context): MessagePart[] => {
+  const { params, raw } = context;
+  const parts: MessagePart[] = [];
+  const isButtonReply = params.ButtonPayload !== undefined || params.ButtonText !== undefined;
+  // A button reply's Body repeats the button's title; the interactive part already carries it.
+  const bodyIsButtonTitle = isButtonReply && params.Body === params.ButtonText;
+  if (params.Body && !bodyIsButtonTitle) parts.push({ type: 'text', text: params.Body });
+  if (isButtonReply) {
+    parts.push({
+      type: 'interactive_reply',
+      kind: 'button',
+      ...(params.ButtonPayload !== undefined ? { payload: params.ButtonPayload } : {}),
+      ...(params.ButtonText !== undefined ? { title: params.ButtonText } : {}),
+    });
+  }
+  if (params.Latitude !== undefined || params.Longitude !== undefined) {
+    const latitude = coordinate(params.Latitude, 90);
+    const longitude = coordinate(params.Longitude, 180);
+    parts.push(
+      latitude !== undefined && longitude !== undefined
+        ? {
+            type: 'location',
+            latitude,
+            longitude,
+            ...(params.Label ? { name: params.Label } : {}),
+            ...(params.Address ? { address: params.Address } : {}),
+          }
+        : {
+            type: 'unsupported',
+            providerType: 'twilio_location',
+            raw: { Latitude: params.Latitude, Longitude: params.Longitude },
+          },
+    );
+  }
+  parts.push(...mediaPartsFrom(raw, params.NumMedia));
+  const messageType = params.MessageType;
+  if (parts.length === 0 && messageType !== undefined && messageType !== 'text') {
+    // A WhatsApp type Twilio forwards without fields we map (reaction, contacts, order…): keep it whole.
+    parts.push({ type: 'unsupported', providerType: messageType, raw });
+  }
+  return parts;
+};
+
+const inboundEvents = (context: Context, side: Side, sid: string): HubEvent[] => {
+  const { params, receivedAt } = context;
+  const { channel } = side;
+  const referral = referralFrom(params);
+  const message = buildEvent(EVENT_TYPES.messageReceived, eventIdFor(channel, 'message', sid), {
+    hubMessageId: hubMessageIdFor(channel, sid),
+    provider: 'twilio',
+    direction: 'inbound',
+    ...side,
+    providerMessageId: sid,
+    // Twilio's incoming-message request carries no time of its own.
+    providerTimestamp: null,
+    receivedAt,
+    ...(params.OriginalRepliedMessageSid
+      ? {
+          replyTo: {
+            providerMessageId: params.OriginalRepliedMessageSid,
+            ...(params.OriginalRepliedMessageSender
+              ? { from: params.OriginalRepliedMessageSender.replace(/^whatsapp:/i, '') }
+              : {}),
+          },
+        }
+      : {}),
+    ...(params.Forwarded !== undefined ? { forwarded: params.Forwarded === 'true' } : {}),
+    ...(params.FrequentlyForwarded !== undefined
+      ? { frequentlyForwarded: params.FrequentlyForwarded === 'true' }
+      : {}),
+    ...(referral ? { referral } : {}),
+    parts: partsFrom(context),
+  });
+  const signal = consentSignalFor(params.OptOutType, params.Body, channel === 'sms');
+  if (!signal) return [message];
+  const consent = buildEvent(EVENT_TYPES.contactConsentChanged, eventIdFor(channel, 'consent', sid), {
+    provider: 'twilio',
+    ...side,
+    providerTimestamp: null,
+    receivedAt,
+    scope: channel === 'sms' ? 'sms' : 'whatsapp_marketing',
+    consent: signal.consent,
+    trigger: signal.trigger,
+  });
+  return [message, consent];
+};
+
+const statusEvent = (context: Context, sid: string, providerStatus: string): HubEvent => {
+  const { params, receivedAt } = context;
+  // A status callback is about a message the business sent: From is the business, To the customer.
+  const side = sideFor(params.From, params.To, params);
+  const status = Object.hasOwn(DELIVERY_STATUS, providerStatus) ? DELIVERY_STATUS[providerStatus] : undefined;
+  if (!side || !status) return unsupported(context, 'twilio_status_callback', side, sid);
+  const errors: ProviderError[] | undefined = params.ErrorCode
+    ? [{ code: params.ErrorCode, ...(params.ErrorMessage ? { message: params.ErrorMessage } : {}) }]
+    : undefined;
+  // Each distinct status is its own occurrence: callbacks arrive out of order and all must count.
+  return buildEvent(
+    EVENT_TYPES.messageStatusUpdated,
+    eventIdFor(side.channel, 'status', sid, providerStatus),
+    {
+      provider: 'twilio',
+      ...side,
+      providerTimestamp: null,
+      receivedAt,
+      status,
+      providerStatus,
+      providerMessageIds: [sid],
+      ...(errors ? { errors } : {}),
+    },
+  );
+};
+
+/**
+ * Turns the verified parameters of one Twilio Messaging request into hub events: an inbound
+ * message (plus a consent change for STOP/START/HELP), a delivery status, or, for anything else,
+ * the request kept whole as `provider.unsupported`.
+ */
+export const normalizeTwilioParams = (params: readonly FormParam[], receivedAt: Date): HubEvent[] => {
+  const raw = paramsToRecord(params);
+  const parsed = TwilioMessagingParamsSchema.safeParse(raw);
+  const base = { raw, receivedAt: receivedAt.toISOString() };
+  if (!parsed.success) return [unsupported({ ...base, params: {} }, 'twilio_request')];
+  const context: Context = { ...base, params: parsed.data };
+  const sid = messageSidOf(parsed.data);
+  if (!sid) return [unsupported(context, 'twilio_request')];
+  const providerStatus = parsed.data.MessageStatus ?? parsed.data.SmsStatus;
+  if (providerStatus !== undefined && !INBOUND_STATUSES.has(providerStatus)) {
+    return [statusEvent(context, sid, providerStatus)];
+  }
+  const isMessage = parsed.data.Body !== undefined || parsed.data.NumMedia !== undefined;
+  const side = sideFor(parsed.data.To, parsed.data.From, parsed.data);
+  if (!isMessage || !side) return [unsupported(context, 'twilio_request', side, sid)];
+  return inboundEvents(context, side, sid);
+};

@@ -1,0 +1,42 @@
+import type { ChannelIdentity } from '#shared/contract/index.ts';
+
+/** Separators people and systems put in phone numbers; never part of the number itself. */
+const SEPARATORS = /[\s\-()]/g;
+const DIGITS_WITH_OPTIONAL_PLUS = /^\+?\d+$/;
+const SHORT_CODE = /^\d{3,8}$/;
+
+export type SenderIdentityType = Extract<ChannelIdentity['type'], 'phone' | 'short_code' | 'alphanumeric'>;
+
+/**
+ * Classifies and normalizes an SMS address. Numbers lose their separators and keep a leading
+ * `+`; 3–8 digit short codes stay short codes; alphanumeric sender ids are kept exactly as sent,
+ * because that string is how the carrier addresses them. Idempotent by construction.
+ */
+export const normalizeSmsAddress = (address: string): ChannelIdentity & { type: SenderIdentityType } => {
+  const stripped = address.replace(SEPARATORS, '');
+  if (!DIGITS_WITH_OPTIONAL_PLUS.test(stripped)) return { type: 'alphanumeric', value: address };
+  if (SHORT_CODE.test(stripped)) return { type: 'short_code', value: stripped };
+  return { type: 'phone', value: stripped };
+};
+
+export type ParsedAddress =
+  | { channel: 'sms'; identity: ChannelIdentity & { type: SenderIdentityType } }
+  | { channel: 'whatsapp'; identity: ChannelIdentity & { type: 'wa_id' }; phone: string }
+  | { channel: 'unknown'; prefix: string };
+
+const CHANNEL_PREFIX = /^([a-z][a-z0-9-]*):(.*)$/i;
+
+/**
+ * Twilio addresses are bare for SMS/MMS and `channel:address` otherwise (`whatsapp:+14155238886`).
+ * Only WhatsApp is mapped; other channel prefixes are reported so the caller keeps them raw.
+ */
+export const parseTwilioAddress = (address: string): ParsedAddress => {
+  const prefixed = CHANNEL_PREFIX.exec(address);
+  if (!prefixed) return { channel: 'sms', identity: normalizeSmsAddress(address) };
+  const [, prefix = '', rest = ''] = prefixed;
+  if (prefix.toLowerCase() !== 'whatsapp') return { channel: 'unknown', prefix };
+  const number = normalizeSmsAddress(rest);
+  if (number.type === 'alphanumeric') return { channel: 'unknown', prefix };
+  const digits = number.value.replace(/^\+/, '');
+  return { channel: 'whatsapp', identity: { type: 'wa_id', value: digits }, phone: `+${digits}` };
+};

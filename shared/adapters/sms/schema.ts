@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+const field = z.string().optional();
+
+/**
+ * The Programmable Messaging parameters the adapter reads, from the incoming-message webhook and
+ * the status callback. Loose: Twilio adds parameters without notice and they must not break
+ * parsing. A known name sent twice fails the parse on purpose, so the request is kept raw instead
+ * of silently picking one value.
+ */
+export const TwilioMessagingParamsSchema = z.looseObject({
+  MessageSid: field,
+  SmsMessageSid: field,
+  SmsSid: field,
+  AccountSid: field,
+  MessagingServiceSid: field,
+  From: field,
+  To: field,
+  Body: field,
+  NumMedia: field,
+  NumSegments: field,
+  MessageStatus: field,
+  SmsStatus: field,
+  ErrorCode: field,
+  ErrorMessage: field,
+  OptOutType: field,
+  MessageType: field,
+  ProfileName: field,
+  WaId: field,
+  Forwarded: field,
+  FrequentlyForwarded: field,
+  ButtonText: field,
+  ButtonPayload: field,
+  Latitude: field,
+  Longitude: field,
+  Address: field,
+  Label: field,
+  OriginalRepliedMessageSid: field,
+  OriginalRepliedMessageSender: field,
+  ReferralSourceType: field,
+  ReferralSourceId: field,
+  ReferralSourceUrl: field,
+  ReferralHeadline: field,
+  ReferralBody: field,
+  ReferralCtwaClid: field,
+});
+export type TwilioMessagingParams = z.infer<typeof TwilioMessagingParamsSchema>;
+
+/** `NumMedia` and the `MediaUrl{N}` indices are decimal strings. */
+export const NonNegativeIntegerStringSchema = z
+  .string()
+  .regex(/^\d{1,4}$/)
+  .transform((value) => Number(value));
