@@ -55,6 +55,14 @@ const endpointFor = (address: ParsedAddress & { channel: 'sms' | 'whatsapp' }, a
   return { type, id, ...(accountSid ? { accountId: accountSid } : {}) } satisfies BusinessEndpoint;
 };
 
+/**
+ * The address stays the primary identity so inbound messages and status callbacks (which carry
+ * no `WaId`) share a conversation; a differing `WaId` (WhatsApp rewrites some national numbers)
+ * is kept as another identity.
+ */
+const distinctWaId = (waId: string | undefined, primary: ChannelIdentity): ChannelIdentity[] =>
+  waId && /^\d+$/.test(waId) && waId !== primary.value ? [{ type: 'wa_id', value: waId }] : [];
+
 /** Business on one side, customer on the other; both must be on the same channel. */
 const sideFor = (
   businessAddress: string | undefined,
@@ -68,7 +76,11 @@ const sideFor = (
   const endpoint = endpointFor(business, params.AccountSid);
   const identities: ChannelIdentity[] =
     customer.channel === 'whatsapp'
-      ? [customer.identity, { type: 'phone', value: customer.phone }]
+      ? [
+          customer.identity,
+          { type: 'phone', value: customer.phone },
+          ...distinctWaId(params.WaId, customer.identity),
+        ]
       : [customer.identity];
   const displayName = customer.channel === 'whatsapp' ? params.ProfileName : undefined;
   const contact: Contact = { identities, ...(displayName ? { displayName } : {}) };
