@@ -1,0 +1,257 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { RECORDER } from '#shared/resources/definitions.ts';
+import { lambdaContext } from './apigw-event.ts';
+
+/**
+ * A local Lambda SQS event-source mapping: long-polls a queue, hands batches to a handler in the
+ * exact `SQSEvent` shape Lambda builds, deletes what succeeded and leaves the rest to SQS, so
+ * visibility timeouts, receive counts and the redrive to the dead-letter queue stay the emulator's
+ * (that is, SQS's) business, as they are in AWS.
+ */
+
+/** Lambda reads the answer as an `SQSBatchResponse`; anything else counts as complete success. */
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
+
+export interface BatchReport {
+  readonly received: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Why the whole batch counted as failed (the handler threw, or returned an unknown identifier). */
+  readonly wholeBatchFailure?: string;
+}
+
+export interface SqsEventSourceOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly handler: SqsHandler;
+  readonly functionName?: string;
+  readonly region?: string;
+  /** Lambda allows at most 10 for FIFO queues. */
+  readonly batchSize?: number;
+  /** Lambda's pollers use 20-second long polls. */
+  readonly waitTimeSeconds?: number;
+  /** Only for the handler's `getRemainingTimeInMillis`; nothing is cut off. */
+  readonly timeoutSeconds?: number;
+  /**
+   * Local convenience, not AWS behaviour: make failed messages visible again after this many
+   * seconds instead of the queue's full visibility timeout, so retries show up quickly.
+   */
+  readonly retryVisibilitySeconds?: number;
+  readonly onBatch?: (report: BatchReport) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface RunningEventSource {
+  /** True while no batch is being handled. */
+  isIdle(): boolean;
+  readonly totals: { batches: number; succeeded: number; failed: number };
+  /** Stops polling, lets the batch in hand finish, then resolves. */
+  stop(): Promise<void>;
+}
+
+const BatchResponseSchema = z.looseObject({
+  batchItemFailures: z.array(z.looseObject({ itemIdentifier: z.unknown() })).optional(),
+});
+
+const toLambdaAttribute = (value: MessageAttributeValue) => ({
+  dataType: value.DataType ?? 'String',
+  ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+  ...(value.BinaryValue !== undefined
+    ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
+    : {}),
+  stringListValues: value.StringListValues ?? [],
+  binaryListValues: (value.BinaryListValues ?? []).map((bytes) => Buffer.from(bytes).toString('base64')),
+});
+
+/** One SQS message as a Lambda `SQSRecord`. */
+export const toSqsRecord = (message: Message, queueArn: string, region: string): SQSRecord => {
+  const attributes: Record<string, string | undefined> = message.Attributes ?? {};
+  const optional = (name: string) => (attributes[name] !== undefined ? { [name]: attributes[name] } : {});
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...optional('SequenceNumber'),
+      ...optional('MessageGroupId'),
+      ...optional('MessageDeduplicationId'),
+      ...optional('AWSTraceHeader'),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        toLambdaAttribute(value),
+      ]),
+    ) as SQSMessageAttributes,
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+};
+
+/**
+ * Which messages failed, as Lambda reads the answer: nothing returned = all succeeded; an identifier
+ * that is missing or not in the batch makes the whole batch a failure.
+ */
+export const failedMessageIds = (
+  records: readonly SQSRecord[],
+  response: unknown,
+): { failed: Set<string>; wholeBatchFailure?: string } => {
+  const all = new Set(records.map((record) => record.messageId));
+  if (response === undefined || response === null) return { failed: new Set() };
+  const parsed = BatchResponseSchema.safeParse(response);
+  if (!parsed.success) return { failed: new Set() };
+  const failed = new Set<string>();
+  for (const item of parsed.data.batchItemFailures ?? []) {
+    if (typeof item.itemIdentifier !== 'string' || !all.has(item.itemIdentifier)) {
+      return { failed: all, wholeBatchFailure: 'batchItemFailures named a message not in the batch' };
+    }
+    failed.add(item.itemIdentifier);
+  }
+  return { failed };
+};
+
+const queueArnOf = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
+  const result = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return result.Attributes?.QueueArn ?? queueUrl;
+};
+
+const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'non-Error thrown');
+
+export const startSqsEventSource = async (options: SqsEventSourceOptions): Promise<RunningEventSource> => {
+  const { sqs, queueUrl, handler } = options;
+  const batchSize = Math.min(options.batchSize ?? RECORDER.batchSize, 10);
+  const waitTimeSeconds = options.waitTimeSeconds ?? 20;
+  const region = options.region ?? (await sqs.config.region());
+  const functionName = options.functionName ?? 'recorder';
+  const queueArn = await queueArnOf(sqs, queueUrl);
+  const totals = { batches: 0, succeeded: 0, failed: 0 };
+  const abort = new AbortController();
+  let stopping = false;
+  let busy = false;
+
+  const settle = async (records: readonly SQSRecord[], failed: ReadonlySet<string>) => {
+    const succeeded = records.filter((record) => !failed.has(record.messageId));
+    if (succeeded.length > 0) {
+      const result = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: succeeded.map((record, index) => ({
+            Id: String(index),
+            ReceiptHandle: record.receiptHandle,
+          })),
+        }),
+      );
+      if (result.Failed && result.Failed.length > 0) {
+        options.onError?.(new Error(`could not delete ${result.Failed.length} handled message(s)`));
+      }
+    }
+    const failedRecords = records.filter((record) => failed.has(record.messageId));
+    if (failedRecords.length > 0 && options.retryVisibilitySeconds !== undefined) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: failedRecords.map((record, index) => ({
+            Id: String(index),
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: options.retryVisibilitySeconds,
+          })),
+        }),
+      );
+    }
+  };
+
+  const handleBatch = async (messages: readonly Message[]) => {
+    const records = messages.map((message) => toSqsRecord(message, queueArn, region));
+    let outcome: { failed: Set<string>; wholeBatchFailure?: string };
+    try {
+      const response = await handler(
+        { Records: records },
+        lambdaContext(functionName, options.timeoutSeconds ?? RECORDER.timeoutSeconds),
+      );
+      outcome = failedMessageIds(records, response);
+    } catch (error) {
+      // A function error fails the whole batch, as with Lambda.
+      outcome = {
+        failed: new Set(records.map((record) => record.messageId)),
+        wholeBatchFailure: `handler threw ${errorName(error)}`,
+      };
+      options.onError?.(error);
+    }
+    await settle(records, outcome.failed);
+    totals.batches += 1;
+    totals.failed += outcome.failed.size;
+    totals.succeeded += records.length - outcome.failed.size;
+    options.onBatch?.({
+      received: records.length,
+      succeeded: records.length - outcome.failed.size,
+      failed: outcome.failed.size,
+      ...(outcome.wholeBatchFailure ? { wholeBatchFailure: outcome.wholeBatchFailure } : {}),
+    });
+  };
+
+  const poll = async () => {
+    while (!stopping) {
+      let messages: Message[];
+      try {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitTimeSeconds,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = received.Messages ?? [];
+      } catch (error) {
+        if (stopping) break;
+        options.onError?.(error);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      busy = true;
+      try {
+        await handleBatch(messages);
+      } catch (error) {
+        options.onError?.(error);
+      } finally {
+        busy = false;
+      }
+    }
+  };
+
+  const loop = poll();
+
+  return {
+    isIdle: () => !busy,
+    totals,
+    async stop() {
+      stopping = true;
+      // An aborted long poll may still hand a message to the closed connection: it stays
+      // invisible until its visibility timeout, then comes back, exactly as a lost receive in SQS.
+      abort.abort();
+      await loop;
+    },
+  };
+};

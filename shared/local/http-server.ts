@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import {
+  fromApiGatewayResult,
+  GATEWAY_RESPONSES,
+  type LocalHttpResponse,
+  lambdaContext,
+  splitTarget,
+  toApiGatewayEvent,
+} from './apigw-event.ts';
+import { type LocalRoute, matchRoute, routeKeyOf } from './routes.ts';
+
+export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+/** API Gateway HTTP APIs refuse bodies over 10 MB. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** HTTP APIs give up on an integration after 30 seconds. */
+const INTEGRATION_TIMEOUT_SECONDS = 30;
+
+export interface RequestLogLine {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationMs: number;
+}
+
+export interface LocalApiOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly routes: readonly LocalRoute[];
+  /** The handler behind a route, or undefined when its function could not be loaded. */
+  readonly handlerFor: (route: LocalRoute) => HttpHandler | undefined;
+  /** Local-only GET endpoints (the hub's self-description), answered with JSON. */
+  readonly extraJson?: Readonly<Record<string, () => unknown>>;
+  readonly onRequest?: (line: RequestLogLine) => void;
+  readonly onHandlerError?: (route: LocalRoute, error: unknown) => void;
+}
+
+export interface RunningLocalApi {
+  readonly port: number;
+  readonly server: Server;
+  /** Stops accepting, lets requests in progress finish. */
+  close(): Promise<void>;
+}
+
+type BodyRead = { kind: 'ok'; body: Buffer } | { kind: 'too_large' };
+
+const readBody = (request: IncomingMessage): Promise<BodyRead> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    request.on('end', () =>
+      resolve(tooLarge ? { kind: 'too_large' } : { kind: 'ok', body: Buffer.concat(chunks) }),
+    );
+    request.on('error', reject);
+  });
+
+const send = (response: ServerResponse, result: LocalHttpResponse) => {
+  for (const [name, values] of Object.entries(result.headers)) {
+    response.setHeader(name, values.length === 1 ? (values[0] ?? '') : values);
+  }
+  response.setHeader('content-length', result.body.length);
+  response.setHeader('apigw-requestid', randomUUID());
+  response.statusCode = result.statusCode;
+  response.end(result.body);
+};
+
+const withTimeout = <T>(work: Promise<T>, seconds: number): Promise<T | 'timeout'> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve('timeout'), seconds * 1000);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+
+/** Serves the HTTP API's routes over plain HTTP, invoking the real Lambda handlers with payload 2.0 events. */
+export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLocalApi> => {
+  let listeningPort = options.port;
+
+  const respond = async (request: IncomingMessage): Promise<LocalHttpResponse> => {
+    const receivedAt = new Date();
+    const method = request.method ?? 'GET';
+    const { rawPath } = splitTarget(request.url ?? '/');
+    const read = await readBody(request);
+    if (read.kind === 'too_large') return GATEWAY_RESPONSES.tooLarge();
+    const extra = method === 'GET' ? options.extraJson?.[rawPath] : undefined;
+    if (extra) {
+      return {
+        statusCode: 200,
+        headers: { 'content-type': ['application/json'] },
+        body: Buffer.from(JSON.stringify(extra())),
+      };
+    }
+    const route = matchRoute(options.routes, method, rawPath);
+    if (!route) return GATEWAY_RESPONSES.notFound();
+    const handler = options.handlerFor(route);
+    if (!handler) return GATEWAY_RESPONSES.internalError();
+    const event = toApiGatewayEvent(
+      {
+        method,
+        url: request.url ?? '/',
+        headers: request.headers,
+        rawHeaders: request.rawHeaders,
+        body: read.body,
+        sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        localPort: listeningPort,
+      },
+      { routeKey: routeKeyOf(route), receivedAt },
+    );
+    const functionName = route.functionFile.replace(/\.ts$/, '');
+    try {
+      const result = await withTimeout(
+        Promise.resolve(handler(event, lambdaContext(functionName, INTEGRATION_TIMEOUT_SECONDS))),
+        INTEGRATION_TIMEOUT_SECONDS,
+      );
+      if (result === 'timeout') return GATEWAY_RESPONSES.unavailable();
+      return fromApiGatewayResult(result);
+    } catch (error) {
+      options.onHandlerError?.(route, error);
+      return GATEWAY_RESPONSES.internalError();
+    }
+  };
+
+  const server = createServer((request, response) => {
+    const started = performance.now();
+    respond(request)
+      .catch(() => GATEWAY_RESPONSES.internalError())
+      .then((result) => {
+        send(response, result);
+        options.onRequest?.({
+          method: request.method ?? 'GET',
+          path: splitTarget(request.url ?? '/').rawPath,
+          status: result.statusCode,
+          durationMs: Math.round(performance.now() - started),
+        });
+      });
+  });
+
+  listeningPort = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve((server.address() as AddressInfo).port));
+  });
+
+  return {
+    port: listeningPort,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+};

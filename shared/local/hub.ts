@@ -1,0 +1,241 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { interceptLocalhostDns } from 'fauxqs';
+import { RECORDER } from '#shared/resources/definitions.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type LocalEndpoints,
+  type LocalResources,
+  startEmulators,
+} from './emulators.ts';
+import {
+  type BatchReport,
+  type RunningEventSource,
+  type SqsHandler,
+  startSqsEventSource,
+} from './event-source.ts';
+import { type HttpHandler, type RequestLogLine, startLocalApi } from './http-server.ts';
+import type { HubInfo } from './hub-info.ts';
+import { waitUntilDrained } from './queue-depth.ts';
+import { HUB_INFO_PATH, type LocalRoute, routeKeyOf, WEBHOOK_ROUTES } from './routes.ts';
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_DATA_DIR = '.switchboard-data';
+/** Failed recorder batches come back after this many seconds locally (AWS: the queue's visibility timeout). */
+export const LOCAL_RETRY_VISIBILITY_SECONDS = 5;
+
+const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../functions');
+
+export interface LocalHubOptions {
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataDir?: string;
+  /** Keep DynamoDB in memory too: nothing survives a restart. */
+  readonly inMemory?: boolean;
+  /** 0 = any free port. Fixed ports keep printed endpoints stable across restarts. */
+  readonly dynamoPort?: number;
+  readonly sqsPort?: number;
+  /** Lambda's pollers use 20 s; tests may shorten it. */
+  readonly pollWaitSeconds?: number;
+  readonly retryVisibilitySeconds?: number;
+  /** Where the hub reports what it does; silent when absent. */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalHub {
+  readonly urls: {
+    readonly base: string;
+    readonly webhooks: Readonly<Record<string, string>>;
+    readonly info: string;
+  };
+  readonly endpoints: LocalEndpoints;
+  readonly resources: LocalResources;
+  readonly region: string;
+  readonly credentials: typeof LOCAL_CREDENTIALS;
+  readonly dataDir: string | undefined;
+  /** Functions that could not be loaded (their routes answer 500). */
+  readonly missingFunctions: readonly string[];
+  /** Waits until the recorder has emptied the ingest queue; false on timeout. */
+  waitForRecorder(timeoutMs?: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The runtime environment the CDK app gives the functions, pointed at the emulators. It has to be in
+ * place before the handlers are imported: they read it when their modules load.
+ */
+export const hubEnvironment = (
+  endpoints: LocalEndpoints,
+  resources: LocalResources,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> => ({
+  SWITCHBOARD_TABLE_NAME: resources.tableName,
+  SWITCHBOARD_INGEST_QUEUE_URL: resources.ingestQueueUrl,
+  SWITCHBOARD_HELPDESK_QUEUE_URL: resources.helpdeskQueueUrl,
+  SWITCHBOARD_PAYLOAD_BUCKET: resources.bucketName,
+  SWITCHBOARD_SECRET_ARN: 'local',
+  SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
+  SWITCHBOARD_LOG_LEVEL: env.SWITCHBOARD_LOG_LEVEL ?? 'info',
+  AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+  AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+  AWS_ENDPOINT_URL_S3: endpoints.s3,
+  AWS_REGION: LOCAL_REGION,
+  AWS_DEFAULT_REGION: LOCAL_REGION,
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+});
+
+/** Variables that would mix a developer's real AWS identity into calls meant for the emulators. */
+const REAL_AWS_VARIABLES = ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL'] as const;
+
+const applyEnvironment = (values: Record<string, string>): (() => void) => {
+  const previous = new Map<string, string | undefined>();
+  for (const name of [...Object.keys(values), ...REAL_AWS_VARIABLES]) previous.set(name, process.env[name]);
+  for (const name of REAL_AWS_VARIABLES) delete process.env[name];
+  Object.assign(process.env, values);
+  return () => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+};
+
+type LoadedHandler<T> = { ok: true; handler: T } | { ok: false; reason: string };
+
+const loadHandler = async <T>(functionFile: string): Promise<LoadedHandler<T>> => {
+  try {
+    const module: { handler?: unknown } = await import(pathToFileURL(join(FUNCTIONS_DIR, functionFile)).href);
+    return typeof module.handler === 'function'
+      ? { ok: true, handler: module.handler as T }
+      : { ok: false, reason: 'no exported handler function' };
+  } catch (error) {
+    return {
+      ok: false,
+      reason: error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : 'import failed',
+    };
+  }
+};
+
+const describeBatch = (report: BatchReport): string =>
+  `recorder: batch of ${report.received} → ${report.succeeded} recorded, ${report.failed} to retry` +
+  (report.wholeBatchFailure ? ` (${report.wholeBatchFailure})` : '');
+
+const describeRequest = (line: RequestLogLine): string =>
+  `${line.method} ${line.path} → ${line.status} (${line.durationMs} ms)`;
+
+/**
+ * Runs all of Switchboard on one machine: DynamoDB and SQS/S3 emulators, the real webhook handlers
+ * behind a local HTTP API, and the real recorder behind a local SQS event source.
+ */
+export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
+  const log = options.log ?? (() => undefined);
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;
+  if (dynamoDataDir) mkdirSync(dynamoDataDir, { recursive: true });
+
+  const emulators = await startEmulators({
+    ...(dynamoDataDir ? { dynamoDataDir } : {}),
+    dynamoPort: options.dynamoPort ?? 0,
+    sqsPort: options.sqsPort ?? 0,
+  });
+  // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
+  const restoreDns = interceptLocalhostDns();
+  const restoreEnv = applyEnvironment(hubEnvironment(emulators.endpoints, emulators.resources));
+
+  const missingFunctions: string[] = [];
+  const handlers = new Map<string, HttpHandler>();
+  for (const functionFile of new Set(WEBHOOK_ROUTES.map((route) => route.functionFile))) {
+    const loaded = await loadHandler<HttpHandler>(functionFile);
+    if (loaded.ok) handlers.set(functionFile, loaded.handler);
+    else {
+      missingFunctions.push(functionFile);
+      log(`warning: functions/${functionFile} not loaded (${loaded.reason}); its routes answer 500`);
+    }
+  }
+
+  const recorder = await loadHandler<SqsHandler>('recorder.ts');
+  let eventSource: RunningEventSource | undefined;
+  if (recorder.ok) {
+    eventSource = await startSqsEventSource({
+      sqs: emulators.clients.sqs,
+      queueUrl: emulators.resources.ingestQueueUrl,
+      handler: recorder.handler,
+      functionName: 'recorder',
+      region: LOCAL_REGION,
+      batchSize: RECORDER.batchSize,
+      waitTimeSeconds: options.pollWaitSeconds ?? 20,
+      timeoutSeconds: RECORDER.timeoutSeconds,
+      retryVisibilitySeconds: options.retryVisibilitySeconds ?? LOCAL_RETRY_VISIBILITY_SECONDS,
+      onBatch: (report) => log(describeBatch(report)),
+      onError: (error) => log(`recorder: ${error instanceof Error ? error.name : 'error'} (batch retried)`),
+    });
+  } else {
+    missingFunctions.push('recorder.ts');
+    log(`warning: functions/recorder.ts not loaded (${recorder.reason}); events stay on the ingest queue`);
+  }
+
+  const info = (): HubInfo => ({
+    service: 'switchboard-local-hub',
+    region: LOCAL_REGION,
+    credentials: { ...LOCAL_CREDENTIALS },
+    endpoints: emulators.endpoints,
+    resources: emulators.resources,
+  });
+
+  const api = await startLocalApi({
+    host,
+    port: options.port ?? DEFAULT_PORT,
+    routes: WEBHOOK_ROUTES,
+    handlerFor: (route: LocalRoute) => handlers.get(route.functionFile),
+    extraJson: { [HUB_INFO_PATH]: info },
+    onRequest: (line) => log(describeRequest(line)),
+    onHandlerError: (route, error) =>
+      log(`${routeKeyOf(route)}: handler threw ${error instanceof Error ? error.name : 'a non-Error'} → 500`),
+  });
+
+  const base = `http://${host}:${api.port}`;
+  const webhooks = Object.fromEntries(
+    WEBHOOK_ROUTES.map((route) => [routeKeyOf(route), `${base}${route.path}`]),
+  );
+  const waitForRecorder = (timeoutMs = 15_000) =>
+    eventSource
+      ? waitUntilDrained(
+          emulators.clients.sqs,
+          emulators.resources.ingestQueueUrl,
+          eventSource.isIdle,
+          timeoutMs,
+        )
+      : Promise.resolve(false);
+
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await api.close();
+      // SQS lives in memory: give the recorder a moment to record what the webhooks already accepted.
+      if (eventSource && !(await waitForRecorder(10_000))) {
+        log('recorder: ingest queue not empty at shutdown; those events are lost with the in-memory queue');
+      }
+      await eventSource?.stop();
+      await emulators.stop();
+      restoreEnv();
+      restoreDns();
+    })();
+    return stopped;
+  };
+
+  return {
+    urls: { base, webhooks, info: `${base}${HUB_INFO_PATH}` },
+    endpoints: emulators.endpoints,
+    resources: emulators.resources,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    dataDir,
+    missingFunctions,
+    waitForRecorder,
+    stop,
+  };
+};

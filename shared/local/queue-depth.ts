@@ -1,0 +1,41 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** Messages waiting, in flight or delayed: zero means a queue is drained. */
+export const queueDepth = async (sqs: SQSClient, queueUrl: string): Promise<number> => {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+};
+
+/**
+ * Waits until the queue is empty and `isIdle()` holds twice in a row (a batch may be between
+ * receive and delete). Resolves false when the deadline passes first (messages failing over and over).
+ */
+export const waitUntilDrained = async (
+  sqs: SQSClient,
+  queueUrl: string,
+  isIdle: () => boolean,
+  timeoutMs: number,
+): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  let quietChecks = 0;
+  while (Date.now() < deadline) {
+    const depth = await queueDepth(sqs, queueUrl);
+    quietChecks = depth === 0 && isIdle() ? quietChecks + 1 : 0;
+    if (quietChecks >= 2) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+};
