@@ -1,0 +1,161 @@
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createQueueWithDlq, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { type SqsHandler, startSqsEventSource } from '#shared/local/event-source.ts';
+import { queueDepth } from '#shared/local/queue-depth.ts';
+
+const waitFor = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('condition not met in time');
+};
+
+describe('local SQS event source', () => {
+  let emulators: RunningEmulators;
+  let queueCounter = 0;
+
+  const freshQueue = async (maxReceiveCount = 3) => {
+    queueCounter += 1;
+    return createQueueWithDlq(emulators.clients.sqs, {
+      name: `event-source-${queueCounter}.fifo`,
+      fifo: true,
+      maximumMessageSizeBytes: 1_048_576,
+      visibilityTimeoutSeconds: 30,
+      retentionPeriodSeconds: 3600,
+      maxReceiveCount,
+      deadLetterQueue: { name: `event-source-${queueCounter}-dlq.fifo`, retentionPeriodSeconds: 3600 },
+    });
+  };
+
+  const send = async (queueUrl: string, count: number, prefix = 'm') => {
+    for (let start = 0; start < count; start += 10) {
+      const size = Math.min(10, count - start);
+      await emulators.clients.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Array.from({ length: size }, (_, offset) => ({
+            Id: String(offset),
+            MessageBody: `${prefix}${start + offset}`,
+            MessageGroupId: `group-${start + offset}`,
+            MessageDeduplicationId: `${prefix}-dedup-${start + offset}`,
+            MessageAttributes: { kind: { DataType: 'String', StringValue: 'test' } },
+          })),
+        }),
+      );
+    }
+  };
+
+  const run = (queueUrl: string, handler: SqsHandler) =>
+    startSqsEventSource({
+      sqs: emulators.clients.sqs,
+      queueUrl,
+      handler,
+      waitTimeSeconds: 1,
+      retryVisibilitySeconds: 1,
+    });
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  it('delivers batches of at most ten Lambda-shaped records and deletes them', async () => {
+    // Prepare
+    const { queueUrl } = await freshQueue();
+    await send(queueUrl, 25);
+    const batches: SQSRecord[][] = [];
+    // Act
+    const source = await run(queueUrl, async (event) => {
+      batches.push(event.Records);
+      return { batchItemFailures: [] };
+    });
+    await waitFor(() => batches.flat().length >= 25);
+    await waitFor(async () => (await queueDepth(emulators.clients.sqs, queueUrl)) === 0);
+    await source.stop();
+    // Assess
+    expect(Math.max(...batches.map((batch) => batch.length))).toBeLessThanOrEqual(10);
+    expect(new Set(batches.flat().map((record) => record.body)).size).toBe(25);
+    const first = batches[0]?.[0];
+    expect(first).toMatchObject({
+      eventSource: 'aws:sqs',
+      eventSourceARN: expect.stringMatching(/^arn:aws:sqs:us-east-1:\d+:event-source-\d+\.fifo$/),
+      awsRegion: 'us-east-1',
+      attributes: {
+        ApproximateReceiveCount: '1',
+        MessageGroupId: expect.stringMatching(/^group-\d+$/),
+        MessageDeduplicationId: expect.stringMatching(/^m-dedup-\d+$/),
+        SequenceNumber: expect.any(String),
+        SentTimestamp: expect.stringMatching(/^\d+$/),
+      },
+      messageAttributes: { kind: { dataType: 'String', stringValue: 'test' } },
+    });
+    expect(source.totals.succeeded).toBe(25);
+  });
+
+  it('brings back only the reported failures, after the shortened visibility timeout', async () => {
+    // Prepare
+    const { queueUrl } = await freshQueue();
+    await send(queueUrl, 3, 'p');
+    const seen: Array<{ body: string; receiveCount: string }> = [];
+    // Act
+    const source = await run(queueUrl, async (event) => {
+      for (const record of event.Records) {
+        seen.push({ body: record.body, receiveCount: record.attributes.ApproximateReceiveCount });
+      }
+      const failing = event.Records.filter(
+        (record) => record.body === 'p1' && record.attributes.ApproximateReceiveCount === '1',
+      );
+      return { batchItemFailures: failing.map((record) => ({ itemIdentifier: record.messageId })) };
+    });
+    await waitFor(() => seen.some((entry) => entry.body === 'p1' && entry.receiveCount === '2'));
+    await waitFor(async () => (await queueDepth(emulators.clients.sqs, queueUrl)) === 0);
+    await source.stop();
+    // Assess
+    expect(seen.filter((entry) => entry.body === 'p1')).toHaveLength(2);
+    expect(seen.filter((entry) => entry.body === 'p0')).toHaveLength(1);
+    expect(seen.filter((entry) => entry.body === 'p2')).toHaveLength(1);
+  });
+
+  it('treats a throwing handler as a failed batch and lets SQS redrive to the DLQ after maxReceiveCount', async () => {
+    // Prepare
+    const { queueUrl, dlqUrl } = await freshQueue(2);
+    await send(queueUrl, 1, 'd');
+    let attempts = 0;
+    // Act
+    const source = await run(queueUrl, async () => {
+      attempts += 1;
+      throw new Error('recorder down');
+    });
+    await waitFor(async () => (await queueDepth(emulators.clients.sqs, dlqUrl)) === 1);
+    await source.stop();
+    const dead = await emulators.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl }));
+    // Assess
+    expect(attempts).toBe(2);
+    expect(dead.Messages?.[0]?.Body).toBe('d0');
+    expect(await queueDepth(emulators.clients.sqs, queueUrl)).toBe(0);
+  });
+
+  it('fails the whole batch when a failure names a message that is not in it', async () => {
+    // Prepare
+    const { queueUrl } = await freshQueue();
+    await send(queueUrl, 1, 'w');
+    let attempts = 0;
+    // Act
+    const source = await run(queueUrl, async () => {
+      attempts += 1;
+      return attempts === 1 ? { batchItemFailures: [{ itemIdentifier: 'not-in-batch' }] } : undefined;
+    });
+    await waitFor(() => attempts >= 2);
+    await waitFor(async () => (await queueDepth(emulators.clients.sqs, queueUrl)) === 0);
+    await source.stop();
+    // Assess
+    expect(source.totals.failed).toBe(1);
+    expect(source.totals.succeeded).toBe(1);
+  });
+});
