@@ -30,7 +30,7 @@ describe('Twilio SMS golden fixtures', () => {
           'content-type': 'application/x-www-form-urlencoded; charset=UTF-8',
           'x-twilio-signature': signTwilioRequest(LOCAL_DEV_SECRETS.twilio.authToken, PUBLIC_URL, params),
         },
-        body,
+        body: Buffer.from(body, 'utf8'),
       });
 
       // Act
