@@ -228,6 +228,20 @@ describe('WhatsApp webhook normalization', () => {
     expect(events[0]?.data).toMatchObject({ providerType: 'message', raw: broken });
   });
 
+  it('keeps an absurdly nested body whole instead of crashing', () => {
+    // Prepare
+    const nested = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const body = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"x","value":${nested}}]}]}`;
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'unnormalizable_body', raw: body },
+    });
+  });
+
   it('turns 1000 messages from 200 contacts into 1000 events with stable per-contact conversations', () => {
     // Prepare
     const contacts = Array.from({ length: 200 }, (_, i) => ({
