@@ -1,0 +1,100 @@
+import type { Address, Email } from 'postal-mime';
+import type { EmailAddress } from '#shared/contract/index.ts';
+
+/** Conversation ids as `conversationIdFor` makes them; a `reply+<id>@…` tag of any other shape is ignored. */
+const CONVERSATION_ID = /^conv_[0-9a-f]{32}$/;
+
+export const normalizeAddress = (address: string): string =>
+  address.trim().replace(/^<|>$/g, '').trim().toLowerCase();
+
+/** Groups flattened; entries without an address dropped. */
+export const mailboxesOf = (addresses: readonly Address[] | Address | undefined): EmailAddress[] => {
+  const list = addresses === undefined ? [] : Array.isArray(addresses) ? addresses : [addresses];
+  return list
+    .flatMap((entry: Address) => (entry.group ? entry.group : [entry]))
+    .filter((mailbox) => typeof mailbox.address === 'string' && mailbox.address.includes('@'))
+    .map((mailbox) => ({
+      address: mailbox.address ?? '',
+      ...(mailbox.name.trim() ? { name: mailbox.name.trim() } : {}),
+    }));
+};
+
+/** `reply+conv_…@domain` → the conversation id, when the tag has the shape of one. */
+export const conversationTagOf = (address: string): string | undefined => {
+  const [local] = normalizeAddress(address).split('@');
+  const plus = local?.indexOf('+') ?? -1;
+  if (local === undefined || plus < 0) return undefined;
+  const tag = local.slice(plus + 1);
+  return CONVERSATION_ID.test(tag) ? tag : undefined;
+};
+
+/** The address without a conversation tag: `reply+conv_…@d` and `reply@d` are one endpoint. */
+export const withoutConversationTag = (address: string): string => {
+  const normalized = normalizeAddress(address);
+  if (conversationTagOf(normalized) === undefined) return normalized;
+  const at = normalized.lastIndexOf('@');
+  return `${normalized.slice(0, normalized.indexOf('+'))}${normalized.slice(at)}`;
+};
+
+export interface Parties {
+  readonly direction: 'inbound' | 'outbound';
+  /** Lower-cased business address, conversation tag removed. */
+  readonly endpointAddress: string;
+  readonly contact: EmailAddress;
+  /** From a `reply+conv_…` recipient, when there is one. */
+  readonly taggedConversationId: string | undefined;
+}
+
+/**
+ * Who is who. The business endpoint is the envelope recipient that also appears in To/Cc (the
+ * address the customer wrote to), else the first envelope recipient, else the first To/Cc
+ * address. A message From one of the business's own addresses is the business writing
+ * (a copy of an answer sent outside the hub): its contact is the first other To/Cc address.
+ */
+export const identifyParties = (
+  message: Email,
+  envelopeRecipients: readonly string[],
+  envelopeSender: string | undefined,
+): Parties | undefined => {
+  const recipients = envelopeRecipients.map(normalizeAddress).filter((address) => address.includes('@'));
+  const headerRecipients = [...mailboxesOf(message.to), ...mailboxesOf(message.cc)];
+  const headerAddresses = headerRecipients.map((mailbox) => normalizeAddress(mailbox.address));
+  const chosen =
+    recipients.find((address) => headerAddresses.includes(address)) ?? recipients[0] ?? headerAddresses[0];
+  if (chosen === undefined) return undefined;
+
+  const businessAddresses = new Set([...recipients, chosen].map(withoutConversationTag));
+  const taggedConversationId = [...recipients, ...headerAddresses]
+    .map(conversationTagOf)
+    .find((tag) => tag !== undefined);
+  const sender =
+    mailboxesOf(message.from)[0] ??
+    mailboxesOf(message.sender)[0] ??
+    mailboxesOf(message.replyTo)[0] ??
+    (envelopeSender?.includes('@') ? { address: envelopeSender } : undefined);
+  if (sender === undefined) return undefined;
+
+  if (businessAddresses.has(withoutConversationTag(sender.address))) {
+    const customer = headerRecipients.find(
+      (mailbox) => !businessAddresses.has(withoutConversationTag(mailbox.address)),
+    );
+    if (customer === undefined) return undefined;
+    return {
+      direction: 'outbound',
+      endpointAddress: withoutConversationTag(sender.address),
+      contact: customer,
+      // The hub's own sends carry the tag in Reply-To, so copies of them thread too.
+      taggedConversationId:
+        taggedConversationId ??
+        mailboxesOf(message.replyTo)
+          .map((mailbox) => conversationTagOf(mailbox.address))
+          .find((tag) => tag !== undefined),
+    };
+  }
+  return {
+    direction: 'inbound',
+    endpointAddress: withoutConversationTag(chosen),
+    contact: sender,
+    taggedConversationId,
+  };
+};

@@ -1,0 +1,14 @@
+/** What the transport knows about an inbound e-mail besides its MIME. */
+export interface InboundEmailContext {
+  readonly provider: 'ses' | 'mailgun';
+  /** When the hub received it; becomes `receivedAt`. */
+  readonly receivedAt: Date;
+  /** SMTP RCPT TO: the business inbound address(es) the message was delivered to. */
+  readonly envelopeRecipients: readonly string[];
+  /** SMTP MAIL FROM; the contact's address only when the message names no sender at all. */
+  readonly envelopeSender?: string | undefined;
+  /** Spam, virus and authentication verdicts of the receiving service. */
+  readonly verdicts?: Readonly<Record<string, string>> | undefined;
+  /** Where the raw MIME already is (the SES S3 object key, or the blob the Mailgun handler stores). */
+  readonly rawMimeKey?: string | undefined;
+}

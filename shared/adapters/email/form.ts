@@ -1,0 +1,106 @@
+/**
+ * Form bodies parsed to bytes. The platform parsers (URLSearchParams, Response.formData) decode
+ * every field as UTF-8, which would corrupt a raw MIME field holding 8-bit text in another
+ * charset; these keep each value's exact bytes.
+ */
+
+export interface FormField {
+  readonly name: string;
+  readonly value: Buffer;
+  /** Set for file parts of multipart bodies. */
+  readonly filename?: string;
+  readonly contentType?: string;
+}
+
+const hexValue = (byte: number | undefined): number => {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+};
+
+/** `+` → space and `%XX` → that byte; everything else kept byte for byte. */
+const percentDecode = (encoded: Buffer): Buffer => {
+  const decoded = Buffer.alloc(encoded.length);
+  let length = 0;
+  for (let index = 0; index < encoded.length; index += 1) {
+    const byte = encoded[index] ?? 0;
+    const high = byte === 0x25 ? hexValue(encoded[index + 1]) : -1;
+    const low = byte === 0x25 ? hexValue(encoded[index + 2]) : -1;
+    if (byte === 0x2b) decoded[length++] = 0x20;
+    else if (high >= 0 && low >= 0) {
+      decoded[length++] = high * 16 + low;
+      index += 2;
+    } else decoded[length++] = byte;
+  }
+  return decoded.subarray(0, length);
+};
+
+const AMPERSAND = 0x26;
+const EQUALS = 0x3d;
+
+export const parseUrlEncoded = (body: Buffer): FormField[] => {
+  const fields: FormField[] = [];
+  let start = 0;
+  while (start <= body.length) {
+    const ampersand = body.indexOf(AMPERSAND, start);
+    const end = ampersand < 0 ? body.length : ampersand;
+    const pair = body.subarray(start, end);
+    if (pair.length > 0) {
+      const equals = pair.indexOf(EQUALS);
+      const rawName = equals < 0 ? pair : pair.subarray(0, equals);
+      const rawValue = equals < 0 ? Buffer.alloc(0) : pair.subarray(equals + 1);
+      fields.push({ name: percentDecode(rawName).toString('utf8'), value: percentDecode(rawValue) });
+    }
+    start = end + 1;
+  }
+  return fields;
+};
+
+/** `boundary` parameter of a multipart content type, quoted or not. */
+export const boundaryOf = (contentType: string): string | undefined => {
+  const match = /;\s*boundary\s*=\s*(?:"([^"]{1,200})"|([^\s;]{1,200}))/i.exec(contentType);
+  return match?.[1] ?? match?.[2];
+};
+
+const parameterOf = (header: string, name: string): string | undefined => {
+  const match = new RegExp(`;\\s*${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s;]+))`, 'i').exec(header);
+  const value = match?.[1] ?? match?.[2];
+  return value?.replace(/\\(.)/g, '$1');
+};
+
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+
+/** multipart/form-data (RFC 7578) split on its boundary; parts without a name are skipped. */
+export const parseMultipart = (body: Buffer, boundary: string): FormField[] | undefined => {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const fields: FormField[] = [];
+  let start = body.indexOf(delimiter);
+  if (start < 0) return undefined;
+  for (;;) {
+    const afterDelimiter = start + delimiter.length;
+    if (body.subarray(afterDelimiter, afterDelimiter + 2).toString('latin1') === '--') return fields;
+    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), afterDelimiter);
+    if (next < 0) return undefined;
+    const part = body.subarray(afterDelimiter, next);
+    const headerEnd = part.indexOf(CRLF_CRLF);
+    if (headerEnd >= 0) {
+      const headerLines = part.subarray(0, headerEnd).toString('utf8').split('\r\n');
+      const disposition = headerLines.find((line) => /^content-disposition\s*:/i.test(line)) ?? '';
+      const contentType = headerLines
+        .find((line) => /^content-type\s*:/i.test(line))
+        ?.replace(/^content-type\s*:\s*/i, '');
+      const name = parameterOf(disposition, 'name');
+      const filename = parameterOf(disposition, 'filename');
+      if (name !== undefined) {
+        fields.push({
+          name,
+          value: Buffer.from(part.subarray(headerEnd + CRLF_CRLF.length)),
+          ...(filename !== undefined ? { filename } : {}),
+          ...(contentType ? { contentType: contentType.trim() } : {}),
+        });
+      }
+    }
+    start = next + 2;
+  }
+};

@@ -1,0 +1,47 @@
+import type { Header } from 'postal-mime';
+
+export const headerValue = (headers: readonly Header[], key: string): string | undefined =>
+  headers.find((header) => header.key === key)?.value;
+
+/** Message ids from a header (`<a@b> <c@d>`), without angle brackets, in order. */
+export const messageIdsIn = (value: string | undefined): string[] => {
+  if (!value) return [];
+  const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((match) => match[1] ?? '');
+  const ids = bracketed.length > 0 ? bracketed : value.split(/[\s,]+/);
+  return ids.map((id) => id.trim()).filter((id) => id.length > 0);
+};
+
+const AUTO_PRECEDENCE = new Set(['auto_reply', 'bulk', 'junk']);
+
+/**
+ * True for messages nobody should answer automatically (RFC 3834 §2): `Auto-Submitted` with any
+ * value but `no`, the de-facto `X-Autoreply` / `X-Autorespond` headers, and `Precedence:
+ * auto_reply|bulk|junk`. `Precedence: list` is left out: customers do write through mailing lists.
+ */
+export const isAutoReply = (headers: readonly Header[]): boolean => {
+  const autoSubmitted = headerValue(headers, 'auto-submitted')?.trim().toLowerCase();
+  if (autoSubmitted !== undefined && autoSubmitted !== '' && !autoSubmitted.startsWith('no')) return true;
+  const xAutoreply = headerValue(headers, 'x-autoreply')?.trim().toLowerCase();
+  if (xAutoreply !== undefined && xAutoreply !== 'no' && xAutoreply !== 'false') return true;
+  if (headerValue(headers, 'x-autorespond') !== undefined) return true;
+  const precedence = headerValue(headers, 'precedence')?.trim().toLowerCase();
+  return precedence !== undefined && AUTO_PRECEDENCE.has(precedence);
+};
+
+const DELIVERY_STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
+
+/**
+ * Delivery status notifications (RFC 3464): a `multipart/report; report-type=delivery-status`
+ * message, or any message carrying a delivery-status part (some MTAs wrap the report in
+ * multipart/mixed). A mailer-daemon sender alone is not enough: people write from such addresses too.
+ */
+export const isBounce = (headers: readonly Header[], partTypes: readonly string[]): boolean => {
+  const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? '';
+  if (
+    /^\s*multipart\/report\b/.test(contentType) &&
+    /report-type\s*=\s*"?(global-)?delivery-status/.test(contentType)
+  ) {
+    return true;
+  }
+  return partTypes.some((type) => DELIVERY_STATUS_TYPES.has(type.toLowerCase()));
+};

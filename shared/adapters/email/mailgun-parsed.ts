@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { sha256Hex } from './attachments.ts';
+import type { FormField } from './form.ts';
+
+/**
+ * Mailgun's parsed-fields form (a `forward()` route whose URL does not end in `mime`) carries no
+ * raw MIME. Best effort: a MIME message is rebuilt from the fields, so one parser and one
+ * normalization serve both forms. The original headers come from `message-headers` (minus the
+ * ones describing the original body structure), the bodies from `body-plain` / `body-html`, files
+ * from the file parts (inline when `content-id-map` names them). Mailgun's own `stripped-*`
+ * fields are not used: the hub strips quoted history the same way for every provider.
+ */
+
+const MessageHeadersSchema = z.array(z.tuple([z.string(), z.string()]).rest(z.unknown()));
+const ContentIdMapSchema = z.record(z.string(), z.string());
+
+export const SIGNATURE_FIELDS = new Set(['timestamp', 'token', 'signature']);
+
+const STRUCTURAL_HEADERS = new Set([
+  'content-type',
+  'content-transfer-encoding',
+  'mime-version',
+  'content-disposition',
+]);
+
+const fieldText = (fields: readonly FormField[], name: string): string | undefined =>
+  fields.find((field) => field.name === name && field.filename === undefined)?.value.toString('utf8');
+
+const parseJson = (text: string | undefined): unknown => {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Header values go in as UTF-8 (RFC 6532); line breaks are folded away so nothing can inject headers. */
+const headerLine = (name: string, value: string): string =>
+  `${name.replace(/[^\x21-\x39\x3b-\x7e]/g, '')}: ${value.replace(/[\r\n]+/g, ' ')}`;
+
+const base64Lines = (bytes: Uint8Array): string =>
+  (
+    Buffer.from(bytes)
+      .toString('base64')
+      .match(/.{1,76}/g) ?? []
+  ).join('\r\n');
+
+const quotedFilename = (filename: string): string =>
+  /^[\x20-\x7e]*$/.test(filename) && !/["\\]/.test(filename)
+    ? `filename="${filename}"`
+    : `filename*=utf-8''${encodeURIComponent(filename)}`;
+
+export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
+  const headers: string[] = [];
+  const original = MessageHeadersSchema.safeParse(parseJson(fieldText(fields, 'message-headers')));
+  if (original.success) {
+    for (const [name, value] of original.data) {
+      if (!STRUCTURAL_HEADERS.has(name.toLowerCase())) headers.push(headerLine(name, value));
+    }
+  } else {
+    const from = fieldText(fields, 'from') ?? fieldText(fields, 'sender');
+    const recipient = fieldText(fields, 'recipient');
+    if (from) headers.push(headerLine('From', from));
+    if (recipient) headers.push(headerLine('To', recipient));
+    headers.push(headerLine('Subject', fieldText(fields, 'subject') ?? ''));
+  }
+
+  const contentIds = ContentIdMapSchema.safeParse(parseJson(fieldText(fields, 'content-id-map')));
+  const inlineByField = new Map(
+    Object.entries(contentIds.success ? contentIds.data : {}).map(([cid, field]) => [field, cid]),
+  );
+  const plain = fieldText(fields, 'body-plain');
+  const html = fieldText(fields, 'body-html');
+  const files = fields.filter((field) => field.filename !== undefined);
+
+  // Boundaries depend on the content only, not on the per-delivery signature fields, so a retry
+  // rebuilds the same bytes (and a message without Message-ID gets the same derived id).
+  const content = fields.filter((field) => !SIGNATURE_FIELDS.has(field.name));
+  const digest = sha256Hex(
+    Buffer.concat(content.flatMap((field) => [Buffer.from(`${field.name}\u0000`), field.value])),
+  ).slice(0, 24);
+  const outer = `sb-mixed-${digest}`;
+  const inner = `sb-alt-${digest}`;
+  const lines = [...headers, 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${outer}"`, ''];
+  lines.push(`--${outer}`, `Content-Type: multipart/alternative; boundary="${inner}"`, '');
+  for (const [body, type] of [
+    [plain, 'text/plain'],
+    [html, 'text/html'],
+  ] as const) {
+    if (body === undefined) continue;
+    lines.push(`--${inner}`, `Content-Type: ${type}; charset=utf-8`, 'Content-Transfer-Encoding: base64', '');
+    lines.push(base64Lines(Buffer.from(body, 'utf8')));
+  }
+  lines.push(`--${inner}--`);
+  for (const file of files) {
+    const contentId = inlineByField.get(file.name);
+    lines.push(
+      `--${outer}`,
+      `Content-Type: ${(file.contentType ?? 'application/octet-stream').replace(/[\r\n]+/g, ' ')}`,
+      `Content-Disposition: ${contentId ? 'inline' : 'attachment'}; ${quotedFilename(file.filename ?? 'attachment')}`,
+      ...(contentId ? [`Content-ID: ${contentId.replace(/[\r\n]+/g, ' ')}`] : []),
+      'Content-Transfer-Encoding: base64',
+      '',
+      base64Lines(file.value),
+    );
+  }
+  lines.push(`--${outer}--`, '');
+  return Buffer.from(lines.join('\r\n'), 'utf8');
+};
