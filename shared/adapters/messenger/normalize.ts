@@ -1,5 +1,5 @@
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
-import { type EntryContext, entryContext, isMessengerPlatform } from './context.ts';
+import { type EntryContext, entryContext, isMessengerPlatform, type MessengerPlatform } from './context.ts';
 import { messageEvent, postbackEvent } from './messages.ts';
 import { deliveryEvent, editEvent, optinEvent, reactionEvent, readEvent, referralEvent } from './notices.ts';
 import {
@@ -118,15 +118,15 @@ const keptWhole = (
 
 const messagingItemEvent = (
   raw: unknown,
-  entry: EntryContext,
+  entry: EntryContext | undefined,
   position: string,
   options: NormalizeOptions,
 ): HubEvent => {
   const key = isJsonObject(raw) ? eventKeyOf(raw) : 'messaging_item';
-  const asUnsupported = () => unsupportedItemEvent(raw, entry, key);
+  const asUnsupported = () => unsupportedItemEvent(raw, key, options.receivedAt, entry);
   return keptWhole(raw, key, position, options, () =>
     contractEventOr(() => {
-      if (!isJsonObject(raw) || !isKnownEventKey(key)) return undefined;
+      if (entry === undefined || !isJsonObject(raw) || !isKnownEventKey(key)) return undefined;
       const frame = MessagingItemBaseSchema.safeParse(raw);
       return frame.success ? knownItemEvent(key, raw[key], frame.data, entry) : undefined;
     }, asUnsupported),
@@ -134,10 +134,15 @@ const messagingItemEvent = (
 };
 
 /** Instagram `changes` (comments, mentions) are not conversations: passed on as unsupported. */
-const changeEvent = (raw: unknown, entry: EntryContext, position: string, options: NormalizeOptions) => {
+const changeEvent = (
+  raw: unknown,
+  entry: EntryContext | undefined,
+  position: string,
+  options: NormalizeOptions,
+): HubEvent => {
   const providerType = isJsonObject(raw) && typeof raw.field === 'string' ? raw.field : 'changes';
   return keptWhole(raw, providerType, position, options, () =>
-    unsupportedEvent({ providerType, raw, receivedAt: entry.receivedAt, endpoint: entry.endpoint }),
+    unsupportedEvent({ providerType, raw, receivedAt: options.receivedAt, endpoint: entry?.endpoint }),
   );
 };
 
@@ -147,26 +152,40 @@ const isEntryItemField = (key: string): key is EntryItemField =>
 const entryEvents = (
   rawEntry: unknown,
   entryIndex: number,
-  platform: 'page' | 'instagram',
+  platform: MessengerPlatform,
   options: NormalizeOptions,
 ): HubEvent[] => {
-  const parsed = EntrySchema.safeParse(rawEntry);
   const fields = isJsonObject(rawEntry) ? Object.keys(rawEntry).filter(isEntryItemField) : [];
-  if (!parsed.success || fields.length === 0) {
+  if (!isJsonObject(rawEntry) || fields.length === 0) {
     const unreadableEntry = () =>
       unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt: options.receivedAt });
     return [keptWhole(rawEntry, 'entry', `${entryIndex}`, options, unreadableEntry)];
   }
-  const entry = entryContext(platform, parsed.data.id, options.receivedAt, options.hubAppIds);
+  const parsed = EntrySchema.safeParse(rawEntry);
+  // Without a page id no item can be placed in a conversation, yet each one is still passed on.
+  const entry = parsed.success
+    ? entryContext(platform, parsed.data.id, options.receivedAt, options.hubAppIds)
+    : undefined;
   // Fields in the order Meta wrote them, items in array order: events keep the payload's order.
-  return fields.flatMap((field) =>
-    (parsed.data[field] ?? []).map((item, itemIndex) => {
+  return fields.flatMap((field) => {
+    const items = rawEntry[field];
+    if (!Array.isArray(items)) {
+      const notAList = () =>
+        unsupportedEvent({
+          providerType: field,
+          raw: items,
+          receivedAt: options.receivedAt,
+          endpoint: entry?.endpoint,
+        });
+      return [keptWhole(items, field, `${entryIndex}/${field}`, options, notAList)];
+    }
+    return items.map((item: unknown, itemIndex) => {
       const position = `${entryIndex}/${field}/${itemIndex}`;
       return field === 'changes'
         ? changeEvent(item, entry, position, options)
         : messagingItemEvent(item, entry, position, options);
-    }),
-  );
+    });
+  });
 };
 
 /**

@@ -21,19 +21,22 @@ export const MetaEnvelopeSchema = z.looseObject({
 });
 export type MetaEnvelope = z.infer<typeof MetaEnvelopeSchema>;
 
-/** Entry fields whose arrays hold one provider item each, in the order they are processed. */
+/**
+ * Entry fields whose arrays hold one provider item each: `messaging`, `standby` (handover protocol:
+ * what secondary receivers see while another app owns the thread) and Instagram's `changes`
+ * (comments and mentions, not messaging: kept as unsupported).
+ */
 export const ENTRY_ITEM_FIELDS = ['messaging', 'standby', 'changes'] as const;
 export type EntryItemField = (typeof ENTRY_ITEM_FIELDS)[number];
 
+/**
+ * Only the entry's own fields: its item arrays (`messaging`, `standby`, `changes`) are read raw,
+ * so a malformed one never costs the others, and items are passed on even without a page id.
+ */
 export const EntrySchema = z.looseObject({
   /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
   id: idString,
   time: epochMillis.optional(),
-  messaging: z.array(z.unknown()).optional(),
-  /** Handover protocol: what the secondary receivers see while another app owns the thread. */
-  standby: z.array(z.unknown()).optional(),
-  /** Instagram comment/mention notifications (not messaging): kept as unsupported. */
-  changes: z.array(z.unknown()).optional(),
 });
 export type Entry = z.infer<typeof EntrySchema>;
 

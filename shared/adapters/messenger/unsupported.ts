@@ -46,17 +46,23 @@ const timestampOf = (raw: unknown): string | null =>
   typeof raw === 'object' && raw !== null && 'timestamp' in raw ? isoFromEpochMillis(raw.timestamp) : null;
 
 /**
- * A messaging item kept as unsupported. When its sender and recipient are readable it still names
- * the conversation, so a helpdesk can show "something happened here" in the right thread.
+ * A messaging item kept as unsupported. When its entry and its sender and recipient are readable
+ * it still names the conversation, so a helpdesk can show "something happened here" in the right
+ * thread.
  */
-export const unsupportedItemEvent = (raw: unknown, entry: EntryContext, providerType: string): HubEvent => {
+export const unsupportedItemEvent = (
+  raw: unknown,
+  providerType: string,
+  receivedAt: string,
+  entry: EntryContext | undefined,
+): HubEvent => {
   const frame = MessagingItemBaseSchema.safeParse(raw);
-  const conversation = frame.success ? itemContext(entry, frame.data, false).fields : undefined;
+  const conversation = entry && frame.success ? itemContext(entry, frame.data, false).fields : undefined;
   return unsupportedEvent({
     providerType,
     raw,
-    receivedAt: entry.receivedAt,
-    endpoint: entry.endpoint,
+    receivedAt,
+    endpoint: entry?.endpoint,
     contact: conversation?.contact,
     conversationId: conversation?.conversationId,
     providerTimestamp: conversation?.providerTimestamp ?? timestampOf(raw),
