@@ -39,13 +39,15 @@ export interface AttachmentInput {
 export const storeAttachment = (attachment: AttachmentInput): { part: MediaPart; blob: BlobToStore } => {
   const sha256 = sha256Hex(attachment.bytes);
   const key = `${PAYLOAD_BUCKET.prefixes.attachments}${sha256}/${sanitizeFilename(attachment.filename)}`;
+  // Senders sometimes put a path in the name; consumers saving the file must not follow it.
+  const displayName = attachment.filename?.split(/[\\/]/).pop()?.trim();
   const contentId = attachment.contentId?.trim().replace(/^<|>$/g, '');
   const part: MediaPart = {
     type: 'media',
     kind: mediaKindFor(attachment.mimeType),
     mimeType: attachment.mimeType,
     size: attachment.bytes.byteLength,
-    ...(attachment.filename ? { filename: attachment.filename } : {}),
+    ...(displayName ? { filename: displayName } : {}),
     sha256,
     ...(contentId ? { contentId } : {}),
     inline: attachment.inline,
