@@ -1,0 +1,22 @@
+import middy from '@middy/core';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { dynamoDbClient, sqsClient } from '#shared/aws/clients.ts';
+import { requireConfig } from '#shared/config/runtime.ts';
+import { logger } from '#shared/observability/logger.ts';
+import { logRequestId } from '#shared/observability/middleware.ts';
+import { createRecorder } from '#shared/recorder/wiring.ts';
+
+const config = requireConfig('SWITCHBOARD_TABLE_NAME', 'SWITCHBOARD_HELPDESK_QUEUE_URL');
+
+const recorder = createRecorder({
+  dynamodb: dynamoDbClient(),
+  sqs: sqsClient(),
+  tableName: config.SWITCHBOARD_TABLE_NAME,
+  helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
+  logger,
+});
+
+/** Ingest FIFO queue → DynamoDB → helpdesk FIFO queue; failures are reported per message (ReportBatchItemFailures). */
+export const handler = middy<SQSEvent, SQSBatchResponse>()
+  .use(logRequestId())
+  .handler((event) => recorder.handleSqsEvent(event));

@@ -1,0 +1,162 @@
+import {
+  type ChannelIdentity,
+  type Contact,
+  type ConversationState,
+  type ConversationStatus,
+  type HubEventOf,
+  identityKey,
+  REPLY_WINDOW_HOURS,
+} from '#shared/contract/index.ts';
+import { addHours, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
+
+/** Events that change a conversation's state: messages, either way. */
+export type MessageEvent =
+  | HubEventOf<'switchboard.message.received'>
+  | HubEventOf<'switchboard.message.sent'>;
+
+export const isMessageEvent = (event: { type: string }): event is MessageEvent =>
+  event.type === 'switchboard.message.received' || event.type === 'switchboard.message.sent';
+
+/**
+ * The published state plus the two facts needed to keep it correct when messages arrive out of
+ * order: when the customer first wrote (first-response time) and when the business last answered
+ * (unread count).
+ */
+export interface ConversationModel {
+  readonly state: ConversationState;
+  readonly firstInboundAt: string | null;
+  readonly lastOutboundAt: string | null;
+}
+
+export interface Applied {
+  readonly model: ConversationModel;
+  readonly changed: boolean;
+  readonly previousStatus: ConversationStatus | null;
+  /** Identities the event revealed that the stored contact did not list yet (to index them). */
+  readonly newIdentities: readonly ChannelIdentity[];
+}
+
+const mergeContact = (
+  known: Contact | undefined,
+  seen: Contact,
+): { contact: Contact; added: ChannelIdentity[] } => {
+  const identities = [...(known?.identities ?? [])];
+  const keys = new Set(identities.map(identityKey));
+  const added = seen.identities.filter((identity) => !keys.has(identityKey(identity)));
+  identities.push(...added);
+  const displayName = seen.displayName ?? known?.displayName;
+  const username = seen.username ?? known?.username;
+  return {
+    contact: {
+      identities: identities as Contact['identities'],
+      ...(displayName !== undefined ? { displayName } : {}),
+      ...(username !== undefined ? { username } : {}),
+    },
+    added,
+  };
+};
+
+const emptyState = (event: MessageEvent, at: string): ConversationState => ({
+  conversationId: event.data.conversationId,
+  channel: event.data.channel,
+  endpoint: event.data.endpoint,
+  contact: event.data.contact,
+  status: 'open',
+  createdAt: at,
+  lastMessageAt: null,
+  lastInboundAt: null,
+  replyWindow: { applies: REPLY_WINDOW_HOURS[event.data.channel] !== null, closesAt: null },
+  unreadCount: 0,
+  messageCount: 0,
+  firstResponseAt: null,
+  firstResponseSeconds: null,
+  version: 0,
+});
+
+const replyWindowClosesAt = (state: ConversationState, lastInboundAt: string | null): string | null => {
+  const hours = REPLY_WINDOW_HOURS[state.channel];
+  return hours === null || lastInboundAt === null ? null : addHours(lastInboundAt, hours);
+};
+
+const firstResponseSeconds = (
+  firstInboundAt: string | null,
+  firstResponseAt: string | null,
+): number | null =>
+  firstInboundAt === null || firstResponseAt === null
+    ? null
+    : secondsBetween(firstInboundAt, firstResponseAt);
+
+const applyInbound = (model: ConversationModel, at: string): ConversationModel => {
+  const { state } = model;
+  const lastInboundAt = laterOf(state.lastInboundAt, at);
+  const firstInboundAt = earlierOf(model.firstInboundAt, at);
+  // A business answer made after this message was written already covers it.
+  const unread = model.lastOutboundAt === null || at > model.lastOutboundAt;
+  return {
+    ...model,
+    firstInboundAt,
+    state: {
+      ...state,
+      // A customer writing again always needs attention, whatever the helpdesk had set.
+      status: 'open',
+      lastInboundAt,
+      replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
+      unreadCount: unread ? state.unreadCount + 1 : state.unreadCount,
+      firstResponseSeconds: firstResponseSeconds(firstInboundAt, state.firstResponseAt),
+    },
+  };
+};
+
+const applyOutbound = (model: ConversationModel, at: string): ConversationModel => {
+  const { state } = model;
+  const answersEverything = state.lastInboundAt === null || at >= state.lastInboundAt;
+  const isEarlierFirstResponse =
+    model.firstInboundAt !== null &&
+    at >= model.firstInboundAt &&
+    (state.firstResponseAt === null || at < state.firstResponseAt);
+  const firstResponseAt = isEarlierFirstResponse ? at : state.firstResponseAt;
+  return {
+    ...model,
+    lastOutboundAt: laterOf(model.lastOutboundAt, at),
+    state: {
+      ...state,
+      unreadCount: answersEverything ? 0 : state.unreadCount,
+      firstResponseAt,
+      firstResponseSeconds: firstResponseSeconds(model.firstInboundAt, firstResponseAt),
+    },
+  };
+};
+
+/**
+ * Applies one distinct message to a conversation (pure). Callers guarantee distinctness (the
+ * message record and the recent-event list); everything here is order-tolerant: times only move
+ * forward, first times only backward, so late arrivals land where they belong.
+ */
+export const applyEvent = (current: ConversationModel | undefined, event: MessageEvent): Applied => {
+  const at = occurredAt(event);
+  const base: ConversationModel = current ?? {
+    state: emptyState(event, at),
+    firstInboundAt: null,
+    lastOutboundAt: null,
+  };
+  const { contact, added } = mergeContact(current?.state.contact, event.data.contact);
+  const counted: ConversationModel = {
+    ...base,
+    state: {
+      ...base.state,
+      contact,
+      createdAt: current ? earlierOf(base.state.createdAt, at) : at,
+      lastMessageAt: laterOf(base.state.lastMessageAt, at),
+      messageCount: base.state.messageCount + 1,
+    },
+  };
+  const directed =
+    event.data.direction === 'inbound' ? applyInbound(counted, at) : applyOutbound(counted, at);
+  return {
+    model: { ...directed, state: { ...directed.state, version: base.state.version + 1 } },
+    // Every distinct message changes at least the counters.
+    changed: true,
+    previousStatus: current ? current.state.status : null,
+    newIdentities: current ? added : event.data.contact.identities,
+  };
+};

@@ -1,0 +1,16 @@
+import type { HubEvent } from '#shared/contract/index.ts';
+
+/** Every externally visible step of recording one event; a crash can happen after any of them. */
+export const RECORDER_STEPS = [
+  'check-message',
+  'load-conversation',
+  'index-contact',
+  'save-conversation',
+  'write-register',
+  'publish',
+  'put-message',
+] as const;
+export type RecorderStep = (typeof RECORDER_STEPS)[number];
+
+/** Called after each step completes. Production passes nothing; tests throw here to simulate a crash. */
+export type AfterStep = (step: RecorderStep, event: HubEvent) => void | Promise<void>;

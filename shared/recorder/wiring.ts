@@ -1,0 +1,37 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '#shared/observability/logger.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { createSqsPublisher } from './publisher.ts';
+import { createRecorderService, type RecorderService } from './service.ts';
+import type { AfterStep } from './steps.ts';
+
+export interface RecorderWiring {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly tableName: string;
+  readonly helpdeskQueueUrl: string;
+  readonly logger: Logger;
+  readonly clock?: () => Date;
+  readonly afterStep?: AfterStep;
+  readonly onCapacity?: TableContext['onCapacity'];
+}
+
+/** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
+export const createRecorder = (wiring: RecorderWiring): RecorderService => {
+  const clock = wiring.clock ?? (() => new Date());
+  const { store } = createRecorderStore({
+    client: wiring.dynamodb,
+    tableName: wiring.tableName,
+    now: clock,
+    ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
+  });
+  return createRecorderService({
+    store,
+    publisher: createSqsPublisher(wiring.sqs, wiring.helpdeskQueueUrl),
+    clock,
+    logger: wiring.logger,
+    ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
+  });
+};

@@ -1,0 +1,69 @@
+import {
+  type Channel,
+  type ChannelIdentity,
+  type Contact,
+  type ConversationStatus,
+  hubMessageIdFor,
+  identityKey,
+} from '#shared/contract/index.ts';
+
+/*
+ * Single-table key design (one item kind per prefix; see the README section in docs):
+ *   CONV#<conversationId>   STATE                 conversation state (gsi1: by status, by activity)
+ *   MSG#<hubMessageId>      MSG                   message record = dedup marker (gsi2: a conversation's messages)
+ *   MSG#<hubMessageId>      STATE                 status, reactions, edit, deletion of that message
+ *   CONTACT#<contactKey>    CONTACT               identities (string set) and consent
+ *   IDENT#<type>:<value>    CONTACT#<contactKey>  one per identity: find a contact by any of them
+ */
+
+export const conversationKey = (conversationId: string) => ({ pk: `CONV#${conversationId}`, sk: 'STATE' });
+
+export const messageKey = (channel: Channel, providerMessageId: string) => ({
+  pk: `MSG#${hubMessageIdFor(channel, providerMessageId)}`,
+  sk: 'MSG',
+});
+
+export const messageStateKey = (channel: Channel, providerMessageId: string) => ({
+  pk: `MSG#${hubMessageIdFor(channel, providerMessageId)}`,
+  sk: 'STATE',
+});
+
+/** A contact is a customer on one channel, named by its primary identity. */
+export const contactKeyOf = (channel: Channel, primary: ChannelIdentity): string =>
+  `${channel}#${identityKey(primary)}`;
+
+/** The schema guarantees at least one identity; the first is the primary one. */
+export const contactKeyFor = (channel: Channel, contact: Contact): string => {
+  const [primary] = contact.identities;
+  if (!primary) throw new Error('contact without identity');
+  return contactKeyOf(channel, primary);
+};
+
+export const contactItemKey = (contactKey: string) => ({ pk: `CONTACT#${contactKey}`, sk: 'CONTACT' });
+
+export const identityItemKey = (identity: ChannelIdentity, contactKey: string) => ({
+  pk: `IDENT#${identityKey(identity)}`,
+  sk: `CONTACT#${contactKey}`,
+});
+
+export const identityPartition = (identity: ChannelIdentity): string => `IDENT#${identityKey(identity)}`;
+
+/** gsi1: open conversations, most recent activity first (ScanIndexForward false). */
+export const statusIndexKeys = (
+  status: ConversationStatus,
+  lastActivityAt: string,
+  conversationId: string,
+) => ({
+  gsi1pk: `STATUS#${status}`,
+  gsi1sk: `${lastActivityAt}#${conversationId}`,
+});
+
+/** gsi2: a conversation's messages in time order; the hub message id breaks ties. */
+export const conversationMessagesKeys = (
+  conversationId: string,
+  occurredAt: string,
+  hubMessageId: string,
+) => ({
+  gsi2pk: `CONVMSGS#${conversationId}`,
+  gsi2sk: `${occurredAt}#${hubMessageId}`,
+});
