@@ -1,0 +1,16 @@
+import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { readConfig } from './config.ts';
+import { SwitchboardStack } from './switchboard-stack.ts';
+
+const app = new App();
+const config = readConfig((key) => app.node.tryGetContext(key));
+
+// No env: the stack is account- and region-agnostic and synthesizes offline.
+const stack = new SwitchboardStack(app, config.namePrefix, { config });
+Tags.of(stack).add('project', 'switchboard');
+
+// Every synth is checked; a finding without a reasoned suppression fails it.
+Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+
+app.synth();

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/** Channels a deployment can switch on. Each maps to webhook routes or, for SES, a receipt rule. */
+export const CHANNELS = ['messenger', 'whatsapp', 'sms', 'email-mailgun', 'email-ses'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json. */
+const booleanFromContext = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const normalized = value.trim().toLowerCase();
+  if (normalized === 'true') return true;
+  if (normalized === 'false') return false;
+  return value;
+}, z.boolean());
+
+const positiveIntFromContext = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+  z.number().int().positive(),
+);
+
+const listFromContext = z.preprocess(
+  (value) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : value,
+  z.array(z.enum(CHANNELS)).min(1),
+);
+
+/** An empty string from the command line means "not set". */
+const optionalString = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+/**
+ * Deployment configuration, read from CDK context (`cdk.json` or `npx cdk deploy -c key=value`).
+ * Credentials are not configuration: they live in the channel secret (see shared/config/secrets.ts).
+ */
+export const SwitchboardConfigSchema = z
+  .object({
+    /**
+     * Prefix for physical names (stack, queues, table, secret, rule set, managed policy). Use a
+     * different prefix to run two hubs in one account and region.
+     * @default 'switchboard'
+     */
+    namePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case letters, digits and dashes, 2–31 characters')
+      .default('switchboard'),
+    /**
+     * Channels to switch on, as a comma-separated list or a JSON array.
+     * @default ['messenger', 'whatsapp', 'sms', 'email-mailgun']
+     */
+    channels: listFromContext.default(['messenger', 'whatsapp', 'sms', 'email-mailgun']),
+    /**
+     * Domain SES receives mail for (the receipt rule's recipient). Required when `email-ses` is on,
+     * rejected otherwise.
+     * @default none
+     */
+    sesInboundDomain: optionalString(
+      z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'a domain name such as support.example.com'),
+    ),
+    /**
+     * Public base URL when the HTTP API sits behind a custom domain (for example
+     * `https://hooks.example.com`). Twilio signs the exact URL it called, so the SMS webhook needs it.
+     * @default the API's execute-api URL
+     */
+    publicBaseUrl: optionalString(
+      z
+        .url({ protocol: /^https$/ })
+        .transform((url) => url.replace(/\/+$/, ''))
+        .refine((url) => !/[?#]/.test(url), 'no query or fragment'),
+    ),
+    /**
+     * Retention of every log group (function logs, API access logs), in days; one of the values
+     * CloudWatch Logs accepts.
+     * @default 30
+     */
+    logRetentionDays: positiveIntFromContext
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    /**
+     * Days after which stored payloads (raw e-mail, attachments, bodies, SES inbound mail) expire.
+     * @default 30
+     */
+    payloadRetentionDays: positiveIntFromContext.default(30),
+    /**
+     * Address subscribed to the alarm topic (the recipient must confirm the subscription e-mail).
+     * @default none (alarms still publish to the topic)
+     */
+    alarmEmail: optionalString(z.email()),
+    /**
+     * Production: deletion protection on the table, RETAIN on every stateful resource and log group.
+     * Off, everything is destroyed with the stack (a non-empty bucket must be emptied first).
+     * @default false
+     */
+    production: booleanFromContext.default(false),
+    /**
+     * Encrypt queues, table and secret with one customer-managed KMS key (rotated yearly) instead of
+     * AWS-managed encryption; the payload bucket stays on S3-managed keys. Costs one key a month;
+     * lets you control and audit key use.
+     * @default false
+     */
+    customerManagedKey: booleanFromContext.default(false),
+  })
+  .superRefine((config, context) => {
+    const sesOn = config.channels.includes('email-ses');
+    if (sesOn && !config.sesInboundDomain) {
+      context.addIssue({
+        code: 'custom',
+        path: ['sesInboundDomain'],
+        message: 'required when the email-ses channel is on',
+      });
+    }
+    if (!sesOn && config.sesInboundDomain) {
+      context.addIssue({
+        code: 'custom',
+        path: ['sesInboundDomain'],
+        message: 'set, but the email-ses channel is off: add email-ses to channels',
+      });
+    }
+  });
+
+export type SwitchboardConfig = z.output<typeof SwitchboardConfigSchema>;
+
+/** Keys read from context; anything else in cdk.json (feature flags) is left alone. */
+export const CONFIG_KEYS = Object.keys(SwitchboardConfigSchema.shape) as ReadonlyArray<
+  keyof SwitchboardConfig
+>;
+
+/** Parses the config from a context reader (`app.node.tryGetContext`); throws one readable error. */
+export const readConfig = (tryGetContext: (key: string) => unknown): SwitchboardConfig => {
+  const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, tryGetContext(key)]));
+  const parsed = SwitchboardConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(config)'}: ${issue.message}`,
+    );
+    throw new Error(`Invalid Switchboard configuration (CDK context):\n${problems.join('\n')}`);
+  }
+  return parsed.data;
+};
+
+export const isChannelOn = (config: SwitchboardConfig, channel: Channel): boolean =>
+  config.channels.includes(channel);

@@ -1,0 +1,107 @@
+import { Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+
+/**
+ * Narrow grants. The CDK's `grant*` helpers add actions a function never calls (GetQueueUrl,
+ * DescribeSecret, every DynamoDB write); these give exactly what the hub's code uses.
+ */
+
+const addStatement = (grantee: iam.IGrantable, actions: string[], resources: string[]): void => {
+  iam.Grant.addToPrincipal({ grantee, actions, resourceArns: resources });
+};
+
+/** Sends to a queue: SendMessage, plus the key calls SQS makes for an SSE-KMS queue. */
+export const grantSendMessage = (grantee: iam.IGrantable, queue: sqs.IQueue, key?: kms.IKey): void => {
+  addStatement(grantee, ['sqs:SendMessage'], [queue.queueArn]);
+  key?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+};
+
+/** Reads the channel secret: GetSecretValue only (no DescribeSecret, no ListSecrets). */
+export const grantReadSecret = (
+  grantee: iam.IGrantable,
+  secret: secretsmanager.ISecret,
+  key?: kms.IKey,
+): void => {
+  addStatement(grantee, ['secretsmanager:GetSecretValue'], [secret.secretArn]);
+  key?.grant(grantee, 'kms:Decrypt');
+};
+
+/** Nag appliesTo entry for an object wildcard under a bucket prefix. */
+const objectWildcard = (bucket: s3.IBucket, prefix: string): string => {
+  const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
+  return `Resource::<${Stack.of(bucket).getLogicalId(cfnBucket)}.Arn>/${prefix}*`;
+};
+
+const suppressObjectWildcards = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+  what: string,
+): void => {
+  const role = grantee.grantPrincipal;
+  if (!(role instanceof iam.Role) || prefixes.length === 0) return;
+  NagSuppressions.addResourceSuppressions(
+    role,
+    [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: `Object keys are per payload; ${what} is limited to the prefixes this function uses.`,
+        appliesTo: prefixes.map((prefix) => objectWildcard(bucket, prefix)),
+      },
+    ],
+    true,
+  );
+};
+
+/** Writes payload objects under the given prefixes only (the bucket uses S3-managed keys). */
+export const grantPutPayloads = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+): void => {
+  if (prefixes.length === 0) return;
+  addStatement(
+    grantee,
+    ['s3:PutObject'],
+    prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+  );
+  suppressObjectWildcards(grantee, bucket, prefixes, 'writing');
+};
+
+/** Reads payload objects under the given prefixes only. */
+export const grantGetPayloads = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+): void => {
+  if (prefixes.length === 0) return;
+  addStatement(
+    grantee,
+    ['s3:GetObject'],
+    prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+  );
+  suppressObjectWildcards(grantee, bucket, prefixes, 'reading');
+};
+
+/** Item-level table access without the index wildcard (the replay guard's conditional put). */
+export const grantTableItems = (
+  grantee: iam.IGrantable,
+  table: dynamodb.ITable,
+  actions: readonly string[],
+  key?: kms.IKey,
+): void => {
+  addStatement(grantee, [...actions], [table.tableArn]);
+  key?.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+};
+
+/** Narrow IAM5 suppression on a function's role for a reason only its caller knows. */
+export const suppressWildcard = (scope: IConstruct, appliesTo: string[], reason: string): void => {
+  NagSuppressions.addResourceSuppressions(scope, [{ id: 'AwsSolutions-IAM5', reason, appliesTo }], true);
+};

@@ -1,0 +1,101 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+
+export interface HelpdeskAccessProps {
+  readonly helpdeskQueue: sqs.IQueue;
+  readonly helpdeskDeadLetterQueue: sqs.IQueue;
+  readonly payloadBucket: s3.IBucket;
+  /**
+   * The customer-managed key of the hub's data, when one is used.
+   * @default none (AWS-managed encryption needs no key permission)
+   */
+  readonly dataKey?: kms.IKey;
+  /**
+   * Name of the managed policy.
+   * @default CloudFormation-generated
+   */
+  readonly managedPolicyName?: string;
+}
+
+/**
+ * Prefixes a helpdesk follows event references into: attachments, bodies (and claim-checked
+ * events under bodies/events/), and raw MIME, which unsupported e-mail events point to.
+ */
+export const HELPDESK_READABLE_PREFIXES = [
+  PAYLOAD_BUCKET.prefixes.attachments,
+  PAYLOAD_BUCKET.prefixes.bodies,
+  PAYLOAD_BUCKET.prefixes.rawEmail,
+];
+
+/**
+ * A managed policy a helpdesk's role or user attaches to consume the hub: long-poll, delete and
+ * extend visibility on the helpdesk queue, peek at its dead-letter queue, and download attachments
+ * and bodies that events point to. Nothing else: no send, no purge, no table, no secret.
+ */
+export class HelpdeskAccess extends Construct {
+  public readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: HelpdeskAccessProps) {
+    super(scope, id);
+
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ConsumeHelpdeskQueue',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
+        resources: [props.helpdeskQueue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadHelpdeskDeadLetterQueue',
+        actions: ['sqs:ReceiveMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        resources: [props.helpdeskDeadLetterQueue.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadReferencedPayloads',
+        actions: ['s3:GetObject'],
+        resources: HELPDESK_READABLE_PREFIXES.map((prefix) =>
+          props.payloadBucket.arnForObjects(`${prefix}*`),
+        ),
+      }),
+    ];
+    if (props.dataKey) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DecryptHubData',
+          actions: ['kms:Decrypt'],
+          resources: [props.dataKey.keyArn],
+        }),
+      );
+    }
+
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: props.managedPolicyName,
+      description:
+        'Switchboard helpdesk consumer: read the helpdesk queue and the payloads its events reference',
+      statements,
+    });
+
+    const bucketId = Stack.of(props.payloadBucket).getLogicalId(
+      props.payloadBucket.node.defaultChild as s3.CfnBucket,
+    );
+    NagSuppressions.addResourceSuppressions(this.policy, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Events reference attachment, body and raw-MIME objects by key; read access is limited to those prefixes of the payload bucket.',
+        appliesTo: HELPDESK_READABLE_PREFIXES.map((prefix) => `Resource::<${bucketId}.Arn>/${prefix}*`),
+      },
+    ]);
+  }
+}

@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
+import type { Construct } from 'constructs';
+
+/** Repository root: entries, the lock file and tsconfig are resolved from here, never from the cwd. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Lambda entry files in functions/ (each exports `handler`). */
+export type HubFunctionEntry =
+  | 'webhook-messenger'
+  | 'webhook-whatsapp'
+  | 'webhook-sms-twilio'
+  | 'webhook-email-mailgun'
+  | 'email-ses'
+  | 'recorder';
+
+export const entryPath = (entry: HubFunctionEntry): string =>
+  path.join(REPO_ROOT, 'functions', `${entry}.ts`);
+
+/**
+ * ESM bundles still meet CommonJS dependencies that call `require`; this banner gives them one.
+ * The alias keeps it from clashing with a bundled module's own `createRequire` import.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __switchboardCreateRequire } from 'node:module'; const require = __switchboardCreateRequire(import.meta.url);";
+
+/** The hub's runtime environment (see shared/config/runtime.ts). */
+export interface HubRuntimeEnvironment {
+  readonly SWITCHBOARD_TABLE_NAME: string;
+  readonly SWITCHBOARD_INGEST_QUEUE_URL: string;
+  readonly SWITCHBOARD_HELPDESK_QUEUE_URL: string;
+  readonly SWITCHBOARD_PAYLOAD_BUCKET: string;
+  /** ARN only: the value is fetched at run time with secretsmanager:GetSecretValue. */
+  readonly SWITCHBOARD_SECRET_ARN: string;
+  readonly SWITCHBOARD_PUBLIC_BASE_URL?: string;
+  readonly SWITCHBOARD_LOG_LEVEL?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface HubFunctionProps
+  extends Omit<NodejsFunctionProps, 'entry' | 'environment' | 'runtime' | 'architecture' | 'logGroup'> {
+  /** Which file in functions/ to bundle. */
+  readonly entryName: HubFunctionEntry;
+  /** Runtime variables; NODE_OPTIONS is added for source maps. */
+  readonly runtimeEnvironment: HubRuntimeEnvironment;
+  /**
+   * Retention of the function's own log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the log group when the stack is deleted.
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Memory in MB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Active X-Ray tracing. Off by default: it costs per trace and needs extra IAM.
+   * @default false
+   */
+  readonly tracingEnabled?: boolean;
+  /**
+   * Reserved concurrency, to cap a function's share of the account's concurrency.
+   * @default none (unreserved)
+   */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A Switchboard Lambda function with the project's defaults: Node.js 22 on arm64, one minified ESM
+ * bundle (AWS SDK included, so the code runs the SDK version it was tested with), source maps,
+ * its own log group with retention, and its own role that may only write to that log group. Grants
+ * for everything else are added by the construct that uses it.
+ */
+export class HubFunction extends NodejsFunction {
+  /** The function's dedicated log group (also reachable as the base class's `logGroup`). */
+  public readonly functionLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HubFunctionProps) {
+    const entry = entryPath(props.entryName);
+    if (!existsSync(entry)) throw new Error(`Lambda entry not found: ${entry}`);
+
+    const {
+      entryName,
+      runtimeEnvironment,
+      logRetention,
+      logRemovalPolicy,
+      tracingEnabled,
+      bundling,
+      ...functionProps
+    } = props;
+
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+
+    // A role of our own instead of AWSLambdaBasicExecutionRole, which may write to any log group.
+    const role =
+      functionProps.role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Switchboard ${entryName} function`,
+      });
+
+    const environment: Record<string, string> = { NODE_OPTIONS: '--enable-source-maps' };
+    for (const [key, value] of Object.entries(runtimeEnvironment)) {
+      if (value !== undefined) environment[key] = value;
+    }
+
+    super(scope, id, {
+      ...functionProps,
+      entry,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: tracingEnabled ? Tracing.ACTIVE : Tracing.DISABLED,
+      role,
+      logGroup,
+      environment,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // Bundle the AWS SDK rather than use the runtime's copy.
+        externalModules: [],
+        tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
+        ...bundling,
+      },
+    });
+    this.functionLogGroup = logGroup;
+
+    if (!functionProps.role) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn],
+        }),
+      );
+    }
+
+    NagSuppressions.addResourceSuppressions(this, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Pinned to nodejs22.x, the runtime the project builds, tests and benchmarks on; moved deliberately.',
+      },
+    ]);
+  }
+}

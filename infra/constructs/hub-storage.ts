@@ -1,0 +1,235 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import {
+  HELPDESK_QUEUE,
+  HUB_TABLE,
+  INGEST_QUEUE,
+  PAYLOAD_BUCKET,
+  type QueueDefinition,
+  type TableDefinition,
+} from '#shared/resources/definitions.ts';
+
+export interface HubStorageProps {
+  /**
+   * Replaces the `switchboard` at the start of each definition's name, so two hubs can share an
+   * account and region.
+   * @default 'switchboard'
+   */
+  readonly namePrefix?: string;
+  /**
+   * Deletion protection on the table and RETAIN on the table, queues, bucket and secret.
+   * @default false
+   */
+  readonly production?: boolean;
+  /**
+   * Days after which payload objects (every prefix in PAYLOAD_BUCKET) expire.
+   * @default 30
+   */
+  readonly payloadRetentionDays?: number;
+  /**
+   * Days the S3 server access logs are kept.
+   * @default 90
+   */
+  readonly accessLogRetentionDays?: number;
+  /**
+   * One customer-managed KMS key for queues, table and secret instead of AWS-managed keys (the
+   * payload bucket stays on S3-managed keys).
+   * @default false
+   */
+  readonly customerManagedKey?: boolean;
+}
+
+export interface QueuePair {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/** Maps a definition's name onto the deployment's prefix ('switchboard-ingest.fifo' → '<prefix>-ingest.fifo'). */
+export const prefixedName = (definitionName: string, namePrefix: string): string =>
+  definitionName.replace(/^switchboard/, namePrefix);
+
+/**
+ * The hub's state, built from shared/resources/definitions.ts (the same definitions the local hub
+ * creates on its emulators): the DynamoDB table, the ingest and helpdesk FIFO queues with their
+ * dead-letter queues, the payload bucket (with an access-log bucket) and the channel secret.
+ */
+export class HubStorage extends Construct {
+  public readonly table: dynamodb.Table;
+  public readonly ingest: QueuePair;
+  public readonly helpdesk: QueuePair;
+  public readonly payloadBucket: s3.Bucket;
+  public readonly accessLogBucket: s3.Bucket;
+  /** JSON of ChannelSecretsSchema (shared/config/secrets.ts), created with a generated placeholder. */
+  public readonly channelSecret: secretsmanager.Secret;
+  /** Present when `customerManagedKey` is on; consumers of the data need kms:Decrypt on it. */
+  public readonly dataKey?: kms.Key;
+
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly namePrefix: string;
+
+  constructor(scope: Construct, id: string, props: HubStorageProps = {}) {
+    super(scope, id);
+    this.namePrefix = props.namePrefix ?? 'switchboard';
+    this.removalPolicy = props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    if (props.customerManagedKey) {
+      this.dataKey = new kms.Key(this, 'DataKey', {
+        description: `${this.namePrefix} hub data (queues, table, channel secret)`,
+        enableKeyRotation: true,
+        removalPolicy: this.removalPolicy,
+      });
+    }
+
+    this.table = this.buildTable(HUB_TABLE, props.production ?? false);
+    this.ingest = this.buildQueue('Ingest', INGEST_QUEUE);
+    this.helpdesk = this.buildQueue('Helpdesk', HELPDESK_QUEUE);
+    this.accessLogBucket = this.buildAccessLogBucket(props.accessLogRetentionDays ?? 90);
+    this.payloadBucket = this.buildPayloadBucket(props.payloadRetentionDays ?? 30);
+    this.channelSecret = this.buildSecret();
+  }
+
+  private buildTable(definition: TableDefinition, production: boolean): dynamodb.Table {
+    const attribute = (key: TableDefinition['partitionKey']): dynamodb.Attribute => ({
+      name: key.name,
+      type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+    });
+    const table = new dynamodb.Table(this, 'Table', {
+      tableName: prefixedName(definition.name, this.namePrefix),
+      partitionKey: attribute(definition.partitionKey),
+      sortKey: attribute(definition.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: definition.timeToLiveAttribute,
+      deletionProtection: production,
+      removalPolicy: this.removalPolicy,
+      ...(this.dataKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.dataKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
+    });
+    for (const index of definition.globalSecondaryIndexes) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: attribute(index.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+
+  private queueEncryption(): Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey' | 'dataKeyReuse'> {
+    return this.dataKey
+      ? {
+          encryption: sqs.QueueEncryption.KMS,
+          encryptionMasterKey: this.dataKey,
+          // Fewer KMS calls (and cost) per message; five minutes is the SQS default reuse period.
+          dataKeyReuse: Duration.minutes(5),
+        }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+  }
+
+  private buildQueue(id: string, definition: QueueDefinition): QueuePair {
+    const deadLetterQueue = new sqs.Queue(this, `${id}DeadLetterQueue`, {
+      queueName: prefixedName(definition.deadLetterQueue.name, this.namePrefix),
+      fifo: true,
+      maxMessageSizeBytes: definition.maximumMessageSizeBytes,
+      retentionPeriod: Duration.seconds(definition.deadLetterQueue.retentionPeriodSeconds),
+      enforceSSL: true,
+      removalPolicy: this.removalPolicy,
+      ...this.queueEncryption(),
+    });
+    const queue = new sqs.Queue(this, `${id}Queue`, {
+      queueName: prefixedName(definition.name, this.namePrefix),
+      fifo: true,
+      // Deduplication is by event id (MessageDeduplicationId), never by body.
+      contentBasedDeduplication: false,
+      maxMessageSizeBytes: definition.maximumMessageSizeBytes,
+      visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(definition.retentionPeriodSeconds),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
+      enforceSSL: true,
+      removalPolicy: this.removalPolicy,
+      ...this.queueEncryption(),
+    });
+    return { queue, deadLetterQueue };
+  }
+
+  private buildAccessLogBucket(retentionDays: number): s3.Bucket {
+    // Not logged itself (logging the log bucket would loop); cdk-nag accepts a log target bucket.
+    return new s3.Bucket(this, 'AccessLogBucket', {
+      // S3 server access logging delivers only to buckets encrypted with S3-managed keys.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      removalPolicy: this.removalPolicy,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(retentionDays) }],
+    });
+  }
+
+  private buildPayloadBucket(retentionDays: number): s3.Bucket {
+    const expiry = Duration.days(retentionDays);
+    return new s3.Bucket(this, 'PayloadBucket', {
+      // S3-managed keys even with a customer-managed key: the blob store asks for AES256 on every
+      // put (shared/aws/blob-store.ts), and SES's S3 action needs no key grant this way.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      // Keys are deterministic and written once per payload; the events are the record, and
+      // versions would only keep expired copies alive.
+      versioned: false,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'payload-bucket/',
+      removalPolicy: this.removalPolicy,
+      lifecycleRules: [
+        ...Object.entries(PAYLOAD_BUCKET.prefixes).map(([name, prefix]) => ({
+          id: `expire-${name}`,
+          prefix,
+          expiration: expiry,
+        })),
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+  }
+
+  private buildSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'ChannelSecret', {
+      secretName: `${this.namePrefix}/channel-secrets`,
+      description:
+        'Switchboard channel credentials: JSON of ChannelSecretsSchema (shared/config/secrets.ts). Replace the placeholder after deploy.',
+      // A random placeholder that fails schema validation, so an unconfigured hub refuses traffic.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ replaceMe: true }),
+        generateStringKey: 'placeholder',
+        excludePunctuation: true,
+      },
+      encryptionKey: this.dataKey,
+      removalPolicy: this.removalPolicy,
+    });
+    NagSuppressions.addResourceSuppressions(secret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Holds credentials issued by Meta, Twilio and Mailgun; they are rotated in those consoles, which a rotation Lambda cannot do.',
+      },
+    ]);
+    return secret;
+  }
+
+  /** Every dead-letter queue, for alarms. */
+  public get deadLetterQueues(): sqs.Queue[] {
+    return [this.ingest.deadLetterQueue, this.helpdesk.deadLetterQueue];
+  }
+
+  /** Object ARN pattern for a payload prefix, e.g. `arn:…:bucket/attachments/*`. */
+  public objectsUnder(prefix: string): string {
+    return this.payloadBucket.arnForObjects(`${prefix}*`);
+  }
+}

@@ -1,0 +1,90 @@
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { RECORDER } from '#shared/resources/definitions.ts';
+import { CLAIM_CHECK_PREFIX } from '../channels.ts';
+import { grantGetPayloads, grantSendMessage, suppressWildcard } from './grants.ts';
+import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
+import type { HubStorage } from './hub-storage.ts';
+
+export interface RecorderProps {
+  readonly storage: HubStorage;
+  readonly runtimeEnvironment: HubRuntimeEnvironment;
+  /**
+   * Messages per invocation (FIFO event sources accept at most 10).
+   * @default RECORDER.batchSize from shared/resources/definitions.ts
+   */
+  readonly batchSize?: number;
+  /**
+   * Upper bound on concurrent recorder invocations from the queue (2–1000). FIFO ordering already
+   * limits it to the number of active conversations.
+   * @default none (Lambda's default scaling)
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The ingest queue's consumer: records conversation state in the table and publishes events to the
+ * helpdesk queue. Partial batch responses are on, so one bad message does not replay its batch.
+ */
+export class Recorder extends Construct {
+  public readonly function: HubFunction;
+  public readonly eventSource: SqsEventSource;
+
+  constructor(scope: Construct, id: string, props: RecorderProps) {
+    super(scope, id);
+    const { storage } = props;
+
+    this.function = new HubFunction(this, 'Function', {
+      entryName: 'recorder',
+      description: 'Switchboard recorder: ingest queue → table → helpdesk queue',
+      runtimeEnvironment: props.runtimeEnvironment,
+      memorySize: props.memorySize ?? 512,
+      timeout: Duration.seconds(RECORDER.timeoutSeconds),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+
+    this.eventSource = new SqsEventSource(storage.ingest.queue, {
+      batchSize: props.batchSize ?? RECORDER.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency,
+    });
+    this.function.addEventSource(this.eventSource);
+
+    storage.table.grantReadWriteData(this.function);
+    grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
+    // Large events arrive as claim checks; the recorder fetches them.
+    grantGetPayloads(this.function, storage.payloadBucket, [CLAIM_CHECK_PREFIX]);
+
+    suppressWildcard(
+      this.function.role ?? this.function,
+      [`Resource::<${tableLogicalId(storage.table)}.Arn>/index/*`],
+      'The recorder queries the table’s GSIs (conversations by status, messages by provider id); the grant covers this table’s indexes only.',
+    );
+    if (storage.dataKey) {
+      suppressWildcard(
+        this.function.role ?? this.function,
+        ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
+        'DynamoDB needs these calls on the customer-managed key for reads and writes; the grant is scoped to that one key.',
+      );
+    }
+  }
+}
+
+const tableLogicalId = (table: dynamodb.Table): string =>
+  Stack.of(table).getLogicalId(table.node.defaultChild as dynamodb.CfnTable);

@@ -1,0 +1,165 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { WEBHOOK_CHANNELS } from './channels.ts';
+import { CHANNELS, isChannelOn, type SwitchboardConfig } from './config.ts';
+import { ChannelWebhook } from './constructs/channel-webhook.ts';
+import { EmailIntake } from './constructs/email-intake.ts';
+import { HelpdeskAccess } from './constructs/helpdesk-access.ts';
+import { HubApi } from './constructs/hub-api.ts';
+import type { HubRuntimeEnvironment } from './constructs/hub-function.ts';
+import { HubStorage } from './constructs/hub-storage.ts';
+import { Monitoring } from './constructs/monitoring.ts';
+import { Recorder } from './constructs/recorder.ts';
+
+export interface SwitchboardStackProps extends StackProps {
+  readonly config: SwitchboardConfig;
+}
+
+/**
+ * The whole hub in one stack: storage, the webhook API with one function per enabled channel, SES
+ * intake when configured, the recorder, alarms and the helpdesk consumer policy. Environment-
+ * agnostic (no lookups), so it synthesizes offline.
+ */
+export class SwitchboardStack extends Stack {
+  public readonly storage: HubStorage;
+  public readonly api: HubApi;
+  public readonly webhooks: Partial<Record<keyof typeof WEBHOOK_CHANNELS, ChannelWebhook>> = {};
+  public readonly recorder: Recorder;
+  public readonly emailIntake?: EmailIntake;
+  public readonly monitoring: Monitoring;
+  public readonly helpdeskAccess: HelpdeskAccess;
+
+  constructor(scope: Construct, id: string, props: SwitchboardStackProps) {
+    super(scope, id, {
+      description: 'Switchboard: messaging-channel webhooks normalized into one CloudEvents stream',
+      ...props,
+    });
+    const { config } = props;
+    const prefix = config.namePrefix;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const logRemovalPolicy = config.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.storage = new HubStorage(this, 'Storage', {
+      namePrefix: prefix,
+      production: config.production,
+      payloadRetentionDays: config.payloadRetentionDays,
+      customerManagedKey: config.customerManagedKey,
+    });
+    this.api = new HubApi(this, 'Api', {
+      apiName: `${prefix}-webhooks`,
+      logRetention,
+      logRemovalPolicy,
+      publicBaseUrl: config.publicBaseUrl,
+    });
+
+    const runtimeEnvironment: HubRuntimeEnvironment = {
+      SWITCHBOARD_TABLE_NAME: this.storage.table.tableName,
+      SWITCHBOARD_INGEST_QUEUE_URL: this.storage.ingest.queue.queueUrl,
+      SWITCHBOARD_HELPDESK_QUEUE_URL: this.storage.helpdesk.queue.queueUrl,
+      SWITCHBOARD_PAYLOAD_BUCKET: this.storage.payloadBucket.bucketName,
+      SWITCHBOARD_SECRET_ARN: this.storage.channelSecret.secretArn,
+      SWITCHBOARD_LOG_LEVEL: 'info',
+      ...(config.publicBaseUrl ? { SWITCHBOARD_PUBLIC_BASE_URL: config.publicBaseUrl } : {}),
+    };
+    const functionLogs = { logRetention, logRemovalPolicy };
+
+    for (const channel of CHANNELS) {
+      if (channel === 'email-ses' || !isChannelOn(config, channel)) continue;
+      const spec = WEBHOOK_CHANNELS[channel];
+      const webhook = new ChannelWebhook(this, `${spec.id}Webhook`, {
+        api: this.api,
+        storage: this.storage,
+        entryName: spec.entryName,
+        routes: spec.routes,
+        runtimeEnvironment,
+        payloadPrefixes: spec.payloadPrefixes,
+        replayGuard: spec.replayGuard,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        ...functionLogs,
+      });
+      this.webhooks[channel] = webhook;
+      new CfnOutput(this, `${spec.id}WebhookUrl`, {
+        description: `${spec.id} webhook URL to register with the provider`,
+        value: webhook.urls[spec.providerRoute] ?? '',
+      });
+    }
+
+    if (isChannelOn(config, 'email-ses') && config.sesInboundDomain) {
+      this.emailIntake = new EmailIntake(this, 'EmailIntake', {
+        storage: this.storage,
+        domain: config.sesInboundDomain,
+        ruleSetName: `${prefix}-inbound`,
+        runtimeEnvironment,
+        ...functionLogs,
+      });
+    }
+
+    this.recorder = new Recorder(this, 'Recorder', {
+      storage: this.storage,
+      runtimeEnvironment,
+      ...functionLogs,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      deadLetterQueues: [
+        { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
+        { name: 'HelpdeskDeadLetterQueue', queue: this.storage.helpdesk.deadLetterQueue },
+        ...(this.emailIntake
+          ? [{ name: 'SesIntakeFailedEvents', queue: this.emailIntake.failedEvents }]
+          : []),
+      ],
+      apiStage: this.api.stage,
+      ingestQueue: this.storage.ingest.queue,
+      recorderFunction: this.recorder.function,
+      alarmEmail: config.alarmEmail,
+      removalPolicy: logRemovalPolicy,
+    });
+
+    this.helpdeskAccess = new HelpdeskAccess(this, 'HelpdeskAccess', {
+      helpdeskQueue: this.storage.helpdesk.queue,
+      helpdeskDeadLetterQueue: this.storage.helpdesk.deadLetterQueue,
+      payloadBucket: this.storage.payloadBucket,
+      dataKey: this.storage.dataKey,
+      managedPolicyName: `${prefix}-helpdesk-consumer`,
+    });
+
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('ApiEndpoint', this.api.httpApi.apiEndpoint, 'Execute-api endpoint of the webhook HTTP API');
+    output('HelpdeskQueueUrl', this.storage.helpdesk.queue.queueUrl, 'The helpdesk consumes events here');
+    output('HelpdeskQueueArn', this.storage.helpdesk.queue.queueArn, 'Helpdesk queue ARN');
+    output(
+      'HelpdeskDeadLetterQueueUrl',
+      this.storage.helpdesk.deadLetterQueue.queueUrl,
+      'Helpdesk events that failed every receive',
+    );
+    output(
+      'IngestDeadLetterQueueUrl',
+      this.storage.ingest.deadLetterQueue.queueUrl,
+      'Events the recorder gave up on',
+    );
+    output(
+      'PayloadBucketName',
+      this.storage.payloadBucket.bucketName,
+      'Raw e-mail, attachments and large bodies',
+    );
+    output('ChannelSecretArn', this.storage.channelSecret.secretArn, 'Put the channel credentials JSON here');
+    output(
+      'ChannelSecretName',
+      this.storage.channelSecret.secretName,
+      'Secret name for aws secretsmanager put-secret-value',
+    );
+    output(
+      'HelpdeskConsumerPolicyArn',
+      this.helpdeskAccess.policy.managedPolicyArn,
+      'Attach to the helpdesk consumer role or user',
+    );
+    output('AlarmTopicArn', this.monitoring.topic.topicArn, 'Alarm notifications');
+  }
+}
