@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { interceptLocalhostDns } from 'fauxqs';
+import { resetAwsClients } from '#shared/aws/clients.ts';
+import { resetChannelSecrets } from '#shared/aws/secrets.ts';
+import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { RECORDER } from '#shared/resources/definitions.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -103,6 +106,13 @@ const applyEnvironment = (values: Record<string, string>): (() => void) => {
   };
 };
 
+/** The functions keep clients, settings and secrets for the life of the process, as in Lambda. */
+const forgetCachedRuntime = () => {
+  resetAwsClients();
+  resetRuntimeConfig();
+  resetChannelSecrets();
+};
+
 type LoadedHandler<T> = { ok: true; handler: T } | { ok: false; reason: string };
 
 const loadHandler = async <T>(functionFile: string): Promise<LoadedHandler<T>> => {
@@ -145,6 +155,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
   const restoreDns = interceptLocalhostDns();
   const restoreEnv = applyEnvironment(hubEnvironment(emulators.endpoints, emulators.resources));
+  // A hub started earlier in this process left clients and parsed settings for other endpoints.
+  forgetCachedRuntime();
 
   const missingFunctions: string[] = [];
   const handlers = new Map<string, HttpHandler>();
@@ -223,6 +235,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       await emulators.stop();
       restoreEnv();
       restoreDns();
+      forgetCachedRuntime();
     })();
     return stopped;
   };

@@ -1,0 +1,118 @@
+import { parseArgs } from 'node:util';
+import { localSecretsFromEnv } from '#shared/config/secrets.ts';
+import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
+import { renderTable } from '#shared/local/describe.ts';
+import { type ReplayResult, replaySamples } from '#shared/local/replay-kit.ts';
+import { collectSamples, DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
+
+/**
+ * `npm run replay -- <file|folder ...> [--target URL] [--repeat N] [--concurrency N] [--tamper]`
+ *
+ * Posts sample payloads to a hub exactly as the providers would: Meta bodies signed with the app
+ * secret, Twilio parameters form-encoded and signed over the target URL, e-mails as Mailgun
+ * `body-mime` posts with a fresh token. Secrets come from the same SWITCHBOARD_* variables as the hub.
+ */
+
+const USAGE = `Usage: npm run replay -- [file|folder ...] [--target URL] [--repeat N] [--concurrency N] [--tamper]
+
+  file|folder     samples under events/<channel>/ (default: all of events/)
+  --target URL    hub base URL (default http://127.0.0.1:3000)
+  --repeat N      send every sample N times (duplicates must not double anything)
+  --concurrency N requests in flight at once (default 4)
+  --tamper        sign with a wrong key: every request should be refused`;
+
+const positiveInteger = (value: string | undefined, name: string, fallback: number): number => {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer`);
+  return parsed;
+};
+
+const printResult = (result: ReplayResult, output: CliOutput, tamper: boolean) => {
+  output.line('');
+  output.line(`sent ${result.sent}, accepted ${result.accepted}, rejected ${result.rejected}`);
+  for (const [reason, count] of [...result.rejections].sort((a, b) => b[1] - a[1])) {
+    output.line(`  ${String(count).padStart(5)} × ${reason}`);
+  }
+  if (tamper && result.accepted > 0) output.line('warning: tampered requests were accepted');
+  if (!result.hub) {
+    output.line('(target is not a local hub: helpdesk queue not inspected)');
+    return;
+  }
+  if (!result.recorderSettled) output.line('note: the recorder had not emptied the ingest queue in time');
+  output.line('');
+  output.line(
+    `${result.helpdeskEvents.length} new event(s) on the helpdesk queue (peeked, still there for consumers):`,
+  );
+  if (result.helpdeskEvents.length > 0) {
+    output.line(
+      renderTable(
+        ['type', 'id', 'subject', 'detail'],
+        result.helpdeskEvents.map((event) => [
+          event.type.replace(/^switchboard\./, ''),
+          event.id,
+          event.subject,
+          event.detail,
+        ]),
+      ),
+    );
+  }
+  if (result.invalidHelpdeskMessages > 0) {
+    output.line(`warning: ${result.invalidHelpdeskMessages} helpdesk message(s) are not valid events`);
+  }
+};
+
+/** Runs the replay; returns the process exit code (1 when something was refused unexpectedly). */
+export const main = async (
+  argv: readonly string[],
+  output: CliOutput = terminalOutput(),
+): Promise<number> => {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      target: { type: 'string', default: 'http://127.0.0.1:3000' },
+      repeat: { type: 'string' },
+      concurrency: { type: 'string' },
+      tamper: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    output.line(USAGE);
+    return 0;
+  }
+  const { samples, skipped } = collectSamples(positionals.length > 0 ? positionals : [DEFAULT_EVENTS_DIR]);
+  for (const skip of skipped) output.line(`skipped ${skip.path}: ${skip.reason}`);
+  if (samples.length === 0) {
+    output.line('no samples found');
+    return 1;
+  }
+  const repeat = positiveInteger(values.repeat, 'repeat', 1);
+  const total = samples.length * repeat;
+  output.line(`replaying ${samples.length} sample(s)${repeat > 1 ? ` × ${repeat}` : ''} to ${values.target}`);
+  const result = await replaySamples({
+    samples,
+    targetBaseUrl: values.target,
+    secrets: localSecretsFromEnv(),
+    repeat,
+    concurrency: positiveInteger(values.concurrency, 'concurrency', 4),
+    tamper: values.tamper,
+    onProgress: (done) => output.status(`${done}/${total} sent`),
+  });
+  printResult(result, output, values.tamper);
+  const unexpected = values.tamper ? result.accepted > 0 : result.rejected > 0;
+  return unexpected ? 1 : 0;
+};
+
+if (isEntryPoint(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exitCode = 2;
+    },
+  );
+}

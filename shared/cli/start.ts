@@ -1,0 +1,156 @@
+import { parseArgs } from 'node:util';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  LOCAL_RETRY_VISIBILITY_SECONDS,
+  type LocalHub,
+  startLocalHub,
+} from '#shared/local/hub.ts';
+import { runDemo } from './demo.ts';
+
+/**
+ * `npm start [-- --port N --data-dir D --in-memory --demo [--exit]]`
+ *
+ * Runs all of Switchboard on this machine and prints what a developer needs: webhook URLs, the
+ * emulators' endpoints and credentials, the queues, and the local development secrets.
+ */
+
+const USAGE = `Usage: npm start -- [--port N] [--data-dir DIR] [--in-memory] [--demo [--exit]]
+                   [--sqs-port N] [--dynamodb-port N]
+
+  --port N           HTTP port of the webhooks (default $PORT or ${DEFAULT_PORT})
+  --data-dir DIR     where conversations are kept (default $SWITCHBOARD_DATA_DIR or ${DEFAULT_DATA_DIR})
+  --in-memory        keep nothing on disk
+  --sqs-port N       SQS/S3 emulator port (default: webhook port + 1)
+  --dynamodb-port N  DynamoDB emulator port (default: webhook port + 2)
+  --demo             replay every sample in events/ and print the conversations
+  --exit             with --demo: stop once the table is printed`;
+
+const portValue = (value: string | undefined, name: string, fallback: number): number => {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${name} must be a port number`);
+  return port;
+};
+
+/** Shows the documented default, or only the variable's name when it was overridden: real secrets stay off screen. */
+const secretLine = (label: string, variable: string, fallback: string): string =>
+  process.env[variable]
+    ? `  ${label.padEnd(22)} (from ${variable}, not shown)`
+    : `  ${label.padEnd(22)} ${fallback.padEnd(28)} override: ${variable}`;
+
+export const describeHub = (hub: LocalHub): string[] => [
+  'Switchboard local hub is running. Ctrl-C stops it.',
+  '',
+  'Webhooks (point providers here, e.g. through a tunnel; set SWITCHBOARD_PUBLIC_BASE_URL to its https URL):',
+  ...Object.entries(hub.urls.webhooks).map(
+    ([routeKey, url]) => `  ${routeKey.split(' ')[0]?.padEnd(5)} ${url}`,
+  ),
+  '',
+  `AWS emulators (region ${hub.region}, access key id "${hub.credentials.accessKeyId}", secret "${hub.credentials.secretAccessKey}"):`,
+  `  DynamoDB        ${hub.endpoints.dynamodb}   table ${hub.resources.tableName}`,
+  `  SQS and S3      ${hub.endpoints.sqs}   bucket ${hub.resources.bucketName}`,
+  `  helpdesk queue  ${hub.resources.helpdeskQueueUrl}`,
+  `  helpdesk DLQ    ${hub.resources.helpdeskDlqUrl}`,
+  `  ingest queue    ${hub.resources.ingestQueueUrl}`,
+  `  ingest DLQ      ${hub.resources.ingestDlqUrl}`,
+  '  Give SDK clients the endpoint explicitly (new SQSClient({ endpoint, region, credentials })): the queue',
+  '  URLs name sqs.<region>.localhost, which the SDK would otherwise try to resolve.',
+  `  Read the helpdesk stream: npm run consume -- --hub ${hub.urls.base}`,
+  '',
+  hub.dataDir
+    ? `Data: conversations (DynamoDB) persist in ${hub.dataDir}; SQS is in memory (fauxqs): queued messages do not survive a restart.`
+    : 'Data: in memory (--in-memory): nothing survives a restart.',
+  `Retries: messages the recorder fails come back after ${LOCAL_RETRY_VISIBILITY_SECONDS} s here (in AWS, after the queue's visibility timeout).`,
+  '',
+  'Local development secrets (public defaults, never valid in production):',
+  secretLine('Meta verify token', 'SWITCHBOARD_META_VERIFY_TOKEN', LOCAL_DEV_SECRETS.meta.verifyToken),
+  secretLine('Meta app secret', 'SWITCHBOARD_META_APP_SECRET', LOCAL_DEV_SECRETS.meta.appSecret),
+  secretLine('Twilio auth token', 'SWITCHBOARD_TWILIO_AUTH_TOKEN', LOCAL_DEV_SECRETS.twilio.authToken),
+  secretLine('Mailgun signing key', 'SWITCHBOARD_MAILGUN_SIGNING_KEY', LOCAL_DEV_SECRETS.mailgun.signingKey),
+  ...(hub.missingFunctions.length > 0
+    ? [
+        '',
+        `Not loaded (their routes answer 500): ${hub.missingFunctions.map((file) => `functions/${file}`).join(', ')}`,
+      ]
+    : []),
+  '',
+];
+
+export const main = async (
+  argv: readonly string[],
+  output: CliOutput = terminalOutput(),
+): Promise<number> => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'in-memory': { type: 'boolean', default: false },
+      'sqs-port': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      exit: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    output.line(USAGE);
+    return 0;
+  }
+  const port = portValue(values.port ?? process.env.PORT, 'port', DEFAULT_PORT);
+  const hub = await startLocalHub({
+    port,
+    host: '127.0.0.1',
+    dataDir: values['data-dir'] ?? process.env.SWITCHBOARD_DATA_DIR ?? DEFAULT_DATA_DIR,
+    inMemory: values['in-memory'],
+    sqsPort: portValue(values['sqs-port'], 'sqs-port', port === 0 ? 0 : port + 1),
+    dynamoPort: portValue(values['dynamodb-port'], 'dynamodb-port', port === 0 ? 0 : port + 2),
+    log: (line) => output.line(`[hub] ${line}`),
+  });
+  for (const line of describeHub(hub)) output.line(line);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      output.line('second signal: exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    output.line(`${signal}: stopping (no new requests, recorder drains, emulators close)…`);
+    hub.stop().then(
+      () => {
+        output.line('stopped');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  if (values.demo) {
+    await runDemo(hub, output);
+    if (values.exit) {
+      await hub.stop();
+      return 0;
+    }
+    output.line('');
+    output.line('demo done; the hub keeps running. Ctrl-C stops it.');
+  }
+  return 0;
+};
+
+if (isEntryPoint(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || process.argv.includes('--exit')) process.exit(code);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(2);
+    },
+  );
+}
