@@ -1,0 +1,8 @@
+import { handleMailgunWebhook } from '#shared/adapters/email/index.ts';
+import { hubReplayGuard } from '#shared/webhook/deps.ts';
+import { createWebhookHandler } from '#shared/webhook/lambda.ts';
+
+/** POST /webhooks/email/mailgun. Used tokens are remembered in the hub table. */
+export const handler = createWebhookHandler('email', (request, secrets) =>
+  handleMailgunWebhook(request, { secrets, replayGuard: hubReplayGuard() }),
+);

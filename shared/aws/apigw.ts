@@ -1,0 +1,41 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import type { HttpResponse, WebhookRequest } from '#shared/adapters/types.ts';
+
+/** The parts of an HTTP API (payload format 2.0) event the webhooks rely on. */
+const HttpApiEventSchema = z.looseObject({
+  rawPath: z.string().min(1),
+  rawQueryString: z.string().default(''),
+  headers: z.record(z.string(), z.string().optional()).default({}),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().default(false),
+  requestContext: z.looseObject({
+    http: z.looseObject({ method: z.string().min(1) }),
+  }),
+});
+
+/**
+ * The request exactly as the provider sent it: API Gateway base64-encodes bodies it considers
+ * binary (form posts included), and signatures are over the original bytes.
+ */
+export const toWebhookRequest = (event: APIGatewayProxyEventV2, receivedAt: Date): WebhookRequest => {
+  const parsed = HttpApiEventSchema.parse(event);
+  const body = parsed.body ?? '';
+  return {
+    method: parsed.requestContext.http.method.toUpperCase(),
+    path: parsed.rawPath,
+    rawQueryString: parsed.rawQueryString,
+    headers: Object.fromEntries(
+      Object.entries(parsed.headers).map(([name, value]) => [name.toLowerCase(), value]),
+    ),
+    body: parsed.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    receivedAt,
+  };
+};
+
+export const toApiGatewayResult = (response: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: response.statusCode,
+  headers: { ...response.headers },
+  body: response.body,
+  isBase64Encoded: false,
+});

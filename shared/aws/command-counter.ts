@@ -1,0 +1,52 @@
+import type { MiddlewareStack } from '@smithy/types';
+
+/**
+ * Counts every AWS command the hub's clients send, by command name, so benchmarks can report
+ * requests per message. Commands are counted once per `send` (SDK retries are counted separately
+ * as attempts, since each attempt is a billed request).
+ */
+
+const commandCounts = new Map<string, number>();
+const attemptCounts = new Map<string, number>();
+
+const increment = (counts: Map<string, number>, name: string): void => {
+  counts.set(name, (counts.get(name) ?? 0) + 1);
+};
+
+const commandNameOf = (context: { commandName?: string }): string =>
+  (context.commandName ?? 'UnknownCommand').replace(/Command$/, '');
+
+/** Commands sent since the process started (or the last reset): `{ SendMessageBatch: 3, PutObject: 1 }`. */
+export const awsCommandCounts = (): Record<string, number> => Object.fromEntries(commandCounts);
+
+/** HTTP attempts, SDK retries included. */
+export const awsAttemptCounts = (): Record<string, number> => Object.fromEntries(attemptCounts);
+
+export const resetAwsCommandCounts = (): void => {
+  commandCounts.clear();
+  attemptCounts.clear();
+};
+
+type Handler<A, R> = (args: A) => Promise<R>;
+type CountingMiddleware = <A, R>(next: Handler<A, R>, context: { commandName?: string }) => Handler<A, R>;
+
+const countCommand: CountingMiddleware = (next, context) => (args) => {
+  increment(commandCounts, commandNameOf(context));
+  return next(args);
+};
+
+const countAttempt: CountingMiddleware = (next, context) => (args) => {
+  increment(attemptCounts, commandNameOf(context));
+  return next(args);
+};
+
+/**
+ * Adds the counters to a client. `initialize` runs once per `send`; `deserialize` runs after the
+ * retry loop's `finalizeRequest` step, so once per HTTP attempt.
+ */
+export const countCommandsOf = <I extends object, O extends object>(client: {
+  middlewareStack: MiddlewareStack<I, O>;
+}): void => {
+  client.middlewareStack.add(countCommand, { step: 'initialize', name: 'switchboardCommandCounter' });
+  client.middlewareStack.add(countAttempt, { step: 'deserialize', name: 'switchboardAttemptCounter' });
+};

@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { errorNameOf } from '#shared/observability/logger.ts';
+import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
+import type { BlobStore } from './blob-store.ts';
+import { CLAIM_CHECK_CONTENT_TYPE, type ClaimCheck, claimCheckKeyFor } from './claim-check.ts';
+
+/** Puts events on a queue; resolves only once every event is durably queued. */
+export interface EventPublisher {
+  publish(events: readonly HubEvent[]): Promise<void>;
+}
+
+/** SQS limits for one SendMessageBatch call. */
+export const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 1_048_576;
+
+export class IngestPublishError extends Error {
+  override readonly name = 'IngestPublishError';
+  constructor(
+    message: string,
+    /** Ids of the events not queued (safe to log). */
+    readonly failedEventIds: readonly string[],
+    /** SQS error codes of the failed entries. */
+    readonly errorCodes: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** SQS allows 1–128 printable ASCII characters in a group id. */
+const VALID_GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The FIFO group is the conversation, so one conversation is processed in order while others run in
+ * parallel. A subject SQS would refuse (too long, non-ASCII e-mail endpoint) maps to a stable hash,
+ * which keeps the per-conversation ordering; consumers read `subject`, never the group id.
+ */
+export const messageGroupIdFor = (subject: string): string =>
+  VALID_GROUP_ID.test(subject)
+    ? subject
+    : `g_${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 40)}`;
+
+interface PreparedEntry {
+  readonly eventId: string;
+  readonly entry: SendMessageBatchRequestEntry;
+  readonly bytes: number;
+}
+
+/** Splits entries into batches of at most 10 entries and 1 MiB, keeping their order. */
+export const chunkEntries = <T extends { readonly bytes: number }>(entries: readonly T[]): T[][] => {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let currentBytes = 0;
+  for (const entry of entries) {
+    if (
+      current.length === MAX_BATCH_ENTRIES ||
+      (current.length > 0 && currentBytes + entry.bytes > MAX_BATCH_BYTES)
+    ) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(entry);
+    currentBytes += entry.bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};
+
+export interface SqsEventPublisherOptions {
+  readonly client: Pick<SQSClient, 'send'>;
+  readonly queueUrl: string;
+  /** Where events larger than `maxMessageBytes` are stored (claim check). */
+  readonly overflow: { readonly store: BlobStore; readonly bucket: string };
+  readonly maxMessageBytes?: number;
+  /** Attempts per entry, the first included. */
+  readonly maxAttempts?: number;
+  readonly baseDelayMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Publishes to the ingest FIFO queue: group = subject (the conversation), deduplication id = event
+ * id, so a provider retry within SQS's 5-minute window is dropped by SQS and later ones by the
+ * recorder. Entries SQS reports as failed are retried alone with jittered backoff; whatever still
+ * fails raises `IngestPublishError` (the webhook answers 5xx and the provider retries).
+ * Batches go one after another so events of one conversation keep their order across batches.
+ */
+export class SqsEventPublisher implements EventPublisher {
+  private readonly maxMessageBytes: number;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: SqsEventPublisherOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? INGEST_QUEUE.maximumMessageSizeBytes;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.baseDelayMs = options.baseDelayMs ?? 50;
+    this.sleep = options.sleep ?? sleepFor;
+    this.random = options.random ?? Math.random;
+  }
+
+  async publish(events: readonly HubEvent[]): Promise<void> {
+    const prepared: PreparedEntry[] = [];
+    for (const [index, event] of events.entries()) prepared.push(await this.prepare(event, index));
+    for (const batch of chunkEntries(prepared)) await this.sendWithRetries(batch);
+  }
+
+  private async prepare(event: HubEvent, index: number): Promise<PreparedEntry> {
+    const eventJson = JSON.stringify(event);
+    const body =
+      Buffer.byteLength(eventJson, 'utf8') <= this.maxMessageBytes
+        ? eventJson
+        : await this.claimCheck(event, eventJson);
+    return {
+      eventId: event.id,
+      bytes: Buffer.byteLength(body, 'utf8'),
+      entry: {
+        Id: String(index),
+        MessageBody: body,
+        MessageGroupId: messageGroupIdFor(event.subject),
+        MessageDeduplicationId: event.id,
+      },
+    };
+  }
+
+  private async claimCheck(event: HubEvent, eventJson: string): Promise<string> {
+    const bytes = Buffer.from(eventJson, 'utf8');
+    const { key, sha256 } = claimCheckKeyFor(eventJson);
+    await this.options.overflow.store.put({ key, contentType: CLAIM_CHECK_CONTENT_TYPE, bytes });
+    const pointer: ClaimCheck = {
+      switchboardClaimCheck: {
+        version: 1,
+        bucket: this.options.overflow.bucket,
+        key,
+        sha256,
+        bytes: bytes.length,
+      },
+      id: event.id,
+      type: event.type,
+      subject: event.subject,
+    };
+    return JSON.stringify(pointer);
+  }
+
+  private async sendWithRetries(batch: readonly PreparedEntry[]): Promise<void> {
+    let pending = batch;
+    let codes: string[] = [];
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (attempt > 1) await this.sleep(this.backoff(attempt));
+      const output = await this.send(pending);
+      const failed = output.Failed ?? [];
+      if (failed.length === 0) return;
+      const failedIds = new Set(failed.map((failure) => failure.Id));
+      codes = failed.map((failure) => failure.Code ?? 'Unknown');
+      pending = pending.filter((prepared) => failedIds.has(prepared.entry.Id));
+      // Our own mistakes (invalid body, bad ids) will not succeed on a retry.
+      if (failed.every((failure) => failure.SenderFault)) break;
+    }
+    throw new IngestPublishError(
+      `${pending.length} event(s) not queued`,
+      pending.map((prepared) => prepared.eventId),
+      [...new Set(codes)],
+    );
+  }
+
+  /** A call that throws has already been retried by the SDK; it fails the whole batch. */
+  private async send(pending: readonly PreparedEntry[]) {
+    try {
+      return await this.options.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: pending.map((prepared) => prepared.entry),
+        }),
+      );
+    } catch (error) {
+      throw new IngestPublishError(
+        `SendMessageBatch failed: ${errorNameOf(error)}`,
+        pending.map((prepared) => prepared.eventId),
+        [errorNameOf(error)],
+      );
+    }
+  }
+
+  /** Full jitter: a random wait up to the exponential step, so concurrent webhooks spread out. */
+  private backoff(attempt: number): number {
+    return Math.round(this.random() * this.baseDelayMs * 2 ** (attempt - 1));
+  }
+}

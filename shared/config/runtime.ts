@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+export const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
+export type LogLevel = z.infer<typeof LogLevelSchema>;
+
+/**
+ * Every variable any Switchboard Lambda reads. Resource names are optional here because each
+ * function needs a different subset: a function names what it needs with `requireConfig`, which
+ * fails with the names of the missing variables instead of a zod dump.
+ */
+export const RuntimeConfigSchema = z.object({
+  SWITCHBOARD_TABLE_NAME: z.string().min(1).optional(),
+  SWITCHBOARD_INGEST_QUEUE_URL: z.url().optional(),
+  SWITCHBOARD_HELPDESK_QUEUE_URL: z.url().optional(),
+  SWITCHBOARD_PAYLOAD_BUCKET: z.string().min(1).optional(),
+  /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
+  SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
+  SWITCHBOARD_PUBLIC_BASE_URL: z.url().optional(),
+  SWITCHBOARD_S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
+  SWITCHBOARD_LOG_LEVEL: LogLevelSchema.default('info'),
+});
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+export type RuntimeSetting = keyof RuntimeConfig;
+
+export class RuntimeConfigError extends Error {
+  override readonly name = 'RuntimeConfigError';
+}
+
+/** Infrastructure templates often set an unused variable to ''; that means "not set". */
+const withoutEmptyValues = (env: NodeJS.ProcessEnv): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
+  );
+
+/** Parses an environment; errors name the variables, never their values. */
+export const parseRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
+  const parsed = RuntimeConfigSchema.safeParse(withoutEmptyValues(env));
+  if (parsed.success) return parsed.data;
+  const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
+  throw new RuntimeConfigError(`invalid environment variable(s): ${names.join(', ')}`);
+};
+
+let cached: RuntimeConfig | undefined;
+
+/** The process environment, parsed on first use and then kept for the life of the execution environment. */
+export const runtimeConfig = (): RuntimeConfig => {
+  cached ??= parseRuntimeConfig(process.env);
+  return cached;
+};
+
+/** The config with the named settings guaranteed present, or an error naming every missing one. */
+export const requireConfig = <K extends RuntimeSetting>(
+  ...settings: readonly K[]
+): RuntimeConfig & { [P in K]-?: NonNullable<RuntimeConfig[P]> } => {
+  const config = runtimeConfig();
+  const missing = settings.filter((setting) => config[setting] === undefined);
+  if (missing.length > 0) {
+    throw new RuntimeConfigError(`missing environment variable(s): ${missing.join(', ')}`);
+  }
+  return config as RuntimeConfig & { [P in K]-?: NonNullable<RuntimeConfig[P]> };
+};
+
+/** Tests and the local hub change the environment between runs; Lambda never needs this. */
+export const resetRuntimeConfig = (): void => {
+  cached = undefined;
+};

@@ -1,0 +1,105 @@
+import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
+import type { Channel } from '#shared/contract/index.ts';
+import { redactString, redactValue } from './redact.ts';
+
+/**
+ * The only fields a log entry may carry: ids, counts, types, codes, reasons and durations. There is
+ * deliberately no free-form field, so message text, phone numbers and addresses have no way in.
+ */
+export interface LogFields {
+  readonly channel?: Channel;
+  readonly route?: string;
+  readonly outcome?: 'respond' | 'reject' | 'accept' | 'failed';
+  readonly eventId?: string;
+  readonly eventIds?: readonly string[];
+  readonly conversationId?: string;
+  readonly providerMessageId?: string;
+  readonly sesMessageId?: string;
+  readonly eventType?: string;
+  /** Events by CloudEvents type. */
+  readonly eventCounts?: Readonly<Record<string, number>>;
+  readonly eventCount?: number;
+  readonly blobCount?: number;
+  readonly batchCount?: number;
+  readonly failedCount?: number;
+  readonly attempt?: number;
+  readonly statusCode?: number;
+  /** A reason safe by contract (adapters' rejection reasons, our own constants). */
+  readonly reason?: string;
+  /** `error.name` only: messages of SDK or parser errors can quote input. */
+  readonly errorName?: string;
+  readonly errorCodes?: readonly string[];
+  readonly durationMs?: number;
+}
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every entry. */
+  child(fields: LogFields): Logger;
+}
+
+const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  /** Receives one JSON line per entry, without the newline. */
+  readonly write?: (line: string) => void;
+  readonly now?: () => Date;
+  /** Read on every entry, so a handler can set it per invocation. */
+  readonly requestId?: () => string | undefined;
+}
+
+/** Never throws: logging must keep working even when the rest of the configuration is broken. */
+export const logLevelFrom = (value: string | undefined): LogLevel => {
+  const parsed = LogLevelSchema.safeParse(value);
+  return parsed.success ? parsed.data : 'info';
+};
+
+const writeToStdout = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+export const createLogger = (options: LoggerOptions = {}, bound: LogFields = {}): Logger => {
+  const threshold = LEVEL_RANK[options.level ?? 'info'];
+  const write = options.write ?? writeToStdout;
+  const now = options.now ?? (() => new Date());
+  const log = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
+    if (LEVEL_RANK[level] < threshold) return;
+    const requestId = options.requestId?.();
+    const entry = {
+      level,
+      time: now().toISOString(),
+      message: redactString(message),
+      ...(requestId ? { requestId } : {}),
+      ...(redactValue({ ...bound, ...fields }) as Record<string, unknown>),
+    };
+    write(JSON.stringify(entry));
+  };
+  return {
+    debug: (message, fields) => log('debug', message, fields),
+    info: (message, fields) => log('info', message, fields),
+    warn: (message, fields) => log('warn', message, fields),
+    error: (message, fields) => log('error', message, fields),
+    child: (fields) => createLogger(options, { ...bound, ...fields }),
+  };
+};
+
+let currentRequestId: string | undefined;
+
+/** Lambda runs one invocation at a time per execution environment, so one module-level id is exact. */
+export const setLogRequestId = (requestId: string | undefined): void => {
+  currentRequestId = requestId;
+};
+
+/** The process-wide logger every Lambda uses. */
+export const logger: Logger = createLogger({
+  level: logLevelFrom(process.env.SWITCHBOARD_LOG_LEVEL),
+  requestId: () => currentRequestId,
+});
+
+/** `Error.name` when it is one, without ever touching the message. */
+export const errorNameOf = (error: unknown): string =>
+  error instanceof Error ? error.name : typeof error === 'object' && error !== null ? 'object' : typeof error;

@@ -1,0 +1,48 @@
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { dynamoDbClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
+import { DynamoReplayGuard } from '#shared/aws/dynamo-replay-guard.ts';
+import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { requireConfig } from '#shared/config/runtime.ts';
+
+let blobStore: S3BlobStore | undefined;
+let publisher: SqsEventPublisher | undefined;
+let replayGuard: DynamoReplayGuard | undefined;
+
+/** The payload bucket, created on first use. */
+export const payloadStore = (): S3BlobStore => {
+  blobStore ??= new S3BlobStore(
+    s3Client(),
+    requireConfig('SWITCHBOARD_PAYLOAD_BUCKET').SWITCHBOARD_PAYLOAD_BUCKET,
+  );
+  return blobStore;
+};
+
+/** The ingest queue publisher; oversize events are claim-checked into the payload bucket. */
+export const ingestPublisher = (): SqsEventPublisher => {
+  if (!publisher) {
+    const config = requireConfig('SWITCHBOARD_INGEST_QUEUE_URL', 'SWITCHBOARD_PAYLOAD_BUCKET');
+    publisher = new SqsEventPublisher({
+      client: sqsClient(),
+      queueUrl: config.SWITCHBOARD_INGEST_QUEUE_URL,
+      overflow: { store: payloadStore(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
+    });
+  }
+  return publisher;
+};
+
+export const hubReplayGuard = (): DynamoReplayGuard => {
+  replayGuard ??= new DynamoReplayGuard({
+    client: dynamoDbClient(),
+    tableName: requireConfig('SWITCHBOARD_TABLE_NAME').SWITCHBOARD_TABLE_NAME,
+  });
+  return replayGuard;
+};
+
+export const webhookDeps = () => ({ blobStore: payloadStore(), publisher: ingestPublisher() });
+
+/** Tests and the local hub change the environment between runs. */
+export const resetWebhookDeps = (): void => {
+  blobStore = undefined;
+  publisher = undefined;
+  replayGuard = undefined;
+};
