@@ -88,7 +88,8 @@ export const htmlToText = (html: string): string =>
       .replace(/<li\b[^<>]*>/gi, '\n- ')
       .replace(/<\/?(td|th)\b[^<>]*>/gi, ' ')
       .replace(new RegExp(`</?(${BLOCK_TAGS})\\b[^<>]*>`, 'gi'), '\n\n')
-      .replace(/<[^<>]*>/g, ''),
+      // A tag starts with a letter, `/`, `!` or `?`; a lone "<" is text (HTML's own rule).
+      .replace(/<[a-z/!?][^<>]*>/gi, ''),
   )
     .replace(/[ \t\u00a0]+/g, ' ')
     .replace(/ *\n */g, '\n')

@@ -21,6 +21,8 @@ const ATTRIBUTION_VERBS =
 // Tested as separate anchored pieces rather than one `^….*…$` pattern, which could backtrack.
 const STARTS_WITH_OPENER = new RegExp(`^${ATTRIBUTION_OPENERS}\\s`, 'iu');
 const ENDS_WITH_VERB = new RegExp(`\\s${ATTRIBUTION_VERBS}\\s*:$`, 'iu');
+/** de, nl, sv put the verb before the name: "Am … schrieb Support <s@x>:". */
+const HAS_VERB = new RegExp(`\\s${ATTRIBUTION_VERBS}(?=[\\s:])`, 'iu');
 /** Without an opener ("John <john@example.com> wrote:"), an address or a digit must be there too. */
 const HAS_ADDRESS_OR_DIGIT = /[@\d]/;
 
@@ -38,9 +40,9 @@ const isAttributionAt = (lines: readonly string[], index: number): boolean => {
   for (let offset = 0; offset < 3 && index + offset < lines.length; offset += 1) {
     candidate = `${candidate} ${lines[index + offset]?.trim() ?? ''}`.trim();
     if (candidate.length > MAX_ATTRIBUTION_LENGTH) return false;
-    if (!candidate.endsWith(':') || !ENDS_WITH_VERB.test(candidate)) continue;
-    if (STARTS_WITH_OPENER.test(candidate)) return true;
-    if (offset === 0 && HAS_ADDRESS_OR_DIGIT.test(candidate)) return true;
+    if (!candidate.endsWith(':')) continue;
+    if (STARTS_WITH_OPENER.test(candidate) && HAS_VERB.test(candidate)) return true;
+    if (offset === 0 && ENDS_WITH_VERB.test(candidate) && HAS_ADDRESS_OR_DIGIT.test(candidate)) return true;
   }
   return false;
 };
