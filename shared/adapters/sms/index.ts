@@ -106,7 +106,7 @@ export const handleTwilioWebhook = (
   if (mediaType !== FORM_TYPE && mediaType !== JSON_TYPE) {
     return reject(415, 'content-type must be application/x-www-form-urlencoded');
   }
-  const signature = request.headers['x-twilio-signature'];
+  const signature = request.headers['x-twilio-signature']?.trim();
   if (!signature) return reject(401, 'missing X-Twilio-Signature header');
   const tokens = authTokensOf(deps.secrets);
   if (mediaType === JSON_TYPE) return handleJsonBody(request, tokens, deps.publicUrl, signature);
