@@ -1,0 +1,103 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { chunkForBatch } from '#shared/recorder/publisher.ts';
+import { drainQueue } from '#shared/recorder/event-source.ts';
+import type { RecorderService } from '#shared/recorder/service.ts';
+import type { AfterStep } from '#shared/recorder/steps.ts';
+import { createRecorder } from '#shared/recorder/wiring.ts';
+import { createReadApi } from '#shared/store/read-api.ts';
+
+/** Real emulators, the real recorder wiring, and helpers that play the webhook and the helpdesk. */
+export interface Pipeline {
+  readonly emulators: RunningEmulators;
+  readonly read: ReturnType<typeof createReadApi>;
+  recorder(afterStep?: AfterStep): RecorderService;
+  /** What the webhook does: group = subject, dedup id = event id (+ a suffix to play "after the window"). */
+  ingest(events: readonly HubEvent[], dedupSuffix?: string): Promise<void>;
+  /** Runs the event source until the ingest queue is empty. */
+  drain(recorder?: RecorderService): Promise<{ received: number; failed: number }>;
+  /** Receives and deletes everything on the helpdesk queue, in delivery order. */
+  takeHelpdesk(): Promise<HubEvent[]>;
+  stop(): Promise<void>;
+}
+
+const silentLogger = createLogger({ level: 'error', write: () => {} });
+
+export const NOW = new Date('2026-11-22T12:00:00.000Z');
+
+export const startPipeline = async (): Promise<Pipeline> => {
+  const emulators = await startEmulators();
+  const { clients, resources } = emulators;
+  const recorder = (afterStep?: AfterStep): RecorderService =>
+    createRecorder({
+      dynamodb: clients.dynamodb,
+      sqs: clients.sqs,
+      tableName: resources.tableName,
+      helpdeskQueueUrl: resources.helpdeskQueueUrl,
+      logger: silentLogger,
+      clock: () => NOW,
+      ...(afterStep ? { afterStep } : {}),
+    });
+  const defaultRecorder = recorder();
+  return {
+    emulators,
+    read: createReadApi({ client: clients.dynamodb, tableName: resources.tableName, now: () => NOW }),
+    recorder,
+    async ingest(events, dedupSuffix = '') {
+      const bodies = events.map((event) => JSON.stringify(event));
+      let offset = 0;
+      for (const chunk of chunkForBatch(bodies)) {
+        const output = await clients.sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: resources.ingestQueueUrl,
+            Entries: chunk.map((body, index) => {
+              const event = events[offset + index] as HubEvent;
+              return {
+                Id: String(index),
+                MessageBody: body,
+                MessageGroupId: event.subject,
+                MessageDeduplicationId: `${event.id}${dedupSuffix}`,
+              };
+            }),
+          }),
+        );
+        if ((output.Failed ?? []).length > 0) throw new Error('ingest refused a message');
+        offset += chunk.length;
+      }
+    },
+    async drain(service = defaultRecorder) {
+      const totals = await drainQueue({
+        sqs: clients.sqs,
+        queueUrl: resources.ingestQueueUrl,
+        handler: (event) => service.handleSqsEvent(event),
+        retryFailuresImmediately: true,
+      });
+      return { received: totals.received, failed: totals.failed };
+    },
+    async takeHelpdesk() {
+      const events: HubEvent[] = [];
+      for (let idle = 0; idle < 2; ) {
+        const output = await clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: resources.helpdeskQueueUrl, MaxNumberOfMessages: 10 }),
+        );
+        const messages = output.Messages ?? [];
+        if (messages.length === 0) {
+          idle++;
+          continue;
+        }
+        idle = 0;
+        events.push(...messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? ''))));
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: resources.helpdeskQueueUrl,
+            Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+          }),
+        );
+      }
+      return events;
+    },
+    stop: () => emulators.stop(),
+  };
+};

@@ -1,0 +1,98 @@
+import {
+  buildEvent,
+  type Channel,
+  contactConversationId,
+  type DeliveryStatus,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+
+/** Test events built the way the adapters build them: deterministic ids, conversation from the contact. */
+export const RECEIVED_AT = '2026-11-22T12:00:00.000Z';
+
+export const conversationFor = (customer: string, channel: Channel = 'whatsapp') => {
+  const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-1' };
+  const contact = { identities: [{ type: 'wa_id' as const, value: customer }] };
+  return {
+    channel,
+    endpoint,
+    contact,
+    conversationId: contactConversationId(channel, endpoint, contact.identities[0] ?? { type: 'wa_id', value: '' }),
+  };
+};
+
+const context = (customer: string, at: string, channel: Channel = 'whatsapp') => {
+  const conversation = conversationFor(customer, channel);
+  return {
+    ...conversation,
+    provider: 'meta' as const,
+    providerTimestamp: at,
+    receivedAt: RECEIVED_AT,
+  };
+};
+
+export const minute = (n: number): string => new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 60_000).toISOString();
+
+export const messageEvent = (
+  customer: string,
+  providerMessageId: string,
+  at: string,
+  direction: 'inbound' | 'outbound' = 'inbound',
+  text = 'hello',
+): HubEvent => {
+  const data = context(customer, at);
+  const type = direction === 'inbound' ? 'switchboard.message.received' : 'switchboard.message.sent';
+  return buildEvent(type, eventIdFor(data.channel, 'message', providerMessageId), {
+    ...data,
+    hubMessageId: hubMessageIdFor(data.channel, providerMessageId),
+    direction,
+    providerMessageId,
+    parts: [{ type: 'text', text }],
+  });
+};
+
+export const statusEvent = (
+  customer: string,
+  providerMessageId: string,
+  status: DeliveryStatus,
+  at: string,
+): HubEvent => {
+  const data = context(customer, at);
+  return buildEvent('switchboard.message.status_updated', eventIdFor(data.channel, 'status', providerMessageId, status), {
+    ...data,
+    status,
+    providerStatus: status,
+    providerMessageIds: [providerMessageId],
+    ...(status === 'failed' ? { errors: [{ code: '131047', title: 'Re-engagement message' }] } : {}),
+  });
+};
+
+export const consentEvent = (
+  customer: string,
+  consent: 'opted_out' | 'opted_in',
+  at: string,
+  trigger: string,
+): HubEvent => {
+  const data = context(customer, at, 'sms');
+  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', customer, trigger, at), {
+    ...data,
+    endpoint: { type: 'phone_number', id: '+15550000000' },
+    contact: { identities: [{ type: 'phone', value: customer }] },
+    provider: 'twilio',
+    scope: 'sms',
+    consent,
+    trigger,
+  });
+};
+
+export const reactionEvent = (customer: string, target: string, emoji: string | undefined, at: string): HubEvent => {
+  const data = context(customer, at);
+  return buildEvent('switchboard.message.reaction_changed', eventIdFor(data.channel, 'reaction', target, at), {
+    ...data,
+    action: emoji ? 'added' : 'removed',
+    ...(emoji ? { emoji } : {}),
+    targetProviderMessageId: target,
+    actor: 'customer',
+  });
+};
