@@ -46,18 +46,21 @@ const urlEncoded = (fields: Fields) =>
   webhookRequest({
     path: '/webhooks/email/mailgun',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: fields
-      .map(
-        ([name, value]) =>
-          `${encodeURIComponent(name)}=${Buffer.from(value)
-            .toString('latin1')
-            .replace(
-              /[^A-Za-z0-9*\-._ ]/g,
-              (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
-            )
-            .replace(/ /g, '+')}`,
-      )
-      .join('&'),
+    body: Buffer.from(
+      fields
+        .map(
+          ([name, value]) =>
+            `${encodeURIComponent(name)}=${Buffer.from(value)
+              .toString('latin1')
+              .replace(
+                /[^A-Za-z0-9*\-._ ]/g,
+                (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
+              )
+              .replace(/ /g, '+')}`,
+        )
+        .join('&'),
+      'latin1',
+    ),
   });
 
 const deps = (replayGuard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime())) => ({
@@ -267,7 +270,10 @@ describe('Mailgun inbound webhook', () => {
     'answers 415 for content type %s',
     async (type) => {
       // Prepare
-      const request = webhookRequest({ headers: type ? { 'content-type': type } : {}, body: '{}' });
+      const request = webhookRequest({
+        headers: type ? { 'content-type': type } : {},
+        body: Buffer.from('{}'),
+      });
       // Act
       const outcome = await handleMailgunWebhook(request, deps());
       // Assess
@@ -288,7 +294,7 @@ describe('Mailgun inbound webhook', () => {
     // Prepare
     const request = webhookRequest({
       headers: { 'content-type': 'multipart/form-data; boundary=abc' },
-      body: 'garbage',
+      body: Buffer.from('garbage'),
     });
     // Act
     const outcome = await handleMailgunWebhook(request, deps());
