@@ -23,11 +23,18 @@ describe('recorder: the same webhook event delivered three times', () => {
     await pipeline.drain();
     // Assess
     const conversation = await pipeline.read.getConversation(conversationId);
-    expect(conversation?.state).toMatchObject({ messageCount: 1, unreadCount: 1, version: 1, status: 'open' });
+    expect(conversation?.state).toMatchObject({
+      messageCount: 1,
+      unreadCount: 1,
+      version: 1,
+      status: 'open',
+    });
     const messages = await pipeline.read.listConversationMessages(conversationId);
     expect(messages.items.map((view) => view.message.providerMessageId)).toEqual(['wamid.dup-1']);
     const helpdesk = await pipeline.takeHelpdesk();
     expect(helpdesk.filter((published) => published.id === event.id)).toHaveLength(1);
-    expect(helpdesk.filter((published) => published.type === 'switchboard.conversation.state_changed')).toHaveLength(1);
+    expect(
+      helpdesk.filter((published) => published.type === 'switchboard.conversation.state_changed'),
+    ).toHaveLength(1);
   });
 });

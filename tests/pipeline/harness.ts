@@ -1,9 +1,13 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { chunkForBatch } from '#shared/recorder/publisher.ts';
 import { drainQueue } from '#shared/recorder/event-source.ts';
+import { chunkForBatch } from '#shared/recorder/publisher.ts';
 import type { RecorderService } from '#shared/recorder/service.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
@@ -63,7 +67,8 @@ export const startPipeline = async (): Promise<Pipeline> => {
             }),
           }),
         );
-        if ((output.Failed ?? []).length > 0) throw new Error('ingest refused a message');
+        if ((output.Failed ?? []).length > 0)
+          throw new Error(`ingest refused: ${JSON.stringify(output.Failed)}`);
         offset += chunk.length;
       }
     },
@@ -92,7 +97,10 @@ export const startPipeline = async (): Promise<Pipeline> => {
         await clients.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: resources.helpdeskQueueUrl,
-            Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+            Entries: messages.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.ReceiptHandle,
+            })),
           }),
         );
       }
