@@ -19,6 +19,7 @@ import {
   type SqsHandler,
   startSqsEventSource,
 } from './event-source.ts';
+import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { type HttpHandler, type RequestLogLine, startLocalApi } from './http-server.ts';
 import type { HubInfo } from './hub-info.ts';
 import { waitUntilDrained } from './queue-depth.ts';
@@ -66,6 +67,19 @@ export interface LocalHub {
 }
 
 /**
+ * The SDK sends SQS calls to the host of the QueueUrl whenever it differs from the configured
+ * endpoint (with a warning per call). Naming the queues' own origin, which `interceptLocalhostDns`
+ * resolves to loopback in this process, keeps the handlers' clients quiet and on the emulator.
+ */
+const sqsEndpointForQueueUrls = (endpoints: LocalEndpoints, resources: LocalResources): string => {
+  try {
+    return new URL(resources.ingestQueueUrl).origin;
+  } catch {
+    return endpoints.sqs;
+  }
+};
+
+/**
  * The runtime environment the CDK app gives the functions, pointed at the emulators. It has to be in
  * place before the handlers are imported: they read it when their modules load.
  */
@@ -81,7 +95,7 @@ export const hubEnvironment = (
   SWITCHBOARD_SECRET_ARN: 'local',
   SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
   SWITCHBOARD_LOG_LEVEL: env.SWITCHBOARD_LOG_LEVEL ?? 'info',
-  AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+  AWS_ENDPOINT_URL_SQS: sqsEndpointForQueueUrls(endpoints, resources),
   AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
   AWS_ENDPOINT_URL_S3: endpoints.s3,
   AWS_REGION: LOCAL_REGION,
@@ -147,6 +161,11 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;
   if (dynamoDataDir) mkdirSync(dynamoDataDir, { recursive: true });
 
+  if (!(await allowSupplementaryCharactersInFauxqs())) {
+    log(
+      'warning: could not widen fauxqs character check; messages with emoji will be refused by the local SQS',
+    );
+  }
   const emulators = await startEmulators({
     ...(dynamoDataDir ? { dynamoDataDir } : {}),
     dynamoPort: options.dynamoPort ?? 0,
