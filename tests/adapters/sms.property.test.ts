@@ -111,7 +111,7 @@ describe('Twilio webhook properties', () => {
         expect(outcome.events.length).toBeGreaterThan(0);
         for (const event of outcome.events) expect(HubEventSchema.safeParse(event).success).toBe(true);
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 

@@ -529,6 +529,21 @@ describe('handleTwilioWebhook: normalization', () => {
     });
   });
 
+  it('keeps a message with an empty From as provider.unsupported instead of inventing a contact', () => {
+    // Prepare
+    const params = inboundParams().map(([name, value]): readonly [string, string] => [
+      name,
+      name === 'From' ? '' : value,
+    ]);
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    expect(event?.data).toMatchObject({ providerType: 'twilio_request', raw: { From: '', MessageSid: SID } });
+  });
+
   it('falls back to SmsMessageSid when MessageSid is absent', () => {
     // Prepare
     const params = inboundParams().filter(([name]) => name !== 'MessageSid');

@@ -31,6 +31,8 @@ const CHANNEL_PREFIX = /^([a-z][a-z0-9-]*):(.*)$/i;
  * Only WhatsApp is mapped; other channel prefixes are reported so the caller keeps them raw.
  */
 export const parseTwilioAddress = (address: string): ParsedAddress => {
+  // An empty address identifies no one; the request is then kept raw rather than half-mapped.
+  if (address.trim().length === 0) return { channel: 'unknown', prefix: '' };
   const prefixed = CHANNEL_PREFIX.exec(address);
   if (!prefixed) return { channel: 'sms', identity: normalizeSmsAddress(address) };
   const [, prefix = '', rest = ''] = prefixed;
