@@ -35,7 +35,7 @@ const withoutIdentity = (state: ConversationState | undefined) =>
 
 describe('recorder: a crash between any two steps, then redelivery', () => {
   let pipeline: Pipeline;
-  let cleanSteps: RecorderStep[] = [];
+  const cleanSteps: RecorderStep[] = [];
   let cleanState: ConversationState | undefined;
   beforeAll(async () => {
     pipeline = await startPipeline();

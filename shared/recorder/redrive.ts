@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+
+export interface RedriveCounts {
+  readonly received: number;
+  readonly resent: number;
+  readonly deleted: number;
+  readonly failed: number;
+}
+
+/**
+ * Emulator redrive (fauxqs has no message-move task): receive from the DLQ, re-send to the source
+ * keeping the group, and delete each DLQ message only once its re-send was accepted. The
+ * deduplication id is fresh because the original may still be inside SQS's five-minute window;
+ * that is safe only because the recorder is idempotent.
+ */
+export const redriveByResending = async (
+  sqs: SQSClient,
+  dlqUrl: string,
+  sourceUrl: string,
+): Promise<RedriveCounts> => {
+  const counts = { received: 0, resent: 0, deleted: 0, failed: 0 };
+  const runId = randomUUID();
+  for (;;) {
+    const output = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const messages = output.Messages ?? [];
+    if (messages.length === 0) return counts;
+    counts.received += messages.length;
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sourceUrl,
+        Entries: messages.map((message, index) => ({
+          Id: String(index),
+          MessageBody: message.Body ?? '',
+          MessageGroupId: message.Attributes?.MessageGroupId ?? 'redriven',
+          MessageDeduplicationId: `redrive-${runId}-${message.MessageId ?? index}`,
+          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+        })),
+      }),
+    );
+    const accepted = new Set((sent.Successful ?? []).map((entry) => entry.Id));
+    counts.resent += accepted.size;
+    counts.failed += messages.length - accepted.size;
+    const toDelete = messages.filter((_, index) => accepted.has(String(index)));
+    if (toDelete.length > 0) {
+      const deleted = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: dlqUrl,
+          Entries: toDelete.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+          })),
+        }),
+      );
+      counts.deleted += (deleted.Successful ?? []).length;
+    }
+    // A refused re-send stays in the DLQ (invisible for now); stop instead of spinning on it.
+    if (accepted.size < messages.length) return counts;
+  }
+};
+
+/** ARNs of a source queue and of the DLQ its redrive policy names. */
+export const queueArns = async (
+  sqs: SQSClient,
+  sourceUrl: string,
+): Promise<{ sourceArn: string; dlqArn: string }> => {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: sourceUrl, AttributeNames: ['QueueArn', 'RedrivePolicy'] }),
+  );
+  const sourceArn = output.Attributes?.QueueArn;
+  const policy = JSON.parse(output.Attributes?.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: unknown };
+  if (!sourceArn || typeof policy.deadLetterTargetArn !== 'string') {
+    throw new Error('source queue has no ARN or no redrive policy');
+  }
+  return { sourceArn, dlqArn: policy.deadLetterTargetArn };
+};
+
+export interface MoveProgress {
+  readonly status: string;
+  readonly moved: number;
+  readonly toMove?: number;
+}
+
+/** AWS redrive: a message-move task from the DLQ back to its source, polled until it ends. */
+export const redriveWithMoveTask = async (
+  sqs: SQSClient,
+  sourceUrl: string,
+  report: (progress: MoveProgress) => void,
+  pollMs = 2000,
+): Promise<MoveProgress> => {
+  const { sourceArn, dlqArn } = await queueArns(sqs, sourceUrl);
+  await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: sourceArn }));
+  for (;;) {
+    const tasks = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn, MaxResults: 1 }));
+    const task = tasks.Results?.[0];
+    const progress: MoveProgress = {
+      status: task?.Status ?? 'UNKNOWN',
+      moved: task?.ApproximateNumberOfMessagesMoved ?? 0,
+      ...(task?.ApproximateNumberOfMessagesToMove !== undefined
+        ? { toMove: task.ApproximateNumberOfMessagesToMove }
+        : {}),
+    };
+    report(progress);
+    if (progress.status !== 'RUNNING') return progress;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+};
