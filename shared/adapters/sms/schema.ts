@@ -45,9 +45,3 @@ export const TwilioMessagingParamsSchema = z.looseObject({
   ReferralCtwaClid: field,
 });
 export type TwilioMessagingParams = z.infer<typeof TwilioMessagingParamsSchema>;
-
-/** `NumMedia` and the `MediaUrl{N}` indices are decimal strings. */
-export const NonNegativeIntegerStringSchema = z
-  .string()
-  .regex(/^\d{1,4}$/)
-  .transform((value) => Number(value));
