@@ -4,7 +4,7 @@
  * that matter most (e-mail addresses and phone numbers) before anything is printed.
  */
 
-const EMAIL_ADDRESS = /[^\s@"'<>()[\],;:]+@[^\s@"'<>()[\],;:]+\.[^\s@"'<>()[\],;:]+/g;
+const EMAIL_ADDRESS = /[^\s@<>()[\],;:"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
 
 /**
  * 7 to 15 digits, optionally with a leading + and single separators, not glued to letters, digits

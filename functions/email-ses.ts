@@ -1,0 +1,20 @@
+import middy from '@middy/core';
+import { normalizeInboundEmail, parseSesReceiptEvent } from '#shared/adapters/email/index.ts';
+import { logger } from '#shared/observability/logger.ts';
+import { logRequestId } from '#shared/observability/middleware.ts';
+import { ingestPublisher, payloadStore } from '#shared/webhook/deps.ts';
+import { processSesReceipts } from '#shared/webhook/process-ses-email.ts';
+
+/** SES receipt rule, Lambda action (after the S3 action). Throws on infrastructure failure: Lambda retries. */
+export const handler = middy<unknown, { disposition: 'CONTINUE' }>()
+  .use(logRequestId())
+  .handler(async (event) => {
+    await processSesReceipts(parseSesReceiptEvent(event), {
+      payloads: payloadStore(),
+      publisher: ingestPublisher(),
+      logger: logger.child({ channel: 'email' }),
+      normalize: normalizeInboundEmail,
+    });
+    // Only read for RequestResponse invocations; lets later rule actions run.
+    return { disposition: 'CONTINUE' };
+  });
