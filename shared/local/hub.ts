@@ -6,6 +6,7 @@ import { resetAwsClients } from '#shared/aws/clients.ts';
 import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { RECORDER } from '#shared/resources/definitions.ts';
+import { resetWebhookDeps } from '#shared/webhook/deps.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -123,15 +124,25 @@ const applyEnvironment = (values: Record<string, string>): (() => void) => {
 /** The functions keep clients, settings and secrets for the life of the process, as in Lambda. */
 const forgetCachedRuntime = () => {
   resetAwsClients();
+  resetWebhookDeps();
   resetRuntimeConfig();
   resetChannelSecrets();
 };
 
 type LoadedHandler<T> = { ok: true; handler: T } | { ok: false; reason: string };
 
+/** Hubs started in this process so far. */
+let hubStarts = 0;
+
+/**
+ * Imports a function's entry file. A later hub in the same process (a restart in a test) gets
+ * fresh module instances: entry files wire their clients when they load, as Lambda's init phase does.
+ */
 const loadHandler = async <T>(functionFile: string): Promise<LoadedHandler<T>> => {
+  const url = pathToFileURL(join(FUNCTIONS_DIR, functionFile));
+  if (hubStarts > 1) url.search = `hub-start=${hubStarts}`;
   try {
-    const module: { handler?: unknown } = await import(pathToFileURL(join(FUNCTIONS_DIR, functionFile)).href);
+    const module: { handler?: unknown } = await import(url.href);
     return typeof module.handler === 'function'
       ? { ok: true, handler: module.handler as T }
       : { ok: false, reason: 'no exported handler function' };
@@ -156,6 +167,7 @@ const describeRequest = (line: RequestLogLine): string =>
  */
 export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
   const log = options.log ?? (() => undefined);
+  hubStarts += 1;
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;

@@ -1,0 +1,199 @@
+/**
+ * Example helpdesk consumer: copy this file to start your own integration.
+ *
+ *   npm run consume -- --hub http://127.0.0.1:3000            # against `npm start`
+ *   npm run consume -- --queue-url https://sqs.eu-west-1.amazonaws.com/123/switchboard-helpdesk.fifo
+ *
+ * What it shows:
+ * - long polling (WaitTimeSeconds 20) with the plain AWS SDK, batches of up to 10;
+ * - every body validated with `HubEventSchema` (the published contract) before use;
+ * - de-duplication on the CloudEvents `id`: delivery is at-least-once, and the same id always means
+ *   the same occurrence. This example keeps an in-memory LRU; in production record handled ids in
+ *   a durable store (a DynamoDB conditional put with a TTL of a few days, or a unique key in your
+ *   database written in the same transaction as your side effect), so a restart does not re-handle;
+ * - `switchboard.conversation.state_changed`: keep the state with the highest `version` per
+ *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries do not);
+ * - delete only after handling; a body that is not a valid event is left alone, so after the
+ *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at.
+ * It prints ids, types, subjects and times: never message text or contact details.
+ */
+import { parseArgs } from 'node:util';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
+import { fetchHubInfo } from '#shared/local/hub-info.ts';
+
+/** A small LRU of handled event ids. */
+export class RecentIds {
+  private readonly ids = new Map<string, true>();
+  constructor(private readonly capacity = 10_000) {}
+
+  /** True the first time an id is seen. */
+  remember(id: string): boolean {
+    if (this.ids.has(id)) {
+      this.ids.delete(id);
+      this.ids.set(id, true);
+      return false;
+    }
+    this.ids.set(id, true);
+    if (this.ids.size > this.capacity) {
+      const oldest = this.ids.keys().next().value;
+      if (oldest !== undefined) this.ids.delete(oldest);
+    }
+    return true;
+  }
+}
+
+export type Handling = 'handled' | 'duplicate' | 'stale_state' | 'invalid';
+
+/** Your helpdesk logic goes here; this one prints and tracks conversation versions. */
+export class ExampleHelpdesk {
+  readonly seen = new RecentIds();
+  /** conversation id → highest state version applied. */
+  readonly versions = new Map<string, number>();
+
+  constructor(private readonly output: CliOutput) {}
+
+  handle(body: string | undefined): Handling {
+    let json: unknown;
+    try {
+      json = JSON.parse(body ?? '');
+    } catch {
+      this.output.line('invalid: body is not JSON (left for the dead-letter queue)');
+      return 'invalid';
+    }
+    const parsed = HubEventSchema.safeParse(json);
+    if (!parsed.success) {
+      const paths = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(
+        0,
+        5,
+      );
+      this.output.line(
+        `invalid: not a Switchboard event (${paths.join(', ')}) (left for the dead-letter queue)`,
+      );
+      return 'invalid';
+    }
+    const event = parsed.data;
+    if (!this.seen.remember(event.id)) return 'duplicate';
+    if (event.type === 'switchboard.conversation.state_changed') {
+      const { conversationId, version, status } = event.data.state;
+      if ((this.versions.get(conversationId) ?? 0) >= version) return 'stale_state';
+      this.versions.set(conversationId, version);
+      this.output.line(`${event.time}  state     ${event.id}  ${event.subject}  ${status} v${version}`);
+      return 'handled';
+    }
+    this.output.line(`${event.time}  ${shortType(event)}  ${event.id}  ${event.subject}`);
+    return 'handled';
+  }
+}
+
+const shortType = (event: HubEvent): string => event.type.replace(/^switchboard\./, '').padEnd(8);
+
+export interface ConsumerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly helpdesk: ExampleHelpdesk;
+  readonly waitTimeSeconds?: number;
+  readonly signal?: AbortSignal;
+  /** Stop after this many empty polls (tests); forever when absent. */
+  readonly maxEmptyPolls?: number;
+}
+
+/** Receives, handles, deletes; returns when aborted or after `maxEmptyPolls` empty polls. */
+export const consume = async (options: ConsumerOptions): Promise<void> => {
+  let emptyPolls = 0;
+  while (!options.signal?.aborted) {
+    let messages: Message[];
+    try {
+      const received = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+        }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      messages = received.Messages ?? [];
+    } catch (error) {
+      if (options.signal?.aborted) return;
+      throw error;
+    }
+    if (messages.length === 0) {
+      emptyPolls += 1;
+      if (options.maxEmptyPolls !== undefined && emptyPolls >= options.maxEmptyPolls) return;
+      continue;
+    }
+    emptyPolls = 0;
+    const done = messages.filter((message) => options.helpdesk.handle(message.Body) !== 'invalid');
+    if (done.length > 0) {
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle,
+          })),
+        }),
+      );
+    }
+  }
+};
+
+export const main = async (
+  argv: readonly string[],
+  output: CliOutput = terminalOutput(),
+): Promise<number> => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      hub: { type: 'string' },
+      'queue-url': { type: 'string' },
+      endpoint: { type: 'string' },
+      region: { type: 'string' },
+    },
+  });
+  // Against a local hub everything comes from its self-description; against AWS, from flags and
+  // the SDK's usual environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS…).
+  const hub =
+    values.hub || !(values['queue-url'] ?? process.env.SWITCHBOARD_HELPDESK_QUEUE_URL)
+      ? await fetchHubInfo(values.hub ?? 'http://127.0.0.1:3000')
+      : undefined;
+  const queueUrl =
+    values['queue-url'] ?? process.env.SWITCHBOARD_HELPDESK_QUEUE_URL ?? hub?.resources.helpdeskQueueUrl;
+  if (!queueUrl) {
+    output.line(
+      'No queue: pass --queue-url (or SWITCHBOARD_HELPDESK_QUEUE_URL), or start the local hub (npm start).',
+    );
+    return 1;
+  }
+  const endpoint = values.endpoint ?? hub?.endpoints.sqs;
+  const sqs = new SQSClient({
+    ...(endpoint ? { endpoint } : {}),
+    ...(values.region || hub ? { region: values.region ?? hub?.region } : {}),
+    ...(hub ? { credentials: hub.credentials } : {}),
+  });
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  output.line(`consuming ${queueUrl} (Ctrl-C stops)`);
+  await consume({ sqs, queueUrl, helpdesk: new ExampleHelpdesk(output), signal: stop.signal });
+  sqs.destroy();
+  return 0;
+};
+
+if (isEntryPoint(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+      process.exitCode = 2;
+    },
+  );
+}
