@@ -236,6 +236,12 @@ export const createRecorderService = (deps: RecorderDependencies) => {
 
   const recordEvent = async (event: HubEvent): Promise<void> => {
     if (isMessageEvent(event)) return recordMessage(event);
+    if (event.type === 'switchboard.contact.consent_changed') {
+      // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
+      const contactKey = contactKeyFor(event.data.channel, event.data.contact);
+      await store.indexContact(event.data.channel, contactKey, event.data.contact.identities);
+      await step('index-contact', event);
+    }
     const writes = registerWritesFor(event);
     if (writes) return recordRegisters(event, writes);
     // Referrals, provider notices, unsupported items: nothing to keep, everything to pass on.
