@@ -19,7 +19,9 @@ let secretsManager: SecretsManagerClient | undefined;
 
 export const sqsClient = (): SQSClient => {
   if (!sqs) {
-    sqs = new SQSClient({});
+    // The endpoint comes from the region or AWS_ENDPOINT_URL_SQS, never from a queue URL's host:
+    // emulators name their queues after hosts that do not resolve.
+    sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
     countCommandsOf(sqs);
   }
   return sqs;

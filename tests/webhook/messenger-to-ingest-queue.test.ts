@@ -1,0 +1,148 @@
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
+import { signMetaBody } from '#shared/adapters/meta/signature.ts';
+import { toWebhookRequest } from '#shared/aws/apigw.ts';
+import { resetAwsClients } from '#shared/aws/clients.ts';
+import { awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
+import { resetChannelSecrets } from '#shared/aws/secrets.ts';
+import { resetRuntimeConfig } from '#shared/config/runtime.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { HubEventSchema } from '#shared/contract/index.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type RunningEmulators,
+  startEmulators,
+} from '#shared/local/emulators.ts';
+import { resetWebhookDeps } from '#shared/webhook/deps.ts';
+import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
+
+const PAGE_ID = '104728593216847';
+
+/** Two customers writing to one page in one POST; non-ASCII text travels as Meta's \u escapes. */
+const messengerBody = JSON.stringify({
+  object: 'page',
+  entry: [
+    {
+      id: PAGE_ID,
+      time: 1795166404043,
+      messaging: [
+        {
+          sender: { id: '6854120937718452' },
+          recipient: { id: PAGE_ID },
+          timestamp: 1795166403832,
+          message: { mid: 'm_integration_first', text: 'Grüße aus Köln' },
+        },
+        {
+          sender: { id: '7012345678901234' },
+          recipient: { id: PAGE_ID },
+          timestamp: 1795166403900,
+          message: { mid: 'm_integration_second', text: 'Hello' },
+        },
+      ],
+    },
+  ],
+}).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+const signedPost = () =>
+  apiGatewayEvent({
+    path: '/webhooks/messenger',
+    headers: {
+      'content-type': 'application/json',
+      'x-hub-signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, messengerBody),
+    },
+    body: messengerBody,
+  });
+
+const drain = async (emulators: RunningEmulators): Promise<Message[]> => {
+  const messages: Message[] = [];
+  for (let poll = 0; poll < 5; poll++) {
+    const received = await emulators.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: emulators.resources.ingestQueueUrl,
+        MaxNumberOfMessages: 10,
+        AttributeNames: ['All'],
+        WaitTimeSeconds: 0,
+      }),
+    );
+    messages.push(...(received.Messages ?? []));
+    if ((received.Messages ?? []).length === 0 && messages.length > 0) break;
+  }
+  return messages;
+};
+
+describe('Messenger webhook Lambda into the local ingest queue', () => {
+  let emulators: RunningEmulators;
+  const savedEnv = { ...process.env };
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
+      AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
+      SWITCHBOARD_TABLE_NAME: emulators.resources.tableName,
+      SWITCHBOARD_INGEST_QUEUE_URL: emulators.resources.ingestQueueUrl,
+      SWITCHBOARD_HELPDESK_QUEUE_URL: emulators.resources.helpdeskQueueUrl,
+      SWITCHBOARD_PAYLOAD_BUCKET: emulators.resources.bucketName,
+      SWITCHBOARD_SECRET_ARN: 'local',
+      SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
+    });
+    for (const reset of [resetRuntimeConfig, resetAwsClients, resetWebhookDeps, resetChannelSecrets]) reset();
+    resetAwsCommandCounts();
+  });
+
+  afterAll(async () => {
+    resetAwsClients();
+    process.env = savedEnv;
+    await emulators?.stop();
+  });
+
+  it('queues every event of a signed POST exactly once, grouped by conversation, and answers 200', async () => {
+    // Prepare
+    const { handler } = await import('#functions/webhook-messenger.ts');
+    const event = signedPost();
+    const expected = handleMessengerWebhook(toWebhookRequest(event, new Date()), {
+      secrets: LOCAL_DEV_SECRETS,
+    });
+    if (expected.kind !== 'accept') throw new Error('the adapter should accept the signed body');
+    // Act
+    const first = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const retry = (await handler(signedPost(), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const messages = await drain(emulators);
+    // Assess
+    expect([first.statusCode, retry.statusCode]).toEqual([200, 200]);
+    const queued = messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? '')));
+    expect(queued.map((queuedEvent) => queuedEvent.id).sort()).toEqual(
+      expected.events.map((expectedEvent) => expectedEvent.id).sort(),
+    );
+    expect(queued.length).toBeGreaterThanOrEqual(2);
+    for (const [index, message] of messages.entries()) {
+      expect(message.Attributes?.MessageGroupId).toBe(queued[index]?.subject);
+      expect(message.Attributes?.MessageDeduplicationId).toBe(queued[index]?.id);
+    }
+    expect(JSON.stringify(queued)).toContain('Grüße aus Köln');
+    expect(awsCommandCounts()).toMatchObject({ SendMessageBatch: 2 });
+  });
+
+  it('answers 403 to a body signed with another secret and queues nothing', async () => {
+    // Prepare
+    const { handler } = await import('#functions/webhook-messenger.ts');
+    const forged = apiGatewayEvent({
+      path: '/webhooks/messenger',
+      headers: { 'x-hub-signature-256': signMetaBody('not-the-app-secret', messengerBody) },
+      body: messengerBody,
+    });
+    // Act
+    const result = (await handler(forged, lambdaContext())) as APIGatewayProxyStructuredResultV2;
+    const messages = await drain(emulators);
+    // Assess
+    expect(result.statusCode).toBe(403);
+    expect(messages).toEqual([]);
+  });
+});

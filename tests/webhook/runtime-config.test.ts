@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { parseRuntimeConfig, RuntimeConfigError } from '#shared/config/runtime.ts';
+
+describe('parseRuntimeConfig', () => {
+  it('parses the variables with defaults, treating empty values as unset', () => {
+    // Prepare
+    const env = {
+      SWITCHBOARD_INGEST_QUEUE_URL:
+        'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-ingest.fifo',
+      SWITCHBOARD_PAYLOAD_BUCKET: 'payloads',
+      SWITCHBOARD_PUBLIC_BASE_URL: '',
+    };
+    // Act
+    const config = parseRuntimeConfig(env);
+    // Assess
+    expect(config).toEqual({
+      SWITCHBOARD_INGEST_QUEUE_URL: env.SWITCHBOARD_INGEST_QUEUE_URL,
+      SWITCHBOARD_PAYLOAD_BUCKET: 'payloads',
+      SWITCHBOARD_S3_FORCE_PATH_STYLE: false,
+      SWITCHBOARD_LOG_LEVEL: 'info',
+    });
+  });
+
+  it('names an invalid variable without quoting its value', () => {
+    // Prepare
+    const env = { SWITCHBOARD_LOG_LEVEL: 'verbose', SWITCHBOARD_INGEST_QUEUE_URL: 'not a url s3cr3t' };
+    // Act
+    const parse = () => parseRuntimeConfig(env);
+    // Assess
+    expect(parse).toThrow(RuntimeConfigError);
+    expect(parse).toThrow(/SWITCHBOARD_LOG_LEVEL/);
+    expect(parse).toThrow(/SWITCHBOARD_INGEST_QUEUE_URL/);
+    expect(parse).not.toThrow(/s3cr3t/);
+  });
+});
