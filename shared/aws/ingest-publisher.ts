@@ -42,6 +42,14 @@ export const messageGroupIdFor = (subject: string): string =>
     ? subject
     : `g_${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 40)}`;
 
+/**
+ * SQS refuses message bodies containing U+FFFE or U+FFFF (outside its allowed XML character set),
+ * which `JSON.stringify` leaves raw. They can only occur inside JSON strings, where the `\\u`
+ * escape means the same: the event survives unchanged instead of failing forever as a sender fault.
+ */
+export const toSqsSafeJson = (value: unknown): string =>
+  JSON.stringify(value).replace(/[\ufffe\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`);
+
 interface PreparedEntry {
   readonly eventId: string;
   readonly entry: SendMessageBatchRequestEntry;
@@ -113,7 +121,7 @@ export class SqsEventPublisher implements EventPublisher {
   }
 
   private async prepare(event: HubEvent, index: number): Promise<PreparedEntry> {
-    const eventJson = JSON.stringify(event);
+    const eventJson = toSqsSafeJson(event);
     const body =
       Buffer.byteLength(eventJson, 'utf8') <= this.maxMessageBytes
         ? eventJson
@@ -146,7 +154,7 @@ export class SqsEventPublisher implements EventPublisher {
       type: event.type,
       subject: event.subject,
     };
-    return JSON.stringify(pointer);
+    return toSqsSafeJson(pointer);
   }
 
   private async sendWithRetries(batch: readonly PreparedEntry[]): Promise<void> {

@@ -10,6 +10,7 @@ import {
   MAX_BATCH_BYTES,
   messageGroupIdFor,
   SqsEventPublisher,
+  toSqsSafeJson,
 } from '#shared/aws/ingest-publisher.ts';
 import { unsupportedEvent } from '#tests/support/factories.ts';
 
@@ -157,6 +158,18 @@ describe('SqsEventPublisher', () => {
     expect(pointer.switchboardClaimCheck.key).toMatch(/^bodies\/events\/[0-9a-f]{64}\.json$/);
     const resolved = await resolveIngestMessageBody(body, async (_bucket, key) => store.get(key));
     expect(resolved).toEqual(big);
+  });
+});
+
+describe('message bodies', () => {
+  it('escape the characters SQS refuses, keeping the event identical once parsed', () => {
+    // Prepare
+    const event = unsupportedEvent(0, 'conv_abc', { text: 'odd \uffff and \ufffe, emoji 👋' });
+    // Act
+    const body = toSqsSafeJson(event);
+    // Assess
+    expect(body).not.toMatch(/[\ufffe\uffff]/);
+    expect(JSON.parse(body)).toEqual(event);
   });
 });
 
