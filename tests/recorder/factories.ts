@@ -18,7 +18,11 @@ export const conversationFor = (customer: string, channel: Channel = 'whatsapp')
     channel,
     endpoint,
     contact,
-    conversationId: contactConversationId(channel, endpoint, contact.identities[0] ?? { type: 'wa_id', value: '' }),
+    conversationId: contactConversationId(
+      channel,
+      endpoint,
+      contact.identities[0] ?? { type: 'wa_id', value: '' },
+    ),
   };
 };
 
@@ -32,7 +36,8 @@ const context = (customer: string, at: string, channel: Channel = 'whatsapp') =>
   };
 };
 
-export const minute = (n: number): string => new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 60_000).toISOString();
+export const minute = (n: number): string =>
+  new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 60_000).toISOString();
 
 export const messageEvent = (
   customer: string,
@@ -59,13 +64,17 @@ export const statusEvent = (
   at: string,
 ): HubEvent => {
   const data = context(customer, at);
-  return buildEvent('switchboard.message.status_updated', eventIdFor(data.channel, 'status', providerMessageId, status), {
-    ...data,
-    status,
-    providerStatus: status,
-    providerMessageIds: [providerMessageId],
-    ...(status === 'failed' ? { errors: [{ code: '131047', title: 'Re-engagement message' }] } : {}),
-  });
+  return buildEvent(
+    'switchboard.message.status_updated',
+    eventIdFor(data.channel, 'status', providerMessageId, status),
+    {
+      ...data,
+      status,
+      providerStatus: status,
+      providerMessageIds: [providerMessageId],
+      ...(status === 'failed' ? { errors: [{ code: '131047', title: 'Re-engagement message' }] } : {}),
+    },
+  );
 };
 
 export const consentEvent = (
@@ -75,24 +84,37 @@ export const consentEvent = (
   trigger: string,
 ): HubEvent => {
   const data = context(customer, at, 'sms');
-  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', customer, trigger, at), {
-    ...data,
-    endpoint: { type: 'phone_number', id: '+15550000000' },
-    contact: { identities: [{ type: 'phone', value: customer }] },
-    provider: 'twilio',
-    scope: 'sms',
-    consent,
-    trigger,
-  });
+  return buildEvent(
+    'switchboard.contact.consent_changed',
+    eventIdFor('sms', 'consent', customer, trigger, at),
+    {
+      ...data,
+      endpoint: { type: 'phone_number', id: '+15550000000' },
+      contact: { identities: [{ type: 'phone', value: customer }] },
+      provider: 'twilio',
+      scope: 'sms',
+      consent,
+      trigger,
+    },
+  );
 };
 
-export const reactionEvent = (customer: string, target: string, emoji: string | undefined, at: string): HubEvent => {
+export const reactionEvent = (
+  customer: string,
+  target: string,
+  emoji: string | undefined,
+  at: string,
+): HubEvent => {
   const data = context(customer, at);
-  return buildEvent('switchboard.message.reaction_changed', eventIdFor(data.channel, 'reaction', target, at), {
-    ...data,
-    action: emoji ? 'added' : 'removed',
-    ...(emoji ? { emoji } : {}),
-    targetProviderMessageId: target,
-    actor: 'customer',
-  });
+  return buildEvent(
+    'switchboard.message.reaction_changed',
+    eventIdFor(data.channel, 'reaction', target, at),
+    {
+      ...data,
+      action: emoji ? 'added' : 'removed',
+      ...(emoji ? { emoji } : {}),
+      targetProviderMessageId: target,
+      actor: 'customer',
+    },
+  );
 };

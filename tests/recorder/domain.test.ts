@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DELIVERY_STATUS_RANK, type DeliveryStatus, type HubEvent } from '#shared/contract/index.ts';
+import {
+  applyEvent,
+  type ConversationModel,
+  isMessageEvent,
+  type MessageEvent,
+} from '#shared/domain/conversation.ts';
+import { advanceRegister, type Register } from '#shared/domain/register.ts';
+import { statusOrder } from '#shared/domain/status.ts';
+import { messageEvent, minute, statusEvent } from './factories.ts';
+
+/** The recorder's rules without storage: message dedup by id, statuses as forward-only registers. */
+const fold = (events: readonly HubEvent[]) => {
+  let model: ConversationModel | undefined;
+  const seenMessages = new Set<string>();
+  const statuses = new Map<string, Register>();
+  for (const event of events) {
+    if (isMessageEvent(event)) {
+      if (seenMessages.has(event.data.providerMessageId)) continue;
+      seenMessages.add(event.data.providerMessageId);
+      model = applyEvent(model, event).model;
+    } else if (event.type === 'switchboard.message.status_updated') {
+      for (const id of event.data.providerMessageIds) {
+        const next = { order: statusOrder(event.data.status), eventId: event.id };
+        if (advanceRegister(statuses.get(id), next) === 'applied') statuses.set(id, next);
+      }
+    }
+  }
+  return { model, statuses: new Map([...statuses].map(([id, register]) => [id, Number(register.order)])) };
+};
+
+const message = (...args: Parameters<typeof messageEvent>): MessageEvent => {
+  const event = messageEvent(...args);
+  if (!isMessageEvent(event)) throw new Error('factory built a non-message');
+  return event;
+};
+
+describe('conversation domain', () => {
+  it('reopens a resolved conversation on a new customer message and resets unread on an answer', () => {
+    // Prepare
+    const first = applyEvent(undefined, message('d1', 'm1', minute(0))).model;
+    const resolved: ConversationModel = { ...first, state: { ...first.state, status: 'resolved' } };
+    // Act
+    const reopened = applyEvent(resolved, message('d1', 'm2', minute(5)));
+    const answered = applyEvent(reopened.model, message('d1', 'm3', minute(10), 'outbound'));
+    // Assess
+    expect(reopened.previousStatus).toBe('resolved');
+    expect(reopened.model.state).toMatchObject({
+      status: 'open',
+      unreadCount: 2,
+      messageCount: 2,
+      version: 2,
+    });
+    expect(reopened.model.state.replyWindow).toEqual({ applies: true, closesAt: '2026-11-23T10:05:00.000Z' });
+    expect(answered.model.state).toMatchObject({
+      unreadCount: 0,
+      firstResponseAt: minute(10),
+      firstResponseSeconds: 600,
+      lastMessageAt: minute(10),
+    });
+  });
+
+  it('lists a new contact identity once', () => {
+    // Prepare
+    const created = applyEvent(undefined, message('d2', 'm1', minute(0)));
+    // Act
+    const again = applyEvent(created.model, message('d2', 'm2', minute(1)));
+    // Assess
+    expect(created.newIdentities).toEqual([{ type: 'wa_id', value: 'd2' }]);
+    expect(again.newIdentities).toEqual([]);
+  });
+
+  it('keeps a register from moving backwards and recognizes its own rewrite', () => {
+    // Prepare
+    const read = { order: statusOrder('read'), eventId: 'e-read' };
+    // Act & Assess
+    expect(advanceRegister(read, { order: statusOrder('delivered'), eventId: 'e-delivered' })).toBe('stale');
+    expect(advanceRegister(read, read)).toBe('same_event');
+    expect(advanceRegister(undefined, read)).toBe('applied');
+  });
+
+  it('ends at the same statuses and counters whatever the order and duplication (property)', () => {
+    const statusArb = fc.constantFrom<DeliveryStatus>('sent', 'delivered', 'read', 'failed');
+    const eventsArb = fc
+      .record({
+        messages: fc.uniqueArray(fc.integer({ min: 0, max: 30 }), { minLength: 1, maxLength: 8 }),
+        statuses: fc.array(fc.tuple(fc.integer({ min: 0, max: 7 }), statusArb), { maxLength: 12 }),
+      })
+      .map(({ messages, statuses }) => [
+        ...messages.map((n, index) =>
+          messageEvent('prop', `p-${n}`, minute(n), index % 3 === 2 ? 'outbound' : 'inbound'),
+        ),
+        ...statuses.map(([index, status]) =>
+          statusEvent('prop', `p-${messages[index % messages.length]}`, status, minute(40)),
+        ),
+      ]);
+    fc.assert(
+      fc.property(
+        eventsArb.chain((events) =>
+          fc.tuple(
+            fc.constant(events),
+            fc.shuffledSubarray([...events, ...events], { minLength: 2 * events.length }),
+          ),
+        ),
+        ([events, duplicatedAndShuffled]) => {
+          // Prepare
+          const reference = fold(events);
+          // Act
+          const actual = fold(duplicatedAndShuffled);
+          // Assess
+          const distinctMessages = new Set(
+            events.filter(isMessageEvent).map((event) => event.data.providerMessageId),
+          );
+          expect(actual.model?.state.messageCount).toBe(distinctMessages.size);
+          expect(actual.model?.state.lastMessageAt).toBe(reference.model?.state.lastMessageAt);
+          expect(actual.model?.state.createdAt).toBe(reference.model?.state.createdAt);
+          expect(actual.model?.state.lastInboundAt).toBe(reference.model?.state.lastInboundAt);
+          expect(actual.statuses).toEqual(reference.statuses);
+          for (const [id, rank] of actual.statuses) {
+            const furthest = Math.max(
+              ...events.flatMap((event) =>
+                event.type === 'switchboard.message.status_updated' &&
+                event.data.providerMessageIds.includes(id)
+                  ? [DELIVERY_STATUS_RANK[event.data.status]]
+                  : [],
+              ),
+            );
+            expect(rank).toBe(furthest);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
