@@ -1,5 +1,11 @@
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { resetAwsClients } from '#shared/aws/clients.ts';
+import { resetChannelSecrets } from '#shared/aws/secrets.ts';
+import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { buildEvent, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type RunningEmulators } from '#shared/local/emulators.ts';
+import { resetWebhookDeps } from '#shared/webhook/deps.ts';
 import { FIXTURE_RECEIVED_AT } from './requests.ts';
 
 export interface ApiGatewayEventInput {
@@ -75,3 +81,53 @@ export const unsupportedEvent = (
     providerType: 'test_item',
     raw,
   });
+
+/** The environment a deployed webhook Lambda gets, pointed at running local emulators. */
+export const hubEnvironmentFor = (emulators: RunningEmulators): Record<string, string> => ({
+  AWS_REGION: LOCAL_REGION,
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
+  AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
+  AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
+  SWITCHBOARD_TABLE_NAME: emulators.resources.tableName,
+  SWITCHBOARD_INGEST_QUEUE_URL: emulators.resources.ingestQueueUrl,
+  SWITCHBOARD_HELPDESK_QUEUE_URL: emulators.resources.helpdeskQueueUrl,
+  SWITCHBOARD_PAYLOAD_BUCKET: emulators.resources.bucketName,
+  SWITCHBOARD_SECRET_ARN: 'local',
+  SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
+});
+
+/**
+ * Applies `environment` to this process and drops every per-process cache that read the old one.
+ * Returns the function that restores the previous environment.
+ */
+export const useHubEnvironment = (environment: Record<string, string>): (() => void) => {
+  const saved = { ...process.env };
+  Object.assign(process.env, environment);
+  for (const reset of [resetRuntimeConfig, resetAwsClients, resetWebhookDeps, resetChannelSecrets]) reset();
+  return () => {
+    resetAwsClients();
+    process.env = saved;
+    for (const reset of [resetRuntimeConfig, resetWebhookDeps, resetChannelSecrets]) reset();
+  };
+};
+
+/** Receives until the queue answers empty, so tests see every message they caused. */
+export const drainQueue = async (sqs: SQSClient, queueUrl: string): Promise<Message[]> => {
+  const messages: Message[] = [];
+  for (let poll = 0; poll < 10; poll++) {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const batch = received.Messages ?? [];
+    messages.push(...batch);
+    if (batch.length === 0) break;
+  }
+  return messages;
+};

@@ -1,13 +1,9 @@
-import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
 import { signMetaBody } from '#shared/adapters/meta/signature.ts';
 import { toWebhookRequest } from '#shared/aws/apigw.ts';
-import { resetAwsClients } from '#shared/aws/clients.ts';
 import { awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
-import { resetChannelSecrets } from '#shared/aws/secrets.ts';
-import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import {
@@ -16,8 +12,13 @@ import {
   type RunningEmulators,
   startEmulators,
 } from '#shared/local/emulators.ts';
-import { resetWebhookDeps } from '#shared/webhook/deps.ts';
-import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
+import {
+  apiGatewayEvent,
+  drainQueue,
+  hubEnvironmentFor,
+  lambdaContext,
+  useHubEnvironment,
+} from '#tests/support/factories.ts';
 
 const PAGE_ID = '104728593216847';
 
@@ -56,50 +57,18 @@ const signedPost = () =>
     body: messengerBody,
   });
 
-const drain = async (emulators: RunningEmulators): Promise<Message[]> => {
-  const messages: Message[] = [];
-  for (let poll = 0; poll < 5; poll++) {
-    const received = await emulators.clients.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: emulators.resources.ingestQueueUrl,
-        MaxNumberOfMessages: 10,
-        AttributeNames: ['All'],
-        WaitTimeSeconds: 0,
-      }),
-    );
-    messages.push(...(received.Messages ?? []));
-    if ((received.Messages ?? []).length === 0 && messages.length > 0) break;
-  }
-  return messages;
-};
-
 describe('Messenger webhook Lambda into the local ingest queue', () => {
   let emulators: RunningEmulators;
-  const savedEnv = { ...process.env };
+  let restoreEnvironment = () => {};
 
   beforeAll(async () => {
     emulators = await startEmulators();
-    Object.assign(process.env, {
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
-      AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
-      AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
-      SWITCHBOARD_TABLE_NAME: emulators.resources.tableName,
-      SWITCHBOARD_INGEST_QUEUE_URL: emulators.resources.ingestQueueUrl,
-      SWITCHBOARD_HELPDESK_QUEUE_URL: emulators.resources.helpdeskQueueUrl,
-      SWITCHBOARD_PAYLOAD_BUCKET: emulators.resources.bucketName,
-      SWITCHBOARD_SECRET_ARN: 'local',
-      SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
-    });
-    for (const reset of [resetRuntimeConfig, resetAwsClients, resetWebhookDeps, resetChannelSecrets]) reset();
+    restoreEnvironment = useHubEnvironment(hubEnvironmentFor(emulators));
     resetAwsCommandCounts();
   });
 
   afterAll(async () => {
-    resetAwsClients();
-    process.env = savedEnv;
+    restoreEnvironment();
     await emulators?.stop();
   });
 
@@ -114,7 +83,7 @@ describe('Messenger webhook Lambda into the local ingest queue', () => {
     // Act
     const first = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
     const retry = (await handler(signedPost(), lambdaContext())) as APIGatewayProxyStructuredResultV2;
-    const messages = await drain(emulators);
+    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
     // Assess
     expect([first.statusCode, retry.statusCode]).toEqual([200, 200]);
     const queued = messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? '')));
@@ -140,7 +109,7 @@ describe('Messenger webhook Lambda into the local ingest queue', () => {
     });
     // Act
     const result = (await handler(forged, lambdaContext())) as APIGatewayProxyStructuredResultV2;
-    const messages = await drain(emulators);
+    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
     // Assess
     expect(result.statusCode).toBe(403);
     expect(messages).toEqual([]);
