@@ -1,6 +1,7 @@
 import type { HttpResponse, WebhookOutcome, WebhookRequest } from '#shared/adapters/types.ts';
 import type { BlobStore } from '#shared/aws/blob-store.ts';
 import { type EventPublisher, IngestPublishError } from '#shared/aws/ingest-publisher.ts';
+import { RuntimeConfigError } from '#shared/config/runtime.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 
@@ -38,6 +39,14 @@ export const countByType = (events: readonly HubEvent[]): Record<string, number>
   return counts;
 };
 
+/**
+ * Adapters with I/O dependencies (the Mailgun replay guard) can fail because AWS did: SDK errors
+ * carry `$metadata`. Those are outages, answered like any other (503), not adapter bugs.
+ */
+const isInfrastructureError = (error: unknown): boolean =>
+  (typeof error === 'object' && error !== null && '$metadata' in error) ||
+  error instanceof RuntimeConfigError;
+
 const runAdapter = async (
   adapter: WebhookAdapter,
   request: WebhookRequest,
@@ -66,6 +75,14 @@ export const processWebhook = async (
 
   const run = await runAdapter(adapter, request);
   if (!run.ok) {
+    if (isInfrastructureError(run.error)) {
+      log.error('adapter dependency failed, provider will retry', {
+        outcome: 'failed',
+        errorName: errorNameOf(run.error),
+        statusCode: UNAVAILABLE_RESPONSE.statusCode,
+      });
+      return UNAVAILABLE_RESPONSE;
+    }
     log.error('adapter threw', { outcome: 'failed', errorName: errorNameOf(run.error), statusCode: 500 });
     return ADAPTER_FAILURE_RESPONSE;
   }

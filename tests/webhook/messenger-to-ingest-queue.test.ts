@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
 import { signMetaBody } from '#shared/adapters/meta/signature.ts';
 import { toWebhookRequest } from '#shared/aws/apigw.ts';
-import { awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
+import { awsAttemptCounts, awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import {
@@ -97,6 +97,7 @@ describe('Messenger webhook Lambda into the local ingest queue', () => {
     }
     expect(JSON.stringify(queued)).toContain('Grüße aus Köln');
     expect(awsCommandCounts()).toMatchObject({ SendMessageBatch: 2 });
+    expect(awsAttemptCounts()).toMatchObject({ SendMessageBatch: 2 });
   });
 
   it('answers 403 to a body signed with another secret and queues nothing', async () => {

@@ -138,6 +138,20 @@ describe('processWebhook', () => {
     expect(JSON.stringify(logLines)).not.toContain('cannot read');
   });
 
+  it('answers 503 when an adapter dependency fails with an AWS error', async () => {
+    // Prepare
+    const { logLines, deps } = harness();
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    // Act
+    const response = await processWebhook(webhookRequest({}), () => Promise.reject(throttled), deps);
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(logLines.at(-1)).toMatchObject({ errorName: 'ProvisionedThroughputExceededException' });
+  });
+
   it('answers an accept without events with the adapter response and publishes nothing', async () => {
     // Prepare
     const { journal, deps } = harness({ publish: new Error('must not be called') });
