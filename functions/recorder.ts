@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { dynamoDbClient, sqsClient } from '#shared/aws/clients.ts';
+import { dynamoDbClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
@@ -11,6 +11,7 @@ const config = requireConfig('SWITCHBOARD_TABLE_NAME', 'SWITCHBOARD_HELPDESK_QUE
 const recorder = createRecorder({
   dynamodb: dynamoDbClient(),
   sqs: sqsClient(),
+  s3: s3Client(),
   tableName: config.SWITCHBOARD_TABLE_NAME,
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   logger,

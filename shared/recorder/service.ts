@@ -30,6 +30,7 @@ export interface RecorderDependencies {
   readonly logger: Logger;
   readonly afterStep?: AfterStep;
   readonly retentionSeconds?: number;
+  readonly resolveBody?: BodyResolver;
 }
 
 export class PoisonMessageError extends Error {
@@ -42,12 +43,19 @@ const MAX_CONFLICT_RETRIES = 5;
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 export const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
 
-export const parseQueuedEvent = (body: string): HubEvent => {
+/** Turns a queue body into event JSON; the wiring resolves the webhook side's S3 claim-checks here. */
+export type BodyResolver = (body: string) => Promise<unknown>;
+
+export const parseQueuedEvent = async (
+  body: string,
+  resolve: BodyResolver = async (text) => JSON.parse(text),
+): Promise<HubEvent> => {
   let json: unknown;
   try {
-    json = JSON.parse(body);
-  } catch {
-    throw new PoisonMessageError('body is not JSON');
+    json = await resolve(body);
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new PoisonMessageError('body is not JSON');
+    throw error;
   }
   const parsed = HubEventSchema.safeParse(json);
   if (!parsed.success) throw new PoisonMessageError('body is not a valid hub event');
@@ -267,7 +275,7 @@ export const createRecorderService = (deps: RecorderDependencies) => {
       [...groups.values()].map(async (records) => {
         for (const [index, record] of records.entries()) {
           try {
-            await recordEvent(parseQueuedEvent(record.body));
+            await recordEvent(await parseQueuedEvent(record.body, deps.resolveBody));
           } catch (error) {
             const rest = records.slice(index).map((entry) => entry.messageId);
             failed.push(...rest);

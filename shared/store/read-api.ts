@@ -16,7 +16,7 @@ import { isLive, type TableContext } from './table.ts';
 const RegisterSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
 type StoredRegister = z.infer<typeof RegisterSchema>;
 
-const valueOf = (register: unknown): unknown => {
+const registerValue = (register: unknown): unknown => {
   const parsed = RegisterSchema.safeParse(register);
   return parsed.success ? JSON.parse(parsed.data.value) : undefined;
 };
@@ -25,7 +25,7 @@ const registersOf = (item: Record<string, unknown> | undefined): Record<string, 
   Object.fromEntries(
     Object.entries(item ?? {})
       .filter(([, value]) => RegisterSchema.safeParse(value).success)
-      .map(([name, value]) => [name, valueOf(value)]),
+      .map(([name, value]) => [name, registerValue(value)]),
   );
 
 export interface ConversationView {
@@ -57,7 +57,7 @@ const decodeCursor = (cursor: string | undefined) =>
   cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
 
 const watermarkOf = (register: unknown): string | undefined => {
-  const value = valueOf(register) as { watermark?: unknown } | undefined;
+  const value = registerValue(register) as { watermark?: unknown } | undefined;
   return typeof value?.watermark === 'string' ? value.watermark : undefined;
 };
 
@@ -106,7 +106,11 @@ export const createReadApi = (context: TableContext) => {
   return {
     async getConversation(conversationId: string): Promise<ConversationView | undefined> {
       const output = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: marshall(conversationKey(conversationId)), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: tableName,
+          Key: marshall(conversationKey(conversationId)),
+          ConsistentRead: true,
+        }),
       );
       return output.Item ? toConversationView(unmarshall(output.Item)) : undefined;
     },
@@ -173,7 +177,9 @@ export const createReadApi = (context: TableContext) => {
           ConsistentRead: true,
         }),
       );
-      const items = (output.Items ?? []).map((raw) => unmarshall(raw)).filter((item) => isLive(item, context.now()));
+      const items = (output.Items ?? [])
+        .map((raw) => unmarshall(raw))
+        .filter((item) => isLive(item, context.now()));
       const record = items.find((item) => item.sk === 'MSG');
       const live = registersOf(items.find((item) => item.sk === 'STATE'));
       if (!record && Object.keys(live).length === 0) return undefined;
@@ -184,7 +190,9 @@ export const createReadApi = (context: TableContext) => {
     /** Every contact (one per channel) that has this identity, with their identities and consent. */
     async findContactsByIdentity(
       identity: ChannelIdentity,
-    ): Promise<{ contactKey: string; channel: string; identities: string[]; consent: Record<string, unknown> }[]> {
+    ): Promise<
+      { contactKey: string; channel: string; identities: string[]; consent: Record<string, unknown> }[]
+    > {
       const output = await client.send(
         new QueryCommand({
           TableName: tableName,
