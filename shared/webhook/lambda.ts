@@ -17,7 +17,7 @@ export type BindAdapter = (
 ) => WebhookOutcome | Promise<WebhookOutcome>;
 
 export interface WebhookLambdaOptions {
-  /** Defaults to the process-wide S3 store, SQS publisher and logger. */
+  /** Defaults to the process-wide S3 store and SQS publisher. */
   readonly deps?: () => Omit<ProcessWebhookDeps, 'logger'>;
   readonly secrets?: () => Promise<ChannelSecrets>;
 }
