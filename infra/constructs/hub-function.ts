@@ -31,6 +31,12 @@ export const entryPath = (entry: HubFunctionEntry): string =>
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __switchboardCreateRequire } from 'node:module'; const require = __switchboardCreateRequire(import.meta.url);";
 
+/**
+ * Lambda bundles import this instead of `zod`: the same API without zod's locales, which esbuild
+ * cannot tree-shake and which would add about 260 KB to every function (see the file's comment).
+ */
+export const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'infra', 'bundling', 'zod-without-locales.js');
+
 /** The hub's runtime environment (see shared/config/runtime.ts). */
 export interface HubRuntimeEnvironment {
   readonly SWITCHBOARD_TABLE_NAME: string;
@@ -147,6 +153,11 @@ export class HubFunction extends NodejsFunction {
         // Bundle the AWS SDK rather than use the runtime's copy.
         externalModules: [],
         tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
+        esbuildArgs: {
+          '--alias:zod': ZOD_WITHOUT_LOCALES,
+          // A zod export the slim entry lacks must fail the build, not be undefined at run time.
+          '--log-override:import-is-undefined': 'error',
+        },
         ...bundling,
       },
     });

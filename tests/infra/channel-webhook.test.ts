@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { CLAIM_CHECK_PREFIX, EMAIL_PAYLOAD_PREFIXES, WEBHOOK_CHANNELS } from '#infra/channels.ts';
+import type { ChannelWebhook } from '#infra/constructs/channel-webhook.ts';
+import {
+  ALL_CHANNELS_CONTEXT,
+  actionsOfRole,
+  buildHub,
+  logicalId,
+  resourcesFor,
+  roleIdOf,
+} from './support.ts';
+
+// Prepare (once per file)
+const { stack, template } = buildHub(ALL_CHANNELS_CONTEXT);
+const webhook = (channel: keyof typeof WEBHOOK_CHANNELS): ChannelWebhook => {
+  const found = stack.webhooks[channel];
+  if (!found) throw new Error(`${channel} webhook missing`);
+  return found;
+};
+const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+const functionOfRoute = (routeKey: string): string | undefined => {
+  const route = routes.find((candidate) => candidate.Properties.RouteKey === routeKey);
+  if (!route) return undefined;
+  const integrationId = (route.Properties.Target['Fn::Join'][1][1] as { Ref: string }).Ref;
+  return integrations[integrationId]?.Properties.IntegrationUri['Fn::GetAtt'][0];
+};
+const bucketObjects = (prefix: string) =>
+  JSON.stringify({
+    'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] }, `/${prefix}*`]],
+  });
+
+describe('ChannelWebhook routes', () => {
+  it.each([
+    ['GET /webhooks/messenger', 'messenger'],
+    ['POST /webhooks/messenger', 'messenger'],
+    ['GET /webhooks/whatsapp', 'whatsapp'],
+    ['POST /webhooks/whatsapp', 'whatsapp'],
+    ['POST /webhooks/sms/twilio', 'sms'],
+    ['POST /webhooks/email/mailgun', 'email-mailgun'],
+    ['POST /webhooks/email/mailgun/mime', 'email-mailgun'],
+  ] as const)('%s is served by the %s function', (routeKey, channel) => {
+    // Act
+    const functionId = functionOfRoute(routeKey);
+    // Assess
+    expect(functionId).toBe(logicalId(webhook(channel).function));
+  });
+
+  it('has no other routes', () => {
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'GET /webhooks/messenger',
+      'GET /webhooks/whatsapp',
+      'POST /webhooks/email/mailgun',
+      'POST /webhooks/email/mailgun/mime',
+      'POST /webhooks/messenger',
+      'POST /webhooks/sms/twilio',
+      'POST /webhooks/whatsapp',
+    ]);
+  });
+
+  it('integrates with Lambda proxy payload format 2.0', () => {
+    for (const integration of Object.values(integrations)) {
+      expect(integration.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    }
+  });
+
+  it('lets API Gateway invoke each function only from its own routes', () => {
+    // Act
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+      (permission) => permission.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    // Assess
+    expect(permissions).toHaveLength(routes.length);
+    for (const permission of permissions) {
+      expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/\/webhooks\//);
+    }
+  });
+});
+
+describe('ChannelWebhook least privilege', () => {
+  it.each(['messenger', 'whatsapp', 'sms'] as const)(
+    '%s may queue events, read the secret and claim-check large events, nothing more',
+    (channel) => {
+      // Act
+      const roleId = roleIdOf(webhook(channel).function);
+      // Assess
+      expect(actionsOfRole(template, roleId)).toEqual([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutObject',
+        'secretsmanager:GetSecretValue',
+        'sqs:SendMessage',
+      ]);
+      expect(resourcesFor(template, roleId, 'sqs:SendMessage')).toEqual([
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.ingest.queue), 'Arn'] }),
+      ]);
+      expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+      ]);
+      expect(resourcesFor(template, roleId, 's3:PutObject')).toEqual([bucketObjects(CLAIM_CHECK_PREFIX)]);
+    },
+  );
+
+  it('mailgun also writes e-mail payloads and claims replay-guard items', () => {
+    // Act
+    const roleId = roleIdOf(webhook('email-mailgun').function);
+    // Assess
+    expect(actionsOfRole(template, roleId)).toEqual([
+      'dynamodb:PutItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
+      'sqs:SendMessage',
+    ]);
+    expect(resourcesFor(template, roleId, 's3:PutObject').sort()).toEqual(
+      EMAIL_PAYLOAD_PREFIXES.map(bucketObjects).sort(),
+    );
+    expect(resourcesFor(template, roleId, 'dynamodb:PutItem')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }),
+    ]);
+  });
+
+  it('passes the secret by ARN only, never a credential in the environment', () => {
+    for (const channel of Object.keys(WEBHOOK_CHANNELS) as Array<keyof typeof WEBHOOK_CHANNELS>) {
+      // Act
+      const variables = template.findResources('AWS::Lambda::Function')[logicalId(webhook(channel).function)]
+        ?.Properties.Environment.Variables as Record<string, unknown>;
+      // Assess
+      expect(variables.SWITCHBOARD_SECRET_ARN).toEqual({ Ref: logicalId(stack.storage.channelSecret) });
+      expect(Object.keys(variables).sort()).toEqual([
+        'NODE_OPTIONS',
+        'SWITCHBOARD_HELPDESK_QUEUE_URL',
+        'SWITCHBOARD_INGEST_QUEUE_URL',
+        'SWITCHBOARD_LOG_LEVEL',
+        'SWITCHBOARD_PAYLOAD_BUCKET',
+        'SWITCHBOARD_SECRET_ARN',
+        'SWITCHBOARD_TABLE_NAME',
+      ]);
+    }
+  });
+
+  it('keeps the Mailgun function inside the HTTP API integration timeout', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Switchboard webhook: /webhooks/email/mailgun, /webhooks/email/mailgun/mime',
+      Timeout: 28,
+      MemorySize: 512,
+    });
+  });
+});

@@ -1,0 +1,119 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHANNELS, LOG_RETENTION_DAYS, readConfig } from '#infra/config.ts';
+
+const fromContext =
+  (context: Record<string, unknown>) =>
+  (key: string): unknown =>
+    context[key];
+
+describe('deployment config from CDK context', () => {
+  it('documents defaults that make a working hub without any context', () => {
+    // Act
+    const config = readConfig(fromContext({}));
+    // Assess
+    expect(config).toEqual({
+      namePrefix: 'switchboard',
+      channels: ['messenger', 'whatsapp', 'sms', 'email-mailgun'],
+      logRetentionDays: 30,
+      payloadRetentionDays: 30,
+      production: false,
+      customerManagedKey: false,
+    });
+  });
+
+  it('reads -c strings: comma lists, booleans, numbers, an https base URL without trailing slash', () => {
+    // Prepare
+    const context = {
+      channels: 'sms, email-ses',
+      sesInboundDomain: 'support.example.com',
+      production: 'true',
+      customerManagedKey: 'false',
+      logRetentionDays: '90',
+      payloadRetentionDays: '7',
+      publicBaseUrl: 'https://hooks.example.com/',
+      alarmEmail: 'ops@example.com',
+      namePrefix: 'acme-hub',
+    };
+    // Act
+    const config = readConfig(fromContext(context));
+    // Assess
+    expect(config).toMatchObject({
+      channels: ['sms', 'email-ses'],
+      production: true,
+      customerManagedKey: false,
+      logRetentionDays: 90,
+      payloadRetentionDays: 7,
+      publicBaseUrl: 'https://hooks.example.com',
+      alarmEmail: 'ops@example.com',
+      namePrefix: 'acme-hub',
+    });
+  });
+
+  it('reads JSON values from cdk.json as they are', () => {
+    // Act
+    const config = readConfig(
+      fromContext({ channels: ['messenger'], production: true, logRetentionDays: 14 }),
+    );
+    // Assess
+    expect(config).toMatchObject({ channels: ['messenger'], production: true, logRetentionDays: 14 });
+  });
+
+  it('treats empty strings as unset', () => {
+    // Act
+    const config = readConfig(fromContext({ publicBaseUrl: '', alarmEmail: '', sesInboundDomain: '' }));
+    // Assess
+    expect(config.publicBaseUrl).toBeUndefined();
+    expect(config.alarmEmail).toBeUndefined();
+    expect(config.sesInboundDomain).toBeUndefined();
+  });
+
+  it.each([
+    [{ channels: 'email-ses' }, 'sesInboundDomain: required when the email-ses channel is on'],
+    [{ sesInboundDomain: 'mail.example.com' }, 'sesInboundDomain: set, but the email-ses channel is off'],
+    [{ channels: 'fax' }, 'channels'],
+    [{ channels: '' }, 'channels'],
+    [{ logRetentionDays: '31' }, 'logRetentionDays'],
+    [{ payloadRetentionDays: '0' }, 'payloadRetentionDays'],
+    [{ production: 'yes' }, 'production'],
+    [{ publicBaseUrl: 'http://hooks.example.com' }, 'publicBaseUrl'],
+    [{ publicBaseUrl: 'https://hooks.example.com/?x=1' }, 'publicBaseUrl'],
+    [{ alarmEmail: 'not-an-address' }, 'alarmEmail'],
+    [{ namePrefix: 'Bad_Prefix' }, 'namePrefix'],
+  ])('rejects %o with a message naming the key', (context, expected) => {
+    // Act
+    const read = () => readConfig(fromContext(context));
+    // Assess
+    expect(read).toThrow(/Invalid Switchboard configuration/);
+    expect(read).toThrow(expected);
+  });
+
+  it('accepts every log retention CloudWatch accepts and nothing in between', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4000 }), (days) => {
+        // Act
+        const read = () => readConfig(fromContext({ logRetentionDays: String(days) }));
+        // Assess
+        if ((LOG_RETENTION_DAYS as readonly number[]).includes(days))
+          expect(read().logRetentionDays).toBe(days);
+        else expect(read).toThrow(/logRetentionDays/);
+      }),
+    );
+  });
+
+  it('accepts any non-empty subset of channels in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.constantFrom(...CHANNELS.filter((channel) => channel !== 'email-ses')), {
+          minLength: 1,
+        }),
+        (channels) => {
+          // Act
+          const config = readConfig(fromContext({ channels: channels.join(',') }));
+          // Assess
+          expect(config.channels).toEqual(channels);
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { HELPDESK_READABLE_PREFIXES } from '#infra/constructs/helpdesk-access.ts';
+import { buildHub, logicalId } from './support.ts';
+
+// Prepare (once per file): default and customer-managed-key deployments.
+const plain = buildHub();
+const withKey = buildHub({ customerManagedKey: 'true' });
+type Statement = { Sid: string; Action: string | string[]; Resource: unknown };
+const statementsOf = (built: ReturnType<typeof buildHub>): Statement[] => {
+  const policy =
+    built.template.findResources('AWS::IAM::ManagedPolicy')[logicalId(built.stack.helpdeskAccess.policy)];
+  return policy?.Properties.PolicyDocument.Statement as Statement[];
+};
+
+describe('HelpdeskAccess managed policy', () => {
+  it('is named after the prefix', () => {
+    plain.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'switchboard-helpdesk-consumer',
+    });
+  });
+
+  it('allows consuming the helpdesk queue and peeking at its DLQ, nothing that sends or purges', () => {
+    // Act
+    const statements = statementsOf(plain);
+    const { storage } = plain.stack;
+    // Assess
+    expect(statements.find((statement) => statement.Sid === 'ConsumeHelpdeskQueue')).toEqual({
+      Sid: 'ConsumeHelpdeskQueue',
+      Effect: 'Allow',
+      Action: [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ],
+      Resource: { 'Fn::GetAtt': [logicalId(storage.helpdesk.queue), 'Arn'] },
+    });
+    expect(statements.find((statement) => statement.Sid === 'ReadHelpdeskDeadLetterQueue')).toMatchObject({
+      Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+      Resource: { 'Fn::GetAtt': [logicalId(storage.helpdesk.deadLetterQueue), 'Arn'] },
+    });
+    const actions = statements.flatMap((statement) => statement.Action);
+    expect(actions).not.toContain('sqs:SendMessage');
+    expect(actions).not.toContain('sqs:PurgeQueue');
+  });
+
+  it('allows s3:GetObject on the referenced payload prefixes only', () => {
+    // Act
+    const read = statementsOf(plain).find((statement) => statement.Sid === 'ReadReferencedPayloads');
+    const bucketArn = { 'Fn::GetAtt': [logicalId(plain.stack.storage.payloadBucket), 'Arn'] };
+    // Assess
+    expect(read?.Action).toBe('s3:GetObject');
+    expect(read?.Resource).toEqual(
+      HELPDESK_READABLE_PREFIXES.map((prefix) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] })),
+    );
+    expect(HELPDESK_READABLE_PREFIXES).not.toContain('ses-inbound/');
+  });
+
+  it('adds kms:Decrypt on the data key only when one is used', () => {
+    // Act
+    const plainActions = statementsOf(plain).flatMap((statement) => statement.Action);
+    const decrypt = statementsOf(withKey).find((statement) => statement.Sid === 'DecryptHubData');
+    // Assess
+    expect(plainActions.some((action) => action.startsWith('kms:'))).toBe(false);
+    expect(decrypt).toMatchObject({
+      Action: 'kms:Decrypt',
+      Resource: { 'Fn::GetAtt': [logicalId(withKey.stack.storage.dataKey ?? withKey.stack), 'Arn'] },
+    });
+  });
+});

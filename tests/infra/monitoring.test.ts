@@ -1,0 +1,115 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ALL_CHANNELS_CONTEXT, buildHub, logicalId } from './support.ts';
+
+// Prepare (once per file)
+const { stack, template } = buildHub({ ...ALL_CHANNELS_CONTEXT, alarmEmail: 'ops@example.com' });
+const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+const topicRef = { Ref: logicalId(stack.monitoring.topic) };
+const alarmOn = (metricName: string, queueOrFunctionId: string) =>
+  alarms.find(
+    (alarm) =>
+      alarm.Properties.MetricName === metricName &&
+      JSON.stringify(alarm.Properties.Dimensions).includes(queueOrFunctionId),
+  );
+
+describe('Monitoring', () => {
+  it('publishes to an SNS topic encrypted with a rotated key that CloudWatch may use, TLS only', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack.monitoring.topicKey), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('subscribes the configured address', () => {
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: topicRef,
+    });
+  });
+
+  it.each([
+    ['ingest DLQ', () => stack.storage.ingest.deadLetterQueue],
+    ['helpdesk DLQ', () => stack.storage.helpdesk.deadLetterQueue],
+    ['SES failed events', () => stack.emailIntake?.failedEvents ?? stack],
+  ])('alarms as soon as the %s holds a message', (_name, queue) => {
+    // Act
+    const alarm = alarmOn('ApproximateNumberOfMessagesVisible', logicalId(queue()));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it('alarms on the age of the oldest ingest message', () => {
+    // Act
+    const alarm = alarmOn('ApproximateAgeOfOldestMessage', logicalId(stack.storage.ingest.queue));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({ Threshold: 300, AlarmActions: [topicRef] });
+  });
+
+  it.each(['Errors', 'Throttles'])('alarms on recorder %s', (metricName) => {
+    // Act
+    const alarm = alarmOn(metricName, logicalId(stack.recorder.function));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it.each([
+    ['4xx', 10],
+    ['5xx', 1],
+  ])('alarms on the webhook %s rate of the HTTP API stage', (metricName, threshold) => {
+    // Act
+    const alarm = alarms.find((candidate) =>
+      (
+        candidate.Properties.Metrics as Array<{ MetricStat?: { Metric: { MetricName: string } } }> | undefined
+      )?.some((metric) => metric.MetricStat?.Metric.MetricName === metricName),
+    );
+    const metrics = alarm?.Properties.Metrics as Array<Record<string, unknown>>;
+    // Assess
+    expect(alarm?.Properties).toMatchObject({ Threshold: threshold, AlarmActions: [topicRef] });
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
+      'IF(requests > 0, 100 * errors / requests, 0)',
+    );
+    expect(JSON.stringify(metrics)).toContain('"Name":"Stage","Value":"$default"');
+    expect(JSON.stringify(metrics)).toContain(logicalId(stack.api.httpApi));
+  });
+
+  it('sends every alarm to the topic and treats missing data as fine', () => {
+    // Assess
+    expect(alarms).toHaveLength(8);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+  });
+});

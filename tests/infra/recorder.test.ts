@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { CLAIM_CHECK_PREFIX } from '#infra/channels.ts';
+import { RECORDER } from '#shared/resources/definitions.ts';
+import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
+
+// Prepare (once per file): default and customer-managed-key deployments.
+const plain = buildHub();
+const withKey = buildHub({ customerManagedKey: 'true' });
+
+describe('Recorder', () => {
+  it('consumes the ingest queue in batches from RECORDER with partial batch responses', () => {
+    // Assess
+    plain.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(plain.stack.storage.ingest.queue), 'Arn'] },
+      FunctionName: { Ref: logicalId(plain.stack.recorder.function) },
+      BatchSize: RECORDER.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    plain.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  });
+
+  it('times out as RECORDER says, a sixth of the ingest visibility timeout', () => {
+    // Act
+    const recorder =
+      plain.template.findResources('AWS::Lambda::Function')[logicalId(plain.stack.recorder.function)];
+    const ingest =
+      plain.template.findResources('AWS::SQS::Queue')[logicalId(plain.stack.storage.ingest.queue)];
+    // Assess
+    expect(recorder?.Properties.Timeout).toBe(RECORDER.timeoutSeconds);
+    expect(ingest?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * RECORDER.timeoutSeconds);
+  });
+
+  it('may consume ingest, read/write the table, read claim checks and publish to the helpdesk queue only', () => {
+    // Act
+    const roleId = roleIdOf(plain.stack.recorder.function);
+    const actions = actionsOfRole(plain.template, roleId);
+    // Assess
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:SendMessage',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        's3:GetObject',
+      ]),
+    );
+    expect(actions.filter((action) => !/^(sqs|dynamodb|logs):/.test(action))).toEqual(['s3:GetObject']);
+    expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    expect(resourcesFor(plain.template, roleId, 'sqs:SendMessage')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.helpdesk.queue), 'Arn'] }),
+    ]);
+    expect(resourcesFor(plain.template, roleId, 'sqs:ReceiveMessage')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.ingest.queue), 'Arn'] }),
+    ]);
+    expect(resourcesFor(plain.template, roleId, 's3:GetObject')).toEqual([
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [logicalId(plain.stack.storage.payloadBucket), 'Arn'] },
+            `/${CLAIM_CHECK_PREFIX}*`,
+          ],
+        ],
+      }),
+    ]);
+  });
+
+  it('gets the data key only when a customer-managed key is used', () => {
+    // Act
+    const plainActions = actionsOfRole(plain.template, roleIdOf(plain.stack.recorder.function));
+    const keyedRole = roleIdOf(withKey.stack.recorder.function);
+    // Assess
+    expect(plainActions.some((action) => action.startsWith('kms:'))).toBe(false);
+    expect(actionsOfRole(withKey.template, keyedRole)).toContain('kms:Decrypt');
+    for (const resource of resourcesFor(withKey.template, keyedRole, 'kms:Decrypt')) {
+      expect(resource).toBe(
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(withKey.stack.storage.dataKey ?? withKey.stack), 'Arn'] }),
+      );
+    }
+  });
+});

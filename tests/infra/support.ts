@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { readConfig } from '#infra/config.ts';
+import { REPO_ROOT } from '#infra/constructs/hub-function.ts';
+import { SwitchboardStack } from '#infra/switchboard-stack.ts';
+
+/** cdk.json's context (feature flags), so tests synthesize what `cdk deploy` would. */
+const cdkJsonContext = (): Record<string, unknown> =>
+  (JSON.parse(readFileSync(`${REPO_ROOT}cdk.json`, 'utf8')) as { context: Record<string, unknown> }).context;
+
+/** Every channel on, SES included, so one template shows everything. */
+export const ALL_CHANNELS_CONTEXT = {
+  channels: 'messenger,whatsapp,sms,email-mailgun,email-ses',
+  sesInboundDomain: 'support.example.com',
+} as const;
+
+export interface AppOptions {
+  /** Real esbuild bundling; off by default to keep infra tests fast. */
+  readonly bundling?: boolean;
+  readonly outdir?: string;
+}
+
+export const testApp = (context: Record<string, unknown> = {}, options: AppOptions = {}): App =>
+  new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+    context: {
+      ...cdkJsonContext(),
+      ...(options.bundling ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...context,
+    },
+  });
+
+export interface BuiltStack {
+  readonly app: App;
+  readonly stack: SwitchboardStack;
+  readonly template: Template;
+}
+
+/** The whole hub as `infra/app.ts` builds it, from context values. */
+export const buildHub = (context: Record<string, unknown> = {}, options: AppOptions = {}): BuiltStack => {
+  const app = testApp(context, options);
+  const config = readConfig((key) => app.node.tryGetContext(key));
+  const stack = new SwitchboardStack(app, config.namePrefix, { config });
+  return { app, stack, template: Template.fromStack(stack) };
+};
+
+/** A bare stack for testing one construct on its own. */
+export const bareStack = (): Stack => new Stack(testApp(), 'TestStack');
+
+export const logicalId = (construct: IConstruct): string =>
+  Stack.of(construct).getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
+
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every statement in every IAM policy attached to the role with this logical id. */
+export const statementsOfRole = (template: Template, roleLogicalId: string): Statement[] => {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) =>
+      asArray(policy.Properties.Roles as unknown[]).some(
+        (role) => JSON.stringify(role) === JSON.stringify({ Ref: roleLogicalId }),
+      ),
+    )
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+};
+
+/** The sorted set of actions a role is allowed. */
+export const actionsOfRole = (template: Template, roleLogicalId: string): string[] =>
+  [
+    ...new Set(
+      statementsOfRole(template, roleLogicalId)
+        .filter((statement) => statement.Effect === 'Allow')
+        .flatMap((statement) => asArray(statement.Action)),
+    ),
+  ].sort();
+
+/** Resources (as JSON text) of the statements that allow an action. */
+export const resourcesFor = (template: Template, roleLogicalId: string, action: string): string[] =>
+  statementsOfRole(template, roleLogicalId)
+    .filter((statement) => asArray(statement.Action).includes(action))
+    .flatMap((statement) => asArray(statement.Resource))
+    .map((resource) => JSON.stringify(resource));
+
+/** The role of a function construct (every HubFunction has its own). */
+export const roleIdOf = (fn: { role?: IConstruct }): string => {
+  if (!fn.role) throw new Error('function has no role');
+  return logicalId(fn.role);
+};

@@ -1,0 +1,104 @@
+import { Token } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { ALL_CHANNELS_CONTEXT, buildHub, logicalId } from './support.ts';
+
+// Prepare (once per file): everything on behind a custom domain, and a minimal SMS-only hub.
+const full = buildHub({ ...ALL_CHANNELS_CONTEXT, publicBaseUrl: 'https://hooks.example.com' });
+const smsOnly = buildHub({ channels: 'sms', production: 'true', namePrefix: 'acme' });
+const outputsOf = (built: ReturnType<typeof buildHub>) => built.template.findOutputs('*');
+
+describe('SwitchboardStack wiring', () => {
+  it('builds every webhook URL from the public base URL and gives Mailgun its mime URL', () => {
+    // Act
+    const outputs = outputsOf(full);
+    // Assess
+    expect(outputs.MessengerWebhookUrl?.Value).toBe('https://hooks.example.com/webhooks/messenger');
+    expect(outputs.WhatsAppWebhookUrl?.Value).toBe('https://hooks.example.com/webhooks/whatsapp');
+    expect(outputs.TwilioSmsWebhookUrl?.Value).toBe('https://hooks.example.com/webhooks/sms/twilio');
+    expect(outputs.MailgunWebhookUrl?.Value).toBe('https://hooks.example.com/webhooks/email/mailgun/mime');
+  });
+
+  it('uses the execute-api endpoint when no base URL is configured', () => {
+    // Act
+    const url = outputsOf(smsOnly).TwilioSmsWebhookUrl?.Value;
+    // Assess
+    expect(JSON.stringify(url)).toContain(logicalId(smsOnly.stack.api.httpApi));
+    expect(JSON.stringify(url)).toContain('/webhooks/sms/twilio');
+  });
+
+  it('tells the functions the public base URL (Twilio signs the URL it called)', () => {
+    full.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SWITCHBOARD_PUBLIC_BASE_URL: 'https://hooks.example.com' } },
+    });
+  });
+
+  it('outputs the helpdesk queue, its DLQ, the bucket, the secret and the consumer policy', () => {
+    // Act
+    const outputs = outputsOf(full);
+    const { storage, helpdeskAccess } = full.stack;
+    // Assess
+    expect(outputs.HelpdeskQueueUrl?.Value).toEqual({ Ref: logicalId(storage.helpdesk.queue) });
+    expect(outputs.HelpdeskQueueArn?.Value).toEqual({
+      'Fn::GetAtt': [logicalId(storage.helpdesk.queue), 'Arn'],
+    });
+    expect(outputs.HelpdeskDeadLetterQueueUrl?.Value).toEqual({
+      Ref: logicalId(storage.helpdesk.deadLetterQueue),
+    });
+    expect(outputs.PayloadBucketName?.Value).toEqual({ Ref: logicalId(storage.payloadBucket) });
+    expect(outputs.ChannelSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecret) });
+    expect(JSON.stringify(outputs.ChannelSecretName?.Value)).toContain(logicalId(storage.channelSecret));
+    expect(outputs.HelpdeskConsumerPolicyArn?.Value).toEqual({ Ref: logicalId(helpdeskAccess.policy) });
+    expect(Object.keys(outputs).some((key) => key.includes('ActivateRuleSetCommand'))).toBe(true);
+  });
+
+  it('builds only the enabled channels', () => {
+    // Act
+    const routeKeys = Object.values(smsOnly.template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (route) => route.Properties.RouteKey,
+    );
+    // Assess
+    expect(routeKeys).toEqual(['POST /webhooks/sms/twilio']);
+    expect(Object.keys(outputsOf(smsOnly)).filter((key) => key.endsWith('WebhookUrl'))).toEqual([
+      'TwilioSmsWebhookUrl',
+    ]);
+    smsOnly.template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
+    // the SMS webhook and the recorder
+    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+
+  it('runs every function on nodejs22.x and arm64', () => {
+    for (const built of [full, smsOnly]) {
+      for (const fn of Object.values(built.template.findResources('AWS::Lambda::Function'))) {
+        expect(fn.Properties.Runtime).toBe('nodejs22.x');
+        expect(fn.Properties.Architectures).toEqual(['arm64']);
+      }
+    }
+  });
+
+  it('retains every stateful resource and log group in production', () => {
+    // Act
+    const template = smsOnly.template.toJSON() as {
+      Resources: Record<string, { Type: string; DeletionPolicy?: string }>;
+    };
+    const stateful = Object.values(template.Resources).filter((resource) =>
+      [
+        'AWS::DynamoDB::Table',
+        'AWS::SQS::Queue',
+        'AWS::S3::Bucket',
+        'AWS::SecretsManager::Secret',
+        'AWS::Logs::LogGroup',
+        'AWS::KMS::Key',
+      ].includes(resource.Type),
+    );
+    // Assess
+    expect(stateful.length).toBeGreaterThan(8);
+    for (const resource of stateful) expect(resource.DeletionPolicy, resource.Type).toBe('Retain');
+    smsOnly.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+  });
+
+  it('is environment-agnostic (no account or region baked in, so synth needs no AWS access)', () => {
+    expect(Token.isUnresolved(full.stack.account)).toBe(true);
+    expect(Token.isUnresolved(full.stack.region)).toBe(true);
+    expect(JSON.stringify(full.template.toJSON())).not.toMatch(/\b\d{12}\b/);
+  });
+});
