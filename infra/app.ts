@@ -4,7 +4,15 @@ import { readConfig } from './config.ts';
 import { SwitchboardStack } from './switchboard-stack.ts';
 
 const app = new App();
-const config = readConfig((key) => app.node.tryGetContext(key));
+const config = (() => {
+  try {
+    return readConfig((key) => app.node.tryGetContext(key));
+  } catch (error) {
+    // A readable list of bad keys, not a stack trace.
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  }
+})();
 
 // No env: the stack is account- and region-agnostic and synthesizes offline.
 const stack = new SwitchboardStack(app, config.namePrefix, { config });
