@@ -75,7 +75,10 @@ describe('recorder soak', () => {
       expected.set(conversationId, model);
     }
     const all = [...byConversation.values()].flat();
-    const duplicates = Array.from({ length: 1_000 }, () => all[Math.floor(next() * all.length)] as HubEvent);
+    // Distinct picks: two copies with the same dedup id would be dropped by SQS itself.
+    const picked = new Set<number>();
+    while (picked.size < 1_000) picked.add(Math.floor(next() * all.length));
+    const duplicates = [...picked].sort((a, b) => a - b).map((index) => all[index] as HubEvent);
     // Act
     await pipeline.ingest(all);
     await pipeline.ingest(duplicates, '#provider-retry');
