@@ -175,7 +175,6 @@ const envelopeAttributes = {
 const envelope = <T extends EventType, D extends z.ZodType>(type: T, data: D, id: string) =>
   z
     .object({ ...envelopeAttributes, type: z.literal(type), data })
-    .strict()
     .meta({ id, description: `CloudEvent of type ${type}` });
 
 export const MessageReceivedEventSchema = envelope(

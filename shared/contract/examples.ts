@@ -1,0 +1,264 @@
+import { buildEvent, dataSchemaFor } from './build.ts';
+import type { BusinessEndpoint, Contact } from './common.ts';
+import { EVENT_TYPES, type EventType, type HubEvent } from './events.ts';
+import { contactConversationId, eventIdFor, hubMessageIdFor } from './ids.ts';
+
+/**
+ * One example of every event type, in the exact shape consumers receive. They are published in the
+ * README and the AsyncAPI document, and validated against the JSON Schema by the tests.
+ */
+
+const receivedAt = '2026-11-22T09:15:02.481Z';
+const whatsappEndpoint: BusinessEndpoint = {
+  type: 'whatsapp_phone_number',
+  id: '106540352242922',
+  displayName: '+30 21 0555 0142',
+  accountId: '102290129340398',
+};
+const whatsappContact: Contact = {
+  identities: [
+    { type: 'wa_id', value: '306912345678' },
+    { type: 'bsuid', value: 'GR.1234567890123456' },
+  ],
+  displayName: 'Ελένη Παπαδοπούλου',
+};
+const whatsappConversation = contactConversationId('whatsapp', whatsappEndpoint, {
+  type: 'wa_id',
+  value: '306912345678',
+});
+const context = {
+  channel: 'whatsapp' as const,
+  provider: 'meta' as const,
+  endpoint: whatsappEndpoint,
+  contact: whatsappContact,
+  conversationId: whatsappConversation,
+  receivedAt,
+};
+const inboundWamid = 'wamid.HBgMMzA2OTEyMzQ1Njc4FQIAEhggQTNFQjY0QjM4NUJEMjE2RkQ0NUE3RjQ1QUI2MjhCMDAA';
+const replyWamid = 'wamid.HBgMMzA2OTEyMzQ1Njc4FQIAERgSMkE5RjM2QjE3MDc1RDY4QkQ0AA==';
+
+const smsEndpoint: BusinessEndpoint = {
+  type: 'phone_number',
+  id: '+14155550142',
+  accountId: 'AC0123456789abcdef0123456789abcdef',
+};
+const smsContact: Contact = { identities: [{ type: 'phone', value: '+37491234567' }] };
+const smsConversation = contactConversationId('sms', smsEndpoint, { type: 'phone', value: '+37491234567' });
+
+const messengerEndpoint: BusinessEndpoint = { type: 'facebook_page', id: '104331798255117' };
+const messengerContact: Contact = { identities: [{ type: 'psid', value: '6783425123045219' }] };
+const messengerConversation = contactConversationId('messenger', messengerEndpoint, {
+  type: 'psid',
+  value: '6783425123045219',
+});
+
+const messageReceived = buildEvent(
+  EVENT_TYPES.messageReceived,
+  eventIdFor('whatsapp', 'message', inboundWamid),
+  {
+    ...context,
+    hubMessageId: hubMessageIdFor('whatsapp', inboundWamid),
+    direction: 'inbound',
+    providerMessageId: inboundWamid,
+    providerTimestamp: '2026-11-22T09:15:01.000Z',
+    parts: [{ type: 'text', text: 'Καλημέρα! Η παραγγελία μου δεν έφτασε ακόμα 📦' }],
+  },
+);
+
+const messageSent = buildEvent(EVENT_TYPES.messageSent, eventIdFor('whatsapp', 'echo', replyWamid), {
+  ...context,
+  hubMessageId: hubMessageIdFor('whatsapp', replyWamid),
+  direction: 'outbound',
+  providerMessageId: replyWamid,
+  providerTimestamp: '2026-11-22T09:17:40.000Z',
+  sentBy: 'external',
+  replyTo: { providerMessageId: inboundWamid },
+  parts: [{ type: 'text', text: 'Λυπούμαστε! Η αποστολή φεύγει σήμερα.' }],
+});
+
+const statusUpdated = buildEvent(
+  EVENT_TYPES.messageStatusUpdated,
+  eventIdFor('whatsapp', 'status', replyWamid, 'read'),
+  {
+    ...context,
+    providerTimestamp: '2026-11-22T09:18:05.000Z',
+    status: 'read',
+    providerStatus: 'read',
+    providerMessageIds: [replyWamid],
+  },
+);
+
+const reactionChanged = buildEvent(
+  EVENT_TYPES.messageReactionChanged,
+  eventIdFor('whatsapp', 'reaction', 'wamid.HBgMMzA2OTEyMzQ1Njc4FQIAEhgWM0VCMDVEQzZBMjc5QjM2NUQ0QUQA'),
+  {
+    ...context,
+    providerTimestamp: '2026-11-22T09:18:30.000Z',
+    action: 'added',
+    emoji: '🙏',
+    targetProviderMessageId: replyWamid,
+    actor: 'customer',
+  },
+);
+
+const messageEdited = buildEvent(
+  EVENT_TYPES.messageEdited,
+  eventIdFor('messenger', 'edit', 'm_kR8nYvUQ9lQ3Jd2g0Qx8Zg', '1'),
+  {
+    channel: 'messenger',
+    provider: 'meta',
+    endpoint: messengerEndpoint,
+    contact: messengerContact,
+    conversationId: messengerConversation,
+    providerTimestamp: '2026-11-22T08:02:11.512Z',
+    receivedAt,
+    targetProviderMessageId: 'm_kR8nYvUQ9lQ3Jd2g0Qx8Zg',
+    parts: [{ type: 'text', text: 'Can I change the delivery address to Łódź?' }],
+    actor: 'customer',
+  },
+);
+
+const messageDeleted = buildEvent(
+  EVENT_TYPES.messageDeleted,
+  eventIdFor('messenger', 'delete', 'm_Yx2LrQp0aW5kZXgtMg'),
+  {
+    channel: 'messenger',
+    provider: 'meta',
+    endpoint: { type: 'instagram_account', id: '17841405822304914' },
+    contact: { identities: [{ type: 'igsid', value: '1254377958324159' }] },
+    conversationId: contactConversationId(
+      'messenger',
+      { type: 'instagram_account', id: '17841405822304914' },
+      { type: 'igsid', value: '1254377958324159' },
+    ),
+    providerTimestamp: '2026-11-22T08:05:40.000Z',
+    receivedAt,
+    targetProviderMessageId: 'm_Yx2LrQp0aW5kZXgtMg',
+    actor: 'customer',
+  },
+);
+
+const stateChanged: HubEvent = {
+  specversion: '1.0',
+  id: eventIdFor('whatsapp', 'conversation_state', whatsappConversation, messageReceived.id),
+  source: messageReceived.source,
+  type: EVENT_TYPES.conversationStateChanged,
+  subject: whatsappConversation,
+  time: receivedAt,
+  datacontenttype: 'application/json',
+  dataschema: dataSchemaFor(EVENT_TYPES.conversationStateChanged),
+  data: {
+    causedBy: messageReceived.id,
+    previousStatus: 'resolved',
+    state: {
+      conversationId: whatsappConversation,
+      channel: 'whatsapp',
+      endpoint: whatsappEndpoint,
+      contact: whatsappContact,
+      status: 'open',
+      createdAt: '2026-11-20T16:40:12.000Z',
+      lastMessageAt: '2026-11-22T09:15:01.000Z',
+      lastInboundAt: '2026-11-22T09:15:01.000Z',
+      replyWindow: { applies: true, closesAt: '2026-11-23T09:15:01.000Z' },
+      unreadCount: 1,
+      messageCount: 7,
+      firstResponseAt: '2026-11-20T16:52:40.000Z',
+      firstResponseSeconds: 748,
+      version: 12,
+    },
+  },
+};
+
+const consentChanged = buildEvent(
+  EVENT_TYPES.contactConsentChanged,
+  eventIdFor('sms', 'consent', 'SM6f1c0a3b7b2e4c0d9e8f7a6b5c4d3e2f', 'opted_out'),
+  {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint: smsEndpoint,
+    contact: smsContact,
+    conversationId: smsConversation,
+    providerTimestamp: null,
+    receivedAt,
+    scope: 'sms',
+    consent: 'opted_out',
+    trigger: 'STOP',
+  },
+);
+
+const contactReferred = buildEvent(
+  EVENT_TYPES.contactReferred,
+  eventIdFor('messenger', 'referral', '6783425123045219', '1763800000000'),
+  {
+    channel: 'messenger',
+    provider: 'meta',
+    endpoint: messengerEndpoint,
+    contact: messengerContact,
+    conversationId: messengerConversation,
+    providerTimestamp: '2025-11-22T08:26:40.000Z',
+    receivedAt,
+    referral: { source: 'ADS', type: 'OPEN_THREAD', ref: 'winter-sale', adId: '23851234567890123' },
+  },
+);
+
+const providerError = buildEvent(
+  EVENT_TYPES.providerError,
+  eventIdFor('whatsapp', 'error', '131000', receivedAt),
+  {
+    channel: 'whatsapp',
+    provider: 'meta',
+    endpoint: whatsappEndpoint,
+    providerTimestamp: null,
+    receivedAt,
+    errors: [{ code: '131000', title: 'Something went wrong', message: 'Something went wrong' }],
+  },
+);
+
+const providerUnsupported = buildEvent(
+  EVENT_TYPES.providerUnsupported,
+  eventIdFor('whatsapp', 'unsupported', 'account_update', '102290129340398'),
+  {
+    channel: 'whatsapp',
+    provider: 'meta',
+    endpoint: whatsappEndpoint,
+    providerTimestamp: null,
+    receivedAt,
+    providerType: 'account_update',
+    raw: { phone_number: '302105550142', event: 'VERIFIED_ACCOUNT' },
+  },
+);
+
+export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
+  [EVENT_TYPES.messageReceived]: messageReceived,
+  [EVENT_TYPES.messageSent]: messageSent,
+  [EVENT_TYPES.messageStatusUpdated]: statusUpdated,
+  [EVENT_TYPES.messageReactionChanged]: reactionChanged,
+  [EVENT_TYPES.messageEdited]: messageEdited,
+  [EVENT_TYPES.messageDeleted]: messageDeleted,
+  [EVENT_TYPES.conversationStateChanged]: stateChanged,
+  [EVENT_TYPES.contactConsentChanged]: consentChanged,
+  [EVENT_TYPES.contactReferred]: contactReferred,
+  [EVENT_TYPES.providerError]: providerError,
+  [EVENT_TYPES.providerUnsupported]: providerUnsupported,
+};
+
+/** One line per event type for the docs. */
+export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
+  [EVENT_TYPES.messageReceived]: 'A customer sent a message to the business (any channel, any content).',
+  [EVENT_TYPES.messageSent]:
+    'The business sent a message: through the hub, or outside it (page inbox, phone, WhatsApp Business app) as echoed by the provider. `sentBy` tells which.',
+  [EVENT_TYPES.messageStatusUpdated]:
+    'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward; Messenger reports a `watermark` instead of ids.',
+  [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',
+  [EVENT_TYPES.messageEdited]: 'A message was edited; `parts` is its new content.',
+  [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',
+  [EVENT_TYPES.conversationStateChanged]:
+    "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`.",
+  [EVENT_TYPES.contactConsentChanged]:
+    'A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications).',
+  [EVENT_TYPES.contactReferred]: 'A contact arrived from an ad, an m.me link or another referral source.',
+  [EVENT_TYPES.providerError]:
+    'The provider reported an error not tied to one message (WhatsApp value-level errors).',
+  [EVENT_TYPES.providerUnsupported]:
+    'The provider sent something the hub does not model yet; `providerType` and `raw` keep it whole.',
+};

@@ -1,0 +1,24 @@
+/**
+ * Writes the published contract: the JSON Schema and AsyncAPI document under
+ * shared/contract/generated/, and the README's event reference. A test fails when they are stale.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from './publish.ts';
+
+export const GENERATED_DIR = resolve(import.meta.dirname, 'generated');
+export const SCHEMA_PATH = resolve(GENERATED_DIR, 'switchboard-events.schema.json');
+export const ASYNCAPI_PATH = resolve(GENERATED_DIR, 'asyncapi.json');
+export const README_PATH = resolve(import.meta.dirname, '../../README.md');
+
+export const toFileText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+const main = (): void => {
+  mkdirSync(GENERATED_DIR, { recursive: true });
+  writeFileSync(SCHEMA_PATH, toFileText(renderJsonSchema()));
+  writeFileSync(ASYNCAPI_PATH, toFileText(renderAsyncApi()));
+  writeFileSync(README_PATH, withEventsMarkdown(readFileSync(README_PATH, 'utf8')));
+  console.log(`wrote ${SCHEMA_PATH}, ${ASYNCAPI_PATH} and the README event reference`);
+};
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) main();

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { EVENT_TYPES, type EventType, HubEventSchema } from './events.ts';
+import { EVENT_DESCRIPTIONS, EXAMPLE_EVENTS } from './examples.ts';
+
+/** Version of the published contract; bump the major on any breaking change. */
+export const CONTRACT_VERSION = '1.0.0';
+
+const SCHEMA_ID = 'urn:switchboard:schema:v1:events';
+
+type JsonObject = Record<string, unknown>;
+
+/**
+ * The JSON Schema (draft 2020-12) of every event on the helpdesk queue. Objects stay open to
+ * unknown properties (input mode) so consumers validating against v1 keep accepting events after
+ * additive, backwards-compatible changes.
+ */
+export const renderJsonSchema = (): JsonObject => ({
+  $id: SCHEMA_ID,
+  title: 'Switchboard events',
+  ...z.toJSONSchema(HubEventSchema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }),
+});
+
+/** `#/$defs/X` → `#/components/schemas/X`, recursively. */
+const rewriteRefs = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(rewriteRefs);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        key,
+        key === '$ref' && typeof inner === 'string'
+          ? inner.replace('#/$defs/', '#/components/schemas/')
+          : rewriteRefs(inner),
+      ]),
+    );
+  }
+  return value;
+};
+
+const messageName = (type: EventType): string =>
+  type
+    .replace(/^switchboard\./, '')
+    .split(/[._]/)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+
+/** AsyncAPI 3.0 document of the helpdesk queue: what a consumer receives and how. */
+export const renderAsyncApi = (): JsonObject => {
+  const draft7 = z.toJSONSchema(HubEventSchema, {
+    target: 'draft-7',
+    unrepresentable: 'any',
+    io: 'input',
+  }) as {
+    definitions?: Record<string, unknown>;
+  };
+  const schemas = rewriteRefs(draft7.definitions ?? {}) as Record<string, unknown>;
+  const types = Object.values(EVENT_TYPES);
+  const messages = Object.fromEntries(
+    types.map((type) => {
+      const name = messageName(type);
+      const schemaName = `${name}Event`;
+      return [
+        name,
+        {
+          name: type,
+          title: name,
+          summary: EVENT_DESCRIPTIONS[type],
+          contentType: 'application/cloudevents+json',
+          payload: { $ref: `#/components/schemas/${schemaName}` },
+          examples: [{ name: `${name}Example`, payload: EXAMPLE_EVENTS[type] }],
+        },
+      ];
+    }),
+  );
+  const messageRefs = Object.fromEntries(
+    types.map((type) => [messageName(type), { $ref: `#/components/messages/${messageName(type)}` }]),
+  );
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Switchboard helpdesk event stream',
+      version: CONTRACT_VERSION,
+      description: [
+        'Every message, status, reaction, edit, consent change and conversation state change from Messenger,',
+        'WhatsApp, SMS and e-mail, as CloudEvents 1.0 in structured JSON mode, on one SQS FIFO queue.',
+        'Delivery is at least once: dedupe on the CloudEvents `id`, which is deterministic.',
+        'Order is kept per conversation (the FIFO message group is the conversation id, also the CloudEvents `subject`).',
+      ].join(' '),
+      license: { name: 'Apache-2.0' },
+    },
+    defaultContentType: 'application/cloudevents+json',
+    servers: {
+      aws: {
+        host: 'sqs.{region}.amazonaws.com',
+        protocol: 'sqs',
+        description: 'The deployed hub; the queue URL is the stack output HelpdeskQueueUrl.',
+        variables: { region: { default: 'us-east-1', description: 'The region the hub is deployed in.' } },
+      },
+      local: {
+        host: '127.0.0.1:{port}',
+        protocol: 'sqs',
+        description: '`npm start` prints the SQS endpoint and the helpdesk queue URL.',
+        variables: { port: { default: '4566', description: 'Printed by npm start.' } },
+      },
+    },
+    channels: {
+      helpdesk: {
+        address: HELPDESK_QUEUE.name,
+        title: 'Helpdesk queue',
+        description: `FIFO queue; message group = conversation id; deduplication id = event id; dead-letter queue ${HELPDESK_QUEUE.deadLetterQueue.name} after ${HELPDESK_QUEUE.maxReceiveCount} receives.`,
+        messages: messageRefs,
+      },
+    },
+    operations: {
+      receiveHubEvents: {
+        action: 'receive',
+        title: 'Receive hub events',
+        summary: 'Long-poll the helpdesk queue, handle each event idempotently, then delete it.',
+        channel: { $ref: '#/channels/helpdesk' },
+        messages: types.map((type) => ({ $ref: `#/channels/helpdesk/messages/${messageName(type)}` })),
+      },
+    },
+    components: { schemas, messages },
+  };
+};
+
+/** The README's event reference: one section and example per event type. */
+export const renderEventsMarkdown = (): string => {
+  const sections = Object.values(EVENT_TYPES).map((type) =>
+    [
+      `#### \`${type}\``,
+      '',
+      EVENT_DESCRIPTIONS[type],
+      '',
+      '```json',
+      JSON.stringify(EXAMPLE_EVENTS[type], null, 2),
+      '```',
+    ].join('\n'),
+  );
+  return sections.join('\n\n');
+};
+
+export const EVENTS_MARKDOWN_BEGIN = '<!-- events:begin (generated by npm run contract:generate) -->';
+export const EVENTS_MARKDOWN_END = '<!-- events:end -->';
+
+/** The README with its generated event reference replaced by the current one. */
+export const withEventsMarkdown = (readme: string): string => {
+  const begin = readme.indexOf(EVENTS_MARKDOWN_BEGIN);
+  const end = readme.indexOf(EVENTS_MARKDOWN_END);
+  if (begin < 0 || end < begin) throw new Error('README lacks the generated events markers');
+  return `${readme.slice(0, begin + EVENTS_MARKDOWN_BEGIN.length)}\n\n${renderEventsMarkdown()}\n\n${readme.slice(end)}`;
+};
