@@ -21,7 +21,7 @@ export const renderJsonSchema = (): JsonObject => ({
   ...z.toJSONSchema(HubEventSchema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }),
 });
 
-/** `#/$defs/X` → `#/components/schemas/X`, recursively. */
+/** `#/$defs/X` or `#/definitions/X` → `#/components/schemas/X`, recursively. */
 const rewriteRefs = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(rewriteRefs);
   if (value && typeof value === 'object') {
@@ -29,7 +29,7 @@ const rewriteRefs = (value: unknown): unknown => {
       Object.entries(value).map(([key, inner]) => [
         key,
         key === '$ref' && typeof inner === 'string'
-          ? inner.replace('#/$defs/', '#/components/schemas/')
+          ? inner.replace(/^#\/(\$defs|definitions)\//, '#/components/schemas/')
           : rewriteRefs(inner),
       ]),
     );
