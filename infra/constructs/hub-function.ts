@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -8,34 +7,29 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import {
+  BUNDLE_ALIASES,
+  BUNDLE_LOG_OVERRIDES,
+  BUNDLE_MAIN_FIELDS,
+  BUNDLE_TARGET,
+  ESM_REQUIRE_BANNER,
+  entryPath,
+  type HubFunctionEntry,
+  REPO_ROOT,
+  TSCONFIG_PATH,
+} from '../bundling/options.ts';
 
-/** Repository root: entries, the lock file and tsconfig are resolved from here, never from the cwd. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export type { HubFunctionEntry } from '../bundling/options.ts';
+export { ESM_REQUIRE_BANNER, entryPath, REPO_ROOT, ZOD_WITHOUT_LOCALES } from '../bundling/options.ts';
 
-/** Lambda entry files in functions/ (each exports `handler`). */
-export type HubFunctionEntry =
-  | 'webhook-messenger'
-  | 'webhook-whatsapp'
-  | 'webhook-sms-twilio'
-  | 'webhook-email-mailgun'
-  | 'email-ses'
-  | 'recorder';
-
-export const entryPath = (entry: HubFunctionEntry): string =>
-  path.join(REPO_ROOT, 'functions', `${entry}.ts`);
-
-/**
- * ESM bundles still meet CommonJS dependencies that call `require`; this banner gives them one.
- * The alias keeps it from clashing with a bundled module's own `createRequire` import.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __switchboardCreateRequire } from 'node:module'; const require = __switchboardCreateRequire(import.meta.url);";
-
-/**
- * Lambda bundles import this instead of `zod`: the same API without zod's locales, which esbuild
- * cannot tree-shake and which would add about 260 KB to every function (see the file's comment).
- */
-export const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'infra', 'bundling', 'zod-without-locales.js');
+/** esbuild's CLI spelling of the shared aliases and log overrides (see infra/bundling/options.ts). */
+const esbuildCliArgs = (): Record<string, string> => {
+  const args: Record<string, string> = {};
+  for (const [name, target] of Object.entries(BUNDLE_ALIASES)) args[`--alias:${name}`] = target;
+  for (const [message, level] of Object.entries(BUNDLE_LOG_OVERRIDES))
+    args[`--log-override:${message}`] = level;
+  return args;
+};
 
 /** The hub's runtime environment (see shared/config/runtime.ts). */
 export interface HubRuntimeEnvironment {
@@ -144,20 +138,17 @@ export class HubFunction extends NodejsFunction {
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
+        target: BUNDLE_TARGET,
+        mainFields: [...BUNDLE_MAIN_FIELDS],
         banner: ESM_REQUIRE_BANNER,
         minify: true,
         sourceMap: true,
         sourcesContent: false,
         // Bundle the AWS SDK rather than use the runtime's copy.
         externalModules: [],
-        tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
-        esbuildArgs: {
-          '--alias:zod': ZOD_WITHOUT_LOCALES,
-          // A zod export the slim entry lacks must fail the build, not be undefined at run time.
-          '--log-override:import-is-undefined': 'error',
-        },
+        tsconfig: TSCONFIG_PATH,
+        // zod without its locales; a zod export the slim entry lacks fails the build.
+        esbuildArgs: esbuildCliArgs(),
         ...bundling,
       },
     });

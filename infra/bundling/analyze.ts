@@ -1,0 +1,184 @@
+/**
+ * Builds every Lambda entry exactly as the CDK app does (infra/bundling/options.ts) and reports
+ * what is inside: minified and gzip size, the packages that take the space, the largest inputs and,
+ * with `--import-time`, how long a fresh Node process takes to import the bundle beyond a bare one.
+ *
+ *   npx tsx infra/bundling/analyze.ts [entry…] [--top=15] [--import-time] [--runs=15] [--verbose]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { analyzeMetafile, build, type Metafile } from 'esbuild';
+import {
+  BUNDLE_ALIASES,
+  BUNDLE_LOG_OVERRIDES,
+  BUNDLE_MAIN_FIELDS,
+  BUNDLE_TARGET,
+  ESM_REQUIRE_BANNER,
+  entryPath,
+  HUB_FUNCTION_ENTRIES,
+  type HubFunctionEntry,
+  REPO_ROOT,
+  TSCONFIG_PATH,
+} from './options.ts';
+
+export interface BundleReport {
+  readonly entry: HubFunctionEntry;
+  readonly file: string;
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  readonly metafile: Metafile;
+}
+
+/** One entry, bundled with the construct's options into `outdir/<entry>/index.mjs`. */
+export const bundleEntry = async (entry: HubFunctionEntry, outdir: string): Promise<BundleReport> => {
+  const file = path.join(outdir, entry, 'index.mjs');
+  const result = await build({
+    entryPoints: [entryPath(entry)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: BUNDLE_TARGET,
+    mainFields: [...BUNDLE_MAIN_FIELDS],
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    tsconfig: TSCONFIG_PATH,
+    alias: { ...BUNDLE_ALIASES },
+    logOverride: { ...BUNDLE_LOG_OVERRIDES },
+    absWorkingDir: REPO_ROOT,
+    metafile: true,
+    write: false,
+    logLevel: 'error',
+  });
+  const code = result.outputFiles.find((output) => output.path.endsWith('.mjs'));
+  if (!code) throw new Error(`no index.mjs for ${entry}`);
+  for (const output of result.outputFiles) {
+    const target = output.path;
+    spawnSync('mkdir', ['-p', path.dirname(target)]);
+    writeFileSync(target, output.contents);
+  }
+  return {
+    entry,
+    file,
+    bytes: code.contents.byteLength,
+    gzipBytes: gzipSync(code.contents, { level: 9 }).byteLength,
+    metafile: result.metafile,
+  };
+};
+
+/** `node_modules/@aws-sdk/client-s3/dist-es/…` → `@aws-sdk/client-s3`; own files by top folder. */
+export const packageOf = (input: string): string => {
+  const parts = input.split('/');
+  const at = parts.lastIndexOf('node_modules');
+  if (at === -1) return parts.length > 1 ? `(own) ${parts[0]}/${parts[1]}` : `(own) ${input}`;
+  const name = parts[at + 1] ?? input;
+  return name.startsWith('@') ? `${name}/${parts[at + 2]}` : name;
+};
+
+/** Bytes each input contributes to the output file (after minification). */
+export const contributions = (metafile: Metafile): Array<{ input: string; bytes: number }> =>
+  Object.values(metafile.outputs)
+    .flatMap((output) => Object.entries(output.inputs))
+    .map(([input, { bytesInOutput }]) => ({ input, bytes: bytesInOutput }))
+    .filter((row) => row.bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes);
+
+export const byPackage = (metafile: Metafile): Array<{ name: string; bytes: number }> => {
+  const totals = new Map<string, number>();
+  for (const { input, bytes } of contributions(metafile)) {
+    const name = packageOf(input);
+    totals.set(name, (totals.get(name) ?? 0) + bytes);
+  }
+  return [...totals].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
+};
+
+const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+/** Placeholder configuration: entries read required settings at import (the recorder does). */
+const IMPORT_ENV = {
+  AWS_REGION: 'eu-west-1',
+  SWITCHBOARD_TABLE_NAME: 'bench-table',
+  SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/ingest.fifo',
+  SWITCHBOARD_HELPDESK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/000000000000/helpdesk.fifo',
+  SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
+  SWITCHBOARD_SECRET_ARN: 'local',
+};
+
+/** Milliseconds for a fresh `node` to start, import `file` (if any) and exit. */
+const timeProcess = (file: string | undefined, directory: string): number => {
+  const script = path.join(directory, 'import-probe.mjs');
+  writeFileSync(
+    script,
+    file
+      ? `const started = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - started);`
+      : 'console.log(0);',
+  );
+  const startedAt = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, [script], {
+    env: { ...process.env, ...IMPORT_ENV },
+    encoding: 'utf8',
+  });
+  const wallMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
+  if (run.status !== 0) throw new Error(`import of ${file ?? '(bare)'} failed: ${run.stderr}`);
+  return wallMs;
+};
+
+/** Median extra wall time of a fresh process that imports the bundle, over a bare fresh process. */
+export const importOverheadMs = (file: string, runs: number, directory: string): number => {
+  const bare: number[] = [];
+  const loaded: number[] = [];
+  // Interleaved, so a busy moment on a shared machine hits both sides alike.
+  for (let run = 0; run < runs; run++) {
+    bare.push(timeProcess(undefined, directory));
+    loaded.push(timeProcess(file, directory));
+  }
+  return median(loaded) - median(bare);
+};
+
+const main = async (): Promise<void> => {
+  const args = process.argv.slice(2);
+  const flag = (name: string): string | undefined =>
+    args.find((arg) => arg.startsWith(`--${name}`))?.split('=')[1] ??
+    (args.includes(`--${name}`) ? '' : undefined);
+  const top = Number(flag('top') || 15);
+  const runs = Number(flag('runs') || 15);
+  const wanted = args.filter((arg) => !arg.startsWith('--'));
+  const entries = HUB_FUNCTION_ENTRIES.filter((entry) => wanted.length === 0 || wanted.includes(entry));
+  const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-analyze-'));
+  const summary: string[] = [];
+  try {
+    for (const entry of entries) {
+      const report = await bundleEntry(entry, outdir);
+      const importMs =
+        flag('import-time') !== undefined ? importOverheadMs(report.file, runs, outdir) : undefined;
+      const importText = importMs === undefined ? '' : `, import +${importMs.toFixed(0)} ms`;
+      const line = `${entry.padEnd(22)} ${kb(report.bytes).padStart(10)} min ${kb(report.gzipBytes).padStart(9)} gzip${importText}`;
+      summary.push(line);
+      console.log(`\n=== ${line}`);
+      console.log('  by package:');
+      for (const row of byPackage(report.metafile).slice(0, top))
+        console.log(`    ${kb(row.bytes).padStart(10)}  ${row.name}`);
+      console.log('  largest inputs:');
+      for (const row of contributions(report.metafile).slice(0, top))
+        console.log(`    ${kb(row.bytes).padStart(10)}  ${row.input}`);
+      if (flag('verbose') !== undefined)
+        console.log(await analyzeMetafile(report.metafile, { verbose: true }));
+    }
+    console.log(`\nSummary\n${summary.join('\n')}`);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Bundling settings shared by the CDK construct (infra/constructs/hub-function.ts) and the bundle
+ * analysis (infra/bundling/analyze.ts), so the analysis measures exactly what is deployed.
+ * Plain Node imports only: the analysis must not load aws-cdk-lib.
+ */
+
+/** Repository root: entries, the lock file and tsconfig are resolved from here, never from the cwd. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Lambda entry files in functions/ (each exports `handler`). */
+export const HUB_FUNCTION_ENTRIES = [
+  'webhook-messenger',
+  'webhook-whatsapp',
+  'webhook-sms-twilio',
+  'webhook-email-mailgun',
+  'email-ses',
+  'recorder',
+] as const;
+
+export type HubFunctionEntry = (typeof HUB_FUNCTION_ENTRIES)[number];
+
+export const entryPath = (entry: HubFunctionEntry): string =>
+  path.join(REPO_ROOT, 'functions', `${entry}.ts`);
+
+/**
+ * ESM bundles still meet CommonJS dependencies that call `require`; this banner gives them one.
+ * The alias keeps it from clashing with a bundled module's own `createRequire` import.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __switchboardCreateRequire } from 'node:module'; const require = __switchboardCreateRequire(import.meta.url);";
+
+/**
+ * Lambda bundles import this instead of `zod`: the same API without zod's locales, which esbuild
+ * cannot tree-shake and which would add about 260 KB to every function (see the file's comment).
+ */
+export const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'infra', 'bundling', 'zod-without-locales.js');
+
+/**
+ * Lambda bundles resolve the SDK's default credential chain to this: environment, then container
+ * and instance endpoints, without the profile/SSO/web-identity links Lambda never uses (see the file).
+ */
+export const LAMBDA_CREDENTIALS = path.join(REPO_ROOT, 'infra', 'bundling', 'lambda-credentials.js');
+
+export const BUNDLE_TARGET = 'node22';
+export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
+export const TSCONFIG_PATH = path.join(REPO_ROOT, 'tsconfig.json');
+
+/** Module aliases, as esbuild's `alias` option (`--alias:name=path` on the command line). */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  zod: ZOD_WITHOUT_LOCALES,
+  '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
+};
+
+/** A zod export the slim entry lacks must fail the build, not be undefined at run time. */
+export const BUNDLE_LOG_OVERRIDES: Readonly<Record<string, 'error'>> = { 'import-is-undefined': 'error' };
