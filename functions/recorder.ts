@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { dynamoDbClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
+import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
+import { s3Client } from '#shared/aws/clients/s3.ts';
+import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';

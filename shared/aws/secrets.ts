@@ -2,7 +2,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { requireConfig } from '#shared/config/runtime.ts';
 import { type ChannelSecrets, ChannelSecretsSchema, localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { errorNameOf, type Logger, logger } from '#shared/observability/logger.ts';
-import { secretsManagerClient } from './clients.ts';
+import { secretsManagerClient } from './clients/secrets-manager.ts';
 
 /** Long enough to spare Secrets Manager, short enough that a rotation is picked up without a cold start. */
 export const SECRETS_CACHE_TTL_MS = 5 * 60 * 1000;

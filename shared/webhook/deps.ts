@@ -1,5 +1,7 @@
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
-import { dynamoDbClient, s3Client, sqsClient } from '#shared/aws/clients.ts';
+import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
+import { s3Client } from '#shared/aws/clients/s3.ts';
+import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { DynamoReplayGuard } from '#shared/aws/dynamo-replay-guard.ts';
 import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
