@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The hub's own info logs drown the test report; tests that check logging set their level.
+    env: { SWITCHBOARD_LOG_LEVEL: 'warn' },
   },
 });
