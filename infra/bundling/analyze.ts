@@ -3,12 +3,15 @@
  * what is inside: minified and gzip size, the packages that take the space, the largest inputs and,
  * with `--import-time`, how long a fresh Node process takes to import the bundle beyond a bare one.
  *
- *   npx tsx infra/bundling/analyze.ts [entry…] [--top=15] [--import-time] [--runs=15] [--verbose]
+ *   npx tsx infra/bundling/analyze.ts [entry…] [--top=15] [--import-time] [--runs=15] [--source-maps] [--verbose]
+ *
+ * `--source-maps` times the import with `--enable-source-maps`, as HubFunction's NODE_OPTIONS runs it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { analyzeMetafile, build, type Metafile } from 'esbuild';
 import {
@@ -115,35 +118,49 @@ const IMPORT_ENV = {
   SWITCHBOARD_SECRET_ARN: 'local',
 };
 
-/** Milliseconds for a fresh `node` to start, import `file` (if any) and exit. */
-const timeProcess = (file: string | undefined, directory: string): number => {
-  const script = path.join(directory, 'import-probe.mjs');
-  writeFileSync(
-    script,
-    file
-      ? `const started = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - started);`
-      : 'console.log(0);',
-  );
-  const startedAt = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, [script], {
-    env: { ...process.env, ...IMPORT_ENV },
-    encoding: 'utf8',
-  });
-  const wallMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-  if (run.status !== 0) throw new Error(`import of ${file ?? '(bare)'} failed: ${run.stderr}`);
-  return wallMs;
-};
+export interface ImportTiming {
+  /** Median wall time of the import, measured inside each fresh process. */
+  readonly wallMs: number;
+  /** Median CPU time (user + system) of the import: steadier than wall time on a busy machine. */
+  readonly cpuMs: number;
+}
 
-/** Median extra wall time of a fresh process that imports the bundle, over a bare fresh process. */
-export const importOverheadMs = (file: string, runs: number, directory: string): number => {
-  const bare: number[] = [];
-  const loaded: number[] = [];
-  // Interleaved, so a busy moment on a shared machine hits both sides alike.
+/**
+ * A fresh `node` per run imports the bundle and reports how long that took from inside: a bare
+ * process imports nothing, so this is the time above bare Node, without process start-up noise.
+ */
+export const importTiming = (
+  file: string,
+  runs: number,
+  directory: string,
+  nodeOptions: readonly string[] = [],
+): ImportTiming => {
+  const probe = path.join(directory, 'import-probe.mjs');
+  writeFileSync(
+    probe,
+    [
+      'const cpu = process.cpuUsage();',
+      'const started = performance.now();',
+      `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+      'const wallMs = performance.now() - started;',
+      'const { user, system } = process.cpuUsage(cpu);',
+      'console.log(JSON.stringify({ wallMs, cpuMs: (user + system) / 1000 }));',
+    ].join('\n'),
+  );
+  const samples: ImportTiming[] = [];
   for (let run = 0; run < runs; run++) {
-    bare.push(timeProcess(undefined, directory));
-    loaded.push(timeProcess(file, directory));
+    const child = spawnSync(process.execPath, [...nodeOptions, probe], {
+      env: { ...process.env, ...IMPORT_ENV },
+      encoding: 'utf8',
+    });
+    if (child.status !== 0) throw new Error(`import of ${file} failed: ${child.stderr}`);
+    const lastLine = child.stdout.trim().split('\n').at(-1) ?? '{}';
+    samples.push(JSON.parse(lastLine) as ImportTiming);
   }
-  return median(loaded) - median(bare);
+  return {
+    wallMs: median(samples.map((sample) => sample.wallMs)),
+    cpuMs: median(samples.map((sample) => sample.cpuMs)),
+  };
 };
 
 const main = async (): Promise<void> => {
@@ -160,9 +177,12 @@ const main = async (): Promise<void> => {
   try {
     for (const entry of entries) {
       const report = await bundleEntry(entry, outdir);
-      const importMs =
-        flag('import-time') !== undefined ? importOverheadMs(report.file, runs, outdir) : undefined;
-      const importText = importMs === undefined ? '' : `, import +${importMs.toFixed(0)} ms`;
+      const nodeOptions = flag('source-maps') !== undefined ? ['--enable-source-maps'] : [];
+      const timing =
+        flag('import-time') !== undefined ? importTiming(report.file, runs, outdir, nodeOptions) : undefined;
+      const importText = timing
+        ? `, import +${timing.wallMs.toFixed(0)} ms (cpu ${timing.cpuMs.toFixed(0)} ms)`
+        : '';
       const line = `${entry.padEnd(22)} ${kb(report.bytes).padStart(10)} min ${kb(report.gzipBytes).padStart(9)} gzip${importText}`;
       summary.push(line);
       console.log(`\n=== ${line}`);
