@@ -136,17 +136,27 @@ const queueArnOf = async (sqs: SQSClient, queueUrl: string): Promise<string> => 
 
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'non-Error thrown');
 
-export const startSqsEventSource = async (options: SqsEventSourceOptions): Promise<RunningEventSource> => {
+export type SqsPollerOptions = Omit<SqsEventSourceOptions, 'onBatch'>;
+
+/** One event-source turn, in two halves so a caller can tell a long poll from a batch in hand. */
+export interface SqsPoller {
+  /** One (long) poll; an empty array when nothing came. Receive errors are the caller's. */
+  receive(abortSignal?: AbortSignal): Promise<Message[]>;
+  /** Invokes the handler as Lambda would, deletes what succeeded, leaves or re-shows what failed. */
+  deliver(messages: readonly Message[]): Promise<BatchReport>;
+  /** `receive` then `deliver`. */
+  pollOnce(): Promise<BatchReport>;
+}
+
+const NOTHING_RECEIVED: BatchReport = { received: 0, succeeded: 0, failed: 0 };
+
+export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPoller> => {
   const { sqs, queueUrl, handler } = options;
   const batchSize = Math.min(options.batchSize ?? RECORDER.batchSize, 10);
   const waitTimeSeconds = options.waitTimeSeconds ?? 20;
   const region = options.region ?? (await sqs.config.region());
   const functionName = options.functionName ?? 'recorder';
   const queueArn = await queueArnOf(sqs, queueUrl);
-  const totals = { batches: 0, succeeded: 0, failed: 0 };
-  const abort = new AbortController();
-  let stopping = false;
-  let busy = false;
 
   const settle = async (records: readonly SQSRecord[], failed: ReadonlySet<string>) => {
     const succeeded = records.filter((record) => !failed.has(record.messageId));
@@ -179,7 +189,21 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
     }
   };
 
-  const handleBatch = async (messages: readonly Message[]) => {
+  const receive = async (abortSignal?: AbortSignal): Promise<Message[]> => {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      abortSignal ? { abortSignal } : {},
+    );
+    return received.Messages ?? [];
+  };
+
+  const deliver = async (messages: readonly Message[]): Promise<BatchReport> => {
     const records = messages.map((message) => toSqsRecord(message, queueArn, region));
     let outcome: { failed: Set<string>; wholeBatchFailure?: string };
     try {
@@ -197,32 +221,36 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
       options.onError?.(error);
     }
     await settle(records, outcome.failed);
-    totals.batches += 1;
-    totals.failed += outcome.failed.size;
-    totals.succeeded += records.length - outcome.failed.size;
-    options.onBatch?.({
+    return {
       received: records.length,
       succeeded: records.length - outcome.failed.size,
       failed: outcome.failed.size,
       ...(outcome.wholeBatchFailure ? { wholeBatchFailure: outcome.wholeBatchFailure } : {}),
-    });
+    };
   };
+
+  return {
+    receive,
+    deliver,
+    async pollOnce() {
+      const messages = await receive();
+      return messages.length === 0 ? NOTHING_RECEIVED : deliver(messages);
+    },
+  };
+};
+
+export const startSqsEventSource = async (options: SqsEventSourceOptions): Promise<RunningEventSource> => {
+  const poller = await createSqsPoller(options);
+  const totals = { batches: 0, succeeded: 0, failed: 0 };
+  const abort = new AbortController();
+  let stopping = false;
+  let busy = false;
 
   const poll = async () => {
     while (!stopping) {
       let messages: Message[];
       try {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: waitTimeSeconds,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: abort.signal },
-        );
-        messages = received.Messages ?? [];
+        messages = await poller.receive(abort.signal);
       } catch (error) {
         if (stopping) break;
         options.onError?.(error);
@@ -232,7 +260,11 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
       if (messages.length === 0) continue;
       busy = true;
       try {
-        await handleBatch(messages);
+        const report = await poller.deliver(messages);
+        totals.batches += 1;
+        totals.failed += report.failed;
+        totals.succeeded += report.succeeded;
+        options.onBatch?.(report);
       } catch (error) {
         options.onError?.(error);
       } finally {

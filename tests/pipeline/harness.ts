@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createSqsPoller } from '#shared/local/event-source.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { drainQueue } from '#shared/recorder/event-source.ts';
 import { chunkForBatch } from '#shared/recorder/publisher.ts';
 import type { RecorderService } from '#shared/recorder/service.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
@@ -73,13 +73,28 @@ export const startPipeline = async (): Promise<Pipeline> => {
       }
     },
     async drain(service = defaultRecorder) {
-      const totals = await drainQueue({
+      const poller = await createSqsPoller({
         sqs: clients.sqs,
         queueUrl: resources.ingestQueueUrl,
         handler: (event) => service.handleSqsEvent(event),
-        retryFailuresImmediately: true,
+        waitTimeSeconds: 0,
+        // Lambda leaves failed messages invisible for minutes; here they come back at once so
+        // retries, and the DLQ after maxReceiveCount, happen within one drain.
+        retryVisibilitySeconds: 0,
+        // A test harness must not swallow a handler that throws.
+        onError: (error) => {
+          throw error;
+        },
       });
-      return { received: totals.received, failed: totals.failed };
+      const totals = { received: 0, failed: 0 };
+      // Done when the queue stays empty for two receives in a row (the poll cap only stops a runaway).
+      for (let poll = 0, idle = 0; poll < 100_000 && idle < 2; poll++) {
+        const batch = await poller.pollOnce();
+        idle = batch.received === 0 ? idle + 1 : 0;
+        totals.received += batch.received;
+        totals.failed += batch.failed;
+      }
+      return totals;
     },
     async takeHelpdesk() {
       const events: HubEvent[] = [];
