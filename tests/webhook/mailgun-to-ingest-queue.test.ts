@@ -1,19 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signMailgun } from '#shared/adapters/email/index.ts';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import {
-  apiGatewayEvent,
-  drainQueue,
-  hubEnvironmentFor,
-  lambdaContext,
-  useHubEnvironment,
-} from '#tests/support/factories.ts';
+import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
+import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 
 const rawMime = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'), 'utf8');
@@ -38,18 +32,7 @@ const mailgunPost = (token: string, mime = rawMime) => {
 };
 
 describe('Mailgun webhook Lambda with the DynamoDB replay guard and the payload bucket', () => {
-  let emulators: RunningEmulators;
-  let restoreEnvironment = () => {};
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    restoreEnvironment = useHubEnvironment(hubEnvironmentFor(emulators));
-  });
-
-  afterAll(async () => {
-    restoreEnvironment();
-    await emulators?.stop();
-  });
+  const hub = useEmulatedHub();
 
   it('stores the raw MIME, queues the e-mail once, and refuses a token reused for other content', async () => {
     // Prepare
@@ -60,7 +43,7 @@ describe('Mailgun webhook Lambda with the DynamoDB replay guard and the payload 
     const first = await invoke(mailgunPost('token-1'));
     const sameDeliveryAgain = await invoke(mailgunPost('token-1'));
     const forged = await invoke(mailgunPost('token-1', rawMime.replace('Order 4711', 'Order 9999')));
-    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
+    const messages = await hub.ingestQueueMessages();
     // Assess
     expect([first, sameDeliveryAgain, forged]).toEqual([200, 200, 406]);
     const events = messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? '')));
@@ -68,7 +51,7 @@ describe('Mailgun webhook Lambda with the DynamoDB replay guard and the payload 
     expect(received).toHaveLength(1);
     const rawMimeKey =
       received[0]?.type === 'switchboard.message.received' ? received[0].data.email?.rawMimeKey : '';
-    const stored = await new S3BlobStore(emulators.clients.s3, emulators.resources.bucketName).get(
+    const stored = await new S3BlobStore(hub.emulators.clients.s3, hub.emulators.resources.bucketName).get(
       rawMimeKey ?? '',
     );
     expect(Buffer.from(stored).toString('utf8')).toBe(rawMime);

@@ -1,24 +1,13 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
 import { signMetaBody } from '#shared/adapters/meta/signature.ts';
 import { toWebhookRequest } from '#shared/aws/apigw.ts';
 import { awsAttemptCounts, awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type RunningEmulators,
-  startEmulators,
-} from '#shared/local/emulators.ts';
-import {
-  apiGatewayEvent,
-  drainQueue,
-  hubEnvironmentFor,
-  lambdaContext,
-  useHubEnvironment,
-} from '#tests/support/factories.ts';
+import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
+import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
 
 const PAGE_ID = '104728593216847';
 
@@ -58,18 +47,10 @@ const signedPost = () =>
   });
 
 describe('Messenger webhook Lambda into the local ingest queue', () => {
-  let emulators: RunningEmulators;
-  let restoreEnvironment = () => {};
+  const hub = useEmulatedHub();
 
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    restoreEnvironment = useHubEnvironment(hubEnvironmentFor(emulators));
+  beforeAll(() => {
     resetAwsCommandCounts();
-  });
-
-  afterAll(async () => {
-    restoreEnvironment();
-    await emulators?.stop();
   });
 
   it('queues every event of a signed POST exactly once, grouped by conversation, and answers 200', async () => {
@@ -83,7 +64,7 @@ describe('Messenger webhook Lambda into the local ingest queue', () => {
     // Act
     const first = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2;
     const retry = (await handler(signedPost(), lambdaContext())) as APIGatewayProxyStructuredResultV2;
-    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
+    const messages = await hub.ingestQueueMessages();
     // Assess
     expect([first.statusCode, retry.statusCode]).toEqual([200, 200]);
     const queued = messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? '')));
@@ -110,7 +91,7 @@ describe('Messenger webhook Lambda into the local ingest queue', () => {
     });
     // Act
     const result = (await handler(forged, lambdaContext())) as APIGatewayProxyStructuredResultV2;
-    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
+    const messages = await hub.ingestQueueMessages();
     // Assess
     expect(result.statusCode).toBe(403);
     expect(messages).toEqual([]);

@@ -1,18 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signTwilioRequest } from '#shared/adapters/sms/index.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import {
-  apiGatewayEvent,
-  drainQueue,
-  hubEnvironmentFor,
-  lambdaContext,
-  useHubEnvironment,
-} from '#tests/support/factories.ts';
+import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
+import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 
 const PUBLIC_BASE_URL = 'https://hooks.switchboard.example';
@@ -38,21 +32,7 @@ const twilioPost = (authToken: string) => {
 };
 
 describe('Twilio SMS webhook Lambda into the local ingest queue', () => {
-  let emulators: RunningEmulators;
-  let restoreEnvironment = () => {};
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    restoreEnvironment = useHubEnvironment({
-      ...hubEnvironmentFor(emulators),
-      SWITCHBOARD_PUBLIC_BASE_URL: PUBLIC_BASE_URL,
-    });
-  });
-
-  afterAll(async () => {
-    restoreEnvironment();
-    await emulators?.stop();
-  });
+  const hub = useEmulatedHub({ SWITCHBOARD_PUBLIC_BASE_URL: PUBLIC_BASE_URL });
 
   it('verifies the signature over the configured public URL, queues the events and answers TwiML', async () => {
     // Prepare
@@ -62,7 +42,7 @@ describe('Twilio SMS webhook Lambda into the local ingest queue', () => {
       twilioPost(LOCAL_DEV_SECRETS.twilio.authToken),
       lambdaContext(),
     )) as APIGatewayProxyStructuredResultV2;
-    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
+    const messages = await hub.ingestQueueMessages();
     // Assess
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toBe('text/xml');
@@ -79,7 +59,7 @@ describe('Twilio SMS webhook Lambda into the local ingest queue', () => {
       twilioPost('wrong-token'),
       lambdaContext(),
     )) as APIGatewayProxyStructuredResultV2;
-    const messages = await drainQueue(emulators.clients.sqs, emulators.resources.ingestQueueUrl);
+    const messages = await hub.ingestQueueMessages();
     // Assess
     expect(result.statusCode).toBe(403);
     expect(messages).toEqual([]);
