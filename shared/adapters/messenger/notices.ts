@@ -46,9 +46,11 @@ export const reactionEvent = (
   });
 };
 
-/** `read` items: every message the business sent up to the watermark has been read. */
-export const readEvent = (
-  read: z.infer<typeof ReadSchema>,
+/** Read and delivery receipts: every message up to the watermark (and any listed) reached that status. */
+const watermarkStatusEvent = (
+  status: 'read' | 'delivered',
+  watermark: number | string,
+  mids: string[],
   item: MessagingItemBase,
   entry: EntryContext,
 ): HubEvent => {
@@ -56,43 +58,33 @@ export const readEvent = (
   const id = eventIdFor(
     'messenger',
     'message.status_updated',
-    'read',
+    status,
     item.sender.id,
-    String(read.watermark),
+    String(watermark),
+    ...mids,
   );
   return buildEvent('switchboard.message.status_updated', id, {
     ...context.fields,
-    status: 'read',
-    providerStatus: 'read',
-    providerMessageIds: [],
-    ...watermarkField(read.watermark),
+    status,
+    providerStatus: status,
+    providerMessageIds: mids,
+    ...watermarkField(watermark),
   });
 };
+
+/** `read` items: every message the business sent up to the watermark has been read. */
+export const readEvent = (
+  read: z.infer<typeof ReadSchema>,
+  item: MessagingItemBase,
+  entry: EntryContext,
+): HubEvent => watermarkStatusEvent('read', read.watermark, [], item, entry);
 
 /** `delivery` items: the listed messages (when Meta lists them) and all before the watermark arrived. */
 export const deliveryEvent = (
   delivery: z.infer<typeof DeliverySchema>,
   item: MessagingItemBase,
   entry: EntryContext,
-): HubEvent => {
-  const context = itemContext(entry, item, false);
-  const mids = delivery.mids ?? [];
-  const id = eventIdFor(
-    'messenger',
-    'message.status_updated',
-    'delivered',
-    item.sender.id,
-    String(delivery.watermark),
-    ...mids,
-  );
-  return buildEvent('switchboard.message.status_updated', id, {
-    ...context.fields,
-    status: 'delivered',
-    providerStatus: 'delivered',
-    providerMessageIds: mids,
-    ...watermarkField(delivery.watermark),
-  });
-};
+): HubEvent => watermarkStatusEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
 
 /** `message_edit` items: the customer changed the text of a message they sent. */
 export const editEvent = (
