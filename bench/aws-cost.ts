@@ -1,0 +1,175 @@
+import { startEmulators } from '#shared/local/emulators.ts';
+import { allowSupplementaryCharactersInFauxqs } from '#shared/local/fauxqs-fidelity.ts';
+import { collectSamples, DEFAULT_EVENTS_DIR, type Sample } from '#shared/local/samples.ts';
+import { RECORDER } from '#shared/resources/definitions.ts';
+import { type PipelineUsage, runPipeline } from './pipeline.ts';
+import { LAMBDA_MEMORY_MB, PRICES, PRICES_SOURCE } from './prices.ts';
+import { round } from './stats.ts';
+import { uniqueCopy } from './unique-copies.ts';
+
+/** Scenarios: each request is one provider message (Meta batching would only lower the figures). */
+const SCENARIOS = {
+  'inbound chat message': ['messenger/text', 'whatsapp/text', 'sms/sms-inbound'],
+  'status update': [
+    'whatsapp/status-delivered',
+    'whatsapp/status-read',
+    'sms/status-delivered',
+    'messenger/delivery',
+  ],
+  'inbound e-mail': ['email/plain-text'],
+} as const;
+type Scenario = keyof typeof SCENARIOS;
+
+const MESSAGES_PER_CONVERSATION = 5;
+const TARGET_PER_MILLION = 4;
+
+export interface CostLine {
+  readonly item: string;
+  readonly perMessage: number;
+  readonly dollarsPerMillion: number;
+}
+
+export interface DesignCost {
+  readonly lines: readonly CostLine[];
+  readonly dollarsPerMillion: number;
+}
+
+export interface ScenarioCost {
+  readonly scenario: Scenario;
+  readonly usage: PipelineUsage;
+  readonly perMessage: Readonly<Record<string, number>>;
+  /** Recorder batches as full as the event source makes them under load (10). */
+  readonly switchboard: DesignCost;
+  /** Low traffic: every recorder batch holds one event. */
+  readonly switchboardTrickle: DesignCost;
+  readonly straightforward: DesignCost;
+}
+
+export interface AwsCostResult {
+  readonly prices: typeof PRICES;
+  readonly pricesSource: string;
+  readonly lambdaMemoryMb: number;
+  readonly targetDollarsPerMillion: number;
+  readonly scenarios: readonly ScenarioCost[];
+}
+
+const lambdaCost = (invocations: number, durationMs: number): number =>
+  invocations *
+  (PRICES.lambdaPerRequest +
+    (LAMBDA_MEMORY_MB / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
+
+const design = (lines: Array<[string, number, number]>): DesignCost => {
+  const costed = lines.map(([item, perMessage, unitPrice]) => ({
+    item,
+    perMessage: round(perMessage, 3),
+    dollarsPerMillion: round(perMessage * unitPrice * 1e6, 3),
+  }));
+  return {
+    lines: costed,
+    dollarsPerMillion: round(
+      costed.reduce((total, line) => total + line.dollarsPerMillion, 0),
+      2,
+    ),
+  };
+};
+
+const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> => {
+  const n = usage.requests;
+  const events = usage.ingestEvents / n;
+  const { webhook, recorder } = usage;
+  const published = recorder.publishedEvents / n;
+  const readUnits = recorder.readUnits / n;
+  const writeUnits =
+    (webhook.writeUnits + recorder.writeUnits + webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n;
+  const s3Puts = (webhook.commands.PutObject ?? 0) / n;
+  const s3Gets = (recorder.commands.GetObject ?? 0) / n;
+  const webhookSqs = webhook.sqsChunks / n;
+  const recorderSqs = recorder.sqsChunks / n;
+  const perBatchMs = recorder.medianBatchDurationMs;
+  const eventsPerBatch = usage.ingestEvents / Math.max(1, recorder.batches);
+  const perEventMs = perBatchMs / Math.max(1, eventsPerBatch);
+  const common = (batchesPerMessage: number, batchMs: number): Array<[string, number, number]> => [
+    ['HTTP API requests', 1, PRICES.httpApiPerRequest],
+    ['webhook Lambda (requests + GB-s)', 1, lambdaCost(1, webhook.medianDurationMs)],
+    ['recorder Lambda (requests + GB-s)', batchesPerMessage, lambdaCost(1, batchMs)],
+    ['DynamoDB read units', readUnits, PRICES.dynamoPerReadUnit],
+    ['S3 PUT / GET', s3Puts + s3Gets, PRICES.s3PerPut],
+  ];
+  // Under load the event source fills batches of RECORDER.batchSize; the measured batches are used for duration.
+  const fullBatches = events / RECORDER.batchSize;
+  const switchboardAt = (batchesPerMessage: number, batchMs: number) =>
+    design([
+      ...common(batchesPerMessage, batchMs),
+      [
+        'SQS FIFO requests (64 KB units: send, receive, delete)',
+        webhookSqs + recorderSqs + 2 * batchesPerMessage,
+        PRICES.sqsFifoPerRequest,
+      ],
+      ['DynamoDB write units (GSI included)', writeUnits, PRICES.dynamoPerWriteUnit],
+    ]);
+  const straightforward = design([
+    ...common(events, perEventMs),
+    // One SendMessage per event in, one per published event out, one receive + delete per event.
+    ['SQS FIFO requests (one per event)', events + published + 2 * events, PRICES.sqsFifoPerRequest],
+    ['DynamoDB write units (transactions: 2×)', 2 * writeUnits, PRICES.dynamoPerWriteUnit],
+  ]);
+  return {
+    perMessage: {
+      ingestEvents: round(events, 3),
+      readUnits: round(readUnits, 3),
+      writeUnitsIncludingGsi: round(writeUnits, 3),
+      gsiWriteUnitsModelled: round((webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n, 3),
+      webhookSqsRequests: round(webhookSqs, 3),
+      recorderSqsRequests: round(recorderSqs, 3),
+      webhookMedianMs: round(webhook.medianDurationMs, 2),
+      recorderBatchMedianMs: round(perBatchMs, 2),
+      eventsPerMeasuredBatch: round(eventsPerBatch, 2),
+    },
+    switchboard: switchboardAt(fullBatches, perBatchMs),
+    switchboardTrickle: switchboardAt(events, perEventMs),
+    straightforward,
+  };
+};
+
+const scenarioSamples = (scenario: Scenario, count: number): Sample[] => {
+  const { samples } = collectSamples([DEFAULT_EVENTS_DIR]);
+  const chosen = SCENARIOS[scenario].map((name) => {
+    const sample = samples.find((candidate) => candidate.name === name);
+    if (!sample) throw new Error(`sample ${name} missing`);
+    return sample;
+  });
+  const conversations = Math.max(1, Math.floor(count / MESSAGES_PER_CONVERSATION));
+  return Array.from({ length: count }, (_, index) =>
+    uniqueCopy(chosen[index % chosen.length] as Sample, 10_000 + index, index % conversations),
+  );
+};
+
+export const runAwsCost = async (
+  quick: boolean,
+  progress: (line: string) => void,
+): Promise<AwsCostResult> => {
+  const count = quick ? 60 : 300;
+  const scenarios: ScenarioCost[] = [];
+  // As the local hub does: SQS accepts emoji, fauxqs only once widened.
+  await allowSupplementaryCharactersInFauxqs();
+  for (const scenario of Object.keys(SCENARIOS) as Scenario[]) {
+    const emulators = await startEmulators();
+    try {
+      const usage = await runPipeline(emulators, scenarioSamples(scenario, count));
+      const cost = costOf(usage);
+      scenarios.push({ scenario, usage, ...cost });
+      progress(
+        `  ${scenario.padEnd(22)} $${cost.switchboard.dollarsPerMillion}/M (trickle $${cost.switchboardTrickle.dollarsPerMillion}/M) vs straightforward $${cost.straightforward.dollarsPerMillion}/M`,
+      );
+    } finally {
+      await emulators.stop();
+    }
+  }
+  return {
+    prices: PRICES,
+    pricesSource: PRICES_SOURCE,
+    lambdaMemoryMb: LAMBDA_MEMORY_MB,
+    targetDollarsPerMillion: TARGET_PER_MILLION,
+    scenarios,
+  };
+};

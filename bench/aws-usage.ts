@@ -1,0 +1,73 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SQS_CHUNK_BYTES } from './prices.ts';
+
+/**
+ * What the bench's own AWS clients sent, beyond awsCommandCounts(): SQS 64 KB billing chunks, and
+ * the GSI write units DynamoDB charges but dynalite does not report. GSI writes are modelled from the
+ * request, per the DynamoDB developer guide: an item written with an index's key attributes costs
+ * one extra write unit on that index, two when an existing item's index key changes (delete + put),
+ * one when a non-key attribute of an item already in an index (projection ALL) changes.
+ */
+export interface UsageTally {
+  sqsChunks: number;
+  /** Messages sent (batch entries included). */
+  sqsMessages: number;
+  gsiWriteUnits: number;
+}
+
+export const newTally = (): UsageTally => ({ sqsChunks: 0, sqsMessages: 0, gsiWriteUnits: 0 });
+
+type Input = Record<string, unknown>;
+type Next = (args: { input: Input }) => Promise<unknown>;
+
+const bytesOf = (value: unknown): number =>
+  typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : 0;
+
+const sqsChunksOf = (commandName: string, input: Input): number => {
+  if (commandName === 'SendMessageBatchCommand') {
+    const entries = (input.Entries as { MessageBody?: string }[] | undefined) ?? [];
+    return Math.max(
+      1,
+      Math.ceil(entries.reduce((total, entry) => total + bytesOf(entry.MessageBody), 0) / SQS_CHUNK_BYTES),
+    );
+  }
+  if (commandName === 'SendMessageCommand')
+    return Math.max(1, Math.ceil(bytesOf(input.MessageBody) / SQS_CHUNK_BYTES));
+  return 1;
+};
+
+const gsiUnitsOf = (commandName: string, input: Input): number => {
+  const text = JSON.stringify(input);
+  if (commandName === 'PutItemCommand') return text.includes('"gsi2pk"') || text.includes('"gsi1pk"') ? 1 : 0;
+  if (commandName !== 'UpdateItemCommand') return 0;
+  const expression = String(input.UpdateExpression ?? '');
+  const isConversation = text.includes('"CONV#');
+  if (expression.includes('gsi1pk'))
+    return String(input.ConditionExpression ?? '').includes(':expected') ? 2 : 1;
+  return isConversation ? 1 : 0;
+};
+
+export const tallySqs = (client: SQSClient, tally: UsageTally): void => {
+  client.middlewareStack.add(
+    ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
+      tally.sqsChunks += sqsChunksOf(context.commandName ?? '', args.input);
+      if (context.commandName === 'SendMessageBatchCommand') {
+        tally.sqsMessages += (args.input.Entries as unknown[] | undefined)?.length ?? 0;
+      }
+      return next(args);
+    }) as never,
+    { step: 'initialize', name: 'benchSqsChunks' },
+  );
+};
+
+export const tallyGsiWrites = (client: DynamoDBClient, tally: UsageTally): void => {
+  client.middlewareStack.add(
+    ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
+      const result = await next(args);
+      tally.gsiWriteUnits += gsiUnitsOf(context.commandName ?? '', args.input);
+      return result;
+    }) as never,
+    { step: 'initialize', name: 'benchGsiWrites' },
+  );
+};

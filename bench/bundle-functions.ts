@@ -1,0 +1,59 @@
+/**
+ * Bundles every Lambda function through the CDK app's own HubFunction construct (real esbuild,
+ * the project's bundling options, whatever they currently are) and prints where each bundle is.
+ * Run as a child process: CDK's bundling writes esbuild's output to the console.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { HubFunction, type HubFunctionEntry } from '#infra/constructs/hub-function.ts';
+
+export const FUNCTION_ENTRIES: readonly HubFunctionEntry[] = [
+  'webhook-messenger',
+  'webhook-whatsapp',
+  'webhook-sms-twilio',
+  'webhook-email-mailgun',
+  'email-ses',
+  'recorder',
+];
+
+export const BUNDLE_MARKER = 'SWITCHBOARD_BUNDLES=';
+
+const bundleAll = (): Record<string, string> => {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-bundles-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'SwitchboardBenchBundles');
+  const functions = FUNCTION_ENTRIES.map(
+    (entryName) =>
+      [
+        entryName,
+        new HubFunction(stack, entryName, {
+          entryName,
+          runtimeEnvironment: {
+            SWITCHBOARD_TABLE_NAME: 'bench-table',
+            SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingest.fifo',
+            SWITCHBOARD_HELPDESK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/helpdesk.fifo',
+            SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
+            SWITCHBOARD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+          },
+        }),
+      ] as const,
+  );
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as {
+    Resources: Record<string, { Type: string; Properties?: { Code?: { S3Key?: string } } }>;
+  };
+  const files: Record<string, string> = {};
+  for (const [entryName, fn] of functions) {
+    const logicalId = stack.getLogicalId(fn.node.defaultChild as never);
+    const key = template.Resources[logicalId]?.Properties?.Code?.S3Key;
+    if (!key) throw new Error(`no asset for ${entryName}`);
+    files[entryName] = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+  }
+  return files;
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`${BUNDLE_MARKER}${JSON.stringify(bundleAll())}`);
+}

@@ -1,0 +1,123 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { BUNDLE_MARKER } from './bundle-functions.ts';
+import { median, round } from './stats.ts';
+
+const run = promisify(execFile);
+
+export interface BundleColdStart {
+  readonly function: string;
+  readonly bytes: number;
+  readonly kb: number;
+  readonly gzipKb: number;
+  readonly importMedianMs: number;
+  /** Import minus a bare `node -e ""` start, both medians of the same run. */
+  readonly importAboveBareMs: number;
+  readonly sizeTargetKb: number | null;
+  readonly meetsSizeTarget: boolean | null;
+  readonly meetsImportTarget: boolean;
+}
+
+export interface ColdStartResult {
+  readonly runsPerBundle: number;
+  readonly bareNodeMedianMs: number;
+  /** Variables set for the import: the CDK app's runtime environment (modules may read it at load). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly bundledWith: string;
+  readonly bundles: readonly BundleColdStart[];
+}
+
+const WEBHOOK_SIZE_TARGET_KB = 250;
+const IMPORT_TARGET_MS = 60;
+
+/** What the CDK app sets in Lambda (infra/constructs/hub-function.ts), with placeholder values. */
+const LAMBDA_LIKE_ENVIRONMENT = {
+  SWITCHBOARD_TABLE_NAME: 'bench-table',
+  SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-ingest.fifo',
+  SWITCHBOARD_HELPDESK_QUEUE_URL:
+    'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
+  SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
+  SWITCHBOARD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+  AWS_REGION: 'us-east-1',
+} as const;
+
+const bundleFunctions = async (): Promise<Record<string, string>> => {
+  const script = resolve(import.meta.dirname, 'bundle-functions.ts');
+  const tsx = resolve(import.meta.dirname, '../node_modules/.bin/tsx');
+  const { stdout } = await run(tsx, [script], { maxBuffer: 16 * 1024 * 1024, timeout: 300_000 });
+  const line = stdout.split('\n').find((text) => text.startsWith(BUNDLE_MARKER));
+  if (!line) throw new Error('bundling printed no result');
+  return JSON.parse(line.slice(BUNDLE_MARKER.length)) as Record<string, string>;
+};
+
+/** Milliseconds from spawn to exit of one fresh Node process. */
+const timeNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> =>
+  new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0) resolvePromise(performance.now() - start);
+      else reject(new Error(`node exited ${code}: ${stderr.split('\n')[0] ?? ''}`));
+    });
+  });
+
+export const runColdStart = async (
+  quick: boolean,
+  progress: (line: string) => void,
+): Promise<ColdStartResult> => {
+  const runs = quick ? 7 : 21;
+  progress('  bundling through HubFunction (real esbuild)…');
+  const files = await bundleFunctions();
+  const env = { PATH: process.env.PATH ?? '', ...LAMBDA_LIKE_ENVIRONMENT };
+  const entries = Object.entries(files);
+  const bare: number[] = [];
+  const imports = new Map<string, number[]>(entries.map(([name]) => [name, []]));
+  // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
+  await timeNode(['-e', ''], env);
+  for (let index = 0; index < runs; index++) {
+    bare.push(await timeNode(['-e', ''], env));
+    for (const [name, file] of entries) {
+      const code = `await import(${JSON.stringify(pathToFileURL(file).href)})`;
+      imports.get(name)?.push(await timeNode(['--input-type=module', '-e', code], env));
+    }
+  }
+  const bareMedian = median(bare);
+  const bundles = entries.map(([name, file]): BundleColdStart => {
+    const bytes = statSync(file).size;
+    const importMedianMs = median(imports.get(name) ?? []);
+    const sizeTargetKb = name.startsWith('webhook-') ? WEBHOOK_SIZE_TARGET_KB : null;
+    const kb = round(bytes / 1024, 1);
+    const aboveBare = round(importMedianMs - bareMedian, 1);
+    progress(`  ${name.padEnd(24)} ${String(kb).padStart(7)} KB  +${aboveBare} ms`);
+    return {
+      function: name,
+      bytes,
+      kb,
+      gzipKb: round(gzipSync(readFileSync(file)).length / 1024, 1),
+      importMedianMs: round(importMedianMs, 1),
+      importAboveBareMs: aboveBare,
+      sizeTargetKb,
+      meetsSizeTarget: sizeTargetKb === null ? null : kb <= sizeTargetKb,
+      meetsImportTarget: aboveBare <= IMPORT_TARGET_MS,
+    };
+  });
+  const outdir = dirname(dirname(entries[0]?.[1] ?? ''));
+  if (outdir.includes('switchboard-bench-bundles-')) rmSync(outdir, { recursive: true, force: true });
+  return {
+    runsPerBundle: runs,
+    bareNodeMedianMs: round(bareMedian, 1),
+    environment: LAMBDA_LIKE_ENVIRONMENT,
+    bundledWith:
+      'HubFunction construct (infra/constructs/hub-function.ts) synthesized in a throwaway CDK app: its esbuild options, ESM, minified',
+    bundles,
+  };
+};

@@ -1,0 +1,151 @@
+import { awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
+import { startLocalHub } from '#shared/local/hub.ts';
+import {
+  collectSamples,
+  DEFAULT_EVENTS_DIR,
+  type OutgoingRequest,
+  type Sample,
+  signedRequestFor,
+} from '#shared/local/samples.ts';
+import { copyable, expectedEvents } from './expected-events.ts';
+import { type PostTiming, postAtRate, postFlatOut, startHelpdeskConsumer, waitForArrivals } from './load.ts';
+import { percentile, round } from './stats.ts';
+import { uniqueCopy } from './unique-copies.ts';
+import { BENCH_SECRETS } from './webhook-path.ts';
+
+export interface PhaseResult {
+  readonly phase: string;
+  readonly requests: number;
+  readonly accepted: number;
+  readonly expectedEvents: number;
+  readonly arrivedEvents: number;
+  readonly ackP50Ms: number;
+  readonly ackP99Ms: number;
+  readonly toHelpdeskP50Ms: number;
+  readonly toHelpdeskP99Ms: number;
+  /** Requests acknowledged per second, first post to last answer. */
+  readonly acceptedPerSecond: number;
+  /** Events on the helpdesk queue per second, first post to last arrival. */
+  readonly eventsPerSecond: number;
+  /** AWS SDK commands the hub's clients sent (webhooks + recorder), from awsCommandCounts(). */
+  readonly awsCommands: Readonly<Record<string, number>>;
+}
+
+export interface EndToEndResult {
+  readonly mix: Readonly<Record<string, number>>;
+  readonly samplesSentOnceOnly: readonly string[];
+  readonly phases: readonly PhaseResult[];
+}
+
+interface Job {
+  readonly request: OutgoingRequest;
+  readonly eventIds: readonly string[];
+}
+
+const CONVERSATIONS = 200;
+
+const buildJobs = async (samples: readonly Sample[], count: number, offset: number, baseUrl: string) => {
+  const jobs: Job[] = [];
+  for (let index = 0; index < count; index++) {
+    const source = samples[index % samples.length] as Sample;
+    const copy = uniqueCopy(source, offset + index, (offset + index) % CONVERSATIONS);
+    const request = signedRequestFor(copy, { targetBaseUrl: baseUrl, secrets: BENCH_SECRETS });
+    jobs.push({ request, eventIds: (await expectedEvents(copy)).map((event) => event.id) });
+  }
+  return jobs;
+};
+
+const summarizePhase = (
+  phase: string,
+  jobs: readonly Job[],
+  timings: readonly PostTiming[],
+  arrivals: ReadonlyMap<string, number>,
+): PhaseResult => {
+  const acks = timings.map((timing) => timing.ackedAt - timing.sentAt);
+  const toHelpdesk: number[] = [];
+  let lastArrival = 0;
+  for (const [index, job] of jobs.entries()) {
+    const sentAt = timings[index]?.sentAt ?? 0;
+    for (const id of job.eventIds) {
+      const arrivedAt = arrivals.get(id);
+      if (arrivedAt === undefined) continue;
+      toHelpdesk.push(arrivedAt - sentAt);
+      lastArrival = Math.max(lastArrival, arrivedAt);
+    }
+  }
+  const firstSent = Math.min(...timings.map((timing) => timing.sentAt));
+  const lastAck = Math.max(...timings.map((timing) => timing.ackedAt));
+  const accepted = timings.filter((timing) => timing.status >= 200 && timing.status < 300).length;
+  return {
+    phase,
+    requests: jobs.length,
+    accepted,
+    expectedEvents: jobs.reduce((total, job) => total + job.eventIds.length, 0),
+    arrivedEvents: toHelpdesk.length,
+    ackP50Ms: round(percentile(acks, 0.5), 1),
+    ackP99Ms: round(percentile(acks, 0.99), 1),
+    toHelpdeskP50Ms: round(percentile(toHelpdesk, 0.5), 1),
+    toHelpdeskP99Ms: round(percentile(toHelpdesk, 0.99), 1),
+    acceptedPerSecond: round((accepted * 1000) / (lastAck - firstSent), 1),
+    eventsPerSecond: round((toHelpdesk.length * 1000) / (Math.max(lastArrival, lastAck) - firstSent), 1),
+    awsCommands: awsCommandCounts(),
+  };
+};
+
+export const runEndToEnd = async (
+  quick: boolean,
+  progress: (line: string) => void,
+): Promise<EndToEndResult> => {
+  const steadyCount = quick ? 300 : 1500;
+  const burstCount = quick ? 500 : 3000;
+  const { samples } = collectSamples([DEFAULT_EVENTS_DIR]);
+  const copyableSamples: Sample[] = [];
+  const onceOnly: string[] = [];
+  for (const sample of samples) {
+    if (await copyable(sample, (source, copy) => uniqueCopy(source, copy, copy)))
+      copyableSamples.push(sample);
+    else onceOnly.push(sample.name);
+  }
+  const mix: Record<string, number> = {};
+  for (const sample of copyableSamples) mix[sample.channel] = (mix[sample.channel] ?? 0) + 1;
+
+  const hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1 });
+  const consumer = startHelpdeskConsumer(hub);
+  const phases: PhaseResult[] = [];
+  try {
+    const plans = [
+      {
+        phase: 'steady 100/s',
+        count: steadyCount,
+        send: (requests: OutgoingRequest[]) => postAtRate(requests, 100),
+      },
+      {
+        phase: 'full speed (16 in flight)',
+        count: burstCount,
+        send: (requests: OutgoingRequest[]) => postFlatOut(requests, 16),
+      },
+    ];
+    let offset = 1000;
+    for (const plan of plans) {
+      const jobs = await buildJobs(copyableSamples, plan.count, offset, hub.urls.base);
+      offset += plan.count;
+      resetAwsCommandCounts();
+      progress(`  ${plan.phase}: ${jobs.length} requests…`);
+      const timings = await plan.send(jobs.map((job) => job.request));
+      await waitForArrivals(
+        consumer.arrivals,
+        jobs.flatMap((job) => job.eventIds),
+        quick ? 30_000 : 90_000,
+      );
+      const result = summarizePhase(plan.phase, jobs, timings, consumer.arrivals);
+      phases.push(result);
+      progress(
+        `  ${plan.phase}: ack p50 ${result.ackP50Ms} ms p99 ${result.ackP99Ms} ms; helpdesk p50 ${result.toHelpdeskP50Ms} ms p99 ${result.toHelpdeskP99Ms} ms; ${result.eventsPerSecond} events/s (${result.arrivedEvents}/${result.expectedEvents})`,
+      );
+    }
+  } finally {
+    await consumer.stop();
+    await hub.stop();
+  }
+  return { mix, samplesSentOnceOnly: onceOnly, phases };
+};

@@ -1,0 +1,170 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { awsCommandCounts, countCommandsOf, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
+import { DynamoReplayGuard } from '#shared/aws/dynamo-replay-guard.ts';
+import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { localClients, type RunningEmulators } from '#shared/local/emulators.ts';
+import { toSqsRecord } from '#shared/local/event-source.ts';
+import { type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorder } from '#shared/recorder/wiring.ts';
+import { processWebhook } from '#shared/webhook/process-webhook.ts';
+import { newTally, tallyGsiWrites, tallySqs, type UsageTally } from './aws-usage.ts';
+import { median } from './stats.ts';
+import { adapterFor, BENCH_BASE_URL, BENCH_SECRETS, toWebhookRequest } from './webhook-path.ts';
+
+/**
+ * The webhook path and the recorder in this process, over the emulators, with the same clients,
+ * publisher, store and replay guard as in Lambda: every AWS command they send is counted.
+ */
+
+export interface SideUsage {
+  readonly commands: Readonly<Record<string, number>>;
+  readonly sqsChunks: number;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly gsiWriteUnits: number;
+}
+
+export interface PipelineUsage {
+  readonly requests: number;
+  readonly ingestEvents: number;
+  readonly webhook: SideUsage & { readonly medianDurationMs: number };
+  readonly recorder: SideUsage & {
+    readonly batches: number;
+    readonly medianBatchDurationMs: number;
+    /** Events sent to the helpdesk queue. */
+    readonly publishedEvents: number;
+  };
+}
+
+const silent = createLogger({ level: 'error', write: () => undefined });
+
+export const runPipeline = async (
+  emulators: RunningEmulators,
+  samples: readonly Sample[],
+): Promise<PipelineUsage> => {
+  const { resources } = emulators;
+  const clients = localClients(emulators.endpoints);
+  const tally: UsageTally = newTally();
+  const capacity = { read: 0, write: 0 };
+  countCommandsOf(clients.sqs);
+  countCommandsOf(clients.s3);
+  countCommandsOf(clients.dynamodb);
+  tallySqs(clients.sqs, tally);
+  tallyGsiWrites(clients.dynamodb, tally);
+
+  const blobStore = new S3BlobStore(clients.s3, resources.bucketName);
+  const publisher = new SqsEventPublisher({
+    client: clients.sqs,
+    queueUrl: resources.ingestQueueUrl,
+    overflow: { store: blobStore, bucket: resources.bucketName },
+  });
+  const replayGuard = new DynamoReplayGuard({ client: clients.dynamodb, tableName: resources.tableName });
+
+  resetAwsCommandCounts();
+  const webhookDurations: number[] = [];
+  for (const sample of samples) {
+    const outgoing = signedRequestFor(sample, { targetBaseUrl: BENCH_BASE_URL, secrets: BENCH_SECRETS });
+    const request = toWebhookRequest(outgoing, new Date());
+    const adapter = adapterFor(sample.channel, outgoing.url, replayGuard);
+    const start = performance.now();
+    const response = await processWebhook(request, adapter, { blobStore, publisher, logger: silent });
+    webhookDurations.push(performance.now() - start);
+    if (response.statusCode !== 200) throw new Error(`${sample.name} answered ${response.statusCode}`);
+  }
+  const webhook = {
+    commands: awsCommandCounts(),
+    sqsChunks: tally.sqsChunks,
+    readUnits: 0,
+    // The replay guard's conditional put (no ReturnConsumedCapacity there): one unit, its item is under 1 KB.
+    writeUnits: awsCommandCounts().PutItem ?? 0,
+    gsiWriteUnits: tally.gsiWriteUnits,
+    medianDurationMs: median(webhookDurations),
+  };
+
+  resetAwsCommandCounts();
+  tally.sqsChunks = 0;
+  tally.sqsMessages = 0;
+  tally.gsiWriteUnits = 0;
+  const recorder = createRecorder({
+    dynamodb: clients.dynamodb,
+    sqs: clients.sqs,
+    s3: clients.s3,
+    tableName: resources.tableName,
+    helpdeskQueueUrl: resources.helpdeskQueueUrl,
+    logger: silent,
+    onCapacity: (_operation, consumed) => {
+      if (!consumed) return;
+      capacity.read += consumed.ReadCapacityUnits ?? 0;
+      capacity.write += consumed.WriteCapacityUnits ?? 0;
+      if (consumed.ReadCapacityUnits === undefined && consumed.WriteCapacityUnits === undefined) {
+        // dynalite reports only the total; which kind it is follows from the operation.
+        if (_operation === 'GetItem') capacity.read += consumed.CapacityUnits ?? 0;
+        else capacity.write += consumed.CapacityUnits ?? 0;
+      }
+    },
+  });
+  // The event source mapping's own polling (uncounted client here); modelled below as 1 receive + 1 delete per batch.
+  const poller = emulators.clients.sqs;
+  const arn =
+    (
+      await poller.send(
+        new GetQueueAttributesCommand({ QueueUrl: resources.ingestQueueUrl, AttributeNames: ['QueueArn'] }),
+      )
+    ).Attributes?.QueueArn ?? '';
+  const batchDurations: number[] = [];
+  let recorded = 0;
+  let emptyPolls = 0;
+  while (emptyPolls < 2) {
+    const received = await poller.send(
+      new ReceiveMessageCommand({
+        QueueUrl: resources.ingestQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) {
+      emptyPolls += 1;
+      continue;
+    }
+    emptyPolls = 0;
+    const records = messages.map((message) => toSqsRecord(message, arn, 'us-east-1'));
+    const start = performance.now();
+    const outcome = await recorder.handleSqsEvent({ Records: records });
+    batchDurations.push(performance.now() - start);
+    if (outcome.batchItemFailures.length > 0) throw new Error('recorder failed a batch');
+    recorded += records.length;
+    await poller.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: resources.ingestQueueUrl,
+        Entries: messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle ?? '',
+        })),
+      }),
+    );
+  }
+  for (const client of Object.values(clients)) client.destroy();
+  return {
+    requests: samples.length,
+    ingestEvents: recorded,
+    webhook,
+    recorder: {
+      commands: awsCommandCounts(),
+      sqsChunks: tally.sqsChunks,
+      readUnits: capacity.read,
+      writeUnits: capacity.write,
+      gsiWriteUnits: tally.gsiWriteUnits,
+      batches: batchDurations.length,
+      publishedEvents: tally.sqsMessages,
+      medianBatchDurationMs: median(batchDurations),
+    },
+  };
+};

@@ -1,0 +1,28 @@
+/**
+ * AWS list prices, us-east-1, as published on the services' pricing pages on 2026-05-01 (checked
+ * for this benchmark; free tiers ignored). Sources:
+ *   https://aws.amazon.com/lambda/pricing/        Arm: $0.20 per 1M requests, $0.0000133334 per GB-second (first tier)
+ *   https://aws.amazon.com/api-gateway/pricing/   HTTP APIs: $1.00 per million requests (first 300M; 512 KB units)
+ *   https://aws.amazon.com/sqs/pricing/           FIFO: $0.50 per million requests; every 64 KB chunk of a payload is one request
+ *   https://aws.amazon.com/dynamodb/pricing/on-demand/  $0.625 per million write request units, $0.125 per million read request units
+ *   https://aws.amazon.com/s3/pricing/            Standard: $0.005 per 1,000 PUT, $0.0004 per 1,000 GET
+ */
+export const PRICES = {
+  lambdaPerRequest: 0.2 / 1e6,
+  lambdaArmPerGbSecond: 0.0000133334,
+  httpApiPerRequest: 1.0 / 1e6,
+  sqsFifoPerRequest: 0.5 / 1e6,
+  dynamoPerWriteUnit: 0.625 / 1e6,
+  dynamoPerReadUnit: 0.125 / 1e6,
+  s3PerPut: 0.005 / 1000,
+  s3PerGet: 0.0004 / 1000,
+} as const;
+
+export const PRICES_SOURCE =
+  'AWS pricing pages, us-east-1 list prices as of 2026-05-01 (see bench/prices.ts)';
+
+/** infra/constructs/hub-function.ts: `memorySize: props.memorySize ?? 256` (not exported there). */
+export const LAMBDA_MEMORY_MB = 256;
+
+/** SQS bills a request per started 64 KB of payload. */
+export const SQS_CHUNK_BYTES = 64 * 1024;

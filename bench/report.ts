@@ -1,0 +1,153 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AwsCostResult } from './aws-cost.ts';
+import type { ColdStartResult } from './cold-start.ts';
+import type { EndToEndResult } from './end-to-end.ts';
+import type { MachineInfo } from './machine.ts';
+import type { WebhookCostResult } from './webhook-cost.ts';
+
+export interface BenchReport {
+  readonly machine: MachineInfo;
+  readonly quick: boolean;
+  readonly webhookCost?: WebhookCostResult;
+  readonly coldStart?: ColdStartResult;
+  readonly endToEnd?: EndToEndResult;
+  readonly awsCost?: AwsCostResult;
+}
+
+type Row = ReadonlyArray<string | number>;
+
+const table = (headers: readonly string[], rows: readonly Row[]): string => {
+  const cells = [headers, ...rows].map((row) => row.map(String));
+  const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  const line = (row: readonly string[]) =>
+    `| ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  return [
+    line(cells[0] ?? []),
+    `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
+};
+
+const mark = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'yes' : 'NO');
+
+/** The report as Markdown tables, the same figures as the JSON. */
+export const renderReport = (report: BenchReport): string => {
+  const { machine } = report;
+  const parts = [
+    `Switchboard benchmarks${report.quick ? ' (--quick)' : ''} — ${machine.date}`,
+    `${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}, load ${machine.loadAverageAtStart} at start`,
+  ];
+  const webhook = report.webhookCost;
+  if (webhook) {
+    parts.push(
+      '\n1. Webhook CPU per request against the floor (same bytes, same run; medians)',
+      table(
+        ['channel', 'samples', 'median full µs', 'median ratio', 'worst ratio (sample)', 'target', 'met'],
+        webhook.channels.map((channel) => [
+          channel.channel,
+          channel.samples,
+          channel.medianFullCpuMicros,
+          `${channel.medianRatio}×`,
+          `${channel.worstRatio}× (${channel.worstSample})`,
+          channel.target === null ? '–' : `≤ ${channel.target}×`,
+          mark(channel.meetsTarget),
+        ]),
+      ),
+      table(
+        ['1000-item batch', 'bytes', 'floor µs', 'full µs', 'µs per item', 'ratio', 'SendMessageBatch'],
+        webhook.batches.map((batch) => [
+          batch.sample,
+          batch.bytes,
+          batch.floorCpuMicros,
+          batch.fullCpuMicros,
+          batch.cpuMicrosPerItem,
+          `${batch.ratio}×`,
+          batch.sendMessageBatchRequests,
+        ]),
+      ),
+    );
+  }
+  const cold = report.coldStart;
+  if (cold) {
+    parts.push(
+      `\n2. Bundles and cold import (median of ${cold.runsPerBundle} fresh processes; bare node ${cold.bareNodeMedianMs} ms)`,
+      table(
+        ['function', 'KB min', 'KB gzip', 'import ms', 'above bare ms', '≤ 250 KB', '≤ 60 ms'],
+        cold.bundles.map((bundle) => [
+          bundle.function,
+          bundle.kb,
+          bundle.gzipKb,
+          bundle.importMedianMs,
+          bundle.importAboveBareMs,
+          mark(bundle.meetsSizeTarget),
+          mark(bundle.meetsImportTarget),
+        ]),
+      ),
+    );
+  }
+  const e2e = report.endToEnd;
+  if (e2e) {
+    parts.push(
+      '\n3. End to end on the local hub (one process: emulators, webhooks, recorder, load, consumer)',
+      table(
+        [
+          'phase',
+          'requests',
+          'events arrived',
+          'ack p50/p99 ms',
+          'to helpdesk p50/p99 ms',
+          'req/s',
+          'events/s',
+        ],
+        e2e.phases.map((phase) => [
+          phase.phase,
+          `${phase.accepted}/${phase.requests}`,
+          `${phase.arrivedEvents}/${phase.expectedEvents}`,
+          `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
+          `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
+          phase.acceptedPerSecond,
+          phase.eventsPerSecond,
+        ]),
+      ),
+    );
+  }
+  const cost = report.awsCost;
+  if (cost) {
+    parts.push(
+      `\n4. AWS cost per 1 million messages (${cost.pricesSource}; Lambda arm64 ${cost.lambdaMemoryMb} MB)`,
+      table(
+        [
+          'scenario',
+          'Switchboard (full batches)',
+          'Switchboard (batches of 1)',
+          'straightforward',
+          `≤ $${cost.targetDollarsPerMillion}`,
+        ],
+        cost.scenarios.map((scenario) => [
+          scenario.scenario,
+          `$${scenario.switchboard.dollarsPerMillion}`,
+          `$${scenario.switchboardTrickle.dollarsPerMillion}`,
+          `$${scenario.straightforward.dollarsPerMillion}`,
+          mark(scenario.switchboard.dollarsPerMillion <= cost.targetDollarsPerMillion),
+        ]),
+      ),
+    );
+    for (const scenario of cost.scenarios) {
+      parts.push(
+        `  ${scenario.scenario}: ${scenario.switchboard.lines.map((line) => `${line.item} $${line.dollarsPerMillion}`).join('; ')}`,
+      );
+    }
+  }
+  return parts.join('\n');
+};
+
+export const writeReport = (report: BenchReport, directory: string): string[] => {
+  mkdirSync(directory, { recursive: true });
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const dated = join(directory, `${report.machine.date.slice(0, 10)}${report.quick ? '-quick' : ''}.json`);
+  const latest = join(directory, report.quick ? 'latest-quick.json' : 'latest.json');
+  writeFileSync(latest, json);
+  writeFileSync(dated, json);
+  return [latest, dated];
+};

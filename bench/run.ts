@@ -1,0 +1,42 @@
+import './quiet-logs.ts';
+import { resolve } from 'node:path';
+import { runAwsCost } from './aws-cost.ts';
+import { runColdStart } from './cold-start.ts';
+import { runEndToEnd } from './end-to-end.ts';
+import { machineInfo } from './machine.ts';
+import { parseOptions, wants } from './options.ts';
+import { type BenchReport, renderReport, writeReport } from './report.ts';
+import { runWebhookCost } from './webhook-cost.ts';
+
+/**
+ * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost]`
+ * Prints the tables and writes them as JSON under bench/results/. Nothing here fails on slowness:
+ * targets are reported, never asserted.
+ */
+const options = parseOptions(process.argv.slice(2));
+const progress = (line: string) => console.error(line);
+const machine = machineInfo();
+const report: {
+  -readonly [K in keyof BenchReport]: BenchReport[K];
+} = { machine, quick: options.quick };
+
+if (wants(options, 'webhook')) {
+  progress('1/4 webhook CPU against the floor');
+  report.webhookCost = await runWebhookCost(options.quick, progress);
+}
+if (wants(options, 'cold-start')) {
+  progress('2/4 bundles and cold import');
+  report.coldStart = await runColdStart(options.quick, progress);
+}
+if (wants(options, 'end-to-end')) {
+  progress('3/4 end to end on the local hub');
+  report.endToEnd = await runEndToEnd(options.quick, progress);
+}
+if (wants(options, 'aws-cost')) {
+  progress('4/4 AWS requests and cost per message');
+  report.awsCost = await runAwsCost(options.quick, progress);
+}
+
+console.log(renderReport(report));
+const written = writeReport(report, resolve(import.meta.dirname, 'results'));
+console.log(`\nwritten: ${written.join(', ')}`);

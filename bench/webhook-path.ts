@@ -1,0 +1,121 @@
+import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { handleMailgunWebhook } from '#shared/adapters/email/index.ts';
+import type { ReplayGuard } from '#shared/adapters/email/replay-guard.ts';
+import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
+import { handleTwilioWebhook } from '#shared/adapters/sms/index.ts';
+import type { HttpResponse, WebhookRequest } from '#shared/adapters/types.ts';
+import { handleWhatsAppWebhook } from '#shared/adapters/whatsapp/index.ts';
+import type { BlobStore } from '#shared/aws/blob-store.ts';
+import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import {
+  type OutgoingRequest,
+  type Sample,
+  type SampleChannel,
+  signedRequestFor,
+} from '#shared/local/samples.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { processWebhook, type WebhookAdapter } from '#shared/webhook/process-webhook.ts';
+
+/** The in-process webhook path: the real adapters, processWebhook and publisher, AWS I/O stubbed. */
+
+export const BENCH_SECRETS: ChannelSecrets = LOCAL_DEV_SECRETS;
+export const BENCH_BASE_URL = 'https://hub.example.com';
+/** Fixed, so Mailgun timestamps are fresh against `receivedAt` in every iteration. */
+export const BENCH_RECEIVED_AT = new Date('2026-11-22T12:00:00.000Z');
+
+/** Always a first use: stands in for the DynamoDB conditional put, whose I/O is not measured here. */
+export const FRESH_REPLAY_GUARD: ReplayGuard = { claim: async () => true };
+
+export const toWebhookRequest = (
+  outgoing: OutgoingRequest,
+  receivedAt = BENCH_RECEIVED_AT,
+): WebhookRequest => {
+  const url = new URL(outgoing.url);
+  return {
+    method: 'POST',
+    path: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers: Object.fromEntries(
+      Object.entries({ ...outgoing.headers, host: url.host }).map(([name, value]) => [
+        name.toLowerCase(),
+        value,
+      ]),
+    ),
+    body: outgoing.body,
+    receivedAt,
+  };
+};
+
+export interface SignedSample {
+  readonly sample: Sample;
+  readonly outgoing: OutgoingRequest;
+  readonly request: WebhookRequest;
+}
+
+export const signSample = (sample: Sample, baseUrl = BENCH_BASE_URL): SignedSample => {
+  const outgoing = signedRequestFor(sample, {
+    targetBaseUrl: baseUrl,
+    secrets: BENCH_SECRETS,
+    now: BENCH_RECEIVED_AT,
+  });
+  return { sample, outgoing, request: toWebhookRequest(outgoing) };
+};
+
+/** The adapter each route binds, with the secrets and (for Twilio) the URL that was signed. */
+export const adapterFor = (
+  channel: SampleChannel,
+  signedUrl: string,
+  replayGuard: ReplayGuard = FRESH_REPLAY_GUARD,
+): WebhookAdapter => {
+  const secrets = BENCH_SECRETS;
+  switch (channel) {
+    case 'messenger':
+      return (request) => handleMessengerWebhook(request, { secrets });
+    case 'whatsapp':
+      return (request) => handleWhatsAppWebhook(request, { secrets });
+    case 'sms':
+      return (request) => handleTwilioWebhook(request, { secrets, publicUrl: signedUrl });
+    case 'email':
+      return (request) => handleMailgunWebhook(request, { secrets, replayGuard });
+  }
+};
+
+const NO_BLOBS: BlobStore = { put: async () => undefined };
+
+/** Counts the SendMessageBatch requests the real publisher builds; SQS itself is not called. */
+export interface StubbedQueue {
+  readonly send: (command: SendMessageBatchCommand) => Promise<{ Failed: [] }>;
+  readonly sent: { requests: number; entries: number };
+}
+
+export const stubbedQueue = (): StubbedQueue => {
+  const sent = { requests: 0, entries: 0 };
+  return {
+    sent,
+    send: async (command) => {
+      sent.requests += 1;
+      sent.entries += command.input.Entries?.length ?? 0;
+      return { Failed: [] };
+    },
+  };
+};
+
+/**
+ * processWebhook as the Lambda runs it (logger at info, writing nowhere), with the real SQS
+ * publisher building real SendMessageBatch commands for a client whose `send` is a stub.
+ */
+export const fullWebhookPath = (channel: SampleChannel, signedUrl: string) => {
+  const queue = stubbedQueue();
+  const publisher = new SqsEventPublisher({
+    // The publisher only calls `send` with SendMessageBatch commands, which the stub answers.
+    client: queue as never,
+    queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-ingest.fifo',
+    overflow: { store: NO_BLOBS, bucket: 'switchboard-payloads' },
+  });
+  const adapter = adapterFor(channel, signedUrl);
+  const logger = createLogger({ level: 'info', write: () => undefined });
+  const run = (request: WebhookRequest): Promise<HttpResponse> =>
+    processWebhook(request, adapter, { blobStore: NO_BLOBS, publisher, logger });
+  return { run, queue };
+};
