@@ -8,7 +8,7 @@
  * `--source-maps` times the import with `--enable-source-maps`, as HubFunction's NODE_OPTIONS runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,9 +61,8 @@ export const bundleEntry = async (entry: HubFunctionEntry, outdir: string): Prom
   const code = result.outputFiles.find((output) => output.path.endsWith('.mjs'));
   if (!code) throw new Error(`no index.mjs for ${entry}`);
   for (const output of result.outputFiles) {
-    const target = output.path;
-    spawnSync('mkdir', ['-p', path.dirname(target)]);
-    writeFileSync(target, output.contents);
+    mkdirSync(path.dirname(output.path), { recursive: true });
+    writeFileSync(output.path, output.contents);
   }
   return {
     entry,
