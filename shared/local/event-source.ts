@@ -47,6 +47,13 @@ export interface SqsEventSourceOptions {
    * seconds instead of the queue's full visibility timeout, so retries show up quickly.
    */
   readonly retryVisibilitySeconds?: number;
+  /**
+   * Batches handled at once. Lambda's FIFO event source runs one batch per active message group up
+   * to its maximum concurrency; SQS never hands out a group that has messages in flight, so
+   * parallel pollers keep each conversation in order.
+   * @default 4
+   */
+  readonly concurrency?: number;
   readonly onBatch?: (report: BatchReport) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -244,7 +251,7 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
   const totals = { batches: 0, succeeded: 0, failed: 0 };
   const abort = new AbortController();
   let stopping = false;
-  let busy = false;
+  let batchesInHand = 0;
 
   const poll = async () => {
     while (!stopping) {
@@ -258,7 +265,7 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
         continue;
       }
       if (messages.length === 0) continue;
-      busy = true;
+      batchesInHand += 1;
       try {
         const report = await poller.deliver(messages);
         totals.batches += 1;
@@ -268,22 +275,22 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
       } catch (error) {
         options.onError?.(error);
       } finally {
-        busy = false;
+        batchesInHand -= 1;
       }
     }
   };
 
-  const loop = poll();
+  const loops = Array.from({ length: Math.max(1, options.concurrency ?? 4) }, () => poll());
 
   return {
-    isIdle: () => !busy,
+    isIdle: () => batchesInHand === 0,
     totals,
     async stop() {
       stopping = true;
       // An aborted long poll may still hand a message to the closed connection: it stays
       // invisible until its visibility timeout, then comes back, exactly as a lost receive in SQS.
       abort.abort();
-      await loop;
+      await Promise.all(loops);
     },
   };
 };
