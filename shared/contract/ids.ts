@@ -1,12 +1,15 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { BusinessEndpoint, Channel, ChannelIdentity } from './common.ts';
 
 /** Separator that cannot occur in provider ids, so ('a','bc') and ('ab','c') hash differently. */
 const UNIT_SEPARATOR = '\u001f';
 
-/** 128 bits of SHA-256 over the parts, hex: stable across processes, retries and replays. */
+/**
+ * 128 bits of SHA-256 over the parts, hex: stable across processes, retries and replays. The
+ * one-shot `hash` costs a quarter of a `createHash` object, and several ids are hashed per event.
+ */
 export const stableHash = (...parts: readonly string[]): string =>
-  createHash('sha256').update(parts.join(UNIT_SEPARATOR)).digest('hex').slice(0, 32);
+  hash('sha256', parts.join(UNIT_SEPARATOR), 'hex').slice(0, 32);
 
 /**
  * A conversation is one contact talking to one business endpoint on one channel (for e-mail:
