@@ -8,12 +8,17 @@ import { logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 
-const config = requireConfig('SWITCHBOARD_TABLE_NAME', 'SWITCHBOARD_HELPDESK_QUEUE_URL');
+const config = requireConfig(
+  'SWITCHBOARD_TABLE_NAME',
+  'SWITCHBOARD_HELPDESK_QUEUE_URL',
+  'SWITCHBOARD_PAYLOAD_BUCKET',
+);
 
 const recorder = createRecorder({
   dynamodb: dynamoDbClient(),
   sqs: sqsClient(),
   s3: s3Client(),
+  payloadBucket: config.SWITCHBOARD_PAYLOAD_BUCKET,
   tableName: config.SWITCHBOARD_TABLE_NAME,
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   logger,

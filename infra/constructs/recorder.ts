@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { RECORDER } from '#shared/resources/definitions.ts';
 import { CLAIM_CHECK_PREFIX } from '../channels.ts';
-import { grantGetPayloads, grantSendMessage, suppressWildcard } from './grants.ts';
+import { grantGetPayloads, grantPutPayloads, grantSendMessage, suppressWildcard } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -68,8 +68,10 @@ export class Recorder extends Construct {
 
     storage.table.grantReadWriteData(this.function);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
-    // Large events arrive as claim checks; the recorder fetches them.
+    // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it
+    // publishes to the helpdesk queue the same way.
     grantGetPayloads(this.function, storage.payloadBucket, [CLAIM_CHECK_PREFIX]);
+    grantPutPayloads(this.function, storage.payloadBucket, [CLAIM_CHECK_PREFIX]);
 
     suppressWildcard(
       this.function.role ?? this.function,

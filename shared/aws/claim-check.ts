@@ -7,7 +7,8 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
  * bucket under `bodies/events/<sha256>.json` and the queue carries this small envelope instead.
  * `id`, `type` and `subject` are copied so a consumer can dedupe and route without the fetch.
  *
- * Consumers (the recorder) call `resolveIngestMessageBody` on every message body: it returns the
+ * Consumers (the recorder on the ingest queue, helpdesks on the helpdesk queue) call
+ * `resolveQueueMessageBody` on every message body: it returns the
  * event JSON whether the message carried the event itself or a pointer to it.
  */
 export const ClaimCheckSchema = z.object({
@@ -39,7 +40,7 @@ export class ClaimCheckIntegrityError extends Error {
  * The event JSON a queue message stands for. `fetchObject(bucket, key)` reads the stored bytes;
  * their SHA-256 is checked so a consumer never applies an object that is not the one queued.
  */
-export const resolveIngestMessageBody = async (
+export const resolveQueueMessageBody = async (
   body: string,
   fetchObject: (bucket: string, key: string) => Promise<Uint8Array>,
 ): Promise<unknown> => {

@@ -13,17 +13,22 @@
  *   database written in the same transaction as your side effect), so a restart does not re-handle;
  * - `switchboard.conversation.state_changed`: keep the state with the highest `version` per
  *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries do not);
+ * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
+ *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
+ *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash);
  * - delete only after handling; a body that is not a valid event is left alone, so after the
  *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at.
  * It prints ids, types, subjects and times: never message text or contact details.
  */
 import { parseArgs } from 'node:util';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -59,6 +64,10 @@ export class ExampleHelpdesk {
 
   constructor(private readonly output: CliOutput) {}
 
+  report(line: string): void {
+    this.output.line(line);
+  }
+
   handle(body: string | undefined): Handling {
     let json: unknown;
     try {
@@ -67,6 +76,10 @@ export class ExampleHelpdesk {
       this.output.line('invalid: body is not JSON (left for the dead-letter queue)');
       return 'invalid';
     }
+    return this.handleJson(json);
+  }
+
+  handleJson(json: unknown): Handling {
     const parsed = HubEventSchema.safeParse(json);
     if (!parsed.success) {
       const paths = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(
@@ -98,11 +111,30 @@ export interface ConsumerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly helpdesk: ExampleHelpdesk;
+  /** Reads a claim-checked event from the payload bucket; without it such messages are left for the DLQ. */
+  readonly fetchObject?: (bucket: string, key: string) => Promise<Uint8Array>;
   readonly waitTimeSeconds?: number;
   readonly signal?: AbortSignal;
   /** Stop after this many empty polls (tests); forever when absent. */
   readonly maxEmptyPolls?: number;
 }
+
+const noClaimCheckReader = (): Promise<Uint8Array> =>
+  Promise.reject(new Error('claim check received but no payload bucket reader configured'));
+
+/** Parses the body, follows a claim check if it is one, then hands the event to the helpdesk. */
+const handleMessage = async (options: ConsumerOptions, body: string | undefined): Promise<Handling> => {
+  let json: unknown;
+  try {
+    json = await resolveQueueMessageBody(body ?? '', options.fetchObject ?? noClaimCheckReader);
+  } catch (error) {
+    options.helpdesk.report(
+      `invalid: ${error instanceof Error ? error.name : 'error'} (left for the dead-letter queue)`,
+    );
+    return 'invalid';
+  }
+  return options.helpdesk.handleJson(json);
+};
 
 /** Receives, handles, deletes; returns when aborted or after `maxEmptyPolls` empty polls. */
 export const consume = async (options: ConsumerOptions): Promise<void> => {
@@ -129,7 +161,10 @@ export const consume = async (options: ConsumerOptions): Promise<void> => {
       continue;
     }
     emptyPolls = 0;
-    const done = messages.filter((message) => options.helpdesk.handle(message.Body) !== 'invalid');
+    const done: Message[] = [];
+    for (const message of messages) {
+      if ((await handleMessage(options, message.Body)) !== 'invalid') done.push(message);
+    }
     if (done.length > 0) {
       await options.sqs.send(
         new DeleteMessageBatchCommand({
@@ -154,6 +189,7 @@ export const main = async (
       hub: { type: 'string' },
       'queue-url': { type: 'string' },
       endpoint: { type: 'string' },
+      's3-endpoint': { type: 'string' },
       region: { type: 'string' },
     },
   });
@@ -177,12 +213,24 @@ export const main = async (
     ...(values.region || hub ? { region: values.region ?? hub?.region } : {}),
     ...(hub ? { credentials: hub.credentials } : {}),
   });
+  const s3Endpoint = values['s3-endpoint'] ?? hub?.endpoints.s3;
+  const s3 = new S3Client({
+    ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+    ...(values.region || hub ? { region: values.region ?? hub?.region } : {}),
+    ...(hub ? { credentials: hub.credentials } : {}),
+  });
+  const fetchObject = async (bucket: string, key: string): Promise<Uint8Array> => {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!object.Body) throw new Error('claim-checked object has no body');
+    return object.Body.transformToByteArray();
+  };
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   output.line(`consuming ${queueUrl} (Ctrl-C stops)`);
-  await consume({ sqs, queueUrl, helpdesk: new ExampleHelpdesk(output), signal: stop.signal });
+  await consume({ sqs, queueUrl, helpdesk: new ExampleHelpdesk(output), fetchObject, signal: stop.signal });
   sqs.destroy();
+  s3.destroy();
   return 0;
 };
 

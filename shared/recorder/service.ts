@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EventPublisher } from '#shared/aws/ingest-publisher.ts';
 import {
   type Channel,
   type HubEvent,
@@ -20,12 +21,12 @@ import {
   type RegisterTarget,
 } from '#shared/store/recorder-store.ts';
 import { epochSeconds } from '#shared/store/table.ts';
-import type { HelpdeskPublisher } from './publisher.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
 
 export interface RecorderDependencies {
   readonly store: RecorderStore;
-  readonly publisher: HelpdeskPublisher;
+  /** The helpdesk queue: resolves only once every event is accepted. */
+  readonly publisher: EventPublisher;
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly afterStep?: AfterStep;

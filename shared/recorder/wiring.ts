@@ -1,11 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { resolveIngestMessageBody } from '#shared/aws/claim-check.ts';
+import { type BlobStore, S3BlobStore } from '#shared/aws/blob-store.ts';
+import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { createSqsPublisher } from './publisher.ts';
 import { createRecorderService, type RecorderService } from './service.ts';
 import type { AfterStep } from './steps.ts';
 
@@ -14,6 +16,8 @@ export interface RecorderWiring {
   readonly sqs: SQSClient;
   /** Reads claim-checked events (oversize ones the webhook stored in the payload bucket). */
   readonly s3?: S3Client;
+  /** The payload bucket: events too large for the helpdesk queue are stored there and sent as claim checks. */
+  readonly payloadBucket?: string;
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
   readonly logger: Logger;
@@ -25,11 +29,17 @@ export interface RecorderWiring {
 const claimCheckResolver =
   (s3: S3Client) =>
   (body: string): Promise<unknown> =>
-    resolveIngestMessageBody(body, async (bucket, key) => {
+    resolveQueueMessageBody(body, async (bucket, key) => {
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!object.Body) throw new Error('claim-checked object has no body');
       return object.Body.transformToByteArray();
     });
+
+/** Without a payload bucket an oversize event cannot be published: it fails and is retried, never dropped. */
+const noOverflowStore: BlobStore = {
+  put: () =>
+    Promise.reject(new Error('event too large for the helpdesk queue and no payload bucket configured')),
+};
 
 /** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createRecorder = (wiring: RecorderWiring): RecorderService => {
@@ -42,7 +52,17 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
   });
   return createRecorderService({
     store,
-    publisher: createSqsPublisher(wiring.sqs, wiring.helpdeskQueueUrl),
+    // The same publisher the webhooks use: batches of 10 within 1 MiB, retries of failed entries,
+    // and a claim check in the payload bucket for an event larger than a queue message.
+    publisher: new SqsEventPublisher({
+      client: wiring.sqs,
+      queueUrl: wiring.helpdeskQueueUrl,
+      maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
+      overflow:
+        wiring.s3 && wiring.payloadBucket
+          ? { store: new S3BlobStore(wiring.s3, wiring.payloadBucket), bucket: wiring.payloadBucket }
+          : { store: noOverflowStore, bucket: '' },
+    }),
     clock,
     logger: wiring.logger,
     ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),

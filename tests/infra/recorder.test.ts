@@ -30,7 +30,7 @@ describe('Recorder', () => {
     expect(ingest?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * RECORDER.timeoutSeconds);
   });
 
-  it('may consume ingest, read/write the table, read claim checks and publish to the helpdesk queue only', () => {
+  it('may consume ingest, read/write the table, read and write claim checks and publish to the helpdesk queue only', () => {
     // Act
     const roleId = roleIdOf(plain.stack.recorder.function);
     const actions = actionsOfRole(plain.template, roleId);
@@ -45,9 +45,13 @@ describe('Recorder', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         's3:GetObject',
+        's3:PutObject',
       ]),
     );
-    expect(actions.filter((action) => !/^(sqs|dynamodb|logs):/.test(action))).toEqual(['s3:GetObject']);
+    expect(actions.filter((action) => !/^(sqs|dynamodb|logs):/.test(action)).sort()).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+    ]);
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
     expect(resourcesFor(plain.template, roleId, 'sqs:SendMessage')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.helpdesk.queue), 'Arn'] }),
@@ -55,7 +59,7 @@ describe('Recorder', () => {
     expect(resourcesFor(plain.template, roleId, 'sqs:ReceiveMessage')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.ingest.queue), 'Arn'] }),
     ]);
-    expect(resourcesFor(plain.template, roleId, 's3:GetObject')).toEqual([
+    const claimChecksOnly = [
       JSON.stringify({
         'Fn::Join': [
           '',
@@ -65,7 +69,9 @@ describe('Recorder', () => {
           ],
         ],
       }),
-    ]);
+    ];
+    expect(resourcesFor(plain.template, roleId, 's3:GetObject')).toEqual(claimChecksOnly);
+    expect(resourcesFor(plain.template, roleId, 's3:PutObject')).toEqual(claimChecksOnly);
   });
 
   it('gets the data key only when a customer-managed key is used', () => {

@@ -3,11 +3,13 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { chunkEntries } from '#shared/aws/ingest-publisher.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { chunkForBatch } from '#shared/recorder/publisher.ts';
 import type { RecorderService } from '#shared/recorder/service.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
@@ -38,6 +40,8 @@ export const startPipeline = async (): Promise<Pipeline> => {
     createRecorder({
       dynamodb: clients.dynamodb,
       sqs: clients.sqs,
+      s3: clients.s3,
+      payloadBucket: resources.bucketName,
       tableName: resources.tableName,
       helpdeskQueueUrl: resources.helpdeskQueueUrl,
       logger: silentLogger,
@@ -50,9 +54,13 @@ export const startPipeline = async (): Promise<Pipeline> => {
     read: createReadApi({ client: clients.dynamodb, tableName: resources.tableName, now: () => NOW }),
     recorder,
     async ingest(events, dedupSuffix = '') {
-      const bodies = events.map((event) => JSON.stringify(event));
+      const bodies = events.map((event) => {
+        const body = JSON.stringify(event);
+        return { body, bytes: Buffer.byteLength(body, 'utf8') };
+      });
       let offset = 0;
-      for (const chunk of chunkForBatch(bodies)) {
+      for (const entries of chunkEntries(bodies)) {
+        const chunk = entries.map((entry) => entry.body);
         const output = await clients.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: resources.ingestQueueUrl,
@@ -108,7 +116,13 @@ export const startPipeline = async (): Promise<Pipeline> => {
           continue;
         }
         idle = 0;
-        events.push(...messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? ''))));
+        for (const message of messages) {
+          // Events too large for a queue message arrive as claim checks in the payload bucket.
+          const json = await resolveQueueMessageBody(message.Body ?? '', (bucket, key) =>
+            new S3BlobStore(clients.s3, bucket).get(key),
+          );
+          events.push(HubEventSchema.parse(json));
+        }
         await clients.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: resources.helpdeskQueueUrl,

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryBlobStore } from '#shared/aws/blob-store.ts';
-import { ClaimCheckSchema, resolveIngestMessageBody } from '#shared/aws/claim-check.ts';
+import { ClaimCheckSchema, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import {
   chunkEntries,
   IngestPublishError,
@@ -156,7 +156,7 @@ describe('SqsEventPublisher', () => {
     const pointer = ClaimCheckSchema.parse(JSON.parse(body));
     expect(pointer).toMatchObject({ id: big.id, subject: 'conv_big', type: big.type });
     expect(pointer.switchboardClaimCheck.key).toMatch(/^bodies\/events\/[0-9a-f]{64}\.json$/);
-    const resolved = await resolveIngestMessageBody(body, async (_bucket, key) => store.get(key));
+    const resolved = await resolveQueueMessageBody(body, async (_bucket, key) => store.get(key));
     expect(resolved).toEqual(big);
   });
 });

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
-import { resolveIngestMessageBody } from '#shared/aws/claim-check.ts';
+import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
@@ -48,7 +48,7 @@ describe('payload bucket and claim check against the local emulators', () => {
     // Assess
     const body = received.Messages?.[0]?.Body ?? '';
     expect(Buffer.byteLength(body)).toBeLessThan(1024);
-    const resolved = await resolveIngestMessageBody(body, (_bucket, key) => store.get(key));
+    const resolved = await resolveQueueMessageBody(body, (_bucket, key) => store.get(key));
     expect(resolved).toEqual(huge);
   });
 });

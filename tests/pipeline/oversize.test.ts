@@ -1,0 +1,72 @@
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { ClaimCheckSchema } from '#shared/aws/claim-check.ts';
+import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { messageEvent, minute } from '#tests/recorder/factories.ts';
+import { type Pipeline, startPipeline } from './harness.ts';
+
+/** An e-mail whose HTML body alone exceeds an SQS message (adapters cap bodies; this one bypasses them). */
+const oversizeEmailEvent = (): HubEvent => {
+  const event = messageEvent('4915550077', 'wamid.oversize-1', minute(1));
+  if (event.type !== 'switchboard.message.received') throw new Error('factory changed');
+  return {
+    ...event,
+    data: {
+      ...event.data,
+      email: {
+        subject: 'Quarterly report',
+        from: { address: 'customer@example.com' },
+        to: [{ address: 'support@example.com' }],
+        cc: [],
+        replyTo: [],
+        references: [],
+        htmlBody: `<p>${'Ωmega ✓ '.repeat(110_000)}</p>`,
+        isAutoReply: false,
+        isBounce: false,
+        attachments: [],
+      },
+    },
+  };
+};
+
+describe('pipeline: an event larger than an SQS message', () => {
+  let pipeline: Pipeline;
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('travels as a claim check through both queues and reaches the helpdesk whole', async () => {
+    // Prepare: queue it the way the webhook does
+    const { clients, resources } = pipeline.emulators;
+    const event = oversizeEmailEvent();
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeGreaterThan(1_048_576);
+    const webhookPublisher = new SqsEventPublisher({
+      client: clients.sqs,
+      queueUrl: resources.ingestQueueUrl,
+      overflow: { store: new S3BlobStore(clients.s3, resources.bucketName), bucket: resources.bucketName },
+    });
+    await webhookPublisher.publish([event]);
+    // Act
+    const drained = await pipeline.drain();
+    const raw = await clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: resources.helpdeskQueueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+      }),
+    );
+    const helpdesk = await pipeline.takeHelpdesk();
+    // Assess
+    expect(drained.failed).toBe(0);
+    const pointers = (raw.Messages ?? [])
+      .map((message) => ClaimCheckSchema.safeParse(JSON.parse(message.Body ?? '')))
+      .filter((parsed) => parsed.success);
+    expect(pointers.map((pointer) => pointer.data.id)).toEqual([event.id]);
+    expect(helpdesk.find((published) => published.id === event.id)).toEqual(event);
+  });
+});
