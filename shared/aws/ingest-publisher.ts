@@ -90,6 +90,17 @@ export interface SqsEventPublisherOptions {
   readonly random?: () => number;
 }
 
+const preparedEntry = (event: HubEvent, index: number, body: string, bytes: number): PreparedEntry => ({
+  eventId: event.id,
+  bytes,
+  entry: {
+    Id: String(index),
+    MessageBody: body,
+    MessageGroupId: messageGroupIdFor(event.subject),
+    MessageDeduplicationId: event.id,
+  },
+});
+
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -116,26 +127,23 @@ export class SqsEventPublisher implements EventPublisher {
 
   async publish(events: readonly HubEvent[]): Promise<void> {
     const prepared: PreparedEntry[] = [];
-    for (const [index, event] of events.entries()) prepared.push(await this.prepare(event, index));
+    for (let index = 0; index < events.length; index += 1) {
+      const event = events[index] as HubEvent;
+      const eventJson = toSqsSafeJson(event);
+      const eventBytes = Buffer.byteLength(eventJson, 'utf8');
+      // Only an oversize event awaits (its claim check); the rest are prepared without a microtask.
+      prepared.push(
+        eventBytes <= this.maxMessageBytes
+          ? preparedEntry(event, index, eventJson, eventBytes)
+          : await this.claimChecked(event, index, eventJson),
+      );
+    }
     for (const batch of chunkEntries(prepared)) await this.sendWithRetries(batch);
   }
 
-  private async prepare(event: HubEvent, index: number): Promise<PreparedEntry> {
-    const eventJson = toSqsSafeJson(event);
-    const body =
-      Buffer.byteLength(eventJson, 'utf8') <= this.maxMessageBytes
-        ? eventJson
-        : await this.claimCheck(event, eventJson);
-    return {
-      eventId: event.id,
-      bytes: Buffer.byteLength(body, 'utf8'),
-      entry: {
-        Id: String(index),
-        MessageBody: body,
-        MessageGroupId: messageGroupIdFor(event.subject),
-        MessageDeduplicationId: event.id,
-      },
-    };
+  private async claimChecked(event: HubEvent, index: number, eventJson: string): Promise<PreparedEntry> {
+    const body = await this.claimCheck(event, eventJson);
+    return preparedEntry(event, index, body, Buffer.byteLength(body, 'utf8'));
   }
 
   private async claimCheck(event: HubEvent, eventJson: string): Promise<string> {
