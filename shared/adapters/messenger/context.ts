@@ -1,8 +1,10 @@
 import {
   type BusinessEndpoint,
+  type ChannelIdentity,
   type Contact,
   contactConversationId,
   type IdentityType,
+  identityKey,
 } from '#shared/contract/index.ts';
 import { isoFromEpochMillis } from '../time.ts';
 import type { MessagingItemBase } from './schema.ts';
@@ -26,19 +28,43 @@ export interface EntryContext {
   readonly endpoint: BusinessEndpoint;
   readonly receivedAt: string;
   readonly hubAppIds: ReadonlySet<string>;
+  readonly conversationIds: ConversationIdMemo;
 }
+
+/**
+ * Conversation ids already derived in one request, by endpoint id then identity key: a batch of
+ * up to 1000 items usually repeats a few contacts, and each id is a SHA-256.
+ */
+export type ConversationIdMemo = Map<string, Map<string, string>>;
 
 export const entryContext = (
   platform: MessengerPlatform,
   entryId: string,
   receivedAt: string,
   hubAppIds: ReadonlySet<string>,
+  conversationIds: ConversationIdMemo,
 ): EntryContext => ({
   platform,
   endpoint: { type: PLATFORM_IDENTITIES[platform].endpointType, id: entryId },
   receivedAt,
   hubAppIds,
+  conversationIds,
 });
+
+const conversationIdOf = (entry: EntryContext, identity: ChannelIdentity): string => {
+  let byIdentity = entry.conversationIds.get(entry.endpoint.id);
+  if (byIdentity === undefined) {
+    byIdentity = new Map();
+    entry.conversationIds.set(entry.endpoint.id, byIdentity);
+  }
+  const key = identityKey(identity);
+  let conversationId = byIdentity.get(key);
+  if (conversationId === undefined) {
+    conversationId = contactConversationId('messenger', entry.endpoint, identity);
+    byIdentity.set(key, conversationId);
+  }
+  return conversationId;
+};
 
 /** The conversation-scoped fields every normalized event of one messaging item shares. */
 export interface ConversationFields {
@@ -76,7 +102,7 @@ export const itemContext = (entry: EntryContext, item: MessagingItemBase, isEcho
       provider: 'meta',
       endpoint: entry.endpoint,
       contact: { identities: [identity] },
-      conversationId: contactConversationId('messenger', entry.endpoint, identity),
+      conversationId: conversationIdOf(entry, identity),
       providerTimestamp: isoFromEpochMillis(item.timestamp),
       receivedAt: entry.receivedAt,
     },

@@ -1,5 +1,11 @@
 import type { HubEvent } from '#shared/contract/index.ts';
-import { type EntryContext, entryContext, isMessengerPlatform, type MessengerPlatform } from './context.ts';
+import {
+  type ConversationIdMemo,
+  type EntryContext,
+  entryContext,
+  isMessengerPlatform,
+  type MessengerPlatform,
+} from './context.ts';
 import { messageEvent, postbackEvent } from './messages.ts';
 import { deliveryEvent, editEvent, optinEvent, reactionEvent, readEvent, referralEvent } from './notices.ts';
 import {
@@ -160,6 +166,7 @@ const entryEvents = (
   entryIndex: number,
   platform: MessengerPlatform,
   options: NormalizeOptions,
+  conversationIds: ConversationIdMemo,
 ): HubEvent[] => {
   const fields = isJsonObject(rawEntry) ? Object.keys(rawEntry).filter(isEntryItemField) : [];
   if (!isJsonObject(rawEntry) || fields.length === 0) {
@@ -170,7 +177,7 @@ const entryEvents = (
   const parsed = EntrySchema.safeParse(rawEntry);
   // Without a page id no item can be placed in a conversation, yet each one is still passed on.
   const entry = parsed.success
-    ? entryContext(platform, parsed.data.id, options.receivedAt, options.hubAppIds)
+    ? entryContext(platform, parsed.data.id, options.receivedAt, options.hubAppIds, conversationIds)
     : undefined;
   // Fields in the order Meta wrote them, items in array order: events keep the payload's order.
   return fields.flatMap((field) => {
@@ -209,7 +216,8 @@ export const normalizeMessengerPayload = (
       unsupportedEvent({ providerType: platform, raw: body, receivedAt: options.receivedAt });
     return [keptWhole(body, platform, 'object', options, wholeBody)];
   }
+  const conversationIds: ConversationIdMemo = new Map();
   return envelope.entry.flatMap((rawEntry, entryIndex) =>
-    entryEvents(rawEntry, entryIndex, platform, options),
+    entryEvents(rawEntry, entryIndex, platform, options, conversationIds),
   );
 };
