@@ -60,35 +60,36 @@ const suppressObjectWildcards = (
   );
 };
 
+/** One S3 object action on payload objects under the given prefixes only. */
+const grantPayloadObjects = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+  action: 's3:PutObject' | 's3:GetObject',
+  what: string,
+): void => {
+  if (prefixes.length === 0) return;
+  addStatement(
+    grantee,
+    [action],
+    prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+  );
+  suppressObjectWildcards(grantee, bucket, prefixes, what);
+};
+
 /** Writes payload objects under the given prefixes only (the bucket uses S3-managed keys). */
 export const grantPutPayloads = (
   grantee: iam.IGrantable,
   bucket: s3.IBucket,
   prefixes: readonly string[],
-): void => {
-  if (prefixes.length === 0) return;
-  addStatement(
-    grantee,
-    ['s3:PutObject'],
-    prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
-  );
-  suppressObjectWildcards(grantee, bucket, prefixes, 'writing');
-};
+): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:PutObject', 'writing');
 
 /** Reads payload objects under the given prefixes only. */
 export const grantGetPayloads = (
   grantee: iam.IGrantable,
   bucket: s3.IBucket,
   prefixes: readonly string[],
-): void => {
-  if (prefixes.length === 0) return;
-  addStatement(
-    grantee,
-    ['s3:GetObject'],
-    prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
-  );
-  suppressObjectWildcards(grantee, bucket, prefixes, 'reading');
-};
+): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:GetObject', 'reading');
 
 /** Item-level table access without the index wildcard (the replay guard's conditional put). */
 export const grantTableItems = (
