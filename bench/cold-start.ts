@@ -17,6 +17,9 @@ export interface BundleColdStart {
   readonly importMedianMs: number;
   /** Import minus a bare `node -e ""` start, both medians of the same run. */
   readonly importAboveBareMs: number;
+  /** Resident memory right after the import (median), and above a bare Node process of the same run. */
+  readonly rssMb: number;
+  readonly rssAboveBareMb: number;
   readonly sizeTargetKb: number | null;
   readonly meetsSizeTarget: boolean | null;
   readonly meetsImportTarget: boolean;
@@ -25,6 +28,7 @@ export interface BundleColdStart {
 export interface ColdStartResult {
   readonly runsPerBundle: number;
   readonly bareNodeMedianMs: number;
+  readonly bareNodeRssMb: number;
   /** Variables set for the import: the CDK app's runtime environment (modules may read it at load). */
   readonly environment: Readonly<Record<string, string>>;
   readonly bundledWith: string;
@@ -54,21 +58,37 @@ const bundleFunctions = async (): Promise<Record<string, string>> => {
   return JSON.parse(line.slice(BUNDLE_MARKER.length)) as Record<string, string>;
 };
 
-/** Milliseconds from spawn to exit of one fresh Node process. */
-const timeNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> =>
+interface ProcessRun {
+  /** Milliseconds from spawn to exit. */
+  readonly ms: number;
+  /** Resident set size the process reported at the end of its script, bytes. */
+  readonly rss: number;
+}
+
+/** The child prints its RSS last, after the import (or at once for the bare start). */
+const PRINT_RSS = 'process.stdout.write(String(process.memoryUsage().rss))';
+
+/** One fresh Node process: how long it ran and how much memory it held at the end. */
+const runNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> =>
   new Promise((resolvePromise, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code === 0) resolvePromise(performance.now() - start);
+      if (code === 0) resolvePromise({ ms: performance.now() - start, rss: Number(stdout.trim()) });
       else reject(new Error(`node exited ${code}: ${stderr.split('\n')[0] ?? ''}`));
     });
   });
+
+const MB = 1024 * 1024;
 
 export const runColdStart = async (
   quick: boolean,
@@ -79,21 +99,24 @@ export const runColdStart = async (
   const files = await bundleFunctions();
   const env = { PATH: process.env.PATH ?? '', ...LAMBDA_LIKE_ENVIRONMENT };
   const entries = Object.entries(files);
-  const bare: number[] = [];
-  const imports = new Map<string, number[]>(entries.map(([name]) => [name, []]));
+  const bare: ProcessRun[] = [];
+  const imports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
-  await timeNode(['-e', ''], env);
+  await runNode(['-e', PRINT_RSS], env);
   for (let index = 0; index < runs; index++) {
-    bare.push(await timeNode(['-e', ''], env));
+    bare.push(await runNode(['-e', PRINT_RSS], env));
     for (const [name, file] of entries) {
-      const code = `await import(${JSON.stringify(pathToFileURL(file).href)})`;
-      imports.get(name)?.push(await timeNode(['--input-type=module', '-e', code], env));
+      const code = `await import(${JSON.stringify(pathToFileURL(file).href)}); ${PRINT_RSS}`;
+      imports.get(name)?.push(await runNode(['--input-type=module', '-e', code], env));
     }
   }
-  const bareMedian = median(bare);
+  const bareMedian = median(bare.map((run) => run.ms));
+  const bareRssMb = median(bare.map((run) => run.rss)) / MB;
   const bundles = entries.map(([name, file]): BundleColdStart => {
     const bytes = statSync(file).size;
-    const importMedianMs = median(imports.get(name) ?? []);
+    const runsOf = imports.get(name) ?? [];
+    const importMedianMs = median(runsOf.map((run) => run.ms));
+    const rssMb = median(runsOf.map((run) => run.rss)) / MB;
     const sizeTargetKb = name.startsWith('webhook-') ? WEBHOOK_SIZE_TARGET_KB : null;
     const kb = round(bytes / 1024, 1);
     const aboveBare = round(importMedianMs - bareMedian, 1);
@@ -105,6 +128,8 @@ export const runColdStart = async (
       gzipKb: round(gzipSync(readFileSync(file)).length / 1024, 1),
       importMedianMs: round(importMedianMs, 1),
       importAboveBareMs: aboveBare,
+      rssMb: round(rssMb, 1),
+      rssAboveBareMb: round(rssMb - bareRssMb, 1),
       sizeTargetKb,
       meetsSizeTarget: sizeTargetKb === null ? null : kb <= sizeTargetKb,
       meetsImportTarget: aboveBare <= IMPORT_TARGET_MS,
@@ -115,6 +140,7 @@ export const runColdStart = async (
   return {
     runsPerBundle: runs,
     bareNodeMedianMs: round(bareMedian, 1),
+    bareNodeRssMb: round(bareRssMb, 1),
     environment: LAMBDA_LIKE_ENVIRONMENT,
     bundledWith:
       'HubFunction construct (infra/constructs/hub-function.ts) synthesized in a throwaway CDK app: its esbuild options, ESM, minified',

@@ -35,6 +35,8 @@ export interface EndToEndResult {
   readonly mix: Readonly<Record<string, number>>;
   readonly samplesSentOnceOnly: readonly string[];
   readonly phases: readonly PhaseResult[];
+  /** Peak resident memory of the whole process (hub, emulators, load generator) by the end of the run. */
+  readonly peakRssMb: number;
 }
 
 interface Job {
@@ -147,5 +149,7 @@ export const runEndToEnd = async (
     await consumer.stop();
     await hub.stop();
   }
-  return { mix, samplesSentOnceOnly: onceOnly, phases };
+  // maxRSS is in kilobytes.
+  const peakRssMb = round(process.resourceUsage().maxRSS / 1024, 1);
+  return { mix, samplesSentOnceOnly: onceOnly, phases, peakRssMb };
 };

@@ -71,15 +71,27 @@ export const renderReport = (report: BenchReport): string => {
   const cold = report.coldStart;
   if (cold) {
     parts.push(
-      `\n2. Bundles and cold import (median of ${cold.runsPerBundle} fresh processes; bare node ${cold.bareNodeMedianMs} ms)`,
+      `\n2. Bundles and cold import (median of ${cold.runsPerBundle} fresh processes; bare node ${cold.bareNodeMedianMs} ms, ${cold.bareNodeRssMb} MB RSS)`,
       table(
-        ['function', 'KB min', 'KB gzip', 'import ms', 'above bare ms', '≤ 250 KB', '≤ 60 ms'],
+        [
+          'function',
+          'KB min',
+          'KB gzip',
+          'import ms',
+          'above bare ms',
+          'RSS MB',
+          'RSS above bare MB',
+          '≤ 250 KB',
+          '≤ 60 ms',
+        ],
         cold.bundles.map((bundle) => [
           bundle.function,
           bundle.kb,
           bundle.gzipKb,
           bundle.importMedianMs,
           bundle.importAboveBareMs,
+          bundle.rssMb,
+          bundle.rssAboveBareMb,
           mark(bundle.meetsSizeTarget),
           mark(bundle.meetsImportTarget),
         ]),
@@ -89,7 +101,7 @@ export const renderReport = (report: BenchReport): string => {
   const e2e = report.endToEnd;
   if (e2e) {
     parts.push(
-      '\n3. End to end on the local hub (one process: emulators, webhooks, recorder, load, consumer)',
+      `\n3. End to end on the local hub (one process: emulators, webhooks, recorder, load, consumer; bench process peak RSS ${e2e.peakRssMb} MB)`,
       table(
         [
           'phase',
