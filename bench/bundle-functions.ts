@@ -7,16 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { HubFunction, type HubFunctionEntry } from '#infra/constructs/hub-function.ts';
-
-export const FUNCTION_ENTRIES: readonly HubFunctionEntry[] = [
-  'webhook-messenger',
-  'webhook-whatsapp',
-  'webhook-sms-twilio',
-  'webhook-email-mailgun',
-  'email-ses',
-  'recorder',
-];
+import { HUB_FUNCTION_ENTRIES } from '#infra/bundling/options.ts';
+import { HubFunction } from '#infra/constructs/hub-function.ts';
 
 export const BUNDLE_MARKER = 'SWITCHBOARD_BUNDLES=';
 
@@ -24,7 +16,7 @@ const bundleAll = (): Record<string, string> => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-bundles-'));
   const app = new App({ outdir });
   const stack = new Stack(app, 'SwitchboardBenchBundles');
-  const functions = FUNCTION_ENTRIES.map(
+  const functions = HUB_FUNCTION_ENTRIES.map(
     (entryName) =>
       [
         entryName,
