@@ -94,7 +94,7 @@ export const runPipeline = async (
   const recorder = createRecorder({
     dynamodb: clients.dynamodb,
     sqs: clients.sqs,
-    s3: clients.s3,
+    payloads: { s3: clients.s3, bucket: resources.bucketName },
     tableName: resources.tableName,
     helpdeskQueueUrl: resources.helpdeskQueueUrl,
     logger: silent,

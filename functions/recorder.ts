@@ -17,8 +17,7 @@ const config = requireConfig(
 const recorder = createRecorder({
   dynamodb: dynamoDbClient(),
   sqs: sqsClient(),
-  s3: s3Client(),
-  payloadBucket: config.SWITCHBOARD_PAYLOAD_BUCKET,
+  payloads: { s3: s3Client(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
   tableName: config.SWITCHBOARD_TABLE_NAME,
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   logger,

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type BlobStore, S3BlobStore } from '#shared/aws/blob-store.ts';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -14,10 +14,11 @@ import type { AfterStep } from './steps.ts';
 export interface RecorderWiring {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
-  /** Reads claim-checked events (oversize ones the webhook stored in the payload bucket). */
-  readonly s3?: S3Client;
-  /** The payload bucket: events too large for the helpdesk queue are stored there and sent as claim checks. */
-  readonly payloadBucket?: string;
+  /**
+   * The payload bucket: claim-checked events (too large for a queue message) are read from it on the
+   * ingest side and written to it for the helpdesk queue.
+   */
+  readonly payloads: { readonly s3: S3Client; readonly bucket: string };
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
   readonly logger: Logger;
@@ -26,20 +27,11 @@ export interface RecorderWiring {
   readonly onCapacity?: TableContext['onCapacity'];
 }
 
+/** Claim checks name their bucket; the object's hash is checked by `resolveQueueMessageBody`. */
 const claimCheckResolver =
   (s3: S3Client) =>
   (body: string): Promise<unknown> =>
-    resolveQueueMessageBody(body, async (bucket, key) => {
-      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      if (!object.Body) throw new Error('claim-checked object has no body');
-      return object.Body.transformToByteArray();
-    });
-
-/** Without a payload bucket an oversize event cannot be published: it fails and is retried, never dropped. */
-const noOverflowStore: BlobStore = {
-  put: () =>
-    Promise.reject(new Error('event too large for the helpdesk queue and no payload bucket configured')),
-};
+    resolveQueueMessageBody(body, (bucket, key) => new S3BlobStore(s3, bucket).get(key));
 
 /** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createRecorder = (wiring: RecorderWiring): RecorderService => {
@@ -58,14 +50,14 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
       client: wiring.sqs,
       queueUrl: wiring.helpdeskQueueUrl,
       maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
-      overflow:
-        wiring.s3 && wiring.payloadBucket
-          ? { store: new S3BlobStore(wiring.s3, wiring.payloadBucket), bucket: wiring.payloadBucket }
-          : { store: noOverflowStore, bucket: '' },
+      overflow: {
+        store: new S3BlobStore(wiring.payloads.s3, wiring.payloads.bucket),
+        bucket: wiring.payloads.bucket,
+      },
     }),
     clock,
     logger: wiring.logger,
     ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
-    ...(wiring.s3 ? { resolveBody: claimCheckResolver(wiring.s3) } : {}),
+    resolveBody: claimCheckResolver(wiring.payloads.s3),
   });
 };

@@ -40,8 +40,7 @@ export const startPipeline = async (): Promise<Pipeline> => {
     createRecorder({
       dynamodb: clients.dynamodb,
       sqs: clients.sqs,
-      s3: clients.s3,
-      payloadBucket: resources.bucketName,
+      payloads: { s3: clients.s3, bucket: resources.bucketName },
       tableName: resources.tableName,
       helpdeskQueueUrl: resources.helpdeskQueueUrl,
       logger: silentLogger,
