@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { HUB_TABLE } from '#shared/resources/definitions.ts';
 import { SQS_CHUNK_BYTES } from './prices.ts';
 
 /**
@@ -7,7 +8,7 @@ import { SQS_CHUNK_BYTES } from './prices.ts';
  * the GSI write units DynamoDB charges but dynalite does not report. GSI writes are modelled from the
  * request, per the DynamoDB developer guide: an item written with an index's key attributes costs
  * one extra write unit on that index, two when an existing item's index key changes (delete + put),
- * one when a non-key attribute of an item already in an index (projection ALL) changes.
+ * one when a non-key attribute of an item already in an index changes, if the index projects it.
  */
 export interface UsageTally {
   sqsChunks: number;
@@ -37,15 +38,24 @@ const sqsChunksOf = (commandName: string, input: Input): number => {
   return 1;
 };
 
+const projectionOf = (indexName: string) =>
+  HUB_TABLE.globalSecondaryIndexes.find((index) => index.indexName === indexName)?.projection;
+
+/**
+ * gsi1 (conversations by status) is the only index an update can touch: its keys are set when the
+ * entry moves (a put for a new conversation, delete + put for an existing one); an update that
+ * leaves them alone costs that index a write only if it projects more than keys. gsi2 entries
+ * (messages) are only ever put.
+ */
 const gsiUnitsOf = (commandName: string, input: Input): number => {
   const text = JSON.stringify(input);
   if (commandName === 'PutItemCommand') return text.includes('"gsi2pk"') || text.includes('"gsi1pk"') ? 1 : 0;
   if (commandName !== 'UpdateItemCommand') return 0;
   const expression = String(input.UpdateExpression ?? '');
-  const isConversation = text.includes('"CONV#');
   if (expression.includes('gsi1pk'))
     return String(input.ConditionExpression ?? '').includes(':expected') ? 2 : 1;
-  return isConversation ? 1 : 0;
+  const isConversation = text.includes('"CONV#');
+  return isConversation && projectionOf('gsi1') === 'ALL' ? 1 : 0;
 };
 
 export const tallySqs = (client: SQSClient, tally: UsageTally): void => {

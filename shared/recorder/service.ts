@@ -106,7 +106,7 @@ export const createRecorderService = (deps: RecorderDependencies) => {
       }
       const saved = await store.saveConversation({
         model: applied.model,
-        expectedVersion: stored.model?.state.version ?? 0,
+        previous: stored.model,
         recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
         lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
       });

@@ -13,6 +13,11 @@ export interface IndexDefinition {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey: KeyAttribute;
+  /**
+   * `KEYS_ONLY` when readers fetch the items themselves: an update that leaves the index keys alone
+   * then costs no index write at all. `ALL` when the index alone must answer the query.
+   */
+  readonly projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface TableDefinition {
@@ -49,16 +54,20 @@ export const HUB_TABLE: TableDefinition = {
   sortKey: { name: 'sk', type: 'S' },
   globalSecondaryIndexes: [
     {
-      // Conversations by status, newest activity first.
+      // Conversations by status, newest activity first to the hour (shared/store/keys.ts). Every
+      // message updates its conversation: with only keys projected, and keys that move at most once an
+      // hour, those updates cost the index nothing.
       indexName: 'gsi1',
       partitionKey: { name: 'gsi1pk', type: 'S' },
       sortKey: { name: 'gsi1sk', type: 'S' },
+      projection: 'KEYS_ONLY',
     },
     {
-      // Messages by provider message id; contacts by identity.
+      // A conversation's messages in time order; the listing is served from the index alone.
       indexName: 'gsi2',
       partitionKey: { name: 'gsi2pk', type: 'S' },
       sortKey: { name: 'gsi2sk', type: 'S' },
+      projection: 'ALL',
     },
   ],
   timeToLiveAttribute: 'expiresAt',

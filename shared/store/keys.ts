@@ -48,15 +48,23 @@ export const identityItemKey = (identity: ChannelIdentity, contactKey: string) =
 
 export const identityPartition = (identity: ChannelIdentity): string => `IDENT#${identityKey(identity)}`;
 
-/** gsi1: open conversations, most recent activity first (ScanIndexForward false). */
+/**
+ * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour.
+ * The exact time would move the index entry (a delete and a put) on every message; the hour moves it
+ * at most once an hour, so a busy conversation's messages cost the index nothing. Readers order
+ * within a page by the exact time they read from the items.
+ */
 export const statusIndexKeys = (
   status: ConversationStatus,
   lastActivityAt: string,
   conversationId: string,
 ) => ({
   gsi1pk: `STATUS#${status}`,
-  gsi1sk: `${lastActivityAt}#${conversationId}`,
+  gsi1sk: `${activityHourOf(lastActivityAt)}#${conversationId}`,
 });
+
+/** `2026-11-22T10:42:07.123Z` → `2026-11-22T10`: canonical times are UTC ISO strings. */
+export const activityHourOf = (time: string): string => time.slice(0, 13);
 
 /** gsi2: a conversation's messages in time order; the hub message id breaks ties. */
 export const conversationMessagesKeys = (

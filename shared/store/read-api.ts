@@ -76,21 +76,32 @@ const toConversationView = (item: Record<string, unknown>): ConversationView | u
 export const createReadApi = (context: TableContext) => {
   const { client, tableName } = context;
 
-  const messageViews = async (items: Record<string, unknown>[]): Promise<MessageView[]> => {
-    const live = items.filter((item) => isLive(item, context.now()));
-    if (live.length === 0) return [];
-    const stateByPk = new Map<string, Record<string, unknown>>();
-    for (let start = 0; start < live.length; start += 100) {
-      const keys = live.slice(start, start + 100).map((item) => marshall({ pk: item.pk, sk: 'STATE' }));
-      let request: Record<string, { Keys: typeof keys }> | undefined = { [tableName]: { Keys: keys } };
+  /** Consistent reads of up to any number of items, 100 per request; expired ones are left out. */
+  const batchGet = async (keys: readonly { pk: string; sk: string }[]) => {
+    const items: Record<string, unknown>[] = [];
+    for (let start = 0; start < keys.length; start += 100) {
+      const chunk = keys.slice(start, start + 100).map((key) => marshall(key));
+      let request: Record<string, { Keys: typeof chunk; ConsistentRead: boolean }> | undefined = {
+        [tableName]: { Keys: chunk, ConsistentRead: true },
+      };
       while (request && Object.keys(request).length > 0) {
         const output = await client.send(new BatchGetItemCommand({ RequestItems: request }));
         for (const raw of output.Responses?.[tableName] ?? []) {
           const item = unmarshall(raw);
-          if (isLive(item, context.now())) stateByPk.set(String(item.pk), item);
+          if (isLive(item, context.now())) items.push(item);
         }
         request = output.UnprocessedKeys as typeof request;
       }
+    }
+    return items;
+  };
+
+  const messageViews = async (items: Record<string, unknown>[]): Promise<MessageView[]> => {
+    const live = items.filter((item) => isLive(item, context.now()));
+    if (live.length === 0) return [];
+    const stateByPk = new Map<string, Record<string, unknown>>();
+    for (const item of await batchGet(live.map((entry) => ({ pk: String(entry.pk), sk: 'STATE' })))) {
+      stateByPk.set(String(item.pk), item);
     }
     return live.map((item) => {
       const stored = StoredMessageSchema.parse(JSON.parse(String(item.data)));
@@ -115,7 +126,11 @@ export const createReadApi = (context: TableContext) => {
       return output.Item ? toConversationView(unmarshall(output.Item)) : undefined;
     },
 
-    /** gsi1, newest activity first. Eventually consistent (GSIs always are). */
+    /**
+     * gsi1: newest activity first. The index orders by the hour of last activity and holds only keys,
+     * so each page's conversations are read from the table (consistently) and ordered by their exact
+     * time; one the index still lists under its old status is left out.
+     */
     async listConversationsByStatus(
       status: ConversationStatus,
       options: { limit?: number; cursor?: string } = {},
@@ -131,12 +146,17 @@ export const createReadApi = (context: TableContext) => {
           ExclusiveStartKey: decodeCursor(options.cursor),
         }),
       );
-      const items = (output.Items ?? []).map((raw) => toConversationView(unmarshall(raw)));
+      const keys = (output.Items ?? []).map((raw) => {
+        const { pk, sk } = unmarshall(raw);
+        return { pk: String(pk), sk: String(sk) };
+      });
+      const views = (await batchGet(keys))
+        .map(toConversationView)
+        .filter((view): view is ConversationView => view?.state.status === status);
+      const activity = (view: ConversationView) => view.state.lastMessageAt ?? view.state.createdAt;
+      views.sort((a, b) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0));
       const cursor = encodeCursor(output.LastEvaluatedKey);
-      return {
-        items: items.filter((view): view is ConversationView => view !== undefined),
-        ...(cursor ? { cursor } : {}),
-      };
+      return { items: views, ...(cursor ? { cursor } : {}) };
     },
 
     /** gsi2, oldest first (provider time; the hub message id breaks ties). */

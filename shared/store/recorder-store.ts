@@ -38,8 +38,8 @@ export interface StoredConversation {
 
 export interface ConversationWrite {
   readonly model: ConversationModel;
-  /** 0 when the conversation is new. */
-  readonly expectedVersion: number;
+  /** The model this write replaces, as loaded (undefined when the conversation is new). */
+  readonly previous: ConversationModel | undefined;
   readonly recentEventIds: readonly string[];
   readonly lastChange: LastChange;
 }
@@ -94,6 +94,9 @@ const ConversationItemSchema = z.looseObject({
   lastChange: z.string().optional(),
 });
 
+const statusIndexKeysOf = ({ state }: ConversationModel) =>
+  statusIndexKeys(state.status, state.lastMessageAt ?? state.createdAt, state.conversationId);
+
 export const parseConversationModel = (json: string): ConversationModel =>
   ModelExtrasSchema.parse(JSON.parse(json));
 
@@ -140,21 +143,23 @@ export const createRecorderStore = (context: TableContext, retentionSeconds = ME
 
     async saveConversation(write) {
       const { state } = write.model;
-      const indexKeys = statusIndexKeys(
-        state.status,
-        state.lastMessageAt ?? state.createdAt,
-        state.conversationId,
-      );
+      const expectedVersion = write.previous?.state.version ?? 0;
+      const indexKeys = statusIndexKeysOf(write.model);
+      const previousIndexKeys = write.previous ? statusIndexKeysOf(write.previous) : undefined;
+      // Setting unchanged keys would be free too, but leaving them out says so.
+      const indexMoved =
+        previousIndexKeys?.gsi1pk !== indexKeys.gsi1pk || previousIndexKeys.gsi1sk !== indexKeys.gsi1sk;
       try {
         const output = await client.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: marshall(conversationKey(state.conversationId)),
             // UpdateItem, not PutItem: watermarks written on the same item by status events stay.
-            UpdateExpression:
-              'SET #model = :model, #version = :version, gsi1pk = :gsi1pk, gsi1sk = :gsi1sk, #recent = :recent, #lastChange = :lastChange',
+            UpdateExpression: `SET #model = :model, #version = :version, #recent = :recent, #lastChange = :lastChange${
+              indexMoved ? ', gsi1pk = :gsi1pk, gsi1sk = :gsi1sk' : ''
+            }`,
             ConditionExpression:
-              write.expectedVersion === 0 ? 'attribute_not_exists(#version)' : '#version = :expected',
+              expectedVersion === 0 ? 'attribute_not_exists(#version)' : '#version = :expected',
             ExpressionAttributeNames: {
               '#model': 'model',
               '#version': 'version',
@@ -164,11 +169,10 @@ export const createRecorderStore = (context: TableContext, retentionSeconds = ME
             ExpressionAttributeValues: marshall({
               ':model': JSON.stringify(write.model),
               ':version': state.version,
-              ':gsi1pk': indexKeys.gsi1pk,
-              ':gsi1sk': indexKeys.gsi1sk,
               ':recent': write.recentEventIds.join(' '),
               ':lastChange': JSON.stringify(write.lastChange),
-              ...(write.expectedVersion === 0 ? {} : { ':expected': write.expectedVersion }),
+              ...(indexMoved ? { ':gsi1pk': indexKeys.gsi1pk, ':gsi1sk': indexKeys.gsi1sk } : {}),
+              ...(expectedVersion === 0 ? {} : { ':expected': expectedVersion }),
             }),
             ReturnConsumedCapacity: 'TOTAL',
           }),

@@ -56,7 +56,7 @@ describe('HubStorage table', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        projection: { ProjectionType: 'ALL' },
+        projection: { ProjectionType: index.projection },
       })),
     );
     const declared = HUB_TABLE.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]);
