@@ -1,18 +1,26 @@
 /**
  * Bundles every Lambda function through the CDK app's own HubFunction construct (real esbuild,
  * the project's bundling options, whatever they currently are) and prints where each bundle is.
+ * The stack floor (bench/floor-function.ts) is no function of the app: it is bundled with the same
+ * shared options (infra/bundling/options.ts) through the bundle analysis, which gives byte-identical
+ * output to the construct's for the same entry.
  * Run as a child process: CDK's bundling writes esbuild's output to the console.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { bundleFile } from '#infra/bundling/analyze.ts';
 import { HUB_FUNCTION_ENTRIES } from '#infra/bundling/options.ts';
 import { HubFunction } from '#infra/constructs/hub-function.ts';
 
 export const BUNDLE_MARKER = 'SWITCHBOARD_BUNDLES=';
 
-const bundleAll = (): Record<string, string> => {
+/** Name of the stack-floor bundle among the printed ones. */
+export const FLOOR_BUNDLE = 'stack-floor';
+const FLOOR_ENTRY = path.join(import.meta.dirname, 'floor-function.ts');
+
+const bundleAll = async (): Promise<Record<string, string>> => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-bundles-'));
   const app = new App({ outdir });
   const stack = new Stack(app, 'SwitchboardBenchBundles');
@@ -43,9 +51,10 @@ const bundleAll = (): Record<string, string> => {
     if (!key) throw new Error(`no asset for ${entryName}`);
     files[entryName] = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
   }
+  files[FLOOR_BUNDLE] = (await bundleFile(FLOOR_BUNDLE, FLOOR_ENTRY, outdir)).file;
   return files;
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`${BUNDLE_MARKER}${JSON.stringify(bundleAll())}`);
+  console.log(`${BUNDLE_MARKER}${JSON.stringify(await bundleAll())}`);
 }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { BUNDLE_MARKER } from './bundle-functions.ts';
+import { BUNDLE_MARKER, FLOOR_BUNDLE } from './bundle-functions.ts';
 import { median, round } from './stats.ts';
 
 const run = promisify(execFile);
@@ -23,6 +23,13 @@ export interface BundleColdStart {
   readonly sizeTargetKb: number | null;
   readonly meetsSizeTarget: boolean | null;
   readonly meetsImportTarget: boolean;
+  /**
+   * This bundle over the stack floor of the same run (bench/floor-function.ts): size, and import
+   * time and resident memory above bare Node. 1 would be nothing loaded beyond the mandated stack.
+   */
+  readonly sizeVsFloor?: number;
+  readonly importVsFloor?: number;
+  readonly rssVsFloor?: number;
 }
 
 export interface ColdStartResult {
@@ -33,6 +40,12 @@ export interface ColdStartResult {
   readonly environment: Readonly<Record<string, string>>;
   readonly bundledWith: string;
   readonly bundles: readonly BundleColdStart[];
+  /**
+   * The stack floor, measured in the same run: zod parse + SQS SendMessageBatch through a
+   * module-singleton client, bundled with the functions' options. What it loads no webhook on this
+   * stack can avoid; its figures against the targets say whether they are reachable at all.
+   */
+  readonly floor?: BundleColdStart & { readonly entry: string };
 }
 
 const WEBHOOK_SIZE_TARGET_KB = 250;
@@ -90,6 +103,23 @@ const runNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<Proce
 
 const MB = 1024 * 1024;
 
+/** Ratios are only meaningful over a positive floor; a noisy run can put the floor at or below bare. */
+const ratio = (value: number, floor: number): number | undefined =>
+  floor > 0 ? round(value / floor, 2) : undefined;
+
+const withFloorRatios = (bundle: BundleColdStart, floor: BundleColdStart | undefined): BundleColdStart => {
+  if (!floor) return bundle;
+  const sizeVsFloor = ratio(bundle.bytes, floor.bytes);
+  const importVsFloor = ratio(bundle.importAboveBareMs, floor.importAboveBareMs);
+  const rssVsFloor = ratio(bundle.rssAboveBareMb, floor.rssAboveBareMb);
+  return {
+    ...bundle,
+    ...(sizeVsFloor === undefined ? {} : { sizeVsFloor }),
+    ...(importVsFloor === undefined ? {} : { importVsFloor }),
+    ...(rssVsFloor === undefined ? {} : { rssVsFloor }),
+  };
+};
+
 export const runColdStart = async (
   quick: boolean,
   progress: (line: string) => void,
@@ -112,12 +142,12 @@ export const runColdStart = async (
   }
   const bareMedian = median(bare.map((run) => run.ms));
   const bareRssMb = median(bare.map((run) => run.rss)) / MB;
-  const bundles = entries.map(([name, file]): BundleColdStart => {
+  const measure = (name: string, file: string): BundleColdStart => {
     const bytes = statSync(file).size;
     const runsOf = imports.get(name) ?? [];
     const importMedianMs = median(runsOf.map((run) => run.ms));
     const rssMb = median(runsOf.map((run) => run.rss)) / MB;
-    const sizeTargetKb = name.startsWith('webhook-') ? WEBHOOK_SIZE_TARGET_KB : null;
+    const sizeTargetKb = name.startsWith('webhook-') || name === FLOOR_BUNDLE ? WEBHOOK_SIZE_TARGET_KB : null;
     const kb = round(bytes / 1024, 1);
     const aboveBare = round(importMedianMs - bareMedian, 1);
     progress(`  ${name.padEnd(24)} ${String(kb).padStart(7)} KB  +${aboveBare} ms`);
@@ -134,7 +164,12 @@ export const runColdStart = async (
       meetsSizeTarget: sizeTargetKb === null ? null : kb <= sizeTargetKb,
       meetsImportTarget: aboveBare <= IMPORT_TARGET_MS,
     };
-  });
+  };
+  const floorFile = files[FLOOR_BUNDLE];
+  const floor = floorFile === undefined ? undefined : measure(FLOOR_BUNDLE, floorFile);
+  const bundles = entries
+    .filter(([name]) => name !== FLOOR_BUNDLE)
+    .map(([name, file]) => withFloorRatios(measure(name, file), floor));
   const outdir = dirname(dirname(entries[0]?.[1] ?? ''));
   if (outdir.includes('switchboard-bench-bundles-')) rmSync(outdir, { recursive: true, force: true });
   return {
@@ -145,5 +180,6 @@ export const runColdStart = async (
     bundledWith:
       'HubFunction construct (infra/constructs/hub-function.ts) synthesized in a throwaway CDK app: its esbuild options, ESM, minified',
     bundles,
+    ...(floor ? { floor: { ...floor, entry: 'bench/floor-function.ts' } } : {}),
   };
 };

@@ -3,9 +3,14 @@
  * what is inside: minified and gzip size, the packages that take the space, the largest inputs and,
  * with `--import-time`, how long a fresh Node process takes to import the bundle beyond a bare one.
  *
- *   npx tsx infra/bundling/analyze.ts [entry…] [--top=15] [--import-time] [--runs=15] [--source-maps] [--verbose]
+ *   npx tsx infra/bundling/analyze.ts [entry… | file.ts…] [--top=15] [--import-time] [--runs=15]
+ *     [--source-maps] [--verbose] [--unminified] [--keep]
  *
+ * An argument ending in `.ts` or `.js` is bundled as an entry of its own on the same terms (the
+ * bench's stack floor: `bench/floor-function.ts`).
  * `--source-maps` times the import with `--enable-source-maps`, as HubFunction's NODE_OPTIONS runs it.
+ * `--unminified` builds without minifying (readable names for `node --cpu-prof`), `--keep` leaves
+ * the bundles on disk and prints where.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +33,7 @@ import {
 } from './options.ts';
 
 export interface BundleReport {
-  readonly entry: HubFunctionEntry;
+  readonly entry: string;
   readonly file: string;
   readonly bytes: number;
   readonly gzipBytes: number;
@@ -36,10 +41,22 @@ export interface BundleReport {
 }
 
 /** One entry, bundled with the construct's options into `outdir/<entry>/index.mjs`. */
-export const bundleEntry = async (entry: HubFunctionEntry, outdir: string): Promise<BundleReport> => {
-  const file = path.join(outdir, entry, 'index.mjs');
+export const bundleEntry = (entry: HubFunctionEntry, outdir: string): Promise<BundleReport> =>
+  bundleFile(entry, entryPath(entry), outdir);
+
+/**
+ * Any entry file (the bench's stack floor too) bundled with the construct's options into
+ * `outdir/<name>/index.mjs`, so it is measured on the same terms as the functions.
+ */
+export const bundleFile = async (
+  name: string,
+  entryFile: string,
+  outdir: string,
+  { minify = true }: { readonly minify?: boolean } = {},
+): Promise<BundleReport> => {
+  const file = path.join(outdir, name, 'index.mjs');
   const result = await build({
-    entryPoints: [entryPath(entry)],
+    entryPoints: [entryFile],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -47,7 +64,7 @@ export const bundleEntry = async (entry: HubFunctionEntry, outdir: string): Prom
     target: BUNDLE_TARGET,
     mainFields: [...BUNDLE_MAIN_FIELDS],
     banner: { js: ESM_REQUIRE_BANNER },
-    minify: true,
+    minify,
     sourcemap: true,
     sourcesContent: false,
     tsconfig: TSCONFIG_PATH,
@@ -59,13 +76,13 @@ export const bundleEntry = async (entry: HubFunctionEntry, outdir: string): Prom
     logLevel: 'error',
   });
   const code = result.outputFiles.find((output) => output.path.endsWith('.mjs'));
-  if (!code) throw new Error(`no index.mjs for ${entry}`);
+  if (!code) throw new Error(`no index.mjs for ${name}`);
   for (const output of result.outputFiles) {
     mkdirSync(path.dirname(output.path), { recursive: true });
     writeFileSync(output.path, output.contents);
   }
   return {
-    entry,
+    entry: name,
     file,
     bytes: code.contents.byteLength,
     gzipBytes: gzipSync(code.contents, { level: 9 }).byteLength,
@@ -170,12 +187,21 @@ const main = async (): Promise<void> => {
   const top = Number(flag('top') || 15);
   const runs = Number(flag('runs') || 15);
   const wanted = args.filter((arg) => !arg.startsWith('--'));
-  const entries = HUB_FUNCTION_ENTRIES.filter((entry) => wanted.length === 0 || wanted.includes(entry));
+  const isFile = (arg: string): boolean => /\.[jt]s$/.test(arg);
+  const files = wanted.filter(isFile);
+  const named = wanted.filter((arg) => !isFile(arg));
+  const entries: Array<{ name: string; file: string }> = [
+    ...HUB_FUNCTION_ENTRIES.filter(
+      (entry) => (named.length === 0 && files.length === 0) || named.includes(entry),
+    ).map((entry) => ({ name: entry, file: entryPath(entry) })),
+    ...files.map((file) => ({ name: path.basename(file).replace(/\.[jt]s$/, ''), file: path.resolve(file) })),
+  ];
+  const minify = flag('unminified') === undefined;
   const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-analyze-'));
   const summary: string[] = [];
   try {
-    for (const entry of entries) {
-      const report = await bundleEntry(entry, outdir);
+    for (const { name: entry, file } of entries) {
+      const report = await bundleFile(entry, file, outdir, { minify });
       const nodeOptions = flag('source-maps') !== undefined ? ['--enable-source-maps'] : [];
       const timing =
         flag('import-time') !== undefined ? importTiming(report.file, runs, outdir, nodeOptions) : undefined;
@@ -196,7 +222,8 @@ const main = async (): Promise<void> => {
     }
     console.log(`\nSummary\n${summary.join('\n')}`);
   } finally {
-    rmSync(outdir, { recursive: true, force: true });
+    if (flag('keep') === undefined) rmSync(outdir, { recursive: true, force: true });
+    else console.log(`bundles kept in ${outdir}`);
   }
 };
 
