@@ -21,6 +21,7 @@ import {
   type RegisterTarget,
 } from '#shared/store/recorder-store.ts';
 import { epochSeconds } from '#shared/store/table.ts';
+import { publishInRounds } from './publish-rounds.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
 
 export interface RecorderDependencies {
@@ -64,14 +65,14 @@ export const parseQueuedEvent = async (
 };
 
 export const createRecorderService = (deps: RecorderDependencies) => {
-  const { store, publisher, logger } = deps;
+  const { store, logger } = deps;
   const retention = deps.retentionSeconds ?? MESSAGE_RETENTION_SECONDS;
   const step = async (name: RecorderStep, event: HubEvent): Promise<void> => {
     await deps.afterStep?.(name, event);
   };
   const messageExpiry = (): number => epochSeconds(deps.clock()) + retention;
 
-  const recordMessage = async (event: MessageEvent): Promise<void> => {
+  const recordMessage = async (event: MessageEvent, publisher: EventPublisher): Promise<void> => {
     // A provider retry days later: the done-marker says everything below already happened.
     const done = await store.hasMessage(event);
     await step('check-message', event);
@@ -130,7 +131,11 @@ export const createRecorderService = (deps: RecorderDependencies) => {
   };
 
   /** Writes every register; publishes when at least one moved (or had been moved by this very event). */
-  const recordRegisters = async (event: HubEvent, writes: readonly RegisterWrite[]): Promise<void> => {
+  const recordRegisters = async (
+    event: HubEvent,
+    writes: readonly RegisterWrite[],
+    publisher: EventPublisher,
+  ): Promise<void> => {
     let moved = writes.length === 0;
     for (const write of writes) {
       const outcome = await store.writeRegister(write.target, {
@@ -243,8 +248,9 @@ export const createRecorderService = (deps: RecorderDependencies) => {
     }
   };
 
-  const recordEvent = async (event: HubEvent): Promise<void> => {
-    if (isMessageEvent(event)) return recordMessage(event);
+  /** `publisher` is the helpdesk queue, or a share of it while a batch's groups are recorded together. */
+  const recordEvent = async (event: HubEvent, publisher: EventPublisher = deps.publisher): Promise<void> => {
+    if (isMessageEvent(event)) return recordMessage(event, publisher);
     if (event.type === 'switchboard.contact.consent_changed') {
       // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
       const contactKey = contactKeyFor(event.data.channel, event.data.contact);
@@ -252,7 +258,7 @@ export const createRecorderService = (deps: RecorderDependencies) => {
       await step('index-contact', event);
     }
     const writes = registerWritesFor(event);
-    if (writes) return recordRegisters(event, writes);
+    if (writes) return recordRegisters(event, writes, publisher);
     // Referrals, provider notices, unsupported items: nothing to keep, everything to pass on.
     await publisher.publish([event]);
     await step('publish', event);
@@ -272,12 +278,16 @@ export const createRecorderService = (deps: RecorderDependencies) => {
       groups.set(groupOf(record), group);
     }
     const failed: string[] = [];
+    // Groups that reach their publish together share SendMessageBatch requests.
+    const joinRounds = publishInRounds(deps.publisher, groups.size);
     await Promise.all(
       [...groups.values()].map(async (records) => {
+        const publisher = joinRounds();
         for (const [index, record] of records.entries()) {
           try {
-            await recordEvent(await parseQueuedEvent(record.body, deps.resolveBody));
+            await recordEvent(await parseQueuedEvent(record.body, deps.resolveBody), publisher);
           } catch (error) {
+            publisher.leave();
             const rest = records.slice(index).map((entry) => entry.messageId);
             failed.push(...rest);
             logger.error('event not recorded; its group waits for a retry', {
@@ -289,6 +299,7 @@ export const createRecorderService = (deps: RecorderDependencies) => {
             return;
           }
         }
+        publisher.leave();
       }),
     );
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };

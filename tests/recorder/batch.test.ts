@@ -1,10 +1,9 @@
-import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/service.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
-import { messageEvent, minute, statusEvent } from './factories.ts';
+import { messageEvent, minute, sqsEvent, statusEvent } from './factories.ts';
 
 const noStore: RecorderStore = {
   hasMessage: async () => false,
@@ -14,26 +13,6 @@ const noStore: RecorderStore = {
   putMessage: async () => {},
   writeRegister: async () => 'written',
 };
-
-const sqsEvent = (bodies: readonly { id: string; group: string; body: string }[]): SQSEvent => ({
-  Records: bodies.map(({ id, group, body }) => ({
-    messageId: id,
-    receiptHandle: id,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'test',
-      ApproximateFirstReceiveTimestamp: '0',
-      MessageGroupId: group,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:switchboard-ingest.fifo',
-    awsRegion: 'us-east-1',
-  })),
-});
 
 describe('recorder batch handling (FIFO partial failures)', () => {
   it('fails the rest of a failing group only, and lets other groups through', async () => {

@@ -1,3 +1,4 @@
+import type { SQSEvent } from 'aws-lambda';
 import {
   buildEvent,
   type Channel,
@@ -118,3 +119,24 @@ export const reactionEvent = (
     },
   );
 };
+
+/** An SQS FIFO batch as the Lambda event source delivers it. */
+export const sqsEvent = (bodies: readonly { id: string; group: string; body: string }[]): SQSEvent => ({
+  Records: bodies.map(({ id, group, body }) => ({
+    messageId: id,
+    receiptHandle: id,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'test',
+      ApproximateFirstReceiveTimestamp: '0',
+      MessageGroupId: group,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:switchboard-ingest.fifo',
+    awsRegion: 'us-east-1',
+  })),
+});

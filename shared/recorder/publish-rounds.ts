@@ -1,0 +1,58 @@
+import type { EventPublisher } from '#shared/aws/ingest-publisher.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+
+/** One message group's view of the shared publisher; `leave()` once the group has nothing more to publish. */
+export interface GroupPublisher extends EventPublisher {
+  leave(): void;
+}
+
+interface Waiting {
+  readonly events: readonly HubEvent[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Lets the message groups of one SQS batch, recorded concurrently, share SendMessageBatch requests:
+ * a round goes out when every group still running is waiting on a publish, carrying all their
+ * events in one call to the inner publisher (which packs them ten to a request). Each group still
+ * awaits its own events before writing its done-marker, so the per-event crash guarantees hold.
+ *
+ * A round that fails fails every group in it: their events are redelivered and published again,
+ * which the queue's deduplication id and the consumers' event-id deduplication make harmless.
+ */
+export const publishInRounds = (inner: EventPublisher, groups: number): (() => GroupPublisher) => {
+  let running = groups;
+  let waiting: Waiting[] = [];
+
+  const sendRoundIfAllWaiting = (): void => {
+    if (waiting.length === 0 || waiting.length < running) return;
+    const round = waiting;
+    waiting = [];
+    inner.publish(round.flatMap((member) => member.events)).then(
+      () => {
+        for (const member of round) member.resolve();
+      },
+      (error: unknown) => {
+        for (const member of round) member.reject(error);
+      },
+    );
+  };
+
+  return () => {
+    let left = false;
+    return {
+      publish: (events) =>
+        new Promise<void>((resolve, reject) => {
+          waiting.push({ events, resolve, reject });
+          sendRoundIfAllWaiting();
+        }),
+      leave: () => {
+        if (left) return;
+        left = true;
+        running -= 1;
+        sendRoundIfAllWaiting();
+      },
+    };
+  };
+};

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import type { EventPublisher } from '#shared/aws/ingest-publisher.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
+import { createRecorderService } from '#shared/recorder/service.ts';
+import type { RecorderStore } from '#shared/store/recorder-store.ts';
+import { messageEvent, minute, sqsEvent, statusEvent } from './factories.ts';
+
+/** Records every call of the inner publisher; fails the calls whose number is listed. */
+const recordingPublisher = (failCalls: readonly number[] = []) => {
+  const calls: string[][] = [];
+  const publisher: EventPublisher = {
+    publish: async (events) => {
+      calls.push(events.map((event) => event.id));
+      if (failCalls.includes(calls.length)) throw new Error('queue unavailable');
+    },
+  };
+  return { calls, publisher };
+};
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('publishing a batch in rounds', () => {
+  it('sends one round once every running group waits, each group keeping its events together and in order', async () => {
+    // Prepare
+    const { calls, publisher } = recordingPublisher();
+    const join = publishInRounds(publisher, 3);
+    const [a, b, c] = [join(), join(), join()];
+    const a1 = messageEvent('a', 'a-1', minute(1));
+    const a2 = statusEvent('a', 'a-1', 'read', minute(2));
+    const b1 = messageEvent('b', 'b-1', minute(1));
+    const c1 = messageEvent('c', 'c-1', minute(1));
+    // Act
+    const settled: string[] = [];
+    const first = a.publish([a1, a2]).then(() => settled.push('a'));
+    await tick();
+    const callsWhileOthersRun = calls.length;
+    const second = c.publish([c1]).then(() => settled.push('c'));
+    const third = b.publish([b1]).then(() => settled.push('b'));
+    await Promise.all([first, second, third]);
+    // Assess
+    expect(callsWhileOthersRun).toBe(0);
+    expect(calls).toEqual([[a1.id, a2.id, c1.id, b1.id]]);
+    expect(settled.sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('lets the waiting groups go when the last running one leaves', async () => {
+    // Prepare
+    const { calls, publisher } = recordingPublisher();
+    const join = publishInRounds(publisher, 2);
+    const [a, b] = [join(), join()];
+    const a1 = messageEvent('a', 'a-1', minute(1));
+    // Act
+    const published = a.publish([a1]);
+    await tick();
+    const before = calls.length;
+    b.leave();
+    b.leave();
+    await published;
+    // Assess
+    expect(before).toBe(0);
+    expect(calls).toEqual([[a1.id]]);
+  });
+
+  it('fails every group of a failed round, and the next round still goes out', async () => {
+    // Prepare
+    const { calls, publisher } = recordingPublisher([1]);
+    const join = publishInRounds(publisher, 2);
+    const [a, b] = [join(), join()];
+    const a1 = messageEvent('a', 'a-1', minute(1));
+    const b1 = messageEvent('b', 'b-1', minute(1));
+    const b2 = messageEvent('b', 'b-2', minute(2));
+    // Act
+    const outcomes = await Promise.allSettled([a.publish([a1]), b.publish([b1])]);
+    a.leave();
+    await b.publish([b2]);
+    // Assess
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toEqual([[a1.id, b1.id], [b2.id]]);
+  });
+
+  it('lets the recorder send a batch of ten conversations in one publish call', async () => {
+    // Prepare
+    const store: RecorderStore = {
+      hasMessage: async () => false,
+      loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
+      saveConversation: async () => 'saved',
+      indexContact: async () => {},
+      putMessage: async () => {},
+      writeRegister: async () => 'written',
+    };
+    const { calls, publisher } = recordingPublisher();
+    const recorder = createRecorderService({
+      store,
+      publisher,
+      clock: () => new Date('2026-11-22T12:00:00.000Z'),
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    const events: HubEvent[] = Array.from({ length: 10 }, (_, index) =>
+      messageEvent(`customer-${index}`, `m-${index}`, minute(index)),
+    );
+    // Act
+    const response = await recorder.handleSqsEvent(
+      sqsEvent(
+        events.map((event, index) => ({
+          id: `r${index}`,
+          group: event.subject,
+          body: JSON.stringify(event),
+        })),
+      ),
+    );
+    // Assess: each message with its conversation's state change, in one call.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toHaveLength(20);
+    const messagesFirst = calls[0]?.filter((_, index) => index % 2 === 0) ?? [];
+    expect(messagesFirst.sort()).toEqual(events.map((event) => event.id).sort());
+  });
+});
