@@ -42,6 +42,8 @@ export interface ScenarioCost {
   readonly switchboard: DesignCost;
   /** Low traffic: every recorder batch holds one event. */
   readonly switchboardTrickle: DesignCost;
+  /** Full batches, deployed with `ingress: 'function-urls'`: no API Gateway request in front of the webhook. */
+  readonly switchboardFunctionUrls: DesignCost;
   readonly straightforward: DesignCost;
 }
 
@@ -81,6 +83,12 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
   const readUnits = recorder.readUnits / n;
   const writeUnits =
     (webhook.writeUnits + recorder.writeUnits + webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n;
+  const exactIndexWriteUnits =
+    (webhook.writeUnits +
+      recorder.writeUnits +
+      webhook.exactIndexGsiWriteUnits +
+      recorder.exactIndexGsiWriteUnits) /
+    n;
   const s3Puts = (webhook.commands.PutObject ?? 0) / n;
   const s3Gets = (recorder.commands.GetObject ?? 0) / n;
   const webhookSqs = webhook.sqsChunks / n;
@@ -88,8 +96,14 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
   const perBatchMs = recorder.medianBatchDurationMs;
   const eventsPerBatch = usage.ingestEvents / Math.max(1, recorder.batches);
   const perEventMs = perBatchMs / Math.max(1, eventsPerBatch);
-  const common = (batchesPerMessage: number, batchMs: number): Array<[string, number, number]> => [
-    ['HTTP API requests', 1, PRICES.httpApiPerRequest],
+  const common = (
+    batchesPerMessage: number,
+    batchMs: number,
+    ingress: 'http-api' | 'function-urls' = 'http-api',
+  ): Array<[string, number, number]> => [
+    ...(ingress === 'http-api'
+      ? [['HTTP API requests', 1, PRICES.httpApiPerRequest] as [string, number, number]]
+      : []),
     ['webhook Lambda (requests + GB-s)', 1, lambdaCost(1, webhook.medianDurationMs)],
     ['recorder Lambda (requests + GB-s)', batchesPerMessage, lambdaCost(1, batchMs)],
     ['DynamoDB read units', readUnits, PRICES.dynamoPerReadUnit],
@@ -97,9 +111,13 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
   ];
   // Under load the event source fills batches of RECORDER.batchSize; the measured batches are used for duration.
   const fullBatches = events / RECORDER.batchSize;
-  const switchboardAt = (batchesPerMessage: number, batchMs: number) =>
+  const switchboardAt = (
+    batchesPerMessage: number,
+    batchMs: number,
+    ingress: 'http-api' | 'function-urls' = 'http-api',
+  ) =>
     design([
-      ...common(batchesPerMessage, batchMs),
+      ...common(batchesPerMessage, batchMs, ingress),
       [
         'SQS FIFO requests (64 KB units: send, receive, delete)',
         webhookSqs + recorderSqs + 2 * batchesPerMessage,
@@ -111,7 +129,8 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
     ...common(events, perEventMs),
     // One SendMessage per event in, one per published event out, one receive + delete per event.
     ['SQS FIFO requests (one per event)', events + published + 2 * events, PRICES.sqsFifoPerRequest],
-    ['DynamoDB write units (transactions: 2×)', 2 * writeUnits, PRICES.dynamoPerWriteUnit],
+    // Transactions cost twice; its by-status index keys the exact activity time and projects everything.
+    ['DynamoDB write units (transactions: 2×)', 2 * exactIndexWriteUnits, PRICES.dynamoPerWriteUnit],
   ]);
   return {
     perMessage: {
@@ -119,6 +138,7 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
       readUnits: round(readUnits, 3),
       writeUnitsIncludingGsi: round(writeUnits, 3),
       gsiWriteUnitsModelled: round((webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n, 3),
+      straightforwardWriteUnits: round(exactIndexWriteUnits, 3),
       webhookSqsRequests: round(webhookSqs, 3),
       recorderSqsRequests: round(recorderSqs, 3),
       webhookMedianMs: round(webhook.medianDurationMs, 2),
@@ -127,6 +147,7 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
     },
     switchboard: switchboardAt(fullBatches, perBatchMs),
     switchboardTrickle: switchboardAt(events, perEventMs),
+    switchboardFunctionUrls: switchboardAt(fullBatches, perBatchMs, 'function-urls'),
     straightforward,
   };
 };
@@ -159,7 +180,7 @@ export const runAwsCost = async (
       const cost = costOf(usage);
       scenarios.push({ scenario, usage, ...cost });
       progress(
-        `  ${scenario.padEnd(22)} $${cost.switchboard.dollarsPerMillion}/M (trickle $${cost.switchboardTrickle.dollarsPerMillion}/M) vs straightforward $${cost.straightforward.dollarsPerMillion}/M`,
+        `  ${scenario.padEnd(22)} $${cost.switchboard.dollarsPerMillion}/M (trickle $${cost.switchboardTrickle.dollarsPerMillion}/M, function URLs $${cost.switchboardFunctionUrls.dollarsPerMillion}/M) vs straightforward $${cost.straightforward.dollarsPerMillion}/M`,
       );
     } finally {
       await emulators.stop();

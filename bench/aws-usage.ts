@@ -15,9 +15,19 @@ export interface UsageTally {
   /** Messages sent (batch entries included). */
   sqsMessages: number;
   gsiWriteUnits: number;
+  /**
+   * The same commands against the obvious by-status index (exact last-activity time in the key, all
+   * attributes projected), which the straightforward design is costed with.
+   */
+  exactIndexGsiWriteUnits: number;
 }
 
-export const newTally = (): UsageTally => ({ sqsChunks: 0, sqsMessages: 0, gsiWriteUnits: 0 });
+export const newTally = (): UsageTally => ({
+  sqsChunks: 0,
+  sqsMessages: 0,
+  gsiWriteUnits: 0,
+  exactIndexGsiWriteUnits: 0,
+});
 
 type Input = Record<string, unknown>;
 type Next = (args: { input: Input }) => Promise<unknown>;
@@ -58,6 +68,16 @@ const gsiUnitsOf = (commandName: string, input: Input): number => {
   return isConversation && projectionOf('gsi1') === 'ALL' ? 1 : 0;
 };
 
+/** An exact-time key moves with every message a conversation records (delete + put), and projects everything. */
+const exactIndexGsiUnitsOf = (commandName: string, input: Input): number => {
+  const text = JSON.stringify(input);
+  const recordsMessage =
+    commandName === 'UpdateItemCommand' && String(input.UpdateExpression ?? '').includes('#model');
+  if (recordsMessage) return String(input.ConditionExpression ?? '').includes(':expected') ? 2 : 1;
+  if (commandName === 'UpdateItemCommand' && text.includes('"CONV#')) return 1;
+  return gsiUnitsOf(commandName, input);
+};
+
 export const tallySqs = (client: SQSClient, tally: UsageTally): void => {
   client.middlewareStack.add(
     ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
@@ -76,6 +96,7 @@ export const tallyGsiWrites = (client: DynamoDBClient, tally: UsageTally): void 
     ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
       const result = await next(args);
       tally.gsiWriteUnits += gsiUnitsOf(context.commandName ?? '', args.input);
+      tally.exactIndexGsiWriteUnits += exactIndexGsiUnitsOf(context.commandName ?? '', args.input);
       return result;
     }) as never,
     { step: 'initialize', name: 'benchGsiWrites' },

@@ -28,6 +28,8 @@ export interface SideUsage {
   readonly readUnits: number;
   readonly writeUnits: number;
   readonly gsiWriteUnits: number;
+  /** What an exact-time, all-attributes by-status index would have cost (the straightforward design). */
+  readonly exactIndexGsiWriteUnits: number;
 }
 
 export interface PipelineUsage {
@@ -84,6 +86,7 @@ export const runPipeline = async (
     // The replay guard's conditional put (no ReturnConsumedCapacity there): one unit, its item is under 1 KB.
     writeUnits: awsCommandCounts().PutItem ?? 0,
     gsiWriteUnits: tally.gsiWriteUnits,
+    exactIndexGsiWriteUnits: tally.exactIndexGsiWriteUnits,
     medianDurationMs: median(webhookDurations),
   };
 
@@ -91,6 +94,7 @@ export const runPipeline = async (
   tally.sqsChunks = 0;
   tally.sqsMessages = 0;
   tally.gsiWriteUnits = 0;
+  tally.exactIndexGsiWriteUnits = 0;
   const recorder = createRecorder({
     dynamodb: clients.dynamodb,
     sqs: clients.sqs,
@@ -162,6 +166,7 @@ export const runPipeline = async (
       readUnits: capacity.read,
       writeUnits: capacity.write,
       gsiWriteUnits: tally.gsiWriteUnits,
+      exactIndexGsiWriteUnits: tally.exactIndexGsiWriteUnits,
       batches: batchDurations.length,
       publishedEvents: tally.sqsMessages,
       medianBatchDurationMs: median(batchDurations),
