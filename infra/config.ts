@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const CHANNELS = ['messenger', 'whatsapp', 'sms', 'email-mailgun', 'email-ses'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * How providers reach the webhook functions: one API Gateway HTTP API, or a public Lambda function
+ * URL per webhook function (see `ingress` below for the trade-offs).
+ */
+export const INGRESS_KINDS = ['http-api', 'function-urls'] as const;
+export type Ingress = (typeof INGRESS_KINDS)[number];
+
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -67,8 +74,32 @@ export const SwitchboardConfigSchema = z
       z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'a domain name such as support.example.com'),
     ),
     /**
+     * How providers reach the webhooks.
+     *
+     * - `'http-api'`: one API Gateway HTTP API (stage throttling, JSON access logs, custom domain
+     *   through `publicBaseUrl`). Costs $1.00 per million requests on top of Lambda.
+     * - `'function-urls'`: each webhook function gets its own public Lambda function URL (auth
+     *   NONE: every request is still authenticated in the function by the provider's signature).
+     *   No charge beyond the Lambda invocation, and the same payload format 2.0 event. Trade-offs:
+     *   no stage throttling (cap a function with reserved concurrency instead), no custom domain
+     *   without putting CloudFront in front yourself (so `publicBaseUrl` is rejected), no API access
+     *   logs (the function logs remain), one hostname per function (each provider gets its own
+     *   URL), request bodies up to 6 MB including base64 encoding (the HTTP API takes 10 MB: large
+     *   Mailgun mails with attachments may be refused), and not offered in every region.
+     *
+     * Webhook URLs keep the route path in both modes (`<function URL>webhooks/messenger`), so the
+     * registration steps and the stack outputs stay the same.
+     * @default 'http-api'
+     */
+    ingress: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.enum(INGRESS_KINDS).default('http-api'),
+    ),
+    /**
      * Public base URL when the HTTP API sits behind a custom domain (for example
      * `https://hooks.example.com`). Twilio signs the exact URL it called, so the SMS webhook needs it.
+     * Only with `ingress: 'http-api'`: function URLs each have their own hostname, which the SMS
+     * webhook reads from the request.
      * @default the API's execute-api URL
      */
     publicBaseUrl: optionalString(
@@ -78,7 +109,7 @@ export const SwitchboardConfigSchema = z
         .refine((url) => !/[?#]/.test(url), 'no query or fragment'),
     ),
     /**
-     * Retention of every log group (function logs, API access logs), in days; one of the values
+     * Retention of every log group (function logs, API access logs if any), in days; one of the values
      * CloudWatch Logs accepts.
      * @default 30
      */
@@ -125,6 +156,14 @@ export const SwitchboardConfigSchema = z
         code: 'custom',
         path: ['sesInboundDomain'],
         message: 'set, but the email-ses channel is off: add email-ses to channels',
+      });
+    }
+    if (config.ingress === 'function-urls' && config.publicBaseUrl) {
+      context.addIssue({
+        code: 'custom',
+        path: ['publicBaseUrl'],
+        message:
+          "only with ingress 'http-api': each function URL has its own hostname, which the webhooks read from the request",
       });
     }
   });

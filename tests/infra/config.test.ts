@@ -15,6 +15,7 @@ describe('deployment config from CDK context', () => {
     expect(config).toEqual({
       namePrefix: 'switchboard',
       channels: ['messenger', 'whatsapp', 'sms', 'email-mailgun'],
+      ingress: 'http-api',
       logRetentionDays: 30,
       payloadRetentionDays: 30,
       production: false,
@@ -59,6 +60,27 @@ describe('deployment config from CDK context', () => {
     expect(config).toMatchObject({ channels: ['messenger'], production: true, logRetentionDays: 14 });
   });
 
+  it.each([
+    ['http-api', 'http-api'],
+    ['function-urls', 'function-urls'],
+    ['', 'http-api'],
+    [undefined, 'http-api'],
+  ] as const)('reads ingress %o as %s', (value, expected) => {
+    // Act
+    const config = readConfig(fromContext({ ingress: value }));
+    // Assess
+    expect(config.ingress).toBe(expected);
+  });
+
+  it('keeps a public base URL with the HTTP API', () => {
+    // Act
+    const config = readConfig(
+      fromContext({ ingress: 'http-api', publicBaseUrl: 'https://hooks.example.com' }),
+    );
+    // Assess
+    expect(config).toMatchObject({ ingress: 'http-api', publicBaseUrl: 'https://hooks.example.com' });
+  });
+
   it('treats empty strings as unset', () => {
     // Act
     const config = readConfig(fromContext({ publicBaseUrl: '', alarmEmail: '', sesInboundDomain: '' }));
@@ -77,6 +99,11 @@ describe('deployment config from CDK context', () => {
     [{ payloadRetentionDays: '0' }, 'payloadRetentionDays'],
     [{ production: 'yes' }, 'production'],
     [{ publicBaseUrl: 'http://hooks.example.com' }, 'publicBaseUrl'],
+    [{ ingress: 'lambda-urls' }, 'ingress'],
+    [
+      { ingress: 'function-urls', publicBaseUrl: 'https://hooks.example.com' },
+      "publicBaseUrl: only with ingress 'http-api'",
+    ],
     [{ publicBaseUrl: 'https://hooks.example.com/?x=1' }, 'publicBaseUrl'],
     [{ alarmEmail: 'not-an-address' }, 'alarmEmail'],
     [{ namePrefix: 'Bad_Prefix' }, 'namePrefix'],
