@@ -17,13 +17,15 @@ export interface SwitchboardStackProps extends StackProps {
 }
 
 /**
- * The whole hub in one stack: storage, the webhook API with one function per enabled channel, SES
- * intake when configured, the recorder, alarms and the helpdesk consumer policy. Environment-
- * agnostic (no lookups), so it synthesizes offline.
+ * The whole hub in one stack: storage, one webhook function per enabled channel behind the HTTP API
+ * or, with `ingress: 'function-urls'`, each behind its own function URL, SES intake when
+ * configured, the recorder, alarms and the helpdesk consumer policy. Environment-agnostic (no
+ * lookups), so it synthesizes offline.
  */
 export class SwitchboardStack extends Stack {
   public readonly storage: HubStorage;
-  public readonly api: HubApi;
+  /** The webhook HTTP API; none with `ingress: 'function-urls'`. */
+  public readonly api?: HubApi;
   public readonly webhooks: Partial<Record<keyof typeof WEBHOOK_CHANNELS, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
   public readonly emailIntake?: EmailIntake;
@@ -46,12 +48,14 @@ export class SwitchboardStack extends Stack {
       payloadRetentionDays: config.payloadRetentionDays,
       customerManagedKey: config.customerManagedKey,
     });
-    this.api = new HubApi(this, 'Api', {
-      apiName: `${prefix}-webhooks`,
-      logRetention,
-      logRemovalPolicy,
-      publicBaseUrl: config.publicBaseUrl,
-    });
+    if (config.ingress === 'http-api') {
+      this.api = new HubApi(this, 'Api', {
+        apiName: `${prefix}-webhooks`,
+        logRetention,
+        logRemovalPolicy,
+        publicBaseUrl: config.publicBaseUrl,
+      });
+    }
 
     const runtimeEnvironment: HubRuntimeEnvironment = {
       SWITCHBOARD_TABLE_NAME: this.storage.table.tableName,
@@ -110,7 +114,12 @@ export class SwitchboardStack extends Stack {
           ? [{ name: 'SesIntakeFailedEvents', queue: this.emailIntake.failedEvents }]
           : []),
       ],
-      apiStage: this.api.stage,
+      webhookIngress: this.api
+        ? { kind: 'http-api', stage: this.api.stage }
+        : {
+            kind: 'function-urls',
+            functions: Object.values(this.webhooks).map((webhook) => webhook.function),
+          },
       ingestQueue: this.storage.ingest.queue,
       recorderFunction: this.recorder.function,
       alarmEmail: config.alarmEmail,
@@ -131,7 +140,9 @@ export class SwitchboardStack extends Stack {
   private addOutputs(): void {
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    output('ApiEndpoint', this.api.httpApi.apiEndpoint, 'Execute-api endpoint of the webhook HTTP API');
+    if (this.api) {
+      output('ApiEndpoint', this.api.httpApi.apiEndpoint, 'Execute-api endpoint of the webhook HTTP API');
+    }
     output('HelpdeskQueueUrl', this.storage.helpdesk.queue.queueUrl, 'The helpdesk consumes events here');
     output('HelpdeskQueueArn', this.storage.helpdesk.queue.queueArn, 'Helpdesk queue ARN');
     output(

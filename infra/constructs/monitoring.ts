@@ -10,11 +10,20 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
+/** Where webhook requests arrive, which decides where their request and error counts come from. */
+export type WebhookIngress =
+  /** The HTTP API stage the webhooks are served from. */
+  | { readonly kind: 'http-api'; readonly stage: apigwv2.IHttpStage }
+  /** Webhook functions each behind its own function URL (at most 5, a CloudWatch alarm limit). */
+  | { readonly kind: 'function-urls'; readonly functions: readonly lambda.IFunction[] };
+
+/** CloudWatch alarms accept at most 10 metrics; a function-URL rate alarm needs two per function. */
+const MAX_FUNCTION_URL_WEBHOOKS = 5;
+
 export interface MonitoringProps {
   /** Queues whose every message is a failure to look at (dead-letter and failed-event queues). */
   readonly deadLetterQueues: ReadonlyArray<{ readonly name: string; readonly queue: sqs.IQueue }>;
-  /** The HTTP API stage the webhooks are served from. */
-  readonly apiStage: apigwv2.IHttpStage;
+  readonly webhookIngress: WebhookIngress;
   /** The queue whose backlog age shows the recorder falling behind. */
   readonly ingestQueue: sqs.IQueue;
   readonly recorderFunction: lambda.IFunction;
@@ -46,8 +55,67 @@ export interface MonitoringProps {
 }
 
 /**
+ * One series adding up a metric of several functions; SUM over the array still adds when a quiet
+ * function reports nothing. `idPrefix` keeps metric ids apart when two sums meet in one alarm.
+ */
+const sumOver = (
+  idPrefix: string,
+  functions: readonly lambda.IFunction[],
+  metricOf: (fn: lambda.IFunction) => cloudwatch.IMetric,
+  label: string,
+  period: Duration,
+): cloudwatch.MathExpression => {
+  const ids = functions.map((_fn, index) => `${idPrefix}${index}`);
+  return new cloudwatch.MathExpression({
+    expression: `SUM([${ids.join(', ')}])`,
+    usingMetrics: Object.fromEntries(functions.map((fn, index) => [ids[index], metricOf(fn)])),
+    label,
+    period,
+  });
+};
+
+interface WebhookCounts {
+  readonly requests: cloudwatch.IMetric;
+  readonly clientErrors: cloudwatch.IMetric;
+  readonly serverErrors: cloudwatch.IMetric;
+}
+
+const SUM = cloudwatch.Stats.SUM;
+
+/**
+ * Request and error counts of all webhooks together. Function URLs publish UrlRequestCount,
+ * Url4xxCount and Url5xxCount per function (AWS/Lambda, FunctionName); 5xx there include function
+ * errors, timeouts and the 503 the webhooks answer when a dependency is down, so the same rate
+ * alarms hold in both modes.
+ */
+const webhookCounts = (ingress: WebhookIngress, period: Duration): WebhookCounts => {
+  if (ingress.kind === 'http-api') {
+    return {
+      requests: ingress.stage.metricCount({ period, statistic: SUM }),
+      clientErrors: ingress.stage.metricClientError({ period, statistic: SUM }),
+      serverErrors: ingress.stage.metricServerError({ period, statistic: SUM }),
+    };
+  }
+  const total = (idPrefix: string, metricName: string, label: string) =>
+    sumOver(
+      idPrefix,
+      ingress.functions,
+      (fn) => fn.metric(metricName, { period, statistic: SUM }),
+      label,
+      period,
+    );
+  return {
+    requests: total('requests', 'UrlRequestCount', 'webhook requests'),
+    clientErrors: total('clientErrors', 'Url4xxCount', 'webhook 4xx'),
+    serverErrors: total('serverErrors', 'Url5xxCount', 'webhook 5xx'),
+  };
+};
+
+/**
  * Alarms for what needs a person, published to one encrypted SNS topic: any dead-letter message,
- * webhook 4xx and 5xx rates, ingest backlog age, recorder errors and throttles.
+ * webhook 4xx and 5xx rates (from the HTTP API stage or the function URLs), webhook throttles
+ * when function URLs leave reserved concurrency as the only brake, ingest backlog age, recorder
+ * errors and throttles.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -94,37 +162,7 @@ export class Monitoring extends Construct {
     }
 
     const period = Duration.minutes(5);
-    const requests = props.apiStage.metricCount({ period, statistic: cloudwatch.Stats.SUM });
-    const errorRate = (errors: cloudwatch.IMetric, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-        usingMetrics: { errors, requests },
-        label,
-        period,
-      });
-
-    this.add('Webhook4xxRate', {
-      alarmDescription:
-        'Many webhook requests are rejected (4xx): check the channel secret (app secret, verify token, auth token, signing key) and the public base URL.',
-      metric: errorRate(
-        props.apiStage.metricClientError({ period, statistic: cloudwatch.Stats.SUM }),
-        '4xx rate (%)',
-      ),
-      threshold: props.clientErrorRatePercent ?? 10,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-    });
-    this.add('Webhook5xxRate', {
-      alarmDescription: 'Webhooks fail with 5xx: providers will retry, then drop. Check the function logs.',
-      metric: errorRate(
-        props.apiStage.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
-        '5xx rate (%)',
-      ),
-      threshold: props.serverErrorRatePercent ?? 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-    });
+    this.addWebhookAlarms(props, period);
     this.add('IngestBacklogAge', {
       alarmDescription: 'The recorder is falling behind: the oldest ingest message is getting old.',
       metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({
@@ -138,18 +176,75 @@ export class Monitoring extends Construct {
     });
     this.add('RecorderErrors', {
       alarmDescription: 'The recorder threw; messages are retried, then dead-lettered.',
-      metric: props.recorderFunction.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+      metric: props.recorderFunction.metricErrors({ period, statistic: SUM }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
     this.add('RecorderThrottles', {
       alarmDescription: 'The recorder is throttled (account or reserved concurrency).',
-      metric: props.recorderFunction.metricThrottles({ period, statistic: cloudwatch.Stats.SUM }),
+      metric: props.recorderFunction.metricThrottles({ period, statistic: SUM }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+  }
+
+  /** Webhook 4xx and 5xx rates; with function URLs also throttles. None when no webhook is on. */
+  private addWebhookAlarms(props: MonitoringProps, period: Duration): void {
+    const { webhookIngress } = props;
+    if (webhookIngress.kind === 'function-urls') {
+      const count = webhookIngress.functions.length;
+      if (count === 0) return;
+      if (count > MAX_FUNCTION_URL_WEBHOOKS) {
+        throw new Error(
+          `Monitoring: at most ${MAX_FUNCTION_URL_WEBHOOKS} function-URL webhooks, got ${count}`,
+        );
+      }
+    }
+    const counts = webhookCounts(webhookIngress, period);
+    const errorRate = (errors: cloudwatch.IMetric, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: { errors, requests: counts.requests },
+        label,
+        period,
+      });
+
+    this.add('Webhook4xxRate', {
+      alarmDescription:
+        'Many webhook requests are rejected (4xx): check the channel secret (app secret, verify token, auth token, signing key) and the public base URL.',
+      metric: errorRate(counts.clientErrors, '4xx rate (%)'),
+      threshold: props.clientErrorRatePercent ?? 10,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.add('Webhook5xxRate', {
+      alarmDescription: 'Webhooks fail with 5xx: providers will retry, then drop. Check the function logs.',
+      metric: errorRate(counts.serverErrors, '5xx rate (%)'),
+      threshold: props.serverErrorRatePercent ?? 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    if (webhookIngress.kind === 'function-urls') {
+      // Without stage throttling, reserved concurrency is the brake; a throttled webhook answers
+      // 429 and the provider retries, or gives up.
+      this.add('WebhookThrottles', {
+        alarmDescription:
+          'Webhook functions are throttled (account or reserved concurrency): providers get 429 and retry, then drop.',
+        metric: sumOver(
+          'throttles',
+          webhookIngress.functions,
+          (fn) => fn.metricThrottles({ period, statistic: SUM }),
+          'webhook throttles',
+          period,
+        ),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
   }
 
   private add(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_CHANNELS_CONTEXT, buildHub, logicalId } from './support.ts';
+import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 
 // Prepare (once per file)
 const { stack, template } = buildHub({ ...ALL_CHANNELS_CONTEXT, logRetentionDays: '14' });
@@ -24,12 +24,14 @@ describe('HubApi', () => {
     const settings = stage?.Properties.AccessLogSettings;
     const format = JSON.parse(settings.Format) as Record<string, string>;
     // Assess
-    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack.api.accessLogGroup), 'Arn'] });
+    expect(settings.DestinationArn).toEqual({
+      'Fn::GetAtt': [logicalId(apiOf(stack).accessLogGroup), 'Arn'],
+    });
     expect(format.requestId).toBe('$context.requestId');
     expect(format.status).toBe('$context.status');
     expect(Object.values(format).join(' ')).not.toMatch(/querystring|rawQueryString|path|header/i);
     expect(
-      template.findResources('AWS::Logs::LogGroup')[logicalId(stack.api.accessLogGroup)]?.Properties,
+      template.findResources('AWS::Logs::LogGroup')[logicalId(apiOf(stack).accessLogGroup)]?.Properties,
     ).toEqual({
       RetentionInDays: 14,
     });

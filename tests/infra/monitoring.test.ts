@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ALL_CHANNELS_CONTEXT, buildHub, logicalId } from './support.ts';
+import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 
 // Prepare (once per file)
 const { stack, template } = buildHub({ ...ALL_CHANNELS_CONTEXT, alarmEmail: 'ops@example.com' });
@@ -101,7 +101,7 @@ describe('Monitoring', () => {
       'IF(requests > 0, 100 * errors / requests, 0)',
     );
     expect(JSON.stringify(metrics)).toContain('"Name":"Stage","Value":"$default"');
-    expect(JSON.stringify(metrics)).toContain(logicalId(stack.api.httpApi));
+    expect(JSON.stringify(metrics)).toContain(logicalId(apiOf(stack).httpApi));
   });
 
   it('sends every alarm to the topic and treats missing data as fine', () => {

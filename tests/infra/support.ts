@@ -3,6 +3,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { readConfig } from '#infra/config.ts';
+import type { HubApi } from '#infra/constructs/hub-api.ts';
 import { REPO_ROOT } from '#infra/constructs/hub-function.ts';
 import { SwitchboardStack } from '#infra/switchboard-stack.ts';
 
@@ -44,6 +45,12 @@ export const buildHub = (context: Record<string, unknown> = {}, options: AppOpti
   const config = readConfig((key) => app.node.tryGetContext(key));
   const stack = new SwitchboardStack(app, config.namePrefix, { config });
   return { app, stack, template: Template.fromStack(stack) };
+};
+
+/** The HTTP API of a stack built with the default ingress. */
+export const apiOf = (stack: SwitchboardStack): HubApi => {
+  if (!stack.api) throw new Error('stack has no HTTP API (ingress is not http-api)');
+  return stack.api;
 };
 
 /** A bare stack for testing one construct on its own. */

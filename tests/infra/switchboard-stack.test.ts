@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ALL_CHANNELS_CONTEXT, buildHub, logicalId } from './support.ts';
+import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 
 // Prepare (once per file): everything on behind a custom domain, and a minimal SMS-only hub.
 const full = buildHub({ ...ALL_CHANNELS_CONTEXT, publicBaseUrl: 'https://hooks.example.com' });
@@ -22,7 +22,7 @@ describe('SwitchboardStack wiring', () => {
     // Act
     const url = outputsOf(smsOnly).TwilioSmsWebhookUrl?.Value;
     // Assess
-    expect(JSON.stringify(url)).toContain(logicalId(smsOnly.stack.api.httpApi));
+    expect(JSON.stringify(url)).toContain(logicalId(apiOf(smsOnly.stack).httpApi));
     expect(JSON.stringify(url)).toContain('/webhooks/sms/twilio');
   });
 
