@@ -143,6 +143,33 @@ describe('SqsEventPublisher', () => {
     await expect(publishing).rejects.toBeInstanceOf(IngestPublishError);
   });
 
+  it('measures bodies in UTF-8 bytes: large ASCII events share a batch and need no claim check', async () => {
+    // Prepare: three times each length would exceed 1 MiB; the bytes themselves do not.
+    const store = new InMemoryBlobStore();
+    const { publisher } = publisherWith({ store });
+    const events = [0, 1, 2].map((index) =>
+      unsupportedEvent(index, 'conv_big', { filler: 'x'.repeat(340_000) }),
+    );
+    // Act
+    await publisher.publish(events);
+    // Assess
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    expect(entriesOfCall(0)).toEqual(['0', '1', '2']);
+    expect(store.objects.size).toBe(0);
+  });
+
+  it('splits batches by exact UTF-8 bytes when multi-byte text fills them', async () => {
+    // Prepare: 'é' takes two bytes, so two events of 300 000 of them are over 1 MiB together.
+    const { publisher } = publisherWith();
+    const events = [0, 1].map((index) =>
+      unsupportedEvent(index, 'conv_big', { filler: 'é'.repeat(300_000) }),
+    );
+    // Act
+    await publisher.publish(events);
+    // Assess
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+  });
+
   it('claim-checks an event larger than a message into the bucket and queues a pointer', async () => {
     // Prepare
     const store = new InMemoryBlobStore();
