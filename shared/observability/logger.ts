@@ -62,20 +62,43 @@ const writeToStdout = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+type LogEntry = Record<string, unknown>;
+
+const setField = (entry: LogEntry, key: string, value: unknown): void => {
+  // A `__proto__` key must stay data, not set the entry's prototype.
+  if (key === '__proto__') {
+    Object.defineProperty(entry, key, { value, enumerable: true, writable: true, configurable: true });
+  } else entry[key] = value;
+};
+
+/**
+ * Adds each field, redacted (key and value), to the entry in place. Assigning key by key gives the
+ * same entry as spreading `redactValue({ ...bound, ...fields })` (a later key overrides an earlier
+ * one where it stands) without building the merged and redacted copies first.
+ */
+const addRedactedFields = (entry: LogEntry, fields: LogFields): void => {
+  for (const key of Object.keys(fields)) {
+    setField(entry, redactString(key), redactValue(fields[key as keyof LogFields]));
+  }
+};
+
 export const createLogger = (options: LoggerOptions = {}, bound: LogFields = {}): Logger => {
   const threshold = LEVEL_RANK[options.level ?? 'info'];
   const write = options.write ?? writeToStdout;
   const now = options.now ?? (() => new Date());
+  // The bound fields never change: redacted once, on the first entry, instead of on every one.
+  let redactedBound: LogEntry | undefined;
   const log = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
     if (LEVEL_RANK[level] < threshold) return;
     const requestId = options.requestId?.();
-    const entry = {
-      level,
-      time: now().toISOString(),
-      message: redactString(message),
-      ...(requestId ? { requestId } : {}),
-      ...(redactValue({ ...bound, ...fields }) as Record<string, unknown>),
-    };
+    const entry: LogEntry = { level, time: now().toISOString(), message: redactString(message) };
+    if (requestId) entry.requestId = requestId;
+    if (redactedBound === undefined) {
+      redactedBound = {};
+      addRedactedFields(redactedBound, bound);
+    }
+    for (const key of Object.keys(redactedBound)) setField(entry, key, redactedBound[key]);
+    if (fields !== undefined) addRedactedFields(entry, fields);
     write(JSON.stringify(entry));
   };
   return {

@@ -33,6 +33,20 @@ describe('logger', () => {
     });
   });
 
+  it('keeps bound fields in place and lets an entry field override one where it stands', () => {
+    // Prepare
+    const { logger, lines } = capture();
+    const routeLogger = logger.child({ channel: 'sms' }).child({ route: '/webhooks/sms/twilio' });
+    // Act
+    routeLogger.info('first', { route: '/other', eventCount: 1 });
+    routeLogger.info('second +1 415 555 0100', { eventCounts: { 'switchboard.message.received': 2 } });
+    // Assess
+    expect(lines).toEqual([
+      '{"level":"info","time":"2026-11-22T12:00:00.000Z","message":"first","requestId":"req-1","channel":"sms","route":"/other","eventCount":1}',
+      '{"level":"info","time":"2026-11-22T12:00:00.000Z","message":"second [phone]","requestId":"req-1","channel":"sms","route":"/webhooks/sms/twilio","eventCounts":{"switchboard.message.received":2}}',
+    ]);
+  });
+
   it('drops entries below its level', () => {
     // Prepare
     const { logger, lines } = capture('warn');
