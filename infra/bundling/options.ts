@@ -48,10 +48,17 @@ export const BUNDLE_TARGET = 'node22';
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 export const TSCONFIG_PATH = path.join(REPO_ROOT, 'tsconfig.json');
 
+/**
+ * Lambda bundles resolve the S3 SDK to this: its client and the payload bucket's two commands,
+ * without the package index that a lazily loaded S3 would otherwise keep whole (see the file).
+ */
+export const S3_PAYLOAD_COMMANDS = path.join(REPO_ROOT, 'infra', 'bundling', 'client-s3-payloads.js');
+
 /** Module aliases, as esbuild's `alias` option (`--alias:name=path` on the command line). */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   zod: ZOD_WITHOUT_LOCALES,
   '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
+  '@aws-sdk/client-s3': S3_PAYLOAD_COMMANDS,
 };
 
 /** A zod export the slim entry lacks must fail the build, not be undefined at run time. */

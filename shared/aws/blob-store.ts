@@ -1,5 +1,6 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobToStore } from '#shared/adapters/types.ts';
+import { loadS3Client, loadS3Commands } from './clients/s3.ts';
 
 /** Where payload bytes go before the events that reference them are queued. */
 export interface BlobStore {
@@ -14,18 +15,30 @@ export class BlobNotFoundError extends Error {
   override readonly name = 'BlobNotFoundError';
 }
 
+type S3Sender = Pick<S3Client, 'send'>;
+
+/** A client, or how to get one when first needed (`loadS3Client`, which defers the S3 SDK's load). */
+export type S3ClientSource = S3Sender | (() => Promise<S3Sender>);
+
 /**
  * The payload bucket. Keys are content-addressed by the adapters, so a provider retry rewrites the
  * same object with the same bytes: a put is idempotent.
+ * The S3 commands are imported on the first put or get (./clients/s3.ts): a bundle that rarely
+ * stores anything does not evaluate the S3 SDK at import.
  */
 export class S3BlobStore implements BlobStore, BlobReader {
   constructor(
-    private readonly client: Pick<S3Client, 'send'>,
+    private readonly client: S3ClientSource,
     private readonly bucket: string,
   ) {}
 
+  private sender(): S3Sender | Promise<S3Sender> {
+    return typeof this.client === 'function' ? this.client() : this.client;
+  }
+
   async put(blob: BlobToStore): Promise<void> {
-    await this.client.send(
+    const [{ PutObjectCommand }, client] = await Promise.all([loadS3Commands(), this.sender()]);
+    await client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: blob.key,
@@ -38,11 +51,15 @@ export class S3BlobStore implements BlobStore, BlobReader {
   }
 
   async get(key: string): Promise<Uint8Array> {
-    const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const [{ GetObjectCommand }, client] = await Promise.all([loadS3Commands(), this.sender()]);
+    const output = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     if (!output.Body) throw new BlobNotFoundError('object has no body');
     return output.Body.transformToByteArray();
   }
 }
+
+/** The payload bucket through the process-wide client, which is loaded on the first put or get. */
+export const lazyS3BlobStore = (bucket: string): S3BlobStore => new S3BlobStore(loadS3Client, bucket);
 
 /** In-memory store for tests and the replay kit; keeps the order of puts. */
 export class InMemoryBlobStore implements BlobStore, BlobReader {

@@ -1,6 +1,5 @@
-import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { lazyS3BlobStore, type S3BlobStore } from '#shared/aws/blob-store.ts';
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
-import { s3Client } from '#shared/aws/clients/s3.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { DynamoReplayGuard } from '#shared/aws/dynamo-replay-guard.ts';
 import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
@@ -10,12 +9,13 @@ let blobStore: S3BlobStore | undefined;
 let publisher: SqsEventPublisher | undefined;
 let replayGuard: DynamoReplayGuard | undefined;
 
-/** The payload bucket, created on first use. */
+/**
+ * The payload bucket, created on first use. The S3 SDK itself loads on the first put or get: the
+ * chat webhooks only store a claim check for an event over 1 MiB, so their import skips it. The
+ * e-mail functions store on every request and load it on their first one.
+ */
 export const payloadStore = (): S3BlobStore => {
-  blobStore ??= new S3BlobStore(
-    s3Client(),
-    requireConfig('SWITCHBOARD_PAYLOAD_BUCKET').SWITCHBOARD_PAYLOAD_BUCKET,
-  );
+  blobStore ??= lazyS3BlobStore(requireConfig('SWITCHBOARD_PAYLOAD_BUCKET').SWITCHBOARD_PAYLOAD_BUCKET);
   return blobStore;
 };
 

@@ -1,7 +1,15 @@
-import { S3Client } from '@aws-sdk/client-s3';
-import { runtimeConfig } from '#shared/config/runtime.ts';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { onAwsClientsReset } from '../clients.ts';
 import { countCommandsOf } from '../command-counter.ts';
+
+/*
+ * Everything of the S3 SDK the hub runs: its client and the two commands of the payload bucket.
+ * Import it statically only where S3 is on every request's path; elsewhere load it through
+ * `loadS3Client` (./s3.ts), so a bundle evaluates the S3 modules on first use instead of at import.
+ * It takes its one setting from the caller rather than importing the runtime config: whatever this
+ * module imports is deferred with it, and zod (the config's parser) is needed at import anyway.
+ */
+export { GetObjectCommand, PutObjectCommand };
 
 let s3: S3Client | undefined;
 
@@ -10,10 +18,13 @@ onAwsClientsReset(() => {
   s3 = undefined;
 });
 
-export const s3Client = (): S3Client => {
-  // Emulators serve buckets by path, not as `<bucket>.host` virtual hosts.
+/**
+ * The process-wide S3 client; `forcePathStyle` is SWITCHBOARD_S3_FORCE_PATH_STYLE (emulators serve
+ * buckets by path, not as `<bucket>.host` virtual hosts) and only the first call's value counts.
+ */
+export const s3Client = ({ forcePathStyle }: { readonly forcePathStyle: boolean }): S3Client => {
   if (!s3) {
-    s3 = new S3Client({ forcePathStyle: runtimeConfig().SWITCHBOARD_S3_FORCE_PATH_STYLE });
+    s3 = new S3Client({ forcePathStyle });
     countCommandsOf(s3);
   }
   return s3;
