@@ -81,6 +81,9 @@ export const adapterFor = (
   }
 };
 
+/** A Lambda request id's shape, as the logging middleware sets it. */
+const BENCH_REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
+
 const NO_BLOBS: BlobStore = { put: async () => undefined };
 
 /** Counts the SendMessageBatch requests the real publisher builds; SQS itself is not called. */
@@ -102,8 +105,9 @@ export const stubbedQueue = (): StubbedQueue => {
 };
 
 /**
- * processWebhook as the Lambda runs it (logger at info, writing nowhere), with the real SQS
- * publisher building real SendMessageBatch commands for a client whose `send` is a stub.
+ * processWebhook as the Lambda runs it (logger at info, writing nowhere, with the channel, route
+ * and request id fields of `createWebhookHandler`), with the real SQS publisher building real
+ * SendMessageBatch commands for a client whose `send` is a stub.
  */
 export const fullWebhookPath = (channel: SampleChannel, signedUrl: string) => {
   const queue = stubbedQueue();
@@ -114,8 +118,16 @@ export const fullWebhookPath = (channel: SampleChannel, signedUrl: string) => {
     overflow: { store: NO_BLOBS, bucket: 'switchboard-payloads' },
   });
   const adapter = adapterFor(channel, signedUrl);
-  const logger = createLogger({ level: 'info', write: () => undefined });
+  const channelLogger = createLogger({
+    level: 'info',
+    write: () => undefined,
+    requestId: () => BENCH_REQUEST_ID,
+  }).child({ channel });
   const run = (request: WebhookRequest): Promise<HttpResponse> =>
-    processWebhook(request, adapter, { blobStore: NO_BLOBS, publisher, logger });
+    processWebhook(request, adapter, {
+      blobStore: NO_BLOBS,
+      publisher,
+      logger: channelLogger.child({ route: request.path }),
+    });
   return { run, queue };
 };
