@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundleEntry } from '#infra/bundling/analyze.ts';
+import { HUB_FUNCTION_ENTRIES, REPO_ROOT } from '#infra/bundling/options.ts';
 import { ZOD_WITHOUT_LOCALES } from '#infra/constructs/hub-function.ts';
 import { ALL_CHANNELS_CONTEXT, buildHub } from './support.ts';
 
@@ -65,6 +68,7 @@ describe('real esbuild bundling', () => {
     const missing = Object.keys(zod).filter((name) => !(name in slim));
     // Assess
     expect(missing.sort()).toEqual(['core', 'locales']);
+    expect(() => (slim.fromJSONSchema as () => unknown)()).toThrow(/left out of Lambda bundles/);
     expect(Object.keys(slim.z as object).sort()).toEqual(
       Object.keys(slim)
         .filter((name) => name !== 'z' && name !== 'default')
@@ -83,4 +87,44 @@ describe('real esbuild bundling', () => {
     for (const bundle of webhooks)
       expect(bundle.bytes, bundle.description).toBeLessThan(WEBHOOK_BUNDLE_CEILING_BYTES);
   });
+
+  it('analyze.ts (and the bench through it) builds byte for byte what the construct deploys', async () => {
+    // Prepare
+    const analysisDir = mkdtempSync(path.join(tmpdir(), 'switchboard-analysis-'));
+    const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+    try {
+      // Act
+      const analysed = await Promise.all(
+        HUB_FUNCTION_ENTRIES.map(async (entry) => readFileSync((await bundleEntry(entry, analysisDir)).file)),
+      );
+      // Assess
+      expect(analysed.map(sha).sort()).toEqual(
+        bundles.map((bundle) => sha(readFileSync(bundle.file))).sort(),
+      );
+    } finally {
+      rmSync(analysisDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('leaves zod.fromJSONSchema (a stub in the bundles) uncalled by every bundled source', async () => {
+    // Prepare
+    const analysisDir = mkdtempSync(path.join(tmpdir(), 'switchboard-analysis-'));
+    try {
+      // Act
+      const ownSources = new Set<string>();
+      for (const entry of HUB_FUNCTION_ENTRIES) {
+        const { metafile } = await bundleEntry(entry, analysisDir);
+        for (const input of Object.keys(metafile.inputs))
+          if (!input.includes('node_modules') && !input.startsWith('infra/bundling/')) ownSources.add(input);
+      }
+      const callers = [...ownSources].filter((input) =>
+        readFileSync(path.join(REPO_ROOT, input), 'utf8').includes('fromJSONSchema'),
+      );
+      // Assess
+      expect(ownSources.size).toBeGreaterThan(20);
+      expect(callers).toEqual([]);
+    } finally {
+      rmSync(analysisDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
