@@ -108,7 +108,7 @@ export const processWebhook = async (
   }
 
   try {
-    await Promise.all(outcome.blobs.map((blob) => deps.blobStore.put(blob)));
+    if (outcome.blobs.length > 0) await Promise.all(outcome.blobs.map((blob) => deps.blobStore.put(blob)));
     if (outcome.events.length > 0) await deps.publisher.publish(outcome.events);
   } catch (error) {
     log.error('webhook not stored, provider will retry', {

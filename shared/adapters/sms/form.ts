@@ -36,7 +36,8 @@ const everyPairHasEquals = (text: string): boolean => {
  */
 export const parseFormBody = (body: Uint8Array): FormParseResult => {
   if (body.length === 0) return { ok: true, params: [] };
-  const text = Buffer.from(body).toString('utf8');
+  // A view on the same bytes: `Buffer.from(body)` would copy them first.
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (hasRawForbiddenByte(body))
     return { ok: false, reason: 'form body contains unencoded whitespace or control bytes' };
   if (!everyPairHasEquals(text)) return { ok: false, reason: 'form body has a parameter without "="' };

@@ -22,7 +22,7 @@ const sortedParamData = (params: ReadonlyArray<readonly [string, string]>): stri
 };
 
 const signTwilioData = (authToken: string, url: string, paramData: string): string =>
-  hmacBase64('sha1', authToken, Buffer.from(url + paramData, 'utf8'));
+  hmacBase64('sha1', authToken, url + paramData);
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'https:': '443', 'http:': '80' };
 
@@ -45,23 +45,27 @@ export const urlVariants = (url: string): string[] => {
   return toggled === undefined ? [url] : [url, `${scheme}//${toggled}${rest}`];
 };
 
-/** True when the header matches a signature under any accepted token and URL form. */
+/**
+ * True when the header matches a signature under any accepted token and URL form. Each comparison
+ * is constant time; the candidates are tried in a fixed order and the first match ends the search.
+ * That stop tells only which token and URL form a valid request used, none of them secret; a
+ * forged header still costs every candidate.
+ */
 export const twilioSignatureMatches = (
   authTokens: readonly string[],
   url: string,
   params: readonly FormParam[],
   header: string,
 ): boolean => {
-  let matched = false;
   // Sorted once: only the URL and the token differ between candidates.
   const paramData = sortedParamData(params);
+  const candidates = urlVariants(url);
   for (const token of authTokens) {
-    for (const candidate of urlVariants(url)) {
-      // No early exit: every candidate costs the same whichever one matches.
-      if (constantTimeEqual(signTwilioData(token, candidate, paramData), header)) matched = true;
+    for (const candidate of candidates) {
+      if (constantTimeEqual(signTwilioData(token, candidate, paramData), header)) return true;
     }
   }
-  return matched;
+  return false;
 };
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
