@@ -17,9 +17,21 @@ export interface BundleColdStart {
   readonly importMedianMs: number;
   /** Import minus a bare `node -e ""` start, both medians of the same run. */
   readonly importAboveBareMs: number;
+  /**
+   * CPU time (user + system) of the importing process minus a bare one's, medians: steadier than
+   * wall time when other work shares the machine, and what Lambda's CPU share throttles.
+   */
+  readonly importCpuAboveBareMs?: number;
   /** Resident memory right after the import (median), and above a bare Node process of the same run. */
   readonly rssMb: number;
   readonly rssAboveBareMb: number;
+  /**
+   * The same import under `--enable-source-maps`, which HubFunction sets in NODE_OPTIONS: Node then
+   * reads and parses the bundle's source map at load. This is the deployed figure; the plain one
+   * above is kept for comparison with earlier runs.
+   */
+  readonly importWithSourceMapsAboveBareMs?: number;
+  readonly rssWithSourceMapsAboveBareMb?: number;
   readonly sizeTargetKb: number | null;
   readonly meetsSizeTarget: boolean | null;
   readonly meetsImportTarget: boolean;
@@ -29,6 +41,7 @@ export interface BundleColdStart {
    */
   readonly sizeVsFloor?: number;
   readonly importVsFloor?: number;
+  readonly importCpuVsFloor?: number;
   readonly rssVsFloor?: number;
 }
 
@@ -36,6 +49,7 @@ export interface ColdStartResult {
   readonly runsPerBundle: number;
   readonly bareNodeMedianMs: number;
   readonly bareNodeRssMb: number;
+  readonly bareNodeCpuMs?: number;
   /** Variables set for the import: the CDK app's runtime environment (modules may read it at load). */
   readonly environment: Readonly<Record<string, string>>;
   readonly bundledWith: string;
@@ -76,10 +90,13 @@ interface ProcessRun {
   readonly ms: number;
   /** Resident set size the process reported at the end of its script, bytes. */
   readonly rss: number;
+  /** CPU time (user + system) the process had used at the end of its script, milliseconds. */
+  readonly cpuMs: number;
 }
 
-/** The child prints its RSS last, after the import (or at once for the bare start). */
-const PRINT_RSS = 'process.stdout.write(String(process.memoryUsage().rss))';
+/** The child prints its RSS and CPU time last, after the import (or at once for the bare start). */
+const PRINT_RSS =
+  'const { user, system } = process.cpuUsage(); process.stdout.write(process.memoryUsage().rss + " " + (user + system) / 1000)';
 
 /** One fresh Node process: how long it ran and how much memory it held at the end. */
 const runNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> =>
@@ -96,7 +113,9 @@ const runNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<Proce
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code === 0) resolvePromise({ ms: performance.now() - start, rss: Number(stdout.trim()) });
+      const [rss, cpuMs] = stdout.trim().split(' ').map(Number);
+      if (code === 0)
+        resolvePromise({ ms: performance.now() - start, rss: rss ?? Number.NaN, cpuMs: cpuMs ?? Number.NaN });
       else reject(new Error(`node exited ${code}: ${stderr.split('\n')[0] ?? ''}`));
     });
   });
@@ -111,11 +130,13 @@ const withFloorRatios = (bundle: BundleColdStart, floor: BundleColdStart | undef
   if (!floor) return bundle;
   const sizeVsFloor = ratio(bundle.bytes, floor.bytes);
   const importVsFloor = ratio(bundle.importAboveBareMs, floor.importAboveBareMs);
+  const importCpuVsFloor = ratio(bundle.importCpuAboveBareMs ?? 0, floor.importCpuAboveBareMs ?? 0);
   const rssVsFloor = ratio(bundle.rssAboveBareMb, floor.rssAboveBareMb);
   return {
     ...bundle,
     ...(sizeVsFloor === undefined ? {} : { sizeVsFloor }),
     ...(importVsFloor === undefined ? {} : { importVsFloor }),
+    ...(importCpuVsFloor === undefined ? {} : { importCpuVsFloor }),
     ...(rssVsFloor === undefined ? {} : { rssVsFloor }),
   };
 };
@@ -131,6 +152,7 @@ export const runColdStart = async (
   const entries = Object.entries(files);
   const bare: ProcessRun[] = [];
   const imports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
+  const mappedImports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
   await runNode(['-e', PRINT_RSS], env);
   for (let index = 0; index < runs; index++) {
@@ -138,15 +160,20 @@ export const runColdStart = async (
     for (const [name, file] of entries) {
       const code = `await import(${JSON.stringify(pathToFileURL(file).href)}); ${PRINT_RSS}`;
       imports.get(name)?.push(await runNode(['--input-type=module', '-e', code], env));
+      mappedImports
+        .get(name)
+        ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
     }
   }
   const bareMedian = median(bare.map((run) => run.ms));
   const bareRssMb = median(bare.map((run) => run.rss)) / MB;
+  const bareCpuMs = median(bare.map((run) => run.cpuMs));
   const measure = (name: string, file: string): BundleColdStart => {
     const bytes = statSync(file).size;
     const runsOf = imports.get(name) ?? [];
     const importMedianMs = median(runsOf.map((run) => run.ms));
     const rssMb = median(runsOf.map((run) => run.rss)) / MB;
+    const mappedRuns = mappedImports.get(name) ?? [];
     const sizeTargetKb = name.startsWith('webhook-') || name === FLOOR_BUNDLE ? WEBHOOK_SIZE_TARGET_KB : null;
     const kb = round(bytes / 1024, 1);
     const aboveBare = round(importMedianMs - bareMedian, 1);
@@ -158,8 +185,11 @@ export const runColdStart = async (
       gzipKb: round(gzipSync(readFileSync(file)).length / 1024, 1),
       importMedianMs: round(importMedianMs, 1),
       importAboveBareMs: aboveBare,
+      importCpuAboveBareMs: round(median(runsOf.map((run) => run.cpuMs)) - bareCpuMs, 1),
       rssMb: round(rssMb, 1),
       rssAboveBareMb: round(rssMb - bareRssMb, 1),
+      importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
+      rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
       sizeTargetKb,
       meetsSizeTarget: sizeTargetKb === null ? null : kb <= sizeTargetKb,
       meetsImportTarget: aboveBare <= IMPORT_TARGET_MS,
@@ -176,6 +206,7 @@ export const runColdStart = async (
     runsPerBundle: runs,
     bareNodeMedianMs: round(bareMedian, 1),
     bareNodeRssMb: round(bareRssMb, 1),
+    bareNodeCpuMs: round(bareCpuMs, 1),
     environment: LAMBDA_LIKE_ENVIRONMENT,
     bundledWith:
       'HubFunction construct (infra/constructs/hub-function.ts) synthesized in a throwaway CDK app: its esbuild options, ESM, minified',

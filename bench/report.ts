@@ -77,10 +77,13 @@ export const renderReport = (report: BenchReport): string => {
       bundle.gzipKb,
       bundle.importMedianMs,
       bundle.importAboveBareMs,
+      bundle.importCpuAboveBareMs ?? '–',
+      bundle.importWithSourceMapsAboveBareMs ?? '–',
       bundle.rssMb,
       bundle.rssAboveBareMb,
       times(bundle.sizeVsFloor),
       times(bundle.importVsFloor),
+      times(bundle.importCpuVsFloor),
       times(bundle.rssVsFloor),
       mark(bundle.meetsSizeTarget),
       mark(bundle.meetsImportTarget),
@@ -95,10 +98,13 @@ export const renderReport = (report: BenchReport): string => {
           'KB gzip',
           'import ms',
           'above bare ms',
+          'CPU above bare ms',
+          'above bare, source maps ms',
           'RSS MB',
           'RSS above bare MB',
           'size × floor',
           'import × floor',
+          'CPU × floor',
           'RSS × floor',
           '≤ 250 KB',
           '≤ 60 ms',
@@ -111,7 +117,7 @@ export const renderReport = (report: BenchReport): string => {
     );
     if (floor)
       parts.push(
-        `  stack floor = ${floor.entry}: zod parse + SQS SendMessageBatch, bundled like the functions; × floor = this bundle over it (import and RSS above bare node)`,
+        `  stack floor = ${floor.entry}: zod parse + SQS SendMessageBatch, bundled like the functions; × floor = this bundle over it (import and RSS above bare node); source maps = under --enable-source-maps, as HubFunction runs it`,
       );
   }
   const e2e = report.endToEnd;
