@@ -2,12 +2,18 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { z } from 'zod';
 import type { HttpResponse, WebhookRequest } from '#shared/adapters/types.ts';
 
-/** The parts of an HTTP API (payload format 2.0) event the webhooks rely on. */
+/**
+ * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both
+ * send it; a function URL sends `"body": null` for a request without one (a GET handshake).
+ */
 const HttpApiEventSchema = z.looseObject({
   rawPath: z.string().min(1),
-  rawQueryString: z.string().default(''),
+  rawQueryString: z
+    .string()
+    .nullish()
+    .transform((query) => query ?? ''),
   headers: z.record(z.string(), z.string().optional()).default({}),
-  body: z.string().optional(),
+  body: z.string().nullish(),
   isBase64Encoded: z.boolean().default(false),
   requestContext: z.looseObject({
     http: z.looseObject({ method: z.string().min(1) }),

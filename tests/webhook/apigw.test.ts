@@ -39,6 +39,19 @@ describe('toWebhookRequest', () => {
     expect(request.body.equals(Buffer.from(json, 'utf8'))).toBe(true);
   });
 
+  it('takes a function URL GET without a body (`"body": null`) as an empty body', () => {
+    // Prepare
+    const event = {
+      ...apiGatewayEvent({ method: 'GET', rawQueryString: 'hub.mode=subscribe' }),
+      body: null,
+    } as unknown as Parameters<typeof toWebhookRequest>[0];
+    // Act
+    const request = toWebhookRequest(event, RECEIVED_AT);
+    // Assess
+    expect(request).toMatchObject({ method: 'GET', rawQueryString: 'hub.mode=subscribe' });
+    expect(request.body.length).toBe(0);
+  });
+
   it('lower-cases headers and keeps path, query, method and receive time', () => {
     // Prepare
     const event = apiGatewayEvent({
