@@ -1,3 +1,4 @@
+import { isoFromDate } from '#shared/adapters/time.ts';
 import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
 import type { Channel } from '#shared/contract/index.ts';
 import { redactString, redactValue } from './redact.ts';
@@ -91,7 +92,7 @@ export const createLogger = (options: LoggerOptions = {}, bound: LogFields = {})
   const log = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
     if (LEVEL_RANK[level] < threshold) return;
     const requestId = options.requestId?.();
-    const entry: LogEntry = { level, time: now().toISOString(), message: redactString(message) };
+    const entry: LogEntry = { level, time: isoFromDate(now()), message: redactString(message) };
     if (requestId) entry.requestId = requestId;
     if (redactedBound === undefined) {
       redactedBound = {};

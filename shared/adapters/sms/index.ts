@@ -1,6 +1,7 @@
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { buildEvent, EVENT_TYPES, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
 import { constantTimeEqual } from '../signature.ts';
+import { isoFromDate } from '../time.ts';
 import {
   type HttpResponse,
   MAX_BODY_BYTES,
@@ -84,7 +85,7 @@ const handleJsonBody = (
       channel: 'sms',
       provider: 'twilio',
       providerTimestamp: null,
-      receivedAt: request.receivedAt.toISOString(),
+      receivedAt: isoFromDate(request.receivedAt),
       providerType: 'twilio_json',
       raw,
     },
