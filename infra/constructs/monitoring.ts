@@ -213,7 +213,7 @@ export class Monitoring extends Construct {
 
     this.add('Webhook4xxRate', {
       alarmDescription:
-        'Many webhook requests are rejected (4xx): check the channel secret (app secret, verify token, auth token, signing key) and the public base URL.',
+        'Many webhook requests are rejected (4xx): check the channel secret (app secret, verify token, auth token, signing key) and the URL registered with the provider (Twilio signs it).',
       metric: errorRate(counts.clientErrors, '4xx rate (%)'),
       threshold: props.clientErrorRatePercent ?? 10,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
