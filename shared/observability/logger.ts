@@ -83,33 +83,77 @@ const addRedactedFields = (entry: LogEntry, fields: LogFields): void => {
   }
 };
 
-export const createLogger = (options: LoggerOptions = {}, bound: LogFields = {}): Logger => {
-  const threshold = LEVEL_RANK[options.level ?? 'info'];
-  const write = options.write ?? writeToStdout;
-  const now = options.now ?? (() => new Date());
-  // The bound fields never change: redacted once, on the first entry, instead of on every one.
-  let redactedBound: LogEntry | undefined;
-  const log = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
-    if (LEVEL_RANK[level] < threshold) return;
-    const requestId = options.requestId?.();
-    const entry: LogEntry = { level, time: isoFromDate(now()), message: redactString(message) };
-    if (requestId) entry.requestId = requestId;
-    if (redactedBound === undefined) {
-      redactedBound = {};
-      addRedactedFields(redactedBound, bound);
-    }
-    for (const key of Object.keys(redactedBound)) setField(entry, key, redactedBound[key]);
-    if (fields !== undefined) addRedactedFields(entry, fields);
-    write(JSON.stringify(entry));
-  };
-  return {
-    debug: (message, fields) => log('debug', message, fields),
-    info: (message, fields) => log('info', message, fields),
-    warn: (message, fields) => log('warn', message, fields),
-    error: (message, fields) => log('error', message, fields),
-    child: (fields) => createLogger(options, { ...bound, ...fields }),
-  };
+interface LoggerSettings {
+  readonly threshold: number;
+  readonly write: (line: string) => void;
+  readonly now: () => Date;
+  readonly requestId: (() => string | undefined) | undefined;
+}
+
+const copyFields = (entry: LogEntry, redacted: LogEntry): void => {
+  for (const key of Object.keys(redacted)) setField(entry, key, redacted[key]);
 };
+
+/**
+ * A class rather than closures: Lambda handlers make a child logger per request, and a child is
+ * then one small object. Bound fields are redacted once, when the logger is made (from its
+ * parent's already redacted ones), instead of on every entry.
+ */
+class RedactingLogger implements Logger {
+  private readonly redactedBound: LogEntry = {};
+
+  constructor(
+    private readonly settings: LoggerSettings,
+    parentBound: LogEntry | undefined,
+    ownFields: LogFields,
+  ) {
+    if (parentBound !== undefined) copyFields(this.redactedBound, parentBound);
+    addRedactedFields(this.redactedBound, ownFields);
+  }
+
+  debug(message: string, fields?: LogFields): void {
+    this.log('debug', message, fields);
+  }
+
+  info(message: string, fields?: LogFields): void {
+    this.log('info', message, fields);
+  }
+
+  warn(message: string, fields?: LogFields): void {
+    this.log('warn', message, fields);
+  }
+
+  error(message: string, fields?: LogFields): void {
+    this.log('error', message, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new RedactingLogger(this.settings, this.redactedBound, fields);
+  }
+
+  private log(level: LogLevel, message: string, fields: LogFields | undefined): void {
+    const { settings } = this;
+    if (LEVEL_RANK[level] < settings.threshold) return;
+    const requestId = settings.requestId?.();
+    const entry: LogEntry = { level, time: isoFromDate(settings.now()), message: redactString(message) };
+    if (requestId) entry.requestId = requestId;
+    copyFields(entry, this.redactedBound);
+    if (fields !== undefined) addRedactedFields(entry, fields);
+    settings.write(JSON.stringify(entry));
+  }
+}
+
+export const createLogger = (options: LoggerOptions = {}, bound: LogFields = {}): Logger =>
+  new RedactingLogger(
+    {
+      threshold: LEVEL_RANK[options.level ?? 'info'],
+      write: options.write ?? writeToStdout,
+      now: options.now ?? (() => new Date()),
+      requestId: options.requestId,
+    },
+    undefined,
+    bound,
+  );
 
 let currentRequestId: string | undefined;
 
