@@ -11,9 +11,11 @@
  * `--source-maps` times the import with `--enable-source-maps`, as HubFunction's NODE_OPTIONS runs it.
  * `--unminified` builds without minifying (readable names for `node --cpu-prof`), `--keep` leaves
  * the bundles on disk and prints where.
+ * `--module-times` builds an unminified copy with a clock reading before every module's code and
+ * reports where the import's evaluation goes, by package and by own file (see `moduleTimes`).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -179,6 +181,54 @@ export const importTiming = (
   };
 };
 
+/**
+ * esbuild's unminified output starts every module's code with a `// path` comment line, always
+ * between top-level statements. A clock reading there splits the import's evaluation by module:
+ * code run at the top level, and the init functions of lazily wrapped modules (`__esm`) that the
+ * top level calls, counted where they are first called. Parse and compile before evaluation are
+ * not in it; first calls into a library are counted at the caller that makes them. A pause of the
+ * engine (garbage collection, compiling the bundle's long top-level code) lands on whichever module
+ * it interrupts: a few milliseconds on a module that only declares wrappers are that, not its cost.
+ */
+export const instrumentModuleTimes = (code: string): string => {
+  // The banner (`import … from 'node:module'`, then `const require`) stays the first line.
+  const [banner = '', ...lines] = code.split('\n');
+  const out = [banner, 'const __switchboardModuleTimes = [["(bundle start)", performance.now()]];'];
+  for (const line of lines) {
+    const module = /^\/\/ (\S+\.(?:[cm]?js|ts|json))$/.exec(line)?.[1];
+    if (module) out.push(`__switchboardModuleTimes.push([${JSON.stringify(module)}, performance.now()]);`);
+    if (/^export\s*\{/.test(line))
+      out.push(
+        '__switchboardModuleTimes.push(["(end)", performance.now()]); globalThis.__switchboardModuleTimes = __switchboardModuleTimes;',
+      );
+    out.push(line);
+  }
+  return out.join('\n');
+};
+
+/** Median milliseconds of evaluation per module over `runs` fresh processes of the instrumented file. */
+export const moduleTimes = (file: string, runs: number): Map<string, number> => {
+  const probe = [
+    `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    'const marks = globalThis.__switchboardModuleTimes; const times = {};',
+    'for (let i = 0; i < marks.length - 1; i++) times[marks[i][0]] = (times[marks[i][0]] ?? 0) + marks[i + 1][1] - marks[i][1];',
+    'console.log(JSON.stringify(times));',
+  ].join('\n');
+  const samples: Array<Record<string, number>> = [];
+  for (let run = 0; run < runs; run++) {
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', probe], {
+      env: { ...process.env, ...IMPORT_ENV },
+      encoding: 'utf8',
+    });
+    if (child.status !== 0) throw new Error(`instrumented import of ${file} failed: ${child.stderr}`);
+    samples.push(JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>);
+  }
+  const modules = new Set(samples.flatMap((sample) => Object.keys(sample)));
+  return new Map(
+    [...modules].map((module) => [module, median(samples.map((sample) => sample[module] ?? 0))]),
+  );
+};
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
   const flag = (name: string): string | undefined =>
@@ -219,6 +269,19 @@ const main = async (): Promise<void> => {
         console.log(`    ${kb(row.bytes).padStart(10)}  ${row.input}`);
       if (flag('verbose') !== undefined)
         console.log(await analyzeMetafile(report.metafile, { verbose: true }));
+      if (flag('module-times') !== undefined) {
+        const unminified = await bundleFile(`${entry}-unminified`, file, outdir, { minify: false });
+        const timed = path.join(path.dirname(unminified.file), 'timed.mjs');
+        writeFileSync(timed, instrumentModuleTimes(readFileSync(unminified.file, 'utf8')));
+        const times = moduleTimes(timed, runs);
+        const total = [...times.values()].reduce((sum, ms) => sum + ms, 0);
+        const totals = new Map<string, number>();
+        for (const [module, ms] of times)
+          totals.set(packageOf(module), (totals.get(packageOf(module)) ?? 0) + ms);
+        console.log(`  evaluation at import (unminified, median of ${runs}): ${total.toFixed(1)} ms`);
+        for (const [name, ms] of [...totals].sort((a, b) => b[1] - a[1]).slice(0, top))
+          console.log(`    ${ms.toFixed(2).padStart(8)} ms  ${name}`);
+      }
     }
     console.log(`\nSummary\n${summary.join('\n')}`);
   } finally {

@@ -14,7 +14,12 @@ import { entryPath, type HubFunctionEntry, REPO_ROOT } from '#infra/bundling/opt
  */
 
 /** Packages only S3 uses (xml-builder is not among them: @aws-sdk/core's protocols load it for SQS too). */
-const S3_ONLY_PACKAGES = ['@aws-sdk/client-s3/', '@aws-sdk/middleware-sdk-s3/', '@aws-sdk/signature-v4-multi-region/'];
+const S3_ONLY_PACKAGES = [
+  '@aws-sdk/client-s3/',
+  '@aws-sdk/middleware-sdk-s3/',
+  '@aws-sdk/signature-v4-multi-region/',
+  '@aws-sdk/checksums/',
+];
 
 interface ModuleBlock {
   readonly source: string;
