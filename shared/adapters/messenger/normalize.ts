@@ -42,10 +42,11 @@ const isJsonObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isKnownEventKey = (key: string): key is KnownEventKey => Object.hasOwn(KNOWN_EVENT_SCHEMAS, key);
+const KNOWN_EVENT_KEYS = Object.keys(KNOWN_EVENT_SCHEMAS);
 
 /** A messaging item holds exactly one event; its key names it (`message`, `read`, `pass_thread_control`…). */
 const eventKeyOf = (item: JsonObject): string =>
-  Object.keys(KNOWN_EVENT_SCHEMAS).find((key) => Object.hasOwn(item, key)) ??
+  KNOWN_EVENT_KEYS.find((key) => Object.hasOwn(item, key)) ??
   Object.keys(item).find((key) => !ITEM_FRAME_KEYS.has(key)) ??
   'unknown';
 

@@ -2,7 +2,6 @@ import {
   type BusinessEndpoint,
   type ChannelIdentity,
   type Contact,
-  ContactSchema,
   contactConversationId,
 } from '#shared/contract/index.ts';
 import { withoutUndefined } from './context.ts';
@@ -71,13 +70,14 @@ export const resolveContact = (
   if (userId) identities.push({ type: 'bsuid', value: userId });
   const [primary] = identities;
   if (!primary) return undefined;
-  const contact = withoutUndefined({
+  // Valid for ContactSchema by construction (no contract parse here, it is on the hot path): the
+  // identities are typed and non-empty (normalizeWaId and the checks above never keep ''), names
+  // are strings or absent. The property tests check every event against HubEventSchema.
+  const contact: Contact = withoutUndefined({
     identities,
     displayName: nonEmpty(entry?.profile?.name),
     username: nonEmpty(entry?.profile?.username),
   });
-  // The contract is the judge: an identity it would refuse must not reach the queue.
-  if (!ContactSchema.safeParse(contact).success) return undefined;
   return { contact, primary, conversationId: contactConversationId('whatsapp', endpoint, primary) };
 };
 
