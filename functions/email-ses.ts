@@ -4,6 +4,8 @@ import { logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { ingestPublisher, payloadStore } from '#shared/webhook/deps.ts';
 import { processSesReceipts } from '#shared/webhook/process-ses-email.ts';
+// S3 serves every SES receipt (raw MIME, attachments): loaded with the function, not on the first request.
+import '#shared/aws/clients/s3-client.ts';
 
 /** SES receipt rule, Lambda action (after the S3 action). Throws on infrastructure failure: Lambda retries. */
 export const handler = middy<unknown, { disposition: 'CONTINUE' }>()

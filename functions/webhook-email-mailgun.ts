@@ -1,6 +1,8 @@
 import { handleMailgunWebhook } from '#shared/adapters/email/index.ts';
 import { hubReplayGuard } from '#shared/webhook/deps.ts';
 import { createWebhookHandler } from '#shared/webhook/lambda.ts';
+// S3 serves every Mailgun post (raw MIME, attachments): loaded with the function, not on the first request.
+import '#shared/aws/clients/s3-client.ts';
 
 /** POST /webhooks/email/mailgun. Used tokens are remembered in the hub table. */
 export const handler = createWebhookHandler('email', (request, secrets) =>

@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -18,7 +17,7 @@ export interface RecorderWiring {
    * The payload bucket: claim-checked events (too large for a queue message) are read from it on the
    * ingest side and written to it for the helpdesk queue.
    */
-  readonly payloads: { readonly s3: S3Client; readonly bucket: string };
+  readonly payloads: { readonly s3: S3ClientSource; readonly bucket: string };
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
   readonly logger: Logger;
@@ -29,7 +28,7 @@ export interface RecorderWiring {
 
 /** Claim checks name their bucket; the object's hash is checked by `resolveQueueMessageBody`. */
 const claimCheckResolver =
-  (s3: S3Client) =>
+  (s3: S3ClientSource) =>
   (body: string): Promise<unknown> =>
     resolveQueueMessageBody(body, (bucket, key) => new S3BlobStore(s3, bucket).get(key));
 
