@@ -155,15 +155,19 @@ export const renderReport = (report: BenchReport): string => {
           'scenario',
           'Switchboard (full batches)',
           'Switchboard (batches of 1)',
+          'with function URLs',
           'straightforward',
-          `≤ $${cost.targetDollarsPerMillion}`,
+          `≤ $${cost.targetDollarsPerMillion} (HTTP API / function URLs)`,
         ],
         cost.scenarios.map((scenario) => [
           scenario.scenario,
           `$${scenario.switchboard.dollarsPerMillion}`,
           `$${scenario.switchboardTrickle.dollarsPerMillion}`,
+          `$${scenario.switchboardFunctionUrls.dollarsPerMillion}`,
           `$${scenario.straightforward.dollarsPerMillion}`,
-          mark(scenario.switchboard.dollarsPerMillion <= cost.targetDollarsPerMillion),
+          `${mark(scenario.switchboard.dollarsPerMillion <= cost.targetDollarsPerMillion)} / ${mark(
+            scenario.switchboardFunctionUrls.dollarsPerMillion <= cost.targetDollarsPerMillion,
+          )}`,
         ]),
       ),
     );
