@@ -1,4 +1,3 @@
-import { isoFromDate } from '#shared/adapters/time.ts';
 import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
 import type { Channel } from '#shared/contract/index.ts';
 import { redactString, redactValue } from './redact.ts';
@@ -135,7 +134,7 @@ class RedactingLogger implements Logger {
     const { settings } = this;
     if (LEVEL_RANK[level] < settings.threshold) return;
     const requestId = settings.requestId?.();
-    const entry: LogEntry = { level, time: isoFromDate(settings.now()), message: redactString(message) };
+    const entry: LogEntry = { level, time: settings.now().toISOString(), message: redactString(message) };
     if (requestId) entry.requestId = requestId;
     copyFields(entry, this.redactedBound);
     if (fields !== undefined) addRedactedFields(entry, fields);

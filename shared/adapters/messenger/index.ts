@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { answerMetaHandshake } from '../meta/handshake.ts';
 import { verifyMetaSignature } from '../meta/signature.ts';
-import { isoFromDate } from '../time.ts';
 import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../types.ts';
 import { normalizeMessengerPayload } from './normalize.ts';
 import { MetaEnvelopeSchema } from './schema.ts';
@@ -36,7 +35,7 @@ const handleNotification = (request: WebhookRequest, deps: MessengerWebhookDeps)
     return reject(400, 'body is not a Meta webhook: expected {object: string, entry: [...]}');
 
   const events = normalizeMessengerPayload(envelope.data, json.value, {
-    receivedAt: isoFromDate(request.receivedAt),
+    receivedAt: request.receivedAt.toISOString(),
     hubAppIds: new Set(deps.secrets.meta.hubAppIds),
     bodyDigest: () => createHash('sha256').update(request.body).digest('hex'),
   });

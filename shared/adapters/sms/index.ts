@@ -1,7 +1,6 @@
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { buildEvent, EVENT_TYPES, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
 import { constantTimeEqual } from '../signature.ts';
-import { isoFromDate } from '../time.ts';
 import {
   type HttpResponse,
   MAX_BODY_BYTES,
@@ -85,7 +84,7 @@ const handleJsonBody = (
       channel: 'sms',
       provider: 'twilio',
       providerTimestamp: null,
-      receivedAt: isoFromDate(request.receivedAt),
+      receivedAt: request.receivedAt.toISOString(),
       providerType: 'twilio_json',
       raw,
     },

@@ -15,7 +15,6 @@ import {
   type Referral,
   stableHash,
 } from '#shared/contract/index.ts';
-import { isoFromDate } from '../time.ts';
 import { type FormParam, paramsToRecord } from './form.ts';
 import { consentSignalFor } from './keywords.ts';
 import { mediaPartsFrom } from './media.ts';
@@ -256,7 +255,7 @@ const statusEvent = (context: Context, sid: string, providerStatus: string): Hub
 export const normalizeTwilioParams = (params: readonly FormParam[], receivedAt: Date): HubEvent[] => {
   const raw = paramsToRecord(params);
   const parsed = TwilioMessagingParamsSchema.safeParse(raw);
-  const base = { raw, receivedAt: isoFromDate(receivedAt) };
+  const base = { raw, receivedAt: receivedAt.toISOString() };
   if (!parsed.success) return [unsupported({ ...base, params: {} }, 'twilio_request')];
   const context: Context = { ...base, params: parsed.data };
   const sid = messageSidOf(parsed.data);

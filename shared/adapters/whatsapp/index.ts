@@ -2,7 +2,6 @@ import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { buildEvent, eventIdFor, type HubEvent, stableHash } from '#shared/contract/index.ts';
 import { answerMetaHandshake } from '../meta/handshake.ts';
 import { verifyMetaSignature } from '../meta/signature.ts';
-import { isoFromDate } from '../time.ts';
 import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../types.ts';
 import { CHANNEL, PROVIDER } from './context.ts';
 import { normalizeWebhookBody } from './normalize-changes.ts';
@@ -37,7 +36,7 @@ export const handleWhatsAppWebhook = (request: WebhookRequest, deps: WhatsAppWeb
   const body = WebhookBodySchema.safeParse(json.value);
   if (!body.success) return reject(400, 'body is not {object: string, entry: [...]}');
 
-  const receivedAt = isoFromDate(request.receivedAt);
+  const receivedAt = request.receivedAt.toISOString();
   return {
     kind: 'accept',
     events: normalizeSafely(body.data, request.body, receivedAt),
