@@ -8,24 +8,11 @@ import {
   TimestampSchema,
 } from './common.ts';
 import { ConversationStateSchema, ConversationStatusSchema } from './conversation.ts';
+import { EVENT_TYPES, type EventType } from './event-types.ts';
 import { MessageSchema, ReferralSchema } from './message.ts';
 import { MessagePartSchema } from './parts.ts';
 
-/** CloudEvents `type` of every event Switchboard emits. */
-export const EVENT_TYPES = {
-  messageReceived: 'switchboard.message.received',
-  messageSent: 'switchboard.message.sent',
-  messageStatusUpdated: 'switchboard.message.status_updated',
-  messageReactionChanged: 'switchboard.message.reaction_changed',
-  messageEdited: 'switchboard.message.edited',
-  messageDeleted: 'switchboard.message.deleted',
-  conversationStateChanged: 'switchboard.conversation.state_changed',
-  contactConsentChanged: 'switchboard.contact.consent_changed',
-  contactReferred: 'switchboard.contact.referred',
-  providerError: 'switchboard.provider.error',
-  providerUnsupported: 'switchboard.provider.unsupported',
-} as const;
-export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+export { EVENT_TYPES, type EventType } from './event-types.ts';
 
 /** What every conversation-scoped event carries besides its own facts. */
 const conversationContext = {

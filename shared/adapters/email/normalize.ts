@@ -1,14 +1,7 @@
 import PostalMime, { type Email } from 'postal-mime';
-import {
-  buildEvent,
-  conversationIdFor,
-  type EmailDetails,
-  eventIdFor,
-  type HubEvent,
-  hubMessageIdFor,
-  type MediaPart,
-  type MessagePart,
-} from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { conversationIdFor, eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/index.ts';
 import { isoFromDateString } from '../time.ts';
 import { type BlobToStore, MAX_BODY_BYTES } from '../types.ts';
 import { identifyParties, mailboxesOf } from './addressing.ts';

@@ -1,4 +1,6 @@
-import { buildEvent, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import type { BlobToStore } from '../types.ts';
 import { withoutConversationTag } from './addressing.ts';

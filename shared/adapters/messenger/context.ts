@@ -1,11 +1,5 @@
-import {
-  type BusinessEndpoint,
-  type ChannelIdentity,
-  type Contact,
-  contactConversationId,
-  type IdentityType,
-  identityKey,
-} from '#shared/contract/index.ts';
+import { contactConversationId, identityKey } from '#shared/contract/ids.ts';
+import type { BusinessEndpoint, ChannelIdentity, Contact, IdentityType } from '#shared/contract/index.ts';
 import { isoFromEpochMillis } from '../time.ts';
 import type { MessagingItemBase } from './schema.ts';
 

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { buildEvent, canonicalJson, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { isoFromEpochMillis } from '../time.ts';
 import { type EntryContext, itemContext } from './context.ts';
 import { toReferral } from './referral.ts';

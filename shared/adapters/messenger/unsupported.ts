@@ -1,11 +1,6 @@
-import {
-  type BusinessEndpoint,
-  buildEvent,
-  type Contact,
-  canonicalJson,
-  eventIdFor,
-  type HubEvent,
-} from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
+import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/index.ts';
 import { isoFromEpochMillis } from '../time.ts';
 import { type EntryContext, itemContext } from './context.ts';
 import { MessagingItemBaseSchema } from './schema.ts';

@@ -1,5 +1,8 @@
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
-import { buildEvent, EVENT_TYPES, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { EVENT_TYPES } from '#shared/contract/event-types.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { constantTimeEqual } from '../signature.ts';
 import {
   type HttpResponse,

@@ -1,19 +1,21 @@
+import { buildEvent } from '#shared/contract/build.ts';
+import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import {
-  type BusinessEndpoint,
-  buildEvent,
-  type ChannelIdentity,
-  type Contact,
   canonicalJson,
   contactConversationId,
-  type DeliveryStatus,
-  EVENT_TYPES,
   eventIdFor,
-  type HubEvent,
   hubMessageIdFor,
-  type MessagePart,
-  type ProviderError,
-  type Referral,
   stableHash,
+} from '#shared/contract/ids.ts';
+import type {
+  BusinessEndpoint,
+  ChannelIdentity,
+  Contact,
+  DeliveryStatus,
+  HubEvent,
+  MessagePart,
+  ProviderError,
+  Referral,
 } from '#shared/contract/index.ts';
 import { type FormParam, paramsToRecord } from './form.ts';
 import { consentSignalFor } from './keywords.ts';

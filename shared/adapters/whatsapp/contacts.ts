@@ -1,9 +1,5 @@
-import {
-  type BusinessEndpoint,
-  type ChannelIdentity,
-  type Contact,
-  contactConversationId,
-} from '#shared/contract/index.ts';
+import { contactConversationId } from '#shared/contract/ids.ts';
+import type { BusinessEndpoint, ChannelIdentity, Contact } from '#shared/contract/index.ts';
 import { withoutUndefined } from './context.ts';
 import { type ContactEntry, ContactEntrySchema } from './schema.ts';
 

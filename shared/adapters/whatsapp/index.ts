@@ -1,5 +1,7 @@
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
-import { buildEvent, eventIdFor, type HubEvent, stableHash } from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor, stableHash } from '#shared/contract/ids.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { answerMetaHandshake } from '../meta/handshake.ts';
 import { verifyMetaSignature } from '../meta/signature.ts';
 import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../types.ts';

@@ -1,11 +1,6 @@
-import {
-  buildEvent,
-  eventIdFor,
-  type HubEvent,
-  hubMessageIdFor,
-  type Message,
-  type Referral,
-} from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent, Message, Referral } from '#shared/contract/index.ts';
 import { isoFromEpochSeconds } from '../time.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';

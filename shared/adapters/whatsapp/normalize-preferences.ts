@@ -1,4 +1,6 @@
-import { buildEvent, type ConsentData, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type { ConsentData, HubEvent } from '#shared/contract/index.ts';
 import { isoFromEpochSeconds } from '../time.ts';
 import { resolveContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';

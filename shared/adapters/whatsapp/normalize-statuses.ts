@@ -1,10 +1,6 @@
-import {
-  buildEvent,
-  type DeliveryStatus,
-  eventIdFor,
-  type HubEvent,
-  type MessageStatusData,
-} from '#shared/contract/index.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/index.ts';
 import { isoFromEpochSeconds } from '../time.ts';
 import { resolveContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
