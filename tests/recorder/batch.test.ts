@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/service.ts';
-import type { RecorderStore } from '#shared/store/recorder-store.ts';
-import { messageEvent, minute, sqsEvent, statusEvent } from './factories.ts';
-
-const noStore: RecorderStore = {
-  hasMessage: async () => false,
-  loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
-  saveConversation: async () => 'saved',
-  indexContact: async () => {},
-  putMessage: async () => {},
-  writeRegister: async () => 'written',
-};
+import { messageEvent, minute, noStore, sqsEvent, statusEvent } from './factories.ts';
 
 describe('recorder batch handling (FIFO partial failures)', () => {
   it('fails the rest of a failing group only, and lets other groups through', async () => {

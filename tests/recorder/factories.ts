@@ -8,6 +8,7 @@ import {
   type HubEvent,
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
+import type { RecorderStore } from '#shared/store/recorder-store.ts';
 
 /** Test events built the way the adapters build them: deterministic ids, conversation from the contact. */
 export const RECEIVED_AT = '2026-11-22T12:00:00.000Z';
@@ -140,3 +141,13 @@ export const sqsEvent = (bodies: readonly { id: string; group: string; body: str
     awsRegion: 'us-east-1',
   })),
 });
+
+/** A store that holds nothing: every message is new, every write lands (for batch-handling tests). */
+export const noStore: RecorderStore = {
+  hasMessage: async () => false,
+  loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
+  saveConversation: async () => 'saved',
+  indexContact: async () => {},
+  putMessage: async () => {},
+  writeRegister: async () => 'written',
+};

@@ -4,8 +4,7 @@ import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import { createRecorderService } from '#shared/recorder/service.ts';
-import type { RecorderStore } from '#shared/store/recorder-store.ts';
-import { messageEvent, minute, sqsEvent, statusEvent } from './factories.ts';
+import { messageEvent, minute, noStore, sqsEvent, statusEvent } from './factories.ts';
 
 /** Records every call of the inner publisher; fails the calls whose number is listed. */
 const recordingPublisher = (failCalls: readonly number[] = []) => {
@@ -82,17 +81,9 @@ describe('publishing a batch in rounds', () => {
 
   it('lets the recorder send a batch of ten conversations in one publish call', async () => {
     // Prepare
-    const store: RecorderStore = {
-      hasMessage: async () => false,
-      loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
-      saveConversation: async () => 'saved',
-      indexContact: async () => {},
-      putMessage: async () => {},
-      writeRegister: async () => 'written',
-    };
     const { calls, publisher } = recordingPublisher();
     const recorder = createRecorderService({
-      store,
+      store: noStore,
       publisher,
       clock: () => new Date('2026-11-22T12:00:00.000Z'),
       logger: createLogger({ level: 'error', write: () => {} }),
