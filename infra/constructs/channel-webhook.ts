@@ -90,7 +90,13 @@ export class ChannelWebhook extends Construct {
     this.function = new HubFunction(this, 'Function', {
       entryName: props.entryName,
       description: `Switchboard webhook: ${props.routes.map((route) => route.path).join(', ')}`,
-      runtimeEnvironment: props.runtimeEnvironment,
+      // A function URL passes every path through: the function itself answers only its routes.
+      runtimeEnvironment: props.api
+        ? props.runtimeEnvironment
+        : {
+            ...props.runtimeEnvironment,
+            SWITCHBOARD_WEBHOOK_PATHS: props.routes.map((route) => route.path).join(','),
+          },
       memorySize: props.memorySize,
       timeout: props.timeout,
       logRetention: props.logRetention,

@@ -40,6 +40,8 @@ export interface HubRuntimeEnvironment {
   /** ARN only: the value is fetched at run time with secretsmanager:GetSecretValue. */
   readonly SWITCHBOARD_SECRET_ARN: string;
   readonly SWITCHBOARD_PUBLIC_BASE_URL?: string;
+  /** Comma-separated paths a webhook behind a function URL answers (any other gets 404). */
+  readonly SWITCHBOARD_WEBHOOK_PATHS?: string;
   readonly SWITCHBOARD_LOG_LEVEL?: 'debug' | 'info' | 'warn' | 'error';
 }
 

@@ -16,6 +16,14 @@ export const RuntimeConfigSchema = z.object({
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
   SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
   SWITCHBOARD_PUBLIC_BASE_URL: z.url().optional(),
+  /**
+   * Comma-separated paths a webhook answers, set when it sits behind its own function URL (which
+   * passes every path through); behind the HTTP API its routes already decide, and it is unset.
+   */
+  SWITCHBOARD_WEBHOOK_PATHS: z
+    .string()
+    .optional()
+    .transform((paths) => paths?.split(',').map((path) => path.trim())),
   SWITCHBOARD_S3_FORCE_PATH_STYLE: z
     .enum(['true', 'false'])
     .default('false')

@@ -1,14 +1,21 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { WebhookOutcome, WebhookRequest } from '#shared/adapters/types.ts';
+import { textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/adapters/types.ts';
 import { toApiGatewayResult, toWebhookRequest } from '#shared/aws/apigw.ts';
 import { channelSecrets } from '#shared/aws/secrets.ts';
+import { runtimeConfig } from '#shared/config/runtime.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Channel } from '#shared/contract/index.ts';
 import { errorNameOf, logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { webhookDeps } from './deps.ts';
 import { type ProcessWebhookDeps, processWebhook, UNAVAILABLE_RESPONSE } from './process-webhook.ts';
+
+const NOT_FOUND_RESPONSE = textResponse(
+  404,
+  JSON.stringify({ error: 'no webhook at this path' }),
+  'application/json',
+);
 
 /** Binds an adapter to this invocation's secrets. */
 export type BindAdapter = (
@@ -39,6 +46,12 @@ export const createWebhookHandler = (
       let secrets: ChannelSecrets;
       let deps: Omit<ProcessWebhookDeps, 'logger'>;
       try {
+        const paths = runtimeConfig().SWITCHBOARD_WEBHOOK_PATHS;
+        if (paths && !paths.includes(request.path)) {
+          // Behind a function URL every path arrives; a provider registered with a wrong URL learns it here.
+          log.warn('webhook path not served', { outcome: 'reject', statusCode: 404 });
+          return toApiGatewayResult(NOT_FOUND_RESPONSE);
+        }
         secrets = await (options.secrets ?? channelSecrets)();
         deps = (options.deps ?? webhookDeps)();
       } catch (error) {

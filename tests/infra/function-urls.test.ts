@@ -154,6 +154,26 @@ describe("ingress 'function-urls'", () => {
   });
 
   it.each(channels)(
+    '%s: the function is told the paths it serves; behind the HTTP API it is not',
+    (channel) => {
+      // Prepare
+      const environmentOf = (built: typeof urls, id: string) =>
+        built.template.findResources('AWS::Lambda::Function')[id]?.Properties.Environment.Variables as Record<
+          string,
+          unknown
+        >;
+      const behindApi = httpApi.stack.webhooks[channel];
+      if (!behindApi) throw new Error(`${channel} has no webhook behind the HTTP API`);
+      // Act
+      const paths = environmentOf(urls, functionId(channel)).SWITCHBOARD_WEBHOOK_PATHS;
+      const pathsBehindApi = environmentOf(httpApi, logicalId(behindApi.function)).SWITCHBOARD_WEBHOOK_PATHS;
+      // Assess
+      expect(paths).toBe(WEBHOOK_CHANNELS[channel].routes.map((route) => route.path).join(','));
+      expect(pathsBehindApi).toBeUndefined();
+    },
+  );
+
+  it.each(channels)(
     '%s: the function keeps the same least-privilege role as behind the HTTP API',
     (channel) => {
       // Prepare
