@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Attachment } from 'postal-mime';
 import type { MediaKind, MediaPart } from '#shared/contract/index.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import type { BlobToStore } from '../types.ts';
@@ -7,6 +8,15 @@ export const sha256Hex = (bytes: Uint8Array | string): string =>
   createHash('sha256').update(bytes).digest('hex');
 
 const MAX_FILENAME_LENGTH = 120;
+
+/** An attachment's bytes, whichever `attachmentEncoding` postal-mime was asked for. */
+export const attachmentBytes = (attachment: Pick<Attachment, 'content' | 'encoding'>): Uint8Array => {
+  const content = attachment.content;
+  if (typeof content === 'string') {
+    return Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8');
+  }
+  return content instanceof Uint8Array ? content : new Uint8Array(content);
+};
 
 /**
  * A file name safe as the last segment of an S3 key: letters and digits of any script, `.`, `-`

@@ -1,16 +1,17 @@
 import PostalMime, { type Email } from 'postal-mime';
 import { buildEvent } from '#shared/contract/build.ts';
-import { conversationIdFor, eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/index.ts';
 import { isoFromDateString } from '../time.ts';
 import { type BlobToStore, MAX_BODY_BYTES } from '../types.ts';
 import { identifyParties, mailboxesOf } from './addressing.ts';
-import { sha256Hex, storeAttachment } from './attachments.ts';
+import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { placeBodies } from './bodies.ts';
 import type { InboundEmailContext } from './context.ts';
 import { headerValue, isAutoReply, isBounce, messageIdsIn } from './headers.ts';
 import { htmlToText } from './html-to-text.ts';
 import { stripQuotedHistory } from './quoting.ts';
+import { emailConversationId, threadOf } from './threading.ts';
 import { unsupportedEmail } from './unsupported.ts';
 
 export type { InboundEmailContext } from './context.ts';
@@ -19,7 +20,6 @@ export type { InboundEmailContext } from './context.ts';
 const MAX_LISTED_ATTACHMENTS = 100;
 /** Keeps hostile headers from blowing up the event; the raw MIME keeps them whole. */
 const MAX_SUBJECT_LENGTH = 2000;
-const MAX_REFERENCES = 50;
 const MAX_ADDRESSES_PER_FIELD = 100;
 
 export interface NormalizedEmail {
@@ -41,12 +41,6 @@ const hasPlainTextPart = (rawMime: Uint8Array): boolean => {
   return /^content-type:[ \t]*text\/plain/im.test(latin1) || !/^content-type:/im.test(latin1);
 };
 
-/** Keeps the first reference (the thread root) and the newest ones. */
-const boundedReferences = (references: string[]): string[] =>
-  references.length <= MAX_REFERENCES
-    ? references
-    : [...references.slice(0, 1), ...references.slice(-(MAX_REFERENCES - 1))];
-
 const collectAttachments = (
   message: Email,
 ): { parts: MessagePart[]; media: MediaPart[]; blobs: BlobToStore[] } => {
@@ -54,15 +48,8 @@ const collectAttachments = (
   const blobs = new Map<string, BlobToStore>();
   const listed = message.attachments.slice(0, MAX_LISTED_ATTACHMENTS);
   for (const attachment of listed) {
-    const content = attachment.content;
-    const bytes =
-      typeof content === 'string'
-        ? Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8')
-        : content instanceof Uint8Array
-          ? content
-          : new Uint8Array(content);
     const stored = storeAttachment({
-      bytes,
+      bytes: attachmentBytes(attachment),
       mimeType: attachment.mimeType,
       filename: attachment.filename,
       contentId: attachment.contentId,
@@ -120,12 +107,9 @@ const buildMessageEvent = (
     return unsupportedEmail(rawMime, context, 'email.without_parties', { messageIdHeader: messageId });
   }
 
-  const references = boundedReferences(messageIdsIn(message.references));
-  const inReplyTo = messageIdsIn(message.inReplyTo)[0];
-  const threadRoot = references[0] ?? inReplyTo ?? messageId;
-  const conversationId =
-    parties.taggedConversationId ??
-    conversationIdFor('email', parties.endpointAddress, `thread:${threadRoot}`);
+  const thread = threadOf(message, messageId);
+  const { references, inReplyTo } = thread;
+  const conversationId = emailConversationId(parties, thread);
 
   const htmlBody = message.html;
   const textBody =
