@@ -8,6 +8,7 @@ import { identifyParties, mailboxesOf } from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { placeBodies } from './bodies.ts';
 import type { InboundEmailContext } from './context.ts';
+import { deliveryStatusEvents } from './delivery-status.ts';
 import { headerValue, isAutoReply, isBounce, messageIdsIn } from './headers.ts';
 import { htmlToText } from './html-to-text.ts';
 import { stripQuotedHistory } from './quoting.ts';
@@ -76,7 +77,8 @@ const parseMime = async (rawMime: Uint8Array): Promise<Email | undefined> => {
 
 /**
  * Turns one raw e-mail into one `switchboard.message.received` (or `.sent`, for copies of the
- * business's own mail), plus the blobs its events refer to. Never throws: what cannot be a
+ * business's own mail), plus the blobs its events refer to; a bounce also yields a `failed`
+ * status of the original message for each recipient it reports as failed. Never throws: what cannot be a
  * message becomes a `switchboard.provider.unsupported` event pointing at the raw MIME.
  */
 export const normalizeInboundEmail = async (
@@ -93,6 +95,15 @@ export const normalizeInboundEmail = async (
   } catch {
     // A defect of ours must not lose the e-mail either.
     return unsupportedEmail(rawMime, context, 'email.unnormalizable', {});
+  }
+};
+
+/** Statuses are extra: a defect in reading a report must not cost the bounce its message event. */
+const bounceStatuses = (message: Email, context: InboundEmailContext): HubEvent[] => {
+  try {
+    return deliveryStatusEvents(message, context);
+  } catch {
+    return [];
   }
 };
 
@@ -175,5 +186,6 @@ const buildMessageEvent = (
     parties.direction === 'inbound'
       ? buildEvent('switchboard.message.received', eventId, data)
       : buildEvent('switchboard.message.sent', eventId, data);
-  return { events: [event], blobs: [...bodies.blobs, ...attachments.blobs] };
+  const statuses = email.isBounce ? bounceStatuses(message, context) : [];
+  return { events: [event, ...statuses], blobs: [...bodies.blobs, ...attachments.blobs] };
 };
