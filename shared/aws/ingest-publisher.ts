@@ -97,12 +97,47 @@ export const chunkEntries = <T extends { readonly bytes: number }>(entries: read
   return batches;
 };
 
+/**
+ * Like `chunkEntries`, but no batch holds two entries of one group: each group's entries go to
+ * successive batches, in order, and other groups fill the room. SQS accepts a request's entries one
+ * by one, so a failed entry could otherwise be overtaken by a later entry of its own group in the
+ * same request; sent one batch after another, this cannot happen.
+ */
+export const chunkEntriesOnePerGroup = <T extends { readonly bytes: number }>(
+  entries: readonly T[],
+  groupOf: (entry: T) => string,
+): T[][] => {
+  const batches: { entries: T[]; bytes: number }[] = [];
+  const firstBatchFor = new Map<string, number>();
+  for (const entry of entries) {
+    const group = groupOf(entry);
+    let index = firstBatchFor.get(group) ?? 0;
+    for (; index < batches.length; index++) {
+      const batch = batches[index] as { entries: T[]; bytes: number };
+      if (batch.entries.length < MAX_BATCH_ENTRIES && batch.bytes + entry.bytes <= MAX_BATCH_BYTES) break;
+    }
+    const batch = batches[index] ?? { entries: [], bytes: 0 };
+    if (index === batches.length) batches.push(batch);
+    batch.entries.push(entry);
+    batch.bytes += entry.bytes;
+    firstBatchFor.set(group, index + 1);
+  }
+  return batches.map((batch) => batch.entries);
+};
+
 export interface SqsEventPublisherOptions {
   readonly client: Pick<SQSClient, 'send'>;
   readonly queueUrl: string;
   /** Where events larger than `maxMessageBytes` are stored (claim check). */
   readonly overflow: { readonly store: BlobStore; readonly bucket: string };
   readonly maxMessageBytes?: number;
+  /**
+   * At most one entry of a message group per request (`chunkEntriesOnePerGroup`), so a partly failed
+   * request can never reorder a group. Costs a request per event of one group, so it suits
+   * publishes spread over many groups (the recorder's), not a webhook's burst from one conversation.
+   * @default false
+   */
+  readonly oneEntryPerGroupPerRequest?: boolean;
   /** Attempts per entry, the first included. */
   readonly maxAttempts?: number;
   readonly baseDelayMs?: number;
@@ -163,7 +198,10 @@ export class SqsEventPublisher implements EventPublisher {
           : await this.claimChecked(event, index, eventJson),
       );
     }
-    for (const batch of chunkEntries(prepared)) await this.sendWithRetries(batch);
+    const batches = this.options.oneEntryPerGroupPerRequest
+      ? chunkEntriesOnePerGroup(prepared, (prepared) => prepared.entry.MessageGroupId ?? '')
+      : chunkEntries(prepared);
+    for (const batch of batches) await this.sendWithRetries(batch);
   }
 
   private async claimChecked(event: HubEvent, index: number, eventJson: string): Promise<PreparedEntry> {

@@ -44,11 +44,14 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
   return createRecorderService({
     store,
     // The same publisher the webhooks use: batches of 10 within 1 MiB, retries of failed entries,
-    // and a claim check in the payload bucket for an event larger than a queue message.
+    // and a claim check in the payload bucket for an event larger than a queue message. One entry
+    // per conversation per request: the helpdesk sees a conversation in order even when SQS
+    // refuses part of a request (a round spreads over many conversations, so this rarely adds one).
     publisher: new SqsEventPublisher({
       client: wiring.sqs,
       queueUrl: wiring.helpdeskQueueUrl,
       maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
+      oneEntryPerGroupPerRequest: true,
       overflow: {
         store: new S3BlobStore(wiring.payloads.s3, wiring.payloads.bucket),
         bucket: wiring.payloads.bucket,

@@ -1,11 +1,13 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryBlobStore } from '#shared/aws/blob-store.ts';
 import { ClaimCheckSchema, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import {
   chunkEntries,
+  chunkEntriesOnePerGroup,
   IngestPublishError,
   MAX_BATCH_BYTES,
   messageGroupIdFor,
@@ -17,13 +19,20 @@ import { unsupportedEvent } from '#tests/support/factories.ts';
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-ingest.fifo';
 const sqsMock = mockClient(SQSClient);
 
-const publisherWith = (overrides: { maxMessageBytes?: number; store?: InMemoryBlobStore } = {}) => {
+const publisherWith = (
+  overrides: {
+    maxMessageBytes?: number;
+    store?: InMemoryBlobStore;
+    oneEntryPerGroupPerRequest?: boolean;
+  } = {},
+) => {
   const delays: number[] = [];
   const publisher = new SqsEventPublisher({
     client: new SQSClient({ region: 'eu-west-1' }),
     queueUrl: QUEUE_URL,
     overflow: { store: overrides.store ?? new InMemoryBlobStore(), bucket: 'payloads' },
     ...(overrides.maxMessageBytes === undefined ? {} : { maxMessageBytes: overrides.maxMessageBytes }),
+    ...(overrides.oneEntryPerGroupPerRequest ? { oneEntryPerGroupPerRequest: true } : {}),
     sleep: async (ms) => {
       delays.push(ms);
     },
@@ -94,6 +103,27 @@ describe('SqsEventPublisher', () => {
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
     expect(entriesOfCall(1)).toEqual(['1']);
     expect(delays).toHaveLength(1);
+  });
+
+  it('with one entry per group, a failed entry is retried before the next event of its group is sent', async () => {
+    // Prepare: a1 and a2 in conversation A, b1 in B; SQS refuses a1 once.
+    const { publisher } = publisherWith({ oneEntryPerGroupPerRequest: true });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [{ Id: '2', MessageId: 'b1', MD5OfMessageBody: 'x' }],
+        Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }],
+      })
+      .resolves({ Successful: [], Failed: [] });
+    const [a1, a2, b1] = [
+      unsupportedEvent(0, 'conv_a'),
+      unsupportedEvent(1, 'conv_a'),
+      unsupportedEvent(2, 'conv_b'),
+    ];
+    // Act
+    await publisher.publish([a1, a2, b1]);
+    // Assess: a2 goes out only after a1's retry.
+    expect([0, 1, 2].map(entriesOfCall)).toEqual([['0', '2'], ['0'], ['1']]);
   });
 
   it('throws a typed error naming the events still failing after every attempt', async () => {
@@ -213,6 +243,56 @@ describe('batching and group ids', () => {
       expect(batch.length).toBeLessThanOrEqual(10);
       expect(batch.reduce((sum, entry) => sum + entry.bytes, 0)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
     }
+  });
+
+  it('one entry per group: batches within the limits, each group in order across batches, every entry once', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            group: fc.constantFrom('a', 'b', 'c', 'd'),
+            bytes: fc.oneof(fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 100_000, max: 600_000 })),
+          }),
+          { maxLength: 60 },
+        ),
+        (generated) => {
+          // Prepare
+          const entries = generated.map((entry, index) => ({ ...entry, index }));
+          // Act
+          const batches = chunkEntriesOnePerGroup(entries, (entry) => entry.group);
+          // Assess
+          expect(
+            batches
+              .flat()
+              .map((entry) => entry.index)
+              .sort((a, b) => a - b),
+          ).toEqual(entries.map((entry) => entry.index));
+          const batchOf = new Map<number, number>();
+          batches.forEach((batch, batchIndex) => {
+            expect(batch.length).toBeLessThanOrEqual(10);
+            expect(batch.reduce((sum, entry) => sum + entry.bytes, 0)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+            expect(new Set(batch.map((entry) => entry.group)).size).toBe(batch.length);
+            for (const entry of batch) batchOf.set(entry.index, batchIndex);
+          });
+          for (const group of ['a', 'b', 'c', 'd']) {
+            const order = entries
+              .filter((entry) => entry.group === group)
+              .map((entry) => batchOf.get(entry.index) ?? -1);
+            expect(order).toEqual([...order].sort((a, b) => a - b));
+            expect(new Set(order).size).toBe(order.length);
+          }
+        },
+      ),
+    );
+  });
+
+  it('one entry per group: ten conversations with two events each still take two requests', () => {
+    // Prepare
+    const entries = Array.from({ length: 20 }, (_, index) => ({ bytes: 500, group: `conv-${index >> 1}` }));
+    // Act
+    const batches = chunkEntriesOnePerGroup(entries, (entry) => entry.group);
+    // Assess
+    expect(batches.map((batch) => batch.length)).toEqual([10, 10]);
   });
 
   it('keeps valid subjects and maps invalid ones to a stable hash', () => {
