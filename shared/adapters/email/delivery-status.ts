@@ -6,10 +6,9 @@ import { isoFromDateString } from '../time.ts';
 import { identifyParties, mailboxesOf, normalizeAddress } from './addressing.ts';
 import { attachmentBytes } from './attachments.ts';
 import type { InboundEmailContext } from './context.ts';
-import { headerValue, messageIdsIn } from './headers.ts';
+import { DELIVERY_STATUS_TYPES, headerValue, messageIdsIn } from './headers.ts';
 import { emailConversationId, threadOf } from './threading.ts';
 
-const DELIVERY_STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
 /** Where a report returns the original message: its header section, or all of it (RFC 3462, RFC 6532). */
 const RETURNED_MESSAGE_TYPES = new Set([
   'text/rfc822-headers',

@@ -28,7 +28,7 @@ export const isAutoReply = (headers: readonly Header[]): boolean => {
   return precedence !== undefined && AUTO_PRECEDENCE.has(precedence);
 };
 
-const DELIVERY_STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
+export const DELIVERY_STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
 
 /**
  * Delivery status notifications (RFC 3464): a `multipart/report; report-type=delivery-status`
