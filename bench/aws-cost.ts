@@ -115,12 +115,13 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
     batchesPerMessage: number,
     batchMs: number,
     ingress: 'http-api' | 'function-urls' = 'http-api',
+    helpdeskRequests = recorderSqs,
   ) =>
     design([
       ...common(batchesPerMessage, batchMs, ingress),
       [
         'SQS FIFO requests (64 KB units: send, receive, delete)',
-        webhookSqs + recorderSqs + 2 * batchesPerMessage,
+        webhookSqs + helpdeskRequests + 2 * batchesPerMessage,
         PRICES.sqsFifoPerRequest,
       ],
       ['DynamoDB write units (GSI included)', writeUnits, PRICES.dynamoPerWriteUnit],
@@ -146,7 +147,9 @@ const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> 
       eventsPerMeasuredBatch: round(eventsPerBatch, 2),
     },
     switchboard: switchboardAt(fullBatches, perBatchMs),
-    switchboardTrickle: switchboardAt(events, perEventMs),
+    // Alone in its batch, a conversation's events go one per request (the helpdesk publisher never
+    // puts two events of one conversation in a request).
+    switchboardTrickle: switchboardAt(events, perEventMs, 'http-api', published),
     switchboardFunctionUrls: switchboardAt(fullBatches, perBatchMs, 'function-urls'),
     straightforward,
   };
