@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
-import { s3Client } from '#shared/aws/clients/s3-client.ts';
+import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -17,10 +17,8 @@ const config = requireConfig(
 const recorder = createRecorder({
   dynamodb: dynamoDbClient(),
   sqs: sqsClient(),
-  payloads: {
-    s3: s3Client({ forcePathStyle: config.SWITCHBOARD_S3_FORCE_PATH_STYLE }),
-    bucket: config.SWITCHBOARD_PAYLOAD_BUCKET,
-  },
+  // S3 only serves claim checks (events over a queue message): its SDK loads on the first one.
+  payloads: { s3: loadS3Client, bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
   tableName: config.SWITCHBOARD_TABLE_NAME,
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   logger,

@@ -6,7 +6,7 @@ import { bundleFile } from '#infra/bundling/analyze.ts';
 import { entryPath, type HubFunctionEntry, REPO_ROOT } from '#infra/bundling/options.ts';
 
 /**
- * The chat webhooks use S3 only for a claim check, so their bundles must not evaluate the S3 SDK at
+ * The chat webhooks and the recorder use S3 only for a claim check, so their bundles must not evaluate the S3 SDK at
  * import. esbuild wraps every module reached through a dynamic `import()` in an `init_…` function;
  * a static import anywhere else would call that function at the bundle's top level. This follows
  * the init calls from the top level (unminified build, same options as deployed) and checks that
@@ -73,8 +73,8 @@ const unminifiedBundle = async (name: string, entryFile: string): Promise<string
 const s3Modules = (sources: Iterable<string>): string[] =>
   [...sources].filter((source) => S3_ONLY_PACKAGES.some((name) => source.includes(name)));
 
-describe('S3 in the chat webhook bundles', () => {
-  it.each(['webhook-messenger', 'webhook-whatsapp', 'webhook-sms-twilio'] as const)(
+describe('S3 in the bundles that use it only for claim checks (chat webhooks, recorder)', () => {
+  it.each(['webhook-messenger', 'webhook-whatsapp', 'webhook-sms-twilio', 'recorder'] as const)(
     '%s bundles S3 but evaluates none of it at import',
     async (entry: HubFunctionEntry) => {
       // Act
