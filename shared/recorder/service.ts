@@ -283,23 +283,26 @@ export const createRecorderService = (deps: RecorderDependencies) => {
     await Promise.all(
       [...groups.values()].map(async (records) => {
         const publisher = joinRounds();
-        for (const [index, record] of records.entries()) {
-          try {
-            await recordEvent(await parseQueuedEvent(record.body, deps.resolveBody), publisher);
-          } catch (error) {
-            publisher.leave();
-            const rest = records.slice(index).map((entry) => entry.messageId);
-            failed.push(...rest);
-            logger.error('event not recorded; its group waits for a retry', {
-              errorName: errorNameOf(error),
-              reason: error instanceof PoisonMessageError ? error.message : undefined,
-              failedCount: rest.length,
-              attempt: Number(record.attributes.ApproximateReceiveCount),
-            });
-            return;
+        try {
+          for (const [index, record] of records.entries()) {
+            try {
+              await recordEvent(await parseQueuedEvent(record.body, deps.resolveBody), publisher);
+            } catch (error) {
+              const rest = records.slice(index).map((entry) => entry.messageId);
+              failed.push(...rest);
+              logger.error('event not recorded; its group waits for a retry', {
+                errorName: errorNameOf(error),
+                reason: error instanceof PoisonMessageError ? error.message : undefined,
+                failedCount: rest.length,
+                attempt: Number(record.attributes.ApproximateReceiveCount),
+              });
+              return;
+            }
           }
+        } finally {
+          // Done or failed, the group publishes nothing more: the other groups' rounds need not wait.
+          publisher.leave();
         }
-        publisher.leave();
       }),
     );
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
