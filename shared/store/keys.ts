@@ -2,7 +2,7 @@ import {
   type Channel,
   type ChannelIdentity,
   type Contact,
-  type ConversationStatus,
+  type ConversationState,
   hubMessageIdFor,
   identityKey,
 } from '#shared/contract/index.ts';
@@ -54,14 +54,13 @@ export const identityPartition = (identity: ChannelIdentity): string => `IDENT#$
  * at most once an hour, so a busy conversation's messages cost the index nothing. Readers order
  * within a page by the exact time they read from the items.
  */
-export const statusIndexKeys = (
-  status: ConversationStatus,
-  lastActivityAt: string,
-  conversationId: string,
-) => ({
-  gsi1pk: `STATUS#${status}`,
-  gsi1sk: `${activityHourOf(lastActivityAt)}#${conversationId}`,
+export const statusIndexKeys = (state: ConversationState) => ({
+  gsi1pk: `STATUS#${state.status}`,
+  gsi1sk: `${activityHourOf(lastActivityOf(state))}#${state.conversationId}`,
 });
+
+/** What the by-status listing orders by: the last message, or the creation of a conversation without one. */
+export const lastActivityOf = (state: ConversationState): string => state.lastMessageAt ?? state.createdAt;
 
 /** `2026-11-22T10:42:07.123Z` → `2026-11-22T10`: canonical times are UTC ISO strings. */
 export const activityHourOf = (time: string): string => time.slice(0, 13);

@@ -8,7 +8,7 @@ import {
   type ConversationStatus,
   MessageSchema,
 } from '#shared/contract/index.ts';
-import { conversationKey, identityPartition, messageKey } from './keys.ts';
+import { conversationKey, identityPartition, lastActivityOf, messageKey } from './keys.ts';
 import { parseConversationModel } from './recorder-store.ts';
 import { isLive, type TableContext } from './table.ts';
 
@@ -153,8 +153,11 @@ export const createReadApi = (context: TableContext) => {
       const views = (await batchGet(keys))
         .map(toConversationView)
         .filter((view): view is ConversationView => view?.state.status === status);
-      const activity = (view: ConversationView) => view.state.lastMessageAt ?? view.state.createdAt;
-      views.sort((a, b) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0));
+      const newestFirst = (a: ConversationView, b: ConversationView) => {
+        const [timeA, timeB] = [lastActivityOf(a.state), lastActivityOf(b.state)];
+        return timeA < timeB ? 1 : timeA > timeB ? -1 : 0;
+      };
+      views.sort(newestFirst);
       const cursor = encodeCursor(output.LastEvaluatedKey);
       return { items: views, ...(cursor ? { cursor } : {}) };
     },

@@ -94,9 +94,6 @@ const ConversationItemSchema = z.looseObject({
   lastChange: z.string().optional(),
 });
 
-const statusIndexKeysOf = ({ state }: ConversationModel) =>
-  statusIndexKeys(state.status, state.lastMessageAt ?? state.createdAt, state.conversationId);
-
 export const parseConversationModel = (json: string): ConversationModel =>
   ModelExtrasSchema.parse(JSON.parse(json));
 
@@ -144,8 +141,8 @@ export const createRecorderStore = (context: TableContext, retentionSeconds = ME
     async saveConversation(write) {
       const { state } = write.model;
       const expectedVersion = write.previous?.state.version ?? 0;
-      const indexKeys = statusIndexKeysOf(write.model);
-      const previousIndexKeys = write.previous ? statusIndexKeysOf(write.previous) : undefined;
+      const indexKeys = statusIndexKeys(write.model.state);
+      const previousIndexKeys = write.previous ? statusIndexKeys(write.previous.state) : undefined;
       // Setting unchanged keys would be free too, but leaving them out says so.
       const indexMoved =
         previousIndexKeys?.gsi1pk !== indexKeys.gsi1pk || previousIndexKeys.gsi1sk !== indexKeys.gsi1sk;
