@@ -84,8 +84,8 @@ export const SwitchboardConfigSchema = z
      *   no stage throttling (cap a function with reserved concurrency instead), no custom domain
      *   without putting CloudFront in front yourself (so `publicBaseUrl` is rejected), no API access
      *   logs (the function logs remain), one hostname per function (each provider gets its own
-     *   URL), request bodies up to 6 MB including base64 encoding (the HTTP API takes 10 MB: large
-     *   Mailgun mails with attachments may be refused), and not offered in every region.
+     *   URL), and not offered in every region. Request bodies are limited to Lambda's 6 MB
+     *   invocation payload in both modes.
      *
      * Webhook URLs keep the route path in both modes (`<function URL>webhooks/messenger`), so the
      * registration steps and the stack outputs stay the same.

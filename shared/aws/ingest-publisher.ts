@@ -199,7 +199,7 @@ export class SqsEventPublisher implements EventPublisher {
       );
     }
     const batches = this.options.oneEntryPerGroupPerRequest
-      ? chunkEntriesOnePerGroup(prepared, (prepared) => prepared.entry.MessageGroupId ?? '')
+      ? chunkEntriesOnePerGroup(prepared, (entry) => entry.entry.MessageGroupId ?? '')
       : chunkEntries(prepared);
     for (const batch of batches) await this.sendWithRetries(batch);
   }
