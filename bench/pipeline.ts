@@ -5,14 +5,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { awsCommandCounts, countCommandsOf, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
-import { DynamoReplayGuard } from '#shared/aws/dynamo-replay-guard.ts';
-import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { processWebhook } from '#shared/intake/process-webhook.ts';
 import { localClients, type RunningEmulators } from '#shared/local/emulators.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import { type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
-import { processWebhook } from '#shared/webhook/process-webhook.ts';
+import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 import { newTally, tallyGsiWrites, tallySqs, type UsageTally } from './aws-usage.ts';
 import { median } from './stats.ts';
 import { adapterFor, BENCH_BASE_URL, BENCH_SECRETS, toWebhookRequest } from './webhook-path.ts';

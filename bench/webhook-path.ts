@@ -1,13 +1,14 @@
 import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { handleMailgunWebhook } from '#shared/adapters/email/index.ts';
-import type { ReplayGuard } from '#shared/adapters/email/replay-guard.ts';
-import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
-import { handleTwilioWebhook } from '#shared/adapters/sms/index.ts';
-import type { HttpResponse, WebhookRequest } from '#shared/adapters/types.ts';
-import { handleWhatsAppWebhook } from '#shared/adapters/whatsapp/index.ts';
 import type { BlobStore } from '#shared/aws/blob-store.ts';
-import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
+import type { ReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
+import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
+import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
+import { handleTwilioWebhook } from '#shared/channels/sms/inbound/webhook.ts';
+import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
 import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { processWebhook, type WebhookAdapter } from '#shared/intake/process-webhook.ts';
 import {
   type OutgoingRequest,
   type Sample,
@@ -15,7 +16,6 @@ import {
   signedRequestFor,
 } from '#shared/local/samples.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { processWebhook, type WebhookAdapter } from '#shared/webhook/process-webhook.ts';
 
 /** The in-process webhook path: the real adapters, processWebhook and publisher, AWS I/O stubbed. */
 

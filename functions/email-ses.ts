@@ -1,9 +1,10 @@
 import middy from '@middy/core';
-import { normalizeInboundEmail, parseSesReceiptEvent } from '#shared/adapters/email/index.ts';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
+import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
+import { ingestPublisher, payloadStore } from '#shared/intake/wiring.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
-import { ingestPublisher, payloadStore } from '#shared/webhook/deps.ts';
-import { processSesReceipts } from '#shared/webhook/process-ses-email.ts';
 // S3 serves every SES receipt (raw MIME, attachments): loaded with the function, not on the first request.
 import '#shared/aws/clients/s3-client.ts';
 

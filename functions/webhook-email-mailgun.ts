@@ -1,6 +1,6 @@
-import { handleMailgunWebhook } from '#shared/adapters/email/index.ts';
-import { hubReplayGuard } from '#shared/webhook/deps.ts';
-import { createWebhookHandler } from '#shared/webhook/lambda.ts';
+import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
+import { createWebhookHandler } from '#shared/intake/webhook-lambda.ts';
+import { hubReplayGuard } from '#shared/intake/wiring.ts';
 // S3 serves every Mailgun post (raw MIME, attachments): loaded with the function, not on the first request.
 import '#shared/aws/clients/s3-client.ts';
 

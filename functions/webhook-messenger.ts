@@ -1,5 +1,5 @@
-import { handleMessengerWebhook } from '#shared/adapters/messenger/index.ts';
-import { createWebhookHandler } from '#shared/webhook/lambda.ts';
+import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
+import { createWebhookHandler } from '#shared/intake/webhook-lambda.ts';
 
 /** GET + POST /webhooks/messenger */
 export const handler = createWebhookHandler('messenger', (request, secrets) =>

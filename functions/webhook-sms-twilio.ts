@@ -1,6 +1,6 @@
-import { handleTwilioWebhook, twilioPublicUrl } from '#shared/adapters/sms/index.ts';
+import { handleTwilioWebhook, twilioPublicUrl } from '#shared/channels/sms/inbound/webhook.ts';
 import { runtimeConfig } from '#shared/config/runtime.ts';
-import { createWebhookHandler } from '#shared/webhook/lambda.ts';
+import { createWebhookHandler } from '#shared/intake/webhook-lambda.ts';
 
 /** POST /webhooks/sms/twilio. Twilio signs the public URL it called, which only config knows behind API Gateway. */
 export const handler = createWebhookHandler('sms', (request, secrets) =>

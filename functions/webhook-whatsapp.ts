@@ -1,5 +1,5 @@
-import { handleWhatsAppWebhook } from '#shared/adapters/whatsapp/index.ts';
-import { createWebhookHandler } from '#shared/webhook/lambda.ts';
+import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
+import { createWebhookHandler } from '#shared/intake/webhook-lambda.ts';
 
 /** GET + POST /webhooks/whatsapp */
 export const handler = createWebhookHandler('whatsapp', (request, secrets) =>

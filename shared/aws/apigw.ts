@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import type { HttpResponse, WebhookRequest } from '#shared/adapters/types.ts';
+import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
 
 /**
  * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both

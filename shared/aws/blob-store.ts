@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { BlobToStore } from '#shared/adapters/types.ts';
+import type { BlobToStore } from '#shared/channels/inbound.ts';
 import { loadS3Client, loadS3Commands } from './clients/s3.ts';
 
 /** Where payload bytes go before the events that reference them are queued. */

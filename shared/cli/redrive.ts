@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/emulators.ts';
-import { redriveByResending, redriveWithMoveTask } from '#shared/recorder/redrive.ts';
+import { redriveByResending, redriveWithMoveTask } from '#shared/local/redrive.ts';
 import { HELPDESK_QUEUE, INGEST_QUEUE } from '#shared/resources/definitions.ts';
 
 const USAGE = `usage: npm run redrive -- <ingest|helpdesk> [--local] [--sqs-endpoint URL]

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from './publish.ts';
+import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from './docs.ts';
 
 export const GENERATED_DIR = resolve(import.meta.dirname, 'generated');
 export const SCHEMA_PATH = resolve(GENERATED_DIR, 'switchboard-events.schema.json');

@@ -5,8 +5,8 @@ import { interceptLocalhostDns } from 'fauxqs';
 import { resetAwsClients } from '#shared/aws/clients.ts';
 import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
+import { resetWebhookDeps } from '#shared/intake/wiring.ts';
 import { RECORDER } from '#shared/resources/definitions.ts';
-import { resetWebhookDeps } from '#shared/webhook/deps.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,

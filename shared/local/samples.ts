@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { signMailgun } from '#shared/adapters/email/mailgun-signature.ts';
-import { signMetaBody } from '#shared/adapters/meta/signature.ts';
-import { signTwilioRequest } from '#shared/adapters/sms/signature.ts';
+import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
+import { signMetaBody } from '#shared/channels/meta/signature.ts';
+import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { CHANNEL_ROUTE_PATHS } from './routes.ts';
 

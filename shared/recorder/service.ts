@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { EventPublisher } from '#shared/aws/ingest-publisher.ts';
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import {
   type Channel,
   type HubEvent,

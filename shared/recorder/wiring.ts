@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
-import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';

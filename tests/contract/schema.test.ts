@@ -4,10 +4,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from '#shared/contract/docs.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { ASYNCAPI_PATH, README_PATH, SCHEMA_PATH, toFileText } from '#shared/contract/generate.ts';
 import { EVENT_TYPES, HubEventSchema } from '#shared/contract/index.ts';
-import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from '#shared/contract/publish.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { arbitraryFromJsonSchema } from '#tests/support/json-schema-arbitrary.ts';
 

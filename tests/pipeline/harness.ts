@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
-import { chunkEntries } from '#shared/aws/ingest-publisher.ts';
+import { chunkEntries } from '#shared/aws/sqs-event-publisher.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { ClaimCheckSchema } from '#shared/aws/claim-check.ts';
-import { SqsEventPublisher } from '#shared/aws/ingest-publisher.ts';
+import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { messageEvent, minute } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redriveByResending } from '#shared/recorder/redrive.ts';
+import { redriveByResending } from '#shared/local/redrive.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventPublisher } from '#shared/aws/ingest-publisher.ts';
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';

@@ -4,8 +4,8 @@ import { resetAwsClients } from '#shared/aws/clients.ts';
 import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { buildEvent, eventIdFor, type HubEvent } from '#shared/contract/index.ts';
+import { resetWebhookDeps } from '#shared/intake/wiring.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type RunningEmulators } from '#shared/local/emulators.ts';
-import { resetWebhookDeps } from '#shared/webhook/deps.ts';
 import { FIXTURE_RECEIVED_AT } from './requests.ts';
 
 export interface ApiGatewayEventInput {

@@ -1,4 +1,4 @@
-import type { WebhookRequest } from '#shared/adapters/types.ts';
+import type { WebhookRequest } from '#shared/channels/inbound.ts';
 
 /** Every golden fixture is normalized as if received at this instant, so expectations are stable. */
 export const FIXTURE_RECEIVED_AT = new Date('2026-11-22T12:00:00.000Z');

@@ -1,0 +1,97 @@
+import type { BlobToStore } from '#shared/channels/inbound.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { sha256Hex } from './attachments.ts';
+
+/** A body larger than this (as JSON in the event) is stored in the payload bucket instead. */
+export const INLINE_BODY_LIMIT_BYTES = 256 * 1024;
+
+/**
+ * What the bodies may take together in one event. The queues take 1 MiB per message; the rest
+ * is left for headers, addresses, attachment references and the envelope.
+ */
+export const INLINE_BODIES_BUDGET_BYTES = 640 * 1024;
+
+export const jsonSize = (value: string | undefined): number =>
+  value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+export const bodyBlob = (body: string, kind: 'text' | 'html'): BlobToStore => {
+  const bytes = Buffer.from(body, 'utf8');
+  return {
+    key: `${PAYLOAD_BUCKET.prefixes.bodies}${sha256Hex(bytes)}.${kind === 'text' ? 'txt' : 'html'}`,
+    contentType: kind === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8',
+    bytes,
+  };
+};
+
+/** Cuts a string to at most `limitBytes` of JSON, on a code point boundary. */
+export const truncateToJsonBytes = (text: string, limitBytes: number): string => {
+  if (jsonSize(text) <= limitBytes) return text;
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (jsonSize(text.slice(0, middle)) <= limitBytes) low = middle;
+    else high = middle - 1;
+  }
+  const cut = text.slice(0, low);
+  // Do not leave half of a surrogate pair behind.
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+};
+
+export interface PlacedBodies {
+  readonly textBody?: string;
+  readonly htmlBody?: string;
+  readonly textBodyKey?: string;
+  readonly htmlBodyKey?: string;
+  readonly replyText?: string;
+  /** What the message's text part says: the reply text, else the (possibly cut) full text. */
+  readonly partText?: string;
+  readonly blobs: BlobToStore[];
+}
+
+/**
+ * Keeps bodies in the event when they fit, else moves them to the bucket: each above the
+ * per-body limit, then HTML and then text while the bodies together (the reply text counted
+ * and the text part counted too) exceed the budget. The reply text itself is cut to
+ * the per-body limit; the whole text is then at `textBodyKey`.
+ */
+export const placeBodies = (
+  textBody: string | undefined,
+  htmlBody: string | undefined,
+  replyText: string | undefined,
+): PlacedBodies => {
+  const reply = replyText === undefined ? undefined : truncateToJsonBytes(replyText, INLINE_BODY_LIMIT_BYTES);
+  const partText =
+    reply ?? (textBody === undefined ? undefined : truncateToJsonBytes(textBody, INLINE_BODY_LIMIT_BYTES));
+  let inlineText = textBody !== undefined && jsonSize(textBody) <= INLINE_BODY_LIMIT_BYTES;
+  let inlineHtml = htmlBody !== undefined && jsonSize(htmlBody) <= INLINE_BODY_LIMIT_BYTES;
+  const total = () =>
+    (inlineText ? jsonSize(textBody) : 0) +
+    (inlineHtml ? jsonSize(htmlBody) : 0) +
+    jsonSize(reply) +
+    jsonSize(partText);
+  if (inlineHtml && total() > INLINE_BODIES_BUDGET_BYTES) inlineHtml = false;
+  if (inlineText && total() > INLINE_BODIES_BUDGET_BYTES) inlineText = false;
+
+  const blobs: BlobToStore[] = [];
+  const placed: { -readonly [K in keyof PlacedBodies]: PlacedBodies[K] } = { blobs };
+  if (textBody !== undefined) {
+    if (inlineText) placed.textBody = textBody;
+    else {
+      const blob = bodyBlob(textBody, 'text');
+      blobs.push(blob);
+      placed.textBodyKey = blob.key;
+    }
+  }
+  if (htmlBody !== undefined) {
+    if (inlineHtml) placed.htmlBody = htmlBody;
+    else {
+      const blob = bodyBlob(htmlBody, 'html');
+      blobs.push(blob);
+      placed.htmlBodyKey = blob.key;
+    }
+  }
+  if (reply !== undefined) placed.replyText = reply;
+  if (partText !== undefined) placed.partText = partText;
+  return placed;
+};

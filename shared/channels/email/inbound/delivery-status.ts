@@ -1,0 +1,188 @@
+import { addressParser, type Email, type Header } from 'postal-mime';
+import { isoFromDateString } from '#shared/channels/provider-time.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent, MessageStatusData, ProviderError } from '#shared/contract/index.ts';
+import { identifyParties, mailboxesOf, normalizeAddress } from './addressing.ts';
+import { attachmentBytes } from './attachments.ts';
+import type { InboundEmailContext } from './context.ts';
+import { DELIVERY_STATUS_TYPES, headerValue, messageIdsIn } from './headers.ts';
+import { emailConversationId, threadOf } from './threading.ts';
+
+/** Where a report returns the original message: its header section, or all of it (RFC 3462, RFC 6532). */
+const RETURNED_MESSAGE_TYPES = new Set([
+  'text/rfc822-headers',
+  'message/rfc822',
+  'message/global-headers',
+  'message/global',
+]);
+/** Keeps hostile reports from blowing up the events; the raw MIME keeps them whole. */
+const MAX_FAILED_RECIPIENTS = 100;
+const MAX_DIAGNOSTIC_LENGTH = 1000;
+const MAX_HEADER_FIELDS = 500;
+/** RFC 3464 §2.3.4: `class.subject.detail`. */
+const STATUS_CODE = /^[245]\.\d{1,3}\.\d{1,3}$/;
+
+const decodeText = (bytes: Uint8Array): string => new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+
+/**
+ * Header fields of one block (RFC 5322 §2.2.3): continuation lines unfolded, names lower-cased
+ * as postal-mime gives them, so `headerValue` reads them. Lines that are no field are skipped.
+ */
+export const parseHeaderFields = (block: string): Header[] => {
+  const fields: Header[] = [];
+  for (const line of block.split(/\r?\n/)) {
+    const last = fields[fields.length - 1];
+    if (/^[ \t]/.test(line)) {
+      if (last) last.value = `${last.value} ${line.trim()}`.trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0 || fields.length >= MAX_HEADER_FIELDS) continue;
+    const originalKey = line.slice(0, colon).trim();
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(originalKey)) continue;
+    fields.push({ key: originalKey.toLowerCase(), originalKey, value: line.slice(colon + 1).trim() });
+  }
+  return fields;
+};
+
+/** A delivery-status body: the per-message block, then one block per recipient, blank-line separated. */
+const fieldBlocks = (text: string): Header[][] =>
+  text
+    .split(/\r?\n[ \t]*\r?\n/)
+    .map(parseHeaderFields)
+    .filter((fields) => fields.length > 0);
+
+/** `rfc822; a@b` (or `utf-8; …` in global reports) → the lower-cased address. */
+const recipientAddress = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  const semicolon = value.indexOf(';');
+  const type = semicolon < 0 ? 'rfc822' : value.slice(0, semicolon).trim().toLowerCase();
+  if (type !== 'rfc822' && type !== 'utf-8') return undefined;
+  const address = normalizeAddress(value.slice(semicolon + 1));
+  return /^[^\s@]+@[^\s@]+$/.test(address) ? address : undefined;
+};
+
+/** `smtp; 550 5.1.1 user unknown` → `550 5.1.1 user unknown`. */
+const diagnosticText = (value: string | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  const semicolon = value.indexOf(';');
+  const text = (semicolon < 0 ? value : value.slice(semicolon + 1)).trim();
+  return text.length > 0 ? text.slice(0, MAX_DIAGNOSTIC_LENGTH) : undefined;
+};
+
+/** The returned original as an `Email` carrying only what addressing and threading read. */
+const returnedOriginal = (message: Email): Email | undefined => {
+  const part = message.attachments.find((attachment) =>
+    RETURNED_MESSAGE_TYPES.has(attachment.mimeType.toLowerCase()),
+  );
+  if (part === undefined) return undefined;
+  const text = decodeText(attachmentBytes(part));
+  const headerSection = text.replace(/^(\r?\n)+/, '').split(/\r?\n\r?\n/, 1)[0] ?? '';
+  const headers = parseHeaderFields(headerSection);
+  const addresses = (key: string) => {
+    const value = headerValue(headers, key);
+    return value === undefined ? undefined : addressParser(value);
+  };
+  return {
+    headers,
+    headerLines: [],
+    attachments: [],
+    from: addresses('from')?.[0],
+    sender: addresses('sender')?.[0],
+    replyTo: addresses('reply-to'),
+    to: addresses('to'),
+    cc: addresses('cc'),
+    messageId: headerValue(headers, 'message-id'),
+    references: headerValue(headers, 'references'),
+    inReplyTo: headerValue(headers, 'in-reply-to'),
+  };
+};
+
+interface FailedRecipient {
+  readonly address: string;
+  readonly statusCode: string | undefined;
+  readonly diagnostic: string | undefined;
+}
+
+const failedRecipientsOf = (message: Email): { failed: FailedRecipient[]; arrivalDate?: string } => {
+  const failed = new Map<string, FailedRecipient>();
+  let arrivalDate: string | undefined;
+  for (const part of message.attachments) {
+    if (!DELIVERY_STATUS_TYPES.has(part.mimeType.toLowerCase())) continue;
+    for (const fields of fieldBlocks(decodeText(attachmentBytes(part)))) {
+      arrivalDate ??= headerValue(fields, 'arrival-date');
+      if (headerValue(fields, 'action')?.trim().toLowerCase() !== 'failed') continue;
+      const address =
+        recipientAddress(headerValue(fields, 'final-recipient')) ??
+        recipientAddress(headerValue(fields, 'original-recipient'));
+      if (address === undefined || failed.has(address) || failed.size >= MAX_FAILED_RECIPIENTS) continue;
+      const status = headerValue(fields, 'status')?.trim().split(/\s/)[0];
+      failed.set(address, {
+        address,
+        statusCode: status !== undefined && STATUS_CODE.test(status) ? status : undefined,
+        diagnostic: diagnosticText(headerValue(fields, 'diagnostic-code')),
+      });
+    }
+  }
+  return { failed: [...failed.values()], ...(arrivalDate ? { arrivalDate } : {}) };
+};
+
+const statusEvent = (
+  failed: FailedRecipient,
+  original: { messageId: string; endpointAddress: string; conversationId: string },
+  providerTimestamp: string | null,
+  context: InboundEmailContext,
+): HubEvent => {
+  const error: ProviderError = {
+    code: failed.statusCode ?? 'failed',
+    ...(failed.diagnostic !== undefined ? { message: failed.diagnostic } : {}),
+  };
+  const data: MessageStatusData = {
+    channel: 'email',
+    provider: context.provider,
+    endpoint: { type: 'email_address', id: original.endpointAddress },
+    contact: { identities: [{ type: 'email', value: failed.address }] },
+    conversationId: original.conversationId,
+    providerTimestamp,
+    receivedAt: context.receivedAt.toISOString(),
+    status: 'failed',
+    providerStatus: failed.statusCode ?? 'failed',
+    providerMessageIds: [original.messageId],
+    errors: [error],
+  };
+  return buildEvent(
+    'switchboard.message.status_updated',
+    eventIdFor('email', 'status', original.messageId, 'failed', failed.address),
+    data,
+  );
+};
+
+/**
+ * A delivery status notification (RFC 3464) → one `failed` status per recipient the report
+ * gives up on, about the original message and in its conversation, threaded exactly as a copy
+ * of that sent message would be. Reports without the original's Message-ID, or without failed
+ * recipients, give nothing: the bounce itself still travels as a received message.
+ */
+export const deliveryStatusEvents = (message: Email, context: InboundEmailContext): HubEvent[] => {
+  const { failed, arrivalDate } = failedRecipientsOf(message);
+  if (failed.length === 0) return [];
+  const original = returnedOriginal(message);
+  const messageId = messageIdsIn(original?.messageId)[0];
+  const hubAddress = mailboxesOf(original?.from)[0]?.address;
+  if (original === undefined || messageId === undefined || hubAddress === undefined) return [];
+  // The hub's own address counted as a recipient: the original is classified as a sent copy.
+  const parties = identifyParties(original, [hubAddress], undefined);
+  if (parties?.direction !== 'outbound') return [];
+  const conversationId = emailConversationId(parties, threadOf(original, messageId));
+  const providerTimestamp =
+    isoFromDateString(headerValue(message.headers, 'date')) ?? isoFromDateString(arrivalDate);
+  return failed.map((recipient) =>
+    statusEvent(
+      recipient,
+      { messageId, endpointAddress: parties.endpointAddress, conversationId },
+      providerTimestamp,
+      context,
+    ),
+  );
+};

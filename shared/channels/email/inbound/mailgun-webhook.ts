@@ -1,0 +1,141 @@
+import {
+  type BlobToStore,
+  MAX_BODY_BYTES,
+  reject,
+  textResponse,
+  type WebhookOutcome,
+  type WebhookRequest,
+} from '#shared/channels/inbound.ts';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { sha256Hex } from './attachments.ts';
+import { boundaryOf, type FormField, parseMultipart, parseUrlEncoded } from './form.ts';
+import { mimeFromParsedFields, SIGNATURE_FIELDS } from './mailgun-parsed.ts';
+import { verifyMailgun } from './mailgun-signature.ts';
+import { normalizeInboundEmail } from './normalize.ts';
+import type { ReplayGuard } from './replay-guard.ts';
+
+/** How far a signed timestamp may be from our clock before a new token is refused. */
+export const MAILGUN_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+/**
+ * How long used tokens are remembered: longer than Mailgun's whole retry schedule (10 min, 15 min,
+ * 30 min, 1 h, 2 h, 4 h: about 8 h), so every retry of a delivery still finds its token.
+ */
+export const MAILGUN_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+
+export interface MailgunDeps {
+  readonly secrets: ChannelSecrets;
+  readonly replayGuard: ReplayGuard;
+}
+
+const fieldText = (fields: readonly FormField[], name: string): string | undefined =>
+  fields.find((field) => field.name === name && field.filename === undefined)?.value.toString('utf8');
+
+const parseForm = (request: WebhookRequest): FormField[] | 'unsupported' | 'malformed' => {
+  const contentType = (request.headers['content-type'] ?? '').toLowerCase();
+  if (contentType.startsWith('application/x-www-form-urlencoded')) return parseUrlEncoded(request.body);
+  if (!contentType.startsWith('multipart/form-data')) return 'unsupported';
+  const boundary = boundaryOf(request.headers['content-type'] ?? '');
+  if (boundary === undefined) return 'malformed';
+  return parseMultipart(request.body, boundary) ?? 'malformed';
+};
+
+/**
+ * What one delivery says, independent of its signature fields and multipart boundary: two
+ * deliveries of the same e-mail have the same digest.
+ */
+const contentDigest = (fields: readonly FormField[]): string =>
+  sha256Hex(
+    Buffer.concat(
+      fields
+        .filter((field) => !SIGNATURE_FIELDS.has(field.name))
+        .map((field) =>
+          Buffer.from(`${field.name}\u0000${field.filename ?? ''}\u0000${sha256Hex(field.value)}\n`),
+        ),
+    ),
+  );
+
+type TokenCheck = 'accept' | 'stale' | 'reused_for_other_content';
+
+/**
+ * Mailgun signs only `timestamp + token`, not the content, so a token must never vouch for two
+ * different contents. Whether a retry is signed afresh is not in Mailgun's documentation
+ * (receive-http, securing-webhooks, webhook-retries); third-party references say a retry carries
+ * the original timestamp, token and signature. Both cases are handled:
+ * - a new token must have a fresh timestamp; the content it was accepted with is remembered;
+ * - the same token with the same content is the same delivery again (a retry after we failed,
+ *   or a duplicate): accepted again whatever its age, it yields the same deterministic events,
+ *   which the queue and the recorder deduplicate. A 406 would make Mailgun drop an e-mail we may
+ *   never have queued; a 200 without events would lose it if our first attempt failed after the
+ *   claim;
+ * - the same token with any other content (or again after it was refused as stale) is a
+ *   forgery built from a captured signature: 406.
+ */
+const checkToken = async (
+  guard: ReplayGuard,
+  token: string,
+  digest: string,
+  timestampIsStale: boolean,
+): Promise<TokenCheck> => {
+  const firstUse = await guard.claim(`mailgun:token:${token}`, MAILGUN_TOKEN_TTL_SECONDS);
+  if (firstUse && timestampIsStale) return 'stale';
+  const firstForContent = await guard.claim(`mailgun:delivery:${token}:${digest}`, MAILGUN_TOKEN_TTL_SECONDS);
+  if (firstUse) return 'accept';
+  return firstForContent ? 'reused_for_other_content' : 'accept';
+};
+
+/**
+ * POST /webhooks/email/mailgun. Order of checks: method 405, size 413, content type 415, form 400,
+ * signature fields 401, signature 403 (Mailgun retries those, which lets a wrong signing key be
+ * fixed without losing mail), then the timestamp and the token (406, which stops Mailgun's retries).
+ */
+export const handleMailgunWebhook = async (
+  request: WebhookRequest,
+  deps: MailgunDeps,
+): Promise<WebhookOutcome> => {
+  if (request.method.toUpperCase() !== 'POST') return reject(405, 'only POST is accepted');
+  if (request.body.byteLength > MAX_BODY_BYTES.email)
+    return reject(413, 'body exceeds the e-mail size limit');
+  const fields = parseForm(request);
+  if (fields === 'unsupported') return reject(415, 'content type must be multipart/form-data or urlencoded');
+  if (fields === 'malformed') return reject(400, 'multipart body could not be parsed');
+
+  const timestamp = fieldText(fields, 'timestamp');
+  const token = fieldText(fields, 'token');
+  const signature = fieldText(fields, 'signature');
+  if (!timestamp || !token || !signature) return reject(401, 'timestamp, token or signature missing');
+  if (!verifyMailgun(deps.secrets.mailgun.signingKey, timestamp, token, signature)) {
+    return reject(403, 'signature does not match');
+  }
+  if (!/^\d{1,12}$/.test(timestamp)) return reject(400, 'timestamp is not epoch seconds');
+  const skewSeconds = Number(timestamp) - Math.floor(request.receivedAt.getTime() / 1000);
+  if (skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS) return reject(406, 'timestamp is in the future');
+
+  const isStale = -skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS;
+  const tokenCheck = await checkToken(deps.replayGuard, token, contentDigest(fields), isStale);
+  if (tokenCheck === 'stale') return reject(406, 'timestamp is too old');
+  if (tokenCheck === 'reused_for_other_content') return reject(406, 'token already used for other content');
+
+  const bodyMime = fields.find((field) => field.name === 'body-mime');
+  const rawMime = bodyMime ? bodyMime.value : mimeFromParsedFields(fields);
+  const rawMimeKey = `${PAYLOAD_BUCKET.prefixes.rawEmail}${sha256Hex(rawMime)}.eml`;
+  const rawBlob: BlobToStore = { key: rawMimeKey, contentType: 'message/rfc822', bytes: rawMime };
+  const recipient = fieldText(fields, 'recipient');
+  const sender = fieldText(fields, 'sender');
+  const normalized = await normalizeInboundEmail(rawMime, {
+    provider: 'mailgun',
+    receivedAt: request.receivedAt,
+    envelopeRecipients: (recipient ?? '')
+      .split(',')
+      .map((address) => address.trim())
+      .filter(Boolean),
+    envelopeSender: sender,
+    rawMimeKey,
+  });
+  return {
+    kind: 'accept',
+    events: normalized.events,
+    blobs: [rawBlob, ...normalized.blobs.filter((blob) => blob.key !== rawMimeKey)],
+    response: textResponse(200, 'OK'),
+  };
+};

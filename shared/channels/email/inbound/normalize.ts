@@ -1,0 +1,191 @@
+import PostalMime, { type Email } from 'postal-mime';
+import { type BlobToStore, MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
+import { isoFromDateString } from '#shared/channels/provider-time.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/index.ts';
+import { identifyParties, mailboxesOf } from './addressing.ts';
+import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
+import { placeBodies } from './bodies.ts';
+import type { InboundEmailContext } from './context.ts';
+import { deliveryStatusEvents } from './delivery-status.ts';
+import { headerValue, isAutoReply, isBounce, messageIdsIn } from './headers.ts';
+import { htmlToText } from './html-to-text.ts';
+import { stripQuotedHistory } from './quoting.ts';
+import { emailConversationId, threadOf } from './threading.ts';
+import { unsupportedEmail } from './unsupported.ts';
+
+export type { InboundEmailContext } from './context.ts';
+
+/** More attachments than this are left in the raw MIME and announced by an `unsupported` part. */
+const MAX_LISTED_ATTACHMENTS = 100;
+/** Keeps hostile headers from blowing up the event; the raw MIME keeps them whole. */
+const MAX_SUBJECT_LENGTH = 2000;
+const MAX_ADDRESSES_PER_FIELD = 100;
+
+export interface NormalizedEmail {
+  events: HubEvent[];
+  blobs: BlobToStore[];
+}
+
+/** Message ids a message without a `Message-ID` gets: the same bytes always give the same id. */
+const derivedMessageId = (rawMime: Uint8Array): string =>
+  `${sha256Hex(rawMime).slice(0, 32)}@derived.switchboard.invalid`;
+
+/**
+ * postal-mime renders a text body from the HTML when a message has no text part; this module
+ * uses its own conversion then, so it needs to know whether a text/plain part exists. A message
+ * without any Content-Type is text/plain by definition (RFC 2045 §5.2).
+ */
+const hasPlainTextPart = (rawMime: Uint8Array): boolean => {
+  const latin1 = Buffer.from(rawMime.buffer, rawMime.byteOffset, rawMime.byteLength).toString('latin1');
+  return /^content-type:[ \t]*text\/plain/im.test(latin1) || !/^content-type:/im.test(latin1);
+};
+
+const collectAttachments = (
+  message: Email,
+): { parts: MessagePart[]; media: MediaPart[]; blobs: BlobToStore[] } => {
+  const media: MediaPart[] = [];
+  const blobs = new Map<string, BlobToStore>();
+  const listed = message.attachments.slice(0, MAX_LISTED_ATTACHMENTS);
+  for (const attachment of listed) {
+    const stored = storeAttachment({
+      bytes: attachmentBytes(attachment),
+      mimeType: attachment.mimeType,
+      filename: attachment.filename,
+      contentId: attachment.contentId,
+      inline: attachment.disposition === 'inline' || attachment.related === true,
+    });
+    media.push(stored.part);
+    blobs.set(stored.blob.key, stored.blob);
+  }
+  const omitted = message.attachments.length - listed.length;
+  const parts: MessagePart[] = [...media];
+  if (omitted > 0) {
+    parts.push({ type: 'unsupported', providerType: 'email.attachments_omitted', raw: { omitted } });
+  }
+  return { parts, media, blobs: [...blobs.values()] };
+};
+
+const parseMime = async (rawMime: Uint8Array): Promise<Email | undefined> => {
+  try {
+    return await PostalMime.parse(rawMime);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Turns one raw e-mail into one `switchboard.message.received` (or `.sent`, for copies of the
+ * business's own mail), plus the blobs its events refer to; a bounce also yields a `failed`
+ * status of the original message for each recipient it reports as failed. Never throws: what cannot be a
+ * message becomes a `switchboard.provider.unsupported` event pointing at the raw MIME.
+ */
+export const normalizeInboundEmail = async (
+  rawMime: Uint8Array,
+  context: InboundEmailContext,
+): Promise<NormalizedEmail> => {
+  if (rawMime.byteLength > MAX_BODY_BYTES.email) {
+    return unsupportedEmail(rawMime, context, 'email.oversize', { maxBytes: MAX_BODY_BYTES.email });
+  }
+  const message = await parseMime(rawMime);
+  if (message === undefined) return unsupportedEmail(rawMime, context, 'email.unparsable', {});
+  try {
+    return buildMessageEvent(rawMime, message, context);
+  } catch {
+    // A defect of ours must not lose the e-mail either.
+    return unsupportedEmail(rawMime, context, 'email.unnormalizable', {});
+  }
+};
+
+/** Statuses are extra: a defect in reading a report must not cost the bounce its message event. */
+const bounceStatuses = (message: Email, context: InboundEmailContext): HubEvent[] => {
+  try {
+    return deliveryStatusEvents(message, context);
+  } catch {
+    return [];
+  }
+};
+
+const buildMessageEvent = (
+  rawMime: Uint8Array,
+  message: Email,
+  context: InboundEmailContext,
+): NormalizedEmail => {
+  const messageId = messageIdsIn(message.messageId)[0] ?? derivedMessageId(rawMime);
+  const parties = identifyParties(message, context.envelopeRecipients, context.envelopeSender);
+  if (parties === undefined) {
+    return unsupportedEmail(rawMime, context, 'email.without_parties', { messageIdHeader: messageId });
+  }
+
+  const thread = threadOf(message, messageId);
+  const { references, inReplyTo } = thread;
+  const conversationId = emailConversationId(parties, thread);
+
+  const htmlBody = message.html;
+  const textBody =
+    htmlBody !== undefined && (message.text === undefined || !hasPlainTextPart(rawMime))
+      ? htmlToText(htmlBody)
+      : message.text;
+  const bodies = placeBodies(
+    textBody,
+    htmlBody,
+    textBody === undefined ? undefined : stripQuotedHistory(textBody),
+  );
+  const attachments = collectAttachments(message);
+
+  const email: EmailDetails = {
+    subject: (message.subject ?? '').slice(0, MAX_SUBJECT_LENGTH),
+    from: mailboxesOf(message.from)[0] ?? parties.contact,
+    to: mailboxesOf(message.to).slice(0, MAX_ADDRESSES_PER_FIELD),
+    cc: mailboxesOf(message.cc).slice(0, MAX_ADDRESSES_PER_FIELD),
+    replyTo: mailboxesOf(message.replyTo).slice(0, MAX_ADDRESSES_PER_FIELD),
+    messageIdHeader: messageId,
+    ...(inReplyTo ? { inReplyTo } : {}),
+    references,
+    ...(bodies.textBody !== undefined ? { textBody: bodies.textBody } : {}),
+    ...(bodies.htmlBody !== undefined ? { htmlBody: bodies.htmlBody } : {}),
+    ...(bodies.textBodyKey !== undefined ? { textBodyKey: bodies.textBodyKey } : {}),
+    ...(bodies.htmlBodyKey !== undefined ? { htmlBodyKey: bodies.htmlBodyKey } : {}),
+    ...(bodies.replyText !== undefined ? { replyText: bodies.replyText } : {}),
+    isAutoReply: isAutoReply(message.headers),
+    isBounce: isBounce(
+      message.headers,
+      message.attachments.map((attachment) => attachment.mimeType),
+    ),
+    ...(context.verdicts ? { verdicts: { ...context.verdicts } } : {}),
+    ...(context.rawMimeKey ? { rawMimeKey: context.rawMimeKey } : {}),
+    attachments: attachments.media,
+  };
+
+  const parts: MessagePart[] = [
+    ...(bodies.partText !== undefined ? [{ type: 'text' as const, text: bodies.partText }] : []),
+    ...attachments.parts,
+  ];
+  const contactAddress = parties.contact.address.trim().toLowerCase();
+  const data = {
+    hubMessageId: hubMessageIdFor('email', messageId),
+    channel: 'email' as const,
+    provider: context.provider,
+    direction: parties.direction,
+    endpoint: { type: 'email_address' as const, id: parties.endpointAddress },
+    contact: {
+      identities: [{ type: 'email' as const, value: contactAddress }],
+      ...(parties.contact.name ? { displayName: parties.contact.name } : {}),
+    },
+    conversationId,
+    providerMessageId: messageId,
+    providerTimestamp: isoFromDateString(headerValue(message.headers, 'date')),
+    receivedAt: context.receivedAt.toISOString(),
+    ...(inReplyTo ? { replyTo: { providerMessageId: inReplyTo } } : {}),
+    parts,
+    email,
+  };
+  const eventId = eventIdFor('email', 'message', messageId);
+  const event =
+    parties.direction === 'inbound'
+      ? buildEvent('switchboard.message.received', eventId, data)
+      : buildEvent('switchboard.message.sent', eventId, data);
+  const statuses = email.isBounce ? bounceStatuses(message, context) : [];
+  return { events: [event, ...statuses], blobs: [...bodies.blobs, ...attachments.blobs] };
+};

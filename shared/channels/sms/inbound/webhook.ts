@@ -1,0 +1,122 @@
+import {
+  type HttpResponse,
+  MAX_BODY_BYTES,
+  reject,
+  textResponse,
+  type WebhookOutcome,
+  type WebhookRequest,
+} from '#shared/channels/inbound.ts';
+import { constantTimeEqual } from '#shared/channels/signature.ts';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { EVENT_TYPES } from '#shared/contract/event-types.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { parseFormBody } from './form.ts';
+import { normalizeTwilioParams } from './normalize.ts';
+import { sha256Hex, twilioSignatureMatches } from './signature.ts';
+
+export { signTwilioRequest } from './signature.ts';
+
+/** Empty TwiML: received, no automatic reply. */
+export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+const TWIML_RESPONSE: HttpResponse = textResponse(200, EMPTY_TWIML, 'text/xml');
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const JSON_TYPE = 'application/json';
+
+const mediaTypeOf = (contentType: string | undefined): string =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+const firstHeaderValue = (value: string | undefined): string | undefined =>
+  value?.split(',')[0]?.trim() || undefined;
+
+/**
+ * The exact URL Twilio called, which its signature covers: the configured public base URL when
+ * there is one (API Gateway custom domains and CloudFront hide the original host), else rebuilt
+ * from `x-forwarded-proto` (default https) and `host`, port included.
+ */
+export const twilioPublicUrl = (request: WebhookRequest, configuredBaseUrl?: string): string => {
+  const query = request.rawQueryString.length > 0 ? `?${request.rawQueryString}` : '';
+  const base = configuredBaseUrl
+    ? configuredBaseUrl.replace(/\/+$/, '')
+    : `${firstHeaderValue(request.headers['x-forwarded-proto']) ?? 'https'}://${request.headers.host ?? ''}`;
+  return `${base}${request.path}${query}`;
+};
+
+const authTokensOf = (secrets: ChannelSecrets): string[] =>
+  [secrets.twilio.authToken, secrets.twilio.secondaryAuthToken].filter(
+    (token): token is string => typeof token === 'string' && token.length > 0,
+  );
+
+const accept = (events: HubEvent[]): WebhookOutcome => ({
+  kind: 'accept',
+  events,
+  blobs: [],
+  response: TWIML_RESPONSE,
+});
+
+/**
+ * JSON-bodied Twilio webhooks sign only the URL, which carries `bodySHA256`; the body is bound
+ * by that hash. The JSON is not a Messaging request, so it is passed on whole.
+ */
+const handleJsonBody = (
+  request: WebhookRequest,
+  tokens: readonly string[],
+  publicUrl: string,
+  signature: string,
+): WebhookOutcome => {
+  const expectedHash = new URLSearchParams(request.rawQueryString).get('bodySHA256');
+  if (!expectedHash) return reject(415, 'JSON body without a bodySHA256 query parameter');
+  if (!twilioSignatureMatches(tokens, publicUrl, [], signature)) {
+    return reject(403, 'X-Twilio-Signature does not match the URL');
+  }
+  if (!constantTimeEqual(sha256Hex(request.body), expectedHash.toLowerCase())) {
+    return reject(403, 'body does not match bodySHA256');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(request.body.toString('utf8'));
+  } catch {
+    return reject(400, 'body is not valid JSON');
+  }
+  const event = buildEvent(
+    EVENT_TYPES.providerUnsupported,
+    eventIdFor('sms', 'unsupported', 'twilio_json', expectedHash.toLowerCase()),
+    {
+      channel: 'sms',
+      provider: 'twilio',
+      providerTimestamp: null,
+      receivedAt: request.receivedAt.toISOString(),
+      providerType: 'twilio_json',
+      raw,
+    },
+  );
+  return accept([event]);
+};
+
+/**
+ * Twilio Programmable Messaging webhook (incoming SMS/MMS/WhatsApp and status callbacks): checks
+ * `X-Twilio-Signature` over the URL Twilio called and every posted parameter, then normalizes.
+ */
+export const handleTwilioWebhook = (
+  request: WebhookRequest,
+  deps: { secrets: ChannelSecrets; publicUrl: string },
+): WebhookOutcome => {
+  if (request.method.toUpperCase() !== 'POST') return reject(405, 'only POST is accepted');
+  if (request.body.length > MAX_BODY_BYTES.twilio) return reject(413, 'body exceeds the Twilio size limit');
+  const mediaType = mediaTypeOf(request.headers['content-type']);
+  if (mediaType !== FORM_TYPE && mediaType !== JSON_TYPE) {
+    return reject(415, 'content-type must be application/x-www-form-urlencoded');
+  }
+  const signature = request.headers['x-twilio-signature']?.trim();
+  if (!signature) return reject(401, 'missing X-Twilio-Signature header');
+  const tokens = authTokensOf(deps.secrets);
+  if (mediaType === JSON_TYPE) return handleJsonBody(request, tokens, deps.publicUrl, signature);
+  const form = parseFormBody(request.body);
+  if (!form.ok) return reject(400, form.reason);
+  if (!twilioSignatureMatches(tokens, deps.publicUrl, form.params, signature)) {
+    return reject(403, 'X-Twilio-Signature does not match the URL and parameters');
+  }
+  return accept(normalizeTwilioParams(form.params, request.receivedAt));
+};

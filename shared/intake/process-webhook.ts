@@ -1,0 +1,137 @@
+import type { BlobStore } from '#shared/aws/blob-store.ts';
+import { type EventPublisher, IngestPublishError } from '#shared/aws/sqs-event-publisher.ts';
+import type { HttpResponse, WebhookOutcome, WebhookRequest } from '#shared/channels/inbound.ts';
+import { RuntimeConfigError } from '#shared/config/runtime.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+
+/** An adapter with its dependencies already bound. */
+export type WebhookAdapter = (request: WebhookRequest) => WebhookOutcome | Promise<WebhookOutcome>;
+
+export interface ProcessWebhookDeps {
+  readonly blobStore: BlobStore;
+  readonly publisher: EventPublisher;
+  /** Should already carry the channel (`logger.child({ channel })`). */
+  readonly logger: Logger;
+  /** Monotonic milliseconds, for durations. */
+  readonly clock?: () => number;
+}
+
+const jsonResponse = (statusCode: number, body: unknown): HttpResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Our infrastructure failed: the provider retries, and deterministic event ids make that safe. */
+export const UNAVAILABLE_RESPONSE = jsonResponse(503, { error: 'temporarily unavailable, retry later' });
+
+/**
+ * The adapter itself threw: a bug, not the provider's fault. 500 keeps the provider retrying on its
+ * own bounded schedule (Meta 36 h, Mailgun about 8 h, Twilio its fallback URL), so a fix deployed in
+ * that time recovers every request; answering 2xx would drop them for good.
+ */
+export const ADAPTER_FAILURE_RESPONSE = jsonResponse(500, { error: 'internal error' });
+
+export const countByType = (events: readonly HubEvent[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const event of events) counts[event.type] = (counts[event.type] ?? 0) + 1;
+  return counts;
+};
+
+/**
+ * Adapters with I/O dependencies (the Mailgun replay guard) can fail because AWS did: SDK errors
+ * carry `$metadata`. Those are outages, answered like any other (503), not adapter bugs.
+ */
+const isInfrastructureError = (error: unknown): boolean =>
+  (typeof error === 'object' && error !== null && '$metadata' in error) ||
+  error instanceof RuntimeConfigError;
+
+const runAdapter = async (
+  adapter: WebhookAdapter,
+  request: WebhookRequest,
+): Promise<{ ok: true; outcome: WebhookOutcome } | { ok: false; error: unknown }> => {
+  try {
+    return { ok: true, outcome: await adapter(request) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+};
+
+/**
+ * Runs a verified-and-normalize adapter and makes its outcome durable: blobs first (events point at
+ * them), then events, and the adapter's 2xx only once every event is queued. Logs carry counts,
+ * types, ids and durations, never content.
+ */
+export const processWebhook = async (
+  request: WebhookRequest,
+  adapter: WebhookAdapter,
+  deps: ProcessWebhookDeps,
+): Promise<HttpResponse> => {
+  const clock = deps.clock ?? (() => performance.now());
+  const startedAt = clock();
+  const elapsed = () => Math.round(clock() - startedAt);
+  const log = deps.logger;
+
+  const run = await runAdapter(adapter, request);
+  if (!run.ok) {
+    if (isInfrastructureError(run.error)) {
+      log.error('adapter dependency failed, provider will retry', {
+        outcome: 'failed',
+        errorName: errorNameOf(run.error),
+        statusCode: UNAVAILABLE_RESPONSE.statusCode,
+      });
+      return UNAVAILABLE_RESPONSE;
+    }
+    log.error('adapter threw', { outcome: 'failed', errorName: errorNameOf(run.error), statusCode: 500 });
+    return ADAPTER_FAILURE_RESPONSE;
+  }
+  const { outcome } = run;
+
+  if (outcome.kind === 'respond') {
+    log.info('webhook answered', {
+      outcome: 'respond',
+      statusCode: outcome.response.statusCode,
+      durationMs: elapsed(),
+    });
+    return outcome.response;
+  }
+
+  if (outcome.kind === 'reject') {
+    log.warn('webhook rejected', {
+      outcome: 'reject',
+      statusCode: outcome.status,
+      reason: outcome.reason,
+      durationMs: elapsed(),
+    });
+    return jsonResponse(outcome.status, { error: outcome.reason });
+  }
+
+  try {
+    if (outcome.blobs.length > 0) await Promise.all(outcome.blobs.map((blob) => deps.blobStore.put(blob)));
+    if (outcome.events.length > 0) await deps.publisher.publish(outcome.events);
+  } catch (error) {
+    log.error('webhook not stored, provider will retry', {
+      outcome: 'failed',
+      statusCode: UNAVAILABLE_RESPONSE.statusCode,
+      errorName: errorNameOf(error),
+      ...(error instanceof IngestPublishError
+        ? { errorCodes: error.errorCodes, eventIds: error.failedEventIds }
+        : {}),
+      eventCount: outcome.events.length,
+      blobCount: outcome.blobs.length,
+      durationMs: elapsed(),
+    });
+    return UNAVAILABLE_RESPONSE;
+  }
+
+  log.info('webhook accepted', {
+    outcome: 'accept',
+    statusCode: outcome.response.statusCode,
+    eventCount: outcome.events.length,
+    eventCounts: countByType(outcome.events),
+    blobCount: outcome.blobs.length,
+    durationMs: elapsed(),
+  });
+  return outcome.response;
+};

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { conversationIdFor, eventIdFor, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { EVENTS_DIR } from '#tests/support/golden.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+const SUPPORT = 'support@switchboard.example';
+const CONTEXT = { provider: 'ses' as const, receivedAt: FIXTURE_RECEIVED_AT, envelopeRecipients: [SUPPORT] };
+
+const fixture = (variant: string): Buffer => readFileSync(join(EVENTS_DIR, 'email', `${variant}.eml`));
+
+type StatusEvent = Extract<HubEvent, { type: 'switchboard.message.status_updated' }>;
+
+const statusesOf = (events: HubEvent[]): StatusEvent[] =>
+  events.filter((event): event is StatusEvent => event.type === 'switchboard.message.status_updated');
+
+/** A minimal RFC 3464 report around the given delivery-status body and returned headers. */
+const report = (deliveryStatus: string[], returnedHeaders: string[]): Buffer =>
+  Buffer.from(
+    [
+      'From: Mail Delivery Subsystem <mailer-daemon@mx.customer.example>',
+      `To: ${SUPPORT}`,
+      'Subject: Undeliverable',
+      'Date: Thu, 26 Nov 2026 09:00:00 +0000',
+      'Message-ID: <dsn-test@mx.customer.example>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      'Not delivered.',
+      '--b',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.customer.example',
+      '',
+      ...deliveryStatus,
+      '--b',
+      'Content-Type: text/rfc822-headers',
+      '',
+      ...returnedHeaders,
+      '--b--',
+      '',
+    ].join('\r\n'),
+  );
+
+describe('e-mail bounces as failed statuses', () => {
+  it('puts the status in the conversation the original sent message was given', async () => {
+    // Prepare: the returned original is a reply within a customer's thread
+    const bounce = await normalizeInboundEmail(fixture('dsn-threaded-original'), CONTEXT);
+    const returned = bounce.blobs.find((blob) => blob.contentType === 'message/rfc822');
+    if (!returned) throw new Error('the report keeps the original as a blob');
+    // Act: the same original normalized as a copy of the business's own mail
+    const [sent] = (await normalizeInboundEmail(returned.bytes, CONTEXT)).events;
+    const [status] = statusesOf(bounce.events);
+    // Assess
+    expect(sent?.type).toBe('switchboard.message.sent');
+    expect(status?.data.conversationId).toBe(sent?.subject);
+    expect(status?.data.conversationId).toBe(
+      conversationIdFor('email', SUPPORT, 'thread:kim-1@customer.example'),
+    );
+    expect(status?.data.providerMessageIds).toEqual(['hub-sent-2002@switchboard.example']);
+    expect(status?.data.errors).toEqual([{ code: '5.2.1', message: '550 5.2.1 Mailbox disabled' }]);
+  });
+
+  it('follows the conversation tag of the original’s Reply-To, as the sent copy does', async () => {
+    // Prepare
+    const conversationId = `conv_${'ab'.repeat(16)}`;
+    const original = [
+      `From: Support <${SUPPORT}>`,
+      'To: lee@customer.example',
+      `Reply-To: reply+${conversationId}@switchboard.example`,
+      'Message-ID: <hub-tagged-1@switchboard.example>',
+    ];
+    const raw = report(
+      ['Final-Recipient: rfc822; lee@customer.example', 'Action: failed', 'Status: 5.1.1'],
+      original,
+    );
+    // Act
+    const [status] = statusesOf((await normalizeInboundEmail(raw, CONTEXT)).events);
+    const [sent] = (
+      await normalizeInboundEmail(Buffer.from(`${original.join('\r\n')}\r\n\r\nHi\r\n`), CONTEXT)
+    ).events;
+    // Assess
+    expect(status?.data.conversationId).toBe(conversationId);
+    expect(sent?.subject).toBe(conversationId);
+  });
+
+  it('reports only the failed recipient of a report that also delays another', async () => {
+    // Act
+    const { events } = await normalizeInboundEmail(fixture('dsn-failed-and-delayed'), CONTEXT);
+    // Assess
+    expect(events[0]?.type).toBe('switchboard.message.received');
+    const statuses = statusesOf(events);
+    expect(statuses.map((status) => status.data.contact.identities)).toEqual([
+      [{ type: 'email', value: 'left.company@customer.example' }],
+    ]);
+    expect(JSON.stringify(statuses)).not.toContain('busy@customer.example');
+  });
+
+  it('gives the same bounce the same event id, whenever and however it arrives', async () => {
+    // Prepare
+    const raw = fixture('bounce');
+    // Act
+    const first = statusesOf((await normalizeInboundEmail(raw, CONTEXT)).events);
+    const again = statusesOf(
+      (await normalizeInboundEmail(raw, { ...CONTEXT, provider: 'mailgun', receivedAt: new Date(0) })).events,
+    );
+    // Assess
+    expect(first).toHaveLength(1);
+    expect(again.map((event) => event.id)).toEqual(first.map((event) => event.id));
+    expect(first[0]?.id).toBe(
+      eventIdFor('email', 'status', 'hub-sent-99@switchboard.example', 'failed', 'gone@customer.example'),
+    );
+  });
+
+  it('keeps the customer address inside the contact and error data only', async () => {
+    // Prepare
+    const customer = 'gone@customer.example';
+    // Act
+    const [status] = statusesOf((await normalizeInboundEmail(fixture('bounce'), CONTEXT)).events);
+    if (!status) throw new Error('no status');
+    const { data, ...envelope } = status;
+    const { contact, errors, ...rest } = data;
+    // Assess
+    expect(JSON.stringify(envelope)).not.toContain(customer);
+    expect(JSON.stringify(rest)).not.toContain(customer);
+    expect(contact.identities[0]?.value).toBe(customer);
+    expect(errors?.[0]?.code).toBe('5.1.1');
+  });
+
+  it('emits no status when the returned headers lack a Message-ID, and keeps the bounce', async () => {
+    // Act
+    const { events } = await normalizeInboundEmail(fixture('dsn-without-message-id'), CONTEXT);
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
+  it('reads fields case-insensitively, unfolds them, bounds diagnostics and reports a recipient once', async () => {
+    // Prepare
+    const block = [
+      'FINAL-RECIPIENT: RFC822; <Twice@Customer.example>',
+      'action: FAILED',
+      'status: 5.7.1',
+      `Diagnostic-Code: smtp; 550 5.7.1 rejected`,
+      `  ${'x'.repeat(3000)}`,
+    ];
+    const raw = report(
+      [...block, '', ...block, ''],
+      [`From: ${SUPPORT}`, 'To: twice@customer.example', 'Message-ID: <hub-x@switchboard.example>'],
+    );
+    // Act
+    const statuses = statusesOf((await normalizeInboundEmail(raw, CONTEXT)).events);
+    // Assess
+    expect(statuses).toHaveLength(1);
+    expect(statuses[0]?.data.contact.identities[0]?.value).toBe('twice@customer.example');
+    expect(statuses[0]?.data.providerStatus).toBe('5.7.1');
+    expect(statuses[0]?.data.errors?.[0]?.message?.startsWith('550 5.7.1 rejected x')).toBe(true);
+    expect(statuses[0]?.data.errors?.[0]?.message?.length).toBe(1000);
+  });
+
+  it('never loses the bounce whatever the report part holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string({ unit: 'grapheme-ascii' }), { maxLength: 20 }),
+        fc.array(fc.string({ unit: 'grapheme-ascii' }), { maxLength: 8 }),
+        async (statusLines, headerLines) => {
+          // Prepare
+          const raw = report(statusLines, headerLines);
+          // Act
+          const { events } = await normalizeInboundEmail(raw, CONTEXT);
+          // Assess
+          expect(events[0]?.type).toBe('switchboard.message.received');
+          for (const event of events) expect(HubEventSchema.safeParse(event).success).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

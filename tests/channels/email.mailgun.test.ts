@@ -1,0 +1,315 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
+import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
+import { InMemoryReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
+import { MAX_BODY_BYTES, type WebhookOutcome } from '#shared/channels/inbound.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { HubEventSchema } from '#shared/contract/index.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { listFixtures } from '#tests/support/golden.ts';
+import { FIXTURE_RECEIVED_AT, webhookRequest } from '#tests/support/requests.ts';
+
+const SIGNING_KEY = LOCAL_DEV_SECRETS.mailgun.signingKey;
+const NOW_SECONDS = Math.floor(FIXTURE_RECEIVED_AT.getTime() / 1000);
+const TOKEN = 'a3f9c1e07b2d4856e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5';
+const plainText = listFixtures('email', ['.eml']).find((fixture) => fixture.variant === 'plain-text');
+if (!plainText) throw new Error('plain-text fixture missing');
+const RAW_MIME = plainText.payload;
+
+type Fields = Array<[string, string | Buffer]>;
+
+const signed = (timestamp = String(NOW_SECONDS), token = TOKEN, key = SIGNING_KEY): Fields => [
+  ['timestamp', timestamp],
+  ['token', token],
+  ['signature', signMailgun(key, timestamp, token)],
+];
+
+const mimeFields = (mime: Buffer = RAW_MIME): Fields => [
+  ['recipient', 'support@switchboard.example'],
+  ['sender', 'maria.keller@customer.example'],
+  ['body-mime', mime],
+];
+
+const multipart = (fields: Fields, boundary = 'mg-boundary-1') => {
+  const chunks = fields.flatMap(([name, value]) => [
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`),
+    Buffer.from(value),
+    Buffer.from('\r\n'),
+  ]);
+  return webhookRequest({
+    path: '/webhooks/email/mailgun',
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    body: Buffer.concat([...chunks, Buffer.from(`--${boundary}--\r\n`)]),
+  });
+};
+
+const urlEncoded = (fields: Fields) =>
+  webhookRequest({
+    path: '/webhooks/email/mailgun',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: Buffer.from(
+      fields
+        .map(
+          ([name, value]) =>
+            `${encodeURIComponent(name)}=${Buffer.from(value)
+              .toString('latin1')
+              .replace(
+                /[^A-Za-z0-9*\-._ ]/g,
+                (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
+              )
+              .replace(/ /g, '+')}`,
+        )
+        .join('&'),
+      'latin1',
+    ),
+  });
+
+const deps = (replayGuard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime())) => ({
+  secrets: LOCAL_DEV_SECRETS,
+  replayGuard,
+});
+
+const statusOf = (outcome: WebhookOutcome): number =>
+  outcome.kind === 'reject' ? outcome.status : outcome.kind === 'accept' ? outcome.response.statusCode : 0;
+
+describe('Mailgun inbound webhook', () => {
+  it('accepts a signed multipart raw-MIME post and stores the raw MIME', async () => {
+    // Prepare
+    const request = multipart([...signed(), ...mimeFields()]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    if (outcome.kind !== 'accept') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
+    expect(outcome.response).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'text/plain' },
+      body: 'OK',
+    });
+    const rawKey = `${PAYLOAD_BUCKET.prefixes.rawEmail}${createHash('sha256').update(RAW_MIME).digest('hex')}.eml`;
+    const rawBlob = outcome.blobs.find((blob) => blob.key === rawKey);
+    expect(Buffer.from(rawBlob?.bytes ?? []).equals(RAW_MIME)).toBe(true);
+    const [event] = outcome.events;
+    expect(HubEventSchema.parse(event).type).toBe('switchboard.message.received');
+    if (event?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(event.data.provider).toBe('mailgun');
+    expect(event.data.email?.rawMimeKey).toBe(rawKey);
+    expect(event.data.endpoint.id).toBe('support@switchboard.example');
+  });
+
+  it('produces the same events as the golden normalization of the same e-mail', async () => {
+    // Prepare
+    const request = multipart([...signed(), ...mimeFields()]);
+    const expected = JSON.parse(
+      await import('node:fs').then((fs) => fs.readFileSync(plainText.expectedPath, 'utf8')),
+    );
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome.kind === 'accept' ? JSON.parse(JSON.stringify(outcome.events)) : outcome).toEqual(
+      expected.events,
+    );
+  });
+
+  it('accepts a signed urlencoded post, keeping 8-bit MIME bytes exact', async () => {
+    // Prepare: a Latin-2 body sent as 8-bit, which a UTF-8 form decoder would corrupt
+    const latin2 = Buffer.concat([
+      Buffer.from(
+        'From: Jan <jan@klient.example>\r\nTo: support@switchboard.example\r\nSubject: x\r\nMessage-ID: <l2@klient.example>\r\nContent-Type: text/plain; charset=iso-8859-2\r\nContent-Transfer-Encoding: 8bit\r\n\r\n',
+      ),
+      Buffer.from([0xa3, 0xf3, 0xbf, 0xea, 0x6b, 0x6f]), // "Łóżęko"
+      Buffer.from('\r\n'),
+    ]);
+    const request = urlEncoded([...signed(), ...mimeFields(latin2)]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    if (outcome.kind !== 'accept') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
+    const [event] = outcome.events;
+    if (event?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(event.data.email?.textBody).toBe('Łóżęko\n');
+  });
+
+  it('builds the message from the parsed-fields form when there is no body-mime', async () => {
+    // Prepare
+    const headers = JSON.stringify([
+      ['From', 'Eva Novak <eva@klient.example>'],
+      ['To', 'support@switchboard.example'],
+      ['Subject', 'Účet za listopad'],
+      ['Message-Id', '<parsed-1@klient.example>'],
+      ['Date', 'Sun, 22 Nov 2026 10:00:00 +0100'],
+      ['Content-Type', 'multipart/alternative; boundary="gone"'],
+    ]);
+    const request = multipart([
+      ...signed(),
+      ['recipient', 'support@switchboard.example'],
+      ['sender', 'eva@klient.example'],
+      ['from', 'Eva Novak <eva@klient.example>'],
+      ['subject', 'Účet za listopad'],
+      [
+        'body-plain',
+        'Dobrý den,\nfaktura chybí.\n\nOn Sat, 21 Nov 2026 at 09:00, Support <support@switchboard.example> wrote:\n> old',
+      ],
+      ['body-html', '<p>Dobrý den,</p>'],
+      ['message-headers', headers],
+    ]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    if (outcome.kind !== 'accept') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
+    const [event] = outcome.events;
+    if (event?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(event.data.providerMessageId).toBe('parsed-1@klient.example');
+    expect(event.data.email?.subject).toBe('Účet za listopad');
+    expect(event.data.email?.replyText).toBe('Dobrý den,\nfaktura chybí.');
+    expect(event.data.providerTimestamp).toBe('2026-11-22T09:00:00.000Z');
+  });
+
+  it.each([
+    ['timestamp', 'timestamp'],
+    ['token', 'token'],
+    ['signature', 'signature'],
+  ])('answers 401 when %s is missing', async (_label, missing) => {
+    // Prepare
+    const request = multipart([...signed().filter(([name]) => name !== missing), ...mimeFields()]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(statusOf(outcome)).toBe(401);
+  });
+
+  it('answers 403 for a signature made with another key', async () => {
+    // Prepare
+    const request = multipart([...signed(String(NOW_SECONDS), TOKEN, 'some-other-key'), ...mimeFields()]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it.each([
+    ['stale', NOW_SECONDS - 5 * 60 - 1],
+    ['future', NOW_SECONDS + 5 * 60 + 1],
+  ])('answers 406 for a %s timestamp on a new token', async (_label, timestamp) => {
+    // Prepare
+    const request = multipart([...signed(String(timestamp)), ...mimeFields()]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 406 });
+  });
+
+  it('accepts timestamps just inside the tolerance', async () => {
+    // Prepare
+    const old = multipart([...signed(String(NOW_SECONDS - 300), 'token-old'), ...mimeFields()]);
+    const ahead = multipart([...signed(String(NOW_SECONDS + 300), 'token-ahead'), ...mimeFields()]);
+    // Act
+    const outcomes = [await handleMailgunWebhook(old, deps()), await handleMailgunWebhook(ahead, deps())];
+    // Assess
+    expect(outcomes.map(statusOf)).toEqual([200, 200]);
+  });
+
+  it('answers 406 when a used token comes back with other content (a forged body)', async () => {
+    // Prepare
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const genuine = multipart([...signed(), ...mimeFields()]);
+    const forged = multipart([
+      ...signed(),
+      ...mimeFields(Buffer.from(RAW_MIME.toString('latin1').replace('4711', '9999'), 'latin1')),
+    ]);
+    // Act
+    const first = await handleMailgunWebhook(genuine, deps(guard));
+    const second = await handleMailgunWebhook(forged, deps(guard));
+    // Assess
+    expect(statusOf(first)).toBe(200);
+    expect(second).toMatchObject({ kind: 'reject', status: 406 });
+  });
+
+  it('accepts the same delivery again, even hours later and with another boundary, with identical events', async () => {
+    // Prepare: Mailgun retries after a failure on our side, possibly with the original signature
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const first = multipart([...signed(), ...mimeFields()], 'boundary-first');
+    const retry = {
+      ...multipart([...signed(), ...mimeFields()], 'boundary-retry'),
+      receivedAt: new Date(FIXTURE_RECEIVED_AT.getTime() + 4 * 60 * 60 * 1000),
+    };
+    // Act
+    const firstOutcome = await handleMailgunWebhook(first, deps(guard));
+    const retryOutcome = await handleMailgunWebhook(retry, deps(guard));
+    // Assess
+    if (firstOutcome.kind !== 'accept' || retryOutcome.kind !== 'accept') throw new Error('rejected');
+    expect(retryOutcome.events.map((event) => event.id)).toEqual(
+      firstOutcome.events.map((event) => event.id),
+    );
+  });
+
+  it('refuses a stale delivery again when it is replayed after being refused', async () => {
+    // Prepare
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const stale = () => multipart([...signed(String(NOW_SECONDS - 3600)), ...mimeFields()]);
+    // Act
+    const outcomes = [
+      await handleMailgunWebhook(stale(), deps(guard)),
+      await handleMailgunWebhook(stale(), deps(guard)),
+    ];
+    // Assess
+    expect(outcomes.map(statusOf)).toEqual([406, 406]);
+  });
+
+  it('answers 413 for a body over the e-mail limit', async () => {
+    // Prepare
+    const request = webhookRequest({
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+      body: Buffer.alloc(MAX_BODY_BYTES.email + 1),
+    });
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 413 });
+  });
+
+  it.each([['application/json'], ['text/plain'], [undefined]])(
+    'answers 415 for content type %s',
+    async (type) => {
+      // Prepare
+      const request = webhookRequest({
+        headers: type ? { 'content-type': type } : {},
+        body: Buffer.from('{}'),
+      });
+      // Act
+      const outcome = await handleMailgunWebhook(request, deps());
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'reject', status: 415 });
+    },
+  );
+
+  it('answers 405 to anything but POST', async () => {
+    // Prepare
+    const request = { ...multipart([...signed(), ...mimeFields()]), method: 'GET' };
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 405 });
+  });
+
+  it('answers 400 for a multipart body that does not match its boundary', async () => {
+    // Prepare
+    const request = webhookRequest({
+      headers: { 'content-type': 'multipart/form-data; boundary=abc' },
+      body: Buffer.from('garbage'),
+    });
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 400 });
+  });
+
+  it('never puts customer data in a rejection reason', async () => {
+    // Prepare
+    const request = multipart([...signed(String(NOW_SECONDS), TOKEN, 'wrong'), ...mimeFields()]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    expect(outcome.kind === 'reject' ? outcome.reason : '').not.toMatch(/@|maria|4711/i);
+  });
+});

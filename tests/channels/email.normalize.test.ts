@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { conversationIdFor, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+const SUPPORT = 'support@switchboard.example';
+const context = (envelopeRecipients: string[] = [SUPPORT]) => ({
+  provider: 'ses' as const,
+  receivedAt: FIXTURE_RECEIVED_AT,
+  envelopeRecipients,
+});
+
+const mime = (headers: string[], body = 'Hello\r\n') =>
+  Buffer.from(`${[...headers, 'Content-Type: text/plain; charset=utf-8'].join('\r\n')}\r\n\r\n${body}`);
+
+const messageOf = (events: HubEvent[]) => {
+  const [event] = events;
+  expect(HubEventSchema.safeParse(event).success).toBe(true);
+  if (event?.type !== 'switchboard.message.received' && event?.type !== 'switchboard.message.sent') {
+    throw new Error(`not a message: ${event?.type}`);
+  }
+  return event;
+};
+
+describe('normalizeInboundEmail', () => {
+  it('turns a copy of the business’s own mail into message.sent with the customer as contact', async () => {
+    // Prepare: the business Bcc'd its inbound address on an answer sent from a mail client
+    const raw = mime([
+      'From: Support <Support@Switchboard.example>',
+      'To: Maria <maria@customer.example>',
+      'Message-ID: <out-1@switchboard.example>',
+      'References: <root-1@customer.example>',
+    ]);
+    // Act
+    const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+    // Assess
+    expect(event.type).toBe('switchboard.message.sent');
+    expect(event.data.direction).toBe('outbound');
+    expect(event.data.endpoint.id).toBe(SUPPORT);
+    expect(event.data.contact.identities).toEqual([{ type: 'email', value: 'maria@customer.example' }]);
+    expect(event.data.conversationId).toBe(
+      conversationIdFor('email', SUPPORT, 'thread:root-1@customer.example'),
+    );
+  });
+
+  it('ignores a reply+ tag that is not a conversation id', async () => {
+    // Prepare
+    const raw = mime([
+      'From: a@customer.example',
+      'To: reply+conv_nothex@switchboard.example',
+      'Message-ID: <m-2@customer.example>',
+    ]);
+    // Act
+    const event = messageOf(
+      (await normalizeInboundEmail(raw, context(['reply+conv_nothex@switchboard.example']))).events,
+    );
+    // Assess
+    expect(event.data.conversationId).toBe(
+      conversationIdFor('email', 'reply+conv_nothex@switchboard.example', 'thread:m-2@customer.example'),
+    );
+  });
+
+  it('threads on In-Reply-To when there are no References', async () => {
+    // Prepare
+    const raw = mime([
+      'From: a@customer.example',
+      `To: ${SUPPORT}`,
+      'Message-ID: <m-3@customer.example>',
+      'In-Reply-To: <parent@switchboard.example>',
+    ]);
+    // Act
+    const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+    // Assess
+    expect(event.data.conversationId).toBe(
+      conversationIdFor('email', SUPPORT, 'thread:parent@switchboard.example'),
+    );
+    expect(event.data.replyTo).toEqual({ providerMessageId: 'parent@switchboard.example' });
+  });
+
+  it('falls back to the To address when no envelope recipient is known', async () => {
+    // Prepare
+    const raw = mime([
+      'From: a@customer.example',
+      'To: Sales <Sales@Switchboard.example>',
+      'Message-ID: <m-4@customer.example>',
+    ]);
+    // Act
+    const event = messageOf((await normalizeInboundEmail(raw, context([]))).events);
+    // Assess
+    expect(event.data.endpoint).toEqual({ type: 'email_address', id: 'sales@switchboard.example' });
+  });
+
+  it('moves bodies over 256 KiB to blobs and keeps the event under the queue limit', async () => {
+    // Prepare
+    const longText = `${'Zażółć gęślą jaźń. '.repeat(20_000)}\r\n`;
+    const raw = mime(
+      ['From: a@customer.example', `To: ${SUPPORT}`, 'Message-ID: <big@customer.example>'],
+      longText,
+    );
+    // Act
+    const { events, blobs } = await normalizeInboundEmail(raw, context());
+    // Assess
+    const event = messageOf(events);
+    expect(event.data.email?.textBody).toBeUndefined();
+    const key = event.data.email?.textBodyKey ?? '';
+    expect(key).toMatch(/^bodies\/[0-9a-f]{64}\.txt$/);
+    expect(Buffer.from(blobs.find((blob) => blob.key === key)?.bytes ?? []).toString('utf8')).toContain(
+      'gęślą',
+    );
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(1024 * 1024);
+  });
+
+  it('passes on an e-mail without any sender as an unsupported event with its raw MIME stored', async () => {
+    // Prepare
+    const raw = mime([`To: ${SUPPORT}`, 'Subject: who am I']);
+    // Act
+    const { events, blobs } = await normalizeInboundEmail(raw, context());
+    // Assess
+    const [event] = events;
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    if (event?.type !== 'switchboard.provider.unsupported') throw new Error('wrong type');
+    expect(event.data.providerType).toBe('email.without_parties');
+    expect(blobs.map((blob) => blob.key)).toEqual([(event.data.raw as { rawMimeKey: string }).rawMimeKey]);
+  });
+
+  it('gives a message without Message-ID the same derived id every time', async () => {
+    // Prepare
+    const raw = mime(['From: a@customer.example', `To: ${SUPPORT}`]);
+    // Act
+    const first = messageOf((await normalizeInboundEmail(raw, context())).events);
+    const again = messageOf((await normalizeInboundEmail(raw, context())).events);
+    // Assess
+    expect(first.data.providerMessageId).toMatch(/^[0-9a-f]{32}@derived\.switchboard\.invalid$/);
+    expect(again.id).toBe(first.id);
+  });
+});

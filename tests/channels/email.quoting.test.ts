@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { htmlToText } from '#shared/channels/email/inbound/html-to-text.ts';
+import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
+
+const NEW_TEXT = 'Thanks, that works.';
+
+describe('quoted history stripping', () => {
+  it.each([
+    [
+      'English attribution',
+      `${NEW_TEXT}\n\nOn Mon, 3 Nov 2026 at 10:00, Support <s@x.example> wrote:\n> old`,
+    ],
+    [
+      'wrapped English attribution',
+      `${NEW_TEXT}\n\nOn Mon, Nov 3, 2026 at 10:00 AM Support Team <\ns@x.example> wrote:\n> old`,
+    ],
+    ['German', `${NEW_TEXT}\n\nAm 03.11.2026 um 10:00 schrieb Support <s@x.example>:\n> alt`],
+    ['French', `${NEW_TEXT}\n\nLe lun. 3 nov. 2026 à 10:00, Support <s@x.example> a écrit :\n> ancien`],
+    ['Spanish', `${NEW_TEXT}\n\nEl lun, 3 nov 2026 a las 10:00, Support (<s@x.example>) escribió:\n> viejo`],
+    [
+      'Italian',
+      `${NEW_TEXT}\n\nIl giorno lun 3 nov 2026 alle ore 10:00 Support <s@x.example> ha scritto:\n> vecchio`,
+    ],
+    ['Dutch', `${NEW_TEXT}\n\nOp ma 3 nov. 2026 om 10:00 schreef Support <s@x.example>:\n> oud`],
+    [
+      'Greek',
+      `${NEW_TEXT}\n\nΣτις Δευ 3 Νοε 2026 στις 10:00 π.μ., ο/η Support <s@x.example> έγραψε:\n> παλιό`,
+    ],
+    [
+      'Portuguese',
+      `${NEW_TEXT}\n\nEm seg., 3 de nov. de 2026 às 10:00, Support <s@x.example> escreveu:\n> antigo`,
+    ],
+    ['Polish', `${NEW_TEXT}\n\nW dniu 3.11.2026 o 10:00 Support <s@x.example> napisał(a):\n> stary`],
+    ['Russian', `${NEW_TEXT}\n\n3 нояб. 2026 г., в 10:00, Support <s@x.example> написал(а):\n> старый`],
+    ['Swedish', `${NEW_TEXT}\n\nDen 3 nov. 2026 kl. 10:00 skrev Support <s@x.example>:\n> gammal`],
+    ['name-only attribution', `${NEW_TEXT}\n\nSupport <s@x.example> wrote:\n> old`],
+    ['Outlook separator', `${NEW_TEXT}\n\n-----Original Message-----\nFrom: Support\nSent: Monday\nold`],
+    ['German Outlook separator', `${NEW_TEXT}\n\n-----Ursprüngliche Nachricht-----\nVon: Support\nalt`],
+    [
+      'Outlook header block',
+      `${NEW_TEXT}\n\n________________________________\nFrom: Support <s@x.example>\nSent: Monday, 3 November 2026 10:00\nTo: Me\nold`,
+    ],
+    ['Outlook header block, bold', `${NEW_TEXT}\n\n*From:* Support <s@x.example>\n*Sent:* Monday\nold`],
+    [
+      'French Outlook header block',
+      `${NEW_TEXT}\n\nDe : Support <s@x.example>\nEnvoyé : lundi 3 novembre 2026 10:00\nancien`,
+    ],
+    [
+      'German Outlook header block',
+      `${NEW_TEXT}\n\nVon: Support <s@x.example>\nGesendet: Montag, 3. November 2026 10:00\nalt`,
+    ],
+    ['signature delimiter', `${NEW_TEXT}\n-- \nMaria Keller\nKeller & Co.`],
+    ['signature delimiter without its space', `${NEW_TEXT}\n--\nMaria`],
+    ['bare quoted lines', `${NEW_TEXT}\n> old line\n>> older line`],
+    ['CRLF line ends', `${NEW_TEXT}\r\n\r\nOn Mon, 3 Nov 2026, Support <s@x.example> wrote:\r\n> old`],
+  ])('strips %s', (_label, text) => {
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe(NEW_TEXT);
+  });
+
+  it('keeps interleaved answers and drops the quoted lines between them', () => {
+    // Prepare
+    const text = '> Which plan?\nThe yearly one.\n> Which seat count?\nFive.';
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe('The yearly one.\nFive.');
+  });
+
+  it.each([
+    ['a sentence mentioning "wrote:" mid-line', 'I wrote: please check the invoice.'],
+    ['a "From:" line without a Sent line', 'From: the warehouse, the parcel left today.\nThanks'],
+    ['a line of dashes', 'Total\n-----\n42'],
+  ])('keeps %s', (_label, text) => {
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe(text);
+  });
+
+  it('returns undefined when everything is quoted', () => {
+    // Act
+    const reply = stripQuotedHistory('> only a quote\n> nothing new');
+    // Assess
+    expect(reply).toBeUndefined();
+  });
+});
+
+describe('HTML to text', () => {
+  it('drops invisible elements and keeps the visible text with its structure', () => {
+    // Prepare
+    const html =
+      '<html><head><title>T</title><style>p{}</style></head><body><p>Hello&nbsp;<b>there</b></p><!-- hidden --><ul><li>one</li><li>two</li></ul><script>x()</script>A &amp; B &#233; &#x1F600;<br>end</body></html>';
+    // Act
+    const text = htmlToText(html);
+    // Assess
+    expect(text).toBe('Hello there\n\n- one\n- two\n\nA & B é 😀\nend');
+  });
+
+  it('leaves a stray "<" that starts no tag', () => {
+    // Act
+    const text = htmlToText('<p>1 < 2 and 3 > 2</p>');
+    // Assess
+    expect(text).toBe('1 < 2 and 3 > 2');
+  });
+});

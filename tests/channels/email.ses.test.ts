@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
+import { MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
+import { HubEventSchema } from '#shared/contract/index.ts';
+import { EVENTS_DIR } from '#tests/support/golden.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+const sesEvent = JSON.parse(readFileSync(join(EVENTS_DIR, 'email/ses-receipt-event.envelope.json'), 'utf8'));
+const plainText = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'));
+
+describe('SES receipt-rule Lambda event', () => {
+  it('yields the message id, S3 key, recipients and verdicts', () => {
+    // Act
+    const receipts = parseSesReceiptEvent(sesEvent);
+    // Assess
+    expect(receipts).toEqual([
+      {
+        messageId: 'k7q2m9d3v1c8e0r4t6y5u2i9o1p3a7s0d5f8g2h4',
+        objectKey: 'ses-inbound/k7q2m9d3v1c8e0r4t6y5u2i9o1p3a7s0d5f8g2h4',
+        recipients: ['support@switchboard.example'],
+        source: 'maria.keller@customer.example',
+        verdicts: { spf: 'PASS', dkim: 'GRAY', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' },
+        timestamp: '2026-11-21T08:14:05.123Z',
+      },
+    ]);
+  });
+
+  it('normalizes the stored MIME with the receipt as context', async () => {
+    // Prepare
+    const [receipt] = parseSesReceiptEvent(sesEvent);
+    if (!receipt) throw new Error('no receipt');
+    // Act
+    const { events } = await normalizeInboundEmail(plainText, {
+      provider: 'ses',
+      receivedAt: FIXTURE_RECEIVED_AT,
+      envelopeRecipients: receipt.recipients,
+      envelopeSender: receipt.source,
+      verdicts: receipt.verdicts,
+      rawMimeKey: receipt.objectKey,
+    });
+    // Assess
+    const [event] = events;
+    if (event?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(HubEventSchema.safeParse(event).success).toBe(true);
+    expect(event.data.provider).toBe('ses');
+    expect(event.data.email?.rawMimeKey).toBe(receipt.objectKey);
+    expect(event.data.email?.verdicts).toEqual(receipt.verdicts);
+  });
+
+  it('keeps fields AWS may add later', () => {
+    // Prepare
+    const extended = structuredClone(sesEvent);
+    extended.Records[0].ses.receipt.newVerdict = { status: 'PASS' };
+    // Act
+    const receipts = parseSesReceiptEvent(extended);
+    // Assess
+    expect(receipts).toHaveLength(1);
+  });
+
+  it.each([
+    ['receipt.recipients', (event: typeof sesEvent) => delete event.Records[0].ses.receipt.recipients],
+    ['mail.messageId', (event: typeof sesEvent) => (event.Records[0].ses.mail.messageId = '../../etc')],
+    ['spfVerdict', (event: typeof sesEvent) => delete event.Records[0].ses.receipt.spfVerdict],
+    ['Records', (event: typeof sesEvent) => (event.Records = [])],
+  ])('throws a ZodError naming %s on a malformed event', (field, corrupt) => {
+    // Prepare
+    const broken = structuredClone(sesEvent);
+    corrupt(broken);
+    // Act
+    const parse = () => parseSesReceiptEvent(broken);
+    // Assess
+    expect(parse).toThrow(ZodError);
+    try {
+      parse();
+    } catch (error) {
+      const paths = (error as ZodError).issues.map((issue) => issue.path.join('.'));
+      expect(paths.join(' ')).toContain(field.split('.').pop());
+    }
+  });
+
+  it('turns an e-mail over the size limit into an unsupported event instead of throwing', async () => {
+    // Prepare
+    const huge = new Uint8Array(MAX_BODY_BYTES.email + 1);
+    // Act
+    const { events, blobs } = await normalizeInboundEmail(huge, {
+      provider: 'ses',
+      receivedAt: FIXTURE_RECEIVED_AT,
+      envelopeRecipients: ['support@switchboard.example'],
+      rawMimeKey: 'ses-inbound/big-one',
+    });
+    // Assess
+    const [event] = events;
+    expect(HubEventSchema.parse(event).type).toBe('switchboard.provider.unsupported');
+    if (event?.type !== 'switchboard.provider.unsupported') throw new Error('wrong type');
+    expect(event.data.providerType).toBe('email.oversize');
+    expect(event.data.raw).toMatchObject({
+      sizeBytes: MAX_BODY_BYTES.email + 1,
+      rawMimeKey: 'ses-inbound/big-one',
+    });
+    expect(blobs).toEqual([]);
+  });
+});

@@ -1,0 +1,354 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, OK_RESPONSE, type WebhookOutcome } from '#shared/channels/inbound.ts';
+import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
+import { signMetaBody } from '#shared/channels/meta/signature.ts';
+import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { EVENTS_DIR } from '#tests/support/golden.ts';
+import { webhookRequest } from '#tests/support/requests.ts';
+
+const PAGE_ID = '104728593216847';
+const PSID = '7319482765104823';
+const SECRET = LOCAL_DEV_SECRETS.meta.appSecret;
+
+const post = (
+  body: Buffer | string,
+  options: { signature?: string | null; secrets?: ChannelSecrets; receivedAt?: Date } = {},
+): WebhookOutcome => {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const signature = options.signature === undefined ? signMetaBody(SECRET, bytes) : options.signature;
+  return handleMessengerWebhook(
+    webhookRequest({
+      path: '/webhooks/messenger',
+      headers: signature === null ? {} : { 'X-Hub-Signature-256': signature },
+      body: bytes,
+      ...(options.receivedAt ? { receivedAt: options.receivedAt } : {}),
+    }),
+    { secrets: options.secrets ?? LOCAL_DEV_SECRETS },
+  );
+};
+
+const handshake = (query: string): WebhookOutcome =>
+  handleMessengerWebhook(
+    webhookRequest({ method: 'GET', path: '/webhooks/messenger', rawQueryString: query }),
+    { secrets: LOCAL_DEV_SECRETS },
+  );
+
+const eventsOf = (outcome: WebhookOutcome): readonly HubEvent[] => {
+  if (outcome.kind !== 'accept') throw new Error(`expected accept, got ${JSON.stringify(outcome)}`);
+  return outcome.events;
+};
+
+const pageBody = (...items: unknown[]): string =>
+  JSON.stringify({ object: 'page', entry: [{ id: PAGE_ID, time: 1795166043723, messaging: items }] });
+
+const customerItem = (timestamp: number, event: Record<string, unknown>) => ({
+  sender: { id: PSID },
+  recipient: { id: PAGE_ID },
+  timestamp,
+  ...event,
+});
+
+const fixture = (variant: string): Buffer => readFileSync(join(EVENTS_DIR, 'messenger', `${variant}.json`));
+
+describe('messenger subscription handshake', () => {
+  it('echoes the challenge when mode and token match', () => {
+    // Act
+    const outcome = handshake(
+      'hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=local-verify-token',
+    );
+    // Assess
+    expect(outcome).toEqual({
+      kind: 'respond',
+      response: expect.objectContaining({ statusCode: 200, body: '1158201444' }),
+    });
+  });
+
+  it('refuses a wrong verify token with 403', () => {
+    // Act
+    const outcome = handshake('hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess');
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('refuses a mode other than subscribe with 403', () => {
+    // Act
+    const outcome = handshake(
+      'hub.mode=unsubscribe&hub.challenge=1158201444&hub.verify_token=local-verify-token',
+    );
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('answers 405 to methods other than GET and POST', () => {
+    // Act
+    const outcome = handleMessengerWebhook(webhookRequest({ method: 'PUT', body: Buffer.from(pageBody()) }), {
+      secrets: LOCAL_DEV_SECRETS,
+    });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 405 });
+  });
+});
+
+describe('messenger request verification', () => {
+  const body = fixture('text');
+
+  it('accepts a correctly signed fixture with Meta’s plain 200', () => {
+    // Act
+    const outcome = post(body);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'accept', blobs: [], response: OK_RESPONSE });
+  });
+
+  it('answers 401 when the signature header is missing', () => {
+    // Act
+    const outcome = post(body, { signature: null });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 401 });
+  });
+
+  it('answers 403 when the body was signed with another secret', () => {
+    // Act
+    const outcome = post(body, { signature: signMetaBody('someone-elses-secret', body) });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('answers 403 when one byte of the body changed after signing', () => {
+    // Prepare
+    const signature = signMetaBody(SECRET, body);
+    const tampered = Buffer.from(body);
+    const offset = tampered.indexOf('48213');
+    tampered[offset] = '5'.charCodeAt(0);
+    // Act
+    const outcome = post(tampered, { signature });
+    // Assess
+    expect(offset).toBeGreaterThan(0);
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('answers 413 to an oversize body before looking at its signature', () => {
+    // Prepare
+    const oversize = Buffer.alloc(MAX_BODY_BYTES.meta + 1, 0x20);
+    // Act
+    const outcome = post(oversize, { signature: null });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 413 });
+  });
+
+  it('answers 400 to a signed body that is not JSON, without echoing it in the reason', () => {
+    // Act
+    const outcome = post('{"object":"page","entry":[{"text":"Tereza Nováková +420 777 123 456"');
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 400 });
+    if (outcome.kind === 'reject') expect(outcome.reason).not.toMatch(/Tereza|777/);
+  });
+
+  it.each([
+    ['an array', '[]'],
+    ['entry not an array', '{"object":"page","entry":{}}'],
+    ['no object', '{"entry":[]}'],
+    ['a string', '"page"'],
+  ])('answers 400 with a reason to %s', (_label, json) => {
+    // Act
+    const outcome = post(json);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: expect.stringContaining('entry') });
+  });
+});
+
+describe('messenger escaped-Unicode wire form', () => {
+  it('verifies the escaped bytes Meta signs and decodes them to the original text', () => {
+    // Prepare
+    const wire = fixture('text');
+    const reserialized = Buffer.from(JSON.stringify(JSON.parse(wire.toString('utf8'))), 'utf8');
+    // Act
+    const outcome = post(wire);
+    const resignedElsewhere = post(reserialized, { signature: signMetaBody(SECRET, wire) });
+    // Assess
+    expect(wire.toString('latin1')).toContain('Dobr\\u00fd');
+    expect(eventsOf(outcome)[0]?.data).toMatchObject({
+      parts: [
+        {
+          type: 'text',
+          text: 'Dobrý den, potřebuji změnit adresu doručení u objednávky č. 48213. Děkuji! Tereza Nováková',
+        },
+      ],
+    });
+    expect(resignedElsewhere).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('decodes escaped surrogate pairs (emoji) and Greek', () => {
+    // Act
+    const reaction = eventsOf(post(fixture('reaction-react')))[0];
+    const quickReply = eventsOf(post(fixture('text-with-quick-reply')))[0];
+    // Assess
+    expect(reaction?.data).toMatchObject({ action: 'added', emoji: '❤️' });
+    expect(quickReply?.data).toMatchObject({
+      parts: [{ kind: 'quick_reply', title: 'Ναι, επιβεβαιώνω την παραγγελία' }],
+    });
+  });
+});
+
+describe('messenger normalization', () => {
+  it('keeps an unknown event key as one unsupported event with the whole item', () => {
+    // Prepare
+    const item = customerItem(1795166043512, { message_pin: { mid: 'm_pinned', action: 'pin' } });
+    // Act
+    const events = eventsOf(post(pageBody(item)));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'message_pin', raw: item, endpoint: { id: PAGE_ID } },
+    });
+  });
+
+  it('accepts another webhook object as one unsupported event holding the body', () => {
+    // Prepare
+    const body = { object: 'user', entry: [{ id: '42', time: 1795166043, changed_fields: ['email'] }] };
+    // Act
+    const events = eventsOf(post(JSON.stringify(body)));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'user', raw: body },
+    });
+  });
+
+  it('keeps malformed items as unsupported without losing their neighbours', () => {
+    // Prepare
+    const body = pageBody(
+      'not an object',
+      customerItem(1795166043512, { message: { mid: 'm_ok', text: 'Γεια σας' } }),
+      customerItem(1795166043600, { reaction: { mid: 'm_x', action: 'shrug' } }),
+    );
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.provider.unsupported',
+      'switchboard.message.received',
+      'switchboard.provider.unsupported',
+    ]);
+    expect(events[2]?.data).toMatchObject({ providerType: 'reaction' });
+  });
+
+  it('keeps Instagram comment changes as unsupported, named by their field', () => {
+    // Prepare
+    const change = { field: 'comments', value: { id: '17865799348089039', text: 'Τέλειο! 😍' } };
+    const body = {
+      object: 'instagram',
+      entry: [{ id: '17841458392017465', time: 1795166043, changes: [change] }],
+    };
+    // Act
+    const events = eventsOf(post(JSON.stringify(body)));
+    // Assess
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'switchboard.provider.unsupported',
+        data: expect.objectContaining({ providerType: 'comments', raw: change }),
+      }),
+    ]);
+  });
+
+  it('normalizes a batch of 1000 messaging items into 1000 events with distinct ids', () => {
+    // Prepare
+    const items = Array.from({ length: 1000 }, (_, index) =>
+      customerItem(1795166043512 + index, {
+        message: { mid: `m_batch_${index}`, text: `Zpráva č. ${index}` },
+      }),
+    );
+    // Act
+    const events = eventsOf(post(pageBody(...items)));
+    // Assess
+    expect(events).toHaveLength(1000);
+    expect(new Set(events.map((event) => event.id)).size).toBe(1000);
+    expect(events.every((event) => HubEventSchema.safeParse(event).success)).toBe(true);
+  });
+
+  it('gives the same event ids when the same body arrives again later', () => {
+    // Prepare
+    const body = fixture('batch');
+    // Act
+    const first = eventsOf(post(body, { receivedAt: new Date('2026-11-22T12:00:00.000Z') }));
+    const retry = eventsOf(post(body, { receivedAt: new Date('2026-11-23T18:30:00.000Z') }));
+    // Assess
+    expect(retry.map((event) => event.id)).toEqual(first.map((event) => event.id));
+    expect(retry[0]).toMatchObject({ data: { receivedAt: '2026-11-23T18:30:00.000Z' } });
+  });
+
+  it('marks echoes of the hub’s own app as sent by the hub and others as external', () => {
+    // Prepare
+    const echo = (appId: number) =>
+      pageBody({
+        sender: { id: PAGE_ID },
+        recipient: { id: PSID },
+        timestamp: 1795166043512,
+        message: { mid: `m_echo_${appId}`, is_echo: true, app_id: appId, text: 'Dobrý den' },
+      });
+    const secrets = {
+      ...LOCAL_DEV_SECRETS,
+      meta: { ...LOCAL_DEV_SECRETS.meta, hubAppIds: ['555000111222333'] },
+    };
+    // Act
+    const fromHub = eventsOf(post(echo(555000111222333), { secrets }))[0];
+    const fromInbox = eventsOf(post(echo(263902037430900), { secrets }))[0];
+    // Assess
+    expect(fromHub).toMatchObject({
+      type: 'switchboard.message.sent',
+      data: { direction: 'outbound', sentBy: 'hub', senderAppId: '555000111222333' },
+    });
+    expect(fromInbox).toMatchObject({
+      type: 'switchboard.message.sent',
+      data: { direction: 'outbound', sentBy: 'external', senderAppId: '263902037430900' },
+    });
+    expect(fromHub).toMatchObject({ data: { contact: { identities: [{ type: 'psid', value: PSID }] } } });
+  });
+
+  it('derives a stable message id for postbacks without mid, distinct per payload', () => {
+    // Prepare
+    const tap = (payload: string) =>
+      pageBody(customerItem(1795166043512, { postback: { title: 'Menu', payload } }));
+    // Act
+    const first = eventsOf(post(tap('MENU_ORDERS')))[0];
+    const again = eventsOf(post(tap('MENU_ORDERS')))[0];
+    const other = eventsOf(post(tap('MENU_RETURNS')))[0];
+    // Assess
+    expect(first?.id).toBe(again?.id);
+    expect(first?.id).not.toBe(other?.id);
+    expect(first?.data).toMatchObject({ providerMessageId: expect.stringMatching(/^postback\./) });
+  });
+
+  it('tells successive edits and reactions of one message apart', () => {
+    // Prepare
+    const edit = (numEdit: number) =>
+      customerItem(1795166043512 + numEdit, {
+        message_edit: { mid: 'm_1', text: `v${numEdit}`, num_edit: numEdit },
+      });
+    const reaction = (action: string, at: number) =>
+      customerItem(at, { reaction: { mid: 'm_1', action, emoji: '👍', reaction: 'like' } });
+    // Act
+    const events = eventsOf(
+      post(pageBody(edit(1), edit(2), reaction('react', 1), reaction('unreact', 2), reaction('react', 3))),
+    );
+    // Assess
+    expect(new Set(events.map((event) => event.id)).size).toBe(5);
+  });
+
+  it('turns an attachment without a usable URL into an unsupported part, keeping it', () => {
+    // Prepare
+    const attachment = { type: 'image', payload: { url: 'not a url' } };
+    // Act
+    const events = eventsOf(
+      post(pageBody(customerItem(1795166043512, { message: { mid: 'm_2', attachments: [attachment] } }))),
+    );
+    // Assess
+    expect(events[0]?.data).toMatchObject({
+      parts: [{ type: 'unsupported', providerType: 'image', raw: attachment }],
+    });
+  });
+});

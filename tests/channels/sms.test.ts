@@ -1,0 +1,679 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, type WebhookOutcome } from '#shared/channels/inbound.ts';
+import { matchConsentKeyword } from '#shared/channels/sms/inbound/keywords.ts';
+import { normalizeSmsAddress } from '#shared/channels/sms/inbound/phone.ts';
+import { sha256Hex } from '#shared/channels/sms/inbound/signature.ts';
+import {
+  handleTwilioWebhook,
+  signTwilioRequest,
+  twilioPublicUrl,
+} from '#shared/channels/sms/inbound/webhook.ts';
+import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { webhookRequest } from '#tests/support/requests.ts';
+
+const PUBLIC_URL = 'https://hub.example.com/webhooks/sms/twilio';
+const TOKEN = LOCAL_DEV_SECRETS.twilio.authToken;
+const FORM = 'application/x-www-form-urlencoded';
+const SID = 'SM0123456789abcdef0123456789abcdef';
+const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
+
+type Params = ReadonlyArray<readonly [string, string]>;
+
+const inboundParams = (body = 'Hello there', sid = SID): Params => [
+  ['SmsMessageSid', sid],
+  ['NumMedia', '0'],
+  ['SmsSid', sid],
+  ['SmsStatus', 'received'],
+  ['Body', body],
+  ['To', '+14155550100'],
+  ['NumSegments', '1'],
+  ['MessageSid', sid],
+  ['AccountSid', ACCOUNT],
+  ['From', '+14155550123'],
+  ['ApiVersion', '2010-04-01'],
+];
+
+const statusParams = (status: string, extra: Params = []): Params => [
+  ...extra,
+  ['SmsSid', SID],
+  ['SmsStatus', status],
+  ['MessageStatus', status],
+  ['To', '+14155550123'],
+  ['MessageSid', SID],
+  ['AccountSid', ACCOUNT],
+  ['From', '+14155550100'],
+  ['ApiVersion', '2010-04-01'],
+];
+
+const encode = (params: Params): string =>
+  new URLSearchParams(params.map(([name, value]): [string, string] => [name, value])).toString();
+
+interface SignedOptions {
+  readonly token?: string;
+  readonly signedUrl?: string;
+  readonly publicUrl?: string;
+  readonly body?: string;
+  readonly contentType?: string;
+  readonly signature?: string | undefined;
+  readonly method?: string;
+  readonly rawQueryString?: string;
+  readonly secrets?: ChannelSecrets;
+}
+
+/** Signs `params` as Twilio would for `signedUrl`, then hands the request to the adapter. */
+const post = (params: Params, options: SignedOptions = {}): WebhookOutcome => {
+  const signature =
+    'signature' in options
+      ? options.signature
+      : signTwilioRequest(options.token ?? TOKEN, options.signedUrl ?? PUBLIC_URL, params);
+  const request = webhookRequest({
+    method: options.method ?? 'POST',
+    rawQueryString: options.rawQueryString ?? '',
+    path: '/webhooks/sms/twilio',
+    headers: {
+      'content-type': options.contentType ?? FORM,
+      ...(signature === undefined ? {} : { 'x-twilio-signature': signature }),
+    },
+    body: Buffer.from(options.body ?? encode(params), 'utf8'),
+  });
+  return handleTwilioWebhook(request, {
+    secrets: options.secrets ?? LOCAL_DEV_SECRETS,
+    publicUrl: options.publicUrl ?? PUBLIC_URL,
+  });
+};
+
+const eventsOf = (outcome: WebhookOutcome): HubEvent[] => {
+  if (outcome.kind !== 'accept') throw new Error(`expected accept, got ${JSON.stringify(outcome)}`);
+  return outcome.events.map((event) => HubEventSchema.parse(event));
+};
+
+const statusOf = (outcome: WebhookOutcome): number | 'accept' | 'respond' =>
+  outcome.kind === 'reject' ? outcome.status : outcome.kind;
+
+describe('signTwilioRequest', () => {
+  it("reproduces Twilio's documented example signature", () => {
+    // Prepare
+    const params: Params = [
+      ['CallSid', 'CA1234567890ABCDE'],
+      ['Caller', '+12349013030'],
+      ['Digits', '1234'],
+      ['From', '+12349013030'],
+      ['To', '+18005551212'],
+    ];
+
+    // Act
+    const signature = signTwilioRequest('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', params);
+
+    // Assess
+    expect(signature).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
+  });
+
+  it('does not depend on the order parameters were given in', () => {
+    // Prepare
+    const params: Params = [
+      ['To', '+18005551212'],
+      ['CallSid', 'CA1234567890ABCDE'],
+      ['Digits', '1234'],
+      ['Caller', '+12349013030'],
+      ['From', '+12349013030'],
+    ];
+
+    // Act
+    const signature = signTwilioRequest('12345', 'https://mycompany.com/myapp.php?foo=1&bar=2', params);
+
+    // Assess
+    expect(signature).toBe('0/KCTR6DLpKmkAf8muzZqo1nDgQ=');
+  });
+});
+
+describe('twilioPublicUrl', () => {
+  it('joins the configured base URL, the path and the raw query', () => {
+    // Prepare
+    const request = webhookRequest({ path: '/webhooks/sms/twilio', rawQueryString: 'tenant=a%20b&x=1' });
+
+    // Act
+    const url = twilioPublicUrl(request, 'https://hub.example.com/');
+
+    // Assess
+    expect(url).toBe('https://hub.example.com/webhooks/sms/twilio?tenant=a%20b&x=1');
+  });
+
+  it('rebuilds the URL from forwarded headers, keeping the port, when no base is configured', () => {
+    // Prepare
+    const request = webhookRequest({
+      path: '/webhooks/sms/twilio',
+      headers: { host: 'localhost:3000', 'x-forwarded-proto': 'http' },
+    });
+
+    // Act
+    const url = twilioPublicUrl(request);
+
+    // Assess
+    expect(url).toBe('http://localhost:3000/webhooks/sms/twilio');
+  });
+
+  it('defaults to https and adds no "?" without a query', () => {
+    // Prepare
+    const request = webhookRequest({
+      path: '/webhooks/sms/twilio',
+      headers: { host: 'abc.execute-api.aws' },
+    });
+
+    // Act
+    const url = twilioPublicUrl(request);
+
+    // Assess
+    expect(url).toBe('https://abc.execute-api.aws/webhooks/sms/twilio');
+  });
+});
+
+describe('handleTwilioWebhook: request checks', () => {
+  it('accepts a correctly signed request and answers empty TwiML', () => {
+    // Act
+    const outcome = post(inboundParams());
+
+    // Assess
+    expect(outcome.kind).toBe('accept');
+    if (outcome.kind !== 'accept') return;
+    expect(outcome.response).toEqual({
+      statusCode: 200,
+      headers: { 'content-type': 'text/xml' },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+    });
+    expect(outcome.blobs).toEqual([]);
+  });
+
+  it('rejects a request without X-Twilio-Signature with 401', () => {
+    // Act
+    const outcome = post(inboundParams(), { signature: undefined });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(401);
+  });
+
+  it('rejects a wrong signature with 403', () => {
+    // Act
+    const outcome = post(inboundParams(), { token: 'not-the-auth-token' });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(403);
+  });
+
+  it.each([
+    ['http instead of https', 'http://hub.example.com/webhooks/sms/twilio', PUBLIC_URL],
+    ['a port Twilio called but we dropped', 'https://hub.example.com:8443/webhooks/sms/twilio', PUBLIC_URL],
+    ['a query Twilio called but we dropped', `${PUBLIC_URL}?tenant=acme`, PUBLIC_URL],
+    ['a different path', 'https://hub.example.com/prod/webhooks/sms/twilio', PUBLIC_URL],
+  ])('rejects a signature made for %s with 403', (_case, signedUrl, publicUrl) => {
+    // Act
+    const outcome = post(inboundParams(), { signedUrl, publicUrl });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(403);
+  });
+
+  it("accepts the scheme's default port written or omitted, as Twilio's validators do", () => {
+    // Act
+    const withPort = post(inboundParams(), { signedUrl: 'https://hub.example.com:443/webhooks/sms/twilio' });
+
+    // Assess
+    expect(statusOf(withPort)).toBe('accept');
+  });
+
+  it('accepts the secondary auth token during rotation, and still the primary', () => {
+    // Prepare
+    const secrets: ChannelSecrets = {
+      ...LOCAL_DEV_SECRETS,
+      twilio: { authToken: 'new-primary-token', secondaryAuthToken: TOKEN },
+    };
+
+    // Act
+    const bySecondary = post(inboundParams(), { secrets, token: TOKEN });
+    const byPrimary = post(inboundParams(), { secrets, token: 'new-primary-token' });
+    const byNeither = post(inboundParams(), { secrets, token: 'retired-token' });
+
+    // Assess
+    expect([statusOf(bySecondary), statusOf(byPrimary), statusOf(byNeither)]).toEqual([
+      'accept',
+      'accept',
+      403,
+    ]);
+  });
+
+  it('verifies parameters Twilio added without notice (never an allow-list)', () => {
+    // Prepare
+    const params: Params = [
+      ...inboundParams(),
+      ['AddOns', '{"status":"successful"}'],
+      ['BrandNewParam', 'x'],
+    ];
+
+    // Act
+    const outcome = post(params);
+
+    // Assess
+    expect(eventsOf(outcome).map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
+  it('rejects a body whose value was changed after signing with 403', () => {
+    // Prepare
+    const params = inboundParams('Refund me $10');
+    const tampered = encode(params).replace('10', '99');
+
+    // Act
+    const outcome = post(params, { body: tampered });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(403);
+  });
+
+  it('rejects a body with a parameter removed after signing with 403', () => {
+    // Prepare
+    const params = inboundParams();
+    const withoutBody = encode(params.filter(([name]) => name !== 'Body'));
+
+    // Act
+    const outcome = post(params, { body: withoutBody });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(403);
+  });
+
+  it.each(['application/json', 'text/plain', 'multipart/form-data; boundary=x', ''])(
+    'rejects content-type "%s" with 415',
+    (contentType) => {
+      // Act
+      const outcome = post(inboundParams(), { contentType });
+
+      // Assess
+      expect(statusOf(outcome)).toBe(415);
+    },
+  );
+
+  it('accepts the form content type with a charset parameter, in any case', () => {
+    // Act
+    const outcome = post(inboundParams(), {
+      contentType: 'Application/X-WWW-Form-Urlencoded; charset=UTF-8',
+    });
+
+    // Assess
+    expect(statusOf(outcome)).toBe('accept');
+  });
+
+  it('rejects a body over the size limit with 413 before looking at it', () => {
+    // Prepare
+    const params = inboundParams('x'.repeat(MAX_BODY_BYTES.twilio));
+
+    // Act
+    const outcome = post(params);
+
+    // Assess
+    expect(statusOf(outcome)).toBe(413);
+  });
+
+  it('rejects anything but POST with 405', () => {
+    // Act
+    const outcome = post(inboundParams(), { method: 'GET' });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(405);
+  });
+
+  it('rejects a malformed form body with 400 and a reason free of customer data', () => {
+    // Prepare
+    const params = inboundParams();
+    const malformed = `${encode(params)}&+14155550123`;
+
+    // Act
+    const outcome = post(params, { body: malformed });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(400);
+    expect(JSON.stringify(outcome)).not.toContain('14155550123');
+  });
+
+  it('never puts customer data in any rejection reason', () => {
+    // Prepare
+    const params = inboundParams('my secret text');
+
+    // Act
+    const outcomes = [
+      post(params, { token: 'wrong' }),
+      post(params, { signature: undefined }),
+      post(params, { contentType: 'text/plain' }),
+    ];
+
+    // Assess
+    for (const outcome of outcomes) {
+      expect(outcome.kind).toBe('reject');
+      expect(JSON.stringify(outcome)).not.toMatch(/secret text|4155550123/);
+    }
+  });
+
+  it('verifies a body that went through base64 (API Gateway) exactly as the original bytes', () => {
+    // Prepare
+    const params = inboundParams('Ünïcödé 👋 + & = %');
+    const original = Buffer.from(encode(params), 'utf8');
+    const viaGateway = Buffer.from(original.toString('base64'), 'base64');
+    const request = (body: Buffer) =>
+      webhookRequest({
+        path: '/webhooks/sms/twilio',
+        headers: { 'content-type': FORM, 'x-twilio-signature': signTwilioRequest(TOKEN, PUBLIC_URL, params) },
+        body,
+      });
+
+    // Act
+    const direct = handleTwilioWebhook(request(original), {
+      secrets: LOCAL_DEV_SECRETS,
+      publicUrl: PUBLIC_URL,
+    });
+    const decoded = handleTwilioWebhook(request(viaGateway), {
+      secrets: LOCAL_DEV_SECRETS,
+      publicUrl: PUBLIC_URL,
+    });
+
+    // Assess
+    expect(viaGateway.equals(original)).toBe(true);
+    expect(statusOf(decoded)).toBe('accept');
+    expect(eventsOf(decoded)).toEqual(eventsOf(direct));
+  });
+});
+
+describe('handleTwilioWebhook: repeated parameters', () => {
+  it('signs each value of a repeated name in the order sent', () => {
+    // Prepare
+    const params: Params = [...inboundParams(), ['Tag', 'b'], ['Tag', 'a']];
+    const swapped: Params = [...inboundParams(), ['Tag', 'a'], ['Tag', 'b']];
+
+    // Act
+    const asSent = post(params);
+    const reordered = post(params, { body: encode(swapped) });
+
+    // Assess
+    expect(statusOf(asSent)).toBe('accept');
+    expect(statusOf(reordered)).toBe(403);
+  });
+
+  it('keeps a request with a repeated known parameter whole instead of picking one value', () => {
+    // Prepare
+    const params: Params = [...inboundParams(), ['Body', 'second body']];
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    if (event?.type !== 'switchboard.provider.unsupported') return;
+    expect(event.data.providerType).toBe('twilio_request');
+    expect(event.data.raw).toMatchObject({ Body: ['Hello there', 'second body'], MessageSid: SID });
+  });
+});
+
+describe('handleTwilioWebhook: JSON-bodied webhooks', () => {
+  const jsonBody = JSON.stringify({ event: 'something-new', sid: 'XX123' });
+  const query = `bodySHA256=${sha256Hex(Buffer.from(jsonBody))}`;
+  const urlWithHash = `${PUBLIC_URL}?${query}`;
+
+  it('verifies the URL signature and the body hash, and keeps the JSON whole', () => {
+    // Act
+    const outcome = post([], {
+      contentType: 'application/json',
+      body: jsonBody,
+      signedUrl: urlWithHash,
+      publicUrl: urlWithHash,
+      rawQueryString: query,
+    });
+
+    // Assess
+    const [event] = eventsOf(outcome);
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    expect(event?.data).toMatchObject({ providerType: 'twilio_json', raw: { event: 'something-new' } });
+  });
+
+  it('rejects a JSON body that does not match bodySHA256 with 403', () => {
+    // Act
+    const outcome = post([], {
+      contentType: 'application/json',
+      body: jsonBody.replace('XX123', 'XX124'),
+      signedUrl: urlWithHash,
+      publicUrl: urlWithHash,
+      rawQueryString: query,
+    });
+
+    // Assess
+    expect(statusOf(outcome)).toBe(403);
+  });
+
+  it('rejects a JSON body without bodySHA256 with 415', () => {
+    // Act
+    const outcome = post([], { contentType: 'application/json', body: jsonBody });
+
+    // Assess
+    expect(outcome).toMatchObject({
+      kind: 'reject',
+      status: 415,
+      reason: expect.stringContaining('bodySHA256'),
+    });
+  });
+});
+
+describe('handleTwilioWebhook: normalization', () => {
+  it('gives each status of one message its own event id, whatever order they arrive in', () => {
+    // Prepare
+    const arrivalOrder = ['delivered', 'queued', 'sent', 'sending', 'accepted'];
+
+    // Act
+    const events = arrivalOrder.flatMap((status) => eventsOf(post(statusParams(status))));
+
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(Array(5).fill('switchboard.message.status_updated'));
+    expect(new Set(events.map((event) => event.id)).size).toBe(5);
+    expect(new Set(events.map((event) => event.subject)).size).toBe(1);
+  });
+
+  it('gives the same request delivered twice the same event ids', () => {
+    // Act
+    const first = eventsOf(post(inboundParams('STOP')));
+    const retry = eventsOf(post(inboundParams('STOP')));
+
+    // Assess
+    expect(first.map((event) => event.id)).toHaveLength(2);
+    expect(retry.map((event) => event.id)).toEqual(first.map((event) => event.id));
+  });
+
+  it('maps undelivered with an ErrorCode to failed and keeps the code and raw status', () => {
+    // Act
+    const [event] = eventsOf(post(statusParams('undelivered', [['ErrorCode', '30005']])));
+
+    // Assess
+    expect(event?.data).toMatchObject({
+      status: 'failed',
+      providerStatus: 'undelivered',
+      errors: [{ code: '30005' }],
+      providerMessageIds: [SID],
+      contact: { identities: [{ type: 'phone', value: '+14155550123' }] },
+      endpoint: { type: 'phone_number', id: '+14155550100' },
+    });
+  });
+
+  it('puts a status callback in the same conversation as the inbound messages of that contact', () => {
+    // Act
+    const [inbound] = eventsOf(post(inboundParams()));
+    const [status] = eventsOf(post(statusParams('delivered')));
+
+    // Assess
+    expect(status?.subject).toBe(inbound?.subject);
+  });
+
+  it('keeps an unknown status value as provider.unsupported', () => {
+    // Act
+    const [event] = eventsOf(post(statusParams('partially_delivered')));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    expect(event?.data).toMatchObject({ providerType: 'twilio_status_callback' });
+  });
+
+  it('keeps a signed request without MessageSid as provider.unsupported with its raw params', () => {
+    // Prepare
+    const params: Params = [
+      ['AccountSid', ACCOUNT],
+      ['Something', 'new'],
+    ];
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    expect(event?.data).toMatchObject({
+      providerType: 'twilio_request',
+      raw: { AccountSid: ACCOUNT, Something: 'new' },
+    });
+  });
+
+  it('keeps a message with an empty From as provider.unsupported instead of inventing a contact', () => {
+    // Prepare
+    const params = inboundParams().map(([name, value]): readonly [string, string] => [
+      name,
+      name === 'From' ? '' : value,
+    ]);
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    expect(event?.data).toMatchObject({ providerType: 'twilio_request', raw: { From: '', MessageSid: SID } });
+  });
+
+  it('falls back to SmsMessageSid when MessageSid is absent', () => {
+    // Prepare
+    const params = inboundParams().filter(([name]) => name !== 'MessageSid');
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.message.received');
+    expect(event?.data).toMatchObject({ providerMessageId: SID });
+  });
+
+  it('keeps a keyword message as a message and adds the consent change', () => {
+    // Act
+    const events = eventsOf(post(inboundParams('  unsubscribe ')));
+
+    // Assess
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.received',
+      'switchboard.contact.consent_changed',
+    ]);
+    expect(events[1]?.data).toMatchObject({ scope: 'sms', consent: 'opted_out', trigger: 'UNSUBSCRIBE' });
+  });
+
+  it("prefers Twilio's OptOutType over the keyword lists (custom Advanced Opt-Out keywords)", () => {
+    // Prepare
+    const params: Params = [...inboundParams('BAJA'), ['OptOutType', 'STOP']];
+
+    // Act
+    const events = eventsOf(post(params));
+
+    // Assess
+    expect(events[1]?.data).toMatchObject({ consent: 'opted_out', trigger: 'STOP' });
+  });
+
+  it('does not treat a keyword inside a longer message as consent', () => {
+    // Act
+    const events = eventsOf(post(inboundParams('Please stop calling me after 6pm')));
+
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
+  it('keeps media listed beyond NumMedia and reports a media item without URL as unsupported', () => {
+    // Prepare
+    const params: Params = [
+      ...inboundParams(''),
+      ['MediaContentType0', 'video/mp4'],
+      ['MediaUrl0', 'https://api.twilio.com/media/ME0'],
+      ['MediaUrl1', 'https://api.twilio.com/media/ME1'],
+    ].map(([name, value]): readonly [string, string] => [name, name === 'NumMedia' ? '3' : value]);
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    if (event?.type !== 'switchboard.message.received') throw new Error('expected a message');
+    expect(event.data.parts).toEqual([
+      {
+        type: 'media',
+        kind: 'video',
+        mimeType: 'video/mp4',
+        ref: { store: 'provider_url', url: 'https://api.twilio.com/media/ME0', requiresAuth: true },
+      },
+      {
+        type: 'media',
+        kind: 'file',
+        ref: { store: 'provider_url', url: 'https://api.twilio.com/media/ME1', requiresAuth: true },
+      },
+      { type: 'unsupported', providerType: 'twilio_media', raw: { index: 2 } },
+    ]);
+  });
+});
+
+describe('normalizeSmsAddress', () => {
+  it.each([
+    ['+14155550123', 'phone', '+14155550123'],
+    ['+1 (415) 555-0123', 'phone', '+14155550123'],
+    ['+44 7700 900123', 'phone', '+447700900123'],
+    ['14155550123', 'phone', '14155550123'],
+    ['72345', 'short_code', '72345'],
+    ['898', 'short_code', '898'],
+    ['12345678', 'short_code', '12345678'],
+    ['123456789', 'phone', '123456789'],
+    ['ParcelCo', 'alphanumeric', 'ParcelCo'],
+    ['My Shop', 'alphanumeric', 'My Shop'],
+    ['AB-12', 'alphanumeric', 'AB-12'],
+  ])('%s → %s %s', (address, type, value) => {
+    // Act
+    const identity = normalizeSmsAddress(address);
+
+    // Assess
+    expect(identity).toEqual({ type, value });
+  });
+});
+
+describe('matchConsentKeyword', () => {
+  it.each([
+    ['STOP', 'opted_out', 'STOP'],
+    ['stop', 'opted_out', 'STOP'],
+    [' Stop\n', 'opted_out', 'STOP'],
+    ['stop all', 'opted_out', 'STOP ALL'],
+    ['StopAll', 'opted_out', 'STOPALL'],
+    ['cancel', 'opted_out', 'CANCEL'],
+    ['end', 'opted_out', 'END'],
+    ['quit', 'opted_out', 'QUIT'],
+    ['revoke', 'opted_out', 'REVOKE'],
+    ['optout', 'opted_out', 'OPTOUT'],
+    ['start', 'opted_in', 'START'],
+    ['unstop', 'opted_in', 'UNSTOP'],
+    ['Yes', 'opted_in', 'YES'],
+    ['help', 'help_requested', 'HELP'],
+    ['INFO', 'help_requested', 'INFO'],
+  ])('%j → %s', (body, consent, trigger) => {
+    // Act
+    const signal = matchConsentKeyword(body);
+
+    // Assess
+    expect(signal).toEqual({ consent, trigger });
+  });
+
+  it.each(['stop please', 'STOP!', 'opt out', 'helpful', ''])('%j is not a keyword', (body) => {
+    // Act
+    const signal = matchConsentKeyword(body);
+
+    // Assess
+    expect(signal).toBeUndefined();
+  });
+});

@@ -1,0 +1,379 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, type WebhookOutcome } from '#shared/channels/inbound.ts';
+import { signMetaBody } from '#shared/channels/meta/signature.ts';
+import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { webhookRequest } from '#tests/support/requests.ts';
+
+const secrets = LOCAL_DEV_SECRETS;
+const PHONE_NUMBER_ID = '109384756201938';
+
+const bytesOf = (body: string | Buffer): Buffer =>
+  typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+
+/** `null` posts without the signature header; by default the body is signed with the app secret. */
+const post = (body: string | Buffer, signature?: string | null) =>
+  handleWhatsAppWebhook(
+    webhookRequest({
+      path: '/webhooks/whatsapp',
+      headers:
+        signature === null
+          ? {}
+          : { 'X-Hub-Signature-256': signature ?? signMetaBody(secrets.meta.appSecret, body) },
+      body: bytesOf(body),
+    }),
+    { secrets },
+  );
+
+const eventsOf = (outcome: WebhookOutcome): readonly HubEvent[] => {
+  if (outcome.kind !== 'accept') throw new Error(`expected accept, got ${outcome.kind}`);
+  return outcome.events;
+};
+
+const messagesBody = (value: Record<string, unknown>, field = 'messages') =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '104937284615523',
+        changes: [
+          {
+            field,
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '4930609859530', phone_number_id: PHONE_NUMBER_ID },
+              ...value,
+            },
+          },
+        ],
+      },
+    ],
+  });
+
+const textMessage = (from: string, id: string, body: string) => ({
+  from,
+  id,
+  timestamp: '1795330000',
+  type: 'text',
+  text: { body },
+});
+
+describe('WhatsApp webhook handshake', () => {
+  it('echoes the challenge when the verify token matches', () => {
+    // Prepare
+    const query = `hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=${secrets.meta.verifyToken}`;
+    // Act
+    const outcome = handleWhatsAppWebhook(webhookRequest({ method: 'GET', rawQueryString: query }), {
+      secrets,
+    });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'respond', response: { statusCode: 200, body: '1158201444' } });
+  });
+
+  it('refuses a wrong verify token with 403', () => {
+    // Prepare
+    const query = 'hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guessed';
+    // Act
+    const outcome = handleWhatsAppWebhook(webhookRequest({ method: 'GET', rawQueryString: query }), {
+      secrets,
+    });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('answers other methods with 405', () => {
+    // Act
+    const outcome = handleWhatsAppWebhook(webhookRequest({ method: 'PUT', body: bytesOf('{}') }), {
+      secrets,
+    });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 405 });
+  });
+});
+
+describe('WhatsApp webhook verification', () => {
+  const body = messagesBody({ messages: [textMessage('4915112345678', 'wamid.A1', 'Grüß Gott')] });
+
+  it('refuses a body without signature with 401', () => {
+    expect(post(body, null)).toMatchObject({ kind: 'reject', status: 401 });
+  });
+
+  it('refuses a signature made with another secret with 403', () => {
+    expect(post(body, signMetaBody('not-the-app-secret', body))).toMatchObject({
+      kind: 'reject',
+      status: 403,
+    });
+  });
+
+  it('refuses a body changed by one byte after signing with 403', () => {
+    // Prepare
+    const signature = signMetaBody(secrets.meta.appSecret, body);
+    const tampered = Buffer.from(body, 'utf8');
+    const index = tampered.indexOf('Gott');
+    tampered[index] = 'G'.charCodeAt(0) ^ 0x20;
+    // Act
+    const outcome = post(tampered, signature);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
+  });
+
+  it('verifies the escaped wire form, not a re-serialization', () => {
+    // Prepare: Meta signs `\u00fc`, which JSON.stringify would write as `ü`.
+    const escaped = body.replace('ü', '\\u00fc');
+    // Act
+    const outcome = post(escaped);
+    // Assess
+    const [event] = eventsOf(outcome);
+    expect(event?.type === 'switchboard.message.received' && event.data.parts).toEqual([
+      { type: 'text', text: 'Grüß Gott' },
+    ]);
+  });
+
+  it('refuses invalid JSON with 400', () => {
+    expect(post('{"object": "whatsapp_business_account", "entry": [')).toMatchObject({
+      kind: 'reject',
+      status: 400,
+    });
+  });
+
+  it('refuses JSON of the wrong shape with 400 and a reason', () => {
+    // Act
+    const outcome = post(JSON.stringify({ object: 'whatsapp_business_account', entry: {} }));
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: expect.stringContaining('entry') });
+  });
+
+  it('refuses an oversize body with 413 before looking at the signature', () => {
+    // Prepare
+    const huge = Buffer.alloc(MAX_BODY_BYTES.meta + 1, 0x20);
+    // Act
+    const outcome = post(huge, 'sha256=0');
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 413 });
+  });
+
+  it('keeps customer text out of rejection reasons', () => {
+    // Prepare
+    const secretText = 'Meine IBAN ist DE02120300000000202051';
+    const bodyWithText = `{"object":"whatsapp_business_account","entry":[{"text":"${secretText}"`;
+    // Act
+    const outcome = post(bodyWithText);
+    // Assess
+    expect(outcome.kind).toBe('reject');
+    expect(JSON.stringify(outcome)).not.toContain('DE02');
+  });
+});
+
+describe('WhatsApp webhook normalization', () => {
+  it('accepts an unknown field as one unsupported event with the raw value', () => {
+    // Prepare
+    const value = { event: 'FLAGGED', current_limit: 'TIER_1K' };
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '104937284615523', changes: [{ field: 'phone_number_quality_update', value }] }],
+    });
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'phone_number_quality_update', raw: value },
+    });
+  });
+
+  it('accepts another object as one unsupported event', () => {
+    // Act
+    const events = eventsOf(post(JSON.stringify({ object: 'page', entry: [{ id: '1', messaging: [] }] })));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'page' },
+    });
+  });
+
+  it('keeps an unknown message type as an unsupported part of a received message', () => {
+    // Prepare
+    const message = {
+      from: '306912345678',
+      id: 'wamid.P1',
+      timestamp: '1795330000',
+      type: 'poll',
+      poll: { q: 'Ναι;' },
+    };
+    // Act
+    const events = eventsOf(post(messagesBody({ messages: [message] })));
+    // Assess
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(event?.type).toBe('switchboard.message.received');
+    expect(event?.type === 'switchboard.message.received' && event.data.parts).toEqual([
+      { type: 'unsupported', providerType: 'poll', raw: message },
+    ]);
+  });
+
+  it('keeps a message that fails its schema instead of dropping it or failing the batch', () => {
+    // Prepare
+    const broken = { from: '306912345678', type: 'text', text: { body: 'no id' } };
+    const fine = textMessage('306912345678', 'wamid.OK', 'Καλημέρα');
+    // Act
+    const events = eventsOf(post(messagesBody({ messages: [broken, fine] })));
+    // Assess
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.provider.unsupported',
+      'switchboard.message.received',
+    ]);
+    expect(events[0]?.data).toMatchObject({ providerType: 'message', raw: broken });
+  });
+
+  it('keeps an absurdly nested body whole instead of crashing', () => {
+    // Prepare
+    const nested = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const body = `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"x","value":${nested}}]}]}`;
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'unnormalizable_body', raw: body },
+    });
+  });
+
+  it('turns 1000 messages from 200 contacts into 1000 events with stable per-contact conversations', () => {
+    // Prepare
+    const contacts = Array.from({ length: 200 }, (_, i) => ({
+      profile: { name: `Kunde ${i}` },
+      wa_id: `49151${String(i).padStart(8, '0')}`,
+    }));
+    const messages = Array.from({ length: 1000 }, (_, i) =>
+      textMessage(contacts[i % 200]?.wa_id ?? '', `wamid.BATCH${i}`, `Nachricht ${i}`),
+    );
+    // Act
+    const events = eventsOf(post(messagesBody({ contacts, messages })));
+    // Assess
+    expect(events).toHaveLength(1000);
+    expect(new Set(events.map((event) => event.id)).size).toBe(1000);
+    const conversationsByContact = new Map<string, Set<string>>();
+    for (const event of events) {
+      expect(HubEventSchema.safeParse(event).success).toBe(true);
+      if (event.type !== 'switchboard.message.received') throw new Error(event.type);
+      const key = event.data.contact.identities[0]?.value ?? '';
+      const seen = conversationsByContact.get(key) ?? new Set<string>();
+      seen.add(event.data.conversationId);
+      conversationsByContact.set(key, seen);
+    }
+    expect(conversationsByContact.size).toBe(200);
+    for (const ids of conversationsByContact.values()) expect(ids.size).toBe(1);
+    expect(new Set([...conversationsByContact.values()].flatMap((ids) => [...ids])).size).toBe(200);
+  });
+
+  it('gives the same ids when the same body is delivered twice', () => {
+    // Prepare
+    const body = messagesBody({
+      messages: [textMessage('37491234567', 'wamid.R1', 'Բարև')],
+      statuses: [{ id: 'wamid.S1', status: 'read', timestamp: '1795330001', recipient_id: '37491234567' }],
+    });
+    // Act
+    const first = eventsOf(post(body));
+    const second = eventsOf(
+      handleWhatsAppWebhook(
+        webhookRequest({
+          path: '/webhooks/whatsapp',
+          headers: { 'X-Hub-Signature-256': signMetaBody(secrets.meta.appSecret, body) },
+          body: bytesOf(body),
+          receivedAt: new Date('2026-11-29T09:30:00.000Z'),
+        }),
+        { secrets },
+      ),
+    );
+    // Assess
+    expect(second.map((event) => event.id)).toEqual(first.map((event) => event.id));
+    expect(first).toHaveLength(2);
+  });
+
+  it('reads a reaction without emoji, or with an empty one, as a removal', () => {
+    // Prepare
+    const reaction = (id: string, emoji?: string) => ({
+      from: '306912345678',
+      id,
+      timestamp: '1795330000',
+      type: 'reaction',
+      reaction: { message_id: 'wamid.OURS', ...(emoji === undefined ? {} : { emoji }) },
+    });
+    // Act
+    const events = eventsOf(
+      post(
+        messagesBody({
+          messages: [reaction('wamid.X1', '👍'), reaction('wamid.X2'), reaction('wamid.X3', '')],
+        }),
+      ),
+    );
+    // Assess
+    expect(
+      events.map((event) => event.type === 'switchboard.message.reaction_changed' && event.data.action),
+    ).toEqual(['added', 'removed', 'removed']);
+    expect(events[1]?.data).not.toHaveProperty('emoji');
+  });
+
+  it('carries status errors with string codes and keeps an unknown status word as unsupported', () => {
+    // Prepare
+    const failed = {
+      id: 'wamid.F1',
+      status: 'failed',
+      timestamp: '1795330000',
+      recipient_id: '33612345678',
+      errors: [
+        { code: 131026, title: 'Message undeliverable', error_data: { details: 'Receiver incapable' } },
+      ],
+    };
+    const novel = {
+      id: 'wamid.F1',
+      status: 'archived',
+      timestamp: '1795330001',
+      recipient_id: '33612345678',
+    };
+    // Act
+    const events = eventsOf(post(messagesBody({ statuses: [failed, novel] })));
+    // Assess
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.message.status_updated',
+      data: {
+        status: 'failed',
+        providerMessageIds: ['wamid.F1'],
+        errors: [{ code: '131026', title: 'Message undeliverable', details: 'Receiver incapable' }],
+      },
+    });
+    expect(events[1]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'status.archived', raw: novel },
+    });
+  });
+
+  it('routes on the phone-number id and files a BSUID next to the wa_id', () => {
+    // Prepare
+    const contacts = [
+      { profile: { name: 'Zoë', username: 'zoe.ma' }, wa_id: '4915112345678', user_id: 'DE.123' },
+    ];
+    const messages = [{ ...textMessage('4915112345678', 'wamid.B1', 'Hallo'), from_user_id: 'DE.123' }];
+    // Act
+    const [event] = eventsOf(post(messagesBody({ contacts, messages })));
+    // Assess
+    expect(event).toMatchObject({
+      source: `switchboard:whatsapp:${PHONE_NUMBER_ID}`,
+      data: {
+        endpoint: { id: PHONE_NUMBER_ID, displayName: '4930609859530' },
+        contact: {
+          identities: [
+            { type: 'wa_id', value: '4915112345678' },
+            { type: 'bsuid', value: 'DE.123' },
+          ],
+          displayName: 'Zoë',
+          username: 'zoe.ma',
+        },
+      },
+    });
+  });
+});

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BlobNotFoundError, InMemoryBlobStore } from '#shared/aws/blob-store.ts';
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { EVENTS_DIR } from '#tests/support/golden.ts';
+
+const SES_MESSAGE_ID = 'o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1';
+const SES_RECEIVED_AT = '2026-11-21T08:14:05.123Z';
+
+const verdict = { status: 'PASS' };
+const sesEvent = {
+  Records: [
+    {
+      eventSource: 'aws:ses',
+      eventVersion: '1.0',
+      ses: {
+        mail: {
+          timestamp: SES_RECEIVED_AT,
+          source: 'maria.keller@customer.example',
+          messageId: SES_MESSAGE_ID,
+          destination: ['support@switchboard.example'],
+          headersTruncated: false,
+          headers: [],
+          commonHeaders: {},
+        },
+        receipt: {
+          timestamp: SES_RECEIVED_AT,
+          processingTimeMillis: 410,
+          recipients: ['support@switchboard.example'],
+          spamVerdict: verdict,
+          virusVerdict: verdict,
+          spfVerdict: verdict,
+          dkimVerdict: verdict,
+          dmarcVerdict: { status: 'GRAY' },
+          action: {
+            type: 'Lambda',
+            functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ses',
+            invocationType: 'Event',
+          },
+        },
+      },
+    },
+  ],
+};
+
+const harness = () => {
+  const payloads = new InMemoryBlobStore();
+  const published: HubEvent[] = [];
+  const publisher: EventPublisher = {
+    publish: async (events) => {
+      published.push(...events);
+    },
+  };
+  const deps = {
+    payloads,
+    publisher,
+    logger: createLogger({ write: () => {} }),
+    normalize: normalizeInboundEmail,
+  };
+  return { payloads, published, deps };
+};
+
+describe('processSesReceipts', () => {
+  it('reads the raw MIME the S3 action stored and queues its events with SES context', async () => {
+    // Prepare
+    const { payloads, published, deps } = harness();
+    const objectKey = `${PAYLOAD_BUCKET.prefixes.sesInbound}${SES_MESSAGE_ID}`;
+    const rawMime = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'));
+    await payloads.put({ key: objectKey, contentType: 'message/rfc822', bytes: rawMime });
+    // Act
+    await processSesReceipts(parseSesReceiptEvent(sesEvent), deps);
+    // Assess
+    const received = published.find((event) => event.type === 'switchboard.message.received');
+    expect(received?.data).toMatchObject({
+      provider: 'ses',
+      receivedAt: SES_RECEIVED_AT,
+      email: { rawMimeKey: objectKey, verdicts: expect.objectContaining({ dmarc: 'GRAY' }) },
+    });
+  });
+
+  it('gives the same events when Lambda retries the invocation', async () => {
+    // Prepare
+    const first = harness();
+    const retry = harness();
+    const objectKey = `${PAYLOAD_BUCKET.prefixes.sesInbound}${SES_MESSAGE_ID}`;
+    const rawMime = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'));
+    for (const run of [first, retry]) {
+      await run.payloads.put({ key: objectKey, contentType: 'message/rfc822', bytes: rawMime });
+    }
+    // Act
+    await processSesReceipts(parseSesReceiptEvent(sesEvent), first.deps);
+    await processSesReceipts(parseSesReceiptEvent(sesEvent), retry.deps);
+    // Assess
+    expect(first.published.length).toBeGreaterThan(0);
+    expect(retry.published).toEqual(first.published);
+  });
+
+  it('throws when the raw MIME is missing, so Lambda retries, and queues nothing', async () => {
+    // Prepare
+    const { published, deps } = harness();
+    // Act
+    const processing = processSesReceipts(parseSesReceiptEvent(sesEvent), deps);
+    // Assess
+    await expect(processing).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(published).toEqual([]);
+  });
+});
