@@ -49,6 +49,7 @@ const sampleOf = (channel: 'messenger' | 'whatsapp', body: unknown): Sample => (
   path: `(generated ${channel} batch of ${BATCH_ITEMS})`,
   name: `${channel}/batch-${BATCH_ITEMS}`,
   channel,
+  connector: channel,
   payload: Buffer.from(JSON.stringify(body), 'utf8'),
   envelope: [],
 });

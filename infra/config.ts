@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
 
-/** Channels a deployment can switch on. Each maps to webhook routes or, for SES, a receipt rule. */
-export const CHANNELS = ['messenger', 'whatsapp', 'sms', 'email-mailgun', 'email-ses'] as const;
-export type Channel = (typeof CHANNELS)[number];
+/**
+ * Channel connectors a deployment can switch on (the `channels` context key): each is one channel
+ * through one provider, with webhook routes or, for SES, a receipt rule (shared/channels/registry.ts).
+ */
+export const CHANNELS = CONNECTOR_IDS;
 
 /**
  * How providers reach the webhook functions: one API Gateway HTTP API, or a public Lambda function
@@ -188,5 +191,5 @@ export const readConfig = (tryGetContext: (key: string) => unknown): Switchboard
   return parsed.data;
 };
 
-export const isChannelOn = (config: SwitchboardConfig, channel: Channel): boolean =>
+export const isChannelOn = (config: SwitchboardConfig, channel: ConnectorId): boolean =>
   config.channels.includes(channel);

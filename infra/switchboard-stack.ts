@@ -1,8 +1,8 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { WEBHOOK_CHANNELS } from './channels.ts';
-import { CHANNELS, isChannelOn, type SwitchboardConfig } from './config.ts';
+import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
+import { isChannelOn, type SwitchboardConfig } from './config.ts';
 import { ChannelWebhook } from './constructs/channel-webhook.ts';
 import { EmailIntake } from './constructs/email-intake.ts';
 import { HelpdeskAccess } from './constructs/helpdesk-access.ts';
@@ -26,7 +26,7 @@ export class SwitchboardStack extends Stack {
   public readonly storage: HubStorage;
   /** The webhook HTTP API; none with `ingress: 'function-urls'`. */
   public readonly api?: HubApi;
-  public readonly webhooks: Partial<Record<keyof typeof WEBHOOK_CHANNELS, ChannelWebhook>> = {};
+  public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
   public readonly emailIntake?: EmailIntake;
   public readonly monitoring: Monitoring;
@@ -68,25 +68,19 @@ export class SwitchboardStack extends Stack {
     };
     const functionLogs = { logRetention, logRemovalPolicy };
 
-    for (const channel of CHANNELS) {
-      if (channel === 'email-ses' || !isChannelOn(config, channel)) continue;
-      const spec = WEBHOOK_CHANNELS[channel];
-      const webhook = new ChannelWebhook(this, `${spec.id}Webhook`, {
+    for (const [id, connector] of webhookConnectors()) {
+      if (!isChannelOn(config, id)) continue;
+      const webhook = new ChannelWebhook(this, `${connector.name}Webhook`, {
         api: this.api,
         storage: this.storage,
-        entryName: spec.entryName,
-        routes: spec.routes,
+        connector,
         runtimeEnvironment,
-        payloadPrefixes: spec.payloadPrefixes,
-        replayGuard: spec.replayGuard,
-        memorySize: spec.memorySize,
-        timeout: spec.timeout,
         ...functionLogs,
       });
-      this.webhooks[channel] = webhook;
-      new CfnOutput(this, `${spec.id}WebhookUrl`, {
-        description: `${spec.id} webhook URL to register with the provider`,
-        value: webhook.urls[spec.providerRoute] ?? '',
+      this.webhooks[id] = webhook;
+      new CfnOutput(this, `${connector.name}WebhookUrl`, {
+        description: `${connector.name} webhook URL to register with the provider`,
+        value: webhook.urls[connector.providerRoute] ?? '',
       });
     }
 

@@ -1,26 +1,24 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONNECTOR_IDS, CONNECTORS, type ConnectorFunctionEntry } from '#shared/channels/registry.ts';
+import { CORE_FUNCTIONS } from '#shared/resources/definitions.ts';
 
 /**
  * Bundling settings shared by the CDK construct (infra/constructs/hub-function.ts) and the bundle
  * analysis (infra/bundling/analyze.ts), so the analysis measures exactly what is deployed.
- * Plain Node imports only: the analysis must not load aws-cdk-lib.
+ * Plain Node imports and pure data only: the analysis must not load aws-cdk-lib.
  */
 
 /** Repository root: entries, the lock file and tsconfig are resolved from here, never from the cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Lambda entry files in functions/ (each exports `handler`). */
+/** Lambda entry files in functions/ (each exports `handler`): every connector's, then the hub's own. */
 export const HUB_FUNCTION_ENTRIES = [
-  'webhook-messenger',
-  'webhook-whatsapp',
-  'webhook-sms-twilio',
-  'webhook-email-mailgun',
-  'email-ses',
-  'recorder',
-] as const;
+  ...CONNECTOR_IDS.map((id) => CONNECTORS[id].functionEntry),
+  ...CORE_FUNCTIONS,
+] as const satisfies readonly string[];
 
-export type HubFunctionEntry = (typeof HUB_FUNCTION_ENTRIES)[number];
+export type HubFunctionEntry = ConnectorFunctionEntry | (typeof CORE_FUNCTIONS)[number];
 
 export const entryPath = (entry: HubFunctionEntry): string =>
   path.join(REPO_ROOT, 'functions', `${entry}.ts`);

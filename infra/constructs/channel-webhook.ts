@@ -1,20 +1,22 @@
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { type FunctionUrl, FunctionUrlAuthType, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { grantPutPayloads, grantReadSecret, grantSendMessage, grantTableItems } from './grants.ts';
+import type { WebhookConnectorOf } from '#shared/channels/registry.ts';
+import {
+  grantGetPayloads,
+  grantPutPayloads,
+  grantReadSecret,
+  grantSendMessage,
+  grantTableItems,
+} from './grants.ts';
 import type { HubApi } from './hub-api.ts';
-import { HubFunction, type HubFunctionEntry, type HubRuntimeEnvironment } from './hub-function.ts';
+import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
-
-export interface WebhookRoute {
-  /** Path the provider calls, e.g. `/webhooks/messenger` (on the HTTP API or the function URL). */
-  readonly path: string;
-  readonly methods: readonly apigwv2.HttpMethod[];
-}
 
 export interface ChannelWebhookProps {
   /**
@@ -25,32 +27,13 @@ export interface ChannelWebhookProps {
    */
   readonly api?: HubApi;
   readonly storage: HubStorage;
-  /** The function in functions/ that serves the routes. */
-  readonly entryName: HubFunctionEntry;
-  /** Routes served by the function; the first is the channel's main webhook URL. */
-  readonly routes: readonly WebhookRoute[];
+  /**
+   * The connector from shared/channels/registry.ts: its function entry, routes, payload prefixes,
+   * table writes, memory and timeout.
+   */
+  readonly connector: WebhookConnectorOf;
   /** Runtime variables for the function. */
   readonly runtimeEnvironment: HubRuntimeEnvironment;
-  /**
-   * Payload bucket prefixes the function writes to (s3:PutObject on `<prefix>*` only).
-   * @default [] (no bucket access)
-   */
-  readonly payloadPrefixes?: readonly string[];
-  /**
-   * Whether the function keeps a replay guard in the table (dynamodb:PutItem on the table only).
-   * @default false
-   */
-  readonly replayGuard?: boolean;
-  /**
-   * @default 256
-   */
-  readonly memorySize?: number;
-  /**
-   * Lambda timeout; keep it under HTTP API's 30-second integration limit (function URLs have none
-   * below the Lambda maximum).
-   * @default Duration.seconds(10)
-   */
-  readonly timeout?: Duration;
   /**
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -84,21 +67,21 @@ export class ChannelWebhook extends Construct {
 
   constructor(scope: Construct, id: string, props: ChannelWebhookProps) {
     super(scope, id);
-    const { storage } = props;
+    const { storage, connector } = props;
     const key = storage.dataKey;
 
     this.function = new HubFunction(this, 'Function', {
-      entryName: props.entryName,
-      description: `Switchboard webhook: ${props.routes.map((route) => route.path).join(', ')}`,
+      entryName: connector.functionEntry,
+      description: `Switchboard webhook: ${connector.routes.map((route) => route.path).join(', ')}`,
       // A function URL passes every path through: the function itself answers only its routes.
       runtimeEnvironment: props.api
         ? props.runtimeEnvironment
         : {
             ...props.runtimeEnvironment,
-            SWITCHBOARD_WEBHOOK_PATHS: props.routes.map((route) => route.path).join(','),
+            SWITCHBOARD_WEBHOOK_PATHS: connector.routes.map((route) => route.path).join(','),
           },
-      memorySize: props.memorySize,
-      timeout: props.timeout,
+      memorySize: connector.memorySizeMb,
+      timeout: Duration.seconds(connector.timeoutSeconds),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
@@ -106,8 +89,10 @@ export class ChannelWebhook extends Construct {
 
     grantSendMessage(this.function, storage.ingest.queue, key);
     grantReadSecret(this.function, storage.channelSecret, key);
-    grantPutPayloads(this.function, storage.payloadBucket, props.payloadPrefixes ?? []);
-    if (props.replayGuard) {
+    grantPutPayloads(this.function, storage.payloadBucket, connector.payloadWritePrefixes);
+    grantGetPayloads(this.function, storage.payloadBucket, connector.payloadReadPrefixes);
+    const tableWrites: readonly string[] = connector.tableWrites;
+    if (tableWrites.includes('replay-guard')) {
       grantTableItems(this.function, storage.table, ['dynamodb:PutItem'], key);
     }
 
@@ -115,8 +100,12 @@ export class ChannelWebhook extends Construct {
       const { api } = props;
       const integration = new HttpLambdaIntegration(`${id}Integration`, this.function);
       this.integration = integration;
-      this.routes = props.routes.flatMap((route) =>
-        api.httpApi.addRoutes({ path: route.path, methods: [...route.methods], integration }),
+      this.routes = connector.routes.flatMap((route) =>
+        api.httpApi.addRoutes({
+          path: route.path,
+          methods: route.methods.map((method) => HttpMethod[method]),
+          integration,
+        }),
       );
       for (const route of this.routes) {
         NagSuppressions.addResourceSuppressions(route, [
@@ -127,7 +116,7 @@ export class ChannelWebhook extends Construct {
           },
         ]);
       }
-      this.urls = props.routes.map((route) => api.urlFor(route.path));
+      this.urls = connector.routes.map((route) => api.urlFor(route.path));
     } else {
       // Auth NONE for the same reason as the API routes: providers sign their requests, they cannot
       // sign with SigV4. aws-cdk-lib grants the public resource policy both actions AWS requires
@@ -141,7 +130,7 @@ export class ChannelWebhook extends Construct {
       this.routes = [];
       // The function URL ends in `/`; the route path is appended without its leading slash.
       const base = this.functionUrl.url;
-      this.urls = props.routes.map((route) => `${base}${route.path.replace(/^\/+/, '')}`);
+      this.urls = connector.routes.map((route) => `${base}${route.path.replace(/^\/+/, '')}`);
     }
   }
 }

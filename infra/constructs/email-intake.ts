@@ -6,8 +6,11 @@ import * as actions from 'aws-cdk-lib/aws-ses-actions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { Construct } from 'constructs';
+import { CONNECTORS } from '#shared/channels/registry.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { EMAIL_PAYLOAD_PREFIXES } from '../channels.ts';
+
+const SES_CONNECTOR = CONNECTORS['email-ses'];
+
 import { grantGetPayloads, grantPutPayloads, grantSendMessage } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
@@ -26,10 +29,6 @@ export interface EmailIntakeProps {
    * @default '<ruleSetName>-store-and-notify'
    */
   readonly ruleName?: string;
-  /**
-   * @default 512
-   */
-  readonly memorySize?: number;
   /**
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -93,19 +92,19 @@ export class EmailIntake extends Construct {
     });
 
     this.function = new HubFunction(this, 'Function', {
-      entryName: 'email-ses',
+      entryName: SES_CONNECTOR.functionEntry,
       description: 'Switchboard SES inbound: raw MIME from S3 → events on the ingest queue',
       runtimeEnvironment: props.runtimeEnvironment,
-      memorySize: props.memorySize ?? 512,
-      timeout: Duration.seconds(60),
+      memorySize: SES_CONNECTOR.memorySizeMb,
+      timeout: Duration.seconds(SES_CONNECTOR.timeoutSeconds),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
       deadLetterQueue: this.failedEvents,
       retryAttempts: 2,
     });
 
-    grantGetPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.sesInbound]);
-    grantPutPayloads(this.function, storage.payloadBucket, EMAIL_PAYLOAD_PREFIXES);
+    grantGetPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadReadPrefixes);
+    grantPutPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadWritePrefixes);
     grantSendMessage(this.function, storage.ingest.queue, key);
 
     storage.payloadBucket.addToResourcePolicy(

@@ -7,6 +7,7 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import type { RuntimeEnvironment } from '#shared/config/runtime.ts';
 import {
   BUNDLE_ALIASES,
   BUNDLE_LOG_OVERRIDES,
@@ -31,19 +32,11 @@ const esbuildCliArgs = (): Record<string, string> => {
   return args;
 };
 
-/** The hub's runtime environment (see shared/config/runtime.ts). */
-export interface HubRuntimeEnvironment {
-  readonly SWITCHBOARD_TABLE_NAME: string;
-  readonly SWITCHBOARD_INGEST_QUEUE_URL: string;
-  readonly SWITCHBOARD_HELPDESK_QUEUE_URL: string;
-  readonly SWITCHBOARD_PAYLOAD_BUCKET: string;
-  /** ARN only: the value is fetched at run time with secretsmanager:GetSecretValue. */
-  readonly SWITCHBOARD_SECRET_ARN: string;
-  readonly SWITCHBOARD_PUBLIC_BASE_URL?: string;
-  /** Comma-separated paths a webhook behind a function URL answers (any other gets 404). */
-  readonly SWITCHBOARD_WEBHOOK_PATHS?: string;
-  readonly SWITCHBOARD_LOG_LEVEL?: 'debug' | 'info' | 'warn' | 'error';
-}
+/**
+ * The hub's runtime environment: the variables shared/config/runtime.ts parses, as strings. Only
+ * the ARN of the channel secret travels here; its value is fetched at run time.
+ */
+export type HubRuntimeEnvironment = RuntimeEnvironment;
 
 export interface HubFunctionProps
   extends Omit<NodejsFunctionProps, 'entry' | 'environment' | 'runtime' | 'architecture' | 'logGroup'> {

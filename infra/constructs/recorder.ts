@@ -3,8 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { RECORDER } from '#shared/resources/definitions.ts';
-import { CLAIM_CHECK_PREFIX } from '../channels.ts';
+import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
 import { grantGetPayloads, grantPutPayloads, grantSendMessage, suppressWildcard } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
@@ -70,8 +69,8 @@ export class Recorder extends Construct {
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it
     // publishes to the helpdesk queue the same way.
-    grantGetPayloads(this.function, storage.payloadBucket, [CLAIM_CHECK_PREFIX]);
-    grantPutPayloads(this.function, storage.payloadBucket, [CLAIM_CHECK_PREFIX]);
+    grantGetPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
 
     suppressWildcard(
       this.function.role ?? this.function,

@@ -29,7 +29,7 @@ export const CLAIM_CHECK_CONTENT_TYPE = 'application/cloudevents+json';
 
 export const claimCheckKeyFor = (eventJson: string): { key: string; sha256: string } => {
   const sha256 = createHash('sha256').update(eventJson, 'utf8').digest('hex');
-  return { key: `${PAYLOAD_BUCKET.prefixes.bodies}events/${sha256}.json`, sha256 };
+  return { key: `${PAYLOAD_BUCKET.claimCheckPrefix}${sha256}.json`, sha256 };
 };
 
 export class ClaimCheckIntegrityError extends Error {

@@ -33,6 +33,9 @@ export const RuntimeConfigSchema = z.object({
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeSetting = keyof RuntimeConfig;
 
+/** The environment a deployment gives a function: every variable above, as a string, when set. */
+export type RuntimeEnvironment = { readonly [K in RuntimeSetting]?: string };
+
 export class RuntimeConfigError extends Error {
   override readonly name = 'RuntimeConfigError';
 }

@@ -1,6 +1,9 @@
+import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
+
 /**
- * The HTTP API's routes and the Lambda entry file behind each, as the CDK app wires them. The local
- * hub serves exactly these; anything else is API Gateway's 404.
+ * The HTTP API's routes and the Lambda entry file behind each, from the same connector registry the
+ * CDK app wires them from (shared/channels/registry.ts). The local hub serves exactly these;
+ * anything else is API Gateway's 404.
  */
 export interface LocalRoute {
   readonly method: 'GET' | 'POST';
@@ -9,14 +12,15 @@ export interface LocalRoute {
   readonly functionFile: string;
 }
 
-export const WEBHOOK_ROUTES: readonly LocalRoute[] = [
-  { method: 'GET', path: '/webhooks/messenger', functionFile: 'webhook-messenger.ts' },
-  { method: 'POST', path: '/webhooks/messenger', functionFile: 'webhook-messenger.ts' },
-  { method: 'GET', path: '/webhooks/whatsapp', functionFile: 'webhook-whatsapp.ts' },
-  { method: 'POST', path: '/webhooks/whatsapp', functionFile: 'webhook-whatsapp.ts' },
-  { method: 'POST', path: '/webhooks/sms/twilio', functionFile: 'webhook-sms-twilio.ts' },
-  { method: 'POST', path: '/webhooks/email/mailgun', functionFile: 'webhook-email-mailgun.ts' },
-];
+export const WEBHOOK_ROUTES: readonly LocalRoute[] = webhookConnectors().flatMap(([, connector]) =>
+  connector.routes.flatMap((route) =>
+    route.methods.map((method) => ({
+      method,
+      path: route.path,
+      functionFile: `${connector.functionEntry}.ts`,
+    })),
+  ),
+);
 
 export const routeKeyOf = (route: Pick<LocalRoute, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
@@ -32,10 +36,15 @@ export const matchRoute = (
 /** Local-only endpoint describing the running hub, so the replay kit and the example consumer find the emulators. */
 export const HUB_INFO_PATH = '/_switchboard/local';
 
-/** Route per sample channel folder. */
-export const CHANNEL_ROUTE_PATHS = {
-  messenger: '/webhooks/messenger',
-  whatsapp: '/webhooks/whatsapp',
-  sms: '/webhooks/sms/twilio',
-  email: '/webhooks/email/mailgun',
-} as const;
+/** Each sample folder (`events/<folder>/`) with the connector its samples are replayed to. */
+export const SAMPLE_FOLDERS: ReadonlyMap<string, WebhookConnectorId> = new Map(
+  webhookConnectors().map(([id, connector]) => [connector.samples.folder, id]),
+);
+
+/** The URL path a connector's provider is told to call (Mailgun's raw-MIME route, for instance). */
+export const providerRoutePath = (id: WebhookConnectorId): string => {
+  const connector = webhookConnectors().find(([candidate]) => candidate === id)?.[1];
+  const route = connector?.routes[connector.providerRoute];
+  if (!route) throw new Error(`connector ${id} has no provider route`);
+  return route.path;
+};

@@ -4,20 +4,31 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
 import { signMetaBody } from '#shared/channels/meta/signature.ts';
+import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
-import { CHANNEL_ROUTE_PATHS } from './routes.ts';
+import type { Channel } from '#shared/contract/common.ts';
+import { providerRoutePath, SAMPLE_FOLDERS } from './routes.ts';
 
-/** Sample payloads, signed the way each provider signs them, ready to post to a hub. */
+/**
+ * Sample payloads, signed the way each provider signs them, ready to post to a hub. The rules for
+ * reading `events/` live here once: the golden tests list their fixtures with `listSampleFiles`.
+ *
+ *   events/<folder>/<variant>.json (.eml for e-mail)   the provider's payload
+ *   events/<folder>/<variant>.expected.json            the events it must normalize to
+ *   events/<folder>/<variant>.envelope.json            e-mail only: Mailgun's extra form fields
+ */
 
-export type SampleChannel = keyof typeof CHANNEL_ROUTE_PATHS;
-const CHANNELS = Object.keys(CHANNEL_ROUTE_PATHS) as SampleChannel[];
+/** A sample folder is named after the channel its connector carries. */
+export type SampleChannel = Channel;
 
 export interface Sample {
   readonly path: string;
   /** `<channel>/<variant>` */
   readonly name: string;
   readonly channel: SampleChannel;
+  /** The connector the sample is replayed to (shared/channels/registry.ts). */
+  readonly connector: WebhookConnectorId;
   readonly payload: Buffer;
   /** E-mail only: extra Mailgun form fields from `<variant>.envelope.json`. */
   readonly envelope: ReadonlyArray<readonly [string, string]>;
@@ -31,33 +42,63 @@ export interface SampleCollection {
 
 export const DEFAULT_EVENTS_DIR = resolve(import.meta.dirname, '../../events');
 
-const isCompanionFile = (file: string) => file.endsWith('.expected.json') || file.endsWith('.envelope.json');
+export const EXPECTED_SUFFIX = '.expected.json';
+export const ENVELOPE_SUFFIX = '.envelope.json';
 
-const channelOf = (file: string): SampleChannel | undefined => {
+const isCompanionFile = (file: string) => file.endsWith(EXPECTED_SUFFIX) || file.endsWith(ENVELOPE_SUFFIX);
+
+/** The payload file extension of a folder's samples: `.eml` for e-mail, `.json` otherwise. */
+export const sampleExtensionOf = (folder: string): '.eml' | '.json' =>
+  SAMPLE_FOLDERS.get(folder) === 'email-mailgun' ? '.eml' : '.json';
+
+/** The variant name of a payload file: `events/sms/stop.json` → `stop`. */
+export const variantOf = (file: string): string => basename(file).replace(/\.(json|eml)$/, '');
+
+/** The companion file of a payload: its expectation or its envelope. */
+export const companionOf = (payloadFile: string, suffix: string): string =>
+  join(dirname(payloadFile), `${variantOf(payloadFile)}${suffix}`);
+
+/** Payload files of one folder, sorted: every file with the folder's extension that is not a companion. */
+export const listSampleFiles = (
+  dir: string,
+  extension: string = sampleExtensionOf(basename(dir)),
+): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((file) => file.endsWith(extension) && !isCompanionFile(file))
+        .sort()
+        .map((file) => join(dir, file))
+    : [];
+
+const sampleFolderOf = (file: string): [string, WebhookConnectorId] | undefined => {
   const folder = basename(dirname(resolve(file)));
-  return CHANNELS.find((channel) => channel === folder);
+  const connector = SAMPLE_FOLDERS.get(folder);
+  return connector ? [folder, connector] : undefined;
 };
 
 const FlatParamsSchema = z.record(z.string(), z.string());
 
 const readEnvelope = (emlPath: string): Array<[string, string]> => {
-  const envelopePath = emlPath.replace(/\.eml$/, '.envelope.json');
+  const envelopePath = companionOf(emlPath, ENVELOPE_SUFFIX);
   if (!existsSync(envelopePath)) return [];
   return Object.entries(FlatParamsSchema.parse(JSON.parse(readFileSync(envelopePath, 'utf8'))));
 };
 
 const sampleFrom = (file: string): Sample | { skip: string } => {
-  const channel = channelOf(file);
-  if (!channel) return { skip: 'not in an events/<channel> folder (messenger, whatsapp, sms, email)' };
-  const expectedExtension = channel === 'email' ? '.eml' : '.json';
-  if (!file.endsWith(expectedExtension)) return { skip: `${channel} samples are ${expectedExtension} files` };
-  const variant = basename(file).replace(/\.(json|eml)$/, '');
+  const found = sampleFolderOf(file);
+  if (!found) {
+    return { skip: `not in an events/<folder> folder (${[...SAMPLE_FOLDERS.keys()].join(', ')})` };
+  }
+  const [folder, connector] = found;
+  const expectedExtension = sampleExtensionOf(folder);
+  if (!file.endsWith(expectedExtension)) return { skip: `${folder} samples are ${expectedExtension} files` };
   return {
     path: file,
-    name: `${channel}/${variant}`,
-    channel,
+    name: `${folder}/${variantOf(file)}`,
+    channel: CONNECTORS[connector].channel,
+    connector,
     payload: readFileSync(file),
-    envelope: channel === 'email' ? readEnvelope(file) : [],
+    envelope: CONNECTORS[connector].samples.signer === 'mailgun' ? readEnvelope(file) : [],
   };
 };
 
@@ -102,8 +143,9 @@ export interface SigningOptions {
   readonly now?: Date;
 }
 
-export const routeUrl = (targetBaseUrl: string, channel: SampleChannel): string =>
-  `${targetBaseUrl.replace(/\/+$/, '')}${CHANNEL_ROUTE_PATHS[channel]}`;
+/** Where a sample is posted: its connector's provider route on the target hub. */
+export const routeUrl = (targetBaseUrl: string, connector: WebhookConnectorId): string =>
+  `${targetBaseUrl.replace(/\/+$/, '')}${providerRoutePath(connector)}`;
 
 const wrongKey = (key: string) => `tampered-${key}`;
 
@@ -130,11 +172,10 @@ export const multipartBody = (
 
 /** The request the sample's provider would send, signed as that provider signs. */
 export const signedRequestFor = (sample: Sample, options: SigningOptions): OutgoingRequest => {
-  const url = routeUrl(options.targetBaseUrl, sample.channel);
+  const url = routeUrl(options.targetBaseUrl, sample.connector);
   const { secrets, tamper = false } = options;
-  switch (sample.channel) {
-    case 'messenger':
-    case 'whatsapp': {
+  switch (CONNECTORS[sample.connector].samples.signer) {
+    case 'meta': {
       const appSecret = tamper ? wrongKey(secrets.meta.appSecret) : secrets.meta.appSecret;
       return {
         url,
@@ -146,7 +187,7 @@ export const signedRequestFor = (sample: Sample, options: SigningOptions): Outgo
         body: sample.payload,
       };
     }
-    case 'sms': {
+    case 'twilio': {
       const params = twilioFormParams(sample.payload);
       const authToken = tamper ? wrongKey(secrets.twilio.authToken) : secrets.twilio.authToken;
       return {
@@ -159,7 +200,7 @@ export const signedRequestFor = (sample: Sample, options: SigningOptions): Outgo
         body: Buffer.from(new URLSearchParams(params).toString(), 'utf8'),
       };
     }
-    case 'email': {
+    case 'mailgun': {
       const timestamp = String(Math.floor((options.now ?? new Date()).getTime() / 1000));
       // A fresh token per send: Mailgun never reuses one, and the hub refuses replays.
       const token = randomBytes(25).toString('hex');

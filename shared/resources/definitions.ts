@@ -108,10 +108,18 @@ export const PAYLOAD_BUCKET = {
     bodies: 'bodies/',
     sesInbound: 'ses-inbound/',
   },
+  /** Events too large for one queue message, stored as claim checks (shared/aws/claim-check.ts); under `bodies/`. */
+  claimCheckPrefix: 'bodies/events/',
 } as const;
 
 /** The dedup record outlives every provider's retry horizon (Meta: 7 days) with a day to spare. */
 export const DEDUP_RETENTION_SECONDS = 8 * 24 * 60 * 60;
+
+/**
+ * Lambda entries in functions/ that are not a channel connector's (those are listed in
+ * shared/channels/registry.ts).
+ */
+export const CORE_FUNCTIONS = ['recorder'] as const;
 
 /** Recorder settings the CDK app and the local poller share. */
 export const RECORDER = {

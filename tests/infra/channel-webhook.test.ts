@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CLAIM_CHECK_PREFIX, EMAIL_PAYLOAD_PREFIXES, WEBHOOK_CHANNELS } from '#infra/channels.ts';
+import { CONNECTORS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+
+const CLAIM_CHECK_PREFIX = PAYLOAD_BUCKET.claimCheckPrefix;
+const EMAIL_PAYLOAD_PREFIXES = CONNECTORS['email-mailgun'].payloadWritePrefixes;
+
 import type { ChannelWebhook } from '#infra/constructs/channel-webhook.ts';
 import {
   ALL_CHANNELS_CONTEXT,
@@ -12,7 +17,7 @@ import {
 
 // Prepare (once per file)
 const { stack, template } = buildHub(ALL_CHANNELS_CONTEXT);
-const webhook = (channel: keyof typeof WEBHOOK_CHANNELS): ChannelWebhook => {
+const webhook = (channel: WebhookConnectorId): ChannelWebhook => {
   const found = stack.webhooks[channel];
   if (!found) throw new Error(`${channel} webhook missing`);
   return found;
@@ -125,7 +130,7 @@ describe('ChannelWebhook least privilege', () => {
   });
 
   it('passes the secret by ARN only, never a credential in the environment', () => {
-    for (const channel of Object.keys(WEBHOOK_CHANNELS) as Array<keyof typeof WEBHOOK_CHANNELS>) {
+    for (const [channel] of webhookConnectors()) {
       // Act
       const variables = template.findResources('AWS::Lambda::Function')[logicalId(webhook(channel).function)]
         ?.Properties.Environment.Variables as Record<string, unknown>;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EMAIL_PAYLOAD_PREFIXES } from '#infra/channels.ts';
+import { CONNECTORS } from '#shared/channels/registry.ts';
+
+const EMAIL_PAYLOAD_PREFIXES = CONNECTORS['email-ses'].payloadWritePrefixes;
+
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   ALL_CHANNELS_CONTEXT,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { WEBHOOK_CHANNELS } from '#infra/channels.ts';
 import type { ChannelWebhook } from '#infra/constructs/channel-webhook.ts';
+import { CONNECTORS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 import { ALL_CHANNELS_CONTEXT, actionsOfRole, buildHub, logicalId, roleIdOf } from './support.ts';
 
-type WebhookChannel = keyof typeof WEBHOOK_CHANNELS;
+type WebhookChannel = WebhookConnectorId;
 
 // Prepare (once per file): every channel on behind function URLs, the same with the HTTP API, and
 // an SES-only hub that has no webhook at all.
@@ -14,7 +14,7 @@ const sesOnly = buildHub({
   sesInboundDomain: 'support.example.com',
   ingress: 'function-urls',
 });
-const channels = Object.keys(WEBHOOK_CHANNELS) as WebhookChannel[];
+const channels = webhookConnectors().map(([id]) => id);
 const webhook = (channel: WebhookChannel): ChannelWebhook => {
   const found = urls.stack.webhooks[channel];
   if (!found) throw new Error(`${channel} webhook missing`);
@@ -168,7 +168,7 @@ describe("ingress 'function-urls'", () => {
       const paths = environmentOf(urls, functionId(channel)).SWITCHBOARD_WEBHOOK_PATHS;
       const pathsBehindApi = environmentOf(httpApi, logicalId(behindApi.function)).SWITCHBOARD_WEBHOOK_PATHS;
       // Assess
-      expect(paths).toBe(WEBHOOK_CHANNELS[channel].routes.map((route) => route.path).join(','));
+      expect(paths).toBe(CONNECTORS[channel].routes.map((route) => route.path).join(','));
       expect(pathsBehindApi).toBeUndefined();
     },
   );

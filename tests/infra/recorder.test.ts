@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CLAIM_CHECK_PREFIX } from '#infra/channels.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+
+const CLAIM_CHECK_PREFIX = PAYLOAD_BUCKET.claimCheckPrefix;
+
 import { RECORDER } from '#shared/resources/definitions.ts';
 import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
 

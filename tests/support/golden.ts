@@ -1,7 +1,14 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  companionOf,
+  DEFAULT_EVENTS_DIR,
+  EXPECTED_SUFFIX,
+  listSampleFiles,
+  variantOf,
+} from '#shared/local/samples.ts';
 
-export const EVENTS_DIR = resolve(import.meta.dirname, '../../events');
+export const EVENTS_DIR = DEFAULT_EVENTS_DIR;
 
 export interface Fixture {
   /** `<channel>/<variant>` */
@@ -14,27 +21,23 @@ export interface Fixture {
 }
 
 /**
- * Lists the provider payloads of a channel folder: every `<variant>.json` or `<variant>.eml`
- * that is not itself an expectation (`.expected.json`) or an envelope (`.envelope.json`).
+ * Lists the provider payloads of a channel folder, by the sample rules of shared/local/samples.ts:
+ * every payload file that is not itself an expectation or an envelope.
  */
-export const listFixtures = (channel: string, extensions: readonly string[] = ['.json']): Fixture[] => {
-  const dir = join(EVENTS_DIR, channel);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((file) => extensions.some((ext) => file.endsWith(ext)))
-    .filter((file) => !file.endsWith('.expected.json') && !file.endsWith('.envelope.json'))
+export const listFixtures = (channel: string, extensions: readonly string[] = ['.json']): Fixture[] =>
+  extensions
+    .flatMap((extension) => listSampleFiles(join(EVENTS_DIR, channel), extension))
     .sort()
-    .map((file) => {
-      const variant = file.replace(/\.(json|eml)$/, '');
+    .map((payloadPath) => {
+      const variant = variantOf(payloadPath);
       return {
         name: `${channel}/${variant}`,
         variant,
-        payloadPath: join(dir, file),
-        payload: readFileSync(join(dir, file)),
-        expectedPath: join(dir, `${variant}.expected.json`),
+        payloadPath,
+        payload: readFileSync(payloadPath),
+        expectedPath: companionOf(payloadPath, EXPECTED_SUFFIX),
       };
     });
-};
 
 /**
  * Reads a fixture's expected events. With UPDATE_GOLDEN=1 it first writes what the adapter
