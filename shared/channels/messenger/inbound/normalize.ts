@@ -1,4 +1,5 @@
 import type { HubEvent } from '#shared/contract/index.ts';
+import type { MetaEnvelope } from '../../meta/webhook.ts';
 import {
   type ConversationIdMemo,
   type EntryContext,
@@ -20,7 +21,6 @@ import {
   MessageSchema,
   type MessagingItemBase,
   MessagingItemBaseSchema,
-  type MetaEnvelope,
   OptinSchema,
   PostbackSchema,
   ReactionSchema,

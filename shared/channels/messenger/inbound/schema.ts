@@ -15,12 +15,6 @@ const looseString = z.union([z.string(), z.number()]).transform(String);
 /** Milliseconds since the epoch; the docs show numbers, some examples show numeric strings. */
 const epochMillis = z.union([z.number(), z.string()]);
 
-export const MetaEnvelopeSchema = z.looseObject({
-  object: z.string(),
-  entry: z.array(z.unknown()),
-});
-export type MetaEnvelope = z.infer<typeof MetaEnvelopeSchema>;
-
 /**
  * Entry fields whose arrays hold one provider item each: `messaging`, `standby` (handover protocol:
  * what secondary receivers see while another app owns the thread) and Instagram's `changes`

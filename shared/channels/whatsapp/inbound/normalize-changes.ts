@@ -1,11 +1,12 @@
 import type { BusinessEndpoint, HubEvent } from '#shared/contract/index.ts';
+import type { MetaEnvelope } from '../../meta/webhook.ts';
 import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
 import { type ChangeContext, withoutUndefined } from './context.ts';
 import { normalizeValueErrorItem } from './normalize-errors.ts';
 import { normalizeMessageItem } from './normalize-messages.ts';
 import { normalizePreferenceItem } from './normalize-preferences.ts';
 import { normalizeStatusItem } from './normalize-statuses.ts';
-import { ChangeSchema, EntrySchema, PhoneNumberValueSchema, type WebhookBody } from './schema.ts';
+import { ChangeSchema, EntrySchema, PhoneNumberValueSchema } from './schema.ts';
 import { unsupportedEvent } from './unsupported.ts';
 
 export const WHATSAPP_OBJECT = 'whatsapp_business_account';
@@ -30,7 +31,7 @@ const ITEM_ARRAYS: Readonly<Record<string, Readonly<Record<string, ItemNormalize
 };
 
 /** Every entry × change of a verified body, in payload order. Never throws on provider input. */
-export const normalizeWebhookBody = (body: WebhookBody, receivedAt: string): HubEvent[] => {
+export const normalizeWebhookBody = (body: MetaEnvelope, receivedAt: string): HubEvent[] => {
   if (body.object !== WHATSAPP_OBJECT) {
     return [unsupportedEvent({ providerType: body.object, raw: body, receivedAt })];
   }

@@ -9,12 +9,6 @@ import { z } from 'zod';
 /** Meta sends ids and times as strings but older payloads and samples use numbers. */
 const stringish = z.union([z.string(), z.number()]).transform(String);
 
-export const WebhookBodySchema = z.looseObject({
-  object: z.string(),
-  entry: z.array(z.unknown()),
-});
-export type WebhookBody = z.infer<typeof WebhookBodySchema>;
-
 export const EntrySchema = z.looseObject({
   id: stringish.pipe(z.string().min(1)),
   changes: z.array(z.unknown()),

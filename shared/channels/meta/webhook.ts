@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import type { Channel } from '#shared/contract/common.ts';
+import type { HubEvent } from '#shared/contract/events.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../inbound.ts';
+import { answerMetaHandshake } from './handshake.ts';
+import { verifyMetaSignature } from './signature.ts';
+
+/**
+ * What Messenger and WhatsApp webhooks share, written once so they answer alike: the GET
+ * subscription handshake, then for a POST the size (413), the signature over the exact bytes
+ * (401/403), the UTF-8 JSON (400) and the `{object, entry: [...]}` envelope (400), and finally the
+ * channel's normalizer, whose failure on a signed body never becomes a 5xx: the body is kept whole
+ * as one `provider.unsupported` event instead, since Meta would retry a 5xx for days.
+ */
+
+export const MetaEnvelopeSchema = z.looseObject({
+  object: z.string(),
+  entry: z.array(z.unknown()),
+});
+export type MetaEnvelope = z.infer<typeof MetaEnvelopeSchema>;
+
+export interface MetaNotification {
+  readonly envelope: MetaEnvelope;
+  /** The parsed body, as Meta sent it. */
+  readonly body: unknown;
+  /** The exact bytes received. */
+  readonly bytes: Buffer;
+  readonly receivedAt: string;
+}
+
+/** A channel's normalizer: every item of the notification as contract events, in payload order. */
+export type MetaNormalizer = (notification: MetaNotification) => HubEvent[];
+
+const SIGNATURE_HEADER = 'x-hub-signature-256';
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type JsonResult = { ok: true; value: unknown } | { ok: false };
+
+const parseJson = (bytes: Buffer): JsonResult => {
+  try {
+    return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+  } catch {
+    // The parser's message can quote the body: say only what kind of failure it was.
+    return { ok: false };
+  }
+};
+
+/** The whole body as one unsupported event, keyed by its bytes: a retry yields the same event. */
+const unnormalizableBody = (channel: Channel, bytes: Buffer, receivedAt: string): HubEvent =>
+  buildEvent(
+    'switchboard.provider.unsupported',
+    eventIdFor(channel, 'unsupported', 'body', createHash('sha256').update(bytes).digest('hex')),
+    {
+      channel,
+      provider: 'meta',
+      providerTimestamp: null,
+      receivedAt,
+      providerType: 'unnormalizable_body',
+      raw: bytes.toString('utf8'),
+    },
+  );
+
+const normalizeSafely = (
+  channel: Channel,
+  normalize: MetaNormalizer,
+  notification: MetaNotification,
+): HubEvent[] => {
+  try {
+    return normalize(notification);
+  } catch {
+    // Normalizers are written not to throw; should anything unforeseen escape, nothing is lost.
+    return [unnormalizableBody(channel, notification.bytes, notification.receivedAt)];
+  }
+};
+
+const handleNotification = (
+  channel: Channel,
+  request: WebhookRequest,
+  secrets: ChannelSecrets,
+  normalize: MetaNormalizer,
+): WebhookOutcome => {
+  if (request.body.length > MAX_BODY_BYTES.meta) {
+    return reject(413, `body of ${request.body.length} bytes exceeds ${MAX_BODY_BYTES.meta}`);
+  }
+  const header = request.headers[SIGNATURE_HEADER];
+  if (!header) return reject(401, 'missing X-Hub-Signature-256 header');
+  const signature = verifyMetaSignature(secrets.meta.appSecret, request.body, header);
+  if (!signature.ok) return reject(403, signature.reason);
+
+  const json = parseJson(request.body);
+  if (!json.ok) return reject(400, 'body is not valid UTF-8 JSON');
+  const envelope = MetaEnvelopeSchema.safeParse(json.value);
+  if (!envelope.success)
+    return reject(400, 'body is not a Meta webhook: expected {object: string, entry: [...]}');
+
+  const notification: MetaNotification = {
+    envelope: envelope.data,
+    body: json.value,
+    bytes: request.body,
+    receivedAt: request.receivedAt.toISOString(),
+  };
+  return {
+    kind: 'accept',
+    events: normalizeSafely(channel, normalize, notification),
+    blobs: [],
+    response: OK_RESPONSE,
+  };
+};
+
+/**
+ * A Meta webhook (Messenger Platform or WhatsApp Cloud API): GET is the subscription handshake,
+ * POST a signed batch of up to 1000 updates. Pure: no I/O, no clock but `request.receivedAt`.
+ */
+export const handleMetaWebhook = (
+  channel: Channel,
+  request: WebhookRequest,
+  secrets: ChannelSecrets,
+  normalize: MetaNormalizer,
+): WebhookOutcome => {
+  const method = request.method.toUpperCase();
+  if (method === 'GET') return answerMetaHandshake(request.rawQueryString, secrets.meta.verifyToken);
+  if (method !== 'POST') return reject(405, 'only GET and POST are accepted');
+  return handleNotification(channel, request, secrets, normalize);
+};
