@@ -1,6 +1,5 @@
 import {
   ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   type Message,
   type MessageAttributeValue,
@@ -11,6 +10,7 @@ import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lam
 import { z } from 'zod';
 import { RECORDER } from '#shared/resources/definitions.ts';
 import { lambdaContext } from './apigw-event.ts';
+import { deleteReceived } from './sqs-receipts.ts';
 
 /**
  * A local Lambda SQS event-source mapping: long-polls a queue, hands batches to a handler in the
@@ -168,18 +168,12 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
   const settle = async (records: readonly SQSRecord[], failed: ReadonlySet<string>) => {
     const succeeded = records.filter((record) => !failed.has(record.messageId));
     if (succeeded.length > 0) {
-      const result = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: succeeded.map((record, index) => ({
-            Id: String(index),
-            ReceiptHandle: record.receiptHandle,
-          })),
-        }),
+      const { failed: notDeleted } = await deleteReceived(
+        sqs,
+        queueUrl,
+        succeeded.map((record) => record.receiptHandle),
       );
-      if (result.Failed && result.Failed.length > 0) {
-        options.onError?.(new Error(`could not delete ${result.Failed.length} handled message(s)`));
-      }
+      if (notDeleted > 0) options.onError?.(new Error(`could not delete ${notDeleted} handled message(s)`));
     }
     const failedRecords = records.filter((record) => failed.has(record.messageId));
     if (failedRecords.length > 0 && options.retryVisibilitySeconds !== undefined) {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
@@ -8,6 +7,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { deleteReceived } from './sqs-receipts.ts';
 
 export interface RedriveCounts {
   readonly received: number;
@@ -59,16 +59,12 @@ export const redriveByResending = async (
     counts.failed += messages.length - accepted.size;
     const toDelete = messages.filter((_, index) => accepted.has(String(index)));
     if (toDelete.length > 0) {
-      const deleted = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: dlqUrl,
-          Entries: toDelete.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
+      const { deleted } = await deleteReceived(
+        sqs,
+        dlqUrl,
+        toDelete.map((message) => message.ReceiptHandle),
       );
-      counts.deleted += (deleted.Successful ?? []).length;
+      counts.deleted += deleted;
     }
     // A refused re-send stays in the DLQ (invisible for now); stop instead of spinning on it.
     if (accepted.size < messages.length) return counts;

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { HubEvent } from '#shared/contract/index.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import {
@@ -8,15 +9,21 @@ import {
   type MessengerPlatform,
 } from './context.ts';
 import { messageEvent, postbackEvent } from './messages.ts';
-import { deliveryEvent, editEvent, optinEvent, reactionEvent, readEvent, referralEvent } from './notices.ts';
+import {
+  deliveryEvent,
+  editEvent,
+  type ItemEventBuilder,
+  optinEvent,
+  reactionEvent,
+  readEvent,
+  referralEvent,
+} from './notices.ts';
 import {
   DeliverySchema,
   ENTRY_ITEM_FIELDS,
   type EntryItemField,
   EntrySchema,
   ITEM_FRAME_KEYS,
-  KNOWN_EVENT_SCHEMAS,
-  type KnownEventKey,
   MessageEditSchema,
   MessageSchema,
   type MessagingItemBase,
@@ -41,56 +48,37 @@ type JsonObject = Record<string, unknown>;
 const isJsonObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const isKnownEventKey = (key: string): key is KnownEventKey => Object.hasOwn(KNOWN_EVENT_SCHEMAS, key);
-const KNOWN_EVENT_KEYS = Object.keys(KNOWN_EVENT_SCHEMAS);
+/** Turns one messaging event, once parsed, into its hub event; undefined when it does not parse. */
+type KnownItem = (value: unknown, item: MessagingItemBase, entry: EntryContext) => HubEvent | undefined;
+
+const parsedWith =
+  <S extends z.ZodType>(schema: S, build: ItemEventBuilder<z.output<S>>): KnownItem =>
+  (value, item, entry) => {
+    const parsed = schema.safeParse(value);
+    return parsed.success ? build(parsed.data, item, entry, value) : undefined;
+  };
+
+/** The event key of each messaging item Switchboard understands, with what builds its event. */
+const KNOWN_ITEMS = {
+  message: parsedWith(MessageSchema, messageEvent),
+  postback: parsedWith(PostbackSchema, postbackEvent),
+  reaction: parsedWith(ReactionSchema, reactionEvent),
+  read: parsedWith(ReadSchema, readEvent),
+  delivery: parsedWith(DeliverySchema, deliveryEvent),
+  message_edit: parsedWith(MessageEditSchema, editEvent),
+  referral: parsedWith(ReferralSchema, referralEvent),
+  optin: parsedWith(OptinSchema, optinEvent),
+} as const satisfies Record<string, KnownItem>;
+type KnownEventKey = keyof typeof KNOWN_ITEMS;
+
+const isKnownEventKey = (key: string): key is KnownEventKey => Object.hasOwn(KNOWN_ITEMS, key);
+const KNOWN_EVENT_KEYS = Object.keys(KNOWN_ITEMS);
 
 /** A messaging item holds exactly one event; its key names it (`message`, `read`, `pass_thread_control`…). */
 const eventKeyOf = (item: JsonObject): string =>
   KNOWN_EVENT_KEYS.find((key) => Object.hasOwn(item, key)) ??
   Object.keys(item).find((key) => !ITEM_FRAME_KEYS.has(key)) ??
   'unknown';
-
-const knownItemEvent = (
-  key: KnownEventKey,
-  value: unknown,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent | undefined => {
-  switch (key) {
-    case 'message': {
-      const parsed = MessageSchema.safeParse(value);
-      return parsed.success ? messageEvent(parsed.data, item, entry) : undefined;
-    }
-    case 'postback': {
-      const parsed = PostbackSchema.safeParse(value);
-      return parsed.success ? postbackEvent(parsed.data, item, entry) : undefined;
-    }
-    case 'reaction': {
-      const parsed = ReactionSchema.safeParse(value);
-      return parsed.success ? reactionEvent(parsed.data, item, entry) : undefined;
-    }
-    case 'read': {
-      const parsed = ReadSchema.safeParse(value);
-      return parsed.success ? readEvent(parsed.data, item, entry) : undefined;
-    }
-    case 'delivery': {
-      const parsed = DeliverySchema.safeParse(value);
-      return parsed.success ? deliveryEvent(parsed.data, item, entry) : undefined;
-    }
-    case 'message_edit': {
-      const parsed = MessageEditSchema.safeParse(value);
-      return parsed.success ? editEvent(parsed.data, item, entry) : undefined;
-    }
-    case 'referral': {
-      const parsed = ReferralSchema.safeParse(value);
-      return parsed.success ? referralEvent(parsed.data, value, item, entry) : undefined;
-    }
-    case 'optin': {
-      const parsed = OptinSchema.safeParse(value);
-      return parsed.success ? optinEvent(parsed.data, value, item, entry) : undefined;
-    }
-  }
-};
 
 /**
  * Builds with `build`; anything that throws or builds nothing becomes `fallback`. Built events are
@@ -141,7 +129,7 @@ const messagingItemEvent = (
     contractEventOr(() => {
       if (entry === undefined || !isJsonObject(raw) || !isKnownEventKey(key)) return undefined;
       const frame = MessagingItemBaseSchema.safeParse(raw);
-      return frame.success ? knownItemEvent(key, raw[key], frame.data, entry) : undefined;
+      return frame.success ? KNOWN_ITEMS[key](raw[key], frame.data, entry) : undefined;
     }, asUnsupported),
   );
 };

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import { isoFromEpochMillis } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
+import type { EventType } from '#shared/contract/event-types.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
-import { type EntryContext, itemContext } from './context.ts';
+import type { HubEvent, HubEventOf } from '#shared/contract/index.ts';
+import { type ConversationFields, type EntryContext, type ItemContext, itemContext } from './context.ts';
 import { toReferral } from './referral.ts';
 import type {
   DeliverySchema,
@@ -15,7 +16,54 @@ import type {
   ReadSchema,
 } from './schema.ts';
 
+type NoticeType = Extract<
+  EventType,
+  | 'switchboard.message.reaction_changed'
+  | 'switchboard.message.status_updated'
+  | 'switchboard.message.edited'
+  | 'switchboard.contact.referred'
+  | 'switchboard.contact.consent_changed'
+>;
+
+/** A notice's own data, beside the conversation fields every event of the item carries. */
+type Notice = {
+  [T in NoticeType]: {
+    readonly type: T;
+    readonly data: Omit<HubEventOf<T>['data'], keyof ConversationFields>;
+  };
+}[NoticeType];
+
+/**
+ * A messaging item that is not a message but news about one or about the customer: its event in
+ * the item's conversation, with an id hashed from what makes the occurrence unique (the event
+ * type names the kind, as `eventIdFor('messenger', 'message.edited', …)`).
+ */
+const noticeEvent = (
+  item: MessagingItemBase,
+  entry: EntryContext,
+  occurrence: readonly string[],
+  notice: (context: ItemContext) => Notice,
+): HubEvent => {
+  const context = itemContext(entry, item, false);
+  const { type, data } = notice(context);
+  const id = eventIdFor('messenger', type.slice('switchboard.'.length), ...occurrence);
+  // The union of types and data is matched by construction (Notice); buildEvent cannot see it.
+  return buildEvent(type as NoticeType, id, { ...context.fields, ...data } as HubEventOf<NoticeType>['data'] &
+    ConversationFields);
+};
+
+/** What builds one kind of item's event from its parsed form (the item's frame and entry beside it). */
+export type ItemEventBuilder<T> = (
+  parsed: T,
+  item: MessagingItemBase,
+  entry: EntryContext,
+  raw: unknown,
+) => HubEvent;
+
 const timestampKey = (item: MessagingItemBase): string => String(item.timestamp ?? '');
+
+const actorOf = (context: ItemContext): 'business' | 'customer' =>
+  context.fromBusiness ? 'business' : 'customer';
 
 const watermarkField = (watermark: number | string): { watermark?: string } => {
   const iso = isoFromEpochMillis(watermark);
@@ -23,30 +71,22 @@ const watermarkField = (watermark: number | string): { watermark?: string } => {
 };
 
 /** `reaction` items: a customer reacted to a message, or took the reaction back. */
-export const reactionEvent = (
-  reaction: z.infer<typeof ReactionSchema>,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent => {
-  const context = itemContext(entry, item, false);
+export const reactionEvent: ItemEventBuilder<z.infer<typeof ReactionSchema>> = (reaction, item, entry) =>
   // A customer may react, unreact and react again with the same emoji: the time tells them apart.
-  const id = eventIdFor(
-    'messenger',
-    'message.reaction_changed',
-    item.sender.id,
-    reaction.mid,
-    reaction.action,
-    reaction.emoji ?? '',
-    timestampKey(item),
+  noticeEvent(
+    item,
+    entry,
+    [item.sender.id, reaction.mid, reaction.action, reaction.emoji ?? '', timestampKey(item)],
+    (context) => ({
+      type: 'switchboard.message.reaction_changed',
+      data: {
+        action: reaction.action === 'react' ? 'added' : 'removed',
+        ...(reaction.emoji !== undefined && reaction.emoji.length > 0 ? { emoji: reaction.emoji } : {}),
+        targetProviderMessageId: reaction.mid,
+        actor: actorOf(context),
+      },
+    }),
   );
-  return buildEvent('switchboard.message.reaction_changed', id, {
-    ...context.fields,
-    action: reaction.action === 'react' ? 'added' : 'removed',
-    ...(reaction.emoji !== undefined && reaction.emoji.length > 0 ? { emoji: reaction.emoji } : {}),
-    targetProviderMessageId: reaction.mid,
-    actor: context.fromBusiness ? 'business' : 'customer',
-  });
-};
 
 /** Read and delivery receipts: every message up to the watermark (and any listed) reached that status. */
 const watermarkStatusEvent = (
@@ -55,103 +95,59 @@ const watermarkStatusEvent = (
   mids: string[],
   item: MessagingItemBase,
   entry: EntryContext,
-): HubEvent => {
-  const context = itemContext(entry, item, false);
-  const id = eventIdFor(
-    'messenger',
-    'message.status_updated',
-    status,
-    item.sender.id,
-    String(watermark),
-    ...mids,
-  );
-  return buildEvent('switchboard.message.status_updated', id, {
-    ...context.fields,
-    status,
-    providerStatus: status,
-    providerMessageIds: mids,
-    ...watermarkField(watermark),
-  });
-};
+): HubEvent =>
+  noticeEvent(item, entry, [status, item.sender.id, String(watermark), ...mids], () => ({
+    type: 'switchboard.message.status_updated',
+    data: { status, providerStatus: status, providerMessageIds: mids, ...watermarkField(watermark) },
+  }));
 
 /** `read` items: every message the business sent up to the watermark has been read. */
-export const readEvent = (
-  read: z.infer<typeof ReadSchema>,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent => watermarkStatusEvent('read', read.watermark, [], item, entry);
+export const readEvent: ItemEventBuilder<z.infer<typeof ReadSchema>> = (read, item, entry) =>
+  watermarkStatusEvent('read', read.watermark, [], item, entry);
 
 /** `delivery` items: the listed messages (when Meta lists them) and all before the watermark arrived. */
-export const deliveryEvent = (
-  delivery: z.infer<typeof DeliverySchema>,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent => watermarkStatusEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
+export const deliveryEvent: ItemEventBuilder<z.infer<typeof DeliverySchema>> = (delivery, item, entry) =>
+  watermarkStatusEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
 
 /** `message_edit` items: the customer changed the text of a message they sent. */
-export const editEvent = (
-  edit: z.infer<typeof MessageEditSchema>,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent => {
-  const context = itemContext(entry, item, false);
+export const editEvent: ItemEventBuilder<z.infer<typeof MessageEditSchema>> = (edit, item, entry) =>
   // Each edit of one message is its own occurrence; num_edit counts them (Messenger allows five).
-  const occurrence =
-    edit.num_edit !== undefined ? [`edit:${edit.num_edit}`] : [`at:${timestampKey(item)}`, edit.text ?? ''];
-  return buildEvent(
-    'switchboard.message.edited',
-    eventIdFor('messenger', 'message.edited', edit.mid, ...occurrence),
-    {
-      ...context.fields,
-      targetProviderMessageId: edit.mid,
-      parts: edit.text !== undefined ? [{ type: 'text', text: edit.text }] : [],
-      actor: context.fromBusiness ? 'business' : 'customer',
-    },
+  noticeEvent(
+    item,
+    entry,
+    [
+      edit.mid,
+      ...(edit.num_edit !== undefined
+        ? [`edit:${edit.num_edit}`]
+        : [`at:${timestampKey(item)}`, edit.text ?? '']),
+    ],
+    (context) => ({
+      type: 'switchboard.message.edited',
+      data: {
+        targetProviderMessageId: edit.mid,
+        parts: edit.text !== undefined ? [{ type: 'text', text: edit.text }] : [],
+        actor: actorOf(context),
+      },
+    }),
   );
-};
 
 /** Standalone `referral` items: a customer already in a thread came back through a link, an ad or a plugin. */
-export const referralEvent = (
-  referral: MetaReferral,
-  rawReferral: unknown,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent => {
-  const context = itemContext(entry, item, false);
-  const id = eventIdFor(
-    'messenger',
-    'contact.referred',
-    item.sender.id,
-    timestampKey(item),
-    canonicalJson(rawReferral),
-  );
-  return buildEvent('switchboard.contact.referred', id, {
-    ...context.fields,
-    referral: toReferral(referral),
-  });
-};
+export const referralEvent: ItemEventBuilder<MetaReferral> = (referral, item, entry, rawReferral) =>
+  noticeEvent(item, entry, [item.sender.id, timestampKey(item), canonicalJson(rawReferral)], () => ({
+    type: 'switchboard.contact.referred',
+    data: { referral: toReferral(referral) },
+  }));
 
 /** `optin` items: the customer opted in to (or stopped, or resumed) Messenger notification messages. */
-export const optinEvent = (
-  optin: z.infer<typeof OptinSchema>,
-  rawOptin: unknown,
-  item: MessagingItemBase,
-  entry: EntryContext,
-): HubEvent => {
-  const context = itemContext(entry, item, false);
+export const optinEvent: ItemEventBuilder<z.infer<typeof OptinSchema>> = (optin, item, entry, rawOptin) => {
   const status = optin.notification_messages_status;
-  const id = eventIdFor(
-    'messenger',
-    'contact.consent_changed',
-    item.sender.id,
-    timestampKey(item),
-    canonicalJson(rawOptin),
-  );
   const trigger = status ?? optin.type;
-  return buildEvent('switchboard.contact.consent_changed', id, {
-    ...context.fields,
-    scope: 'messenger_notifications',
-    consent: status === 'STOP_NOTIFICATIONS' ? 'opted_out' : 'opted_in',
-    ...(trigger !== undefined ? { trigger } : {}),
-  });
+  return noticeEvent(item, entry, [item.sender.id, timestampKey(item), canonicalJson(rawOptin)], () => ({
+    type: 'switchboard.contact.consent_changed',
+    data: {
+      scope: 'messenger_notifications',
+      consent: status === 'STOP_NOTIFICATIONS' ? 'opted_out' : 'opted_in',
+      ...(trigger !== undefined ? { trigger } : {}),
+    },
+  }));
 };

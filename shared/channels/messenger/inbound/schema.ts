@@ -132,18 +132,5 @@ export const OptinSchema = z.looseObject({
   notification_messages_status: z.string().optional(),
 });
 
-/** The event key of each messaging item Switchboard understands, with its schema. */
-export const KNOWN_EVENT_SCHEMAS = {
-  message: MessageSchema,
-  postback: PostbackSchema,
-  reaction: ReactionSchema,
-  read: ReadSchema,
-  delivery: DeliverySchema,
-  message_edit: MessageEditSchema,
-  referral: ReferralSchema,
-  optin: OptinSchema,
-} as const;
-export type KnownEventKey = keyof typeof KNOWN_EVENT_SCHEMAS;
-
 /** Keys every messaging item has; whatever else it holds names its event. */
 export const ITEM_FRAME_KEYS: ReadonlySet<string> = new Set(['sender', 'recipient', 'timestamp']);

@@ -1,12 +1,10 @@
-import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/index.ts';
-import { resolveContact } from './contacts.ts';
-import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
+import { placeContactItem } from './contact-items.ts';
+import { CHANNEL, type ChangeContext, withoutUndefined } from './context.ts';
 import { providerErrors } from './errors.ts';
 import { StatusItemSchema } from './schema.ts';
-import { unsupportedEvent } from './unsupported.ts';
 
 /** Meta's status words the contract knows; any other word is kept as unsupported, not guessed. */
 const KNOWN_STATUSES: Readonly<Record<string, DeliveryStatus>> = {
@@ -19,32 +17,16 @@ const KNOWN_STATUSES: Readonly<Record<string, DeliveryStatus>> = {
 
 /** One `statuses[]` item → a status update for the wamid it names. */
 export const normalizeStatusItem = (item: unknown, context: ChangeContext): HubEvent => {
-  const parsed = StatusItemSchema.safeParse(item);
-  const endpoint = context.endpoint;
-  if (!parsed.success || !endpoint) {
-    return unsupportedEvent({ providerType: 'status', raw: item, receivedAt: context.receivedAt, context });
-  }
-  const status = parsed.data;
-  const providerTimestamp = isoFromEpochSeconds(status.timestamp);
-  const known = Object.hasOwn(KNOWN_STATUSES, status.status) ? KNOWN_STATUSES[status.status] : undefined;
-  // Group messages have the group as recipient: the contract has no group conversations yet.
-  const resolved =
+  const placed = placeContactItem(item, context, StatusItemSchema, 'status', (status) =>
+    // Group messages have the group as recipient: the contract has no group conversations yet.
     status.recipient_type === 'group'
       ? undefined
-      : resolveContact(context.contacts, endpoint, {
-          waId: status.recipient_id,
-          userId: status.recipient_user_id,
-        });
-  if (!known || !resolved) {
-    return unsupportedEvent({
-      providerType: `status.${status.status}`,
-      raw: item,
-      receivedAt: context.receivedAt,
-      context,
-      resolved,
-      providerTimestamp,
-    });
-  }
+      : { waId: status.recipient_id, userId: status.recipient_user_id },
+  );
+  if ('unsupported' in placed) return placed.unsupported;
+  const { parsed: status, fields } = placed;
+  const known = Object.hasOwn(KNOWN_STATUSES, status.status) ? KNOWN_STATUSES[status.status] : undefined;
+  if (!known || !fields) return placed.keptAs(`status.${status.status}`);
   const pricing = status.pricing
     ? withoutUndefined({
         billable: status.pricing.billable,
@@ -54,13 +36,7 @@ export const normalizeStatusItem = (item: unknown, context: ChangeContext): HubE
       })
     : undefined;
   const data: MessageStatusData = withoutUndefined({
-    channel: CHANNEL,
-    provider: PROVIDER,
-    endpoint,
-    contact: resolved.contact,
-    conversationId: resolved.conversationId,
-    providerTimestamp,
-    receivedAt: context.receivedAt,
+    ...fields,
     status: known,
     providerStatus: status.status,
     providerMessageIds: [status.id],
