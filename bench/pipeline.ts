@@ -4,9 +4,13 @@ import {
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
-import { awsCommandCounts, countCommandsOf, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { processWebhook } from '#shared/intake/process-webhook.ts';
+import {
+  awsCommandCounts,
+  countCommandsOf,
+  resetAwsCommandCounts,
+} from '#shared/local/aws-command-counter.ts';
 import { localClients, type RunningEmulators } from '#shared/local/emulators.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import { type Sample, signedRequestFor } from '#shared/local/samples.ts';
@@ -66,7 +70,11 @@ export const runPipeline = async (
     queueUrl: resources.ingestQueueUrl,
     overflow: { store: blobStore, bucket: resources.bucketName },
   });
-  const replayGuard = new DynamoReplayGuard({ client: clients.dynamodb, tableName: resources.tableName });
+  const replayGuard = new DynamoReplayGuard({
+    client: clients.dynamodb,
+    tableName: resources.tableName,
+    now: () => new Date(),
+  });
 
   resetAwsCommandCounts();
   const webhookDurations: number[] = [];

@@ -2,6 +2,3 @@ import { DELIVERY_STATUS_RANK, type DeliveryStatus } from '#shared/contract/inde
 
 /** One digit per rank (0–5), so the string order is the rank order. */
 export const statusOrder = (status: DeliveryStatus): string => String(DELIVERY_STATUS_RANK[status]);
-
-export const isFurther = (next: DeliveryStatus, current: DeliveryStatus | undefined): boolean =>
-  current === undefined || DELIVERY_STATUS_RANK[next] > DELIVERY_STATUS_RANK[current];

@@ -36,6 +36,7 @@ export const hubReplayGuard = (): DynamoReplayGuard => {
   replayGuard ??= new DynamoReplayGuard({
     client: dynamoDbClient(),
     tableName: requireConfig('SWITCHBOARD_TABLE_NAME').SWITCHBOARD_TABLE_NAME,
+    now: () => new Date(),
   });
   return replayGuard;
 };

@@ -1,10 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  ScanCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -75,8 +80,44 @@ export const localClients = (endpoints: LocalEndpoints) => ({
   }),
 });
 
-/** Creates the hub's table from its definition; a table left by an earlier run is kept as it is. */
+/**
+ * Creates the hub's table from its definition. A table left by an earlier run is kept; when it
+ * lacks an index the definition has gained since, it is rebuilt with its items (the local DynamoDB
+ * server cannot add an index to a table), so a data dir survives upgrades of the hub.
+ */
 export const createTable = async (client: DynamoDBClient, table: TableDefinition): Promise<void> => {
+  await createTableIfAbsent(client, table);
+  const description = await client.send(new DescribeTableCommand({ TableName: table.name }));
+  const existing = new Set((description.Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  if (table.globalSecondaryIndexes.every((index) => existing.has(index.indexName))) return;
+  const items = await scanAll(client, table.name);
+  await client.send(new DeleteTableCommand({ TableName: table.name }));
+  await createTableIfAbsent(client, table);
+  for (let start = 0; start < items.length; start += 25) {
+    let pending: Record<string, WriteRequest[]> | undefined = {
+      [table.name]: items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } })),
+    };
+    while (pending && Object.keys(pending).length > 0) {
+      pending = (await client.send(new BatchWriteItemCommand({ RequestItems: pending }))).UnprocessedItems;
+    }
+  }
+};
+
+const scanAll = async (
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<Record<string, AttributeValue>[]> => {
+  const items: Record<string, AttributeValue>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+};
+
+const createTableIfAbsent = async (client: DynamoDBClient, table: TableDefinition): Promise<void> => {
   const keyAttributes = [
     table.partitionKey,
     table.sortKey,

@@ -7,7 +7,7 @@ import type { Logger } from '#shared/observability/logger.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { createRecorderService, type RecorderService } from './service.ts';
+import { createRecorderService, type RecorderService } from './batch-recorder.ts';
 import type { AfterStep } from './steps.ts';
 
 export interface RecorderWiring {
@@ -35,7 +35,7 @@ const claimCheckResolver =
 /** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createRecorder = (wiring: RecorderWiring): RecorderService => {
   const clock = wiring.clock ?? (() => new Date());
-  const { store } = createRecorderStore({
+  const store = createRecorderStore({
     client: wiring.dynamodb,
     tableName: wiring.tableName,
     now: clock,

@@ -69,6 +69,14 @@ export const HUB_TABLE: TableDefinition = {
       sortKey: { name: 'gsi2sk', type: 'S' },
       projection: 'ALL',
     },
+    {
+      // A contact's conversations (the journey, and what erasure starts from). Keys set when a
+      // conversation is created and never changed: its later updates cost the index nothing.
+      indexName: 'gsi3',
+      partitionKey: { name: 'gsi3pk', type: 'S' },
+      sortKey: { name: 'gsi3sk', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
   ],
   timeToLiveAttribute: 'expiresAt',
 };
@@ -111,9 +119,6 @@ export const PAYLOAD_BUCKET = {
   /** Events too large for one queue message, stored as claim checks (shared/aws/claim-check.ts); under `bodies/`. */
   claimCheckPrefix: 'bodies/events/',
 } as const;
-
-/** The dedup record outlives every provider's retry horizon (Meta: 7 days) with a day to spare. */
-export const DEDUP_RETENTION_SECONDS = 8 * 24 * 60 * 60;
 
 /**
  * Lambda entries in functions/ that are not a channel connector's (those are listed in

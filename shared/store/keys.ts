@@ -1,52 +1,131 @@
-import {
-  type Channel,
-  type ChannelIdentity,
-  type Contact,
-  type ConversationState,
-  hubMessageIdFor,
-  identityKey,
-} from '#shared/contract/index.ts';
+import { identityKey } from '#shared/contract/ids.ts';
+import type { Channel, ChannelIdentity, Contact, ConversationState } from '#shared/contract/types.ts';
 
 /*
- * Single-table key design (one item kind per prefix; see the README section in docs):
- *   CONV#<conversationId>   STATE                 conversation state (gsi1: by status, by activity)
- *   MSG#<hubMessageId>      MSG                   message record = dedup marker (gsi2: a conversation's messages)
- *   MSG#<hubMessageId>      STATE                 status, reactions, edit, deletion of that message
- *   CONTACT#<contactKey>    CONTACT               identities (string set) and consent
- *   IDENT#<type>:<value>    CONTACT#<contactKey>  one per identity: find a contact by any of them
+ * The key catalogue: every kind of item in the hub's one table, its keys, its indexes, and how it
+ * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
+ * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
+ * registers.ts, contacts.ts, replay-guard.ts) and read-api.ts reads them all.
  */
 
-export const conversationKey = (conversationId: string) => ({ pk: `CONV#${conversationId}`, sk: 'STATE' });
+/** How an item is found from the contact it belongs to (for "every item of a contact": erasure, export). */
+export type ReachFromContact =
+  /** The contact's own partition. */
+  | 'contact-partition'
+  /** One per identity the contact item lists. */
+  | 'identity-of-contact'
+  /** gsi3: the conversations a contact key has. */
+  | 'conversations-by-contact'
+  /** gsi2: the messages of each of those conversations. */
+  | 'messages-by-conversation'
+  /** The partition of each of those messages. */
+  | 'message-partition'
+  /** Not personal: it belongs to no contact. */
+  | 'none';
 
-export const messageKey = (channel: Channel, providerMessageId: string) => ({
-  pk: `MSG#${hubMessageIdFor(channel, providerMessageId)}`,
-  sk: 'MSG',
-});
+export interface ItemKind {
+  /** `pk` and `sk` as templates; `<…>` are the parts a key builder fills in. */
+  readonly pk: string;
+  readonly sk: string;
+  /** Index keys the item carries. */
+  readonly indexes: readonly ('gsi1' | 'gsi2' | 'gsi3')[];
+  /** Whether it holds anything about a person (identifiers, names, texts, or a link to them). */
+  readonly personalData: boolean;
+  readonly reach: ReachFromContact;
+  /** Whether it carries `expiresAt` (TTL). */
+  readonly expires: boolean;
+  readonly description: string;
+}
 
-export const messageStateKey = (channel: Channel, providerMessageId: string) => ({
-  pk: `MSG#${hubMessageIdFor(channel, providerMessageId)}`,
-  sk: 'STATE',
-});
+export const ITEM_KINDS = {
+  conversation: {
+    pk: 'CONV#<conversationId>',
+    sk: 'STATE',
+    indexes: ['gsi1', 'gsi3'],
+    personalData: true,
+    reach: 'conversations-by-contact',
+    expires: false,
+    description: 'conversation state, its recent event ids, Messenger watermarks',
+  },
+  message: {
+    pk: 'MSG#<hubMessageId>',
+    sk: 'MSG',
+    indexes: ['gsi2'],
+    personalData: true,
+    reach: 'messages-by-conversation',
+    expires: true,
+    description: 'the message as recorded; also the dedup ("done") marker',
+  },
+  messageState: {
+    pk: 'MSG#<hubMessageId>',
+    sk: 'STATE',
+    indexes: [],
+    personalData: true,
+    reach: 'message-partition',
+    expires: true,
+    description: "registers of a message's live state: status, reactions, edit, deletion",
+  },
+  contact: {
+    pk: 'CONTACT#<channel>#<type:value>',
+    sk: 'CONTACT',
+    indexes: [],
+    personalData: true,
+    reach: 'contact-partition',
+    expires: false,
+    description: 'a customer on one channel: identities and consent registers',
+  },
+  identity: {
+    pk: 'IDENT#<type:value>',
+    sk: 'CONTACT#<contactKey>',
+    indexes: [],
+    personalData: true,
+    reach: 'identity-of-contact',
+    expires: false,
+    description: 'finds a contact by any of its identities',
+  },
+  replayGuard: {
+    pk: 'REPLAY#<sha256 of the token>',
+    sk: 'REPLAY',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: true,
+    description: 'a Mailgun token already used (hashed): refuses replays of a captured request',
+  },
+} as const satisfies Record<string, ItemKind>;
 
-/** A contact is a customer on one channel, named by its primary identity. */
-export const contactKeyOf = (channel: Channel, primary: ChannelIdentity): string =>
-  `${channel}#${identityKey(primary)}`;
+export type ItemKindName = keyof typeof ITEM_KINDS;
 
-/** The schema guarantees at least one identity; the first is the primary one. */
-export const contactKeyFor = (channel: Channel, contact: Contact): string => {
-  const [primary] = contact.identities;
-  if (!primary) throw new Error('contact without identity');
-  return contactKeyOf(channel, primary);
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** The kind of a stored item, from its keys; undefined for keys no kind owns. */
+export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
+  const prefix = key.pk.slice(0, key.pk.indexOf('#') + 1);
+  switch (prefix) {
+    case 'CONV#':
+      return key.sk === 'STATE' ? 'conversation' : undefined;
+    case 'MSG#':
+      return key.sk === 'MSG' ? 'message' : key.sk === 'STATE' ? 'messageState' : undefined;
+    case 'CONTACT#':
+      return key.sk === 'CONTACT' ? 'contact' : undefined;
+    case 'IDENT#':
+      return key.sk.startsWith('CONTACT#') ? 'identity' : undefined;
+    case 'REPLAY#':
+      return key.sk === 'REPLAY' ? 'replayGuard' : undefined;
+    default:
+      return undefined;
+  }
 };
 
-export const contactItemKey = (contactKey: string) => ({ pk: `CONTACT#${contactKey}`, sk: 'CONTACT' });
+// ---- conversation ---------------------------------------------------------------------------
 
-export const identityItemKey = (identity: ChannelIdentity, contactKey: string) => ({
-  pk: `IDENT#${identityKey(identity)}`,
-  sk: `CONTACT#${contactKey}`,
+export const conversationKey = (conversationId: string): ItemKey => ({
+  pk: `CONV#${conversationId}`,
+  sk: 'STATE',
 });
-
-export const identityPartition = (identity: ChannelIdentity): string => `IDENT#${identityKey(identity)}`;
 
 /**
  * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour.
@@ -59,11 +138,35 @@ export const statusIndexKeys = (state: ConversationState) => ({
   gsi1sk: `${activityHourOf(lastActivityOf(state))}#${state.conversationId}`,
 });
 
+export const statusPartition = (status: ConversationState['status']): string => `STATUS#${status}`;
+
 /** What the by-status listing orders by: the last message, or the creation of a conversation without one. */
 export const lastActivityOf = (state: ConversationState): string => state.lastMessageAt ?? state.createdAt;
 
 /** `2026-11-22T10:42:07.123Z` → `2026-11-22T10`: canonical times are UTC ISO strings. */
-export const activityHourOf = (time: string): string => time.slice(0, 13);
+const activityHourOf = (time: string): string => time.slice(0, 13);
+
+/**
+ * gsi3: a contact's conversations (keys only). Set when the conversation is created and never
+ * changed, so later updates of the conversation cost the index nothing.
+ */
+export const conversationsByContactKeys = (contactKey: string, conversationId: string) => ({
+  gsi3pk: contactsConversationsPartition(contactKey),
+  gsi3sk: `CONV#${conversationId}`,
+});
+
+export const contactsConversationsPartition = (contactKey: string): string => `CONTACT#${contactKey}`;
+
+// ---- message and message state --------------------------------------------------------------
+
+export const messageKey = (hubMessageId: string): ItemKey => ({ pk: `MSG#${hubMessageId}`, sk: 'MSG' });
+
+export const messageStateKey = (hubMessageId: string): ItemKey => ({
+  pk: `MSG#${hubMessageId}`,
+  sk: 'STATE',
+});
+
+export const hubMessageIdOfKey = (key: ItemKey): string => key.pk.slice('MSG#'.length);
 
 /** gsi2: a conversation's messages in time order; the hub message id breaks ties. */
 export const conversationMessagesKeys = (
@@ -71,6 +174,38 @@ export const conversationMessagesKeys = (
   occurredAt: string,
   hubMessageId: string,
 ) => ({
-  gsi2pk: `CONVMSGS#${conversationId}`,
+  gsi2pk: conversationMessagesPartition(conversationId),
   gsi2sk: `${occurredAt}#${hubMessageId}`,
 });
+
+export const conversationMessagesPartition = (conversationId: string): string => `CONVMSGS#${conversationId}`;
+
+// ---- contact and identity -------------------------------------------------------------------
+
+/** A contact is a customer on one channel, named by its primary identity. */
+const contactKeyOf = (channel: Channel, primary: ChannelIdentity): string =>
+  `${channel}#${identityKey(primary)}`;
+
+/** The schema guarantees at least one identity; the first is the primary one. */
+export const contactKeyFor = (channel: Channel, contact: Contact): string => {
+  const [primary] = contact.identities;
+  if (!primary) throw new Error('contact without identity');
+  return contactKeyOf(channel, primary);
+};
+
+export const contactItemKey = (contactKey: string): ItemKey => ({
+  pk: `CONTACT#${contactKey}`,
+  sk: 'CONTACT',
+});
+
+export const identityItemKey = (identity: ChannelIdentity, contactKey: string): ItemKey => ({
+  pk: identityPartition(identity),
+  sk: `CONTACT#${contactKey}`,
+});
+
+export const identityPartition = (identity: ChannelIdentity): string => `IDENT#${identityKey(identity)}`;
+
+// ---- replay guard ---------------------------------------------------------------------------
+
+/** `digest` is the SHA-256 of the token: the table never holds a usable token. */
+export const replayGuardKey = (digest: string): ItemKey => ({ pk: `REPLAY#${digest}`, sk: 'REPLAY' });

@@ -1,45 +1,34 @@
-import { BatchGetItemCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
 import {
   type Channel,
   type ChannelIdentity,
-  type ConversationState,
   type ConversationStatus,
-  MessageSchema,
+  hubMessageIdFor,
+  type Message,
 } from '#shared/contract/index.ts';
-import { conversationKey, identityPartition, lastActivityOf, messageKey } from './keys.ts';
-import { parseConversationModel } from './recorder-store.ts';
-import { isLive, type TableContext } from './table.ts';
+import { findContactsByIdentity } from './contacts.ts';
+import { type ConversationView, conversationViewOf } from './conversations.ts';
+import {
+  conversationKey,
+  conversationMessagesPartition,
+  hubMessageIdOfKey,
+  lastActivityOf,
+  messageKey,
+  messageStateKey,
+  statusPartition,
+} from './keys.ts';
+import { storedMessageOf } from './messages.ts';
+import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
+import { batchGetItems, isLive, type TableContext } from './table.ts';
 
-/** A register as stored, its value still JSON (each kind has its own shape). */
-const RegisterSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
-type StoredRegister = z.infer<typeof RegisterSchema>;
-
-const registerValue = (register: unknown): unknown => {
-  const parsed = RegisterSchema.safeParse(register);
-  return parsed.success ? JSON.parse(parsed.data.value) : undefined;
-};
-
-const registersOf = (item: Record<string, unknown> | undefined): Record<string, unknown> =>
-  Object.fromEntries(
-    Object.entries(item ?? {})
-      .filter(([, value]) => RegisterSchema.safeParse(value).success)
-      .map(([name, value]) => [name, registerValue(value)]),
-  );
-
-export interface ConversationView {
-  readonly state: ConversationState;
-  /** Messenger watermarks: every message sent up to this time is read/delivered. */
-  readonly readWatermark?: string;
-  readonly deliveredWatermark?: string;
-}
+export type { ConversationView } from './conversations.ts';
 
 export interface MessageView {
   readonly hubMessageId: string;
-  readonly message: z.infer<typeof MessageSchema>;
+  readonly message: Message;
   /** Status, reactions, edit, deletion, by name (`status`, `customerReaction`, `edit`, `deletion`…). */
-  readonly live: Record<string, unknown>;
+  readonly live: MessageLiveState;
   readonly omitted?: readonly string[];
 }
 
@@ -49,68 +38,34 @@ export interface Page<T> {
   readonly cursor?: string;
 }
 
-const StoredMessageSchema = z.object({ message: MessageSchema, omitted: z.array(z.string()).optional() });
-
 const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
 const decodeCursor = (cursor: string | undefined) =>
   cursor ? JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) : undefined;
 
-const watermarkOf = (register: unknown): string | undefined => {
-  const value = registerValue(register) as { watermark?: unknown } | undefined;
-  return typeof value?.watermark === 'string' ? value.watermark : undefined;
-};
-
-const toConversationView = (item: Record<string, unknown>): ConversationView | undefined => {
-  if (typeof item.model !== 'string') return undefined;
-  const readWatermark = watermarkOf(item.readWatermark);
-  const deliveredWatermark = watermarkOf(item.deliveredWatermark);
-  return {
-    state: parseConversationModel(item.model).state,
-    ...(readWatermark ? { readWatermark } : {}),
-    ...(deliveredWatermark ? { deliveredWatermark } : {}),
-  };
-};
-
 /** The small read API the local hub demo and the tests use; every read filters out expired items. */
 export const createReadApi = (context: TableContext) => {
   const { client, tableName } = context;
 
-  /** Consistent reads of up to any number of items, 100 per request; expired ones are left out. */
-  const batchGet = async (keys: readonly { pk: string; sk: string }[]) => {
-    const items: Record<string, unknown>[] = [];
-    for (let start = 0; start < keys.length; start += 100) {
-      const chunk = keys.slice(start, start + 100).map((key) => marshall(key));
-      let request: Record<string, { Keys: typeof chunk; ConsistentRead: boolean }> | undefined = {
-        [tableName]: { Keys: chunk, ConsistentRead: true },
-      };
-      while (request && Object.keys(request).length > 0) {
-        const output = await client.send(new BatchGetItemCommand({ RequestItems: request }));
-        for (const raw of output.Responses?.[tableName] ?? []) {
-          const item = unmarshall(raw);
-          if (isLive(item, context.now())) items.push(item);
-        }
-        request = output.UnprocessedKeys as typeof request;
-      }
-    }
-    return items;
-  };
-
+  /** Message items with the live state of each (one BatchGetItem for the states). */
   const messageViews = async (items: Record<string, unknown>[]): Promise<MessageView[]> => {
     const live = items.filter((item) => isLive(item, context.now()));
     if (live.length === 0) return [];
-    const stateByPk = new Map<string, Record<string, unknown>>();
-    for (const item of await batchGet(live.map((entry) => ({ pk: String(entry.pk), sk: 'STATE' })))) {
-      stateByPk.set(String(item.pk), item);
-    }
-    return live.map((item) => {
-      const stored = StoredMessageSchema.parse(JSON.parse(String(item.data)));
-      return {
-        hubMessageId: String(item.pk).slice('MSG#'.length),
-        message: stored.message,
-        live: registersOf(stateByPk.get(String(item.pk))),
-        ...(stored.omitted ? { omitted: stored.omitted } : {}),
-      };
+    const ids = live.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
+    const states = await batchGetItems(context, ids.map(messageStateKey));
+    const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
+    return live.flatMap((item, index) => {
+      const stored = storedMessageOf(item);
+      const hubMessageId = ids[index] ?? '';
+      if (!stored) return [];
+      return [
+        {
+          hubMessageId,
+          message: stored.message,
+          live: readRegisters(stateByPk.get(messageStateKey(hubMessageId).pk), MESSAGE_STATE_REGISTERS),
+          ...(stored.omitted ? { omitted: stored.omitted } : {}),
+        },
+      ];
     });
   };
 
@@ -123,7 +78,7 @@ export const createReadApi = (context: TableContext) => {
           ConsistentRead: true,
         }),
       );
-      return output.Item ? toConversationView(unmarshall(output.Item)) : undefined;
+      return output.Item ? conversationViewOf(unmarshall(output.Item)) : undefined;
     },
 
     /**
@@ -140,7 +95,7 @@ export const createReadApi = (context: TableContext) => {
           TableName: tableName,
           IndexName: 'gsi1',
           KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': `STATUS#${status}` }),
+          ExpressionAttributeValues: marshall({ ':pk': statusPartition(status) }),
           ScanIndexForward: false,
           Limit: options.limit ?? 50,
           ExclusiveStartKey: decodeCursor(options.cursor),
@@ -150,8 +105,8 @@ export const createReadApi = (context: TableContext) => {
         const { pk, sk } = unmarshall(raw);
         return { pk: String(pk), sk: String(sk) };
       });
-      const views = (await batchGet(keys))
-        .map(toConversationView)
+      const views = (await batchGetItems(context, keys))
+        .map(conversationViewOf)
         .filter((view): view is ConversationView => view?.state.status === status);
       const newestFirst = (a: ConversationView, b: ConversationView) => {
         const [timeA, timeB] = [lastActivityOf(a.state), lastActivityOf(b.state)];
@@ -172,7 +127,7 @@ export const createReadApi = (context: TableContext) => {
           TableName: tableName,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': `CONVMSGS#${conversationId}` }),
+          ExpressionAttributeValues: marshall({ ':pk': conversationMessagesPartition(conversationId) }),
           ScanIndexForward: true,
           Limit: options.limit ?? 100,
           ExclusiveStartKey: decodeCursor(options.cursor),
@@ -190,63 +145,32 @@ export const createReadApi = (context: TableContext) => {
     async findMessageByProviderId(
       channel: Channel,
       providerMessageId: string,
-    ): Promise<{ message?: MessageView; live: Record<string, unknown> } | undefined> {
-      const { pk } = messageKey(channel, providerMessageId);
+    ): Promise<{ message?: MessageView; live: MessageLiveState } | undefined> {
+      const hubMessageId = hubMessageIdFor(channel, providerMessageId);
       const output = await client.send(
         new QueryCommand({
           TableName: tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': pk }),
+          ExpressionAttributeValues: marshall({ ':pk': messageKey(hubMessageId).pk }),
           ConsistentRead: true,
         }),
       );
       const items = (output.Items ?? [])
         .map((raw) => unmarshall(raw))
         .filter((item) => isLive(item, context.now()));
-      const record = items.find((item) => item.sk === 'MSG');
-      const live = registersOf(items.find((item) => item.sk === 'STATE'));
+      const record = items.find((item) => item.sk === messageKey(hubMessageId).sk);
+      const live = readRegisters(
+        items.find((item) => item.sk === messageStateKey(hubMessageId).sk),
+        MESSAGE_STATE_REGISTERS,
+      );
       if (!record && Object.keys(live).length === 0) return undefined;
       const [message] = record ? await messageViews([record]) : [];
       return { ...(message ? { message } : {}), live };
     },
 
     /** Every contact (one per channel) that has this identity, with their identities and consent. */
-    async findContactsByIdentity(
-      identity: ChannelIdentity,
-    ): Promise<
-      { contactKey: string; channel: string; identities: string[]; consent: Record<string, unknown> }[]
-    > {
-      const output = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': identityPartition(identity) }),
-        }),
-      );
-      const links = (output.Items ?? []).map((raw) => unmarshall(raw));
-      const contacts = [];
-      for (const link of links) {
-        const contactKey = String(link.contactKey);
-        const contact = await client.send(
-          new GetItemCommand({
-            TableName: tableName,
-            Key: marshall({ pk: `CONTACT#${contactKey}`, sk: 'CONTACT' }),
-          }),
-        );
-        const item = contact.Item ? unmarshall(contact.Item) : {};
-        contacts.push({
-          contactKey,
-          channel: String(link.channel),
-          identities: item.identities instanceof Set ? [...(item.identities as Set<string>)].sort() : [],
-          consent: Object.fromEntries(
-            Object.entries(registersOf(item)).map(([name, value]) => [name.replace(/Consent$/, ''), value]),
-          ),
-        });
-      }
-      return contacts;
-    },
+    findContactsByIdentity: (identity: ChannelIdentity) => findContactsByIdentity(context, identity),
   };
 };
 
 export type ReadApi = ReturnType<typeof createReadApi>;
-export type { StoredRegister };

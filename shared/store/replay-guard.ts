@@ -1,61 +1,37 @@
 import { createHash } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
-import { errorNameOf } from '#shared/observability/logger.ts';
-import { HUB_TABLE } from '#shared/resources/definitions.ts';
-
-export interface DynamoReplayGuardOptions {
-  readonly client: Pick<DynamoDBClient, 'send'>;
-  readonly tableName: string;
-  readonly now?: () => number;
-}
+import { replayGuardKey } from './keys.ts';
+import { epochSeconds, isConditionFailure, type TableContext } from './table.ts';
 
 /** The token is hashed: the table never holds a usable token, and any length fits the key. */
 export const replayKeyFor = (token: string): string =>
-  `REPLAY#${createHash('sha256').update(token, 'utf8').digest('hex')}`;
+  replayGuardKey(createHash('sha256').update(token, 'utf8').digest('hex')).pk;
 
 /**
- * One conditional put per claim on the hub table. DynamoDB deletes expired items lazily (within
- * days), so an item whose `expiresAt` has passed counts as absent: the condition lets it be
- * overwritten.
+ * One conditional put per claim on the hub table (`REPLAY#<sha256>` / `REPLAY`). DynamoDB deletes
+ * expired items lazily (within days), so an item whose `expiresAt` has passed counts as absent: the
+ * condition lets it be overwritten.
  */
 export class DynamoReplayGuard implements ReplayGuard {
-  private readonly now: () => number;
-
-  constructor(private readonly options: DynamoReplayGuardOptions) {
-    this.now = options.now ?? Date.now;
-  }
+  constructor(private readonly context: Omit<TableContext, 'onCapacity'>) {}
 
   async claim(token: string, ttlSeconds: number): Promise<boolean> {
-    const nowSeconds = Math.floor(this.now() / 1000);
-    const ttlAttribute = HUB_TABLE.timeToLiveAttribute;
+    const nowSeconds = epochSeconds(this.context.now());
+    const key = replayGuardKey(createHash('sha256').update(token, 'utf8').digest('hex'));
     try {
-      await this.options.client.send(
+      await this.context.client.send(
         new PutItemCommand({
-          TableName: this.options.tableName,
-          Item: {
-            [HUB_TABLE.partitionKey.name]: { S: replayKeyFor(token) },
-            [HUB_TABLE.sortKey.name]: { S: 'REPLAY' },
-            [ttlAttribute]: { N: String(nowSeconds + ttlSeconds) },
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
-          ExpressionAttributeNames: { '#pk': HUB_TABLE.partitionKey.name, '#expiresAt': ttlAttribute },
-          ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+          TableName: this.context.tableName,
+          Item: marshall({ ...key, expiresAt: nowSeconds + ttlSeconds }),
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: marshall({ ':now': nowSeconds }),
         }),
       );
       return true;
     } catch (error) {
-      // By name too: a second copy of the SDK in a bundle would defeat instanceof.
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        errorNameOf(error) === 'ConditionalCheckFailedException'
-      ) {
-        return false;
-      }
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }

@@ -1,13 +1,27 @@
-import type { ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type ConsumedCapacity,
+  type DynamoDBClient,
+  type KeysAndAttributes,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
 export interface TableContext {
-  readonly client: DynamoDBClient;
+  readonly client: Pick<DynamoDBClient, 'send'>;
   readonly tableName: string;
   /** The clock that decides what has expired (TTL deletion lags by days, so reads filter themselves). */
   readonly now: () => Date;
-  /** Receives the base-table units each request consumed (cost accounting in tests and benchmarks). */
+  /** Receives the units each request consumed, indexes included (cost accounting in tests and benchmarks). */
   readonly onCapacity?: (operation: string, capacity: ConsumedCapacity | undefined) => void;
 }
+
+/** Reports what a request consumed, when someone listens. */
+export const track = (
+  context: TableContext,
+  operation: string,
+  output: { readonly ConsumedCapacity?: ConsumedCapacity | undefined },
+): void => context.onCapacity?.(operation, output.ConsumedCapacity);
 
 export const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
 
@@ -18,5 +32,41 @@ export const isLive = (item: Record<string, unknown> | undefined, now: Date): bo
   return typeof expiresAt !== 'number' || expiresAt > epochSeconds(now);
 };
 
+/** By name: a second copy of the SDK in a bundle would defeat instanceof. */
 export const isConditionFailure = (error: unknown): boolean =>
   (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+/** Keys of a table item. */
+export interface TableKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/**
+ * Consistent reads of any number of items, 100 keys per BatchGetItem and unprocessed keys retried;
+ * expired items are left out. Items come back in no particular order.
+ */
+export const batchGetItems = async (
+  context: TableContext,
+  keys: readonly TableKey[],
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  for (let start = 0; start < keys.length; start += 100) {
+    const chunk = keys.slice(start, start + 100).map((key) => marshall(key));
+    let request: Record<string, KeysAndAttributes> | undefined = {
+      [context.tableName]: { Keys: chunk, ConsistentRead: true },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const output: BatchGetItemCommandOutput = await context.client.send(
+        new BatchGetItemCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      for (const capacity of output.ConsumedCapacity ?? []) context.onCapacity?.('BatchGetItem', capacity);
+      for (const raw of output.Responses?.[context.tableName] ?? []) {
+        const item = unmarshall(raw);
+        if (isLive(item, context.now())) items.push(item);
+      }
+      request = output.UnprocessedKeys;
+    }
+  }
+  return items;
+};

@@ -18,7 +18,7 @@ describe('DynamoReplayGuard against the local DynamoDB emulator', () => {
     new DynamoReplayGuard({
       client: emulators.clients.dynamodb,
       tableName: emulators.resources.tableName,
-      now: () => clock.now,
+      now: () => new Date(clock.now),
     });
 
   it('accepts a token the first time and refuses it while it is remembered', async () => {

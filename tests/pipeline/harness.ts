@@ -10,7 +10,7 @@ import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import type { RecorderService } from '#shared/recorder/service.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { createReadApi } from '#shared/store/read-api.ts';
@@ -31,7 +31,7 @@ export interface Pipeline {
 
 const silentLogger = createLogger({ level: 'error', write: () => {} });
 
-export const NOW = new Date('2026-11-22T12:00:00.000Z');
+const NOW = new Date('2026-11-22T12:00:00.000Z');
 
 export const startPipeline = async (): Promise<Pipeline> => {
   const emulators = await startEmulators();

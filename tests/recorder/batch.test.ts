@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService } from '#shared/recorder/service.ts';
+import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { messageEvent, minute, noStore, sqsEvent, statusEvent } from './factories.ts';
 
 describe('recorder batch handling (FIFO partial failures)', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/service.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { messageEvent, minute, statusEvent } from './factories.ts';
 
@@ -13,7 +13,7 @@ describe('recorder cost per event', () => {
   const published: HubEvent[][] = [];
   beforeAll(async () => {
     emulators = await startEmulators();
-    const { store } = createRecorderStore({
+    const store = createRecorderStore({
       client: emulators.clients.dynamodb,
       tableName: emulators.resources.tableName,
       now: () => new Date('2026-11-22T12:00:00.000Z'),

@@ -11,7 +11,7 @@ import {
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
 
 /** Test events built the way the adapters build them: deterministic ids, conversation from the contact. */
-export const RECEIVED_AT = '2026-11-22T12:00:00.000Z';
+const RECEIVED_AT = '2026-11-22T12:00:00.000Z';
 
 export const conversationFor = (customer: string, channel: Channel = 'whatsapp') => {
   const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-1' };

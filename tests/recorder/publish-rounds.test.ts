@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
-import { createRecorderService } from '#shared/recorder/service.ts';
 import { messageEvent, minute, noStore, sqsEvent, statusEvent } from './factories.ts';
 
 /** Records every call of the inner publisher; fails the calls whose number is listed. */

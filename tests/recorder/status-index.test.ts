@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/service.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { createReadApi, type ReadApi } from '#shared/store/read-api.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { conversationFor, messageEvent } from './factories.ts';
@@ -33,7 +33,7 @@ describe('conversations by status (gsi1)', () => {
     const now = () => new Date('2026-11-22T12:00:00.000Z');
     const context = { client: dynamodb, tableName: emulators.resources.tableName, now };
     recorder = createRecorderService({
-      store: createRecorderStore(context).store,
+      store: createRecorderStore(context),
       publisher: { publish: async () => undefined },
       clock: now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -1,0 +1,65 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/**
+ * The batch side of a Lambda consuming a FIFO queue, apart from what one record means (the role
+ * Powertools' SqsFifoPartialProcessor and skuba's SQS handler play): records are grouped by
+ * MessageGroupId; each group runs its records in order and stops at its first failure, reporting
+ * that record and the rest of its group as failed (ReportBatchItemFailures), so the group's order
+ * holds on redelivery; other groups (other conversations) run concurrently and carry on.
+ */
+
+/** What a batch consumer does with one group's records. */
+export interface GroupProcessor {
+  handle(record: SQSRecord): Promise<void>;
+  /** The group is done, whether it succeeded or failed: release what it held. */
+  close(): void;
+}
+
+export interface GroupFailure {
+  readonly error: unknown;
+  readonly record: SQSRecord;
+  /** The failed record and the rest of its group, all reported failed. */
+  readonly failedCount: number;
+}
+
+export interface FifoBatchOptions {
+  /** Called once per batch with its number of groups; returns what opens each group. */
+  readonly openGroups: (groupCount: number) => () => GroupProcessor;
+  readonly onGroupFailure?: (failure: GroupFailure) => void;
+}
+
+const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
+
+export const processFifoBatch = async (
+  event: SQSEvent,
+  options: FifoBatchOptions,
+): Promise<SQSBatchResponse> => {
+  const groups = new Map<string, SQSRecord[]>();
+  for (const record of event.Records) {
+    const group = groups.get(groupOf(record)) ?? [];
+    group.push(record);
+    groups.set(groupOf(record), group);
+  }
+  const failed: string[] = [];
+  const openGroup = options.openGroups(groups.size);
+  await Promise.all(
+    [...groups.values()].map(async (records) => {
+      const processor = openGroup();
+      try {
+        for (const [index, record] of records.entries()) {
+          try {
+            await processor.handle(record);
+          } catch (error) {
+            const rest = records.slice(index).map((entry) => entry.messageId);
+            failed.push(...rest);
+            options.onGroupFailure?.({ error, record, failedCount: rest.length });
+            return;
+          }
+        }
+      } finally {
+        processor.close();
+      }
+    }),
+  );
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+};

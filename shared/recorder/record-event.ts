@@ -1,0 +1,141 @@
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { type HubEvent, stableHash } from '#shared/contract/index.ts';
+import { applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
+import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
+import type { Logger } from '#shared/observability/logger.ts';
+import { RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
+import { contactKeyFor } from '#shared/store/keys.ts';
+import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
+import type { RecorderStore } from '#shared/store/recorder-store.ts';
+import type { RegisterWrite } from '#shared/store/registers.ts';
+import { epochSeconds } from '#shared/store/table.ts';
+import { registerWritesFor } from './register-writes.ts';
+import type { AfterStep, RecorderStep } from './steps.ts';
+
+export interface EventRecorderDeps {
+  readonly store: RecorderStore;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly afterStep?: AfterStep;
+  readonly retentionSeconds?: number;
+}
+
+/** Records one event and publishes what it changed; `publisher` is the helpdesk queue or a share of it. */
+export type RecordEvent = (event: HubEvent, publisher: EventPublisher) => Promise<void>;
+
+/** Concurrent writers only meet after a redrive or an overlapping redelivery; a few re-reads settle it. */
+const MAX_CONFLICT_RETRIES = 5;
+
+/** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
+const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
+
+/**
+ * Recording one event, every write conditional or idempotent, so that a crash between any two
+ * steps followed by a redelivery ends as if the event ran once:
+ * - a message: the done-marker is checked, the conversation updated with optimistic concurrency
+ *   (carrying its recent event ids), the message and the state change published, and the
+ *   done-marker written last;
+ * - statuses, reactions, edits, deletions, consent: forward-only registers, published when one moved;
+ * - anything else (referrals, provider notices): passed on.
+ */
+export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
+  const { store, logger } = deps;
+  const retention = deps.retentionSeconds ?? MESSAGE_RETENTION_SECONDS;
+  const step = async (name: RecorderStep, event: HubEvent): Promise<void> => {
+    await deps.afterStep?.(name, event);
+  };
+
+  const recordMessage = async (event: MessageEvent, publisher: EventPublisher): Promise<void> => {
+    // A provider retry days later: the done-marker says everything below already happened.
+    const done = await store.hasMessage(event.data.hubMessageId);
+    await step('check-message', event);
+    if (done) {
+      logger.debug('duplicate message skipped', {
+        eventId: event.id,
+        conversationId: event.data.conversationId,
+      });
+      return;
+    }
+    const short = shortEventId(event.id);
+    let toPublish: HubEvent[] | undefined;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
+      const stored = await store.loadConversation(event.data.conversationId);
+      await step('load-conversation', event);
+      if (stored.model && stored.recentEventIds.includes(short)) {
+        // Applied before a crash: publish again, with the same state_changed if it was the last change.
+        const wasLast = stored.lastChange?.eventId === event.id;
+        toPublish = wasLast
+          ? [
+              event,
+              buildStateChangedEvent(stored.model.state, stored.lastChange?.previousStatus ?? null, event),
+            ]
+          : [event];
+        break;
+      }
+      const applied = applyEvent(stored.model, event);
+      if (applied.newIdentities.length > 0) {
+        const contactKey = contactKeyFor(event.data.channel, applied.model.state.contact);
+        await store.indexContact(event.data.channel, contactKey, applied.newIdentities);
+        await step('index-contact', event);
+      }
+      const saved = await store.saveConversation({
+        model: applied.model,
+        previous: stored.model,
+        recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
+        lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
+      });
+      if (saved === 'conflict') {
+        logger.warn('conversation changed concurrently, re-reading', {
+          conversationId: event.data.conversationId,
+          attempt,
+        });
+        continue;
+      }
+      await step('save-conversation', event);
+      toPublish = applied.changed
+        ? [event, buildStateChangedEvent(applied.model.state, applied.previousStatus, event)]
+        : [event];
+    }
+    if (!toPublish) throw new Error('conversation kept changing concurrently');
+    await publisher.publish(toPublish);
+    await step('publish', event);
+    await store.putMessage(event);
+    await step('put-message', event);
+  };
+
+  /** Writes every register; publishes when at least one moved (or had been moved by this very event). */
+  const recordRegisters = async (
+    event: HubEvent,
+    writes: readonly RegisterWrite[],
+    publisher: EventPublisher,
+  ): Promise<void> => {
+    let moved = writes.length === 0;
+    for (const write of writes) {
+      const outcome = await store.writeRegister(write);
+      await step('write-register', event);
+      moved ||= outcome === 'written';
+    }
+    if (!moved) {
+      // Behind what the helpdesk already has (a late "delivered" after "read"): forwarding it would regress it.
+      logger.info('stale event not forwarded', { eventId: event.id, eventType: event.type });
+      return;
+    }
+    await publisher.publish([event]);
+    await step('publish', event);
+  };
+
+  return async (event, publisher) => {
+    if (isMessageEvent(event)) return recordMessage(event, publisher);
+    if (event.type === 'switchboard.contact.consent_changed') {
+      // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
+      const contactKey = contactKeyFor(event.data.channel, event.data.contact);
+      await store.indexContact(event.data.channel, contactKey, event.data.contact.identities);
+      await step('index-contact', event);
+    }
+    const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention);
+    if (writes) return recordRegisters(event, writes, publisher);
+    // Referrals, provider notices, unsupported items: nothing to keep, everything to pass on.
+    await publisher.publish([event]);
+    await step('publish', event);
+  };
+};

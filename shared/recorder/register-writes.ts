@@ -1,0 +1,109 @@
+import { hubMessageIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { statusOrder } from '#shared/domain/status.ts';
+import { canonicalTime, occurredAt } from '#shared/domain/time.ts';
+import { contactKeyFor } from '#shared/store/keys.ts';
+import {
+  consentRegister,
+  messageStateRegister,
+  type RegisterWrite,
+  registerWrite,
+  timeOrder,
+  watermarkRegister,
+} from '#shared/store/registers.ts';
+
+/**
+ * Which registers an event moves, with their order and value: the recorder's policy for every
+ * event that is not a message. Undefined for events that move none (referrals, provider notices).
+ */
+export const registerWritesFor = (event: HubEvent, messageExpiry: number): RegisterWrite[] | undefined => {
+  const at = occurredAt(event);
+  switch (event.type) {
+    case 'switchboard.message.status_updated': {
+      const { data } = event;
+      const value = {
+        status: data.status,
+        providerStatus: data.providerStatus,
+        at,
+        ...(data.errors ? { errors: data.errors } : {}),
+      };
+      const writes = data.providerMessageIds.map((id) =>
+        registerWrite(
+          messageStateRegister(
+            hubMessageIdFor(data.channel, id),
+            'status',
+            data.conversationId,
+            messageExpiry,
+          ),
+          statusOrder(data.status),
+          event.id,
+          value,
+        ),
+      );
+      if (data.watermark && (data.status === 'read' || data.status === 'delivered')) {
+        const watermark = canonicalTime(data.watermark);
+        writes.push(
+          registerWrite(watermarkRegister(data.conversationId, data.status), watermark, event.id, {
+            watermark,
+          }),
+        );
+      }
+      return writes;
+    }
+    case 'switchboard.message.reaction_changed': {
+      const { data } = event;
+      const hubMessageId = hubMessageIdFor(data.channel, data.targetProviderMessageId);
+      return [
+        registerWrite(
+          messageStateRegister(hubMessageId, `${data.actor}Reaction`, data.conversationId, messageExpiry),
+          timeOrder(at, event.id),
+          event.id,
+          { action: data.action, emoji: data.emoji ?? null, at },
+        ),
+      ];
+    }
+    case 'switchboard.message.edited': {
+      const { data } = event;
+      const hubMessageId = hubMessageIdFor(data.channel, data.targetProviderMessageId);
+      return [
+        registerWrite(
+          messageStateRegister(hubMessageId, 'edit', data.conversationId, messageExpiry),
+          timeOrder(at, event.id),
+          event.id,
+          {
+            parts: data.parts,
+            actor: data.actor,
+            at,
+            ...(data.editProviderMessageId ? { editProviderMessageId: data.editProviderMessageId } : {}),
+          },
+        ),
+      ];
+    }
+    case 'switchboard.message.deleted': {
+      const { data } = event;
+      const hubMessageId = hubMessageIdFor(data.channel, data.targetProviderMessageId);
+      return [
+        registerWrite(
+          messageStateRegister(hubMessageId, 'deletion', data.conversationId, messageExpiry),
+          // Any deletion is final; the earliest one is kept so a retry never rewrites it.
+          '1',
+          event.id,
+          { actor: data.actor, at },
+        ),
+      ];
+    }
+    case 'switchboard.contact.consent_changed': {
+      const { data } = event;
+      return [
+        registerWrite(
+          consentRegister(contactKeyFor(data.channel, data.contact), data.scope),
+          timeOrder(at, event.id),
+          event.id,
+          { consent: data.consent, trigger: data.trigger ?? null, at },
+        ),
+      ];
+    }
+    default:
+      return undefined;
+  }
+};

@@ -1,0 +1,193 @@
+import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { type Channel, type ChannelIdentity, identityKey } from '#shared/contract/index.ts';
+import {
+  contactItemKey,
+  contactsConversationsPartition,
+  conversationKey,
+  conversationMessagesPartition,
+  type ItemKey,
+  identityItemKey,
+  identityPartition,
+} from './keys.ts';
+import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
+
+/*
+ * Contact items (`CONTACT#<channel>#<type:value>` / `CONTACT`): a customer on one channel, with its
+ * identities (a string set) and consent registers; identity items (`IDENT#<type:value>` /
+ * `CONTACT#<contactKey>`) find it by any identity. A contact's conversations are found through
+ * gsi3, which every conversation item joins when it is created.
+ */
+
+/** Idempotent: set union of identities, one lookup item per identity. */
+export const indexContact = async (
+  context: TableContext,
+  channel: Channel,
+  contactKey: string,
+  identities: readonly ChannelIdentity[],
+): Promise<void> => {
+  const output = await context.client.send(
+    new UpdateItemCommand({
+      TableName: context.tableName,
+      Key: marshall(contactItemKey(contactKey)),
+      UpdateExpression: 'SET #channel = :channel ADD #identities :identities',
+      ExpressionAttributeNames: { '#channel': 'channel', '#identities': 'identities' },
+      ExpressionAttributeValues: marshall({
+        ':channel': channel,
+        ':identities': new Set(identities.map(identityKey)),
+      }),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'UpdateItem', output);
+  for (const identity of identities) {
+    const put = await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall({ ...identityItemKey(identity, contactKey), contactKey, channel }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'PutItem', put);
+  }
+};
+
+const ContactItemSchema = z.looseObject({
+  pk: z.string(),
+  channel: z.string().optional(),
+  identities: z.instanceof(Set).optional(),
+});
+const IdentityLinkSchema = z.looseObject({ contactKey: z.string(), channel: z.string() });
+
+export interface ContactView {
+  readonly contactKey: string;
+  readonly channel: string;
+  /** `type:value`, sorted. */
+  readonly identities: string[];
+  /** Consent registers by scope (`sms`, `whatsapp_marketing`, `messenger_notifications`). */
+  readonly consent: Record<string, NonNullable<ContactConsent[keyof ContactConsent]>>;
+}
+
+const identitiesOf = (item: Record<string, unknown> | undefined): string[] => {
+  const parsed = ContactItemSchema.safeParse(item);
+  const identities = parsed.success ? parsed.data.identities : undefined;
+  return identities ? [...identities].map(String).sort() : [];
+};
+
+/** Every contact (one per channel) that has this identity, with its identities and consent. */
+export const findContactsByIdentity = async (
+  context: TableContext,
+  identity: ChannelIdentity,
+): Promise<ContactView[]> => {
+  const output = await context.client.send(
+    new QueryCommand({
+      TableName: context.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': identityPartition(identity) }),
+    }),
+  );
+  const links = (output.Items ?? []).flatMap((raw) => {
+    const link = IdentityLinkSchema.safeParse(unmarshall(raw));
+    return link.success ? [link.data] : [];
+  });
+  const items = await batchGetItems(
+    context,
+    links.map((link) => contactItemKey(link.contactKey)),
+  );
+  const byPk = new Map(items.map((item) => [String(item.pk), item]));
+  return links.map((link) => {
+    const item = byPk.get(contactItemKey(link.contactKey).pk);
+    const consent = readRegisters(item, CONTACT_REGISTERS);
+    return {
+      contactKey: link.contactKey,
+      channel: link.channel,
+      identities: identitiesOf(item),
+      consent: Object.fromEntries(
+        Object.entries(consent).map(([name, value]) => [name.replace(/Consent$/, ''), value]),
+      ) as ContactView['consent'],
+    };
+  });
+};
+
+/** Every page of a Query, its items unmarshalled. */
+const queryAll = async (
+  context: TableContext,
+  input: {
+    IndexName?: string;
+    KeyConditionExpression: string;
+    ExpressionAttributeValues: Record<string, unknown>;
+  },
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const output = await context.client.send(
+      new QueryCommand({
+        TableName: context.tableName,
+        ...(input.IndexName ? { IndexName: input.IndexName } : {}),
+        KeyConditionExpression: input.KeyConditionExpression,
+        ExpressionAttributeValues: marshall(input.ExpressionAttributeValues),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    items.push(...(output.Items ?? []).map((raw) => unmarshall(raw)));
+    startKey = output.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+};
+
+const keyOf = (item: Record<string, unknown>): ItemKey => ({ pk: String(item.pk), sk: String(item.sk) });
+
+/**
+ * Every item of a contact, by the reach the key catalogue gives each kind: the contact item, its
+ * identity items, its conversations (gsi3), their messages (gsi2) and everything in those
+ * messages' partitions (message state). Expired items count: they are still stored. Statuses of a
+ * message the hub never recorded (sent outside it, never echoed) are not reached: they carry no
+ * identifier or text, only a status, and expire with the message-state retention.
+ */
+export const contactFootprint = async (context: TableContext, contactKey: string): Promise<ItemKey[]> => {
+  const keys: ItemKey[] = [];
+  const contactItems = await queryAll(context, {
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': contactItemKey(contactKey).pk },
+  });
+  keys.push(...contactItems.map(keyOf));
+  const contactItem = contactItems.find((item) => item.sk === contactItemKey(contactKey).sk);
+  for (const identity of identitiesOf(contactItem)) {
+    const separator = identity.indexOf(':');
+    keys.push(
+      identityItemKey(
+        {
+          type: identity.slice(0, separator) as ChannelIdentity['type'],
+          value: identity.slice(separator + 1),
+        },
+        contactKey,
+      ),
+    );
+  }
+  const conversations = await queryAll(context, {
+    IndexName: 'gsi3',
+    KeyConditionExpression: 'gsi3pk = :pk',
+    ExpressionAttributeValues: { ':pk': contactsConversationsPartition(contactKey) },
+  });
+  for (const conversation of conversations) {
+    const key = keyOf(conversation);
+    keys.push(key);
+    const conversationId = key.pk.slice(conversationKey('').pk.length);
+    const messages = await queryAll(context, {
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: { ':pk': conversationMessagesPartition(conversationId) },
+    });
+    for (const message of messages) {
+      const partition = await queryAll(context, {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': String(message.pk) },
+      });
+      keys.push(...partition.map(keyOf));
+    }
+  }
+  return keys;
+};

@@ -1,0 +1,159 @@
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import {
+  ConversationStateSchema,
+  type ConversationStatus,
+  ConversationStatusSchema,
+} from '#shared/contract/index.ts';
+import type { ConversationModel } from '#shared/domain/conversation.ts';
+import { contactKeyFor, conversationKey, conversationsByContactKeys, statusIndexKeys } from './keys.ts';
+import { CONVERSATION_REGISTERS, type ConversationRegisters, readRegisters } from './registers.ts';
+import { isConditionFailure, type TableContext, track } from './table.ts';
+
+/*
+ * Conversation items (`CONV#<id>` / `STATE`): the model (state plus the facts that keep it right
+ * under reordering), its version for optimistic concurrency, the short ids of the events applied
+ * most recently, the cause of the last change, and the Messenger watermark registers.
+ */
+
+/** How many recently applied event ids a conversation keeps, to recognise a redelivery. */
+export const RECENT_EVENT_LIMIT = 8;
+
+/** The cause of the last state change, so a redelivery can re-publish the same state_changed event. */
+export interface LastChange {
+  readonly eventId: string;
+  readonly previousStatus: ConversationStatus | null;
+}
+
+export interface StoredConversation {
+  readonly model: ConversationModel | undefined;
+  /** Short hashes of the most recently applied events, newest last. */
+  readonly recentEventIds: readonly string[];
+  readonly lastChange: LastChange | undefined;
+}
+
+export interface ConversationWrite {
+  readonly model: ConversationModel;
+  /** The model this write replaces, as loaded (undefined when the conversation is new). */
+  readonly previous: ConversationModel | undefined;
+  readonly recentEventIds: readonly string[];
+  readonly lastChange: LastChange;
+}
+
+const ConversationModelSchema = z.looseObject({
+  state: ConversationStateSchema,
+  firstInboundAt: z.string().nullable(),
+  lastOutboundAt: z.string().nullable(),
+});
+const LastChangeSchema = z.object({
+  eventId: z.string(),
+  previousStatus: ConversationStatusSchema.nullable(),
+});
+const ConversationItemSchema = z.looseObject({
+  model: z.string().optional(),
+  recent: z.string().optional(),
+  lastChange: z.string().optional(),
+});
+
+const parseConversationModel = (json: string): ConversationModel =>
+  ConversationModelSchema.parse(JSON.parse(json));
+
+/** A conversation as readers see it: its state and Messenger watermarks. */
+export interface ConversationView {
+  readonly state: ConversationModel['state'];
+  /** Messenger watermarks: every message sent up to this time is read/delivered. */
+  readonly readWatermark?: string;
+  readonly deliveredWatermark?: string;
+}
+
+export const conversationViewOf = (item: Record<string, unknown>): ConversationView | undefined => {
+  const parsed = ConversationItemSchema.safeParse(item);
+  if (!parsed.success || parsed.data.model === undefined) return undefined;
+  const watermarks: ConversationRegisters = readRegisters(item, CONVERSATION_REGISTERS);
+  return {
+    state: parseConversationModel(parsed.data.model).state,
+    ...(watermarks.readWatermark ? { readWatermark: watermarks.readWatermark.watermark } : {}),
+    ...(watermarks.deliveredWatermark ? { deliveredWatermark: watermarks.deliveredWatermark.watermark } : {}),
+  };
+};
+
+export const loadConversation = async (
+  context: TableContext,
+  conversationId: string,
+): Promise<StoredConversation> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(conversationKey(conversationId)),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  const item = ConversationItemSchema.parse(output.Item ? unmarshall(output.Item) : {});
+  return {
+    model: item.model ? parseConversationModel(item.model) : undefined,
+    recentEventIds: item.recent ? item.recent.split(' ') : [],
+    lastChange: item.lastChange ? LastChangeSchema.parse(JSON.parse(item.lastChange)) : undefined,
+  };
+};
+
+/** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
+export const saveConversation = async (
+  context: TableContext,
+  write: ConversationWrite,
+): Promise<'saved' | 'conflict'> => {
+  const { state } = write.model;
+  const expectedVersion = write.previous?.state.version ?? 0;
+  const isNew = expectedVersion === 0;
+  const indexKeys = statusIndexKeys(write.model.state);
+  const previousIndexKeys = write.previous ? statusIndexKeys(write.previous.state) : undefined;
+  // Setting unchanged keys would be free too, but leaving them out says so.
+  const indexMoved =
+    previousIndexKeys?.gsi1pk !== indexKeys.gsi1pk || previousIndexKeys.gsi1sk !== indexKeys.gsi1sk;
+  // The contact's index entry is set once, with the conversation, and never moves.
+  const contactKeys = isNew
+    ? conversationsByContactKeys(contactKeyFor(state.channel, state.contact), state.conversationId)
+    : undefined;
+  const sets = [
+    '#model = :model',
+    '#version = :version',
+    '#recent = :recent',
+    '#lastChange = :lastChange',
+    ...(indexMoved ? ['gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk'] : []),
+    ...(contactKeys ? ['gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk'] : []),
+  ];
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(conversationKey(state.conversationId)),
+        // UpdateItem, not PutItem: watermarks written on the same item by status events stay.
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: isNew ? 'attribute_not_exists(#version)' : '#version = :expected',
+        ExpressionAttributeNames: {
+          '#model': 'model',
+          '#version': 'version',
+          '#recent': 'recent',
+          '#lastChange': 'lastChange',
+        },
+        ExpressionAttributeValues: marshall({
+          ':model': JSON.stringify(write.model),
+          ':version': state.version,
+          ':recent': write.recentEventIds.join(' '),
+          ':lastChange': JSON.stringify(write.lastChange),
+          ...(indexMoved ? { ':gsi1pk': indexKeys.gsi1pk, ':gsi1sk': indexKeys.gsi1sk } : {}),
+          ...(contactKeys ? { ':gsi3pk': contactKeys.gsi3pk, ':gsi3sk': contactKeys.gsi3sk } : {}),
+          ...(isNew ? {} : { ':expected': expectedVersion }),
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    return 'saved';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'conflict';
+    throw error;
+  }
+};

@@ -1,0 +1,99 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { type Message, MessageSchema } from '#shared/contract/index.ts';
+import type { MessageEvent } from '#shared/domain/conversation.ts';
+import { occurredAt } from '#shared/domain/time.ts';
+import { conversationMessagesKeys, messageKey } from './keys.ts';
+import { epochSeconds, isLive, type TableContext, track } from './table.ts';
+
+/*
+ * Message items (`MSG#<hubMessageId>` / `MSG`): the message as recorded, which is also the
+ * recorder's "done" marker for it, listed by conversation through gsi2.
+ */
+
+/** Message records and message state live this long; at least the dedup horizon (8 days). */
+export const MESSAGE_RETENTION_SECONDS = 30 * 24 * 60 * 60;
+
+/** Above this the e-mail bodies are left out: they travel in the event and the raw MIME is in S3. */
+const MESSAGE_DATA_SOFT_LIMIT_BYTES = 4 * 1024;
+/** Far below the 400 KB item limit; past it only the envelope of the message is kept. */
+const MESSAGE_DATA_HARD_LIMIT_BYTES = 64 * 1024;
+
+const OmittedSchema = z.enum(['email_bodies', 'parts']);
+
+export const StoredMessageDataSchema = z.object({
+  message: MessageSchema,
+  /** What was left out to keep the item small; the helpdesk event carried it in full. */
+  omitted: z.array(OmittedSchema).optional(),
+});
+export type StoredMessageData = z.infer<typeof StoredMessageDataSchema>;
+
+const byteLength = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/** The message as stored: the event's data, minus what is too large for a cheap item. */
+const storedMessageData = (event: MessageEvent): StoredMessageData => {
+  const message = event.data;
+  if (byteLength(message) <= MESSAGE_DATA_SOFT_LIMIT_BYTES) return { message };
+  const omitted: z.infer<typeof OmittedSchema>[] = [];
+  let trimmed: Message = message;
+  if (message.email) {
+    const { textBody: _text, htmlBody: _html, ...email } = message.email;
+    trimmed = { ...trimmed, email };
+    omitted.push('email_bodies');
+  }
+  if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
+    trimmed = { ...trimmed, parts: [] };
+    omitted.push('parts');
+  }
+  return omitted.length > 0 ? { message: trimmed, omitted } : { message };
+};
+
+/** Consistent read of the done-marker; an expired one counts as absent. */
+export const hasMessage = async (context: TableContext, hubMessageId: string): Promise<boolean> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(messageKey(hubMessageId)),
+      ConsistentRead: true,
+      ProjectionExpression: 'expiresAt',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  return isLive(output.Item ? unmarshall(output.Item) : undefined, context.now());
+};
+
+/** The durable "done" marker, written last. */
+export const putMessage = async (
+  context: TableContext,
+  event: MessageEvent,
+  retentionSeconds = MESSAGE_RETENTION_SECONDS,
+): Promise<void> => {
+  const { hubMessageId, conversationId } = event.data;
+  const output = await context.client.send(
+    new PutItemCommand({
+      TableName: context.tableName,
+      Item: marshall({
+        ...messageKey(hubMessageId),
+        ...conversationMessagesKeys(conversationId, occurredAt(event), hubMessageId),
+        eventId: event.id,
+        data: JSON.stringify(storedMessageData(event)),
+        expiresAt: epochSeconds(context.now()) + retentionSeconds,
+      }),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'PutItem', output);
+};
+
+/** A stored message item as readers see it; undefined when its data does not parse. */
+export const storedMessageOf = (item: Record<string, unknown>): StoredMessageData | undefined => {
+  if (typeof item.data !== 'string') return undefined;
+  try {
+    const parsed = StoredMessageDataSchema.safeParse(JSON.parse(item.data));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,206 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { DeliveryStatusSchema, MessagePartSchema, ProviderErrorSchema } from '#shared/contract/index.ts';
+import { contactItemKey, conversationKey, type ItemKey, messageStateKey } from './keys.ts';
+import { isConditionFailure, type TableContext, track } from './table.ts';
+
+/*
+ * Registers: values that only move forward along an order, written by the event that moved them.
+ * Statuses, watermarks, consent, reactions, edits and deletions are all registers, so that any
+ * arrival order and any redelivery end in the same value. The rule lives in one place, the
+ * condition of `writeRegister`: forward, or a rewrite by the same event.
+ *
+ * Each register is one map attribute of an item: `{ order, eventId, value }`, `value` being the
+ * JSON of its kind's schema below. The recorder writes them, the read API parses them with the
+ * same schemas.
+ */
+
+const StatusValueSchema = z.object({
+  status: DeliveryStatusSchema,
+  providerStatus: z.string(),
+  at: z.string(),
+  errors: z.array(ProviderErrorSchema).optional(),
+});
+const ReactionValueSchema = z.object({
+  action: z.enum(['added', 'removed']),
+  emoji: z.string().nullable(),
+  at: z.string(),
+});
+const EditValueSchema = z.object({
+  parts: z.array(MessagePartSchema),
+  actor: z.enum(['customer', 'business']),
+  at: z.string(),
+  editProviderMessageId: z.string().optional(),
+});
+const DeletionValueSchema = z.object({ actor: z.enum(['customer', 'business']), at: z.string() });
+export const WatermarkValueSchema = z.object({ watermark: z.string() });
+export const ConsentValueSchema = z.object({
+  consent: z.enum(['opted_out', 'opted_in', 'help_requested']),
+  trigger: z.string().nullable(),
+  at: z.string(),
+});
+
+/** The registers of each item kind that has them, by attribute name. */
+export const MESSAGE_STATE_REGISTERS = {
+  status: StatusValueSchema,
+  customerReaction: ReactionValueSchema,
+  businessReaction: ReactionValueSchema,
+  edit: EditValueSchema,
+  deletion: DeletionValueSchema,
+} as const;
+export const CONVERSATION_REGISTERS = {
+  readWatermark: WatermarkValueSchema,
+  deliveredWatermark: WatermarkValueSchema,
+} as const;
+export const CONTACT_REGISTERS = {
+  smsConsent: ConsentValueSchema,
+  whatsapp_marketingConsent: ConsentValueSchema,
+  messenger_notificationsConsent: ConsentValueSchema,
+} as const;
+
+type RegisterSet = Readonly<Record<string, z.ZodType>>;
+export type RegisterValues<S extends RegisterSet> = { readonly [K in keyof S]?: z.output<S[K]> };
+export type MessageLiveState = RegisterValues<typeof MESSAGE_STATE_REGISTERS>;
+export type ConversationRegisters = RegisterValues<typeof CONVERSATION_REGISTERS>;
+export type ContactConsent = RegisterValues<typeof CONTACT_REGISTERS>;
+
+/** A register as stored. */
+const StoredRegisterSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
+
+/** Where a register lives: an item and one of its attributes; `S` is the schema of its value. */
+export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
+  readonly key: ItemKey;
+  readonly attribute: string;
+  /** Items that are not kept forever (message state) refresh their expiry on every write. */
+  readonly expiresAt?: number;
+  /** Extra plain attributes set with the register (e.g. the conversation a message belongs to). */
+  readonly with?: Readonly<Record<string, string>>;
+  /** Never set: carries the value's type. */
+  readonly schema?: S;
+}
+
+export interface RegisterWrite {
+  readonly target: RegisterTarget;
+  /** Sortable as a string; a higher order wins. */
+  readonly order: string;
+  /** The event that wrote the value: rewriting it with the same event is a no-op, not a conflict. */
+  readonly eventId: string;
+  readonly value: unknown;
+}
+
+/** A write whose value has the shape its register's schema reads back. */
+export const registerWrite = <S extends z.ZodType>(
+  target: RegisterTarget<S>,
+  order: string,
+  eventId: string,
+  value: z.input<S>,
+): RegisterWrite => ({ target, order, eventId, value });
+
+/**
+ * A register of a message's state item (`MSG#<hubMessageId>` / `STATE`): the item names its
+ * conversation and message and expires with the message record.
+ */
+export const messageStateRegister = <R extends keyof typeof MESSAGE_STATE_REGISTERS>(
+  hubMessageId: string,
+  register: R,
+  conversationId: string,
+  expiresAt: number,
+): RegisterTarget<(typeof MESSAGE_STATE_REGISTERS)[R]> => ({
+  key: messageStateKey(hubMessageId),
+  attribute: register,
+  expiresAt,
+  with: { conversationId, hubMessageId },
+});
+
+/** A Messenger watermark on the conversation item. */
+export const watermarkRegister = (
+  conversationId: string,
+  status: 'read' | 'delivered',
+): RegisterTarget<typeof WatermarkValueSchema> => ({
+  key: conversationKey(conversationId),
+  attribute: `${status}Watermark`,
+});
+
+/** A consent register on the contact item, per scope. */
+export const consentRegister = (
+  contactKey: string,
+  scope: 'sms' | 'whatsapp_marketing' | 'messenger_notifications',
+): RegisterTarget<typeof ConsentValueSchema> => ({
+  key: contactItemKey(contactKey),
+  attribute: `${scope}Consent`,
+});
+
+/** Time-ordered registers break ties on the event id so every replica picks the same winner. */
+export const timeOrder = (occurredAt: string, eventId: string): string => `${occurredAt}#${eventId}`;
+
+/** `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead. */
+export const writeRegister = async (
+  context: TableContext,
+  write: RegisterWrite,
+): Promise<'written' | 'stale'> => {
+  const { target } = write;
+  const withNames = Object.keys(target.with ?? {});
+  const sets = [
+    '#register = :register',
+    ...(target.expiresAt !== undefined ? ['expiresAt = :expiresAt'] : []),
+    ...withNames.map((_, index) => `#with${index} = :with${index}`),
+  ];
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(target.key),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        // The register rule: forward, or a rewrite by the same event.
+        ConditionExpression:
+          'attribute_not_exists(#register) OR #register.#order < :order OR #register.#eventId = :eventId',
+        ExpressionAttributeNames: {
+          '#register': target.attribute,
+          '#order': 'order',
+          '#eventId': 'eventId',
+          ...Object.fromEntries(withNames.map((name, index) => [`#with${index}`, name])),
+        },
+        ExpressionAttributeValues: marshall({
+          ':register': { order: write.order, eventId: write.eventId, value: JSON.stringify(write.value) },
+          ':order': write.order,
+          ':eventId': write.eventId,
+          ...(target.expiresAt !== undefined ? { ':expiresAt': target.expiresAt } : {}),
+          ...Object.fromEntries(
+            Object.values(target.with ?? {}).map((value, index) => [`:with${index}`, value]),
+          ),
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    return 'written';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'stale';
+    throw error;
+  }
+};
+
+/**
+ * The registers of a set found on an item, each parsed with its schema; an attribute that is not a
+ * well-formed register of the set is left out.
+ */
+export const readRegisters = <S extends RegisterSet>(
+  item: Readonly<Record<string, unknown>> | undefined,
+  registers: S,
+): RegisterValues<S> => {
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(registers)) {
+    const stored = StoredRegisterSchema.safeParse(item?.[name]);
+    if (!stored.success) continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(stored.data.value);
+    } catch {
+      continue;
+    }
+    const value = schema.safeParse(json);
+    if (value.success) values[name] = value.data;
+  }
+  return values as RegisterValues<S>;
+};

@@ -1,0 +1,65 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusOrder } from '#shared/domain/status.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { messageStateKey } from '#shared/store/keys.ts';
+import {
+  MESSAGE_STATE_REGISTERS,
+  type RegisterWrite,
+  readRegisters,
+  writeRegister,
+} from '#shared/store/registers.ts';
+import type { TableContext } from '#shared/store/table.ts';
+
+describe('registers against the local DynamoDB server', () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date('2026-11-22T12:00:00.000Z'),
+    };
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  const statusWrite = (
+    hubMessageId: string,
+    status: 'delivered' | 'read',
+    eventId: string,
+  ): RegisterWrite => ({
+    target: { key: messageStateKey(hubMessageId), attribute: 'status' },
+    order: statusOrder(status),
+    eventId,
+    value: { status, providerStatus: status, at: '2026-11-22T11:00:00.000Z' },
+  });
+
+  it('keeps a register from moving backwards and recognizes its own rewrite', async () => {
+    // Prepare
+    const read = statusWrite('msg_a', 'read', 'e-read');
+    // Act
+    const first = await writeRegister(context, read);
+    const behind = await writeRegister(context, statusWrite('msg_a', 'delivered', 'e-delivered'));
+    const again = await writeRegister(context, read);
+    // Assess
+    expect([first, behind, again]).toEqual(['written', 'stale', 'written']);
+  });
+
+  it('reads back what was written, typed by its schema', async () => {
+    // Prepare
+    await writeRegister(context, statusWrite('msg_b', 'delivered', 'e-b'));
+    // Act
+    const output = await context.client.send(
+      new GetItemCommand({ TableName: context.tableName, Key: marshall(messageStateKey('msg_b')) }),
+    );
+    const live = readRegisters(output.Item ? unmarshall(output.Item) : undefined, MESSAGE_STATE_REGISTERS);
+    // Assess
+    expect(live).toEqual({
+      status: { status: 'delivered', providerStatus: 'delivered', at: '2026-11-22T11:00:00.000Z' },
+    });
+  });
+});
