@@ -1,4 +1,4 @@
-import { awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
+import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
 import { startLocalHub } from '#shared/local/hub.ts';
 import {
   collectSamples,

@@ -10,7 +10,7 @@ export interface PostTiming {
   readonly status: number;
 }
 
-export const post = async (request: OutgoingRequest): Promise<PostTiming> => {
+const post = async (request: OutgoingRequest): Promise<PostTiming> => {
   const sentAt = performance.now();
   try {
     const response = await fetch(request.url, {

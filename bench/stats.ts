@@ -20,5 +20,3 @@ export const round = (value: number, digits = 2): number => {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 };
-
-export const sum = (values: readonly number[]): number => values.reduce((total, value) => total + value, 0);

@@ -22,10 +22,10 @@ import { createLogger } from '#shared/observability/logger.ts';
 export const BENCH_SECRETS: ChannelSecrets = LOCAL_DEV_SECRETS;
 export const BENCH_BASE_URL = 'https://hub.example.com';
 /** Fixed, so Mailgun timestamps are fresh against `receivedAt` in every iteration. */
-export const BENCH_RECEIVED_AT = new Date('2026-11-22T12:00:00.000Z');
+const BENCH_RECEIVED_AT = new Date('2026-11-22T12:00:00.000Z');
 
 /** Always a first use: stands in for the DynamoDB conditional put, whose I/O is not measured here. */
-export const FRESH_REPLAY_GUARD: ReplayGuard = { claim: async () => true };
+const FRESH_REPLAY_GUARD: ReplayGuard = { claim: async () => true };
 
 export const toWebhookRequest = (
   outgoing: OutgoingRequest,
@@ -92,7 +92,7 @@ export interface StubbedQueue {
   readonly sent: { requests: number; entries: number };
 }
 
-export const stubbedQueue = (): StubbedQueue => {
+const stubbedQueue = (): StubbedQueue => {
   const sent = { requests: 0, entries: 0 };
   return {
     sent,

@@ -11,8 +11,7 @@ export const CHANNELS = CONNECTOR_IDS;
  * How providers reach the webhook functions: one API Gateway HTTP API, or a public Lambda function
  * URL per webhook function (see `ingress` below for the trade-offs).
  */
-export const INGRESS_KINDS = ['http-api', 'function-urls'] as const;
-export type Ingress = (typeof INGRESS_KINDS)[number];
+const INGRESS_KINDS = ['http-api', 'function-urls'] as const;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -174,9 +173,7 @@ export const SwitchboardConfigSchema = z
 export type SwitchboardConfig = z.output<typeof SwitchboardConfigSchema>;
 
 /** Keys read from context; anything else in cdk.json (feature flags) is left alone. */
-export const CONFIG_KEYS = Object.keys(SwitchboardConfigSchema.shape) as ReadonlyArray<
-  keyof SwitchboardConfig
->;
+const CONFIG_KEYS = Object.keys(SwitchboardConfigSchema.shape) as ReadonlyArray<keyof SwitchboardConfig>;
 
 /** Parses the config from a context reader (`app.node.tryGetContext`); throws one readable error. */
 export const readConfig = (tryGetContext: (key: string) => unknown): SwitchboardConfig => {

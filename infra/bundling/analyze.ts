@@ -22,10 +22,10 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { analyzeMetafile, build, type Metafile } from 'esbuild';
 import {
-  BUNDLE_ALIASES,
   BUNDLE_LOG_OVERRIDES,
   BUNDLE_MAIN_FIELDS,
   BUNDLE_TARGET,
+  bundleAliasOption,
   ESM_REQUIRE_BANNER,
   entryPath,
   HUB_FUNCTION_ENTRIES,
@@ -70,7 +70,7 @@ export const bundleFile = async (
     sourcemap: true,
     sourcesContent: false,
     tsconfig: TSCONFIG_PATH,
-    alias: { ...BUNDLE_ALIASES },
+    alias: bundleAliasOption(),
     logOverride: { ...BUNDLE_LOG_OVERRIDES },
     absWorkingDir: REPO_ROOT,
     metafile: true,

@@ -47,17 +47,34 @@ export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 export const TSCONFIG_PATH = path.join(REPO_ROOT, 'tsconfig.json');
 
 /**
- * Lambda bundles resolve the S3 SDK to this: its client and the payload bucket's two commands,
- * without the package index that a lazily loaded S3 would otherwise keep whole (see the file).
+ * A package Lambda bundles resolve to a file of ours instead (esbuild's `alias`). The list is
+ * closed and each entry says why; every export a bundle takes from the package must exist in the
+ * replacement, or the build fails (import-is-undefined is an error below), so an alias can trim a
+ * package but never silently take away something the code uses. Whole AWS clients are never
+ * aliased: any command of a client the code uses stays available (tests/infra/bundling.test.ts).
  */
-export const S3_PAYLOAD_COMMANDS = path.join(REPO_ROOT, 'infra', 'bundling', 'client-s3-payloads.js');
+export interface BundleAlias {
+  readonly module: string;
+  readonly replacement: string;
+  readonly why: string;
+}
 
-/** Module aliases, as esbuild's `alias` option (`--alias:name=path` on the command line). */
-export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  zod: ZOD_WITHOUT_LOCALES,
-  '@aws-sdk/credential-provider-node': LAMBDA_CREDENTIALS,
-  '@aws-sdk/client-s3': S3_PAYLOAD_COMMANDS,
-};
+export const BUNDLE_ALIASES: readonly BundleAlias[] = [
+  {
+    module: 'zod',
+    replacement: ZOD_WITHOUT_LOCALES,
+    why: "zod's locales, which esbuild cannot tree-shake: about 260 KB of every function",
+  },
+  {
+    module: '@aws-sdk/credential-provider-node',
+    replacement: LAMBDA_CREDENTIALS,
+    why: 'the profile, SSO and web-identity links of the default chain, which Lambda never uses: the STS and SSO clients',
+  },
+];
+
+/** The aliases as esbuild's `alias` option. */
+export const bundleAliasOption = (): Record<string, string> =>
+  Object.fromEntries(BUNDLE_ALIASES.map((alias) => [alias.module, alias.replacement]));
 
 /** A zod export the slim entry lacks must fail the build, not be undefined at run time. */
 export const BUNDLE_LOG_OVERRIDES: Readonly<Record<string, 'error'>> = { 'import-is-undefined': 'error' };

@@ -26,7 +26,7 @@ export { ESM_REQUIRE_BANNER, entryPath, REPO_ROOT, ZOD_WITHOUT_LOCALES } from '.
 /** esbuild's CLI spelling of the shared aliases and log overrides (see infra/bundling/options.ts). */
 const esbuildCliArgs = (): Record<string, string> => {
   const args: Record<string, string> = {};
-  for (const [name, target] of Object.entries(BUNDLE_ALIASES)) args[`--alias:${name}`] = target;
+  for (const alias of BUNDLE_ALIASES) args[`--alias:${alias.module}`] = alias.replacement;
   for (const [message, level] of Object.entries(BUNDLE_LOG_OVERRIDES))
     args[`--log-override:${message}`] = level;
   return args;

@@ -51,7 +51,7 @@ export interface QueuePair {
 }
 
 /** Maps a definition's name onto the deployment's prefix ('switchboard-ingest.fifo' → '<prefix>-ingest.fifo'). */
-export const prefixedName = (definitionName: string, namePrefix: string): string =>
+const prefixedName = (definitionName: string, namePrefix: string): string =>
   definitionName.replace(/^switchboard/, namePrefix);
 
 /**

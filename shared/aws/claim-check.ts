@@ -32,7 +32,7 @@ export const claimCheckKeyFor = (eventJson: string): { key: string; sha256: stri
   return { key: `${PAYLOAD_BUCKET.claimCheckPrefix}${sha256}.json`, sha256 };
 };
 
-export class ClaimCheckIntegrityError extends Error {
+class ClaimCheckIntegrityError extends Error {
   override readonly name = 'ClaimCheckIntegrityError';
 }
 

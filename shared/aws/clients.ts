@@ -10,6 +10,28 @@
 
 const resets = new Set<() => void>();
 
+/** Any SDK v3 client: what observers may attach middleware to. */
+export interface ObservableClient {
+  readonly middlewareStack: { add: (...args: never[]) => unknown };
+}
+
+const observers = new Set<(client: ObservableClient) => void>();
+
+/**
+ * Calls `observer` with every client created from now on. The Lambdas never observe their clients;
+ * the benchmark and tests count commands this way (shared/local/aws-command-counter.ts).
+ */
+export const observeAwsClients = (observer: (client: ObservableClient) => void): (() => void) => {
+  observers.add(observer);
+  return () => observers.delete(observer);
+};
+
+/** Each service module hands its client over once created. */
+export const announceAwsClient = <C extends ObservableClient>(client: C): C => {
+  for (const observer of observers) observer(client);
+  return client;
+};
+
 /** Called by each service module with a function that destroys and forgets its client. */
 export const onAwsClientsReset = (reset: () => void): void => {
   resets.add(reset);

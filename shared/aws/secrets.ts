@@ -7,7 +7,7 @@ import { secretsManagerClient } from './clients/secrets-manager.ts';
 /** Long enough to spare Secrets Manager, short enough that a rotation is picked up without a cold start. */
 export const SECRETS_CACHE_TTL_MS = 5 * 60 * 1000;
 
-export const LOCAL_SECRET_ID = 'local';
+const LOCAL_SECRET_ID = 'local';
 
 export class ChannelSecretsError extends Error {
   override readonly name = 'ChannelSecretsError';
@@ -17,7 +17,7 @@ export class ChannelSecretsError extends Error {
  * Parses the secret string. Errors say what is wrong by path only: `JSON.parse` messages quote the
  * input, which here is the secret itself.
  */
-export const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets => {
+const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets => {
   if (secretString === undefined) throw new ChannelSecretsError('secret has no SecretString');
   let json: unknown;
   try {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -13,7 +13,7 @@ export interface EventPublisher {
 }
 
 /** SQS limits for one SendMessageBatch call. */
-export const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_ENTRIES = 10;
 export const MAX_BATCH_BYTES = 1_048_576;
 
 export class IngestPublishError extends Error {

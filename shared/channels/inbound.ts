@@ -1,4 +1,4 @@
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 
 /**
  * A webhook request as the adapters see it, independent of API Gateway or the local server.

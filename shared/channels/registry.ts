@@ -9,7 +9,7 @@
  * `shared/channels/<channel>/` (what Messenger and WhatsApp share lives in `shared/channels/meta/`),
  * one Lambda entry in `functions/`, and samples in `events/<channel>/`.
  */
-import type { Channel } from '#shared/contract/common.ts';
+import type { Channel } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /** Sections of the channel secret (shared/config/secrets.ts); one per provider with credentials. */

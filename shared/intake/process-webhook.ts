@@ -2,7 +2,7 @@ import type { BlobStore } from '#shared/aws/blob-store.ts';
 import { type EventPublisher, IngestPublishError } from '#shared/aws/sqs-event-publisher.ts';
 import type { HttpResponse, WebhookOutcome, WebhookRequest } from '#shared/channels/inbound.ts';
 import { RuntimeConfigError } from '#shared/config/runtime.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 
 /** An adapter with its dependencies already bound. */
@@ -31,7 +31,7 @@ export const UNAVAILABLE_RESPONSE = jsonResponse(503, { error: 'temporarily unav
  * own bounded schedule (Meta 36 h, Mailgun about 8 h, Twilio its fallback URL), so a fix deployed in
  * that time recovers every request; answering 2xx would drop them for good.
  */
-export const ADAPTER_FAILURE_RESPONSE = jsonResponse(500, { error: 'internal error' });
+const ADAPTER_FAILURE_RESPONSE = jsonResponse(500, { error: 'internal error' });
 
 export const countByType = (events: readonly HubEvent[]): Record<string, number> => {
   const counts: Record<string, number> = {};

@@ -5,7 +5,7 @@ import { channelSecrets } from '#shared/aws/secrets.ts';
 import { textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
 import { runtimeConfig } from '#shared/config/runtime.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
-import type { Channel } from '#shared/contract/index.ts';
+import type { Channel } from '#shared/contract/types.ts';
 import { errorNameOf, logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { type ProcessWebhookDeps, processWebhook, UNAVAILABLE_RESPONSE } from './process-webhook.ts';

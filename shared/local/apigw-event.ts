@@ -32,23 +32,21 @@ export interface ApiGatewayEventOptions {
   readonly accountId?: string;
 }
 
-export const LOCAL_API_ID = 'local';
-export const LOCAL_ACCOUNT_ID = '000000000000';
+const LOCAL_API_ID = 'local';
+const LOCAL_ACCOUNT_ID = '000000000000';
 
 /**
  * HTTP APIs pass these as text; every other body (forms, multipart, octet streams, no content
  * type at all) arrives base64-encoded with `isBase64Encoded: true`.
  */
-export const isTextContentType = (contentType: string | undefined): boolean => {
+const isTextContentType = (contentType: string | undefined): boolean => {
   if (!contentType) return false;
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   return mediaType.startsWith('text/') || mediaType === 'application/json' || mediaType.endsWith('+json');
 };
 
 /** Repeated headers joined with commas (cookies apart), names lower-cased, as payload 2.0 does. */
-export const joinHeaders = (
-  request: Pick<LocalHttpRequest, 'headers' | 'rawHeaders'>,
-): Record<string, string> => {
+const joinHeaders = (request: Pick<LocalHttpRequest, 'headers' | 'rawHeaders'>): Record<string, string> => {
   const joined: Record<string, string[]> = {};
   if (request.rawHeaders && request.rawHeaders.length > 0) {
     for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
@@ -84,7 +82,7 @@ const cookiesOf = (request: Pick<LocalHttpRequest, 'headers' | 'rawHeaders'>): s
 };
 
 /** Repeated query parameters joined with commas, values URL-decoded, as payload 2.0 does. */
-export const queryParameters = (rawQueryString: string): Record<string, string> | undefined => {
+const queryParameters = (rawQueryString: string): Record<string, string> | undefined => {
   if (rawQueryString.length === 0) return undefined;
   const grouped: Record<string, string[]> = {};
   for (const [name, value] of new URLSearchParams(rawQueryString)) {

@@ -1,9 +1,11 @@
 import type { MiddlewareStack } from '@smithy/types';
+import { type ObservableClient, observeAwsClients } from '#shared/aws/clients.ts';
 
 /**
- * Counts every AWS command the hub's clients send, by command name, so benchmarks can report
- * requests per message. Commands are counted once per `send` (SDK retries are counted separately
- * as attempts, since each attempt is a billed request).
+ * Counts every AWS command the hub's clients send, by command name, so benchmarks and tests can
+ * report requests per message. Commands are counted once per `send` (SDK retries are counted
+ * separately as attempts, since each attempt is a billed request). Importing this module attaches
+ * the counters to every client the hub creates afterwards; the Lambdas never import it.
  */
 
 const commandCounts = new Map<string, number>();
@@ -50,3 +52,7 @@ export const countCommandsOf = <I extends object, O extends object>(client: {
   client.middlewareStack.add(countCommand, { step: 'initialize', name: 'switchboardCommandCounter' });
   client.middlewareStack.add(countAttempt, { step: 'deserialize', name: 'switchboardAttemptCounter' });
 };
+
+observeAwsClients((client: ObservableClient) =>
+  countCommandsOf(client as unknown as { middlewareStack: MiddlewareStack<object, object> }),
+);

@@ -23,7 +23,7 @@ const stateCandidates = (item: Record<string, unknown>): unknown[] => {
   return candidates;
 };
 
-export const conversationStateOf = (item: Record<string, unknown>): ConversationState | undefined => {
+const conversationStateOf = (item: Record<string, unknown>): ConversationState | undefined => {
   for (const candidate of stateCandidates(item)) {
     const parsed = ConversationStateSchema.safeParse(candidate);
     if (parsed.success) return parsed.data;

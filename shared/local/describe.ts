@@ -8,7 +8,7 @@ import { type ConversationState, type HubEvent, HubEventSchema } from '#shared/c
 const DOT = '•';
 
 /** `+30•••••21`: enough to tell contacts apart on screen, not enough to dial. */
-export const maskPhone = (value: string): string => {
+const maskPhone = (value: string): string => {
   const digits = value.replace(/^\+/, '');
   const prefix = value.startsWith('+') ? '+' : '';
   if (digits.length <= 4) return `${prefix}${DOT.repeat(digits.length)}`;
@@ -16,7 +16,7 @@ export const maskPhone = (value: string): string => {
 };
 
 /** `j•••@e•••••.com` */
-export const maskEmail = (value: string): string => {
+const maskEmail = (value: string): string => {
   const [local = '', domain = ''] = value.split('@');
   const lastDot = domain.lastIndexOf('.');
   const host = lastDot > 0 ? domain.slice(0, lastDot) : domain;
@@ -25,10 +25,10 @@ export const maskEmail = (value: string): string => {
 };
 
 /** Platform ids (PSID, IGSID…) are not secret, but shortening them keeps tables readable and anonymous. */
-export const maskOpaqueId = (value: string): string =>
+const maskOpaqueId = (value: string): string =>
   value.length <= 6 ? DOT.repeat(value.length) : `${value.slice(0, 3)}${DOT.repeat(3)}${value.slice(-2)}`;
 
-export const maskIdentity = (identity: { type: string; value: string }): string => {
+const maskIdentity = (identity: { type: string; value: string }): string => {
   if (identity.type === 'email' || identity.value.includes('@')) return maskEmail(identity.value);
   if (identity.type === 'phone' || identity.type === 'wa_id' || /^\+?\d{6,}$/.test(identity.value)) {
     return maskPhone(identity.value.replace(/^whatsapp:/, ''));
@@ -48,7 +48,7 @@ export interface EventSummary {
 const partTypes = (parts: ReadonlyArray<{ type: string; kind?: string }>): string =>
   parts.map((part) => (part.kind ? `${part.type}(${part.kind})` : part.type)).join(', ') || 'no parts';
 
-export const summarizeEvent = (event: HubEvent): EventSummary => {
+const summarizeEvent = (event: HubEvent): EventSummary => {
   const base = { type: event.type, id: event.id, subject: event.subject, time: event.time };
   switch (event.type) {
     case 'switchboard.message.received':

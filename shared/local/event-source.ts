@@ -116,7 +116,7 @@ export const toSqsRecord = (message: Message, queueArn: string, region: string):
  * Which messages failed, as Lambda reads the answer: nothing returned = all succeeded; an identifier
  * that is missing or not in the batch makes the whole batch a failure.
  */
-export const failedMessageIds = (
+const failedMessageIds = (
   records: readonly SQSRecord[],
   response: unknown,
 ): { failed: Set<string>; wholeBatchFailure?: string } => {

@@ -84,7 +84,7 @@ const sqsEndpointForQueueUrls = (endpoints: LocalEndpoints, resources: LocalReso
  * The runtime environment the CDK app gives the functions, pointed at the emulators. It has to be in
  * place before the handlers are imported: they read it when their modules load.
  */
-export const hubEnvironment = (
+const hubEnvironment = (
   endpoints: LocalEndpoints,
   resources: LocalResources,
   env: NodeJS.ProcessEnv = process.env,

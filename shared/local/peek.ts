@@ -20,7 +20,7 @@ export interface PeekedMessage {
   readonly body: string;
 }
 
-export const queueNameOf = (queueUrl: string): string => new URL(queueUrl).pathname.split('/').pop() ?? '';
+const queueNameOf = (queueUrl: string): string => new URL(queueUrl).pathname.split('/').pop() ?? '';
 
 export const peekQueue = async (sqsEndpoint: string, queueUrl: string): Promise<PeekedMessage[]> => {
   const response = await fetch(

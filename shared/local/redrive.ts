@@ -72,7 +72,7 @@ export const redriveByResending = async (
 };
 
 /** ARNs of a source queue and of the DLQ its redrive policy names. */
-export const queueArns = async (
+const queueArns = async (
   sqs: SQSClient,
   sourceUrl: string,
 ): Promise<{ sourceArn: string; dlqArn: string }> => {

@@ -38,7 +38,7 @@ export interface ReplayResult {
 const MAX_REASON_LENGTH = 120;
 
 /** The hub's refusal reason: a JSON `message`/`reason`/`error`, else the start of the body. */
-export const reasonOf = (status: number, body: string): string => {
+const reasonOf = (status: number, body: string): string => {
   let reason = body.trim();
   try {
     const parsed: unknown = JSON.parse(body);

@@ -43,12 +43,12 @@ export interface SampleCollection {
 export const DEFAULT_EVENTS_DIR = resolve(import.meta.dirname, '../../events');
 
 export const EXPECTED_SUFFIX = '.expected.json';
-export const ENVELOPE_SUFFIX = '.envelope.json';
+const ENVELOPE_SUFFIX = '.envelope.json';
 
 const isCompanionFile = (file: string) => file.endsWith(EXPECTED_SUFFIX) || file.endsWith(ENVELOPE_SUFFIX);
 
 /** The payload file extension of a folder's samples: `.eml` for e-mail, `.json` otherwise. */
-export const sampleExtensionOf = (folder: string): '.eml' | '.json' =>
+const sampleExtensionOf = (folder: string): '.eml' | '.json' =>
   SAMPLE_FOLDERS.get(folder) === 'email-mailgun' ? '.eml' : '.json';
 
 /** The variant name of a payload file: `events/sms/stop.json` → `stop`. */
@@ -144,17 +144,17 @@ export interface SigningOptions {
 }
 
 /** Where a sample is posted: its connector's provider route on the target hub. */
-export const routeUrl = (targetBaseUrl: string, connector: WebhookConnectorId): string =>
+const routeUrl = (targetBaseUrl: string, connector: WebhookConnectorId): string =>
   `${targetBaseUrl.replace(/\/+$/, '')}${providerRoutePath(connector)}`;
 
 const wrongKey = (key: string) => `tampered-${key}`;
 
 /** Twilio's form body: the sample's flat parameters in their order, form-urlencoded. */
-export const twilioFormParams = (payload: Buffer): Array<[string, string]> =>
+const twilioFormParams = (payload: Buffer): Array<[string, string]> =>
   Object.entries(FlatParamsSchema.parse(JSON.parse(payload.toString('utf8'))));
 
 /** multipart/form-data written by hand so `body-mime` carries the .eml bytes untouched. */
-export const multipartBody = (
+const multipartBody = (
   fields: ReadonlyArray<readonly [string, string | Buffer]>,
   boundary = `----switchboard${randomBytes(12).toString('hex')}`,
 ): { contentType: string; body: Buffer } => {

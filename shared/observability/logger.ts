@@ -1,5 +1,5 @@
 import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
-import type { Channel } from '#shared/contract/index.ts';
+import type { Channel } from '#shared/contract/types.ts';
 import { redactString, redactValue } from './redact.ts';
 
 /**
@@ -53,7 +53,7 @@ export interface LoggerOptions {
 }
 
 /** Never throws: logging must keep working even when the rest of the configuration is broken. */
-export const logLevelFrom = (value: string | undefined): LogLevel => {
+const logLevelFrom = (value: string | undefined): LogLevel => {
   const parsed = LogLevelSchema.safeParse(value);
   return parsed.success ? parsed.data : 'info';
 };

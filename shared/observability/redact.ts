@@ -12,8 +12,8 @@ const EMAIL_ADDRESS = /[^\s@<>()[\],;:"]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
  */
 const PHONE_LIKE = /(?<![A-Za-z0-9_])\+?\d(?:[\s().-]?\d){6,14}(?![A-Za-z0-9_])/g;
 
-export const REDACTED_EMAIL = '[email]';
-export const REDACTED_PHONE = '[phone]';
+const REDACTED_EMAIL = '[email]';
+const REDACTED_PHONE = '[phone]';
 
 const PHONE_MIN_DIGITS = 7;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { ClaimCheckSchema, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
-import { awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import { ingestPublisher, payloadStore } from '#shared/intake/wiring.ts';
+import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
 import { unsupportedEvent } from '#tests/support/factories.ts';

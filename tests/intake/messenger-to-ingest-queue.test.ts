@@ -1,11 +1,15 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toWebhookRequest } from '#shared/aws/apigw.ts';
-import { awsAttemptCounts, awsCommandCounts, resetAwsCommandCounts } from '#shared/aws/command-counter.ts';
 import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
 import { signMetaBody } from '#shared/channels/meta/signature.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
+import {
+  awsAttemptCounts,
+  awsCommandCounts,
+  resetAwsCommandCounts,
+} from '#shared/local/aws-command-counter.ts';
 import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
 import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
 

@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { onAwsClientsReset } from '../clients.ts';
-import { countCommandsOf } from '../command-counter.ts';
+import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
 
 let dynamodb: DynamoDBClient | undefined;
 
@@ -12,7 +11,7 @@ onAwsClientsReset(() => {
 export const dynamoDbClient = (): DynamoDBClient => {
   if (!dynamodb) {
     dynamodb = new DynamoDBClient({});
-    countCommandsOf(dynamodb);
+    announceAwsClient(dynamodb);
   }
   return dynamodb;
 };

@@ -1,6 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { onAwsClientsReset } from '../clients.ts';
-import { countCommandsOf } from '../command-counter.ts';
+import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
 
 /*
  * Everything of the S3 SDK the hub runs: its client and the two commands of the payload bucket.
@@ -25,7 +24,7 @@ onAwsClientsReset(() => {
 export const s3Client = ({ forcePathStyle }: { readonly forcePathStyle: boolean }): S3Client => {
   if (!s3) {
     s3 = new S3Client({ forcePathStyle });
-    countCommandsOf(s3);
+    announceAwsClient(s3);
   }
   return s3;
 };

@@ -1,6 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { onAwsClientsReset } from '../clients.ts';
-import { countCommandsOf } from '../command-counter.ts';
+import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
 
 let secretsManager: SecretsManagerClient | undefined;
 
@@ -12,7 +11,7 @@ onAwsClientsReset(() => {
 export const secretsManagerClient = (): SecretsManagerClient => {
   if (!secretsManager) {
     secretsManager = new SecretsManagerClient({});
-    countCommandsOf(secretsManager);
+    announceAwsClient(secretsManager);
   }
   return secretsManager;
 };

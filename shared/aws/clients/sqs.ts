@@ -1,6 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { onAwsClientsReset } from '../clients.ts';
-import { countCommandsOf } from '../command-counter.ts';
+import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
 
 let sqs: SQSClient | undefined;
 
@@ -14,7 +13,7 @@ export const sqsClient = (): SQSClient => {
     // The endpoint comes from the region or AWS_ENDPOINT_URL_SQS, never from a queue URL's host:
     // emulators name their queues after hosts that do not resolve.
     sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-    countCommandsOf(sqs);
+    announceAwsClient(sqs);
   }
   return sqs;
 };

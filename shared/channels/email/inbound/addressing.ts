@@ -1,5 +1,5 @@
 import type { Address, Email } from 'postal-mime';
-import type { EmailAddress } from '#shared/contract/index.ts';
+import type { EmailAddress } from '#shared/contract/types.ts';
 
 /** Conversation ids as `conversationIdFor` makes them; a `reply+<id>@…` tag of any other shape is ignored. */
 const CONVERSATION_ID = /^conv_[0-9a-f]{32}$/;
@@ -20,7 +20,7 @@ export const mailboxesOf = (addresses: readonly Address[] | Address | undefined)
 };
 
 /** `reply+conv_…@domain` → the conversation id, when the tag has the shape of one. */
-export const conversationTagOf = (address: string): string | undefined => {
+const conversationTagOf = (address: string): string | undefined => {
   const [local] = normalizeAddress(address).split('@');
   const plus = local?.indexOf('+') ?? -1;
   if (local === undefined || plus < 0) return undefined;

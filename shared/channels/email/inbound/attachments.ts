@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment } from 'postal-mime';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
-import type { MediaKind, MediaPart } from '#shared/contract/index.ts';
+import type { MediaKind, MediaPart } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 export const sha256Hex = (bytes: Uint8Array | string): string =>
@@ -22,7 +22,7 @@ export const attachmentBytes = (attachment: Pick<Attachment, 'content' | 'encodi
  * A file name safe as the last segment of an S3 key: letters and digits of any script, `.`, `-`
  * and `_`; everything else (path separators, controls, spaces, quotes) becomes `_`.
  */
-export const sanitizeFilename = (filename: string | null | undefined): string => {
+const sanitizeFilename = (filename: string | null | undefined): string => {
   const cleaned = (filename ?? '')
     .normalize('NFC')
     .replace(/[^\p{L}\p{N}._-]+/gu, '_')
@@ -32,7 +32,7 @@ export const sanitizeFilename = (filename: string | null | undefined): string =>
   return trimmed.length > 0 ? trimmed : 'attachment';
 };
 
-export const mediaKindFor = (mimeType: string): MediaKind => {
+const mediaKindFor = (mimeType: string): MediaKind => {
   const family = mimeType.split('/')[0]?.toLowerCase();
   return family === 'image' || family === 'audio' || family === 'video' ? family : 'file';
 };

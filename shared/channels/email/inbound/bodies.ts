@@ -3,18 +3,18 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sha256Hex } from './attachments.ts';
 
 /** A body larger than this (as JSON in the event) is stored in the payload bucket instead. */
-export const INLINE_BODY_LIMIT_BYTES = 256 * 1024;
+const INLINE_BODY_LIMIT_BYTES = 256 * 1024;
 
 /**
  * What the bodies may take together in one event. The queues take 1 MiB per message; the rest
  * is left for headers, addresses, attachment references and the envelope.
  */
-export const INLINE_BODIES_BUDGET_BYTES = 640 * 1024;
+const INLINE_BODIES_BUDGET_BYTES = 640 * 1024;
 
-export const jsonSize = (value: string | undefined): number =>
+const jsonSize = (value: string | undefined): number =>
   value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
 
-export const bodyBlob = (body: string, kind: 'text' | 'html'): BlobToStore => {
+const bodyBlob = (body: string, kind: 'text' | 'html'): BlobToStore => {
   const bytes = Buffer.from(body, 'utf8');
   return {
     key: `${PAYLOAD_BUCKET.prefixes.bodies}${sha256Hex(bytes)}.${kind === 'text' ? 'txt' : 'html'}`,
@@ -24,7 +24,7 @@ export const bodyBlob = (body: string, kind: 'text' | 'html'): BlobToStore => {
 };
 
 /** Cuts a string to at most `limitBytes` of JSON, on a code point boundary. */
-export const truncateToJsonBytes = (text: string, limitBytes: number): string => {
+const truncateToJsonBytes = (text: string, limitBytes: number): string => {
   if (jsonSize(text) <= limitBytes) return text;
   let low = 0;
   let high = text.length;

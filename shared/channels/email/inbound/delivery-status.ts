@@ -2,7 +2,7 @@ import { addressParser, type Email, type Header } from 'postal-mime';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent, MessageStatusData, ProviderError } from '#shared/contract/index.ts';
+import type { HubEvent, MessageStatusData, ProviderError } from '#shared/contract/types.ts';
 import { identifyParties, mailboxesOf, normalizeAddress } from './addressing.ts';
 import { attachmentBytes } from './attachments.ts';
 import type { InboundEmailContext } from './context.ts';
@@ -29,7 +29,7 @@ const decodeText = (bytes: Uint8Array): string => new TextDecoder('utf-8', { fat
  * Header fields of one block (RFC 5322 §2.2.3): continuation lines unfolded, names lower-cased
  * as postal-mime gives them, so `headerValue` reads them. Lines that are no field are skipped.
  */
-export const parseHeaderFields = (block: string): Header[] => {
+const parseHeaderFields = (block: string): Header[] => {
   const fields: Header[] = [];
   for (const line of block.split(/\r?\n/)) {
     const last = fields[fields.length - 1];

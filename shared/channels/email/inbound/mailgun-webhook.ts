@@ -16,12 +16,12 @@ import { normalizeInboundEmail } from './normalize.ts';
 import type { ReplayGuard } from './replay-guard.ts';
 
 /** How far a signed timestamp may be from our clock before a new token is refused. */
-export const MAILGUN_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+const MAILGUN_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 /**
  * How long used tokens are remembered: longer than Mailgun's whole retry schedule (10 min, 15 min,
  * 30 min, 1 h, 2 h, 4 h: about 8 h), so every retry of a delivery still finds its token.
  */
-export const MAILGUN_TOKEN_TTL_SECONDS = 24 * 60 * 60;
+const MAILGUN_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 export interface MailgunDeps {
   readonly secrets: ChannelSecrets;

@@ -3,7 +3,7 @@ import { type BlobToStore, MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
-import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/index.ts';
+import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/types.ts';
 import { identifyParties, mailboxesOf } from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { placeBodies } from './bodies.ts';

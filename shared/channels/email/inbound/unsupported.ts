@@ -1,7 +1,7 @@
 import type { BlobToStore } from '#shared/channels/inbound.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { withoutConversationTag } from './addressing.ts';
 import { sha256Hex } from './attachments.ts';

@@ -1,6 +1,6 @@
 import { isoFromEpochMillis } from '#shared/channels/provider-time.ts';
 import { contactConversationId, identityKey } from '#shared/contract/ids.ts';
-import type { BusinessEndpoint, ChannelIdentity, Contact, IdentityType } from '#shared/contract/index.ts';
+import type { BusinessEndpoint, ChannelIdentity, Contact, IdentityType } from '#shared/contract/types.ts';
 import type { MessagingItemBase } from './schema.ts';
 
 /** The Messenger Platform serves Facebook pages and Instagram accounts; both stay channel `messenger`. */

@@ -1,6 +1,6 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor, stableHash } from '#shared/contract/ids.ts';
-import type { HubEvent, MessagePart } from '#shared/contract/index.ts';
+import type { HubEvent, MessagePart } from '#shared/contract/types.ts';
 import { type EntryContext, type ItemContext, itemContext } from './context.ts';
 import { attachmentParts } from './parts.ts';
 import { toReferral } from './referral.ts';

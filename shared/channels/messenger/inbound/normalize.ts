@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import {
   type ConversationIdMemo,

@@ -3,7 +3,7 @@ import { isoFromEpochMillis } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import type { EventType } from '#shared/contract/event-types.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent, HubEventOf } from '#shared/contract/index.ts';
+import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { type ConversationFields, type EntryContext, type ItemContext, itemContext } from './context.ts';
 import { toReferral } from './referral.ts';
 import type {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MediaKind, MessagePart } from '#shared/contract/index.ts';
+import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 import { type Attachment, AttachmentSchema } from './schema.ts';
 
 const MEDIA_KINDS: Readonly<Record<string, MediaKind>> = {

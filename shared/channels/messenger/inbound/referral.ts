@@ -1,4 +1,4 @@
-import type { Referral } from '#shared/contract/index.ts';
+import type { Referral } from '#shared/contract/types.ts';
 import type { MetaReferral } from './schema.ts';
 
 /** Meta's referral (m.me link, ad, chat plugin, QR code…) in the contract's terms. */

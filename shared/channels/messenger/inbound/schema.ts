@@ -32,7 +32,6 @@ export const EntrySchema = z.looseObject({
   id: idString,
   time: epochMillis.optional(),
 });
-export type Entry = z.infer<typeof EntrySchema>;
 
 const ParticipantSchema = z.looseObject({ id: idString });
 

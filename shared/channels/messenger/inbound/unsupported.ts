@@ -1,7 +1,7 @@
 import { isoFromEpochMillis } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
-import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/index.ts';
+import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/types.ts';
 import { type EntryContext, itemContext } from './context.ts';
 import { MessagingItemBaseSchema } from './schema.ts';
 

@@ -1,5 +1,5 @@
 /** Twilio's default keyword lists (whole message, case-insensitive) for long codes and toll-free numbers. */
-export const OPT_OUT_KEYWORDS = [
+const OPT_OUT_KEYWORDS = [
   'STOP',
   'STOPALL',
   'UNSUBSCRIBE',
@@ -10,8 +10,8 @@ export const OPT_OUT_KEYWORDS = [
   'OPTOUT',
   'STOP ALL',
 ] as const;
-export const OPT_IN_KEYWORDS = ['START', 'UNSTOP', 'YES'] as const;
-export const HELP_KEYWORDS = ['HELP', 'INFO'] as const;
+const OPT_IN_KEYWORDS = ['START', 'UNSTOP', 'YES'] as const;
+const HELP_KEYWORDS = ['HELP', 'INFO'] as const;
 
 export type ConsentChange = 'opted_out' | 'opted_in' | 'help_requested';
 

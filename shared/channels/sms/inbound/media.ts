@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MediaKind, MessagePart } from '#shared/contract/index.ts';
+import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 
 /** Twilio attaches at most 10 media items; the cap also bounds a hostile `NumMedia`. */
 const MAX_MEDIA = 10;

@@ -16,7 +16,7 @@ import type {
   MessagePart,
   ProviderError,
   Referral,
-} from '#shared/contract/index.ts';
+} from '#shared/contract/types.ts';
 import { type FormParam, paramsToRecord } from './form.ts';
 import { consentSignalFor } from './keywords.ts';
 import { mediaPartsFrom } from './media.ts';

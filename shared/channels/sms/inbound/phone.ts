@@ -1,4 +1,4 @@
-import type { ChannelIdentity } from '#shared/contract/index.ts';
+import type { ChannelIdentity } from '#shared/contract/types.ts';
 
 /** Separators people and systems put in phone numbers; never part of the number itself. */
 const SEPARATORS = /[\s\-()]/g;

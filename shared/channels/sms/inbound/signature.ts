@@ -30,7 +30,7 @@ const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'https:': '443', 'http
  * The URL as given, plus the same URL with its scheme's default port added or removed: Twilio's
  * own validators accept both because some of its edges sign with `:443` and some without.
  */
-export const urlVariants = (url: string): string[] => {
+const urlVariants = (url: string): string[] => {
   const match = /^(https?:)\/\/([^/?#]+)(.*)$/i.exec(url);
   if (!match) return [url];
   const [, scheme = '', authority = '', rest = ''] = match;

@@ -11,7 +11,7 @@ import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import { parseFormBody } from './form.ts';
 import { normalizeTwilioParams } from './normalize.ts';
 import { sha256Hex, twilioSignatureMatches } from './signature.ts';
@@ -19,7 +19,7 @@ import { sha256Hex, twilioSignatureMatches } from './signature.ts';
 export { signTwilioRequest } from './signature.ts';
 
 /** Empty TwiML: received, no automatic reply. */
-export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 const TWIML_RESPONSE: HttpResponse = textResponse(200, EMPTY_TWIML, 'text/xml');
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';

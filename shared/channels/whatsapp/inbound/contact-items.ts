@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
-import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/index.ts';
+import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/types.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER } from './context.ts';
 import { unsupportedEvent } from './unsupported.ts';

@@ -1,5 +1,5 @@
 import { contactConversationId } from '#shared/contract/ids.ts';
-import type { BusinessEndpoint, ChannelIdentity, Contact } from '#shared/contract/index.ts';
+import type { BusinessEndpoint, ChannelIdentity, Contact } from '#shared/contract/types.ts';
 import { withoutUndefined } from './context.ts';
 import { type ContactEntry, ContactEntrySchema } from './schema.ts';
 
@@ -28,7 +28,7 @@ export const contactDirectory = (items: readonly unknown[] | undefined): Contact
  * wa_ids are digits only; echoes and some statuses carry the number as the business typed it
  * (`+1 650…`), so phone-like values are reduced to digits to land in the same conversation.
  */
-export const normalizeWaId = (value: string | undefined): string | undefined => {
+const normalizeWaId = (value: string | undefined): string | undefined => {
   if (value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\+?[\d\s().-]+$/.test(trimmed)) {

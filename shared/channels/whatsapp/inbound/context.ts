@@ -1,4 +1,4 @@
-import type { BusinessEndpoint } from '#shared/contract/index.ts';
+import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import type { ContactDirectory } from './contacts.ts';
 
 /** What every item of one `entry × change` shares. */

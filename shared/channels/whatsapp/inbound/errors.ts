@@ -1,4 +1,4 @@
-import type { ProviderError } from '#shared/contract/index.ts';
+import type { ProviderError } from '#shared/contract/types.ts';
 import { withoutUndefined } from './context.ts';
 import type { ProviderErrorItem } from './schema.ts';
 

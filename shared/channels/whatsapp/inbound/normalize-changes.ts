@@ -1,4 +1,4 @@
-import type { BusinessEndpoint, HubEvent } from '#shared/contract/index.ts';
+import type { BusinessEndpoint, HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
 import { type ChangeContext, withoutUndefined } from './context.ts';
@@ -9,7 +9,7 @@ import { normalizeStatusItem } from './normalize-statuses.ts';
 import { ChangeSchema, EntrySchema, PhoneNumberValueSchema } from './schema.ts';
 import { unsupportedEvent } from './unsupported.ts';
 
-export const WHATSAPP_OBJECT = 'whatsapp_business_account';
+const WHATSAPP_OBJECT = 'whatsapp_business_account';
 
 type ItemNormalizer = (item: unknown, context: ChangeContext) => HubEvent | HubEvent[];
 

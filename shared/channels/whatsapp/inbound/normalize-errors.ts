@@ -1,6 +1,6 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
 import { providerError } from './errors.ts';
 import { ProviderErrorItemSchema } from './schema.ts';

@@ -1,7 +1,7 @@
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent, Message, Referral } from '#shared/contract/index.ts';
+import type { HubEvent, Message, Referral } from '#shared/contract/types.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
 import { providerErrors } from './errors.ts';

@@ -1,6 +1,6 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
-import type { ConsentData, HubEvent } from '#shared/contract/index.ts';
+import type { ConsentData, HubEvent } from '#shared/contract/types.ts';
 import { placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
 import { UserPreferenceItemSchema } from './schema.ts';

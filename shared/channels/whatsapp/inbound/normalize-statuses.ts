@@ -1,6 +1,6 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
-import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/index.ts';
+import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/types.ts';
 import { placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext, withoutUndefined } from './context.ts';
 import { providerErrors } from './errors.ts';

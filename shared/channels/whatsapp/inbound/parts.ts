@@ -1,4 +1,4 @@
-import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/index.ts';
+import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/types.ts';
 import { withoutUndefined } from './context.ts';
 import {
   ButtonContentSchema,

@@ -19,7 +19,7 @@ export const ChangeSchema = z.looseObject({
   value: z.unknown(),
 });
 
-export const MetadataSchema = z.looseObject({
+const MetadataSchema = z.looseObject({
   display_phone_number: stringish.optional(),
   phone_number_id: stringish.pipe(z.string().min(1)),
 });
@@ -46,14 +46,14 @@ export const ProviderErrorItemSchema = z.looseObject({
 });
 export type ProviderErrorItem = z.infer<typeof ProviderErrorItemSchema>;
 
-export const ContextSchema = z.looseObject({
+const ContextSchema = z.looseObject({
   id: z.string().optional(),
   from: stringish.optional(),
   forwarded: z.boolean().optional(),
   frequently_forwarded: z.boolean().optional(),
 });
 
-export const ReferralItemSchema = z.looseObject({
+const ReferralItemSchema = z.looseObject({
   source_url: z.string().optional(),
   source_id: stringish.optional(),
   source_type: z.string().optional(),
@@ -98,7 +98,7 @@ export const LocationContentSchema = z.looseObject({
   url: z.string().optional(),
 });
 
-export const SharedContactItemSchema = z.looseObject({
+const SharedContactItemSchema = z.looseObject({
   name: z
     .looseObject({
       formatted_name: z.string().optional(),
@@ -190,7 +190,6 @@ export const StatusItemSchema = z.looseObject({
     })
     .optional(),
 });
-export type StatusItem = z.infer<typeof StatusItemSchema>;
 
 export const UserPreferenceItemSchema = z.looseObject({
   wa_id: stringish.optional(),

@@ -1,6 +1,6 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
 import type { ResolvedContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
 
