@@ -1,7 +1,7 @@
 import { contactConversationId } from '#shared/contract/ids.ts';
 import type { BusinessEndpoint, ChannelIdentity, Contact } from '#shared/contract/types.ts';
-import { withoutUndefined } from './context.ts';
 import { type ContactEntry, ContactEntrySchema } from './schema.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /** The `contacts[]` of a change, indexed by both of Meta's user identifiers. */
 export interface ContactDirectory {

@@ -1,6 +1,6 @@
 import type { ProviderError } from '#shared/contract/types.ts';
-import { withoutUndefined } from './context.ts';
 import type { ProviderErrorItem } from './schema.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /** Meta's `{code, title, message, error_data{details}}` in the contract's form (code as a string). */
 export const providerError = (item: ProviderErrorItem): ProviderError =>

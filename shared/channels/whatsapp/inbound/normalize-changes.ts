@@ -1,13 +1,14 @@
 import type { BusinessEndpoint, HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
-import { type ChangeContext, withoutUndefined } from './context.ts';
+import type { ChangeContext } from './context.ts';
 import { normalizeValueErrorItem } from './normalize-errors.ts';
 import { normalizeMessageItem } from './normalize-messages.ts';
 import { normalizePreferenceItem } from './normalize-preferences.ts';
 import { normalizeStatusItem } from './normalize-statuses.ts';
 import { ChangeSchema, EntrySchema, PhoneNumberValueSchema } from './schema.ts';
 import { unsupportedEvent } from './unsupported.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 const WHATSAPP_OBJECT = 'whatsapp_business_account';
 

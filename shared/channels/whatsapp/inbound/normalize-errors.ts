@@ -1,10 +1,11 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
-import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
+import { CHANNEL, type ChangeContext, PROVIDER } from './context.ts';
 import { providerError } from './errors.ts';
 import { ProviderErrorItemSchema } from './schema.ts';
 import { unsupportedEvent } from './unsupported.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /** A value-level `errors[]` item: Meta could not deliver something to us (not about one message). */
 export const normalizeValueErrorItem = (item: unknown, context: ChangeContext): HubEvent => {

@@ -3,7 +3,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent, Message, Referral } from '#shared/contract/types.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
-import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
+import { CHANNEL, type ChangeContext, PROVIDER } from './context.ts';
 import { providerErrors } from './errors.ts';
 import { partsForMessage, type RawMessage, unsupportedPart } from './parts.ts';
 import {
@@ -14,6 +14,7 @@ import {
   RevokeContentSchema,
 } from './schema.ts';
 import { unsupportedEvent } from './unsupported.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /** inbound: `messages[]` from a customer; outbound: `message_echoes[]` sent from the Business app. */
 export type Direction = 'inbound' | 'outbound';

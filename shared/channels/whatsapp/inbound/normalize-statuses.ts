@@ -2,9 +2,10 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/types.ts';
 import { placeContactItem } from './contact-items.ts';
-import { CHANNEL, type ChangeContext, withoutUndefined } from './context.ts';
+import { CHANNEL, type ChangeContext } from './context.ts';
 import { providerErrors } from './errors.ts';
 import { StatusItemSchema } from './schema.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /** Meta's status words the contract knows; any other word is kept as unsupported, not guessed. */
 const KNOWN_STATUSES: Readonly<Record<string, DeliveryStatus>> = {

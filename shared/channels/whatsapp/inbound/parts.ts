@@ -1,5 +1,4 @@
 import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/types.ts';
-import { withoutUndefined } from './context.ts';
 import {
   ButtonContentSchema,
   ContactsContentSchema,
@@ -11,6 +10,7 @@ import {
   TextContentSchema,
   UnsupportedContentSchema,
 } from './schema.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /** A message object as Meta sends it: `type` names the key that holds the content. */
 export type RawMessage = { readonly type: string } & Readonly<Record<string, unknown>>;

@@ -2,7 +2,8 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import type { ResolvedContact } from './contacts.ts';
-import { CHANNEL, type ChangeContext, PROVIDER, withoutUndefined } from './context.ts';
+import { CHANNEL, type ChangeContext, PROVIDER } from './context.ts';
+import { withoutUndefined } from './without-undefined.ts';
 
 /**
  * Keeps something the adapter cannot normalize as a `switchboard.provider.unsupported` event with
