@@ -7,7 +7,7 @@ import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
 import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
 import { handleTwilioWebhook } from '#shared/channels/sms/inbound/webhook.ts';
 import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
-import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type AllChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { processWebhook, type WebhookAdapter } from '#shared/intake/process-webhook.ts';
 import {
   type OutgoingRequest,
@@ -19,7 +19,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 
 /** The in-process webhook path: the real adapters, processWebhook and publisher, AWS I/O stubbed. */
 
-export const BENCH_SECRETS: ChannelSecrets = LOCAL_DEV_SECRETS;
+export const BENCH_SECRETS: AllChannelSecrets = LOCAL_DEV_SECRETS;
 export const BENCH_BASE_URL = 'https://hub.example.com';
 /** Fixed, so Mailgun timestamps are fresh against `receivedAt` in every iteration. */
 const BENCH_RECEIVED_AT = new Date('2026-11-22T12:00:00.000Z');

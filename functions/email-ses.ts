@@ -1,6 +1,9 @@
 import middy from '@middy/core';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
+import { channelSecrets } from '#shared/aws/secrets.ts';
+import { CONNECTORS } from '#shared/channels/registry.ts';
+import { requireSections } from '#shared/config/secrets.ts';
 import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
 import { ingestPublisher, payloadStore } from '#shared/intake/wiring.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -12,11 +15,13 @@ import '#shared/aws/clients/s3-client.ts';
 export const handler = middy<unknown, { disposition: 'CONTINUE' }>()
   .use(logRequestId())
   .handler(async (event) => {
+    const { email } = requireSections(await channelSecrets(), CONNECTORS['email-ses'].secretSections);
     await processSesReceipts(parseSesReceiptEvent(event), {
       payloads: payloadStore(),
       publisher: ingestPublisher(),
       logger: logger.child({ channel: 'email' }),
       normalize: normalizeInboundEmail,
+      replyTagKey: email.replyTagKey,
     });
     // Only read for RequestResponse invocations; lets later rule actions run.
     return { disposition: 'CONTINUE' };

@@ -5,6 +5,6 @@ import { hubReplayGuard } from '#shared/intake/wiring.ts';
 import '#shared/aws/clients/s3-client.ts';
 
 /** POST /webhooks/email/mailgun. Used tokens are remembered in the hub table. */
-export const handler = createWebhookHandler('email', (request, secrets) =>
+export const handler = createWebhookHandler('email-mailgun', (request, secrets) =>
   handleMailgunWebhook(request, { secrets, replayGuard: hubReplayGuard() }),
 );

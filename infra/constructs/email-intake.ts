@@ -11,7 +11,7 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 const SES_CONNECTOR = CONNECTORS['email-ses'];
 
-import { grantGetPayloads, grantPutPayloads, grantSendMessage } from './grants.ts';
+import { grantGetPayloads, grantPutPayloads, grantReadSecret, grantSendMessage } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -106,6 +106,8 @@ export class EmailIntake extends Construct {
     grantGetPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadReadPrefixes);
     grantPutPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadWritePrefixes);
     grantSendMessage(this.function, storage.ingest.queue, key);
+    // The channel secret's email section signs reply addresses; only tags the hub made thread a mail.
+    grantReadSecret(this.function, storage.channelSecret, key);
 
     storage.payloadBucket.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -13,7 +13,7 @@ import type { Channel } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /** Sections of the channel secret (shared/config/secrets.ts); one per provider with credentials. */
-export type SecretSection = 'meta' | 'twilio' | 'mailgun';
+export type SecretSection = 'meta' | 'twilio' | 'mailgun' | 'email';
 
 /** How sample payloads are signed when replayed, as the provider signs them (shared/local/samples.ts). */
 export type SampleSigner = 'meta' | 'twilio' | 'mailgun';
@@ -131,7 +131,7 @@ export const CONNECTORS = {
       { path: '/webhooks/email/mailgun/mime', methods: ['POST'] },
     ],
     providerRoute: 1,
-    secretSections: ['mailgun'],
+    secretSections: ['mailgun', 'email'],
     samples: { folder: 'email', signer: 'mailgun' },
     payloadReadPrefixes: [],
     payloadWritePrefixes: EMAIL_PAYLOAD_PREFIXES,
@@ -146,7 +146,7 @@ export const CONNECTORS = {
     provider: 'ses',
     name: 'EmailIntake',
     functionEntry: 'email-ses',
-    secretSections: [],
+    secretSections: ['email'],
     payloadReadPrefixes: [PAYLOAD_BUCKET.prefixes.sesInbound],
     payloadWritePrefixes: EMAIL_PAYLOAD_PREFIXES,
     tableWrites: [],

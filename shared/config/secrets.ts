@@ -1,32 +1,69 @@
 import { z } from 'zod';
+import type { SecretSection } from '#shared/channels/registry.ts';
 
 /**
  * Channel credentials. In AWS they live in one Secrets Manager secret (JSON of this shape); locally
  * they come from environment variables with development defaults. Never logged.
+ *
+ * One section per provider; a deployment needs only the sections of the connectors it switches on
+ * (each connector names its sections in shared/channels/registry.ts, and its function refuses to
+ * run, answering 503, while one is missing).
  */
-export const ChannelSecretsSchema = z.object({
-  meta: z.object({
-    /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
-    appSecret: z.string().min(1),
-    /** Echoed back in the GET subscription handshake. */
-    verifyToken: z.string().min(1),
-    /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
-    hubAppIds: z.array(z.string()).default([]),
-  }),
-  twilio: z.object({
-    authToken: z.string().min(1),
-    /** Accepted too during auth-token rotation. */
-    secondaryAuthToken: z.string().min(1).optional(),
-  }),
-  mailgun: z.object({
-    /** The HTTP webhook signing key. */
-    signingKey: z.string().min(1),
-  }),
+const MetaSectionSchema = z.object({
+  /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
+  appSecret: z.string().min(1),
+  /** Echoed back in the GET subscription handshake. */
+  verifyToken: z.string().min(1),
+  /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
+  hubAppIds: z.array(z.string()).default([]),
 });
+const TwilioSectionSchema = z.object({
+  authToken: z.string().min(1),
+  /** Accepted too during auth-token rotation. */
+  secondaryAuthToken: z.string().min(1).optional(),
+});
+const MailgunSectionSchema = z.object({
+  /** The HTTP webhook signing key. */
+  signingKey: z.string().min(1),
+});
+const EmailSectionSchema = z.object({
+  /**
+   * Keys the tag of `reply+<tag>@…` addresses (an HMAC of the conversation id): only a tag the hub
+   * made places an inbound e-mail in a conversation. At least 32 random characters.
+   */
+  replyTagKey: z.string().min(32),
+});
+
+export const ChannelSecretsSchema = z.object({
+  meta: MetaSectionSchema.optional(),
+  twilio: TwilioSectionSchema.optional(),
+  mailgun: MailgunSectionSchema.optional(),
+  email: EmailSectionSchema.optional(),
+} satisfies Record<SecretSection, z.ZodType>);
 export type ChannelSecrets = z.infer<typeof ChannelSecretsSchema>;
 
+/** The channel secret with the named sections guaranteed present. */
+export type SecretsWith<S extends SecretSection> = { readonly [K in S]: NonNullable<ChannelSecrets[K]> };
+export type AllChannelSecrets = SecretsWith<SecretSection>;
+
+export class MissingSecretSectionError extends Error {
+  override readonly name = 'MissingSecretSectionError';
+}
+
+/** The secret narrowed to the sections a connector needs, or an error naming the missing ones. */
+export const requireSections = <S extends SecretSection>(
+  secrets: ChannelSecrets,
+  sections: readonly S[],
+): SecretsWith<S> => {
+  const missing = sections.filter((section) => secrets[section] === undefined);
+  if (missing.length > 0) {
+    throw new MissingSecretSectionError(`channel secret lacks section(s): ${missing.join(', ')}`);
+  }
+  return secrets as SecretsWith<S>;
+};
+
 /** Development defaults for the local hub and the replay kit. Public, so never valid in production. */
-export const LOCAL_DEV_SECRETS: ChannelSecrets = {
+export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
   meta: {
     appSecret: 'local-meta-app-secret',
     verifyToken: 'local-verify-token',
@@ -34,20 +71,25 @@ export const LOCAL_DEV_SECRETS: ChannelSecrets = {
   },
   twilio: { authToken: 'local-twilio-auth-token' },
   mailgun: { signingKey: 'local-mailgun-signing-key' },
+  email: { replyTagKey: 'local-reply-tag-key-public-and-only-for-development' },
 };
 
 /** Local secrets, each overridable by an environment variable. */
-export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): ChannelSecrets =>
-  ChannelSecretsSchema.parse({
-    meta: {
-      appSecret: env.SWITCHBOARD_META_APP_SECRET ?? LOCAL_DEV_SECRETS.meta.appSecret,
-      verifyToken: env.SWITCHBOARD_META_VERIFY_TOKEN ?? LOCAL_DEV_SECRETS.meta.verifyToken,
-      hubAppIds:
-        env.SWITCHBOARD_META_HUB_APP_IDS?.split(',').filter(Boolean) ?? LOCAL_DEV_SECRETS.meta.hubAppIds,
-    },
-    twilio: {
-      authToken: env.SWITCHBOARD_TWILIO_AUTH_TOKEN ?? LOCAL_DEV_SECRETS.twilio.authToken,
-      secondaryAuthToken: env.SWITCHBOARD_TWILIO_SECONDARY_AUTH_TOKEN,
-    },
-    mailgun: { signingKey: env.SWITCHBOARD_MAILGUN_SIGNING_KEY ?? LOCAL_DEV_SECRETS.mailgun.signingKey },
-  });
+export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllChannelSecrets =>
+  requireSections(
+    ChannelSecretsSchema.parse({
+      meta: {
+        appSecret: env.SWITCHBOARD_META_APP_SECRET ?? LOCAL_DEV_SECRETS.meta.appSecret,
+        verifyToken: env.SWITCHBOARD_META_VERIFY_TOKEN ?? LOCAL_DEV_SECRETS.meta.verifyToken,
+        hubAppIds:
+          env.SWITCHBOARD_META_HUB_APP_IDS?.split(',').filter(Boolean) ?? LOCAL_DEV_SECRETS.meta.hubAppIds,
+      },
+      twilio: {
+        authToken: env.SWITCHBOARD_TWILIO_AUTH_TOKEN ?? LOCAL_DEV_SECRETS.twilio.authToken,
+        secondaryAuthToken: env.SWITCHBOARD_TWILIO_SECONDARY_AUTH_TOKEN,
+      },
+      mailgun: { signingKey: env.SWITCHBOARD_MAILGUN_SIGNING_KEY ?? LOCAL_DEV_SECRETS.mailgun.signingKey },
+      email: { replyTagKey: env.SWITCHBOARD_EMAIL_REPLY_TAG_KEY ?? LOCAL_DEV_SECRETS.email.replyTagKey },
+    }),
+    ['meta', 'twilio', 'mailgun', 'email'],
+  );

@@ -11,6 +11,8 @@ export interface SesEmailDeps {
   readonly publisher: EventPublisher;
   readonly logger: Logger;
   readonly normalize: (rawMime: Uint8Array, context: InboundEmailContext) => Promise<NormalizedEmail>;
+  /** The channel secret's `email.replyTagKey`, which signs the hub's reply addresses. */
+  readonly replyTagKey: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export const processSesReceipts = async (
       envelopeSender: receipt.source,
       verdicts: receipt.verdicts,
       rawMimeKey: receipt.objectKey,
+      replyTagKey: deps.replyTagKey,
     });
     const blobs = normalized.blobs.filter((blob) => blob.key !== receipt.objectKey);
     await Promise.all(blobs.map((blob) => deps.payloads.put(blob)));

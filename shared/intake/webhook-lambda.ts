@@ -4,8 +4,13 @@ import { toApiGatewayResult, toWebhookRequest } from '#shared/aws/apigw.ts';
 import { channelSecrets } from '#shared/aws/secrets.ts';
 import { textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
 import { runtimeConfig } from '#shared/config/runtime.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
-import type { Channel } from '#shared/contract/types.ts';
+import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
+import {
+  type ChannelSecrets,
+  MissingSecretSectionError,
+  requireSections,
+  type SecretsWith,
+} from '#shared/config/secrets.ts';
 import { errorNameOf, logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { type ProcessWebhookDeps, processWebhook, UNAVAILABLE_RESPONSE } from './process-webhook.ts';
@@ -17,10 +22,13 @@ const NOT_FOUND_RESPONSE = textResponse(
   'application/json',
 );
 
-/** Binds an adapter to this invocation's secrets. */
-export type BindAdapter = (
+/** The sections of the channel secret a connector names in the registry. */
+type SectionsOf<C extends WebhookConnectorId> = (typeof CONNECTORS)[C]['secretSections'][number];
+
+/** Binds an adapter to this invocation's secrets, narrowed to its connector's sections. */
+export type BindAdapter<C extends WebhookConnectorId> = (
   request: WebhookRequest,
-  secrets: ChannelSecrets,
+  secrets: SecretsWith<SectionsOf<C>>,
 ) => WebhookOutcome | Promise<WebhookOutcome>;
 
 export interface WebhookLambdaOptions {
@@ -33,17 +41,20 @@ export interface WebhookLambdaOptions {
  * One HTTP API route: API Gateway event → WebhookRequest → adapter → processWebhook → response.
  * Nothing here decides anything about the provider's payload.
  */
-export const createWebhookHandler = (
-  channel: Channel,
-  bind: BindAdapter,
+export const createWebhookHandler = <C extends WebhookConnectorId>(
+  connectorId: C,
+  bind: BindAdapter<C>,
   options: WebhookLambdaOptions = {},
 ) => {
+  const connector = CONNECTORS[connectorId];
+  const { channel } = connector;
+  const sections = connector.secretSections as readonly SectionsOf<C>[];
   const log = logger.child({ channel });
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(logRequestId())
     .handler(async (event) => {
       const request = toWebhookRequest(event, new Date());
-      let secrets: ChannelSecrets;
+      let secrets: SecretsWith<SectionsOf<C>>;
       let deps: Omit<ProcessWebhookDeps, 'logger'>;
       try {
         const paths = runtimeConfig().SWITCHBOARD_WEBHOOK_PATHS;
@@ -52,11 +63,16 @@ export const createWebhookHandler = (
           log.warn('webhook path not served', { outcome: 'reject', statusCode: 404 });
           return toApiGatewayResult(NOT_FOUND_RESPONSE);
         }
-        secrets = await (options.secrets ?? channelSecrets)();
+        secrets = requireSections(await (options.secrets ?? channelSecrets)(), sections);
         deps = (options.deps ?? webhookDeps)();
       } catch (error) {
         // Secrets Manager down or a misconfigured function: the provider must retry, not give up.
-        log.error('webhook dependencies unavailable', { errorName: errorNameOf(error), statusCode: 503 });
+        log.error('webhook dependencies unavailable', {
+          errorName: errorNameOf(error),
+          // Names the missing secret sections, never a value.
+          ...(error instanceof MissingSecretSectionError ? { reason: error.message } : {}),
+          statusCode: 503,
+        });
         return toApiGatewayResult(UNAVAILABLE_RESPONSE);
       }
       const response = await processWebhook(request, (bound) => bind(bound, secrets), {

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { AllChannelSecrets } from '#shared/config/secrets.ts';
 import { type EventSummary, summarizeBody } from './describe.ts';
 import { fetchHubInfo, type HubInfo } from './hub-info.ts';
 import { peekQueue } from './peek.ts';
@@ -9,7 +9,7 @@ import { type Sample, signedRequestFor } from './samples.ts';
 export interface ReplayOptions {
   readonly samples: readonly Sample[];
   readonly targetBaseUrl: string;
-  readonly secrets: ChannelSecrets;
+  readonly secrets: AllChannelSecrets;
   readonly repeat?: number;
   readonly concurrency?: number;
   readonly tamper?: boolean;

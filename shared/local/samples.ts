@@ -6,7 +6,7 @@ import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts
 import { signMetaBody } from '#shared/channels/meta/signature.ts';
 import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { AllChannelSecrets } from '#shared/config/secrets.ts';
 import type { Channel } from '#shared/contract/common.ts';
 import { providerRoutePath, SAMPLE_FOLDERS } from './routes.ts';
 
@@ -137,7 +137,7 @@ export interface OutgoingRequest {
 
 export interface SigningOptions {
   readonly targetBaseUrl: string;
-  readonly secrets: ChannelSecrets;
+  readonly secrets: AllChannelSecrets;
   /** Sign with a wrong key, to watch the hub refuse it. */
   readonly tamper?: boolean;
   readonly now?: Date;

@@ -1,5 +1,11 @@
 import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import { type HubEvent, stableHash } from '#shared/contract/index.ts';
+import {
+  type ConversationState,
+  conversationIdFor,
+  type HubEvent,
+  identityKey,
+  stableHash,
+} from '#shared/contract/index.ts';
 import { applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -26,6 +32,24 @@ export type RecordEvent = (event: HubEvent, publisher: EventPublisher) => Promis
 /** Concurrent writers only meet after a redrive or an overlapping redelivery; a few re-reads settle it. */
 const MAX_CONFLICT_RETRIES = 5;
 
+/** Whether a message may be applied to a stored conversation: same channel, same business endpoint. */
+const belongsTo = (state: ConversationState, event: MessageEvent): boolean =>
+  state.channel === event.data.channel && state.endpoint.id === event.data.endpoint.id;
+
+/**
+ * The message moved to a conversation derived from its own channel, endpoint and contact and the
+ * conversation it claimed: the same event always lands in the same place, and never in the other.
+ */
+const rehomed = (event: MessageEvent): MessageEvent => {
+  const [primary] = event.data.contact.identities;
+  const conversationId = conversationIdFor(
+    event.data.channel,
+    event.data.endpoint.id,
+    `rehomed:${event.data.conversationId}:${primary ? identityKey(primary) : ''}`,
+  );
+  return { ...event, subject: conversationId, data: { ...event.data, conversationId } } as MessageEvent;
+};
+
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
 
@@ -45,7 +69,8 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     await deps.afterStep?.(name, event);
   };
 
-  const recordMessage = async (event: MessageEvent, publisher: EventPublisher): Promise<void> => {
+  const recordMessage = async (queued: MessageEvent, publisher: EventPublisher): Promise<void> => {
+    let event = queued;
     // A provider retry days later: the done-marker says everything below already happened.
     const done = await store.hasMessage(event.data.hubMessageId);
     await step('check-message', event);
@@ -61,6 +86,16 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
       const stored = await store.loadConversation(event.data.conversationId);
       await step('load-conversation', event);
+      if (stored.model && !belongsTo(stored.model.state, event)) {
+        // Never applied to a conversation of another channel or endpoint (a forged reply tag, a
+        // bug): the message is kept, in a conversation of its own.
+        logger.warn('message re-homed: its conversation belongs to another channel or endpoint', {
+          eventId: event.id,
+          conversationId: event.data.conversationId,
+        });
+        event = rehomed(event);
+        continue;
+      }
       if (stored.model && stored.recentEventIds.includes(short)) {
         // Applied before a crash: publish again, with the same state_changed if it was the last change.
         const wasLast = stored.lastChange?.eventId === event.id;

@@ -3,12 +3,19 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { conversationIdFor, eventIdFor, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
 const SUPPORT = 'support@switchboard.example';
-const CONTEXT = { provider: 'ses' as const, receivedAt: FIXTURE_RECEIVED_AT, envelopeRecipients: [SUPPORT] };
+const CONTEXT = {
+  provider: 'ses' as const,
+  receivedAt: FIXTURE_RECEIVED_AT,
+  envelopeRecipients: [SUPPORT],
+  replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
+};
 
 const fixture = (variant: string): Buffer => readFileSync(join(EVENTS_DIR, 'email', `${variant}.eml`));
 
@@ -73,7 +80,7 @@ describe('e-mail bounces as failed statuses', () => {
     const original = [
       `From: Support <${SUPPORT}>`,
       'To: lee@customer.example',
-      `Reply-To: reply+${conversationId}@switchboard.example`,
+      `Reply-To: reply+${replyTagFor(conversationId, LOCAL_DEV_SECRETS.email.replyTagKey)}@switchboard.example`,
       'Message-ID: <hub-tagged-1@switchboard.example>',
     ];
     const raw = report(

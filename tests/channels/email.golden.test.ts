@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { expectedFor, type Fixture, listFixtures } from '#tests/support/golden.ts';
@@ -24,6 +25,7 @@ const normalizeFixture = async (fixture: Fixture) => {
     envelopeRecipients: envelope.recipient ? [envelope.recipient] : [],
     envelopeSender: envelope.sender || undefined,
     rawMimeKey: `${PAYLOAD_BUCKET.prefixes.rawEmail}${sha256}.eml`,
+    replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
   });
 };
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, OK_RESPONSE, type WebhookOutcome } from '#shared/channels/inbound.ts';
 import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
 import { signMetaBody } from '#shared/channels/meta/signature.ts';
-import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type AllChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
@@ -15,7 +15,7 @@ const SECRET = LOCAL_DEV_SECRETS.meta.appSecret;
 
 const post = (
   body: Buffer | string,
-  options: { signature?: string | null; secrets?: ChannelSecrets; receivedAt?: Date } = {},
+  options: { signature?: string | null; secrets?: AllChannelSecrets; receivedAt?: Date } = {},
 ): WebhookOutcome => {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const signature = options.signature === undefined ? signMetaBody(SECRET, bytes) : options.signature;

@@ -8,7 +8,7 @@ import {
   signTwilioRequest,
   twilioPublicUrl,
 } from '#shared/channels/sms/inbound/webhook.ts';
-import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type AllChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 
@@ -58,7 +58,7 @@ interface SignedOptions {
   readonly signature?: string | undefined;
   readonly method?: string;
   readonly rawQueryString?: string;
-  readonly secrets?: ChannelSecrets;
+  readonly secrets?: AllChannelSecrets;
 }
 
 /** Signs `params` as Twilio would for `signedUrl`, then hands the request to the adapter. */
@@ -223,7 +223,7 @@ describe('handleTwilioWebhook: request checks', () => {
 
   it('accepts the secondary auth token during rotation, and still the primary', () => {
     // Prepare
-    const secrets: ChannelSecrets = {
+    const secrets: AllChannelSecrets = {
       ...LOCAL_DEV_SECRETS,
       twilio: { authToken: 'new-primary-token', secondaryAuthToken: TOKEN },
     };

@@ -109,7 +109,7 @@ describe('EmailIntake', () => {
     });
   });
 
-  it('gives the function read on ses-inbound/, write on e-mail payload prefixes and send on ingest only', () => {
+  it('gives the function read on ses-inbound/ and the channel secret, write on e-mail payload prefixes and send on ingest only', () => {
     // Act
     const roleId = roleIdOf(intake.function);
     const objects = (prefix: string) =>
@@ -120,6 +120,7 @@ describe('EmailIntake', () => {
       'logs:PutLogEvents',
       's3:GetObject',
       's3:PutObject',
+      'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
     ]);
     expect(resourcesFor(template, roleId, 's3:GetObject')).toEqual([

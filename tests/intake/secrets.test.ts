@@ -39,7 +39,7 @@ describe('channel secrets cache', () => {
     const later = await secrets();
     // Assess
     expect(secretsMock).toHaveReceivedCommandExactlyOnceWith(GetSecretValueCommand, { SecretId: SECRET_ID });
-    expect([...concurrent, later].map((value) => value.twilio.authToken)).toEqual([
+    expect([...concurrent, later].map((value) => value.twilio?.authToken)).toEqual([
       'first',
       'first',
       'first',
@@ -60,7 +60,7 @@ describe('channel secrets cache', () => {
     clock.now = SECRETS_CACHE_TTL_MS;
     const refreshed = await secrets();
     // Assess
-    expect(refreshed.twilio.authToken).toBe('after-rotation');
+    expect(refreshed.twilio?.authToken).toBe('after-rotation');
     expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
   });
 
@@ -78,7 +78,7 @@ describe('channel secrets cache', () => {
     clock.now = SECRETS_CACHE_TTL_MS + 1;
     const value = await secrets();
     // Assess
-    expect(value.twilio.authToken).toBe('cached-token');
+    expect(value.twilio?.authToken).toBe('cached-token');
     expect(logLines).toHaveLength(1);
     expect(logLines.join('')).not.toContain('cached-token');
   });

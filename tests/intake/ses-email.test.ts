@@ -5,6 +5,7 @@ import { BlobNotFoundError, InMemoryBlobStore } from '#shared/aws/blob-store.ts'
 import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -63,6 +64,7 @@ const harness = () => {
     publisher,
     logger: createLogger({ write: () => {} }),
     normalize: normalizeInboundEmail,
+    replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
   };
   return { payloads, published, deps };
 };

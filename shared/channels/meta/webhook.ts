@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { Channel, HubEvent } from '#shared/contract/types.ts';
@@ -79,7 +79,7 @@ const normalizeSafely = (
 const handleNotification = (
   channel: Channel,
   request: WebhookRequest,
-  secrets: ChannelSecrets,
+  secrets: SecretsWith<'meta'>,
   normalize: MetaNormalizer,
 ): WebhookOutcome => {
   if (request.body.length > MAX_BODY_BYTES.meta) {
@@ -117,7 +117,7 @@ const handleNotification = (
 export const handleMetaWebhook = (
   channel: Channel,
   request: WebhookRequest,
-  secrets: ChannelSecrets,
+  secrets: SecretsWith<'meta'>,
   normalize: MetaNormalizer,
 ): WebhookOutcome => {
   const method = request.method.toUpperCase();

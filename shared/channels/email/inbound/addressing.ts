@@ -1,8 +1,7 @@
 import type { Address, Email } from 'postal-mime';
 import type { EmailAddress } from '#shared/contract/types.ts';
+import { conversationOfReplyTag, isConversationTag } from '../reply-address.ts';
 
-/** Conversation ids as `conversationIdFor` makes them; a `reply+<id>@…` tag of any other shape is ignored. */
-const CONVERSATION_ID = /^conv_[0-9a-f]{32}$/;
 
 export const normalizeAddress = (address: string): string =>
   address.trim().replace(/^<|>$/g, '').trim().toLowerCase();
@@ -19,13 +18,13 @@ export const mailboxesOf = (addresses: readonly Address[] | Address | undefined)
     }));
 };
 
-/** `reply+conv_…@domain` → the conversation id, when the tag has the shape of one. */
+/** The `+tag` of an address's local part when it has the shape of a conversation tag (signed or not). */
 const conversationTagOf = (address: string): string | undefined => {
   const [local] = normalizeAddress(address).split('@');
   const plus = local?.indexOf('+') ?? -1;
   if (local === undefined || plus < 0) return undefined;
   const tag = local.slice(plus + 1);
-  return CONVERSATION_ID.test(tag) ? tag : undefined;
+  return isConversationTag(tag) ? tag : undefined;
 };
 
 /** The address without a conversation tag: `reply+conv_…@d` and `reply@d` are one endpoint. */
@@ -41,7 +40,7 @@ export interface Parties {
   /** Lower-cased business address, conversation tag removed. */
   readonly endpointAddress: string;
   readonly contact: EmailAddress;
-  /** From a `reply+conv_…` recipient, when there is one. */
+  /** From a `reply+<tag>` recipient whose tag the hub signed, when there is one. */
   readonly taggedConversationId: string | undefined;
 }
 
@@ -55,7 +54,12 @@ export const identifyParties = (
   message: Email,
   envelopeRecipients: readonly string[],
   envelopeSender: string | undefined,
+  replyTagKey: string | undefined,
 ): Parties | undefined => {
+  const verifiedTagOf = (address: string): string | undefined => {
+    const tag = conversationTagOf(address);
+    return tag === undefined ? undefined : conversationOfReplyTag(tag, replyTagKey);
+  };
   const recipients = envelopeRecipients.map(normalizeAddress).filter((address) => address.includes('@'));
   const headerRecipients = [...mailboxesOf(message.to), ...mailboxesOf(message.cc)];
   const headerAddresses = headerRecipients.map((mailbox) => normalizeAddress(mailbox.address));
@@ -65,7 +69,7 @@ export const identifyParties = (
 
   const businessAddresses = new Set([...recipients, chosen].map(withoutConversationTag));
   const taggedConversationId = [...recipients, ...headerAddresses]
-    .map(conversationTagOf)
+    .map(verifiedTagOf)
     .find((tag) => tag !== undefined);
   const sender =
     mailboxesOf(message.from)[0] ??
@@ -87,7 +91,7 @@ export const identifyParties = (
       taggedConversationId:
         taggedConversationId ??
         mailboxesOf(message.replyTo)
-          .map((mailbox) => conversationTagOf(mailbox.address))
+          .map((mailbox) => verifiedTagOf(mailbox.address))
           .find((tag) => tag !== undefined),
     };
   }

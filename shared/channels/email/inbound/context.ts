@@ -11,4 +11,6 @@ export interface InboundEmailContext {
   readonly verdicts?: Readonly<Record<string, string>> | undefined;
   /** Where the raw MIME already is (the SES S3 object key, or the blob the Mailgun handler stores). */
   readonly rawMimeKey?: string | undefined;
+  /** The channel secret's `email.replyTagKey`: only `reply+<tag>@` tags signed with it place a message. */
+  readonly replyTagKey?: string | undefined;
 }

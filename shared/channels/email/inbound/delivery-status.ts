@@ -172,7 +172,7 @@ export const deliveryStatusEvents = (message: Email, context: InboundEmailContex
   const hubAddress = mailboxesOf(original?.from)[0]?.address;
   if (original === undefined || messageId === undefined || hubAddress === undefined) return [];
   // The hub's own address counted as a recipient: the original is classified as a sent copy.
-  const parties = identifyParties(original, [hubAddress], undefined);
+  const parties = identifyParties(original, [hubAddress], undefined, context.replyTagKey);
   if (parties?.direction !== 'outbound') return [];
   const conversationId = emailConversationId(parties, threadOf(original, messageId));
   const providerTimestamp =

@@ -6,7 +6,7 @@ import {
   type WebhookOutcome,
   type WebhookRequest,
 } from '#shared/channels/inbound.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sha256Hex } from './attachments.ts';
 import { boundaryOf, type FormField, parseMultipart, parseUrlEncoded } from './form.ts';
@@ -24,7 +24,7 @@ const MAILGUN_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 const MAILGUN_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
 export interface MailgunDeps {
-  readonly secrets: ChannelSecrets;
+  readonly secrets: SecretsWith<'mailgun' | 'email'>;
   readonly replayGuard: ReplayGuard;
 }
 
@@ -131,6 +131,7 @@ export const handleMailgunWebhook = async (
       .filter(Boolean),
     envelopeSender: sender,
     rawMimeKey,
+    replyTagKey: deps.secrets.email.replyTagKey,
   });
   return {
     kind: 'accept',

@@ -113,7 +113,12 @@ const buildMessageEvent = (
   context: InboundEmailContext,
 ): NormalizedEmail => {
   const messageId = messageIdsIn(message.messageId)[0] ?? derivedMessageId(rawMime);
-  const parties = identifyParties(message, context.envelopeRecipients, context.envelopeSender);
+  const parties = identifyParties(
+    message,
+    context.envelopeRecipients,
+    context.envelopeSender,
+    context.replyTagKey,
+  );
   if (parties === undefined) {
     return unsupportedEmail(rawMime, context, 'email.without_parties', { messageIdHeader: messageId });
   }

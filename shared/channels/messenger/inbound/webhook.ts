@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets.ts';
 import type { WebhookOutcome, WebhookRequest } from '../../inbound.ts';
 import { handleMetaWebhook } from '../../meta/webhook.ts';
 import { normalizeMessengerPayload } from './normalize.ts';
 
 export interface MessengerWebhookDeps {
-  readonly secrets: ChannelSecrets;
+  readonly secrets: SecretsWith<'meta'>;
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   type WebhookRequest,
 } from '#shared/channels/inbound.ts';
 import { constantTimeEqual } from '#shared/channels/signature.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
@@ -44,7 +44,7 @@ export const twilioPublicUrl = (request: WebhookRequest, configuredBaseUrl?: str
   return `${base}${request.path}${query}`;
 };
 
-const authTokensOf = (secrets: ChannelSecrets): string[] =>
+const authTokensOf = (secrets: SecretsWith<'twilio'>): string[] =>
   [secrets.twilio.authToken, secrets.twilio.secondaryAuthToken].filter(
     (token): token is string => typeof token === 'string' && token.length > 0,
   );
@@ -101,7 +101,7 @@ const handleJsonBody = (
  */
 export const handleTwilioWebhook = (
   request: WebhookRequest,
-  deps: { secrets: ChannelSecrets; publicUrl: string },
+  deps: { secrets: SecretsWith<'twilio'>; publicUrl: string },
 ): WebhookOutcome => {
   if (request.method.toUpperCase() !== 'POST') return reject(405, 'only POST is accepted');
   if (request.body.length > MAX_BODY_BYTES.twilio) return reject(413, 'body exceeds the Twilio size limit');

@@ -1,10 +1,10 @@
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets.ts';
 import type { WebhookOutcome, WebhookRequest } from '../../inbound.ts';
 import { handleMetaWebhook } from '../../meta/webhook.ts';
 import { normalizeWebhookBody } from './normalize-changes.ts';
 
 export interface WhatsAppWebhookDeps {
-  readonly secrets: ChannelSecrets;
+  readonly secrets: SecretsWith<'meta'>;
 }
 
 /**

@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { conversationOfReplyTag, replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { conversationIdFor } from '#shared/contract/ids.ts';
+
+const KEY = LOCAL_DEV_SECRETS.email.replyTagKey;
+const CONVERSATION = `conv_${'12'.repeat(16)}`;
+
+const mailTo = (recipient: string): Buffer =>
+  Buffer.from(
+    [
+      'From: Someone <someone@customer.example>',
+      `To: ${recipient}`,
+      'Subject: hi',
+      'Message-ID: <m-1@customer.example>',
+      '',
+      'hello',
+    ].join('\r\n'),
+  );
+
+const conversationOf = async (recipient: string, replyTagKey: string | undefined) => {
+  const { events } = await normalizeInboundEmail(mailTo(recipient), {
+    provider: 'mailgun',
+    receivedAt: new Date('2026-11-22T12:00:00.000Z'),
+    envelopeRecipients: [recipient],
+    replyTagKey,
+  });
+  return events[0]?.subject;
+};
+
+describe('reply addresses', () => {
+  it('place a message in the conversation only when the hub signed the tag', async () => {
+    // Prepare
+    const signed = `reply+${replyTagFor(CONVERSATION, KEY)}@support.example`;
+    const bare = `reply+${CONVERSATION}@support.example`;
+    const forged = `reply+${CONVERSATION}.0123456789abcdef@support.example`;
+    const threadOnly = conversationIdFor('email', 'reply@support.example', 'thread:m-1@customer.example');
+    // Act & Assess
+    expect(await conversationOf(signed, KEY)).toBe(CONVERSATION);
+    expect(await conversationOf(bare, KEY)).toBe(threadOnly);
+    expect(await conversationOf(forged, KEY)).toBe(threadOnly);
+    expect(await conversationOf(signed, undefined)).toBe(threadOnly);
+    expect(await conversationOf(signed, 'another-key-of-at-least-thirty-two-chars')).toBe(threadOnly);
+  });
+
+  it('never accepts a tag whose MAC was altered (property)', () => {
+    const tag = replyTagFor(CONVERSATION, KEY);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: tag.length - 1 }),
+        fc.constantFrom(...'0123456789abcdef'),
+        (index, char) => {
+          // Act
+          const altered = `${tag.slice(0, index)}${char}${tag.slice(index + 1)}`;
+          // Assess
+          expect(conversationOfReplyTag(altered, KEY)).toBe(altered === tag ? CONVERSATION : undefined);
+        },
+      ),
+    );
+  });
+});
