@@ -36,13 +36,22 @@ export interface Applied {
   readonly newIdentities: readonly ChannelIdentity[];
 }
 
+/**
+ * Identities one conversation's contact keeps. A person has a handful per channel (a wa_id and a
+ * BSUID, a phone and its WhatsApp id, the addresses of one e-mail thread); more come only from a
+ * broken or hostile provider, and would grow the conversation item without bound.
+ */
+export const MAX_CONTACT_IDENTITIES = 16;
+
 const mergeContact = (
   known: Contact | undefined,
   seen: Contact,
 ): { contact: Contact; added: ChannelIdentity[] } => {
   const identities = [...(known?.identities ?? [])];
   const keys = new Set(identities.map(identityKey));
-  const added = seen.identities.filter((identity) => !keys.has(identityKey(identity)));
+  const added = seen.identities
+    .filter((identity) => !keys.has(identityKey(identity)))
+    .slice(0, Math.max(0, MAX_CONTACT_IDENTITIES - identities.length));
   identities.push(...added);
   const displayName = seen.displayName ?? known?.displayName;
   const username = seen.username ?? known?.username;

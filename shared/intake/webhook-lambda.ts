@@ -3,8 +3,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { toApiGatewayResult, toWebhookRequest } from '#shared/aws/apigw.ts';
 import { channelSecrets } from '#shared/aws/secrets.ts';
 import { textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
-import { runtimeConfig } from '#shared/config/runtime.ts';
 import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
+import { runtimeConfig } from '#shared/config/runtime.ts';
 import {
   type ChannelSecrets,
   MissingSecretSectionError,

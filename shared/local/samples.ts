@@ -154,7 +154,7 @@ const twilioFormParams = (payload: Buffer): Array<[string, string]> =>
   Object.entries(FlatParamsSchema.parse(JSON.parse(payload.toString('utf8'))));
 
 /** multipart/form-data written by hand so `body-mime` carries the .eml bytes untouched. */
-const multipartBody = (
+export const multipartBody = (
   fields: ReadonlyArray<readonly [string, string | Buffer]>,
   boundary = `----switchboard${randomBytes(12).toString('hex')}`,
 ): { contentType: string; body: Buffer } => {

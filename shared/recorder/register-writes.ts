@@ -1,5 +1,5 @@
 import { hubMessageIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import type { HubEvent, ProviderError } from '#shared/contract/index.ts';
 import { statusOrder } from '#shared/domain/status.ts';
 import { canonicalTime, occurredAt } from '#shared/domain/time.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
@@ -11,6 +11,27 @@ import {
   timeOrder,
   watermarkRegister,
 } from '#shared/store/registers.ts';
+
+/** Bounds of what a register keeps (the event that wrote it carried everything whole). */
+const MAX_EDIT_PARTS_BYTES = 16 * 1024;
+const MAX_ERRORS = 10;
+const MAX_TEXT = 1024;
+
+const bounded = (text: string | undefined): string | undefined =>
+  text === undefined || text.length <= MAX_TEXT ? text : text.slice(0, MAX_TEXT);
+
+const boundedErrors = (errors: readonly ProviderError[]): ProviderError[] =>
+  errors.slice(0, MAX_ERRORS).map((error) => {
+    const title = bounded(error.title);
+    const message = bounded(error.message);
+    const details = bounded(error.details);
+    return {
+      code: bounded(error.code) ?? '',
+      ...(title !== undefined ? { title } : {}),
+      ...(message !== undefined ? { message } : {}),
+      ...(details !== undefined ? { details } : {}),
+    };
+  });
 
 /**
  * Which registers an event moves, with their order and value: the recorder's policy for every
@@ -25,7 +46,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
         status: data.status,
         providerStatus: data.providerStatus,
         at,
-        ...(data.errors ? { errors: data.errors } : {}),
+        ...(data.errors ? { errors: boundedErrors(data.errors) } : {}),
       };
       const writes = data.providerMessageIds.map((id) =>
         registerWrite(
@@ -71,7 +92,9 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
           timeOrder(at, event.id),
           event.id,
           {
-            parts: data.parts,
+            ...(Buffer.byteLength(JSON.stringify(data.parts), 'utf8') <= MAX_EDIT_PARTS_BYTES
+              ? { parts: data.parts }
+              : { parts: [], partsOmitted: true as const }),
             actor: data.actor,
             at,
             ...(data.editProviderMessageId ? { editProviderMessageId: data.editProviderMessageId } : {}),
@@ -99,7 +122,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
           consentRegister(contactKeyFor(data.channel, data.contact), data.scope),
           timeOrder(at, event.id),
           event.id,
-          { consent: data.consent, trigger: data.trigger ?? null, at },
+          { consent: data.consent, trigger: bounded(data.trigger) ?? null, at },
         ),
       ];
     }

@@ -1,8 +1,9 @@
 import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { type Channel, type ChannelIdentity, identityKey } from '#shared/contract/index.ts';
+import type { Channel, ChannelIdentity } from '#shared/contract/index.ts';
 import {
+  boundedIdentityKey,
   contactItemKey,
   contactsConversationsPartition,
   conversationKey,
@@ -36,7 +37,7 @@ export const indexContact = async (
       ExpressionAttributeNames: { '#channel': 'channel', '#identities': 'identities' },
       ExpressionAttributeValues: marshall({
         ':channel': channel,
-        ':identities': new Set(identities.map(identityKey)),
+        ':identities': new Set(identities.map(boundedIdentityKey)),
       }),
       ReturnConsumedCapacity: 'TOTAL',
     }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { identityKey } from '#shared/contract/ids.ts';
 import type { Channel, ChannelIdentity, Contact, ConversationState } from '#shared/contract/types.ts';
 
@@ -182,9 +183,23 @@ export const conversationMessagesPartition = (conversationId: string): string =>
 
 // ---- contact and identity -------------------------------------------------------------------
 
+/**
+ * Longest identity kept readable in a key. Provider identifiers are far shorter (an e-mail address
+ * at most 254 characters, a BSUID about 131); a longer one, which only a hostile or broken request
+ * sends, is hashed, so no key ever outgrows DynamoDB's limits (2,048 bytes for a partition key,
+ * 1,024 for a sort key) and no event becomes poison for its size.
+ */
+const MAX_READABLE_IDENTITY_BYTES = 320;
+
+/** `type:value`, or `type:sha256:<hex>` for a value too long for a key. */
+export const boundedIdentityKey = (identity: ChannelIdentity): string =>
+  Buffer.byteLength(identity.value, 'utf8') <= MAX_READABLE_IDENTITY_BYTES
+    ? identityKey(identity)
+    : `${identity.type}:sha256:${createHash('sha256').update(identity.value, 'utf8').digest('hex')}`;
+
 /** A contact is a customer on one channel, named by its primary identity. */
 const contactKeyOf = (channel: Channel, primary: ChannelIdentity): string =>
-  `${channel}#${identityKey(primary)}`;
+  `${channel}#${boundedIdentityKey(primary)}`;
 
 /** The schema guarantees at least one identity; the first is the primary one. */
 export const contactKeyFor = (channel: Channel, contact: Contact): string => {
@@ -203,7 +218,8 @@ export const identityItemKey = (identity: ChannelIdentity, contactKey: string): 
   sk: `CONTACT#${contactKey}`,
 });
 
-export const identityPartition = (identity: ChannelIdentity): string => `IDENT#${identityKey(identity)}`;
+export const identityPartition = (identity: ChannelIdentity): string =>
+  `IDENT#${boundedIdentityKey(identity)}`;
 
 // ---- replay guard ---------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ const MESSAGE_DATA_SOFT_LIMIT_BYTES = 4 * 1024;
 /** Far below the 400 KB item limit; past it only the envelope of the message is kept. */
 const MESSAGE_DATA_HARD_LIMIT_BYTES = 64 * 1024;
 
-const OmittedSchema = z.enum(['email_bodies', 'parts']);
+const OmittedSchema = z.enum(['email_bodies', 'parts', 'details']);
 
 export const StoredMessageDataSchema = z.object({
   message: MessageSchema,
@@ -45,6 +45,13 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
   if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
     trimmed = { ...trimmed, parts: [] };
     omitted.push('parts');
+  }
+  if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
+    // Whatever a provider put around the message (thousands of References, huge headers): only the
+    // envelope is kept, so the record always fits an item.
+    const { email: _email, referral: _referral, errors: _errors, replyTo: _replyTo, ...envelope } = trimmed;
+    trimmed = envelope;
+    omitted.push('details');
   }
   return omitted.length > 0 ? { message: trimmed, omitted } : { message };
 };

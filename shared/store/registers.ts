@@ -29,6 +29,8 @@ const ReactionValueSchema = z.object({
 });
 const EditValueSchema = z.object({
   parts: z.array(MessagePartSchema),
+  /** The edit's parts were too large to keep here; the edited event carried them whole. */
+  partsOmitted: z.literal(true).optional(),
   actor: z.enum(['customer', 'business']),
   at: z.string(),
   editProviderMessageId: z.string().optional(),

@@ -103,6 +103,8 @@ describe('Messenger and WhatsApp answer alike', () => {
     if (messenger.kind === 'accept' && whatsapp.kind === 'accept') {
       expect(messenger.events.length).toBeGreaterThan(0);
       expect(whatsapp.events.length).toBeGreaterThan(0);
+      // What the webhook then queues must serialize: a throw there would be a 503 on every retry.
+      expect(() => JSON.stringify([messenger.events, whatsapp.events])).not.toThrow();
     }
   });
 

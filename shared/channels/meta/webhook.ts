@@ -4,6 +4,7 @@ import type { SecretsWith } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { Channel, HubEvent } from '#shared/contract/types.ts';
+import { boundDepth } from '../bounded-json.ts';
 import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../inbound.ts';
 import { answerMetaHandshake } from './handshake.ts';
 import { verifyMetaSignature } from './signature.ts';
@@ -39,9 +40,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type JsonResult = { ok: true; value: unknown } | { ok: false };
 
+/** The body parsed, its depth bounded (shared/channels/bounded-json.ts) before anything reads it. */
 const parseJson = (bytes: Buffer): JsonResult => {
   try {
-    return { ok: true, value: JSON.parse(utf8.decode(bytes)) };
+    return { ok: true, value: boundDepth(JSON.parse(utf8.decode(bytes))) };
   } catch {
     // The parser's message can quote the body: say only what kind of failure it was.
     return { ok: false };

@@ -2,7 +2,6 @@ import type { Address, Email } from 'postal-mime';
 import type { EmailAddress } from '#shared/contract/types.ts';
 import { conversationOfReplyTag, isConversationTag } from '../reply-address.ts';
 
-
 export const normalizeAddress = (address: string): string =>
   address.trim().replace(/^<|>$/g, '').trim().toLowerCase();
 

@@ -12,6 +12,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
+import { boundDepth } from '../../bounded-json.ts';
 import { parseFormBody } from './form.ts';
 import { normalizeTwilioParams } from './normalize.ts';
 import { sha256Hex, twilioSignatureMatches } from './signature.ts';
@@ -76,7 +77,7 @@ const handleJsonBody = (
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(request.body.toString('utf8'));
+    raw = boundDepth(JSON.parse(request.body.toString('utf8')));
   } catch {
     return reject(400, 'body is not valid JSON');
   }

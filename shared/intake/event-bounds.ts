@@ -1,0 +1,136 @@
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor } from '#shared/contract/ids.ts';
+import type {
+  BusinessEndpoint,
+  Channel,
+  Contact,
+  HubEvent,
+  IdentityType,
+  Provider,
+} from '#shared/contract/types.ts';
+
+/**
+ * The bounds every event leaves the intake within, whatever a provider sent. A signed request can
+ * carry identifiers and names of any length (a 3,000-character From address, a 450 KB display
+ * name); kept as they are, they would break the table's key and item limits downstream and turn
+ * the event into poison. So:
+ * - an identifier longer than its provider documents makes the event a `provider.unsupported`
+ *   (`oversize_identifier`), with the original data kept whole as `raw`: no conversation is made
+ *   from it;
+ * - a display name or username is cut to a bound, with a marker.
+ * Everything else (texts, parts) stays as sent: events larger than a queue message travel as
+ * claim checks, and what the recorder stores of a message is bounded there.
+ */
+
+/** Documented or observed lengths, with room to spare: a longer value is no identifier of theirs. */
+export const MAX_IDENTITY_LENGTH: Readonly<Record<IdentityType, number>> = {
+  /** Page- and Instagram-scoped ids: about 16–17 digits. */
+  psid: 64,
+  igsid: 64,
+  /** Phone digits (E.164 has at most 15). */
+  wa_id: 32,
+  /** `CC.` + up to 128 alphanumerics, `CC.ENT.` for a parent id. */
+  bsuid: 160,
+  phone: 32,
+  short_code: 16,
+  /** Alphanumeric sender ids are at most 11 characters. */
+  alphanumeric: 32,
+  /** RFC 5321: a path is at most 256 octets. */
+  email: 320,
+};
+
+/** Page ids, phone-number ids, E.164 numbers, lower-cased addresses: none is near this. */
+export const MAX_ENDPOINT_ID_LENGTH = 320;
+
+/** wamids, Messenger mids, Twilio SIDs and e-mail Message-IDs are all far shorter. */
+export const MAX_MESSAGE_ID_LENGTH = 1024;
+
+/** Names are for people to read: longer ones are cut, with this marker at the end. */
+export const MAX_NAME_LENGTH = 256;
+const TRUNCATION_MARKER = '…[truncated]';
+
+const truncated = (text: string | undefined): string | undefined =>
+  text === undefined || text.length <= MAX_NAME_LENGTH
+    ? text
+    : `${text.slice(0, MAX_NAME_LENGTH - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}`;
+
+/** The provider message ids an event names: the message's own, its target, the ones a status is about. */
+const messageIdsOf = (event: HubEvent): readonly string[] => {
+  switch (event.type) {
+    case 'switchboard.message.received':
+    case 'switchboard.message.sent':
+      return [event.data.providerMessageId];
+    case 'switchboard.message.status_updated':
+      return event.data.providerMessageIds;
+    case 'switchboard.message.reaction_changed':
+    case 'switchboard.message.edited':
+    case 'switchboard.message.deleted':
+      return [event.data.targetProviderMessageId];
+    default:
+      return [];
+  }
+};
+
+const hasOversizeIdentifier = (
+  event: HubEvent,
+  contact: Contact | undefined,
+  endpoint: BusinessEndpoint | undefined,
+): boolean =>
+  (endpoint !== undefined && endpoint.id.length > MAX_ENDPOINT_ID_LENGTH) ||
+  (contact?.identities.some((identity) => identity.value.length > MAX_IDENTITY_LENGTH[identity.type]) ??
+    false) ||
+  messageIdsOf(event).some((id) => id.length > MAX_MESSAGE_ID_LENGTH);
+
+const boundedContact = (contact: Contact): Contact => {
+  const displayName = truncated(contact.displayName);
+  const username = truncated(contact.username);
+  if (displayName === contact.displayName && username === contact.username) return contact;
+  return {
+    ...contact,
+    ...(displayName !== undefined ? { displayName } : {}),
+    ...(username !== undefined ? { username } : {}),
+  };
+};
+
+const boundedEndpoint = (endpoint: BusinessEndpoint): BusinessEndpoint => {
+  const displayName = truncated(endpoint.displayName);
+  return displayName === endpoint.displayName
+    ? endpoint
+    : { ...endpoint, ...(displayName ? { displayName } : {}) };
+};
+
+interface EventParties {
+  readonly channel: Channel;
+  readonly provider: Provider;
+  readonly contact?: Contact | undefined;
+  readonly endpoint?: BusinessEndpoint | undefined;
+  readonly providerTimestamp?: string | null | undefined;
+  readonly receivedAt?: string | undefined;
+}
+
+/** The event within the bounds above (the same object when it already was). */
+export const withinBounds = (event: HubEvent): HubEvent => {
+  if (event.type === 'switchboard.conversation.state_changed') return event;
+  const data: EventParties = event.data;
+  if (hasOversizeIdentifier(event, data.contact, data.endpoint)) {
+    return buildEvent(
+      'switchboard.provider.unsupported',
+      eventIdFor(data.channel, 'oversize_identifier', event.id),
+      {
+        channel: data.channel,
+        provider: data.provider,
+        providerTimestamp: data.providerTimestamp ?? null,
+        receivedAt: data.receivedAt ?? event.time,
+        providerType: 'oversize_identifier',
+        raw: { type: event.type, data: event.data },
+      },
+    );
+  }
+  const contact = data.contact ? boundedContact(data.contact) : undefined;
+  const endpoint = data.endpoint ? boundedEndpoint(data.endpoint) : undefined;
+  if (contact === data.contact && endpoint === data.endpoint) return event;
+  return {
+    ...event,
+    data: { ...event.data, ...(contact ? { contact } : {}), ...(endpoint ? { endpoint } : {}) },
+  } as HubEvent;
+};
