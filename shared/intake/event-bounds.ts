@@ -23,7 +23,7 @@ import type {
  */
 
 /** Documented or observed lengths, with room to spare: a longer value is no identifier of theirs. */
-export const MAX_IDENTITY_LENGTH: Readonly<Record<IdentityType, number>> = {
+const MAX_IDENTITY_LENGTH: Readonly<Record<IdentityType, number>> = {
   /** Page- and Instagram-scoped ids: about 16–17 digits. */
   psid: 64,
   igsid: 64,
@@ -40,13 +40,13 @@ export const MAX_IDENTITY_LENGTH: Readonly<Record<IdentityType, number>> = {
 };
 
 /** Page ids, phone-number ids, E.164 numbers, lower-cased addresses: none is near this. */
-export const MAX_ENDPOINT_ID_LENGTH = 320;
+const MAX_ENDPOINT_ID_LENGTH = 320;
 
 /** wamids, Messenger mids, Twilio SIDs and e-mail Message-IDs are all far shorter. */
-export const MAX_MESSAGE_ID_LENGTH = 1024;
+const MAX_MESSAGE_ID_LENGTH = 1024;
 
 /** Names are for people to read: longer ones are cut, with this marker at the end. */
-export const MAX_NAME_LENGTH = 256;
+const MAX_NAME_LENGTH = 256;
 const TRUNCATION_MARKER = '…[truncated]';
 
 const truncated = (text: string | undefined): string | undefined =>

@@ -67,7 +67,7 @@ export const mailgunRequest = (
 };
 
 /** The adapter each route's Lambda binds, with the local development secrets. */
-export const adapterFor = (path: string): WebhookAdapter => {
+const adapterFor = (path: string): WebhookAdapter => {
   if (path.includes('messenger')) return (request) => handleMessengerWebhook(request, { secrets });
   if (path.includes('whatsapp')) return (request) => handleWhatsAppWebhook(request, { secrets });
   if (path.includes('twilio'))
