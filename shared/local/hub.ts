@@ -28,6 +28,8 @@ import { HUB_INFO_PATH, type LocalRoute, routeKeyOf, WEBHOOK_ROUTES } from './ro
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
+/** Under the data dir: fauxqs' SQLite file with the queues (and their messages) and the payload bucket. */
+export const FAUXQS_DATA_SUBDIR = 'sqs-s3';
 /** Failed recorder batches come back after this many seconds locally (AWS: the queue's visibility timeout). */
 export const LOCAL_RETRY_VISIBILITY_SECONDS = 5;
 
@@ -36,8 +38,9 @@ const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../functions');
 export interface LocalHubOptions {
   readonly port?: number;
   readonly host?: string;
+  /** DynamoDB's files, and the queues' and bucket's SQLite file, go here (default `.switchboard-data`). */
   readonly dataDir?: string;
-  /** Keep DynamoDB in memory too: nothing survives a restart. */
+  /** Keep the table, the queues and the bucket in memory: nothing survives a restart. */
   readonly inMemory?: boolean;
   /** 0 = any free port. Fixed ports keep printed endpoints stable across restarts. */
   readonly dynamoPort?: number;
@@ -172,6 +175,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;
   if (dynamoDataDir) mkdirSync(dynamoDataDir, { recursive: true });
+  const sqsDataDir = dataDir ? join(dataDir, FAUXQS_DATA_SUBDIR) : undefined;
 
   if (!(await allowSupplementaryCharactersInFauxqs())) {
     log(
@@ -180,6 +184,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   }
   const emulators = await startEmulators({
     ...(dynamoDataDir ? { dynamoDataDir } : {}),
+    ...(sqsDataDir ? { sqsDataDir } : {}),
     dynamoPort: options.dynamoPort ?? 0,
     sqsPort: options.sqsPort ?? 0,
   });
@@ -203,6 +208,10 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const recorder = await loadHandler<SqsHandler>('recorder.ts');
   let eventSource: RunningEventSource | undefined;
   if (recorder.ok) {
+    // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
+    const released = await emulators.releaseInFlight(emulators.resources.ingestQueueUrl);
+    if (released > 0)
+      log(`recorder: ${released} event(s) in hand when the hub last stopped are queued again`);
     eventSource = await startSqsEventSource({
       sqs: emulators.clients.sqs,
       queueUrl: emulators.resources.ingestQueueUrl,
@@ -258,9 +267,13 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const stop = () => {
     stopped ??= (async () => {
       await api.close();
-      // SQS lives in memory: give the recorder a moment to record what the webhooks already accepted.
+      // Give the recorder a moment to record what the webhooks already accepted.
       if (eventSource && !(await waitForRecorder(10_000))) {
-        log('recorder: ingest queue not empty at shutdown; those events are lost with the in-memory queue');
+        log(
+          sqsDataDir
+            ? `recorder: ingest queue not empty at shutdown; those events stay queued in ${sqsDataDir} and are recorded on the next start`
+            : 'recorder: ingest queue not empty at shutdown; those events are lost with the in-memory queue (--in-memory)',
+        );
       }
       await eventSource?.stop();
       await emulators.stop();
