@@ -26,10 +26,9 @@ import {
   type TableDefinition,
 } from '#shared/resources/definitions.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
-/** Emulators accept any credentials; fixed ones keep the SDK from searching the machine for real ones. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_CREDENTIALS, LOCAL_REGION };
 
 export interface LocalEndpoints {
   readonly dynamodb: string;
