@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** Messages between the hub and a function's execution environment (a worker thread). */
+
+/** How often an environment whose event loop is free stamps its heartbeat. */
+export const BEAT_INTERVAL_MS = 50;
+
+export const FunctionWorkerDataSchema = z.object({
+  /** Absolute path of the entry file exporting `handler`. */
+  functionFile: z.string(),
+  functionName: z.string(),
+  /** Eight bytes: the last time (epoch ms) the environment's event loop was free. */
+  heartbeat: z.instanceof(SharedArrayBuffer),
+});
+export type FunctionWorkerData = z.infer<typeof FunctionWorkerDataSchema>;
+
+export const ToFunctionWorkerSchema = z.object({
+  type: z.literal('invoke'),
+  id: z.number().int(),
+  event: z.unknown(),
+  requestId: z.string(),
+  /** What the function's context reports as remaining time when the invocation starts. */
+  remainingMs: z.number(),
+});
+export type ToFunctionWorker = z.infer<typeof ToFunctionWorkerSchema>;
+
+export const FromFunctionWorkerSchema = z.discriminatedUnion('type', [
+  /** The entry file loaded: invocations may come. */
+  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('init-failed'), reason: z.string() }),
+  /** `json` absent: the handler returned undefined. */
+  z.object({ type: z.literal('done'), id: z.number().int(), json: z.string().optional() }),
+  z.object({ type: z.literal('failed'), id: z.number().int(), errorName: z.string() }),
+]);
+export type FromFunctionWorker = z.infer<typeof FromFunctionWorkerSchema>;
