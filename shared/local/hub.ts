@@ -186,6 +186,10 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       environment: functionEnvironment,
       ...(options.maxEnvironmentsPerFunction ? { maxEnvironments: options.maxEnvironmentsPerFunction } : {}),
       onEnvironmentExit: (errorName) => log(`${functionName}: an execution environment ended (${errorName})`),
+      onEnvironmentStart: (running) =>
+        log(
+          `${functionName}: the others were computing, started another execution environment (${running} now)`,
+        ),
     });
     if (started.ok) return started.fn;
     missingFunctions.push(functionFile);
@@ -239,6 +243,15 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     resources: emulators.resources,
   });
 
+  const release = async () => {
+    await eventSource?.stop();
+    await Promise.all(functions.map((fn) => fn.close()));
+    await emulators.stop();
+    restoreEnv();
+    restoreDns();
+    forgetCachedRuntime();
+  };
+  // A port already taken must not leave environments and emulators running behind the error.
   const api = await startLocalApi({
     host,
     port: options.port ?? DEFAULT_PORT,
@@ -251,6 +264,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     onRequest: (line) => log(describeRequest(line)),
     onHandlerError: (route, error) =>
       log(`${routeKeyOf(route)}: handler threw ${error instanceof Error ? error.name : 'a non-Error'} → 500`),
+  }).catch(async (error: unknown) => {
+    await release();
+    throw error;
   });
 
   const base = `http://${host}:${api.port}`;
@@ -277,12 +293,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
             : 'recorder: ingest queue not empty at shutdown; those events are lost with the in-memory queue (--in-memory)',
         );
       }
-      await eventSource?.stop();
-      await Promise.all(functions.map((fn) => fn.close()));
-      await emulators.stop();
-      restoreEnv();
-      restoreDns();
-      forgetCachedRuntime();
+      await release();
     })();
     return stopped;
   };

@@ -20,12 +20,16 @@ import {
  * the handlers mostly wait on I/O, and a cold start costs close to a second of CPU here, which
  * one environment per concurrent request would pay over and over on a laptop. An environment whose
  * loop has not come round for BLOCKED_AFTER_MS gets nothing new; the invocation goes to another
- * environment, started when there is none, up to `maxEnvironments`.
+ * environment, started when there is none, up to `maxEnvironments`. An invocation that reaches an
+ * environment in the moment before its loop counts as blocked still waits behind the computation.
  */
 
-/** An environment is busy computing when its heartbeat is older than this. */
-export const BLOCKED_AFTER_MS = 300;
-export const DEFAULT_MAX_ENVIRONMENTS = 4;
+/**
+ * An environment is busy computing when its heartbeat is older than this. Lower, and a loaded
+ * laptop (first invocations compiling, other processes) starts environments it does not need.
+ */
+export const BLOCKED_AFTER_MS = 1000;
+export const DEFAULT_MAX_ENVIRONMENTS = 2;
 
 /** The error an invocation fails with when its environment dies under it (as Lambda's Runtime.ExitError). */
 export const ENVIRONMENT_EXIT_ERROR = 'Runtime.ExitError';
@@ -49,6 +53,8 @@ export interface LambdaFunctionOptions {
   readonly maxEnvironments?: number;
   /** An environment died (a handler called process.exit, an unhandled rejection…); only the error's name. */
   readonly onEnvironmentExit?: (errorName: string) => void;
+  /** Another environment finished its cold start (the others were computing); how many run now. */
+  readonly onEnvironmentStart?: (running: number) => void;
 }
 
 export interface LambdaFunction {
@@ -151,6 +157,7 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
           }
           ready = true;
           environments.push(environment);
+          if (environments.length > 1) options.onEnvironmentStart?.(environments.length);
           settle(environment);
         } else if (parsed.data.type === 'init-failed') {
           void worker.terminate();
