@@ -111,7 +111,7 @@ export const runEndToEnd = async (
   const mix: Record<string, number> = {};
   for (const sample of copyableSamples) mix[sample.channel] = (mix[sample.channel] ?? 0) + 1;
 
-  const hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1 });
+  const hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1, countAwsCommands: true });
   const consumer = startHelpdeskConsumer(hub);
   const phases: PhaseResult[] = [];
   try {

@@ -21,7 +21,8 @@ const USAGE = `Usage: npm start -- [--port N] [--data-dir DIR] [--in-memory] [--
                    [--sqs-port N] [--dynamodb-port N]
 
   --port N           HTTP port of the webhooks (default $PORT or ${DEFAULT_PORT})
-  --data-dir DIR     where conversations are kept (default $SWITCHBOARD_DATA_DIR or ${DEFAULT_DATA_DIR})
+  --data-dir DIR     where conversations, queued events and payloads are kept
+                     (default $SWITCHBOARD_DATA_DIR or ${DEFAULT_DATA_DIR})
   --in-memory        keep nothing on disk
   --sqs-port N       SQS/S3 emulator port (default: webhook port + 1)
   --dynamodb-port N  DynamoDB emulator port (default: webhook port + 2)
@@ -61,7 +62,7 @@ export const describeHub = (hub: LocalHub): string[] => [
   `  Read the helpdesk stream: npm run consume -- --hub ${hub.urls.base}`,
   '',
   hub.dataDir
-    ? `Data: conversations (DynamoDB) persist in ${hub.dataDir}; SQS is in memory (fauxqs): queued messages do not survive a restart.`
+    ? `Data: conversations (DynamoDB), queued events (SQS) and payloads (S3) persist in ${hub.dataDir}: what a webhook acknowledged survives a restart or a crash.`
     : 'Data: in memory (--in-memory): nothing survives a restart.',
   `Retries: messages the recorder fails come back after ${LOCAL_RETRY_VISIBILITY_SECONDS} s here (in AWS, after the queue's visibility timeout).`,
   '',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
-import { LOCAL_REGION } from './emulators.ts';
+import { LOCAL_REGION } from './local-aws.ts';
 
 /**
  * Local stand-in for API Gateway HTTP API (payload format 2.0): the same event shape AWS hands a
@@ -186,6 +186,7 @@ export const GATEWAY_RESPONSES = {
   notFound: () => jsonResponse(404, { message: 'Not Found' }),
   internalError: () => jsonResponse(500, { message: 'Internal Server Error' }),
   tooLarge: () => jsonResponse(413, { message: 'Request Entity Too Large' }),
+  headersTooLarge: () => jsonResponse(431, { message: 'Request Header Fields Too Large' }),
   unavailable: () => jsonResponse(503, { message: 'Service Unavailable' }),
 } as const;
 
@@ -225,7 +226,7 @@ export const fromApiGatewayResult = (result: unknown): LocalHttpResponse => {
 export const lambdaContext = (
   functionName: string,
   timeoutSeconds: number,
-  requestId = randomUUID(),
+  requestId: string = randomUUID(),
 ): Context => {
   const deadline = Date.now() + timeoutSeconds * 1000;
   return {

@@ -24,6 +24,17 @@ export const awsCommandCounts = (): Record<string, number> => Object.fromEntries
 /** HTTP attempts, SDK retries included. */
 export const awsAttemptCounts = (): Record<string, number> => Object.fromEntries(attemptCounts);
 
+/** Adds counts reported from elsewhere (the local hub's execution environments, which are worker threads). */
+export const addAwsCommandCounts = (counts: {
+  readonly awsCommands?: Readonly<Record<string, number>>;
+  readonly awsAttempts?: Readonly<Record<string, number>>;
+}): void => {
+  for (const [name, count] of Object.entries(counts.awsCommands ?? {}))
+    commandCounts.set(name, (commandCounts.get(name) ?? 0) + count);
+  for (const [name, count] of Object.entries(counts.awsAttempts ?? {}))
+    attemptCounts.set(name, (attemptCounts.get(name) ?? 0) + count);
+};
+
 export const resetAwsCommandCounts = (): void => {
   commandCounts.clear();
   attemptCounts.clear();

@@ -12,9 +12,17 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  MessageNotInflight,
+  ReceiptHandleIsInvalid,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
+import { z } from 'zod';
 import {
   HUB_TABLE,
   PAYLOAD_BUCKET,
@@ -22,10 +30,10 @@ import {
   type QueueDefinition,
   type TableDefinition,
 } from '#shared/resources/definitions.ts';
+import { openFauxqsPersistence } from './fauxqs-persistence.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
-/** Emulators accept any credentials; fixed ones keep the SDK from searching the machine for real ones. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
-export const LOCAL_REGION = 'us-east-1';
+export { LOCAL_CREDENTIALS, LOCAL_REGION };
 
 export interface LocalEndpoints {
   readonly dynamodb: string;
@@ -47,12 +55,20 @@ export interface RunningEmulators {
   readonly endpoints: LocalEndpoints;
   readonly resources: LocalResources;
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly s3: S3Client };
+  /**
+   * Makes every message in flight on the queue visible again, oldest last so a FIFO group keeps its
+   * order. For a queue whose only consumer is gone (a hub killed mid-batch): its messages would
+   * otherwise wait out their visibility timeout. Returns how many came back.
+   */
+  releaseInFlight(queueUrl: string): Promise<number>;
   stop(): Promise<void>;
 }
 
 export interface StartEmulatorsOptions {
   /** Folder for DynamoDB's LevelDB files; in memory when absent. */
   readonly dynamoDataDir?: string;
+  /** Folder for fauxqs' SQLite file (queues with their messages, buckets with their objects); in memory when absent. */
+  readonly sqsDataDir?: string;
   /** 0 (default) picks free ports. */
   readonly dynamoPort?: number;
   readonly sqsPort?: number;
@@ -196,6 +212,48 @@ export const createQueueWithDlq = async (
   return { queueUrl: main.QueueUrl ?? '', dlqUrl };
 };
 
+/** fauxqs' inspection endpoint (`GET /_fauxqs/queues/<name>`), as far as it is read here. */
+const QueueInspectionSchema = z.looseObject({
+  messages: z.looseObject({
+    inflight: z.array(
+      z.looseObject({
+        receiptHandle: z.string(),
+        message: z.looseObject({ sequenceNumber: z.string().optional(), sentTimestamp: z.number() }),
+      }),
+    ),
+  }),
+});
+
+const releaseInFlight = async (sqs: SQSClient, endpoint: string, queueUrl: string): Promise<number> => {
+  const name = new URL(queueUrl).pathname.split('/').pop() ?? '';
+  const response = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
+  if (!response.ok) throw new Error(`fauxqs could not describe queue ${name} (${response.status})`);
+  const inFlight = QueueInspectionSchema.parse(await response.json()).messages.inflight;
+  // fauxqs puts a FIFO message made visible at the front of its group: newest first keeps the order.
+  const newestFirst = [...inFlight].sort((a, b) => {
+    const order = (entry: (typeof inFlight)[number]) =>
+      BigInt(entry.message.sequenceNumber ?? entry.message.sentTimestamp);
+    return order(b) > order(a) ? 1 : order(b) < order(a) ? -1 : 0;
+  });
+  let released = 0;
+  for (const entry of newestFirst) {
+    try {
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: entry.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+      released += 1;
+    } catch (error) {
+      // Deleted or visible again since the inspection: nothing to release.
+      if (!(error instanceof MessageNotInflight || error instanceof ReceiptHandleIsInvalid)) throw error;
+    }
+  }
+  return released;
+};
+
 /**
  * Starts a DynamoDB-compatible server (dynalite) and an SQS/S3-compatible server (fauxqs), both on
  * 127.0.0.1 only, and creates the hub's table, queues and bucket from the shared definitions.
@@ -210,9 +268,26 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
   const dynamoPort = await listen(dynamoServer, options.dynamoPort ?? 0);
 
   // fauxqs' own start helper binds 0.0.0.0; its app listens wherever we tell it to.
-  const sqsApp = buildApp({ logger: false });
+  const persistence = options.sqsDataDir ? await openFauxqsPersistence(options.sqsDataDir) : undefined;
+  const sqsApp = buildApp({ logger: false, ...(persistence ? { stores: persistence.stores } : {}) });
+  let restored: Promise<void> = Promise.resolve();
+  if (persistence) {
+    // Nothing is answered before the stored state is back (it needs the port, known once listening).
+    sqsApp.addHook('onRequest', async () => restored);
+    sqsApp.addHook('onClose', async () => persistence.close());
+  }
   await sqsApp.listen({ port: options.sqsPort ?? 0, host: '127.0.0.1' });
   const sqsAddress = sqsApp.server.address() as AddressInfo;
+  if (persistence) {
+    restored = persistence.load(sqsAddress.port);
+    try {
+      await restored;
+    } catch (error) {
+      await sqsApp.close();
+      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+      throw error;
+    }
+  }
 
   const endpoints: LocalEndpoints = {
     dynamodb: `http://127.0.0.1:${dynamoPort}`,
@@ -240,6 +315,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     endpoints,
     resources,
     clients,
+    releaseInFlight: (queueUrl) => releaseInFlight(clients.sqs, endpoints.sqs, queueUrl),
     async stop() {
       for (const client of Object.values(clients)) client.destroy();
       await sqsApp.close();

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * fauxqs 1.9.2 checks message bodies with a regular expression that lacks the `u` flag, so every
- * character above U+FFFF (emoji, many CJK extensions) counts as an invalid lone surrogate and the
- * send fails with InvalidMessageContents. SQS itself allows #x10000 to #x10FFFF. Customers send
+ * fauxqs (1.9.2, and still 2.4.1) checks message bodies with a regular expression that lacks the
+ * `u` flag, so every character above U+FFFF (emoji, many CJK extensions) counts as an invalid lone
+ * surrogate and the send fails with InvalidMessageContents. SQS itself allows #x10000 to #x10FFFF. Customers send
  * emoji all the time, so the local hub makes the emulator's check match SQS's documented set.
  */
 const SQS_INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;

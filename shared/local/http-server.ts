@@ -14,8 +14,18 @@ import { type LocalRoute, matchRoute, routeKeyOf } from './routes.ts';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
-/** API Gateway HTTP APIs refuse bodies over 10 MB. */
+/** API Gateway HTTP APIs refuse bodies over 10 MB (quota "Payload size"). */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/**
+ * Lambda refuses a synchronous invocation whose payload (the event, as JSON) is over 6 MB, and the
+ * HTTP API answers 413 for it. A form post's body travels base64-encoded: 4.5 MB of form is 6 MB
+ * of event. (Lambda's own message names 6,291,556 bytes; the documented quota is 6 MB.)
+ */
+export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** HTTP API quota "Total combined size of request line and header values", which cannot be raised. */
+export const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
+/** Node's own parser refuses headers over 16 KB with a bare 431; the hub wants to answer those itself. */
+const NODE_MAX_HEADER_SIZE = 64 * 1024;
 /** HTTP APIs give up on an integration after 30 seconds. */
 const INTEGRATION_TIMEOUT_SECONDS = 30;
 
@@ -36,6 +46,8 @@ export interface LocalApiOptions {
   readonly extraJson?: Readonly<Record<string, () => unknown>>;
   readonly onRequest?: (line: RequestLogLine) => void;
   readonly onHandlerError?: (route: LocalRoute, error: unknown) => void;
+  /** @default 30, API Gateway's maximum integration timeout */
+  readonly integrationTimeoutSeconds?: number;
 }
 
 export interface RunningLocalApi {
@@ -62,6 +74,19 @@ const readBody = (request: IncomingMessage): Promise<BodyRead> =>
     );
     request.on('error', reject);
   });
+
+/**
+ * The request line and the header values as the client sent them, in bytes (Node reads header bytes
+ * as latin1, one character per byte). AWS counts the values; the names are left out here too.
+ */
+export const requestLineAndHeaderBytes = (request: IncomingMessage): number => {
+  const requestLine = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}`;
+  let total = Buffer.byteLength(requestLine, 'latin1');
+  for (let index = 1; index < request.rawHeaders.length; index += 2) {
+    total += Buffer.byteLength(request.rawHeaders[index] ?? '', 'latin1');
+  }
+  return total;
+};
 
 const send = (response: ServerResponse, result: LocalHttpResponse) => {
   for (const [name, values] of Object.entries(result.headers)) {
@@ -91,12 +116,16 @@ const withTimeout = <T>(work: Promise<T>, seconds: number): Promise<T | 'timeout
 /** Serves the HTTP API's routes over plain HTTP, invoking the real Lambda handlers with payload 2.0 events. */
 export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLocalApi> => {
   let listeningPort = options.port;
+  const integrationTimeoutSeconds = options.integrationTimeoutSeconds ?? INTEGRATION_TIMEOUT_SECONDS;
 
   const respond = async (request: IncomingMessage): Promise<LocalHttpResponse> => {
     const receivedAt = new Date();
     const method = request.method ?? 'GET';
     const { rawPath } = splitTarget(request.url ?? '/');
     const read = await readBody(request);
+    if (requestLineAndHeaderBytes(request) > MAX_REQUEST_LINE_AND_HEADER_BYTES) {
+      return GATEWAY_RESPONSES.headersTooLarge();
+    }
     if (read.kind === 'too_large') return GATEWAY_RESPONSES.tooLarge();
     const extra = method === 'GET' ? options.extraJson?.[rawPath] : undefined;
     if (extra) {
@@ -122,11 +151,16 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
       },
       { routeKey: routeKeyOf(route), receivedAt },
     );
-    const functionName = route.functionFile.replace(/\.ts$/, '');
+    // Lambda refuses the invocation before any of the function runs.
+    if (Buffer.byteLength(JSON.stringify(event), 'utf8') > MAX_INVOCATION_PAYLOAD_BYTES) {
+      return GATEWAY_RESPONSES.tooLarge();
+    }
+    const functionName = route.functionFile.replace(/^.*\//, '').replace(/\.ts$/, '');
     try {
+      // On timeout the invocation goes on where it runs, as a Lambda does once API Gateway gave up.
       const result = await withTimeout(
-        Promise.resolve(handler(event, lambdaContext(functionName, INTEGRATION_TIMEOUT_SECONDS))),
-        INTEGRATION_TIMEOUT_SECONDS,
+        Promise.resolve(handler(event, lambdaContext(functionName, integrationTimeoutSeconds))),
+        integrationTimeoutSeconds,
       );
       if (result === 'timeout') return GATEWAY_RESPONSES.unavailable();
       return fromApiGatewayResult(result);
@@ -136,7 +170,7 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
     }
   };
 
-  const server = createServer((request, response) => {
+  const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_SIZE }, (request, response) => {
     const started = performance.now();
     respond(request)
       .catch(() => GATEWAY_RESPONSES.internalError())

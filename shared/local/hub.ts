@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { interceptLocalhostDns } from 'fauxqs';
 import { resetAwsClients } from '#shared/aws/clients.ts';
 import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { resetWebhookDeps } from '#shared/intake/wiring.ts';
 import { RECORDER } from '#shared/resources/definitions.ts';
+import { addAwsCommandCounts } from './aws-command-counter.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -14,20 +14,18 @@ import {
   type LocalResources,
   startEmulators,
 } from './emulators.ts';
-import {
-  type BatchReport,
-  type RunningEventSource,
-  type SqsHandler,
-  startSqsEventSource,
-} from './event-source.ts';
+import { type BatchReport, type RunningEventSource, startSqsEventSource } from './event-source.ts';
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { type HttpHandler, type RequestLogLine, startLocalApi } from './http-server.ts';
 import type { HubInfo } from './hub-info.ts';
+import { type LambdaFunction, startLambdaFunction } from './lambda-environments.ts';
 import { waitUntilDrained } from './queue-depth.ts';
 import { HUB_INFO_PATH, type LocalRoute, routeKeyOf, WEBHOOK_ROUTES } from './routes.ts';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
+/** Under the data dir: fauxqs' SQLite file with the queues (and their messages) and the payload bucket. */
+export const FAUXQS_DATA_SUBDIR = 'sqs-s3';
 /** Failed recorder batches come back after this many seconds locally (AWS: the queue's visibility timeout). */
 export const LOCAL_RETRY_VISIBILITY_SECONDS = 5;
 
@@ -36,8 +34,9 @@ const FUNCTIONS_DIR = resolve(import.meta.dirname, '../../functions');
 export interface LocalHubOptions {
   readonly port?: number;
   readonly host?: string;
+  /** DynamoDB's files, and the queues' and bucket's SQLite file, go here (default `.switchboard-data`). */
   readonly dataDir?: string;
-  /** Keep DynamoDB in memory too: nothing survives a restart. */
+  /** Keep the table, the queues and the bucket in memory: nothing survives a restart. */
   readonly inMemory?: boolean;
   /** 0 = any free port. Fixed ports keep printed endpoints stable across restarts. */
   readonly dynamoPort?: number;
@@ -47,6 +46,21 @@ export interface LocalHubOptions {
   readonly retryVisibilitySeconds?: number;
   /** Where the hub reports what it does; silent when absent. */
   readonly log?: (line: string) => void;
+  /**
+   * The HTTP API's routes (default: the CDK app's, `WEBHOOK_ROUTES`). A `functionFile` is resolved
+   * against functions/, so tests can route to a fixture by absolute path.
+   */
+  readonly routes?: readonly LocalRoute[];
+  /** API Gateway gives up on an integration after 30 s; tests may shorten it. */
+  readonly integrationTimeoutSeconds?: number;
+  /** Execution environments one function may run at once (see lambda-environments.ts). */
+  readonly maxEnvironmentsPerFunction?: number;
+  /**
+   * Count the AWS commands the functions send (into shared/local/aws-command-counter.ts, as if they
+   * ran in this process): the benchmark's requests per message.
+   * @default false
+   */
+  readonly countAwsCommands?: boolean;
 }
 
 export interface LocalHub {
@@ -129,31 +143,6 @@ const forgetCachedRuntime = () => {
   resetChannelSecrets();
 };
 
-type LoadedHandler<T> = { ok: true; handler: T } | { ok: false; reason: string };
-
-/** Hubs started in this process so far. */
-let hubStarts = 0;
-
-/**
- * Imports a function's entry file. A later hub in the same process (a restart in a test) gets
- * fresh module instances: entry files wire their clients when they load, as Lambda's init phase does.
- */
-const loadHandler = async <T>(functionFile: string): Promise<LoadedHandler<T>> => {
-  const url = pathToFileURL(join(FUNCTIONS_DIR, functionFile));
-  if (hubStarts > 1) url.search = `hub-start=${hubStarts}`;
-  try {
-    const module: { handler?: unknown } = await import(url.href);
-    return typeof module.handler === 'function'
-      ? { ok: true, handler: module.handler as T }
-      : { ok: false, reason: 'no exported handler function' };
-  } catch (error) {
-    return {
-      ok: false,
-      reason: error instanceof Error ? (error.message.split('\n')[0] ?? error.name) : 'import failed',
-    };
-  }
-};
-
 const describeBatch = (report: BatchReport): string =>
   `recorder: batch of ${report.received} → ${report.succeeded} recorded, ${report.failed} to retry` +
   (report.wholeBatchFailure ? ` (${report.wholeBatchFailure})` : '');
@@ -167,11 +156,12 @@ const describeRequest = (line: RequestLogLine): string =>
  */
 export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
   const log = options.log ?? (() => undefined);
-  hubStarts += 1;
+  const routes = options.routes ?? WEBHOOK_ROUTES;
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;
   if (dynamoDataDir) mkdirSync(dynamoDataDir, { recursive: true });
+  const sqsDataDir = dataDir ? join(dataDir, FAUXQS_DATA_SUBDIR) : undefined;
 
   if (!(await allowSupplementaryCharactersInFauxqs())) {
     log(
@@ -180,6 +170,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   }
   const emulators = await startEmulators({
     ...(dynamoDataDir ? { dynamoDataDir } : {}),
+    ...(sqsDataDir ? { sqsDataDir } : {}),
     dynamoPort: options.dynamoPort ?? 0,
     sqsPort: options.sqsPort ?? 0,
   });
@@ -189,24 +180,58 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // A hub started earlier in this process left clients and parsed settings for other endpoints.
   forgetCachedRuntime();
 
+  // Each function runs in environments of its own (worker threads) that see exactly this environment.
+  const functionEnvironment = Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   const missingFunctions: string[] = [];
+  const startFunction = async (functionFile: string): Promise<LambdaFunction | undefined> => {
+    const functionName = functionFile.replace(/^.*\//, '').replace(/\.ts$/, '');
+    const started = await startLambdaFunction({
+      functionName,
+      functionFile: resolve(FUNCTIONS_DIR, functionFile),
+      environment: functionEnvironment,
+      ...(options.maxEnvironmentsPerFunction ? { maxEnvironments: options.maxEnvironmentsPerFunction } : {}),
+      ...(options.countAwsCommands ? { onAwsCounts: addAwsCommandCounts } : {}),
+      onEnvironmentExit: (errorName) => log(`${functionName}: an execution environment ended (${errorName})`),
+      onEnvironmentStart: (running) =>
+        log(
+          `${functionName}: the others were computing, started another execution environment (${running} now)`,
+        ),
+    });
+    if (started.ok) return started.fn;
+    missingFunctions.push(functionFile);
+    log(
+      `warning: ${functionFile} not loaded (${started.reason}); ${
+        functionFile === 'recorder.ts' ? 'events stay on the ingest queue' : 'its routes answer 500'
+      }`,
+    );
+    return undefined;
+  };
+  // Init phases in parallel, as Lambda prepares functions independently.
+  const webhookFiles = [...new Set(routes.map((route) => route.functionFile))];
+  const [recorderFunction, ...webhookFunctions] = await Promise.all(
+    ['recorder.ts', ...webhookFiles].map((functionFile) => startFunction(functionFile)),
+  );
+  const functions = [recorderFunction, ...webhookFunctions].filter(
+    (fn): fn is LambdaFunction => fn !== undefined,
+  );
   const handlers = new Map<string, HttpHandler>();
-  for (const functionFile of new Set(WEBHOOK_ROUTES.map((route) => route.functionFile))) {
-    const loaded = await loadHandler<HttpHandler>(functionFile);
-    if (loaded.ok) handlers.set(functionFile, loaded.handler);
-    else {
-      missingFunctions.push(functionFile);
-      log(`warning: functions/${functionFile} not loaded (${loaded.reason}); its routes answer 500`);
-    }
+  for (const [index, functionFile] of webhookFiles.entries()) {
+    const fn = webhookFunctions[index];
+    if (fn) handlers.set(functionFile, (event, context) => fn.invoke(event, context));
   }
 
-  const recorder = await loadHandler<SqsHandler>('recorder.ts');
   let eventSource: RunningEventSource | undefined;
-  if (recorder.ok) {
+  if (recorderFunction) {
+    // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
+    const released = await emulators.releaseInFlight(emulators.resources.ingestQueueUrl);
+    if (released > 0)
+      log(`recorder: ${released} event(s) in hand when the hub last stopped are queued again`);
     eventSource = await startSqsEventSource({
       sqs: emulators.clients.sqs,
       queueUrl: emulators.resources.ingestQueueUrl,
-      handler: recorder.handler,
+      handler: (event, context) => recorderFunction.invoke(event, context),
       functionName: 'recorder',
       region: LOCAL_REGION,
       batchSize: RECORDER.batchSize,
@@ -216,9 +241,6 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       onBatch: (report) => log(describeBatch(report)),
       onError: (error) => log(`recorder: ${error instanceof Error ? error.name : 'error'} (batch retried)`),
     });
-  } else {
-    missingFunctions.push('recorder.ts');
-    log(`warning: functions/recorder.ts not loaded (${recorder.reason}); events stay on the ingest queue`);
   }
 
   const info = (): HubInfo => ({
@@ -229,21 +251,34 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     resources: emulators.resources,
   });
 
+  const release = async () => {
+    await eventSource?.stop();
+    await Promise.all(functions.map((fn) => fn.close()));
+    await emulators.stop();
+    restoreEnv();
+    restoreDns();
+    forgetCachedRuntime();
+  };
+  // A port already taken must not leave environments and emulators running behind the error.
   const api = await startLocalApi({
     host,
     port: options.port ?? DEFAULT_PORT,
-    routes: WEBHOOK_ROUTES,
+    routes,
     handlerFor: (route: LocalRoute) => handlers.get(route.functionFile),
+    ...(options.integrationTimeoutSeconds
+      ? { integrationTimeoutSeconds: options.integrationTimeoutSeconds }
+      : {}),
     extraJson: { [HUB_INFO_PATH]: info },
     onRequest: (line) => log(describeRequest(line)),
     onHandlerError: (route, error) =>
       log(`${routeKeyOf(route)}: handler threw ${error instanceof Error ? error.name : 'a non-Error'} → 500`),
+  }).catch(async (error: unknown) => {
+    await release();
+    throw error;
   });
 
   const base = `http://${host}:${api.port}`;
-  const webhooks = Object.fromEntries(
-    WEBHOOK_ROUTES.map((route) => [routeKeyOf(route), `${base}${route.path}`]),
-  );
+  const webhooks = Object.fromEntries(routes.map((route) => [routeKeyOf(route), `${base}${route.path}`]));
   const waitForRecorder = (timeoutMs = 15_000) =>
     eventSource
       ? waitUntilDrained(
@@ -258,15 +293,15 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const stop = () => {
     stopped ??= (async () => {
       await api.close();
-      // SQS lives in memory: give the recorder a moment to record what the webhooks already accepted.
+      // Give the recorder a moment to record what the webhooks already accepted.
       if (eventSource && !(await waitForRecorder(10_000))) {
-        log('recorder: ingest queue not empty at shutdown; those events are lost with the in-memory queue');
+        log(
+          sqsDataDir
+            ? `recorder: ingest queue not empty at shutdown; those events stay queued in ${sqsDataDir} and are recorded on the next start`
+            : 'recorder: ingest queue not empty at shutdown; those events are lost with the in-memory queue (--in-memory)',
+        );
       }
-      await eventSource?.stop();
-      await emulators.stop();
-      restoreEnv();
-      restoreDns();
-      forgetCachedRuntime();
+      await release();
     })();
     return stopped;
   };

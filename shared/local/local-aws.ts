@@ -1,0 +1,8 @@
+/**
+ * What every local emulator accepts. Kept apart from `emulators.ts` so code that runs inside a
+ * function's environment (a worker) can use them without loading the emulators.
+ */
+
+/** Emulators accept any credentials; fixed ones keep the SDK from searching the machine for real ones. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_REGION = 'us-east-1';

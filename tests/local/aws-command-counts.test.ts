@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
+import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { collectSamples, DEFAULT_EVENTS_DIR, signedRequestFor } from '#shared/local/samples.ts';
+
+describe('AWS commands of functions running in their own execution environments', () => {
+  let hub: LocalHub;
+  beforeAll(async () => {
+    hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1, countAwsCommands: true });
+  });
+  afterAll(async () => {
+    await hub?.stop();
+  });
+
+  it('are counted in the hub process, as the benchmark reads them', async () => {
+    // Prepare
+    resetAwsCommandCounts();
+    const [sample] = collectSamples([join(DEFAULT_EVENTS_DIR, 'whatsapp/text.json')]).samples;
+    if (!sample) throw new Error('sample missing');
+    const request = signedRequestFor(sample, { targetBaseUrl: hub.urls.base, secrets: LOCAL_DEV_SECRETS });
+    // Act
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+    });
+    await hub.waitForRecorder();
+    // Assess
+    expect(response.status).toBe(200);
+    const counts = awsCommandCounts();
+    expect(counts.SendMessageBatch).toBeGreaterThanOrEqual(2);
+    expect(counts.UpdateItem).toBeGreaterThanOrEqual(1);
+    expect(counts.PutItem).toBeGreaterThanOrEqual(1);
+  });
+});
