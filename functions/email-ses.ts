@@ -1,7 +1,7 @@
 import middy from '@middy/core';
+import { channelSecrets } from '#shared/aws/secrets.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
-import { channelSecrets } from '#shared/aws/secrets.ts';
 import { CONNECTORS } from '#shared/channels/registry.ts';
 import { requireSections } from '#shared/config/secrets.ts';
 import { processSesReceipts } from '#shared/intake/process-ses-email.ts';

@@ -18,7 +18,7 @@ type PersistenceManager = NonNullable<SqsStore['persistence']>;
 
 const FAUXQS_DIST = resolve(import.meta.dirname, '../../node_modules/fauxqs/dist');
 /** The file fauxqs names inside its data folder. */
-export const FAUXQS_DATABASE_FILE = 'fauxqs.db';
+const FAUXQS_DATABASE_FILE = 'fauxqs.db';
 
 const constructorOf = <T>() =>
   z.custom<T>((value) => typeof value === 'function', 'a class exported by fauxqs');

@@ -79,7 +79,7 @@ const readBody = (request: IncomingMessage): Promise<BodyRead> =>
  * The request line and the header values as the client sent them, in bytes (Node reads header bytes
  * as latin1, one character per byte). AWS counts the values; the names are left out here too.
  */
-export const requestLineAndHeaderBytes = (request: IncomingMessage): number => {
+const requestLineAndHeaderBytes = (request: IncomingMessage): number => {
   const requestLine = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}`;
   let total = Buffer.byteLength(requestLine, 'latin1');
   for (let index = 1; index < request.rawHeaders.length; index += 2) {

@@ -25,7 +25,7 @@ import { HUB_INFO_PATH, type LocalRoute, routeKeyOf, WEBHOOK_ROUTES } from './ro
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
 /** Under the data dir: fauxqs' SQLite file with the queues (and their messages) and the payload bucket. */
-export const FAUXQS_DATA_SUBDIR = 'sqs-s3';
+const FAUXQS_DATA_SUBDIR = 'sqs-s3';
 /** Failed recorder batches come back after this many seconds locally (AWS: the queue's visibility timeout). */
 export const LOCAL_RETRY_VISIBILITY_SECONDS = 5;
 

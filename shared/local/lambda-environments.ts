@@ -29,11 +29,11 @@ import {
  * An environment is busy computing when its heartbeat is older than this. Lower, and a loaded
  * laptop (first invocations compiling, other processes) starts environments it does not need.
  */
-export const BLOCKED_AFTER_MS = 1000;
-export const DEFAULT_MAX_ENVIRONMENTS = 2;
+const BLOCKED_AFTER_MS = 1000;
+const DEFAULT_MAX_ENVIRONMENTS = 2;
 
 /** The error an invocation fails with when its environment dies under it (as Lambda's Runtime.ExitError). */
-export const ENVIRONMENT_EXIT_ERROR = 'Runtime.ExitError';
+const ENVIRONMENT_EXIT_ERROR = 'Runtime.ExitError';
 
 const WORKER_ENTRY = pathToFileURL(resolve(import.meta.dirname, 'function-worker.ts')).href;
 /** Workers start without the hub's loader flags (tsx's CLI, vitest's): they register tsx themselves. */

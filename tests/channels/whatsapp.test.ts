@@ -236,7 +236,10 @@ describe('WhatsApp webhook normalization', () => {
     const events = eventsOf(post(body));
     // Assess
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'switchboard.provider.unsupported', data: { providerType: 'x' } });
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'x' },
+    });
     const serialized = JSON.stringify(events[0]);
     expect(serialized).toContain('switchboardTooDeep');
     expect(serialized.match(/\[/g)?.length).toBeGreaterThanOrEqual(100_000);
