@@ -84,8 +84,13 @@ const normalizeChange = (
   // Object key order is the payload's order, so events follow the payload.
   for (const [key, items] of Object.entries(value)) {
     const normalize = Object.hasOwn(arrays, key) ? arrays[key] : undefined;
-    if (!normalize || !Array.isArray(items)) continue;
+    if (!normalize) continue;
     itemArrays += 1;
+    if (!Array.isArray(items)) {
+      // A key we read, in a shape we do not (`messages` as an object): kept, never skipped.
+      events.push(unsupportedEvent({ providerType: `${field}.${key}`, raw: items, receivedAt, context }));
+      continue;
+    }
     for (const item of items) events.push(...[normalize(item, context)].flat());
   }
   // A value of a known field with none of the arrays we read is something new: keep it.
