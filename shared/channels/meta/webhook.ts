@@ -37,6 +37,8 @@ export type MetaNormalizer = (notification: MetaNotification) => HubEvent[];
 
 const SIGNATURE_HEADER = 'x-hub-signature-256';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** U+FFFD in UTF-8: what a gateway leaves of bytes that were not valid UTF-8 in a text body. */
+const REPLACEMENT_CHARACTER = Buffer.from('\ufffd', 'utf8');
 
 type JsonResult = { ok: true; value: unknown } | { ok: false };
 
@@ -90,7 +92,14 @@ const handleNotification = (
   const header = request.headers[SIGNATURE_HEADER];
   if (!header) return reject(401, 'missing X-Hub-Signature-256 header');
   const signature = verifyMetaSignature(secrets.meta.appSecret, request.body, header);
-  if (!signature.ok) return reject(403, signature.reason);
+  if (!signature.ok) {
+    // A JSON body reaches a Lambda as text: bytes that were not UTF-8 arrive replaced by U+FFFD, and
+    // no signature over the original bytes can match. Say so, rather than blame the signature.
+    if (request.body.includes(REPLACEMENT_CHARACTER)) {
+      return reject(400, 'body is not valid UTF-8 (its bytes were replaced in transit), so its signature cannot be checked');
+    }
+    return reject(403, signature.reason);
+  }
 
   const json = parseJson(request.body);
   if (!json.ok) return reject(400, 'body is not valid UTF-8 JSON');

@@ -9,7 +9,14 @@ import {
 import type { SecretsWith } from '#shared/config/secrets.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sha256Hex } from './attachments.ts';
-import { boundaryOf, type FormField, parseMultipart, parseUrlEncoded } from './form.ts';
+import {
+  boundaryOf,
+  type FormField,
+  MAX_FORM_FIELDS,
+  parseMultipart,
+  parseUrlEncoded,
+  TOO_MANY_FIELDS,
+} from './form.ts';
 import { mimeFromParsedFields, SIGNATURE_FIELDS } from './mailgun-parsed.ts';
 import { verifyMailgun } from './mailgun-signature.ts';
 import { normalizeInboundEmail } from './normalize.ts';
@@ -31,7 +38,9 @@ export interface MailgunDeps {
 const fieldText = (fields: readonly FormField[], name: string): string | undefined =>
   fields.find((field) => field.name === name && field.filename === undefined)?.value.toString('utf8');
 
-const parseForm = (request: WebhookRequest): FormField[] | 'unsupported' | 'malformed' => {
+const parseForm = (
+  request: WebhookRequest,
+): FormField[] | 'unsupported' | 'malformed' | typeof TOO_MANY_FIELDS => {
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
   if (contentType.startsWith('application/x-www-form-urlencoded')) return parseUrlEncoded(request.body);
   if (!contentType.startsWith('multipart/form-data')) return 'unsupported';
@@ -99,6 +108,7 @@ export const handleMailgunWebhook = async (
   const fields = parseForm(request);
   if (fields === 'unsupported') return reject(415, 'content type must be multipart/form-data or urlencoded');
   if (fields === 'malformed') return reject(400, 'multipart body could not be parsed');
+  if (fields === TOO_MANY_FIELDS) return reject(400, `form has more than ${MAX_FORM_FIELDS} fields`);
 
   const timestamp = fieldText(fields, 'timestamp');
   const token = fieldText(fields, 'token');
