@@ -157,6 +157,16 @@ const envelopeAttributes = {
   time: TimestampSchema,
   datacontenttype: z.literal('application/json'),
   dataschema: z.string().min(1),
+  /**
+   * CloudEvents `sequence` extension: the order in which the hub received the occurrence
+   * (`<receive time, epoch ms, 13 digits>-<position in the provider's request, 6 digits>`), compared
+   * as a string. It breaks ties where the provider's time is the same (WhatsApp times are whole
+   * seconds). A provider's retry of an occurrence gets a later one, under the same `id`.
+   */
+  sequence: z
+    .string()
+    .regex(/^\d{13}-\d{6}$/)
+    .optional(),
 };
 
 const envelope = <T extends EventType, D extends z.ZodType>(type: T, data: D, id: string) =>

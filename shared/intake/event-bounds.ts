@@ -108,6 +108,20 @@ interface EventParties {
   readonly receivedAt?: string | undefined;
 }
 
+/**
+ * The CloudEvents `sequence` of the event at `position` of a request received at `receivedAt`:
+ * the order of arrival, which breaks ties where providers date occurrences to the same second.
+ */
+export const arrivalSequence = (receivedAt: Date, position: number): string =>
+  `${String(receivedAt.getTime()).padStart(13, '0')}-${String(position).padStart(6, '0')}`;
+
+/** What the intake queues: each event within bounds, in the request's order, with its arrival sequence. */
+export const forQueue = (events: readonly HubEvent[], receivedAt: Date): HubEvent[] =>
+  events.map((event, position) => ({
+    ...withinBounds(event),
+    sequence: arrivalSequence(receivedAt, position),
+  }));
+
 /** The event within the bounds above (the same object when it already was). */
 export const withinBounds = (event: HubEvent): HubEvent => {
   if (event.type === 'switchboard.conversation.state_changed') return event;

@@ -3,7 +3,7 @@ import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { InboundEmailContext, NormalizedEmail } from '#shared/channels/email/inbound/normalize.ts';
 import type { SesReceipt } from '#shared/channels/email/inbound/ses.ts';
 import type { Logger } from '#shared/observability/logger.ts';
-import { withinBounds } from './event-bounds.ts';
+import { forQueue } from './event-bounds.ts';
 import { countByType } from './process-webhook.ts';
 
 export interface SesEmailDeps {
@@ -40,7 +40,8 @@ export const processSesReceipts = async (
     });
     const blobs = normalized.blobs.filter((blob) => blob.key !== receipt.objectKey);
     await Promise.all(blobs.map((blob) => deps.payloads.put(blob)));
-    if (normalized.events.length > 0) await deps.publisher.publish(normalized.events.map(withinBounds));
+    if (normalized.events.length > 0)
+      await deps.publisher.publish(forQueue(normalized.events, new Date(receipt.timestamp)));
     deps.logger.info('ses e-mail queued', {
       sesMessageId: receipt.messageId,
       eventCount: normalized.events.length,

@@ -4,7 +4,7 @@ import type { HttpResponse, WebhookOutcome, WebhookRequest } from '#shared/chann
 import { RuntimeConfigError } from '#shared/config/runtime.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
-import { withinBounds } from './event-bounds.ts';
+import { forQueue } from './event-bounds.ts';
 
 /** An adapter with its dependencies already bound. */
 export type WebhookAdapter = (request: WebhookRequest) => WebhookOutcome | Promise<WebhookOutcome>;
@@ -110,7 +110,7 @@ export const processWebhook = async (
 
   try {
     if (outcome.blobs.length > 0) await Promise.all(outcome.blobs.map((blob) => deps.blobStore.put(blob)));
-    if (outcome.events.length > 0) await deps.publisher.publish(outcome.events.map(withinBounds));
+    if (outcome.events.length > 0) await deps.publisher.publish(forQueue(outcome.events, request.receivedAt));
   } catch (error) {
     log.error('webhook not stored, provider will retry', {
       outcome: 'failed',

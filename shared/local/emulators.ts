@@ -30,6 +30,7 @@ import {
   type QueueDefinition,
   type TableDefinition,
 } from '#shared/resources/definitions.ts';
+import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
@@ -259,6 +260,8 @@ const releaseInFlight = async (sqs: SQSClient, endpoint: string, queueUrl: strin
  * 127.0.0.1 only, and creates the hub's table, queues and bucket from the shared definitions.
  */
 export const startEmulators = async (options: StartEmulatorsOptions = {}): Promise<RunningEmulators> => {
+  // Every use of the emulator, not only the hub's, accepts what SQS accepts (emoji among it).
+  await allowSupplementaryCharactersInFauxqs();
   const dynamoServer = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,

@@ -77,7 +77,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
       return [
         registerWrite(
           messageStateRegister(hubMessageId, `${data.actor}Reaction`, data.conversationId, messageExpiry),
-          timeOrder(at, event.id),
+          timeOrder(at, event.sequence, event.id),
           event.id,
           { action: data.action, emoji: data.emoji ?? null, at },
         ),
@@ -89,7 +89,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
       return [
         registerWrite(
           messageStateRegister(hubMessageId, 'edit', data.conversationId, messageExpiry),
-          timeOrder(at, event.id),
+          timeOrder(at, event.sequence, event.id),
           event.id,
           {
             ...(Buffer.byteLength(JSON.stringify(data.parts), 'utf8') <= MAX_EDIT_PARTS_BYTES
@@ -120,7 +120,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
       return [
         registerWrite(
           consentRegister(contactKeyFor(data.channel, data.contact), data.scope),
-          timeOrder(at, event.id),
+          timeOrder(at, event.sequence, event.id),
           event.id,
           { consent: data.consent, trigger: bounded(data.trigger) ?? null, at },
         ),

@@ -1,6 +1,7 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { stableHash } from '#shared/contract/ids.ts';
 import { DeliveryStatusSchema, MessagePartSchema, ProviderErrorSchema } from '#shared/contract/index.ts';
 import { contactItemKey, conversationKey, type ItemKey, messageStateKey } from './keys.ts';
 import { isConditionFailure, type TableContext, track } from './table.ts';
@@ -133,10 +134,23 @@ export const consentRegister = (
   attribute: `${scope}Consent`,
 });
 
-/** Time-ordered registers break ties on the event id so every replica picks the same winner. */
-export const timeOrder = (occurredAt: string, eventId: string): string => `${occurredAt}#${eventId}`;
+/**
+ * Time-ordered registers: the provider's time, then the order of arrival (the event's `sequence`:
+ * receive time, then position in the provider's request) for occurrences the provider dates to the
+ * same second, then the event id, so every replica picks the same winner.
+ */
+export const timeOrder = (occurredAt: string, sequence: string | undefined, eventId: string): string =>
+  `${occurredAt}#${sequence ?? ''}#${eventId}`;
 
-/** `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead. */
+/** 64 bits of an event id: what a register remembers of the events that already moved it. */
+const appliedIdOf = (eventId: string): string => stableHash('applied', eventId).slice(0, 16);
+
+/**
+ * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead
+ * or the event already moved it once and was overtaken since (a redelivery of an old occurrence,
+ * whose later arrival would otherwise win a same-second tie): each register remembers the events
+ * that moved it, in a string set beside it (`<attribute>Applied`).
+ */
 export const writeRegister = async (
   context: TableContext,
   write: RegisterWrite,
@@ -153,12 +167,13 @@ export const writeRegister = async (
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: marshall(target.key),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        // The register rule: forward, or a rewrite by the same event.
+        UpdateExpression: `SET ${sets.join(', ')} ADD #applied :applied`,
+        // The register rule: a rewrite by the same event, or forward by an event that never moved it.
         ConditionExpression:
-          'attribute_not_exists(#register) OR #register.#order < :order OR #register.#eventId = :eventId',
+          '#register.#eventId = :eventId OR ((attribute_not_exists(#register) OR #register.#order < :order) AND NOT contains(#applied, :appliedId))',
         ExpressionAttributeNames: {
           '#register': target.attribute,
+          '#applied': `${target.attribute}Applied`,
           '#order': 'order',
           '#eventId': 'eventId',
           ...Object.fromEntries(withNames.map((name, index) => [`#with${index}`, name])),
@@ -167,6 +182,8 @@ export const writeRegister = async (
           ':register': { order: write.order, eventId: write.eventId, value: JSON.stringify(write.value) },
           ':order': write.order,
           ':eventId': write.eventId,
+          ':applied': new Set([appliedIdOf(write.eventId)]),
+          ':appliedId': appliedIdOf(write.eventId),
           ...(target.expiresAt !== undefined ? { ':expiresAt': target.expiresAt } : {}),
           ...Object.fromEntries(
             Object.values(target.with ?? {}).map((value, index) => [`:with${index}`, value]),

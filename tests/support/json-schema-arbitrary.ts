@@ -67,6 +67,7 @@ export const arbitraryFromJsonSchema = (root: Schema, maxDepth = 8): fc.Arbitrar
       case 'string': {
         if (schema.format === 'date-time') return ISO_DATES;
         if (schema.format === 'uri') return fc.webUrl();
+        if (typeof schema.pattern === 'string') return fc.stringMatching(new RegExp(schema.pattern));
         const minLength = typeof schema.minLength === 'number' ? schema.minLength : 0;
         return fc.string({ unit: 'grapheme', minLength, maxLength: Math.max(minLength, 12) });
       }

@@ -96,7 +96,10 @@ const handleNotification = (
     // A JSON body reaches a Lambda as text: bytes that were not UTF-8 arrive replaced by U+FFFD, and
     // no signature over the original bytes can match. Say so, rather than blame the signature.
     if (request.body.includes(REPLACEMENT_CHARACTER)) {
-      return reject(400, 'body is not valid UTF-8 (its bytes were replaced in transit), so its signature cannot be checked');
+      return reject(
+        400,
+        'body is not valid UTF-8 (its bytes were replaced in transit), so its signature cannot be checked',
+      );
     }
     return reject(403, signature.reason);
   }
