@@ -112,7 +112,7 @@ interface EventParties {
  * The CloudEvents `sequence` of the event at `position` of a request received at `receivedAt`:
  * the order of arrival, which breaks ties where providers date occurrences to the same second.
  */
-export const arrivalSequence = (receivedAt: Date, position: number): string =>
+const arrivalSequence = (receivedAt: Date, position: number): string =>
   `${String(receivedAt.getTime()).padStart(13, '0')}-${String(position).padStart(6, '0')}`;
 
 /** What the intake queues: each event within bounds, in the request's order, with its arrival sequence. */
@@ -123,7 +123,7 @@ export const forQueue = (events: readonly HubEvent[], receivedAt: Date): HubEven
   }));
 
 /** The event within the bounds above (the same object when it already was). */
-export const withinBounds = (event: HubEvent): HubEvent => {
+const withinBounds = (event: HubEvent): HubEvent => {
   if (event.type === 'switchboard.conversation.state_changed') return event;
   const data: EventParties = event.data;
   if (hasOversizeIdentifier(event, data.contact, data.endpoint)) {
