@@ -85,43 +85,50 @@ const isForwardIntroduction = (trimmed: string): boolean =>
 
 /** The lower-cased name of a `Name: value` line (`*Name:*` in Gmail's rendering of bold), if short. */
 const fieldNameOf = (trimmed: string): string | undefined => {
-  const colon = trimmed.slice(0, MAX_FIELD_NAME_LENGTH).indexOf(':');
-  if (colon <= 0) return undefined;
+  let colon = 0;
+  const limit = Math.min(trimmed.length, MAX_FIELD_NAME_LENGTH);
+  while (colon < limit && trimmed[colon] !== ':') colon += 1;
+  if (colon === 0 || colon === limit) return undefined;
   const start = trimmed.startsWith('*') ? 1 : 0;
   return trimmed.slice(start, colon).trim().toLowerCase();
 };
 
 /** "From: …" followed, within a few lines, by "Sent: …" (or "Date: …") in one of the languages. */
-const isHeaderBlockAt = (trimmed: readonly string[], index: number): boolean => {
-  const from = fieldNameOf(trimmed[index] ?? '');
+const isHeaderBlockAt = (
+  trimmed: readonly string[],
+  fieldNames: readonly (string | undefined)[],
+  index: number,
+): boolean => {
+  const from = fieldNames[index];
   if (from === undefined || !HEADER_FROM.has(from)) return false;
   let seen = 0;
   for (let next = index + 1; next < trimmed.length && seen < HEADER_BLOCK_REACH; next += 1) {
-    const line = trimmed[next] ?? '';
-    if (line.length === 0) continue;
+    if ((trimmed[next] ?? '').length === 0) continue;
     seen += 1;
-    const name = fieldNameOf(line);
+    const name = fieldNames[next];
     if (name !== undefined && HEADER_SENT.has(name)) return true;
   }
   return false;
 };
 
+const OPENER_PREFIXES = ATTRIBUTION_OPENERS.map((opener) => `${opener} `);
+const VERB_WORDS = ATTRIBUTION_VERBS.map((verb) => ` ${verb}`);
+
 const startsWithOpener = (lower: string): boolean =>
-  ATTRIBUTION_OPENERS.some((opener) => lower.startsWith(`${opener} `));
+  OPENER_PREFIXES.some((opener) => lower.startsWith(opener));
 
 /** The verb as a word: after a space, before a space, a colon or the end. */
 const hasVerb = (lower: string): boolean =>
-  ATTRIBUTION_VERBS.some((verb) => {
-    for (let at = lower.indexOf(` ${verb}`); at >= 0; at = lower.indexOf(` ${verb}`, at + 1)) {
-      const after = lower[at + verb.length + 1];
-      if (after === undefined || after === ' ' || after === ':' || ATTRIBUTION_ENDINGS.has(after))
-        return true;
+  VERB_WORDS.some((verb) => {
+    for (let at = lower.indexOf(verb); at >= 0; at = lower.indexOf(verb, at + 1)) {
+      const after = lower[at + verb.length];
+      if (after === undefined || after === ' ' || ATTRIBUTION_ENDINGS.has(after)) return true;
     }
     return false;
   });
 
 const endsWithVerb = (lowerWithoutColon: string): boolean =>
-  ATTRIBUTION_VERBS.some((verb) => lowerWithoutColon.endsWith(` ${verb}`));
+  VERB_WORDS.some((verb) => lowerWithoutColon.endsWith(verb));
 
 const hasAddressOrDigit = (text: string): boolean => /[@\d]/.test(text);
 
@@ -145,14 +152,13 @@ interface Attribution {
 }
 
 const attributionAt = (trimmed: readonly string[], index: number): Attribution | undefined => {
-  let candidate = '';
+  let length = -1;
   for (let offset = 0; offset < 3 && index + offset < trimmed.length; offset += 1) {
     const line = trimmed[index + offset] ?? '';
-    if (candidate.length + line.length + 1 > MAX_ATTRIBUTION_LENGTH) return undefined;
-    if (offset > 0 && line.length === 0) return undefined;
-    candidate = offset === 0 ? line : `${candidate} ${line}`;
-    const last = candidate[candidate.length - 1] ?? '';
-    if (!ATTRIBUTION_ENDINGS.has(last)) continue;
+    length += line.length + 1;
+    if (length > MAX_ATTRIBUTION_LENGTH || (offset > 0 && line.length === 0)) return undefined;
+    if (!ATTRIBUTION_ENDINGS.has(line[line.length - 1] ?? '')) continue;
+    const candidate = trimmed.slice(index, index + offset + 1).join(' ');
     const lower = candidate.toLowerCase();
     const withoutColon = lower.slice(0, -1).trimEnd();
     const lines = offset + 1;
@@ -167,13 +173,15 @@ const attributionAt = (trimmed: readonly string[], index: number): Attribution |
 
 /** Yahoo's mobile apps put the quoted text on the attribution line: "On …, S<s@x> wrote:   text". */
 const isInlineAttribution = (trimmed: string): boolean => {
-  if (trimmed.length > MAX_ATTRIBUTION_LENGTH) return false;
+  if (trimmed.length > MAX_ATTRIBUTION_LENGTH || !hasBracketedAddress(trimmed) || !/\d/.test(trimmed)) {
+    return false;
+  }
   const lower = trimmed.toLowerCase();
-  if (!startsWithOpener(lower) || !hasBracketedAddress(trimmed) || !/\d/.test(trimmed)) return false;
-  return ATTRIBUTION_VERBS.some((verb) => {
-    const at = lower.indexOf(` ${verb}`);
+  if (!startsWithOpener(lower)) return false;
+  return VERB_WORDS.some((verb) => {
+    const at = lower.indexOf(verb);
     if (at < 0) return false;
-    const rest = lower.slice(at + verb.length + 1).trimStart();
+    const rest = lower.slice(at + verb.length).trimStart();
     return rest.startsWith(':') && rest.slice(1).trim().length > 0;
   });
 };
@@ -239,6 +247,7 @@ const withoutTrailer = (kept: string[]): string[] => {
 export const stripQuotedHistory = (text: string): string | undefined => {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const trimmed = lines.map((line) => line.trim());
+  const fieldNames = trimmed.map(fieldNameOf);
   const keep = lines.map(() => true);
   let end = lines.length;
   for (let index = 0; index < lines.length; index += 1) {
@@ -253,7 +262,7 @@ export const stripQuotedHistory = (text: string): string | undefined => {
       end = index;
       break;
     }
-    if (isHeaderBlockAt(trimmed, index)) {
+    if (isHeaderBlockAt(trimmed, fieldNames, index)) {
       end = index > 0 && isUnderscoreRule(trimmed[index - 1] ?? '') ? index - 1 : index;
       break;
     }
