@@ -80,6 +80,80 @@ describe('quoted history stripping', () => {
     expect(reply).toBe(text);
   });
 
+  it('keeps the answer written below the quote and the attribution above it', () => {
+    // Prepare
+    const text = 'On 03/11/2026 10:00, Support wrote:\n> Which plan?\n\nThe yearly one.\n\nAnna';
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe('The yearly one.\n\nAnna');
+  });
+
+  it('keeps the answers between the parts of a quote introduced by an attribution', () => {
+    // Prepare
+    const text = `Hi,\n\nAm 03.11.2026 um 10:00 schrieb Support <s@x.example>:\n> Farbe?\n\nBlau.\n\n> Größe?\n\nM.`;
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe('Hi,\n\nBlau.\n\nM.');
+  });
+
+  it('cuts at an attribution whose history is not marked with ">"', () => {
+    // Prepare
+    const text = `${NEW_TEXT}\n\n  On Monday, November 3, 2026, 10:00:00 AM GMT+1, Support <s@x.example> wrote:  \n \nold text`;
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe(NEW_TEXT);
+  });
+
+  it.each([
+    ['Sent from my iPhone'],
+    ['Von meinem iPhone gesendet'],
+    ['Envoyé de mon iPhone'],
+    ['Enviado desde mi iPhone'],
+    ['Sendt fra min iPad'],
+    ['Sent from Outlook Mobile'],
+    ['Get Outlook for Android<https://aka.ms/ghei36>'],
+  ])('drops the mobile footer "%s"', (footer) => {
+    // Act
+    const reply = stripQuotedHistory(
+      `${NEW_TEXT}\n\n${footer}\n\nOn Mon, 3 Nov 2026, Support <s@x.example> wrote:\n> old`,
+    );
+    // Assess
+    expect(reply).toBe(NEW_TEXT);
+  });
+
+  it.each([
+    [
+      'Italian Outlook header block',
+      `${NEW_TEXT}\n\nDa: Assistenza <s@x.example>\nData: lunedì 3 novembre 2026 10:00\nOggetto: Ordine\nvecchio`,
+    ],
+    [
+      'Ukrainian attribution',
+      `${NEW_TEXT}\n\nпн, 3 лист. 2026 р. о 10:00 Support <s@x.example> пише:\n> старе`,
+    ],
+    ['French attribution', `${NEW_TEXT}\n\nLe 03/11/2026 à 10:00, Support a écrit :\n> ancien`],
+    [
+      'forwarded message',
+      `${NEW_TEXT}\n\n---------- Forwarded message ---------\nFrom: Courier <c@x.example>\nold`,
+    ],
+  ])('strips the %s', (_label, text) => {
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe(NEW_TEXT);
+  });
+
+  it('keeps an attribution-like line that names no date nor address when no quote follows', () => {
+    // Prepare
+    const text = 'On Monday I wrote:\nplease cancel the order.';
+    // Act
+    const reply = stripQuotedHistory(text);
+    // Assess
+    expect(reply).toBe(text);
+  });
+
   it('returns undefined when everything is quoted', () => {
     // Act
     const reply = stripQuotedHistory('> only a quote\n> nothing new');

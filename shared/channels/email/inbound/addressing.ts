@@ -18,7 +18,7 @@ export const mailboxesOf = (addresses: readonly Address[] | Address | undefined)
 };
 
 /** The `+tag` of an address's local part when it has the shape of a conversation tag (signed or not). */
-const conversationTagOf = (address: string): string | undefined => {
+export const conversationTagOf = (address: string): string | undefined => {
   const [local] = normalizeAddress(address).split('@');
   const plus = local?.indexOf('+') ?? -1;
   if (local === undefined || plus < 0) return undefined;

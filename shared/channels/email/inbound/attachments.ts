@@ -22,7 +22,7 @@ export const attachmentBytes = (attachment: Pick<Attachment, 'content' | 'encodi
  * A file name safe as the last segment of an S3 key: letters and digits of any script, `.`, `-`
  * and `_`; everything else (path separators, controls, spaces, quotes) becomes `_`.
  */
-const sanitizeFilename = (filename: string | null | undefined): string => {
+export const sanitizeFilename = (filename: string | null | undefined): string => {
   const cleaned = (filename ?? '')
     .normalize('NFC')
     .replace(/[^\p{L}\p{N}._-]+/gu, '_')

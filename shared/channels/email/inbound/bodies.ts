@@ -24,7 +24,7 @@ const bodyBlob = (body: string, kind: 'text' | 'html'): BlobToStore => {
 };
 
 /** Cuts a string to at most `limitBytes` of JSON, on a code point boundary. */
-const truncateToJsonBytes = (text: string, limitBytes: number): string => {
+export const truncateToJsonBytes = (text: string, limitBytes: number): string => {
   if (jsonSize(text) <= limitBytes) return text;
   let low = 0;
   let high = text.length;

@@ -28,22 +28,28 @@ const decodeText = (bytes: Uint8Array): string => new TextDecoder('utf-8', { fat
 /**
  * Header fields of one block (RFC 5322 §2.2.3): continuation lines unfolded, names lower-cased
  * as postal-mime gives them, so `headerValue` reads them. Lines that are no field are skipped.
+ * A value's pieces are joined once at the end: appending (and trimming) per continuation line
+ * would copy the value again for each line, quadratic in a block of thousands of folded lines.
  */
-const parseHeaderFields = (block: string): Header[] => {
-  const fields: Header[] = [];
+export const parseHeaderFields = (block: string): Header[] => {
+  const fields: { key: string; originalKey: string; pieces: string[] }[] = [];
   for (const line of block.split(/\r?\n/)) {
     const last = fields[fields.length - 1];
     if (/^[ \t]/.test(line)) {
-      if (last) last.value = `${last.value} ${line.trim()}`.trim();
+      last?.pieces.push(line.trim());
       continue;
     }
     const colon = line.indexOf(':');
     if (colon <= 0 || fields.length >= MAX_HEADER_FIELDS) continue;
     const originalKey = line.slice(0, colon).trim();
     if (!/^[\x21-\x39\x3b-\x7e]+$/.test(originalKey)) continue;
-    fields.push({ key: originalKey.toLowerCase(), originalKey, value: line.slice(colon + 1).trim() });
+    fields.push({ key: originalKey.toLowerCase(), originalKey, pieces: [line.slice(colon + 1).trim()] });
   }
-  return fields;
+  return fields.map(({ key, originalKey, pieces }) => ({
+    key,
+    originalKey,
+    value: pieces.filter((piece) => piece.length > 0).join(' '),
+  }));
 };
 
 /** A delivery-status body: the per-message block, then one block per recipient, blank-line separated. */

@@ -34,7 +34,7 @@ const codePointOrReplacement = (codePoint: number): string =>
     ? String.fromCodePoint(codePoint)
     : '\uFFFD';
 
-const decodeHtmlEntities = (text: string): string =>
+export const decodeHtmlEntities = (text: string): string =>
   text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,8});/gi, (match, entity: string) => {
     if (entity[0] === '#') {
       const isHex = entity[1] === 'x' || entity[1] === 'X';
