@@ -4,8 +4,23 @@ import type { EventType, HubEvent, HubEventOf } from './events.ts';
 /** `dataschema` of each event: a URN naming the event's definition in the published JSON Schema. */
 export const dataSchemaFor = (type: EventType): string => `urn:switchboard:schema:v1:${type}`;
 
+/** Characters a URI may hold as they are after `switchboard:<channel>:` (RFC 3986 pchar and `/`). */
+const URI_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+
+/** An endpoint id as URI text: every other character percent-encoded as UTF-8 (`%` too). */
+const uriSafe = (id: string): string =>
+  URI_SAFE.test(id)
+    ? id
+    : Array.from(id, (char) =>
+        URI_SAFE.test(char) ? char : encodeURIComponent(char).replaceAll("'", '%27'),
+      ).join('');
+
+/**
+ * `switchboard:<channel>:<endpoint id>`, a valid URI-reference whatever the provider's id holds
+ * (ids with `<`, spaces or quotes are percent-encoded; ordinary ids are unchanged).
+ */
 export const sourceFor = (channel: Channel, endpointId: string | undefined): string =>
-  `switchboard:${channel}:${endpointId ?? 'unknown'}`;
+  `switchboard:${channel}:${uriSafe(endpointId ?? 'unknown')}`;
 
 /** Subject for provider notices that belong to no conversation. */
 export const endpointSubject = (channel: Channel, endpointId: string | undefined): string =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { dataSchemaFor } from './build.ts';
 import { EVENT_TYPES, type EventType, HubEventSchema } from './events.ts';
 import { EVENT_DESCRIPTIONS, EXAMPLE_EVENTS } from './examples.ts';
 
@@ -15,11 +16,53 @@ type JsonObject = Record<string, unknown>;
  * unknown properties (input mode) so consumers validating against v1 keep accepting events after
  * additive, backwards-compatible changes.
  */
-export const renderJsonSchema = (): JsonObject => ({
-  $id: SCHEMA_ID,
-  title: 'Switchboard events',
-  ...z.toJSONSchema(HubEventSchema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }),
-});
+export const renderJsonSchema = (): JsonObject => {
+  const schema = z.toJSONSchema(HubEventSchema, {
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    io: 'input',
+  }) as JsonObject & { $defs?: Record<string, JsonObject> };
+  return { $id: SCHEMA_ID, title: 'Switchboard events', ...schema, $defs: withEventIds(schema.$defs ?? {}) };
+};
+
+/** The event type a definition describes, when it is an event's (its `type` is a constant). */
+const eventTypeOf = (definition: JsonObject): EventType | undefined => {
+  const properties = definition.properties as Record<string, { const?: unknown }> | undefined;
+  const type = properties?.type?.const;
+  return (Object.values(EVENT_TYPES) as unknown[]).includes(type) ? (type as EventType) : undefined;
+};
+
+/** `#/$defs/X` → `<schema id>#/$defs/X`: refs that still resolve inside a definition with an `$id` of its own. */
+const absoluteRefs = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(absoluteRefs);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [
+        key,
+        key === '$ref' && typeof inner === 'string' && inner.startsWith('#/')
+          ? `${SCHEMA_ID}${inner}`
+          : absoluteRefs(inner),
+      ]),
+    );
+  }
+  return value;
+};
+
+/**
+ * Each event's definition gets the `$id` its events name in `dataschema`
+ * (`urn:switchboard:schema:v1:<type>`), so that URI resolves in any JSON Schema tool loading this
+ * document; its references are made absolute to keep resolving against the whole document.
+ */
+const withEventIds = (defs: Record<string, JsonObject>): Record<string, JsonObject> =>
+  Object.fromEntries(
+    Object.entries(defs).map(([name, definition]) => {
+      const type = eventTypeOf(definition);
+      return [
+        name,
+        type ? { $id: dataSchemaFor(type), ...(absoluteRefs(definition) as JsonObject) } : definition,
+      ];
+    }),
+  );
 
 /** `#/$defs/X` or `#/definitions/X` → `#/components/schemas/X`, recursively. */
 const rewriteRefs = (value: unknown): unknown => {

@@ -1,4 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookRequest } from '#shared/channels/inbound.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
@@ -167,7 +168,10 @@ describe('nothing a provider can send becomes poison', () => {
     },
   );
 
-  it('keeps every delivered event serializable and within a queue message or a claim check', () => {
-    for (const event of delivered) expect(() => JSON.stringify(event)).not.toThrow();
+  it('keeps every delivered event serializable and valid for the official CloudEvents SDK', () => {
+    for (const event of delivered) {
+      expect(() => JSON.stringify(event)).not.toThrow();
+      expect(() => new CloudEvent(event as unknown as Record<string, unknown>, true)).not.toThrow();
+    }
   });
 });

@@ -53,7 +53,8 @@ export const arbitraryFromJsonSchema = (root: Schema, maxDepth = 8): fc.Arbitrar
       if (!KNOWN.has(key)) throw new Error(`json-schema-arbitrary: unsupported keyword ${key}`);
     }
     if (typeof schema.$ref === 'string') {
-      const name = schema.$ref.replace('#/$defs/', '');
+      // Refs are `#/$defs/X`, or absolute to the root (`<root $id>#/$defs/X`) inside definitions with an `$id`.
+      const name = schema.$ref.slice(schema.$ref.indexOf('#/$defs/') + '#/$defs/'.length);
       const target = defs[name];
       if (!target) throw new Error(`unresolved ${schema.$ref}`);
       // The contract has no recursive types, so resolving eagerly terminates.
