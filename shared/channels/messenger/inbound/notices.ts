@@ -138,11 +138,29 @@ export const referralEvent: ItemEventBuilder<MetaReferral> = (referral, item, en
     data: { referral: toReferral(referral) },
   }));
 
-/** `optin` items: the customer opted in to (or stopped, or resumed) Messenger notification messages. */
+/**
+ * `optin` items. Meta sends two kinds: a notification-messages opt-in (`type:
+ * notification_messages`, with a token, or a stop/resume in `notification_messages_status`), which
+ * is consent; and the send-to-Messenger plugin's (`ref` only: the person clicked the plugin on a
+ * website), which opens the conversation from that entry point: a referral, not a consent.
+ */
 export const optinEvent: ItemEventBuilder<z.infer<typeof OptinSchema>> = (optin, item, entry, rawOptin) => {
   const status = optin.notification_messages_status;
+  const occurrence = [item.sender.id, timestampKey(item), canonicalJson(rawOptin)];
+  if (optin.type !== 'notification_messages' && status === undefined) {
+    return noticeEvent(item, entry, occurrence, () => ({
+      type: 'switchboard.contact.referred',
+      data: {
+        referral: {
+          source: 'SEND_TO_MESSENGER',
+          type: 'OPTIN',
+          ...(optin.ref !== undefined ? { ref: optin.ref } : {}),
+        },
+      },
+    }));
+  }
   const trigger = status ?? optin.type;
-  return noticeEvent(item, entry, [item.sender.id, timestampKey(item), canonicalJson(rawOptin)], () => ({
+  return noticeEvent(item, entry, occurrence, () => ({
     type: 'switchboard.contact.consent_changed',
     data: {
       scope: 'messenger_notifications',
