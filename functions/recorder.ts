@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
@@ -5,7 +6,9 @@ import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
+import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
+import { countBatch } from '#shared/recorder/batch-metrics.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 
 const config = requireConfig(
@@ -13,6 +16,8 @@ const config = requireConfig(
   'SWITCHBOARD_HELPDESK_QUEUE_URL',
   'SWITCHBOARD_PAYLOAD_BUCKET',
 );
+
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.recorder });
 
 const recorder = createRecorder({
   dynamodb: dynamoDbClient(),
@@ -27,4 +32,9 @@ const recorder = createRecorder({
 /** Ingest FIFO queue → DynamoDB → helpdesk FIFO queue; failures are reported per message (ReportBatchItemFailures). */
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(logRequestId())
-  .handler((event) => recorder.handleSqsEvent(event));
+  .handler(async (event) => {
+    const response = await recorder.handleSqsEvent(event);
+    countBatch(metrics, event, response);
+    metrics.publishStoredMetrics();
+    return response;
+  });

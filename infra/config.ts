@@ -98,6 +98,14 @@ export const SwitchboardConfigSchema = z
       z.enum(INGRESS_KINDS).default('http-api'),
     ),
     /**
+     * Reserved concurrency of each webhook function with `ingress: 'function-urls'`, where it is the
+     * only brake (the HTTP API's stage throttling is gone) and what lets the throttle alarm fire: a
+     * provider burst beyond it gets 429 and retries instead of taking the account's concurrency
+     * from the recorder. Each webhook reserves this much of the account's concurrency.
+     * @default 50
+     */
+    webhookReservedConcurrency: positiveIntFromContext.default(50),
+    /**
      * Public base URL when the HTTP API sits behind a custom domain (for example
      * `https://hooks.example.com`). Twilio signs the exact URL it called, so the SMS webhook needs it.
      * Only with `ingress: 'http-api'`: function URLs each have their own hostname, which the SMS

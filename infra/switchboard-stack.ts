@@ -76,6 +76,8 @@ export class SwitchboardStack extends Stack {
         connector,
         runtimeEnvironment,
         ...functionLogs,
+        // Without the HTTP API's stage throttling, reserved concurrency is the brake.
+        ...(this.api ? {} : { reservedConcurrentExecutions: config.webhookReservedConcurrency }),
       });
       this.webhooks[id] = webhook;
       new CfnOutput(this, `${connector.name}WebhookUrl`, {

@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { WebhookConnectorOf } from '#shared/channels/registry.ts';
+import { REPLAY_GUARD_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
   grantGetPayloads,
   grantPutPayloads,
@@ -93,7 +94,10 @@ export class ChannelWebhook extends Construct {
     grantGetPayloads(this.function, storage.payloadBucket, connector.payloadReadPrefixes);
     const tableWrites: readonly string[] = connector.tableWrites;
     if (tableWrites.includes('replay-guard')) {
-      grantTableItems(this.function, storage.table, ['dynamodb:PutItem'], key);
+      // Only replay-guard items: the partition key of every item written must start with REPLAY#.
+      grantTableItems(this.function, storage.table, ['dynamodb:PutItem'], key, {
+        leadingKeyPrefixes: [REPLAY_GUARD_PARTITION_PREFIX],
+      });
     }
 
     if (props.api) {

@@ -97,12 +97,24 @@ export const grantTableItems = (
   table: dynamodb.ITable,
   actions: readonly string[],
   key?: kms.IKey,
+  options: {
+    /** Limit the items to partition keys starting with one of these (dynamodb:LeadingKeys). */
+    readonly leadingKeyPrefixes?: readonly string[];
+  } = {},
 ): void => {
-  addStatement(grantee, [...actions], [table.tableArn]);
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: [...actions],
+    resourceArns: [table.tableArn],
+    ...(options.leadingKeyPrefixes
+      ? {
+          conditions: {
+            'ForAllValues:StringLike': {
+              'dynamodb:LeadingKeys': options.leadingKeyPrefixes.map((prefix) => `${prefix}*`),
+            },
+          },
+        }
+      : {}),
+  });
   key?.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
-};
-
-/** Narrow IAM5 suppression on a function's role for a reason only its caller knows. */
-export const suppressWildcard = (scope: IConstruct, appliesTo: string[], reason: string): void => {
-  NagSuppressions.addResourceSuppressions(scope, [{ id: 'AwsSolutions-IAM5', reason, appliesTo }], true);
 };

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_SERVICES, METRICS_NAMESPACE, RECORDER_METRICS } from '#shared/observability/metric-names.ts';
 
 /** Where webhook requests arrive, which decides where their request and error counts come from. */
 export type WebhookIngress =
@@ -137,6 +138,8 @@ export class Monitoring extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
+        // Only this account's alarms: CloudWatch acting for anyone else is not let in.
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
     this.topic = new sns.Topic(this, 'AlarmTopic', {
@@ -175,8 +178,24 @@ export class Monitoring extends Construct {
       datapointsToAlarm: 3,
     });
     this.add('RecorderErrors', {
-      alarmDescription: 'The recorder threw; messages are retried, then dead-lettered.',
-      metric: props.recorderFunction.metricErrors({ period, statistic: SUM }),
+      alarmDescription:
+        'The recorder failed messages (reported per message, or the whole batch threw); they are retried, then dead-lettered.',
+      // Per-message failures never raise Lambda's Errors: the recorder counts them (embedded metric format).
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failures, 0) + FILL(errors, 0)',
+        label: 'recorder failures',
+        period,
+        usingMetrics: {
+          failures: new cloudwatch.Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: RECORDER_METRICS.recordFailures,
+            dimensionsMap: { service: METRIC_SERVICES.recorder },
+            period,
+            statistic: SUM,
+          }),
+          errors: props.recorderFunction.metricErrors({ period, statistic: SUM }),
+        },
+      }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

@@ -1,10 +1,9 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
-import { grantGetPayloads, grantPutPayloads, grantSendMessage, suppressWildcard } from './grants.ts';
+import { grantGetPayloads, grantPutPayloads, grantSendMessage, grantTableItems } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -65,27 +64,17 @@ export class Recorder extends Construct {
     });
     this.function.addEventSource(this.eventSource);
 
-    storage.table.grantReadWriteData(this.function);
+    // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
+    grantTableItems(
+      this.function,
+      storage.table,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      storage.dataKey,
+    );
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it
     // publishes to the helpdesk queue the same way.
     grantGetPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
     grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
-
-    suppressWildcard(
-      this.function.role ?? this.function,
-      [`Resource::<${tableLogicalId(storage.table)}.Arn>/index/*`],
-      'The recorder queries the table’s GSIs (conversations by status, messages by provider id); the grant covers this table’s indexes only.',
-    );
-    if (storage.dataKey) {
-      suppressWildcard(
-        this.function.role ?? this.function,
-        ['Action::kms:GenerateDataKey*', 'Action::kms:ReEncrypt*'],
-        'DynamoDB needs these calls on the customer-managed key for reads and writes; the grant is scoped to that one key.',
-      );
-    }
   }
 }
-
-const tableLogicalId = (table: dynamodb.Table): string =>
-  Stack.of(table).getLogicalId(table.node.defaultChild as dynamodb.CfnTable);

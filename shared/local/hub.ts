@@ -110,6 +110,8 @@ const hubEnvironment = (
   SWITCHBOARD_SECRET_ARN: 'local',
   SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
   SWITCHBOARD_LOG_LEVEL: env.SWITCHBOARD_LOG_LEVEL ?? 'info',
+  // Metrics are CloudWatch's embedded format on stdout: nothing reads them locally.
+  POWERTOOLS_METRICS_DISABLED: 'true',
   AWS_ENDPOINT_URL_SQS: sqsEndpointForQueueUrls(endpoints, resources),
   AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
   AWS_ENDPOINT_URL_S3: endpoints.s3,

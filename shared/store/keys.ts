@@ -223,5 +223,11 @@ export const identityPartition = (identity: ChannelIdentity): string =>
 
 // ---- replay guard ---------------------------------------------------------------------------
 
+/** Every replay-guard item's partition key starts with this (IAM limits the Mailgun webhook to them). */
+export const REPLAY_GUARD_PARTITION_PREFIX = 'REPLAY#';
+
 /** `digest` is the SHA-256 of the token: the table never holds a usable token. */
-export const replayGuardKey = (digest: string): ItemKey => ({ pk: `REPLAY#${digest}`, sk: 'REPLAY' });
+export const replayGuardKey = (digest: string): ItemKey => ({
+  pk: `${REPLAY_GUARD_PARTITION_PREFIX}${digest}`,
+  sk: 'REPLAY',
+});

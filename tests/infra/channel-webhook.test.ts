@@ -13,6 +13,7 @@ import {
   logicalId,
   resourcesFor,
   roleIdOf,
+  statementsOfRole,
 } from './support.ts';
 
 // Prepare (once per file)
@@ -127,6 +128,12 @@ describe('ChannelWebhook least privilege', () => {
     expect(resourcesFor(template, roleId, 'dynamodb:PutItem')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }),
     ]);
+    const putItem = statementsOfRole(template, roleId).find((statement) =>
+      [statement.Action].flat().includes('dynamodb:PutItem'),
+    );
+    expect(putItem?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['REPLAY#*'] },
+    });
   });
 
   it('passes the secret by ARN only, never a credential in the environment', () => {

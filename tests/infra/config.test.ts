@@ -16,6 +16,7 @@ describe('deployment config from CDK context', () => {
       namePrefix: 'switchboard',
       channels: ['messenger', 'whatsapp', 'sms', 'email-mailgun'],
       ingress: 'http-api',
+      webhookReservedConcurrency: 50,
       logRetentionDays: 30,
       payloadRetentionDays: 30,
       production: false,

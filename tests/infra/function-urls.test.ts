@@ -216,6 +216,32 @@ describe("ingress 'function-urls' monitoring", () => {
     },
   );
 
+  it('reserves concurrency for every webhook function, so throttling (and its alarm) can happen', () => {
+    // Act
+    const functions = urls.template.findResources('AWS::Lambda::Function');
+    const plain = httpApi.template.findResources('AWS::Lambda::Function');
+    // Assess
+    for (const channel of channels) {
+      expect(functions[functionId(channel)]?.Properties.ReservedConcurrentExecutions, channel).toBe(50);
+    }
+    expect(Object.values(plain).some((fn) => fn.Properties.ReservedConcurrentExecutions !== undefined)).toBe(
+      false,
+    );
+  });
+
+  it('takes the reservation from context', () => {
+    // Act
+    const custom = buildHub({
+      ...ALL_CHANNELS_CONTEXT,
+      ingress: 'function-urls',
+      webhookReservedConcurrency: '20',
+    });
+    const functions = custom.template.findResources('AWS::Lambda::Function');
+    const fn = custom.stack.webhooks.whatsapp?.function;
+    // Assess
+    expect(fn && functions[logicalId(fn)]?.Properties.ReservedConcurrentExecutions).toBe(20);
+  });
+
   it('alarms as soon as any webhook function is throttled', () => {
     // Act
     const alarm = alarmNamed('WebhookThrottles');

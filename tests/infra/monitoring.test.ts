@@ -72,7 +72,52 @@ describe('Monitoring', () => {
     expect(alarm?.Properties).toMatchObject({ Threshold: 300, AlarmActions: [topicRef] });
   });
 
-  it.each(['Errors', 'Throttles'])('alarms on recorder %s', (metricName) => {
+  it('alarms on recorder failures: the messages it reports failed (its own metric) plus Lambda Errors', () => {
+    // Act
+    const alarm = alarms.find((candidate) =>
+      JSON.stringify(candidate.Properties.Metrics ?? []).includes('RecordFailures'),
+    );
+    const metrics = alarm?.Properties.Metrics as Array<{
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } };
+    }>;
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef],
+    });
+    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
+      'FILL(failures, 0) + FILL(errors, 0)',
+    );
+    expect(
+      metrics
+        .map((metric) => metric.MetricStat?.Metric.MetricName)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['Errors', 'RecordFailures']);
+    expect(
+      metrics.find((metric) => metric.MetricStat?.Metric.MetricName === 'RecordFailures')?.MetricStat?.Metric,
+    ).toMatchObject({
+      Namespace: 'Switchboard',
+      Dimensions: [{ Name: 'service', Value: 'recorder' }],
+    });
+  });
+
+  it('lets CloudWatch use the alarm topic key only for this account', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it.each(['Throttles'])('alarms on recorder %s', (metricName) => {
     // Act
     const alarm = alarmOn(metricName, logicalId(stack.recorder.function));
     // Assess

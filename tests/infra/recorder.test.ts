@@ -33,7 +33,7 @@ describe('Recorder', () => {
     expect(ingest?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * RECORDER.timeoutSeconds);
   });
 
-  it('may consume ingest, read/write the table, read and write claim checks and publish to the helpdesk queue only', () => {
+  it('may consume ingest, get/put/update table items, read and write claim checks and publish to the helpdesk queue only', () => {
     // Act
     const roleId = roleIdOf(plain.stack.recorder.function);
     const actions = actionsOfRole(plain.template, roleId);
@@ -44,9 +44,6 @@ describe('Recorder', () => {
         'sqs:DeleteMessage',
         'sqs:ChangeMessageVisibility',
         'sqs:SendMessage',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
         's3:GetObject',
         's3:PutObject',
       ]),
@@ -56,6 +53,15 @@ describe('Recorder', () => {
       's3:PutObject',
     ]);
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
+    // Exactly what the recorder's store sends, on the table itself (no index, no scan, no delete).
+    expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(resourcesFor(plain.template, roleId, 'dynamodb:UpdateItem')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),
+    ]);
     expect(resourcesFor(plain.template, roleId, 'sqs:SendMessage')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.helpdesk.queue), 'Arn'] }),
     ]);

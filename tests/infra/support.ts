@@ -69,7 +69,7 @@ export interface Statement {
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 /** Every statement in every IAM policy attached to the role with this logical id. */
-const statementsOfRole = (template: Template, roleLogicalId: string): Statement[] => {
+export const statementsOfRole = (template: Template, roleLogicalId: string): Statement[] => {
   const policies = template.findResources('AWS::IAM::Policy');
   return Object.values(policies)
     .filter((policy) =>

@@ -1,0 +1,14 @@
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { RECORDER_METRICS } from '#shared/observability/metric-names.ts';
+
+/**
+ * What an ingest batch came to, as metrics: failed records are reported to Lambda per message
+ * (ReportBatchItemFailures) and never raise the function's Errors metric, so the recorder counts
+ * them itself and an alarm watches that count.
+ */
+export const countBatch = (metrics: Metrics, event: SQSEvent, response: SQSBatchResponse): void => {
+  const failures = response.batchItemFailures.length;
+  metrics.addMetric(RECORDER_METRICS.recordFailures, MetricUnit.Count, failures);
+  metrics.addMetric(RECORDER_METRICS.recorded, MetricUnit.Count, event.Records.length - failures);
+};
