@@ -1,5 +1,6 @@
 import type { Channel } from './common.ts';
-import type { EventType, HubEvent, HubEventOf } from './events.ts';
+import type { EventType, HubEvent, HubEventOf, SendFailedData } from './events.ts';
+import { stableHash } from './ids.ts';
 
 /** `dataschema` of each event: a URN naming the event's definition in the published JSON Schema. */
 export const dataSchemaFor = (type: EventType): string => `urn:switchboard:schema:v1:${type}`;
@@ -34,7 +35,11 @@ interface EventDataBase {
   receivedAt: string;
 }
 
-type ChannelScopedType = Exclude<EventType, 'switchboard.conversation.state_changed'>;
+/** Events about a channel's traffic; the hub's own (state changes, send failures) are built where they arise. */
+type ChannelScopedType = Exclude<
+  EventType,
+  'switchboard.conversation.state_changed' | 'switchboard.message.send_failed'
+>;
 
 /**
  * Wraps normalized data in its CloudEvents envelope. `id` must come from `eventIdFor` so that the
@@ -56,6 +61,25 @@ export const buildEvent = <T extends ChannelScopedType>(
     dataschema: dataSchemaFor(type),
     data,
   }) as HubEventOf<T>;
+
+/**
+ * The one `send_failed` event of a command: its id hashes the hub message id, so a command that
+ * fails again after a crash yields the same event.
+ */
+export const buildSendFailedEvent = (
+  data: SendFailedData,
+  id: string = `evt_${stableHash('event', 'send_failed', data.hubMessageId)}`,
+): HubEventOf<'switchboard.message.send_failed'> => ({
+  specversion: '1.0',
+  id,
+  source: data.channel ? sourceFor(data.channel, data.endpoint?.id) : 'switchboard:hub:outbox',
+  type: 'switchboard.message.send_failed',
+  subject: data.conversationId,
+  time: data.receivedAt,
+  datacontenttype: 'application/json',
+  dataschema: dataSchemaFor('switchboard.message.send_failed'),
+  data,
+});
 
 /** Convenience guard used by consumers and the recorder. */
 export const isEventOfType = <T extends EventType>(event: HubEvent, type: T): event is HubEventOf<T> =>

@@ -2,6 +2,7 @@
 export const EVENT_TYPES = {
   messageReceived: 'switchboard.message.received',
   messageSent: 'switchboard.message.sent',
+  messageSendFailed: 'switchboard.message.send_failed',
   messageStatusUpdated: 'switchboard.message.status_updated',
   messageReactionChanged: 'switchboard.message.reaction_changed',
   messageEdited: 'switchboard.message.edited',

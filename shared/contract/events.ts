@@ -53,6 +53,8 @@ export const MessageStatusDataSchema = z
     providerMessageIds: z.array(z.string()),
     /** Messenger reads/deliveries: every message sent up to this time has the status. */
     watermark: TimestampSchema.optional(),
+    /** What the hub sent along with its own message and the provider echoed (its hub message id): the status is of that message. */
+    correlationId: z.string().optional(),
     errors: z.array(ProviderErrorSchema).optional(),
     pricing: z
       .object({
@@ -64,6 +66,51 @@ export const MessageStatusDataSchema = z
       .optional(),
   })
   .meta({ id: 'MessageStatusData' });
+
+/** Why the hub did not send a command's message, normalized across providers. */
+export const SendFailureReasonSchema = z.enum([
+  'window_closed',
+  'opted_out',
+  'template_invalid',
+  'content_invalid',
+  'recipient_invalid',
+  'recipient_unreachable',
+  'rate_limited',
+  'credentials',
+  'deadline_exceeded',
+  'outcome_unknown',
+  'provider_error',
+  'conversation_unknown',
+]);
+export type SendFailureReason = z.infer<typeof SendFailureReasonSchema>;
+
+export const SendFailedDataSchema = z
+  .object({
+    channel: ChannelSchema.optional(),
+    provider: ProviderSchema.optional(),
+    endpoint: BusinessEndpointSchema.optional(),
+    contact: ContactSchema.optional(),
+    conversationId: z.string().min(1),
+    /** The hub message id the command was given when it was accepted. */
+    hubMessageId: z.string().min(1),
+    idempotencyKey: z.string(),
+    commandId: z.string(),
+    reason: SendFailureReasonSchema,
+    /** Whether the same command, sent again (with a new idempotency key), could succeed. */
+    retryable: z.boolean(),
+    /** The command field that was refused (`parts.0.text`, `conversationId`…), for content and conversation errors. */
+    failedField: z.string().optional(),
+    /** The part that failed; parts before it were sent. */
+    partIndex: z.number().int().nonnegative().optional(),
+    /** Provider messages already sent for the parts before the one that failed. */
+    sentProviderMessageIds: z.array(z.string()).optional(),
+    /** What the provider said: its code, title, message and details, as it said them. */
+    errors: z.array(ProviderErrorSchema).optional(),
+    providerTimestamp: TimestampSchema.nullable(),
+    /** When the hub gave up. */
+    receivedAt: TimestampSchema,
+  })
+  .meta({ id: 'SendFailedData' });
 
 export const ReactionDataSchema = z
   .object({
@@ -180,6 +227,11 @@ export const MessageReceivedEventSchema = envelope(
   'MessageReceivedEvent',
 );
 export const MessageSentEventSchema = envelope(EVENT_TYPES.messageSent, MessageSchema, 'MessageSentEvent');
+export const MessageSendFailedEventSchema = envelope(
+  EVENT_TYPES.messageSendFailed,
+  SendFailedDataSchema,
+  'MessageSendFailedEvent',
+);
 export const MessageStatusUpdatedEventSchema = envelope(
   EVENT_TYPES.messageStatusUpdated,
   MessageStatusDataSchema,
@@ -231,6 +283,7 @@ export const HubEventSchema = z
   .discriminatedUnion('type', [
     MessageReceivedEventSchema,
     MessageSentEventSchema,
+    MessageSendFailedEventSchema,
     MessageStatusUpdatedEventSchema,
     MessageReactionChangedEventSchema,
     MessageEditedEventSchema,
@@ -253,6 +306,7 @@ export type HubEventOf<T extends EventType> = Extract<HubEvent, { type: T }>;
 
 export type MessageStatusData = z.infer<typeof MessageStatusDataSchema>;
 export type ReactionData = z.infer<typeof ReactionDataSchema>;
+export type SendFailedData = z.infer<typeof SendFailedDataSchema>;
 export type MessageEditedData = z.infer<typeof MessageEditedDataSchema>;
 export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
 export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;

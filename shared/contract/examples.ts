@@ -1,7 +1,7 @@
-import { buildEvent, dataSchemaFor } from './build.ts';
+import { buildEvent, buildSendFailedEvent, dataSchemaFor } from './build.ts';
 import type { BusinessEndpoint, Contact } from './common.ts';
 import { EVENT_TYPES, type EventType, type HubEvent } from './events.ts';
-import { contactConversationId, eventIdFor, hubMessageIdFor } from './ids.ts';
+import { contactConversationId, eventIdFor, hubMessageIdFor, outboundHubMessageId } from './ids.ts';
 
 /**
  * One example of every event type, in the exact shape consumers receive. They are published in the
@@ -228,9 +228,29 @@ const providerUnsupported = buildEvent(
   },
 );
 
+const sendFailed = buildSendFailedEvent({
+  ...context,
+  hubMessageId: outboundHubMessageId(whatsappConversation, 'reply-7f3a'),
+  idempotencyKey: 'reply-7f3a',
+  commandId: 'cmd_01JDX4Q2T8',
+  reason: 'window_closed',
+  retryable: false,
+  partIndex: 0,
+  errors: [
+    {
+      code: 'window_closed',
+      title: 'The 24-hour customer service window closed at 2026-11-23T09:15:01.000Z',
+      details: 'Send an approved template instead.',
+    },
+  ],
+  providerTimestamp: null,
+  receivedAt: '2026-11-23T10:02:11.905Z',
+});
+
 export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.messageReceived]: messageReceived,
   [EVENT_TYPES.messageSent]: messageSent,
+  [EVENT_TYPES.messageSendFailed]: sendFailed,
   [EVENT_TYPES.messageStatusUpdated]: statusUpdated,
   [EVENT_TYPES.messageReactionChanged]: reactionChanged,
   [EVENT_TYPES.messageEdited]: messageEdited,
@@ -247,6 +267,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageReceived]: 'A customer sent a message to the business (any channel, any content).',
   [EVENT_TYPES.messageSent]:
     'The business sent a message: through the hub, or outside it (page inbox, phone, WhatsApp Business app) as echoed by the provider. `sentBy` tells which.',
+  [EVENT_TYPES.messageSendFailed]:
+    'A message the helpdesk asked the hub to send was not sent, with a normalized `reason`, whether a new attempt could succeed, and what the provider said. Every send command ends in exactly one `message.sent` or `message.send_failed`.',
   [EVENT_TYPES.messageStatusUpdated]:
     'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward; Messenger reports a `watermark` instead of ids.',
   [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',

@@ -32,6 +32,13 @@ export const hubMessageIdFor = (channel: Channel, providerMessageId: string): st
   `msg_${stableHash('message', channel, providerMessageId)}`;
 
 /**
+ * The hub message id of a message sent through the hub: known when the command is accepted (the
+ * API answers with it), the same for every repeat of the command, whatever the provider's ids.
+ */
+export const outboundHubMessageId = (conversationId: string, idempotencyKey: string): string =>
+  `msg_${stableHash('outbound', conversationId, idempotencyKey)}`;
+
+/**
  * Event ids are a hash of what makes the occurrence unique (channel, kind, provider ids, status…),
  * never of when we received it: a provider retry days later yields the same id.
  */

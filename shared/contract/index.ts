@@ -11,3 +11,4 @@ export * from './events.ts';
 export * from './ids.ts';
 export * from './message.ts';
 export * from './parts.ts';
+export * from './commands.ts';

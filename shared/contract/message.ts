@@ -100,6 +100,14 @@ export const MessageSchema = z
     sentBy: z.enum(['hub', 'external']).optional(),
     /** Provider app id that sent an echo, when given. */
     senderAppId: z.string().optional(),
+    /** Sent through the hub: the caller's idempotency key and the command's id. */
+    idempotencyKey: z.string().optional(),
+    commandId: z.string().optional(),
+    /**
+     * Sent through the hub: every provider message the hub's message became, in order (a long text
+     * split in several, a command of several parts); `providerMessageId` is the first.
+     */
+    providerMessageIds: z.array(z.string()).optional(),
     parts: z.array(MessagePartSchema),
     email: EmailDetailsSchema.optional(),
     errors: z.array(ProviderErrorSchema).optional(),

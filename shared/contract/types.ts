@@ -29,6 +29,8 @@ export type {
   ProviderUnsupportedData,
   ReactionData,
   ReferralData,
+  SendFailedData,
+  SendFailureReason,
 } from './events.ts';
 export type { EmailAddress, EmailDetails, Message, Referral } from './message.ts';
 export type { MediaKind, MediaPart, MediaRef, MessagePart, SharedContact, TextPart } from './parts.ts';

@@ -124,7 +124,12 @@ export const forQueue = (events: readonly HubEvent[], receivedAt: Date): HubEven
 
 /** The event within the bounds above (the same object when it already was). */
 const withinBounds = (event: HubEvent): HubEvent => {
-  if (event.type === 'switchboard.conversation.state_changed') return event;
+  // The hub's own events carry no provider input.
+  if (
+    event.type === 'switchboard.conversation.state_changed' ||
+    event.type === 'switchboard.message.send_failed'
+  )
+    return event;
   const data: EventParties = event.data;
   if (hasOversizeIdentifier(event, data.contact, data.endpoint)) {
     return buildEvent(

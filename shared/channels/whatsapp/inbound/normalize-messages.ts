@@ -90,7 +90,8 @@ const conversationData = (scope: MessageScope) => ({
   receivedAt: scope.context.receivedAt,
 });
 
-const actorOf = (direction: Direction) => (direction === 'inbound' ? 'customer' : 'business');
+const actorOf = (direction: Direction): 'customer' | 'business' =>
+  direction === 'inbound' ? 'customer' : 'business';
 
 const messageEvents = (scope: MessageScope, parts: Message['parts']): HubEvent[] => {
   const { message, direction } = scope;

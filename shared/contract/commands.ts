@@ -1,0 +1,196 @@
+import { z } from 'zod';
+import { TimestampSchema } from './common.ts';
+
+/*
+ * Commands a helpdesk sends to the hub (CloudEvents 1.0, structured JSON), on the outbox FIFO queue
+ * `switchboard-outbox.fifo` with the conversation id as message group, or through the helpdesk
+ * HTTP API. Every send command ends in exactly one event on the helpdesk stream:
+ * `switchboard.message.sent` or `switchboard.message.send_failed`.
+ */
+
+export const COMMAND_TYPES = {
+  sendMessage: 'switchboard.command.send_message',
+  markRead: 'switchboard.command.mark_read',
+  typing: 'switchboard.command.typing',
+} as const;
+export type CommandType = (typeof COMMAND_TYPES)[keyof typeof COMMAND_TYPES];
+
+/** The largest text part the hub accepts; channels split or refuse below it (WhatsApp 4,096, SMS 1,600…). */
+export const MAX_OUTBOUND_TEXT = 65_536;
+/** Parts of one command: each becomes one provider message or more, sent in order. */
+export const MAX_OUTBOUND_PARTS = 10;
+
+const HttpsUrlSchema = z.url({ protocol: /^https$/ }).max(2048);
+
+export const OutboundTextPartSchema = z
+  .object({ type: z.literal('text'), text: z.string().min(1).max(MAX_OUTBOUND_TEXT) })
+  .meta({ id: 'OutboundTextPart' });
+
+/** Media by a key in the hub's payload bucket, or by an HTTPS URL the provider can fetch. */
+export const OutboundMediaSourceSchema = z
+  .union([z.object({ s3Key: z.string().min(1).max(1024) }), z.object({ url: HttpsUrlSchema })])
+  .meta({ id: 'OutboundMediaSource' });
+
+export const OutboundMediaPartSchema = z
+  .object({
+    type: z.literal('media'),
+    kind: z.enum(['image', 'audio', 'video', 'file', 'sticker']),
+    source: OutboundMediaSourceSchema,
+    mimeType: z.string().max(255).optional(),
+    filename: z.string().min(1).max(255).optional(),
+    caption: z.string().max(4096).optional(),
+  })
+  .meta({ id: 'OutboundMediaPart' });
+
+export const OutboundTemplatePartSchema = z
+  .object({
+    type: z.literal('template'),
+    /** WhatsApp: the approved template's name. Twilio: a Content SID (`HX…`). */
+    name: z.string().min(1).max(512),
+    /** BCP 47 / WhatsApp language code, e.g. `en_US`, `el`. */
+    language: z.string().min(2).max(16),
+    /** What the template's category is (only marketing templates are refused after a marketing opt-out). */
+    category: z.enum(['marketing', 'utility', 'authentication']).default('utility'),
+    /** Body parameters: positional (`{{1}}`…) as a list, or named as a record. */
+    parameters: z
+      .union([z.array(z.string().max(1024)).max(100), z.record(z.string().max(64), z.string().max(1024))])
+      .optional(),
+    /** How many body parameters the approved template has, when the helpdesk knows it: a mismatch is refused before any call. */
+    parameterCount: z.number().int().nonnegative().max(100).optional(),
+  })
+  .meta({ id: 'OutboundTemplatePart' });
+
+const ButtonSchema = z.object({ id: z.string().min(1).max(256), title: z.string().min(1).max(64) });
+
+export const OutboundInteractivePartSchema = z
+  .object({
+    type: z.literal('interactive'),
+    body: z.string().min(1).max(4096),
+    /** Reply buttons (WhatsApp at most 3, titles at most 20 characters; Messenger quick replies at most 13). */
+    buttons: z.array(ButtonSchema).min(1).max(13).optional(),
+    /** A list (WhatsApp): the button that opens it and its sections of rows. */
+    list: z
+      .object({
+        button: z.string().min(1).max(64),
+        sections: z
+          .array(
+            z.object({
+              title: z.string().max(64).optional(),
+              rows: z
+                .array(ButtonSchema.extend({ description: z.string().max(256).optional() }))
+                .min(1)
+                .max(10),
+            }),
+          )
+          .min(1)
+          .max(10),
+      })
+      .optional(),
+  })
+  .refine((part) => (part.buttons === undefined) !== (part.list === undefined), {
+    message: 'either buttons or a list',
+  })
+  .meta({ id: 'OutboundInteractivePart' });
+
+export const OutboundReactionPartSchema = z
+  .object({
+    type: z.literal('reaction'),
+    targetProviderMessageId: z.string().min(1).max(1024),
+    /** The emoji; empty removes the reaction. */
+    emoji: z.string().max(32),
+  })
+  .meta({ id: 'OutboundReactionPart' });
+
+export const OutboundLocationPartSchema = z
+  .object({
+    type: z.literal('location'),
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    name: z.string().max(1000).optional(),
+    address: z.string().max(1000).optional(),
+  })
+  .meta({ id: 'OutboundLocationPart' });
+
+export const OutboundPartSchema = z
+  .union([
+    OutboundTextPartSchema,
+    OutboundMediaPartSchema,
+    OutboundTemplatePartSchema,
+    OutboundInteractivePartSchema,
+    OutboundReactionPartSchema,
+    OutboundLocationPartSchema,
+  ])
+  .meta({ id: 'OutboundPart' });
+export type OutboundPart = z.infer<typeof OutboundPartSchema>;
+export type OutboundTextPart = z.infer<typeof OutboundTextPartSchema>;
+export type OutboundMediaPart = z.infer<typeof OutboundMediaPartSchema>;
+export type OutboundTemplatePart = z.infer<typeof OutboundTemplatePartSchema>;
+export type OutboundInteractivePart = z.infer<typeof OutboundInteractivePartSchema>;
+
+/** Who is answering: only a human agent's reply may use Messenger's HUMAN_AGENT tag (7 days). */
+export const CommandSenderSchema = z
+  .object({ kind: z.enum(['agent', 'bot', 'system']), id: z.string().min(1).max(256) })
+  .meta({ id: 'CommandSender' });
+
+/** The caller's key: the same key for the same conversation is the same command, however often sent. */
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII');
+
+export const SendMessageDataSchema = z
+  .object({
+    idempotencyKey: IdempotencyKeySchema,
+    /** The reply goes to the address this conversation was opened with, never to another identity of the contact. */
+    conversationId: z.string().min(1).max(128),
+    parts: z.array(OutboundPartSchema).min(1).max(MAX_OUTBOUND_PARTS),
+    /** The provider message this one answers (WhatsApp context, Messenger reply_to, e-mail In-Reply-To). */
+    replyTo: z.object({ providerMessageId: z.string().min(1).max(1024) }).optional(),
+    sender: CommandSenderSchema,
+    /** After this instant the hub must not send: the command ends `send_failed` (`deadline_exceeded`). */
+    deadline: TimestampSchema.optional(),
+    /** E-mail only: the subject (default: `Re:` and the conversation's last subject). */
+    email: z.object({ subject: z.string().max(998).optional() }).optional(),
+  })
+  .meta({ id: 'SendMessageData' });
+export type SendMessageData = z.infer<typeof SendMessageDataSchema>;
+
+export const MarkReadDataSchema = z
+  .object({
+    conversationId: z.string().min(1).max(128),
+    /** The newest customer message read; earlier ones count as read too. */
+    providerMessageId: z.string().min(1).max(1024),
+  })
+  .meta({ id: 'MarkReadData' });
+
+export const TypingDataSchema = z
+  .object({ conversationId: z.string().min(1).max(128) })
+  .meta({ id: 'TypingData' });
+
+const commandEnvelope = {
+  specversion: z.literal('1.0'),
+  /** The command's own id (any unique string); the idempotency key, not this, decides what is a repeat. */
+  id: z.string().min(1).max(256),
+  /** Who sent it, e.g. `helpdesk:acme`. */
+  source: z.string().min(1).max(1024),
+  time: TimestampSchema.optional(),
+  subject: z.string().max(1024).optional(),
+  datacontenttype: z.literal('application/json').optional(),
+};
+
+export const SendMessageCommandSchema = z
+  .object({ ...commandEnvelope, type: z.literal(COMMAND_TYPES.sendMessage), data: SendMessageDataSchema })
+  .meta({ id: 'SendMessageCommand', description: 'Send a message in a conversation.' });
+export const MarkReadCommandSchema = z
+  .object({ ...commandEnvelope, type: z.literal(COMMAND_TYPES.markRead), data: MarkReadDataSchema })
+  .meta({ id: 'MarkReadCommand', description: 'Mark customer messages read (best effort).' });
+export const TypingCommandSchema = z
+  .object({ ...commandEnvelope, type: z.literal(COMMAND_TYPES.typing), data: TypingDataSchema })
+  .meta({ id: 'TypingCommand', description: 'Show a typing indicator (best effort, only before a reply).' });
+
+export const HubCommandSchema = z
+  .discriminatedUnion('type', [SendMessageCommandSchema, MarkReadCommandSchema, TypingCommandSchema])
+  .meta({ id: 'HubCommand', title: 'Switchboard command' });
+export type HubCommand = z.infer<typeof HubCommandSchema>;
+export type SendMessageCommand = z.infer<typeof SendMessageCommandSchema>;

@@ -1,0 +1,131 @@
+import type { OutboundPart } from '#shared/contract/commands.ts';
+import type {
+  BusinessEndpoint,
+  Channel,
+  ChannelIdentity,
+  Provider,
+  ProviderError,
+  SendFailureReason,
+} from '#shared/contract/types.ts';
+
+/*
+ * What the sender core (shared/outbound/) asks of each provider's sending side
+ * (`shared/channels/<channel>/outbound/`). The core decides policy (window, consent, deadline),
+ * keeps the exactly-once bookkeeping and publishes the command's one outcome event; a channel
+ * sender only turns parts into provider messages, makes the provider call and says what the
+ * provider's answer means. It never throws for a provider's answer: every answer is an outcome.
+ */
+
+/** Where a conversation's replies go: the address it was opened with, never another identity of the contact. */
+export interface SendTarget {
+  readonly channel: Channel;
+  readonly provider: Provider;
+  readonly endpoint: BusinessEndpoint;
+  /** The conversation's primary identity (its first), e.g. a wa_id, a PSID, an E.164 number, an address. */
+  readonly recipient: ChannelIdentity;
+  readonly conversationId: string;
+}
+
+/** E-mail threading for a reply: what the customer's client needs to put it in the same thread. */
+export interface EmailThreading {
+  /** The business address the customer wrote to: the reply comes from it. */
+  readonly from: string;
+  /** `reply+<signed tag>@…`: answers to it come back to this conversation. */
+  readonly replyTo: string;
+  readonly subject: string;
+  /** Message-ID of the message answered (without angle brackets). */
+  readonly inReplyTo?: string;
+  /** The thread's Message-IDs, oldest first (without angle brackets). */
+  readonly references: readonly string[];
+  /** The hub's own Message-ID for this message (without angle brackets); listed in References too, since SES rewrites Message-ID. */
+  readonly messageId: string;
+}
+
+/** What a channel may send now, as the core decided it before preparing the parts. */
+export interface SendPolicy {
+  /** Inside the provider's customer-service window (or the channel has none). Outside it, templates only. */
+  readonly withinWindow: boolean;
+  /** Messenger: outside 24 h but inside 7 days, a human agent's reply goes with the HUMAN_AGENT tag. */
+  readonly humanAgentTag: boolean;
+}
+
+/** One provider message a command's parts became (a long text may become several), in sending order. */
+export interface PreparedMessage {
+  /** The command part it comes from. */
+  readonly partIndex: number;
+  readonly part: OutboundPart;
+}
+
+export type Prepared =
+  | { readonly ok: true; readonly messages: readonly PreparedMessage[] }
+  | {
+      readonly ok: false;
+      readonly reason: Extract<SendFailureReason, 'content_invalid' | 'template_invalid' | 'window_closed'>;
+      /** The command field refused, e.g. `parts.1.buttons`. */
+      readonly field: string;
+      /** Why, in words safe to log and to show: never the customer's text. */
+      readonly detail: string;
+    };
+
+/** Everything one provider call needs besides the message. */
+export interface MessageContext {
+  readonly target: SendTarget;
+  readonly hubMessageId: string;
+  /** Position of this provider message among the command's, from 0. */
+  readonly sequence: number;
+  /**
+   * Sent with the message where the provider echoes it back (WhatsApp `biz_opaque_callback_data`,
+   * Messenger `metadata`, a query parameter of Twilio's `StatusCallback`, SES tags, Mailgun
+   * variables): `<hubMessageId>.<sequence>`, so a status or echo says which hub message it is of.
+   */
+  readonly correlationId: string;
+  /** The provider message answered; set on the first provider message only. */
+  readonly replyTo?: string;
+  readonly policy: SendPolicy;
+  /** Twilio: where its status callbacks for this message go (the hub's webhook, with the correlation id). */
+  readonly statusCallbackUrl?: string;
+  readonly email?: EmailThreading;
+}
+
+export type SendOutcome =
+  /** The provider took the message and named it. */
+  | { readonly kind: 'accepted'; readonly providerMessageId: string }
+  /** The provider refused it for good (or for now, `retryable`): nothing was sent. */
+  | {
+      readonly kind: 'refused';
+      readonly reason: SendFailureReason;
+      readonly retryable: boolean;
+      readonly error: ProviderError;
+    }
+  /** Too fast: nothing was sent; try again after a while. */
+  | { readonly kind: 'throttled'; readonly retryAfterMs?: number; readonly error: ProviderError }
+  /** The credentials were refused (expired or revoked token): nothing was sent; stop sending for this endpoint. */
+  | { readonly kind: 'credentials'; readonly error: ProviderError }
+  /** No answer or a server error: the message may have gone out. Never resent blindly. */
+  | { readonly kind: 'ambiguous'; readonly error: ProviderError };
+
+export interface ChannelSender {
+  readonly provider: Provider;
+  /** Checks the parts against the channel's limits and turns them into provider messages, in order. Pure. */
+  prepare(parts: readonly OutboundPart[], policy: SendPolicy): Prepared;
+  /** Makes the provider call for one prepared message. Never throws for what the provider answers. */
+  send(message: PreparedMessage, context: MessageContext): Promise<SendOutcome>;
+  /** Marks the customer's messages read up to `providerMessageId` (best effort). */
+  markRead?(target: SendTarget, providerMessageId: string): Promise<SendOutcome>;
+  /** Shows a typing indicator (best effort). */
+  typing?(target: SendTarget, lastInboundProviderMessageId: string | undefined): Promise<SendOutcome>;
+}
+
+/** `<hubMessageId>.<sequence>`: how a status or an echo names the hub message it is of. */
+export const correlationIdFor = (hubMessageId: string, sequence: number): string =>
+  `${hubMessageId}.${sequence}`;
+
+const CORRELATION_ID = /^(msg_[0-9a-f]{32})\.(\d{1,2})$/;
+
+/** The hub message and sequence a correlation id names, when it is one of the hub's. */
+export const parseCorrelationId = (
+  value: string | undefined,
+): { hubMessageId: string; sequence: number } | undefined => {
+  const match = value === undefined ? null : CORRELATION_ID.exec(value);
+  return match ? { hubMessageId: match[1] as string, sequence: Number(match[2]) } : undefined;
+};

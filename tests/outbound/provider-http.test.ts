@@ -1,0 +1,59 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callProvider } from '#shared/outbound/provider-http.ts';
+
+describe('one provider call', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      if (request.url === '/slow') return; // never answers: the client must give up
+      response.writeHead(request.url === '/refuse' ? 400 : 200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ path: request.url }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('returns any answer as a response, errors included', async () => {
+    // Act
+    const ok = await callProvider(
+      { method: 'POST', url: `${base}/ok`, headers: {}, body: '{}' },
+      { timeoutMs: 2000 },
+    );
+    const refused = await callProvider(
+      { method: 'POST', url: `${base}/refuse`, headers: {} },
+      { timeoutMs: 2000 },
+    );
+    // Assess
+    expect(ok).toMatchObject({ kind: 'response', response: { status: 200, body: '{"path":"/ok"}' } });
+    expect(refused).toMatchObject({ kind: 'response', response: { status: 400 } });
+  });
+
+  it('says a request may have left when no answer came in time', async () => {
+    // Act
+    const call = await callProvider({ method: 'POST', url: `${base}/slow`, headers: {} }, { timeoutMs: 150 });
+    // Assess
+    expect(call).toMatchObject({ kind: 'no_answer', error: { title: 'no answer in time' } });
+  });
+
+  it('says a request never left when the connection was refused', async () => {
+    // Prepare: a port nothing listens on.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    // Act
+    const call = await callProvider(
+      { method: 'POST', url: `http://127.0.0.1:${port}/x`, headers: {} },
+      { timeoutMs: 2000 },
+    );
+    // Assess
+    expect(call).toMatchObject({ kind: 'not_sent', error: { code: 'ECONNREFUSED' } });
+  });
+});
