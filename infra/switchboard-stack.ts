@@ -11,6 +11,7 @@ import type { HubRuntimeEnvironment } from './constructs/hub-function.ts';
 import { HubStorage } from './constructs/hub-storage.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Recorder } from './constructs/recorder.ts';
+import { Sender } from './constructs/sender.ts';
 
 export interface SwitchboardStackProps extends StackProps {
   readonly config: SwitchboardConfig;
@@ -28,6 +29,7 @@ export class SwitchboardStack extends Stack {
   public readonly api?: HubApi;
   public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
+  public readonly sender: Sender;
   public readonly emailIntake?: EmailIntake;
   public readonly monitoring: Monitoring;
   public readonly helpdeskAccess: HelpdeskAccess;
@@ -102,10 +104,21 @@ export class SwitchboardStack extends Stack {
       ...functionLogs,
     });
 
+    const sms = this.webhooks.sms;
+    this.sender = new Sender(this, 'Sender', {
+      storage: this.storage,
+      runtimeEnvironment,
+      ...functionLogs,
+      ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),
+      // Twilio signs the exact URL it calls: its status callbacks go to the SMS webhook's public URL.
+      ...(sms?.urls[0] ? { twilioStatusCallbackUrl: sms.urls[0] } : {}),
+    });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       deadLetterQueues: [
         { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
         { name: 'HelpdeskDeadLetterQueue', queue: this.storage.helpdesk.deadLetterQueue },
+        { name: 'OutboxDeadLetterQueue', queue: this.storage.outbox.deadLetterQueue },
         ...(this.emailIntake
           ? [{ name: 'SesIntakeFailedEvents', queue: this.emailIntake.failedEvents }]
           : []),
@@ -118,6 +131,8 @@ export class SwitchboardStack extends Stack {
           },
       ingestQueue: this.storage.ingest.queue,
       recorderFunction: this.recorder.function,
+      outboxQueue: this.storage.outbox.queue,
+      senderFunction: this.sender.function,
       alarmEmail: config.alarmEmail,
       removalPolicy: logRemovalPolicy,
     });
@@ -125,6 +140,7 @@ export class SwitchboardStack extends Stack {
     this.helpdeskAccess = new HelpdeskAccess(this, 'HelpdeskAccess', {
       helpdeskQueue: this.storage.helpdesk.queue,
       helpdeskDeadLetterQueue: this.storage.helpdesk.deadLetterQueue,
+      outboxQueue: this.storage.outbox.queue,
       payloadBucket: this.storage.payloadBucket,
       dataKey: this.storage.dataKey,
       managedPolicyName: `${prefix}-helpdesk-consumer`,
@@ -141,6 +157,12 @@ export class SwitchboardStack extends Stack {
     }
     output('HelpdeskQueueUrl', this.storage.helpdesk.queue.queueUrl, 'The helpdesk consumes events here');
     output('HelpdeskQueueArn', this.storage.helpdesk.queue.queueArn, 'Helpdesk queue ARN');
+    output('OutboxQueueUrl', this.storage.outbox.queue.queueUrl, 'The helpdesk sends commands here');
+    output(
+      'OutboxDeadLetterQueueUrl',
+      this.storage.outbox.deadLetterQueue.queueUrl,
+      'Commands the sender could not handle',
+    );
     output(
       'HelpdeskDeadLetterQueueUrl',
       this.storage.helpdesk.deadLetterQueue.queueUrl,

@@ -6,7 +6,6 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 
 /**
  * Narrow grants. The CDK's `grant*` helpers add actions a function never calls (GetQueueUrl,
@@ -117,4 +116,15 @@ export const grantTableItems = (
       : {}),
   });
   key?.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+};
+
+/** Queries of one index of the table (no Scan, no other index). */
+export const grantIndexQuery = (
+  grantee: iam.IGrantable,
+  table: dynamodb.ITable,
+  indexName: string,
+  key?: kms.IKey,
+): void => {
+  addStatement(grantee, ['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
+  key?.grant(grantee, 'kms:Decrypt');
 };

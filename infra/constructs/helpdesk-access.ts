@@ -10,6 +10,8 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 export interface HelpdeskAccessProps {
   readonly helpdeskQueue: sqs.IQueue;
   readonly helpdeskDeadLetterQueue: sqs.IQueue;
+  /** Where the helpdesk puts its commands (send, mark read, typing). */
+  readonly outboxQueue: sqs.IQueue;
   readonly payloadBucket: s3.IBucket;
   /**
    * The customer-managed key of the hub's data, when one is used.
@@ -34,9 +36,10 @@ export const HELPDESK_READABLE_PREFIXES = [
 ];
 
 /**
- * A managed policy a helpdesk's role or user attaches to consume the hub: long-poll, delete and
- * extend visibility on the helpdesk queue, peek at its dead-letter queue, and download attachments
- * and bodies that events point to. Nothing else: no send, no purge, no table, no secret.
+ * A managed policy a helpdesk's role or user attaches to use the hub: long-poll, delete and
+ * extend visibility on the helpdesk queue, peek at its dead-letter queue, put commands on the
+ * outbox, and download attachments and bodies that events point to. Nothing else: no purge, no
+ * table, no secret.
  */
 export class HelpdeskAccess extends Construct {
   public readonly policy: iam.ManagedPolicy;
@@ -62,6 +65,11 @@ export class HelpdeskAccess extends Construct {
         resources: [props.helpdeskDeadLetterQueue.queueArn],
       }),
       new iam.PolicyStatement({
+        sid: 'SendCommands',
+        actions: ['sqs:SendMessage', 'sqs:GetQueueUrl'],
+        resources: [props.outboxQueue.queueArn],
+      }),
+      new iam.PolicyStatement({
         sid: 'ReadReferencedPayloads',
         actions: ['s3:GetObject'],
         resources: HELPDESK_READABLE_PREFIXES.map((prefix) =>
@@ -82,7 +90,7 @@ export class HelpdeskAccess extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: props.managedPolicyName,
       description:
-        'Switchboard helpdesk consumer: read the helpdesk queue and the payloads its events reference',
+        'Switchboard helpdesk: read the helpdesk queue and the payloads its events reference, send commands',
       statements,
     });
 

@@ -10,6 +10,7 @@ import {
   HELPDESK_QUEUE,
   HUB_TABLE,
   INGEST_QUEUE,
+  OUTBOX_QUEUE,
   PAYLOAD_BUCKET,
   type QueueDefinition,
   type TableDefinition,
@@ -63,6 +64,8 @@ export class HubStorage extends Construct {
   public readonly table: dynamodb.Table;
   public readonly ingest: QueuePair;
   public readonly helpdesk: QueuePair;
+  /** Helpdesk → sender commands. */
+  public readonly outbox: QueuePair;
   public readonly payloadBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
   /** JSON of ChannelSecretsSchema (shared/config/secrets.ts), created with a generated placeholder. */
@@ -89,6 +92,7 @@ export class HubStorage extends Construct {
     this.table = this.buildTable(HUB_TABLE, props.production ?? false);
     this.ingest = this.buildQueue('Ingest', INGEST_QUEUE);
     this.helpdesk = this.buildQueue('Helpdesk', HELPDESK_QUEUE);
+    this.outbox = this.buildQueue('Outbox', OUTBOX_QUEUE);
     this.accessLogBucket = this.buildAccessLogBucket(props.accessLogRetentionDays ?? 90);
     this.payloadBucket = this.buildPayloadBucket(props.payloadRetentionDays ?? 30);
     this.channelSecret = this.buildSecret();
@@ -226,7 +230,7 @@ export class HubStorage extends Construct {
 
   /** Every dead-letter queue, for alarms. */
   public get deadLetterQueues(): sqs.Queue[] {
-    return [this.ingest.deadLetterQueue, this.helpdesk.deadLetterQueue];
+    return [this.ingest.deadLetterQueue, this.helpdesk.deadLetterQueue, this.outbox.deadLetterQueue];
   }
 
   /** Object ARN pattern for a payload prefix, e.g. `arn:…:bucket/attachments/*`. */

@@ -9,7 +9,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_SERVICES, METRICS_NAMESPACE, RECORDER_METRICS } from '#shared/observability/metric-names.ts';
+import {
+  METRIC_SERVICES,
+  METRICS_NAMESPACE,
+  RECORDER_METRICS,
+  SEND_FAILURE_NEEDING_A_PERSON,
+  SENDER_METRICS,
+} from '#shared/observability/metric-names.ts';
 
 /** Where webhook requests arrive, which decides where their request and error counts come from. */
 export type WebhookIngress =
@@ -28,6 +34,14 @@ export interface MonitoringProps {
   /** The queue whose backlog age shows the recorder falling behind. */
   readonly ingestQueue: sqs.IQueue;
   readonly recorderFunction: lambda.IFunction;
+  /** The helpdesk's commands: an old one is a customer waiting for an answer. */
+  readonly outboxQueue: sqs.IQueue;
+  readonly senderFunction: lambda.IFunction;
+  /**
+   * Alarm when the oldest outbox command is older than this.
+   * @default Duration.minutes(2)
+   */
+  readonly maxOutboxAge?: Duration;
   /**
    * Address subscribed to the alarm topic.
    * @default none
@@ -200,9 +214,58 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+    this.addSenderAlarms(props, period);
     this.add('RecorderThrottles', {
       alarmDescription: 'The recorder is throttled (account or reserved concurrency).',
       metric: props.recorderFunction.metricThrottles({ period, statistic: SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+
+  /** Customers waiting: old commands, commands failing unexpectedly, credentials the provider refused. */
+  private addSenderAlarms(props: MonitoringProps, period: Duration): void {
+    const senderMetric = (metricName: string, dimensions: Record<string, string> = {}) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: METRIC_SERVICES.sender, ...dimensions },
+        period,
+        statistic: SUM,
+      });
+    this.add('OutboxBacklogAge', {
+      alarmDescription:
+        'Helpdesk replies are waiting: the oldest outbox command is getting old (a provider throttling or silent, or the sender failing).',
+      metric: props.outboxQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: (props.maxOutboxAge ?? Duration.minutes(2)).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.add('SenderErrors', {
+      alarmDescription:
+        'The sender failed commands unexpectedly (not a wait for a provider); they are retried, then dead-lettered.',
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failures, 0) + FILL(errors, 0)',
+        label: 'sender failures',
+        period,
+        usingMetrics: {
+          failures: senderMetric(SENDER_METRICS.commandErrors),
+          errors: props.senderFunction.metricErrors({ period, statistic: SUM }),
+        },
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    this.add('SendCredentialsRefused', {
+      alarmDescription:
+        'A provider refused the hub’s sending credentials (expired or revoked token), or the channel secret lacks them: replies fail until the secret is fixed.',
+      metric: senderMetric(SENDER_METRICS.sendFailed, { reason: SEND_FAILURE_NEEDING_A_PERSON }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

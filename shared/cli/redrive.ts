@@ -3,14 +3,20 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/emulators.ts';
 import { redriveByResending, redriveWithMoveTask } from '#shared/local/redrive.ts';
-import { HELPDESK_QUEUE, INGEST_QUEUE } from '#shared/resources/definitions.ts';
+import { HELPDESK_QUEUE, INGEST_QUEUE, OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 
-const USAGE = `usage: npm run redrive -- <ingest|helpdesk> [--local] [--sqs-endpoint URL]
+const USAGE = `usage: npm run redrive -- <ingest|helpdesk|outbox> [--local] [--sqs-endpoint URL]
   AWS:   starts an SQS message-move task from the queue's DLQ back to it (queue URL from
-         SWITCHBOARD_INGEST_QUEUE_URL / SWITCHBOARD_HELPDESK_QUEUE_URL) and reports its progress.
+         SWITCHBOARD_INGEST_QUEUE_URL / SWITCHBOARD_HELPDESK_QUEUE_URL / SWITCHBOARD_OUTBOX_QUEUE_URL) and reports its progress.
   local: re-sends every DLQ message to its queue on the emulator (AWS_ENDPOINT_URL_SQS or --sqs-endpoint).`;
 
-const QueueChoiceSchema = z.enum(['ingest', 'helpdesk']);
+const QueueChoiceSchema = z.enum(['ingest', 'helpdesk', 'outbox']);
+const DEFINITIONS = { ingest: INGEST_QUEUE, helpdesk: HELPDESK_QUEUE, outbox: OUTBOX_QUEUE } as const;
+const URL_VARIABLES = {
+  ingest: 'SWITCHBOARD_INGEST_QUEUE_URL',
+  helpdesk: 'SWITCHBOARD_HELPDESK_QUEUE_URL',
+  outbox: 'SWITCHBOARD_OUTBOX_QUEUE_URL',
+} as const;
 
 const main = async (): Promise<void> => {
   const { values, positionals } = parseArgs({
@@ -23,7 +29,7 @@ const main = async (): Promise<void> => {
     process.exitCode = 2;
     return;
   }
-  const definition = choice.data === 'ingest' ? INGEST_QUEUE : HELPDESK_QUEUE;
+  const definition = DEFINITIONS[choice.data];
 
   if (values.local) {
     const endpoint =
@@ -44,8 +50,7 @@ const main = async (): Promise<void> => {
     return;
   }
 
-  const variable =
-    choice.data === 'ingest' ? 'SWITCHBOARD_INGEST_QUEUE_URL' : 'SWITCHBOARD_HELPDESK_QUEUE_URL';
+  const variable = URL_VARIABLES[choice.data];
   const sourceUrl = z.url().safeParse(process.env[variable]);
   if (!sourceUrl.success) throw new Error(`${variable} must hold the ${choice.data} queue URL`);
   const sqs = new SQSClient({});

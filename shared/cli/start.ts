@@ -57,6 +57,8 @@ export const describeHub = (hub: LocalHub): string[] => [
   `  helpdesk DLQ    ${hub.resources.helpdeskDlqUrl}`,
   `  ingest queue    ${hub.resources.ingestQueueUrl}`,
   `  ingest DLQ      ${hub.resources.ingestDlqUrl}`,
+  `  outbox queue    ${hub.resources.outboxQueueUrl}`,
+  `  outbox DLQ      ${hub.resources.outboxDlqUrl}`,
   '  Give SDK clients the endpoint explicitly (new SQSClient({ endpoint, region, credentials })): the queue',
   '  URLs name sqs.<region>.localhost, which the SDK would otherwise try to resolve.',
   `  Read the helpdesk stream: npm run consume -- --hub ${hub.urls.base}`,

@@ -16,6 +16,23 @@ export const RuntimeConfigSchema = z.object({
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
   SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
   SWITCHBOARD_PUBLIC_BASE_URL: z.url().optional(),
+  /** The sender moves commands no event can be made of here, with the reason. */
+  SWITCHBOARD_OUTBOX_DLQ_URL: z.url().optional(),
+  /** Provider APIs the sender calls: the real ones by default, local simulators in development. */
+  SWITCHBOARD_GRAPH_API_URL: z.url().default('https://graph.facebook.com'),
+  SWITCHBOARD_GRAPH_API_VERSION: z
+    .string()
+    .regex(/^v\d{1,3}\.\d{1,2}$/)
+    .default('v23.0'),
+  SWITCHBOARD_TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+  /** `https://api.eu.mailgun.net` for a domain in Mailgun's EU region. */
+  SWITCHBOARD_MAILGUN_API_URL: z.url().default('https://api.mailgun.net'),
+  /** Where Twilio posts the statuses of the hub's sends: the SMS webhook's exact public URL (Twilio signs it). */
+  SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: z.url().optional(),
+  /** SES configuration set whose event destination reports delivery, bounces and complaints. */
+  SWITCHBOARD_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
+  SWITCHBOARD_EMAIL_PROVIDER: z.enum(['ses', 'mailgun']).default('ses'),
   /**
    * Comma-separated paths a webhook answers, set when it sits behind its own function URL (which
    * passes every path through); behind the HTTP API its routes already decide, and it is unset.

@@ -16,15 +16,23 @@ const MetaSectionSchema = z.object({
   verifyToken: z.string().min(1),
   /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
   hubAppIds: z.array(z.string()).default([]),
+  /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
+  accessToken: z.string().min(1).optional(),
+  /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
+  accessTokens: z.record(z.string(), z.string().min(1)).optional(),
 });
 const TwilioSectionSchema = z.object({
   authToken: z.string().min(1),
   /** Accepted too during auth-token rotation. */
   secondaryAuthToken: z.string().min(1).optional(),
+  /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
+  accountSid: z.string().min(1).optional(),
 });
 const MailgunSectionSchema = z.object({
   /** The HTTP webhook signing key. */
   signingKey: z.string().min(1),
+  /** Sending: the private API key (HTTP basic auth as `api`). */
+  apiKey: z.string().min(1).optional(),
 });
 const EmailSectionSchema = z.object({
   /**
@@ -68,9 +76,10 @@ export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
     appSecret: 'local-meta-app-secret',
     verifyToken: 'local-verify-token',
     hubAppIds: ['100000000000001'],
+    accessToken: 'local-meta-access-token',
   },
-  twilio: { authToken: 'local-twilio-auth-token' },
-  mailgun: { signingKey: 'local-mailgun-signing-key' },
+  twilio: { authToken: 'local-twilio-auth-token', accountSid: 'AC00000000000000000000000000000000' },
+  mailgun: { signingKey: 'local-mailgun-signing-key', apiKey: 'local-mailgun-api-key' },
   email: { replyTagKey: 'local-reply-tag-key-public-and-only-for-development' },
 };
 
@@ -83,12 +92,17 @@ export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllCh
         verifyToken: env.SWITCHBOARD_META_VERIFY_TOKEN ?? LOCAL_DEV_SECRETS.meta.verifyToken,
         hubAppIds:
           env.SWITCHBOARD_META_HUB_APP_IDS?.split(',').filter(Boolean) ?? LOCAL_DEV_SECRETS.meta.hubAppIds,
+        accessToken: env.SWITCHBOARD_META_ACCESS_TOKEN ?? LOCAL_DEV_SECRETS.meta.accessToken,
       },
       twilio: {
         authToken: env.SWITCHBOARD_TWILIO_AUTH_TOKEN ?? LOCAL_DEV_SECRETS.twilio.authToken,
         secondaryAuthToken: env.SWITCHBOARD_TWILIO_SECONDARY_AUTH_TOKEN,
+        accountSid: env.SWITCHBOARD_TWILIO_ACCOUNT_SID ?? LOCAL_DEV_SECRETS.twilio.accountSid,
       },
-      mailgun: { signingKey: env.SWITCHBOARD_MAILGUN_SIGNING_KEY ?? LOCAL_DEV_SECRETS.mailgun.signingKey },
+      mailgun: {
+        signingKey: env.SWITCHBOARD_MAILGUN_SIGNING_KEY ?? LOCAL_DEV_SECRETS.mailgun.signingKey,
+        apiKey: env.SWITCHBOARD_MAILGUN_API_KEY ?? LOCAL_DEV_SECRETS.mailgun.apiKey,
+      },
       email: { replyTagKey: env.SWITCHBOARD_EMAIL_REPLY_TAG_KEY ?? LOCAL_DEV_SECRETS.email.replyTagKey },
     }),
     ['meta', 'twilio', 'mailgun', 'email'],

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { BusinessEndpointSchema, ChannelSchema, ContactSchema, TimestampSchema } from './common.ts';
+import {
+  BusinessEndpointSchema,
+  ChannelSchema,
+  ContactSchema,
+  ProviderSchema,
+  TimestampSchema,
+} from './common.ts';
 
 export const ConversationStatusSchema = z.enum(['open', 'pending', 'snoozed', 'resolved']);
 export type ConversationStatus = z.infer<typeof ConversationStatusSchema>;
@@ -17,6 +23,8 @@ export const ConversationStateSchema = z
   .object({
     conversationId: z.string().min(1),
     channel: ChannelSchema,
+    /** The provider the conversation runs through (WhatsApp: Meta or Twilio; e-mail: SES or Mailgun): replies go through it. Absent on conversations recorded before it was kept. */
+    provider: ProviderSchema.optional(),
     endpoint: BusinessEndpointSchema,
     contact: ContactSchema,
     status: ConversationStatusSchema,

@@ -108,6 +108,11 @@ export const MessageSchema = z
      * split in several, a command of several parts); `providerMessageId` is the first.
      */
     providerMessageIds: z.array(z.string()).optional(),
+    /**
+     * An echo of a message the hub sent: what it sent along (`<hubMessageId>.<sequence>`, Messenger
+     * `metadata`), naming the hub message the echo is of.
+     */
+    correlationId: z.string().optional(),
     parts: z.array(MessagePartSchema),
     email: EmailDetailsSchema.optional(),
     errors: z.array(ProviderErrorSchema).optional(),

@@ -134,6 +134,39 @@ export const SystemPartSchema = z
   })
   .meta({ id: 'SystemPart' });
 
+/** A template the business sent through the hub (WhatsApp approved template, Twilio Content SID). */
+export const TemplatePartSchema = z
+  .object({
+    type: z.literal('template'),
+    name: z.string(),
+    language: z.string(),
+    category: z.enum(['marketing', 'utility', 'authentication']).optional(),
+    parameters: z.union([z.array(z.string()), z.record(z.string(), z.string())]).optional(),
+  })
+  .meta({ id: 'TemplatePart' });
+
+/** Buttons or a list the business sent through the hub (the customer's choice comes back as `interactive_reply`). */
+export const InteractivePartSchema = z
+  .object({
+    type: z.literal('interactive'),
+    body: z.string(),
+    buttons: z.array(z.object({ id: z.string(), title: z.string() })).optional(),
+    list: z
+      .object({
+        button: z.string(),
+        sections: z.array(
+          z.object({
+            title: z.string().optional(),
+            rows: z.array(
+              z.object({ id: z.string(), title: z.string(), description: z.string().optional() }),
+            ),
+          }),
+        ),
+      })
+      .optional(),
+  })
+  .meta({ id: 'InteractivePart' });
+
 export const UnsupportedPartSchema = z
   .object({
     type: z.literal('unsupported'),
@@ -155,6 +188,8 @@ export const MessagePartSchema = z
     ReactionPartSchema,
     OrderPartSchema,
     SystemPartSchema,
+    TemplatePartSchema,
+    InteractivePartSchema,
     UnsupportedPartSchema,
   ])
   .meta({ id: 'MessagePart' });

@@ -68,6 +68,7 @@ const mergeContact = (
 const emptyState = (event: MessageEvent, at: string): ConversationState => ({
   conversationId: event.data.conversationId,
   channel: event.data.channel,
+  provider: event.data.provider,
   endpoint: event.data.endpoint,
   contact: event.data.contact,
   status: 'open',
@@ -153,6 +154,8 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     ...base,
     state: {
       ...base.state,
+      // Conversations recorded before the provider was kept learn it from their next message.
+      provider: base.state.provider ?? event.data.provider,
       contact,
       createdAt: current ? earlierOf(base.state.createdAt, at) : at,
       lastMessageAt: laterOf(base.state.lastMessageAt, at),

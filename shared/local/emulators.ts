@@ -49,6 +49,8 @@ export interface LocalResources {
   readonly ingestDlqUrl: string;
   readonly helpdeskQueueUrl: string;
   readonly helpdeskDlqUrl: string;
+  readonly outboxQueueUrl: string;
+  readonly outboxDlqUrl: string;
   readonly bucketName: string;
 }
 
@@ -300,7 +302,9 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
   const clients = localClients(endpoints);
 
   await createTable(clients.dynamodb, HUB_TABLE);
-  const [ingest, helpdesk] = await Promise.all(QUEUES.map((queue) => createQueueWithDlq(clients.sqs, queue)));
+  const [ingest, helpdesk, outbox] = await Promise.all(
+    QUEUES.map((queue) => createQueueWithDlq(clients.sqs, queue)),
+  );
   await clients.s3.send(new CreateBucketCommand({ Bucket: PAYLOAD_BUCKET.name })).catch((error: unknown) => {
     if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw error;
   });
@@ -311,6 +315,8 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     ingestDlqUrl: ingest?.dlqUrl ?? '',
     helpdeskQueueUrl: helpdesk?.queueUrl ?? '',
     helpdeskDlqUrl: helpdesk?.dlqUrl ?? '',
+    outboxQueueUrl: outbox?.queueUrl ?? '',
+    outboxDlqUrl: outbox?.dlqUrl ?? '',
     bucketName: PAYLOAD_BUCKET.name,
   };
 

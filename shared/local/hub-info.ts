@@ -16,6 +16,8 @@ export const HubInfoSchema = z.looseObject({
     ingestDlqUrl: z.string(),
     helpdeskQueueUrl: z.string(),
     helpdeskDlqUrl: z.string(),
+    outboxQueueUrl: z.string(),
+    outboxDlqUrl: z.string(),
     bucketName: z.string(),
   }),
 });

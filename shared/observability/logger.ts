@@ -14,6 +14,9 @@ export interface LogFields {
   readonly eventIds?: readonly string[];
   readonly conversationId?: string;
   readonly providerMessageId?: string;
+  /** Hub ids of a message, and of the command that sent it. */
+  readonly hubMessageId?: string;
+  readonly commandId?: string;
   readonly sesMessageId?: string;
   readonly eventType?: string;
   /** Events by CloudEvents type. */

@@ -6,7 +6,7 @@
 export const METRICS_NAMESPACE = 'Switchboard';
 
 /** Powertools puts the service name in the `service` dimension of every metric. */
-export const METRIC_SERVICES = { recorder: 'recorder' } as const;
+export const METRIC_SERVICES = { recorder: 'recorder', sender: 'sender' } as const;
 
 export const RECORDER_METRICS = {
   /** Ingest messages the recorder reported failed in a batch (retried, then dead-lettered). */
@@ -14,3 +14,15 @@ export const RECORDER_METRICS = {
   /** Ingest messages recorded. */
   recorded: 'Recorded',
 } as const;
+
+export const SENDER_METRICS = {
+  /** Send commands that ended `message.sent`. */
+  sent: 'CommandsSent',
+  /** Send commands that ended `send_failed` (dimension `reason`). */
+  sendFailed: 'CommandsFailed',
+  /** Commands that failed unexpectedly (not a wait for a provider): retried, then dead-lettered. */
+  commandErrors: 'CommandErrors',
+} as const;
+
+/** The `reason` dimension value of the send failures that need a person (credentials refused or missing). */
+export const SEND_FAILURE_NEEDING_A_PERSON = 'credentials';

@@ -9,6 +9,7 @@ import {
 import { applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
@@ -69,8 +70,32 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     await deps.afterStep?.(name, event);
   };
 
+  /**
+   * An echo of a message the hub sent (it carries the hub's correlation id): the sender records that
+   * message itself, so the echo only tells a waiting sender that it went. Recorded as a message of
+   * its own only when the hub already reported the send as failed (it did go after all).
+   */
+  const isEchoOfHubSend = async (event: MessageEvent): Promise<boolean> => {
+    const correlation = parseCorrelationId(event.data.correlationId);
+    if (!correlation || event.data.direction !== 'outbound') return false;
+    const send = await store.linkSend(
+      correlation.hubMessageId,
+      correlation.sequence,
+      event.data.providerMessageId,
+    );
+    await step('link-send', event);
+    return send !== undefined && send.state !== 'failed';
+  };
+
   const recordMessage = async (queued: MessageEvent, publisher: EventPublisher): Promise<void> => {
     let event = queued;
+    if (await isEchoOfHubSend(event)) {
+      logger.debug("echo of the hub's own send", {
+        eventId: event.id,
+        conversationId: event.data.conversationId,
+      });
+      return;
+    }
     // A provider retry days later: the done-marker says everything below already happened.
     const done = await store.hasMessage(event.data.hubMessageId);
     await step('check-message', event);
@@ -161,6 +186,16 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
 
   return async (event, publisher) => {
     if (isMessageEvent(event)) return recordMessage(event, publisher);
+    if (event.type === 'switchboard.message.status_updated') {
+      // A status of one of the hub's sends (even `failed`: the provider took it): a sender that never
+      // heard the provider's answer learns here that it went.
+      const correlation = parseCorrelationId(event.data.correlationId);
+      const [providerMessageId] = event.data.providerMessageIds;
+      if (correlation && providerMessageId !== undefined) {
+        await store.linkSend(correlation.hubMessageId, correlation.sequence, providerMessageId);
+        await step('link-send', event);
+      }
+    }
     if (event.type === 'switchboard.contact.consent_changed') {
       // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
       const contactKey = contactKeyFor(event.data.channel, event.data.contact);

@@ -2,6 +2,7 @@ import type { HubEvent } from '#shared/contract/index.ts';
 
 /** Every externally visible step of recording one event; a crash can happen after any of them. */
 export const RECORDER_STEPS = [
+  'link-send',
   'check-message',
   'load-conversation',
   'index-contact',

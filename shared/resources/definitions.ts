@@ -104,7 +104,24 @@ export const HELPDESK_QUEUE: QueueDefinition = {
   deadLetterQueue: { name: 'switchboard-helpdesk-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
 };
 
-export const QUEUES = [INGEST_QUEUE, HELPDESK_QUEUE] as const;
+/**
+ * Helpdesk → sender: send, mark-read and typing commands (shared/contract/commands.ts). Group =
+ * conversation id, so a conversation's commands go out in order; a command waiting on a throttled
+ * or silent provider holds back only its own conversation. A failed delivery comes back after the
+ * visibility timeout; the sender gives up on a provider after 10 minutes (send_failed), well before
+ * the receives run out.
+ */
+export const OUTBOX_QUEUE: QueueDefinition = {
+  name: 'switchboard-outbox.fifo',
+  fifo: true,
+  maximumMessageSizeBytes: ONE_MIB,
+  visibilityTimeoutSeconds: 60,
+  retentionPeriodSeconds: FOURTEEN_DAYS,
+  maxReceiveCount: 50,
+  deadLetterQueue: { name: 'switchboard-outbox-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
+};
+
+export const QUEUES = [INGEST_QUEUE, HELPDESK_QUEUE, OUTBOX_QUEUE] as const;
 
 /** Raw e-mail, attachments and bodies too large for an event. */
 export const PAYLOAD_BUCKET = {
@@ -124,10 +141,18 @@ export const PAYLOAD_BUCKET = {
  * Lambda entries in functions/ that are not a channel connector's (those are listed in
  * shared/channels/registry.ts).
  */
-export const CORE_FUNCTIONS = ['recorder'] as const;
+export const CORE_FUNCTIONS = ['recorder', 'sender'] as const;
 
 /** Recorder settings the CDK app and the local poller share. */
 export const RECORDER = {
   batchSize: 10,
   timeoutSeconds: 30,
+} as const;
+
+/** Sender settings the CDK app and the local poller share. */
+export const SENDER = {
+  batchSize: 10,
+  timeoutSeconds: 30,
+  /** A provider that has not answered by then may still act on the request: the sender reconciles. */
+  providerTimeoutMs: 8_000,
 } as const;

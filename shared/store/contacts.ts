@@ -1,4 +1,4 @@
-import { PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { Channel, ChannelIdentity } from '#shared/contract/index.ts';
@@ -8,6 +8,7 @@ import {
   contactsConversationsPartition,
   conversationKey,
   conversationMessagesPartition,
+  conversationSendsPartition,
   type ItemKey,
   identityItemKey,
   identityPartition,
@@ -53,6 +54,23 @@ export const indexContact = async (
     );
     track(context, 'PutItem', put);
   }
+};
+
+/** A contact's consent registers (consistent read); empty for a contact the hub never indexed. */
+export const readContactConsent = async (
+  context: TableContext,
+  contactKey: string,
+): Promise<ContactConsent> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(contactItemKey(contactKey)),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  return readRegisters(output.Item ? unmarshall(output.Item) : undefined, CONTACT_REGISTERS);
 };
 
 const ContactItemSchema = z.looseObject({
@@ -143,10 +161,11 @@ const keyOf = (item: Record<string, unknown>): ItemKey => ({ pk: String(item.pk)
 
 /**
  * Every item of a contact, by the reach the key catalogue gives each kind: the contact item, its
- * identity items, its conversations (gsi3), their messages (gsi2) and everything in those
- * messages' partitions (message state). Expired items count: they are still stored. Statuses of a
- * message the hub never recorded (sent outside it, never echoed) are not reached: they carry no
- * identifier or text, only a status, and expire with the message-state retention.
+ * identity items, its conversations (gsi3), their messages and the hub's sends in them (gsi2)
+ * and everything in those messages' partitions (message state, send bookkeeping). Expired items
+ * count: they are still stored. Statuses of a message the hub never recorded (sent outside it,
+ * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
+ * the message-state retention.
  */
 export const contactFootprint = async (context: TableContext, contactKey: string): Promise<ItemKey[]> => {
   const keys: ItemKey[] = [];
@@ -177,12 +196,23 @@ export const contactFootprint = async (context: TableContext, contactKey: string
     const key = keyOf(conversation);
     keys.push(key);
     const conversationId = key.pk.slice(conversationKey('').pk.length);
-    const messages = await queryAll(context, {
-      IndexName: 'gsi2',
-      KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: { ':pk': conversationMessagesPartition(conversationId) },
-    });
+    const messages = [];
+    for (const partition of [
+      conversationMessagesPartition(conversationId),
+      conversationSendsPartition(conversationId),
+    ]) {
+      messages.push(
+        ...(await queryAll(context, {
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': partition },
+        })),
+      );
+    }
+    const seen = new Set<string>();
     for (const message of messages) {
+      if (seen.has(String(message.pk))) continue;
+      seen.add(String(message.pk));
       const partition = await queryAll(context, {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': String(message.pk) },

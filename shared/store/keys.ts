@@ -19,6 +19,8 @@ export type ReachFromContact =
   | 'conversations-by-contact'
   /** gsi2: the messages of each of those conversations. */
   | 'messages-by-conversation'
+  /** gsi2: the hub's sends in each of those conversations (sent, failed or under way). */
+  | 'sends-by-conversation'
   /** The partition of each of those messages. */
   | 'message-partition'
   /** Not personal: it belongs to no contact. */
@@ -66,6 +68,16 @@ export const ITEM_KINDS = {
     expires: true,
     description: "registers of a message's live state: status, reactions, edit, deletion",
   },
+  send: {
+    pk: 'MSG#<hubMessageId>',
+    sk: 'SEND',
+    indexes: ['gsi2'],
+    personalData: true,
+    reach: 'sends-by-conversation',
+    expires: true,
+    description:
+      "a send command's bookkeeping: which provider messages went out, the one in flight, the outcome (no message text)",
+  },
   contact: {
     pk: 'CONTACT#<channel>#<type:value>',
     sk: 'CONTACT',
@@ -109,7 +121,13 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
     case 'CONV#':
       return key.sk === 'STATE' ? 'conversation' : undefined;
     case 'MSG#':
-      return key.sk === 'MSG' ? 'message' : key.sk === 'STATE' ? 'messageState' : undefined;
+      return key.sk === 'MSG'
+        ? 'message'
+        : key.sk === 'STATE'
+          ? 'messageState'
+          : key.sk === 'SEND'
+            ? 'send'
+            : undefined;
     case 'CONTACT#':
       return key.sk === 'CONTACT' ? 'contact' : undefined;
     case 'IDENT#':
@@ -166,6 +184,16 @@ export const messageStateKey = (hubMessageId: string): ItemKey => ({
   pk: `MSG#${hubMessageId}`,
   sk: 'STATE',
 });
+
+export const sendKey = (hubMessageId: string): ItemKey => ({ pk: `MSG#${hubMessageId}`, sk: 'SEND' });
+
+/** gsi2, apart from the messages: a conversation's sends, in the order the hub took them. */
+export const conversationSendsKeys = (conversationId: string, acceptedAt: string, hubMessageId: string) => ({
+  gsi2pk: conversationSendsPartition(conversationId),
+  gsi2sk: `${acceptedAt}#${hubMessageId}`,
+});
+
+export const conversationSendsPartition = (conversationId: string): string => `CONVSENDS#${conversationId}`;
 
 export const hubMessageIdOfKey = (key: ItemKey): string => key.pk.slice('MSG#'.length);
 

@@ -1,10 +1,10 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { type Message, MessageSchema } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { occurredAt } from '#shared/domain/time.ts';
-import { conversationMessagesKeys, messageKey } from './keys.ts';
+import { conversationMessagesKeys, conversationMessagesPartition, messageKey } from './keys.ts';
 import { epochSeconds, isLive, type TableContext, track } from './table.ts';
 
 /*
@@ -103,4 +103,46 @@ export const storedMessageOf = (item: Record<string, unknown>): StoredMessageDat
   } catch {
     return undefined;
   }
+};
+
+/** A recorded message by its hub id (consistent read); undefined when absent, expired or unreadable. */
+export const getMessage = async (
+  context: TableContext,
+  hubMessageId: string,
+): Promise<Message | undefined> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(messageKey(hubMessageId)),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  const item = output.Item ? unmarshall(output.Item) : undefined;
+  return item && isLive(item, context.now()) ? storedMessageOf(item)?.message : undefined;
+};
+
+/** A conversation's newest recorded messages, newest first (one gsi2 page). */
+export const newestMessages = async (
+  context: TableContext,
+  conversationId: string,
+  limit: number,
+): Promise<Message[]> => {
+  const output = await context.client.send(
+    new QueryCommand({
+      TableName: context.tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: marshall({ ':pk': conversationMessagesPartition(conversationId) }),
+      ScanIndexForward: false,
+      Limit: limit,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'Query', output);
+  return (output.Items ?? [])
+    .map((raw) => unmarshall(raw))
+    .filter((item) => isLive(item, context.now()))
+    .flatMap((item) => storedMessageOf(item)?.message ?? []);
 };

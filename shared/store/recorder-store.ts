@@ -9,6 +9,7 @@ import {
 } from './conversations.ts';
 import { hasMessage, MESSAGE_RETENTION_SECONDS, putMessage } from './messages.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
+import { createSendStore, type SendRecord } from './sends.ts';
 import type { TableContext } from './table.ts';
 
 /** What the recorder needs from storage; tests replace it to isolate batch handling. */
@@ -24,17 +25,28 @@ export interface RecorderStore {
   putMessage(event: MessageEvent): Promise<void>;
   /** Forward-only write; `stale` when the stored value is ahead (or equal, from another event). */
   writeRegister(write: RegisterWrite): Promise<'written' | 'stale'>;
+  /** A status or echo named one of the hub's sends: link it when the sender awaits it (shared/store/sends.ts). */
+  linkSend(
+    hubMessageId: string,
+    sequence: number,
+    providerMessageId: string,
+  ): Promise<SendRecord | undefined>;
 }
 
 /** The recorder's store over the hub table, each item kind written by its own module. */
 export const createRecorderStore = (
   context: TableContext,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
-): RecorderStore => ({
-  hasMessage: (hubMessageId) => hasMessage(context, hubMessageId),
-  loadConversation: (conversationId) => loadConversation(context, conversationId),
-  saveConversation: (write) => saveConversation(context, write),
-  indexContact: (channel, contactKey, identities) => indexContact(context, channel, contactKey, identities),
-  putMessage: (event) => putMessage(context, event, retentionSeconds),
-  writeRegister: (write) => writeRegister(context, write),
-});
+): RecorderStore => {
+  const sends = createSendStore(context, retentionSeconds);
+  return {
+    hasMessage: (hubMessageId) => hasMessage(context, hubMessageId),
+    loadConversation: (conversationId) => loadConversation(context, conversationId),
+    saveConversation: (write) => saveConversation(context, write),
+    indexContact: (channel, contactKey, identities) => indexContact(context, channel, contactKey, identities),
+    putMessage: (event) => putMessage(context, event, retentionSeconds),
+    writeRegister: (write) => writeRegister(context, write),
+    linkSend: (hubMessageId, sequence, providerMessageId) =>
+      sends.linkIfAwaited(hubMessageId, sequence, providerMessageId),
+  };
+};

@@ -150,4 +150,5 @@ export const noStore: RecorderStore = {
   indexContact: async () => {},
   putMessage: async () => {},
   writeRegister: async () => 'written',
+  linkSend: async () => undefined,
 };

@@ -1,0 +1,135 @@
+import { Arn, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import { Construct } from 'constructs';
+import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
+import {
+  grantIndexQuery,
+  grantPutPayloads,
+  grantReadSecret,
+  grantSendMessage,
+  grantTableItems,
+} from './grants.ts';
+import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
+import type { HubStorage } from './hub-storage.ts';
+
+export interface SenderProps {
+  readonly storage: HubStorage;
+  readonly runtimeEnvironment: HubRuntimeEnvironment;
+  /**
+   * The domain the hub sends e-mail from through SES (a verified identity in this account and
+   * region); the sender may send from it only, through the hub's configuration set.
+   * @default none (no SES sending: e-mail replies go through Mailgun, or fail `credentials`)
+   */
+  readonly sesSendingDomain?: string;
+  /**
+   * Where Twilio posts the statuses of the hub's sends: the SMS webhook's public URL.
+   * @default none (Twilio sends without status callbacks; an unanswered send cannot be reconciled)
+   */
+  readonly twilioStatusCallbackUrl?: string;
+  /**
+   * Commands per invocation (FIFO event sources accept at most 10).
+   * @default SENDER.batchSize from shared/resources/definitions.ts
+   */
+  readonly batchSize?: number;
+  /**
+   * Upper bound on concurrent sender invocations (2–1000); FIFO already bounds it by active conversations.
+   * @default none (Lambda's default scaling)
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The outbox's consumer: sends the helpdesk's commands through the providers, at most one provider
+ * request per message, and ends each send command in one event on the helpdesk queue. With SES it
+ * also owns the configuration set whose events (delivery, bounce, complaint) come back as statuses.
+ */
+export class Sender extends Construct {
+  public readonly function: HubFunction;
+  public readonly eventSource: SqsEventSource;
+  /** Present with `sesSendingDomain`: every SES send goes through it, so its events reach the hub. */
+  public readonly configurationSet?: ses.ConfigurationSet;
+
+  constructor(scope: Construct, id: string, props: SenderProps) {
+    super(scope, id);
+    const { storage } = props;
+
+    if (props.sesSendingDomain) {
+      this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+        // Not SES's own suppression of the account's list alone: the hub tracks consent itself too.
+        reputationMetrics: true,
+      });
+    }
+
+    this.function = new HubFunction(this, 'Function', {
+      entryName: 'sender',
+      description: 'Switchboard sender: outbox queue → providers → helpdesk queue',
+      runtimeEnvironment: {
+        ...props.runtimeEnvironment,
+        SWITCHBOARD_OUTBOX_DLQ_URL: storage.outbox.deadLetterQueue.queueUrl,
+        ...(props.twilioStatusCallbackUrl
+          ? { SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: props.twilioStatusCallbackUrl }
+          : {}),
+        ...(this.configurationSet
+          ? { SWITCHBOARD_SES_CONFIGURATION_SET: this.configurationSet.configurationSetName }
+          : {}),
+      },
+      memorySize: props.memorySize ?? 512,
+      timeout: Duration.seconds(SENDER.timeoutSeconds),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+
+    this.eventSource = new SqsEventSource(storage.outbox.queue, {
+      batchSize: props.batchSize ?? SENDER.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency,
+    });
+    this.function.addEventSource(this.eventSource);
+
+    // Exactly what the sender calls: its send records, the conversation, consent and message items
+    // (shared/store/sends.ts, conversations.ts, contacts.ts, messages.ts), the recorder's writes for
+    // the sent message, and gsi2 for the e-mail a reply answers.
+    grantTableItems(
+      this.function,
+      storage.table,
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      storage.dataKey,
+    );
+    grantIndexQuery(this.function, storage.table, 'gsi2', storage.dataKey);
+    grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
+    grantSendMessage(this.function, storage.outbox.deadLetterQueue, storage.dataKey);
+    grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+
+    if (props.sesSendingDomain && this.configurationSet) {
+      const stack = Stack.of(this);
+      const arnOf = (resource: string, resourceName: string) =>
+        Arn.format({ service: 'ses', resource, resourceName }, stack);
+      this.function.addToRolePolicy(
+        new iam.PolicyStatement({
+          // SESv2 SendEmail with raw content is authorized as both actions, on the identity and the configuration set.
+          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          resources: [
+            arnOf('identity', props.sesSendingDomain),
+            arnOf('configuration-set', this.configurationSet.configurationSetName),
+          ],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { COMMAND_TYPES, type OutboundPart, SendMessageCommandSchema } from '#shared/contract/commands.ts';
+import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import { fetchHubInfo } from '#shared/local/hub-info.ts';
+import { createSendStore } from '#shared/store/sends.ts';
+
+const USAGE = `usage: npm run send -- <conversationId> <text> [options]
+  Puts a send_message command on the outbox and, against a local hub, waits for its outcome.
+  --hub URL             local hub (default http://127.0.0.1:3000)
+  --key KEY             idempotency key (default: a new one; repeat a key to see the hub send once)
+  --template NAME       send an approved template instead of text (with --language, --param …)
+  --language CODE       template language (default en_US)
+  --param VALUE         a template body parameter, in order (repeatable)
+  --agent ID            the agent answering (default cli)
+  Against AWS: set SWITCHBOARD_OUTBOX_QUEUE_URL (stack output OutboxQueueUrl) and AWS credentials;
+  the outcome arrives on the helpdesk queue.`;
+
+const WAIT_MS = 30_000;
+
+const main = async (): Promise<void> => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      hub: { type: 'string', default: 'http://127.0.0.1:3000' },
+      key: { type: 'string' },
+      template: { type: 'string' },
+      language: { type: 'string', default: 'en_US' },
+      param: { type: 'string', multiple: true },
+      agent: { type: 'string', default: 'cli' },
+    },
+  });
+  const [conversationId, text] = positionals;
+  if (!conversationId || (!text && !values.template)) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const part: OutboundPart = values.template
+    ? {
+        type: 'template',
+        name: values.template,
+        language: values.language,
+        category: 'utility',
+        ...(values.param ? { parameters: values.param } : {}),
+      }
+    : { type: 'text', text: text ?? '' };
+  const idempotencyKey = values.key ?? `cli-${randomUUID()}`;
+  const command = SendMessageCommandSchema.parse({
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'cli:npm-run-send',
+    type: COMMAND_TYPES.sendMessage,
+    time: new Date().toISOString(),
+    data: { idempotencyKey, conversationId, parts: [part], sender: { kind: 'agent', id: values.agent } },
+  });
+  const hubMessageId = outboundHubMessageId(conversationId, idempotencyKey);
+  const message = (queueUrl: string) =>
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(command),
+      MessageGroupId: conversationId,
+      MessageDeduplicationId: `${conversationId}:${idempotencyKey}`.slice(0, 128),
+    });
+
+  const deployed = z.url().safeParse(process.env.SWITCHBOARD_OUTBOX_QUEUE_URL);
+  if (deployed.success) {
+    const sqs = new SQSClient({});
+    await sqs.send(message(deployed.data));
+    sqs.destroy();
+    console.log(`queued ${hubMessageId} (key ${idempotencyKey}); the outcome arrives on the helpdesk queue`);
+    return;
+  }
+
+  const info = await fetchHubInfo(values.hub);
+  if (!info) throw new Error(`no local hub at ${values.hub} (start one with npm start)`);
+  const clientOptions = { region: info.region, credentials: info.credentials };
+  const sqs = new SQSClient({ ...clientOptions, endpoint: info.endpoints.sqs });
+  const dynamodb = new DynamoDBClient({ ...clientOptions, endpoint: info.endpoints.dynamodb });
+  await sqs.send(message(info.resources.outboxQueueUrl));
+  console.log(`queued ${hubMessageId} (key ${idempotencyKey})`);
+  const sends = createSendStore({
+    client: dynamodb,
+    tableName: info.resources.tableName,
+    now: () => new Date(),
+  });
+  const until = Date.now() + WAIT_MS;
+  let printed = '';
+  while (Date.now() < until) {
+    const record = await sends.get(hubMessageId);
+    const line = record
+      ? record.state === 'sent'
+        ? `sent: ${record.providerIds.join(', ')}`
+        : record.state === 'failed'
+          ? `failed: ${record.failure?.reason}${record.failure?.detail ? ` (${record.failure.detail})` : ''}`
+          : `sending: ${record.next} of ${record.messageCount} provider message(s) out${record.inFlight ? ', one awaiting the provider' : ''}`
+      : 'waiting for the sender';
+    if (line !== printed) console.log(line);
+    printed = line;
+    if (record?.published) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  sqs.destroy();
+  dynamodb.destroy();
+};
+
+main().catch((error: unknown) => {
+  console.error(`send failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,56 @@
+import { replyTagFor } from '#shared/channels/email/reply-address.ts';
+import type { ConversationState, Message } from '#shared/contract/types.ts';
+import type { SendPlan } from '#shared/store/sends.ts';
+
+/*
+ * How a reply joins the customer's thread: it comes from the address they wrote to, answers to a
+ * signed reply address of this conversation, and names the message answered and its ancestors
+ * (In-Reply-To, References; RFC 5322 §3.6.4) so every mail client files it with them.
+ */
+
+/** RFC 5322 lets References be trimmed from the middle; the newest ones are what clients need. */
+const MAX_REFERENCES = 20;
+/** RFC 5321: a local part has at most 64 octets. */
+const MAX_LOCAL_PART = 64;
+
+const isReply = (subject: string): boolean => /^\s*re\s*:/i.test(subject.slice(0, 16));
+
+/** `support@acme.example` + tag → `support+<tag>@acme.example` (or `reply+<tag>@…` when that would be too long). */
+const replyAddressFor = (endpointAddress: string, conversationId: string, key: string): string => {
+  const at = endpointAddress.lastIndexOf('@');
+  const local = endpointAddress.slice(0, at);
+  const domain = endpointAddress.slice(at + 1);
+  const tag = replyTagFor(conversationId, key);
+  const tagged = `${local}+${tag}`;
+  return `${tagged.length <= MAX_LOCAL_PART ? tagged : `reply+${tag}`}@${domain}`;
+};
+
+export const emailThreadFor = (input: {
+  readonly conversation: ConversationState;
+  /** The customer's message answered: the one the command names, else the newest from the customer. */
+  readonly answered: Message | undefined;
+  readonly subject: string | undefined;
+  readonly replyTagKey: string;
+}): NonNullable<SendPlan['email']> => {
+  const { conversation, answered } = input;
+  const details = answered?.email;
+  const theirSubject = details?.subject ?? '';
+  const subject =
+    input.subject ??
+    (theirSubject === '' ? 'Re: your message' : isReply(theirSubject) ? theirSubject : `Re: ${theirSubject}`);
+  const references = [
+    ...(details?.references ?? []),
+    ...(details?.messageIdHeader ? [details.messageIdHeader] : []),
+  ];
+  return {
+    from: conversation.endpoint.id,
+    replyTo: replyAddressFor(conversation.endpoint.id, conversation.conversationId, input.replyTagKey),
+    subject,
+    ...(details?.messageIdHeader ? { inReplyTo: details.messageIdHeader } : {}),
+    references: [...new Set(references)].slice(-MAX_REFERENCES),
+  };
+};
+
+/** The hub's own Message-ID of one provider message: unique, and the domain is the sender's. */
+export const messageIdHeaderFor = (correlationId: string, fromAddress: string): string =>
+  `${correlationId}@${fromAddress.slice(fromAddress.lastIndexOf('@') + 1)}`;

@@ -1,0 +1,185 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import {
+  COMMAND_TYPES,
+  type HubCommand,
+  HubCommandSchema,
+  IdempotencyKeySchema,
+} from '#shared/contract/commands.ts';
+import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import type { ConversationState, Provider } from '#shared/contract/types.ts';
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import type { SendStore } from '#shared/store/sends.ts';
+import type { ChannelSender, SendTarget } from './channel-sender.ts';
+import { failedEventFor } from './outcome-events.ts';
+import { RetryLaterError, type SendCommandHandler, type SenderReads } from './send-command.ts';
+
+/*
+ * The sender Lambda's work: an outbox batch through the FIFO batch framework (one conversation's
+ * commands in order, a waiting command holding back the ones behind it), each record parsed and
+ * handed to the command it is.
+ */
+
+/** The largest command the outbox takes (an SQS message is at most 1 MiB; commands are far smaller). */
+const MAX_COMMAND_BYTES = 256 * 1024;
+
+/** Enough of a send command to say which conversation and command a malformed one was. */
+const AttributableSendSchema = z.object({
+  id: z.string().min(1).max(256),
+  type: z.literal(COMMAND_TYPES.sendMessage),
+  data: z.object({ conversationId: z.string().min(1).max(128), idempotencyKey: IdempotencyKeySchema }),
+});
+
+export interface OutboxDeps {
+  readonly sendMessage: SendCommandHandler;
+  readonly reads: Pick<SenderReads, 'conversation'>;
+  readonly sends: SendStore;
+  readonly publisher: EventPublisher;
+  readonly senderFor: (
+    provider: Provider,
+    channel: ConversationState['channel'],
+  ) => Promise<ChannelSender | undefined>;
+  readonly providerOf: (state: ConversationState) => Provider;
+  /** Moves a record no event can be made of to the outbox's dead-letter queue, with the reason. */
+  readonly deadLetter: (record: SQSRecord, reason: string) => Promise<void>;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+}
+
+const fieldOf = (issue: z.core.$ZodIssue | undefined): string =>
+  issue
+    ? issue.path
+        .map(String)
+        .join('.')
+        .replace(/^data\./, '')
+    : 'data';
+
+export const createOutboxService = (deps: OutboxDeps) => {
+  const { logger } = deps;
+
+  /** A send command that does not parse but names its conversation and key: it ends `content_invalid`. */
+  const refuseMalformed = async (json: unknown, error: z.ZodError): Promise<boolean> => {
+    const attributable = AttributableSendSchema.safeParse(json);
+    if (!attributable.success) return false;
+    const { id, data } = attributable.data;
+    const hubMessageId = outboundHubMessageId(data.conversationId, data.idempotencyKey);
+    const failure = {
+      reason: 'content_invalid' as const,
+      retryable: false,
+      failedField: fieldOf(error.issues[0]),
+      detail: error.issues[0]?.message ?? 'invalid command',
+      decidedAt: deps.clock().toISOString(),
+    };
+    const claimed = await deps.sends.claim({
+      hubMessageId,
+      conversationId: data.conversationId,
+      commandId: id,
+      commandHash: 'malformed',
+      state: 'failed',
+      acceptedAt: failure.decidedAt,
+      messageCount: 0,
+      next: 0,
+      providerIds: [],
+      links: {},
+      failure,
+    });
+    const stored = claimed === 'claimed' ? undefined : await deps.sends.get(hubMessageId);
+    if (stored?.published) return true;
+    const decided = stored?.failure ?? failure;
+    await deps.publisher.publish([
+      failedEventFor({
+        command: { id, data },
+        hubMessageId,
+        failure: decided,
+        sentProviderMessageIds: stored?.providerIds ?? [],
+        plan: undefined,
+        conversation: undefined,
+      }),
+    ]);
+    await deps.sends.markPublished(hubMessageId);
+    logger.info('send command refused', {
+      conversationId: data.conversationId,
+      hubMessageId,
+      reason: 'content_invalid',
+    });
+    return true;
+  };
+
+  /** Read receipts and typing indicators: best effort, no event, never retried. */
+  const signal = async (command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>) => {
+    const conversation = await deps.reads.conversation(command.data.conversationId);
+    const [recipient] = conversation?.contact.identities ?? [];
+    if (!conversation || !recipient) {
+      logger.info('signal for an unknown conversation ignored', {
+        conversationId: command.data.conversationId,
+      });
+      return;
+    }
+    const provider = deps.providerOf(conversation);
+    const sender = await deps.senderFor(provider, conversation.channel);
+    const target: SendTarget = {
+      channel: conversation.channel,
+      provider,
+      endpoint: conversation.endpoint,
+      recipient,
+      conversationId: conversation.conversationId,
+    };
+    const outcome =
+      command.type === COMMAND_TYPES.markRead
+        ? await sender?.markRead?.(target, command.data.providerMessageId)
+        : await sender?.typing?.(target, undefined);
+    logger.debug('signal sent', {
+      conversationId: conversation.conversationId,
+      eventType: command.type,
+      reason: outcome?.kind ?? 'unsupported',
+    });
+  };
+
+  const handle = async (record: SQSRecord, remainingMs: () => number): Promise<void> => {
+    if (Buffer.byteLength(record.body, 'utf8') > MAX_COMMAND_BYTES) {
+      await deps.deadLetter(record, 'command larger than 256 KiB');
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(record.body);
+    } catch {
+      await deps.deadLetter(record, 'body is not JSON');
+      return;
+    }
+    const parsed = HubCommandSchema.safeParse(json);
+    if (!parsed.success) {
+      if (!(await refuseMalformed(json, parsed.error)))
+        await deps.deadLetter(record, 'not a command the hub knows');
+      return;
+    }
+    const command = parsed.data;
+    if (command.type === COMMAND_TYPES.sendMessage) await deps.sendMessage(command, remainingMs);
+    else await signal(command);
+  };
+
+  const handleSqsEvent = (
+    event: SQSEvent,
+    remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+  ): Promise<SQSBatchResponse> =>
+    processFifoBatch(event, {
+      openGroups: () => () => ({ handle: (record) => handle(record, remainingMs), close: () => undefined }),
+      onGroupFailure: ({ error, failedCount, record }) => {
+        const fields = {
+          errorName: errorNameOf(error),
+          failedCount,
+          attempt: Number(record.attributes.ApproximateReceiveCount),
+          ...(error instanceof RetryLaterError ? { reason: error.message } : {}),
+        };
+        if (error instanceof RetryLaterError)
+          logger.info('command waits; its conversation holds until it is done', fields);
+        else logger.error('command not handled; its conversation waits for a retry', fields);
+      },
+    });
+
+  return { handleSqsEvent };
+};
+
+export type OutboxService = ReturnType<typeof createOutboxService>;

@@ -1,0 +1,97 @@
+import type { OutboundPart, SendMessageData } from '#shared/contract/commands.ts';
+import { REPLY_WINDOW_HOURS } from '#shared/contract/conversation.ts';
+import type { ConversationState, SendFailureReason } from '#shared/contract/types.ts';
+import type { ContactConsent } from '#shared/store/registers.ts';
+import type { SendPolicy } from './channel-sender.ts';
+
+/*
+ * What may be sent in a conversation now: the providers' rules about time and consent, decided
+ * before any provider is called so that a refusal costs nothing and names its reason. The channel
+ * senders check content (sizes, counts, template shapes); this file checks everything that depends
+ * on the conversation.
+ */
+
+/** Messenger's human-agent tag: a person may answer up to 7 days after the customer's last message. */
+const HUMAN_AGENT_HOURS = 7 * 24;
+const HOUR_MS = 3_600_000;
+
+export interface PolicyRefusal {
+  readonly ok: false;
+  readonly reason: Extract<SendFailureReason, 'window_closed' | 'opted_out' | 'deadline_exceeded'>;
+  readonly retryable: boolean;
+  readonly failedField?: string;
+  /** Safe to log and show: never the customer's text. */
+  readonly detail: string;
+}
+
+export type PolicyDecision = { readonly ok: true; readonly policy: SendPolicy } | PolicyRefusal;
+
+const isTemplate = (part: OutboundPart): boolean => part.type === 'template';
+
+const hoursSince = (at: string | null, now: Date): number =>
+  at === null ? Number.POSITIVE_INFINITY : (now.getTime() - Date.parse(at)) / HOUR_MS;
+
+/**
+ * The rules, in the order a person would check them: the deadline, the customer's consent, the
+ * channel's window. Pure: the conversation, the contact's consent and the clock are passed in.
+ */
+export const decideSendPolicy = (input: {
+  readonly command: SendMessageData;
+  readonly conversation: ConversationState;
+  readonly consent: ContactConsent;
+  readonly now: Date;
+}): PolicyDecision => {
+  const { command, conversation, consent, now } = input;
+  if (command.deadline !== undefined && Date.parse(command.deadline) <= now.getTime()) {
+    return {
+      ok: false,
+      reason: 'deadline_exceeded',
+      retryable: false,
+      failedField: 'deadline',
+      detail: 'the deadline passed before the hub could send',
+    };
+  }
+  if (conversation.channel === 'sms' && consent.smsConsent?.consent === 'opted_out') {
+    // STOP: carriers and Twilio refuse everything until the customer sends START.
+    return { ok: false, reason: 'opted_out', retryable: false, detail: 'the customer replied STOP' };
+  }
+  if (conversation.channel === 'whatsapp' && consent.whatsapp_marketingConsent?.consent === 'opted_out') {
+    const marketing = command.parts.findIndex(
+      (part) => part.type === 'template' && part.category === 'marketing',
+    );
+    if (marketing >= 0) {
+      return {
+        ok: false,
+        reason: 'opted_out',
+        retryable: false,
+        failedField: `parts.${marketing}`,
+        detail: 'the customer stopped marketing messages; utility and authentication templates still go',
+      };
+    }
+  }
+  const windowHours = REPLY_WINDOW_HOURS[conversation.channel];
+  const age = hoursSince(conversation.lastInboundAt, now);
+  const withinWindow = windowHours === null || age < windowHours;
+  const humanAgentTag =
+    !withinWindow &&
+    conversation.channel === 'messenger' &&
+    command.sender.kind === 'agent' &&
+    age < HUMAN_AGENT_HOURS;
+  if (!withinWindow && !humanAgentTag) {
+    const freeForm = command.parts.findIndex((part) => !isTemplate(part));
+    if (freeForm >= 0 || conversation.channel === 'messenger') {
+      return {
+        ok: false,
+        reason: 'window_closed',
+        // Messenger has no templates: after the window only a human agent's reply (7 days) may go.
+        retryable: false,
+        failedField: `parts.${Math.max(freeForm, 0)}`,
+        detail:
+          conversation.channel === 'messenger'
+            ? 'more than 24 hours since the customer last wrote (7 days for a human agent)'
+            : 'more than 24 hours since the customer last wrote: only an approved template may go',
+      };
+    }
+  }
+  return { ok: true, policy: { withinWindow, humanAgentTag } };
+};

@@ -1,0 +1,503 @@
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { SendMessageCommand } from '#shared/contract/commands.ts';
+import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
+import type { ConversationState, HubEvent, Message, Provider } from '#shared/contract/types.ts';
+import type { Logger } from '#shared/observability/logger.ts';
+import type { ContactConsent } from '#shared/store/registers.ts';
+import {
+  type SendFailure,
+  type SendPlan,
+  SendRaceError,
+  type SendRecord,
+  type SendStore,
+} from '#shared/store/sends.ts';
+import {
+  type ChannelSender,
+  correlationIdFor,
+  type MessageContext,
+  type PreparedMessage,
+  type SendOutcome,
+  type SendTarget,
+} from './channel-sender.ts';
+import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
+import { failedEventFor, sentEventFor } from './outcome-events.ts';
+import { decideSendPolicy } from './policy.ts';
+
+/*
+ * One send command, from the outbox to its one outcome event. Every provider message is preceded by
+ * a durable note that it is about to go (`startAttempt`), so no delivery of the command ever calls
+ * the provider twice for it; what happens after the call is read back from the provider's own
+ * statuses and echoes (the correlation id) when the answer itself was lost.
+ */
+
+/** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
+export const SEND_STEPS = [
+  'claim',
+  'start-attempt',
+  'provider-call',
+  'accept',
+  'record-sent',
+  'mark-sent',
+  'fail',
+  'publish-failed',
+] as const;
+export type SendStep = (typeof SEND_STEPS)[number];
+
+/** The command cannot finish in this delivery (throttled, or waiting for the provider's word): SQS delivers it again. */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}
+
+/** What the service reads of the hub's records. */
+export interface SenderReads {
+  conversation(conversationId: string): Promise<ConversationState | undefined>;
+  consent(conversation: ConversationState): Promise<ContactConsent>;
+  /** A recorded message by hub id. */
+  message(hubMessageId: string): Promise<Message | undefined>;
+  /** The conversation's newest recorded messages, newest first. */
+  newestMessages(conversationId: string): Promise<readonly Message[]>;
+}
+
+export interface SendLimits {
+  /** How long a message whose call may have reached the provider waits for a status or echo naming it. */
+  readonly outcomeWaitMs: number;
+  /** How long the hub keeps trying while the provider takes nothing (throttling, outages). */
+  readonly giveUpMs: number;
+  /** No new provider call starts with less than this left of the invocation. */
+  readonly minRemainingMs: number;
+}
+
+const DEFAULT_SEND_LIMITS: SendLimits = {
+  outcomeWaitMs: 10 * 60_000,
+  giveUpMs: 10 * 60_000,
+  minRemainingMs: 12_000,
+};
+
+export type SendResult = 'sent' | 'failed' | 'duplicate';
+
+export interface SendCommandDeps {
+  readonly reads: SenderReads;
+  readonly sends: SendStore;
+  /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
+  readonly senderFor: (
+    provider: Provider,
+    channel: ConversationState['channel'],
+  ) => Promise<ChannelSender | undefined>;
+  /** The recorder's own recording of a message (conversation state, message record, publish). */
+  readonly recordEvent: (event: HubEvent, publisher: EventPublisher) => Promise<void>;
+  readonly publisher: EventPublisher;
+  /** E-mail only: the key that signs reply addresses. */
+  readonly replyTagKey: () => Promise<string | undefined>;
+  /** Twilio: its status callbacks go to the hub's webhook, which must be the exact public URL. */
+  readonly twilioStatusCallbackUrl?: string;
+  /** When the conversation does not say which e-mail provider it came through (older records). */
+  readonly defaultEmailProvider: Extract<Provider, 'ses' | 'mailgun'>;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly limits?: SendLimits;
+  readonly afterStep?: (step: SendStep, hubMessageId: string) => void | Promise<void>;
+  readonly onOutcome?: (outcome: { kind: SendResult; channel?: string; reason?: string }) => void;
+}
+
+/** The provider a conversation's replies go through. */
+export const providerOf = (state: ConversationState, defaultEmail: Provider): Provider => {
+  if (state.provider) return state.provider;
+  if (state.channel === 'email') return defaultEmail;
+  if (state.channel === 'sms' || state.endpoint.type === 'phone_number') return 'twilio';
+  return 'meta';
+};
+
+/** Twilio's status callback, carrying the correlation id (`sb`) its statuses are matched by. */
+const statusCallbackFor = (base: string | undefined, correlationId: string): string | undefined => {
+  if (base === undefined) return undefined;
+  const url = new URL(base);
+  url.searchParams.set('sb', correlationId);
+  return url.toString();
+};
+
+const commandHashOf = (command: SendMessageCommand): string =>
+  stableHash('command', canonicalJson(command.data));
+
+export const createSendCommandHandler = (deps: SendCommandDeps) => {
+  const limits = deps.limits ?? DEFAULT_SEND_LIMITS;
+  const { sends, logger } = deps;
+  const step = async (name: SendStep, hubMessageId: string) => deps.afterStep?.(name, hubMessageId);
+  const now = () => deps.clock();
+  const iso = () => now().toISOString();
+
+  /** Decides everything about a new command before anything is written: refusal, or the plan and its messages. */
+  const plan = async (
+    command: SendMessageCommand,
+    conversation: ConversationState,
+  ): Promise<
+    | { ok: true; plan: SendPlan; sender: ChannelSender; messages: readonly PreparedMessage[] }
+    | { ok: false; failure: Omit<SendFailure, 'decidedAt'>; plan?: SendPlan }
+  > => {
+    const provider = providerOf(conversation, deps.defaultEmailProvider);
+    const [recipient] = conversation.contact.identities;
+    const decision = decideSendPolicy({
+      command: command.data,
+      conversation,
+      consent: await deps.reads.consent(conversation),
+      now: now(),
+    });
+    const base = {
+      channel: conversation.channel,
+      provider,
+      endpoint: conversation.endpoint,
+      recipient: recipient ?? { type: 'phone' as const, value: 'unknown' },
+      withinWindow: decision.ok ? decision.policy.withinWindow : false,
+      humanAgentTag: decision.ok ? decision.policy.humanAgentTag : false,
+    };
+    if (!decision.ok) {
+      const { ok: _ok, ...failure } = decision;
+      return { ok: false, failure, plan: base };
+    }
+    const sender = await deps.senderFor(provider, conversation.channel);
+    if (!sender) {
+      return {
+        ok: false,
+        plan: base,
+        failure: {
+          reason: 'credentials',
+          retryable: true,
+          detail: `this hub has no ${provider} sending credentials`,
+        },
+      };
+    }
+    const prepared = sender.prepare(command.data.parts, decision.policy);
+    if (!prepared.ok) {
+      return {
+        ok: false,
+        plan: base,
+        failure: {
+          reason: prepared.reason,
+          retryable: false,
+          failedField: prepared.field,
+          detail: prepared.detail,
+        },
+      };
+    }
+    let email: SendPlan['email'];
+    if (conversation.channel === 'email') {
+      const key = await deps.replyTagKey();
+      if (key === undefined) {
+        return {
+          ok: false,
+          plan: base,
+          failure: {
+            reason: 'credentials',
+            retryable: true,
+            detail: 'the channel secret has no email.replyTagKey',
+          },
+        };
+      }
+      const answered = command.data.replyTo
+        ? await deps.reads.message(hubMessageIdFor('email', command.data.replyTo.providerMessageId))
+        : (await deps.reads.newestMessages(conversation.conversationId)).find(
+            (message) => message.direction === 'inbound' && message.email !== undefined,
+          );
+      email = emailThreadFor({
+        conversation,
+        answered,
+        subject: command.data.email?.subject,
+        replyTagKey: key,
+      });
+    }
+    return { ok: true, plan: { ...base, ...(email ? { email } : {}) }, sender, messages: prepared.messages };
+  };
+
+  const publishFailed = async (
+    command: SendMessageCommand,
+    record: SendRecord,
+    failure: SendFailure,
+    conversation: ConversationState | undefined,
+  ): Promise<SendResult> => {
+    await deps.publisher.publish([
+      failedEventFor({
+        command,
+        hubMessageId: record.hubMessageId,
+        failure,
+        sentProviderMessageIds: record.providerIds,
+        plan: record.plan,
+        conversation,
+      }),
+    ]);
+    await step('publish-failed', record.hubMessageId);
+    await sends.markPublished(record.hubMessageId);
+    deps.logger.info('send failed', {
+      conversationId: record.conversationId,
+      hubMessageId: record.hubMessageId,
+      reason: failure.reason,
+    });
+    deps.onOutcome?.({
+      kind: 'failed',
+      ...(record.plan ? { channel: record.plan.channel } : {}),
+      reason: failure.reason,
+    });
+    return 'failed';
+  };
+
+  const fail = async (
+    command: SendMessageCommand,
+    record: SendRecord,
+    failure: SendFailure,
+    conversation: ConversationState | undefined,
+  ): Promise<SendResult> => {
+    await sends.fail(record.hubMessageId, failure);
+    await step('fail', record.hubMessageId);
+    return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation);
+  };
+
+  const finishSent = async (
+    command: SendMessageCommand,
+    record: SendRecord,
+    conversation: ConversationState,
+  ): Promise<SendResult> => {
+    if (!record.plan) throw new Error('a send record without a plan cannot be sent');
+    // The recorder's own path: conversation state, state change, message record (its done marker).
+    await deps.recordEvent(
+      sentEventFor({ command, record, plan: record.plan, conversation }),
+      deps.publisher,
+    );
+    await step('record-sent', record.hubMessageId);
+    await sends.markSent(record.hubMessageId);
+    await sends.markPublished(record.hubMessageId);
+    await step('mark-sent', record.hubMessageId);
+    deps.onOutcome?.({ kind: 'sent', channel: record.plan.channel });
+    return 'sent';
+  };
+
+  const contextFor = (record: SendRecord, replyTo: string | undefined, index: number): MessageContext => {
+    const plan = record.plan as SendPlan;
+    const target: SendTarget = {
+      channel: plan.channel,
+      provider: plan.provider,
+      endpoint: plan.endpoint,
+      recipient: plan.recipient,
+      conversationId: record.conversationId,
+    };
+    const correlationId = correlationIdFor(record.hubMessageId, index);
+    const statusCallbackUrl =
+      plan.provider === 'twilio' ? statusCallbackFor(deps.twilioStatusCallbackUrl, correlationId) : undefined;
+    return {
+      target,
+      hubMessageId: record.hubMessageId,
+      sequence: index,
+      correlationId,
+      ...(index === 0 && replyTo !== undefined ? { replyTo } : {}),
+      policy: { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
+      ...(statusCallbackUrl ? { statusCallbackUrl } : {}),
+      ...(plan.email
+        ? {
+            email: {
+              from: plan.email.from,
+              replyTo: plan.email.replyTo,
+              subject: plan.email.subject,
+              ...(plan.email.inReplyTo ? { inReplyTo: plan.email.inReplyTo } : {}),
+              references: plan.email.references,
+              messageId: messageIdHeaderFor(correlationId, plan.email.from),
+            },
+          }
+        : {}),
+    };
+  };
+
+  const elapsedSince = (at: string | undefined): number =>
+    at === undefined ? 0 : now().getTime() - Date.parse(at);
+
+  /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
+  const sendRemaining = async (
+    command: SendMessageCommand,
+    start: SendRecord,
+    sender: ChannelSender,
+    messages: readonly PreparedMessage[],
+    conversation: ConversationState,
+    remainingMs: () => number,
+  ): Promise<SendResult> => {
+    let record = start;
+    const failAt = (index: number, failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>) =>
+      fail(
+        command,
+        record,
+        { ...failure, partIndex: messages[index]?.partIndex ?? index, decidedAt: iso() },
+        conversation,
+      );
+
+    for (let index = record.next; index < messages.length; index++) {
+      const message = messages[index] as PreparedMessage;
+      const last = index === messages.length - 1;
+      if (record.inFlight?.index === index) {
+        // An earlier delivery called (or was about to call) the provider and never heard back.
+        const linked = record.links[String(index)];
+        if (linked !== undefined) {
+          await sends.accept(record.hubMessageId, index, linked, last, iso());
+          record = {
+            ...record,
+            next: index + 1,
+            providerIds: [...record.providerIds, linked],
+            ...(last ? { completedAt: iso() } : {}),
+          };
+          continue;
+        }
+        if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
+          throw new RetryLaterError('waiting for the provider to say whether the message went');
+        }
+        return failAt(index, {
+          reason: 'outcome_unknown',
+          retryable: true,
+          detail:
+            'the provider never answered and no status or echo named the message: it may have been delivered',
+        });
+      }
+      if (command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()) {
+        return failAt(index, {
+          reason: 'deadline_exceeded',
+          retryable: false,
+          failedField: 'deadline',
+          detail: 'the deadline passed before the hub could send',
+        });
+      }
+      if (remainingMs() < limits.minRemainingMs)
+        throw new RetryLaterError('too little time left in this invocation');
+
+      await sends.startAttempt(record.hubMessageId, index, iso());
+      await step('start-attempt', record.hubMessageId);
+      const outcome: SendOutcome = await sender.send(
+        message,
+        contextFor(record, command.data.replyTo?.providerMessageId, index),
+      );
+      await step('provider-call', record.hubMessageId);
+      switch (outcome.kind) {
+        case 'accepted': {
+          const at = iso();
+          await sends.accept(record.hubMessageId, index, outcome.providerMessageId, last, at);
+          await step('accept', record.hubMessageId);
+          record = {
+            ...record,
+            next: index + 1,
+            providerIds: [...record.providerIds, outcome.providerMessageId],
+            ...(last ? { completedAt: at } : {}),
+          };
+          break;
+        }
+        case 'ambiguous':
+          logger.warn('provider outcome unknown; waiting for its status or echo', {
+            hubMessageId: record.hubMessageId,
+            errorCodes: [outcome.error.code],
+          });
+          throw new RetryLaterError('the provider did not answer');
+        case 'throttled':
+        case 'refused': {
+          const transient = outcome.kind === 'throttled' || outcome.retryable;
+          const waitingSince = record.waitingSince ?? iso();
+          if (transient && elapsedSince(waitingSince) < limits.giveUpMs) {
+            await sends.release(record.hubMessageId, index, waitingSince);
+            throw new RetryLaterError(
+              outcome.kind === 'throttled' ? 'throttled by the provider' : 'the provider refused for now',
+            );
+          }
+          return failAt(index, {
+            reason: outcome.kind === 'throttled' ? 'rate_limited' : outcome.reason,
+            retryable: transient,
+            errors: [outcome.error],
+          });
+        }
+        case 'credentials':
+          logger.error('provider refused the credentials; check the channel secret', {
+            hubMessageId: record.hubMessageId,
+            errorCodes: [outcome.error.code],
+          });
+          return failAt(index, { reason: 'credentials', retryable: true, errors: [outcome.error] });
+      }
+    }
+    return finishSent(command, record, conversation);
+  };
+
+  return async (command: SendMessageCommand, remainingMs: () => number): Promise<SendResult> => {
+    const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
+    const commandHash = commandHashOf(command);
+    let record = await sends.get(hubMessageId);
+    const conversation = await deps.reads.conversation(command.data.conversationId);
+    let prepared: { sender: ChannelSender; messages: readonly PreparedMessage[] } | undefined;
+
+    if (!record) {
+      const base: SendRecord = {
+        hubMessageId,
+        conversationId: command.data.conversationId,
+        commandId: command.id,
+        commandHash,
+        state: 'sending',
+        acceptedAt: iso(),
+        messageCount: 0,
+        next: 0,
+        providerIds: [],
+        links: {},
+      };
+      if (!conversation) {
+        const failure: SendFailure = {
+          reason: 'conversation_unknown',
+          retryable: false,
+          failedField: 'conversationId',
+          detail: 'the hub has no such conversation',
+          decidedAt: iso(),
+        };
+        const claimed = await sends.claim({ ...base, state: 'failed', failure });
+        await step('claim', hubMessageId);
+        if (claimed === 'claimed')
+          return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined);
+      } else {
+        const decided = await plan(command, conversation);
+        const candidate: SendRecord = decided.ok
+          ? { ...base, plan: decided.plan, messageCount: decided.messages.length }
+          : {
+              ...base,
+              state: 'failed',
+              ...(decided.plan ? { plan: decided.plan } : {}),
+              failure: { ...decided.failure, decidedAt: iso() },
+            };
+        const claimed = await sends.claim(candidate);
+        await step('claim', hubMessageId);
+        if (claimed === 'claimed') {
+          if (!decided.ok)
+            return publishFailed(command, candidate, candidate.failure as SendFailure, conversation);
+          record = candidate;
+          prepared = decided;
+        }
+      }
+      record ??= await sends.get(hubMessageId);
+      if (!record) throw new SendRaceError('send record vanished after a lost claim');
+    }
+
+    if (record.commandHash !== commandHash) {
+      logger.warn('idempotency key reused with other content; the first command stands', {
+        conversationId: record.conversationId,
+        hubMessageId,
+        commandId: command.id,
+      });
+      deps.onOutcome?.({ kind: 'duplicate' });
+      return 'duplicate';
+    }
+    if (record.state === 'failed') {
+      if (record.published) return 'duplicate';
+      return publishFailed(command, record, record.failure as SendFailure, conversation);
+    }
+    if (record.state === 'sent' && record.published) return 'duplicate';
+    if (!conversation || !record.plan) throw new Error('a send under way lost its conversation or plan');
+    if (!prepared) {
+      const sender = await deps.senderFor(record.plan.provider, record.plan.channel);
+      if (!sender) throw new RetryLaterError(`no ${record.plan.provider} sender configured`);
+      const again = sender.prepare(command.data.parts, {
+        withinWindow: record.plan.withinWindow,
+        humanAgentTag: record.plan.humanAgentTag,
+      });
+      if (!again.ok || again.messages.length !== record.messageCount) {
+        throw new Error('the command no longer prepares as it did when it was claimed');
+      }
+      prepared = { sender, messages: again.messages };
+    }
+    return sendRemaining(command, record, prepared.sender, prepared.messages, conversation, remainingMs);
+  };
+};
+
+export type SendCommandHandler = ReturnType<typeof createSendCommandHandler>;

@@ -1,0 +1,122 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import { messageGroupIdFor, SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { ConversationState, Provider } from '#shared/contract/types.ts';
+import type { Logger } from '#shared/observability/logger.ts';
+import { createEventRecorder } from '#shared/recorder/record-event.ts';
+import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { readContactConsent } from '#shared/store/contacts.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
+import { contactKeyFor } from '#shared/store/keys.ts';
+import { getMessage, newestMessages } from '#shared/store/messages.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { createSendStore } from '#shared/store/sends.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import type { ChannelSender } from './channel-sender.ts';
+import { createOutboxService, type OutboxService } from './outbox-service.ts';
+import {
+  createSendCommandHandler,
+  providerOf,
+  type SendCommandDeps,
+  type SenderReads,
+} from './send-command.ts';
+
+/** How many of a conversation's newest messages are searched for the e-mail a reply answers. */
+const THREAD_SEARCH_DEPTH = 20;
+
+export interface SenderWiring {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly payloads: { readonly s3: S3ClientSource; readonly bucket: string };
+  readonly tableName: string;
+  readonly helpdeskQueueUrl: string;
+  readonly outboxDlqUrl: string;
+  readonly senderFor: (
+    provider: Provider,
+    channel: ConversationState['channel'],
+  ) => Promise<ChannelSender | undefined>;
+  readonly replyTagKey: () => Promise<string | undefined>;
+  readonly twilioStatusCallbackUrl?: string;
+  readonly defaultEmailProvider: 'ses' | 'mailgun';
+  readonly logger: Logger;
+  readonly clock?: () => Date;
+  readonly afterStep?: SendCommandDeps['afterStep'];
+  readonly limits?: SendCommandDeps['limits'];
+  readonly onOutcome?: SendCommandDeps['onOutcome'];
+  readonly onCapacity?: TableContext['onCapacity'];
+}
+
+/** The sender over real clients: what the Lambda, the local hub and the integration tests run. */
+export const createSender = (wiring: SenderWiring): OutboxService => {
+  const clock = wiring.clock ?? (() => new Date());
+  const context: TableContext = {
+    client: wiring.dynamodb,
+    tableName: wiring.tableName,
+    now: clock,
+    ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
+  };
+  const reads: SenderReads = {
+    conversation: async (conversationId) => (await loadConversation(context, conversationId)).model?.state,
+    consent: (conversation) =>
+      readContactConsent(context, contactKeyFor(conversation.channel, conversation.contact)),
+    message: (hubMessageId) => getMessage(context, hubMessageId),
+    newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
+  };
+  const sends = createSendStore(context);
+  // The helpdesk stream, exactly as the recorder publishes to it (claim checks for large events).
+  const publisher = new SqsEventPublisher({
+    client: wiring.sqs,
+    queueUrl: wiring.helpdeskQueueUrl,
+    maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
+    oneEntryPerGroupPerRequest: true,
+    overflow: {
+      store: new S3BlobStore(wiring.payloads.s3, wiring.payloads.bucket),
+      bucket: wiring.payloads.bucket,
+    },
+  });
+  const recordEvent = createEventRecorder({
+    store: createRecorderStore(context),
+    clock,
+    logger: wiring.logger,
+  });
+  const sendMessage = createSendCommandHandler({
+    reads,
+    sends,
+    senderFor: wiring.senderFor,
+    recordEvent,
+    publisher,
+    replyTagKey: wiring.replyTagKey,
+    ...(wiring.twilioStatusCallbackUrl ? { twilioStatusCallbackUrl: wiring.twilioStatusCallbackUrl } : {}),
+    defaultEmailProvider: wiring.defaultEmailProvider,
+    clock,
+    logger: wiring.logger,
+    ...(wiring.limits ? { limits: wiring.limits } : {}),
+    ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
+    ...(wiring.onOutcome ? { onOutcome: wiring.onOutcome } : {}),
+  });
+  const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
+    await wiring.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: wiring.outboxDlqUrl,
+        MessageBody: record.body,
+        MessageGroupId: messageGroupIdFor(record.attributes.MessageGroupId ?? record.messageId),
+        MessageDeduplicationId: record.messageId,
+        MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
+      }),
+    );
+    wiring.logger.error('command moved to the outbox dead-letter queue', { reason });
+  };
+  return createOutboxService({
+    sendMessage,
+    reads,
+    sends,
+    publisher,
+    senderFor: wiring.senderFor,
+    providerOf: (state) => providerOf(state, wiring.defaultEmailProvider),
+    deadLetter,
+    clock,
+    logger: wiring.logger,
+  });
+};

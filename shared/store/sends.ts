@@ -1,0 +1,306 @@
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import {
+  BusinessEndpointSchema,
+  ChannelIdentitySchema,
+  ChannelSchema,
+  ProviderErrorSchema,
+  ProviderSchema,
+  SendFailureReasonSchema,
+} from '#shared/contract/index.ts';
+import { conversationSendsKeys, sendKey } from './keys.ts';
+import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
+import { epochSeconds, isConditionFailure, isLive, type TableContext, track } from './table.ts';
+
+/*
+ * Send items (`MSG#<hubMessageId>` / `SEND`): the bookkeeping that makes a send command reach each
+ * provider at most once however often SQS delivers it. Every change is conditional on the step
+ * before it, so two deliveries of one command can never both call the provider for one message:
+ *
+ *   claimed (state sending, next 0) ─┬─ attempt i: inFlight = i   (written BEFORE the call)
+ *                                    ├─ accepted: next = i + 1, providerIds += id, inFlight removed
+ *                                    ├─ nothing sent (throttled): inFlight removed, waitingSince set
+ *                                    └─ failed / sent: final, then published
+ *
+ * An `inFlight` found on redelivery means the call may have reached the provider: the sender waits
+ * for the status or echo that carries its correlation id (the recorder links it here, `links`)
+ * instead of calling again. No message text is kept: the command is redelivered whole.
+ */
+
+const SendStateSchema = z.enum(['sending', 'sent', 'failed']);
+
+/** What was decided when the command was claimed, so every delivery prepares and sends the same. */
+export const SendPlanSchema = z.object({
+  channel: ChannelSchema,
+  provider: ProviderSchema,
+  endpoint: BusinessEndpointSchema,
+  recipient: ChannelIdentitySchema,
+  withinWindow: z.boolean(),
+  humanAgentTag: z.boolean(),
+  email: z
+    .object({
+      from: z.string(),
+      replyTo: z.string(),
+      subject: z.string(),
+      inReplyTo: z.string().optional(),
+      references: z.array(z.string()),
+    })
+    .optional(),
+});
+export type SendPlan = z.infer<typeof SendPlanSchema>;
+
+export const SendFailureSchema = z.object({
+  reason: SendFailureReasonSchema,
+  retryable: z.boolean(),
+  failedField: z.string().optional(),
+  partIndex: z.number().int().nonnegative().optional(),
+  /** Safe to log: never the customer's text. */
+  detail: z.string().optional(),
+  errors: z.array(ProviderErrorSchema).optional(),
+  decidedAt: z.string(),
+});
+export type SendFailure = z.infer<typeof SendFailureSchema>;
+
+const InFlightSchema = z.object({ index: z.number().int().nonnegative(), at: z.string() });
+
+export const SendRecordSchema = z.object({
+  hubMessageId: z.string(),
+  conversationId: z.string(),
+  commandId: z.string(),
+  /** Hash of the command's data: the same key with other content is reported, not sent. */
+  commandHash: z.string(),
+  state: SendStateSchema,
+  acceptedAt: z.string(),
+  /** Provider messages the command became (0 when it failed before any was prepared). */
+  messageCount: z.number().int().nonnegative(),
+  /** The next provider message to send. */
+  next: z.number().int().nonnegative(),
+  providerIds: z.array(z.string()),
+  inFlight: InFlightSchema.optional(),
+  /** Since when nothing could be sent (throttling): the give-up clock. */
+  waitingSince: z.string().optional(),
+  /** Provider message ids the recorder found for this send's messages, by sequence (from statuses and echoes). */
+  links: z.record(z.string(), z.string()),
+  plan: SendPlanSchema.optional(),
+  failure: SendFailureSchema.optional(),
+  /** When the last provider message was accepted: the sent event's time. */
+  completedAt: z.string().optional(),
+  /** The outcome event is on the helpdesk queue. */
+  published: z.boolean().optional(),
+});
+export type SendRecord = z.infer<typeof SendRecordSchema>;
+
+/** Another delivery of the command moved the record first: re-read and carry on from there. */
+export class SendRaceError extends Error {
+  override readonly name = 'SendRaceError';
+}
+
+const JSON_ATTRIBUTES = ['plan', 'failure'] as const;
+
+const toItem = (record: SendRecord, expiresAt: number): Record<string, unknown> => {
+  const { plan, failure, ...plain } = record;
+  return {
+    ...sendKey(record.hubMessageId),
+    ...conversationSendsKeys(record.conversationId, record.acceptedAt, record.hubMessageId),
+    ...plain,
+    ...(plan ? { plan: JSON.stringify(plan) } : {}),
+    ...(failure ? { failure: JSON.stringify(failure) } : {}),
+    expiresAt,
+  };
+};
+
+const fromItem = (item: Record<string, unknown>): SendRecord => {
+  const parsed: Record<string, unknown> = { ...item };
+  for (const name of JSON_ATTRIBUTES) {
+    if (typeof item[name] === 'string') parsed[name] = JSON.parse(item[name]);
+  }
+  return SendRecordSchema.parse(parsed);
+};
+
+export interface SendStore {
+  /** Consistent read; an expired record counts as absent. */
+  get(hubMessageId: string): Promise<SendRecord | undefined>;
+  /** Creates the record; `exists` when another delivery created it first. */
+  claim(record: SendRecord): Promise<'claimed' | 'exists'>;
+  /** Durably notes that provider message `index` is about to be sent: no other delivery may send it. */
+  startAttempt(hubMessageId: string, index: number, at: string): Promise<void>;
+  accept(
+    hubMessageId: string,
+    index: number,
+    providerMessageId: string,
+    last: boolean,
+    at: string,
+  ): Promise<void>;
+  /** The provider took nothing (throttled): the message may be sent again later. */
+  release(hubMessageId: string, index: number, waitingSince: string): Promise<void>;
+  fail(hubMessageId: string, failure: SendFailure): Promise<void>;
+  markSent(hubMessageId: string): Promise<void>;
+  markPublished(hubMessageId: string): Promise<void>;
+  /**
+   * Recorder: a status or echo named this send's message `sequence`. When the sender is waiting to
+   * learn whether that message went (its call went unanswered), the provider's id is linked for it.
+   * Returns the send as it was read (undefined when none is kept).
+   */
+  linkIfAwaited(
+    hubMessageId: string,
+    sequence: number,
+    providerMessageId: string,
+  ): Promise<SendRecord | undefined>;
+}
+
+export const createSendStore = (
+  context: TableContext,
+  retentionSeconds = MESSAGE_RETENTION_SECONDS,
+): SendStore => {
+  const self: Pick<SendStore, 'get'> = { get: (hubMessageId) => store.get(hubMessageId) };
+  const update = async (
+    hubMessageId: string,
+    expression: string,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<void> => {
+    try {
+      const output = await context.client.send(
+        new UpdateItemCommand({
+          TableName: context.tableName,
+          Key: marshall(sendKey(hubMessageId)),
+          UpdateExpression: expression,
+          ConditionExpression: condition,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+          ...(Object.keys(values).length > 0
+            ? { ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }) }
+            : {}),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'UpdateItem', output);
+    } catch (error) {
+      if (isConditionFailure(error)) throw new SendRaceError(`send ${hubMessageId} moved concurrently`);
+      throw error;
+    }
+  };
+  const sending = { '#state': 'state', '#next': 'next' };
+
+  const store: SendStore = {
+    get: async (hubMessageId) => {
+      const output = await context.client.send(
+        new GetItemCommand({
+          TableName: context.tableName,
+          Key: marshall(sendKey(hubMessageId)),
+          ConsistentRead: true,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'GetItem', output);
+      const item = output.Item ? unmarshall(output.Item) : undefined;
+      return item && isLive(item, context.now()) ? fromItem(item) : undefined;
+    },
+    claim: async (record) => {
+      try {
+        const output = await context.client.send(
+          new PutItemCommand({
+            TableName: context.tableName,
+            Item: marshall(toItem(record, epochSeconds(context.now()) + retentionSeconds), {
+              removeUndefinedValues: true,
+            }),
+            // An expired record (past the retention) may be replaced: the command is new again.
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+            ExpressionAttributeValues: marshall({ ':now': epochSeconds(context.now()) }),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        track(context, 'PutItem', output);
+        return 'claimed';
+      } catch (error) {
+        if (isConditionFailure(error)) return 'exists';
+        throw error;
+      }
+    },
+    startAttempt: (hubMessageId, index, at) =>
+      update(
+        hubMessageId,
+        'SET inFlight = :inFlight',
+        '#state = :sending AND #next = :index AND attribute_not_exists(inFlight)',
+        sending,
+        { ':inFlight': { index, at }, ':sending': 'sending', ':index': index },
+      ),
+    accept: (hubMessageId, index, providerMessageId, last, at) =>
+      update(
+        hubMessageId,
+        `SET providerIds = list_append(providerIds, :ids), #next = :following${last ? ', completedAt = :at' : ''} REMOVE inFlight, waitingSince`,
+        '#state = :sending AND #next = :index',
+        sending,
+        {
+          ':ids': [providerMessageId],
+          ':following': index + 1,
+          ':sending': 'sending',
+          ':index': index,
+          ...(last ? { ':at': at } : {}),
+        },
+      ),
+    release: (hubMessageId, index, waitingSince) =>
+      update(
+        hubMessageId,
+        'SET waitingSince = if_not_exists(waitingSince, :since) REMOVE inFlight',
+        '#state = :sending AND #next = :index',
+        sending,
+        { ':since': waitingSince, ':sending': 'sending', ':index': index },
+      ),
+    fail: (hubMessageId, failure) =>
+      update(
+        hubMessageId,
+        'SET #state = :failed, failure = :failure REMOVE inFlight',
+        '#state = :sending',
+        { '#state': 'state' },
+        { ':failed': 'failed', ':failure': JSON.stringify(failure), ':sending': 'sending' },
+      ),
+    markSent: (hubMessageId) =>
+      update(
+        hubMessageId,
+        'SET #state = :sent',
+        '#state IN (:sending, :sent) AND #next = messageCount',
+        sending,
+        { ':sent': 'sent', ':sending': 'sending' },
+      ),
+    markPublished: (hubMessageId) =>
+      update(hubMessageId, 'SET published = :true', 'attribute_exists(pk)', {}, { ':true': true }),
+    linkIfAwaited: (hubMessageId, sequence, providerMessageId) =>
+      linkIfAwaited(self, context, hubMessageId, sequence, providerMessageId),
+  };
+  return store;
+};
+
+/** See `SendStore.linkIfAwaited`: one consistent read per status or echo; a write only when awaited. */
+const linkIfAwaited = async (
+  store: Pick<SendStore, 'get'>,
+  context: TableContext,
+  hubMessageId: string,
+  sequence: number,
+  providerMessageId: string,
+): Promise<SendRecord | undefined> => {
+  const record = await store.get(hubMessageId);
+  const awaited =
+    record?.state === 'sending' &&
+    record.inFlight?.index === sequence &&
+    record.links[String(sequence)] === undefined;
+  if (!record || !awaited) return record;
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(sendKey(hubMessageId)),
+        UpdateExpression: 'SET links.#sequence = :id',
+        ConditionExpression: 'attribute_exists(links)',
+        ExpressionAttributeNames: { '#sequence': String(sequence) },
+        ExpressionAttributeValues: marshall({ ':id': providerMessageId }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+  return { ...record, links: { ...record.links, [String(sequence)]: providerMessageId } };
+};

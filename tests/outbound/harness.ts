@@ -1,0 +1,186 @@
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
+import { createSqsPoller } from '#shared/local/event-source.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import type {
+  ChannelSender,
+  MessageContext,
+  PreparedMessage,
+  SendOutcome,
+} from '#shared/outbound/channel-sender.ts';
+import type { OutboxService } from '#shared/outbound/outbox-service.ts';
+import type { SendLimits, SendStep } from '#shared/outbound/send-command.ts';
+import { createSender } from '#shared/outbound/wiring.ts';
+import { type Pipeline, startPipeline } from '../pipeline/harness.ts';
+
+/*
+ * The sender over the real emulators and the real recorder, with a scripted provider in place of a
+ * channel's sending side: what the sender core decides and keeps, apart from any provider's format.
+ * (tests/e2e/outbound*.test.ts run the real channel senders against the provider simulators.)
+ */
+
+export const T0 = new Date('2026-11-22T12:00:00.000Z');
+
+/** One provider call as the scripted provider saw it. */
+export interface ProviderCall {
+  readonly message: PreparedMessage;
+  readonly context: MessageContext;
+}
+
+/**
+ * Plays a provider: each call takes the next scripted outcome (accepted with a fresh id when the
+ * script is empty). `accepted-silently` is an accept whose answer is lost on the way back: the
+ * provider has the message, the sender sees no answer.
+ */
+export type Scripted = SendOutcome | { readonly kind: 'accepted-silently' };
+
+export const createScriptedProvider = () => {
+  const calls: ProviderCall[] = [];
+  const script: Scripted[] = [];
+  /** What the provider really holds: every message it accepted, answered or not. */
+  const delivered: { providerMessageId: string; correlationId: string }[] = [];
+  let counter = 0;
+  const sender: ChannelSender = {
+    provider: 'meta',
+    prepare: (parts: readonly OutboundPart[]) => {
+      const bad = parts.findIndex((part) => part.type === 'text' && part.text.includes('<refuse>'));
+      if (bad >= 0)
+        return {
+          ok: false,
+          reason: 'content_invalid',
+          field: `parts.${bad}.text`,
+          detail: 'refused by test',
+        };
+      return { ok: true, messages: parts.map((part, partIndex) => ({ partIndex, part })) };
+    },
+    send: async (message, context) => {
+      calls.push({ message, context });
+      const next = script.shift() ?? { kind: 'accepted', providerMessageId: '' };
+      if (next.kind === 'accepted' || next.kind === 'accepted-silently') {
+        counter += 1;
+        const providerMessageId =
+          next.kind === 'accepted' && next.providerMessageId !== ''
+            ? next.providerMessageId
+            : `wamid.test${counter}`;
+        delivered.push({ providerMessageId, correlationId: context.correlationId });
+        return next.kind === 'accepted'
+          ? { kind: 'accepted', providerMessageId }
+          : { kind: 'ambiguous', error: { code: 'TimeoutError', title: 'no answer in time' } };
+      }
+      return next;
+    },
+  };
+  return { sender, calls, script, delivered };
+};
+
+export interface OutboundHarness {
+  readonly pipeline: Pipeline;
+  readonly provider: ReturnType<typeof createScriptedProvider>;
+  /** The clock every component reads; tests move it. */
+  now: Date;
+  sender(afterStep?: (step: SendStep) => void): OutboxService;
+  enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
+  /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
+  runOutbox(service?: OutboxService, polls?: number): Promise<{ received: number; failed: number }>;
+  outboxDlq(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+const silentLogger = createLogger({ level: 'error', write: () => {} });
+
+const LIMITS: SendLimits = { outcomeWaitMs: 10 * 60_000, giveUpMs: 10 * 60_000, minRemainingMs: 0 };
+
+export const startOutboundHarness = async (): Promise<OutboundHarness> => {
+  const pipeline = await startPipeline();
+  const { clients, resources } = pipeline.emulators;
+  const provider = createScriptedProvider();
+  const harness: OutboundHarness = {
+    pipeline,
+    provider,
+    now: T0,
+    sender: (afterStep) =>
+      createSender({
+        dynamodb: clients.dynamodb,
+        sqs: clients.sqs,
+        payloads: { s3: clients.s3, bucket: resources.bucketName },
+        tableName: resources.tableName,
+        helpdeskQueueUrl: resources.helpdeskQueueUrl,
+        outboxDlqUrl: resources.outboxDlqUrl,
+        senderFor: async () => provider.sender,
+        replyTagKey: async () => 'test-reply-tag-key-of-at-least-32-characters',
+        defaultEmailProvider: 'ses',
+        logger: silentLogger,
+        clock: () => harness.now,
+        limits: LIMITS,
+        ...(afterStep ? { afterStep: (step) => afterStep(step) } : {}),
+      }),
+    async enqueue(command, dedupSuffix = '') {
+      const body = JSON.stringify(command);
+      const parsed = command as { id?: string; data?: { conversationId?: string } };
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: resources.outboxQueueUrl,
+          MessageBody: body,
+          MessageGroupId: parsed.data?.conversationId ?? 'no-conversation',
+          MessageDeduplicationId: `${parsed.id ?? 'no-id'}${dedupSuffix}`,
+        }),
+      );
+    },
+    async runOutbox(service = harness.sender(), polls = 1_000) {
+      const poller = await createSqsPoller({
+        sqs: clients.sqs,
+        queueUrl: resources.outboxQueueUrl,
+        handler: (event) => service.handleSqsEvent(event),
+        functionName: 'sender',
+        waitTimeSeconds: 0,
+        retryVisibilitySeconds: 0,
+        onError: (error) => {
+          throw error;
+        },
+      });
+      const totals = { received: 0, failed: 0 };
+      for (let poll = 0, idle = 0; poll < polls && idle < 2; poll++) {
+        const batch = await poller.pollOnce();
+        idle = batch.received === 0 ? idle + 1 : 0;
+        totals.received += batch.received;
+        totals.failed += batch.failed;
+      }
+      return totals;
+    },
+    async outboxDlq() {
+      const output = await clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: resources.outboxDlqUrl,
+          MaxNumberOfMessages: 10,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      return (output.Messages ?? []).map(
+        (message) => message.MessageAttributes?.reason?.StringValue ?? '(none)',
+      );
+    },
+    stop: () => pipeline.stop(),
+  };
+  return harness;
+};
+
+let commandCounter = 0;
+
+export const sendCommand = (
+  conversationId: string,
+  idempotencyKey: string,
+  parts: readonly OutboundPart[] = [{ type: 'text', text: 'Thanks, we are on it.' }],
+  extra: Record<string, unknown> = {},
+) => ({
+  specversion: '1.0',
+  id: `cmd-${++commandCounter}`,
+  source: 'helpdesk:test',
+  type: COMMAND_TYPES.sendMessage,
+  data: { idempotencyKey, conversationId, parts, sender: { kind: 'agent', id: 'agent-7' }, ...extra },
+});
+
+export const outcomesOf = (events: readonly HubEvent[]) =>
+  events.filter(
+    (event) => event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed',
+  );

@@ -1,0 +1,400 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildEvent } from '#shared/contract/build.ts';
+import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
+import { SEND_STEPS } from '#shared/outbound/send-command.ts';
+import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
+import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+
+/*
+ * The sender core against the real emulators and recorder, with a scripted provider: one provider
+ * request per provider message whatever SQS and crashes do, one outcome event per command, the
+ * conversation's rules (window, consent, deadline) decided before any call.
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+type Sent = HubEventOf<'switchboard.message.sent'>;
+
+describe('send commands', () => {
+  let hub: OutboundHarness;
+  let customer = 0;
+
+  beforeAll(async () => {
+    hub = await startOutboundHarness();
+  });
+  afterAll(async () => {
+    await hub.stop();
+  });
+  beforeEach(async () => {
+    hub.now = T0;
+    hub.provider.calls.length = 0;
+    hub.provider.script.length = 0;
+    hub.provider.delivered.length = 0;
+    await hub.pipeline.takeHelpdesk();
+  });
+
+  /** A conversation whose customer wrote at `at` (default 20 minutes before T0: inside the window). */
+  const openConversation = async (at = minute(100)) => {
+    customer += 1;
+    const wa = `4915550${String(customer).padStart(5, '0')}`;
+    await hub.pipeline.ingest([messageEvent(wa, `wamid.in${customer}`, at)]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    return { wa, conversationId: conversationFor(wa).conversationId };
+  };
+
+  const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
+
+  /** The provider's status of a message the hub sent: it carries the correlation id sent with it. */
+  const correlatedStatus = (
+    wa: string,
+    conversationId: string,
+    delivered: { providerMessageId: string; correlationId: string } | undefined,
+    status: 'sent' | 'delivered' = 'sent',
+  ): HubEvent => {
+    const event = statusEvent(
+      wa,
+      delivered?.providerMessageId ?? '',
+      status,
+      minute(121),
+    ) as HubEventOf<'switchboard.message.status_updated'>;
+    return {
+      ...event,
+      subject: conversationId,
+      data: { ...event.data, conversationId, correlationId: delivered?.correlationId },
+    };
+  };
+
+  it('sends once and reports once, however often the same command arrives', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    const command = sendCommand(conversationId, 'reply-1');
+    // Act: the helpdesk retries twice (new SQS messages, same idempotency key), and once with a new command id
+    await hub.enqueue(command);
+    await hub.runOutbox();
+    await hub.enqueue(command, '-retry');
+    await hub.enqueue({ ...command, id: 'cmd-again' }, '-retry2');
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    const sent = events[0] as Sent;
+    expect(sent.data.hubMessageId).toBe(outboundHubMessageId(conversationId, 'reply-1'));
+    expect(sent.data).toMatchObject({
+      sentBy: 'hub',
+      idempotencyKey: 'reply-1',
+      providerMessageIds: ['wamid.test1'],
+    });
+    expect(hub.provider.calls[0]?.context.correlationId).toBe(`${sent.data.hubMessageId}.0`);
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state).toMatchObject({ messageCount: 2, unreadCount: 0, provider: 'meta' });
+  });
+
+  it.each(SEND_STEPS.filter((step) => !['fail', 'publish-failed', 'start-attempt'].includes(step)))(
+    'a crash after %s ends, on redelivery, with one provider call per message and one sent event',
+    async (crashStep) => {
+      // Prepare
+      const { wa, conversationId } = await openConversation();
+      let crashed = false;
+      const crashing = hub.sender((step) => {
+        if (step === crashStep && !crashed) {
+          crashed = true;
+          throw new Error(`crash after ${step}`);
+        }
+      });
+      await hub.enqueue(
+        sendCommand(conversationId, `crash-${crashStep}`, [
+          { type: 'text', text: 'first' },
+          { type: 'text', text: 'second' },
+        ]),
+      );
+      // Act: the crashing delivery, then redeliveries; a message in flight at the crash waits for its status
+      await hub.runOutbox(crashing, 3);
+      await hub.pipeline.ingest(
+        hub.provider.delivered.map((delivered) => correlatedStatus(wa, conversationId, delivered)),
+      );
+      await hub.pipeline.drain();
+      await hub.runOutbox();
+      // Assess
+      expect(crashed).toBe(true);
+      const texts = hub.provider.calls.map((call) => (call.message.part as { text: string }).text);
+      expect(texts).toEqual(['first', 'second']);
+      const events = outcomesOf(await hub.pipeline.takeHelpdesk());
+      expect(new Set(events.map((event) => event.id)).size).toBe(1);
+      expect(events[0]?.type).toBe('switchboard.message.sent');
+      const view = await hub.pipeline.read.getConversation(conversationId);
+      expect(view?.state.messageCount).toBe(2);
+    },
+  );
+
+  it('never calls again after a crash between noting a call and making it: the outcome is unknown', async () => {
+    // Prepare: the crash falls after the durable "about to send" and before the call
+    const { conversationId } = await openConversation();
+    let crashed = false;
+    const crashing = hub.sender((step) => {
+      if (step === 'start-attempt' && !crashed) {
+        crashed = true;
+        throw new Error('crash after start-attempt');
+      }
+    });
+    await hub.enqueue(sendCommand(conversationId, 'crash-before-call'));
+    // Act: redeliveries find the note and wait; no status can come; the wait runs out
+    await hub.runOutbox(crashing, 3);
+    hub.now = new Date(T0.getTime() + 11 * 60_000);
+    await hub.runOutbox();
+    // Assess: at most once means never twice, even when that costs a message that never left
+    expect(hub.provider.calls).toHaveLength(0);
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', partIndex: 0 });
+  });
+
+  it.each(['fail', 'publish-failed'] as const)(
+    'a crash after %s still ends in exactly one send_failed',
+    async (crashStep) => {
+      // Prepare
+      const { conversationId } = await openConversation();
+      hub.provider.script.push({
+        kind: 'refused',
+        reason: 'recipient_invalid',
+        retryable: false,
+        error: { code: '131030', title: 'Recipient not in allowed list' },
+      });
+      let crashed = false;
+      const crashing = hub.sender((step) => {
+        if (step === crashStep && !crashed) {
+          crashed = true;
+          throw new Error(`crash after ${step}`);
+        }
+      });
+      await hub.enqueue(sendCommand(conversationId, `fail-crash-${crashStep}`));
+      // Act
+      await hub.runOutbox(crashing, 3);
+      await hub.runOutbox();
+      // Assess
+      expect(crashed).toBe(true);
+      expect(hub.provider.calls).toHaveLength(1);
+      const events = await outcomes();
+      expect(new Set(events.map((event) => event.id)).size).toBe(1);
+      expect((events[0] as Failed).data.reason).toBe('recipient_invalid');
+    },
+  );
+
+  it('reconciles an accept whose answer was lost from the status that names it', async () => {
+    // Prepare
+    const { wa, conversationId } = await openConversation();
+    hub.provider.script.push({ kind: 'accepted-silently' });
+    await hub.enqueue(sendCommand(conversationId, 'lost-answer'));
+    // Act: the sender hears nothing, waits; the provider's status arrives with the correlation id
+    await hub.runOutbox(undefined, 3);
+    expect(await outcomes()).toEqual([]);
+    const [delivered] = hub.provider.delivered;
+    await hub.pipeline.ingest([correlatedStatus(wa, conversationId, delivered, 'delivered')]);
+    await hub.pipeline.drain();
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = await outcomes();
+    expect(events).toHaveLength(1);
+    expect((events[0] as Sent).data.providerMessageIds).toEqual([delivered?.providerMessageId]);
+  });
+
+  it('reports outcome_unknown when no status ever names an unanswered message, and never sends it again', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    hub.provider.script.push({ kind: 'ambiguous', error: { code: 'TimeoutError' } });
+    await hub.enqueue(sendCommand(conversationId, 'silence'));
+    await hub.runOutbox(undefined, 3);
+    // Act: past the wait for the provider's word
+    hub.now = new Date(T0.getTime() + 11 * 60_000);
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(1);
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', retryable: true, partIndex: 0 });
+  });
+
+  it('keeps trying a throttled send, then gives up with rate_limited', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    const throttled = { kind: 'throttled' as const, error: { code: '130429', title: 'Rate limit hit' } };
+    hub.provider.script.push(throttled, throttled);
+    await hub.enqueue(sendCommand(conversationId, 'busy-then-ok'));
+    // Act
+    await hub.runOutbox(undefined, 10);
+    // Assess: two refusals, then through
+    expect(hub.provider.calls).toHaveLength(3);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+
+    // Prepare: always throttled
+    hub.provider.calls.length = 0;
+    hub.provider.script.push(throttled, throttled, throttled);
+    await hub.enqueue(sendCommand(conversationId, 'busy-forever'));
+    await hub.runOutbox(undefined, 3);
+    // Act
+    hub.now = new Date(T0.getTime() + 11 * 60_000);
+    hub.provider.script.push(throttled);
+    await hub.runOutbox();
+    // Assess
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({ reason: 'rate_limited', retryable: true });
+  });
+
+  it('fails a later part without resending the earlier, naming what went', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    hub.provider.script.push(
+      { kind: 'accepted', providerMessageId: 'wamid.part0' },
+      {
+        kind: 'refused',
+        reason: 'recipient_unreachable',
+        retryable: false,
+        error: { code: '131026', title: 'Message undeliverable' },
+      },
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'two-parts', [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ]),
+    );
+    // Act
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(2);
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'recipient_unreachable',
+      retryable: false,
+      partIndex: 1,
+      sentProviderMessageIds: ['wamid.part0'],
+      errors: [{ code: '131026', title: 'Message undeliverable' }],
+    });
+  });
+
+  it('refuses outside the 24-hour window without calling the provider, but lets a template through', async () => {
+    // Prepare: the customer last wrote 25 hours before T0
+    const { conversationId } = await openConversation(new Date(T0.getTime() - 25 * 3_600_000).toISOString());
+    await hub.enqueue(sendCommand(conversationId, 'late-text'));
+    await hub.enqueue(
+      sendCommand(conversationId, 'late-template', [
+        { type: 'template', name: 'order_update', language: 'en_US', category: 'utility' },
+      ]),
+    );
+    // Act
+    await hub.runOutbox();
+    // Assess
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    expect((events[0] as Failed).data).toMatchObject({
+      reason: 'window_closed',
+      failedField: 'parts.0',
+      retryable: false,
+    });
+    expect(hub.provider.calls.map((call) => call.message.part.type)).toEqual(['template']);
+    expect(hub.provider.calls[0]?.context.policy).toEqual({ withinWindow: false, humanAgentTag: false });
+  });
+
+  it('refuses marketing templates to a customer who stopped marketing, and utility templates still go', async () => {
+    // Prepare
+    const { wa, conversationId } = await openConversation();
+    const sms = consentEvent(
+      wa,
+      'opted_out',
+      minute(110),
+      'STOP',
+    ) as HubEventOf<'switchboard.contact.consent_changed'>;
+    const stop = buildEvent('switchboard.contact.consent_changed', 'evt_whatsapp_marketing_stop', {
+      ...sms.data,
+      ...conversationFor(wa),
+      provider: 'meta',
+      scope: 'whatsapp_marketing',
+    });
+    await hub.pipeline.ingest([stop]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    // Act
+    await hub.enqueue(
+      sendCommand(conversationId, 'promo', [
+        { type: 'template', name: 'sale', language: 'en', category: 'marketing' },
+      ]),
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'receipt', [
+        { type: 'template', name: 'receipt', language: 'en', category: 'utility' },
+      ]),
+    );
+    await hub.runOutbox();
+    // Assess
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    expect((events[0] as Failed).data).toMatchObject({ reason: 'opted_out', failedField: 'parts.0' });
+    expect(hub.provider.calls).toHaveLength(1);
+  });
+
+  it('ends unknown conversations, passed deadlines and refused content in send_failed, without a provider call', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    // Act
+    await hub.enqueue(sendCommand('conv_00000000000000000000000000000000', 'nowhere'));
+    await hub.enqueue(
+      sendCommand(conversationId, 'too-late', undefined, { deadline: '2026-11-22T11:59:00.000Z' }),
+    );
+    await hub.enqueue(sendCommand(conversationId, 'refused', [{ type: 'text', text: 'x <refuse>' }]));
+    await hub.runOutbox();
+    // Assess
+    const reasons = ((await outcomes()) as Failed[]).map((event) => [
+      event.data.reason,
+      event.data.failedField,
+    ]);
+    expect(reasons).toEqual([
+      ['conversation_unknown', 'conversationId'],
+      ['deadline_exceeded', 'deadline'],
+      ['content_invalid', 'parts.0.text'],
+    ]);
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
+  it('answers a malformed command it can attribute with content_invalid, and dead-letters one it cannot', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    const malformed = sendCommand(conversationId, 'bad-parts', [{ type: 'text', text: '' }]);
+    // Act
+    await hub.enqueue(malformed);
+    await hub.enqueue({ hello: 'world', id: 'junk', data: { conversationId } });
+    await hub.runOutbox();
+    // Assess
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'content_invalid',
+      failedField: 'parts.0.text',
+      idempotencyKey: 'bad-parts',
+    });
+    expect(await hub.outboxDlq()).toEqual(['not a command the hub knows']);
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
+  it('records the echo of its own send once: the correlation id marks it as the hub message', async () => {
+    // Prepare
+    const { wa, conversationId } = await openConversation();
+    await hub.enqueue(sendCommand(conversationId, 'echoed'));
+    await hub.runOutbox();
+    const [sent] = (await outcomes()) as Sent[];
+    // Act: the provider echoes the message back (Messenger does, with the metadata the hub sent)
+    const echo = messageEvent(wa, sent?.data.providerMessageId ?? '', minute(121), 'outbound') as Sent;
+    await hub.pipeline.ingest([
+      { ...echo, data: { ...echo.data, correlationId: `${sent?.data.hubMessageId}.0` } },
+    ]);
+    await hub.pipeline.drain();
+    // Assess
+    expect(await hub.pipeline.takeHelpdesk()).toEqual([]);
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state.messageCount).toBe(2);
+  });
+});
