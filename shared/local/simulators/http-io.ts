@@ -108,6 +108,16 @@ export const textFields = (fields: FormFields): Record<string, string | string[]
 export const fileField = (fields: FormFields, name: string): FilePart | undefined =>
   fields.get(name)?.find((value): value is FilePart => typeof value !== 'string');
 
+/** `Authorization: Basic` user and password, if well formed. */
+export const basicAuth = (headers: IncomingHttpHeaders): { user: string; password: string } | undefined => {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(headerValue(headers, 'authorization') ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+};
+
 export const bearerToken = (headers: IncomingHttpHeaders): string | undefined =>
   /^Bearer\s+(\S+)\s*$/i.exec(headerValue(headers, 'authorization') ?? '')?.[1];
 

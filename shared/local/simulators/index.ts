@@ -7,6 +7,7 @@ import { type Fault, FaultBook, FaultListSchema } from './faults.ts';
 import { createGraphHandler } from './graph-router.ts';
 import { bytesDigest, readJson } from './http-io.ts';
 import { createIdFactory } from './ids.ts';
+import { handleTwilio } from './twilio.ts';
 import type {
   ProviderHandler,
   ProviderReply,
@@ -151,6 +152,7 @@ export const startProviderSimulators = async (
   const media = createWhatsAppMedia();
   const handlers: readonly (readonly [string, ProviderHandler])[] = [
     [PREFIX.graph, createGraphHandler(media)],
+    [PREFIX.twilio, handleTwilio],
     [MEDIA_CDN_PREFIX, async (request, ctx) => media.download(request, ctx)],
   ];
 

@@ -141,6 +141,9 @@ export const postJson = (url: string, body: unknown, headers: Record<string, str
     body: JSON.stringify(body),
   });
 
+export const basic = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
 /** The simulators' request log, through the admin route. */
 export const listedRequests = async (rig: Rig): Promise<Record<string, unknown>[]> => {
   const response = await fetch(`${rig.simulators.baseUrl}/_local/providers/requests`);
