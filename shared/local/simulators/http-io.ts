@@ -20,7 +20,7 @@ export const bytesDigest = (bytes: Uint8Array): { byteLength: number; sha256: st
 
 export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-const headerValue = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+export const headerValue = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const value = headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(', ') : value;
 };

@@ -7,6 +7,8 @@ import { type Fault, FaultBook, FaultListSchema } from './faults.ts';
 import { createGraphHandler } from './graph-router.ts';
 import { bytesDigest, readJson } from './http-io.ts';
 import { createIdFactory } from './ids.ts';
+import { handleMailgun } from './mailgun.ts';
+import { handleSes } from './ses.ts';
 import { handleTwilio } from './twilio.ts';
 import type {
   ProviderHandler,
@@ -153,6 +155,8 @@ export const startProviderSimulators = async (
   const handlers: readonly (readonly [string, ProviderHandler])[] = [
     [PREFIX.graph, createGraphHandler(media)],
     [PREFIX.twilio, handleTwilio],
+    [PREFIX.mailgun, handleMailgun],
+    [PREFIX.sesV2, handleSes],
     [MEDIA_CDN_PREFIX, async (request, ctx) => media.download(request, ctx)],
   ];
 
