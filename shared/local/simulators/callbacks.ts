@@ -1,0 +1,91 @@
+import type { SimulatedCallback } from './types.ts';
+
+/** One callback of a send: posted `atMs` after the send was accepted, after the ones before it. */
+export interface CallbackStep {
+  readonly event: string;
+  readonly atMs: number;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** How long the hub gets to answer a callback (Meta and Twilio give about 15 s). */
+const POST_TIMEOUT_MS = 15_000;
+
+/**
+ * Posts each send's callbacks in order, each at its delay after the acceptance (never before the
+ * previous one has been answered), the way a provider reports a message's progress. Stopping
+ * cancels what has not started and waits for posts under way.
+ */
+export class CallbackQueue {
+  readonly #log: (line: string) => void;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #wakers = new Set<() => void>();
+  readonly #running = new Set<Promise<void>>();
+  #stopped = false;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  /** Runs `steps` in the background; each outcome goes to `record`. */
+  run(provider: string, steps: readonly CallbackStep[], record: (callback: SimulatedCallback) => void): void {
+    if (this.#stopped || steps.length === 0) return;
+    const acceptedAt = Date.now();
+    const chain = (async () => {
+      for (const step of steps) {
+        const wait = acceptedAt + step.atMs - Date.now();
+        if (wait > 0) await this.#sleep(wait);
+        if (this.#stopped) return;
+        const outcome = await postStep(step);
+        record({ event: step.event, url: step.url, postedAt: new Date().toISOString(), ...outcome });
+        this.#log(
+          `simulators: ${provider} callback '${step.event}' → ${
+            outcome.status !== undefined ? `hub ${outcome.status}` : `not delivered (${outcome.error})`
+          }`,
+        );
+      }
+    })();
+    this.#running.add(chain);
+    void chain.finally(() => this.#running.delete(chain));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    for (const wake of this.#wakers) wake();
+    this.#wakers.clear();
+    await Promise.allSettled([...this.#running]);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+        this.#wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#timers.add(timer);
+      this.#wakers.add(wake);
+    });
+  }
+}
+
+const postStep = async (step: CallbackStep): Promise<{ status?: number; error?: string }> => {
+  try {
+    const response = await fetch(step.url, {
+      method: 'POST',
+      headers: step.headers,
+      body: step.body,
+      signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+    });
+    await response.arrayBuffer();
+    return { status: response.status };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+    return { error: typeof cause === 'string' ? cause : error instanceof Error ? error.name : 'Error' };
+  }
+};
