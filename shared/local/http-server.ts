@@ -44,6 +44,11 @@ export interface LocalApiOptions {
   readonly handlerFor: (route: LocalRoute) => HttpHandler | undefined;
   /** Local-only GET endpoints (the hub's self-description), answered with JSON. */
   readonly extraJson?: Readonly<Record<string, () => unknown>>;
+  /**
+   * Local stand-ins for AWS services that call a function without an HTTP API (SNS → Lambda): POST
+   * bodies by path, answered with the status returned.
+   */
+  readonly extraPosts?: Readonly<Record<string, (body: Buffer) => Promise<number>>>;
   readonly onRequest?: (line: RequestLogLine) => void;
   readonly onHandlerError?: (route: LocalRoute, error: unknown) => void;
   /** @default 30, API Gateway's maximum integration timeout */
@@ -134,6 +139,11 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
         headers: { 'content-type': ['application/json'] },
         body: Buffer.from(JSON.stringify(extra())),
       };
+    }
+    const post = method === 'POST' ? options.extraPosts?.[rawPath] : undefined;
+    if (post) {
+      const statusCode = await post(read.body).catch(() => 500);
+      return { statusCode, headers: {}, body: Buffer.alloc(0) };
     }
     const route = matchRoute(options.routes, method, rawPath);
     if (!route) return GATEWAY_RESPONSES.notFound();

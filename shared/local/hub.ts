@@ -4,8 +4,9 @@ import { interceptLocalhostDns } from 'fauxqs';
 import { resetAwsClients } from '#shared/aws/clients.ts';
 import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
+import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { resetWebhookDeps } from '#shared/intake/wiring.ts';
-import { RECORDER } from '#shared/resources/definitions.ts';
+import { RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import { addAwsCommandCounts } from './aws-command-counter.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -20,7 +21,20 @@ import { type HttpHandler, type RequestLogLine, startLocalApi } from './http-ser
 import type { HubInfo } from './hub-info.ts';
 import { type LambdaFunction, startLambdaFunction } from './lambda-environments.ts';
 import { waitUntilDrained } from './queue-depth.ts';
-import { HUB_INFO_PATH, type LocalRoute, routeKeyOf, WEBHOOK_ROUTES } from './routes.ts';
+import {
+  HUB_INFO_PATH,
+  LOCAL_SES_EVENTS_PATH,
+  type LocalRoute,
+  providerRoutePath,
+  routeKeyOf,
+  WEBHOOK_ROUTES,
+} from './routes.ts';
+import {
+  type ProviderSimulatorOptions,
+  type RunningProviderSimulators,
+  startProviderSimulators,
+} from './simulators/index.ts';
+import { snsEventOf } from './sns-event.ts';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
@@ -61,6 +75,15 @@ export interface LocalHubOptions {
    * @default false
    */
   readonly countAwsCommands?: boolean;
+  /**
+   * Play the providers' sending APIs (Graph, Twilio, SES, Mailgun) on a local server, with their
+   * status webhooks posted back to this hub; the sender talks to it. Off: the sender calls the URLs
+   * in SWITCHBOARD_GRAPH_API_URL, SWITCHBOARD_TWILIO_API_URL… (the real providers by default).
+   * @default true
+   */
+  readonly simulateProviders?: boolean;
+  /** How long the simulated providers wait before each status webhook (see shared/local/simulators). */
+  readonly providerStatusDelaysMs?: ProviderSimulatorOptions['statusDelaysMs'];
 }
 
 export interface LocalHub {
@@ -68,7 +91,11 @@ export interface LocalHub {
     readonly base: string;
     readonly webhooks: Readonly<Record<string, string>>;
     readonly info: string;
+    /** The provider simulators' base URL (with `simulateProviders`). */
+    readonly providers?: string;
   };
+  /** With `simulateProviders`: their request log and fault book. */
+  readonly providers?: RunningProviderSimulators;
   readonly endpoints: LocalEndpoints;
   readonly resources: LocalResources;
   readonly region: string;
@@ -78,6 +105,8 @@ export interface LocalHub {
   readonly missingFunctions: readonly string[];
   /** Waits until the recorder has emptied the ingest queue; false on timeout. */
   waitForRecorder(timeoutMs?: number): Promise<boolean>;
+  /** Waits until the sender has emptied the outbox; false on timeout. */
+  waitForSender(timeoutMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -145,9 +174,12 @@ const forgetCachedRuntime = () => {
   resetChannelSecrets();
 };
 
-const describeBatch = (report: BatchReport): string =>
-  `recorder: batch of ${report.received} → ${report.succeeded} recorded, ${report.failed} to retry` +
+const describeBatch = (name: string, done: string, report: BatchReport): string =>
+  `${name}: batch of ${report.received} → ${report.succeeded} ${done}, ${report.failed} to retry` +
   (report.wholeBatchFailure ? ` (${report.wholeBatchFailure})` : '');
+
+/** The SES configuration set the local sender names (the simulator sends events only for one). */
+const LOCAL_SES_CONFIGURATION_SET = 'switchboard-local';
 
 const describeRequest = (line: RequestLogLine): string =>
   `${line.method} ${line.path} → ${line.status} (${line.durationMs} ms)`;
@@ -182,10 +214,67 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // A hub started earlier in this process left clients and parsed settings for other endpoints.
   forgetCachedRuntime();
 
+  const handlers = new Map<string, HttpHandler>();
+  const extraPosts: Record<string, (body: Buffer) => Promise<number>> = {};
+  const info = (): HubInfo => ({
+    service: 'switchboard-local-hub',
+    region: LOCAL_REGION,
+    credentials: { ...LOCAL_CREDENTIALS },
+    endpoints: emulators.endpoints,
+    resources: emulators.resources,
+  });
+  // The API listens first: the provider simulators post to it, and the sender tells Twilio its URL.
+  // Requests before the functions are up answer 500, as a route without an integration would.
+  const api = await startLocalApi({
+    host,
+    port: options.port ?? DEFAULT_PORT,
+    routes,
+    handlerFor: (route: LocalRoute) => handlers.get(route.functionFile),
+    ...(options.integrationTimeoutSeconds
+      ? { integrationTimeoutSeconds: options.integrationTimeoutSeconds }
+      : {}),
+    extraJson: { [HUB_INFO_PATH]: info },
+    extraPosts,
+    onRequest: (line) => log(describeRequest(line)),
+    onHandlerError: (route, error) =>
+      log(`${routeKeyOf(route)}: handler threw ${error instanceof Error ? error.name : 'a non-Error'} → 500`),
+  }).catch(async (error: unknown) => {
+    await emulators.stop();
+    restoreEnv();
+    restoreDns();
+    forgetCachedRuntime();
+    throw error;
+  });
+  const base = `http://${host}:${api.port}`;
+
+  const providers =
+    options.simulateProviders === false
+      ? undefined
+      : await startProviderSimulators({
+          hubBaseUrl: base,
+          secrets: localSecretsFromEnv(),
+          ...(options.providerStatusDelaysMs ? { statusDelaysMs: options.providerStatusDelaysMs } : {}),
+          log: (line) => log(`providers: ${line}`),
+        });
+
   // Each function runs in environments of its own (worker threads) that see exactly this environment.
-  const functionEnvironment = Object.fromEntries(
-    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
+  const functionEnvironment: Record<string, string> = {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ),
+    SWITCHBOARD_OUTBOX_DLQ_URL: emulators.resources.outboxDlqUrl,
+    // Twilio signs the URL it calls; locally that is this hub's SMS webhook.
+    SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: `${base}${providerRoutePath('sms')}`,
+    SWITCHBOARD_SES_CONFIGURATION_SET: LOCAL_SES_CONFIGURATION_SET,
+    ...(providers
+      ? {
+          SWITCHBOARD_GRAPH_API_URL: providers.urls.graph,
+          SWITCHBOARD_TWILIO_API_URL: providers.urls.twilio,
+          SWITCHBOARD_MAILGUN_API_URL: providers.urls.mailgun,
+          AWS_ENDPOINT_URL_SESV2: providers.urls.sesV2,
+        }
+      : {}),
+  };
   const missingFunctions: string[] = [];
   const startFunction = async (functionFile: string): Promise<LambdaFunction | undefined> => {
     const functionName = functionFile.replace(/^.*\//, '').replace(/\.ts$/, '');
@@ -205,81 +294,92 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     missingFunctions.push(functionFile);
     log(
       `warning: ${functionFile} not loaded (${started.reason}); ${
-        functionFile === 'recorder.ts' ? 'events stay on the ingest queue' : 'its routes answer 500'
+        functionFile === 'recorder.ts'
+          ? 'events stay on the ingest queue'
+          : functionFile === 'sender.ts'
+            ? 'commands stay on the outbox'
+            : 'its routes answer 500'
       }`,
     );
     return undefined;
   };
   // Init phases in parallel, as Lambda prepares functions independently.
   const webhookFiles = [...new Set(routes.map((route) => route.functionFile))];
-  const [recorderFunction, ...webhookFunctions] = await Promise.all(
-    ['recorder.ts', ...webhookFiles].map((functionFile) => startFunction(functionFile)),
+  const [recorderFunction, senderFunction, sesEventsFunction, ...webhookFunctions] = await Promise.all(
+    ['recorder.ts', 'sender.ts', 'email-ses-events.ts', ...webhookFiles].map((functionFile) =>
+      startFunction(functionFile),
+    ),
   );
-  const functions = [recorderFunction, ...webhookFunctions].filter(
+  const functions = [recorderFunction, senderFunction, sesEventsFunction, ...webhookFunctions].filter(
     (fn): fn is LambdaFunction => fn !== undefined,
   );
-  const handlers = new Map<string, HttpHandler>();
   for (const [index, functionFile] of webhookFiles.entries()) {
     const fn = webhookFunctions[index];
     if (fn) handlers.set(functionFile, (event, context) => fn.invoke(event, context));
   }
-
-  let eventSource: RunningEventSource | undefined;
-  if (recorderFunction) {
-    // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
-    const released = await emulators.releaseInFlight(emulators.resources.ingestQueueUrl);
-    if (released > 0)
-      log(`recorder: ${released} event(s) in hand when the hub last stopped are queued again`);
-    eventSource = await startSqsEventSource({
-      sqs: emulators.clients.sqs,
-      queueUrl: emulators.resources.ingestQueueUrl,
-      handler: (event, context) => recorderFunction.invoke(event, context),
-      functionName: 'recorder',
-      region: LOCAL_REGION,
-      batchSize: RECORDER.batchSize,
-      waitTimeSeconds: options.pollWaitSeconds ?? 20,
-      timeoutSeconds: RECORDER.timeoutSeconds,
-      retryVisibilitySeconds: options.retryVisibilitySeconds ?? LOCAL_RETRY_VISIBILITY_SECONDS,
-      onBatch: (report) => log(describeBatch(report)),
-      onError: (error) => log(`recorder: ${error instanceof Error ? error.name : 'error'} (batch retried)`),
-    });
+  if (sesEventsFunction) {
+    // SES → SNS → Lambda in AWS; here the simulator posts the SNS message and this invokes the function.
+    extraPosts[LOCAL_SES_EVENTS_PATH] = async (body) => {
+      await sesEventsFunction.invoke(snsEventOf(body.toString('utf8')), {
+        awsRequestId: `local-${Date.now()}`,
+        getRemainingTimeInMillis: () => 30_000,
+      });
+      return 200;
+    };
   }
 
-  const info = (): HubInfo => ({
-    service: 'switchboard-local-hub',
-    region: LOCAL_REGION,
-    credentials: { ...LOCAL_CREDENTIALS },
-    endpoints: emulators.endpoints,
-    resources: emulators.resources,
-  });
+  const startConsumer = async (
+    fn: LambdaFunction | undefined,
+    queueUrl: string,
+    name: string,
+    done: string,
+    settings: { batchSize: number; timeoutSeconds: number },
+  ): Promise<RunningEventSource | undefined> => {
+    if (!fn) return undefined;
+    // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
+    const released = await emulators.releaseInFlight(queueUrl);
+    if (released > 0)
+      log(`${name}: ${released} message(s) in hand when the hub last stopped are queued again`);
+    return startSqsEventSource({
+      sqs: emulators.clients.sqs,
+      queueUrl,
+      handler: (event, context) => fn.invoke(event, context),
+      functionName: name,
+      region: LOCAL_REGION,
+      batchSize: settings.batchSize,
+      waitTimeSeconds: options.pollWaitSeconds ?? 20,
+      timeoutSeconds: settings.timeoutSeconds,
+      retryVisibilitySeconds: options.retryVisibilitySeconds ?? LOCAL_RETRY_VISIBILITY_SECONDS,
+      onBatch: (report) => log(describeBatch(name, done, report)),
+      onError: (error) => log(`${name}: ${error instanceof Error ? error.name : 'error'} (batch retried)`),
+    });
+  };
+  const eventSource = await startConsumer(
+    recorderFunction,
+    emulators.resources.ingestQueueUrl,
+    'recorder',
+    'recorded',
+    RECORDER,
+  );
+  const outboxSource = await startConsumer(
+    senderFunction,
+    emulators.resources.outboxQueueUrl,
+    'sender',
+    'handled',
+    SENDER,
+  );
 
   const release = async () => {
+    await outboxSource?.stop();
     await eventSource?.stop();
     await Promise.all(functions.map((fn) => fn.close()));
+    await providers?.stop();
     await emulators.stop();
     restoreEnv();
     restoreDns();
     forgetCachedRuntime();
   };
-  // A port already taken must not leave environments and emulators running behind the error.
-  const api = await startLocalApi({
-    host,
-    port: options.port ?? DEFAULT_PORT,
-    routes,
-    handlerFor: (route: LocalRoute) => handlers.get(route.functionFile),
-    ...(options.integrationTimeoutSeconds
-      ? { integrationTimeoutSeconds: options.integrationTimeoutSeconds }
-      : {}),
-    extraJson: { [HUB_INFO_PATH]: info },
-    onRequest: (line) => log(describeRequest(line)),
-    onHandlerError: (route, error) =>
-      log(`${routeKeyOf(route)}: handler threw ${error instanceof Error ? error.name : 'a non-Error'} → 500`),
-  }).catch(async (error: unknown) => {
-    await release();
-    throw error;
-  });
 
-  const base = `http://${host}:${api.port}`;
   const webhooks = Object.fromEntries(routes.map((route) => [routeKeyOf(route), `${base}${route.path}`]));
   const waitForRecorder = (timeoutMs = 15_000) =>
     eventSource
@@ -287,6 +387,15 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           emulators.clients.sqs,
           emulators.resources.ingestQueueUrl,
           eventSource.isIdle,
+          timeoutMs,
+        )
+      : Promise.resolve(false);
+  const waitForSender = (timeoutMs = 15_000) =>
+    outboxSource
+      ? waitUntilDrained(
+          emulators.clients.sqs,
+          emulators.resources.outboxQueueUrl,
+          outboxSource.isIdle,
           timeoutMs,
         )
       : Promise.resolve(false);
@@ -309,7 +418,13 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   };
 
   return {
-    urls: { base, webhooks, info: `${base}${HUB_INFO_PATH}` },
+    urls: {
+      base,
+      webhooks,
+      info: `${base}${HUB_INFO_PATH}`,
+      ...(providers ? { providers: providers.baseUrl } : {}),
+    },
+    ...(providers ? { providers } : {}),
     endpoints: emulators.endpoints,
     resources: emulators.resources,
     region: LOCAL_REGION,
@@ -317,6 +432,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     dataDir,
     missingFunctions,
     waitForRecorder,
+    waitForSender,
     stop,
   };
 };

@@ -36,6 +36,9 @@ export const matchRoute = (
 /** Local-only endpoint describing the running hub, so the replay kit and the example consumer find the emulators. */
 export const HUB_INFO_PATH = '/_switchboard/local';
 
+/** Local stand-in for SES → SNS → Lambda: the simulated SES posts its event notifications here. */
+export const LOCAL_SES_EVENTS_PATH = '/_local/aws/ses-events';
+
 /** Each sample folder (`events/<folder>/`) with the connector its samples are replayed to. */
 export const SAMPLE_FOLDERS: ReadonlyMap<string, WebhookConnectorId> = new Map(
   webhookConnectors().map(([id, connector]) => [connector.samples.folder, id]),
