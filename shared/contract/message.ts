@@ -100,6 +100,12 @@ export const MessageSchema = z
     sentBy: z.enum(['hub', 'external']).optional(),
     /** Provider app id that sent an echo, when given. */
     senderAppId: z.string().optional(),
+    /**
+     * Outbound echoes of the hub's own sends: the correlation id the hub sent with the message
+     * (`<hubMessageId>.<sequence>`, Messenger `metadata`), so a send whose answer was lost can be
+     * matched to its echo.
+     */
+    correlationId: z.string().optional(),
     /** Sent through the hub: the caller's idempotency key and the command's id. */
     idempotencyKey: z.string().optional(),
     commandId: z.string().optional(),
