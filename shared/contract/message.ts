@@ -100,12 +100,6 @@ export const MessageSchema = z
     sentBy: z.enum(['hub', 'external']).optional(),
     /** Provider app id that sent an echo, when given. */
     senderAppId: z.string().optional(),
-    /**
-     * Outbound echoes of the hub's own sends: the correlation id the hub sent with the message
-     * (`<hubMessageId>.<sequence>`, Messenger `metadata`), so a send whose answer was lost can be
-     * matched to its echo.
-     */
-    correlationId: z.string().optional(),
     /** Sent through the hub: the caller's idempotency key and the command's id. */
     idempotencyKey: z.string().optional(),
     commandId: z.string().optional(),
@@ -114,6 +108,11 @@ export const MessageSchema = z
      * split in several, a command of several parts); `providerMessageId` is the first.
      */
     providerMessageIds: z.array(z.string()).optional(),
+    /**
+     * An echo of a message the hub sent: what it sent along (`<hubMessageId>.<sequence>`, Messenger
+     * `metadata`), naming the hub message the echo is of.
+     */
+    correlationId: z.string().optional(),
     parts: z.array(MessagePartSchema),
     email: EmailDetailsSchema.optional(),
     errors: z.array(ProviderErrorSchema).optional(),
