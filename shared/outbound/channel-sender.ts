@@ -106,8 +106,13 @@ export type SendOutcome =
 
 export interface ChannelSender {
   readonly provider: Provider;
-  /** Checks the parts against the channel's limits and turns them into provider messages, in order. Pure. */
-  prepare(parts: readonly OutboundPart[], policy: SendPolicy): Prepared;
+  /**
+   * Checks the parts against the channel's limits and turns them into provider messages, in order. Pure.
+   * `target`, when given, lets a channel apply an endpoint's own limits (an Instagram account's text
+   * is 1,000 UTF-8 bytes, a Facebook page's 2,000 characters); without it a channel applies the
+   * strictest of its endpoints'.
+   */
+  prepare(parts: readonly OutboundPart[], policy: SendPolicy, target?: SendTarget): Prepared;
   /** Makes the provider call for one prepared message. Never throws for what the provider answers. */
   send(message: PreparedMessage, context: MessageContext): Promise<SendOutcome>;
   /** Marks the customer's messages read up to `providerMessageId` (best effort). */

@@ -1,6 +1,7 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor, stableHash } from '#shared/contract/ids.ts';
 import type { HubEvent, MessagePart } from '#shared/contract/types.ts';
+import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { type EntryContext, type ItemContext, itemContext } from './context.ts';
 import { attachmentParts } from './parts.ts';
 import { toReferral } from './referral.ts';
@@ -66,6 +67,8 @@ export const messageEvent = (
               ? ('hub' as const)
               : ('external' as const),
           ...(senderAppId !== undefined ? { senderAppId } : {}),
+          // The hub sends its correlation id as `metadata`; the echo brings it back.
+          ...(parseCorrelationId(message.metadata) ? { correlationId: message.metadata } : {}),
         }
       : {}),
     parts: messageParts(message),

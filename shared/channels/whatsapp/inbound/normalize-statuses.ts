@@ -1,6 +1,7 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/types.ts';
+import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
 import { providerErrors } from './errors.ts';
@@ -41,6 +42,10 @@ export const normalizeStatusItem = (item: unknown, context: ChangeContext): HubE
     status: known,
     providerStatus: status.status,
     providerMessageIds: [status.id],
+    // The hub's own sends carry `<hubMessageId>.<sequence>`: the status says which hub message it is of.
+    correlationId: parseCorrelationId(status.biz_opaque_callback_data)
+      ? status.biz_opaque_callback_data
+      : undefined,
     errors: providerErrors(status.errors),
     pricing,
   });

@@ -180,6 +180,8 @@ export const StatusItemSchema = z.looseObject({
   recipient_id: stringish.optional(),
   recipient_user_id: z.string().optional(),
   recipient_type: z.string().optional(),
+  /** What the business sent with the message (`biz_opaque_callback_data`), echoed in its statuses. */
+  biz_opaque_callback_data: z.string().optional(),
   errors: z.array(ProviderErrorItemSchema).optional(),
   pricing: z
     .looseObject({

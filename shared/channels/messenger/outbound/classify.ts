@@ -1,0 +1,29 @@
+import type { GraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { decide, refused, type Verdict } from '#shared/channels/meta/outbound/verdict.ts';
+
+/*
+ * Messenger Platform error codes (…/messenger-platform/error-codes; outbound.md 1.2): the window
+ * and user codes come with a subcode. Throttles (2, 4, 613, 800xx, HTTP 429), tokens (190) and
+ * permissions (10, 200–299) are Graph-wide (verdict.ts).
+ */
+
+/** (10, 2018278) and (10, 2018108): sent outside the allowed window. */
+const WINDOW_SUBCODES = new Set([2_018_278, 2_018_108]);
+
+const messengerTable = (failure: GraphFailure, code: number): Verdict | undefined => {
+  if (code === 10 && failure.subcode !== undefined && WINDOW_SUBCODES.has(failure.subcode)) {
+    return refused('window_closed');
+  }
+  switch (code) {
+    case 551: // this person isn't available right now (messages turned off, blocked)
+      return refused('recipient_unreachable');
+    case 100: // (100, 2018001) no matching user; otherwise an invalid parameter
+      return refused(failure.subcode === 2_018_001 ? 'recipient_invalid' : 'content_invalid');
+    case 1200: // temporary send message failure: try again later
+      return refused('provider_error', true);
+    default:
+      return undefined;
+  }
+};
+
+export const classifyMessengerFailure = (failure: GraphFailure): Verdict => decide(failure, messengerTable);

@@ -1,0 +1,124 @@
+import {
+  baseMimeType,
+  bodyWithLead,
+  isOneGraphemeOrEmpty,
+  prepareAll,
+  type Refusal,
+  refuse,
+  textMessages,
+} from '#shared/channels/meta/outbound/prepare-common.ts';
+import type { TextLimit } from '#shared/channels/meta/outbound/split-text.ts';
+import type { OutboundInteractivePart, OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
+import type { Prepared, PreparedMessage, SendPolicy, SendTarget } from '#shared/outbound/channel-sender.ts';
+import { MAX_QUICK_REPLIES, MAX_QUICK_REPLY_PAYLOAD, MAX_QUICK_REPLY_TITLE, textLimitFor } from './limits.ts';
+
+type Result = readonly PreparedMessage[] | Refusal;
+
+/** An attachment, then its caption as text (Messenger attachments carry none). */
+const media = (part: OutboundMediaPart, index: number, limit: TextLimit): Result => {
+  const field = `parts.${index}`;
+  if (!('url' in part.source)) {
+    return refuse(
+      'content_invalid',
+      `${field}.source`,
+      'media by payload-bucket key must be resolved to an HTTPS URL before the Messenger sender sees it',
+    );
+  }
+  if (part.kind === 'sticker') {
+    return refuse('content_invalid', `${field}.kind`, 'Messenger takes no stickers by URL; send an image');
+  }
+  const family = baseMimeType(part.mimeType ?? '').split('/')[0];
+  if (part.mimeType !== undefined && part.kind !== 'file' && family !== part.kind) {
+    return refuse(
+      'content_invalid',
+      `${field}.mimeType`,
+      `a Messenger ${part.kind} attachment needs a ${part.kind}/* type`,
+    );
+  }
+  const { caption, ...attachment } = part;
+  return [
+    { partIndex: index, part: attachment },
+    ...(caption !== undefined && caption !== '' ? textMessages(index, caption, limit) : []),
+  ];
+};
+
+const interactive = (part: OutboundInteractivePart, index: number, limit: TextLimit): Result => {
+  const field = `parts.${index}`;
+  if (part.list !== undefined) {
+    return refuse(
+      'content_invalid',
+      `${field}.list`,
+      `Messenger has no list messages; send up to ${MAX_QUICK_REPLIES} buttons (quick replies)`,
+    );
+  }
+  const buttons = part.buttons ?? [];
+  if (buttons.length > MAX_QUICK_REPLIES) {
+    return refuse(
+      'content_invalid',
+      `${field}.buttons`,
+      `Messenger shows at most ${MAX_QUICK_REPLIES} quick replies`,
+    );
+  }
+  for (const [position, button] of buttons.entries()) {
+    if (button.title.length > MAX_QUICK_REPLY_TITLE) {
+      return refuse(
+        'content_invalid',
+        `${field}.buttons.${position}.title`,
+        `a quick reply title holds at most ${MAX_QUICK_REPLY_TITLE} characters`,
+      );
+    }
+    if (button.id.length > MAX_QUICK_REPLY_PAYLOAD) {
+      return refuse(
+        'content_invalid',
+        `${field}.buttons.${position}.id`,
+        `a quick reply payload holds at most ${MAX_QUICK_REPLY_PAYLOAD} characters`,
+      );
+    }
+  }
+  // Quick replies ride on the last piece of a long body.
+  const { lead, body } = bodyWithLead(part.body, limit, limit);
+  return [
+    ...lead.map((text): PreparedMessage => ({ partIndex: index, part: { type: 'text', text } })),
+    { partIndex: index, part: { ...part, body } },
+  ];
+};
+
+const preparePart = (part: OutboundPart, index: number, limit: TextLimit): Result => {
+  switch (part.type) {
+    case 'text':
+      return textMessages(index, part.text, limit);
+    case 'media':
+      return media(part, index, limit);
+    case 'interactive':
+      return interactive(part, index, limit);
+    case 'reaction':
+      return isOneGraphemeOrEmpty(part.emoji)
+        ? [{ partIndex: index, part }]
+        : refuse('content_invalid', `parts.${index}.emoji`, 'a reaction is one emoji, or empty to remove it');
+    case 'template':
+      return refuse('content_invalid', `parts.${index}`, "templates are WhatsApp's; Messenger has none");
+    case 'location':
+      return refuse('content_invalid', `parts.${index}`, 'Messenger cannot send a location');
+  }
+};
+
+/**
+ * Command parts → Messenger messages. Outside the 24-hour window only a human agent's reply may go,
+ * with the HUMAN_AGENT tag (the core sets `humanAgentTag` within 7 days); the tag is chosen at send
+ * time from the same policy. Pure.
+ */
+export const prepareMessenger = (
+  parts: readonly OutboundPart[],
+  policy: SendPolicy,
+  target: SendTarget | undefined,
+): Prepared => {
+  if (!policy.withinWindow && !policy.humanAgentTag) {
+    return refuse(
+      'window_closed',
+      'parts.0',
+      "outside Messenger's 24-hour window only a human agent may reply (HUMAN_AGENT tag, 7 days)",
+    );
+  }
+  const limit = textLimitFor(target?.endpoint.type);
+  return prepareAll(parts, (part, index) => preparePart(part, index, limit));
+};

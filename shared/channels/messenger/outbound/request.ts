@@ -1,0 +1,89 @@
+import type { OutboundPart } from '#shared/contract/commands.ts';
+import type { SendPolicy } from '#shared/outbound/channel-sender.ts';
+import { ATTACHMENT_TYPES } from './limits.ts';
+
+/*
+ * Send API bodies (`POST /{page-or-account-id}/messages`; outbound.md 1.2, Send API reference,
+ * sender actions guide): a message with `messaging_type` (and the HUMAN_AGENT tag outside the
+ * window), or a sender action (react/unreact, mark_seen, typing_on) with the recipient only.
+ */
+
+type Json = Record<string, unknown>;
+
+/** RESPONSE inside the 24-hour window; outside it, a human agent's reply with the HUMAN_AGENT tag. */
+const messagingOf = (policy: SendPolicy): Json =>
+  policy.withinWindow
+    ? { messaging_type: 'RESPONSE' }
+    : { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' };
+
+/** The `message` object of a prepared part (not a reaction, template or location: prepare refused those). */
+const messageOf = (part: OutboundPart): Json | undefined => {
+  switch (part.type) {
+    case 'text':
+      return { text: part.text };
+    case 'media':
+      return part.kind === 'sticker' || !('url' in part.source)
+        ? undefined
+        : {
+            attachment: {
+              type: ATTACHMENT_TYPES[part.kind],
+              payload: { url: part.source.url, is_reusable: false },
+            },
+          };
+    case 'interactive':
+      return part.buttons
+        ? {
+            text: part.body,
+            quick_replies: part.buttons.map((button) => ({
+              content_type: 'text',
+              title: button.title,
+              payload: button.id,
+            })),
+          }
+        : undefined;
+    default:
+      return undefined;
+  }
+};
+
+/** The text a message shows, for the per-endpoint length check at send time. */
+export const messageText = (part: OutboundPart): string | undefined =>
+  part.type === 'text' ? part.text : part.type === 'interactive' ? part.body : undefined;
+
+export interface MessengerMessageInput {
+  readonly part: OutboundPart;
+  readonly recipientId: string;
+  readonly policy: SendPolicy;
+  readonly metadata: string;
+  /** The message answered (`reply_to.mid`), when quoting is on. */
+  readonly replyTo?: string;
+}
+
+/** The whole request body, or undefined for a part Messenger cannot send. */
+export const messengerRequestBody = (input: MessengerMessageInput): Json | undefined => {
+  const recipient = { id: input.recipientId };
+  const { part } = input;
+  if (part.type === 'reaction') {
+    return part.emoji === ''
+      ? { recipient, sender_action: 'unreact', payload: { message_id: part.targetProviderMessageId } }
+      : {
+          recipient,
+          sender_action: 'react',
+          payload: { message_id: part.targetProviderMessageId, reaction: part.emoji },
+        };
+  }
+  const message = messageOf(part);
+  if (message === undefined) return undefined;
+  return {
+    recipient,
+    ...messagingOf(input.policy),
+    message: { ...message, metadata: input.metadata },
+    ...(input.replyTo !== undefined ? { reply_to: { mid: input.replyTo } } : {}),
+  };
+};
+
+/** A sender action alone: `mark_seen`, `typing_on`. */
+export const senderActionBody = (recipientId: string, action: 'mark_seen' | 'typing_on'): Json => ({
+  recipient: { id: recipientId },
+  sender_action: action,
+});

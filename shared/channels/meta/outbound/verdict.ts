@@ -1,0 +1,97 @@
+import type { ProviderError, SendFailureReason } from '#shared/contract/types.ts';
+import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import type { GraphFailure } from './graph-error.ts';
+
+/** What a Graph failure means, before the provider's words are attached. */
+export type Verdict =
+  | { readonly kind: 'throttled' }
+  | { readonly kind: 'credentials' }
+  | { readonly kind: 'ambiguous' }
+  | { readonly kind: 'refused'; readonly reason: SendFailureReason; readonly retryable: boolean };
+
+export const refused = (reason: SendFailureReason, retryable = false): Verdict => ({
+  kind: 'refused',
+  reason,
+  retryable,
+});
+export const THROTTLED: Verdict = { kind: 'throttled' };
+const CREDENTIALS: Verdict = { kind: 'credentials' };
+const AMBIGUOUS: Verdict = { kind: 'ambiguous' };
+
+/**
+ * A generic failure (Graph's 1 "API Unknown", WhatsApp's 131000 "Something went wrong", 131016
+ * "Service unavailable"): after a 5xx the request may have been acted on; after a 4xx it was not,
+ * and a later try may pass.
+ */
+export const generic = (failure: GraphFailure): Verdict =>
+  failure.status >= 500 ? AMBIGUOUS : refused('provider_error', true);
+
+/** Graph API business-use-case throttling codes (80000–80014, WhatsApp's 80007 among them). */
+const isBusinessUseCaseThrottle = (code: number): boolean => code >= 80_000 && code <= 80_014;
+
+/**
+ * Graph-wide codes (Graph error-handling guide), after a channel's own table:
+ * 2 temporary downtime, 4 app, 17 user, 32 page, 613 custom and 800xx use-case rate limits → throttled;
+ * 0, 102, 190 token and 3, 10, 200–299 permission errors → credentials (stop the endpoint);
+ * 1 unknown → generic.
+ */
+const graphWide = (failure: GraphFailure, code: number): Verdict | undefined => {
+  if ([2, 4, 17, 32, 613].includes(code) || isBusinessUseCaseThrottle(code)) return THROTTLED;
+  if ([0, 3, 10, 102, 190].includes(code) || (code >= 200 && code <= 299)) return CREDENTIALS;
+  if (code === 1) return generic(failure);
+  return undefined;
+};
+
+/** What is left once no code decided: the HTTP status. */
+const byStatus = (status: number): Verdict => {
+  if (status === 429) return THROTTLED;
+  if (status >= 500) return AMBIGUOUS;
+  if (status >= 400) return refused('provider_error', false);
+  // Anything else (a redirect not followed, an informational status) answered without saying: it may have gone.
+  return AMBIGUOUS;
+};
+
+/** HTTP 401 first (the token), then the channel's codes, then Graph-wide codes, then the status. */
+export const decide = (
+  failure: GraphFailure,
+  channelTable: (failure: GraphFailure, code: number) => Verdict | undefined,
+): Verdict => {
+  if (failure.status === 401) return CREDENTIALS;
+  const code = failure.code;
+  if (code !== undefined) {
+    const verdict = channelTable(failure, code) ?? graphWide(failure, code);
+    if (verdict !== undefined) return verdict;
+  }
+  return byStatus(failure.status);
+};
+
+/** The verdict with the provider's words and any wait it named. */
+export const toOutcome = (verdict: Verdict, failure: GraphFailure): SendOutcome => {
+  const error = failure.error;
+  switch (verdict.kind) {
+    case 'throttled':
+      return {
+        kind: 'throttled',
+        ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+        error,
+      };
+    case 'credentials':
+    case 'ambiguous':
+      return { kind: verdict.kind, error };
+    case 'refused':
+      return { kind: 'refused', reason: verdict.reason, retryable: verdict.retryable, error };
+  }
+};
+
+/** A refusal decided here, before any call: nothing was sent. */
+export const localRefusal = (
+  reason: SendFailureReason,
+  error: ProviderError,
+  retryable = false,
+): SendOutcome => ({ kind: 'refused', reason, retryable, error });
+
+/** Graph names the recipient in the details of a generic parameter error (`to`, `recipient`, a phone number…). */
+const RECIPIENT_DETAILS = /['"](to|recipient|recipient_id|wa_id)['"]|\brecipient\b|phone number|\bwa_id\b/i;
+
+export const detailsNameRecipient = (failure: GraphFailure): boolean =>
+  failure.details !== undefined && RECIPIENT_DETAILS.test(failure.details);

@@ -1,0 +1,57 @@
+import type { GraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import {
+  decide,
+  detailsNameRecipient,
+  generic,
+  refused,
+  THROTTLED,
+  type Verdict,
+} from '#shared/channels/meta/outbound/verdict.ts';
+
+/*
+ * WhatsApp Cloud API error codes (developers.facebook.com …/whatsapp/support/error-codes; outbound.md
+ * 1.1 and 7.3). Meta asks to key on `code` and `error_data.details`, never on titles.
+ */
+
+/** Template errors: 132000 parameter count, 132001 missing, 132005 too long, 132007 policy, 132012 format, 132015 paused, 132016 disabled, 132068/132069 flow blocked/throttled. */
+const isTemplateCode = (code: number): boolean => code >= 132_000 && code <= 132_069;
+/** Paused templates and throttled flows may pass later. */
+const TEMPORARY_TEMPLATE_CODES = new Set([132_015, 132_069]);
+
+const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined => {
+  if (isTemplateCode(code)) return refused('template_invalid', TEMPORARY_TEMPLATE_CODES.has(code));
+  switch (code) {
+    case 130_429: // throughput reached
+    case 131_056: // pair rate: too many messages to one user
+      return THROTTLED;
+    case 131_047: // re-engagement: more than 24 hours since the user wrote
+      return refused('window_closed');
+    case 131_026: // undeliverable: not on WhatsApp, old app, blocked
+      return refused('recipient_unreachable');
+    case 131_021: // recipient cannot be sender
+    case 131_030: // not in the test number's allowed list
+      return refused('recipient_invalid');
+    case 131_050: // the user stopped marketing messages
+      return refused('opted_out');
+    case 131_048: // spam rate limit (quality)
+    case 131_049: // Meta chose not to deliver (per-user marketing limit)
+      return refused('rate_limited', true);
+    case 131_008: // required parameter missing
+    case 131_051: // unsupported message type
+    case 131_052: // media download error (the link could not be fetched)
+    case 131_053: // media upload error
+      return refused('content_invalid');
+    case 100: // invalid parameter
+    case 131_009: // parameter value not valid
+      return refused(detailsNameRecipient(failure) ? 'recipient_invalid' : 'content_invalid');
+    case 131_000: // something went wrong
+    case 131_016: // service unavailable
+      return generic(failure);
+    case 131_057: // business account in maintenance mode
+      return refused('provider_error', true);
+    default:
+      return undefined;
+  }
+};
+
+export const classifyWhatsAppFailure = (failure: GraphFailure): Verdict => decide(failure, whatsAppTable);

@@ -1,0 +1,239 @@
+import {
+  baseMimeType,
+  bodyWithLead,
+  firstRepeat,
+  isOneGraphemeOrEmpty,
+  type Refusal,
+  refuse,
+  textMessages,
+} from '#shared/channels/meta/outbound/prepare-common.ts';
+import type {
+  OutboundInteractivePart,
+  OutboundMediaPart,
+  OutboundPart,
+  OutboundTemplatePart,
+} from '#shared/contract/commands.ts';
+import type { PreparedMessage } from '#shared/outbound/channel-sender.ts';
+import {
+  INTERACTIVE_BODY,
+  MAX_BUTTON_ID,
+  MAX_BUTTON_TITLE,
+  MAX_BUTTONS,
+  MAX_CAPTION,
+  MAX_LIST_BUTTON,
+  MAX_LIST_ROWS,
+  MAX_ROW_DESCRIPTION,
+  MAX_ROW_ID,
+  MAX_ROW_TITLE,
+  MAX_SECTION_TITLE,
+  MEDIA_RULES,
+  PARAMETER_FORBIDDEN,
+  PARAMETER_NAME,
+  TEMPLATE_NAME,
+  TEXT,
+} from './limits.ts';
+
+type Result = readonly PreparedMessage[] | Refusal;
+
+const media = (part: OutboundMediaPart, index: number): Result => {
+  const field = `parts.${index}`;
+  if (!('url' in part.source)) {
+    return refuse(
+      'content_invalid',
+      `${field}.source`,
+      'media by payload-bucket key must be resolved to an HTTPS URL before the WhatsApp sender sees it',
+    );
+  }
+  const rule = MEDIA_RULES[part.kind];
+  if (part.mimeType !== undefined && !rule.mimeTypes.includes(baseMimeType(part.mimeType))) {
+    return refuse(
+      'content_invalid',
+      `${field}.mimeType`,
+      `WhatsApp takes ${part.kind} media as ${rule.mimeTypes.join(', ')} only`,
+    );
+  }
+  if (part.caption !== undefined && part.caption !== '') {
+    if (!rule.caption) {
+      return refuse('content_invalid', `${field}.caption`, `WhatsApp ${part.kind} messages take no caption`);
+    }
+    if (part.caption.length > MAX_CAPTION) {
+      return refuse(
+        'content_invalid',
+        `${field}.caption`,
+        `a WhatsApp caption holds at most ${MAX_CAPTION} characters`,
+      );
+    }
+  }
+  return [{ partIndex: index, part }];
+};
+
+const parameterProblem = (value: string): string | undefined => {
+  if (value.trim() === '') return 'a template parameter may not be empty';
+  if (PARAMETER_FORBIDDEN.test(value)) {
+    return 'a template parameter may not hold new lines, tabs or more than 4 consecutive spaces';
+  }
+  return undefined;
+};
+
+const template = (part: OutboundTemplatePart, index: number): Result => {
+  const field = `parts.${index}`;
+  if (!TEMPLATE_NAME.test(part.name)) {
+    return refuse(
+      'template_invalid',
+      `${field}.name`,
+      'template names are lower-case letters, digits and underscores',
+    );
+  }
+  const parameters = part.parameters ?? [];
+  const entries: [string, string][] = Array.isArray(parameters)
+    ? parameters.map((value, position) => [String(position), value])
+    : Object.entries(parameters);
+  if (part.parameterCount !== undefined && part.parameterCount !== entries.length) {
+    return refuse(
+      'template_invalid',
+      `${field}.parameters`,
+      `the template has ${part.parameterCount} body parameters, the command gives ${entries.length}`,
+    );
+  }
+  for (const [key, value] of entries) {
+    if (!Array.isArray(parameters) && !PARAMETER_NAME.test(key)) {
+      return refuse(
+        'template_invalid',
+        `${field}.parameters`,
+        'named parameters are lower-case letters, digits and underscores',
+      );
+    }
+    const problem = parameterProblem(value);
+    if (problem !== undefined) return refuse('template_invalid', `${field}.parameters.${key}`, problem);
+  }
+  return [{ partIndex: index, part }];
+};
+
+const buttonsProblem = (
+  buttons: NonNullable<OutboundInteractivePart['buttons']>,
+  field: string,
+): Refusal | undefined => {
+  if (buttons.length > MAX_BUTTONS) {
+    return refuse(
+      'content_invalid',
+      `${field}.buttons`,
+      `WhatsApp shows at most ${MAX_BUTTONS} reply buttons; send a list for up to ${MAX_LIST_ROWS} choices`,
+    );
+  }
+  for (const [position, button] of buttons.entries()) {
+    if (button.title.length > MAX_BUTTON_TITLE) {
+      return refuse(
+        'content_invalid',
+        `${field}.buttons.${position}.title`,
+        `a reply button title holds at most ${MAX_BUTTON_TITLE} characters`,
+      );
+    }
+    if (button.id.length > MAX_BUTTON_ID) {
+      return refuse(
+        'content_invalid',
+        `${field}.buttons.${position}.id`,
+        `a reply button id holds at most ${MAX_BUTTON_ID} characters`,
+      );
+    }
+  }
+  const repeatedId = firstRepeat(buttons.map((button) => button.id));
+  const repeated = repeatedId ?? firstRepeat(buttons.map((button) => button.title));
+  if (repeated !== undefined) {
+    return refuse(
+      'content_invalid',
+      `${field}.buttons.${repeated}`,
+      'reply button ids and titles must differ',
+    );
+  }
+  return undefined;
+};
+
+const listProblem = (
+  list: NonNullable<OutboundInteractivePart['list']>,
+  field: string,
+): Refusal | undefined => {
+  if (list.button.length > MAX_LIST_BUTTON) {
+    return refuse(
+      'content_invalid',
+      `${field}.list.button`,
+      `the list button holds at most ${MAX_LIST_BUTTON} characters`,
+    );
+  }
+  const rows = list.sections.flatMap((section) => section.rows);
+  if (rows.length > MAX_LIST_ROWS) {
+    return refuse(
+      'content_invalid',
+      `${field}.list.sections`,
+      `a WhatsApp list holds at most ${MAX_LIST_ROWS} rows across its sections`,
+    );
+  }
+  for (const [s, section] of list.sections.entries()) {
+    const at = `${field}.list.sections.${s}`;
+    if (list.sections.length > 1 && !section.title) {
+      return refuse('content_invalid', `${at}.title`, 'every section needs a title when there are several');
+    }
+    if (section.title !== undefined && section.title.length > MAX_SECTION_TITLE) {
+      return refuse(
+        'content_invalid',
+        `${at}.title`,
+        `a section title holds at most ${MAX_SECTION_TITLE} characters`,
+      );
+    }
+    for (const [r, row] of section.rows.entries()) {
+      const limits: [string, number, number][] = [
+        ['id', row.id.length, MAX_ROW_ID],
+        ['title', row.title.length, MAX_ROW_TITLE],
+        ['description', row.description?.length ?? 0, MAX_ROW_DESCRIPTION],
+      ];
+      for (const [name, length, max] of limits) {
+        if (length > max) {
+          return refuse(
+            'content_invalid',
+            `${at}.rows.${r}.${name}`,
+            `a row ${name} holds at most ${max} characters`,
+          );
+        }
+      }
+    }
+  }
+  const repeated = firstRepeat(rows.map((row) => row.id));
+  return repeated === undefined
+    ? undefined
+    : refuse('content_invalid', `${field}.list.sections`, 'list row ids must differ');
+};
+
+const interactive = (part: OutboundInteractivePart, index: number): Result => {
+  const field = `parts.${index}`;
+  const problem = part.buttons
+    ? buttonsProblem(part.buttons, field)
+    : part.list
+      ? listProblem(part.list, field)
+      : undefined;
+  if (problem !== undefined) return problem;
+  // A body longer than WhatsApp takes beside buttons goes first as text; the end carries them.
+  const { lead, body } = bodyWithLead(part.body, INTERACTIVE_BODY, TEXT);
+  return [
+    ...lead.map((text): PreparedMessage => ({ partIndex: index, part: { type: 'text', text } })),
+    { partIndex: index, part: { ...part, body } },
+  ];
+};
+
+/** One command part as WhatsApp messages, or why not. */
+export const prepareWhatsAppPart = (part: OutboundPart, index: number): Result => {
+  switch (part.type) {
+    case 'text':
+      return textMessages(index, part.text, TEXT);
+    case 'media':
+      return media(part, index);
+    case 'template':
+      return template(part, index);
+    case 'interactive':
+      return interactive(part, index);
+    case 'reaction':
+      return isOneGraphemeOrEmpty(part.emoji)
+        ? [{ partIndex: index, part }]
+        : refuse('content_invalid', `parts.${index}.emoji`, 'a reaction is one emoji, or empty to remove it');
+    case 'location':
+      return [{ partIndex: index, part }];
+  }
+};

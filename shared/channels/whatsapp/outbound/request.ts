@@ -1,0 +1,119 @@
+import type { OutboundPart } from '#shared/contract/commands.ts';
+import type { ChannelIdentity } from '#shared/contract/types.ts';
+import { MEDIA_RULES } from './limits.ts';
+
+/*
+ * Cloud API message bodies (`POST /{phone-number-id}/messages`; outbound.md 1.1): the common
+ * envelope plus one `<type>` object per part type.
+ */
+
+type Json = Record<string, unknown>;
+
+/** `to` a wa_id (or phone number), `recipient` a business-scoped user id; other identities are not WhatsApp's. */
+export const addressing = (recipient: ChannelIdentity): Json | undefined => {
+  if (recipient.type === 'bsuid') return { recipient: recipient.value };
+  if (recipient.type === 'wa_id' || recipient.type === 'phone') return { to: recipient.value };
+  return undefined;
+};
+
+const defined = (object: Json): Json =>
+  Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== ''));
+
+const templateBody = (part: Extract<OutboundPart, { type: 'template' }>): Json => {
+  const parameters = part.parameters;
+  const list = Array.isArray(parameters)
+    ? parameters.map((text) => ({ type: 'text', text }))
+    : Object.entries(parameters ?? {}).map(([name, text]) => ({ type: 'text', parameter_name: name, text }));
+  return {
+    name: part.name,
+    language: { code: part.language, policy: 'deterministic' },
+    ...(list.length > 0 ? { components: [{ type: 'body', parameters: list }] } : {}),
+  };
+};
+
+const interactiveBody = (part: Extract<OutboundPart, { type: 'interactive' }>): Json => {
+  const body = { text: part.body };
+  if (part.buttons) {
+    return {
+      type: 'button',
+      body,
+      action: {
+        buttons: part.buttons.map((button) => ({
+          type: 'reply',
+          reply: { id: button.id, title: button.title },
+        })),
+      },
+    };
+  }
+  const list = part.list ?? { button: '', sections: [] };
+  return {
+    type: 'list',
+    body,
+    action: {
+      button: list.button,
+      sections: list.sections.map((section) =>
+        defined({
+          title: section.title,
+          rows: section.rows.map((row) =>
+            defined({ id: row.id, title: row.title, description: row.description }),
+          ),
+        }),
+      ),
+    },
+  };
+};
+
+/** `type` and its object for one prepared part. Media must come by URL (checked in prepare and send). */
+const contentOf = (part: OutboundPart): Json => {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: { body: part.text } };
+    case 'media': {
+      const type = MEDIA_RULES[part.kind].type;
+      const link = 'url' in part.source ? part.source.url : undefined;
+      return {
+        type,
+        [type]: defined({
+          link,
+          caption: MEDIA_RULES[part.kind].caption ? part.caption : undefined,
+          filename: type === 'document' ? part.filename : undefined,
+        }),
+      };
+    }
+    case 'template':
+      return { type: 'template', template: templateBody(part) };
+    case 'interactive':
+      return { type: 'interactive', interactive: interactiveBody(part) };
+    case 'reaction':
+      return { type: 'reaction', reaction: { message_id: part.targetProviderMessageId, emoji: part.emoji } };
+    case 'location':
+      return {
+        type: 'location',
+        location: defined({
+          latitude: part.latitude,
+          longitude: part.longitude,
+          name: part.name,
+          address: part.address,
+        }),
+      };
+  }
+};
+
+export interface WhatsAppMessageInput {
+  readonly part: OutboundPart;
+  readonly to: Json;
+  readonly replyTo?: string;
+  readonly correlationId?: string;
+}
+
+/** The whole request body of one message. A reaction names its own target and takes no reply context. */
+export const whatsAppMessageBody = (input: WhatsAppMessageInput): Json => ({
+  messaging_product: 'whatsapp',
+  recipient_type: 'individual',
+  ...input.to,
+  ...contentOf(input.part),
+  ...(input.replyTo !== undefined && input.part.type !== 'reaction'
+    ? { context: { message_id: input.replyTo } }
+    : {}),
+  ...(input.correlationId !== undefined ? { biz_opaque_callback_data: input.correlationId } : {}),
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { classifyMessengerFailure } from '#shared/channels/messenger/outbound/classify.ts';
+import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
+import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
+import { metaErrorFixtures } from '#tests/support/meta-errors.ts';
+
+const fixtures = metaErrorFixtures('messenger');
+const outcomeOf = (response: ProviderResponse) => {
+  const failure = readGraphFailure(response, Date.parse('2026-11-30T12:00:00Z'));
+  return toOutcome(classifyMessengerFailure(failure), failure);
+};
+
+/** Every code the Messenger table maps, and the Graph-wide codes it relies on, has a recorded answer. */
+const MAPPED_CODES = [1, 2, 4, 10, 100, 190, 200, 551, 613, 1200, 80006];
+/** Codes that only mean something with their subcode. */
+const MAPPED_PAIRS = ['10/2018278', '10/2018108', '100/2018001'];
+
+describe('Messenger error classification', () => {
+  it('has a recorded error answer for every mapped code', () => {
+    // Act
+    const recorded = new Set(fixtures.map((fixture) => fixture.error.code));
+    const pairs = new Set(fixtures.map((fixture) => `${fixture.error.code}/${fixture.error.error_subcode}`));
+    // Assess
+    expect(MAPPED_CODES.filter((code) => !recorded.has(code))).toEqual([]);
+    expect(MAPPED_PAIRS.filter((pair) => !pairs.has(pair))).toEqual([]);
+  });
+
+  it.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_name, fixture) => {
+    // Act
+    const outcome = outcomeOf(fixture.response);
+    // Assess: the meaning, and the provider's words kept.
+    expect(outcome).toMatchObject(fixture.expect);
+    expect('error' in outcome && outcome.error).toMatchObject({
+      code: String(fixture.error.code),
+      title: fixture.error.message,
+      ...(fixture.error.error_data?.details !== undefined
+        ? { details: fixture.error.error_data.details }
+        : {}),
+    });
+    if (fixture.error.fbtrace_id !== undefined && 'error' in outcome) {
+      expect(outcome.error.message).toContain(`fbtrace_id=${fixture.error.fbtrace_id}`);
+    }
+  });
+
+  it('keeps the subcode and trace id beside the title', () => {
+    // Prepare
+    const body = JSON.stringify({
+      error: {
+        message: '(#100) No matching user found',
+        type: 'OAuthException',
+        code: 100,
+        error_subcode: 2018001,
+        fbtrace_id: 'Xy',
+      },
+    });
+    // Act
+    const outcome = outcomeOf({ status: 400, headers: {}, body });
+    // Assess
+    expect(outcome).toEqual({
+      kind: 'refused',
+      reason: 'recipient_invalid',
+      retryable: false,
+      error: {
+        code: '100',
+        title: '(#100) No matching user found',
+        message: 'type=OAuthException error_subcode=2018001 fbtrace_id=Xy',
+      },
+    });
+  });
+});

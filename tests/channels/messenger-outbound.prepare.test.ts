@@ -1,0 +1,183 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
+import type { OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
+import type { BusinessEndpoint } from '#shared/contract/types.ts';
+import type { Prepared, SendPolicy, SendTarget } from '#shared/outbound/channel-sender.ts';
+
+const sender = createMessengerSender({
+  graphBaseUrl: 'https://graph.example',
+  apiVersion: 'v23.0',
+  accessTokenFor: () => 'token',
+});
+const OPEN: SendPolicy = { withinWindow: true, humanAgentTag: false };
+
+const targetOf = (type: BusinessEndpoint['type']): SendTarget => ({
+  channel: 'messenger',
+  provider: 'meta',
+  endpoint: { type, id: '104728593216847' },
+  recipient: { type: type === 'facebook_page' ? 'psid' : 'igsid', value: '8102736459921034' },
+  conversationId: 'conv_1',
+});
+const PAGE = targetOf('facebook_page');
+const INSTAGRAM = targetOf('instagram_account');
+
+/** `null`: the core did not say which endpoint. */
+const prepare = (parts: OutboundPart[], policy = OPEN, target: SendTarget | null = PAGE): Prepared =>
+  sender.prepare(parts, policy, target ?? undefined);
+const refusalOf = (prepared: Prepared) => (prepared.ok ? undefined : prepared);
+const textsOf = (prepared: Prepared): string[] =>
+  prepared.ok ? prepared.messages.map((m) => (m.part.type === 'text' ? m.part.text : '')) : [];
+const image = (extra: Partial<OutboundMediaPart> = {}): OutboundMediaPart => ({
+  type: 'media',
+  kind: 'image',
+  source: { url: 'https://cdn.example/a.jpg' },
+  ...extra,
+});
+
+describe('Messenger prepare: the window', () => {
+  it('refuses outside the window unless a human agent answers within 7 days', () => {
+    // Act
+    const closed = prepare([{ type: 'text', text: 'hi' }], { withinWindow: false, humanAgentTag: false });
+    const tagged = prepare([{ type: 'text', text: 'hi' }], { withinWindow: false, humanAgentTag: true });
+    // Assess
+    expect(refusalOf(closed)).toMatchObject({ reason: 'window_closed', field: 'parts.0' });
+    expect(tagged.ok).toBe(true);
+  });
+});
+
+describe('Messenger prepare: text limits per endpoint', () => {
+  it('keeps 2,000 characters whole on a page and splits 2,001', () => {
+    // Act
+    const fits = prepare([{ type: 'text', text: 'a'.repeat(2000) }]);
+    const over = prepare([{ type: 'text', text: 'a'.repeat(2001) }]);
+    // Assess
+    expect(textsOf(fits)).toHaveLength(1);
+    expect(textsOf(over).map((t) => t.length)).toEqual([2000, 1]);
+  });
+
+  it('holds Instagram, and an unknown endpoint, to 1,000 UTF-8 bytes', () => {
+    // Prepare: Greek letters are two bytes each.
+    const greek = 'αβγδε '.repeat(200);
+    // Act
+    const instagram = textsOf(prepare([{ type: 'text', text: greek }], OPEN, INSTAGRAM));
+    const unknown = textsOf(prepare([{ type: 'text', text: greek }], OPEN, null));
+    const page = textsOf(prepare([{ type: 'text', text: greek }], OPEN, PAGE));
+    // Assess
+    for (const piece of instagram) expect(Buffer.byteLength(piece)).toBeLessThanOrEqual(1000);
+    expect(instagram.join('')).toBe(greek);
+    expect(unknown).toEqual(instagram);
+    expect(page).toEqual([greek]);
+  });
+
+  it('splits into pieces within the limit that give the text back', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6000 }),
+        fc.boolean(),
+        (text, instagram) => {
+          // Act
+          const pieces = textsOf(prepare([{ type: 'text', text }], OPEN, instagram ? INSTAGRAM : PAGE));
+          // Assess
+          expect(pieces.join('')).toBe(text);
+          for (const piece of pieces) {
+            expect(piece.length).toBeLessThanOrEqual(instagram ? 999 : 2000);
+            if (instagram) expect(Buffer.byteLength(piece)).toBeLessThanOrEqual(1000);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('Messenger prepare: parts', () => {
+  it('takes 13 quick replies with titles of 20 and refuses 14 or a longer title', () => {
+    // Prepare
+    const buttons = (count: number, title = 't') =>
+      Array.from({ length: count }, (_, i) => ({ id: `q${i}`, title: `${title}${i}`.slice(0, 25) }));
+    // Act
+    const thirteen = prepare([{ type: 'interactive', body: 'Pick', buttons: buttons(13) }]);
+    const fourteen = prepare([{ type: 'interactive', body: 'Pick', buttons: buttons(14) }]);
+    const long = prepare([
+      { type: 'interactive', body: 'Pick', buttons: [{ id: 'a', title: 'x'.repeat(21) }] },
+    ]);
+    // Assess
+    expect(thirteen.ok).toBe(true);
+    expect(refusalOf(fourteen)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.buttons' });
+    expect(refusalOf(long)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.buttons.0.title' });
+  });
+
+  it('refuses lists, templates and locations', () => {
+    // Act
+    const list = prepare([
+      {
+        type: 'interactive',
+        body: 'Pick',
+        list: { button: 'Open', sections: [{ rows: [{ id: 'a', title: 'A' }] }] },
+      },
+    ]);
+    const template = prepare([{ type: 'template', name: 'hello', language: 'en', category: 'utility' }]);
+    const location = prepare([
+      { type: 'text', text: 'here:' },
+      { type: 'location', latitude: 1, longitude: 2 },
+    ]);
+    // Assess
+    expect(refusalOf(list)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.list' });
+    expect(refusalOf(template)).toMatchObject({ reason: 'content_invalid', field: 'parts.0' });
+    expect(refusalOf(location)).toMatchObject({ reason: 'content_invalid', field: 'parts.1' });
+  });
+
+  it('sends an attachment by URL, then its caption as text', () => {
+    // Act
+    const prepared = prepare([image({ caption: 'Your receipt', mimeType: 'image/png' })]);
+    // Assess
+    expect(prepared).toEqual({
+      ok: true,
+      messages: [
+        { partIndex: 0, part: image({ mimeType: 'image/png' }) },
+        { partIndex: 0, part: { type: 'text', text: 'Your receipt' } },
+      ],
+    });
+  });
+
+  it('refuses bucket keys, stickers and a MIME type of another kind', () => {
+    // Act
+    const key = prepare([image({ source: { s3Key: 'out/a.jpg' } })]);
+    const sticker = prepare([image({ kind: 'sticker' })]);
+    const mismatch = prepare([image({ kind: 'video', mimeType: 'image/png' })]);
+    const file = prepare([image({ kind: 'file', mimeType: 'application/pdf' })]);
+    // Assess
+    expect(refusalOf(key)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.source' });
+    expect(refusalOf(sticker)).toMatchObject({ field: 'parts.0.kind' });
+    expect(refusalOf(mismatch)).toMatchObject({ field: 'parts.0.mimeType' });
+    expect(file.ok).toBe(true);
+  });
+
+  it('puts quick replies on the last piece of a long body', () => {
+    // Prepare
+    const body = 'Choose one of the options below. '.repeat(100);
+    // Act
+    const prepared = prepare([{ type: 'interactive', body, buttons: [{ id: 'a', title: 'A' }] }]);
+    // Assess
+    expect(prepared.ok).toBe(true);
+    if (!prepared.ok) return;
+    const last = prepared.messages.at(-1)?.part;
+    expect(last?.type).toBe('interactive');
+    const texts = prepared.messages.map((m) =>
+      m.part.type === 'text' ? m.part.text : m.part.type === 'interactive' ? m.part.body : '',
+    );
+    expect(texts.join('')).toBe(body);
+    for (const text of texts) expect(text.length).toBeLessThanOrEqual(2000);
+  });
+
+  it('takes one emoji as a reaction, or none to remove it', () => {
+    // Act
+    const heart = prepare([{ type: 'reaction', targetProviderMessageId: 'm_1', emoji: '❤️' }]);
+    const removal = prepare([{ type: 'reaction', targetProviderMessageId: 'm_1', emoji: '' }]);
+    const words = prepare([{ type: 'reaction', targetProviderMessageId: 'm_1', emoji: 'love it' }]);
+    // Assess
+    expect(heart.ok && removal.ok).toBe(true);
+    expect(refusalOf(words)).toMatchObject({ field: 'parts.0.emoji' });
+  });
+});

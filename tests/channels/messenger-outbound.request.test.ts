@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMessengerSender,
+  type MessengerSenderOptions,
+} from '#shared/channels/messenger/outbound/sender.ts';
+import type { OutboundPart } from '#shared/contract/commands.ts';
+import type { BusinessEndpoint } from '#shared/contract/types.ts';
+import {
+  correlationIdFor,
+  type MessageContext,
+  type SendPolicy,
+  type SendTarget,
+} from '#shared/outbound/channel-sender.ts';
+import { captureFetch } from '#tests/support/capture-fetch.ts';
+
+const PAGE_ID = '104728593216847';
+const IG_ID = '17841405822304914';
+const PSID = '8102736459921034';
+const HUB_ID = `msg_${'c'.repeat(32)}`;
+const OPEN: SendPolicy = { withinWindow: true, humanAgentTag: false };
+
+const targetOf = (type: BusinessEndpoint['type'] = 'facebook_page'): SendTarget => ({
+  channel: 'messenger',
+  provider: 'meta',
+  endpoint: { type, id: type === 'facebook_page' ? PAGE_ID : IG_ID },
+  recipient: { type: type === 'facebook_page' ? 'psid' : 'igsid', value: PSID },
+  conversationId: 'conv_1',
+});
+
+const contextFor = (extra: Partial<MessageContext> = {}): MessageContext => ({
+  target: targetOf(),
+  hubMessageId: HUB_ID,
+  sequence: 1,
+  correlationId: correlationIdFor(HUB_ID, 1),
+  policy: OPEN,
+  ...extra,
+});
+
+const senderWith = (answer: unknown, extra: Partial<MessengerSenderOptions> = {}) => {
+  const capture = captureFetch(answer);
+  const sender = createMessengerSender({
+    graphBaseUrl: 'https://graph.example',
+    apiVersion: 'v23.0',
+    accessTokenFor: (id) => `token-${id}`,
+    fetch: capture.fetch,
+    ...extra,
+  });
+  return { sender, requests: capture.requests };
+};
+
+const requestFor = async (
+  part: OutboundPart,
+  context = contextFor(),
+  extra: Partial<MessengerSenderOptions> = {},
+) => {
+  const { sender, requests } = senderWith({ recipient_id: PSID, message_id: 'm_OUT' }, extra);
+  const outcome = await sender.send({ partIndex: 0, part }, context);
+  expect(outcome.kind).toBe('accepted');
+  expect(requests).toHaveLength(1);
+  return requests[0] as (typeof requests)[number];
+};
+
+const metadata = `${HUB_ID}.1`;
+
+describe('Messenger request shape', () => {
+  it('posts text to /{version}/{page id}/messages as a RESPONSE with the correlation id as metadata', async () => {
+    // Act
+    const request = await requestFor({ type: 'text', text: 'Բարև' });
+    // Assess
+    expect(request.url).toBe(`https://graph.example/v23.0/${PAGE_ID}/messages`);
+    expect(request.headers.authorization).toBe(`Bearer token-${PAGE_ID}`);
+    expect(request.body).toEqual({
+      recipient: { id: PSID },
+      messaging_type: 'RESPONSE',
+      message: { text: 'Բարև', metadata },
+    });
+  });
+
+  it('tags a human agent reply outside the window and quotes the message answered', async () => {
+    // Prepare
+    const context = contextFor({ policy: { withinWindow: false, humanAgentTag: true }, replyTo: 'm_IN' });
+    // Act
+    const request = await requestFor({ type: 'text', text: 'Sorry for the wait' }, context);
+    const unquoted = await requestFor({ type: 'text', text: 'x' }, context, { quoteReplies: false });
+    // Assess
+    expect(request.body).toEqual({
+      recipient: { id: PSID },
+      messaging_type: 'MESSAGE_TAG',
+      tag: 'HUMAN_AGENT',
+      message: { text: 'Sorry for the wait', metadata },
+      reply_to: { mid: 'm_IN' },
+    });
+    expect(unquoted.body).not.toHaveProperty('reply_to');
+  });
+
+  it('sends attachments by URL and buttons as quick replies', async () => {
+    // Act
+    const file = await requestFor({
+      type: 'media',
+      kind: 'file',
+      source: { url: 'https://cdn.example/a.pdf' },
+    });
+    const buttons = await requestFor({
+      type: 'interactive',
+      body: 'Did that help?',
+      buttons: [
+        { id: 'HELPED_YES', title: 'Yes' },
+        { id: 'HELPED_NO', title: 'No' },
+      ],
+    });
+    // Assess
+    expect(file.body).toEqual({
+      recipient: { id: PSID },
+      messaging_type: 'RESPONSE',
+      message: {
+        attachment: { type: 'file', payload: { url: 'https://cdn.example/a.pdf', is_reusable: false } },
+        metadata,
+      },
+    });
+    expect(buttons.body).toEqual({
+      recipient: { id: PSID },
+      messaging_type: 'RESPONSE',
+      message: {
+        text: 'Did that help?',
+        quick_replies: [
+          { content_type: 'text', title: 'Yes', payload: 'HELPED_YES' },
+          { content_type: 'text', title: 'No', payload: 'HELPED_NO' },
+        ],
+        metadata,
+      },
+    });
+  });
+
+  it('reacts and unreacts with sender actions, naming the reaction by its target', async () => {
+    // Prepare
+    const { sender, requests } = senderWith({ recipient_id: PSID });
+    // Act
+    const react = await sender.send(
+      { partIndex: 0, part: { type: 'reaction', targetProviderMessageId: 'm_IN', emoji: '😊' } },
+      contextFor(),
+    );
+    const unreact = await sender.send(
+      { partIndex: 0, part: { type: 'reaction', targetProviderMessageId: 'm_IN', emoji: '' } },
+      contextFor(),
+    );
+    // Assess
+    expect(requests.map((r) => r.body)).toEqual([
+      { recipient: { id: PSID }, sender_action: 'react', payload: { message_id: 'm_IN', reaction: '😊' } },
+      { recipient: { id: PSID }, sender_action: 'unreact', payload: { message_id: 'm_IN' } },
+    ]);
+    expect(react).toEqual({ kind: 'accepted', providerMessageId: 'react:m_IN' });
+    expect(unreact).toEqual({ kind: 'accepted', providerMessageId: 'unreact:m_IN' });
+  });
+
+  it('posts to the Instagram account id for an Instagram conversation', async () => {
+    // Act
+    const request = await requestFor(
+      { type: 'text', text: 'hi' },
+      contextFor({ target: targetOf('instagram_account') }),
+    );
+    // Assess
+    expect(request.url).toBe(`https://graph.example/v23.0/${IG_ID}/messages`);
+    expect(request.headers.authorization).toBe(`Bearer token-${IG_ID}`);
+  });
+
+  it('marks seen and shows typing with sender actions', async () => {
+    // Prepare
+    const { sender, requests } = senderWith({ recipient_id: PSID });
+    // Act
+    const read = await sender.markRead?.(targetOf(), 'm_IN');
+    const typing = await sender.typing?.(targetOf(), undefined);
+    // Assess
+    expect(read).toEqual({ kind: 'accepted', providerMessageId: 'm_IN' });
+    expect(typing?.kind).toBe('accepted');
+    expect(requests.map((r) => r.body)).toEqual([
+      { recipient: { id: PSID }, sender_action: 'mark_seen' },
+      { recipient: { id: PSID }, sender_action: 'typing_on' },
+    ]);
+  });
+
+  it('makes no call outside the window without the tag, for a wrong identity, or for text too long for Instagram', async () => {
+    // Prepare
+    const { sender, requests } = senderWith({ recipient_id: PSID, message_id: 'm_OUT' });
+    const text = { partIndex: 0, part: { type: 'text' as const, text: 'x'.repeat(1500) } };
+    const wrongIdentity: SendTarget = { ...targetOf(), recipient: { type: 'igsid', value: PSID } };
+    // Act
+    const closed = await sender.send(
+      text,
+      contextFor({ policy: { withinWindow: false, humanAgentTag: false } }),
+    );
+    const identity = await sender.send(text, contextFor({ target: wrongIdentity }));
+    const instagram = await sender.send(text, contextFor({ target: targetOf('instagram_account') }));
+    // Assess
+    expect(closed).toMatchObject({ kind: 'refused', reason: 'window_closed' });
+    expect(identity).toMatchObject({ kind: 'refused', reason: 'recipient_invalid' });
+    expect(instagram).toMatchObject({ kind: 'refused', reason: 'content_invalid' });
+    expect(requests).toHaveLength(0);
+  });
+});

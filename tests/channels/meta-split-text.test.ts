@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fitsLimit, splitText } from '#shared/channels/meta/outbound/split-text.ts';
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const graphemesOf = (text: string): string[] => [...graphemes.segment(text)].map((s) => s.segment);
+
+const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** Text made of words, sentences, lines and paragraphs in several scripts, emoji and combining marks. */
+const chunk = fc.constantFrom(
+  'word ',
+  'λέξη ',
+  'Բարև ',
+  '你好。',
+  'สวัสดี',
+  '. ',
+  '? ',
+  '\n',
+  '\n\n',
+  '👨‍👩‍👧‍👦',
+  '🇬🇷',
+  'é',
+  'e\u0301',
+  '😀',
+  '  ',
+  'x'.repeat(37),
+);
+const prose = fc.array(chunk, { minLength: 1, maxLength: 400 }).map((chunks) => chunks.join(''));
+const anyText = fc.oneof(
+  prose,
+  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 600 }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 600 }),
+);
+
+describe('splitting a long text', () => {
+  it('gives the text back whole and in order, every piece within the limit and non-empty', () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 2, max: 120 }), fc.boolean(), (text, maxLength, countBytes) => {
+        // Prepare
+        const limit = countBytes ? { maxLength: 4096, maxUtf8Bytes: Math.max(4, maxLength) } : { maxLength };
+        // Act
+        const pieces = splitText(text, limit);
+        // Assess
+        expect(pieces.join('')).toBe(text);
+        for (const piece of pieces) {
+          expect(piece.length).toBeGreaterThan(0);
+          expect(fitsLimit(piece, limit)).toBe(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('never cuts inside a surrogate pair of well-formed text', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 500 }),
+        fc.integer({ min: 2, max: 50 }),
+        (text, maxLength) => {
+          // Act
+          const pieces = splitText(text, { maxLength });
+          // Assess
+          for (const piece of pieces) {
+            expect(isLow(piece.charCodeAt(0))).toBe(false);
+            expect(isHigh(piece.charCodeAt(piece.length - 1))).toBe(false);
+          }
+        },
+      ),
+    );
+  });
+
+  it('keeps each grapheme whole when one fits in a piece', () => {
+    // Prepare: ZWJ families (11 units), flags and combining accents.
+    const text = '👨‍👩‍👧‍👦🇬🇷e\u0301'.repeat(40);
+    // Act
+    const pieces = splitText(text, { maxLength: 30 });
+    // Assess
+    expect(pieces.flatMap(graphemesOf)).toEqual(graphemesOf(text));
+  });
+
+  it('prefers a paragraph, then a line, then a sentence, then a space', () => {
+    // Prepare
+    const paragraph = `${'a'.repeat(30)}\n\n${'b'.repeat(25)}`;
+    const line = `${'a'.repeat(30)}\n${'b'.repeat(25)}`;
+    const sentence = `${'a'.repeat(20)} aaa. Bbb ${'b'.repeat(25)}`;
+    const spaced = `${'a'.repeat(20)} ${'b'.repeat(20)} ${'c'.repeat(20)}`;
+    // Act
+    const [p, l, s, w] = [paragraph, line, sentence, spaced].map((text) =>
+      splitText(text, { maxLength: 40 }),
+    );
+    // Assess
+    expect(p?.[0]).toBe(`${'a'.repeat(30)}\n\n`);
+    expect(l?.[0]).toBe(`${'a'.repeat(30)}\n`);
+    expect(s?.[0]).toBe(`${'a'.repeat(20)} aaa. `);
+    expect(w?.[0]).toBe(`${'a'.repeat(20)} `);
+  });
+
+  it('cuts at word boundaries in scripts without spaces', () => {
+    // Prepare
+    const text = '你好。我很好。谢谢你的帮助。';
+    // Act
+    const pieces = splitText(text, { maxLength: 8 });
+    // Assess
+    expect(pieces).toEqual(['你好。我很好。', '谢谢你的帮助。']);
+  });
+
+  it('returns a text that fits as its only piece', () => {
+    // Act
+    const pieces = splitText('short', { maxLength: 4096 });
+    // Assess
+    expect(pieces).toEqual(['short']);
+  });
+});

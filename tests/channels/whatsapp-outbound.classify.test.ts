@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
+import { classifyWhatsAppFailure } from '#shared/channels/whatsapp/outbound/classify.ts';
+import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
+import { metaErrorFixtures } from '#tests/support/meta-errors.ts';
+
+const fixtures = metaErrorFixtures('whatsapp');
+const outcomeOf = (response: ProviderResponse) => {
+  const failure = readGraphFailure(response, Date.parse('2026-11-30T12:00:00Z'));
+  return toOutcome(classifyWhatsAppFailure(failure), failure);
+};
+
+/** Every code the WhatsApp table maps, and the Graph-wide codes it relies on, has a recorded answer. */
+const MAPPED_CODES = [
+  2, 4, 10, 100, 190, 200, 368, 613, 80007, 130429, 131000, 131008, 131009, 131016, 131021, 131026, 131030,
+  131047, 131048, 131049, 131050, 131051, 131052, 131053, 131056, 131057, 132000, 132001, 132012, 132015,
+  132016, 132069,
+];
+
+describe('WhatsApp error classification', () => {
+  it('has a recorded error answer for every mapped code', () => {
+    // Act
+    const recorded = new Set(fixtures.map((fixture) => fixture.error.code));
+    // Assess
+    expect(MAPPED_CODES.filter((code) => !recorded.has(code))).toEqual([]);
+  });
+
+  it.each(fixtures.map((fixture) => [fixture.name, fixture] as const))('%s', (_name, fixture) => {
+    // Act
+    const outcome = outcomeOf(fixture.response);
+    // Assess: the meaning, and the provider's words kept.
+    expect(outcome).toMatchObject(fixture.expect);
+    expect('error' in outcome && outcome.error).toMatchObject({
+      code: String(fixture.error.code),
+      title: fixture.error.message,
+      ...(fixture.error.error_data?.details !== undefined
+        ? { details: fixture.error.error_data.details }
+        : {}),
+    });
+    if (fixture.error.fbtrace_id !== undefined && 'error' in outcome) {
+      expect(outcome.error.message).toContain(`fbtrace_id=${fixture.error.fbtrace_id}`);
+    }
+  });
+
+  it('keeps the wait Graph names: Retry-After, else the business-use-case usage header', () => {
+    // Prepare
+    const body = JSON.stringify({
+      error: { message: '(#130429) Rate limit hit', type: 'OAuthException', code: 130429 },
+    });
+    const usage = JSON.stringify({
+      '1049': [{ type: 'whatsapp', call_count: 100, estimated_time_to_regain_access: 3 }],
+    });
+    // Act
+    const seconds = outcomeOf({ status: 400, headers: { 'retry-after': '7' }, body });
+    const date = outcomeOf({
+      status: 400,
+      headers: { 'retry-after': 'Mon, 30 Nov 2026 12:00:30 GMT' },
+      body,
+    });
+    const minutes = outcomeOf({ status: 400, headers: { 'x-business-use-case-usage': usage }, body });
+    const none = outcomeOf({ status: 400, headers: {}, body });
+    // Assess
+    expect(seconds).toMatchObject({ kind: 'throttled', retryAfterMs: 7000 });
+    expect(date).toMatchObject({ kind: 'throttled', retryAfterMs: 30_000 });
+    expect(minutes).toMatchObject({ kind: 'throttled', retryAfterMs: 180_000 });
+    expect(none).not.toHaveProperty('retryAfterMs');
+  });
+
+  it('falls back on the status when the body is not a Graph error', () => {
+    // Act
+    const [server, busy, auth, client, unknownCode] = [
+      { status: 502, body: '<html>Bad gateway</html>' },
+      { status: 429, body: '' },
+      { status: 401, body: 'nope' },
+      { status: 404, body: '{}' },
+      { status: 400, body: JSON.stringify({ error: { message: 'new', code: 999_999 } }) },
+    ].map(({ status, body }) => outcomeOf({ status, headers: {}, body }));
+    // Assess
+    expect(server).toMatchObject({ kind: 'ambiguous', error: { code: 'http_502' } });
+    expect(busy).toMatchObject({ kind: 'throttled' });
+    expect(auth).toMatchObject({ kind: 'credentials' });
+    expect(client).toMatchObject({ kind: 'refused', reason: 'provider_error', retryable: false });
+    expect(unknownCode).toMatchObject({
+      kind: 'refused',
+      reason: 'provider_error',
+      retryable: false,
+      error: { code: '999999' },
+    });
+  });
+});

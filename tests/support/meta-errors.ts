@@ -1,0 +1,36 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
+
+const META_ERRORS_DIR = join(import.meta.dirname, '../channels/fixtures/meta-errors');
+
+/** One recorded Graph error answer and what it must mean. */
+export interface MetaErrorFixture {
+  readonly name: string;
+  readonly channel: 'whatsapp' | 'messenger';
+  readonly response: ProviderResponse;
+  /** The Graph error object as answered. */
+  readonly error: {
+    code: number;
+    message: string;
+    error_subcode?: number;
+    error_data?: { details?: string };
+    fbtrace_id?: string;
+  };
+  readonly expect: { kind: string; reason?: string; retryable?: boolean };
+}
+
+export const metaErrorFixtures = (channel: 'whatsapp' | 'messenger'): MetaErrorFixture[] =>
+  readdirSync(META_ERRORS_DIR)
+    .filter((file) => file.startsWith(`${channel}-`) && file.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const doc = JSON.parse(readFileSync(join(META_ERRORS_DIR, file), 'utf8'));
+      return {
+        name: file.replace(/\.json$/, ''),
+        channel,
+        response: { status: doc.status, headers: doc.headers, body: JSON.stringify(doc.response) },
+        error: doc.response.error,
+        expect: doc.expect,
+      };
+    });
