@@ -5,10 +5,10 @@
  * for schemas the webhooks never run.
  */
 export * from './build.ts';
+export * from './commands.ts';
 export * from './common.ts';
 export * from './conversation.ts';
 export * from './events.ts';
 export * from './ids.ts';
 export * from './message.ts';
 export * from './parts.ts';
-export * from './commands.ts';
