@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ProviderError, SendFailureReason } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
+import { jsonOrUndefined, retryAfterMsOf } from '../../provider-answer.ts';
 import { redactContactDetails } from '../../provider-text.ts';
 
 /** Twilio's answer to a created message (HTTP 201): its SID names it. */
@@ -33,16 +34,8 @@ const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21617, { reason: 'content_invalid', retryable: false }],
 ]);
 
-const parseJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-};
-
 const errorBodyOf = (response: ProviderResponse): TwilioErrorBody => {
-  const parsed = TwilioErrorSchema.safeParse(parseJson(response.body));
+  const parsed = TwilioErrorSchema.safeParse(jsonOrUndefined(response.body));
   return parsed.success ? parsed.data : {};
 };
 
@@ -54,16 +47,10 @@ const providerErrorOf = (response: ProviderResponse, body: TwilioErrorBody): Pro
   ...(body.more_info ? { details: body.more_info } : {}),
 });
 
-/** `Retry-After` in seconds (Twilio sends it on some 429s), as milliseconds. */
-const retryAfterMsOf = (headers: Readonly<Record<string, string>>): number | undefined => {
-  const value = headers['retry-after']?.trim();
-  return value !== undefined && /^\d{1,6}$/.test(value) ? Number(value) * 1000 : undefined;
-};
-
 /** Twilio's answer to `POST …/Messages.json` as an outcome (outbound.md §1.3 and §7.3). */
 export const classifyTwilioResponse = (response: ProviderResponse): SendOutcome => {
   if (response.status >= 200 && response.status < 300) {
-    const created = CreatedSchema.safeParse(parseJson(response.body));
+    const created = CreatedSchema.safeParse(jsonOrUndefined(response.body));
     // A 2xx without a SID: the message may exist; only its status callback can tell.
     return created.success
       ? { kind: 'accepted', providerMessageId: created.data.sid }
