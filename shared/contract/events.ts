@@ -154,8 +154,12 @@ export const ConversationStateChangedDataSchema = z
 export const ConsentDataSchema = z
   .object({
     ...conversationContext,
-    /** sms: all SMS from this sender; whatsapp_marketing: WhatsApp marketing templates; messenger_notifications: Messenger opt-in. */
-    scope: z.enum(['sms', 'whatsapp_marketing', 'messenger_notifications']),
+    /**
+     * sms: all SMS from this sender; whatsapp_marketing: WhatsApp marketing templates;
+     * messenger_notifications: Messenger opt-in; email: all e-mail to this address (a spam
+     * complaint or an unsubscribe reported by the sending provider).
+     */
+    scope: z.enum(['sms', 'whatsapp_marketing', 'messenger_notifications', 'email']),
     consent: z.enum(['opted_out', 'opted_in', 'help_requested']),
     /** The keyword or provider value that caused it (STOP, START, HELP, stop, resume…). */
     trigger: z.string().optional(),
@@ -311,6 +315,7 @@ export type MessageEditedData = z.infer<typeof MessageEditedDataSchema>;
 export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
 export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;
 export type ConsentData = z.infer<typeof ConsentDataSchema>;
+export type ConsentScope = ConsentData['scope'];
 export type ReferralData = z.infer<typeof ReferralDataSchema>;
 export type ProviderErrorData = z.infer<typeof ProviderErrorDataSchema>;
 export type ProviderUnsupportedData = z.infer<typeof ProviderUnsupportedDataSchema>;

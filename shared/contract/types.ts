@@ -18,6 +18,7 @@ export type { ConversationState, ConversationStatus } from './conversation.ts';
 export type { EventType } from './event-types.ts';
 export type {
   ConsentData,
+  ConsentScope,
   ConversationStateChangedData,
   DeliveryStatus,
   HubEvent,

@@ -85,7 +85,7 @@ export interface ContactView {
   readonly channel: string;
   /** `type:value`, sorted. */
   readonly identities: string[];
-  /** Consent registers by scope (`sms`, `whatsapp_marketing`, `messenger_notifications`). */
+  /** Consent registers by scope (`sms`, `whatsapp_marketing`, `messenger_notifications`, `email`). */
   readonly consent: Record<string, NonNullable<ContactConsent[keyof ContactConsent]>>;
 }
 

@@ -3,6 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { stableHash } from '#shared/contract/ids.ts';
 import { DeliveryStatusSchema, MessagePartSchema, ProviderErrorSchema } from '#shared/contract/index.ts';
+import type { ConsentScope } from '#shared/contract/types.ts';
 import { contactItemKey, conversationKey, type ItemKey, messageStateKey } from './keys.ts';
 import { isConditionFailure, type TableContext, track } from './table.ts';
 
@@ -60,6 +61,7 @@ export const CONTACT_REGISTERS = {
   smsConsent: ConsentValueSchema,
   whatsapp_marketingConsent: ConsentValueSchema,
   messenger_notificationsConsent: ConsentValueSchema,
+  emailConsent: ConsentValueSchema,
 } as const;
 
 type RegisterSet = Readonly<Record<string, z.ZodType>>;
@@ -128,7 +130,7 @@ export const watermarkRegister = (
 /** A consent register on the contact item, per scope. */
 export const consentRegister = (
   contactKey: string,
-  scope: 'sms' | 'whatsapp_marketing' | 'messenger_notifications',
+  scope: ConsentScope,
 ): RegisterTarget<typeof ConsentValueSchema> => ({
   key: contactItemKey(contactKey),
   attribute: `${scope}Consent`,

@@ -49,6 +49,8 @@ interface Context {
   readonly params: TwilioMessagingParams;
   readonly raw: Record<string, string | string[]>;
   readonly receivedAt: string;
+  /** The hub message a status callback is about, from the signed callback URL (`?sb=`). */
+  readonly correlationId?: string | undefined;
 }
 
 const endpointFor = (address: ParsedAddress & { channel: 'sms' | 'whatsapp' }, accountSid?: string) => {
@@ -244,6 +246,7 @@ const statusEvent = (context: Context, sid: string, providerStatus: string): Hub
       status,
       providerStatus,
       providerMessageIds: [sid],
+      ...(context.correlationId ? { correlationId: context.correlationId } : {}),
       ...(errors ? { errors } : {}),
     },
   );
@@ -252,12 +255,17 @@ const statusEvent = (context: Context, sid: string, providerStatus: string): Hub
 /**
  * Turns the verified parameters of one Twilio Messaging request into hub events: an inbound
  * message (plus a consent change for STOP/START/HELP), a delivery status, or, for anything else,
- * the request kept whole as `provider.unsupported`.
+ * the request kept whole as `provider.unsupported`. `correlationId` (from the signed callback URL)
+ * goes on a status event only.
  */
-export const normalizeTwilioParams = (params: readonly FormParam[], receivedAt: Date): HubEvent[] => {
+export const normalizeTwilioParams = (
+  params: readonly FormParam[],
+  receivedAt: Date,
+  options: { readonly correlationId?: string | undefined } = {},
+): HubEvent[] => {
   const raw = paramsToRecord(params);
   const parsed = TwilioMessagingParamsSchema.safeParse(raw);
-  const base = { raw, receivedAt: receivedAt.toISOString() };
+  const base = { raw, receivedAt: receivedAt.toISOString(), correlationId: options.correlationId };
   if (!parsed.success) return [unsupported({ ...base, params: {} }, 'twilio_request')];
   const context: Context = { ...base, params: parsed.data };
   const sid = messageSidOf(parsed.data);

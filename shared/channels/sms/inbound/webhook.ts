@@ -12,6 +12,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
+import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { boundDepth } from '../../bounded-json.ts';
 import { parseFormBody } from './form.ts';
 import { normalizeTwilioParams } from './normalize.ts';
@@ -43,6 +44,31 @@ export const twilioPublicUrl = (request: WebhookRequest, configuredBaseUrl?: str
     ? configuredBaseUrl.replace(/\/+$/, '')
     : `${firstHeaderValue(request.headers['x-forwarded-proto']) ?? 'https'}://${request.headers.host ?? ''}`;
   return `${base}${request.path}${query}`;
+};
+
+/** The query parameter of the hub's own StatusCallback URLs that names the hub message (`correlationIdFor`). */
+const CORRELATION_QUERY_PARAMETER = 'sb';
+
+/** The `StatusCallback` of one sent message: the hub's Twilio webhook URL plus `sb=<correlation id>`. */
+export const twilioStatusCallbackUrl = (webhookUrl: string, correlationId: string): string => {
+  const url = new URL(webhookUrl);
+  url.searchParams.set(CORRELATION_QUERY_PARAMETER, correlationId);
+  return url.toString();
+};
+
+/**
+ * The hub message a status callback is about: the `sb` query parameter of the URL Twilio called,
+ * when it is a correlation id the hub makes. Read from the URL the signature was checked over:
+ * Twilio signs the whole URL, query included, so the value is Twilio's (the hub's, echoed), not a
+ * caller's.
+ */
+const correlationIdOfSignedUrl = (signedUrl: string): string | undefined => {
+  const queryStart = signedUrl.indexOf('?');
+  if (queryStart < 0) return undefined;
+  const query = signedUrl.slice(queryStart + 1).split('#')[0] ?? '';
+  const values = new URLSearchParams(query).getAll(CORRELATION_QUERY_PARAMETER);
+  // Two values are no answer: which one Twilio meant is not for the hub to guess.
+  return values.length === 1 && parseCorrelationId(values[0]) ? values[0] : undefined;
 };
 
 const authTokensOf = (secrets: SecretsWith<'twilio'>): string[] =>
@@ -119,5 +145,9 @@ export const handleTwilioWebhook = (
   if (!twilioSignatureMatches(tokens, deps.publicUrl, form.params, signature)) {
     return reject(403, 'X-Twilio-Signature does not match the URL and parameters');
   }
-  return accept(normalizeTwilioParams(form.params, request.receivedAt));
+  return accept(
+    normalizeTwilioParams(form.params, request.receivedAt, {
+      correlationId: correlationIdOfSignedUrl(deps.publicUrl),
+    }),
+  );
 };

@@ -1,0 +1,58 @@
+import type { Provider } from '#shared/contract/types.ts';
+import type { MessageContext, PreparedMessage, SendOutcome } from '#shared/outbound/channel-sender.ts';
+import { buildReplyMime } from './mime.ts';
+
+/** The reply ready for either provider: its raw MIME and its one recipient. */
+export interface ComposedEmail {
+  readonly raw: Buffer;
+  readonly to: string;
+}
+
+const refused = (code: string, title: string): SendOutcome => ({
+  kind: 'refused',
+  reason: 'provider_error',
+  retryable: false,
+  error: { code, title },
+});
+
+/**
+ * The checks and the MIME both e-mail senders share. What fails here is the hub's own input (no
+ * threading, an address that is not one address), refused before any call, in words without the
+ * address itself.
+ */
+export const composeEmail = async (
+  provider: Provider,
+  message: PreparedMessage,
+  context: MessageContext,
+  now: () => Date,
+): Promise<ComposedEmail | SendOutcome> => {
+  const { target, email } = context;
+  if (target.channel !== 'email' || target.provider !== provider) {
+    return refused(
+      'switchboard.wrong_sender',
+      `an e-mail sender for ${provider} was given another conversation`,
+    );
+  }
+  if (email === undefined) return refused('switchboard.email_threading_missing', 'no e-mail threading given');
+  if (target.recipient.type !== 'email') {
+    return {
+      kind: 'refused',
+      reason: 'recipient_invalid',
+      retryable: false,
+      error: { code: 'switchboard.recipient_unaddressable', title: 'the contact has no e-mail address' },
+    };
+  }
+  if (message.part.type !== 'text') {
+    return refused('switchboard.not_prepared', 'an e-mail is sent from the one text its prepare made');
+  }
+  const mime = await buildReplyMime({
+    email,
+    to: target.recipient.value,
+    text: message.part.text,
+    date: now(),
+  });
+  if (!mime.ok) return refused('switchboard.email_invalid', mime.problem);
+  return { raw: mime.raw, to: target.recipient.value };
+};
+
+export const isComposed = (value: ComposedEmail | SendOutcome): value is ComposedEmail => 'raw' in value;

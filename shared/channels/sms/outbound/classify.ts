@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { ProviderError, SendFailureReason } from '#shared/contract/types.ts';
+import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
+import { jsonOrUndefined, retryAfterMsOf } from '../../provider-answer.ts';
+import { redactContactDetails } from '../../provider-text.ts';
+
+/** Twilio's answer to a created message (HTTP 201): its SID names it. */
+const CreatedSchema = z.looseObject({ sid: z.string().regex(/^[A-Z]{2}[0-9a-f]{32}$/) });
+
+/** Twilio's REST error body: `{code, message, more_info, status}` (twilio.com/docs/usage/twilios-response). */
+const TwilioErrorSchema = z.looseObject({
+  code: z.number().int().optional(),
+  message: z.string().optional(),
+  more_info: z.string().optional(),
+  status: z.number().int().optional(),
+});
+type TwilioErrorBody = z.infer<typeof TwilioErrorSchema>;
+
+type Refusal = { readonly reason: SendFailureReason; readonly retryable: boolean };
+
+/** Codes that mean "too fast, nothing sent" (outbound.md §1.3). */
+const THROTTLE_CODES = new Set([20429, 14107, 63018]);
+const CREDENTIAL_CODES = new Set([20003]);
+/** Refusals by Twilio error code; none of these is helped by sending the same command again. */
+const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
+  [21610, { reason: 'opted_out', retryable: false }],
+  [21211, { reason: 'recipient_invalid', retryable: false }],
+  [21614, { reason: 'recipient_invalid', retryable: false }],
+  [21635, { reason: 'recipient_invalid', retryable: false }],
+  // Trial accounts send only to verified numbers: the account must change, not the command.
+  [21608, { reason: 'recipient_invalid', retryable: false }],
+  [63016, { reason: 'window_closed', retryable: false }],
+  [21617, { reason: 'content_invalid', retryable: false }],
+]);
+
+const errorBodyOf = (response: ProviderResponse): TwilioErrorBody => {
+  const parsed = TwilioErrorSchema.safeParse(jsonOrUndefined(response.body));
+  return parsed.success ? parsed.data : {};
+};
+
+/** What Twilio said, its message's contact details masked; `details` holds the documentation link. */
+const providerErrorOf = (response: ProviderResponse, body: TwilioErrorBody): ProviderError => ({
+  code: String(body.code ?? response.status),
+  title: `HTTP ${response.status}`,
+  ...(body.message ? { message: redactContactDetails(body.message) } : {}),
+  ...(body.more_info ? { details: body.more_info } : {}),
+});
+
+/** Twilio's answer to `POST …/Messages.json` as an outcome (outbound.md §1.3 and §7.3). */
+export const classifyTwilioResponse = (response: ProviderResponse): SendOutcome => {
+  if (response.status >= 200 && response.status < 300) {
+    const created = CreatedSchema.safeParse(jsonOrUndefined(response.body));
+    // A 2xx without a SID: the message may exist; only its status callback can tell.
+    return created.success
+      ? { kind: 'accepted', providerMessageId: created.data.sid }
+      : {
+          kind: 'ambiguous',
+          error: { code: String(response.status), title: 'success without a message SID' },
+        };
+  }
+  const body = errorBodyOf(response);
+  const error = providerErrorOf(response, body);
+  const code = body.code;
+  if (response.status === 429 || (code !== undefined && THROTTLE_CODES.has(code))) {
+    const retryAfterMs = retryAfterMsOf(response.headers);
+    return { kind: 'throttled', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), error };
+  }
+  if (response.status === 401 || (code !== undefined && CREDENTIAL_CODES.has(code))) {
+    return { kind: 'credentials', error };
+  }
+  const refusal = code === undefined ? undefined : REFUSALS.get(code);
+  if (refusal) return { kind: 'refused', ...refusal, error };
+  if (response.status >= 500) return { kind: 'ambiguous', error };
+  return { kind: 'refused', reason: 'provider_error', retryable: false, error };
+};

@@ -1,0 +1,130 @@
+import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
+import type { Prepared, PreparedMessage, SendPolicy } from '#shared/outbound/channel-sender.ts';
+import { splitText } from './split.ts';
+
+/** The Twilio channels one sender serves: its `prepare` is given no conversation, so it is built per channel. */
+export type TwilioChannel = 'sms' | 'whatsapp';
+
+/** Twilio Messages `Body`: at most 1,600 characters (twilio-node `MessageListInstanceCreateOptions`; error 21617). */
+const TWILIO_BODY_MAX = 1600;
+/**
+ * Segments one SMS may take. Twilio accepts up to 1,600 characters, but past 10 segments carriers
+ * may drop or reorder parts and each costs a segment: long texts become several messages of at most
+ * 10 segments (GSM-7 1,530 septets, UCS-2 670 code units) instead. Twilio advises 320 characters;
+ * that is advice, not enforced.
+ */
+const SMS_MAX_SEGMENTS = 10;
+/** The correlation id's sequence has two digits (`parseCorrelationId`): one command makes at most 100 messages. */
+const MAX_PROVIDER_MESSAGES = 100;
+/** A Content SID: `HX` and 32 hex digits. */
+const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
+
+type Refusal = Extract<Prepared, { ok: false }>;
+type PartResult = PreparedMessage[] | Refusal;
+
+const refuse = (reason: Refusal['reason'], field: string, detail: string): Refusal => ({
+  ok: false,
+  reason,
+  field,
+  detail,
+});
+
+const splitFor = (channel: TwilioChannel, text: string): string[] =>
+  splitText(
+    text,
+    channel === 'sms'
+      ? { maxLength: TWILIO_BODY_MAX, maxSegments: SMS_MAX_SEGMENTS }
+      : { maxLength: TWILIO_BODY_MAX },
+  );
+
+/** Media goes by URL (Twilio fetches it: MMS on US/CA numbers, WhatsApp anywhere); a long caption goes on as text messages. */
+const prepareMedia = (channel: TwilioChannel, part: OutboundMediaPart, partIndex: number): PartResult => {
+  if (!('url' in part.source)) {
+    return refuse('content_invalid', `parts.${partIndex}.source`, 'Twilio sends media by HTTPS URL only');
+  }
+  const [first, ...rest] = part.caption ? splitFor(channel, part.caption) : [];
+  const media: OutboundMediaPart = first === undefined ? part : { ...part, caption: first };
+  return [
+    { partIndex, part: media },
+    ...rest.map((text) => ({ partIndex, part: { type: 'text', text } as const })),
+  ];
+};
+
+const parameterCountOf = (parameters: OutboundTemplatePart['parameters']): number =>
+  parameters === undefined
+    ? 0
+    : Array.isArray(parameters)
+      ? parameters.length
+      : Object.keys(parameters).length;
+
+const prepareTemplate = (
+  channel: TwilioChannel,
+  part: OutboundTemplatePart,
+  partIndex: number,
+): PartResult => {
+  if (channel !== 'whatsapp') {
+    return refuse('content_invalid', `parts.${partIndex}`, 'templates are sent on WhatsApp only');
+  }
+  if (!CONTENT_SID.test(part.name)) {
+    return refuse('template_invalid', `parts.${partIndex}.name`, 'a Twilio template is a Content SID (HX…)');
+  }
+  if (part.parameterCount !== undefined && part.parameterCount !== parameterCountOf(part.parameters)) {
+    return refuse(
+      'template_invalid',
+      `parts.${partIndex}.parameters`,
+      `the template has ${part.parameterCount} parameters, ${parameterCountOf(part.parameters)} given`,
+    );
+  }
+  return [{ partIndex, part }];
+};
+
+const preparePart = (channel: TwilioChannel, part: OutboundPart, partIndex: number): PartResult => {
+  switch (part.type) {
+    case 'text':
+      return splitFor(channel, part.text).map((text) => ({ partIndex, part: { type: 'text', text } }));
+    case 'media':
+      return prepareMedia(channel, part, partIndex);
+    case 'template':
+      return prepareTemplate(channel, part, partIndex);
+    default:
+      // Interactive messages, locations and reactions exist on Twilio only as Content templates
+      // (twilio/quick-reply, twilio/list-picker, twilio/location): send those as templates.
+      return refuse(
+        'content_invalid',
+        `parts.${partIndex}.type`,
+        `${part.type} parts are not sent through Twilio; use a Content template`,
+      );
+  }
+};
+
+/**
+ * A command's parts as Twilio messages, in order. WhatsApp outside the customer-service window
+ * takes templates only (free-form fails there with 63016); SMS has no window.
+ */
+export const prepareTwilioParts = (
+  channel: TwilioChannel,
+  parts: readonly OutboundPart[],
+  policy: SendPolicy,
+): Prepared => {
+  const messages: PreparedMessage[] = [];
+  for (const [partIndex, part] of parts.entries()) {
+    if (channel === 'whatsapp' && !policy.withinWindow && part.type !== 'template') {
+      return refuse(
+        'window_closed',
+        `parts.${partIndex}`,
+        'outside the WhatsApp 24-hour window only templates may be sent',
+      );
+    }
+    const prepared = preparePart(channel, part, partIndex);
+    if (!Array.isArray(prepared)) return prepared;
+    messages.push(...prepared);
+  }
+  if (messages.length > MAX_PROVIDER_MESSAGES) {
+    return refuse(
+      'content_invalid',
+      'parts',
+      `the parts make ${messages.length} messages, more than ${MAX_PROVIDER_MESSAGES}`,
+    );
+  }
+  return { ok: true, messages };
+};

@@ -1,0 +1,97 @@
+import type { OutboundPart } from '#shared/contract/commands.ts';
+import type { ChannelIdentity } from '#shared/contract/types.ts';
+import type { MessageContext } from '#shared/outbound/channel-sender.ts';
+import type { ProviderRequest } from '#shared/outbound/provider-http.ts';
+import type { TwilioChannel } from './prepare.ts';
+
+/** Basic credentials: the account SID and auth token, or an API key SID and its secret. */
+export type TwilioCredentials =
+  | { readonly authToken: string }
+  | { readonly apiKeySid: string; readonly apiKeySecret: string };
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** What the hub can address: an E.164 number on SMS; a wa_id or an E.164 number on WhatsApp. */
+export const twilioAddressOf = (channel: TwilioChannel, identity: ChannelIdentity): string | undefined => {
+  if (channel === 'sms')
+    return identity.type === 'phone' && E164.test(identity.value) ? identity.value : undefined;
+  if (identity.type === 'wa_id' && /^[1-9]\d{6,14}$/.test(identity.value))
+    return `whatsapp:+${identity.value}`;
+  if (identity.type === 'phone' && E164.test(identity.value)) return `whatsapp:${identity.value}`;
+  return undefined;
+};
+
+/** The sender: the endpoint's number (or short code, or alphanumeric id) as Twilio knows it. */
+const twilioFromOf = (channel: TwilioChannel, endpointId: string): string =>
+  channel === 'whatsapp' ? `whatsapp:${endpointId.replace(/^whatsapp:/i, '')}` : endpointId;
+
+/** Positional parameters become `{"1": …, "2": …}`; named ones are passed as they are. */
+const contentVariables = (parameters: readonly string[] | Readonly<Record<string, string>>): string =>
+  JSON.stringify(
+    Array.isArray(parameters)
+      ? Object.fromEntries(parameters.map((value, index) => [String(index + 1), value]))
+      : parameters,
+  );
+
+const contentParams = (part: OutboundPart): Array<[string, string]> => {
+  switch (part.type) {
+    case 'text':
+      return [['Body', part.text]];
+    case 'media':
+      return [
+        ...(part.caption ? ([['Body', part.caption]] as Array<[string, string]>) : []),
+        ...('url' in part.source ? ([['MediaUrl', part.source.url]] as Array<[string, string]>) : []),
+      ];
+    case 'template':
+      return [
+        ['ContentSid', part.name],
+        ...(part.parameters !== undefined
+          ? ([['ContentVariables', contentVariables(part.parameters)]] as Array<[string, string]>)
+          : []),
+      ];
+    default:
+      return [];
+  }
+};
+
+const basicAuthorization = (accountSid: string, credentials: TwilioCredentials): string => {
+  const [user, password] =
+    'authToken' in credentials
+      ? [accountSid, credentials.authToken]
+      : [credentials.apiKeySid, credentials.apiKeySecret];
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+};
+
+export interface TwilioRequestInput {
+  readonly apiBaseUrl: string;
+  readonly accountSid: string;
+  readonly credentials: TwilioCredentials;
+  readonly channel: TwilioChannel;
+  readonly to: string;
+  readonly part: OutboundPart;
+  readonly context: MessageContext;
+}
+
+/** `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, Basic auth. */
+export const twilioMessageRequest = (input: TwilioRequestInput): ProviderRequest => {
+  const { context } = input;
+  const form = new URLSearchParams([
+    ['To', input.to],
+    ['From', twilioFromOf(input.channel, context.target.endpoint.id)],
+    ...contentParams(input.part),
+    ...(context.statusCallbackUrl
+      ? ([['StatusCallback', context.statusCallbackUrl]] as Array<[string, string]>)
+      : []),
+  ]);
+  const base = input.apiBaseUrl.replace(/\/+$/, '');
+  return {
+    method: 'POST',
+    url: `${base}/2010-04-01/Accounts/${encodeURIComponent(input.accountSid)}/Messages.json`,
+    headers: {
+      authorization: basicAuthorization(input.accountSid, input.credentials),
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: form.toString(),
+  };
+};

@@ -1,0 +1,99 @@
+import PostalMime from 'postal-mime';
+import { describe, expect, it } from 'vitest';
+import { buildReplyMime, type ReplyMimeInput } from '#shared/channels/email/outbound/mime.ts';
+import type { EmailThreading } from '#shared/outbound/channel-sender.ts';
+
+const HUB_ID = 'msg_0123456789abcdef0123456789abcdef.0@mail.switchboard.example';
+const threading: EmailThreading = {
+  from: 'support@switchboard.example',
+  replyTo: 'reply+conv_0123456789abcdef0123456789abcdef.0011223344556677@in.switchboard.example',
+  subject: 'Re: Wo bleibt meine Bestellung? 📦',
+  inReplyTo: 'CAF=2ab@mail.customer.example',
+  references: ['root-1@mail.customer.example', 'CAF=2ab@mail.customer.example'],
+  messageId: HUB_ID,
+};
+const input = (
+  overrides: Partial<ReplyMimeInput> = {},
+  email: Partial<EmailThreading> = {},
+): ReplyMimeInput => ({
+  email: { ...threading, ...email },
+  to: 'maria.keller@customer.example',
+  text: 'Hallo Maria,\r\nIhre Bestellung ist unterwegs.\r\n\r\n-- \r\nSupport',
+  date: new Date('2026-11-22T12:00:00.000Z'),
+  ...overrides,
+});
+
+const parsed = async (mime: Awaited<ReturnType<typeof buildReplyMime>>) => {
+  if (!mime.ok) throw new Error(mime.problem);
+  return PostalMime.parse(mime.raw);
+};
+
+describe('reply MIME', () => {
+  it('carries the threading headers, parsed back', async () => {
+    // Act
+    const email = await parsed(await buildReplyMime(input()));
+    // Assess
+    expect(email.messageId).toBe(`<${HUB_ID}>`);
+    expect(email.inReplyTo).toBe('<CAF=2ab@mail.customer.example>');
+    expect(email.references).toBe(
+      `<root-1@mail.customer.example> <CAF=2ab@mail.customer.example> <${HUB_ID}>`,
+    );
+    expect(email.from).toMatchObject({ address: 'support@switchboard.example' });
+    expect(email.to).toEqual([{ address: 'maria.keller@customer.example', name: '' }]);
+    expect(email.replyTo).toEqual([{ address: threading.replyTo, name: '' }]);
+    expect(email.subject).toBe('Re: Wo bleibt meine Bestellung? 📦');
+    expect(email.date).toBe('2026-11-22T12:00:00.000Z');
+    expect(email.text).toBe('Hallo Maria,\nIhre Bestellung ist unterwegs.\n\n-- \nSupport\n');
+    expect(email.html).toBeUndefined();
+  });
+
+  it('lists the hub id once, last, when the core already put it in the thread', async () => {
+    // Act
+    const email = await parsed(
+      await buildReplyMime(input({}, { references: [HUB_ID, 'root-1@mail.customer.example'] })),
+    );
+    // Assess
+    expect(email.references).toBe(`<root-1@mail.customer.example> <${HUB_ID}>`);
+  });
+
+  it('keeps the thread root and the newest ids of a long thread', async () => {
+    // Prepare
+    const references = Array.from({ length: 80 }, (_, index) => `id-${index}@mail.customer.example`);
+    // Act
+    const email = await parsed(await buildReplyMime(input({}, { references })));
+    // Assess
+    const ids = email.references?.split(/\s+/) ?? [];
+    expect(ids).toHaveLength(50);
+    expect(ids[0]).toBe('<id-0@mail.customer.example>');
+    expect(ids[1]).toBe('<id-32@mail.customer.example>');
+    expect(ids.at(-1)).toBe(`<${HUB_ID}>`);
+  });
+
+  it('leaves out a malformed In-Reply-To instead of writing it', async () => {
+    // Act
+    const email = await parsed(await buildReplyMime(input({}, { inReplyTo: 'no brackets <here>' })));
+    // Assess
+    expect(email.inReplyTo).toBeUndefined();
+  });
+
+  it('keeps a line break in the subject from starting a header', async () => {
+    // Act
+    const email = await parsed(
+      await buildReplyMime(input({}, { subject: 'Hi\r\nBcc: attacker@evil.example' })),
+    );
+    // Assess
+    expect(email.headers.map((header) => header.key)).not.toContain('bcc');
+  });
+
+  it.each([
+    ['a recipient list', { to: 'maria@customer.example, attacker@evil.example' }, {}],
+    ['a display name', { to: 'Maria <maria@customer.example>' }, {}],
+    ['a reply-to with a line break', {}, { replyTo: 'reply@in.example\r\nBcc: a@b.example' }],
+    ['a Message-ID with brackets', {}, { messageId: '<x@y>' }],
+  ])('refuses %s', async (_name, overrides, email) => {
+    // Act
+    const mime = await buildReplyMime(input(overrides, email));
+    // Assess
+    expect(mime.ok).toBe(false);
+  });
+});

@@ -1,0 +1,120 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodingOf, segmentCount } from '#shared/channels/sms/outbound/segments.ts';
+import { splitText } from '#shared/channels/sms/outbound/split.ts';
+
+const SMS_LIMITS = { maxLength: 1600, maxSegments: 10 } as const;
+
+/** Words of GSM-7 letters, extension characters, Greek, emoji (surrogate pairs) and whitespace runs. */
+const wordArbitrary = fc.oneof(
+  fc.string({ unit: fc.constantFrom('a', 'b', 'Z', '0', '€', '[', 'é', 'Ω'), minLength: 1, maxLength: 30 }),
+  fc.string({ unit: fc.constantFrom('α', 'ж', '😀', '👍🏽', 'ü'), minLength: 1, maxLength: 12 }),
+  fc.string({ unit: fc.constantFrom('x', 'y'), minLength: 200, maxLength: 2500 }),
+);
+const textArbitrary = fc
+  .array(fc.tuple(wordArbitrary, fc.constantFrom(' ', '\n', '  ', '\t')), { minLength: 1, maxLength: 120 })
+  .map((words) => words.map(([word, space]) => word + space).join(''));
+
+describe('SMS segments', () => {
+  it.each([
+    ['160 GSM-7 characters', 'a'.repeat(160), 'gsm7', 1],
+    ['161 GSM-7 characters', 'a'.repeat(161), 'gsm7', 2],
+    ['306 GSM-7 characters', 'a'.repeat(306), 'gsm7', 2],
+    ['307 GSM-7 characters', 'a'.repeat(307), 'gsm7', 3],
+    ['80 euro signs (two septets each)', '€'.repeat(80), 'gsm7', 1],
+    ['81 euro signs', '€'.repeat(81), 'gsm7', 2],
+    ['70 UCS-2 characters', 'α'.repeat(70), 'ucs2', 1],
+    ['71 UCS-2 characters', 'α'.repeat(71), 'ucs2', 2],
+    ['134 UCS-2 units', 'α'.repeat(134), 'ucs2', 2],
+    ['one emoji among GSM-7', `${'a'.repeat(68)}😀`, 'ucs2', 1],
+    ['a surrogate pair never split: 66 + pair', `${'α'.repeat(66)}😀${'α'.repeat(10)}`, 'ucs2', 2],
+  ])('%s', (_name, text, encoding, segments) => {
+    // Act
+    const actualEncoding = encodingOf(text);
+    const actualSegments = segmentCount(text);
+    // Assess
+    expect(actualEncoding).toBe(encoding);
+    expect(actualSegments).toBe(segments);
+  });
+});
+
+describe('splitting a text into SMS messages', () => {
+  it('keeps a short text whole', () => {
+    // Prepare
+    const text = 'Your parcel ships tomorrow.';
+    // Act
+    const pieces = splitText(text, SMS_LIMITS);
+    // Assess
+    expect(pieces).toEqual([text]);
+  });
+
+  it('cuts after whitespace, not inside a word', () => {
+    // Prepare: 1,530 septets is the GSM-7 budget of 10 segments
+    const text = `${'word '.repeat(307)}tail`;
+    // Act
+    const pieces = splitText(text, SMS_LIMITS);
+    // Assess
+    expect(pieces.length).toBe(2);
+    expect(pieces[0]?.endsWith(' ')).toBe(true);
+    expect(pieces[1]).toBe('word tail');
+  });
+
+  it('sizes a text with one non-GSM character as UCS-2 (670 units a message)', () => {
+    // Prepare
+    const text = `${'ab '.repeat(300)}α`;
+    // Act
+    const pieces = splitText(text, SMS_LIMITS);
+    // Assess
+    expect(pieces.map((piece) => piece.length)).toEqual([669, 232]);
+  });
+
+  it('cuts a run without whitespace at a code point, never inside a surrogate pair', () => {
+    // Prepare
+    const text = '😀'.repeat(400);
+    // Act
+    const pieces = splitText(text, SMS_LIMITS);
+    // Assess
+    expect(pieces.join('')).toBe(text);
+    for (const piece of pieces) expect(piece).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
+  });
+
+  it('splits WhatsApp text by length only', () => {
+    // Prepare
+    const text = 'α'.repeat(3000);
+    // Act
+    const pieces = splitText(text, { maxLength: 1600 });
+    // Assess
+    expect(pieces.map((piece) => piece.length)).toEqual([1600, 1400]);
+  });
+
+  it('property: pieces rejoin to the text, each within 1,600 characters and 10 segments', () => {
+    fc.assert(
+      fc.property(textArbitrary, (text) => {
+        // Act
+        const pieces = splitText(text, SMS_LIMITS);
+        // Assess
+        expect(pieces.join('')).toBe(text);
+        for (const piece of pieces) {
+          expect(piece.length).toBeGreaterThan(0);
+          expect(piece.length).toBeLessThanOrEqual(1600);
+          expect(segmentCount(piece)).toBeLessThanOrEqual(10);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: a cut falls after whitespace whenever the piece has any', () => {
+    fc.assert(
+      fc.property(textArbitrary, (text) => {
+        // Act
+        const pieces = splitText(text, SMS_LIMITS);
+        // Assess: every piece but the last ends in whitespace, or holds none at all
+        for (const piece of pieces.slice(0, -1)) {
+          expect(/\s$/u.test(piece) || !/\s/u.test(piece)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
