@@ -12,9 +12,10 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { ConversationState, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { SendStore } from '#shared/store/sends.ts';
-import type { ChannelSender, SendTarget } from './channel-sender.ts';
+import type { SendTarget } from './channel-sender.ts';
 import { failedEventFor } from './outcome-events.ts';
 import { RetryLaterError, type SendCommandHandler, type SenderReads } from './send-command.ts';
+import type { SenderFor } from './senders.ts';
 
 /*
  * The sender Lambda's work: an outbox batch through the FIFO batch framework (one conversation's
@@ -37,15 +38,14 @@ export interface OutboxDeps {
   readonly reads: Pick<SenderReads, 'conversation'>;
   readonly sends: SendStore;
   readonly publisher: EventPublisher;
-  readonly senderFor: (
-    provider: Provider,
-    channel: ConversationState['channel'],
-  ) => Promise<ChannelSender | undefined>;
+  readonly senderFor: SenderFor;
   readonly providerOf: (state: ConversationState) => Provider;
   /** Moves a record no event can be made of to the outbox's dead-letter queue, with the reason. */
   readonly deadLetter: (record: SQSRecord, reason: string) => Promise<void>;
   readonly clock: () => Date;
   readonly logger: Logger;
+  /** A command failed unexpectedly (not a wait for a provider): the function counts it for an alarm. */
+  readonly onCommandError?: (failedCount: number) => void;
 }
 
 const fieldOf = (issue: z.core.$ZodIssue | undefined): string =>
@@ -118,7 +118,11 @@ export const createOutboxService = (deps: OutboxDeps) => {
       return;
     }
     const provider = deps.providerOf(conversation);
-    const sender = await deps.senderFor(provider, conversation.channel);
+    const sender = await deps.senderFor({
+      provider,
+      channel: conversation.channel,
+      endpoint: conversation.endpoint,
+    });
     const target: SendTarget = {
       channel: conversation.channel,
       provider,
@@ -175,7 +179,10 @@ export const createOutboxService = (deps: OutboxDeps) => {
         };
         if (error instanceof RetryLaterError)
           logger.info('command waits; its conversation holds until it is done', fields);
-        else logger.error('command not handled; its conversation waits for a retry', fields);
+        else {
+          logger.error('command not handled; its conversation waits for a retry', fields);
+          deps.onCommandError?.(failedCount);
+        }
       },
     });
 

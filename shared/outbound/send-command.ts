@@ -1,4 +1,5 @@
 import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { ConversationState, HubEvent, Message, Provider } from '#shared/contract/types.ts';
@@ -22,6 +23,7 @@ import {
 import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
 import { decideSendPolicy } from './policy.ts';
+import type { SenderFor } from './senders.ts';
 
 /*
  * One send command, from the outbox to its one outcome event. Every provider message is preceded by
@@ -79,10 +81,7 @@ export interface SendCommandDeps {
   readonly reads: SenderReads;
   readonly sends: SendStore;
   /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
-  readonly senderFor: (
-    provider: Provider,
-    channel: ConversationState['channel'],
-  ) => Promise<ChannelSender | undefined>;
+  readonly senderFor: SenderFor;
   /** The recorder's own recording of a message (conversation state, message record, publish). */
   readonly recordEvent: (event: HubEvent, publisher: EventPublisher) => Promise<void>;
   readonly publisher: EventPublisher;
@@ -107,13 +106,16 @@ export const providerOf = (state: ConversationState, defaultEmail: Provider): Pr
   return 'meta';
 };
 
-/** Twilio's status callback, carrying the correlation id (`sb`) its statuses are matched by. */
-const statusCallbackFor = (base: string | undefined, correlationId: string): string | undefined => {
-  if (base === undefined) return undefined;
-  const url = new URL(base);
-  url.searchParams.set('sb', correlationId);
-  return url.toString();
-};
+const targetOf = (
+  plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint' | 'recipient'>,
+  conversationId: string,
+): SendTarget => ({
+  channel: plan.channel,
+  provider: plan.provider,
+  endpoint: plan.endpoint,
+  recipient: plan.recipient,
+  conversationId,
+});
 
 const commandHashOf = (command: SendMessageCommand): string =>
   stableHash('command', canonicalJson(command.data));
@@ -153,7 +155,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       const { ok: _ok, ...failure } = decision;
       return { ok: false, failure, plan: base };
     }
-    const sender = await deps.senderFor(provider, conversation.channel);
+    const sender = await deps.senderFor({
+      provider,
+      channel: conversation.channel,
+      endpoint: conversation.endpoint,
+    });
     if (!sender) {
       return {
         ok: false,
@@ -165,7 +171,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         },
       };
     }
-    const prepared = sender.prepare(command.data.parts, decision.policy);
+    const prepared = sender.prepare(
+      command.data.parts,
+      decision.policy,
+      targetOf(base, conversation.conversationId),
+    );
     if (!prepared.ok) {
       return {
         ok: false,
@@ -270,16 +280,14 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
 
   const contextFor = (record: SendRecord, replyTo: string | undefined, index: number): MessageContext => {
     const plan = record.plan as SendPlan;
-    const target: SendTarget = {
-      channel: plan.channel,
-      provider: plan.provider,
-      endpoint: plan.endpoint,
-      recipient: plan.recipient,
-      conversationId: record.conversationId,
-    };
+    const target = targetOf(plan, record.conversationId);
     const correlationId = correlationIdFor(record.hubMessageId, index);
     const statusCallbackUrl =
-      plan.provider === 'twilio' ? statusCallbackFor(deps.twilioStatusCallbackUrl, correlationId) : undefined;
+      plan.provider === 'twilio'
+        ? deps.twilioStatusCallbackUrl === undefined
+          ? undefined
+          : twilioStatusCallbackUrl(deps.twilioStatusCallbackUrl, correlationId)
+        : undefined;
     return {
       target,
       hubMessageId: record.hubMessageId,
@@ -485,7 +493,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (record.state === 'sent' && record.published) return 'duplicate';
     if (!conversation || !record.plan) throw new Error('a send under way lost its conversation or plan');
     if (!prepared) {
-      const sender = await deps.senderFor(record.plan.provider, record.plan.channel);
+      const sender = await deps.senderFor(record.plan);
       if (!sender) throw new RetryLaterError(`no ${record.plan.provider} sender configured`);
       const again = sender.prepare(command.data.parts, {
         withinWindow: record.plan.withinWindow,

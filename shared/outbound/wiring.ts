@@ -3,7 +3,6 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { messageGroupIdFor, SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import type { ConversationState, Provider } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createEventRecorder } from '#shared/recorder/record-event.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
@@ -14,7 +13,6 @@ import { getMessage, newestMessages } from '#shared/store/messages.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import type { ChannelSender } from './channel-sender.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
 import {
   createSendCommandHandler,
@@ -22,6 +20,7 @@ import {
   type SendCommandDeps,
   type SenderReads,
 } from './send-command.ts';
+import type { SenderFor } from './senders.ts';
 
 /** How many of a conversation's newest messages are searched for the e-mail a reply answers. */
 const THREAD_SEARCH_DEPTH = 20;
@@ -33,10 +32,7 @@ export interface SenderWiring {
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
   readonly outboxDlqUrl: string;
-  readonly senderFor: (
-    provider: Provider,
-    channel: ConversationState['channel'],
-  ) => Promise<ChannelSender | undefined>;
+  readonly senderFor: SenderFor;
   readonly replyTagKey: () => Promise<string | undefined>;
   readonly twilioStatusCallbackUrl?: string;
   readonly defaultEmailProvider: 'ses' | 'mailgun';
@@ -45,6 +41,7 @@ export interface SenderWiring {
   readonly afterStep?: SendCommandDeps['afterStep'];
   readonly limits?: SendCommandDeps['limits'];
   readonly onOutcome?: SendCommandDeps['onOutcome'];
+  readonly onCommandError?: (failedCount: number) => void;
   readonly onCapacity?: TableContext['onCapacity'];
 }
 
@@ -118,5 +115,6 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     deadLetter,
     clock,
     logger: wiring.logger,
+    ...(wiring.onCommandError ? { onCommandError: wiring.onCommandError } : {}),
   });
 };

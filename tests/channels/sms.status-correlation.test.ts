@@ -3,8 +3,8 @@ import {
   handleTwilioWebhook,
   signTwilioRequest,
   twilioPublicUrl,
-  twilioStatusCallbackUrl,
 } from '#shared/channels/sms/inbound/webhook.ts';
+import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import { webhookRequest } from '#tests/support/requests.ts';

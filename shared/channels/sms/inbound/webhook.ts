@@ -14,6 +14,7 @@ import { eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { boundDepth } from '../../bounded-json.ts';
+import { CORRELATION_QUERY_PARAMETER } from '../status-callback.ts';
 import { parseFormBody } from './form.ts';
 import { normalizeTwilioParams } from './normalize.ts';
 import { sha256Hex, twilioSignatureMatches } from './signature.ts';
@@ -44,16 +45,6 @@ export const twilioPublicUrl = (request: WebhookRequest, configuredBaseUrl?: str
     ? configuredBaseUrl.replace(/\/+$/, '')
     : `${firstHeaderValue(request.headers['x-forwarded-proto']) ?? 'https'}://${request.headers.host ?? ''}`;
   return `${base}${request.path}${query}`;
-};
-
-/** The query parameter of the hub's own StatusCallback URLs that names the hub message (`correlationIdFor`). */
-const CORRELATION_QUERY_PARAMETER = 'sb';
-
-/** The `StatusCallback` of one sent message: the hub's Twilio webhook URL plus `sb=<correlation id>`. */
-export const twilioStatusCallbackUrl = (webhookUrl: string, correlationId: string): string => {
-  const url = new URL(webhookUrl);
-  url.searchParams.set(CORRELATION_QUERY_PARAMETER, correlationId);
-  return url.toString();
 };
 
 /**

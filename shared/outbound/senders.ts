@@ -1,0 +1,88 @@
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
+import { createTwilioSender } from '#shared/channels/sms/outbound/sender.ts';
+import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { BusinessEndpoint, Channel, Provider } from '#shared/contract/types.ts';
+import type { ChannelSender } from './channel-sender.ts';
+
+/*
+ * Which sending side serves a conversation: its provider and channel, with this deployment's
+ * credentials and provider URLs. Undefined when the channel secret lacks the credentials (the
+ * command then ends `send_failed`, reason `credentials`, and an alarm fires). The e-mail senders
+ * (and their MIME composer) load on the first e-mail.
+ */
+
+export interface SenderRoute {
+  readonly provider: Provider;
+  readonly channel: Channel;
+  readonly endpoint: BusinessEndpoint;
+}
+
+export type SenderFor = (route: SenderRoute) => Promise<ChannelSender | undefined>;
+
+export interface SenderSettings {
+  readonly secrets: () => Promise<ChannelSecrets>;
+  readonly graphApiUrl: string;
+  readonly graphApiVersion: string;
+  readonly twilioApiUrl: string;
+  readonly mailgunApiUrl: string;
+  readonly ses: () => Pick<SESv2Client, 'send'>;
+  readonly sesConfigurationSet?: string;
+  /** A provider that has not answered by then may still act on the request: the sender reconciles. */
+  readonly timeoutMs: number;
+  readonly fetch?: typeof fetch;
+}
+
+const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1);
+
+export const createSenderFor =
+  (settings: SenderSettings): SenderFor =>
+  async ({ provider, channel, endpoint }) => {
+    const secrets = await settings.secrets();
+    const common = { timeoutMs: settings.timeoutMs, ...(settings.fetch ? { fetch: settings.fetch } : {}) };
+    switch (provider) {
+      case 'meta': {
+        const meta = secrets.meta;
+        if (!meta || (meta.accessToken === undefined && meta.accessTokens === undefined)) return undefined;
+        const graph = {
+          ...common,
+          graphBaseUrl: settings.graphApiUrl,
+          apiVersion: settings.graphApiVersion,
+          accessTokenFor: (id: string) => meta.accessTokens?.[id] ?? meta.accessToken,
+        };
+        if (channel === 'whatsapp') return createWhatsAppSender(graph);
+        return channel === 'messenger' ? createMessengerSender(graph) : undefined;
+      }
+      case 'twilio': {
+        const twilio = secrets.twilio;
+        if (!twilio?.accountSid || (channel !== 'sms' && channel !== 'whatsapp')) return undefined;
+        return createTwilioSender({
+          ...common,
+          channel,
+          apiBaseUrl: settings.twilioApiUrl,
+          accountSid: twilio.accountSid,
+          authToken: twilio.authToken,
+        });
+      }
+      case 'ses': {
+        const { createSesSender } = await import('#shared/channels/email/outbound/ses-sender.ts');
+        return createSesSender({
+          client: settings.ses(),
+          timeoutMs: settings.timeoutMs,
+          ...(settings.sesConfigurationSet ? { configurationSetName: settings.sesConfigurationSet } : {}),
+        });
+      }
+      case 'mailgun': {
+        const apiKey = secrets.mailgun?.apiKey;
+        if (apiKey === undefined) return undefined;
+        const { createMailgunSender } = await import('#shared/channels/email/outbound/mailgun-sender.ts');
+        return createMailgunSender({
+          ...common,
+          apiBaseUrl: settings.mailgunApiUrl,
+          domain: domainOf(endpoint.id),
+          apiKey,
+        });
+      }
+    }
+  };
