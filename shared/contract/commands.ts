@@ -194,3 +194,48 @@ export const HubCommandSchema = z
   .meta({ id: 'HubCommand', title: 'Switchboard command' });
 export type HubCommand = z.infer<typeof HubCommandSchema>;
 export type SendMessageCommand = z.infer<typeof SendMessageCommandSchema>;
+
+/** One example per command, for the published contract and the README. */
+export const EXAMPLE_COMMANDS: Readonly<Record<CommandType, HubCommand>> = {
+  [COMMAND_TYPES.sendMessage]: {
+    specversion: '1.0',
+    id: '5b0f6a52-3f7e-4a0c-9a41-2f1d0c6e9b13',
+    source: 'helpdesk:acme',
+    type: COMMAND_TYPES.sendMessage,
+    time: '2026-11-22T10:42:31.000Z',
+    data: {
+      idempotencyKey: 'ticket-4711-reply-3',
+      conversationId: 'conv_3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c',
+      parts: [{ type: 'text', text: 'Your new delivery address is saved. Anything else?' }],
+      replyTo: { providerMessageId: 'wamid.HBgMMzA2OTQ1MTIzNDU2FQIAEhggNEE1QjdEMjM0QzU2' },
+      sender: { kind: 'agent', id: 'agent-17' },
+      deadline: '2026-11-22T11:42:31.000Z',
+    },
+  },
+  [COMMAND_TYPES.markRead]: {
+    specversion: '1.0',
+    id: '0d6c1f0e-8a55-4bb4-a7a4-3c1e2f7b9a20',
+    source: 'helpdesk:acme',
+    type: COMMAND_TYPES.markRead,
+    data: {
+      conversationId: 'conv_3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c',
+      providerMessageId: 'wamid.HBgMMzA2OTQ1MTIzNDU2FQIAEhggNEE1QjdEMjM0QzU2',
+    },
+  },
+  [COMMAND_TYPES.typing]: {
+    specversion: '1.0',
+    id: '9e3a7b21-55c4-4d0e-8f6b-1a2c3d4e5f60',
+    source: 'helpdesk:acme',
+    type: COMMAND_TYPES.typing,
+    data: { conversationId: 'conv_3f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c' },
+  },
+};
+
+export const COMMAND_DESCRIPTIONS: Readonly<Record<CommandType, string>> = {
+  [COMMAND_TYPES.sendMessage]:
+    'Send a message in a conversation, to the address it was opened with. Ends in exactly one event: `switchboard.message.sent` (with the provider message ids) or `switchboard.message.send_failed` (with a normalized reason). The same `idempotencyKey` in the same conversation is the same command, however often it is sent: the hub makes at most one provider request per provider message.',
+  [COMMAND_TYPES.markRead]:
+    "Mark the customer's messages read up to one (WhatsApp read receipt, Messenger mark_seen). Best effort: no event; a channel without read receipts ignores it.",
+  [COMMAND_TYPES.typing]:
+    'Show a typing indicator (WhatsApp, Messenger). Best effort: no event; other channels ignore it.',
+};

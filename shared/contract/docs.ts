@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { HELPDESK_QUEUE, OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { dataSchemaFor } from './build.ts';
+import {
+  COMMAND_DESCRIPTIONS,
+  COMMAND_TYPES,
+  type CommandType,
+  EXAMPLE_COMMANDS,
+  HubCommandSchema,
+} from './commands.ts';
 import { EVENT_TYPES, type EventType, HubEventSchema } from './events.ts';
 import { EVENT_DESCRIPTIONS, EXAMPLE_EVENTS } from './examples.ts';
 
@@ -23,6 +30,18 @@ export const renderJsonSchema = (): JsonObject => {
     io: 'input',
   }) as JsonObject & { $defs?: Record<string, JsonObject> };
   return { $id: SCHEMA_ID, title: 'Switchboard events', ...schema, $defs: withEventIds(schema.$defs ?? {}) };
+};
+
+const COMMANDS_SCHEMA_ID = 'urn:switchboard:schema:v1:commands';
+
+/** The JSON Schema (draft 2020-12) of the commands a helpdesk puts on the outbox. */
+export const renderCommandsJsonSchema = (): JsonObject => {
+  const schema = z.toJSONSchema(HubCommandSchema, {
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    io: 'input',
+  }) as JsonObject;
+  return { $id: COMMANDS_SCHEMA_ID, title: 'Switchboard commands', ...schema };
 };
 
 /** The event type a definition describes, when it is an event's (its `type` is a constant). */
@@ -80,6 +99,13 @@ const rewriteRefs = (value: unknown): unknown => {
   return value;
 };
 
+/** Commands' messages are named as their schemas: `SendMessageCommand`… */
+const COMMAND_SCHEMA_NAMES: Readonly<Record<CommandType, string>> = {
+  [COMMAND_TYPES.sendMessage]: 'SendMessageCommand',
+  [COMMAND_TYPES.markRead]: 'MarkReadCommand',
+  [COMMAND_TYPES.typing]: 'TypingCommand',
+};
+
 const messageName = (type: EventType): string =>
   type
     .replace(/^switchboard\./, '')
@@ -96,8 +122,33 @@ export const renderAsyncApi = (): JsonObject => {
   }) as {
     definitions?: Record<string, unknown>;
   };
-  const schemas = rewriteRefs(draft7.definitions ?? {}) as Record<string, unknown>;
+  const commandsDraft7 = z.toJSONSchema(HubCommandSchema, {
+    target: 'draft-7',
+    unrepresentable: 'any',
+    io: 'input',
+  }) as { definitions?: Record<string, unknown> };
+  const schemas = rewriteRefs({
+    ...(draft7.definitions ?? {}),
+    ...(commandsDraft7.definitions ?? {}),
+  }) as Record<string, unknown>;
   const types = Object.values(EVENT_TYPES);
+  const commandTypes = Object.values(COMMAND_TYPES);
+  const commandMessages = Object.fromEntries(
+    commandTypes.map((type) => {
+      const name = COMMAND_SCHEMA_NAMES[type];
+      return [
+        name,
+        {
+          name: type,
+          title: name,
+          summary: COMMAND_DESCRIPTIONS[type],
+          contentType: 'application/cloudevents+json',
+          payload: { $ref: `#/components/schemas/${name}` },
+          examples: [{ name: `${name}Example`, payload: EXAMPLE_COMMANDS[type] }],
+        },
+      ];
+    }),
+  );
   const messages = Object.fromEntries(
     types.map((type) => {
       const name = messageName(type);
@@ -153,6 +204,17 @@ export const renderAsyncApi = (): JsonObject => {
         description: `FIFO queue; message group = conversation id; deduplication id = event id; dead-letter queue ${HELPDESK_QUEUE.deadLetterQueue.name} after ${HELPDESK_QUEUE.maxReceiveCount} receives.`,
         messages: messageRefs,
       },
+      outbox: {
+        address: OUTBOX_QUEUE.name,
+        title: 'Outbox queue',
+        description: `FIFO queue the helpdesk sends commands to; message group = conversation id (commands of one conversation go out in order); deduplication id = any id unique per command (the idempotency key decides what is a repeat). Commands the hub cannot read go to ${OUTBOX_QUEUE.deadLetterQueue.name} with a reason.`,
+        messages: Object.fromEntries(
+          commandTypes.map((type) => [
+            COMMAND_SCHEMA_NAMES[type],
+            { $ref: `#/components/messages/${COMMAND_SCHEMA_NAMES[type]}` },
+          ]),
+        ),
+      },
     },
     operations: {
       receiveHubEvents: {
@@ -162,8 +224,18 @@ export const renderAsyncApi = (): JsonObject => {
         channel: { $ref: '#/channels/helpdesk' },
         messages: types.map((type) => ({ $ref: `#/channels/helpdesk/messages/${messageName(type)}` })),
       },
+      sendCommands: {
+        action: 'send',
+        title: 'Send commands',
+        summary:
+          'Put a command on the outbox; every send_message ends in one message.sent or message.send_failed event on the helpdesk queue.',
+        channel: { $ref: '#/channels/outbox' },
+        messages: commandTypes.map((type) => ({
+          $ref: `#/channels/outbox/messages/${COMMAND_SCHEMA_NAMES[type]}`,
+        })),
+      },
     },
-    components: { schemas, messages },
+    components: { schemas, messages: { ...messages, ...commandMessages } },
   };
 };
 
@@ -183,13 +255,40 @@ const renderEventsMarkdown = (): string => {
   return sections.join('\n\n');
 };
 
+/** The README's command reference: one section and example per command. */
+const renderCommandsMarkdown = (): string =>
+  Object.values(COMMAND_TYPES)
+    .map((type) =>
+      [
+        `#### \`${type}\``,
+        '',
+        COMMAND_DESCRIPTIONS[type],
+        '',
+        '```json',
+        JSON.stringify(EXAMPLE_COMMANDS[type], null, 2),
+        '```',
+      ].join('\n'),
+    )
+    .join('\n\n');
+
+const COMMANDS_MARKDOWN_BEGIN = '<!-- commands:begin (generated by npm run contract:generate) -->';
+const COMMANDS_MARKDOWN_END = '<!-- commands:end -->';
+
 const EVENTS_MARKDOWN_BEGIN = '<!-- events:begin (generated by npm run contract:generate) -->';
 const EVENTS_MARKDOWN_END = '<!-- events:end -->';
 
-/** The README with its generated event reference replaced by the current one. */
-export const withEventsMarkdown = (readme: string): string => {
-  const begin = readme.indexOf(EVENTS_MARKDOWN_BEGIN);
-  const end = readme.indexOf(EVENTS_MARKDOWN_END);
-  if (begin < 0 || end < begin) throw new Error('README lacks the generated events markers');
-  return `${readme.slice(0, begin + EVENTS_MARKDOWN_BEGIN.length)}\n\n${renderEventsMarkdown()}\n\n${readme.slice(end)}`;
+const replaceBetween = (text: string, beginMarker: string, endMarker: string, content: string): string => {
+  const begin = text.indexOf(beginMarker);
+  const end = text.indexOf(endMarker);
+  if (begin < 0 || end < begin) throw new Error(`README lacks the generated markers ${beginMarker}`);
+  return `${text.slice(0, begin + beginMarker.length)}\n\n${content}\n\n${text.slice(end)}`;
 };
+
+/** The README with its generated event and command references replaced by the current ones. */
+export const withEventsMarkdown = (readme: string): string =>
+  replaceBetween(
+    replaceBetween(readme, EVENTS_MARKDOWN_BEGIN, EVENTS_MARKDOWN_END, renderEventsMarkdown()),
+    COMMANDS_MARKDOWN_BEGIN,
+    COMMANDS_MARKDOWN_END,
+    renderCommandsMarkdown(),
+  );

@@ -4,10 +4,11 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from './docs.ts';
+import { renderAsyncApi, renderCommandsJsonSchema, renderJsonSchema, withEventsMarkdown } from './docs.ts';
 
 export const GENERATED_DIR = resolve(import.meta.dirname, 'generated');
 export const SCHEMA_PATH = resolve(GENERATED_DIR, 'switchboard-events.schema.json');
+export const COMMANDS_SCHEMA_PATH = resolve(GENERATED_DIR, 'switchboard-commands.schema.json');
 export const ASYNCAPI_PATH = resolve(GENERATED_DIR, 'asyncapi.json');
 export const README_PATH = resolve(import.meta.dirname, '../../README.md');
 
@@ -16,9 +17,10 @@ export const toFileText = (value: unknown): string => `${JSON.stringify(value, n
 const main = (): void => {
   mkdirSync(GENERATED_DIR, { recursive: true });
   writeFileSync(SCHEMA_PATH, toFileText(renderJsonSchema()));
+  writeFileSync(COMMANDS_SCHEMA_PATH, toFileText(renderCommandsJsonSchema()));
   writeFileSync(ASYNCAPI_PATH, toFileText(renderAsyncApi()));
   writeFileSync(README_PATH, withEventsMarkdown(readFileSync(README_PATH, 'utf8')));
-  console.log(`wrote ${SCHEMA_PATH}, ${ASYNCAPI_PATH} and the README event reference`);
+  console.log(`wrote ${SCHEMA_PATH}, ${COMMANDS_SCHEMA_PATH}, ${ASYNCAPI_PATH} and the README references`);
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) main();

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
+import { COMMAND_TYPES } from '#shared/contract/commands.ts';
 import { ASYNCAPI_PATH } from '#shared/contract/generate.ts';
 import { EVENT_TYPES } from '#shared/contract/index.ts';
 
 // Severity 0 is an error in the parser's diagnostics (spectral's scale).
 const ERROR = 0;
 
-describe('AsyncAPI document of the helpdesk queue', () => {
-  it('is valid AsyncAPI 3 and describes every event type', async () => {
+describe('AsyncAPI document of the helpdesk and outbox queues', () => {
+  it('is valid AsyncAPI 3 and describes every event and command type', async () => {
     // Prepare
     const parser = new Parser();
     const source = readFileSync(ASYNCAPI_PATH, 'utf8');
@@ -23,7 +24,11 @@ describe('AsyncAPI document of the helpdesk queue', () => {
         ?.messages()
         .all()
         .map((message) => message.name()) ?? [];
-    expect([...messageNames].sort()).toEqual(Object.values(EVENT_TYPES).sort());
+    expect([...messageNames].sort()).toEqual(
+      [...Object.values(EVENT_TYPES), ...Object.values(COMMAND_TYPES)].sort(),
+    );
     expect(document?.channels().get('helpdesk')?.address()).toBe('switchboard-helpdesk.fifo');
+    expect(document?.channels().get('outbox')?.address()).toBe('switchboard-outbox.fifo');
+    expect(document?.operations().get('sendCommands')?.action()).toBe('send');
   });
 });

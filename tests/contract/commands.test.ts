@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HubCommandSchema, MAX_OUTBOUND_PARTS, SendMessageCommandSchema } from '#shared/contract/commands.ts';
+import {
+  COMMAND_TYPES,
+  EXAMPLE_COMMANDS,
+  HubCommandSchema,
+  MAX_OUTBOUND_PARTS,
+  SendMessageCommandSchema,
+} from '#shared/contract/commands.ts';
 import { correlationIdFor, parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 
 const command = (data: Record<string, unknown>) => ({
@@ -88,5 +94,16 @@ describe('correlation ids', () => {
     );
     expect(parseCorrelationId('msg_nothex.1')).toBeUndefined();
     expect(parseCorrelationId(undefined)).toBeUndefined();
+  });
+});
+
+describe('published command examples', () => {
+  it('has one valid example per command type', () => {
+    // Act
+    const results = Object.values(COMMAND_TYPES).map((type) =>
+      HubCommandSchema.safeParse(EXAMPLE_COMMANDS[type]),
+    );
+    // Assess
+    expect(results.map((result) => result.success)).toEqual(Object.values(COMMAND_TYPES).map(() => true));
   });
 });

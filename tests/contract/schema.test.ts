@@ -4,9 +4,21 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderAsyncApi, renderJsonSchema, withEventsMarkdown } from '#shared/contract/docs.ts';
+import { COMMAND_TYPES, HubCommandSchema } from '#shared/contract/commands.ts';
+import {
+  renderAsyncApi,
+  renderCommandsJsonSchema,
+  renderJsonSchema,
+  withEventsMarkdown,
+} from '#shared/contract/docs.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
-import { ASYNCAPI_PATH, README_PATH, SCHEMA_PATH, toFileText } from '#shared/contract/generate.ts';
+import {
+  ASYNCAPI_PATH,
+  COMMANDS_SCHEMA_PATH,
+  README_PATH,
+  SCHEMA_PATH,
+  toFileText,
+} from '#shared/contract/generate.ts';
 import { EVENT_TYPES, HubEventSchema } from '#shared/contract/index.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { arbitraryFromJsonSchema } from '#tests/support/json-schema-arbitrary.ts';
@@ -29,7 +41,7 @@ const expectedEventFiles = (dir: string): string[] =>
   });
 
 describe('published contract', () => {
-  it('committed JSON Schema, AsyncAPI document and README reference are up to date', () => {
+  it('committed JSON Schemas, AsyncAPI document and README references are up to date', () => {
     // Prepare: what the generator would write now
     const schema = toFileText(renderJsonSchema());
     const asyncapi = toFileText(renderAsyncApi());
@@ -37,6 +49,9 @@ describe('published contract', () => {
     // Act + Assess
     expect(readFileSync(SCHEMA_PATH, 'utf8'), 'run npm run contract:generate').toBe(schema);
     expect(readFileSync(ASYNCAPI_PATH, 'utf8'), 'run npm run contract:generate').toBe(asyncapi);
+    expect(readFileSync(COMMANDS_SCHEMA_PATH, 'utf8'), 'run npm run contract:generate').toBe(
+      toFileText(renderCommandsJsonSchema()),
+    );
     expect(readme, 'run npm run contract:generate').toBe(withEventsMarkdown(readme));
   });
 
@@ -52,14 +67,20 @@ describe('published contract', () => {
     }
   });
 
-  it('validates every example event shown in the README', () => {
+  it('validates every example event and command shown in the README', () => {
     // Prepare
     const readme = readFileSync(README_PATH, 'utf8');
     const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1] ?? ''));
-    const events = blocks.filter((block) => block && typeof block === 'object' && 'specversion' in block);
+    const envelopes = blocks.filter((block) => block && typeof block === 'object' && 'specversion' in block);
+    const isCommand = (block: { type?: unknown }) => String(block.type).startsWith('switchboard.command.');
+    const events = envelopes.filter((block) => !isCommand(block));
+    const commands = envelopes.filter(isCommand);
     // Act + Assess
     expect(events.length).toBeGreaterThanOrEqual(Object.keys(EVENT_TYPES).length);
     for (const event of events) expectValid(event, `README ${event.type}`);
+    expect(commands.length).toBe(Object.keys(COMMAND_TYPES).length);
+    for (const command of commands)
+      expect(HubCommandSchema.safeParse(command).success, command.type).toBe(true);
   });
 
   it('validates every expected event in events/', () => {
