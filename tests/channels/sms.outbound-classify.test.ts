@@ -29,6 +29,7 @@ describe('Twilio error classification', () => {
     ['21635-landline', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
     ['21610-unsubscribed', { kind: 'refused', reason: 'opted_out', retryable: false }],
     ['21617-body-too-long', { kind: 'refused', reason: 'content_invalid', retryable: false }],
+    ['21658-parameter-too-long', { kind: 'refused', reason: 'content_invalid', retryable: false }],
     ['63016-outside-window', { kind: 'refused', reason: 'window_closed', retryable: false }],
     ['21606-from-not-capable', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['20003-authentication', { kind: 'credentials' }],

@@ -32,6 +32,8 @@ const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21608, { reason: 'recipient_invalid', retryable: false }],
   [63016, { reason: 'window_closed', retryable: false }],
   [21617, { reason: 'content_invalid', retryable: false }],
+  // A parameter (Body, a ContentVariables value) over its character limit.
+  [21658, { reason: 'content_invalid', retryable: false }],
 ]);
 
 const errorBodyOf = (response: ProviderResponse): TwilioErrorBody => {

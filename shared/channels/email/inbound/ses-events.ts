@@ -1,0 +1,256 @@
+import { boundDepth } from '#shared/channels/bounded-json.ts';
+import { isoFromDateString } from '#shared/channels/provider-time.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { EVENT_TYPES } from '#shared/contract/event-types.ts';
+import { canonicalJson, eventIdFor, stableHash } from '#shared/contract/ids.ts';
+import type { DeliveryStatus, HubEvent, ProviderError } from '#shared/contract/types.ts';
+import {
+  CONVERSATION_TAG,
+  CORRELATION_TAG,
+  conversationIdOfTag,
+  correlationIdOfTag,
+} from '../correlation-tags.ts';
+import { normalizeAddress } from './addressing.ts';
+import {
+  SesBounceSchema,
+  SesComplaintSchema,
+  SesDeliveryDelaySchema,
+  SesDeliverySchema,
+  SesEventEnvelopeSchema,
+  type SesMail,
+  type SesRecipient,
+  SesRejectSchema,
+  SesRenderingFailureSchema,
+  SnsNotificationSchema,
+} from './ses-events-schema.ts';
+
+/** One recipient's status: the address, and what the provider said about it. */
+interface RecipientStatus {
+  readonly address: string;
+  readonly errors?: ProviderError[];
+}
+
+interface Occurrence {
+  readonly mail: SesMail;
+  readonly eventType: string;
+  readonly raw: unknown;
+  readonly receivedAt: string;
+}
+
+/** Envelope sender → the business address: `"Name" <a@b>` or `a@b`, lower-cased. */
+const addressOf = (source: string): string => normalizeAddress(/<([^<>]*)>\s*$/.exec(source)?.[1] ?? source);
+
+const firstTag = (mail: SesMail, name: string): string | undefined => mail.tags[name]?.[0];
+
+const unsupported = (occurrence: Occurrence): HubEvent =>
+  buildEvent(
+    EVENT_TYPES.providerUnsupported,
+    eventIdFor(
+      'email',
+      'unsupported',
+      'ses_event',
+      occurrence.mail.messageId,
+      stableHash(canonicalJson(occurrence.raw)),
+    ),
+    {
+      channel: 'email',
+      provider: 'ses',
+      endpoint: { type: 'email_address', id: addressOf(occurrence.mail.source) },
+      providerTimestamp: isoFromDateString(occurrence.mail.timestamp),
+      receivedAt: occurrence.receivedAt,
+      providerType: `ses_event:${occurrence.eventType}`,
+      raw: occurrence.raw,
+    },
+  );
+
+/** What every event about the message shares: the business address, and the conversation from the tag. */
+const sideOf = (mail: SesMail, conversationId: string, address: string) => ({
+  channel: 'email' as const,
+  provider: 'ses' as const,
+  endpoint: { type: 'email_address' as const, id: addressOf(mail.source) },
+  contact: { identities: [{ type: 'email' as const, value: normalizeAddress(address) }] },
+  conversationId,
+});
+
+const recipientErrors = (recipient: SesRecipient, fallbackCode: string, title: string): ProviderError[] => [
+  {
+    code: recipient.status ?? fallbackCode,
+    title,
+    ...(recipient.diagnosticCode ? { message: recipient.diagnosticCode.slice(0, 1000) } : {}),
+  },
+];
+
+interface StatusPlan {
+  readonly status: DeliveryStatus;
+  readonly recipients: readonly RecipientStatus[];
+  readonly timestamp: string | undefined;
+}
+
+const everyDestination = (mail: SesMail, errors?: ProviderError[]): RecipientStatus[] =>
+  mail.destination.map((address) => ({ address, ...(errors ? { errors } : {}) }));
+
+/** The status an event type means, or undefined for a malformed section. */
+const statusPlanOf = (
+  eventType: string,
+  event: Record<string, unknown>,
+  mail: SesMail,
+): StatusPlan | undefined => {
+  switch (eventType) {
+    case 'Send':
+      return { status: 'sent', recipients: everyDestination(mail), timestamp: undefined };
+    case 'Delivery': {
+      const delivery = SesDeliverySchema.safeParse(event.delivery);
+      if (!delivery.success) return undefined;
+      return {
+        status: 'delivered',
+        recipients: delivery.data.recipients.map((address) => ({ address })),
+        timestamp: delivery.data.timestamp,
+      };
+    }
+    case 'Bounce': {
+      // SES publishes a soft bounce only once it gives up: every Bounce event is a failure.
+      const bounce = SesBounceSchema.safeParse(event.bounce);
+      if (!bounce.success) return undefined;
+      const title = `${bounce.data.bounceType} bounce${bounce.data.bounceSubType ? `: ${bounce.data.bounceSubType}` : ''}`;
+      return {
+        status: 'failed',
+        recipients: bounce.data.bouncedRecipients.map((recipient) => ({
+          address: recipient.emailAddress,
+          errors: recipientErrors(recipient, bounce.data.bounceType, title),
+        })),
+        timestamp: bounce.data.timestamp,
+      };
+    }
+    case 'DeliveryDelay': {
+      // SES still holds the message and tries again: queued, with why it waits.
+      const delay = SesDeliveryDelaySchema.safeParse(event.deliveryDelay);
+      if (!delay.success) return undefined;
+      return {
+        status: 'queued',
+        recipients: delay.data.delayedRecipients.map((recipient) => ({
+          address: recipient.emailAddress,
+          errors: recipientErrors(recipient, delay.data.delayType, `delayed: ${delay.data.delayType}`),
+        })),
+        timestamp: delay.data.timestamp,
+      };
+    }
+    case 'Reject': {
+      const reject = SesRejectSchema.safeParse(event.reject ?? {});
+      const reason = reject.success ? reject.data.reason : undefined;
+      return {
+        status: 'failed',
+        recipients: everyDestination(mail, [{ code: 'Reject', ...(reason ? { message: reason } : {}) }]),
+        timestamp: undefined,
+      };
+    }
+    case 'Rendering Failure': {
+      const failure = SesRenderingFailureSchema.safeParse(event.failure ?? {});
+      const message = failure.success ? failure.data.errorMessage : undefined;
+      return {
+        status: 'failed',
+        recipients: everyDestination(mail, [{ code: 'RenderingFailure', ...(message ? { message } : {}) }]),
+        timestamp: undefined,
+      };
+    }
+    default:
+      return undefined;
+  }
+};
+
+const statusEvents = (occurrence: Occurrence, conversationId: string, plan: StatusPlan): HubEvent[] => {
+  const { mail, eventType } = occurrence;
+  const correlationId = correlationIdOfTag(firstTag(mail, CORRELATION_TAG));
+  const providerTimestamp = isoFromDateString(plan.timestamp) ?? isoFromDateString(mail.timestamp);
+  return plan.recipients.map((recipient) =>
+    buildEvent(
+      EVENT_TYPES.messageStatusUpdated,
+      eventIdFor(
+        'email',
+        'status',
+        mail.messageId,
+        eventType,
+        normalizeAddress(recipient.address),
+        plan.timestamp ?? '',
+      ),
+      {
+        ...sideOf(mail, conversationId, recipient.address),
+        providerTimestamp,
+        receivedAt: occurrence.receivedAt,
+        status: plan.status,
+        providerStatus: eventType,
+        providerMessageIds: [mail.messageId],
+        ...(correlationId ? { correlationId } : {}),
+        ...(recipient.errors ? { errors: recipient.errors } : {}),
+      },
+    ),
+  );
+};
+
+/** A complaint is the recipient saying "spam": no more e-mail to that address. */
+const complaintEvents = (
+  occurrence: Occurrence,
+  conversationId: string,
+  event: Record<string, unknown>,
+): HubEvent[] | undefined => {
+  const complaint = SesComplaintSchema.safeParse(event.complaint);
+  if (!complaint.success) return undefined;
+  const { mail } = occurrence;
+  const addresses =
+    complaint.data.complainedRecipients.length > 0
+      ? complaint.data.complainedRecipients.map((recipient) => recipient.emailAddress)
+      : mail.destination;
+  const providerTimestamp = isoFromDateString(complaint.data.timestamp) ?? isoFromDateString(mail.timestamp);
+  return addresses.map((address) =>
+    buildEvent(
+      EVENT_TYPES.contactConsentChanged,
+      eventIdFor(
+        'email',
+        'consent',
+        mail.messageId,
+        normalizeAddress(address),
+        complaint.data.feedbackId ?? '',
+      ),
+      {
+        ...sideOf(mail, conversationId, address),
+        providerTimestamp,
+        receivedAt: occurrence.receivedAt,
+        scope: 'email',
+        consent: 'opted_out',
+        trigger: complaint.data.complaintFeedbackType ?? 'complaint',
+      },
+    ),
+  );
+};
+
+/** The event JSON: inside an SNS notification envelope, or bare (raw message delivery, EventBridge's detail). */
+const eventJsonOf = (notification: unknown): unknown => {
+  const value = typeof notification === 'string' ? JSON.parse(notification) : notification;
+  const envelope = SnsNotificationSchema.safeParse(value);
+  return boundDepth(envelope.success ? JSON.parse(envelope.data.Message) : value);
+};
+
+/**
+ * One SES event-publishing notification → hub events: a status of the hub's message for Send
+ * (sent), Delivery (delivered), Bounce, Reject and Rendering Failure (failed) and DeliveryDelay
+ * (queued, with the reason), a consent change for a Complaint, in the conversation its
+ * `switchboard_conversation` tag names, with the correlation id of its `switchboard_correlation`
+ * tag. Other types (Open, Click, Subscription), sends without the hub's tags and malformed
+ * sections are kept whole as `provider.unsupported`. The notification comes from AWS (SNS to SQS
+ * or Lambda, authorized by IAM): one that is not an SES event at all is a deployment error, and
+ * this throws, naming what is wrong.
+ */
+export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubEvent[] => {
+  const raw = eventJsonOf(notification);
+  const { eventType, mail } = SesEventEnvelopeSchema.parse(raw);
+  const event = raw as Record<string, unknown>;
+  const occurrence: Occurrence = { mail, eventType, raw, receivedAt: receivedAt.toISOString() };
+  const conversationId = conversationIdOfTag(firstTag(mail, CONVERSATION_TAG));
+  if (conversationId === undefined) return [unsupported(occurrence)];
+  if (eventType === 'Complaint')
+    return complaintEvents(occurrence, conversationId, event) ?? [unsupported(occurrence)];
+  const plan = statusPlanOf(eventType, event, mail);
+  // A status about no recipient would say nothing: kept whole instead of dropped.
+  return plan && plan.recipients.length > 0
+    ? statusEvents(occurrence, conversationId, plan)
+    : [unsupported(occurrence)];
+};

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { normalizeSesEvent } from '#shared/channels/email/inbound/ses-events.ts';
+import { HubEventSchema } from '#shared/contract/index.ts';
+import { companionOf, EXPECTED_SUFFIX, listSampleFiles, variantOf } from '#shared/local/samples.ts';
+import { expectedFor, type Fixture } from '#tests/support/golden.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+/** Event-publishing notifications written from the SES developer guide's documented contents. */
+const DIR = join(import.meta.dirname, 'fixtures', 'ses-events');
+const fixtures: Fixture[] = listSampleFiles(DIR, '.json').map((payloadPath) => ({
+  name: `ses-events/${variantOf(payloadPath)}`,
+  variant: variantOf(payloadPath),
+  payloadPath,
+  payload: readFileSync(payloadPath),
+  expectedPath: companionOf(payloadPath, EXPECTED_SUFFIX),
+}));
+const payloadOf = (variant: string): unknown =>
+  JSON.parse(readFileSync(join(DIR, `${variant}.json`), 'utf8'));
+
+describe('SES event notifications', () => {
+  it.each(fixtures.map((fixture) => [fixture.variant, fixture] as const))(
+    '%s normalizes to its expected events',
+    (_variant, fixture) => {
+      // Act
+      const events = normalizeSesEvent(JSON.parse(fixture.payload.toString('utf8')), FIXTURE_RECEIVED_AT).map(
+        (event) => HubEventSchema.parse(event),
+      );
+      // Assess
+      expect(events).toEqual(expectedFor(fixture, events));
+    },
+  );
+
+  it.each([
+    ['send', 'sent'],
+    ['delivery', 'delivered'],
+    ['bounce-permanent', 'failed'],
+    ['reject', 'failed'],
+    ['rendering-failure', 'failed'],
+    ['delivery-delay', 'queued'],
+  ])('%s is a %s status of the hub message, in its conversation', (variant, status) => {
+    // Act
+    const [event, ...others] = normalizeSesEvent(payloadOf(variant), FIXTURE_RECEIVED_AT);
+    // Assess
+    expect(others).toEqual([]);
+    expect(event).toMatchObject({
+      type: 'switchboard.message.status_updated',
+      subject: 'conv_0123456789abcdef0123456789abcdef',
+      data: {
+        provider: 'ses',
+        status,
+        correlationId: 'msg_0123456789abcdef0123456789abcdef.0',
+        endpoint: { type: 'email_address', id: 'support@switchboard.example' },
+        contact: { identities: [{ type: 'email', value: 'maria.keller@customer.example' }] },
+      },
+    });
+  });
+
+  it('takes a complaint as an e-mail opt-out', () => {
+    // Act
+    const events = normalizeSesEvent(payloadOf('complaint'), FIXTURE_RECEIVED_AT);
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.contact.consent_changed',
+      data: { scope: 'email', consent: 'opted_out', trigger: 'abuse' },
+    });
+  });
+
+  it('keeps whole what is not a hub send or not a status', () => {
+    // Act
+    const types = ['open', 'send-without-hub-tags', 'bounce-malformed'].map(
+      (variant) => normalizeSesEvent(payloadOf(variant), FIXTURE_RECEIVED_AT)[0]?.type,
+    );
+    // Assess
+    expect(types).toEqual([
+      'switchboard.provider.unsupported',
+      'switchboard.provider.unsupported',
+      'switchboard.provider.unsupported',
+    ]);
+  });
+
+  it('reads a notification given as the SQS message body text', () => {
+    // Act
+    const events = normalizeSesEvent(readFileSync(join(DIR, 'delivery.json'), 'utf8'), FIXTURE_RECEIVED_AT);
+    // Assess
+    expect(events[0]).toMatchObject({ data: { status: 'delivered' } });
+  });
+
+  it('throws on a notification that is no SES event (a deployment error)', () => {
+    // Act
+    const act = () =>
+      normalizeSesEvent(
+        { Type: 'Notification', Message: JSON.stringify({ notificationType: 'x' }) },
+        FIXTURE_RECEIVED_AT,
+      );
+    // Assess
+    expect(act).toThrow(/eventType|mail/);
+  });
+});
