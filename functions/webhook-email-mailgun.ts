@@ -1,10 +1,16 @@
+import { handleMailgunEventsWebhook } from '#shared/channels/email/inbound/mailgun-events.ts';
 import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
 import { createWebhookHandler } from '#shared/intake/webhook-lambda.ts';
 import { hubReplayGuard } from '#shared/intake/wiring.ts';
 // S3 serves every Mailgun post (raw MIME, attachments): loaded with the function, not on the first request.
 import '#shared/aws/clients/s3-client.ts';
 
-/** POST /webhooks/email/mailgun. Used tokens are remembered in the hub table. */
+/**
+ * POST /webhooks/email/mailgun (inbound mail) and /webhooks/email/mailgun/events (delivery events
+ * of the hub's replies). Used tokens are remembered in the hub table.
+ */
 export const handler = createWebhookHandler('email-mailgun', (request, secrets) =>
-  handleMailgunWebhook(request, { secrets, replayGuard: hubReplayGuard() }),
+  request.path.endsWith('/events')
+    ? handleMailgunEventsWebhook(request, { secrets, replayGuard: hubReplayGuard() })
+    : handleMailgunWebhook(request, { secrets, replayGuard: hubReplayGuard() }),
 );

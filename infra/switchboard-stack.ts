@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 import { isChannelOn, type SwitchboardConfig } from './config.ts';
 import { ChannelWebhook } from './constructs/channel-webhook.ts';
+import { EmailDeliveryEvents } from './constructs/email-delivery-events.ts';
 import { EmailIntake } from './constructs/email-intake.ts';
 import { HelpdeskAccess } from './constructs/helpdesk-access.ts';
 import { HubApi } from './constructs/hub-api.ts';
@@ -30,6 +31,8 @@ export class SwitchboardStack extends Stack {
   public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
   public readonly sender: Sender;
+  /** With SES sending: its delivery events back into the hub. */
+  public readonly emailDeliveryEvents?: EmailDeliveryEvents;
   public readonly emailIntake?: EmailIntake;
   public readonly monitoring: Monitoring;
   public readonly helpdeskAccess: HelpdeskAccess;
@@ -114,6 +117,16 @@ export class SwitchboardStack extends Stack {
       ...(sms?.urls[0] ? { twilioStatusCallbackUrl: sms.urls[0] } : {}),
     });
 
+    if (this.sender.configurationSet) {
+      this.emailDeliveryEvents = new EmailDeliveryEvents(this, 'EmailDeliveryEvents', {
+        storage: this.storage,
+        configurationSet: this.sender.configurationSet,
+        runtimeEnvironment,
+        logRetention,
+        removalPolicy: logRemovalPolicy,
+      });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       deadLetterQueues: [
         { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
@@ -121,6 +134,9 @@ export class SwitchboardStack extends Stack {
         { name: 'OutboxDeadLetterQueue', queue: this.storage.outbox.deadLetterQueue },
         ...(this.emailIntake
           ? [{ name: 'SesIntakeFailedEvents', queue: this.emailIntake.failedEvents }]
+          : []),
+        ...(this.emailDeliveryEvents
+          ? [{ name: 'SesDeliveryEventsFailed', queue: this.emailDeliveryEvents.failedEvents }]
           : []),
       ],
       webhookIngress: this.api

@@ -126,9 +126,11 @@ export const CONNECTORS = {
     functionEntry: 'webhook-email-mailgun',
     // Mailgun posts the raw MIME (`body-mime`) only to a URL ending in `mime`: that is the one to
     // register. The shorter path takes Mailgun's parsed-fields form, for routes set up by hand.
+    // The events route takes Mailgun's delivery event webhooks (statuses of the hub's replies).
     routes: [
       { path: '/webhooks/email/mailgun', methods: ['POST'] },
       { path: '/webhooks/email/mailgun/mime', methods: ['POST'] },
+      { path: '/webhooks/email/mailgun/events', methods: ['POST'] },
     ],
     providerRoute: 1,
     secretSections: ['mailgun', 'email'],

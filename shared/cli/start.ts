@@ -62,7 +62,15 @@ export const describeHub = (hub: LocalHub): string[] => [
   '  Give SDK clients the endpoint explicitly (new SQSClient({ endpoint, region, credentials })): the queue',
   '  URLs name sqs.<region>.localhost, which the SDK would otherwise try to resolve.',
   `  Read the helpdesk stream: npm run consume -- --hub ${hub.urls.base}`,
+  `  Answer a conversation:    npm run send -- <conversationId> "text" --hub ${hub.urls.base}`,
   '',
+  ...(hub.urls.providers
+    ? [
+        `Provider simulators (the sender's Graph, Twilio, SES and Mailgun; statuses come back to the webhooks): ${hub.urls.providers}`,
+        `  their requests: GET ${hub.urls.providers}/_local/providers/requests   faults: POST ${hub.urls.providers}/_local/providers/faults`,
+        '',
+      ]
+    : []),
   hub.dataDir
     ? `Data: conversations (DynamoDB), queued events (SQS) and payloads (S3) persist in ${hub.dataDir}: what a webhook acknowledged survives a restart or a crash.`
     : 'Data: in memory (--in-memory): nothing survives a restart.',

@@ -43,7 +43,8 @@ describe('real esbuild bundling', () => {
     );
     console.log(`Lambda bundle sizes (index.mjs):\n${report.join('\n')}`);
     // Assess
-    expect(bundles).toHaveLength(6);
+    // Five connectors, the recorder, the sender and the SES delivery events.
+    expect(bundles).toHaveLength(8);
     for (const bundle of bundles) {
       expect(existsSync(bundle.file), bundle.description).toBe(true);
       expect(existsSync(`${bundle.file}.map`), bundle.description).toBe(true);

@@ -57,6 +57,7 @@ describe('ChannelWebhook routes', () => {
       'GET /webhooks/messenger',
       'GET /webhooks/whatsapp',
       'POST /webhooks/email/mailgun',
+      'POST /webhooks/email/mailgun/events',
       'POST /webhooks/email/mailgun/mime',
       'POST /webhooks/messenger',
       'POST /webhooks/sms/twilio',
@@ -157,7 +158,8 @@ describe('ChannelWebhook least privilege', () => {
 
   it('keeps the Mailgun function inside the HTTP API integration timeout', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'Switchboard webhook: /webhooks/email/mailgun, /webhooks/email/mailgun/mime',
+      Description:
+        'Switchboard webhook: /webhooks/email/mailgun, /webhooks/email/mailgun/mime, /webhooks/email/mailgun/events',
       Timeout: 28,
       MemorySize: 512,
     });

@@ -19,7 +19,7 @@ describe('HelpdeskAccess managed policy', () => {
     });
   });
 
-  it('allows consuming the helpdesk queue and peeking at its DLQ, nothing that sends or purges', () => {
+  it('allows consuming the helpdesk queue, peeking at its DLQ and sending commands to the outbox, nothing else that sends or purges', () => {
     // Act
     const statements = statementsOf(plain);
     const { storage } = plain.stack;
@@ -40,9 +40,14 @@ describe('HelpdeskAccess managed policy', () => {
       Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
       Resource: { 'Fn::GetAtt': [logicalId(storage.helpdesk.deadLetterQueue), 'Arn'] },
     });
-    const actions = statements.flatMap((statement) => statement.Action);
-    expect(actions).not.toContain('sqs:SendMessage');
-    expect(actions).not.toContain('sqs:PurgeQueue');
+    // Sending is to the outbox only.
+    expect(statements.find((statement) => statement.Sid === 'SendCommands')).toMatchObject({
+      Action: ['sqs:GetQueueUrl', 'sqs:SendMessage'],
+      Resource: { 'Fn::GetAtt': [logicalId(storage.outbox.queue), 'Arn'] },
+    });
+    const sends = statements.filter((statement) => [statement.Action].flat().includes('sqs:SendMessage'));
+    expect(sends.map((statement) => statement.Sid)).toEqual(['SendCommands']);
+    expect(statements.flatMap((statement) => statement.Action)).not.toContain('sqs:PurgeQueue');
   });
 
   it('allows s3:GetObject on the referenced payload prefixes only', () => {

@@ -151,7 +151,9 @@ describe('Monitoring', () => {
 
   it('sends every alarm to the topic and treats missing data as fine', () => {
     // Assess
-    expect(alarms).toHaveLength(8);
+    // 5 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
+    // throttles, outbox age, sender errors, refused credentials
+    expect(alarms).toHaveLength(13);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');

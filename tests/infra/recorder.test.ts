@@ -19,7 +19,8 @@ describe('Recorder', () => {
       BatchSize: RECORDER.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    plain.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The recorder's and the sender's.
+    plain.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
   it('times out as RECORDER says, a sixth of the ingest visibility timeout', () => {

@@ -62,8 +62,8 @@ describe('SwitchboardStack wiring', () => {
       'TwilioSmsWebhookUrl',
     ]);
     smsOnly.template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
-    // the SMS webhook and the recorder
-    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 2);
+    // the SMS webhook, the recorder and the sender
+    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 3);
   });
 
   it('runs every function on nodejs22.x and arm64', () => {

@@ -18,6 +18,11 @@ describe('parseRuntimeConfig', () => {
       SWITCHBOARD_PAYLOAD_BUCKET: 'payloads',
       SWITCHBOARD_S3_FORCE_PATH_STYLE: false,
       SWITCHBOARD_LOG_LEVEL: 'info',
+      SWITCHBOARD_GRAPH_API_URL: 'https://graph.facebook.com',
+      SWITCHBOARD_GRAPH_API_VERSION: 'v23.0',
+      SWITCHBOARD_TWILIO_API_URL: 'https://api.twilio.com',
+      SWITCHBOARD_MAILGUN_API_URL: 'https://api.mailgun.net',
+      SWITCHBOARD_EMAIL_PROVIDER: 'ses',
     });
   });
 

@@ -1,0 +1,122 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { OUTBOX_QUEUE, SENDER } from '#shared/resources/definitions.ts';
+import {
+  ALL_CHANNELS_CONTEXT,
+  actionsOfRole,
+  buildHub,
+  logicalId,
+  resourcesFor,
+  roleIdOf,
+} from './support.ts';
+
+// Prepare (once per file): every channel with SES sending, and the default (no SES).
+const all = buildHub(ALL_CHANNELS_CONTEXT);
+const plain = buildHub();
+
+describe('Sender', () => {
+  it('consumes the outbox in batches from SENDER with partial batch responses, inside its visibility timeout', () => {
+    // Act
+    const { stack, template } = all;
+    const sender = template.findResources('AWS::Lambda::Function')[logicalId(stack.sender.function)];
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.storage.outbox.queue), 'Arn'] },
+      FunctionName: { Ref: logicalId(stack.sender.function) },
+      BatchSize: SENDER.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(sender?.Properties.Timeout).toBe(SENDER.timeoutSeconds);
+    expect(OUTBOX_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(2 * SENDER.timeoutSeconds);
+  });
+
+  it('may do exactly what the sender calls: table items, gsi2, the helpdesk queue, the outbox DLQ, claim checks, the secret, SES', () => {
+    // Act
+    const { stack, template } = all;
+    const roleId = roleIdOf(stack.sender.function);
+    const actions = actionsOfRole(template, roleId);
+    const arnOf = (construct: Parameters<typeof logicalId>[0]) =>
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+    // Assess
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(resourcesFor(template, roleId, 'dynamodb:UpdateItem')).toEqual([arnOf(stack.storage.table)]);
+    expect(resourcesFor(template, roleId, 'dynamodb:Query')).toEqual([
+      JSON.stringify({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, '/index/gsi2']],
+      }),
+    ]);
+    expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
+      [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.deadLetterQueue)].sort(),
+    );
+    expect(resourcesFor(template, roleId, 'sqs:ReceiveMessage')).toEqual([arnOf(stack.storage.outbox.queue)]);
+    expect(actions).toContain('secretsmanager:GetSecretValue');
+    expect(actions.filter((action) => action.startsWith('ses:')).sort()).toEqual([
+      'ses:SendEmail',
+      'ses:SendRawEmail',
+    ]);
+    const sesResources = resourcesFor(template, roleId, 'ses:SendEmail').join(' ');
+    expect(sesResources).toContain(`:identity/${ALL_CHANNELS_CONTEXT.sesInboundDomain}`);
+    expect(sesResources).toContain(':configuration-set/');
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
+  });
+
+  it('has no SES permission, configuration set or delivery events without an SES domain', () => {
+    // Act
+    const actions = actionsOfRole(plain.template, roleIdOf(plain.stack.sender.function));
+    // Assess
+    expect(actions.filter((action) => action.startsWith('ses:'))).toEqual([]);
+    plain.template.resourceCountIs('AWS::SES::ConfigurationSet', 0);
+    expect(plain.stack.emailDeliveryEvents).toBeUndefined();
+  });
+
+  it('tells the sender where Twilio statuses go (the SMS webhook) and which configuration set SES sends through', () => {
+    // Act
+    const { stack, template } = all;
+    const variables = template.findResources('AWS::Lambda::Function')[logicalId(stack.sender.function)]
+      ?.Properties.Environment.Variables as Record<string, unknown>;
+    // Assess
+    expect(JSON.stringify(variables.SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL)).toContain(
+      '/webhooks/sms/twilio',
+    );
+    expect(variables.SWITCHBOARD_SES_CONFIGURATION_SET).toEqual({
+      Ref: logicalId(stack.sender.configurationSet as NonNullable<typeof stack.sender.configurationSet>),
+    });
+    expect(variables.SWITCHBOARD_OUTBOX_DLQ_URL).toEqual({
+      Ref: logicalId(stack.storage.outbox.deadLetterQueue),
+    });
+  });
+
+  it('routes SES delivery events through an encrypted topic to their function, which may only queue them', () => {
+    // Act
+    const { stack, template } = all;
+    const events = stack.emailDeliveryEvents;
+    if (!events) throw new Error('expected SES delivery events with an SES domain');
+    const roleId = roleIdOf(events.function);
+    // Assess
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: Match.arrayWith(['send', 'delivery', 'bounce', 'complaint']),
+        SnsDestination: { TopicARN: { Ref: logicalId(events.topic) } },
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: Match.anyValue(),
+      DisplayName: 'Switchboard SES delivery events',
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: logicalId(events.topic) },
+    });
+    expect(
+      actionsOfRole(template, roleId)
+        .filter((action) => !action.startsWith('logs:') && !action.startsWith('sqs:GetQueue'))
+        .sort(),
+    ).toEqual(['s3:PutObject', 'sqs:SendMessage']);
+  });
+});
