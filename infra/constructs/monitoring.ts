@@ -270,6 +270,14 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
+    this.add('SendEndpointPaused', {
+      alarmDescription:
+        'The sender paused a business endpoint: its provider refused the credentials. Its replies fail at once (credentials, retryable) until the secret is fixed; the pause lasts five minutes, then the next command tries again.',
+      metric: senderMetric(SENDER_METRICS.endpointPaused),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
   }
 
   /** Webhook 4xx and 5xx rates; with function URLs also throttles. None when no webhook is on. */

@@ -35,8 +35,9 @@ export interface SenderProps {
    */
   readonly batchSize?: number;
   /**
-   * Upper bound on concurrent sender invocations (2–1000); FIFO already bounds it by active conversations.
-   * @default none (Lambda's default scaling)
+   * Upper bound on concurrent sender invocations (2–1000); each takes this share of an endpoint's
+   * provider rate (SENDER.endpointRatesPerSecond), so together they stay under it.
+   * @default SENDER.maxConcurrency from shared/resources/definitions.ts
    */
   readonly maxConcurrency?: number;
   /**
@@ -81,6 +82,8 @@ export class Sender extends Construct {
       runtimeEnvironment: {
         ...props.runtimeEnvironment,
         SWITCHBOARD_OUTBOX_DLQ_URL: storage.outbox.deadLetterQueue.queueUrl,
+        // Each environment takes this share of an endpoint's provider rate.
+        SWITCHBOARD_SENDER_CONCURRENCY: String(props.maxConcurrency ?? SENDER.maxConcurrency),
         ...(props.twilioStatusCallbackUrl
           ? { SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: props.twilioStatusCallbackUrl }
           : {}),
@@ -97,7 +100,7 @@ export class Sender extends Construct {
     this.eventSource = new SqsEventSource(storage.outbox.queue, {
       batchSize: props.batchSize ?? SENDER.batchSize,
       reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency,
+      maxConcurrency: props.maxConcurrency ?? SENDER.maxConcurrency,
     });
     this.function.addEventSource(this.eventSource);
 

@@ -31,6 +31,10 @@ export const RuntimeConfigSchema = z.object({
   SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: z.url().optional(),
   /** SES configuration set whose event destination reports delivery, bounces and complaints. */
   SWITCHBOARD_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  /** How long the sender waits for a provider's answer (default SENDER.providerTimeoutMs); tests shorten it. */
+  SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).optional(),
+  /** Sender environments that may run at once (the outbox event source's maximum concurrency). */
+  SWITCHBOARD_SENDER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
   /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
   SWITCHBOARD_EMAIL_PROVIDER: z.enum(['ses', 'mailgun']).default('ses'),
   /**

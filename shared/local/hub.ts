@@ -19,7 +19,7 @@ import { type BatchReport, type RunningEventSource, startSqsEventSource } from '
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { type HttpHandler, type RequestLogLine, startLocalApi } from './http-server.ts';
 import type { HubInfo } from './hub-info.ts';
-import { type LambdaFunction, startLambdaFunction } from './lambda-environments.ts';
+import { DEFAULT_MAX_ENVIRONMENTS, type LambdaFunction, startLambdaFunction } from './lambda-environments.ts';
 import { waitUntilDrained } from './queue-depth.ts';
 import {
   HUB_INFO_PATH,
@@ -84,6 +84,8 @@ export interface LocalHubOptions {
   readonly simulateProviders?: boolean;
   /** How long the simulated providers wait before each status webhook (see shared/local/simulators). */
   readonly providerStatusDelaysMs?: ProviderSimulatorOptions['statusDelaysMs'];
+  /** Runtime settings for the functions beyond the hub's own (e.g. SWITCHBOARD_PROVIDER_TIMEOUT_MS in tests). */
+  readonly functionSettings?: Readonly<Record<string, string>>;
 }
 
 export interface LocalHub {
@@ -266,6 +268,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     // Twilio signs the URL it calls; locally that is this hub's SMS webhook.
     SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: `${base}${providerRoutePath('sms')}`,
     SWITCHBOARD_SES_CONFIGURATION_SET: LOCAL_SES_CONFIGURATION_SET,
+    // The sender's environments here share each endpoint's provider rate, as the Lambda's do.
+    SWITCHBOARD_SENDER_CONCURRENCY: String(options.maxEnvironmentsPerFunction ?? DEFAULT_MAX_ENVIRONMENTS),
     ...(providers
       ? {
           SWITCHBOARD_GRAPH_API_URL: providers.urls.graph,
@@ -274,6 +278,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           AWS_ENDPOINT_URL_SESV2: providers.urls.sesV2,
         }
       : {}),
+    ...options.functionSettings,
   };
   const missingFunctions: string[] = [];
   const startFunction = async (functionFile: string): Promise<LambdaFunction | undefined> => {

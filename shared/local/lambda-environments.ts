@@ -30,7 +30,7 @@ import {
  * laptop (first invocations compiling, other processes) starts environments it does not need.
  */
 const BLOCKED_AFTER_MS = 1000;
-const DEFAULT_MAX_ENVIRONMENTS = 2;
+export const DEFAULT_MAX_ENVIRONMENTS = 2;
 
 /** The error an invocation fails with when its environment dies under it (as Lambda's Runtime.ExitError). */
 const ENVIRONMENT_EXIT_ERROR = 'Runtime.ExitError';

@@ -22,6 +22,8 @@ export const SENDER_METRICS = {
   sendFailed: 'CommandsFailed',
   /** Commands that failed unexpectedly (not a wait for a provider): retried, then dead-lettered. */
   commandErrors: 'CommandErrors',
+  /** A business endpoint paused: its provider refused the credentials. */
+  endpointPaused: 'EndpointsPaused',
 } as const;
 
 /** The `reason` dimension value of the send failures that need a person (credentials refused or missing). */

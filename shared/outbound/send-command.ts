@@ -2,8 +2,9 @@ import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
-import type { ConversationState, HubEvent, Message, Provider } from '#shared/contract/types.ts';
+import type { Channel, ConversationState, HubEvent, Message, Provider } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
   type SendFailure,
@@ -67,12 +68,15 @@ export interface SendLimits {
   readonly giveUpMs: number;
   /** No new provider call starts with less than this left of the invocation. */
   readonly minRemainingMs: number;
+  /** How long an endpoint whose credentials the provider refused sends nothing. */
+  readonly credentialsPauseMs: number;
 }
 
 const DEFAULT_SEND_LIMITS: SendLimits = {
   outcomeWaitMs: 10 * 60_000,
   giveUpMs: 10 * 60_000,
   minRemainingMs: 12_000,
+  credentialsPauseMs: 5 * 60_000,
 };
 
 export type SendResult = 'sent' | 'failed' | 'duplicate';
@@ -80,6 +84,13 @@ export type SendResult = 'sent' | 'failed' | 'duplicate';
 export interface SendCommandDeps {
   readonly reads: SenderReads;
   readonly sends: SendStore;
+  /** Endpoints whose credentials were refused: their commands fail at once, without a provider call. */
+  readonly pauses?: EndpointPauses;
+  /**
+   * Takes the endpoint's next turn at its provider rate: milliseconds to wait for it, or undefined
+   * when it is too far off (the command then waits on its queue). No limit when absent.
+   */
+  readonly endpointTurn?: (plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint'>) => number | undefined;
   /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
   readonly senderFor: SenderFor;
   /** The recorder's own recording of a message (conversation state, message record, publish). */
@@ -96,6 +107,8 @@ export interface SendCommandDeps {
   readonly limits?: SendLimits;
   readonly afterStep?: (step: SendStep, hubMessageId: string) => void | Promise<void>;
   readonly onOutcome?: (outcome: { kind: SendResult; channel?: string; reason?: string }) => void;
+  /** An endpoint was paused (its provider refused the credentials): an alarm, a person fixes the secret. */
+  readonly onPause?: (paused: { channel: Channel; provider: Provider }) => void;
 }
 
 /** The provider a conversation's replies go through. */
@@ -168,6 +181,18 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           reason: 'credentials',
           retryable: true,
           detail: `this hub has no ${provider} sending credentials`,
+        },
+      };
+    }
+    const pausedUntil = await deps.pauses?.pausedUntil({ provider, endpoint: conversation.endpoint });
+    if (pausedUntil !== undefined) {
+      return {
+        ok: false,
+        plan: base,
+        failure: {
+          reason: 'credentials',
+          retryable: true,
+          detail: `the provider refused this endpoint's credentials; its sends are paused until ${pausedUntil}`,
         },
       };
     }
@@ -368,6 +393,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       if (remainingMs() < limits.minRemainingMs)
         throw new RetryLaterError('too little time left in this invocation');
+      const turnInMs = deps.endpointTurn ? deps.endpointTurn(record.plan as SendPlan) : 0;
+      if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
+      if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
 
       await sends.startAttempt(record.hubMessageId, index, iso());
       await step('start-attempt', record.hubMessageId);
@@ -411,12 +439,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             errors: [outcome.error],
           });
         }
-        case 'credentials':
-          logger.error('provider refused the credentials; check the channel secret', {
+        case 'credentials': {
+          logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
             hubMessageId: record.hubMessageId,
             errorCodes: [outcome.error.code],
           });
+          const plan = record.plan as SendPlan;
+          await deps.pauses?.pause(
+            { provider: plan.provider, endpoint: plan.endpoint },
+            new Date(now().getTime() + limits.credentialsPauseMs),
+            outcome.error.code === undefined ? undefined : String(outcome.error.code),
+          );
+          deps.onPause?.({ channel: plan.channel, provider: plan.provider });
           return failAt(index, { reason: 'credentials', retryable: true, errors: [outcome.error] });
+        }
       }
     }
     return finishSent(command, record, conversation);

@@ -5,14 +5,16 @@ import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { messageGroupIdFor, SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createEventRecorder } from '#shared/recorder/record-event.ts';
-import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { HELPDESK_QUEUE, SENDER } from '#shared/resources/definitions.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
+import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { getMessage, newestMessages } from '#shared/store/messages.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { createRateLimiter } from './endpoint-rate.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
 import {
   createSendCommandHandler,
@@ -43,6 +45,14 @@ export interface SenderWiring {
   readonly onOutcome?: SendCommandDeps['onOutcome'];
   readonly onCommandError?: (failedCount: number) => void;
   readonly onCapacity?: TableContext['onCapacity'];
+  readonly onPause?: SendCommandDeps['onPause'];
+  /**
+   * Sender environments that may run at once: each takes this share of an endpoint's rate.
+   * @default SENDER.maxConcurrency
+   */
+  readonly environments?: number;
+  /** Requests per second per business endpoint, by channel. @default SENDER.endpointRatesPerSecond */
+  readonly endpointRatesPerSecond?: Readonly<Record<keyof typeof SENDER.endpointRatesPerSecond, number>>;
 }
 
 /** The sender over real clients: what the Lambda, the local hub and the integration tests run. */
@@ -78,9 +88,17 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     clock,
     logger: wiring.logger,
   });
+  const limiter = createRateLimiter({
+    environments: wiring.environments ?? SENDER.maxConcurrency,
+    maxWaitMs: SENDER.maxRateWaitMs,
+  });
+  const rates = wiring.endpointRatesPerSecond ?? SENDER.endpointRatesPerSecond;
   const sendMessage = createSendCommandHandler({
     reads,
     sends,
+    pauses: createEndpointPauses(context),
+    endpointTurn: (plan) =>
+      limiter.reserve(`${plan.provider}#${plan.endpoint.type}:${plan.endpoint.id}`, rates[plan.channel]),
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,
@@ -92,6 +110,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     ...(wiring.limits ? { limits: wiring.limits } : {}),
     ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
     ...(wiring.onOutcome ? { onOutcome: wiring.onOutcome } : {}),
+    ...(wiring.onPause ? { onPause: wiring.onPause } : {}),
   });
   const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
     await wiring.sqs.send(

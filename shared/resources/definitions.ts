@@ -155,4 +155,16 @@ export const SENDER = {
   timeoutSeconds: 30,
   /** A provider that has not answered by then may still act on the request: the sender reconciles. */
   providerTimeoutMs: 8_000,
+  /** Sender environments at once (the outbox event source's maximum concurrency). */
+  maxConcurrency: 10,
+  /**
+   * Requests per second one business endpoint (phone number, page, sending domain) may receive,
+   * all the sender's environments together; each environment takes its share
+   * (rate / maxConcurrency). WhatsApp: 80 per number by default; Messenger: 300 per page; SMS:
+   * Twilio queues beyond a sender's own rate (a US long code sends one segment per second);
+   * e-mail: SES's starting production send rate (Mailgun documents none per domain).
+   */
+  endpointRatesPerSecond: { whatsapp: 80, messenger: 300, sms: 10, email: 14 },
+  /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue. */
+  maxRateWaitMs: 2_000,
 } as const;

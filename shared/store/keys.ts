@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import { identityKey } from '#shared/contract/ids.ts';
-import type { Channel, ChannelIdentity, Contact, ConversationState } from '#shared/contract/types.ts';
+import type {
+  BusinessEndpoint,
+  Channel,
+  ChannelIdentity,
+  Contact,
+  ConversationState,
+} from '#shared/contract/types.ts';
 
 /*
  * The key catalogue: every kind of item in the hub's one table, its keys, its indexes, and how it
  * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
  * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
- * registers.ts, contacts.ts, replay-guard.ts) and read-api.ts reads them all.
+ * registers.ts, contacts.ts, sends.ts, endpoint-pauses.ts, replay-guard.ts) and read-api.ts reads them all.
  */
 
 /** How an item is found from the contact it belongs to (for "every item of a contact": erasure, export). */
@@ -105,6 +111,16 @@ export const ITEM_KINDS = {
     expires: true,
     description: 'a Mailgun token already used (hashed): refuses replays of a captured request',
   },
+  endpointPause: {
+    pk: 'PAUSE#<sha256 of provider and business endpoint>',
+    sk: 'PAUSE',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: true,
+    description:
+      "a business endpoint whose sends are paused because its provider refused the hub's credentials",
+  },
 } as const satisfies Record<string, ItemKind>;
 
 export type ItemKindName = keyof typeof ITEM_KINDS;
@@ -134,6 +150,8 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
       return key.sk.startsWith('CONTACT#') ? 'identity' : undefined;
     case 'REPLAY#':
       return key.sk === 'REPLAY' ? 'replayGuard' : undefined;
+    case 'PAUSE#':
+      return key.sk === 'PAUSE' ? 'endpointPause' : undefined;
     default:
       return undefined;
   }
@@ -258,4 +276,10 @@ export const REPLAY_GUARD_PARTITION_PREFIX = 'REPLAY#';
 export const replayGuardKey = (digest: string): ItemKey => ({
   pk: `${REPLAY_GUARD_PARTITION_PREFIX}${digest}`,
   sk: 'REPLAY',
+});
+
+/** A business endpoint's send pause; the endpoint is hashed so any id fits the key. */
+export const endpointPauseKey = (provider: string, endpoint: BusinessEndpoint): ItemKey => ({
+  pk: `PAUSE#${createHash('sha256').update(`${provider}\n${endpoint.type}:${endpoint.id}`, 'utf8').digest('hex')}`,
+  sk: 'PAUSE',
 });

@@ -153,7 +153,7 @@ describe('Monitoring', () => {
     // Assess
     // 5 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
     // throttles, outbox age, sender errors, refused credentials
-    expect(alarms).toHaveLength(13);
+    expect(alarms).toHaveLength(14);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');

@@ -25,8 +25,13 @@ describe('Sender', () => {
       FunctionName: { Ref: logicalId(stack.sender.function) },
       BatchSize: SENDER.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: SENDER.maxConcurrency },
     });
     expect(sender?.Properties.Timeout).toBe(SENDER.timeoutSeconds);
+    // Each environment takes its share of an endpoint's provider rate: it must know how many there are.
+    expect(sender?.Properties.Environment.Variables.SWITCHBOARD_SENDER_CONCURRENCY).toBe(
+      String(SENDER.maxConcurrency),
+    );
     expect(OUTBOX_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(2 * SENDER.timeoutSeconds);
   });
 

@@ -89,7 +89,12 @@ export interface OutboundHarness {
 
 const silentLogger = createLogger({ level: 'error', write: () => {} });
 
-const LIMITS: SendLimits = { outcomeWaitMs: 10 * 60_000, giveUpMs: 10 * 60_000, minRemainingMs: 0 };
+const LIMITS: SendLimits = {
+  outcomeWaitMs: 10 * 60_000,
+  giveUpMs: 10 * 60_000,
+  minRemainingMs: 0,
+  credentialsPauseMs: 5 * 60_000,
+};
 
 export const startOutboundHarness = async (): Promise<OutboundHarness> => {
   const pipeline = await startPipeline();
@@ -113,6 +118,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
         logger: silentLogger,
         clock: () => harness.now,
         limits: LIMITS,
+        environments: 1,
         ...(afterStep ? { afterStep: (step) => afterStep(step) } : {}),
       }),
     async enqueue(command, dedupSuffix = '') {

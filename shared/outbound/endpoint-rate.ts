@@ -1,0 +1,40 @@
+/*
+ * Per-endpoint throughput: each business endpoint (a WhatsApp number, a page, a Twilio sender, a
+ * sending domain) gets evenly spaced turns at its share of the provider's rate. Each sender
+ * environment holds its own schedule for its share (the endpoint's rate divided by the number of
+ * environments that may run at once), so together they stay under the provider's limit without a
+ * shared counter in the table (which would cost a write per message). A turn further away than the
+ * longest wait is not taken: the command goes back to its queue and its conversation waits.
+ */
+
+export interface RateLimiter {
+  /** Milliseconds to wait for this endpoint's next turn (the turn is taken), or undefined if too far off. */
+  reserve(endpointKey: string, ratePerSecond: number): number | undefined;
+}
+
+export interface RateLimiterOptions {
+  /** Environments sharing each endpoint's rate. */
+  readonly environments: number;
+  readonly maxWaitMs: number;
+  readonly now?: () => number;
+}
+
+export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
+  const now = options.now ?? Date.now;
+  const nextTurn = new Map<string, number>();
+  return {
+    reserve(endpointKey, ratePerSecond) {
+      const spacingMs = (1_000 * Math.max(1, options.environments)) / ratePerSecond;
+      const at = now();
+      const turn = Math.max(at, nextTurn.get(endpointKey) ?? at);
+      const waitMs = turn - at;
+      if (waitMs > options.maxWaitMs) return undefined;
+      nextTurn.set(endpointKey, turn + spacingMs);
+      // Forget endpoints idle for a while, so a long-lived environment's map stays small.
+      if (nextTurn.size > 10_000) {
+        for (const [key, next] of nextTurn) if (next < at) nextTurn.delete(key);
+      }
+      return waitMs;
+    },
+  };
+};

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEventOf } from '#shared/contract/types.ts';
+import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
+import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+
+/*
+ * A provider that refuses the hub's credentials (Graph 190, Twilio 20003, Mailgun 401) refuses every
+ * send of that endpoint until a person fixes the secret: the sender pauses the endpoint instead of
+ * calling again for each command, and tries again once the pause is over.
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+
+describe('endpoint pause on refused credentials', () => {
+  let hub: OutboundHarness;
+
+  beforeAll(async () => {
+    hub = await startOutboundHarness();
+  });
+  afterAll(async () => {
+    await hub.stop();
+  });
+
+  it('fails the next commands at once without a provider call, then tries again after the pause', async () => {
+    // Prepare
+    hub.now = T0;
+    const wa = '491555000111';
+    await hub.pipeline.ingest([messageEvent(wa, 'wamid.pause-in', minute(110))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const { conversationId } = conversationFor(wa);
+    const sender = hub.sender();
+    hub.provider.script.push({
+      kind: 'credentials',
+      error: { code: '190', title: 'Error validating access token: Session has expired' },
+    });
+    // Act
+    await hub.enqueue(sendCommand(conversationId, 'refused'));
+    await hub.enqueue(sendCommand(conversationId, 'during-pause'));
+    await hub.runOutbox(sender);
+    const first = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    const callsDuringPause = hub.provider.calls.length;
+    hub.now = new Date(T0.getTime() + 6 * 60_000);
+    await hub.enqueue(sendCommand(conversationId, 'after-pause'));
+    await hub.runOutbox(sender);
+    const later = outcomesOf(await hub.pipeline.takeHelpdesk());
+    // Assess
+    expect(first.map((event) => event.data.reason)).toEqual(['credentials', 'credentials']);
+    expect(first[0]?.data.errors?.[0]?.code).toBe('190');
+    expect(first[1]?.data).toMatchObject({ retryable: true });
+    expect(first[1]?.data.errors?.[0]?.title).toMatch(/paused until 2026-11-22T12:05:00/);
+    expect(callsDuringPause).toBe(1);
+    expect(later.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect(hub.provider.calls).toHaveLength(2);
+  });
+});
