@@ -1,9 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RECORDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import type { BundleColdStart, ColdStartResult } from './cold-start.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
+import type { ScaleReport, ScaleResult } from './scale.ts';
+import { QUOTAS } from './scale-quotas.ts';
+
+const RECORDER_BATCH = RECORDER.batchSize;
+
 import type { WebhookCostResult } from './webhook-cost.ts';
 
 export interface BenchReport {
@@ -13,6 +19,7 @@ export interface BenchReport {
   readonly coldStart?: ColdStartResult;
   readonly endToEnd?: EndToEndResult;
   readonly awsCost?: AwsCostResult;
+  readonly scale?: ScaleReport;
 }
 
 type Row = ReadonlyArray<string | number>;
@@ -27,6 +34,64 @@ const table = (headers: readonly string[], rows: readonly Row[]): string => {
     `|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`,
     ...cells.slice(1).map(line),
   ].join('\n');
+};
+
+const percent = (utilisation: number): string =>
+  `${(utilisation * 100).toFixed(utilisation < 0.01 ? 2 : 1)} %`;
+
+const count = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 1 });
+
+/** The scale model: one row per rate, then every resource at 1,000 messages/s with 30 % statuses. */
+const renderScale = (scale: ScaleReport): string[] => {
+  const loadOf = (result: ScaleResult, quota: keyof typeof QUOTAS) =>
+    result.loads.find((candidate) => candidate.quota === quota)?.rate ?? 0;
+  const check = scale.thousandWithThirtyPercentStatuses;
+  const durations = scale.durations;
+  return [
+    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, send ${durations.senderCommandMs} ms)`,
+    '  mix: 30 % status callbacks, 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment); the busiest conversation carries 1 %',
+    table(
+      [
+        'messages/s',
+        'webhook req/s',
+        'Lambda concurrency (webhook / recorder / sender)',
+        'DynamoDB WCU / RCU per s',
+        'hottest partition WCU/s',
+        'highest load (steady quotas)',
+        'first to run out, at messages/s',
+        'new table: warm write capacity used',
+        '$ per million',
+      ],
+      scale.rows.map((row) => {
+        return [
+          count(row.messagesPerSecond),
+          count(row.webhookRequestsPerSecond),
+          `${count(row.concurrency.webhook + row.concurrency.recorder + row.concurrency.sender)} (${count(row.concurrency.webhook)} / ${count(row.concurrency.recorder)} / ${count(row.concurrency.sender)})`,
+          `${count(loadOf(row, 'dynamoTableOnDemand'))} / ${count(loadOf(row, 'dynamoTableOnDemandRead'))}`,
+          count(loadOf(row, 'dynamoPartitionWrite')),
+          `${row.first.resource}: ${percent(row.first.utilisation)}`,
+          `${QUOTAS[row.first.quota].name}: ${count(row.first.atMessagesPerSecond)}`,
+          percent(row.loads.find((candidate) => candidate.quota === 'dynamoNewTableWarm')?.utilisation ?? 0),
+          `$${row.dollarsPerMillion}`,
+        ];
+      }),
+    ),
+    `\n  1,000 messages/s with 30 % status callbacks (${count(check.mix.inboundPerSecond)} in, ${count(check.mix.statusPerSecond)} statuses, ${count(check.mix.outboundPerSecond)} sends; ${check.eventsPerRecorderBatch} events per recorder batch)`,
+    table(
+      ['resource', 'rate', 'quota', 'of quota', 'alarm that warns first', 'source'],
+      [...check.loads]
+        .sort((a, b) => b.utilisation - a.utilisation)
+        .map((entry) => [
+          entry.resource,
+          count(entry.rate),
+          `${count(QUOTAS[entry.quota].limit)} ${QUOTAS[entry.quota].unit}`,
+          percent(entry.utilisation),
+          QUOTAS[entry.quota].warnedBy,
+          QUOTAS[entry.quota].source,
+        ]),
+    ),
+    `  busiest conversation: ${count(check.busiestConversation.eventsPerSecond)} events/s; one conversation is recorded in order at up to ${count(check.busiestConversation.recorderLaneEventsPerSecond)} events/s (a batch of ${RECORDER_BATCH} per recorder batch time), beyond which its own events wait in its FIFO group`,
+  ];
 };
 
 const mark = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'yes' : 'NO');
@@ -177,6 +242,7 @@ export const renderReport = (report: BenchReport): string => {
       );
     }
   }
+  if (report.scale) parts.push(...renderScale(report.scale));
   return parts.join('\n');
 };
 

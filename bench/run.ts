@@ -6,10 +6,11 @@ import { runEndToEnd } from './end-to-end.ts';
 import { machineInfo } from './machine.ts';
 import { parseOptions, wants } from './options.ts';
 import { type BenchReport, renderReport, writeReport } from './report.ts';
+import { runScale } from './scale.ts';
 import { runWebhookCost } from './webhook-cost.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost]`
+ * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost,scale]`
  * Prints the tables and writes them as JSON under bench/results/. Nothing here fails on slowness:
  * targets are reported, never asserted.
  */
@@ -21,22 +22,30 @@ const report: {
 } = { machine, quick: options.quick };
 
 if (wants(options, 'webhook')) {
-  progress('1/4 webhook CPU against the floor');
+  progress('1/5 webhook CPU against the floor');
   report.webhookCost = await runWebhookCost(options.quick, progress);
 }
 if (wants(options, 'cold-start')) {
-  progress('2/4 bundles and cold import');
+  progress('2/5 bundles and cold import');
   report.coldStart = await runColdStart(options.quick, progress);
 }
 if (wants(options, 'end-to-end')) {
-  progress('3/4 end to end on the local hub');
+  progress('3/5 end to end on the local hub');
   report.endToEnd = await runEndToEnd(options.quick, progress);
 }
 if (wants(options, 'aws-cost')) {
-  progress('4/4 AWS requests and cost per message');
+  progress('4/5 AWS requests and cost per message');
   report.awsCost = await runAwsCost(options.quick, progress);
 }
 
+const resultsDirectory = resolve(import.meta.dirname, 'results');
+if (wants(options, 'scale')) {
+  progress('5/5 scale model (AWS calls per event against the quotas)');
+  report.scale = runScale(report.awsCost, resultsDirectory);
+}
+
 console.log(renderReport(report));
-const written = writeReport(report, resolve(import.meta.dirname, 'results'));
+// A scale-only run is arithmetic over a saved run: it does not replace that run's results.
+const written =
+  options.only.size === 1 && options.only.has('scale') ? [] : writeReport(report, resultsDirectory);
 console.log(`\nwritten: ${written.join(', ')}`);

@@ -12,12 +12,12 @@ export interface HubApiProps {
   readonly apiName?: string;
   /**
    * Steady-state request rate limit of the default stage (requests per second).
-   * @default 500
+   * @default WEBHOOK_STAGE_THROTTLE.rateLimit
    */
   readonly rateLimit?: number;
   /**
    * Burst limit of the default stage.
-   * @default 1000
+   * @default WEBHOOK_STAGE_THROTTLE.burstLimit
    */
   readonly burstLimit?: number;
   /**
@@ -55,6 +55,13 @@ const ACCESS_LOG_FIELDS = {
 } as const;
 
 /**
+ * The stage's brake: half the account's default API Gateway throttle (10,000 requests/s, burst
+ * 5,000), so the hub takes campaign peaks (bench/scale.ts) and leaves the account's other APIs room.
+ * It was 500/s, below what a deployment sees at 1,000 messages/s.
+ */
+export const WEBHOOK_STAGE_THROTTLE = { rateLimit: 5_000, burstLimit: 5_000 } as const;
+
+/**
  * The public front door: one HTTP API whose `$default` stage auto-deploys, is throttled, and
  * writes JSON access logs to its own log group. Channels add their routes to `httpApi`.
  */
@@ -83,7 +90,10 @@ export class HubApi extends Construct {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: props.rateLimit ?? 500, burstLimit: props.burstLimit ?? 1000 },
+      throttle: {
+        rateLimit: props.rateLimit ?? WEBHOOK_STAGE_THROTTLE.rateLimit,
+        burstLimit: props.burstLimit ?? WEBHOOK_STAGE_THROTTLE.burstLimit,
+      },
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),

@@ -51,6 +51,20 @@ export interface QueuePair {
   readonly deadLetterQueue: sqs.Queue;
 }
 
+/** The definitions' FIFO mode as CDK's enums (their values are the CloudFormation strings). */
+const throughputProps = (
+  throughput: QueueDefinition['throughput'],
+): Pick<sqs.QueueProps, 'deduplicationScope' | 'fifoThroughputLimit'> => ({
+  deduplicationScope:
+    throughput.deduplicationScope === 'messageGroup'
+      ? sqs.DeduplicationScope.MESSAGE_GROUP
+      : sqs.DeduplicationScope.QUEUE,
+  fifoThroughputLimit:
+    throughput.fifoThroughputLimit === 'perMessageGroupId'
+      ? sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
+      : sqs.FifoThroughputLimit.PER_QUEUE,
+});
+
 /** Maps a definition's name onto the deployment's prefix ('switchboard-ingest.fifo' → '<prefix>-ingest.fifo'). */
 const prefixedName = (definitionName: string, namePrefix: string): string =>
   definitionName.replace(/^switchboard/, namePrefix);
@@ -143,6 +157,7 @@ export class HubStorage extends Construct {
     const deadLetterQueue = new sqs.Queue(this, `${id}DeadLetterQueue`, {
       queueName: prefixedName(definition.deadLetterQueue.name, this.namePrefix),
       fifo: true,
+      ...throughputProps(definition.throughput),
       maxMessageSizeBytes: definition.maximumMessageSizeBytes,
       retentionPeriod: Duration.seconds(definition.deadLetterQueue.retentionPeriodSeconds),
       enforceSSL: true,
@@ -154,6 +169,8 @@ export class HubStorage extends Construct {
       fifo: true,
       // Deduplication is by event id (MessageDeduplicationId), never by body.
       contentBasedDeduplication: false,
+      // High throughput (shared/resources/definitions.ts): deduplication and quota per message group.
+      ...throughputProps(definition.throughput),
       maxMessageSizeBytes: definition.maximumMessageSizeBytes,
       visibilityTimeout: Duration.seconds(definition.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(definition.retentionPeriodSeconds),

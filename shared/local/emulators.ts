@@ -177,7 +177,18 @@ const createTableIfAbsent = async (client: DynamoDBClient, table: TableDefinitio
   throw new Error(`table ${table.name} did not become active`);
 };
 
-/** Creates a FIFO queue and its dead-letter queue with the same attributes the CDK app sets. */
+const throughputAttributes = (queue: QueueDefinition): Record<string, string> => ({
+  DeduplicationScope: queue.throughput.deduplicationScope,
+  FifoThroughputLimit: queue.throughput.fifoThroughputLimit,
+});
+
+/**
+ * Creates a FIFO queue and its dead-letter queue with the same attributes the CDK app sets. fauxqs
+ * records the throughput mode but deduplicates across the whole queue whatever the scope: stricter
+ * than SQS (an id repeated in two conversations within five minutes is dropped locally), which the
+ * hub's own ids, unique across conversations, never notice. A queue kept in a data directory from
+ * before keeps the mode it was created with (fauxqs cannot change it), to the same effect.
+ */
 export const createQueueWithDlq = async (
   client: SQSClient,
   queue: QueueDefinition,
@@ -187,6 +198,7 @@ export const createQueueWithDlq = async (
       QueueName: queue.deadLetterQueue.name,
       Attributes: {
         FifoQueue: 'true',
+        ...throughputAttributes(queue),
         MaximumMessageSize: String(queue.maximumMessageSizeBytes),
         MessageRetentionPeriod: String(queue.deadLetterQueue.retentionPeriodSeconds),
       },
@@ -202,6 +214,7 @@ export const createQueueWithDlq = async (
       Attributes: {
         FifoQueue: 'true',
         ContentBasedDeduplication: 'false',
+        ...throughputAttributes(queue),
         MaximumMessageSize: String(queue.maximumMessageSizeBytes),
         VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
         MessageRetentionPeriod: String(queue.retentionPeriodSeconds),

@@ -30,9 +30,33 @@ export interface TableDefinition {
   readonly timeToLiveAttribute: string;
 }
 
+/**
+ * SQS FIFO throughput mode. High throughput is deduplication per message group with the throughput
+ * quota per message group: the queue is then limited by the account's regional quota per API action
+ * (tens of thousands of calls a second), each message group by its partition's, instead of the whole
+ * queue sharing 300 calls a second per action.
+ */
+export interface FifoThroughput {
+  readonly deduplicationScope: 'messageGroup' | 'queue';
+  readonly fifoThroughputLimit: 'perMessageGroupId' | 'perQueue';
+}
+
+/**
+ * Every hub queue's mode. A message group is one conversation, so SQS now drops a repeated
+ * MessageDeduplicationId only within its conversation: every producer's id is unique per group
+ * (event ids hash the occurrence, which fixes its conversation; command ids are scoped to their
+ * conversation), so nothing that was deduplicated before gets through now (README: Guarantees).
+ */
+export const HIGH_THROUGHPUT_FIFO: FifoThroughput = {
+  deduplicationScope: 'messageGroup',
+  fifoThroughputLimit: 'perMessageGroupId',
+};
+
 export interface QueueDefinition {
   readonly name: string;
   readonly fifo: true;
+  /** For the queue and its dead-letter queue. */
+  readonly throughput: FifoThroughput;
   /** Bytes. SQS defaults to 256 KiB; events can be larger, so it is always set. */
   readonly maximumMessageSizeBytes: number;
   readonly visibilityTimeoutSeconds: number;
@@ -85,6 +109,7 @@ export const HUB_TABLE: TableDefinition = {
 export const INGEST_QUEUE: QueueDefinition = {
   name: 'switchboard-ingest.fifo',
   fifo: true,
+  throughput: HIGH_THROUGHPUT_FIFO,
   maximumMessageSizeBytes: ONE_MIB,
   // Six times the recorder's timeout, as AWS recommends for SQS event sources.
   visibilityTimeoutSeconds: 180,
@@ -97,6 +122,7 @@ export const INGEST_QUEUE: QueueDefinition = {
 export const HELPDESK_QUEUE: QueueDefinition = {
   name: 'switchboard-helpdesk.fifo',
   fifo: true,
+  throughput: HIGH_THROUGHPUT_FIFO,
   maximumMessageSizeBytes: ONE_MIB,
   visibilityTimeoutSeconds: 60,
   retentionPeriodSeconds: FOURTEEN_DAYS,
@@ -114,6 +140,7 @@ export const HELPDESK_QUEUE: QueueDefinition = {
 export const OUTBOX_QUEUE: QueueDefinition = {
   name: 'switchboard-outbox.fifo',
   fifo: true,
+  throughput: HIGH_THROUGHPUT_FIFO,
   maximumMessageSizeBytes: ONE_MIB,
   visibilityTimeoutSeconds: 60,
   retentionPeriodSeconds: FOURTEEN_DAYS,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HubStorage } from '#infra/constructs/hub-storage.ts';
 import {
   HELPDESK_QUEUE,
+  HIGH_THROUGHPUT_FIFO,
   HUB_TABLE,
   INGEST_QUEUE,
   PAYLOAD_BUCKET,
@@ -130,6 +131,21 @@ describe('HubStorage queues', () => {
       });
     },
   );
+
+  it('puts every queue and dead-letter queue in high-throughput FIFO mode, as its definition says', () => {
+    // Act
+    const queues = resourcesOf(dev.template, 'AWS::SQS::Queue');
+    // Assess
+    expect(QUEUES.every((definition) => definition.throughput === HIGH_THROUGHPUT_FIFO)).toBe(true);
+    expect(queues).toHaveLength(2 * QUEUES.length);
+    for (const queue of queues) {
+      expect(queue.Properties).toMatchObject({
+        FifoQueue: true,
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+      });
+    }
+  });
 
   it('sets the 1 MiB message size explicitly (SQS would default to 256 KiB)', () => {
     // Act

@@ -8,6 +8,23 @@ const smsOnly = buildHub({ channels: 'sms', production: 'true', namePrefix: 'acm
 const outputsOf = (built: ReturnType<typeof buildHub>) => built.template.findOutputs('*');
 
 describe('SwitchboardStack wiring', () => {
+  it.each([
+    ['every channel, HTTP API', full],
+    ['SMS only, production', smsOnly],
+  ])('has every FIFO queue in high-throughput mode (%s)', (_name, built) => {
+    // Act
+    const fifoQueues = Object.values(built.template.findResources('AWS::SQS::Queue')).filter(
+      (queue) => queue.Properties?.FifoQueue === true,
+    );
+    // Assess
+    // ingest, helpdesk and outbox with their dead-letter queues, at least
+    expect(fifoQueues.length).toBeGreaterThanOrEqual(6);
+    for (const queue of fifoQueues) {
+      expect(queue.Properties.DeduplicationScope).toBe('messageGroup');
+      expect(queue.Properties.FifoThroughputLimit).toBe('perMessageGroupId');
+    }
+  });
+
   it('builds every webhook URL from the public base URL and gives Mailgun its mime URL', () => {
     // Act
     const outputs = outputsOf(full);

@@ -1,7 +1,8 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { HIGH_THROUGHPUT_FIFO } from '#shared/resources/definitions.ts';
 
 describe('local emulators', () => {
   let emulators: RunningEmulators;
@@ -30,6 +31,39 @@ describe('local emulators', () => {
     );
     // Assess
     expect(read.Item?.n).toEqual({ N: '1' });
+  });
+
+  it('create every hub queue and dead-letter queue in high-throughput mode, like the CDK app', async () => {
+    // Prepare
+    const { sqs } = emulators.clients;
+    const { resources } = emulators;
+    const urls = [
+      resources.ingestQueueUrl,
+      resources.ingestDlqUrl,
+      resources.helpdeskQueueUrl,
+      resources.helpdeskDlqUrl,
+      resources.outboxQueueUrl,
+      resources.outboxDlqUrl,
+    ];
+    // Act
+    const attributes = await Promise.all(
+      urls.map(async (QueueUrl) => {
+        const output = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl,
+            AttributeNames: ['DeduplicationScope', 'FifoThroughputLimit'],
+          }),
+        );
+        return output.Attributes;
+      }),
+    );
+    // Assess
+    for (const queueAttributes of attributes) {
+      expect(queueAttributes).toEqual({
+        DeduplicationScope: HIGH_THROUGHPUT_FIFO.deduplicationScope,
+        FifoThroughputLimit: HIGH_THROUGHPUT_FIFO.fifoThroughputLimit,
+      });
+    }
   });
 
   it('serve the FIFO ingest queue with deduplication', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueueWithDlq, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { type SqsHandler, startSqsEventSource } from '#shared/local/event-source.ts';
 import { queueDepth } from '#shared/local/queue-depth.ts';
+import { HIGH_THROUGHPUT_FIFO } from '#shared/resources/definitions.ts';
 
 const waitFor = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
@@ -23,6 +24,7 @@ describe('local SQS event source', () => {
     return createQueueWithDlq(emulators.clients.sqs, {
       name: `event-source-${queueCounter}.fifo`,
       fifo: true,
+      throughput: HIGH_THROUGHPUT_FIFO,
       maximumMessageSizeBytes: 1_048_576,
       visibilityTimeoutSeconds: 30,
       retentionPeriodSeconds: 3600,

@@ -1,0 +1,92 @@
+import type { AwsCostResult, ScenarioCost } from './aws-cost.ts';
+
+/**
+ * What one event costs in AWS calls, per resource: the scale model's input. The inbound rows come
+ * from the benchmark's own count (`npm run bench -- --only=aws-cost`: the real webhook path and
+ * recorder over the emulators, every command counted); the outbound row from
+ * tests/bench/outbound-send-counts.test.ts, which fails when the sender's calls change.
+ */
+export interface EventProfile {
+  /** Webhook requests per event (Meta's batching of several updates per POST would lower it). */
+  readonly webhookRequests: number;
+  /** SendMessageBatch calls to the ingest queue per event. */
+  readonly ingestSendCalls: number;
+  /** SendMessageBatch calls to the helpdesk queue per event, with full recorder batches. */
+  readonly helpdeskSendCalls: number;
+  /** Events the helpdesk queue receives per event (the event and its conversation.state_changed). */
+  readonly helpdeskMessages: number;
+  /** Consumed read units, consistent reads included. */
+  readonly readUnits: number;
+  /** Consumed write units, index writes included. */
+  readonly writeUnits: number;
+  readonly s3Puts: number;
+  readonly s3Gets: number;
+  /** Medians measured locally (emulators on loopback): a floor for the AWS durations. */
+  readonly measuredWebhookMs: number;
+  readonly measuredRecorderBatchMs: number;
+}
+
+export type InboundKind = 'chat' | 'status' | 'email';
+
+const SCENARIO_OF: Record<InboundKind, ScenarioCost['scenario']> = {
+  chat: 'inbound chat message',
+  status: 'status update',
+  email: 'inbound e-mail',
+};
+
+const profileOf = (scenario: ScenarioCost): EventProfile => {
+  const { usage, perMessage } = scenario;
+  const perRequest = (count: number | undefined) => (count ?? 0) / usage.requests;
+  const events = usage.ingestEvents / usage.requests;
+  return {
+    webhookRequests: 1 / events,
+    ingestSendCalls: (perMessage.webhookSqsRequests ?? 0) / events,
+    helpdeskSendCalls: (perMessage.recorderSqsRequests ?? 0) / events,
+    helpdeskMessages: usage.recorder.publishedEvents / usage.ingestEvents,
+    readUnits: (perMessage.readUnits ?? 0) / events,
+    writeUnits: (perMessage.writeUnitsIncludingGsi ?? 0) / events,
+    s3Puts: perRequest(usage.webhook.commands.PutObject) / events,
+    s3Gets: perRequest(usage.recorder.commands.GetObject) / events,
+    measuredWebhookMs: usage.webhook.medianDurationMs,
+    measuredRecorderBatchMs: usage.recorder.medianBatchDurationMs,
+  };
+};
+
+/** The inbound profiles from a benchmark run's AWS section. */
+export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind, EventProfile> => {
+  const find = (kind: InboundKind): EventProfile => {
+    const scenario = awsCost.scenarios.find((candidate) => candidate.scenario === SCENARIO_OF[kind]);
+    if (!scenario) throw new Error(`the benchmark's AWS section has no '${SCENARIO_OF[kind]}'`);
+    return profileOf(scenario);
+  };
+  return { chat: find('chat'), status: find('status'), email: find('email') };
+};
+
+/**
+ * One `send_message` of one text part on an open conversation, by the sender: reads of the
+ * conversation, the send record and the message; the send record noted before and after the
+ * provider call; the sent message recorded like an inbound one; `message.sent` and its
+ * `conversation.state_changed` published. Counted by tests/bench/outbound-send-counts.test.ts.
+ */
+export const OUTBOUND_SEND = {
+  getItem: 5,
+  query: 0,
+  putItem: 2,
+  updateItem: 5,
+  helpdeskSendMessageBatch: 2,
+  gsiWriteUnits: 4,
+} as const;
+
+/** The outbound send as a profile: items under 1 KB (one unit per write, one per consistent read). */
+export const OUTBOUND_PROFILE: EventProfile = {
+  webhookRequests: 0,
+  ingestSendCalls: 0,
+  helpdeskSendCalls: OUTBOUND_SEND.helpdeskSendMessageBatch,
+  helpdeskMessages: OUTBOUND_SEND.helpdeskSendMessageBatch,
+  readUnits: OUTBOUND_SEND.getItem + OUTBOUND_SEND.query,
+  writeUnits: OUTBOUND_SEND.putItem + OUTBOUND_SEND.updateItem + OUTBOUND_SEND.gsiWriteUnits,
+  s3Puts: 0,
+  s3Gets: 0,
+  measuredWebhookMs: 0,
+  measuredRecorderBatchMs: 0,
+};

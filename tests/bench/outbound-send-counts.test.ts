@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  awsCommandCounts,
+  countCommandsOf,
+  resetAwsCommandCounts,
+} from '#shared/local/aws-command-counter.ts';
+import { newTally, tallyGsiWrites } from '../../bench/aws-usage.ts';
+import { OUTBOUND_SEND } from '../../bench/scale-counts.ts';
+import { type OutboundHarness, sendCommand, startOutboundHarness } from '../outbound/harness.ts';
+import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
+
+/*
+ * The scale model's outbound row (bench/scale-counts.ts) is stated from this count: one text reply on
+ * an open WhatsApp conversation, through the real sender over the emulators, every AWS command of
+ * the sender counted. If the sender's calls change, this fails until the row follows.
+ */
+describe('AWS calls of one outbound send', () => {
+  let hub: OutboundHarness;
+  beforeAll(async () => {
+    hub = await startOutboundHarness();
+  });
+  afterAll(async () => {
+    await hub.stop();
+  });
+
+  it('match the scale model’s committed row', async () => {
+    // Prepare: a conversation the customer opened 20 minutes ago, counters on the sender's clients
+    const wa = '491555000001';
+    await hub.pipeline.ingest([messageEvent(wa, 'wamid.scale-in', minute(100))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const { clients } = hub.pipeline.emulators;
+    countCommandsOf(clients.dynamodb);
+    countCommandsOf(clients.sqs);
+    const tally = newTally();
+    tallyGsiWrites(clients.dynamodb, tally);
+    const { conversationId } = conversationFor(wa);
+    await hub.enqueue(sendCommand(conversationId, 'scale-1'));
+    resetAwsCommandCounts();
+    // Act
+    const run = await hub.runOutbox();
+    // Assess
+    const counts = awsCommandCounts();
+    expect(run.failed).toBe(0);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect({
+      getItem: counts.GetItem ?? 0,
+      query: counts.Query ?? 0,
+      putItem: counts.PutItem ?? 0,
+      updateItem: counts.UpdateItem ?? 0,
+      helpdeskSendMessageBatch: counts.SendMessageBatch ?? 0,
+      gsiWriteUnits: tally.gsiWriteUnits,
+    }).toEqual(OUTBOUND_SEND);
+  });
+});
