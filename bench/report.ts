@@ -10,6 +10,7 @@ import { QUOTAS } from './scale-quotas.ts';
 
 const RECORDER_BATCH = RECORDER.batchSize;
 
+import type { LinearTimeResult } from './linear-time.ts';
 import type { WebhookCostResult } from './webhook-cost.ts';
 
 export interface BenchReport {
@@ -20,6 +21,7 @@ export interface BenchReport {
   readonly endToEnd?: EndToEndResult;
   readonly awsCost?: AwsCostResult;
   readonly scale?: ScaleReport;
+  readonly linearTime?: LinearTimeResult;
 }
 
 type Row = ReadonlyArray<string | number>;
@@ -243,6 +245,16 @@ export const renderReport = (report: BenchReport): string => {
     }
   }
   if (report.scale) parts.push(...renderScale(report.scale));
+  if (report.linearTime) {
+    const linear = report.linearTime;
+    parts.push(
+      `\n6. Linear time on hostile provider text (${linear.measured} function × input pairs; 400 KB over 100 KB, 4× linear, 16× quadratic; the test fails above 8×). The review's "Hello" + 400,000 spaces + "world": ${linear.reviewCaseMs} ms (was ~30 s)`,
+      table(
+        ['function', 'hostile input', '100 KB ms', '400 KB ms', 'ratio'],
+        linear.worst.map((row) => [row.subject, row.text, row.smallMs, row.largeMs, `${row.ratio}×`]),
+      ),
+    );
+  }
   return parts.join('\n');
 };
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { runAwsCost } from './aws-cost.ts';
 import { runColdStart } from './cold-start.ts';
 import { runEndToEnd } from './end-to-end.ts';
+import { runLinearTime } from './linear-time.ts';
 import { machineInfo } from './machine.ts';
 import { parseOptions, wants } from './options.ts';
 import { type BenchReport, renderReport, writeReport } from './report.ts';
@@ -10,7 +11,7 @@ import { runScale } from './scale.ts';
 import { runWebhookCost } from './webhook-cost.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost,scale]`
+ * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost,scale,linear-time]`
  * Prints the tables and writes them as JSON under bench/results/. Nothing here fails on slowness:
  * targets are reported, never asserted.
  */
@@ -22,30 +23,37 @@ const report: {
 } = { machine, quick: options.quick };
 
 if (wants(options, 'webhook')) {
-  progress('1/5 webhook CPU against the floor');
+  progress('1/6 webhook CPU against the floor');
   report.webhookCost = await runWebhookCost(options.quick, progress);
 }
 if (wants(options, 'cold-start')) {
-  progress('2/5 bundles and cold import');
+  progress('2/6 bundles and cold import');
   report.coldStart = await runColdStart(options.quick, progress);
 }
 if (wants(options, 'end-to-end')) {
-  progress('3/5 end to end on the local hub');
+  progress('3/6 end to end on the local hub');
   report.endToEnd = await runEndToEnd(options.quick, progress);
 }
 if (wants(options, 'aws-cost')) {
-  progress('4/5 AWS requests and cost per message');
+  progress('4/6 AWS requests and cost per message');
   report.awsCost = await runAwsCost(options.quick, progress);
 }
 
 const resultsDirectory = resolve(import.meta.dirname, 'results');
 if (wants(options, 'scale')) {
-  progress('5/5 scale model (AWS calls per event against the quotas)');
+  progress('5/6 scale model (AWS calls per event against the quotas)');
   report.scale = runScale(report.awsCost, resultsDirectory);
 }
 
+if (wants(options, 'linear-time')) {
+  progress('6/6 linear time of the functions that read provider text, on hostile inputs');
+  report.linearTime = runLinearTime(options.quick, progress);
+}
+
 console.log(renderReport(report));
-// A scale-only run is arithmetic over a saved run: it does not replace that run's results.
-const written =
-  options.only.size === 1 && options.only.has('scale') ? [] : writeReport(report, resultsDirectory);
+// A scale run is arithmetic over a saved run, and a linear-time run measures no part of it: alone,
+// they do not replace that run's results.
+const derivedOnly =
+  options.only.size > 0 && [...options.only].every((name) => name === 'scale' || name === 'linear-time');
+const written = derivedOnly ? [] : writeReport(report, resultsDirectory);
 console.log(`\nwritten: ${written.join(', ')}`);

@@ -1,0 +1,119 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Email } from 'postal-mime';
+import {
+  conversationTagOf,
+  normalizeAddress,
+  withoutConversationTag,
+} from '#shared/channels/email/inbound/addressing.ts';
+import { sanitizeFilename, storeAttachment } from '#shared/channels/email/inbound/attachments.ts';
+import { truncateToJsonBytes } from '#shared/channels/email/inbound/bodies.ts';
+import { deliveryStatusEvents, parseHeaderFields } from '#shared/channels/email/inbound/delivery-status.ts';
+import { boundaryOf, parseMultipart, parseUrlEncoded } from '#shared/channels/email/inbound/form.ts';
+import { isAutoReply, isBounce, messageIdsIn } from '#shared/channels/email/inbound/headers.ts';
+import { decodeHtmlEntities, htmlToText } from '#shared/channels/email/inbound/html-to-text.ts';
+import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-parsed.ts';
+import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
+import { threadOf } from '#shared/channels/email/inbound/threading.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+/*
+ * Every function that reads provider text, each fed one hostile text, and how the time of a large
+ * input compares with a small one: tests/channels/email.linear-time.test.ts asserts linear time,
+ * the benchmark reports the worst ratio.
+ */
+
+const headerList = (value: string) => [
+  { key: 'content-type', originalKey: 'Content-Type', value },
+  { key: 'auto-submitted', originalKey: 'Auto-Submitted', value },
+  { key: 'precedence', originalKey: 'Precedence', value },
+];
+
+const multipartBody = (text: string): Buffer =>
+  Buffer.from(
+    `--b\r\nContent-Disposition: form-data; name="${text}"; filename="${text}"\r\nContent-Type: ${text}\r\n\r\n${text}\r\n--b--\r\n`,
+  );
+
+const reportOf = (text: string): Email => ({
+  headers: [],
+  headerLines: [],
+  attachments: [
+    {
+      filename: null,
+      mimeType: 'message/delivery-status',
+      disposition: null,
+      content: `Action: failed\n${text}`,
+    },
+    { filename: null, mimeType: 'text/rfc822-headers', disposition: null, content: text },
+  ],
+});
+
+/** Each function that sees provider text, fed one hostile text. */
+export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unknown>> = {
+  stripQuotedHistory: (text) => stripQuotedHistory(text),
+  htmlToText: (text) => htmlToText(text),
+  decodeHtmlEntities: (text) => decodeHtmlEntities(text),
+  messageIdsIn: (text) => messageIdsIn(text),
+  threadOf: (text) => threadOf({ references: text, inReplyTo: text }, 'm@x'),
+  isBounce: (text) => isBounce(headerList(text), [text]),
+  isAutoReply: (text) => isAutoReply(headerList(text)),
+  normalizeAddress: (text) => normalizeAddress(text),
+  conversationTagOf: (text) => conversationTagOf(text),
+  withoutConversationTag: (text) => withoutConversationTag(text),
+  sanitizeFilename: (text) => sanitizeFilename(text),
+  storeAttachment: (text) =>
+    storeAttachment({
+      bytes: new Uint8Array(1),
+      mimeType: text,
+      filename: text,
+      contentId: text,
+      inline: true,
+    }),
+  truncateToJsonBytes: (text) => truncateToJsonBytes(text, 64 * 1024),
+  boundaryOf: (text) => boundaryOf(`multipart/form-data${text}`),
+  parseUrlEncoded: (text) => parseUrlEncoded(Buffer.from(text)),
+  parseMultipart: (text) => parseMultipart(multipartBody(text), 'b'),
+  parseHeaderFields: (text) => parseHeaderFields(text),
+  deliveryStatusEvents: (text) =>
+    deliveryStatusEvents(reportOf(text), {
+      provider: 'ses',
+      receivedAt: FIXTURE_RECEIVED_AT,
+      envelopeRecipients: [],
+    }),
+  mimeFromParsedFields: (text) =>
+    mimeFromParsedFields([
+      { name: 'message-headers', value: Buffer.from(JSON.stringify([['Subject', text]])) },
+      { name: 'body-plain', value: Buffer.from(text) },
+      { name: 'body-html', value: Buffer.from(text) },
+      { name: 'content-id-map', value: Buffer.from(text) },
+    ]),
+};
+
+const median = (times: number[]): number => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+/** A full collection before each measurement, so garbage of earlier tests is not charged to it. */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+const elapsedMs = (run: () => unknown): number => {
+  const start = performance.now();
+  run();
+  return performance.now() - start;
+};
+
+/** Median times of both sizes, measured in turns after one warm-up run of each (JIT, heap growth). */
+export const medianTimes = (subject: (text: string) => unknown, small: string, large: string) => {
+  subject(small);
+  subject(large);
+  collectGarbage();
+  const smallTimes: number[] = [];
+  const largeTimes: number[] = [];
+  for (let run = 0; run < 3; run += 1) {
+    smallTimes.push(elapsedMs(() => subject(small)));
+    largeTimes.push(elapsedMs(() => subject(large)));
+  }
+  return { smallMs: median(smallTimes), largeMs: median(largeTimes) };
+};
