@@ -77,6 +77,14 @@ export const HUB_TABLE: TableDefinition = {
       sortKey: { name: 'gsi3sk', type: 'S' },
       projection: 'KEYS_ONLY',
     },
+    {
+      // Sparse: conversations waiting for an answer (by how long) and snoozed ones (by when they
+      // wake), shared/store/keys.ts. Keys move only when a wait starts or ends or a snooze is set.
+      indexName: 'gsi4',
+      partitionKey: { name: 'gsi4pk', type: 'S' },
+      sortKey: { name: 'gsi4sk', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
   ],
   timeToLiveAttribute: 'expiresAt',
 };
