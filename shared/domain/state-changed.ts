@@ -26,7 +26,7 @@ export interface StateChange {
   readonly changes?: readonly ConversationField[];
 }
 
-const buildStateChange = (
+export const buildStateChange = (
   change: StateChange,
 ): HubEventOf<'switchboard.conversation.state_changed'> => ({
   specversion: '1.0',

@@ -188,6 +188,9 @@ export const contactsConversationsPartition = (contactKey: string): string => `C
  */
 const ATTENTION_PARTITIONS = { waiting: 'WAITING', snoozed: 'SNOOZED' } as const;
 
+export const attentionPartition = (kind: keyof typeof ATTENTION_PARTITIONS): string =>
+  ATTENTION_PARTITIONS[kind];
+
 export const attentionIndexKeys = (
   state: ConversationState,
 ): { gsi4pk: string; gsi4sk: string } | undefined => {
