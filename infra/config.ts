@@ -151,6 +151,34 @@ export const SwitchboardConfigSchema = z
      * @default false
      */
     customerManagedKey: booleanFromContext.default(false),
+    /**
+     * Deploy the helpdesk HTTP API (its own HTTP API, IAM-authorized unless a JWT issuer is set).
+     * Off by default until it has run against a real account.
+     * @default false
+     */
+    helpdeskApi: booleanFromContext.default(false),
+    /**
+     * OIDC issuer URL of a JWT authorizer on the helpdesk API (with `helpdeskJwtAudience`). Without
+     * it the helpdesk API takes AWS IAM (SigV4) callers only.
+     * @default none
+     */
+    helpdeskJwtIssuer: optionalString(z.url({ protocol: /^https$/ })),
+    /**
+     * Audiences the JWT must name, comma-separated (with `helpdeskJwtIssuer`).
+     * @default none
+     */
+    helpdeskJwtAudience: optionalString(
+      z.preprocess(
+        (value) =>
+          typeof value === 'string'
+            ? value
+                .split(',')
+                .map((item) => item.trim())
+                .filter(Boolean)
+            : value,
+        z.array(z.string().min(1)).min(1),
+      ),
+    ),
   })
   .superRefine((config, context) => {
     const sesOn = config.channels.includes('email-ses');
@@ -166,6 +194,13 @@ export const SwitchboardConfigSchema = z
         code: 'custom',
         path: ['sesInboundDomain'],
         message: 'set, but the email-ses channel is off: add email-ses to channels',
+      });
+    }
+    if ((config.helpdeskJwtIssuer === undefined) !== (config.helpdeskJwtAudience === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['helpdeskJwtAudience'],
+        message: 'helpdeskJwtIssuer and helpdeskJwtAudience go together',
       });
     }
     if (config.ingress === 'function-urls' && config.publicBaseUrl) {

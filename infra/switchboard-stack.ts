@@ -7,6 +7,7 @@ import { ChannelWebhook } from './constructs/channel-webhook.ts';
 import { EmailDeliveryEvents } from './constructs/email-delivery-events.ts';
 import { EmailIntake } from './constructs/email-intake.ts';
 import { HelpdeskAccess } from './constructs/helpdesk-access.ts';
+import { HelpdeskApi } from './constructs/helpdesk-api.ts';
 import { HubApi } from './constructs/hub-api.ts';
 import type { HubRuntimeEnvironment } from './constructs/hub-function.ts';
 import { HubStorage } from './constructs/hub-storage.ts';
@@ -36,6 +37,8 @@ export class SwitchboardStack extends Stack {
   public readonly emailIntake?: EmailIntake;
   public readonly monitoring: Monitoring;
   public readonly helpdeskAccess: HelpdeskAccess;
+  /** With `helpdeskApi`: the helpdesk HTTP API. */
+  public readonly helpdeskApi?: HelpdeskApi;
 
   constructor(scope: Construct, id: string, props: SwitchboardStackProps) {
     super(scope, id, {
@@ -127,6 +130,18 @@ export class SwitchboardStack extends Stack {
       });
     }
 
+    if (config.helpdeskApi) {
+      this.helpdeskApi = new HelpdeskApi(this, 'HelpdeskApi', {
+        storage: this.storage,
+        runtimeEnvironment,
+        apiName: `${prefix}-helpdesk`,
+        ...(config.helpdeskJwtIssuer && config.helpdeskJwtAudience
+          ? { jwt: { issuer: config.helpdeskJwtIssuer, audience: config.helpdeskJwtAudience } }
+          : {}),
+        ...functionLogs,
+      });
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       deadLetterQueues: [
         { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
@@ -205,6 +220,8 @@ export class SwitchboardStack extends Stack {
       this.helpdeskAccess.policy.managedPolicyArn,
       'Attach to the helpdesk consumer role or user',
     );
+    if (this.helpdeskApi)
+      output('HelpdeskApiUrl', this.helpdeskApi.url, 'The helpdesk API (IAM or JWT authorized)');
     output('AlarmTopicArn', this.monitoring.topic.topicArn, 'Alarm notifications');
   }
 }

@@ -64,6 +64,14 @@ export const describeHub = (hub: LocalHub): string[] => [
   `  Read the helpdesk stream: npm run consume -- --hub ${hub.urls.base}`,
   `  Answer a conversation:    npm run send -- <conversationId> "text" --hub ${hub.urls.base}`,
   '',
+  ...(hub.urls.api && hub.apiToken
+    ? [
+        `Helpdesk API: ${hub.urls.api}`,
+        `  development bearer token: ${hub.apiToken}   (fixed one: SWITCHBOARD_API_TOKEN)`,
+        `  curl -H 'Authorization: Bearer ${hub.apiToken}' '${hub.urls.api}/conversations?waiting=true'`,
+        '',
+      ]
+    : []),
   ...(hub.urls.providers
     ? [
         `Provider simulators (the sender's Graph, Twilio, SES and Mailgun; statuses come back to the webhooks): ${hub.urls.providers}`,

@@ -16,6 +16,10 @@ export const RuntimeConfigSchema = z.object({
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
   SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
   SWITCHBOARD_PUBLIC_BASE_URL: z.url().optional(),
+  /** The helpdesk API puts commands here. */
+  SWITCHBOARD_OUTBOX_QUEUE_URL: z.url().optional(),
+  /** Local hub only: the development bearer token of the helpdesk API (API Gateway authenticates in AWS). */
+  SWITCHBOARD_API_DEV_TOKEN: z.string().min(16).optional(),
   /** The sender moves commands no event can be made of here, with the reason. */
   SWITCHBOARD_OUTBOX_DLQ_URL: z.url().optional(),
   /** Provider APIs the sender calls: the real ones by default, local simulators in development. */

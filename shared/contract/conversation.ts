@@ -10,6 +10,31 @@ import {
 export const ConversationStatusSchema = z.enum(['open', 'pending', 'snoozed', 'resolved']);
 export type ConversationStatus = z.infer<typeof ConversationStatusSchema>;
 
+export const ConversationPrioritySchema = z.enum(['low', 'normal', 'high', 'urgent']);
+export type ConversationPriority = z.infer<typeof ConversationPrioritySchema>;
+
+/** Labels a conversation carries at most, and how long each may be. */
+export const MAX_LABELS = 20;
+export const LabelSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\s,]+$/, 'no spaces or commas');
+
+/** Who helps the customer: an agent's, bot's or team's id in the helpdesk (the hub does not interpret it). */
+export const AssigneeSchema = z.string().min(1).max(256);
+
+/** Who changed a conversation: the helpdesk's agent, bot or system, or the hub itself (`kind: system`). */
+export const ChangeActorSchema = z
+  .object({ kind: z.enum(['agent', 'bot', 'system']), id: z.string().min(1).max(256) })
+  .meta({ id: 'ChangeActor' });
+export type ChangeActor = z.infer<typeof ChangeActorSchema>;
+
+/** What a helpdesk can change on a conversation. */
+export const CONVERSATION_FIELDS = ['status', 'snoozedUntil', 'assignee', 'labels', 'priority'] as const;
+export const ConversationFieldSchema = z.enum(CONVERSATION_FIELDS);
+export type ConversationField = z.infer<typeof ConversationFieldSchema>;
+
 /** Hours a business may answer freely after the customer's last message, per channel; null = no window. */
 export const REPLY_WINDOW_HOURS: Readonly<Record<'messenger' | 'whatsapp' | 'sms' | 'email', number | null>> =
   {
@@ -45,6 +70,14 @@ export const ConversationStateSchema = z
     firstResponseAt: TimestampSchema.nullable(),
     /** Seconds from the first customer message to the first business answer. */
     firstResponseSeconds: z.number().nonnegative().nullable(),
+    /** The helpdesk's assignee (an agent, bot or team id), null when nobody is assigned. */
+    assignee: AssigneeSchema.nullable(),
+    labels: z.array(LabelSchema).max(MAX_LABELS),
+    priority: ConversationPrioritySchema.nullable(),
+    /** With status `snoozed`: when the hub reopens the conversation by itself. */
+    snoozedUntil: TimestampSchema.nullable(),
+    /** The oldest customer message not answered yet (provider time); null when nothing waits. */
+    waitingSince: TimestampSchema.nullable(),
     /** Monotonic per conversation: consumers keep the state with the highest version. */
     version: z.number().int().positive(),
   })

@@ -7,7 +7,12 @@ import {
   ProviderSchema,
   TimestampSchema,
 } from './common.ts';
-import { ConversationStateSchema, ConversationStatusSchema } from './conversation.ts';
+import {
+  ChangeActorSchema,
+  ConversationFieldSchema,
+  ConversationStateSchema,
+  ConversationStatusSchema,
+} from './conversation.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 import { MessageSchema, ReferralSchema } from './message.ts';
 import { MessagePartSchema } from './parts.ts';
@@ -146,8 +151,12 @@ export const ConversationStateChangedDataSchema = z
   .object({
     state: ConversationStateSchema,
     previousStatus: ConversationStatusSchema.nullable(),
-    /** Id of the event whose application changed the state. */
+    /** Id of the event whose application changed the state, or of the helpdesk API change (`chg_…`). */
     causedBy: z.string(),
+    /** Who changed it, when a helpdesk (through the API) or the hub's own timer did; absent for a message. */
+    changedBy: ChangeActorSchema.optional(),
+    /** The fields that change set, when it was one (status, snoozedUntil, assignee, labels, priority). */
+    changes: z.array(ConversationFieldSchema).optional(),
   })
   .meta({ id: 'ConversationStateChangedData' });
 

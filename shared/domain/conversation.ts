@@ -80,6 +80,11 @@ const emptyState = (event: MessageEvent, at: string): ConversationState => ({
   messageCount: 0,
   firstResponseAt: null,
   firstResponseSeconds: null,
+  assignee: null,
+  labels: [],
+  priority: null,
+  snoozedUntil: null,
+  waitingSince: null,
   version: 0,
 });
 
@@ -107,8 +112,11 @@ const applyInbound = (model: ConversationModel, at: string): ConversationModel =
     firstInboundAt,
     state: {
       ...state,
-      // A customer writing again always needs attention, whatever the helpdesk had set.
+      // A customer writing again always needs attention, whatever the helpdesk had set: a resolved
+      // or snoozed conversation reopens (and its snooze is over).
       status: 'open',
+      snoozedUntil: null,
+      waitingSince: unread ? earlierOf(state.waitingSince, at) : state.waitingSince,
       lastInboundAt,
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
       unreadCount: unread ? state.unreadCount + 1 : state.unreadCount,
@@ -131,6 +139,13 @@ const applyOutbound = (model: ConversationModel, at: string): ConversationModel 
     state: {
       ...state,
       unreadCount: answersEverything ? 0 : state.unreadCount,
+      // An answer older than the newest customer message leaves that one waiting (the exact
+      // oldest unanswered one is not known without the history: the newest is a lower bound).
+      waitingSince: answersEverything
+        ? null
+        : state.waitingSince !== null && state.waitingSince <= at
+          ? state.lastInboundAt
+          : state.waitingSince,
       firstResponseAt,
       firstResponseSeconds: firstResponseSeconds(model.firstInboundAt, firstResponseAt),
     },

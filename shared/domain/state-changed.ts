@@ -1,4 +1,6 @@
 import {
+  type ChangeActor,
+  type ConversationField,
   type ConversationState,
   type ConversationStatus,
   dataSchemaFor,
@@ -13,19 +15,41 @@ import {
 export const stateChangedEventId = (conversationId: string, causedBy: string): string =>
   `evt_${stableHash('state_changed', conversationId, causedBy)}`;
 
+export interface StateChange {
+  readonly state: ConversationState;
+  readonly previousStatus: ConversationStatus | null;
+  /** The event, or the API change (`chg_…`), that made it. */
+  readonly causedBy: string;
+  /** When: the cause's time, so a re-publish is byte-identical. */
+  readonly time: string;
+  readonly changedBy?: ChangeActor;
+  readonly changes?: readonly ConversationField[];
+}
+
+export const buildStateChange = (
+  change: StateChange,
+): HubEventOf<'switchboard.conversation.state_changed'> => ({
+  specversion: '1.0',
+  id: stateChangedEventId(change.state.conversationId, change.causedBy),
+  source: sourceFor(change.state.channel, change.state.endpoint.id),
+  type: EVENT_TYPES.conversationStateChanged,
+  subject: change.state.conversationId,
+  time: change.time,
+  datacontenttype: 'application/json',
+  dataschema: dataSchemaFor(EVENT_TYPES.conversationStateChanged),
+  data: {
+    state: change.state,
+    previousStatus: change.previousStatus,
+    causedBy: change.causedBy,
+    ...(change.changedBy ? { changedBy: change.changedBy } : {}),
+    ...(change.changes ? { changes: [...change.changes] } : {}),
+  },
+});
+
+/** The state change a message event made. */
 export const buildStateChangedEvent = (
   state: ConversationState,
   previousStatus: ConversationStatus | null,
   cause: HubEvent,
-): HubEventOf<'switchboard.conversation.state_changed'> => ({
-  specversion: '1.0',
-  id: stateChangedEventId(state.conversationId, cause.id),
-  source: sourceFor(state.channel, state.endpoint.id),
-  type: EVENT_TYPES.conversationStateChanged,
-  subject: state.conversationId,
-  // The cause's time rather than ours: a re-publish must be byte-identical.
-  time: cause.time,
-  datacontenttype: 'application/json',
-  dataschema: dataSchemaFor(EVENT_TYPES.conversationStateChanged),
-  data: { state, previousStatus, causedBy: cause.id },
-});
+): HubEventOf<'switchboard.conversation.state_changed'> =>
+  buildStateChange({ state, previousStatus, causedBy: cause.id, time: cause.time });

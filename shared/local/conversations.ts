@@ -1,6 +1,7 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type ConversationState, ConversationStateSchema } from '#shared/contract/index.ts';
+import type { ConversationState } from '#shared/contract/index.ts';
+import { StoredStateSchema } from '#shared/store/conversations.ts';
 
 /**
  * Every conversation state in the local table, newest version per conversation. A full scan is fine
@@ -25,7 +26,7 @@ const stateCandidates = (item: Record<string, unknown>): unknown[] => {
 
 const conversationStateOf = (item: Record<string, unknown>): ConversationState | undefined => {
   for (const candidate of stateCandidates(item)) {
-    const parsed = ConversationStateSchema.safeParse(candidate);
+    const parsed = StoredStateSchema.safeParse(candidate);
     if (parsed.success) return parsed.data;
   }
   return undefined;

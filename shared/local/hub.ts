@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { interceptLocalhostDns } from 'fauxqs';
@@ -22,6 +23,7 @@ import type { HubInfo } from './hub-info.ts';
 import { DEFAULT_MAX_ENVIRONMENTS, type LambdaFunction, startLambdaFunction } from './lambda-environments.ts';
 import { waitUntilDrained } from './queue-depth.ts';
 import {
+  HELPDESK_API_ROUTES,
   HUB_INFO_PATH,
   LOCAL_SES_EVENTS_PATH,
   type LocalRoute,
@@ -86,6 +88,13 @@ export interface LocalHubOptions {
   readonly providerStatusDelaysMs?: ProviderSimulatorOptions['statusDelaysMs'];
   /** Runtime settings for the functions beyond the hub's own (e.g. SWITCHBOARD_PROVIDER_TIMEOUT_MS in tests). */
   readonly functionSettings?: Readonly<Record<string, string>>;
+  /**
+   * Serve the helpdesk API (`/v1/…`) on the hub's port, behind a development bearer token.
+   * @default true
+   */
+  readonly helpdeskApi?: boolean;
+  /** The development bearer token (default: SWITCHBOARD_API_TOKEN, else a random one per start). */
+  readonly apiToken?: string;
 }
 
 export interface LocalHub {
@@ -95,7 +104,11 @@ export interface LocalHub {
     readonly info: string;
     /** The provider simulators' base URL (with `simulateProviders`). */
     readonly providers?: string;
+    /** The helpdesk API's base (`<base>/v1`), with `helpdeskApi`. */
+    readonly api?: string;
   };
+  /** With `helpdeskApi`: send `Authorization: Bearer <apiToken>`. */
+  readonly apiToken?: string;
   /** With `simulateProviders`: their request log and fault book. */
   readonly providers?: RunningProviderSimulators;
   readonly endpoints: LocalEndpoints;
@@ -192,7 +205,14 @@ const describeRequest = (line: RequestLogLine): string =>
  */
 export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
   const log = options.log ?? (() => undefined);
-  const routes = options.routes ?? WEBHOOK_ROUTES;
+  const webhookRoutes = options.routes ?? WEBHOOK_ROUTES;
+  const apiToken =
+    options.helpdeskApi === false
+      ? undefined
+      : (options.apiToken ??
+        process.env.SWITCHBOARD_API_TOKEN ??
+        `sbdev_${randomBytes(24).toString('base64url')}`);
+  const routes = apiToken ? [...webhookRoutes, ...HELPDESK_API_ROUTES] : webhookRoutes;
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;
@@ -265,6 +285,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
     ),
     SWITCHBOARD_OUTBOX_DLQ_URL: emulators.resources.outboxDlqUrl,
+    SWITCHBOARD_OUTBOX_QUEUE_URL: emulators.resources.outboxQueueUrl,
+    ...(apiToken ? { SWITCHBOARD_API_DEV_TOKEN: apiToken } : {}),
     // Twilio signs the URL it calls; locally that is this hub's SMS webhook.
     SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: `${base}${providerRoutePath('sms')}`,
     SWITCHBOARD_SES_CONFIGURATION_SET: LOCAL_SES_CONFIGURATION_SET,
@@ -385,7 +407,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     forgetCachedRuntime();
   };
 
-  const webhooks = Object.fromEntries(routes.map((route) => [routeKeyOf(route), `${base}${route.path}`]));
+  const webhooks = Object.fromEntries(
+    webhookRoutes.map((route) => [routeKeyOf(route), `${base}${route.path}`]),
+  );
   const waitForRecorder = (timeoutMs = 15_000) =>
     eventSource
       ? waitUntilDrained(
@@ -428,7 +452,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       webhooks,
       info: `${base}${HUB_INFO_PATH}`,
       ...(providers ? { providers: providers.baseUrl } : {}),
+      ...(apiToken ? { api: `${base}/v1` } : {}),
     },
+    ...(apiToken ? { apiToken } : {}),
     ...(providers ? { providers } : {}),
     endpoints: emulators.endpoints,
     resources: emulators.resources,

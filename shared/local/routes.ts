@@ -1,3 +1,4 @@
+import { API_ROUTES } from '#shared/api/router.ts';
 import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 
 /**
@@ -6,7 +7,7 @@ import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/reg
  * anything else is API Gateway's 404.
  */
 export interface LocalRoute {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH';
   readonly path: string;
   /** File under functions/ exporting `handler`. */
   readonly functionFile: string;
@@ -25,13 +26,31 @@ export const WEBHOOK_ROUTES: readonly LocalRoute[] = webhookConnectors().flatMap
 export const routeKeyOf = (route: Pick<LocalRoute, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
 
+/** A path template's `{name}` segment matches one non-empty segment, as an HTTP API route's does. */
+const pathMatches = (template: string, rawPath: string): boolean => {
+  if (!template.includes('{')) return template === rawPath;
+  const want = template.split('/');
+  const got = rawPath.split('/');
+  return (
+    want.length === got.length &&
+    want.every((part, index) => (part.startsWith('{') ? (got[index] ?? '') !== '' : part === got[index]))
+  );
+};
+
 /** HTTP APIs match the path exactly (no trailing-slash folding) and answer 404, not 405, for a wrong method. */
 export const matchRoute = (
   routes: readonly LocalRoute[],
   method: string,
   rawPath: string,
 ): LocalRoute | undefined =>
-  routes.find((route) => route.method === method.toUpperCase() && route.path === rawPath);
+  routes.find((route) => route.method === method.toUpperCase() && pathMatches(route.path, rawPath));
+
+/** The helpdesk API's routes (shared/api/router.ts), served by functions/helpdesk-api.ts. */
+export const HELPDESK_API_ROUTES: readonly LocalRoute[] = API_ROUTES.map((route) => ({
+  method: route.method,
+  path: route.path,
+  functionFile: 'helpdesk-api.ts',
+}));
 
 /** Local-only endpoint describing the running hub, so the replay kit and the example consumer find the emulators. */
 export const HUB_INFO_PATH = '/_switchboard/local';

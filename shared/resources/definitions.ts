@@ -101,6 +101,14 @@ export const HUB_TABLE: TableDefinition = {
       sortKey: { name: 'gsi3sk', type: 'S' },
       projection: 'KEYS_ONLY',
     },
+    {
+      // Sparse: conversations waiting for an answer (by how long) and snoozed ones (by when they
+      // wake), shared/store/keys.ts. Keys move only when a wait starts or ends or a snooze is set.
+      indexName: 'gsi4',
+      partitionKey: { name: 'gsi4pk', type: 'S' },
+      sortKey: { name: 'gsi4sk', type: 'S' },
+      projection: 'KEYS_ONLY',
+    },
   ],
   timeToLiveAttribute: 'expiresAt',
 };
@@ -168,7 +176,7 @@ export const PAYLOAD_BUCKET = {
  * Lambda entries in functions/ that are not a channel connector's (those are listed in
  * shared/channels/registry.ts).
  */
-export const CORE_FUNCTIONS = ['recorder', 'sender', 'email-ses-events'] as const;
+export const CORE_FUNCTIONS = ['recorder', 'sender', 'email-ses-events', 'helpdesk-api'] as const;
 
 /** Recorder settings the CDK app and the local poller share. */
 export const RECORDER = {

@@ -95,6 +95,33 @@ const identitiesOf = (item: Record<string, unknown> | undefined): string[] => {
   return identities ? [...identities].map(String).sort() : [];
 };
 
+/** One contact by its key (a consistent GetItem); undefined when the hub never indexed it. */
+export const getContact = async (
+  context: TableContext,
+  contactKey: string,
+): Promise<ContactView | undefined> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(contactItemKey(contactKey)),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  if (!output.Item) return undefined;
+  const item = unmarshall(output.Item);
+  const consent = readRegisters(item, CONTACT_REGISTERS);
+  return {
+    contactKey,
+    channel: String(item.channel ?? contactKey.slice(0, contactKey.indexOf('#'))),
+    identities: identitiesOf(item),
+    consent: Object.fromEntries(
+      Object.entries(consent).map(([name, value]) => [name.replace(/Consent$/, ''), value]),
+    ) as ContactView['consent'],
+  };
+};
+
 /** Every contact (one per channel) that has this identity, with its identities and consent. */
 export const findContactsByIdentity = async (
   context: TableContext,

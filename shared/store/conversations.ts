@@ -2,12 +2,22 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import {
+  type ChangeActor,
+  ChangeActorSchema,
+  type ConversationField,
+  ConversationFieldSchema,
   ConversationStateSchema,
   type ConversationStatus,
   ConversationStatusSchema,
 } from '#shared/contract/index.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
-import { contactKeyFor, conversationKey, conversationsByContactKeys, statusIndexKeys } from './keys.ts';
+import {
+  attentionIndexKeys,
+  contactKeyFor,
+  conversationKey,
+  conversationsByContactKeys,
+  statusIndexKeys,
+} from './keys.ts';
 import { CONVERSATION_REGISTERS, type ConversationRegisters, readRegisters } from './registers.ts';
 import { isConditionFailure, type TableContext, track } from './table.ts';
 
@@ -24,6 +34,10 @@ export const RECENT_EVENT_LIMIT = 8;
 export interface LastChange {
   readonly eventId: string;
   readonly previousStatus: ConversationStatus | null;
+  /** A change not caused by an event (the helpdesk API, the snooze timer): who, what and when. */
+  readonly changedBy?: ChangeActor;
+  readonly changes?: readonly ConversationField[];
+  readonly at?: string;
 }
 
 export interface StoredConversation {
@@ -41,14 +55,38 @@ export interface ConversationWrite {
   readonly lastChange: LastChange;
 }
 
+const OMITTED_WHEN_EMPTY = [
+  'assignee',
+  'labels',
+  'priority',
+  'snoozedUntil',
+  'waitingSince',
+  'firstResponseAt',
+  'firstResponseSeconds',
+] as const;
+
+/** Stored states leave out what is null or empty (and older ones never had the helpdesk fields). */
+export const StoredStateSchema = ConversationStateSchema.extend({
+  assignee: ConversationStateSchema.shape.assignee.default(null),
+  labels: ConversationStateSchema.shape.labels.default([]),
+  priority: ConversationStateSchema.shape.priority.default(null),
+  snoozedUntil: ConversationStateSchema.shape.snoozedUntil.default(null),
+  waitingSince: ConversationStateSchema.shape.waitingSince.default(null),
+  firstResponseAt: ConversationStateSchema.shape.firstResponseAt.default(null),
+  firstResponseSeconds: ConversationStateSchema.shape.firstResponseSeconds.default(null),
+});
+
 const ConversationModelSchema = z.looseObject({
-  state: ConversationStateSchema,
+  state: StoredStateSchema,
   firstInboundAt: z.string().nullable(),
   lastOutboundAt: z.string().nullable(),
 });
 const LastChangeSchema = z.object({
   eventId: z.string(),
   previousStatus: ConversationStatusSchema.nullable(),
+  changedBy: ChangeActorSchema.optional(),
+  changes: z.array(ConversationFieldSchema).optional(),
+  at: z.string().optional(),
 });
 const ConversationItemSchema = z.looseObject({
   model: z.string().optional(),
@@ -99,6 +137,22 @@ export const loadConversation = async (
   };
 };
 
+/**
+ * The model as stored: fields that hold null or nothing are left out (parsing puts them back), so
+ * a conversation nobody assigned, labelled, snoozed or answered yet stays as small as before the
+ * helpdesk fields, and a message's update within one write unit.
+ */
+const storedModelJson = (model: ConversationModel): string => {
+  const state = Object.fromEntries(
+    Object.entries(model.state).filter(
+      ([key, value]) =>
+        !(OMITTED_WHEN_EMPTY as readonly string[]).includes(key) ||
+        (value !== null && !(Array.isArray(value) && value.length === 0)),
+    ),
+  );
+  return JSON.stringify({ ...model, state });
+};
+
 /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
 export const saveConversation = async (
   context: TableContext,
@@ -112,6 +166,13 @@ export const saveConversation = async (
   // Setting unchanged keys would be free too, but leaving them out says so.
   const indexMoved =
     previousIndexKeys?.gsi1pk !== indexKeys.gsi1pk || previousIndexKeys.gsi1sk !== indexKeys.gsi1sk;
+  // The sparse attention index: set, moved, left alone, or left (REMOVE) when nothing waits any more.
+  const attention = attentionIndexKeys(state);
+  const previousAttention = write.previous ? attentionIndexKeys(write.previous.state) : undefined;
+  const attentionMoved =
+    attention !== undefined &&
+    (previousAttention?.gsi4pk !== attention.gsi4pk || previousAttention.gsi4sk !== attention.gsi4sk);
+  const attentionLeft = attention === undefined && previousAttention !== undefined;
   // The contact's index entry is set once, with the conversation, and never moves.
   const contactKeys = isNew
     ? conversationsByContactKeys(contactKeyFor(state.channel, state.contact), state.conversationId)
@@ -123,14 +184,16 @@ export const saveConversation = async (
     '#lastChange = :lastChange',
     ...(indexMoved ? ['gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk'] : []),
     ...(contactKeys ? ['gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk'] : []),
+    ...(attentionMoved ? ['gsi4pk = :gsi4pk', 'gsi4sk = :gsi4sk'] : []),
   ];
+  const removes = attentionLeft ? ' REMOVE gsi4pk, gsi4sk' : '';
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: marshall(conversationKey(state.conversationId)),
         // UpdateItem, not PutItem: watermarks written on the same item by status events stay.
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes}`,
         ConditionExpression: isNew ? 'attribute_not_exists(#version)' : '#version = :expected',
         ExpressionAttributeNames: {
           '#model': 'model',
@@ -139,12 +202,13 @@ export const saveConversation = async (
           '#lastChange': 'lastChange',
         },
         ExpressionAttributeValues: marshall({
-          ':model': JSON.stringify(write.model),
+          ':model': storedModelJson(write.model),
           ':version': state.version,
           ':recent': write.recentEventIds.join(' '),
           ':lastChange': JSON.stringify(write.lastChange),
           ...(indexMoved ? { ':gsi1pk': indexKeys.gsi1pk, ':gsi1sk': indexKeys.gsi1sk } : {}),
           ...(contactKeys ? { ':gsi3pk': contactKeys.gsi3pk, ':gsi3sk': contactKeys.gsi3sk } : {}),
+          ...(attentionMoved ? { ':gsi4pk': attention.gsi4pk, ':gsi4sk': attention.gsi4sk } : {}),
           ...(isNew ? {} : { ':expected': expectedVersion }),
         }),
         ReturnConsumedCapacity: 'TOTAL',

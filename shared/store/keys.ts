@@ -37,7 +37,7 @@ export interface ItemKind {
   readonly pk: string;
   readonly sk: string;
   /** Index keys the item carries. */
-  readonly indexes: readonly ('gsi1' | 'gsi2' | 'gsi3')[];
+  readonly indexes: readonly ('gsi1' | 'gsi2' | 'gsi3' | 'gsi4')[];
   /** Whether it holds anything about a person (identifiers, names, texts, or a link to them). */
   readonly personalData: boolean;
   readonly reach: ReachFromContact;
@@ -50,11 +50,12 @@ export const ITEM_KINDS = {
   conversation: {
     pk: 'CONV#<conversationId>',
     sk: 'STATE',
-    indexes: ['gsi1', 'gsi3'],
+    indexes: ['gsi1', 'gsi3', 'gsi4'],
     personalData: true,
     reach: 'conversations-by-contact',
     expires: false,
-    description: 'conversation state, its recent event ids, Messenger watermarks',
+    description:
+      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks',
   },
   message: {
     pk: 'MSG#<hubMessageId>',
@@ -194,6 +195,29 @@ export const conversationsByContactKeys = (contactKey: string, conversationId: s
 
 export const contactsConversationsPartition = (contactKey: string): string => `CONTACT#${contactKey}`;
 
+/**
+ * gsi4, sparse: the conversations that need attention at a time. An open conversation whose
+ * customer waits for an answer is under `WAITING`, sorted by how long (oldest wait first); a
+ * snoozed one is under `SNOOZED`, sorted by when it wakes. Any other conversation is not in the
+ * index at all. The keys move only when a wait starts or ends or a snooze is set, so most message
+ * updates cost the index nothing; the list endpoint's "waiting" order and the sweeper (overdue
+ * answers, snoozes that wake) read it. The sort key is the bare time (index keys need not be
+ * unique), which keeps a waiting conversation's item within one write unit.
+ */
+const ATTENTION_PARTITIONS = { waiting: 'WAITING', snoozed: 'SNOOZED' } as const;
+
+export const attentionPartition = (kind: keyof typeof ATTENTION_PARTITIONS): string =>
+  ATTENTION_PARTITIONS[kind];
+
+export const attentionIndexKeys = (
+  state: ConversationState,
+): { gsi4pk: string; gsi4sk: string } | undefined => {
+  if (state.status === 'snoozed' && state.snoozedUntil !== null)
+    return { gsi4pk: ATTENTION_PARTITIONS.snoozed, gsi4sk: state.snoozedUntil };
+  if (state.status === 'open' && state.waitingSince !== null)
+    return { gsi4pk: ATTENTION_PARTITIONS.waiting, gsi4sk: state.waitingSince };
+  return undefined;
+};
 // ---- message and message state --------------------------------------------------------------
 
 export const messageKey = (hubMessageId: string): ItemKey => ({ pk: `MSG#${hubMessageId}`, sk: 'MSG' });

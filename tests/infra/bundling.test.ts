@@ -14,7 +14,10 @@ const WEBHOOK_BUNDLE_CEILING_BYTES = 1024 * 1024;
 
 // Prepare (once per file): the one synth with real esbuild bundling.
 const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-bundling-'));
-const { app, template } = buildHub(ALL_CHANNELS_CONTEXT, { bundling: true, outdir });
+const { app, template } = buildHub(
+  { ...ALL_CHANNELS_CONTEXT, helpdeskApi: 'true' },
+  { bundling: true, outdir },
+);
 app.synth();
 
 interface Bundle {
@@ -43,8 +46,8 @@ describe('real esbuild bundling', () => {
     );
     console.log(`Lambda bundle sizes (index.mjs):\n${report.join('\n')}`);
     // Assess
-    // Five connectors, the recorder, the sender and the SES delivery events.
-    expect(bundles).toHaveLength(8);
+    // Five connectors, the recorder, the sender, the SES delivery events and the helpdesk API.
+    expect(bundles).toHaveLength(9);
     for (const bundle of bundles) {
       expect(existsSync(bundle.file), bundle.description).toBe(true);
       expect(existsSync(`${bundle.file}.map`), bundle.description).toBe(true);

@@ -21,6 +21,7 @@ describe('deployment config from CDK context', () => {
       payloadRetentionDays: 30,
       production: false,
       customerManagedKey: false,
+      helpdeskApi: false,
     });
   });
 

@@ -22,8 +22,13 @@ const deployments = {
     customerManagedKey: 'true',
     alarmEmail: 'ops@example.com',
     publicBaseUrl: 'https://hooks.example.com',
+    helpdeskApi: 'true',
   }),
-  'function URLs instead of the HTTP API': checked({ ...ALL_CHANNELS_CONTEXT, ingress: 'function-urls' }),
+  'function URLs instead of the HTTP API': checked({
+    ...ALL_CHANNELS_CONTEXT,
+    ingress: 'function-urls',
+    helpdeskApi: 'true',
+  }),
 };
 
 /** Rules waived in every shape, each for a reason documented where it is suppressed. */

@@ -1,0 +1,87 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { API_ROUTES } from '#shared/api/router.ts';
+import { grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
+import { HubApi } from './hub-api.ts';
+import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
+import type { HubStorage } from './hub-storage.ts';
+
+export interface HelpdeskApiProps {
+  readonly storage: HubStorage;
+  readonly runtimeEnvironment: HubRuntimeEnvironment;
+  readonly apiName: string;
+  /**
+   * An OIDC issuer and audience: routes take a JWT instead of SigV4.
+   * @default none (AWS IAM authorization on every route)
+   */
+  readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  /** @default 50 requests per second, bursts of 100 */
+  readonly rateLimit?: number;
+  readonly burstLimit?: number;
+  readonly logRetention?: logs.RetentionDays;
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The helpdesk's HTTP API: its own HTTP API (throttled, access-logged, never anonymous: IAM by
+ * default, a JWT authorizer when configured), one route per endpoint into one Lambda that may do
+ * exactly what the handlers call.
+ */
+export class HelpdeskApi extends Construct {
+  public readonly api: HubApi;
+  public readonly function: HubFunction;
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: HelpdeskApiProps) {
+    super(scope, id);
+    const { storage } = props;
+    this.api = new HubApi(this, 'Api', {
+      apiName: props.apiName,
+      rateLimit: props.rateLimit ?? 50,
+      burstLimit: props.burstLimit ?? 100,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+    this.function = new HubFunction(this, 'Function', {
+      entryName: 'helpdesk-api',
+      description: 'Switchboard helpdesk API: conversations, messages, contacts; commands onto the outbox',
+      runtimeEnvironment: {
+        ...props.runtimeEnvironment,
+        SWITCHBOARD_OUTBOX_QUEUE_URL: storage.outbox.queue.queueUrl,
+      },
+      memorySize: 512,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+    const integration = new HttpLambdaIntegration('Integration', this.function);
+    const authorizer = props.jwt
+      ? new HttpJwtAuthorizer('JwtAuthorizer', props.jwt.issuer, { jwtAudience: [...props.jwt.audience] })
+      : new HttpIamAuthorizer();
+    for (const route of API_ROUTES) {
+      this.api.httpApi.addRoutes({
+        path: route.path,
+        methods: [apigwv2.HttpMethod[route.method]],
+        integration,
+        authorizer,
+      });
+    }
+    this.url = this.api.urlFor('/v1');
+
+    // Exactly what the handlers call: GetItem (conversation, contact), UpdateItem (PATCH),
+    // BatchGetItem (hydrating a page), Query of gsi1–gsi4; the helpdesk queue and the outbox.
+    grantTableItems(
+      this.function,
+      storage.table,
+      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      storage.dataKey,
+    );
+    for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
+      grantIndexQuery(this.function, storage.table, index, storage.dataKey);
+    grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
+    grantSendMessage(this.function, storage.outbox.queue, storage.dataKey);
+  }
+}

@@ -1,0 +1,82 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { type ApiRequest, type ApiResponse, problem } from './http.ts';
+
+/*
+ * API Gateway (payload format 2.0) in and out. API Gateway has already authenticated the caller
+ * (IAM or JWT); the principal is read from its authorizer context. The local hub has no API
+ * Gateway in front: there a development bearer token stands in for it.
+ */
+
+const EventSchema = z.looseObject({
+  rawPath: z.string().min(1),
+  headers: z.record(z.string(), z.string().optional()).default({}),
+  queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().default(false),
+  requestContext: z.looseObject({
+    http: z.looseObject({ method: z.string().min(1) }),
+    authorizer: z
+      .looseObject({
+        iam: z.looseObject({ userArn: z.string().optional() }).optional(),
+        jwt: z.looseObject({ claims: z.record(z.string(), z.unknown()).optional() }).optional(),
+      })
+      .optional(),
+  }),
+});
+
+const principalOf = (
+  authorizer: z.infer<typeof EventSchema>['requestContext']['authorizer'],
+): string | undefined => {
+  const sub = authorizer?.jwt?.claims?.sub;
+  return authorizer?.iam?.userArn ?? (typeof sub === 'string' ? sub : undefined);
+};
+
+const sameToken = (given: string, expected: string): boolean => {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+const LOCAL_PRINCIPAL = 'local-developer';
+
+/** The request, or the problem answering it (no identity at all: 401, as nothing anonymous gets in). */
+export const toApiRequest = (
+  event: APIGatewayProxyEventV2,
+  devToken: string | undefined,
+): ApiRequest | ApiResponse => {
+  const parsed = EventSchema.safeParse(event);
+  if (!parsed.success) return problem('invalidRequest', 'not an HTTP API request');
+  const headers = Object.fromEntries(
+    Object.entries(parsed.data.headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  let principal = principalOf(parsed.data.requestContext.authorizer);
+  if (devToken !== undefined) {
+    const bearer = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    if (bearer === undefined || !sameToken(bearer, devToken))
+      return problem('unauthorized', 'send Authorization: Bearer <the token npm start printed>', {
+        headers: { 'www-authenticate': 'Bearer realm="switchboard-local"' },
+      });
+    principal = LOCAL_PRINCIPAL;
+  }
+  if (principal === undefined) return problem('unauthorized');
+  const body = parsed.data.body ?? undefined;
+  return {
+    method: parsed.data.requestContext.http.method.toUpperCase(),
+    path: parsed.data.rawPath,
+    query: { ...(parsed.data.queryStringParameters ?? {}) },
+    headers,
+    ...(body !== undefined
+      ? { body: parsed.data.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body }
+      : {}),
+    principal,
+  };
+};
+
+export const toApiGatewayResponse = (response: ApiResponse): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: response.status,
+  headers: { ...response.headers, 'cache-control': 'no-store' },
+  ...(response.body !== undefined ? { body: JSON.stringify(response.body) } : {}),
+  isBase64Encoded: false,
+});

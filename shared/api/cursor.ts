@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
+import type { IndexPosition } from '#shared/store/helpdesk-queries.ts';
+import { fail } from './http.ts';
+
+/*
+ * Opaque cursors: base64url of DynamoDB's own position (LastEvaluatedKey, or an item's keys), bound
+ * to the query that made it and to its direction. A cursor is checked against the partition the
+ * request will read before it goes anywhere near DynamoDB.
+ */
+
+const CursorSchema = z.strictObject({
+  v: z.literal(1),
+  /** Hash of the query (filters, conversation) the cursor belongs to. */
+  q: z.string().regex(/^[0-9a-f]{16}$/),
+  d: z.enum(['after', 'before']),
+  k: z.record(z.string().max(16), z.string().max(1200)),
+});
+export type CursorDirection = 'after' | 'before';
+
+export const queryHashOf = (query: unknown): string =>
+  stableHash('cursor', canonicalJson(query)).slice(0, 16);
+
+export const encodeCursor = (
+  queryHash: string,
+  direction: CursorDirection,
+  position: IndexPosition,
+): string =>
+  Buffer.from(JSON.stringify({ v: 1, q: queryHash, d: direction, k: position })).toString('base64url');
+
+export interface ExpectedPosition {
+  readonly queryHash: string;
+  /** The index's key names and the partition the request reads. */
+  readonly partitionName: string;
+  readonly partitionValue: string;
+  readonly sortName: string;
+  /** Table partition keys of that index's items start with this. */
+  readonly pkPrefix: string;
+}
+
+/** The position a cursor names, or a 400 when it is not one of this query's cursors. */
+export const decodeCursor = (
+  cursor: string,
+  expected: ExpectedPosition,
+): { direction: CursorDirection; position: IndexPosition } => {
+  const invalid = () =>
+    fail('invalidRequest', 'invalid cursor', {
+      errors: [{ field: 'query.cursor', message: 'not a cursor of this query' }],
+    });
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return invalid();
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return invalid();
+  }
+  const parsed = CursorSchema.safeParse(json);
+  if (!parsed.success || parsed.data.q !== expected.queryHash) return invalid();
+  const { k } = parsed.data;
+  const names = Object.keys(k).sort();
+  const wanted = ['pk', 'sk', expected.partitionName, expected.sortName].sort();
+  const fits =
+    names.length === wanted.length &&
+    names.every((name, index) => name === wanted[index]) &&
+    k[expected.partitionName] === expected.partitionValue &&
+    (k.pk ?? '').startsWith(expected.pkPrefix);
+  if (!fits) return invalid();
+  return { direction: parsed.data.d, position: k };
+};

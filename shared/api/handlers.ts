@@ -1,0 +1,340 @@
+import {
+  type ChangeActor,
+  COMMAND_TYPES,
+  type HubCommand,
+  type HubEvent,
+  outboundHubMessageId,
+  SendMessageCommandSchema,
+  stableHash,
+} from '#shared/contract/index.ts';
+import { applyPatch } from '#shared/domain/conversation-change.ts';
+import { buildStateChange } from '#shared/domain/state-changed.ts';
+import { getContact } from '#shared/store/contacts.ts';
+import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import {
+  type ConversationSource,
+  conversationPage,
+  messagePage,
+  partitionOf,
+} from '#shared/store/helpdesk-queries.ts';
+import { contactKeyFor, conversationMessagesPartition } from '#shared/store/keys.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
+import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
+import {
+  ContactConversationsQuerySchema,
+  ContactIdSchema,
+  ConversationIdSchema,
+  ConversationPatchSchema,
+  contactIdOf,
+  IdempotencyKeyHeaderSchema,
+  IfMatchSchema,
+  type ListConversationsQuery,
+  ListConversationsQuerySchema,
+  ListMessagesQuerySchema,
+  MarkReadRequestSchema,
+  SendMessageRequestSchema,
+  TypingRequestSchema,
+} from './schemas.ts';
+
+/** What the handlers are given: the table, the two queues, a clock. */
+export interface HelpdeskApiDeps {
+  readonly table: TableContext;
+  /** The helpdesk stream (group = conversation, dedup = event id). */
+  readonly publishEvent: (event: HubEvent) => Promise<void>;
+  /** The outbox (group = conversation). */
+  readonly enqueueCommand: (command: HubCommand, deduplicationId: string) => Promise<void>;
+  readonly clock: () => Date;
+  /** Ids of best-effort commands (typing) that need no idempotency. */
+  readonly newId: () => string;
+}
+
+export interface RouteInput {
+  readonly request: ApiRequest;
+  readonly params: Readonly<Record<string, string>>;
+  /** The body, parsed as JSON (undefined when there is none). */
+  readonly body: unknown;
+}
+
+const DEFAULT_PAGE = 25;
+/** Snoozes reach at most a year ahead. */
+const MAX_SNOOZE_MS = 366 * 24 * 3_600_000;
+
+const conversationOut = (view: ConversationView) => ({
+  ...view.state,
+  contactId: contactIdOf(contactKeyFor(view.state.channel, view.state.contact)),
+  ...(view.readWatermark ? { readWatermark: view.readWatermark } : {}),
+  ...(view.deliveredWatermark ? { deliveredWatermark: view.deliveredWatermark } : {}),
+});
+
+const etagOf = (version: number): string => `"${version}"`;
+
+export const createHandlers = (deps: HelpdeskApiDeps) => {
+  const { table } = deps;
+
+  const conversationOr404 = async (conversationId: string) => {
+    const stored = await loadConversation(table, conversationId);
+    if (!stored.model) return fail('notFound', 'no such conversation');
+    return stored;
+  };
+
+  /** One Query of the chosen index, one BatchGetItem, then the filters the index cannot apply. */
+  const listConversations = async (query: ListConversationsQuery): Promise<ApiResponse> => {
+    const waiting = query.waiting === true || query.sort === 'waiting';
+    if (waiting && query.sort === 'activity')
+      fail('invalidRequest', 'waiting conversations are listed by waiting time', {
+        errors: [{ field: 'query.sort', message: 'use sort=waiting (or leave it out) with waiting=true' }],
+      });
+    if (waiting && query.status && query.status !== 'open')
+      fail('invalidRequest', 'only open conversations wait for an answer', {
+        errors: [{ field: 'query.status', message: 'waiting conversations are open' }],
+      });
+    if (query.contact && (waiting || query.sort))
+      fail('invalidRequest', "a contact's conversations are listed by activity", {
+        errors: [{ field: 'query.contact', message: 'not with waiting or sort' }],
+      });
+    const source: ConversationSource = query.contact
+      ? { index: 'gsi3', contactKey: query.contact }
+      : waiting
+        ? { index: 'gsi4', attention: 'waiting' }
+        : { index: 'gsi1', status: query.status ?? 'open' };
+    const { cursor: _cursor, limit: _limit, ...filters } = query;
+    const queryHash = queryHashOf(filters);
+    const partition = partitionOf(source);
+    const from = query.cursor
+      ? decodeCursor(query.cursor, {
+          queryHash,
+          partitionName: partition.name,
+          partitionValue: partition.value,
+          sortName: partition.name.replace(/pk$/, 'sk'),
+          pkPrefix: 'CONV#',
+        }).position
+      : undefined;
+    const page = await conversationPage(table, source, {
+      limit: query.limit ?? DEFAULT_PAGE,
+      ...(from ? { from } : {}),
+      // Longest wait first; newest activity first.
+      ascending: source.index === 'gsi4',
+    });
+    const items = page.items.filter(
+      ({ state }) =>
+        (source.index !== 'gsi3' || query.status === undefined || state.status === query.status) &&
+        (query.channel === undefined || state.channel === query.channel) &&
+        (query.endpoint === undefined || state.endpoint.id === query.endpoint) &&
+        (query.assignee === undefined || state.assignee === query.assignee) &&
+        (query.label === undefined || state.labels.includes(query.label)),
+    );
+    if (source.index === 'gsi1') {
+      // The index orders by the hour; the exact time orders within the page.
+      const activity = (view: ConversationView) => view.state.lastMessageAt ?? view.state.createdAt;
+      items.sort((a, b) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0));
+    }
+    return json(200, {
+      items: items.map(conversationOut),
+      ...(page.last ? { nextCursor: encodeCursor(queryHash, 'after', page.last) } : {}),
+    });
+  };
+
+  return {
+    listConversations: ({ request }: RouteInput) =>
+      listConversations(parseOr400(ListConversationsQuerySchema, request.query, 'query')),
+
+    contactConversations: ({ request, params }: RouteInput) => {
+      const contact = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const query = parseOr400(ContactConversationsQuerySchema, request.query, 'query');
+      return listConversations({ ...query, contact });
+    },
+
+    getConversation: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
+      const stored = await conversationOr404(conversationId);
+      const state = stored.model?.state;
+      if (!state) return fail('notFound');
+      return json(200, conversationOut({ state }), { etag: etagOf(state.version) });
+    },
+
+    listMessages: async ({ request, params }: RouteInput): Promise<ApiResponse> => {
+      const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
+      const query = parseOr400(ListMessagesQuerySchema, request.query, 'query');
+      const queryHash = queryHashOf({ conversationId });
+      const at = query.cursor
+        ? decodeCursor(query.cursor, {
+            queryHash,
+            partitionName: 'gsi2pk',
+            partitionValue: conversationMessagesPartition(conversationId),
+            sortName: 'gsi2sk',
+            pkPrefix: 'MSG#',
+          })
+        : undefined;
+      const ascending = at ? at.direction === 'after' : query.from !== 'newest';
+      const page = await messagePage(table, conversationId, {
+        limit: query.limit ?? DEFAULT_PAGE,
+        ...(at ? { from: at.position } : {}),
+        ascending,
+      });
+      const first = page.items[0];
+      const last = page.items.at(-1);
+      // Forward, more lies ahead when the Query stopped early; behind, when we came from a cursor.
+      const hasNext = ascending ? page.last !== undefined : at !== undefined;
+      const hasPrevious = ascending ? at !== undefined : page.last !== undefined;
+      return json(200, {
+        items: page.items.map(({ position: _position, ...item }) => item),
+        ...(hasNext && last ? { nextCursor: encodeCursor(queryHash, 'after', last.position) } : {}),
+        ...(hasPrevious && first
+          ? { previousCursor: encodeCursor(queryHash, 'before', first.position) }
+          : {}),
+      });
+    },
+
+    /** Conditional on the version; a retry of a change already made answers as the change did. */
+    patchConversation: async ({ request, params, body }: RouteInput): Promise<ApiResponse> => {
+      const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
+      const ifMatch = request.headers['if-match'];
+      if (ifMatch === undefined) return fail('preconditionRequired', 'send If-Match with the ETag you read');
+      const expected = parseOr400(IfMatchSchema, ifMatch, 'header.if-match');
+      const { actor, ...patch } = parseOr400(ConversationPatchSchema, body, 'body');
+      const now = deps.clock();
+      if (patch.snoozedUntil !== undefined) {
+        const until = Date.parse(patch.snoozedUntil);
+        if (until <= now.getTime() || until > now.getTime() + MAX_SNOOZE_MS)
+          fail('invalidRequest', 'invalid body', {
+            errors: [{ field: 'body.snoozedUntil', message: 'in the future, at most a year ahead' }],
+          });
+      }
+      const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
+      const causedBy = `chg_${stableHash('api-change', conversationId, String(expected), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;
+      const stored = await conversationOr404(conversationId);
+      const current = stored.model;
+      if (!current) return fail('notFound');
+      const republish = async () => {
+        const last = stored.lastChange;
+        await deps.publishEvent(
+          buildStateChange({
+            state: current.state,
+            previousStatus: last?.previousStatus ?? null,
+            causedBy,
+            time: last?.at ?? now.toISOString(),
+            ...(last?.changedBy ? { changedBy: last.changedBy } : {}),
+            ...(last?.changes ? { changes: last.changes } : {}),
+          }),
+        );
+        return json(200, conversationOut({ state: current.state }), { etag: etagOf(current.state.version) });
+      };
+      if (current.state.version !== expected) {
+        // The same change, retried after its answer was lost: publish it again (deduplicated) and agree.
+        if (stored.lastChange?.eventId === causedBy && current.state.version === expected + 1)
+          return republish();
+        return fail('preconditionFailed', `the current version is ${current.state.version}`, {
+          headers: { etag: etagOf(current.state.version) },
+        });
+      }
+      const changed = applyPatch(current, patch);
+      if (changed.changes.length === 0)
+        return json(200, conversationOut({ state: current.state }), { etag: etagOf(current.state.version) });
+      const lastChange = {
+        eventId: causedBy,
+        previousStatus: changed.previousStatus,
+        changedBy,
+        changes: changed.changes,
+        at: now.toISOString(),
+      };
+      const saved = await saveConversation(table, {
+        model: changed.model,
+        previous: current,
+        recentEventIds: stored.recentEventIds,
+        lastChange,
+      });
+      if (saved === 'conflict') return fail('preconditionFailed', 'the conversation changed meanwhile');
+      await deps.publishEvent(
+        buildStateChange({
+          state: changed.model.state,
+          previousStatus: changed.previousStatus,
+          causedBy,
+          time: lastChange.at,
+          changedBy,
+          changes: changed.changes,
+        }),
+      );
+      return json(200, conversationOut({ state: changed.model.state }), {
+        etag: etagOf(changed.model.state.version),
+      });
+    },
+
+    /** The outbox's send command; its hub message id is the sender's own derivation from the key. */
+    sendMessage: async ({ request, params, body }: RouteInput): Promise<ApiResponse> => {
+      const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
+      const idempotencyKey = parseOr400(
+        IdempotencyKeyHeaderSchema,
+        request.headers['idempotency-key'],
+        'header.idempotency-key',
+      );
+      const data = parseOr400(SendMessageRequestSchema, body, 'body');
+      await conversationOr404(conversationId);
+      const hubMessageId = outboundHubMessageId(conversationId, idempotencyKey);
+      const commandId = `cmd_${stableHash('api-send', conversationId, idempotencyKey)}`;
+      const command = SendMessageCommandSchema.parse({
+        specversion: '1.0',
+        id: commandId,
+        source: 'switchboard:helpdesk-api',
+        type: COMMAND_TYPES.sendMessage,
+        time: deps.clock().toISOString(),
+        data: { ...data, idempotencyKey, conversationId },
+      });
+      await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
+      return json(202, { commandId, hubMessageId, conversationId, idempotencyKey });
+    },
+
+    markRead: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
+      const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
+      const { providerMessageId } = parseOr400(MarkReadRequestSchema, body, 'body');
+      await conversationOr404(conversationId);
+      const commandId = `cmd_${stableHash('api-read', conversationId, providerMessageId)}`;
+      await deps.enqueueCommand(
+        {
+          specversion: '1.0',
+          id: commandId,
+          source: 'switchboard:helpdesk-api',
+          type: COMMAND_TYPES.markRead,
+          data: { conversationId, providerMessageId },
+        },
+        commandId.slice(4),
+      );
+      return json(202, { commandId });
+    },
+
+    typing: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
+      const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
+      parseOr400(TypingRequestSchema, body ?? {}, 'body');
+      await conversationOr404(conversationId);
+      const commandId = `cmd_${deps.newId()}`;
+      await deps.enqueueCommand(
+        {
+          specversion: '1.0',
+          id: commandId,
+          source: 'switchboard:helpdesk-api',
+          type: COMMAND_TYPES.typing,
+          data: { conversationId },
+        },
+        stableHash('api-typing', commandId),
+      );
+      return json(202, { commandId });
+    },
+
+    getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const contactKey = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const contact = await getContact(table, contactKey);
+      if (!contact) return fail('notFound', 'no such contact');
+      return json(200, {
+        contactId: contactIdOf(contactKey),
+        channel: contact.channel,
+        identities: contact.identities.map((identity) => ({
+          type: identity.slice(0, identity.indexOf(':')),
+          value: identity.slice(identity.indexOf(':') + 1),
+        })),
+        consent: contact.consent,
+      });
+    },
+  };
+};
+
+export type Handlers = ReturnType<typeof createHandlers>;

@@ -1,0 +1,136 @@
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import { createHandlers, type Handlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
+import { ApiProblem, type ApiRequest, type ApiResponse, problem } from './http.ts';
+
+/** Every route of the API: method, path template, the handler and the largest body it takes. */
+export const API_ROUTES = [
+  { method: 'GET', path: '/v1/conversations', handler: 'listConversations', maxBody: 0 },
+  { method: 'GET', path: '/v1/conversations/{conversationId}', handler: 'getConversation', maxBody: 0 },
+  {
+    method: 'PATCH',
+    path: '/v1/conversations/{conversationId}',
+    handler: 'patchConversation',
+    maxBody: 4096,
+  },
+  { method: 'GET', path: '/v1/conversations/{conversationId}/messages', handler: 'listMessages', maxBody: 0 },
+  {
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/messages',
+    handler: 'sendMessage',
+    // An outbox command's bound (shared/outbound/outbox-service.ts).
+    maxBody: 256 * 1024,
+  },
+  { method: 'POST', path: '/v1/conversations/{conversationId}/read', handler: 'markRead', maxBody: 4096 },
+  { method: 'POST', path: '/v1/conversations/{conversationId}/typing', handler: 'typing', maxBody: 1024 },
+  { method: 'GET', path: '/v1/contacts/{contactId}', handler: 'getContact', maxBody: 0 },
+  {
+    method: 'GET',
+    path: '/v1/contacts/{contactId}/conversations',
+    handler: 'contactConversations',
+    maxBody: 0,
+  },
+] as const satisfies readonly {
+  method: string;
+  path: string;
+  handler: keyof Handlers;
+  maxBody: number;
+}[];
+
+type Route = (typeof API_ROUTES)[number];
+
+const matchPath = (template: string, path: string): Record<string, string> | undefined => {
+  const want = template.split('/');
+  const got = path.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [index, part] of want.entries()) {
+    const actual = got[index] ?? '';
+    if (part.startsWith('{')) {
+      if (actual === '') return undefined;
+      try {
+        params[part.slice(1, -1)] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (part !== actual) return undefined;
+  }
+  return params;
+};
+
+const findRoute = (request: ApiRequest): { route: Route; params: Record<string, string> } | ApiResponse => {
+  let pathMatched = false;
+  for (const route of API_ROUTES) {
+    const params = matchPath(route.path, request.path);
+    if (!params) continue;
+    pathMatched = true;
+    if (route.method === request.method.toUpperCase()) return { route, params };
+  }
+  return pathMatched ? problem('methodNotAllowed') : problem('notFound', 'no such resource');
+};
+
+/** The body as JSON, within the route's bound; problems for a body too large, not JSON, or of another type. */
+const bodyOf = (route: Route, request: ApiRequest): unknown | ApiResponse => {
+  const text = request.body ?? '';
+  if (Buffer.byteLength(text, 'utf8') > Math.max(route.maxBody, 0)) {
+    return route.maxBody === 0
+      ? problem('invalidRequest', 'this method takes no body')
+      : problem('tooLarge', `at most ${route.maxBody} bytes`);
+  }
+  if (text.length === 0) return undefined;
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') return problem('unsupportedMediaType');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return problem('invalidRequest', 'the body is not JSON', {
+      errors: [{ field: 'body', message: 'not JSON' }],
+    });
+  }
+};
+
+const isResponse = (value: unknown): value is ApiResponse =>
+  typeof value === 'object' &&
+  value !== null &&
+  'status' in value &&
+  'headers' in value &&
+  !Array.isArray(value);
+
+/** The helpdesk API over its dependencies: a request in, a response out, never a 5xx for bad input. */
+export const createHelpdeskApi = (deps: HelpdeskApiDeps & { readonly logger: Logger }) => {
+  const handlers = createHandlers(deps);
+  return async (request: ApiRequest): Promise<ApiResponse> => {
+    const started = Date.now();
+    const found = findRoute(request);
+    if (!('route' in found)) return found;
+    const { route, params } = found;
+    let response: ApiResponse;
+    try {
+      const body = bodyOf(route, request);
+      if (isResponse(body)) response = body;
+      else {
+        const input: RouteInput = { request, params, body };
+        response = await handlers[route.handler](input);
+      }
+    } catch (error) {
+      if (error instanceof ApiProblem) response = error.response;
+      else {
+        deps.logger.error('helpdesk API request failed', {
+          route: `${route.method} ${route.path}`,
+          errorName: errorNameOf(error),
+        });
+        response = problem('internal');
+      }
+    }
+    deps.logger.info('helpdesk API request', {
+      route: `${route.method} ${route.path}`,
+      statusCode: response.status,
+      durationMs: Date.now() - started,
+      ...(params.conversationId && /^conv_[0-9a-f]{32}$/.test(params.conversationId)
+        ? { conversationId: params.conversationId }
+        : {}),
+    });
+    return response;
+  };
+};
+
+export type HelpdeskApi = ReturnType<typeof createHelpdeskApi>;

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import {
+  AssigneeSchema,
+  ChangeActorSchema,
+  ChannelSchema,
+  ConversationPrioritySchema,
+  ConversationStatusSchema,
+  IdempotencyKeySchema,
+  LabelSchema,
+  MAX_LABELS,
+  SendMessageDataSchema,
+  TimestampSchema,
+} from '#shared/contract/index.ts';
+
+/*
+ * What the helpdesk API takes: every path parameter, query, header and body parsed by these
+ * schemas before anything reaches DynamoDB. Objects are strict: an unknown field is a 400.
+ */
+
+export const ConversationIdSchema = z.string().regex(/^conv_[0-9a-f]{32}$/, 'a conversation id (conv_…)');
+
+/** A contact id is its key in base64url: opaque to clients, never a number or an address in a URL. */
+export const ContactIdSchema = z
+  .string()
+  .min(4)
+  .max(1024)
+  .regex(/^[A-Za-z0-9_-]+$/, 'a contact id')
+  .transform((id, context) => {
+    const key = Buffer.from(id, 'base64url').toString('utf8');
+    if (!/^(messenger|whatsapp|sms|email)#[a-z_]+:.+$/.test(key)) {
+      context.addIssue({ code: 'custom', message: 'not a contact id' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+export const contactIdOf = (contactKey: string): string =>
+  Buffer.from(contactKey, 'utf8').toString('base64url');
+
+const PAGE_LIMIT_MAX = 100;
+const integerParam = (max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value),
+    z.number().int().min(1).max(max),
+  );
+const booleanParam = z.preprocess(
+  (value) => (value === 'true' ? true : value === 'false' ? false : value),
+  z.boolean(),
+);
+const CursorParam = z.string().min(1).max(2048);
+
+export const ListConversationsQuerySchema = z.strictObject({
+  status: ConversationStatusSchema.optional(),
+  /** Only conversations whose customer waits for an answer (open, unanswered), longest wait first. */
+  waiting: booleanParam.optional(),
+  sort: z.enum(['activity', 'waiting']).optional(),
+  channel: ChannelSchema.optional(),
+  endpoint: z.string().min(1).max(256).optional(),
+  contact: ContactIdSchema.optional(),
+  assignee: AssigneeSchema.optional(),
+  label: LabelSchema.optional(),
+  limit: integerParam(PAGE_LIMIT_MAX).optional(),
+  cursor: CursorParam.optional(),
+});
+export type ListConversationsQuery = z.output<typeof ListConversationsQuerySchema>;
+
+export const ContactConversationsQuerySchema = ListConversationsQuerySchema.pick({
+  status: true,
+  limit: true,
+  cursor: true,
+});
+
+export const ListMessagesQuerySchema = z.strictObject({
+  limit: integerParam(PAGE_LIMIT_MAX).optional(),
+  cursor: CursorParam.optional(),
+  /** Without a cursor: the first page from the oldest message (default) or the newest. */
+  from: z.enum(['oldest', 'newest']).optional(),
+});
+
+export const ConversationPatchSchema = z
+  .strictObject({
+    status: ConversationStatusSchema.optional(),
+    /** Required with status `snoozed`, refused otherwise. */
+    snoozedUntil: TimestampSchema.optional(),
+    assignee: AssigneeSchema.nullable().optional(),
+    labels: z.array(LabelSchema).max(MAX_LABELS).optional(),
+    priority: ConversationPrioritySchema.nullable().optional(),
+    /** Who makes the change (default: the authenticated caller, as an agent). */
+    actor: ChangeActorSchema.optional(),
+  })
+  .refine((patch) => (patch.status === 'snoozed') === (patch.snoozedUntil !== undefined), {
+    message: 'snoozedUntil goes with status snoozed, and only with it',
+    path: ['snoozedUntil'],
+  })
+  .refine(
+    (patch) =>
+      ['status', 'assignee', 'labels', 'priority'].some(
+        (field) => field in patch && patch[field as 'status'] !== undefined,
+      ),
+    { message: 'nothing to change' },
+  )
+  .meta({ id: 'ConversationPatch' });
+
+export const SendMessageRequestSchema = SendMessageDataSchema.omit({
+  idempotencyKey: true,
+  conversationId: true,
+})
+  .strict()
+  .meta({ id: 'SendMessageRequest' });
+
+export const MarkReadRequestSchema = z
+  .strictObject({ providerMessageId: z.string().min(1).max(1024) })
+  .meta({ id: 'MarkReadRequest' });
+
+export const TypingRequestSchema = z.strictObject({}).meta({ id: 'TypingRequest' });
+
+export const IdempotencyKeyHeaderSchema = IdempotencyKeySchema;
+
+/** `If-Match: "12"` (a strong ETag of the version); a bare number is accepted too. */
+export const IfMatchSchema = z
+  .string()
+  .regex(/^(?:"\d{1,12}"|\d{1,12})$/, 'the ETag of the version, e.g. "12"')
+  .transform((value) => Number(value.replaceAll('"', '')));

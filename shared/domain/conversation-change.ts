@@ -1,0 +1,69 @@
+import type {
+  ConversationField,
+  ConversationPriority,
+  ConversationState,
+  ConversationStatus,
+} from '#shared/contract/index.ts';
+import type { ConversationModel } from './conversation.ts';
+
+/*
+ * Changes a helpdesk (or the hub's snooze timer) makes to a conversation, as pure functions of the
+ * model: what the API's PATCH and the sweeper write, and which fields each change set.
+ */
+
+/** A helpdesk's change: every field optional; `snoozedUntil` only with status `snoozed` (the API's schema says so). */
+export interface ConversationPatch {
+  readonly status?: ConversationStatus;
+  readonly snoozedUntil?: string;
+  readonly assignee?: string | null;
+  readonly labels?: readonly string[];
+  readonly priority?: ConversationPriority | null;
+}
+
+export interface Changed {
+  readonly model: ConversationModel;
+  /** The fields whose value changed; empty when the patch changed nothing (no new version). */
+  readonly changes: readonly ConversationField[];
+  readonly previousStatus: ConversationStatus;
+}
+
+const sameLabels = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((label, index) => label === b[index]);
+
+/** Labels as a set: duplicates dropped, in the order given. */
+const labelSet = (labels: readonly string[]): string[] => [...new Set(labels)];
+
+export const applyPatch = (model: ConversationModel, patch: ConversationPatch): Changed => {
+  const before = model.state;
+  const status = patch.status ?? before.status;
+  const after: ConversationState = {
+    ...before,
+    status,
+    // Leaving `snoozed` ends the snooze; a snooze without a new time keeps its time.
+    snoozedUntil: status === 'snoozed' ? (patch.snoozedUntil ?? before.snoozedUntil) : null,
+    assignee: patch.assignee === undefined ? before.assignee : patch.assignee,
+    labels: patch.labels === undefined ? before.labels : labelSet(patch.labels),
+    priority: patch.priority === undefined ? before.priority : patch.priority,
+  };
+  const changes: ConversationField[] = [];
+  if (after.status !== before.status) changes.push('status');
+  if (after.snoozedUntil !== before.snoozedUntil) changes.push('snoozedUntil');
+  if (after.assignee !== before.assignee) changes.push('assignee');
+  if (!sameLabels(after.labels, before.labels)) changes.push('labels');
+  if (after.priority !== before.priority) changes.push('priority');
+  return {
+    model: changes.length === 0 ? model : { ...model, state: { ...after, version: before.version + 1 } },
+    changes,
+    previousStatus: before.status,
+  };
+};
+
+/** A snooze whose time has come: the conversation is open again. Unchanged when it is not due (or no longer snoozed). */
+export const wakeIfDue = (model: ConversationModel, now: Date): Changed => {
+  const { state } = model;
+  const due =
+    state.status === 'snoozed' &&
+    state.snoozedUntil !== null &&
+    Date.parse(state.snoozedUntil) <= now.getTime();
+  return due ? applyPatch(model, { status: 'open' }) : { model, changes: [], previousStatus: state.status };
+};

@@ -1,0 +1,162 @@
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { ConversationStatus } from '#shared/contract/index.ts';
+import { type ConversationView, conversationViewOf } from './conversations.ts';
+import {
+  attentionPartition,
+  contactsConversationsPartition,
+  conversationMessagesPartition,
+  hubMessageIdOfKey,
+  messageStateKey,
+  statusPartition,
+} from './keys.ts';
+import { storedMessageOf } from './messages.ts';
+import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
+import { batchGetItems, isLive, type TableContext, track } from './table.ts';
+
+/*
+ * The helpdesk API's reads: each page is one Query of an index and at most one BatchGetItem to
+ * hydrate it, never a Scan and never a read per item. Positions are DynamoDB's own keys (the
+ * caller turns them into opaque cursors and checks them before they come back here).
+ */
+
+/** A position in an index: the table keys and the index keys of the last item read. */
+export type IndexPosition = Record<string, string>;
+
+/** Which index a conversation listing reads, and which partition of it. */
+export type ConversationSource =
+  | { readonly index: 'gsi1'; readonly status: ConversationStatus }
+  | { readonly index: 'gsi3'; readonly contactKey: string }
+  | { readonly index: 'gsi4'; readonly attention: 'waiting' };
+
+export const partitionOf = (source: ConversationSource): { name: string; value: string } => {
+  switch (source.index) {
+    case 'gsi1':
+      return { name: 'gsi1pk', value: statusPartition(source.status) };
+    case 'gsi3':
+      return { name: 'gsi3pk', value: contactsConversationsPartition(source.contactKey) };
+    case 'gsi4':
+      return { name: 'gsi4pk', value: attentionPartition(source.attention) };
+  }
+};
+
+export interface PageRequest {
+  readonly limit: number;
+  readonly from?: IndexPosition;
+  /** Index order ascending (gsi1: oldest activity first; gsi4: longest wait first). */
+  readonly ascending: boolean;
+}
+
+export interface KeyPage<T> {
+  readonly items: T[];
+  /** Where the Query stopped; absent when it reached the end of the partition. */
+  readonly last?: IndexPosition;
+}
+
+const positionOf = (key: Record<string, AttributeValue> | undefined): IndexPosition | undefined =>
+  key ? (unmarshall(key) as IndexPosition) : undefined;
+
+const query = async (
+  context: TableContext,
+  index: string,
+  partition: { name: string; value: string },
+  page: PageRequest,
+) => {
+  const output = await context.client.send(
+    new QueryCommand({
+      TableName: context.tableName,
+      IndexName: index,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': partition.name },
+      ExpressionAttributeValues: marshall({ ':pk': partition.value }),
+      ScanIndexForward: page.ascending,
+      Limit: page.limit,
+      ...(page.from ? { ExclusiveStartKey: marshall(page.from) } : {}),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'Query', output);
+  const last = positionOf(output.LastEvaluatedKey);
+  return { items: (output.Items ?? []).map((raw) => unmarshall(raw)), ...(last ? { last } : {}) };
+};
+
+/**
+ * One page of conversations: a Query of the index (keys only) and one consistent BatchGetItem,
+ * returned in the index's order. An entry the index still holds for an older state (eventual
+ * consistency of a GSI) is left out when the item no longer belongs to the partition.
+ */
+export const conversationPage = async (
+  context: TableContext,
+  source: ConversationSource,
+  page: PageRequest,
+): Promise<KeyPage<ConversationView>> => {
+  const partition = partitionOf(source);
+  const found = await query(context, source.index, partition, page);
+  const keys = found.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
+  const byPk = new Map(items.map((item) => [String(item.pk), item]));
+  const views = keys.flatMap((key) => {
+    const item = byPk.get(key.pk);
+    const view = item ? conversationViewOf(item) : undefined;
+    if (!view) return [];
+    const stillThere =
+      source.index === 'gsi1'
+        ? view.state.status === source.status
+        : source.index === 'gsi4'
+          ? view.state.status === 'open' && view.state.waitingSince !== null
+          : true;
+    return stillThere ? [view] : [];
+  });
+  return { items: views, ...(found.last ? { last: found.last } : {}) };
+};
+
+export interface MessagePageItem {
+  readonly hubMessageId: string;
+  readonly message: NonNullable<ReturnType<typeof storedMessageOf>>['message'];
+  readonly live: MessageLiveState;
+  readonly omitted?: readonly string[];
+  /** The item's position, for cursors both ways. */
+  readonly position: IndexPosition;
+}
+
+/**
+ * One page of a conversation's messages (gsi2, all attributes projected) with their live state
+ * (one BatchGetItem of the state items), always returned oldest first.
+ */
+export const messagePage = async (
+  context: TableContext,
+  conversationId: string,
+  page: PageRequest,
+): Promise<KeyPage<MessagePageItem>> => {
+  const found = await query(
+    context,
+    'gsi2',
+    { name: 'gsi2pk', value: conversationMessagesPartition(conversationId) },
+    page,
+  );
+  const records = found.items.filter((item) => isLive(item, context.now()));
+  const ids = records.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
+  const states = ids.length > 0 ? await batchGetItems(context, ids.map(messageStateKey)) : [];
+  const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
+  const items = records.flatMap((item, index) => {
+    const stored = storedMessageOf(item);
+    const hubMessageId = ids[index];
+    if (!stored || hubMessageId === undefined) return [];
+    return [
+      {
+        hubMessageId,
+        message: stored.message,
+        live: readRegisters(stateByPk.get(messageStateKey(hubMessageId).pk), MESSAGE_STATE_REGISTERS),
+        ...(stored.omitted ? { omitted: stored.omitted } : {}),
+        position: {
+          pk: String(item.pk),
+          sk: String(item.sk),
+          gsi2pk: String(item.gsi2pk),
+          gsi2sk: String(item.gsi2sk),
+        },
+      },
+    ];
+  });
+  if (!page.ascending) items.reverse();
+  return { items, ...(found.last ? { last: found.last } : {}) };
+};

@@ -1,0 +1,267 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiRequest } from '#shared/api/http.ts';
+import { API_ROUTES, createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { type HubCommand, type HubEvent, outboundHubMessageId } from '#shared/contract/index.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+
+describe('helpdesk API route handlers against the local DynamoDB', () => {
+  let emulators: RunningEmulators;
+  let recorder: RecorderService;
+  let api: HelpdeskApi;
+  const calls: string[] = [];
+  const published: HubEvent[] = [];
+  const queued: { command: HubCommand; deduplicationId: string }[] = [];
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    const { dynamodb } = emulators.clients;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countApiCalls' },
+    );
+    const table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
+    recorder = createRecorderService({
+      store: createRecorderStore(table),
+      publisher: { publish: async () => undefined },
+      clock: () => NOW,
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    api = createHelpdeskApi({
+      table,
+      publishEvent: async (event) => void published.push(event),
+      enqueueCommand: async (command, deduplicationId) => void queued.push({ command, deduplicationId }),
+      clock: () => NOW,
+      newId: () => 'fixed',
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    // Three customers: two still waiting (since minute 1 and minute 3), one answered.
+    await recorder.recordEvent(messageEvent('api-b', 'b1', minute(3)));
+    await recorder.recordEvent(messageEvent('api-a', 'a1', minute(1)));
+    for (const n of [2, 4, 6, 8]) await recorder.recordEvent(messageEvent('api-a', `a${n}`, minute(n)));
+    await recorder.recordEvent(messageEvent('api-c', 'c1', minute(2)));
+    await recorder.recordEvent(messageEvent('api-c', 'c2', minute(5), 'outbound'));
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+  beforeEach(() => {
+    calls.length = 0;
+    published.length = 0;
+    queued.length = 0;
+  });
+
+  const request = (
+    method: string,
+    path: string,
+    extra: Partial<ApiRequest> = {},
+  ): Promise<ReturnType<HelpdeskApi> extends Promise<infer R> ? R : never> =>
+    api({
+      method,
+      path,
+      query: {},
+      headers: {},
+      principal: 'arn:aws:iam::123456789012:user/agent',
+      ...extra,
+    });
+  const idOf = (customer: string) => conversationFor(customer).conversationId;
+  const bodyOf = (response: { body?: unknown }) => response.body as Record<string, unknown>;
+
+  it('lists waiting conversations longest wait first, one Query and one BatchGetItem a page', async () => {
+    // Act
+    const first = await request('GET', '/v1/conversations', { query: { waiting: 'true', limit: '1' } });
+    const firstCalls = [...calls];
+    const second = await request('GET', '/v1/conversations', {
+      query: { waiting: 'true', limit: '1', cursor: String(bodyOf(first).nextCursor) },
+    });
+    const foreign = await request('GET', '/v1/conversations', {
+      query: { status: 'resolved', cursor: String(bodyOf(first).nextCursor) },
+    });
+    // Assess
+    expect(first.status).toBe(200);
+    expect(
+      (bodyOf(first).items as { conversationId: string; waitingSince: string }[]).map((c) => [
+        c.conversationId,
+        c.waitingSince,
+      ]),
+    ).toEqual([[idOf('api-a'), minute(1)]]);
+    expect(firstCalls).toEqual(['Query', 'BatchGetItem']);
+    expect((bodyOf(second).items as { conversationId: string }[]).map((c) => c.conversationId)).toEqual([
+      idOf('api-b'),
+    ]);
+    expect(foreign.status).toBe(400);
+    expect(foreign.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it("pages a conversation's messages forward and back, one Query and one BatchGetItem a page", async () => {
+    // Act
+    calls.length = 0;
+    const first = await request('GET', `/v1/conversations/${idOf('api-a')}/messages`, {
+      query: { limit: '2' },
+    });
+    const pageCalls = [...calls];
+    const next = await request('GET', `/v1/conversations/${idOf('api-a')}/messages`, {
+      query: { limit: '2', cursor: String(bodyOf(first).nextCursor) },
+    });
+    const back = await request('GET', `/v1/conversations/${idOf('api-a')}/messages`, {
+      query: { limit: '2', cursor: String(bodyOf(next).previousCursor) },
+    });
+    const newest = await request('GET', `/v1/conversations/${idOf('api-a')}/messages`, {
+      query: { limit: '2', from: 'newest' },
+    });
+    const ids = (response: { body?: unknown }) =>
+      (bodyOf(response).items as { message: { providerMessageId: string } }[]).map(
+        (item) => item.message.providerMessageId,
+      );
+    // Assess
+    expect(pageCalls).toEqual(['Query', 'BatchGetItem']);
+    expect(ids(first)).toEqual(['a1', 'a2']);
+    expect(bodyOf(first).previousCursor).toBeUndefined();
+    expect(ids(next)).toEqual(['a4', 'a6']);
+    expect(ids(back)).toEqual(['a1', 'a2']);
+    expect(ids(newest)).toEqual(['a6', 'a8']);
+    expect(bodyOf(newest).nextCursor).toBeUndefined();
+  });
+
+  it('resolves on the current version with one GetItem and one UpdateItem, says who changed what, and refuses a stale version', async () => {
+    // Prepare
+    const path = `/v1/conversations/${idOf('api-b')}`;
+    const read = await request('GET', path);
+    const etag = read.headers.etag ?? '';
+    const patch = {
+      method: 'PATCH',
+      headers: { 'if-match': etag, 'content-type': 'application/json' },
+      body: '{"status":"resolved"}',
+    };
+    calls.length = 0;
+    // Act
+    const resolved = await request('PATCH', path, patch);
+    const patchCalls = [...calls];
+    const retried = await request('PATCH', path, patch);
+    const stale = await request('PATCH', path, { ...patch, body: '{"assignee":"agent-2"}' });
+    const missing = await request('PATCH', path, {
+      body: '{"status":"open"}',
+      headers: { 'content-type': 'application/json' },
+    });
+    // Assess
+    expect(resolved.status).toBe(200);
+    expect(patchCalls).toEqual(['GetItem', 'UpdateItem']);
+    expect(bodyOf(resolved)).toMatchObject({
+      status: 'resolved',
+      version: Number(etag.replaceAll('"', '')) + 1,
+    });
+    expect(published[0]?.type).toBe('switchboard.conversation.state_changed');
+    expect(published[0]?.data).toMatchObject({
+      previousStatus: 'open',
+      changedBy: { kind: 'agent', id: 'arn:aws:iam::123456789012:user/agent' },
+      changes: ['status'],
+    });
+    expect(retried.status).toBe(200);
+    expect(published[1]?.id).toBe(published[0]?.id);
+    expect(stale.status).toBe(412);
+    expect(bodyOf(stale).type).toBe('urn:switchboard:problem:version-mismatch');
+    expect(missing.status).toBe(428);
+  });
+
+  it("queues a reply with the sender's hub message id and a deduplication id from the key", async () => {
+    // Prepare
+    const path = `/v1/conversations/${idOf('api-c')}/messages`;
+    const body = JSON.stringify({
+      parts: [{ type: 'text', text: 'Thanks!' }],
+      sender: { kind: 'agent', id: 'a-1' },
+    });
+    calls.length = 0;
+    // Act
+    const accepted = await request('POST', path, {
+      headers: { 'idempotency-key': 'reply-1', 'content-type': 'application/json' },
+      body,
+    });
+    const again = await request('POST', path, {
+      headers: { 'idempotency-key': 'reply-1', 'content-type': 'application/json' },
+      body,
+    });
+    const keyless = await request('POST', path, { headers: { 'content-type': 'application/json' }, body });
+    // Assess
+    expect(accepted.status).toBe(202);
+    expect(bodyOf(accepted).hubMessageId).toBe(outboundHubMessageId(idOf('api-c'), 'reply-1'));
+    expect(bodyOf(again)).toEqual(bodyOf(accepted));
+    expect(queued[0]?.command).toMatchObject({
+      type: 'switchboard.command.send_message',
+      data: { idempotencyKey: 'reply-1' },
+    });
+    expect(queued[0]?.deduplicationId).toBe(queued[1]?.deduplicationId);
+    expect(calls.slice(0, 1)).toEqual(['GetItem']);
+    expect(keyless.status).toBe(400);
+    expect(bodyOf(keyless).errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
+  });
+
+  it('answers 404 for unknown conversations and contacts, and reads a contact in one GetItem', async () => {
+    // Act
+    const conversation = await request('GET', `/v1/conversations/conv_${'0'.repeat(32)}`);
+    const read = await request('GET', `/v1/conversations/${idOf('api-a')}`);
+    calls.length = 0;
+    const contact = await request('GET', `/v1/contacts/${String(bodyOf(read).contactId)}`);
+    const contactCalls = [...calls];
+    const theirs = await request('GET', `/v1/contacts/${String(bodyOf(read).contactId)}/conversations`);
+    // Assess
+    expect(conversation.status).toBe(404);
+    expect(contact.status).toBe(200);
+    expect(contactCalls).toEqual(['GetItem']);
+    expect(bodyOf(contact)).toMatchObject({
+      channel: 'whatsapp',
+      identities: [{ type: 'wa_id', value: 'api-a' }],
+    });
+    expect((bodyOf(theirs).items as { conversationId: string }[]).map((c) => c.conversationId)).toEqual([
+      idOf('api-a'),
+    ]);
+  });
+
+  it('answers malformed input with a 4xx problem, never a 5xx, and reads nothing before validating (property)', async () => {
+    const text = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom('', '"1"', 'conv_x', 'true', '-1', '101', '{}', '[]'),
+    );
+    const requests = fc.record({
+      route: fc.constantFrom(...API_ROUTES),
+      id: fc.oneof(text, fc.constant(`conv_${'f'.repeat(32)}`)),
+      query: fc.dictionary(
+        fc.constantFrom('status', 'waiting', 'sort', 'limit', 'cursor', 'label', 'from', 'x'),
+        text,
+        { maxKeys: 3 },
+      ),
+      headers: fc.dictionary(fc.constantFrom('if-match', 'idempotency-key', 'content-type'), text, {
+        maxKeys: 3,
+      }),
+      body: fc.option(fc.oneof(text, fc.json({ maxDepth: 3 })), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(requests, async ({ route, id, query, headers, body }) => {
+        calls.length = 0;
+        const path = route.path.replace(/\{[a-zA-Z]+\}/, encodeURIComponent(id));
+        const response = await request(route.method, path, {
+          query,
+          headers,
+          ...(body === undefined ? {} : { body }),
+        });
+        expect(response.status).toBeLessThan(500);
+        if (response.status >= 400) {
+          expect(response.headers['content-type']).toBe('application/problem+json');
+          expect(bodyOf(response).type).toMatch(/^urn:switchboard:problem:/);
+        }
+        // A refused request never scanned; a valid one made at most a Query and a BatchGetItem.
+        expect(calls).not.toContain('Scan');
+        expect(calls.length).toBeLessThanOrEqual(2);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { API_ROUTES } from '#shared/api/router.ts';
+import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
+
+// Prepare (once per file): the default (IAM) and a JWT-authorized deployment.
+const iam = buildHub({ helpdeskApi: 'true' });
+const jwt = buildHub({
+  helpdeskApi: 'true',
+  helpdeskJwtIssuer: 'https://idp.example.com/',
+  helpdeskJwtAudience: 'helpdesk,ops',
+});
+const apiOf = (built: typeof iam) => {
+  const api = built.stack.helpdeskApi;
+  if (!api) throw new Error('no helpdesk API');
+  return api;
+};
+
+describe('HelpdeskApi', () => {
+  it('routes every endpoint through IAM authorization, throttled', () => {
+    // Act
+    const routes = iam.template.findResources('AWS::ApiGatewayV2::Route');
+    const api = logicalId(apiOf(iam).api.httpApi);
+    const ours = Object.values(routes).filter(
+      (route) => JSON.stringify(route.Properties.ApiId) === JSON.stringify({ Ref: api }),
+    );
+    // Assess
+    expect(ours.map((route) => route.Properties.RouteKey).sort()).toEqual(
+      API_ROUTES.map((route) => `${route.method} ${route.path}`).sort(),
+    );
+    expect(ours.every((route) => route.Properties.AuthorizationType === 'AWS_IAM')).toBe(true);
+    iam.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      ApiId: { Ref: api },
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it('takes a JWT from the configured issuer and audiences instead', () => {
+    // Assess
+    jwt.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://idp.example.com/', Audience: ['helpdesk', 'ops'] },
+    });
+    const routes = Object.values(jwt.template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.filter((route) => route.Properties.AuthorizationType === 'JWT')).toHaveLength(
+      API_ROUTES.length,
+    );
+  });
+
+  it('may do exactly what the handlers call: item reads and updates, index queries, the two queues', () => {
+    // Act
+    const { stack, template } = iam;
+    const roleId = roleIdOf(apiOf(iam).function);
+    const actions = actionsOfRole(template, roleId);
+    const arnOf = (construct: Parameters<typeof logicalId>[0]) =>
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+    // Assess
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actions).not.toContain('dynamodb:Scan');
+    expect(resourcesFor(template, roleId, 'dynamodb:Query')).toHaveLength(4);
+    expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
+      [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.queue)].sort(),
+    );
+  });
+});
