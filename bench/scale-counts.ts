@@ -72,7 +72,7 @@ export const OUTBOUND_SEND = {
   getItem: 5,
   query: 0,
   putItem: 2,
-  updateItem: 5,
+  updateItem: 4,
   helpdeskSendMessageBatch: 2,
   gsiWriteUnits: 4,
 } as const;

@@ -297,7 +297,6 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     );
     await step('record-sent', record.hubMessageId);
     await sends.markSent(record.hubMessageId);
-    await sends.markPublished(record.hubMessageId);
     await step('mark-sent', record.hubMessageId);
     deps.onOutcome?.({ kind: 'sent', channel: record.plan.channel });
     return 'sent';

@@ -135,6 +135,7 @@ export interface SendStore {
   /** The provider took nothing (throttled): the message may be sent again later. */
   release(hubMessageId: string, index: number, waitingSince: string): Promise<void>;
   fail(hubMessageId: string, failure: SendFailure): Promise<void>;
+  /** Sent, and its event published (the recorder published it): one write. */
   markSent(hubMessageId: string): Promise<void>;
   markPublished(hubMessageId: string): Promise<void>;
   /**
@@ -259,10 +260,11 @@ export const createSendStore = (
     markSent: (hubMessageId) =>
       update(
         hubMessageId,
-        'SET #state = :sent',
+        // Its event is already on the helpdesk queue (the recorder's path published it): one write for both.
+        'SET #state = :sent, published = :true',
         '#state IN (:sending, :sent) AND #next = messageCount',
         sending,
-        { ':sent': 'sent', ':sending': 'sending' },
+        { ':sent': 'sent', ':sending': 'sending', ':true': true },
       ),
     markPublished: (hubMessageId) =>
       update(hubMessageId, 'SET published = :true', 'attribute_exists(pk)', {}, { ':true': true }),
