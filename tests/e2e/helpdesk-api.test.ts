@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
-import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 
 /*
  * The helpdesk API over HTTP on the local hub, as a helpdesk uses it: list the conversations that
@@ -59,25 +59,7 @@ describe('helpdesk API on the local hub', () => {
     };
   };
 
-  const helpdeskEvents = async (): Promise<HubEvent[]> => {
-    const events: HubEvent[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: hub.resources.helpdeskQueueUrl, MaxNumberOfMessages: 10 }),
-      );
-      if (Messages.length === 0) return events;
-      events.push(...Messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? ''))));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: hub.resources.helpdeskQueueUrl,
-          Entries: Messages.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
-      );
-    }
-  };
+  const helpdeskEvents = () => takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl);
 
   it('lists waiting conversations, pages messages, resolves with an event, replies (202) and gets 412 on a stale version', async () => {
     // Prepare: two messages of one customer, one of another, through the signed webhook

@@ -1,18 +1,14 @@
 import { join } from 'node:path';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { COMMAND_TYPES } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
-import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import type { Fault } from '#shared/local/simulators/index.ts';
+import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 
 /*
  * The sender against misbehaving providers, end to end on the local hub: the simulated Graph API is
@@ -59,35 +55,8 @@ describe('outbound under provider faults', () => {
     await hub?.stop();
   });
 
-  const takeHelpdesk = async (): Promise<HubEvent[]> => {
-    const events: HubEvent[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: hub.resources.helpdeskQueueUrl, MaxNumberOfMessages: 10 }),
-      );
-      if (Messages.length === 0) return events;
-      events.push(...Messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? ''))));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: hub.resources.helpdeskQueueUrl,
-          Entries: Messages.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
-      );
-    }
-  };
-
-  const collectUntil = async (done: (events: HubEvent[]) => boolean, timeoutMs: number) => {
-    const events: HubEvent[] = [];
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until && !done(events)) {
-      events.push(...(await takeHelpdesk()));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return events;
-  };
+  const collectUntil = (done: (events: HubEvent[]) => boolean, timeoutMs: number) =>
+    collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, done, timeoutMs);
 
   /** `count` customers write; resolves with their numbers and conversation ids once recorded. */
   const customersWrite = async (count: number) => {

@@ -1,17 +1,13 @@
 import { join } from 'node:path';
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
-import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 
 /*
  * Two-way, end to end on the local hub: a customer's message arrives through a signed webhook, the
@@ -60,39 +56,10 @@ describe('outbound end to end', () => {
     expect(response.status).toBeLessThan(300);
   };
 
-  const takeHelpdesk = async (): Promise<HubEvent[]> => {
-    const events: HubEvent[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: hub.resources.helpdeskQueueUrl, MaxNumberOfMessages: 10 }),
-      );
-      if (Messages.length === 0) return events;
-      events.push(...Messages.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? ''))));
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: hub.resources.helpdeskQueueUrl,
-          Entries: Messages.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
-      );
-    }
-  };
+  const takeHelpdesk = () => takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl);
 
-  /** Events until `done` holds for what arrived, or the time is up. */
-  const collectUntil = async (
-    done: (events: HubEvent[]) => boolean,
-    timeoutMs = 20_000,
-  ): Promise<HubEvent[]> => {
-    const events: HubEvent[] = [];
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until && !done(events)) {
-      events.push(...(await takeHelpdesk()));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return events;
-  };
+  const collectUntil = (done: (events: HubEvent[]) => boolean) =>
+    collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, done);
 
   const sendCommand = async (conversationId: string, key: string, parts: OutboundPart[]) => {
     const command = {
