@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { BusinessEndpoint, Channel, ChannelIdentity } from './common.ts';
+import type { BusinessEndpoint, Channel, ChannelIdentity, Provider } from './common.ts';
 
 /** Separator that cannot occur in provider ids, so ('a','bc') and ('ab','c') hash differently. */
 const UNIT_SEPARATOR = '\u001f';
@@ -20,6 +20,10 @@ export const conversationIdFor = (channel: Channel, endpointId: string, contactK
 
 /** The key a contact's primary identity contributes to ids: `wa_id:4930…`. */
 export const identityKey = (identity: ChannelIdentity): string => `${identity.type}:${identity.value}`;
+
+/** One business endpoint as one provider serves it: what its send rate and its send pause are kept by. */
+export const sendingEndpointKey = (provider: Provider, endpoint: BusinessEndpoint): string =>
+  `${provider}#${endpoint.type}:${endpoint.id}`;
 
 /** Conversation id for chat and SMS channels: endpoint + the contact's primary identity. */
 export const contactConversationId = (

@@ -3,6 +3,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { messageGroupIdFor, SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { sendingEndpointKey } from '#shared/contract/ids.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createEventRecorder } from '#shared/recorder/record-event.ts';
 import { HELPDESK_QUEUE, SENDER } from '#shared/resources/definitions.ts';
@@ -98,7 +99,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     sends,
     pauses: createEndpointPauses(context),
     endpointTurn: (plan) =>
-      limiter.reserve(`${plan.provider}#${plan.endpoint.type}:${plan.endpoint.id}`, rates[plan.channel]),
+      limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), rates[plan.channel]),
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,

@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import type { BusinessEndpoint } from '#shared/contract/types.ts';
+import type { BusinessEndpoint, Provider } from '#shared/contract/types.ts';
 import { endpointPauseKey } from './keys.ts';
 import { epochSeconds, type TableContext } from './table.ts';
 
@@ -17,7 +17,7 @@ import { epochSeconds, type TableContext } from './table.ts';
 const PauseItemSchema = z.object({ until: z.iso.datetime(), errorCode: z.string().max(64).optional() });
 
 export interface EndpointRef {
-  readonly provider: string;
+  readonly provider: Provider;
   readonly endpoint: BusinessEndpoint;
 }
 

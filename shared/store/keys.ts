@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { identityKey } from '#shared/contract/ids.ts';
+import { identityKey, sendingEndpointKey } from '#shared/contract/ids.ts';
 import type {
   BusinessEndpoint,
   Channel,
   ChannelIdentity,
   Contact,
   ConversationState,
+  Provider,
 } from '#shared/contract/types.ts';
 
 /*
@@ -303,7 +304,7 @@ export const replayGuardKey = (digest: string): ItemKey => ({
 });
 
 /** A business endpoint's send pause; the endpoint is hashed so any id fits the key. */
-export const endpointPauseKey = (provider: string, endpoint: BusinessEndpoint): ItemKey => ({
-  pk: `PAUSE#${createHash('sha256').update(`${provider}\n${endpoint.type}:${endpoint.id}`, 'utf8').digest('hex')}`,
+export const endpointPauseKey = (provider: Provider, endpoint: BusinessEndpoint): ItemKey => ({
+  pk: `PAUSE#${createHash('sha256').update(sendingEndpointKey(provider, endpoint), 'utf8').digest('hex')}`,
   sk: 'PAUSE',
 });
