@@ -71,6 +71,8 @@ const LAMBDA_LIKE_ENVIRONMENT = {
   SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-ingest.fifo',
   SWITCHBOARD_HELPDESK_QUEUE_URL:
     'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
+  SWITCHBOARD_OUTBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox.fifo',
+  SWITCHBOARD_OUTBOX_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox-dlq.fifo',
   SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
   SWITCHBOARD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
   AWS_REGION: 'us-east-1',
