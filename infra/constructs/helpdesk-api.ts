@@ -4,7 +4,7 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { API_ROUTES } from '#shared/api/router.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
 import { grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
 import { HubApi } from './hub-api.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
   type ChangeActor,
   COMMAND_TYPES,
@@ -21,6 +23,14 @@ import { contactKeyFor, conversationMessagesPartition } from '#shared/store/keys
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
+import type { ApiHandlerName } from './operations.ts';
+import type {
+  ContactBodySchema,
+  ConversationPageSchema,
+  ConversationSchema,
+  MessagePageSchema,
+  SendAcceptedSchema,
+} from './responses.ts';
 import {
   ContactConversationsQuerySchema,
   ContactIdSchema,
@@ -60,12 +70,15 @@ const DEFAULT_PAGE = 25;
 /** Snoozes reach at most a year ahead. */
 const MAX_SNOOZE_MS = 366 * 24 * 3_600_000;
 
-const conversationOut = (view: ConversationView) => ({
+const conversationOut = (view: ConversationView): Body<typeof ConversationSchema> => ({
   ...view.state,
   contactId: contactIdOf(contactKeyFor(view.state.channel, view.state.contact)),
   ...(view.readWatermark ? { readWatermark: view.readWatermark } : {}),
   ...(view.deliveredWatermark ? { deliveredWatermark: view.deliveredWatermark } : {}),
 });
+
+/** What a response body must be to match the published contract (./responses.ts). */
+type Body<S extends z.ZodType> = z.input<S>;
 
 const etagOf = (version: number): string => `"${version}"`;
 
@@ -132,7 +145,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     return json(200, {
       items: items.map(conversationOut),
       ...(page.last ? { nextCursor: encodeCursor(queryHash, 'after', page.last) } : {}),
-    });
+    } satisfies Body<typeof ConversationPageSchema>);
   };
 
   return {
@@ -183,7 +196,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         ...(hasPrevious && first
           ? { previousCursor: encodeCursor(queryHash, 'before', first.position) }
           : {}),
-      });
+      } satisfies Body<typeof MessagePageSchema>);
     },
 
     /** Conditional on the version; a retry of a change already made answers as the change did. */
@@ -281,7 +294,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         data: { ...data, idempotencyKey, conversationId },
       });
       await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
-      return json(202, { commandId, hubMessageId, conversationId, idempotencyKey });
+      return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
+        typeof SendAcceptedSchema
+      >);
     },
 
     markRead: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
@@ -320,6 +335,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       return json(202, { commandId });
     },
 
+    /** The committed document (shared/contract/generated/openapi.json), as generated from ./operations.ts. */
+    openApi: async (): Promise<ApiResponse> => json(200, openApiDocument),
+
     getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const contactKey = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
       const contact = await getContact(table, contactKey);
@@ -332,9 +350,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           value: identity.slice(identity.indexOf(':') + 1),
         })),
         consent: contact.consent,
-      });
+      } satisfies Body<typeof ContactBodySchema>);
     },
-  };
+  } satisfies Record<ApiHandlerName, (input: RouteInput) => Promise<ApiResponse>>;
 };
-
-export type Handlers = ReturnType<typeof createHandlers>;

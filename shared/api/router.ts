@@ -1,42 +1,9 @@
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
-import { createHandlers, type Handlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
+import { createHandlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
 import { ApiProblem, type ApiRequest, type ApiResponse, problem } from './http.ts';
+import { API_ROUTES, type ApiRoute } from './operations.ts';
 
-/** Every route of the API: method, path template, the handler and the largest body it takes. */
-export const API_ROUTES = [
-  { method: 'GET', path: '/v1/conversations', handler: 'listConversations', maxBody: 0 },
-  { method: 'GET', path: '/v1/conversations/{conversationId}', handler: 'getConversation', maxBody: 0 },
-  {
-    method: 'PATCH',
-    path: '/v1/conversations/{conversationId}',
-    handler: 'patchConversation',
-    maxBody: 4096,
-  },
-  { method: 'GET', path: '/v1/conversations/{conversationId}/messages', handler: 'listMessages', maxBody: 0 },
-  {
-    method: 'POST',
-    path: '/v1/conversations/{conversationId}/messages',
-    handler: 'sendMessage',
-    // An outbox command's bound (shared/outbound/outbox-service.ts).
-    maxBody: 256 * 1024,
-  },
-  { method: 'POST', path: '/v1/conversations/{conversationId}/read', handler: 'markRead', maxBody: 4096 },
-  { method: 'POST', path: '/v1/conversations/{conversationId}/typing', handler: 'typing', maxBody: 1024 },
-  { method: 'GET', path: '/v1/contacts/{contactId}', handler: 'getContact', maxBody: 0 },
-  {
-    method: 'GET',
-    path: '/v1/contacts/{contactId}/conversations',
-    handler: 'contactConversations',
-    maxBody: 0,
-  },
-] as const satisfies readonly {
-  method: string;
-  path: string;
-  handler: keyof Handlers;
-  maxBody: number;
-}[];
-
-type Route = (typeof API_ROUTES)[number];
+type Route = ApiRoute;
 
 const matchPath = (template: string, path: string): Record<string, string> | undefined => {
   const want = template.split('/');

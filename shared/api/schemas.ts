@@ -47,19 +47,30 @@ const booleanParam = z.preprocess(
   (value) => (value === 'true' ? true : value === 'false' ? false : value),
   z.boolean(),
 );
-const CursorParam = z.string().min(1).max(2048);
+const CursorParam = z
+  .string()
+  .min(1)
+  .max(2048)
+  .meta({ description: 'The `nextCursor` or `previousCursor` of the page before.' });
 
 export const ListConversationsQuerySchema = z.strictObject({
   status: ConversationStatusSchema.optional(),
-  /** Only conversations whose customer waits for an answer (open, unanswered), longest wait first. */
-  waiting: booleanParam.optional(),
-  sort: z.enum(['activity', 'waiting']).optional(),
+  waiting: booleanParam.optional().meta({
+    description:
+      'Only conversations whose customer waits for an answer (open, unanswered), longest wait first.',
+  }),
+  sort: z
+    .enum(['activity', 'waiting'])
+    .optional()
+    .meta({ description: 'Newest activity first (default), or longest wait first (implies `waiting`).' }),
   channel: ChannelSchema.optional(),
-  endpoint: z.string().min(1).max(256).optional(),
-  contact: ContactIdSchema.optional(),
+  endpoint: z.string().min(1).max(256).optional().meta({ description: 'The business endpoint id.' }),
+  contact: ContactIdSchema.optional().meta({
+    description: "A contact's conversations (not with `waiting`).",
+  }),
   assignee: AssigneeSchema.optional(),
   label: LabelSchema.optional(),
-  limit: integerParam(PAGE_LIMIT_MAX).optional(),
+  limit: integerParam(PAGE_LIMIT_MAX).optional().meta({ description: 'Page size (default 25).' }),
   cursor: CursorParam.optional(),
 });
 export type ListConversationsQuery = z.output<typeof ListConversationsQuerySchema>;
@@ -73,8 +84,12 @@ export const ContactConversationsQuerySchema = ListConversationsQuerySchema.pick
 export const ListMessagesQuerySchema = z.strictObject({
   limit: integerParam(PAGE_LIMIT_MAX).optional(),
   cursor: CursorParam.optional(),
-  /** Without a cursor: the first page from the oldest message (default) or the newest. */
-  from: z.enum(['oldest', 'newest']).optional(),
+  from: z
+    .enum(['oldest', 'newest'])
+    .optional()
+    .meta({
+      description: 'Without a cursor: the first page from the oldest message (default) or the newest.',
+    }),
 });
 
 export const ConversationPatchSchema = z

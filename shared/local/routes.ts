@@ -1,4 +1,4 @@
-import { API_ROUTES } from '#shared/api/router.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
 import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 
 /**
@@ -45,7 +45,7 @@ export const matchRoute = (
 ): LocalRoute | undefined =>
   routes.find((route) => route.method === method.toUpperCase() && pathMatches(route.path, rawPath));
 
-/** The helpdesk API's routes (shared/api/router.ts), served by functions/helpdesk-api.ts. */
+/** The helpdesk API's routes (shared/api/operations.ts), served by functions/helpdesk-api.ts. */
 export const HELPDESK_API_ROUTES: readonly LocalRoute[] = API_ROUTES.map((route) => ({
   method: route.method,
   path: route.path,

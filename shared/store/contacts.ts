@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import type { Channel, ChannelIdentity } from '#shared/contract/index.ts';
+import { type Channel, type ChannelIdentity, ChannelSchema } from '#shared/contract/index.ts';
 import {
   boundedIdentityKey,
   contactItemKey,
@@ -78,11 +78,11 @@ const ContactItemSchema = z.looseObject({
   channel: z.string().optional(),
   identities: z.instanceof(Set).optional(),
 });
-const IdentityLinkSchema = z.looseObject({ contactKey: z.string(), channel: z.string() });
+const IdentityLinkSchema = z.looseObject({ contactKey: z.string(), channel: ChannelSchema });
 
 export interface ContactView {
   readonly contactKey: string;
-  readonly channel: string;
+  readonly channel: Channel;
   /** `type:value`, sorted. */
   readonly identities: string[];
   /** Consent registers by scope (`sms`, `whatsapp_marketing`, `messenger_notifications`, `email`). */
@@ -111,10 +111,12 @@ export const getContact = async (
   track(context, 'GetItem', output);
   if (!output.Item) return undefined;
   const item = unmarshall(output.Item);
+  const channel = ChannelSchema.safeParse(item.channel ?? contactKey.slice(0, contactKey.indexOf('#')));
+  if (!channel.success) return undefined;
   const consent = readRegisters(item, CONTACT_REGISTERS);
   return {
     contactKey,
-    channel: String(item.channel ?? contactKey.slice(0, contactKey.indexOf('#'))),
+    channel: channel.data,
     identities: identitiesOf(item),
     consent: Object.fromEntries(
       Object.entries(consent).map(([name, value]) => [name.replace(/Consent$/, ''), value]),

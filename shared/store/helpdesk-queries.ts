@@ -10,7 +10,7 @@ import {
   messageStateKey,
   statusPartition,
 } from './keys.ts';
-import { storedMessageOf } from './messages.ts';
+import { type StoredMessageData, storedMessageOf } from './messages.ts';
 import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
 import { batchGetItems, isLive, type TableContext, track } from './table.ts';
 
@@ -114,7 +114,7 @@ export interface MessagePageItem {
   readonly hubMessageId: string;
   readonly message: NonNullable<ReturnType<typeof storedMessageOf>>['message'];
   readonly live: MessageLiveState;
-  readonly omitted?: readonly string[];
+  readonly omitted?: StoredMessageData['omitted'];
   /** The item's position, for cursors both ways. */
   readonly position: IndexPosition;
 }

@@ -20,7 +20,8 @@ const MESSAGE_DATA_SOFT_LIMIT_BYTES = 4 * 1024;
 /** Far below the 400 KB item limit; past it only the envelope of the message is kept. */
 const MESSAGE_DATA_HARD_LIMIT_BYTES = 64 * 1024;
 
-const OmittedSchema = z.enum(['email_bodies', 'parts', 'details']);
+/** What a stored message may leave out for size (the helpdesk event carried it whole). */
+export const OmittedSchema = z.enum(['email_bodies', 'parts', 'details']);
 
 export const StoredMessageDataSchema = z.object({
   message: MessageSchema,

@@ -1,14 +1,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiRequest } from '#shared/api/http.ts';
-import { API_ROUTES, createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
+import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
 import { type HubCommand, type HubEvent, outboundHubMessageId } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+import { createResponseValidator } from '#tests/support/openapi-contract.ts';
 
+const matchesContract = createResponseValidator();
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 
 describe('helpdesk API route handlers against the local DynamoDB', () => {
@@ -60,12 +63,13 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     queued.length = 0;
   });
 
-  const request = (
+  /** Every answer of a routed request must be one the published OpenAPI document describes. */
+  const request = async (
     method: string,
     path: string,
     extra: Partial<ApiRequest> = {},
-  ): Promise<ReturnType<HelpdeskApi> extends Promise<infer R> ? R : never> =>
-    api({
+  ): Promise<ReturnType<HelpdeskApi> extends Promise<infer R> ? R : never> => {
+    const response = await api({
       method,
       path,
       query: {},
@@ -73,6 +77,14 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       principal: 'arn:aws:iam::123456789012:user/agent',
       ...extra,
     });
+    const route = API_ROUTES.find(
+      (candidate) =>
+        candidate.method === method &&
+        new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path),
+    );
+    if (route) expect(matchesContract(method, route.path, response.status, response.body)).toBeUndefined();
+    return response;
+  };
   const idOf = (customer: string) => conversationFor(customer).conversationId;
   const bodyOf = (response: { body?: unknown }) => response.body as Record<string, unknown>;
 

@@ -1,13 +1,17 @@
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
+import { committedOpenApi } from '#tests/support/openapi-contract.ts';
 
 /*
- * The helpdesk API over HTTP on the local hub, as a helpdesk uses it: list the conversations that
+ * The helpdesk API over HTTP on the local hub, as a helpdesk uses it through a client generated
+ * from the OpenAPI document only: list the conversations that
  * wait, page one's messages, resolve it (and see the change on the stream), reply, and be told
  * when it acted on a stale version.
  */
@@ -38,26 +42,9 @@ describe('helpdesk API on the local hub', () => {
     await hub?.stop();
   });
 
-  const call = async (
-    method: string,
-    path: string,
-    init: { headers?: Record<string, string>; body?: unknown } = {},
-  ) => {
-    const response = await fetch(`${hub.urls.base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${hub.apiToken}`,
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Record<string, unknown>,
-    };
-  };
+  /** A client generated from the published document alone: openapi-fetch over its openapi-typescript types. */
+  const client = () =>
+    createClient<paths>({ baseUrl: hub.urls.base, headers: { authorization: `Bearer ${hub.apiToken}` } });
 
   const helpdeskEvents = () => takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl);
 
@@ -82,48 +69,54 @@ describe('helpdesk API on the local hub', () => {
     expect(await hub.waitForRecorder()).toBe(true);
     await helpdeskEvents();
     // Act
+    const api = client();
     const anonymous = await fetch(`${hub.urls.base}/v1/conversations`);
-    const waiting = await call('GET', '/v1/conversations?waiting=true&limit=10');
-    const items = waiting.body.items as { conversationId: string; messageCount: number }[];
+    const served = await api.GET('/v1/openapi.json');
+    const waiting = await api.GET('/v1/conversations', { params: { query: { waiting: true, limit: 10 } } });
+    const items = waiting.data?.items ?? [];
     const busiest = items.find((item) => item.messageCount === 2);
     if (!busiest) throw new Error('the two-message conversation is not listed');
-    const path = `/v1/conversations/${busiest.conversationId}`;
-    const firstPage = await call('GET', `${path}/messages?limit=1`);
-    const secondPage = await call(
-      'GET',
-      `${path}/messages?limit=1&cursor=${String(firstPage.body.nextCursor)}`,
-    );
-    const read = await call('GET', path);
-    const etag = read.headers.get('etag') ?? '';
-    const resolved = await call('PATCH', path, {
-      headers: { 'if-match': etag },
+    const path = { conversationId: busiest.conversationId };
+    const firstPage = await api.GET('/v1/conversations/{conversationId}/messages', {
+      params: { path, query: { limit: 1 } },
+    });
+    const secondPage = await api.GET('/v1/conversations/{conversationId}/messages', {
+      params: { path, query: { limit: 1, cursor: firstPage.data?.nextCursor ?? '' } },
+    });
+    const read = await api.GET('/v1/conversations/{conversationId}', { params: { path } });
+    const etag = read.response.headers.get('etag') ?? '';
+    const resolved = await api.PATCH('/v1/conversations/{conversationId}', {
+      params: { path, header: { 'If-Match': etag } },
       body: { status: 'resolved' },
     });
-    const stale = await call('PATCH', path, { headers: { 'if-match': etag }, body: { priority: 'high' } });
-    const reply = await call('POST', `${path}/messages`, {
-      headers: { 'idempotency-key': 'e2e-api-reply' },
+    const stale = await api.PATCH('/v1/conversations/{conversationId}', {
+      params: { path, header: { 'If-Match': etag } },
+      body: { priority: 'high' },
+    });
+    const reply = await api.POST('/v1/conversations/{conversationId}/messages', {
+      params: { path, header: { 'Idempotency-Key': 'e2e-api-reply' } },
       body: { parts: [{ type: 'text', text: 'On it.' }], sender: { kind: 'agent', id: 'agent-1' } },
     });
     const events = await helpdeskEvents();
     // Assess
     expect(anonymous.status).toBe(401);
-    expect(waiting.status).toBe(200);
+    expect(served.data).toEqual(committedOpenApi());
+    expect(waiting.response.status).toBe(200);
     expect(items).toHaveLength(2);
-    const idsOf = (page: { body: Record<string, unknown> }) =>
-      (page.body.items as { message: { providerMessageId: string } }[]).map(
-        (item) => item.message.providerMessageId,
-      );
+    const idsOf = (page: typeof firstPage) =>
+      (page.data?.items ?? []).map((item) => item.message.providerMessageId);
     // Same second: the hub message id orders them, so the pages hold one each, in either order.
     expect([...idsOf(firstPage), ...idsOf(secondPage)].sort()).toEqual([
       'wamid.e2e-api-1',
       'wamid.e2e-api-2',
     ]);
-    expect(resolved.status).toBe(200);
-    expect(resolved.body.status).toBe('resolved');
-    expect(stale.status).toBe(412);
-    expect(stale.headers.get('content-type')).toBe('application/problem+json');
-    expect(reply.status).toBe(202);
-    expect(reply.body).toMatchObject({
+    expect(resolved.response.status).toBe(200);
+    expect(resolved.data?.status).toBe('resolved');
+    expect(stale.response.status).toBe(412);
+    expect(stale.response.headers.get('content-type')).toBe('application/problem+json');
+    expect(stale.error).toMatchObject({ type: 'urn:switchboard:problem:version-mismatch', status: 412 });
+    expect(reply.response.status).toBe(202);
+    expect(reply.data).toMatchObject({
       conversationId: busiest.conversationId,
       idempotencyKey: 'e2e-api-reply',
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES } from '#shared/api/router.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
 import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
 
 // Prepare (once per file): the default (IAM) and a JWT-authorized deployment.

@@ -1,0 +1,138 @@
+import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { PROBLEMS, type ProblemKind } from './http.ts';
+import { API_ROUTES, type ApiOperation, COMMON_PROBLEMS } from './operations.ts';
+import { ProblemSchema } from './responses.ts';
+
+/** Version of the API contract; the major is the path's `/v1`. */
+const API_VERSION = '1.0.0';
+
+const problemResponse = (kinds: readonly ProblemKind[]) => ({
+  description: kinds.map((kind) => `${PROBLEMS[kind].title} (\`${PROBLEMS[kind].type}\`)`).join('; '),
+  content: { 'application/problem+json': { schema: ProblemSchema } },
+});
+
+/** Problems of an operation grouped by status (412 and 428 never share one, but two kinds may). */
+const problemResponses = (operation: ApiOperation) => {
+  const byStatus = new Map<number, ProblemKind[]>();
+  for (const kind of [...COMMON_PROBLEMS, ...operation.problems]) {
+    const { status } = PROBLEMS[kind];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), kind]);
+  }
+  return Object.fromEntries(
+    [...byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, kinds]) => [status, problemResponse(kinds)]),
+  );
+};
+
+const operationObject = (operation: ApiOperation): ZodOpenApiOperationObject => ({
+  operationId: operation.handler,
+  summary: operation.summary,
+  ...(operation.description ? { description: operation.description } : {}),
+  ...(operation.pathParams || operation.query || operation.headers
+    ? {
+        requestParams: {
+          ...(operation.pathParams ? { path: operation.pathParams } : {}),
+          ...(operation.query ? { query: operation.query } : {}),
+          ...(operation.headers ? { header: operation.headers } : {}),
+        },
+      }
+    : {}),
+  ...(operation.body
+    ? {
+        requestBody: {
+          required: operation.handler !== 'typing',
+          content: { 'application/json': { schema: operation.body } },
+        },
+      }
+    : {}),
+  responses: {
+    [operation.success.status]: {
+      description: operation.success.description,
+      ...(operation.success.etag
+        ? {
+            headers: z.object({
+              etag: z.string().meta({ description: 'The version as a strong ETag, e.g. `"12"`.' }),
+            }),
+          }
+        : {}),
+      content: { 'application/json': { schema: operation.success.schema } },
+    },
+    ...problemResponses(operation),
+  },
+});
+
+const pathsObject = (): ZodOpenApiPathsObject => {
+  const paths: Record<string, Record<string, ZodOpenApiOperationObject>> = {};
+  for (const operation of API_ROUTES as readonly ApiOperation[]) {
+    paths[operation.path] = {
+      ...paths[operation.path],
+      [operation.method.toLowerCase()]: operationObject(operation),
+    };
+  }
+  return paths;
+};
+
+/** The OpenAPI 3.1 document of the helpdesk API, from the operations' zod schemas. */
+export const renderOpenApi = () =>
+  createDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchboard helpdesk API',
+      version: API_VERSION,
+      description: [
+        'Read and act on the conversations the hub records: list who waits, page messages, change status,',
+        'assignee, labels or priority under optimistic concurrency, and send replies that are delivered once',
+        'or reported failed. Every change made here is also a `switchboard.conversation.state_changed` event',
+        'on the helpdesk stream (see the AsyncAPI document). Errors are RFC 9457 problem details with a stable',
+        '`type`. Deployed, API Gateway authorizes (AWS IAM SigV4 by default, or a JWT) and throttles: it answers',
+        '401/403 and 429 itself, with its own body.',
+      ].join(' '),
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: 'The deployed hub (stack output HelpdeskApiUrl).',
+        variables: { apiId: { default: 'example' }, region: { default: 'us-east-1' } },
+      },
+      {
+        url: 'http://127.0.0.1:{port}',
+        description: 'The local hub (`npm start` prints the port and a development bearer token).',
+        variables: { port: { default: '3000' } },
+      },
+    ],
+    security: [{ sigv4: [] }, { bearer: [] }],
+    components: {
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          description: 'AWS Signature Version 4 (service `execute-api`), the default authorization.',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT of the configured issuer and audience; locally, the token `npm start` prints.',
+        },
+      },
+    },
+    paths: pathsObject(),
+  });
+
+/**
+ * TypeScript types of the API for clients (`paths`, `components`), generated from the document by
+ * openapi-typescript: what a helpdesk gives `openapi-fetch` to get a typed client.
+ */
+export const renderClientTypes = async (): Promise<string> => {
+  const nodes = await openapiTS(structuredClone(renderOpenApi()) as OpenAPI3, { alphabetize: false });
+  return [
+    '// Generated from openapi.json by openapi-typescript (npm run contract:generate). Do not edit.',
+    astToString(nodes),
+  ].join('\n');
+};

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import type { ProblemKind } from './http.ts';
+import {
+  CommandAcceptedSchema,
+  ContactBodySchema,
+  ConversationPageSchema,
+  ConversationSchema,
+  MessagePageSchema,
+  SendAcceptedSchema,
+} from './responses.ts';
+import {
+  ContactConversationsQuerySchema,
+  ContactIdSchema,
+  ConversationIdSchema,
+  ConversationPatchSchema,
+  IdempotencyKeyHeaderSchema,
+  IfMatchSchema,
+  ListConversationsQuerySchema,
+  ListMessagesQuerySchema,
+  MarkReadRequestSchema,
+  SendMessageRequestSchema,
+  TypingRequestSchema,
+} from './schemas.ts';
+
+/*
+ * Every operation of the helpdesk API in one list: its route (what API Gateway and the local hub
+ * serve), the largest body it takes, and its contract (what the handlers parse, what they answer).
+ * The router dispatches by it, CDK adds its routes from it, and the OpenAPI document is generated
+ * from it, so none of the three can describe an endpoint the others do not.
+ */
+
+const ConversationPath = z.object({ conversationId: ConversationIdSchema });
+const ContactPath = z.object({ contactId: ContactIdSchema });
+
+/** The problems every operation may answer besides its own: bad input, no credentials, a fault. */
+export const COMMON_PROBLEMS = [
+  'invalidRequest',
+  'unauthorized',
+  'internal',
+] as const satisfies ProblemKind[];
+
+interface OperationContract {
+  readonly summary: string;
+  readonly description?: string;
+  readonly pathParams?: z.ZodObject;
+  readonly query?: z.ZodType<unknown, Record<string, unknown>>;
+  readonly headers?: z.ZodObject;
+  readonly body?: z.ZodType;
+  readonly success: {
+    readonly status: 200 | 202;
+    readonly description: string;
+    readonly schema: z.ZodType;
+    /** The response carries the conversation's version as a strong ETag. */
+    readonly etag?: true;
+  };
+  readonly problems: readonly ProblemKind[];
+}
+
+export interface ApiOperation extends OperationContract {
+  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly path: string;
+  /** The handler's name, also the OpenAPI operationId. */
+  readonly handler: string;
+  /** Largest body in bytes; 0 for none. */
+  readonly maxBody: number;
+}
+
+export const API_ROUTES = [
+  {
+    method: 'GET',
+    path: '/v1/conversations',
+    handler: 'listConversations',
+    maxBody: 0,
+    summary: 'List conversations',
+    description:
+      'Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first. Filters by channel, endpoint, contact, assignee and label; cursor paging.',
+    query: ListConversationsQuerySchema,
+    success: { status: 200, description: 'A page of conversations.', schema: ConversationPageSchema },
+    problems: [],
+  },
+  {
+    method: 'GET',
+    path: '/v1/conversations/{conversationId}',
+    handler: 'getConversation',
+    maxBody: 0,
+    summary: 'Read a conversation',
+    pathParams: ConversationPath,
+    success: {
+      status: 200,
+      description: 'The conversation; `ETag` is its version, for `If-Match`.',
+      schema: ConversationSchema,
+      etag: true,
+    },
+    problems: ['notFound'],
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/conversations/{conversationId}',
+    handler: 'patchConversation',
+    maxBody: 4096,
+    summary: 'Change status, snooze, assignee, labels or priority',
+    description:
+      'Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what. Retrying the same change after a lost answer answers as the change did.',
+    pathParams: ConversationPath,
+    headers: z.object({ 'If-Match': IfMatchSchema }),
+    body: ConversationPatchSchema,
+    success: {
+      status: 200,
+      description: 'The changed conversation.',
+      schema: ConversationSchema,
+      etag: true,
+    },
+    problems: ['notFound', 'preconditionFailed', 'preconditionRequired', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/conversations/{conversationId}/messages',
+    handler: 'listMessages',
+    maxBody: 0,
+    summary: "Page a conversation's messages",
+    description:
+      'Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page.',
+    pathParams: ConversationPath,
+    query: ListMessagesQuerySchema,
+    success: { status: 200, description: 'A page of messages.', schema: MessagePageSchema },
+    problems: [],
+  },
+  {
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/messages',
+    handler: 'sendMessage',
+    // An outbox command's bound (shared/outbound/outbox-service.ts).
+    maxBody: 256 * 1024,
+    summary: 'Send a message',
+    description:
+      'Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice.',
+    pathParams: ConversationPath,
+    headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema }),
+    body: SendMessageRequestSchema,
+    success: { status: 202, description: 'Queued.', schema: SendAcceptedSchema },
+    problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/read',
+    handler: 'markRead',
+    maxBody: 4096,
+    summary: "Mark the customer's messages read (best effort)",
+    pathParams: ConversationPath,
+    body: MarkReadRequestSchema,
+    success: { status: 202, description: 'Queued.', schema: CommandAcceptedSchema },
+    problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/conversations/{conversationId}/typing',
+    handler: 'typing',
+    maxBody: 1024,
+    summary: 'Show a typing indicator (best effort)',
+    pathParams: ConversationPath,
+    body: TypingRequestSchema,
+    success: { status: 202, description: 'Queued.', schema: CommandAcceptedSchema },
+    problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/contacts/{contactId}',
+    handler: 'getContact',
+    maxBody: 0,
+    summary: 'Read a contact',
+    pathParams: ContactPath,
+    success: { status: 200, description: 'The contact.', schema: ContactBodySchema },
+    problems: ['notFound'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/contacts/{contactId}/conversations',
+    handler: 'contactConversations',
+    maxBody: 0,
+    summary: "List a contact's conversations",
+    pathParams: ContactPath,
+    query: ContactConversationsQuerySchema,
+    success: { status: 200, description: 'A page of conversations.', schema: ConversationPageSchema },
+    problems: [],
+  },
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    handler: 'openApi',
+    maxBody: 0,
+    summary: 'This API’s OpenAPI 3.1 document',
+    success: {
+      status: 200,
+      description: 'The document.',
+      schema: z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' }),
+    },
+    problems: [],
+  },
+] as const satisfies readonly ApiOperation[];
+
+export type ApiRoute = (typeof API_ROUTES)[number];
+export type ApiHandlerName = ApiRoute['handler'];

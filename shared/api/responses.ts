@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { ChannelSchema, ConversationStateSchema, MessageSchema } from '#shared/contract/index.ts';
+import { OmittedSchema } from '#shared/store/messages.ts';
+import { ConsentValueSchema, MESSAGE_STATE_REGISTERS } from '#shared/store/registers.ts';
+
+/*
+ * What the helpdesk API answers, as zod schemas: the handlers' bodies are typed by them (a shape
+ * the contract does not describe does not compile) and the OpenAPI document is generated from
+ * them, with the request schemas of ./schemas.ts.
+ */
+
+const Cursor = z.string().meta({ description: 'Opaque; pass it back as `cursor` for the next page.' });
+
+export const ConversationSchema = ConversationStateSchema.extend({
+  contactId: z.string().meta({ description: 'The contact, for `GET /v1/contacts/{contactId}`.' }),
+  /** The provider's "read up to" mark of the customer (Messenger watermarks), when it sent one. */
+  readWatermark: z.string().optional(),
+  deliveredWatermark: z.string().optional(),
+}).meta({ id: 'Conversation', description: "A conversation's current state and its contact." });
+
+export const ConversationPageSchema = z
+  .object({
+    items: z.array(ConversationSchema),
+    nextCursor: Cursor.optional(),
+  })
+  .meta({ id: 'ConversationPage' });
+
+const MessageLiveStateSchema = z.object(MESSAGE_STATE_REGISTERS).partial().meta({
+  id: 'MessageLiveState',
+  description: "The message's latest status, reactions, edit and deletion (each only once it happened).",
+});
+
+const MessageItemSchema = z
+  .object({
+    hubMessageId: z.string(),
+    message: MessageSchema,
+    live: MessageLiveStateSchema,
+    omitted: z
+      .array(OmittedSchema)
+      .optional()
+      .meta({ description: 'What the stored copy left out for size; the helpdesk event carried it whole.' }),
+  })
+  .meta({ id: 'MessageItem' });
+
+export const MessagePageSchema = z
+  .object({
+    items: z.array(MessageItemSchema).meta({ description: 'Oldest first, whichever way the page was read.' }),
+    nextCursor: Cursor.optional(),
+    previousCursor: Cursor.optional(),
+  })
+  .meta({ id: 'MessagePage' });
+
+export const SendAcceptedSchema = z
+  .object({
+    commandId: z.string(),
+    hubMessageId: z
+      .string()
+      .meta({ description: 'The message id its `message.sent` or `message.send_failed` event will carry.' }),
+    conversationId: z.string(),
+    idempotencyKey: z.string(),
+  })
+  .meta({ id: 'SendAccepted' });
+
+export const CommandAcceptedSchema = z.object({ commandId: z.string() }).meta({ id: 'CommandAccepted' });
+
+export const ContactBodySchema = z
+  .object({
+    contactId: z.string(),
+    channel: ChannelSchema,
+    identities: z.array(z.object({ type: z.string(), value: z.string() })),
+    consent: z.record(z.string(), ConsentValueSchema),
+  })
+  .meta({ id: 'ContactRecord', description: 'A customer as the hub knows them on one channel.' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ description: 'A stable URN, `urn:switchboard:problem:<kind>`.' }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'The failing fields, as `query.limit`, `body.parts.0.text`…' }),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });

@@ -1,0 +1,1398 @@
+// Generated from openapi.json by openapi-typescript (npm run contract:generate). Do not edit.
+export interface paths {
+    "/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List conversations
+         * @description Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first. Filters by channel, endpoint, contact, assignee and label; cursor paging.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a conversation */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change status, snooze, assignee, labels or priority
+         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what. Retrying the same change after a lost answer answers as the change did.
+         */
+        patch: operations["patchConversation"];
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Page a conversation's messages
+         * @description Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page.
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Send a message
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice.
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark the customer's messages read (best effort) */
+        post: operations["markRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/conversations/{conversationId}/typing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Show a typing indicator (best effort) */
+        post: operations["typing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a contact */
+        get: operations["getContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a contact's conversations */
+        get: operations["contactConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This API’s OpenAPI 3.1 document */
+        get: operations["openApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        ConversationPatch: {
+            /** @enum {string} */
+            status?: "open" | "pending" | "snoozed" | "resolved";
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            snoozedUntil?: string;
+            assignee?: string | null;
+            labels?: string[];
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            actor?: components["schemas"]["ChangeActor"];
+        };
+        ChangeActor: {
+            /** @enum {string} */
+            kind: "agent" | "bot" | "system";
+            id: string;
+        };
+        SendMessageRequest: {
+            parts: components["schemas"]["OutboundPart"][];
+            replyTo?: {
+                providerMessageId: string;
+            };
+            sender: components["schemas"]["CommandSender"];
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            deadline?: string;
+            email?: {
+                subject?: string;
+            };
+        };
+        OutboundPart: components["schemas"]["OutboundTextPart"] | components["schemas"]["OutboundMediaPart"] | components["schemas"]["OutboundTemplatePart"] | components["schemas"]["OutboundInteractivePart"] | components["schemas"]["OutboundReactionPart"] | components["schemas"]["OutboundLocationPart"];
+        OutboundTextPart: {
+            /** @constant */
+            type: "text";
+            text: string;
+        };
+        OutboundMediaPart: {
+            /** @constant */
+            type: "media";
+            /** @enum {string} */
+            kind: "image" | "audio" | "video" | "file" | "sticker";
+            source: components["schemas"]["OutboundMediaSource"];
+            mimeType?: string;
+            filename?: string;
+            caption?: string;
+        };
+        OutboundMediaSource: {
+            s3Key: string;
+        } | {
+            /** Format: uri */
+            url: string;
+        };
+        OutboundTemplatePart: {
+            /** @constant */
+            type: "template";
+            name: string;
+            language: string;
+            /**
+             * @default utility
+             * @enum {string}
+             */
+            category: "marketing" | "utility" | "authentication";
+            parameters?: string[] | {
+                [key: string]: string;
+            };
+            parameterCount?: number;
+        };
+        OutboundInteractivePart: {
+            /** @constant */
+            type: "interactive";
+            body: string;
+            buttons?: {
+                id: string;
+                title: string;
+            }[];
+            list?: {
+                button: string;
+                sections: {
+                    title?: string;
+                    rows: {
+                        id: string;
+                        title: string;
+                        description?: string;
+                    }[];
+                }[];
+            };
+        };
+        OutboundReactionPart: {
+            /** @constant */
+            type: "reaction";
+            targetProviderMessageId: string;
+            emoji: string;
+        };
+        OutboundLocationPart: {
+            /** @constant */
+            type: "location";
+            latitude: number;
+            longitude: number;
+            name?: string;
+            address?: string;
+        };
+        CommandSender: {
+            /** @enum {string} */
+            kind: "agent" | "bot" | "system";
+            id: string;
+        };
+        MarkReadRequest: {
+            providerMessageId: string;
+        };
+        TypingRequest: Record<string, never>;
+        ConversationPage: {
+            items: components["schemas"]["Conversation"][];
+            /** @description Opaque; pass it back as `cursor` for the next page. */
+            nextCursor?: string;
+        };
+        /** @description A conversation's current state and its contact. */
+        Conversation: {
+            conversationId: string;
+            /**
+             * @description The messaging channel the event belongs to.
+             * @enum {string}
+             */
+            channel: "messenger" | "whatsapp" | "sms" | "email";
+            /**
+             * @description The provider whose webhook carried the event.
+             * @enum {string}
+             */
+            provider?: "meta" | "twilio" | "ses" | "mailgun";
+            endpoint: components["schemas"]["BusinessEndpoint"];
+            contact: components["schemas"]["Contact"];
+            /** @enum {string} */
+            status: "open" | "pending" | "snoozed" | "resolved";
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            createdAt: string;
+            lastMessageAt: string | null;
+            lastInboundAt: string | null;
+            replyWindow: {
+                applies: boolean;
+                closesAt: string | null;
+            };
+            unreadCount: number;
+            messageCount: number;
+            firstResponseAt: string | null;
+            firstResponseSeconds: number | null;
+            assignee: string | null;
+            labels: string[];
+            priority: ("low" | "normal" | "high" | "urgent") | null;
+            snoozedUntil: string | null;
+            waitingSince: string | null;
+            version: number;
+            /** @description The contact, for `GET /v1/contacts/{contactId}`. */
+            contactId: string;
+            readWatermark?: string;
+            deliveredWatermark?: string;
+        };
+        /** @description The business endpoint the event came through. */
+        BusinessEndpoint: {
+            /** @enum {string} */
+            type: "facebook_page" | "instagram_account" | "whatsapp_phone_number" | "phone_number" | "email_address";
+            id: string;
+            displayName?: string;
+            accountId?: string;
+        };
+        /** @description The customer's identities on this channel. */
+        Contact: {
+            identities: components["schemas"]["ChannelIdentity"][];
+            displayName?: string;
+            username?: string;
+        };
+        ChannelIdentity: {
+            /** @enum {string} */
+            type: "psid" | "igsid" | "wa_id" | "bsuid" | "phone" | "short_code" | "alphanumeric" | "email";
+            value: string;
+        };
+        /** @description RFC 9457 problem details. */
+        Problem: {
+            /** @description A stable URN, `urn:switchboard:problem:<kind>`. */
+            type: string;
+            title: string;
+            status: number;
+            detail?: string;
+            /** @description The failing fields, as `query.limit`, `body.parts.0.text`… */
+            errors?: {
+                field: string;
+                message: string;
+            }[];
+        };
+        MessagePage: {
+            /** @description Oldest first, whichever way the page was read. */
+            items: components["schemas"]["MessageItem"][];
+            /** @description Opaque; pass it back as `cursor` for the next page. */
+            nextCursor?: string;
+            /** @description Opaque; pass it back as `cursor` for the next page. */
+            previousCursor?: string;
+        };
+        MessageItem: {
+            hubMessageId: string;
+            message: components["schemas"]["Message"];
+            live: components["schemas"]["MessageLiveState"];
+            /** @description What the stored copy left out for size; the helpdesk event carried it whole. */
+            omitted?: ("email_bodies" | "parts" | "details")[];
+        };
+        /** @description A message in the common Switchboard format. */
+        Message: {
+            hubMessageId: string;
+            /**
+             * @description The messaging channel the event belongs to.
+             * @enum {string}
+             */
+            channel: "messenger" | "whatsapp" | "sms" | "email";
+            /**
+             * @description The provider whose webhook carried the event.
+             * @enum {string}
+             */
+            provider: "meta" | "twilio" | "ses" | "mailgun";
+            /** @enum {string} */
+            direction: "inbound" | "outbound";
+            endpoint: components["schemas"]["BusinessEndpoint"];
+            contact: components["schemas"]["Contact"];
+            conversationId: string;
+            providerMessageId: string;
+            providerTimestamp: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            receivedAt: string;
+            replyTo?: components["schemas"]["MessageReference"];
+            forwarded?: boolean;
+            frequentlyForwarded?: boolean;
+            referral?: components["schemas"]["Referral"];
+            /** @enum {string} */
+            sentBy?: "hub" | "external";
+            senderAppId?: string;
+            idempotencyKey?: string;
+            commandId?: string;
+            providerMessageIds?: string[];
+            correlationId?: string;
+            parts: components["schemas"]["MessagePart"][];
+            email?: components["schemas"]["EmailDetails"];
+            errors?: components["schemas"]["ProviderError"][];
+        };
+        MessageReference: {
+            providerMessageId: string;
+            from?: string;
+        };
+        Referral: {
+            source?: string;
+            type?: string;
+            ref?: string;
+            adId?: string;
+            sourceUrl?: string;
+            headline?: string;
+            body?: string;
+            clickId?: string;
+        };
+        MessagePart: components["schemas"]["TextPart"] | components["schemas"]["MediaPart"] | components["schemas"]["LinkPart"] | components["schemas"]["LocationPart"] | components["schemas"]["ContactsPart"] | components["schemas"]["InteractiveReplyPart"] | components["schemas"]["ReactionPart"] | components["schemas"]["OrderPart"] | components["schemas"]["SystemPart"] | components["schemas"]["TemplatePart"] | components["schemas"]["InteractivePart"] | components["schemas"]["UnsupportedPart"];
+        TextPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "text";
+            text: string;
+        };
+        MediaPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "media";
+            /** @enum {string} */
+            kind: "image" | "audio" | "voice" | "video" | "file" | "sticker";
+            mimeType?: string;
+            size?: number;
+            filename?: string;
+            caption?: string;
+            sha256?: string;
+            animated?: boolean;
+            contentId?: string;
+            inline?: boolean;
+            ref: components["schemas"]["MediaRef"];
+        };
+        MediaRef: {
+            /** @constant */
+            store: "provider_url";
+            /** Format: uri */
+            url: string;
+            requiresAuth: boolean;
+        } | {
+            /** @constant */
+            store: "provider_media_id";
+            mediaId: string;
+        } | {
+            /** @constant */
+            store: "s3";
+            key: string;
+        };
+        /** @description A shared link (Messenger `fallback` attachment). */
+        LinkPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "link";
+            url: string;
+            title?: string;
+        };
+        LocationPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "location";
+            latitude: number;
+            longitude: number;
+            name?: string;
+            address?: string;
+            url?: string;
+        };
+        ContactsPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "contacts";
+            contacts: {
+                formattedName: string;
+                firstName?: string;
+                lastName?: string;
+                phones: {
+                    phone: string;
+                    type?: string;
+                    waId?: string;
+                }[];
+                emails: {
+                    email: string;
+                    type?: string;
+                }[];
+                organization?: string;
+                urls: string[];
+            }[];
+        };
+        InteractiveReplyPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "interactive_reply";
+            /** @enum {string} */
+            kind: "button" | "list" | "quick_reply" | "postback" | "flow";
+            payload?: string;
+            title?: string;
+            description?: string;
+            responseJson?: string;
+        };
+        ReactionPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reaction";
+            emoji?: string;
+            targetProviderMessageId: string;
+        };
+        OrderPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "order";
+            catalogId: string;
+            text?: string;
+            items: {
+                productRetailerId: string;
+                quantity: number;
+                itemPrice?: number;
+                currency?: string;
+            }[];
+        };
+        SystemPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "system";
+            kind: string;
+            body?: string;
+            newIdentity?: string;
+        };
+        TemplatePart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "template";
+            name: string;
+            language: string;
+            /** @enum {string} */
+            category?: "marketing" | "utility" | "authentication";
+            parameters?: string[] | {
+                [key: string]: string;
+            };
+        };
+        InteractivePart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "interactive";
+            body: string;
+            buttons?: {
+                id: string;
+                title: string;
+            }[];
+            list?: {
+                button: string;
+                sections: {
+                    title?: string;
+                    rows: {
+                        id: string;
+                        title: string;
+                        description?: string;
+                    }[];
+                }[];
+            };
+        };
+        UnsupportedPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "unsupported";
+            providerType: string;
+            raw?: unknown;
+        };
+        EmailDetails: {
+            subject: string;
+            from: {
+                address: string;
+                name?: string;
+            };
+            to: {
+                address: string;
+                name?: string;
+            }[];
+            cc: {
+                address: string;
+                name?: string;
+            }[];
+            replyTo: {
+                address: string;
+                name?: string;
+            }[];
+            messageIdHeader?: string;
+            inReplyTo?: string;
+            references: string[];
+            textBody?: string;
+            htmlBody?: string;
+            textBodyKey?: string;
+            htmlBodyKey?: string;
+            replyText?: string;
+            isAutoReply: boolean;
+            isBounce: boolean;
+            verdicts?: {
+                [key: string]: string;
+            };
+            rawMimeKey?: string;
+            attachments: components["schemas"]["MediaPart"][];
+        };
+        ProviderError: {
+            code: string;
+            title?: string;
+            message?: string;
+            details?: string;
+        };
+        /** @description The message's latest status, reactions, edit and deletion (each only once it happened). */
+        MessageLiveState: {
+            status?: {
+                /** @enum {string} */
+                status: "queued" | "sent" | "failed" | "delivered" | "read" | "played";
+                providerStatus: string;
+                at: string;
+                errors?: components["schemas"]["ProviderError"][];
+            };
+            customerReaction?: {
+                /** @enum {string} */
+                action: "added" | "removed";
+                emoji: string | null;
+                at: string;
+            };
+            businessReaction?: {
+                /** @enum {string} */
+                action: "added" | "removed";
+                emoji: string | null;
+                at: string;
+            };
+            edit?: {
+                parts: components["schemas"]["MessagePart"][];
+                /** @constant */
+                partsOmitted?: true;
+                /** @enum {string} */
+                actor: "customer" | "business";
+                at: string;
+                editProviderMessageId?: string;
+            };
+            deletion?: {
+                /** @enum {string} */
+                actor: "customer" | "business";
+                at: string;
+            };
+        };
+        SendAccepted: {
+            commandId: string;
+            /** @description The message id its `message.sent` or `message.send_failed` event will carry. */
+            hubMessageId: string;
+            conversationId: string;
+            idempotencyKey: string;
+        };
+        CommandAccepted: {
+            commandId: string;
+        };
+        /** @description A customer as the hub knows them on one channel. */
+        ContactRecord: {
+            contactId: string;
+            /**
+             * @description The messaging channel the event belongs to.
+             * @enum {string}
+             */
+            channel: "messenger" | "whatsapp" | "sms" | "email";
+            identities: {
+                type: string;
+                value: string;
+            }[];
+            consent: {
+                [key: string]: {
+                    /** @enum {string} */
+                    consent: "opted_out" | "opted_in" | "help_requested";
+                    trigger: string | null;
+                    at: string;
+                };
+            };
+        };
+        OpenApiDocument: {
+            [key: string]: unknown;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    listConversations: {
+        parameters: {
+            query?: {
+                status?: "open" | "pending" | "snoozed" | "resolved";
+                /** @description Only conversations whose customer waits for an answer (open, unanswered), longest wait first. */
+                waiting?: boolean;
+                /** @description Newest activity first (default), or longest wait first (implies `waiting`). */
+                sort?: "activity" | "waiting";
+                channel?: "messenger" | "whatsapp" | "sms" | "email";
+                /** @description The business endpoint id. */
+                endpoint?: string;
+                /** @description A contact's conversations (not with `waiting`). */
+                contact?: string;
+                assignee?: string;
+                label?: string;
+                /** @description Page size (default 25). */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The conversation; `ETag` is its version, for `If-Match`. */
+            200: {
+                headers: {
+                    /** @description The version as a strong ETag, e.g. `"12"`. */
+                    etag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patchConversation: {
+        parameters: {
+            query?: never;
+            header: {
+                "If-Match": string;
+            };
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationPatch"];
+            };
+        };
+        responses: {
+            /** @description The changed conversation. */
+            200: {
+                headers: {
+                    /** @description The version as a strong ETag, e.g. `"12"`. */
+                    etag: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Conversation"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The conversation changed since that version (`urn:switchboard:problem:version-mismatch`) */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match with the current version is required (`urn:switchboard:problem:if-match-required`) */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                /** @description Without a cursor: the first page from the oldest message (default) or the newest. */
+                from?: "oldest" | "newest";
+            };
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of messages. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                "Idempotency-Key": string;
+            };
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendAccepted"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    typing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TypingRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommandAccepted"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contact. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRecord"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    contactConversations: {
+        parameters: {
+            query?: {
+                status?: "open" | "pending" | "snoozed" | "resolved";
+                /** @description Page size (default 25). */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                contactId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of conversations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+}

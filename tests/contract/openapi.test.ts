@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { compileErrors, validate } from '@readme/openapi-parser';
+import { describe, expect, it } from 'vitest';
+import { renderClientTypes, renderOpenApi } from '#shared/api/openapi.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
+import { CLIENT_TYPES_PATH, OPENAPI_PATH, toFileText } from '#shared/contract/generate.ts';
+import { committedOpenApi, createResponseValidator } from '#tests/support/openapi-contract.ts';
+
+describe('the helpdesk API contract (OpenAPI 3.1)', () => {
+  it('committed document and client types are what the generator writes now', async () => {
+    // Prepare
+    const document = toFileText(renderOpenApi());
+    const clientTypes = await renderClientTypes();
+    // Act + Assess
+    expect(readFileSync(OPENAPI_PATH, 'utf8'), 'run npm run contract:generate').toBe(document);
+    expect(readFileSync(CLIENT_TYPES_PATH, 'utf8'), 'run npm run contract:generate').toBe(clientTypes);
+  });
+
+  it('is a valid OpenAPI 3.1 document for an OpenAPI parser, which does refuse a broken one', async () => {
+    // Prepare
+    const document = committedOpenApi();
+    const broken = { ...committedOpenApi(), paths: { '/v1/x/{id}': { get: { responses: {} } } } };
+    // Act
+    const result = await validate(document);
+    const brokenResult = await validate(broken);
+    // Assess
+    expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
+    expect(result.specification).toBe('OpenAPI');
+    expect(document.openapi).toBe('3.1.0');
+    expect(brokenResult.valid).toBe(false);
+  });
+
+  it('describes every route with its operation id, parameters, success and problem responses', () => {
+    // Prepare
+    const document = committedOpenApi();
+    // Act
+    const described = API_ROUTES.map((route) => {
+      const operation = document.paths?.[route.path]?.[route.method.toLowerCase() as 'get'];
+      return {
+        route: `${route.method} ${route.path}`,
+        operationId: operation?.operationId,
+        statuses: Object.keys(operation?.responses ?? {}),
+        pathParams: (operation?.parameters ?? [])
+          .filter((parameter) => 'in' in parameter && parameter.in === 'path')
+          .map((parameter) => ('name' in parameter ? parameter.name : '')),
+      };
+    });
+    // Assess
+    for (const [index, route] of API_ROUTES.entries()) {
+      const entry = described[index];
+      expect(entry?.operationId, entry?.route).toBe(route.handler);
+      expect(entry?.statuses, entry?.route).toEqual(
+        expect.arrayContaining([String(route.success.status), '400', '401', '500']),
+      );
+      expect(entry?.pathParams.sort(), entry?.route).toEqual(
+        [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort(),
+      );
+    }
+    expect(Object.keys(document.components?.securitySchemes ?? {}).sort()).toEqual(['bearer', 'sigv4']);
+  });
+
+  it('response validation against the document accepts a problem and refuses a body it does not describe', () => {
+    // Prepare
+    const check = createResponseValidator();
+    const problem = { type: 'urn:switchboard:problem:not-found', title: 'Not found', status: 404 };
+    // Act
+    const good = check('GET', '/v1/conversations/{conversationId}', 404, problem);
+    const bad = check('GET', '/v1/conversations', 200, { items: [{ conversationId: 1 }] });
+    const undocumented = check('GET', '/v1/conversations', 418, {});
+    // Assess
+    expect(good).toBeUndefined();
+    expect(bad).toMatch(/must/);
+    expect(undocumented).toMatch(/no 418 response/);
+  });
+});

@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { OPENAPI_PATH } from '#shared/contract/generate.ts';
+
+/** The committed OpenAPI document, as clients read it. */
+export const committedOpenApi = (): OpenAPIV3_1.Document =>
+  JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenAPIV3_1.Document;
+
+const DOCUMENT_ID = 'urn:switchboard:openapi:v1';
+const pointer = (...segments: string[]): string =>
+  segments.map((segment) => segment.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+
+/**
+ * Validates response bodies against the published document (its schemas are JSON Schema 2020-12),
+ * so a test fails when the API answers something its contract does not describe.
+ */
+export const createResponseValidator = () => {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  ajv.addSchema(committedOpenApi() as object, DOCUMENT_ID);
+  const cache = new Map<string, ValidateFunction>();
+  return (method: string, path: string, status: number, body: unknown): string | undefined => {
+    const contentType = status >= 400 ? 'application/problem+json' : 'application/json';
+    const ref = `${DOCUMENT_ID}#/${pointer('paths', path, method.toLowerCase(), 'responses', String(status), 'content', contentType, 'schema')}`;
+    let validate = cache.get(ref);
+    if (!validate) {
+      validate = ajv.getSchema(ref);
+      if (!validate) return `the document has no ${status} response for ${method} ${path}`;
+      cache.set(ref, validate);
+    }
+    return validate(body) ? undefined : ajv.errorsText(validate.errors);
+  };
+};
