@@ -84,12 +84,9 @@ export const ContactConversationsQuerySchema = ListConversationsQuerySchema.pick
 export const ListMessagesQuerySchema = z.strictObject({
   limit: integerParam(PAGE_LIMIT_MAX).optional(),
   cursor: CursorParam.optional(),
-  from: z
-    .enum(['oldest', 'newest'])
-    .optional()
-    .meta({
-      description: 'Without a cursor: the first page from the oldest message (default) or the newest.',
-    }),
+  from: z.enum(['oldest', 'newest']).optional().meta({
+    description: 'Without a cursor: the first page from the oldest message (default) or the newest.',
+  }),
 });
 
 export const ConversationPatchSchema = z
