@@ -5,7 +5,15 @@ export interface BenchOptions {
   readonly only: ReadonlySet<string>;
 }
 
-export const SECTIONS = ['webhook', 'cold-start', 'end-to-end', 'aws-cost', 'scale', 'linear-time'] as const;
+export const SECTIONS = [
+  'webhook',
+  'cold-start',
+  'end-to-end',
+  'aws-cost',
+  'scale',
+  'linear-time',
+  'api',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const parseOptions = (argv: readonly string[]): BenchOptions => {

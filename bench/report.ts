@@ -10,6 +10,7 @@ import { QUOTAS } from './scale-quotas.ts';
 
 const RECORDER_BATCH = RECORDER.batchSize;
 
+import type { ApiLatencyResult } from './api.ts';
 import type { LinearTimeResult } from './linear-time.ts';
 import type { WebhookCostResult } from './webhook-cost.ts';
 
@@ -22,6 +23,7 @@ export interface BenchReport {
   readonly awsCost?: AwsCostResult;
   readonly scale?: ScaleReport;
   readonly linearTime?: LinearTimeResult;
+  readonly api?: ApiLatencyResult;
 }
 
 type Row = ReadonlyArray<string | number>;
@@ -252,6 +254,26 @@ export const renderReport = (report: BenchReport): string => {
       table(
         ['function', 'hostile input', '100 KB ms', '400 KB ms', 'ratio'],
         linear.worst.map((row) => [row.subject, row.text, row.smallMs, row.largeMs, `${row.ratio}×`]),
+      ),
+    );
+  }
+  if (report.api) {
+    const api = report.api;
+    parts.push(
+      `\n7. Helpdesk API on the local hub (${api.conversations} conversations × ${api.messagesPerConversation} messages, ${api.requestsPerEndpoint} sequential requests each; baseline: the OpenAPI document, no DynamoDB, p50 ${api.baselineP50Ms} ms, p99 ${api.baselineP99Ms} ms). Units as the local DynamoDB reports them, per request`,
+      table(
+        ['endpoint', 'p50 ms', 'p99 ms', 'p50 / baseline', 'DynamoDB calls', 'read units', 'write units'],
+        api.rows.map((row) => [
+          row.endpoint,
+          row.p50Ms,
+          row.p99Ms,
+          `${row.p50VsBaseline}×`,
+          Object.entries(row.dynamoCallsPerRequest)
+            .map(([name, count]) => `${count} ${name}`)
+            .join(' + '),
+          row.readUnitsPerRequest,
+          row.writeUnitsPerRequest,
+        ]),
       ),
     );
   }

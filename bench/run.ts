@@ -1,5 +1,6 @@
 import './quiet-logs.ts';
 import { resolve } from 'node:path';
+import { runApiLatency } from './api.ts';
 import { runAwsCost } from './aws-cost.ts';
 import { runColdStart } from './cold-start.ts';
 import { runEndToEnd } from './end-to-end.ts';
@@ -11,7 +12,7 @@ import { runScale } from './scale.ts';
 import { runWebhookCost } from './webhook-cost.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost,scale,linear-time]`
+ * `npm run bench [-- --quick] [-- --only=webhook,cold-start,end-to-end,aws-cost,scale,linear-time,api]`
  * Prints the tables and writes them as JSON under bench/results/. Nothing here fails on slowness:
  * targets are reported, never asserted.
  */
@@ -23,37 +24,42 @@ const report: {
 } = { machine, quick: options.quick };
 
 if (wants(options, 'webhook')) {
-  progress('1/6 webhook CPU against the floor');
+  progress('1/7 webhook CPU against the floor');
   report.webhookCost = await runWebhookCost(options.quick, progress);
 }
 if (wants(options, 'cold-start')) {
-  progress('2/6 bundles and cold import');
+  progress('2/7 bundles and cold import');
   report.coldStart = await runColdStart(options.quick, progress);
 }
 if (wants(options, 'end-to-end')) {
-  progress('3/6 end to end on the local hub');
+  progress('3/7 end to end on the local hub');
   report.endToEnd = await runEndToEnd(options.quick, progress);
 }
 if (wants(options, 'aws-cost')) {
-  progress('4/6 AWS requests and cost per message');
+  progress('4/7 AWS requests and cost per message');
   report.awsCost = await runAwsCost(options.quick, progress);
 }
 
 const resultsDirectory = resolve(import.meta.dirname, 'results');
 if (wants(options, 'scale')) {
-  progress('5/6 scale model (AWS calls per event against the quotas)');
+  progress('5/7 scale model (AWS calls per event against the quotas)');
   report.scale = runScale(report.awsCost, resultsDirectory);
 }
 
 if (wants(options, 'linear-time')) {
-  progress('6/6 linear time of the functions that read provider text, on hostile inputs');
+  progress('6/7 linear time of the functions that read provider text, on hostile inputs');
   report.linearTime = runLinearTime(options.quick, progress);
 }
 
+if (wants(options, 'api')) {
+  progress('7/7 helpdesk API latency and DynamoDB units on the local hub');
+  report.api = await runApiLatency(options.quick, progress);
+}
+
 console.log(renderReport(report));
-// A scale run is arithmetic over a saved run, and a linear-time run measures no part of it: alone,
-// they do not replace that run's results.
-const derivedOnly =
-  options.only.size > 0 && [...options.only].every((name) => name === 'scale' || name === 'linear-time');
+// A scale run is arithmetic over a saved run, and the linear-time and API runs measure no part of
+// it: alone, they do not replace that run's results.
+const PARTIAL_SECTIONS = new Set(['scale', 'linear-time', 'api']);
+const derivedOnly = options.only.size > 0 && [...options.only].every((name) => PARTIAL_SECTIONS.has(name));
 const written = derivedOnly ? [] : writeReport(report, resultsDirectory);
 console.log(`\nwritten: ${written.join(', ')}`);

@@ -93,7 +93,7 @@ export const conversationPage = async (
   const partition = partitionOf(source);
   const found = await query(context, source.index, partition, page);
   const keys = found.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
-  const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
+  const items = keys.length > 0 ? await batchGetItems(context, keys, { consistent: false }) : [];
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
   const views = keys.flatMap((key) => {
     const item = byPk.get(key.pk);
@@ -136,7 +136,8 @@ export const messagePage = async (
   );
   const records = found.items.filter((item) => isLive(item, context.now()));
   const ids = records.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
-  const states = ids.length > 0 ? await batchGetItems(context, ids.map(messageStateKey)) : [];
+  const states =
+    ids.length > 0 ? await batchGetItems(context, ids.map(messageStateKey), { consistent: false }) : [];
   const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
   const items = records.flatMap((item, index) => {
     const stored = storedMessageOf(item);

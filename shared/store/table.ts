@@ -42,21 +42,28 @@ export interface TableKey {
   readonly sk: string;
 }
 
+/** Unprocessed keys are asked again after 50 ms, 100 ms, … up to 1.6 s, then the read fails. */
+const BATCH_GET_RETRIES = 6;
+
 /**
- * Consistent reads of any number of items, 100 keys per BatchGetItem and unprocessed keys retried;
- * expired items are left out. Items come back in no particular order.
+ * Reads of any number of items, 100 keys per BatchGetItem, unprocessed keys retried with backoff;
+ * expired items are left out. Items come back in no particular order. Consistent unless told
+ * otherwise: the helpdesk API hydrates pages of an (eventually consistent) index at half the units.
  */
 export const batchGetItems = async (
   context: TableContext,
   keys: readonly TableKey[],
+  { consistent = true }: { readonly consistent?: boolean } = {},
 ): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   for (let start = 0; start < keys.length; start += 100) {
     const chunk = keys.slice(start, start + 100).map((key) => marshall(key));
     let request: Record<string, KeysAndAttributes> | undefined = {
-      [context.tableName]: { Keys: chunk, ConsistentRead: true },
+      [context.tableName]: { Keys: chunk, ConsistentRead: consistent },
     };
-    while (request && Object.keys(request).length > 0) {
+    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt > BATCH_GET_RETRIES) throw new Error('BatchGetItem left keys unprocessed after retries');
+      if (attempt > 0) await new Promise((done) => setTimeout(done, 25 * 2 ** attempt));
       const output: BatchGetItemCommandOutput = await context.client.send(
         new BatchGetItemCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
       );
