@@ -11,15 +11,15 @@ import {
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange } from '#shared/domain/state-changed.ts';
-import { getContact } from '#shared/store/contacts.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
 import {
   type ConversationSource,
   conversationPage,
   messagePage,
   partitionOf,
+  personView,
 } from '#shared/store/helpdesk-queries.ts';
-import { contactKeyFor, conversationMessagesPartition } from '#shared/store/keys.ts';
+import { conversationMessagesPartition } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
@@ -36,7 +36,6 @@ import {
   ContactIdSchema,
   ConversationIdSchema,
   ConversationPatchSchema,
-  contactIdOf,
   IdempotencyKeyHeaderSchema,
   IfMatchSchema,
   type ListConversationsQuery,
@@ -72,7 +71,6 @@ const MAX_SNOOZE_MS = 366 * 24 * 3_600_000;
 
 const conversationOut = (view: ConversationView): Body<typeof ConversationSchema> => ({
   ...view.state,
-  contactId: contactIdOf(contactKeyFor(view.state.channel, view.state.contact)),
   ...(view.readWatermark ? { readWatermark: view.readWatermark } : {}),
   ...(view.deliveredWatermark ? { deliveredWatermark: view.deliveredWatermark } : {}),
 });
@@ -107,7 +105,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         errors: [{ field: 'query.contact', message: 'not with waiting or sort' }],
       });
     const source: ConversationSource = query.contact
-      ? { index: 'gsi3', contactKey: query.contact }
+      ? { index: 'gsi3', contactId: query.contact }
       : waiting
         ? { index: 'gsi4', attention: 'waiting' }
         : { index: 'gsi1', status: query.status ?? 'open' };
@@ -339,18 +337,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     openApi: async (): Promise<ApiResponse> => json(200, openApiDocument),
 
     getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
-      const contactKey = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
-      const contact = await getContact(table, contactKey);
-      if (!contact) return fail('notFound', 'no such contact');
-      return json(200, {
-        contactId: contactIdOf(contactKey),
-        channel: contact.channel,
-        identities: contact.identities.map((identity) => ({
-          type: identity.slice(0, identity.indexOf(':')),
-          value: identity.slice(identity.indexOf(':') + 1),
-        })),
-        consent: contact.consent,
-      } satisfies Body<typeof ContactBodySchema>);
+      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const person = await personView(table, contactId);
+      if (!person) return fail('notFound', 'no such contact');
+      return json(200, person satisfies Body<typeof ContactBodySchema>);
     },
   } satisfies Record<ApiHandlerName, (input: RouteInput) => Promise<ApiResponse>>;
 };

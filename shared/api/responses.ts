@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { ChannelSchema, ConversationStateSchema, MessageSchema } from '#shared/contract/index.ts';
+import {
+  ChannelSchema,
+  ContactIdSchema,
+  ContactSchema,
+  ConversationStateSchema,
+  MessageSchema,
+} from '#shared/contract/index.ts';
 import { OmittedSchema } from '#shared/store/messages.ts';
 import { ConsentValueSchema, MESSAGE_STATE_REGISTERS } from '#shared/store/registers.ts';
 
@@ -12,7 +18,6 @@ import { ConsentValueSchema, MESSAGE_STATE_REGISTERS } from '#shared/store/regis
 const Cursor = z.string().meta({ description: 'Opaque; pass it back as `cursor` for the next page.' });
 
 export const ConversationSchema = ConversationStateSchema.extend({
-  contactId: z.string().meta({ description: 'The contact, for `GET /v1/contacts/{contactId}`.' }),
   /** The provider's "read up to" mark of the customer (Messenger watermarks), when it sent one. */
   readWatermark: z.string().optional(),
   deliveredWatermark: z.string().optional(),
@@ -65,12 +70,22 @@ export const CommandAcceptedSchema = z.object({ commandId: z.string() }).meta({ 
 
 export const ContactBodySchema = z
   .object({
-    contactId: z.string(),
-    channel: ChannelSchema,
-    identities: z.array(z.object({ type: z.string(), value: z.string() })),
-    consent: z.record(z.string(), ConsentValueSchema),
+    contactId: ContactIdSchema,
+    channels: z.array(
+      z.object({
+        channel: ChannelSchema,
+        identities: ContactSchema.shape.identities,
+        displayName: z.string().optional(),
+        consent: z.record(z.string(), ConsentValueSchema).meta({
+          description: 'By scope: `sms`, `whatsapp_marketing`, `messenger_notifications`, `email`.',
+        }),
+      }),
+    ),
   })
-  .meta({ id: 'ContactRecord', description: 'A customer as the hub knows them on one channel.' });
+  .meta({
+    id: 'Person',
+    description: 'A customer on every channel the hub links them on (same phone number or e-mail address).',
+  });
 
 export const ProblemSchema = z
   .object({

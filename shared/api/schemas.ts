@@ -3,6 +3,7 @@ import {
   AssigneeSchema,
   ChangeActorSchema,
   ChannelSchema,
+  ContactIdSchema as ContactIdContractSchema,
   ConversationPrioritySchema,
   ConversationStatusSchema,
   IdempotencyKeySchema,
@@ -19,23 +20,8 @@ import {
 
 export const ConversationIdSchema = z.string().regex(/^conv_[0-9a-f]{32}$/, 'a conversation id (conv_…)');
 
-/** A contact id is its key in base64url: opaque to clients, never a number or an address in a URL. */
-export const ContactIdSchema = z
-  .string()
-  .min(4)
-  .max(1024)
-  .regex(/^[A-Za-z0-9_-]+$/, 'a contact id')
-  .transform((id, context) => {
-    const key = Buffer.from(id, 'base64url').toString('utf8');
-    if (!/^(messenger|whatsapp|sms|email)#[a-z_]+:.+$/.test(key)) {
-      context.addIssue({ code: 'custom', message: 'not a contact id' });
-      return z.NEVER;
-    }
-    return key;
-  });
-
-export const contactIdOf = (contactKey: string): string =>
-  Buffer.from(contactKey, 'utf8').toString('base64url');
+/** A person's id (`ct_…`), the same on every channel where they share a phone number or an e-mail address. */
+export const ContactIdSchema = ContactIdContractSchema;
 
 const PAGE_LIMIT_MAX = 100;
 const integerParam = (max: number) =>

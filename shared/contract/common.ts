@@ -76,6 +76,12 @@ export const ContactSchema = z
   .meta({ id: 'Contact', description: "The customer's identities on this channel." });
 export type Contact = z.infer<typeof ContactSchema>;
 
+/** The hub's id of a person across channels: `ct_` and 32 hex digits (shared/domain/contact-identity.ts). */
+export const ContactIdSchema = z
+  .string()
+  .regex(/^ct_[0-9a-f]{32}$/)
+  .meta({ id: 'ContactId', description: "The hub's id of a person across channels." });
+
 /** Error details a provider attaches to a message, status or webhook. */
 export const ProviderErrorSchema = z
   .object({

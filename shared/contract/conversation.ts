@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BusinessEndpointSchema,
   ChannelSchema,
+  ContactIdSchema,
   ContactSchema,
   ProviderSchema,
   TimestampSchema,
@@ -52,6 +53,8 @@ export const ConversationStateSchema = z
     provider: ProviderSchema.optional(),
     endpoint: BusinessEndpointSchema,
     contact: ContactSchema,
+    /** The hub's id of the person (`ct_…`): one across channels (same phone number or e-mail address). */
+    contactId: ContactIdSchema,
     status: ConversationStatusSchema,
     createdAt: TimestampSchema,
     /** Provider time of the newest message either way. */

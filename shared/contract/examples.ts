@@ -22,6 +22,8 @@ const whatsappContact: Contact = {
   ],
   displayName: 'Ελένη Παπαδοπούλου',
 };
+/** contactIdFor('whatsapp', whatsappContact): the person by their phone number (tests/contacts checks it). */
+export const EXAMPLE_CONTACT_ID = 'ct_120c8263eb396649d82fc4ebe653e522';
 const whatsappConversation = contactConversationId('whatsapp', whatsappEndpoint, {
   type: 'wa_id',
   value: '306912345678',
@@ -57,6 +59,7 @@ const messageReceived = buildEvent(
   eventIdFor('whatsapp', 'message', inboundWamid),
   {
     ...context,
+    contactId: EXAMPLE_CONTACT_ID,
     hubMessageId: hubMessageIdFor('whatsapp', inboundWamid),
     direction: 'inbound',
     providerMessageId: inboundWamid,
@@ -67,6 +70,7 @@ const messageReceived = buildEvent(
 
 const messageSent = buildEvent(EVENT_TYPES.messageSent, eventIdFor('whatsapp', 'echo', replyWamid), {
   ...context,
+  contactId: EXAMPLE_CONTACT_ID,
   hubMessageId: hubMessageIdFor('whatsapp', replyWamid),
   direction: 'outbound',
   providerMessageId: replyWamid,
@@ -155,6 +159,7 @@ const stateChanged: HubEvent = {
       channel: 'whatsapp',
       endpoint: whatsappEndpoint,
       contact: whatsappContact,
+      contactId: EXAMPLE_CONTACT_ID,
       status: 'open',
       createdAt: '2026-11-20T16:40:12.000Z',
       lastMessageAt: '2026-11-22T09:15:01.000Z',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BusinessEndpointSchema,
   ChannelSchema,
+  ContactIdSchema,
   ContactSchema,
   ProviderErrorSchema,
   ProviderSchema,
@@ -82,6 +83,11 @@ export const MessageSchema = z
     direction: z.enum(['inbound', 'outbound']),
     endpoint: BusinessEndpointSchema,
     contact: ContactSchema,
+    /**
+     * The hub's id of the person (`ct_…`), the same on every channel where they share a phone number
+     * or an e-mail address. Set on the helpdesk stream (the recorder knows the conversation).
+     */
+    contactId: ContactIdSchema.optional(),
     conversationId: z.string().min(1),
     providerMessageId: z.string().min(1),
     /** When the provider says the message was sent. Null when the provider gives no time. */

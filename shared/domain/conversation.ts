@@ -7,6 +7,7 @@ import {
   identityKey,
   REPLY_WINDOW_HOURS,
 } from '#shared/contract/index.ts';
+import { contactIdFor } from './contact-identity.ts';
 import { addHours, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
 
 /** Events that change a conversation's state: messages, either way. */
@@ -71,6 +72,7 @@ const emptyState = (event: MessageEvent, at: string): ConversationState => ({
   provider: event.data.provider,
   endpoint: event.data.endpoint,
   contact: event.data.contact,
+  contactId: contactIdFor(event.data.channel, event.data.contact, event.data.conversationId),
   status: 'open',
   createdAt: at,
   lastMessageAt: null,
@@ -172,6 +174,8 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
       // Conversations recorded before the provider was kept learn it from their next message.
       provider: base.state.provider ?? event.data.provider,
       contact,
+      // A contact that learns its phone number (a BSUID, then the wa_id) becomes that person.
+      contactId: contactIdFor(base.state.channel, contact, base.state.conversationId),
       createdAt: current ? earlierOf(base.state.createdAt, at) : at,
       lastMessageAt: laterOf(base.state.lastMessageAt, at),
       messageCount: base.state.messageCount + 1,

@@ -51,6 +51,12 @@ const rehomed = (event: MessageEvent): MessageEvent => {
   return { ...event, subject: conversationId, data: { ...event.data, conversationId } } as MessageEvent;
 };
 
+/** The message as the helpdesk gets it: with the person its conversation is with. */
+const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>
+  event.data.contactId === contactId
+    ? event
+    : ({ ...event, data: { ...event.data, contactId } } as MessageEvent);
+
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
 
@@ -124,6 +130,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       if (stored.model && stored.recentEventIds.includes(short)) {
         // Applied before a crash: publish again, with the same state_changed if it was the last change.
         const wasLast = stored.lastChange?.eventId === event.id;
+        event = withContactId(event, stored.model.state.contactId);
         toPublish = wasLast
           ? [
               event,
@@ -152,6 +159,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         continue;
       }
       await step('save-conversation', event);
+      event = withContactId(event, applied.model.state.contactId);
       toPublish = applied.changed
         ? [event, buildStateChangedEvent(applied.model.state, applied.previousStatus, event)]
         : [event];

@@ -10,14 +10,9 @@ import {
   type ConversationStatus,
   ConversationStatusSchema,
 } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
-import {
-  attentionIndexKeys,
-  contactKeyFor,
-  conversationKey,
-  conversationsByContactKeys,
-  statusIndexKeys,
-} from './keys.ts';
+import { attentionIndexKeys, conversationKey, conversationsByContactKeys, statusIndexKeys } from './keys.ts';
 import { CONVERSATION_REGISTERS, type ConversationRegisters, readRegisters } from './registers.ts';
 import { isConditionFailure, type TableContext, track } from './table.ts';
 
@@ -74,7 +69,11 @@ export const StoredStateSchema = ConversationStateSchema.extend({
   waitingSince: ConversationStateSchema.shape.waitingSince.default(null),
   firstResponseAt: ConversationStateSchema.shape.firstResponseAt.default(null),
   firstResponseSeconds: ConversationStateSchema.shape.firstResponseSeconds.default(null),
-});
+  contactId: ConversationStateSchema.shape.contactId.optional(),
+}).transform((state) => ({
+  ...state,
+  contactId: state.contactId ?? contactIdFor(state.channel, state.contact, state.conversationId),
+}));
 
 const ConversationModelSchema = z.looseObject({
   state: StoredStateSchema,
@@ -143,11 +142,14 @@ export const loadConversation = async (
  * helpdesk fields, and a message's update within one write unit.
  */
 const storedModelJson = (model: ConversationModel): string => {
+  const derivedContactId = contactIdFor(model.state.channel, model.state.contact, model.state.conversationId);
   const state = Object.fromEntries(
     Object.entries(model.state).filter(
       ([key, value]) =>
-        !(OMITTED_WHEN_EMPTY as readonly string[]).includes(key) ||
-        (value !== null && !(Array.isArray(value) && value.length === 0)),
+        // The person is derived from the contact when read (StoredStateSchema): kept only if it differs.
+        (key !== 'contactId' || value !== derivedContactId) &&
+        (!(OMITTED_WHEN_EMPTY as readonly string[]).includes(key) ||
+          (value !== null && !(Array.isArray(value) && value.length === 0))),
     ),
   );
   return JSON.stringify({ ...model, state });
@@ -173,10 +175,12 @@ export const saveConversation = async (
     attention !== undefined &&
     (previousAttention?.gsi4pk !== attention.gsi4pk || previousAttention.gsi4sk !== attention.gsi4sk);
   const attentionLeft = attention === undefined && previousAttention !== undefined;
-  // The contact's index entry is set once, with the conversation, and never moves.
-  const contactKeys = isNew
-    ? conversationsByContactKeys(contactKeyFor(state.channel, state.contact), state.conversationId)
-    : undefined;
+  // The person's index entry: set with the conversation, moved only when the contact becomes
+  // another person (a BSUID-only contact that learns its phone number).
+  const contactKeys =
+    isNew || write.previous?.state.contactId !== state.contactId
+      ? conversationsByContactKeys(state.contactId, state.conversationId)
+      : undefined;
   const sets = [
     '#model = :model',
     '#version = :version',

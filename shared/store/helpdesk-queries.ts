@@ -1,9 +1,12 @@
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ConversationStatus } from '#shared/contract/index.ts';
+import type { Channel, Contact, ConversationStatus } from '#shared/contract/index.ts';
+import { type ContactView, consentOf } from './contacts.ts';
 import { type ConversationView, conversationViewOf } from './conversations.ts';
 import {
   attentionPartition,
+  contactItemKey,
+  contactKeyFor,
   contactsConversationsPartition,
   conversationMessagesPartition,
   hubMessageIdOfKey,
@@ -26,7 +29,7 @@ export type IndexPosition = Record<string, string>;
 /** Which index a conversation listing reads, and which partition of it. */
 export type ConversationSource =
   | { readonly index: 'gsi1'; readonly status: ConversationStatus }
-  | { readonly index: 'gsi3'; readonly contactKey: string }
+  | { readonly index: 'gsi3'; readonly contactId: string }
   | { readonly index: 'gsi4'; readonly attention: 'waiting' };
 
 export const partitionOf = (source: ConversationSource): { name: string; value: string } => {
@@ -34,7 +37,7 @@ export const partitionOf = (source: ConversationSource): { name: string; value: 
     case 'gsi1':
       return { name: 'gsi1pk', value: statusPartition(source.status) };
     case 'gsi3':
-      return { name: 'gsi3pk', value: contactsConversationsPartition(source.contactKey) };
+      return { name: 'gsi3pk', value: contactsConversationsPartition(source.contactId) };
     case 'gsi4':
       return { name: 'gsi4pk', value: attentionPartition(source.attention) };
   }
@@ -160,4 +163,69 @@ export const messagePage = async (
   });
   if (!page.ascending) items.reverse();
   return { items, ...(found.last ? { last: found.last } : {}) };
+};
+
+/** A person as the helpdesk API shows them: each channel they wrote on, with its identities and consent. */
+export interface PersonView {
+  readonly contactId: string;
+  readonly channels: {
+    readonly channel: Channel;
+    readonly identities: Contact['identities'];
+    readonly displayName?: string;
+    readonly consent: ContactView['consent'];
+  }[];
+}
+
+/** Conversations a person page reads: a person has a handful, one per channel and endpoint. */
+const PERSON_CONVERSATIONS = 100;
+
+/**
+ * A person from their conversations (gsi3, one Query and one BatchGetItem) and their channel
+ * contacts' consent (one BatchGetItem); undefined when the hub has no conversation with them.
+ */
+export const personView = async (
+  context: TableContext,
+  contactId: string,
+): Promise<PersonView | undefined> => {
+  const page = await conversationPage(
+    context,
+    { index: 'gsi3', contactId },
+    { limit: PERSON_CONVERSATIONS, ascending: true },
+  );
+  if (page.items.length === 0) return undefined;
+  const contacts = new Map<string, { channel: Channel; contact: Contact }>();
+  for (const { state } of page.items) {
+    const key = contactKeyFor(state.channel, state.contact);
+    const known = contacts.get(key);
+    contacts.set(key, {
+      channel: state.channel,
+      contact: known ? mergeIdentities(known.contact, state.contact) : state.contact,
+    });
+  }
+  const items = await batchGetItems(
+    context,
+    [...contacts.keys()].map((key) => contactItemKey(key)),
+    { consistent: false },
+  );
+  const byPk = new Map(items.map((item) => [String(item.pk), item]));
+  return {
+    contactId,
+    channels: [...contacts.entries()].map(([key, { channel, contact }]) => ({
+      channel,
+      identities: contact.identities,
+      ...(contact.displayName ? { displayName: contact.displayName } : {}),
+      consent: consentOf(byPk.get(contactItemKey(key).pk)),
+    })),
+  };
+};
+
+const mergeIdentities = (a: Contact, b: Contact): Contact => {
+  const seen = new Set(a.identities.map((identity) => `${identity.type}:${identity.value}`));
+  return {
+    ...a,
+    identities: [
+      ...a.identities,
+      ...b.identities.filter((identity) => !seen.has(`${identity.type}:${identity.value}`)),
+    ] as Contact['identities'],
+  };
 };

@@ -186,15 +186,16 @@ export const lastActivityOf = (state: ConversationState): string => state.lastMe
 const activityHourOf = (time: string): string => time.slice(0, 13);
 
 /**
- * gsi3: a contact's conversations (keys only). Set when the conversation is created and never
- * changed, so later updates of the conversation cost the index nothing.
+ * gsi3: a person's conversations on every channel (keys only), by the hub's `contactId`. Set when
+ * the conversation is created and moved only if its contact becomes another person, so later
+ * updates of the conversation cost the index nothing.
  */
-export const conversationsByContactKeys = (contactKey: string, conversationId: string) => ({
-  gsi3pk: contactsConversationsPartition(contactKey),
+export const conversationsByContactKeys = (contactId: string, conversationId: string) => ({
+  gsi3pk: contactsConversationsPartition(contactId),
   gsi3sk: `CONV#${conversationId}`,
 });
 
-export const contactsConversationsPartition = (contactKey: string): string => `CONTACT#${contactKey}`;
+export const contactsConversationsPartition = (contactId: string): string => `PERSON#${contactId}`;
 
 /**
  * gsi4, sparse: the conversations that need attention at a time. An open conversation whose

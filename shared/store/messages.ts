@@ -34,7 +34,8 @@ const byteLength = (value: unknown): number => Buffer.byteLength(JSON.stringify(
 
 /** The message as stored: the event's data, minus what is too large for a cheap item. */
 const storedMessageData = (event: MessageEvent): StoredMessageData => {
-  const message = event.data;
+  // The person is the conversation's (the helpdesk API reads it there).
+  const { contactId: _contactId, ...message } = event.data;
   if (byteLength(message) <= MESSAGE_DATA_SOFT_LIMIT_BYTES) return { message };
   const omitted: z.infer<typeof OmittedSchema>[] = [];
   let trimmed: Message = message;

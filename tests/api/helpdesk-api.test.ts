@@ -216,9 +216,10 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(bodyOf(keyless).errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
   });
 
-  it('answers 404 for unknown conversations and contacts, and reads a contact in one GetItem', async () => {
+  it('answers 404 for unknown conversations and contacts, and reads a person in one Query and two BatchGetItems', async () => {
     // Act
     const conversation = await request('GET', `/v1/conversations/conv_${'0'.repeat(32)}`);
+    const nobody = await request('GET', `/v1/contacts/ct_${'0'.repeat(32)}`);
     const read = await request('GET', `/v1/conversations/${idOf('api-a')}`);
     calls.length = 0;
     const contact = await request('GET', `/v1/contacts/${String(bodyOf(read).contactId)}`);
@@ -226,11 +227,12 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     const theirs = await request('GET', `/v1/contacts/${String(bodyOf(read).contactId)}/conversations`);
     // Assess
     expect(conversation.status).toBe(404);
+    expect(nobody.status).toBe(404);
     expect(contact.status).toBe(200);
-    expect(contactCalls).toEqual(['GetItem']);
-    expect(bodyOf(contact)).toMatchObject({
-      channel: 'whatsapp',
-      identities: [{ type: 'wa_id', value: 'api-a' }],
+    expect(contactCalls).toEqual(['Query', 'BatchGetItem', 'BatchGetItem']);
+    expect(bodyOf(contact)).toEqual({
+      contactId: bodyOf(read).contactId,
+      channels: [{ channel: 'whatsapp', identities: [{ type: 'wa_id', value: 'api-a' }], consent: {} }],
     });
     expect((bodyOf(theirs).items as { conversationId: string }[]).map((c) => c.conversationId)).toEqual([
       idOf('api-a'),

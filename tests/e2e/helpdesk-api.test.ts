@@ -1,12 +1,10 @@
-import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
-import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
+import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
 import { committedOpenApi } from '#tests/support/openapi-contract.ts';
 
 /*
@@ -15,19 +13,6 @@ import { committedOpenApi } from '#tests/support/openapi-contract.ts';
  * wait, page one's messages, resolve it (and see the change on the stream), reply, and be told
  * when it acted on a stale version.
  */
-
-/** A WhatsApp text sample from a customer of its own, written now (the reply window is open). */
-const customerSample = (customer: string, wamid: string): Sample => {
-  const [sample] = collectSamples([join(DEFAULT_EVENTS_DIR, 'whatsapp/text.json')]).samples;
-  if (!sample) throw new Error('no sample');
-  const text = sample.payload
-    .toString('utf8')
-    .replace(/"timestamp":\s*"\d{10}"/g, `"timestamp":"${Math.floor(Date.now() / 1000)}"`)
-    .replace(/"wa_id":\s*"\d+"/g, `"wa_id":"${customer}"`)
-    .replace(/"from":\s*"\d+"/g, `"from":"${customer}"`)
-    .replace(/"id":\s*"wamid\.[^"]+"/g, `"id":"${wamid}"`);
-  return { ...sample, payload: Buffer.from(text, 'utf8') };
-};
 
 describe('helpdesk API on the local hub', () => {
   let hub: LocalHub;
@@ -51,20 +36,11 @@ describe('helpdesk API on the local hub', () => {
   it('lists waiting conversations, pages messages, resolves with an event, replies (202) and gets 412 on a stale version', async () => {
     // Prepare: two messages of one customer, one of another, through the signed webhook
     for (const [customer, wamid] of [
-      ['306900000001', 'wamid.e2e-api-1'],
-      ['306900000001', 'wamid.e2e-api-2'],
-      ['306900000002', 'wamid.e2e-api-3'],
+      ['306900000001', 'e2e-api-1'],
+      ['306900000001', 'e2e-api-2'],
+      ['306900000002', 'e2e-api-3'],
     ] as const) {
-      const request = signedRequestFor(customerSample(customer, wamid), {
-        targetBaseUrl: hub.urls.base,
-        secrets: LOCAL_DEV_SECRETS,
-      });
-      const posted = await fetch(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-      });
-      expect(posted.status).toBeLessThan(300);
+      expect(await postSample(hub.urls.base, whatsappTextFrom(customer, wamid))).toBeLessThan(300);
     }
     expect(await hub.waitForRecorder()).toBe(true);
     await helpdeskEvents();

@@ -31,7 +31,7 @@ const expectedHelpdeskIds = (events: readonly HubEvent[]): string[] =>
   );
 
 const withoutIdentity = (state: ConversationState | undefined) =>
-  state ? { ...state, conversationId: 'x', contact: { identities: [] } } : undefined;
+  state ? { ...state, conversationId: 'x', contact: { identities: [] }, contactId: 'x' } : undefined;
 
 describe('recorder: a crash between any two steps, then redelivery', () => {
   let pipeline: Pipeline;

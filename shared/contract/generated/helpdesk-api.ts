@@ -154,6 +154,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The hub's id of a person across channels. */
+        ContactId: string;
         ConversationPatch: {
             /** @enum {string} */
             status?: "open" | "pending" | "snoozed" | "resolved";
@@ -287,6 +289,7 @@ export interface components {
             provider?: "meta" | "twilio" | "ses" | "mailgun";
             endpoint: components["schemas"]["BusinessEndpoint"];
             contact: components["schemas"]["Contact"];
+            contactId: components["schemas"]["ContactId"];
             /** @enum {string} */
             status: "open" | "pending" | "snoozed" | "resolved";
             /**
@@ -310,8 +313,6 @@ export interface components {
             snoozedUntil: string | null;
             waitingSince: string | null;
             version: number;
-            /** @description The contact, for `GET /v1/contacts/{contactId}`. */
-            contactId: string;
             readWatermark?: string;
             deliveredWatermark?: string;
         };
@@ -379,6 +380,7 @@ export interface components {
             direction: "inbound" | "outbound";
             endpoint: components["schemas"]["BusinessEndpoint"];
             contact: components["schemas"]["Contact"];
+            contactId?: components["schemas"]["ContactId"];
             conversationId: string;
             providerMessageId: string;
             providerTimestamp: string | null;
@@ -682,26 +684,27 @@ export interface components {
         CommandAccepted: {
             commandId: string;
         };
-        /** @description A customer as the hub knows them on one channel. */
-        ContactRecord: {
-            contactId: string;
-            /**
-             * @description The messaging channel the event belongs to.
-             * @enum {string}
-             */
-            channel: "messenger" | "whatsapp" | "sms" | "email";
-            identities: {
-                type: string;
-                value: string;
-            }[];
-            consent: {
-                [key: string]: {
-                    /** @enum {string} */
-                    consent: "opted_out" | "opted_in" | "help_requested";
-                    trigger: string | null;
-                    at: string;
+        /** @description A customer on every channel the hub links them on (same phone number or e-mail address). */
+        Person: {
+            contactId: components["schemas"]["ContactId"];
+            channels: {
+                /**
+                 * @description The messaging channel the event belongs to.
+                 * @enum {string}
+                 */
+                channel: "messenger" | "whatsapp" | "sms" | "email";
+                identities: components["schemas"]["ChannelIdentity"][];
+                displayName?: string;
+                /** @description By scope: `sms`, `whatsapp_marketing`, `messenger_notifications`, `email`. */
+                consent: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        consent: "opted_out" | "opted_in" | "help_requested";
+                        trigger: string | null;
+                        at: string;
+                    };
                 };
-            };
+            }[];
         };
         OpenApiDocument: {
             [key: string]: unknown;
@@ -727,7 +730,7 @@ export interface operations {
                 /** @description The business endpoint id. */
                 endpoint?: string;
                 /** @description A contact's conversations (not with `waiting`). */
-                contact?: string;
+                contact?: components["schemas"]["ContactId"];
                 assignee?: string;
                 label?: string;
                 /** @description Page size (default 25). */
@@ -1241,7 +1244,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                contactId: string;
+                /** @description The hub's id of a person across channels. */
+                contactId: components["schemas"]["ContactId"];
             };
             cookie?: never;
         };
@@ -1253,7 +1257,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContactRecord"];
+                    "application/json": components["schemas"]["Person"];
                 };
             };
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
@@ -1304,7 +1308,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                contactId: string;
+                /** @description The hub's id of a person across channels. */
+                contactId: components["schemas"]["ContactId"];
             };
             cookie?: never;
         };

@@ -1,0 +1,72 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import createClient from 'openapi-fetch';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
+import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
+import { postSample, smsFrom, whatsappTextFrom } from '#tests/support/live-samples.ts';
+
+/*
+ * One customer across channels on the local hub: the same phone number on WhatsApp and by SMS is
+ * one person (one contactId on the stream, one contact with both channels in the API), another
+ * number is another person.
+ */
+describe('one customer across channels', () => {
+  let hub: LocalHub;
+  let sqs: SQSClient;
+
+  beforeAll(async () => {
+    hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1, retryVisibilitySeconds: 1 });
+    sqs = new SQSClient({ endpoint: hub.endpoints.sqs, region: hub.region, credentials: hub.credentials });
+  }, 120_000);
+  afterAll(async () => {
+    sqs?.destroy();
+    await hub?.stop();
+  });
+
+  it('links a WhatsApp wa_id and an SMS sender of the same number, and not another number', async () => {
+    // Prepare
+    const statuses = [
+      await postSample(hub.urls.base, whatsappTextFrom('306912345678', 'contacts-1')),
+      await postSample(hub.urls.base, smsFrom('+306912345678', '1')),
+      await postSample(hub.urls.base, smsFrom('+306912345679', '2')),
+    ];
+    expect(await hub.waitForRecorder()).toBe(true);
+    const api = createClient<paths>({
+      baseUrl: hub.urls.base,
+      headers: { authorization: `Bearer ${hub.apiToken}` },
+    });
+    // Act
+    const received = (await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl)).filter(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    const contactIdOf = (channel: string, identity: string) =>
+      received
+        .map((event) => event.data)
+        .find(
+          (data) =>
+            data.channel === channel &&
+            'contact' in data &&
+            data.contact.identities.some((one) => one.value === identity),
+        )?.contactId;
+    const person = contactIdOf('whatsapp', '306912345678');
+    const sameNumberBySms = contactIdOf('sms', '+306912345678');
+    const stranger = contactIdOf('sms', '+306912345679');
+    const contact = await api.GET('/v1/contacts/{contactId}', {
+      params: { path: { contactId: person ?? '' } },
+    });
+    const journey = await api.GET('/v1/contacts/{contactId}/conversations', {
+      params: { path: { contactId: person ?? '' } },
+    });
+    // Assess
+    expect(statuses.every((status) => status < 300)).toBe(true);
+    expect(received).toHaveLength(3);
+    expect(person).toMatch(/^ct_[0-9a-f]{32}$/);
+    expect(sameNumberBySms).toBe(person);
+    expect(stranger).toMatch(/^ct_/);
+    expect(stranger).not.toBe(person);
+    expect(contact.data?.channels.map((channel) => channel.channel).sort()).toEqual(['sms', 'whatsapp']);
+    expect(journey.data?.items.map((item) => item.channel).sort()).toEqual(['sms', 'whatsapp']);
+    expect(new Set(journey.data?.items.map((item) => item.contactId))).toEqual(new Set([person]));
+  }, 60_000);
+});
