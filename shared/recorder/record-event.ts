@@ -6,6 +6,7 @@ import {
   identityKey,
   stableHash,
 } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -51,6 +52,9 @@ const rehomed = (event: MessageEvent): MessageEvent => {
   return { ...event, subject: conversationId, data: { ...event.data, conversationId } } as MessageEvent;
 };
 
+const movedTo = (event: MessageEvent, conversationId: string): MessageEvent =>
+  ({ ...event, subject: conversationId, data: { ...event.data, conversationId } }) as MessageEvent;
+
 /** The message as the helpdesk gets it: with the person its conversation is with. */
 const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>
   event.data.contactId === contactId
@@ -81,6 +85,21 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
    * message itself, so the echo only tells a waiting sender that it went. Recorded as a message of
    * its own only when the hub already reported the send as failed (it did go after all).
    */
+  /** The conversation this new id should join (made an alias of it), if the customer has one. */
+  const findLinked = async (event: MessageEvent): Promise<string | undefined> => {
+    const { channel, endpoint, contact, conversationId } = event.data;
+    const canonical = await store.findLinkedConversation(channel, endpoint.id, contact);
+    if (canonical === undefined) return undefined;
+    const aliased = await store.putConversationAlias(
+      conversationId,
+      canonical,
+      contactIdFor(channel, contact, conversationId),
+    );
+    await step('alias-conversation', event);
+    // Created meanwhile by another event: it stays a conversation of its own.
+    return aliased === 'aliased' ? canonical : undefined;
+  };
+
   const isEchoOfHubSend = async (event: MessageEvent): Promise<boolean> => {
     const correlation = parseCorrelationId(event.data.correlationId);
     if (!correlation || event.data.direction !== 'outbound') return false;
@@ -114,9 +133,20 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     const short = shortEventId(event.id);
     let toPublish: HubEvent[] | undefined;
+    let linked = false;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
       const stored = await store.loadConversation(event.data.conversationId);
       await step('load-conversation', event);
+      if (!linked && (stored.aliasOf || (!stored.model && event.data.channel === 'whatsapp'))) {
+        // One conversation per WhatsApp customer and number, whichever identifier (wa_id, BSUID)
+        // each webhook carries: a new id joins the conversation already open under another one.
+        linked = true;
+        const canonical = stored.aliasOf ?? (await findLinked(event));
+        if (canonical !== undefined) {
+          event = movedTo(event, canonical);
+          continue;
+        }
+      }
       if (stored.model && !belongsTo(stored.model.state, event)) {
         // Never applied to a conversation of another channel or endpoint (a forged reply tag, a
         // bug): the message is kept, in a conversation of its own.

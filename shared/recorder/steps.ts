@@ -5,6 +5,7 @@ export const RECORDER_STEPS = [
   'link-send',
   'check-message',
   'load-conversation',
+  'alias-conversation',
   'index-contact',
   'save-conversation',
   'write-register',

@@ -1,11 +1,13 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type Channel, type ChannelIdentity, ChannelSchema, type Contact } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import {
   boundedIdentityKey,
   contactItemKey,
+  contactKeyFor,
   contactsConversationsPartition,
   conversationKey,
   conversationMessagesPartition,
@@ -236,4 +238,50 @@ export const contactFootprint = async (context: TableContext, contactKey: string
     }
   }
   return keys;
+};
+
+/**
+ * Another conversation of the same customer on the same channel and endpoint, known under another
+ * of their identities (a WhatsApp customer seen first by wa_id, now by BSUID alone, or the other way
+ * round): one consistent Query per identity of the contact, one GetItem per candidate.
+ */
+export const findLinkedConversation = async (
+  context: TableContext,
+  channel: Channel,
+  endpointId: string,
+  contact: Contact,
+): Promise<string | undefined> => {
+  const own = contactKeyFor(channel, contact);
+  const candidates = new Set<string>();
+  for (const identity of contact.identities) {
+    const output = await context.client.send(
+      new QueryCommand({
+        TableName: context.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': identityPartition(identity) }),
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'Query', output);
+    for (const raw of output.Items ?? []) {
+      const link = IdentityLinkSchema.safeParse(unmarshall(raw));
+      if (!link.success || link.data.channel !== channel || link.data.contactKey === own) continue;
+      candidates.add(conversationIdFor(channel, endpointId, link.data.contactKey.slice(channel.length + 1)));
+    }
+  }
+  for (const conversationId of candidates) {
+    const found = await context.client.send(
+      new GetItemCommand({
+        TableName: context.tableName,
+        Key: marshall(conversationKey(conversationId)),
+        ConsistentRead: true,
+        ProjectionExpression: 'pk, aliasOf',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'GetItem', found);
+    if (found.Item && !found.Item.aliasOf) return conversationId;
+  }
+  return undefined;
 };

@@ -1,4 +1,4 @@
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import {
@@ -40,6 +40,8 @@ export interface StoredConversation {
   /** Short hashes of the most recently applied events, newest last. */
   readonly recentEventIds: readonly string[];
   readonly lastChange: LastChange | undefined;
+  /** The id is an alias (a WhatsApp contact first seen by another identifier): its events belong there. */
+  readonly aliasOf?: string;
 }
 
 export interface ConversationWrite {
@@ -88,6 +90,7 @@ const LastChangeSchema = z.object({
   at: z.string().optional(),
 });
 const ConversationItemSchema = z.looseObject({
+  aliasOf: z.string().optional(),
   model: z.string().optional(),
   recent: z.string().optional(),
   lastChange: z.string().optional(),
@@ -133,7 +136,40 @@ export const loadConversation = async (
     model: item.model ? parseConversationModel(item.model) : undefined,
     recentEventIds: item.recent ? item.recent.split(' ') : [],
     lastChange: item.lastChange ? LastChangeSchema.parse(JSON.parse(item.lastChange)) : undefined,
+    ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
   };
+};
+
+/**
+ * Makes `conversationId` an alias of `canonicalId`: later events of the alias go there with one
+ * extra read. Never replaces a conversation (`exists` when one was created meanwhile). The alias
+ * joins the person's gsi3 partition, so whatever reaches the person's conversations reaches it.
+ */
+export const putConversationAlias = async (
+  context: TableContext,
+  conversationId: string,
+  canonicalId: string,
+  contactId: string,
+): Promise<'aliased' | 'exists'> => {
+  try {
+    const output = await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall({
+          ...conversationKey(conversationId),
+          aliasOf: canonicalId,
+          ...conversationsByContactKeys(contactId, conversationId),
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'PutItem', output);
+    return 'aliased';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'exists';
+    throw error;
+  }
 };
 
 /**

@@ -1,9 +1,10 @@
-import type { Channel, ChannelIdentity } from '#shared/contract/index.ts';
+import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
-import { indexContact } from './contacts.ts';
+import { findLinkedConversation, indexContact } from './contacts.ts';
 import {
   type ConversationWrite,
   loadConversation,
+  putConversationAlias,
   type StoredConversation,
   saveConversation,
 } from './conversations.ts';
@@ -21,6 +22,14 @@ export interface RecorderStore {
   saveConversation(write: ConversationWrite): Promise<'saved' | 'conflict'>;
   /** Idempotent: set union of identities, one lookup item per identity. */
   indexContact(channel: Channel, contactKey: string, identities: readonly ChannelIdentity[]): Promise<void>;
+  /** A WhatsApp customer's conversation under another of their identities, if there is one. */
+  findLinkedConversation(channel: Channel, endpointId: string, contact: Contact): Promise<string | undefined>;
+  /** Makes a new conversation id an alias of an existing one; `exists` when it was created meanwhile. */
+  putConversationAlias(
+    conversationId: string,
+    canonicalId: string,
+    contactId: string,
+  ): Promise<'aliased' | 'exists'>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
   /** Forward-only write; `stale` when the stored value is ahead (or equal, from another event). */
@@ -44,6 +53,10 @@ export const createRecorderStore = (
     loadConversation: (conversationId) => loadConversation(context, conversationId),
     saveConversation: (write) => saveConversation(context, write),
     indexContact: (channel, contactKey, identities) => indexContact(context, channel, contactKey, identities),
+    findLinkedConversation: (channel, endpointId, contact) =>
+      findLinkedConversation(context, channel, endpointId, contact),
+    putConversationAlias: (conversationId, canonicalId, contactId) =>
+      putConversationAlias(context, conversationId, canonicalId, contactId),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>

@@ -52,13 +52,15 @@ describe('recorder cost per event', () => {
     expect(cost).toMatchObject({ publishCalls: 1, published: 2 });
   });
 
-  it('adds the contact index only when the conversation is new', async () => {
+  it('adds the contact index only when the conversation is new (and, on WhatsApp, looks for the customer under their other identifiers)', async () => {
     // Act
     const cost = await measure(messageEvent('cost-2', 'cost-2-a', minute(1)));
     // Assess
     expect(cost.requests.map((request) => request.operation)).toEqual([
       'GetItem',
       'GetItem',
+      // The identity links of the one identity (shared/store/contacts.ts findLinkedConversation).
+      'Query',
       'UpdateItem',
       'PutItem',
       'UpdateItem',

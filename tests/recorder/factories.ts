@@ -151,4 +151,6 @@ export const noStore: RecorderStore = {
   putMessage: async () => {},
   writeRegister: async () => 'written',
   linkSend: async () => undefined,
+  findLinkedConversation: async () => undefined,
+  putConversationAlias: async () => 'aliased',
 };

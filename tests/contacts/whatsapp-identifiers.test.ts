@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '#tests/recorder/factories.ts';
+
+/*
+ * WhatsApp webhooks name a customer by wa_id, by business-scoped user id (BSUID), or both; the
+ * customer keeps one conversation per business number whichever each webhook carries.
+ */
+const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-links' };
+
+const messageFrom = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent => {
+  const [primary] = identities;
+  if (!primary) throw new Error('no identity');
+  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
+    channel: 'whatsapp',
+    provider: 'meta',
+    endpoint,
+    contact: { identities: identities as [ChannelIdentity, ...ChannelIdentity[]] },
+    conversationId: contactConversationId('whatsapp', endpoint, primary),
+    hubMessageId: hubMessageIdFor('whatsapp', wamid),
+    direction: 'inbound',
+    providerMessageId: wamid,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text: 'hello' }],
+  });
+};
+
+describe('one WhatsApp conversation per customer and number, by wa_id or BSUID', () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  let recorder: RecorderService;
+  const published: HubEvent[] = [];
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date(),
+    };
+    recorder = createRecorderService({
+      store: createRecorderStore(context),
+      publisher: { publish: async (events) => void published.push(...events) },
+      clock: () => new Date(),
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  const conversationsOf = (wamids: string[]) =>
+    wamids.map(
+      (wamid) =>
+        published.find(
+          (event) => event.type === 'switchboard.message.received' && event.data.providerMessageId === wamid,
+        )?.subject,
+    );
+
+  it('wa_id and BSUID first, then BSUID alone: the second message joins the first conversation', async () => {
+    // Prepare
+    const both = messageFrom(
+      [
+        { type: 'wa_id', value: '306912340001' },
+        { type: 'bsuid', value: 'GR.links-1' },
+      ],
+      'wamid.links-1a',
+      minute(1),
+    );
+    const bsuidOnly = messageFrom([{ type: 'bsuid', value: 'GR.links-1' }], 'wamid.links-1b', minute(2));
+    // Act
+    await recorder.recordEvent(both);
+    await recorder.recordEvent(bsuidOnly);
+    // Assess
+    const [first, second] = conversationsOf(['wamid.links-1a', 'wamid.links-1b']);
+    expect(first).toBe(both.subject);
+    expect(second).toBe(first);
+    const state = (await loadConversation(context, first ?? '')).model?.state;
+    expect(state?.messageCount).toBe(2);
+  });
+
+  it('BSUID alone first, then both, then wa_id alone: every message lands in the BSUID conversation, which becomes the phone number person', async () => {
+    // Prepare
+    const bsuidOnly = messageFrom([{ type: 'bsuid', value: 'GR.links-2' }], 'wamid.links-2a', minute(1));
+    const both = messageFrom(
+      [
+        { type: 'wa_id', value: '306912340002' },
+        { type: 'bsuid', value: 'GR.links-2' },
+      ],
+      'wamid.links-2b',
+      minute(2),
+    );
+    const waIdOnly = messageFrom([{ type: 'wa_id', value: '306912340002' }], 'wamid.links-2c', minute(3));
+    // Act
+    for (const event of [bsuidOnly, both, waIdOnly]) await recorder.recordEvent(event);
+    await recorder.recordEvent(waIdOnly);
+    // Assess
+    const conversations = conversationsOf(['wamid.links-2a', 'wamid.links-2b', 'wamid.links-2c']);
+    expect(new Set(conversations)).toEqual(new Set([bsuidOnly.subject]));
+    const state = (await loadConversation(context, bsuidOnly.subject ?? '')).model?.state;
+    expect(state?.messageCount).toBe(3);
+    expect(state?.contact.identities.map((identity) => identity.type)).toEqual(['bsuid', 'wa_id']);
+    const smsPerson = contactIdFor('sms', { identities: [{ type: 'phone', value: '+306912340002' }] }, 'any');
+    expect(state?.contactId).toBe(smsPerson);
+    expect((await loadConversation(context, both.subject ?? '')).aliasOf).toBe(bsuidOnly.subject);
+  });
+
+  it('two customers who never shared an identifier keep their own conversations', async () => {
+    // Prepare
+    const one = messageFrom([{ type: 'wa_id', value: '306912340003' }], 'wamid.links-3a', minute(1));
+    const other = messageFrom([{ type: 'bsuid', value: 'GR.links-4' }], 'wamid.links-4a', minute(1));
+    // Act
+    await recorder.recordEvent(one);
+    await recorder.recordEvent(other);
+    // Assess
+    const [a, b] = conversationsOf(['wamid.links-3a', 'wamid.links-4a']);
+    expect(a).toBe(one.subject);
+    expect(b).toBe(other.subject);
+    expect(a).not.toBe(b);
+  });
+});
