@@ -69,7 +69,9 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
  * `conversation.state_changed` published. Counted by tests/bench/outbound-send-counts.test.ts.
  */
 export const OUTBOUND_SEND = {
-  getItem: 5,
+  getItem: 4,
+  /** The contact's consent with its kept opt-outs, one consistent BatchGetItem of two small items. */
+  batchGetItem: 1,
   query: 0,
   putItem: 2,
   updateItem: 4,
@@ -83,7 +85,7 @@ export const OUTBOUND_PROFILE: EventProfile = {
   ingestSendCalls: 0,
   helpdeskSendCalls: OUTBOUND_SEND.helpdeskSendMessageBatch,
   helpdeskMessages: OUTBOUND_SEND.helpdeskSendMessageBatch,
-  readUnits: OUTBOUND_SEND.getItem + OUTBOUND_SEND.query,
+  readUnits: OUTBOUND_SEND.getItem + 2 * OUTBOUND_SEND.batchGetItem + OUTBOUND_SEND.query,
   writeUnits: OUTBOUND_SEND.putItem + OUTBOUND_SEND.updateItem + OUTBOUND_SEND.gsiWriteUnits,
   s3Puts: 0,
   s3Gets: 0,

@@ -15,6 +15,7 @@ import {
   type ItemKey,
   identityItemKey,
   identityPartition,
+  suppressionKey,
 } from './keys.ts';
 import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
@@ -59,21 +60,30 @@ export const indexContact = async (
   }
 };
 
-/** A contact's consent registers (consistent read); empty for a contact the hub never indexed. */
+/**
+ * A contact's consent registers, and the opt-outs kept for it if it was ever erased (one
+ * consistent BatchGetItem of both items): per scope, the later of the two wins, so a STOP outlives
+ * erasure and a START after it still counts. Empty for a contact the hub never indexed.
+ */
 export const readContactConsent = async (
   context: TableContext,
   contactKey: string,
 ): Promise<ContactConsent> => {
-  const output = await context.client.send(
-    new GetItemCommand({
-      TableName: context.tableName,
-      Key: marshall(contactItemKey(contactKey)),
-      ConsistentRead: true,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
+  const items = await batchGetItems(context, [contactItemKey(contactKey), suppressionKey(contactKey)]);
+  const current = readRegisters(
+    items.find((item) => item.sk === contactItemKey(contactKey).sk),
+    CONTACT_REGISTERS,
   );
-  track(context, 'GetItem', output);
-  return readRegisters(output.Item ? unmarshall(output.Item) : undefined, CONTACT_REGISTERS);
+  const kept = readRegisters(
+    items.find((item) => item.sk === suppressionKey(contactKey).sk),
+    CONTACT_REGISTERS,
+  );
+  const merged: Record<string, unknown> = { ...current };
+  for (const [scope, value] of Object.entries(kept)) {
+    const mine = merged[scope] as { at: string } | undefined;
+    if (value && (!mine || value.at > mine.at)) merged[scope] = value;
+  }
+  return merged as ContactConsent;
 };
 
 const ContactItemSchema = z.looseObject({

@@ -123,6 +123,16 @@ export const ITEM_KINDS = {
     description:
       "a business endpoint whose sends are paused because its provider refused the hub's credentials",
   },
+  suppression: {
+    pk: 'SUPPRESS#<sha256 of the contact key>',
+    sk: 'SUPPRESS',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: false,
+    description:
+      "an erased contact's opt-outs (hashed): a STOP outlives erasure, and the sender still honours it",
+  },
 } as const satisfies Record<string, ItemKind>;
 
 export type ItemKindName = keyof typeof ITEM_KINDS;
@@ -154,6 +164,8 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
       return key.sk === 'REPLAY' ? 'replayGuard' : undefined;
     case 'PAUSE#':
       return key.sk === 'PAUSE' ? 'endpointPause' : undefined;
+    case 'SUPPRESS#':
+      return key.sk === 'SUPPRESS' ? 'suppression' : undefined;
     default:
       return undefined;
   }
@@ -292,6 +304,12 @@ export const identityItemKey = (identity: ChannelIdentity, contactKey: string): 
 
 export const identityPartition = (identity: ChannelIdentity): string =>
   `IDENT#${boundedIdentityKey(identity)}`;
+
+/** Where an erased contact's opt-outs are kept, under a hash of its key (no identifier stored). */
+export const suppressionKey = (contactKey: string): ItemKey => ({
+  pk: `SUPPRESS#${createHash('sha256').update(contactKey, 'utf8').digest('hex')}`,
+  sk: 'SUPPRESS',
+});
 
 // ---- replay guard ---------------------------------------------------------------------------
 

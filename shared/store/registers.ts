@@ -170,14 +170,16 @@ export const writeRegister = async (
         TableName: context.tableName,
         Key: marshall(target.key),
         UpdateExpression: `SET ${sets.join(', ')} ADD #applied :applied`,
-        // The register rule: a rewrite by the same event, or forward by an event that never moved it.
+        // The register rule: a rewrite by the same event, or forward by an event that never moved it;
+        // never on the tombstone of an erased message (a late provider retry brings nothing back).
         ConditionExpression:
-          '#register.#eventId = :eventId OR ((attribute_not_exists(#register) OR #register.#order < :order) AND NOT contains(#applied, :appliedId))',
+          'attribute_not_exists(#erased) AND (#register.#eventId = :eventId OR ((attribute_not_exists(#register) OR #register.#order < :order) AND NOT contains(#applied, :appliedId)))',
         ExpressionAttributeNames: {
           '#register': target.attribute,
           '#applied': `${target.attribute}Applied`,
           '#order': 'order',
           '#eventId': 'eventId',
+          '#erased': 'erased',
           ...Object.fromEntries(withNames.map((name, index) => [`#with${index}`, name])),
         },
         ExpressionAttributeValues: marshall({

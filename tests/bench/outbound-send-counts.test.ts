@@ -57,6 +57,7 @@ describe('AWS calls of one outbound send', () => {
     expect(hub.provider.calls).toHaveLength(1);
     expect({
       getItem: counts.GetItem ?? 0,
+      batchGetItem: counts.BatchGetItem ?? 0,
       query: counts.Query ?? 0,
       putItem: counts.PutItem ?? 0,
       updateItem: counts.UpdateItem ?? 0,

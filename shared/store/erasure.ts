@@ -1,0 +1,235 @@
+import {
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
+  PutItemCommand,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { contactFootprint } from './contacts.ts';
+import { conversationViewOf } from './conversations.ts';
+import {
+  contactKeyFor,
+  contactsConversationsPartition,
+  type ItemKey,
+  kindOfKey,
+  suppressionKey,
+} from './keys.ts';
+import { CONTACT_REGISTERS } from './registers.ts';
+import { batchGetItems, epochSeconds, type TableContext, track } from './table.ts';
+
+/*
+ * Right of access and right to erasure, for one person (`contactId`): everything the hub holds
+ * about them is found from their conversations (gsi3) and, through each channel contact of those
+ * conversations, by the key catalogue's reach (contactFootprint). Export reads it all; erasure
+ * deletes it all, with the S3 objects the records name, and leaves only what has no identifier:
+ * tombstones of the erased messages (so a provider's late retry of an old webhook does not bring
+ * them back) and the contact's opt-outs under a hash of its key (a STOP outlives erasure).
+ */
+
+/** Providers retry a webhook for up to 7 days (Meta); a tombstone outlives that. */
+const TOMBSTONE_SECONDS = 8 * 24 * 3_600;
+
+/** Every key of a person, and their channel contacts' keys; empty when the hub has no conversation with them. */
+const personFootprint = async (
+  context: TableContext,
+  contactId: string,
+): Promise<{ contactKeys: string[]; keys: ItemKey[] }> => {
+  const conversationKeys: ItemKey[] = [];
+  let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const output = await context.client.send(
+      new QueryCommand({
+        TableName: context.tableName,
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': contactsConversationsPartition(contactId) }),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'Query', output);
+    conversationKeys.push(
+      ...(output.Items ?? []).map((raw) => {
+        const item = unmarshall(raw);
+        return { pk: String(item.pk), sk: String(item.sk) };
+      }),
+    );
+    startKey = output.LastEvaluatedKey;
+  } while (startKey);
+  const contactKeys = new Set<string>();
+  for (const item of await batchGetItems(context, conversationKeys)) {
+    const view = conversationViewOf(item);
+    if (view) contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
+  }
+  const keys = new Map(conversationKeys.map((key) => [`${key.pk}\u0000${key.sk}`, key]));
+  for (const contactKey of contactKeys)
+    for (const key of await contactFootprint(context, contactKey)) keys.set(`${key.pk}\u0000${key.sk}`, key);
+  return { contactKeys: [...contactKeys], keys: [...keys.values()] };
+};
+
+const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
+
+/** Every payload-bucket key an item names, anywhere in its attributes or in the JSON they hold. */
+const objectKeysIn = (value: unknown, found: Set<string>): void => {
+  if (typeof value === 'string') {
+    if (PAYLOAD_PREFIXES.some((prefix) => value.startsWith(prefix)) && value.length <= 1024) found.add(value);
+    else if (value.startsWith('{') || value.startsWith('[')) {
+      try {
+        objectKeysIn(JSON.parse(value), found);
+      } catch {
+        // Not JSON: no key in it.
+      }
+    }
+  } else if (Array.isArray(value) || value instanceof Set)
+    for (const inner of value) objectKeysIn(inner, found);
+  else if (value && typeof value === 'object')
+    for (const inner of Object.values(value)) objectKeysIn(inner, found);
+};
+
+/** Sets and nested JSON strings as plain JSON values, for an export. */
+const exportable = (value: unknown): unknown => {
+  if (value instanceof Set) return [...value].map(exportable);
+  if (Array.isArray(value)) return value.map(exportable);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, exportable(inner)]));
+  if (typeof value === 'string' && (value.startsWith('{') || value.startsWith('['))) {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return value;
+};
+
+export interface PersonExport {
+  readonly contactId: string;
+  readonly exportedAt: string;
+  /** Every stored item, by kind of the key catalogue (shared/store/keys.ts). */
+  readonly items: readonly { readonly kind: string; readonly item: unknown }[];
+  /** Payload-bucket objects the items name (raw e-mail, attachments, bodies). */
+  readonly objects: readonly string[];
+}
+
+export const exportPerson = async (
+  context: TableContext,
+  contactId: string,
+): Promise<PersonExport | undefined> => {
+  const { keys } = await personFootprint(context, contactId);
+  if (keys.length === 0) return undefined;
+  const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
+  const objects = new Set<string>();
+  for (const item of items) objectKeysIn(item, objects);
+  return {
+    contactId,
+    exportedAt: context.now().toISOString(),
+    items: items.map((item) => ({
+      kind: kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) ?? 'unknown',
+      item: exportable(item),
+    })),
+    objects: [...objects].sort(),
+  };
+};
+
+export interface ErasureDeps {
+  readonly table: TableContext;
+  /** Deletes payload-bucket objects by key (S3 DeleteObjects; a missing key is no error). */
+  readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
+}
+
+export interface ErasureReport {
+  readonly contactId: string;
+  readonly itemsDeleted: number;
+  readonly objectsDeleted: number;
+  readonly tombstones: number;
+  /** Channel contacts whose opt-outs were kept under a hash. */
+  readonly optOutsKept: number;
+}
+
+/** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
+const ERASE_ORDER: Readonly<Record<string, number>> = {
+  message: 0,
+  messageState: 0,
+  send: 0,
+  conversation: 1,
+  identity: 2,
+  contact: 3,
+};
+
+const write = async (context: TableContext, requests: WriteRequest[]): Promise<void> => {
+  for (let start = 0; start < requests.length; start += 25) {
+    let pending: Record<string, WriteRequest[]> | undefined = {
+      [context.tableName]: requests.slice(start, start + 25),
+    };
+    for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
+      if (attempt > 6) throw new Error('BatchWriteItem left items unprocessed after retries');
+      if (attempt > 0) await new Promise((done) => setTimeout(done, 25 * 2 ** attempt));
+      const output: BatchWriteItemCommandOutput = await context.client.send(
+        new BatchWriteItemCommand({ RequestItems: pending, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      for (const capacity of output.ConsumedCapacity ?? []) context.onCapacity?.('BatchWriteItem', capacity);
+      pending = output.UnprocessedItems;
+    }
+  }
+};
+
+/**
+ * Erases a person: their opt-outs kept (hashed), the S3 objects their records name deleted, each
+ * message's record and state replaced by a bare tombstone that expires after the providers' retry
+ * horizon, everything else deleted. Idempotent: running it again finds what is left.
+ */
+export const erasePerson = async (
+  deps: ErasureDeps,
+  contactId: string,
+): Promise<ErasureReport | undefined> => {
+  const context = deps.table;
+  const { contactKeys, keys } = await personFootprint(context, contactId);
+  if (keys.length === 0) return undefined;
+  const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
+  let optOutsKept = 0;
+  for (const contactKey of contactKeys) {
+    const contact = items.find((item) => item.pk === `CONTACT#${contactKey}` && item.sk === 'CONTACT');
+    const optOuts = Object.fromEntries(
+      Object.keys(CONTACT_REGISTERS).flatMap((name) => {
+        const register = contact?.[name] as { value?: string } | undefined;
+        return register?.value?.includes('"opted_out"') ? [[name, register]] : [];
+      }),
+    );
+    if (Object.keys(optOuts).length === 0) continue;
+    const output = await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall({ ...suppressionKey(contactKey), ...optOuts }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'PutItem', output);
+    optOutsKept++;
+  }
+  const objects = new Set<string>();
+  for (const item of items) objectKeysIn(item, objects);
+  await deps.deleteObjects([...objects]);
+  const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
+  const byOrder = new Map<number, WriteRequest[]>();
+  let tombstones = 0;
+  for (const key of keys) {
+    const kind = kindOfKey(key);
+    const order = ERASE_ORDER[kind ?? ''] ?? 1;
+    const tombstone = kind === 'message' || kind === 'messageState';
+    if (tombstone) tombstones++;
+    const request: WriteRequest = tombstone
+      ? { PutRequest: { Item: marshall({ ...key, erased: true, expiresAt }) } }
+      : { DeleteRequest: { Key: marshall(key) } };
+    byOrder.set(order, [...(byOrder.get(order) ?? []), request]);
+  }
+  for (const order of [...byOrder.keys()].sort()) await write(context, byOrder.get(order) ?? []);
+  return {
+    contactId,
+    itemsDeleted: keys.length - tombstones,
+    objectsDeleted: objects.size,
+    tombstones,
+    optOutsKept,
+  };
+};

@@ -1,0 +1,217 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { readContactConsent } from '#shared/store/contacts.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
+import { contactKeyFor } from '#shared/store/keys.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '#tests/recorder/factories.ts';
+
+/*
+ * Right of access and erasure for one person across channels, against the local DynamoDB and S3:
+ * the export holds every canary; after erasure a scan of the table and the bucket finds none, a
+ * replayed old webhook does not bring them back, a STOP still counts, and a new message starts afresh.
+ */
+const PHONE = '306912340200';
+const CANARY = 'canary-erasure-7Qx';
+const whatsappEndpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure' };
+const smsEndpoint = { type: 'phone_number' as const, id: '+15550000200' };
+const attachmentKey = `${PAYLOAD_BUCKET.prefixes.attachments}${CANARY}.pdf`;
+
+const whatsappMessage = (
+  wamid: string,
+  at: string,
+  text: string,
+  direction: 'inbound' | 'outbound' = 'inbound',
+  phone = PHONE,
+): HubEvent => {
+  const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+  return buildEvent(
+    direction === 'inbound' ? 'switchboard.message.received' : 'switchboard.message.sent',
+    eventIdFor('whatsapp', 'message', wamid),
+    {
+      channel: 'whatsapp',
+      provider: 'meta',
+      endpoint: whatsappEndpoint,
+      contact: { identities, displayName: phone === PHONE ? `${CANARY} name` : 'Other' },
+      conversationId: contactConversationId('whatsapp', whatsappEndpoint, identities[0]),
+      hubMessageId: hubMessageIdFor('whatsapp', wamid),
+      direction,
+      providerMessageId: wamid,
+      providerTimestamp: at,
+      receivedAt: at,
+      parts: [
+        { type: 'text', text },
+        ...(phone === PHONE
+          ? [
+              {
+                type: 'media' as const,
+                kind: 'file' as const,
+                ref: { store: 's3' as const, key: attachmentKey },
+              },
+            ]
+          : []),
+      ],
+    },
+  );
+};
+
+const smsStop = (at: string): HubEvent => {
+  const identities: [ChannelIdentity] = [{ type: 'phone', value: `+${PHONE}` }];
+  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', PHONE, 'STOP', at), {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint: smsEndpoint,
+    contact: { identities },
+    conversationId: contactConversationId('sms', smsEndpoint, identities[0]),
+    providerTimestamp: at,
+    receivedAt: at,
+    scope: 'sms',
+    consent: 'opted_out',
+    trigger: 'STOP',
+  });
+};
+
+const smsMessage = (sid: string, at: string): HubEvent => {
+  const identities: [ChannelIdentity] = [{ type: 'phone', value: `+${PHONE}` }];
+  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', sid), {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint: smsEndpoint,
+    contact: { identities },
+    conversationId: contactConversationId('sms', smsEndpoint, identities[0]),
+    hubMessageId: hubMessageIdFor('sms', sid),
+    direction: 'inbound',
+    providerMessageId: sid,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text: `${CANARY} by sms` }],
+  });
+};
+
+describe('export and erasure of one person across channels', () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  let recorder: RecorderService;
+  const person = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${PHONE}` }] }, '');
+  const oldMessage = whatsappMessage('wamid.erasure-1', minute(1), `${CANARY} hello`);
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date(),
+    };
+    recorder = createRecorderService({
+      store: createRecorderStore(context),
+      publisher: { publish: async () => undefined },
+      clock: () => new Date(),
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    await emulators.clients.s3.send(
+      new PutObjectCommand({ Bucket: PAYLOAD_BUCKET.name, Key: attachmentKey, Body: `%PDF ${CANARY}` }),
+    );
+    for (const event of [
+      oldMessage,
+      whatsappMessage('wamid.erasure-2', minute(2), `${CANARY} answer`, 'outbound'),
+      smsMessage('SMerasure1', minute(3)),
+      smsStop(minute(4)),
+    ])
+      await recorder.recordEvent(event);
+    // Someone else, who must survive.
+    await recorder.recordEvent(
+      whatsappMessage('wamid.erasure-other', minute(1), 'another customer', 'inbound', '306912340299'),
+    );
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  const tableText = async () => {
+    const output = await context.client.send(new ScanCommand({ TableName: context.tableName }));
+    return JSON.stringify(
+      (output.Items ?? []).map((raw) => unmarshall(raw)),
+      (_key, value) => (value instanceof Set ? [...value] : value),
+    );
+  };
+  const bucketKeys = async () =>
+    (
+      (await emulators.clients.s3.send(new ListObjectsV2Command({ Bucket: PAYLOAD_BUCKET.name }))).Contents ??
+      []
+    ).map((object) => object.Key);
+
+  it('exports every item and object of the person, on both channels', async () => {
+    // Act
+    const exported = await exportPerson(context, person);
+    // Assess
+    const text = JSON.stringify(exported);
+    expect(text).toContain(`${CANARY} hello`);
+    expect(text).toContain(`${CANARY} answer`);
+    expect(text).toContain(`${CANARY} by sms`);
+    expect(text).toContain(`${CANARY} name`);
+    expect(text).toContain(PHONE);
+    expect(exported?.objects).toEqual([attachmentKey]);
+    expect(new Set(exported?.items.map((entry) => entry.kind))).toEqual(
+      new Set(['conversation', 'message', 'contact', 'identity']),
+    );
+    expect(text).not.toContain('another customer');
+  });
+
+  it('erases them from the table and the bucket; a replayed webhook brings nothing back, a STOP still counts, a new message starts afresh', async () => {
+    // Act
+    const report = await erasePerson(
+      {
+        table: context,
+        deleteObjects: async (keys) => {
+          if (keys.length === 0) return;
+          await emulators.clients.s3.send(
+            new DeleteObjectsCommand({
+              Bucket: PAYLOAD_BUCKET.name,
+              Delete: { Objects: keys.map((Key) => ({ Key })) },
+            }),
+          );
+        },
+      },
+      person,
+    );
+    const afterErasure = await tableText();
+    const objectsAfter = await bucketKeys();
+    await recorder.recordEvent(oldMessage);
+    const afterReplay = await tableText();
+    const consent = await readContactConsent(
+      context,
+      contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${PHONE}` }] }),
+    );
+    await recorder.recordEvent(whatsappMessage('wamid.erasure-new', minute(60), 'a fresh start'));
+    const afresh = await exportPerson(context, person);
+    // Assess
+    expect(report).toMatchObject({ objectsDeleted: 1, optOutsKept: 1 });
+    expect(report?.itemsDeleted).toBeGreaterThan(5);
+    for (const text of [afterErasure, afterReplay]) {
+      expect(text).not.toContain(CANARY);
+      expect(text).not.toContain(PHONE);
+    }
+    expect(afterErasure).toContain('another customer');
+    expect(objectsAfter).not.toContain(attachmentKey);
+    expect(consent.smsConsent?.consent).toBe('opted_out');
+    expect(JSON.stringify(afresh)).toContain('a fresh start');
+    expect(JSON.stringify(afresh)).not.toContain(`${CANARY} hello`);
+    expect(JSON.stringify(afresh)).not.toContain(`${CANARY} by sms`);
+  });
+});
