@@ -8,7 +8,7 @@ import {
   stableHash,
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
-import { buildStateChange } from '#shared/domain/state-changed.ts';
+import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
 import { getContact } from '#shared/store/contacts.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
 import {
@@ -206,24 +206,15 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const stored = await conversationOr404(conversationId);
       const current = stored.model;
       if (!current) return fail('notFound');
-      const republish = async () => {
-        const last = stored.lastChange;
-        await deps.publishEvent(
-          buildStateChange({
-            state: current.state,
-            previousStatus: last?.previousStatus ?? null,
-            causedBy,
-            time: last?.at ?? now.toISOString(),
-            ...(last?.changedBy ? { changedBy: last.changedBy } : {}),
-            ...(last?.changes ? { changes: last.changes } : {}),
-          }),
-        );
-        return json(200, conversationOut({ state: current.state }), { etag: etagOf(current.state.version) });
-      };
       if (current.state.version !== expected) {
         // The same change, retried after its answer was lost: publish it again (deduplicated) and agree.
-        if (stored.lastChange?.eventId === causedBy && current.state.version === expected + 1)
-          return republish();
+        const last = stored.lastChange;
+        if (last?.eventId === causedBy && current.state.version === expected + 1) {
+          await deps.publishEvent(repeatedStateChange(current.state, last, now.toISOString()));
+          return json(200, conversationOut({ state: current.state }), {
+            etag: etagOf(current.state.version),
+          });
+        }
         return fail('preconditionFailed', `the current version is ${current.state.version}`, {
           headers: { etag: etagOf(current.state.version) },
         });

@@ -56,7 +56,7 @@ export const ITEM_KINDS = {
     reach: 'conversations-by-contact',
     expires: false,
     description:
-      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks',
+      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue',
   },
   message: {
     pk: 'MSG#<hubMessageId>',
