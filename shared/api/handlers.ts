@@ -17,7 +17,11 @@ import {
   messagePage,
   partitionOf,
 } from '#shared/store/helpdesk-queries.ts';
-import { contactKeyFor, conversationMessagesPartition } from '#shared/store/keys.ts';
+import {
+  CONVERSATION_PARTITION_PREFIX,
+  contactKeyFor,
+  conversationMessagesPartition,
+} from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
@@ -107,7 +111,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           partitionName: partition.name,
           partitionValue: partition.value,
           sortName: partition.name.replace(/pk$/, 'sk'),
-          pkPrefix: 'CONV#',
+          pkPrefix: CONVERSATION_PARTITION_PREFIX,
         }).position
       : undefined;
     const page = await conversationPage(table, source, {

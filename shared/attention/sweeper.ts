@@ -279,3 +279,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
 };
 
 export type AttentionSweeper = ReturnType<typeof createAttentionSweeper>;
+
+/** A sweep that failed some conversations (they wait for the next): the Lambda fails, and its Errors alarm watches. */
+export class AttentionSweepError extends Error {
+  override readonly name = 'AttentionSweepError';
+}

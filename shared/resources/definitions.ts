@@ -176,7 +176,13 @@ export const PAYLOAD_BUCKET = {
  * Lambda entries in functions/ that are not a channel connector's (those are listed in
  * shared/channels/registry.ts).
  */
-export const CORE_FUNCTIONS = ['recorder', 'sender', 'email-ses-events', 'helpdesk-api'] as const;
+export const CORE_FUNCTIONS = [
+  'recorder',
+  'sender',
+  'email-ses-events',
+  'helpdesk-api',
+  'attention-sweeper',
+] as const;
 
 /** Recorder settings the CDK app and the local poller share. */
 export const RECORDER = {

@@ -11,6 +11,7 @@ import {
   attentionIndexKeys,
   attentionPartition,
   contactsConversationsPartition,
+  conversationIdOfKey,
   conversationKey,
   conversationMessagesPartition,
   hubMessageIdOfKey,
@@ -164,7 +165,10 @@ export const attentionEntries = async (
       ...(from ? { from } : {}),
     });
     for (const item of page.items)
-      entries.push({ conversationId: String(item.pk).slice('CONV#'.length), at: String(item.gsi4sk) });
+      entries.push({
+        conversationId: conversationIdOfKey({ pk: String(item.pk), sk: String(item.sk) }),
+        at: String(item.gsi4sk),
+      });
     from = page.last;
   } while (from && entries.length < read.maxEntries);
   return { entries, complete: from === undefined };

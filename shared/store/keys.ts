@@ -161,10 +161,16 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
 
 // ---- conversation ---------------------------------------------------------------------------
 
+/** Every conversation item's partition key starts with this (IAM limits the attention sweeper to them). */
+export const CONVERSATION_PARTITION_PREFIX = 'CONV#';
+
 export const conversationKey = (conversationId: string): ItemKey => ({
-  pk: `CONV#${conversationId}`,
+  pk: `${CONVERSATION_PARTITION_PREFIX}${conversationId}`,
   sk: 'STATE',
 });
+
+export const conversationIdOfKey = (key: ItemKey): string =>
+  key.pk.slice(CONVERSATION_PARTITION_PREFIX.length);
 
 /**
  * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour.
