@@ -262,7 +262,9 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         failed: snoozes.failed + waits.failed,
         complete: snoozes.complete && waits.complete,
       };
-      logger.info('attention sweep', {
+      // A quiet sweep (most of them) is not worth a line a minute.
+      const quiet = report.snoozesWoken + report.responsesOverdue + report.failed === 0;
+      logger[quiet ? 'debug' : 'info']('attention sweep', {
         eventCounts: {
           'switchboard.conversation.state_changed': report.snoozesWoken,
           'switchboard.conversation.response_overdue': report.responsesOverdue,

@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
-import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import { signedRequestFor } from '#shared/local/samples.ts';
+import { whatsappCustomerSample } from '#tests/support/fresh-samples.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 
 /*
@@ -11,19 +11,6 @@ import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
  * wait, page one's messages, resolve it (and see the change on the stream), reply, and be told
  * when it acted on a stale version.
  */
-
-/** A WhatsApp text sample from a customer of its own, written now (the reply window is open). */
-const customerSample = (customer: string, wamid: string): Sample => {
-  const [sample] = collectSamples([join(DEFAULT_EVENTS_DIR, 'whatsapp/text.json')]).samples;
-  if (!sample) throw new Error('no sample');
-  const text = sample.payload
-    .toString('utf8')
-    .replace(/"timestamp":\s*"\d{10}"/g, `"timestamp":"${Math.floor(Date.now() / 1000)}"`)
-    .replace(/"wa_id":\s*"\d+"/g, `"wa_id":"${customer}"`)
-    .replace(/"from":\s*"\d+"/g, `"from":"${customer}"`)
-    .replace(/"id":\s*"wamid\.[^"]+"/g, `"id":"${wamid}"`);
-  return { ...sample, payload: Buffer.from(text, 'utf8') };
-};
 
 describe('helpdesk API on the local hub', () => {
   let hub: LocalHub;
@@ -68,7 +55,7 @@ describe('helpdesk API on the local hub', () => {
       ['306900000001', 'wamid.e2e-api-2'],
       ['306900000002', 'wamid.e2e-api-3'],
     ] as const) {
-      const request = signedRequestFor(customerSample(customer, wamid), {
+      const request = signedRequestFor(whatsappCustomerSample(customer, wamid), {
         targetBaseUrl: hub.urls.base,
         secrets: LOCAL_DEV_SECRETS,
       });
