@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
+import { ResponseTargetSecondsSchema } from '#shared/config/runtime.ts';
+import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
 
 /**
  * Channel connectors a deployment can switch on (the `channels` context key): each is one channel
@@ -179,6 +181,14 @@ export const SwitchboardConfigSchema = z
         z.array(z.string().min(1)).min(1),
       ),
     ),
+    /**
+     * How long a customer may wait for an answer before the hub emits
+     * `switchboard.conversation.response_overdue`, per channel, in seconds: `channel=seconds` pairs,
+     * comma-separated (`-c responseTargetSeconds=email=7200,sms=600`), or an object in cdk.json.
+     * Channels left out keep their default.
+     * @default ATTENTION_SWEEPER.responseTargetSeconds (messenger, whatsapp, sms 900; email 14400)
+     */
+    responseTargetSeconds: ResponseTargetSecondsSchema.default(ATTENTION_SWEEPER.responseTargetSeconds),
   })
   .superRefine((config, context) => {
     const sesOn = config.channels.includes('email-ses');

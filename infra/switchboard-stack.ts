@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 import { isChannelOn, type SwitchboardConfig } from './config.ts';
+import { AttentionSweeper } from './constructs/attention-sweeper.ts';
 import { ChannelWebhook } from './constructs/channel-webhook.ts';
 import { EmailDeliveryEvents } from './constructs/email-delivery-events.ts';
 import { EmailIntake } from './constructs/email-intake.ts';
@@ -22,8 +23,8 @@ export interface SwitchboardStackProps extends StackProps {
 /**
  * The whole hub in one stack: storage, one webhook function per enabled channel behind the HTTP API
  * or, with `ingress: 'function-urls'`, each behind its own function URL, SES intake when
- * configured, the recorder, alarms and the helpdesk consumer policy. Environment-agnostic (no
- * lookups), so it synthesizes offline.
+ * configured, the recorder, the sender, the attention sweeper, alarms and the helpdesk consumer
+ * policy. Environment-agnostic (no lookups), so it synthesizes offline.
  */
 export class SwitchboardStack extends Stack {
   public readonly storage: HubStorage;
@@ -32,6 +33,8 @@ export class SwitchboardStack extends Stack {
   public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
   public readonly sender: Sender;
+  /** Snoozes that wake and answers overdue, swept every minute. */
+  public readonly attentionSweeper: AttentionSweeper;
   /** With SES sending: its delivery events back into the hub. */
   public readonly emailDeliveryEvents?: EmailDeliveryEvents;
   public readonly emailIntake?: EmailIntake;
@@ -130,6 +133,13 @@ export class SwitchboardStack extends Stack {
       });
     }
 
+    this.attentionSweeper = new AttentionSweeper(this, 'AttentionSweeper', {
+      storage: this.storage,
+      runtimeEnvironment,
+      responseTargetSeconds: config.responseTargetSeconds,
+      ...functionLogs,
+    });
+
     if (config.helpdeskApi) {
       this.helpdeskApi = new HelpdeskApi(this, 'HelpdeskApi', {
         storage: this.storage,
@@ -164,6 +174,7 @@ export class SwitchboardStack extends Stack {
       recorderFunction: this.recorder.function,
       outboxQueue: this.storage.outbox.queue,
       senderFunction: this.sender.function,
+      attentionSweeperFunction: this.attentionSweeper.function,
       alarmEmail: config.alarmEmail,
       removalPolicy: logRemovalPolicy,
     });

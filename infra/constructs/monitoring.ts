@@ -10,6 +10,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  ATTENTION_METRICS,
   METRIC_SERVICES,
   METRICS_NAMESPACE,
   RECORDER_METRICS,
@@ -37,6 +38,14 @@ export interface MonitoringProps {
   /** The helpdesk's commands: an old one is a customer waiting for an answer. */
   readonly outboxQueue: sqs.IQueue;
   readonly senderFunction: lambda.IFunction;
+  /** The attention sweeper: its overdue gauge, and its failures (snoozes that do not wake). */
+  readonly attentionSweeperFunction: lambda.IFunction;
+  /**
+   * Alarm when more than this many conversations have waited past their channel's response target
+   * at every sweep for 15 minutes. Raise it to the backlog your helpdesk considers normal.
+   * @default 0
+   */
+  readonly maxOverdueConversations?: number;
   /**
    * Alarm when the oldest outbox command is older than this.
    * @default Duration.minutes(2)
@@ -215,6 +224,7 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
     });
     this.addSenderAlarms(props, period);
+    this.addAttentionAlarms(props, period);
     this.add('RecorderThrottles', {
       alarmDescription: 'The recorder is throttled (account or reserved concurrency).',
       metric: props.recorderFunction.metricThrottles({ period, statistic: SUM }),
@@ -277,6 +287,34 @@ export class Monitoring extends Construct {
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
+    });
+  }
+
+  /** Customers waiting past their target (the sweeper's gauge), and a sweeper that keeps failing. */
+  private addAttentionAlarms(props: MonitoringProps, period: Duration): void {
+    this.add('ConversationsOverdue', {
+      alarmDescription:
+        "Customers have waited past their channel's response target, with no answer, for 15 minutes (switchboard.conversation.response_overdue went to the helpdesk for each).",
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: ATTENTION_METRICS.conversationsOverdue,
+        dimensionsMap: { service: METRIC_SERVICES.attentionSweeper },
+        period,
+        statistic: cloudwatch.Stats.MINIMUM,
+      }),
+      threshold: props.maxOverdueConversations ?? 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.add('AttentionSweeperErrors', {
+      alarmDescription:
+        'The attention sweeper keeps failing: snoozes may not wake and overdue answers may go unreported until it recovers.',
+      metric: props.attentionSweeperFunction.metricErrors({ period, statistic: SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
     });
   }
 

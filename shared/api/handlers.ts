@@ -10,7 +10,7 @@ import {
   stableHash,
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
-import { buildStateChange } from '#shared/domain/state-changed.ts';
+import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
 import {
   type ConversationSource,
@@ -19,7 +19,7 @@ import {
   partitionOf,
   personView,
 } from '#shared/store/helpdesk-queries.ts';
-import { conversationMessagesPartition } from '#shared/store/keys.ts';
+import { CONVERSATION_PARTITION_PREFIX, conversationMessagesPartition } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
@@ -118,7 +118,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           partitionName: partition.name,
           partitionValue: partition.value,
           sortName: partition.name.replace(/pk$/, 'sk'),
-          pkPrefix: 'CONV#',
+          pkPrefix: CONVERSATION_PARTITION_PREFIX,
         }).position
       : undefined;
     const page = await conversationPage(table, source, {
@@ -217,24 +217,15 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const stored = await conversationOr404(conversationId);
       const current = stored.model;
       if (!current) return fail('notFound');
-      const republish = async () => {
-        const last = stored.lastChange;
-        await deps.publishEvent(
-          buildStateChange({
-            state: current.state,
-            previousStatus: last?.previousStatus ?? null,
-            causedBy,
-            time: last?.at ?? now.toISOString(),
-            ...(last?.changedBy ? { changedBy: last.changedBy } : {}),
-            ...(last?.changes ? { changes: last.changes } : {}),
-          }),
-        );
-        return json(200, conversationOut({ state: current.state }), { etag: etagOf(current.state.version) });
-      };
       if (current.state.version !== expected) {
         // The same change, retried after its answer was lost: publish it again (deduplicated) and agree.
-        if (stored.lastChange?.eventId === causedBy && current.state.version === expected + 1)
-          return republish();
+        const last = stored.lastChange;
+        if (last?.eventId === causedBy && current.state.version === expected + 1) {
+          await deps.publishEvent(repeatedStateChange(current.state, last, now.toISOString()));
+          return json(200, conversationOut({ state: current.state }), {
+            etag: etagOf(current.state.version),
+          });
+        }
         return fail('preconditionFailed', `the current version is ${current.state.version}`, {
           headers: { etag: etagOf(current.state.version) },
         });

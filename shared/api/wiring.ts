@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { messageGroupIdFor, toSqsSafeJson } from '#shared/aws/sqs-event-publisher.ts';
+import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
 import { createHelpdeskApi } from './router.ts';
@@ -20,26 +20,18 @@ export interface HelpdeskApiWiring {
 
 /** The API over real clients: one SendMessage per state change or command, group = conversation. */
 export const createHelpdeskApiHandler = (wiring: HelpdeskApiWiring) => {
-  const send = (queueUrl: string, groupId: string, deduplicationId: string, body: string) =>
-    wiring.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: body,
-        MessageGroupId: messageGroupIdFor(groupId),
-        MessageDeduplicationId: deduplicationId,
-      }),
-    );
   const api = createHelpdeskApi({
     table: { client: wiring.dynamodb, tableName: wiring.tableName, now: () => new Date() },
-    publishEvent: async (event) => {
-      await send(wiring.helpdeskQueueUrl, event.subject, event.id, toSqsSafeJson(event));
-    },
+    // The helpdesk stream: one SendMessage per event (group = conversation, dedup = event id).
+    publishEvent: singleEventPublisher(wiring.sqs, wiring.helpdeskQueueUrl),
     enqueueCommand: async (command, deduplicationId) => {
-      await send(
-        wiring.outboxQueueUrl,
-        command.data.conversationId,
-        deduplicationId,
-        JSON.stringify(command),
+      await wiring.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: wiring.outboxQueueUrl,
+          MessageBody: JSON.stringify(command),
+          MessageGroupId: messageGroupIdFor(command.data.conversationId),
+          MessageDeduplicationId: deduplicationId,
+        }),
       );
     },
     clock: () => new Date(),

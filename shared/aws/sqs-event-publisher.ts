@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
@@ -55,6 +55,24 @@ export const toSqsSafeJson = (value: unknown): string => {
     ? json.replace(/[\ufffe\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`)
     : json;
 };
+
+/**
+ * One event, one SendMessage: group = its subject (the conversation), deduplication id = its id.
+ * What the helpdesk API's state changes and the attention sweeper's events go out through, each as
+ * it happens (the hub's own small events: never a claim check).
+ */
+export const singleEventPublisher =
+  (client: Pick<SQSClient, 'send'>, queueUrl: string) =>
+  async (event: HubEvent): Promise<void> => {
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: toSqsSafeJson(event),
+        MessageGroupId: messageGroupIdFor(event.subject),
+        MessageDeduplicationId: event.id,
+      }),
+    );
+  };
 
 /** UTF-8 takes at most 3 bytes per UTF-16 code unit (4 for a surrogate pair, which is 2 units). */
 const MAX_UTF8_BYTES_PER_CODE_UNIT = 3;

@@ -83,6 +83,9 @@ export const describeHub = (hub: LocalHub): string[] => [
     ? `Data: conversations (DynamoDB), queued events (SQS) and payloads (S3) persist in ${hub.dataDir}: what a webhook acknowledged survives a restart or a crash.`
     : 'Data: in memory (--in-memory): nothing survives a restart.',
   `Retries: messages the recorder fails come back after ${LOCAL_RETRY_VISIBILITY_SECONDS} s here (in AWS, after the queue's visibility timeout).`,
+  hub.attentionSweepIntervalMs === undefined
+    ? 'Attention sweeper: not running (snoozes do not wake, no response_overdue).'
+    : `Attention sweeper: every ${hub.attentionSweepIntervalMs / 1000} s here (every minute in AWS): snoozes wake, customers waiting past their channel's target (SWITCHBOARD_RESPONSE_TARGET_SECONDS) get one response_overdue per wait.`,
   '',
   'Local development secrets (public defaults, never valid in production):',
   secretLine('Meta verify token', 'SWITCHBOARD_META_VERIFY_TOKEN', LOCAL_DEV_SECRETS.meta.verifyToken),

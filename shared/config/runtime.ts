@@ -1,7 +1,53 @@
 import { z } from 'zod';
+import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
 
 export const LogLevelSchema = z.enum(['debug', 'info', 'warn', 'error']);
 export type LogLevel = z.infer<typeof LogLevelSchema>;
+
+/** Response targets by channel, in seconds (ATTENTION_SWEEPER.responseTargetSeconds has the defaults). */
+export type ResponseTargets = Readonly<Record<keyof typeof ATTENTION_SWEEPER.responseTargetSeconds, number>>;
+
+/** From a second (tests) to 30 days. */
+const TargetSecondsSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(30 * 24 * 3600);
+
+/** `messenger=600, email=7200` → `{ messenger: 600, email: 7200 }`; a pair without `=` is refused (NaN). */
+const pairsOf = (text: string): Record<string, number> =>
+  Object.fromEntries(
+    text
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return at === -1 ? [pair, Number.NaN] : [pair.slice(0, at).trim(), Number(pair.slice(at + 1))];
+      }),
+  );
+
+/**
+ * Response targets as `channel=seconds` pairs, comma-separated (CDK context, the function's
+ * environment) or an object (cdk.json); a channel left out keeps its default.
+ */
+export const ResponseTargetSecondsSchema = z
+  .preprocess(
+    (value) => (typeof value === 'string' ? pairsOf(value) : value),
+    z.strictObject({
+      messenger: TargetSecondsSchema.optional(),
+      whatsapp: TargetSecondsSchema.optional(),
+      sms: TargetSecondsSchema.optional(),
+      email: TargetSecondsSchema.optional(),
+    }),
+  )
+  .transform((targets): ResponseTargets => ({ ...ATTENTION_SWEEPER.responseTargetSeconds, ...targets }));
+
+/** The form the CDK app hands the function (every channel named). */
+export const responseTargetsText = (targets: ResponseTargets): string =>
+  Object.entries(targets)
+    .map(([channel, seconds]) => `${channel}=${seconds}`)
+    .join(',');
 
 /**
  * Every variable any Switchboard Lambda reads. Resource names are optional here because each
@@ -39,6 +85,10 @@ export const RuntimeConfigSchema = z.object({
   SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).max(25_000).optional(),
   /** Sender environments that may run at once (the outbox event source's maximum concurrency). */
   SWITCHBOARD_SENDER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).optional(),
+  /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
+  SWITCHBOARD_RESPONSE_TARGET_SECONDS: ResponseTargetSecondsSchema.default(
+    ATTENTION_SWEEPER.responseTargetSeconds,
+  ),
   /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
   SWITCHBOARD_EMAIL_PROVIDER: z.enum(['ses', 'mailgun']).default('ses'),
   /**

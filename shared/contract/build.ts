@@ -1,5 +1,5 @@
 import type { Channel } from './common.ts';
-import type { EventType, HubEvent, HubEventOf, SendFailedData } from './events.ts';
+import type { EventType, HubEvent, HubEventOf, ResponseOverdueData, SendFailedData } from './events.ts';
 import { stableHash } from './ids.ts';
 
 /** `dataschema` of each event: a URN naming the event's definition in the published JSON Schema. */
@@ -38,7 +38,9 @@ interface EventDataBase {
 /** Events about a channel's traffic; the hub's own (state changes, send failures) are built where they arise. */
 type ChannelScopedType = Exclude<
   EventType,
-  'switchboard.conversation.state_changed' | 'switchboard.message.send_failed'
+  | 'switchboard.conversation.state_changed'
+  | 'switchboard.conversation.response_overdue'
+  | 'switchboard.message.send_failed'
 >;
 
 /**
@@ -78,6 +80,25 @@ export const buildSendFailedEvent = (
   time: data.receivedAt,
   datacontenttype: 'application/json',
   dataschema: dataSchemaFor('switchboard.message.send_failed'),
+  data,
+});
+
+/**
+ * The one `response_overdue` event of a wait: its id hashes the conversation and `waitingSince`, so
+ * a sweep that emits it again (after a crash, or alongside another sweep) yields the same event.
+ * `time` is when the wait reached its target.
+ */
+export const buildResponseOverdueEvent = (
+  data: ResponseOverdueData,
+): HubEventOf<'switchboard.conversation.response_overdue'> => ({
+  specversion: '1.0',
+  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, data.waitingSince)}`,
+  source: sourceFor(data.channel, data.endpoint.id),
+  type: 'switchboard.conversation.response_overdue',
+  subject: data.conversationId,
+  time: new Date(Date.parse(data.waitingSince) + data.targetSeconds * 1000).toISOString(),
+  datacontenttype: 'application/json',
+  dataschema: dataSchemaFor('switchboard.conversation.response_overdue'),
   data,
 });
 

@@ -8,6 +8,7 @@ export const EVENT_TYPES = {
   messageEdited: 'switchboard.message.edited',
   messageDeleted: 'switchboard.message.deleted',
   conversationStateChanged: 'switchboard.conversation.state_changed',
+  conversationResponseOverdue: 'switchboard.conversation.response_overdue',
   contactConsentChanged: 'switchboard.contact.consent_changed',
   contactReferred: 'switchboard.contact.referred',
   providerError: 'switchboard.provider.error',

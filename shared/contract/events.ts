@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   BusinessEndpointSchema,
   ChannelSchema,
+  ContactIdSchema,
   ContactSchema,
   ProviderErrorSchema,
   ProviderSchema,
@@ -160,6 +161,27 @@ export const ConversationStateChangedDataSchema = z
   })
   .meta({ id: 'ConversationStateChangedData' });
 
+export const ResponseOverdueDataSchema = z
+  .object({
+    conversationId: z.string().min(1),
+    channel: ChannelSchema,
+    /** As in the conversation's state: absent on conversations recorded before the hub kept it. */
+    provider: ProviderSchema.optional(),
+    endpoint: BusinessEndpointSchema,
+    contact: ContactSchema,
+    /** The person (`ct_…`), as in the conversation's state. */
+    contactId: ContactIdSchema,
+    /** The oldest customer message not answered yet (provider time): names the wait, with the conversation. */
+    waitingSince: TimestampSchema,
+    /** The channel's response target, in seconds. */
+    targetSeconds: z.number().int().positive(),
+    /** How long the customer had waited when the hub saw it, in seconds. */
+    waitedSeconds: z.number().int().nonnegative(),
+    /** When the hub saw it (its sweep runs every minute); the event's `time` is when the target was reached. */
+    detectedAt: TimestampSchema,
+  })
+  .meta({ id: 'ResponseOverdueData' });
+
 export const ConsentDataSchema = z
   .object({
     ...conversationContext,
@@ -270,6 +292,11 @@ export const ConversationStateChangedEventSchema = envelope(
   ConversationStateChangedDataSchema,
   'ConversationStateChangedEvent',
 );
+export const ConversationResponseOverdueEventSchema = envelope(
+  EVENT_TYPES.conversationResponseOverdue,
+  ResponseOverdueDataSchema,
+  'ConversationResponseOverdueEvent',
+);
 export const ContactConsentChangedEventSchema = envelope(
   EVENT_TYPES.contactConsentChanged,
   ConsentDataSchema,
@@ -302,6 +329,7 @@ export const HubEventSchema = z
     MessageEditedEventSchema,
     MessageDeletedEventSchema,
     ConversationStateChangedEventSchema,
+    ConversationResponseOverdueEventSchema,
     ContactConsentChangedEventSchema,
     ContactReferredEventSchema,
     ProviderErrorEventSchema,
@@ -323,6 +351,7 @@ export type SendFailedData = z.infer<typeof SendFailedDataSchema>;
 export type MessageEditedData = z.infer<typeof MessageEditedDataSchema>;
 export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
 export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;
+export type ResponseOverdueData = z.infer<typeof ResponseOverdueDataSchema>;
 export type ConsentData = z.infer<typeof ConsentDataSchema>;
 export type ConsentScope = ConsentData['scope'];
 export type ReferralData = z.infer<typeof ReferralDataSchema>;

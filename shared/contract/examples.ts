@@ -1,4 +1,4 @@
-import { buildEvent, buildSendFailedEvent, dataSchemaFor } from './build.ts';
+import { buildEvent, buildResponseOverdueEvent, buildSendFailedEvent, dataSchemaFor } from './build.ts';
 import type { BusinessEndpoint, Contact } from './common.ts';
 import { EVENT_TYPES, type EventType, type HubEvent } from './events.ts';
 import { contactConversationId, eventIdFor, hubMessageIdFor, outboundHubMessageId } from './ids.ts';
@@ -179,6 +179,19 @@ const stateChanged: HubEvent = {
   },
 };
 
+const responseOverdue = buildResponseOverdueEvent({
+  conversationId: whatsappConversation,
+  channel: 'whatsapp',
+  provider: 'meta',
+  endpoint: whatsappEndpoint,
+  contact: whatsappContact,
+  contactId: EXAMPLE_CONTACT_ID,
+  waitingSince: '2026-11-22T09:15:01.000Z',
+  targetSeconds: 900,
+  waitedSeconds: 936,
+  detectedAt: '2026-11-22T09:30:37.214Z',
+});
+
 const consentChanged = buildEvent(
   EVENT_TYPES.contactConsentChanged,
   eventIdFor('sms', 'consent', 'SM6f1c0a3b7b2e4c0d9e8f7a6b5c4d3e2f', 'opted_out'),
@@ -266,6 +279,7 @@ export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.messageEdited]: messageEdited,
   [EVENT_TYPES.messageDeleted]: messageDeleted,
   [EVENT_TYPES.conversationStateChanged]: stateChanged,
+  [EVENT_TYPES.conversationResponseOverdue]: responseOverdue,
   [EVENT_TYPES.contactConsentChanged]: consentChanged,
   [EVENT_TYPES.contactReferred]: contactReferred,
   [EVENT_TYPES.providerError]: providerError,
@@ -286,6 +300,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',
   [EVENT_TYPES.conversationStateChanged]:
     "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`.",
+  [EVENT_TYPES.conversationResponseOverdue]:
+    "A customer has waited longer than the channel's response target (`targetSeconds`) with no answer. Once per wait: the id derives from the conversation and `waitingSince`, so a repeat (after a crash) carries the same id, and a new wait after an answer can be overdue again. `time` is when the target was reached, `detectedAt` when the hub's sweep (every minute) saw it.",
   [EVENT_TYPES.contactConsentChanged]:
     'A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications).',
   [EVENT_TYPES.contactReferred]: 'A contact arrived from an ad, an m.me link or another referral source.',

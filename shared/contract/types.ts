@@ -30,6 +30,7 @@ export type {
   ProviderUnsupportedData,
   ReactionData,
   ReferralData,
+  ResponseOverdueData,
   SendFailedData,
   SendFailureReason,
 } from './events.ts';

@@ -1,8 +1,10 @@
-import type {
-  ConversationField,
-  ConversationPriority,
-  ConversationState,
-  ConversationStatus,
+import {
+  type ChangeActor,
+  type ConversationField,
+  type ConversationPriority,
+  type ConversationState,
+  type ConversationStatus,
+  stableHash,
 } from '#shared/contract/index.ts';
 import type { ConversationModel } from './conversation.ts';
 
@@ -67,3 +69,14 @@ export const wakeIfDue = (model: ConversationModel, now: Date): Changed => {
     Date.parse(state.snoozedUntil) <= now.getTime();
   return due ? applyPatch(model, { status: 'open' }) : { model, changes: [], previousStatus: state.status };
 };
+
+/** Who wakes a snooze: the hub itself, as `changedBy` of the state change. */
+export const SNOOZE_TIMER: ChangeActor = { kind: 'system', id: 'switchboard:snooze-timer' };
+
+/**
+ * The cause (`causedBy`) of waking this snooze: the same snooze of the same version always has the
+ * same one, so a sweep that wakes it again after a crash, or alongside another sweep, publishes
+ * the same event id rather than a second event.
+ */
+export const wakeCauseOf = (state: ConversationState): string =>
+  `chg_${stableHash('snooze-wake', state.conversationId, state.snoozedUntil ?? '', String(state.version))}`;

@@ -53,3 +53,30 @@ export const buildStateChangedEvent = (
   cause: HubEvent,
 ): HubEventOf<'switchboard.conversation.state_changed'> =>
   buildStateChange({ state, previousStatus, causedBy: cause.id, time: cause.time });
+
+/** What a conversation item keeps of the change that made its state (shared/store/conversations.ts). */
+interface RecordedChange {
+  readonly eventId: string;
+  readonly previousStatus: ConversationStatus | null;
+  readonly changedBy?: ChangeActor;
+  readonly changes?: readonly ConversationField[];
+  readonly at?: string;
+}
+
+/**
+ * The state change a stored conversation's last change published, built again from what the item
+ * kept: a retry whose first attempt saved but may not have published publishes the same event.
+ */
+export const repeatedStateChange = (
+  state: ConversationState,
+  last: RecordedChange,
+  fallbackTime: string,
+): HubEventOf<'switchboard.conversation.state_changed'> =>
+  buildStateChange({
+    state,
+    previousStatus: last.previousStatus,
+    causedBy: last.eventId,
+    time: last.at ?? fallbackTime,
+    ...(last.changedBy ? { changedBy: last.changedBy } : {}),
+    ...(last.changes ? { changes: last.changes } : {}),
+  });

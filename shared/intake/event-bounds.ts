@@ -127,6 +127,7 @@ const withinBounds = (event: HubEvent): HubEvent => {
   // The hub's own events carry no provider input.
   if (
     event.type === 'switchboard.conversation.state_changed' ||
+    event.type === 'switchboard.conversation.response_overdue' ||
     event.type === 'switchboard.message.send_failed'
   )
     return event;

@@ -33,7 +33,7 @@ export interface ApiGatewayEventOptions {
 }
 
 const LOCAL_API_ID = 'local';
-const LOCAL_ACCOUNT_ID = '000000000000';
+export const LOCAL_ACCOUNT_ID = '000000000000';
 
 /**
  * HTTP APIs pass these as text; every other body (forms, multipart, octet streams, no content

@@ -62,6 +62,8 @@ const summarizeEvent = (event: HubEvent): EventSummary => {
       return { ...base, detail: `reaction ${event.data.action}` };
     case 'switchboard.conversation.state_changed':
       return { ...base, detail: `${event.data.state.status} v${event.data.state.version}` };
+    case 'switchboard.conversation.response_overdue':
+      return { ...base, detail: `waited ${event.data.waitedSeconds} s of ${event.data.targetSeconds} s` };
     case 'switchboard.contact.consent_changed':
       return { ...base, detail: `${event.data.scope} ${event.data.consent}` };
     case 'switchboard.provider.unsupported':

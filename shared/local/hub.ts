@@ -7,7 +7,7 @@ import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { resetWebhookDeps } from '#shared/intake/wiring.ts';
-import { RECORDER, SENDER } from '#shared/resources/definitions.ts';
+import { ATTENTION_SWEEPER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import { addAwsCommandCounts } from './aws-command-counter.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -31,6 +31,7 @@ import {
   routeKeyOf,
   WEBHOOK_ROUTES,
 } from './routes.ts';
+import { type RunningSchedule, startSchedule } from './schedule.ts';
 import {
   type ProviderSimulatorOptions,
   type RunningProviderSimulators,
@@ -95,6 +96,13 @@ export interface LocalHubOptions {
   readonly helpdeskApi?: boolean;
   /** The development bearer token (default: SWITCHBOARD_API_TOKEN, else a random one per start). */
   readonly apiToken?: string;
+  /**
+   * How often the attention sweeper runs (AWS: every minute), waking snoozes and reporting answers
+   * overdue; `false`: never (it is not loaded). Response targets come from
+   * SWITCHBOARD_RESPONSE_TARGET_SECONDS, in `functionSettings` or the environment.
+   * @default ATTENTION_SWEEPER.localIntervalMs (5 s)
+   */
+  readonly attentionSweepIntervalMs?: number | false;
 }
 
 export interface LocalHub {
@@ -118,6 +126,8 @@ export interface LocalHub {
   readonly dataDir: string | undefined;
   /** Functions that could not be loaded (their routes answer 500). */
   readonly missingFunctions: readonly string[];
+  /** How often the attention sweeper runs here; absent when it does not. */
+  readonly attentionSweepIntervalMs?: number;
   /** Waits until the recorder has emptied the ingest queue; false on timeout. */
   waitForRecorder(timeoutMs?: number): Promise<boolean>;
   /** Waits until the sender has emptied the outbox; false on timeout. */
@@ -201,7 +211,8 @@ const describeRequest = (line: RequestLogLine): string =>
 
 /**
  * Runs all of Switchboard on one machine: DynamoDB and SQS/S3 emulators, the real webhook handlers
- * behind a local HTTP API, and the real recorder behind a local SQS event source.
+ * behind a local HTTP API, the real recorder and sender behind local SQS event sources, and the
+ * attention sweeper on a timer.
  */
 export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
   const log = options.log ?? (() => undefined);
@@ -325,21 +336,31 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           ? 'events stay on the ingest queue'
           : functionFile === 'sender.ts'
             ? 'commands stay on the outbox'
-            : 'its routes answer 500'
+            : functionFile === 'attention-sweeper.ts'
+              ? 'snoozes do not wake and no response_overdue is reported'
+              : 'its routes answer 500'
       }`,
     );
     return undefined;
   };
   // Init phases in parallel, as Lambda prepares functions independently.
   const webhookFiles = [...new Set(routes.map((route) => route.functionFile))];
-  const [recorderFunction, senderFunction, sesEventsFunction, ...webhookFunctions] = await Promise.all(
-    ['recorder.ts', 'sender.ts', 'email-ses-events.ts', ...webhookFiles].map((functionFile) =>
-      startFunction(functionFile),
-    ),
-  );
-  const functions = [recorderFunction, senderFunction, sesEventsFunction, ...webhookFunctions].filter(
-    (fn): fn is LambdaFunction => fn !== undefined,
-  );
+  const sweepIntervalMs = options.attentionSweepIntervalMs ?? ATTENTION_SWEEPER.localIntervalMs;
+  const [recorderFunction, senderFunction, sesEventsFunction, sweeperFunction, ...webhookFunctions] =
+    await Promise.all([
+      ...['recorder.ts', 'sender.ts', 'email-ses-events.ts'].map((functionFile) =>
+        startFunction(functionFile),
+      ),
+      sweepIntervalMs === false ? undefined : startFunction('attention-sweeper.ts'),
+      ...webhookFiles.map((functionFile) => startFunction(functionFile)),
+    ]);
+  const functions = [
+    recorderFunction,
+    senderFunction,
+    sesEventsFunction,
+    sweeperFunction,
+    ...webhookFunctions,
+  ].filter((fn): fn is LambdaFunction => fn !== undefined);
   for (const [index, functionFile] of webhookFiles.entries()) {
     const fn = webhookFunctions[index];
     if (fn) handlers.set(functionFile, (event, context) => fn.invoke(event, context));
@@ -396,7 +417,23 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     SENDER,
   );
 
+  // EventBridge's schedule rule in AWS; here a timer, one sweep at a time.
+  const sweeps: RunningSchedule | undefined =
+    sweeperFunction && sweepIntervalMs !== false
+      ? startSchedule({
+          ruleName: 'attention-sweep',
+          intervalMs: sweepIntervalMs,
+          timeoutSeconds: ATTENTION_SWEEPER.timeoutSeconds,
+          invoke: (event, context) => sweeperFunction.invoke(event, context),
+          onError: (error) =>
+            log(
+              `attention-sweeper: ${error instanceof Error ? error.name : 'error'} (the next sweep retries)`,
+            ),
+        })
+      : undefined;
+
   const release = async () => {
+    await sweeps?.stop();
     await outboxSource?.stop();
     await eventSource?.stop();
     await Promise.all(functions.map((fn) => fn.close()));
@@ -462,6 +499,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     credentials: LOCAL_CREDENTIALS,
     dataDir,
     missingFunctions,
+    ...(sweeps && sweepIntervalMs !== false ? { attentionSweepIntervalMs: sweepIntervalMs } : {}),
     waitForRecorder,
     waitForSender,
     stop,

@@ -6,7 +6,11 @@
 export const METRICS_NAMESPACE = 'Switchboard';
 
 /** Powertools puts the service name in the `service` dimension of every metric. */
-export const METRIC_SERVICES = { recorder: 'recorder', sender: 'sender' } as const;
+export const METRIC_SERVICES = {
+  recorder: 'recorder',
+  sender: 'sender',
+  attentionSweeper: 'attention-sweeper',
+} as const;
 
 export const RECORDER_METRICS = {
   /** Ingest messages the recorder reported failed in a batch (retried, then dead-lettered). */
@@ -24,6 +28,15 @@ export const SENDER_METRICS = {
   commandErrors: 'CommandErrors',
   /** A business endpoint paused: its provider refused the credentials. */
   endpointPaused: 'EndpointsPaused',
+} as const;
+
+export const ATTENTION_METRICS = {
+  /** Conversations whose customer has waited past the channel's response target, at each sweep (a gauge). */
+  conversationsOverdue: 'ConversationsOverdue',
+  /** `response_overdue` events a sweep published (one per wait). */
+  responsesOverdue: 'ResponsesOverdue',
+  /** Snoozes a sweep woke. */
+  snoozesWoken: 'SnoozesWoken',
 } as const;
 
 /** The `reason` dimension value of the send failures that need a person (credentials refused or missing). */

@@ -176,7 +176,13 @@ export const PAYLOAD_BUCKET = {
  * Lambda entries in functions/ that are not a channel connector's (those are listed in
  * shared/channels/registry.ts).
  */
-export const CORE_FUNCTIONS = ['recorder', 'sender', 'email-ses-events', 'helpdesk-api'] as const;
+export const CORE_FUNCTIONS = [
+  'recorder',
+  'sender',
+  'email-ses-events',
+  'helpdesk-api',
+  'attention-sweeper',
+] as const;
 
 /** Recorder settings the CDK app and the local poller share. */
 export const RECORDER = {
@@ -202,4 +208,30 @@ export const SENDER = {
   endpointRatesPerSecond: { whatsapp: 80, messenger: 300, sms: 10, email: 14 },
   /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue. */
   maxRateWaitMs: 2_000,
+} as const;
+
+/**
+ * The attention sweeper (functions/attention-sweeper.ts): wakes snoozes whose time has come and
+ * emits `switchboard.conversation.response_overdue` for customers waiting past their channel's
+ * target, from the sparse attention index (gsi4). The CDK app runs it on a schedule, the local hub
+ * on a timer.
+ */
+export const ATTENTION_SWEEPER = {
+  /** The schedule's rate: a snooze wakes, and an overdue answer is seen, within this. */
+  intervalMinutes: 1,
+  /** The local hub's timer (tests shorten it). */
+  localIntervalMs: 5_000,
+  timeoutSeconds: 60,
+  /**
+   * How long a customer may wait for an answer before `response_overdue`, per channel, in seconds:
+   * 15 minutes on the chat channels and SMS, 4 hours on e-mail. A deployment overrides any of them
+   * with the `responseTargetSeconds` context key; the function reads SWITCHBOARD_RESPONSE_TARGET_SECONDS.
+   */
+  responseTargetSeconds: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
+  /** Index keys one Query page reads (keys only: about 100 bytes each). */
+  keysPerPage: 1_000,
+  /** Index keys one sweep reads at most, per partition (`SNOOZED`, `WAITING`). */
+  maxKeysPerSweep: 10_000,
+  /** Conversation items one sweep reads at most (BatchGetItem, 100 a call), per partition. */
+  maxItemsPerSweep: 1_000,
 } as const;

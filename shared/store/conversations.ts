@@ -19,7 +19,8 @@ import { isConditionFailure, type TableContext, track } from './table.ts';
 /*
  * Conversation items (`CONV#<id>` / `STATE`): the model (state plus the facts that keep it right
  * under reordering), its version for optimistic concurrency, the short ids of the events applied
- * most recently, the cause of the last change, and the Messenger watermark registers.
+ * most recently, the cause of the last change, the Messenger watermark registers, and the wait
+ * last reported overdue.
  */
 
 /** How many recently applied event ids a conversation keeps, to recognise a redelivery. */
@@ -42,6 +43,10 @@ export interface StoredConversation {
   readonly lastChange: LastChange | undefined;
   /** The id is an alias (a WhatsApp contact first seen by another identifier): its events belong there. */
   readonly aliasOf?: string;
+  /** The attention index (gsi4) partition the item is in, as stored: it can lag the state only after a held write. */
+  readonly attentionEntry?: string;
+  /** `waitingSince` of the wait whose `response_overdue` went out last. */
+  readonly overdueReportedFor?: string;
 }
 
 export interface ConversationWrite {
@@ -50,6 +55,13 @@ export interface ConversationWrite {
   readonly previous: ConversationModel | undefined;
   readonly recentEventIds: readonly string[];
   readonly lastChange: LastChange;
+  /**
+   * Leave the attention index entry where it is, whatever the state says: a snooze's wake keeps
+   * its `SNOOZED` entry until its state change is published, so a sweep after a crash finds it
+   * again; `settleAttention` then moves it.
+   * @default false
+   */
+  readonly holdAttention?: boolean;
 }
 
 const OMITTED_WHEN_EMPTY = [
@@ -94,6 +106,8 @@ const ConversationItemSchema = z.looseObject({
   model: z.string().optional(),
   recent: z.string().optional(),
   lastChange: z.string().optional(),
+  gsi4pk: z.string().optional(),
+  overdueFor: z.string().optional(),
 });
 
 const parseConversationModel = (json: string): ConversationModel =>
@@ -118,6 +132,19 @@ export const conversationViewOf = (item: Record<string, unknown>): ConversationV
   };
 };
 
+/** A conversation item, unmarshalled, as the writers need it (an empty item: a conversation not recorded yet). */
+export const storedConversationOf = (raw: Record<string, unknown>): StoredConversation => {
+  const item = ConversationItemSchema.parse(raw);
+  return {
+    model: item.model ? parseConversationModel(item.model) : undefined,
+    recentEventIds: item.recent ? item.recent.split(' ') : [],
+    lastChange: item.lastChange ? LastChangeSchema.parse(JSON.parse(item.lastChange)) : undefined,
+    ...(item.gsi4pk ? { attentionEntry: item.gsi4pk } : {}),
+    ...(item.overdueFor ? { overdueReportedFor: item.overdueFor } : {}),
+    ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
+  };
+};
+
 export const loadConversation = async (
   context: TableContext,
   conversationId: string,
@@ -131,13 +158,7 @@ export const loadConversation = async (
     }),
   );
   track(context, 'GetItem', output);
-  const item = ConversationItemSchema.parse(output.Item ? unmarshall(output.Item) : {});
-  return {
-    model: item.model ? parseConversationModel(item.model) : undefined,
-    recentEventIds: item.recent ? item.recent.split(' ') : [],
-    lastChange: item.lastChange ? LastChangeSchema.parse(JSON.parse(item.lastChange)) : undefined,
-    ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
-  };
+  return storedConversationOf(output.Item ? unmarshall(output.Item) : {});
 };
 
 /**
@@ -208,9 +229,11 @@ export const saveConversation = async (
   const attention = attentionIndexKeys(state);
   const previousAttention = write.previous ? attentionIndexKeys(write.previous.state) : undefined;
   const attentionMoved =
+    write.holdAttention !== true &&
     attention !== undefined &&
     (previousAttention?.gsi4pk !== attention.gsi4pk || previousAttention.gsi4sk !== attention.gsi4sk);
-  const attentionLeft = attention === undefined && previousAttention !== undefined;
+  const attentionLeft =
+    write.holdAttention !== true && attention === undefined && previousAttention !== undefined;
   // The person's index entry: set with the conversation, moved only when the contact becomes
   // another person (a BSUID-only contact that learns its phone number).
   const contactKeys =
@@ -258,6 +281,69 @@ export const saveConversation = async (
     return 'saved';
   } catch (error) {
     if (isConditionFailure(error)) return 'conflict';
+    throw error;
+  }
+};
+
+/**
+ * Puts the attention index entry where the state says (set, or removed when nothing needs
+ * attention), after a write that held it; `conflict` when the conversation changed since.
+ */
+export const settleAttention = async (
+  context: TableContext,
+  state: ConversationModel['state'],
+): Promise<'settled' | 'conflict'> => {
+  const attention = attentionIndexKeys(state);
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(conversationKey(state.conversationId)),
+        UpdateExpression: attention ? 'SET gsi4pk = :gsi4pk, gsi4sk = :gsi4sk' : 'REMOVE gsi4pk, gsi4sk',
+        ConditionExpression: '#version = :version',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: marshall({
+          ':version': state.version,
+          ...(attention ? { ':gsi4pk': attention.gsi4pk, ':gsi4sk': attention.gsi4sk } : {}),
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    return 'settled';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'conflict';
+    throw error;
+  }
+};
+
+/**
+ * Notes on the item that the wait starting at `waitingSince` was reported overdue, forward only
+ * (a later wait starts after an answer, so later); `already` when it or a later wait was noted, or
+ * the conversation is gone. The version stays: the note races no other writer.
+ */
+export const markOverdueReported = async (
+  context: TableContext,
+  conversationId: string,
+  waitingSince: string,
+): Promise<'marked' | 'already'> => {
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(conversationKey(conversationId)),
+        UpdateExpression: 'SET #overdueFor = :since',
+        ConditionExpression:
+          'attribute_exists(#version) AND (attribute_not_exists(#overdueFor) OR #overdueFor < :since)',
+        ExpressionAttributeNames: { '#version': 'version', '#overdueFor': 'overdueFor' },
+        ExpressionAttributeValues: marshall({ ':since': waitingSince }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    return 'marked';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'already';
     throw error;
   }
 };

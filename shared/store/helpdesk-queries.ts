@@ -2,12 +2,20 @@ import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Channel, Contact, ConversationStatus } from '#shared/contract/index.ts';
 import { type ContactView, consentOf } from './contacts.ts';
-import { type ConversationView, conversationViewOf } from './conversations.ts';
 import {
+  type ConversationView,
+  conversationViewOf,
+  type StoredConversation,
+  storedConversationOf,
+} from './conversations.ts';
+import {
+  attentionIndexKeys,
   attentionPartition,
   contactItemKey,
   contactKeyFor,
   contactsConversationsPartition,
+  conversationIdOfKey,
+  conversationKey,
   conversationMessagesPartition,
   hubMessageIdOfKey,
   messageStateKey,
@@ -18,9 +26,10 @@ import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from '.
 import { batchGetItems, isLive, type TableContext, track } from './table.ts';
 
 /*
- * The helpdesk API's reads: each page is one Query of an index and at most one BatchGetItem to
- * hydrate it, never a Scan and never a read per item. Positions are DynamoDB's own keys (the
- * caller turns them into opaque cursors and checks them before they come back here).
+ * The helpdesk API's reads, and the attention sweeper's: each page is one Query of an index and at
+ * most one BatchGetItem to hydrate it, never a Scan and never a read per item. Positions are
+ * DynamoDB's own keys (the caller turns them into opaque cursors and checks them before they come
+ * back here).
  */
 
 /** A position in an index: the table keys and the index keys of the last item read. */
@@ -30,7 +39,7 @@ export type IndexPosition = Record<string, string>;
 export type ConversationSource =
   | { readonly index: 'gsi1'; readonly status: ConversationStatus }
   | { readonly index: 'gsi3'; readonly contactId: string }
-  | { readonly index: 'gsi4'; readonly attention: 'waiting' };
+  | { readonly index: 'gsi4'; readonly attention: AttentionKind };
 
 export const partitionOf = (source: ConversationSource): { name: string; value: string } => {
   switch (source.index) {
@@ -63,15 +72,22 @@ const query = async (
   context: TableContext,
   index: string,
   partition: { name: string; value: string },
-  page: PageRequest,
+  page: PageRequest & {
+    /** Only entries whose sort key is at most this. */
+    readonly sortAtMost?: { readonly name: string; readonly value: string };
+  },
 ) => {
+  const { sortAtMost } = page;
   const output = await context.client.send(
     new QueryCommand({
       TableName: context.tableName,
       IndexName: index,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': partition.name },
-      ExpressionAttributeValues: marshall({ ':pk': partition.value }),
+      KeyConditionExpression: sortAtMost ? '#pk = :pk AND #sk <= :sk' : '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': partition.name, ...(sortAtMost ? { '#sk': sortAtMost.name } : {}) },
+      ExpressionAttributeValues: marshall({
+        ':pk': partition.value,
+        ...(sortAtMost ? { ':sk': sortAtMost.value } : {}),
+      }),
       ScanIndexForward: page.ascending,
       Limit: page.limit,
       ...(page.from ? { ExclusiveStartKey: marshall(page.from) } : {}),
@@ -106,11 +122,69 @@ export const conversationPage = async (
       source.index === 'gsi1'
         ? view.state.status === source.status
         : source.index === 'gsi4'
-          ? view.state.status === 'open' && view.state.waitingSince !== null
+          ? attentionIndexKeys(view.state)?.gsi4pk === partition.value
           : true;
     return stillThere ? [view] : [];
   });
   return { items: views, ...(found.last ? { last: found.last } : {}) };
+};
+
+/** Which attention partition of gsi4: customers waiting for an answer, or snoozes. */
+export type AttentionKind = 'waiting' | 'snoozed';
+
+/** An entry of the attention index: whose, and its time (`waitingSince` or `snoozedUntil`). */
+export interface AttentionEntry {
+  readonly conversationId: string;
+  readonly at: string;
+}
+
+export interface AttentionRead {
+  readonly ascending: boolean;
+  /** Entries one Query returns at most. */
+  readonly pageSize: number;
+  /** Entries read at most, over as many pages as that takes. */
+  readonly maxEntries: number;
+}
+
+/**
+ * The attention index's entries of one partition up to a time (keys only, about 100 bytes an
+ * entry: a page of 1,000 costs a few dozen read units), in the order asked; `complete` when the
+ * range was read to its end.
+ */
+export const attentionEntries = async (
+  context: TableContext,
+  attention: AttentionKind,
+  until: string,
+  read: AttentionRead,
+): Promise<{ entries: AttentionEntry[]; complete: boolean }> => {
+  const partition = partitionOf({ index: 'gsi4', attention });
+  const entries: AttentionEntry[] = [];
+  let from: IndexPosition | undefined;
+  do {
+    const page = await query(context, 'gsi4', partition, {
+      limit: Math.min(read.pageSize, read.maxEntries - entries.length),
+      ascending: read.ascending,
+      sortAtMost: { name: 'gsi4sk', value: until },
+      ...(from ? { from } : {}),
+    });
+    for (const item of page.items)
+      entries.push({
+        conversationId: conversationIdOfKey({ pk: String(item.pk), sk: String(item.sk) }),
+        at: String(item.gsi4sk),
+      });
+    from = page.last;
+  } while (from && entries.length < read.maxEntries);
+  return { entries, complete: from === undefined };
+};
+
+/** Whole conversation items by id (one consistent BatchGetItem per 100), for their writers; in no particular order. */
+export const storedConversations = async (
+  context: TableContext,
+  conversationIds: readonly string[],
+): Promise<StoredConversation[]> => {
+  const keys = [...new Set(conversationIds)].map(conversationKey);
+  const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
+  return items.map(storedConversationOf).filter((stored) => stored.model !== undefined);
 };
 
 export interface MessagePageItem {

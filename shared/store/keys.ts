@@ -56,7 +56,7 @@ export const ITEM_KINDS = {
     reach: 'conversations-by-contact',
     expires: false,
     description:
-      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks',
+      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue',
   },
   message: {
     pk: 'MSG#<hubMessageId>',
@@ -173,10 +173,16 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
 
 // ---- conversation ---------------------------------------------------------------------------
 
+/** Every conversation item's partition key starts with this (IAM limits the attention sweeper to them). */
+export const CONVERSATION_PARTITION_PREFIX = 'CONV#';
+
 export const conversationKey = (conversationId: string): ItemKey => ({
-  pk: `CONV#${conversationId}`,
+  pk: `${CONVERSATION_PARTITION_PREFIX}${conversationId}`,
   sk: 'STATE',
 });
+
+export const conversationIdOfKey = (key: ItemKey): string =>
+  key.pk.slice(CONVERSATION_PARTITION_PREFIX.length);
 
 /**
  * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour.

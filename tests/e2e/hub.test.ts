@@ -172,7 +172,9 @@ describe('local hub end to end', () => {
     // Assess
     for (const response of responses) expect([401, 403]).toContain(response.status);
     expect(ingestDepth).toBe(0);
-    expect(await drainHelpdesk(hub)).toEqual([]);
+    // The sweeper may meanwhile report the earlier samples' customers (who wrote long ago) as overdue.
+    const arrived = (await drainHelpdesk(hub)).map((body) => HubEventSchema.parse(JSON.parse(body)));
+    expect(arrived.filter((event) => event.type !== 'switchboard.conversation.response_overdue')).toEqual([]);
   });
 
   it('replays a folder through the replay CLI and summarizes', async () => {

@@ -46,8 +46,9 @@ describe('real esbuild bundling', () => {
     );
     console.log(`Lambda bundle sizes (index.mjs):\n${report.join('\n')}`);
     // Assess
-    // Five connectors, the recorder, the sender, the SES delivery events and the helpdesk API.
-    expect(bundles).toHaveLength(9);
+    // Five connectors, the recorder, the sender, the SES delivery events, the helpdesk API and the
+    // attention sweeper.
+    expect(bundles).toHaveLength(10);
     for (const bundle of bundles) {
       expect(existsSync(bundle.file), bundle.description).toBe(true);
       expect(existsSync(`${bundle.file}.map`), bundle.description).toBe(true);

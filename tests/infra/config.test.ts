@@ -22,7 +22,19 @@ describe('deployment config from CDK context', () => {
       production: false,
       customerManagedKey: false,
       helpdeskApi: false,
+      responseTargetSeconds: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
     });
+  });
+
+  it.each([
+    ['email=7200, sms=600', { messenger: 900, whatsapp: 900, sms: 600, email: 7200 }],
+    [{ whatsapp: 300 }, { messenger: 900, whatsapp: 300, sms: 900, email: 14_400 }],
+    ['', { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 }],
+  ] as const)('reads response targets %o over the defaults', (value, expected) => {
+    // Act
+    const config = readConfig(fromContext({ responseTargetSeconds: value }));
+    // Assess
+    expect(config.responseTargetSeconds).toEqual(expected);
   });
 
   it('reads -c strings: comma lists, booleans, numbers, an https base URL without trailing slash', () => {
@@ -109,6 +121,10 @@ describe('deployment config from CDK context', () => {
     [{ publicBaseUrl: 'https://hooks.example.com/?x=1' }, 'publicBaseUrl'],
     [{ alarmEmail: 'not-an-address' }, 'alarmEmail'],
     [{ namePrefix: 'Bad_Prefix' }, 'namePrefix'],
+    [{ responseTargetSeconds: 'fax=60' }, 'responseTargetSeconds'],
+    [{ responseTargetSeconds: 'email=0' }, 'responseTargetSeconds.email'],
+    [{ responseTargetSeconds: 'email' }, 'responseTargetSeconds.email'],
+    [{ responseTargetSeconds: 'sms=soon' }, 'responseTargetSeconds.sms'],
   ])('rejects %o with a message naming the key', (context, expected) => {
     // Act
     const read = () => readConfig(fromContext(context));

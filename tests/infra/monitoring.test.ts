@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
+import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 
 // Prepare (once per file)
@@ -149,11 +151,61 @@ describe('Monitoring', () => {
     expect(JSON.stringify(metrics)).toContain(logicalId(apiOf(stack).httpApi));
   });
 
+  it("alarms when customers have waited past their target at every sweep for 15 minutes (the sweeper's gauge)", () => {
+    // Act
+    const alarm = alarms.find((candidate) => candidate.Properties.MetricName === 'ConversationsOverdue');
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'Switchboard',
+      Dimensions: [{ Name: 'service', Value: 'attention-sweeper' }],
+      Statistic: 'Minimum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it('takes the overdue threshold from the construct prop', () => {
+    // Prepare
+    const built = buildHub();
+    const monitoring = new Monitoring(built.stack, 'Overdue50', {
+      deadLetterQueues: [],
+      webhookIngress: { kind: 'http-api', stage: apiOf(built.stack).stage },
+      ingestQueue: built.stack.storage.ingest.queue,
+      recorderFunction: built.stack.recorder.function,
+      outboxQueue: built.stack.storage.outbox.queue,
+      senderFunction: built.stack.sender.function,
+      attentionSweeperFunction: built.stack.attentionSweeper.function,
+      maxOverdueConversations: 50,
+    });
+    // Act
+    const alarm = monitoring.alarms.find((candidate) => candidate.node.id === 'ConversationsOverdue');
+    // Assess
+    expect((alarm?.node.defaultChild as CfnAlarm | undefined)?.threshold).toBe(50);
+  });
+
+  it('alarms when the attention sweeper keeps failing', () => {
+    // Act
+    const alarm = alarmOn('Errors', logicalId(stack.attentionSweeper.function));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      AlarmActions: [topicRef],
+    });
+  });
+
   it('sends every alarm to the topic and treats missing data as fine', () => {
     // Assess
     // 5 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
-    // throttles, outbox age, sender errors, refused credentials
-    expect(alarms).toHaveLength(14);
+    // throttles, outbox age, sender errors, refused credentials, paused endpoints, overdue
+    // conversations, attention sweeper errors
+    expect(alarms).toHaveLength(16);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');

@@ -79,8 +79,8 @@ describe('SwitchboardStack wiring', () => {
       'TwilioSmsWebhookUrl',
     ]);
     smsOnly.template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
-    // the SMS webhook, the recorder and the sender
-    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 3);
+    // the SMS webhook, the recorder, the sender and the attention sweeper
+    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 4);
   });
 
   it('runs every function on nodejs22.x and arm64', () => {

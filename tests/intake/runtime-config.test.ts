@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuntimeConfig, RuntimeConfigError } from '#shared/config/runtime.ts';
+import { parseRuntimeConfig, RuntimeConfigError, responseTargetsText } from '#shared/config/runtime.ts';
 
 describe('parseRuntimeConfig', () => {
   it('parses the variables with defaults, treating empty values as unset', () => {
@@ -23,7 +23,37 @@ describe('parseRuntimeConfig', () => {
       SWITCHBOARD_TWILIO_API_URL: 'https://api.twilio.com',
       SWITCHBOARD_MAILGUN_API_URL: 'https://api.mailgun.net',
       SWITCHBOARD_EMAIL_PROVIDER: 'ses',
+      SWITCHBOARD_RESPONSE_TARGET_SECONDS: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
     });
+  });
+
+  it('reads response targets as the CDK app writes them, and a partial override over the defaults', () => {
+    // Act
+    const full = parseRuntimeConfig({
+      SWITCHBOARD_RESPONSE_TARGET_SECONDS: responseTargetsText({
+        messenger: 60,
+        whatsapp: 120,
+        sms: 180,
+        email: 3600,
+      }),
+    });
+    const partial = parseRuntimeConfig({ SWITCHBOARD_RESPONSE_TARGET_SECONDS: 'whatsapp=1' });
+    // Assess
+    expect(full.SWITCHBOARD_RESPONSE_TARGET_SECONDS).toEqual({
+      messenger: 60,
+      whatsapp: 120,
+      sms: 180,
+      email: 3600,
+    });
+    expect(partial.SWITCHBOARD_RESPONSE_TARGET_SECONDS).toEqual({
+      messenger: 900,
+      whatsapp: 1,
+      sms: 900,
+      email: 14_400,
+    });
+    expect(() => parseRuntimeConfig({ SWITCHBOARD_RESPONSE_TARGET_SECONDS: 'telegram=60' })).toThrow(
+      /SWITCHBOARD_RESPONSE_TARGET_SECONDS/,
+    );
   });
 
   it('names an invalid variable without quoting its value', () => {

@@ -47,8 +47,9 @@ export const messageEvent = (
   at: string,
   direction: 'inbound' | 'outbound' = 'inbound',
   text = 'hello',
+  channel: Channel = 'whatsapp',
 ): HubEvent => {
-  const data = context(customer, at);
+  const data = context(customer, at, channel);
   const type = direction === 'inbound' ? 'switchboard.message.received' : 'switchboard.message.sent';
   return buildEvent(type, eventIdFor(data.channel, 'message', providerMessageId), {
     ...data,

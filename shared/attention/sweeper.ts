@@ -1,0 +1,288 @@
+import type { ResponseTargets } from '#shared/config/runtime.ts';
+import type { Channel, HubEvent } from '#shared/contract/index.ts';
+import { SNOOZE_TIMER, wakeCauseOf, wakeIfDue } from '#shared/domain/conversation-change.ts';
+import {
+  alreadyReported,
+  overdueWait,
+  responseOverdueEvent,
+  targetRange,
+} from '#shared/domain/response-overdue.ts';
+import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
+import {
+  loadConversation,
+  markOverdueReported,
+  type StoredConversation,
+  saveConversation,
+  settleAttention,
+} from '#shared/store/conversations.ts';
+import {
+  type AttentionEntry,
+  type AttentionKind,
+  attentionEntries,
+  storedConversations,
+} from '#shared/store/helpdesk-queries.ts';
+import { attentionPartition } from '#shared/store/keys.ts';
+import type { TableContext } from '#shared/store/table.ts';
+
+/*
+ * The attention sweeper: one sweep reads the sparse attention index (gsi4) up to now, wakes the
+ * snoozes whose time has come and reports, once per wait, customers who have waited past their
+ * channel's response target. Every write is conditional, so sweeps that overlap, crash or retry
+ * neither clobber a concurrent change nor publish a second event for one occurrence.
+ */
+
+/**
+ * Facts about waiting conversations that never change, kept for the life of an execution
+ * environment so a sweep reads only conversations it cannot judge from the index alone: each
+ * conversation's channel, and the wait last reported overdue. Only an optimization: a fact
+ * missing or forgotten costs a read, never a wrong event.
+ */
+export interface SweepMemory {
+  readonly channels: Map<string, Channel>;
+  readonly reported: Map<string, string>;
+}
+
+export const createSweepMemory = (): SweepMemory => ({ channels: new Map(), reported: new Map() });
+
+/** Past this many conversations the memory starts over (tens of bytes each). */
+const MEMORY_LIMIT = 100_000;
+
+/** Conversations handled at once within a sweep. */
+const CONCURRENCY = 8;
+
+/** A conversation changed under a wake this many times in a row: left to the next sweep. */
+const MAX_WAKE_ATTEMPTS = 3;
+
+export interface SweepLimits {
+  /** Index entries read at most per partition (keys only). */
+  readonly maxEntries: number;
+  /** Conversation items read at most per partition. */
+  readonly maxItems: number;
+  readonly pageSize: number;
+}
+
+export interface AttentionSweeperDeps {
+  readonly table: TableContext;
+  /** The helpdesk stream (group = conversation, dedup = event id). */
+  readonly publishEvent: (event: HubEvent) => Promise<void>;
+  readonly targets: ResponseTargets;
+  readonly memory: SweepMemory;
+  readonly logger: Logger;
+  /** @default ATTENTION_SWEEPER's */
+  readonly limits?: SweepLimits;
+}
+
+export interface SweepReport {
+  /** Snoozes this sweep woke (state changes published). */
+  readonly snoozesWoken: number;
+  /** `response_overdue` events this sweep published. */
+  readonly responsesOverdue: number;
+  /** Conversations waiting past their target now, reported or not (a lower bound when not `complete`). */
+  readonly conversationsOverdue: number;
+  /** Conversations whose handling failed (left to the next sweep). */
+  readonly failed: number;
+  /** False when a limit stopped the sweep before the end of a partition's due range. */
+  readonly complete: boolean;
+}
+
+const DEFAULT_LIMITS: SweepLimits = {
+  maxEntries: ATTENTION_SWEEPER.maxKeysPerSweep,
+  maxItems: ATTENTION_SWEEPER.maxItemsPerSweep,
+  pageSize: ATTENTION_SWEEPER.keysPerPage,
+};
+
+const isoSecondsBefore = (now: Date, seconds: number): string =>
+  new Date(now.getTime() - seconds * 1000).toISOString();
+
+export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
+  const { table, memory, targets, logger } = deps;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const { shortest } = targetRange(targets);
+
+  const entriesUpTo = (attention: AttentionKind, until: string, ascending: boolean) =>
+    attentionEntries(table, attention, until, {
+      ascending,
+      pageSize: limits.pageSize,
+      maxEntries: limits.maxEntries,
+    });
+
+  /** Runs `handle` on each, a few at a time; a failure is logged and counted, never stops the others. */
+  const each = async <T>(
+    items: readonly T[],
+    idOf: (item: T) => string,
+    handle: (item: T) => Promise<void>,
+  ): Promise<number> => {
+    let failed = 0;
+    for (let start = 0; start < items.length; start += CONCURRENCY) {
+      await Promise.all(
+        items.slice(start, start + CONCURRENCY).map(async (item) => {
+          try {
+            await handle(item);
+          } catch (error) {
+            failed += 1;
+            logger.error('attention sweep failed a conversation', {
+              conversationId: idOf(item),
+              errorName: errorNameOf(error),
+            });
+          }
+        }),
+      );
+    }
+    return failed;
+  };
+
+  /**
+   * One snoozed conversation: wakes it when due (conditional on its version; on a conflict it is
+   * read again and judged again), or finishes a wake an earlier sweep saved but may not have
+   * published (its index entry still `SNOOZED`). True when this call published a wake.
+   */
+  const wake = async (stored: StoredConversation, now: Date, attempt = 1): Promise<boolean> => {
+    const model = stored.model;
+    if (!model) return false;
+    const held = stored.attentionEntry === attentionPartition('snoozed') && model.state.status !== 'snoozed';
+    if (held) {
+      const last = stored.lastChange;
+      if (last?.changedBy?.kind === SNOOZE_TIMER.kind && last.changedBy.id === SNOOZE_TIMER.id)
+        await deps.publishEvent(repeatedStateChange(model.state, last, now.toISOString()));
+      await settleAttention(table, model.state);
+      return false;
+    }
+    const changed = wakeIfDue(model, now);
+    if (changed.changes.length === 0) return false;
+    const lastChange = {
+      eventId: wakeCauseOf(model.state),
+      previousStatus: changed.previousStatus,
+      changedBy: SNOOZE_TIMER,
+      changes: changed.changes,
+      at: now.toISOString(),
+    };
+    const saved = await saveConversation(table, {
+      model: changed.model,
+      previous: model,
+      recentEventIds: stored.recentEventIds,
+      lastChange,
+      // The SNOOZED entry stays until the event is out: a crash in between leaves it to find.
+      holdAttention: true,
+    });
+    if (saved === 'conflict') {
+      if (attempt >= MAX_WAKE_ATTEMPTS) return false;
+      return wake(await loadConversation(table, model.state.conversationId), now, attempt + 1);
+    }
+    await deps.publishEvent(
+      buildStateChange({
+        state: changed.model.state,
+        previousStatus: changed.previousStatus,
+        causedBy: lastChange.eventId,
+        time: lastChange.at,
+        changedBy: SNOOZE_TIMER,
+        changes: changed.changes,
+      }),
+    );
+    await settleAttention(table, changed.model.state);
+    return true;
+  };
+
+  const wakeSnoozes = async (now: Date) => {
+    const { entries, complete } = await entriesUpTo('snoozed', now.toISOString(), true);
+    const ids = [...new Set(entries.map((entry) => entry.conversationId))];
+    const due = await storedConversations(table, ids.slice(0, limits.maxItems));
+    let woken = 0;
+    const failed = await each(
+      due,
+      (stored) => stored.model?.state.conversationId ?? '',
+      async (stored) => {
+        if (await wake(stored, now)) woken += 1;
+      },
+    );
+    return { woken, failed, complete: complete && ids.length <= limits.maxItems };
+  };
+
+  /**
+   * Customers waiting at least the shortest target, newest wait first. What the memory settles
+   * (a conversation whose channel's target is not reached, or whose wait was reported) is counted
+   * without a read; the rest is read, reported once per wait, and remembered.
+   */
+  const reportOverdue = async (now: Date) => {
+    const { entries, complete } = await entriesUpTo('waiting', isoSecondsBefore(now, shortest), false);
+    let overdue = 0;
+    const toRead: AttentionEntry[] = [];
+    for (const entry of entries) {
+      const channel = memory.channels.get(entry.conversationId);
+      if (channel === undefined) {
+        toRead.push(entry);
+        continue;
+      }
+      if (entry.at > isoSecondsBefore(now, targets[channel])) continue;
+      if (alreadyReported(memory.reported.get(entry.conversationId), entry.at)) overdue += 1;
+      else toRead.push(entry);
+    }
+    const read = await storedConversations(
+      table,
+      toRead.slice(0, limits.maxItems).map((entry) => entry.conversationId),
+    );
+    let reported = 0;
+    const failed = await each(
+      read,
+      (stored) => stored.model?.state.conversationId ?? '',
+      async ({ model, overdueReportedFor }) => {
+        if (!model) return;
+        const { state } = model;
+        memory.channels.set(state.conversationId, state.channel);
+        const wait = overdueWait(state, targets, now);
+        if (!wait) return;
+        overdue += 1;
+        if (alreadyReported(overdueReportedFor, wait.waitingSince)) {
+          memory.reported.set(state.conversationId, overdueReportedFor ?? wait.waitingSince);
+          return;
+        }
+        // Published first, then noted: a crash in between publishes the same event id again.
+        await deps.publishEvent(responseOverdueEvent(state, wait, now));
+        await markOverdueReported(table, state.conversationId, wait.waitingSince);
+        memory.reported.set(state.conversationId, wait.waitingSince);
+        reported += 1;
+      },
+    );
+    return { overdue, reported, failed, complete: complete && toRead.length <= limits.maxItems };
+  };
+
+  return {
+    async sweep(now: Date): Promise<SweepReport> {
+      if (memory.channels.size > MEMORY_LIMIT) {
+        memory.channels.clear();
+        memory.reported.clear();
+      }
+      const snoozes = await wakeSnoozes(now);
+      const waits = await reportOverdue(now);
+      const report: SweepReport = {
+        snoozesWoken: snoozes.woken,
+        responsesOverdue: waits.reported,
+        conversationsOverdue: waits.overdue,
+        failed: snoozes.failed + waits.failed,
+        complete: snoozes.complete && waits.complete,
+      };
+      // A quiet sweep (most of them) is not worth a line a minute.
+      const quiet = report.snoozesWoken + report.responsesOverdue + report.failed === 0;
+      logger[quiet ? 'debug' : 'info']('attention sweep', {
+        eventCounts: {
+          'switchboard.conversation.state_changed': report.snoozesWoken,
+          'switchboard.conversation.response_overdue': report.responsesOverdue,
+        },
+        failedCount: report.failed,
+      });
+      if (!report.complete)
+        logger.warn('attention sweep stopped at its limits; the rest waits for the next sweep', {
+          reason: 'sweep limits reached',
+        });
+      return report;
+    },
+  };
+};
+
+export type AttentionSweeper = ReturnType<typeof createAttentionSweeper>;
+
+/** A sweep that failed some conversations (they wait for the next): the Lambda fails, and its Errors alarm watches. */
+export class AttentionSweepError extends Error {
+  override readonly name = 'AttentionSweepError';
+}

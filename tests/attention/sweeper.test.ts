@@ -1,0 +1,447 @@
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AttentionSweeper,
+  createAttentionSweeper,
+  createSweepMemory,
+  type SweepLimits,
+  type SweepMemory,
+} from '#shared/attention/sweeper.ts';
+import type { ResponseTargets } from '#shared/config/runtime.ts';
+import type { Channel, ConversationState, HubEvent, HubEventOf } from '#shared/contract/index.ts';
+import { applyPatch, SNOOZE_TIMER } from '#shared/domain/conversation-change.ts';
+import { overdueWait } from '#shared/domain/response-overdue.ts';
+import { createTable, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
+import { HUB_TABLE } from '#shared/resources/definitions.ts';
+import { loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+
+/*
+ * The attention sweeper against the local DynamoDB, one fresh table per test, counting every call
+ * it makes: snoozes wake once and never over a concurrent change, waits are reported once, and a
+ * crash at any step repeats the same event rather than adding one.
+ */
+
+const TARGETS: ResponseTargets = { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 };
+const silent = createLogger({ level: 'error', write: () => {} });
+const at = (n: number) => new Date(minute(n));
+
+type StateChanged = HubEventOf<'switchboard.conversation.state_changed'>;
+type Overdue = HubEventOf<'switchboard.conversation.response_overdue'>;
+
+describe('attention sweeper', () => {
+  let emulators: RunningEmulators;
+  let dynamodb: DynamoDBClient;
+  let tableCount = 0;
+  const calls: string[] = [];
+  let table: TableContext;
+  let published: HubEvent[];
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    dynamodb = emulators.clients.dynamodb;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countSweeperCalls' },
+    );
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+  beforeEach(async () => {
+    tableCount += 1;
+    const tableName = `sweeper-${tableCount}`;
+    await createTable(dynamodb, { ...HUB_TABLE, name: tableName });
+    table = { client: dynamodb, tableName, now: () => at(0) };
+    published = [];
+  });
+
+  const sweeperWith = (
+    options: {
+      memory?: SweepMemory;
+      limits?: SweepLimits;
+      publish?: (event: HubEvent) => Promise<void>;
+      client?: TableContext['client'];
+    } = {},
+  ): AttentionSweeper =>
+    createAttentionSweeper({
+      table: { ...table, ...(options.client ? { client: options.client } : {}) },
+      publishEvent:
+        options.publish ??
+        (async (event) => {
+          published.push(event);
+        }),
+      targets: TARGETS,
+      memory: options.memory ?? createSweepMemory(),
+      logger: silent,
+      ...(options.limits ? { limits: options.limits } : {}),
+    });
+
+  /** Sweeps at a time and returns the report with the DynamoDB calls it made. */
+  const sweepAt = async (sweeper: AttentionSweeper, n: number) => {
+    calls.length = 0;
+    const report = await sweeper.sweep(at(n));
+    return { report, calls: [...calls] };
+  };
+
+  const record = (event: HubEvent) =>
+    createRecorderService({
+      store: createRecorderStore(table),
+      publisher: { publish: async () => undefined },
+      clock: () => new Date(event.time),
+      logger: silent,
+    }).recordEvent(event);
+
+  const customerWrites = (customer: string, id: string, n: number, channel: Channel = 'whatsapp') =>
+    record(messageEvent(customer, id, minute(n), 'inbound', 'hello', channel));
+  const businessAnswers = (customer: string, id: string, n: number) =>
+    record(messageEvent(customer, id, minute(n), 'outbound'));
+
+  /** A snooze as the helpdesk API's PATCH saves it. */
+  const snooze = async (customer: string, untilMinute: number) => {
+    const stored = await loadConversation(table, conversationFor(customer).conversationId);
+    const model = stored.model;
+    if (!model) throw new Error('no conversation');
+    const changed = applyPatch(model, { status: 'snoozed', snoozedUntil: minute(untilMinute) });
+    const saved = await saveConversation(table, {
+      model: changed.model,
+      previous: model,
+      recentEventIds: stored.recentEventIds,
+      lastChange: {
+        eventId: `chg_snooze-${customer}`,
+        previousStatus: 'open',
+        changedBy: { kind: 'agent', id: 'agent-1' },
+        changes: changed.changes,
+        at: minute(2),
+      },
+    });
+    expect(saved).toBe('saved');
+    return changed.model.state;
+  };
+
+  const stateChanges = () =>
+    published.filter(
+      (event): event is StateChanged => event.type === 'switchboard.conversation.state_changed',
+    );
+  const overdueEvents = () =>
+    published.filter((event): event is Overdue => event.type === 'switchboard.conversation.response_overdue');
+
+  describe('snoozes', () => {
+    it('wakes a due snooze once: a held save, its state change by the snooze timer, then the index entry moved', async () => {
+      // Prepare: answered (nothing waits), then snoozed until minute 30
+      await customerWrites('sw-a', 'a1', 1);
+      await businessAnswers('sw-a', 'a2', 2);
+      const snoozed = await snooze('sw-a', 30);
+      const sweeper = sweeperWith();
+      // Act
+      const early = await sweepAt(sweeper, 29);
+      const due = await sweepAt(sweeper, 31);
+      const after = await sweepAt(sweeper, 32);
+      const stored = await loadConversation(table, snoozed.conversationId);
+      // Assess
+      expect(early.calls).toEqual(['Query', 'Query']);
+      expect(early.report.snoozesWoken).toBe(0);
+      expect(due.calls).toEqual(['Query', 'BatchGetItem', 'UpdateItem', 'UpdateItem', 'Query']);
+      expect(due.report).toMatchObject({ snoozesWoken: 1, failed: 0, complete: true });
+      expect(stateChanges()).toHaveLength(1);
+      expect(stateChanges()[0]?.data).toMatchObject({
+        previousStatus: 'snoozed',
+        changedBy: SNOOZE_TIMER,
+        changes: ['status', 'snoozedUntil'],
+        state: { status: 'open', snoozedUntil: null, version: snoozed.version + 1 },
+      });
+      expect(stateChanges()[0]?.data.changedBy?.kind).toBe('system');
+      expect(after.calls).toEqual(['Query', 'Query']);
+      expect(published).toHaveLength(1);
+      expect(stored.model?.state).toMatchObject({ status: 'open', snoozedUntil: null });
+      expect(stored.attentionEntry).toBeUndefined();
+      expect(stored.lastChange).toMatchObject({ changedBy: SNOOZE_TIMER, at: minute(31) });
+    });
+
+    it('leaves a conversation a customer reopened while the sweep woke it: the conflict is read again and nothing published', async () => {
+      // Prepare: the customer writes between the sweep's read and its save
+      await customerWrites('sw-b', 'b1', 1);
+      await businessAnswers('sw-b', 'b2', 2);
+      const snoozed = await snooze('sw-b', 30);
+      let raced = false;
+      const racing: TableContext['client'] = {
+        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+          if (command instanceof UpdateItemCommand && !raced) {
+            raced = true;
+            await customerWrites('sw-b', 'b3', 31);
+          }
+          return dynamodb.send(command as never);
+        },
+      } as TableContext['client'];
+      // Act
+      const { report, calls: made } = await sweepAt(sweeperWith({ client: racing }), 31);
+      const stored = await loadConversation(table, snoozed.conversationId);
+      // Assess
+      expect(report.snoozesWoken).toBe(0);
+      expect(stateChanges()).toEqual([]);
+      expect(made).toContain('GetItem');
+      expect(stored.model?.state).toMatchObject({
+        status: 'open',
+        snoozedUntil: null,
+        waitingSince: minute(31),
+        version: snoozed.version + 1,
+      });
+      expect(stored.lastChange?.changedBy).toBeUndefined();
+    });
+
+    it('re-checks a conversation changed in another way and wakes it on the new version', async () => {
+      // Prepare: a label is added between the sweep's read and its save
+      await customerWrites('sw-c', 'c1', 1);
+      await businessAnswers('sw-c', 'c2', 2);
+      const snoozed = await snooze('sw-c', 30);
+      let raced = false;
+      const racing = {
+        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+          if (command instanceof UpdateItemCommand && !raced) {
+            raced = true;
+            const stored = await loadConversation(table, snoozed.conversationId);
+            const model = stored.model;
+            if (!model) throw new Error('no conversation');
+            const labelled = applyPatch(model, { labels: ['vip'] });
+            await saveConversation(table, {
+              model: labelled.model,
+              previous: model,
+              recentEventIds: stored.recentEventIds,
+              lastChange: { eventId: 'chg_label', previousStatus: 'snoozed', changes: ['labels'] },
+            });
+          }
+          return dynamodb.send(command as never);
+        },
+      } as TableContext['client'];
+      // Act
+      const { report } = await sweepAt(sweeperWith({ client: racing }), 31);
+      const stored = await loadConversation(table, snoozed.conversationId);
+      // Assess
+      expect(report.snoozesWoken).toBe(1);
+      expect(stateChanges()).toHaveLength(1);
+      expect(stateChanges()[0]?.data.state).toMatchObject({
+        status: 'open',
+        labels: ['vip'],
+        version: snoozed.version + 2,
+      });
+      expect(stored.model?.state.version).toBe(snoozed.version + 2);
+    });
+
+    it('after a crash between the save and the publish, the next sweep publishes the same event and moves the entry', async () => {
+      // Prepare: the first publish fails as a crash would leave it
+      await customerWrites('sw-d', 'd1', 1);
+      const snoozed = await snooze('sw-d', 30);
+      const attempted: HubEvent[] = [];
+      const crashOnce = async (event: HubEvent) => {
+        attempted.push(event);
+        if (attempted.length === 1) throw new Error('lost');
+        published.push(event);
+      };
+      const sweeper = sweeperWith({ publish: crashOnce });
+      // Act
+      const crashed = await sweepAt(sweeper, 31);
+      const held = await loadConversation(table, snoozed.conversationId);
+      const retried = await sweepAt(sweeper, 32);
+      const settled = await loadConversation(table, snoozed.conversationId);
+      const quiet = await sweepAt(sweeper, 33);
+      // Assess
+      expect(crashed.report.failed).toBe(1);
+      expect(held.model?.state.status).toBe('open');
+      expect(held.attentionEntry).toBe('SNOOZED');
+      expect(retried.report.failed).toBe(0);
+      const wakes = stateChanges().filter((event) => event.data.changedBy?.kind === 'system');
+      expect(wakes).toHaveLength(1);
+      expect(wakes[0]?.id).toBe(attempted[0]?.id);
+      expect(wakes[0]).toEqual(attempted[0]);
+      // The customer still waits: the entry moved to WAITING, where the overdue side reads it.
+      expect(settled.attentionEntry).toBe('WAITING');
+      expect(quiet.report.snoozesWoken).toBe(0);
+      expect(stateChanges()).toHaveLength(1);
+    });
+
+    it('two sweeps at once publish one event id between them', async () => {
+      // Prepare
+      await customerWrites('sw-e', 'e1', 1);
+      await businessAnswers('sw-e', 'e2', 2);
+      await snooze('sw-e', 30);
+      // Act
+      const reports = await Promise.all([sweeperWith().sweep(at(31)), sweeperWith().sweep(at(31))]);
+      // Assess
+      expect(new Set(stateChanges().map((event) => event.id)).size).toBe(1);
+      expect(reports.map((report) => report.failed)).toEqual([0, 0]);
+      expect((await loadConversation(table, conversationFor('sw-e').conversationId)).attentionEntry).toBe(
+        undefined,
+      );
+    });
+  });
+
+  describe('response targets', () => {
+    it('reports a wait past its target once: read once, noted once, then known from memory or the note', async () => {
+      // Prepare: WhatsApp's target is 15 minutes
+      await customerWrites('ov-a', 'a1', 0);
+      const memory = createSweepMemory();
+      const sweeper = sweeperWith({ memory });
+      // Act
+      const before = await sweepAt(sweeper, 14);
+      const reached = await sweepAt(sweeper, 16);
+      const remembered = await sweepAt(sweeper, 17);
+      const fresh = await sweepAt(sweeperWith(), 18);
+      // Assess
+      expect(before.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
+      expect(before.calls).toEqual(['Query', 'Query']);
+      expect(reached.calls).toEqual(['Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+      expect(reached.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
+      expect(remembered.calls).toEqual(['Query', 'Query']);
+      expect(remembered.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
+      expect(fresh.calls).toEqual(['Query', 'Query', 'BatchGetItem']);
+      expect(fresh.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
+      expect(overdueEvents()).toHaveLength(1);
+      const [event] = overdueEvents();
+      expect(event).toMatchObject({
+        subject: conversationFor('ov-a').conversationId,
+        time: minute(15),
+        data: {
+          conversationId: conversationFor('ov-a').conversationId,
+          channel: 'whatsapp',
+          provider: 'meta',
+          endpoint: { id: 'phone-1' },
+          contact: { identities: [{ type: 'wa_id', value: 'ov-a' }] },
+          waitingSince: minute(0),
+          targetSeconds: 900,
+          waitedSeconds: 960,
+          detectedAt: minute(16),
+        },
+      });
+    });
+
+    it('reports nothing after the business answers, and again for a new wait', async () => {
+      // Prepare
+      await customerWrites('ov-b', 'b1', 0);
+      const sweeper = sweeperWith();
+      await sweeper.sweep(at(16));
+      await businessAnswers('ov-b', 'b2', 20);
+      // Act
+      const answered = await sweepAt(sweeper, 40);
+      await customerWrites('ov-b', 'b3', 41);
+      const waitingAgain = await sweepAt(sweeper, 50);
+      const newWait = await sweepAt(sweeper, 57);
+      // Assess
+      expect(answered.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
+      expect(waitingAgain.report.responsesOverdue).toBe(0);
+      expect(newWait.report.responsesOverdue).toBe(1);
+      expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([minute(0), minute(41)]);
+      expect(new Set(overdueEvents().map((event) => event.id)).size).toBe(2);
+    });
+
+    it('judges each channel by its own target: e-mail waiting 20 minutes is not overdue, WhatsApp is', async () => {
+      // Prepare
+      await customerWrites('ov-c', 'c1', 0, 'email');
+      await customerWrites('ov-d', 'd1', 0, 'whatsapp');
+      const memory = createSweepMemory();
+      const sweeper = sweeperWith({ memory });
+      // Act
+      const first = await sweepAt(sweeper, 20);
+      const second = await sweepAt(sweeper, 21);
+      const emailDue = await sweepAt(sweeper, 241);
+      // Assess
+      expect(first.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
+      expect(overdueEvents()[0]?.data.channel).toBe('whatsapp');
+      // Both channels are known now: the e-mail is judged from the index entry, without a read.
+      expect(second.calls).toEqual(['Query', 'Query']);
+      expect(second.report.conversationsOverdue).toBe(1);
+      expect(emailDue.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 2 });
+      expect(overdueEvents()[1]?.data).toMatchObject({ channel: 'email', targetSeconds: 14_400 });
+    });
+
+    it('after a crash between the publish and the note, the next sweep publishes the same event id', async () => {
+      // Prepare: the note fails once
+      await customerWrites('ov-e', 'e1', 0);
+      let failedOnce = false;
+      const failing = {
+        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+          if (command instanceof UpdateItemCommand && !failedOnce) {
+            failedOnce = true;
+            throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+          }
+          return dynamodb.send(command as never);
+        },
+      } as TableContext['client'];
+      // Act
+      const crashed = await sweepAt(sweeperWith({ client: failing }), 16);
+      const retried = await sweepAt(sweeperWith({ client: failing }), 17);
+      const after = await sweepAt(sweeperWith(), 18);
+      // Assess
+      expect(crashed.report.failed).toBe(1);
+      expect(retried.report).toMatchObject({ failed: 0, responsesOverdue: 1 });
+      expect(after.report.responsesOverdue).toBe(0);
+      expect(overdueEvents()).toHaveLength(2);
+      expect(overdueEvents()[0]?.id).toBe(overdueEvents()[1]?.id);
+    });
+
+    it('stays within its limits, newest wait first, and reaches the rest on later sweeps', async () => {
+      // Prepare: three customers waiting since minutes 0, 1 and 2
+      for (const [index, customer] of ['ov-f', 'ov-g', 'ov-h'].entries())
+        await customerWrites(customer, `${customer}-1`, index);
+      const sweeper = sweeperWith({ limits: { maxEntries: 10, maxItems: 1, pageSize: 2 } });
+      // Act
+      const sweeps = [];
+      for (const n of [30, 31, 32, 33]) sweeps.push(await sweepAt(sweeper, n));
+      // Assess
+      expect(sweeps.map((sweep) => sweep.report.responsesOverdue)).toEqual([1, 1, 1, 0]);
+      expect(sweeps.map((sweep) => sweep.report.complete)).toEqual([false, false, true, true]);
+      expect(sweeps[3]?.report.conversationsOverdue).toBe(3);
+      expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([
+        minute(2),
+        minute(1),
+        minute(0),
+      ]);
+      // Two Query pages of the waiting customers (page size 2), one item read.
+      expect(sweeps[0]?.calls).toEqual(['Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+    });
+  });
+
+  describe('the rules themselves', () => {
+    it('a wait is overdue from its target on, only while the conversation is open', () => {
+      // Prepare
+      const base: ConversationState = {
+        conversationId: 'conv_rules',
+        channel: 'whatsapp',
+        endpoint: { type: 'whatsapp_phone_number', id: 'phone-1' },
+        contact: { identities: [{ type: 'wa_id', value: 'r-a' }] },
+        contactId: `ct_${'0'.repeat(32)}`,
+        status: 'open',
+        createdAt: minute(0),
+        lastMessageAt: minute(0),
+        lastInboundAt: minute(0),
+        replyWindow: { applies: true, closesAt: null },
+        unreadCount: 1,
+        messageCount: 1,
+        firstResponseAt: null,
+        firstResponseSeconds: null,
+        assignee: null,
+        labels: [],
+        priority: null,
+        snoozedUntil: null,
+        waitingSince: minute(0),
+        version: 1,
+      };
+      // Act + Assess
+      expect(overdueWait(base, TARGETS, at(14.99))).toBeUndefined();
+      expect(overdueWait(base, TARGETS, at(15))).toEqual({
+        waitingSince: minute(0),
+        targetSeconds: 900,
+        waitedSeconds: 900,
+      });
+      expect(overdueWait({ ...base, status: 'pending' }, TARGETS, at(60))).toBeUndefined();
+      expect(overdueWait({ ...base, waitingSince: null }, TARGETS, at(60))).toBeUndefined();
+      expect(overdueWait({ ...base, channel: 'email' }, TARGETS, at(60))).toBeUndefined();
+    });
+  });
+});
