@@ -97,6 +97,7 @@ export const runApiLatency = async (
       enqueueCommand: async () => undefined,
       clock: () => new Date(),
       newId: () => 'bench',
+      deleteObjects: async () => undefined,
       logger: quiet,
     });
     const idOf = (index: number) => conversationFor(customers[index % customers.length] ?? '').conversationId;

@@ -11,6 +11,7 @@ const config = requireConfig(
   'SWITCHBOARD_TABLE_NAME',
   'SWITCHBOARD_HELPDESK_QUEUE_URL',
   'SWITCHBOARD_OUTBOX_QUEUE_URL',
+  'SWITCHBOARD_PAYLOAD_BUCKET',
 );
 
 const api = createHelpdeskApiHandler({
@@ -19,6 +20,7 @@ const api = createHelpdeskApiHandler({
   tableName: config.SWITCHBOARD_TABLE_NAME,
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   outboxQueueUrl: config.SWITCHBOARD_OUTBOX_QUEUE_URL,
+  payloadBucket: config.SWITCHBOARD_PAYLOAD_BUCKET,
   logger,
   ...(config.SWITCHBOARD_API_DEV_TOKEN ? { devToken: config.SWITCHBOARD_API_DEV_TOKEN } : {}),
 });

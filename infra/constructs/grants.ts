@@ -64,7 +64,7 @@ const grantPayloadObjects = (
   grantee: iam.IGrantable,
   bucket: s3.IBucket,
   prefixes: readonly string[],
-  action: 's3:PutObject' | 's3:GetObject',
+  action: 's3:PutObject' | 's3:GetObject' | 's3:DeleteObject',
   what: string,
 ): void => {
   if (prefixes.length === 0) return;
@@ -89,6 +89,13 @@ export const grantGetPayloads = (
   bucket: s3.IBucket,
   prefixes: readonly string[],
 ): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:GetObject', 'reading');
+
+/** Deletes payload objects under the given prefixes only (erasure). */
+export const grantDeletePayloads = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:DeleteObject', 'deleting');
 
 /** Item-level table access without the index wildcard (the replay guard's conditional put). */
 export const grantTableItems = (

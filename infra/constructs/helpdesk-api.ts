@@ -5,7 +5,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_ROUTES } from '#shared/api/operations.ts';
-import { grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { grantDeletePayloads, grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
 import { HubApi } from './hub-api.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
@@ -71,14 +72,24 @@ export class HelpdeskApi extends Construct {
     }
     this.url = this.api.urlFor('/v1');
 
-    // Exactly what the handlers call: GetItem (conversation, contact), UpdateItem (PATCH),
-    // BatchGetItem (hydrating a page), Query of gsi1–gsi4; the helpdesk queue and the outbox.
+    // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH), BatchGetItem
+    // (hydrating a page), Query of gsi1–gsi4; for a person's export and erasure, Query of the table
+    // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
+    // BatchWriteItem (deletes), and DeleteObject on the payload prefixes; the helpdesk queue and the outbox.
     grantTableItems(
       this.function,
       storage.table,
-      ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem'],
+      [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:BatchWriteItem',
+      ],
       storage.dataKey,
     );
+    grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
       grantIndexQuery(this.function, storage.table, index, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
+  buildContactErasedEvent,
   type ChangeActor,
   COMMAND_TYPES,
   type HubCommand,
@@ -12,6 +13,7 @@ import {
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import {
   type ConversationSource,
   conversationPage,
@@ -29,6 +31,7 @@ import type {
   ConversationPageSchema,
   ConversationSchema,
   MessagePageSchema,
+  PersonExportSchema,
   SendAcceptedSchema,
 } from './responses.ts';
 import {
@@ -56,6 +59,8 @@ export interface HelpdeskApiDeps {
   readonly clock: () => Date;
   /** Ids of best-effort commands (typing) that need no idempotency. */
   readonly newId: () => string;
+  /** Deletes payload-bucket objects (erasure). */
+  readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
 }
 
 export interface RouteInput {
@@ -322,6 +327,23 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         stableHash('api-typing', commandId),
       );
       return json(202, { commandId });
+    },
+
+    exportContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const exported = await exportPerson(table, contactId);
+      if (!exported) return fail('notFound', 'no such contact');
+      return json(200, exported satisfies Body<typeof PersonExportSchema>);
+    },
+
+    /** Erasure, then its event; a second call finds nothing left and answers 404. */
+    eraseContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const report = await erasePerson({ table, deleteObjects: deps.deleteObjects }, contactId);
+      if (!report) return fail('notFound', 'no such contact');
+      const event = buildContactErasedEvent({ ...report, erasedAt: deps.clock().toISOString() });
+      await deps.publishEvent(event);
+      return json(200, event.data);
     },
 
     /** The committed document (shared/contract/generated/openapi.json), as generated from ./operations.ts. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ContactErasedDataSchema } from '#shared/contract/index.ts';
 import type { ProblemKind } from './http.ts';
 import {
   CommandAcceptedSchema,
@@ -6,6 +7,7 @@ import {
   ConversationPageSchema,
   ConversationSchema,
   MessagePageSchema,
+  PersonExportSchema,
   SendAcceptedSchema,
 } from './responses.ts';
 import {
@@ -57,7 +59,7 @@ interface OperationContract {
 }
 
 export interface ApiOperation extends OperationContract {
-  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   /** The handler's name, also the OpenAPI operationId. */
   readonly handler: string;
@@ -170,6 +172,32 @@ export const API_ROUTES = [
     summary: 'Read a contact',
     pathParams: ContactPath,
     success: { status: 200, description: 'The contact.', schema: ContactBodySchema },
+    problems: ['notFound'],
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/contacts/{contactId}',
+    handler: 'eraseContact',
+    maxBody: 0,
+    summary: 'Erase a person everywhere (right to erasure)',
+    description:
+      'Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping) and the payload objects they name; leaves only bare tombstones of the erased messages (a provider retry of an old webhook brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left.',
+    pathParams: ContactPath,
+    success: {
+      status: 200,
+      description: 'Erased; the same data as the event.',
+      schema: ContactErasedDataSchema,
+    },
+    problems: ['notFound'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/contacts/{contactId}/export',
+    handler: 'exportContact',
+    maxBody: 0,
+    summary: 'Everything the hub holds about a person (right of access)',
+    pathParams: ContactPath,
+    success: { status: 200, description: 'The export.', schema: PersonExportSchema },
     problems: ['notFound'],
   },
   {

@@ -99,3 +99,14 @@ export const ProblemSchema = z
       .meta({ description: 'The failing fields, as `query.limit`, `body.parts.0.text`…' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+export const PersonExportSchema = z
+  .object({
+    contactId: ContactIdSchema,
+    exportedAt: z.string(),
+    items: z
+      .array(z.object({ kind: z.string(), item: z.unknown() }))
+      .meta({ description: 'Every stored item of the person, by kind of the key catalogue, as stored.' }),
+    objects: z.array(z.string()).meta({ description: 'Payload-bucket keys the items name.' }),
+  })
+  .meta({ id: 'PersonExport', description: 'Everything the hub holds about a person (right of access).' });

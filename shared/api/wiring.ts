@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { deletePayloadObjects, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
@@ -13,14 +15,18 @@ export interface HelpdeskApiWiring {
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
   readonly outboxQueueUrl: string;
+  /** The payload bucket, whose objects an erasure deletes (the S3 client is loaded then). */
+  readonly payloadBucket: string;
+  /** @default the process-wide client, loaded on the first erasure */
+  readonly s3?: S3ClientSource;
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
   readonly devToken?: string;
 }
 
 /** The API over real clients: one SendMessage per state change or command, group = conversation. */
-export const createHelpdeskApiHandler = (wiring: HelpdeskApiWiring) => {
-  const api = createHelpdeskApi({
+export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
+  createHelpdeskApi({
     table: { client: wiring.dynamodb, tableName: wiring.tableName, now: () => new Date() },
     // The helpdesk stream: one SendMessage per event (group = conversation, dedup = event id).
     publishEvent: singleEventPublisher(wiring.sqs, wiring.helpdeskQueueUrl),
@@ -36,8 +42,13 @@ export const createHelpdeskApiHandler = (wiring: HelpdeskApiWiring) => {
     },
     clock: () => new Date(),
     newId: () => randomUUID().replaceAll('-', ''),
+    deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
     logger: wiring.logger,
   });
+
+/** The API behind API Gateway (or the local hub, with its development token). */
+export const createHelpdeskApiHandler = (wiring: HelpdeskApiWiring) => {
+  const api = createWiredHelpdeskApi(wiring);
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const request = toApiRequest(event, wiring.devToken);
     return toApiGatewayResponse('principal' in request ? await api(request) : request);

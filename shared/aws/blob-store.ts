@@ -58,6 +58,31 @@ export class S3BlobStore implements BlobStore, BlobReader {
   }
 }
 
+/** Deletes payload objects (S3 DeleteObjects, 1,000 keys a request; a missing key is no error). */
+export const deletePayloadObjects = async (
+  client: S3ClientSource,
+  bucket: string,
+  keys: readonly string[],
+): Promise<void> => {
+  if (keys.length === 0) return;
+  const [{ DeleteObjectsCommand }, sender] = await Promise.all([
+    loadS3Commands(),
+    typeof client === 'function' ? client() : client,
+  ]);
+  for (let start = 0; start < keys.length; start += 1000) {
+    const output = await sender.send(
+      new DeleteObjectsCommand({
+        Bucket: bucket,
+        Delete: { Objects: keys.slice(start, start + 1000).map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+    if (output.Errors && output.Errors.length > 0)
+      throw new Error(
+        `S3 refused to delete ${output.Errors.length} objects (${output.Errors[0]?.Code ?? 'error'})`,
+      );
+  }
+};
+
 /** The payload bucket through the process-wide client, which is loaded on the first put or get. */
 export const lazyS3BlobStore = (bucket: string): S3BlobStore => new S3BlobStore(loadS3Client, bucket);
 

@@ -1,5 +1,12 @@
 import type { Channel } from './common.ts';
-import type { EventType, HubEvent, HubEventOf, ResponseOverdueData, SendFailedData } from './events.ts';
+import type {
+  ContactErasedData,
+  EventType,
+  HubEvent,
+  HubEventOf,
+  ResponseOverdueData,
+  SendFailedData,
+} from './events.ts';
 import { stableHash } from './ids.ts';
 
 /** `dataschema` of each event: a URN naming the event's definition in the published JSON Schema. */
@@ -99,6 +106,21 @@ export const buildResponseOverdueEvent = (
   time: new Date(Date.parse(data.waitingSince) + data.targetSeconds * 1000).toISOString(),
   datacontenttype: 'application/json',
   dataschema: dataSchemaFor('switchboard.conversation.response_overdue'),
+  data,
+});
+
+/** The one `contact.erased` event of an erasure (its id hashes the person and the time). */
+export const buildContactErasedEvent = (
+  data: ContactErasedData,
+): HubEventOf<'switchboard.contact.erased'> => ({
+  specversion: '1.0',
+  id: `evt_${stableHash('event', 'contact_erased', data.contactId, data.erasedAt)}`,
+  source: 'switchboard:hub:contacts',
+  type: 'switchboard.contact.erased',
+  subject: data.contactId,
+  time: data.erasedAt,
+  datacontenttype: 'application/json',
+  dataschema: dataSchemaFor('switchboard.contact.erased'),
   data,
 });
 

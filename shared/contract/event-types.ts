@@ -11,6 +11,7 @@ export const EVENT_TYPES = {
   conversationResponseOverdue: 'switchboard.conversation.response_overdue',
   contactConsentChanged: 'switchboard.contact.consent_changed',
   contactReferred: 'switchboard.contact.referred',
+  contactErased: 'switchboard.contact.erased',
   providerError: 'switchboard.provider.error',
   providerUnsupported: 'switchboard.provider.unsupported',
 } as const;

@@ -197,6 +197,20 @@ export const ConsentDataSchema = z
   })
   .meta({ id: 'ConsentData' });
 
+export const ContactErasedDataSchema = z
+  .object({
+    /** The person erased: erase your own copy of everything you hold under this id. */
+    contactId: ContactIdSchema,
+    erasedAt: TimestampSchema,
+    itemsDeleted: z.number().int().nonnegative(),
+    objectsDeleted: z.number().int().nonnegative(),
+    /** Bare markers left where messages were, so a provider's late retry of an old webhook brings nothing back. */
+    tombstones: z.number().int().nonnegative(),
+    /** Channel contacts whose opt-outs the hub keeps under a hash (a STOP outlives erasure). */
+    optOutsKept: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'ContactErasedData' });
+
 export const ReferralDataSchema = z
   .object({ ...conversationContext, referral: ReferralSchema })
   .meta({ id: 'ReferralData' });
@@ -307,6 +321,11 @@ export const ContactReferredEventSchema = envelope(
   ReferralDataSchema,
   'ContactReferredEvent',
 );
+export const ContactErasedEventSchema = envelope(
+  EVENT_TYPES.contactErased,
+  ContactErasedDataSchema,
+  'ContactErasedEvent',
+);
 export const ProviderErrorEventSchema = envelope(
   EVENT_TYPES.providerError,
   ProviderErrorDataSchema,
@@ -332,6 +351,7 @@ export const HubEventSchema = z
     ConversationResponseOverdueEventSchema,
     ContactConsentChangedEventSchema,
     ContactReferredEventSchema,
+    ContactErasedEventSchema,
     ProviderErrorEventSchema,
     ProviderUnsupportedEventSchema,
   ])
@@ -352,6 +372,7 @@ export type MessageEditedData = z.infer<typeof MessageEditedDataSchema>;
 export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
 export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;
 export type ResponseOverdueData = z.infer<typeof ResponseOverdueDataSchema>;
+export type ContactErasedData = z.infer<typeof ContactErasedDataSchema>;
 export type ConsentData = z.infer<typeof ConsentDataSchema>;
 export type ConsentScope = ConsentData['scope'];
 export type ReferralData = z.infer<typeof ReferralDataSchema>;

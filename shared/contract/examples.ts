@@ -1,4 +1,10 @@
-import { buildEvent, buildResponseOverdueEvent, buildSendFailedEvent, dataSchemaFor } from './build.ts';
+import {
+  buildContactErasedEvent,
+  buildEvent,
+  buildResponseOverdueEvent,
+  buildSendFailedEvent,
+  dataSchemaFor,
+} from './build.ts';
 import type { BusinessEndpoint, Contact } from './common.ts';
 import { EVENT_TYPES, type EventType, type HubEvent } from './events.ts';
 import { contactConversationId, eventIdFor, hubMessageIdFor, outboundHubMessageId } from './ids.ts';
@@ -192,6 +198,15 @@ const responseOverdue = buildResponseOverdueEvent({
   detectedAt: '2026-11-22T09:30:37.214Z',
 });
 
+const contactErased = buildContactErasedEvent({
+  contactId: EXAMPLE_CONTACT_ID,
+  erasedAt: '2026-11-29T08:00:00.000Z',
+  itemsDeleted: 42,
+  objectsDeleted: 3,
+  tombstones: 17,
+  optOutsKept: 1,
+});
+
 const consentChanged = buildEvent(
   EVENT_TYPES.contactConsentChanged,
   eventIdFor('sms', 'consent', 'SM6f1c0a3b7b2e4c0d9e8f7a6b5c4d3e2f', 'opted_out'),
@@ -282,6 +297,7 @@ export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.conversationResponseOverdue]: responseOverdue,
   [EVENT_TYPES.contactConsentChanged]: consentChanged,
   [EVENT_TYPES.contactReferred]: contactReferred,
+  [EVENT_TYPES.contactErased]: contactErased,
   [EVENT_TYPES.providerError]: providerError,
   [EVENT_TYPES.providerUnsupported]: providerUnsupported,
 };
@@ -305,6 +321,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.contactConsentChanged]:
     'A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications).',
   [EVENT_TYPES.contactReferred]: 'A contact arrived from an ad, an m.me link or another referral source.',
+  [EVENT_TYPES.contactErased]:
+    'A person was erased from the hub (`DELETE /v1/contacts/{contactId}` or `npm run erase`): every record and attachment of theirs on every channel is gone. Erase your copy of everything under `contactId`.',
   [EVENT_TYPES.providerError]:
     'The provider reported an error not tied to one message (WhatsApp value-level errors).',
   [EVENT_TYPES.providerUnsupported]:

@@ -128,6 +128,7 @@ const withinBounds = (event: HubEvent): HubEvent => {
   if (
     event.type === 'switchboard.conversation.state_changed' ||
     event.type === 'switchboard.conversation.response_overdue' ||
+    event.type === 'switchboard.contact.erased' ||
     event.type === 'switchboard.message.send_failed'
   )
     return event;

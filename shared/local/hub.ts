@@ -223,6 +223,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       : (options.apiToken ??
         process.env.SWITCHBOARD_API_TOKEN ??
         `sbdev_${randomBytes(24).toString('base64url')}`);
+  // The functions' runtime config refuses a shorter one (and would refuse to load at all).
+  if (apiToken !== undefined && apiToken.length < 16)
+    throw new Error('the development API token (SWITCHBOARD_API_TOKEN) must be at least 16 characters');
   const routes = apiToken ? [...webhookRoutes, ...HELPDESK_API_ROUTES] : webhookRoutes;
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);

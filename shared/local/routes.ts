@@ -7,7 +7,7 @@ import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/reg
  * anything else is API Gateway's 404.
  */
 export interface LocalRoute {
-  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   /** File under functions/ exporting `handler`. */
   readonly functionFile: string;

@@ -108,9 +108,9 @@ export interface PersonExport {
   readonly contactId: string;
   readonly exportedAt: string;
   /** Every stored item, by kind of the key catalogue (shared/store/keys.ts). */
-  readonly items: readonly { readonly kind: string; readonly item: unknown }[];
+  readonly items: { kind: string; item: unknown }[];
   /** Payload-bucket objects the items name (raw e-mail, attachments, bodies). */
-  readonly objects: readonly string[];
+  readonly objects: string[];
 }
 
 export const exportPerson = async (

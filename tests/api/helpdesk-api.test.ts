@@ -45,6 +45,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       enqueueCommand: async (command, deduplicationId) => void queued.push({ command, deduplicationId }),
       clock: () => NOW,
       newId: () => 'fixed',
+      deleteObjects: async () => undefined,
       logger: createLogger({ level: 'error', write: () => {} }),
     });
     // Three customers: two still waiting (since minute 1 and minute 3), one answered.

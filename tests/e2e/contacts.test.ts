@@ -69,4 +69,34 @@ describe('one customer across channels', () => {
     expect(journey.data?.items.map((item) => item.channel).sort()).toEqual(['sms', 'whatsapp']);
     expect(new Set(journey.data?.items.map((item) => item.contactId))).toEqual(new Set([person]));
   }, 60_000);
+
+  it('exports then erases the person through the API, announces it on the stream, and answers 404 after', async () => {
+    // Prepare
+    expect(
+      await postSample(hub.urls.base, whatsappTextFrom('306912349999', 'contacts-erase-1')),
+    ).toBeLessThan(300);
+    expect(await hub.waitForRecorder()).toBe(true);
+    const received = (await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl)).find(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    const contactId = received && 'contactId' in received.data ? (received.data.contactId ?? '') : '';
+    const api = createClient<paths>({
+      baseUrl: hub.urls.base,
+      headers: { authorization: `Bearer ${hub.apiToken}` },
+    });
+    const path = { contactId };
+    // Act
+    const exported = await api.GET('/v1/contacts/{contactId}/export', { params: { path } });
+    const erased = await api.DELETE('/v1/contacts/{contactId}', { params: { path } });
+    const stream = await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl);
+    const again = await api.GET('/v1/contacts/{contactId}', { params: { path } });
+    // Assess
+    expect(JSON.stringify(exported.data)).toContain('306912349999');
+    expect(erased.response.status).toBe(200);
+    expect(erased.data?.itemsDeleted).toBeGreaterThan(0);
+    expect(
+      stream.filter((event) => event.type === 'switchboard.contact.erased').map((event) => event.subject),
+    ).toEqual([contactId]);
+    expect(again.response.status).toBe(404);
+  }, 60_000);
 });

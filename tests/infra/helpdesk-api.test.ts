@@ -46,7 +46,7 @@ describe('HelpdeskApi', () => {
     );
   });
 
-  it('may do exactly what the handlers call: item reads and updates, index queries, the two queues', () => {
+  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, the two queues, payload deletes', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -56,12 +56,17 @@ describe('HelpdeskApi', () => {
     // Assess
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
     expect(actions).not.toContain('dynamodb:Scan');
-    expect(resourcesFor(template, roleId, 'dynamodb:Query')).toHaveLength(4);
+    expect(actions).not.toContain('dynamodb:DeleteTable');
+    // The table (a person's partitions) and gsi1–gsi4.
+    expect(resourcesFor(template, roleId, 'dynamodb:Query')).toHaveLength(5);
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:DeleteObject']);
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.queue)].sort(),
     );

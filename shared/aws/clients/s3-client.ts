@@ -1,14 +1,14 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
 
 /*
- * Everything of the S3 SDK the hub runs: its client and the two commands of the payload bucket.
+ * Everything of the S3 SDK the hub runs: its client and the commands of the payload bucket.
  * Import it statically only where S3 is on every request's path; elsewhere load it through
  * `loadS3Client` (./s3.ts), so a bundle evaluates the S3 modules on first use instead of at import.
  * It takes its one setting from the caller rather than importing the runtime config: whatever this
  * module imports is deferred with it, and zod (the config's parser) is needed at import anyway.
  */
-export { GetObjectCommand, PutObjectCommand };
+export { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand };
 
 let s3: S3Client | undefined;
 

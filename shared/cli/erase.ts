@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
+import { fetchHubInfo } from '#shared/local/hub-info.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+
+const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
+  Erases the person everywhere the hub keeps anything (as DELETE /v1/contacts/{contactId}) and
+  publishes switchboard.contact.erased. Deployed: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
+  SWITCHBOARD_HELPDESK_QUEUE_URL and SWITCHBOARD_OUTBOX_QUEUE_URL set (the stack outputs) and AWS credentials;
+  else against the local hub at --hub.`;
+
+const DeployedSchema = z.object({
+  SWITCHBOARD_TABLE_NAME: z.string().min(1),
+  SWITCHBOARD_PAYLOAD_BUCKET: z.string().min(1),
+  SWITCHBOARD_HELPDESK_QUEUE_URL: z.url(),
+  SWITCHBOARD_OUTBOX_QUEUE_URL: z.url(),
+});
+
+const main = async (): Promise<void> => {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { hub: { type: 'string', default: 'http://127.0.0.1:3000' } },
+  });
+  const contactId = positionals[0];
+  if (!contactId) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const deployed = DeployedSchema.safeParse(process.env);
+  const info = deployed.success ? undefined : await fetchHubInfo(values.hub);
+  if (!deployed.success && !info)
+    throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);
+  const options = info ? { region: info.region, credentials: info.credentials } : {};
+  const dynamodb = new DynamoDBClient({ ...options, ...(info ? { endpoint: info.endpoints.dynamodb } : {}) });
+  const sqs = new SQSClient({ ...options, ...(info ? { endpoint: info.endpoints.sqs } : {}) });
+  const s3 = new S3Client({
+    ...options,
+    ...(info ? { endpoint: info.endpoints.s3, forcePathStyle: true } : {}),
+  });
+  const api = createWiredHelpdeskApi({
+    dynamodb,
+    sqs,
+    s3,
+    tableName: info?.resources.tableName ?? deployed.data?.SWITCHBOARD_TABLE_NAME ?? '',
+    payloadBucket: info?.resources.bucketName ?? deployed.data?.SWITCHBOARD_PAYLOAD_BUCKET ?? '',
+    helpdeskQueueUrl: info?.resources.helpdeskQueueUrl ?? deployed.data?.SWITCHBOARD_HELPDESK_QUEUE_URL ?? '',
+    outboxQueueUrl: info?.resources.outboxQueueUrl ?? deployed.data?.SWITCHBOARD_OUTBOX_QUEUE_URL ?? '',
+    logger: createLogger({ level: 'warn' }),
+  });
+  const response = await api({
+    method: 'DELETE',
+    path: `/v1/contacts/${encodeURIComponent(contactId)}`,
+    query: {},
+    headers: {},
+    principal: 'operator:npm-run-erase',
+  });
+  console.log(JSON.stringify(response.body, null, 2));
+  if (response.status !== 200) process.exitCode = 1;
+  for (const client of [dynamodb, sqs, s3]) client.destroy();
+};
+
+main().catch((error: unknown) => {
+  console.error(`erase failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
+  process.exitCode = 1;
+});
