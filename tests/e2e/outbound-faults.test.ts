@@ -1,14 +1,12 @@
-import { join } from 'node:path';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { COMMAND_TYPES } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
-import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import type { Fault } from '#shared/local/simulators/index.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
+import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
 
 /*
  * The sender against misbehaving providers, end to end on the local hub: the simulated Graph API is
@@ -16,19 +14,6 @@ import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
  * one accepted provider request per message, keep each conversation's order, and end every command
  * in exactly one event.
  */
-
-const [template] = collectSamples([join(DEFAULT_EVENTS_DIR, 'whatsapp/text.json')]).samples;
-
-/** A customer's WhatsApp message, written now (its reply window is open). */
-const customerMessage = (customer: string, messageId: string): Sample => {
-  if (!template) throw new Error('no whatsapp/text.json sample');
-  const text = template.payload
-    .toString('utf8')
-    .replaceAll('4915112345678', customer)
-    .replace(/"id": "wamid\.[^"]+"/, `"id": "wamid.${messageId}"`)
-    .replace(/"timestamp": "\d{10}"/, `"timestamp": "${Math.floor(Date.now() / 1000)}"`);
-  return { ...template, payload: Buffer.from(text, 'utf8') };
-};
 
 const isOutcome = (event: HubEvent) =>
   event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed';
@@ -65,16 +50,7 @@ describe('outbound under provider faults', () => {
       return `4917700${String(customers).padStart(6, '0')}`;
     });
     for (const customer of written) {
-      const request = signedRequestFor(customerMessage(customer, `in${customer}`), {
-        targetBaseUrl: hub.urls.base,
-        secrets: LOCAL_DEV_SECRETS,
-      });
-      const response = await fetch(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-      });
-      expect(response.status).toBe(200);
+      expect(await postSample(hub.urls.base, whatsappTextFrom(customer, `in${customer}`))).toBe(200);
     }
     const received = await collectUntil(
       (events) => events.filter((event) => event.type === 'switchboard.message.received').length >= count,
