@@ -10,6 +10,7 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint } from './contacts.ts';
 import { conversationViewOf } from './conversations.ts';
 import {
+  contactItemKey,
   contactKeyFor,
   contactsConversationsPartition,
   type ItemKey,
@@ -70,33 +71,51 @@ const personFootprint = async (
 };
 
 const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
+/** E-mail details that name payload objects (shared/contract/message.ts). */
+const KEY_FIELDS = new Set(['textBodyKey', 'htmlBodyKey', 'rawMimeKey']);
 
-/** Every payload-bucket key an item names, anywhere in its attributes or in the JSON they hold. */
-const objectKeysIn = (value: unknown, found: Set<string>): void => {
+const isPayloadKey = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  value.length <= 1024 &&
+  PAYLOAD_PREFIXES.some((prefix) => value.startsWith(prefix));
+
+/**
+ * Every payload-bucket key a stored item names: media references (`{store: 's3', key}`) and the
+ * e-mail body and raw-MIME keys, in the item's attributes or in the JSON they hold. Only those
+ * fields: a customer who types another object's key into a message cannot get it deleted.
+ */
+const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
+  if (depth > 32) return;
   if (typeof value === 'string') {
-    if (PAYLOAD_PREFIXES.some((prefix) => value.startsWith(prefix)) && value.length <= 1024) found.add(value);
-    else if (value.startsWith('{') || value.startsWith('[')) {
+    if (depth <= 2 && (value.startsWith('{') || value.startsWith('['))) {
       try {
-        objectKeysIn(JSON.parse(value), found);
+        objectKeysIn(JSON.parse(value), found, depth + 1);
       } catch {
         // Not JSON: no key in it.
       }
     }
-  } else if (Array.isArray(value) || value instanceof Set)
-    for (const inner of value) objectKeysIn(inner, found);
-  else if (value && typeof value === 'object')
-    for (const inner of Object.values(value)) objectKeysIn(inner, found);
+  } else if (Array.isArray(value)) for (const inner of value) objectKeysIn(inner, found, depth + 1);
+  else if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    if (record.store === 's3' && isPayloadKey(record.key)) found.add(record.key);
+    for (const [name, inner] of Object.entries(record)) {
+      if (KEY_FIELDS.has(name) && isPayloadKey(inner)) found.add(inner);
+      else objectKeysIn(inner, found, depth + 1);
+    }
+  }
 };
 
-/** Sets and nested JSON strings as plain JSON values, for an export. */
-const exportable = (value: unknown): unknown => {
-  if (value instanceof Set) return [...value].map(exportable);
-  if (Array.isArray(value)) return value.map(exportable);
+/** Sets as arrays and the JSON an attribute holds as JSON (not a customer's text that looks like it), for an export. */
+const exportable = (value: unknown, depth = 0): unknown => {
+  if (value instanceof Set) return [...value].map((inner) => exportable(inner, depth + 1));
+  if (Array.isArray(value)) return value.map((inner) => exportable(inner, depth + 1));
   if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, exportable(inner)]));
-  if (typeof value === 'string' && (value.startsWith('{') || value.startsWith('['))) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, exportable(inner, depth + 1)]),
+    );
+  if (depth <= 2 && typeof value === 'string' && (value.startsWith('{') || value.startsWith('['))) {
     try {
-      return JSON.parse(value) as unknown;
+      return exportable(JSON.parse(value) as unknown, 3);
     } catch {
       return value;
     }
@@ -190,7 +209,7 @@ export const erasePerson = async (
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   let optOutsKept = 0;
   for (const contactKey of contactKeys) {
-    const contact = items.find((item) => item.pk === `CONTACT#${contactKey}` && item.sk === 'CONTACT');
+    const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
     const optOuts = Object.fromEntries(
       Object.keys(CONTACT_REGISTERS).flatMap((name) => {
         const register = contact?.[name] as { value?: string } | undefined;

@@ -32,6 +32,8 @@ const CANARY = 'canary-erasure-7Qx';
 const whatsappEndpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure' };
 const smsEndpoint = { type: 'phone_number' as const, id: '+15550000200' };
 const attachmentKey = `${PAYLOAD_BUCKET.prefixes.attachments}${CANARY}.pdf`;
+/** Someone else's object, whose key the person types into a message: erasing them must not delete it. */
+const othersKey = `${PAYLOAD_BUCKET.prefixes.attachments}someone-else.pdf`;
 
 const whatsappMessage = (
   wamid: string,
@@ -127,8 +129,12 @@ describe('export and erasure of one person across channels', () => {
     await emulators.clients.s3.send(
       new PutObjectCommand({ Bucket: PAYLOAD_BUCKET.name, Key: attachmentKey, Body: `%PDF ${CANARY}` }),
     );
+    await emulators.clients.s3.send(
+      new PutObjectCommand({ Bucket: PAYLOAD_BUCKET.name, Key: othersKey, Body: '%PDF other' }),
+    );
     for (const event of [
       oldMessage,
+      whatsappMessage('wamid.erasure-3', minute(1), othersKey),
       whatsappMessage('wamid.erasure-2', minute(2), `${CANARY} answer`, 'outbound'),
       smsMessage('SMerasure1', minute(3)),
       smsStop(minute(4)),
@@ -209,6 +215,7 @@ describe('export and erasure of one person across channels', () => {
     }
     expect(afterErasure).toContain('another customer');
     expect(objectsAfter).not.toContain(attachmentKey);
+    expect(objectsAfter).toContain(othersKey);
     expect(consent.smsConsent?.consent).toBe('opted_out');
     expect(JSON.stringify(afresh)).toContain('a fresh start');
     expect(JSON.stringify(afresh)).not.toContain(`${CANARY} hello`);
