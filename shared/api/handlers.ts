@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
   buildContactErasedEvent,
+  buildEvent,
   type ChangeActor,
   COMMAND_TYPES,
   type HubCommand,
@@ -21,12 +22,18 @@ import {
   partitionOf,
   personView,
 } from '#shared/store/helpdesk-queries.ts';
-import { CONVERSATION_PARTITION_PREFIX, conversationMessagesPartition } from '#shared/store/keys.ts';
+import {
+  CONVERSATION_PARTITION_PREFIX,
+  contactKeyFor,
+  conversationMessagesPartition,
+} from '#shared/store/keys.ts';
+import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
 import type { ApiHandlerName } from './operations.ts';
 import type {
+  ConsentRecordedSchema,
   ContactBodySchema,
   ConversationPageSchema,
   ConversationSchema,
@@ -35,6 +42,8 @@ import type {
   SendAcceptedSchema,
 } from './responses.ts';
 import {
+  CONSENT_SCOPE_OF_CHANNEL,
+  ConsentChangeSchema,
   ContactConversationsQuerySchema,
   ContactIdSchema,
   ConversationIdSchema,
@@ -79,6 +88,9 @@ const conversationOut = (view: ConversationView): Body<typeof ConversationSchema
   ...(view.readWatermark ? { readWatermark: view.readWatermark } : {}),
   ...(view.deliveredWatermark ? { deliveredWatermark: view.deliveredWatermark } : {}),
 });
+
+/** Conversations recorded before the hub kept their provider: the channel's first one. */
+const DEFAULT_PROVIDER = { messenger: 'meta', whatsapp: 'meta', sms: 'twilio', email: 'ses' } as const;
 
 /** What a response body must be to match the published contract (./responses.ts). */
 type Body<S extends z.ZodType> = z.input<S>;
@@ -327,6 +339,58 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         stableHash('api-typing', commandId),
       );
       return json(202, { commandId });
+    },
+
+    /** One register write per channel contact of the person on that channel, then the event. */
+    setConsent: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
+      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const change = parseOr400(ConsentChangeSchema, body, 'body');
+      const page = await conversationPage(
+        table,
+        { index: 'gsi3', contactId },
+        { limit: 100, ascending: true },
+      );
+      const onChannel = page.items.filter(({ state }) => state.channel === change.channel);
+      const [first] = onChannel;
+      if (!first) return fail('notFound', `the contact has no conversation on ${change.channel}`);
+      const scope = CONSENT_SCOPE_OF_CHANNEL[change.channel];
+      const at = deps.clock().toISOString();
+      const eventId = `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
+      const contactKeys = new Set(onChannel.map(({ state }) => contactKeyFor(state.channel, state.contact)));
+      for (const contactKey of contactKeys)
+        await writeRegister(
+          table,
+          registerWrite(consentRegister(contactKey, scope), timeOrder(at, undefined, eventId), eventId, {
+            consent: change.consent,
+            trigger: 'helpdesk',
+            at,
+          }),
+        );
+      const { state } = first;
+      await deps.publishEvent(
+        buildEvent('switchboard.contact.consent_changed', eventId, {
+          channel: state.channel,
+          provider: state.provider ?? DEFAULT_PROVIDER[state.channel],
+          endpoint: state.endpoint,
+          contact: state.contact,
+          conversationId: state.conversationId,
+          providerTimestamp: null,
+          receivedAt: at,
+          scope,
+          consent: change.consent,
+          trigger: 'helpdesk',
+          source: 'helpdesk',
+          evidence: change.evidence,
+        }),
+      );
+      return json(200, {
+        contactId,
+        channel: change.channel,
+        scope,
+        consent: change.consent,
+        at,
+        contacts: contactKeys.size,
+      } satisfies Body<typeof ConsentRecordedSchema>);
     },
 
     exportContact: async ({ params }: RouteInput): Promise<ApiResponse> => {

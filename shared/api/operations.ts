@@ -3,6 +3,7 @@ import { ContactErasedDataSchema } from '#shared/contract/index.ts';
 import type { ProblemKind } from './http.ts';
 import {
   CommandAcceptedSchema,
+  ConsentRecordedSchema,
   ContactBodySchema,
   ConversationPageSchema,
   ConversationSchema,
@@ -11,6 +12,7 @@ import {
   SendAcceptedSchema,
 } from './responses.ts';
 import {
+  ConsentChangeSchema,
   ContactConversationsQuerySchema,
   ContactIdSchema,
   ConversationIdSchema,
@@ -189,6 +191,19 @@ export const API_ROUTES = [
       schema: ContactErasedDataSchema,
     },
     problems: ['notFound'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/contacts/{contactId}/consent',
+    handler: 'setConsent',
+    maxBody: 4096,
+    summary: "Record a customer's consent on a channel, with its evidence",
+    description:
+      'For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence.',
+    pathParams: ContactPath,
+    body: ConsentChangeSchema,
+    success: { status: 200, description: 'Recorded.', schema: ConsentRecordedSchema },
+    problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
   },
   {
     method: 'GET',

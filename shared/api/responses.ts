@@ -110,3 +110,15 @@ export const PersonExportSchema = z
     objects: z.array(z.string()).meta({ description: 'Payload-bucket keys the items name.' }),
   })
   .meta({ id: 'PersonExport', description: 'Everything the hub holds about a person (right of access).' });
+
+export const ConsentRecordedSchema = z
+  .object({
+    contactId: ContactIdSchema,
+    channel: ChannelSchema,
+    scope: z.string(),
+    consent: z.enum(['opted_out', 'opted_in']),
+    at: z.string(),
+    /** The channel contacts whose consent changed (one per identity the person wrote from on the channel). */
+    contacts: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'ConsentRecorded' });

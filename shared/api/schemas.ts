@@ -119,3 +119,20 @@ export const IfMatchSchema = z
   .string()
   .regex(/^(?:"\d{1,12}"|\d{1,12})$/, 'the ETag of the version, e.g. "12"')
   .transform((value) => Number(value.replaceAll('"', '')));
+
+/** The consent scope each channel has (the outbound policy reads the same registers). */
+export const CONSENT_SCOPE_OF_CHANNEL = {
+  sms: 'sms',
+  whatsapp: 'whatsapp_marketing',
+  messenger: 'messenger_notifications',
+  email: 'email',
+} as const;
+
+export const ConsentChangeSchema = z
+  .strictObject({
+    channel: ChannelSchema,
+    consent: z.enum(['opted_out', 'opted_in']),
+    /** What the customer said or did and who recorded it: kept with the change, published with it. */
+    evidence: z.string().min(1).max(1000),
+  })
+  .meta({ id: 'ConsentChange' });

@@ -192,8 +192,12 @@ export const ConsentDataSchema = z
      */
     scope: z.enum(['sms', 'whatsapp_marketing', 'messenger_notifications', 'email']),
     consent: z.enum(['opted_out', 'opted_in', 'help_requested']),
-    /** The keyword or provider value that caused it (STOP, START, HELP, stop, resume…). */
+    /** The keyword or provider value that caused it (STOP, START, HELP, stop, resume…), or `helpdesk`. */
     trigger: z.string().optional(),
+    /** Who recorded it: the provider's webhook (default), or the helpdesk through the API. */
+    source: z.enum(['provider', 'helpdesk']).optional(),
+    /** With `source: helpdesk`: what the customer said or did, and who recorded it (as the helpdesk gave it). */
+    evidence: z.string().max(1000).optional(),
   })
   .meta({ id: 'ConsentData' });
 

@@ -3,7 +3,7 @@ import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
-import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
+import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 import { postSample, smsFrom, whatsappTextFrom } from '#tests/support/live-samples.ts';
 
 /*
@@ -98,5 +98,55 @@ describe('one customer across channels', () => {
       stream.filter((event) => event.type === 'switchboard.contact.erased').map((event) => event.subject),
     ).toEqual([contactId]);
     expect(again.response.status).toBe(404);
+  }, 60_000);
+
+  it('records an opt-out the helpdesk was told of, publishes it with its evidence, and the next SMS is refused', async () => {
+    // Prepare
+    expect(await postSample(hub.urls.base, smsFrom('+306912347777', '77'))).toBeLessThan(300);
+    expect(await hub.waitForRecorder()).toBe(true);
+    const received = (await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl)).find(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    const contactId = received && 'contactId' in received.data ? (received.data.contactId ?? '') : '';
+    const conversationId = received?.subject ?? '';
+    const api = createClient<paths>({
+      baseUrl: hub.urls.base,
+      headers: { authorization: `Bearer ${hub.apiToken}` },
+    });
+    // Act
+    const recorded = await api.POST('/v1/contacts/{contactId}/consent', {
+      params: { path: { contactId } },
+      body: {
+        channel: 'sms',
+        consent: 'opted_out',
+        evidence: 'asked on the phone to agent-7 not to be texted',
+      },
+    });
+    const reply = await api.POST('/v1/conversations/{conversationId}/messages', {
+      params: { path: { conversationId }, header: { 'Idempotency-Key': 'consent-e2e-1' } },
+      body: { parts: [{ type: 'text', text: 'Hello?' }], sender: { kind: 'agent', id: 'agent-7' } },
+    });
+    const events = await collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, (seen) =>
+      seen.some((event) => event.type === 'switchboard.message.send_failed'),
+    );
+    // Assess
+    expect(recorded.data).toMatchObject({
+      contactId,
+      channel: 'sms',
+      scope: 'sms',
+      consent: 'opted_out',
+      contacts: 1,
+    });
+    expect(events.find((event) => event.type === 'switchboard.contact.consent_changed')?.data).toMatchObject({
+      scope: 'sms',
+      consent: 'opted_out',
+      source: 'helpdesk',
+      evidence: 'asked on the phone to agent-7 not to be texted',
+    });
+    expect(reply.response.status).toBe(202);
+    expect(events.find((event) => event.type === 'switchboard.message.send_failed')?.data).toMatchObject({
+      hubMessageId: reply.data?.hubMessageId,
+      reason: 'opted_out',
+    });
   }, 60_000);
 });

@@ -120,6 +120,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contacts/{contactId}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a customer's consent on a channel, with its evidence
+         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence.
+         */
+        post: operations["setConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contacts/{contactId}/export": {
         parameters: {
             query?: never;
@@ -290,6 +310,16 @@ export interface components {
             providerMessageId: string;
         };
         TypingRequest: Record<string, never>;
+        ConsentChange: {
+            /**
+             * @description The messaging channel the event belongs to.
+             * @enum {string}
+             */
+            channel: "messenger" | "whatsapp" | "sms" | "email";
+            /** @enum {string} */
+            consent: "opted_out" | "opted_in";
+            evidence: string;
+        };
         ConversationPage: {
             items: components["schemas"]["Conversation"][];
             /** @description Opaque; pass it back as `cursor` for the next page. */
@@ -738,6 +768,19 @@ export interface components {
             objectsDeleted: number;
             tombstones: number;
             optOutsKept: number;
+        };
+        ConsentRecorded: {
+            contactId: components["schemas"]["ContactId"];
+            /**
+             * @description The messaging channel the event belongs to.
+             * @enum {string}
+             */
+            channel: "messenger" | "whatsapp" | "sms" | "email";
+            scope: string;
+            /** @enum {string} */
+            consent: "opted_out" | "opted_in";
+            at: string;
+            contacts: number;
         };
         /** @description Everything the hub holds about a person (right of access). */
         PersonExport: {
@@ -1384,6 +1427,87 @@ export interface operations {
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hub's id of a person across channels. */
+                contactId: components["schemas"]["ContactId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentChange"];
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentRecorded"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
