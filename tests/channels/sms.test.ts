@@ -656,6 +656,7 @@ describe('matchConsentKeyword', () => {
     ['quit', 'opted_out', 'QUIT'],
     ['revoke', 'opted_out', 'REVOKE'],
     ['optout', 'opted_out', 'OPTOUT'],
+    ['Opt  out', 'opted_out', 'OPT OUT'],
     ['start', 'opted_in', 'START'],
     ['unstop', 'opted_in', 'UNSTOP'],
     ['Yes', 'opted_in', 'YES'],
@@ -669,7 +670,7 @@ describe('matchConsentKeyword', () => {
     expect(signal).toEqual({ consent, trigger });
   });
 
-  it.each(['stop please', 'STOP!', 'opt out', 'helpful', ''])('%j is not a keyword', (body) => {
+  it.each(['stop please', 'STOP!', 'opt-out please', 'helpful', ''])('%j is not a keyword', (body) => {
     // Act
     const signal = matchConsentKeyword(body);
 

@@ -1,5 +1,10 @@
-/** Twilio's default keyword lists (whole message, case-insensitive) for long codes and toll-free numbers. */
+/**
+ * Twilio's default keyword lists (whole message, case-insensitive) for long codes and toll-free
+ * numbers; and "OPT OUT", which the FCC's 2024 revocation rule (24-18) counts as an opt-out per se
+ * although Twilio's defaults do not: the hub records it, and its sender refuses further SMS.
+ */
 const OPT_OUT_KEYWORDS = [
+  'OPT OUT',
   'STOP',
   'STOPALL',
   'UNSUBSCRIBE',
