@@ -7,6 +7,18 @@ import { grantGetPayloads, grantPutPayloads, grantSendMessage, grantTableItems }
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
+/**
+ * What the recorder's store sends to the table (no index, no scan, no delete): items read and
+ * written, and the Query of a customer's identity links when a WhatsApp conversation opens.
+ * tests/contacts/whatsapp-identifiers.test.ts checks the store's calls against it.
+ */
+export const RECORDER_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:Query',
+] as const;
+
 export interface RecorderProps {
   readonly storage: HubStorage;
   readonly runtimeEnvironment: HubRuntimeEnvironment;
@@ -65,12 +77,7 @@ export class Recorder extends Construct {
     this.function.addEventSource(this.eventSource);
 
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
-    grantTableItems(
-      this.function,
-      storage.table,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      storage.dataKey,
-    );
+    grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it
     // publishes to the helpdesk queue the same way.

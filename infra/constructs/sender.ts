@@ -15,6 +15,18 @@ import {
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
+/**
+ * What the sender sends to the table itself (gsi2 is granted apart): items read and written, and
+ * one BatchGetItem of a contact's consent with its kept opt-outs. tests/bench/outbound-send-counts.test.ts
+ * checks a send's calls against it.
+ */
+export const SENDER_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+] as const;
+
 export interface SenderProps {
   readonly storage: HubStorage;
   readonly runtimeEnvironment: HubRuntimeEnvironment;
@@ -107,12 +119,7 @@ export class Sender extends Construct {
     // Exactly what the sender calls: its send records, the conversation, consent and message items
     // (shared/store/sends.ts, conversations.ts, contacts.ts, messages.ts), the recorder's writes for
     // the sent message, and gsi2 for the e-mail a reply answers.
-    grantTableItems(
-      this.function,
-      storage.table,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      storage.dataKey,
-    );
+    grantTableItems(this.function, storage.table, SENDER_TABLE_ACTIONS, storage.dataKey);
     grantIndexQuery(this.function, storage.table, 'gsi2', storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     grantSendMessage(this.function, storage.outbox.deadLetterQueue, storage.dataKey);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SENDER_TABLE_ACTIONS } from '#infra/constructs/sender.ts';
 import {
   awsCommandCounts,
   countCommandsOf,
@@ -64,5 +65,19 @@ describe('AWS calls of one outbound send', () => {
       helpdeskSendMessageBatch: counts.SendMessageBatch ?? 0,
       gsiWriteUnits: tally.gsiWriteUnits,
     }).toEqual(OUTBOUND_SEND);
+    // Nothing the sender's IAM policy does not allow (gsi2's Query is granted on the index).
+    const dynamoActions = [
+      'GetItem',
+      'BatchGetItem',
+      'PutItem',
+      'UpdateItem',
+      'Query',
+      'BatchWriteItem',
+      'DeleteItem',
+      'Scan',
+    ]
+      .filter((name) => (counts[name] ?? 0) > 0)
+      .map((name) => `dynamodb:${name}`);
+    for (const action of dynamoActions) expect([...SENDER_TABLE_ACTIONS, 'dynamodb:Query']).toContain(action);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
 import {
   buildEvent,
   type ChannelIdentity,
@@ -45,9 +46,18 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
   let context: TableContext;
   let recorder: RecorderService;
   const published: HubEvent[] = [];
+  /** Every DynamoDB action the recorder's store sent, to hold against its IAM grant. */
+  const sent = new Set<string>();
 
   beforeAll(async () => {
     emulators = await startEmulators();
+    emulators.clients.dynamodb.middlewareStack.add(
+      (next, handlerContext) => async (args) => {
+        sent.add(`dynamodb:${String(handlerContext.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordTableCalls' },
+    );
     context = {
       client: emulators.clients.dynamodb,
       tableName: emulators.resources.tableName,
@@ -132,5 +142,11 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
     expect(a).toBe(one.subject);
     expect(b).toBe(other.subject);
     expect(a).not.toBe(b);
+  });
+
+  it("sends the table nothing the recorder's IAM policy does not allow", () => {
+    // Assess (after the scenarios above, which open, alias and extend conversations)
+    expect(sent.size).toBeGreaterThan(0);
+    for (const action of sent) expect(RECORDER_TABLE_ACTIONS as readonly string[]).toContain(action);
   });
 });

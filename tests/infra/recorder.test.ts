@@ -55,10 +55,14 @@ describe('Recorder', () => {
     ]);
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
     // Exactly what the recorder's store sends, on the table itself (no index, no scan, no delete).
-    expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual([
+    expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
+    ]);
+    expect(resourcesFor(plain.template, roleId, 'dynamodb:Query')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),
     ]);
     expect(resourcesFor(plain.template, roleId, 'dynamodb:UpdateItem')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),

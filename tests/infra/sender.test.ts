@@ -44,6 +44,7 @@ describe('Sender', () => {
       JSON.stringify({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
     // Assess
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
