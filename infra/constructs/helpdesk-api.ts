@@ -11,6 +11,19 @@ import { HubApi } from './hub-api.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
+/**
+ * What the helpdesk API sends to the table itself (its indexes are granted apart). The handler
+ * tests and the erasure test check the calls they make against it.
+ */
+export const HELPDESK_API_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
 export interface HelpdeskApiProps {
   readonly storage: HubStorage;
   readonly runtimeEnvironment: HubRuntimeEnvironment;
@@ -76,19 +89,7 @@ export class HelpdeskApi extends Construct {
     // (hydrating a page), Query of gsi1–gsi4; for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
     // BatchWriteItem (deletes), and DeleteObject on the payload prefixes; the helpdesk queue and the outbox.
-    grantTableItems(
-      this.function,
-      storage.table,
-      [
-        'dynamodb:GetItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:BatchWriteItem',
-      ],
-      storage.dataKey,
-    );
+    grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
       grantIndexQuery(this.function, storage.table, index, storage.dataKey);

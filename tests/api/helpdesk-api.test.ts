@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
@@ -19,6 +20,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
   let recorder: RecorderService;
   let api: HelpdeskApi;
   const calls: string[] = [];
+  const everyCall = new Set<string>();
   const published: HubEvent[] = [];
   const queued: { command: HubCommand; deduplicationId: string }[] = [];
 
@@ -28,6 +30,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(String(context.commandName).replace(/Command$/, ''));
+        everyCall.add(String(context.commandName).replace(/Command$/, ''));
         return next(args);
       },
       { step: 'initialize', name: 'countApiCalls' },
@@ -278,5 +281,12 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("sends the table nothing the API's IAM policy does not allow (over every call above)", () => {
+    // Assess: `everyCall` holds the commands of all the tests in this file
+    expect(everyCall.size).toBeGreaterThan(0);
+    for (const name of everyCall)
+      expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(`dynamodb:${name}`);
   });
 });

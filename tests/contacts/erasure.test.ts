@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import {
   buildEvent,
   type ChannelIdentity,
@@ -181,9 +182,19 @@ describe('export and erasure of one person across channels', () => {
 
   it('erases them from the table and the bucket; a replayed webhook brings nothing back, a STOP still counts, a new message starts afresh', async () => {
     // Act
+    const erasureCalls = new Set<string>();
+    const counting = {
+      ...context,
+      client: {
+        send: ((command: { constructor: { name: string } }) => {
+          erasureCalls.add(`dynamodb:${command.constructor.name.replace(/Command$/, '')}`);
+          return context.client.send(command as never);
+        }) as TableContext['client']['send'],
+      },
+    };
     const report = await erasePerson(
       {
-        table: context,
+        table: counting,
         deleteObjects: async (keys) => {
           if (keys.length === 0) return;
           await emulators.clients.s3.send(
@@ -208,6 +219,10 @@ describe('export and erasure of one person across channels', () => {
     const afresh = await exportPerson(context, person);
     // Assess
     expect(report).toMatchObject({ objectsDeleted: 1, optOutsKept: 1 });
+    // Nothing the helpdesk API's IAM policy (which erases) does not allow.
+    for (const action of erasureCalls)
+      expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(action);
+    expect(erasureCalls).toContain('dynamodb:BatchWriteItem');
     expect(report?.itemsDeleted).toBeGreaterThan(5);
     for (const text of [afterErasure, afterReplay]) {
       expect(text).not.toContain(CANARY);
