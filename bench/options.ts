@@ -13,6 +13,7 @@ export const SECTIONS = [
   'scale',
   'linear-time',
   'api',
+  'outbound',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -12,6 +12,7 @@ const RECORDER_BATCH = RECORDER.batchSize;
 
 import type { ApiLatencyResult } from './api.ts';
 import type { LinearTimeResult } from './linear-time.ts';
+import type { OutboundThroughputResult } from './outbound.ts';
 import type { WebhookCostResult } from './webhook-cost.ts';
 
 export interface BenchReport {
@@ -24,6 +25,7 @@ export interface BenchReport {
   readonly scale?: ScaleReport;
   readonly linearTime?: LinearTimeResult;
   readonly api?: ApiLatencyResult;
+  readonly outbound?: OutboundThroughputResult;
 }
 
 type Row = ReadonlyArray<string | number>;
@@ -275,6 +277,12 @@ export const renderReport = (report: BenchReport): string => {
           row.writeUnitsPerRequest,
         ]),
       ),
+    );
+  }
+  if (report.outbound) {
+    const out = report.outbound;
+    parts.push(
+      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed)`,
     );
   }
   return parts.join('\n');

@@ -1,0 +1,116 @@
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { COMMAND_TYPES, type HubEvent } from '#shared/contract/index.ts';
+import { startLocalHub } from '#shared/local/hub.ts';
+import { DEFAULT_MAX_ENVIRONMENTS } from '#shared/local/lambda-environments.ts';
+import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
+import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
+import { round } from './stats.ts';
+
+/**
+ * Outbound throughput on the local hub: customers write on WhatsApp, then the helpdesk queues
+ * replies on the outbox, and the run lasts until every command has its one outcome event on the
+ * helpdesk stream (the sender's exactly-once bookkeeping, the simulated Graph API, the recorder's
+ * writes for the sent messages and the provider's statuses coming back, all on this machine).
+ */
+export interface OutboundThroughputResult {
+  readonly conversations: number;
+  readonly commands: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly seconds: number;
+  readonly commandsPerSecond: number;
+  /** Sender environments the local hub runs at once (AWS: up to the event source's maximum concurrency). */
+  readonly senderEnvironments: number;
+}
+
+const isOutcome = (event: HubEvent) =>
+  event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed';
+
+export const runOutboundThroughput = async (
+  quick: boolean,
+  progress: (line: string) => void,
+): Promise<OutboundThroughputResult> => {
+  const [conversationCount, perConversation] = quick ? [30, 5] : [100, 10];
+  const hub = await startLocalHub({
+    inMemory: true,
+    port: 0,
+    pollWaitSeconds: 1,
+    attentionSweepIntervalMs: false,
+  });
+  const sqs = new SQSClient({
+    endpoint: hub.endpoints.sqs,
+    region: hub.region,
+    credentials: hub.credentials,
+  });
+  try {
+    progress(`  ${conversationCount} customers write`);
+    const customers = Array.from(
+      { length: conversationCount },
+      (_, index) => `4917800${String(index).padStart(6, '0')}`,
+    );
+    for (const customer of customers)
+      await postSample(hub.urls.base, whatsappTextFrom(customer, `bench-in-${customer}`));
+    const received = await collectHelpdeskUntil(
+      sqs,
+      hub.resources.helpdeskQueueUrl,
+      (events) =>
+        events.filter((event) => event.type === 'switchboard.message.received').length >= conversationCount,
+      120_000,
+    );
+    const conversations = [
+      ...new Set(
+        received.filter((event) => event.type === 'switchboard.message.received').map((e) => e.subject),
+      ),
+    ];
+    const commands = Array.from({ length: perConversation }, (_, turn) =>
+      conversations.map((conversationId, index) => ({ conversationId, key: `bench-${index}-${turn}` })),
+    ).flat();
+    progress(`  ${commands.length} replies`);
+    const started = performance.now();
+    for (let start = 0; start < commands.length; start += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: hub.resources.outboxQueueUrl,
+          Entries: commands.slice(start, start + 10).map(({ conversationId, key }, index) => ({
+            Id: String(index),
+            MessageBody: JSON.stringify({
+              specversion: '1.0',
+              id: `bench-${key}`,
+              source: 'helpdesk:bench',
+              type: COMMAND_TYPES.sendMessage,
+              data: {
+                idempotencyKey: key,
+                conversationId,
+                parts: [{ type: 'text', text: `Reply ${key}` }],
+                sender: { kind: 'agent', id: 'agent-1' },
+              },
+            }),
+            MessageGroupId: conversationId,
+            MessageDeduplicationId: key,
+          })),
+        }),
+      );
+    }
+    const events = await collectHelpdeskUntil(
+      sqs,
+      hub.resources.helpdeskQueueUrl,
+      (seen) => seen.filter(isOutcome).length >= commands.length,
+      600_000,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const outcomes = events.filter(isOutcome);
+    const sent = outcomes.filter((event) => event.type === 'switchboard.message.sent').length;
+    return {
+      conversations: conversations.length,
+      commands: commands.length,
+      sent,
+      failed: outcomes.length - sent,
+      seconds: round(seconds, 1),
+      commandsPerSecond: round(commands.length / seconds, 1),
+      senderEnvironments: DEFAULT_MAX_ENVIRONMENTS,
+    };
+  } finally {
+    sqs.destroy();
+    await hub.stop();
+  }
+};
