@@ -80,11 +80,6 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     await deps.afterStep?.(name, event);
   };
 
-  /**
-   * An echo of a message the hub sent (it carries the hub's correlation id): the sender records that
-   * message itself, so the echo only tells a waiting sender that it went. Recorded as a message of
-   * its own only when the hub already reported the send as failed (it did go after all).
-   */
   /** The conversation this new id should join (made an alias of it), if the customer has one. */
   const findLinked = async (event: MessageEvent): Promise<string | undefined> => {
     const { channel, endpoint, contact, conversationId } = event.data;
@@ -100,6 +95,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     return aliased === 'aliased' ? canonical : undefined;
   };
 
+  /**
+   * An echo of a message the hub sent (it carries the hub's correlation id): the sender records that
+   * message itself, so the echo only tells a waiting sender that it went. Recorded as a message of
+   * its own only when the hub already reported the send as failed (it did go after all).
+   */
   const isEchoOfHubSend = async (event: MessageEvent): Promise<boolean> => {
     const correlation = parseCorrelationId(event.data.correlationId);
     if (!correlation || event.data.direction !== 'outbound') return false;
