@@ -168,7 +168,8 @@ export const findContactsByIdentity = async (
 };
 
 /** Every page of a Query, its items unmarshalled. */
-const queryAll = async (
+/** Every item of a Query, page after page (a person's partitions are small). */
+export const queryAll = async (
   context: TableContext,
   input: {
     IndexName?: string;
@@ -186,15 +187,20 @@ const queryAll = async (
         KeyConditionExpression: input.KeyConditionExpression,
         ExpressionAttributeValues: marshall(input.ExpressionAttributeValues),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
       }),
     );
+    track(context, 'Query', output);
     items.push(...(output.Items ?? []).map((raw) => unmarshall(raw)));
     startKey = output.LastEvaluatedKey;
   } while (startKey);
   return items;
 };
 
-const keyOf = (item: Record<string, unknown>): ItemKey => ({ pk: String(item.pk), sk: String(item.sk) });
+export const keyOf = (item: Record<string, unknown>): ItemKey => ({
+  pk: String(item.pk),
+  sk: String(item.sk),
+});
 
 /**
  * Every item of a contact, by the reach the key catalogue gives each kind: the contact item, its

@@ -2,12 +2,11 @@ import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
   PutItemCommand,
-  QueryCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { contactFootprint } from './contacts.ts';
+import { contactFootprint, keyOf, queryAll } from './contacts.ts';
 import { conversationViewOf } from './conversations.ts';
 import {
   contactItemKey,
@@ -37,28 +36,13 @@ const personFootprint = async (
   context: TableContext,
   contactId: string,
 ): Promise<{ contactKeys: string[]; keys: ItemKey[] }> => {
-  const conversationKeys: ItemKey[] = [];
-  let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-  do {
-    const output = await context.client.send(
-      new QueryCommand({
-        TableName: context.tableName,
-        IndexName: 'gsi3',
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ExpressionAttributeValues: marshall({ ':pk': contactsConversationsPartition(contactId) }),
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'Query', output);
-    conversationKeys.push(
-      ...(output.Items ?? []).map((raw) => {
-        const item = unmarshall(raw);
-        return { pk: String(item.pk), sk: String(item.sk) };
-      }),
-    );
-    startKey = output.LastEvaluatedKey;
-  } while (startKey);
+  const conversationKeys = (
+    await queryAll(context, {
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': contactsConversationsPartition(contactId) },
+    })
+  ).map(keyOf);
   const contactKeys = new Set<string>();
   for (const item of await batchGetItems(context, conversationKeys)) {
     const view = conversationViewOf(item);
