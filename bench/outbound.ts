@@ -1,9 +1,9 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { COMMAND_TYPES, type HubEvent } from '#shared/contract/index.ts';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalHub } from '#shared/local/hub.ts';
 import { DEFAULT_MAX_ENVIRONMENTS } from '#shared/local/lambda-environments.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
+import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 import { round } from './stats.ts';
 
 /**
@@ -22,9 +22,6 @@ export interface OutboundThroughputResult {
   /** Sender environments the local hub runs at once (AWS: up to the event source's maximum concurrency). */
   readonly senderEnvironments: number;
 }
-
-const isOutcome = (event: HubEvent) =>
-  event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed';
 
 export const runOutboundThroughput = async (
   quick: boolean,
@@ -67,30 +64,7 @@ export const runOutboundThroughput = async (
     ).flat();
     progress(`  ${commands.length} replies`);
     const started = performance.now();
-    for (let start = 0; start < commands.length; start += 10) {
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: hub.resources.outboxQueueUrl,
-          Entries: commands.slice(start, start + 10).map(({ conversationId, key }, index) => ({
-            Id: String(index),
-            MessageBody: JSON.stringify({
-              specversion: '1.0',
-              id: `bench-${key}`,
-              source: 'helpdesk:bench',
-              type: COMMAND_TYPES.sendMessage,
-              data: {
-                idempotencyKey: key,
-                conversationId,
-                parts: [{ type: 'text', text: `Reply ${key}` }],
-                sender: { kind: 'agent', id: 'agent-1' },
-              },
-            }),
-            MessageGroupId: conversationId,
-            MessageDeduplicationId: key,
-          })),
-        }),
-      );
-    }
+    await queueReplies(sqs, hub.resources.outboxQueueUrl, commands, 'helpdesk:bench');
     const events = await collectHelpdeskUntil(
       sqs,
       hub.resources.helpdeskQueueUrl,

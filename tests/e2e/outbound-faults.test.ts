@@ -1,12 +1,12 @@
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_TYPES } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import type { Fault } from '#shared/local/simulators/index.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
+import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 
 /*
  * The sender against misbehaving providers, end to end on the local hub: the simulated Graph API is
@@ -14,9 +14,6 @@ import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
  * one accepted provider request per message, keep each conversation's order, and end every command
  * in exactly one event.
  */
-
-const isOutcome = (event: HubEvent) =>
-  event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed';
 
 describe('outbound under provider faults', () => {
   let hub: LocalHub;
@@ -65,32 +62,8 @@ describe('outbound under provider faults', () => {
     return written.map((customer) => ({ customer, conversationId: byCustomer.get(customer) as string }));
   };
 
-  const send = async (commands: readonly { conversationId: string; key: string }[]) => {
-    for (let start = 0; start < commands.length; start += 10) {
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: hub.resources.outboxQueueUrl,
-          Entries: commands.slice(start, start + 10).map(({ conversationId, key }, index) => ({
-            Id: String(index),
-            MessageBody: JSON.stringify({
-              specversion: '1.0',
-              id: `faults-${key}`,
-              source: 'helpdesk:e2e',
-              type: COMMAND_TYPES.sendMessage,
-              data: {
-                idempotencyKey: key,
-                conversationId,
-                parts: [{ type: 'text', text: `Reply ${key}` }],
-                sender: { kind: 'agent', id: 'agent-1' },
-              },
-            }),
-            MessageGroupId: conversationId,
-            MessageDeduplicationId: key,
-          })),
-        }),
-      );
-    }
-  };
+  const send = (commands: readonly { conversationId: string; key: string }[]) =>
+    queueReplies(sqs, hub.resources.outboxQueueUrl, commands, 'faults');
 
   /** The simulated Graph API's message sends to one customer, in the order it received them. */
   const graphSendsTo = (customer: string) =>
