@@ -1,6 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, type WebhookOutcome } from '#shared/channels/inbound.ts';
-import { matchConsentKeyword } from '#shared/channels/sms/inbound/keywords.ts';
+import {
+  CONSENT_KEYWORDS,
+  MAX_KEYWORD_LENGTH,
+  matchConsentKeyword,
+} from '#shared/channels/sms/inbound/keywords.ts';
 import { normalizeSmsAddress } from '#shared/channels/sms/inbound/phone.ts';
 import { sha256Hex } from '#shared/channels/sms/inbound/signature.ts';
 import {
@@ -670,11 +675,206 @@ describe('matchConsentKeyword', () => {
     expect(signal).toEqual({ consent, trigger });
   });
 
-  it.each(['stop please', 'STOP!', 'opt-out please', 'helpful', ''])('%j is not a keyword', (body) => {
+  it.each([
+    ['REZYGNUJĘ', 'opted_out', 'REZYGNUJĘ'],
+    ['rezygnuje', 'opted_out', 'REZYGNUJĘ'],
+    ['Wypisz', 'opted_out', 'WYPISZ'],
+    ['Start', 'opted_in', 'START'],
+    ['pomoc', 'help_requested', 'POMOC'],
+    ['atteikties', 'opted_out', 'ATTEIKTIES'],
+    ['Atrakstīties', 'opted_out', 'ATRAKSTĪTIES'],
+    ['ATRAKSTITIES', 'opted_out', 'ATRAKSTĪTIES'],
+    ['sākt', 'opted_in', 'SĀKT'],
+    ['SAKT', 'opted_in', 'SĀKT'],
+    ['Palīdzība', 'help_requested', 'PALĪDZĪBA'],
+    ['PALIDZIBA', 'help_requested', 'PALĪDZĪBA'],
+    ['στοπ', 'opted_out', 'ΣΤΟΠ'],
+    ['Στοπ', 'opted_out', 'ΣΤΟΠ'],
+    ['ΣΤΌΠ', 'opted_out', 'ΣΤΟΠ'],
+    ['στόπ', 'opted_out', 'ΣΤΟΠ'],
+    ['Διαγραφή', 'opted_out', 'ΔΙΑΓΡΑΦΗ'],
+    ['απεγγραφή', 'opted_out', 'ΑΠΕΓΓΡΑΦΗ'],
+    ['ΔΙΑΚΟΠΉ', 'opted_out', 'ΔΙΑΚΟΠΗ'],
+    ['Έναρξη', 'opted_in', 'ΕΝΑΡΞΗ'],
+    ['βοήθεια', 'help_requested', 'ΒΟΗΘΕΙΑ'],
+    ['ստոպ', 'opted_out', 'ՍՏՈՊ'],
+    ['Ստօպ', 'opted_out', 'ՍՏՈՊ'],
+    ['Դադարեցնել', 'opted_out', 'ԴԱԴԱՐԵՑՆԵԼ'],
+    ['հրաժարվել', 'opted_out', 'ՀՐԱԺԱՐՎԵԼ'],
+    ['Սկսել', 'opted_in', 'ՍԿՍԵԼ'],
+    ['օգնություն', 'help_requested', 'ՕԳՆՈՒԹՅՈՒՆ'],
+    ['օգնութիւն', 'help_requested', 'ՕԳՆՈՒԹՅՈՒՆ'],
+    ['ＳＴＯＰ', 'opted_out', 'STOP'],
+    ['\u00a0Stop\u00a0all ', 'opted_out', 'STOP ALL'],
+  ])('%j → %s %s (other languages and folded forms)', (body, consent, trigger) => {
+    // Act
+    const signal = matchConsentKeyword(body);
+
+    // Assess
+    expect(signal).toEqual({ consent, trigger });
+  });
+
+  it.each([
+    'stop please',
+    'STOP!',
+    'Stop.',
+    'ΣΤΟΠ!',
+    'Ստո՜պ',
+    'opt-out please',
+    'helpful',
+    'Nie',
+    'tak',
+    'Nē',
+    'Jā',
+    'Όχι',
+    'Ναι',
+    'Ոչ',
+    'Այո',
+    'Τέλος',
+    'proszę wypisz',
+    'ΣΤΟΠ τα μηνύματα',
+    '',
+    ' \n ',
+  ])('%j is not a keyword', (body) => {
     // Act
     const signal = matchConsentKeyword(body);
 
     // Assess
     expect(signal).toBeUndefined();
+  });
+
+  it('lists, for each language, upper-case canonical keywords for all three signals, each matching itself', () => {
+    // Prepare
+    const languages = new Set(CONSENT_KEYWORDS.map((keyword) => keyword.language));
+
+    // Assess
+    expect([...languages]).toEqual(['en', 'pl', 'lv', 'el', 'hy']);
+    for (const language of languages) {
+      const consents = new Set(CONSENT_KEYWORDS.filter((k) => k.language === language).map((k) => k.consent));
+      expect([...consents].sort(), language).toEqual(['help_requested', 'opted_in', 'opted_out']);
+    }
+    for (const { consent, trigger, variants } of CONSENT_KEYWORDS) {
+      expect(trigger).toBe(trigger.normalize('NFC').toUpperCase());
+      expect(trigger.length).toBeLessThanOrEqual(MAX_KEYWORD_LENGTH);
+      for (const spelling of [trigger, ...variants]) {
+        expect(matchConsentKeyword(spelling), spelling).toEqual({ consent, trigger });
+      }
+    }
+  });
+
+  /** A keyword written any way a phone may send it: the signal it must give, and the text. */
+  const keywordArbitrary = fc
+    .record({
+      keyword: fc.constantFrom(...CONSENT_KEYWORDS),
+      pick: fc.nat(),
+      cases: fc.array(fc.nat({ max: 2 }), { minLength: MAX_KEYWORD_LENGTH, maxLength: MAX_KEYWORD_LENGTH }),
+      mark: fc.option(
+        fc.record({ at: fc.nat(), mark: fc.constantFrom('\u0301', '\u0308', '\u0304', '\u0328', '\u030C') }),
+      ),
+      form: fc.constantFrom('NFC', 'NFD', 'NFKC', 'bare'),
+    })
+    .map(({ keyword, pick, cases, mark, form }) => {
+      const spellings = [keyword.trigger, ...keyword.variants];
+      const spelling = spellings[pick % spellings.length] ?? keyword.trigger;
+      const letters = [...spelling].map((letter, index) => {
+        const lower = letter.toLowerCase();
+        const choice = cases[index] ?? 0;
+        if (choice === 0) return letter;
+        // A lower-case Σ at the end of a Greek word is written ς.
+        return letter === 'Σ' && choice === 2 ? 'ς' : lower;
+      });
+      if (mark) letters.splice((mark.at % letters.length) + 1, 0, mark.mark);
+      const written = letters.join('');
+      const text =
+        form === 'bare' ? written.normalize('NFD').replace(/\p{M}/gu, '') : written.normalize(form);
+      return { consent: keyword.consent, trigger: keyword.trigger, text };
+    });
+
+  const fillerArbitrary = fc.constantFrom(
+    'please',
+    'now',
+    'proszę',
+    'teraz',
+    'lūdzu',
+    'tagad',
+    'παρακαλώ',
+    'τώρα',
+    'խնդրում',
+    'եմ',
+    '42',
+    '🙂',
+  );
+
+  it('maps any case, accent or diacritic variant of a keyword, with space around it, to its canonical trigger', () => {
+    fc.assert(
+      fc.property(
+        keywordArbitrary,
+        fc.constantFrom('', ' ', '\n', '\t ', '\u00a0'),
+        fc.constantFrom('', ' ', '\r\n', ' \u3000'),
+        ({ consent, trigger, text }, before, after) => {
+          // Act
+          const signal = matchConsentKeyword(`${before}${text}${after}`);
+
+          // Assess
+          expect(signal).toEqual({ consent, trigger });
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never reads a keyword inside a longer message', () => {
+    fc.assert(
+      fc.property(
+        keywordArbitrary,
+        fc.array(fillerArbitrary, { maxLength: 3 }),
+        fc.array(fillerArbitrary, { maxLength: 3 }),
+        ({ text }, before, after) => {
+          // Prepare
+          fc.pre(before.length + after.length > 0);
+          const body = [...before, text, ...after].join(' ');
+
+          // Act
+          const signal = matchConsentKeyword(body);
+
+          // Assess
+          expect(signal).toBeUndefined();
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never reads a keyword in a message longer than the bound, even one that folds to a keyword', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('OPT', 'STOP'),
+        fc.integer({ min: 1, max: 2 * MAX_KEYWORD_LENGTH }),
+        fc.constantFrom(' ', '\n', '\u00a0'),
+        (first, gap, space) => {
+          // Prepare: the same space repeated between the two words of a multi-word keyword
+          const body = `${first}${space.repeat(gap)}${first === 'OPT' ? 'out' : 'all'}`;
+
+          // Act
+          const signal = matchConsentKeyword(body);
+
+          // Assess
+          if (body.length > MAX_KEYWORD_LENGTH) expect(signal).toBeUndefined();
+          else expect(signal?.consent).toBe('opted_out');
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(fc.string({ minLength: MAX_KEYWORD_LENGTH + 1, maxLength: 400 }), (body) => {
+        // Prepare
+        fc.pre(body.trim().length > MAX_KEYWORD_LENGTH);
+
+        // Act
+        const signal = matchConsentKeyword(body);
+
+        // Assess
+        expect(signal).toBeUndefined();
+      }),
+    );
   });
 });

@@ -1,30 +1,144 @@
-/**
- * Twilio's default keyword lists (whole message, case-insensitive) for long codes and toll-free
- * numbers; and "OPT OUT", which the FCC's 2024 revocation rule (24-18) counts as an opt-out per se
- * although Twilio's defaults do not: the hub records it, and its sender refuses further SMS.
- */
-const OPT_OUT_KEYWORDS = [
-  'OPT OUT',
-  'STOP',
-  'STOPALL',
-  'UNSUBSCRIBE',
-  'CANCEL',
-  'END',
-  'QUIT',
-  'REVOKE',
-  'OPTOUT',
-  'STOP ALL',
-] as const;
-const OPT_IN_KEYWORDS = ['START', 'UNSTOP', 'YES'] as const;
-const HELP_KEYWORDS = ['HELP', 'INFO'] as const;
-
 export type ConsentChange = 'opted_out' | 'opted_in' | 'help_requested';
 
 export interface ConsentSignal {
   readonly consent: ConsentChange;
-  /** The keyword or `OptOutType` value that caused it. */
+  /** The canonical keyword (as listed below) or `OptOutType` value that caused it. */
   readonly trigger: string;
 }
+
+/** A keyword: its canonical spelling, or that spelling then others that do not fold to it. */
+type Spelling = string | readonly [canonical: string, ...variants: string[]];
+
+type KeywordSet = Readonly<Record<ConsentChange, readonly Spelling[]>>;
+
+/**
+ * The consent keywords, per language, canonical spellings in upper case. A message is one of them
+ * when the whole of it, trimmed, with runs of white space as one space, folds to the same text:
+ * compatibility forms decomposed (NFKD), combining marks dropped, upper-cased without a locale. So
+ * case, Greek accents and final sigma ("στόπ", "Στοπ", "ΣΤΌΠ"), and Polish and Latvian diacritics
+ * left out by a phone without the keyboard ("REZYGNUJE", "SAKT", "PALIDZIBA") do not matter.
+ * Punctuation does, as in Twilio's defaults: "STOP." and "ΣΤΟΠ!" are messages, not keywords.
+ *
+ * - en: Twilio's default lists for long codes and toll-free numbers; and "OPT OUT", which the FCC's
+ *   2024 revocation rule (24-18) counts as an opt-out per se although Twilio's defaults do not.
+ * - pl, lv, el, hy: Twilio has no lists in these languages (its defaults are English; Advanced
+ *   Opt-Out localizes only through keywords a Messaging Service adds, which arrive as `OptOutType`),
+ *   and we found none from a carrier or regulator. What we found (LMT, Latvia's largest operator,
+ *   on its mobile-content services; Greek short-code terms, "Διαγραφή: στείλε STOP") tells people to
+ *   send the Latin STOP, which the English list covers. The rest is our own conservative choice:
+ *   words that ask to stop, start or be helped and mean little else as a whole message. Left out on
+ *   purpose: the bare "no" and "yes" (NIE/TAK, NĒ/JĀ, ΟΧΙ/ΝΑΙ, ՈՉ/ԱՅՈ), ordinary replies to any
+ *   question, which would opt a customer out or, worse, back in; and Greek ΤΕΛΟΣ ("end", but also
+ *   "fee"). Kept although not unique: Greek ΔΙΑΚΟΠΗ, also "outage", since a missed opt-out costs
+ *   more than a wrong one (which the helpdesk sees, and START undoes).
+ *
+ * Twilio acts on none of the non-English words unless a Messaging Service adds them as its own: the
+ * hub records them, its sender refuses SMS after an opt-out, and an opt-in here does not lift a
+ * block Twilio holds (only Twilio's own opt-in keywords do).
+ */
+const KEYWORDS_BY_LANGUAGE = {
+  en: {
+    opted_out: [
+      'OPT OUT',
+      'STOP',
+      'STOPALL',
+      'UNSUBSCRIBE',
+      'CANCEL',
+      'END',
+      'QUIT',
+      'REVOKE',
+      'OPTOUT',
+      'STOP ALL',
+    ],
+    opted_in: ['START', 'UNSTOP', 'YES'],
+    help_requested: ['HELP', 'INFO'],
+  },
+  // "I opt out" (REZYGNUJE without the ogonek), "unsubscribe (me)"; "help".
+  pl: {
+    opted_out: ['STOP', 'REZYGNUJĘ', 'WYPISZ'],
+    opted_in: ['START'],
+    help_requested: ['POMOC'],
+  },
+  // "to cancel", "to unsubscribe"; "to start"; "help".
+  lv: {
+    opted_out: ['STOP', 'ATTEIKTIES', 'ATRAKSTĪTIES'],
+    opted_in: ['SĀKT'],
+    help_requested: ['PALĪDZĪBA'],
+  },
+  // STOP typed on a Greek keyboard, "deletion", "unsubscription", "discontinuation"; "start"; "help".
+  el: {
+    opted_out: ['ΣΤΟΠ', 'ΔΙΑΓΡΑΦΗ', 'ΑΠΕΓΓΡΑΦΗ', 'ΔΙΑΚΟΠΗ'],
+    opted_in: ['ΕΝΑΡΞΗ'],
+    help_requested: ['ΒΟΗΘΕΙΑ'],
+  },
+  // STOP in Armenian letters (also with the օ of the phonetic keyboard), "to stop", "to renounce";
+  // "to start"; "help" (also in the classical spelling of the diaspora).
+  hy: {
+    opted_out: [['ՍՏՈՊ', 'ՍՏՕՊ'], 'ԴԱԴԱՐԵՑՆԵԼ', 'ՀՐԱԺԱՐՎԵԼ'],
+    opted_in: ['ՍԿՍԵԼ'],
+    help_requested: [['ՕԳՆՈՒԹՅՈՒՆ', 'ՕԳՆՈՒԹԻՒՆ']],
+  },
+} as const satisfies Readonly<Record<string, KeywordSet>>;
+
+export type KeywordLanguage = keyof typeof KEYWORDS_BY_LANGUAGE;
+
+export interface ConsentKeyword {
+  readonly language: KeywordLanguage;
+  readonly consent: ConsentChange;
+  /** The canonical spelling, reported as the signal's trigger. */
+  readonly trigger: string;
+  /** Other spellings that give the same signal but do not fold to the canonical one. */
+  readonly variants: readonly string[];
+}
+
+/** Every language's keywords, one entry per canonical spelling. */
+export const CONSENT_KEYWORDS: readonly ConsentKeyword[] = Object.entries(KEYWORDS_BY_LANGUAGE).flatMap(
+  ([language, keywords]) =>
+    Object.entries(keywords as KeywordSet).flatMap(([consent, spellings]) =>
+      spellings.map((spelling) => {
+        const [trigger, ...variants] = typeof spelling === 'string' ? [spelling] : spelling;
+        return {
+          language: language as KeywordLanguage,
+          consent: consent as ConsentChange,
+          trigger,
+          variants,
+        };
+      }),
+    ),
+);
+
+/** No keyword is near this long: a longer message is not folded at all. */
+export const MAX_KEYWORD_LENGTH = 64;
+
+const COMBINING_MARKS = /\p{M}/gu;
+const WHITE_SPACE = /\s+/gu;
+
+/** The form a message and a keyword are compared in (linear time: no regex here backtracks). */
+const fold = (text: string): string =>
+  text.normalize('NFKD').replace(COMBINING_MARKS, '').toUpperCase().replace(WHITE_SPACE, ' ');
+
+/** Each folded spelling and the signal it gives; two languages may share a word, not its meaning. */
+const SIGNALS: ReadonlyMap<string, ConsentSignal> = (() => {
+  const signals = new Map<string, ConsentSignal>();
+  for (const { consent, trigger, variants } of CONSENT_KEYWORDS) {
+    for (const spelling of [trigger, ...variants]) {
+      const key = fold(spelling);
+      const known = signals.get(key);
+      if (known && (known.consent !== consent || known.trigger !== trigger)) {
+        throw new Error(`consent keyword ${spelling} folds to ${known.trigger} (${known.consent})`);
+      }
+      signals.set(key, { consent, trigger });
+    }
+  }
+  return signals;
+})();
+
+/** Matches a message body against the keyword lists: the whole message, trimmed, any case. */
+export const matchConsentKeyword = (body: string): ConsentSignal | undefined => {
+  const message = body.trim();
+  if (message.length === 0 || message.length > MAX_KEYWORD_LENGTH) return undefined;
+  return SIGNALS.get(fold(message));
+};
 
 const OPT_OUT_TYPES: Readonly<Record<string, ConsentChange>> = {
   STOP: 'opted_out',
@@ -32,23 +146,9 @@ const OPT_OUT_TYPES: Readonly<Record<string, ConsentChange>> = {
   HELP: 'help_requested',
 };
 
-/** Matches a message body against the default lists: the whole message, trimmed, any case. */
-export const matchConsentKeyword = (body: string): ConsentSignal | undefined => {
-  const keyword = body.trim().replace(/\s+/g, ' ').toUpperCase();
-  const lists: ReadonlyArray<readonly [readonly string[], ConsentChange]> = [
-    [OPT_OUT_KEYWORDS, 'opted_out'],
-    [OPT_IN_KEYWORDS, 'opted_in'],
-    [HELP_KEYWORDS, 'help_requested'],
-  ];
-  for (const [keywords, consent] of lists) {
-    if (keywords.includes(keyword)) return { consent, trigger: keyword };
-  }
-  return undefined;
-};
-
 /**
  * Twilio's own verdict (`OptOutType`, sent with Advanced Opt-Out, custom keywords included) wins;
- * without it the default lists decide, and only on SMS, where Twilio applies them.
+ * without it the keyword lists decide, and only on SMS, where Twilio applies its defaults.
  */
 export const consentSignalFor = (
   optOutType: string | undefined,
