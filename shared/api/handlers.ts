@@ -2,9 +2,11 @@ import type { z } from 'zod';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
   buildContactErasedEvent,
+  buildContactMergeEvent,
   buildEvent,
   type ChangeActor,
   COMMAND_TYPES,
+  type ContactMergeDataSchema,
   type HubCommand,
   type HubEvent,
   outboundHubMessageId,
@@ -13,6 +15,7 @@ import {
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
+import { readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import {
@@ -27,12 +30,20 @@ import {
   contactKeyFor,
   conversationMessagesPartition,
 } from '#shared/store/keys.ts';
+import {
+  mergePeople,
+  mergesInto,
+  readMerge,
+  resolvePerson,
+  unmergePeople,
+} from '#shared/store/person-merges.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
-import { type ApiRequest, type ApiResponse, fail, json, parseOr400 } from './http.ts';
+import { type ApiRequest, type ApiResponse, fail, json, type ProblemKind, parseOr400 } from './http.ts';
 import type { ApiHandlerName } from './operations.ts';
 import type {
+  ConsentHistorySchema,
   ConsentRecordedSchema,
   ContactBodySchema,
   ConversationPageSchema,
@@ -46,6 +57,7 @@ import {
   ConsentChangeSchema,
   ContactConversationsQuerySchema,
   ContactIdSchema,
+  ContactMergeRequestSchema,
   ConversationIdSchema,
   ConversationPatchSchema,
   IdempotencyKeyHeaderSchema,
@@ -57,6 +69,15 @@ import {
   SendMessageRequestSchema,
   TypingRequestSchema,
 } from './schemas.ts';
+
+/** Why a merge is refused, as the problem it answers. */
+const MERGE_REFUSALS = {
+  same: ['invalidRequest', 'a person cannot be merged into themselves'],
+  unknown: ['notFound', 'the hub has no conversation with one of the two people'],
+  'already-merged': ['conflict', 'that person was already merged into another one: unmerge it first'],
+  cycle: ['conflict', 'the person in the path was merged into that one: unmerge it first'],
+  depth: ['conflict', 'too many merges in a chain: merge into the person at its end'],
+} as const satisfies Record<string, readonly [ProblemKind, string]>;
 
 /** What the handlers are given: the table, the two queues, a clock. */
 export interface HelpdeskApiDeps {
@@ -122,7 +143,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         errors: [{ field: 'query.contact', message: 'not with waiting or sort' }],
       });
     const source: ConversationSource = query.contact
-      ? { index: 'gsi3', contactId: query.contact }
+      ? // The id of a person merged into another reads the person it stands for now.
+        { index: 'gsi3', contactId: await resolvePerson(table, query.contact) }
       : waiting
         ? { index: 'gsi4', attention: 'waiting' }
         : { index: 'gsi1', status: query.status ?? 'open' };
@@ -343,7 +365,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     /** One register write per channel contact of the person on that channel, then the event. */
     setConsent: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
-      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const contactId = await resolvePerson(
+        table,
+        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
+      );
       const change = parseOr400(ConsentChangeSchema, body, 'body');
       const page = await conversationPage(
         table,
@@ -357,15 +382,27 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const at = deps.clock().toISOString();
       const eventId = `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
       const contactKeys = new Set(onChannel.map(({ state }) => contactKeyFor(state.channel, state.contact)));
-      for (const contactKey of contactKeys)
+      const order = timeOrder(at, undefined, eventId);
+      for (const contactKey of contactKeys) {
+        await recordConsentChange(table, contactKey, order, {
+          channel: change.channel,
+          scope,
+          consent: change.consent,
+          trigger: 'helpdesk',
+          source: 'helpdesk',
+          evidence: change.evidence,
+          at,
+          eventId,
+        });
         await writeRegister(
           table,
-          registerWrite(consentRegister(contactKey, scope), timeOrder(at, undefined, eventId), eventId, {
+          registerWrite(consentRegister(contactKey, scope), order, eventId, {
             consent: change.consent,
             trigger: 'helpdesk',
             at,
           }),
         );
+      }
       const { state } = first;
       await deps.publishEvent(
         buildEvent('switchboard.contact.consent_changed', eventId, {
@@ -394,7 +431,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     },
 
     exportContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
-      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const contactId = await resolvePerson(
+        table,
+        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
+      );
       const exported = await exportPerson(table, contactId);
       if (!exported) return fail('notFound', 'no such contact');
       return json(200, exported satisfies Body<typeof PersonExportSchema>);
@@ -403,6 +443,12 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     /** Erasure, then its event; a second call finds nothing left and answers 404. */
     eraseContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const merged = await readMerge(table, contactId);
+      if (merged)
+        return fail(
+          'conflict',
+          `merged into ${merged.survivingContactId}: erase that person, or unmerge this one first`,
+        );
       const report = await erasePerson({ table, deleteObjects: deps.deleteObjects }, contactId);
       if (!report) return fail('notFound', 'no such contact');
       const event = buildContactErasedEvent({ ...report, erasedAt: deps.clock().toISOString() });
@@ -414,10 +460,74 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     openApi: async (): Promise<ApiResponse> => json(200, openApiDocument),
 
     getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
-      const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const contactId = await resolvePerson(
+        table,
+        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
+      );
       const person = await personView(table, contactId);
       if (!person) return fail('notFound', 'no such contact');
-      return json(200, person satisfies Body<typeof ContactBodySchema>);
+      const merged = (await mergesInto(table, contactId)).map((merge) => ({
+        contactId: merge.discardedContactId,
+        reason: merge.reason,
+        mergedAt: merge.mergedAt,
+      }));
+      return json(200, { ...person, merged } satisfies Body<typeof ContactBodySchema>);
+    },
+
+    /** The ledger of every channel contact of the person, newest change first. */
+    consentHistory: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const contactId = await resolvePerson(
+        table,
+        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
+      );
+      const person = await personView(table, contactId);
+      if (!person) return fail('notFound', 'no such contact');
+      const contactKeys = person.channels.map(({ channel, identities }) =>
+        contactKeyFor(channel, { identities }),
+      );
+      const changes = await readConsentHistory(table, contactKeys);
+      return json(200, { contactId, changes } satisfies Body<typeof ConsentHistorySchema>);
+    },
+
+    /** The other person merged into the one in the path; a retried request answers the same merge. */
+    mergeContact: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
+      const surviving = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const request = parseOr400(ContactMergeRequestSchema, body, 'body');
+      const result = await mergePeople(table, {
+        surviving,
+        discarded: request.contactId,
+        reason: request.reason,
+        at: deps.clock().toISOString(),
+      });
+      if (result.outcome === 'refused') {
+        const [kind, detail] = MERGE_REFUSALS[result.reason];
+        return fail(kind, detail);
+      }
+      const { moved: _moved, ...merge } = result.merge;
+      const event = buildContactMergeEvent('switchboard.contact.merged', {
+        ...merge,
+        conversationIds: result.conversationIds,
+      });
+      await deps.publishEvent(event);
+      return json(200, event.data satisfies Body<typeof ContactMergeDataSchema>);
+    },
+
+    /** Undoes the merge of the person in the body into the one in the path. */
+    unmergeContact: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
+      const surviving = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const request = parseOr400(ContactMergeRequestSchema, body, 'body');
+      const result = await unmergePeople(table, { surviving, discarded: request.contactId });
+      if (result.outcome === 'refused')
+        return fail('notFound', `${request.contactId} is not merged into ${surviving}`);
+      const { moved: _moved, ...merge } = result.merge;
+      const event = buildContactMergeEvent('switchboard.contact.unmerged', {
+        ...merge,
+        reason: request.reason,
+        unmergedAt: deps.clock().toISOString(),
+        conversationIds: result.conversationIds,
+      });
+      await deps.publishEvent(event);
+      return json(200, event.data satisfies Body<typeof ContactMergeDataSchema>);
     },
   } satisfies Record<ApiHandlerName, (input: RouteInput) => Promise<ApiResponse>>;
 };

@@ -37,6 +37,11 @@ export const PROBLEMS = {
     title: 'Method not allowed',
     status: 405,
   },
+  conflict: {
+    type: 'urn:switchboard:problem:conflict',
+    title: 'The request conflicts with the current state',
+    status: 409,
+  },
   preconditionFailed: {
     type: 'urn:switchboard:problem:version-mismatch',
     title: 'The conversation changed since that version',

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ContactErasedDataSchema } from '#shared/contract/index.ts';
+import { ContactErasedDataSchema, ContactMergeDataSchema } from '#shared/contract/index.ts';
 import type { ProblemKind } from './http.ts';
 import {
   CommandAcceptedSchema,
+  ConsentHistorySchema,
   ConsentRecordedSchema,
   ContactBodySchema,
   ConversationPageSchema,
@@ -15,6 +16,7 @@ import {
   ConsentChangeSchema,
   ContactConversationsQuerySchema,
   ContactIdSchema,
+  ContactMergeRequestSchema,
   ConversationIdSchema,
   ConversationPatchSchema,
   IdempotencyKeyHeaderSchema,
@@ -190,7 +192,7 @@ export const API_ROUTES = [
       description: 'Erased; the same data as the event.',
       schema: ContactErasedDataSchema,
     },
-    problems: ['notFound'],
+    problems: ['notFound', 'conflict'],
   },
   {
     method: 'POST',
@@ -203,6 +205,52 @@ export const API_ROUTES = [
     pathParams: ContactPath,
     body: ConsentChangeSchema,
     success: { status: 200, description: 'Recorded.', schema: ConsentRecordedSchema },
+    problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/contacts/{contactId}/consent',
+    handler: 'consentHistory',
+    maxBody: 0,
+    summary: "A person's consent ledger (every change, newest first)",
+    description:
+      'Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call.',
+    pathParams: ContactPath,
+    success: { status: 200, description: 'The ledger.', schema: ConsentHistorySchema },
+    problems: ['notFound'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/contacts/{contactId}/merge',
+    handler: 'mergeContact',
+    maxBody: 4096,
+    summary: 'Merge another person into this one',
+    description:
+      "For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`.",
+    pathParams: ContactPath,
+    body: ContactMergeRequestSchema,
+    success: {
+      status: 200,
+      description: 'Merged; the same data as the event.',
+      schema: ContactMergeDataSchema,
+    },
+    problems: ['notFound', 'conflict', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/contacts/{contactId}/unmerge',
+    handler: 'unmergeContact',
+    maxBody: 4096,
+    summary: 'Undo the merge of another person into this one',
+    description:
+      'The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason.',
+    pathParams: ContactPath,
+    body: ContactMergeRequestSchema,
+    success: {
+      status: 200,
+      description: 'Unmerged; the same data as the event.',
+      schema: ContactMergeDataSchema,
+    },
     problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
   },
   {

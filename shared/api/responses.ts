@@ -81,6 +81,15 @@ export const ContactBodySchema = z
         }),
       }),
     ),
+    merged: z
+      .array(
+        z.object({
+          contactId: ContactIdSchema,
+          reason: z.string(),
+          mergedAt: z.string(),
+        }),
+      )
+      .meta({ description: 'People the helpdesk merged into this one (each can be unmerged).' }),
   })
   .meta({
     id: 'Person',
@@ -122,3 +131,25 @@ export const ConsentRecordedSchema = z
     contacts: z.number().int().nonnegative(),
   })
   .meta({ id: 'ConsentRecorded' });
+
+export const ConsentHistorySchema = z
+  .object({
+    contactId: ContactIdSchema,
+    changes: z.array(
+      z.object({
+        channel: ChannelSchema,
+        scope: z.string(),
+        consent: z.enum(['opted_out', 'opted_in', 'help_requested']),
+        trigger: z.string().nullable(),
+        source: z.enum(['provider', 'helpdesk']),
+        evidence: z.string().optional(),
+        at: z.string(),
+        eventId: z.string(),
+      }),
+    ),
+  })
+  .meta({
+    id: 'ConsentHistory',
+    description:
+      "The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope).",
+  });

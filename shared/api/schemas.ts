@@ -136,3 +136,12 @@ export const ConsentChangeSchema = z
     evidence: z.string().min(1).max(1000),
   })
   .meta({ id: 'ConsentChange' });
+
+/** An explicit merge or unmerge: the other person, and why (kept with the merge, published with it). */
+export const ContactMergeRequestSchema = z
+  .strictObject({
+    /** The person merged into the one in the path (or, to unmerge, the one merged into it). */
+    contactId: ContactIdSchema,
+    reason: z.string().trim().min(1).max(500),
+  })
+  .meta({ id: 'ContactMergeRequest' });

@@ -1,6 +1,7 @@
 import type { Channel } from './common.ts';
 import type {
   ContactErasedData,
+  ContactMergeData,
   EventType,
   HubEvent,
   HubEventOf,
@@ -123,6 +124,28 @@ export const buildContactErasedEvent = (
   dataschema: dataSchemaFor('switchboard.contact.erased'),
   data,
 });
+
+/**
+ * The event of a merge or its undoing: one per merge (its id hashes the pair and the merge's time,
+ * so a retried request publishes the same id again) and one per unmerge.
+ */
+export const buildContactMergeEvent = <
+  T extends 'switchboard.contact.merged' | 'switchboard.contact.unmerged',
+>(
+  type: T,
+  data: ContactMergeData,
+): HubEventOf<T> =>
+  ({
+    specversion: '1.0',
+    id: `evt_${stableHash('event', type, data.discardedContactId, data.survivingContactId, data.mergedAt, data.unmergedAt ?? '')}`,
+    source: 'switchboard:hub:contacts',
+    type,
+    subject: data.survivingContactId,
+    time: data.unmergedAt ?? data.mergedAt,
+    datacontenttype: 'application/json',
+    dataschema: dataSchemaFor(type),
+    data,
+  }) as HubEventOf<T>;
 
 /** Convenience guard used by consumers and the recorder. */
 export const isEventOfType = <T extends EventType>(event: HubEvent, type: T): event is HubEventOf<T> =>

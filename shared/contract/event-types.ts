@@ -12,6 +12,8 @@ export const EVENT_TYPES = {
   contactConsentChanged: 'switchboard.contact.consent_changed',
   contactReferred: 'switchboard.contact.referred',
   contactErased: 'switchboard.contact.erased',
+  contactMerged: 'switchboard.contact.merged',
+  contactUnmerged: 'switchboard.contact.unmerged',
   providerError: 'switchboard.provider.error',
   providerUnsupported: 'switchboard.provider.unsupported',
 } as const;

@@ -215,6 +215,23 @@ export const ContactErasedDataSchema = z
   })
   .meta({ id: 'ContactErasedData' });
 
+export const ContactMergeDataSchema = z
+  .object({
+    /** The person that stays: after a merge, everything of both is under this id. */
+    survivingContactId: ContactIdSchema,
+    /** The person merged into the surviving one (after an unmerge: a person of their own again). */
+    discardedContactId: ContactIdSchema,
+    /** Why, as the helpdesk gave it (for the audit). */
+    reason: z.string().min(1).max(500),
+    /** When the merge was made (an unmerge's event carries it too, with `unmergedAt`). */
+    mergedAt: TimestampSchema,
+    /** On `contact.unmerged` only: when the merge was undone. */
+    unmergedAt: TimestampSchema.optional(),
+    /** The conversations whose `contactId` changed (their reply address never does). */
+    conversationIds: z.array(z.string().min(1)),
+  })
+  .meta({ id: 'ContactMergeData' });
+
 export const ReferralDataSchema = z
   .object({ ...conversationContext, referral: ReferralSchema })
   .meta({ id: 'ReferralData' });
@@ -330,6 +347,16 @@ export const ContactErasedEventSchema = envelope(
   ContactErasedDataSchema,
   'ContactErasedEvent',
 );
+export const ContactMergedEventSchema = envelope(
+  EVENT_TYPES.contactMerged,
+  ContactMergeDataSchema,
+  'ContactMergedEvent',
+);
+export const ContactUnmergedEventSchema = envelope(
+  EVENT_TYPES.contactUnmerged,
+  ContactMergeDataSchema,
+  'ContactUnmergedEvent',
+);
 export const ProviderErrorEventSchema = envelope(
   EVENT_TYPES.providerError,
   ProviderErrorDataSchema,
@@ -356,6 +383,8 @@ export const HubEventSchema = z
     ContactConsentChangedEventSchema,
     ContactReferredEventSchema,
     ContactErasedEventSchema,
+    ContactMergedEventSchema,
+    ContactUnmergedEventSchema,
     ProviderErrorEventSchema,
     ProviderUnsupportedEventSchema,
   ])
@@ -377,6 +406,7 @@ export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
 export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;
 export type ResponseOverdueData = z.infer<typeof ResponseOverdueDataSchema>;
 export type ContactErasedData = z.infer<typeof ContactErasedDataSchema>;
+export type ContactMergeData = z.infer<typeof ContactMergeDataSchema>;
 export type ConsentData = z.infer<typeof ConsentDataSchema>;
 export type ConsentScope = ConsentData['scope'];
 export type ReferralData = z.infer<typeof ReferralDataSchema>;

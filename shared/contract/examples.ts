@@ -1,5 +1,6 @@
 import {
   buildContactErasedEvent,
+  buildContactMergeEvent,
   buildEvent,
   buildResponseOverdueEvent,
   buildSendFailedEvent,
@@ -207,6 +208,20 @@ const contactErased = buildContactErasedEvent({
   optOutsKept: 1,
 });
 
+const contactMerged = buildContactMergeEvent('switchboard.contact.merged', {
+  survivingContactId: EXAMPLE_CONTACT_ID,
+  discardedContactId: 'ct_0c8f2b7d9e1a4c6b8d0f2a4c6e8b0d2f',
+  reason: 'Same customer: confirmed her e-mail address on a WhatsApp call (ticket 4711)',
+  mergedAt: '2026-11-30T10:00:00.000Z',
+  conversationIds: ['conv_3b1f6c0a9d2e4f8a7c5b1d3e9f0a2c4b'],
+});
+
+const contactUnmerged = buildContactMergeEvent('switchboard.contact.unmerged', {
+  ...contactMerged.data,
+  reason: 'Merged by mistake: two sisters sharing a family phone',
+  unmergedAt: '2026-11-30T11:30:00.000Z',
+});
+
 const consentChanged = buildEvent(
   EVENT_TYPES.contactConsentChanged,
   eventIdFor('sms', 'consent', 'SM6f1c0a3b7b2e4c0d9e8f7a6b5c4d3e2f', 'opted_out'),
@@ -298,6 +313,8 @@ export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.contactConsentChanged]: consentChanged,
   [EVENT_TYPES.contactReferred]: contactReferred,
   [EVENT_TYPES.contactErased]: contactErased,
+  [EVENT_TYPES.contactMerged]: contactMerged,
+  [EVENT_TYPES.contactUnmerged]: contactUnmerged,
   [EVENT_TYPES.providerError]: providerError,
   [EVENT_TYPES.providerUnsupported]: providerUnsupported,
 };
@@ -323,6 +340,10 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.contactReferred]: 'A contact arrived from an ad, an m.me link or another referral source.',
   [EVENT_TYPES.contactErased]:
     'A person was erased from the hub (`DELETE /v1/contacts/{contactId}` or `npm run erase`): every record and attachment of theirs on every channel is gone. Erase your copy of everything under `contactId`.',
+  [EVENT_TYPES.contactMerged]:
+    'The helpdesk merged two people (`POST /v1/contacts/{contactId}/merge`): `discardedContactId` now stands for `survivingContactId`, and the listed conversations carry the surviving id. Their reply addresses are unchanged. Re-key your copy; the API still answers reads of the discarded id with the surviving person.',
+  [EVENT_TYPES.contactUnmerged]:
+    'The helpdesk undid a merge (`POST /v1/contacts/{contactId}/unmerge`): `discardedContactId` is a person of their own again, and the listed conversations went back to it.',
   [EVENT_TYPES.providerError]:
     'The provider reported an error not tied to one message (WhatsApp value-level errors).',
   [EVENT_TYPES.providerUnsupported]:

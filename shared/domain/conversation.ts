@@ -35,6 +35,11 @@ export interface Applied {
   readonly previousStatus: ConversationStatus | null;
   /** Identities the event revealed that the stored contact did not list yet (to index them). */
   readonly newIdentities: readonly ChannelIdentity[];
+  /**
+   * The conversation's person is new or derived anew (a new conversation, or a contact that learned
+   * its phone number): the recorder resolves it through explicit merges (shared/store/person-merges.ts).
+   */
+  readonly personDerived: boolean;
 }
 
 /**
@@ -167,6 +172,9 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     lastOutboundAt: null,
   };
   const { contact, added } = mergeContact(current?.state.contact, event.data.contact);
+  const derivedBefore = contactIdFor(base.state.channel, base.state.contact, base.state.conversationId);
+  const derived = contactIdFor(base.state.channel, contact, base.state.conversationId);
+  const personDerived = current === undefined || derived !== derivedBefore;
   const counted: ConversationModel = {
     ...base,
     state: {
@@ -174,8 +182,9 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
       // Conversations recorded before the provider was kept learn it from their next message.
       provider: base.state.provider ?? event.data.provider,
       contact,
-      // A contact that learns its phone number (a BSUID, then the wa_id) becomes that person.
-      contactId: contactIdFor(base.state.channel, contact, base.state.conversationId),
+      // A contact that learns its phone number (a BSUID, then the wa_id) becomes that person;
+      // otherwise the person stays as stored (it may be the one an explicit merge chose).
+      contactId: personDerived ? derived : base.state.contactId,
       createdAt: current ? earlierOf(base.state.createdAt, at) : at,
       lastMessageAt: laterOf(base.state.lastMessageAt, at),
       messageCount: base.state.messageCount + 1,
@@ -189,5 +198,6 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     changed: true,
     previousStatus: current ? current.state.status : null,
     newIdentities: current ? added : event.data.contact.identities,
+    personDerived,
   };
 };

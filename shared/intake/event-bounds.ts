@@ -129,6 +129,8 @@ const withinBounds = (event: HubEvent): HubEvent => {
     event.type === 'switchboard.conversation.state_changed' ||
     event.type === 'switchboard.conversation.response_overdue' ||
     event.type === 'switchboard.contact.erased' ||
+    event.type === 'switchboard.contact.merged' ||
+    event.type === 'switchboard.contact.unmerged' ||
     event.type === 'switchboard.message.send_failed'
   )
     return event;

@@ -7,7 +7,7 @@ import {
   stableHash,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
+import { type Applied, applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
@@ -17,7 +17,7 @@ import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
 import type { RegisterWrite } from '#shared/store/registers.ts';
 import { epochSeconds } from '#shared/store/table.ts';
-import { registerWritesFor } from './register-writes.ts';
+import { consentLedgerEntryFor, registerWritesFor } from './register-writes.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
 
 export interface EventRecorderDeps {
@@ -112,6 +112,16 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     return send !== undefined && send.state !== 'failed';
   };
 
+  /** A new or newly derived person stands for whoever an explicit merge made them (usually themselves). */
+  const withPerson = async (applied: Applied): Promise<Applied> => {
+    if (!applied.personDerived) return applied;
+    const { state } = applied.model;
+    const person = await store.resolvePerson(state.contactId);
+    return person === state.contactId
+      ? applied
+      : { ...applied, model: { ...applied.model, state: { ...state, contactId: person } } };
+  };
+
   const recordMessage = async (queued: MessageEvent, publisher: EventPublisher): Promise<void> => {
     let event = queued;
     if (await isEchoOfHubSend(event)) {
@@ -169,7 +179,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           : [event];
         break;
       }
-      const applied = applyEvent(stored.model, event);
+      const applied = await withPerson(applyEvent(stored.model, event));
       if (applied.newIdentities.length > 0) {
         const contactKey = contactKeyFor(event.data.channel, applied.model.state.contact);
         await store.indexContact(event.data.channel, contactKey, applied.newIdentities);
@@ -235,10 +245,17 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       }
     }
     if (event.type === 'switchboard.contact.consent_changed') {
+      const { contactKey, order, entry } = consentLedgerEntryFor(event);
+      if (await store.wasErasedWith(contactKey, event.id)) {
+        // A provider's late retry of a STOP the erased contact sent: it would bring their identifiers back.
+        logger.info('consent event of an erased contact not recorded again', { eventId: event.id });
+        return;
+      }
       // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
-      const contactKey = contactKeyFor(event.data.channel, event.data.contact);
       await store.indexContact(event.data.channel, contactKey, event.data.contact.identities);
       await step('index-contact', event);
+      await store.recordConsentChange(contactKey, order, entry);
+      await step('record-consent', event);
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention);
     if (writes) return recordRegisters(event, writes, publisher);

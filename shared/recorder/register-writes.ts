@@ -1,7 +1,8 @@
 import { hubMessageIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent, ProviderError } from '#shared/contract/index.ts';
+import type { HubEvent, HubEventOf, ProviderError } from '#shared/contract/index.ts';
 import { statusOrder } from '#shared/domain/status.ts';
 import { canonicalTime, occurredAt } from '#shared/domain/time.ts';
+import type { ConsentLedgerEntry } from '#shared/store/consent-ledger.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import {
   consentRegister,
@@ -129,4 +130,25 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
     default:
       return undefined;
   }
+};
+
+/** A consent event's entry in its contact's ledger, in the order of the register it moves. */
+export const consentLedgerEntryFor = (event: HubEventOf<'switchboard.contact.consent_changed'>) => {
+  const { data } = event;
+  const at = occurredAt(event);
+  const entry: ConsentLedgerEntry = {
+    channel: data.channel,
+    scope: data.scope,
+    consent: data.consent,
+    trigger: bounded(data.trigger) ?? null,
+    source: data.source ?? 'provider',
+    ...(data.evidence !== undefined ? { evidence: data.evidence } : {}),
+    at,
+    eventId: event.id,
+  };
+  return {
+    contactKey: contactKeyFor(data.channel, data.contact),
+    order: timeOrder(at, event.sequence, event.id),
+    entry,
+  };
 };

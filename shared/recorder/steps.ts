@@ -7,6 +7,7 @@ export const RECORDER_STEPS = [
   'load-conversation',
   'alias-conversation',
   'index-contact',
+  'record-consent',
   'save-conversation',
   'write-register',
   'publish',

@@ -15,6 +15,7 @@ import {
   type ItemKey,
   identityItemKey,
   identityPartition,
+  PERSON_CONVERSATION_PREFIX,
   suppressionKey,
 } from './keys.ts';
 import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
@@ -167,7 +168,6 @@ export const findContactsByIdentity = async (
   });
 };
 
-/** Every page of a Query, its items unmarshalled. */
 /** Every item of a Query, page after page (a person's partitions are small). */
 export const queryAll = async (
   context: TableContext,
@@ -222,8 +222,11 @@ export const contactFootprint = async (context: TableContext, contactKey: string
     keys.push(identityItemKey(identityOfKey(identity), contactKey));
   const conversations = await queryAll(context, {
     IndexName: 'gsi3',
-    KeyConditionExpression: 'gsi3pk = :pk',
-    ExpressionAttributeValues: { ':pk': contactsConversationsPartition(personOf(contactKey, contactItem)) },
+    KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :conv)',
+    ExpressionAttributeValues: {
+      ':pk': contactsConversationsPartition(personOf(contactKey, contactItem)),
+      ':conv': PERSON_CONVERSATION_PREFIX,
+    },
   });
   for (const conversation of conversations) {
     const key = keyOf(conversation);

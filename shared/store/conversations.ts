@@ -347,3 +347,59 @@ export const markOverdueReported = async (
     throw error;
   }
 };
+
+/**
+ * Gives a conversation another person (an explicit merge or unmerge): its state's `contactId` and
+ * its gsi3 entry move together, with optimistic concurrency on `version` (retried on a concurrent
+ * message) and a new version, so a helpdesk's ETag sees the change. An alias item only moves its
+ * gsi3 entry. The address the conversation replies to (its contact) is never touched.
+ */
+export const setConversationPerson = async (
+  context: TableContext,
+  conversationId: string,
+  contactId: string,
+): Promise<'moved' | 'unchanged' | 'gone'> => {
+  const index = conversationsByContactKeys(contactId, conversationId);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const stored = await loadConversation(context, conversationId);
+    const model = stored.model;
+    if (!model && !stored.aliasOf) return 'gone';
+    if (model?.state.contactId === contactId) return 'unchanged';
+    const update = model
+      ? {
+          UpdateExpression: 'SET #model = :model, #version = :version, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#model': 'model', '#version': 'version' },
+          ExpressionAttributeValues: marshall({
+            ':model': storedModelJson({
+              ...model,
+              state: { ...model.state, contactId, version: model.state.version + 1 },
+            }),
+            ':version': model.state.version + 1,
+            ':expected': model.state.version,
+            ':gsi3pk': index.gsi3pk,
+            ':gsi3sk': index.gsi3sk,
+          }),
+        }
+      : {
+          UpdateExpression: 'SET gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
+          ConditionExpression: 'attribute_exists(aliasOf)',
+          ExpressionAttributeValues: marshall({ ':gsi3pk': index.gsi3pk, ':gsi3sk': index.gsi3sk }),
+        };
+    try {
+      const output = await context.client.send(
+        new UpdateItemCommand({
+          TableName: context.tableName,
+          Key: marshall(conversationKey(conversationId)),
+          ...update,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'UpdateItem', output);
+      return 'moved';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  throw new Error('conversation kept changing while its person moved');
+};

@@ -31,26 +31,47 @@ import { batchGetItems, epochSeconds, type TableContext, track } from './table.t
 /** Providers retry a webhook for up to 7 days (Meta); a tombstone outlives that. */
 const TOMBSTONE_SECONDS = 8 * 24 * 3_600;
 
-/** Every key of a person, and their channel contacts' keys; empty when the hub has no conversation with them. */
+/** People merged into one another (A into B into C…): bound of the merge tree an erasure walks. */
+const MAX_MERGED_PEOPLE = 64;
+
+/**
+ * Every key of a person, and their channel contacts' keys; empty when the hub has no conversation
+ * with them. The person's gsi3 partition lists their conversations and the people merged into them,
+ * whose partitions are walked in turn (a conversation recorded while a merge moved it may still sit
+ * there), and whose merge items go too.
+ */
 const personFootprint = async (
   context: TableContext,
   contactId: string,
 ): Promise<{ contactKeys: string[]; keys: ItemKey[] }> => {
-  const conversationKeys = (
-    await queryAll(context, {
-      IndexName: 'gsi3',
-      KeyConditionExpression: 'gsi3pk = :pk',
-      ExpressionAttributeValues: { ':pk': contactsConversationsPartition(contactId) },
-    })
-  ).map(keyOf);
+  const people = [contactId];
+  const conversationKeys: ItemKey[] = [];
+  const keys = new Map<string, ItemKey>();
+  const add = (key: ItemKey): void => {
+    keys.set(`${key.pk}\u0000${key.sk}`, key);
+  };
+  for (let index = 0; index < people.length && index < MAX_MERGED_PEOPLE; index++) {
+    const person = people[index] as string;
+    for (const key of (
+      await queryAll(context, {
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: { ':pk': contactsConversationsPartition(person) },
+      })
+    ).map(keyOf)) {
+      add(key);
+      if (kindOfKey(key) !== 'personMerge') conversationKeys.push(key);
+      else if (!people.includes(key.pk.slice(contactsConversationsPartition('').length)))
+        people.push(key.pk.slice(contactsConversationsPartition('').length));
+    }
+  }
   const contactKeys = new Set<string>();
   for (const item of await batchGetItems(context, conversationKeys)) {
     const view = conversationViewOf(item);
     if (view) contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
   }
-  const keys = new Map(conversationKeys.map((key) => [`${key.pk}\u0000${key.sk}`, key]));
   for (const contactKey of contactKeys)
-    for (const key of await contactFootprint(context, contactKey)) keys.set(`${key.pk}\u0000${key.sk}`, key);
+    for (const key of await contactFootprint(context, contactKey)) add(key);
   return { contactKeys: [...contactKeys], keys: [...keys.values()] };
 };
 
@@ -156,9 +177,11 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   message: 0,
   messageState: 0,
   send: 0,
+  consentChange: 0,
   conversation: 1,
   identity: 2,
   contact: 3,
+  personMerge: 4,
 };
 
 const write = async (context: TableContext, requests: WriteRequest[]): Promise<void> => {
@@ -200,16 +223,27 @@ export const erasePerson = async (
         return register?.value?.includes('"opted_out"') ? [[name, register]] : [];
       }),
     );
-    if (Object.keys(optOuts).length === 0) continue;
+    // The hashed ids of the consent events applied to it: a late retry of one is not recorded again.
+    const applied = new Set(
+      Object.keys(CONTACT_REGISTERS).flatMap((name) => {
+        const ids = contact?.[`${name}Applied`];
+        return ids instanceof Set ? [...ids].map(String) : [];
+      }),
+    );
+    if (Object.keys(optOuts).length === 0 && applied.size === 0) continue;
     const output = await context.client.send(
       new PutItemCommand({
         TableName: context.tableName,
-        Item: marshall({ ...suppressionKey(contactKey), ...optOuts }),
+        Item: marshall({
+          ...suppressionKey(contactKey),
+          ...optOuts,
+          ...(applied.size > 0 ? { applied } : {}),
+        }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     track(context, 'PutItem', output);
-    optOutsKept++;
+    if (Object.keys(optOuts).length > 0) optOutsKept++;
   }
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);

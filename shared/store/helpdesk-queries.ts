@@ -19,6 +19,7 @@ import {
   conversationMessagesPartition,
   hubMessageIdOfKey,
   messageStateKey,
+  PERSON_CONVERSATION_PREFIX,
   statusPartition,
 } from './keys.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
@@ -75,18 +76,21 @@ const query = async (
   page: PageRequest & {
     /** Only entries whose sort key is at most this. */
     readonly sortAtMost?: { readonly name: string; readonly value: string };
+    /** Only entries whose sort key starts with this. */
+    readonly sortBeginsWith?: { readonly name: string; readonly value: string };
   },
 ) => {
-  const { sortAtMost } = page;
+  const sort = page.sortAtMost ?? page.sortBeginsWith;
+  const sortCondition = page.sortBeginsWith ? 'begins_with(#sk, :sk)' : '#sk <= :sk';
   const output = await context.client.send(
     new QueryCommand({
       TableName: context.tableName,
       IndexName: index,
-      KeyConditionExpression: sortAtMost ? '#pk = :pk AND #sk <= :sk' : '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': partition.name, ...(sortAtMost ? { '#sk': sortAtMost.name } : {}) },
+      KeyConditionExpression: sort ? `#pk = :pk AND ${sortCondition}` : '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': partition.name, ...(sort ? { '#sk': sort.name } : {}) },
       ExpressionAttributeValues: marshall({
         ':pk': partition.value,
-        ...(sortAtMost ? { ':sk': sortAtMost.value } : {}),
+        ...(sort ? { ':sk': sort.value } : {}),
       }),
       ScanIndexForward: page.ascending,
       Limit: page.limit,
@@ -110,7 +114,13 @@ export const conversationPage = async (
   page: PageRequest,
 ): Promise<KeyPage<ConversationView>> => {
   const partition = partitionOf(source);
-  const found = await query(context, source.index, partition, page);
+  const found = await query(context, source.index, partition, {
+    ...page,
+    // A person's partition also lists the people merged into them.
+    ...(source.index === 'gsi3'
+      ? { sortBeginsWith: { name: 'gsi3sk', value: PERSON_CONVERSATION_PREFIX } }
+      : {}),
+  });
   const keys = found.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
   const items = keys.length > 0 ? await batchGetItems(context, keys, { consistent: false }) : [];
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
@@ -123,7 +133,7 @@ export const conversationPage = async (
         ? view.state.status === source.status
         : source.index === 'gsi4'
           ? attentionIndexKeys(view.state)?.gsi4pk === partition.value
-          : true;
+          : view.state.contactId === source.contactId;
     return stillThere ? [view] : [];
   });
   return { items: views, ...(found.last ? { last: found.last } : {}) };

@@ -30,6 +30,8 @@ export type ReachFromContact =
   | 'sends-by-conversation'
   /** The partition of each of those messages. */
   | 'message-partition'
+  /** gsi3: the merges into a person (and, in turn, into each person merged). */
+  | 'merges-by-contact'
   /** Not personal: it belongs to no contact. */
   | 'none';
 
@@ -95,6 +97,26 @@ export const ITEM_KINDS = {
     expires: false,
     description: 'a customer on one channel: identities and consent registers',
   },
+  consentChange: {
+    pk: 'CONTACT#<channel>#<type:value>',
+    sk: 'CONSENT#<scope>#<order>',
+    indexes: [],
+    personalData: true,
+    reach: 'contact-partition',
+    expires: false,
+    description:
+      "one change of a contact's consent on a scope (the ledger's history; the registers keep the latest): what, by which source and trigger, when, with the helpdesk's evidence",
+  },
+  personMerge: {
+    pk: 'PERSON#<discarded contactId>',
+    sk: 'MERGED',
+    indexes: ['gsi3'],
+    personalData: true,
+    reach: 'merges-by-contact',
+    expires: false,
+    description:
+      'an explicit merge of two people by the helpdesk: the discarded contactId now resolves to the surviving one (with the reason and when); deleted by an unmerge',
+  },
   identity: {
     pk: 'IDENT#<type:value>',
     sk: 'CONTACT#<contactKey>',
@@ -157,7 +179,13 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
             ? 'send'
             : undefined;
     case 'CONTACT#':
-      return key.sk === 'CONTACT' ? 'contact' : undefined;
+      return key.sk === 'CONTACT'
+        ? 'contact'
+        : key.sk.startsWith(CONSENT_CHANGE_PREFIX)
+          ? 'consentChange'
+          : undefined;
+    case 'PERSON#':
+      return key.sk === 'MERGED' ? 'personMerge' : undefined;
     case 'IDENT#':
       return key.sk.startsWith('CONTACT#') ? 'identity' : undefined;
     case 'REPLAY#':
@@ -210,10 +238,28 @@ const activityHourOf = (time: string): string => time.slice(0, 13);
  */
 export const conversationsByContactKeys = (contactId: string, conversationId: string) => ({
   gsi3pk: contactsConversationsPartition(contactId),
-  gsi3sk: `CONV#${conversationId}`,
+  gsi3sk: `${PERSON_CONVERSATION_PREFIX}${conversationId}`,
 });
 
 export const contactsConversationsPartition = (contactId: string): string => `PERSON#${contactId}`;
+
+/** gsi3 sort keys of a person's partition: their conversations, and the people merged into them. */
+export const PERSON_CONVERSATION_PREFIX = 'CONV#';
+export const PERSON_MERGE_PREFIX = 'MERGED#';
+
+/**
+ * An explicit merge: the discarded person's own item (read by whoever resolves a contactId),
+ * listed in gsi3 under the person it was merged into (found by whoever reaches that person).
+ */
+export const personMergeKey = (discardedId: string): ItemKey => ({
+  pk: contactsConversationsPartition(discardedId),
+  sk: 'MERGED',
+});
+
+export const personMergeIndexKeys = (discardedId: string, survivingId: string) => ({
+  gsi3pk: contactsConversationsPartition(survivingId),
+  gsi3sk: `${PERSON_MERGE_PREFIX}${discardedId}`,
+});
 
 /**
  * gsi4, sparse: the conversations that need attention at a time. An open conversation whose
@@ -310,6 +356,19 @@ export const identityItemKey = (identity: ChannelIdentity, contactKey: string): 
 
 export const identityPartition = (identity: ChannelIdentity): string =>
   `IDENT#${boundedIdentityKey(identity)}`;
+
+const CONSENT_CHANGE_PREFIX = 'CONSENT#';
+
+/**
+ * One entry of a contact's consent ledger, in its partition (reached, exported and erased with it):
+ * per scope, in the order of the registers (time, arrival, event), so a redelivery rewrites itself.
+ */
+export const consentChangeKey = (contactKey: string, scope: string, order: string): ItemKey => ({
+  pk: contactItemKey(contactKey).pk,
+  sk: `${CONSENT_CHANGE_PREFIX}${scope}#${order}`,
+});
+
+export const consentChangePrefix = (): string => CONSENT_CHANGE_PREFIX;
 
 /** Where an erased contact's opt-outs are kept, under a hash of its key (no identifier stored). */
 export const suppressionKey = (contactKey: string): ItemKey => ({

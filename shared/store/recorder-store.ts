@@ -1,5 +1,6 @@
 import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
+import { type ConsentLedgerEntry, recordConsentChange, wasErasedWith } from './consent-ledger.ts';
 import { findLinkedConversation, indexContact } from './contacts.ts';
 import {
   type ConversationWrite,
@@ -9,6 +10,7 @@ import {
   saveConversation,
 } from './conversations.ts';
 import { hasMessage, MESSAGE_RETENTION_SECONDS, putMessage } from './messages.ts';
+import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord } from './sends.ts';
 import type { TableContext } from './table.ts';
@@ -30,6 +32,12 @@ export interface RecorderStore {
     canonicalId: string,
     contactId: string,
   ): Promise<'aliased' | 'exists'>;
+  /** The person a contactId stands for now, through explicit merges (itself when never merged). */
+  resolvePerson(contactId: string): Promise<string>;
+  /** Whether a consent event was applied to a contact that has since been erased (a late retry). */
+  wasErasedWith(contactKey: string, eventId: string): Promise<boolean>;
+  /** Idempotent: the change's entry in the contact's consent ledger. */
+  recordConsentChange(contactKey: string, order: string, entry: ConsentLedgerEntry): Promise<void>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
   /** Forward-only write; `stale` when the stored value is ahead (or equal, from another event). */
@@ -57,6 +65,9 @@ export const createRecorderStore = (
       findLinkedConversation(context, channel, endpointId, contact),
     putConversationAlias: (conversationId, canonicalId, contactId) =>
       putConversationAlias(context, conversationId, canonicalId, contactId),
+    resolvePerson: (contactId) => resolvePerson(context, contactId),
+    wasErasedWith: (contactKey, eventId) => wasErasedWith(context, contactKey, eventId),
+    recordConsentChange: (contactKey, order, entry) => recordConsentChange(context, contactKey, order, entry),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>

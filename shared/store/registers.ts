@@ -145,7 +145,7 @@ export const timeOrder = (occurredAt: string, sequence: string | undefined, even
   `${occurredAt}#${sequence ?? ''}#${eventId}`;
 
 /** 64 bits of an event id: what a register remembers of the events that already moved it. */
-const appliedIdOf = (eventId: string): string => stableHash('applied', eventId).slice(0, 16);
+export const appliedIdOf = (eventId: string): string => stableHash('applied', eventId).slice(0, 16);
 
 /**
  * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead

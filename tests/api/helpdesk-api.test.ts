@@ -220,7 +220,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(bodyOf(keyless).errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
   });
 
-  it('answers 404 for unknown conversations and contacts, and reads a person in one Query and two BatchGetItems', async () => {
+  it('answers 404 for unknown conversations and contacts, and reads a person in one GetItem, two Queries and two BatchGetItems', async () => {
     // Act
     const conversation = await request('GET', `/v1/conversations/conv_${'0'.repeat(32)}`);
     const nobody = await request('GET', `/v1/contacts/ct_${'0'.repeat(32)}`);
@@ -233,10 +233,12 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(conversation.status).toBe(404);
     expect(nobody.status).toBe(404);
     expect(contact.status).toBe(200);
-    expect(contactCalls).toEqual(['Query', 'BatchGetItem', 'BatchGetItem']);
+    // Whom the id stands for (merges), the person's conversations and contacts, the merges into them.
+    expect(contactCalls).toEqual(['GetItem', 'Query', 'BatchGetItem', 'BatchGetItem', 'Query']);
     expect(bodyOf(contact)).toEqual({
       contactId: bodyOf(read).contactId,
       channels: [{ channel: 'whatsapp', identities: [{ type: 'wa_id', value: 'api-a' }], consent: {} }],
+      merged: [],
     });
     expect((bodyOf(theirs).items as { conversationId: string }[]).map((c) => c.conversationId)).toEqual([
       idOf('api-a'),

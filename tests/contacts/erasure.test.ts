@@ -26,7 +26,7 @@ import { minute } from '#tests/recorder/factories.ts';
 /*
  * Right of access and erasure for one person across channels, against the local DynamoDB and S3:
  * the export holds every canary; after erasure a scan of the table and the bucket finds none, a
- * replayed old webhook does not bring them back, a STOP still counts, and a new message starts afresh.
+ * replayed old webhook (a message, a STOP) does not bring them back, a STOP still counts, and a new message starts afresh.
  */
 const PHONE = '306912340200';
 const CANARY = 'canary-erasure-7Qx';
@@ -175,7 +175,7 @@ describe('export and erasure of one person across channels', () => {
     expect(text).toContain(PHONE);
     expect(exported?.objects).toEqual([attachmentKey]);
     expect(new Set(exported?.items.map((entry) => entry.kind))).toEqual(
-      new Set(['conversation', 'message', 'contact', 'identity']),
+      new Set(['conversation', 'message', 'contact', 'identity', 'consentChange']),
     );
     expect(text).not.toContain('another customer');
   });
@@ -210,6 +210,7 @@ describe('export and erasure of one person across channels', () => {
     const afterErasure = await tableText();
     const objectsAfter = await bucketKeys();
     await recorder.recordEvent(oldMessage);
+    await recorder.recordEvent(smsStop(minute(4)));
     const afterReplay = await tableText();
     const consent = await readContactConsent(
       context,

@@ -148,5 +148,100 @@ describe('one customer across channels', () => {
       hubMessageId: reply.data?.hubMessageId,
       reason: 'opted_out',
     });
+    const ledger = await api.GET('/v1/contacts/{contactId}/consent', { params: { path: { contactId } } });
+    expect(ledger.data?.changes).toEqual([
+      expect.objectContaining({
+        channel: 'sms',
+        consent: 'opted_out',
+        source: 'helpdesk',
+        evidence: 'asked on the phone to agent-7 not to be texted',
+      }),
+    ]);
+  }, 60_000);
+
+  it('merges two people the hub could not link, carries the merge to new messages, and an unmerge restores both', async () => {
+    // Prepare: one customer who wrote by WhatsApp from one number and by SMS from another.
+    expect(await postSample(hub.urls.base, whatsappTextFrom('306912341111', 'merge-1'))).toBeLessThan(300);
+    expect(await postSample(hub.urls.base, smsFrom('+306912342222', 'merge-2'))).toBeLessThan(300);
+    expect(await hub.waitForRecorder()).toBe(true);
+    const first = (await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl)).filter(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    const idOf = (channel: string) => {
+      const data = first.find((event) => event.data.channel === channel)?.data;
+      return data && 'contactId' in data ? (data.contactId ?? '') : '';
+    };
+    const surviving = idOf('whatsapp');
+    const discarded = idOf('sms');
+    const smsConversation = first.find((event) => event.data.channel === 'sms')?.subject;
+    const api = createClient<paths>({
+      baseUrl: hub.urls.base,
+      headers: { authorization: `Bearer ${hub.apiToken}` },
+    });
+    const reason = 'same customer: confirmed both numbers on a call (ticket 4711)';
+    const journeyOf = async (contactId: string) =>
+      (
+        await api.GET('/v1/contacts/{contactId}/conversations', { params: { path: { contactId } } })
+      ).data?.items.map((item) => `${item.channel}:${item.contactId}`);
+    // Act: merge (twice, as a retried request), a new SMS, then unmerge.
+    const merged = await api.POST('/v1/contacts/{contactId}/merge', {
+      params: { path: { contactId: surviving } },
+      body: { contactId: discarded, reason },
+    });
+    const retried = await api.POST('/v1/contacts/{contactId}/merge', {
+      params: { path: { contactId: surviving } },
+      body: { contactId: discarded, reason },
+    });
+    const reverse = await api.POST('/v1/contacts/{contactId}/merge', {
+      params: { path: { contactId: discarded } },
+      body: { contactId: surviving, reason },
+    });
+    const mergedJourney = await journeyOf(surviving);
+    const byDiscardedId = await api.GET('/v1/contacts/{contactId}', {
+      params: { path: { contactId: discarded } },
+    });
+    const eraseDiscarded = await api.DELETE('/v1/contacts/{contactId}', {
+      params: { path: { contactId: discarded } },
+    });
+    expect(await postSample(hub.urls.base, smsFrom('+306912342222', 'merge-3'))).toBeLessThan(300);
+    expect(await hub.waitForRecorder()).toBe(true);
+    const unmerged = await api.POST('/v1/contacts/{contactId}/unmerge', {
+      params: { path: { contactId: surviving } },
+      body: { contactId: discarded, reason: 'two sisters sharing a phone' },
+    });
+    const survivingAfter = await journeyOf(surviving);
+    const discardedAfter = await journeyOf(discarded);
+    const stream = await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl);
+    // Assess
+    expect(surviving).not.toBe(discarded);
+    expect(merged.data).toMatchObject({
+      survivingContactId: surviving,
+      discardedContactId: discarded,
+      reason,
+      conversationIds: [smsConversation],
+    });
+    expect(retried.data).toEqual(merged.data);
+    expect(reverse.response.status).toBe(409);
+    expect(mergedJourney?.sort()).toEqual([`sms:${surviving}`, `whatsapp:${surviving}`]);
+    expect(byDiscardedId.data?.contactId).toBe(surviving);
+    expect(byDiscardedId.data?.merged).toEqual([
+      { contactId: discarded, reason, mergedAt: merged.data?.mergedAt },
+    ]);
+    expect(eraseDiscarded.response.status).toBe(409);
+    const later = stream.find(
+      (event) => event.type === 'switchboard.message.received' && event.data.channel === 'sms',
+    );
+    expect(later?.data && 'contactId' in later.data ? later.data.contactId : undefined).toBe(surviving);
+    expect(unmerged.data).toMatchObject({
+      discardedContactId: discarded,
+      conversationIds: [smsConversation],
+    });
+    expect(survivingAfter).toEqual([`whatsapp:${surviving}`]);
+    expect(discardedAfter).toEqual([`sms:${discarded}`]);
+    const audit = stream.filter((event) => event.type.startsWith('switchboard.contact.'));
+    expect(audit.map((event) => event.type)).toEqual([
+      'switchboard.contact.merged',
+      'switchboard.contact.unmerged',
+    ]);
   }, 60_000);
 });

@@ -61,6 +61,8 @@ describe('recorder cost per event', () => {
       'GetItem',
       // The identity links of the one identity (shared/store/contacts.ts findLinkedConversation).
       'Query',
+      // Whom a new person stands for after explicit merges (shared/store/person-merges.ts).
+      'GetItem',
       'UpdateItem',
       'PutItem',
       'UpdateItem',

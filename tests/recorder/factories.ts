@@ -154,4 +154,7 @@ export const noStore: RecorderStore = {
   linkSend: async () => undefined,
   findLinkedConversation: async () => undefined,
   putConversationAlias: async () => 'aliased',
+  resolvePerson: async (contactId) => contactId,
+  wasErasedWith: async () => false,
+  recordConsentChange: async () => {},
 };

@@ -127,13 +127,57 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * A person's consent ledger (every change, newest first)
+         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call.
+         */
+        get: operations["consentHistory"];
         put?: never;
         /**
          * Record a customer's consent on a channel, with its evidence
          * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence.
          */
         post: operations["setConsent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge another person into this one
+         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`.
+         */
+        post: operations["mergeContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{contactId}/unmerge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo the merge of another person into this one
+         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason.
+         */
+        post: operations["unmergeContact"];
         delete?: never;
         options?: never;
         head?: never;
@@ -319,6 +363,10 @@ export interface components {
             /** @enum {string} */
             consent: "opted_out" | "opted_in";
             evidence: string;
+        };
+        ContactMergeRequest: {
+            contactId: components["schemas"]["ContactId"];
+            reason: string;
         };
         ConversationPage: {
             items: components["schemas"]["Conversation"][];
@@ -756,6 +804,12 @@ export interface components {
                     };
                 };
             }[];
+            /** @description People the helpdesk merged into this one (each can be unmerged). */
+            merged: {
+                contactId: components["schemas"]["ContactId"];
+                reason: string;
+                mergedAt: string;
+            }[];
         };
         ContactErasedData: {
             contactId: components["schemas"]["ContactId"];
@@ -781,6 +835,42 @@ export interface components {
             consent: "opted_out" | "opted_in";
             at: string;
             contacts: number;
+        };
+        /** @description The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope). */
+        ConsentHistory: {
+            contactId: components["schemas"]["ContactId"];
+            changes: {
+                /**
+                 * @description The messaging channel the event belongs to.
+                 * @enum {string}
+                 */
+                channel: "messenger" | "whatsapp" | "sms" | "email";
+                scope: string;
+                /** @enum {string} */
+                consent: "opted_out" | "opted_in" | "help_requested";
+                trigger: string | null;
+                /** @enum {string} */
+                source: "provider" | "helpdesk";
+                evidence?: string;
+                at: string;
+                eventId: string;
+            }[];
+        };
+        ContactMergeData: {
+            survivingContactId: components["schemas"]["ContactId"];
+            discardedContactId: components["schemas"]["ContactId"];
+            reason: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            mergedAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            unmergedAt?: string;
+            conversationIds: string[];
         };
         /** @description Everything the hub holds about a person (right of access). */
         PersonExport: {
@@ -1434,6 +1524,74 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The request conflicts with the current state (`urn:switchboard:problem:conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consentHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hub's id of a person across channels. */
+                contactId: components["schemas"]["ContactId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ledger. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentHistory"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
@@ -1468,6 +1626,177 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConsentRecorded"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mergeContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hub's id of a person across channels. */
+                contactId: components["schemas"]["ContactId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactMergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Merged; the same data as the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactMergeData"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (`urn:switchboard:problem:conflict`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unmergeContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The hub's id of a person across channels. */
+                contactId: components["schemas"]["ContactId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactMergeRequest"];
+            };
+        };
+        responses: {
+            /** @description Unmerged; the same data as the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactMergeData"];
                 };
             };
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */

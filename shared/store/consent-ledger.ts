@@ -1,0 +1,90 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { ChannelSchema, ConsentDataSchema } from '#shared/contract/index.ts';
+import { queryAll } from './contacts.ts';
+import { consentChangeKey, consentChangePrefix, contactItemKey, suppressionKey } from './keys.ts';
+import { appliedIdOf } from './registers.ts';
+import type { TableContext } from './table.ts';
+import { track } from './table.ts';
+
+/*
+ * The consent ledger's history: one item per change, in the contact's partition (so whatever reaches
+ * the contact, export and erasure, reaches its history). The registers on the contact item hold the
+ * latest value per scope, which is what the sender consults; these items say how it got there.
+ */
+
+export const ConsentLedgerEntrySchema = z.object({
+  channel: ChannelSchema,
+  scope: ConsentDataSchema.shape.scope,
+  consent: ConsentDataSchema.shape.consent,
+  trigger: z.string().nullable(),
+  source: z.enum(['provider', 'helpdesk']),
+  evidence: z.string().optional(),
+  at: z.string(),
+  eventId: z.string(),
+});
+export type ConsentLedgerEntry = z.infer<typeof ConsentLedgerEntrySchema>;
+
+/** Idempotent: a redelivered event rewrites its own entry (the key carries the register order). */
+export const recordConsentChange = async (
+  context: TableContext,
+  contactKey: string,
+  order: string,
+  change: ConsentLedgerEntry,
+): Promise<void> => {
+  const output = await context.client.send(
+    new PutItemCommand({
+      TableName: context.tableName,
+      Item: marshall(
+        { ...consentChangeKey(contactKey, change.scope, order), ...change },
+        { removeUndefinedValues: true },
+      ),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'PutItem', output);
+};
+
+/** Every change recorded for these channel contacts, newest first. */
+export const readConsentHistory = async (
+  context: TableContext,
+  contactKeys: readonly string[],
+): Promise<ConsentLedgerEntry[]> => {
+  const changes: ConsentLedgerEntry[] = [];
+  for (const contactKey of contactKeys) {
+    const items = await queryAll(context, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': contactItemKey(contactKey).pk, ':prefix': consentChangePrefix() },
+    });
+    for (const item of items) {
+      const parsed = ConsentLedgerEntrySchema.safeParse(item);
+      if (parsed.success) changes.push(parsed.data);
+    }
+  }
+  return changes.sort((a, b) => (a.at === b.at ? b.eventId.localeCompare(a.eventId) : b.at < a.at ? -1 : 1));
+};
+
+/**
+ * Whether a consent event was already applied to a contact that has since been erased: its erasure
+ * kept the hashed ids of the events that had moved its consent (with its opt-outs), so a provider's
+ * late retry of an old STOP or START does not bring the contact's identifiers back.
+ */
+export const wasErasedWith = async (
+  context: TableContext,
+  contactKey: string,
+  eventId: string,
+): Promise<boolean> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(suppressionKey(contactKey)),
+      ConsistentRead: true,
+      ProjectionExpression: 'applied',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  const applied = output.Item ? unmarshall(output.Item).applied : undefined;
+  return applied instanceof Set && applied.has(appliedIdOf(eventId));
+};

@@ -1,0 +1,287 @@
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { ContactIdSchema } from '#shared/contract/common.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { keyOf, queryAll } from './contacts.ts';
+import { conversationViewOf, setConversationPerson } from './conversations.ts';
+import {
+  contactsConversationsPartition,
+  conversationIdOfKey,
+  conversationKey,
+  PERSON_CONVERSATION_PREFIX,
+  PERSON_MERGE_PREFIX,
+  personMergeIndexKeys,
+  personMergeKey,
+} from './keys.ts';
+import { batchGetItems, isConditionFailure, type TableContext, track } from './table.ts';
+
+/*
+ * Explicit merges of people by the helpdesk (automatic links happen only on strong identifiers,
+ * shared/domain/contact-identity.ts). A merge is one item under the discarded person
+ * (`PERSON#<discarded>` / `MERGED`: into whom, why, when), listed in gsi3 under the surviving
+ * person. A person's id resolves through these items to the person that stands for them now; every
+ * conversation sits in the gsi3 partition of that person, with that `contactId` in its state.
+ * A merge moves the discarded person's conversations; an unmerge deletes the item and moves back
+ * every conversation whose own person no longer resolves to where it is. Neither touches the
+ * address a conversation replies to.
+ */
+
+/** Longest chain of merges followed (A into B into C…); a longer one is refused when merging. */
+const MAX_MERGE_DEPTH = 8;
+/** Passes over a person's partition per merge or unmerge: the second catches a conversation recorded meanwhile. */
+const MOVE_PASSES = 2;
+
+const MergeItemSchema = z.looseObject({
+  into: ContactIdSchema,
+  reason: z.string(),
+  mergedAt: z.string(),
+  /** The conversations the merge moved (a string set), so a retried merge answers the same. */
+  moved: z.instanceof(Set).optional(),
+});
+
+export interface PersonMerge {
+  readonly discardedContactId: string;
+  readonly survivingContactId: string;
+  readonly reason: string;
+  readonly mergedAt: string;
+  readonly moved: readonly string[];
+}
+
+const mergeOf = (discardedContactId: string, item: Record<string, unknown> | undefined) => {
+  const parsed = MergeItemSchema.safeParse(item);
+  return parsed.success
+    ? {
+        discardedContactId,
+        survivingContactId: parsed.data.into,
+        reason: parsed.data.reason,
+        mergedAt: parsed.data.mergedAt,
+        moved: [...(parsed.data.moved ?? [])].map(String),
+      }
+    : undefined;
+};
+
+/** The merge that discarded this person, if one did (consistent: a merge is read right after it is made). */
+export const readMerge = async (
+  context: TableContext,
+  contactId: string,
+): Promise<PersonMerge | undefined> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(personMergeKey(contactId)),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  return mergeOf(contactId, output.Item ? unmarshall(output.Item) : undefined);
+};
+
+/**
+ * The person a contactId stands for now: itself, or where its merges lead. `stopAt` is treated as
+ * not merged (an unmerge in progress). One GetItem per hop; most people were never merged.
+ */
+export const resolvePerson = async (
+  context: TableContext,
+  contactId: string,
+  stopAt?: string,
+): Promise<string> => {
+  let current = contactId;
+  const seen = new Set([current]);
+  for (let hop = 0; hop < MAX_MERGE_DEPTH && current !== stopAt; hop++) {
+    const merge = await readMerge(context, current);
+    if (!merge || seen.has(merge.survivingContactId)) return current;
+    seen.add(merge.survivingContactId);
+    current = merge.survivingContactId;
+  }
+  return current;
+};
+
+/** The merges into a person (gsi3, eventually consistent): the audit a person view shows. */
+export const mergesInto = async (context: TableContext, contactId: string): Promise<PersonMerge[]> => {
+  const items = await queryAll(context, {
+    IndexName: 'gsi3',
+    KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :merged)',
+    ExpressionAttributeValues: {
+      ':pk': contactsConversationsPartition(contactId),
+      ':merged': PERSON_MERGE_PREFIX,
+    },
+  });
+  const found = await batchGetItems(context, items.map(keyOf), { consistent: false });
+  return found.flatMap((item) => {
+    const merge = mergeOf(String(item.pk).slice(contactsConversationsPartition('').length), item);
+    return merge ? [merge] : [];
+  });
+};
+
+/** The conversation ids (and aliases) in a person's gsi3 partition. */
+const conversationIdsOf = async (context: TableContext, contactId: string): Promise<string[]> =>
+  (
+    await queryAll(context, {
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :conv)',
+      ExpressionAttributeValues: {
+        ':pk': contactsConversationsPartition(contactId),
+        ':conv': PERSON_CONVERSATION_PREFIX,
+      },
+    })
+  ).map((item) => conversationIdOfKey(keyOf(item)));
+
+/** Whether the hub has any conversation under this person. */
+const hasConversations = async (context: TableContext, contactId: string): Promise<boolean> =>
+  (await conversationIdsOf(context, contactId)).length > 0;
+
+export type MergeOutcome =
+  | { readonly outcome: 'merged'; readonly merge: PersonMerge; readonly conversationIds: string[] }
+  | {
+      readonly outcome: 'refused';
+      readonly reason: 'unknown' | 'same' | 'already-merged' | 'cycle' | 'depth';
+    };
+
+/**
+ * Merges `discarded` into `surviving`: the merge item first (conditional: a person is discarded
+ * once), then each conversation of the discarded person moved to the surviving one's current
+ * person. Running it again with the same pair (a retried request, a crash half-way) finishes the
+ * moves and answers the same merge.
+ */
+export const mergePeople = async (
+  context: TableContext,
+  request: { surviving: string; discarded: string; reason: string; at: string },
+): Promise<MergeOutcome> => {
+  const { surviving, discarded } = request;
+  if (surviving === discarded) return { outcome: 'refused', reason: 'same' };
+  const existing = await readMerge(context, discarded);
+  if (existing && existing.survivingContactId !== surviving)
+    return { outcome: 'refused', reason: 'already-merged' };
+  const target = await resolvePerson(context, surviving);
+  if (target === discarded) return { outcome: 'refused', reason: 'cycle' };
+  if (!existing) {
+    if (!(await hasConversations(context, target)) || !(await hasConversations(context, discarded)))
+      return { outcome: 'refused', reason: 'unknown' };
+    if ((await chainLength(context, surviving)) >= MAX_MERGE_DEPTH - 1)
+      return { outcome: 'refused', reason: 'depth' };
+  }
+  const merge = existing ?? {
+    discardedContactId: discarded,
+    survivingContactId: surviving,
+    reason: request.reason,
+    mergedAt: request.at,
+    moved: [],
+  };
+  if (!existing) {
+    try {
+      const output = await context.client.send(
+        new PutItemCommand({
+          TableName: context.tableName,
+          Item: marshall({
+            ...personMergeKey(discarded),
+            ...personMergeIndexKeys(discarded, surviving),
+            into: surviving,
+            reason: merge.reason,
+            mergedAt: merge.mergedAt,
+          }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'PutItem', output);
+    } catch (error) {
+      if (isConditionFailure(error)) return { outcome: 'refused', reason: 'already-merged' };
+      throw error;
+    }
+  }
+  const moved = new Set<string>();
+  for (let pass = 0; pass < MOVE_PASSES; pass++)
+    for (const conversationId of await conversationIdsOf(context, discarded))
+      if ((await setConversationPerson(context, conversationId, target)) !== 'gone')
+        moved.add(conversationId);
+  if (moved.size > 0) {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(personMergeKey(discarded)),
+        UpdateExpression: 'ADD moved :moved',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: marshall({ ':moved': moved }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+  }
+  return {
+    outcome: 'merged',
+    merge,
+    conversationIds: [...new Set([...merge.moved, ...moved])].sort(),
+  };
+};
+
+const chainLength = async (context: TableContext, contactId: string): Promise<number> => {
+  let length = 0;
+  let current: string | undefined = contactId;
+  while (current !== undefined && length < MAX_MERGE_DEPTH) {
+    current = (await readMerge(context, current))?.survivingContactId;
+    if (current !== undefined) length++;
+  }
+  return length;
+};
+
+export type UnmergeOutcome =
+  | { readonly outcome: 'unmerged'; readonly merge: PersonMerge; readonly conversationIds: string[] }
+  | { readonly outcome: 'refused'; readonly reason: 'not-merged' };
+
+/**
+ * Undoes the merge of `discarded` into `surviving`: every conversation of the person they both
+ * stand for whose own person (from its contact, through the merges left) is no longer that person
+ * moves back, then the merge item goes, then a last pass catches a conversation recorded
+ * meanwhile. Conversations of people merged into the discarded one go back with it.
+ */
+export const unmergePeople = async (
+  context: TableContext,
+  request: { surviving: string; discarded: string },
+): Promise<UnmergeOutcome> => {
+  const merge = await readMerge(context, request.discarded);
+  if (!merge || merge.survivingContactId !== request.surviving)
+    return { outcome: 'refused', reason: 'not-merged' };
+  const root = await resolvePerson(context, request.surviving);
+  const moved = new Set<string>();
+  const moveBack = async (stopAt: string | undefined): Promise<void> => {
+    const ids = await conversationIdsOf(context, root);
+    const items = await batchGetItems(context, ids.map(conversationKey));
+    const people = new Map<string, string>();
+    const targets = new Map<string, string>();
+    for (const item of items) {
+      const view = conversationViewOf(item);
+      if (!view) continue;
+      const { channel, contact, conversationId } = view.state;
+      const own = contactIdFor(channel, contact, conversationId);
+      const target = people.get(own) ?? (await resolvePerson(context, own, stopAt));
+      people.set(own, target);
+      targets.set(conversationId, target);
+    }
+    for (const item of items) {
+      const conversationId = conversationIdOfKey(keyOf(item));
+      // An alias follows the conversation it stands for.
+      const target = targets.get(typeof item.aliasOf === 'string' ? item.aliasOf : conversationId);
+      if (target === undefined || target === root) continue;
+      if ((await setConversationPerson(context, conversationId, target)) === 'moved')
+        moved.add(conversationId);
+    }
+  };
+  await moveBack(request.discarded);
+  const output = await context.client.send(
+    new DeleteItemCommand({
+      TableName: context.tableName,
+      Key: marshall(personMergeKey(request.discarded)),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'DeleteItem', output);
+  await moveBack(undefined);
+  return { outcome: 'unmerged', merge, conversationIds: [...moved].sort() };
+};

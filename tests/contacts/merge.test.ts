@@ -1,0 +1,241 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
+import {
+  buildEvent,
+  type Channel,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
+import { conversationPage } from '#shared/store/helpdesk-queries.ts';
+import { mergePeople, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '#tests/recorder/factories.ts';
+
+/*
+ * Explicit merges against the local DynamoDB: a merge moves the discarded person's conversations
+ * (never their reply address), new conversations of the discarded person land with the survivor,
+ * chains resolve, cycles and double merges are refused, an unmerge restores both people exactly,
+ * and an erasure of the survivor takes the merge items with it. Every call is one the IAM
+ * policies of the recorder and the helpdesk API allow.
+ */
+const endpoints = {
+  sms: { type: 'phone_number' as const, id: '+15550000300' },
+  whatsapp: { type: 'whatsapp_phone_number' as const, id: 'phone-merge' },
+  email: { type: 'email_address' as const, id: 'support@shop.example.net' },
+};
+const identityOf = (channel: Channel, who: string): ChannelIdentity =>
+  channel === 'email'
+    ? { type: 'email', value: who }
+    : channel === 'whatsapp'
+      ? { type: 'wa_id', value: who.replace('+', '') }
+      : { type: 'phone', value: who };
+
+const salesAddress = { type: 'email_address' as const, id: 'sales@shop.example.net' };
+
+const messageFrom = (
+  channel: 'sms' | 'whatsapp' | 'email',
+  who: string,
+  id: string,
+  at: string,
+  endpoint: (typeof endpoints)[typeof channel] = endpoints[channel],
+): HubEvent => {
+  const identity = identityOf(channel, who);
+  return buildEvent('switchboard.message.received', eventIdFor(channel, 'message', id), {
+    channel,
+    provider: channel === 'sms' ? 'twilio' : channel === 'email' ? 'ses' : 'meta',
+    endpoint,
+    contact: { identities: [identity] },
+    conversationId: contactConversationId(channel, endpoint, identity),
+    hubMessageId: hubMessageIdFor(channel, id),
+    direction: 'inbound',
+    providerMessageId: id,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text: `hello ${id}` }],
+  });
+};
+const personOf = (channel: Channel, who: string): string =>
+  contactIdFor(channel, { identities: [identityOf(channel, who)] }, '');
+
+describe('explicit merge and unmerge of people', () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  let recorder: RecorderService;
+  const calls = new Set<string>();
+  const counting = (base: TableContext): TableContext => ({
+    ...base,
+    client: {
+      send: ((command: { constructor: { name: string } }) => {
+        calls.add(`dynamodb:${command.constructor.name.replace(/Command$/, '')}`);
+        return base.client.send(command as never);
+      }) as TableContext['client']['send'],
+    },
+  });
+  const journey = async (contactId: string) =>
+    (await conversationPage(context, { index: 'gsi3', contactId }, { limit: 100, ascending: true })).items
+      .map(({ state }) => `${state.channel}:${state.contactId === contactId ? 'same' : state.contactId}`)
+      .sort();
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date(),
+    };
+    recorder = createRecorderService({
+      store: createRecorderStore(counting(context)),
+      publisher: { publish: async () => undefined },
+      clock: () => new Date(),
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  it('moves the discarded person, sends their new conversations to the survivor, and unmerges exactly', async () => {
+    // Prepare: Ana writes by SMS; an e-mail address the hub cannot link to her; someone else.
+    const ana = personOf('sms', '+306912343001');
+    const anaByEmail = personOf('email', 'ana.k@mail.example.org');
+    await recorder.recordEvent(messageFrom('sms', '+306912343001', 'SMmerge1', minute(1)));
+    await recorder.recordEvent(messageFrom('email', 'ana.k@mail.example.org', 'mail-merge-1', minute(2)));
+    const emailConversation = contactConversationId(
+      'email',
+      endpoints.email,
+      identityOf('email', 'ana.k@mail.example.org'),
+    );
+    const before = await loadConversation(context, emailConversation);
+    const api = counting(context);
+    // Act
+    const merged = await mergePeople(api, {
+      surviving: ana,
+      discarded: anaByEmail,
+      reason: 'same customer',
+      at: minute(3),
+    });
+    const afterMerge = await journey(ana);
+    const moved = await loadConversation(context, emailConversation);
+    // New conversations: of the discarded person (another mailbox of the business), straight to
+    // the survivor; of the survivor on another channel, as always.
+    await recorder.recordEvent(
+      messageFrom('email', 'ana.k@mail.example.org', 'mail-merge-2', minute(4), salesAddress),
+    );
+    await recorder.recordEvent(messageFrom('whatsapp', '+306912343001', 'wamid.merge-1', minute(5)));
+    const withNew = await journey(ana);
+    const unmerged = await unmergePeople(api, { surviving: ana, discarded: anaByEmail });
+    const anaAfter = await journey(ana);
+    const emailAfter = await journey(anaByEmail);
+    // Assess
+    expect(merged).toMatchObject({ outcome: 'merged', conversationIds: [emailConversation] });
+    expect(afterMerge).toEqual(['email:same', 'sms:same']);
+    expect(moved.model?.state.contactId).toBe(ana);
+    expect(moved.model?.state.contact).toEqual(before.model?.state.contact);
+    expect(moved.model?.state.version).toBe((before.model?.state.version ?? 0) + 1);
+    expect(withNew).toEqual(['email:same', 'email:same', 'sms:same', 'whatsapp:same']);
+    expect(unmerged).toMatchObject({ outcome: 'unmerged' });
+    expect(unmerged.outcome === 'unmerged' && unmerged.conversationIds).toHaveLength(2);
+    expect(anaAfter).toEqual(['sms:same', 'whatsapp:same']);
+    expect(emailAfter).toEqual(['email:same', 'email:same']);
+    expect(await resolvePerson(context, anaByEmail)).toBe(anaByEmail);
+    for (const action of calls)
+      expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
+    expect(calls).toContain('dynamodb:DeleteItem');
+  });
+
+  it('follows chains, refuses cycles and a second merge of the same person, and unmerges a link of a chain', async () => {
+    // Prepare: three people on three numbers.
+    const [a, b, c] = ['+306912344001', '+306912344002', '+306912344003'].map((phone, index) => {
+      return { phone, id: personOf('sms', phone), sid: `SMchain${index}` };
+    }) as [
+      { phone: string; id: string; sid: string },
+      { phone: string; id: string; sid: string },
+      { phone: string; id: string; sid: string },
+    ];
+    for (const person of [a, b, c])
+      await recorder.recordEvent(messageFrom('sms', person.phone, person.sid, minute(1)));
+    // Act: c into b, then b into a.
+    const first = await mergePeople(context, {
+      surviving: b.id,
+      discarded: c.id,
+      reason: 'r1',
+      at: minute(2),
+    });
+    const second = await mergePeople(context, {
+      surviving: a.id,
+      discarded: b.id,
+      reason: 'r2',
+      at: minute(3),
+    });
+    const cycle = await mergePeople(context, {
+      surviving: c.id,
+      discarded: a.id,
+      reason: 'r3',
+      at: minute(4),
+    });
+    const twice = await mergePeople(context, {
+      surviving: a.id,
+      discarded: c.id,
+      reason: 'r4',
+      at: minute(4),
+    });
+    const self = await mergePeople(context, {
+      surviving: a.id,
+      discarded: a.id,
+      reason: 'r5',
+      at: minute(4),
+    });
+    const resolvedC = await resolvePerson(context, c.id);
+    const chain = await journey(a.id);
+    const notThere = await unmergePeople(context, { surviving: a.id, discarded: c.id });
+    const undone = await unmergePeople(context, { surviving: a.id, discarded: b.id });
+    // Assess
+    expect(first.outcome).toBe('merged');
+    expect(second.outcome).toBe('merged');
+    expect(cycle).toEqual({ outcome: 'refused', reason: 'cycle' });
+    expect(twice).toEqual({ outcome: 'refused', reason: 'already-merged' });
+    expect(self).toEqual({ outcome: 'refused', reason: 'same' });
+    expect(resolvedC).toBe(a.id);
+    expect(chain).toEqual(['sms:same', 'sms:same', 'sms:same']);
+    expect(notThere).toEqual({ outcome: 'refused', reason: 'not-merged' });
+    // b leaves a with c still merged into b.
+    expect(undone.outcome).toBe('unmerged');
+    expect(await journey(a.id)).toEqual(['sms:same']);
+    expect(await journey(b.id)).toEqual(['sms:same', 'sms:same']);
+    expect(await resolvePerson(context, c.id)).toBe(b.id);
+  });
+
+  it('erasing the survivor erases the people merged into it, their merge items included', async () => {
+    // Prepare
+    const survivor = personOf('sms', '+306912345001');
+    const merged = personOf('sms', '+306912345002');
+    await recorder.recordEvent(messageFrom('sms', '+306912345001', 'SMerase1', minute(1)));
+    await recorder.recordEvent(messageFrom('sms', '+306912345002', 'SMerase2', minute(1)));
+    await mergePeople(context, { surviving: survivor, discarded: merged, reason: 'same', at: minute(2) });
+    // Act
+    const report = await erasePerson({ table: context, deleteObjects: async () => {} }, survivor);
+    const scan = await context.client.send(new ScanCommand({ TableName: context.tableName }));
+    const text = JSON.stringify(
+      (scan.Items ?? []).map((raw) => unmarshall(raw)),
+      (_key, value) => (value instanceof Set ? [...value] : value),
+    );
+    // Assess
+    expect(report?.itemsDeleted).toBeGreaterThan(4);
+    expect(text).not.toContain('306912345001');
+    expect(text).not.toContain('306912345002');
+    expect(text).not.toContain(`PERSON#${merged}`);
+  });
+});
