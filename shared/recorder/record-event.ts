@@ -182,7 +182,12 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       const applied = await withPerson(applyEvent(stored.model, event));
       if (applied.newIdentities.length > 0) {
         const contactKey = contactKeyFor(event.data.channel, applied.model.state.contact);
-        await store.indexContact(event.data.channel, contactKey, applied.newIdentities);
+        await store.indexContact(
+          event.data.channel,
+          contactKey,
+          applied.newIdentities,
+          applied.model.state.contactId,
+        );
         await step('index-contact', event);
       }
       const saved = await store.saveConversation({
@@ -252,7 +257,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         return;
       }
       // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
-      await store.indexContact(event.data.channel, contactKey, event.data.contact.identities);
+      const { channel, contact, conversationId } = event.data;
+      const person = await store.resolvePerson(contactIdFor(channel, contact, conversationId));
+      await store.indexContact(channel, contactKey, contact.identities, person, { keepPerson: true });
       await step('index-contact', event);
       await store.recordConsentChange(contactKey, order, entry);
       await step('record-consent', event);

@@ -8,6 +8,7 @@ import {
   boundedIdentityKey,
   contactItemKey,
   contactKeyFor,
+  contactsByPersonKeys,
   contactsConversationsPartition,
   conversationKey,
   conversationMessagesPartition,
@@ -28,22 +29,35 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * gsi3, which every conversation item joins when it is created.
  */
 
-/** Idempotent: set union of identities, one lookup item per identity. */
+/**
+ * Idempotent: set union of identities, one lookup item per identity. The contact item joins its
+ * person's gsi3 partition (`CONTACT#<contactKey>`), so a person is reached even where the hub has no
+ * conversation with them (a STOP to a campaign): erasure and export find them by their contactId.
+ */
 export const indexContact = async (
   context: TableContext,
   channel: Channel,
   contactKey: string,
   identities: readonly ChannelIdentity[],
+  contactId: string,
+  /** A consent event knows fewer of the contact's identities than its conversation: it only fills a gap. */
+  { keepPerson = false }: { readonly keepPerson?: boolean } = {},
 ): Promise<void> => {
+  const person = contactsByPersonKeys(contactId, contactKey);
+  const gsi3 = keepPerson
+    ? 'gsi3pk = if_not_exists(gsi3pk, :gsi3pk), gsi3sk = if_not_exists(gsi3sk, :gsi3sk)'
+    : 'gsi3pk = :gsi3pk, gsi3sk = :gsi3sk';
   const output = await context.client.send(
     new UpdateItemCommand({
       TableName: context.tableName,
       Key: marshall(contactItemKey(contactKey)),
-      UpdateExpression: 'SET #channel = :channel ADD #identities :identities',
+      UpdateExpression: `SET #channel = :channel, ${gsi3} ADD #identities :identities`,
       ExpressionAttributeNames: { '#channel': 'channel', '#identities': 'identities' },
       ExpressionAttributeValues: marshall({
         ':channel': channel,
         ':identities': new Set(identities.map(boundedIdentityKey)),
+        ':gsi3pk': person.gsi3pk,
+        ':gsi3sk': person.gsi3sk,
       }),
       ReturnConsumedCapacity: 'TOTAL',
     }),

@@ -11,6 +11,7 @@ import { conversationViewOf } from './conversations.ts';
 import {
   contactItemKey,
   contactKeyFor,
+  contactKeyOfItem,
   contactsConversationsPartition,
   type ItemKey,
   kindOfKey,
@@ -46,6 +47,7 @@ const personFootprint = async (
 ): Promise<{ contactKeys: string[]; keys: ItemKey[] }> => {
   const people = [contactId];
   const conversationKeys: ItemKey[] = [];
+  const contactKeys = new Set<string>();
   const keys = new Map<string, ItemKey>();
   const add = (key: ItemKey): void => {
     keys.set(`${key.pk}\u0000${key.sk}`, key);
@@ -60,12 +62,13 @@ const personFootprint = async (
       })
     ).map(keyOf)) {
       add(key);
-      if (kindOfKey(key) !== 'personMerge') conversationKeys.push(key);
+      const kind = kindOfKey(key);
+      if (kind === 'contact') contactKeys.add(contactKeyOfItem(key));
+      else if (kind !== 'personMerge') conversationKeys.push(key);
       else if (!people.includes(key.pk.slice(contactsConversationsPartition('').length)))
         people.push(key.pk.slice(contactsConversationsPartition('').length));
     }
   }
-  const contactKeys = new Set<string>();
   for (const item of await batchGetItems(context, conversationKeys)) {
     const view = conversationViewOf(item);
     if (view) contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));

@@ -91,7 +91,7 @@ export const ITEM_KINDS = {
   contact: {
     pk: 'CONTACT#<channel>#<type:value>',
     sk: 'CONTACT',
-    indexes: [],
+    indexes: ['gsi3'],
     personalData: true,
     reach: 'contact-partition',
     expires: false,
@@ -243,9 +243,16 @@ export const conversationsByContactKeys = (contactId: string, conversationId: st
 
 export const contactsConversationsPartition = (contactId: string): string => `PERSON#${contactId}`;
 
-/** gsi3 sort keys of a person's partition: their conversations, and the people merged into them. */
+/** gsi3 sort keys of a person's partition: their conversations, channel contacts, and the people merged into them. */
 export const PERSON_CONVERSATION_PREFIX = 'CONV#';
 export const PERSON_MERGE_PREFIX = 'MERGED#';
+const PERSON_CONTACT_PREFIX = 'CONTACT#';
+
+/** gsi3 of a channel contact: under the person it was when it was last indexed. */
+export const contactsByPersonKeys = (contactId: string, contactKey: string) => ({
+  gsi3pk: contactsConversationsPartition(contactId),
+  gsi3sk: `${PERSON_CONTACT_PREFIX}${contactKey}`,
+});
 
 /**
  * An explicit merge: the discarded person's own item (read by whoever resolves a contactId),
@@ -348,6 +355,8 @@ export const contactItemKey = (contactKey: string): ItemKey => ({
   pk: `CONTACT#${contactKey}`,
   sk: 'CONTACT',
 });
+
+export const contactKeyOfItem = (key: ItemKey): string => key.pk.slice('CONTACT#'.length);
 
 export const identityItemKey = (identity: ChannelIdentity, contactKey: string): ItemKey => ({
   pk: identityPartition(identity),

@@ -23,7 +23,13 @@ export interface RecorderStore {
   /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
   saveConversation(write: ConversationWrite): Promise<'saved' | 'conflict'>;
   /** Idempotent: set union of identities, one lookup item per identity. */
-  indexContact(channel: Channel, contactKey: string, identities: readonly ChannelIdentity[]): Promise<void>;
+  indexContact(
+    channel: Channel,
+    contactKey: string,
+    identities: readonly ChannelIdentity[],
+    contactId: string,
+    options?: { readonly keepPerson?: boolean },
+  ): Promise<void>;
   /** A WhatsApp customer's conversation under another of their identities, if there is one. */
   findLinkedConversation(channel: Channel, endpointId: string, contact: Contact): Promise<string | undefined>;
   /** Makes a new conversation id an alias of an existing one; `exists` when it was created meanwhile. */
@@ -60,7 +66,8 @@ export const createRecorderStore = (
     hasMessage: (hubMessageId) => hasMessage(context, hubMessageId),
     loadConversation: (conversationId) => loadConversation(context, conversationId),
     saveConversation: (write) => saveConversation(context, write),
-    indexContact: (channel, contactKey, identities) => indexContact(context, channel, contactKey, identities),
+    indexContact: (channel, contactKey, identities, contactId, options) =>
+      indexContact(context, channel, contactKey, identities, contactId, options),
     findLinkedConversation: (channel, endpointId, contact) =>
       findLinkedConversation(context, channel, endpointId, contact),
     putConversationAlias: (conversationId, canonicalId, contactId) =>

@@ -74,9 +74,9 @@ const whatsappMessage = (
   );
 };
 
-const smsStop = (at: string): HubEvent => {
-  const identities: [ChannelIdentity] = [{ type: 'phone', value: `+${PHONE}` }];
-  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', PHONE, 'STOP', at), {
+const smsStop = (at: string, phone = PHONE): HubEvent => {
+  const identities: [ChannelIdentity] = [{ type: 'phone', value: `+${phone}` }];
+  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', phone, 'STOP', at), {
     channel: 'sms',
     provider: 'twilio',
     endpoint: smsEndpoint,
@@ -236,5 +236,28 @@ describe('export and erasure of one person across channels', () => {
     expect(JSON.stringify(afresh)).toContain('a fresh start');
     expect(JSON.stringify(afresh)).not.toContain(`${CANARY} hello`);
     expect(JSON.stringify(afresh)).not.toContain(`${CANARY} by sms`);
+  });
+
+  it('reaches a person known only by a consent event (a STOP to a campaign, no conversation)', async () => {
+    // Prepare
+    const phone = '306912340777';
+    await recorder.recordEvent(smsStop(minute(5), phone));
+    const stranger = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
+    // Act
+    const exported = await exportPerson(context, stranger);
+    const report = await erasePerson({ table: context, deleteObjects: async () => {} }, stranger);
+    await recorder.recordEvent(smsStop(minute(5), phone));
+    const after = await tableText();
+    const consent = await readContactConsent(
+      context,
+      contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }),
+    );
+    // Assess
+    expect(new Set(exported?.items.map((entry) => entry.kind))).toEqual(
+      new Set(['contact', 'identity', 'consentChange']),
+    );
+    expect(report).toMatchObject({ optOutsKept: 1 });
+    expect(after).not.toContain(phone);
+    expect(consent.smsConsent?.consent).toBe('opted_out');
   });
 });
