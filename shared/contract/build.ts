@@ -5,6 +5,8 @@ import type {
   EventType,
   HubEvent,
   HubEventOf,
+  MediaFailedData,
+  MediaStoredData,
   ResponseOverdueData,
   SendFailedData,
 } from './events.ts';
@@ -49,6 +51,8 @@ type ChannelScopedType = Exclude<
   | 'switchboard.conversation.state_changed'
   | 'switchboard.conversation.response_overdue'
   | 'switchboard.message.send_failed'
+  | 'switchboard.message.media_stored'
+  | 'switchboard.message.media_failed'
 >;
 
 /**
@@ -109,6 +113,33 @@ export const buildResponseOverdueEvent = (
   dataschema: dataSchemaFor('switchboard.conversation.response_overdue'),
   data,
 });
+
+/**
+ * The id of an attachment's outcome: one per part of a message, whichever the outcome, so a fetcher
+ * that publishes again after a crash repeats the same event, and a consumer deduplicating on ids can
+ * never hold both a `media_stored` and a `media_failed` of one part.
+ */
+export const mediaEventId = (hubMessageId: string, partIndex: number): string =>
+  `evt_${stableHash('event', 'media', hubMessageId, String(partIndex))}`;
+
+/** The one outcome event of an attachment (`media_stored` or `media_failed`). */
+export const buildMediaEvent = <
+  T extends 'switchboard.message.media_stored' | 'switchboard.message.media_failed',
+>(
+  type: T,
+  data: T extends 'switchboard.message.media_stored' ? MediaStoredData : MediaFailedData,
+): HubEventOf<T> =>
+  ({
+    specversion: '1.0',
+    id: mediaEventId(data.hubMessageId, data.partIndex),
+    source: sourceFor(data.channel, data.endpoint.id),
+    type,
+    subject: data.conversationId,
+    time: 'storedAt' in data ? data.storedAt : data.failedAt,
+    datacontenttype: 'application/json',
+    dataschema: dataSchemaFor(type),
+    data,
+  }) as HubEventOf<T>;
 
 /** The one `contact.erased` event of an erasure (its id hashes the person and the time). */
 export const buildContactErasedEvent = (

@@ -7,6 +7,8 @@ export const EVENT_TYPES = {
   messageReactionChanged: 'switchboard.message.reaction_changed',
   messageEdited: 'switchboard.message.edited',
   messageDeleted: 'switchboard.message.deleted',
+  messageMediaStored: 'switchboard.message.media_stored',
+  messageMediaFailed: 'switchboard.message.media_failed',
   conversationStateChanged: 'switchboard.conversation.state_changed',
   conversationResponseOverdue: 'switchboard.conversation.response_overdue',
   contactConsentChanged: 'switchboard.contact.consent_changed',

@@ -16,7 +16,7 @@ import {
 } from './conversation.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 import { MessageSchema, ReferralSchema } from './message.ts';
-import { MessagePartSchema } from './parts.ts';
+import { MediaPartSchema, MessagePartSchema } from './parts.ts';
 
 export { EVENT_TYPES, type EventType } from './event-types.ts';
 
@@ -147,6 +147,63 @@ export const MessageDeletedDataSchema = z
     actor: z.enum(['customer', 'business']),
   })
   .meta({ id: 'MessageDeletedData' });
+
+/** Why an inbound attachment could not be copied into the hub's bucket. */
+export const MediaFailureReasonSchema = z.enum([
+  /** The provider no longer has it (a WhatsApp media id or a CDN URL past its life, a deleted Twilio media). */
+  'expired',
+  /** Larger than the provider's own maximum for its kind (WhatsApp documents: 100 MB). */
+  'too_large',
+  /** The provider refused the hub's credentials, or the URL is not one the hub may fetch. */
+  'forbidden',
+  /** The bytes do not hash to the sha256 the provider announced. */
+  'checksum_mismatch',
+  /** The provider kept failing (server errors, timeouts) until the hub gave up. */
+  'provider_error',
+]);
+export type MediaFailureReason = z.infer<typeof MediaFailureReasonSchema>;
+
+/** What both attachment outcomes name: the message, its conversation and the part. */
+const mediaContext = {
+  channel: ChannelSchema,
+  provider: ProviderSchema,
+  endpoint: BusinessEndpointSchema,
+  conversationId: z.string().min(1),
+  hubMessageId: z.string().min(1),
+  /** The part's position in the message's `parts`. */
+  partIndex: z.number().int().nonnegative(),
+};
+
+export const MediaStoredDataSchema = z
+  .object({
+    ...mediaContext,
+    /** The part with its bytes in the hub's bucket: `ref` is `{store: 's3', key}`, `sha256`, `size` and `mimeType` measured. */
+    part: MediaPartSchema,
+    /** Object key in the payload bucket (the bucket is a deployment output). */
+    key: z.string().min(1),
+    /** Lower-case hex SHA-256 of the stored bytes. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Bytes stored. */
+    size: z.number().int().nonnegative(),
+    /** The type the bytes are (checked against their first bytes), else the provider's. */
+    contentType: z.string().min(1),
+    storedAt: TimestampSchema,
+  })
+  .meta({ id: 'MediaStoredData' });
+
+export const MediaFailedDataSchema = z
+  .object({
+    ...mediaContext,
+    /** The part as received: its `ref` still names the provider's copy. */
+    part: MediaPartSchema,
+    reason: MediaFailureReasonSchema,
+    /** What went wrong, in the hub's words (an HTTP status, a size): never the provider's URL or token. */
+    detail: z.string().max(500).optional(),
+    /** Downloads tried. */
+    attempts: z.number().int().positive(),
+    failedAt: TimestampSchema,
+  })
+  .meta({ id: 'MediaFailedData' });
 
 export const ConversationStateChangedDataSchema = z
   .object({
@@ -322,6 +379,16 @@ export const MessageDeletedEventSchema = envelope(
   MessageDeletedDataSchema,
   'MessageDeletedEvent',
 );
+export const MessageMediaStoredEventSchema = envelope(
+  EVENT_TYPES.messageMediaStored,
+  MediaStoredDataSchema,
+  'MessageMediaStoredEvent',
+);
+export const MessageMediaFailedEventSchema = envelope(
+  EVENT_TYPES.messageMediaFailed,
+  MediaFailedDataSchema,
+  'MessageMediaFailedEvent',
+);
 export const ConversationStateChangedEventSchema = envelope(
   EVENT_TYPES.conversationStateChanged,
   ConversationStateChangedDataSchema,
@@ -378,6 +445,8 @@ export const HubEventSchema = z
     MessageReactionChangedEventSchema,
     MessageEditedEventSchema,
     MessageDeletedEventSchema,
+    MessageMediaStoredEventSchema,
+    MessageMediaFailedEventSchema,
     ConversationStateChangedEventSchema,
     ConversationResponseOverdueEventSchema,
     ContactConsentChangedEventSchema,
@@ -403,6 +472,8 @@ export type ReactionData = z.infer<typeof ReactionDataSchema>;
 export type SendFailedData = z.infer<typeof SendFailedDataSchema>;
 export type MessageEditedData = z.infer<typeof MessageEditedDataSchema>;
 export type MessageDeletedData = z.infer<typeof MessageDeletedDataSchema>;
+export type MediaStoredData = z.infer<typeof MediaStoredDataSchema>;
+export type MediaFailedData = z.infer<typeof MediaFailedDataSchema>;
 export type ConversationStateChangedData = z.infer<typeof ConversationStateChangedDataSchema>;
 export type ResponseOverdueData = z.infer<typeof ResponseOverdueDataSchema>;
 export type ContactErasedData = z.infer<typeof ContactErasedDataSchema>;

@@ -2,6 +2,7 @@ import {
   buildContactErasedEvent,
   buildContactMergeEvent,
   buildEvent,
+  buildMediaEvent,
   buildResponseOverdueEvent,
   buildSendFailedEvent,
   dataSchemaFor,
@@ -300,6 +301,51 @@ const sendFailed = buildSendFailedEvent({
   receivedAt: '2026-11-23T10:02:11.905Z',
 });
 
+const mediaContext = {
+  channel: 'whatsapp' as const,
+  provider: 'meta' as const,
+  endpoint: whatsappEndpoint,
+  conversationId: whatsappConversation,
+  hubMessageId: hubMessageIdFor('whatsapp', inboundWamid),
+  partIndex: 0,
+};
+const photoSha256 = '5c1e7a0b9f2d4e6c8a1b3d5f7e9c0a2b4d6f8e1c3a5b7d9f0e2c4a6b8d0f1e3a';
+const photoKey = `attachments/${whatsappConversation}/${mediaContext.hubMessageId}/0`;
+
+const mediaStored = buildMediaEvent('switchboard.message.media_stored', {
+  ...mediaContext,
+  part: {
+    type: 'media',
+    kind: 'image',
+    mimeType: 'image/jpeg',
+    size: 183_422,
+    sha256: photoSha256,
+    caption: 'The receipt',
+    ref: { store: 's3', key: photoKey },
+  },
+  key: photoKey,
+  sha256: photoSha256,
+  size: 183_422,
+  contentType: 'image/jpeg',
+  storedAt: '2026-11-22T09:15:03.912Z',
+});
+
+const mediaFailed = buildMediaEvent('switchboard.message.media_failed', {
+  ...mediaContext,
+  partIndex: 1,
+  part: {
+    type: 'media',
+    kind: 'file',
+    mimeType: 'application/pdf',
+    filename: 'invoice.pdf',
+    ref: { store: 'provider_media_id', mediaId: '1483920571650987' },
+  },
+  reason: 'expired',
+  detail: 'the provider no longer has the media id (HTTP 400, Graph code 100)',
+  attempts: 1,
+  failedAt: '2026-11-22T09:15:03.640Z',
+});
+
 export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.messageReceived]: messageReceived,
   [EVENT_TYPES.messageSent]: messageSent,
@@ -308,6 +354,8 @@ export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.messageReactionChanged]: reactionChanged,
   [EVENT_TYPES.messageEdited]: messageEdited,
   [EVENT_TYPES.messageDeleted]: messageDeleted,
+  [EVENT_TYPES.messageMediaStored]: mediaStored,
+  [EVENT_TYPES.messageMediaFailed]: mediaFailed,
   [EVENT_TYPES.conversationStateChanged]: stateChanged,
   [EVENT_TYPES.conversationResponseOverdue]: responseOverdue,
   [EVENT_TYPES.contactConsentChanged]: consentChanged,
@@ -331,6 +379,10 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',
   [EVENT_TYPES.messageEdited]: 'A message was edited; `parts` is its new content.',
   [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',
+  [EVENT_TYPES.messageMediaStored]:
+    "An attachment of a recorded message is now an object in the hub's payload bucket (`key`, with its `sha256`, `size` and `contentType` checked against the bytes): no provider credential is needed to show it. One outcome per part: its id derives from the message and `partIndex`, shared with `media_failed`.",
+  [EVENT_TYPES.messageMediaFailed]:
+    "An attachment of a recorded message could not be copied into the hub's bucket: `expired`, `too_large`, `forbidden`, `checksum_mismatch`, or `provider_error` after retries. The part keeps the provider's reference. Same id as the `media_stored` it replaces.",
   [EVENT_TYPES.conversationStateChanged]:
     "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`.",
   [EVENT_TYPES.conversationResponseOverdue]:

@@ -131,7 +131,9 @@ const withinBounds = (event: HubEvent): HubEvent => {
     event.type === 'switchboard.contact.erased' ||
     event.type === 'switchboard.contact.merged' ||
     event.type === 'switchboard.contact.unmerged' ||
-    event.type === 'switchboard.message.send_failed'
+    event.type === 'switchboard.message.send_failed' ||
+    event.type === 'switchboard.message.media_stored' ||
+    event.type === 'switchboard.message.media_failed'
   )
     return event;
   const data: EventParties = event.data;
