@@ -12,6 +12,7 @@ import { HelpdeskApi } from './constructs/helpdesk-api.ts';
 import { HubApi } from './constructs/hub-api.ts';
 import type { HubRuntimeEnvironment } from './constructs/hub-function.ts';
 import { HubStorage } from './constructs/hub-storage.ts';
+import { MediaFetcher } from './constructs/media-fetcher.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Recorder } from './constructs/recorder.ts';
 import { Sender } from './constructs/sender.ts';
@@ -33,6 +34,7 @@ export class SwitchboardStack extends Stack {
   public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
   public readonly sender: Sender;
+  public readonly mediaFetcher: MediaFetcher;
   /** Snoozes that wake and answers overdue, swept every minute. */
   public readonly attentionSweeper: AttentionSweeper;
   /** With SES sending: its delivery events back into the hub. */
@@ -108,6 +110,11 @@ export class SwitchboardStack extends Stack {
     }
 
     this.recorder = new Recorder(this, 'Recorder', {
+      storage: this.storage,
+      runtimeEnvironment,
+      ...functionLogs,
+    });
+    this.mediaFetcher = new MediaFetcher(this, 'MediaFetcher', {
       storage: this.storage,
       runtimeEnvironment,
       ...functionLogs,

@@ -10,6 +10,7 @@ import {
   HELPDESK_QUEUE,
   HUB_TABLE,
   INGEST_QUEUE,
+  MEDIA_QUEUE,
   OUTBOX_QUEUE,
   PAYLOAD_BUCKET,
   type QueueDefinition,
@@ -80,6 +81,8 @@ export class HubStorage extends Construct {
   public readonly helpdesk: QueuePair;
   /** Helpdesk → sender commands. */
   public readonly outbox: QueuePair;
+  /** Recorder → media fetcher: one job per inbound attachment. */
+  public readonly media: QueuePair;
   public readonly payloadBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
   /** JSON of ChannelSecretsSchema (shared/config/secrets.ts), created with a generated placeholder. */
@@ -107,6 +110,7 @@ export class HubStorage extends Construct {
     this.ingest = this.buildQueue('Ingest', INGEST_QUEUE);
     this.helpdesk = this.buildQueue('Helpdesk', HELPDESK_QUEUE);
     this.outbox = this.buildQueue('Outbox', OUTBOX_QUEUE);
+    this.media = this.buildQueue('Media', MEDIA_QUEUE);
     this.accessLogBucket = this.buildAccessLogBucket(props.accessLogRetentionDays ?? 90);
     this.payloadBucket = this.buildPayloadBucket(props.payloadRetentionDays ?? 30);
     this.channelSecret = this.buildSecret();

@@ -62,7 +62,11 @@ export class Recorder extends Construct {
     this.function = new HubFunction(this, 'Function', {
       entryName: 'recorder',
       description: 'Switchboard recorder: ingest queue → table → helpdesk queue',
-      runtimeEnvironment: props.runtimeEnvironment,
+      runtimeEnvironment: {
+        ...props.runtimeEnvironment,
+        // Each attachment of a recorded message becomes a job for the media fetcher.
+        SWITCHBOARD_MEDIA_QUEUE_URL: storage.media.queue.queueUrl,
+      },
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(RECORDER.timeoutSeconds),
       logRetention: props.logRetention,
@@ -79,6 +83,7 @@ export class Recorder extends Construct {
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
     grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
+    grantSendMessage(this.function, storage.media.queue, storage.dataKey);
     // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it
     // publishes to the helpdesk queue the same way.
     grantGetPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);

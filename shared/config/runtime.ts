@@ -62,6 +62,8 @@ export const RuntimeConfigSchema = z.object({
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
   SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
   SWITCHBOARD_PUBLIC_BASE_URL: z.url().optional(),
+  /** The recorder leaves each recorded attachment here for the media fetcher. */
+  SWITCHBOARD_MEDIA_QUEUE_URL: z.url().optional(),
   /** The helpdesk API puts commands here. */
   SWITCHBOARD_OUTBOX_QUEUE_URL: z.url().optional(),
   /** Local hub only: the development bearer token of the helpdesk API (API Gateway authenticates in AWS). */

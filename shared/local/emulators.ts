@@ -51,6 +51,8 @@ export interface LocalResources {
   readonly helpdeskDlqUrl: string;
   readonly outboxQueueUrl: string;
   readonly outboxDlqUrl: string;
+  readonly mediaQueueUrl: string;
+  readonly mediaDlqUrl: string;
   readonly bucketName: string;
 }
 
@@ -315,7 +317,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
   const clients = localClients(endpoints);
 
   await createTable(clients.dynamodb, HUB_TABLE);
-  const [ingest, helpdesk, outbox] = await Promise.all(
+  const [ingest, helpdesk, outbox, media] = await Promise.all(
     QUEUES.map((queue) => createQueueWithDlq(clients.sqs, queue)),
   );
   await clients.s3.send(new CreateBucketCommand({ Bucket: PAYLOAD_BUCKET.name })).catch((error: unknown) => {
@@ -330,6 +332,8 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     helpdeskDlqUrl: helpdesk?.dlqUrl ?? '',
     outboxQueueUrl: outbox?.queueUrl ?? '',
     outboxDlqUrl: outbox?.dlqUrl ?? '',
+    mediaQueueUrl: media?.queueUrl ?? '',
+    mediaDlqUrl: media?.dlqUrl ?? '',
     bucketName: PAYLOAD_BUCKET.name,
   };
 

@@ -7,7 +7,7 @@ import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { resetWebhookDeps } from '#shared/intake/wiring.ts';
-import { ATTENTION_SWEEPER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
+import { ATTENTION_SWEEPER, MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import { addAwsCommandCounts } from './aws-command-counter.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -132,6 +132,8 @@ export interface LocalHub {
   waitForRecorder(timeoutMs?: number): Promise<boolean>;
   /** Waits until the sender has emptied the outbox; false on timeout. */
   waitForSender(timeoutMs?: number): Promise<boolean>;
+  /** Waits until the media fetcher has emptied the media queue; false on timeout. */
+  waitForMedia(timeoutMs?: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -160,6 +162,7 @@ const hubEnvironment = (
   SWITCHBOARD_TABLE_NAME: resources.tableName,
   SWITCHBOARD_INGEST_QUEUE_URL: resources.ingestQueueUrl,
   SWITCHBOARD_HELPDESK_QUEUE_URL: resources.helpdeskQueueUrl,
+  SWITCHBOARD_MEDIA_QUEUE_URL: resources.mediaQueueUrl,
   SWITCHBOARD_PAYLOAD_BUCKET: resources.bucketName,
   SWITCHBOARD_SECRET_ARN: 'local',
   SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
@@ -341,7 +344,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
             ? 'commands stay on the outbox'
             : functionFile === 'attention-sweeper.ts'
               ? 'snoozes do not wake and no response_overdue is reported'
-              : 'its routes answer 500'
+              : functionFile === 'media-fetcher.ts'
+                ? 'attachments stay on the media queue'
+                : 'its routes answer 500'
       }`,
     );
     return undefined;
@@ -349,18 +354,25 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // Init phases in parallel, as Lambda prepares functions independently.
   const webhookFiles = [...new Set(routes.map((route) => route.functionFile))];
   const sweepIntervalMs = options.attentionSweepIntervalMs ?? ATTENTION_SWEEPER.localIntervalMs;
-  const [recorderFunction, senderFunction, sesEventsFunction, sweeperFunction, ...webhookFunctions] =
-    await Promise.all([
-      ...['recorder.ts', 'sender.ts', 'email-ses-events.ts'].map((functionFile) =>
-        startFunction(functionFile),
-      ),
-      sweepIntervalMs === false ? undefined : startFunction('attention-sweeper.ts'),
-      ...webhookFiles.map((functionFile) => startFunction(functionFile)),
-    ]);
+  const [
+    recorderFunction,
+    senderFunction,
+    sesEventsFunction,
+    mediaFunction,
+    sweeperFunction,
+    ...webhookFunctions
+  ] = await Promise.all([
+    ...['recorder.ts', 'sender.ts', 'email-ses-events.ts', 'media-fetcher.ts'].map((functionFile) =>
+      startFunction(functionFile),
+    ),
+    sweepIntervalMs === false ? undefined : startFunction('attention-sweeper.ts'),
+    ...webhookFiles.map((functionFile) => startFunction(functionFile)),
+  ]);
   const functions = [
     recorderFunction,
     senderFunction,
     sesEventsFunction,
+    mediaFunction,
     sweeperFunction,
     ...webhookFunctions,
   ].filter((fn): fn is LambdaFunction => fn !== undefined);
@@ -384,7 +396,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     queueUrl: string,
     name: string,
     done: string,
-    settings: { batchSize: number; timeoutSeconds: number },
+    settings: { readonly batchSize: number; readonly timeoutSeconds: number },
   ): Promise<RunningEventSource | undefined> => {
     if (!fn) return undefined;
     // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
@@ -419,6 +431,13 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     'handled',
     SENDER,
   );
+  const mediaSource = await startConsumer(
+    mediaFunction,
+    emulators.resources.mediaQueueUrl,
+    'media-fetcher',
+    'fetched',
+    MEDIA_FETCHER,
+  );
 
   // EventBridge's schedule rule in AWS; here a timer, one sweep at a time.
   const sweeps: RunningSchedule | undefined =
@@ -437,6 +456,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
 
   const release = async () => {
     await sweeps?.stop();
+    await mediaSource?.stop();
     await outboxSource?.stop();
     await eventSource?.stop();
     await Promise.all(functions.map((fn) => fn.close()));
@@ -465,6 +485,16 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           emulators.clients.sqs,
           emulators.resources.outboxQueueUrl,
           outboxSource.isIdle,
+          timeoutMs,
+        )
+      : Promise.resolve(false);
+
+  const waitForMedia = (timeoutMs = 15_000) =>
+    mediaSource
+      ? waitUntilDrained(
+          emulators.clients.sqs,
+          emulators.resources.mediaQueueUrl,
+          mediaSource.isIdle,
           timeoutMs,
         )
       : Promise.resolve(false);
@@ -505,6 +535,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     ...(sweeps && sweepIntervalMs !== false ? { attentionSweepIntervalMs: sweepIntervalMs } : {}),
     waitForRecorder,
     waitForSender,
+    waitForMedia,
     stop,
   };
 };

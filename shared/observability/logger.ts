@@ -17,6 +17,8 @@ export interface LogFields {
   /** Hub ids of a message, and of the command that sent it. */
   readonly hubMessageId?: string;
   readonly commandId?: string;
+  /** A part's position in its message (attachments). */
+  readonly partIndex?: number;
   readonly sesMessageId?: string;
   readonly eventType?: string;
   /** Events by CloudEvents type. */

@@ -10,6 +10,14 @@ export const METRIC_SERVICES = {
   recorder: 'recorder',
   sender: 'sender',
   attentionSweeper: 'attention-sweeper',
+  mediaFetcher: 'media-fetcher',
+} as const;
+
+export const MEDIA_METRICS = {
+  /** Attachments stored in the payload bucket. */
+  stored: 'MediaStored',
+  /** Attachments that ended `media_failed` (dimension `reason`). */
+  failed: 'MediaFailed',
 } as const;
 
 export const RECORDER_METRICS = {

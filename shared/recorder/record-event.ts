@@ -9,6 +9,8 @@ import {
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type Applied, applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
+import { mediaJobsFor } from '#shared/media/job.ts';
+import type { MediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
@@ -26,6 +28,12 @@ export interface EventRecorderDeps {
   readonly logger: Logger;
   readonly afterStep?: AfterStep;
   readonly retentionSeconds?: number;
+  /**
+   * The media queue: each media part of a recorded message becomes a job there (after the message
+   * is published, before its done-marker, so a crash in between enqueues again and SQS's
+   * deduplication and the fetcher's claim make that harmless). Absent: attachments stay references.
+   */
+  readonly mediaJobs?: MediaJobQueue;
 }
 
 /** Records one event and publishes what it changed; `publisher` is the helpdesk queue or a share of it. */
@@ -212,6 +220,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     if (!toPublish) throw new Error('conversation kept changing concurrently');
     await publisher.publish(toPublish);
     await step('publish', event);
+    const jobs = deps.mediaJobs ? mediaJobsFor(event) : [];
+    if (jobs.length > 0) {
+      await deps.mediaJobs?.enqueue(jobs);
+      await step('enqueue-media', event);
+    }
     await store.putMessage(event);
     await step('put-message', event);
   };

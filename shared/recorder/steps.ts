@@ -11,6 +11,7 @@ export const RECORDER_STEPS = [
   'save-conversation',
   'write-register',
   'publish',
+  'enqueue-media',
   'put-message',
 ] as const;
 export type RecorderStep = (typeof RECORDER_STEPS)[number];

@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
@@ -20,6 +21,8 @@ export interface RecorderWiring {
   readonly payloads: { readonly s3: S3ClientSource; readonly bucket: string };
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
+  /** The media queue: attachments of recorded messages are fetched from it. Absent: they stay references. */
+  readonly mediaQueueUrl?: string;
   readonly logger: Logger;
   readonly clock?: () => Date;
   readonly afterStep?: AfterStep;
@@ -60,6 +63,7 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
     clock,
     logger: wiring.logger,
     ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
+    ...(wiring.mediaQueueUrl ? { mediaJobs: sqsMediaJobQueue(wiring.sqs, wiring.mediaQueueUrl) } : {}),
     resolveBody: claimCheckResolver(wiring.payloads.s3),
   });
 };

@@ -156,7 +156,25 @@ export const OUTBOX_QUEUE: QueueDefinition = {
   deadLetterQueue: { name: 'switchboard-outbox-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
 };
 
-export const QUEUES = [INGEST_QUEUE, HELPDESK_QUEUE, OUTBOX_QUEUE] as const;
+/**
+ * Recorder → media fetcher: one job per attachment of a recorded message (shared/media/job.ts),
+ * so a webhook's answer and the recorder never wait on a download. Group and dedup id = the part
+ * (a message's attachments download side by side). The visibility timeout is three times the
+ * fetcher's; a failing provider's job comes back after its backoff (the fetcher sets the
+ * visibility), a part another fetcher holds after its claim goes stale.
+ */
+export const MEDIA_QUEUE: QueueDefinition = {
+  name: 'switchboard-media.fifo',
+  fifo: true,
+  throughput: HIGH_THROUGHPUT_FIFO,
+  maximumMessageSizeBytes: ONE_MIB,
+  visibilityTimeoutSeconds: 360,
+  retentionPeriodSeconds: FOURTEEN_DAYS,
+  maxReceiveCount: 20,
+  deadLetterQueue: { name: 'switchboard-media-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
+};
+
+export const QUEUES = [INGEST_QUEUE, HELPDESK_QUEUE, OUTBOX_QUEUE, MEDIA_QUEUE] as const;
 
 /** Raw e-mail, attachments and bodies too large for an event. */
 export const PAYLOAD_BUCKET = {
@@ -182,6 +200,7 @@ export const CORE_FUNCTIONS = [
   'email-ses-events',
   'helpdesk-api',
   'attention-sweeper',
+  'media-fetcher',
 ] as const;
 
 /** Recorder settings the CDK app and the local poller share. */
@@ -208,6 +227,30 @@ export const SENDER = {
   endpointRatesPerSecond: { whatsapp: 80, messenger: 300, sms: 10, email: 14 },
   /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue. */
   maxRateWaitMs: 2_000,
+} as const;
+
+/**
+ * The media fetcher (functions/media-fetcher.ts): copies inbound attachments into the payload
+ * bucket. One job per invocation: a download holds at most one part of memory (8 MiB) however
+ * large the file, so the function's memory bounds it whatever arrives together.
+ */
+export const MEDIA_FETCHER = {
+  batchSize: 1,
+  timeoutSeconds: 120,
+  memoryMb: 256,
+  /** One download, lookup included; the rest of the timeout is the last part's upload and the event's. */
+  downloadTimeoutMs: 100_000,
+  /** A claim this old is a dead fetcher's (past the function's timeout): a redelivery may take it. */
+  staleClaimSeconds: 150,
+  /**
+   * Downloads per part before `provider_error`, the job coming back after 30 s, 1, 2, 4, 8… minutes
+   * (at most 15): about half an hour, well inside the shortest provider life (WhatsApp webhook media
+   * ids, 7 days; each attempt asks for a fresh download URL).
+   */
+  maxAttempts: 6,
+  backoffSeconds: (attempts: number): number => Math.min(900, 30 * 2 ** (attempts - 1)),
+  /** Fetcher environments at once (the media event source's maximum concurrency). */
+  maxConcurrency: 10,
 } as const;
 
 /**

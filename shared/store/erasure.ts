@@ -180,6 +180,7 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   message: 0,
   messageState: 0,
   send: 0,
+  mediaFetch: 0,
   consentChange: 0,
   conversation: 1,
   identity: 2,

@@ -88,6 +88,16 @@ export const ITEM_KINDS = {
     description:
       "a send command's bookkeeping: which provider messages went out, the one in flight, the outcome (no message text)",
   },
+  mediaFetch: {
+    pk: 'MSG#<hubMessageId>',
+    sk: 'MEDIA#<partIndex>',
+    indexes: [],
+    personalData: true,
+    reach: 'message-partition',
+    expires: true,
+    description:
+      "an inbound attachment's copy into the payload bucket: the fetcher's claim (one download per part), attempts, the outcome, and the object it names (`{store: 's3', key}`, deleted with it by erasure)",
+  },
   contact: {
     pk: 'CONTACT#<channel>#<type:value>',
     sk: 'CONTACT',
@@ -177,7 +187,9 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
           ? 'messageState'
           : key.sk === 'SEND'
             ? 'send'
-            : undefined;
+            : key.sk.startsWith(MEDIA_FETCH_PREFIX)
+              ? 'mediaFetch'
+              : undefined;
     case 'CONTACT#':
       return key.sk === 'CONTACT'
         ? 'contact'
@@ -301,6 +313,14 @@ export const messageStateKey = (hubMessageId: string): ItemKey => ({
 });
 
 export const sendKey = (hubMessageId: string): ItemKey => ({ pk: `MSG#${hubMessageId}`, sk: 'SEND' });
+
+const MEDIA_FETCH_PREFIX = 'MEDIA#';
+
+/** One attachment of a message: in its partition, so whatever reaches the message (erasure, export) reaches it. */
+export const mediaFetchKey = (hubMessageId: string, partIndex: number): ItemKey => ({
+  pk: `MSG#${hubMessageId}`,
+  sk: `${MEDIA_FETCH_PREFIX}${partIndex}`,
+});
 
 /** gsi2, apart from the messages: a conversation's sends, in the order the hub took them. */
 export const conversationSendsKeys = (conversationId: string, acceptedAt: string, hubMessageId: string) => ({

@@ -47,8 +47,8 @@ describe('real esbuild bundling', () => {
     console.log(`Lambda bundle sizes (index.mjs):\n${report.join('\n')}`);
     // Assess
     // Five connectors, the recorder, the sender, the SES delivery events, the helpdesk API and the
-    // attention sweeper.
-    expect(bundles).toHaveLength(10);
+    // attention sweeper and the media fetcher.
+    expect(bundles).toHaveLength(11);
     for (const bundle of bundles) {
       expect(existsSync(bundle.file), bundle.description).toBe(true);
       expect(existsSync(`${bundle.file}.map`), bundle.description).toBe(true);

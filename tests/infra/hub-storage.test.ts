@@ -153,8 +153,8 @@ describe('HubStorage queues', () => {
       (queue) => queue.Properties.MaximumMessageSize,
     );
     // Assess
-    // ingest, helpdesk and outbox, each with its dead-letter queue
-    expect(sizes).toEqual(Array.from({ length: 6 }, () => 1_048_576));
+    // ingest, helpdesk, outbox and media, each with its dead-letter queue
+    expect(sizes).toEqual(Array.from({ length: 8 }, () => 1_048_576));
     expect(INGEST_QUEUE.maximumMessageSizeBytes).toBe(1_048_576);
     expect(HELPDESK_QUEUE.maximumMessageSizeBytes).toBe(1_048_576);
   });
@@ -163,7 +163,7 @@ describe('HubStorage queues', () => {
     // Act
     const policies = resourcesOf(dev.template, 'AWS::SQS::QueuePolicy');
     // Assess
-    expect(policies).toHaveLength(6);
+    expect(policies).toHaveLength(8);
     for (const policy of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),

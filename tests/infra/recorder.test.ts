@@ -19,8 +19,8 @@ describe('Recorder', () => {
       BatchSize: RECORDER.batchSize,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    // The recorder's and the sender's.
-    plain.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // The recorder's, the sender's and the media fetcher's.
+    plain.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
   });
 
   it('times out as RECORDER says, a sixth of the ingest visibility timeout', () => {
@@ -34,7 +34,7 @@ describe('Recorder', () => {
     expect(ingest?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * RECORDER.timeoutSeconds);
   });
 
-  it('may consume ingest, get/put/update table items, read and write claim checks and publish to the helpdesk queue only', () => {
+  it('may consume ingest, get/put/update table items, read and write claim checks and publish to the helpdesk and media queues only', () => {
     // Act
     const roleId = roleIdOf(plain.stack.recorder.function);
     const actions = actionsOfRole(plain.template, roleId);
@@ -67,9 +67,12 @@ describe('Recorder', () => {
     expect(resourcesFor(plain.template, roleId, 'dynamodb:UpdateItem')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),
     ]);
-    expect(resourcesFor(plain.template, roleId, 'sqs:SendMessage')).toEqual([
-      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.helpdesk.queue), 'Arn'] }),
-    ]);
+    expect(resourcesFor(plain.template, roleId, 'sqs:SendMessage').sort()).toEqual(
+      [
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.helpdesk.queue), 'Arn'] }),
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.media.queue), 'Arn'] }),
+      ].sort(),
+    );
     expect(resourcesFor(plain.template, roleId, 'sqs:ReceiveMessage')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.ingest.queue), 'Arn'] }),
     ]);

@@ -79,8 +79,8 @@ describe('SwitchboardStack wiring', () => {
       'TwilioSmsWebhookUrl',
     ]);
     smsOnly.template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
-    // the SMS webhook, the recorder, the sender and the attention sweeper
-    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 4);
+    // the SMS webhook, the recorder, the sender, the attention sweeper and the media fetcher
+    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 5);
   });
 
   it('runs every function on nodejs22.x and arm64', () => {

@@ -93,6 +93,7 @@ export const hubEnvironmentFor = (emulators: RunningEmulators): Record<string, s
   SWITCHBOARD_TABLE_NAME: emulators.resources.tableName,
   SWITCHBOARD_INGEST_QUEUE_URL: emulators.resources.ingestQueueUrl,
   SWITCHBOARD_HELPDESK_QUEUE_URL: emulators.resources.helpdeskQueueUrl,
+  SWITCHBOARD_MEDIA_QUEUE_URL: emulators.resources.mediaQueueUrl,
   SWITCHBOARD_PAYLOAD_BUCKET: emulators.resources.bucketName,
   SWITCHBOARD_SECRET_ARN: 'local',
   SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',

@@ -1,0 +1,92 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { MEDIA_FETCHER, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import {
+  grantDeletePayloads,
+  grantPutPayloads,
+  grantReadSecret,
+  grantSendMessage,
+  grantTableItems,
+} from './grants.ts';
+import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
+import type { HubStorage } from './hub-storage.ts';
+
+/**
+ * What the fetcher's store sends to the table (shared/store/media-fetches.ts): the message's
+ * tombstone read, and the claim, outcome and release of an attachment's item. No query, no delete.
+ * tests/media/media-store.test.ts checks the store's calls against it.
+ */
+export const MEDIA_FETCHER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+
+export interface MediaFetcherProps {
+  readonly storage: HubStorage;
+  readonly runtimeEnvironment: HubRuntimeEnvironment;
+  /**
+   * Fetcher invocations at once (2–1000): downloads in parallel, each bounded in memory.
+   * @default MEDIA_FETCHER.maxConcurrency from shared/resources/definitions.ts
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * One part of an upload (8 MiB) and the SDKs: a 100 MB document stays well inside.
+   * @default MEDIA_FETCHER.memoryMb
+   */
+  readonly memorySize?: number;
+  /**
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The media queue's consumer: copies each inbound attachment from its provider into the payload
+ * bucket (under `attachments/`) and ends it in one event on the helpdesk queue. It reads the
+ * channel secret for the providers' credentials; nothing downstream ever needs them.
+ */
+export class MediaFetcher extends Construct {
+  public readonly function: HubFunction;
+  public readonly eventSource: SqsEventSource;
+
+  constructor(scope: Construct, id: string, props: MediaFetcherProps) {
+    super(scope, id);
+    const { storage } = props;
+
+    this.function = new HubFunction(this, 'Function', {
+      entryName: 'media-fetcher',
+      description: 'Switchboard media fetcher: media queue → providers → payload bucket → helpdesk queue',
+      runtimeEnvironment: {
+        ...props.runtimeEnvironment,
+        SWITCHBOARD_MEDIA_QUEUE_URL: storage.media.queue.queueUrl,
+      },
+      memorySize: props.memorySize ?? MEDIA_FETCHER.memoryMb,
+      timeout: Duration.seconds(MEDIA_FETCHER.timeoutSeconds),
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+    });
+
+    this.eventSource = new SqsEventSource(storage.media.queue, {
+      batchSize: MEDIA_FETCHER.batchSize,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? MEDIA_FETCHER.maxConcurrency,
+    });
+    this.function.addEventSource(this.eventSource);
+
+    grantTableItems(this.function, storage.table, MEDIA_FETCHER_TABLE_ACTIONS, storage.dataKey);
+    // The event source's consume grant includes sqs:ChangeMessageVisibility, with which a failing
+    // provider's job is made to come back after its backoff.
+    grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
+    // Attachments (multipart uploads are PutObject in IAM), their deletion when the message was
+    // erased during the download, and claim checks of the events it publishes.
+    grantPutPayloads(this.function, storage.payloadBucket, [
+      PAYLOAD_BUCKET.prefixes.attachments,
+      PAYLOAD_BUCKET.claimCheckPrefix,
+    ]);
+    grantDeletePayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
+    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+  }
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import { buildMediaEvent } from '#shared/contract/build.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import type { MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
+import { MediaFailure } from './failures.ts';
+import { type MediaJob, MediaJobSchema, mediaObjectKey } from './job.ts';
+import type { OpenMedia } from './sources.ts';
+import type { StreamedObject, StreamOptions } from './upload.ts';
+
+/*
+ * The media fetcher's work: each job (one attachment of a recorded message) claimed, downloaded
+ * from its provider straight into the payload bucket, and ended in exactly one event,
+ * `media_stored` or `media_failed`. The claim (shared/store/media-fetches.ts) makes a part download
+ * once however often its job arrives; the outcome is recorded before it is published, so a
+ * redelivery after a crash publishes it again (same event id) instead of downloading again.
+ */
+
+/** The job comes back after this many seconds (the caller changes its visibility). */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly afterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface MediaFetcherDeps {
+  readonly store: MediaFetchStore;
+  readonly open: OpenMedia;
+  /** Streams the download into the bucket (upload.ts `streamToS3` over the client and bucket). */
+  readonly upload: (
+    body: AsyncIterable<Uint8Array>,
+    options: Omit<StreamOptions, 'bucket'>,
+  ) => Promise<StreamedObject>;
+  /** Deletes an object this fetcher stored for a part it no longer holds (erased meanwhile). */
+  readonly deleteObject: (key: string) => Promise<void>;
+  /** The helpdesk queue. */
+  readonly publisher: EventPublisher;
+  /** Makes the record visible again after `seconds` (SQS ChangeMessageVisibility). */
+  readonly retryLater: (record: SQSRecord, seconds: number) => Promise<void>;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  /** Downloads per part before a provider that keeps failing gives `provider_error`. */
+  readonly maxAttempts: number;
+  /** Seconds before the next attempt after `attempts` failed ones. */
+  readonly backoffSeconds: (attempts: number) => number;
+  /** A claim older than this is a dead fetcher's (the queue's visibility timeout). */
+  readonly staleClaimSeconds: number;
+  /** How long one download may take. */
+  readonly downloadTimeoutMs: number;
+  readonly newToken?: () => string;
+  readonly onOutcome?: (outcome: MediaOutcome) => void;
+}
+
+export const createMediaFetcher = (deps: MediaFetcherDeps) => {
+  const { logger } = deps;
+  const newToken = deps.newToken ?? randomUUID;
+
+  const eventOf = (job: MediaJob, outcome: MediaOutcome, attempts: number): HubEvent => {
+    const context = {
+      channel: job.channel,
+      provider: job.provider,
+      endpoint: job.endpoint,
+      conversationId: job.conversationId,
+      hubMessageId: job.hubMessageId,
+      partIndex: job.partIndex,
+    };
+    if (outcome.state === 'failed')
+      return buildMediaEvent('switchboard.message.media_failed', {
+        ...context,
+        part: job.part,
+        reason: outcome.reason,
+        ...(outcome.detail ? { detail: outcome.detail } : {}),
+        attempts,
+        failedAt: outcome.at,
+      });
+    const key = mediaObjectKey(job);
+    return buildMediaEvent('switchboard.message.media_stored', {
+      ...context,
+      part: {
+        ...job.part,
+        mimeType: outcome.contentType,
+        size: outcome.size,
+        sha256: outcome.sha256,
+        ref: { store: 's3', key },
+      },
+      key,
+      sha256: outcome.sha256,
+      size: outcome.size,
+      contentType: outcome.contentType,
+      storedAt: outcome.at,
+    });
+  };
+
+  const download = async (job: MediaJob, key: string): Promise<MediaOutcome> => {
+    const signal = AbortSignal.timeout(deps.downloadTimeoutMs);
+    const media = await deps.open(job, signal);
+    const stored = await deps.upload(media.body, {
+      key,
+      ...(media.declaredType ? { declaredType: media.declaredType } : {}),
+      ...(media.announcedSha256 ? { announcedSha256: media.announcedSha256 } : {}),
+    });
+    return { state: 'stored', ...stored, at: deps.clock().toISOString() };
+  };
+
+  /** One job to its end: published, or left for a later delivery (RetryLaterError). */
+  const fetchPart = async (job: MediaJob): Promise<void> => {
+    const key = mediaObjectKey(job);
+    const token = newToken();
+    const fields = {
+      conversationId: job.conversationId,
+      hubMessageId: job.hubMessageId,
+      partIndex: job.partIndex,
+      channel: job.channel,
+    };
+    const claim = await deps.store.claim({
+      hubMessageId: job.hubMessageId,
+      partIndex: job.partIndex,
+      conversationId: job.conversationId,
+      key,
+      token,
+      staleAfterSeconds: deps.staleClaimSeconds,
+    });
+    if (claim.kind === 'erased') {
+      logger.info('attachment of an erased message not fetched', fields);
+      return;
+    }
+    if (claim.kind === 'busy')
+      throw new RetryLaterError('another fetcher holds the part', deps.staleClaimSeconds);
+    if (claim.kind === 'ended') {
+      // Ended before a crash or by an earlier delivery: tell it again, download nothing.
+      await deps.publisher.publish([eventOf(job, claim.outcome, claim.attempts)]);
+      return;
+    }
+    let outcome: MediaOutcome;
+    try {
+      outcome = await download(job, key);
+    } catch (error) {
+      if (error instanceof MediaFailure) {
+        outcome = {
+          state: 'failed',
+          reason: error.reason,
+          detail: error.detail,
+          at: deps.clock().toISOString(),
+        };
+      } else if (claim.attempts >= deps.maxAttempts) {
+        outcome = {
+          state: 'failed',
+          reason: 'provider_error',
+          detail: `gave up after ${claim.attempts} attempts (${errorNameOf(error)})`,
+          at: deps.clock().toISOString(),
+        };
+      } else {
+        await deps.store.release(job.hubMessageId, job.partIndex, token);
+        const after = deps.backoffSeconds(claim.attempts);
+        logger.warn('attachment download failed; retried later', {
+          ...fields,
+          attempt: claim.attempts,
+          errorName: errorNameOf(error),
+        });
+        throw new RetryLaterError('download failed', after);
+      }
+    }
+    if (!(await deps.store.end(job.hubMessageId, job.partIndex, token, outcome))) {
+      // Erased while it downloaded: what was stored goes too, and nothing is told.
+      if (outcome.state === 'stored') await deps.deleteObject(key);
+      logger.info('attachment claim lost while fetching; nothing published', fields);
+      return;
+    }
+    deps.onOutcome?.(outcome);
+    if (outcome.state === 'failed')
+      logger.warn('attachment not stored', { ...fields, reason: outcome.reason, attempt: claim.attempts });
+    await deps.publisher.publish([eventOf(job, outcome, claim.attempts)]);
+  };
+
+  const handleSqsEvent = (sqsEvent: SQSEvent): Promise<SQSBatchResponse> =>
+    processFifoBatch(sqsEvent, {
+      openGroups: () => () => ({
+        handle: async (record) => {
+          const job = MediaJobSchema.parse(JSON.parse(record.body));
+          try {
+            await fetchPart(job);
+          } catch (error) {
+            if (error instanceof RetryLaterError) await deps.retryLater(record, error.afterSeconds);
+            throw error;
+          }
+        },
+        close: () => undefined,
+      }),
+      onGroupFailure: ({ error, record }) => {
+        if (error instanceof RetryLaterError) return;
+        logger.error('media job failed; it comes back after the visibility timeout', {
+          errorName: errorNameOf(error),
+          attempt: Number(record.attributes.ApproximateReceiveCount),
+        });
+      },
+    });
+
+  return { fetchPart, handleSqsEvent };
+};
+
+export type MediaFetcher = ReturnType<typeof createMediaFetcher>;

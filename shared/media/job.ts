@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { BusinessEndpointSchema, ChannelSchema, ProviderSchema } from '#shared/contract/common.ts';
+import type { HubEventOf } from '#shared/contract/events.ts';
+import { stableHash } from '#shared/contract/ids.ts';
+import { MediaPartSchema } from '#shared/contract/parts.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+
+/**
+ * One attachment to copy into the payload bucket: what the recorder puts on the media queue for
+ * each media part of a message it recorded, and all the fetcher needs (it reads nothing else).
+ */
+export const MediaJobSchema = z.object({
+  hubMessageId: z.string().min(1),
+  conversationId: z.string().min(1),
+  channel: ChannelSchema,
+  provider: ProviderSchema,
+  endpoint: BusinessEndpointSchema,
+  /** The part's position in the message's `parts`. */
+  partIndex: z.number().int().nonnegative(),
+  part: MediaPartSchema,
+});
+export type MediaJob = z.infer<typeof MediaJobSchema>;
+
+type RecordedMessage = HubEventOf<'switchboard.message.received' | 'switchboard.message.sent'>;
+
+/**
+ * The jobs of a recorded message: one per media part the provider still holds. Not fetched: parts
+ * already in the bucket (e-mail attachments), and Instagram media, which Meta's platform terms do
+ * not let the hub keep (README: Attachments).
+ */
+export const mediaJobsFor = (event: RecordedMessage): MediaJob[] => {
+  const { data } = event;
+  if (data.endpoint.type === 'instagram_account') return [];
+  return data.parts.flatMap((part, partIndex) =>
+    part.type === 'media' && part.ref.store !== 's3'
+      ? [
+          {
+            hubMessageId: data.hubMessageId,
+            conversationId: data.conversationId,
+            channel: data.channel,
+            provider: data.provider,
+            endpoint: data.endpoint,
+            partIndex,
+            part,
+          },
+        ]
+      : [],
+  );
+};
+
+/**
+ * Where an attachment is stored: under its conversation and message, so erasure (which reaches the
+ * message's partition and the `{store: 's3', key}` recorded there) and lifecycle rules find it.
+ */
+export const mediaObjectKey = (
+  job: Pick<MediaJob, 'conversationId' | 'hubMessageId' | 'partIndex'>,
+): string =>
+  `${PAYLOAD_BUCKET.prefixes.attachments}${job.conversationId}/${job.hubMessageId}/${job.partIndex}`;
+
+/** The media queue's deduplication id and message group: one per part (parts download side by side). */
+export const mediaJobId = (job: Pick<MediaJob, 'hubMessageId' | 'partIndex'>): string =>
+  `media_${stableHash('media', job.hubMessageId, String(job.partIndex))}`;

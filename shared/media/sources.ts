@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { failureForStatus, MAX_MEDIA_BYTES, MediaFailure, TransientMediaError } from './failures.ts';
+import type { MediaJob } from './job.ts';
+
+/*
+ * Where each provider keeps an attachment, and how the hub may read it:
+ * - WhatsApp Cloud API: `GET /{version}/{media-id}` with the number's Bearer token gives a URL
+ *   (valid minutes), its type, size and sha256; the URL is read with the same token.
+ * - Twilio: the media URL, with HTTP Basic auth as the account (sent only to the Twilio API's own
+ *   origin: the credentials never go to a host a webhook named).
+ * - Messenger: the attachment's CDN URL, as it is (no credential).
+ * Nothing here logs or reports a URL or a token.
+ */
+
+/** An attachment being read: the bytes as they arrive, and what the provider said about them. */
+export interface MediaDownload {
+  readonly body: AsyncIterable<Uint8Array>;
+  readonly declaredType?: string;
+  readonly announcedSha256?: string;
+}
+
+export type OpenMedia = (job: MediaJob, signal: AbortSignal) => Promise<MediaDownload>;
+
+export interface MediaSourceOptions {
+  readonly secrets: () => Promise<ChannelSecrets>;
+  readonly graphApiUrl: string;
+  readonly graphApiVersion: string;
+  readonly twilioApiUrl: string;
+  readonly fetch?: typeof fetch;
+}
+
+const MediaInfoSchema = z.object({
+  url: z.string().url(),
+  mime_type: z.string().optional(),
+  sha256: z.string().optional(),
+  file_size: z.coerce.number().int().nonnegative().optional(),
+});
+
+const isHttp = (url: URL): boolean => url.protocol === 'https:' || url.protocol === 'http:';
+
+const parseUrl = (text: string): URL => {
+  try {
+    const url = new URL(text);
+    if (isHttp(url)) return url;
+  } catch {
+    // Falls through to the refusal below.
+  }
+  throw new MediaFailure('forbidden', 'the reference is not an http(s) URL');
+};
+
+/** A socket error or a timeout: the provider may answer next time. */
+const transientFetch = async (doFetch: typeof fetch, url: URL, init: RequestInit, what: string) => {
+  try {
+    return await doFetch(url, init);
+  } catch (error) {
+    throw new TransientMediaError(
+      `${what} did not answer (${error instanceof Error ? error.name : 'error'})`,
+    );
+  }
+};
+
+const checkedLength = (response: Response): void => {
+  const length = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(length) && length > MAX_MEDIA_BYTES)
+    throw new MediaFailure('too_large', `the provider announced ${length} bytes`);
+};
+
+const bodyOf = (response: Response, what: string): AsyncIterable<Uint8Array> => {
+  if (!response.body) throw new TransientMediaError(`${what} answered no body`);
+  const stream = response.body as unknown as AsyncIterable<Uint8Array>;
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        yield* stream;
+      } catch (error) {
+        if (error instanceof MediaFailure) throw error;
+        throw new TransientMediaError(`${what} broke off (${error instanceof Error ? error.name : 'error'})`);
+      }
+    },
+  };
+};
+
+const mimeTypeOf = (response: Response): string | undefined =>
+  response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
+
+export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
+  const doFetch = options.fetch ?? fetch;
+  const graphBase = `${options.graphApiUrl.replace(/\/+$/, '')}/${options.graphApiVersion}`;
+  const twilioOrigin = new URL(options.twilioApiUrl).origin;
+
+  const whatsApp = async (job: MediaJob, mediaId: string, signal: AbortSignal): Promise<MediaDownload> => {
+    const meta = (await options.secrets()).meta;
+    const token = meta?.accessTokens?.[job.endpoint.id] ?? meta?.accessToken;
+    if (!token) throw new MediaFailure('forbidden', 'no WhatsApp access token for the business number');
+    const headers = { authorization: `Bearer ${token}` };
+    const lookup = await transientFetch(
+      doFetch,
+      new URL(`${graphBase}/${encodeURIComponent(mediaId)}`),
+      { headers, signal },
+      'the media lookup',
+    );
+    // Graph answers an unknown or expired id with 400 (code 100), as it does a deleted one.
+    if (!lookup.ok) throw failureForStatus(lookup.status, 'the media lookup', [400, 404, 410]);
+    const info = MediaInfoSchema.safeParse(await lookup.json().catch(() => undefined));
+    if (!info.success) throw new TransientMediaError('the media lookup answered no download URL');
+    if (info.data.file_size !== undefined && info.data.file_size > MAX_MEDIA_BYTES)
+      throw new MediaFailure('too_large', `the provider announced ${info.data.file_size} bytes`);
+    const what = 'the media download';
+    const download = await transientFetch(doFetch, parseUrl(info.data.url), { headers, signal }, what);
+    if (!download.ok) throw failureForStatus(download.status, what);
+    checkedLength(download);
+    const declaredType = job.part.mimeType ?? info.data.mime_type ?? mimeTypeOf(download);
+    const announcedSha256 = job.part.sha256 ?? info.data.sha256;
+    return {
+      body: bodyOf(download, what),
+      ...(declaredType ? { declaredType } : {}),
+      ...(announcedSha256 ? { announcedSha256 } : {}),
+    };
+  };
+
+  const byUrl = async (job: MediaJob, text: string, requiresAuth: boolean, signal: AbortSignal) => {
+    const url = parseUrl(text);
+    const headers: Record<string, string> = {};
+    if (requiresAuth) {
+      if (job.provider !== 'twilio' || url.origin !== twilioOrigin)
+        throw new MediaFailure('forbidden', "the URL is not the provider's API: no credential is sent there");
+      const twilio = (await options.secrets()).twilio;
+      if (!twilio?.accountSid) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
+      headers.authorization = `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`;
+    }
+    const what = 'the media URL';
+    const response = await transientFetch(doFetch, url, { headers, signal, redirect: 'follow' }, what);
+    // A CDN URL past its signature's life answers 403 ("URL signature expired"): gone, not refused.
+    if (!response.ok)
+      throw failureForStatus(response.status, what, requiresAuth ? [404, 410] : [403, 404, 410]);
+    checkedLength(response);
+    const declaredType = job.part.mimeType ?? mimeTypeOf(response);
+    return { body: bodyOf(response, what), ...(declaredType ? { declaredType } : {}) };
+  };
+
+  return async (job, signal) => {
+    const { ref } = job.part;
+    switch (ref.store) {
+      case 'provider_media_id':
+        if (job.channel !== 'whatsapp' || job.provider !== 'meta')
+          throw new MediaFailure('forbidden', `no way to resolve a ${job.channel} media id`);
+        return whatsApp(job, ref.mediaId, signal);
+      case 'provider_url':
+        return byUrl(job, ref.url, ref.requiresAuth, signal);
+      case 's3':
+        throw new MediaFailure('provider_error', 'already in the bucket');
+    }
+  };
+};

@@ -1,0 +1,203 @@
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
+import { MediaFailureReasonSchema } from '#shared/contract/events.ts';
+import { mediaFetchKey, messageKey } from './keys.ts';
+import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
+import { epochSeconds, isConditionFailure, isLive, type TableContext, track } from './table.ts';
+
+/*
+ * One item per inbound attachment (keys.ts: `mediaFetch`), in its message's partition. It is the
+ * fetcher's claim, so a part is downloaded once however often its job is delivered:
+ *   absent → fetching (claimed, with a token) → stored | failed
+ *                     ↘ waiting (a transient provider failure; the job comes back later) → fetching
+ * A claim left `fetching` by a fetcher that died mid-download may be taken again once it is older
+ * than the job's visibility timeout (the queue redelivers no sooner). The object key is written with
+ * the claim, before any byte is uploaded, as `{store: 's3', key}`: erasure deletes the object
+ * whenever it reaches the message, even one a crashed fetcher half wrote.
+ */
+
+const OutcomeSchema = z.discriminatedUnion('state', [
+  z.object({
+    state: z.literal('stored'),
+    sha256: z.string(),
+    size: z.number().int().nonnegative(),
+    contentType: z.string(),
+    at: z.string(),
+  }),
+  z.object({
+    state: z.literal('failed'),
+    reason: MediaFailureReasonSchema,
+    detail: z.string().optional(),
+    at: z.string(),
+  }),
+]);
+export type MediaOutcome = z.infer<typeof OutcomeSchema>;
+
+export type MediaClaim =
+  /** This fetcher holds the part: download it. `attempts` counts this one. */
+  | { readonly kind: 'claimed'; readonly attempts: number }
+  /** The part already ended: its outcome (publish it again, download nothing). */
+  | { readonly kind: 'ended'; readonly outcome: MediaOutcome; readonly attempts: number }
+  /** Another fetcher holds a fresh claim: try later. */
+  | { readonly kind: 'busy' }
+  /** The message was erased: nothing to fetch, nothing to tell. */
+  | { readonly kind: 'erased' };
+
+export interface MediaClaimRequest {
+  readonly hubMessageId: string;
+  readonly partIndex: number;
+  readonly conversationId: string;
+  /** Where the bytes go: recorded before the upload starts. */
+  readonly key: string;
+  /** Unique to this attempt: only its holder may end or release the claim. */
+  readonly token: string;
+  /** A `fetching` claim older than this is a dead fetcher's. */
+  readonly staleAfterSeconds: number;
+}
+
+export interface MediaFetchStore {
+  claim(request: MediaClaimRequest): Promise<MediaClaim>;
+  /** Records the outcome; false when the claim was lost (erased meanwhile, or taken over as stale). */
+  end(hubMessageId: string, partIndex: number, token: string, outcome: MediaOutcome): Promise<boolean>;
+  /** A transient failure: the part waits for the job's next delivery. */
+  release(hubMessageId: string, partIndex: number, token: string): Promise<void>;
+}
+
+const outcomeOf = (item: Record<string, unknown> | undefined): MediaOutcome | undefined => {
+  if (!item || (item.state !== 'stored' && item.state !== 'failed')) return undefined;
+  const parsed = OutcomeSchema.safeParse(
+    typeof item.outcome === 'string' ? JSON.parse(item.outcome) : undefined,
+  );
+  return parsed.success ? parsed.data : undefined;
+};
+
+export const createMediaFetchStore = (
+  context: TableContext,
+  retentionSeconds = MESSAGE_RETENTION_SECONDS,
+): MediaFetchStore => {
+  const isErased = async (hubMessageId: string): Promise<boolean> => {
+    const output = await context.client.send(
+      new GetItemCommand({
+        TableName: context.tableName,
+        Key: marshall(messageKey(hubMessageId)),
+        ProjectionExpression: 'erased',
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'GetItem', output);
+    return output.Item !== undefined && unmarshall(output.Item).erased === true;
+  };
+
+  const read = async (hubMessageId: string, partIndex: number) => {
+    const output = await context.client.send(
+      new GetItemCommand({
+        TableName: context.tableName,
+        Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'GetItem', output);
+    return output.Item ? unmarshall(output.Item) : undefined;
+  };
+
+  return {
+    claim: async (request) => {
+      // A tombstone says erasure passed here: a late job must not bring the attachment back.
+      if (await isErased(request.hubMessageId)) return { kind: 'erased' };
+      const now = context.now();
+      try {
+        const output = await context.client.send(
+          new UpdateItemCommand({
+            TableName: context.tableName,
+            Key: marshall(mediaFetchKey(request.hubMessageId, request.partIndex)),
+            UpdateExpression:
+              'SET #state = :fetching, claimedAt = :now, claimToken = :token, attempts = if_not_exists(attempts, :zero) + :one, ' +
+              'conversationId = :conversation, #object = :object, expiresAt = if_not_exists(expiresAt, :expires)',
+            ConditionExpression:
+              'attribute_not_exists(pk) OR #state = :waiting OR (#state = :fetching AND claimedAt < :stale)',
+            ExpressionAttributeNames: { '#state': 'state', '#object': 'object' },
+            ExpressionAttributeValues: marshall({
+              ':fetching': 'fetching',
+              ':waiting': 'waiting',
+              ':now': now.toISOString(),
+              ':stale': new Date(now.getTime() - request.staleAfterSeconds * 1000).toISOString(),
+              ':token': request.token,
+              ':zero': 0,
+              ':one': 1,
+              ':conversation': request.conversationId,
+              ':object': { store: 's3', key: request.key },
+              ':expires': epochSeconds(now) + retentionSeconds,
+            }),
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        track(context, 'UpdateItem', output);
+        return { kind: 'claimed', attempts: Number(unmarshall(output.Attributes ?? {}).attempts ?? 1) };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const old = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+        // DynamoDB returns the item that failed the condition; a server that does not is asked.
+        const item = old ? unmarshall(old) : await read(request.hubMessageId, request.partIndex);
+        const outcome = outcomeOf(item);
+        if (outcome && isLive(item, now))
+          return { kind: 'ended', outcome, attempts: Number(item?.attempts ?? 1) };
+        return { kind: 'busy' };
+      }
+    },
+
+    end: async (hubMessageId, partIndex, token, outcome) => {
+      try {
+        const output = await context.client.send(
+          new UpdateItemCommand({
+            TableName: context.tableName,
+            Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
+            UpdateExpression: 'SET #state = :state, outcome = :outcome REMOVE claimToken',
+            ConditionExpression: '#state = :fetching AND claimToken = :token',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: marshall({
+              ':state': outcome.state,
+              ':outcome': JSON.stringify(outcome),
+              ':fetching': 'fetching',
+              ':token': token,
+            }),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        track(context, 'UpdateItem', output);
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+
+    release: async (hubMessageId, partIndex, token) => {
+      try {
+        const output = await context.client.send(
+          new UpdateItemCommand({
+            TableName: context.tableName,
+            Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
+            UpdateExpression: 'SET #state = :waiting REMOVE claimToken',
+            ConditionExpression: '#state = :fetching AND claimToken = :token',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: marshall({
+              ':waiting': 'waiting',
+              ':fetching': 'fetching',
+              ':token': token,
+            }),
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
+        );
+        track(context, 'UpdateItem', output);
+      } catch (error) {
+        // Lost meanwhile (erased, or taken over as stale): the other holder decides.
+        if (!isConditionFailure(error)) throw error;
+      }
+    },
+  };
+};
