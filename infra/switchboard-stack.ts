@@ -75,6 +75,7 @@ export class SwitchboardStack extends Stack {
       SWITCHBOARD_PAYLOAD_BUCKET: this.storage.payloadBucket.bucketName,
       SWITCHBOARD_SECRET_ARN: this.storage.channelSecret.secretArn,
       SWITCHBOARD_LOG_LEVEL: 'info',
+      SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
       ...(config.publicBaseUrl ? { SWITCHBOARD_PUBLIC_BASE_URL: config.publicBaseUrl } : {}),
     };
     const functionLogs = { logRetention, logRemovalPolicy };

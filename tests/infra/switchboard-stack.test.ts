@@ -49,6 +49,18 @@ describe('SwitchboardStack wiring', () => {
     });
   });
 
+  it('tells the functions how long message records are kept (messageRetentionDays)', () => {
+    // Prepare
+    const kept = buildHub({ channels: 'sms', messageRetentionDays: '90' });
+    // Assess
+    kept.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SWITCHBOARD_MESSAGE_RETENTION_DAYS: '90' } },
+    });
+    smsOnly.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SWITCHBOARD_MESSAGE_RETENTION_DAYS: '30' } },
+    });
+  });
+
   it('outputs the helpdesk queue, its DLQ, the bucket, the secret and the consumer policy', () => {
     // Act
     const outputs = outputsOf(full);
