@@ -75,10 +75,14 @@ export class SwitchboardStack extends Stack {
       SWITCHBOARD_PAYLOAD_BUCKET: this.storage.payloadBucket.bucketName,
       SWITCHBOARD_SECRET_ARN: this.storage.channelSecret.secretArn,
       SWITCHBOARD_LOG_LEVEL: 'info',
-      SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
       ...(config.publicBaseUrl ? { SWITCHBOARD_PUBLIC_BASE_URL: config.publicBaseUrl } : {}),
     };
     const functionLogs = { logRetention, logRemovalPolicy };
+    // The two functions that write message records, states and send bookkeeping.
+    const recordingEnvironment: HubRuntimeEnvironment = {
+      ...runtimeEnvironment,
+      SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
+    };
 
     for (const [id, connector] of webhookConnectors()) {
       if (!isChannelOn(config, id)) continue;
@@ -110,14 +114,14 @@ export class SwitchboardStack extends Stack {
 
     this.recorder = new Recorder(this, 'Recorder', {
       storage: this.storage,
-      runtimeEnvironment,
+      runtimeEnvironment: recordingEnvironment,
       ...functionLogs,
     });
 
     const sms = this.webhooks.sms;
     this.sender = new Sender(this, 'Sender', {
       storage: this.storage,
-      runtimeEnvironment,
+      runtimeEnvironment: recordingEnvironment,
       ...functionLogs,
       ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),
       // Twilio signs the exact URL it calls: its status callbacks go to the SMS webhook's public URL.

@@ -49,16 +49,18 @@ describe('SwitchboardStack wiring', () => {
     });
   });
 
-  it('tells the functions how long message records are kept (messageRetentionDays)', () => {
+  it('tells the recorder and the sender how long message records are kept (messageRetentionDays)', () => {
     // Prepare
     const kept = buildHub({ channels: 'sms', messageRetentionDays: '90' });
+    const retentionOf = (built: ReturnType<typeof buildHub>, fn: { function: unknown }) =>
+      (
+        built.template.findResources('AWS::Lambda::Function')[logicalId(fn.function as never)]?.Properties
+          .Environment.Variables as Record<string, unknown>
+      ).SWITCHBOARD_MESSAGE_RETENTION_DAYS;
     // Assess
-    kept.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { SWITCHBOARD_MESSAGE_RETENTION_DAYS: '90' } },
-    });
-    smsOnly.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { SWITCHBOARD_MESSAGE_RETENTION_DAYS: '30' } },
-    });
+    expect(retentionOf(kept, kept.stack.recorder)).toBe('90');
+    expect(retentionOf(kept, kept.stack.sender)).toBe('90');
+    expect(retentionOf(smsOnly, smsOnly.stack.recorder)).toBe('30');
   });
 
   it('outputs the helpdesk queue, its DLQ, the bucket, the secret and the consumer policy', () => {
