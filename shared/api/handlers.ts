@@ -91,6 +91,8 @@ export interface HelpdeskApiDeps {
   readonly newId: () => string;
   /** Deletes payload-bucket objects (erasure). */
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
+  /** Deletes the payload objects under a prefix, how many (erasure: a conversation's claim checks). */
+  readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
 }
 
 export interface RouteInput {
@@ -449,7 +451,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'conflict',
           `merged into ${merged.survivingContactId}: erase that person, or unmerge this one first`,
         );
-      const report = await erasePerson({ table, deleteObjects: deps.deleteObjects }, contactId);
+      const report = await erasePerson(
+        { table, deleteObjects: deps.deleteObjects, deleteObjectsUnder: deps.deleteObjectsUnder },
+        contactId,
+      );
       if (!report) return fail('notFound', 'no such contact');
       const event = buildContactErasedEvent({ ...report, erasedAt: deps.clock().toISOString() });
       await deps.publishEvent(event);

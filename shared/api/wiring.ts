@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { deletePayloadObjects, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import {
+  deletePayloadObjects,
+  deletePayloadObjectsUnder,
+  type S3ClientSource,
+} from '#shared/aws/blob-store.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -43,6 +47,8 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     clock: () => new Date(),
     newId: () => randomUUID().replaceAll('-', ''),
     deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
+    deleteObjectsUnder: (prefix) =>
+      deletePayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
     logger: wiring.logger,
   });
 

@@ -5,6 +5,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
 import { conversationViewOf } from './conversations.ts';
@@ -13,6 +14,7 @@ import {
   contactKeyFor,
   contactKeyOfItem,
   contactsConversationsPartition,
+  conversationIdOfKey,
   type ItemKey,
   kindOfKey,
   suppressionKey,
@@ -164,6 +166,11 @@ export interface ErasureDeps {
   readonly table: TableContext;
   /** Deletes payload-bucket objects by key (S3 DeleteObjects; a missing key is no error). */
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
+  /**
+   * Deletes every payload object under a prefix and says how many (S3 ListObjectsV2, then
+   * DeleteObjects): each erased conversation's claim checks (shared/aws/claim-check.ts).
+   */
+  readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
 }
 
 export interface ErasureReport {
@@ -205,9 +212,10 @@ const write = async (context: TableContext, requests: WriteRequest[]): Promise<v
 };
 
 /**
- * Erases a person: their opt-outs kept (hashed), the S3 objects their records name deleted, each
- * message's record and state replaced by a bare tombstone that expires after the providers' retry
- * horizon, everything else deleted. Idempotent: running it again finds what is left.
+ * Erases a person: their opt-outs kept (hashed), the S3 objects their records name and their
+ * conversations' claim checks deleted, each message's record and state replaced by a bare tombstone
+ * that expires after the providers' retry horizon, everything else deleted. Idempotent: running it
+ * again finds what is left.
  */
 export const erasePerson = async (
   deps: ErasureDeps,
@@ -251,6 +259,12 @@ export const erasePerson = async (
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);
   await deps.deleteObjects([...objects]);
+  let claimChecks = 0;
+  for (const key of keys) {
+    const prefix =
+      kindOfKey(key) === 'conversation' ? claimCheckPrefixFor(conversationIdOfKey(key)) : undefined;
+    if (prefix && deps.deleteObjectsUnder) claimChecks += await deps.deleteObjectsUnder(prefix);
+  }
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
   let tombstones = 0;
@@ -268,7 +282,7 @@ export const erasePerson = async (
   return {
     contactId,
     itemsDeleted: keys.length - tombstones,
-    objectsDeleted: objects.size,
+    objectsDeleted: objects.size + claimChecks,
     tombstones,
     optOutsKept,
   };
