@@ -171,6 +171,17 @@ export interface ErasureDeps {
    * DeleteObjects): each erased conversation's claim checks (shared/aws/claim-check.ts).
    */
   readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
+  /**
+   * Redacts the person's messages at their providers, given every stored item of theirs
+   * (shared/outbound/provider-erasure.ts). Runs before those items, which name the providers' ids,
+   * are deleted; best effort: a provider's failure is counted, never thrown.
+   */
+  readonly redactAtProviders?: (items: readonly Record<string, unknown>[]) => Promise<ProviderRedactions>;
+}
+
+/** What the providers were asked to forget: messages redacted (or already gone), media deleted, failures. */
+export interface ProviderRedactions {
+  readonly twilio: { readonly messages: number; readonly media: number; readonly failed: number };
 }
 
 export interface ErasureReport {
@@ -180,6 +191,8 @@ export interface ErasureReport {
   readonly tombstones: number;
   /** Channel contacts whose opt-outs were kept under a hash. */
   readonly optOutsKept: number;
+  /** With `redactAtProviders` only. */
+  readonly providerRedactions?: ProviderRedactions;
 }
 
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
@@ -212,10 +225,10 @@ const write = async (context: TableContext, requests: WriteRequest[]): Promise<v
 };
 
 /**
- * Erases a person: their opt-outs kept (hashed), the S3 objects their records name and their
- * conversations' claim checks deleted, each message's record and state replaced by a bare tombstone
- * that expires after the providers' retry horizon, everything else deleted. Idempotent: running it
- * again finds what is left.
+ * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
+ * (hashed), the S3 objects their records name and their conversations' claim checks deleted, each
+ * message's record and state replaced by a bare tombstone that expires after the providers' retry
+ * horizon, everything else deleted. Idempotent: running it again finds what is left.
  */
 export const erasePerson = async (
   deps: ErasureDeps,
@@ -225,6 +238,7 @@ export const erasePerson = async (
   const { contactKeys, keys } = await personFootprint(context, contactId);
   if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
+  const providerRedactions = await deps.redactAtProviders?.(items);
   let optOutsKept = 0;
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
@@ -285,5 +299,6 @@ export const erasePerson = async (
     objectsDeleted: objects.size + claimChecks,
     tombstones,
     optOutsKept,
+    ...(providerRedactions ? { providerRedactions } : {}),
   };
 };
