@@ -10,6 +10,7 @@ import {
   grantDeletePayloads,
   grantIndexQuery,
   grantListPayloads,
+  grantReadSecret,
   grantSendMessage,
   grantTableItems,
 } from './grants.ts';
@@ -106,6 +107,9 @@ export class HelpdeskApi extends Construct {
     grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
     grantListPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section
+    // of the one channel secret: GetSecretValue on it, nothing else of Secrets Manager.
+    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
       grantIndexQuery(this.function, storage.table, index, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);

@@ -9,7 +9,9 @@ import {
 } from '#shared/aws/blob-store.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
 import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
 import { createHelpdeskApi } from './router.ts';
 
@@ -23,6 +25,16 @@ export interface HelpdeskApiWiring {
   readonly payloadBucket: string;
   /** @default the process-wide client, loaded on the first erasure */
   readonly s3?: S3ClientSource;
+  /**
+   * Where an erasure redacts the person's messages at the providers (Twilio), with the channel
+   * secret's credentials. @default none: nothing is redacted at providers (the report says so)
+   */
+  readonly providers?: {
+    readonly secrets: () => Promise<ChannelSecrets>;
+    /** The same base URL the sender uses (SWITCHBOARD_TWILIO_API_URL). */
+    readonly twilioApiUrl: string;
+    readonly fetch?: typeof fetch;
+  };
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
   readonly devToken?: string;
@@ -49,6 +61,9 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
     deleteObjectsUnder: (prefix) =>
       deletePayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
+    ...(wiring.providers
+      ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
+      : {}),
     logger: wiring.logger,
   });
 

@@ -48,7 +48,7 @@ describe('HelpdeskApi', () => {
     );
   });
 
-  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, the two queues, payload deletes', () => {
+  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, the two queues, payload deletes, the channel secret', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -73,6 +73,13 @@ describe('HelpdeskApi', () => {
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.queue)].sort(),
     );
+    // Erasure's redaction at Twilio reads the channel secret (its Twilio section), nothing more.
+    expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+    ]);
   });
 
   it("lists the payload bucket under the claim-check prefix only (erasure of a conversation's claim checks)", () => {
