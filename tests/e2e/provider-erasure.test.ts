@@ -92,7 +92,9 @@ describe('erasure reaches Twilio and the claim checks', () => {
     });
     expect(reply.response.status).toBe(202);
     const outcome = await collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, (seen) =>
-      seen.some((event) => event.type.startsWith('switchboard.message.send')),
+      seen.some((event) =>
+        ['switchboard.message.sent', 'switchboard.message.send_failed'].includes(event.type),
+      ),
     );
     expect(outcome.map((event) => event.type)).toContain('switchboard.message.sent');
     // An event of the conversation too large for a queue message arrives (claim-checked into the bucket).
