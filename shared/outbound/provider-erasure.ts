@@ -24,7 +24,7 @@ import { storedSendOf } from '#shared/store/sends.ts';
  */
 
 export const PROVIDER_ERASURE = {
-  /** Provider requests in flight at once. */
+  /** Messages redacted at once (each one request at a time). */
   concurrency: 8,
   /** Tries per request, the first included (throttling, 5xx and lost connections only). */
   attempts: 3,
