@@ -28,6 +28,7 @@ const recorder = createRecorder({
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   // Attachments are fetched from here; a deployment without the queue keeps provider references.
   ...(config.SWITCHBOARD_MEDIA_QUEUE_URL ? { mediaQueueUrl: config.SWITCHBOARD_MEDIA_QUEUE_URL } : {}),
+  retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,
   logger,
 });
 

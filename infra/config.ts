@@ -136,6 +136,14 @@ export const SwitchboardConfigSchema = z
      */
     payloadRetentionDays: positiveIntFromContext.default(30),
     /**
+     * Days message records, message states and send bookkeeping are kept (DynamoDB TTL); at least 8,
+     * as the record is the recorder's dedup marker against providers' retries (Meta: 7 days).
+     * @default 30
+     */
+    messageRetentionDays: positiveIntFromContext
+      .refine((days) => days >= 8 && days <= 3_650, { message: 'from 8 to 3650' })
+      .default(30),
+    /**
      * Address subscribed to the alarm topic (the recipient must confirm the subscription e-mail).
      * @default none (alarms still publish to the topic)
      */

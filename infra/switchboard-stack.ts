@@ -80,6 +80,11 @@ export class SwitchboardStack extends Stack {
       ...(config.publicBaseUrl ? { SWITCHBOARD_PUBLIC_BASE_URL: config.publicBaseUrl } : {}),
     };
     const functionLogs = { logRetention, logRemovalPolicy };
+    // The two functions that write message records, states and send bookkeeping.
+    const recordingEnvironment: HubRuntimeEnvironment = {
+      ...runtimeEnvironment,
+      SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
+    };
 
     for (const [id, connector] of webhookConnectors()) {
       if (!isChannelOn(config, id)) continue;
@@ -111,7 +116,7 @@ export class SwitchboardStack extends Stack {
 
     this.recorder = new Recorder(this, 'Recorder', {
       storage: this.storage,
-      runtimeEnvironment,
+      runtimeEnvironment: recordingEnvironment,
       ...functionLogs,
     });
     this.mediaFetcher = new MediaFetcher(this, 'MediaFetcher', {
@@ -123,7 +128,7 @@ export class SwitchboardStack extends Stack {
     const sms = this.webhooks.sms;
     this.sender = new Sender(this, 'Sender', {
       storage: this.storage,
-      runtimeEnvironment,
+      runtimeEnvironment: recordingEnvironment,
       ...functionLogs,
       ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),
       // Twilio signs the exact URL it calls: its status callbacks go to the SMS webhook's public URL.

@@ -97,6 +97,24 @@ export const grantDeletePayloads = (
   prefixes: readonly string[],
 ): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:DeleteObject', 'deleting');
 
+/**
+ * Lists payload objects under the given prefixes only (ListObjectsV2 with `Prefix`): s3:ListBucket
+ * on the bucket, conditioned on `s3:prefix` (erasure finds a conversation's claim checks this way).
+ */
+export const grantListPayloads = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+): void => {
+  if (prefixes.length === 0) return;
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+  });
+};
+
 /** Item-level table access without the index wildcard (the replay guard's conditional put). */
 export const grantTableItems = (
   grantee: iam.IGrantable,

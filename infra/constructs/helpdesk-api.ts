@@ -6,7 +6,14 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { grantDeletePayloads, grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
+import {
+  grantDeletePayloads,
+  grantIndexQuery,
+  grantListPayloads,
+  grantReadSecret,
+  grantSendMessage,
+  grantTableItems,
+} from './grants.ts';
 import { HubApi } from './hub-api.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
@@ -24,6 +31,12 @@ export const HELPDESK_API_TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
   'dynamodb:DeleteItem',
 ] as const;
+
+/**
+ * What erasure does to the payload bucket: deletes objects (the ones records name, and claim checks)
+ * and lists the claim-check prefix. The claim-check erasure test checks its S3 calls against it.
+ */
+export const HELPDESK_API_PAYLOAD_ACTIONS = ['s3:DeleteObject', 's3:ListBucket'] as const;
 
 export interface HelpdeskApiProps {
   readonly storage: HubStorage;
@@ -89,9 +102,14 @@ export class HelpdeskApi extends Construct {
     // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH), BatchGetItem
     // (hydrating a page), Query of gsi1–gsi4; for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
-    // BatchWriteItem (deletes), and DeleteObject on the payload prefixes; the helpdesk queue and the outbox.
+    // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of the claim
+    // checks (a conversation's are under its id); the helpdesk queue and the outbox.
     grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
+    grantListPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section
+    // of the one channel secret: GetSecretValue on it, nothing else of Secrets Manager.
+    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
       grantIndexQuery(this.function, storage.table, index, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);

@@ -17,7 +17,7 @@ import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
 import { readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
-import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
+import { type ErasureDeps, erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import {
   type ConversationSource,
   conversationPage,
@@ -46,6 +46,7 @@ import type {
   ConsentHistorySchema,
   ConsentRecordedSchema,
   ContactBodySchema,
+  ContactErasureSchema,
   ConversationPageSchema,
   ConversationSchema,
   MessagePageSchema,
@@ -91,6 +92,10 @@ export interface HelpdeskApiDeps {
   readonly newId: () => string;
   /** Deletes payload-bucket objects (erasure). */
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
+  /** Deletes the payload objects under a prefix, how many (erasure: a conversation's claim checks). */
+  readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
+  /** Redacts an erased person's messages at the providers (shared/outbound/provider-erasure.ts). */
+  readonly redactAtProviders?: ErasureDeps['redactAtProviders'];
 }
 
 export interface RouteInput {
@@ -449,11 +454,23 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'conflict',
           `merged into ${merged.survivingContactId}: erase that person, or unmerge this one first`,
         );
-      const report = await erasePerson({ table, deleteObjects: deps.deleteObjects }, contactId);
+      const report = await erasePerson(
+        {
+          table,
+          deleteObjects: deps.deleteObjects,
+          deleteObjectsUnder: deps.deleteObjectsUnder,
+          redactAtProviders: deps.redactAtProviders,
+        },
+        contactId,
+      );
       if (!report) return fail('notFound', 'no such contact');
-      const event = buildContactErasedEvent({ ...report, erasedAt: deps.clock().toISOString() });
+      const { providerRedactions, ...counts } = report;
+      const event = buildContactErasedEvent({ ...counts, erasedAt: deps.clock().toISOString() });
       await deps.publishEvent(event);
-      return json(200, event.data);
+      return json(200, {
+        ...event.data,
+        ...(providerRedactions ? { providerRedactions } : {}),
+      } satisfies Body<typeof ContactErasureSchema>);
     },
 
     /** The committed document (shared/contract/generated/openapi.json), as generated from ./operations.ts. */

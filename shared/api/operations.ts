@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { ContactErasedDataSchema, ContactMergeDataSchema } from '#shared/contract/index.ts';
+import { ContactMergeDataSchema } from '#shared/contract/index.ts';
 import type { ProblemKind } from './http.ts';
 import {
   CommandAcceptedSchema,
   ConsentHistorySchema,
   ConsentRecordedSchema,
   ContactBodySchema,
+  ContactErasureSchema,
   ConversationPageSchema,
   ConversationSchema,
   MessagePageSchema,
@@ -185,12 +186,12 @@ export const API_ROUTES = [
     maxBody: 0,
     summary: 'Erase a person everywhere (right to erasure)',
     description:
-      'Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping) and the payload objects they name; leaves only bare tombstones of the erased messages (a provider retry of an old webhook brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left.',
+      "Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping), the payload objects they name and their conversations' claim checks; redacts their Twilio messages at Twilio first (bodies emptied, media deleted; best effort, counted); leaves only bare tombstones of the erased messages (a provider retry of an old webhook brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left in the hub.",
     pathParams: ContactPath,
     success: {
       status: 200,
-      description: 'Erased; the same data as the event.',
-      schema: ContactErasedDataSchema,
+      description: "Erased; the event's data, with what the providers did.",
+      schema: ContactErasureSchema,
     },
     problems: ['notFound', 'conflict'],
   },

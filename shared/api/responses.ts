@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ChannelSchema,
+  ContactErasedDataSchema,
   ContactIdSchema,
   ContactSchema,
   ConversationStateSchema,
@@ -119,6 +120,31 @@ export const PersonExportSchema = z
     objects: z.array(z.string()).meta({ description: 'Payload-bucket keys the items name.' }),
   })
   .meta({ id: 'PersonExport', description: 'Everything the hub holds about a person (right of access).' });
+
+const count = (description: string) => z.number().int().nonnegative().meta({ description });
+
+export const ContactErasureSchema = ContactErasedDataSchema.extend({
+  providerRedactions: z
+    .object({
+      twilio: z.object({
+        messages: count(
+          'Messages whose body Twilio now keeps empty (or no longer has), their media deleted.',
+        ),
+        media: count('Media resources deleted.'),
+        failed: count(
+          'Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): erasing again cannot reach them, the records that named them are gone.',
+        ),
+      }),
+    })
+    .optional()
+    .meta({
+      description:
+        'What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days). Absent when the deployment redacts nothing at providers.',
+    }),
+}).meta({
+  id: 'ContactErasure',
+  description: "The erasure's counts: the event's data, and what the providers did.",
+});
 
 export const ConsentRecordedSchema = z
   .object({

@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { deletePayloadObjects, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import {
+  deletePayloadObjects,
+  deletePayloadObjectsUnder,
+  type S3ClientSource,
+} from '#shared/aws/blob-store.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
 import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
 import { createHelpdeskApi } from './router.ts';
 
@@ -19,6 +25,16 @@ export interface HelpdeskApiWiring {
   readonly payloadBucket: string;
   /** @default the process-wide client, loaded on the first erasure */
   readonly s3?: S3ClientSource;
+  /**
+   * Where an erasure redacts the person's messages at the providers (Twilio), with the channel
+   * secret's credentials. @default none: nothing is redacted at providers (the report says so)
+   */
+  readonly providers?: {
+    readonly secrets: () => Promise<ChannelSecrets>;
+    /** The same base URL the sender uses (SWITCHBOARD_TWILIO_API_URL). */
+    readonly twilioApiUrl: string;
+    readonly fetch?: typeof fetch;
+  };
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
   readonly devToken?: string;
@@ -43,6 +59,11 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     clock: () => new Date(),
     newId: () => randomUUID().replaceAll('-', ''),
     deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
+    deleteObjectsUnder: (prefix) =>
+      deletePayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
+    ...(wiring.providers
+      ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
+      : {}),
     logger: wiring.logger,
   });
 

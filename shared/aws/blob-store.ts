@@ -83,6 +83,38 @@ export const deletePayloadObjects = async (
   }
 };
 
+/**
+ * Deletes every payload object under a prefix (erasure of a conversation's claim checks): one
+ * ListObjectsV2 per 1,000 keys, each page deleted as listed (DeleteObjects). Returns how many.
+ */
+export const deletePayloadObjectsUnder = async (
+  client: S3ClientSource,
+  bucket: string,
+  prefix: string,
+): Promise<number> => {
+  const [{ ListObjectsV2Command }, sender] = await Promise.all([
+    loadS3Commands(),
+    typeof client === 'function' ? client() : client,
+  ]);
+  let deleted = 0;
+  let token: string | undefined;
+  do {
+    const page = await sender.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        MaxKeys: 1000,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
+    await deletePayloadObjects(sender, bucket, keys);
+    deleted += keys.length;
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return deleted;
+};
+
 /** The payload bucket through the process-wide client, which is loaded on the first put or get. */
 export const lazyS3BlobStore = (bucket: string): S3BlobStore => new S3BlobStore(loadS3Client, bucket);
 

@@ -4,8 +4,10 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /**
  * An event too large for one SQS message travels as a pointer: its JSON is stored in the payload
- * bucket under `bodies/events/<sha256>.json` and the queue carries this small envelope instead.
- * `id`, `type` and `subject` are copied so a consumer can dedupe and route without the fetch.
+ * bucket under `bodies/events/<conversationId>/<sha256>.json` (`claimCheckKeyFor`) and the queue
+ * carries this small envelope instead. `id`, `type` and `subject` are copied so a consumer can
+ * dedupe and route without the fetch. The pointer names the key, so a consumer reads any key,
+ * the older `bodies/events/<sha256>.json` too.
  *
  * Consumers (the recorder on the ingest queue, helpdesks on the helpdesk queue) call
  * `resolveQueueMessageBody` on every message body: it returns the
@@ -27,9 +29,26 @@ export type ClaimCheck = z.infer<typeof ClaimCheckSchema>;
 
 export const CLAIM_CHECK_CONTENT_TYPE = 'application/cloudevents+json';
 
-export const claimCheckKeyFor = (eventJson: string): { key: string; sha256: string } => {
+/** A conversation id as `conversationIdFor` makes it: the only subject that becomes part of a key. */
+const CONVERSATION_SUBJECT = /^conv_[0-9a-f]{32}$/;
+
+/** Claim checks of events about no conversation (an endpoint's notices): a fixed segment, no identifier. */
+const UNSCOPED_SEGMENT = 'unscoped/';
+
+/**
+ * Where a conversation's claim checks are kept, so erasing the conversation finds them all with
+ * one listing; undefined for anything but a conversation id (no other string becomes a key).
+ */
+export const claimCheckPrefixFor = (conversationId: string): string | undefined =>
+  CONVERSATION_SUBJECT.test(conversationId)
+    ? `${PAYLOAD_BUCKET.claimCheckPrefix}${conversationId}/`
+    : undefined;
+
+/** The key of an event's claim check: under its conversation (its subject), content-addressed within it. */
+export const claimCheckKeyFor = (eventJson: string, subject: string): { key: string; sha256: string } => {
   const sha256 = createHash('sha256').update(eventJson, 'utf8').digest('hex');
-  return { key: `${PAYLOAD_BUCKET.claimCheckPrefix}${sha256}.json`, sha256 };
+  const prefix = claimCheckPrefixFor(subject) ?? `${PAYLOAD_BUCKET.claimCheckPrefix}${UNSCOPED_SEGMENT}`;
+  return { key: `${prefix}${sha256}.json`, sha256 };
 };
 
 class ClaimCheckIntegrityError extends Error {

@@ -229,7 +229,7 @@ export class SqsEventPublisher implements EventPublisher {
 
   private async claimCheck(event: HubEvent, eventJson: string): Promise<string> {
     const bytes = Buffer.from(eventJson, 'utf8');
-    const { key, sha256 } = claimCheckKeyFor(eventJson);
+    const { key, sha256 } = claimCheckKeyFor(eventJson, event.subject);
     await this.options.overflow.store.put({ key, contentType: CLAIM_CHECK_CONTENT_TYPE, bytes });
     const pointer: ClaimCheck = {
       switchboardClaimCheck: {

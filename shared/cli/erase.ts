@@ -3,21 +3,29 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
+import { createWiredHelpdeskApi, type HelpdeskApiWiring } from '#shared/api/wiring.ts';
+import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 
 const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   Erases the person everywhere the hub keeps anything (as DELETE /v1/contacts/{contactId}) and
   publishes switchboard.contact.erased. Deployed: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
-  SWITCHBOARD_HELPDESK_QUEUE_URL and SWITCHBOARD_OUTBOX_QUEUE_URL set (the stack outputs) and AWS credentials;
-  else against the local hub at --hub.`;
+  SWITCHBOARD_HELPDESK_QUEUE_URL and SWITCHBOARD_OUTBOX_QUEUE_URL set (the stack outputs) and AWS credentials,
+  and SWITCHBOARD_SECRET_ARN (the ChannelSecretArn output) to redact the person's messages at Twilio too;
+  else against the local hub at --hub (and its Twilio simulator).`;
 
 const DeployedSchema = z.object({
   SWITCHBOARD_TABLE_NAME: z.string().min(1),
   SWITCHBOARD_PAYLOAD_BUCKET: z.string().min(1),
   SWITCHBOARD_HELPDESK_QUEUE_URL: z.url(),
   SWITCHBOARD_OUTBOX_QUEUE_URL: z.url(),
+});
+
+/** Deployed: the channel secret, when named, for the redaction at Twilio; the sender's Twilio URL. */
+const DeployedProvidersSchema = z.object({
+  SWITCHBOARD_SECRET_ARN: z.string().min(1),
+  SWITCHBOARD_TWILIO_API_URL: z.url().default('https://api.twilio.com'),
 });
 
 const main = async (): Promise<void> => {
@@ -42,6 +50,17 @@ const main = async (): Promise<void> => {
     ...options,
     ...(info ? { endpoint: info.endpoints.s3, forcePathStyle: true } : {}),
   });
+  const deployedProviders = DeployedProvidersSchema.safeParse(process.env);
+  const providers: HelpdeskApiWiring['providers'] = info
+    ? info.providers && { twilioApiUrl: info.providers.twilio, secrets: async () => localSecretsFromEnv() }
+    : deployedProviders.success
+      ? {
+          twilioApiUrl: deployedProviders.data.SWITCHBOARD_TWILIO_API_URL,
+          secrets: async () => (await import('#shared/aws/secrets.ts')).channelSecrets(),
+        }
+      : undefined;
+  if (!providers)
+    console.error('note: nothing is redacted at Twilio (no SWITCHBOARD_SECRET_ARN, or no Twilio simulator)');
   const api = createWiredHelpdeskApi({
     dynamodb,
     sqs,
@@ -50,6 +69,7 @@ const main = async (): Promise<void> => {
     payloadBucket: info?.resources.bucketName ?? deployed.data?.SWITCHBOARD_PAYLOAD_BUCKET ?? '',
     helpdeskQueueUrl: info?.resources.helpdeskQueueUrl ?? deployed.data?.SWITCHBOARD_HELPDESK_QUEUE_URL ?? '',
     outboxQueueUrl: info?.resources.outboxQueueUrl ?? deployed.data?.SWITCHBOARD_OUTBOX_QUEUE_URL ?? '',
+    ...(providers ? { providers } : {}),
     logger: createLogger({ level: 'warn' }),
   });
   const response = await api({

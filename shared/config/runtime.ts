@@ -91,6 +91,11 @@ export const RuntimeConfigSchema = z.object({
   SWITCHBOARD_RESPONSE_TARGET_SECONDS: ResponseTargetSecondsSchema.default(
     ATTENTION_SWEEPER.responseTargetSeconds,
   ),
+  /**
+   * Days message records, their states and the hub's send bookkeeping are kept (DynamoDB TTL). At
+   * least 8: the record is also the dedup marker that must outlive Meta's 7 days of webhook retries.
+   */
+  SWITCHBOARD_MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(8).max(3_650).default(30),
   /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
   SWITCHBOARD_EMAIL_PROVIDER: z.enum(['ses', 'mailgun']).default('ses'),
   /**

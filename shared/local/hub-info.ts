@@ -20,6 +20,8 @@ export const HubInfoSchema = z.looseObject({
     outboxDlqUrl: z.string(),
     bucketName: z.string(),
   }),
+  /** The provider simulators' base URLs, when the hub plays the providers. */
+  providers: z.object({ twilio: z.string() }).optional(),
 });
 export type HubInfo = z.infer<typeof HubInfoSchema>;
 

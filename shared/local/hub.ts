@@ -255,12 +255,15 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
 
   const handlers = new Map<string, HttpHandler>();
   const extraPosts: Record<string, (body: Buffer) => Promise<number>> = {};
+  // Known once the simulators listen (after the API: they post to it).
+  let providerUrls: HubInfo['providers'];
   const info = (): HubInfo => ({
     service: 'switchboard-local-hub',
     region: LOCAL_REGION,
     credentials: { ...LOCAL_CREDENTIALS },
     endpoints: emulators.endpoints,
     resources: emulators.resources,
+    ...(providerUrls ? { providers: providerUrls } : {}),
   });
   // The API listens first: the provider simulators post to it, and the sender tells Twilio its URL.
   // Requests before the functions are up answer 500, as a route without an integration would.
@@ -295,6 +298,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           ...(options.providerStatusDelaysMs ? { statusDelaysMs: options.providerStatusDelaysMs } : {}),
           log: (line) => log(`providers: ${line}`),
         });
+  if (providers) providerUrls = { twilio: providers.urls.twilio };
 
   // Each function runs in environments of its own (worker threads) that see exactly this environment.
   const functionEnvironment: Record<string, string> = {

@@ -27,6 +27,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
     payloads: { s3: loadS3Client, bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
     tableName: config.SWITCHBOARD_TABLE_NAME,
     helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
+    retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,
     outboxDlqUrl: config.SWITCHBOARD_OUTBOX_DLQ_URL,
     senderFor: createSenderFor({
       secrets: channelSecrets,

@@ -52,6 +52,11 @@ export interface SenderWiring {
    * @default SENDER.maxConcurrency
    */
   readonly environments?: number;
+  /**
+   * How long send bookkeeping and recorded messages are kept (SWITCHBOARD_MESSAGE_RETENTION_DAYS).
+   * @default MESSAGE_RETENTION_SECONDS (30 days)
+   */
+  readonly retentionSeconds?: number;
   /** Requests per second per business endpoint, by channel. @default SENDER.endpointRatesPerSecond */
   readonly endpointRatesPerSecond?: Readonly<Record<keyof typeof SENDER.endpointRatesPerSecond, number>>;
 }
@@ -72,7 +77,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     message: (hubMessageId) => getMessage(context, hubMessageId),
     newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
   };
-  const sends = createSendStore(context);
+  const sends = createSendStore(context, wiring.retentionSeconds);
   // The helpdesk stream, exactly as the recorder publishes to it (claim checks for large events).
   const publisher = new SqsEventPublisher({
     client: wiring.sqs,
@@ -85,9 +90,10 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     },
   });
   const recordEvent = createEventRecorder({
-    store: createRecorderStore(context),
+    store: createRecorderStore(context, wiring.retentionSeconds),
     clock,
     logger: wiring.logger,
+    ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),
   });
   const limiter = createRateLimiter({
     environments: wiring.environments ?? SENDER.maxConcurrency,

@@ -40,7 +40,7 @@ export interface EventRecorderDeps {
 export type RecordEvent = (event: HubEvent, publisher: EventPublisher) => Promise<void>;
 
 /** Concurrent writers only meet after a redrive or an overlapping redelivery; a few re-reads settle it. */
-const MAX_CONFLICT_RETRIES = 5;
+const MAX_CONFLICT_RETRIES = 8;
 
 /** Whether a message may be applied to a stored conversation: same channel, same business endpoint. */
 const belongsTo = (state: ConversationState, event: MessageEvent): boolean =>
@@ -91,7 +91,13 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
   /** The conversation this new id should join (made an alias of it), if the customer has one. */
   const findLinked = async (event: MessageEvent): Promise<string | undefined> => {
     const { channel, endpoint, contact, conversationId } = event.data;
-    const canonical = await store.findLinkedConversation(channel, endpoint.id, contact);
+    let canonical = await store.findLinkedConversation(channel, endpoint.id, contact);
+    if (canonical === undefined) {
+      // None recorded yet: claim the identifiers, so a first message racing this one (another
+      // identifier of the same customer) meets it in one conversation.
+      canonical = await store.claimIdentities(channel, endpoint.id, contact.identities, conversationId);
+      await step('claim-identities', event);
+    }
     if (canonical === undefined) return undefined;
     const aliased = await store.putConversationAlias(
       conversationId,
@@ -155,11 +161,16 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
       const stored = await store.loadConversation(event.data.conversationId);
       await step('load-conversation', event);
-      if (!linked && (stored.aliasOf || (!stored.model && event.data.channel === 'whatsapp'))) {
+      if (stored.aliasOf) {
+        // An alias (of an alias, when two racing first messages met): its events belong there.
+        event = movedTo(event, stored.aliasOf);
+        continue;
+      }
+      if (!linked && !stored.model && event.data.channel === 'whatsapp') {
         // One conversation per WhatsApp customer and number, whichever identifier (wa_id, BSUID)
         // each webhook carries: a new id joins the conversation already open under another one.
         linked = true;
-        const canonical = stored.aliasOf ?? (await findLinked(event));
+        const canonical = await findLinked(event);
         if (canonical !== undefined) {
           event = movedTo(event, canonical);
           continue;

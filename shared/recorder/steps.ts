@@ -5,6 +5,7 @@ export const RECORDER_STEPS = [
   'link-send',
   'check-message',
   'load-conversation',
+  'claim-identities',
   'alias-conversation',
   'index-contact',
   'record-consent',

@@ -27,6 +27,11 @@ export interface RecorderWiring {
   readonly clock?: () => Date;
   readonly afterStep?: AfterStep;
   readonly onCapacity?: TableContext['onCapacity'];
+  /**
+   * How long message records and states are kept (SWITCHBOARD_MESSAGE_RETENTION_DAYS).
+   * @default MESSAGE_RETENTION_SECONDS (30 days)
+   */
+  readonly retentionSeconds?: number;
 }
 
 /** Claim checks name their bucket; the object's hash is checked by `resolveQueueMessageBody`. */
@@ -38,12 +43,15 @@ const claimCheckResolver =
 /** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createRecorder = (wiring: RecorderWiring): RecorderService => {
   const clock = wiring.clock ?? (() => new Date());
-  const store = createRecorderStore({
-    client: wiring.dynamodb,
-    tableName: wiring.tableName,
-    now: clock,
-    ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
-  });
+  const store = createRecorderStore(
+    {
+      client: wiring.dynamodb,
+      tableName: wiring.tableName,
+      now: clock,
+      ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
+    },
+    wiring.retentionSeconds,
+  );
   return createRecorderService({
     store,
     // The same publisher the webhooks use: batches of 10 within 1 MiB, retries of failed entries,
@@ -64,6 +72,7 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
     logger: wiring.logger,
     ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
     ...(wiring.mediaQueueUrl ? { mediaJobs: sqsMediaJobQueue(wiring.sqs, wiring.mediaQueueUrl) } : {}),
+    ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),
     resolveBody: claimCheckResolver(wiring.payloads.s3),
   });
 };

@@ -186,7 +186,10 @@ export const PAYLOAD_BUCKET = {
     bodies: 'bodies/',
     sesInbound: 'ses-inbound/',
   },
-  /** Events too large for one queue message, stored as claim checks (shared/aws/claim-check.ts); under `bodies/`. */
+  /**
+   * Events too large for one queue message, stored as claim checks (shared/aws/claim-check.ts) under
+   * `<conversationId>/` (erasure lists them by it) or `unscoped/`; under `bodies/`.
+   */
   claimCheckPrefix: 'bodies/events/',
 } as const;
 

@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type Channel, type ChannelIdentity, ChannelSchema, type Contact } from '#shared/contract/index.ts';
-import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { contactIdFor, isPlaceholder } from '#shared/domain/contact-identity.ts';
 import {
   boundedIdentityKey,
   contactItemKey,
@@ -13,14 +13,16 @@ import {
   conversationKey,
   conversationMessagesPartition,
   conversationSendsPartition,
+  IDENTITY_CLAIM_PREFIX,
   type ItemKey,
+  identityClaimKey,
   identityItemKey,
   identityPartition,
   PERSON_CONVERSATION_PREFIX,
   suppressionKey,
 } from './keys.ts';
 import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
-import { batchGetItems, type TableContext, track } from './table.ts';
+import { batchGetItems, isConditionFailure, type TableContext, track } from './table.ts';
 
 /*
  * Contact items (`CONTACT#<channel>#<type:value>` / `CONTACT`): a customer on one channel, with its
@@ -232,8 +234,18 @@ export const contactFootprint = async (context: TableContext, contactKey: string
   });
   keys.push(...contactItems.map(keyOf));
   const contactItem = contactItems.find((item) => item.sk === contactItemKey(contactKey).sk);
-  for (const identity of identitiesOf(contactItem))
+  for (const identity of identitiesOf(contactItem)) {
     keys.push(identityItemKey(identityOfKey(identity), contactKey));
+    // The conversations the identifier claimed, on every endpoint.
+    const claims = await queryAll(context, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',
+      ExpressionAttributeValues: {
+        ':pk': identityPartition(identityOfKey(identity)),
+        ':claim': IDENTITY_CLAIM_PREFIX,
+      },
+    });
+    keys.push(...claims.map(keyOf));
+  }
   const conversations = await queryAll(context, {
     IndexName: 'gsi3',
     KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :conv)',
@@ -271,6 +283,54 @@ export const contactFootprint = async (context: TableContext, contactKey: string
     }
   }
   return keys;
+};
+
+/**
+ * Claims, for a conversation about to be created, each of its contact's identifiers on the
+ * endpoint (placeholders excepted: they stand for nobody in particular). A claim is conditional:
+ * the first conversation to claim an identifier keeps it, so two first messages of one customer
+ * that race (a wa_id in one, the wa_id and the BSUID in the other) meet in one conversation.
+ * Returns the conversation that holds a claim first, if another one does; claiming again for
+ * the same conversation (a redelivery) is a no-op.
+ */
+export const claimIdentities = async (
+  context: TableContext,
+  channel: Channel,
+  endpointId: string,
+  identities: readonly ChannelIdentity[],
+  conversationId: string,
+): Promise<string | undefined> => {
+  for (const identity of identities) {
+    if (isPlaceholder(identity)) continue;
+    const key = identityClaimKey(identity, channel, endpointId);
+    try {
+      const output = await context.client.send(
+        new PutItemCommand({
+          TableName: context.tableName,
+          Item: marshall({ ...key, conversationId, channel }),
+          ConditionExpression: 'attribute_not_exists(pk) OR conversationId = :mine',
+          ExpressionAttributeValues: marshall({ ':mine': conversationId }),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'PutItem', output);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const held = await context.client.send(
+        new GetItemCommand({
+          TableName: context.tableName,
+          Key: marshall(key),
+          ConsistentRead: true,
+          ProjectionExpression: 'conversationId',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'GetItem', held);
+      const owner = held.Item ? unmarshall(held.Item).conversationId : undefined;
+      if (typeof owner === 'string' && owner !== conversationId) return owner;
+    }
+  }
+  return undefined;
 };
 
 /**

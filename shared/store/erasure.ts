@@ -5,6 +5,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
 import { conversationViewOf } from './conversations.ts';
@@ -13,6 +14,7 @@ import {
   contactKeyFor,
   contactKeyOfItem,
   contactsConversationsPartition,
+  conversationIdOfKey,
   type ItemKey,
   kindOfKey,
   suppressionKey,
@@ -164,6 +166,22 @@ export interface ErasureDeps {
   readonly table: TableContext;
   /** Deletes payload-bucket objects by key (S3 DeleteObjects; a missing key is no error). */
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
+  /**
+   * Deletes every payload object under a prefix and says how many (S3 ListObjectsV2, then
+   * DeleteObjects): each erased conversation's claim checks (shared/aws/claim-check.ts).
+   */
+  readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
+  /**
+   * Redacts the person's messages at their providers, given every stored item of theirs
+   * (shared/outbound/provider-erasure.ts). Runs before those items, which name the providers' ids,
+   * are deleted; best effort: a provider's failure is counted, never thrown.
+   */
+  readonly redactAtProviders?: (items: readonly Record<string, unknown>[]) => Promise<ProviderRedactions>;
+}
+
+/** What the providers were asked to forget: messages redacted (or already gone), media deleted, failures. */
+export interface ProviderRedactions {
+  readonly twilio: { readonly messages: number; readonly media: number; readonly failed: number };
 }
 
 export interface ErasureReport {
@@ -173,6 +191,8 @@ export interface ErasureReport {
   readonly tombstones: number;
   /** Channel contacts whose opt-outs were kept under a hash. */
   readonly optOutsKept: number;
+  /** With `redactAtProviders` only. */
+  readonly providerRedactions?: ProviderRedactions;
 }
 
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
@@ -206,7 +226,8 @@ const write = async (context: TableContext, requests: WriteRequest[]): Promise<v
 };
 
 /**
- * Erases a person: their opt-outs kept (hashed), the S3 objects their records name deleted, each
+ * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
+ * (hashed), the S3 objects their records name and their conversations' claim checks deleted, each
  * message's record and state replaced by a bare tombstone that expires after the providers' retry
  * horizon, everything else deleted. Idempotent: running it again finds what is left.
  */
@@ -218,6 +239,7 @@ export const erasePerson = async (
   const { contactKeys, keys } = await personFootprint(context, contactId);
   if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
+  const providerRedactions = await deps.redactAtProviders?.(items);
   let optOutsKept = 0;
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
@@ -252,6 +274,12 @@ export const erasePerson = async (
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);
   await deps.deleteObjects([...objects]);
+  let claimChecks = 0;
+  for (const key of keys) {
+    const prefix =
+      kindOfKey(key) === 'conversation' ? claimCheckPrefixFor(conversationIdOfKey(key)) : undefined;
+    if (prefix && deps.deleteObjectsUnder) claimChecks += await deps.deleteObjectsUnder(prefix);
+  }
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
   let tombstones = 0;
@@ -269,8 +297,9 @@ export const erasePerson = async (
   return {
     contactId,
     itemsDeleted: keys.length - tombstones,
-    objectsDeleted: objects.size,
+    objectsDeleted: objects.size + claimChecks,
     tombstones,
     optOutsKept,
+    ...(providerRedactions ? { providerRedactions } : {}),
   };
 };

@@ -117,6 +117,16 @@ export const ITEM_KINDS = {
     description:
       "one change of a contact's consent on a scope (the ledger's history; the registers keep the latest): what, by which source and trigger, when, with the helpdesk's evidence",
   },
+  identityClaim: {
+    pk: 'IDENT#<type:value>',
+    sk: 'CLAIM#<sha256 of channel and business endpoint>',
+    indexes: [],
+    personalData: true,
+    reach: 'identity-of-contact',
+    expires: false,
+    description:
+      'which conversation an identifier opened on one business endpoint (WhatsApp: a wa_id and a BSUID of one customer claim one conversation, even when their first messages race)',
+  },
   personMerge: {
     pk: 'PERSON#<discarded contactId>',
     sk: 'MERGED',
@@ -199,7 +209,11 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
     case 'PERSON#':
       return key.sk === 'MERGED' ? 'personMerge' : undefined;
     case 'IDENT#':
-      return key.sk.startsWith('CONTACT#') ? 'identity' : undefined;
+      return key.sk.startsWith('CONTACT#')
+        ? 'identity'
+        : key.sk.startsWith(IDENTITY_CLAIM_PREFIX)
+          ? 'identityClaim'
+          : undefined;
     case 'REPLAY#':
       return key.sk === 'REPLAY' ? 'replayGuard' : undefined;
     case 'PAUSE#':
@@ -385,6 +399,18 @@ export const identityItemKey = (identity: ChannelIdentity, contactKey: string): 
 
 export const identityPartition = (identity: ChannelIdentity): string =>
   `IDENT#${boundedIdentityKey(identity)}`;
+
+export const IDENTITY_CLAIM_PREFIX = 'CLAIM#';
+
+/** An identifier's claim of the conversation it opened on one endpoint (the endpoint hashed: any id fits). */
+export const identityClaimKey = (
+  identity: ChannelIdentity,
+  channel: Channel,
+  endpointId: string,
+): ItemKey => ({
+  pk: identityPartition(identity),
+  sk: `${IDENTITY_CLAIM_PREFIX}${createHash('sha256').update(`${channel}#${endpointId}`, 'utf8').digest('hex')}`,
+});
 
 const CONSENT_CHANGE_PREFIX = 'CONSENT#';
 

@@ -1,7 +1,7 @@
 import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { type ConsentLedgerEntry, recordConsentChange, wasErasedWith } from './consent-ledger.ts';
-import { findLinkedConversation, indexContact } from './contacts.ts';
+import { claimIdentities, findLinkedConversation, indexContact } from './contacts.ts';
 import {
   type ConversationWrite,
   loadConversation,
@@ -32,6 +32,13 @@ export interface RecorderStore {
   ): Promise<void>;
   /** A WhatsApp customer's conversation under another of their identities, if there is one. */
   findLinkedConversation(channel: Channel, endpointId: string, contact: Contact): Promise<string | undefined>;
+  /** Claims the identifiers of a conversation about to be created; the conversation holding one first, if another. */
+  claimIdentities(
+    channel: Channel,
+    endpointId: string,
+    identities: readonly ChannelIdentity[],
+    conversationId: string,
+  ): Promise<string | undefined>;
   /** Makes a new conversation id an alias of an existing one; `exists` when it was created meanwhile. */
   putConversationAlias(
     conversationId: string,
@@ -70,6 +77,8 @@ export const createRecorderStore = (
       indexContact(context, channel, contactKey, identities, contactId, options),
     findLinkedConversation: (channel, endpointId, contact) =>
       findLinkedConversation(context, channel, endpointId, contact),
+    claimIdentities: (channel, endpointId, identities, conversationId) =>
+      claimIdentities(context, channel, endpointId, identities, conversationId),
     putConversationAlias: (conversationId, canonicalId, contactId) =>
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),

@@ -118,6 +118,15 @@ const fromItem = (item: Record<string, unknown>): SendRecord => {
   return SendRecordSchema.parse(parsed);
 };
 
+/** A stored send item as readers see it; undefined when it does not parse (erasure reads its provider ids). */
+export const storedSendOf = (item: Record<string, unknown>): SendRecord | undefined => {
+  try {
+    return fromItem(item);
+  } catch {
+    return undefined;
+  }
+};
+
 export interface SendStore {
   /** Consistent read; an expired record counts as absent. */
   get(hubMessageId: string): Promise<SendRecord | undefined>;

@@ -175,7 +175,7 @@ describe('export and erasure of one person across channels', () => {
     expect(text).toContain(PHONE);
     expect(exported?.objects).toEqual([attachmentKey]);
     expect(new Set(exported?.items.map((entry) => entry.kind))).toEqual(
-      new Set(['conversation', 'message', 'contact', 'identity', 'consentChange']),
+      new Set(['conversation', 'message', 'contact', 'identity', 'identityClaim', 'consentChange']),
     );
     expect(text).not.toContain('another customer');
   });

@@ -144,6 +144,50 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
     expect(a).not.toBe(b);
   });
 
+  it.each([
+    ['the wa_id alone claims first', 'wa-first'],
+    ['wa_id and BSUID claim first', 'both-first'],
+  ])('two first messages that race (%s) still meet in one conversation', async (_name, order) => {
+    // Prepare: the same customer, once by wa_id alone, once by wa_id and BSUID (BSUID first, so the
+    // two derive different conversation ids), the second recorded while the first is between its
+    // claim and its save.
+    const suffix = order === 'wa-first' ? '5' : '6';
+    const waId = messageFrom(
+      [{ type: 'wa_id', value: `30691234000${suffix}` }],
+      `wamid.race-${suffix}a`,
+      minute(1),
+    );
+    const both = messageFrom(
+      [
+        { type: 'bsuid', value: `GR.race-${suffix}` },
+        { type: 'wa_id', value: `30691234000${suffix}` },
+      ],
+      `wamid.race-${suffix}b`,
+      minute(2),
+    );
+    const [first, second] = order === 'wa-first' ? [waId, both] : [both, waId];
+    let raced = false;
+    const racing = createRecorderService({
+      store: createRecorderStore(context),
+      publisher: { publish: async (events) => void published.push(...events) },
+      clock: () => new Date(),
+      logger: createLogger({ level: 'error', write: () => {} }),
+      afterStep: async (step, event) => {
+        if (step !== 'claim-identities' || event.id !== first.id || raced) return;
+        raced = true;
+        await recorder.recordEvent(second);
+      },
+    });
+    // Act
+    await racing.recordEvent(first);
+    // Assess
+    expect(raced).toBe(true);
+    const [a, b] = conversationsOf([`wamid.race-${suffix}a`, `wamid.race-${suffix}b`]);
+    expect(a).toBeDefined();
+    expect(b).toBe(a);
+    expect((await loadConversation(context, a ?? '')).model?.state.messageCount).toBe(2);
+  });
+
   it("sends the table nothing the recorder's IAM policy does not allow", () => {
     // Assess (after the scenarios above, which open, alias and extend conversations)
     expect(sent.size).toBeGreaterThan(0);

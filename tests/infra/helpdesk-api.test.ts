@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
-import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
 
 // Prepare (once per file): the default (IAM) and a JWT-authorized deployment.
 const iam = buildHub({ helpdeskApi: 'true' });
@@ -46,7 +48,7 @@ describe('HelpdeskApi', () => {
     );
   });
 
-  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, the two queues, payload deletes', () => {
+  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, the two queues, payload deletes, the channel secret', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -67,9 +69,34 @@ describe('HelpdeskApi', () => {
     expect(actions).not.toContain('dynamodb:DeleteTable');
     // The table (a person's partitions) and gsi1–gsi4.
     expect(resourcesFor(template, roleId, 'dynamodb:Query')).toHaveLength(5);
-    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:DeleteObject']);
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual([...HELPDESK_API_PAYLOAD_ACTIONS]);
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.queue)].sort(),
     );
+    // Erasure's redaction at Twilio reads the channel secret (its Twilio section), nothing more.
+    expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+    ]);
+  });
+
+  it("lists the payload bucket under the claim-check prefix only (erasure of a conversation's claim checks)", () => {
+    // Act
+    const { stack, template } = iam;
+    const roleId = roleIdOf(apiOf(iam).function);
+    const listing = statementsOfRole(template, roleId).filter((statement) =>
+      [statement.Action].flat().includes('s3:ListBucket'),
+    );
+    // Assess
+    expect(listing).toHaveLength(1);
+    expect(listing[0]?.Action).toBe('s3:ListBucket');
+    expect(JSON.stringify(listing[0]?.Resource)).toBe(
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] }),
+    );
+    expect(listing[0]?.Condition).toEqual({
+      StringLike: { 's3:prefix': [`${PAYLOAD_BUCKET.claimCheckPrefix}*`] },
+    });
   });
 });

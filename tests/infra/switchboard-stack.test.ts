@@ -49,6 +49,19 @@ describe('SwitchboardStack wiring', () => {
     });
   });
 
+  it('tells the recorder and the sender how long message records are kept (messageRetentionDays)', () => {
+    // Prepare
+    const kept = buildHub({ channels: 'sms', messageRetentionDays: '90' });
+    const retentionOf = (built: ReturnType<typeof buildHub>, fn: { function: unknown }) => {
+      const resource = built.template.findResources('AWS::Lambda::Function')[logicalId(fn.function as never)];
+      return resource?.Properties.Environment.Variables.SWITCHBOARD_MESSAGE_RETENTION_DAYS as unknown;
+    };
+    // Assess
+    expect(retentionOf(kept, kept.stack.recorder)).toBe('90');
+    expect(retentionOf(kept, kept.stack.sender)).toBe('90');
+    expect(retentionOf(smsOnly, smsOnly.stack.recorder)).toBe('30');
+  });
+
   it('outputs the helpdesk queue, its DLQ, the bucket, the secret and the consumer policy', () => {
     // Act
     const outputs = outputsOf(full);

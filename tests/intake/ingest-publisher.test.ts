@@ -212,7 +212,8 @@ describe('SqsEventPublisher', () => {
       sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries?.[0]?.MessageBody ?? '';
     const pointer = ClaimCheckSchema.parse(JSON.parse(body));
     expect(pointer).toMatchObject({ id: big.id, subject: 'conv_big', type: big.type });
-    expect(pointer.switchboardClaimCheck.key).toMatch(/^bodies\/events\/[0-9a-f]{64}\.json$/);
+    // `conv_big` is no conversation id: its claim check goes under the fixed segment.
+    expect(pointer.switchboardClaimCheck.key).toMatch(/^bodies\/events\/unscoped\/[0-9a-f]{64}\.json$/);
     const resolved = await resolveQueueMessageBody(body, async (_bucket, key) => store.get(key));
     expect(resolved).toEqual(big);
   });

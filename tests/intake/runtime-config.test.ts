@@ -23,6 +23,7 @@ describe('parseRuntimeConfig', () => {
       SWITCHBOARD_TWILIO_API_URL: 'https://api.twilio.com',
       SWITCHBOARD_MAILGUN_API_URL: 'https://api.mailgun.net',
       SWITCHBOARD_EMAIL_PROVIDER: 'ses',
+      SWITCHBOARD_MESSAGE_RETENTION_DAYS: 30,
       SWITCHBOARD_RESPONSE_TARGET_SECONDS: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
     });
   });

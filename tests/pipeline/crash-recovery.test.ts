@@ -53,6 +53,7 @@ describe('recorder: a crash between any two steps, then redelivery', () => {
       new Set([
         'check-message',
         'load-conversation',
+        'claim-identities',
         'index-contact',
         'save-conversation',
         'publish',
@@ -63,7 +64,7 @@ describe('recorder: a crash between any two steps, then redelivery', () => {
   });
 
   // One case per step of the clean run: the crash hits right after that step completed.
-  it.each(Array.from({ length: 15 }, (_, index) => index + 1))(
+  it.each(Array.from({ length: 16 }, (_, index) => index + 1))(
     'ends as if run once when it crashes after step %i',
     async (crashAfter) => {
       // Prepare

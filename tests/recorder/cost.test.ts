@@ -59,8 +59,10 @@ describe('recorder cost per event', () => {
     expect(cost.requests.map((request) => request.operation)).toEqual([
       'GetItem',
       'GetItem',
-      // The identity links of the one identity (shared/store/contacts.ts findLinkedConversation).
+      // The identity links of the one identity (shared/store/contacts.ts findLinkedConversation),
+      // then its claim of the new conversation (claimIdentities).
       'Query',
+      'PutItem',
       // Whom a new person stands for after explicit merges (shared/store/person-merges.ts).
       'GetItem',
       'UpdateItem',

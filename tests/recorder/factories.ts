@@ -154,6 +154,7 @@ export const noStore: RecorderStore = {
   linkSend: async () => undefined,
   findLinkedConversation: async () => undefined,
   putConversationAlias: async () => 'aliased',
+  claimIdentities: async () => undefined,
   resolvePerson: async (contactId) => contactId,
   wasErasedWith: async () => false,
   recordConsentChange: async () => {},

@@ -1,4 +1,10 @@
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
 
 /*
@@ -8,7 +14,7 @@ import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
  * It takes its one setting from the caller rather than importing the runtime config: whatever this
  * module imports is deferred with it, and zod (the config's parser) is needed at import anyway.
  */
-export { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand };
+export { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand };
 
 let s3: S3Client | undefined;
 

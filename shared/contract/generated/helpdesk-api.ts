@@ -112,7 +112,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a person everywhere (right to erasure)
-         * @description Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping) and the payload objects they name; leaves only bare tombstones of the erased messages (a provider retry of an old webhook brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left.
+         * @description Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping), the payload objects they name and their conversations' claim checks; redacts their Twilio messages at Twilio first (bodies emptied, media deleted; best effort, counted); leaves only bare tombstones of the erased messages (a provider retry of an old webhook brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left in the hub.
          */
         delete: operations["eraseContact"];
         options?: never;
@@ -811,7 +811,8 @@ export interface components {
                 mergedAt: string;
             }[];
         };
-        ContactErasedData: {
+        /** @description The erasure's counts: the event's data, and what the providers did. */
+        ContactErasure: {
             contactId: components["schemas"]["ContactId"];
             /**
              * Format: date-time
@@ -822,6 +823,17 @@ export interface components {
             objectsDeleted: number;
             tombstones: number;
             optOutsKept: number;
+            /** @description What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days). Absent when the deployment redacts nothing at providers. */
+            providerRedactions?: {
+                twilio: {
+                    /** @description Messages whose body Twilio now keeps empty (or no longer has), their media deleted. */
+                    messages: number;
+                    /** @description Media resources deleted. */
+                    media: number;
+                    /** @description Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): erasing again cannot reach them, the records that named them are gone. */
+                    failed: number;
+                };
+            };
         };
         ConsentRecorded: {
             contactId: components["schemas"]["ContactId"];
@@ -1488,13 +1500,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Erased; the same data as the event. */
+            /** @description Erased; the event's data, with what the providers did. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContactErasedData"];
+                    "application/json": components["schemas"]["ContactErasure"];
                 };
             };
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */

@@ -11,6 +11,8 @@ export interface IdFactory {
   messengerMid(): string;
   /** `SM` + 32 lower-case hex digits. */
   twilioMessageSid(): string;
+  /** `ME` + 32 lower-case hex digits: a Twilio Media resource. */
+  twilioMediaSid(): string;
   /** `0100` + 12 hex, `-` + a UUID, `-000000`: an SES message id from us-east-1. */
   sesMessageId(): string;
   /** `<YYYYMMDDhhmmss.16hex@domain>`, as Mailgun answers a send. */
@@ -75,6 +77,7 @@ export const createIdFactory = (seed: Buffer = randomBytes(32)): IdFactory => {
       `wamid.${Buffer.concat([Buffer.from([0x1c, 0x18, 0x0b]), next('wamid', 42)]).toString('base64')}`,
     messengerMid: () => `m_${next('mid', 64).toString('base64url')}`,
     twilioMessageSid: () => `SM${next('twilio', 16).toString('hex')}`,
+    twilioMediaSid: () => `ME${next('twilio-media', 16).toString('hex')}`,
     sesMessageId: () => `0100${next('ses-prefix', 6).toString('hex')}-${asUuid(next('ses', 16))}-000000`,
     mailgunMessageId: (domain, now) =>
       `<${mailgunStamp(now)}.${next('mailgun', 8).toString('hex')}@${domain}>`,

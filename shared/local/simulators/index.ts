@@ -9,7 +9,12 @@ import { bytesDigest, readJson } from './http-io.ts';
 import { createIdFactory } from './ids.ts';
 import { handleMailgun } from './mailgun.ts';
 import { handleSes } from './ses.ts';
-import { handleTwilio } from './twilio.ts';
+import { createTwilioHandler } from './twilio.ts';
+import {
+  createTwilioMessages,
+  type KeepTwilioMessage,
+  type SimulatedTwilioMessage,
+} from './twilio-messages.ts';
 import type {
   ProviderHandler,
   ProviderReply,
@@ -21,6 +26,7 @@ import type {
 import { createWhatsAppMedia, MEDIA_CDN_PREFIX } from './whatsapp-media.ts';
 
 export type { Fault } from './faults.ts';
+export type { SimulatedTwilioMessage } from './twilio-messages.ts';
 export type { SimulatedRequest } from './types.ts';
 
 /**
@@ -55,6 +61,10 @@ export interface RunningProviderSimulators {
   };
   /** Every request received, in order (JSON-serializable copies). */
   requests(): readonly SimulatedRequest[];
+  /** What Twilio holds of the messages: those it sent and those kept with `keepTwilioMessage` (copies). */
+  twilioMessages(): readonly SimulatedTwilioMessage[];
+  /** Twilio now holds this message (a customer's inbound message, whose webhook a test posts itself). */
+  keepTwilioMessage(message: KeepTwilioMessage): void;
   /** Replaces the active faults. */
   setFaults(faults: readonly Fault[]): void;
   clearFaults(): void;
@@ -71,6 +81,7 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const ADMIN = {
   faults: '/_local/providers/faults',
   requests: '/_local/providers/requests',
+  twilioMessages: '/_local/providers/twilio/messages',
 } as const;
 
 /** Path prefix → provider base URL suffix. */
@@ -152,9 +163,10 @@ export const startProviderSimulators = async (
     log,
   };
   const media = createWhatsAppMedia();
+  const twilioMessages = createTwilioMessages(context.ids);
   const handlers: readonly (readonly [string, ProviderHandler])[] = [
     [PREFIX.graph, createGraphHandler(media)],
-    [PREFIX.twilio, handleTwilio],
+    [PREFIX.twilio, createTwilioHandler(twilioMessages)],
     [PREFIX.mailgun, handleMailgun],
     [PREFIX.sesV2, handleSes],
     [MEDIA_CDN_PREFIX, async (request, ctx) => media.download(request, ctx)],
@@ -192,6 +204,10 @@ export const startProviderSimulators = async (
     }
     if (pathname === ADMIN.requests && method === 'GET') {
       sendJson(response, 200, structuredClone(entries));
+      return true;
+    }
+    if (pathname === ADMIN.twilioMessages && method === 'GET') {
+      sendJson(response, 200, twilioMessages.list());
       return true;
     }
     return false;
@@ -283,6 +299,8 @@ export const startProviderSimulators = async (
       sesV2: `${baseUrl}${PREFIX.sesV2}`,
     },
     requests: () => structuredClone(entries),
+    twilioMessages: () => twilioMessages.list(),
+    keepTwilioMessage: (message) => twilioMessages.keep(message),
     setFaults: (list) => faults.replace(FaultListSchema.parse(list)),
     clearFaults: () => faults.clear(),
     stop: () => {

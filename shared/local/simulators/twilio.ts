@@ -5,12 +5,14 @@ import type { Fault } from './faults.ts';
 import { basicAuth, fieldsRecord, readForm, textFields } from './http-io.ts';
 import { digitsOf } from './ids.ts';
 import { smsSegments } from './sms-segments.ts';
-import type { ProviderReply, SimContext, SimRequest } from './types.ts';
+import { isTwilioMessagePath, type TwilioMessages } from './twilio-messages.ts';
+import type { ProviderHandler, ProviderReply, SimContext, SimRequest } from './types.ts';
 
 /**
  * Twilio Programmable Messaging: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form,
  * Basic auth) → 201 and the Message resource; then status callbacks to the message's
- * `StatusCallback` URL, only when one was given, signed with `X-Twilio-Signature`.
+ * `StatusCallback` URL, only when one was given, signed with `X-Twilio-Signature`. The messages
+ * sent are kept, with a Media resource per `MediaUrl`, for redaction (./twilio-messages.ts).
  */
 
 const API_VERSION = '2010-04-01';
@@ -199,22 +201,41 @@ const callbackSteps = (
 
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
 
-export const handleTwilio = async (request: SimRequest, context: SimContext): Promise<ProviderReply> => {
+/** The account's own SID and a password, or an API key (`SK…`) and its secret, as sends require. */
+const isAuthorized = (request: SimRequest, accountSid: string): boolean => {
+  const auth = basicAuth(request.headers);
+  return (
+    ACCOUNT_SID.test(accountSid) &&
+    auth !== undefined &&
+    auth.password.length > 0 &&
+    (auth.user === accountSid || /^SK[0-9a-f]{32}$/i.test(auth.user))
+  );
+};
+
+export const createTwilioHandler =
+  (messages: TwilioMessages): ProviderHandler =>
+  (request, context) =>
+    handleTwilio(request, context, messages);
+
+const handleTwilio = async (
+  request: SimRequest,
+  context: SimContext,
+  messages: TwilioMessages,
+): Promise<ProviderReply> => {
   const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(request.pathname);
   const form = await readForm(request.body, request.headers);
   const fields = form ? textFields(form) : {};
   const base = { provider: 'twilio' as const, route: ROUTE, recordBody: form ? fieldsRecord(form) : {} };
+  const messageAccount = /^\/2010-04-01\/Accounts\/([^/]+)\//.exec(request.pathname)?.[1] ?? '';
+  if (!match && isTwilioMessagePath(request.pathname)) {
+    if (!isAuthorized(request, messageAccount)) return errorReply(twilioError(20003), base);
+    return messages.handle(request, fields, messageAccount);
+  }
   if (!match || request.method.toUpperCase() !== 'POST') {
     return errorReply({ code: 20404, message: 'The requested resource was not found', status: 404 }, base);
   }
   const accountSid = match[1] ?? '';
-  const auth = basicAuth(request.headers);
-  const authorized =
-    ACCOUNT_SID.test(accountSid) &&
-    auth !== undefined &&
-    auth.password.length > 0 &&
-    (auth.user === accountSid || /^SK[0-9a-f]{32}$/i.test(auth.user));
-  if (!authorized) return errorReply(twilioError(20003), base);
+  if (!isAuthorized(request, accountSid)) return errorReply(twilioError(20003), base);
 
   const params = ParamsSchema.parse(fields);
   const problem = paramsProblem(params);
@@ -255,6 +276,14 @@ export const handleTwilio = async (request: SimRequest, context: SimContext): Pr
     to,
     uri: `${messageUri}.json`,
   };
+  messages.keep({
+    accountSid,
+    sid,
+    direction: 'outbound-api',
+    body,
+    // The content type is Twilio's to find out when it fetches the URL; the simulator does not fetch.
+    mediaContentTypes: (params.MediaUrl ?? []).map(() => 'application/octet-stream'),
+  });
   const accepted: AcceptedMessage = { accountSid, sid, params, from, to };
   return {
     ...base,

@@ -1,5 +1,5 @@
 import type { OutboundPart } from '#shared/contract/commands.ts';
-import type { ChannelIdentity } from '#shared/contract/types.ts';
+import type { BusinessEndpoint, ChannelIdentity } from '#shared/contract/types.ts';
 import type { MessageContext } from '#shared/outbound/channel-sender.ts';
 import type { ProviderRequest } from '#shared/outbound/provider-http.ts';
 import type { TwilioChannel } from './prepare.ts';
@@ -54,7 +54,17 @@ const contentParams = (part: OutboundPart): Array<[string, string]> => {
   }
 };
 
-const basicAuthorization = (accountSid: string, credentials: TwilioCredentials): string => {
+/**
+ * The account a business endpoint's messages live in: its own (`endpoint.accountId`, a subaccount,
+ * as the webhook's AccountSid named it) or the deployment's. Sends and erasure both ask it.
+ */
+export const twilioAccountSidFor = <T extends string | undefined>(
+  endpoint: BusinessEndpoint,
+  deploymentAccountSid: T,
+): string | T => endpoint.accountId ?? deploymentAccountSid;
+
+/** Basic auth as `accountSid` with the auth token, or as the API key. */
+export const basicAuthorization = (accountSid: string, credentials: TwilioCredentials): string => {
   const [user, password] =
     'authToken' in credentials
       ? [accountSid, credentials.authToken]

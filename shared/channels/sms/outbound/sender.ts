@@ -3,7 +3,12 @@ import type { ChannelSender, SendOutcome } from '#shared/outbound/channel-sender
 import { callProvider } from '#shared/outbound/provider-http.ts';
 import { classifyTwilioResponse } from './classify.ts';
 import { prepareTwilioParts, type TwilioChannel } from './prepare.ts';
-import { type TwilioCredentials, twilioAddressOf, twilioMessageRequest } from './request.ts';
+import {
+  type TwilioCredentials,
+  twilioAccountSidFor,
+  twilioAddressOf,
+  twilioMessageRequest,
+} from './request.ts';
 
 export type TwilioSenderOptions = {
   /** SMS/MMS or WhatsApp: `prepare` is given no conversation, so one sender serves one channel. */
@@ -64,7 +69,7 @@ export const createTwilioSender = (options: TwilioSenderOptions): ChannelSender 
       }
       const request = twilioMessageRequest({
         apiBaseUrl: options.apiBaseUrl,
-        accountSid: target.endpoint.accountId ?? options.accountSid,
+        accountSid: twilioAccountSidFor(target.endpoint, options.accountSid),
         credentials,
         channel: options.channel,
         to,

@@ -1,0 +1,141 @@
+import { createTwilioRedactor, type TwilioRedaction } from '#shared/channels/sms/outbound/redact.ts';
+import { twilioAccountSidFor } from '#shared/channels/sms/outbound/request.ts';
+import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { BusinessEndpoint } from '#shared/contract/types.ts';
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import type { ProviderRedactions } from '#shared/store/erasure.ts';
+import { kindOfKey } from '#shared/store/keys.ts';
+import { storedMessageOf } from '#shared/store/messages.ts';
+import { storedSendOf } from '#shared/store/sends.ts';
+
+/*
+ * Provider-side erasure: what a provider keeps of the person's messages, removed where it allows.
+ *
+ * - Twilio (SMS, MMS and WhatsApp through Twilio): every message the person's records name, inbound
+ *   or sent by the hub, has its body redacted and its media deleted (shared/channels/sms/outbound/redact.ts),
+ *   in the account the sender uses for its endpoint (`twilioAccountSidFor`), with the channel
+ *   secret's Twilio credentials.
+ * - Meta (Messenger, WhatsApp Cloud API): no API deletes message content (Meta keeps it at most
+ *   30 days); the hub uploads no WhatsApp media, so there is no media id of its own to delete.
+ *
+ * Best effort and bounded: a few tries per request, a few requests at once, one time budget for all
+ * of them (the erasure runs inside an API call). Whatever is not done is counted as failed and
+ * logged by code, never thrown: the hub's own erasure goes on.
+ */
+
+export const PROVIDER_ERASURE = {
+  /** Messages redacted at once (each one request at a time). */
+  concurrency: 8,
+  /** Tries per request, the first included (throttling, 5xx and lost connections only). */
+  attempts: 3,
+  /** Longest wait for one answer. */
+  timeoutMs: 3_000,
+  /** All provider calls of one erasure together: inside the helpdesk API function's 10 s with the table's work. */
+  budgetMs: 5_000,
+} as const;
+
+export interface ProviderErasureOptions {
+  /** The channel secret: its Twilio section's auth token and account SID. */
+  readonly secrets: () => Promise<ChannelSecrets>;
+  /** `https://api.twilio.com`; the local simulator in development. */
+  readonly twilioApiUrl: string;
+  readonly logger: Logger;
+  readonly fetch?: typeof fetch;
+  readonly settings?: Partial<Record<keyof typeof PROVIDER_ERASURE, number>>;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface TwilioMessage {
+  readonly sid: string;
+  readonly endpoint: BusinessEndpoint;
+}
+
+/**
+ * The Twilio messages the stored items name, each once: a message record's provider ids (inbound,
+ * or every provider message a hub send became) and a send's bookkeeping (the ids Twilio accepted,
+ * and the ones the recorder linked to it, for a send whose record was never written).
+ */
+export const twilioMessagesIn = (items: readonly Record<string, unknown>[]): TwilioMessage[] => {
+  const found = new Map<string, BusinessEndpoint>();
+  const add = (sids: readonly string[], endpoint: BusinessEndpoint) => {
+    for (const sid of sids) if (!found.has(sid)) found.set(sid, endpoint);
+  };
+  for (const item of items) {
+    const kind = kindOfKey({ pk: String(item.pk), sk: String(item.sk) });
+    if (kind === 'message') {
+      const message = storedMessageOf(item)?.message;
+      if (message?.provider === 'twilio')
+        add([message.providerMessageId, ...(message.providerMessageIds ?? [])], message.endpoint);
+    } else if (kind === 'send') {
+      const send = storedSendOf(item);
+      if (send?.plan?.provider === 'twilio')
+        add([...send.providerIds, ...Object.values(send.links)], send.plan.endpoint);
+    }
+  }
+  return [...found].map(([sid, endpoint]) => ({ sid, endpoint }));
+};
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `redactAtProviders` for erasePerson (shared/store/erasure.ts). Never throws. */
+export const createProviderErasure =
+  (options: ProviderErasureOptions) =>
+  async (items: readonly Record<string, unknown>[]): Promise<ProviderRedactions> => {
+    const settings = { ...PROVIDER_ERASURE, ...options.settings };
+    const now = options.now ?? Date.now;
+    const messages = twilioMessagesIn(items);
+    const twilio = { messages: 0, media: 0, failed: 0 };
+    const codes = new Set<string>();
+    const failed = (code: string) => {
+      twilio.failed++;
+      codes.add(code);
+    };
+    if (messages.length > 0) {
+      let section: ChannelSecrets['twilio'];
+      try {
+        section = (await options.secrets()).twilio;
+      } catch (error) {
+        codes.add(errorNameOf(error));
+      }
+      if (!section) {
+        for (const _ of messages) failed('switchboard.no_twilio_credentials');
+      } else {
+        const started = now();
+        const redactor = createTwilioRedactor({
+          apiBaseUrl: options.twilioApiUrl,
+          credentials: { authToken: section.authToken },
+          timeoutMs: settings.timeoutMs,
+          attempts: settings.attempts,
+          remainingMs: () => settings.budgetMs - (now() - started),
+          sleep: options.sleep ?? sleepFor,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        const deploymentAccountSid = section.accountSid;
+        const queue = [...messages];
+        const worker = async () => {
+          for (let next = queue.shift(); next; next = queue.shift()) {
+            const accountSid = twilioAccountSidFor(next.endpoint, deploymentAccountSid);
+            if (accountSid === undefined) {
+              failed('switchboard.no_account_sid');
+              continue;
+            }
+            const result: TwilioRedaction = await redactor
+              .redact({ accountSid, sid: next.sid })
+              .catch((error: unknown) => ({ kind: 'failed', media: 0, code: errorNameOf(error) }));
+            twilio.media += result.media;
+            if (result.kind === 'redacted') twilio.messages++;
+            else failed(result.code);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(settings.concurrency, queue.length) }, worker));
+      }
+    }
+    if (twilio.failed > 0)
+      options.logger.warn('provider-side redaction incomplete: Twilio keeps some of the erased messages', {
+        reason: 'twilio',
+        failedCount: twilio.failed,
+        errorCodes: [...codes].sort(),
+      });
+    return { twilio };
+  };
