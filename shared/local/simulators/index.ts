@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AllChannelSecrets } from '#shared/config/secrets.ts';
 import { CallbackQueue } from './callbacks.ts';
@@ -7,6 +9,7 @@ import { type Fault, FaultBook, FaultListSchema } from './faults.ts';
 import { createGraphHandler } from './graph-router.ts';
 import { bytesDigest, readJson } from './http-io.ts';
 import { createIdFactory } from './ids.ts';
+import { handleMessengerCdn, MESSENGER_CDN_PREFIX } from './inbound-media.ts';
 import { handleMailgun } from './mailgun.ts';
 import { handleSes } from './ses.ts';
 import { createTwilioHandler } from './twilio.ts';
@@ -109,11 +112,16 @@ const sendJson = (response: ServerResponse, status: number, value: unknown) => {
   response.end(body);
 };
 
-const replyBytes = (reply: ProviderReply): { bytes: Buffer; contentType: string } => {
+type ReplyContent =
+  | { readonly bytes: Buffer; readonly contentType: string }
+  | { readonly chunks: () => Iterable<Buffer>; readonly byteLength: number; readonly contentType: string };
+
+const replyContent = (reply: ProviderReply): ReplyContent => {
   const body = reply.body;
   if ('json' in body)
     return { bytes: Buffer.from(JSON.stringify(body.json)), contentType: 'application/json' };
   if ('text' in body) return { bytes: Buffer.from(body.text), contentType: body.contentType };
+  if ('chunks' in body) return body;
   return { bytes: body.bytes, contentType: body.contentType };
 };
 
@@ -121,6 +129,7 @@ const recordedBody = (reply: ProviderReply): unknown => {
   const body = reply.body;
   if ('json' in body) return body.json;
   if ('text' in body) return body.text;
+  if ('chunks' in body) return { byteLength: body.byteLength, sha256: body.sha256 };
   return bytesDigest(body.bytes);
 };
 
@@ -170,6 +179,7 @@ export const startProviderSimulators = async (
     [PREFIX.mailgun, handleMailgun],
     [PREFIX.sesV2, handleSes],
     [MEDIA_CDN_PREFIX, async (request, ctx) => media.download(request, ctx)],
+    [MESSENGER_CDN_PREFIX, handleMessengerCdn],
   ];
 
   const later = (ms: number, action: () => void) => {
@@ -250,15 +260,17 @@ export const startProviderSimulators = async (
     );
     reply.afterAccept?.((callback) => entry.callbacks.push(callback));
 
-    const { bytes, contentType } = replyBytes(reply);
+    const content = replyContent(reply);
     const answer = () => {
       if (response.destroyed) return;
       response.writeHead(reply.status, {
         ...reply.headers,
-        'content-type': contentType,
-        'content-length': bytes.length,
+        'content-type': content.contentType,
+        'content-length': 'bytes' in content ? content.bytes.length : content.byteLength,
       });
-      response.end(bytes);
+      if ('bytes' in content) response.end(content.bytes);
+      // Generated as the client reads (backpressure): a 100 MB file never sits in memory.
+      else pipeline(Readable.from(content.chunks()), response).catch(() => response.destroy());
     };
     const fault = reply.fault;
     if (fault?.kind === 'accept_then_timeout' && reply.status < 300) {

@@ -4,6 +4,12 @@ import type { CallbackStep } from './callbacks.ts';
 import type { Fault } from './faults.ts';
 import { basicAuth, fieldsRecord, readForm, textFields } from './http-io.ts';
 import { digitsOf } from './ids.ts';
+import {
+  inboundMedia,
+  inboundMediaChunks,
+  inboundMediaSha256,
+  SLOW_MEDIA_DELAY_MS,
+} from './inbound-media.ts';
 import { smsSegments } from './sms-segments.ts';
 import { isTwilioMessagePath, type TwilioMessages } from './twilio-messages.ts';
 import type { ProviderHandler, ProviderReply, SimContext, SimRequest } from './types.ts';
@@ -201,6 +207,35 @@ const callbackSteps = (
 
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
 
+/** A Media resource's content: the media URL of an inbound MMS (`MediaUrl{N}`), without `.json`. */
+const MEDIA_CONTENT_PATH = /^\/2010-04-01\/Accounts\/[^/]+\/Messages\/[^/]+\/Media\/([^/.]+)$/;
+
+/**
+ * The file a customer sent (./inbound-media.ts). Twilio answers the media URL with a redirect to a
+ * short-lived storage URL; the simulator serves the bytes itself, with the same content type.
+ */
+const inboundMediaReply = (
+  mediaSid: string,
+  base: Pick<ProviderReply, 'provider' | 'route' | 'recordBody'>,
+): ProviderReply => {
+  const media = inboundMedia(mediaSid);
+  if (media.fault === 'expired')
+    return errorReply({ code: 20404, message: 'The requested resource was not found', status: 404 }, base);
+  return {
+    ...base,
+    status: 200,
+    ...(media.fault === 'slow'
+      ? { fault: { provider: 'twilio', kind: 'slow', delayMs: SLOW_MEDIA_DELAY_MS } as const }
+      : {}),
+    body: {
+      chunks: () => inboundMediaChunks(mediaSid),
+      contentType: media.mimeType,
+      byteLength: media.size,
+      sha256: inboundMediaSha256(mediaSid),
+    },
+  };
+};
+
 /** The account's own SID and a password, or an API key (`SK…`) and its secret, as sends require. */
 const isAuthorized = (request: SimRequest, accountSid: string): boolean => {
   const auth = basicAuth(request.headers);
@@ -227,6 +262,13 @@ const handleTwilio = async (
   const fields = form ? textFields(form) : {};
   const base = { provider: 'twilio' as const, route: ROUTE, recordBody: form ? fieldsRecord(form) : {} };
   const messageAccount = /^\/2010-04-01\/Accounts\/([^/]+)\//.exec(request.pathname)?.[1] ?? '';
+  const mediaSid = MEDIA_CONTENT_PATH.exec(request.pathname)?.[1];
+  if (mediaSid !== undefined && request.method.toUpperCase() === 'GET') {
+    const route = `GET /${API_VERSION}/Accounts/{AccountSid}/Messages/{Sid}/Media/{Sid}`;
+    const mediaBase = { provider: 'twilio' as const, route, recordBody: null };
+    if (!isAuthorized(request, messageAccount)) return errorReply(twilioError(20003), mediaBase);
+    return inboundMediaReply(mediaSid, mediaBase);
+  }
   if (!match && isTwilioMessagePath(request.pathname)) {
     if (!isAuthorized(request, messageAccount)) return errorReply(twilioError(20003), base);
     return messages.handle(request, fields, messageAccount);

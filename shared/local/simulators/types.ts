@@ -56,7 +56,14 @@ export interface SimRequest {
 export type ReplyBody =
   | { readonly json: unknown }
   | { readonly text: string; readonly contentType: string }
-  | { readonly bytes: Buffer; readonly contentType: string };
+  | { readonly bytes: Buffer; readonly contentType: string }
+  /** A file sent as it is generated (never held whole); recorded as its length and digest. */
+  | {
+      readonly chunks: () => Iterable<Buffer>;
+      readonly contentType: string;
+      readonly byteLength: number;
+      readonly sha256: string;
+    };
 
 /** What a provider handler answers, and what the generic layer does around it. */
 export interface ProviderReply {

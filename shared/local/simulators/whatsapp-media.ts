@@ -9,12 +9,20 @@ import {
   sha256Hex,
   textFields,
 } from './http-io.ts';
+import {
+  announcedSha256,
+  inboundMedia,
+  inboundMediaChunks,
+  inboundMediaSha256,
+  SLOW_MEDIA_DELAY_MS,
+} from './inbound-media.ts';
 import type { ProviderReply, SimContext, SimRequest } from './types.ts';
 
 /**
  * WhatsApp Cloud API media: upload (`POST /{version}/{phone-number-id}/media`), look up
  * (`GET /{version}/{media-id}` → a short-lived download URL), download (that URL, with the same
- * Bearer token) and delete (`DELETE /{version}/{media-id}`).
+ * Bearer token) and delete (`DELETE /{version}/{media-id}`). An id that was neither uploaded nor
+ * deleted is media a customer sent: its bytes are made up from the id (./inbound-media.ts).
  */
 
 /** Where download URLs point, standing in for Meta's lookaside CDN. */
@@ -28,8 +36,34 @@ interface StoredMedia {
   readonly id: string;
   readonly mimeType: string;
   readonly bytes: Buffer;
+  readonly size: number;
   readonly sha256: string;
 }
+
+/** Media a customer sent (not uploaded here), as the lookup describes it; generated on download. */
+interface InboundInfo {
+  readonly id: string;
+  readonly mimeType: string;
+  readonly size: number;
+  /** What the lookup announces (not the bytes' digest for a `checksum` id). */
+  readonly sha256: string;
+  readonly slow: boolean;
+}
+
+const inboundInfo = (id: string, deleted: ReadonlySet<string>): InboundInfo | undefined => {
+  const held = inboundMedia(id);
+  if (deleted.has(id) || held.fault === 'expired') return undefined;
+  return {
+    id,
+    mimeType: held.mimeType,
+    size: held.size,
+    sha256: announcedSha256(id),
+    slow: held.fault === 'slow',
+  };
+};
+
+const slowFault = (info: InboundInfo): ProviderReply['fault'] =>
+  info.slow ? { provider: 'whatsapp', kind: 'slow', delayMs: SLOW_MEDIA_DELAY_MS } : undefined;
 
 const UploadFieldsSchema = z.looseObject({
   messaging_product: z.literal('whatsapp'),
@@ -60,6 +94,7 @@ export interface WhatsAppMedia {
 
 export const createWhatsAppMedia = (): WhatsAppMedia => {
   const media = new Map<string, StoredMedia>();
+  const deleted = new Set<string>();
   const links = new Map<string, { mediaId: string; expiresAt: number }>();
 
   return {
@@ -88,14 +123,20 @@ export const createWhatsAppMedia = (): WhatsAppMedia => {
         );
       }
       const id = context.ids.graphNumericId();
-      media.set(id, { id, mimeType, bytes: file.bytes, sha256: sha256Hex(file.bytes) });
+      media.set(id, {
+        id,
+        mimeType,
+        bytes: file.bytes,
+        size: file.bytes.length,
+        sha256: sha256Hex(file.bytes),
+      });
       return { ...base, status: 200, body: { json: { id } } };
     },
 
     lookup(request, mediaId, context) {
       const base = { provider: 'whatsapp' as const, route: 'GET /{version}/{media-id}', recordBody: null };
       if (!bearerToken(request.headers)) return graphErrorReply(GRAPH_TOKEN_ERROR, base, context);
-      const stored = media.get(mediaId);
+      const stored = media.get(mediaId) ?? inboundInfo(mediaId, deleted);
       const fault = context.takeFault({
         provider: 'whatsapp',
         operation: 'media',
@@ -119,7 +160,7 @@ export const createWhatsAppMedia = (): WhatsAppMedia => {
             url: `${context.baseUrl()}${MEDIA_CDN_PREFIX}${CDN_PATH}?${query}`,
             mime_type: stored.mimeType,
             sha256: stored.sha256,
-            file_size: String(stored.bytes.length),
+            file_size: String(stored.size),
             id: stored.id,
           },
         },
@@ -137,12 +178,28 @@ export const createWhatsAppMedia = (): WhatsAppMedia => {
       if (request.pathname !== CDN_PATH) return notFound();
       if (!bearerToken(request.headers)) return graphErrorReply(GRAPH_TOKEN_ERROR, base, context);
       const link = links.get(request.query.get('hash') ?? '');
-      const stored = link ? media.get(link.mediaId) : undefined;
+      const stored = link ? (media.get(link.mediaId) ?? inboundInfo(link.mediaId, deleted)) : undefined;
       if (!link || !stored || link.mediaId !== request.query.get('mid') || link.expiresAt < nowSeconds()) {
         return notFound();
       }
       const fault = context.takeFault({ provider: 'whatsapp', operation: 'media', mediaId: stored.id });
       if (fault?.kind === 'expired_media') return notFound(fault);
+      if (!('bytes' in stored)) {
+        const body = {
+          chunks: () => inboundMediaChunks(stored.id),
+          contentType: stored.mimeType,
+          byteLength: stored.size,
+          sha256: inboundMediaSha256(stored.id),
+        };
+        if (fault?.kind === 'checksum_mismatch')
+          return {
+            ...base,
+            fault,
+            status: 200,
+            body: { bytes: corrupted(Buffer.concat([...body.chunks()])), contentType: stored.mimeType },
+          };
+        return { ...base, fault: fault ?? slowFault(stored), status: 200, body };
+      }
       const bytes = fault?.kind === 'checksum_mismatch' ? corrupted(stored.bytes) : stored.bytes;
       return { ...base, fault, status: 200, body: { bytes, contentType: stored.mimeType } };
     },
@@ -150,7 +207,9 @@ export const createWhatsAppMedia = (): WhatsAppMedia => {
     remove(request, mediaId, context) {
       const base = { provider: 'whatsapp' as const, route: 'DELETE /{version}/{media-id}', recordBody: null };
       if (!bearerToken(request.headers)) return graphErrorReply(GRAPH_TOKEN_ERROR, base, context);
-      if (!media.delete(mediaId)) return graphErrorReply(noSuchObject(mediaId), base, context);
+      if (!media.delete(mediaId) && !inboundInfo(mediaId, deleted))
+        return graphErrorReply(noSuchObject(mediaId), base, context);
+      deleted.add(mediaId);
       return { ...base, status: 200, body: { json: { success: true } } };
     },
   };
