@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import {
+  announcedSha256,
+  inboundMedia,
+  messengerAttachmentUrl,
+} from '#shared/local/simulators/inbound-media.ts';
 
 /*
  * Samples of events/ rewritten as a given customer's message written now (the reply window is
@@ -35,6 +40,90 @@ export const smsFrom = (phone: string, sid: string): Sample =>
       .replace(/"From":\s*"[^"]+"/, `"From":"${phone}"`)
       .replace(/"SM[0-9a-f]{32}"/g, `"SM${sid.padStart(32, '0').slice(-32)}"`),
   );
+
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are edited as plain JSON.
+type Json = any;
+
+const edited = (sample: Sample, edit: (json: Json) => void): Sample => {
+  const json: Json = JSON.parse(sample.payload.toString('utf8'));
+  edit(json);
+  return { ...sample, payload: Buffer.from(JSON.stringify(json), 'utf8') };
+};
+
+/**
+ * WhatsApp Cloud API image (`whatsapp/image.json`) from wa_id `customer`, message `wamid.<messageId>`,
+ * of media `mediaId` as the simulators serve it (./inbound-media.ts): its type, and the sha256 Meta
+ * announces (base64, as webhooks carry it; the wrong one for a `checksum` id).
+ */
+export const whatsappImageFrom = (customer: string, messageId: string, mediaId: string): Sample =>
+  edited(sampleOf('whatsapp/image.json'), (json) => {
+    const value = json.entry[0].changes[0].value;
+    value.contacts[0].wa_id = customer;
+    const [message] = value.messages;
+    Object.assign(message, {
+      from: customer,
+      id: `wamid.${messageId}`,
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    });
+    Object.assign(message.image, {
+      id: mediaId,
+      mime_type: inboundMedia(mediaId).mimeType,
+      sha256: Buffer.from(announcedSha256(mediaId), 'hex').toString('base64'),
+    });
+  });
+
+const TWILIO_ACCOUNT_SID = LOCAL_DEV_SECRETS.twilio.accountSid;
+
+/**
+ * A Twilio MMS (`sms/mms-two-images.json`) from `phone`, message SID from `sid`, with one
+ * `MediaUrl{N}`/`MediaContentType{N}` per media SID, on the Twilio simulator at `twilioApiUrl` (the
+ * local hub's `providers.urls.twilio`) under the development account (whose credentials fetch them).
+ */
+export const twilioMmsFrom = (
+  phone: string,
+  sid: string,
+  mediaSids: readonly string[],
+  twilioApiUrl: string,
+): Sample =>
+  edited(sampleOf('sms/mms-two-images.json'), (json) => {
+    const messageSid = `MM${sid.padStart(32, '0').slice(-32)}`;
+    for (const key of Object.keys(json)) if (/^Media(Url|ContentType)\d+$/.test(key)) delete json[key];
+    Object.assign(json, {
+      From: phone,
+      AccountSid: TWILIO_ACCOUNT_SID,
+      MessageSid: messageSid,
+      SmsMessageSid: messageSid,
+      SmsSid: messageSid,
+      NumMedia: String(mediaSids.length),
+    });
+    mediaSids.forEach((mediaSid, index) => {
+      json[`MediaUrl${index}`] =
+        `${twilioApiUrl}/2010-04-01/Accounts/${TWILIO_ACCOUNT_SID}/Messages/${messageSid}/Media/${mediaSid}`;
+      json[`MediaContentType${index}`] = inboundMedia(mediaSid).mimeType;
+    });
+  });
+
+/**
+ * A Messenger file (`messenger/file.json`) from PSID `customer`, message `m_<messageId>`, whose
+ * attachment URL is the simulators' CDN (at `simulatorsUrl`, the local hub's `urls.providers`).
+ */
+export const messengerFileFrom = (
+  customer: string,
+  messageId: string,
+  attachmentId: string,
+  simulatorsUrl: string,
+): Sample =>
+  edited(sampleOf('messenger/file.json'), (json) => {
+    const [event] = json.entry[0].messaging;
+    event.sender.id = customer;
+    event.timestamp = Date.now();
+    event.message.mid = `m_${messageId}`;
+    event.message.attachments[0].payload.url = messengerAttachmentUrl(
+      simulatorsUrl,
+      attachmentId,
+      'claim.pdf',
+    );
+  });
 
 /** Posts a sample to a local hub's webhook, signed with the development secrets; the HTTP status. */
 export const postSample = async (baseUrl: string, sample: Sample): Promise<number> => {
