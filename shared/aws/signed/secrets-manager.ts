@@ -1,4 +1,5 @@
 import type { SecretValueReader } from '../channel-secrets.ts';
+import { onAwsClientsReset } from '../clients.ts';
 import { AwsJsonClient, type AwsJsonClientOptions, type AwsJsonService } from './aws-json.ts';
 
 /** Secrets Manager over its JSON protocol (awsJson1_1). */
@@ -24,3 +25,14 @@ export class SignedSecretsManagerClient implements SecretValueReader {
     return { SecretString: typeof output.SecretString === 'string' ? output.SecretString : undefined };
   }
 }
+
+let secretsManager: SignedSecretsManagerClient | undefined;
+
+onAwsClientsReset(() => {
+  secretsManager = undefined;
+});
+
+export const signedSecretsManagerClient = (): SignedSecretsManagerClient => {
+  secretsManager ??= new SignedSecretsManagerClient();
+  return secretsManager;
+};

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { onAwsClientsReset } from '../clients.ts';
 import type { SendMessageBatchResult, SqsBatchSender } from '../event-publisher.ts';
 import { AwsJsonClient, type AwsJsonClientOptions, type AwsJsonService } from './aws-json.ts';
 
@@ -62,3 +63,15 @@ export class SignedSqsClient implements SqsBatchSender {
     return result;
   }
 }
+
+let sqs: SignedSqsClient | undefined;
+
+onAwsClientsReset(() => {
+  sqs = undefined;
+});
+
+/** The process's signed SQS client (endpoint, region and credentials from the environment). */
+export const signedSqsClient = (): SignedSqsClient => {
+  sqs ??= new SignedSqsClient();
+  return sqs;
+};
