@@ -305,6 +305,21 @@ describe('signed requests against the AWS SDK as oracle', () => {
     expect([ourError.name, ourError.message]).toEqual([sdkError.name, sdkError.message]);
   });
 
+  it('fails on a garbled success answer, as the SDK does, instead of reading it as all queued', async () => {
+    // Prepare
+    const answer: Canned = { statusCode: 200, body: '{"Successful":[' };
+    // Act
+    const sdkError = await failureOf(
+      sdkSqs(recordingHandler([answer]).handler).send(new SendMessageBatchCommand(BATCH)),
+    );
+    const ourError = await failureOf(
+      new SignedSqsClient(clientOptions(recordingTransport([answer]).transport)).sendMessageBatch(BATCH),
+    );
+    // Assess
+    expect(ourError.name).toBe(sdkError.name);
+    expect(isRetryable(ourError)).toBe(false);
+  });
+
   const queryError = (status: number, type: string, queryCode: string, fault = 'Sender'): Canned => ({
     statusCode: status,
     headers: { 'x-amzn-query-error': `${queryCode};${fault}`, 'x-amzn-requestid': 'req-e' },

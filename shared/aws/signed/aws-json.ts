@@ -143,6 +143,17 @@ const parseJson = (text: string): Record<string, unknown> => {
   }
 };
 
+/**
+ * A success's body: JSON or nothing. A garbled answer fails the call (as the SDK's deserializer
+ * does) instead of reading as an empty batch result, which would count every entry as queued.
+ */
+const parseAnswer = (text: string): Record<string, unknown> => {
+  if (text.trim() === '') return {};
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null) throw new SyntaxError('answer is not a JSON object');
+  return value as Record<string, unknown>;
+};
+
 const toServiceError = (service: AwsJsonService, response: HttpResponse): AwsServiceError => {
   const body = parseJson(response.body);
   const message =
@@ -286,7 +297,7 @@ export class AwsJsonClient {
         if (response.statusCode < 200 || response.statusCode >= 300) {
           throw toServiceError(this.options.service, response);
         }
-        return parseJson(response.body) as Output;
+        return parseAnswer(response.body) as Output;
       } catch (error) {
         if (attempt >= this.maxAttempts || !isRetryable(error)) throw error;
         await this.sleep(this.backoff(attempt, error));
