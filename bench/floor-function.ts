@@ -1,8 +1,8 @@
 /**
  * The stack floor for cold start: the least any webhook on this project's mandated stack must
  * load. It parses a JSON body with a zod schema and queues the items with one SendMessageBatch
- * through a module-singleton SQS client, like the real webhooks (client created on first use,
- * shared/aws/clients/sqs.ts). The cold-start bench bundles it with the functions' own options and
+ * through a module-singleton SQS client, as the webhooks did until they sent it as a signed
+ * request of their own (shared/aws/signed/; the floor keeps the SDK so runs stay comparable). The cold-start bench bundles it with the functions' own options and
  * aliases (infra/bundling/options.ts) and reports each real bundle against it: what a real bundle
  * loads beyond this is ours to cut; what this loads is the stack's.
  * No signature check, no contract, no secrets, no logging, no middleware: those are ours.

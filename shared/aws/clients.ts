@@ -6,6 +6,8 @@
  * AWS_ENDPOINT_URL_DYNAMODB…): locally they point at the emulators, in Lambda they are unset.
  *
  * This module imports none of them: the service modules register here how to drop their client.
+ * The webhooks' two calls (SQS SendMessageBatch, Secrets Manager GetSecretValue) skip the SDK:
+ * signed requests of their own (./signed/), which read the same variables and reset the same way.
  */
 
 const resets = new Set<() => void>();
@@ -30,6 +32,21 @@ export const observeAwsClients = (observer: (client: ObservableClient) => void):
 export const announceAwsClient = <C extends ObservableClient>(client: C): C => {
   for (const observer of observers) observer(client);
   return client;
+};
+
+/** A request made without the SDK (./signed/): once per call as a `command`, once per HTTP `attempt`. */
+export type SignedRequestObserver = (operation: string, kind: 'command' | 'attempt') => void;
+
+const signedRequestObservers = new Set<SignedRequestObserver>();
+
+/** Like `observeAwsClients`, for the webhooks' signed requests, which have no SDK client to observe. */
+export const observeSignedRequests = (observer: SignedRequestObserver): (() => void) => {
+  signedRequestObservers.add(observer);
+  return () => signedRequestObservers.delete(observer);
+};
+
+export const announceSignedRequest = (operation: string, kind: 'command' | 'attempt'): void => {
+  for (const observer of signedRequestObservers) observer(operation, kind);
 };
 
 /** Called by each service module with a function that destroys and forgets its client. */

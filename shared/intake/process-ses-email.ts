@@ -1,5 +1,5 @@
 import type { BlobReader, BlobStore } from '#shared/aws/blob-store.ts';
-import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import type { InboundEmailContext, NormalizedEmail } from '#shared/channels/email/inbound/normalize.ts';
 import type { SesReceipt } from '#shared/channels/email/inbound/ses.ts';
 import type { Logger } from '#shared/observability/logger.ts';

@@ -1,5 +1,5 @@
 import type { BlobStore } from '#shared/aws/blob-store.ts';
-import { type EventPublisher, IngestPublishError } from '#shared/aws/sqs-event-publisher.ts';
+import { type EventPublisher, IngestPublishError } from '#shared/aws/event-publisher.ts';
 import type { HttpResponse, WebhookOutcome, WebhookRequest } from '#shared/channels/inbound.ts';
 import { RuntimeConfigError } from '#shared/config/runtime.ts';
 import type { HubEvent } from '#shared/contract/types.ts';

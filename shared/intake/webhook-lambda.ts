@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { toApiGatewayResult, toWebhookRequest } from '#shared/aws/apigw.ts';
-import { channelSecrets } from '#shared/aws/secrets.ts';
 import { textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
 import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
 import { runtimeConfig } from '#shared/config/runtime.ts';
@@ -14,7 +13,7 @@ import {
 import { errorNameOf, logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { type ProcessWebhookDeps, processWebhook, UNAVAILABLE_RESPONSE } from './process-webhook.ts';
-import { webhookDeps } from './wiring.ts';
+import { webhookChannelSecrets, webhookDeps } from './wiring.ts';
 
 const NOT_FOUND_RESPONSE = textResponse(
   404,
@@ -63,7 +62,7 @@ export const createWebhookHandler = <C extends WebhookConnectorId>(
           log.warn('webhook path not served', { outcome: 'reject', statusCode: 404 });
           return toApiGatewayResult(NOT_FOUND_RESPONSE);
         }
-        secrets = requireSections(await (options.secrets ?? channelSecrets)(), sections);
+        secrets = requireSections(await (options.secrets ?? webhookChannelSecrets)(), sections);
         deps = (options.deps ?? webhookDeps)();
       } catch (error) {
         // Secrets Manager down or a misconfigured function: the provider must retry, not give up.

@@ -1,12 +1,14 @@
 import { lazyS3BlobStore, type S3BlobStore } from '#shared/aws/blob-store.ts';
+import { type ChannelSecretsProvider, processChannelSecrets } from '#shared/aws/channel-secrets.ts';
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
-import { sqsClient } from '#shared/aws/clients/sqs.ts';
-import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { BatchEventPublisher } from '#shared/aws/event-publisher.ts';
+import { signedSecretsManagerClient } from '#shared/aws/signed/secrets-manager.ts';
+import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 
 let blobStore: S3BlobStore | undefined;
-let publisher: SqsEventPublisher | undefined;
+let publisher: BatchEventPublisher | undefined;
 let replayGuard: DynamoReplayGuard | undefined;
 
 /**
@@ -19,18 +21,30 @@ export const payloadStore = (): S3BlobStore => {
   return blobStore;
 };
 
-/** The ingest queue publisher; oversize events are claim-checked into the payload bucket. */
-export const ingestPublisher = (): SqsEventPublisher => {
+/**
+ * The ingest queue publisher; oversize events are claim-checked into the payload bucket. It sends
+ * SendMessageBatch as a signed request of its own (shared/aws/signed/), not through the SDK's SQS
+ * client: the intake functions' bundles and cold starts leave the SQS SDK out.
+ */
+export const ingestPublisher = (): BatchEventPublisher => {
   if (!publisher) {
     const config = requireConfig('SWITCHBOARD_INGEST_QUEUE_URL', 'SWITCHBOARD_PAYLOAD_BUCKET');
-    publisher = new SqsEventPublisher({
-      client: sqsClient(),
+    publisher = new BatchEventPublisher({
+      sqs: signedSqsClient(),
       queueUrl: config.SWITCHBOARD_INGEST_QUEUE_URL,
       overflow: { store: payloadStore(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
     });
   }
   return publisher;
 };
+
+/**
+ * The channel secrets of a webhook: GetSecretValue as a signed request of its own (no Secrets
+ * Manager SDK in the webhook bundles), or the development defaults when SWITCHBOARD_SECRET_ARN is
+ * `local`. Cached as the SDK path is (shared/aws/channel-secrets.ts).
+ */
+export const webhookChannelSecrets: ChannelSecretsProvider =
+  processChannelSecrets(signedSecretsManagerClient);
 
 export const hubReplayGuard = (): DynamoReplayGuard => {
   replayGuard ??= new DynamoReplayGuard({

@@ -1,5 +1,5 @@
 import type { MiddlewareStack } from '@smithy/types';
-import { type ObservableClient, observeAwsClients } from '#shared/aws/clients.ts';
+import { type ObservableClient, observeAwsClients, observeSignedRequests } from '#shared/aws/clients.ts';
 
 /**
  * Counts every AWS command the hub's clients send, by command name, so benchmarks and tests can
@@ -66,4 +66,10 @@ export const countCommandsOf = <I extends object, O extends object>(client: {
 
 observeAwsClients((client: ObservableClient) =>
   countCommandsOf(client as unknown as { middlewareStack: MiddlewareStack<object, object> }),
+);
+
+// The webhooks' SDK-free requests (shared/aws/signed/) count the same way: a command per call,
+// an attempt per HTTP request.
+observeSignedRequests((operation, kind) =>
+  increment(kind === 'command' ? commandCounts : attemptCounts, operation),
 );

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import {
   COMMAND_TYPES,

@@ -1,4 +1,4 @@
-import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';

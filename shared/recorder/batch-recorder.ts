@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';

@@ -1,4 +1,4 @@
-import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 
 /** One message group's view of the shared publisher; `leave()` once the group has nothing more to publish. */

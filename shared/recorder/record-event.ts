@@ -1,4 +1,4 @@
-import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import {
   type ConversationState,
   conversationIdFor,

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
-import { postSample, smsFrom, whatsappTextFrom } from '#tests/support/live-samples.ts';
+import {
+  emailFrom,
+  postSample,
+  smsFrom,
+  whatsappTextFrom,
+  whatsappTextFromBsuid,
+  whatsappTextWithBsuidFrom,
+} from '#tests/support/live-samples.ts';
 
 /*
  * One customer across channels on the local hub: the same phone number on WhatsApp and by SMS is
@@ -157,6 +164,53 @@ describe('one customer across channels', () => {
         evidence: 'asked on the phone to agent-7 not to be texted',
       }),
     ]);
+  }, 60_000);
+
+  it("the issue's journey: one person on WhatsApp (wa_id and BSUID, then BSUID alone), SMS and, after a merge, e-mail", async () => {
+    // Prepare
+    const phone = '306912348888';
+    const bsuid = 'GR.journey-8888';
+    const samples = [
+      whatsappTextWithBsuidFrom(phone, bsuid, 'journey-1'),
+      whatsappTextFromBsuid(bsuid, 'journey-2'),
+      smsFrom(`+${phone}`, 'journey-3'),
+      emailFrom('eleni.journey@mail.example.org', 'journey-4'),
+    ];
+    for (const sample of samples) expect(await postSample(hub.urls.base, sample)).toBeLessThan(300);
+    expect(await hub.waitForRecorder()).toBe(true);
+    const received = (await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl)).filter(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    const personOf = (channel: string) =>
+      received.flatMap((event) =>
+        event.data.channel === channel && 'contactId' in event.data ? [event.data.contactId] : [],
+      );
+    const [person] = personOf('sms');
+    const [byEmail] = personOf('email');
+    const api = createClient<paths>({
+      baseUrl: hub.urls.base,
+      headers: { authorization: `Bearer ${hub.apiToken}` },
+    });
+    // Act
+    const merged = await api.POST('/v1/contacts/{contactId}/merge', {
+      params: { path: { contactId: person ?? '' } },
+      body: { contactId: byEmail ?? '', reason: 'gave her e-mail address on WhatsApp' },
+    });
+    const journey = await api.GET('/v1/contacts/{contactId}/conversations', {
+      params: { path: { contactId: person ?? '' } },
+    });
+    // Assess
+    expect(received).toHaveLength(4);
+    expect(new Set(personOf('whatsapp'))).toEqual(new Set([person]));
+    expect(byEmail).not.toBe(person);
+    expect(merged.response.status).toBe(200);
+    const items = journey.data?.items ?? [];
+    expect(items.map((item) => item.channel).sort()).toEqual(['email', 'sms', 'whatsapp']);
+    expect(new Set(items.map((item) => item.contactId))).toEqual(new Set([person]));
+    expect(
+      new Set(received.filter((event) => event.data.channel === 'whatsapp').map((event) => event.subject))
+        .size,
+    ).toBe(1);
   }, 60_000);
 
   it('merges two people the hub could not link, carries the merge to new messages, and an unmerge restores both', async () => {

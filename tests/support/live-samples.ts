@@ -33,6 +33,39 @@ export const whatsappTextFrom = (customer: string, messageId: string): Sample =>
       .replace(/"id":\s*"wamid\.[^"]+"/g, `"id":"wamid.${messageId}"`),
   );
 
+/** The same text from a customer whose webhook names them by wa_id and business-scoped user id (BSUID) both. */
+export const whatsappTextWithBsuidFrom = (customer: string, bsuid: string, messageId: string): Sample =>
+  rewritten(whatsappTextFrom(customer, messageId), (text) =>
+    text
+      .replace(/"wa_id":\s*"(\d+)"/, `"wa_id":"$1","user_id":"${bsuid}"`)
+      .replace(/"from":\s*"(\d+)"/, `"from":"$1","from_user_id":"${bsuid}"`),
+  );
+
+/** WhatsApp text (`whatsapp/bsuid-only-contact.json`) from a customer known by BSUID alone. */
+export const whatsappTextFromBsuid = (bsuid: string, messageId: string): Sample =>
+  rewritten(sampleOf('whatsapp/bsuid-only-contact.json'), (text) =>
+    text
+      .replace(/"timestamp":\s*"\d{10}"/g, `"timestamp":"${Math.floor(Date.now() / 1000)}"`)
+      .replace(/"user_id":\s*"[^"]+"/g, `"user_id":"${bsuid}"`)
+      .replace(/"from_user_id":\s*"[^"]+"/g, `"from_user_id":"${bsuid}"`)
+      .replace(/"id":\s*"wamid\.[^"]+"/g, `"id":"wamid.${messageId}"`),
+  );
+
+/** A Mailgun e-mail (`email/plain-text.eml`) from `address`, with its own Message-ID. */
+export const emailFrom = (address: string, messageId: string): Sample => {
+  const sample = rewritten(sampleOf('email/plain-text.eml'), (text) =>
+    text
+      .replaceAll('maria.keller@customer.example', address)
+      .replace(/^Message-ID: <[^>]+>/m, `Message-ID: <${messageId}@mail.customer.example>`),
+  );
+  return {
+    ...sample,
+    envelope: sample.envelope.map(([name, value]) =>
+      value === 'maria.keller@customer.example' ? [name, address] : [name, value],
+    ),
+  };
+};
+
 /** A Twilio SMS (`sms/sms-inbound.json`) from `phone` (E.164), message SID from `sid`. */
 export const smsFrom = (phone: string, sid: string): Sample =>
   rewritten(sampleOf('sms/sms-inbound.json'), (text) =>

@@ -1,0 +1,310 @@
+import { createHash } from 'node:crypto';
+import type { HubEvent } from '#shared/contract/types.ts';
+import { errorNameOf } from '#shared/observability/logger.ts';
+import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
+import type { BlobStore } from './blob-store.ts';
+import { CLAIM_CHECK_CONTENT_TYPE, type ClaimCheck, claimCheckKeyFor } from './claim-check.ts';
+
+/*
+ * Publishing events to an SQS FIFO queue through a `SendMessageBatch` port, so the same code runs on
+ * the SDK client (recorder, sender: ./sqs-event-publisher.ts) and on the webhooks' signed requests
+ * (./signed/sqs.ts). This module imports no AWS SDK: the webhook bundles leave it out.
+ */
+
+/** One entry of a SendMessageBatch request (the fields the hub sets). */
+export interface BatchRequestEntry {
+  readonly Id: string;
+  readonly MessageBody: string;
+  readonly MessageGroupId?: string;
+  readonly MessageDeduplicationId?: string;
+}
+
+/** What the publisher reads of a SendMessageBatch answer; the SDK's output satisfies it. */
+export interface SendMessageBatchResult {
+  readonly Successful?: readonly { readonly Id?: string | undefined }[] | undefined;
+  readonly Failed?:
+    | readonly {
+        readonly Id?: string | undefined;
+        readonly SenderFault?: boolean | undefined;
+        readonly Code?: string | undefined;
+      }[]
+    | undefined;
+}
+
+/**
+ * SQS SendMessageBatch, whatever makes the request. It rejects only once the request itself has
+ * failed for good (its own retries spent); entries SQS refuses come back in `Failed`.
+ */
+export interface SqsBatchSender {
+  sendMessageBatch(input: {
+    readonly QueueUrl: string;
+    readonly Entries: readonly BatchRequestEntry[];
+  }): Promise<SendMessageBatchResult>;
+}
+
+/** Puts events on a queue; resolves only once every event is durably queued. */
+export interface EventPublisher {
+  publish(events: readonly HubEvent[]): Promise<void>;
+}
+
+/** SQS limits for one SendMessageBatch call. */
+const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 1_048_576;
+
+export class IngestPublishError extends Error {
+  override readonly name = 'IngestPublishError';
+  constructor(
+    message: string,
+    /** Ids of the events not queued (safe to log). */
+    readonly failedEventIds: readonly string[],
+    /** SQS error codes of the failed entries. */
+    readonly errorCodes: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** SQS allows 1–128 printable ASCII characters in a group id. */
+const VALID_GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The FIFO group is the conversation, so one conversation is processed in order while others run in
+ * parallel. A subject SQS would refuse (too long, non-ASCII e-mail endpoint) maps to a stable hash,
+ * which keeps the per-conversation ordering; consumers read `subject`, never the group id.
+ */
+export const messageGroupIdFor = (subject: string): string =>
+  VALID_GROUP_ID.test(subject)
+    ? subject
+    : `g_${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 40)}`;
+
+/**
+ * SQS refuses message bodies containing U+FFFE or U+FFFF (outside its allowed XML character set),
+ * which `JSON.stringify` leaves raw. They can only occur inside JSON strings, where the `\\u`
+ * escape means the same: the event survives unchanged instead of failing forever as a sender fault.
+ */
+export const toSqsSafeJson = (value: unknown): string => {
+  const json = JSON.stringify(value);
+  // Two substring searches cost a tenth of the regex scan on text outside Latin-1 (most messages),
+  // and the characters themselves almost never occur: replace only when one is there.
+  return json.includes('\ufffe') || json.includes('\uffff')
+    ? json.replace(/[\ufffe\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16)}`)
+    : json;
+};
+
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit (4 for a surrogate pair, which is 2 units). */
+const MAX_UTF8_BYTES_PER_CODE_UNIT = 3;
+
+/**
+ * Whether `length × 3` of all bodies together fits `limit`: then no body needs a claim check and no
+ * batch can reach 1 MiB, so exact UTF-8 sizes (a scan of each string) cannot change anything.
+ */
+const fitsWithoutCounting = (bodies: readonly string[], limit: number): boolean => {
+  let bound = 0;
+  for (const body of bodies) bound += body.length * MAX_UTF8_BYTES_PER_CODE_UNIT;
+  return bound <= limit;
+};
+
+interface PreparedEntry {
+  readonly eventId: string;
+  readonly entry: BatchRequestEntry;
+  /** UTF-8 size of the body; an upper bound of it when the whole publish fits one batch anyway. */
+  readonly bytes: number;
+}
+
+/** Splits entries into batches of at most 10 entries and 1 MiB, keeping their order. */
+export const chunkEntries = <T extends { readonly bytes: number }>(entries: readonly T[]): T[][] => {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let currentBytes = 0;
+  for (const entry of entries) {
+    if (
+      current.length === MAX_BATCH_ENTRIES ||
+      (current.length > 0 && currentBytes + entry.bytes > MAX_BATCH_BYTES)
+    ) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(entry);
+    currentBytes += entry.bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};
+
+/**
+ * Like `chunkEntries`, but no batch holds two entries of one group: each group's entries go to
+ * successive batches, in order, and other groups fill the room. SQS accepts a request's entries one
+ * by one, so a failed entry could otherwise be overtaken by a later entry of its own group in the
+ * same request; sent one batch after another, this cannot happen.
+ */
+export const chunkEntriesOnePerGroup = <T extends { readonly bytes: number }>(
+  entries: readonly T[],
+  groupOf: (entry: T) => string,
+): T[][] => {
+  const batches: { entries: T[]; bytes: number }[] = [];
+  const firstBatchFor = new Map<string, number>();
+  for (const entry of entries) {
+    const group = groupOf(entry);
+    let index = firstBatchFor.get(group) ?? 0;
+    for (; index < batches.length; index++) {
+      const batch = batches[index] as { entries: T[]; bytes: number };
+      if (batch.entries.length < MAX_BATCH_ENTRIES && batch.bytes + entry.bytes <= MAX_BATCH_BYTES) break;
+    }
+    const batch = batches[index] ?? { entries: [], bytes: 0 };
+    if (index === batches.length) batches.push(batch);
+    batch.entries.push(entry);
+    batch.bytes += entry.bytes;
+    firstBatchFor.set(group, index + 1);
+  }
+  return batches.map((batch) => batch.entries);
+};
+
+export interface BatchEventPublisherOptions {
+  readonly sqs: SqsBatchSender;
+  readonly queueUrl: string;
+  /** Where events larger than `maxMessageBytes` are stored (claim check). */
+  readonly overflow: { readonly store: BlobStore; readonly bucket: string };
+  readonly maxMessageBytes?: number;
+  /**
+   * At most one entry of a message group per request (`chunkEntriesOnePerGroup`), so a partly failed
+   * request can never reorder a group. Costs a request per event of one group, so it suits
+   * publishes spread over many groups (the recorder's), not a webhook's burst from one conversation.
+   * @default false
+   */
+  readonly oneEntryPerGroupPerRequest?: boolean;
+  /** Attempts per entry, the first included. */
+  readonly maxAttempts?: number;
+  readonly baseDelayMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+const preparedEntry = (event: HubEvent, index: number, body: string, bytes: number): PreparedEntry => ({
+  eventId: event.id,
+  bytes,
+  entry: {
+    Id: String(index),
+    MessageBody: body,
+    MessageGroupId: messageGroupIdFor(event.subject),
+    MessageDeduplicationId: event.id,
+  },
+});
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Publishes to the ingest FIFO queue: group = subject (the conversation), deduplication id = event
+ * id, so a provider retry within SQS's 5-minute window is dropped by SQS and later ones by the
+ * recorder. Entries SQS reports as failed are retried alone with jittered backoff; whatever still
+ * fails raises `IngestPublishError` (the webhook answers 5xx and the provider retries).
+ * Batches go one after another so events of one conversation keep their order across batches.
+ */
+export class BatchEventPublisher implements EventPublisher {
+  private readonly maxMessageBytes: number;
+  private readonly maxAttempts: number;
+  private readonly baseDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: BatchEventPublisherOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? INGEST_QUEUE.maximumMessageSizeBytes;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.baseDelayMs = options.baseDelayMs ?? 50;
+    this.sleep = options.sleep ?? sleepFor;
+    this.random = options.random ?? Math.random;
+  }
+
+  async publish(events: readonly HubEvent[]): Promise<void> {
+    const bodies = events.map(toSqsSafeJson);
+    const sizesMatter = !fitsWithoutCounting(bodies, Math.min(this.maxMessageBytes, MAX_BATCH_BYTES));
+    const prepared: PreparedEntry[] = [];
+    for (let index = 0; index < events.length; index += 1) {
+      const event = events[index] as HubEvent;
+      const eventJson = bodies[index] as string;
+      // When sizes cannot matter, the upper bound stands in for the exact size (see above).
+      const eventBytes = sizesMatter
+        ? Buffer.byteLength(eventJson, 'utf8')
+        : eventJson.length * MAX_UTF8_BYTES_PER_CODE_UNIT;
+      // Only an oversize event awaits (its claim check); the rest are prepared without a microtask.
+      prepared.push(
+        eventBytes <= this.maxMessageBytes
+          ? preparedEntry(event, index, eventJson, eventBytes)
+          : await this.claimChecked(event, index, eventJson),
+      );
+    }
+    const batches = this.options.oneEntryPerGroupPerRequest
+      ? chunkEntriesOnePerGroup(prepared, (entry) => entry.entry.MessageGroupId ?? '')
+      : chunkEntries(prepared);
+    for (const batch of batches) await this.sendWithRetries(batch);
+  }
+
+  private async claimChecked(event: HubEvent, index: number, eventJson: string): Promise<PreparedEntry> {
+    const body = await this.claimCheck(event, eventJson);
+    return preparedEntry(event, index, body, Buffer.byteLength(body, 'utf8'));
+  }
+
+  private async claimCheck(event: HubEvent, eventJson: string): Promise<string> {
+    const bytes = Buffer.from(eventJson, 'utf8');
+    const { key, sha256 } = claimCheckKeyFor(eventJson, event.subject);
+    await this.options.overflow.store.put({ key, contentType: CLAIM_CHECK_CONTENT_TYPE, bytes });
+    const pointer: ClaimCheck = {
+      switchboardClaimCheck: {
+        version: 1,
+        bucket: this.options.overflow.bucket,
+        key,
+        sha256,
+        bytes: bytes.length,
+      },
+      id: event.id,
+      type: event.type,
+      subject: event.subject,
+    };
+    return toSqsSafeJson(pointer);
+  }
+
+  private async sendWithRetries(batch: readonly PreparedEntry[]): Promise<void> {
+    let pending = batch;
+    let codes: string[] = [];
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      if (attempt > 1) await this.sleep(this.backoff(attempt));
+      const output = await this.send(pending);
+      const failed = output.Failed ?? [];
+      if (failed.length === 0) return;
+      const failedIds = new Set(failed.map((failure) => failure.Id));
+      codes = failed.map((failure) => failure.Code ?? 'Unknown');
+      pending = pending.filter((prepared) => failedIds.has(prepared.entry.Id));
+      // Our own mistakes (invalid body, bad ids) will not succeed on a retry.
+      if (failed.every((failure) => failure.SenderFault)) break;
+    }
+    throw new IngestPublishError(
+      `${pending.length} event(s) not queued`,
+      pending.map((prepared) => prepared.eventId),
+      [...new Set(codes)],
+    );
+  }
+
+  /**
+   * A call that throws has already been retried by the sender (the SDK's retry strategy, or the
+   * signed client's same policy); it fails the whole batch.
+   */
+  private async send(pending: readonly PreparedEntry[]) {
+    try {
+      return await this.options.sqs.sendMessageBatch({
+        QueueUrl: this.options.queueUrl,
+        Entries: pending.map((prepared) => prepared.entry),
+      });
+    } catch (error) {
+      throw new IngestPublishError(
+        `SendMessageBatch failed: ${errorNameOf(error)}`,
+        pending.map((prepared) => prepared.eventId),
+        [errorNameOf(error)],
+      );
+    }
+  }
+
+  /** Full jitter: a random wait up to the exponential step, so concurrent webhooks spread out. */
+  private backoff(attempt: number): number {
+    return Math.round(this.random() * this.baseDelayMs * 2 ** (attempt - 1));
+  }
+}
