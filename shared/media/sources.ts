@@ -9,9 +9,16 @@ import type { MediaJob } from './job.ts';
  *   (valid minutes), its type, size and sha256; the URL is read with the same token.
  * - Twilio: the media URL, with HTTP Basic auth as the account (sent only to the Twilio API's own
  *   origin: the credentials never go to a host a webhook named).
- * - Messenger: the attachment's CDN URL, as it is (no credential).
+ * - Messenger: the attachment's CDN URL, as it is (no credential), and only on Meta's CDN
+ *   (`*.fbcdn.net`, `*.fbsbx.com`, over HTTPS): a signed webhook names it, but a fetcher that would
+ *   read any URL could be pointed at internal addresses. A hub whose Graph API is a local simulator
+ *   reads attachments from that simulator only, so a local run never reaches the internet.
  * Nothing here logs or reports a URL or a token.
  */
+
+/** Meta's CDN hosts for Messenger attachments (lookaside.fbsbx.com, cdn.fbsbx.com, scontent.*.fbcdn.net). */
+const META_CDN_SUFFIXES = ['.fbcdn.net', '.fbsbx.com'];
+const REAL_GRAPH_ORIGIN = 'https://graph.facebook.com';
 
 /** An attachment being read: the bytes as they arrive, and what the provider said about them. */
 export interface MediaDownload {
@@ -88,6 +95,12 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
   const doFetch = options.fetch ?? fetch;
   const graphBase = `${options.graphApiUrl.replace(/\/+$/, '')}/${options.graphApiVersion}`;
   const twilioOrigin = new URL(options.twilioApiUrl).origin;
+  const graphOrigin = new URL(options.graphApiUrl).origin;
+  /** Where an unauthenticated (CDN) URL may point. */
+  const isAllowedCdn = (url: URL): boolean =>
+    graphOrigin === REAL_GRAPH_ORIGIN
+      ? url.protocol === 'https:' && META_CDN_SUFFIXES.some((suffix) => url.hostname.endsWith(suffix))
+      : url.origin === graphOrigin;
 
   const whatsApp = async (job: MediaJob, mediaId: string, signal: AbortSignal): Promise<MediaDownload> => {
     const meta = (await options.secrets()).meta;
@@ -128,6 +141,8 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
       const twilio = (await options.secrets()).twilio;
       if (!twilio?.accountSid) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
       headers.authorization = `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`;
+    } else if (!isAllowedCdn(url)) {
+      throw new MediaFailure('forbidden', "the URL is not on the provider's CDN");
     }
     const what = 'the media URL';
     const response = await transientFetch(doFetch, url, { headers, signal, redirect: 'follow' }, what);
