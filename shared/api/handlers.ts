@@ -190,6 +190,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     } satisfies Body<typeof ConversationPageSchema>);
   };
 
+  /** The person a path's contactId stands for now (itself, unless merged into another). */
+  const personInPath = (params: RouteInput['params']): Promise<string> =>
+    resolvePerson(table, parseOr400(ContactIdSchema, params.contactId, 'path.contactId'));
+
   return {
     listConversations: ({ request }: RouteInput) =>
       listConversations(parseOr400(ListConversationsQuerySchema, request.query, 'query')),
@@ -370,10 +374,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     /** One register write per channel contact of the person on that channel, then the event. */
     setConsent: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
-      const contactId = await resolvePerson(
-        table,
-        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
-      );
+      const contactId = await personInPath(params);
       const change = parseOr400(ConsentChangeSchema, body, 'body');
       const page = await conversationPage(
         table,
@@ -436,10 +437,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     },
 
     exportContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
-      const contactId = await resolvePerson(
-        table,
-        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
-      );
+      const contactId = await personInPath(params);
       const exported = await exportPerson(table, contactId);
       if (!exported) return fail('notFound', 'no such contact');
       return json(200, exported satisfies Body<typeof PersonExportSchema>);
@@ -477,10 +475,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     openApi: async (): Promise<ApiResponse> => json(200, openApiDocument),
 
     getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
-      const contactId = await resolvePerson(
-        table,
-        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
-      );
+      const contactId = await personInPath(params);
       const person = await personView(table, contactId);
       if (!person) return fail('notFound', 'no such contact');
       const merged = (await mergesInto(table, contactId)).map((merge) => ({
@@ -493,10 +488,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     /** The ledger of every channel contact of the person, newest change first. */
     consentHistory: async ({ params }: RouteInput): Promise<ApiResponse> => {
-      const contactId = await resolvePerson(
-        table,
-        parseOr400(ContactIdSchema, params.contactId, 'path.contactId'),
-      );
+      const contactId = await personInPath(params);
       const person = await personView(table, contactId);
       if (!person) return fail('notFound', 'no such contact');
       const contactKeys = person.channels.map(({ channel, identities }) =>

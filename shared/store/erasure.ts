@@ -15,6 +15,7 @@ import {
   contactKeyOfItem,
   contactsConversationsPartition,
   conversationIdOfKey,
+  discardedIdOfMergeKey,
   type ItemKey,
   kindOfKey,
   suppressionKey,
@@ -67,8 +68,7 @@ const personFootprint = async (
       const kind = kindOfKey(key);
       if (kind === 'contact') contactKeys.add(contactKeyOfItem(key));
       else if (kind !== 'personMerge') conversationKeys.push(key);
-      else if (!people.includes(key.pk.slice(contactsConversationsPartition('').length)))
-        people.push(key.pk.slice(contactsConversationsPartition('').length));
+      else if (!people.includes(discardedIdOfMergeKey(key))) people.push(discardedIdOfMergeKey(key));
     }
   }
   for (const item of await batchGetItems(context, conversationKeys)) {

@@ -289,6 +289,10 @@ export const personMergeKey = (discardedId: string): ItemKey => ({
   sk: 'MERGED',
 });
 
+/** The discarded person a merge item is about. */
+export const discardedIdOfMergeKey = (key: ItemKey): string =>
+  key.pk.slice(contactsConversationsPartition('').length);
+
 export const personMergeIndexKeys = (discardedId: string, survivingId: string) => ({
   gsi3pk: contactsConversationsPartition(survivingId),
   gsi3sk: `${PERSON_MERGE_PREFIX}${discardedId}`,

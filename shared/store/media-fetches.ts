@@ -103,6 +103,34 @@ export const createMediaFetchStore = (
     return output.Item ? unmarshall(output.Item) : undefined;
   };
 
+  /** An update of a claim this fetcher still holds (fetching, same token); false when it lost it. */
+  const updateHeld = async (
+    hubMessageId: string,
+    partIndex: number,
+    token: string,
+    update: string,
+    values: Record<string, string>,
+  ): Promise<boolean> => {
+    try {
+      const output = await context.client.send(
+        new UpdateItemCommand({
+          TableName: context.tableName,
+          Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
+          UpdateExpression: update,
+          ConditionExpression: '#state = :fetching AND claimToken = :token',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: marshall({ ...values, ':fetching': 'fetching', ':token': token }),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'UpdateItem', output);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
   return {
     claim: async (request) => {
       // A tombstone says erasure passed here: a late job must not bring the attachment back.
@@ -150,54 +178,23 @@ export const createMediaFetchStore = (
       }
     },
 
-    end: async (hubMessageId, partIndex, token, outcome) => {
-      try {
-        const output = await context.client.send(
-          new UpdateItemCommand({
-            TableName: context.tableName,
-            Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
-            UpdateExpression: 'SET #state = :state, outcome = :outcome REMOVE claimToken',
-            ConditionExpression: '#state = :fetching AND claimToken = :token',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: marshall({
-              ':state': outcome.state,
-              ':outcome': JSON.stringify(outcome),
-              ':fetching': 'fetching',
-              ':token': token,
-            }),
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
-        track(context, 'UpdateItem', output);
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
-    },
+    end: (hubMessageId, partIndex, token, outcome) =>
+      updateHeld(
+        hubMessageId,
+        partIndex,
+        token,
+        'SET #state = :state, outcome = :outcome REMOVE claimToken',
+        {
+          ':state': outcome.state,
+          ':outcome': JSON.stringify(outcome),
+        },
+      ),
 
     release: async (hubMessageId, partIndex, token) => {
-      try {
-        const output = await context.client.send(
-          new UpdateItemCommand({
-            TableName: context.tableName,
-            Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
-            UpdateExpression: 'SET #state = :waiting REMOVE claimToken',
-            ConditionExpression: '#state = :fetching AND claimToken = :token',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: marshall({
-              ':waiting': 'waiting',
-              ':fetching': 'fetching',
-              ':token': token,
-            }),
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
-        track(context, 'UpdateItem', output);
-      } catch (error) {
-        // Lost meanwhile (erased, or taken over as stale): the other holder decides.
-        if (!isConditionFailure(error)) throw error;
-      }
+      // Lost meanwhile (erased, or taken over as stale): the other holder decides.
+      await updateHeld(hubMessageId, partIndex, token, 'SET #state = :waiting REMOVE claimToken', {
+        ':waiting': 'waiting',
+      });
     },
   };
 };

@@ -14,6 +14,7 @@ import {
   contactsConversationsPartition,
   conversationIdOfKey,
   conversationKey,
+  discardedIdOfMergeKey,
   PERSON_CONVERSATION_PREFIX,
   PERSON_MERGE_PREFIX,
   personMergeIndexKeys,
@@ -115,7 +116,7 @@ export const mergesInto = async (context: TableContext, contactId: string): Prom
   });
   const found = await batchGetItems(context, items.map(keyOf), { consistent: false });
   return found.flatMap((item) => {
-    const merge = mergeOf(String(item.pk).slice(contactsConversationsPartition('').length), item);
+    const merge = mergeOf(discardedIdOfMergeKey(keyOf(item)), item);
     return merge ? [merge] : [];
   });
 };
