@@ -185,6 +185,8 @@ export const PAYLOAD_BUCKET = {
     attachments: 'attachments/',
     bodies: 'bodies/',
     sesInbound: 'ses-inbound/',
+    /** Files the helpdesk uploads to send (`POST /v1/media` hands out the keys). */
+    outboundMedia: 'media/outbound/',
   },
   /**
    * Events too large for one queue message, stored as claim checks (shared/aws/claim-check.ts) under

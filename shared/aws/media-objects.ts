@@ -1,0 +1,123 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { loadS3Client } from './clients/s3.ts';
+
+/*
+ * Media objects in the payload bucket as the sender and the helpdesk API see them: what an object
+ * is (size, type), its bytes, and short-lived presigned URLs, so neither the helpdesk nor a provider
+ * needs AWS credentials to read or write one file. Presigned URLs are signed with the function's
+ * own credentials (its role must allow the action) and stop working when those expire, whatever
+ * their `expiresIn`. The S3 SDK and the presigner load on first use.
+ */
+
+/** What S3 says of an object. */
+export interface MediaObjectHead {
+  readonly bytes: number;
+  /** As stored (the `Content-Type` it was uploaded with); `application/octet-stream` when none. */
+  readonly contentType: string;
+  readonly etag?: string;
+}
+
+export interface MediaObjects {
+  /** The object's size and type; undefined when there is no such object. */
+  head(key: string): Promise<MediaObjectHead | undefined>;
+  /** The object's bytes; refuses (throws) past `maxBytes`, which the caller checked with `head`. */
+  read(key: string, maxBytes: number): Promise<Uint8Array>;
+  /** A GET URL valid for `expiresInSeconds`, optionally answering with a download file name. */
+  presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
+  /** A PUT URL for exactly this type and size, valid for `expiresInSeconds`. */
+  presignPut(key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string>;
+}
+
+export class MediaObjectTooLargeError extends Error {
+  override readonly name = 'MediaObjectTooLargeError';
+}
+
+/**
+ * Keys a send command may name: files uploaded for sending (`POST /v1/media`) and attachments the
+ * hub stored from customers. Nothing else of the bucket (raw e-mail, bodies, claim checks) can leave
+ * it by a send. One safe character set, no `..` segment, no empty segment.
+ */
+const SENDABLE_PREFIXES = [PAYLOAD_BUCKET.prefixes.outboundMedia, PAYLOAD_BUCKET.prefixes.attachments];
+const SAFE_KEY = /^[A-Za-z0-9._\-/]{1,1024}$/;
+
+export const isSendableMediaKey = (key: string): boolean =>
+  SAFE_KEY.test(key) &&
+  SENDABLE_PREFIXES.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
+  key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+
+const isNotFound = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return error.name === 'NotFound' || error.name === 'NoSuchKey' || status === 404;
+};
+
+type S3Sender = Pick<S3Client, 'send' | 'config' | 'middlewareStack'>;
+
+/** The payload bucket's media, through the process-wide S3 client unless one is given. */
+export const s3MediaObjects = (
+  bucket: string,
+  client: () => Promise<S3Sender> = loadS3Client,
+): MediaObjects => {
+  const modules = async () => {
+    const [s3, presigner, sender] = await Promise.all([
+      import('@aws-sdk/client-s3'),
+      import('@aws-sdk/s3-request-presigner'),
+      client(),
+    ]);
+    return { s3, presigner, sender };
+  };
+  return {
+    async head(key) {
+      const { s3, sender } = await modules();
+      try {
+        const output = await sender.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return {
+          bytes: output.ContentLength ?? 0,
+          contentType: output.ContentType ?? 'application/octet-stream',
+          ...(output.ETag ? { etag: output.ETag } : {}),
+        };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+    async read(key, maxBytes) {
+      const { s3, sender } = await modules();
+      const output = await sender.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
+      if ((output.ContentLength ?? 0) > maxBytes) {
+        await output.Body?.transformToByteArray().catch(() => undefined);
+        throw new MediaObjectTooLargeError(`the object is larger than ${maxBytes} bytes`);
+      }
+      const bytes = (await output.Body?.transformToByteArray()) ?? new Uint8Array();
+      if (bytes.byteLength > maxBytes)
+        throw new MediaObjectTooLargeError(`the object is larger than ${maxBytes} bytes`);
+      return bytes;
+    },
+    async presignGet(key, expiresInSeconds, downloadName) {
+      const { s3, presigner, sender } = await modules();
+      const command = new s3.GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(downloadName
+          ? { ResponseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(downloadName)}` }
+          : {}),
+      });
+      return presigner.getSignedUrl(sender as S3Client, command, { expiresIn: expiresInSeconds });
+    },
+    async presignPut(key, contentType, bytes, expiresInSeconds) {
+      const { s3, presigner, sender } = await modules();
+      const command = new s3.PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ContentType: contentType,
+        ContentLength: bytes,
+        ServerSideEncryption: 'AES256',
+      });
+      return presigner.getSignedUrl(sender as S3Client, command, {
+        expiresIn: expiresInSeconds,
+        signableHeaders: new Set(['content-type', 'content-length']),
+      });
+    },
+  };
+};
