@@ -6,7 +6,9 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import {
+  grantGetPayloads,
   grantIndexQuery,
+  grantListPayloads,
   grantPutPayloads,
   grantReadSecret,
   grantSendMessage,
@@ -124,6 +126,12 @@ export class Sender extends Construct {
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     grantSendMessage(this.function, storage.outbox.deadLetterQueue, storage.dataKey);
     grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    // Files a send names (shared/outbound/stored-media.ts): HeadObject and GetObject, and the
+    // presigned links it hands Twilio and Messenger, which act with this role. Listing under the same
+    // prefixes makes S3 answer 404, not 403, for a key that does not exist.
+    const sendable = [PAYLOAD_BUCKET.prefixes.outboundMedia, PAYLOAD_BUCKET.prefixes.attachments];
+    grantGetPayloads(this.function, storage.payloadBucket, sendable);
+    grantListPayloads(this.function, storage.payloadBucket, sendable);
     grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
 
     if (props.sesSendingDomain && this.configurationSet) {

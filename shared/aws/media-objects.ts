@@ -23,6 +23,11 @@ export interface MediaObjects {
   head(key: string): Promise<MediaObjectHead | undefined>;
   /** The object's bytes; refuses (throws) past `maxBytes`, which the caller checked with `head`. */
   read(key: string, maxBytes: number): Promise<Uint8Array>;
+  /**
+   * The object's bytes as they arrive, for an upload that must not hold them all. Throws
+   * `MediaObjectChangedError` unless the object still has exactly `bytes` bytes.
+   */
+  open(key: string, bytes: number): Promise<ReadableStream<Uint8Array>>;
   /** A GET URL valid for `expiresInSeconds`, optionally answering with a download file name. */
   presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
   /** A PUT URL for exactly this type and size, valid for `expiresInSeconds`. */
@@ -31,6 +36,11 @@ export interface MediaObjects {
 
 export class MediaObjectTooLargeError extends Error {
   override readonly name = 'MediaObjectTooLargeError';
+}
+
+/** The object is gone, or is not the size it was when it was looked up. */
+export class MediaObjectChangedError extends Error {
+  override readonly name = 'MediaObjectChangedError';
 }
 
 /**
@@ -82,9 +92,28 @@ export const s3MediaObjects = (
         throw error;
       }
     },
+    async open(key, bytes) {
+      const { s3, sender } = await modules();
+      const output = await sender
+        .send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }))
+        .catch((error: unknown) => {
+          if (isNotFound(error)) throw new MediaObjectChangedError('the object is gone');
+          throw error;
+        });
+      if (!output.Body || output.ContentLength !== bytes) {
+        await output.Body?.transformToWebStream().cancel();
+        throw new MediaObjectChangedError(`the object no longer has ${bytes} bytes`);
+      }
+      return output.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+    },
     async read(key, maxBytes) {
       const { s3, sender } = await modules();
-      const output = await sender.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
+      const output = await sender
+        .send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }))
+        .catch((error: unknown) => {
+          if (isNotFound(error)) throw new MediaObjectChangedError('the object is gone');
+          throw error;
+        });
       if ((output.ContentLength ?? 0) > maxBytes) {
         await output.Body?.transformToByteArray().catch(() => undefined);
         throw new MediaObjectTooLargeError(`the object is larger than ${maxBytes} bytes`);

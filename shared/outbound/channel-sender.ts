@@ -49,11 +49,45 @@ export interface SendPolicy {
   readonly humanAgentTag: boolean;
 }
 
+/** A payload-bucket file a media part names (`source.s3Key`), as S3 described it when the command was claimed. */
+export interface StoredMediaFacts {
+  readonly bytes: number;
+  /** The part's `mimeType` when it gave one, else the type the object was stored with. */
+  readonly contentType: string;
+}
+
+/** The stored files of a command's media parts, by part index (`"0"`, `"1"`…). */
+export type StoredMedia = Readonly<Record<string, StoredMediaFacts>>;
+
+/** A file attached to an e-mail, read from the payload bucket just before the call. */
+export interface AttachedFile {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Uint8Array;
+}
+
 /** One provider message a command's parts became (a long text may become several), in sending order. */
 export interface PreparedMessage {
   /** The command part it comes from. */
   readonly partIndex: number;
   readonly part: OutboundPart;
+  /** E-mail: the media parts (by index) sent as attachments of this one message. */
+  readonly attachParts?: readonly number[];
+  /**
+   * Set by the core just before the call, never by prepare: the WhatsApp media id a stored file was
+   * uploaded as, or the files an e-mail attaches. A stored file a provider fetches itself (Twilio,
+   * Messenger) reaches the sender as a presigned HTTPS `source.url` instead.
+   */
+  readonly uploadedMediaId?: string;
+  readonly attachments?: readonly AttachedFile[];
+}
+
+/** A stored file to upload to a provider's media endpoint, streamed from the payload bucket. */
+export interface MediaUpload {
+  readonly contentType: string;
+  readonly bytes: number;
+  readonly filename: string;
+  readonly body: () => Promise<ReadableStream<Uint8Array>>;
 }
 
 export type Prepared =
@@ -112,7 +146,19 @@ export interface ChannelSender {
    * is 1,000 UTF-8 bytes, a Facebook page's 2,000 characters); without it a channel applies the
    * strictest of its endpoints'.
    */
-  prepare(parts: readonly OutboundPart[], policy: SendPolicy, target?: SendTarget): Prepared;
+  prepare(
+    parts: readonly OutboundPart[],
+    policy: SendPolicy,
+    target?: SendTarget,
+    stored?: StoredMedia,
+  ): Prepared;
+  /**
+   * Channels whose provider takes files by upload (WhatsApp): uploads a stored file before the
+   * message that names it is sent, and says the provider's media id. Nothing reaches the customer
+   * by it, so a failure is any outcome but `accepted`/`ambiguous` meaning nothing was sent. Without
+   * it, stored files go to the provider as presigned URLs (or, for e-mail, as attachments).
+   */
+  uploadMedia?(target: SendTarget, file: MediaUpload): Promise<{ readonly mediaId: string } | SendOutcome>;
   /** Makes the provider call for one prepared message. Never throws for what the provider answers. */
   send(message: PreparedMessage, context: MessageContext): Promise<SendOutcome>;
   /** Marks the customer's messages read up to `providerMessageId` (best effort). */

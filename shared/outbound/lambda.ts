@@ -3,6 +3,7 @@ import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sesV2Client } from '#shared/aws/clients/sesv2.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
+import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { channelSecrets } from '#shared/aws/secrets.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -25,6 +26,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
     dynamodb: dynamoDbClient(),
     sqs: sqsClient(),
     payloads: { s3: loadS3Client, bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
+    mediaObjects: s3MediaObjects(config.SWITCHBOARD_PAYLOAD_BUCKET),
     tableName: config.SWITCHBOARD_TABLE_NAME,
     helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
     retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,

@@ -11,7 +11,8 @@ export interface ProviderRequest {
   readonly method: 'GET' | 'POST' | 'DELETE';
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string | Uint8Array;
+  /** A stream goes out as it is read (a large upload); it needs a `content-length` header. */
+  readonly body?: string | Uint8Array | ReadableStream<Uint8Array>;
 }
 
 export type ProviderCall =
@@ -49,6 +50,7 @@ export const callProvider = async (
       method: request.method,
       headers: request.headers,
       ...(request.body !== undefined ? { body: request.body } : {}),
+      ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     const body = await response.text();

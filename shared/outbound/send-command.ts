@@ -1,4 +1,5 @@
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
+import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
@@ -25,6 +26,7 @@ import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
 import { decideSendPolicy } from './policy.ts';
 import type { SenderFor } from './senders.ts';
+import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
 
 /*
  * One send command, from the outbox to its one outcome event. Every provider message is preceded by
@@ -96,6 +98,8 @@ export interface SendCommandDeps {
   /** The recorder's own recording of a message (conversation state, message record, publish). */
   readonly recordEvent: (event: HubEvent, publisher: EventPublisher) => Promise<void>;
   readonly publisher: EventPublisher;
+  /** The payload bucket's files, for media parts that name one (`source.s3Key`); such parts are refused without it. */
+  readonly mediaObjects?: MediaObjects;
   /** E-mail only: the key that signs reply addresses. */
   readonly replyTagKey: () => Promise<string | undefined>;
   /** Twilio: its status callbacks go to the hub's webhook, which must be the exact public URL. */
@@ -196,10 +200,25 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         },
       };
     }
+    const inspected = await inspectStoredMedia(command.data.parts, deps.mediaObjects);
+    if (!inspected.ok) {
+      return {
+        ok: false,
+        plan: base,
+        failure: {
+          reason: inspected.reason,
+          retryable: false,
+          failedField: inspected.field,
+          detail: inspected.detail,
+        },
+      };
+    }
+    const stored = Object.keys(inspected.stored).length > 0 ? inspected.stored : undefined;
     const prepared = sender.prepare(
       command.data.parts,
       decision.policy,
       targetOf(base, conversation.conversationId),
+      stored,
     );
     if (!prepared.ok) {
       return {
@@ -239,7 +258,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         replyTagKey: key,
       });
     }
-    return { ok: true, plan: { ...base, ...(email ? { email } : {}) }, sender, messages: prepared.messages };
+    return {
+      ok: true,
+      plan: { ...base, ...(stored ? { media: stored } : {}), ...(email ? { email } : {}) },
+      sender,
+      messages: prepared.messages,
+    };
   };
 
   const publishFailed = async (
@@ -396,13 +420,28 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
       if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
 
-      await sends.startAttempt(record.hubMessageId, index, iso());
-      await step('start-attempt', record.hubMessageId);
-      const outcome: SendOutcome = await sender.send(
+      // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
+      // so it comes before the attempt is noted, and a failure here is one where nothing went.
+      const staged = await stageStoredMedia({
         message,
-        contextFor(record, command.data.replyTo?.providerMessageId, index),
-      );
-      await step('provider-call', record.hubMessageId);
+        parts: command.data.parts,
+        stored: record.plan?.media,
+        sender,
+        target: targetOf(record.plan as SendPlan, record.conversationId),
+        objects: deps.mediaObjects,
+      });
+      let outcome: SendOutcome;
+      if ('outcome' in staged) {
+        outcome = staged.outcome;
+      } else {
+        await sends.startAttempt(record.hubMessageId, index, iso());
+        await step('start-attempt', record.hubMessageId);
+        outcome = await sender.send(
+          staged.message,
+          contextFor(record, command.data.replyTo?.providerMessageId, index),
+        );
+        await step('provider-call', record.hubMessageId);
+      }
       switch (outcome.kind) {
         case 'accepted': {
           const at = iso();
@@ -530,10 +569,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (!prepared) {
       const sender = await deps.senderFor(record.plan);
       if (!sender) throw new RetryLaterError(`no ${record.plan.provider} sender configured`);
-      const again = sender.prepare(command.data.parts, {
-        withinWindow: record.plan.withinWindow,
-        humanAgentTag: record.plan.humanAgentTag,
-      });
+      const again = sender.prepare(
+        command.data.parts,
+        { withinWindow: record.plan.withinWindow, humanAgentTag: record.plan.humanAgentTag },
+        targetOf(record.plan, record.conversationId),
+        record.plan.media,
+      );
       if (!again.ok || again.messages.length !== record.messageCount) {
         throw new Error('the command no longer prepares as it did when it was claimed');
       }

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { messageGroupIdFor, SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sendingEndpointKey } from '#shared/contract/ids.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -32,6 +33,8 @@ export interface SenderWiring {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly payloads: { readonly s3: S3ClientSource; readonly bucket: string };
+  /** The payload bucket's files that media parts may name; without it such parts are refused. */
+  readonly mediaObjects?: MediaObjects;
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
   readonly outboxDlqUrl: string;
@@ -109,6 +112,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,
+    ...(wiring.mediaObjects ? { mediaObjects: wiring.mediaObjects } : {}),
     replyTagKey: wiring.replyTagKey,
     ...(wiring.twilioStatusCallbackUrl ? { twilioStatusCallbackUrl: wiring.twilioStatusCallbackUrl } : {}),
     defaultEmailProvider: wiring.defaultEmailProvider,

@@ -38,6 +38,10 @@ export const SendPlanSchema = z.object({
   recipient: ChannelIdentitySchema,
   withinWindow: z.boolean(),
   humanAgentTag: z.boolean(),
+  /** The files the command's media parts name in the payload bucket, as S3 described them at the claim. */
+  media: z
+    .record(z.string(), z.object({ bytes: z.number().int().nonnegative(), contentType: z.string() }))
+    .optional(),
   email: z
     .object({
       from: z.string(),

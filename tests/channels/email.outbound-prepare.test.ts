@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepareEmailParts } from '#shared/channels/email/outbound/prepare.ts';
+import { MAX_ATTACHMENT_BYTES, prepareEmailParts } from '#shared/channels/email/outbound/prepare.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 
 describe('e-mail prepare', () => {
@@ -18,7 +18,7 @@ describe('e-mail prepare', () => {
       { type: 'text', text: 'Kind regards' },
     ];
     // Act
-    const prepared = prepareEmailParts(parts);
+    const prepared = prepareEmailParts(parts, undefined, MAX_ATTACHMENT_BYTES.ses);
     // Assess
     expect(prepared).toEqual({
       ok: true,
@@ -36,14 +36,56 @@ describe('e-mail prepare', () => {
     });
   });
 
-  it('refuses media by payload-bucket key: no bytes are resolved for attachments', () => {
-    // Act
-    const prepared = prepareEmailParts([
+  it('attaches files from the hub bucket in part order, their captions in the text', () => {
+    // Prepare
+    const parts: OutboundPart[] = [
       { type: 'text', text: 'See attached' },
-      { type: 'media', kind: 'file', source: { s3Key: 'outbound/a.pdf' } },
-    ]);
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/a/inv.pdf' }, caption: 'Invoice' },
+      { type: 'media', kind: 'image', source: { s3Key: 'attachments/c/m/0' } },
+    ];
+    const stored = {
+      '1': { bytes: 1000, contentType: 'application/pdf' },
+      '2': { bytes: 2000, contentType: 'image/png' },
+    };
+    // Act
+    const prepared = prepareEmailParts(parts, stored, MAX_ATTACHMENT_BYTES.ses);
     // Assess
-    expect(prepared).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.source' });
+    expect(prepared).toEqual({
+      ok: true,
+      messages: [
+        { partIndex: 0, part: { type: 'text', text: 'See attached\n\nInvoice' }, attachParts: [1, 2] },
+      ],
+    });
+  });
+
+  it("refuses files that together pass the provider's limit, naming the part that did", () => {
+    // Prepare
+    const half = MAX_ATTACHMENT_BYTES.mailgun / 2 + 1;
+    const parts: OutboundPart[] = [
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/a/one.pdf' } },
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/b/two.pdf' } },
+    ];
+    const stored = {
+      '0': { bytes: half, contentType: 'application/pdf' },
+      '1': { bytes: half, contentType: 'application/pdf' },
+    };
+    // Act
+    const mailgun = prepareEmailParts(parts, stored, MAX_ATTACHMENT_BYTES.mailgun);
+    const ses = prepareEmailParts(parts, stored, MAX_ATTACHMENT_BYTES.ses);
+    // Assess
+    expect(mailgun).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.source.s3Key' });
+    expect(ses).toMatchObject({ ok: true });
+  });
+
+  it('refuses a stored file the core did not look up', () => {
+    // Act
+    const prepared = prepareEmailParts(
+      [{ type: 'media', kind: 'file', source: { s3Key: 'media/outbound/a/x.pdf' } }],
+      undefined,
+      MAX_ATTACHMENT_BYTES.ses,
+    );
+    // Assess
+    expect(prepared).toMatchObject({ ok: false, field: 'parts.0.source.s3Key' });
   });
 
   it.each([
@@ -53,7 +95,11 @@ describe('e-mail prepare', () => {
     ['location', { type: 'location', latitude: 1, longitude: 2 }],
   ] as Array<[string, OutboundPart]>)('refuses a %s part', (_name, part) => {
     // Act
-    const prepared = prepareEmailParts([{ type: 'text', text: 'hi' }, part]);
+    const prepared = prepareEmailParts(
+      [{ type: 'text', text: 'hi' }, part],
+      undefined,
+      MAX_ATTACHMENT_BYTES.ses,
+    );
     // Assess
     expect(prepared).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.type' });
   });

@@ -141,14 +141,28 @@ describe('Messenger prepare: parts', () => {
     });
   });
 
-  it('refuses bucket keys, stickers and a MIME type of another kind', () => {
+  it('refuses a stored file past the attachment limit (Instagram images 8 MB, else 25 MB)', () => {
+    // Prepare
+    const part = image({ source: { s3Key: 'media/outbound/k/a.jpg' } });
+    const stored = (bytes: number) => ({ '0': { bytes, contentType: 'image/jpeg' } });
+    const MB = 1024 * 1024;
     // Act
-    const key = prepare([image({ source: { s3Key: 'out/a.jpg' } })]);
+    const pageFits = sender.prepare([part], OPEN, PAGE, stored(25 * MB));
+    const instagramTooLarge = sender.prepare([part], OPEN, undefined, stored(8 * MB + 1));
+    const videoOfImageType = sender.prepare([{ ...part, kind: 'video' }], OPEN, PAGE, stored(MB));
+    // Assess
+    expect(pageFits).toMatchObject({ ok: true });
+    expect(refusalOf(instagramTooLarge)).toMatchObject({ field: 'parts.0.source.s3Key' });
+    expect(refusalOf(instagramTooLarge)?.detail).toContain('Instagram image attachments take at most 8 MB');
+    expect(refusalOf(videoOfImageType)).toMatchObject({ field: 'parts.0.mimeType' });
+  });
+
+  it('refuses stickers and a MIME type of another kind', () => {
+    // Act
     const sticker = prepare([image({ kind: 'sticker' })]);
     const mismatch = prepare([image({ kind: 'video', mimeType: 'image/png' })]);
     const file = prepare([image({ kind: 'file', mimeType: 'application/pdf' })]);
     // Assess
-    expect(refusalOf(key)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.source' });
     expect(refusalOf(sticker)).toMatchObject({ field: 'parts.0.kind' });
     expect(refusalOf(mismatch)).toMatchObject({ field: 'parts.0.mimeType' });
     expect(file.ok).toBe(true);

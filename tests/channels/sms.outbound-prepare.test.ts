@@ -50,17 +50,19 @@ describe('Twilio prepare', () => {
     expect(prepared.messages[1]?.part).toEqual({ type: 'text', text: 'β'.repeat(500) });
   });
 
-  it('refuses media by payload-bucket key', () => {
+  it('takes a stored file up to the 5 MB an MMS holds, and refuses a larger one', () => {
+    // Prepare
+    const parts = [
+      { type: 'text', text: 'hi' },
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/k/x.pdf' } },
+    ] as const;
+    const stored = (bytes: number) => ({ '1': { bytes, contentType: 'application/pdf' } });
     // Act
-    const prepared = sms.prepare(
-      [
-        { type: 'text', text: 'hi' },
-        { type: 'media', kind: 'file', source: { s3Key: 'outbound/x.pdf' } },
-      ],
-      OPEN,
-    );
+    const fits = sms.prepare([...parts], OPEN, undefined, stored(5 * 1024 * 1024));
+    const tooLarge = sms.prepare([...parts], OPEN, undefined, stored(5 * 1024 * 1024 + 1));
     // Assess
-    expect(prepared).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.source' });
+    expect(fits).toMatchObject({ ok: true, messages: [{ partIndex: 0 }, { partIndex: 1, part: parts[1] }] });
+    expect(tooLarge).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.source.s3Key' });
   });
 
   it('refuses a template on SMS', () => {

@@ -180,11 +180,21 @@ describe('WhatsApp prepare: interactive', () => {
 });
 
 describe('WhatsApp prepare: media', () => {
-  it('refuses media by payload-bucket key: the core resolves it to a URL first', () => {
+  it('takes a stored file of an accepted type and size, and refuses others before any call', () => {
+    // Prepare
+    const stored = (bytes: number, contentType: string) => ({ '0': { bytes, contentType } });
+    const part = image({ source: { s3Key: 'media/outbound/k/a.jpg' } });
     // Act
-    const prepared = prepare([image({ source: { s3Key: 'media/a.jpg' } })]);
+    const fits = sender.prepare([part], OPEN, undefined, stored(5 * 1024 * 1024, 'image/jpeg'));
+    const tooLarge = sender.prepare([part], OPEN, undefined, stored(5 * 1024 * 1024 + 1, 'image/jpeg'));
+    const wrongType = sender.prepare([part], OPEN, undefined, stored(1000, 'image/gif'));
+    const notLookedUp = prepare([part]);
     // Assess
-    expect(refusalOf(prepared)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.source' });
+    expect(fits).toEqual({ ok: true, messages: [{ partIndex: 0, part }] });
+    expect(refusalOf(tooLarge)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.source.s3Key' });
+    expect(refusalOf(tooLarge)?.detail).toContain('at most 5 MB');
+    expect(refusalOf(wrongType)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.mimeType' });
+    expect(refusalOf(notLookedUp)).toMatchObject({ field: 'parts.0.source.s3Key' });
   });
 
   it('checks the MIME type against the kind', () => {

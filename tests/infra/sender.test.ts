@@ -68,7 +68,15 @@ describe('Sender', () => {
     const sesResources = resourcesFor(template, roleId, 'ses:SendEmail').join(' ');
     expect(sesResources).toContain(`:identity/${ALL_CHANNELS_CONTEXT.sesInboundDomain}`);
     expect(sesResources).toContain(':configuration-set/');
-    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(['s3:PutObject']);
+    expect(actions.filter((action) => action.startsWith('s3:')).sort()).toEqual([
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
+    const objectsRead = JSON.stringify(resourcesFor(template, roleId, 's3:GetObject'));
+    expect(objectsRead).toContain('/media/outbound/*');
+    expect(objectsRead).toContain('/attachments/*');
+    expect(objectsRead).not.toContain('/bodies/');
   });
 
   it('has no SES permission, configuration set or delivery events without an SES domain', () => {

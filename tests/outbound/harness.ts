@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
@@ -109,6 +110,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
         dynamodb: clients.dynamodb,
         sqs: clients.sqs,
         payloads: { s3: clients.s3, bucket: resources.bucketName },
+        mediaObjects: s3MediaObjects(resources.bucketName, async () => clients.s3),
         tableName: resources.tableName,
         helpdeskQueueUrl: resources.helpdeskQueueUrl,
         outboxDlqUrl: resources.outboxDlqUrl,

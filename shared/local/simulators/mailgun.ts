@@ -219,15 +219,20 @@ export const handleMailgun = async (request: SimRequest, context: SimContext): P
   if (isMime && !mimeBytes) return reply(base, 400, "'message' parameter is missing");
   const mime = mimeBytes ? await summarizeMime(mimeBytes) : undefined;
   if (isMime && !mime) return reply(base, 400, "'message' parameter is not a valid MIME message");
+  // The raw message is recorded as its digest; its attachments as theirs, so a test can check each file.
+  const recorded =
+    mime && base.recordBody
+      ? { ...base, recordBody: { ...base.recordBody, attachments: mime.attachments } }
+      : base;
   if (!isMime) {
-    if (!fields.from) return reply(base, 400, "'from' parameter is missing");
+    if (!fields.from) return reply(recorded, 400, "'from' parameter is missing");
     if (fields.text === undefined && fields.html === undefined && fields.template === undefined) {
-      return reply(base, 400, "Need at least one of 'text', 'html' or 'template' parameters specified");
+      return reply(recorded, 400, "Need at least one of 'text', 'html' or 'template' parameters specified");
     }
   }
 
   const fault = context.takeFault({ provider: 'mailgun', operation: 'send', recipients });
-  const refused = faultReply(fault, base);
+  const refused = faultReply(fault, recorded);
   if (refused) return refused;
 
   const acceptedAt = Date.now();
@@ -252,7 +257,7 @@ export const handleMailgun = async (request: SimRequest, context: SimContext): P
   };
   const atMs = context.delays.delivered;
   return {
-    ...base,
+    ...recorded,
     fault,
     status: 200,
     body: { json: { id, message: 'Queued. Thank you.' } },

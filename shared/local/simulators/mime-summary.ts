@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import PostalMime, { type Address } from 'postal-mime';
 
 /** What the e-mail simulators need from a raw MIME message: its top-level headers and addresses. */
@@ -11,6 +12,13 @@ export interface MimeSummary {
   readonly bcc: readonly string[];
   readonly subject?: string;
   readonly messageId?: string;
+  /** Its attachments, each as its name, type, length and SHA-256 (never the bytes). */
+  readonly attachments: readonly {
+    readonly filename: string | null;
+    readonly mimeType: string;
+    readonly byteLength: number;
+    readonly sha256: string;
+  }[];
 }
 
 const addressesOf = (addresses: readonly Address[] | undefined): string[] =>
@@ -33,6 +41,18 @@ export const summarizeMime = async (bytes: Uint8Array): Promise<MimeSummary | un
       bcc: addressesOf(email.bcc),
       ...(email.subject !== undefined ? { subject: email.subject } : {}),
       ...(email.messageId !== undefined ? { messageId: email.messageId } : {}),
+      attachments: email.attachments.map((attachment) => {
+        const content =
+          typeof attachment.content === 'string'
+            ? Buffer.from(attachment.content, 'utf8')
+            : new Uint8Array(attachment.content);
+        return {
+          filename: attachment.filename,
+          mimeType: attachment.mimeType,
+          byteLength: content.byteLength,
+          sha256: createHash('sha256').update(content).digest('hex'),
+        };
+      }),
     };
   } catch {
     return undefined;

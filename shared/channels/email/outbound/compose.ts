@@ -45,11 +45,15 @@ export const composeEmail = async (
   if (message.part.type !== 'text') {
     return refused('switchboard.not_prepared', 'an e-mail is sent from the one text its prepare made');
   }
+  if ((message.attachParts?.length ?? 0) !== (message.attachments?.length ?? 0)) {
+    return refused('switchboard.attachments_not_read', 'the files to attach were not read before the call');
+  }
   const mime = await buildReplyMime({
     email,
     to: target.recipient.value,
     text: message.part.text,
     date: now(),
+    ...(message.attachments ? { attachments: message.attachments } : {}),
   });
   if (!mime.ok) return refused('switchboard.email_invalid', mime.problem);
   return { raw: mime.raw, to: target.recipient.value };

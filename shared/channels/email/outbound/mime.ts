@@ -1,5 +1,5 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { EmailThreading } from '#shared/outbound/channel-sender.ts';
+import type { AttachedFile, EmailThreading } from '#shared/outbound/channel-sender.ts';
 
 /*
  * The raw MIME of a reply, composed by Nodemailer's MailComposer (the library behind Nodemailer,
@@ -16,6 +16,8 @@ export interface ReplyMimeInput {
   readonly to: string;
   readonly text: string;
   readonly date: Date;
+  /** Files from the hub's bucket, attached in the order of their parts. */
+  readonly attachments?: readonly AttachedFile[];
 }
 
 export type ReplyMime =
@@ -52,7 +54,11 @@ const problemOf = (input: ReplyMimeInput): string | undefined => {
   return undefined;
 };
 
-/** The reply as raw MIME (CRLF line ends), text/plain in UTF-8, or why the threading cannot be used. */
+/**
+ * The reply as raw MIME (CRLF line ends): text/plain in UTF-8, in a multipart/mixed with its
+ * attachments when it has any (base64, file names RFC 2231-encoded by the composer); or why the
+ * threading cannot be used.
+ */
 export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> => {
   const problem = problemOf(input);
   if (problem !== undefined) return { ok: false, problem };
@@ -69,6 +75,15 @@ export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> 
     references: referencesFor(email).map(bracketed),
     date: input.date,
     text: input.text,
+    ...(input.attachments !== undefined && input.attachments.length > 0
+      ? {
+          attachments: input.attachments.map((file) => ({
+            filename: file.filename,
+            contentType: file.contentType,
+            content: Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength),
+          })),
+        }
+      : {}),
     newline: 'win',
     xMailer: false,
     // Content is text only: never read a file or fetch a URL on the hub's behalf.

@@ -1,45 +1,75 @@
 import type { OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
-import type { Prepared } from '#shared/outbound/channel-sender.ts';
+import type { Prepared, StoredMedia } from '#shared/outbound/channel-sender.ts';
 
 /** Between the text of two parts: a blank line. */
 const PART_SEPARATOR = '\n\n';
 
+const MIB = 1024 * 1024;
+
 /**
- * Media goes as a link in the body: attachments would need the bytes, which the hub does not
- * hold for an HTTPS source (and has not resolved for a payload-bucket key).
+ * The most a reply may attach, in bytes before encoding: base64 with line breaks makes about 1.37
+ * times as many, and the message must stay under the provider's limit with its text and headers:
+ * SES v2 40 MB per message, Mailgun 25 MB (outbound.md 1.4).
  */
+export const MAX_ATTACHMENT_BYTES = { ses: 27 * MIB, mailgun: 17 * MIB } as const;
+
+/** A media link in the body: the provider never fetches it, the customer's client shows the link. */
 const mediaText = (part: OutboundMediaPart, url: string): string =>
   [part.caption, part.filename ? `${part.filename}: ${url}` : url].filter(Boolean).join('\n');
 
+const refuse = (field: string, detail: string): Extract<Prepared, { ok: false }> => ({
+  ok: false,
+  reason: 'content_invalid',
+  field,
+  detail,
+});
+
 /**
- * An e-mail is one message whatever its parts: texts and media links joined in order, a blank line
- * between parts. Templates, interactive parts, reactions and locations have no e-mail form. E-mail
- * has no customer-service window: the policy is not read.
+ * An e-mail is one message whatever its parts: texts, media links and captions joined in order
+ * (a blank line between parts), and files from the hub's bucket attached, together at most
+ * `maxAttachmentBytes`. Templates, interactive parts, reactions and locations have no e-mail form.
+ * E-mail has no customer-service window: the policy is not read.
  */
-export const prepareEmailParts = (parts: readonly OutboundPart[]): Prepared => {
+export const prepareEmailParts = (
+  parts: readonly OutboundPart[],
+  stored: StoredMedia | undefined,
+  maxAttachmentBytes: number,
+): Prepared => {
   const texts: string[] = [];
+  const attachParts: number[] = [];
+  let attachedBytes = 0;
   for (const [partIndex, part] of parts.entries()) {
     if (part.type === 'text') {
       texts.push(part.text);
       continue;
     }
-    if (part.type !== 'media') {
-      return {
-        ok: false,
-        reason: 'content_invalid',
-        field: `parts.${partIndex}.type`,
-        detail: `${part.type} parts have no e-mail form`,
-      };
+    if (part.type !== 'media')
+      return refuse(`parts.${partIndex}.type`, `${part.type} parts have no e-mail form`);
+    if ('url' in part.source) {
+      texts.push(mediaText(part, part.source.url));
+      continue;
     }
-    if (!('url' in part.source)) {
-      return {
-        ok: false,
-        reason: 'content_invalid',
-        field: `parts.${partIndex}.source`,
-        detail: 'e-mail sends media as an HTTPS link only',
-      };
+    const facts = stored?.[String(partIndex)];
+    if (facts === undefined)
+      return refuse(`parts.${partIndex}.source.s3Key`, 'the stored file was not looked up');
+    attachedBytes += facts.bytes;
+    if (attachedBytes > maxAttachmentBytes) {
+      return refuse(
+        `parts.${partIndex}.source.s3Key`,
+        `an e-mail through this provider attaches at most ${maxAttachmentBytes / MIB} MiB of files in all`,
+      );
     }
-    texts.push(mediaText(part, part.source.url));
+    attachParts.push(partIndex);
+    if (part.caption) texts.push(part.caption);
   }
-  return { ok: true, messages: [{ partIndex: 0, part: { type: 'text', text: texts.join(PART_SEPARATOR) } }] };
+  return {
+    ok: true,
+    messages: [
+      {
+        partIndex: 0,
+        part: { type: 'text', text: texts.join(PART_SEPARATOR) },
+        ...(attachParts.length > 0 ? { attachParts } : {}),
+      },
+    ],
+  };
 };

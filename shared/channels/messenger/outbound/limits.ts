@@ -26,5 +26,16 @@ export const MAX_QUICK_REPLY_PAYLOAD = 1000;
 /** `message.metadata`: "must be less than 1000 characters" (Send API reference). */
 export const MAX_METADATA = 999;
 
+const MB = 1024 * 1024;
+
+/**
+ * The largest attachment a Send API message takes: 25 MB (Send API, attachment upload); Instagram
+ * images 8 MB (Instagram messaging, supported formats). Without an endpoint, the strictest.
+ */
+export const maxAttachmentBytes = (
+  kind: 'image' | 'audio' | 'video' | 'file',
+  endpointType: BusinessEndpoint['type'] | undefined,
+): number => (kind === 'image' && endpointType !== 'facebook_page' ? 8 * MB : 25 * MB);
+
 /** Attachment types by command media kind; Messenger has no sticker message a page can send by URL. */
 export const ATTACHMENT_TYPES = { image: 'image', video: 'video', audio: 'audio', file: 'file' } as const;

@@ -1,5 +1,4 @@
 import {
-  baseMimeType,
   bodyWithLead,
   isOneGraphemeOrEmpty,
   prepareAll,
@@ -9,26 +8,44 @@ import {
 } from '#shared/channels/meta/outbound/prepare-common.ts';
 import type { TextLimit } from '#shared/channels/meta/outbound/split-text.ts';
 import type { OutboundInteractivePart, OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
-import type { Prepared, PreparedMessage, SendPolicy, SendTarget } from '#shared/outbound/channel-sender.ts';
-import { MAX_QUICK_REPLIES, MAX_QUICK_REPLY_PAYLOAD, MAX_QUICK_REPLY_TITLE, textLimitFor } from './limits.ts';
+import type {
+  Prepared,
+  PreparedMessage,
+  SendPolicy,
+  SendTarget,
+  StoredMedia,
+} from '#shared/outbound/channel-sender.ts';
+import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import {
+  MAX_QUICK_REPLIES,
+  MAX_QUICK_REPLY_PAYLOAD,
+  MAX_QUICK_REPLY_TITLE,
+  maxAttachmentBytes,
+  textLimitFor,
+} from './limits.ts';
 
 type Result = readonly PreparedMessage[] | Refusal;
 
+interface Context {
+  readonly limit: TextLimit;
+  readonly endpointType: SendTarget['endpoint']['type'] | undefined;
+  readonly stored: StoredMedia | undefined;
+}
+
 /** An attachment, then its caption as text (Messenger attachments carry none). */
-const media = (part: OutboundMediaPart, index: number, limit: TextLimit): Result => {
+const media = (part: OutboundMediaPart, index: number, { limit, endpointType, stored }: Context): Result => {
   const field = `parts.${index}`;
-  if (!('url' in part.source)) {
-    return refuse(
-      'content_invalid',
-      `${field}.source`,
-      'media by payload-bucket key must be resolved to an HTTPS URL before the Messenger sender sees it',
-    );
-  }
   if (part.kind === 'sticker') {
     return refuse('content_invalid', `${field}.kind`, 'Messenger takes no stickers by URL; send an image');
   }
-  const family = baseMimeType(part.mimeType ?? '').split('/')[0];
-  if (part.mimeType !== undefined && part.kind !== 'file' && family !== part.kind) {
+  const storedProblem = checkStoredMedia(part, index, stored, {
+    maxBytes: maxAttachmentBytes(part.kind, endpointType),
+    label: `${endpointType === 'facebook_page' ? 'Messenger' : 'Instagram'} ${part.kind} attachments`,
+  });
+  if (storedProblem !== undefined) return storedProblem;
+  const mimeType = stored?.[String(index)]?.contentType ?? part.mimeType;
+  const family = baseMimeType(mimeType ?? '').split('/')[0];
+  if (mimeType !== undefined && part.kind !== 'file' && family !== part.kind) {
     return refuse(
       'content_invalid',
       `${field}.mimeType`,
@@ -83,12 +100,13 @@ const interactive = (part: OutboundInteractivePart, index: number, limit: TextLi
   ];
 };
 
-const preparePart = (part: OutboundPart, index: number, limit: TextLimit): Result => {
+const preparePart = (part: OutboundPart, index: number, context: Context): Result => {
+  const { limit } = context;
   switch (part.type) {
     case 'text':
       return textMessages(index, part.text, limit);
     case 'media':
-      return media(part, index, limit);
+      return media(part, index, context);
     case 'interactive':
       return interactive(part, index, limit);
     case 'reaction':
@@ -111,6 +129,7 @@ export const prepareMessenger = (
   parts: readonly OutboundPart[],
   policy: SendPolicy,
   target: SendTarget | undefined,
+  stored?: StoredMedia,
 ): Prepared => {
   if (!policy.withinWindow && !policy.humanAgentTag) {
     return refuse(
@@ -119,6 +138,10 @@ export const prepareMessenger = (
       "outside Messenger's 24-hour window only a human agent may reply (HUMAN_AGENT tag, 7 days)",
     );
   }
-  const limit = textLimitFor(target?.endpoint.type);
-  return prepareAll(parts, (part, index) => preparePart(part, index, limit));
+  const context: Context = {
+    limit: textLimitFor(target?.endpoint.type),
+    endpointType: target?.endpoint.type,
+    stored,
+  };
+  return prepareAll(parts, (part, index) => preparePart(part, index, context));
 };

@@ -158,7 +158,7 @@ const senderAction = async (
 /** Messenger Platform sending side for Facebook pages and Instagram accounts (endpoint id = page or account id). */
 export const createMessengerSender = (options: MessengerSenderOptions): ChannelSender => ({
   provider: 'meta',
-  prepare: (parts, policy, target) => prepareMessenger(parts, policy, target),
+  prepare: (parts, policy, target, stored) => prepareMessenger(parts, policy, target, stored),
   send: (message, context) => send(options, message, context),
   // mark_seen marks the whole thread seen: the id only names what was asked.
   markRead: (target, providerMessageId) => senderAction(options, target, 'mark_seen', providerMessageId),

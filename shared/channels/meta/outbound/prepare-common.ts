@@ -50,10 +50,6 @@ export const isOneGraphemeOrEmpty = (value: string): boolean => {
   return true;
 };
 
-/** `image/JPEG; charset=x` → `image/jpeg`. */
-export const baseMimeType = (mimeType: string): string =>
-  (mimeType.split(';')[0] as string).trim().toLowerCase();
-
 /** Runs each part's preparation in order, stopping at the first refusal; caps the total. */
 export const prepareAll = (
   parts: readonly OutboundPart[],

@@ -1,5 +1,6 @@
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
-import type { Prepared, PreparedMessage, SendPolicy } from '#shared/outbound/channel-sender.ts';
+import type { Prepared, PreparedMessage, SendPolicy, StoredMedia } from '#shared/outbound/channel-sender.ts';
+import { checkStoredMedia } from '#shared/outbound/stored-media.ts';
 import { splitText } from './split.ts';
 
 /** The Twilio channels one sender serves: its `prepare` is given no conversation, so it is built per channel. */
@@ -14,6 +15,14 @@ const TWILIO_BODY_MAX = 1600;
  * that is advice, not enforced.
  */
 const SMS_MAX_SEGMENTS = 10;
+/**
+ * A stored file Twilio fetches: an MMS holds at most 5 MB of media; WhatsApp through Twilio takes
+ * files up to 16 MB (outbound.md 1.3; Twilio's accepted types are its own to judge).
+ */
+const MAX_MEDIA_BYTES: Readonly<Record<TwilioChannel, number>> = {
+  sms: 5 * 1024 * 1024,
+  whatsapp: 16 * 1024 * 1024,
+};
 /** The correlation id's sequence has two digits (`parseCorrelationId`): one command makes at most 100 messages. */
 const MAX_PROVIDER_MESSAGES = 100;
 /** A Content SID: `HX` and 32 hex digits. */
@@ -37,11 +46,21 @@ const splitFor = (channel: TwilioChannel, text: string): string[] =>
       : { maxLength: TWILIO_BODY_MAX },
   );
 
-/** Media goes by URL (Twilio fetches it: MMS on US/CA numbers, WhatsApp anywhere); a long caption goes on as text messages. */
-const prepareMedia = (channel: TwilioChannel, part: OutboundMediaPart, partIndex: number): PartResult => {
-  if (!('url' in part.source)) {
-    return refuse('content_invalid', `parts.${partIndex}.source`, 'Twilio sends media by HTTPS URL only');
-  }
+/**
+ * Media goes by URL (Twilio fetches it: MMS on US/CA numbers, WhatsApp anywhere; a stored file as a
+ * presigned URL); a long caption goes on as text messages.
+ */
+const prepareMedia = (
+  channel: TwilioChannel,
+  part: OutboundMediaPart,
+  partIndex: number,
+  stored: StoredMedia | undefined,
+): PartResult => {
+  const storedProblem = checkStoredMedia(part, partIndex, stored, {
+    maxBytes: MAX_MEDIA_BYTES[channel],
+    label: channel === 'sms' ? 'MMS messages' : 'WhatsApp messages through Twilio',
+  });
+  if (storedProblem !== undefined) return storedProblem;
   const [first, ...rest] = part.caption ? splitFor(channel, part.caption) : [];
   const media: OutboundMediaPart = first === undefined ? part : { ...part, caption: first };
   return [
@@ -78,12 +97,17 @@ const prepareTemplate = (
   return [{ partIndex, part }];
 };
 
-const preparePart = (channel: TwilioChannel, part: OutboundPart, partIndex: number): PartResult => {
+const preparePart = (
+  channel: TwilioChannel,
+  part: OutboundPart,
+  partIndex: number,
+  stored: StoredMedia | undefined,
+): PartResult => {
   switch (part.type) {
     case 'text':
       return splitFor(channel, part.text).map((text) => ({ partIndex, part: { type: 'text', text } }));
     case 'media':
-      return prepareMedia(channel, part, partIndex);
+      return prepareMedia(channel, part, partIndex, stored);
     case 'template':
       return prepareTemplate(channel, part, partIndex);
     default:
@@ -105,6 +129,7 @@ export const prepareTwilioParts = (
   channel: TwilioChannel,
   parts: readonly OutboundPart[],
   policy: SendPolicy,
+  stored?: StoredMedia,
 ): Prepared => {
   const messages: PreparedMessage[] = [];
   for (const [partIndex, part] of parts.entries()) {
@@ -115,7 +140,7 @@ export const prepareTwilioParts = (
         'outside the WhatsApp 24-hour window only templates may be sent',
       );
     }
-    const prepared = preparePart(channel, part, partIndex);
+    const prepared = preparePart(channel, part, partIndex, stored);
     if (!Array.isArray(prepared)) return prepared;
     messages.push(...prepared);
   }

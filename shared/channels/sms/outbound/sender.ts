@@ -49,7 +49,7 @@ export const createTwilioSender = (options: TwilioSenderOptions): ChannelSender 
   };
   return {
     provider: 'twilio',
-    prepare: (parts, policy) => prepareTwilioParts(options.channel, parts, policy),
+    prepare: (parts, policy, _target, stored) => prepareTwilioParts(options.channel, parts, policy, stored),
     send: async (message, context) => {
       const { target } = context;
       if (target.provider !== 'twilio' || target.channel !== options.channel) {

@@ -1,5 +1,4 @@
 import {
-  baseMimeType,
   bodyWithLead,
   firstRepeat,
   isOneGraphemeOrEmpty,
@@ -13,7 +12,8 @@ import type {
   OutboundPart,
   OutboundTemplatePart,
 } from '#shared/contract/commands.ts';
-import type { PreparedMessage } from '#shared/outbound/channel-sender.ts';
+import type { PreparedMessage, StoredMedia } from '#shared/outbound/channel-sender.ts';
+import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
 import {
   INTERACTIVE_BODY,
   MAX_BUTTON_ID,
@@ -35,16 +35,15 @@ import {
 
 type Result = readonly PreparedMessage[] | Refusal;
 
-const media = (part: OutboundMediaPart, index: number): Result => {
+const media = (part: OutboundMediaPart, index: number, stored: StoredMedia | undefined): Result => {
   const field = `parts.${index}`;
-  if (!('url' in part.source)) {
-    return refuse(
-      'content_invalid',
-      `${field}.source`,
-      'media by payload-bucket key must be resolved to an HTTPS URL before the WhatsApp sender sees it',
-    );
-  }
   const rule = MEDIA_RULES[part.kind];
+  const storedProblem = checkStoredMedia(part, index, stored, {
+    mimeTypes: rule.mimeTypes,
+    maxBytes: rule.maxBytes,
+    label: `WhatsApp ${part.kind} messages`,
+  });
+  if (storedProblem !== undefined) return storedProblem;
   if (part.mimeType !== undefined && !rule.mimeTypes.includes(baseMimeType(part.mimeType))) {
     return refuse(
       'content_invalid',
@@ -219,12 +218,16 @@ const interactive = (part: OutboundInteractivePart, index: number): Result => {
 };
 
 /** One command part as WhatsApp messages, or why not. */
-export const prepareWhatsAppPart = (part: OutboundPart, index: number): Result => {
+export const prepareWhatsAppPart = (
+  part: OutboundPart,
+  index: number,
+  stored: StoredMedia | undefined,
+): Result => {
   switch (part.type) {
     case 'text':
       return textMessages(index, part.text, TEXT);
     case 'media':
-      return media(part, index);
+      return media(part, index, stored);
     case 'template':
       return template(part, index);
     case 'interactive':

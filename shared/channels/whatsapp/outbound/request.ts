@@ -63,17 +63,21 @@ const interactiveBody = (part: Extract<OutboundPart, { type: 'interactive' }>): 
   };
 };
 
-/** `type` and its object for one prepared part. Media must come by URL (checked in prepare and send). */
-const contentOf = (part: OutboundPart): Json => {
+/**
+ * `type` and its object for one prepared part. Media goes by the id it was uploaded as (a file from
+ * the hub's bucket) or by its HTTPS link.
+ */
+const contentOf = (part: OutboundPart, mediaId: string | undefined): Json => {
   switch (part.type) {
     case 'text':
       return { type: 'text', text: { body: part.text } };
     case 'media': {
       const type = MEDIA_RULES[part.kind].type;
-      const link = 'url' in part.source ? part.source.url : undefined;
+      const link = mediaId === undefined && 'url' in part.source ? part.source.url : undefined;
       return {
         type,
         [type]: defined({
+          id: mediaId,
           link,
           caption: MEDIA_RULES[part.kind].caption ? part.caption : undefined,
           filename: type === 'document' ? part.filename : undefined,
@@ -104,6 +108,8 @@ export interface WhatsAppMessageInput {
   readonly to: Json;
   readonly replyTo?: string;
   readonly correlationId?: string;
+  /** The id a stored file was uploaded as (`POST /{phone-number-id}/media`). */
+  readonly mediaId?: string;
 }
 
 /** The whole request body of one message. A reaction names its own target and takes no reply context. */
@@ -111,7 +117,7 @@ export const whatsAppMessageBody = (input: WhatsAppMessageInput): Json => ({
   messaging_product: 'whatsapp',
   recipient_type: 'individual',
   ...input.to,
-  ...contentOf(input.part),
+  ...contentOf(input.part, input.mediaId),
   ...(input.replyTo !== undefined && input.part.type !== 'reaction'
     ? { context: { message_id: input.replyTo } }
     : {}),

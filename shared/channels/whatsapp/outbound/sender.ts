@@ -16,6 +16,7 @@ import { classifyWhatsAppFailure } from './classify.ts';
 import { MAX_CALLBACK_DATA_BYTES } from './limits.ts';
 import { prepareWhatsApp } from './prepare.ts';
 import { addressing, whatsAppMessageBody } from './request.ts';
+import { uploadWhatsAppMedia } from './upload.ts';
 
 export interface WhatsAppSenderOptions extends GraphOptions {
   /** The access token for a phone number id (a system-user token of its WhatsApp Business Account). */
@@ -65,10 +66,10 @@ const send = async (
   context: MessageContext,
 ): Promise<SendOutcome> => {
   const { part } = message;
-  if (part.type === 'media' && !('url' in part.source)) {
+  if (part.type === 'media' && !('url' in part.source) && message.uploadedMediaId === undefined) {
     return localRefusal('content_invalid', {
-      code: 'media_not_resolved',
-      title: 'media by payload-bucket key must be resolved to an HTTPS URL before sending',
+      code: 'media_not_uploaded',
+      title: 'a file from the payload bucket must be uploaded before its message is sent',
     });
   }
   if (Buffer.byteLength(context.correlationId, 'utf8') > MAX_CALLBACK_DATA_BYTES) {
@@ -84,6 +85,7 @@ const send = async (
     to: call.to,
     correlationId: context.correlationId,
     ...(context.replyTo !== undefined ? { replyTo: context.replyTo } : {}),
+    ...(message.uploadedMediaId !== undefined ? { mediaId: message.uploadedMediaId } : {}),
   });
   const answer = await postMessages(options, context.target.endpoint.id, call.token, body);
   if (answer.kind === 'decided') return answer.outcome;
@@ -120,8 +122,13 @@ const signal = async (
 /** WhatsApp Cloud API sending side: the endpoint id is the phone number id. */
 export const createWhatsAppSender = (options: WhatsAppSenderOptions): ChannelSender => ({
   provider: 'meta',
-  prepare: (parts, policy) => prepareWhatsApp(parts, policy),
+  prepare: (parts, policy, _target, stored) => prepareWhatsApp(parts, policy, stored),
   send: (message, context) => send(options, message, context),
+  uploadMedia: async (target, file) => {
+    const call = callFor(options, target);
+    if ('outcome' in call) return call.outcome;
+    return uploadWhatsAppMedia(options, target.endpoint.id, call.token, file);
+  },
   markRead: (target, providerMessageId) => signal(options, target, providerMessageId, false),
   typing: async (target, lastInbound) =>
     lastInbound === undefined

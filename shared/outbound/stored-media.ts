@@ -1,0 +1,193 @@
+import {
+  isSendableMediaKey,
+  MediaObjectChangedError,
+  type MediaObjects,
+  MediaObjectTooLargeError,
+} from '#shared/aws/media-objects.ts';
+import type { OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
+import type {
+  AttachedFile,
+  ChannelSender,
+  Prepared,
+  PreparedMessage,
+  SendOutcome,
+  SendTarget,
+  StoredMedia,
+  StoredMediaFacts,
+} from './channel-sender.ts';
+
+/*
+ * Media parts that name a file in the hub's payload bucket (`source: {s3Key}`): what the core checks
+ * before any provider call, and the rule each channel applies to the file's size and type. Where
+ * the bytes go (an upload, a presigned link, an attachment) is decided when the message is sent.
+ */
+
+type Refusal = Extract<Prepared, { ok: false }>;
+
+const refuse = (field: string, detail: string): Refusal => ({
+  ok: false,
+  reason: 'content_invalid',
+  field,
+  detail,
+});
+
+/** `image/JPEG; charset=x` → `image/jpeg`. */
+export const baseMimeType = (value: string): string => (value.split(';')[0] ?? '').trim().toLowerCase();
+
+/** The stored files a command names, each looked up once; or the first part that names none it may send. */
+export const inspectStoredMedia = async (
+  parts: readonly OutboundPart[],
+  objects: MediaObjects | undefined,
+): Promise<{ ok: true; stored: StoredMedia } | Refusal> => {
+  const stored: Record<string, StoredMediaFacts> = {};
+  for (const [index, part] of parts.entries()) {
+    if (part.type !== 'media' || !('s3Key' in part.source)) continue;
+    const field = `parts.${index}.source.s3Key`;
+    if (!isSendableMediaKey(part.source.s3Key)) {
+      return refuse(
+        field,
+        'the key is not a file the hub may send: upload through POST /v1/media (media/outbound/…) or name a stored attachment (attachments/…)',
+      );
+    }
+    if (objects === undefined) return refuse(field, 'this hub sends no files from its bucket');
+    const head = await objects.head(part.source.s3Key);
+    if (head === undefined) return refuse(field, "there is no such file in the hub's bucket");
+    if (head.bytes === 0) return refuse(field, 'the file is empty');
+    stored[String(index)] = {
+      bytes: head.bytes,
+      contentType: baseMimeType(part.mimeType ?? head.contentType),
+    };
+  }
+  return { ok: true, stored };
+};
+
+/** What a channel takes of one file. */
+export interface StoredMediaRule {
+  /** Types it takes; any when absent. */
+  readonly mimeTypes?: readonly string[];
+  readonly maxBytes: number;
+  /** How the limits read in a refusal, e.g. `WhatsApp images`. */
+  readonly label: string;
+}
+
+const megabytes = (bytes: number): string => `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
+
+/**
+ * A channel's check of a stored file: undefined when it may go. A part by URL is not checked here
+ * (the provider fetches it and judges it); a stored part the core did not describe is refused.
+ */
+export const checkStoredMedia = (
+  part: OutboundMediaPart,
+  index: number,
+  stored: StoredMedia | undefined,
+  rule: StoredMediaRule,
+): Refusal | undefined => {
+  if (!('s3Key' in part.source)) return undefined;
+  const facts = stored?.[String(index)];
+  if (facts === undefined) return refuse(`parts.${index}.source.s3Key`, 'the stored file was not looked up');
+  if (rule.mimeTypes !== undefined && !rule.mimeTypes.includes(facts.contentType)) {
+    return refuse(
+      `parts.${index}.mimeType`,
+      `${rule.label} take ${rule.mimeTypes.join(', ')} only, not ${facts.contentType}`,
+    );
+  }
+  if (facts.bytes > rule.maxBytes) {
+    return refuse(
+      `parts.${index}.source.s3Key`,
+      `${rule.label} take at most ${megabytes(rule.maxBytes)}; the file has ${megabytes(facts.bytes)}`,
+    );
+  }
+  return undefined;
+};
+
+/** The file name a stored part goes out under: its own, else the key's last segment. */
+const storedFilename = (part: OutboundMediaPart): string =>
+  part.filename ?? ('s3Key' in part.source ? (part.source.s3Key.split('/').pop() ?? 'file') : 'file');
+
+/**
+ * How long a presigned link handed to a provider works: Twilio and Meta fetch a message's media
+ * when they send it, which is at once or, for a Twilio message queued behind its sender's rate,
+ * within the hour. (Links signed with a Lambda's role stop with its session, which lasts longer.)
+ */
+const PROVIDER_LINK_SECONDS = 3600;
+
+export type Staged = { readonly message: PreparedMessage } | { readonly outcome: SendOutcome };
+
+const storedPart = (
+  parts: readonly OutboundPart[],
+  index: number,
+): (OutboundMediaPart & { source: { s3Key: string } }) | undefined => {
+  const part = parts[index];
+  return part?.type === 'media' && 's3Key' in part.source
+    ? (part as OutboundMediaPart & { source: { s3Key: string } })
+    : undefined;
+};
+
+const gone = (index: number): SendOutcome => ({
+  kind: 'refused',
+  reason: 'content_invalid',
+  retryable: false,
+  error: {
+    code: 'switchboard.media_changed',
+    title: `the file of part ${index} is gone from the hub's bucket or changed since the command was accepted`,
+  },
+});
+
+/**
+ * A prepared message as its provider call needs it, settled just before the call (never stored):
+ * files an e-mail attaches are read; a file for a provider that takes uploads (WhatsApp) is
+ * uploaded and named by its media id; any other stored file goes as a presigned link. Messages
+ * without stored files pass unchanged. An outcome means nothing was sent.
+ */
+export const stageStoredMedia = async (input: {
+  readonly message: PreparedMessage;
+  /** The command's parts (the prepared message may hold only a piece of its part). */
+  readonly parts: readonly OutboundPart[];
+  readonly stored: StoredMedia | undefined;
+  readonly sender: ChannelSender;
+  readonly target: SendTarget;
+  readonly objects: MediaObjects | undefined;
+}): Promise<Staged> => {
+  const { message, parts, stored, objects } = input;
+  const facts = (index: number) => stored?.[String(index)];
+  try {
+    if (message.attachParts !== undefined && message.attachParts.length > 0) {
+      const attachments: AttachedFile[] = [];
+      for (const index of message.attachParts) {
+        const part = storedPart(parts, index);
+        const known = facts(index);
+        if (part === undefined || known === undefined || objects === undefined)
+          return { outcome: gone(index) };
+        attachments.push({
+          filename: storedFilename(part),
+          contentType: known.contentType,
+          content: await objects.read(part.source.s3Key, known.bytes),
+        });
+      }
+      return { message: { ...message, attachments } };
+    }
+    const { part } = message;
+    if (part.type !== 'media' || !('s3Key' in part.source)) return { message };
+    const known = facts(message.partIndex);
+    if (known === undefined || objects === undefined) return { outcome: gone(message.partIndex) };
+    const key = part.source.s3Key;
+    if (input.sender.uploadMedia !== undefined) {
+      const uploaded = await input.sender.uploadMedia(input.target, {
+        contentType: known.contentType,
+        bytes: known.bytes,
+        filename: storedFilename(part),
+        body: () => objects.open(key, known.bytes),
+      });
+      return 'mediaId' in uploaded
+        ? { message: { ...message, uploadedMediaId: uploaded.mediaId } }
+        : { outcome: uploaded };
+    }
+    const url = await objects.presignGet(key, PROVIDER_LINK_SECONDS);
+    return { message: { ...message, part: { ...part, source: { url } } } };
+  } catch (error) {
+    if (error instanceof MediaObjectChangedError || error instanceof MediaObjectTooLargeError) {
+      return { outcome: gone(message.partIndex) };
+    }
+    throw error;
+  }
+};

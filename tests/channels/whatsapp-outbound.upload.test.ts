@@ -1,0 +1,156 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
+import type { MediaUpload, SendTarget } from '#shared/outbound/channel-sender.ts';
+
+/*
+ * The WhatsApp media upload (`POST /{phone-number-id}/media`, multipart) over a real connection to
+ * a local server that reads the form as Graph would: fields, the file, its length.
+ */
+
+const PHONE_NUMBER_ID = '109384756201938';
+const TARGET: SendTarget = {
+  channel: 'whatsapp',
+  provider: 'meta',
+  endpoint: { type: 'whatsapp_phone_number', id: PHONE_NUMBER_ID },
+  recipient: { type: 'wa_id', value: '4915112345678' },
+  conversationId: 'conv_1',
+};
+
+interface Received {
+  readonly path: string;
+  readonly contentLength: string | undefined;
+  readonly authorization: string | undefined;
+  readonly fields: Record<string, string>;
+  readonly file?: { name: string; type: string; sha256: string; size: number };
+}
+
+/** Answers by the first path segment, like the Graph stand-in, but reads multipart bodies. */
+const ANSWERS: Record<string, { status: number; body: unknown }> = {
+  ok: { status: 200, body: { id: '1037543291543636' } },
+  too_large: {
+    status: 400,
+    body: { error: { message: '(#131053) Media upload error', code: 131053, type: 'OAuthException' } },
+  },
+  token: { status: 401, body: { error: { message: 'Error validating access token', code: 190 } } },
+  server: { status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } },
+  unnamed: { status: 200, body: { ok: true } },
+};
+
+const fileOf = (bytes: Buffer, filename = 'invoice 42.pdf'): MediaUpload => ({
+  contentType: 'application/pdf',
+  bytes: bytes.length,
+  filename,
+  body: async () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        // In pieces, as S3 would stream it.
+        for (let at = 0; at < bytes.length; at += 16_384) controller.enqueue(bytes.subarray(at, at + 16_384));
+        controller.close();
+      },
+    }),
+});
+
+describe('WhatsApp media upload', () => {
+  let server: Server;
+  let base: string;
+  const received: Received[] = [];
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const mode = (request.url ?? '').split('/')[1] ?? '';
+        if (mode === 'hang') return;
+        const form = await new Response(Buffer.concat(chunks), {
+          headers: { 'content-type': request.headers['content-type'] ?? '' },
+        }).formData();
+        const fields: Record<string, string> = {};
+        let file: Received['file'];
+        for (const [name, value] of form) {
+          if (typeof value === 'string') fields[name] = value;
+          else {
+            const bytes = Buffer.from(await value.arrayBuffer());
+            file = {
+              name: value.name,
+              type: value.type,
+              size: bytes.length,
+              sha256: createHash('sha256').update(bytes).digest('hex'),
+            };
+          }
+        }
+        received.push({
+          path: request.url ?? '',
+          contentLength: request.headers['content-length'],
+          authorization: request.headers.authorization,
+          fields,
+          ...(file ? { file } : {}),
+        });
+        const answer = ANSWERS[mode] ?? { status: 404, body: {} };
+        response.writeHead(answer.status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const senderFor = (mode: string) =>
+    createWhatsAppSender({
+      graphBaseUrl: `${base}/${mode}`,
+      apiVersion: 'v23.0',
+      accessTokenFor: () => 'EAAG-token',
+      timeoutMs: 500,
+    });
+
+  it('streams the file as multipart with messaging_product and type, and answers the media id', async () => {
+    // Prepare
+    const bytes = randomBytes(200_000);
+    const before = received.length;
+    // Act
+    const outcome = await senderFor('ok').uploadMedia?.(TARGET, fileOf(bytes));
+    // Assess
+    expect(outcome).toEqual({ mediaId: '1037543291543636' });
+    const request = received[before];
+    expect(request?.path).toBe(`/ok/v23.0/${PHONE_NUMBER_ID}/media`);
+    expect(request?.authorization).toBe('Bearer EAAG-token');
+    expect(request?.fields).toEqual({ messaging_product: 'whatsapp', type: 'application/pdf' });
+    expect(request?.file).toEqual({
+      name: 'invoice 42.pdf',
+      type: 'application/pdf',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+    expect(Number(request?.contentLength)).toBeGreaterThan(bytes.length);
+  });
+
+  it('keeps quotes and line breaks out of the file name header', async () => {
+    // Prepare
+    const before = received.length;
+    // Act
+    await senderFor('ok').uploadMedia?.(TARGET, fileOf(randomBytes(100), 'a"b\r\nX-Evil: 1.pdf'));
+    // Assess
+    expect(received[before]?.file?.name).toBe('a_b__X-Evil: 1.pdf');
+  });
+
+  it.each([
+    { mode: 'too_large', kind: 'refused', retryable: false },
+    { mode: 'token', kind: 'credentials' },
+    // A 5xx on an upload sent nothing to the customer: a later try is safe.
+    { mode: 'server', kind: 'refused', retryable: true },
+    { mode: 'unnamed', kind: 'refused', retryable: true },
+    { mode: 'hang', kind: 'refused', retryable: true },
+  ])('$mode: $kind, never ambiguous', async ({ mode, kind, retryable }) => {
+    // Act
+    const outcome = await senderFor(mode).uploadMedia?.(TARGET, fileOf(randomBytes(1000)));
+    // Assess
+    expect(outcome).toMatchObject({ kind, ...(retryable === undefined ? {} : { retryable }) });
+  });
+});

@@ -1,0 +1,268 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isSendableMediaKey, MediaObjectChangedError, type MediaObjects } from '#shared/aws/media-objects.ts';
+import type { OutboundPart } from '#shared/contract/commands.ts';
+import type { ChannelSender, PreparedMessage, SendTarget } from '#shared/outbound/channel-sender.ts';
+import { inspectStoredMedia, stageStoredMedia } from '#shared/outbound/stored-media.ts';
+
+/*
+ * Media parts that name a file in the hub's bucket: which keys a command may name, what the core
+ * looks up before any provider call, and what each kind of channel receives just before the call.
+ */
+
+const TARGET: SendTarget = {
+  channel: 'whatsapp',
+  provider: 'meta',
+  endpoint: { type: 'whatsapp_phone_number', id: '1093' },
+  recipient: { type: 'wa_id', value: '4915112345678' },
+  conversationId: 'conv_1',
+};
+
+/** A bucket in memory: key → bytes and type; counts what was asked of it. */
+const fakeObjects = (files: Record<string, { bytes: Uint8Array; contentType: string }>) => {
+  const calls: string[] = [];
+  const objects: MediaObjects = {
+    head: async (key) => {
+      calls.push(`head ${key}`);
+      const file = files[key];
+      return file ? { bytes: file.bytes.byteLength, contentType: file.contentType } : undefined;
+    },
+    read: async (key) => {
+      calls.push(`read ${key}`);
+      const file = files[key];
+      if (!file) throw new MediaObjectChangedError('gone');
+      return file.bytes;
+    },
+    open: async (key, bytes) => {
+      calls.push(`open ${key}`);
+      const file = files[key];
+      if (!file || file.bytes.byteLength !== bytes) throw new MediaObjectChangedError('changed');
+      return new Blob([file.bytes]).stream();
+    },
+    presignGet: async (key, seconds) => `https://bucket.example/${key}?X-Amz-Expires=${seconds}`,
+    presignPut: async () => 'unused',
+  };
+  return { objects, calls };
+};
+
+const senderWith = (uploadMedia?: ChannelSender['uploadMedia']): ChannelSender => ({
+  provider: 'meta',
+  prepare: () => ({ ok: true, messages: [] }),
+  send: async () => ({ kind: 'accepted', providerMessageId: 'x' }),
+  ...(uploadMedia ? { uploadMedia } : {}),
+});
+
+const image = (
+  s3Key: string,
+  extra: Partial<Extract<OutboundPart, { type: 'media' }>> = {},
+): OutboundPart => ({
+  type: 'media',
+  kind: 'image',
+  source: { s3Key },
+  ...extra,
+});
+
+describe('which keys a send may name', () => {
+  it.each([
+    ['media/outbound/3f2a/photo.jpg', true],
+    ['attachments/conv_1/msg_2/0', true],
+    ['bodies/events/conv_1/abc.json', false],
+    ['raw/email/abc', false],
+    ['media/outbound/', false],
+    ['media/outbound/../../raw/email/x', false],
+    ['media/outbound//x', false],
+    ['media/outbound/a/./x', false],
+    ['/media/outbound/a', false],
+    ['media/outbound/a b.jpg', false],
+  ])('%s → %s', (key, sendable) => {
+    // Assess
+    expect(isSendableMediaKey(key)).toBe(sendable);
+  });
+
+  it('never takes a key with a dot segment or outside the two prefixes, whatever its characters', () => {
+    // Assess
+    fc.assert(
+      fc.property(fc.string({ maxLength: 60 }), (tail) => {
+        const key = `media/outbound/${tail}`;
+        if (!isSendableMediaKey(key)) return;
+        expect(key.split('/')).not.toContain('..');
+        expect(key.split('/')).not.toContain('');
+      }),
+    );
+  });
+});
+
+describe('inspecting a command before any provider call', () => {
+  it("records each stored file's size and type (the part's type first), once per part", async () => {
+    // Prepare
+    const { objects, calls } = fakeObjects({
+      'media/outbound/a/p.jpg': { bytes: new Uint8Array(10), contentType: 'image/jpeg' },
+      'attachments/c/m/0': { bytes: new Uint8Array(20), contentType: 'application/octet-stream' },
+    });
+    const parts: OutboundPart[] = [
+      { type: 'text', text: 'hi' },
+      image('media/outbound/a/p.jpg'),
+      image('attachments/c/m/0', { mimeType: 'image/PNG; x=y' }),
+      { type: 'media', kind: 'image', source: { url: 'https://cdn.example/x.jpg' } },
+    ];
+    // Act
+    const inspected = await inspectStoredMedia(parts, objects);
+    // Assess
+    expect(inspected).toEqual({
+      ok: true,
+      stored: {
+        '1': { bytes: 10, contentType: 'image/jpeg' },
+        '2': { bytes: 20, contentType: 'image/png' },
+      },
+    });
+    expect(calls).toEqual(['head media/outbound/a/p.jpg', 'head attachments/c/m/0']);
+  });
+
+  it.each([
+    ['a key the hub may not send', 'raw/email/x', 'not a file the hub may send'],
+    ['a missing file', 'media/outbound/a/none.jpg', 'no such file'],
+    ['an empty file', 'media/outbound/a/empty.jpg', 'empty'],
+  ])('refuses %s, naming the field', async (_name, key, detail) => {
+    // Prepare
+    const { objects, calls } = fakeObjects({
+      'raw/email/x': { bytes: new Uint8Array(5), contentType: 'message/rfc822' },
+      'media/outbound/a/empty.jpg': { bytes: new Uint8Array(0), contentType: 'image/jpeg' },
+    });
+    // Act
+    const inspected = await inspectStoredMedia([{ type: 'text', text: 'x' }, image(key)], objects);
+    // Assess
+    expect(inspected).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.source.s3Key' });
+    expect(inspected.ok ? '' : inspected.detail).toContain(detail);
+    if (key.startsWith('raw/')) expect(calls).toEqual([]);
+  });
+});
+
+describe('staging a message just before its provider call', () => {
+  const stored = { '0': { bytes: 4, contentType: 'image/jpeg' } };
+  const files = {
+    'media/outbound/a/p.jpg': { bytes: new Uint8Array([1, 2, 3, 4]), contentType: 'image/jpeg' },
+  };
+  const message: PreparedMessage = { partIndex: 0, part: image('media/outbound/a/p.jpg') };
+
+  it('uploads to a channel that takes uploads and names the media id, streaming the bytes', async () => {
+    // Prepare
+    const { objects } = fakeObjects(files);
+    const uploaded: number[][] = [];
+    const sender = senderWith(async (_target, file) => {
+      const bytes = new Uint8Array(await new Response(await file.body()).arrayBuffer());
+      uploaded.push([...bytes]);
+      return { mediaId: 'media-77' };
+    });
+    // Act
+    const staged = await stageStoredMedia({
+      message,
+      parts: [message.part],
+      stored,
+      sender,
+      target: TARGET,
+      objects,
+    });
+    // Assess
+    expect(staged).toEqual({ message: { ...message, uploadedMediaId: 'media-77' } });
+    expect(uploaded).toEqual([[1, 2, 3, 4]]);
+  });
+
+  it('hands other channels a presigned link instead of the key', async () => {
+    // Prepare
+    const { objects } = fakeObjects(files);
+    // Act
+    const staged = await stageStoredMedia({
+      message,
+      parts: [message.part],
+      stored,
+      sender: senderWith(),
+      target: { ...TARGET, channel: 'sms', provider: 'twilio' },
+      objects,
+    });
+    // Assess
+    expect(staged).toEqual({
+      message: {
+        ...message,
+        part: {
+          ...message.part,
+          source: { url: 'https://bucket.example/media/outbound/a/p.jpg?X-Amz-Expires=3600' },
+        },
+      },
+    });
+  });
+
+  it('reads the files an e-mail attaches, under their names', async () => {
+    // Prepare
+    const { objects } = fakeObjects(files);
+    const parts: OutboundPart[] = [{ type: 'text', text: 'hi' }, image('media/outbound/a/p.jpg')];
+    const email: PreparedMessage = { partIndex: 0, part: { type: 'text', text: 'hi' }, attachParts: [1] };
+    // Act
+    const staged = await stageStoredMedia({
+      message: email,
+      parts,
+      stored: { '1': stored['0'] },
+      sender: senderWith(),
+      target: TARGET,
+      objects,
+    });
+    // Assess
+    expect(staged).toEqual({
+      message: {
+        ...email,
+        attachments: [
+          { filename: 'p.jpg', contentType: 'image/jpeg', content: new Uint8Array([1, 2, 3, 4]) },
+        ],
+      },
+    });
+  });
+
+  it('fails the message as content_invalid when the file changed since the command was accepted; nothing uploaded', async () => {
+    // Prepare
+    const { objects } = fakeObjects({
+      'media/outbound/a/p.jpg': { bytes: new Uint8Array(9), contentType: 'image/jpeg' },
+    });
+    let uploads = 0;
+    const sender = senderWith(async (_target, file) => {
+      await file.body();
+      uploads++;
+      return { mediaId: 'never' };
+    });
+    // Act
+    const staged = await stageStoredMedia({
+      message,
+      parts: [message.part],
+      stored,
+      sender,
+      target: TARGET,
+      objects,
+    });
+    // Assess
+    expect(staged).toMatchObject({
+      outcome: {
+        kind: 'refused',
+        reason: 'content_invalid',
+        retryable: false,
+        error: { code: 'switchboard.media_changed' },
+      },
+    });
+    expect(uploads).toBe(0);
+  });
+
+  it('passes a message without stored files unchanged, asking nothing of the bucket', async () => {
+    // Prepare
+    const { objects, calls } = fakeObjects({});
+    const text: PreparedMessage = { partIndex: 0, part: { type: 'text', text: 'hi' } };
+    // Act
+    const staged = await stageStoredMedia({
+      message: text,
+      parts: [text.part],
+      stored: undefined,
+      sender: senderWith(),
+      target: TARGET,
+      objects,
+    });
+    // Assess
+    expect(staged).toEqual({ message: text });
+    expect(calls).toEqual([]);
+  });
+});
