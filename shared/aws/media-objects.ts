@@ -25,9 +25,15 @@ export interface MediaObjects {
   read(key: string, maxBytes: number): Promise<Uint8Array>;
   /** A GET URL valid for `expiresInSeconds`, optionally answering with a download file name. */
   presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
-  /** A PUT URL for exactly this type and size, valid for `expiresInSeconds`. */
+  /** A PUT URL for exactly this type and size (and PRESIGNED_PUT_HEADERS), valid for `expiresInSeconds`. */
   presignPut(key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string>;
 }
+
+/**
+ * What a presigned PUT signs besides the type and the length: whoever uploads must send these
+ * headers as they are (S3-managed encryption, as every other write of the bucket asks).
+ */
+export const PRESIGNED_PUT_HEADERS = { 'x-amz-server-side-encryption': 'AES256' } as const;
 
 export class MediaObjectTooLargeError extends Error {
   override readonly name = 'MediaObjectTooLargeError';
@@ -129,7 +135,7 @@ export const s3MediaObjects = (
         Key: key,
         ContentType: contentType,
         ContentLength: bytes,
-        ServerSideEncryption: 'AES256',
+        ServerSideEncryption: PRESIGNED_PUT_HEADERS['x-amz-server-side-encryption'],
       });
       command.middlewareStack.add(
         (next) => async (args) => {
