@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHelpdeskApi } from '#shared/api/router.ts';
+import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { startLocalHub } from '#shared/local/hub.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -98,6 +99,8 @@ export const runApiLatency = async (
       clock: () => new Date(),
       newId: () => 'bench',
       deleteObjects: async () => undefined,
+      // No probe reads or signs media; the port would load the S3 client on first use.
+      media: s3MediaObjects(hub.resources.bucketName),
       logger: quiet,
     });
     const idOf = (index: number) => conversationFor(customers[index % customers.length] ?? '').conversationId;

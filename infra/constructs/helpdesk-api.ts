@@ -4,12 +4,15 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   grantDeletePayloads,
+  grantGetPayloads,
   grantIndexQuery,
   grantListPayloads,
+  grantPutPayloads,
   grantReadSecret,
   grantSendMessage,
   grantTableItems,
@@ -37,6 +40,15 @@ export const HELPDESK_API_TABLE_ACTIONS = [
  * and lists the claim-check prefix. The claim-check erasure test checks its S3 calls against it.
  */
 export const HELPDESK_API_PAYLOAD_ACTIONS = ['s3:DeleteObject', 's3:ListBucket'] as const;
+
+/**
+ * What the attachment URLs are signed for (a presigned URL can do only what its signer may): GET
+ * (and HEAD) of stored attachments and files uploaded to send, PUT of files to send.
+ */
+export const HELPDESK_API_MEDIA_GRANTS = {
+  's3:GetObject': HELPDESK_API_MEDIA.readPrefixes,
+  's3:PutObject': [HELPDESK_API_MEDIA.uploadPrefix],
+} as const;
 
 export interface HelpdeskApiProps {
   readonly storage: HubStorage;
@@ -103,10 +115,14 @@ export class HelpdeskApi extends Construct {
     // (hydrating a page), Query of gsi1–gsi4; for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
     // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of the claim
-    // checks (a conversation's are under its id); the helpdesk queue and the outbox.
+    // checks (a conversation's are under its id); attachment URLs (below); the helpdesk queue and the outbox.
     grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
     grantListPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    // Attachment URLs (shared/api/media.ts): HeadObject and presigned GETs of stored attachments
+    // and files sent by key, presigned PUTs of files to send; no other prefix.
+    grantGetPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:GetObject']);
+    grantPutPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:PutObject']);
     // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section
     // of the one channel secret: GetSecretValue on it, nothing else of Secrets Manager.
     grantReadSecret(this.function, storage.channelSecret, storage.dataKey);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
   buildContactErasedEvent,
@@ -41,6 +42,7 @@ import { consentRegister, registerWrite, timeOrder, writeRegister } from '#share
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, type ProblemKind, parseOr400 } from './http.ts';
+import { createMediaHandlers } from './media.ts';
 import type { ApiHandlerName } from './operations.ts';
 import type {
   ConsentHistorySchema,
@@ -96,6 +98,8 @@ export interface HelpdeskApiDeps {
   readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
   /** Redacts an erased person's messages at the providers (shared/outbound/provider-erasure.ts). */
   readonly redactAtProviders?: ErasureDeps['redactAtProviders'];
+  /** The payload bucket's media: what an object is, and presigned URLs (./media.ts). */
+  readonly media: MediaObjects;
 }
 
 export interface RouteInput {
@@ -538,5 +542,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       await deps.publishEvent(event);
       return json(200, event.data satisfies Body<typeof ContactMergeDataSchema>);
     },
+
+    ...createMediaHandlers(deps),
   } satisfies Record<ApiHandlerName, (input: RouteInput) => Promise<ApiResponse>>;
 };

@@ -32,6 +32,11 @@ export const PROBLEMS = {
     status: 401,
   },
   notFound: { type: 'urn:switchboard:problem:not-found', title: 'Not found', status: 404 },
+  mediaNotKept: {
+    type: 'urn:switchboard:problem:media-not-kept',
+    title: 'The hub does not keep this attachment',
+    status: 404,
+  },
   methodNotAllowed: {
     type: 'urn:switchboard:problem:method-not-allowed',
     title: 'Method not allowed',
@@ -41,6 +46,16 @@ export const PROBLEMS = {
     type: 'urn:switchboard:problem:conflict',
     title: 'The request conflicts with the current state',
     status: 409,
+  },
+  mediaNotStored: {
+    type: 'urn:switchboard:problem:media-not-stored',
+    title: 'The attachment is not stored yet',
+    status: 409,
+  },
+  mediaFailed: {
+    type: 'urn:switchboard:problem:media-failed',
+    title: 'The attachment could not be stored',
+    status: 410,
   },
   preconditionFailed: {
     type: 'urn:switchboard:problem:version-mismatch',
@@ -74,7 +89,12 @@ export interface FieldError {
 export const problem = (
   kind: ProblemKind,
   detail?: string,
-  extra: { errors?: readonly FieldError[]; headers?: Record<string, string> } = {},
+  extra: {
+    errors?: readonly FieldError[];
+    headers?: Record<string, string>;
+    /** Why, as a stable code (an attachment's `media_failed` reason). */
+    reason?: string;
+  } = {},
 ): ApiResponse => {
   const { type, title, status } = PROBLEMS[kind];
   return {
@@ -85,6 +105,7 @@ export const problem = (
       title,
       status,
       ...(detail ? { detail } : {}),
+      ...(extra.reason ? { reason: extra.reason } : {}),
       ...(extra.errors && extra.errors.length > 0 ? { errors: extra.errors } : {}),
     },
   };

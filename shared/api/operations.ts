@@ -9,6 +9,8 @@ import {
   ContactErasureSchema,
   ConversationPageSchema,
   ConversationSchema,
+  MediaDownloadSchema,
+  MediaUploadSchema,
   MessagePageSchema,
   PersonExportSchema,
   SendAcceptedSchema,
@@ -20,11 +22,14 @@ import {
   ContactMergeRequestSchema,
   ConversationIdSchema,
   ConversationPatchSchema,
+  HubMessageIdSchema,
   IdempotencyKeyHeaderSchema,
   IfMatchSchema,
   ListConversationsQuerySchema,
   ListMessagesQuerySchema,
   MarkReadRequestSchema,
+  MediaUploadRequestSchema,
+  PartIndexSchema,
   SendMessageRequestSchema,
   TypingRequestSchema,
 } from './schemas.ts';
@@ -54,7 +59,7 @@ interface OperationContract {
   readonly headers?: z.ZodObject;
   readonly body?: z.ZodType;
   readonly success: {
-    readonly status: 200 | 202;
+    readonly status: 200 | 201 | 202;
     readonly description: string;
     readonly schema: z.ZodType;
     /** The response carries the conversation's version as a strong ETag. */
@@ -168,6 +173,30 @@ export const API_ROUTES = [
     body: TypingRequestSchema,
     success: { status: 202, description: 'Queued.', schema: CommandAcceptedSchema },
     problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
+  },
+  {
+    method: 'GET',
+    path: '/v1/messages/{hubMessageId}/media/{partIndex}',
+    handler: 'getMessageMedia',
+    maxBody: 0,
+    summary: "A download URL of a message's attachment",
+    description:
+      "A presigned GET of the hub's copy of a media part (`partIndex` in the message's `parts`), valid for 5 minutes: an attachment the media fetcher stored, an e-mail attachment, a file sent by `s3Key`. 404 for an unknown or erased message, a part index it does not have, or a part that is not media; `media-not-kept` (404) for Instagram media, which stays at Meta; `media-not-stored` (409, with `Retry-After`) while the copy is queued or under way; `media-failed` (410) with the `reason` of its `message.media_failed`.",
+    pathParams: z.object({ hubMessageId: HubMessageIdSchema, partIndex: PartIndexSchema }),
+    success: { status: 200, description: 'A download URL.', schema: MediaDownloadSchema },
+    problems: ['notFound', 'mediaNotKept', 'mediaNotStored', 'mediaFailed'],
+  },
+  {
+    method: 'POST',
+    path: '/v1/media',
+    handler: 'createMediaUpload',
+    maxBody: 4096,
+    summary: 'An upload URL for a file to send',
+    description:
+      "A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.",
+    body: MediaUploadRequestSchema,
+    success: { status: 201, description: 'Where to upload.', schema: MediaUploadSchema },
+    problems: ['tooLarge', 'unsupportedMediaType'],
   },
   {
     method: 'GET',

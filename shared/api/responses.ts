@@ -103,6 +103,10 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string().optional(),
+    reason: z.string().optional().meta({
+      description:
+        "`media-failed`: the reason of the part's `message.media_failed` (`expired`, `too_large`, `forbidden`, `checksum_mismatch`, `provider_error`).",
+    }),
     errors: z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
@@ -179,3 +183,36 @@ export const ConsentHistorySchema = z
     description:
       "The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope).",
   });
+
+export const MediaDownloadSchema = z
+  .object({
+    url: z.string().meta({
+      description:
+        'A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download (`Content-Disposition: attachment`).',
+    }),
+    expiresAt: z.string(),
+    contentType: z.string().meta({ description: 'As stored: what the URL answers with.' }),
+    size: z.number().int().nonnegative().meta({ description: 'Bytes, as stored.' }),
+    sha256: z.string().optional().meta({ description: 'Hex, when the hub recorded it.' }),
+    filename: z.string().optional().meta({ description: "The part's file name, when it has one." }),
+  })
+  .meta({ id: 'MediaDownload', description: "A short-lived download URL of a message part's stored copy." });
+
+export const MediaUploadSchema = z
+  .object({
+    s3Key: z.string().meta({
+      description: "Name it in a send's media part once the file is uploaded: `source: { s3Key }`.",
+    }),
+    upload: z.object({
+      method: z.literal('PUT'),
+      url: z.string(),
+      headers: z
+        .object({ 'content-type': z.string(), 'x-amz-server-side-encryption': z.literal('AES256') })
+        .meta({
+          description:
+            'Send exactly these with the PUT, and a body of exactly `bytes` (the URL signs them and the length).',
+        }),
+      expiresAt: z.string().meta({ description: 'The PUT must start before then.' }),
+    }),
+  })
+  .meta({ id: 'MediaUpload', description: 'Where to upload a file to send, and the key that names it.' });

@@ -145,3 +145,61 @@ export const ContactMergeRequestSchema = z
     reason: z.string().trim().min(1).max(500),
   })
   .meta({ id: 'ContactMergeRequest' });
+
+/** A message's hub id (`msg_` and 32 hex digits), as `message.received` and `message.sent` carry it. */
+export const HubMessageIdSchema = z.string().regex(/^msg_[0-9a-f]{32}$/, 'a hub message id (msg_…)');
+
+/** A part's position in the message's `parts`, as a path segment: `0`, `1`, … (no sign, no leading zero). */
+export const PartIndexSchema = z
+  .string()
+  .regex(/^(?:0|[1-9]\d{0,3})$/, 'a part index (0, 1, …)')
+  .transform(Number);
+
+/**
+ * The types `POST /v1/media` hands out upload URLs for: the media some channel sends, each exactly
+ * as S3 stores it (the URL signs it). WhatsApp's lists bound most of them (images jpeg and png,
+ * stickers webp, audio aac, amr, mpeg, mp4 and ogg, video mp4 and 3gpp, documents pdf, text and
+ * Office); Messenger, MMS and e-mail add gif.
+ */
+export const UPLOAD_CONTENT_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'audio/aac',
+  'audio/amr',
+  'audio/mp4',
+  'audio/mpeg',
+  'audio/ogg',
+  'video/mp4',
+  'video/3gpp',
+  'application/pdf',
+  'text/plain',
+  'application/msword',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.ms-excel',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-powerpoint',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+] as const;
+
+/** The largest file any channel takes: a WhatsApp document (100 MB). */
+export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+
+export const MediaUploadRequestSchema = z
+  .strictObject({
+    contentType: z.enum(UPLOAD_CONTENT_TYPES).meta({
+      description: 'The exact `Content-Type` the upload must carry (the URL signs it).',
+    }),
+    bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_UPLOAD_BYTES)
+      .meta({ description: 'The exact size of the file (the URL signs it), at most 100 MiB.' }),
+    filename: z.string().min(1).max(255).optional().meta({
+      description:
+        "Ends the object's key, reduced to `A-Z a-z 0-9 . _ -` (at most 100 characters; `file` when absent). The name a customer sees is the send's `filename`.",
+    }),
+  })
+  .meta({ id: 'MediaUploadRequest' });

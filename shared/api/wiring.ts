@@ -8,6 +8,7 @@ import {
   type S3ClientSource,
 } from '#shared/aws/blob-store.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
+import { type MediaObjects, s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -25,6 +26,8 @@ export interface HelpdeskApiWiring {
   readonly payloadBucket: string;
   /** @default the process-wide client, loaded on the first erasure */
   readonly s3?: S3ClientSource;
+  /** @default the payload bucket through the process-wide S3 client (presigned URLs), loaded on first use */
+  readonly media?: MediaObjects;
   /**
    * Where an erasure redacts the person's messages at the providers (Twilio), with the channel
    * secret's credentials. @default none: nothing is redacted at providers (the report says so)
@@ -61,6 +64,7 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
     deleteObjectsUnder: (prefix) =>
       deletePayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
+    media: wiring.media ?? s3MediaObjects(wiring.payloadBucket),
     ...(wiring.providers
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
       : {}),

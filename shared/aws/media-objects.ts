@@ -30,9 +30,15 @@ export interface MediaObjects {
   open(key: string, bytes: number): Promise<ReadableStream<Uint8Array>>;
   /** A GET URL valid for `expiresInSeconds`, optionally answering with a download file name. */
   presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
-  /** A PUT URL for exactly this type and size, valid for `expiresInSeconds`. */
+  /** A PUT URL for exactly this type and size (and PRESIGNED_PUT_HEADERS), valid for `expiresInSeconds`. */
   presignPut(key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string>;
 }
+
+/**
+ * What a presigned PUT signs besides the type and the length: whoever uploads must send these
+ * headers as they are (S3-managed encryption, as every other write of the bucket asks).
+ */
+export const PRESIGNED_PUT_HEADERS = { 'x-amz-server-side-encryption': 'AES256' } as const;
 
 export class MediaObjectTooLargeError extends Error {
   override readonly name = 'MediaObjectTooLargeError';
@@ -63,6 +69,23 @@ const isNotFound = (error: unknown): boolean => {
 };
 
 type S3Sender = Pick<S3Client, 'send' | 'config' | 'middlewareStack'>;
+
+/**
+ * The SDK adds a CRC32 to every PutObject (`requestChecksumCalculation: WHEN_SUPPORTED`, the
+ * default since 3.729). A presigned PUT has no body when it is signed, so the checksum would be the
+ * empty body's (`x-amz-checksum-crc32=AAAAAA==`), hoisted into the URL, and S3 refuses every real
+ * upload through it (aws-sdk-js-v3#6994; the local S3 does not check it). Removed after the checksum
+ * middleware (same step, lower priority) and before signing; the signed Content-Length still binds
+ * the upload to the announced size.
+ */
+const dropBodyChecksum = (request: unknown): void => {
+  const headers = (request as { headers?: Record<string, string> } | undefined)?.headers;
+  for (const name of Object.keys(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (headers && (lower.startsWith('x-amz-checksum-') || lower === 'x-amz-sdk-checksum-algorithm'))
+      delete headers[name];
+  }
+};
 
 /** The payload bucket's media, through the process-wide S3 client unless one is given. */
 export const s3MediaObjects = (
@@ -141,8 +164,15 @@ export const s3MediaObjects = (
         Key: key,
         ContentType: contentType,
         ContentLength: bytes,
-        ServerSideEncryption: 'AES256',
+        ServerSideEncryption: PRESIGNED_PUT_HEADERS['x-amz-server-side-encryption'],
       });
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          dropBodyChecksum(args.request);
+          return next(args);
+        },
+        { step: 'build', priority: 'low', name: 'presignWithoutBodyChecksum' },
+      );
       return presigner.getSignedUrl(sender as S3Client, command, {
         expiresIn: expiresInSeconds,
         signableHeaders: new Set(['content-type', 'content-length']),

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { BusinessEndpointSchema, ChannelSchema, ProviderSchema } from '#shared/contract/common.ts';
+import {
+  type BusinessEndpoint,
+  BusinessEndpointSchema,
+  ChannelSchema,
+  ProviderSchema,
+} from '#shared/contract/common.ts';
 import type { HubEventOf } from '#shared/contract/events.ts';
 import { stableHash } from '#shared/contract/ids.ts';
 import { MediaPartSchema } from '#shared/contract/parts.ts';
@@ -24,13 +29,18 @@ export type MediaJob = z.infer<typeof MediaJobSchema>;
 type RecordedMessage = HubEventOf<'switchboard.message.received' | 'switchboard.message.sent'>;
 
 /**
+ * Whether the hub copies a business endpoint's media into its bucket: not Instagram's, which Meta's
+ * platform terms do not let the hub keep (README: Attachments); they stay the provider's reference.
+ */
+export const keepsMediaOf = (endpoint: BusinessEndpoint): boolean => endpoint.type !== 'instagram_account';
+
+/**
  * The jobs of a recorded message: one per media part the provider still holds. Not fetched: parts
- * already in the bucket (e-mail attachments), and Instagram media, which Meta's platform terms do
- * not let the hub keep (README: Attachments).
+ * already in the bucket (e-mail attachments), and media the hub does not keep (`keepsMediaOf`).
  */
 export const mediaJobsFor = (event: RecordedMessage): MediaJob[] => {
   const { data } = event;
-  if (data.endpoint.type === 'instagram_account') return [];
+  if (!keepsMediaOf(data.endpoint)) return [];
   return data.parts.flatMap((part, partIndex) =>
     part.type === 'media' && part.ref.store !== 's3'
       ? [

@@ -3,8 +3,15 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { MediaFailureReasonSchema } from '#shared/contract/events.ts';
 import { mediaFetchKey, messageKey } from './keys.ts';
-import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
-import { epochSeconds, isConditionFailure, isLive, type TableContext, track } from './table.ts';
+import { MESSAGE_RETENTION_SECONDS, type StoredMessageData, storedMessageOf } from './messages.ts';
+import {
+  batchGetItems,
+  epochSeconds,
+  isConditionFailure,
+  isLive,
+  type TableContext,
+  track,
+} from './table.ts';
 
 /*
  * One item per inbound attachment (keys.ts: `mediaFetch`), in its message's partition. It is the
@@ -196,5 +203,50 @@ export const createMediaFetchStore = (
         ':waiting': 'waiting',
       });
     },
+  };
+};
+
+/** Where a part's copy stands, as its claim item says: the object it names, and how it ended. */
+export type MediaFetchRecord =
+  | { readonly state: 'fetching' | 'waiting' }
+  | { readonly state: 'stored'; readonly key: string; readonly outcome: MediaOutcome & { state: 'stored' } }
+  | { readonly state: 'failed'; readonly outcome: MediaOutcome & { state: 'failed' } };
+
+const ObjectRefSchema = z.object({ store: z.literal('s3'), key: z.string().min(1) });
+
+const fetchRecordOf = (item: Record<string, unknown>): MediaFetchRecord | undefined => {
+  if (item.state === 'fetching' || item.state === 'waiting') return { state: item.state };
+  const outcome = outcomeOf(item);
+  if (outcome?.state === 'failed') return { state: 'failed', outcome };
+  const object = ObjectRefSchema.safeParse(item.object);
+  if (outcome?.state === 'stored' && object.success)
+    return { state: 'stored', key: object.data.key, outcome };
+  return undefined;
+};
+
+export interface RecordedPart {
+  /** The message as recorded; undefined when there is none (never recorded, expired, or erased). */
+  readonly message: StoredMessageData | undefined;
+  /** The part's claim item, when the media fetcher took it. */
+  readonly fetch: MediaFetchRecord | undefined;
+}
+
+/**
+ * A message and one part's claim item, in one consistent BatchGetItem (both are in the message's
+ * partition). An erased message is a tombstone without data: it reads as no message, and erasure
+ * deleted its claim items.
+ */
+export const readRecordedPart = async (
+  context: TableContext,
+  hubMessageId: string,
+  partIndex: number,
+): Promise<RecordedPart> => {
+  const fetchKey = mediaFetchKey(hubMessageId, partIndex);
+  const items = await batchGetItems(context, [messageKey(hubMessageId), fetchKey]);
+  const messageItem = items.find((item) => item.sk === messageKey(hubMessageId).sk);
+  const fetchItem = items.find((item) => item.sk === fetchKey.sk);
+  return {
+    message: messageItem ? storedMessageOf(messageItem) : undefined,
+    fetch: fetchItem ? fetchRecordOf(fetchItem) : undefined,
   };
 };

@@ -4,6 +4,7 @@ import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { type HubCommand, type HubEvent, outboundHubMessageId } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -49,6 +50,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       clock: () => NOW,
       newId: () => 'fixed',
       deleteObjects: async () => undefined,
+      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
       logger: createLogger({ level: 'error', write: () => {} }),
     });
     // Three customers: two still waiting (since minute 1 and minute 3), one answered.

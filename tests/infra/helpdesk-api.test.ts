@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
@@ -69,7 +69,9 @@ describe('HelpdeskApi', () => {
     expect(actions).not.toContain('dynamodb:DeleteTable');
     // The table (a person's partitions) and gsi1–gsi4.
     expect(resourcesFor(template, roleId, 'dynamodb:Query')).toHaveLength(5);
-    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual([...HELPDESK_API_PAYLOAD_ACTIONS]);
+    expect(actions.filter((action) => action.startsWith('s3:'))).toEqual(
+      [...HELPDESK_API_PAYLOAD_ACTIONS, ...Object.keys(HELPDESK_API_MEDIA_GRANTS)].sort(),
+    );
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.queue)].sort(),
     );
@@ -98,5 +100,38 @@ describe('HelpdeskApi', () => {
     expect(listing[0]?.Condition).toEqual({
       StringLike: { 's3:prefix': [`${PAYLOAD_BUCKET.claimCheckPrefix}*`] },
     });
+  });
+
+  it('signs attachment URLs with exactly what they do: GET of stored attachments and uploads, PUT of uploads', () => {
+    // Act
+    const { stack, template } = iam;
+    const roleId = roleIdOf(apiOf(iam).function);
+    const objectsUnder = (prefix: string) =>
+      JSON.stringify({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] }, `/${prefix}*`]],
+      });
+    // Assess
+    expect(resourcesFor(template, roleId, 's3:GetObject').sort()).toEqual(
+      [
+        objectsUnder(PAYLOAD_BUCKET.prefixes.attachments),
+        objectsUnder(PAYLOAD_BUCKET.prefixes.outboundMedia),
+      ].sort(),
+    );
+    expect(resourcesFor(template, roleId, 's3:PutObject')).toEqual([
+      objectsUnder(PAYLOAD_BUCKET.prefixes.outboundMedia),
+    ]);
+    // Raw e-mail, bodies and claim checks are never readable through the API.
+    for (const prefix of [
+      PAYLOAD_BUCKET.prefixes.rawEmail,
+      PAYLOAD_BUCKET.prefixes.bodies,
+      PAYLOAD_BUCKET.prefixes.sesInbound,
+    ])
+      expect(resourcesFor(template, roleId, 's3:GetObject')).not.toContain(objectsUnder(prefix));
+  });
+
+  it('leaves the payload bucket without CORS: no browser origin is trusted until a console is deployed', () => {
+    // Assess
+    const bucket = iam.template.toJSON().Resources[logicalId(iam.stack.storage.payloadBucket)];
+    expect(bucket?.Properties?.CorsConfiguration).toBeUndefined();
   });
 });

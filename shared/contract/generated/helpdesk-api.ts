@@ -99,6 +99,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/{hubMessageId}/media/{partIndex}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A download URL of a message's attachment
+         * @description A presigned GET of the hub's copy of a media part (`partIndex` in the message's `parts`), valid for 5 minutes: an attachment the media fetcher stored, an e-mail attachment, a file sent by `s3Key`. 404 for an unknown or erased message, a part index it does not have, or a part that is not media; `media-not-kept` (404) for Instagram media, which stays at Meta; `media-not-stored` (409, with `Retry-After`) while the copy is queued or under way; `media-failed` (410) with the `reason` of its `message.media_failed`.
+         */
+        get: operations["getMessageMedia"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An upload URL for a file to send
+         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.
+         */
+        post: operations["createMediaUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contacts/{contactId}": {
         parameters: {
             query?: never;
@@ -354,6 +394,17 @@ export interface components {
             providerMessageId: string;
         };
         TypingRequest: Record<string, never>;
+        MediaUploadRequest: {
+            /**
+             * @description The exact `Content-Type` the upload must carry (the URL signs it).
+             * @enum {string}
+             */
+            contentType: "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "audio/aac" | "audio/amr" | "audio/mp4" | "audio/mpeg" | "audio/ogg" | "video/mp4" | "video/3gpp" | "application/pdf" | "text/plain" | "application/msword" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.ms-excel" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.ms-powerpoint" | "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+            /** @description The exact size of the file (the URL signs it), at most 100 MiB. */
+            bytes: number;
+            /** @description Ends the object's key, reduced to `A-Z a-z 0-9 . _ -` (at most 100 characters; `file` when absent). The name a customer sees is the send's `filename`. */
+            filename?: string;
+        };
         ConsentChange: {
             /**
              * @description The messaging channel the event belongs to.
@@ -441,6 +492,8 @@ export interface components {
             title: string;
             status: number;
             detail?: string;
+            /** @description `media-failed`: the reason of the part's `message.media_failed` (`expired`, `too_large`, `forbidden`, `checksum_mismatch`, `provider_error`). */
+            reason?: string;
             /** @description The failing fields, as `query.limit`, `body.parts.0.text`… */
             errors?: {
                 field: string;
@@ -782,6 +835,38 @@ export interface components {
         };
         CommandAccepted: {
             commandId: string;
+        };
+        /** @description A short-lived download URL of a message part's stored copy. */
+        MediaDownload: {
+            /** @description A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download (`Content-Disposition: attachment`). */
+            url: string;
+            expiresAt: string;
+            /** @description As stored: what the URL answers with. */
+            contentType: string;
+            /** @description Bytes, as stored. */
+            size: number;
+            /** @description Hex, when the hub recorded it. */
+            sha256?: string;
+            /** @description The part's file name, when it has one. */
+            filename?: string;
+        };
+        /** @description Where to upload a file to send, and the key that names it. */
+        MediaUpload: {
+            /** @description Name it in a send's media part once the file is uploaded: `source: { s3Key }`. */
+            s3Key: string;
+            upload: {
+                /** @constant */
+                method: "PUT";
+                url: string;
+                /** @description Send exactly these with the PUT, and a body of exactly `bytes` (the URL signs them and the length). */
+                headers: {
+                    "content-type": string;
+                    /** @constant */
+                    "x-amz-server-side-encryption": "AES256";
+                };
+                /** @description The PUT must start before then. */
+                expiresAt: string;
+            };
         };
         /** @description A customer on every channel the hub links them on (same phone number or e-mail address). */
         Person: {
@@ -1393,6 +1478,152 @@ export interface operations {
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMessageMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hubMessageId: string;
+                partIndex: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A download URL. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaDownload"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`); The hub does not keep this attachment (`urn:switchboard:problem:media-not-kept`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The attachment is not stored yet (`urn:switchboard:problem:media-not-stored`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The attachment could not be stored (`urn:switchboard:problem:media-failed`) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createMediaUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaUploadRequest"];
+            };
+        };
+        responses: {
+            /** @description Where to upload. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaUpload"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,143 @@
+import type { z } from 'zod';
+import { PRESIGNED_PUT_HEADERS } from '#shared/aws/media-objects.ts';
+import { keepsMediaOf } from '#shared/media/job.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
+import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
+import { type ApiResponse, fail, json, parseOr400 } from './http.ts';
+import type { MediaDownloadSchema, MediaUploadSchema } from './responses.ts';
+import { HubMessageIdSchema, MediaUploadRequestSchema, PartIndexSchema } from './schemas.ts';
+
+/*
+ * Attachments in and out of the payload bucket through presigned URLs, so a helpdesk needs no AWS
+ * credentials for them: a download URL of a message part's stored copy (the key always from the
+ * hub's records, never from the request) and an upload URL for a file to send. Both are signed with
+ * the API function's own credentials; the IAM grants (infra/constructs/helpdesk-api.ts) are exactly
+ * these prefixes and these two actions.
+ */
+
+export const HELPDESK_API_MEDIA = {
+  /** Where the objects the download URLs name live: stored attachments and files uploaded to send. */
+  readPrefixes: [PAYLOAD_BUCKET.prefixes.attachments, PAYLOAD_BUCKET.prefixes.outboundMedia],
+  uploadPrefix: PAYLOAD_BUCKET.prefixes.outboundMedia,
+  /** Long enough to load an attachment the helpdesk shows; ask again for a later look. */
+  downloadSeconds: 5 * 60,
+  /** The PUT must start within this; S3 does not cut an upload under way. */
+  uploadSeconds: 15 * 60,
+  /** Seconds a helpdesk waits before asking again for a part not stored yet (`Retry-After`). */
+  retryAfterSeconds: 5,
+} as const;
+
+/** The characters a key's file name keeps, and how many (the end, which holds the extension). */
+const MAX_KEY_FILENAME = 100;
+
+/** `Zdjęcie z wakacji.JPG` → `Zdjecie_z_wakacji.JPG`: ASCII letters, digits, `.`, `_`, `-`; `file` when nothing is left. */
+export const keyFilenameOf = (filename: string | undefined): string => {
+  const cleaned = (filename ?? '')
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_{2,}/g, '_')
+    .slice(-MAX_KEY_FILENAME)
+    // No leading dot: never a `.` or `..` segment, never a hidden file.
+    .replace(/^[._-]+/, '');
+  return cleaned.length > 0 ? cleaned : 'file';
+};
+
+/** Only objects the API may sign for, named by a key without empty, `.` or `..` segments. */
+const isReadableKey = (key: string): boolean =>
+  key.length <= 1024 &&
+  HELPDESK_API_MEDIA.readPrefixes.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
+  key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+
+interface StoredObject {
+  readonly key: string;
+  readonly sha256?: string | undefined;
+  readonly filename?: string | undefined;
+}
+
+/**
+ * The stored copy of a part, from the hub's records only: the fetcher's claim item (its object and
+ * outcome), else the part's own `{store: 's3'}` reference (e-mail attachments, files sent by key).
+ * Raises the problem that says why there is none (yet).
+ */
+const storedObjectOf = ({ message, fetch }: RecordedPart, partIndex: number): StoredObject => {
+  if (!message) return fail('notFound', 'no such message');
+  const part = message.message.parts[partIndex];
+  if (part && part.type !== 'media') return fail('notFound', `part ${partIndex} is ${part.type}, not media`);
+  if (!part && fetch?.state !== 'stored')
+    return fail(
+      'notFound',
+      message.omitted?.includes('parts')
+        ? 'the stored message left its parts out for size'
+        : `the message has no part ${partIndex}`,
+    );
+  const filename = part?.filename;
+  const notStored = (detail: string) =>
+    fail('mediaNotStored', detail, {
+      headers: { 'retry-after': String(HELPDESK_API_MEDIA.retryAfterSeconds) },
+    });
+  if (fetch?.state === 'stored') return { key: fetch.key, sha256: fetch.outcome.sha256, filename };
+  if (fetch?.state === 'failed')
+    return fail('mediaFailed', fetch.outcome.detail ?? `the copy ended ${fetch.outcome.reason}`, {
+      reason: fetch.outcome.reason,
+    });
+  if (fetch) return notStored('the media fetcher is copying it from the provider');
+  if (!part) return fail('notFound', `the message has no part ${partIndex}`);
+  if (part.ref.store === 's3') return { key: part.ref.key, sha256: part.sha256, filename };
+  if (!keepsMediaOf(message.message.endpoint))
+    return fail(
+      'mediaNotKept',
+      "Instagram media stays at Meta (its terms forbid keeping a copy): the part's ref is the provider's URL",
+    );
+  return notStored('its copy is queued for the media fetcher');
+};
+
+type Body<S extends z.ZodType> = z.input<S>;
+
+export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
+  const expiresAt = (seconds: number) => new Date(deps.clock().getTime() + seconds * 1000).toISOString();
+
+  return {
+    /** One BatchGetItem (the message and the part's claim), one HeadObject, then the signature. */
+    getMessageMedia: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const hubMessageId = parseOr400(HubMessageIdSchema, params.hubMessageId, 'path.hubMessageId');
+      const partIndex = parseOr400(PartIndexSchema, params.partIndex, 'path.partIndex');
+      const stored = storedObjectOf(await readRecordedPart(deps.table, hubMessageId, partIndex), partIndex);
+      if (!isReadableKey(stored.key)) return fail('notFound', 'the stored copy is not one the API hands out');
+      const head = await deps.media.head(stored.key);
+      if (!head) return fail('notFound', 'the stored copy is gone (expired or erased)');
+      const downloadName = (stored.filename ?? `attachment-${partIndex}`).slice(-200);
+      const url = await deps.media.presignGet(stored.key, HELPDESK_API_MEDIA.downloadSeconds, downloadName);
+      return json(200, {
+        url,
+        expiresAt: expiresAt(HELPDESK_API_MEDIA.downloadSeconds),
+        contentType: head.contentType,
+        size: head.bytes,
+        ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
+        ...(stored.filename ? { filename: stored.filename } : {}),
+      } satisfies Body<typeof MediaDownloadSchema>);
+    },
+
+    /** No table call: a fresh key under the upload prefix, and a PUT URL bound to its type and size. */
+    createMediaUpload: async ({ body }: RouteInput): Promise<ApiResponse> => {
+      const request = parseOr400(MediaUploadRequestSchema, body, 'body');
+      const s3Key = `${HELPDESK_API_MEDIA.uploadPrefix}${deps.newId()}/${keyFilenameOf(request.filename)}`;
+      const url = await deps.media.presignPut(
+        s3Key,
+        request.contentType,
+        request.bytes,
+        HELPDESK_API_MEDIA.uploadSeconds,
+      );
+      return json(201, {
+        s3Key,
+        upload: {
+          method: 'PUT',
+          url,
+          headers: { 'content-type': request.contentType, ...PRESIGNED_PUT_HEADERS },
+          expiresAt: expiresAt(HELPDESK_API_MEDIA.uploadSeconds),
+        },
+      } satisfies Body<typeof MediaUploadSchema>);
+    },
+  };
+};

@@ -1,0 +1,434 @@
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
+import { HELPDESK_API_MEDIA, keyFilenameOf } from '#shared/api/media.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
+import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES } from '#shared/api/schemas.ts';
+import { isSendableMediaKey, s3MediaObjects } from '#shared/aws/media-objects.ts';
+import {
+  type BusinessEndpoint,
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  hubMessageIdFor,
+  type MessagePart,
+} from '#shared/contract/index.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { mediaObjectKey } from '#shared/media/job.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { createMediaFetchStore, type MediaFetchStore } from '#shared/store/media-fetches.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { createResponseValidator } from '#tests/support/openapi-contract.ts';
+
+/*
+ * Attachments through the helpdesk API against the local DynamoDB and S3: a download URL of a part's
+ * stored copy, whose key comes from the hub's records (the fetcher's claim item, or the part's own
+ * `s3` reference), and the problem that says why there is none (yet); an upload URL for a file to
+ * send, under a fresh key. One BatchGetItem per download, no table call per upload.
+ */
+
+const matchesContract = createResponseValidator();
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const WHATSAPP: BusinessEndpoint = { type: 'whatsapp_phone_number', id: 'phone-1' };
+const INSTAGRAM: BusinessEndpoint = { type: 'instagram_account', id: 'ig-1' };
+const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5]);
+
+const image = (mediaId: string): MessagePart => ({
+  type: 'media',
+  kind: 'image',
+  mimeType: 'image/jpeg',
+  ref: { store: 'provider_media_id', mediaId },
+});
+
+/** A customer's message with these parts, as an adapter builds it. */
+const received = (customer: string, providerMessageId: string, parts: MessagePart[], endpoint = WHATSAPP) => {
+  const channel = endpoint.type === 'instagram_account' ? 'messenger' : 'whatsapp';
+  const identity: ChannelIdentity =
+    channel === 'whatsapp' ? { type: 'wa_id', value: customer } : { type: 'igsid', value: customer };
+  const conversationId = contactConversationId(channel, endpoint, identity);
+  return buildEvent('switchboard.message.received', eventIdFor(channel, 'message', providerMessageId), {
+    channel,
+    provider: 'meta',
+    endpoint,
+    contact: { identities: [identity] },
+    conversationId,
+    hubMessageId: hubMessageIdFor(channel, providerMessageId),
+    direction: 'inbound',
+    providerMessageId,
+    providerTimestamp: '2026-11-22T11:00:00.000Z',
+    receivedAt: '2026-11-22T11:00:01.000Z',
+    parts,
+  });
+};
+
+describe('attachments through the helpdesk API, against the local DynamoDB and S3', () => {
+  let emulators: RunningEmulators;
+  let recorder: RecorderService;
+  let claims: MediaFetchStore;
+  let api: HelpdeskApi;
+  /** The table calls of the last request, and of every request in this file. */
+  const calls: string[] = [];
+  const apiCalls = new Set<string>();
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    const { dynamodb } = emulators.clients;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName).replace(/Command$/, ''));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countMediaApiCalls' },
+    );
+    const table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
+    const quiet = createLogger({ level: 'error', write: () => {} });
+    recorder = createRecorderService({
+      store: createRecorderStore(table),
+      publisher: { publish: async () => undefined },
+      clock: () => NOW,
+      logger: quiet,
+    });
+    claims = createMediaFetchStore(table);
+    api = createHelpdeskApi({
+      table,
+      publishEvent: async () => undefined,
+      enqueueCommand: async () => undefined,
+      clock: () => NOW,
+      newId: () => '0f1e2d3c4b5a69788796a5b4c3d2e1f0',
+      deleteObjects: async () => undefined,
+      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
+      logger: quiet,
+    });
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  /** A routed request whose answer must be one the published OpenAPI document describes. */
+  const request = async (method: string, path: string, extra: Partial<ApiRequest> = {}) => {
+    calls.length = 0;
+    const response = await api({
+      method,
+      path,
+      query: {},
+      headers: {},
+      principal: 'arn:aws:iam::123456789012:user/agent',
+      ...extra,
+    });
+    const route = API_ROUTES.find(
+      (candidate) =>
+        candidate.method === method &&
+        new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path),
+    );
+    expect(route, `${method} ${path} is a route`).toBeDefined();
+    if (route) expect(matchesContract(method, route.path, response.status, response.body)).toBeUndefined();
+    for (const call of calls) apiCalls.add(call);
+    return response;
+  };
+  const bodyOf = (response: ApiResponse) => response.body as Record<string, unknown>;
+  const mediaPath = (hubMessageId: string, partIndex: number | string) =>
+    `/v1/messages/${hubMessageId}/media/${partIndex}`;
+  const putObject = (key: string, bytes: Uint8Array, contentType: string) =>
+    emulators.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: emulators.resources.bucketName,
+        Key: key,
+        Body: bytes,
+        ContentType: contentType,
+      }),
+    );
+  /** The fetcher's claim of a part, ended as given (or left `fetching`). */
+  const claimPart = async (
+    event: ReturnType<typeof received>,
+    partIndex: number,
+    end?: Parameters<MediaFetchStore['end']>[3],
+  ) => {
+    const { hubMessageId, conversationId } = event.data;
+    const key = mediaObjectKey({ conversationId, hubMessageId, partIndex });
+    const claim = await claims.claim({
+      hubMessageId,
+      partIndex,
+      conversationId,
+      key,
+      token: `token-${partIndex}`,
+      staleAfterSeconds: 360,
+    });
+    expect(claim.kind).toBe('claimed');
+    if (end) expect(await claims.end(hubMessageId, partIndex, `token-${partIndex}`, end)).toBe(true);
+    return key;
+  };
+
+  it('answers a stored WhatsApp image with a 5-minute URL of the object its claim names, in one BatchGetItem', async () => {
+    // Prepare
+    const event = received('306900000501', 'wamid.media-1', [{ type: 'text', text: 'see' }, image('771')]);
+    await recorder.recordEvent(event);
+    const key = await claimPart(event, 1, {
+      state: 'stored',
+      sha256: 'ab'.repeat(32),
+      size: JPEG.byteLength,
+      contentType: 'image/jpeg',
+      at: NOW.toISOString(),
+    });
+    await putObject(key, JPEG, 'image/jpeg');
+    // Act
+    const response = await request('GET', mediaPath(event.data.hubMessageId, 1));
+    // Assess
+    expect(response.status).toBe(200);
+    const body = bodyOf(response);
+    expect(body).toMatchObject({
+      expiresAt: '2026-11-22T12:05:00.000Z',
+      contentType: 'image/jpeg',
+      size: JPEG.byteLength,
+      sha256: 'ab'.repeat(32),
+    });
+    expect(body.filename).toBeUndefined();
+    const url = new URL(String(body.url));
+    expect(url.pathname).toBe(`/${emulators.resources.bucketName}/${key}`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(HELPDESK_API_MEDIA.downloadSeconds));
+    expect(url.searchParams.get('response-content-disposition')).toBe(
+      "attachment; filename*=UTF-8''attachment-1",
+    );
+    expect(calls).toEqual(['BatchGetItem']);
+    // The URL serves the stored bytes (the local S3 checks the signature's expiry, not the clock's).
+    const served = await fetch(url);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(JPEG);
+  });
+
+  it("answers an e-mail attachment (or a file sent by key) from the part's own s3 reference, with its name", async () => {
+    // Prepare
+    const key = `attachments/${'c'.repeat(64)}/Faktura_11.pdf`;
+    const event = received('306900000502', 'wamid.media-2', [
+      {
+        type: 'media',
+        kind: 'file',
+        mimeType: 'application/pdf',
+        filename: 'Faktura 11.pdf',
+        sha256: 'cd'.repeat(32),
+        ref: { store: 's3', key },
+      },
+    ]);
+    await recorder.recordEvent(event);
+    await putObject(key, new TextEncoder().encode('%PDF-1.7 invoice'), 'application/pdf');
+    // Act
+    const response = await request('GET', mediaPath(event.data.hubMessageId, 0));
+    // Assess
+    expect(response.status).toBe(200);
+    expect(bodyOf(response)).toMatchObject({
+      contentType: 'application/pdf',
+      size: 16,
+      sha256: 'cd'.repeat(32),
+      filename: 'Faktura 11.pdf',
+    });
+    const url = new URL(String(bodyOf(response).url));
+    expect(url.pathname).toBe(`/${emulators.resources.bucketName}/${key}`);
+    expect(url.searchParams.get('response-content-disposition')).toBe(
+      "attachment; filename*=UTF-8''Faktura%2011.pdf",
+    );
+  });
+
+  it('answers 409 media-not-stored while a part is queued, fetched or waiting, and 410 with the reason once it failed', async () => {
+    // Prepare: part 0 queued (no claim yet), 1 being fetched, 2 waiting after a transient failure, 3 failed
+    const event = received('306900000503', 'wamid.media-3', [image('1'), image('2'), image('3'), image('4')]);
+    await recorder.recordEvent(event);
+    await claimPart(event, 1);
+    await claimPart(event, 2);
+    await claims.release(event.data.hubMessageId, 2, 'token-2');
+    await claimPart(event, 3, {
+      state: 'failed',
+      reason: 'expired',
+      detail: 'the media id no longer resolves',
+      at: NOW.toISOString(),
+    });
+    // Act
+    const answers = [];
+    for (const partIndex of [0, 1, 2, 3])
+      answers.push(await request('GET', mediaPath(event.data.hubMessageId, partIndex)));
+    // Assess
+    expect(answers.map((answer) => [answer.status, bodyOf(answer).type])).toEqual([
+      [409, 'urn:switchboard:problem:media-not-stored'],
+      [409, 'urn:switchboard:problem:media-not-stored'],
+      [409, 'urn:switchboard:problem:media-not-stored'],
+      [410, 'urn:switchboard:problem:media-failed'],
+    ]);
+    expect(answers.slice(0, 3).map((answer) => answer.headers['retry-after'])).toEqual(['5', '5', '5']);
+    expect(bodyOf(answers[3] as ApiResponse)).toMatchObject({
+      reason: 'expired',
+      detail: 'the media id no longer resolves',
+    });
+  });
+
+  it('says Instagram media is not kept, and answers 404 for what is not an attachment of a message', async () => {
+    // Prepare
+    const instagram = received(
+      '17841400000000503',
+      'ig-media-1',
+      [
+        {
+          type: 'media',
+          kind: 'image',
+          ref: {
+            store: 'provider_url',
+            url: 'https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1',
+            requiresAuth: false,
+          },
+        },
+      ],
+      INSTAGRAM,
+    );
+    const whatsapp = received('306900000504', 'wamid.media-4', [
+      { type: 'text', text: 'no file' },
+      image('5'),
+    ]);
+    await recorder.recordEvent(instagram);
+    await recorder.recordEvent(whatsapp);
+    const stranger = hubMessageIdFor('whatsapp', 'wamid.never-recorded');
+    // Act
+    const notKept = await request('GET', mediaPath(instagram.data.hubMessageId, 0));
+    const missing = [
+      await request('GET', mediaPath(stranger, 0)),
+      await request('GET', mediaPath(whatsapp.data.hubMessageId, 2)),
+      await request('GET', mediaPath(whatsapp.data.hubMessageId, 0)),
+    ];
+    const malformed = [
+      await request('GET', mediaPath('msg_x', 0)),
+      await request('GET', mediaPath(whatsapp.data.hubMessageId, '01')),
+      await request('GET', mediaPath(whatsapp.data.hubMessageId, '-1')),
+    ];
+    // Assess
+    expect(notKept.status).toBe(404);
+    expect(bodyOf(notKept).type).toBe('urn:switchboard:problem:media-not-kept');
+    expect(String(bodyOf(notKept).detail)).toMatch(/Instagram/);
+    expect(missing.map((answer) => [answer.status, bodyOf(answer).type, bodyOf(answer).detail])).toEqual([
+      [404, 'urn:switchboard:problem:not-found', 'no such message'],
+      [404, 'urn:switchboard:problem:not-found', 'the message has no part 2'],
+      [404, 'urn:switchboard:problem:not-found', 'part 0 is text, not media'],
+    ]);
+    expect(malformed.map((answer) => answer.status)).toEqual([400, 400, 400]);
+  });
+
+  it('answers 404 once the stored copy is gone, and once the message is erased (whatever is left in S3)', async () => {
+    // Prepare
+    const gone = received('306900000505', 'wamid.media-5', [image('6')]);
+    const erased = received('306900000506', 'wamid.media-6', [image('7')]);
+    const stored = {
+      state: 'stored',
+      sha256: 'ef'.repeat(32),
+      size: 9,
+      contentType: 'image/jpeg',
+      at: NOW.toISOString(),
+    } as const;
+    for (const event of [gone, erased]) {
+      await recorder.recordEvent(event);
+      await putObject(await claimPart(event, 0, stored), JPEG, 'image/jpeg');
+    }
+    await emulators.clients.s3.send(
+      new DeleteObjectCommand({
+        Bucket: emulators.resources.bucketName,
+        Key: mediaObjectKey({ ...gone.data, partIndex: 0 }),
+      }),
+    );
+    const before = await request('GET', mediaPath(erased.data.hubMessageId, 0));
+    const conversation = await request('GET', `/v1/conversations/${erased.data.conversationId}`);
+    const erasure = await request('DELETE', `/v1/contacts/${String(bodyOf(conversation).contactId)}`);
+    // Act
+    const afterExpiry = await request('GET', mediaPath(gone.data.hubMessageId, 0));
+    const afterErasure = await request('GET', mediaPath(erased.data.hubMessageId, 0));
+    // Assess
+    expect(before.status).toBe(200);
+    expect(erasure.status).toBe(200);
+    expect([afterExpiry.status, bodyOf(afterExpiry).detail]).toEqual([
+      404,
+      'the stored copy is gone (expired or erased)',
+    ]);
+    expect([afterErasure.status, bodyOf(afterErasure).detail]).toEqual([404, 'no such message']);
+  });
+
+  it('hands out a 15-minute PUT URL under a fresh upload key, bound to the type and size, with no table call', async () => {
+    // Act
+    const named = await request('POST', '/v1/media', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contentType: 'image/jpeg', bytes: 48_213, filename: 'Zdjęcie z wakacji.JPG' }),
+    });
+    const unnamed = await request('POST', '/v1/media', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contentType: 'application/pdf', bytes: MAX_UPLOAD_BYTES }),
+    });
+    // Assess
+    expect(named.status).toBe(201);
+    const body = bodyOf(named) as { s3Key: string; upload: Record<string, unknown> };
+    expect(body.s3Key).toBe('media/outbound/0f1e2d3c4b5a69788796a5b4c3d2e1f0/Zdjecie_z_wakacji.JPG');
+    expect(isSendableMediaKey(body.s3Key)).toBe(true);
+    expect(body.upload).toMatchObject({
+      method: 'PUT',
+      headers: { 'content-type': 'image/jpeg', 'x-amz-server-side-encryption': 'AES256' },
+      expiresAt: '2026-11-22T12:15:00.000Z',
+    });
+    const url = new URL(String(body.upload.url));
+    expect(url.pathname).toBe(`/${emulators.resources.bucketName}/${body.s3Key}`);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(HELPDESK_API_MEDIA.uploadSeconds));
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe(
+      'content-length;content-type;host;x-amz-server-side-encryption',
+    );
+    expect((bodyOf(unnamed) as { s3Key: string }).s3Key).toBe(
+      'media/outbound/0f1e2d3c4b5a69788796a5b4c3d2e1f0/file',
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('takes every listed type up to 100 MiB and refuses any other type, size or field by name', async () => {
+    // Prepare
+    const post = (body: unknown) =>
+      request('POST', '/v1/media', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // Act
+    const listed = [];
+    for (const contentType of UPLOAD_CONTENT_TYPES)
+      listed.push((await post({ contentType, bytes: 1 })).status);
+    const refused = [
+      await post({ contentType: 'text/html', bytes: 10 }),
+      await post({ contentType: 'IMAGE/JPEG', bytes: 10 }),
+      await post({ contentType: 'image/jpeg', bytes: MAX_UPLOAD_BYTES + 1 }),
+      await post({ contentType: 'image/jpeg', bytes: 0 }),
+      await post({ contentType: 'image/jpeg', bytes: 10, key: 'raw/email/x' }),
+    ];
+    // Assess
+    expect(listed).toEqual(UPLOAD_CONTENT_TYPES.map(() => 201));
+    expect(
+      refused.map((answer) => [answer.status, (bodyOf(answer).errors as { field: string }[])[0]?.field]),
+    ).toEqual([
+      [400, 'body.contentType'],
+      [400, 'body.contentType'],
+      [400, 'body.bytes'],
+      [400, 'body.bytes'],
+      [400, 'body'],
+    ]);
+  });
+
+  it('reduces a file name to a safe last key segment, keeping its end', () => {
+    // Act
+    const names = [
+      '../../etc/passwd',
+      '..',
+      'résumé (final).docx',
+      '',
+      undefined,
+      `${'a'.repeat(150)}.pdf`,
+    ].map(keyFilenameOf);
+    // Assess
+    expect(names.slice(0, 5)).toEqual(['etc_passwd', 'file', 'resume_final_.docx', 'file', 'file']);
+    expect(names[5]).toBe(`${'a'.repeat(96)}.pdf`);
+  });
+
+  it("sends the table nothing the API's IAM policy does not allow (over every request above)", () => {
+    // Assess
+    expect(apiCalls.has('BatchGetItem')).toBe(true);
+    for (const name of apiCalls)
+      expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(`dynamodb:${name}`);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BusinessEndpoint,
+  buildEvent,
+  eventIdFor,
+  hubMessageIdFor,
+  type MessagePart,
+} from '#shared/contract/index.ts';
+import { keepsMediaOf, mediaJobsFor } from '#shared/media/job.ts';
+
+/*
+ * Which parts of a recorded message the media fetcher copies: media the provider still holds, on an
+ * endpoint whose media the hub keeps. The helpdesk API's download answers by the same rule.
+ */
+
+const providerImage: MessagePart = {
+  type: 'media',
+  kind: 'image',
+  ref: { store: 'provider_media_id', mediaId: '771' },
+};
+const storedFile: MessagePart = {
+  type: 'media',
+  kind: 'file',
+  ref: { store: 's3', key: 'attachments/abc/report.pdf' },
+};
+
+const recorded = (endpoint: BusinessEndpoint, parts: MessagePart[]) =>
+  buildEvent('switchboard.message.received', eventIdFor('messenger', 'message', 'mid.1'), {
+    channel: 'messenger',
+    provider: 'meta',
+    endpoint,
+    contact: { identities: [{ type: 'psid', value: '4242' }] },
+    conversationId: 'conv_jobs',
+    hubMessageId: hubMessageIdFor('messenger', 'mid.1'),
+    direction: 'inbound',
+    providerMessageId: 'mid.1',
+    providerTimestamp: null,
+    receivedAt: '2026-11-22T12:00:00.000Z',
+    parts,
+  });
+
+describe('media jobs of a recorded message', () => {
+  it('copies media the provider holds, by part index, and not what is in the bucket already', () => {
+    // Act
+    const jobs = mediaJobsFor(
+      recorded({ type: 'facebook_page', id: 'page-1' }, [
+        { type: 'text', text: 'two files' },
+        providerImage,
+        storedFile,
+      ]),
+    );
+    // Assess
+    expect(jobs.map((job) => [job.partIndex, job.part.ref.store])).toEqual([[1, 'provider_media_id']]);
+  });
+
+  it("keeps no Instagram media: Meta's terms forbid a copy", () => {
+    // Prepare
+    const instagram: BusinessEndpoint = { type: 'instagram_account', id: 'ig-1' };
+    // Act
+    const jobs = mediaJobsFor(recorded(instagram, [providerImage]));
+    // Assess
+    expect(jobs).toEqual([]);
+    expect(keepsMediaOf(instagram)).toBe(false);
+    expect(keepsMediaOf({ type: 'facebook_page', id: 'page-1' })).toBe(true);
+  });
+});

@@ -1,0 +1,95 @@
+import { type GetObjectCommandOutput, S3Client, type ServiceOutputTypes } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isSendableMediaKey, MediaObjectTooLargeError, s3MediaObjects } from '#shared/aws/media-objects.ts';
+
+/*
+ * The presigned URLs of the payload bucket's media, as S3 will check them: signed offline with
+ * made-up session credentials (nothing is sent). A PUT URL binds the type and the size and carries
+ * no checksum of the empty body it was signed without (S3 would refuse every upload through it).
+ */
+
+const client = new S3Client({
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session-token' },
+});
+const media = s3MediaObjects('payloads', async () => client);
+
+/** A client whose every call answers `answer` (an output, or an error thrown) without leaving the process. */
+const answering = (answer: (command: string) => ServiceOutputTypes) => {
+  const fake = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  fake.middlewareStack.add(
+    (_next, context) => async () => ({ response: {}, output: answer(String(context.commandName)) }),
+    { step: 'initialize', name: 'answerInProcess' },
+  );
+  return fake;
+};
+/** A GetObject answer of `bytes` sevens (only the body's byte-array reader, which `read` uses). */
+const bodyOf = (bytes: number) =>
+  ({
+    $metadata: {},
+    ContentLength: bytes,
+    Body: { transformToByteArray: async () => new Uint8Array(bytes).fill(7) },
+  }) as unknown as GetObjectCommandOutput;
+
+describe('presigned media URLs', () => {
+  afterAll(() => client.destroy());
+
+  it('signs a PUT for exactly the type and size, with no body checksum in the URL', async () => {
+    // Act
+    const url = new URL(await media.presignPut('media/outbound/abc/photo.jpg', 'image/jpeg', 1234, 900));
+    // Assess
+    const query = url.searchParams;
+    expect(url.pathname).toBe('/media/outbound/abc/photo.jpg');
+    expect(query.get('X-Amz-Expires')).toBe('900');
+    expect(query.get('X-Amz-Security-Token')).toBe('session-token');
+    expect(query.get('X-Amz-SignedHeaders')?.split(';')).toEqual(
+      expect.arrayContaining(['content-length', 'content-type', 'host', 'x-amz-server-side-encryption']),
+    );
+    expect([...query.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
+  });
+
+  it('signs a GET that answers as a download under the given name', async () => {
+    // Act
+    const url = new URL(await media.presignGet('attachments/conv_1/msg_1/0', 300, 'Faktura 11.pdf'));
+    // Assess
+    expect(url.pathname).toBe('/attachments/conv_1/msg_1/0');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
+    expect(url.searchParams.get('response-content-disposition')).toBe(
+      "attachment; filename*=UTF-8''Faktura%2011.pdf",
+    );
+  });
+
+  it('reads an object within its bound and refuses one past it; HEAD of a missing object is undefined', async () => {
+    // Prepare
+    const small = answering(() => bodyOf(4));
+    const large = answering(() => bodyOf(11));
+    const missing = answering(() => {
+      throw Object.assign(new Error('not found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+    });
+    // Act
+    const read = await s3MediaObjects('payloads', async () => small).read('media/outbound/a/f', 10);
+    const refused = await s3MediaObjects('payloads', async () => large)
+      .read('media/outbound/a/f', 10)
+      .catch((error: unknown) => error);
+    const head = await s3MediaObjects('payloads', async () => missing).head('media/outbound/a/f');
+    // Assess
+    expect([...read]).toEqual([7, 7, 7, 7]);
+    expect(refused).toBeInstanceOf(MediaObjectTooLargeError);
+    expect(head).toBeUndefined();
+    for (const fake of [small, large, missing]) fake.destroy();
+  });
+
+  it('lets a send name only uploads and stored attachments, by safe keys', () => {
+    // Act
+    const verdicts = [
+      'media/outbound/0f1e/photo.jpg',
+      'attachments/conv_1/msg_1/0',
+      'media/outbound/',
+      'raw/email/abc',
+      'media/outbound/../raw/email/abc',
+      'media/outbound/a//b',
+    ].map(isSendableMediaKey);
+    // Assess
+    expect(verdicts).toEqual([true, true, false, false, false, false]);
+  });
+});
