@@ -3,6 +3,7 @@ import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEDIA_FETCHER_TABLE_ACTIONS } from '#infra/constructs/media-fetcher.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { conversationIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -58,6 +59,8 @@ describe('media claim races against the local DynamoDB', () => {
   let emulators: RunningEmulators;
   let provider: CountingMediaProvider;
   const destroyers: (() => void)[] = [];
+  /** Every DynamoDB action the fetchers sent, lost claims included. */
+  const dynamoActions = new Set<string>();
 
   /** A media fetcher as the Lambda wires it, at its own clock, recording what it publishes. */
   const fetcherAt = (clock: () => Date) => {
@@ -75,6 +78,13 @@ describe('media claim races against the local DynamoDB', () => {
           return output;
         }) as never,
       { step: 'initialize', name: 'recordPublished' },
+    );
+    clients.dynamodb.middlewareStack.add(
+      ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
+        dynamoActions.add(`dynamodb:${(context.commandName ?? '').replace(/Command$/, '')}`);
+        return next(args);
+      }) as never,
+      { step: 'initialize', name: 'recordActions' },
     );
     const fetcher = createMediaFetcherService({
       dynamodb: clients.dynamodb,
@@ -233,6 +243,13 @@ describe('media claim races against the local DynamoDB', () => {
     expect(object.ContentLength).toBe(file.bytes.length);
     expect(await storedSha256(job)).toBe(sha256Hex(file.bytes));
     expect(await claimItem(job)).toMatchObject({ state: 'stored', attempts: 2 });
+    // Nothing, on any of these paths, that the fetcher's IAM policy does not allow.
+    expect(
+      [...dynamoActions].every((action) =>
+        (MEDIA_FETCHER_TABLE_ACTIONS as readonly string[]).includes(action),
+      ),
+    ).toBe(true);
+    expect(dynamoActions.has('dynamodb:UpdateItem')).toBe(true);
   });
 
   it('refuses end and release to a token whose claim was taken over, against the table itself', async () => {

@@ -10,7 +10,7 @@ import { streamToS3 } from '#shared/media/upload.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import type { MediaClaim, MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
 
-/** The claim's rules (shared/store/media-fetches.ts) in memory; the DynamoDB version is tested in media-store.test.ts. */
+/** The claim's rules (shared/store/media-fetches.ts) in memory; the DynamoDB version is tested in claim-race.test.ts. */
 const memoryStore = () => {
   const items = new Map<
     string,
