@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Sample } from '#shared/local/samples.ts';
+import { whatsappImageFrom } from './live-samples.ts';
 
 /*
  * A WhatsApp Cloud API media host on loopback that counts what it serves: `GET /{version}/{media-id}`
@@ -50,6 +52,27 @@ export const jpegOf = (size: number, seed: string): Buffer => {
 };
 
 export const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * A customer's WhatsApp image webhook (`whatsapp/image.json`) whose media is `mediaId` as this
+ * provider serves it: the type, and the sha256 Meta announces in webhooks (base64).
+ */
+export const whatsappImageServedBy = (
+  customer: string,
+  messageId: string,
+  mediaId: string,
+  file: ServedFile,
+): Sample => {
+  const sample = whatsappImageFrom(customer, messageId, mediaId);
+  const json = JSON.parse(sample.payload.toString('utf8')) as {
+    entry: { changes: { value: { messages: { image: { mime_type: string; sha256: string } }[] } }[] }[];
+  };
+  const image = json.entry[0]?.changes[0]?.value.messages[0]?.image;
+  if (!image) throw new Error('whatsapp/image.json has no image');
+  image.mime_type = file.mimeType;
+  image.sha256 = createHash('sha256').update(file.bytes).digest('base64');
+  return { ...sample, payload: Buffer.from(JSON.stringify(json), 'utf8') };
+};
 
 export const startCountingMediaProvider = async (): Promise<CountingMediaProvider> => {
   const files = new Map<string, ServedFile>();
