@@ -60,7 +60,7 @@ const lambdaCost = (invocations: number, durationMs: number): number =>
   (PRICES.lambdaPerRequest +
     (LAMBDA_MEMORY_MB / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
 
-const design = (lines: Array<[string, number, number]>): DesignCost => {
+export const design = (lines: Array<[string, number, number]>): DesignCost => {
   const costed = lines.map(([item, perMessage, unitPrice]) => ({
     item,
     perMessage: round(perMessage, 3),
@@ -75,7 +75,7 @@ const design = (lines: Array<[string, number, number]>): DesignCost => {
   };
 };
 
-const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> => {
+export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> => {
   const n = usage.requests;
   const events = usage.ingestEvents / n;
   const { webhook, recorder } = usage;

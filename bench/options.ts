@@ -14,6 +14,7 @@ export const SECTIONS = [
   'linear-time',
   'api',
   'outbound',
+  'media',
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

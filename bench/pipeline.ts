@@ -2,6 +2,7 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
@@ -18,6 +19,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 import { newTally, tallyGsiWrites, tallySqs, type UsageTally } from './aws-usage.ts';
+import { SQS_CHUNK_BYTES } from './prices.ts';
 import { median } from './stats.ts';
 import { adapterFor, BENCH_BASE_URL, BENCH_SECRETS, toWebhookRequest } from './webhook-path.ts';
 
@@ -45,14 +47,53 @@ export interface PipelineUsage {
     readonly medianBatchDurationMs: number;
     /** Events sent to the helpdesk queue. */
     readonly publishedEvents: number;
+    /** With a media queue: the recorder's SendMessageBatch calls to it (in `commands` and `sqsChunks` too). */
+    readonly mediaQueue?: MediaQueueTally;
   };
 }
+
+export interface MediaQueueTally {
+  requests: number;
+  /** Jobs enqueued. */
+  entries: number;
+  /** SQS billing units (64 KB of payload each, one at least per request). */
+  chunks: number;
+}
+
+export interface PipelineOptions {
+  /** The recorder enqueues a job per media part there, as deployed with the media fetcher. */
+  readonly mediaQueueUrl?: string;
+}
+
+type Input = Record<string, unknown>;
+
+/** Counts the SendMessageBatch requests a client sends to one queue. */
+const tallyQueue = (client: SQSClient, queueUrl: string, tally: MediaQueueTally): void => {
+  client.middlewareStack.add(
+    ((next: (args: { input: Input }) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: { input: Input }) => {
+        if (context.commandName === 'SendMessageBatchCommand' && args.input.QueueUrl === queueUrl) {
+          const entries = (args.input.Entries as { MessageBody?: string }[] | undefined) ?? [];
+          const bytes = entries.reduce(
+            (total, entry) => total + Buffer.byteLength(entry.MessageBody ?? '', 'utf8'),
+            0,
+          );
+          tally.requests += 1;
+          tally.entries += entries.length;
+          tally.chunks += Math.max(1, Math.ceil(bytes / SQS_CHUNK_BYTES));
+        }
+        return next(args);
+      }) as never,
+    { step: 'initialize', name: 'benchMediaQueue' },
+  );
+};
 
 const silent = createLogger({ level: 'error', write: () => undefined });
 
 export const runPipeline = async (
   emulators: RunningEmulators,
   samples: readonly Sample[],
+  options: PipelineOptions = {},
 ): Promise<PipelineUsage> => {
   const { resources } = emulators;
   const clients = localClients(emulators.endpoints);
@@ -99,6 +140,8 @@ export const runPipeline = async (
   };
 
   resetAwsCommandCounts();
+  const mediaQueue: MediaQueueTally = { requests: 0, entries: 0, chunks: 0 };
+  if (options.mediaQueueUrl) tallyQueue(clients.sqs, options.mediaQueueUrl, mediaQueue);
   tally.sqsChunks = 0;
   tally.sqsMessages = 0;
   tally.gsiWriteUnits = 0;
@@ -109,6 +152,7 @@ export const runPipeline = async (
     payloads: { s3: clients.s3, bucket: resources.bucketName },
     tableName: resources.tableName,
     helpdeskQueueUrl: resources.helpdeskQueueUrl,
+    ...(options.mediaQueueUrl ? { mediaQueueUrl: options.mediaQueueUrl } : {}),
     logger: silent,
     onCapacity: (_operation, consumed) => {
       if (!consumed) return;
@@ -178,6 +222,7 @@ export const runPipeline = async (
       batches: batchDurations.length,
       publishedEvents: tally.sqsMessages,
       medianBatchDurationMs: median(batchDurations),
+      ...(options.mediaQueueUrl ? { mediaQueue } : {}),
     },
   };
 };

@@ -6,6 +6,10 @@
  *   https://aws.amazon.com/sqs/pricing/           FIFO: $0.50 per million requests; every 64 KB chunk of a payload is one request
  *   https://aws.amazon.com/dynamodb/pricing/on-demand/  $0.625 per million write request units, $0.125 per million read request units
  *   https://aws.amazon.com/s3/pricing/            Standard: $0.005 per 1,000 PUT, $0.0004 per 1,000 GET
+ *                                                 (multipart: each CreateMultipartUpload, UploadPart and
+ *                                                 CompleteMultipartUpload a PUT-class request);
+ *                                                 storage $0.023 per GB-month (first 50 TB)
+ *   https://aws.amazon.com/dynamodb/pricing/on-demand/  storage (Standard table class) $0.25 per GB-month
  */
 export const PRICES = {
   lambdaPerRequest: 0.2 / 1e6,
@@ -16,6 +20,8 @@ export const PRICES = {
   dynamoPerReadUnit: 0.125 / 1e6,
   s3PerPut: 0.005 / 1000,
   s3PerGet: 0.0004 / 1000,
+  s3StandardPerGbMonth: 0.023,
+  dynamoPerGbMonth: 0.25,
 } as const;
 
 export const PRICES_SOURCE =

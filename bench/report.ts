@@ -5,6 +5,8 @@ import type { AwsCostResult } from './aws-cost.ts';
 import type { BundleColdStart, ColdStartResult } from './cold-start.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
+import type { MediaBenchResult } from './media.ts';
+import { PRICES } from './prices.ts';
 import type { ScaleReport, ScaleResult } from './scale.ts';
 import { QUOTAS } from './scale-quotas.ts';
 
@@ -26,6 +28,7 @@ export interface BenchReport {
   readonly linearTime?: LinearTimeResult;
   readonly api?: ApiLatencyResult;
   readonly outbound?: OutboundThroughputResult;
+  readonly media?: MediaBenchResult;
 }
 
 type Row = ReadonlyArray<string | number>;
@@ -97,6 +100,61 @@ const renderScale = (scale: ScaleReport): string[] => {
         ]),
     ),
     `  busiest conversation: ${count(check.busiestConversation.eventsPerSecond)} events/s; one conversation is recorded in order at up to ${count(check.busiestConversation.recorderLaneEventsPerSecond)} events/s (a batch of ${RECORDER_BATCH} per recorder batch time), beyond which its own events wait in its FIFO group`,
+  ];
+};
+
+const calls = (counts: Readonly<Record<string, number>>): string =>
+  Object.entries(counts)
+    .map(([name, value]) => `${value} ${name}`)
+    .join(' + ') || 'none';
+
+/** Inbound media: cost per message with an image, the webhook's answer with and without, fetcher memory. */
+const renderMedia = (media: MediaBenchResult): string[] => {
+  const { cost, ack, memory } = media;
+  const per = cost.perAttachment;
+  return [
+    `\n9. Inbound media: ${cost.messages} WhatsApp messages with one ${Math.round(cost.imageBytes / 1024)} KB image, webhook → recorder → media fetcher → media_stored over the emulators, every call counted (fetcher priced at ${cost.fetcherMs.priced} ms: stated for AWS ${cost.fetcherMs.statedForAws} ms, measured here ${cost.fetcherMs.measuredMedian} ms)`,
+    table(
+      ['media path, per attachment', 'calls or units', '$ per million'],
+      cost.media.lines.map((line) => [line.item, line.perMessage, `$${line.dollarsPerMillion}`]),
+    ),
+    `  media path $${cost.media.dollarsPerMillion} + the message itself $${cost.message.httpApi} (HTTP API) / $${cost.message.functionUrls} (function URLs) = **$${cost.total.httpApi} / $${cost.total.functionUrls} per million messages with an image**`,
+    `  the message (as the AWS section costs an inbound chat message, WhatsApp only, five per conversation): ${cost.message.lines.map((line) => `${line.item} $${line.dollarsPerMillion}`).join('; ')}`,
+    `  calls per attachment: recorder ${per.mediaQueueSendMessageBatch} SendMessageBatch; fetcher ${per.getItem} GetItem + ${per.updateItem} UpdateItem (${per.readUnits} read, ${per.writeUnits} write units) + ${per.putObject} PutObject + ${per.multipartRequests} multipart + ${per.helpdeskSendMessageBatch} SendMessageBatch + ${per.changeMessageVisibility} ChangeMessageVisibility; committed row (tests/bench/media-attachment-counts.test.ts): ${mark(cost.matchesCommittedCounts)}`,
+    `  storage, kept the payload bucket's 30 days: ${cost.storage.s3GbPerMillion} GB per million images, $${cost.storage.s3DollarsPerMillion} a month at $${PRICES.s3StandardPerGbMonth}/GB-month; claim items ${cost.storage.claimItemBytes} bytes each, $${cost.storage.dynamoDollarsPerMillion} a month per million at $${PRICES.dynamoPerGbMonth}/GB-month`,
+    `\n  Webhook answer with and without an image (same process, ${ack.requestsEach} new messages each, alternating; the signed SendMessageBatch to the local ingest queue included)`,
+    table(
+      ['WhatsApp webhook', 'median ms', 'p95 ms', 'AWS calls per answer'],
+      [
+        ['text', ack.withoutMedia.medianMs, ack.withoutMedia.p95Ms, calls(ack.awsCallsPerAck.withoutMedia)],
+        ['image', ack.withMedia.medianMs, ack.withMedia.p95Ms, calls(ack.awsCallsPerAck.withMedia)],
+      ],
+    ),
+    `  image / text: median ${ack.medianRatio}×, p95 ${ack.p95Ratio}×; provider requests while answering: ${ack.providerRequests}`,
+    `\n  Media fetcher memory (the deployed bundle in a fresh Node process per file, limit ${memory.memoryLimitMb} MB): 100 MB document within it: ${mark(memory.hugeWithinLimit)}`,
+    table(
+      [
+        'file',
+        'bytes',
+        'RSS after import MiB',
+        'peak RSS MiB',
+        'growth MiB',
+        'of the limit',
+        'invocation ms',
+        'stored intact',
+      ],
+      memory.runs.map((run) => [
+        run.file,
+        run.bytes,
+        run.afterImportMb,
+        run.peakMb,
+        run.growthMb,
+        percent(run.peakMb / memory.memoryLimitMb),
+        run.invocationMs,
+        mark(run.storedIntact),
+      ]),
+    ),
+    `  peak from the ${memory.runs[0]?.peakFrom ?? 'kernel high-water mark'}`,
   ];
 };
 
@@ -285,7 +343,19 @@ export const renderReport = (report: BenchReport): string => {
       `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed)`,
     );
   }
+  if (report.media) parts.push(...renderMedia(report.media));
   return parts.join('\n');
+};
+
+/** The media section's own file: a run of it alone replaces no other section's results. */
+export const writeMediaReport = (report: BenchReport, directory: string): string => {
+  mkdirSync(directory, { recursive: true });
+  const file = join(directory, report.quick ? 'media-latest-quick.json' : 'media-latest.json');
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine: report.machine, quick: report.quick, media: report.media }, null, 2)}\n`,
+  );
+  return file;
 };
 
 export const writeReport = (report: BenchReport, directory: string): string[] => {

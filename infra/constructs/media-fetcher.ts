@@ -16,7 +16,7 @@ import type { HubStorage } from './hub-storage.ts';
 /**
  * What the fetcher's store sends to the table (shared/store/media-fetches.ts): the message's
  * tombstone read, and the claim, outcome and release of an attachment's item. No query, no delete.
- * tests/media/media-store.test.ts checks the store's calls against it.
+ * tests/bench/media-attachment-counts.test.ts and tests/media/claim-race.test.ts check the calls against it.
  */
 export const MEDIA_FETCHER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
 

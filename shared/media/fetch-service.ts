@@ -167,10 +167,17 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
         throw new RetryLaterError('download failed', after);
       }
     }
-    if (!(await deps.store.end(job.hubMessageId, job.partIndex, token, outcome))) {
+    const ended = await deps.store.end(job.hubMessageId, job.partIndex, token, outcome);
+    if (ended === 'erased') {
       // Erased while it downloaded: what was stored goes too, and nothing is told.
       if (outcome.state === 'stored') await deps.deleteObject(key);
-      logger.info('attachment claim lost while fetching; nothing published', fields);
+      logger.info('attachment erased while fetching; nothing published', fields);
+      return;
+    }
+    if (ended === 'taken') {
+      // This claim went stale and another fetcher took the part over: the object under the key
+      // (the same provider file, written by both) is the one that fetcher stores and announces.
+      logger.info('attachment claim taken over while fetching; nothing published', fields);
       return;
     }
     deps.onOutcome?.(outcome);

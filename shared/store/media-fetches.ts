@@ -63,10 +63,16 @@ export interface MediaClaimRequest {
   readonly staleAfterSeconds: number;
 }
 
+/**
+ * What `end` did: recorded the outcome, or refused it because the claim was lost: the part's item
+ * is gone (erased meanwhile), or another fetcher holds or ended it (this claim was taken over as
+ * stale; the object under the key is then that fetcher's).
+ */
+export type MediaEnd = 'ended' | 'erased' | 'taken';
+
 export interface MediaFetchStore {
   claim(request: MediaClaimRequest): Promise<MediaClaim>;
-  /** Records the outcome; false when the claim was lost (erased meanwhile, or taken over as stale). */
-  end(hubMessageId: string, partIndex: number, token: string, outcome: MediaOutcome): Promise<boolean>;
+  end(hubMessageId: string, partIndex: number, token: string, outcome: MediaOutcome): Promise<MediaEnd>;
   /** A transient failure: the part waits for the job's next delivery. */
   release(hubMessageId: string, partIndex: number, token: string): Promise<void>;
 }
@@ -110,14 +116,14 @@ export const createMediaFetchStore = (
     return output.Item ? unmarshall(output.Item) : undefined;
   };
 
-  /** An update of a claim this fetcher still holds (fetching, same token); false when it lost it. */
+  /** An update of a claim this fetcher still holds (fetching, same token); how it lost it otherwise. */
   const updateHeld = async (
     hubMessageId: string,
     partIndex: number,
     token: string,
     update: string,
     values: Record<string, string>,
-  ): Promise<boolean> => {
+  ): Promise<MediaEnd> => {
     try {
       const output = await context.client.send(
         new UpdateItemCommand({
@@ -127,14 +133,17 @@ export const createMediaFetchStore = (
           ConditionExpression: '#state = :fetching AND claimToken = :token',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: marshall({ ...values, ':fetching': 'fetching', ':token': token }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
       track(context, 'UpdateItem', output);
-      return true;
+      return 'ended';
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // Erasure deletes the item; a takeover leaves it, under another token or ended.
+      const old = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
+      return old || (await read(hubMessageId, partIndex)) ? 'taken' : 'erased';
     }
   };
 

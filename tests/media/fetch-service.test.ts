@@ -10,7 +10,7 @@ import { streamToS3 } from '#shared/media/upload.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import type { MediaClaim, MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
 
-/** The claim's rules (shared/store/media-fetches.ts) in memory; the DynamoDB version is tested in media-store.test.ts. */
+/** The claim's rules (shared/store/media-fetches.ts) in memory; the DynamoDB version is tested in claim-race.test.ts. */
 const memoryStore = () => {
   const items = new Map<
     string,
@@ -30,9 +30,10 @@ const memoryStore = () => {
     },
     end: async (hubMessageId, partIndex, token, outcome) => {
       const item = items.get(`${hubMessageId}#${partIndex}`);
-      if (!item || item.token !== token) return false;
+      if (!item) return 'erased';
+      if (item.token !== token) return 'taken';
       items.set(`${hubMessageId}#${partIndex}`, { state: outcome.state, attempts: item.attempts, outcome });
-      return true;
+      return 'ended';
     },
     release: async (hubMessageId, partIndex, token) => {
       const item = items.get(`${hubMessageId}#${partIndex}`);
@@ -251,6 +252,22 @@ describe('media fetcher', () => {
     await expect(busy).rejects.toBeInstanceOf(RetryLaterError);
     expect(hub.opens()).toBe(0);
     expect(hub.published).toEqual([]);
+  });
+
+  it('leaves the object in place and tells nothing when its claim was taken over during the download', async () => {
+    // Prepare: while this fetcher downloads, its claim goes stale and another fetcher takes the part.
+    const hub = setup(async () => {
+      const item = hub.memory.items.get('msg_1#0');
+      if (item) hub.memory.items.set('msg_1#0', { ...item, token: 'the-new-holder', attempts: 2 });
+      return { body: chunksOf(JPEG) };
+    });
+    // Act
+    await hub.fetcher.fetchPart(job());
+    // Assess
+    expect(hub.deleted).toEqual([]);
+    expect(hub.s3.objects.get('attachments/conv_1/msg_1/0')?.equals(JPEG)).toBe(true);
+    expect(hub.published).toEqual([]);
+    expect(hub.memory.items.get('msg_1#0')).toMatchObject({ state: 'fetching', token: 'the-new-holder' });
   });
 
   it('deletes what it stored when the part was erased during the download', async () => {
