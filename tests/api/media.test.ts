@@ -158,7 +158,7 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
       staleAfterSeconds: 360,
     });
     expect(claim.kind).toBe('claimed');
-    if (end) expect(await claims.end(hubMessageId, partIndex, `token-${partIndex}`, end)).toBe(true);
+    if (end) expect(await claims.end(hubMessageId, partIndex, `token-${partIndex}`, end)).toBe('ended');
     return key;
   };
 
