@@ -5,8 +5,8 @@ import type { WebhookRequest } from '#shared/channels/inbound.ts';
 import { processWebhook } from '#shared/intake/process-webhook.ts';
 import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators } from '#shared/local/emulators.ts';
+import { whatsappImageFrom, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { whatsappImageFrom, whatsappTextFrom } from '#tests/support/live-samples.ts';
 import { median, percentile, round } from './stats.ts';
 import { adapterFor, signSample } from './webhook-path.ts';
 

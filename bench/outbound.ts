@@ -1,8 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalHub } from '#shared/local/hub.ts';
 import { DEFAULT_MAX_ENVIRONMENTS } from '#shared/local/lambda-environments.ts';
+import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
-import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
 import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 import { round } from './stats.ts';
 

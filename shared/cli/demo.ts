@@ -1,6 +1,7 @@
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import type { CliOutput } from '#shared/local/cli-output.ts';
 import { listConversations } from '#shared/local/conversations.ts';
+import { runTwoWayDemo, type TwoWayDemoSummary } from '#shared/local/demo-two-way.ts';
 import { conversationRow, renderTable } from '#shared/local/describe.ts';
 import { localClients } from '#shared/local/emulators.ts';
 import type { LocalHub } from '#shared/local/hub.ts';
@@ -11,9 +12,13 @@ export interface DemoSummary {
   readonly sent: number;
   readonly accepted: number;
   readonly conversations: number;
+  readonly twoWay: TwoWayDemoSummary;
 }
 
-/** Replays every sample into a running hub, waits for the recorder, prints the conversations (contacts masked). */
+/**
+ * Replays every sample into a running hub, waits for the recorder, prints the conversations
+ * (contacts masked); then answers a customer on each channel and shows a stored photo (./demo-two-way.ts).
+ */
 export const runDemo = async (
   hub: LocalHub,
   output: CliOutput,
@@ -51,7 +56,8 @@ export const runDemo = async (
       ),
     );
     output.line(`${conversations.length} conversation(s)`);
-    return { sent: result.sent, accepted: result.accepted, conversations: conversations.length };
+    const twoWay = await runTwoWayDemo(hub, output);
+    return { sent: result.sent, accepted: result.accepted, conversations: conversations.length, twoWay };
   } finally {
     for (const client of Object.values(clients)) client.destroy();
   }

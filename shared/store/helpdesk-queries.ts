@@ -22,8 +22,9 @@ import {
   PERSON_CONVERSATION_PREFIX,
   statusPartition,
 } from './keys.ts';
+import { liveStateIdsOf, liveStateOf } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
-import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
+import type { MessageLiveState } from './registers.ts';
 import { batchGetItems, isLive, type TableContext, track } from './table.ts';
 
 /*
@@ -223,18 +224,23 @@ export const messagePage = async (
   );
   const records = found.items.filter((item) => isLive(item, context.now()));
   const ids = records.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
+  const storedMessages = records.map(storedMessageOf);
+  const stateIds = storedMessages.map((one, index) =>
+    one ? liveStateIdsOf(ids[index] ?? '', one.message) : [],
+  );
+  const wanted = [...new Set(stateIds.flat())];
   const states =
-    ids.length > 0 ? await batchGetItems(context, ids.map(messageStateKey), { consistent: false }) : [];
+    wanted.length > 0 ? await batchGetItems(context, wanted.map(messageStateKey), { consistent: false }) : [];
   const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
   const items = records.flatMap((item, index) => {
-    const stored = storedMessageOf(item);
+    const stored = storedMessages[index];
     const hubMessageId = ids[index];
     if (!stored || hubMessageId === undefined) return [];
     return [
       {
         hubMessageId,
         message: stored.message,
-        live: readRegisters(stateByPk.get(messageStateKey(hubMessageId).pk), MESSAGE_STATE_REGISTERS),
+        live: liveStateOf(stateIds[index] ?? [], stateByPk),
         ...(stored.omitted ? { omitted: stored.omitted } : {}),
         position: {
           pk: String(item.pk),

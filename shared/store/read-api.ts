@@ -18,6 +18,7 @@ import {
   messageStateKey,
   statusPartition,
 } from './keys.ts';
+import { liveStateIdsOf, liveStateOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
 import { batchGetItems, isLive, type TableContext } from './table.ts';
@@ -52,18 +53,20 @@ export const createReadApi = (context: TableContext) => {
     const live = items.filter((item) => isLive(item, context.now()));
     if (live.length === 0) return [];
     const ids = live.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
-    const states = await batchGetItems(context, ids.map(messageStateKey));
+    const stored = live.map(storedMessageOf);
+    const stateIds = stored.map((one, index) => (one ? liveStateIdsOf(ids[index] ?? '', one.message) : []));
+    const states = await batchGetItems(context, [...new Set(stateIds.flat())].map(messageStateKey));
     const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
-    return live.flatMap((item, index) => {
-      const stored = storedMessageOf(item);
+    return live.flatMap((_item, index) => {
+      const one = stored[index];
       const hubMessageId = ids[index] ?? '';
-      if (!stored) return [];
+      if (!one) return [];
       return [
         {
           hubMessageId,
-          message: stored.message,
-          live: readRegisters(stateByPk.get(messageStateKey(hubMessageId).pk), MESSAGE_STATE_REGISTERS),
-          ...(stored.omitted ? { omitted: stored.omitted } : {}),
+          message: one.message,
+          live: liveStateOf(stateIds[index] ?? [], stateByPk),
+          ...(one.omitted ? { omitted: one.omitted } : {}),
         },
       ];
     });

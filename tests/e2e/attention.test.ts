@@ -2,8 +2,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
-import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
 
 /*
  * The attention sweeper on the local hub, on its timer (every 250 ms here), as a helpdesk sees it:

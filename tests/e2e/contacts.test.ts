@@ -3,7 +3,6 @@ import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
-import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 import {
   emailFrom,
   postSample,
@@ -11,7 +10,8 @@ import {
   whatsappTextFrom,
   whatsappTextFromBsuid,
   whatsappTextWithBsuidFrom,
-} from '#tests/support/live-samples.ts';
+} from '#shared/local/live-samples.ts';
+import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 
 /*
  * One customer across channels on the local hub: the same phone number on WhatsApp and by SMS is

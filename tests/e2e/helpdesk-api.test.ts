@@ -3,8 +3,8 @@ import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
-import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
 import { committedOpenApi } from '#tests/support/openapi-contract.ts';
 
 /*

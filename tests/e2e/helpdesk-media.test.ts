@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type HubEvent, type HubEventOf, hubMessageIdFor } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { postSample, whatsappImageFrom } from '#shared/local/live-samples.ts';
 import { inboundMedia, inboundMediaSha256 } from '#shared/local/simulators/inbound-media.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
-import { postSample, whatsappImageFrom } from '#tests/support/live-samples.ts';
 
 /*
  * Attachments through the helpdesk API on the local hub, with a client generated from the OpenAPI

@@ -4,14 +4,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
-import { inboundMedia, inboundMediaSha256 } from '#shared/local/simulators/inbound-media.ts';
-import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 import {
   messengerFileFrom,
   postSample,
   twilioMmsFrom,
   whatsappImageFrom,
-} from '#tests/support/live-samples.ts';
+} from '#shared/local/live-samples.ts';
+import { inboundMedia, inboundMediaSha256 } from '#shared/local/simulators/inbound-media.ts';
+import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 
 /*
  * Attachments on the local hub, end to end: a customer's media webhook is recorded, the recorder

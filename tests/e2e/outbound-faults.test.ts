@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import type { Fault } from '#shared/local/simulators/index.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
-import { postSample, whatsappTextFrom } from '#tests/support/live-samples.ts';
 import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 
 /*

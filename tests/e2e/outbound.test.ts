@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MessagePageSchema } from '#shared/api/responses.ts';
 import { freshSample, type HubSession, startHubSession } from '#tests/support/hub-session.ts';
 
 /*
@@ -24,6 +25,7 @@ describe('outbound end to end', () => {
       provider: 'whatsapp',
       path: /^\/v\d+\.\d+\/\d+\/messages$/,
       statuses: ['sent', 'delivered', 'read'],
+      liveStatus: 'read',
       correlated: true,
     },
     {
@@ -32,6 +34,8 @@ describe('outbound end to end', () => {
       provider: 'messenger',
       path: /^\/v\d+\.\d+\/\d+\/messages$/,
       statuses: ['delivered', 'read'],
+      // Messenger's reads are a watermark of the conversation, not a status of the message.
+      liveStatus: 'delivered',
       // Messenger's deliveries and reads are watermarks: they name no message.
       correlated: false,
     },
@@ -41,11 +45,12 @@ describe('outbound end to end', () => {
       provider: 'twilio',
       path: /^\/2010-04-01\/Accounts\/AC\w+\/Messages\.json$/,
       statuses: ['sent', 'delivered'],
+      liveStatus: 'delivered',
       correlated: true,
     },
   ])(
     '$channel: one provider request, one message.sent, and statuses that name the hub message',
-    async ({ sample, provider, path, statuses, correlated }) => {
+    async ({ sample, provider, path, statuses, liveStatus, correlated }) => {
       // Prepare
       const conversationId = await session.customerWrites(freshSample(sample));
       const before = session.hub.providers?.requests().length ?? 0;
@@ -80,6 +85,18 @@ describe('outbound end to end', () => {
           expect(update.data.correlationId).toBe(`${hubMessageId}.0`);
         }
       }
+      // The helpdesk API shows the hub's message with the provider's newest status for it.
+      const hub = session.hub;
+      const page = await fetch(
+        `${hub.urls.api}/conversations/${conversationId}/messages?from=newest&limit=5`,
+        {
+          headers: { authorization: `Bearer ${hub.apiToken}` },
+        },
+      );
+      const listed = MessagePageSchema.parse(await page.json()).items.find(
+        (item) => item.hubMessageId === hubMessageId,
+      );
+      expect(listed?.live.status?.status).toBe(liveStatus);
       // The echo of a Messenger send is the hub's own message: never a second message.sent.
       expect(events.filter((event) => event.type === 'switchboard.message.sent')).toHaveLength(1);
     },

@@ -8,8 +8,8 @@ import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { buildEvent, eventIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { postSample, smsFrom } from '#shared/local/live-samples.ts';
 import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
-import { postSample, smsFrom } from '#tests/support/live-samples.ts';
 
 /*
  * Erasure on the local hub reaches what the hub keeps outside its table: after DELETE

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { whatsappImageFrom } from '#shared/local/live-samples.ts';
 import type { Sample } from '#shared/local/samples.ts';
-import { whatsappImageFrom } from './live-samples.ts';
 
 /*
  * A WhatsApp Cloud API media host on loopback that counts what it serves: `GET /{version}/{media-id}`

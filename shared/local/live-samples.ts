@@ -9,7 +9,7 @@ import {
 
 /*
  * Samples of events/ rewritten as a given customer's message written now (the reply window is
- * open), for end-to-end tests that need several customers or messages.
+ * open), for the demo and for end-to-end tests that need several customers or messages.
  */
 
 const sampleOf = (relativePath: string): Sample => {
@@ -134,6 +134,15 @@ export const twilioMmsFrom = (
         `${twilioApiUrl}/2010-04-01/Accounts/${TWILIO_ACCOUNT_SID}/Messages/${messageSid}/Media/${mediaSid}`;
       json[`MediaContentType${index}`] = inboundMedia(mediaSid).mimeType;
     });
+  });
+
+/** A Messenger text (`messenger/text.json`) from PSID `customer`, message `m_<messageId>`, written now. */
+export const messengerTextFrom = (customer: string, messageId: string): Sample =>
+  edited(sampleOf('messenger/text.json'), (json) => {
+    const [event] = json.entry[0].messaging;
+    event.sender.id = customer;
+    event.timestamp = Date.now();
+    event.message.mid = `m_${messageId}`;
   });
 
 /**
