@@ -453,6 +453,7 @@ export interface components {
                 applies: boolean;
                 closesAt: string | null;
             };
+            freeEntryPoint?: components["schemas"]["FreeEntryPoint"];
             unreadCount: number;
             messageCount: number;
             firstResponseAt: string | null;
@@ -484,6 +485,16 @@ export interface components {
             /** @enum {string} */
             type: "psid" | "igsid" | "wa_id" | "bsuid" | "phone" | "short_code" | "alphanumeric" | "email";
             value: string;
+        };
+        FreeEntryPoint: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            enteredAt: string;
+            clickId?: string;
+            answeredAt: string | null;
+            closesAt: string | null;
         };
         /** @description RFC 9457 problem details. */
         Problem: {
