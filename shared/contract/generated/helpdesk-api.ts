@@ -350,6 +350,48 @@ export interface components {
                 [key: string]: string;
             };
             parameterCount?: number;
+            header?: components["schemas"]["OutboundTemplateHeader"];
+            buttons?: components["schemas"]["OutboundTemplateButton"][];
+        };
+        OutboundTemplateHeader: {
+            /** @constant */
+            type: "text";
+            text: string;
+            parameterName?: string;
+        } | {
+            /** @enum {string} */
+            type: "image" | "video";
+            /** Format: uri */
+            url: string;
+        } | {
+            /** @constant */
+            type: "document";
+            /** Format: uri */
+            url: string;
+            filename?: string;
+        } | {
+            /** @constant */
+            type: "location";
+            latitude: number;
+            longitude: number;
+            name?: string;
+            address?: string;
+        };
+        OutboundTemplateButton: {
+            /** @constant */
+            type: "quick_reply";
+            index: number;
+            payload: string;
+        } | {
+            /** @constant */
+            type: "url";
+            index: number;
+            text: string;
+        } | {
+            /** @constant */
+            type: "copy_code";
+            index: number;
+            couponCode: string;
         };
         OutboundInteractivePart: {
             /** @constant */
