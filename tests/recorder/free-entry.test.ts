@@ -12,6 +12,7 @@ import {
   type MessageEvent,
 } from '#shared/domain/conversation.ts';
 import { decideSendPolicy } from '#shared/outbound/policy.ts';
+import { storedConversationOf } from '#shared/store/conversations.ts';
 import { listFixtures } from '#tests/support/golden.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 import { messageEvent } from './factories.ts';
@@ -194,5 +195,18 @@ describe('click-to-WhatsApp free entry point', () => {
       answeredAt: answerAt,
       closesAt: new Date(Date.parse(answerAt) + 72 * 3_600_000).toISOString(),
     });
+  });
+
+  it('survives the store, and states stored before it was kept still load without it', () => {
+    // Prepare
+    const model = fold([fromAd('m1', hour(0)), outbound('m2', hour(2))]);
+    const { freeEntryPoint: _kept, ...olderState } = model.state;
+    // Act
+    const stored = storedConversationOf({ model: JSON.stringify(model) }).model;
+    const older = storedConversationOf({ model: JSON.stringify({ ...model, state: olderState }) }).model;
+    // Assess
+    expect(stored?.state.freeEntryPoint).toEqual(model.state.freeEntryPoint);
+    expect(older?.state).not.toHaveProperty('freeEntryPoint');
+    expect(older === undefined ? undefined : decide(older, 'template', 30).ok).toBe(true);
   });
 });
