@@ -42,6 +42,61 @@ export const OutboundMediaPartSchema = z
   })
   .meta({ id: 'OutboundMediaPart' });
 
+/**
+ * A template's header values (WhatsApp): its text parameter, its media by HTTPS link, or its
+ * location. The header's fixed part is in the approved template.
+ */
+export const OutboundTemplateHeaderSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('text'),
+      text: z.string().min(1).max(1024),
+      /** Named templates: the parameter's name. */
+      parameterName: z.string().min(1).max(64).optional(),
+    }),
+    z.object({ type: z.enum(['image', 'video']), url: HttpsUrlSchema }),
+    z.object({
+      type: z.literal('document'),
+      url: HttpsUrlSchema,
+      filename: z.string().min(1).max(255).optional(),
+    }),
+    z.object({
+      type: z.literal('location'),
+      latitude: z.number().min(-90).max(90),
+      longitude: z.number().min(-180).max(180),
+      name: z.string().max(1000).optional(),
+      address: z.string().max(1000).optional(),
+    }),
+  ])
+  .meta({ id: 'OutboundTemplateHeader' });
+export type OutboundTemplateHeader = z.infer<typeof OutboundTemplateHeaderSchema>;
+
+/**
+ * The value of one of the template's buttons (WhatsApp), by its position among them (from 0): a
+ * quick reply's payload (returned when tapped), a URL button's dynamic suffix, a copy-code button's
+ * coupon code. Buttons without a variable part need no entry.
+ */
+export const OutboundTemplateButtonSchema = z
+  .discriminatedUnion('type', [
+    z.object({
+      type: z.literal('quick_reply'),
+      index: z.number().int().nonnegative().max(99),
+      payload: z.string().min(1).max(1024),
+    }),
+    z.object({
+      type: z.literal('url'),
+      index: z.number().int().nonnegative().max(99),
+      text: z.string().min(1).max(2048),
+    }),
+    z.object({
+      type: z.literal('copy_code'),
+      index: z.number().int().nonnegative().max(99),
+      couponCode: z.string().min(1).max(64),
+    }),
+  ])
+  .meta({ id: 'OutboundTemplateButton' });
+export type OutboundTemplateButton = z.infer<typeof OutboundTemplateButtonSchema>;
+
 export const OutboundTemplatePartSchema = z
   .object({
     type: z.literal('template'),
@@ -57,6 +112,10 @@ export const OutboundTemplatePartSchema = z
       .optional(),
     /** How many body parameters the approved template has, when the helpdesk knows it: a mismatch is refused before any call. */
     parameterCount: z.number().int().nonnegative().max(100).optional(),
+    /** WhatsApp: the header's value (text parameter, media link or location). Twilio: part of the Content template, refused here. */
+    header: OutboundTemplateHeaderSchema.optional(),
+    /** WhatsApp: values of the template's buttons. Twilio: part of the Content template, refused here. */
+    buttons: z.array(OutboundTemplateButtonSchema).max(20).optional(),
   })
   .meta({ id: 'OutboundTemplatePart' });
 

@@ -45,6 +45,29 @@ export const REPLY_WINDOW_HOURS: Readonly<Record<'messenger' | 'whatsapp' | 'sms
     email: null,
   };
 
+/**
+ * WhatsApp's free entry point (Meta pricing): a customer who writes from a click-to-WhatsApp ad
+ * (the message's referral has `source: ad`) and gets an answer within 24 hours opens a 72-hour
+ * window, counted from that answer, in which the business's messages, templates included, are
+ * free. It is a price, not a permission: free-form messages still need the 24-hour reply window.
+ */
+export const FREE_ENTRY_REPLY_HOURS = 24;
+export const FREE_ENTRY_WINDOW_HOURS = 72;
+
+export const FreeEntryPointSchema = z
+  .object({
+    /** Provider time of the customer's message from the ad. */
+    enteredAt: TimestampSchema,
+    /** The ad's click id (`ctwa_clid`), when Meta gave one. */
+    clickId: z.string().optional(),
+    /** Provider time of the business's first answer within 24 hours; null while there is none. */
+    answeredAt: TimestampSchema.nullable(),
+    /** 72 hours after that answer; null while unanswered (or when the answer came too late). */
+    closesAt: TimestampSchema.nullable(),
+  })
+  .meta({ id: 'FreeEntryPoint' });
+export type FreeEntryPoint = z.infer<typeof FreeEntryPointSchema>;
+
 export const ConversationStateSchema = z
   .object({
     conversationId: z.string().min(1),
@@ -67,6 +90,8 @@ export const ConversationStateSchema = z
       /** When free-form replies stop being allowed; null when no window applies or no inbound yet. */
       closesAt: TimestampSchema.nullable(),
     }),
+    /** WhatsApp: the newest click-to-WhatsApp ad entry; absent when the customer never came from an ad (and on states recorded before it was kept). */
+    freeEntryPoint: FreeEntryPointSchema.optional(),
     /** Customer messages since the business last answered. */
     unreadCount: z.number().int().nonnegative(),
     messageCount: z.number().int().nonnegative(),

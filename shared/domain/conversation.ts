@@ -8,6 +8,7 @@ import {
   REPLY_WINDOW_HOURS,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from './contact-identity.ts';
+import { freeEntryOnInbound, freeEntryOnOutbound } from './free-entry.ts';
 import { addHours, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
 
 /** Events that change a conversation's state: messages, either way. */
@@ -108,8 +109,9 @@ const firstResponseSeconds = (
     ? null
     : secondsBetween(firstInboundAt, firstResponseAt);
 
-const applyInbound = (model: ConversationModel, at: string): ConversationModel => {
+const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
+  const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, model.lastOutboundAt);
   const lastInboundAt = laterOf(state.lastInboundAt, at);
   const firstInboundAt = earlierOf(model.firstInboundAt, at);
   // A business answer made after this message was written already covers it.
@@ -126,6 +128,7 @@ const applyInbound = (model: ConversationModel, at: string): ConversationModel =
       waitingSince: unread ? earlierOf(state.waitingSince, at) : state.waitingSince,
       lastInboundAt,
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
+      ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),
       unreadCount: unread ? state.unreadCount + 1 : state.unreadCount,
       firstResponseSeconds: firstResponseSeconds(firstInboundAt, state.firstResponseAt),
     },
@@ -140,6 +143,7 @@ const applyOutbound = (model: ConversationModel, at: string): ConversationModel 
     at >= model.firstInboundAt &&
     (state.firstResponseAt === null || at < state.firstResponseAt);
   const firstResponseAt = isEarlierFirstResponse ? at : state.firstResponseAt;
+  const freeEntryPoint = freeEntryOnOutbound(state.freeEntryPoint, at);
   return {
     ...model,
     lastOutboundAt: laterOf(model.lastOutboundAt, at),
@@ -155,6 +159,7 @@ const applyOutbound = (model: ConversationModel, at: string): ConversationModel 
           : state.waitingSince,
       firstResponseAt,
       firstResponseSeconds: firstResponseSeconds(model.firstInboundAt, firstResponseAt),
+      ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),
     },
   };
 };
@@ -191,7 +196,7 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     },
   };
   const directed =
-    event.data.direction === 'inbound' ? applyInbound(counted, at) : applyOutbound(counted, at);
+    event.data.direction === 'inbound' ? applyInbound(counted, event, at) : applyOutbound(counted, at);
   return {
     model: { ...directed, state: { ...directed.state, version: base.state.version + 1 } },
     // Every distinct message changes at least the counters.

@@ -1,6 +1,7 @@
 import type { OutboundPart, SendMessageData } from '#shared/contract/commands.ts';
 import { REPLY_WINDOW_HOURS } from '#shared/contract/conversation.ts';
 import type { ConversationState, SendFailureReason } from '#shared/contract/types.ts';
+import { isFreeEntryOpen } from '#shared/domain/free-entry.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import type { SendPolicy } from './channel-sender.ts';
 
@@ -30,6 +31,20 @@ const isTemplate = (part: OutboundPart): boolean => part.type === 'template';
 
 const hoursSince = (at: string | null, now: Date): number =>
   at === null ? Number.POSITIVE_INFINITY : (now.getTime() - Date.parse(at)) / HOUR_MS;
+
+/**
+ * WhatsApp after its 24 hours: only a template may go. A click-to-WhatsApp ad's free entry point
+ * (72 hours after the business's answer within 24 hours) makes messages free of charge, but Meta
+ * still refuses free-form ones outside the 24 hours (131047), so it opens no wider window here;
+ * the refusal says the templates are free.
+ */
+const whatsAppClosedDetail = (conversation: ConversationState, now: Date): string => {
+  const base = 'more than 24 hours since the customer last wrote: only an approved template may go';
+  const entry = conversation.freeEntryPoint;
+  return isFreeEntryOpen(entry, now) && entry?.closesAt
+    ? `${base} (free of charge until ${entry.closesAt}: click-to-WhatsApp free entry point)`
+    : base;
+};
 
 /**
  * The rules, in the order a person would check them: the deadline, the customer's consent, the
@@ -89,7 +104,7 @@ export const decideSendPolicy = (input: {
         detail:
           conversation.channel === 'messenger'
             ? 'more than 24 hours since the customer last wrote (7 days for a human agent)'
-            : 'more than 24 hours since the customer last wrote: only an approved template may go',
+            : whatsAppClosedDetail(conversation, now),
       };
     }
   }

@@ -350,6 +350,48 @@ export interface components {
                 [key: string]: string;
             };
             parameterCount?: number;
+            header?: components["schemas"]["OutboundTemplateHeader"];
+            buttons?: components["schemas"]["OutboundTemplateButton"][];
+        };
+        OutboundTemplateHeader: {
+            /** @constant */
+            type: "text";
+            text: string;
+            parameterName?: string;
+        } | {
+            /** @enum {string} */
+            type: "image" | "video";
+            /** Format: uri */
+            url: string;
+        } | {
+            /** @constant */
+            type: "document";
+            /** Format: uri */
+            url: string;
+            filename?: string;
+        } | {
+            /** @constant */
+            type: "location";
+            latitude: number;
+            longitude: number;
+            name?: string;
+            address?: string;
+        };
+        OutboundTemplateButton: {
+            /** @constant */
+            type: "quick_reply";
+            index: number;
+            payload: string;
+        } | {
+            /** @constant */
+            type: "url";
+            index: number;
+            text: string;
+        } | {
+            /** @constant */
+            type: "copy_code";
+            index: number;
+            couponCode: string;
         };
         OutboundInteractivePart: {
             /** @constant */
@@ -453,6 +495,7 @@ export interface components {
                 applies: boolean;
                 closesAt: string | null;
             };
+            freeEntryPoint?: components["schemas"]["FreeEntryPoint"];
             unreadCount: number;
             messageCount: number;
             firstResponseAt: string | null;
@@ -484,6 +527,16 @@ export interface components {
             /** @enum {string} */
             type: "psid" | "igsid" | "wa_id" | "bsuid" | "phone" | "short_code" | "alphanumeric" | "email";
             value: string;
+        };
+        FreeEntryPoint: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            enteredAt: string;
+            clickId?: string;
+            answeredAt: string | null;
+            closesAt: string | null;
         };
         /** @description RFC 9457 problem details. */
         Problem: {

@@ -57,6 +57,35 @@ const invalid = (details: string, message = '(#100) Invalid parameter'): GraphEr
   details,
 });
 
+/** A template's envelope as the API takes it: a name, a language code, components of known types. */
+const TemplateSchema = z.looseObject({
+  name: z.string().min(1),
+  language: z.looseObject({ code: z.string().min(1) }),
+  components: z
+    .array(
+      z.discriminatedUnion('type', [
+        z.looseObject({
+          type: z.enum(['header', 'body']),
+          parameters: z.array(z.looseObject({ type: z.string() })),
+        }),
+        z.looseObject({
+          type: z.literal('button'),
+          sub_type: z.enum(['quick_reply', 'url', 'copy_code', 'flow', 'catalog', 'mpm', 'voice_call']),
+          index: z.string().regex(/^\d$/),
+          parameters: z.array(z.looseObject({ type: z.string() })).optional(),
+        }),
+      ]),
+    )
+    .optional(),
+});
+
+const templateProblem = (template: unknown): GraphErrorSpec | undefined => {
+  const parsed = TemplateSchema.safeParse(template);
+  if (parsed.success) return undefined;
+  const issue = parsed.error.issues[0];
+  return invalid(`Param template['${issue?.path.join("']['") ?? ''}'] is invalid.`);
+};
+
 /** What the API checks before accepting a send; undefined when it passes. */
 const sendProblem = (send: Send, raw: Record<string, unknown>): GraphErrorSpec | undefined => {
   if (send.to === undefined && send.recipient === undefined) {
@@ -75,6 +104,10 @@ const sendProblem = (send: Send, raw: Record<string, unknown>): GraphErrorSpec |
     if (send.text.body.length > MAX_TEXT) {
       return invalid(`Param text['body'] must be at most ${MAX_TEXT} characters long.`);
     }
+  }
+  if (type === 'template') {
+    const problem = templateProblem(content);
+    if (problem !== undefined) return problem;
   }
   if ((send.biz_opaque_callback_data?.length ?? 0) > MAX_CALLBACK_DATA) {
     return invalid(`Param biz_opaque_callback_data must be at most ${MAX_CALLBACK_DATA} characters long.`);

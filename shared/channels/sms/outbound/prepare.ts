@@ -87,6 +87,15 @@ const prepareTemplate = (
   if (!CONTENT_SID.test(part.name)) {
     return refuse('template_invalid', `parts.${partIndex}.name`, 'a Twilio template is a Content SID (HX…)');
   }
+  // A Content template holds its header media and buttons itself; only its variables vary per send.
+  const extra = part.header !== undefined ? 'header' : part.buttons !== undefined ? 'buttons' : undefined;
+  if (extra !== undefined) {
+    return refuse(
+      'template_invalid',
+      `parts.${partIndex}.${extra}`,
+      `a Twilio Content template carries its own ${extra}: pass their variable values as parameters`,
+    );
+  }
   if (part.parameterCount !== undefined && part.parameterCount !== parameterCountOf(part.parameters)) {
     return refuse(
       'template_invalid',

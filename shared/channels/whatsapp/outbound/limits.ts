@@ -84,3 +84,17 @@ export const PARAMETER_NAME = /^[a-z0-9_]{1,64}$/;
  * 132018 says so); nor be empty (frappe_whatsapp#169: empty parameters → 400).
  */
 export const PARAMETER_FORBIDDEN = /[\n\t]| {5,}/;
+
+/**
+ * Template header and button values (Cloud API template messages; template components reference).
+ * A text header holds at most 60 characters with its fixed part, so its parameter no more.
+ */
+export const MAX_TEMPLATE_HEADER_TEXT = 60;
+/** A template has at most 10 buttons: values name them by position 0–9. */
+export const MAX_TEMPLATE_BUTTONS = 10;
+/** A URL button's URL holds at most 2,000 characters, the dynamic suffix included. */
+export const MAX_URL_BUTTON_SUFFIX = 2000;
+/** Coupon codes hold at most 15 characters; a template has one copy-code button at most. */
+export const MAX_COUPON_CODE = 15;
+/** Meta documents no limit for a quick reply's payload: the hub keeps it to an interactive reply id's 256. */
+export const MAX_QUICK_REPLY_PAYLOAD = 256;

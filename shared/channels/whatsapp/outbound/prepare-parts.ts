@@ -10,6 +10,8 @@ import type {
   OutboundInteractivePart,
   OutboundMediaPart,
   OutboundPart,
+  OutboundTemplateButton,
+  OutboundTemplateHeader,
   OutboundTemplatePart,
 } from '#shared/contract/commands.ts';
 import type { PreparedMessage, StoredMedia } from '#shared/outbound/channel-sender.ts';
@@ -20,12 +22,17 @@ import {
   MAX_BUTTON_TITLE,
   MAX_BUTTONS,
   MAX_CAPTION,
+  MAX_COUPON_CODE,
   MAX_LIST_BUTTON,
   MAX_LIST_ROWS,
+  MAX_QUICK_REPLY_PAYLOAD,
   MAX_ROW_DESCRIPTION,
   MAX_ROW_ID,
   MAX_ROW_TITLE,
   MAX_SECTION_TITLE,
+  MAX_TEMPLATE_BUTTONS,
+  MAX_TEMPLATE_HEADER_TEXT,
+  MAX_URL_BUTTON_SUFFIX,
   MEDIA_RULES,
   PARAMETER_FORBIDDEN,
   PARAMETER_NAME,
@@ -105,7 +112,106 @@ const template = (part: OutboundTemplatePart, index: number): Result => {
     const problem = parameterProblem(value);
     if (problem !== undefined) return refuse('template_invalid', `${field}.parameters.${key}`, problem);
   }
-  return [{ partIndex: index, part }];
+  const named = part.parameters !== undefined && !Array.isArray(part.parameters);
+  const positional = Array.isArray(part.parameters) && part.parameters.length > 0;
+  const problem =
+    (part.header === undefined
+      ? undefined
+      : headerProblem(part.header, `${field}.header`, { named, positional })) ??
+    (part.buttons === undefined ? undefined : templateButtonsProblem(part.buttons, `${field}.buttons`));
+  return problem ?? [{ partIndex: index, part }];
+};
+
+/** A text header's parameter follows the body's syntax: named when the body is, positional when it is. */
+const headerProblem = (
+  header: OutboundTemplateHeader,
+  field: string,
+  body: { readonly named: boolean; readonly positional: boolean },
+): Refusal | undefined => {
+  if (header.type !== 'text') return undefined;
+  if (header.text.length > MAX_TEMPLATE_HEADER_TEXT) {
+    return refuse(
+      'template_invalid',
+      `${field}.text`,
+      `a template header holds at most ${MAX_TEMPLATE_HEADER_TEXT} characters`,
+    );
+  }
+  const problem = parameterProblem(header.text);
+  if (problem !== undefined) return refuse('template_invalid', `${field}.text`, problem);
+  if (header.parameterName === undefined) {
+    return body.named
+      ? refuse(
+          'template_invalid',
+          `${field}.parameterName`,
+          'a named template names its header parameter too',
+        )
+      : undefined;
+  }
+  if (body.positional) {
+    return refuse(
+      'template_invalid',
+      `${field}.parameterName`,
+      'the body parameters are positional: the header parameter takes no name',
+    );
+  }
+  return PARAMETER_NAME.test(header.parameterName)
+    ? undefined
+    : refuse(
+        'template_invalid',
+        `${field}.parameterName`,
+        'named parameters are lower-case letters, digits and underscores',
+      );
+};
+
+/** Each value's own limit: the field holding it, its length, the most it may hold, what to say. */
+const buttonValue = (button: OutboundTemplateButton): [string, string, number, string] => {
+  switch (button.type) {
+    case 'quick_reply':
+      return ['payload', button.payload, MAX_QUICK_REPLY_PAYLOAD, 'a quick reply payload'];
+    case 'url':
+      return ['text', button.text, MAX_URL_BUTTON_SUFFIX, "a URL button's suffix"];
+    case 'copy_code':
+      return ['couponCode', button.couponCode, MAX_COUPON_CODE, 'a coupon code'];
+  }
+};
+
+const templateButtonsProblem = (
+  buttons: readonly OutboundTemplateButton[],
+  field: string,
+): Refusal | undefined => {
+  if (buttons.length > MAX_TEMPLATE_BUTTONS) {
+    return refuse('template_invalid', field, `a template has at most ${MAX_TEMPLATE_BUTTONS} buttons`);
+  }
+  for (const [position, button] of buttons.entries()) {
+    const at = `${field}.${position}`;
+    if (button.index >= MAX_TEMPLATE_BUTTONS) {
+      return refuse(
+        'template_invalid',
+        `${at}.index`,
+        `a button's index is its position in the template, 0 to ${MAX_TEMPLATE_BUTTONS - 1}`,
+      );
+    }
+    const [name, value, max, label] = buttonValue(button);
+    if (value.length > max) {
+      return refuse('template_invalid', `${at}.${name}`, `${label} holds at most ${max} characters`);
+    }
+    if (button.type === 'url') {
+      const problem = parameterProblem(value);
+      if (problem !== undefined) return refuse('template_invalid', `${at}.${name}`, problem);
+    }
+  }
+  const repeated = firstRepeat(buttons.map((button) => String(button.index)));
+  if (repeated !== undefined) {
+    return refuse(
+      'template_invalid',
+      `${field}.${repeated}.index`,
+      'each button takes one value: indexes must differ',
+    );
+  }
+  const copyCodes = buttons.filter((button) => button.type === 'copy_code');
+  return copyCodes.length > 1
+    ? refuse('template_invalid', field, 'a template has one copy-code button at most')
+    : undefined;
 };
 
 const buttonsProblem = (

@@ -19,15 +19,68 @@ export const addressing = (recipient: ChannelIdentity): Json | undefined => {
 const defined = (object: Json): Json =>
   Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== ''));
 
-const templateBody = (part: Extract<OutboundPart, { type: 'template' }>): Json => {
+type TemplatePart = Extract<OutboundPart, { type: 'template' }>;
+
+/** The header's one parameter: its text, its media by link, or its location. */
+const headerParameter = (header: NonNullable<TemplatePart['header']>): Json => {
+  switch (header.type) {
+    case 'text':
+      return defined({ type: 'text', parameter_name: header.parameterName, text: header.text });
+    case 'image':
+    case 'video':
+      return { type: header.type, [header.type]: { link: header.url } };
+    case 'document':
+      return { type: 'document', document: defined({ link: header.url, filename: header.filename }) };
+    case 'location':
+      return {
+        type: 'location',
+        location: defined({
+          latitude: header.latitude,
+          longitude: header.longitude,
+          name: header.name,
+          address: header.address,
+        }),
+      };
+  }
+};
+
+const buttonParameter = (button: NonNullable<TemplatePart['buttons']>[number]): Json => {
+  switch (button.type) {
+    case 'quick_reply':
+      return { type: 'payload', payload: button.payload };
+    case 'url':
+      return { type: 'text', text: button.text };
+    case 'copy_code':
+      return { type: 'coupon_code', coupon_code: button.couponCode };
+  }
+};
+
+/** `components`: the header, the body, then the buttons in their template order (by index). */
+const templateComponents = (part: TemplatePart): Json[] => {
   const parameters = part.parameters;
-  const list = Array.isArray(parameters)
+  const body = Array.isArray(parameters)
     ? parameters.map((text) => ({ type: 'text', text }))
     : Object.entries(parameters ?? {}).map(([name, text]) => ({ type: 'text', parameter_name: name, text }));
+  return [
+    ...(part.header ? [{ type: 'header', parameters: [headerParameter(part.header)] }] : []),
+    ...(body.length > 0 ? [{ type: 'body', parameters: body }] : []),
+    ...[...(part.buttons ?? [])]
+      .sort((a, b) => a.index - b.index)
+      .map((button) => ({
+        type: 'button',
+        sub_type: button.type,
+        index: String(button.index),
+        parameters: [buttonParameter(button)],
+      })),
+  ];
+};
+
+const templateBody = (part: TemplatePart): Json => {
+  const components = templateComponents(part);
   return {
     name: part.name,
     language: { code: part.language, policy: 'deterministic' },
-    ...(list.length > 0 ? { components: [{ type: 'body', parameters: list }] } : {}),
+    ...(components.length > 0 ? { components } : {}),
   };
 };
 
