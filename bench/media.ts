@@ -12,6 +12,7 @@ import {
   mediaCallsPerAttachment,
 } from './media-path.ts';
 import { PRICES } from './prices.ts';
+import { AWS_DURATIONS } from './scale.ts';
 import { round } from './stats.ts';
 
 /**
@@ -20,13 +21,8 @@ import { round } from './stats.ts';
  * without an image, and the fetcher's resident memory for a 100 MB document.
  */
 
-/**
- * The fetcher's duration in AWS, stated: two round trips to the provider (WhatsApp's media lookup,
- * then the download from its CDN, 100–300 ms each from us-east-1 for an image), one S3 PUT, three
- * DynamoDB calls and one SQS send (10–50 ms each). The local median (provider and emulators on
- * loopback) is far lower and is used instead when higher.
- */
-const MEDIA_FETCH_AWS_MS = 500;
+/** The fetcher's duration in AWS, stated with the scale model's (bench/scale.ts). */
+const MEDIA_FETCH_AWS_MS = AWS_DURATIONS.mediaFetchMs;
 const IMAGE_BYTES = 200 * 1024;
 const GIB = 1024 ** 3;
 

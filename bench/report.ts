@@ -58,12 +58,12 @@ const renderScale = (scale: ScaleReport): string[] => {
   const durations = scale.durations;
   return [
     `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, send ${durations.senderCommandMs} ms)`,
-    '  mix: 30 % status callbacks, 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment); the busiest conversation carries 1 %',
+    '  mix: 30 % status callbacks, 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); the busiest conversation carries 1 %',
     table(
       [
         'messages/s',
         'webhook req/s',
-        'Lambda concurrency (webhook / recorder / sender)',
+        'Lambda concurrency (webhook / recorder / sender / media fetcher)',
         'DynamoDB WCU / RCU per s',
         'hottest partition WCU/s',
         'highest load (steady quotas)',
@@ -75,7 +75,7 @@ const renderScale = (scale: ScaleReport): string[] => {
         return [
           count(row.messagesPerSecond),
           count(row.webhookRequestsPerSecond),
-          `${count(row.concurrency.webhook + row.concurrency.recorder + row.concurrency.sender)} (${count(row.concurrency.webhook)} / ${count(row.concurrency.recorder)} / ${count(row.concurrency.sender)})`,
+          `${count(row.concurrency.webhook + row.concurrency.recorder + row.concurrency.sender + row.concurrency.mediaFetcher)} (${count(row.concurrency.webhook)} / ${count(row.concurrency.recorder)} / ${count(row.concurrency.sender)} / ${count(row.concurrency.mediaFetcher)})`,
           `${count(loadOf(row, 'dynamoTableOnDemand'))} / ${count(loadOf(row, 'dynamoTableOnDemandRead'))}`,
           count(loadOf(row, 'dynamoPartitionWrite')),
           `${row.first.resource}: ${percent(row.first.utilisation)}`,

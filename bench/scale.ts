@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORDER } from '#shared/resources/definitions.ts';
+import { MEDIA_FETCHER, RECORDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
+import { MEDIA_ATTACHMENT } from './media-path.ts';
 import { PRICES } from './prices.ts';
 import {
   type EventProfile,
@@ -30,8 +31,10 @@ export interface TrafficMix {
   readonly busiestConversationShare: number;
   /** Share of inbound messages that are e-mail (0–1). */
   readonly emailShare: number;
-  /** Share of inbound e-mails carrying an attachment stored in S3 (chat media stay provider references). */
+  /** Share of inbound e-mails carrying an attachment stored in S3 with the raw mail. */
   readonly mediaShare: number;
+  /** Share of chat messages carrying one attachment the media fetcher copies into S3 (0–1). */
+  readonly chatMediaShare: number;
 }
 
 /**
@@ -46,6 +49,11 @@ export const AWS_DURATIONS = {
   emailWebhookMs: 60,
   recorderBatchMs: 100,
   senderCommandMs: 600,
+  /**
+   * One attachment copied by the media fetcher: the provider's lookup and download (100–300 ms
+   * each from us-east-1 for an image), one S3 PUT, three DynamoDB calls, one SQS send.
+   */
+  mediaFetchMs: 500,
 } as const;
 
 /** Execution environments keep the channel secret (and SQS/DynamoDB keep KMS data keys) five minutes. */
@@ -66,7 +74,12 @@ export interface ScaleResult {
   readonly mix: TrafficMix;
   readonly messagesPerSecond: number;
   readonly webhookRequestsPerSecond: number;
-  readonly concurrency: { readonly webhook: number; readonly recorder: number; readonly sender: number };
+  readonly concurrency: {
+    readonly webhook: number;
+    readonly recorder: number;
+    readonly sender: number;
+    readonly mediaFetcher: number;
+  };
   readonly eventsPerRecorderBatch: number;
   readonly loads: readonly Load[];
   /** The load nearest its (non-transient) quota, and the total rate at which it reaches it. */
@@ -105,6 +118,19 @@ const lambdaDollars = (invocations: number, durationMs: number, memoryMb: number
   invocations *
   (PRICES.lambdaPerRequest +
     (memoryMb / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
+
+/**
+ * One chat attachment in $ (bench/media-path.ts counts): the recorder's job to the media queue, the
+ * event source's receive and delete (one job per invocation), the fetcher's Lambda time, its
+ * DynamoDB units and S3 PUT, and media_stored to the helpdesk queue.
+ */
+const mediaDollars = (durations: typeof AWS_DURATIONS): number =>
+  (MEDIA_ATTACHMENT.mediaQueueSendMessageBatch + 2 + MEDIA_ATTACHMENT.helpdeskSendMessageBatch) *
+    PRICES.sqsFifoPerRequest +
+  lambdaDollars(1, durations.mediaFetchMs, MEDIA_FETCHER.memoryMb) +
+  MEDIA_ATTACHMENT.readUnits * PRICES.dynamoPerReadUnit +
+  MEDIA_ATTACHMENT.writeUnits * PRICES.dynamoPerWriteUnit +
+  (MEDIA_ATTACHMENT.putObject + MEDIA_ATTACHMENT.multipartRequests) * PRICES.s3PerPut;
 
 /** One outbound send in $: the sender's Lambda time (mostly the provider's answer), its reads, writes and SQS calls. */
 const outboundDollars = (durations: typeof AWS_DURATIONS): number =>
@@ -147,18 +173,30 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
     ((ingestEvents / eventsPerRecorderBatch) * durations.recorderBatchMs) / 1000,
   );
   const senderConcurrency = (mix.outboundPerSecond * durations.senderCommandMs) / 1000;
-  const concurrency = webhookConcurrency + recorderConcurrency + senderConcurrency;
+  const chatMedia = chat * mix.chatMediaShare;
+  const fetcherConcurrency = (chatMedia * durations.mediaFetchMs) / 1000;
+  const concurrency = webhookConcurrency + recorderConcurrency + senderConcurrency + fetcherConcurrency;
 
   const busiest = messagesPerSecond * mix.busiestConversationShare;
   // One FIFO group is recorded in order: at most a batch at a time.
   const laneEventsPerSecond = RECORDER.batchSize / (durations.recorderBatchMs / 1000);
   const writeUnits =
-    sum((profile) => profile.writeUnits) + mix.outboundPerSecond * OUTBOUND_PROFILE.writeUnits;
-  const readUnits = sum((profile) => profile.readUnits) + mix.outboundPerSecond * OUTBOUND_PROFILE.readUnits;
+    sum((profile) => profile.writeUnits) +
+    mix.outboundPerSecond * OUTBOUND_PROFILE.writeUnits +
+    chatMedia * MEDIA_ATTACHMENT.writeUnits;
+  const readUnits =
+    sum((profile) => profile.readUnits) +
+    mix.outboundPerSecond * OUTBOUND_PROFILE.readUnits +
+    chatMedia * MEDIA_ATTACHMENT.readUnits;
   const helpdeskMessages =
-    sum((profile) => profile.helpdeskMessages) + mix.outboundPerSecond * OUTBOUND_PROFILE.helpdeskMessages;
-  const s3Puts = sum((profile) => profile.s3Puts) + email * mix.mediaShare;
-  const environments = webhookConcurrency + recorderConcurrency + senderConcurrency;
+    sum((profile) => profile.helpdeskMessages) +
+    mix.outboundPerSecond * OUTBOUND_PROFILE.helpdeskMessages +
+    chatMedia;
+  const s3Puts =
+    sum((profile) => profile.s3Puts) +
+    email * mix.mediaShare +
+    chatMedia * (MEDIA_ATTACHMENT.putObject + MEDIA_ATTACHMENT.multipartRequests);
+  const environments = concurrency;
 
   const loads: Load[] = [
     load('API Gateway requests (account)', webhookRequests, 'apiGatewayAccount'),
@@ -177,7 +215,8 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
       'helpdesk queue, busiest action',
       Math.max(
         sum((profile) => profile.helpdeskSendCalls) * (RECORDER.batchSize / eventsPerRecorderBatch) +
-          mix.outboundPerSecond * OUTBOUND_PROFILE.helpdeskSendCalls,
+          mix.outboundPerSecond * OUTBOUND_PROFILE.helpdeskSendCalls +
+          chatMedia * MEDIA_ATTACHMENT.helpdeskSendMessageBatch,
         helpdeskMessages / RECORDER.batchSize,
       ),
       'sqsFifoHighThroughputPerAction',
@@ -185,6 +224,11 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
     load(
       'outbox queue, busiest action (SendMessage)',
       mix.outboundPerSecond,
+      'sqsFifoHighThroughputPerAction',
+    ),
+    load(
+      'media queue, busiest action (SendMessageBatch, receive)',
+      chatMedia * Math.max(MEDIA_ATTACHMENT.mediaQueueSendMessageBatch, 1),
       'sqsFifoHighThroughputPerAction',
     ),
     load('ingest queue, busiest conversation group', busiest, 'sqsFifoPerMessageGroup'),
@@ -215,7 +259,8 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
   const dollarsPerSecond =
     inboundDollars / 1e6 +
     mix.outboundPerSecond * outboundDollars(durations) +
-    email * mix.mediaShare * PRICES.s3PerPut;
+    email * mix.mediaShare * PRICES.s3PerPut +
+    chatMedia * mediaDollars(durations);
 
   return {
     mix,
@@ -225,6 +270,7 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
       webhook: round(webhookConcurrency, 1),
       recorder: round(recorderConcurrency, 1),
       sender: round(senderConcurrency, 1),
+      mediaFetcher: round(fetcherConcurrency, 1),
     },
     eventsPerRecorderBatch: round(eventsPerRecorderBatch, 1),
     loads,
@@ -245,7 +291,7 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
 /**
  * A campaign-shaped mix at `messagesPerSecond` events in all: `statusShare` status callbacks, a
  * fifth outbound sends, the rest customer messages (a tenth of them e-mail, a fifth of those with an
- * attachment); a conversation stays active for a minute of its traffic, and the busiest one carries
+ * attachment; a tenth of the chat messages with one photo or file the fetcher copies); a conversation stays active for a minute of its traffic, and the busiest one carries
  * 1 % of everything.
  */
 export const campaignMix = (messagesPerSecond: number, statusShare = 0.3): TrafficMix => {
@@ -260,6 +306,7 @@ export const campaignMix = (messagesPerSecond: number, statusShare = 0.3): Traff
     busiestConversationShare: 0.01,
     emailShare: 0.1,
     mediaShare: 0.2,
+    chatMediaShare: 0.1,
   };
 };
 

@@ -31,7 +31,13 @@ const inputs: ModelInputs = {
   },
   costs: { chat: { full: 4, trickle: 6 }, status: { full: 2, trickle: 4 }, email: { full: 12, trickle: 14 } },
 };
-const quiet = { activeConversations: 10_000, busiestConversationShare: 0.01, emailShare: 0, mediaShare: 0 };
+const quiet = {
+  activeConversations: 10_000,
+  busiestConversationShare: 0.01,
+  emailShare: 0,
+  mediaShare: 0,
+  chatMediaShare: 0,
+};
 
 describe('scale model', () => {
   it("applies Little's law and the per-event counts to each resource", () => {
@@ -43,13 +49,37 @@ describe('scale model', () => {
     const rate = (resource: string) => result.loads.find((entry) => entry.resource === resource)?.rate;
     expect(result.webhookRequestsPerSecond).toBe(1_500);
     // 1,500 requests/s × 30 ms; 1,500 events/s in batches of 10 × 100 ms
-    expect(result.concurrency).toEqual({ webhook: 45, recorder: 15, sender: 0 });
+    expect(result.concurrency).toEqual({ webhook: 45, recorder: 15, sender: 0, mediaFetcher: 0 });
     expect(rate('DynamoDB write units, table (GSI included)')).toBe(1_000 * 4 + 500 * 1);
     expect(rate('DynamoDB read units, table')).toBe(2_000);
     expect(rate('API Gateway requests (stage)')).toBe(1_500);
     expect(rate('DynamoDB write units, hottest partition (busiest conversation)')).toBe(15);
     expect(result.busiestConversation.recorderLaneEventsPerSecond).toBe(100);
     expect(result.dollarsPerMillion).toBeCloseTo((1_000 * 4 + 500 * 2) / 1_500, 2);
+  });
+
+  it("adds each chat attachment's fetch: its Lambda time, units, S3 PUT, queue calls and cost", () => {
+    // Prepare: 1,000 chat messages a second, a tenth with one image
+    const plain = { ...quiet, inboundPerSecond: 1_000, statusPerSecond: 0, outboundPerSecond: 0 };
+    const withMedia = { ...plain, chatMediaShare: 0.1 };
+    // Act
+    const without = modelScale(plain, inputs);
+    const result = modelScale(withMedia, inputs);
+    // Assess
+    const rate = (model: typeof result, resource: string) =>
+      model.loads.find((entry) => entry.resource === resource)?.rate ?? 0;
+    // 100 attachments/s × 500 ms
+    expect(result.concurrency.mediaFetcher).toBe(50);
+    expect(rate(result, 'S3 PUT (raw e-mail and attachments, one prefix)')).toBe(100);
+    expect(rate(result, 'media queue, busiest action (SendMessageBatch, receive)')).toBe(100);
+    expect(
+      rate(result, 'DynamoDB write units, table (GSI included)') -
+        rate(without, 'DynamoDB write units, table (GSI included)'),
+    ).toBe(200);
+    // $10–11 per million attachments (media bench: $10.24), spread over every message
+    const added = (result.dollarsPerMillion - without.dollarsPerMillion) * 10;
+    expect(added).toBeGreaterThan(9);
+    expect(added).toBeLessThan(12);
   });
 
   it('names the resource nearest its quota and the rate at which it runs out', () => {
