@@ -22,8 +22,19 @@ export const MAX_OUTBOUND_PARTS = 10;
 
 const HttpsUrlSchema = z.url({ protocol: /^https$/ }).max(2048);
 
+/** The largest HTML rendering of a text part (e-mail only). */
+export const MAX_OUTBOUND_HTML = 256 * 1024;
+
 export const OutboundTextPartSchema = z
-  .object({ type: z.literal('text'), text: z.string().min(1).max(MAX_OUTBOUND_TEXT) })
+  .object({
+    type: z.literal('text'),
+    text: z.string().min(1).max(MAX_OUTBOUND_TEXT),
+    /**
+     * E-mail only: the same text as HTML, sent as the HTML alternative of the reply (the plain text
+     * stays for clients that show no HTML). Other channels send `text` and ignore it.
+     */
+    html: z.string().min(1).max(MAX_OUTBOUND_HTML).optional(),
+  })
   .meta({ id: 'OutboundTextPart' });
 
 /** Media by a key in the hub's payload bucket, or by an HTTPS URL the provider can fetch. */

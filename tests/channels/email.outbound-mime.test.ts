@@ -47,6 +47,27 @@ describe('reply MIME', () => {
     expect(email.html).toBeUndefined();
   });
 
+  it('carries an HTML alternative beside the text, and attachments beside both, parsed back', async () => {
+    // Prepare
+    const pdf = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x2d, 1, 2, 3, 250, 251]);
+    // Act
+    const email = await parsed(
+      await buildReplyMime(
+        input({
+          html: '<p>Hallo <b>Maria</b>,</p><p>Ihre Bestellung ist unterwegs.</p>',
+          attachments: [{ filename: 'Rechnung 42 – März.pdf', contentType: 'application/pdf', content: pdf }],
+        }),
+      ),
+    );
+    // Assess
+    expect(email.html).toContain('<p>Hallo <b>Maria</b>,</p>');
+    expect(email.text).toContain('Ihre Bestellung ist unterwegs.');
+    expect(email.attachments).toHaveLength(1);
+    expect(email.attachments[0]?.filename).toBe('Rechnung 42 – März.pdf');
+    expect(email.attachments[0]?.mimeType).toBe('application/pdf');
+    expect(new Uint8Array(email.attachments[0]?.content as ArrayBuffer)).toEqual(pdf);
+  });
+
   it('lists the hub id once, last, when the core already put it in the thread', async () => {
     // Act
     const email = await parsed(

@@ -58,6 +58,32 @@ describe('e-mail prepare', () => {
     });
   });
 
+  it('adds an HTML alternative when a text part brings its own: the others escaped into paragraphs, links kept', () => {
+    // Prepare
+    const parts: OutboundPart[] = [
+      { type: 'text', text: 'Hello Maria', html: '<p>Hello <b>Maria</b></p>' },
+      { type: 'text', text: 'Line <1>\nline 2\n\nNew paragraph & more' },
+      {
+        type: 'media',
+        kind: 'file',
+        source: { url: 'https://files.example.com/a?b=1&c=2' },
+        filename: 'a.pdf',
+      },
+    ];
+    // Act
+    const withHtml = prepareEmailParts(parts, undefined, MAX_ATTACHMENT_BYTES.ses);
+    const plain = prepareEmailParts([{ type: 'text', text: 'hi' }], undefined, MAX_ATTACHMENT_BYTES.ses);
+    // Assess
+    const html =
+      withHtml.ok && withHtml.messages[0]?.part.type === 'text' ? withHtml.messages[0].part.html : '';
+    expect(html).toBe(
+      '<p>Hello <b>Maria</b></p>\n' +
+        '<p>Line &lt;1&gt;<br>line 2</p>\n<p>New paragraph &amp; more</p>\n' +
+        '<p><a href="https://files.example.com/a?b=1&amp;c=2">a.pdf</a></p>',
+    );
+    expect(plain.ok && plain.messages[0]?.part).toEqual({ type: 'text', text: 'hi' });
+  });
+
   it("refuses files that together pass the provider's limit, naming the part that did", () => {
     // Prepare
     const half = MAX_ATTACHMENT_BYTES.mailgun / 2 + 1;

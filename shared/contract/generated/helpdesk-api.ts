@@ -319,6 +319,7 @@ export interface components {
             /** @constant */
             type: "text";
             text: string;
+            html?: string;
         };
         OutboundMediaPart: {
             /** @constant */

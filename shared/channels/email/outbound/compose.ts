@@ -52,6 +52,7 @@ export const composeEmail = async (
     email,
     to: target.recipient.value,
     text: message.part.text,
+    ...(message.part.html !== undefined ? { html: message.part.html } : {}),
     date: now(),
     ...(message.attachments ? { attachments: message.attachments } : {}),
   });

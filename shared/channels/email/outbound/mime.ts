@@ -15,6 +15,8 @@ export interface ReplyMimeInput {
   /** The contact's address (the conversation's primary identity). */
   readonly to: string;
   readonly text: string;
+  /** The HTML alternative, when the helpdesk wrote one. */
+  readonly html?: string;
   readonly date: Date;
   /** Files from the hub's bucket, attached in the order of their parts. */
   readonly attachments?: readonly AttachedFile[];
@@ -75,6 +77,7 @@ export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> 
     references: referencesFor(email).map(bracketed),
     date: input.date,
     text: input.text,
+    ...(input.html !== undefined ? { html: input.html } : {}),
     ...(input.attachments !== undefined && input.attachments.length > 0
       ? {
           attachments: input.attachments.map((file) => ({
