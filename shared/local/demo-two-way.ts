@@ -135,8 +135,9 @@ export const runTwoWayDemo = async (hub: LocalHub, output: CliOutput): Promise<T
           ?.status;
         if (status !== undefined && statuses.at(-1) !== status) statuses.push(status);
         if (record?.state === 'failed') return `failed: ${record.failure?.reason ?? 'unknown'}`;
-        // E-mail's statuses stop at delivered; chat channels go on to read.
-        const done = reply.channel === 'email' || reply.channel === 'sms' ? 'delivered' : 'read';
+        // WhatsApp reports each message read; SMS and e-mail stop at delivered, and Messenger's
+        // reads are a watermark of the conversation, not a status of the message.
+        const done = reply.channel === 'whatsapp' ? 'read' : 'delivered';
         return record?.state === 'sent' && status === done ? 'sent' : undefined;
       });
       replies.push({ channel: reply.channel, outcome: outcome ?? 'still under way', statuses });
