@@ -52,10 +52,11 @@ export class MediaObjectChangedError extends Error {
 /**
  * Keys a send command may name: files uploaded for sending (`POST /v1/media`) and attachments the
  * hub stored from customers. Nothing else of the bucket (raw e-mail, bodies, claim checks) can leave
- * it by a send. One safe character set, no `..` segment, no empty segment.
+ * it by a send. The characters the hub's own keys use (letters and digits of any script, as in a
+ * customer's e-mail attachment name, `.`, `_`, `-`, `/`), no `..` segment, no empty segment.
  */
 const SENDABLE_PREFIXES = [PAYLOAD_BUCKET.prefixes.outboundMedia, PAYLOAD_BUCKET.prefixes.attachments];
-const SAFE_KEY = /^[A-Za-z0-9._\-/]{1,1024}$/;
+const SAFE_KEY = /^[\p{L}\p{M}\p{N}._\-/]{1,1024}$/u;
 
 export const isSendableMediaKey = (key: string): boolean =>
   SAFE_KEY.test(key) &&

@@ -66,6 +66,8 @@ describe('which keys a send may name', () => {
   it.each([
     ['media/outbound/3f2a/photo.jpg', true],
     ['attachments/conv_1/msg_2/0', true],
+    ['attachments/3f2a/Rechnung_März_Ζ.pdf', true],
+    ['attachments/3f2a/x\u0000y', false],
     ['bodies/events/conv_1/abc.json', false],
     ['raw/email/abc', false],
     ['media/outbound/', false],
