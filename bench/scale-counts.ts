@@ -70,8 +70,11 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
  */
 export const OUTBOUND_SEND = {
   getItem: 4,
-  /** The contact's consent with its kept opt-outs, one consistent BatchGetItem of two small items. */
-  batchGetItem: 1,
+  /**
+   * The contact's consent with its kept opt-outs (one consistent BatchGetItem of two small items) is
+   * read only when a rule depends on it: SMS, a WhatsApp marketing template. Not for a text reply.
+   */
+  batchGetItem: 0,
   query: 0,
   putItem: 2,
   updateItem: 4,

@@ -24,7 +24,7 @@ import {
 } from './channel-sender.ts';
 import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
-import { decideSendPolicy } from './policy.ts';
+import { consentMatters, decideSendPolicy } from './policy.ts';
 import type { SenderFor } from './senders.ts';
 import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
 
@@ -157,7 +157,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const decision = decideSendPolicy({
       command: command.data,
       conversation,
-      consent: await deps.reads.consent(conversation),
+      // Read only when a rule depends on it (SMS; a WhatsApp marketing template): one read less per reply.
+      consent: consentMatters(command.data, conversation.channel)
+        ? await deps.reads.consent(conversation)
+        : {},
       now: now(),
     });
     const base = {
