@@ -8,6 +8,7 @@ import type { Logger } from '#shared/observability/logger.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
+  type LastAccept,
   type SendFailure,
   type SendPlan,
   SendRaceError,
@@ -315,6 +316,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     command: SendMessageCommand,
     record: SendRecord,
     conversation: ConversationState,
+    lastAccept: LastAccept | undefined,
   ): Promise<SendResult> => {
     if (!record.plan) throw new Error('a send record without a plan cannot be sent');
     // The recorder's own path: conversation state, state change, message record (its done marker).
@@ -323,7 +325,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       deps.publisher,
     );
     await step('record-sent', record.hubMessageId);
-    await sends.markSent(record.hubMessageId);
+    // The last message's accept goes with the sent mark: until then the record says it is in flight,
+    // and a redelivery learns that it went from the message recorded just above (or its status).
+    await sends.markSent(record.hubMessageId, lastAccept);
     await step('mark-sent', record.hubMessageId);
     deps.onOutcome?.({ kind: 'sent', channel: record.plan.channel });
     return 'sent';
@@ -375,6 +379,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     remainingMs: () => number,
   ): Promise<SendResult> => {
     let record = start;
+    let lastAccept: LastAccept | undefined;
+    /** The last message went: accepted in memory now, durably with the sent mark. */
+    const acceptLast = (index: number, providerMessageId: string, at: string) => {
+      lastAccept = { index, providerMessageId, at };
+      record = {
+        ...record,
+        next: index + 1,
+        providerIds: [...record.providerIds, providerMessageId],
+        completedAt: at,
+      };
+    };
     const failAt = (index: number, failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>) =>
       fail(
         command,
@@ -389,15 +404,24 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       if (record.inFlight?.index === index) {
         // An earlier delivery called (or was about to call) the provider and never heard back.
         const linked = record.links[String(index)];
-        if (linked !== undefined) {
-          await sends.accept(record.hubMessageId, index, linked, last, iso());
-          record = {
-            ...record,
-            next: index + 1,
-            providerIds: [...record.providerIds, linked],
-            ...(last ? { completedAt: iso() } : {}),
-          };
+        if (linked !== undefined && last) {
+          acceptLast(index, linked, record.inFlight.at);
           continue;
+        }
+        if (linked !== undefined) {
+          await sends.accept(record.hubMessageId, index, linked);
+          record = { ...record, next: index + 1, providerIds: [...record.providerIds, linked] };
+          continue;
+        }
+        if (last) {
+          // The sent message is recorded before the sent mark: if it is, the last message went (a
+          // crash fell between the two), and its provider id is in the record.
+          const recorded = await deps.reads.message(record.hubMessageId);
+          const recordedId = recorded?.providerMessageIds?.[index];
+          if (recordedId !== undefined) {
+            acceptLast(index, recordedId, record.inFlight.at);
+            continue;
+          }
         }
         if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
           throw new RetryLaterError('waiting for the provider to say whether the message went');
@@ -434,10 +458,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         objects: deps.mediaObjects,
       });
       let outcome: SendOutcome;
+      let attemptAt = iso();
       if ('outcome' in staged) {
         outcome = staged.outcome;
       } else {
-        await sends.startAttempt(record.hubMessageId, index, iso());
+        attemptAt = iso();
+        await sends.startAttempt(record.hubMessageId, index, attemptAt);
         await step('start-attempt', record.hubMessageId);
         outcome = await sender.send(
           staged.message,
@@ -447,14 +473,18 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       switch (outcome.kind) {
         case 'accepted': {
-          const at = iso();
-          await sends.accept(record.hubMessageId, index, outcome.providerMessageId, last, at);
+          if (last) {
+            // Written with the sent mark; the sent event's time is the attempt's, the same on every
+            // delivery that rebuilds it.
+            acceptLast(index, outcome.providerMessageId, attemptAt);
+            break;
+          }
+          await sends.accept(record.hubMessageId, index, outcome.providerMessageId);
           await step('accept', record.hubMessageId);
           record = {
             ...record,
             next: index + 1,
             providerIds: [...record.providerIds, outcome.providerMessageId],
-            ...(last ? { completedAt: at } : {}),
           };
           break;
         }
@@ -496,7 +526,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       }
     }
-    return finishSent(command, record, conversation);
+    return finishSent(command, record, conversation, lastAccept);
   };
 
   return async (command: SendMessageCommand, remainingMs: () => number): Promise<SendResult> => {

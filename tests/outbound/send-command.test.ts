@@ -128,6 +128,50 @@ describe('send commands', () => {
     },
   );
 
+  it.each(['provider-call', 'record-sent', 'mark-sent'] as const)(
+    'a one-message command: a crash after %s ends, on redelivery, with one provider call and one sent event',
+    async (crashStep) => {
+      // Prepare: one part, so its attempt is noted with the claim and its accept written with the sent mark
+      const { wa, conversationId } = await openConversation();
+      let crashed = false;
+      const crashing = hub.sender((step) => {
+        if (step === crashStep && !crashed) {
+          crashed = true;
+          throw new Error(`crash after ${step}`);
+        }
+      });
+      await hub.enqueue(sendCommand(conversationId, `one-crash-${crashStep}`));
+      // Act: the crashing delivery and redeliveries; the status arrives only for a crash before the recording
+      await hub.runOutbox(crashing, 3);
+      if (crashStep === 'provider-call') {
+        await hub.pipeline.ingest(
+          hub.provider.delivered.map((delivered) => correlatedStatus(wa, conversationId, delivered)),
+        );
+        await hub.pipeline.drain();
+        await hub.runOutbox();
+      }
+      // Assess
+      expect(crashed).toBe(true);
+      expect(hub.provider.calls).toHaveLength(1);
+      const events = outcomesOf(await hub.pipeline.takeHelpdesk());
+      expect(new Set(events.map((event) => event.id)).size).toBe(1);
+      const sent = events[0] as Sent;
+      expect(sent.type).toBe('switchboard.message.sent');
+      expect(sent.data.providerMessageIds).toEqual([hub.provider.delivered[0]?.providerMessageId]);
+      const view = await hub.pipeline.read.getConversation(conversationId);
+      expect(view?.state.messageCount).toBe(2);
+      // The record is done, after a crash past the recording without any status: the recorded message said it went
+      const record = await hub.sends.get(sent.data.hubMessageId);
+      expect(record).toMatchObject({
+        state: 'sent',
+        published: true,
+        next: 1,
+        providerIds: sent.data.providerMessageIds,
+      });
+      expect(record?.inFlight).toBeUndefined();
+    },
+  );
+
   it('never calls again after a crash between noting a call and making it: the outcome is unknown', async () => {
     // Prepare: the crash falls after the durable "about to send" and before the call
     const { conversationId } = await openConversation();
