@@ -77,7 +77,7 @@ export const OUTBOUND_SEND = {
   batchGetItem: 0,
   query: 0,
   putItem: 2,
-  updateItem: 3,
+  updateItem: 2,
   helpdeskSendMessageBatch: 2,
   gsiWriteUnits: 4,
 } as const;

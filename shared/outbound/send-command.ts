@@ -31,9 +31,11 @@ import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
 
 /*
  * One send command, from the outbox to its one outcome event. Every provider message is preceded by
- * a durable note that it is about to go (`startAttempt`), so no delivery of the command ever calls
- * the provider twice for it; what happens after the call is read back from the provider's own
- * statuses and echoes (the correlation id) when the answer itself was lost.
+ * a durable note that it is about to go (`startAttempt`; for a one-message command written with the
+ * claim), so no delivery of the command ever calls the provider twice for it; what happens after the
+ * call is read back from the provider's own statuses and echoes (the correlation id) when the answer
+ * itself was lost. The last message's accept is written with the sent mark, after the sent message
+ * is recorded: a delivery that finds it in flight and recorded knows it went.
  */
 
 /** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
@@ -369,6 +371,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const elapsedSince = (at: string | undefined): number =>
     at === undefined ? 0 : now().getTime() - Date.parse(at);
 
+  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue. */
+  const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
+    if (remainingMs() < limits.minRemainingMs)
+      throw new RetryLaterError('too little time left in this invocation');
+    const turnInMs = deps.endpointTurn ? deps.endpointTurn(plan) : 0;
+    if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
+    if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
+  };
+
   /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
   const sendRemaining = async (
     command: SendMessageCommand,
@@ -377,6 +388,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     messages: readonly PreparedMessage[],
     conversation: ConversationState,
     remainingMs: () => number,
+    notedAt?: string,
   ): Promise<SendResult> => {
     let record = start;
     let lastAccept: LastAccept | undefined;
@@ -401,7 +413,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     for (let index = record.next; index < messages.length; index++) {
       const message = messages[index] as PreparedMessage;
       const last = index === messages.length - 1;
-      if (record.inFlight?.index === index) {
+      // The claim noted this attempt (a one-message command): no earlier delivery could have made it.
+      const noted = notedAt !== undefined && index === start.next;
+      if (!noted && record.inFlight?.index === index) {
         // An earlier delivery called (or was about to call) the provider and never heard back.
         const linked = record.links[String(index)];
         if (linked !== undefined && last) {
@@ -433,43 +447,49 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             'the provider never answered and no status or echo named the message: it may have been delivered',
         });
       }
-      if (command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()) {
-        return failAt(index, {
-          reason: 'deadline_exceeded',
-          retryable: false,
-          failedField: 'deadline',
-          detail: 'the deadline passed before the hub could send',
-        });
-      }
-      if (remainingMs() < limits.minRemainingMs)
-        throw new RetryLaterError('too little time left in this invocation');
-      const turnInMs = deps.endpointTurn ? deps.endpointTurn(record.plan as SendPlan) : 0;
-      if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
-      if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
-
-      // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
-      // so it comes before the attempt is noted, and a failure here is one where nothing went.
-      const staged = await stageStoredMedia({
-        message,
-        parts: command.data.parts,
-        stored: record.plan?.media,
-        sender,
-        target: targetOf(record.plan as SendPlan, record.conversationId),
-        objects: deps.mediaObjects,
-      });
       let outcome: SendOutcome;
       let attemptAt = iso();
-      if ('outcome' in staged) {
-        outcome = staged.outcome;
-      } else {
-        attemptAt = iso();
-        await sends.startAttempt(record.hubMessageId, index, attemptAt);
-        await step('start-attempt', record.hubMessageId);
+      if (noted) {
+        // A one-message command: the checks and the endpoint's turn came before the claim, which
+        // noted this attempt.
+        attemptAt = notedAt as string;
         outcome = await sender.send(
-          staged.message,
+          message,
           contextFor(record, command.data.replyTo?.providerMessageId, index),
         );
         await step('provider-call', record.hubMessageId);
+      } else {
+        if (command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()) {
+          return failAt(index, {
+            reason: 'deadline_exceeded',
+            retryable: false,
+            failedField: 'deadline',
+            detail: 'the deadline passed before the hub could send',
+          });
+        }
+        await takeTurn(record.plan as SendPlan, remainingMs);
+        // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
+        // so it comes before the attempt is noted, and a failure here is one where nothing went.
+        const staged = await stageStoredMedia({
+          message,
+          parts: command.data.parts,
+          stored: record.plan?.media,
+          sender,
+          target: targetOf(record.plan as SendPlan, record.conversationId),
+          objects: deps.mediaObjects,
+        });
+        if ('outcome' in staged) {
+          outcome = staged.outcome;
+        } else {
+          attemptAt = iso();
+          await sends.startAttempt(record.hubMessageId, index, attemptAt);
+          await step('start-attempt', record.hubMessageId);
+          outcome = await sender.send(
+            staged.message,
+            contextFor(record, command.data.replyTo?.providerMessageId, index),
+          );
+          await step('provider-call', record.hubMessageId);
+        }
       }
       switch (outcome.kind) {
         case 'accepted': {
@@ -535,6 +555,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     let record = await sends.get(hubMessageId);
     const conversation = await deps.reads.conversation(command.data.conversationId);
     let prepared: { sender: ChannelSender; messages: readonly PreparedMessage[] } | undefined;
+    /** When this delivery's claim also noted the first attempt. */
+    let notedAt: string | undefined;
 
     if (!record) {
       const base: SendRecord = {
@@ -563,8 +585,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined);
       } else {
         const decided = await plan(command, conversation);
+        // One provider message and nothing to stage: its turn is taken now and its attempt noted with
+        // the claim (one write less); the call follows at once.
+        const oneCall = decided.ok && decided.messages.length === 1 && decided.plan.media === undefined;
+        if (oneCall) {
+          await takeTurn(decided.plan, remainingMs);
+          notedAt = iso();
+        }
         const candidate: SendRecord = decided.ok
-          ? { ...base, plan: decided.plan, messageCount: decided.messages.length }
+          ? {
+              ...base,
+              plan: decided.plan,
+              messageCount: decided.messages.length,
+              ...(notedAt ? { inFlight: { index: 0, at: notedAt } } : {}),
+            }
           : {
               ...base,
               state: 'failed',
@@ -578,7 +612,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             return publishFailed(command, candidate, candidate.failure as SendFailure, conversation);
           record = candidate;
           prepared = decided;
-        }
+        } else notedAt = undefined;
       }
       record ??= await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
@@ -613,7 +647,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       prepared = { sender, messages: again.messages };
     }
-    return sendRemaining(command, record, prepared.sender, prepared.messages, conversation, remainingMs);
+    return sendRemaining(
+      command,
+      record,
+      prepared.sender,
+      prepared.messages,
+      conversation,
+      remainingMs,
+      notedAt,
+    );
   };
 };
 

@@ -18,7 +18,8 @@ import { epochSeconds, isConditionFailure, isLive, type TableContext, track } fr
  * provider at most once however often SQS delivers it. Every change is conditional on the step
  * before it, so two deliveries of one command can never both call the provider for one message:
  *
- *   claimed (state sending, next 0) ─┬─ attempt i: inFlight = i   (written BEFORE the call)
+ *   claimed (state sending, next 0) ─┬─ attempt i: inFlight = i   (written BEFORE the call; for a
+ *                                    │  one-message command written with the claim)
  *                                    ├─ accepted: next = i + 1, providerIds += id, inFlight removed
  *                                    │  (the last message's accept is written with the sent mark)
  *                                    ├─ nothing sent (throttled): inFlight removed, waitingSince set

@@ -129,7 +129,7 @@ describe('send commands', () => {
   );
 
   it.each(['provider-call', 'record-sent', 'mark-sent'] as const)(
-    'a one-message command: a crash after %s ends, on redelivery, with one provider call and one sent event',
+    'a one-message command (attempt noted with the claim, accept with the sent mark): a crash after %s ends, on redelivery, with one provider call and one sent event',
     async (crashStep) => {
       // Prepare: one part, so its attempt is noted with the claim and its accept written with the sent mark
       const { wa, conversationId } = await openConversation();
@@ -172,26 +172,39 @@ describe('send commands', () => {
     },
   );
 
-  it('never calls again after a crash between noting a call and making it: the outcome is unknown', async () => {
-    // Prepare: the crash falls after the durable "about to send" and before the call
-    const { conversationId } = await openConversation();
-    let crashed = false;
-    const crashing = hub.sender((step) => {
-      if (step === 'start-attempt' && !crashed) {
-        crashed = true;
-        throw new Error('crash after start-attempt');
-      }
-    });
-    await hub.enqueue(sendCommand(conversationId, 'crash-before-call'));
-    // Act: redeliveries find the note and wait; no status can come; the wait runs out
-    await hub.runOutbox(crashing, 3);
-    hub.now = new Date(T0.getTime() + 11 * 60_000);
-    await hub.runOutbox();
-    // Assess: at most once means never twice, even when that costs a message that never left
-    expect(hub.provider.calls).toHaveLength(0);
-    const [failed] = (await outcomes()) as Failed[];
-    expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', partIndex: 0 });
-  });
+  it.each([
+    ['claim', [{ type: 'text', text: 'only' }]],
+    [
+      'start-attempt',
+      [
+        { type: 'text', text: 'first' },
+        { type: 'text', text: 'second' },
+      ],
+    ],
+  ] as const)(
+    'never calls again after a crash between noting a call (%s) and making it: the outcome is unknown',
+    async (crashStep, parts) => {
+      // Prepare: the crash falls after the durable "about to send" (with the claim for one message) and before the call
+      const { conversationId } = await openConversation();
+      let crashed = false;
+      const crashing = hub.sender((step) => {
+        if (step === crashStep && !crashed) {
+          crashed = true;
+          throw new Error(`crash after ${step}`);
+        }
+      });
+      await hub.enqueue(sendCommand(conversationId, `crash-before-call-${crashStep}`, [...parts]));
+      // Act: redeliveries find the note and wait; no status can come; the wait runs out
+      await hub.runOutbox(crashing, 3);
+      hub.now = new Date(T0.getTime() + 11 * 60_000);
+      await hub.runOutbox();
+      // Assess: at most once means never twice, even when that costs a message that never left
+      expect(crashed).toBe(true);
+      expect(hub.provider.calls).toHaveLength(0);
+      const [failed] = (await outcomes()) as Failed[];
+      expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', partIndex: 0 });
+    },
+  );
 
   it.each(['fail', 'publish-failed'] as const)(
     'a crash after %s still ends in exactly one send_failed',
