@@ -109,7 +109,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
 
   /** Read receipts and typing indicators: best effort, no event, never retried. */
   const signal = async (command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>) => {
-    const conversation = await deps.reads.conversation(command.data.conversationId);
+    const conversation = (await deps.reads.conversation(command.data.conversationId)).model?.state;
     const [recipient] = conversation?.contact.identities ?? [];
     if (!conversation || !recipient) {
       logger.info('signal for an unknown conversation ignored', {

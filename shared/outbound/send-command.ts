@@ -3,8 +3,10 @@ import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
-import type { Channel, ConversationState, HubEvent, Message, Provider } from '#shared/contract/types.ts';
+import type { Channel, ConversationState, Message, Provider } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
+import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
@@ -58,7 +60,8 @@ export class RetryLaterError extends Error {
 
 /** What the service reads of the hub's records. */
 export interface SenderReads {
-  conversation(conversationId: string): Promise<ConversationState | undefined>;
+  /** The conversation item as stored (its state is `model.state`); the sent message is applied to it. */
+  conversation(conversationId: string): Promise<StoredConversation>;
   consent(conversation: ConversationState): Promise<ContactConsent>;
   /** A recorded message by hub id. */
   message(hubMessageId: string): Promise<Message | undefined>;
@@ -99,7 +102,7 @@ export interface SendCommandDeps {
   /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
   readonly senderFor: SenderFor;
   /** The recorder's own recording of a message (conversation state, message record, publish). */
-  readonly recordEvent: (event: HubEvent, publisher: EventPublisher) => Promise<void>;
+  readonly recordEvent: RecordEvent;
   readonly publisher: EventPublisher;
   /** The payload bucket's files, for media parts that name one (`source.s3Key`); such parts are refused without it. */
   readonly mediaObjects?: MediaObjects;
@@ -319,12 +322,14 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     record: SendRecord,
     conversation: ConversationState,
     lastAccept: LastAccept | undefined,
+    hints: RecordHints,
   ): Promise<SendResult> => {
     if (!record.plan) throw new Error('a send record without a plan cannot be sent');
     // The recorder's own path: conversation state, state change, message record (its done marker).
     await deps.recordEvent(
       sentEventFor({ command, record, plan: record.plan, conversation }),
       deps.publisher,
+      hints,
     );
     await step('record-sent', record.hubMessageId);
     // The last message's accept goes with the sent mark: until then the record says it is in flight,
@@ -388,7 +393,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     messages: readonly PreparedMessage[],
     conversation: ConversationState,
     remainingMs: () => number,
-    notedAt?: string,
+    notedAt: string | undefined,
+    hints: RecordHints,
   ): Promise<SendResult> => {
     let record = start;
     let lastAccept: LastAccept | undefined;
@@ -546,17 +552,19 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       }
     }
-    return finishSent(command, record, conversation, lastAccept);
+    return finishSent(command, record, conversation, lastAccept, hints);
   };
 
   return async (command: SendMessageCommand, remainingMs: () => number): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command);
     let record = await sends.get(hubMessageId);
-    const conversation = await deps.reads.conversation(command.data.conversationId);
+    const stored = await deps.reads.conversation(command.data.conversationId);
+    const conversation = stored.model?.state;
     let prepared: { sender: ChannelSender; messages: readonly PreparedMessage[] } | undefined;
     /** When this delivery's claim also noted the first attempt. */
     let notedAt: string | undefined;
+    let claimedNow = false;
 
     if (!record) {
       const base: SendRecord = {
@@ -612,6 +620,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             return publishFailed(command, candidate, candidate.failure as SendFailure, conversation);
           record = candidate;
           prepared = decided;
+          claimedNow = true;
         } else notedAt = undefined;
       }
       record ??= await sends.get(hubMessageId);
@@ -655,6 +664,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       conversation,
       remainingMs,
       notedAt,
+      // The recorder applies the sent message to the conversation read above; when this delivery
+      // made the claim, the message cannot have been recorded yet. Two reads less.
+      { conversation: stored, ...(claimedNow ? { unrecorded: true } : {}) },
     );
   };
 };

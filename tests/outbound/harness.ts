@@ -81,7 +81,7 @@ export interface OutboundHarness {
   readonly provider: ReturnType<typeof createScriptedProvider>;
   /** The clock every component reads; tests move it. */
   now: Date;
-  sender(afterStep?: (step: SendStep) => void): OutboxService;
+  sender(afterStep?: (step: SendStep) => void | Promise<void>): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
   runOutbox(service?: OutboxService, polls?: number): Promise<{ received: number; failed: number }>;

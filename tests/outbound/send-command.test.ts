@@ -237,6 +237,26 @@ describe('send commands', () => {
     },
   );
 
+  it('records the sent message over a conversation the customer wrote to while the provider answered', async () => {
+    // Prepare: the sender applies its message to the conversation it read before the call; the
+    // customer's next message is recorded in between
+    const { wa, conversationId } = await openConversation();
+    const writing = hub.sender(async (step) => {
+      if (step !== 'provider-call') return;
+      await hub.pipeline.ingest([messageEvent(wa, `wamid.meanwhile-${wa}`, minute(119))]);
+      await hub.pipeline.drain();
+    });
+    await hub.enqueue(sendCommand(conversationId, 'meanwhile'));
+    // Act
+    await hub.runOutbox(writing);
+    // Assess: both messages counted, the send done once
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state.messageCount).toBe(3);
+  });
+
   it('reconciles an accept whose answer was lost from the status that names it', async () => {
     // Prepare
     const { wa, conversationId } = await openConversation();
