@@ -84,6 +84,13 @@ export const OUTBOUND_SEND = {
   gsiWriteUnits: 4,
 } as const;
 
+/**
+ * A full outbox batch: ten commands of ten conversations, sent concurrently, their `message.sent`
+ * and `state_changed` events published in shared rounds (one entry per conversation per request):
+ * two helpdesk requests for the batch instead of two per send. The other calls per send are as above.
+ */
+export const OUTBOUND_BATCH = { commands: 10, helpdeskSendMessageBatch: 2 } as const;
+
 /** The outbound send as a profile: items under 1 KB (one unit per write, one per consistent read). */
 export const OUTBOUND_PROFILE: EventProfile = {
   webhookRequests: 0,

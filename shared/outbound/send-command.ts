@@ -280,8 +280,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     record: SendRecord,
     failure: SendFailure,
     conversation: ConversationState | undefined,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
-    await deps.publisher.publish([
+    await publisher.publish([
       failedEventFor({
         command,
         hubMessageId: record.hubMessageId,
@@ -311,10 +312,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     record: SendRecord,
     failure: SendFailure,
     conversation: ConversationState | undefined,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     await sends.fail(record.hubMessageId, failure);
     await step('fail', record.hubMessageId);
-    return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation);
+    return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation, publisher);
   };
 
   const finishSent = async (
@@ -323,12 +325,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     conversation: ConversationState,
     lastAccept: LastAccept | undefined,
     hints: RecordHints,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     if (!record.plan) throw new Error('a send record without a plan cannot be sent');
     // The recorder's own path: conversation state, state change, message record (its done marker).
     await deps.recordEvent(
       sentEventFor({ command, record, plan: record.plan, conversation }),
-      deps.publisher,
+      publisher,
       hints,
     );
     await step('record-sent', record.hubMessageId);
@@ -395,6 +398,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     remainingMs: () => number,
     notedAt: string | undefined,
     hints: RecordHints,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     let record = start;
     let lastAccept: LastAccept | undefined;
@@ -414,6 +418,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         record,
         { ...failure, partIndex: messages[index]?.partIndex ?? index, decidedAt: iso() },
         conversation,
+        publisher,
       );
 
     for (let index = record.next; index < messages.length; index++) {
@@ -552,10 +557,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       }
     }
-    return finishSent(command, record, conversation, lastAccept, hints);
+    return finishSent(command, record, conversation, lastAccept, hints, publisher);
   };
 
-  return async (command: SendMessageCommand, remainingMs: () => number): Promise<SendResult> => {
+  return async (
+    command: SendMessageCommand,
+    remainingMs: () => number,
+    /** Where its outcome event goes: the batch's shared rounds; the helpdesk queue when absent. */
+    publisher: EventPublisher = deps.publisher,
+  ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command);
     let record = await sends.get(hubMessageId);
@@ -590,7 +600,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         const claimed = await sends.claim({ ...base, state: 'failed', failure });
         await step('claim', hubMessageId);
         if (claimed === 'claimed')
-          return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined);
+          return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined, publisher);
       } else {
         const decided = await plan(command, conversation);
         // One provider message and nothing to stage: its turn is taken now and its attempt noted with
@@ -617,7 +627,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         await step('claim', hubMessageId);
         if (claimed === 'claimed') {
           if (!decided.ok)
-            return publishFailed(command, candidate, candidate.failure as SendFailure, conversation);
+            return publishFailed(
+              command,
+              candidate,
+              candidate.failure as SendFailure,
+              conversation,
+              publisher,
+            );
           record = candidate;
           prepared = decided;
           claimedNow = true;
@@ -638,7 +654,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
     if (record.state === 'failed') {
       if (record.published) return 'duplicate';
-      return publishFailed(command, record, record.failure as SendFailure, conversation);
+      return publishFailed(command, record, record.failure as SendFailure, conversation, publisher);
     }
     if (record.state === 'sent' && record.published) return 'duplicate';
     if (!conversation || !record.plan) throw new Error('a send under way lost its conversation or plan');
@@ -667,6 +683,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // The recorder applies the sent message to the conversation read above; when this delivery
       // made the claim, the message cannot have been recorded yet. Two reads less.
       { conversation: stored, ...(claimedNow ? { unrecorded: true } : {}) },
+      publisher,
     );
   };
 };
