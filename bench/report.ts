@@ -7,7 +7,7 @@ import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
 import type { MediaBenchResult } from './media.ts';
 import { PRICES } from './prices.ts';
-import type { ScaleReport, ScaleResult } from './scale.ts';
+import { outboundCost, type ScaleReport, type ScaleResult } from './scale.ts';
 import { QUOTAS } from './scale-quotas.ts';
 
 const RECORDER_BATCH = RECORDER.batchSize;
@@ -341,6 +341,7 @@ export const renderReport = (report: BenchReport): string => {
     const out = report.outbound;
     parts.push(
       `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed)`,
+      `  AWS cost per send from counted calls (tests/bench/outbound-send-counts.test.ts): $${outboundCost('full').dollarsPerMillion} per million in full batches, $${outboundCost('trickle').dollarsPerMillion} one command per batch (target $2.50)`,
     );
   }
   if (report.media) parts.push(...renderMedia(report.media));

@@ -63,21 +63,33 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
 };
 
 /**
- * One `send_message` of one text part on an open conversation, by the sender: reads of the
- * conversation, the send record and the message; the send record noted before and after the
- * provider call; the sent message recorded like an inbound one; `message.sent` and its
- * `conversation.state_changed` published. Counted by tests/bench/outbound-send-counts.test.ts.
+ * One `send_message` of one text part on an open conversation, by the sender: reads of the send
+ * record and the conversation; the send claimed with its attempt noted before the provider call;
+ * the sent message recorded like an inbound one, applied to the conversation read before the call
+ * (no second read, no done-marker read for a claim this delivery made); the last accept written with
+ * the sent mark; `message.sent` and its `conversation.state_changed` published. Counted by
+ * tests/bench/outbound-send-counts.test.ts.
  */
 export const OUTBOUND_SEND = {
-  getItem: 4,
-  /** The contact's consent with its kept opt-outs, one consistent BatchGetItem of two small items. */
-  batchGetItem: 1,
+  getItem: 2,
+  /**
+   * The contact's consent with its kept opt-outs (one consistent BatchGetItem of two small items) is
+   * read only when a rule depends on it: SMS, a WhatsApp marketing template. Not for a text reply.
+   */
+  batchGetItem: 0,
   query: 0,
   putItem: 2,
-  updateItem: 4,
+  updateItem: 2,
   helpdeskSendMessageBatch: 2,
   gsiWriteUnits: 4,
 } as const;
+
+/**
+ * A full outbox batch: ten commands of ten conversations, sent concurrently, their `message.sent`
+ * and `state_changed` events published in shared rounds (one entry per conversation per request):
+ * two helpdesk requests for the batch instead of two per send. The other calls per send are as above.
+ */
+export const OUTBOUND_BATCH = { commands: 10, helpdeskSendMessageBatch: 2 } as const;
 
 /** The outbound send as a profile: items under 1 KB (one unit per write, one per consistent read). */
 export const OUTBOUND_PROFILE: EventProfile = {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEDIA_FETCHER, RECORDER } from '#shared/resources/definitions.ts';
+import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import { MEDIA_ATTACHMENT } from './media-path.ts';
 import { PRICES } from './prices.ts';
@@ -8,7 +8,9 @@ import {
   type EventProfile,
   type InboundKind,
   inboundProfilesFrom,
+  OUTBOUND_BATCH,
   OUTBOUND_PROFILE,
+  OUTBOUND_SEND,
 } from './scale-counts.ts';
 import { QUOTAS, type Quota, type QuotaId } from './scale-quotas.ts';
 import { round } from './stats.ts';
@@ -119,6 +121,9 @@ const lambdaDollars = (invocations: number, durationMs: number, memoryMb: number
   (PRICES.lambdaPerRequest +
     (memoryMb / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
 
+/** Between two turns of one business number in one sender environment (WhatsApp's 80/s shared by 10): 125 ms. */
+const SENDER_TURN_GAP_MS = (1000 * SENDER.maxConcurrency) / SENDER.endpointRatesPerSecond.whatsapp;
+
 /**
  * One chat attachment in $ (bench/media-path.ts counts): the recorder's job to the media queue, the
  * event source's receive and delete (one job per invocation), the fetcher's Lambda time, its
@@ -132,14 +137,52 @@ const mediaDollars = (durations: typeof AWS_DURATIONS): number =>
   MEDIA_ATTACHMENT.writeUnits * PRICES.dynamoPerWriteUnit +
   (MEDIA_ATTACHMENT.putObject + MEDIA_ATTACHMENT.multipartRequests) * PRICES.s3PerPut;
 
-/** One outbound send in $: the sender's Lambda time (mostly the provider's answer), its reads, writes and SQS calls. */
-const outboundDollars = (durations: typeof AWS_DURATIONS): number =>
-  lambdaDollars(1 / RECORDER.batchSize, 0, SENDER_MEMORY_MB) +
-  (SENDER_MEMORY_MB / 1024) * (durations.senderCommandMs / 1000) * PRICES.lambdaArmPerGbSecond +
-  OUTBOUND_PROFILE.readUnits * PRICES.dynamoPerReadUnit +
-  OUTBOUND_PROFILE.writeUnits * PRICES.dynamoPerWriteUnit +
-  // The helpdesk's SendMessage, the sender's receive and delete (per batch), its helpdesk publishes.
-  (1 + 2 / RECORDER.batchSize + OUTBOUND_PROFILE.helpdeskSendCalls) * PRICES.sqsFifoPerRequest;
+export interface OutboundCost {
+  /** Item, per send, $ per million sends. */
+  readonly lines: ReadonlyArray<readonly [string, number, number]>;
+  readonly dollarsPerMillion: number;
+}
+
+/**
+ * One outbound send in $ per million: the sender's Lambda time (mostly the provider's answer), its
+ * reads, writes and SQS calls. `full`: batches of SENDER.batchSize commands of as many conversations,
+ * whose provider calls overlap (the batch's groups run concurrently), paced at one business number's
+ * turns (the slowest case: all to one number), their events published in shared rounds. `trickle`:
+ * every batch holds one command (600 ms of Lambda and two helpdesk requests per send).
+ */
+export const outboundCost = (
+  batch: 'full' | 'trickle',
+  durations: typeof AWS_DURATIONS = AWS_DURATIONS,
+): OutboundCost => {
+  const commands = batch === 'full' ? SENDER.batchSize : 1;
+  const batchMs = durations.senderCommandMs + (commands - 1) * SENDER_TURN_GAP_MS;
+  const helpdeskRequests =
+    batch === 'full'
+      ? OUTBOUND_BATCH.helpdeskSendMessageBatch / OUTBOUND_BATCH.commands
+      : OUTBOUND_SEND.helpdeskSendMessageBatch;
+  const lines: Array<[string, number, number]> = [
+    ['sender Lambda requests', 1 / commands, PRICES.lambdaPerRequest],
+    [
+      'sender Lambda GB-s',
+      (SENDER_MEMORY_MB / 1024) * (batchMs / commands / 1000),
+      PRICES.lambdaArmPerGbSecond,
+    ],
+    ['DynamoDB read units', OUTBOUND_PROFILE.readUnits, PRICES.dynamoPerReadUnit],
+    ['DynamoDB write units (GSI included)', OUTBOUND_PROFILE.writeUnits, PRICES.dynamoPerWriteUnit],
+    // The helpdesk's SendMessage, the sender's receive and delete (per batch), its helpdesk publishes.
+    ['SQS FIFO requests', 1 + 2 / commands + helpdeskRequests, PRICES.sqsFifoPerRequest],
+  ];
+  const costed = lines.map(
+    ([item, perSend, price]) => [item, round(perSend, 4), round(perSend * price * 1e6, 3)] as const,
+  );
+  return {
+    lines: costed,
+    dollarsPerMillion: round(
+      costed.reduce((total, [, , dollars]) => total + dollars, 0),
+      2,
+    ),
+  };
+};
 
 export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult => {
   const durations = inputs.durations ?? AWS_DURATIONS;
@@ -258,7 +301,7 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
   }, 0);
   const dollarsPerSecond =
     inboundDollars / 1e6 +
-    mix.outboundPerSecond * outboundDollars(durations) +
+    (mix.outboundPerSecond * outboundCost('full', durations).dollarsPerMillion) / 1e6 +
     email * mix.mediaShare * PRICES.s3PerPut +
     chatMedia * mediaDollars(durations);
 

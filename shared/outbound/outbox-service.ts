@@ -11,6 +11,7 @@ import {
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { ConversationState, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import type { SendStore } from '#shared/store/sends.ts';
 import type { SendTarget } from './channel-sender.ts';
 import { failedEventFor } from './outcome-events.ts';
@@ -60,7 +61,11 @@ export const createOutboxService = (deps: OutboxDeps) => {
   const { logger } = deps;
 
   /** A send command that does not parse but names its conversation and key: it ends `content_invalid`. */
-  const refuseMalformed = async (json: unknown, error: z.ZodError): Promise<boolean> => {
+  const refuseMalformed = async (
+    json: unknown,
+    error: z.ZodError,
+    publisher: EventPublisher,
+  ): Promise<boolean> => {
     const attributable = AttributableSendSchema.safeParse(json);
     if (!attributable.success) return false;
     const { id, data } = attributable.data;
@@ -88,7 +93,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const stored = claimed === 'claimed' ? undefined : await deps.sends.get(hubMessageId);
     if (stored?.published) return true;
     const decided = stored?.failure ?? failure;
-    await deps.publisher.publish([
+    await publisher.publish([
       failedEventFor({
         command: { id, data },
         hubMessageId,
@@ -109,7 +114,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
 
   /** Read receipts and typing indicators: best effort, no event, never retried. */
   const signal = async (command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>) => {
-    const conversation = await deps.reads.conversation(command.data.conversationId);
+    const conversation = (await deps.reads.conversation(command.data.conversationId)).model?.state;
     const [recipient] = conversation?.contact.identities ?? [];
     if (!conversation || !recipient) {
       logger.info('signal for an unknown conversation ignored', {
@@ -141,7 +146,11 @@ export const createOutboxService = (deps: OutboxDeps) => {
     });
   };
 
-  const handle = async (record: SQSRecord, remainingMs: () => number): Promise<void> => {
+  const handle = async (
+    record: SQSRecord,
+    remainingMs: () => number,
+    publisher: EventPublisher,
+  ): Promise<void> => {
     if (Buffer.byteLength(record.body, 'utf8') > MAX_COMMAND_BYTES) {
       await deps.deadLetter(record, 'command larger than 256 KiB');
       return;
@@ -155,12 +164,12 @@ export const createOutboxService = (deps: OutboxDeps) => {
     }
     const parsed = HubCommandSchema.safeParse(json);
     if (!parsed.success) {
-      if (!(await refuseMalformed(json, parsed.error)))
+      if (!(await refuseMalformed(json, parsed.error, publisher)))
         await deps.deadLetter(record, 'not a command the hub knows');
       return;
     }
     const command = parsed.data;
-    if (command.type === COMMAND_TYPES.sendMessage) await deps.sendMessage(command, remainingMs);
+    if (command.type === COMMAND_TYPES.sendMessage) await deps.sendMessage(command, remainingMs, publisher);
     else await signal(command);
   };
 
@@ -169,7 +178,18 @@ export const createOutboxService = (deps: OutboxDeps) => {
     remainingMs: () => number = () => Number.POSITIVE_INFINITY,
   ): Promise<SQSBatchResponse> =>
     processFifoBatch(event, {
-      openGroups: () => () => ({ handle: (record) => handle(record, remainingMs), close: () => undefined }),
+      openGroups: (groupCount) => {
+        // The batch's conversations send concurrently; their outcome events share SendMessageBatch
+        // requests, as the recorder's groups do (each still awaits its own before its sent mark).
+        const joinRounds = publishInRounds(deps.publisher, groupCount);
+        return () => {
+          const publisher = joinRounds();
+          return {
+            handle: (record) => handle(record, remainingMs, publisher),
+            close: () => publisher.leave(),
+          };
+        };
+      },
       onGroupFailure: ({ error, failedCount, record }) => {
         const fields = {
           errorName: errorNameOf(error),

@@ -47,6 +47,15 @@ const whatsAppClosedDetail = (conversation: ConversationState, now: Date): strin
 };
 
 /**
+ * Whether the contact's consent can change the decision: SMS (a STOP refuses everything) and a
+ * WhatsApp marketing template (a marketing opt-out refuses it). Otherwise the consent is not read.
+ */
+export const consentMatters = (command: SendMessageData, channel: ConversationState['channel']): boolean =>
+  channel === 'sms' ||
+  (channel === 'whatsapp' &&
+    command.parts.some((part) => part.type === 'template' && part.category === 'marketing'));
+
+/**
  * The rules, in the order a person would check them: the deadline, the customer's consent, the
  * channel's window. Pure: the conversation, the contact's consent and the clock are passed in.
  */

@@ -3,11 +3,14 @@ import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
-import type { Channel, ConversationState, HubEvent, Message, Provider } from '#shared/contract/types.ts';
+import type { Channel, ConversationState, Message, Provider } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
+import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
+  type LastAccept,
   type SendFailure,
   type SendPlan,
   SendRaceError,
@@ -24,15 +27,17 @@ import {
 } from './channel-sender.ts';
 import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
-import { decideSendPolicy } from './policy.ts';
+import { consentMatters, decideSendPolicy } from './policy.ts';
 import type { SenderFor } from './senders.ts';
 import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
 
 /*
  * One send command, from the outbox to its one outcome event. Every provider message is preceded by
- * a durable note that it is about to go (`startAttempt`), so no delivery of the command ever calls
- * the provider twice for it; what happens after the call is read back from the provider's own
- * statuses and echoes (the correlation id) when the answer itself was lost.
+ * a durable note that it is about to go (`startAttempt`; for a one-message command written with the
+ * claim), so no delivery of the command ever calls the provider twice for it; what happens after the
+ * call is read back from the provider's own statuses and echoes (the correlation id) when the answer
+ * itself was lost. The last message's accept is written with the sent mark, after the sent message
+ * is recorded: a delivery that finds it in flight and recorded knows it went.
  */
 
 /** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
@@ -55,7 +60,8 @@ export class RetryLaterError extends Error {
 
 /** What the service reads of the hub's records. */
 export interface SenderReads {
-  conversation(conversationId: string): Promise<ConversationState | undefined>;
+  /** The conversation item as stored (its state is `model.state`); the sent message is applied to it. */
+  conversation(conversationId: string): Promise<StoredConversation>;
   consent(conversation: ConversationState): Promise<ContactConsent>;
   /** A recorded message by hub id. */
   message(hubMessageId: string): Promise<Message | undefined>;
@@ -96,7 +102,7 @@ export interface SendCommandDeps {
   /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
   readonly senderFor: SenderFor;
   /** The recorder's own recording of a message (conversation state, message record, publish). */
-  readonly recordEvent: (event: HubEvent, publisher: EventPublisher) => Promise<void>;
+  readonly recordEvent: RecordEvent;
   readonly publisher: EventPublisher;
   /** The payload bucket's files, for media parts that name one (`source.s3Key`); such parts are refused without it. */
   readonly mediaObjects?: MediaObjects;
@@ -157,7 +163,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const decision = decideSendPolicy({
       command: command.data,
       conversation,
-      consent: await deps.reads.consent(conversation),
+      // Read only when a rule depends on it (SMS; a WhatsApp marketing template): one read less per reply.
+      consent: consentMatters(command.data, conversation.channel)
+        ? await deps.reads.consent(conversation)
+        : {},
       now: now(),
     });
     const base = {
@@ -271,8 +280,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     record: SendRecord,
     failure: SendFailure,
     conversation: ConversationState | undefined,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
-    await deps.publisher.publish([
+    await publisher.publish([
       failedEventFor({
         command,
         hubMessageId: record.hubMessageId,
@@ -302,25 +312,32 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     record: SendRecord,
     failure: SendFailure,
     conversation: ConversationState | undefined,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     await sends.fail(record.hubMessageId, failure);
     await step('fail', record.hubMessageId);
-    return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation);
+    return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation, publisher);
   };
 
   const finishSent = async (
     command: SendMessageCommand,
     record: SendRecord,
     conversation: ConversationState,
+    lastAccept: LastAccept | undefined,
+    hints: RecordHints,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     if (!record.plan) throw new Error('a send record without a plan cannot be sent');
     // The recorder's own path: conversation state, state change, message record (its done marker).
     await deps.recordEvent(
       sentEventFor({ command, record, plan: record.plan, conversation }),
-      deps.publisher,
+      publisher,
+      hints,
     );
     await step('record-sent', record.hubMessageId);
-    await sends.markSent(record.hubMessageId);
+    // The last message's accept goes with the sent mark: until then the record says it is in flight,
+    // and a redelivery learns that it went from the message recorded just above (or its status).
+    await sends.markSent(record.hubMessageId, lastAccept);
     await step('mark-sent', record.hubMessageId);
     deps.onOutcome?.({ kind: 'sent', channel: record.plan.channel });
     return 'sent';
@@ -362,6 +379,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const elapsedSince = (at: string | undefined): number =>
     at === undefined ? 0 : now().getTime() - Date.parse(at);
 
+  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue. */
+  const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
+    if (remainingMs() < limits.minRemainingMs)
+      throw new RetryLaterError('too little time left in this invocation');
+    const turnInMs = deps.endpointTurn ? deps.endpointTurn(plan) : 0;
+    if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
+    if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
+  };
+
   /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
   const sendRemaining = async (
     command: SendMessageCommand,
@@ -370,31 +396,57 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     messages: readonly PreparedMessage[],
     conversation: ConversationState,
     remainingMs: () => number,
+    notedAt: string | undefined,
+    hints: RecordHints,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     let record = start;
+    let lastAccept: LastAccept | undefined;
+    /** The last message went: accepted in memory now, durably with the sent mark. */
+    const acceptLast = (index: number, providerMessageId: string, at: string) => {
+      lastAccept = { index, providerMessageId, at };
+      record = {
+        ...record,
+        next: index + 1,
+        providerIds: [...record.providerIds, providerMessageId],
+        completedAt: at,
+      };
+    };
     const failAt = (index: number, failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>) =>
       fail(
         command,
         record,
         { ...failure, partIndex: messages[index]?.partIndex ?? index, decidedAt: iso() },
         conversation,
+        publisher,
       );
 
     for (let index = record.next; index < messages.length; index++) {
       const message = messages[index] as PreparedMessage;
       const last = index === messages.length - 1;
-      if (record.inFlight?.index === index) {
+      // The claim noted this attempt (a one-message command): no earlier delivery could have made it.
+      const noted = notedAt !== undefined && index === start.next;
+      if (!noted && record.inFlight?.index === index) {
         // An earlier delivery called (or was about to call) the provider and never heard back.
         const linked = record.links[String(index)];
-        if (linked !== undefined) {
-          await sends.accept(record.hubMessageId, index, linked, last, iso());
-          record = {
-            ...record,
-            next: index + 1,
-            providerIds: [...record.providerIds, linked],
-            ...(last ? { completedAt: iso() } : {}),
-          };
+        if (linked !== undefined && last) {
+          acceptLast(index, linked, record.inFlight.at);
           continue;
+        }
+        if (linked !== undefined) {
+          await sends.accept(record.hubMessageId, index, linked);
+          record = { ...record, next: index + 1, providerIds: [...record.providerIds, linked] };
+          continue;
+        }
+        if (last) {
+          // The sent message is recorded before the sent mark: if it is, the last message went (a
+          // crash fell between the two), and its provider id is in the record.
+          const recorded = await deps.reads.message(record.hubMessageId);
+          const recordedId = recorded?.providerMessageIds?.[index];
+          if (recordedId !== undefined) {
+            acceptLast(index, recordedId, record.inFlight.at);
+            continue;
+          }
         }
         if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
           throw new RetryLaterError('waiting for the provider to say whether the message went');
@@ -406,52 +458,64 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             'the provider never answered and no status or echo named the message: it may have been delivered',
         });
       }
-      if (command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()) {
-        return failAt(index, {
-          reason: 'deadline_exceeded',
-          retryable: false,
-          failedField: 'deadline',
-          detail: 'the deadline passed before the hub could send',
-        });
-      }
-      if (remainingMs() < limits.minRemainingMs)
-        throw new RetryLaterError('too little time left in this invocation');
-      const turnInMs = deps.endpointTurn ? deps.endpointTurn(record.plan as SendPlan) : 0;
-      if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
-      if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
-
-      // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
-      // so it comes before the attempt is noted, and a failure here is one where nothing went.
-      const staged = await stageStoredMedia({
-        message,
-        parts: command.data.parts,
-        stored: record.plan?.media,
-        sender,
-        target: targetOf(record.plan as SendPlan, record.conversationId),
-        objects: deps.mediaObjects,
-      });
       let outcome: SendOutcome;
-      if ('outcome' in staged) {
-        outcome = staged.outcome;
-      } else {
-        await sends.startAttempt(record.hubMessageId, index, iso());
-        await step('start-attempt', record.hubMessageId);
+      let attemptAt = iso();
+      if (noted) {
+        // A one-message command: the checks and the endpoint's turn came before the claim, which
+        // noted this attempt.
+        attemptAt = notedAt as string;
         outcome = await sender.send(
-          staged.message,
+          message,
           contextFor(record, command.data.replyTo?.providerMessageId, index),
         );
         await step('provider-call', record.hubMessageId);
+      } else {
+        if (command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()) {
+          return failAt(index, {
+            reason: 'deadline_exceeded',
+            retryable: false,
+            failedField: 'deadline',
+            detail: 'the deadline passed before the hub could send',
+          });
+        }
+        await takeTurn(record.plan as SendPlan, remainingMs);
+        // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
+        // so it comes before the attempt is noted, and a failure here is one where nothing went.
+        const staged = await stageStoredMedia({
+          message,
+          parts: command.data.parts,
+          stored: record.plan?.media,
+          sender,
+          target: targetOf(record.plan as SendPlan, record.conversationId),
+          objects: deps.mediaObjects,
+        });
+        if ('outcome' in staged) {
+          outcome = staged.outcome;
+        } else {
+          attemptAt = iso();
+          await sends.startAttempt(record.hubMessageId, index, attemptAt);
+          await step('start-attempt', record.hubMessageId);
+          outcome = await sender.send(
+            staged.message,
+            contextFor(record, command.data.replyTo?.providerMessageId, index),
+          );
+          await step('provider-call', record.hubMessageId);
+        }
       }
       switch (outcome.kind) {
         case 'accepted': {
-          const at = iso();
-          await sends.accept(record.hubMessageId, index, outcome.providerMessageId, last, at);
+          if (last) {
+            // Written with the sent mark; the sent event's time is the attempt's, the same on every
+            // delivery that rebuilds it.
+            acceptLast(index, outcome.providerMessageId, attemptAt);
+            break;
+          }
+          await sends.accept(record.hubMessageId, index, outcome.providerMessageId);
           await step('accept', record.hubMessageId);
           record = {
             ...record,
             next: index + 1,
             providerIds: [...record.providerIds, outcome.providerMessageId],
-            ...(last ? { completedAt: at } : {}),
           };
           break;
         }
@@ -493,15 +557,24 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       }
     }
-    return finishSent(command, record, conversation);
+    return finishSent(command, record, conversation, lastAccept, hints, publisher);
   };
 
-  return async (command: SendMessageCommand, remainingMs: () => number): Promise<SendResult> => {
+  return async (
+    command: SendMessageCommand,
+    remainingMs: () => number,
+    /** Where its outcome event goes: the batch's shared rounds; the helpdesk queue when absent. */
+    publisher: EventPublisher = deps.publisher,
+  ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command);
     let record = await sends.get(hubMessageId);
-    const conversation = await deps.reads.conversation(command.data.conversationId);
+    const stored = await deps.reads.conversation(command.data.conversationId);
+    const conversation = stored.model?.state;
     let prepared: { sender: ChannelSender; messages: readonly PreparedMessage[] } | undefined;
+    /** When this delivery's claim also noted the first attempt. */
+    let notedAt: string | undefined;
+    let claimedNow = false;
 
     if (!record) {
       const base: SendRecord = {
@@ -527,11 +600,23 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         const claimed = await sends.claim({ ...base, state: 'failed', failure });
         await step('claim', hubMessageId);
         if (claimed === 'claimed')
-          return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined);
+          return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined, publisher);
       } else {
         const decided = await plan(command, conversation);
+        // One provider message and nothing to stage: its turn is taken now and its attempt noted with
+        // the claim (one write less); the call follows at once.
+        const oneCall = decided.ok && decided.messages.length === 1 && decided.plan.media === undefined;
+        if (oneCall) {
+          await takeTurn(decided.plan, remainingMs);
+          notedAt = iso();
+        }
         const candidate: SendRecord = decided.ok
-          ? { ...base, plan: decided.plan, messageCount: decided.messages.length }
+          ? {
+              ...base,
+              plan: decided.plan,
+              messageCount: decided.messages.length,
+              ...(notedAt ? { inFlight: { index: 0, at: notedAt } } : {}),
+            }
           : {
               ...base,
               state: 'failed',
@@ -542,10 +627,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         await step('claim', hubMessageId);
         if (claimed === 'claimed') {
           if (!decided.ok)
-            return publishFailed(command, candidate, candidate.failure as SendFailure, conversation);
+            return publishFailed(
+              command,
+              candidate,
+              candidate.failure as SendFailure,
+              conversation,
+              publisher,
+            );
           record = candidate;
           prepared = decided;
-        }
+          claimedNow = true;
+        } else notedAt = undefined;
       }
       record ??= await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
@@ -562,7 +654,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
     if (record.state === 'failed') {
       if (record.published) return 'duplicate';
-      return publishFailed(command, record, record.failure as SendFailure, conversation);
+      return publishFailed(command, record, record.failure as SendFailure, conversation, publisher);
     }
     if (record.state === 'sent' && record.published) return 'duplicate';
     if (!conversation || !record.plan) throw new Error('a send under way lost its conversation or plan');
@@ -580,7 +672,19 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       prepared = { sender, messages: again.messages };
     }
-    return sendRemaining(command, record, prepared.sender, prepared.messages, conversation, remainingMs);
+    return sendRemaining(
+      command,
+      record,
+      prepared.sender,
+      prepared.messages,
+      conversation,
+      remainingMs,
+      notedAt,
+      // The recorder applies the sent message to the conversation read above; when this delivery
+      // made the claim, the message cannot have been recorded yet. Two reads less.
+      { conversation: stored, ...(claimedNow ? { unrecorded: true } : {}) },
+      publisher,
+    );
   };
 };
 

@@ -74,7 +74,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
   };
   const reads: SenderReads = {
-    conversation: async (conversationId) => (await loadConversation(context, conversationId)).model?.state,
+    conversation: (conversationId) => loadConversation(context, conversationId),
     consent: (conversation) =>
       readContactConsent(context, contactKeyFor(conversation.channel, conversation.contact)),
     message: (hubMessageId) => getMessage(context, hubMessageId),

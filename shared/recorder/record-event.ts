@@ -13,7 +13,7 @@ import { mediaJobsFor } from '#shared/media/job.ts';
 import type { MediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
-import { RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
+import { RECENT_EVENT_LIMIT, type StoredConversation } from '#shared/store/conversations.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
@@ -36,8 +36,19 @@ export interface EventRecorderDeps {
   readonly mediaJobs?: MediaJobQueue;
 }
 
+/** What the caller already knows when it records a message it made itself (the sender's sent message). */
+export interface RecordHints {
+  /** The message cannot be recorded yet (its send was claimed in this very delivery): no done-marker read. */
+  readonly unrecorded?: boolean;
+  /**
+   * The conversation as the caller read it in this delivery: the first attempt applies the message to
+   * it instead of reading it again (a write over a changed conversation conflicts and re-reads).
+   */
+  readonly conversation?: StoredConversation;
+}
+
 /** Records one event and publishes what it changed; `publisher` is the helpdesk queue or a share of it. */
-export type RecordEvent = (event: HubEvent, publisher: EventPublisher) => Promise<void>;
+export type RecordEvent = (event: HubEvent, publisher: EventPublisher, hints?: RecordHints) => Promise<void>;
 
 /** Concurrent writers only meet after a redrive or an overlapping redelivery; a few re-reads settle it. */
 const MAX_CONFLICT_RETRIES = 8;
@@ -136,7 +147,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       : { ...applied, model: { ...applied.model, state: { ...state, contactId: person } } };
   };
 
-  const recordMessage = async (queued: MessageEvent, publisher: EventPublisher): Promise<void> => {
+  const recordMessage = async (
+    queued: MessageEvent,
+    publisher: EventPublisher,
+    hints: RecordHints | undefined,
+  ): Promise<void> => {
     let event = queued;
     if (await isEchoOfHubSend(event)) {
       logger.debug("echo of the hub's own send", {
@@ -146,7 +161,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       return;
     }
     // A provider retry days later: the done-marker says everything below already happened.
-    const done = await store.hasMessage(event.data.hubMessageId);
+    const done = hints?.unrecorded ? false : await store.hasMessage(event.data.hubMessageId);
     await step('check-message', event);
     if (done) {
       logger.debug('duplicate message skipped', {
@@ -159,7 +174,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     let toPublish: HubEvent[] | undefined;
     let linked = false;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
-      const stored = await store.loadConversation(event.data.conversationId);
+      const known = attempt === 0 ? hints?.conversation : undefined;
+      const stored =
+        known && event.data.conversationId === queued.data.conversationId
+          ? known
+          : await store.loadConversation(event.data.conversationId);
       await step('load-conversation', event);
       if (stored.aliasOf) {
         // An alias (of an alias, when two racing first messages met): its events belong there.
@@ -261,8 +280,8 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     await step('publish', event);
   };
 
-  return async (event, publisher) => {
-    if (isMessageEvent(event)) return recordMessage(event, publisher);
+  return async (event, publisher, hints) => {
+    if (isMessageEvent(event)) return recordMessage(event, publisher, hints);
     if (event.type === 'switchboard.message.status_updated') {
       // A status of one of the hub's sends (even `failed`: the provider took it): a sender that never
       // heard the provider's answer learns here that it went.

@@ -18,8 +18,10 @@ import { epochSeconds, isConditionFailure, isLive, type TableContext, track } fr
  * provider at most once however often SQS delivers it. Every change is conditional on the step
  * before it, so two deliveries of one command can never both call the provider for one message:
  *
- *   claimed (state sending, next 0) ─┬─ attempt i: inFlight = i   (written BEFORE the call)
+ *   claimed (state sending, next 0) ─┬─ attempt i: inFlight = i   (written BEFORE the call; for a
+ *                                    │  one-message command written with the claim)
  *                                    ├─ accepted: next = i + 1, providerIds += id, inFlight removed
+ *                                    │  (the last message's accept is written with the sent mark)
  *                                    ├─ nothing sent (throttled): inFlight removed, waitingSince set
  *                                    └─ failed / sent: final, then published
  *
@@ -131,6 +133,13 @@ export const storedSendOf = (item: Record<string, unknown>): SendRecord | undefi
   }
 };
 
+/** The last provider message's accept, folded into the sent mark. */
+export interface LastAccept {
+  readonly index: number;
+  readonly providerMessageId: string;
+  readonly at: string;
+}
+
 export interface SendStore {
   /** Consistent read; an expired record counts as absent. */
   get(hubMessageId: string): Promise<SendRecord | undefined>;
@@ -138,18 +147,16 @@ export interface SendStore {
   claim(record: SendRecord): Promise<'claimed' | 'exists'>;
   /** Durably notes that provider message `index` is about to be sent: no other delivery may send it. */
   startAttempt(hubMessageId: string, index: number, at: string): Promise<void>;
-  accept(
-    hubMessageId: string,
-    index: number,
-    providerMessageId: string,
-    last: boolean,
-    at: string,
-  ): Promise<void>;
+  /** A provider message before the last went (the last is accepted with the sent mark). */
+  accept(hubMessageId: string, index: number, providerMessageId: string): Promise<void>;
   /** The provider took nothing (throttled): the message may be sent again later. */
   release(hubMessageId: string, index: number, waitingSince: string): Promise<void>;
   fail(hubMessageId: string, failure: SendFailure): Promise<void>;
-  /** Sent, and its event published (the recorder published it): one write. */
-  markSent(hubMessageId: string): Promise<void>;
+  /**
+   * Sent, and its event published (the recorder published it): one write. With `last`, the same
+   * write accepts the last provider message (no separate `accept` for it).
+   */
+  markSent(hubMessageId: string, last?: LastAccept): Promise<void>;
   markPublished(hubMessageId: string): Promise<void>;
   /**
    * Recorder: a status or echo named this send's message `sequence`. When the sender is waiting to
@@ -240,19 +247,13 @@ export const createSendStore = (
         sending,
         { ':inFlight': { index, at }, ':sending': 'sending', ':index': index },
       ),
-    accept: (hubMessageId, index, providerMessageId, last, at) =>
+    accept: (hubMessageId, index, providerMessageId) =>
       update(
         hubMessageId,
-        `SET providerIds = list_append(providerIds, :ids), #next = :following${last ? ', completedAt = :at' : ''} REMOVE inFlight, waitingSince`,
+        'SET providerIds = list_append(providerIds, :ids), #next = :following REMOVE inFlight, waitingSince',
         '#state = :sending AND #next = :index',
         sending,
-        {
-          ':ids': [providerMessageId],
-          ':following': index + 1,
-          ':sending': 'sending',
-          ':index': index,
-          ...(last ? { ':at': at } : {}),
-        },
+        { ':ids': [providerMessageId], ':following': index + 1, ':sending': 'sending', ':index': index },
       ),
     release: (hubMessageId, index, waitingSince) =>
       update(
@@ -270,15 +271,33 @@ export const createSendStore = (
         { '#state': 'state' },
         { ':failed': 'failed', ':failure': JSON.stringify(failure), ':sending': 'sending' },
       ),
-    markSent: (hubMessageId) =>
-      update(
-        hubMessageId,
-        // Its event is already on the helpdesk queue (the recorder's path published it): one write for both.
-        'SET #state = :sent, published = :true',
-        '#state IN (:sending, :sent) AND #next = messageCount',
-        sending,
-        { ':sent': 'sent', ':sending': 'sending', ':true': true },
-      ),
+    markSent: (hubMessageId, last) =>
+      last
+        ? update(
+            hubMessageId,
+            // The last message's accept, the sent state and the publish (the recorder's path published
+            // the event) in one write.
+            'SET providerIds = list_append(providerIds, :ids), #next = :following, completedAt = :at, #state = :sent, published = :true REMOVE inFlight, waitingSince',
+            '#state = :sending AND #next = :index AND messageCount = :following',
+            sending,
+            {
+              ':ids': [last.providerMessageId],
+              ':following': last.index + 1,
+              ':at': last.at,
+              ':index': last.index,
+              ':sent': 'sent',
+              ':sending': 'sending',
+              ':true': true,
+            },
+          )
+        : update(
+            hubMessageId,
+            // Its event is already on the helpdesk queue (the recorder's path published it): one write for both.
+            'SET #state = :sent, published = :true',
+            '#state IN (:sending, :sent) AND #next = messageCount',
+            sending,
+            { ':sent': 'sent', ':sending': 'sending', ':true': true },
+          ),
     markPublished: (hubMessageId) =>
       update(hubMessageId, 'SET published = :true', 'attribute_exists(pk)', {}, { ':true': true }),
     linkIfAwaited: (hubMessageId, sequence, providerMessageId) =>

@@ -6,8 +6,8 @@ import {
   resetAwsCommandCounts,
 } from '#shared/local/aws-command-counter.ts';
 import { newTally, tallyGsiWrites } from '../../bench/aws-usage.ts';
-import { OUTBOUND_SEND } from '../../bench/scale-counts.ts';
-import { type OutboundHarness, sendCommand, startOutboundHarness } from '../outbound/harness.ts';
+import { OUTBOUND_BATCH, OUTBOUND_SEND } from '../../bench/scale-counts.ts';
+import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness } from '../outbound/harness.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 
 /*
@@ -79,5 +79,42 @@ describe('AWS calls of one outbound send', () => {
       .filter((name) => (counts[name] ?? 0) > 0)
       .map((name) => `dynamodb:${name}`);
     for (const action of dynamoActions) expect([...SENDER_TABLE_ACTIONS, 'dynamodb:Query']).toContain(action);
+  });
+
+  it('share helpdesk publishes across a full batch of conversations', async () => {
+    // Prepare: ten customers of one business number wrote; a warm sender
+    const customers = Array.from({ length: OUTBOUND_BATCH.commands }, (_, index) => `4915550099${index}`);
+    await hub.pipeline.ingest(
+      customers.map((wa, index) => messageEvent(wa, `wamid.batch-in-${index}`, minute(100))),
+    );
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    // (the clients count since the first test)
+    const sender = hub.sender();
+    await hub.enqueue(sendCommand(conversationFor(customers[0] as string).conversationId, 'batch-warm'));
+    await hub.runOutbox(sender);
+    await hub.pipeline.takeHelpdesk();
+    hub.provider.calls.length = 0;
+    for (const [index, wa] of customers.entries())
+      await hub.enqueue(sendCommand(conversationFor(wa).conversationId, `batch-${index}`));
+    resetAwsCommandCounts();
+    // Act: one outbox batch of ten conversations
+    const run = await hub.runOutbox(sender, 1);
+    // Assess: every command sent, their events in the rounds' requests (one per conversation each)
+    const counts = awsCommandCounts();
+    expect(run).toEqual({ received: OUTBOUND_BATCH.commands, failed: 0 });
+    expect(hub.provider.calls).toHaveLength(OUTBOUND_BATCH.commands);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk())).toHaveLength(OUTBOUND_BATCH.commands);
+    expect({
+      getItem: (counts.GetItem ?? 0) / OUTBOUND_BATCH.commands,
+      putItem: (counts.PutItem ?? 0) / OUTBOUND_BATCH.commands,
+      updateItem: (counts.UpdateItem ?? 0) / OUTBOUND_BATCH.commands,
+      helpdeskSendMessageBatch: counts.SendMessageBatch ?? 0,
+    }).toEqual({
+      getItem: OUTBOUND_SEND.getItem,
+      putItem: OUTBOUND_SEND.putItem,
+      updateItem: OUTBOUND_SEND.updateItem,
+      helpdeskSendMessageBatch: OUTBOUND_BATCH.helpdeskSendMessageBatch,
+    });
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AwsCostResult } from '../../bench/aws-cost.ts';
-import { campaignMix, inputsFrom, type ModelInputs, modelScale } from '../../bench/scale.ts';
+import { campaignMix, inputsFrom, type ModelInputs, modelScale, outboundCost } from '../../bench/scale.ts';
 import { inboundProfilesFrom, OUTBOUND_PROFILE } from '../../bench/scale-counts.ts';
 import { QUOTAS, type Quota } from '../../bench/scale-quotas.ts';
 
@@ -80,6 +80,22 @@ describe('scale model', () => {
     const added = (result.dollarsPerMillion - without.dollarsPerMillion) * 10;
     expect(added).toBeGreaterThan(9);
     expect(added).toBeLessThan(12);
+  });
+
+  it('costs a send from the counted calls: overlapping calls and shared publishes in a full batch', () => {
+    // Act
+    const full = outboundCost('full');
+    const trickle = outboundCost('trickle');
+    // Assess: 2 read units, 8 write units; 86 ms of 512 MB per send in a batch of ten (600 ms alone)
+    expect(full.dollarsPerMillion).toBe(7.12);
+    expect(trickle.dollarsPerMillion).toBe(11.95);
+    expect(Object.fromEntries(full.lines.map(([item, , dollars]) => [item, dollars]))).toEqual({
+      'sender Lambda requests': 0.02,
+      'sender Lambda GB-s': 1.15,
+      'DynamoDB read units': 0.25,
+      'DynamoDB write units (GSI included)': 5,
+      'SQS FIFO requests': 0.7,
+    });
   });
 
   it('names the resource nearest its quota and the rate at which it runs out', () => {

@@ -106,7 +106,7 @@ describe('erasure of a person with Twilio messages', () => {
         humanAgentTag: false,
       },
     });
-    await sends.accept(reply.hubMessageId, 0, sidOf(first + 1), true, minute(1));
+    await sends.accept(reply.hubMessageId, 0, sidOf(first + 1));
     return contactIdFor('sms', { identities: [{ type: 'phone', value: phone }] }, '');
   };
 

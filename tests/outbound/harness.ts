@@ -13,6 +13,7 @@ import type {
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import type { SendLimits, SendStep } from '#shared/outbound/send-command.ts';
 import { createSender } from '#shared/outbound/wiring.ts';
+import { createSendStore, type SendStore } from '#shared/store/sends.ts';
 import { type Pipeline, startPipeline } from '../pipeline/harness.ts';
 
 /*
@@ -80,11 +81,13 @@ export interface OutboundHarness {
   readonly provider: ReturnType<typeof createScriptedProvider>;
   /** The clock every component reads; tests move it. */
   now: Date;
-  sender(afterStep?: (step: SendStep) => void): OutboxService;
+  sender(afterStep?: (step: SendStep) => void | Promise<void>): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
   runOutbox(service?: OutboxService, polls?: number): Promise<{ received: number; failed: number }>;
   outboxDlq(): Promise<string[]>;
+  /** The send records, as the sender keeps them. */
+  readonly sends: SendStore;
   stop(): Promise<void>;
 }
 
@@ -168,6 +171,11 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
         (message) => message.MessageAttributes?.reason?.StringValue ?? '(none)',
       );
     },
+    sends: createSendStore({
+      client: clients.dynamodb,
+      tableName: resources.tableName,
+      now: () => harness.now,
+    }),
     stop: () => pipeline.stop(),
   };
   return harness;

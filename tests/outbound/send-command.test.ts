@@ -128,26 +128,83 @@ describe('send commands', () => {
     },
   );
 
-  it('never calls again after a crash between noting a call and making it: the outcome is unknown', async () => {
-    // Prepare: the crash falls after the durable "about to send" and before the call
-    const { conversationId } = await openConversation();
-    let crashed = false;
-    const crashing = hub.sender((step) => {
-      if (step === 'start-attempt' && !crashed) {
-        crashed = true;
-        throw new Error('crash after start-attempt');
+  it.each(['provider-call', 'record-sent', 'mark-sent'] as const)(
+    'a one-message command (attempt noted with the claim, accept with the sent mark): a crash after %s ends, on redelivery, with one provider call and one sent event',
+    async (crashStep) => {
+      // Prepare: one part, so its attempt is noted with the claim and its accept written with the sent mark
+      const { wa, conversationId } = await openConversation();
+      let crashed = false;
+      const crashing = hub.sender((step) => {
+        if (step === crashStep && !crashed) {
+          crashed = true;
+          throw new Error(`crash after ${step}`);
+        }
+      });
+      await hub.enqueue(sendCommand(conversationId, `one-crash-${crashStep}`));
+      // Act: the crashing delivery and redeliveries; the status arrives only for a crash before the recording
+      await hub.runOutbox(crashing, 3);
+      if (crashStep === 'provider-call') {
+        await hub.pipeline.ingest(
+          hub.provider.delivered.map((delivered) => correlatedStatus(wa, conversationId, delivered)),
+        );
+        await hub.pipeline.drain();
+        await hub.runOutbox();
       }
-    });
-    await hub.enqueue(sendCommand(conversationId, 'crash-before-call'));
-    // Act: redeliveries find the note and wait; no status can come; the wait runs out
-    await hub.runOutbox(crashing, 3);
-    hub.now = new Date(T0.getTime() + 11 * 60_000);
-    await hub.runOutbox();
-    // Assess: at most once means never twice, even when that costs a message that never left
-    expect(hub.provider.calls).toHaveLength(0);
-    const [failed] = (await outcomes()) as Failed[];
-    expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', partIndex: 0 });
-  });
+      // Assess
+      expect(crashed).toBe(true);
+      expect(hub.provider.calls).toHaveLength(1);
+      const events = outcomesOf(await hub.pipeline.takeHelpdesk());
+      expect(new Set(events.map((event) => event.id)).size).toBe(1);
+      const sent = events[0] as Sent;
+      expect(sent.type).toBe('switchboard.message.sent');
+      expect(sent.data.providerMessageIds).toEqual([hub.provider.delivered[0]?.providerMessageId]);
+      const view = await hub.pipeline.read.getConversation(conversationId);
+      expect(view?.state.messageCount).toBe(2);
+      // The record is done, after a crash past the recording without any status: the recorded message said it went
+      const record = await hub.sends.get(sent.data.hubMessageId);
+      expect(record).toMatchObject({
+        state: 'sent',
+        published: true,
+        next: 1,
+        providerIds: sent.data.providerMessageIds,
+      });
+      expect(record?.inFlight).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['claim', [{ type: 'text', text: 'only' }]],
+    [
+      'start-attempt',
+      [
+        { type: 'text', text: 'first' },
+        { type: 'text', text: 'second' },
+      ],
+    ],
+  ] as const)(
+    'never calls again after a crash between noting a call (%s) and making it: the outcome is unknown',
+    async (crashStep, parts) => {
+      // Prepare: the crash falls after the durable "about to send" (with the claim for one message) and before the call
+      const { conversationId } = await openConversation();
+      let crashed = false;
+      const crashing = hub.sender((step) => {
+        if (step === crashStep && !crashed) {
+          crashed = true;
+          throw new Error(`crash after ${step}`);
+        }
+      });
+      await hub.enqueue(sendCommand(conversationId, `crash-before-call-${crashStep}`, [...parts]));
+      // Act: redeliveries find the note and wait; no status can come; the wait runs out
+      await hub.runOutbox(crashing, 3);
+      hub.now = new Date(T0.getTime() + 11 * 60_000);
+      await hub.runOutbox();
+      // Assess: at most once means never twice, even when that costs a message that never left
+      expect(crashed).toBe(true);
+      expect(hub.provider.calls).toHaveLength(0);
+      const [failed] = (await outcomes()) as Failed[];
+      expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', partIndex: 0 });
+    },
+  );
 
   it.each(['fail', 'publish-failed'] as const)(
     'a crash after %s still ends in exactly one send_failed',
@@ -179,6 +236,26 @@ describe('send commands', () => {
       expect((events[0] as Failed).data.reason).toBe('recipient_invalid');
     },
   );
+
+  it('records the sent message over a conversation the customer wrote to while the provider answered', async () => {
+    // Prepare: the sender applies its message to the conversation it read before the call; the
+    // customer's next message is recorded in between
+    const { wa, conversationId } = await openConversation();
+    const writing = hub.sender(async (step) => {
+      if (step !== 'provider-call') return;
+      await hub.pipeline.ingest([messageEvent(wa, `wamid.meanwhile-${wa}`, minute(119))]);
+      await hub.pipeline.drain();
+    });
+    await hub.enqueue(sendCommand(conversationId, 'meanwhile'));
+    // Act
+    await hub.runOutbox(writing);
+    // Assess: both messages counted, the send done once
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state.messageCount).toBe(3);
+  });
 
   it('reconciles an accept whose answer was lost from the status that names it', async () => {
     // Prepare
