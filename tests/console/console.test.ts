@@ -112,9 +112,6 @@ describe('local console', () => {
     await page.click('.reply button[type="submit"]');
     await page.waitForSelector('.message.outbound [data-status="read"]', { timeout: 30_000 });
     const outbound = await page.$eval('.message.outbound', (element) => element.textContent ?? '');
-    if (process.env.SWITCHBOARD_CONSOLE_SCREENSHOT) {
-      await page.screenshot({ path: process.env.SWITCHBOARD_CONSOLE_SCREENSHOT });
-    }
     // Assess
     expect(rowText).toContain('WhatsApp');
     expect(rowText).toContain('30••••••••77');
@@ -127,5 +124,42 @@ describe('local console', () => {
     expect(log).not.toContain(CUSTOMER);
     expect(log).not.toContain('order 5521');
     expect(log).not.toContain('arrives tomorrow');
+  }, 120_000);
+
+  it('shows a refused reply with its reason (WhatsApp answers 131047: the window is closed)', async () => {
+    // Prepare: the simulated Graph API refuses the next send as Meta does outside the 24 hours
+    session.hub.providers?.setFaults([{ provider: 'whatsapp', kind: 'error', code: 131047, times: 1 }]);
+    // Act
+    await page.type('#reply-text', 'One more thing…');
+    await page.click('.reply button[type="submit"]');
+    const failure = await page.waitForSelector('[data-failure="window_closed"]', { timeout: 30_000 });
+    const shown = await failure?.evaluate((element) => element.textContent ?? '');
+    // Assess
+    expect(shown).toContain('Not sent: the reply window is closed (window_closed)');
+    expect(browserErrors).toEqual([]);
+  }, 60_000);
+
+  it('acts as the customer on Messenger, SMS and e-mail too: each conversation appears in the inbox', async () => {
+    for (const [channel, from] of [
+      ['messenger', '7319482765100001'],
+      ['sms', '+14155550177'],
+      ['email', 'dana.reed@customer.example'],
+    ] as const) {
+      // Act
+      await page.select('#customer-channel', channel);
+      await page.click('#customer-from', { count: 3 });
+      await page.keyboard.press('Backspace');
+      await page.type('#customer-from', from);
+      await page.type('#customer-text', `Hello on ${channel}`);
+      await page.click('.customer button[type="submit"]');
+      // Assess
+      await page.waitForSelector(`button[data-channel="${channel}"]`, { timeout: 30_000 });
+    }
+    await page.click('button[data-channel="whatsapp"]');
+    await page.waitForSelector('[data-failure="window_closed"]');
+    if (process.env.SWITCHBOARD_CONSOLE_SCREENSHOT) {
+      await page.screenshot({ path: process.env.SWITCHBOARD_CONSOLE_SCREENSHOT });
+    }
+    expect(browserErrors).toEqual([]);
   }, 120_000);
 });

@@ -62,13 +62,17 @@ const withJson = (sample: Sample, edits: ReadonlyArray<readonly [JsonPath, unkno
   return { ...sample, payload: Buffer.from(JSON.stringify(json), 'utf8') };
 };
 
-/** The e-mail sample with its body replaced by the text (UTF-8, so 8bit rather than the sample's 7bit). */
+/**
+ * The e-mail sample written now (its `Date`, the provider time the hub keeps) with its body replaced
+ * by the text (UTF-8, so 8bit rather than the sample's 7bit).
+ */
 const withEmailBody = (sample: Sample, text: string): Sample => {
   const raw = sample.payload.toString('utf8').replace(/\r\n/g, '\n');
   const end = raw.indexOf('\n\n');
   if (end < 0) throw new Error('sample e-mail has no body');
   const headers = raw
     .slice(0, end)
+    .replace(/^Date: .*$/m, `Date: ${new Date().toUTCString()}`)
     .replace(/^Content-Transfer-Encoding: .*$/m, 'Content-Transfer-Encoding: 8bit');
   return { ...sample, payload: Buffer.from(`${headers}\n\n${text}\n`.replace(/\n/g, '\r\n'), 'utf8') };
 };

@@ -30,6 +30,21 @@ const SENDER_HINTS = {
   sms: 'E.164, e.g. +14155550123',
   email: 'e-mail address',
 };
+/** What each refusal means, in the words a helpdesk would show (the reason code stays visible too). */
+const FAILURE_WORDS = {
+  window_closed: 'the reply window is closed',
+  opted_out: 'the customer opted out',
+  template_invalid: 'the template was refused',
+  content_invalid: 'the provider refused the content',
+  recipient_invalid: 'the recipient is not valid',
+  recipient_unreachable: 'the recipient cannot be reached',
+  rate_limited: 'rate limited',
+  credentials: 'the provider refused the credentials',
+  deadline_exceeded: 'too late (deadline passed)',
+  outcome_unknown: 'outcome unknown',
+  provider_error: 'provider error',
+  conversation_unknown: 'unknown conversation',
+};
 const TICKS = {
   queued: '🕓',
   sent: '✓',
@@ -239,7 +254,7 @@ function PendingItem({ pending }) {
     ${
       failed
         ? html`<p class="failure" role="alert" data-failure=${pending.failure?.reason}>
-            Not sent: ${pending.failure?.reason ?? 'failed'}${pending.failure?.detail ? ` (${pending.failure.detail})` : ''}
+            Not sent: ${FAILURE_WORDS[pending.failure?.reason] ?? 'failed'} (${pending.failure?.reason ?? 'unknown'})${pending.failure?.detail ? `: ${pending.failure.detail}` : ''}
           </p>`
         : html`<span class="ticks ticks-queued" data-status="queued"><span aria-hidden="true">🕓</span> ${pending.state}</span>`
     }
