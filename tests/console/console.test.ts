@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { whatsappImageFrom } from '#shared/local/live-samples.ts';
 import { type HubSession, startHubSession } from '#tests/support/hub-session.ts';
 
 /*
@@ -139,6 +140,30 @@ describe('local console', () => {
     expect(browserErrors).toEqual([]);
   }, 60_000);
 
+  it("shows a customer's photo from the hub's bucket, and reveals the contact only when asked", async () => {
+    // Prepare: a WhatsApp photo through the signed webhook; the media fetcher copies it into the bucket
+    const conversationId = await session.customerWrites(
+      whatsappImageFrom('306900000778', 'console-image-1', '7710000000000009'),
+    );
+    expect(await session.hub.waitForMedia()).toBe(true);
+    // Act
+    const row = await page.waitForSelector(`button[data-conversation="${conversationId}"]`, {
+      timeout: 30_000,
+    });
+    const masked = await row?.evaluate((element) => element.textContent ?? '');
+    await page.click('.reveal input');
+    await page.waitForSelector(`button[data-conversation="${conversationId}"]::-p-text(306900000778)`);
+    await page.click('.reveal input');
+    await row?.click();
+    const image = await page.waitForSelector('img.media-image', { timeout: 30_000 });
+    const source = await image?.evaluate((element) => element.getAttribute('src') ?? '');
+    // Assess: a presigned URL of the local S3, which the page's CSP lets it show
+    expect(masked).not.toContain('306900000778');
+    expect(source.startsWith(`${session.hub.endpoints.s3}/`)).toBe(true);
+    expect(source).toContain('X-Amz-Signature=');
+    expect(browserErrors).toEqual([]);
+  }, 60_000);
+
   it('acts as the customer on Messenger, SMS and e-mail too: each conversation appears in the inbox', async () => {
     for (const [channel, from] of [
       ['messenger', '7319482765100001'],
@@ -155,7 +180,7 @@ describe('local console', () => {
       // Assess
       await page.waitForSelector(`button[data-channel="${channel}"]`, { timeout: 30_000 });
     }
-    await page.click('button[data-channel="whatsapp"]');
+    await page.click(`button[data-channel="whatsapp"]::-p-text(${JSON.stringify('30••••••••77')})`);
     await page.waitForSelector('[data-failure="window_closed"]');
     if (process.env.SWITCHBOARD_CONSOLE_SCREENSHOT) {
       await page.screenshot({ path: process.env.SWITCHBOARD_CONSOLE_SCREENSHOT });

@@ -294,9 +294,17 @@ function ReplyBox({ conversation, onAccepted }) {
   </form>`;
 }
 
-function Conversation({ conversation, reveal, now }) {
+/** The pending list after a poll: checked entries updated, delivered ones dropped, new ones kept. */
+function mergeChecked(list, checked, known) {
+  const byId = new Map(checked.map((entry) => [entry.hubMessageId, entry]));
+  return list
+    .filter((entry) => !known.has(entry.hubMessageId))
+    .map((entry) => byId.get(entry.hubMessageId) ?? entry);
+}
+
+/** `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away. */
+function Conversation({ conversation, reveal, now, pending, setPending }) {
   const [items, setItems] = useState([]);
-  const [pending, setPending] = useState([]);
   const [error, setError] = useState('');
   const pendingRef = useRef(pending);
   pendingRef.current = pending;
@@ -319,7 +327,7 @@ function Conversation({ conversation, reveal, now }) {
               : { ...entry, ...(await call(`/_local/console/sends/${entry.hubMessageId}`)) },
           ),
         );
-        if (!stopped()) setPending(checked);
+        if (!stopped()) setPending((list) => mergeChecked(list, checked, known));
       } catch (failure) {
         if (!stopped()) setError(failure.message);
       }
@@ -392,6 +400,8 @@ function App() {
   const [reveal, setReveal] = useState(false);
   const [now, setNow] = useState(Date.now());
   const [health, setHealth] = useState({ ok: true, at: null });
+  // Replies the API accepted that are no message yet, by conversation: queued, sending or refused.
+  const [pendingByConversation, setPendingByConversation] = useState({});
 
   usePoll(async (stopped) => {
     try {
@@ -424,7 +434,18 @@ function App() {
       </div>
       ${
         selected
-          ? html`<${Conversation} key=${selected.conversationId} conversation=${selected} reveal=${reveal} now=${now} />`
+          ? html`<${Conversation}
+              key=${selected.conversationId}
+              conversation=${selected}
+              reveal=${reveal}
+              now=${now}
+              pending=${pendingByConversation[selected.conversationId] ?? []}
+              setPending=${(update) =>
+                setPendingByConversation((all) => ({
+                  ...all,
+                  [selected.conversationId]: update(all[selected.conversationId] ?? []),
+                }))}
+            />`
           : html`<section class="conversation empty"><p>Choose a conversation in the inbox.</p></section>`
       }
     </main>
