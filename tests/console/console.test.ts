@@ -164,6 +164,24 @@ describe('local console', () => {
     expect(browserErrors).toEqual([]);
   }, 60_000);
 
+  it('shows a photo the hub could not copy with its reason, and no error in the browser console', async () => {
+    // Prepare: a media id the simulated Graph API no longer resolves
+    const conversationId = await session.customerWrites(
+      whatsappImageFrom('306900000779', 'console-image-2', 'expired-7710000000000010'),
+    );
+    expect(await session.hub.waitForMedia()).toBe(true);
+    // Act
+    const row = await page.waitForSelector(`button[data-conversation="${conversationId}"]`, {
+      timeout: 30_000,
+    });
+    await row?.click();
+    const note = await page.waitForSelector('.media-note.failure', { timeout: 30_000 });
+    const shown = await note?.evaluate((element) => element.textContent ?? '');
+    // Assess: the API answered 410 media-failed; the page says why and the browser logged nothing
+    expect(shown).toContain('not available (expired)');
+    expect(browserErrors).toEqual([]);
+  }, 60_000);
+
   it('acts as the customer on Messenger, SMS and e-mail too: each conversation appears in the inbox', async () => {
     for (const [channel, from] of [
       ['messenger', '7319482765100001'],

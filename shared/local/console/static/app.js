@@ -200,15 +200,21 @@ function MediaPart({ hubMessageId, index, part }) {
   useEffect(() => {
     let stopped = false;
     let timer;
+    // GET /v1/messages/{id}/media/{i}, wrapped by the hub in a 200 ({ status, body }) so that the
+    // expected answers (409 copying, 410 failed, 404 not kept) do not show as errors in the browser.
     const load = async () => {
       try {
-        const download = await call(`/v1/messages/${hubMessageId}/media/${index}`);
-        if (!stopped) setState({ kind: 'ready', download });
-      } catch (error) {
+        const answer = await call(`/_local/console/media/${hubMessageId}/${index}`);
         if (stopped) return;
-        // 409: the hub's copy is still on its way.
-        if (error instanceof ApiError && error.status === 409) timer = setTimeout(load, 2000);
-        else setState({ kind: 'failed', reason: error.problem?.reason ?? error.message });
+        if (answer.status === 200) setState({ kind: 'ready', download: answer.body });
+        else if (answer.status === 409) timer = setTimeout(load, 2000);
+        else
+          setState({
+            kind: 'failed',
+            reason: answer.body?.reason ?? answer.body?.title ?? `HTTP ${answer.status}`,
+          });
+      } catch (error) {
+        if (!stopped) setState({ kind: 'failed', reason: error.message });
       }
     };
     load();
@@ -336,6 +342,12 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
   );
 
   const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
+  // Keep the newest message in view as messages arrive.
+  const timeline = useRef(null);
+  const count = items.length + shown.length;
+  useEffect(() => {
+    if (count > 0 && timeline.current) timeline.current.scrollTop = timeline.current.scrollHeight;
+  }, [count]);
   return html`<section class="conversation" aria-labelledby="conversation-title">
     <header class="conversation-header">
       <h2 id="conversation-title">
@@ -344,7 +356,7 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
       <p>${conversation.status} · ${waitingLabel(conversation, now)} · ${windowLabel(conversation, now)}</p>
     </header>
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
-    <ol class="timeline" aria-label="Messages">
+    <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
       ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} />`)}
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
