@@ -226,6 +226,8 @@ const describeRequest = (line: RequestLogLine): string =>
  */
 export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
   const log = options.log ?? (() => undefined);
+  // Read before the hub's own environment sets a default.
+  const askedLogLevel = process.env.SWITCHBOARD_LOG_LEVEL ?? options.functionSettings?.SWITCHBOARD_LOG_LEVEL;
   const webhookRoutes = options.routes ?? WEBHOOK_ROUTES;
   const apiToken =
     options.helpdeskApi === false
@@ -284,6 +286,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     serveConsole && apiToken
       ? consoleHandler({
           apiToken,
+          hubBaseUrl: () => `http://${host}:${listeningPort}`,
           port: () => listeningPort,
           mediaOrigin: emulators.endpoints.s3,
           readSend: (hubMessageId) => sends.get(hubMessageId),
@@ -352,13 +355,19 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       : {}),
     ...options.functionSettings,
   };
+  // The console reads the helpdesk API every second: its info line per request would flood the
+  // terminal, so the API logs warnings and errors only, unless a log level was asked for.
+  const quietApiEnvironment =
+    serveConsole && askedLogLevel === undefined
+      ? { ...functionEnvironment, SWITCHBOARD_LOG_LEVEL: 'warn' }
+      : functionEnvironment;
   const missingFunctions: string[] = [];
   const startFunction = async (functionFile: string): Promise<LambdaFunction | undefined> => {
     const functionName = functionFile.replace(/^.*\//, '').replace(/\.ts$/, '');
     const started = await startLambdaFunction({
       functionName,
       functionFile: resolve(FUNCTIONS_DIR, functionFile),
-      environment: functionEnvironment,
+      environment: functionFile === 'helpdesk-api.ts' ? quietApiEnvironment : functionEnvironment,
       ...(options.maxEnvironmentsPerFunction ? { maxEnvironments: options.maxEnvironmentsPerFunction } : {}),
       ...(options.countAwsCommands ? { onAwsCounts: addAwsCommandCounts } : {}),
       onEnvironmentExit: (errorName) => log(`${functionName}: an execution environment ended (${errorName})`),
