@@ -434,7 +434,7 @@ function App() {
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
-      <p class=${health.ok ? 'live' : 'live down'} role="status">
+      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'}>
         ${health.ok ? `Live · updated ${health.at ? health.at.toLocaleTimeString() : '…'}` : `Hub unreachable: ${health.message}`}
       </p>
       <label class="reveal"><input type="checkbox" checked=${reveal} onChange=${(event) => setReveal(event.currentTarget.checked)} /> Reveal contacts</label>
