@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import {
@@ -34,6 +40,16 @@ export interface RequestLogLine {
   readonly path: string;
   readonly status: number;
   readonly durationMs: number;
+  /** A poll by the local console (`x-switchboard-console: poll`): not worth a log line each second. */
+  readonly quiet: boolean;
+}
+
+/** A request to a local-only page or endpoint (the console), answered before the API's routes. */
+export interface LocalRequest {
+  readonly method: string;
+  readonly rawPath: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
 }
 
 export interface LocalApiOptions {
@@ -49,6 +65,8 @@ export interface LocalApiOptions {
    * bodies by path, answered with the status returned.
    */
   readonly extraPosts?: Readonly<Record<string, (body: Buffer) => Promise<number>>>;
+  /** Local-only pages and endpoints (the console): a response, or undefined to go on to the routes. */
+  readonly local?: (request: LocalRequest) => Promise<LocalHttpResponse | undefined>;
   readonly onRequest?: (line: RequestLogLine) => void;
   readonly onHandlerError?: (route: LocalRoute, error: unknown) => void;
   /** @default 30, API Gateway's maximum integration timeout */
@@ -132,6 +150,8 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
       return GATEWAY_RESPONSES.headersTooLarge();
     }
     if (read.kind === 'too_large') return GATEWAY_RESPONSES.tooLarge();
+    const local = await options.local?.({ method, rawPath, headers: request.headers, body: read.body });
+    if (local) return local;
     const extra = method === 'GET' ? options.extraJson?.[rawPath] : undefined;
     if (extra) {
       return {
@@ -191,6 +211,7 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
           path: splitTarget(request.url ?? '/').rawPath,
           status: result.statusCode,
           durationMs: Math.round(performance.now() - started),
+          quiet: request.method === 'GET' && request.headers['x-switchboard-console'] === 'poll',
         });
       });
   });

@@ -8,7 +8,10 @@ import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { resetWebhookDeps } from '#shared/intake/wiring.ts';
 import { ATTENTION_SWEEPER, MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
+import { createSendStore } from '#shared/store/sends.ts';
 import { addAwsCommandCounts } from './aws-command-counter.ts';
+import { postCustomerMessage } from './console/customer.ts';
+import { consoleHandler } from './console/server.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -114,6 +117,8 @@ export interface LocalHub {
     readonly providers?: string;
     /** The helpdesk API's base (`<base>/v1`), with `helpdeskApi`. */
     readonly api?: string;
+    /** The local console (`<base>/`), with `helpdeskApi` on a loopback host. */
+    readonly console?: string;
   };
   /** With `helpdeskApi`: send `Authorization: Bearer <apiToken>`. */
   readonly apiToken?: string;
@@ -209,6 +214,8 @@ const describeBatch = (name: string, done: string, report: BatchReport): string 
 /** The SES configuration set the local sender names (the simulator sends events only for one). */
 const LOCAL_SES_CONFIGURATION_SET = 'switchboard-local';
 
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '::1']);
+
 const describeRequest = (line: RequestLogLine): string =>
   `${line.method} ${line.path} → ${line.status} (${line.durationMs} ms)`;
 
@@ -219,6 +226,8 @@ const describeRequest = (line: RequestLogLine): string =>
  */
 export const startLocalHub = async (options: LocalHubOptions = {}): Promise<LocalHub> => {
   const log = options.log ?? (() => undefined);
+  // Read before the hub's own environment sets a default.
+  const askedLogLevel = process.env.SWITCHBOARD_LOG_LEVEL ?? options.functionSettings?.SWITCHBOARD_LOG_LEVEL;
   const webhookRoutes = options.routes ?? WEBHOOK_ROUTES;
   const apiToken =
     options.helpdeskApi === false
@@ -249,6 +258,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   });
   // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
   const restoreDns = interceptLocalhostDns();
+  // The console shows the helpdesk API to whoever can reach the port: only on loopback.
+  const serveConsole = apiToken !== undefined && LOOPBACK_HOSTS.has(host);
   const restoreEnv = applyEnvironment(hubEnvironment(emulators.endpoints, emulators.resources));
   // A hub started earlier in this process left clients and parsed settings for other endpoints.
   forgetCachedRuntime();
@@ -265,6 +276,23 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     resources: emulators.resources,
     ...(providerUrls ? { providers: providerUrls } : {}),
   });
+  let listeningPort = 0;
+  const sends = createSendStore({
+    client: emulators.clients.dynamodb,
+    tableName: emulators.resources.tableName,
+    now: () => new Date(),
+  });
+  const local =
+    serveConsole && apiToken
+      ? consoleHandler({
+          apiToken,
+          hubBaseUrl: () => `http://${host}:${listeningPort}`,
+          port: () => listeningPort,
+          mediaOrigin: emulators.endpoints.s3,
+          readSend: (hubMessageId) => sends.get(hubMessageId),
+          postCustomerMessage: (message) => postCustomerMessage(`http://${host}:${listeningPort}`, message),
+        })
+      : undefined;
   // The API listens first: the provider simulators post to it, and the sender tells Twilio its URL.
   // Requests before the functions are up answer 500, as a route without an integration would.
   const api = await startLocalApi({
@@ -277,7 +305,10 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       : {}),
     extraJson: { [HUB_INFO_PATH]: info },
     extraPosts,
-    onRequest: (line) => log(describeRequest(line)),
+    ...(local ? { local } : {}),
+    onRequest: (line) => {
+      if (!line.quiet) log(describeRequest(line));
+    },
     onHandlerError: (route, error) =>
       log(`${routeKeyOf(route)}: handler threw ${error instanceof Error ? error.name : 'a non-Error'} → 500`),
   }).catch(async (error: unknown) => {
@@ -288,6 +319,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     throw error;
   });
   const base = `http://${host}:${api.port}`;
+  listeningPort = api.port;
 
   const providers =
     options.simulateProviders === false
@@ -323,13 +355,19 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       : {}),
     ...options.functionSettings,
   };
+  // The console reads the helpdesk API every second: its info line per request would flood the
+  // terminal, so the API logs warnings and errors only, unless a log level was asked for.
+  const quietApiEnvironment =
+    serveConsole && askedLogLevel === undefined
+      ? { ...functionEnvironment, SWITCHBOARD_LOG_LEVEL: 'warn' }
+      : functionEnvironment;
   const missingFunctions: string[] = [];
   const startFunction = async (functionFile: string): Promise<LambdaFunction | undefined> => {
     const functionName = functionFile.replace(/^.*\//, '').replace(/\.ts$/, '');
     const started = await startLambdaFunction({
       functionName,
       functionFile: resolve(FUNCTIONS_DIR, functionFile),
-      environment: functionEnvironment,
+      environment: functionFile === 'helpdesk-api.ts' ? quietApiEnvironment : functionEnvironment,
       ...(options.maxEnvironmentsPerFunction ? { maxEnvironments: options.maxEnvironmentsPerFunction } : {}),
       ...(options.countAwsCommands ? { onAwsCounts: addAwsCommandCounts } : {}),
       onEnvironmentExit: (errorName) => log(`${functionName}: an execution environment ended (${errorName})`),
@@ -527,6 +565,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       info: `${base}${HUB_INFO_PATH}`,
       ...(providers ? { providers: providers.baseUrl } : {}),
       ...(apiToken ? { api: `${base}/v1` } : {}),
+      ...(local ? { console: `${base}/` } : {}),
     },
     ...(apiToken ? { apiToken } : {}),
     ...(providers ? { providers } : {}),

@@ -1,0 +1,220 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HubMessageIdSchema, PartIndexSchema } from '#shared/api/schemas.ts';
+import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
+import type { LocalRequest } from '#shared/local/http-server.ts';
+import type { SendRecord } from '#shared/store/sends.ts';
+import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
+
+/*
+ * The local console: a page served by the local hub at `/`, plus two local-only endpoints it needs
+ * besides the helpdesk API. Nothing here is imported by a function, so no Lambda bundle carries it.
+ *
+ * The page reads the helpdesk API with the hub's development token, which the hub writes into the
+ * page it serves. That is safe enough because the hub listens on loopback only, the page and the
+ * endpoints answer only requests whose Host names the loopback (a DNS-rebinding page cannot read
+ * them), and no other origin can read a response (no CORS) or send the token-bearing requests.
+ */
+
+const CONSOLE_PAGE_PATH = '/';
+const CUSTOMER_MESSAGE_PATH = '/_local/console/customer-message';
+const SENDS_PREFIX = '/_local/console/sends/';
+const MEDIA_PREFIX = '/_local/console/media/';
+
+const STATIC_DIR = join(import.meta.dirname, 'static');
+
+/** The page's own files. */
+const STATIC_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {
+  '/console/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/console/console.css': ['console.css', 'text/css; charset=utf-8'],
+};
+
+/** The front-end library, served as ES modules straight from node_modules (no bundler). */
+const VENDOR_MODULES: Readonly<Record<string, string>> = {
+  '/console/vendor/preact.mjs': import.meta.resolve('preact'),
+  '/console/vendor/preact-hooks.mjs': import.meta.resolve('preact/hooks'),
+  '/console/vendor/htm.mjs': import.meta.resolve('htm'),
+};
+
+/** The page's import map: the bare names the modules import, mapped to the vendor files above. */
+const IMPORT_MAP = JSON.stringify({
+  imports: {
+    preact: '/console/vendor/preact.mjs',
+    'preact/hooks': '/console/vendor/preact-hooks.mjs',
+    htm: '/console/vendor/htm.mjs',
+  },
+});
+
+export interface ConsoleOptions {
+  /** The helpdesk API's development bearer token. */
+  readonly apiToken: string;
+  /** The hub's base URL, where the helpdesk API answers. */
+  readonly hubBaseUrl: () => string;
+  /** The hub's port: requests must name the loopback on it. */
+  readonly port: () => number;
+  /** Where the media endpoint's presigned URLs point (the local S3): the page may show images from it. */
+  readonly mediaOrigin: string;
+  /** The send record of a hub message (consistent read); undefined before the sender claimed it. */
+  readonly readSend: (hubMessageId: string) => Promise<SendRecord | undefined>;
+  /** Posts a customer's message to the hub's webhook, signed as its provider would. */
+  readonly postCustomerMessage: (message: CustomerMessage) => Promise<number>;
+}
+
+const text = (statusCode: number, body: string): LocalHttpResponse => ({
+  statusCode,
+  headers: { 'content-type': ['text/plain; charset=utf-8'], 'cache-control': ['no-store'] },
+  body: Buffer.from(body, 'utf8'),
+});
+
+const json = (statusCode: number, value: unknown): LocalHttpResponse => ({
+  statusCode,
+  headers: { 'content-type': ['application/json'], 'cache-control': ['no-store'] },
+  body: Buffer.from(JSON.stringify(value), 'utf8'),
+});
+
+const escapeHtml = (value: string): string =>
+  value.replace(
+    /[&<>"']/g,
+    (character) =>
+      ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[character] ?? character,
+  );
+
+const pageHeaders = (nonce: string, mediaOrigin: string): Record<string, string[]> => ({
+  'content-type': ['text/html; charset=utf-8'],
+  'cache-control': ['no-store'],
+  'content-security-policy': [
+    [
+      "default-src 'none'",
+      `script-src 'self' 'nonce-${nonce}'`,
+      "style-src 'self'",
+      `img-src 'self' data: ${mediaOrigin}`,
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+  ],
+  'referrer-policy': ['no-referrer'],
+  'x-content-type-options': ['nosniff'],
+});
+
+const renderPage = async (options: ConsoleOptions): Promise<LocalHttpResponse> => {
+  const nonce = randomBytes(16).toString('base64');
+  const html = (await readFile(join(STATIC_DIR, 'index.html'), 'utf8'))
+    .replace('{{API_TOKEN}}', escapeHtml(options.apiToken))
+    .replace('<!--IMPORT_MAP-->', `<script type="importmap" nonce="${nonce}">${IMPORT_MAP}</script>`);
+  return { statusCode: 200, headers: pageHeaders(nonce, options.mediaOrigin), body: Buffer.from(html) };
+};
+
+const staticFile = async (file: string, contentType: string): Promise<LocalHttpResponse> => ({
+  statusCode: 200,
+  headers: {
+    'content-type': [contentType],
+    'cache-control': ['no-cache'],
+    'x-content-type-options': ['nosniff'],
+  },
+  body: await readFile(file),
+});
+
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** A request whose Host names another name (DNS rebinding) gets nothing from the console. */
+const namesLoopback = (host: string | undefined, port: number): boolean =>
+  host !== undefined && LOOPBACK_HOSTS.some((name) => host === `${name}:${port}`);
+
+const bearerMatches = (header: string | undefined, token: string): boolean => {
+  const given = Buffer.from(header ?? '', 'utf8');
+  const expected = Buffer.from(`Bearer ${token}`, 'utf8');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+};
+
+/** What the console shows of a send: its state and, when it failed, why (never its text). */
+const sendView = (hubMessageId: string, record: SendRecord | undefined) => ({
+  hubMessageId,
+  state: record?.state ?? 'queued',
+  ...(record?.failure
+    ? {
+        failure: {
+          reason: record.failure.reason,
+          ...(record.failure.detail ? { detail: record.failure.detail } : {}),
+          ...(record.failure.failedField ? { failedField: record.failure.failedField } : {}),
+        },
+      }
+    : {}),
+});
+
+const parseJsonBody = (body: Buffer): unknown => {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The helpdesk API's answer about a media part (`GET /v1/messages/{id}/media/{i}`, asked through the
+ * hub's own route), wrapped in a 200 as `{ status, body }`. Still copying (409), failed (410) and not
+ * kept (404) are expected answers for a timeline, but a browser prints every non-2xx response in its
+ * console as an error: the wrapper keeps those out of it.
+ */
+const mediaAnswer = async (options: ConsoleOptions, rawPath: string): Promise<LocalHttpResponse> => {
+  const [id = '', index = '', ...rest] = rawPath.slice(MEDIA_PREFIX.length).split('/');
+  if (
+    rest.length > 0 ||
+    !HubMessageIdSchema.safeParse(id).success ||
+    !PartIndexSchema.safeParse(index).success
+  )
+    return text(404, 'No such media part.');
+  const response = await fetch(`${options.hubBaseUrl()}/v1/messages/${id}/media/${index}`, {
+    headers: { authorization: `Bearer ${options.apiToken}`, 'x-switchboard-console': 'poll' },
+  });
+  const body: unknown = await response.json().catch(() => undefined);
+  return json(200, { status: response.status, body });
+};
+
+const isConsolePath = (rawPath: string): boolean =>
+  rawPath === CONSOLE_PAGE_PATH || rawPath.startsWith('/console/') || rawPath.startsWith('/_local/console/');
+
+/** The console's request handler for the hub's HTTP server: a response, or undefined for other paths. */
+export const consoleHandler =
+  (options: ConsoleOptions) =>
+  async (request: LocalRequest): Promise<LocalHttpResponse | undefined> => {
+    const { method, rawPath, headers } = request;
+    if (!isConsolePath(rawPath)) return undefined;
+    if (!namesLoopback(headers.host, options.port())) {
+      return text(403, 'The console answers only at 127.0.0.1 or localhost on the hub port.');
+    }
+    if (rawPath.startsWith('/_local/console/')) {
+      if (!bearerMatches(headers.authorization, options.apiToken)) return text(401, 'Bearer token required.');
+      if (method === 'POST' && rawPath === CUSTOMER_MESSAGE_PATH) {
+        if (!(headers['content-type'] ?? '').startsWith('application/json')) return text(415, 'Send JSON.');
+        const parsed = CustomerMessageSchema.safeParse(parseJsonBody(request.body));
+        if (!parsed.success) {
+          return json(400, {
+            errors: parsed.error.issues.map((issue) => ({
+              field: issue.path.join('.'),
+              message: issue.message,
+            })),
+          });
+        }
+        const status = await options.postCustomerMessage(parsed.data);
+        return json(status < 300 ? 202 : 502, { webhookStatus: status });
+      }
+      if (method === 'GET' && rawPath.startsWith(SENDS_PREFIX)) {
+        const id = HubMessageIdSchema.safeParse(rawPath.slice(SENDS_PREFIX.length));
+        if (!id.success) return text(404, 'No such send.');
+        return json(200, sendView(id.data, await options.readSend(id.data)));
+      }
+      if (method === 'GET' && rawPath.startsWith(MEDIA_PREFIX)) return mediaAnswer(options, rawPath);
+      return text(404, 'Not found.');
+    }
+    if (method !== 'GET') return text(405, 'Method not allowed.');
+    if (rawPath === CONSOLE_PAGE_PATH) return renderPage(options);
+    const own = STATIC_FILES[rawPath];
+    if (own) return staticFile(join(STATIC_DIR, own[0]), own[1]);
+    const vendor = VENDOR_MODULES[rawPath];
+    if (vendor) return staticFile(fileURLToPath(vendor), 'text/javascript; charset=utf-8');
+    return text(404, 'Not found.');
+  };

@@ -1,0 +1,467 @@
+// The Switchboard local console: Preact components written with htm tagged templates, loaded as ES
+// modules straight from the hub (no build step). Everything it shows comes from the helpdesk API
+// (/v1) with the hub's development token; acting as the customer and reading a send's outcome go
+// through two local-only endpoints (/_local/console/...).
+import htm from 'htm';
+import { h, render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+
+const html = htm.bind(h);
+const token = document.querySelector('meta[name="switchboard-api-token"]')?.getAttribute('content') ?? '';
+const POLL_MS = 1000;
+
+const CHANNEL_NAMES = {
+  whatsapp: 'WhatsApp',
+  messenger: 'Messenger',
+  instagram: 'Instagram',
+  sms: 'SMS',
+  email: 'E-mail',
+};
+const CUSTOMER_CHANNELS = ['whatsapp', 'messenger', 'sms', 'email'];
+const DEFAULT_SENDERS = {
+  whatsapp: '4915112345678',
+  messenger: '7319482765104823',
+  sms: '+14155550123',
+  email: 'maria.keller@customer.example',
+};
+const SENDER_HINTS = {
+  whatsapp: 'wa_id, digits only',
+  messenger: 'page-scoped id, digits',
+  sms: 'E.164, e.g. +14155550123',
+  email: 'e-mail address',
+};
+/** What each refusal means, in the words a helpdesk would show (the reason code stays visible too). */
+const FAILURE_WORDS = {
+  window_closed: 'the reply window is closed',
+  opted_out: 'the customer opted out',
+  template_invalid: 'the template was refused',
+  content_invalid: 'the provider refused the content',
+  recipient_invalid: 'the recipient is not valid',
+  recipient_unreachable: 'the recipient cannot be reached',
+  rate_limited: 'rate limited',
+  credentials: 'the provider refused the credentials',
+  deadline_exceeded: 'too late (deadline passed)',
+  outcome_unknown: 'outcome unknown',
+  provider_error: 'provider error',
+  conversation_unknown: 'unknown conversation',
+};
+const TICKS = {
+  queued: '🕓',
+  sent: '✓',
+  delivered: '✓✓',
+  read: '✓✓',
+  played: '✓✓',
+  failed: '!',
+};
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.title ?? `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** A call to the hub. GETs are polls: the hub leaves them out of its request log. */
+async function call(path, { method = 'GET', body, headers = {} } = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(method === 'GET' ? { 'x-switchboard-console': 'poll' } : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const type = response.headers.get('content-type') ?? '';
+  const data = type.includes('json') ? await response.json() : { title: await response.text() };
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+/** Runs `task` now and then every second until the component goes (or `deps` change). */
+function usePoll(task, deps) {
+  useEffect(() => {
+    let stopped = false;
+    let timer;
+    const run = async () => {
+      await task(() => stopped);
+      if (!stopped) timer = setTimeout(run, POLL_MS);
+    };
+    run();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, deps);
+}
+
+const DOT = '•';
+/** Enough to tell contacts apart on screen, not enough to dial or write to. */
+function mask(identity) {
+  const value = identity.value;
+  if (identity.type === 'email' || value.includes('@')) {
+    const [local = '', domain = ''] = value.split('@');
+    const dot = domain.lastIndexOf('.');
+    const host = dot > 0 ? domain.slice(0, dot) : domain;
+    const tld = dot > 0 ? domain.slice(dot) : '';
+    return `${local.slice(0, 1)}${DOT.repeat(3)}@${host.slice(0, 1)}${DOT.repeat(3)}${tld}`;
+  }
+  const digits = value.replace(/^whatsapp:/, '');
+  if (/^\+?\d{6,}$/.test(digits)) {
+    const plus = digits.startsWith('+') ? '+' : '';
+    const bare = digits.replace(/^\+/, '');
+    return `${plus}${bare.slice(0, 2)}${DOT.repeat(bare.length - 4)}${bare.slice(-2)}`;
+  }
+  return value.length <= 6
+    ? DOT.repeat(value.length)
+    : `${value.slice(0, 3)}${DOT.repeat(3)}${value.slice(-2)}`;
+}
+
+function contactLabel(contact, reveal) {
+  const identity = contact.identities[0];
+  if (!identity) return '?';
+  if (!reveal) return mask(identity);
+  return contact.displayName ? `${contact.displayName} (${identity.value})` : identity.value;
+}
+
+function duration(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
+  if (m > 0) return `${m} min ${String(s).padStart(2, '0')} s`;
+  return `${s} s`;
+}
+
+function waitingLabel(conversation, now) {
+  return conversation.waitingSince
+    ? `waiting ${duration(now - Date.parse(conversation.waitingSince))}`
+    : 'answered';
+}
+
+function windowLabel(conversation, now) {
+  const window = conversation.replyWindow;
+  if (!window.applies) return 'no reply window';
+  if (!window.closesAt) return 'window not open';
+  const left = Date.parse(window.closesAt) - now;
+  return left > 0 ? `window closes in ${duration(left)}` : 'window closed';
+}
+
+function time(value) {
+  return value ? new Date(value).toLocaleTimeString() : '';
+}
+
+function Inbox({ conversations, selectedId, onSelect, reveal, now }) {
+  return html`<section class="inbox" aria-labelledby="inbox-title">
+    <h2 id="inbox-title">Inbox</h2>
+    ${
+      conversations.length === 0
+        ? html`<p class="empty">No conversations yet. Act as the customer to start one.</p>`
+        : html`<ul class="conversation-list">
+            ${conversations.map(
+              (conversation) => html`<li key=${conversation.conversationId}>
+                <button
+                  type="button"
+                  class="conversation-row"
+                  aria-current=${conversation.conversationId === selectedId ? 'true' : undefined}
+                  data-conversation=${conversation.conversationId}
+                  data-channel=${conversation.channel}
+                  onClick=${() => onSelect(conversation.conversationId)}
+                >
+                  <span class=${`channel channel-${conversation.channel}`}>${CHANNEL_NAMES[conversation.channel] ?? conversation.channel}</span>
+                  <span class="contact">${contactLabel(conversation.contact, reveal)}</span>
+                  <span class="status">${conversation.status}</span>
+                  ${conversation.unreadCount > 0 ? html`<span class="unread">${conversation.unreadCount} unread</span>` : null}
+                  <span class="waiting">${waitingLabel(conversation, now)}</span>
+                  <span class="window">${windowLabel(conversation, now)}</span>
+                </button>
+              </li>`,
+            )}
+          </ul>`
+    }
+  </section>`;
+}
+
+function Ticks({ status }) {
+  if (!status) return null;
+  const reason =
+    status.status === 'failed'
+      ? (status.errors ?? []).map((error) => error.title ?? error.code).join(', ')
+      : '';
+  return html`<span class=${`ticks ticks-${status.status}`} data-status=${status.status}>
+    <span aria-hidden="true">${TICKS[status.status] ?? ''}</span> ${status.status}${reason ? `: ${reason}` : ''}
+  </span>`;
+}
+
+function MediaPart({ hubMessageId, index, part }) {
+  const [state, setState] = useState({ kind: 'loading' });
+  useEffect(() => {
+    let stopped = false;
+    let timer;
+    // GET /v1/messages/{id}/media/{i}, wrapped by the hub in a 200 ({ status, body }) so that the
+    // expected answers (409 copying, 410 failed, 404 not kept) do not show as errors in the browser.
+    const load = async () => {
+      try {
+        const answer = await call(`/_local/console/media/${hubMessageId}/${index}`);
+        if (stopped) return;
+        if (answer.status === 200) setState({ kind: 'ready', download: answer.body });
+        else if (answer.status === 409) timer = setTimeout(load, 2000);
+        else
+          setState({
+            kind: 'failed',
+            reason: answer.body?.reason ?? answer.body?.title ?? `HTTP ${answer.status}`,
+          });
+      } catch (error) {
+        if (!stopped) setState({ kind: 'failed', reason: error.message });
+      }
+    };
+    load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [hubMessageId, index]);
+  const label = part.filename ?? `${part.kind ?? 'file'} from the conversation`;
+  if (state.kind === 'loading') return html`<p class="media-note">${label}: copying to the hub…</p>`;
+  if (state.kind === 'failed')
+    return html`<p class="media-note failure">${label}: not available (${state.reason})</p>`;
+  if (state.download.contentType.startsWith('image/')) {
+    return html`<img class="media-image" src=${state.download.url} alt=${part.caption ?? label} />`;
+  }
+  return html`<a href=${state.download.url}>Download ${label}</a>`;
+}
+
+function Part({ message, part, index }) {
+  if (part.type === 'text') return html`<p class="text">${part.text}</p>`;
+  if (part.type === 'media')
+    return html`<${MediaPart} hubMessageId=${message.hubMessageId} index=${index} part=${part} />`;
+  return html`<p class="other-part">[${part.type}${part.kind ? ` ${part.kind}` : ''}]</p>`;
+}
+
+function MessageItem({ item }) {
+  const message = item.message;
+  const outbound = message.direction === 'outbound';
+  return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
+    <p class="meta">${outbound ? 'Business' : 'Customer'} · ${time(message.providerTimestamp ?? message.receivedAt)}</p>
+    ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
+    ${message.parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} />`)}
+    ${outbound ? html`<${Ticks} status=${item.live?.status} />` : null}
+  </li>`;
+}
+
+/** A reply the API accepted that is not a message yet: queued, being sent, or refused. */
+function PendingItem({ pending }) {
+  const failed = pending.state === 'failed';
+  return html`<li class=${`message outbound pending${failed ? ' refused' : ''}`} data-pending=${pending.hubMessageId}>
+    <p class="meta">Business · ${failed ? 'not sent' : 'sending'}</p>
+    <p class="text">${pending.text}</p>
+    ${
+      failed
+        ? html`<p class="failure" role="alert" data-failure=${pending.failure?.reason}>
+            Not sent: ${FAILURE_WORDS[pending.failure?.reason] ?? 'failed'} (${pending.failure?.reason ?? 'unknown'})${pending.failure?.detail ? `: ${pending.failure.detail}` : ''}
+          </p>`
+        : html`<span class="ticks ticks-queued" data-status="queued"><span aria-hidden="true">🕓</span> ${pending.state}</span>`
+    }
+  </li>`;
+}
+
+function ReplyBox({ conversation, onAccepted }) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState('');
+  const submit = async (event) => {
+    event.preventDefault();
+    const reply = text.trim();
+    if (!reply) return;
+    setBusy(true);
+    setNotice('');
+    try {
+      const accepted = await call(`/v1/conversations/${conversation.conversationId}/messages`, {
+        method: 'POST',
+        headers: { 'Idempotency-Key': crypto.randomUUID() },
+        body: { parts: [{ type: 'text', text: reply }], sender: { kind: 'agent', id: 'local-console' } },
+      });
+      onAccepted({ hubMessageId: accepted.hubMessageId, text: reply, state: 'queued' });
+      setText('');
+    } catch (error) {
+      const problem = error.problem ?? {};
+      setNotice(`Refused: ${problem.title ?? error.message}${problem.detail ? ` (${problem.detail})` : ''}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form class="reply" onSubmit=${submit}>
+    <label for="reply-text">Reply as the business</label>
+    <textarea id="reply-text" rows="3" value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
+    <button type="submit" disabled=${busy || !text.trim()}>Send reply</button>
+    <p class="notice" role="status">${notice}</p>
+  </form>`;
+}
+
+/** The pending list after a poll: checked entries updated, delivered ones dropped, new ones kept. */
+function mergeChecked(list, checked, known) {
+  const byId = new Map(checked.map((entry) => [entry.hubMessageId, entry]));
+  return list
+    .filter((entry) => !known.has(entry.hubMessageId))
+    .map((entry) => byId.get(entry.hubMessageId) ?? entry);
+}
+
+/** `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away. */
+function Conversation({ conversation, reveal, now, pending, setPending }) {
+  const [items, setItems] = useState([]);
+  const [error, setError] = useState('');
+  const pendingRef = useRef(pending);
+  pendingRef.current = pending;
+  const id = conversation.conversationId;
+
+  usePoll(
+    async (stopped) => {
+      try {
+        const page = await call(`/v1/conversations/${id}/messages?from=newest&limit=50`);
+        if (stopped()) return;
+        setItems(page.items);
+        setError('');
+        const known = new Set(page.items.map((item) => item.hubMessageId));
+        // A reply leaves the pending list once it is a message; a refused one stays, with its reason.
+        const open = pendingRef.current.filter((entry) => !known.has(entry.hubMessageId));
+        const checked = await Promise.all(
+          open.map(async (entry) =>
+            entry.state === 'failed'
+              ? entry
+              : { ...entry, ...(await call(`/_local/console/sends/${entry.hubMessageId}`)) },
+          ),
+        );
+        if (!stopped()) setPending((list) => mergeChecked(list, checked, known));
+      } catch (failure) {
+        if (!stopped()) setError(failure.message);
+      }
+    },
+    [id],
+  );
+
+  const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
+  // Keep the newest message in view as messages arrive.
+  const timeline = useRef(null);
+  const count = items.length + shown.length;
+  useEffect(() => {
+    if (count > 0 && timeline.current) timeline.current.scrollTop = timeline.current.scrollHeight;
+  }, [count]);
+  return html`<section class="conversation" aria-labelledby="conversation-title">
+    <header class="conversation-header">
+      <h2 id="conversation-title">
+        ${CHANNEL_NAMES[conversation.channel] ?? conversation.channel} · ${contactLabel(conversation.contact, reveal)}
+      </h2>
+      <p>${conversation.status} · ${waitingLabel(conversation, now)} · ${windowLabel(conversation, now)}</p>
+    </header>
+    ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
+    <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
+      ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} />`)}
+      ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
+    </ol>
+    <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
+  </section>`;
+}
+
+function ActAsCustomer() {
+  const [channel, setChannel] = useState('whatsapp');
+  const [from, setFrom] = useState(DEFAULT_SENDERS.whatsapp);
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState('');
+  const choose = (next) => {
+    setChannel(next);
+    setFrom(DEFAULT_SENDERS[next]);
+  };
+  const submit = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setNotice('');
+    try {
+      await call('/_local/console/customer-message', { method: 'POST', body: { channel, from, text } });
+      setNotice(`Posted to the ${CHANNEL_NAMES[channel]} webhook, signed as the provider would.`);
+      setText('');
+    } catch (error) {
+      const fields = (error.problem?.errors ?? []).map((issue) => `${issue.field}: ${issue.message}`);
+      setNotice(`Not posted: ${fields.length > 0 ? fields.join('; ') : error.message}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section class="customer" aria-labelledby="customer-title">
+    <h2 id="customer-title">Act as the customer</h2>
+    <form onSubmit=${submit}>
+      <label for="customer-channel">Channel</label>
+      <select id="customer-channel" value=${channel} onChange=${(event) => choose(event.currentTarget.value)}>
+        ${CUSTOMER_CHANNELS.map((name) => html`<option key=${name} value=${name}>${CHANNEL_NAMES[name]}</option>`)}
+      </select>
+      <label for="customer-from">From (${SENDER_HINTS[channel]})</label>
+      <input id="customer-from" value=${from} autocomplete="off" onInput=${(event) => setFrom(event.currentTarget.value)} />
+      <label for="customer-text">Message</label>
+      <textarea id="customer-text" rows="3" value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
+      <button type="submit" disabled=${busy || !text.trim()}>Send as the customer</button>
+      <p class="notice" role="status">${notice}</p>
+    </form>
+  </section>`;
+}
+
+function App() {
+  const [conversations, setConversations] = useState([]);
+  const [selectedId, setSelectedId] = useState(null);
+  const [reveal, setReveal] = useState(false);
+  const [now, setNow] = useState(Date.now());
+  const [health, setHealth] = useState({ ok: true, at: null });
+  // Replies the API accepted that are no message yet, by conversation: queued, sending or refused.
+  const [pendingByConversation, setPendingByConversation] = useState({});
+
+  usePoll(async (stopped) => {
+    try {
+      const page = await call('/v1/conversations?limit=100');
+      if (stopped()) return;
+      setConversations(page.items);
+      setHealth({ ok: true, at: new Date() });
+    } catch (error) {
+      if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
+    }
+  }, []);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const selected = conversations.find((conversation) => conversation.conversationId === selectedId);
+  return html`<div class="layout">
+    <header class="top">
+      <h1>Switchboard local console</h1>
+      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'}>
+        ${health.ok ? `Live · updated ${health.at ? health.at.toLocaleTimeString() : '…'}` : `Hub unreachable: ${health.message}`}
+      </p>
+      <label class="reveal"><input type="checkbox" checked=${reveal} onChange=${(event) => setReveal(event.currentTarget.checked)} /> Reveal contacts</label>
+    </header>
+    <main class="panes">
+      <div class="side">
+        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} />
+        <${ActAsCustomer} />
+      </div>
+      ${
+        selected
+          ? html`<${Conversation}
+              key=${selected.conversationId}
+              conversation=${selected}
+              reveal=${reveal}
+              now=${now}
+              pending=${pendingByConversation[selected.conversationId] ?? []}
+              setPending=${(update) =>
+                setPendingByConversation((all) => ({
+                  ...all,
+                  [selected.conversationId]: update(all[selected.conversationId] ?? []),
+                }))}
+            />`
+          : html`<section class="conversation empty"><p>Choose a conversation in the inbox.</p></section>`
+      }
+    </main>
+  </div>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));
