@@ -167,10 +167,24 @@ export const messengerFileFrom = (
     );
   });
 
-/** Posts a sample to a local hub's webhook, signed with the development secrets; the HTTP status. */
+/** A kept-alive connection the server closed just as the request went out: nothing reached the hub. */
+const isStaleConnection = (error: unknown): boolean => {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
+};
+
+/**
+ * Posts a sample to a local hub's webhook, signed with the development secrets; the HTTP status.
+ * Like a provider, it posts again when the connection was reset under it (a reused keep-alive
+ * socket the server had just closed): the hub takes a webhook any number of times as once.
+ */
 export const postSample = async (baseUrl: string, sample: Sample): Promise<number> => {
   const request = signedRequestFor(sample, { targetBaseUrl: baseUrl, secrets: LOCAL_DEV_SECRETS });
-  const response = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
+  const post = () => fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
+  const response = await post().catch((error: unknown) => {
+    if (isStaleConnection(error)) return post();
+    throw error;
+  });
   await response.arrayBuffer();
   return response.status;
 };
