@@ -101,6 +101,14 @@ export const s3MediaObjects = (
     ]);
     return { s3, presigner, sender };
   };
+  /** GetObject; a missing object is `MediaObjectChangedError` (it was there when the caller looked). */
+  const getExisting = async (key: string) => {
+    const { s3, sender } = await modules();
+    return sender.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
+      if (isNotFound(error)) throw new MediaObjectChangedError('the object is gone');
+      throw error;
+    });
+  };
   return {
     async head(key) {
       const { s3, sender } = await modules();
@@ -117,13 +125,7 @@ export const s3MediaObjects = (
       }
     },
     async open(key, bytes) {
-      const { s3, sender } = await modules();
-      const output = await sender
-        .send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }))
-        .catch((error: unknown) => {
-          if (isNotFound(error)) throw new MediaObjectChangedError('the object is gone');
-          throw error;
-        });
+      const output = await getExisting(key);
       if (!output.Body || output.ContentLength !== bytes) {
         await output.Body?.transformToWebStream().cancel();
         throw new MediaObjectChangedError(`the object no longer has ${bytes} bytes`);
@@ -131,13 +133,7 @@ export const s3MediaObjects = (
       return output.Body.transformToWebStream() as ReadableStream<Uint8Array>;
     },
     async read(key, maxBytes) {
-      const { s3, sender } = await modules();
-      const output = await sender
-        .send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }))
-        .catch((error: unknown) => {
-          if (isNotFound(error)) throw new MediaObjectChangedError('the object is gone');
-          throw error;
-        });
+      const output = await getExisting(key);
       if ((output.ContentLength ?? 0) > maxBytes) {
         await output.Body?.transformToByteArray().catch(() => undefined);
         throw new MediaObjectTooLargeError(`the object is larger than ${maxBytes} bytes`);

@@ -18,11 +18,10 @@ import {
   conversationKey,
   conversationMessagesPartition,
   hubMessageIdOfKey,
-  messageStateKey,
   PERSON_CONVERSATION_PREFIX,
   statusPartition,
 } from './keys.ts';
-import { liveStateIdsOf, liveStateOf } from './message-live.ts';
+import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
 import type { MessageLiveState } from './registers.ts';
 import { batchGetItems, isLive, type TableContext, track } from './table.ts';
@@ -225,13 +224,11 @@ export const messagePage = async (
   const records = found.items.filter((item) => isLive(item, context.now()));
   const ids = records.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
   const storedMessages = records.map(storedMessageOf);
-  const stateIds = storedMessages.map((one, index) =>
-    one ? liveStateIdsOf(ids[index] ?? '', one.message) : [],
+  const liveStates = await readLiveStates(
+    context,
+    storedMessages.map((one, index) => one && { hubMessageId: ids[index] ?? '', message: one.message }),
+    { consistent: false },
   );
-  const wanted = [...new Set(stateIds.flat())];
-  const states =
-    wanted.length > 0 ? await batchGetItems(context, wanted.map(messageStateKey), { consistent: false }) : [];
-  const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
   const items = records.flatMap((item, index) => {
     const stored = storedMessages[index];
     const hubMessageId = ids[index];
@@ -240,7 +237,7 @@ export const messagePage = async (
       {
         hubMessageId,
         message: stored.message,
-        live: liveStateOf(stateIds[index] ?? [], stateByPk),
+        live: liveStates[index] ?? {},
         ...(stored.omitted ? { omitted: stored.omitted } : {}),
         position: {
           pk: String(item.pk),

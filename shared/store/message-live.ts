@@ -2,6 +2,7 @@ import { hubMessageIdFor } from '#shared/contract/ids.ts';
 import { DELIVERY_STATUS_RANK, type Message } from '#shared/contract/index.ts';
 import { messageStateKey } from './keys.ts';
 import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
+import { batchGetItems, type TableContext } from './table.ts';
 
 /*
  * Where a recorded message's live state (status, reactions, edit, deletion) is, and how it reads.
@@ -47,4 +48,20 @@ export const liveStateOf = (
   if (least) merged.status = least;
   else delete merged.status;
   return merged as MessageLiveState;
+};
+
+/**
+ * The live state of each recorded message (none for an entry that is undefined), all state items
+ * read in one BatchGetItem.
+ */
+export const readLiveStates = async (
+  context: TableContext,
+  messages: readonly ({ readonly hubMessageId: string; readonly message: Message } | undefined)[],
+  options: { readonly consistent?: boolean } = {},
+): Promise<MessageLiveState[]> => {
+  const stateIds = messages.map((one) => (one ? liveStateIdsOf(one.hubMessageId, one.message) : []));
+  const wanted = [...new Set(stateIds.flat())];
+  const states = wanted.length > 0 ? await batchGetItems(context, wanted.map(messageStateKey), options) : [];
+  const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
+  return stateIds.map((ids) => liveStateOf(ids, stateByPk));
 };

@@ -18,7 +18,7 @@ import {
   messageStateKey,
   statusPartition,
 } from './keys.ts';
-import { liveStateIdsOf, liveStateOf } from './message-live.ts';
+import { readLiveStates } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
 import { batchGetItems, isLive, type TableContext } from './table.ts';
@@ -54,9 +54,10 @@ export const createReadApi = (context: TableContext) => {
     if (live.length === 0) return [];
     const ids = live.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));
     const stored = live.map(storedMessageOf);
-    const stateIds = stored.map((one, index) => (one ? liveStateIdsOf(ids[index] ?? '', one.message) : []));
-    const states = await batchGetItems(context, [...new Set(stateIds.flat())].map(messageStateKey));
-    const stateByPk = new Map(states.map((item) => [String(item.pk), item]));
+    const liveStates = await readLiveStates(
+      context,
+      stored.map((one, index) => one && { hubMessageId: ids[index] ?? '', message: one.message }),
+    );
     return live.flatMap((_item, index) => {
       const one = stored[index];
       const hubMessageId = ids[index] ?? '';
@@ -65,7 +66,7 @@ export const createReadApi = (context: TableContext) => {
         {
           hubMessageId,
           message: one.message,
-          live: liveStateOf(stateIds[index] ?? [], stateByPk),
+          live: liveStates[index] ?? {},
           ...(one.omitted ? { omitted: one.omitted } : {}),
         },
       ];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { runTwoWayDemo } from '#shared/local/demo-two-way.ts';
-import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
+import { type HubSession, startHubSession } from '#tests/support/hub-session.ts';
 
 /*
  * The demo's two-way half on a fresh local hub: each channel's reply is sent and its statuses come
@@ -9,26 +9,20 @@ import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
  */
 
 describe('demo: answering on every channel and a stored photo', () => {
-  let hub: LocalHub;
+  let session: HubSession;
 
   beforeAll(async () => {
-    hub = await startLocalHub({
-      inMemory: true,
-      port: 0,
-      pollWaitSeconds: 1,
-      retryVisibilitySeconds: 1,
-      providerStatusDelaysMs: { sent: 20, delivered: 40, read: 60 },
-    });
+    session = await startHubSession();
   }, 120_000);
   afterAll(async () => {
-    await hub?.stop();
+    await session?.stop();
   });
 
   it('answers each channel, sees its statuses arrive, and downloads the photo with its sha256', async () => {
     // Prepare
     const output = memoryOutput();
     // Act
-    const summary = await runTwoWayDemo(hub, output);
+    const summary = await runTwoWayDemo(session.hub, output);
     // Assess
     expect(summary.replies.map((reply) => [reply.channel, reply.outcome])).toEqual([
       ['whatsapp', 'sent'],
