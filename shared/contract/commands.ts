@@ -53,9 +53,19 @@ export const OutboundMediaPartSchema = z
   })
   .meta({ id: 'OutboundMediaPart' });
 
+/** A header's media: exactly one of an HTTPS link the provider fetches or a file in the hub's bucket. */
+const headerMediaSource = {
+  url: HttpsUrlSchema.optional(),
+  /** A file in the hub's payload bucket, as for a media part's `source.s3Key` (uploaded to WhatsApp first). */
+  s3Key: z.string().min(1).max(1024).optional(),
+};
+const oneHeaderMediaSource = (header: { url?: string | undefined; s3Key?: string | undefined }) =>
+  (header.url === undefined) !== (header.s3Key === undefined);
+const ONE_HEADER_MEDIA_SOURCE = { message: "a header's media is exactly one of url or s3Key", path: ['url'] };
+
 /**
- * A template's header values (WhatsApp): its text parameter, its media by HTTPS link, or its
- * location. The header's fixed part is in the approved template.
+ * A template's header values (WhatsApp): its text parameter, its media (by HTTPS link or by a file in
+ * the hub's bucket), or its location. The header's fixed part is in the approved template.
  */
 export const OutboundTemplateHeaderSchema = z
   .discriminatedUnion('type', [
@@ -65,12 +75,16 @@ export const OutboundTemplateHeaderSchema = z
       /** Named templates: the parameter's name. */
       parameterName: z.string().min(1).max(64).optional(),
     }),
-    z.object({ type: z.enum(['image', 'video']), url: HttpsUrlSchema }),
-    z.object({
-      type: z.literal('document'),
-      url: HttpsUrlSchema,
-      filename: z.string().min(1).max(255).optional(),
-    }),
+    z
+      .object({ type: z.enum(['image', 'video']), ...headerMediaSource })
+      .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE),
+    z
+      .object({
+        type: z.literal('document'),
+        ...headerMediaSource,
+        filename: z.string().min(1).max(255).optional(),
+      })
+      .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE),
     z.object({
       type: z.literal('location'),
       latitude: z.number().min(-90).max(90),
@@ -123,7 +137,7 @@ export const OutboundTemplatePartSchema = z
       .optional(),
     /** How many body parameters the approved template has, when the helpdesk knows it: a mismatch is refused before any call. */
     parameterCount: z.number().int().nonnegative().max(100).optional(),
-    /** WhatsApp: the header's value (text parameter, media link or location). Twilio: part of the Content template, refused here. */
+    /** WhatsApp: the header's value (text parameter, media by link or stored file, or location). Twilio: part of the Content template, refused here. */
     header: OutboundTemplateHeaderSchema.optional(),
     /** WhatsApp: values of the template's buttons. Twilio: part of the Content template, refused here. */
     buttons: z.array(OutboundTemplateButtonSchema).max(20).optional(),

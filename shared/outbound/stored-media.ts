@@ -4,7 +4,7 @@ import {
   type MediaObjects,
   MediaObjectTooLargeError,
 } from '#shared/aws/media-objects.ts';
-import type { OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
+import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type {
   AttachedFile,
   ChannelSender,
@@ -34,6 +34,39 @@ const refuse = (field: string, detail: string): Refusal => ({
 /** `image/JPEG; charset=x` → `image/jpeg`. */
 export const baseMimeType = (value: string): string => (value.split(';')[0] ?? '').trim().toLowerCase();
 
+/** The file of the hub's bucket a part names: a media part's `source.s3Key`, a template header's `s3Key`. */
+export interface StoredFileRef {
+  readonly key: string;
+  /** Where the key is in the command, e.g. `parts.0.source.s3Key`. */
+  readonly field: string;
+  /** The type the command gives the file (media parts only); the stored object's own otherwise. */
+  readonly mimeType?: string;
+  /** The name it goes out under: the part's own, else the key's last segment. */
+  readonly filename: string;
+}
+
+const lastSegment = (key: string): string => key.split('/').pop() || 'file';
+
+export const storedFileOf = (part: OutboundPart | undefined, index: number): StoredFileRef | undefined => {
+  if (part?.type === 'media' && 's3Key' in part.source) {
+    return {
+      key: part.source.s3Key,
+      field: `parts.${index}.source.s3Key`,
+      ...(part.mimeType !== undefined ? { mimeType: part.mimeType } : {}),
+      filename: part.filename ?? lastSegment(part.source.s3Key),
+    };
+  }
+  const header = part?.type === 'template' ? part.header : undefined;
+  if (header !== undefined && 's3Key' in header && header.s3Key !== undefined) {
+    return {
+      key: header.s3Key,
+      field: `parts.${index}.header.s3Key`,
+      filename: ('filename' in header ? header.filename : undefined) ?? lastSegment(header.s3Key),
+    };
+  }
+  return undefined;
+};
+
 /** The stored files a command names, each looked up once; or the first part that names none it may send. */
 export const inspectStoredMedia = async (
   parts: readonly OutboundPart[],
@@ -41,21 +74,22 @@ export const inspectStoredMedia = async (
 ): Promise<{ ok: true; stored: StoredMedia } | Refusal> => {
   const stored: Record<string, StoredMediaFacts> = {};
   for (const [index, part] of parts.entries()) {
-    if (part.type !== 'media' || !('s3Key' in part.source)) continue;
-    const field = `parts.${index}.source.s3Key`;
-    if (!isSendableMediaKey(part.source.s3Key)) {
+    const file = storedFileOf(part, index);
+    if (file === undefined) continue;
+    const { field } = file;
+    if (!isSendableMediaKey(file.key)) {
       return refuse(
         field,
         'the key is not a file the hub may send: upload through POST /v1/media (media/outbound/…) or name a stored attachment (attachments/…)',
       );
     }
     if (objects === undefined) return refuse(field, 'this hub sends no files from its bucket');
-    const head = await objects.head(part.source.s3Key);
+    const head = await objects.head(file.key);
     if (head === undefined) return refuse(field, "there is no such file in the hub's bucket");
     if (head.bytes === 0) return refuse(field, 'the file is empty');
     stored[String(index)] = {
       bytes: head.bytes,
-      contentType: baseMimeType(part.mimeType ?? head.contentType),
+      contentType: baseMimeType(file.mimeType ?? head.contentType),
     };
   }
   return { ok: true, stored };
@@ -77,32 +111,29 @@ const megabytes = (bytes: number): string => `${Math.round((bytes / (1024 * 1024
  * (the provider fetches it and judges it); a stored part the core did not describe is refused.
  */
 export const checkStoredMedia = (
-  part: OutboundMediaPart,
+  part: OutboundMediaPart | OutboundTemplatePart,
   index: number,
   stored: StoredMedia | undefined,
   rule: StoredMediaRule,
 ): Refusal | undefined => {
-  if (!('s3Key' in part.source)) return undefined;
+  const file = storedFileOf(part, index);
+  if (file === undefined) return undefined;
   const facts = stored?.[String(index)];
-  if (facts === undefined) return refuse(`parts.${index}.source.s3Key`, 'the stored file was not looked up');
+  if (facts === undefined) return refuse(file.field, 'the stored file was not looked up');
   if (rule.mimeTypes !== undefined && !rule.mimeTypes.includes(facts.contentType)) {
     return refuse(
-      `parts.${index}.mimeType`,
+      part.type === 'media' ? `parts.${index}.mimeType` : file.field,
       `${rule.label} take ${rule.mimeTypes.join(', ')} only, not ${facts.contentType}`,
     );
   }
   if (facts.bytes > rule.maxBytes) {
     return refuse(
-      `parts.${index}.source.s3Key`,
+      file.field,
       `${rule.label} take at most ${megabytes(rule.maxBytes)}; the file has ${megabytes(facts.bytes)}`,
     );
   }
   return undefined;
 };
-
-/** The file name a stored part goes out under: its own, else the key's last segment. */
-const storedFilename = (part: OutboundMediaPart): string =>
-  part.filename ?? ('s3Key' in part.source ? (part.source.s3Key.split('/').pop() ?? 'file') : 'file');
 
 /**
  * How long a presigned link handed to a provider works: Twilio and Meta fetch a message's media
@@ -111,17 +142,17 @@ const storedFilename = (part: OutboundMediaPart): string =>
  */
 const PROVIDER_LINK_SECONDS = 3600;
 
-export type Staged = { readonly message: PreparedMessage } | { readonly outcome: SendOutcome };
-
-const storedPart = (
-  parts: readonly OutboundPart[],
-  index: number,
-): (OutboundMediaPart & { source: { s3Key: string } }) | undefined => {
-  const part = parts[index];
-  return part?.type === 'media' && 's3Key' in part.source
-    ? (part as OutboundMediaPart & { source: { s3Key: string } })
-    : undefined;
+/** The part with its stored file replaced by a presigned link. */
+const linked = (part: OutboundPart, url: string): OutboundPart => {
+  if (part.type === 'media') return { ...part, source: { url } };
+  if (part.type === 'template' && part.header !== undefined && 's3Key' in part.header) {
+    const { s3Key: _stored, ...header } = part.header;
+    return { ...part, header: { ...header, url } };
+  }
+  return part;
 };
+
+export type Staged = { readonly message: PreparedMessage } | { readonly outcome: SendOutcome };
 
 const gone = (index: number): SendOutcome => ({
   kind: 'refused',
@@ -154,36 +185,36 @@ export const stageStoredMedia = async (input: {
     if (message.attachParts !== undefined && message.attachParts.length > 0) {
       const attachments: AttachedFile[] = [];
       for (const index of message.attachParts) {
-        const part = storedPart(parts, index);
+        const file = storedFileOf(parts[index], index);
         const known = facts(index);
-        if (part === undefined || known === undefined || objects === undefined)
+        if (file === undefined || known === undefined || objects === undefined)
           return { outcome: gone(index) };
         attachments.push({
-          filename: storedFilename(part),
+          filename: file.filename,
           contentType: known.contentType,
-          content: await objects.read(part.source.s3Key, known.bytes),
+          content: await objects.read(file.key, known.bytes),
         });
       }
       return { message: { ...message, attachments } };
     }
     const { part } = message;
-    if (part.type !== 'media' || !('s3Key' in part.source)) return { message };
+    const file = storedFileOf(part, message.partIndex);
+    if (file === undefined) return { message };
     const known = facts(message.partIndex);
     if (known === undefined || objects === undefined) return { outcome: gone(message.partIndex) };
-    const key = part.source.s3Key;
     if (input.sender.uploadMedia !== undefined) {
       const uploaded = await input.sender.uploadMedia(input.target, {
         contentType: known.contentType,
         bytes: known.bytes,
-        filename: storedFilename(part),
-        body: () => objects.open(key, known.bytes),
+        filename: file.filename,
+        body: () => objects.open(file.key, known.bytes),
       });
       return 'mediaId' in uploaded
         ? { message: { ...message, uploadedMediaId: uploaded.mediaId } }
         : { outcome: uploaded };
     }
-    const url = await objects.presignGet(key, PROVIDER_LINK_SECONDS);
-    return { message: { ...message, part: { ...part, source: { url } } } };
+    const url = await objects.presignGet(file.key, PROVIDER_LINK_SECONDS);
+    return { message: { ...message, part: linked(part, url) } };
   } catch (error) {
     if (error instanceof MediaObjectChangedError || error instanceof MediaObjectTooLargeError) {
       return { outcome: gone(message.partIndex) };

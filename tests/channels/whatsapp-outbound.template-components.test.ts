@@ -177,6 +177,55 @@ describe('WhatsApp template header and buttons', () => {
     ]);
   });
 
+  it('take header media as exactly one of a link or a file from the bucket', () => {
+    // Prepare
+    const withHeader = (header: unknown) =>
+      SendMessageDataSchema.safeParse({
+        idempotencyKey: 'k1',
+        conversationId: 'conv_1',
+        parts: [{ ...template(), header }],
+        sender: { kind: 'agent', id: 'agent-1' },
+      });
+    // Act
+    const stored = withHeader({ type: 'document', s3Key: 'media/outbound/x/terms.pdf' });
+    const both = withHeader({
+      type: 'image',
+      url: 'https://cdn.example/a.jpg',
+      s3Key: 'media/outbound/x/a.jpg',
+    });
+    const neither = withHeader({ type: 'video' });
+    // Assess
+    expect(stored.error).toBeUndefined();
+    expect(both.error?.issues[0]?.path).toEqual(['parts', 0, 'header', 'url']);
+    expect(neither.success).toBe(false);
+  });
+
+  it('send an uploaded file as the header media id, never a link', async () => {
+    // Prepare
+    const capture = captureFetch({ messages: [{ id: 'wamid.OUT' }] });
+    const sender = whatsapp(capture.fetch);
+    const part = template({
+      header: { type: 'document', s3Key: 'media/outbound/x/terms.pdf', filename: 'terms.pdf' },
+    });
+    // Act
+    const unstaged = await sender.send({ partIndex: 0, part }, context);
+    await sender.send({ partIndex: 0, part, uploadedMediaId: '771122334455' }, context);
+    // Assess
+    expect(unstaged).toMatchObject({ kind: 'refused', error: { code: 'media_not_uploaded' } });
+    expect(capture.requests).toHaveLength(1);
+    expect(capture.requests[0]?.body).toMatchObject({
+      template: {
+        components: [
+          {
+            type: 'header',
+            parameters: [{ type: 'document', document: { id: '771122334455', filename: 'terms.pdf' } }],
+          },
+        ],
+      },
+    });
+    expect(JSON.stringify(capture.requests[0]?.body)).not.toContain('link');
+  });
+
   it("refuse what Meta's limits refuse, naming the field", () => {
     // Act
     const cases = {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import type { SimulatedRequest } from '#shared/local/simulators/types.ts';
 import { freshSample, type HubSession, startHubSession } from '#tests/support/hub-session.ts';
@@ -96,6 +97,71 @@ describe('outbound media end to end', () => {
       image: { id: uploadedId, caption: 'Your photo' },
     });
     expect(JSON.stringify(messages[0]?.body)).not.toContain('link');
+  }, 60_000);
+
+  it('WhatsApp template: a header image from the bucket is uploaded once and the header names the upload', async () => {
+    // Prepare
+    const conversationId = whatsAppConversation;
+    const file = jpeg(25_000);
+    const key = await store('media/outbound/wa-2/banner.jpg', file, 'image/jpeg');
+    const before = session.hub.providers?.requests().length ?? 0;
+    const parts: OutboundPart[] = [
+      {
+        type: 'template',
+        name: 'order_shipped',
+        language: 'en_US',
+        parameters: ['4711'],
+        category: 'utility',
+        header: { type: 'image', s3Key: key },
+      },
+    ];
+    // Act
+    const hubMessageId = await session.sendCommand(conversationId, 'template-header-wa', parts);
+    const outcome = await outcomeOf(hubMessageId);
+    // Assess
+    expect(outcome?.type).toBe('switchboard.message.sent');
+    const requests = requestsSince(before);
+    const uploads = requests.filter((request) => /\/media$/.test(request.path));
+    const messages = requests.filter((request) => /\/messages$/.test(request.path));
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]?.body).toMatchObject({
+      file: { filename: 'banner.jpg', contentType: 'image/jpeg', sha256: sha256(file) },
+    });
+    const uploadedId = (uploads[0]?.response.body as { id?: string } | undefined)?.id;
+    expect(uploadedId).toBeTruthy();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.body).toMatchObject({
+      type: 'template',
+      template: {
+        name: 'order_shipped',
+        components: [
+          { type: 'header', parameters: [{ type: 'image', image: { id: uploadedId } }] },
+          { type: 'body', parameters: [{ type: 'text', text: '4711' }] },
+        ],
+      },
+    });
+  }, 60_000);
+
+  it('WhatsApp template: a header image that is a PDF is refused with its field before any call', async () => {
+    // Prepare
+    const conversationId = whatsAppConversation;
+    const key = await store('media/outbound/wa-3/terms.pdf', Buffer.from('%PDF-1.7 test'), 'application/pdf');
+    const before = session.hub.providers?.requests().length ?? 0;
+    // Act
+    const hubMessageId = await session.sendCommand(conversationId, 'template-header-pdf', [
+      {
+        type: 'template',
+        name: 'order_shipped',
+        language: 'en_US',
+        category: 'utility',
+        header: { type: 'image', s3Key: key },
+      },
+    ]);
+    const outcome = await outcomeOf(hubMessageId);
+    // Assess
+    expect(outcome?.type).toBe('switchboard.message.send_failed');
+    expect(outcome?.data).toMatchObject({ reason: 'content_invalid', failedField: 'parts.0.header.s3Key' });
+    expect(requestsSince(before)).toHaveLength(0);
   }, 60_000);
 
   it('SMS (Twilio): MediaUrl is a presigned link whose bytes are the file', async () => {

@@ -363,12 +363,14 @@ export interface components {
             /** @enum {string} */
             type: "image" | "video";
             /** Format: uri */
-            url: string;
+            url?: string;
+            s3Key?: string;
         } | {
             /** @constant */
             type: "document";
             /** Format: uri */
-            url: string;
+            url?: string;
+            s3Key?: string;
             filename?: string;
         } | {
             /** @constant */

@@ -81,7 +81,26 @@ const parameterProblem = (value: string): string | undefined => {
   return undefined;
 };
 
-const template = (part: OutboundTemplatePart, index: number): Result => {
+/** What a template header's stored file must be: the rule of a media message of that kind. */
+const HEADER_MEDIA_KIND = { image: 'image', video: 'video', document: 'file' } as const;
+
+const storedHeaderProblem = (
+  part: OutboundTemplatePart,
+  index: number,
+  stored: StoredMedia | undefined,
+): Refusal | undefined => {
+  const header = part.header;
+  if (header === undefined || !(header.type in HEADER_MEDIA_KIND)) return undefined;
+  const kind = HEADER_MEDIA_KIND[header.type as keyof typeof HEADER_MEDIA_KIND];
+  const rule = MEDIA_RULES[kind];
+  return checkStoredMedia(part, index, stored, {
+    mimeTypes: rule.mimeTypes,
+    maxBytes: rule.maxBytes,
+    label: `WhatsApp template ${header.type} headers`,
+  });
+};
+
+const template = (part: OutboundTemplatePart, index: number, stored: StoredMedia | undefined): Result => {
   const field = `parts.${index}`;
   if (!TEMPLATE_NAME.test(part.name)) {
     return refuse(
@@ -115,6 +134,7 @@ const template = (part: OutboundTemplatePart, index: number): Result => {
   const named = part.parameters !== undefined && !Array.isArray(part.parameters);
   const positional = Array.isArray(part.parameters) && part.parameters.length > 0;
   const problem =
+    storedHeaderProblem(part, index, stored) ??
     (part.header === undefined
       ? undefined
       : headerProblem(part.header, `${field}.header`, { named, positional })) ??
@@ -335,7 +355,7 @@ export const prepareWhatsAppPart = (
     case 'media':
       return media(part, index, stored);
     case 'template':
-      return template(part, index);
+      return template(part, index, stored);
     case 'interactive':
       return interactive(part, index);
     case 'reaction':

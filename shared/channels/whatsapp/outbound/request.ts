@@ -21,16 +21,26 @@ const defined = (object: Json): Json =>
 
 type TemplatePart = Extract<OutboundPart, { type: 'template' }>;
 
-/** The header's one parameter: its text, its media by link, or its location. */
-const headerParameter = (header: NonNullable<TemplatePart['header']>): Json => {
+/** The header's one parameter: its text, its media (by the id a stored file was uploaded as, or by link), or its location. */
+const headerParameter = (header: NonNullable<TemplatePart['header']>, mediaId: string | undefined): Json => {
   switch (header.type) {
     case 'text':
       return defined({ type: 'text', parameter_name: header.parameterName, text: header.text });
     case 'image':
     case 'video':
-      return { type: header.type, [header.type]: { link: header.url } };
+      return {
+        type: header.type,
+        [header.type]: mediaId === undefined ? { link: header.url } : { id: mediaId },
+      };
     case 'document':
-      return { type: 'document', document: defined({ link: header.url, filename: header.filename }) };
+      return {
+        type: 'document',
+        document: defined({
+          id: mediaId,
+          link: mediaId === undefined ? header.url : undefined,
+          filename: header.filename,
+        }),
+      };
     case 'location':
       return {
         type: 'location',
@@ -56,13 +66,13 @@ const buttonParameter = (button: NonNullable<TemplatePart['buttons']>[number]): 
 };
 
 /** `components`: the header, the body, then the buttons in their template order (by index). */
-const templateComponents = (part: TemplatePart): Json[] => {
+const templateComponents = (part: TemplatePart, mediaId: string | undefined): Json[] => {
   const parameters = part.parameters;
   const body = Array.isArray(parameters)
     ? parameters.map((text) => ({ type: 'text', text }))
     : Object.entries(parameters ?? {}).map(([name, text]) => ({ type: 'text', parameter_name: name, text }));
   return [
-    ...(part.header ? [{ type: 'header', parameters: [headerParameter(part.header)] }] : []),
+    ...(part.header ? [{ type: 'header', parameters: [headerParameter(part.header, mediaId)] }] : []),
     ...(body.length > 0 ? [{ type: 'body', parameters: body }] : []),
     ...[...(part.buttons ?? [])]
       .sort((a, b) => a.index - b.index)
@@ -75,8 +85,8 @@ const templateComponents = (part: TemplatePart): Json[] => {
   ];
 };
 
-const templateBody = (part: TemplatePart): Json => {
-  const components = templateComponents(part);
+const templateBody = (part: TemplatePart, mediaId: string | undefined): Json => {
+  const components = templateComponents(part, mediaId);
   return {
     name: part.name,
     language: { code: part.language, policy: 'deterministic' },
@@ -117,8 +127,8 @@ const interactiveBody = (part: Extract<OutboundPart, { type: 'interactive' }>): 
 };
 
 /**
- * `type` and its object for one prepared part. Media goes by the id it was uploaded as (a file from
- * the hub's bucket) or by its HTTPS link.
+ * `type` and its object for one prepared part. Media (and a template header's media) goes by the id
+ * it was uploaded as (a file from the hub's bucket) or by its HTTPS link.
  */
 const contentOf = (part: OutboundPart, mediaId: string | undefined): Json => {
   switch (part.type) {
@@ -138,7 +148,7 @@ const contentOf = (part: OutboundPart, mediaId: string | undefined): Json => {
       };
     }
     case 'template':
-      return { type: 'template', template: templateBody(part) };
+      return { type: 'template', template: templateBody(part, mediaId) };
     case 'interactive':
       return { type: 'interactive', interactive: interactiveBody(part) };
     case 'reaction':

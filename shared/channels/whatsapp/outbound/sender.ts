@@ -12,6 +12,7 @@ import type {
   SendOutcome,
   SendTarget,
 } from '#shared/outbound/channel-sender.ts';
+import { storedFileOf } from '#shared/outbound/stored-media.ts';
 import { classifyWhatsAppFailure } from './classify.ts';
 import { MAX_CALLBACK_DATA_BYTES } from './limits.ts';
 import { prepareWhatsApp } from './prepare.ts';
@@ -66,7 +67,7 @@ const send = async (
   context: MessageContext,
 ): Promise<SendOutcome> => {
   const { part } = message;
-  if (part.type === 'media' && !('url' in part.source) && message.uploadedMediaId === undefined) {
+  if (storedFileOf(part, message.partIndex) !== undefined && message.uploadedMediaId === undefined) {
     return localRefusal('content_invalid', {
       code: 'media_not_uploaded',
       title: 'a file from the payload bucket must be uploaded before its message is sent',
