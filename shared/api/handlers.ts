@@ -447,7 +447,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       return json(200, exported satisfies Body<typeof PersonExportSchema>);
     },
 
-    /** Erasure, then its event; a second call finds nothing left and answers 404. */
+    /**
+     * Erasure, then its event. A second call retries what a provider had not redacted (no second
+     * event: the person was erased); once nothing is left it answers 404.
+     */
     eraseContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const contactId = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
       const merged = await readMerge(table, contactId);
@@ -466,9 +469,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         contactId,
       );
       if (!report) return fail('notFound', 'no such contact');
-      const { providerRedactions, ...counts } = report;
+      const { providerRedactions, alreadyErased, ...counts } = report;
       const event = buildContactErasedEvent({ ...counts, erasedAt: deps.clock().toISOString() });
-      await deps.publishEvent(event);
+      if (!alreadyErased) await deps.publishEvent(event);
       return json(200, {
         ...event.data,
         ...(providerRedactions ? { providerRedactions } : {}),

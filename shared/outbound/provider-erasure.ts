@@ -6,6 +6,7 @@ import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
 import { kindOfKey } from '#shared/store/keys.ts';
 import { storedMessageOf } from '#shared/store/messages.ts';
+import { pendingRedactionOf, type UnfinishedRedaction } from '#shared/store/pending-redactions.ts';
 import { storedSendOf } from '#shared/store/sends.ts';
 
 /*
@@ -16,11 +17,13 @@ import { storedSendOf } from '#shared/store/sends.ts';
  *   in the account the sender uses for its endpoint (`twilioAccountSidFor`), with the channel
  *   secret's Twilio credentials.
  * - Meta (Messenger, WhatsApp Cloud API): no API deletes message content (Meta keeps it at most
- *   30 days); the hub uploads no WhatsApp media, so there is no media id of its own to delete.
+ *   30 days). Files the hub uploaded to WhatsApp for its sends are not deleted either: the hub keeps
+ *   no record of their media ids (Meta expires uploads after 30 days).
  *
- * Best effort and bounded: a few tries per request, a few requests at once, one time budget for all
- * of them (the erasure runs inside an API call). Whatever is not done is counted as failed and
- * logged by code, never thrown: the hub's own erasure goes on.
+ * Bounded: a few tries per request, a few requests at once, one time budget for all of them (the
+ * erasure runs inside an API call). Whatever is not done is counted as failed, logged by code and
+ * returned as unfinished (the erasure keeps it for the next call to retry), never thrown: the hub's
+ * own erasure goes on.
  */
 
 export const PROVIDER_ERASURE = {
@@ -53,8 +56,9 @@ interface TwilioMessage {
 
 /**
  * The Twilio messages the stored items name, each once: a message record's provider ids (inbound,
- * or every provider message a hub send became) and a send's bookkeeping (the ids Twilio accepted,
- * and the ones the recorder linked to it, for a send whose record was never written).
+ * or every provider message a hub send became), a send's bookkeeping (the ids Twilio accepted,
+ * and the ones the recorder linked to it, for a send whose record was never written), and the
+ * messages an earlier erasure of the person could not redact.
  */
 export const twilioMessagesIn = (items: readonly Record<string, unknown>[]): TwilioMessage[] => {
   const found = new Map<string, BusinessEndpoint>();
@@ -71,6 +75,9 @@ export const twilioMessagesIn = (items: readonly Record<string, unknown>[]): Twi
       const send = storedSendOf(item);
       if (send?.plan?.provider === 'twilio')
         add([...send.providerIds, ...Object.values(send.links)], send.plan.endpoint);
+    } else if (kind === 'pendingRedaction') {
+      const pending = pendingRedactionOf(item);
+      if (pending) add([pending.providerMessageId], pending.endpoint);
     }
   }
   return [...found].map(([sid, endpoint]) => ({ sid, endpoint }));
@@ -81,15 +88,24 @@ const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTime
 /** `redactAtProviders` for erasePerson (shared/store/erasure.ts). Never throws. */
 export const createProviderErasure =
   (options: ProviderErasureOptions) =>
-  async (items: readonly Record<string, unknown>[]): Promise<ProviderRedactions> => {
+  async (
+    items: readonly Record<string, unknown>[],
+  ): Promise<ProviderRedactions & { readonly unfinished: readonly UnfinishedRedaction[] }> => {
     const settings = { ...PROVIDER_ERASURE, ...options.settings };
     const now = options.now ?? Date.now;
     const messages = twilioMessagesIn(items);
     const twilio = { messages: 0, media: 0, failed: 0 };
     const codes = new Set<string>();
-    const failed = (code: string) => {
+    const unfinished: UnfinishedRedaction[] = [];
+    const failed = (message: TwilioMessage, code: string) => {
       twilio.failed++;
       codes.add(code);
+      unfinished.push({
+        provider: 'twilio',
+        providerMessageId: message.sid,
+        endpoint: message.endpoint,
+        code,
+      });
     };
     if (messages.length > 0) {
       let section: ChannelSecrets['twilio'];
@@ -99,7 +115,7 @@ export const createProviderErasure =
         codes.add(errorNameOf(error));
       }
       if (!section) {
-        for (const _ of messages) failed('switchboard.no_twilio_credentials');
+        for (const message of messages) failed(message, 'switchboard.no_twilio_credentials');
       } else {
         const started = now();
         const redactor = createTwilioRedactor({
@@ -117,7 +133,7 @@ export const createProviderErasure =
           for (let next = queue.shift(); next; next = queue.shift()) {
             const accountSid = twilioAccountSidFor(next.endpoint, deploymentAccountSid);
             if (accountSid === undefined) {
-              failed('switchboard.no_account_sid');
+              failed(next, 'switchboard.no_account_sid');
               continue;
             }
             const result: TwilioRedaction = await redactor
@@ -125,7 +141,7 @@ export const createProviderErasure =
               .catch((error: unknown) => ({ kind: 'failed', media: 0, code: errorNameOf(error) }));
             twilio.media += result.media;
             if (result.kind === 'redacted') twilio.messages++;
-            else failed(result.code);
+            else failed(next, result.code);
           }
         };
         await Promise.all(Array.from({ length: Math.min(settings.concurrency, queue.length) }, worker));
@@ -137,5 +153,5 @@ export const createProviderErasure =
         failedCount: twilio.failed,
         errorCodes: [...codes].sort(),
       });
-    return { twilio };
+    return { twilio, unfinished };
   };

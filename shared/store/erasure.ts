@@ -20,6 +20,12 @@ import {
   kindOfKey,
   suppressionKey,
 } from './keys.ts';
+import {
+  pendingRedactionItem,
+  pendingRedactionKeys,
+  pendingRedactionOf,
+  type UnfinishedRedaction,
+} from './pending-redactions.ts';
 import { CONTACT_REGISTERS } from './registers.ts';
 import { batchGetItems, epochSeconds, type TableContext, track } from './table.ts';
 
@@ -77,6 +83,8 @@ const personFootprint = async (
   }
   for (const contactKey of contactKeys)
     for (const key of await contactFootprint(context, contactKey)) add(key);
+  // Messages an earlier erasure of this person left at a provider: this call retries them.
+  for (const key of await pendingRedactionKeys(context, contactId)) add(key);
   return { contactKeys: [...contactKeys], keys: [...keys.values()] };
 };
 
@@ -176,7 +184,9 @@ export interface ErasureDeps {
    * (shared/outbound/provider-erasure.ts). Runs before those items, which name the providers' ids,
    * are deleted; best effort: a provider's failure is counted, never thrown.
    */
-  readonly redactAtProviders?: (items: readonly Record<string, unknown>[]) => Promise<ProviderRedactions>;
+  readonly redactAtProviders?: (
+    items: readonly Record<string, unknown>[],
+  ) => Promise<ProviderRedactions & { readonly unfinished: readonly UnfinishedRedaction[] }>;
 }
 
 /** What the providers were asked to forget: messages redacted (or already gone), media deleted, failures. */
@@ -191,8 +201,13 @@ export interface ErasureReport {
   readonly tombstones: number;
   /** Channel contacts whose opt-outs were kept under a hash. */
   readonly optOutsKept: number;
-  /** With `redactAtProviders` only. */
+  /** With `redactAtProviders` only. `failed` messages are kept to retry (pendingRedaction items). */
   readonly providerRedactions?: ProviderRedactions;
+  /**
+   * The person had been erased already and only messages a provider had not redacted were left:
+   * this call retried them (and deleted nothing else).
+   */
+  readonly alreadyErased: boolean;
 }
 
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
@@ -206,6 +221,7 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   identity: 2,
   contact: 3,
   personMerge: 4,
+  pendingRedaction: 4,
 };
 
 const write = async (context: TableContext, requests: WriteRequest[]): Promise<void> => {
@@ -239,7 +255,8 @@ export const erasePerson = async (
   const { contactKeys, keys } = await personFootprint(context, contactId);
   if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
-  const providerRedactions = await deps.redactAtProviders?.(items);
+  const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
+  const redactions = await deps.redactAtProviders?.(items);
   let optOutsKept = 0;
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
@@ -294,6 +311,26 @@ export const erasePerson = async (
     byOrder.set(order, [...(byOrder.get(order) ?? []), request]);
   }
   for (const order of [...byOrder.keys()].sort()) await write(context, byOrder.get(order) ?? []);
+  // What a provider still holds is written last, under the person, for the next call to retry.
+  const earlier = new Map(
+    items.flatMap((item) => {
+      const pending = pendingRedactionOf(item);
+      return pending ? [[pending.providerMessageId, pending] as const] : [];
+    }),
+  );
+  const now = context.now();
+  await write(
+    context,
+    (redactions?.unfinished ?? []).map((unfinished) => ({
+      PutRequest: {
+        Item: marshall(
+          pendingRedactionItem(contactId, unfinished, earlier.get(unfinished.providerMessageId), now),
+          { removeUndefinedValues: true },
+        ),
+      },
+    })),
+  );
+  const providerRedactions = redactions ? { twilio: redactions.twilio } : undefined;
   return {
     contactId,
     itemsDeleted: keys.length - tombstones,
@@ -301,5 +338,6 @@ export const erasePerson = async (
     tombstones,
     optOutsKept,
     ...(providerRedactions ? { providerRedactions } : {}),
+    alreadyErased,
   };
 };

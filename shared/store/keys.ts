@@ -32,6 +32,8 @@ export type ReachFromContact =
   | 'message-partition'
   /** gsi3: the merges into a person (and, in turn, into each person merged). */
   | 'merges-by-contact'
+  /** The person's own partition (`PERSON#<contactId>`). */
+  | 'person-partition'
   /** Not personal: it belongs to no contact. */
   | 'none';
 
@@ -137,6 +139,16 @@ export const ITEM_KINDS = {
     description:
       'an explicit merge of two people by the helpdesk: the discarded contactId now resolves to the surviving one (with the reason and when); deleted by an unmerge',
   },
+  pendingRedaction: {
+    pk: 'PERSON#<contactId>',
+    sk: 'REDACT#<provider message id>',
+    indexes: [],
+    personalData: true,
+    reach: 'person-partition',
+    expires: true,
+    description:
+      "an erased person's message that its provider did not redact yet (Twilio's message id and the business endpoint; no text, no address): written by the erasure, retried by the next erasure call of that person, deleted once redacted, expires 30 days after the first failure",
+  },
   identity: {
     pk: 'IDENT#<type:value>',
     sk: 'CONTACT#<contactKey>',
@@ -207,7 +219,11 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
           ? 'consentChange'
           : undefined;
     case 'PERSON#':
-      return key.sk === 'MERGED' ? 'personMerge' : undefined;
+      return key.sk === 'MERGED'
+        ? 'personMerge'
+        : key.sk.startsWith(PENDING_REDACTION_PREFIX)
+          ? 'pendingRedaction'
+          : undefined;
     case 'IDENT#':
       return key.sk.startsWith('CONTACT#')
         ? 'identity'
@@ -292,6 +308,13 @@ export const personMergeKey = (discardedId: string): ItemKey => ({
 /** The discarded person a merge item is about. */
 export const discardedIdOfMergeKey = (key: ItemKey): string =>
   key.pk.slice(contactsConversationsPartition('').length);
+
+/** A provider message an erasure could not redact yet, under the erased person. */
+export const PENDING_REDACTION_PREFIX = 'REDACT#';
+export const pendingRedactionKey = (contactId: string, providerMessageId: string): ItemKey => ({
+  pk: contactsConversationsPartition(contactId),
+  sk: `${PENDING_REDACTION_PREFIX}${providerMessageId}`,
+});
 
 export const personMergeIndexKeys = (discardedId: string, survivingId: string) => ({
   gsi3pk: contactsConversationsPartition(survivingId),

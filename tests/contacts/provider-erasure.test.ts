@@ -230,4 +230,66 @@ describe('erasure of a person with Twilio messages', () => {
     expect(lines.join('\n')).toContain('twilio_20500');
     expect(lines.join('\n')).not.toContain('306912340511');
   });
+
+  it('keeps what Twilio did not redact and redacts it on the next erasure call, with one erased event', async () => {
+    // Prepare: Twilio holds both messages and fails every request of the first call
+    const person = await personWithTwilioMessages('+306912340521', 521);
+    const twilio = fakeTwilio();
+    twilio.messages.set(sidOf(521), { accountSid: ACCOUNT, body: `${CANARY} inbound`, media: [MEDIA] });
+    twilio.messages.set(sidOf(522), { accountSid: ACCOUNT, body: `${CANARY} outbound`, media: [] });
+    let twilioDown = true;
+    const api = createWiredHelpdeskApi({
+      dynamodb: emulators.clients.dynamodb,
+      sqs: emulators.clients.sqs,
+      s3: emulators.clients.s3,
+      tableName: context.tableName,
+      payloadBucket: emulators.resources.bucketName,
+      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
+      outboxQueueUrl: emulators.resources.outboxQueueUrl,
+      providers: {
+        secrets: async () => LOCAL_DEV_SECRETS,
+        twilioApiUrl: 'https://api.twilio.test',
+        fetch: async (input, init) => {
+          if (twilioDown) twilio.answerNext(503);
+          return twilio.fetch(input, init);
+        },
+      },
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    const erase = () =>
+      api({
+        method: 'DELETE',
+        path: `/v1/contacts/${person}`,
+        query: {},
+        headers: {},
+        principal: 'operator:test',
+      });
+    // Act
+    const first = await erase();
+    const kept = await tableText();
+    twilioDown = false;
+    const second = await erase();
+    const third = await erase();
+    const after = await tableText();
+    const events = await takeHelpdeskEvents(emulators.clients.sqs, emulators.resources.helpdeskQueueUrl);
+    // Assess
+    expect(first.body).toMatchObject({ providerRedactions: { twilio: { messages: 0, failed: 2 } } });
+    expect(kept).toContain(sidOf(521));
+    expect(kept).not.toContain(CANARY);
+    expect(kept).not.toContain('306912340521');
+    expect(second.status).toBe(200);
+    expect(matchesContract('DELETE', '/v1/contacts/{contactId}', 200, second.body)).toBeUndefined();
+    expect(second.body).toMatchObject({
+      providerRedactions: { twilio: { messages: 2, media: 1, failed: 0 } },
+    });
+    expect(twilio.messages.get(sidOf(521))).toEqual({ accountSid: ACCOUNT, body: '', media: [] });
+    expect(twilio.messages.get(sidOf(522))?.body).toBe('');
+    expect(third.status).toBe(404);
+    expect(after).not.toContain(sidOf(521));
+    expect(after).not.toContain(sidOf(522));
+    const erased = events.filter(
+      (event) => event.type === 'switchboard.contact.erased' && event.subject === person,
+    );
+    expect(erased).toHaveLength(1);
+  });
 });

@@ -129,7 +129,7 @@ describe('provider-side erasure at Twilio', () => {
       sendItem('msg_out', [sidOf(2)], {}),
     ]);
     // Assess
-    expect(report).toEqual({ twilio: { messages: 2, media: 2, failed: 0 } });
+    expect(report).toEqual({ twilio: { messages: 2, media: 2, failed: 0 }, unfinished: [] });
     expect([...twilio.messages.values()].map((message) => [message.body, message.media])).toEqual([
       ['', []],
       ['', []],
@@ -213,6 +213,10 @@ describe('provider-side erasure at Twilio', () => {
     const report = await redact([sendItem('msg_10', [sidOf(10), sidOf(11)], {})]);
     // Assess
     expect(report.twilio).toEqual({ messages: 0, media: 0, failed: 2 });
+    expect(report.unfinished.map((left) => [left.providerMessageId, left.code])).toEqual([
+      [sidOf(10), 'switchboard.no_twilio_credentials'],
+      [sidOf(11), 'switchboard.no_twilio_credentials'],
+    ]);
     expect(twilio.requests).toEqual([]);
     expect(lines.join('\n')).toContain('switchboard.no_twilio_credentials');
   });
