@@ -98,6 +98,17 @@ export const OUTBOUND_WRITE_UNITS =
   Object.values(OUTBOUND_SEND.indexWriteUnits).reduce((total, units) => total + units, 0);
 
 /**
+ * The same reply in a conversation with history (eight customer messages, two replies before it, the
+ * last message within the hour): no index moves, but the conversation item, carrying its eight most
+ * recent event ids, is past 1 KB, so its update costs 2 units. Not in the model's row (which prices
+ * a first reply); measured by the same test.
+ */
+export const OUTBOUND_SEND_IN_LONG_CONVERSATION = {
+  table: 5,
+  indexes: { gsi2: 1, gsi3: 1 } as Readonly<Record<string, number>>,
+} as const;
+
+/**
  * A full outbox batch: ten commands of ten conversations, sent concurrently, their `message.sent`
  * and `state_changed` events published in shared rounds (one entry per conversation per request):
  * two helpdesk requests for the batch instead of two per send. The other calls per send are as above.

@@ -6,7 +6,12 @@ import {
   resetAwsCommandCounts,
 } from '#shared/local/aws-command-counter.ts';
 import { localClients } from '#shared/local/emulators.ts';
-import { OUTBOUND_BATCH, OUTBOUND_SEND, OUTBOUND_WRITE_UNITS } from '../../bench/scale-counts.ts';
+import {
+  OUTBOUND_BATCH,
+  OUTBOUND_SEND,
+  OUTBOUND_SEND_IN_LONG_CONVERSATION,
+  OUTBOUND_WRITE_UNITS,
+} from '../../bench/scale-counts.ts';
 import { meterWriteUnits, newWriteUnitTally, type WriteUnitTally } from '../../bench/write-units.ts';
 import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness } from '../outbound/harness.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
@@ -134,5 +139,35 @@ describe('AWS calls of one outbound send', () => {
       writeUnits: OUTBOUND_WRITE_UNITS,
       helpdeskSendMessageBatch: OUTBOUND_BATCH.helpdeskSendMessageBatch,
     });
+  });
+
+  it('cost a unit more once the conversation item outgrows 1 KB with its recent event ids', async () => {
+    // Prepare: a customer who wrote eight times and was answered twice (the conversation keeps its
+    // eight most recent event ids); the next reply, within the hour of the last message
+    const wa = '491555000077';
+    await hub.pipeline.ingest(
+      Array.from({ length: 8 }, (_, index) =>
+        messageEvent(wa, `wamid.history-${index}`, minute(100 + index)),
+      ),
+    );
+    await hub.pipeline.drain();
+    const sender = hub.sender();
+    const { conversationId } = conversationFor(wa);
+    for (const key of ['history-reply-1', 'history-reply-2']) {
+      await hub.enqueue(sendCommand(conversationId, key));
+      await hub.runOutbox(sender);
+    }
+    await hub.pipeline.takeHelpdesk();
+    await hub.enqueue(sendCommand(conversationId, 'history-reply-3'));
+    Object.assign(meter, newWriteUnitTally());
+    // Act
+    const run = await hub.runOutbox(sender);
+    // Assess: the conversation's update is 2 units (its item past 1 KB), no index moves (answered
+    // already, same hour): 5 on the table, gsi3 and gsi2 one each
+    expect(run.failed).toBe(0);
+    expect(meter.largestItemBytes.STATE).toBeGreaterThan(1024);
+    expect({ table: meter.tableWriteUnits, indexes: meter.byIndex }).toEqual(
+      OUTBOUND_SEND_IN_LONG_CONVERSATION,
+    );
   });
 });
