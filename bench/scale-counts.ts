@@ -68,7 +68,14 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
  * the sent message recorded like an inbound one, applied to the conversation read before the call
  * (no second read, no done-marker read for a claim this delivery made); the last accept written with
  * the sent mark; `message.sent` and its `conversation.state_changed` published. Counted by
- * tests/bench/outbound-send-counts.test.ts.
+ * tests/bench/outbound-send-counts.test.ts, whose meter prices every write as AWS bills it.
+ *
+ * Write units, every item under 1 KB (the conversation item is the largest, about 1,000 bytes):
+ * table 4 (the claim, the conversation, the message record, the sent mark); indexes 5: gsi3 1 (the
+ * claim's keys-only entry under CONVSENDS: the sent mark leaves it alone), gsi2 1 (the message
+ * record's entry under CONVMSGS), gsi1 2 (the conversation's by-status entry moves to the reply's
+ * hour: a delete and a put; a reply within the hour of the customer's message costs none), gsi4 1
+ * (the conversation leaves the waiting list).
  */
 export const OUTBOUND_SEND = {
   getItem: 2,
@@ -81,7 +88,24 @@ export const OUTBOUND_SEND = {
   putItem: 2,
   updateItem: 2,
   helpdeskSendMessageBatch: 2,
-  gsiWriteUnits: 4,
+  tableWriteUnits: 4,
+  indexWriteUnits: { gsi1: 2, gsi2: 1, gsi3: 1, gsi4: 1 } as Readonly<Record<string, number>>,
+} as const;
+
+/** Write units per send, table and indexes. */
+export const OUTBOUND_WRITE_UNITS =
+  OUTBOUND_SEND.tableWriteUnits +
+  Object.values(OUTBOUND_SEND.indexWriteUnits).reduce((total, units) => total + units, 0);
+
+/**
+ * The same reply in a conversation with history (eight customer messages, two replies before it, the
+ * last message within the hour): no index moves, but the conversation item, carrying its eight most
+ * recent event ids, is past 1 KB, so its update costs 2 units. Not in the model's row (which prices
+ * a first reply); measured by the same test.
+ */
+export const OUTBOUND_SEND_IN_LONG_CONVERSATION = {
+  table: 5,
+  indexes: { gsi2: 1, gsi3: 1 } as Readonly<Record<string, number>>,
 } as const;
 
 /**
@@ -91,14 +115,14 @@ export const OUTBOUND_SEND = {
  */
 export const OUTBOUND_BATCH = { commands: 10, helpdeskSendMessageBatch: 2 } as const;
 
-/** The outbound send as a profile: items under 1 KB (one unit per write, one per consistent read). */
+/** The outbound send as a profile: items under 1 KB (one unit per consistent read; writes as metered). */
 export const OUTBOUND_PROFILE: EventProfile = {
   webhookRequests: 0,
   ingestSendCalls: 0,
   helpdeskSendCalls: OUTBOUND_SEND.helpdeskSendMessageBatch,
   helpdeskMessages: OUTBOUND_SEND.helpdeskSendMessageBatch,
   readUnits: OUTBOUND_SEND.getItem + 2 * OUTBOUND_SEND.batchGetItem + OUTBOUND_SEND.query,
-  writeUnits: OUTBOUND_SEND.putItem + OUTBOUND_SEND.updateItem + OUTBOUND_SEND.gsiWriteUnits,
+  writeUnits: OUTBOUND_WRITE_UNITS,
   s3Puts: 0,
   s3Gets: 0,
   measuredWebhookMs: 0,

@@ -259,14 +259,15 @@ export const contactFootprint = async (context: TableContext, contactKey: string
     keys.push(key);
     const conversationId = key.pk.slice(conversationKey('').pk.length);
     const messages = [];
-    for (const partition of [
-      conversationMessagesPartition(conversationId),
-      conversationSendsPartition(conversationId),
-    ]) {
+    // The messages (gsi2) and the hub's sends, recorded or not (gsi3, keys only).
+    for (const [index, partition] of [
+      ['gsi2', conversationMessagesPartition(conversationId)],
+      ['gsi3', conversationSendsPartition(conversationId)],
+    ] as const) {
       messages.push(
         ...(await queryAll(context, {
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk',
+          IndexName: index,
+          KeyConditionExpression: `${index}pk = :pk`,
           ExpressionAttributeValues: { ':pk': partition },
         })),
       );

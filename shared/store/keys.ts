@@ -26,7 +26,7 @@ export type ReachFromContact =
   | 'conversations-by-contact'
   /** gsi2: the messages of each of those conversations. */
   | 'messages-by-conversation'
-  /** gsi2: the hub's sends in each of those conversations (sent, failed or under way). */
+  /** gsi3: the hub's sends in each of those conversations (sent, failed or under way). */
   | 'sends-by-conversation'
   /** The partition of each of those messages. */
   | 'message-partition'
@@ -83,7 +83,7 @@ export const ITEM_KINDS = {
   send: {
     pk: 'MSG#<hubMessageId>',
     sk: 'SEND',
-    indexes: ['gsi2'],
+    indexes: ['gsi3'],
     personalData: true,
     reach: 'sends-by-conversation',
     expires: true,
@@ -363,10 +363,15 @@ export const mediaFetchKey = (hubMessageId: string, partIndex: number): ItemKey 
   sk: `${MEDIA_FETCH_PREFIX}${partIndex}`,
 });
 
-/** gsi2, apart from the messages: a conversation's sends, in the order the hub took them. */
+/**
+ * gsi3 (keys only), beside the people's conversations: a conversation's sends, in the order the hub
+ * took them. Not gsi2, which projects every attribute for the message listing: there each later
+ * write of the send (an attempt, an accept, the sent mark) rewrote its entry, a write unit each;
+ * a keys-only entry is written once, with the claim.
+ */
 export const conversationSendsKeys = (conversationId: string, acceptedAt: string, hubMessageId: string) => ({
-  gsi2pk: conversationSendsPartition(conversationId),
-  gsi2sk: `${acceptedAt}#${hubMessageId}`,
+  gsi3pk: conversationSendsPartition(conversationId),
+  gsi3sk: `${acceptedAt}#${hubMessageId}`,
 });
 
 export const conversationSendsPartition = (conversationId: string): string => `CONVSENDS#${conversationId}`;

@@ -5,8 +5,14 @@ import {
   countCommandsOf,
   resetAwsCommandCounts,
 } from '#shared/local/aws-command-counter.ts';
-import { newTally, tallyGsiWrites } from '../../bench/aws-usage.ts';
-import { OUTBOUND_BATCH, OUTBOUND_SEND } from '../../bench/scale-counts.ts';
+import { localClients } from '#shared/local/emulators.ts';
+import {
+  OUTBOUND_BATCH,
+  OUTBOUND_SEND,
+  OUTBOUND_SEND_IN_LONG_CONVERSATION,
+  OUTBOUND_WRITE_UNITS,
+} from '../../bench/scale-counts.ts';
+import { meterWriteUnits, newWriteUnitTally, type WriteUnitTally } from '../../bench/write-units.ts';
 import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness } from '../outbound/harness.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 
@@ -14,12 +20,22 @@ import { conversationFor, messageEvent, minute } from '../recorder/factories.ts'
  * The scale model's outbound row (bench/scale-counts.ts) is stated from this count: one text reply on
  * an open WhatsApp conversation, through the real sender over the emulators, every AWS command of
  * the sender counted, in an environment that already sent (the per-endpoint pause item is read once
- * per 30 s, not per send). If the sender's calls change, this fails until the row follows.
+ * per 30 s, not per send), and every table write metered as AWS bills it (bench/write-units.ts:
+ * item sizes and each index's writes, from the items before and after). The customer wrote at
+ * 11:40 and the reply goes at 12:00: the conversation's by-status entry moves to the new hour. If
+ * the sender's calls change, this fails until the row follows.
  */
 describe('AWS calls of one outbound send', () => {
   let hub: OutboundHarness;
+  let meter: WriteUnitTally;
   beforeAll(async () => {
     hub = await startOutboundHarness();
+    meter = newWriteUnitTally();
+    meterWriteUnits(
+      hub.pipeline.emulators.clients.dynamodb,
+      localClients(hub.pipeline.emulators.endpoints).dynamodb,
+      meter,
+    );
   });
   afterAll(async () => {
     await hub.stop();
@@ -46,10 +62,9 @@ describe('AWS calls of one outbound send', () => {
     await hub.runOutbox(sender);
     await hub.pipeline.takeHelpdesk();
     hub.provider.calls.length = 0;
-    const tally = newTally();
-    tallyGsiWrites(clients.dynamodb, tally);
     await hub.enqueue(sendCommand(conversationId, 'scale-1'));
     resetAwsCommandCounts();
+    Object.assign(meter, newWriteUnitTally());
     // Act
     const run = await hub.runOutbox(sender);
     // Assess
@@ -63,8 +78,11 @@ describe('AWS calls of one outbound send', () => {
       putItem: counts.PutItem ?? 0,
       updateItem: counts.UpdateItem ?? 0,
       helpdeskSendMessageBatch: counts.SendMessageBatch ?? 0,
-      gsiWriteUnits: tally.gsiWriteUnits,
+      tableWriteUnits: meter.tableWriteUnits,
+      indexWriteUnits: meter.byIndex,
     }).toEqual(OUTBOUND_SEND);
+    // Every item the send wrote stays within one write unit.
+    expect(Math.max(...Object.values(meter.largestItemBytes))).toBeLessThanOrEqual(1024);
     // Nothing the sender's IAM policy does not allow (gsi2's Query is granted on the index).
     const dynamoActions = [
       'GetItem',
@@ -82,22 +100,25 @@ describe('AWS calls of one outbound send', () => {
   });
 
   it('share helpdesk publishes across a full batch of conversations', async () => {
-    // Prepare: ten customers of one business number wrote; a warm sender
+    // Prepare: ten customers of one business number wrote, none answered yet; a sender warmed by
+    // a reply to an eleventh
     const customers = Array.from({ length: OUTBOUND_BATCH.commands }, (_, index) => `4915550099${index}`);
+    const warm = '491555009910';
     await hub.pipeline.ingest(
-      customers.map((wa, index) => messageEvent(wa, `wamid.batch-in-${index}`, minute(100))),
+      [...customers, warm].map((wa, index) => messageEvent(wa, `wamid.batch-in-${index}`, minute(100))),
     );
     await hub.pipeline.drain();
     await hub.pipeline.takeHelpdesk();
     // (the clients count since the first test)
     const sender = hub.sender();
-    await hub.enqueue(sendCommand(conversationFor(customers[0] as string).conversationId, 'batch-warm'));
+    await hub.enqueue(sendCommand(conversationFor(warm).conversationId, 'batch-warm'));
     await hub.runOutbox(sender);
     await hub.pipeline.takeHelpdesk();
     hub.provider.calls.length = 0;
     for (const [index, wa] of customers.entries())
       await hub.enqueue(sendCommand(conversationFor(wa).conversationId, `batch-${index}`));
     resetAwsCommandCounts();
+    Object.assign(meter, newWriteUnitTally());
     // Act: one outbox batch of ten conversations
     const run = await hub.runOutbox(sender, 1);
     // Assess: every command sent, their events in the rounds' requests (one per conversation each)
@@ -109,12 +130,44 @@ describe('AWS calls of one outbound send', () => {
       getItem: (counts.GetItem ?? 0) / OUTBOUND_BATCH.commands,
       putItem: (counts.PutItem ?? 0) / OUTBOUND_BATCH.commands,
       updateItem: (counts.UpdateItem ?? 0) / OUTBOUND_BATCH.commands,
+      writeUnits: (meter.tableWriteUnits + meter.indexWriteUnits) / OUTBOUND_BATCH.commands,
       helpdeskSendMessageBatch: counts.SendMessageBatch ?? 0,
     }).toEqual({
       getItem: OUTBOUND_SEND.getItem,
       putItem: OUTBOUND_SEND.putItem,
       updateItem: OUTBOUND_SEND.updateItem,
+      writeUnits: OUTBOUND_WRITE_UNITS,
       helpdeskSendMessageBatch: OUTBOUND_BATCH.helpdeskSendMessageBatch,
     });
+  });
+
+  it('cost a unit more once the conversation item outgrows 1 KB with its recent event ids', async () => {
+    // Prepare: a customer who wrote eight times and was answered twice (the conversation keeps its
+    // eight most recent event ids); the next reply, within the hour of the last message
+    const wa = '491555000077';
+    await hub.pipeline.ingest(
+      Array.from({ length: 8 }, (_, index) =>
+        messageEvent(wa, `wamid.history-${index}`, minute(100 + index)),
+      ),
+    );
+    await hub.pipeline.drain();
+    const sender = hub.sender();
+    const { conversationId } = conversationFor(wa);
+    for (const key of ['history-reply-1', 'history-reply-2']) {
+      await hub.enqueue(sendCommand(conversationId, key));
+      await hub.runOutbox(sender);
+    }
+    await hub.pipeline.takeHelpdesk();
+    await hub.enqueue(sendCommand(conversationId, 'history-reply-3'));
+    Object.assign(meter, newWriteUnitTally());
+    // Act
+    const run = await hub.runOutbox(sender);
+    // Assess: the conversation's update is 2 units (its item past 1 KB), no index moves (answered
+    // already, same hour): 5 on the table, gsi3 and gsi2 one each
+    expect(run.failed).toBe(0);
+    expect(meter.largestItemBytes.STATE).toBeGreaterThan(1024);
+    expect({ table: meter.tableWriteUnits, indexes: meter.byIndex }).toEqual(
+      OUTBOUND_SEND_IN_LONG_CONVERSATION,
+    );
   });
 });

@@ -1,0 +1,145 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  type PutItemCommandInput,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { HUB_TABLE } from '#shared/resources/definitions.ts';
+
+/**
+ * DynamoDB write units as AWS bills them, measured on the local DynamoDB (which reports none of the
+ * index writes): each PutItem, UpdateItem and DeleteItem on the hub's table is bracketed by a
+ * consistent read of the item before and after it, through a second client the hub does not use,
+ * and priced per the developer guide:
+ *
+ * - the table: the larger of the item before and after, per started KB (1 at least; a write whose
+ *   condition fails is charged too);
+ * - each index: an item entering it is a put, leaving it a delete, changing its index key a delete
+ *   plus a put; an item that stays with the same key costs the index a write only if the index
+ *   projects all attributes and the item changed. Each index write is priced by the entry's size.
+ *
+ * Item size: attribute names and values in UTF-8, numbers at one byte per two significant digits
+ * plus one, lists and maps 3 bytes plus a byte per element.
+ */
+export interface WriteUnitTally {
+  tableWriteUnits: number;
+  indexWriteUnits: number;
+  /** Index writes by index name. */
+  byIndex: Record<string, number>;
+  /** The largest item a metered write left, in bytes (what decides whether writes stay at one unit). */
+  largestItemBytes: Record<string, number>;
+}
+
+export const newWriteUnitTally = (): WriteUnitTally => ({
+  tableWriteUnits: 0,
+  indexWriteUnits: 0,
+  byIndex: {},
+  largestItemBytes: {},
+});
+
+type Item = Record<string, AttributeValue>;
+
+const valueBytes = (value: AttributeValue): number => {
+  if (value.S !== undefined) return Buffer.byteLength(value.S, 'utf8');
+  if (value.N !== undefined) {
+    const digits = value.N.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+    return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+  }
+  if (value.B !== undefined) return value.B.byteLength;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.SS !== undefined) return value.SS.reduce((total, one) => total + Buffer.byteLength(one), 0);
+  if (value.NS !== undefined) return value.NS.reduce((total, one) => total + valueBytes({ N: one }), 0);
+  if (value.L !== undefined) return 3 + value.L.reduce((total, one) => total + 1 + valueBytes(one), 0);
+  if (value.M !== undefined) return 3 + itemBytes(value.M) + Object.keys(value.M).length;
+  return 0;
+};
+
+/** An item's size as DynamoDB counts it. */
+export const itemBytes = (item: Item | undefined): number =>
+  item
+    ? Object.entries(item).reduce(
+        (total, [name, value]) => total + Buffer.byteLength(name, 'utf8') + valueBytes(value),
+        0,
+      )
+    : 0;
+
+const units = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
+
+const indexKeyOf = (item: Item | undefined, pk: string, sk: string): string | undefined => {
+  const partition = item?.[pk]?.S;
+  const sort = item?.[sk]?.S;
+  return partition !== undefined && sort !== undefined ? `${partition}\u0000${sort}` : undefined;
+};
+
+/** Index write units for one item going from `before` to `after` (either may be absent). */
+export const indexWriteUnitsOf = (
+  before: Item | undefined,
+  after: Item | undefined,
+): Record<string, number> => {
+  const changed = JSON.stringify(before) !== JSON.stringify(after);
+  const result: Record<string, number> = {};
+  for (const index of HUB_TABLE.globalSecondaryIndexes) {
+    const was = indexKeyOf(before, index.partitionKey.name, index.sortKey?.name ?? '');
+    const is = indexKeyOf(after, index.partitionKey.name, index.sortKey?.name ?? '');
+    const entryUnits = (item: Item | undefined) => (index.projection === 'ALL' ? units(itemBytes(item)) : 1);
+    let cost = 0;
+    if (was !== undefined && is !== undefined && was === is) {
+      cost = index.projection === 'ALL' && changed ? entryUnits(after) : 0;
+    } else {
+      if (was !== undefined) cost += entryUnits(before);
+      if (is !== undefined) cost += entryUnits(after);
+    }
+    if (cost > 0) result[index.indexName] = cost;
+  }
+  return result;
+};
+
+type Input = Record<string, unknown>;
+type Next = (args: { input: Input }) => Promise<unknown>;
+
+const METERED = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
+
+const keyOf = (commandName: string, input: Input): Item | undefined => {
+  if (commandName === 'PutItemCommand') {
+    const item = (input as unknown as PutItemCommandInput).Item;
+    return item?.pk && item.sk ? { pk: item.pk, sk: item.sk } : undefined;
+  }
+  return (input as unknown as UpdateItemCommandInput).Key;
+};
+
+/** Meters every table write `client` sends; `inspector` is another client on the same DynamoDB. */
+export const meterWriteUnits = (
+  client: DynamoDBClient,
+  inspector: DynamoDBClient,
+  tally: WriteUnitTally,
+): void => {
+  const read = async (tableName: string, key: Item): Promise<Item | undefined> =>
+    (await inspector.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  client.middlewareStack.add(
+    ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
+      const commandName = context.commandName ?? '';
+      const key = METERED.has(commandName) ? keyOf(commandName, args.input) : undefined;
+      const tableName = String(args.input.TableName ?? '');
+      if (!key) return next(args);
+      const before = await read(tableName, key);
+      let result: unknown;
+      try {
+        result = await next(args);
+      } catch (error) {
+        tally.tableWriteUnits += units(itemBytes(before));
+        throw error;
+      }
+      const after = await read(tableName, key);
+      tally.tableWriteUnits += units(Math.max(itemBytes(before), itemBytes(after)));
+      const kind = String(key.sk?.S ?? '').replace(/#.*$/, '');
+      tally.largestItemBytes[kind] = Math.max(tally.largestItemBytes[kind] ?? 0, itemBytes(after));
+      for (const [name, cost] of Object.entries(indexWriteUnitsOf(before, after))) {
+        tally.indexWriteUnits += cost;
+        tally.byIndex[name] = (tally.byIndex[name] ?? 0) + cost;
+      }
+      return result;
+    }) as never,
+    { step: 'initialize', name: 'benchWriteUnits' },
+  );
+};
