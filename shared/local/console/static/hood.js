@@ -80,8 +80,7 @@ function DeadLetters({ queue, call }) {
               (
                 message,
               ) => html`<li key=${message.messageId} class="dead-letter" data-dead-letter=${message.messageId}>
-                <span class="type">${message.type}</span> · <span class="reason">${message.reason}</span> ·
-                <span class="age">${age(message.ageSeconds)}</span>
+                <span class="type">${message.type}</span> · <span class="reason">${message.reason}</span>${' · '}<span class="age">${age(message.ageSeconds)}</span>
               </li>`,
             )}
           </ul>`
