@@ -34,7 +34,7 @@ describe('local console: under the hood', () => {
     await hubConsole?.close();
   });
 
-  it('answers only with the token, and offers every fault switch of the simulators', async () => {
+  it('answers only with the token, refuses unknown switches and queues, and offers every fault switch of the simulators', async () => {
     // Prepare
     const { hub } = hubConsole.session;
     const url = `${hub.urls.base}/_local/console/hood`;
@@ -45,8 +45,19 @@ describe('local console: under the hood', () => {
       queues: { queue: string }[];
       simulators: { switches: { id: string }[] }[];
     };
+    const post = (path: string, body: unknown) =>
+      fetch(`${hub.urls.base}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${hub.apiToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const unknownSwitch = await post('/_local/console/faults', { switch: 'whatsapp:error:1' });
+    const malformed = await post('/_local/console/faults', { switch: 'whatsapp:throttle', times: 0 });
+    const unknownQueue = await post('/_local/console/redrive/attention', {});
     // Assess
     expect(anonymous.status).toBe(401);
+    expect([unknownSwitch.status, malformed.status, unknownQueue.status]).toEqual([404, 400, 404]);
+    expect(hub.providers?.faults()).toEqual([]);
     expect(view.queues.map((queue) => queue.queue)).toEqual(['ingest', 'helpdesk', 'outbox', 'media']);
     expect(view.simulators.flatMap((entry) => entry.switches.map((entry) => entry.id))).toEqual(
       FAULT_SWITCHES.map((entry) => entry.id),
