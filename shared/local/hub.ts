@@ -277,6 +277,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     ...(providerUrls ? { providers: providerUrls } : {}),
   });
   let listeningPort = 0;
+  // Known once the API listens (they post to it); the console's fault switches ask for them.
+  let providers: RunningProviderSimulators | undefined;
   const sends = createSendStore({
     client: emulators.clients.dynamodb,
     tableName: emulators.resources.tableName,
@@ -291,6 +293,12 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           mediaOrigin: emulators.endpoints.s3,
           readSend: (hubMessageId) => sends.get(hubMessageId),
           postCustomerMessage: (message) => postCustomerMessage(`http://${host}:${listeningPort}`, message),
+          hood: {
+            sqs: emulators.clients.sqs,
+            sqsEndpoint: emulators.endpoints.sqs,
+            resources: emulators.resources,
+            providers: () => providers,
+          },
         })
       : undefined;
   // The API listens first: the provider simulators post to it, and the sender tells Twilio its URL.
@@ -321,7 +329,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const base = `http://${host}:${api.port}`;
   listeningPort = api.port;
 
-  const providers =
+  providers =
     options.simulateProviders === false
       ? undefined
       : await startProviderSimulators({

@@ -6,7 +6,14 @@ import { z } from 'zod';
  * would send a message to the dead-letter queue before the real consumer ever saw it.
  */
 
-const InspectedMessageSchema = z.looseObject({ messageId: z.string(), body: z.string() });
+const InspectedMessageSchema = z.looseObject({
+  messageId: z.string(),
+  body: z.string(),
+  sentTimestamp: z.number().optional(),
+  messageAttributes: z
+    .record(z.string(), z.looseObject({ DataType: z.string(), StringValue: z.string().optional() }))
+    .default({}),
+});
 const InspectionSchema = z.looseObject({
   messages: z.looseObject({
     ready: z.array(InspectedMessageSchema).default([]),
@@ -18,6 +25,10 @@ const InspectionSchema = z.looseObject({
 export interface PeekedMessage {
   readonly messageId: string;
   readonly body: string;
+  /** When it was sent to this queue (ms since the epoch), when the emulator says. */
+  readonly sentAt?: number;
+  /** Its string message attributes (e.g. the sender's `reason` on the outbox DLQ). */
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 const queueNameOf = (queueUrl: string): string => new URL(queueUrl).pathname.split('/').pop() ?? '';
@@ -30,6 +41,15 @@ export const peekQueue = async (sqsEndpoint: string, queueUrl: string): Promise<
   if (!response.ok) throw new Error(`queue inspection answered ${response.status}`);
   const { messages } = InspectionSchema.parse(await response.json());
   return [...messages.ready, ...messages.delayed, ...messages.inflight.map((entry) => entry.message)].map(
-    (message) => ({ messageId: message.messageId, body: message.body }),
+    (message) => ({
+      messageId: message.messageId,
+      body: message.body,
+      ...(message.sentTimestamp !== undefined ? { sentAt: message.sentTimestamp } : {}),
+      attributes: Object.fromEntries(
+        Object.entries(message.messageAttributes).flatMap(([name, value]) =>
+          value.StringValue === undefined ? [] : [[name, value.StringValue]],
+        ),
+      ),
+    }),
   );
 };

@@ -1,7 +1,13 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
-/** Messages waiting, in flight or delayed: zero means a queue is drained. */
-export const queueDepth = async (sqs: SQSClient, queueUrl: string): Promise<number> => {
+/** A queue's messages by state: ready to receive, received and not deleted yet, delayed. */
+export interface QueueDepths {
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+}
+
+export const queueDepths = async (sqs: SQSClient, queueUrl: string): Promise<QueueDepths> => {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
@@ -12,11 +18,17 @@ export const queueDepth = async (sqs: SQSClient, queueUrl: string): Promise<numb
       ],
     }),
   );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+};
+
+/** Messages waiting, in flight or delayed: zero means a queue is drained. */
+export const queueDepth = async (sqs: SQSClient, queueUrl: string): Promise<number> => {
+  const { visible, inFlight, delayed } = await queueDepths(sqs, queueUrl);
+  return visible + inFlight + delayed;
 };
 
 /**

@@ -7,6 +7,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { queueDepths } from './queue-depth.ts';
 import { deleteReceived } from './sqs-receipts.ts';
 
 export interface RedriveCounts {
@@ -20,7 +21,9 @@ export interface RedriveCounts {
  * Emulator redrive (fauxqs has no message-move task): receive from the DLQ, re-send to the source
  * keeping the group, and delete each DLQ message only once its re-send was accepted. The
  * deduplication id is fresh because the original may still be inside SQS's five-minute window;
- * that is safe only because the recorder is idempotent.
+ * that is safe only because the recorder is idempotent. Only the messages the DLQ held when the
+ * redrive began are moved: one that fails again meanwhile (a consumer sets a poison message aside in
+ * milliseconds) waits in the DLQ for the next redrive instead of going round for as long as this runs.
  */
 export const redriveByResending = async (
   sqs: SQSClient,
@@ -29,11 +32,12 @@ export const redriveByResending = async (
 ): Promise<RedriveCounts> => {
   const counts = { received: 0, resent: 0, deleted: 0, failed: 0 };
   const runId = randomUUID();
-  for (;;) {
+  const waiting = (await queueDepths(sqs, dlqUrl)).visible;
+  while (counts.received < waiting) {
     const output = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: dlqUrl,
-        MaxNumberOfMessages: 10,
+        MaxNumberOfMessages: Math.min(10, waiting - counts.received),
         WaitTimeSeconds: 0,
         MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId'],
         MessageAttributeNames: ['All'],
@@ -69,6 +73,7 @@ export const redriveByResending = async (
     // A refused re-send stays in the DLQ (invisible for now); stop instead of spinning on it.
     if (accepted.size < messages.length) return counts;
   }
+  return counts;
 };
 
 /** ARNs of a source queue and of the DLQ its redrive policy names. */

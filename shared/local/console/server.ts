@@ -7,6 +7,7 @@ import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
 import type { LocalRequest } from '#shared/local/http-server.ts';
 import type { SendRecord } from '#shared/store/sends.ts';
 import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
+import { type HoodOptions, hoodAnswer } from './hood.ts';
 
 /*
  * The local console: a page served by the local hub at `/`, plus two local-only endpoints it needs
@@ -28,6 +29,7 @@ const STATIC_DIR = join(import.meta.dirname, 'static');
 /** The page's own files. */
 const STATIC_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {
   '/console/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/console/hood.js': ['hood.js', 'text/javascript; charset=utf-8'],
   '/console/console.css': ['console.css', 'text/css; charset=utf-8'],
 };
 
@@ -60,6 +62,8 @@ export interface ConsoleOptions {
   readonly readSend: (hubMessageId: string) => Promise<SendRecord | undefined>;
   /** Posts a customer's message to the hub's webhook, signed as its provider would. */
   readonly postCustomerMessage: (message: CustomerMessage) => Promise<number>;
+  /** Queues, dead letters and fault switches (./hood.ts). */
+  readonly hood?: HoodOptions;
 }
 
 const text = (statusCode: number, body: string): LocalHttpResponse => ({
@@ -208,6 +212,9 @@ export const consoleHandler =
         return json(200, sendView(id.data, await options.readSend(id.data)));
       }
       if (method === 'GET' && rawPath.startsWith(MEDIA_PREFIX)) return mediaAnswer(options, rawPath);
+      const hood =
+        options.hood && (await hoodAnswer(options.hood, method, rawPath, () => parseJsonBody(request.body)));
+      if (hood) return json(hood.statusCode, hood.body);
       return text(404, 'Not found.');
     }
     if (method !== 'GET') return text(405, 'Method not allowed.');

@@ -62,7 +62,7 @@ const FaultVariants = z.discriminatedUnion('kind', [
 
 const MEDIA_KINDS: ReadonlySet<string> = new Set(['expired_media', 'checksum_mismatch']);
 
-const FaultSchema = FaultVariants.superRefine((fault, issues) => {
+export const FaultSchema = FaultVariants.superRefine((fault, issues) => {
   const problem = (message: string) => issues.addIssue({ code: 'custom', message });
   if (MEDIA_KINDS.has(fault.kind) && fault.provider !== 'whatsapp') {
     problem(`${fault.kind} applies to whatsapp media only`);
@@ -112,6 +112,11 @@ const matches = (fault: Fault, match: FaultMatch): boolean => {
   return (match.recipients ?? []).some((recipient) => recipient.toLowerCase() === wanted);
 };
 
+export interface ArmedFault {
+  readonly fault: Fault;
+  readonly remaining: number | undefined;
+}
+
 /** The active faults, in order; `times` counted down as they are used. */
 export class FaultBook {
   #entries: { fault: Fault; remaining: number | undefined }[] = [];
@@ -120,8 +125,22 @@ export class FaultBook {
     this.#entries = faults.map((fault) => ({ fault, remaining: fault.times }));
   }
 
-  clear(): void {
-    this.#entries = [];
+  /** Adds one after those already armed, leaving their counts as they are. */
+  add(fault: Fault): void {
+    this.#entries.push({ fault, remaining: fault.times });
+  }
+
+  /** Clears every fault, or only one provider's. */
+  clear(provider?: SimulatedProvider): void {
+    this.#entries = provider ? this.#entries.filter((entry) => entry.fault.provider !== provider) : [];
+  }
+
+  /** The armed faults, in order, with how many more requests each will shape (undefined: until cleared). */
+  armed(): ArmedFault[] {
+    return this.#entries.map((entry) => ({
+      fault: structuredClone(entry.fault),
+      remaining: entry.remaining,
+    }));
   }
 
   take(match: FaultMatch): Fault | undefined {

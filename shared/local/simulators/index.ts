@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AllChannelSecrets } from '#shared/config/secrets.ts';
 import { CallbackQueue } from './callbacks.ts';
-import { type Fault, FaultBook, FaultListSchema } from './faults.ts';
+import { type ArmedFault, type Fault, FaultBook, FaultListSchema, FaultSchema } from './faults.ts';
 import { createGraphHandler } from './graph-router.ts';
 import { bytesDigest, readJson } from './http-io.ts';
 import { createIdFactory } from './ids.ts';
@@ -23,12 +23,13 @@ import type {
   ProviderReply,
   SimContext,
   SimulatedCallback,
+  SimulatedProvider,
   SimulatedRequest,
   StatusDelays,
 } from './types.ts';
 import { createWhatsAppMedia, MEDIA_CDN_PREFIX } from './whatsapp-media.ts';
 
-export type { Fault } from './faults.ts';
+export type { ArmedFault, Fault } from './faults.ts';
 export type { SimulatedTwilioMessage } from './twilio-messages.ts';
 export type { SimulatedRequest } from './types.ts';
 
@@ -70,7 +71,12 @@ export interface RunningProviderSimulators {
   keepTwilioMessage(message: KeepTwilioMessage): void;
   /** Replaces the active faults. */
   setFaults(faults: readonly Fault[]): void;
-  clearFaults(): void;
+  /** Arms one more fault after the active ones. */
+  addFault(fault: Fault): void;
+  /** Clears every fault, or only one provider's. */
+  clearFaults(provider?: SimulatedProvider): void;
+  /** The active faults, in order, with what is left of their `times`. */
+  faults(): ArmedFault[];
   /** Stops listening, drops held connections and cancels callbacks not yet posted. */
   stop(): Promise<void>;
 }
@@ -206,6 +212,10 @@ export const startProviderSimulators = async (
       }
       return true;
     }
+    if (pathname === ADMIN.faults && method === 'GET') {
+      sendJson(response, 200, { faults: faults.armed() });
+      return true;
+    }
     if (pathname === ADMIN.faults && method === 'DELETE') {
       faults.clear();
       log('simulators: faults cleared');
@@ -314,7 +324,9 @@ export const startProviderSimulators = async (
     twilioMessages: () => twilioMessages.list(),
     keepTwilioMessage: (message) => twilioMessages.keep(message),
     setFaults: (list) => faults.replace(FaultListSchema.parse(list)),
-    clearFaults: () => faults.clear(),
+    addFault: (fault) => faults.add(FaultSchema.parse(fault)),
+    clearFaults: (provider) => faults.clear(provider),
+    faults: () => faults.armed(),
     stop: () => {
       stopped ??= (async () => {
         for (const timer of timers) clearTimeout(timer);

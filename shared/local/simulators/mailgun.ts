@@ -89,6 +89,11 @@ const FAULT_MESSAGES: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
+/** The HTTP errors the simulated Mailgun answers with, for the fault switches (./fault-switches.ts). */
+export const MAILGUN_ERROR_TITLES: ReadonlyArray<readonly [status: number, title: string]> = Object.entries(
+  FAULT_MESSAGES,
+).map(([status, message]) => [Number(status), message]);
+
 const faultReply = (
   fault: Fault | undefined,
   base: Pick<ProviderReply, 'provider' | 'route' | 'recordBody'>,

@@ -116,6 +116,11 @@ const CATALOG: Readonly<Record<number, GraphErrorSpec>> = {
   2018278: { code: 10, subcode: 2018278, message: '(#10) This message is sent outside of allowed window.' },
 };
 
+/** The codes the simulated Send API knows by name, for the fault switches (./fault-switches.ts). */
+export const MESSENGER_ERROR_TITLES: ReadonlyArray<readonly [code: number, title: string]> = Object.entries(
+  CATALOG,
+).map(([code, spec]) => [Number(code), spec.message]);
+
 const errorSpec = (code: number, subcode?: number, message?: string): GraphErrorSpec => {
   const known = CATALOG[code] ?? { code, message: `(#${code}) Error` };
   return {

@@ -65,6 +65,11 @@ const ERRORS: Readonly<Record<string, Omit<SesError, 'type'>>> = {
   TooManyRequestsException: { status: 429, message: 'Too many requests.' },
 };
 
+/** The error types the simulated SES v2 knows, for the fault switches (./fault-switches.ts). */
+export const SES_ERROR_TITLES: ReadonlyArray<readonly [type: string, title: string]> = Object.entries(
+  ERRORS,
+).map(([type, known]) => [type, known.message]);
+
 const sesError = (type: string, message?: string): SesError => {
   const known = ERRORS[type] ?? { status: 400, message: type };
   return { type, status: known.status, message: message ?? known.message };

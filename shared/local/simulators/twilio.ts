@@ -76,6 +76,11 @@ const CATALOG: Readonly<Record<number, Omit<TwilioError, 'code'>>> = {
   },
 };
 
+/** The codes the simulated Messages API knows by name, for the fault switches (./fault-switches.ts). */
+export const TWILIO_ERROR_TITLES: ReadonlyArray<readonly [code: number, title: string]> = Object.entries(
+  CATALOG,
+).map(([code, known]) => [Number(code), known.message]);
+
 const twilioError = (code: number, message?: string): TwilioError => {
   const known = CATALOG[code] ?? { message: `Error ${code}`, status: 400 };
   return { code, status: known.status, message: message ?? known.message };

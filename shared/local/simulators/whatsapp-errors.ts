@@ -62,6 +62,11 @@ const CATALOG: Readonly<Record<number, WhatsAppErrorFacts>> = {
   },
 };
 
+/** The codes the simulated Graph API knows by name, for the fault switches (./fault-switches.ts). */
+export const WHATSAPP_ERROR_TITLES: ReadonlyArray<readonly [code: number, title: string]> = Object.entries(
+  CATALOG,
+).map(([code, facts]) => [Number(code), facts.title]);
+
 const whatsAppErrorFacts = (code: number): WhatsAppErrorFacts =>
   CATALOG[code] ?? { title: 'Error', details: `Error code ${code}.` };
 

@@ -5,6 +5,7 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { Hood } from './hood.js';
 
 const html = htm.bind(h);
 const token = document.querySelector('meta[name="switchboard-api-token"]')?.getAttribute('content') ?? '';
@@ -461,6 +462,7 @@ function App() {
           : html`<section class="conversation empty"><p>Choose a conversation in the inbox.</p></section>`
       }
     </main>
+    <${Hood} call=${call} usePoll=${usePoll} />
   </div>`;
 }
 

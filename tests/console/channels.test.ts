@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimulatedProvider } from '#shared/local/simulators/types.ts';
+import {
+  actAsCustomer,
+  type ConsoleBrowser,
+  replyAsBusiness,
+  startConsoleBrowser,
+  waitForReplyStatus,
+} from '#tests/support/console-browser.ts';
+
+/*
+ * The console on Messenger, SMS and e-mail: the developer writes as the customer, sees the
+ * conversation appear, answers it from the reply box and watches the ticks reach the furthest status
+ * that channel reports. What the simulators post back, as the providers do:
+ *   Messenger: the echo, a delivery, and a read watermark. A read watermark is about the
+ *     conversation, not a message, so the hub does not move a message to read on it: delivered.
+ *   SMS (Twilio): sent, delivered (read only for WhatsApp through Twilio): delivered.
+ *   E-mail: the console's customer writes through Mailgun's inbound route (the e-mail sample), so the
+ *     reply leaves through Mailgun too; its simulator posts one `delivered` event: delivered.
+ *     (Through SES it would be Send, then Delivery: delivered as well.)
+ */
+
+const CASES: ReadonlyArray<{
+  channel: string;
+  from: string;
+  provider: SimulatedProvider;
+  callbacks: readonly string[];
+}> = [
+  {
+    channel: 'messenger',
+    from: '7319482765100042',
+    provider: 'messenger',
+    callbacks: ['echo', 'delivery', 'read'],
+  },
+  { channel: 'sms', from: '+14155550142', provider: 'twilio', callbacks: ['sent', 'delivered'] },
+  { channel: 'email', from: 'lena.moss@customer.example', provider: 'mailgun', callbacks: ['delivered'] },
+];
+
+describe('local console: Messenger, SMS and e-mail both ways', () => {
+  let hubConsole: ConsoleBrowser;
+
+  beforeAll(async () => {
+    hubConsole = await startConsoleBrowser();
+    await hubConsole.open();
+  }, 120_000);
+  afterAll(async () => {
+    await hubConsole?.close();
+  });
+
+  for (const { channel, from, provider, callbacks } of CASES) {
+    it(`${channel}: the customer writes, the business replies, the ticks reach delivered and stay there`, async () => {
+      // Prepare
+      const { page, session } = hubConsole;
+      const customerText = `Hello from ${channel}, is my parcel 7731 on its way?`;
+      const replyText = `Yes: parcel 7731 leaves today (${channel}).`;
+      // Act: the customer writes, and the conversation appears in the inbox
+      await actAsCustomer(page, channel, from, customerText);
+      const row = await page.waitForSelector(`button[data-channel="${channel}"]`, { timeout: 30_000 });
+      const conversationId = (await row?.evaluate((element) => element.dataset.conversation)) ?? '';
+      await row?.click();
+      await page.waitForSelector(`.message.inbound .text::-p-text(${JSON.stringify(customerText)})`, {
+        timeout: 30_000,
+      });
+      // Act: the business replies; the provider's statuses come back
+      await replyAsBusiness(page, replyText);
+      await waitForReplyStatus(page, replyText, 'delivered');
+      // Wait until the simulator has posted every status it will post for this send, and the hub took them
+      const sendRequest = await waitForSettledSend(hubConsole, provider, callbacks.length);
+      await page.waitForNetworkIdle({ idleTime: 1500, timeout: 30_000 }).catch(() => undefined);
+      const api = await fetch(
+        `${session.hub.urls.api}/conversations/${conversationId}/messages?from=newest&limit=5`,
+        { headers: { authorization: `Bearer ${session.hub.apiToken}` } },
+      );
+      const items = (
+        (await api.json()) as {
+          items: { message: { direction: string }; live?: { status?: { status: string } } }[];
+        }
+      ).items;
+      const reply = items.find((item) => item.message.direction === 'outbound');
+      const ticks = await page.$$eval('.message.outbound [data-status]', (elements) =>
+        elements.map((element) => element.getAttribute('data-status')),
+      );
+      // Assess: every status was posted and accepted; the furthest the channel reports is delivered
+      expect(sendRequest.map((callback) => callback.event)).toEqual(callbacks);
+      expect(sendRequest.every((callback) => callback.status !== undefined && callback.status < 300)).toBe(
+        true,
+      );
+      expect(reply?.live?.status?.status).toBe('delivered');
+      expect(ticks).toEqual(['delivered']);
+      expect(hubConsole.browserErrors).toEqual([]);
+      const log = hubConsole.logLines.join('\n');
+      expect(log).not.toContain(from);
+      expect(log).not.toContain('parcel 7731');
+    }, 120_000);
+  }
+});
+
+/** The callbacks of the provider's latest send, once `count` of them were posted and answered. */
+const waitForSettledSend = async (
+  hubConsole: ConsoleBrowser,
+  provider: SimulatedProvider,
+  count: number,
+): Promise<readonly { event: string; status?: number }[]> => {
+  for (;;) {
+    const sends = (hubConsole.session.hub.providers?.requests() ?? []).filter(
+      (request) =>
+        request.provider === provider && request.method === 'POST' && request.response.status < 300,
+    );
+    const callbacks = sends.at(-1)?.callbacks ?? [];
+    if (
+      callbacks.length >= count &&
+      callbacks.every((callback) => callback.status !== undefined || callback.error)
+    )
+      return callbacks;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
