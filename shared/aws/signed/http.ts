@@ -1,11 +1,26 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type * as NodeHttp from 'node:http';
+import { createRequire } from 'node:module';
 
 /*
  * The signed requests' HTTP, on node:http(s) with their default agents (kept-alive connections):
  * one POST to an AWS service (aws-json.ts) and one GET of the container credentials endpoint
  * (credentials.ts). One request, once: retries belong to the callers.
+ *
+ * node:http and node:https are loaded through `require` on first use, never by an ESM `import`:
+ * on Node 22 an ESM import of node:http also loads Node's fetch client (undici, through the
+ * namespace's getters), tens of milliseconds of a cold start that `require` does not spend
+ * (tests/intake/http-load-order.test.ts fails if that stops being so).
  */
+
+const load = createRequire(import.meta.url);
+let modules: { readonly http: typeof NodeHttp; readonly https: typeof import('node:https') } | undefined;
+const nodeHttp = () => {
+  modules ??= {
+    http: load('node:http') as typeof NodeHttp,
+    https: load('node:https') as typeof import('node:https'),
+  };
+  return modules;
+};
 
 export interface HttpRequest {
   readonly method: 'POST';
@@ -44,7 +59,7 @@ const exchange = (
   timeoutMs: number,
 ): Promise<HttpResponse> =>
   new Promise((resolve, reject) => {
-    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const send = url.protocol === 'http:' ? nodeHttp().http.request : nodeHttp().https.request;
     const outgoing = send(url, { method, headers }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
