@@ -1,7 +1,7 @@
 /**
  * Bundles every Lambda function through the CDK app's own HubFunction construct (real esbuild,
  * the project's bundling options, whatever they currently are) and prints where each bundle is.
- * The stack floor (bench/floor-function.ts) is no function of the app: it is bundled with the same
+ * The stack floor (bench/floor-function.ts) and the limit (bench/limit-function.ts) are no functions of the app: it is bundled with the same
  * shared options (infra/bundling/options.ts) through the bundle analysis, which gives byte-identical
  * output to the construct's for the same entry.
  * Run as a child process: CDK's bundling writes esbuild's output to the console.
@@ -19,6 +19,9 @@ export const BUNDLE_MARKER = 'SWITCHBOARD_BUNDLES=';
 /** Name of the stack-floor bundle among the printed ones. */
 export const FLOOR_BUNDLE = 'stack-floor';
 const FLOOR_ENTRY = path.join(import.meta.dirname, 'floor-function.ts');
+/** Name of the limit bundle (bench/limit-function.ts: HMAC, JSON.parse, one signed request). */
+export const LIMIT_BUNDLE = 'limit';
+const LIMIT_ENTRY = path.join(import.meta.dirname, 'limit-function.ts');
 
 const bundleAll = async (): Promise<Record<string, string>> => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-bundles-'));
@@ -52,6 +55,7 @@ const bundleAll = async (): Promise<Record<string, string>> => {
     files[entryName] = path.join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
   }
   files[FLOOR_BUNDLE] = (await bundleFile(FLOOR_BUNDLE, FLOOR_ENTRY, outdir)).file;
+  files[LIMIT_BUNDLE] = (await bundleFile(LIMIT_BUNDLE, LIMIT_ENTRY, outdir)).file;
   return files;
 };
 

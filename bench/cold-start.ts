@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { BUNDLE_MARKER, FLOOR_BUNDLE } from './bundle-functions.ts';
+import { BUNDLE_MARKER, FLOOR_BUNDLE, LIMIT_BUNDLE } from './bundle-functions.ts';
 import { median, round } from './stats.ts';
 
 const run = promisify(execFile);
@@ -43,6 +43,8 @@ export interface BundleColdStart {
   readonly importVsFloor?: number;
   readonly importCpuVsFloor?: number;
   readonly rssVsFloor?: number;
+  /** Import time above bare Node over the limit bundle's (bench/limit-function.ts), same run. */
+  readonly importVsLimit?: number;
 }
 
 export interface ColdStartResult {
@@ -60,6 +62,11 @@ export interface ColdStartResult {
    * stack can avoid; its figures against the targets say whether they are reachable at all.
    */
   readonly floor?: BundleColdStart & { readonly entry: string };
+  /**
+   * The limit, measured in the same run: HMAC + JSON.parse + one signed SendMessageBatch, no
+   * validation library (bench/limit-function.ts). What no webhook of this design can go below.
+   */
+  readonly limit?: BundleColdStart & { readonly entry: string };
 }
 
 const WEBHOOK_SIZE_TARGET_KB = 250;
@@ -73,6 +80,7 @@ const LAMBDA_LIKE_ENVIRONMENT = {
     'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
   SWITCHBOARD_OUTBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox.fifo',
   SWITCHBOARD_OUTBOX_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox-dlq.fifo',
+  SWITCHBOARD_MEDIA_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-media.fifo',
   SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
   SWITCHBOARD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
   AWS_REGION: 'us-east-1',
@@ -199,9 +207,15 @@ export const runColdStart = async (
   };
   const floorFile = files[FLOOR_BUNDLE];
   const floor = floorFile === undefined ? undefined : measure(FLOOR_BUNDLE, floorFile);
+  const limitFile = files[LIMIT_BUNDLE];
+  const limit = limitFile === undefined ? undefined : measure(LIMIT_BUNDLE, limitFile);
+  const withLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
+    const importVsLimit = limit ? ratio(bundle.importAboveBareMs, limit.importAboveBareMs) : undefined;
+    return importVsLimit === undefined ? bundle : { ...bundle, importVsLimit };
+  };
   const bundles = entries
-    .filter(([name]) => name !== FLOOR_BUNDLE)
-    .map(([name, file]) => withFloorRatios(measure(name, file), floor));
+    .filter(([name]) => name !== FLOOR_BUNDLE && name !== LIMIT_BUNDLE)
+    .map(([name, file]) => withLimitRatio(withFloorRatios(measure(name, file), floor)));
   const outdir = dirname(dirname(entries[0]?.[1] ?? ''));
   if (outdir.includes('switchboard-bench-bundles-')) rmSync(outdir, { recursive: true, force: true });
   return {
@@ -213,6 +227,7 @@ export const runColdStart = async (
     bundledWith:
       'HubFunction construct (infra/constructs/hub-function.ts) synthesized in a throwaway CDK app: its esbuild options, ESM, minified',
     bundles,
-    ...(floor ? { floor: { ...floor, entry: 'bench/floor-function.ts' } } : {}),
+    ...(floor ? { floor: { ...withLimitRatio(floor), entry: 'bench/floor-function.ts' } } : {}),
+    ...(limit ? { limit: { ...limit, entry: 'bench/limit-function.ts' } } : {}),
   };
 };

@@ -214,6 +214,7 @@ export const renderReport = (report: BenchReport): string => {
       times(bundle.importVsFloor),
       times(bundle.importCpuVsFloor),
       times(bundle.rssVsFloor),
+      times(bundle.importVsLimit),
       mark(bundle.meetsSizeTarget),
       mark(bundle.meetsImportTarget),
     ];
@@ -235,10 +236,12 @@ export const renderReport = (report: BenchReport): string => {
           'import × floor',
           'CPU × floor',
           'RSS × floor',
+          'import × limit',
           '≤ 250 KB',
           '≤ 60 ms',
         ],
         [
+          ...(cold.limit ? [row(cold.limit, '(limit)')] : []),
           ...(floor ? [row(floor, '(stack floor)')] : []),
           ...cold.bundles.map((bundle) => row(bundle, bundle.function)),
         ],
@@ -246,7 +249,7 @@ export const renderReport = (report: BenchReport): string => {
     );
     if (floor)
       parts.push(
-        `  stack floor = ${floor.entry}: zod parse + SQS SendMessageBatch, bundled like the functions; × floor = this bundle over it (import and RSS above bare node); source maps = under --enable-source-maps, as HubFunction runs it`,
+        `  stack floor = ${floor.entry}: zod/mini parse + signed SQS SendMessageBatch, bundled like the functions; limit = ${cold.limit?.entry ?? '–'}: HMAC + JSON.parse + the signed request, no validation library; × floor = this bundle over it (import and RSS above bare node); source maps = under --enable-source-maps, as HubFunction runs it`,
       );
   }
   const e2e = report.endToEnd;

@@ -196,7 +196,7 @@ export const SwitchboardConfigSchema = z
      * Channels left out keep their default.
      * @default ATTENTION_SWEEPER.responseTargetSeconds (messenger, whatsapp, sms 900; email 14400)
      */
-    responseTargetSeconds: ResponseTargetSecondsSchema.default(ATTENTION_SWEEPER.responseTargetSeconds),
+    responseTargetSeconds: z._default(ResponseTargetSecondsSchema, ATTENTION_SWEEPER.responseTargetSeconds),
   })
   .superRefine((config, context) => {
     const sesOn = config.channels.includes('email-ses');

@@ -9,10 +9,10 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import type { RuntimeEnvironment } from '#shared/config/runtime.ts';
 import {
-  BUNDLE_ALIASES,
   BUNDLE_LOG_OVERRIDES,
   BUNDLE_MAIN_FIELDS,
   BUNDLE_TARGET,
+  bundleAliasOption,
   ESM_REQUIRE_BANNER,
   entryPath,
   type HubFunctionEntry,
@@ -26,7 +26,8 @@ export { ESM_REQUIRE_BANNER, entryPath, REPO_ROOT, ZOD_WITHOUT_LOCALES } from '.
 /** esbuild's CLI spelling of the shared aliases and log overrides (see infra/bundling/options.ts). */
 const esbuildCliArgs = (): Record<string, string> => {
   const args: Record<string, string> = {};
-  for (const alias of BUNDLE_ALIASES) args[`--alias:${alias.module}`] = alias.replacement;
+  for (const [module, replacement] of Object.entries(bundleAliasOption()))
+    args[`--alias:${module}`] = replacement;
   for (const [message, level] of Object.entries(BUNDLE_LOG_OVERRIDES))
     args[`--log-override:${message}`] = level;
   return args;

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
 
 /**
@@ -7,16 +7,16 @@ import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
  * send it; a function URL sends `"body": null` for a request without one (a GET handshake).
  */
 const HttpApiEventSchema = z.looseObject({
-  rawPath: z.string().min(1),
-  rawQueryString: z
-    .string()
-    .nullish()
-    .transform((query) => query ?? ''),
-  headers: z.record(z.string(), z.string().optional()).default({}),
-  body: z.string().nullish(),
-  isBase64Encoded: z.boolean().default(false),
+  rawPath: z.string().check(z.minLength(1)),
+  rawQueryString: z.pipe(
+    z.nullish(z.string()),
+    z.transform((query) => query ?? ''),
+  ),
+  headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
+  body: z.nullish(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
   requestContext: z.looseObject({
-    http: z.looseObject({ method: z.string().min(1) }),
+    http: z.looseObject({ method: z.string().check(z.minLength(1)) }),
   }),
 });
 

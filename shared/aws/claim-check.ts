@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /**
@@ -16,10 +16,10 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 export const ClaimCheckSchema = z.object({
   switchboardClaimCheck: z.object({
     version: z.literal(1),
-    bucket: z.string().min(1),
-    key: z.string().min(1),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    bytes: z.number().int().positive(),
+    bucket: z.string().check(z.minLength(1)),
+    key: z.string().check(z.minLength(1)),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+    bytes: z.number().check(z.int(), z.positive()),
   }),
   id: z.string(),
   type: z.string(),

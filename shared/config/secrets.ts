@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { SecretSection } from '#shared/channels/registry.ts';
 
 /**
@@ -11,43 +11,43 @@ import type { SecretSection } from '#shared/channels/registry.ts';
  */
 const MetaSectionSchema = z.object({
   /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
-  appSecret: z.string().min(1),
+  appSecret: z.string().check(z.minLength(1)),
   /** Echoed back in the GET subscription handshake. */
-  verifyToken: z.string().min(1),
+  verifyToken: z.string().check(z.minLength(1)),
   /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
-  hubAppIds: z.array(z.string()).default([]),
+  hubAppIds: z._default(z.array(z.string()), []),
   /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
-  accessToken: z.string().min(1).optional(),
+  accessToken: z.optional(z.string().check(z.minLength(1))),
   /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
-  accessTokens: z.record(z.string(), z.string().min(1)).optional(),
+  accessTokens: z.optional(z.record(z.string(), z.string().check(z.minLength(1)))),
 });
 const TwilioSectionSchema = z.object({
-  authToken: z.string().min(1),
+  authToken: z.string().check(z.minLength(1)),
   /** Accepted too during auth-token rotation. */
-  secondaryAuthToken: z.string().min(1).optional(),
+  secondaryAuthToken: z.optional(z.string().check(z.minLength(1))),
   /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
-  accountSid: z.string().min(1).optional(),
+  accountSid: z.optional(z.string().check(z.minLength(1))),
 });
 const MailgunSectionSchema = z.object({
   /** The HTTP webhook signing key. */
-  signingKey: z.string().min(1),
+  signingKey: z.string().check(z.minLength(1)),
   /** Sending: the private API key (HTTP basic auth as `api`). */
-  apiKey: z.string().min(1).optional(),
+  apiKey: z.optional(z.string().check(z.minLength(1))),
 });
 const EmailSectionSchema = z.object({
   /**
    * Keys the tag of `reply+<tag>@…` addresses (an HMAC of the conversation id): only a tag the hub
    * made places an inbound e-mail in a conversation. At least 32 random characters.
    */
-  replyTagKey: z.string().min(32),
+  replyTagKey: z.string().check(z.minLength(32)),
 });
 
 export const ChannelSecretsSchema = z.object({
-  meta: MetaSectionSchema.optional(),
-  twilio: TwilioSectionSchema.optional(),
-  mailgun: MailgunSectionSchema.optional(),
-  email: EmailSectionSchema.optional(),
-} satisfies Record<SecretSection, z.ZodType>);
+  meta: z.optional(MetaSectionSchema),
+  twilio: z.optional(TwilioSectionSchema),
+  mailgun: z.optional(MailgunSectionSchema),
+  email: z.optional(EmailSectionSchema),
+} satisfies Record<SecretSection, z.ZodMiniType>);
 export type ChannelSecrets = z.infer<typeof ChannelSecretsSchema>;
 
 /** The channel secret with the named sections guaranteed present. */

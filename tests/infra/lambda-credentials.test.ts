@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleEntry } from '#infra/bundling/analyze.ts';
-import { LAMBDA_CREDENTIALS } from '#infra/bundling/options.ts';
+import { LAMBDA_CREDENTIALS, REPO_ROOT } from '#infra/bundling/options.ts';
 
 /** The credential chain Lambda bundles use instead of @aws-sdk/credential-provider-node. */
 type DefaultProvider = (init?: object) => () => Promise<AwsCredentialIdentity>;
@@ -113,5 +113,16 @@ describe('Lambda bundle credential chain', () => {
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
+  });
+
+  it("reaches no package's dist-es files by path: public entry points and our own code only", () => {
+    // Prepare
+    const folder = path.join(REPO_ROOT, 'infra', 'bundling');
+    // Act
+    const reaching = readdirSync(folder).filter((file) =>
+      /from\s+['"][^'"]*\/dist-es\//.test(readFileSync(path.join(folder, file), 'utf8')),
+    );
+    // Assess
+    expect(reaching).toEqual([]);
   });
 });

@@ -1,7 +1,20 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { announceSignedRequest } from '../clients.ts';
+import {
+  CredentialsProviderError,
+  type CredentialsSource,
+  credentialsFromEnv,
+  credentialsSource,
+} from './credentials.ts';
+import {
+  type HttpGet,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  nodeHttpTransport,
+} from './http.ts';
 import { type SigningCredentials, signRequest } from './sigv4.ts';
+
+export type { HttpRequest, HttpResponse, HttpTransport } from './http.ts';
 
 /*
  * One AWS JSON-protocol call (awsJson1_0, awsJson1_1) as a SigV4-signed HTTPS POST, without the
@@ -27,23 +40,6 @@ export interface AwsJsonService {
   readonly queryCompatibleNamespace?: string;
 }
 
-export interface HttpRequest {
-  readonly method: 'POST';
-  readonly url: URL;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
-
-export interface HttpResponse {
-  readonly statusCode: number;
-  /** Names lower-cased. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: string;
-}
-
-/** Sends one request, once. */
-export type HttpTransport = (request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>;
-
 /** An error answer of the service, named like the SDK's exception for it. */
 class AwsServiceError extends Error {
   readonly $fault: 'client' | 'server';
@@ -54,15 +50,6 @@ class AwsServiceError extends Error {
     this.$fault = httpStatusCode < 500 ? 'client' : 'server';
     this.$metadata = { httpStatusCode, requestId };
   }
-}
-
-/** What the SDK's chain reports when no credentials are found (here: none in the environment). */
-class CredentialsProviderError extends Error {
-  override readonly name = 'CredentialsProviderError';
-}
-
-class TimeoutError extends Error {
-  override readonly name = 'TimeoutError';
 }
 
 // The SDK's classification (@smithy/core retry/service-error-classification).
@@ -170,50 +157,22 @@ const toServiceError = (service: AwsJsonService, response: HttpResponse): AwsSer
   );
 };
 
-/** node:http(s), one request, the body read whole; the default agents keep connections alive. */
-const nodeHttpTransport: HttpTransport = (request, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    const send = request.url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const outgoing = send(request.url, { method: request.method, headers: request.headers }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('error', fail);
-      incoming.on('end', () => {
-        clearTimeout(timer);
-        const headers: Record<string, string | undefined> = {};
-        for (const [name, value] of Object.entries(incoming.headers)) {
-          headers[name] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        resolve({
-          statusCode: incoming.statusCode ?? 0,
-          headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-      });
-    });
-    const timer = setTimeout(
-      () => outgoing.destroy(new TimeoutError(`no response within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    function fail(error: Error) {
-      clearTimeout(timer);
-      reject(error);
-    }
-    outgoing.on('error', fail);
-    outgoing.end(request.body);
-  });
-
 export interface AwsJsonClientOptions {
   readonly service: AwsJsonService;
   /** Wins over AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL (the local hub's emulators). */
   readonly endpoint?: string;
-  /** Read on every call: AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. */
+  /**
+   * Read on every call: AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else
+   * the container credentials endpoint's variables (shared/aws/signed/credentials.ts).
+   */
   readonly env?: NodeJS.ProcessEnv;
   /** Attempts per call, the first included. @default 3 (the SDK's) */
   readonly maxAttempts?: number;
   /** Per attempt, until the whole answer is read. @default 3000 */
   readonly timeoutMs?: number;
   readonly transport?: HttpTransport;
+  /** How the container credentials endpoint is asked, when the environment has no keys (tests). */
+  readonly credentialsGet?: HttpGet;
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
@@ -226,12 +185,12 @@ const MAX_RETRY_DELAY_MS = 20_000;
 
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-const credentialsFromEnv = (env: NodeJS.ProcessEnv): SigningCredentials => {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env;
-  if (!accessKeyId || !secretAccessKey) {
+/** The environment's keys, for a request signed without asking the container endpoint. */
+const requireEnvCredentials = (env: NodeJS.ProcessEnv): SigningCredentials => {
+  const credentials = credentialsFromEnv(env);
+  if (!credentials)
     throw new CredentialsProviderError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
-  }
-  return { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined };
+  return credentials;
 };
 
 /** Explicit endpoint, else the SDK's variables, else the service's regional endpoint. */
@@ -255,6 +214,7 @@ export class AwsJsonClient {
   private readonly now: () => Date;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly credentials: CredentialsSource;
 
   constructor(private readonly options: AwsJsonClientOptions) {
     this.env = options.env ?? process.env;
@@ -264,10 +224,18 @@ export class AwsJsonClient {
     this.now = options.now ?? (() => new Date());
     this.sleep = options.sleep ?? sleepFor;
     this.random = options.random ?? Math.random;
+    this.credentials = credentialsSource(
+      this.env,
+      options.credentialsGet ? { get: options.credentialsGet } : {},
+    );
   }
 
-  /** The request for one attempt, signed at `now()`. */
-  signedRequest(operation: string, input: object): HttpRequest {
+  /** The request for one attempt, signed at `now()` (with the environment's keys unless given others). */
+  signedRequest(
+    operation: string,
+    input: object,
+    credentials: SigningCredentials = requireEnvCredentials(this.env),
+  ): HttpRequest {
     const { service } = this.options;
     const region = this.env.AWS_REGION;
     if (!region) throw new Error('Region is missing: AWS_REGION is not set');
@@ -282,7 +250,7 @@ export class AwsJsonClient {
     };
     const signed = signRequest(
       { method: 'POST', url, headers, body },
-      { credentials: credentialsFromEnv(this.env), region, service: service.signingName, date: this.now() },
+      { credentials, region, service: service.signingName, date: this.now() },
     );
     return { method: 'POST', url, headers: signed, body };
   }
@@ -293,7 +261,11 @@ export class AwsJsonClient {
     for (let attempt = 1; ; attempt++) {
       try {
         announceSignedRequest(operation, 'attempt');
-        const response = await this.transport(this.signedRequest(operation, input), this.timeoutMs);
+        const credentials = await this.credentials();
+        const response = await this.transport(
+          this.signedRequest(operation, input, credentials),
+          this.timeoutMs,
+        );
         if (response.statusCode < 200 || response.statusCode >= 300) {
           throw toServiceError(this.options.service, response);
         }

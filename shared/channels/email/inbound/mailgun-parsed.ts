@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { sha256Hex } from './attachments.ts';
 import type { FormField } from './form.ts';
 
@@ -11,7 +11,7 @@ import type { FormField } from './form.ts';
  * fields are not used: the hub strips quoted history the same way for every provider.
  */
 
-const MessageHeadersSchema = z.array(z.tuple([z.string(), z.string()]).rest(z.unknown()));
+const MessageHeadersSchema = z.array(z.tuple([z.string(), z.string()], z.unknown()));
 const ContentIdMapSchema = z.record(z.string(), z.string());
 
 export const SIGNATURE_FIELDS = new Set(['timestamp', 'token', 'signature']);

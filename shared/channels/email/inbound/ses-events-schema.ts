@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /*
  * SES event publishing (configuration-set event destinations), as documented in "Contents of
@@ -15,12 +15,12 @@ export const SnsNotificationSchema = z.looseObject({
 export const SesMailSchema = z.looseObject({
   timestamp: z.string(),
   /** The SES message id SendEmail answered with. */
-  messageId: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id'),
+  messageId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
   /** The envelope sender: the business address the hub sent from. */
   source: z.string(),
-  destination: z.array(z.string()).default([]),
+  destination: z._default(z.array(z.string()), []),
   /** Message tags, each a list of values (SES adds its own `ses:` ones). */
-  tags: z.record(z.string(), z.array(z.string())).default({}),
+  tags: z._default(z.record(z.string(), z.array(z.string())), {}),
 });
 export type SesMail = z.infer<typeof SesMailSchema>;
 
@@ -28,43 +28,43 @@ export const SesEventEnvelopeSchema = z.looseObject({ eventType: z.string(), mai
 
 const RecipientSchema = z.looseObject({
   emailAddress: z.string(),
-  action: z.string().optional(),
-  status: z.string().optional(),
-  diagnosticCode: z.string().optional(),
+  action: z.optional(z.string()),
+  status: z.optional(z.string()),
+  diagnosticCode: z.optional(z.string()),
 });
 export type SesRecipient = z.infer<typeof RecipientSchema>;
 
 export const SesBounceSchema = z.looseObject({
   bounceType: z.string(),
-  bounceSubType: z.string().optional(),
-  bouncedRecipients: z.array(RecipientSchema).min(1),
-  timestamp: z.string().optional(),
-  feedbackId: z.string().optional(),
+  bounceSubType: z.optional(z.string()),
+  bouncedRecipients: z.array(RecipientSchema).check(z.minLength(1)),
+  timestamp: z.optional(z.string()),
+  feedbackId: z.optional(z.string()),
 });
 
 export const SesComplaintSchema = z.looseObject({
-  complainedRecipients: z.array(RecipientSchema).default([]),
-  timestamp: z.string().optional(),
-  feedbackId: z.string().optional(),
-  complaintFeedbackType: z.string().optional(),
+  complainedRecipients: z._default(z.array(RecipientSchema), []),
+  timestamp: z.optional(z.string()),
+  feedbackId: z.optional(z.string()),
+  complaintFeedbackType: z.optional(z.string()),
 });
 
 export const SesDeliverySchema = z.looseObject({
-  timestamp: z.string().optional(),
-  recipients: z.array(z.string()).min(1),
-  smtpResponse: z.string().optional(),
+  timestamp: z.optional(z.string()),
+  recipients: z.array(z.string()).check(z.minLength(1)),
+  smtpResponse: z.optional(z.string()),
 });
 
 export const SesDeliveryDelaySchema = z.looseObject({
   delayType: z.string(),
-  delayedRecipients: z.array(RecipientSchema).min(1),
-  timestamp: z.string().optional(),
-  expirationTime: z.string().optional(),
+  delayedRecipients: z.array(RecipientSchema).check(z.minLength(1)),
+  timestamp: z.optional(z.string()),
+  expirationTime: z.optional(z.string()),
 });
 
-export const SesRejectSchema = z.looseObject({ reason: z.string().optional() });
+export const SesRejectSchema = z.looseObject({ reason: z.optional(z.string()) });
 
 export const SesRenderingFailureSchema = z.looseObject({
-  errorMessage: z.string().optional(),
-  templateName: z.string().optional(),
+  errorMessage: z.optional(z.string()),
+  templateName: z.optional(z.string()),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /** One e-mail SES received, as the receipt rule's Lambda action reports it (no body). */
@@ -16,7 +16,7 @@ export interface SesReceipt {
   readonly timestamp: string;
 }
 
-const VerdictSchema = z.looseObject({ status: z.string().min(1) });
+const VerdictSchema = z.looseObject({ status: z.string().check(z.minLength(1)) });
 
 /** Loose objects: fields AWS adds later must not break parsing. */
 const SesRecordSchema = z.looseObject({
@@ -24,12 +24,12 @@ const SesRecordSchema = z.looseObject({
     mail: z.looseObject({
       timestamp: z.iso.datetime({ offset: true }),
       source: z.string(),
-      messageId: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id'),
+      messageId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
       destination: z.array(z.string()),
     }),
     receipt: z.looseObject({
       timestamp: z.iso.datetime({ offset: true }),
-      recipients: z.array(z.string()).min(1),
+      recipients: z.array(z.string()).check(z.minLength(1)),
       spfVerdict: VerdictSchema,
       dkimVerdict: VerdictSchema,
       dmarcVerdict: VerdictSchema,
@@ -39,11 +39,11 @@ const SesRecordSchema = z.looseObject({
   }),
 });
 
-const SesReceiptEventSchema = z.looseObject({ Records: z.array(SesRecordSchema).min(1) });
+const SesReceiptEventSchema = z.looseObject({ Records: z.array(SesRecordSchema).check(z.minLength(1)) });
 
 /**
  * Parses the event a receipt rule's Lambda action delivers. The event comes from SES itself,
- * not from the internet: a malformed one is a deployment error, so this throws a ZodError that
+ * not from the internet: a malformed one is a deployment error, so this throws a zod error that
  * names the offending field instead of passing anything on.
  */
 export const parseSesReceiptEvent = (event: unknown): SesReceipt[] =>

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import {
@@ -52,7 +52,7 @@ const isJsonObject = (value: unknown): value is JsonObject =>
 type KnownItem = (value: unknown, item: MessagingItemBase, entry: EntryContext) => HubEvent | undefined;
 
 const parsedWith =
-  <S extends z.ZodType>(schema: S, build: ItemEventBuilder<z.output<S>>): KnownItem =>
+  <S extends z.ZodMiniType>(schema: S, build: ItemEventBuilder<z.output<S>>): KnownItem =>
   (value, item, entry) => {
     const parsed = schema.safeParse(value);
     return parsed.success ? build(parsed.data, item, entry, value) : undefined;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 import { type Attachment, AttachmentSchema } from './schema.ts';
 

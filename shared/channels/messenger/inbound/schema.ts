@@ -1,16 +1,21 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /**
  * Zod schemas of the Messenger Platform webhook (Facebook pages and Instagram accounts). Every
  * object is loose so fields Meta adds later never break parsing; arrays of provider items are
  * `unknown[]` here and parsed item by item, so one odd item never costs the rest of the batch.
+ * Written with `zod/mini` (functions instead of methods, tree-shaken), as the webhook bundle builds
+ * these at import (see shared/channels/whatsapp/inbound/schema.ts).
  */
 
 /** Meta ids are strings, but a few (app_id, sticker_id, ad_id) arrive as JSON numbers. */
-const idString = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
+const idString = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.number().check(z.int(), z.nonnegative())]),
+  z.transform(String),
+);
 
 /** Free-form values Meta documents as strings but sometimes sends as numbers (ref, num_edit). */
-const looseString = z.union([z.string(), z.number()]).transform(String);
+const looseString = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
 
 /** Milliseconds since the epoch; the docs show numbers, some examples show numeric strings. */
 const epochMillis = z.union([z.number(), z.string()]);
@@ -30,7 +35,7 @@ export type EntryItemField = (typeof ENTRY_ITEM_FIELDS)[number];
 export const EntrySchema = z.looseObject({
   /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
   id: idString,
-  time: epochMillis.optional(),
+  time: z.optional(epochMillis),
 });
 
 const ParticipantSchema = z.looseObject({ id: idString });
@@ -39,96 +44,98 @@ const ParticipantSchema = z.looseObject({ id: idString });
 export const MessagingItemBaseSchema = z.looseObject({
   sender: ParticipantSchema,
   recipient: ParticipantSchema,
-  timestamp: epochMillis.optional(),
+  timestamp: z.optional(epochMillis),
 });
 export type MessagingItemBase = z.infer<typeof MessagingItemBaseSchema>;
 
 export const ReferralSchema = z.looseObject({
-  ref: looseString.optional(),
-  source: z.string().optional(),
-  type: z.string().optional(),
-  ad_id: idString.optional(),
-  referer_uri: z.string().optional(),
-  ads_context_data: z
-    .looseObject({
-      ad_title: z.string().optional(),
-      photo_url: z.string().optional(),
-      video_url: z.string().optional(),
-      post_id: idString.optional(),
-      product_id: idString.optional(),
-    })
-    .optional(),
+  ref: z.optional(looseString),
+  source: z.optional(z.string()),
+  type: z.optional(z.string()),
+  ad_id: z.optional(idString),
+  referer_uri: z.optional(z.string()),
+  ads_context_data: z.optional(
+    z.looseObject({
+      ad_title: z.optional(z.string()),
+      photo_url: z.optional(z.string()),
+      video_url: z.optional(z.string()),
+      post_id: z.optional(idString),
+      product_id: z.optional(idString),
+    }),
+  ),
 });
 export type MetaReferral = z.infer<typeof ReferralSchema>;
 
 export const AttachmentSchema = z.looseObject({
   type: z.string(),
   /** Absent or null on `fallback` attachments of unsupported shares. */
-  payload: z
-    .looseObject({
-      url: z.string().optional(),
-      title: z.string().optional(),
-      sticker_id: idString.optional(),
-      coordinates: z.looseObject({ lat: z.number(), long: z.number() }).optional(),
-    })
-    .nullish(),
+  payload: z.nullish(
+    z.looseObject({
+      url: z.optional(z.string()),
+      title: z.optional(z.string()),
+      sticker_id: z.optional(idString),
+      coordinates: z.optional(z.looseObject({ lat: z.number(), long: z.number() })),
+    }),
+  ),
   /** Older `fallback` attachments put title and url beside the payload. */
-  title: z.string().nullish(),
-  url: z.string().nullish(),
+  title: z.nullish(z.string()),
+  url: z.nullish(z.string()),
 });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
 export const MessageSchema = z.looseObject({
-  mid: z.string().min(1),
-  text: z.string().optional(),
-  is_echo: z.boolean().optional(),
-  app_id: idString.optional(),
-  metadata: z.string().optional(),
-  quick_reply: z.looseObject({ payload: looseString }).optional(),
-  reply_to: z.looseObject({ mid: z.string().min(1).optional(), story: z.unknown().optional() }).optional(),
-  attachments: z.array(z.unknown()).optional(),
-  referral: ReferralSchema.optional(),
+  mid: z.string().check(z.minLength(1)),
+  text: z.optional(z.string()),
+  is_echo: z.optional(z.boolean()),
+  app_id: z.optional(idString),
+  metadata: z.optional(z.string()),
+  quick_reply: z.optional(z.looseObject({ payload: looseString })),
+  reply_to: z.optional(
+    z.looseObject({ mid: z.optional(z.string().check(z.minLength(1))), story: z.optional(z.unknown()) }),
+  ),
+  attachments: z.optional(z.array(z.unknown())),
+  referral: z.optional(ReferralSchema),
   /** Instagram: the customer unsent the message. */
-  is_deleted: z.boolean().optional(),
+  is_deleted: z.optional(z.boolean()),
   /** Instagram: the customer sent something the API cannot represent. */
-  is_unsupported: z.boolean().optional(),
+  is_unsupported: z.optional(z.boolean()),
 });
 export type MetaMessage = z.infer<typeof MessageSchema>;
 
 export const PostbackSchema = z.looseObject({
-  mid: z.string().min(1).optional(),
-  title: z.string().optional(),
-  payload: looseString.optional(),
-  referral: ReferralSchema.optional(),
+  mid: z.optional(z.string().check(z.minLength(1))),
+  title: z.optional(z.string()),
+  payload: z.optional(looseString),
+  referral: z.optional(ReferralSchema),
 });
 export type MetaPostback = z.infer<typeof PostbackSchema>;
 
 export const ReactionSchema = z.looseObject({
-  mid: z.string().min(1),
+  mid: z.string().check(z.minLength(1)),
   action: z.enum(['react', 'unreact']),
-  emoji: z.string().optional(),
+  emoji: z.optional(z.string()),
   /** Meta's word for it: smile, angry, sad, wow, love, like, dislike, other. */
-  reaction: z.string().optional(),
+  reaction: z.optional(z.string()),
 });
 
 export const ReadSchema = z.looseObject({ watermark: epochMillis });
 
 export const DeliverySchema = z.looseObject({
-  mids: z.array(z.string().min(1)).optional(),
+  mids: z.optional(z.array(z.string().check(z.minLength(1)))),
   watermark: epochMillis,
 });
 
 export const MessageEditSchema = z.looseObject({
-  mid: z.string().min(1),
-  text: z.string().optional(),
-  num_edit: looseString.optional(),
+  mid: z.string().check(z.minLength(1)),
+  text: z.optional(z.string()),
+  num_edit: z.optional(looseString),
 });
 
 export const OptinSchema = z.looseObject({
-  type: z.string().optional(),
-  ref: looseString.optional(),
-  payload: looseString.optional(),
-  notification_messages_status: z.string().optional(),
+  type: z.optional(z.string()),
+  ref: z.optional(looseString),
+  payload: z.optional(looseString),
+  notification_messages_status: z.optional(z.string()),
 });
 
 /** Keys every messaging item has; whatever else it holds names its event. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 
 /** Twilio attaches at most 10 media items; the cap also bounds a hostile `NumMedia`. */

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
-const field = z.string().optional();
+const field = z.optional(z.string());
 
 /**
  * The Programmable Messaging parameters the adapter reads, from the incoming-message webhook and

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/types.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
@@ -39,7 +39,7 @@ export interface PlacedItem<T> {
 export const placeContactItem = <T extends { readonly timestamp?: string | undefined }>(
   item: unknown,
   context: ChangeContext,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   providerType: string,
   customerOf: (parsed: T) => ItemCustomer | undefined,
 ): PlacedItem<T> | { readonly unsupported: HubEvent } => {

@@ -1,0 +1,96 @@
+import type * as NodeHttp from 'node:http';
+import { createRequire } from 'node:module';
+
+/*
+ * The signed requests' HTTP, on node:http(s) with their default agents (kept-alive connections):
+ * one POST to an AWS service (aws-json.ts) and one GET of the container credentials endpoint
+ * (credentials.ts). One request, once: retries belong to the callers.
+ *
+ * node:http and node:https are loaded through `require` on first use, never by an ESM `import`:
+ * on Node 22 an ESM import of node:http also loads Node's fetch client (undici, through the
+ * namespace's getters), tens of milliseconds of a cold start that `require` does not spend
+ * (tests/intake/http-load-order.test.ts fails if that stops being so).
+ */
+
+const load = createRequire(import.meta.url);
+let modules: { readonly http: typeof NodeHttp; readonly https: typeof import('node:https') } | undefined;
+const nodeHttp = () => {
+  modules ??= {
+    http: load('node:http') as typeof NodeHttp,
+    https: load('node:https') as typeof import('node:https'),
+  };
+  return modules;
+};
+
+export interface HttpRequest {
+  readonly method: 'POST';
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  /** Names lower-cased. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+/** Sends one request, once. */
+export type HttpTransport = (request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>;
+
+/** One GET, once (the container credentials endpoint). */
+export type HttpGet = (
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  timeoutMs: number,
+) => Promise<HttpResponse>;
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+
+/** One request; the body read whole, the headers' names lower-cased, a timeout over the whole answer. */
+const exchange = (
+  method: 'GET' | 'POST',
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<HttpResponse> =>
+  new Promise((resolve, reject) => {
+    const send = url.protocol === 'http:' ? nodeHttp().http.request : nodeHttp().https.request;
+    const outgoing = send(url, { method, headers }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', fail);
+      incoming.on('end', () => {
+        clearTimeout(timer);
+        const answerHeaders: Record<string, string | undefined> = {};
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          answerHeaders[name] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        resolve({
+          statusCode: incoming.statusCode ?? 0,
+          headers: answerHeaders,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    const timer = setTimeout(
+      () => outgoing.destroy(new TimeoutError(`no response within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    outgoing.on('error', fail);
+    outgoing.end(body);
+  });
+
+export const nodeHttpTransport: HttpTransport = (request, timeoutMs) =>
+  exchange(request.method, request.url, request.headers, request.body, timeoutMs);
+
+export const nodeHttpGet: HttpGet = (url, headers, timeoutMs) =>
+  exchange('GET', url, headers, undefined, timeoutMs);
