@@ -5,10 +5,11 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { RawEvents } from './events.js';
+import { onStreamState, startLiveStream, useLiveTask } from './live.js';
 
 const html = htm.bind(h);
 const token = document.querySelector('meta[name="switchboard-api-token"]')?.getAttribute('content') ?? '';
-const POLL_MS = 1000;
 
 const CHANNEL_NAMES = {
   whatsapp: 'WhatsApp',
@@ -77,23 +78,6 @@ async function call(path, { method = 'GET', body, headers = {} } = {}) {
   const data = type.includes('json') ? await response.json() : { title: await response.text() };
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
-}
-
-/** Runs `task` now and then every second until the component goes (or `deps` change). */
-function usePoll(task, deps) {
-  useEffect(() => {
-    let stopped = false;
-    let timer;
-    const run = async () => {
-      await task(() => stopped);
-      if (!stopped) timer = setTimeout(run, POLL_MS);
-    };
-    run();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, deps);
 }
 
 const DOT = '•';
@@ -316,7 +300,7 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
   pendingRef.current = pending;
   const id = conversation.conversationId;
 
-  usePoll(
+  useLiveTask(
     async (stopped) => {
       try {
         const page = await call(`/v1/conversations/${id}/messages?from=newest&limit=50`);
@@ -339,6 +323,7 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
       }
     },
     [id],
+    (event) => event.conversationId === id,
   );
 
   const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
@@ -361,6 +346,7 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
     <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
+    <${RawEvents} conversationId=${id} token=${token} />
   </section>`;
 }
 
@@ -415,16 +401,29 @@ function App() {
   // Replies the API accepted that are no message yet, by conversation: queued, sending or refused.
   const [pendingByConversation, setPendingByConversation] = useState({});
 
-  usePoll(async (stopped) => {
-    try {
-      const page = await call('/v1/conversations?limit=100');
-      if (stopped()) return;
-      setConversations(page.items);
-      setHealth({ ok: true, at: new Date() });
-    } catch (error) {
-      if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
-    }
+  const [stream, setStream] = useState({ live: false, events: 0 });
+  useEffect(() => {
+    const stop = startLiveStream(token);
+    const off = onStreamState(setStream);
+    return () => {
+      off();
+      stop();
+    };
   }, []);
+  useLiveTask(
+    async (stopped) => {
+      try {
+        const page = await call('/v1/conversations?limit=100');
+        if (stopped()) return;
+        setConversations(page.items);
+        setHealth({ ok: true, at: new Date() });
+      } catch (error) {
+        if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
+      }
+    },
+    [],
+    (event) => event.conversationId !== undefined,
+  );
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
@@ -434,8 +433,12 @@ function App() {
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
-      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'}>
-        ${health.ok ? `Live · updated ${health.at ? health.at.toLocaleTimeString() : '…'}` : `Hub unreachable: ${health.message}`}
+      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'} data-stream=${stream.live ? 'live' : 'down'} data-events=${stream.events}>
+        ${
+          health.ok
+            ? `${stream.live ? 'Live (server-sent events)' : 'Polling every 5 s (event stream down)'} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}`
+            : `Hub unreachable: ${health.message}`
+        }
       </p>
       <label class="reveal"><input type="checkbox" checked=${reveal} onChange=${(event) => setReveal(event.currentTarget.checked)} /> Reveal contacts</label>
     </header>
