@@ -6,6 +6,7 @@ import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { RawEvents } from './events.js';
+import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
 import { onStreamState, startLiveStream, useLiveTask } from './live.js';
 
 const html = htm.bind(h);
@@ -137,12 +138,17 @@ function time(value) {
   return value ? new Date(value).toLocaleTimeString() : '';
 }
 
-function Inbox({ conversations, selectedId, onSelect, reveal, now }) {
+function Inbox({ conversations, selectedId, onSelect, reveal, now, filters, onFilters }) {
   return html`<section class="inbox" aria-labelledby="inbox-title">
     <h2 id="inbox-title">Inbox</h2>
+    <${InboxFilters} filters=${filters} onChange=${onFilters} />
     ${
       conversations.length === 0
-        ? html`<p class="empty">No conversations yet. Act as the customer to start one.</p>`
+        ? html`<p class="empty">${
+            JSON.stringify(filters) === JSON.stringify(DEFAULT_FILTERS)
+              ? 'No conversations yet. Act as the customer to start one.'
+              : 'No conversation matches these filters.'
+          }</p>`
         : html`<ul class="conversation-list">
             ${conversations.map(
               (conversation) => html`<li key=${conversation.conversationId}>
@@ -410,18 +416,20 @@ function App() {
       stop();
     };
   }, []);
+  const [filters, setFilters] = useState(DEFAULT_FILTERS);
+  const listPath = inboxPath(filters);
   useLiveTask(
     async (stopped) => {
       try {
-        const page = await call('/v1/conversations?limit=100');
+        const page = await call(listPath);
         if (stopped()) return;
-        setConversations(page.items);
+        setConversations(filterPage(page.items, filters));
         setHealth({ ok: true, at: new Date() });
       } catch (error) {
         if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
       }
     },
-    [],
+    [listPath, filters.unread],
     (event) => event.conversationId !== undefined,
   );
   useEffect(() => {
@@ -429,7 +437,12 @@ function App() {
     return () => clearInterval(timer);
   }, []);
 
-  const selected = conversations.find((conversation) => conversation.conversationId === selectedId);
+  // The open conversation stays open when a filter leaves it out of the list.
+  const lastSelected = useRef(undefined);
+  const listed = conversations.find((conversation) => conversation.conversationId === selectedId);
+  if (listed) lastSelected.current = listed;
+  const selected =
+    listed ?? (lastSelected.current?.conversationId === selectedId ? lastSelected.current : undefined);
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
@@ -444,7 +457,7 @@ function App() {
     </header>
     <main class="panes">
       <div class="side">
-        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} />
+        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
         <${ActAsCustomer} />
       </div>
       ${
