@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { RawEvents } from './events.js';
 import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
 import { onStreamState, startLiveStream, useLiveTask } from './live.js';
+import { byteSize, MessageBody } from './timeline.js';
 
 const html = htm.bind(h);
 const token = document.querySelector('meta[name="switchboard-api-token"]')?.getAttribute('content') ?? '';
@@ -220,14 +221,11 @@ function MediaPart({ hubMessageId, index, part }) {
   if (state.download.contentType.startsWith('image/')) {
     return html`<img class="media-image" src=${state.download.url} alt=${part.caption ?? label} />`;
   }
-  return html`<a href=${state.download.url}>Download ${label}</a>`;
-}
-
-function Part({ message, part, index }) {
-  if (part.type === 'text') return html`<p class="text">${part.text}</p>`;
-  if (part.type === 'media')
-    return html`<${MediaPart} hubMessageId=${message.hubMessageId} index=${index} part=${part} />`;
-  return html`<p class="other-part">[${part.type}${part.kind ? ` ${part.kind}` : ''}]</p>`;
+  const { contentType, size, url } = state.download;
+  return html`<p class="part-file" data-part="file">
+    <span aria-hidden="true">📎 </span>${part.filename ?? label} <span class="file-meta">(${contentType}${size ? `, ${byteSize(size)}` : ''})</span>
+    <a href=${url} download=${part.filename ?? ''}>Download<span class="visually-hidden"> ${part.filename ?? label}</span></a>
+  </p>`;
 }
 
 function MessageItem({ item }) {
@@ -236,7 +234,7 @@ function MessageItem({ item }) {
   return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
     <p class="meta">${outbound ? 'Business' : 'Customer'} · ${time(message.providerTimestamp ?? message.receivedAt)}</p>
     ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
-    ${message.parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} />`)}
+    <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} />
     ${outbound ? html`<${Ticks} status=${item.live?.status} />` : null}
   </li>`;
 }
