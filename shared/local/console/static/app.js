@@ -5,6 +5,7 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
 import { onStreamState, startLiveStream, useLiveTask } from './live.js';
@@ -297,7 +298,7 @@ function mergeChecked(list, checked, known) {
 }
 
 /** `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away. */
-function Conversation({ conversation, reveal, now, pending, setPending }) {
+function Conversation({ conversation, reveal, now, pending, setPending, onOpen }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState('');
   const pendingRef = useRef(pending);
@@ -344,6 +345,7 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
       </h2>
       <p>${conversation.status} · ${waitingLabel(conversation, now)} · ${windowLabel(conversation, now)}</p>
     </header>
+    <${ContactPanel} conversation=${conversation} token=${token} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
     <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
       ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} />`)}
@@ -441,6 +443,11 @@ function App() {
   if (listed) lastSelected.current = listed;
   const selected =
     listed ?? (lastSelected.current?.conversationId === selectedId ? lastSelected.current : undefined);
+  // A conversation the list does not hold (another of the contact's) opens all the same.
+  const openConversation = (conversation) => {
+    lastSelected.current = conversation;
+    setSelectedId(conversation.conversationId);
+  };
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
@@ -466,6 +473,7 @@ function App() {
               reveal=${reveal}
               now=${now}
               pending=${pendingByConversation[selected.conversationId] ?? []}
+              onOpen=${openConversation}
               setPending=${(update) =>
                 setPendingByConversation((all) => ({
                   ...all,
