@@ -10,6 +10,7 @@ import type { SendRecord } from '#shared/store/sends.ts';
 import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
 import type { EventTap } from './event-tap.ts';
 import { RAW_EVENTS_PREFIX, rawEventsAnswer } from './raw-events.ts';
+import { replayAnswer } from './replay.ts';
 
 /*
  * The local console: a page served by the local hub at `/`, plus two local-only endpoints it needs
@@ -223,6 +224,8 @@ export const consoleHandler =
       if (method === 'GET' && rawPath.startsWith(MEDIA_PREFIX)) return mediaAnswer(options, rawPath);
       if (method === 'GET' && rawPath.startsWith(RAW_EVENTS_PREFIX))
         return rawEventsAnswer(options.tap, rawPath);
+      const replayed = await replayAnswer(options.hubBaseUrl(), request);
+      if (replayed) return replayed;
       return text(404, 'Not found.');
     }
     if (method !== 'GET') return text(405, 'Method not allowed.');

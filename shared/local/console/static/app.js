@@ -9,6 +9,7 @@ import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
 import { onStreamState, startLiveStream, useLiveTask } from './live.js';
+import { ReplaySample } from './replay.js';
 import { byteSize, MessageBody } from './timeline.js';
 
 const html = htm.bind(h);
@@ -464,6 +465,7 @@ function App() {
       <div class="side">
         <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
         <${ActAsCustomer} />
+        <${ReplaySample} token=${token} channelNames=${CHANNEL_NAMES} />
       </div>
       ${
         selected
