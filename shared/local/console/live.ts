@@ -50,9 +50,12 @@ const lastSeenSeq = (header: string | string[] | undefined): number => {
 
 export const consoleStreams = (options: ConsoleStreamOptions): ConsoleStreams => {
   const open = new Set<ServerResponse>();
+  let closed = false;
   return {
     handle(request, response) {
       if ((request.url ?? '').split('?')[0] !== EVENTS_PATH) return false;
+      // A page reconnecting while the hub stops must not hold its server open.
+      if (closed) return refuse(response, 503, 'The hub is stopping.');
       if (!namesLoopback(request.headers.host, options.port()))
         return refuse(response, 403, 'The console answers only at 127.0.0.1 or localhost on the hub port.');
       if (!bearerMatches(request.headers.authorization, options.apiToken))
@@ -79,6 +82,7 @@ export const consoleStreams = (options: ConsoleStreamOptions): ConsoleStreams =>
       return true;
     },
     close() {
+      closed = true;
       for (const response of open) response.end();
     },
     get open() {
