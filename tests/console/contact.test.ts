@@ -48,9 +48,9 @@ describe('console contact panel', () => {
     const masked = await page.$eval('.contact-channels', (element) => element.textContent ?? '');
     await page.click(`[data-open-conversation="${sms}"]`);
     await page.waitForSelector(`#conversation-title::-p-text(SMS)`, { timeout: 30_000 });
-    const current = await page.$eval('[data-open-conversation]', (element) =>
-      element.getAttribute('data-open-conversation'),
-    );
+    // The SMS conversation's panel links back to the WhatsApp one once it has read the contact
+    const back = await page.waitForSelector(`[data-open-conversation="${whatsapp}"]`, { timeout: 30_000 });
+    const current = await back?.evaluate((element) => element.getAttribute('data-open-conversation'));
     await page.click('.reveal input');
     const revealed = await page.$eval('.contact-channels', (element) => element.textContent ?? '');
     await page.click('.reveal input');
