@@ -33,6 +33,7 @@ import {
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
+import { observeSentMessages, type SentMessage } from './sent-messages.ts';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION };
 
@@ -77,6 +78,8 @@ export interface StartEmulatorsOptions {
   /** 0 (default) picks free ports. */
   readonly dynamoPort?: number;
   readonly sqsPort?: number;
+  /** Told of every message the SQS emulator accepts (see sent-messages.ts); nothing is consumed. */
+  readonly onMessagesSent?: (messages: readonly SentMessage[]) => void;
 }
 
 const listen = (server: Server, port: number): Promise<number> =>
@@ -290,6 +293,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
   // fauxqs' own start helper binds 0.0.0.0; its app listens wherever we tell it to.
   const persistence = options.sqsDataDir ? await openFauxqsPersistence(options.sqsDataDir) : undefined;
   const sqsApp = buildApp({ logger: false, ...(persistence ? { stores: persistence.stores } : {}) });
+  if (options.onMessagesSent) observeSentMessages(sqsApp, options.onMessagesSent);
   let restored: Promise<void> = Promise.resolve();
   if (persistence) {
     // Nothing is answered before the stored state is back (it needs the port, known once listening).

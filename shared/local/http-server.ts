@@ -67,6 +67,8 @@ export interface LocalApiOptions {
   readonly extraPosts?: Readonly<Record<string, (body: Buffer) => Promise<number>>>;
   /** Local-only pages and endpoints (the console): a response, or undefined to go on to the routes. */
   readonly local?: (request: LocalRequest) => Promise<LocalHttpResponse | undefined>;
+  /** Local-only responses written as they go (the console's event stream): true when it took the request. */
+  readonly stream?: (request: IncomingMessage, response: ServerResponse) => boolean;
   readonly onRequest?: (line: RequestLogLine) => void;
   readonly onHandlerError?: (route: LocalRoute, error: unknown) => void;
   /** @default 30, API Gateway's maximum integration timeout */
@@ -201,6 +203,7 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
   };
 
   const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_SIZE }, (request, response) => {
+    if (options.stream?.(request, response)) return;
     const started = performance.now();
     respond(request)
       .catch(() => GATEWAY_RESPONSES.internalError())

@@ -7,10 +7,18 @@ import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { resetWebhookDeps } from '#shared/intake/wiring.ts';
-import { ATTENTION_SWEEPER, MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
+import {
+  ATTENTION_SWEEPER,
+  HELPDESK_QUEUE,
+  MEDIA_FETCHER,
+  RECORDER,
+  SENDER,
+} from '#shared/resources/definitions.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import { addAwsCommandCounts } from './aws-command-counter.ts';
 import { postCustomerMessage } from './console/customer.ts';
+import { createEventTap } from './console/event-tap.ts';
+import { consoleStreams } from './console/live.ts';
 import { consoleHandler } from './console/server.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -250,16 +258,28 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       'warning: could not widen fauxqs character check; messages with emoji will be refused by the local SQS',
     );
   }
+  // The console shows the helpdesk API to whoever can reach the port: only on loopback.
+  const serveConsole = apiToken !== undefined && LOOPBACK_HOSTS.has(host);
+  // What the hub publishes for helpdesks, seen as the emulator accepts it (the queue is not read).
+  const tap = serveConsole ? createEventTap() : undefined;
   const emulators = await startEmulators({
     ...(dynamoDataDir ? { dynamoDataDir } : {}),
     ...(sqsDataDir ? { sqsDataDir } : {}),
     dynamoPort: options.dynamoPort ?? 0,
     sqsPort: options.sqsPort ?? 0,
+    ...(tap
+      ? {
+          onMessagesSent: (messages) =>
+            tap.record(
+              messages
+                .filter((message) => message.queueName === HELPDESK_QUEUE.name)
+                .map((message) => message.body),
+            ),
+        }
+      : {}),
   });
   // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
   const restoreDns = interceptLocalhostDns();
-  // The console shows the helpdesk API to whoever can reach the port: only on loopback.
-  const serveConsole = apiToken !== undefined && LOOPBACK_HOSTS.has(host);
   const restoreEnv = applyEnvironment(hubEnvironment(emulators.endpoints, emulators.resources));
   // A hub started earlier in this process left clients and parsed settings for other endpoints.
   forgetCachedRuntime();
@@ -284,8 +304,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     tableName: emulators.resources.tableName,
     now: () => new Date(),
   });
+  const streams = tap && apiToken ? consoleStreams({ apiToken, port: () => listeningPort, tap }) : undefined;
   const local =
-    serveConsole && apiToken
+    tap && apiToken
       ? consoleHandler({
           apiToken,
           hubBaseUrl: () => `http://${host}:${listeningPort}`,
@@ -299,6 +320,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
             resources: emulators.resources,
             providers: () => providers,
           },
+          tap,
         })
       : undefined;
   // The API listens first: the provider simulators post to it, and the sender tells Twilio its URL.
@@ -314,6 +336,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     extraJson: { [HUB_INFO_PATH]: info },
     extraPosts,
     ...(local ? { local } : {}),
+    ...(streams ? { stream: streams.handle } : {}),
     onRequest: (line) => {
       if (!line.quiet) log(describeRequest(line));
     },
@@ -552,6 +575,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
+      streams?.close();
       await api.close();
       // Give the recorder a moment to record what the webhooks already accepted.
       if (eventSource && !(await waitForRecorder(10_000))) {

@@ -44,6 +44,7 @@ describe("local console: the acceptance check on the demo's data", () => {
     const channelsShown = await page.$$eval('button[data-channel]', (elements) => [
       ...new Set(elements.map((element) => element.getAttribute('data-channel'))),
     ]);
+    const placeholderLeft = await page.$('#app > p.loading');
     for (const [channel, status] of FURTHEST) {
       // Act: the newest conversation of the channel (the demo's customer, who just wrote)
       const replyText = `Acceptance reply on ${channel}: your refund is on its way.`;
@@ -57,6 +58,7 @@ describe("local console: the acceptance check on the demo's data", () => {
     expect(demo.conversations).toBeGreaterThan(4);
     expect(channelsShown).toEqual(expect.arrayContaining(['whatsapp', 'messenger', 'sms', 'email']));
     expect(reached).toEqual(['whatsapp:read', 'messenger:delivered', 'sms:delivered', 'email:delivered']);
+    expect(placeholderLeft).toBeNull();
     expect(hubConsole.browserErrors).toEqual([]);
     const log = hubConsole.logLines.join('\n');
     expect(log).not.toContain('refund is on its way');

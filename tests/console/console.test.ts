@@ -93,7 +93,7 @@ describe('local console', () => {
 
   it('acts as a WhatsApp customer, shows the conversation, replies and watches the ticks reach read', async () => {
     // Prepare
-    await page.goto(session.hub.urls.console ?? '', { waitUntil: 'networkidle0' });
+    await page.goto(session.hub.urls.console ?? '', { waitUntil: 'networkidle2' });
     // Act: the customer writes
     await page.select('#customer-channel', 'whatsapp');
     await page.click('#customer-from', { count: 3 });

@@ -1,27 +1,35 @@
 import { existsSync } from 'node:fs';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
 import { type HubSession, startHubSession } from './hub-session.ts';
 
 /*
  * The local console in headless Chromium (Debian's `chromium`, never a downloaded browser) over an
- * in-memory hub: what every console browser test starts with, plus the two things a person does
- * most on the page (write as the customer, reply as the business).
+ * in-memory hub, with what the browser printed as errors, the page's requests and the hub's log
+ * lines kept for assertions; plus the two things a person does most on the page (write as the
+ * customer, reply as the business).
  */
 
 const CHROMIUM = process.env.SWITCHBOARD_CHROMIUM ?? '/usr/bin/chromium';
 
 export interface ConsoleBrowser {
   readonly session: HubSession;
+  readonly browser: Browser;
   readonly page: Page;
   /** Every line the hub logged. */
-  readonly logLines: readonly string[];
+  readonly logLines: string[];
   /** Every error the page printed in the browser's console, and every uncaught exception. */
-  readonly browserErrors: readonly string[];
-  /** Opens the console and waits until it has nothing left to load. */
+  readonly browserErrors: string[];
+  /** Paths (with query) of the requests the page made, in order. */
+  readonly requests: string[];
+  /**
+   * Opens the console and waits until its live stream is up (the open stream keeps the network
+   * busy, so "network idle" never comes).
+   */
   open(): Promise<void>;
   close(): Promise<void>;
 }
 
+/** A hub and a browser page, the console not yet opened. */
 export const startConsoleBrowser = async (): Promise<ConsoleBrowser> => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -30,6 +38,7 @@ export const startConsoleBrowser = async (): Promise<ConsoleBrowser> => {
   }
   const logLines: string[] = [];
   const browserErrors: string[] = [];
+  const requests: string[] = [];
   const session = await startHubSession({ log: (line) => logLines.push(line) });
   let browser: Browser;
   try {
@@ -48,19 +57,33 @@ export const startConsoleBrowser = async (): Promise<ConsoleBrowser> => {
     if (message.type() === 'error') browserErrors.push(message.text());
   });
   page.on('pageerror', (error) => browserErrors.push(String(error)));
+  page.on('request', (request: HTTPRequest) => {
+    const url = new URL(request.url());
+    requests.push(`${url.pathname}${url.search}`);
+  });
   return {
     session,
+    browser,
     page,
     logLines,
     browserErrors,
+    requests,
     async open() {
-      await page.goto(session.hub.urls.console ?? '', { waitUntil: 'networkidle0' });
+      await page.goto(session.hub.urls.console ?? '', { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('[data-stream="live"]', { timeout: 30_000 });
     },
     async close() {
       await browser.close();
       await session.stop();
     },
   };
+};
+
+/** A hub and the console open in a browser page. */
+export const openConsoleBrowser = async (): Promise<ConsoleBrowser> => {
+  const opened = await startConsoleBrowser();
+  await opened.open();
+  return opened;
 };
 
 /** Writes as the customer through the page's "Act as the customer" form. */

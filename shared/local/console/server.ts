@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,10 @@ import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
 import type { LocalRequest } from '#shared/local/http-server.ts';
 import type { SendRecord } from '#shared/store/sends.ts';
 import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
+import type { EventTap } from './event-tap.ts';
 import { type HoodOptions, hoodAnswer } from './hood.ts';
+import { RAW_EVENTS_PREFIX, rawEventsAnswer } from './raw-events.ts';
+import { replayAnswer } from './replay.ts';
 
 /*
  * The local console: a page served by the local hub at `/`, plus two local-only endpoints it needs
@@ -29,8 +33,15 @@ const STATIC_DIR = join(import.meta.dirname, 'static');
 /** The page's own files. */
 const STATIC_FILES: Readonly<Record<string, readonly [file: string, contentType: string]>> = {
   '/console/app.js': ['app.js', 'text/javascript; charset=utf-8'],
-  '/console/hood.js': ['hood.js', 'text/javascript; charset=utf-8'],
   '/console/console.css': ['console.css', 'text/css; charset=utf-8'],
+};
+
+/** The page's other modules and style sheets (static/live.js, …): any `/console/<name>.js|css` in static/. */
+const OWN_FILE_PATH = /^\/console\/([a-z][a-z0-9-]*\.(js|css))$/;
+const ownFile = (rawPath: string): readonly [file: string, contentType: string] | undefined => {
+  const [, name, extension] = OWN_FILE_PATH.exec(rawPath) ?? [];
+  if (!name || !existsSync(join(STATIC_DIR, name))) return undefined;
+  return [join(STATIC_DIR, name), `text/${extension === 'css' ? 'css' : 'javascript'}; charset=utf-8`];
 };
 
 /** The front-end library, served as ES modules straight from node_modules (no bundler). */
@@ -64,6 +75,8 @@ export interface ConsoleOptions {
   readonly postCustomerMessage: (message: CustomerMessage) => Promise<number>;
   /** Queues, dead letters and fault switches (./hood.ts). */
   readonly hood?: HoodOptions;
+  /** The events the hub published to the helpdesk queue, kept for the console. */
+  readonly tap: EventTap;
 }
 
 const text = (statusCode: number, body: string): LocalHttpResponse => ({
@@ -125,10 +138,10 @@ const staticFile = async (file: string, contentType: string): Promise<LocalHttpR
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
 /** A request whose Host names another name (DNS rebinding) gets nothing from the console. */
-const namesLoopback = (host: string | undefined, port: number): boolean =>
+export const namesLoopback = (host: string | undefined, port: number): boolean =>
   host !== undefined && LOOPBACK_HOSTS.some((name) => host === `${name}:${port}`);
 
-const bearerMatches = (header: string | undefined, token: string): boolean => {
+export const bearerMatches = (header: string | undefined, token: string): boolean => {
   const given = Buffer.from(header ?? '', 'utf8');
   const expected = Buffer.from(`Bearer ${token}`, 'utf8');
   return given.length === expected.length && timingSafeEqual(given, expected);
@@ -215,12 +228,18 @@ export const consoleHandler =
       const hood =
         options.hood && (await hoodAnswer(options.hood, method, rawPath, () => parseJsonBody(request.body)));
       if (hood) return json(hood.statusCode, hood.body);
+      if (method === 'GET' && rawPath.startsWith(RAW_EVENTS_PREFIX))
+        return rawEventsAnswer(options.tap, rawPath);
+      const replayed = await replayAnswer(options.hubBaseUrl(), request);
+      if (replayed) return replayed;
       return text(404, 'Not found.');
     }
     if (method !== 'GET') return text(405, 'Method not allowed.');
     if (rawPath === CONSOLE_PAGE_PATH) return renderPage(options);
     const own = STATIC_FILES[rawPath];
     if (own) return staticFile(join(STATIC_DIR, own[0]), own[1]);
+    const file = ownFile(rawPath);
+    if (file) return staticFile(file[0], file[1]);
     const vendor = VENDOR_MODULES[rawPath];
     if (vendor) return staticFile(fileURLToPath(vendor), 'text/javascript; charset=utf-8');
     return text(404, 'Not found.');

@@ -5,11 +5,16 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { ContactPanel } from './contact.js';
+import { RawEvents } from './events.js';
 import { Hood } from './hood.js';
+import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
+import { onStreamState, startLiveStream, useLiveTask } from './live.js';
+import { ReplaySample } from './replay.js';
+import { byteSize, MessageBody } from './timeline.js';
 
 const html = htm.bind(h);
 const token = document.querySelector('meta[name="switchboard-api-token"]')?.getAttribute('content') ?? '';
-const POLL_MS = 1000;
 
 const CHANNEL_NAMES = {
   whatsapp: 'WhatsApp',
@@ -80,23 +85,6 @@ async function call(path, { method = 'GET', body, headers = {} } = {}) {
   return data;
 }
 
-/** Runs `task` now and then every second until the component goes (or `deps` change). */
-function usePoll(task, deps) {
-  useEffect(() => {
-    let stopped = false;
-    let timer;
-    const run = async () => {
-      await task(() => stopped);
-      if (!stopped) timer = setTimeout(run, POLL_MS);
-    };
-    run();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, deps);
-}
-
 const DOT = '•';
 /** Enough to tell contacts apart on screen, not enough to dial or write to. */
 function mask(identity) {
@@ -154,12 +142,17 @@ function time(value) {
   return value ? new Date(value).toLocaleTimeString() : '';
 }
 
-function Inbox({ conversations, selectedId, onSelect, reveal, now }) {
+function Inbox({ conversations, selectedId, onSelect, reveal, now, filters, onFilters }) {
   return html`<section class="inbox" aria-labelledby="inbox-title">
     <h2 id="inbox-title">Inbox</h2>
+    <${InboxFilters} filters=${filters} onChange=${onFilters} />
     ${
       conversations.length === 0
-        ? html`<p class="empty">No conversations yet. Act as the customer to start one.</p>`
+        ? html`<p class="empty">${
+            JSON.stringify(filters) === JSON.stringify(DEFAULT_FILTERS)
+              ? 'No conversations yet. Act as the customer to start one.'
+              : 'No conversation matches these filters.'
+          }</p>`
         : html`<ul class="conversation-list">
             ${conversations.map(
               (conversation) => html`<li key=${conversation.conversationId}>
@@ -231,14 +224,11 @@ function MediaPart({ hubMessageId, index, part }) {
   if (state.download.contentType.startsWith('image/')) {
     return html`<img class="media-image" src=${state.download.url} alt=${part.caption ?? label} />`;
   }
-  return html`<a href=${state.download.url}>Download ${label}</a>`;
-}
-
-function Part({ message, part, index }) {
-  if (part.type === 'text') return html`<p class="text">${part.text}</p>`;
-  if (part.type === 'media')
-    return html`<${MediaPart} hubMessageId=${message.hubMessageId} index=${index} part=${part} />`;
-  return html`<p class="other-part">[${part.type}${part.kind ? ` ${part.kind}` : ''}]</p>`;
+  const { contentType, size, url } = state.download;
+  return html`<p class="part-file" data-part="file">
+    <span aria-hidden="true">📎 </span>${part.filename ?? label} <span class="file-meta">(${contentType}${size ? `, ${byteSize(size)}` : ''})</span>
+    <a href=${url} download=${part.filename ?? ''}>Download<span class="visually-hidden"> ${part.filename ?? label}</span></a>
+  </p>`;
 }
 
 function MessageItem({ item }) {
@@ -247,7 +237,7 @@ function MessageItem({ item }) {
   return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
     <p class="meta">${outbound ? 'Business' : 'Customer'} · ${time(message.providerTimestamp ?? message.receivedAt)}</p>
     ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
-    ${message.parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} />`)}
+    <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} />
     ${outbound ? html`<${Ticks} status=${item.live?.status} />` : null}
   </li>`;
 }
@@ -310,14 +300,14 @@ function mergeChecked(list, checked, known) {
 }
 
 /** `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away. */
-function Conversation({ conversation, reveal, now, pending, setPending }) {
+function Conversation({ conversation, reveal, now, pending, setPending, onOpen }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState('');
   const pendingRef = useRef(pending);
   pendingRef.current = pending;
   const id = conversation.conversationId;
 
-  usePoll(
+  useLiveTask(
     async (stopped) => {
       try {
         const page = await call(`/v1/conversations/${id}/messages?from=newest&limit=50`);
@@ -340,6 +330,7 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
       }
     },
     [id],
+    (event) => event.conversationId === id,
   );
 
   const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
@@ -356,12 +347,14 @@ function Conversation({ conversation, reveal, now, pending, setPending }) {
       </h2>
       <p>${conversation.status} · ${waitingLabel(conversation, now)} · ${windowLabel(conversation, now)}</p>
     </header>
+    <${ContactPanel} conversation=${conversation} token=${token} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
     <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
       ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} />`)}
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
     <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
+    <${RawEvents} conversationId=${id} token=${token} />
   </section>`;
 }
 
@@ -416,34 +409,64 @@ function App() {
   // Replies the API accepted that are no message yet, by conversation: queued, sending or refused.
   const [pendingByConversation, setPendingByConversation] = useState({});
 
-  usePoll(async (stopped) => {
-    try {
-      const page = await call('/v1/conversations?limit=100');
-      if (stopped()) return;
-      setConversations(page.items);
-      setHealth({ ok: true, at: new Date() });
-    } catch (error) {
-      if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
-    }
+  const [stream, setStream] = useState({ live: false, events: 0 });
+  useEffect(() => {
+    const stop = startLiveStream(token);
+    const off = onStreamState(setStream);
+    return () => {
+      off();
+      stop();
+    };
   }, []);
+  const [filters, setFilters] = useState(DEFAULT_FILTERS);
+  const listPath = inboxPath(filters);
+  useLiveTask(
+    async (stopped) => {
+      try {
+        const page = await call(listPath);
+        if (stopped()) return;
+        setConversations(filterPage(page.items, filters));
+        setHealth({ ok: true, at: new Date() });
+      } catch (error) {
+        if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
+      }
+    },
+    [listPath, filters.unread],
+    (event) => event.conversationId !== undefined,
+  );
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, []);
 
-  const selected = conversations.find((conversation) => conversation.conversationId === selectedId);
+  // The open conversation stays open when a filter leaves it out of the list.
+  const lastSelected = useRef(undefined);
+  const listed = conversations.find((conversation) => conversation.conversationId === selectedId);
+  if (listed) lastSelected.current = listed;
+  const selected =
+    listed ?? (lastSelected.current?.conversationId === selectedId ? lastSelected.current : undefined);
+  // A conversation the list does not hold (another of the contact's) opens all the same.
+  const openConversation = (conversation) => {
+    lastSelected.current = conversation;
+    setSelectedId(conversation.conversationId);
+  };
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
-      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'}>
-        ${health.ok ? `Live · updated ${health.at ? health.at.toLocaleTimeString() : '…'}` : `Hub unreachable: ${health.message}`}
+      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'} data-stream=${stream.live ? 'live' : 'down'} data-events=${stream.events}>
+        ${
+          health.ok
+            ? `${stream.live ? 'Live (server-sent events)' : 'Polling every 5 s (event stream down)'} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}`
+            : `Hub unreachable: ${health.message}`
+        }
       </p>
       <label class="reveal"><input type="checkbox" checked=${reveal} onChange=${(event) => setReveal(event.currentTarget.checked)} /> Reveal contacts</label>
     </header>
     <main class="panes">
       <div class="side">
-        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} />
+        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
         <${ActAsCustomer} />
+        <${ReplaySample} token=${token} channelNames=${CHANNEL_NAMES} />
       </div>
       ${
         selected
@@ -453,6 +476,7 @@ function App() {
               reveal=${reveal}
               now=${now}
               pending=${pendingByConversation[selected.conversationId] ?? []}
+              onOpen=${openConversation}
               setPending=${(update) =>
                 setPendingByConversation((all) => ({
                   ...all,
@@ -462,8 +486,11 @@ function App() {
           : html`<section class="conversation empty"><p>Choose a conversation in the inbox.</p></section>`
       }
     </main>
-    <${Hood} call=${call} usePoll=${usePoll} />
+    <${Hood} call=${call} />
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// The page's "Loading the console…" placeholder goes: Preact renders beside what it did not create.
+const root = document.getElementById('app');
+root.replaceChildren();
+render(html`<${App} />`, root);

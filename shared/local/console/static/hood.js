@@ -1,11 +1,31 @@
 // "Under the hood": every queue's depth, the dead-letter queues' messages with a Redrive button, and
-// the provider simulators' fault switches. It reads /_local/console/hood every second; `call` and
-// `usePoll` are the app's own (app.js passes them), so the token and the quiet polls stay in one place.
+// the provider simulators' fault switches. It reads /_local/console/hood every second (queue depths
+// move without an event on the helpdesk stream, so this panel polls); `call` is the app's own (app.js
+// passes it), so the token and the quiet polls stay in one place.
 import htm from 'htm';
 import { h } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 const html = htm.bind(h);
+
+const POLL_MS = 1000;
+
+/** Runs `task` now and again POLL_MS after each run ends, until the component goes. */
+function usePoll(task, deps) {
+  useEffect(() => {
+    let stopped = false;
+    let timer;
+    const run = async () => {
+      await task(() => stopped);
+      if (!stopped) timer = setTimeout(run, POLL_MS);
+    };
+    run();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, deps);
+}
 
 const QUEUE_ROLES = {
   ingest: 'webhooks → recorder',
@@ -141,7 +161,7 @@ function ProviderFaults({ entry, call }) {
   </form>`;
 }
 
-export function Hood({ call, usePoll }) {
+export function Hood({ call }) {
   const [view, setView] = useState(undefined);
   const [error, setError] = useState('');
   usePoll(async (stopped) => {

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/*
+ * The console's tap on the helpdesk stream: every CloudEvent the local hub puts on the helpdesk
+ * queue, as the SQS emulator accepted it (shared/local/sent-messages.ts), kept in memory for the
+ * console. It reads nothing from the queue, so a real consumer (`npm run consume`, a helpdesk) gets
+ * every event as before. Bounded: the oldest events go once it holds `capacity` events or
+ * `maxBytes` of them.
+ */
+
+const TappedCloudEventSchema = z.looseObject({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  subject: z.string().optional(),
+  data: z.looseObject({ conversationId: z.string().optional(), contactId: z.string().optional() }).optional(),
+});
+
+/** What the stream tells the page of an event: enough to know what to read again, never its content. */
+export interface TappedEventSummary {
+  readonly seq: number;
+  readonly id: string;
+  readonly type: string;
+  readonly conversationId?: string;
+  readonly contactId?: string;
+}
+
+export interface TappedEvent extends TappedEventSummary {
+  readonly tappedAt: string;
+  /** The CloudEvent as published. */
+  readonly event: Record<string, unknown>;
+  readonly bytes: number;
+}
+
+export interface EventTap {
+  /** Keeps the events among these message bodies (bodies that are no CloudEvent are skipped). */
+  record(bodies: readonly string[]): void;
+  /** The events of one conversation still held, newest first. */
+  forConversation(conversationId: string): TappedEvent[];
+  /** The events after `seq` still held, oldest first. */
+  since(seq: number): TappedEvent[];
+  /** Calls `listener` with each event recorded from now on; returns the unsubscribe. */
+  subscribe(listener: (event: TappedEvent) => void): () => void;
+  readonly size: number;
+}
+
+const DEFAULT_TAP_CAPACITY = 500;
+const DEFAULT_TAP_MAX_BYTES = 8 * 1024 * 1024;
+
+const parseBody = (body: string): z.infer<typeof TappedCloudEventSchema> | undefined => {
+  try {
+    const parsed = TappedCloudEventSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A conversation's events name it as their subject (most) or in their data (consent, merges…). */
+const conversationOf = (event: z.infer<typeof TappedCloudEventSchema>): string | undefined =>
+  event.data?.conversationId ?? (event.subject?.startsWith('conv_') ? event.subject : undefined);
+
+export const createEventTap = ({
+  capacity = DEFAULT_TAP_CAPACITY,
+  maxBytes = DEFAULT_TAP_MAX_BYTES,
+  now = () => new Date(),
+}: {
+  capacity?: number;
+  maxBytes?: number;
+  now?: () => Date;
+} = {}): EventTap => {
+  const held: TappedEvent[] = [];
+  const ids = new Set<string>();
+  const listeners = new Set<(event: TappedEvent) => void>();
+  let bytes = 0;
+  let seq = 0;
+
+  const evictOldest = () => {
+    const oldest = held.shift();
+    if (!oldest) return;
+    ids.delete(oldest.id);
+    bytes -= oldest.bytes;
+  };
+
+  const keep = (body: string) => {
+    const parsed = parseBody(body);
+    // A publish the recorder retried carries the same event again; FIFO deduplication drops it.
+    if (!parsed || ids.has(parsed.id)) return;
+    const conversationId = conversationOf(parsed);
+    const contactId = parsed.data?.contactId;
+    seq += 1;
+    const event: TappedEvent = {
+      seq,
+      id: parsed.id,
+      type: parsed.type,
+      ...(conversationId ? { conversationId } : {}),
+      ...(contactId ? { contactId } : {}),
+      tappedAt: now().toISOString(),
+      event: parsed,
+      bytes: Buffer.byteLength(body, 'utf8'),
+    };
+    held.push(event);
+    ids.add(event.id);
+    bytes += event.bytes;
+    while (held.length > capacity || (bytes > maxBytes && held.length > 1)) evictOldest();
+    for (const listener of listeners) listener(event);
+  };
+
+  return {
+    record(bodies) {
+      for (const body of bodies) keep(body);
+    },
+    forConversation: (conversationId) =>
+      held.filter((event) => event.conversationId === conversationId).reverse(),
+    since: (after) => held.filter((event) => event.seq > after),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    get size() {
+      return held.length;
+    },
+  };
+};
+
+export const summaryOf = (event: TappedEvent): TappedEventSummary => ({
+  seq: event.seq,
+  id: event.id,
+  type: event.type,
+  ...(event.conversationId ? { conversationId: event.conversationId } : {}),
+  ...(event.contactId ? { contactId: event.contactId } : {}),
+});

@@ -1,0 +1,97 @@
+// The contact of the open conversation: the person's identities on each channel (masked unless
+// revealed), their consent by channel and purpose (GET /v1/contacts/{id}), and their other
+// conversations (GET /v1/contacts/{id}/conversations), each a button that opens it.
+import htm from 'htm';
+import { h } from 'preact';
+import { useState } from 'preact/hooks';
+import { useLiveTask } from './live.js';
+
+const html = htm.bind(h);
+
+const SCOPES = {
+  sms: 'SMS',
+  whatsapp_marketing: 'WhatsApp marketing',
+  messenger_notifications: 'Messenger notifications',
+  email: 'E-mail',
+};
+const CONSENT_WORDS = { opted_out: 'opted out', opted_in: 'opted in', help_requested: 'asked for help' };
+
+async function read(path, token) {
+  const response = await fetch(path, {
+    headers: { authorization: `Bearer ${token}`, 'x-switchboard-console': 'poll' },
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+function Consent({ consent }) {
+  const scopes = Object.entries(consent ?? {});
+  if (scopes.length === 0) return html`<p class="consent-none">No consent change recorded.</p>`;
+  return html`<ul class="consent">
+    ${scopes.map(
+      ([scope, value]) => html`<li key=${scope} data-consent=${scope} data-value=${value.consent}>
+        ${SCOPES[scope] ?? scope}: <strong>${CONSENT_WORDS[value.consent] ?? value.consent}</strong>
+        ${value.trigger ? html` <span class="muted">(“${value.trigger}”, ${new Date(value.at).toLocaleString()})</span>` : null}
+      </li>`,
+    )}
+  </ul>`;
+}
+
+export function ContactPanel({ conversation, token, reveal, mask, channelNames, onOpen }) {
+  const contactId = conversation.contactId;
+  const [person, setPerson] = useState(undefined);
+  const [others, setOthers] = useState([]);
+  const [error, setError] = useState('');
+  useLiveTask(
+    async (stopped) => {
+      if (!contactId) return;
+      try {
+        const [body, journey] = await Promise.all([
+          read(`/v1/contacts/${contactId}`, token),
+          read(`/v1/contacts/${contactId}/conversations?limit=50`, token),
+        ]);
+        if (stopped()) return;
+        setPerson(body);
+        setOthers(journey.items.filter((item) => item.conversationId !== conversation.conversationId));
+        setError('');
+      } catch (failure) {
+        if (!stopped()) setError(failure.message);
+      }
+    },
+    [contactId, conversation.conversationId],
+    (event) => event.contactId === contactId || event.conversationId === conversation.conversationId,
+  );
+  if (!contactId) return null;
+  return html`<details class="contact-panel" open>
+    <summary><h3 id="contact-title">Contact</h3></summary>
+    ${error ? html`<p class="failure" role="alert">Could not read the contact: ${error}</p>` : null}
+    ${
+      person
+        ? html`<ul class="contact-channels" aria-labelledby="contact-title">
+            ${person.channels.map(
+              (channel) => html`<li key=${channel.channel} data-contact-channel=${channel.channel}>
+                <strong>${channelNames[channel.channel] ?? channel.channel}</strong>
+                ${reveal && channel.displayName ? ` · ${channel.displayName}` : ''}
+                <span class="identities">${channel.identities.map((identity) => (reveal ? identity.value : mask(identity))).join(', ')}</span>
+                <${Consent} consent=${channel.consent} />
+              </li>`,
+            )}
+          </ul>`
+        : html`<p class="muted">Reading the contact…</p>`
+    }
+    <h4>Other conversations</h4>
+    ${
+      others.length === 0
+        ? html`<p class="muted">None.</p>`
+        : html`<ul class="other-conversations">
+            ${others.map(
+              (other) => html`<li key=${other.conversationId}>
+                <button type="button" class="link-button" data-open-conversation=${other.conversationId} onClick=${() => onOpen(other)}>
+                  ${channelNames[other.channel] ?? other.channel} · ${other.status}
+                </button>
+              </li>`,
+            )}
+          </ul>`
+    }
+  </details>`;
+}

@@ -1,0 +1,58 @@
+// Under the hood: the raw CloudEvents of the selected conversation, as the hub published them to the
+// helpdesk queue (the hub's tap, GET /_local/console/raw-events/{id}), newest first, each collapsible.
+import htm from 'htm';
+import { h } from 'preact';
+import { useState } from 'preact/hooks';
+import { useLiveTask } from './live.js';
+
+const html = htm.bind(h);
+
+function RawEvent({ item }) {
+  const { event } = item;
+  return html`<li class="raw-event" data-event-type=${event.type}>
+    <details>
+      <summary>
+        <span class="raw-event-type">${event.type.replace(/^switchboard\./, '')}</span>
+        <span class="raw-event-time">${new Date(item.tappedAt).toLocaleTimeString()}</span>
+      </summary>
+      <pre class="raw-event-json">${JSON.stringify(event, null, 2)}</pre>
+    </details>
+  </li>`;
+}
+
+export function RawEvents({ conversationId, token }) {
+  const [items, setItems] = useState([]);
+  const [error, setError] = useState('');
+  useLiveTask(
+    async (stopped) => {
+      try {
+        const response = await fetch(`/_local/console/raw-events/${conversationId}`, {
+          headers: { authorization: `Bearer ${token}`, 'x-switchboard-console': 'poll' },
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        const page = await response.json();
+        if (stopped()) return;
+        setItems(page.items);
+        setError('');
+      } catch (failure) {
+        if (!stopped()) setError(failure.message);
+      }
+    },
+    [conversationId],
+    (event) => event.conversationId === conversationId,
+  );
+  return html`<section class="raw-events" aria-labelledby="raw-events-title">
+    <details>
+      <summary><h3 id="raw-events-title">Raw CloudEvents (${items.length})</h3></summary>
+      <p class="hint">What the hub published to the helpdesk queue for this conversation since it started, newest first.</p>
+      ${error ? html`<p class="failure" role="alert">Could not read the events: ${error}</p>` : null}
+      ${
+        items.length === 0
+          ? html`<p class="empty">None held (the hub keeps the last 500 events it published).</p>`
+          : html`<ol class="raw-event-list">
+              ${items.map((item) => html`<${RawEvent} key=${item.seq} item=${item} />`)}
+            </ol>`
+      }
+    </details>
+  </section>`;
+}

@@ -1,0 +1,157 @@
+// Live updates: the hub's event stream (GET /_local/console/events, text/event-stream) read with
+// fetch() so the token travels in the Authorization header like every other console request
+// (EventSource cannot send headers). Each event names its conversation and contact; components
+// refetch what an event concerns from /v1. While the stream is down, they poll slowly instead.
+import { useEffect } from 'preact/hooks';
+
+const RETRY_MS = 2000;
+const MAX_RETRY_MS = 15_000;
+/** While the stream is down: how often components poll instead. */
+const FALLBACK_POLL_MS = 5000;
+/** While it is up: a rare check all the same (nothing the page shows should drift for long). */
+const LIVE_POLL_MS = 60_000;
+
+const eventListeners = new Set();
+const stateListeners = new Set();
+let streamState = { live: false, events: 0 };
+
+function setState(next) {
+  streamState = { ...streamState, ...next };
+  for (const listener of stateListeners) listener(streamState);
+}
+
+/** Calls `listener` with every hub event (and `{ resync: true }` when the stream comes back). */
+export function onHubEvent(listener) {
+  eventListeners.add(listener);
+  return () => eventListeners.delete(listener);
+}
+
+/** Calls `listener` with `{ live, events }` whenever the stream goes up or down or brings an event. */
+export function onStreamState(listener) {
+  stateListeners.add(listener);
+  listener(streamState);
+  return () => stateListeners.delete(listener);
+}
+
+function emit(event) {
+  for (const listener of eventListeners) listener(event);
+}
+
+/** The fields of one server-sent event block (`id:`, `event:`, `data:` lines; `:` lines are comments). */
+function parseBlock(block) {
+  const fields = { data: [] };
+  for (const line of block.split('\n')) {
+    if (line === '' || line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const name = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (name === 'data') fields.data.push(value);
+    else fields[name] = value;
+  }
+  return fields;
+}
+
+/** Opens the stream and keeps it open (reconnecting with Last-Event-ID); returns the stop. */
+export function startLiveStream(token) {
+  let stopped = false;
+  let lastId = '';
+  let retryMs = RETRY_MS;
+  let controller;
+  let timer;
+  const connect = async () => {
+    controller = new AbortController();
+    try {
+      const response = await fetch('/_local/console/events', {
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'text/event-stream',
+          ...(lastId ? { 'last-event-id': lastId } : {}),
+        },
+        signal: controller.signal,
+      });
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      let announced = false;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replace(/\r\n?/g, '\n');
+        let end = buffer.indexOf('\n\n');
+        while (end >= 0) {
+          const fields = parseBlock(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+          if (!announced) {
+            // The first block (a comment) says the stream is up: refetch what may have changed meanwhile.
+            announced = true;
+            retryMs = RETRY_MS;
+            setState({ live: true });
+            emit({ resync: true });
+          }
+          if (fields.id) lastId = fields.id;
+          if (fields.event === 'hub-event' && fields.data.length > 0) {
+            setState({ events: streamState.events + 1 });
+            emit(JSON.parse(fields.data.join('\n')));
+          }
+        }
+      }
+    } catch {
+      // Down (hub stopped, or the page is going): the components poll until it is back.
+    }
+    if (stopped) return;
+    setState({ live: false });
+    timer = setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+  };
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    controller?.abort();
+  };
+}
+
+/**
+ * Runs `task` now, again whenever a hub event `matches`, and on a slow poll (faster while the stream
+ * is down). Runs never overlap: events during a run make one more run.
+ */
+export function useLiveTask(task, deps, matches = () => true) {
+  useEffect(() => {
+    let stopped = false;
+    let running = false;
+    let again = false;
+    let timer;
+    const run = async () => {
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      clearTimeout(timer);
+      do {
+        again = false;
+        await task(() => stopped);
+      } while (again && !stopped);
+      running = false;
+      if (!stopped) timer = setTimeout(run, streamState.live ? LIVE_POLL_MS : FALLBACK_POLL_MS);
+    };
+    run();
+    const off = onHubEvent((event) => {
+      if (event.resync || matches(event)) run();
+    });
+    // A stream that drops leaves a slow timer: poll at the fallback pace from now on.
+    let wasLive = streamState.live;
+    const offState = onStreamState((state) => {
+      if (wasLive && !state.live) run();
+      wasLive = state.live;
+    });
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      off();
+      offState();
+    };
+  }, deps);
+}

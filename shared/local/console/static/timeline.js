@@ -1,0 +1,118 @@
+// The parts of a message as a person would see them (text, files, locations, chosen buttons, shared
+// contacts, orders…), and what happened to the message since (reactions, an edit, a deletion), from
+// the `live` state GET /v1/conversations/{id}/messages returns with each message.
+import htm from 'htm';
+import { h } from 'preact';
+
+const html = htm.bind(h);
+
+const REPLY_KINDS = {
+  button: 'Tapped',
+  list: 'Chose from the list',
+  quick_reply: 'Tapped',
+  postback: 'Tapped',
+  flow: 'Submitted the form',
+};
+
+/** 48213 → "47 KB". */
+export function byteSize(bytes) {
+  if (typeof bytes !== 'number') return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+function mapLink(part) {
+  if (part.url && /^https?:\/\//.test(part.url)) return part.url;
+  const { latitude: lat, longitude: lon } = part;
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
+}
+
+function Location({ part }) {
+  const coordinates = `${part.latitude.toFixed(5)}, ${part.longitude.toFixed(5)}`;
+  return html`<div class="part-location" data-part="location">
+    <p><span aria-hidden="true">📍 </span><strong>${part.name ?? 'Location'}</strong></p>
+    ${part.address ? html`<p>${part.address}</p>` : null}
+    <p class="coordinates">${coordinates}</p>
+    <a href=${mapLink(part)} target="_blank" rel="noopener noreferrer">Open the map<span class="visually-hidden"> of ${part.name ?? coordinates}</span></a>
+  </div>`;
+}
+
+function InteractiveReply({ part }) {
+  return html`<p class="part-reply" data-part="interactive_reply">
+    <span class="reply-kind">${REPLY_KINDS[part.kind] ?? 'Chose'}:</span> <strong>${part.title ?? part.payload ?? '?'}</strong>
+    ${part.description ? html` <span class="reply-description">(${part.description})</span>` : null}
+  </p>`;
+}
+
+/** One part; `Media` shows a stored file (it reads the media endpoint). */
+export function Part({ message, part, index, Media }) {
+  switch (part.type) {
+    case 'text':
+      return html`<p class="text">${part.text}</p>`;
+    case 'media':
+      return html`<${Media} hubMessageId=${message.hubMessageId} index=${index} part=${part} />`;
+    case 'location':
+      return html`<${Location} part=${part} />`;
+    case 'interactive_reply':
+      return html`<${InteractiveReply} part=${part} />`;
+    case 'reaction':
+      return html`<p class="part-reaction" data-part="reaction">
+        ${part.emoji ? `Reacted ${part.emoji} to a message` : 'Removed a reaction'}
+      </p>`;
+    case 'link':
+      return html`<p data-part="link"><a href=${part.url} target="_blank" rel="noopener noreferrer">${part.title ?? part.url}</a></p>`;
+    case 'contacts':
+      return html`<p data-part="contacts">Shared contact: ${part.contacts.map((contact) => contact.formattedName).join(', ')}</p>`;
+    case 'order':
+      return html`<p data-part="order">Order of ${part.items.length} item(s)${part.text ? `: ${part.text}` : ''}</p>`;
+    case 'template':
+      return html`<p data-part="template">Template <strong>${part.name}</strong> (${part.language})</p>`;
+    case 'interactive':
+      return html`<div data-part="interactive">
+        <p class="text">${part.body}</p>
+        ${(part.buttons ?? []).map((button) => html`<span key=${button.id} class="chip">${button.title}</span>`)}
+        ${part.list ? html`<span class="chip">${part.list.button}</span>` : null}
+      </div>`;
+    case 'system':
+      return html`<p class="part-system" data-part="system">${part.kind.replaceAll('_', ' ')}${part.body ? `: ${part.body}` : ''}</p>`;
+    default:
+      return html`<p class="other-part">[${part.type}${part.providerType ? ` ${part.providerType}` : ''}]</p>`;
+  }
+}
+
+function reactionLabel(who, reaction) {
+  if (reaction?.action !== 'added' || !reaction.emoji) return null;
+  return html`<span class="reaction" data-reaction=${who} title=${`${who} reacted`}>
+    <span aria-hidden="true">${reaction.emoji}</span><span class="visually-hidden">${who} reacted ${reaction.emoji}</span>
+  </span>`;
+}
+
+/** The parts as they stand now: an edit's parts replace the original ones, a deletion hides them. */
+export function MessageBody({ message, live, Media }) {
+  const edit = live?.edit;
+  const deletion = live?.deletion;
+  const parts = edit && !edit.partsOmitted ? edit.parts : message.parts;
+  const originalParts = message.parts.map(
+    (part, index) =>
+      html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} />`,
+  );
+  if (deletion) {
+    return html`<p class="deleted" data-deleted=${deletion.actor}>
+        <span aria-hidden="true">🚫 </span>Deleted by the ${deletion.actor === 'customer' ? 'customer' : 'business'} · ${new Date(deletion.at).toLocaleTimeString()}
+      </p>
+      <details class="original"><summary>What it said</summary>${originalParts}</details>`;
+  }
+  return html`${parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} />`)}
+    ${
+      edit
+        ? html`<p class="edited" data-edited=${edit.actor}>Edited · ${new Date(edit.at).toLocaleTimeString()}</p>
+            <details class="original"><summary>Before the edit</summary>${originalParts}</details>`
+        : null
+    }
+    ${
+      live?.customerReaction?.emoji || live?.businessReaction?.emoji
+        ? html`<p class="reactions">${reactionLabel('customer', live.customerReaction)}${reactionLabel('business', live.businessReaction)}</p>`
+        : null
+    }`;
+}

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-browser.ts';
+
+/*
+ * Act as the customer, replaying a sample: the console lists the samples of events/ and posts the
+ * chosen one, signed as its provider would, to the hub's real webhook.
+ */
+
+describe('console sample replay', () => {
+  let ui: ConsoleBrowser;
+
+  beforeAll(async () => {
+    ui = await openConsoleBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  it('lists the samples of events/ and refuses a name that is none of them', async () => {
+    // Prepare
+    const headers = {
+      authorization: `Bearer ${ui.session.hub.apiToken}`,
+      'content-type': 'application/json',
+    };
+    // Act
+    const listed = await fetch(`${ui.session.hub.urls.base}/_local/console/samples`, { headers });
+    const refused = await fetch(`${ui.session.hub.urls.base}/_local/console/replay`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: '../../etc/passwd' }),
+    });
+    const anonymous = await fetch(`${ui.session.hub.urls.base}/_local/console/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'whatsapp/location' }),
+    });
+    // Assess
+    const names = ((await listed.json()) as { items: { name: string }[] }).items.map((item) => item.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['whatsapp/location', 'sms/sms-inbound', 'email/plain-text']),
+    );
+    expect(refused.status).toBe(400);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('replays the WhatsApp location sample through the signed webhook and shows it in its conversation', async () => {
+    // Prepare
+    const { page } = ui;
+    await page.waitForSelector('#replay-sample option::-p-text(whatsapp/location)');
+    // Act
+    await page.select('#replay-sample', 'whatsapp/location');
+    await page.click('.replay button[type="submit"]');
+    const notice = await page.waitForSelector('.replay .notice::-p-text(Replayed whatsapp/location)', {
+      timeout: 30_000,
+    });
+    const row = await page.waitForSelector('button[data-channel="whatsapp"]::-p-text(35••••••••78)', {
+      timeout: 30_000,
+    });
+    await row?.click();
+    const location = await page.waitForSelector('[data-part="location"]', { timeout: 30_000 });
+    // Assess
+    expect(await notice?.evaluate((element) => element.textContent ?? '')).toContain('answered 200');
+    expect(await location?.evaluate((element) => element.textContent ?? '')).toContain('Praça do Comércio');
+    expect(ui.browserErrors).toEqual([]);
+    expect(ui.logLines.join('\n')).toContain('POST /_local/console/replay → 202');
+  }, 90_000);
+});

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emailFrom, smsFrom, whatsappTextFrom } from '#shared/local/live-samples.ts';
+import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-browser.ts';
+
+/*
+ * The inbox's filters: channel, status and "waiting for a reply" through the API's query
+ * parameters, "unread only" on the page; each control labelled and reachable by keyboard.
+ */
+
+describe('console inbox filters', () => {
+  let ui: ConsoleBrowser;
+  let whatsapp: string;
+  let sms: string;
+  let email: string;
+
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${ui.session.hub.urls.api}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${ui.session.hub.apiToken}`,
+        'content-type': 'application/json',
+        ...init.headers,
+      },
+    });
+
+  /** The conversation ids the inbox shows, once it shows exactly `expected` (in any order). */
+  const rowsBecome = async (expected: string[]): Promise<string[]> => {
+    const wanted = JSON.stringify([...expected].sort());
+    for (;;) {
+      const ids = await ui.page.$$eval('button[data-conversation]', (rows) =>
+        rows.map((row) => row.getAttribute('data-conversation') ?? ''),
+      );
+      if (JSON.stringify([...ids].sort()) === wanted) return ids;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+
+  beforeAll(async () => {
+    ui = await openConsoleBrowser();
+    // A WhatsApp customer answered, an SMS conversation resolved, an e-mail waiting and unread.
+    whatsapp = await ui.session.customerWrites(whatsappTextFrom('306900000661', 'filters-wa-1'));
+    sms = await ui.session.customerWrites(smsFrom('+14155550661', 'filters-sms-1'));
+    email = await ui.session.customerWrites(emailFrom('erin.west@customer.example', 'filters-mail-1'));
+    const reply = await api(`/conversations/${whatsapp}/messages`, {
+      method: 'POST',
+      headers: { 'idempotency-key': 'filters-reply-1' },
+      body: JSON.stringify({ parts: [{ type: 'text', text: 'Done.' }], sender: { kind: 'agent', id: 'a1' } }),
+    });
+    expect(reply.status).toBe(202);
+    await ui.session.hub.waitForSender();
+    await ui.session.hub.waitForRecorder();
+    const current = await api(`/conversations/${sms}`);
+    const resolved = await api(`/conversations/${sms}`, {
+      method: 'PATCH',
+      headers: { 'if-match': current.headers.get('etag') ?? '' },
+      body: JSON.stringify({ status: 'resolved' }),
+    });
+    expect(resolved.status).toBe(200);
+  }, 180_000);
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  it('lists open conversations by default and narrows them by channel', async () => {
+    // Prepare
+    const { page } = ui;
+    const all = await rowsBecome([whatsapp, email]);
+    // Act
+    await page.select('#filter-channel', 'email');
+    const emailOnly = await rowsBecome([email]);
+    await page.select('#filter-channel', '');
+    // Assess
+    expect(all).toHaveLength(2);
+    expect(emailOnly).toEqual([email]);
+    expect(ui.requests).toContain('/v1/conversations?limit=100&channel=email&status=open');
+  }, 60_000);
+
+  it('shows resolved conversations under their status', async () => {
+    // Act
+    await ui.page.select('#filter-status', 'resolved');
+    const resolved = await rowsBecome([sms]);
+    await ui.page.select('#filter-status', 'open');
+    await rowsBecome([whatsapp, email]);
+    // Assess
+    expect(resolved).toEqual([sms]);
+  }, 60_000);
+
+  it('keeps the conversations waiting for a reply, and the unread ones, using the keyboard', async () => {
+    // Prepare
+    const { page } = ui;
+    // Act: Tab to the checkbox and tick it with the space bar
+    await page.focus('#filter-status');
+    await page.keyboard.press('Tab');
+    const focused = await page.$eval(':focus', (element) => element.id);
+    await page.keyboard.press('Space');
+    const waiting = await rowsBecome([email]);
+    await page.keyboard.press('Space');
+    await rowsBecome([whatsapp, email]);
+    await page.click('#filter-unread');
+    const unread = await rowsBecome([email]);
+    await page.click('#filter-unread');
+    const label = await page.$eval('label:has(#filter-unread)', (element) => element.textContent ?? '');
+    // Assess
+    expect(focused).toBe('filter-waiting');
+    expect(waiting).toEqual([email]);
+    expect(unread).toEqual([email]);
+    expect(label).toContain('Unread only');
+    expect(ui.requests).toContain('/v1/conversations?limit=100&waiting=true');
+    expect(ui.browserErrors).toEqual([]);
+  }, 60_000);
+});
