@@ -106,6 +106,8 @@ export interface LocalHubOptions {
    * @default ATTENTION_SWEEPER.localIntervalMs (5 s)
    */
   readonly attentionSweepIntervalMs?: number | false;
+  /** DynamoDB's emulator in a thread of its own (see emulators.ts); `false` only for the benchmark's baseline. */
+  readonly dynamoInThread?: boolean;
 }
 
 export interface LocalHub {
@@ -255,6 +257,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     ...(sqsDataDir ? { sqsDataDir } : {}),
     dynamoPort: options.dynamoPort ?? 0,
     sqsPort: options.sqsPort ?? 0,
+    ...(options.dynamoInThread === false ? { dynamoInThread: false } : {}),
   });
   // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
   const restoreDns = interceptLocalhostDns();
