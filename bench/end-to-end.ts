@@ -1,5 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
-import { startLocalHub } from '#shared/local/hub.ts';
+import { type LocalHubOptions, startLocalHub } from '#shared/local/hub.ts';
 import {
   collectSamples,
   DEFAULT_EVENTS_DIR,
@@ -10,6 +11,7 @@ import {
 import { copyable, expectedEvents } from './expected-events.ts';
 import { type PostTiming, postAtRate, postFlatOut, startHelpdeskConsumer, waitForArrivals } from './load.ts';
 import { percentile, round } from './stats.ts';
+import { type CpuReading, cpuSince, readCpu } from './thread-cpu.ts';
 import { uniqueCopy } from './unique-copies.ts';
 import { BENCH_SECRETS } from './webhook-path.ts';
 
@@ -27,6 +29,18 @@ export interface PhaseResult {
   readonly acceptedPerSecond: number;
   /** Events on the helpdesk queue per second, first post to last arrival. */
   readonly eventsPerSecond: number;
+  /** Process CPU (all threads: hub, emulators, functions, load generator) per event that arrived. */
+  readonly cpuMsPerEvent: number;
+  /**
+   * The main thread's CPU per event (HTTP API, fauxqs, pollers, load generator, and before
+   * December 2026 the DynamoDB emulator); Linux only.
+   */
+  readonly mainThreadCpuMsPerEvent?: number;
+  /**
+   * Events per second this machine's cores could carry at these CPU costs, were nothing else
+   * running: the lesser of all cores over the process's cost and one core over the main thread's.
+   */
+  readonly capacityEventsPerSecond: number;
   /** AWS SDK commands the hub's clients sent (webhooks + recorder), from awsCommandCounts(). */
   readonly awsCommands: Readonly<Record<string, number>>;
 }
@@ -46,6 +60,22 @@ interface Job {
 
 const CONVERSATIONS = 200;
 
+/**
+ * The local hub as it ran until December 2026: DynamoDB's emulator on the main thread, beside the
+ * HTTP API, fauxqs, the pollers and this benchmark's own load; 4 batches in hand per event source.
+ */
+const BASELINE_HUB = { dynamoInThread: false, eventSourceConcurrency: 4 } as const;
+
+interface HubRun {
+  readonly label: string;
+  readonly settings: Partial<LocalHubOptions>;
+  readonly plans: readonly {
+    readonly phase: string;
+    readonly count: number;
+    readonly send: (requests: OutgoingRequest[]) => Promise<PostTiming[]>;
+  }[];
+}
+
 const buildJobs = async (samples: readonly Sample[], count: number, offset: number, baseUrl: string) => {
   const jobs: Job[] = [];
   for (let index = 0; index < count; index++) {
@@ -62,6 +92,7 @@ const summarizePhase = (
   jobs: readonly Job[],
   timings: readonly PostTiming[],
   arrivals: ReadonlyMap<string, number>,
+  cpu: CpuReading,
 ): PhaseResult => {
   const acks = timings.map((timing) => timing.ackedAt - timing.sentAt);
   const toHelpdesk: number[] = [];
@@ -78,6 +109,13 @@ const summarizePhase = (
   const firstSent = Math.min(...timings.map((timing) => timing.sentAt));
   const lastAck = Math.max(...timings.map((timing) => timing.ackedAt));
   const accepted = timings.filter((timing) => timing.status >= 200 && timing.status < 300).length;
+  const perEvent = (ms: number) => (toHelpdesk.length > 0 ? ms / toHelpdesk.length : Number.NaN);
+  const processPerEvent = perEvent(cpu.processMs);
+  const mainPerEvent = cpu.threadMs === undefined ? undefined : perEvent(cpu.threadMs);
+  const capacity = Math.min(
+    (1000 * availableParallelism()) / processPerEvent,
+    mainPerEvent === undefined ? Number.POSITIVE_INFINITY : 1000 / mainPerEvent,
+  );
   return {
     phase,
     requests: jobs.length,
@@ -90,6 +128,9 @@ const summarizePhase = (
     toHelpdeskP99Ms: round(percentile(toHelpdesk, 0.99), 1),
     acceptedPerSecond: round((accepted * 1000) / (lastAck - firstSent), 1),
     eventsPerSecond: round((toHelpdesk.length * 1000) / (Math.max(lastArrival, lastAck) - firstSent), 1),
+    cpuMsPerEvent: round(processPerEvent, 2),
+    ...(mainPerEvent === undefined ? {} : { mainThreadCpuMsPerEvent: round(mainPerEvent, 2) }),
+    capacityEventsPerSecond: round(capacity, 0),
     awsCommands: awsCommandCounts(),
   };
 };
@@ -111,50 +152,62 @@ export const runEndToEnd = async (
   const mix: Record<string, number> = {};
   for (const sample of copyableSamples) mix[sample.channel] = (mix[sample.channel] ?? 0) + 1;
 
-  const hub = await startLocalHub({
-    inMemory: true,
-    port: 0,
-    pollWaitSeconds: 1,
-    countAwsCommands: true,
-    // Its calls are per minute, not per message: left out of the per-message counts (README: the sweeper).
-    attentionSweepIntervalMs: false,
-  });
-  const consumer = startHelpdeskConsumer(hub);
+  // The same load first against the hub as it ran before (the same-run baseline), then against
+  // today's; ids never repeat across phases, so each hub sees fresh events.
+  const plans: HubRun['plans'] = [
+    { phase: 'steady 100/s', count: steadyCount, send: (requests) => postAtRate(requests, 100) },
+    { phase: 'full speed (16 in flight)', count: burstCount, send: (requests) => postFlatOut(requests, 16) },
+  ];
+  const runs: readonly HubRun[] = [
+    { label: 'before', settings: BASELINE_HUB, plans },
+    {
+      label: 'now',
+      settings: {},
+      plans,
+    },
+  ];
   const phases: PhaseResult[] = [];
-  try {
-    const plans = [
-      {
-        phase: 'steady 100/s',
-        count: steadyCount,
-        send: (requests: OutgoingRequest[]) => postAtRate(requests, 100),
-      },
-      {
-        phase: 'full speed (16 in flight)',
-        count: burstCount,
-        send: (requests: OutgoingRequest[]) => postFlatOut(requests, 16),
-      },
-    ];
-    let offset = 1000;
-    for (const plan of plans) {
-      const jobs = await buildJobs(copyableSamples, plan.count, offset, hub.urls.base);
-      offset += plan.count;
-      resetAwsCommandCounts();
-      progress(`  ${plan.phase}: ${jobs.length} requests…`);
-      const timings = await plan.send(jobs.map((job) => job.request));
-      await waitForArrivals(
-        consumer.arrivals,
-        jobs.flatMap((job) => job.eventIds),
-        quick ? 30_000 : 90_000,
-      );
-      const result = summarizePhase(plan.phase, jobs, timings, consumer.arrivals);
-      phases.push(result);
-      progress(
-        `  ${plan.phase}: ack p50 ${result.ackP50Ms} ms p99 ${result.ackP99Ms} ms; helpdesk p50 ${result.toHelpdeskP50Ms} ms p99 ${result.toHelpdeskP99Ms} ms; ${result.eventsPerSecond} events/s (${result.arrivedEvents}/${result.expectedEvents})`,
-      );
+  let offset = 1000;
+  for (const run of runs) {
+    const hub = await startLocalHub({
+      inMemory: true,
+      port: 0,
+      pollWaitSeconds: 1,
+      countAwsCommands: true,
+      // Its calls are per minute, not per message: left out of the per-message counts (README: the sweeper).
+      attentionSweepIntervalMs: false,
+      ...run.settings,
+    });
+    const consumer = startHelpdeskConsumer(hub);
+    try {
+      for (const plan of run.plans) {
+        const jobs = await buildJobs(copyableSamples, plan.count, offset, hub.urls.base);
+        offset += plan.count;
+        resetAwsCommandCounts();
+        const cpuAtStart = readCpu();
+        progress(`  ${plan.phase}, ${run.label}: ${jobs.length} requests…`);
+        const timings = await plan.send(jobs.map((job) => job.request));
+        await waitForArrivals(
+          consumer.arrivals,
+          jobs.flatMap((job) => job.eventIds),
+          quick ? 60_000 : 180_000,
+        );
+        const result = summarizePhase(
+          `${plan.phase}, ${run.label}`,
+          jobs,
+          timings,
+          consumer.arrivals,
+          cpuSince(cpuAtStart),
+        );
+        phases.push(result);
+        progress(
+          `  ${result.phase}: ack p50 ${result.ackP50Ms} ms p99 ${result.ackP99Ms} ms; helpdesk p50 ${result.toHelpdeskP50Ms} ms p99 ${result.toHelpdeskP99Ms} ms; ${result.eventsPerSecond} events/s (${result.arrivedEvents}/${result.expectedEvents}); CPU per event ${result.cpuMsPerEvent} ms, main thread ${result.mainThreadCpuMsPerEvent ?? '?'} ms`,
+        );
+      }
+    } finally {
+      await consumer.stop();
+      await hub.stop();
     }
-  } finally {
-    await consumer.stop();
-    await hub.stop();
   }
   // maxRSS is in kilobytes.
   const peakRssMb = round(process.resourceUsage().maxRSS / 1024, 1);

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalHub } from '#shared/local/hub.ts';
+import { type LocalHubOptions, startLocalHub } from '#shared/local/hub.ts';
 import { DEFAULT_MAX_ENVIRONMENTS } from '#shared/local/lambda-environments.ts';
 import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
@@ -21,18 +21,48 @@ export interface OutboundThroughputResult {
   readonly commandsPerSecond: number;
   /** Sender environments the local hub runs at once (AWS: up to the event source's maximum concurrency). */
   readonly senderEnvironments: number;
+  /** The same run, just before, against the hub as it ran before (DynamoDB's emulator on the main thread, 4 outbox batches at once). */
+  readonly baseline: { readonly seconds: number; readonly commandsPerSecond: number; readonly sent: number };
+}
+
+interface OneRun {
+  readonly conversations: number;
+  readonly commands: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly seconds: number;
 }
 
 export const runOutboundThroughput = async (
   quick: boolean,
   progress: (line: string) => void,
 ): Promise<OutboundThroughputResult> => {
+  progress('  before (DynamoDB emulator on the main thread, 4 outbox batches at once):');
+  const before = await runOnce(quick, { dynamoInThread: false, eventSourceConcurrency: 4 }, progress);
+  progress('  now:');
+  const now = await runOnce(quick, {}, progress);
+  const perSecond = (run: OneRun) => round(run.commands / run.seconds, 1);
+  return {
+    ...now,
+    seconds: round(now.seconds, 1),
+    commandsPerSecond: perSecond(now),
+    senderEnvironments: DEFAULT_MAX_ENVIRONMENTS,
+    baseline: { seconds: round(before.seconds, 1), commandsPerSecond: perSecond(before), sent: before.sent },
+  };
+};
+
+const runOnce = async (
+  quick: boolean,
+  settings: Partial<LocalHubOptions>,
+  progress: (line: string) => void,
+): Promise<OneRun> => {
   const [conversationCount, perConversation] = quick ? [30, 5] : [100, 10];
   const hub = await startLocalHub({
     inMemory: true,
     port: 0,
     pollWaitSeconds: 1,
     attentionSweepIntervalMs: false,
+    ...settings,
   });
   const sqs = new SQSClient({
     endpoint: hub.endpoints.sqs,
@@ -79,9 +109,7 @@ export const runOutboundThroughput = async (
       commands: commands.length,
       sent,
       failed: outcomes.length - sent,
-      seconds: round(seconds, 1),
-      commandsPerSecond: round(commands.length / seconds, 1),
-      senderEnvironments: DEFAULT_MAX_ENVIRONMENTS,
+      seconds,
     };
   } finally {
     sqs.destroy();

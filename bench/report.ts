@@ -265,6 +265,8 @@ export const renderReport = (report: BenchReport): string => {
           'to helpdesk p50/p99 ms',
           'req/s',
           'events/s',
+          'CPU ms/event (main thread)',
+          'cores could carry, events/s',
         ],
         e2e.phases.map((phase) => [
           phase.phase,
@@ -274,6 +276,8 @@ export const renderReport = (report: BenchReport): string => {
           `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
           phase.acceptedPerSecond,
           phase.eventsPerSecond,
+          `${phase.cpuMsPerEvent} (${phase.mainThreadCpuMsPerEvent ?? '–'})`,
+          phase.capacityEventsPerSecond,
         ]),
       ),
     );
@@ -343,7 +347,7 @@ export const renderReport = (report: BenchReport): string => {
   if (report.outbound) {
     const out = report.outbound;
     parts.push(
-      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed)`,
+      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed); the same run before (DynamoDB emulator on the main thread, 4 outbox batches at once): ${out.baseline.seconds} s, ${out.baseline.commandsPerSecond} commands/s (${out.baseline.sent} sent)`,
       `  AWS cost per send from counted calls (tests/bench/outbound-send-counts.test.ts): $${outboundCost('full').dollarsPerMillion} per million in full batches, $${outboundCost('trickle').dollarsPerMillion} one command per batch (target $2.50)`,
     );
   }

@@ -30,6 +30,7 @@ import {
   type QueueDefinition,
   type TableDefinition,
 } from '#shared/resources/definitions.ts';
+import { type RunningDynamoThread, startDynamoThread } from './dynamo-thread.ts';
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
@@ -80,6 +81,13 @@ export interface StartEmulatorsOptions {
   readonly sqsPort?: number;
   /** Told of every message the SQS emulator accepts (see sent-messages.ts); nothing is consumed. */
   readonly onMessagesSent?: (messages: readonly SentMessage[]) => void;
+  /**
+   * Run DynamoDB's emulator in a worker thread of its own (`dynamo-thread.ts`), off the thread that
+   * serves SQS, S3 and the hub's HTTP API. `false` keeps it on the calling thread, as the hub ran it
+   * before: only for the benchmark's same-run baseline.
+   * @default true
+   */
+  readonly dynamoInThread?: boolean;
 }
 
 const listen = (server: Server, port: number): Promise<number> =>
@@ -275,6 +283,23 @@ const releaseInFlight = async (sqs: SQSClient, endpoint: string, queueUrl: strin
   return released;
 };
 
+/** dynalite in its own thread, or (the baseline) on this one. */
+const startDynamo = async (options: StartEmulatorsOptions): Promise<RunningDynamoThread> => {
+  const port = options.dynamoPort ?? 0;
+  if (options.dynamoInThread !== false)
+    return startDynamoThread({ port, ...(options.dynamoDataDir ? { path: options.dynamoDataDir } : {}) });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.dynamoDataDir ? { path: options.dynamoDataDir } : {}),
+  });
+  return {
+    port: await listen(server, port),
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
+
 /**
  * Starts a DynamoDB-compatible server (dynalite) and an SQS/S3-compatible server (fauxqs), both on
  * 127.0.0.1 only, and creates the hub's table, queues and bucket from the shared definitions.
@@ -282,13 +307,7 @@ const releaseInFlight = async (sqs: SQSClient, endpoint: string, queueUrl: strin
 export const startEmulators = async (options: StartEmulatorsOptions = {}): Promise<RunningEmulators> => {
   // Every use of the emulator, not only the hub's, accepts what SQS accepts (emoji among it).
   await allowSupplementaryCharactersInFauxqs();
-  const dynamoServer = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.dynamoDataDir ? { path: options.dynamoDataDir } : {}),
-  });
-  const dynamoPort = await listen(dynamoServer, options.dynamoPort ?? 0);
+  const dynamo = await startDynamo(options);
 
   // fauxqs' own start helper binds 0.0.0.0; its app listens wherever we tell it to.
   const persistence = options.sqsDataDir ? await openFauxqsPersistence(options.sqsDataDir) : undefined;
@@ -308,13 +327,13 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
       await restored;
     } catch (error) {
       await sqsApp.close();
-      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+      await dynamo.stop();
       throw error;
     }
   }
 
   const endpoints: LocalEndpoints = {
-    dynamodb: `http://127.0.0.1:${dynamoPort}`,
+    dynamodb: `http://127.0.0.1:${dynamo.port}`,
     sqs: `http://127.0.0.1:${sqsAddress.port}`,
     s3: `http://127.0.0.1:${sqsAddress.port}`,
   };
@@ -349,7 +368,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     async stop() {
       for (const client of Object.values(clients)) client.destroy();
       await sqsApp.close();
-      await new Promise<void>((resolve) => dynamoServer.close(() => resolve()));
+      await dynamo.stop();
     },
   };
 };

@@ -114,6 +114,14 @@ export interface LocalHubOptions {
    * @default ATTENTION_SWEEPER.localIntervalMs (5 s)
    */
   readonly attentionSweepIntervalMs?: number | false;
+  /**
+   * Batches each queue's event source hands its function at once, for every queue; by default the
+   * maximum concurrency the CDK app gives that event source (the outbox and media queues: 10), else 4.
+   * FIFO order holds either way: a message group with a batch in hand gets no other.
+   */
+  readonly eventSourceConcurrency?: number;
+  /** DynamoDB's emulator in a thread of its own (see emulators.ts); `false` only for the benchmark's baseline. */
+  readonly dynamoInThread?: boolean;
 }
 
 export interface LocalHub {
@@ -277,6 +285,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
             ),
         }
       : {}),
+    ...(options.dynamoInThread === false ? { dynamoInThread: false } : {}),
   });
   // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
   const restoreDns = interceptLocalhostDns();
@@ -469,7 +478,11 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     queueUrl: string,
     name: string,
     done: string,
-    settings: { readonly batchSize: number; readonly timeoutSeconds: number },
+    settings: {
+      readonly batchSize: number;
+      readonly timeoutSeconds: number;
+      readonly maxConcurrency?: number;
+    },
   ): Promise<RunningEventSource | undefined> => {
     if (!fn) return undefined;
     // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
@@ -483,6 +496,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       functionName: name,
       region: LOCAL_REGION,
       batchSize: settings.batchSize,
+      // As many batches in hand as the CDK app lets the event source run at once (4 where it sets none).
+      concurrency: options.eventSourceConcurrency ?? settings.maxConcurrency ?? 4,
       waitTimeSeconds: options.pollWaitSeconds ?? 20,
       timeoutSeconds: settings.timeoutSeconds,
       retryVisibilitySeconds: options.retryVisibilitySeconds ?? LOCAL_RETRY_VISIBILITY_SECONDS,

@@ -1,0 +1,89 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+
+/**
+ * The DynamoDB emulator (dynalite) in a worker thread of its own. dynalite parses every request's
+ * expressions and walks its LevelDB on the thread it runs on; on the hub's main thread that work
+ * queued behind the HTTP API, fauxqs and the event sources' polls, and the hub used one core where
+ * a laptop has several. Here it has its own event loop, and its own core when one is free; the
+ * functions reach it over loopback HTTP exactly as before. Nothing of it is TypeScript: the thread
+ * runs plain Node, with no loader to start.
+ */
+
+export interface DynamoThreadOptions {
+  /** Folder for LevelDB's files; in memory when absent. */
+  readonly path?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+}
+
+export interface RunningDynamoThread {
+  readonly port: number;
+  /** Closes the server and its database (LevelDB's files are complete after this), then ends the thread. */
+  stop(): Promise<void>;
+}
+
+const FromDynamoThreadSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('listening'), port: z.number().int().positive() }),
+  z.object({ type: z.literal('failed'), reason: z.string() }),
+  z.object({ type: z.literal('closed') }),
+]);
+
+const DYNALITE = createRequire(import.meta.url).resolve('dynalite');
+
+const THREAD_SOURCE = [
+  "const { parentPort, workerData } = require('node:worker_threads');",
+  'const server = require(workerData.dynalite)(workerData.options);',
+  "server.once('error', (error) => parentPort.postMessage({ type: 'failed', reason: error.message }));",
+  "server.listen(workerData.port, '127.0.0.1', () =>",
+  "  parentPort.postMessage({ type: 'listening', port: server.address().port }));",
+  "parentPort.on('message', () => server.close(() => {",
+  "  parentPort.postMessage({ type: 'closed' });",
+  '  parentPort.close();',
+  '}));',
+].join('\n');
+
+export const startDynamoThread = (options: DynamoThreadOptions): Promise<RunningDynamoThread> =>
+  new Promise((resolve, reject) => {
+    const worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: {
+        dynalite: DYNALITE,
+        port: options.port,
+        options: {
+          createTableMs: 0,
+          deleteTableMs: 0,
+          updateTableMs: 0,
+          ...(options.path ? { path: options.path } : {}),
+        },
+      },
+    });
+    let onClosed: (() => void) | undefined;
+    const exited = new Promise<void>((settle) => worker.once('exit', () => settle()));
+    worker.once('error', (error) => reject(error));
+    void exited.then(() => reject(new Error('the DynamoDB emulator thread ended during its start')));
+    worker.on('message', (raw: unknown) => {
+      const message = FromDynamoThreadSchema.parse(raw);
+      if (message.type === 'failed') {
+        void worker.terminate();
+        reject(new Error(`the DynamoDB emulator did not start: ${message.reason}`));
+      } else if (message.type === 'closed') {
+        onClosed?.();
+      } else {
+        resolve({
+          port: message.port,
+          async stop() {
+            const closed = new Promise<void>((settle) => {
+              onClosed = settle;
+            });
+            worker.postMessage('close');
+            // A thread that died cannot answer: its exit is as final as the close.
+            await Promise.race([closed, exited]);
+            await worker.terminate();
+          },
+        });
+      }
+    });
+  });
