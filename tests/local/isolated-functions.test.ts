@@ -11,6 +11,8 @@ const SLOW_ROUTE = {
   functionFile: join(import.meta.dirname, 'fixtures/slow-function.ts'),
 } as const;
 const INTEGRATION_TIMEOUT_SECONDS = 3;
+/** How long the slow handler keeps its environment busy. */
+const COMPUTE_MS = 8000;
 
 /** `doneAt` is read when the answer is in: with a blocked event loop, it could not be early. */
 const timed = async (request: Promise<Response>) => {
@@ -48,7 +50,7 @@ describe('function handlers in execution environments of their own', () => {
     if (!sms) throw new Error('no sms sample');
     const signed = signedRequestFor(sms, { targetBaseUrl: hub.urls.base, secrets: LOCAL_DEV_SECRETS });
     const slowStart = performance.now();
-    const computing = timed(slow(6000));
+    const computing = timed(slow(COMPUTE_MS));
     await sleep(300);
     // Act
     const handshake = await timed(
@@ -60,23 +62,25 @@ describe('function handlers in execution environments of their own', () => {
     const webhook = await timed(
       fetch(signed.url, { method: 'POST', headers: signed.headers, body: signed.body }),
     );
-    const recorded = await hub.waitForRecorder(4000);
+    const recorded = await hub.waitForRecorder(COMPUTE_MS - 1000);
     const recordedAt = performance.now();
     const slowAnswer = await computing;
-    // Assess: all of it well before the 6 s computation ends.
+    // Assess: all of it before the computation ends (behind it, nothing could be done sooner). The
+    // bound is the fixture's own busy time, not a speed target.
+    const computationEnds = slowStart + COMPUTE_MS;
     expect(handshake).toMatchObject({ status: 200, body: '42' });
-    expect(handshake.doneAt - slowStart).toBeLessThan(2000);
+    expect(handshake.doneAt).toBeLessThan(computationEnds);
     expect(info.status).toBe(200);
-    expect(info.doneAt - slowStart).toBeLessThan(2500);
+    expect(info.doneAt).toBeLessThan(computationEnds);
     expect(webhook.status).toBe(200);
-    expect(webhook.doneAt - slowStart).toBeLessThan(4000);
+    expect(webhook.doneAt).toBeLessThan(computationEnds);
     expect(recorded).toBe(true);
-    expect(recordedAt - slowStart).toBeLessThan(5500);
+    expect(recordedAt).toBeLessThan(computationEnds);
     // API Gateway gave up after the integration timeout, long before the computation ended.
     expect(slowAnswer.status).toBe(503);
     expect(JSON.parse(slowAnswer.body)).toEqual({ message: 'Service Unavailable' });
     expect(slowAnswer.doneAt - slowStart).toBeGreaterThanOrEqual(INTEGRATION_TIMEOUT_SECONDS * 1000 - 50);
-    expect(slowAnswer.doneAt - slowStart).toBeLessThan(5500);
+    expect(slowAnswer.doneAt).toBeLessThan(computationEnds);
   });
 
   it('runs the same route in another environment while the first still computes', async () => {
@@ -90,6 +94,6 @@ describe('function handlers in execution environments of their own', () => {
     await computing;
     // Assess: behind the computation, it would be done after 12 s at the earliest.
     expect(next).toMatchObject({ status: 200, body: 'nothing to compute' });
-    expect(next.doneAt - slowStart).toBeLessThan(10_000);
+    expect(next.doneAt).toBeLessThan(slowStart + 12_000);
   });
 });
