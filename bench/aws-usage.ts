@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { decodeStoredJson } from '#shared/store/conversations.ts';
 import { SQS_CHUNK_BYTES } from './prices.ts';
 import { HUB_INDEXES, type MeteredIndex } from './write-units.ts';
 
@@ -32,9 +33,9 @@ export const STRAIGHTFORWARD_INDEXES: readonly MeteredIndex[] = HUB_INDEXES.map(
         projection: 'ALL',
         keyOf: (item) => {
           const status = item?.gsi1pk?.S;
-          const model = item?.model?.S;
+          const model = item?.model?.B ?? item?.model?.S;
           if (status === undefined || model === undefined) return undefined;
-          const { state } = StoredActivitySchema.parse(JSON.parse(model));
+          const { state } = StoredActivitySchema.parse(JSON.parse(decodeStoredJson(model)));
           return `${status}\u0000${state.lastMessageAt ?? state.createdAt}`;
         },
       },
