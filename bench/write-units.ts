@@ -31,6 +31,8 @@ export interface WriteUnitTally {
   byIndex: Record<string, number>;
   /** The largest item a metered write left, in bytes (what decides whether writes stay at one unit). */
   largestItemBytes: Record<string, number>;
+  /** Wall time during which at least one of the meter's own reads was in flight (to leave out of timings). */
+  meteringMs: number;
 }
 
 export const newWriteUnitTally = (): WriteUnitTally => ({
@@ -39,6 +41,7 @@ export const newWriteUnitTally = (): WriteUnitTally => ({
   whatIfIndexWriteUnits: 0,
   byIndex: {},
   largestItemBytes: {},
+  meteringMs: 0,
 });
 
 type Item = Record<string, AttributeValue>;
@@ -138,8 +141,18 @@ export const meterWriteUnits = (
   tally: WriteUnitTally,
   whatIf: readonly MeteredIndex[] = [],
 ): void => {
-  const read = async (tableName: string, key: Item): Promise<Item | undefined> =>
-    (await inspector.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  let inFlight = 0;
+  let since = 0;
+  const read = async (tableName: string, key: Item): Promise<Item | undefined> => {
+    if (inFlight++ === 0) since = performance.now();
+    try {
+      return (
+        await inspector.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))
+      ).Item;
+    } finally {
+      if (--inFlight === 0) tally.meteringMs += performance.now() - since;
+    }
+  };
   client.middlewareStack.add(
     ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
       const commandName = context.commandName ?? '';
