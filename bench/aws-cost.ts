@@ -83,6 +83,7 @@ export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'u
   const readUnits = recorder.readUnits / n;
   const writeUnits =
     (webhook.writeUnits + recorder.writeUnits + webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n;
+  // The same table writes, with the straightforward design's by-status index.
   const exactIndexWriteUnits =
     (webhook.writeUnits +
       recorder.writeUnits +
@@ -138,7 +139,8 @@ export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'u
       ingestEvents: round(events, 3),
       readUnits: round(readUnits, 3),
       writeUnitsIncludingGsi: round(writeUnits, 3),
-      gsiWriteUnitsModelled: round((webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n, 3),
+      indexWriteUnits: round((webhook.gsiWriteUnits + recorder.gsiWriteUnits) / n, 3),
+      largestConversationItemBytes: recorder.largestItemBytes.STATE ?? 0,
       straightforwardWriteUnits: round(exactIndexWriteUnits, 3),
       webhookSqsRequests: round(webhookSqs, 3),
       recorderSqsRequests: round(recorderSqs, 3),

@@ -1,33 +1,45 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { HUB_TABLE } from '#shared/resources/definitions.ts';
+import { z } from 'zod';
+import { decodeStoredJson } from '#shared/store/conversations.ts';
 import { SQS_CHUNK_BYTES } from './prices.ts';
+import { HUB_INDEXES, type MeteredIndex } from './write-units.ts';
 
 /**
- * What the bench's own AWS clients sent, beyond awsCommandCounts(): SQS 64 KB billing chunks, and
- * the GSI write units DynamoDB charges but dynalite does not report. GSI writes are modelled from the
- * request, per the DynamoDB developer guide: an item written with an index's key attributes costs
- * one extra write unit on that index, two when an existing item's index key changes (delete + put),
- * one when a non-key attribute of an item already in an index changes, if the index projects it.
+ * What the bench's own SQS clients sent, beyond awsCommandCounts(): 64 KB billing chunks and
+ * messages. (DynamoDB write units, which dynalite does not report for indexes, are metered by
+ * bench/write-units.ts.)
  */
 export interface UsageTally {
   sqsChunks: number;
   /** Messages sent (batch entries included). */
   sqsMessages: number;
-  gsiWriteUnits: number;
-  /**
-   * The same commands against the obvious by-status index (exact last-activity time in the key, all
-   * attributes projected), which the straightforward design is costed with.
-   */
-  exactIndexGsiWriteUnits: number;
 }
 
-export const newTally = (): UsageTally => ({
-  sqsChunks: 0,
-  sqsMessages: 0,
-  gsiWriteUnits: 0,
-  exactIndexGsiWriteUnits: 0,
+export const newTally = (): UsageTally => ({ sqsChunks: 0, sqsMessages: 0 });
+
+const StoredActivitySchema = z.object({
+  state: z.object({ createdAt: z.string(), lastMessageAt: z.string().nullish() }),
 });
+
+/**
+ * The straightforward design's indexes: the by-status index keyed on the exact time of last
+ * activity (so it moves with every message) and projecting every attribute; the others as built.
+ */
+export const STRAIGHTFORWARD_INDEXES: readonly MeteredIndex[] = HUB_INDEXES.map((index) =>
+  index.indexName !== 'gsi1'
+    ? index
+    : {
+        indexName: 'gsi1',
+        projection: 'ALL',
+        keyOf: (item) => {
+          const status = item?.gsi1pk?.S;
+          const model = item?.model?.B ?? item?.model?.S;
+          if (status === undefined || model === undefined) return undefined;
+          const { state } = StoredActivitySchema.parse(JSON.parse(decodeStoredJson(model)));
+          return `${status}\u0000${state.lastMessageAt ?? state.createdAt}`;
+        },
+      },
+);
 
 type Input = Record<string, unknown>;
 type Next = (args: { input: Input }) => Promise<unknown>;
@@ -48,36 +60,6 @@ const sqsChunksOf = (commandName: string, input: Input): number => {
   return 1;
 };
 
-const projectionOf = (indexName: string) =>
-  HUB_TABLE.globalSecondaryIndexes.find((index) => index.indexName === indexName)?.projection;
-
-/**
- * gsi1 (conversations by status) is the only index an update can touch: its keys are set when the
- * entry moves (a put for a new conversation, delete + put for an existing one); an update that
- * leaves them alone costs that index a write only if it projects more than keys. gsi2 entries
- * (messages) are only ever put.
- */
-const gsiUnitsOf = (commandName: string, input: Input): number => {
-  const text = JSON.stringify(input);
-  if (commandName === 'PutItemCommand') return text.includes('"gsi2pk"') || text.includes('"gsi1pk"') ? 1 : 0;
-  if (commandName !== 'UpdateItemCommand') return 0;
-  const expression = String(input.UpdateExpression ?? '');
-  if (expression.includes('gsi1pk'))
-    return String(input.ConditionExpression ?? '').includes(':expected') ? 2 : 1;
-  const isConversation = text.includes('"CONV#');
-  return isConversation && projectionOf('gsi1') === 'ALL' ? 1 : 0;
-};
-
-/** An exact-time key moves with every message a conversation records (delete + put), and projects everything. */
-const exactIndexGsiUnitsOf = (commandName: string, input: Input): number => {
-  const text = JSON.stringify(input);
-  const recordsMessage =
-    commandName === 'UpdateItemCommand' && String(input.UpdateExpression ?? '').includes('#model');
-  if (recordsMessage) return String(input.ConditionExpression ?? '').includes(':expected') ? 2 : 1;
-  if (commandName === 'UpdateItemCommand' && text.includes('"CONV#')) return 1;
-  return gsiUnitsOf(commandName, input);
-};
-
 export const tallySqs = (client: SQSClient, tally: UsageTally): void => {
   client.middlewareStack.add(
     ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
@@ -88,17 +70,5 @@ export const tallySqs = (client: SQSClient, tally: UsageTally): void => {
       return next(args);
     }) as never,
     { step: 'initialize', name: 'benchSqsChunks' },
-  );
-};
-
-export const tallyGsiWrites = (client: DynamoDBClient, tally: UsageTally): void => {
-  client.middlewareStack.add(
-    ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
-      const result = await next(args);
-      tally.gsiWriteUnits += gsiUnitsOf(context.commandName ?? '', args.input);
-      tally.exactIndexGsiWriteUnits += exactIndexGsiUnitsOf(context.commandName ?? '', args.input);
-      return result;
-    }) as never,
-    { step: 'initialize', name: 'benchGsiWrites' },
   );
 };

@@ -18,24 +18,32 @@ import { type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
-import { newTally, tallyGsiWrites, tallySqs, type UsageTally } from './aws-usage.ts';
+import { newTally, STRAIGHTFORWARD_INDEXES, tallySqs, type UsageTally } from './aws-usage.ts';
 import { SQS_CHUNK_BYTES } from './prices.ts';
 import { median } from './stats.ts';
 import { adapterFor, BENCH_BASE_URL, BENCH_SECRETS, toWebhookRequest } from './webhook-path.ts';
+import { meterWriteUnits, newWriteUnitTally, type WriteUnitTally } from './write-units.ts';
 
 /**
  * The webhook path and the recorder in this process, over the emulators, with the same clients,
- * publisher, store and replay guard as in Lambda: every AWS command they send is counted.
+ * publisher, store and replay guard as in Lambda: every AWS command they send is counted, and every
+ * table write priced as AWS bills it (bench/write-units.ts: item sizes, each index's puts, deletes,
+ * key moves and rewrites). The meter's reads around each write (through a client that is not
+ * counted) are left out of the measured durations: the time any of them was in flight is subtracted.
  */
 
 export interface SideUsage {
   readonly commands: Readonly<Record<string, number>>;
   readonly sqsChunks: number;
   readonly readUnits: number;
+  /** Table write units, metered. */
   readonly writeUnits: number;
+  /** Index write units, metered. */
   readonly gsiWriteUnits: number;
   /** What an exact-time, all-attributes by-status index would have cost (the straightforward design). */
   readonly exactIndexGsiWriteUnits: number;
+  /** The largest item a write left, by kind (the sort key's first segment), in bytes. */
+  readonly largestItemBytes: Readonly<Record<string, number>>;
 }
 
 export interface PipelineUsage {
@@ -98,12 +106,24 @@ export const runPipeline = async (
   const { resources } = emulators;
   const clients = localClients(emulators.endpoints);
   const tally: UsageTally = newTally();
-  const capacity = { read: 0, write: 0 };
+  const capacity = { read: 0 };
   countCommandsOf(clients.sqs);
   countCommandsOf(clients.s3);
   countCommandsOf(clients.dynamodb);
   tallySqs(clients.sqs, tally);
-  tallyGsiWrites(clients.dynamodb, tally);
+  const writes: WriteUnitTally = newWriteUnitTally();
+  meterWriteUnits(clients.dynamodb, emulators.clients.dynamodb, writes, STRAIGHTFORWARD_INDEXES);
+  /** The writes metered since the last call. */
+  const takeWrites = () => {
+    const taken = {
+      writeUnits: writes.tableWriteUnits,
+      gsiWriteUnits: writes.indexWriteUnits,
+      exactIndexGsiWriteUnits: writes.whatIfIndexWriteUnits,
+      largestItemBytes: { ...writes.largestItemBytes },
+    };
+    Object.assign(writes, newWriteUnitTally());
+    return taken;
+  };
 
   const blobStore = new S3BlobStore(clients.s3, resources.bucketName);
   const publisher = new SqsEventPublisher({
@@ -124,18 +144,17 @@ export const runPipeline = async (
     const request = toWebhookRequest(outgoing, new Date());
     const adapter = adapterFor(sample.channel, outgoing.url, replayGuard);
     const start = performance.now();
+    const metering = writes.meteringMs;
     const response = await processWebhook(request, adapter, { blobStore, publisher, logger: silent });
-    webhookDurations.push(performance.now() - start);
+    webhookDurations.push(performance.now() - start - (writes.meteringMs - metering));
     if (response.statusCode !== 200) throw new Error(`${sample.name} answered ${response.statusCode}`);
   }
   const webhook = {
     commands: awsCommandCounts(),
     sqsChunks: tally.sqsChunks,
     readUnits: 0,
-    // The replay guard's conditional put (no ReturnConsumedCapacity there): one unit, its item is under 1 KB.
-    writeUnits: awsCommandCounts().PutItem ?? 0,
-    gsiWriteUnits: tally.gsiWriteUnits,
-    exactIndexGsiWriteUnits: tally.exactIndexGsiWriteUnits,
+    // The replay guard's conditional put.
+    ...takeWrites(),
     medianDurationMs: median(webhookDurations),
   };
 
@@ -144,8 +163,6 @@ export const runPipeline = async (
   if (options.mediaQueueUrl) tallyQueue(clients.sqs, options.mediaQueueUrl, mediaQueue);
   tally.sqsChunks = 0;
   tally.sqsMessages = 0;
-  tally.gsiWriteUnits = 0;
-  tally.exactIndexGsiWriteUnits = 0;
   const recorder = createRecorder({
     dynamodb: clients.dynamodb,
     sqs: clients.sqs,
@@ -154,15 +171,13 @@ export const runPipeline = async (
     helpdeskQueueUrl: resources.helpdeskQueueUrl,
     ...(options.mediaQueueUrl ? { mediaQueueUrl: options.mediaQueueUrl } : {}),
     logger: silent,
-    onCapacity: (_operation, consumed) => {
+    // Reads as the local DynamoDB reports them (writes are metered above).
+    onCapacity: (operation, consumed) => {
       if (!consumed) return;
       capacity.read += consumed.ReadCapacityUnits ?? 0;
-      capacity.write += consumed.WriteCapacityUnits ?? 0;
-      if (consumed.ReadCapacityUnits === undefined && consumed.WriteCapacityUnits === undefined) {
-        // dynalite reports only the total; which kind it is follows from the operation.
-        if (_operation === 'GetItem') capacity.read += consumed.CapacityUnits ?? 0;
-        else capacity.write += consumed.CapacityUnits ?? 0;
-      }
+      // dynalite reports only the total; which kind it is follows from the operation.
+      if (consumed.ReadCapacityUnits === undefined && operation === 'GetItem')
+        capacity.read += consumed.CapacityUnits ?? 0;
     },
   });
   // The event source mapping's own polling (uncounted client here); modelled below as 1 receive + 1 delete per batch.
@@ -193,8 +208,9 @@ export const runPipeline = async (
     emptyPolls = 0;
     const records = messages.map((message) => toSqsRecord(message, arn, 'us-east-1'));
     const start = performance.now();
+    const metering = writes.meteringMs;
     const outcome = await recorder.handleSqsEvent({ Records: records });
-    batchDurations.push(performance.now() - start);
+    batchDurations.push(performance.now() - start - (writes.meteringMs - metering));
     if (outcome.batchItemFailures.length > 0) throw new Error('recorder failed a batch');
     recorded += records.length;
     await poller.send(
@@ -216,9 +232,7 @@ export const runPipeline = async (
       commands: awsCommandCounts(),
       sqsChunks: tally.sqsChunks,
       readUnits: capacity.read,
-      writeUnits: capacity.write,
-      gsiWriteUnits: tally.gsiWriteUnits,
-      exactIndexGsiWriteUnits: tally.exactIndexGsiWriteUnits,
+      ...takeWrites(),
       batches: batchDurations.length,
       publishedEvents: tally.sqsMessages,
       medianBatchDurationMs: median(batchDurations),

@@ -25,17 +25,23 @@ import { HUB_TABLE } from '#shared/resources/definitions.ts';
 export interface WriteUnitTally {
   tableWriteUnits: number;
   indexWriteUnits: number;
+  /** Index writes the same items would have cost with the meter's `whatIf` indexes instead. */
+  whatIfIndexWriteUnits: number;
   /** Index writes by index name. */
   byIndex: Record<string, number>;
   /** The largest item a metered write left, in bytes (what decides whether writes stay at one unit). */
   largestItemBytes: Record<string, number>;
+  /** Wall time during which at least one of the meter's own reads was in flight (to leave out of timings). */
+  meteringMs: number;
 }
 
 export const newWriteUnitTally = (): WriteUnitTally => ({
   tableWriteUnits: 0,
   indexWriteUnits: 0,
+  whatIfIndexWriteUnits: 0,
   byIndex: {},
   largestItemBytes: {},
+  meteringMs: 0,
 });
 
 type Item = Record<string, AttributeValue>;
@@ -66,22 +72,35 @@ export const itemBytes = (item: Item | undefined): number =>
 
 const units = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
 
-const indexKeyOf = (item: Item | undefined, pk: string, sk: string): string | undefined => {
-  const partition = item?.[pk]?.S;
-  const sort = item?.[sk]?.S;
-  return partition !== undefined && sort !== undefined ? `${partition}\u0000${sort}` : undefined;
-};
+/** An index as the meter sees it: its key for an item (none: the item is not in it), and what it projects. */
+export interface MeteredIndex {
+  readonly indexName: string;
+  readonly projection: 'ALL' | 'KEYS_ONLY';
+  keyOf(item: Item | undefined): string | undefined;
+}
+
+/** The hub table's indexes, keyed by their attributes. */
+export const HUB_INDEXES: readonly MeteredIndex[] = HUB_TABLE.globalSecondaryIndexes.map((index) => ({
+  indexName: index.indexName,
+  projection: index.projection === 'ALL' ? 'ALL' : 'KEYS_ONLY',
+  keyOf: (item) => {
+    const partition = item?.[index.partitionKey.name]?.S;
+    const sort = item?.[index.sortKey?.name ?? '']?.S;
+    return partition !== undefined && sort !== undefined ? `${partition}\u0000${sort}` : undefined;
+  },
+}));
 
 /** Index write units for one item going from `before` to `after` (either may be absent). */
 export const indexWriteUnitsOf = (
   before: Item | undefined,
   after: Item | undefined,
+  indexes: readonly MeteredIndex[] = HUB_INDEXES,
 ): Record<string, number> => {
   const changed = JSON.stringify(before) !== JSON.stringify(after);
   const result: Record<string, number> = {};
-  for (const index of HUB_TABLE.globalSecondaryIndexes) {
-    const was = indexKeyOf(before, index.partitionKey.name, index.sortKey?.name ?? '');
-    const is = indexKeyOf(after, index.partitionKey.name, index.sortKey?.name ?? '');
+  for (const index of indexes) {
+    const was = index.keyOf(before);
+    const is = index.keyOf(after);
     const entryUnits = (item: Item | undefined) => (index.projection === 'ALL' ? units(itemBytes(item)) : 1);
     let cost = 0;
     if (was !== undefined && is !== undefined && was === is) {
@@ -108,14 +127,32 @@ const keyOf = (commandName: string, input: Input): Item | undefined => {
   return (input as unknown as UpdateItemCommandInput).Key;
 };
 
-/** Meters every table write `client` sends; `inspector` is another client on the same DynamoDB. */
+const sumOf = (costs: Record<string, number>): number =>
+  Object.values(costs).reduce((total, cost) => total + cost, 0);
+
+/**
+ * Meters every table write `client` sends; `inspector` is another client on the same DynamoDB.
+ * `whatIf`: other indexes to price the same writes against (another design's), into
+ * `whatIfIndexWriteUnits`.
+ */
 export const meterWriteUnits = (
   client: DynamoDBClient,
   inspector: DynamoDBClient,
   tally: WriteUnitTally,
+  whatIf: readonly MeteredIndex[] = [],
 ): void => {
-  const read = async (tableName: string, key: Item): Promise<Item | undefined> =>
-    (await inspector.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+  let inFlight = 0;
+  let since = 0;
+  const read = async (tableName: string, key: Item): Promise<Item | undefined> => {
+    if (inFlight++ === 0) since = performance.now();
+    try {
+      return (
+        await inspector.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))
+      ).Item;
+    } finally {
+      if (--inFlight === 0) tally.meteringMs += performance.now() - since;
+    }
+  };
   client.middlewareStack.add(
     ((next: Next, context: { commandName?: string }) => async (args: { input: Input }) => {
       const commandName = context.commandName ?? '';
@@ -138,6 +175,7 @@ export const meterWriteUnits = (
         tally.indexWriteUnits += cost;
         tally.byIndex[name] = (tally.byIndex[name] ?? 0) + cost;
       }
+      if (whatIf.length > 0) tally.whatIfIndexWriteUnits += sumOf(indexWriteUnitsOf(before, after, whatIf));
       return result;
     }) as never,
     { step: 'initialize', name: 'benchWriteUnits' },

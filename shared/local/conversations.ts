@@ -1,18 +1,28 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ConversationState } from '#shared/contract/index.ts';
-import { StoredStateSchema } from '#shared/store/conversations.ts';
+import { parseConversationModel, StoredStateSchema } from '#shared/store/conversations.ts';
 
 /**
  * Every conversation state in the local table, newest version per conversation. A full scan is fine
  * for a laptop's data and keeps this reader independent of the recorder's key design: it takes any
- * item that holds a valid `ConversationState`, directly or inside a JSON `model`/`state` attribute.
+ * item that holds a valid `ConversationState`, directly or inside a JSON `model`/`state` attribute
+ * (or a `model` the store deflated).
  */
 
 const stateCandidates = (item: Record<string, unknown>): unknown[] => {
   const candidates: unknown[] = [item, item.state];
   for (const attribute of ['model', 'state']) {
     const value = item[attribute];
+    // The store keeps a conversation's model deflated: its own parser reads it.
+    if (value instanceof Uint8Array) {
+      try {
+        candidates.push(parseConversationModel(value).state);
+      } catch {
+        // Not a conversation model.
+      }
+      continue;
+    }
     if (typeof value !== 'string') continue;
     try {
       const parsed: unknown = JSON.parse(value);

@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
@@ -21,6 +22,12 @@ import { isConditionFailure, type TableContext, track } from './table.ts';
  * under reordering), its version for optimistic concurrency, the short ids of the events applied
  * most recently, the cause of the last change, the Messenger watermark registers, and the wait
  * last reported overdue.
+ *
+ * Every message rewrites this item, and DynamoDB bills a write per started KB of it, so it is kept
+ * well under 1 KB (tests/store/conversation-item-size.test.ts): the model and the last change are
+ * stored as their JSON deflated against a fixed dictionary of their field names and usual values (a
+ * format byte first), and the recent event ids as their 8 bytes each. Items stored before (JSON
+ * text, ids as hex) still read.
  */
 
 /** How many recently applied event ids a conversation keeps, to recognise a redelivery. */
@@ -101,17 +108,68 @@ const LastChangeSchema = z.object({
   changes: z.array(ConversationFieldSchema).optional(),
   at: z.string().optional(),
 });
+const StoredBytesSchema = z.union([z.string(), z.instanceof(Uint8Array)]);
 const ConversationItemSchema = z.looseObject({
   aliasOf: z.string().optional(),
-  model: z.string().optional(),
-  recent: z.string().optional(),
-  lastChange: z.string().optional(),
+  model: StoredBytesSchema.optional(),
+  recent: StoredBytesSchema.optional(),
+  lastChange: StoredBytesSchema.optional(),
   gsi4pk: z.string().optional(),
   overdueFor: z.string().optional(),
 });
 
-const parseConversationModel = (json: string): ConversationModel =>
-  ConversationModelSchema.parse(JSON.parse(json));
+/**
+ * What deflate finds repeated in a model and a last change: their field names in the order they
+ * are written, and the usual values. Fixed for format 1: changing it would make stored models unreadable (a new
+ * dictionary is a new format byte).
+ */
+const MODEL_DICTIONARY_V1 = Buffer.from(
+  '{"state":{"conversationId":"conv_","channel":"whatsapp","provider":"meta","endpoint":{"type":"whatsapp_phone_number","id":"},' +
+    '"contact":{"identities":[{"type":"wa_id","value":"},{"type":"bsuid","value":"},{"type":"phone","value":"+},' +
+    '{"type":"email","value":"},{"type":"psid","value":"}]},"contactId":"ct_","status":"open","status":"snoozed","status":"closed",' +
+    '"createdAt":"2026-11-22T11:40:00.000Z","lastMessageAt":"","lastInboundAt":"",' +
+    '"replyWindow":{"applies":true,"closesAt":"},"replyWindow":{"applies":false,"closesAt":null},' +
+    '"freeEntryPoint":{"enteredAt":"","clickId":"","answeredAt":"","closesAt":"},' +
+    '"unreadCount":0,"messageCount":1,"firstResponseAt":"","firstResponseSeconds":,"assignee":"",' +
+    '"labels":[""],"priority":"high","priority":"urgent","snoozedUntil":"","waitingSince":"","version":1},' +
+    '"firstInboundAt":"","lastOutboundAt":null}' +
+    '{"eventId":"evt_","previousStatus":null,"previousStatus":"open","changedBy":{"kind":"agent","id":"},' +
+    '"changes":["status","assignee","labels","priority","snoozedUntil"],"at":"2026-11-22T11:40:00.000Z"}',
+  'utf8',
+);
+const MODEL_FORMAT_DEFLATED_V1 = 1;
+
+/** The model or last change as stored: deflated JSON behind its format byte. */
+const encodeJson = (json: string): Uint8Array => {
+  const deflated = deflateRawSync(json, { dictionary: MODEL_DICTIONARY_V1 });
+  return Buffer.concat([Buffer.of(MODEL_FORMAT_DEFLATED_V1), deflated]);
+};
+
+/** A stored model or last change as its JSON text (deflated, or text from before). */
+export const decodeStoredJson = (stored: string | Uint8Array): string => {
+  if (typeof stored === 'string') return stored;
+  if (stored[0] !== MODEL_FORMAT_DEFLATED_V1)
+    throw new Error(`conversation model of unknown format ${stored[0]}`);
+  return inflateRawSync(stored.subarray(1), { dictionary: MODEL_DICTIONARY_V1 }).toString('utf8');
+};
+
+/** A stored model attribute (deflated, or JSON text from before), parsed. */
+export const parseConversationModel = (stored: string | Uint8Array): ConversationModel =>
+  ConversationModelSchema.parse(JSON.parse(decodeStoredJson(stored)));
+
+/** Recent event ids are 16 hex digits (64 bits of a hash): stored as their bytes. */
+const RECENT_ID_BYTES = 8;
+const encodeRecent = (ids: readonly string[]): Uint8Array => {
+  if (ids.some((id) => !/^[0-9a-f]{16}$/.test(id))) throw new Error('recent event ids must be 16 hex digits');
+  return Buffer.from(ids.join(''), 'hex');
+};
+const decodeRecent = (stored: string | Uint8Array): string[] => {
+  if (typeof stored === 'string') return stored.split(' ');
+  const hex = Buffer.from(stored).toString('hex');
+  return Array.from({ length: Math.floor(stored.length / RECENT_ID_BYTES) }, (_, index) =>
+    hex.slice(index * RECENT_ID_BYTES * 2, (index + 1) * RECENT_ID_BYTES * 2),
+  );
+};
 
 /** A conversation as readers see it: its state and Messenger watermarks. */
 export interface ConversationView {
@@ -132,13 +190,29 @@ export const conversationViewOf = (item: Record<string, unknown>): ConversationV
   };
 };
 
+/**
+ * A conversation item with its model, last change and recent ids as text, as they were stored before
+ * they were packed (a person's export shows them so); any other item as it is.
+ */
+export const conversationItemAsText = (item: Record<string, unknown>): Record<string, unknown> => {
+  const { model, lastChange, recent } = item;
+  return {
+    ...item,
+    ...(model instanceof Uint8Array ? { model: decodeStoredJson(model) } : {}),
+    ...(lastChange instanceof Uint8Array ? { lastChange: decodeStoredJson(lastChange) } : {}),
+    ...(recent instanceof Uint8Array ? { recent: decodeRecent(recent).join(' ') } : {}),
+  };
+};
+
 /** A conversation item, unmarshalled, as the writers need it (an empty item: a conversation not recorded yet). */
 export const storedConversationOf = (raw: Record<string, unknown>): StoredConversation => {
   const item = ConversationItemSchema.parse(raw);
   return {
     model: item.model ? parseConversationModel(item.model) : undefined,
-    recentEventIds: item.recent ? item.recent.split(' ') : [],
-    lastChange: item.lastChange ? LastChangeSchema.parse(JSON.parse(item.lastChange)) : undefined,
+    recentEventIds: item.recent ? decodeRecent(item.recent) : [],
+    lastChange: item.lastChange
+      ? LastChangeSchema.parse(JSON.parse(decodeStoredJson(item.lastChange)))
+      : undefined,
     ...(item.gsi4pk ? { attentionEntry: item.gsi4pk } : {}),
     ...(item.overdueFor ? { overdueReportedFor: item.overdueFor } : {}),
     ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
@@ -198,7 +272,7 @@ export const putConversationAlias = async (
  * a conversation nobody assigned, labelled, snoozed or answered yet stays as small as before the
  * helpdesk fields, and a message's update within one write unit.
  */
-const storedModelJson = (model: ConversationModel): string => {
+const storedModel = (model: ConversationModel): Uint8Array => {
   const derivedContactId = contactIdFor(model.state.channel, model.state.contact, model.state.conversationId);
   const state = Object.fromEntries(
     Object.entries(model.state).filter(
@@ -209,7 +283,7 @@ const storedModelJson = (model: ConversationModel): string => {
           (value !== null && !(Array.isArray(value) && value.length === 0))),
     ),
   );
-  return JSON.stringify({ ...model, state });
+  return encodeJson(JSON.stringify({ ...model, state }));
 };
 
 /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
@@ -265,10 +339,10 @@ export const saveConversation = async (
           '#lastChange': 'lastChange',
         },
         ExpressionAttributeValues: marshall({
-          ':model': storedModelJson(write.model),
+          ':model': storedModel(write.model),
           ':version': state.version,
-          ':recent': write.recentEventIds.join(' '),
-          ':lastChange': JSON.stringify(write.lastChange),
+          ':recent': encodeRecent(write.recentEventIds),
+          ':lastChange': encodeJson(JSON.stringify(write.lastChange)),
           ...(indexMoved ? { ':gsi1pk': indexKeys.gsi1pk, ':gsi1sk': indexKeys.gsi1sk } : {}),
           ...(contactKeys ? { ':gsi3pk': contactKeys.gsi3pk, ':gsi3sk': contactKeys.gsi3sk } : {}),
           ...(attentionMoved ? { ':gsi4pk': attention.gsi4pk, ':gsi4sk': attention.gsi4sk } : {}),
@@ -371,7 +445,7 @@ export const setConversationPerson = async (
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: { '#model': 'model', '#version': 'version' },
           ExpressionAttributeValues: marshall({
-            ':model': storedModelJson({
+            ':model': storedModel({
               ...model,
               state: { ...model.state, contactId, version: model.state.version + 1 },
             }),

@@ -8,7 +8,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
-import { conversationViewOf } from './conversations.ts';
+import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import {
   contactItemKey,
   contactKeyFor,
@@ -164,7 +164,7 @@ export const exportPerson = async (
     exportedAt: context.now().toISOString(),
     items: items.map((item) => ({
       kind: kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) ?? 'unknown',
-      item: exportable(item),
+      item: exportable(conversationItemAsText(item)),
     })),
     objects: [...objects].sort(),
   };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { STRAIGHTFORWARD_INDEXES } from '../../bench/aws-usage.ts';
 import { indexWriteUnitsOf, itemBytes } from '../../bench/write-units.ts';
 
 /*
@@ -58,5 +59,25 @@ describe('write-unit meter', () => {
     expect(bytes).toBe(1_544);
     expect(itemBytes({ n: { N: '12345' }, b: { BOOL: true } })).toBe(1 + 4 + 1 + 1);
     expect(units).toEqual({ gsi2: 2 });
+  });
+
+  it('prices the straightforward design’s exact-time, all-attributes by-status index from the same writes', () => {
+    // Prepare: a conversation whose second message comes within the hour (the hub's gsi1 stays put)
+    const conversationAt = (lastMessageAt: string, version: number) => ({
+      pk: { S: 'CONV#c1' },
+      sk: { S: 'STATE' },
+      gsi1pk: { S: 'STATUS#open' },
+      gsi1sk: { S: '2026-11-22T11#c1' },
+      model: { S: JSON.stringify({ state: { createdAt: '2026-11-22T11:00:00.000Z', lastMessageAt } }) },
+      version: { N: String(version) },
+    });
+    const first = conversationAt('2026-11-22T11:10:00.000Z', 1);
+    const second = conversationAt('2026-11-22T11:20:00.000Z', 2);
+    // Act
+    const hub = indexWriteUnitsOf(first, second);
+    const straightforward = indexWriteUnitsOf(first, second, STRAIGHTFORWARD_INDEXES);
+    // Assess: the exact-time entry moves (a delete and a put)
+    expect(hub).toEqual({});
+    expect(straightforward).toEqual({ gsi1: 2 });
   });
 });
