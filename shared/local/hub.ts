@@ -322,7 +322,12 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           port: () => listeningPort,
           mediaOrigin: emulators.endpoints.s3,
           readSend: (hubMessageId) => sends.get(hubMessageId),
-          postCustomerMessage: (message) => postCustomerMessage(`http://${host}:${listeningPort}`, message),
+          postCustomerMessage: (message) =>
+            postCustomerMessage(
+              `http://${host}:${listeningPort}`,
+              message,
+              providers ? { twilio: providers.urls.twilio, baseUrl: providers.baseUrl } : undefined,
+            ),
           hood: {
             sqs: emulators.clients.sqs,
             sqsEndpoint: emulators.endpoints.sqs,

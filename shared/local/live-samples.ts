@@ -12,7 +12,7 @@ import {
  * open), for the demo and for end-to-end tests that need several customers or messages.
  */
 
-const sampleOf = (relativePath: string): Sample => {
+export const sampleOf = (relativePath: string): Sample => {
   const [sample] = collectSamples([join(DEFAULT_EVENTS_DIR, relativePath)]).samples;
   if (!sample) throw new Error(`no sample ${relativePath}`);
   return sample;

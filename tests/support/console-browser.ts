@@ -97,6 +97,7 @@ export const actAsCustomer = async (
   await page.click('#customer-from', { count: 3 });
   await page.keyboard.press('Backspace');
   await page.type('#customer-from', from);
+  await page.select('#customer-kind', 'text');
   await page.type('#customer-text', text);
   await page.click('.customer button[type="submit"]');
 };

@@ -24,6 +24,8 @@ const CHANNEL_NAMES = {
   email: 'E-mail',
 };
 const CUSTOMER_CHANNELS = ['whatsapp', 'messenger', 'sms', 'email'];
+/** The file a customer sends on each channel (served by the provider simulators). */
+const MEDIA_WORDS = { whatsapp: 'A photo', sms: 'A file (MMS)', messenger: 'A PDF file' };
 const DEFAULT_SENDERS = {
   whatsapp: '4915112345678',
   messenger: '7319482765104823',
@@ -231,7 +233,40 @@ function MediaPart({ hubMessageId, index, part }) {
   </p>`;
 }
 
-function MessageItem({ item }) {
+/** Channels on which a customer can react to the business's message, and the customer's identity there. */
+const REACTION_SENDERS = { whatsapp: ['wa_id', 'phone'], messenger: ['psid'] };
+
+/** The customer reacts to a business message, through the channel's signed webhook like any customer message. */
+function ReactAsCustomer({ conversation, message }) {
+  const [notice, setNotice] = useState('');
+  const types = REACTION_SENDERS[conversation.channel];
+  const from =
+    types && conversation.contact.identities.find((identity) => types.includes(identity.type))?.value;
+  if (!from || !message.providerMessageId) return null;
+  const react = async () => {
+    try {
+      await call('/_local/console/customer-message', {
+        method: 'POST',
+        body: {
+          channel: conversation.channel,
+          from,
+          kind: 'reaction',
+          targetProviderMessageId: message.providerMessageId,
+          emoji: '👍',
+        },
+      });
+      setNotice('reacted');
+    } catch (error) {
+      setNotice(`not posted: ${error.message}`);
+    }
+  };
+  return html`<p class="react-as-customer">
+    <button type="button" class="link" onClick=${react}>React 👍 as the customer</button>
+    <span role="status">${notice}</span>
+  </p>`;
+}
+
+function MessageItem({ item, conversation }) {
   const message = item.message;
   const outbound = message.direction === 'outbound';
   return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
@@ -239,6 +274,7 @@ function MessageItem({ item }) {
     ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
     <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} />
     ${outbound ? html`<${Ticks} status=${item.live?.status} />` : null}
+    ${outbound ? html`<${ReactAsCustomer} conversation=${conversation} message=${message} />` : null}
   </li>`;
 }
 
@@ -350,7 +386,7 @@ function Conversation({ conversation, reveal, now, pending, setPending, onOpen }
     <${ContactPanel} conversation=${conversation} token=${token} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
     <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
-      ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} />`)}
+      ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} />`)}
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
     <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
@@ -361,19 +397,21 @@ function Conversation({ conversation, reveal, now, pending, setPending, onOpen }
 function ActAsCustomer() {
   const [channel, setChannel] = useState('whatsapp');
   const [from, setFrom] = useState(DEFAULT_SENDERS.whatsapp);
+  const [kind, setKind] = useState('text');
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
   const choose = (next) => {
     setChannel(next);
     setFrom(DEFAULT_SENDERS[next]);
+    if (next === 'email') setKind('text');
   };
   const submit = async (event) => {
     event.preventDefault();
     setBusy(true);
     setNotice('');
     try {
-      await call('/_local/console/customer-message', { method: 'POST', body: { channel, from, text } });
+      await call('/_local/console/customer-message', { method: 'POST', body: { channel, from, kind, text } });
       setNotice(`Posted to the ${CHANNEL_NAMES[channel]} webhook, signed as the provider would.`);
       setText('');
     } catch (error) {
@@ -392,9 +430,14 @@ function ActAsCustomer() {
       </select>
       <label for="customer-from">From (${SENDER_HINTS[channel]})</label>
       <input id="customer-from" value=${from} autocomplete="off" onInput=${(event) => setFrom(event.currentTarget.value)} />
-      <label for="customer-text">Message</label>
+      <label for="customer-kind">What</label>
+      <select id="customer-kind" value=${kind} onChange=${(event) => setKind(event.currentTarget.value)}>
+        <option value="text">Text</option>
+        ${channel === 'email' ? null : html`<option value="media">${MEDIA_WORDS[channel]}</option>`}
+      </select>
+      <label for="customer-text">${kind === 'media' ? 'Caption or text (optional)' : 'Message'}</label>
       <textarea id="customer-text" rows="3" value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
-      <button type="submit" disabled=${busy || !text.trim()}>Send as the customer</button>
+      <button type="submit" disabled=${busy || (kind === 'text' && !text.trim())}>Send as the customer</button>
       <p class="notice" role="status">${notice}</p>
     </form>
   </section>`;

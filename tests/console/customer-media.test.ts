@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  actAsCustomer,
+  type ConsoleBrowser,
+  openConsoleBrowser,
+  replyAsBusiness,
+  waitForReplyStatus,
+} from '#tests/support/console-browser.ts';
+
+/*
+ * Act as the customer beyond text: a file on WhatsApp (a photo the simulated Graph API serves) and on
+ * Messenger (a PDF on the simulated CDN), each copied into the hub's bucket and shown in the timeline;
+ * and a reaction to the business's reply, posted through the channel's signed webhook and shown on
+ * that reply.
+ */
+
+describe('console: the customer sends files and reacts', () => {
+  let ui: ConsoleBrowser;
+
+  beforeAll(async () => {
+    ui = await openConsoleBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  const sendFile = async (channel: string, from: string, caption: string) => {
+    const { page } = ui;
+    await page.select('#customer-channel', channel);
+    await page.click('#customer-from', { count: 3 });
+    await page.keyboard.press('Backspace');
+    await page.type('#customer-from', from);
+    await page.select('#customer-kind', 'media');
+    await page.type('#customer-text', caption);
+    await page.click('.customer button[type="submit"]');
+    await page.waitForSelector('.customer .notice::-p-text(Posted to the)', { timeout: 30_000 });
+  };
+
+  it('a WhatsApp photo and a Messenger file reach the timeline from the hub’s bucket', async () => {
+    // Prepare
+    const { page } = ui;
+    // Act
+    await sendFile('whatsapp', '306900000731', 'The dent on the box');
+    const whatsapp = await page.waitForSelector('button[data-channel="whatsapp"]', { timeout: 30_000 });
+    await whatsapp?.click();
+    const photo = await page.waitForSelector('.message.inbound img.media-image', { timeout: 45_000 });
+    const photoUrl = await photo?.evaluate((element) => element.getAttribute('src'));
+    await sendFile('messenger', '7300000731', '');
+    const messenger = await page.waitForSelector('button[data-channel="messenger"]', { timeout: 30_000 });
+    await messenger?.click();
+    const file = await page.waitForSelector('.message.inbound [data-part="file"] a[href]', {
+      timeout: 45_000,
+    });
+    const fileUrl = await file?.evaluate((element) => element.getAttribute('href'));
+    // Assess
+    expect(photoUrl).toContain('/attachments/');
+    expect(fileUrl).toContain('/attachments/');
+    expect(ui.browserErrors).toEqual([]);
+    expect(ui.logLines.join('\n')).not.toContain('306900000731');
+  }, 150_000);
+
+  it('the customer reacts 👍 to the business’s WhatsApp reply and the reply shows it', async () => {
+    // Prepare: a customer writes and the business answers
+    const { page } = ui;
+    const replyText = 'We will send a new box tomorrow.';
+    await actAsCustomer(page, 'whatsapp', '306900000732', 'The box arrived broken.');
+    const row = await page.waitForSelector('button[data-channel="whatsapp"]::-p-text(30••••••••32)', {
+      timeout: 30_000,
+    });
+    await row?.click();
+    await page.waitForSelector('.message.inbound .text::-p-text(The box arrived broken.)', {
+      timeout: 30_000,
+    });
+    await replyAsBusiness(page, replyText);
+    await waitForReplyStatus(page, replyText, 'read');
+    // Act
+    const reply = await page.waitForSelector(`.message.outbound:has(.text) .react-as-customer button`);
+    await reply?.click();
+    // Assess
+    const reaction = await page.waitForSelector('.message.outbound [data-reaction="customer"]', {
+      timeout: 30_000,
+    });
+    expect(await reaction?.evaluate((element) => element.textContent)).toContain('👍');
+    expect(ui.browserErrors).toEqual([]);
+  }, 150_000);
+});
