@@ -191,6 +191,28 @@ function Ticks({ status }) {
   </span>`;
 }
 
+const STATUS_ORDER = ['sent', 'delivered', 'read'];
+
+/**
+ * A business message's status, raised to what the conversation's Messenger watermarks say: Messenger
+ * reports "read" and "delivered" as a time up to which every message is, not per message, so the API
+ * gives them on the conversation (`readWatermark`, `deliveredWatermark`) and a client applies them,
+ * as Messenger's own apps do.
+ */
+function withWatermarks(status, message, conversation) {
+  if (!status || status.status === 'failed' || !conversation) return status;
+  const sentAt = Date.parse(message.providerTimestamp ?? message.receivedAt);
+  const covered = (watermark) => watermark !== undefined && sentAt <= Date.parse(watermark);
+  const raised = covered(conversation.readWatermark)
+    ? 'read'
+    : covered(conversation.deliveredWatermark)
+      ? 'delivered'
+      : undefined;
+  return raised && STATUS_ORDER.indexOf(raised) > STATUS_ORDER.indexOf(status.status)
+    ? { ...status, status: raised }
+    : status;
+}
+
 function MediaPart({ hubMessageId, index, part }) {
   const [state, setState] = useState({ kind: 'loading' });
   useEffect(() => {
@@ -273,7 +295,7 @@ function MessageItem({ item, conversation }) {
     <p class="meta">${outbound ? 'Business' : 'Customer'} · ${time(message.providerTimestamp ?? message.receivedAt)}</p>
     ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
     <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} />
-    ${outbound ? html`<${Ticks} status=${item.live?.status} />` : null}
+    ${outbound ? html`<${Ticks} status=${withWatermarks(item.live?.status, message, conversation)} />` : null}
     ${outbound ? html`<${ReactAsCustomer} conversation=${conversation} message=${message} />` : null}
   </li>`;
 }
