@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -132,7 +133,7 @@ export const runPipeline = async (
     overflow: { store: blobStore, bucket: resources.bucketName },
   });
   const replayGuard = new DynamoReplayGuard({
-    client: clients.dynamodb,
+    putItem: (input) => clients.dynamodb.send(new PutItemCommand(input)),
     tableName: resources.tableName,
     now: () => new Date(),
   });

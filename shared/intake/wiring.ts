@@ -1,10 +1,11 @@
 import { lazyS3BlobStore, type S3BlobStore } from '#shared/aws/blob-store.ts';
 import { type ChannelSecretsProvider, processChannelSecrets } from '#shared/aws/channel-secrets.ts';
-import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { BatchEventPublisher } from '#shared/aws/event-publisher.ts';
+import { signedDynamoDbClient } from '#shared/aws/signed/dynamodb.ts';
+import { type SignedS3BlobStore, signedS3BlobStore } from '#shared/aws/signed/s3.ts';
 import { signedSecretsManagerClient } from '#shared/aws/signed/secrets-manager.ts';
 import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
-import { requireConfig } from '#shared/config/runtime.ts';
+import { requireConfig, runtimeConfig } from '#shared/config/runtime.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 
 let blobStore: S3BlobStore | undefined;
@@ -12,14 +13,23 @@ let publisher: BatchEventPublisher | undefined;
 let replayGuard: DynamoReplayGuard | undefined;
 
 /**
- * The payload bucket, created on first use. The S3 SDK itself loads on the first put or get: the
- * chat webhooks only store a claim check for an event over 1 MiB, so their import skips it. The
- * e-mail functions store on every request and load it on their first one.
+ * The payload bucket for reading and writing (SES receipts read the raw MIME S3 stored), created on
+ * first use; the S3 SDK itself loads on the first put or get.
  */
 export const payloadStore = (): S3BlobStore => {
   blobStore ??= lazyS3BlobStore(requireConfig('SWITCHBOARD_PAYLOAD_BUCKET').SWITCHBOARD_PAYLOAD_BUCKET);
   return blobStore;
 };
+
+/**
+ * What intake writes to the payload bucket (claim checks, an e-mail webhook's MIME and attachments):
+ * PutObject as a signed request of its own, so the webhook bundles leave the S3 SDK out.
+ */
+const payloadWriter = (): SignedS3BlobStore =>
+  signedS3BlobStore(
+    requireConfig('SWITCHBOARD_PAYLOAD_BUCKET').SWITCHBOARD_PAYLOAD_BUCKET,
+    runtimeConfig().SWITCHBOARD_S3_FORCE_PATH_STYLE,
+  );
 
 /**
  * The ingest queue publisher; oversize events are claim-checked into the payload bucket. It sends
@@ -32,7 +42,7 @@ export const ingestPublisher = (): BatchEventPublisher => {
     publisher = new BatchEventPublisher({
       sqs: signedSqsClient(),
       queueUrl: config.SWITCHBOARD_INGEST_QUEUE_URL,
-      overflow: { store: payloadStore(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
+      overflow: { store: payloadWriter(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
     });
   }
   return publisher;
@@ -48,14 +58,14 @@ export const webhookChannelSecrets: ChannelSecretsProvider =
 
 export const hubReplayGuard = (): DynamoReplayGuard => {
   replayGuard ??= new DynamoReplayGuard({
-    client: dynamoDbClient(),
+    putItem: (input) => signedDynamoDbClient().putItem(input),
     tableName: requireConfig('SWITCHBOARD_TABLE_NAME').SWITCHBOARD_TABLE_NAME,
     now: () => new Date(),
   });
   return replayGuard;
 };
 
-export const webhookDeps = () => ({ blobStore: payloadStore(), publisher: ingestPublisher() });
+export const webhookDeps = () => ({ blobStore: payloadWriter(), publisher: ingestPublisher() });
 
 /** Tests and the local hub change the environment between runs. */
 export const resetWebhookDeps = (): void => {

@@ -243,7 +243,7 @@ describe('signed requests against the AWS SDK as oracle', () => {
     ]) {
       expect(actual?.headers[name], name).toBe(expected?.headers[name]);
     }
-    expect(JSON.parse(actual?.body ?? '')).toEqual(JSON.parse(expected?.body ?? ''));
+    expect(JSON.parse(String(actual?.body ?? ''))).toEqual(JSON.parse(expected?.body ?? ''));
     expect(actual?.headers['content-length']).toBe(String(Buffer.byteLength(actual?.body ?? '')));
     // …and its own signature is the SDK's signer's over the same headers (checked above).
     expect(signedHeaderNames(actual?.headers.authorization)).toEqual(

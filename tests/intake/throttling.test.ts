@@ -1,9 +1,4 @@
 import {
-  DynamoDBClient,
-  ProvisionedThroughputExceededException,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
   SendMessageBatchCommand,
   type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput,
@@ -12,6 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '#shared/aws/blob-store.ts';
+import { SignedDynamoDbClient } from '#shared/aws/signed/dynamodb.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { OK_RESPONSE, type WebhookOutcome } from '#shared/channels/inbound.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
@@ -151,14 +147,26 @@ describe('throttling on the webhook path', () => {
   );
 
   it('DynamoDB throttling the replay guard answers 503 before anything is queued', async () => {
-    // Prepare: the Mailgun replay guard's conditional put, throttled
+    // Prepare: the Mailgun replay guard's conditional put (a signed request), throttled every time
     queue = fakeQueue();
-    const dynamodb = mockClient(DynamoDBClient);
-    dynamodb
-      .on(PutItemCommand)
-      .rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
+    let attempts = 0;
+    const dynamodb = new SignedDynamoDbClient({
+      env: { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' },
+      sleep: async () => undefined,
+      transport: async () => {
+        attempts++;
+        return {
+          statusCode: 400,
+          headers: {},
+          body: JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+            message: 'Rate exceeded',
+          }),
+        };
+      },
+    });
     const guard = new DynamoReplayGuard({
-      client: new DynamoDBClient({ region: 'us-east-1' }),
+      putItem: (input) => dynamodb.putItem(input),
       tableName: 'switchboard-hub',
       now: () => new Date('2026-11-22T12:00:00Z'),
     });
@@ -168,8 +176,8 @@ describe('throttling on the webhook path', () => {
     };
     // Act
     const response = await post(queue.publisher, guarded);
-    dynamodb.restore();
-    // Assess
+    // Assess: retried as the SDK would (3 attempts), then the provider is told to retry
+    expect(attempts).toBe(3);
     expect(response.statusCode).toBe(503);
     expect(queue.calls()).toBe(0);
     expect(queue.accepted.size).toBe(0);

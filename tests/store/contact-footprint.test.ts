@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -70,7 +70,11 @@ describe('every item of a contact, by the key catalogue', () => {
       await recorder.recordEvent(statusEvent(customer, `${customer}-out-1`, 'read', minute(3)));
       await recorder.recordEvent(reactionEvent(customer, `${customer}-out-1`, '👍', minute(4)));
     }
-    await new DynamoReplayGuard(context).claim('a mailgun token', 60);
+    await new DynamoReplayGuard({
+      putItem: (input) => context.client.send(new PutItemCommand(input)),
+      tableName: context.tableName,
+      now: context.now,
+    }).claim('a mailgun token', 60);
   });
   afterAll(async () => {
     await emulators?.stop();

@@ -1,28 +1,15 @@
-import { announceSignedRequest } from '../clients.ts';
-import {
-  CredentialsProviderError,
-  type CredentialsSource,
-  credentialsFromEnv,
-  credentialsSource,
-} from './credentials.ts';
-import {
-  type HttpGet,
-  type HttpRequest,
-  type HttpResponse,
-  type HttpTransport,
-  nodeHttpTransport,
-} from './http.ts';
+import type { HttpRequest, HttpResponse } from './http.ts';
+import { AwsServiceError, SignedCaller, type SignedCallerOptions } from './signed-caller.ts';
 import { type SigningCredentials, signRequest } from './sigv4.ts';
 
-export type { HttpRequest, HttpResponse, HttpTransport } from './http.ts';
+export type { HttpRequest, HttpResponse } from './http.ts';
+export { isRetryable } from './signed-caller.ts';
 
 /*
  * One AWS JSON-protocol call (awsJson1_0, awsJson1_1) as a SigV4-signed HTTPS POST, without the
- * SDK: the webhooks' two calls (SQS SendMessageBatch, Secrets Manager GetSecretValue). Credentials
- * and region come from the variables Lambda sets; the endpoint from the same variables the SDK
- * reads (AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL) or an explicit one. Retries are here, in
- * `call`, and only here: the SDK's standard policy (3 attempts, full-jitter backoff, throttling,
- * 5xx, timeouts and dropped connections), so a failure the caller sees was retried just as before.
+ * SDK: the webhooks' calls (SQS SendMessageBatch, Secrets Manager GetSecretValue, DynamoDB PutItem).
+ * The endpoint comes from the same variables the SDK reads (AWS_ENDPOINT_URL_<SERVICE>,
+ * AWS_ENDPOINT_URL) or an explicit one; credentials, region and retries from ./signed-caller.ts.
  */
 
 export interface AwsJsonService {
@@ -39,63 +26,6 @@ export interface AwsJsonService {
    */
   readonly queryCompatibleNamespace?: string;
 }
-
-/** An error answer of the service, named like the SDK's exception for it. */
-class AwsServiceError extends Error {
-  readonly $fault: 'client' | 'server';
-  readonly $metadata: { readonly httpStatusCode: number; readonly requestId: string | undefined };
-  constructor(name: string, message: string, httpStatusCode: number, requestId: string | undefined) {
-    super(message);
-    this.name = name;
-    this.$fault = httpStatusCode < 500 ? 'client' : 'server';
-    this.$metadata = { httpStatusCode, requestId };
-  }
-}
-
-// The SDK's classification (@smithy/core retry/service-error-classification).
-const THROTTLING_CODES = new Set([
-  'BandwidthLimitExceeded',
-  'EC2ThrottledException',
-  'LimitExceededException',
-  'PriorRequestNotComplete',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'ThrottledException',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'TransactionInProgressException',
-]);
-const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-const isThrottling = (error: unknown): boolean =>
-  error instanceof AwsServiceError &&
-  (error.$metadata.httpStatusCode === 429 || THROTTLING_CODES.has(error.name));
-
-/**
- * Worth another attempt: throttling, a 5xx, a timeout, a dropped or refused connection. Not: our
- * own mistakes (4xx: invalid input, missing queue, access denied) and missing credentials.
- */
-export const isRetryable = (error: unknown): boolean => {
-  if (error instanceof AwsServiceError) {
-    return isThrottling(error) || TRANSIENT_NAMES.has(error.name) || error.$metadata.httpStatusCode >= 500;
-  }
-  if (!(error instanceof Error)) return false;
-  return TRANSIENT_NAMES.has(error.name) || NETWORK_CODES.has((error as { code?: string }).code ?? '');
-};
 
 /** The SDK's rules: `__type` without its namespace, else the query code, `code`, x-amzn-errortype. */
 const errorNameOf = (
@@ -157,41 +87,11 @@ const toServiceError = (service: AwsJsonService, response: HttpResponse): AwsSer
   );
 };
 
-export interface AwsJsonClientOptions {
+export interface AwsJsonClientOptions extends SignedCallerOptions {
   readonly service: AwsJsonService;
   /** Wins over AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL (the local hub's emulators). */
   readonly endpoint?: string;
-  /**
-   * Read on every call: AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else
-   * the container credentials endpoint's variables (shared/aws/signed/credentials.ts).
-   */
-  readonly env?: NodeJS.ProcessEnv;
-  /** Attempts per call, the first included. @default 3 (the SDK's) */
-  readonly maxAttempts?: number;
-  /** Per attempt, until the whole answer is read. @default 3000 */
-  readonly timeoutMs?: number;
-  readonly transport?: HttpTransport;
-  /** How the container credentials endpoint is asked, when the environment has no keys (tests). */
-  readonly credentialsGet?: HttpGet;
-  readonly now?: () => Date;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
 }
-
-/** Base delays of the SDK's standard retry strategy. */
-const RETRY_BASE_MS = 100;
-const THROTTLING_RETRY_BASE_MS = 500;
-const MAX_RETRY_DELAY_MS = 20_000;
-
-const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The environment's keys, for a request signed without asking the container endpoint. */
-const requireEnvCredentials = (env: NodeJS.ProcessEnv): SigningCredentials => {
-  const credentials = credentialsFromEnv(env);
-  if (!credentials)
-    throw new CredentialsProviderError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
-  return credentials;
-};
 
 /** Explicit endpoint, else the SDK's variables, else the service's regional endpoint. */
 const endpointFor = (
@@ -207,79 +107,44 @@ const endpointFor = (
 };
 
 export class AwsJsonClient {
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly maxAttempts: number;
-  private readonly timeoutMs: number;
-  private readonly transport: HttpTransport;
-  private readonly now: () => Date;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly random: () => number;
-  private readonly credentials: CredentialsSource;
+  private readonly caller: SignedCaller;
 
   constructor(private readonly options: AwsJsonClientOptions) {
-    this.env = options.env ?? process.env;
-    this.maxAttempts = options.maxAttempts ?? 3;
-    this.timeoutMs = options.timeoutMs ?? 3000;
-    this.transport = options.transport ?? nodeHttpTransport;
-    this.now = options.now ?? (() => new Date());
-    this.sleep = options.sleep ?? sleepFor;
-    this.random = options.random ?? Math.random;
-    this.credentials = credentialsSource(
-      this.env,
-      options.credentialsGet ? { get: options.credentialsGet } : {},
-    );
+    this.caller = new SignedCaller(options);
   }
 
   /** The request for one attempt, signed at `now()` (with the environment's keys unless given others). */
-  signedRequest(
-    operation: string,
-    input: object,
-    credentials: SigningCredentials = requireEnvCredentials(this.env),
-  ): HttpRequest {
-    const { service } = this.options;
-    const region = this.env.AWS_REGION;
-    if (!region) throw new Error('Region is missing: AWS_REGION is not set');
-    const url = endpointFor(service, region, this.env, this.options.endpoint);
-    if (!url.pathname.endsWith('/')) url.pathname += '/';
-    const body = JSON.stringify(input);
-    const headers: Record<string, string> = {
-      'content-type': `application/x-amz-json-${service.jsonVersion}`,
-      'content-length': String(Buffer.byteLength(body, 'utf8')),
-      'x-amz-target': `${service.targetPrefix}.${operation}`,
-      ...(service.queryCompatibleNamespace ? { 'x-amzn-query-mode': 'true' } : {}),
-    };
-    const signed = signRequest(
-      { method: 'POST', url, headers, body },
-      { credentials, region, service: service.signingName, date: this.now() },
-    );
-    return { method: 'POST', url, headers: signed, body };
+  signedRequest(operation: string, input: object, credentials?: SigningCredentials): HttpRequest {
+    return this.caller.build(this.requestFor(operation, input), credentials);
   }
 
   /** Calls `operation`, retrying what `isRetryable` allows; the parsed JSON answer or the last error. */
-  async call<Output>(operation: string, input: object): Promise<Output> {
-    announceSignedRequest(operation, 'command');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        announceSignedRequest(operation, 'attempt');
-        const credentials = await this.credentials();
-        const response = await this.transport(
-          this.signedRequest(operation, input, credentials),
-          this.timeoutMs,
-        );
-        if (response.statusCode < 200 || response.statusCode >= 300) {
-          throw toServiceError(this.options.service, response);
-        }
-        return parseAnswer(response.body) as Output;
-      } catch (error) {
-        if (attempt >= this.maxAttempts || !isRetryable(error)) throw error;
-        await this.sleep(this.backoff(attempt, error));
+  call<Output>(operation: string, input: object): Promise<Output> {
+    return this.caller.call(operation, this.requestFor(operation, input), (response) => {
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw toServiceError(this.options.service, response);
       }
-    }
+      return parseAnswer(response.body) as Output;
+    });
   }
 
-  /** Full jitter, as the SDK: a random wait up to base × 2^attempt, capped at 20 s. */
-  private backoff(attempt: number, error: unknown): number {
-    const base = isThrottling(error) ? THROTTLING_RETRY_BASE_MS : RETRY_BASE_MS;
-    return Math.floor(this.random() * Math.min(MAX_RETRY_DELAY_MS, base * 2 ** attempt));
+  private requestFor(operation: string, input: object) {
+    const { service } = this.options;
+    const body = JSON.stringify(input);
+    return (credentials: SigningCredentials, date: Date, region: string): HttpRequest => {
+      const url = endpointFor(service, region, this.caller.env, this.options.endpoint);
+      if (!url.pathname.endsWith('/')) url.pathname += '/';
+      const headers: Record<string, string> = {
+        'content-type': `application/x-amz-json-${service.jsonVersion}`,
+        'content-length': String(Buffer.byteLength(body, 'utf8')),
+        'x-amz-target': `${service.targetPrefix}.${operation}`,
+        ...(service.queryCompatibleNamespace ? { 'x-amzn-query-mode': 'true' } : {}),
+      };
+      const signed = signRequest(
+        { method: 'POST', url, headers, body },
+        { credentials, region, service: service.signingName, date },
+      );
+      return { method: 'POST', url, headers: signed, body };
+    };
   }
 }

@@ -22,12 +22,14 @@ export interface ExpiringCredentials extends SigningCredentials {
 }
 
 /** The endpoint's answer (ECS, EKS Pod Identity and Lambda SnapStart answer alike). */
-const ContainerCredentialsSchema = z.looseObject({
-  AccessKeyId: z.string().check(z.minLength(1)),
-  SecretAccessKey: z.string().check(z.minLength(1)),
-  Token: z.optional(z.string()),
-  Expiration: z.optional(z.string()),
-});
+const ContainerCredentialsSchema = z.lazy(() =>
+  z.looseObject({
+    AccessKeyId: z.string().check(z.minLength(1)),
+    SecretAccessKey: z.string().check(z.minLength(1)),
+    Token: z.optional(z.string()),
+    Expiration: z.optional(z.string()),
+  }),
+);
 
 /** Refreshed this long before they expire, as the SDK does (5 minutes). */
 const REFRESH_BEFORE_MS = 300_000;

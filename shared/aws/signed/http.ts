@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 
 /*
  * The signed requests' HTTP, on node:http(s) with their default agents (kept-alive connections):
- * one POST to an AWS service (aws-json.ts) and one GET of the container credentials endpoint
- * (credentials.ts). One request, once: retries belong to the callers.
+ * one POST to an AWS JSON service (aws-json.ts), one PUT of an S3 object (s3.ts) and one GET of the
+ * container credentials endpoint (credentials.ts). One request, once: retries belong to the callers.
  *
  * node:http and node:https are loaded through `require` on first use, never by an ESM `import`:
  * on Node 22 an ESM import of node:http also loads Node's fetch client (undici, through the
@@ -23,10 +23,10 @@ const nodeHttp = () => {
 };
 
 export interface HttpRequest {
-  readonly method: 'POST';
+  readonly method: 'POST' | 'PUT';
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+  readonly body: string | Uint8Array;
 }
 
 export interface HttpResponse {
@@ -52,10 +52,10 @@ class TimeoutError extends Error {
 
 /** One request; the body read whole, the headers' names lower-cased, a timeout over the whole answer. */
 const exchange = (
-  method: 'GET' | 'POST',
+  method: 'GET' | HttpRequest['method'],
   url: URL,
   headers: Readonly<Record<string, string>>,
-  body: string | undefined,
+  body: HttpRequest['body'] | undefined,
   timeoutMs: number,
 ): Promise<HttpResponse> =>
   new Promise((resolve, reject) => {

@@ -2,7 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 
 /*
  * AWS Signature Version 4 for a request with headers (not presigned URLs, not S3's chunked or
- * unsigned payloads): what the webhooks need to call SQS and Secrets Manager without the SDK.
+ * unsigned payloads): what the webhooks need to call SQS, Secrets Manager, DynamoDB and S3's
+ * PutObject without the SDK.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  * A pure function of its input and the clock it is given: no I/O, no retries. Checked against the
  * SDK's own signer (@smithy/signature-v4) in tests/aws/signed-requests.test.ts.
@@ -20,7 +21,7 @@ export interface RequestToSign {
   readonly url: URL;
   /** Header names in any case; `host` is added from the URL. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+  readonly body: string | Uint8Array;
 }
 
 export interface SigningScope {
@@ -29,16 +30,26 @@ export interface SigningScope {
   /** The signing name: `sqs`, `secretsmanager`. */
   readonly service: string;
   readonly date: Date;
+  /**
+   * S3 signs the path as sent, each key segment encoded once; every other service normalizes the
+   * path and encodes it again (the SDK's `uriEscapePath`). @default true
+   */
+  readonly uriEscapePath?: boolean;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 
-const sha256Hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
+/** Hex SHA-256 of a text (as UTF-8) or of bytes. */
+export const sha256Hex = (data: string | Uint8Array): string =>
+  (typeof data === 'string'
+    ? createHash('sha256').update(data, 'utf8')
+    : createHash('sha256').update(data)
+  ).digest('hex');
 const hmac = (key: string | Buffer, data: string): Buffer =>
   createHmac('sha256', key).update(data, 'utf8').digest();
 
 /** RFC 3986 encoding: what `encodeURIComponent` leaves of `!'()*` is encoded too. */
-const escapeUri = (value: string): string =>
+export const escapeUri = (value: string): string =>
   encodeURIComponent(value).replace(
     /[!'()*]/g,
     (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
@@ -101,12 +112,13 @@ export const signRequest = (request: RequestToSign, scope: SigningScope): Record
   const signedHeaders = names.join(';');
   const canonicalRequest = [
     request.method.toUpperCase(),
-    canonicalPath(request.url.pathname),
+    scope.uriEscapePath === false ? request.url.pathname : canonicalPath(request.url.pathname),
     canonicalQuery(request.url),
     ...names.map((name) => `${name}:${(headers[name] ?? '').trim().replace(/\s+/g, ' ')}`),
     '',
     signedHeaders,
-    sha256Hex(request.body),
+    // S3 sends the payload's hash as a header of its own; the signature then covers that value.
+    headers['x-amz-content-sha256'] ?? sha256Hex(request.body),
   ].join('\n');
   const credentialScope = `${short}/${scope.region}/${scope.service}/aws4_request`;
   const stringToSign = [ALGORITHM, long, credentialScope, sha256Hex(canonicalRequest)].join('\n');

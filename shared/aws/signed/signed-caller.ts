@@ -1,0 +1,180 @@
+import { announceSignedRequest } from '../clients.ts';
+import {
+  CredentialsProviderError,
+  type CredentialsSource,
+  credentialsFromEnv,
+  credentialsSource,
+} from './credentials.ts';
+import {
+  type HttpGet,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  nodeHttpTransport,
+} from './http.ts';
+import type { SigningCredentials } from './sigv4.ts';
+
+/*
+ * What every signed call shares, whatever its protocol (aws-json.ts, s3.ts): credentials and region
+ * from the variables Lambda sets, one request per attempt signed afresh, and the retries, here and
+ * only here: the SDK's standard policy (3 attempts, full-jitter backoff, throttling, 5xx, timeouts
+ * and dropped connections), so a failure the caller sees was retried just as the SDK would.
+ */
+
+/** An error answer of the service, named like the SDK's exception for it. */
+export class AwsServiceError extends Error {
+  readonly $fault: 'client' | 'server';
+  readonly $metadata: { readonly httpStatusCode: number; readonly requestId: string | undefined };
+  constructor(name: string, message: string, httpStatusCode: number, requestId: string | undefined) {
+    super(message);
+    this.name = name;
+    this.$fault = httpStatusCode < 500 ? 'client' : 'server';
+    this.$metadata = { httpStatusCode, requestId };
+  }
+}
+
+// The SDK's classification (@smithy/core retry/service-error-classification).
+const THROTTLING_CODES = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+const isThrottling = (error: unknown): boolean =>
+  error instanceof AwsServiceError &&
+  (error.$metadata.httpStatusCode === 429 || THROTTLING_CODES.has(error.name));
+
+/**
+ * Worth another attempt: throttling, a 5xx, a timeout, a dropped or refused connection. Not: our
+ * own mistakes (4xx: invalid input, missing queue, access denied) and missing credentials.
+ */
+export const isRetryable = (error: unknown): boolean => {
+  if (error instanceof AwsServiceError) {
+    return isThrottling(error) || TRANSIENT_NAMES.has(error.name) || error.$metadata.httpStatusCode >= 500;
+  }
+  if (!(error instanceof Error)) return false;
+  return TRANSIENT_NAMES.has(error.name) || NETWORK_CODES.has((error as { code?: string }).code ?? '');
+};
+
+export interface SignedCallerOptions {
+  /**
+   * Read on every call: AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else
+   * the container credentials endpoint's variables (shared/aws/signed/credentials.ts).
+   */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Attempts per call, the first included. @default 3 (the SDK's) */
+  readonly maxAttempts?: number;
+  /** Per attempt, until the whole answer is read. @default 3000 */
+  readonly timeoutMs?: number;
+  readonly transport?: HttpTransport;
+  /** How the container credentials endpoint is asked, when the environment has no keys (tests). */
+  readonly credentialsGet?: HttpGet;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+/** Base delays of the SDK's standard retry strategy. */
+const RETRY_BASE_MS = 100;
+const THROTTLING_RETRY_BASE_MS = 500;
+const MAX_RETRY_DELAY_MS = 20_000;
+
+const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The environment's keys, for a request signed without asking the container endpoint. */
+const requireEnvCredentials = (env: NodeJS.ProcessEnv): SigningCredentials => {
+  const credentials = credentialsFromEnv(env);
+  if (!credentials)
+    throw new CredentialsProviderError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set');
+  return credentials;
+};
+
+/** Builds one attempt's request, signed with these credentials at this time. */
+export type BuildRequest = (credentials: SigningCredentials, date: Date, region: string) => HttpRequest;
+
+export class SignedCaller {
+  readonly env: NodeJS.ProcessEnv;
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+  private readonly transport: HttpTransport;
+  private readonly now: () => Date;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly credentials: CredentialsSource;
+
+  constructor(options: SignedCallerOptions) {
+    this.env = options.env ?? process.env;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.transport = options.transport ?? nodeHttpTransport;
+    this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? sleepFor;
+    this.random = options.random ?? Math.random;
+    this.credentials = credentialsSource(
+      this.env,
+      options.credentialsGet ? { get: options.credentialsGet } : {},
+    );
+  }
+
+  region(): string {
+    const region = this.env.AWS_REGION;
+    if (!region) throw new Error('Region is missing: AWS_REGION is not set');
+    return region;
+  }
+
+  /** One attempt's request signed now with the environment's keys, unless given others. */
+  build(build: BuildRequest, credentials: SigningCredentials = requireEnvCredentials(this.env)): HttpRequest {
+    return build(credentials, this.now(), this.region());
+  }
+
+  /**
+   * Sends `build`'s request, retrying what `isRetryable` allows; `read` turns an answer into the
+   * output or throws the service's error. The last error when every attempt failed.
+   */
+  async call<Output>(
+    operation: string,
+    build: BuildRequest,
+    read: (response: HttpResponse) => Output,
+  ): Promise<Output> {
+    announceSignedRequest(operation, 'command');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        announceSignedRequest(operation, 'attempt');
+        const credentials = await this.credentials();
+        const response = await this.transport(this.build(build, credentials), this.timeoutMs);
+        return read(response);
+      } catch (error) {
+        if (attempt >= this.maxAttempts || !isRetryable(error)) throw error;
+        await this.sleep(this.backoff(attempt, error));
+      }
+    }
+  }
+
+  /** Full jitter, as the SDK: a random wait up to base × 2^attempt, capped at 20 s. */
+  private backoff(attempt: number, error: unknown): number {
+    const base = isThrottling(error) ? THROTTLING_RETRY_BASE_MS : RETRY_BASE_MS;
+    return Math.floor(this.random() * Math.min(MAX_RETRY_DELAY_MS, base * 2 ** attempt));
+  }
+}

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HttpResponse as SdkHttpResponse } from '@smithy/core/transport';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { HttpRequest, HttpResponse } from '#shared/aws/signed/http.ts';
+import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
+import { signRequest } from '#shared/aws/signed/sigv4.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type RunningEmulators,
+  startEmulators,
+} from '#shared/local/emulators.ts';
+
+/*
+ * The webhooks' signed S3 PutObject (shared/aws/signed/s3.ts) against the AWS SDK as oracle: the
+ * SDK's S3 client signs the same object and our signer reproduces its Authorization header; the
+ * request carries the same URL, payload hash, type, length and encryption. Then against the local
+ * S3 server: what the signed put stores is what the SDK reads back, and a refusal is named as the
+ * SDK names it.
+ */
+
+const NOW = new Date('2026-12-01T06:52:49.123Z');
+const REGION = 'eu-west-1';
+const CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//session+token=',
+};
+const ENV = {
+  AWS_REGION: REGION,
+  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+  AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
+};
+const BUCKET = 'switchboard-payloads-123456789012-eu-west-1';
+const BLOB = {
+  // Characters S3 keys may hold that URL encoders disagree on.
+  key: "payloads/email/2026-12-01/a b+c(1)*'!~.eml",
+  contentType: 'message/rfc822',
+  bytes: new TextEncoder().encode('Subject: Grüße\r\n\r\n🙂 body\r\n'),
+};
+
+interface Recorded {
+  readonly method: string;
+  readonly url: URL;
+  readonly headers: Record<string, string>;
+}
+
+/** An SDK request handler that records the signed request and answers 200. */
+const recordingHandler = () => {
+  const requests: Recorded[] = [];
+  return {
+    requests,
+    handler: {
+      handle: async (request: {
+        method: string;
+        protocol: string;
+        hostname: string;
+        path: string;
+        query?: Record<string, string>;
+        headers: Record<string, string>;
+      }) => {
+        const url = new URL(`${request.protocol}//${request.hostname}${request.path}`);
+        for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+        requests.push({
+          method: request.method,
+          url,
+          headers: { ...request.headers },
+        });
+        return { response: new SdkHttpResponse({ statusCode: 200, headers: {}, body: Buffer.from('') }) };
+      },
+    },
+  };
+};
+
+const signedHeaderNames = (authorization: string | undefined): string[] =>
+  /SignedHeaders=([^,]+)/.exec(authorization ?? '')?.[1]?.split(';') ?? [];
+
+describe('signed PutObject against the AWS SDK as oracle', () => {
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW);
+  });
+  afterAll(() => {
+    vi.useRealTimers();
+  });
+
+  const sdkRequest = async (): Promise<Recorded> => {
+    const recording = recordingHandler();
+    const sdk = new S3Client({
+      region: REGION,
+      credentials: CREDENTIALS,
+      requestHandler: recording.handler,
+      // The signed put proves its bytes by their SHA-256 (x-amz-content-sha256), not a CRC header.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    await sdk.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: BLOB.key,
+        Body: BLOB.bytes,
+        ContentType: BLOB.contentType,
+        ContentLength: BLOB.bytes.byteLength,
+        ServerSideEncryption: 'AES256',
+      }),
+    );
+    const request = recording.requests[0];
+    if (!request) throw new Error('the SDK sent nothing');
+    return request;
+  };
+
+  it('signs exactly as the SDK: same Authorization over the headers the SDK signed', async () => {
+    // Prepare
+    const expected = await sdkRequest();
+    const added = new Set(['host', 'x-amz-date', 'x-amz-security-token']);
+    const headers = Object.fromEntries(
+      signedHeaderNames(expected.headers.authorization)
+        .filter((name) => !added.has(name))
+        .map((name) => [name, expected.headers[name] ?? '']),
+    );
+    // Act
+    const ours = signRequest(
+      { method: expected.method, url: expected.url, headers, body: BLOB.bytes },
+      { credentials: CREDENTIALS, region: REGION, service: 's3', date: new Date(), uriEscapePath: false },
+    );
+    // Assess
+    expect(ours.authorization).toBe(expected.headers.authorization);
+  });
+
+  it('sends the request the SDK sends: URL, payload hash, type, length, encryption, token', async () => {
+    // Prepare
+    const expected = await sdkRequest();
+    const store = new SignedS3BlobStore({ bucket: BUCKET, env: ENV });
+    // Act
+    const actual = store.signedPut(BLOB);
+    // Assess
+    expect(actual.method).toBe(expected.method);
+    expect(actual.url.href).toBe(expected.url.href);
+    for (const name of [
+      'content-type',
+      'content-length',
+      'x-amz-content-sha256',
+      'x-amz-server-side-encryption',
+      'x-amz-security-token',
+      'x-amz-date',
+    ]) {
+      expect(actual.headers[name], name).toBe(expected.headers[name]);
+    }
+    expect(actual.headers['x-amz-content-sha256']).toBe(
+      createHash('sha256').update(BLOB.bytes).digest('hex'),
+    );
+    expect(Buffer.from(actual.body).equals(Buffer.from(BLOB.bytes))).toBe(true);
+    expect(signedHeaderNames(actual.headers.authorization)).toEqual(
+      Object.keys(actual.headers)
+        .filter((name) => name !== 'authorization')
+        .sort(),
+    );
+  });
+
+  it('retries S3 throttling and a 5xx, and gives up at once on a refusal', async () => {
+    // Prepare
+    const answers: HttpResponse[] = [
+      { statusCode: 503, headers: {}, body: '<Error><Code>SlowDown</Code><Message>x</Message></Error>' },
+      { statusCode: 500, headers: {}, body: '<Error><Code>InternalError</Code></Error>' },
+      { statusCode: 200, headers: {}, body: '' },
+      { statusCode: 403, headers: {}, body: '<Error><Code>AccessDenied</Code></Error>' },
+    ];
+    const sent: HttpRequest[] = [];
+    const store = new SignedS3BlobStore({
+      bucket: BUCKET,
+      env: ENV,
+      sleep: async () => undefined,
+      transport: async (request) => {
+        sent.push(request);
+        return answers[sent.length - 1] as HttpResponse;
+      },
+    });
+    // Act
+    await store.put(BLOB);
+    const refusal = await store.put(BLOB).then(
+      () => undefined,
+      (error: unknown) => error as Error & { $metadata?: { httpStatusCode?: number } },
+    );
+    // Assess
+    expect(sent).toHaveLength(4);
+    expect(refusal?.name).toBe('AccessDenied');
+    expect(refusal?.$metadata?.httpStatusCode).toBe(403);
+  });
+});
+
+describe('signed PutObject against the local S3 server', () => {
+  let emulators: RunningEmulators;
+  const env = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  };
+  beforeAll(async () => {
+    emulators = await startEmulators();
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  it('stores the bytes and type the SDK then reads back', async () => {
+    // Prepare
+    const store = new SignedS3BlobStore({
+      bucket: emulators.resources.bucketName,
+      endpoint: emulators.endpoints.s3,
+      forcePathStyle: true,
+      env,
+    });
+    // Act
+    await store.put(BLOB);
+    const read = await emulators.clients.s3.send(
+      new GetObjectCommand({ Bucket: emulators.resources.bucketName, Key: BLOB.key }),
+    );
+    // Assess
+    expect(read.ContentType).toBe(BLOB.contentType);
+    expect(Buffer.from((await read.Body?.transformToByteArray()) ?? []).equals(Buffer.from(BLOB.bytes))).toBe(
+      true,
+    );
+  });
+
+  it('fails on a bucket that does not exist with the SDK client’s error name', async () => {
+    // Prepare
+    const store = new SignedS3BlobStore({
+      bucket: 'no-such-bucket',
+      endpoint: emulators.endpoints.s3,
+      forcePathStyle: true,
+      env,
+    });
+    const sdkError = await emulators.clients.s3
+      .send(new PutObjectCommand({ Bucket: 'no-such-bucket', Key: 'k', Body: 'x' }))
+      .then(
+        () => undefined,
+        (error: unknown) => error as Error,
+      );
+    // Act
+    const ours = await store.put({ key: 'k', contentType: 'text/plain', bytes: new Uint8Array([120]) }).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    // Assess
+    expect(sdkError?.name).toBeDefined();
+    expect(ours?.name).toBe(sdkError?.name);
+  });
+});
