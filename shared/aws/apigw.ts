@@ -6,19 +6,21 @@ import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
  * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both
  * send it; a function URL sends `"body": null` for a request without one (a GET handshake).
  */
-const HttpApiEventSchema = z.looseObject({
-  rawPath: z.string().check(z.minLength(1)),
-  rawQueryString: z.pipe(
-    z.nullish(z.string()),
-    z.transform((query) => query ?? ''),
-  ),
-  headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
-  body: z.nullish(z.string()),
-  isBase64Encoded: z._default(z.boolean(), false),
-  requestContext: z.looseObject({
-    http: z.looseObject({ method: z.string().check(z.minLength(1)) }),
+const HttpApiEventSchema = z.lazy(() =>
+  z.looseObject({
+    rawPath: z.string().check(z.minLength(1)),
+    rawQueryString: z.pipe(
+      z.nullish(z.string()),
+      z.transform((query) => query ?? ''),
+    ),
+    headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
+    body: z.nullish(z.string()),
+    isBase64Encoded: z._default(z.boolean(), false),
+    requestContext: z.looseObject({
+      http: z.looseObject({ method: z.string().check(z.minLength(1)) }),
+    }),
   }),
-});
+);
 
 /**
  * The request exactly as the provider sent it: API Gateway base64-encodes bodies it considers

@@ -13,18 +13,20 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
  * `resolveQueueMessageBody` on every message body: it returns the
  * event JSON whether the message carried the event itself or a pointer to it.
  */
-export const ClaimCheckSchema = z.object({
-  switchboardClaimCheck: z.object({
-    version: z.literal(1),
-    bucket: z.string().check(z.minLength(1)),
-    key: z.string().check(z.minLength(1)),
-    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-    bytes: z.number().check(z.int(), z.positive()),
+export const ClaimCheckSchema = z.lazy(() =>
+  z.object({
+    switchboardClaimCheck: z.object({
+      version: z.literal(1),
+      bucket: z.string().check(z.minLength(1)),
+      key: z.string().check(z.minLength(1)),
+      sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+      bytes: z.number().check(z.int(), z.positive()),
+    }),
+    id: z.string(),
+    type: z.string(),
+    subject: z.string(),
   }),
-  id: z.string(),
-  type: z.string(),
-  subject: z.string(),
-});
+);
 export type ClaimCheck = z.infer<typeof ClaimCheckSchema>;
 
 export const CLAIM_CHECK_CONTENT_TYPE = 'application/cloudevents+json';

@@ -51,65 +51,67 @@ export const responseTargetsText = (targets: ResponseTargets): string =>
  * function needs a different subset: a function names what it needs with `requireConfig`, which
  * fails with the names of the missing variables instead of a zod dump.
  */
-export const RuntimeConfigSchema = z.object({
-  SWITCHBOARD_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
-  SWITCHBOARD_INGEST_QUEUE_URL: z.optional(z.url()),
-  SWITCHBOARD_HELPDESK_QUEUE_URL: z.optional(z.url()),
-  SWITCHBOARD_PAYLOAD_BUCKET: z.optional(z.string().check(z.minLength(1))),
-  /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
-  SWITCHBOARD_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
-  SWITCHBOARD_PUBLIC_BASE_URL: z.optional(z.url()),
-  /** The recorder leaves each recorded attachment here for the media fetcher. */
-  SWITCHBOARD_MEDIA_QUEUE_URL: z.optional(z.url()),
-  /** The helpdesk API puts commands here. */
-  SWITCHBOARD_OUTBOX_QUEUE_URL: z.optional(z.url()),
-  /** Local hub only: the development bearer token of the helpdesk API (API Gateway authenticates in AWS). */
-  SWITCHBOARD_API_DEV_TOKEN: z.optional(z.string().check(z.minLength(16))),
-  /** The sender moves commands no event can be made of here, with the reason. */
-  SWITCHBOARD_OUTBOX_DLQ_URL: z.optional(z.url()),
-  /** Provider APIs the sender calls: the real ones by default, local simulators in development. */
-  SWITCHBOARD_GRAPH_API_URL: z._default(z.url(), 'https://graph.facebook.com'),
-  SWITCHBOARD_GRAPH_API_VERSION: z._default(z.string().check(z.regex(/^v\d{1,3}\.\d{1,2}$/)), 'v23.0'),
-  SWITCHBOARD_TWILIO_API_URL: z._default(z.url(), 'https://api.twilio.com'),
-  /** `https://api.eu.mailgun.net` for a domain in Mailgun's EU region. */
-  SWITCHBOARD_MAILGUN_API_URL: z._default(z.url(), 'https://api.mailgun.net'),
-  /** Where Twilio posts the statuses of the hub's sends: the SMS webhook's exact public URL (Twilio signs it). */
-  SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: z.optional(z.url()),
-  /** SES configuration set whose event destination reports delivery, bounces and complaints. */
-  SWITCHBOARD_SES_CONFIGURATION_SET: z.optional(z.string().check(z.minLength(1))),
-  /** How long the sender waits for a provider's answer (default SENDER.providerTimeoutMs); tests shorten it. */
-  SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.gte(100), z.lte(25_000))),
-  /** Sender environments that may run at once (the outbox event source's maximum concurrency). */
-  SWITCHBOARD_SENDER_CONCURRENCY: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1_000))),
-  /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
-  SWITCHBOARD_RESPONSE_TARGET_SECONDS: z._default(
-    ResponseTargetSecondsSchema,
-    ATTENTION_SWEEPER.responseTargetSeconds,
-  ),
-  /**
-   * Days message records, their states and the hub's send bookkeeping are kept (DynamoDB TTL). At
-   * least 8: the record is also the dedup marker that must outlive Meta's 7 days of webhook retries.
-   */
-  SWITCHBOARD_MESSAGE_RETENTION_DAYS: z._default(
-    z.coerce.number().check(z.int(), z.gte(8), z.lte(3_650)),
-    30,
-  ),
-  /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
-  SWITCHBOARD_EMAIL_PROVIDER: z._default(z.enum(['ses', 'mailgun']), 'ses'),
-  /**
-   * Comma-separated paths a webhook answers, set when it sits behind its own function URL (which
-   * passes every path through); behind the HTTP API its routes already decide, and it is unset.
-   */
-  SWITCHBOARD_WEBHOOK_PATHS: z.pipe(
-    z.optional(z.string()),
-    z.transform((paths) => paths?.split(',').map((path) => path.trim())),
-  ),
-  SWITCHBOARD_S3_FORCE_PATH_STYLE: z.pipe(
-    z._default(z.enum(['true', 'false']), 'false'),
-    z.transform((value) => value === 'true'),
-  ),
-  SWITCHBOARD_LOG_LEVEL: z._default(LogLevelSchema, 'info'),
-});
+export const RuntimeConfigSchema = z.lazy(() =>
+  z.object({
+    SWITCHBOARD_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
+    SWITCHBOARD_INGEST_QUEUE_URL: z.optional(z.url()),
+    SWITCHBOARD_HELPDESK_QUEUE_URL: z.optional(z.url()),
+    SWITCHBOARD_PAYLOAD_BUCKET: z.optional(z.string().check(z.minLength(1))),
+    /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
+    SWITCHBOARD_SECRET_ARN: z.optional(z.string().check(z.minLength(1))),
+    SWITCHBOARD_PUBLIC_BASE_URL: z.optional(z.url()),
+    /** The recorder leaves each recorded attachment here for the media fetcher. */
+    SWITCHBOARD_MEDIA_QUEUE_URL: z.optional(z.url()),
+    /** The helpdesk API puts commands here. */
+    SWITCHBOARD_OUTBOX_QUEUE_URL: z.optional(z.url()),
+    /** Local hub only: the development bearer token of the helpdesk API (API Gateway authenticates in AWS). */
+    SWITCHBOARD_API_DEV_TOKEN: z.optional(z.string().check(z.minLength(16))),
+    /** The sender moves commands no event can be made of here, with the reason. */
+    SWITCHBOARD_OUTBOX_DLQ_URL: z.optional(z.url()),
+    /** Provider APIs the sender calls: the real ones by default, local simulators in development. */
+    SWITCHBOARD_GRAPH_API_URL: z._default(z.url(), 'https://graph.facebook.com'),
+    SWITCHBOARD_GRAPH_API_VERSION: z._default(z.string().check(z.regex(/^v\d{1,3}\.\d{1,2}$/)), 'v23.0'),
+    SWITCHBOARD_TWILIO_API_URL: z._default(z.url(), 'https://api.twilio.com'),
+    /** `https://api.eu.mailgun.net` for a domain in Mailgun's EU region. */
+    SWITCHBOARD_MAILGUN_API_URL: z._default(z.url(), 'https://api.mailgun.net'),
+    /** Where Twilio posts the statuses of the hub's sends: the SMS webhook's exact public URL (Twilio signs it). */
+    SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: z.optional(z.url()),
+    /** SES configuration set whose event destination reports delivery, bounces and complaints. */
+    SWITCHBOARD_SES_CONFIGURATION_SET: z.optional(z.string().check(z.minLength(1))),
+    /** How long the sender waits for a provider's answer (default SENDER.providerTimeoutMs); tests shorten it. */
+    SWITCHBOARD_PROVIDER_TIMEOUT_MS: z.optional(z.coerce.number().check(z.int(), z.gte(100), z.lte(25_000))),
+    /** Sender environments that may run at once (the outbox event source's maximum concurrency). */
+    SWITCHBOARD_SENDER_CONCURRENCY: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1_000))),
+    /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
+    SWITCHBOARD_RESPONSE_TARGET_SECONDS: z._default(
+      ResponseTargetSecondsSchema,
+      ATTENTION_SWEEPER.responseTargetSeconds,
+    ),
+    /**
+     * Days message records, their states and the hub's send bookkeeping are kept (DynamoDB TTL). At
+     * least 8: the record is also the dedup marker that must outlive Meta's 7 days of webhook retries.
+     */
+    SWITCHBOARD_MESSAGE_RETENTION_DAYS: z._default(
+      z.coerce.number().check(z.int(), z.gte(8), z.lte(3_650)),
+      30,
+    ),
+    /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
+    SWITCHBOARD_EMAIL_PROVIDER: z._default(z.enum(['ses', 'mailgun']), 'ses'),
+    /**
+     * Comma-separated paths a webhook answers, set when it sits behind its own function URL (which
+     * passes every path through); behind the HTTP API its routes already decide, and it is unset.
+     */
+    SWITCHBOARD_WEBHOOK_PATHS: z.pipe(
+      z.optional(z.string()),
+      z.transform((paths) => paths?.split(',').map((path) => path.trim())),
+    ),
+    SWITCHBOARD_S3_FORCE_PATH_STYLE: z.pipe(
+      z._default(z.enum(['true', 'false']), 'false'),
+      z.transform((value) => value === 'true'),
+    ),
+    SWITCHBOARD_LOG_LEVEL: z._default(LogLevelSchema, 'info'),
+  }),
+);
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export type RuntimeSetting = keyof RuntimeConfig;
 

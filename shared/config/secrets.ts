@@ -9,45 +9,55 @@ import type { SecretSection } from '#shared/channels/registry.ts';
  * (each connector names its sections in shared/channels/registry.ts, and its function refuses to
  * run, answering 503, while one is missing).
  */
-const MetaSectionSchema = z.object({
-  /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
-  appSecret: z.string().check(z.minLength(1)),
-  /** Echoed back in the GET subscription handshake. */
-  verifyToken: z.string().check(z.minLength(1)),
-  /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
-  hubAppIds: z._default(z.array(z.string()), []),
-  /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
-  accessToken: z.optional(z.string().check(z.minLength(1))),
-  /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
-  accessTokens: z.optional(z.record(z.string(), z.string().check(z.minLength(1)))),
-});
-const TwilioSectionSchema = z.object({
-  authToken: z.string().check(z.minLength(1)),
-  /** Accepted too during auth-token rotation. */
-  secondaryAuthToken: z.optional(z.string().check(z.minLength(1))),
-  /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
-  accountSid: z.optional(z.string().check(z.minLength(1))),
-});
-const MailgunSectionSchema = z.object({
-  /** The HTTP webhook signing key. */
-  signingKey: z.string().check(z.minLength(1)),
-  /** Sending: the private API key (HTTP basic auth as `api`). */
-  apiKey: z.optional(z.string().check(z.minLength(1))),
-});
-const EmailSectionSchema = z.object({
-  /**
-   * Keys the tag of `reply+<tag>@…` addresses (an HMAC of the conversation id): only a tag the hub
-   * made places an inbound e-mail in a conversation. At least 32 random characters.
-   */
-  replyTagKey: z.string().check(z.minLength(32)),
-});
+const MetaSectionSchema = z.lazy(() =>
+  z.object({
+    /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
+    appSecret: z.string().check(z.minLength(1)),
+    /** Echoed back in the GET subscription handshake. */
+    verifyToken: z.string().check(z.minLength(1)),
+    /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
+    hubAppIds: z._default(z.array(z.string()), []),
+    /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
+    accessToken: z.optional(z.string().check(z.minLength(1))),
+    /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
+    accessTokens: z.optional(z.record(z.string(), z.string().check(z.minLength(1)))),
+  }),
+);
+const TwilioSectionSchema = z.lazy(() =>
+  z.object({
+    authToken: z.string().check(z.minLength(1)),
+    /** Accepted too during auth-token rotation. */
+    secondaryAuthToken: z.optional(z.string().check(z.minLength(1))),
+    /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
+    accountSid: z.optional(z.string().check(z.minLength(1))),
+  }),
+);
+const MailgunSectionSchema = z.lazy(() =>
+  z.object({
+    /** The HTTP webhook signing key. */
+    signingKey: z.string().check(z.minLength(1)),
+    /** Sending: the private API key (HTTP basic auth as `api`). */
+    apiKey: z.optional(z.string().check(z.minLength(1))),
+  }),
+);
+const EmailSectionSchema = z.lazy(() =>
+  z.object({
+    /**
+     * Keys the tag of `reply+<tag>@…` addresses (an HMAC of the conversation id): only a tag the hub
+     * made places an inbound e-mail in a conversation. At least 32 random characters.
+     */
+    replyTagKey: z.string().check(z.minLength(32)),
+  }),
+);
 
-export const ChannelSecretsSchema = z.object({
-  meta: z.optional(MetaSectionSchema),
-  twilio: z.optional(TwilioSectionSchema),
-  mailgun: z.optional(MailgunSectionSchema),
-  email: z.optional(EmailSectionSchema),
-} satisfies Record<SecretSection, z.ZodMiniType>);
+export const ChannelSecretsSchema = z.lazy(() =>
+  z.object({
+    meta: z.optional(MetaSectionSchema),
+    twilio: z.optional(TwilioSectionSchema),
+    mailgun: z.optional(MailgunSectionSchema),
+    email: z.optional(EmailSectionSchema),
+  } satisfies Record<SecretSection, z.ZodMiniType>),
+);
 export type ChannelSecrets = z.infer<typeof ChannelSecretsSchema>;
 
 /** The channel secret with the named sections guaranteed present. */

@@ -11,8 +11,10 @@ describe('the channel connector registry', () => {
     // Act
     const named = new Set(CONNECTOR_IDS.flatMap((id) => CONNECTORS[id].secretSections));
     // Assess
-    expect([...named].every((section) => Object.hasOwn(ChannelSecretsSchema.shape, section))).toBe(true);
-    expect([...named].sort()).toEqual(Object.keys(ChannelSecretsSchema.shape).sort());
+    expect(
+      [...named].every((section) => Object.hasOwn(ChannelSecretsSchema._zod.innerType.shape, section)),
+    ).toBe(true);
+    expect([...named].sort()).toEqual(Object.keys(ChannelSecretsSchema._zod.innerType.shape).sort());
   });
 
   it('names a Lambda entry that exists for every connector, and a sample folder for every webhook', () => {

@@ -17,10 +17,12 @@ import { verifyMetaSignature } from './signature.ts';
  * as one `provider.unsupported` event instead, since Meta would retry a 5xx for days.
  */
 
-export const MetaEnvelopeSchema = z.looseObject({
-  object: z.string(),
-  entry: z.array(z.unknown()),
-});
+export const MetaEnvelopeSchema = z.lazy(() =>
+  z.looseObject({
+    object: z.string(),
+    entry: z.array(z.unknown()),
+  }),
+);
 export type MetaEnvelope = z.infer<typeof MetaEnvelopeSchema>;
 
 export interface MetaNotification {

@@ -11,7 +11,7 @@ import type { FormField } from './form.ts';
  * fields are not used: the hub strips quoted history the same way for every provider.
  */
 
-const MessageHeadersSchema = z.array(z.tuple([z.string(), z.string()], z.unknown()));
+const MessageHeadersSchema = z.lazy(() => z.array(z.tuple([z.string(), z.string()], z.unknown())));
 const ContentIdMapSchema = z.record(z.string(), z.string());
 
 export const SIGNATURE_FIELDS = new Set(['timestamp', 'token', 'signature']);

@@ -16,30 +16,34 @@ export interface SesReceipt {
   readonly timestamp: string;
 }
 
-const VerdictSchema = z.looseObject({ status: z.string().check(z.minLength(1)) });
+const VerdictSchema = z.lazy(() => z.looseObject({ status: z.string().check(z.minLength(1)) }));
 
 /** Loose objects: fields AWS adds later must not break parsing. */
-const SesRecordSchema = z.looseObject({
-  ses: z.looseObject({
-    mail: z.looseObject({
-      timestamp: z.iso.datetime({ offset: true }),
-      source: z.string(),
-      messageId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
-      destination: z.array(z.string()),
-    }),
-    receipt: z.looseObject({
-      timestamp: z.iso.datetime({ offset: true }),
-      recipients: z.array(z.string()).check(z.minLength(1)),
-      spfVerdict: VerdictSchema,
-      dkimVerdict: VerdictSchema,
-      dmarcVerdict: VerdictSchema,
-      spamVerdict: VerdictSchema,
-      virusVerdict: VerdictSchema,
+const SesRecordSchema = z.lazy(() =>
+  z.looseObject({
+    ses: z.looseObject({
+      mail: z.looseObject({
+        timestamp: z.iso.datetime({ offset: true }),
+        source: z.string(),
+        messageId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
+        destination: z.array(z.string()),
+      }),
+      receipt: z.looseObject({
+        timestamp: z.iso.datetime({ offset: true }),
+        recipients: z.array(z.string()).check(z.minLength(1)),
+        spfVerdict: VerdictSchema,
+        dkimVerdict: VerdictSchema,
+        dmarcVerdict: VerdictSchema,
+        spamVerdict: VerdictSchema,
+        virusVerdict: VerdictSchema,
+      }),
     }),
   }),
-});
+);
 
-const SesReceiptEventSchema = z.looseObject({ Records: z.array(SesRecordSchema).check(z.minLength(1)) });
+const SesReceiptEventSchema = z.lazy(() =>
+  z.looseObject({ Records: z.array(SesRecordSchema).check(z.minLength(1)) }),
+);
 
 /**
  * Parses the event a receipt rule's Lambda action delivers. The event comes from SES itself,

@@ -18,7 +18,7 @@ const idString = z.pipe(
 const looseString = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
 
 /** Milliseconds since the epoch; the docs show numbers, some examples show numeric strings. */
-const epochMillis = z.union([z.number(), z.string()]);
+const epochMillis = z.lazy(() => z.union([z.number(), z.string()]));
 
 /**
  * Entry fields whose arrays hold one provider item each: `messaging`, `standby` (handover protocol:
@@ -32,111 +32,131 @@ export type EntryItemField = (typeof ENTRY_ITEM_FIELDS)[number];
  * Only the entry's own fields: its item arrays (`messaging`, `standby`, `changes`) are read raw,
  * so a malformed one never costs the others, and items are passed on even without a page id.
  */
-export const EntrySchema = z.looseObject({
-  /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
-  id: idString,
-  time: z.optional(epochMillis),
-});
+export const EntrySchema = z.lazy(() =>
+  z.looseObject({
+    /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
+    id: idString,
+    time: z.optional(epochMillis),
+  }),
+);
 
-const ParticipantSchema = z.looseObject({ id: idString });
+const ParticipantSchema = z.lazy(() => z.looseObject({ id: idString }));
 
 /** What every messaging item carries besides its one event. */
-export const MessagingItemBaseSchema = z.looseObject({
-  sender: ParticipantSchema,
-  recipient: ParticipantSchema,
-  timestamp: z.optional(epochMillis),
-});
+export const MessagingItemBaseSchema = z.lazy(() =>
+  z.looseObject({
+    sender: ParticipantSchema,
+    recipient: ParticipantSchema,
+    timestamp: z.optional(epochMillis),
+  }),
+);
 export type MessagingItemBase = z.infer<typeof MessagingItemBaseSchema>;
 
-export const ReferralSchema = z.looseObject({
-  ref: z.optional(looseString),
-  source: z.optional(z.string()),
-  type: z.optional(z.string()),
-  ad_id: z.optional(idString),
-  referer_uri: z.optional(z.string()),
-  ads_context_data: z.optional(
-    z.looseObject({
-      ad_title: z.optional(z.string()),
-      photo_url: z.optional(z.string()),
-      video_url: z.optional(z.string()),
-      post_id: z.optional(idString),
-      product_id: z.optional(idString),
-    }),
-  ),
-});
+export const ReferralSchema = z.lazy(() =>
+  z.looseObject({
+    ref: z.optional(looseString),
+    source: z.optional(z.string()),
+    type: z.optional(z.string()),
+    ad_id: z.optional(idString),
+    referer_uri: z.optional(z.string()),
+    ads_context_data: z.optional(
+      z.looseObject({
+        ad_title: z.optional(z.string()),
+        photo_url: z.optional(z.string()),
+        video_url: z.optional(z.string()),
+        post_id: z.optional(idString),
+        product_id: z.optional(idString),
+      }),
+    ),
+  }),
+);
 export type MetaReferral = z.infer<typeof ReferralSchema>;
 
-export const AttachmentSchema = z.looseObject({
-  type: z.string(),
-  /** Absent or null on `fallback` attachments of unsupported shares. */
-  payload: z.nullish(
-    z.looseObject({
-      url: z.optional(z.string()),
-      title: z.optional(z.string()),
-      sticker_id: z.optional(idString),
-      coordinates: z.optional(z.looseObject({ lat: z.number(), long: z.number() })),
-    }),
-  ),
-  /** Older `fallback` attachments put title and url beside the payload. */
-  title: z.nullish(z.string()),
-  url: z.nullish(z.string()),
-});
+export const AttachmentSchema = z.lazy(() =>
+  z.looseObject({
+    type: z.string(),
+    /** Absent or null on `fallback` attachments of unsupported shares. */
+    payload: z.nullish(
+      z.looseObject({
+        url: z.optional(z.string()),
+        title: z.optional(z.string()),
+        sticker_id: z.optional(idString),
+        coordinates: z.optional(z.looseObject({ lat: z.number(), long: z.number() })),
+      }),
+    ),
+    /** Older `fallback` attachments put title and url beside the payload. */
+    title: z.nullish(z.string()),
+    url: z.nullish(z.string()),
+  }),
+);
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
-export const MessageSchema = z.looseObject({
-  mid: z.string().check(z.minLength(1)),
-  text: z.optional(z.string()),
-  is_echo: z.optional(z.boolean()),
-  app_id: z.optional(idString),
-  metadata: z.optional(z.string()),
-  quick_reply: z.optional(z.looseObject({ payload: looseString })),
-  reply_to: z.optional(
-    z.looseObject({ mid: z.optional(z.string().check(z.minLength(1))), story: z.optional(z.unknown()) }),
-  ),
-  attachments: z.optional(z.array(z.unknown())),
-  referral: z.optional(ReferralSchema),
-  /** Instagram: the customer unsent the message. */
-  is_deleted: z.optional(z.boolean()),
-  /** Instagram: the customer sent something the API cannot represent. */
-  is_unsupported: z.optional(z.boolean()),
-});
+export const MessageSchema = z.lazy(() =>
+  z.looseObject({
+    mid: z.string().check(z.minLength(1)),
+    text: z.optional(z.string()),
+    is_echo: z.optional(z.boolean()),
+    app_id: z.optional(idString),
+    metadata: z.optional(z.string()),
+    quick_reply: z.optional(z.looseObject({ payload: looseString })),
+    reply_to: z.optional(
+      z.looseObject({ mid: z.optional(z.string().check(z.minLength(1))), story: z.optional(z.unknown()) }),
+    ),
+    attachments: z.optional(z.array(z.unknown())),
+    referral: z.optional(ReferralSchema),
+    /** Instagram: the customer unsent the message. */
+    is_deleted: z.optional(z.boolean()),
+    /** Instagram: the customer sent something the API cannot represent. */
+    is_unsupported: z.optional(z.boolean()),
+  }),
+);
 export type MetaMessage = z.infer<typeof MessageSchema>;
 
-export const PostbackSchema = z.looseObject({
-  mid: z.optional(z.string().check(z.minLength(1))),
-  title: z.optional(z.string()),
-  payload: z.optional(looseString),
-  referral: z.optional(ReferralSchema),
-});
+export const PostbackSchema = z.lazy(() =>
+  z.looseObject({
+    mid: z.optional(z.string().check(z.minLength(1))),
+    title: z.optional(z.string()),
+    payload: z.optional(looseString),
+    referral: z.optional(ReferralSchema),
+  }),
+);
 export type MetaPostback = z.infer<typeof PostbackSchema>;
 
-export const ReactionSchema = z.looseObject({
-  mid: z.string().check(z.minLength(1)),
-  action: z.enum(['react', 'unreact']),
-  emoji: z.optional(z.string()),
-  /** Meta's word for it: smile, angry, sad, wow, love, like, dislike, other. */
-  reaction: z.optional(z.string()),
-});
+export const ReactionSchema = z.lazy(() =>
+  z.looseObject({
+    mid: z.string().check(z.minLength(1)),
+    action: z.enum(['react', 'unreact']),
+    emoji: z.optional(z.string()),
+    /** Meta's word for it: smile, angry, sad, wow, love, like, dislike, other. */
+    reaction: z.optional(z.string()),
+  }),
+);
 
-export const ReadSchema = z.looseObject({ watermark: epochMillis });
+export const ReadSchema = z.lazy(() => z.looseObject({ watermark: epochMillis }));
 
-export const DeliverySchema = z.looseObject({
-  mids: z.optional(z.array(z.string().check(z.minLength(1)))),
-  watermark: epochMillis,
-});
+export const DeliverySchema = z.lazy(() =>
+  z.looseObject({
+    mids: z.optional(z.array(z.string().check(z.minLength(1)))),
+    watermark: epochMillis,
+  }),
+);
 
-export const MessageEditSchema = z.looseObject({
-  mid: z.string().check(z.minLength(1)),
-  text: z.optional(z.string()),
-  num_edit: z.optional(looseString),
-});
+export const MessageEditSchema = z.lazy(() =>
+  z.looseObject({
+    mid: z.string().check(z.minLength(1)),
+    text: z.optional(z.string()),
+    num_edit: z.optional(looseString),
+  }),
+);
 
-export const OptinSchema = z.looseObject({
-  type: z.optional(z.string()),
-  ref: z.optional(looseString),
-  payload: z.optional(looseString),
-  notification_messages_status: z.optional(z.string()),
-});
+export const OptinSchema = z.lazy(() =>
+  z.looseObject({
+    type: z.optional(z.string()),
+    ref: z.optional(looseString),
+    payload: z.optional(looseString),
+    notification_messages_status: z.optional(z.string()),
+  }),
+);
 
 /** Keys every messaging item has; whatever else it holds names its event. */
 export const ITEM_FRAME_KEYS: ReadonlySet<string> = new Set(['sender', 'recipient', 'timestamp']);
