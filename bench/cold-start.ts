@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { BUNDLE_MARKER, FLOOR_BUNDLE, LIMIT_BUNDLE } from './bundle-functions.ts';
+import { firstRequestScript, startFirstRequestBench } from './first-request.ts';
 import { median, round } from './stats.ts';
 
 const run = promisify(execFile);
@@ -45,6 +46,14 @@ export interface BundleColdStart {
   readonly rssVsFloor?: number;
   /** Import time above bare Node over the limit bundle's (bench/limit-function.ts), same run. */
   readonly importVsLimit?: number;
+  /**
+   * Import + the first request (bench/first-request.ts): a real signed sample through the handler,
+   * queued on a local SQS server; the whole process against bare Node. Webhooks, limit and floor only.
+   */
+  readonly firstRequestAboveBareMs?: number;
+  readonly firstRequestCpuAboveBareMs?: number;
+  /** Import + first request above bare Node over the limit bundle's, same run. */
+  readonly firstRequestVsLimit?: number;
 }
 
 export interface ColdStartResult {
@@ -106,7 +115,7 @@ interface ProcessRun {
 
 /** The child prints its RSS and CPU time last, after the import (or at once for the bare start). */
 const PRINT_RSS =
-  'const { user, system } = process.cpuUsage(); process.stdout.write(process.memoryUsage().rss + " " + (user + system) / 1000)';
+  'const { user, system } = process.cpuUsage(); process.stdout.write("\\n" + process.memoryUsage().rss + " " + (user + system) / 1000)';
 
 /** One fresh Node process: how long it ran and how much memory it held at the end. */
 const runNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> =>
@@ -123,7 +132,8 @@ const runNode = (args: readonly string[], env: NodeJS.ProcessEnv): Promise<Proce
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      const [rss, cpuMs] = stdout.trim().split(' ').map(Number);
+      // The last line: a handler's own log lines come before it.
+      const [rss, cpuMs] = (stdout.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
       if (code === 0)
         resolvePromise({ ms: performance.now() - start, rss: rss ?? Number.NaN, cpuMs: cpuMs ?? Number.NaN });
       else reject(new Error(`node exited ${code}: ${stderr.split('\n')[0] ?? ''}`));
@@ -163,6 +173,12 @@ export const runColdStart = async (
   const bare: ProcessRun[] = [];
   const imports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   const mappedImports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
+  const firstRequests = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
+  const firstRequest = await startFirstRequestBench(
+    entries.map(([name]) => name),
+    [LIMIT_BUNDLE, FLOOR_BUNDLE],
+  );
+  const firstRequestEnv = { ...env, ...firstRequest.env };
   // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
   await runNode(['-e', PRINT_RSS], env);
   for (let index = 0; index < runs; index++) {
@@ -173,8 +189,14 @@ export const runColdStart = async (
       mappedImports
         .get(name)
         ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
+      const event = firstRequest.eventFor(name);
+      if (event !== undefined) {
+        const script = firstRequestScript(pathToFileURL(file).href, event, PRINT_RSS);
+        firstRequests.get(name)?.push(await runNode(['--input-type=module', '-e', script], firstRequestEnv));
+      }
     }
   }
+  await firstRequest.stop();
   const bareMedian = median(bare.map((run) => run.ms));
   const bareRssMb = median(bare.map((run) => run.rss)) / MB;
   const bareCpuMs = median(bare.map((run) => run.cpuMs));
@@ -184,6 +206,7 @@ export const runColdStart = async (
     const importMedianMs = median(runsOf.map((run) => run.ms));
     const rssMb = median(runsOf.map((run) => run.rss)) / MB;
     const mappedRuns = mappedImports.get(name) ?? [];
+    const firstRuns = firstRequests.get(name) ?? [];
     const sizeTargetKb = name.startsWith('webhook-') || name === FLOOR_BUNDLE ? WEBHOOK_SIZE_TARGET_KB : null;
     const kb = round(bytes / 1024, 1);
     const aboveBare = round(importMedianMs - bareMedian, 1);
@@ -200,6 +223,12 @@ export const runColdStart = async (
       rssAboveBareMb: round(rssMb - bareRssMb, 1),
       importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
       rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
+      ...(firstRuns.length > 0
+        ? {
+            firstRequestAboveBareMs: round(median(firstRuns.map((run) => run.ms)) - bareMedian, 1),
+            firstRequestCpuAboveBareMs: round(median(firstRuns.map((run) => run.cpuMs)) - bareCpuMs, 1),
+          }
+        : {}),
       sizeTargetKb,
       meetsSizeTarget: sizeTargetKb === null ? null : kb <= sizeTargetKb,
       meetsImportTarget: aboveBare <= IMPORT_TARGET_MS,
@@ -211,7 +240,15 @@ export const runColdStart = async (
   const limit = limitFile === undefined ? undefined : measure(LIMIT_BUNDLE, limitFile);
   const withLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
     const importVsLimit = limit ? ratio(bundle.importAboveBareMs, limit.importAboveBareMs) : undefined;
-    return importVsLimit === undefined ? bundle : { ...bundle, importVsLimit };
+    const firstRequestVsLimit =
+      limit?.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
+        ? ratio(bundle.firstRequestAboveBareMs, limit.firstRequestAboveBareMs)
+        : undefined;
+    return {
+      ...bundle,
+      ...(importVsLimit === undefined ? {} : { importVsLimit }),
+      ...(firstRequestVsLimit === undefined ? {} : { firstRequestVsLimit }),
+    };
   };
   const bundles = entries
     .filter(([name]) => name !== FLOOR_BUNDLE && name !== LIMIT_BUNDLE)
