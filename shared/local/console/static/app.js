@@ -1,10 +1,11 @@
 // The Switchboard local console: Preact components written with htm tagged templates, loaded as ES
 // modules straight from the hub (no build step). Everything it shows comes from the helpdesk API
 // (/v1) with the hub's development token; acting as the customer and reading a send's outcome go
-// through two local-only endpoints (/_local/console/...).
+// through local-only endpoints (/_local/console/...). Every request goes through api.js.
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { call } from './api.js';
 import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { Hood } from './hood.js';
@@ -14,7 +15,6 @@ import { ReplaySample } from './replay.js';
 import { byteSize, MessageBody } from './timeline.js';
 
 const html = htm.bind(h);
-const token = document.querySelector('meta[name="switchboard-api-token"]')?.getAttribute('content') ?? '';
 
 const CHANNEL_NAMES = {
   whatsapp: 'WhatsApp',
@@ -61,31 +61,6 @@ const TICKS = {
   played: '✓✓',
   failed: '!',
 };
-
-class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem?.title ?? `HTTP ${status}`);
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
-/** A call to the hub. GETs are polls: the hub leaves them out of its request log. */
-async function call(path, { method = 'GET', body, headers = {} } = {}) {
-  const response = await fetch(path, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(method === 'GET' ? { 'x-switchboard-console': 'poll' } : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const type = response.headers.get('content-type') ?? '';
-  const data = type.includes('json') ? await response.json() : { title: await response.text() };
-  if (!response.ok) throw new ApiError(response.status, data);
-  return data;
-}
 
 const DOT = '•';
 /** Enough to tell contacts apart on screen, not enough to dial or write to. */
@@ -335,8 +310,7 @@ function ReplyBox({ conversation, onAccepted }) {
       onAccepted({ hubMessageId: accepted.hubMessageId, text: reply, state: 'queued' });
       setText('');
     } catch (error) {
-      const problem = error.problem ?? {};
-      setNotice(`Refused: ${problem.title ?? error.message}${problem.detail ? ` (${problem.detail})` : ''}`);
+      setNotice(`Refused: ${error.message}`);
     } finally {
       setBusy(false);
     }
@@ -405,14 +379,14 @@ function Conversation({ conversation, reveal, now, pending, setPending, onOpen }
       </h2>
       <p>${conversation.status} · ${waitingLabel(conversation, now)} · ${windowLabel(conversation, now)}</p>
     </header>
-    <${ContactPanel} conversation=${conversation} token=${token} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
+    <${ContactPanel} conversation=${conversation} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
     <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
       ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} />`)}
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
     <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
-    <${RawEvents} conversationId=${id} token=${token} />
+    <${RawEvents} conversationId=${id} />
   </section>`;
 }
 
@@ -437,7 +411,7 @@ function ActAsCustomer() {
       setNotice(`Posted to the ${CHANNEL_NAMES[channel]} webhook, signed as the provider would.`);
       setText('');
     } catch (error) {
-      const fields = (error.problem?.errors ?? []).map((issue) => `${issue.field}: ${issue.message}`);
+      const fields = (error.body?.errors ?? []).map((issue) => `${issue.field}: ${issue.message}`);
       setNotice(`Not posted: ${fields.length > 0 ? fields.join('; ') : error.message}`);
     } finally {
       setBusy(false);
@@ -476,7 +450,7 @@ function App() {
 
   const [stream, setStream] = useState({ live: false, events: 0 });
   useEffect(() => {
-    const stop = startLiveStream(token);
+    const stop = startLiveStream();
     const off = onStreamState(setStream);
     return () => {
       off();
@@ -531,7 +505,7 @@ function App() {
       <div class="side">
         <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
         <${ActAsCustomer} />
-        <${ReplaySample} token=${token} channelNames=${CHANNEL_NAMES} />
+        <${ReplaySample} channelNames=${CHANNEL_NAMES} />
       </div>
       ${
         selected
@@ -551,7 +525,7 @@ function App() {
           : html`<section class="conversation empty"><p>Choose a conversation in the inbox.</p></section>`
       }
     </main>
-    <${Hood} call=${call} />
+    <${Hood} />
   </div>`;
 }
 

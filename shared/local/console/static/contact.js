@@ -4,6 +4,7 @@
 import htm from 'htm';
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
+import { call } from './api.js';
 import { useLiveTask } from './live.js';
 
 const html = htm.bind(h);
@@ -15,14 +16,6 @@ const SCOPES = {
   email: 'E-mail',
 };
 const CONSENT_WORDS = { opted_out: 'opted out', opted_in: 'opted in', help_requested: 'asked for help' };
-
-async function read(path, token) {
-  const response = await fetch(path, {
-    headers: { authorization: `Bearer ${token}`, 'x-switchboard-console': 'poll' },
-  });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
-}
 
 function Consent({ consent }) {
   const scopes = Object.entries(consent ?? {});
@@ -37,7 +30,7 @@ function Consent({ consent }) {
   </ul>`;
 }
 
-export function ContactPanel({ conversation, token, reveal, mask, channelNames, onOpen }) {
+export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen }) {
   const contactId = conversation.contactId;
   const [person, setPerson] = useState(undefined);
   const [others, setOthers] = useState([]);
@@ -47,8 +40,8 @@ export function ContactPanel({ conversation, token, reveal, mask, channelNames, 
       if (!contactId) return;
       try {
         const [body, journey] = await Promise.all([
-          read(`/v1/contacts/${contactId}`, token),
-          read(`/v1/contacts/${contactId}/conversations?limit=50`, token),
+          call(`/v1/contacts/${contactId}`),
+          call(`/v1/contacts/${contactId}/conversations?limit=50`),
         ]);
         if (stopped()) return;
         setPerson(body);

@@ -3,6 +3,7 @@
 import htm from 'htm';
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
+import { call } from './api.js';
 import { useLiveTask } from './live.js';
 
 const html = htm.bind(h);
@@ -20,17 +21,13 @@ function RawEvent({ item }) {
   </li>`;
 }
 
-export function RawEvents({ conversationId, token }) {
+export function RawEvents({ conversationId }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState('');
   useLiveTask(
     async (stopped) => {
       try {
-        const response = await fetch(`/_local/console/raw-events/${conversationId}`, {
-          headers: { authorization: `Bearer ${token}`, 'x-switchboard-console': 'poll' },
-        });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        const page = await response.json();
+        const page = await call(`/_local/console/raw-events/${conversationId}`);
         if (stopped()) return;
         setItems(page.items);
         setError('');

@@ -1,10 +1,11 @@
 // "Under the hood": every queue's depth, the dead-letter queues' messages with a Redrive button, and
 // the provider simulators' fault switches. It reads /_local/console/hood every second (queue depths
-// move without an event on the helpdesk stream, so this panel polls); `call` is the app's own (app.js
-// passes it), so the token and the quiet polls stay in one place.
+// move without an event on the helpdesk stream, so this panel polls) through api.js like the rest of
+// the page.
 import htm from 'htm';
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { call } from './api.js';
 
 const html = htm.bind(h);
 
@@ -73,7 +74,7 @@ function QueueTable({ queues }) {
   </table>`;
 }
 
-function DeadLetters({ queue, call }) {
+function DeadLetters({ queue }) {
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
   const count = queue.dlq.depths.visible + queue.dlq.depths.inFlight + queue.dlq.depths.delayed;
@@ -113,7 +114,7 @@ function DeadLetters({ queue, call }) {
   </section>`;
 }
 
-function ProviderFaults({ entry, call }) {
+function ProviderFaults({ entry }) {
   const [chosen, setChosen] = useState(entry.switches[0]?.id ?? '');
   const [times, setTimes] = useState('1');
   const [notice, setNotice] = useState('');
@@ -161,7 +162,7 @@ function ProviderFaults({ entry, call }) {
   </form>`;
 }
 
-export function Hood({ call }) {
+export function Hood() {
   const [view, setView] = useState(undefined);
   const [error, setError] = useState('');
   usePoll(async (stopped) => {
@@ -183,15 +184,14 @@ export function Hood({ call }) {
             <div class="hood-queues">
               <${QueueTable} queues=${view.queues} />
               <h3>Dead-letter queues</h3>
-              ${view.queues.map((queue) => html`<${DeadLetters} key=${queue.queue} queue=${queue} call=${call} />`)}
+              ${view.queues.map((queue) => html`<${DeadLetters} key=${queue.queue} queue=${queue} />`)}
             </div>
             <div class="hood-faults">
               <h3>Provider fault switches</h3>
               ${
                 view.simulators
                   ? view.simulators.map(
-                      (entry) =>
-                        html`<${ProviderFaults} key=${entry.provider} entry=${entry} call=${call} />`,
+                      (entry) => html`<${ProviderFaults} key=${entry.provider} entry=${entry} />`,
                     )
                   : html`<p class="empty">This hub runs without the provider simulators.</p>`
               }

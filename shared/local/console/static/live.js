@@ -1,8 +1,9 @@
 // Live updates: the hub's event stream (GET /_local/console/events, text/event-stream) read with
-// fetch() so the token travels in the Authorization header like every other console request
-// (EventSource cannot send headers). Each event names its conversation and contact; components
+// fetch() so the token travels in the Authorization header (api.js's) like every other console
+// request (EventSource cannot send headers). Each event names its conversation and contact; components
 // refetch what an event concerns from /v1. While the stream is down, they poll slowly instead.
 import { useEffect } from 'preact/hooks';
+import { authorization } from './api.js';
 
 const RETRY_MS = 2000;
 const MAX_RETRY_MS = 15_000;
@@ -52,7 +53,7 @@ function parseBlock(block) {
 }
 
 /** Opens the stream and keeps it open (reconnecting with Last-Event-ID); returns the stop. */
-export function startLiveStream(token) {
+export function startLiveStream() {
   let stopped = false;
   let lastId = '';
   let retryMs = RETRY_MS;
@@ -63,7 +64,7 @@ export function startLiveStream(token) {
     try {
       const response = await fetch('/_local/console/events', {
         headers: {
-          authorization: `Bearer ${token}`,
+          ...authorization(),
           accept: 'text/event-stream',
           ...(lastId ? { 'last-event-id': lastId } : {}),
         },

@@ -3,18 +3,17 @@
 import htm from 'htm';
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { ApiError, call } from './api.js';
 
 const html = htm.bind(h);
 
-export function ReplaySample({ token, channelNames }) {
+export function ReplaySample({ channelNames }) {
   const [samples, setSamples] = useState([]);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
-  const headers = { authorization: `Bearer ${token}` };
   useEffect(() => {
-    fetch('/_local/console/samples', { headers: { ...headers, 'x-switchboard-console': 'poll' } })
-      .then((response) => response.json())
+    call('/_local/console/samples')
       .then((page) => {
         setSamples(page.items);
         setName(page.items[0]?.name ?? '');
@@ -27,19 +26,15 @@ export function ReplaySample({ token, channelNames }) {
     setBusy(true);
     setNotice('');
     try {
-      const response = await fetch('/_local/console/replay', {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      const answer = await response.json();
-      setNotice(
-        response.ok
-          ? `Replayed ${name}: the webhook answered ${answer.webhookStatus}.`
-          : `Not replayed: the webhook answered ${answer.webhookStatus ?? response.status}.`,
-      );
+      const answer = await call('/_local/console/replay', { method: 'POST', body: { name } });
+      setNotice(`Replayed ${name}: the webhook answered ${answer.webhookStatus}.`);
     } catch (error) {
-      setNotice(`Not replayed: ${error.message}`);
+      // The hub answers 502 with the webhook's status when the webhook refused the sample.
+      setNotice(
+        error instanceof ApiError
+          ? `Not replayed: the webhook answered ${error.body?.webhookStatus ?? error.status}.`
+          : `Not replayed: ${error.message}`,
+      );
     } finally {
       setBusy(false);
     }
