@@ -47,8 +47,8 @@ export interface BundleColdStart {
   /** Import time above bare Node over the limit bundle's (bench/limit-function.ts), same run. */
   readonly importVsLimit?: number;
   /**
-   * Import + the first request (bench/first-request.ts): a real signed sample through the handler,
-   * queued on a local SQS server; the whole process against bare Node. Webhooks, limit and floor only.
+   * Import + the first request (bench/first-request.ts): one real invocation, handled against the
+   * local servers; the whole process against bare Node. Not the sender, media fetcher or SES receipts.
    */
   readonly firstRequestAboveBareMs?: number;
   readonly firstRequestCpuAboveBareMs?: number;
@@ -189,9 +189,9 @@ export const runColdStart = async (
       mappedImports
         .get(name)
         ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
-      const event = firstRequest.eventFor(name);
-      if (event !== undefined) {
-        const script = firstRequestScript(pathToFileURL(file).href, event, PRINT_RSS);
+      const invocation = firstRequest.invocationFor(name);
+      if (invocation !== undefined) {
+        const script = firstRequestScript(pathToFileURL(file).href, invocation, PRINT_RSS);
         firstRequests.get(name)?.push(await runNode(['--input-type=module', '-e', script], firstRequestEnv));
       }
     }
