@@ -22,6 +22,9 @@ export interface SignedS3Options extends SignedCallerOptions {
   readonly forcePathStyle?: boolean;
 }
 
+/** Per attempt: Lambda's 6 MB request limit bounds what a webhook stores. */
+const PUT_TIMEOUT_MS = 10_000;
+
 /** Error codes of S3's XML error document; bounded, and no backtracking (`[^<]` cannot reach `<`). */
 const XML_CODE = /<Code>([^<]{1,128})<\/Code>/;
 const XML_MESSAGE = /<Message>([^<]{0,1024})<\/Message>/;
@@ -41,7 +44,8 @@ export class SignedS3BlobStore implements BlobStore {
   private readonly caller: SignedCaller;
 
   constructor(private readonly options: SignedS3Options) {
-    this.caller = new SignedCaller(options);
+    // An object may be megabytes (a raw e-mail): more time per attempt than a JSON call's 3 s.
+    this.caller = new SignedCaller({ timeoutMs: PUT_TIMEOUT_MS, ...options });
   }
 
   /** The object's URL: virtual-hosted on AWS, path-style on an emulator or for a dotted bucket name. */
