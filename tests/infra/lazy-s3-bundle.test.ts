@@ -6,8 +6,9 @@ import { bundleFile } from '#infra/bundling/analyze.ts';
 import { entryPath, type HubFunctionEntry, REPO_ROOT } from '#infra/bundling/options.ts';
 
 /**
- * The chat webhooks and the recorder use S3 only for a claim check, so their bundles must not evaluate the S3 SDK at
- * import. esbuild wraps every module reached through a dynamic `import()` in an `init_…` function;
+ * The webhooks carry no AWS SDK at all: their S3 puts, like their queue sends, secret reads and
+ * Mailgun's replay guard, are signed requests of their own (shared/aws/signed/). The recorder uses
+ * S3 only for a claim check, so its bundle must not evaluate the S3 SDK at import. esbuild wraps every module reached through a dynamic `import()` in an `init_…` function;
  * a static import anywhere else would call that function at the bundle's top level. This follows
  * the init calls from the top level (unminified build, same options as deployed) and checks that
  * none reaches an S3 module.
@@ -73,8 +74,23 @@ const unminifiedBundle = async (name: string, entryFile: string): Promise<string
 const s3Modules = (sources: Iterable<string>): string[] =>
   [...sources].filter((source) => S3_ONLY_PACKAGES.some((name) => source.includes(name)));
 
-describe('S3 in the bundles that use it only for claim checks (chat webhooks, recorder)', () => {
-  it.each(['webhook-messenger', 'webhook-whatsapp', 'webhook-sms-twilio', 'recorder'] as const)(
+describe('S3 in the bundles that use it only for claim checks', () => {
+  it.each(['webhook-messenger', 'webhook-whatsapp', 'webhook-sms-twilio', 'webhook-email-mailgun'] as const)(
+    '%s bundles no AWS SDK package',
+    async (entry: HubFunctionEntry) => {
+      // Act
+      const code = await unminifiedBundle(entry, entryPath(entry));
+      const sources = moduleBlocks(code).map((block) => block.source);
+      // Assess: the bundle is read (its own modules are there), and none is the SDK's
+      expect(sources.some((source) => source.includes('shared/intake/'))).toBe(true);
+      expect(sources.filter((source) => /node_modules\/@(aws-sdk|smithy|aws-crypto)\//.test(source))).toEqual(
+        [],
+      );
+    },
+    60_000,
+  );
+
+  it.each(['recorder'] as const)(
     '%s bundles S3 but evaluates none of it at import',
     async (entry: HubFunctionEntry) => {
       // Act
