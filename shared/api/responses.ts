@@ -136,7 +136,7 @@ export const ContactErasureSchema = ContactErasedDataSchema.extend({
         ),
         media: count('Media resources deleted.'),
         failed: count(
-          'Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): kept under the person and retried by the next erasure call.',
+          'Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call.',
         ),
       }),
       whatsapp: z.object({
@@ -144,7 +144,7 @@ export const ContactErasureSchema = ContactErasedDataSchema.extend({
           'Files the hub uploaded to WhatsApp for its sends, deleted at Meta (or already expired).',
         ),
         failed: count(
-          'Uploads Meta may still hold (a refusal, no token, no time left): kept under the person and retried by the next erasure call.',
+          'Uploads Meta may still hold (a refusal, no token, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call.',
         ),
       }),
     })

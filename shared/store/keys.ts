@@ -152,12 +152,12 @@ export const ITEM_KINDS = {
   pendingRedaction: {
     pk: 'PERSON#<contactId>',
     sk: 'REDACT#<provider message id> | REDACT#WAMEDIA#<media id>',
-    indexes: [],
+    indexes: ['gsi4'],
     personalData: true,
     reach: 'person-partition',
     expires: true,
     description:
-      "an erased person's message that its provider did not redact yet (Twilio's message id), or a file the hub uploaded to WhatsApp that Meta did not delete yet (its media id), with the business endpoint; no text, no address: written by the erasure, retried by the next erasure call of that person, deleted once done, expires 30 days after the first failure",
+      "an erased person's message that its provider did not redact yet (Twilio's message id), or a file the hub uploaded to WhatsApp that Meta did not delete yet (its media id), with the business endpoint; no text, no address: written by the erasure, retried by the next erasure call of that person and by the attention sweeper once due (gsi4 `REDACT`), deleted once done, expires 30 days after the first failure",
   },
   identity: {
     pk: 'IDENT#<type:value>',
@@ -295,7 +295,11 @@ export const conversationsByContactKeys = (contactId: string, conversationId: st
   gsi3sk: `${PERSON_CONVERSATION_PREFIX}${conversationId}`,
 });
 
-export const contactsConversationsPartition = (contactId: string): string => `PERSON#${contactId}`;
+/** Every person item's partition key starts with this (IAM limits the sweeper's redaction retry to them). */
+export const PERSON_PARTITION_PREFIX = 'PERSON#';
+
+export const contactsConversationsPartition = (contactId: string): string =>
+  `${PERSON_PARTITION_PREFIX}${contactId}`;
 
 /** gsi3 sort keys of a person's partition: their conversations, channel contacts, and the people merged into them. */
 export const PERSON_CONVERSATION_PREFIX = 'CONV#';
@@ -326,6 +330,20 @@ export const PENDING_REDACTION_PREFIX = 'REDACT#';
 export const pendingRedactionKey = (contactId: string, providerMessageId: string): ItemKey => ({
   pk: contactsConversationsPartition(contactId),
   sk: `${PENDING_REDACTION_PREFIX}${providerMessageId}`,
+});
+
+/** The erased person a pending redaction is kept under. */
+export const contactIdOfPendingRedactionKey = (key: ItemKey): string =>
+  key.pk.slice(contactsConversationsPartition('').length);
+
+/**
+ * gsi4, sparse, beside the attention partitions: pending redactions by when they are next due, for
+ * the attention sweeper's retry (keys only; the sort key is the bare time).
+ */
+export const PENDING_REDACTION_INDEX_PARTITION = 'REDACT';
+export const pendingRedactionIndexKeys = (dueAt: string) => ({
+  gsi4pk: PENDING_REDACTION_INDEX_PARTITION,
+  gsi4sk: dueAt,
 });
 
 export const personMergeIndexKeys = (discardedId: string, survivingId: string) => ({

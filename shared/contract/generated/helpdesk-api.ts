@@ -971,13 +971,13 @@ export interface components {
                     messages: number;
                     /** @description Media resources deleted. */
                     media: number;
-                    /** @description Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): kept under the person and retried by the next erasure call. */
+                    /** @description Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call. */
                     failed: number;
                 };
                 whatsapp: {
                     /** @description Files the hub uploaded to WhatsApp for its sends, deleted at Meta (or already expired). */
                     uploads: number;
-                    /** @description Uploads Meta may still hold (a refusal, no token, no time left): kept under the person and retried by the next erasure call. */
+                    /** @description Uploads Meta may still hold (a refusal, no token, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call. */
                     failed: number;
                 };
             };
