@@ -1,7 +1,7 @@
 import { createTwilioRedactor, type TwilioRedaction } from '#shared/channels/sms/outbound/redact.ts';
 import { twilioAccountSidFor } from '#shared/channels/sms/outbound/request.ts';
 import { createWhatsAppMediaDeleter } from '#shared/channels/whatsapp/outbound/delete-media.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, metaAccessTokenFor } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
@@ -186,7 +186,7 @@ export const createProviderErasure =
     for (const upload of uploads)
       jobs.push(async () => {
         // The token the sender uploaded with (shared/outbound/senders.ts).
-        const token = meta?.accessTokens?.[upload.endpoint.id] ?? meta?.accessToken;
+        const token = metaAccessTokenFor(meta, upload.endpoint.id);
         if (!token) return uploadFailed(upload, 'switchboard.no_meta_token');
         const result = await deleteUpload({
           mediaId: upload.mediaId,
