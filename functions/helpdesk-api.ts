@@ -21,10 +21,12 @@ const api = createHelpdeskApiHandler({
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
   outboxQueueUrl: config.SWITCHBOARD_OUTBOX_QUEUE_URL,
   payloadBucket: config.SWITCHBOARD_PAYLOAD_BUCKET,
-  // Erasure redacts at Twilio as the sender sends: its base URL, the channel secret's credentials
-  // (Secrets Manager is loaded on the first erasure, not with every request's bundle).
+  // Erasure redacts at Twilio and deletes WhatsApp uploads as the sender sends: its base URLs, the
+  // channel secret's credentials (Secrets Manager is loaded on the first erasure, not with every request's bundle).
   providers: {
     twilioApiUrl: config.SWITCHBOARD_TWILIO_API_URL,
+    graphApiUrl: config.SWITCHBOARD_GRAPH_API_URL,
+    graphApiVersion: config.SWITCHBOARD_GRAPH_API_VERSION,
     secrets: async () => (await import('#shared/aws/secrets.ts')).channelSecrets(),
   },
   logger,

@@ -5,8 +5,8 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type ResponseTargets, responseTargetsText } from '#shared/config/runtime.ts';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
-import { CONVERSATION_PARTITION_PREFIX } from '#shared/store/keys.ts';
-import { grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
+import { CONVERSATION_PARTITION_PREFIX, PERSON_PARTITION_PREFIX } from '#shared/store/keys.ts';
+import { grantIndexQuery, grantReadSecret, grantSendMessage, grantTableItems } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -40,7 +40,8 @@ export interface AttentionSweeperProps {
 /**
  * One sweeper on a schedule rule instead of a schedule per snooze or wait: it reads the sparse
  * attention index each minute, wakes snoozes whose time has come and reports customers waiting past
- * their channel's target, publishing to the helpdesk queue.
+ * their channel's target, publishing to the helpdesk queue; and retries the provider redactions
+ * of erased people that are due (Twilio messages, WhatsApp uploads).
  */
 export class AttentionSweeper extends Construct {
   public readonly function: HubFunction;
@@ -52,7 +53,8 @@ export class AttentionSweeper extends Construct {
 
     this.function = new HubFunction(this, 'Function', {
       entryName: 'attention-sweeper',
-      description: 'Switchboard attention sweeper: wakes snoozes, reports answers overdue (every minute)',
+      description:
+        'Switchboard attention sweeper: wakes snoozes, reports answers overdue, retries pending redactions (every minute)',
       runtimeEnvironment: {
         ...props.runtimeEnvironment,
         SWITCHBOARD_RESPONSE_TARGET_SECONDS: responseTargetsText(
@@ -85,5 +87,16 @@ export class AttentionSweeper extends Construct {
     );
     grantIndexQuery(this.function, storage.table, 'gsi4', storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
+    // The retry of erased people's pending redactions (shared/outbound/pending-redaction-retry.ts), on
+    // person items only: BatchGetItem (the due ones, found in gsi4), PutItem (one rescheduled),
+    // DeleteItem (one done); and the channel secret, for the providers' credentials.
+    grantTableItems(
+      this.function,
+      storage.table,
+      ['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      storage.dataKey,
+      { leadingKeyPrefixes: [PERSON_PARTITION_PREFIX] },
+    );
+    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
   }
 }

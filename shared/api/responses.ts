@@ -136,14 +136,22 @@ export const ContactErasureSchema = ContactErasedDataSchema.extend({
         ),
         media: count('Media resources deleted.'),
         failed: count(
-          'Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): erasing again cannot reach them, the records that named them are gone.',
+          'Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call.',
+        ),
+      }),
+      whatsapp: z.object({
+        uploads: count(
+          'Files the hub uploaded to WhatsApp for its sends, deleted at Meta (or already expired).',
+        ),
+        failed: count(
+          'Uploads Meta may still hold (a refusal, no token, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call.',
         ),
       }),
     })
     .optional()
     .meta({
       description:
-        'What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days). Absent when the deployment redacts nothing at providers.',
+        "What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days); the hub's own WhatsApp uploads are deleted. Absent when the deployment redacts nothing at providers.",
     }),
 }).meta({
   id: 'ContactErasure',

@@ -29,13 +29,17 @@ export interface HelpdeskApiWiring {
   /** @default the payload bucket through the process-wide S3 client (presigned URLs), loaded on first use */
   readonly media?: MediaObjects;
   /**
-   * Where an erasure redacts the person's messages at the providers (Twilio), with the channel
-   * secret's credentials. @default none: nothing is redacted at providers (the report says so)
+   * Where an erasure redacts the person's messages at the providers (Twilio) and deletes the hub's
+   * WhatsApp uploads, with the channel secret's credentials.
+   * @default none: nothing is redacted at providers (the report says so)
    */
   readonly providers?: {
     readonly secrets: () => Promise<ChannelSecrets>;
     /** The same base URL the sender uses (SWITCHBOARD_TWILIO_API_URL). */
     readonly twilioApiUrl: string;
+    /** The same Graph API URL and version the sender uses (SWITCHBOARD_GRAPH_API_URL, …_VERSION). */
+    readonly graphApiUrl: string;
+    readonly graphApiVersion: string;
     readonly fetch?: typeof fetch;
   };
   readonly logger: Logger;

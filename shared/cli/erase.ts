@@ -12,8 +12,8 @@ const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   Erases the person everywhere the hub keeps anything (as DELETE /v1/contacts/{contactId}) and
   publishes switchboard.contact.erased. Deployed: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
   SWITCHBOARD_HELPDESK_QUEUE_URL and SWITCHBOARD_OUTBOX_QUEUE_URL set (the stack outputs) and AWS credentials,
-  and SWITCHBOARD_SECRET_ARN (the ChannelSecretArn output) to redact the person's messages at Twilio too;
-  else against the local hub at --hub (and its Twilio simulator).`;
+  and SWITCHBOARD_SECRET_ARN (the ChannelSecretArn output) to redact the person's messages at Twilio and
+  delete the hub's WhatsApp uploads too; else against the local hub at --hub (and its provider simulators).`;
 
 const DeployedSchema = z.object({
   SWITCHBOARD_TABLE_NAME: z.string().min(1),
@@ -22,10 +22,18 @@ const DeployedSchema = z.object({
   SWITCHBOARD_OUTBOX_QUEUE_URL: z.url(),
 });
 
+/** The Graph API version the sender calls (SWITCHBOARD_GRAPH_API_VERSION, as in shared/config/runtime.ts). */
+const GraphVersionSchema = z
+  .string()
+  .regex(/^v\d{1,3}\.\d{1,2}$/)
+  .default('v23.0');
+
 /** Deployed: the channel secret, when named, for the redaction at Twilio; the sender's Twilio URL. */
 const DeployedProvidersSchema = z.object({
   SWITCHBOARD_SECRET_ARN: z.string().min(1),
   SWITCHBOARD_TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+  SWITCHBOARD_GRAPH_API_URL: z.url().default('https://graph.facebook.com'),
+  SWITCHBOARD_GRAPH_API_VERSION: GraphVersionSchema,
 });
 
 const main = async (): Promise<void> => {
@@ -52,15 +60,24 @@ const main = async (): Promise<void> => {
   });
   const deployedProviders = DeployedProvidersSchema.safeParse(process.env);
   const providers: HelpdeskApiWiring['providers'] = info
-    ? info.providers && { twilioApiUrl: info.providers.twilio, secrets: async () => localSecretsFromEnv() }
+    ? info.providers && {
+        twilioApiUrl: info.providers.twilio,
+        graphApiUrl: info.providers.graph,
+        graphApiVersion: GraphVersionSchema.parse(process.env.SWITCHBOARD_GRAPH_API_VERSION),
+        secrets: async () => localSecretsFromEnv(),
+      }
     : deployedProviders.success
       ? {
           twilioApiUrl: deployedProviders.data.SWITCHBOARD_TWILIO_API_URL,
+          graphApiUrl: deployedProviders.data.SWITCHBOARD_GRAPH_API_URL,
+          graphApiVersion: deployedProviders.data.SWITCHBOARD_GRAPH_API_VERSION,
           secrets: async () => (await import('#shared/aws/secrets.ts')).channelSecrets(),
         }
       : undefined;
   if (!providers)
-    console.error('note: nothing is redacted at Twilio (no SWITCHBOARD_SECRET_ARN, or no Twilio simulator)');
+    console.error(
+      'note: nothing is redacted at Twilio or WhatsApp (no SWITCHBOARD_SECRET_ARN, or no provider simulators)',
+    );
   const api = createWiredHelpdeskApi({
     dynamodb,
     sqs,

@@ -80,6 +80,10 @@ export const requireSections = <S extends SecretSection>(
   return secrets as SecretsWith<S>;
 };
 
+/** The Graph token for a page or WhatsApp phone-number id: its own, else the system user's (what sends and uploads, and erasure deletes uploads, with). */
+export const metaAccessTokenFor = (meta: ChannelSecrets['meta'], id: string): string | undefined =>
+  meta?.accessTokens?.[id] ?? meta?.accessToken;
+
 /** Development defaults for the local hub and the replay kit. Public, so never valid in production. */
 export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
   meta: {

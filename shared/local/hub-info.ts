@@ -21,7 +21,7 @@ export const HubInfoSchema = z.looseObject({
     bucketName: z.string(),
   }),
   /** The provider simulators' base URLs, when the hub plays the providers. */
-  providers: z.object({ twilio: z.string() }).optional(),
+  providers: z.object({ twilio: z.string(), graph: z.string() }).optional(),
 });
 export type HubInfo = z.infer<typeof HubInfoSchema>;
 

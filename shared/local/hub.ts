@@ -375,7 +375,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
           ...(options.providerStatusDelaysMs ? { statusDelaysMs: options.providerStatusDelaysMs } : {}),
           log: (line) => log(`providers: ${line}`),
         });
-  if (providers) providerUrls = { twilio: providers.urls.twilio };
+  if (providers) providerUrls = { twilio: providers.urls.twilio, graph: providers.urls.graph };
 
   // Each function runs in environments of its own (worker threads) that see exactly this environment.
   const functionEnvironment: Record<string, string> = {

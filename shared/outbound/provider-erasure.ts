@@ -1,6 +1,7 @@
 import { createTwilioRedactor, type TwilioRedaction } from '#shared/channels/sms/outbound/redact.ts';
 import { twilioAccountSidFor } from '#shared/channels/sms/outbound/request.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { createWhatsAppMediaDeleter } from '#shared/channels/whatsapp/outbound/delete-media.ts';
+import { type ChannelSecrets, metaAccessTokenFor } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
@@ -8,6 +9,7 @@ import { kindOfKey } from '#shared/store/keys.ts';
 import { storedMessageOf } from '#shared/store/messages.ts';
 import { pendingRedactionOf, type UnfinishedRedaction } from '#shared/store/pending-redactions.ts';
 import { storedSendOf } from '#shared/store/sends.ts';
+import { whatsappUploadOf } from '#shared/store/whatsapp-uploads.ts';
 
 /*
  * Provider-side erasure: what a provider keeps of the person's messages, removed where it allows.
@@ -17,8 +19,9 @@ import { storedSendOf } from '#shared/store/sends.ts';
  *   in the account the sender uses for its endpoint (`twilioAccountSidFor`), with the channel
  *   secret's Twilio credentials.
  * - Meta (Messenger, WhatsApp Cloud API): no API deletes message content (Meta keeps it at most
- *   30 days). Files the hub uploaded to WhatsApp for its sends are not deleted either: the hub keeps
- *   no record of their media ids (Meta expires uploads after 30 days).
+ *   30 days). The files the hub uploaded to WhatsApp for its sends (their media ids are kept in the
+ *   sends' partitions, shared/store/whatsapp-uploads.ts) are deleted (`DELETE /{media-id}`) with the
+ *   channel secret's token for the phone number, as the sender uploaded them.
  *
  * Bounded: a few tries per request, a few requests at once, one time budget for all of them (the
  * erasure runs inside an API call). Whatever is not done is counted as failed, logged by code and
@@ -42,6 +45,9 @@ export interface ProviderErasureOptions {
   readonly secrets: () => Promise<ChannelSecrets>;
   /** `https://api.twilio.com`; the local simulator in development. */
   readonly twilioApiUrl: string;
+  /** `https://graph.facebook.com` and its version, as the sender uses them (the WhatsApp uploads' deletion). */
+  readonly graphApiUrl: string;
+  readonly graphApiVersion: string;
   readonly logger: Logger;
   readonly fetch?: typeof fetch;
   readonly settings?: Partial<Record<keyof typeof PROVIDER_ERASURE, number>>;
@@ -77,27 +83,48 @@ export const twilioMessagesIn = (items: readonly Record<string, unknown>[]): Twi
         add([...send.providerIds, ...Object.values(send.links)], send.plan.endpoint);
     } else if (kind === 'pendingRedaction') {
       const pending = pendingRedactionOf(item);
-      if (pending) add([pending.providerMessageId], pending.endpoint);
+      if (pending?.provider === 'twilio') add([pending.providerMessageId], pending.endpoint);
     }
   }
   return [...found].map(([sid, endpoint]) => ({ sid, endpoint }));
 };
 
+/** The hub's WhatsApp uploads the items name, each once: the send's upload items and those an earlier erasure left. */
+export const whatsappUploadsIn = (items: readonly Record<string, unknown>[]): WhatsAppUploadJob[] => {
+  const found = new Map<string, BusinessEndpoint>();
+  for (const item of items) {
+    const upload = whatsappUploadOf(item);
+    const pending = upload ? undefined : pendingRedactionOf(item);
+    const mediaId = upload?.mediaId ?? (pending?.provider === 'whatsapp' ? pending.mediaId : undefined);
+    const endpoint = upload?.endpoint ?? pending?.endpoint;
+    if (mediaId !== undefined && endpoint !== undefined && !found.has(mediaId)) found.set(mediaId, endpoint);
+  }
+  return [...found].map(([mediaId, endpoint]) => ({ mediaId, endpoint }));
+};
+
+interface WhatsAppUploadJob {
+  readonly mediaId: string;
+  readonly endpoint: BusinessEndpoint;
+}
+
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Redactions = ProviderRedactions & { readonly unfinished: readonly UnfinishedRedaction[] };
 
 /** `redactAtProviders` for erasePerson (shared/store/erasure.ts). Never throws. */
 export const createProviderErasure =
   (options: ProviderErasureOptions) =>
-  async (
-    items: readonly Record<string, unknown>[],
-  ): Promise<ProviderRedactions & { readonly unfinished: readonly UnfinishedRedaction[] }> => {
+  async (items: readonly Record<string, unknown>[]): Promise<Redactions> => {
     const settings = { ...PROVIDER_ERASURE, ...options.settings };
     const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? sleepFor;
     const messages = twilioMessagesIn(items);
+    const uploads = whatsappUploadsIn(items);
     const twilio = { messages: 0, media: 0, failed: 0 };
+    const whatsapp = { uploads: 0, failed: 0 };
     const codes = new Set<string>();
     const unfinished: UnfinishedRedaction[] = [];
-    const failed = (message: TwilioMessage, code: string) => {
+    const twilioFailed = (message: TwilioMessage, code: string) => {
       twilio.failed++;
       codes.add(code);
       unfinished.push({
@@ -107,51 +134,77 @@ export const createProviderErasure =
         code,
       });
     };
-    if (messages.length > 0) {
-      let section: ChannelSecrets['twilio'];
-      try {
-        section = (await options.secrets()).twilio;
-      } catch (error) {
-        codes.add(errorNameOf(error));
-      }
-      if (!section) {
-        for (const message of messages) failed(message, 'switchboard.no_twilio_credentials');
-      } else {
-        const started = now();
-        const redactor = createTwilioRedactor({
-          apiBaseUrl: options.twilioApiUrl,
-          credentials: { authToken: section.authToken },
-          timeoutMs: settings.timeoutMs,
-          attempts: settings.attempts,
-          remainingMs: () => settings.budgetMs - (now() - started),
-          sleep: options.sleep ?? sleepFor,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        });
-        const deploymentAccountSid = section.accountSid;
-        const queue = [...messages];
-        const worker = async () => {
-          for (let next = queue.shift(); next; next = queue.shift()) {
-            const accountSid = twilioAccountSidFor(next.endpoint, deploymentAccountSid);
-            if (accountSid === undefined) {
-              failed(next, 'switchboard.no_account_sid');
-              continue;
-            }
-            const result: TwilioRedaction = await redactor
-              .redact({ accountSid, sid: next.sid })
-              .catch((error: unknown) => ({ kind: 'failed', media: 0, code: errorNameOf(error) }));
-            twilio.media += result.media;
-            if (result.kind === 'redacted') twilio.messages++;
-            else failed(next, result.code);
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(settings.concurrency, queue.length) }, worker));
-      }
+    const uploadFailed = (upload: WhatsAppUploadJob, code: string) => {
+      whatsapp.failed++;
+      codes.add(code);
+      unfinished.push({ provider: 'whatsapp', mediaId: upload.mediaId, endpoint: upload.endpoint, code });
+    };
+    if (messages.length === 0 && uploads.length === 0) return { twilio, whatsapp, unfinished };
+    let secrets: ChannelSecrets | undefined;
+    try {
+      secrets = await options.secrets();
+    } catch (error) {
+      codes.add(errorNameOf(error));
     }
-    if (twilio.failed > 0)
-      options.logger.warn('provider-side redaction incomplete: Twilio keeps some of the erased messages', {
-        reason: 'twilio',
-        failedCount: twilio.failed,
+    const started = now();
+    const remainingMs = () => settings.budgetMs - (now() - started);
+    const jobs: (() => Promise<void>)[] = [];
+    const section = secrets?.twilio;
+    if (!section) for (const message of messages) twilioFailed(message, 'switchboard.no_twilio_credentials');
+    else {
+      const redactor = createTwilioRedactor({
+        apiBaseUrl: options.twilioApiUrl,
+        credentials: { authToken: section.authToken },
+        timeoutMs: settings.timeoutMs,
+        attempts: settings.attempts,
+        remainingMs,
+        sleep,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      });
+      for (const message of messages)
+        jobs.push(async () => {
+          const accountSid = twilioAccountSidFor(message.endpoint, section.accountSid);
+          if (accountSid === undefined) return twilioFailed(message, 'switchboard.no_account_sid');
+          const result: TwilioRedaction = await redactor
+            .redact({ accountSid, sid: message.sid })
+            .catch((error: unknown) => ({ kind: 'failed', media: 0, code: errorNameOf(error) }));
+          twilio.media += result.media;
+          if (result.kind === 'redacted') twilio.messages++;
+          else twilioFailed(message, result.code);
+        });
+    }
+    const meta = secrets?.meta;
+    const deleteUpload = createWhatsAppMediaDeleter({
+      graphBaseUrl: options.graphApiUrl,
+      apiVersion: options.graphApiVersion,
+      timeoutMs: settings.timeoutMs,
+      attempts: settings.attempts,
+      remainingMs,
+      sleep,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    for (const upload of uploads)
+      jobs.push(async () => {
+        // The token the sender uploaded with (shared/outbound/senders.ts).
+        const token = metaAccessTokenFor(meta, upload.endpoint.id);
+        if (!token) return uploadFailed(upload, 'switchboard.no_meta_token');
+        const result = await deleteUpload({
+          mediaId: upload.mediaId,
+          phoneNumberId: upload.endpoint.id,
+          token,
+        }).catch((error: unknown) => ({ kind: 'failed' as const, code: errorNameOf(error) }));
+        if (result.kind === 'deleted') whatsapp.uploads++;
+        else uploadFailed(upload, result.code);
+      });
+    const worker = async () => {
+      for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+    };
+    await Promise.all(Array.from({ length: Math.min(settings.concurrency, jobs.length) }, worker));
+    if (twilio.failed > 0 || whatsapp.failed > 0)
+      options.logger.warn('provider-side erasure incomplete: a provider keeps some of what was erased', {
+        reason: twilio.failed > 0 ? 'twilio' : 'whatsapp',
+        failedCount: twilio.failed + whatsapp.failed,
         errorCodes: [...codes].sort(),
       });
-    return { twilio, unfinished };
+    return { twilio, whatsapp, unfinished };
   };

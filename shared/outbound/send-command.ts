@@ -106,6 +106,15 @@ export interface SendCommandDeps {
   readonly publisher: EventPublisher;
   /** The payload bucket's files, for media parts that name one (`source.s3Key`); such parts are refused without it. */
   readonly mediaObjects?: MediaObjects;
+  /**
+   * Remembers a file uploaded to the provider for a send (WhatsApp's media id), so an erasure of
+   * the person deletes it there (shared/store/whatsapp-uploads.ts).
+   */
+  readonly rememberUpload?: (upload: {
+    readonly hubMessageId: string;
+    readonly mediaId: string;
+    readonly endpoint: SendPlan['endpoint'];
+  }) => Promise<void>;
   /** E-mail only: the key that signs reply addresses. */
   readonly replyTagKey: () => Promise<string | undefined>;
   /** Twilio: its status callbacks go to the hub's webhook, which must be the exact public URL. */
@@ -492,6 +501,14 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         if ('outcome' in staged) {
           outcome = staged.outcome;
         } else {
+          // Remembered before the message names it: an upload the hub does not know of could not be erased.
+          const mediaId = staged.message.uploadedMediaId;
+          if (mediaId !== undefined && deps.rememberUpload)
+            await deps.rememberUpload({
+              hubMessageId: record.hubMessageId,
+              mediaId,
+              endpoint: (record.plan as SendPlan).endpoint,
+            });
           attemptAt = iso();
           await sends.startAttempt(record.hubMessageId, index, attemptAt);
           await step('start-attempt', record.hubMessageId);

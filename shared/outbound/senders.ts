@@ -2,7 +2,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
 import { createTwilioSender } from '#shared/channels/sms/outbound/sender.ts';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, metaAccessTokenFor } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint, Channel, Provider } from '#shared/contract/types.ts';
 import type { ChannelSender } from './channel-sender.ts';
 
@@ -49,7 +49,7 @@ export const createSenderFor =
           ...common,
           graphBaseUrl: settings.graphApiUrl,
           apiVersion: settings.graphApiVersion,
-          accessTokenFor: (id: string) => meta.accessTokens?.[id] ?? meta.accessToken,
+          accessTokenFor: (id: string) => metaAccessTokenFor(meta, id),
         };
         if (channel === 'whatsapp') return createWhatsAppSender(graph);
         return channel === 'messenger' ? createMessengerSender(graph) : undefined;

@@ -16,6 +16,7 @@ import { getMessage, newestMessages } from '#shared/store/messages.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
 import { createRateLimiter } from './endpoint-rate.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
 import {
@@ -113,6 +114,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     recordEvent,
     publisher,
     ...(wiring.mediaObjects ? { mediaObjects: wiring.mediaObjects } : {}),
+    rememberUpload: (upload) => rememberWhatsAppUpload(context, upload),
     replyTagKey: wiring.replyTagKey,
     ...(wiring.twilioStatusCallbackUrl ? { twilioStatusCallbackUrl: wiring.twilioStatusCallbackUrl } : {}),
     defaultEmailProvider: wiring.defaultEmailProvider,

@@ -24,6 +24,7 @@ import {
   pendingRedactionItem,
   pendingRedactionKeys,
   pendingRedactionOf,
+  pendingRedactionRef,
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { CONTACT_REGISTERS } from './registers.ts';
@@ -189,9 +190,13 @@ export interface ErasureDeps {
   ) => Promise<ProviderRedactions & { readonly unfinished: readonly UnfinishedRedaction[] }>;
 }
 
-/** What the providers were asked to forget: messages redacted (or already gone), media deleted, failures. */
+/**
+ * What the providers were asked to forget: Twilio messages redacted (or already gone), their media
+ * deleted; files the hub uploaded to WhatsApp deleted (or already expired); failures, kept to retry.
+ */
 export interface ProviderRedactions {
   readonly twilio: { readonly messages: number; readonly media: number; readonly failed: number };
+  readonly whatsapp: { readonly uploads: number; readonly failed: number };
 }
 
 export interface ErasureReport {
@@ -216,6 +221,7 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   messageState: 0,
   send: 0,
   mediaFetch: 0,
+  whatsappUpload: 0,
   consentChange: 0,
   conversation: 1,
   identity: 2,
@@ -315,7 +321,7 @@ export const erasePerson = async (
   const earlier = new Map(
     items.flatMap((item) => {
       const pending = pendingRedactionOf(item);
-      return pending ? [[pending.providerMessageId, pending] as const] : [];
+      return pending ? [[pendingRedactionRef(pending), pending] as const] : [];
     }),
   );
   const now = context.now();
@@ -324,13 +330,15 @@ export const erasePerson = async (
     (redactions?.unfinished ?? []).map((unfinished) => ({
       PutRequest: {
         Item: marshall(
-          pendingRedactionItem(contactId, unfinished, earlier.get(unfinished.providerMessageId), now),
+          pendingRedactionItem(contactId, unfinished, earlier.get(pendingRedactionRef(unfinished)), now),
           { removeUndefinedValues: true },
         ),
       },
     })),
   );
-  const providerRedactions = redactions ? { twilio: redactions.twilio } : undefined;
+  const providerRedactions = redactions
+    ? { twilio: redactions.twilio, whatsapp: redactions.whatsapp }
+    : undefined;
   return {
     contactId,
     itemsDeleted: keys.length - tombstones,

@@ -100,6 +100,16 @@ export const ITEM_KINDS = {
     description:
       "an inbound attachment's copy into the payload bucket: the fetcher's claim (one download per part), attempts, the outcome, and the object it names (`{store: 's3', key}`, deleted with it by erasure)",
   },
+  whatsappUpload: {
+    pk: 'MSG#<hubMessageId>',
+    sk: 'UPLOAD#<media id>',
+    indexes: [],
+    personalData: true,
+    reach: 'message-partition',
+    expires: true,
+    description:
+      "a file the sender uploaded to WhatsApp for one of its sends (the media id and the business phone number id; no file, no address): in the send's partition, so erasure reaches it and deletes the upload at Meta; expires when Meta expires the upload (30 days)",
+  },
   contact: {
     pk: 'CONTACT#<channel>#<type:value>',
     sk: 'CONTACT',
@@ -141,13 +151,13 @@ export const ITEM_KINDS = {
   },
   pendingRedaction: {
     pk: 'PERSON#<contactId>',
-    sk: 'REDACT#<provider message id>',
-    indexes: [],
+    sk: 'REDACT#<provider message id> | REDACT#WAMEDIA#<media id>',
+    indexes: ['gsi4'],
     personalData: true,
     reach: 'person-partition',
     expires: true,
     description:
-      "an erased person's message that its provider did not redact yet (Twilio's message id and the business endpoint; no text, no address): written by the erasure, retried by the next erasure call of that person, deleted once redacted, expires 30 days after the first failure",
+      "an erased person's message that its provider did not redact yet (Twilio's message id), or a file the hub uploaded to WhatsApp that Meta did not delete yet (its media id), with the business endpoint; no text, no address: written by the erasure, retried by the next erasure call of that person and by the attention sweeper once due (gsi4 `REDACT`), deleted once done, expires 30 days after the first failure",
   },
   identity: {
     pk: 'IDENT#<type:value>',
@@ -211,7 +221,9 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
             ? 'send'
             : key.sk.startsWith(MEDIA_FETCH_PREFIX)
               ? 'mediaFetch'
-              : undefined;
+              : key.sk.startsWith(WHATSAPP_UPLOAD_PREFIX)
+                ? 'whatsappUpload'
+                : undefined;
     case 'CONTACT#':
       return key.sk === 'CONTACT'
         ? 'contact'
@@ -283,7 +295,11 @@ export const conversationsByContactKeys = (contactId: string, conversationId: st
   gsi3sk: `${PERSON_CONVERSATION_PREFIX}${conversationId}`,
 });
 
-export const contactsConversationsPartition = (contactId: string): string => `PERSON#${contactId}`;
+/** Every person item's partition key starts with this (IAM limits the sweeper's redaction retry to them). */
+export const PERSON_PARTITION_PREFIX = 'PERSON#';
+
+export const contactsConversationsPartition = (contactId: string): string =>
+  `${PERSON_PARTITION_PREFIX}${contactId}`;
 
 /** gsi3 sort keys of a person's partition: their conversations, channel contacts, and the people merged into them. */
 export const PERSON_CONVERSATION_PREFIX = 'CONV#';
@@ -314,6 +330,20 @@ export const PENDING_REDACTION_PREFIX = 'REDACT#';
 export const pendingRedactionKey = (contactId: string, providerMessageId: string): ItemKey => ({
   pk: contactsConversationsPartition(contactId),
   sk: `${PENDING_REDACTION_PREFIX}${providerMessageId}`,
+});
+
+/** The erased person a pending redaction is kept under. */
+export const contactIdOfPendingRedactionKey = (key: ItemKey): string =>
+  key.pk.slice(contactsConversationsPartition('').length);
+
+/**
+ * gsi4, sparse, beside the attention partitions: pending redactions by when they are next due, for
+ * the attention sweeper's retry (keys only; the sort key is the bare time).
+ */
+export const PENDING_REDACTION_INDEX_PARTITION = 'REDACT';
+export const pendingRedactionIndexKeys = (dueAt: string) => ({
+  gsi4pk: PENDING_REDACTION_INDEX_PARTITION,
+  gsi4sk: dueAt,
 });
 
 export const personMergeIndexKeys = (discardedId: string, survivingId: string) => ({
@@ -361,6 +391,14 @@ const MEDIA_FETCH_PREFIX = 'MEDIA#';
 export const mediaFetchKey = (hubMessageId: string, partIndex: number): ItemKey => ({
   pk: `MSG#${hubMessageId}`,
   sk: `${MEDIA_FETCH_PREFIX}${partIndex}`,
+});
+
+const WHATSAPP_UPLOAD_PREFIX = 'UPLOAD#';
+
+/** A file uploaded to WhatsApp for a send: in the send's partition, reached by erasure with it. */
+export const whatsappUploadKey = (hubMessageId: string, mediaId: string): ItemKey => ({
+  pk: `MSG#${hubMessageId}`,
+  sk: `${WHATSAPP_UPLOAD_PREFIX}${mediaId}`,
 });
 
 /**

@@ -161,6 +161,8 @@ describe('erasure of a person with Twilio messages', () => {
       providers: {
         secrets: async () => LOCAL_DEV_SECRETS,
         twilioApiUrl: 'https://api.twilio.test',
+        graphApiUrl: 'https://graph.facebook.test',
+        graphApiVersion: 'v23.0',
         fetch: async (input, init) => {
           recordsWhenTwilioWasCalled ??= await tableText();
           return twilio.fetch(input, init);
@@ -183,7 +185,10 @@ describe('erasure of a person with Twilio messages', () => {
     expect(response.status).toBe(200);
     expect(matchesContract('DELETE', '/v1/contacts/{contactId}', 200, response.body)).toBeUndefined();
     expect(response.body).toMatchObject({
-      providerRedactions: { twilio: { messages: 2, media: 1, failed: 0 } },
+      providerRedactions: {
+        twilio: { messages: 2, media: 1, failed: 0 },
+        whatsapp: { uploads: 0, failed: 0 },
+      },
     });
     expect(twilio.messages.get(sidOf(501))).toEqual({ accountSid: ACCOUNT, body: '', media: [] });
     expect(twilio.messages.get(sidOf(502))?.body).toBe('');
@@ -213,6 +218,8 @@ describe('erasure of a person with Twilio messages', () => {
         redactAtProviders: createProviderErasure({
           secrets: async () => LOCAL_DEV_SECRETS,
           twilioApiUrl: 'https://api.twilio.test',
+          graphApiUrl: 'https://graph.facebook.test',
+          graphApiVersion: 'v23.0',
           fetch: failing,
           sleep: async () => undefined,
           logger: createLogger({ level: 'warn', write: (line) => lines.push(line) }),
@@ -222,7 +229,10 @@ describe('erasure of a person with Twilio messages', () => {
     );
     const after = await tableText();
     // Assess
-    expect(report?.providerRedactions).toEqual({ twilio: { messages: 0, media: 0, failed: 2 } });
+    expect(report?.providerRedactions).toEqual({
+      twilio: { messages: 0, media: 0, failed: 2 },
+      whatsapp: { uploads: 0, failed: 0 },
+    });
     expect(report?.itemsDeleted).toBeGreaterThan(3);
     expect(after).not.toContain(CANARY);
     expect(after).not.toContain('306912340511');
@@ -249,6 +259,8 @@ describe('erasure of a person with Twilio messages', () => {
       providers: {
         secrets: async () => LOCAL_DEV_SECRETS,
         twilioApiUrl: 'https://api.twilio.test',
+        graphApiUrl: 'https://graph.facebook.test',
+        graphApiVersion: 'v23.0',
         fetch: async (input, init) => {
           if (twilioDown) twilio.answerNext(503);
           return twilio.fetch(input, init);
@@ -280,7 +292,10 @@ describe('erasure of a person with Twilio messages', () => {
     expect(second.status).toBe(200);
     expect(matchesContract('DELETE', '/v1/contacts/{contactId}', 200, second.body)).toBeUndefined();
     expect(second.body).toMatchObject({
-      providerRedactions: { twilio: { messages: 2, media: 1, failed: 0 } },
+      providerRedactions: {
+        twilio: { messages: 2, media: 1, failed: 0 },
+        whatsapp: { uploads: 0, failed: 0 },
+      },
     });
     expect(twilio.messages.get(sidOf(521))).toEqual({ accountSid: ACCOUNT, body: '', media: [] });
     expect(twilio.messages.get(sidOf(522))?.body).toBe('');

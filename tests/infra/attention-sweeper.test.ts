@@ -48,7 +48,7 @@ describe('AttentionSweeper', () => {
     expect(variables(plain).SWITCHBOARD_TABLE_NAME).toEqual({ Ref: logicalId(plain.stack.storage.table) });
   });
 
-  it('may do exactly what the sweep calls: conversation items, gsi4 and the helpdesk queue', () => {
+  it('may do exactly what the sweep calls: conversation items, gsi4, the helpdesk queue; person items and the channel secret for the redaction retry', () => {
     // Act
     const { stack, template } = plain;
     const roleId = roleIdOf(stack.attentionSweeper.function);
@@ -57,19 +57,41 @@ describe('AttentionSweeper', () => {
     const itemStatement = statementsOfRole(template, roleId).find((statement) =>
       [statement.Action].flat().includes('dynamodb:UpdateItem'),
     );
+    const personStatement = statementsOfRole(template, roleId).find((statement) =>
+      [statement.Action].flat().includes('dynamodb:DeleteItem'),
+    );
     // Assess
     expect(actions.filter((action) => !action.startsWith('logs:'))).toEqual([
       'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
+      'secretsmanager:GetSecretValue',
       'sqs:SendMessage',
     ]);
-    for (const action of ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'])
+    for (const action of [
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ])
       expect(resourcesFor(template, roleId, action)).toEqual([tableArn]);
     expect(itemStatement?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONV#*'] },
     });
+    expect([personStatement?.Action].flat().sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+    ]);
+    expect(personStatement?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PERSON#*'] },
+    });
+    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+    ]);
     expect(resourcesFor(template, roleId, 'dynamodb:Query')).toEqual([
       JSON.stringify({
         'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, '/index/gsi4']],

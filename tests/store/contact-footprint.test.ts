@@ -10,6 +10,7 @@ import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
 import {
   conversationFor,
   messageEvent,
@@ -60,6 +61,12 @@ describe('every item of a contact, by the key catalogue', () => {
           withinWindow: true,
           humanAgentTag: false,
         },
+      });
+      // A file the sender uploaded to WhatsApp for that send.
+      await rememberWhatsAppUpload(context, {
+        hubMessageId: `msg_unsent-${customer}`,
+        mediaId: customer === 'canary-anna' ? '1000001' : '1000002',
+        endpoint,
       });
       await recorder.recordEvent(
         messageEvent(customer, `${customer}-in-1`, minute(1), 'inbound', `from ${customer}`),
@@ -120,5 +127,6 @@ describe('every item of a contact, by the key catalogue', () => {
     const kinds = items.map((item) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) }));
     expect(kinds).toContain('replayGuard');
     expect(kinds).toContain('send');
+    expect(kinds).toContain('whatsappUpload');
   });
 });

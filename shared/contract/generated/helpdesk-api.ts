@@ -964,14 +964,20 @@ export interface components {
             objectsDeleted: number;
             tombstones: number;
             optOutsKept: number;
-            /** @description What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days). Absent when the deployment redacts nothing at providers. */
+            /** @description What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days); the hub's own WhatsApp uploads are deleted. Absent when the deployment redacts nothing at providers. */
             providerRedactions?: {
                 twilio: {
                     /** @description Messages whose body Twilio now keeps empty (or no longer has), their media deleted. */
                     messages: number;
                     /** @description Media resources deleted. */
                     media: number;
-                    /** @description Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): erasing again cannot reach them, the records that named them are gone. */
+                    /** @description Messages Twilio may still hold (a refusal, e.g. still sending, no credentials, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call. */
+                    failed: number;
+                };
+                whatsapp: {
+                    /** @description Files the hub uploaded to WhatsApp for its sends, deleted at Meta (or already expired). */
+                    uploads: number;
+                    /** @description Uploads Meta may still hold (a refusal, no token, no time left): kept under the person and retried by the attention sweeper (5 minutes later, then less often) and by the next erasure call. */
                     failed: number;
                 };
             };
