@@ -1,6 +1,5 @@
-import type { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { BlobStore } from '#shared/aws/blob-store.ts';
-import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { BatchEventPublisher, type SqsBatchSender } from '#shared/aws/event-publisher.ts';
 import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
 import type { ReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
 import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
@@ -86,9 +85,12 @@ const BENCH_REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
 
 const NO_BLOBS: BlobStore = { put: async () => undefined };
 
-/** Counts the SendMessageBatch requests the real publisher builds; SQS itself is not called. */
-export interface StubbedQueue {
-  readonly send: (command: SendMessageBatchCommand) => Promise<{ Failed: [] }>;
+/**
+ * Counts the SendMessageBatch requests the webhooks' publisher makes and accepts every entry;
+ * SQS itself is not called, so the request's JSON body, its SigV4 signature and the answer's
+ * digest check (shared/aws/signed/sqs.ts) are not in the measured path.
+ */
+export interface StubbedQueue extends SqsBatchSender {
   readonly sent: { requests: number; entries: number };
 }
 
@@ -96,24 +98,23 @@ const stubbedQueue = (): StubbedQueue => {
   const sent = { requests: 0, entries: 0 };
   return {
     sent,
-    send: async (command) => {
+    sendMessageBatch: async (input) => {
       sent.requests += 1;
-      sent.entries += command.input.Entries?.length ?? 0;
-      return { Failed: [] };
+      sent.entries += input.Entries.length;
+      return { Successful: input.Entries.map((entry) => ({ Id: entry.Id })), Failed: [] };
     },
   };
 };
 
 /**
  * processWebhook as the Lambda runs it (logger at info, writing nowhere, with the channel, route
- * and request id fields of `createWebhookHandler`), with the real SQS publisher building real
- * SendMessageBatch commands for a client whose `send` is a stub.
+ * and request id fields of `createWebhookHandler`), with the webhooks' own publisher
+ * (`BatchEventPublisher`, as shared/intake/wiring.ts builds it) sending to a stubbed queue.
  */
 export const fullWebhookPath = (channel: SampleChannel, signedUrl: string) => {
   const queue = stubbedQueue();
-  const publisher = new SqsEventPublisher({
-    // The publisher only calls `send` with SendMessageBatch commands, which the stub answers.
-    client: queue as never,
+  const publisher = new BatchEventPublisher({
+    sqs: queue,
     queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-ingest.fifo',
     overflow: { store: NO_BLOBS, bucket: 'switchboard-payloads' },
   });
