@@ -8,13 +8,16 @@ import { fastestTimes, LINEAR_TIME_SUBJECTS } from '#tests/support/linear-time.t
  * match from each position of a long run (`\s+$`, nested quantifiers) or a string rebuilt once per
  * line turns a 400 KB message into seconds or minutes of Lambda time. Each function gets every
  * hostile text at 100 KB and at 400 KB; linear time makes the larger run ~4× the smaller one,
- * quadratic ~16×. The bound is 8×, over a floor that keeps sub-millisecond noise from counting.
+ * quadratic ~16×. The bound is 12×, over a floor that keeps sub-millisecond noise from counting:
+ * V8 shows a step between 100 and 125 KB (Node 22, `stripQuotedHistory` on header lines: 4.5 ms at
+ * 100 KB, 12.7 at 125 KB, then 2× per doubling up to 800 KB), so a linear function measured
+ * across it can read 10–12×; 8× failed such functions now and then, even on a quiet machine.
  * (`npm run bench -- --only=linear-time` reports the worst ratio.)
  */
 
 const SMALL = 100_000;
 const LARGE = 400_000;
-const MAX_RATIO = 8;
+const MAX_RATIO = 12;
 const FLOOR_MS = 5;
 
 describe('e-mail functions on hostile input', () => {
