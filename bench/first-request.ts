@@ -18,8 +18,8 @@ import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { toApiGatewayEvent } from '#shared/local/apigw-event.ts';
 import {
-  LOCAL_CREDENTIALS,
   LOCAL_REGION,
+  LOCAL_SIGNING_ENV,
   type RunningEmulators,
   startEmulators,
 } from '#shared/local/emulators.ts';
@@ -167,9 +167,7 @@ export const startFirstRequestBench = async (
 ): Promise<FirstRequestBench> => {
   const emulators: RunningEmulators = await startEmulators();
   const env = {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    ...LOCAL_SIGNING_ENV,
     AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,

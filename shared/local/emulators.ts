@@ -33,10 +33,10 @@ import {
 import { type RunningDynamoThread, startDynamoThread } from './dynamo-thread.ts';
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV } from './local-aws.ts';
 import { observeSentMessages, type SentMessage } from './sent-messages.ts';
 
-export { LOCAL_CREDENTIALS, LOCAL_REGION };
+export { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV };
 
 export interface LocalEndpoints {
   readonly dynamodb: string;

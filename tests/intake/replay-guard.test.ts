@@ -1,12 +1,7 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedDynamoDbClient } from '#shared/aws/signed/dynamodb.ts';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type RunningEmulators,
-  startEmulators,
-} from '#shared/local/emulators.ts';
+import { LOCAL_SIGNING_ENV, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { DynamoReplayGuard, replayKeyFor } from '#shared/store/replay-guard.ts';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
@@ -31,11 +26,7 @@ describe.each(['sdk', 'signed'] as const)(
       if (client === 'sdk') return emulators.clients.dynamodb.send(new PutItemCommand(input));
       return new SignedDynamoDbClient({
         endpoint: emulators.endpoints.dynamodb,
-        env: {
-          AWS_REGION: LOCAL_REGION,
-          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        },
+        env: LOCAL_SIGNING_ENV,
       }).putItem(input);
     };
 

@@ -5,12 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HttpRequest, HttpResponse } from '#shared/aws/signed/http.ts';
 import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
 import { signRequest } from '#shared/aws/signed/sigv4.ts';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type RunningEmulators,
-  startEmulators,
-} from '#shared/local/emulators.ts';
+import { LOCAL_SIGNING_ENV, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 
 /*
  * The webhooks' signed S3 PutObject (shared/aws/signed/s3.ts) against the AWS SDK as oracle: the
@@ -191,11 +186,7 @@ describe('signed PutObject against the AWS SDK as oracle', () => {
 
 describe('signed PutObject against the local S3 server', () => {
   let emulators: RunningEmulators;
-  const env = {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  };
+  const env = LOCAL_SIGNING_ENV;
   beforeAll(async () => {
     emulators = await startEmulators();
   });

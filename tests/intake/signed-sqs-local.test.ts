@@ -3,12 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryBlobStore } from '#shared/aws/blob-store.ts';
 import { BatchEventPublisher, type BatchRequestEntry } from '#shared/aws/event-publisher.ts';
 import { SignedSqsClient } from '#shared/aws/signed/sqs.ts';
-import {
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-  type RunningEmulators,
-  startEmulators,
-} from '#shared/local/emulators.ts';
+import { LOCAL_SIGNING_ENV, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { unsupportedEvent } from '#tests/support/factories.ts';
 
 /*
@@ -26,11 +21,7 @@ beforeAll(async () => {
   emulators = await startEmulators();
   signed = new SignedSqsClient({
     endpoint: emulators.endpoints.sqs,
-    env: {
-      AWS_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    },
+    env: LOCAL_SIGNING_ENV,
   });
 });
 afterAll(async () => {

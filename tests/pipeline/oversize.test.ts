@@ -7,7 +7,7 @@ import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
 import { SignedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type RunningEmulators } from '#shared/local/emulators.ts';
+import { LOCAL_SIGNING_ENV, type RunningEmulators } from '#shared/local/emulators.ts';
 import { messageEvent, minute } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
 
@@ -53,11 +53,7 @@ describe('pipeline: an event larger than an SQS message', () => {
         overflow: { store: new S3BlobStore(clients.s3, resources.bucketName), bucket: resources.bucketName },
       }),
     "the webhooks' signed requests": ({ endpoints, resources }) => {
-      const env = {
-        AWS_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      };
+      const env = LOCAL_SIGNING_ENV;
       return new BatchEventPublisher({
         sqs: new SignedSqsClient({ endpoint: endpoints.sqs, env }),
         queueUrl: resources.ingestQueueUrl,

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponse } from './http.ts';
-import { AwsServiceError, SignedCaller, type SignedCallerOptions } from './signed-caller.ts';
+import { AwsServiceError, awsDomainFor, SignedCaller, type SignedCallerOptions } from './signed-caller.ts';
 import { type SigningCredentials, signRequest } from './sigv4.ts';
 
 export type { HttpRequest, HttpResponse } from './http.ts';
@@ -102,8 +102,7 @@ const endpointFor = (
 ): URL => {
   const configured = explicit ?? env[`AWS_ENDPOINT_URL_${service.endpointVariable}`] ?? env.AWS_ENDPOINT_URL;
   if (configured) return new URL(configured);
-  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return new URL(`https://${service.signingName}.${region}.${suffix}/`);
+  return new URL(`https://${service.signingName}.${region}.${awsDomainFor(region)}/`);
 };
 
 export class AwsJsonClient {

@@ -2,7 +2,7 @@ import type { BlobToStore } from '#shared/channels/inbound.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { onAwsClientsReset } from '../clients.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
-import { AwsServiceError, SignedCaller, type SignedCallerOptions } from './signed-caller.ts';
+import { AwsServiceError, awsDomainFor, SignedCaller, type SignedCallerOptions } from './signed-caller.ts';
 import { escapeUri, type SigningCredentials, sha256Hex, signRequest } from './sigv4.ts';
 
 /*
@@ -53,9 +53,7 @@ export class SignedS3BlobStore implements BlobStore {
     const { bucket } = this.options;
     const configured =
       this.options.endpoint ?? this.caller.env.AWS_ENDPOINT_URL_S3 ?? this.caller.env.AWS_ENDPOINT_URL;
-    const base = configured
-      ? new URL(configured)
-      : new URL(`https://s3.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/`);
+    const base = configured ? new URL(configured) : new URL(`https://s3.${region}.${awsDomainFor(region)}/`);
     const pathStyle = this.options.forcePathStyle === true || bucket.includes('.');
     if (!pathStyle) base.hostname = `${bucket}.${base.hostname}`;
     const prefix = base.pathname.replace(/\/$/, '');

@@ -111,6 +111,10 @@ const requireEnvCredentials = (env: NodeJS.ProcessEnv): SigningCredentials => {
   return credentials;
 };
 
+/** The domain of a region's AWS endpoints (China's partition has its own). */
+export const awsDomainFor = (region: string): string =>
+  region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+
 /** Builds one attempt's request, signed with these credentials at this time. */
 export type BuildRequest = (credentials: SigningCredentials, date: Date, region: string) => HttpRequest;
 
