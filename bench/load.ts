@@ -108,15 +108,30 @@ export const startHelpdeskConsumer = (hub: LocalHub, consumers = 2) => {
   };
 };
 
-/** Waits until every id arrived or the deadline passes. */
+/**
+ * Until every id arrived, or nothing new arrived for `quietMs` (about 3 % of replayed events never
+ * come by design: repeated watermarks, stale statuses), or the timeout. `onArrival` runs, within
+ * 100 ms, after each poll that saw new arrivals (a caller reads the CPU spent up to the last one).
+ */
 export const waitForArrivals = async (
   arrivals: ReadonlyMap<string, number>,
   ids: readonly string[],
   timeoutMs: number,
+  quietMs = 10_000,
+  onArrival?: () => void,
 ): Promise<boolean> => {
   const deadline = performance.now() + timeoutMs;
+  let seen = -1;
+  let changedAt = performance.now();
   while (performance.now() < deadline) {
-    if (ids.every((id) => arrivals.has(id))) return true;
+    const arrived = ids.filter((id) => arrivals.has(id)).length;
+    if (arrived !== seen) {
+      seen = arrived;
+      changedAt = performance.now();
+      onArrival?.();
+    }
+    if (arrived === ids.length) return true;
+    if (performance.now() - changedAt > quietMs) return false;
     await sleep(100);
   }
   return false;
