@@ -177,7 +177,10 @@ export const runPipeline = async (
       if (!consumed) return;
       capacity.read += consumed.ReadCapacityUnits ?? 0;
       // dynalite reports only the total; which kind it is follows from the operation.
-      if (consumed.ReadCapacityUnits === undefined && operation === 'GetItem')
+      if (
+        consumed.ReadCapacityUnits === undefined &&
+        (operation === 'GetItem' || operation === 'BatchGetItem')
+      )
         capacity.read += consumed.CapacityUnits ?? 0;
     },
   });

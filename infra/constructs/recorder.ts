@@ -8,11 +8,13 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the recorder's store sends to the table (no index, no scan, no delete): items read and
- * written, and the Query of a customer's identity links when a WhatsApp conversation opens.
- * tests/contacts/whatsapp-identifiers.test.ts checks the store's calls against it.
+ * What the recorder's store sends to the table (no index, no scan, no delete): items read (a
+ * batch's messages together, BatchGetItem) and written, and the Query of a customer's identity
+ * links when a WhatsApp conversation opens. tests/contacts/whatsapp-identifiers.test.ts checks the
+ * store's calls against it.
  */
 export const RECORDER_TABLE_ACTIONS = [
+  'dynamodb:BatchGetItem',
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

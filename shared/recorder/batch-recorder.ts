@@ -2,7 +2,10 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
+import { isMessageEvent } from '#shared/domain/conversation.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
+import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import { type BatchReads, createBatchReads } from './batch-reads.ts';
 import { publishInRounds } from './publish-rounds.ts';
 import { type BodyResolver, PoisonMessageError, parseQueuedEvent } from './queued-event.ts';
 import { createEventRecorder, type EventRecorderDeps } from './record-event.ts';
@@ -15,15 +18,25 @@ export interface RecorderDependencies extends EventRecorderDeps {
 
 /**
  * The recorder Lambda's work: an ingest batch through the FIFO batch framework, each record parsed
- * and recorded, the batch's groups sharing helpdesk publishes in rounds.
+ * and recorded, the batch's messages' reads made together first, the batch's groups sharing
+ * helpdesk publishes in rounds.
  */
 export const createRecorderService = (deps: RecorderDependencies) => {
   const record = createEventRecorder(deps);
   const recordEvent = (event: HubEvent, publisher: EventPublisher = deps.publisher): Promise<void> =>
     record(event, publisher);
 
-  const handleSqsEvent = (sqsEvent: SQSEvent): Promise<SQSBatchResponse> =>
-    processFifoBatch(sqsEvent, {
+  const handleSqsEvent = async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
+    // Every body parsed (claim checks fetched) at once; a failure stays with its record, met in turn.
+    const parsed = new Map(
+      sqsEvent.Records.map((sqsRecord) => {
+        const event = parseQueuedEvent(sqsRecord.body, deps.resolveBody);
+        event.catch(() => undefined);
+        return [sqsRecord.messageId, event] as const;
+      }),
+    );
+    const batch = await readBatch([...parsed.values()]);
+    return processFifoBatch(sqsEvent, {
       openGroups: (groupCount) => {
         // Groups that reach their publish together share SendMessageBatch requests.
         const joinRounds = publishInRounds(deps.publisher, groupCount);
@@ -31,7 +44,11 @@ export const createRecorderService = (deps: RecorderDependencies) => {
           const publisher = joinRounds();
           return {
             handle: async (sqsRecord) =>
-              record(await parseQueuedEvent(sqsRecord.body, deps.resolveBody), publisher),
+              record(
+                await (parsed.get(sqsRecord.messageId) ?? parseQueuedEvent(sqsRecord.body, deps.resolveBody)),
+                publisher,
+                batch ? { batch } : undefined,
+              ),
             // Done or failed, the group publishes nothing more: the other groups' rounds need not wait.
             close: () => publisher.leave(),
           };
@@ -45,6 +62,33 @@ export const createRecorderService = (deps: RecorderDependencies) => {
           attempt: Number(failedRecord.attributes.ApproximateReceiveCount),
         }),
     });
+  };
+
+  /**
+   * The done-markers and conversations of the batch's messages in one read; echoes of the hub's own
+   * sends are left out (most end before either read). Unread (no message, or the read failed): each
+   * record reads for itself, as it would alone.
+   */
+  const readBatch = async (events: readonly Promise<HubEvent>[]): Promise<BatchReads | undefined> => {
+    const messages = (await Promise.allSettled(events))
+      .flatMap((settled) => (settled.status === 'fulfilled' ? [settled.value] : []))
+      .filter(isMessageEvent)
+      .filter(
+        (event) => !(event.data.direction === 'outbound' && parseCorrelationId(event.data.correlationId)),
+      );
+    if (messages.length === 0) return undefined;
+    try {
+      return createBatchReads(
+        await deps.store.readForBatch(
+          messages.map((event) => event.data.hubMessageId),
+          messages.map((event) => event.data.conversationId),
+        ),
+      );
+    } catch (error) {
+      deps.logger.warn('batch read failed; each event reads for itself', { errorName: errorNameOf(error) });
+      return undefined;
+    }
+  };
 
   return { recordEvent, handleSqsEvent };
 };

@@ -19,6 +19,7 @@ import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
 import type { RegisterWrite } from '#shared/store/registers.ts';
 import { epochSeconds } from '#shared/store/table.ts';
+import type { BatchReads } from './batch-reads.ts';
 import { consentLedgerEntryFor, registerWritesFor } from './register-writes.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
 
@@ -45,6 +46,8 @@ export interface RecordHints {
    * it instead of reading it again (a write over a changed conversation conflicts and re-reads).
    */
   readonly conversation?: StoredConversation;
+  /** What the recorder's batch already read and wrote (shared/recorder/batch-reads.ts). */
+  readonly batch?: BatchReads;
 }
 
 /** Records one event and publishes what it changed; `publisher` is the helpdesk queue or a share of it. */
@@ -161,7 +164,10 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       return;
     }
     // A provider retry days later: the done-marker says everything below already happened.
-    const done = hints?.unrecorded ? false : await store.hasMessage(event.data.hubMessageId);
+    const batch = hints?.batch;
+    const done = hints?.unrecorded
+      ? false
+      : (batch?.recorded(event.data.hubMessageId) ?? (await store.hasMessage(event.data.hubMessageId)));
     await step('check-message', event);
     if (done) {
       logger.debug('duplicate message skipped', {
@@ -174,11 +180,14 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     let toPublish: HubEvent[] | undefined;
     let linked = false;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
-      const known = attempt === 0 ? hints?.conversation : undefined;
-      const stored =
-        known && event.data.conversationId === queued.data.conversationId
-          ? known
-          : await store.loadConversation(event.data.conversationId);
+      const known =
+        attempt > 0
+          ? undefined
+          : event.data.conversationId === queued.data.conversationId && hints?.conversation
+            ? hints.conversation
+            : batch?.conversation(event.data.conversationId);
+      const stored = known ?? (await store.loadConversation(event.data.conversationId));
+      if (!known) batch?.remember(event.data.conversationId, stored);
       await step('load-conversation', event);
       if (stored.aliasOf) {
         // An alias (of an alias, when two racing first messages met): its events belong there.
@@ -228,13 +237,14 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         );
         await step('index-contact', event);
       }
-      const saved = await store.saveConversation({
+      const written = {
         model: applied.model,
-        previous: stored.model,
         recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
         lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
-      });
+      };
+      const saved = await store.saveConversation({ ...written, previous: stored.model });
       if (saved === 'conflict') {
+        batch?.forget(event.data.conversationId);
         logger.warn('conversation changed concurrently, re-reading', {
           conversationId: event.data.conversationId,
           attempt,
@@ -242,6 +252,10 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         continue;
       }
       await step('save-conversation', event);
+      batch?.remember(event.data.conversationId, {
+        ...written,
+        ...(stored.overdueReportedFor ? { overdueReportedFor: stored.overdueReportedFor } : {}),
+      });
       event = withContactId(event, applied.model.state.contactId);
       toPublish = applied.changed
         ? [event, buildStateChangedEvent(applied.model.state, applied.previousStatus, event)]
@@ -256,6 +270,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       await step('enqueue-media', event);
     }
     await store.putMessage(event);
+    batch?.markRecorded(event.data.hubMessageId);
     await step('put-message', event);
   };
 

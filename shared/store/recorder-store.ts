@@ -8,15 +8,34 @@ import {
   putConversationAlias,
   type StoredConversation,
   saveConversation,
+  storedConversationOf,
 } from './conversations.ts';
+import { conversationKey, messageKey } from './keys.ts';
 import { hasMessage, MESSAGE_RETENTION_SECONDS, putMessage } from './messages.ts';
 import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord } from './sends.ts';
-import type { TableContext } from './table.ts';
+import { batchGetItems, type TableContext } from './table.ts';
+
+/** A batch's done-markers and conversations, read at once; every id asked is answered. */
+export interface RecorderBatchRead {
+  /** Each hub message id asked: whether its live done-marker was found. */
+  readonly recorded: ReadonlyMap<string, boolean>;
+  /** Each conversation asked, as `loadConversation` would return it (empty when there is none). */
+  readonly conversations: ReadonlyMap<string, StoredConversation>;
+}
 
 /** What the recorder needs from storage; tests replace it to isolate batch handling. */
 export interface RecorderStore {
+  /**
+   * Consistent reads of the done-markers and conversations a batch's messages will need, in as
+   * few BatchGetItem requests as the keys allow (one for any FIFO batch): the same units as one
+   * GetItem each, in one round trip instead of two per message.
+   */
+  readForBatch(
+    hubMessageIds: readonly string[],
+    conversationIds: readonly string[],
+  ): Promise<RecorderBatchRead>;
   /** Consistent read of the done-marker; an expired one counts as absent. */
   hasMessage(hubMessageId: string): Promise<boolean>;
   loadConversation(conversationId: string): Promise<StoredConversation>;
@@ -70,6 +89,7 @@ export const createRecorderStore = (
 ): RecorderStore => {
   const sends = createSendStore(context, retentionSeconds);
   return {
+    readForBatch: (hubMessageIds, conversationIds) => readForBatch(context, hubMessageIds, conversationIds),
     hasMessage: (hubMessageId) => hasMessage(context, hubMessageId),
     loadConversation: (conversationId) => loadConversation(context, conversationId),
     saveConversation: (write) => saveConversation(context, write),
@@ -88,5 +108,37 @@ export const createRecorderStore = (
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>
       sends.linkIfAwaited(hubMessageId, sequence, providerMessageId),
+  };
+};
+
+const readForBatch = async (
+  context: TableContext,
+  hubMessageIds: readonly string[],
+  conversationIds: readonly string[],
+): Promise<RecorderBatchRead> => {
+  const messages = new Map([...new Set(hubMessageIds)].map((id) => [messageKey(id).pk, id]));
+  const conversations = new Map([...new Set(conversationIds)].map((id) => [conversationKey(id).pk, id]));
+  const keys = [
+    ...[...messages.values()].map(messageKey),
+    ...[...conversations.values()].map(conversationKey),
+  ];
+  // Expired done-markers are left out, as hasMessage counts them absent.
+  const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
+  const recorded = new Set<string>();
+  const found = new Map<string, StoredConversation>();
+  for (const item of items) {
+    const { pk, sk } = item as { pk?: unknown; sk?: unknown };
+    if (typeof pk !== 'string') continue;
+    const hubMessageId = messages.get(pk);
+    if (hubMessageId !== undefined && sk === messageKey(hubMessageId).sk) recorded.add(hubMessageId);
+    const conversationId = conversations.get(pk);
+    if (conversationId !== undefined && sk === conversationKey(conversationId).sk)
+      found.set(conversationId, storedConversationOf(item));
+  }
+  return {
+    recorded: new Map([...messages.values()].map((id) => [id, recorded.has(id)])),
+    conversations: new Map(
+      [...conversations.values()].map((id) => [id, found.get(id) ?? storedConversationOf({})]),
+    ),
   };
 };

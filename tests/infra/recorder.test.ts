@@ -56,6 +56,7 @@ describe('Recorder', () => {
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
     // Exactly what the recorder's store sends, on the table itself (no index, no scan, no delete).
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',

@@ -3,28 +3,35 @@ import type { HubEvent } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
-import { messageEvent, minute, statusEvent } from './factories.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
+import { createRecorderStore, type RecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { conversationFor, messageEvent, minute, sqsEvent, statusEvent } from './factories.ts';
 
 describe('recorder cost per event', () => {
   let emulators: RunningEmulators;
   let recorder: RecorderService;
+  let table: TableContext;
+  let store: RecorderStore;
   const requests: { operation: string; units: number }[] = [];
   const published: HubEvent[][] = [];
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    const store = createRecorderStore({
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date('2026-11-22T12:00:00.000Z'),
-      onCapacity: (operation, capacity) => requests.push({ operation, units: capacity?.CapacityUnits ?? 0 }),
-    });
-    recorder = createRecorderService({
-      store,
+  const recorderOver = (recorderStore: RecorderStore) =>
+    createRecorderService({
+      store: recorderStore,
       publisher: { publish: async (events) => void published.push([...events]) },
       clock: () => new Date('2026-11-22T12:00:00.000Z'),
       logger: createLogger({ level: 'error', write: () => {} }),
     });
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    table = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date('2026-11-22T12:00:00.000Z'),
+      onCapacity: (operation, capacity) => requests.push({ operation, units: capacity?.CapacityUnits ?? 0 }),
+    };
+    store = createRecorderStore(table);
+    recorder = recorderOver(store);
   });
   afterAll(async () => {
     await emulators?.stop();
@@ -82,6 +89,103 @@ describe('recorder cost per event', () => {
       requests: [{ operation: 'UpdateItem', units: 1 }],
       publishCalls: 1,
       published: 1,
+    });
+  });
+
+  describe('a batch from the queue', () => {
+    const batchOf = (events: readonly HubEvent[]) =>
+      sqsEvent(
+        events.map((event, index) => ({
+          id: `record-${index}`,
+          group: 'subject' in event && event.subject ? event.subject : `group-${index}`,
+          body: JSON.stringify(event),
+        })),
+      );
+    const operations = () => {
+      const counts: Record<string, number> = {};
+      for (const { operation } of requests) counts[operation] = (counts[operation] ?? 0) + 1;
+      return counts;
+    };
+
+    it('reads its messages in one BatchGetItem, then writes; the next message of a conversation starts from the write before it', async () => {
+      // Prepare: five known conversations, two new messages each in one batch
+      const customers = ['batch-a', 'batch-b', 'batch-c', 'batch-d', 'batch-e'];
+      for (const customer of customers)
+        await recorder.recordEvent(messageEvent(customer, `${customer}-0`, minute(1)));
+      const events = customers.flatMap((customer) => [
+        messageEvent(customer, `${customer}-1`, minute(2)),
+        messageEvent(customer, `${customer}-2`, minute(3)),
+      ]);
+      requests.length = 0;
+      published.length = 0;
+      // Act
+      const response = await recorder.handleSqsEvent(batchOf(events));
+      // Assess: ten done-markers and five conversations in one request, no read of their own
+      expect(response.batchItemFailures).toEqual([]);
+      expect(operations()).toEqual({ BatchGetItem: 1, UpdateItem: 10, PutItem: 10 });
+      expect(requests.find((request) => request.operation === 'BatchGetItem')?.units).toBe(15);
+      const messages = published.flat().filter((event) => event.type === 'switchboard.message.received');
+      expect(messages.map((event) => event.id).sort()).toEqual(events.map((event) => event.id).sort());
+      for (const customer of customers) {
+        const stored = await loadConversation(table, conversationFor(customer).conversationId);
+        expect(stored.model?.state.version).toBe(3);
+      }
+    });
+
+    it('skips a redelivered batch on that one read', async () => {
+      // Prepare
+      const events = ['batch-a', 'batch-b'].map((customer) =>
+        messageEvent(customer, `${customer}-1`, minute(2)),
+      );
+      requests.length = 0;
+      published.length = 0;
+      // Act
+      const response = await recorder.handleSqsEvent(batchOf(events));
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(operations()).toEqual({ BatchGetItem: 1 });
+      expect(published).toEqual([]);
+    });
+
+    it('reads a conversation again when it changed after the batch read, and loses nothing', async () => {
+      // Prepare: another writer records a message in between the batch read and the batch's write
+      const customer = 'batch-raced';
+      await recorder.recordEvent(messageEvent(customer, `${customer}-0`, minute(1)));
+      const racing = createRecorderStore(table);
+      const raced: RecorderStore = {
+        ...racing,
+        readForBatch: async (hubMessageIds, conversationIds) => {
+          const read = await racing.readForBatch(hubMessageIds, conversationIds);
+          await recorder.recordEvent(messageEvent(customer, `${customer}-other`, minute(2)));
+          return read;
+        },
+      };
+      requests.length = 0;
+      published.length = 0;
+      // Act
+      const response = await recorderOver(raced).handleSqsEvent(
+        batchOf([messageEvent(customer, `${customer}-1`, minute(3))]),
+      );
+      // Assess: the write over the batch's read conflicted, the conversation was read again, both messages count
+      expect(response.batchItemFailures).toEqual([]);
+      const batchRequests = requests.slice(
+        requests.findIndex((request) => request.operation === 'BatchGetItem'),
+      );
+      expect(batchRequests.map((request) => request.operation)).toEqual([
+        'BatchGetItem',
+        // the racing writer's message
+        'GetItem',
+        'GetItem',
+        'UpdateItem',
+        'PutItem',
+        // the batch's: its write conflicted (a failed condition reports no capacity), read again, written
+        'GetItem',
+        'UpdateItem',
+        'PutItem',
+      ]);
+      const stored = await loadConversation(table, conversationFor(customer).conversationId);
+      expect(stored.model?.state.version).toBe(3);
+      expect(stored.recentEventIds).toHaveLength(3);
     });
   });
 });

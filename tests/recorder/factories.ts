@@ -145,6 +145,12 @@ export const sqsEvent = (bodies: readonly { id: string; group: string; body: str
 
 /** A store that holds nothing: every message is new, every write lands (for batch-handling tests). */
 export const noStore: RecorderStore = {
+  readForBatch: async (hubMessageIds, conversationIds) => ({
+    recorded: new Map(hubMessageIds.map((id) => [id, false])),
+    conversations: new Map(
+      conversationIds.map((id) => [id, { model: undefined, recentEventIds: [], lastChange: undefined }]),
+    ),
+  }),
   hasMessage: async () => false,
   loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
   saveConversation: async () => 'saved',

@@ -1,0 +1,34 @@
+import type { StoredConversation } from '#shared/store/conversations.ts';
+import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
+
+/**
+ * What one recorder batch knows of the table: its messages' done-markers and conversations, read
+ * together before the first record, then kept up to date by the batch's own writes, so a message
+ * needs no read of its own and the next message of the same conversation starts from the write
+ * before it. Never trusted past a conflict: a conversation someone else changed fails its
+ * conditional write and is read again, as after any read.
+ */
+export interface BatchReads {
+  /** The done-marker as the batch knows it; undefined when the batch did not read it. */
+  recorded(hubMessageId: string): boolean | undefined;
+  /** The conversation as the batch last read or wrote it; undefined when it did not. */
+  conversation(conversationId: string): StoredConversation | undefined;
+  /** The conversation as just read, or as just written by this batch. */
+  remember(conversationId: string, stored: StoredConversation): void;
+  /** A conditional write lost: the next record reads it again. */
+  forget(conversationId: string): void;
+  /** The done-marker was just written. */
+  markRecorded(hubMessageId: string): void;
+}
+
+export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
+  const recorded = new Map(read.recorded);
+  const conversations = new Map(read.conversations);
+  return {
+    recorded: (hubMessageId) => recorded.get(hubMessageId),
+    conversation: (conversationId) => conversations.get(conversationId),
+    remember: (conversationId, stored) => void conversations.set(conversationId, stored),
+    forget: (conversationId) => void conversations.delete(conversationId),
+    markRecorded: (hubMessageId) => void recorded.set(hubMessageId, true),
+  };
+};
