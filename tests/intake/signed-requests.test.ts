@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { HttpResponse as SdkHttpResponse } from '@smithy/core/transport';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AwsJsonClient,
@@ -13,8 +12,17 @@ import {
   isRetryable,
 } from '#shared/aws/signed/aws-json.ts';
 import { SECRETS_MANAGER_SERVICE, SignedSecretsManagerClient } from '#shared/aws/signed/secrets-manager.ts';
-import { signRequest } from '#shared/aws/signed/sigv4.ts';
 import { SignedSqsClient, SQS_SERVICE } from '#shared/aws/signed/sqs.ts';
+import {
+  type CannedAnswer,
+  ORACLE_CREDENTIALS,
+  ORACLE_ENV,
+  ORACLE_NOW,
+  ORACLE_REGION,
+  recordingHandler,
+  resignedBySigner,
+  signedHeaderNames,
+} from '#tests/support/signed-oracle.ts';
 
 /*
  * The webhooks' signed requests (shared/aws/signed/) checked against the AWS SDK as an oracle: the
@@ -24,19 +32,10 @@ import { SignedSqsClient, SQS_SERVICE } from '#shared/aws/signed/sqs.ts';
  * the same output, the same error names, and the same number of attempts.
  */
 
-const NOW = new Date('2026-12-01T06:52:49.123Z');
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//session+token=',
-};
-const REGION = 'eu-west-1';
-const ENV = {
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
-};
+const NOW = ORACLE_NOW;
+const CREDENTIALS = ORACLE_CREDENTIALS;
+const REGION = ORACLE_REGION;
+const ENV = ORACLE_ENV;
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-ingest.fifo';
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard-channels-AbCdEf';
 
@@ -53,49 +52,7 @@ const BATCH = {
   ],
 };
 
-interface Canned {
-  readonly statusCode: number;
-  readonly headers?: Record<string, string>;
-  readonly body?: string;
-}
-
-/** An SDK client's request handler: records each signed request, answers from `answers` in turn. */
-const recordingHandler = (answers: readonly Canned[]) => {
-  const requests: { method: string; url: URL; headers: Record<string, string>; body: string }[] = [];
-  return {
-    requests,
-    handler: {
-      handle: async (request: {
-        method: string;
-        protocol: string;
-        hostname: string;
-        port?: number;
-        path: string;
-        headers: Record<string, string>;
-        body?: unknown;
-      }) => {
-        const port = request.port ? `:${request.port}` : '';
-        requests.push({
-          method: request.method,
-          url: new URL(`${request.protocol}//${request.hostname}${port}${request.path}`),
-          headers: { ...request.headers },
-          body:
-            typeof request.body === 'string'
-              ? request.body
-              : Buffer.from(request.body as Uint8Array).toString(),
-        });
-        const answer = answers[Math.min(requests.length, answers.length) - 1] as Canned;
-        return {
-          response: new SdkHttpResponse({
-            statusCode: answer.statusCode,
-            headers: answer.headers ?? {},
-            body: Buffer.from(answer.body ?? ''),
-          }),
-        };
-      },
-    },
-  };
-};
+type Canned = CannedAnswer;
 
 /** The signed client on a transport that records and answers the same way. */
 const recordingTransport = (answers: readonly Canned[]) => {
@@ -138,27 +95,6 @@ const failureOf = async (call: Promise<unknown>): Promise<ServiceFailure> => {
     return error as ServiceFailure;
   }
   throw new Error('expected the call to fail');
-};
-
-/** What SignedHeaders= of an Authorization header lists. */
-const signedHeaderNames = (authorization: string | undefined): string[] =>
-  /SignedHeaders=([^,]+)/.exec(authorization ?? '')?.[1]?.split(';') ?? [];
-
-/** Re-signs a request the SDK signed, giving our signer exactly the headers the SDK signed. */
-const resignedBySigner = (
-  request: { method: string; url: URL; headers: Record<string, string>; body: string },
-  service: string,
-) => {
-  const added = new Set(['host', 'x-amz-date', 'x-amz-security-token']);
-  const headers = Object.fromEntries(
-    signedHeaderNames(request.headers.authorization)
-      .filter((name) => !added.has(name))
-      .map((name) => [name, request.headers[name] ?? '']),
-  );
-  return signRequest(
-    { method: request.method, url: request.url, headers, body: request.body },
-    { credentials: CREDENTIALS, region: REGION, service, date: new Date() },
-  );
 };
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');

@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { HttpResponse as SdkHttpResponse } from '@smithy/core/transport';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HttpRequest, HttpResponse } from '#shared/aws/signed/http.ts';
 import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
-import { signRequest } from '#shared/aws/signed/sigv4.ts';
 import { LOCAL_SIGNING_ENV, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import {
+  ORACLE_CREDENTIALS,
+  ORACLE_ENV,
+  ORACLE_NOW,
+  ORACLE_REGION,
+  type RecordedRequest,
+  recordingHandler,
+  resignedBySigner,
+  signedHeaderNames,
+} from '#tests/support/signed-oracle.ts';
 
 /*
  * The webhooks' signed S3 PutObject (shared/aws/signed/s3.ts) against the AWS SDK as oracle: the
@@ -15,19 +23,10 @@ import { LOCAL_SIGNING_ENV, type RunningEmulators, startEmulators } from '#share
  * SDK names it.
  */
 
-const NOW = new Date('2026-12-01T06:52:49.123Z');
-const REGION = 'eu-west-1';
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE//session+token=',
-};
-const ENV = {
-  AWS_REGION: REGION,
-  AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-  AWS_SESSION_TOKEN: CREDENTIALS.sessionToken,
-};
+const NOW = ORACLE_NOW;
+const REGION = ORACLE_REGION;
+const CREDENTIALS = ORACLE_CREDENTIALS;
+const ENV = ORACLE_ENV;
 const BUCKET = 'switchboard-payloads-123456789012-eu-west-1';
 const BLOB = {
   // Characters S3 keys may hold that URL encoders disagree on.
@@ -36,41 +35,7 @@ const BLOB = {
   bytes: new TextEncoder().encode('Subject: Grüße\r\n\r\n🙂 body\r\n'),
 };
 
-interface Recorded {
-  readonly method: string;
-  readonly url: URL;
-  readonly headers: Record<string, string>;
-}
-
-/** An SDK request handler that records the signed request and answers 200. */
-const recordingHandler = () => {
-  const requests: Recorded[] = [];
-  return {
-    requests,
-    handler: {
-      handle: async (request: {
-        method: string;
-        protocol: string;
-        hostname: string;
-        path: string;
-        query?: Record<string, string>;
-        headers: Record<string, string>;
-      }) => {
-        const url = new URL(`${request.protocol}//${request.hostname}${request.path}`);
-        for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
-        requests.push({
-          method: request.method,
-          url,
-          headers: { ...request.headers },
-        });
-        return { response: new SdkHttpResponse({ statusCode: 200, headers: {}, body: Buffer.from('') }) };
-      },
-    },
-  };
-};
-
-const signedHeaderNames = (authorization: string | undefined): string[] =>
-  /SignedHeaders=([^,]+)/.exec(authorization ?? '')?.[1]?.split(';') ?? [];
+type Recorded = RecordedRequest;
 
 describe('signed PutObject against the AWS SDK as oracle', () => {
   beforeAll(() => {
@@ -108,17 +73,8 @@ describe('signed PutObject against the AWS SDK as oracle', () => {
   it('signs exactly as the SDK: same Authorization over the headers the SDK signed', async () => {
     // Prepare
     const expected = await sdkRequest();
-    const added = new Set(['host', 'x-amz-date', 'x-amz-security-token']);
-    const headers = Object.fromEntries(
-      signedHeaderNames(expected.headers.authorization)
-        .filter((name) => !added.has(name))
-        .map((name) => [name, expected.headers[name] ?? '']),
-    );
     // Act
-    const ours = signRequest(
-      { method: expected.method, url: expected.url, headers, body: BLOB.bytes },
-      { credentials: CREDENTIALS, region: REGION, service: 's3', date: new Date(), uriEscapePath: false },
-    );
+    const ours = resignedBySigner(expected, 's3', { body: BLOB.bytes, uriEscapePath: false });
     // Assess
     expect(ours.authorization).toBe(expected.headers.authorization);
   });
