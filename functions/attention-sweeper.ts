@@ -10,6 +10,7 @@ import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
+import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 
 const config = requireConfig('SWITCHBOARD_TABLE_NAME', 'SWITCHBOARD_HELPDESK_QUEUE_URL');
 
@@ -37,7 +38,7 @@ export const handler = middy<ScheduledEvent, void>()
   .handler(async () => {
     const report = await sweeper.sweep(new Date());
     countSweep(metrics, report);
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
     await retryRedactions();
     if (report.failed > 0)
       throw new AttentionSweepError(`${report.failed} conversation(s) left to the next sweep`);

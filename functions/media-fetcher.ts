@@ -10,6 +10,7 @@ import { createMediaFetcherService } from '#shared/media/wiring.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { MEDIA_METRICS, METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
+import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 
 const config = requireConfig(
   'SWITCHBOARD_TABLE_NAME',
@@ -47,6 +48,6 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(logRequestId())
   .handler(async (event) => {
     const response = await fetcher.handleSqsEvent(event);
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
     return response;
   });

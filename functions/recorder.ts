@@ -8,6 +8,7 @@ import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
+import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 import { countBatch } from '#shared/recorder/batch-metrics.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 
@@ -38,6 +39,6 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
   .handler(async (event) => {
     const response = await recorder.handleSqsEvent(event);
     countBatch(metrics, event, response);
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
     return response;
   });

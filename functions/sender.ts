@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
+import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 import { senderFromEnvironment } from '#shared/outbound/lambda.ts';
 
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.sender });
@@ -13,6 +14,6 @@ export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(logRequestId())
   .handler(async (event, context) => {
     const response = await sender.handleSqsEvent(event, () => context.getRemainingTimeInMillis());
-    metrics.publishStoredMetrics();
+    publishMetrics(metrics);
     return response;
   });
