@@ -5,8 +5,10 @@ import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
  * What one recorder batch knows of the table: its messages' done-markers and conversations, read
  * together before the first record, then kept up to date by the batch's own writes, so a message
  * needs no read of its own and the next message of the same conversation starts from the write
- * before it. Never trusted past a conflict: a conversation someone else changed fails its
- * conditional write and is read again, as after any read.
+ * before it. Trusted only where a conditional write checks it: a conversation someone else changed
+ * (its `version` moved, or it became an alias) fails the write and is read again, as after any
+ * read; a redelivered message about to be published again without a write reads afresh, and an id
+ * the batch may have just made an alias is forgotten (shared/recorder/record-event.ts).
  */
 export interface BatchReads {
   /** The done-marker as the batch knows it; undefined when the batch did not read it. */
@@ -27,7 +29,11 @@ export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
   return {
     recorded: (hubMessageId) => recorded.get(hubMessageId),
     conversation: (conversationId) => conversations.get(conversationId),
-    remember: (conversationId, stored) => void conversations.set(conversationId, stored),
+    remember: (conversationId, stored) => {
+      // Another group may have moved the same (canonical) conversation further meanwhile.
+      const cached = conversations.get(conversationId)?.model?.state.version ?? -1;
+      if ((stored.model?.state.version ?? -1) >= cached) conversations.set(conversationId, stored);
+    },
     forget: (conversationId) => void conversations.delete(conversationId),
     markRecorded: (hubMessageId) => void recorded.set(hubMessageId, true),
   };

@@ -53,7 +53,11 @@ export interface RecordHints {
 /** Records one event and publishes what it changed; `publisher` is the helpdesk queue or a share of it. */
 export type RecordEvent = (event: HubEvent, publisher: EventPublisher, hints?: RecordHints) => Promise<void>;
 
-/** Concurrent writers only meet after a redrive or an overlapping redelivery; a few re-reads settle it. */
+/**
+ * Concurrent writers only meet after a redrive or an overlapping redelivery, and a batch's own read
+ * can be one write behind (one extra attempt, as every later attempt reads afresh); a few re-reads
+ * settle it.
+ */
 const MAX_CONFLICT_RETRIES = 8;
 
 /** Whether a message may be applied to a stored conversation: same channel, same business endpoint. */
@@ -186,6 +190,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           : event.data.conversationId === queued.data.conversationId && hints?.conversation
             ? hints.conversation
             : batch?.conversation(event.data.conversationId);
+      const fromBatch = known !== undefined && known !== hints?.conversation;
       const stored = known ?? (await store.loadConversation(event.data.conversationId));
       if (!known) batch?.remember(event.data.conversationId, stored);
       await step('load-conversation', event);
@@ -199,6 +204,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         // each webhook carries: a new id joins the conversation already open under another one.
         linked = true;
         const canonical = await findLinked(event);
+        // The id may have just become an alias, which no version records: the next message of the
+        // batch under it reads it again and follows it.
+        batch?.forget(event.data.conversationId);
         if (canonical !== undefined) {
           event = movedTo(event, canonical);
           continue;
@@ -212,6 +220,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           conversationId: event.data.conversationId,
         });
         event = rehomed(event);
+        continue;
+      }
+      if (stored.model && stored.recentEventIds.includes(short) && fromBatch) {
+        // Published again below with no write to check it: from a fresh read, never the batch's.
+        batch?.forget(event.data.conversationId);
         continue;
       }
       if (stored.model && stored.recentEventIds.includes(short)) {

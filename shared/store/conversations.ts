@@ -331,7 +331,10 @@ export const saveConversation = async (
         Key: marshall(conversationKey(state.conversationId)),
         // UpdateItem, not PutItem: watermarks written on the same item by status events stay.
         UpdateExpression: `SET ${sets.join(', ')}${removes}`,
-        ConditionExpression: isNew ? 'attribute_not_exists(#version)' : '#version = :expected',
+        // A new conversation never lands on an alias (which has no version): that read was stale.
+        ConditionExpression: isNew
+          ? 'attribute_not_exists(#version) AND attribute_not_exists(aliasOf)'
+          : '#version = :expected',
         ExpressionAttributeNames: {
           '#model': 'model',
           '#version': 'version',

@@ -15,7 +15,7 @@ import { createRecorderService, type RecorderService } from '#shared/recorder/ba
 import { loadConversation } from '#shared/store/conversations.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, sqsEvent } from '#tests/recorder/factories.ts';
 
 /*
  * WhatsApp webhooks name a customer by wa_id, by business-scoped user id (BSUID), or both; the
@@ -188,9 +188,45 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
     expect((await loadConversation(context, a ?? '')).model?.state.messageCount).toBe(2);
   });
 
+  it('in one batch from the queue, a second message under an id the batch just made an alias follows it', async () => {
+    // Prepare: the customer is known by BSUID; then one batch brings wa_id + BSUID, and wa_id alone
+    const bsuidOnly = messageFrom([{ type: 'bsuid', value: 'GR.links-95' }], 'wamid.links-5a', minute(1));
+    await recorder.recordEvent(bsuidOnly);
+    const both = messageFrom(
+      [
+        { type: 'wa_id', value: '306912340095' },
+        { type: 'bsuid', value: 'GR.links-95' },
+      ],
+      'wamid.links-5b',
+      minute(2),
+    );
+    const waIdOnly = messageFrom([{ type: 'wa_id', value: '306912340095' }], 'wamid.links-5c', minute(3));
+    expect(waIdOnly.subject).toBe(both.subject);
+    // Act
+    const response = await recorder.handleSqsEvent(
+      sqsEvent(
+        [both, waIdOnly].map((event, index) => ({
+          id: `links-5-${index}`,
+          group: event.subject ?? '',
+          body: JSON.stringify(event),
+        })),
+      ),
+    );
+    // Assess: both land in the BSUID conversation; the wa_id id is an alias and nothing else
+    expect(response.batchItemFailures).toEqual([]);
+    const conversations = conversationsOf(['wamid.links-5a', 'wamid.links-5b', 'wamid.links-5c']);
+    expect(new Set(conversations)).toEqual(new Set([bsuidOnly.subject]));
+    expect((await loadConversation(context, bsuidOnly.subject ?? '')).model?.state.messageCount).toBe(3);
+    const alias = await loadConversation(context, both.subject ?? '');
+    expect(alias.aliasOf).toBe(bsuidOnly.subject);
+    expect(alias.model).toBeUndefined();
+  });
+
   it("sends the table nothing the recorder's IAM policy does not allow", () => {
     // Assess (after the scenarios above, which open, alias and extend conversations)
     expect(sent.size).toBeGreaterThan(0);
+    // A batch from the queue reads its messages at once.
+    expect(sent).toContain('dynamodb:BatchGetItem');
     for (const action of sent) expect(RECORDER_TABLE_ACTIONS as readonly string[]).toContain(action);
   });
 });

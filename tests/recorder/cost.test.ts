@@ -15,12 +15,13 @@ describe('recorder cost per event', () => {
   let store: RecorderStore;
   const requests: { operation: string; units: number }[] = [];
   const published: HubEvent[][] = [];
+  const logLines: string[] = [];
   const recorderOver = (recorderStore: RecorderStore) =>
     createRecorderService({
       store: recorderStore,
       publisher: { publish: async (events) => void published.push([...events]) },
       clock: () => new Date('2026-11-22T12:00:00.000Z'),
-      logger: createLogger({ level: 'error', write: () => {} }),
+      logger: createLogger({ level: 'warn', write: (line) => void logLines.push(line) }),
     });
   beforeAll(async () => {
     emulators = await startEmulators();
@@ -134,9 +135,10 @@ describe('recorder cost per event', () => {
 
     it('skips a redelivered batch on that one read', async () => {
       // Prepare
-      const events = ['batch-a', 'batch-b'].map((customer) =>
+      const events = ['batch-r1', 'batch-r2'].map((customer) =>
         messageEvent(customer, `${customer}-1`, minute(2)),
       );
+      await recorder.handleSqsEvent(batchOf(events));
       requests.length = 0;
       published.length = 0;
       // Act
@@ -162,6 +164,7 @@ describe('recorder cost per event', () => {
       };
       requests.length = 0;
       published.length = 0;
+      logLines.length = 0;
       // Act
       const response = await recorderOver(raced).handleSqsEvent(
         batchOf([messageEvent(customer, `${customer}-1`, minute(3))]),
@@ -186,6 +189,7 @@ describe('recorder cost per event', () => {
       const stored = await loadConversation(table, conversationFor(customer).conversationId);
       expect(stored.model?.state.version).toBe(3);
       expect(stored.recentEventIds).toHaveLength(3);
+      expect(logLines.filter((line) => line.includes('conversation changed concurrently'))).toHaveLength(1);
     });
   });
 });
