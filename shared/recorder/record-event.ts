@@ -222,12 +222,12 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         event = rehomed(event);
         continue;
       }
-      if (stored.model && stored.recentEventIds.includes(short) && fromBatch) {
-        // Published again below with no write to check it: from a fresh read, never the batch's.
-        batch?.forget(event.data.conversationId);
-        continue;
-      }
       if (stored.model && stored.recentEventIds.includes(short)) {
+        if (fromBatch) {
+          // Published again below with no write to check it: from a fresh read, never the batch's.
+          batch?.forget(event.data.conversationId);
+          continue;
+        }
         // Applied before a crash: publish again, with the same state_changed if it was the last change.
         const wasLast = stored.lastChange?.eventId === event.id;
         event = withContactId(event, stored.model.state.contactId);

@@ -116,29 +116,17 @@ const readForBatch = async (
   hubMessageIds: readonly string[],
   conversationIds: readonly string[],
 ): Promise<RecorderBatchRead> => {
-  const messages = new Map([...new Set(hubMessageIds)].map((id) => [messageKey(id).pk, id]));
-  const conversations = new Map([...new Set(conversationIds)].map((id) => [conversationKey(id).pk, id]));
-  const keys = [
-    ...[...messages.values()].map(messageKey),
-    ...[...conversations.values()].map(conversationKey),
-  ];
-  // Expired done-markers are left out, as hasMessage counts them absent.
+  const messages = [...new Set(hubMessageIds)];
+  const conversations = [...new Set(conversationIds)];
+  const keys = [...messages.map(messageKey), ...conversations.map(conversationKey)];
+  // BatchGetItem answers only the keys asked, so a partition key names its item; expired
+  // done-markers are left out, as hasMessage counts them absent.
   const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
-  const recorded = new Set<string>();
-  const found = new Map<string, StoredConversation>();
-  for (const item of items) {
-    const { pk, sk } = item as { pk?: unknown; sk?: unknown };
-    if (typeof pk !== 'string') continue;
-    const hubMessageId = messages.get(pk);
-    if (hubMessageId !== undefined && sk === messageKey(hubMessageId).sk) recorded.add(hubMessageId);
-    const conversationId = conversations.get(pk);
-    if (conversationId !== undefined && sk === conversationKey(conversationId).sk)
-      found.set(conversationId, storedConversationOf(item));
-  }
+  const byPartition = new Map(items.map((item) => [item.pk, item]));
   return {
-    recorded: new Map([...messages.values()].map((id) => [id, recorded.has(id)])),
+    recorded: new Map(messages.map((id) => [id, byPartition.has(messageKey(id).pk)])),
     conversations: new Map(
-      [...conversations.values()].map((id) => [id, found.get(id) ?? storedConversationOf({})]),
+      conversations.map((id) => [id, storedConversationOf(byPartition.get(conversationKey(id).pk) ?? {})]),
     ),
   };
 };
