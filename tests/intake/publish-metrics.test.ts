@@ -22,7 +22,12 @@ describe("publishing an invocation's metrics", () => {
       error: () => {},
       warn: (...args: unknown[]) => void warnings.push(args),
     };
-    return { warnings, logger };
+    const metrics = new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: METRIC_SERVICES.sender,
+      logger,
+    });
+    return { warnings, metrics };
   };
   afterEach(() => {
     vi.restoreAllMocks();
@@ -31,12 +36,7 @@ describe("publishing an invocation's metrics", () => {
 
   it('writes nothing, not even a warning, when the invocation stored no metric', () => {
     // Prepare
-    const { warnings, logger } = capture();
-    const metrics = new Metrics({
-      namespace: METRICS_NAMESPACE,
-      serviceName: METRIC_SERVICES.sender,
-      logger,
-    });
+    const { warnings, metrics } = capture();
     // Act
     publishMetrics(metrics);
     // Assess
@@ -46,12 +46,7 @@ describe("publishing an invocation's metrics", () => {
 
   it('writes one embedded-metric-format line when it stored some', () => {
     // Prepare
-    const { warnings, logger } = capture();
-    const metrics = new Metrics({
-      namespace: METRICS_NAMESPACE,
-      serviceName: METRIC_SERVICES.sender,
-      logger,
-    });
+    const { warnings, metrics } = capture();
     metrics.addMetric('Sent', MetricUnit.Count, 2);
     // Act
     publishMetrics(metrics);

@@ -32,10 +32,6 @@ import {
  * the same output, the same error names, and the same number of attempts.
  */
 
-const NOW = ORACLE_NOW;
-const CREDENTIALS = ORACLE_CREDENTIALS;
-const REGION = ORACLE_REGION;
-const ENV = ORACLE_ENV;
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-ingest.fifo';
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard-channels-AbCdEf';
 
@@ -52,33 +48,36 @@ const BATCH = {
   ],
 };
 
-type Canned = CannedAnswer;
-
 /** The signed client on a transport that records and answers the same way. */
-const recordingTransport = (answers: readonly Canned[]) => {
+const recordingTransport = (answers: readonly CannedAnswer[]) => {
   const requests: HttpRequest[] = [];
   return {
     requests,
     transport: async (request: HttpRequest): Promise<HttpResponse> => {
       requests.push(request);
-      const answer = answers[Math.min(requests.length, answers.length) - 1] as Canned;
+      const answer = answers[Math.min(requests.length, answers.length) - 1] as CannedAnswer;
       return { statusCode: answer.statusCode, headers: answer.headers ?? {}, body: answer.body ?? '' };
     },
   };
 };
 
 const sdkSqs = (handler: ReturnType<typeof recordingHandler>['handler'], maxAttempts = 1) =>
-  new SQSClient({ region: REGION, credentials: CREDENTIALS, requestHandler: handler, maxAttempts });
+  new SQSClient({
+    region: ORACLE_REGION,
+    credentials: ORACLE_CREDENTIALS,
+    requestHandler: handler,
+    maxAttempts,
+  });
 const sdkSecrets = (handler: ReturnType<typeof recordingHandler>['handler'], maxAttempts = 1) =>
   new SecretsManagerClient({
-    region: REGION,
-    credentials: CREDENTIALS,
+    region: ORACLE_REGION,
+    credentials: ORACLE_CREDENTIALS,
     requestHandler: handler,
     maxAttempts,
   });
 
 const clientOptions = (transport: ReturnType<typeof recordingTransport>['transport'], maxAttempts = 1) => ({
-  env: ENV,
+  env: ORACLE_ENV,
   transport,
   maxAttempts,
   now: () => new Date(),
@@ -99,7 +98,7 @@ const failureOf = async (call: Promise<unknown>): Promise<ServiceFailure> => {
 
 const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
 
-const OK_BATCH: Canned = {
+const OK_BATCH: CannedAnswer = {
   statusCode: 200,
   headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'req-1' },
   body: JSON.stringify({
@@ -117,7 +116,7 @@ const OK_BATCH: Canned = {
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
+  vi.setSystemTime(ORACLE_NOW);
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -137,7 +136,7 @@ describe('signed requests against the AWS SDK as oracle', () => {
     // Assess
     expect(ours[0]?.authorization).toBe(sqsRequest.headers.authorization);
     expect(ours[1]?.authorization).toBe(secretsRequest.headers.authorization);
-    expect(ours[0]?.['x-amz-security-token']).toBe(CREDENTIALS.sessionToken);
+    expect(ours[0]?.['x-amz-security-token']).toBe(ORACLE_CREDENTIALS.sessionToken);
     expect(ours[0]?.['x-amz-date']).toBe('20261201T065249Z');
   });
 
@@ -187,12 +186,14 @@ describe('signed requests against the AWS SDK as oracle', () => {
         .filter((name) => name !== 'authorization')
         .sort(),
     );
-    expect(actual?.headers.authorization).toContain(`/20261201/${REGION}/${operation.service}/aws4_request`);
+    expect(actual?.headers.authorization).toContain(
+      `/20261201/${ORACLE_REGION}/${operation.service}/aws4_request`,
+    );
   });
 
   it('parses a partly failed batch and a secret exactly as the SDK', async () => {
     // Prepare
-    const secretAnswer: Canned = {
+    const secretAnswer: CannedAnswer = {
       statusCode: 200,
       body: JSON.stringify({
         ARN: SECRET_ID,
@@ -223,7 +224,7 @@ describe('signed requests against the AWS SDK as oracle', () => {
 
   it('fails a batch whose answer has a wrong body digest, as the SDK does', async () => {
     // Prepare: SQS (or something between) reports a body other than the one sent
-    const answer: Canned = {
+    const answer: CannedAnswer = {
       statusCode: 200,
       body: JSON.stringify({
         Successful: [{ Id: '1', MessageId: 'm-1', MD5OfMessageBody: md5('other') }],
@@ -243,7 +244,7 @@ describe('signed requests against the AWS SDK as oracle', () => {
 
   it('fails on a garbled success answer, as the SDK does, instead of reading it as all queued', async () => {
     // Prepare
-    const answer: Canned = { statusCode: 200, body: '{"Successful":[' };
+    const answer: CannedAnswer = { statusCode: 200, body: '{"Successful":[' };
     // Act
     const sdkError = await failureOf(
       sdkSqs(recordingHandler([answer]).handler).send(new SendMessageBatchCommand(BATCH)),
@@ -256,7 +257,7 @@ describe('signed requests against the AWS SDK as oracle', () => {
     expect(isRetryable(ourError)).toBe(false);
   });
 
-  const queryError = (status: number, type: string, queryCode: string, fault = 'Sender'): Canned => ({
+  const queryError = (status: number, type: string, queryCode: string, fault = 'Sender'): CannedAnswer => ({
     statusCode: status,
     headers: { 'x-amzn-query-error': `${queryCode};${fault}`, 'x-amzn-requestid': 'req-e' },
     body: JSON.stringify({ __type: type, message: 'refused' }),
@@ -312,7 +313,7 @@ describe('signed requests against the AWS SDK as oracle', () => {
     'fails GetSecretValue on %s with the SDK’s error and attempts',
     async (_case, statusCode, type) => {
       // Prepare
-      const answer: Canned = { statusCode, body: JSON.stringify({ __type: type, Message: 'refused' }) };
+      const answer: CannedAnswer = { statusCode, body: JSON.stringify({ __type: type, Message: 'refused' }) };
       const sdk = recordingHandler([answer]);
       const ours = recordingTransport([answer]);
       // Act
@@ -341,7 +342,7 @@ describe('the signed client on its own', () => {
     let attempts = 0;
     const client = new AwsJsonClient({
       service,
-      env: ENV,
+      env: ORACLE_ENV,
       random: () => 0.5,
       sleep: async (ms) => {
         delays.push(ms);
@@ -370,7 +371,7 @@ describe('the signed client on its own', () => {
     const { port } = server.address() as AddressInfo;
     const client = new AwsJsonClient({
       service,
-      env: ENV,
+      env: ORACLE_ENV,
       endpoint: `http://127.0.0.1:${port}`,
       timeoutMs: 50,
       maxAttempts: 2,
@@ -394,7 +395,7 @@ describe('the signed client on its own', () => {
     const dates: string[] = [];
     const client = new AwsJsonClient({
       service,
-      env: ENV,
+      env: ORACLE_ENV,
       sleep: async () => {
         vi.setSystemTime(new Date(Date.now() + 60_000));
       },
@@ -414,10 +415,10 @@ describe('the signed client on its own', () => {
   it('takes credentials and region from the environment, and fails without them before any request', async () => {
     // Prepare
     const { transport, requests } = recordingTransport([{ statusCode: 200, body: '{}' }]);
-    const withoutCredentials = new AwsJsonClient({ service, env: { AWS_REGION: REGION }, transport });
+    const withoutCredentials = new AwsJsonClient({ service, env: { AWS_REGION: ORACLE_REGION }, transport });
     const withoutToken = new AwsJsonClient({
       service,
-      env: { ...ENV, AWS_SESSION_TOKEN: '' },
+      env: { ...ORACLE_ENV, AWS_SESSION_TOKEN: '' },
       transport,
     });
     // Act
@@ -436,7 +437,7 @@ describe('the signed client on its own', () => {
     const at = ({ endpoint, env }: { endpoint?: string; env?: Record<string, string> }, target = service) =>
       new AwsJsonClient({
         service: target,
-        env: { ...ENV, ...env },
+        env: { ...ORACLE_ENV, ...env },
         ...(endpoint ? { endpoint } : {}),
       }).signedRequest('SendMessageBatch', BATCH);
     // Act

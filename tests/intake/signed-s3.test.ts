@@ -23,10 +23,6 @@ import {
  * SDK names it.
  */
 
-const NOW = ORACLE_NOW;
-const REGION = ORACLE_REGION;
-const CREDENTIALS = ORACLE_CREDENTIALS;
-const ENV = ORACLE_ENV;
 const BUCKET = 'switchboard-payloads-123456789012-eu-west-1';
 const BLOB = {
   // Characters S3 keys may hold that URL encoders disagree on.
@@ -35,22 +31,20 @@ const BLOB = {
   bytes: new TextEncoder().encode('Subject: Grüße\r\n\r\n🙂 body\r\n'),
 };
 
-type Recorded = RecordedRequest;
-
 describe('signed PutObject against the AWS SDK as oracle', () => {
   beforeAll(() => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    vi.setSystemTime(NOW);
+    vi.setSystemTime(ORACLE_NOW);
   });
   afterAll(() => {
     vi.useRealTimers();
   });
 
-  const sdkRequest = async (): Promise<Recorded> => {
+  const sdkRequest = async (): Promise<RecordedRequest> => {
     const recording = recordingHandler();
     const sdk = new S3Client({
-      region: REGION,
-      credentials: CREDENTIALS,
+      region: ORACLE_REGION,
+      credentials: ORACLE_CREDENTIALS,
       requestHandler: recording.handler,
       // The signed put proves its bytes by their SHA-256 (x-amz-content-sha256), not a CRC header.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -82,7 +76,7 @@ describe('signed PutObject against the AWS SDK as oracle', () => {
   it('sends the request the SDK sends: URL, payload hash, type, length, encryption, token', async () => {
     // Prepare
     const expected = await sdkRequest();
-    const store = new SignedS3BlobStore({ bucket: BUCKET, env: ENV });
+    const store = new SignedS3BlobStore({ bucket: BUCKET, env: ORACLE_ENV });
     // Act
     const actual = store.signedPut(BLOB);
     // Assess
@@ -120,7 +114,7 @@ describe('signed PutObject against the AWS SDK as oracle', () => {
     const sent: HttpRequest[] = [];
     const store = new SignedS3BlobStore({
       bucket: BUCKET,
-      env: ENV,
+      env: ORACLE_ENV,
       sleep: async () => undefined,
       transport: async (request) => {
         sent.push(request);
