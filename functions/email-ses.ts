@@ -4,8 +4,9 @@ import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
 import { CONNECTORS } from '#shared/channels/registry.ts';
 import { requireSections } from '#shared/config/secrets.ts';
+import { payloadStore } from '#shared/intake/payload-store.ts';
 import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
-import { ingestPublisher, payloadStore } from '#shared/intake/wiring.ts';
+import { ingestPublisher } from '#shared/intake/wiring.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 // S3 serves every SES receipt (raw MIME, attachments): loaded with the function, not on the first request.

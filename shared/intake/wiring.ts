@@ -1,4 +1,3 @@
-import { lazyS3BlobStore, type S3BlobStore } from '#shared/aws/blob-store.ts';
 import { type ChannelSecretsProvider, processChannelSecrets } from '#shared/aws/channel-secrets.ts';
 import { BatchEventPublisher } from '#shared/aws/event-publisher.ts';
 import { signedDynamoDbClient } from '#shared/aws/signed/dynamodb.ts';
@@ -8,18 +7,8 @@ import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { requireConfig, runtimeConfig } from '#shared/config/runtime.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 
-let blobStore: S3BlobStore | undefined;
 let publisher: BatchEventPublisher | undefined;
 let replayGuard: DynamoReplayGuard | undefined;
-
-/**
- * The payload bucket for reading and writing (SES receipts read the raw MIME S3 stored), created on
- * first use; the S3 SDK itself loads on the first put or get.
- */
-export const payloadStore = (): S3BlobStore => {
-  blobStore ??= lazyS3BlobStore(requireConfig('SWITCHBOARD_PAYLOAD_BUCKET').SWITCHBOARD_PAYLOAD_BUCKET);
-  return blobStore;
-};
 
 /**
  * What intake writes to the payload bucket (claim checks, an e-mail webhook's MIME and attachments):
@@ -69,7 +58,6 @@ export const webhookDeps = () => ({ blobStore: payloadWriter(), publisher: inges
 
 /** Tests and the local hub change the environment between runs. */
 export const resetWebhookDeps = (): void => {
-  blobStore = undefined;
   publisher = undefined;
   replayGuard = undefined;
 };

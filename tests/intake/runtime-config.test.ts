@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { parseRuntimeConfig, RuntimeConfigError, responseTargetsText } from '#shared/config/runtime.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  parseRuntimeConfig,
+  RuntimeConfigError,
+  requireConfig,
+  resetRuntimeConfig,
+  responseTargetsText,
+  runtimeConfig,
+} from '#shared/config/runtime.ts';
 
 describe('parseRuntimeConfig', () => {
   it('parses the variables with defaults, treating empty values as unset', () => {
@@ -67,5 +74,45 @@ describe('parseRuntimeConfig', () => {
     expect(parse).toThrow(/SWITCHBOARD_LOG_LEVEL/);
     expect(parse).toThrow(/SWITCHBOARD_INGEST_QUEUE_URL/);
     expect(parse).not.toThrow(/s3cr3t/);
+  });
+});
+
+describe('runtimeConfig, read lazily', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    resetRuntimeConfig();
+  });
+
+  it('parses each variable on its first read: a function is stopped only by a bad variable it reads', () => {
+    // Prepare: a webhook's variables valid, a sender's setting invalid
+    vi.stubEnv(
+      'SWITCHBOARD_INGEST_QUEUE_URL',
+      'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest.fifo',
+    );
+    vi.stubEnv('SWITCHBOARD_SENDER_CONCURRENCY', 'many s3cr3t');
+    resetRuntimeConfig();
+    // Act
+    const { SWITCHBOARD_INGEST_QUEUE_URL } = requireConfig('SWITCHBOARD_INGEST_QUEUE_URL');
+    const readConcurrency = () => runtimeConfig().SWITCHBOARD_SENDER_CONCURRENCY;
+    // Assess
+    expect(SWITCHBOARD_INGEST_QUEUE_URL).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/ingest.fifo');
+    expect(runtimeConfig().SWITCHBOARD_MESSAGE_RETENTION_DAYS).toBe(30);
+    expect(readConcurrency).toThrow(RuntimeConfigError);
+    expect(readConcurrency).toThrow(/SWITCHBOARD_SENDER_CONCURRENCY/);
+    expect(readConcurrency).not.toThrow(/s3cr3t/);
+  });
+
+  it('keeps a parsed value for the life of the process, like the whole config before', () => {
+    // Prepare
+    vi.stubEnv('SWITCHBOARD_LOG_LEVEL', 'debug');
+    resetRuntimeConfig();
+    const first = runtimeConfig().SWITCHBOARD_LOG_LEVEL;
+    // Act: a later change of the environment is not seen until a reset
+    vi.stubEnv('SWITCHBOARD_LOG_LEVEL', 'error');
+    const kept = runtimeConfig().SWITCHBOARD_LOG_LEVEL;
+    resetRuntimeConfig();
+    const afterReset = runtimeConfig().SWITCHBOARD_LOG_LEVEL;
+    // Assess
+    expect([first, kept, afterReset]).toEqual(['debug', 'debug', 'error']);
   });
 });
