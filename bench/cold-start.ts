@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { WITHOUT_RUNTIME_SOURCE_MAPS } from '#infra/bundling/options.ts';
 import { BUNDLE_MARKER, FLOOR_BUNDLE, LIMIT_BUNDLE } from './bundle-functions.ts';
 import { firstRequestScript, startFirstRequestBench } from './first-request.ts';
 import { median, round } from './stats.ts';
@@ -27,11 +28,12 @@ export interface BundleColdStart {
   readonly rssMb: number;
   readonly rssAboveBareMb: number;
   /**
-   * The same import under `--enable-source-maps`, which HubFunction sets in NODE_OPTIONS: Node then
-   * reads and parses the bundle's source map at load. This is the deployed figure; the plain one
-   * above is kept for comparison with earlier runs.
+   * The same import under `--enable-source-maps`, which HubFunction sets in NODE_OPTIONS of every
+   * function but the webhooks: Node then reads and parses the bundle's source map at load.
    */
   readonly importWithSourceMapsAboveBareMs?: number;
+  /** Whether the function is deployed with source maps decoded at run time (infra/bundling/options.ts). */
+  readonly deployedWithSourceMaps?: boolean;
   readonly rssWithSourceMapsAboveBareMb?: number;
   readonly sizeTargetKb: number | null;
   readonly meetsSizeTarget: boolean | null;
@@ -223,6 +225,7 @@ export const runColdStart = async (
       rssAboveBareMb: round(rssMb - bareRssMb, 1),
       importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
       rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
+      deployedWithSourceMaps: !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name),
       ...(firstRuns.length > 0
         ? {
             firstRequestAboveBareMs: round(median(firstRuns.map((run) => run.ms)) - bareMedian, 1),

@@ -1,6 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONNECTOR_IDS, CONNECTORS, type ConnectorFunctionEntry } from '#shared/channels/registry.ts';
+import {
+  CONNECTOR_IDS,
+  CONNECTORS,
+  type ConnectorFunctionEntry,
+  webhookConnectors,
+} from '#shared/channels/registry.ts';
 import { CORE_FUNCTIONS } from '#shared/resources/definitions.ts';
 
 /**
@@ -19,6 +24,16 @@ export const HUB_FUNCTION_ENTRIES = [
 ] as const satisfies readonly string[];
 
 export type HubFunctionEntry = ConnectorFunctionEntry | (typeof CORE_FUNCTIONS)[number];
+
+/**
+ * Entries deployed without `--enable-source-maps` (HubFunctionProps.sourceMapsAtRunTime): the
+ * webhooks. A provider waits on their every cold start, where Node would decode the whole map at
+ * import, and their code logs no stack trace: each error they meet is logged by name
+ * (shared/intake/process-webhook.ts). The cold-start bench reports their import as deployed.
+ */
+export const WITHOUT_RUNTIME_SOURCE_MAPS: ReadonlySet<HubFunctionEntry> = new Set(
+  webhookConnectors().map(([, connector]) => connector.functionEntry),
+);
 
 export const entryPath = (entry: HubFunctionEntry): string =>
   path.join(REPO_ROOT, 'functions', `${entry}.ts`);

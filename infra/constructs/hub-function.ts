@@ -18,6 +18,7 @@ import {
   type HubFunctionEntry,
   REPO_ROOT,
   TSCONFIG_PATH,
+  WITHOUT_RUNTIME_SOURCE_MAPS,
 } from '../bundling/options.ts';
 
 export type { HubFunctionEntry } from '../bundling/options.ts';
@@ -43,7 +44,7 @@ export interface HubFunctionProps
   extends Omit<NodejsFunctionProps, 'entry' | 'environment' | 'runtime' | 'architecture' | 'logGroup'> {
   /** Which file in functions/ to bundle. */
   readonly entryName: HubFunctionEntry;
-  /** Runtime variables; NODE_OPTIONS is added for source maps. */
+  /** Runtime variables; NODE_OPTIONS is added for source maps unless `sourceMapsAtRunTime` is false. */
   readonly runtimeEnvironment: HubRuntimeEnvironment;
   /**
    * Retention of the function's own log group.
@@ -74,6 +75,14 @@ export interface HubFunctionProps
    * @default none (unreserved)
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Whether Node maps stack traces through the bundle's source map (`--enable-source-maps`). Node
+   * then reads and decodes the whole map at import: about 11 ms and 7 MB more on a webhook's cold
+   * start, 30–50 ms on the larger functions (`npm run bench -- --only=cold-start`). The map ships
+   * with the code either way, so a stack can still be mapped by hand.
+   * @default true, but false for the webhooks (WITHOUT_RUNTIME_SOURCE_MAPS, infra/bundling/options.ts)
+   */
+  readonly sourceMapsAtRunTime?: boolean;
 }
 
 /**
@@ -97,6 +106,7 @@ export class HubFunction extends NodejsFunction {
       logRemovalPolicy,
       tracingEnabled,
       bundling,
+      sourceMapsAtRunTime = !WITHOUT_RUNTIME_SOURCE_MAPS.has(props.entryName),
       ...functionProps
     } = props;
 
@@ -113,7 +123,9 @@ export class HubFunction extends NodejsFunction {
         description: `Switchboard ${entryName} function`,
       });
 
-    const environment: Record<string, string> = { NODE_OPTIONS: '--enable-source-maps' };
+    const environment: Record<string, string> = sourceMapsAtRunTime
+      ? { NODE_OPTIONS: '--enable-source-maps' }
+      : {};
     for (const [key, value] of Object.entries(runtimeEnvironment)) {
       if (value !== undefined) environment[key] = value;
     }

@@ -145,7 +145,6 @@ describe('ChannelWebhook least privilege', () => {
       // Assess
       expect(variables.SWITCHBOARD_SECRET_ARN).toEqual({ Ref: logicalId(stack.storage.channelSecret) });
       expect(Object.keys(variables).sort()).toEqual([
-        'NODE_OPTIONS',
         'SWITCHBOARD_HELPDESK_QUEUE_URL',
         'SWITCHBOARD_INGEST_QUEUE_URL',
         'SWITCHBOARD_LOG_LEVEL',

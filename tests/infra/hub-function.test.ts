@@ -66,6 +66,15 @@ describe('HubFunction', () => {
     });
   });
 
+  it('decodes source maps at run time in every function but the webhooks', () => {
+    // Act
+    const options = [plain, tuned].map(
+      (fn) => functionResource(fn)?.Properties.Environment.Variables.NODE_OPTIONS,
+    );
+    // Assess: the recorder maps its stacks; a webhook's cold start does not decode the map
+    expect(options).toEqual(['--enable-source-maps', undefined]);
+  });
+
   it('logs to its own log group with a retention', () => {
     // Act
     const properties = functionResource(plain)?.Properties;
