@@ -50,7 +50,7 @@ export interface BundleColdStart {
   readonly importVsLimit?: number;
   /**
    * Import + the first request (bench/first-request.ts): one real invocation, handled against the
-   * local servers; the whole process against bare Node. Not the sender, media fetcher or SES receipts.
+   * local servers; the whole process against bare Node. Every function has one.
    */
   readonly firstRequestAboveBareMs?: number;
   readonly firstRequestCpuAboveBareMs?: number;
@@ -191,7 +191,7 @@ export const runColdStart = async (
       mappedImports
         .get(name)
         ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
-      const invocation = firstRequest.invocationFor(name);
+      const invocation = await firstRequest.invocationFor(name);
       if (invocation !== undefined) {
         const script = firstRequestScript(pathToFileURL(file).href, invocation, PRINT_RSS);
         firstRequests.get(name)?.push(await runNode(['--input-type=module', '-e', script], firstRequestEnv));

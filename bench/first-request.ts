@@ -1,21 +1,33 @@
 /**
  * Import + first request, for the cold-start bench: a fresh Node process imports a bundle and
  * hands its handler one real invocation, answered only after its AWS calls reached the local
- * servers (fauxqs for SQS and S3, dynalite for DynamoDB). The process's whole life is paired
+ * servers (fauxqs for SQS and S3, dynalite for DynamoDB) and, for the sender and the media
+ * fetcher, the simulated provider (shared/local/simulators). The process's whole life is paired
  * against bare Node like the import figures. The invocations:
  * - webhooks: one signed provider request from `events/`, queued (and for Mailgun, its replay
  *   guard's PutItem and the MIME's PutObject);
  * - limit and floor: their own body, one SendMessageBatch;
  * - recorder: one SQS record of a received WhatsApp message (its writes, its helpdesk publish);
+ * - sender: one text reply on the outbox to a WhatsApp conversation recorded at set-up (the
+ *   exactly-once bookkeeping, the Graph API call, the `message.sent` publish);
+ * - media fetcher: the job of a WhatsApp image recorded just before (the Graph API's media
+ *   lookup and download, the S3 put, the record's update, the helpdesk publish);
+ * - SES receipts: one e-mail put where SES's S3 action puts it, then its receipt event;
  * - helpdesk-api: `GET /v1/conversations?status=open`; attention-sweeper: one scheduled run;
  * - email-ses-events: one SES delivery notification through SNS, queued.
- * Not measured: the sender, the media fetcher and SES receipts, whose first request needs a
- * provider simulator or a stored e-mail; their import is measured like every function's.
+ * Set-up (the sender's conversation, the media fetcher's messages) runs in this process, through
+ * the real WhatsApp adapter and recorder, before each measured process starts.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
+import { localSecretsFromEnv } from '#shared/config/secrets.ts';
+import { COMMAND_TYPES, type HubEvent } from '#shared/contract/index.ts';
 import { toApiGatewayEvent } from '#shared/local/apigw-event.ts';
 import {
   LOCAL_REGION,
@@ -24,8 +36,14 @@ import {
   startEmulators,
 } from '#shared/local/emulators.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
-import { collectSamples, DEFAULT_EVENTS_DIR, signedRequestFor } from '#shared/local/samples.ts';
-import { BENCH_SECRETS } from './webhook-path.ts';
+import { whatsappImageFrom, whatsappTextFrom } from '#shared/local/live-samples.ts';
+import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import { startProviderSimulators } from '#shared/local/simulators/index.ts';
+import { mediaJobsFor } from '#shared/media/job.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorder } from '#shared/recorder/wiring.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { BENCH_SECRETS, signSample } from './webhook-path.ts';
 
 /** One sample per webhook bundle: each channel's plain inbound text. */
 const FIRST_REQUEST_SAMPLES: Readonly<Record<string, string>> = {
@@ -48,8 +66,11 @@ export interface FirstInvocation {
 export interface FirstRequestBench {
   /** The environment of a process that calls the local servers, as a deployed function calls AWS. */
   readonly env: Readonly<Record<string, string>>;
-  /** One run's invocation of `bundle` (fresh each run: Mailgun tokens are single-use); undefined: not measured. */
-  readonly invocationFor: (bundle: string) => FirstInvocation | undefined;
+  /**
+   * One run's invocation of `bundle` (fresh each run: Mailgun tokens are single-use, a send needs a
+   * new idempotency key, an attachment a new message); undefined: not measured.
+   */
+  readonly invocationFor: (bundle: string) => Promise<FirstInvocation | undefined>;
   readonly stop: () => Promise<void>;
 }
 
@@ -161,54 +182,210 @@ const webhookEvent = (sampleFile: string): APIGatewayProxyEventV2 => {
   );
 };
 
+/** The events a WhatsApp sample becomes, through the real adapter: what the ingest queue would hold. */
+const whatsappEvents = async (sample: Sample): Promise<readonly HubEvent[]> => {
+  const outcome = await handleWhatsAppWebhook(signSample(sample).request, { secrets: BENCH_SECRETS });
+  if (outcome.kind !== 'accept') throw new Error(`the WhatsApp adapter answered ${outcome.kind}`);
+  return outcome.events;
+};
+
+/** One SQS event of one message, as Lambda's event source hands it over. */
+const sqsEvent = (body: string, queueUrl: string, group: string): unknown => ({
+  Records: [
+    toSqsRecord(
+      { MessageId: randomUUID(), ReceiptHandle: 'bench', Body: body, Attributes: { MessageGroupId: group } },
+      `arn:aws:sqs:${LOCAL_REGION}:000000000000:${queueUrl.split('/').at(-1) ?? ''}`,
+      LOCAL_REGION,
+    ),
+  ],
+});
+
+/** The simulated providers post status webhooks back to a hub: here, to a sink that answers 200. */
+const startStatusSink = async (): Promise<{ readonly url: string; readonly close: () => Promise<void> }> => {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200).end());
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((closed) => server.close(() => closed()));
+    },
+  };
+};
+
+/** The customer whose WhatsApp conversation the sender answers and whose images the media fetcher fetches. */
+const BENCH_CUSTOMER = '306912340777';
+
+/** One SES receipt: the e-mail where SES's S3 action puts it, and the receipt event of the Lambda action. */
+const sesReceipt = (messageId: string): unknown => {
+  const now = new Date().toISOString();
+  const verdict = { status: 'PASS' };
+  return {
+    Records: [
+      {
+        eventSource: 'aws:ses',
+        eventVersion: '1.0',
+        ses: {
+          mail: {
+            timestamp: now,
+            source: 'maria.keller@customer.example',
+            messageId,
+            destination: ['support@switchboard.example'],
+            headersTruncated: false,
+            headers: [],
+            commonHeaders: {},
+          },
+          receipt: {
+            timestamp: now,
+            processingTimeMillis: 410,
+            recipients: ['support@switchboard.example'],
+            spamVerdict: verdict,
+            virusVerdict: verdict,
+            spfVerdict: verdict,
+            dkimVerdict: verdict,
+            dmarcVerdict: { status: 'GRAY' },
+            action: {
+              type: 'Lambda',
+              functionArn: 'arn:aws:lambda:local:000000000000:function:email-ses',
+              invocationType: 'Event',
+            },
+          },
+        },
+      },
+    ],
+  };
+};
+
 export const startFirstRequestBench = async (
   bundles: readonly string[],
   limitBundles: readonly string[],
 ): Promise<FirstRequestBench> => {
   const emulators: RunningEmulators = await startEmulators();
+  const { clients, resources } = emulators;
+  const sink = await startStatusSink();
+  const providers = await startProviderSimulators({ hubBaseUrl: sink.url, secrets: localSecretsFromEnv() });
   const env = {
     ...LOCAL_SIGNING_ENV,
     AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: emulators.endpoints.dynamodb,
     AWS_ENDPOINT_URL_S3: emulators.endpoints.s3,
     SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
-    SWITCHBOARD_INGEST_QUEUE_URL: emulators.resources.ingestQueueUrl,
-    SWITCHBOARD_TABLE_NAME: emulators.resources.tableName,
-    SWITCHBOARD_PAYLOAD_BUCKET: emulators.resources.bucketName,
+    SWITCHBOARD_INGEST_QUEUE_URL: resources.ingestQueueUrl,
+    SWITCHBOARD_TABLE_NAME: resources.tableName,
+    SWITCHBOARD_PAYLOAD_BUCKET: resources.bucketName,
     SWITCHBOARD_SECRET_ARN: 'local',
   };
-  const ingestArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${emulators.resources.ingestQueueUrl.split('/').at(-1) ?? ''}`;
-  const others: Readonly<Record<string, () => FirstInvocation>> = {
-    recorder: () => ({ event: recorderEvent(ingestArn), success: 'no batch failures' }),
-    'helpdesk-api': () => ({ event: apiEvent(), success: 'status 200' }),
-    'attention-sweeper': () => ({ event: scheduledEvent(), success: 'returned' }),
-    'email-ses-events': () => ({ event: sesEventsEvent(), success: 'returned' }),
+  const ingestArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${resources.ingestQueueUrl.split('/').at(-1) ?? ''}`;
+  // The recorder's own code, in this process, records what the sender and the media fetcher need.
+  const recorder = createRecorder({
+    dynamodb: clients.dynamodb,
+    sqs: clients.sqs,
+    payloads: { s3: clients.s3, bucket: resources.bucketName },
+    tableName: resources.tableName,
+    helpdeskQueueUrl: resources.helpdeskQueueUrl,
+    retentionSeconds: 30 * 86_400,
+    logger: createLogger({ write: () => undefined }),
+  });
+  const recordNow = async (sample: Sample): Promise<readonly HubEvent[]> => {
+    const events = await whatsappEvents(sample);
+    for (const event of events) {
+      const response = await recorder.handleSqsEvent(
+        sqsEvent(JSON.stringify(event), resources.ingestQueueUrl, event.subject) as Parameters<
+          typeof recorder.handleSqsEvent
+        >[0],
+      );
+      if (response.batchItemFailures.length > 0) throw new Error('set-up: the recorder refused a message');
+    }
+    return events;
+  };
+  // The sender's conversation: a customer message of now, so the reply window is open.
+  const [opening] = await recordNow(whatsappTextFrom(BENCH_CUSTOMER, `bench-${randomUUID()}`));
+  if (!opening) throw new Error('set-up: no event for the opening message');
+  const conversationId = opening.subject;
+  const emlBytes = readFileSync(join(DEFAULT_EVENTS_DIR, 'email/plain-text.eml'));
+  const others: Readonly<Record<string, () => Promise<FirstInvocation>>> = {
+    recorder: async () => ({ event: recorderEvent(ingestArn), success: 'no batch failures' }),
+    'helpdesk-api': async () => ({ event: apiEvent(), success: 'status 200' }),
+    'attention-sweeper': async () => ({ event: scheduledEvent(), success: 'returned' }),
+    'email-ses-events': async () => ({ event: sesEventsEvent(), success: 'returned' }),
+    sender: async () => {
+      const key = `bench-${randomUUID()}`;
+      const command = {
+        specversion: '1.0',
+        id: `cmd-${key}`,
+        source: 'bench:first-request',
+        type: COMMAND_TYPES.sendMessage,
+        data: {
+          idempotencyKey: key,
+          conversationId,
+          parts: [{ type: 'text', text: 'Your parcel left the depot this morning.' }],
+          sender: { kind: 'agent', id: 'agent-1' },
+        },
+      };
+      return {
+        event: sqsEvent(JSON.stringify(command), resources.outboxQueueUrl, conversationId),
+        success: 'no batch failures',
+      };
+    },
+    'media-fetcher': async () => {
+      const mediaId = `bench${randomBytes(6).toString('hex')}jpeg`;
+      const [image] = await recordNow(whatsappImageFrom(BENCH_CUSTOMER, `bench-${randomUUID()}`, mediaId));
+      const [job] = image?.type === 'switchboard.message.received' ? mediaJobsFor(image) : [];
+      if (!job) throw new Error('set-up: the image message has no media job');
+      return {
+        event: sqsEvent(JSON.stringify(job), resources.mediaQueueUrl, job.conversationId),
+        success: 'no batch failures',
+      };
+    },
+    'email-ses': async () => {
+      const messageId = randomBytes(20).toString('hex');
+      await clients.s3.send(
+        new PutObjectCommand({
+          Bucket: resources.bucketName,
+          Key: `${PAYLOAD_BUCKET.prefixes.sesInbound}${messageId}`,
+          Body: emlBytes,
+        }),
+      );
+      return { event: sesReceipt(messageId), success: 'returned' };
+    },
   };
   const known = new Set(bundles);
   return {
     env: {
       ...env,
-      SWITCHBOARD_HELPDESK_QUEUE_URL: emulators.resources.helpdeskQueueUrl,
-      SWITCHBOARD_MEDIA_QUEUE_URL: emulators.resources.mediaQueueUrl,
-      SWITCHBOARD_OUTBOX_QUEUE_URL: emulators.resources.outboxQueueUrl,
-      SWITCHBOARD_OUTBOX_DLQ_URL: emulators.resources.outboxDlqUrl,
+      SWITCHBOARD_HELPDESK_QUEUE_URL: resources.helpdeskQueueUrl,
+      SWITCHBOARD_MEDIA_QUEUE_URL: resources.mediaQueueUrl,
+      SWITCHBOARD_OUTBOX_QUEUE_URL: resources.outboxQueueUrl,
+      SWITCHBOARD_OUTBOX_DLQ_URL: resources.outboxDlqUrl,
       SWITCHBOARD_API_DEV_TOKEN: API_TOKEN,
+      SWITCHBOARD_GRAPH_API_URL: providers.urls.graph,
+      SWITCHBOARD_TWILIO_API_URL: providers.urls.twilio,
+      SWITCHBOARD_MAILGUN_API_URL: providers.urls.mailgun,
+      AWS_ENDPOINT_URL_SESV2: providers.urls.sesV2,
       POWERTOOLS_METRICS_DISABLED: 'true',
     },
-    invocationFor: (bundle) => {
+    invocationFor: async (bundle) => {
       if (!known.has(bundle)) return undefined;
       if (limitBundles.includes(bundle)) return { event: limitEvent(), success: 'status 200' };
       const sampleFile = FIRST_REQUEST_SAMPLES[bundle];
       if (sampleFile) return { event: webhookEvent(sampleFile), success: 'status 200' };
       return others[bundle]?.();
     },
-    stop: () => emulators.stop(),
+    stop: async () => {
+      await providers.stop();
+      await sink.close();
+      await emulators.stop();
+    },
   };
 };
 
-/** A Lambda context as far as the handlers read it. */
+/** A Lambda context as far as the handlers read it; 30 s left, the sender's timeout (it needs time for a provider call). */
 const CONTEXT =
-  '{ awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", functionName: "bench", getRemainingTimeInMillis: () => 3000 }';
+  '{ awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", functionName: "bench", getRemainingTimeInMillis: () => 30000 }';
 
 const SUCCESS_CHECKS: Readonly<Record<Success, string>> = {
   'status 200': 'result?.statusCode === 200',
