@@ -50,7 +50,8 @@ export interface BundleColdStart {
   readonly importVsLimit?: number;
   /**
    * Import + the first request (bench/first-request.ts): one real invocation, handled against the
-   * local servers; the whole process against bare Node. Every function has one.
+   * local servers; the whole process against bare Node, run as deployed (with source maps decoded
+   * where HubFunction sets them). Every function has one.
    */
   readonly firstRequestAboveBareMs?: number;
   readonly firstRequestCpuAboveBareMs?: number;
@@ -79,6 +80,12 @@ export interface ColdStartResult {
    */
   readonly limit?: BundleColdStart & { readonly entry: string };
 }
+
+/** Whether HubFunction runs this function under --enable-source-maps (infra/bundling/options.ts). */
+const deployedWithSourceMaps = (name: string): boolean =>
+  name !== FLOOR_BUNDLE &&
+  name !== LIMIT_BUNDLE &&
+  !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name);
 
 const WEBHOOK_SIZE_TARGET_KB = 250;
 const IMPORT_TARGET_MS = 60;
@@ -182,23 +189,31 @@ export const runColdStart = async (
   );
   const firstRequestEnv = { ...env, ...firstRequest.env };
   // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
-  await runNode(['-e', PRINT_RSS], env);
-  for (let index = 0; index < runs; index++) {
-    bare.push(await runNode(['-e', PRINT_RSS], env));
-    for (const [name, file] of entries) {
-      const code = `await import(${JSON.stringify(pathToFileURL(file).href)}); ${PRINT_RSS}`;
-      imports.get(name)?.push(await runNode(['--input-type=module', '-e', code], env));
-      mappedImports
-        .get(name)
-        ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
-      const invocation = await firstRequest.invocationFor(name);
-      if (invocation !== undefined) {
-        const script = firstRequestScript(pathToFileURL(file).href, invocation, PRINT_RSS);
-        firstRequests.get(name)?.push(await runNode(['--input-type=module', '-e', script], firstRequestEnv));
+  try {
+    await runNode(['-e', PRINT_RSS], env);
+    for (let index = 0; index < runs; index++) {
+      bare.push(await runNode(['-e', PRINT_RSS], env));
+      for (const [name, file] of entries) {
+        const code = `await import(${JSON.stringify(pathToFileURL(file).href)}); ${PRINT_RSS}`;
+        imports.get(name)?.push(await runNode(['--input-type=module', '-e', code], env));
+        mappedImports
+          .get(name)
+          ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
+        const invocation = await firstRequest.invocationFor(name);
+        if (invocation !== undefined) {
+          // As deployed: with the source maps decoded where HubFunction sets --enable-source-maps.
+          const flags = deployedWithSourceMaps(name) ? ['--enable-source-maps'] : [];
+          const script = firstRequestScript(pathToFileURL(file).href, invocation, PRINT_RSS);
+          firstRequests
+            .get(name)
+            ?.push(await runNode([...flags, '--input-type=module', '-e', script], firstRequestEnv));
+          await firstRequest.afterRun(name);
+        }
       }
     }
+  } finally {
+    await firstRequest.stop();
   }
-  await firstRequest.stop();
   const bareMedian = median(bare.map((run) => run.ms));
   const bareRssMb = median(bare.map((run) => run.rss)) / MB;
   const bareCpuMs = median(bare.map((run) => run.cpuMs));
@@ -225,7 +240,9 @@ export const runColdStart = async (
       rssAboveBareMb: round(rssMb - bareRssMb, 1),
       importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
       rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
-      deployedWithSourceMaps: !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name),
+      ...(name === FLOOR_BUNDLE || name === LIMIT_BUNDLE
+        ? {}
+        : { deployedWithSourceMaps: deployedWithSourceMaps(name) }),
       ...(firstRuns.length > 0
         ? {
             firstRequestAboveBareMs: round(median(firstRuns.map((run) => run.ms)) - bareMedian, 1),

@@ -39,7 +39,7 @@ import { toSqsRecord } from '#shared/local/event-source.ts';
 import { whatsappImageFrom, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import { startProviderSimulators } from '#shared/local/simulators/index.ts';
-import { mediaJobsFor } from '#shared/media/job.ts';
+import { mediaJobId, mediaJobsFor } from '#shared/media/job.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
@@ -71,6 +71,12 @@ export interface FirstRequestBench {
    * new idempotency key, an attachment a new message); undefined: not measured.
    */
   readonly invocationFor: (bundle: string) => Promise<FirstInvocation | undefined>;
+  /**
+   * After a run of `bundle`'s invocation: fails unless its provider calls happened (a failed send or
+   * fetch is an event, not a batch failure), and waits until the simulated provider's status
+   * webhooks have been posted, so none lands in the next measured process's time.
+   */
+  readonly afterRun: (bundle: string) => Promise<void>;
   readonly stop: () => Promise<void>;
 }
 
@@ -201,15 +207,24 @@ const sqsEvent = (body: string, queueUrl: string, group: string): unknown => ({
 });
 
 /** The simulated providers post status webhooks back to a hub: here, to a sink that answers 200. */
-const startStatusSink = async (): Promise<{ readonly url: string; readonly close: () => Promise<void> }> => {
+const startStatusSink = async (): Promise<{
+  readonly url: string;
+  readonly received: () => number;
+  readonly close: () => Promise<void>;
+}> => {
+  let received = 0;
   const server = createServer((request, response) => {
     request.resume();
-    request.on('end', () => response.writeHead(200).end());
+    request.on('end', () => {
+      received += 1;
+      response.writeHead(200).end();
+    });
   });
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    received: () => received,
     close: () => {
       server.closeAllConnections();
       return new Promise((closed) => server.close(() => closed()));
@@ -267,7 +282,12 @@ export const startFirstRequestBench = async (
   const emulators: RunningEmulators = await startEmulators();
   const { clients, resources } = emulators;
   const sink = await startStatusSink();
-  const providers = await startProviderSimulators({ hubBaseUrl: sink.url, secrets: localSecretsFromEnv() });
+  // Statuses at once: the bench waits for them after the sender's run (afterRun), not during the next one.
+  const providers = await startProviderSimulators({
+    hubBaseUrl: sink.url,
+    secrets: localSecretsFromEnv(),
+    statusDelaysMs: { sent: 0, delivered: 0, read: 0 },
+  });
   const env = {
     ...LOCAL_SIGNING_ENV,
     AWS_ENDPOINT_URL_SQS: emulators.endpoints.sqs,
@@ -337,7 +357,7 @@ export const startFirstRequestBench = async (
       const [job] = image?.type === 'switchboard.message.received' ? mediaJobsFor(image) : [];
       if (!job) throw new Error('set-up: the image message has no media job');
       return {
-        event: sqsEvent(JSON.stringify(job), resources.mediaQueueUrl, job.conversationId),
+        event: sqsEvent(JSON.stringify(job), resources.mediaQueueUrl, mediaJobId(job)),
         success: 'no batch failures',
       };
     },
@@ -354,6 +374,30 @@ export const startFirstRequestBench = async (
     },
   };
   const known = new Set(bundles);
+  // Where the provider's log and the sink stood when the last invocation was made.
+  let before = { requests: 0, statuses: 0 };
+  const newRequests = () => providers.requests().slice(before.requests);
+  const succeeded = (request: { readonly response: { readonly status: number } }) =>
+    request.response.status >= 200 && request.response.status < 300;
+  const checks: Readonly<Record<string, () => Promise<void>>> = {
+    sender: async () => {
+      const sent = newRequests().some(
+        (request) => request.method === 'POST' && request.path.endsWith('/messages') && succeeded(request),
+      );
+      if (!sent) throw new Error('the sender made no accepted Graph API send');
+      // Sent, delivered and read come back for an accepted WhatsApp send.
+      const deadline = Date.now() + 10_000;
+      while (sink.received() < before.statuses + 3) {
+        if (Date.now() > deadline) throw new Error('the simulated statuses of the send never came');
+        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+      }
+    },
+    'media-fetcher': async () => {
+      const fetched = newRequests();
+      if (fetched.length < 2 || !fetched.every(succeeded))
+        throw new Error('the media fetcher did not look up and download the media');
+    },
+  };
   return {
     env: {
       ...env,
@@ -370,10 +414,14 @@ export const startFirstRequestBench = async (
     },
     invocationFor: async (bundle) => {
       if (!known.has(bundle)) return undefined;
+      before = { requests: providers.requests().length, statuses: sink.received() };
       if (limitBundles.includes(bundle)) return { event: limitEvent(), success: 'status 200' };
       const sampleFile = FIRST_REQUEST_SAMPLES[bundle];
       if (sampleFile) return { event: webhookEvent(sampleFile), success: 'status 200' };
       return others[bundle]?.();
+    },
+    afterRun: async (bundle) => {
+      await checks[bundle]?.();
     },
     stop: async () => {
       await providers.stop();

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import type { RuntimeEnvironment } from '#shared/config/runtime.ts';
+import { parseRuntimeConfig, type RuntimeEnvironment } from '#shared/config/runtime.ts';
 import {
   BUNDLE_LOG_OVERRIDES,
   BUNDLE_MAIN_FIELDS,
@@ -123,6 +123,16 @@ export class HubFunction extends NodejsFunction {
         description: `Switchboard ${entryName} function`,
       });
 
+    // A function parses each variable on its first read (shared/config/runtime.ts); a bad literal
+    // value fails here, at synth, naming the variable, instead of on a rare path in production.
+    // Tokens (queue URLs, table names…) resolve at deploy time and are CloudFormation's to check.
+    parseRuntimeConfig(
+      Object.fromEntries(
+        Object.entries(runtimeEnvironment).filter(
+          ([, value]) => value !== undefined && !Token.isUnresolved(value),
+        ),
+      ),
+    );
     const environment: Record<string, string> = sourceMapsAtRunTime
       ? { NODE_OPTIONS: '--enable-source-maps' }
       : {};

@@ -116,7 +116,7 @@ const SETTINGS = {
 type Settings = typeof SETTINGS;
 const SETTING_NAMES = Object.keys(SETTINGS) as Array<keyof Settings>;
 
-/** The whole environment at once: the CDK app checks a deployment's variables with it, and the tests. */
+/** The whole environment at once: HubFunction checks a deployment's literal values with it at synth. */
 export const RuntimeConfigSchema = z.lazy(() =>
   z.object(
     Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name]()])) as {
@@ -157,7 +157,9 @@ export const parseRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
  * that needs it, with its name and never its value.
  */
 const lazyRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
-  const values = withoutEmptyValues(env);
+  // The settings' values only: not a copy of the rest (credentials among them).
+  const values: Record<string, string | undefined> = {};
+  for (const name of SETTING_NAMES) if (env[name] !== '') values[name] = env[name];
   const config = {};
   for (const name of SETTING_NAMES) {
     Object.defineProperty(config, name, {

@@ -107,6 +107,19 @@ describe('HubFunction', () => {
     expect(ESM_REQUIRE_BANNER).toContain('import.meta.url');
   });
 
+  it('refuses at synth a runtime variable its function would refuse on first read', () => {
+    // Prepare
+    const other = bareStack();
+    // Act
+    const create = () =>
+      new HubFunction(other, 'Misconfigured', {
+        entryName: 'recorder',
+        runtimeEnvironment: { ...runtimeEnvironment, SWITCHBOARD_MESSAGE_RETENTION_DAYS: '3' },
+      });
+    // Assess: the variable is named; a token (resolved at deploy) is not checked here
+    expect(create).toThrow(/SWITCHBOARD_MESSAGE_RETENTION_DAYS/);
+  });
+
   it('refuses an entry that does not exist', () => {
     // Act
     const create = () =>
