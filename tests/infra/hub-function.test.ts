@@ -107,6 +107,28 @@ describe('HubFunction', () => {
     expect(ESM_REQUIRE_BANNER).toContain('import.meta.url');
   });
 
+  it('lets a function choose its source maps against the default, either way', () => {
+    // Prepare
+    const other = bareStack();
+    const webhookWithMaps = new HubFunction(other, 'WebhookWithMaps', {
+      entryName: 'webhook-sms-twilio',
+      runtimeEnvironment,
+      sourceMapsAtRunTime: true,
+    });
+    const recorderWithout = new HubFunction(other, 'RecorderWithout', {
+      entryName: 'recorder',
+      runtimeEnvironment,
+      sourceMapsAtRunTime: false,
+    });
+    // Act
+    const functions = Template.fromStack(other).findResources('AWS::Lambda::Function');
+    const options = [webhookWithMaps, recorderWithout].map(
+      (fn) => functions[logicalId(fn)]?.Properties.Environment.Variables.NODE_OPTIONS,
+    );
+    // Assess
+    expect(options).toEqual(['--enable-source-maps', undefined]);
+  });
+
   it('refuses at synth a runtime variable its function would refuse on first read', () => {
     // Prepare
     const other = bareStack();

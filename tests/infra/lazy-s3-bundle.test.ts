@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleFile } from '#infra/bundling/analyze.ts';
 import { entryPath, type HubFunctionEntry, REPO_ROOT } from '#infra/bundling/options.ts';
+import { webhookConnectors } from '#shared/channels/registry.ts';
 
 /**
  * The webhooks carry no AWS SDK at all: their S3 puts, like their queue sends, secret reads and
@@ -75,7 +76,7 @@ const s3Modules = (sources: Iterable<string>): string[] =>
   [...sources].filter((source) => S3_ONLY_PACKAGES.some((name) => source.includes(name)));
 
 describe('S3 in the bundles that use it only for claim checks', () => {
-  it.each(['webhook-messenger', 'webhook-whatsapp', 'webhook-sms-twilio', 'webhook-email-mailgun'] as const)(
+  it.each(webhookConnectors().map(([, connector]) => connector.functionEntry))(
     '%s bundles no AWS SDK package and wraps no module for lazy evaluation',
     async (entry: HubFunctionEntry) => {
       // Act
