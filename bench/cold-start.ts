@@ -81,11 +81,14 @@ export interface ColdStartResult {
   readonly limit?: BundleColdStart & { readonly entry: string };
 }
 
-/** Whether HubFunction runs this function under --enable-source-maps (infra/bundling/options.ts). */
-const deployedWithSourceMaps = (name: string): boolean =>
-  name !== FLOOR_BUNDLE &&
-  name !== LIMIT_BUNDLE &&
-  !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name);
+/**
+ * Whether HubFunction runs this function under --enable-source-maps (infra/bundling/options.ts);
+ * undefined for the floor and limit bundles, which are never deployed (measured plain).
+ */
+const deployedWithSourceMaps = (name: string): boolean | undefined =>
+  name === FLOOR_BUNDLE || name === LIMIT_BUNDLE
+    ? undefined
+    : !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name);
 
 const WEBHOOK_SIZE_TARGET_KB = 250;
 const IMPORT_TARGET_MS = 60;
@@ -218,6 +221,7 @@ export const runColdStart = async (
   const bareRssMb = median(bare.map((run) => run.rss)) / MB;
   const bareCpuMs = median(bare.map((run) => run.cpuMs));
   const measure = (name: string, file: string): BundleColdStart => {
+    const deployed = deployedWithSourceMaps(name);
     const bytes = statSync(file).size;
     const runsOf = imports.get(name) ?? [];
     const importMedianMs = median(runsOf.map((run) => run.ms));
@@ -240,9 +244,7 @@ export const runColdStart = async (
       rssAboveBareMb: round(rssMb - bareRssMb, 1),
       importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
       rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
-      ...(name === FLOOR_BUNDLE || name === LIMIT_BUNDLE
-        ? {}
-        : { deployedWithSourceMaps: deployedWithSourceMaps(name) }),
+      ...(deployed === undefined ? {} : { deployedWithSourceMaps: deployed }),
       ...(firstRuns.length > 0
         ? {
             firstRequestAboveBareMs: round(median(firstRuns.map((run) => run.ms)) - bareMedian, 1),

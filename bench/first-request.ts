@@ -43,6 +43,7 @@ import { mediaJobId, mediaJobsFor } from '#shared/media/job.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { sesReceiptEvent } from '#tests/support/ses-receipt.ts';
 import { BENCH_SECRETS, signSample } from './webhook-path.ts';
 
 /** One sample per webhook bundle: each channel's plain inbound text. */
@@ -82,8 +83,19 @@ export interface FirstRequestBench {
 
 const API_TOKEN = 'bench-first-request';
 
+/** One SQS event of one message, as Lambda's event source hands it over. */
+const sqsEvent = (body: string, queueUrl: string, group: string): unknown => ({
+  Records: [
+    toSqsRecord(
+      { MessageId: randomUUID(), ReceiptHandle: 'bench', Body: body, Attributes: { MessageGroupId: group } },
+      `arn:aws:sqs:${LOCAL_REGION}:000000000000:${queueUrl.split('/').at(-1) ?? ''}`,
+      LOCAL_REGION,
+    ),
+  ],
+});
+
 /** A received WhatsApp message as the ingest queue holds it, under a fresh id (no duplicate path). */
-const recorderEvent = (queueArn: string): unknown => {
+const recorderEvent = (ingestQueueUrl: string): unknown => {
   const [received] = JSON.parse(
     readFileSync(join(DEFAULT_EVENTS_DIR, 'whatsapp/text.expected.json'), 'utf8'),
   ) as Array<Record<string, unknown> & { data: Record<string, unknown> }>;
@@ -95,17 +107,7 @@ const recorderEvent = (queueArn: string): unknown => {
     sequence: `${String(Date.now()).padStart(13, '0')}-000000`,
     data: { ...received.data, hubMessageId: `msg_${fresh}` },
   });
-  const record = toSqsRecord(
-    {
-      MessageId: randomUUID(),
-      ReceiptHandle: 'bench',
-      Body: body,
-      Attributes: { MessageGroupId: String(received.subject) },
-    },
-    queueArn,
-    LOCAL_REGION,
-  );
-  return { Records: [record] };
+  return sqsEvent(body, ingestQueueUrl, String(received.subject));
 };
 
 const apiEvent = (): unknown =>
@@ -195,17 +197,6 @@ const whatsappEvents = async (sample: Sample): Promise<readonly HubEvent[]> => {
   return outcome.events;
 };
 
-/** One SQS event of one message, as Lambda's event source hands it over. */
-const sqsEvent = (body: string, queueUrl: string, group: string): unknown => ({
-  Records: [
-    toSqsRecord(
-      { MessageId: randomUUID(), ReceiptHandle: 'bench', Body: body, Attributes: { MessageGroupId: group } },
-      `arn:aws:sqs:${LOCAL_REGION}:000000000000:${queueUrl.split('/').at(-1) ?? ''}`,
-      LOCAL_REGION,
-    ),
-  ],
-});
-
 /** The simulated providers post status webhooks back to a hub: here, to a sink that answers 200. */
 const startStatusSink = async (): Promise<{
   readonly url: string;
@@ -235,46 +226,6 @@ const startStatusSink = async (): Promise<{
 /** The customer whose WhatsApp conversation the sender answers and whose images the media fetcher fetches. */
 const BENCH_CUSTOMER = '306912340777';
 
-/** One SES receipt: the e-mail where SES's S3 action puts it, and the receipt event of the Lambda action. */
-const sesReceipt = (messageId: string): unknown => {
-  const now = new Date().toISOString();
-  const verdict = { status: 'PASS' };
-  return {
-    Records: [
-      {
-        eventSource: 'aws:ses',
-        eventVersion: '1.0',
-        ses: {
-          mail: {
-            timestamp: now,
-            source: 'maria.keller@customer.example',
-            messageId,
-            destination: ['support@switchboard.example'],
-            headersTruncated: false,
-            headers: [],
-            commonHeaders: {},
-          },
-          receipt: {
-            timestamp: now,
-            processingTimeMillis: 410,
-            recipients: ['support@switchboard.example'],
-            spamVerdict: verdict,
-            virusVerdict: verdict,
-            spfVerdict: verdict,
-            dkimVerdict: verdict,
-            dmarcVerdict: { status: 'GRAY' },
-            action: {
-              type: 'Lambda',
-              functionArn: 'arn:aws:lambda:local:000000000000:function:email-ses',
-              invocationType: 'Event',
-            },
-          },
-        },
-      },
-    ],
-  };
-};
-
 export const startFirstRequestBench = async (
   bundles: readonly string[],
   limitBundles: readonly string[],
@@ -299,7 +250,6 @@ export const startFirstRequestBench = async (
     SWITCHBOARD_PAYLOAD_BUCKET: resources.bucketName,
     SWITCHBOARD_SECRET_ARN: 'local',
   };
-  const ingestArn = `arn:aws:sqs:${LOCAL_REGION}:000000000000:${resources.ingestQueueUrl.split('/').at(-1) ?? ''}`;
   // The recorder's own code, in this process, records what the sender and the media fetcher need.
   const recorder = createRecorder({
     dynamodb: clients.dynamodb,
@@ -328,7 +278,7 @@ export const startFirstRequestBench = async (
   const conversationId = opening.subject;
   const emlBytes = readFileSync(join(DEFAULT_EVENTS_DIR, 'email/plain-text.eml'));
   const others: Readonly<Record<string, () => Promise<FirstInvocation>>> = {
-    recorder: async () => ({ event: recorderEvent(ingestArn), success: 'no batch failures' }),
+    recorder: async () => ({ event: recorderEvent(resources.ingestQueueUrl), success: 'no batch failures' }),
     'helpdesk-api': async () => ({ event: apiEvent(), success: 'status 200' }),
     'attention-sweeper': async () => ({ event: scheduledEvent(), success: 'returned' }),
     'email-ses-events': async () => ({ event: sesEventsEvent(), success: 'returned' }),
@@ -370,7 +320,7 @@ export const startFirstRequestBench = async (
           Body: emlBytes,
         }),
       );
-      return { event: sesReceipt(messageId), success: 'returned' };
+      return { event: sesReceiptEvent(messageId, new Date().toISOString()), success: 'returned' };
     },
   };
   const known = new Set(bundles);

@@ -134,17 +134,22 @@ export class RuntimeConfigError extends Error {
   override readonly name = 'RuntimeConfigError';
 }
 
-/** Infrastructure templates often set an unused variable to ''; that means "not set". */
-const withoutEmptyValues = (env: NodeJS.ProcessEnv): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(env).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
-    ),
-  );
+/**
+ * The settings' values in an environment, and nothing else (credentials stay out). Infrastructure
+ * templates often set an unused variable to ''; that means "not set".
+ */
+const settingValues = (env: NodeJS.ProcessEnv): Record<string, string> => {
+  const values: Record<string, string> = {};
+  for (const name of SETTING_NAMES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') values[name] = value;
+  }
+  return values;
+};
 
 /** Parses an environment; errors name the variables, never their values. */
 export const parseRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
-  const parsed = RuntimeConfigSchema.safeParse(withoutEmptyValues(env));
+  const parsed = RuntimeConfigSchema.safeParse(settingValues(env));
   if (parsed.success) return parsed.data;
   const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
   throw new RuntimeConfigError(`invalid environment variable(s): ${names.join(', ')}`);
@@ -157,9 +162,7 @@ export const parseRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
  * that needs it, with its name and never its value.
  */
 const lazyRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
-  // The settings' values only: not a copy of the rest (credentials among them).
-  const values: Record<string, string | undefined> = {};
-  for (const name of SETTING_NAMES) if (env[name] !== '') values[name] = env[name];
+  const values = settingValues(env);
   const config = {};
   for (const name of SETTING_NAMES) {
     Object.defineProperty(config, name, {

@@ -11,45 +11,12 @@ import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
+import { sesReceiptEvent } from '#tests/support/ses-receipt.ts';
 
 const SES_MESSAGE_ID = 'o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1';
 const SES_RECEIVED_AT = '2026-11-21T08:14:05.123Z';
 
-const verdict = { status: 'PASS' };
-const sesEvent = {
-  Records: [
-    {
-      eventSource: 'aws:ses',
-      eventVersion: '1.0',
-      ses: {
-        mail: {
-          timestamp: SES_RECEIVED_AT,
-          source: 'maria.keller@customer.example',
-          messageId: SES_MESSAGE_ID,
-          destination: ['support@switchboard.example'],
-          headersTruncated: false,
-          headers: [],
-          commonHeaders: {},
-        },
-        receipt: {
-          timestamp: SES_RECEIVED_AT,
-          processingTimeMillis: 410,
-          recipients: ['support@switchboard.example'],
-          spamVerdict: verdict,
-          virusVerdict: verdict,
-          spfVerdict: verdict,
-          dkimVerdict: verdict,
-          dmarcVerdict: { status: 'GRAY' },
-          action: {
-            type: 'Lambda',
-            functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:ses',
-            invocationType: 'Event',
-          },
-        },
-      },
-    },
-  ],
-};
+const sesEvent = sesReceiptEvent(SES_MESSAGE_ID, SES_RECEIVED_AT);
 
 const harness = () => {
   const payloads = new InMemoryBlobStore();
