@@ -1,17 +1,28 @@
+import { availableParallelism } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { type LocalHubOptions, startLocalHub } from '#shared/local/hub.ts';
 import { DEFAULT_MAX_ENVIRONMENTS } from '#shared/local/lambda-environments.ts';
 import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 import { round } from './stats.ts';
+import { cpuSince, readCpu } from './thread-cpu.ts';
 
 /**
  * Outbound throughput on the local hub: customers write on WhatsApp, then the helpdesk queues
  * replies on the outbox, and the run lasts until every command has its one outcome event on the
  * helpdesk stream (the sender's exactly-once bookkeeping, the simulated Graph API, the recorder's
  * writes for the sent messages and the provider's statuses coming back, all on this machine).
+ *
+ * The customers write to BUSINESS_NUMBERS numbers, so that the run measures the hub rather than
+ * one number's provider rate (WhatsApp's 80/s, of which each of the local sender's environments
+ * takes its share). The CPU the whole process spends from the first command until the last
+ * message's `read` status is recorded, per command, is the capacity figure: it does not move with
+ * the pacing, and two cores divided by it is the rate this machine could sustain.
  */
+const BUSINESS_NUMBERS = ['109384756201938', '109384756201939', '109384756201940', '109384756201941'];
+
 export interface OutboundThroughputResult {
   readonly conversations: number;
   readonly commands: number;
@@ -19,10 +30,20 @@ export interface OutboundThroughputResult {
   readonly failed: number;
   readonly seconds: number;
   readonly commandsPerSecond: number;
+  /** Process CPU (every thread) per command, its `message.sent` and the three statuses that follow. */
+  readonly cpuMsPerCommand: number;
+  /** Commands per second the machine's cores could carry at that CPU per command. */
+  readonly capacityCommandsPerSecond: number;
+  readonly businessNumbers: number;
   /** Sender environments the local hub runs at once (AWS: up to the event source's maximum concurrency). */
   readonly senderEnvironments: number;
   /** The same run, just before, against the hub as it ran before (DynamoDB's emulator on the main thread, 4 outbox batches at once). */
-  readonly baseline: { readonly seconds: number; readonly commandsPerSecond: number; readonly sent: number };
+  readonly baseline: {
+    readonly seconds: number;
+    readonly commandsPerSecond: number;
+    readonly sent: number;
+    readonly cpuMsPerCommand: number;
+  };
 }
 
 interface OneRun {
@@ -31,6 +52,7 @@ interface OneRun {
   readonly sent: number;
   readonly failed: number;
   readonly seconds: number;
+  readonly cpuMs: number;
 }
 
 export const runOutboundThroughput = async (
@@ -42,12 +64,22 @@ export const runOutboundThroughput = async (
   progress('  now:');
   const now = await runOnce(quick, {}, progress);
   const perSecond = (run: OneRun) => round(run.commands / run.seconds, 1);
+  const cpuPerCommand = (run: OneRun) => run.cpuMs / run.commands;
+  const { cpuMs: _cpuMs, ...counts } = now;
   return {
-    ...now,
+    ...counts,
     seconds: round(now.seconds, 1),
     commandsPerSecond: perSecond(now),
+    cpuMsPerCommand: round(cpuPerCommand(now), 1),
+    capacityCommandsPerSecond: round((1000 * availableParallelism()) / cpuPerCommand(now), 0),
+    businessNumbers: BUSINESS_NUMBERS.length,
     senderEnvironments: DEFAULT_MAX_ENVIRONMENTS,
-    baseline: { seconds: round(before.seconds, 1), commandsPerSecond: perSecond(before), sent: before.sent },
+    baseline: {
+      seconds: round(before.seconds, 1),
+      commandsPerSecond: perSecond(before),
+      sent: before.sent,
+      cpuMsPerCommand: round(cpuPerCommand(before), 1),
+    },
   };
 };
 
@@ -75,8 +107,11 @@ const runOnce = async (
       { length: conversationCount },
       (_, index) => `4917800${String(index).padStart(6, '0')}`,
     );
-    for (const customer of customers)
-      await postSample(hub.urls.base, whatsappTextFrom(customer, `bench-in-${customer}`));
+    for (const [index, customer] of customers.entries())
+      await postSample(
+        hub.urls.base,
+        whatsappTextFrom(customer, `bench-in-${customer}`, BUSINESS_NUMBERS[index % BUSINESS_NUMBERS.length]),
+      );
     const received = await collectHelpdeskUntil(
       sqs,
       hub.resources.helpdeskQueueUrl,
@@ -93,6 +128,7 @@ const runOnce = async (
       conversations.map((conversationId, index) => ({ conversationId, key: `bench-${index}-${turn}` })),
     ).flat();
     progress(`  ${commands.length} replies`);
+    const cpuAtStart = readCpu();
     const started = performance.now();
     await queueReplies(sqs, hub.resources.outboxQueueUrl, commands, 'helpdesk:bench');
     const events = await collectHelpdeskUntil(
@@ -104,15 +140,29 @@ const runOnce = async (
     const seconds = (performance.now() - started) / 1000;
     const outcomes = events.filter(isOutcome);
     const sent = outcomes.filter((event) => event.type === 'switchboard.message.sent').length;
+    // The statuses trail the outcomes by up to the simulator's read delay: their work is the commands' too.
+    const reads = (seen: readonly HubEvent[]) => seen.filter(isReadStatus).length;
+    const trailing = await collectHelpdeskUntil(
+      sqs,
+      hub.resources.helpdeskQueueUrl,
+      (seen) => reads(events) + reads(seen) >= sent,
+      60_000,
+    );
+    if (reads(events) + reads(trailing) < sent)
+      progress('  warning: not every sent message was read in time');
     return {
       conversations: conversations.length,
       commands: commands.length,
       sent,
       failed: outcomes.length - sent,
       seconds,
+      cpuMs: cpuSince(cpuAtStart).processMs,
     };
   } finally {
     sqs.destroy();
     await hub.stop();
   }
 };
+
+const isReadStatus = (event: HubEvent): boolean =>
+  event.type === 'switchboard.message.status_updated' && event.data.status === 'read';

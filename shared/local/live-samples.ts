@@ -24,14 +24,22 @@ const rewritten = (sample: Sample, rewrite: (text: string) => string): Sample =>
 });
 
 /** WhatsApp Cloud API text (`whatsapp/text.json`) from wa_id `customer`, message id `wamid.<messageId>`. */
-export const whatsappTextFrom = (customer: string, messageId: string): Sample =>
-  rewritten(sampleOf('whatsapp/text.json'), (text) =>
-    text
+export const whatsappTextFrom = (
+  customer: string,
+  messageId: string,
+  /** The business number written to, as its phone-number id; the sample's own when absent. */
+  phoneNumberId?: string,
+): Sample =>
+  rewritten(sampleOf('whatsapp/text.json'), (text) => {
+    const fromCustomer = text
       .replace(/"timestamp":\s*"\d{10}"/g, `"timestamp":"${Math.floor(Date.now() / 1000)}"`)
       .replace(/"wa_id":\s*"\d+"/g, `"wa_id":"${customer}"`)
       .replace(/"from":\s*"\d+"/g, `"from":"${customer}"`)
-      .replace(/"id":\s*"wamid\.[^"]+"/g, `"id":"wamid.${messageId}"`),
-  );
+      .replace(/"id":\s*"wamid\.[^"]+"/g, `"id":"wamid.${messageId}"`);
+    return phoneNumberId === undefined
+      ? fromCustomer
+      : fromCustomer.replace(/"phone_number_id":\s*"\d+"/, `"phone_number_id":"${phoneNumberId}"`);
+  });
 
 /** The same text from a customer whose webhook names them by wa_id and business-scoped user id (BSUID) both. */
 export const whatsappTextWithBsuidFrom = (customer: string, bsuid: string, messageId: string): Sample =>

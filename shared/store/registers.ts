@@ -148,6 +148,21 @@ export const timeOrder = (occurredAt: string, sequence: string | undefined, even
 export const appliedIdOf = (eventId: string): string => stableHash('applied', eventId).slice(0, 16);
 
 /**
+ * The register rule: a rewrite by the same event, or forward by an event that never moved it;
+ * never on the tombstone of an erased message (a late provider retry brings nothing back).
+ * Written as alternatives without parentheses (NOT binds before AND, AND before OR): the same
+ * condition to DynamoDB, but the local emulator's expression parser backtracks through every
+ * nested parenthesis, and the nested form took it 5 ms a write against 0.2 ms for this one.
+ */
+const REGISTER_RULE = [
+  '#register.#eventId = :eventId',
+  'attribute_not_exists(#register) AND NOT contains(#applied, :appliedId)',
+  '#register.#order < :order AND NOT contains(#applied, :appliedId)',
+]
+  .map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`)
+  .join(' OR ');
+
+/**
  * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead
  * or the event already moved it once and was overtaken since (a redelivery of an old occurrence,
  * whose later arrival would otherwise win a same-second tie): each register remembers the events
@@ -170,10 +185,7 @@ export const writeRegister = async (
         TableName: context.tableName,
         Key: marshall(target.key),
         UpdateExpression: `SET ${sets.join(', ')} ADD #applied :applied`,
-        // The register rule: a rewrite by the same event, or forward by an event that never moved it;
-        // never on the tombstone of an erased message (a late provider retry brings nothing back).
-        ConditionExpression:
-          'attribute_not_exists(#erased) AND (#register.#eventId = :eventId OR ((attribute_not_exists(#register) OR #register.#order < :order) AND NOT contains(#applied, :appliedId)))',
+        ConditionExpression: REGISTER_RULE,
         ExpressionAttributeNames: {
           '#register': target.attribute,
           '#applied': `${target.attribute}Applied`,
