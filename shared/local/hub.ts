@@ -52,6 +52,14 @@ import { snsEventOf } from './sns-event.ts';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
+/**
+ * Batches in hand for an event source the CDK app sets no maximum concurrency for (the recorder's):
+ * in AWS a FIFO event source then scales with the active message groups. Measured at full-speed
+ * replay on two cores (2026-12-02, three runs each): 4 in hand, 131-199 events/s and 3.7-4.3 s to the
+ * helpdesk at the median; 8, 196-218 events/s and 2.0-2.6 s; 16 was slower again (one run, 146).
+ */
+const LOCAL_BATCHES_IN_HAND = 8;
+
 /** Under the data dir: fauxqs' SQLite file with the queues (and their messages) and the payload bucket. */
 const FAUXQS_DATA_SUBDIR = 'sqs-s3';
 /** Failed recorder batches come back after this many seconds locally (AWS: the queue's visibility timeout). */
@@ -116,8 +124,8 @@ export interface LocalHubOptions {
   readonly attentionSweepIntervalMs?: number | false;
   /**
    * Batches each queue's event source hands its function at once, for every queue; by default the
-   * maximum concurrency the CDK app gives that event source (the outbox and media queues: 10), else 4.
-   * FIFO order holds either way: a message group with a batch in hand gets no other.
+   * maximum concurrency the CDK app gives that event source (the outbox and media queues: 10), else
+   * LOCAL_BATCHES_IN_HAND. FIFO order holds either way: a message group with a batch in hand gets no other.
    */
   readonly eventSourceConcurrency?: number;
   /** DynamoDB's emulator in a thread of its own (see emulators.ts); `false` only for the benchmark's baseline. */
@@ -501,8 +509,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       functionName: name,
       region: LOCAL_REGION,
       batchSize: settings.batchSize,
-      // As many batches in hand as the CDK app lets the event source run at once (4 where it sets none).
-      concurrency: options.eventSourceConcurrency ?? settings.maxConcurrency ?? 4,
+      // As many batches in hand as the CDK app lets the event source run at once.
+      concurrency: options.eventSourceConcurrency ?? settings.maxConcurrency ?? LOCAL_BATCHES_IN_HAND,
       waitTimeSeconds: options.pollWaitSeconds ?? 20,
       timeoutSeconds: settings.timeoutSeconds,
       retryVisibilitySeconds: options.retryVisibilitySeconds ?? LOCAL_RETRY_VISIBILITY_SECONDS,
