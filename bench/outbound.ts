@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { HubEvent } from '#shared/contract/index.ts';
+import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
 import { type LocalHubOptions, startLocalHub } from '#shared/local/hub.ts';
 import { DEFAULT_MAX_ENVIRONMENTS } from '#shared/local/lambda-environments.ts';
 import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
@@ -35,6 +36,8 @@ export interface OutboundThroughputResult {
   /** Commands per second the machine's cores could carry at that CPU per command. */
   readonly capacityCommandsPerSecond: number;
   readonly businessNumbers: number;
+  /** AWS SDK commands the functions sent per command, its statuses' included (the event sources' polls aside). */
+  readonly awsCommandsPerCommand: Readonly<Record<string, number>>;
   /** Sender environments the local hub runs at once (AWS: up to the event source's maximum concurrency). */
   readonly senderEnvironments: number;
   /** The same run, just before, against the hub as it ran before (DynamoDB's emulator on the main thread, 4 outbox batches at once). */
@@ -53,6 +56,7 @@ interface OneRun {
   readonly failed: number;
   readonly seconds: number;
   readonly cpuMs: number;
+  readonly awsCommands: Readonly<Record<string, number>>;
 }
 
 export const runOutboundThroughput = async (
@@ -65,7 +69,7 @@ export const runOutboundThroughput = async (
   const now = await runOnce(quick, {}, progress);
   const perSecond = (run: OneRun) => round(run.commands / run.seconds, 1);
   const cpuPerCommand = (run: OneRun) => run.cpuMs / run.commands;
-  const { cpuMs: _cpuMs, ...counts } = now;
+  const { cpuMs: _cpuMs, awsCommands, ...counts } = now;
   return {
     ...counts,
     seconds: round(now.seconds, 1),
@@ -73,6 +77,9 @@ export const runOutboundThroughput = async (
     cpuMsPerCommand: round(cpuPerCommand(now), 1),
     capacityCommandsPerSecond: round((1000 * availableParallelism()) / cpuPerCommand(now), 0),
     businessNumbers: BUSINESS_NUMBERS.length,
+    awsCommandsPerCommand: Object.fromEntries(
+      Object.entries(awsCommands).map(([name, count]) => [name, round(count / now.commands, 2)]),
+    ),
     senderEnvironments: DEFAULT_MAX_ENVIRONMENTS,
     baseline: {
       seconds: round(before.seconds, 1),
@@ -94,6 +101,7 @@ const runOnce = async (
     port: 0,
     pollWaitSeconds: 1,
     attentionSweepIntervalMs: false,
+    countAwsCommands: true,
     ...settings,
   });
   const sqs = new SQSClient({
@@ -129,6 +137,7 @@ const runOnce = async (
     ).flat();
     progress(`  ${commands.length} replies`);
     const cpuAtStart = readCpu();
+    resetAwsCommandCounts();
     const started = performance.now();
     await queueReplies(sqs, hub.resources.outboxQueueUrl, commands, 'helpdesk:bench');
     const events = await collectHelpdeskUntil(
@@ -157,6 +166,7 @@ const runOnce = async (
       failed: outcomes.length - sent,
       seconds,
       cpuMs: cpuSince(cpuAtStart).processMs,
+      awsCommands: awsCommandCounts(),
     };
   } finally {
     sqs.destroy();
