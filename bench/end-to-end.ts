@@ -11,7 +11,7 @@ import {
 import { copyable, expectedEvents } from './expected-events.ts';
 import { type PostTiming, postAtRate, postFlatOut, startHelpdeskConsumer, waitForArrivals } from './load.ts';
 import { percentile, round } from './stats.ts';
-import { type CpuReading, cpuSince, readCpu } from './thread-cpu.ts';
+import { type CpuReading, cpuSince, readCpu, threadCpuPer } from './thread-cpu.ts';
 import { uniqueCopy } from './unique-copies.ts';
 import { BENCH_SECRETS } from './webhook-path.ts';
 
@@ -43,6 +43,11 @@ export interface PhaseResult {
   readonly capacityEventsPerSecond: number;
   /** AWS SDK commands the hub's clients sent (webhooks + recorder), from awsCommandCounts(). */
   readonly awsCommands: Readonly<Record<string, number>>;
+  /**
+   * Each thread's share of the hub's threads' CPU over the phase, its quiet wait for the last
+   * events included (per cent; main: HTTP API, fauxqs, pollers and this benchmark's own load).
+   */
+  readonly threadCpuPercent?: Readonly<Record<string, number>>;
 }
 
 export interface EndToEndResult {
@@ -185,6 +190,7 @@ export const runEndToEnd = async (
         offset += plan.count;
         resetAwsCommandCounts();
         const cpuAtStart = readCpu();
+        const threadsAtStart = await hub.threadCpuMicros();
         progress(`  ${plan.phase}, ${run.label}: ${jobs.length} requests…`);
         const timings = await plan.send(jobs.map((job) => job.request));
         // CPU up to the last arrival: the quiet wait after it is no event's cost.
@@ -198,13 +204,27 @@ export const runEndToEnd = async (
             cpuToLastArrival = cpuSince(cpuAtStart);
           },
         );
-        const result = summarizePhase(
-          `${plan.phase}, ${run.label}`,
-          jobs,
-          timings,
-          consumer.arrivals,
-          cpuToLastArrival,
-        );
+        const threads = threadCpuPer(threadsAtStart, await hub.threadCpuMicros(), 1);
+        const threadsTotal = Object.values(threads).reduce((total, ms) => total + ms, 0);
+        const result = {
+          ...summarizePhase(
+            `${plan.phase}, ${run.label}`,
+            jobs,
+            timings,
+            consumer.arrivals,
+            cpuToLastArrival,
+          ),
+          ...(threadsTotal > 0
+            ? {
+                threadCpuPercent: Object.fromEntries(
+                  Object.entries(threads).map(([thread, ms]) => [
+                    thread,
+                    round((100 * ms) / threadsTotal, 1),
+                  ]),
+                ),
+              }
+            : {}),
+        };
         phases.push(result);
         progress(
           `  ${result.phase}: ack p50 ${result.ackP50Ms} ms p99 ${result.ackP99Ms} ms; helpdesk p50 ${result.toHelpdeskP50Ms} ms p99 ${result.toHelpdeskP99Ms} ms; ${result.eventsPerSecond} events/s (${result.arrivedEvents}/${result.expectedEvents}); CPU per event ${result.cpuMsPerEvent} ms, main thread ${result.mainThreadCpuMsPerEvent ?? '?'} ms`,

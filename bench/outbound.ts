@@ -8,7 +8,7 @@ import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
 import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 import { round } from './stats.ts';
-import { cpuSince, readCpu } from './thread-cpu.ts';
+import { cpuSince, readCpu, threadCpuPer } from './thread-cpu.ts';
 
 /**
  * Outbound throughput on the local hub: customers write on WhatsApp, then the helpdesk queues
@@ -40,6 +40,8 @@ export interface OutboundThroughputResult {
   readonly businessNumbers: number;
   /** AWS SDK commands the functions sent per command, its statuses' included (the event sources' polls aside). */
   readonly awsCommandsPerCommand: Readonly<Record<string, number>>;
+  /** The same CPU by the hub's thread (main: HTTP API, fauxqs, pollers, simulators, this benchmark), ms per command. */
+  readonly threadCpuMsPerCommand: Readonly<Record<string, number>>;
   /** Sender environments the local hub runs at once (AWS: up to the event source's maximum concurrency). */
   readonly senderEnvironments: number;
   /** The same run, just before, against the hub as it ran before (DynamoDB's emulator on the main thread, 4 outbox batches at once). */
@@ -59,6 +61,7 @@ interface OneRun {
   readonly seconds: number;
   readonly cpuMs: number;
   readonly awsCommands: Readonly<Record<string, number>>;
+  readonly threadCpuMsPerCommand: Readonly<Record<string, number>>;
 }
 
 export const runOutboundThroughput = async (
@@ -71,7 +74,7 @@ export const runOutboundThroughput = async (
   const now = await runOnce(quick, {}, progress);
   const perSecond = (run: OneRun) => round(run.commands / run.seconds, 1);
   const cpuPerCommand = (run: OneRun) => run.cpuMs / run.commands;
-  const { cpuMs: _cpuMs, awsCommands, ...counts } = now;
+  const { cpuMs: _cpuMs, awsCommands, threadCpuMsPerCommand, ...counts } = now;
   return {
     ...counts,
     seconds: round(now.seconds, 1),
@@ -79,6 +82,7 @@ export const runOutboundThroughput = async (
     cpuMsPerCommand: round(cpuPerCommand(now), 1),
     capacityCommandsPerSecond: round((1000 * availableParallelism()) / cpuPerCommand(now), 0),
     businessNumbers: BUSINESS_NUMBERS.length,
+    threadCpuMsPerCommand,
     awsCommandsPerCommand: Object.fromEntries(
       Object.entries(awsCommands).map(([name, count]) => [name, round(count / now.commands, 2)]),
     ),
@@ -139,6 +143,7 @@ const runOnce = async (
     ).flat();
     progress(`  ${commands.length} replies`);
     const cpuAtStart = readCpu();
+    const threadsAtStart = await hub.threadCpuMicros();
     resetAwsCommandCounts();
     const started = performance.now();
     await queueReplies(sqs, hub.resources.outboxQueueUrl, commands, 'helpdesk:bench');
@@ -170,6 +175,7 @@ const runOnce = async (
       seconds,
       cpuMs: allRead ? cpuSince(cpuAtStart).processMs : Number.NaN,
       awsCommands: awsCommandCounts(),
+      threadCpuMsPerCommand: threadCpuPer(threadsAtStart, await hub.threadCpuMicros(), commands.length),
     };
   } finally {
     sqs.destroy();

@@ -161,6 +161,13 @@ const renderMedia = (media: MediaBenchResult): string[] => {
 const mark = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'yes' : 'NO');
 
 /** The report as Markdown tables, the same figures as the JSON. */
+/** `name value<unit>` pairs, largest first, as one phrase. */
+const shares = (values: Readonly<Record<string, number>>, unit: string): string =>
+  Object.entries(values)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, value]) => `${name} ${value}${unit}`)
+    .join(', ');
+
 export const renderReport = (report: BenchReport): string => {
   const { machine } = report;
   const parts = [
@@ -292,6 +299,11 @@ export const renderReport = (report: BenchReport): string => {
           phase.capacityEventsPerSecond,
         ]),
       ),
+      ...e2e.phases.flatMap((phase) =>
+        phase.threadCpuPercent
+          ? [`  ${phase.phase}, the hub's threads' CPU: ${shares(phase.threadCpuPercent, '%')}`]
+          : [],
+      ),
     );
   }
   const cost = report.awsCost;
@@ -359,7 +371,7 @@ export const renderReport = (report: BenchReport): string => {
   if (report.outbound) {
     const out = report.outbound;
     parts.push(
-      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations on ${out.businessNumbers} business numbers, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed); ${out.cpuMsPerCommand} ms of CPU per command with its statuses, so at most ${out.capacityCommandsPerSecond} commands/s on this machine's cores (target 200), AWS calls per command ${Object.entries(
+      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations on ${out.businessNumbers} business numbers, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed); ${out.cpuMsPerCommand} ms of CPU per command with its statuses, so at most ${out.capacityCommandsPerSecond} commands/s on this machine's cores (target 200), by thread (ms per command) ${shares(out.threadCpuMsPerCommand, '')}, AWS calls per command ${Object.entries(
         out.awsCommandsPerCommand,
       )
         .map(([name, count]) => `${count} ${name}`)

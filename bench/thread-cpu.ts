@@ -43,3 +43,20 @@ export const cpuSince = (start: CpuReading, end: CpuReading = readCpu()): CpuRea
     ? { threadMs: end.threadMs - start.threadMs }
     : {}),
 });
+
+/**
+ * Each of the local hub's threads' CPU between two `LocalHub.threadCpuMicros()` readings, in
+ * milliseconds per unit of work (event, command), largest first; threads that used none are left out.
+ */
+export const threadCpuPer = (
+  start: Readonly<Record<string, number>>,
+  end: Readonly<Record<string, number>>,
+  units: number,
+): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(end)
+      .map(([thread, micros]): [string, number] => [thread, (micros - (start[thread] ?? 0)) / 1000 / units])
+      .filter(([, ms]) => ms >= 0.005)
+      .sort((a, b) => b[1] - a[1])
+      .map(([thread, ms]) => [thread, Math.round(ms * 100) / 100]),
+  );

@@ -20,6 +20,8 @@ export interface DynamoThreadOptions {
 
 export interface RunningDynamoThread {
   readonly port: number;
+  /** CPU microseconds the emulator's thread has used; undefined where Node cannot tell (before 22.19) or it runs on the hub's own thread. */
+  cpuMicros(): Promise<number | undefined>;
   /** Closes the server and its database (LevelDB's files are complete after this), then ends the thread. */
   stop(): Promise<void>;
 }
@@ -28,6 +30,7 @@ const FromDynamoThreadSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('listening'), port: z.number().int().positive() }),
   z.object({ type: z.literal('failed'), reason: z.string() }),
   z.object({ type: z.literal('closed') }),
+  z.object({ type: z.literal('cpu'), micros: z.number().optional() }),
 ]);
 
 const DYNALITE = createRequire(import.meta.url).resolve('dynalite');
@@ -38,10 +41,17 @@ const THREAD_SOURCE = [
   "server.once('error', (error) => parentPort.postMessage({ type: 'failed', reason: error.message }));",
   "server.listen(workerData.port, '127.0.0.1', () =>",
   "  parentPort.postMessage({ type: 'listening', port: server.address().port }));",
-  "parentPort.on('message', () => server.close(() => {",
-  "  parentPort.postMessage({ type: 'closed' });",
-  '  parentPort.close();',
-  '}));',
+  "parentPort.on('message', (message) => {",
+  "  if (message === 'cpu') {",
+  '    const used = process.threadCpuUsage?.();',
+  "    parentPort.postMessage({ type: 'cpu', micros: used ? used.user + used.system : undefined });",
+  '    return;',
+  '  }',
+  '  server.close(() => {',
+  "    parentPort.postMessage({ type: 'closed' });",
+  '    parentPort.close();',
+  '  });',
+  '});',
 ].join('\n');
 
 export const startDynamoThread = (options: DynamoThreadOptions): Promise<RunningDynamoThread> =>
@@ -61,6 +71,7 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
       },
     });
     let onClosed: (() => void) | undefined;
+    const cpuReaders: ((micros: number | undefined) => void)[] = [];
     const exited = new Promise<void>((settle) => worker.once('exit', () => settle()));
     worker.once('error', (error) => reject(error));
     void exited.then(() => reject(new Error('the DynamoDB emulator thread ended during its start')));
@@ -71,9 +82,16 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
         reject(new Error(`the DynamoDB emulator did not start: ${message.reason}`));
       } else if (message.type === 'closed') {
         onClosed?.();
+      } else if (message.type === 'cpu') {
+        cpuReaders.shift()?.(message.micros);
       } else {
         resolve({
           port: message.port,
+          cpuMicros: () =>
+            new Promise((settle) => {
+              cpuReaders.push(settle);
+              worker.postMessage('cpu');
+            }),
           async stop() {
             const closed = new Promise<void>((settle) => {
               onClosed = settle;

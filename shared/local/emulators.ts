@@ -68,6 +68,8 @@ export interface RunningEmulators {
    * otherwise wait out their visibility timeout. Returns how many came back.
    */
   releaseInFlight(queueUrl: string): Promise<number>;
+  /** CPU microseconds DynamoDB's emulator thread has used (undefined when it runs on this thread). */
+  dynamoCpuMicros(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
@@ -296,6 +298,8 @@ const startDynamo = async (options: StartEmulatorsOptions): Promise<RunningDynam
   });
   return {
     port: await listen(server, port),
+    // On this thread its CPU is the hub's own.
+    cpuMicros: async () => undefined,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 };
@@ -365,6 +369,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     resources,
     clients,
     releaseInFlight: (queueUrl) => releaseInFlight(clients.sqs, endpoints.sqs, queueUrl),
+    dynamoCpuMicros: () => dynamo.cpuMicros(),
     async stop() {
       for (const client of Object.values(clients)) client.destroy();
       await sqsApp.close();

@@ -26,9 +26,16 @@ export const ToFunctionWorkerSchema = z.object({
 });
 export type ToFunctionWorker = z.infer<typeof ToFunctionWorkerSchema>;
 
-/** AWS commands and HTTP attempts since the last report, when the environment counts them. */
+/**
+ * AWS commands and HTTP attempts since the last report, and the CPU microseconds the environment's
+ * thread has used since it started, when the environment counts them (benchmarks).
+ */
 const CountsSchema = z.record(z.string(), z.number().int().nonnegative());
-const counted = { awsCommands: CountsSchema.optional(), awsAttempts: CountsSchema.optional() };
+const counted = {
+  awsCommands: CountsSchema.optional(),
+  awsAttempts: CountsSchema.optional(),
+  threadCpuMicros: z.number().nonnegative().optional(),
+};
 export type AwsCounts = z.infer<typeof CountsSchema>;
 
 export const FromFunctionWorkerSchema = z.discriminatedUnion('type', [

@@ -9,6 +9,7 @@ import {
   FunctionWorkerDataSchema,
   ToFunctionWorkerSchema,
 } from './function-protocol.ts';
+import { threadCpuMicros } from './thread-cpu.ts';
 
 /**
  * One Lambda execution environment of the local hub: a worker thread with its own event loop,
@@ -72,7 +73,12 @@ const takeCounts = countAwsCommands
   ? await (async () => {
       const counter = await import('./aws-command-counter.ts');
       return () => {
-        const counts = { awsCommands: counter.awsCommandCounts(), awsAttempts: counter.awsAttemptCounts() };
+        const threadCpu = threadCpuMicros();
+        const counts = {
+          awsCommands: counter.awsCommandCounts(),
+          awsAttempts: counter.awsAttemptCounts(),
+          ...(threadCpu === undefined ? {} : { threadCpuMicros: threadCpu }),
+        };
         counter.resetAwsCommandCounts();
         return counts;
       };

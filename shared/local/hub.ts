@@ -49,6 +49,7 @@ import {
   startProviderSimulators,
 } from './simulators/index.ts';
 import { snsEventOf } from './sns-event.ts';
+import { threadCpuMicros } from './thread-cpu.ts';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
@@ -163,6 +164,13 @@ export interface LocalHub {
   waitForSender(timeoutMs?: number): Promise<boolean>;
   /** Waits until the media fetcher has emptied the media queue; false on timeout. */
   waitForMedia(timeoutMs?: number): Promise<boolean>;
+  /**
+   * CPU microseconds each of the hub's threads has used since it started: `main` (the HTTP API,
+   * fauxqs, the pollers, the simulators and whatever else runs on the caller's thread),
+   * `dynamodb` (the emulator's own thread), and each function's environments as of their last
+   * invocation (counted with `countAwsCommands` only). A thread Node cannot measure is left out.
+   */
+  threadCpuMicros(): Promise<Readonly<Record<string, number>>>;
   stop(): Promise<void>;
 }
 
@@ -639,6 +647,20 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     waitForRecorder,
     waitForSender,
     waitForMedia,
+    threadCpuMicros: async () => {
+      const measured: Record<string, number | undefined> = {
+        main: threadCpuMicros(),
+        dynamodb: await emulators.dynamoCpuMicros(),
+        ...Object.fromEntries(
+          options.countAwsCommands
+            ? functions.map((fn) => [fn.functionName, fn.stats().threadCpuMicros])
+            : [],
+        ),
+      };
+      return Object.fromEntries(
+        Object.entries(measured).filter((entry): entry is [string, number] => entry[1] !== undefined),
+      );
+    },
     stop,
   };
 };

@@ -67,8 +67,11 @@ export interface LambdaFunction {
     event: unknown,
     context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
   ): Promise<unknown>;
-  /** Environments running, and invocations in progress across them. */
-  stats(): { environments: number; inFlight: number };
+  /**
+   * Environments running, invocations in progress across them and, when the environments count
+   * (`onAwsCounts`), the CPU their threads had used as of their last invocations, ended ones included (µs).
+   */
+  stats(): { environments: number; inFlight: number; threadCpuMicros: number };
   /** Ends every environment, whatever it is running. */
   close(): Promise<void>;
 }
@@ -84,6 +87,8 @@ interface Environment {
   readonly worker: Worker;
   readonly beat: BigInt64Array;
   readonly pending: Map<number, Pending>;
+  /** The thread's CPU as of its last reported invocation (µs), when it counts. */
+  cpuMicros: number;
 }
 
 const namedError = (name: string): Error => {
@@ -106,6 +111,7 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
   const maxEnvironments = Math.max(1, options.maxEnvironments ?? DEFAULT_MAX_ENVIRONMENTS);
   const environments: Environment[] = [];
   let closed = false;
+  let endedCpuMicros = 0;
   let nextId = 0;
 
   const onMessage = (environment: Environment, raw: unknown) => {
@@ -114,6 +120,7 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
     const message: FromFunctionWorker = parsed.data;
     if (message.type !== 'done' && message.type !== 'failed') return;
     if (message.awsCommands || message.awsAttempts) options.onAwsCounts?.(message);
+    if (message.threadCpuMicros !== undefined) environment.cpuMicros = message.threadCpuMicros;
     const pending = environment.pending.get(message.id);
     if (!pending) return;
     environment.pending.delete(message.id);
@@ -125,6 +132,7 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
     const index = environments.indexOf(environment);
     if (index === -1) return;
     environments.splice(index, 1);
+    endedCpuMicros += environment.cpuMicros;
     for (const pending of environment.pending.values()) pending.reject(namedError(errorName));
     environment.pending.clear();
     if (!closed) options.onEnvironmentExit?.(errorName);
@@ -148,7 +156,12 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
         env: { ...options.environment },
         workerData,
       });
-      const environment: Environment = { worker, beat: new BigInt64Array(heartbeat), pending: new Map() };
+      const environment: Environment = {
+        worker,
+        beat: new BigInt64Array(heartbeat),
+        pending: new Map(),
+        cpuMicros: 0,
+      };
       let ready = false;
       worker.on('message', (raw: unknown) => {
         if (ready) return onMessage(environment, raw);
@@ -234,6 +247,10 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
     stats: () => ({
       environments: environments.length,
       inFlight: environments.reduce((total, environment) => total + environment.pending.size, 0),
+      threadCpuMicros: environments.reduce(
+        (total, environment) => total + environment.cpuMicros,
+        endedCpuMicros,
+      ),
     }),
     async close() {
       closed = true;
