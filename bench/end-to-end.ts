@@ -44,8 +44,8 @@ export interface PhaseResult {
   /** AWS SDK commands the hub's clients sent (webhooks + recorder), from awsCommandCounts(). */
   readonly awsCommands: Readonly<Record<string, number>>;
   /**
-   * Each thread's share of the hub's threads' CPU over the phase, its quiet wait for the last
-   * events included (per cent; main: HTTP API, fauxqs, pollers and this benchmark's own load).
+   * Each thread's share of the hub's threads' CPU over the phase, to (about) the last arrival
+   * (per cent; main: HTTP API, fauxqs, pollers and this benchmark's own load).
    */
   readonly threadCpuPercent?: Readonly<Record<string, number>>;
 }
@@ -193,8 +193,12 @@ export const runEndToEnd = async (
         const threadsAtStart = await hub.threadCpuMicros();
         progress(`  ${plan.phase}, ${run.label}: ${jobs.length} requests…`);
         const timings = await plan.send(jobs.map((job) => job.request));
-        // CPU up to the last arrival: the quiet wait after it is no event's cost.
+        // CPU up to the last arrival: the quiet wait after it is no event's cost. The threads'
+        // readings are asynchronous (the emulator's thread answers a message): one at a time,
+        // the last one started at or just before the last arrival.
         let cpuToLastArrival = cpuSince(cpuAtStart);
+        let threadsAtLastArrival = threadsAtStart;
+        let threadReading: Promise<void> | undefined;
         await waitForArrivals(
           consumer.arrivals,
           jobs.flatMap((job) => job.eventIds),
@@ -202,9 +206,14 @@ export const runEndToEnd = async (
           undefined,
           () => {
             cpuToLastArrival = cpuSince(cpuAtStart);
+            threadReading ??= hub.threadCpuMicros().then((reading) => {
+              threadsAtLastArrival = reading;
+              threadReading = undefined;
+            });
           },
         );
-        const threads = threadCpuPer(threadsAtStart, await hub.threadCpuMicros(), 1);
+        await threadReading;
+        const threads = threadCpuPer(threadsAtStart, threadsAtLastArrival, 1);
         const threadsTotal = Object.values(threads).reduce((total, ms) => total + ms, 0);
         const result = {
           ...summarizePhase(

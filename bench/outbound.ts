@@ -175,7 +175,9 @@ const runOnce = async (
       seconds,
       cpuMs: allRead ? cpuSince(cpuAtStart).processMs : Number.NaN,
       awsCommands: awsCommandCounts(),
-      threadCpuMsPerCommand: threadCpuPer(threadsAtStart, await hub.threadCpuMicros(), commands.length),
+      threadCpuMsPerCommand: allRead
+        ? threadCpuPer(threadsAtStart, await hub.threadCpuMicros(), commands.length)
+        : {},
     };
   } finally {
     sqs.destroy();

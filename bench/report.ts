@@ -160,14 +160,14 @@ const renderMedia = (media: MediaBenchResult): string[] => {
 
 const mark = (ok: boolean | null): string => (ok === null ? '–' : ok ? 'yes' : 'NO');
 
-/** The report as Markdown tables, the same figures as the JSON. */
-/** `name value<unit>` pairs, largest first, as one phrase. */
+/** `name value<unit>` pairs, largest first, as one phrase ('none measured' when there are none). */
 const shares = (values: Readonly<Record<string, number>>, unit: string): string =>
   Object.entries(values)
     .sort((a, b) => b[1] - a[1])
     .map(([name, value]) => `${name} ${value}${unit}`)
-    .join(', ');
+    .join(', ') || 'none measured';
 
+/** The report as Markdown tables, the same figures as the JSON. */
 export const renderReport = (report: BenchReport): string => {
   const { machine } = report;
   const parts = [

@@ -20,7 +20,10 @@ export interface DynamoThreadOptions {
 
 export interface RunningDynamoThread {
   readonly port: number;
-  /** CPU microseconds the emulator's thread has used; undefined where Node cannot tell (before 22.19) or it runs on the hub's own thread. */
+  /**
+   * CPU microseconds the emulator's thread has used; undefined where Node cannot tell (before
+   * 22.19), where it runs on the hub's own thread, and once the thread has stopped or died.
+   */
   cpuMicros(): Promise<number | undefined>;
   /** Closes the server and its database (LevelDB's files are complete after this), then ends the thread. */
   stop(): Promise<void>;
@@ -72,7 +75,15 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
     });
     let onClosed: (() => void) | undefined;
     const cpuReaders: ((micros: number | undefined) => void)[] = [];
-    const exited = new Promise<void>((settle) => worker.once('exit', () => settle()));
+    let ended = false;
+    const exited = new Promise<void>((settle) =>
+      worker.once('exit', () => {
+        // A thread that is gone answers no reading: the ones waiting get none.
+        ended = true;
+        for (const answer of cpuReaders.splice(0)) answer(undefined);
+        settle();
+      }),
+    );
     worker.once('error', (error) => reject(error));
     void exited.then(() => reject(new Error('the DynamoDB emulator thread ended during its start')));
     worker.on('message', (raw: unknown) => {
@@ -88,11 +99,15 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
         resolve({
           port: message.port,
           cpuMicros: () =>
-            new Promise((settle) => {
-              cpuReaders.push(settle);
-              worker.postMessage('cpu');
-            }),
+            ended
+              ? Promise.resolve(undefined)
+              : new Promise((settle) => {
+                  cpuReaders.push(settle);
+                  worker.postMessage('cpu');
+                }),
           async stop() {
+            ended = true;
+            for (const answer of cpuReaders.splice(0)) answer(undefined);
             const closed = new Promise<void>((settle) => {
               onClosed = settle;
             });

@@ -28,7 +28,7 @@ export type ToFunctionWorker = z.infer<typeof ToFunctionWorkerSchema>;
 
 /**
  * AWS commands and HTTP attempts since the last report, and the CPU microseconds the environment's
- * thread has used since it started, when the environment counts them (benchmarks).
+ * thread has used since its function loaded (its invocations'), when the environment counts them (benchmarks).
  */
 const CountsSchema = z.record(z.string(), z.number().int().nonnegative());
 const counted = {

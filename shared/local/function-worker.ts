@@ -68,12 +68,19 @@ const errorNameOf = (error: unknown): string =>
       ? 'string thrown'
       : 'non-Error thrown';
 
-/** The environment's AWS commands since the last call, when it counts them (loaded before the function). */
+/** The thread's CPU when the function had loaded: what its invocations use is counted from there. */
+let cpuAtReady: number | undefined;
+
+/**
+ * The environment's AWS commands since the last call and its invocations' CPU so far (its init
+ * phase left out), when it counts them (loaded before the function).
+ */
 const takeCounts = countAwsCommands
   ? await (async () => {
       const counter = await import('./aws-command-counter.ts');
       return () => {
-        const threadCpu = threadCpuMicros();
+        const now = threadCpuMicros();
+        const threadCpu = now === undefined || cpuAtReady === undefined ? undefined : now - cpuAtReady;
         const counts = {
           awsCommands: counter.awsCommandCounts(),
           awsAttempts: counter.awsAttemptCounts(),
@@ -88,6 +95,7 @@ const takeCounts = countAwsCommands
 resolveLocalhostSubdomains();
 keepBeating();
 const handler = await load();
+cpuAtReady = threadCpuMicros();
 if (typeof handler === 'string') {
   post({ type: 'init-failed', reason: handler });
 } else {

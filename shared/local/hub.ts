@@ -167,8 +167,9 @@ export interface LocalHub {
   /**
    * CPU microseconds each of the hub's threads has used since it started: `main` (the HTTP API,
    * fauxqs, the pollers, the simulators and whatever else runs on the caller's thread),
-   * `dynamodb` (the emulator's own thread), and each function's environments as of their last
-   * invocation (counted with `countAwsCommands` only). A thread Node cannot measure is left out.
+   * `dynamodb` (the emulator's own thread), and each function's environments' invocations as of
+   * their last one, init phases left out (counted with `countAwsCommands` only). A thread Node
+   * cannot measure is left out.
    */
   threadCpuMicros(): Promise<Readonly<Record<string, number>>>;
   stop(): Promise<void>;

@@ -60,4 +60,20 @@ describe('the DynamoDB emulator in a thread of its own', () => {
     // Assess
     await expect(started).rejects.toThrow(/did not start: .*EADDRINUSE/);
   });
+
+  it('reports its CPU while it runs, and answers none once stopped instead of leaving the reader waiting', async () => {
+    // Prepare
+    const thread = await startDynamoThread({ port: 0 });
+    await createTable(clientFor(thread.port), HUB_TABLE);
+    const measurable = typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
+    // Act
+    const running = await thread.cpuMicros();
+    const pendingAtStop = thread.cpuMicros();
+    await thread.stop();
+    const afterStop = await thread.cpuMicros();
+    // Assess
+    if (measurable) expect(running).toBeGreaterThan(0);
+    expect(await pendingAtStop).toSatisfy((micros) => micros === undefined || typeof micros === 'number');
+    expect(afterStop).toBeUndefined();
+  });
 });
