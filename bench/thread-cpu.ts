@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { round } from './stats.ts';
 
 /**
  * CPU time spent, as opposed to wall time: on a shared, loaded machine the events per second a run
@@ -58,5 +59,5 @@ export const threadCpuPer = (
       .map(([thread, micros]): [string, number] => [thread, (micros - (start[thread] ?? 0)) / 1000 / units])
       .filter(([, ms]) => ms >= 0.005)
       .sort((a, b) => b[1] - a[1])
-      .map(([thread, ms]) => [thread, Math.round(ms * 100) / 100]),
+      .map(([thread, ms]) => [thread, round(ms, 2)]),
   );

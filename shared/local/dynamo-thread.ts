@@ -76,11 +76,14 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
     let onClosed: (() => void) | undefined;
     const cpuReaders: ((micros: number | undefined) => void)[] = [];
     let ended = false;
+    /** A thread that is stopping or gone answers no reading: the ones waiting get none. */
+    const endReadings = () => {
+      ended = true;
+      for (const answer of cpuReaders.splice(0)) answer(undefined);
+    };
     const exited = new Promise<void>((settle) =>
       worker.once('exit', () => {
-        // A thread that is gone answers no reading: the ones waiting get none.
-        ended = true;
-        for (const answer of cpuReaders.splice(0)) answer(undefined);
+        endReadings();
         settle();
       }),
     );
@@ -106,8 +109,7 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
                   worker.postMessage('cpu');
                 }),
           async stop() {
-            ended = true;
-            for (const answer of cpuReaders.splice(0)) answer(undefined);
+            endReadings();
             const closed = new Promise<void>((settle) => {
               onClosed = settle;
             });

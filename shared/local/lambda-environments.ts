@@ -255,8 +255,8 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
     async close() {
       closed = true;
       const ending = environments.splice(0);
-      for (const environment of ending) endedCpuMicros += environment.cpuMicros;
       for (const environment of ending) {
+        endedCpuMicros += environment.cpuMicros;
         for (const pending of environment.pending.values())
           pending.reject(namedError(ENVIRONMENT_EXIT_ERROR));
         environment.pending.clear();

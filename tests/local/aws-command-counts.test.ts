@@ -4,6 +4,7 @@ import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, signedRequestFor } from '#shared/local/samples.ts';
+import { threadCpuMicros } from '#shared/local/thread-cpu.ts';
 
 describe('AWS commands of functions running in their own execution environments', () => {
   let hub: LocalHub;
@@ -36,7 +37,7 @@ describe('AWS commands of functions running in their own execution environments'
   });
 
   // process.threadCpuUsage: Node 22.19 on (npm's scripts run Node 22; the engines field allows 20).
-  const threadCpuMeasurable = typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
+  const threadCpuMeasurable = threadCpuMicros() !== undefined;
 
   it.runIf(threadCpuMeasurable)(
     'and so is the CPU of each thread: the functions, the DynamoDB emulator and the main thread',

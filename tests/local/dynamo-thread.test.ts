@@ -6,6 +6,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDynamoThread } from '#shared/local/dynamo-thread.ts';
 import { createTable, localClients } from '#shared/local/emulators.ts';
+import { threadCpuMicros } from '#shared/local/thread-cpu.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
 
 describe('the DynamoDB emulator in a thread of its own', () => {
@@ -65,7 +66,7 @@ describe('the DynamoDB emulator in a thread of its own', () => {
     // Prepare
     const thread = await startDynamoThread({ port: 0 });
     await createTable(clientFor(thread.port), HUB_TABLE);
-    const measurable = typeof (process as { threadCpuUsage?: unknown }).threadCpuUsage === 'function';
+    const measurable = threadCpuMicros() !== undefined;
     // Act
     const running = await thread.cpuMicros();
     const pendingAtStop = thread.cpuMicros();
