@@ -8,6 +8,7 @@ import {
   type Sample,
   signedRequestFor,
 } from '#shared/local/samples.ts';
+import { type CommitBaseline, runCommitBaseline } from './commit-baseline.ts';
 import { copyable, expectedEvents } from './expected-events.ts';
 import { type PostTiming, postAtRate, postFlatOut, startHelpdeskConsumer, waitForArrivals } from './load.ts';
 import { percentile, round } from './stats.ts';
@@ -56,6 +57,11 @@ export interface EndToEndResult {
   readonly phases: readonly PhaseResult[];
   /** Peak resident memory of the whole process (hub, emulators, load generator) by the end of the run. */
   readonly peakRssMb: number;
+  /**
+   * The same bench as the code before the scale work ran it, in this run (bench/commit-baseline.ts);
+   * not in a quick run.
+   */
+  readonly atCommit?: CommitBaseline;
 }
 
 interface Job {
@@ -171,6 +177,10 @@ export const runEndToEnd = async (
       plans,
     },
   ];
+  // The code as it was before the scale work, first: its own bench in a worktree of that commit.
+  const atCommit = quick ? undefined : await runCommitBaseline(quick, progress);
+  if (atCommit && 'skipped' in atCommit)
+    progress(`  at ${atCommit.commit.slice(0, 7)}: skipped, ${atCommit.skipped}`);
   const phases: PhaseResult[] = [];
   let offset = 1000;
   for (const run of runs) {
@@ -246,5 +256,5 @@ export const runEndToEnd = async (
   }
   // maxRSS is in kilobytes.
   const peakRssMb = round(process.resourceUsage().maxRSS / 1024, 1);
-  return { mix, samplesSentOnceOnly: onceOnly, phases, peakRssMb };
+  return { mix, samplesSentOnceOnly: onceOnly, phases, peakRssMb, ...(atCommit ? { atCommit } : {}) };
 };

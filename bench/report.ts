@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { RECORDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import type { BundleColdStart, ColdStartResult } from './cold-start.ts';
+import type { CommitBaseline } from './commit-baseline.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
 import type { MediaBenchResult } from './media.ts';
@@ -168,6 +169,32 @@ const shares = (values: Readonly<Record<string, number>>, unit: string): string 
     .join(', ') || 'none measured';
 
 /** The report as Markdown tables, the same figures as the JSON. */
+/** The scale baseline's phases, as rows of the end-to-end table (its CPU is per run, not per phase). */
+const commitRows = (atCommit: CommitBaseline | undefined): Row[] =>
+  atCommit && !('skipped' in atCommit)
+    ? atCommit.phases.map((phase) => [
+        `${phase.phase}, at ${atCommit.commit.slice(0, 7)}`,
+        `${phase.accepted}/${phase.requests}`,
+        `${phase.arrivedEvents}/${phase.expectedEvents}`,
+        `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
+        `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
+        phase.acceptedPerSecond,
+        phase.eventsPerSecond,
+        '–',
+        '–',
+      ])
+    : [];
+
+const commitNote = (atCommit: CommitBaseline | undefined): string[] => {
+  if (!atCommit) return [];
+  const commit = atCommit.commit.slice(0, 7);
+  return 'skipped' in atCommit
+    ? [`  at ${commit} (the code before the scale work): skipped, ${atCommit.skipped}`]
+    : [
+        `  at ${commit} = the code before the scale work, its own bench run in a worktree of that commit in this run, first (a child process: ${(atCommit.cpuMs / 1000).toFixed(1)} s of CPU for both phases, start-up and waits included)`,
+      ];
+};
+
 export const renderReport = (report: BenchReport): string => {
   const { machine } = report;
   const parts = [
@@ -287,18 +314,22 @@ export const renderReport = (report: BenchReport): string => {
           'CPU ms/event (main thread)',
           'cores could carry, events/s',
         ],
-        e2e.phases.map((phase) => [
-          phase.phase,
-          `${phase.accepted}/${phase.requests}`,
-          `${phase.arrivedEvents}/${phase.expectedEvents}`,
-          `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
-          `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
-          phase.acceptedPerSecond,
-          phase.eventsPerSecond,
-          `${phase.cpuMsPerEvent} (${phase.mainThreadCpuMsPerEvent ?? '–'})`,
-          phase.capacityEventsPerSecond,
-        ]),
+        [
+          ...commitRows(e2e.atCommit),
+          ...e2e.phases.map((phase) => [
+            phase.phase,
+            `${phase.accepted}/${phase.requests}`,
+            `${phase.arrivedEvents}/${phase.expectedEvents}`,
+            `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
+            `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
+            phase.acceptedPerSecond,
+            phase.eventsPerSecond,
+            `${phase.cpuMsPerEvent} (${phase.mainThreadCpuMsPerEvent ?? '–'})`,
+            phase.capacityEventsPerSecond,
+          ]),
+        ],
       ),
+      ...commitNote(e2e.atCommit),
       ...e2e.phases.flatMap((phase) =>
         phase.threadCpuPercent
           ? [`  ${phase.phase}, the hub's threads' CPU: ${shares(phase.threadCpuPercent, '%')}`]

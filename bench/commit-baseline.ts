@@ -1,0 +1,124 @@
+/**
+ * The end-to-end replay of the code as it was when the scale issue was filed, run in the same
+ * benchmark run as today's code: a detached git worktree of that commit (sharing this checkout's
+ * node_modules), whose own `bench/end-to-end.ts` runs in a child process. Its figures are the
+ * old code's own measurement, with its own phases and definitions (events per second from the first
+ * post to the last arrival, as today's).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The last commit before the scale work (2026-12-01 00:08): the code whose full-speed replay
+ * measured 123 events/s, the figure the issue asks to rise well beyond.
+ */
+const SCALE_BASELINE_COMMIT = 'bfb2ff6ea3b48f38ce40c3b943dcd125259d8373';
+
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const RESULT_MARKER = 'SWITCHBOARD_COMMIT_BASELINE=';
+/** Two phases and two 90 s waits in the old bench at most: well under this. */
+const CHILD_TIMEOUT_MS = 15 * 60_000;
+
+const CommitPhaseSchema = z.object({
+  phase: z.string(),
+  requests: z.number(),
+  accepted: z.number(),
+  expectedEvents: z.number(),
+  arrivedEvents: z.number(),
+  ackP50Ms: z.number(),
+  ackP99Ms: z.number(),
+  toHelpdeskP50Ms: z.number(),
+  toHelpdeskP99Ms: z.number(),
+  acceptedPerSecond: z.number(),
+  eventsPerSecond: z.number(),
+});
+export type CommitPhase = z.infer<typeof CommitPhaseSchema>;
+
+const CommitRunSchema = z.object({
+  phases: z.array(CommitPhaseSchema),
+  cpuMs: z.number(),
+});
+
+export type CommitBaseline =
+  | {
+      readonly commit: string;
+      readonly phases: readonly CommitPhase[];
+      /** CPU of the whole child process (both phases, start-up and the waits included). */
+      readonly cpuMs: number;
+    }
+  | { readonly commit: string; readonly skipped: string };
+
+/** Written into the worktree: runs that commit's own end-to-end bench and prints its phases. */
+const driverSource = (quick: boolean): string =>
+  [
+    "import { runEndToEnd } from './bench/end-to-end.ts';",
+    'const cpu = process.cpuUsage();',
+    `const result = await runEndToEnd(${quick}, (line) => console.error(line));`,
+    'const { user, system } = process.cpuUsage(cpu);',
+    `console.log(${JSON.stringify(RESULT_MARKER)} + JSON.stringify({ phases: result.phases, cpuMs: (user + system) / 1000 }));`,
+    'process.exit(0);',
+  ].join('\n');
+
+const git = (args: readonly string[]): { ok: boolean; output: string } => {
+  const child = spawnSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8' });
+  return { ok: child.status === 0, output: `${child.stdout}${child.stderr}`.trim() };
+};
+
+/** Runs the child and resolves with its result line (its hub's logs on stdout are dropped). */
+const runDriver = (directory: string, label: string, progress: (line: string) => void): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'baseline-driver.mts'], {
+      cwd: directory,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    let resultLine: string | undefined;
+    let pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.startsWith(RESULT_MARKER)) resultLine = line;
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) progress(`  [${label}] ${line}`);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (pending.startsWith(RESULT_MARKER)) resultLine = pending;
+      if (code === 0 && resultLine) resolve(resultLine.slice(RESULT_MARKER.length));
+      else reject(new Error(`the baseline commit's bench exited with ${code}`));
+    });
+  });
+
+/**
+ * Runs `commit`'s end-to-end bench; skipped (with the reason) where the checkout has no such
+ * commit, e.g. a shallow clone.
+ */
+export const runCommitBaseline = async (
+  quick: boolean,
+  progress: (line: string) => void,
+  commit: string = SCALE_BASELINE_COMMIT,
+): Promise<CommitBaseline> => {
+  if (!git(['cat-file', '-e', `${commit}^{commit}`]).ok)
+    return { commit, skipped: 'commit not in this checkout (shallow clone?)' };
+  const directory = path.join(mkdtempSync(path.join(tmpdir(), 'switchboard-baseline-')), 'tree');
+  const added = git(['worktree', 'add', '--detach', directory, commit]);
+  if (!added.ok) return { commit, skipped: `git worktree add failed: ${added.output.slice(0, 200)}` };
+  try {
+    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
+    writeFileSync(path.join(directory, 'baseline-driver.mts'), driverSource(quick));
+    const line = await runDriver(directory, commit.slice(0, 7), progress);
+    const parsed = CommitRunSchema.parse(JSON.parse(line));
+    return { commit, phases: parsed.phases, cpuMs: parsed.cpuMs };
+  } finally {
+    git(['worktree', 'remove', '--force', directory]);
+    rmSync(path.dirname(directory), { recursive: true, force: true });
+  }
+};
