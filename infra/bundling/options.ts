@@ -57,6 +57,9 @@ export const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'infra', 'bundling', 'zo
  */
 export const LAMBDA_CREDENTIALS = path.join(REPO_ROOT, 'infra', 'bundling', 'lambda-credentials.js');
 
+/** Lambda bundles load these built-in modules without an ESM namespace (see each file). */
+const BUILTIN_WITHOUT_NAMESPACE = (file: string): string => path.join(REPO_ROOT, 'infra', 'bundling', file);
+
 export const BUNDLE_TARGET = 'node22';
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 export const TSCONFIG_PATH = path.join(REPO_ROOT, 'tsconfig.json');
@@ -84,6 +87,21 @@ export const BUNDLE_ALIASES: readonly BundleAlias[] = [
     module: '@aws-sdk/credential-provider-node',
     replacement: LAMBDA_CREDENTIALS,
     why: 'the profile, SSO and web-identity links of the default chain, which Lambda never uses: the STS and SSO clients',
+  },
+  {
+    module: 'node:crypto',
+    replacement: BUILTIN_WITHOUT_NAMESPACE('node-crypto.js'),
+    why: "an ESM import builds node:crypto's namespace, whose webcrypto getter loads Web Crypto at every cold start",
+  },
+  {
+    module: 'node:fs/promises',
+    replacement: BUILTIN_WITHOUT_NAMESPACE('node-fs-promises.js'),
+    why: 'node:fs/promises loads readline and the directory watchers; its one caller runs where Lambda never goes',
+  },
+  {
+    module: 'node:timers',
+    replacement: BUILTIN_WITHOUT_NAMESPACE('node-timers.js'),
+    why: "an ESM import builds node:timers' namespace, whose promises getter loads node:timers/promises",
   },
 ];
 

@@ -1,0 +1,19 @@
+// Stands in for `node:crypto` in Lambda bundles (esbuild --alias, see options.ts). An ESM `import`
+// of a built-in module makes Node build the module's ESM namespace, which reads every export,
+// getters included: node:crypto's `webcrypto` getter then loads the Web Crypto implementation,
+// which no function uses. `process.getBuiltinModule` returns the same module object as `require`
+// without a namespace. Every name a bundle imports from node:crypto must be exported here, or
+// the build fails (options.ts: import-is-undefined is an error).
+const crypto = process.getBuiltinModule('node:crypto');
+
+export const {
+  createCipheriv,
+  createHash,
+  createHmac,
+  getRandomValues,
+  hash,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+} = crypto;
+export default crypto;
