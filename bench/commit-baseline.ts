@@ -51,20 +51,46 @@ export type CommitBaseline =
     }
   | { readonly commit: string; readonly skipped: string };
 
-/** Written into the worktree: runs that commit's own end-to-end bench and prints its phases. */
-const driverSource = (quick: boolean): string =>
-  [
-    "import { runEndToEnd } from './bench/end-to-end.ts';",
-    'const cpu = process.cpuUsage();',
-    `const result = await runEndToEnd(${quick}, (line) => console.error(line));`,
-    'const { user, system } = process.cpuUsage(cpu);',
-    `console.log(${JSON.stringify(RESULT_MARKER)} + JSON.stringify({ phases: result.phases, cpuMs: (user + system) / 1000 }));`,
-    'process.exit(0);',
-  ].join('\n');
+/** Written into the worktree: runs that commit's own end-to-end bench (full size) and prints its phases. */
+const DRIVER_SOURCE = [
+  "import { runEndToEnd } from './bench/end-to-end.ts';",
+  'const cpu = process.cpuUsage();',
+  'const result = await runEndToEnd(false, (line) => console.error(line));',
+  'const { user, system } = process.cpuUsage(cpu);',
+  `console.log(${JSON.stringify(RESULT_MARKER)} + JSON.stringify({ phases: result.phases, cpuMs: (user + system) / 1000 }));`,
+  'process.exit(0);',
+].join('\n');
+
+const WORKTREE_PARENT_PREFIX = 'switchboard-baseline-';
 
 const git = (args: readonly string[]): { ok: boolean; output: string } => {
   const child = spawnSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8' });
   return { ok: child.status === 0, output: `${child.stdout}${child.stderr}`.trim() };
+};
+
+/** Removes a baseline worktree and its temporary parent folder, and forgets it in git. */
+const removeWorktree = (directory: string): void => {
+  git(['worktree', 'remove', '--force', directory]);
+  rmSync(path.dirname(directory), { recursive: true, force: true });
+  git(['worktree', 'prune']);
+};
+
+/** Worktrees a killed run left behind (its `finally` never ran). */
+const leftoverWorktrees = (): string[] =>
+  git(['worktree', 'list', '--porcelain'])
+    .output.split('\n')
+    .filter((line) => line.startsWith('worktree ') && line.includes(`/${WORKTREE_PARENT_PREFIX}`))
+    .map((line) => line.slice('worktree '.length));
+
+/** Calls `onLine` with each complete line of a stream's text. */
+const lines = (onLine: (line: string) => void): ((chunk: string) => void) => {
+  let pending = '';
+  return (chunk) => {
+    pending += chunk;
+    const complete = pending.split('\n');
+    pending = complete.pop() ?? '';
+    for (const line of complete) onLine(line);
+  };
 };
 
 /** Runs the child and resolves with its result line (its hub's logs on stdout are dropped). */
@@ -74,51 +100,63 @@ const runDriver = (directory: string, label: string, progress: (line: string) =>
       cwd: directory,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, CHILD_TIMEOUT_MS);
     let resultLine: string | undefined;
-    let pending = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line.startsWith(RESULT_MARKER)) resultLine = line;
+    const onStdout = lines((line) => {
+      if (line.startsWith(RESULT_MARKER)) resultLine = line;
     });
+    child.stdout.on('data', onStdout);
     child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.trim()) progress(`  [${label}] ${line}`);
+    child.stderr.on(
+      'data',
+      lines((line) => {
+        if (line.trim()) progress(`  [${label}] ${line}`);
+      }),
+    );
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
     });
-    child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (pending.startsWith(RESULT_MARKER)) resultLine = pending;
+      onStdout('\n');
       if (code === 0 && resultLine) resolve(resultLine.slice(RESULT_MARKER.length));
-      else reject(new Error(`the baseline commit's bench exited with ${code}`));
+      else if (timedOut) reject(new Error(`timed out after ${CHILD_TIMEOUT_MS / 60_000} minutes`));
+      else reject(new Error(`its bench exited with ${code}${resultLine ? '' : ', no result'}`));
     });
   });
 
 /**
- * Runs `commit`'s end-to-end bench; skipped (with the reason) where the checkout has no such
- * commit, e.g. a shallow clone.
+ * Runs `commit`'s end-to-end bench. Never throws: where the checkout has no such commit (a shallow
+ * clone), the worktree cannot be made or that bench fails, the result says so and the run goes on.
  */
 export const runCommitBaseline = async (
-  quick: boolean,
   progress: (line: string) => void,
   commit: string = SCALE_BASELINE_COMMIT,
 ): Promise<CommitBaseline> => {
+  for (const leftover of leftoverWorktrees()) removeWorktree(leftover);
   if (!git(['cat-file', '-e', `${commit}^{commit}`]).ok)
     return { commit, skipped: 'commit not in this checkout (shallow clone?)' };
-  const directory = path.join(mkdtempSync(path.join(tmpdir(), 'switchboard-baseline-')), 'tree');
+  const directory = path.join(mkdtempSync(path.join(tmpdir(), WORKTREE_PARENT_PREFIX)), 'tree');
   const added = git(['worktree', 'add', '--detach', directory, commit]);
-  if (!added.ok) return { commit, skipped: `git worktree add failed: ${added.output.slice(0, 200)}` };
   try {
+    if (!added.ok) return { commit, skipped: `git worktree add failed: ${added.output.slice(0, 200)}` };
     symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
-    writeFileSync(path.join(directory, 'baseline-driver.mts'), driverSource(quick));
+    writeFileSync(path.join(directory, 'baseline-driver.mts'), DRIVER_SOURCE);
     const line = await runDriver(directory, commit.slice(0, 7), progress);
     const parsed = CommitRunSchema.parse(JSON.parse(line));
     return { commit, phases: parsed.phases, cpuMs: parsed.cpuMs };
+  } catch (error) {
+    return {
+      commit,
+      skipped: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300),
+    };
   } finally {
-    git(['worktree', 'remove', '--force', directory]);
-    rmSync(path.dirname(directory), { recursive: true, force: true });
+    removeWorktree(directory);
   }
 };

@@ -178,7 +178,7 @@ export const runEndToEnd = async (
     },
   ];
   // The code as it was before the scale work, first: its own bench in a worktree of that commit.
-  const atCommit = quick ? undefined : await runCommitBaseline(quick, progress);
+  const atCommit = quick ? undefined : await runCommitBaseline(progress);
   if (atCommit && 'skipped' in atCommit)
     progress(`  at ${atCommit.commit.slice(0, 7)}: skipped, ${atCommit.skipped}`);
   const phases: PhaseResult[] = [];

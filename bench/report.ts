@@ -168,7 +168,6 @@ const shares = (values: Readonly<Record<string, number>>, unit: string): string 
     .map(([name, value]) => `${name} ${value}${unit}`)
     .join(', ') || 'none measured';
 
-/** The report as Markdown tables, the same figures as the JSON. */
 /** The scale baseline's phases, as rows of the end-to-end table (its CPU is per run, not per phase). */
 const commitRows = (atCommit: CommitBaseline | undefined): Row[] =>
   atCommit && !('skipped' in atCommit)
@@ -195,6 +194,7 @@ const commitNote = (atCommit: CommitBaseline | undefined): string[] => {
       ];
 };
 
+/** The report as Markdown tables, the same figures as the JSON. */
 export const renderReport = (report: BenchReport): string => {
   const { machine } = report;
   const parts = [
