@@ -4,13 +4,15 @@
  * with `--import-time`, how long a fresh Node process takes to import the bundle beyond a bare one.
  *
  *   npx tsx infra/bundling/analyze.ts [entry… | file.ts…] [--top=15] [--import-time] [--runs=15]
- *     [--source-maps] [--verbose] [--unminified] [--keep]
+ *     [--source-maps] [--verbose] [--unminified] [--keep] [--against=<dir>]
  *
  * An argument ending in `.ts` or `.js` is bundled as an entry of its own on the same terms (the
  * bench's stack floor: `bench/floor-function.ts`).
  * `--source-maps` times the import with `--enable-source-maps`, as HubFunction's NODE_OPTIONS runs it.
  * `--unminified` builds without minifying (readable names for `node --cpu-prof`), `--keep` leaves
- * the bundles on disk and prints where.
+ * the bundles on disk and prints where. `--against=<dir>` (with `--import-time`) times each bundle in
+ * turns with the bundle of the same name in `dir`, a `--keep` folder of another build (a commit
+ * before a change): the before/after comparison on one machine at one time.
  * `--module-times` builds an unminified copy with a clock reading before every module's code and
  * reports where the import's evaluation goes, by package and by own file (see `moduleTimes`).
  */
@@ -144,41 +146,47 @@ export interface ImportTiming {
 }
 
 /**
- * A fresh `node` per run imports the bundle and reports how long that took from inside: a bare
+ * A fresh `node` per run imports a bundle and reports how long that took from inside: a bare
  * process imports nothing, so this is the time above bare Node, without process start-up noise.
+ * Several bundles are taken in turns (the order reversed every other round), so that a machine
+ * whose speed drifts weighs on all of them alike: a before/after comparison.
  */
-export const importTiming = (
-  file: string,
+export const importTimings = (
+  files: readonly string[],
   runs: number,
   directory: string,
   nodeOptions: readonly string[] = [],
-): ImportTiming => {
-  const probe = path.join(directory, 'import-probe.mjs');
-  writeFileSync(
-    probe,
-    [
-      'const cpu = process.cpuUsage();',
-      'const started = performance.now();',
-      `await import(${JSON.stringify(pathToFileURL(file).href)});`,
-      'const wallMs = performance.now() - started;',
-      'const { user, system } = process.cpuUsage(cpu);',
-      'console.log(JSON.stringify({ wallMs, cpuMs: (user + system) / 1000 }));',
-    ].join('\n'),
-  );
-  const samples: ImportTiming[] = [];
+): ImportTiming[] => {
+  const probes = files.map((file, index) => {
+    const probe = path.join(directory, `import-probe-${index}.mjs`);
+    writeFileSync(
+      probe,
+      [
+        'const cpu = process.cpuUsage();',
+        'const started = performance.now();',
+        `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+        'const wallMs = performance.now() - started;',
+        'const { user, system } = process.cpuUsage(cpu);',
+        'console.log(JSON.stringify({ wallMs, cpuMs: (user + system) / 1000 }));',
+      ].join('\n'),
+    );
+    return { file, probe, samples: [] as ImportTiming[] };
+  });
   for (let run = 0; run < runs; run++) {
-    const child = spawnSync(process.execPath, [...nodeOptions, probe], {
-      env: { ...process.env, ...IMPORT_ENV },
-      encoding: 'utf8',
-    });
-    if (child.status !== 0) throw new Error(`import of ${file} failed: ${child.stderr}`);
-    const lastLine = child.stdout.trim().split('\n').at(-1) ?? '{}';
-    samples.push(JSON.parse(lastLine) as ImportTiming);
+    for (const { file, probe, samples } of run % 2 ? [...probes].reverse() : probes) {
+      const child = spawnSync(process.execPath, [...nodeOptions, probe], {
+        env: { ...process.env, ...IMPORT_ENV },
+        encoding: 'utf8',
+      });
+      if (child.status !== 0) throw new Error(`import of ${file} failed: ${child.stderr}`);
+      const lastLine = child.stdout.trim().split('\n').at(-1) ?? '{}';
+      samples.push(JSON.parse(lastLine) as ImportTiming);
+    }
   }
-  return {
+  return probes.map(({ samples }) => ({
     wallMs: median(samples.map((sample) => sample.wallMs)),
     cpuMs: median(samples.map((sample) => sample.cpuMs)),
-  };
+  }));
 };
 
 /**
@@ -253,10 +261,19 @@ const main = async (): Promise<void> => {
     for (const { name: entry, file } of entries) {
       const report = await bundleFile(entry, file, outdir, { minify });
       const nodeOptions = flag('source-maps') !== undefined ? ['--enable-source-maps'] : [];
-      const timing =
-        flag('import-time') !== undefined ? importTiming(report.file, runs, outdir, nodeOptions) : undefined;
+      const against = flag('against')
+        ? path.join(path.resolve(flag('against') ?? ''), entry, 'index.mjs')
+        : undefined;
+      const [timing, againstTiming] =
+        flag('import-time') !== undefined
+          ? importTimings(against ? [report.file, against] : [report.file], runs, outdir, nodeOptions)
+          : [];
       const importText = timing
-        ? `, import +${timing.wallMs.toFixed(0)} ms (cpu ${timing.cpuMs.toFixed(0)} ms)`
+        ? `, import +${timing.wallMs.toFixed(1)} ms (cpu ${timing.cpuMs.toFixed(1)} ms)${
+            againstTiming
+              ? `; in turns with ${against}: +${againstTiming.wallMs.toFixed(1)} ms (cpu ${againstTiming.cpuMs.toFixed(1)} ms)`
+              : ''
+          }`
         : '';
       const line = `${entry.padEnd(22)} ${kb(report.bytes).padStart(10)} min ${kb(report.gzipBytes).padStart(9)} gzip${importText}`;
       summary.push(line);
