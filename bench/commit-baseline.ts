@@ -62,34 +62,46 @@ const DRIVER_SOURCE = [
 ].join('\n');
 
 const WORKTREE_PARENT_PREFIX = 'switchboard-baseline-';
+/** Git must never wait for a terminal or hang the bench (a partial clone could fetch). */
+const GIT_TIMEOUT_MS = 120_000;
 
 const git = (args: readonly string[]): { ok: boolean; output: string } => {
-  const child = spawnSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8' });
-  return { ok: child.status === 0, output: `${child.stdout}${child.stderr}`.trim() };
+  const child = spawnSync('git', ['-C', REPO_ROOT, ...args], {
+    encoding: 'utf8',
+    timeout: GIT_TIMEOUT_MS,
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+  });
+  return { ok: child.status === 0, output: `${child.stdout ?? ''}${child.stderr ?? ''}`.trim() };
 };
 
-/** Removes a baseline worktree and its temporary parent folder, and forgets it in git. */
+/**
+ * Removes this run's worktree and its temporary parent folder. Git forgets a worktree it removed;
+ * only when removal failed is the folder deleted by hand and git's list pruned. Never throws.
+ */
 const removeWorktree = (directory: string): void => {
-  git(['worktree', 'remove', '--force', directory]);
-  rmSync(path.dirname(directory), { recursive: true, force: true });
-  git(['worktree', 'prune']);
+  const removed = git(['worktree', 'remove', '--force', directory]).ok;
+  try {
+    rmSync(path.dirname(directory), { recursive: true, force: true });
+  } catch {
+    // A folder in use stays in the temporary directory; nothing else depends on it.
+  }
+  if (!removed) git(['worktree', 'prune']);
 };
 
-/** Worktrees a killed run left behind (its `finally` never ran). */
-const leftoverWorktrees = (): string[] =>
-  git(['worktree', 'list', '--porcelain'])
-    .output.split('\n')
-    .filter((line) => line.startsWith('worktree ') && line.includes(`/${WORKTREE_PARENT_PREFIX}`))
-    .map((line) => line.slice('worktree '.length));
-
-/** Calls `onLine` with each complete line of a stream's text. */
-const lines = (onLine: (line: string) => void): ((chunk: string) => void) => {
+/** Calls `onLine` with each complete line of a stream's text; `end` hands over the last one. */
+const lines = (onLine: (line: string) => void) => {
   let pending = '';
-  return (chunk) => {
-    pending += chunk;
-    const complete = pending.split('\n');
-    pending = complete.pop() ?? '';
-    for (const line of complete) onLine(line);
+  return {
+    chunk: (chunk: string): void => {
+      pending += chunk;
+      const complete = pending.split('\n');
+      pending = complete.pop() ?? '';
+      for (const line of complete) onLine(line);
+    },
+    end: (): void => {
+      if (pending) onLine(pending);
+      pending = '';
+    },
   };
 };
 
@@ -106,45 +118,60 @@ const runDriver = (directory: string, label: string, progress: (line: string) =>
       child.kill('SIGKILL');
     }, CHILD_TIMEOUT_MS);
     let resultLine: string | undefined;
-    child.stdout.setEncoding('utf8');
-    const onStdout = lines((line) => {
+    const stdout = lines((line) => {
       if (line.startsWith(RESULT_MARKER)) resultLine = line;
     });
-    child.stdout.on('data', onStdout);
+    const stderr = lines((line) => {
+      if (line.trim()) progress(`  [${label}] ${line}`);
+    });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', stdout.chunk);
     child.stderr.setEncoding('utf8');
-    child.stderr.on(
-      'data',
-      lines((line) => {
-        if (line.trim()) progress(`  [${label}] ${line}`);
-      }),
-    );
+    child.stderr.on('data', stderr.chunk);
     child.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      onStdout('\n');
+      stdout.end();
+      stderr.end();
       if (code === 0 && resultLine) resolve(resultLine.slice(RESULT_MARKER.length));
       else if (timedOut) reject(new Error(`timed out after ${CHILD_TIMEOUT_MS / 60_000} minutes`));
-      else reject(new Error(`its bench exited with ${code}${resultLine ? '' : ', no result'}`));
+      else
+        reject(
+          new Error(`its bench exited with ${code ?? `signal ${signal}`}${resultLine ? '' : ', no result'}`),
+        );
     });
   });
 
+const failure = (commit: string, error: unknown): CommitBaseline => ({
+  commit,
+  skipped: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300),
+});
+
 /**
- * Runs `commit`'s end-to-end bench. Never throws: where the checkout has no such commit (a shallow
- * clone), the worktree cannot be made or that bench fails, the result says so and the run goes on.
+ * Runs `commit`'s end-to-end bench in a worktree under `tempRoot`. Never throws: where the checkout
+ * has no such commit (a shallow clone), the worktree cannot be made or that bench fails, the result
+ * says so and the run goes on. A run killed before its end leaves its worktree registered (`git
+ * worktree list` shows it under the temporary folder; `git worktree remove --force` clears it):
+ * nothing here removes worktrees it did not make.
  */
 export const runCommitBaseline = async (
   progress: (line: string) => void,
   commit: string = SCALE_BASELINE_COMMIT,
+  tempRoot: string = tmpdir(),
 ): Promise<CommitBaseline> => {
-  for (const leftover of leftoverWorktrees()) removeWorktree(leftover);
   if (!git(['cat-file', '-e', `${commit}^{commit}`]).ok)
     return { commit, skipped: 'commit not in this checkout (shallow clone?)' };
-  const directory = path.join(mkdtempSync(path.join(tmpdir(), WORKTREE_PARENT_PREFIX)), 'tree');
-  const added = git(['worktree', 'add', '--detach', directory, commit]);
+  let directory: string;
   try {
+    directory = path.join(mkdtempSync(path.join(tempRoot, WORKTREE_PARENT_PREFIX)), 'tree');
+  } catch (error) {
+    return failure(commit, error);
+  }
+  try {
+    const added = git(['worktree', 'add', '--detach', directory, commit]);
     if (!added.ok) return { commit, skipped: `git worktree add failed: ${added.output.slice(0, 200)}` };
     symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
     writeFileSync(path.join(directory, 'baseline-driver.mts'), DRIVER_SOURCE);
@@ -152,10 +179,7 @@ export const runCommitBaseline = async (
     const parsed = CommitRunSchema.parse(JSON.parse(line));
     return { commit, phases: parsed.phases, cpuMs: parsed.cpuMs };
   } catch (error) {
-    return {
-      commit,
-      skipped: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300),
-    };
+    return failure(commit, error);
   } finally {
     removeWorktree(directory);
   }

@@ -239,10 +239,13 @@ export const moduleTimes = (file: string, runs: number): Map<string, number> => 
 
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const flag = (name: string): string | undefined =>
-    args.find((arg) => arg.startsWith(`--${name}`))?.split('=')[1] ??
-    (args.includes(`--${name}`) ? '' : undefined);
+  const flag = (name: string): string | undefined => {
+    const given = args.find((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+    return given === undefined ? undefined : given.slice(`--${name}=`.length);
+  };
   const top = Number(flag('top') || 15);
+  if (flag('against') !== undefined && (flag('against') === '' || flag('import-time') === undefined))
+    throw new Error('--against=<dir> needs a folder and --import-time');
   const runs = Number(flag('runs') || 15);
   const wanted = args.filter((arg) => !arg.startsWith('--'));
   const isFile = (arg: string): boolean => /\.[jt]s$/.test(arg);

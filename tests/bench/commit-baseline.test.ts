@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCommitBaseline } from '../../bench/commit-baseline.ts';
 
 /*
@@ -10,13 +11,15 @@ import { runCommitBaseline } from '../../bench/commit-baseline.ts';
  * come back as a reason, never stop the benchmark, and leave no worktree or folder behind.
  */
 
-const worktrees = (): string =>
-  spawnSync('git', ['worktree', 'list', '--porcelain'], { encoding: 'utf8' }).stdout;
+const git = (...args: string[]): string => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
+const worktrees = (): string => git('worktree', 'list', '--porcelain');
+/** The repository's first commit, which has no bench; none outside a git checkout. */
+const root = git('rev-list', '--max-parents=0', 'HEAD').split('\n').at(-1) ?? '';
 /** A shallow clone's first commit is wherever the history was cut, with a whole bench in it. */
-const shallow =
-  spawnSync('git', ['rev-parse', '--is-shallow-repository'], { encoding: 'utf8' }).stdout.trim() === 'true';
-const baselineFolders = (): string[] =>
-  readdirSync(tmpdir()).filter((name) => name.startsWith('switchboard-baseline-'));
+const shallow = git('rev-parse', '--is-shallow-repository') === 'true';
+
+const tempRoot = mkdtempSync(path.join(tmpdir(), 'switchboard-baseline-test-'));
+afterAll(() => rmSync(tempRoot, { recursive: true, force: true }));
 
 describe('the commit baseline of the end-to-end bench', () => {
   it('is skipped with its reason when the commit is not in the checkout', async () => {
@@ -25,26 +28,23 @@ describe('the commit baseline of the end-to-end bench', () => {
     const missing = 'f'.repeat(40);
 
     // Act
-    const result = await runCommitBaseline(() => {}, missing);
+    const result = await runCommitBaseline(() => {}, missing, tempRoot);
 
     // Assess
     expect(result).toEqual({ commit: missing, skipped: expect.stringContaining('not in this checkout') });
     expect(worktrees()).toBe(before);
+    expect(readdirSync(tempRoot)).toEqual([]);
   });
 
-  it.skipIf(shallow)(
+  it.skipIf(shallow || root === '')(
     'reports a commit whose bench fails as failed, and removes its worktree and folder',
     async () => {
-      // Prepare: the repository's first commit has no bench at all.
-      const root = spawnSync('git', ['rev-list', '--max-parents=0', 'HEAD'], { encoding: 'utf8' })
-        .stdout.trim()
-        .split('\n')
-        .at(-1) as string;
-      const before = { worktrees: worktrees(), folders: baselineFolders() };
+      // Prepare
+      const before = worktrees();
       const progress: string[] = [];
 
       // Act
-      const result = await runCommitBaseline((line) => progress.push(line), root);
+      const result = await runCommitBaseline((line) => progress.push(line), root, tempRoot);
 
       // Assess
       expect(result).toEqual({
@@ -52,8 +52,8 @@ describe('the commit baseline of the end-to-end bench', () => {
         skipped: expect.stringMatching(/^failed: its bench exited with 1/),
       });
       expect(progress.some((line) => line.startsWith(`  [${root.slice(0, 7)}] `))).toBe(true);
-      expect(worktrees()).toBe(before.worktrees);
-      expect(baselineFolders()).toEqual(before.folders);
+      expect(worktrees()).toBe(before);
+      expect(readdirSync(tempRoot)).toEqual([]);
     },
     60_000,
   );

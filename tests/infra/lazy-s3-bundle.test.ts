@@ -90,8 +90,9 @@ describe('S3 in the bundles that use it only for claim checks', () => {
       // …and no module is wrapped for lazy evaluation: a dynamic import anywhere in the graph (the
       // lazy S3 store, shared/intake/payload-store.ts) would wrap zod and the signed-request modules,
       // to be parsed twice and run through a wrapper at every cold start. The built-in stand-ins
-      // (infra/bundling/node-*.js, a few lines each) are the exception: esbuild wraps a module it
-      // reaches through an alias of a built-in, whatever imports it.
+      // (infra/bundling/node-*.js, a few lines each) are the exception: AWS SDK modules that the
+      // graph reaches through a dynamic import() and that tree-shaking then drops import them too,
+      // and esbuild wraps whatever a wrapped module imports.
       expect(
         moduleBlocks(code).filter(
           (block) => block.initName !== undefined && !/^infra\/bundling\/node-[\w-]+\.js$/.test(block.source),
