@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { REPO_ROOT } from '#infra/bundling/options.ts';
 
 /**
  * The last commit before the scale work (2026-12-01 00:08): the code whose full-speed replay
@@ -17,7 +18,6 @@ import { z } from 'zod';
  */
 const SCALE_BASELINE_COMMIT = 'bfb2ff6ea3b48f38ce40c3b943dcd125259d8373';
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 const RESULT_MARKER = 'SWITCHBOARD_COMMIT_BASELINE=';
 /** Two phases and two 90 s waits in the old bench at most: well under this. */
 const CHILD_TIMEOUT_MS = 15 * 60_000;

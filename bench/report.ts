@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RECORDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import type { BundleColdStart, ColdStartResult } from './cold-start.ts';
-import type { CommitBaseline } from './commit-baseline.ts';
+import type { CommitBaseline, CommitPhase } from './commit-baseline.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
 import type { MediaBenchResult } from './media.ts';
@@ -168,17 +168,22 @@ const shares = (values: Readonly<Record<string, number>>, unit: string): string 
     .map(([name, value]) => `${name} ${value}${unit}`)
     .join(', ') || 'none measured';
 
+/** An end-to-end phase's cells that today's bench and the commit baseline's both measure. */
+const phaseCells = (label: string, phase: CommitPhase): Row => [
+  label,
+  `${phase.accepted}/${phase.requests}`,
+  `${phase.arrivedEvents}/${phase.expectedEvents}`,
+  `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
+  `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
+  phase.acceptedPerSecond,
+  phase.eventsPerSecond,
+];
+
 /** The scale baseline's phases, as rows of the end-to-end table (its CPU is per run, not per phase). */
 const commitRows = (atCommit: CommitBaseline | undefined): Row[] =>
   atCommit && !('skipped' in atCommit)
     ? atCommit.phases.map((phase) => [
-        `${phase.phase}, at ${atCommit.commit.slice(0, 7)}`,
-        `${phase.accepted}/${phase.requests}`,
-        `${phase.arrivedEvents}/${phase.expectedEvents}`,
-        `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
-        `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
-        phase.acceptedPerSecond,
-        phase.eventsPerSecond,
+        ...phaseCells(`${phase.phase}, at ${atCommit.commit.slice(0, 7)}`, phase),
         '–',
         '–',
       ])
@@ -317,13 +322,7 @@ export const renderReport = (report: BenchReport): string => {
         [
           ...commitRows(e2e.atCommit),
           ...e2e.phases.map((phase) => [
-            phase.phase,
-            `${phase.accepted}/${phase.requests}`,
-            `${phase.arrivedEvents}/${phase.expectedEvents}`,
-            `${phase.ackP50Ms} / ${phase.ackP99Ms}`,
-            `${phase.toHelpdeskP50Ms} / ${phase.toHelpdeskP99Ms}`,
-            phase.acceptedPerSecond,
-            phase.eventsPerSecond,
+            ...phaseCells(phase.phase, phase),
             `${phase.cpuMsPerEvent} (${phase.mainThreadCpuMsPerEvent ?? '–'})`,
             phase.capacityEventsPerSecond,
           ]),

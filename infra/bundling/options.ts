@@ -45,20 +45,20 @@ export const entryPath = (entry: HubFunctionEntry): string =>
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __switchboardCreateRequire } from 'node:module'; const require = __switchboardCreateRequire(import.meta.url);";
 
+/** A stand-in of ours in infra/bundling/, where every alias's replacement lives. */
+const inBundlingFolder = (file: string): string => path.join(REPO_ROOT, 'infra', 'bundling', file);
+
 /**
  * Lambda bundles import this instead of `zod`: the same API without zod's locales, which esbuild
  * cannot tree-shake and which would add about 260 KB to every function (see the file's comment).
  */
-export const ZOD_WITHOUT_LOCALES = path.join(REPO_ROOT, 'infra', 'bundling', 'zod-without-locales.js');
+export const ZOD_WITHOUT_LOCALES = inBundlingFolder('zod-without-locales.js');
 
 /**
  * Lambda bundles resolve the SDK's default credential chain to this: environment, then container
  * and instance endpoints, without the profile/SSO/web-identity links Lambda never uses (see the file).
  */
-export const LAMBDA_CREDENTIALS = path.join(REPO_ROOT, 'infra', 'bundling', 'lambda-credentials.js');
-
-/** Lambda bundles load these built-in modules without an ESM namespace (see each file). */
-const BUILTIN_WITHOUT_NAMESPACE = (file: string): string => path.join(REPO_ROOT, 'infra', 'bundling', file);
+export const LAMBDA_CREDENTIALS = inBundlingFolder('lambda-credentials.js');
 
 export const BUNDLE_TARGET = 'node22';
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
@@ -90,17 +90,17 @@ export const BUNDLE_ALIASES: readonly BundleAlias[] = [
   },
   {
     module: 'node:crypto',
-    replacement: BUILTIN_WITHOUT_NAMESPACE('node-crypto.js'),
+    replacement: inBundlingFolder('node-crypto.js'),
     why: "an ESM import builds node:crypto's namespace, whose webcrypto getter loads Web Crypto at every cold start",
   },
   {
     module: 'node:fs/promises',
-    replacement: BUILTIN_WITHOUT_NAMESPACE('node-fs-promises.js'),
-    why: 'node:fs/promises loads readline and the directory watchers; its one caller runs where Lambda never goes',
+    replacement: inBundlingFolder('node-fs-promises.js'),
+    why: 'node:fs/promises loads readline and the directory watchers; bundles call only readFile, off the webhooks’ hot path',
   },
   {
     module: 'node:timers',
-    replacement: BUILTIN_WITHOUT_NAMESPACE('node-timers.js'),
+    replacement: inBundlingFolder('node-timers.js'),
     why: "an ESM import builds node:timers' namespace, whose promises getter loads node:timers/promises",
   },
 ];
