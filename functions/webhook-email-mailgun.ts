@@ -2,8 +2,6 @@ import { handleMailgunEventsWebhook } from '#shared/channels/email/inbound/mailg
 import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
 import { createWebhookHandler } from '#shared/intake/webhook-lambda.ts';
 import { hubReplayGuard } from '#shared/intake/wiring.ts';
-// S3 serves every Mailgun post (raw MIME, attachments): loaded with the function, not on the first request.
-import '#shared/aws/clients/s3-client.ts';
 
 /**
  * POST /webhooks/email/mailgun (inbound mail) and /webhooks/email/mailgun/events (delivery events

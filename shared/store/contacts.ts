@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type Channel, type ChannelIdentity, ChannelSchema, type Contact } from '#shared/contract/index.ts';
 import { contactIdFor, isPlaceholder } from '#shared/domain/contact-identity.ts';
+import { isConditionFailure } from './item-rules.ts';
 import {
   boundedIdentityKey,
   contactItemKey,
@@ -22,7 +23,7 @@ import {
   suppressionKey,
 } from './keys.ts';
 import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
-import { batchGetItems, isConditionFailure, type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * Contact items (`CONTACT#<channel>#<type:value>` / `CONTACT`): a customer on one channel, with its

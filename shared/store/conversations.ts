@@ -13,9 +13,10 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
+import { isConditionFailure } from './item-rules.ts';
 import { attentionIndexKeys, conversationKey, conversationsByContactKeys, statusIndexKeys } from './keys.ts';
 import { CONVERSATION_REGISTERS, type ConversationRegisters, readRegisters } from './registers.ts';
-import { isConditionFailure, type TableContext, track } from './table.ts';
+import { type TableContext, track } from './table.ts';
 
 /*
  * Conversation items (`CONV#<id>` / `STATE`): the model (state plus the facts that keep it right

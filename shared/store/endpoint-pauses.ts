@@ -2,8 +2,9 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { BusinessEndpoint, Provider } from '#shared/contract/types.ts';
+import { epochSeconds } from './item-rules.ts';
 import { endpointPauseKey } from './keys.ts';
-import { epochSeconds, type TableContext } from './table.ts';
+import type { TableContext } from './table.ts';
 
 /*
  * A provider that refuses the hub's credentials (an expired or revoked token: Graph 190, Twilio

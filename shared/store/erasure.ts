@@ -9,6 +9,7 @@ import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
+import { epochSeconds } from './item-rules.ts';
 import {
   contactItemKey,
   contactKeyFor,
@@ -28,7 +29,7 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { CONTACT_REGISTERS } from './registers.ts';
-import { batchGetItems, epochSeconds, type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * Right of access and right to erasure, for one person (`contactId`): everything the hub holds

@@ -8,6 +8,7 @@ import {
   type StoredConversation,
   storedConversationOf,
 } from './conversations.ts';
+import { isLive } from './item-rules.ts';
 import {
   attentionIndexKeys,
   attentionPartition,
@@ -24,7 +25,7 @@ import {
 import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
 import type { MessageLiveState } from './registers.ts';
-import { batchGetItems, isLive, type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * The helpdesk API's reads, and the attention sweeper's: each page is one Query of an index and at

@@ -2,16 +2,10 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { MediaFailureReasonSchema } from '#shared/contract/events.ts';
+import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { mediaFetchKey, messageKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS, type StoredMessageData, storedMessageOf } from './messages.ts';
-import {
-  batchGetItems,
-  epochSeconds,
-  isConditionFailure,
-  isLive,
-  type TableContext,
-  track,
-} from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * One item per inbound attachment (keys.ts: `mediaFetch`), in its message's partition. It is the

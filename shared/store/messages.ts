@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { type Message, MessageSchema } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { occurredAt } from '#shared/domain/time.ts';
+import { epochSeconds, isLive } from './item-rules.ts';
 import { conversationMessagesKeys, conversationMessagesPartition, messageKey } from './keys.ts';
-import { epochSeconds, isLive, type TableContext, track } from './table.ts';
+import { type TableContext, track } from './table.ts';
 
 /*
  * Message items (`MSG#<hubMessageId>` / `MSG`): the message as recorded, which is also the

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BusinessEndpointSchema } from '#shared/contract/common.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { keyOf, queryAll } from './contacts.ts';
+import { epochSeconds, isConditionFailure } from './item-rules.ts';
 import {
   contactIdOfPendingRedactionKey,
   contactsConversationsPartition,
@@ -13,7 +14,7 @@ import {
   pendingRedactionIndexKeys,
   pendingRedactionKey,
 } from './keys.ts';
-import { batchGetItems, epochSeconds, isConditionFailure, type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 import { WhatsAppMediaIdSchema } from './whatsapp-uploads.ts';
 
 /*

@@ -10,6 +10,7 @@ import { ContactIdSchema } from '#shared/contract/common.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { keyOf, queryAll } from './contacts.ts';
 import { conversationViewOf, setConversationPerson } from './conversations.ts';
+import { isConditionFailure } from './item-rules.ts';
 import {
   contactsConversationsPartition,
   conversationIdOfKey,
@@ -20,7 +21,7 @@ import {
   personMergeIndexKeys,
   personMergeKey,
 } from './keys.ts';
-import { batchGetItems, isConditionFailure, type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * Explicit merges of people by the helpdesk (automatic links happen only on strong identifiers,

@@ -9,6 +9,7 @@ import {
 } from '#shared/contract/index.ts';
 import { findContactsByIdentity } from './contacts.ts';
 import { type ConversationView, conversationViewOf } from './conversations.ts';
+import { isLive } from './item-rules.ts';
 import {
   conversationKey,
   conversationMessagesPartition,
@@ -21,7 +22,7 @@ import {
 import { readLiveStates } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
-import { batchGetItems, isLive, type TableContext } from './table.ts';
+import { batchGetItems, type TableContext } from './table.ts';
 
 export type { ConversationView } from './conversations.ts';
 

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import { stableHash } from '#shared/contract/ids.ts';
 import { DeliveryStatusSchema, MessagePartSchema, ProviderErrorSchema } from '#shared/contract/index.ts';
 import type { ConsentScope } from '#shared/contract/types.ts';
+import { isConditionFailure } from './item-rules.ts';
 import { contactItemKey, conversationKey, type ItemKey, messageStateKey } from './keys.ts';
-import { isConditionFailure, type TableContext, track } from './table.ts';
+import { type TableContext, track } from './table.ts';
 
 /*
  * Registers: values that only move forward along an order, written by the event that moved them.

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { ReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
+import { epochSeconds, isConditionFailure } from './item-rules.ts';
 import { replayGuardKey } from './keys.ts';
-import { epochSeconds, isConditionFailure } from './table.ts';
 
 /** The token is hashed: the table never holds a usable token, and any length fits the key. */
 export const replayKeyFor = (token: string): string =>

@@ -9,9 +9,10 @@ import {
   ProviderSchema,
   SendFailureReasonSchema,
 } from '#shared/contract/index.ts';
+import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { conversationSendsKeys, sendKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
-import { epochSeconds, isConditionFailure, isLive, type TableContext, track } from './table.ts';
+import { type TableContext, track } from './table.ts';
 
 /*
  * Send items (`MSG#<hubMessageId>` / `SEND`): the bookkeeping that makes a send command reach each

@@ -6,6 +6,7 @@ import {
   type KeysAndAttributes,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { isLive } from './item-rules.ts';
 
 export interface TableContext {
   readonly client: Pick<DynamoDBClient, 'send'>;
@@ -22,19 +23,6 @@ export const track = (
   operation: string,
   output: { readonly ConsumedCapacity?: ConsumedCapacity | undefined },
 ): void => context.onCapacity?.(operation, output.ConsumedCapacity);
-
-export const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
-
-/** TTL deletes lazily: an item past its expiry is treated as gone. */
-export const isLive = (item: Record<string, unknown> | undefined, now: Date): boolean => {
-  if (!item) return false;
-  const expiresAt = item.expiresAt;
-  return typeof expiresAt !== 'number' || expiresAt > epochSeconds(now);
-};
-
-/** By name: a second copy of the SDK in a bundle would defeat instanceof. */
-export const isConditionFailure = (error: unknown): boolean =>
-  (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /** Keys of a table item. */
 export interface TableKey {

@@ -3,8 +3,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { BusinessEndpointSchema } from '#shared/contract/common.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
+import { epochSeconds } from './item-rules.ts';
 import { kindOfKey, whatsappUploadKey } from './keys.ts';
-import { epochSeconds, type TableContext, track } from './table.ts';
+import { type TableContext, track } from './table.ts';
 
 /*
  * Files the sender uploaded to WhatsApp (`POST /{phone-number-id}/media`) for its sends (key

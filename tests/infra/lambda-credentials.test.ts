@@ -103,7 +103,7 @@ describe('Lambda bundle credential chain', () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-credentials-'));
     try {
       // Act
-      const { metafile } = await bundleEntry('webhook-messenger', outdir);
+      const { metafile } = await bundleEntry('recorder', outdir);
       const inputs = Object.keys(metafile.inputs);
       // Assess
       expect(inputs.some((input) => input.endsWith('infra/bundling/lambda-credentials.js'))).toBe(true);

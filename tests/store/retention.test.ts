@@ -5,9 +5,10 @@ import { hubMessageIdFor } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
+import { epochSeconds } from '#shared/store/item-rules.ts';
 import { messageKey, messageStateKey } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
-import { epochSeconds, type TableContext } from '#shared/store/table.ts';
+import type { TableContext } from '#shared/store/table.ts';
 import { messageEvent, minute, statusEvent } from '#tests/recorder/factories.ts';
 
 /*

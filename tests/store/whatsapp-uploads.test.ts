@@ -2,13 +2,14 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { epochSeconds } from '#shared/store/item-rules.ts';
 import { kindOfKey, pendingRedactionKey, whatsappUploadKey } from '#shared/store/keys.ts';
 import {
   pendingRedactionItem,
   pendingRedactionOf,
   pendingRedactionRef,
 } from '#shared/store/pending-redactions.ts';
-import { epochSeconds, type TableContext } from '#shared/store/table.ts';
+import type { TableContext } from '#shared/store/table.ts';
 import {
   rememberWhatsAppUpload,
   whatsappUploadItem,
