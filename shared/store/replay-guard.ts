@@ -19,22 +19,32 @@ export interface ReplayGuardContext {
 }
 
 /**
- * One conditional put per claim on the hub table (`REPLAY#<sha256>` / `REPLAY`). DynamoDB deletes
- * expired items lazily (within days), so an item whose `expiresAt` has passed counts as absent: the
- * condition lets it be overwritten.
+ * One conditional put per claim on the hub table (`REPLAY#<sha256>` / `REPLAY`, with the content's
+ * digest and an expiry). DynamoDB deletes expired items lazily (within days), so an item whose
+ * `expiresAt` has passed counts as absent: the condition lets it be overwritten. The put with the
+ * same digest succeeds again (refreshing the expiry), so a retry of the put itself after a lost
+ * answer, by the caller or by the next delivery, is not mistaken for a replay.
  */
 export class DynamoReplayGuard implements ReplayGuard {
   constructor(private readonly context: ReplayGuardContext) {}
 
-  async claim(token: string, ttlSeconds: number): Promise<boolean> {
+  async claim(token: string, contentDigest: string, ttlSeconds: number, create: boolean): Promise<boolean> {
     const nowSeconds = epochSeconds(this.context.now());
     const key = replayGuardKey(createHash('sha256').update(token, 'utf8').digest('hex'));
+    const sameContent = 'expiresAt >= :now AND contentDigest = :digest';
     try {
       await this.context.putItem({
         TableName: this.context.tableName,
-        Item: { pk: { S: key.pk }, sk: { S: key.sk }, expiresAt: { N: String(nowSeconds + ttlSeconds) } },
-        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-        ExpressionAttributeValues: { ':now': { N: String(nowSeconds) } },
+        Item: {
+          pk: { S: key.pk },
+          sk: { S: key.sk },
+          contentDigest: { S: contentDigest },
+          expiresAt: { N: String(nowSeconds + ttlSeconds) },
+        },
+        ConditionExpression: create
+          ? `attribute_not_exists(pk) OR expiresAt < :now OR (${sameContent})`
+          : `attribute_exists(pk) AND ${sameContent}`,
+        ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':digest': { S: contentDigest } },
       });
       return true;
     } catch (error) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
 import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
-import { InMemoryReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
+import { InMemoryReplayGuard, type ReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
 import { MAX_BODY_BYTES, type WebhookOutcome } from '#shared/channels/inbound.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
@@ -65,7 +65,7 @@ const urlEncoded = (fields: Fields) =>
     ),
   });
 
-const deps = (replayGuard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime())) => ({
+const deps = (replayGuard: ReplayGuard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime())) => ({
   secrets: LOCAL_DEV_SECRETS,
   replayGuard,
 });
@@ -241,6 +241,28 @@ describe('Mailgun inbound webhook', () => {
     expect(retryOutcome.events.map((event) => event.id)).toEqual(
       firstOutcome.events.map((event) => event.id),
     );
+  });
+
+  it('accepts the retry of a delivery whose claim landed but whose answer was lost', async () => {
+    // Prepare: the claim is remembered, then the write's answer is lost, so the first attempt fails
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const losingAnswer = {
+      claim: async (...args: Parameters<InMemoryReplayGuard['claim']>) => {
+        await guard.claim(...args);
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      },
+    };
+    const retry = {
+      ...multipart([...signed(), ...mimeFields()]),
+      receivedAt: new Date(FIXTURE_RECEIVED_AT.getTime() + 10 * 60 * 1000),
+    };
+    // Act: Mailgun retries 10 minutes later with the original signature, by then stale
+    await expect(
+      handleMailgunWebhook(multipart([...signed(), ...mimeFields()]), deps(losingAnswer)),
+    ).rejects.toThrow();
+    const retried = await handleMailgunWebhook(retry, deps(guard));
+    // Assess
+    expect(statusOf(retried)).toBe(200);
   });
 
   it('refuses a stale delivery again when it is replayed after being refused', async () => {

@@ -171,7 +171,7 @@ describe('throttling on the webhook path', () => {
       now: () => new Date('2026-11-22T12:00:00Z'),
     });
     const guarded: WebhookAdapter = async (request) => {
-      await guard.claim('token-1', 86_400);
+      await guard.claim('token-1', 'digest-1', 86_400, true);
       return adapter(request);
     };
     // Act

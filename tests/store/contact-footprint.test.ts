@@ -81,7 +81,7 @@ describe('every item of a contact, by the key catalogue', () => {
       putItem: (input) => context.client.send(new PutItemCommand(input)),
       tableName: context.tableName,
       now: context.now,
-    }).claim('a mailgun token', 60);
+    }).claim('a mailgun token', 'a content digest', 60, true);
   });
   afterAll(async () => {
     await emulators?.stop();
