@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { BlobToStore } from '#shared/channels/inbound.ts';
+import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
 import { loadS3Client, loadS3Commands } from './clients/s3.ts';
 
 /** Where payload bytes go before the events that reference them are queued. */
@@ -43,7 +43,7 @@ export class S3BlobStore implements BlobStore, BlobReader {
         Bucket: this.bucket,
         Key: blob.key,
         Body: blob.bytes,
-        ContentType: blob.contentType,
+        ContentType: storableContentType(blob.contentType),
         ContentLength: blob.bytes.byteLength,
         ServerSideEncryption: 'AES256',
       }),

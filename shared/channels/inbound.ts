@@ -31,6 +31,18 @@ export interface BlobToStore {
   readonly bytes: Uint8Array;
 }
 
+/** A media type as an HTTP header carries it: `type/subtype` in RFC 6838's restricted names. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+
+/**
+ * The Content-Type a stored object gets: the declared one when it is a plain media type, else
+ * `application/octet-stream`. A declared type is the sender's text (an e-mail attachment's header):
+ * characters outside ASCII make Node refuse the header or S3 refuse its signature, on every retry,
+ * and the provider would retry a 5xx until it gives the message up. The event keeps the declared type.
+ */
+export const storableContentType = (declared: string): string =>
+  MEDIA_TYPE.test(declared) ? declared : 'application/octet-stream';
+
 /** Client errors an adapter may answer with; never 5xx for anything the provider sent. */
 export type RejectionStatus = 400 | 401 | 403 | 404 | 405 | 406 | 413 | 415;
 

@@ -164,6 +164,28 @@ describe('signed PutObject against the local S3 server', () => {
     );
   });
 
+  it.each([
+    ['a type with characters outside ASCII', 'application/日本'],
+    ['a Latin-1 type (sent as other bytes than signed)', 'application/pdfé'],
+    ['a type with a line break', 'text/plain\r\nx-amz-acl: public-read'],
+  ])('stores an object whose declared type is %s, as application/octet-stream', async (_, declared) => {
+    // Prepare: an e-mail attachment's Content-Type is the sender's text
+    const store = new SignedS3BlobStore({
+      bucket: emulators.resources.bucketName,
+      endpoint: emulators.endpoints.s3,
+      forcePathStyle: true,
+      env,
+    });
+    const blob = { ...BLOB, key: `attachments/odd-type/${declared.length}`, contentType: declared };
+    // Act
+    await store.put(blob);
+    const read = await emulators.clients.s3.send(
+      new GetObjectCommand({ Bucket: emulators.resources.bucketName, Key: blob.key }),
+    );
+    // Assess
+    expect(read.ContentType).toBe('application/octet-stream');
+  });
+
   it('fails on a bucket that does not exist with the SDK client’s error name', async () => {
     // Prepare
     const store = new SignedS3BlobStore({

@@ -1,4 +1,4 @@
-import type { BlobToStore } from '#shared/channels/inbound.ts';
+import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { onAwsClientsReset } from '../clients.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
@@ -80,7 +80,7 @@ export class SignedS3BlobStore implements BlobStore {
     return (credentials: SigningCredentials, date: Date, region: string): HttpRequest => {
       const url = this.objectUrl(blob.key, region);
       const headers = {
-        'content-type': blob.contentType,
+        'content-type': storableContentType(blob.contentType),
         'content-length': String(blob.bytes.byteLength),
         'x-amz-content-sha256': payloadHash,
         'x-amz-server-side-encryption': 'AES256',
