@@ -270,12 +270,20 @@ export class BatchEventPublisher implements EventPublisher {
       if (attempt > 1) await this.sleep(this.backoff(attempt));
       const output = await this.send(pending);
       const failed = output.Failed ?? [];
-      if (failed.length === 0) return;
+      // An entry the answer names neither way was not shown to be queued: it counts as failed (SQS
+      // names every entry; an answer that does not is not taken as success).
+      const succeeded = new Set((output.Successful ?? []).map((success) => success.Id));
       const failedIds = new Set(failed.map((failure) => failure.Id));
-      codes = failed.map((failure) => failure.Code ?? 'Unknown');
-      pending = pending.filter((prepared) => failedIds.has(prepared.entry.Id));
+      const unanswered = pending.filter(
+        (prepared) => !succeeded.has(prepared.entry.Id) && !failedIds.has(prepared.entry.Id),
+      );
+      if (failed.length === 0 && unanswered.length === 0) return;
+      codes = [...failed.map((failure) => failure.Code ?? 'Unknown'), ...unanswered.map(() => 'Unanswered')];
+      pending = pending.filter(
+        (prepared) => !succeeded.has(prepared.entry.Id) || failedIds.has(prepared.entry.Id),
+      );
       // Our own mistakes (invalid body, bad ids) will not succeed on a retry.
-      if (failed.every((failure) => failure.SenderFault)) break;
+      if (unanswered.length === 0 && failed.every((failure) => failure.SenderFault)) break;
     }
     throw new IngestPublishError(
       `${pending.length} event(s) not queued`,

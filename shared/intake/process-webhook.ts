@@ -1,5 +1,7 @@
 import type { BlobStore } from '#shared/aws/blob-store.ts';
 import { type EventPublisher, IngestPublishError } from '#shared/aws/event-publisher.ts';
+import { CredentialsProviderError } from '#shared/aws/signed/credentials.ts';
+import { isRetryable } from '#shared/aws/signed/signed-caller.ts';
 import type { HttpResponse, WebhookOutcome, WebhookRequest } from '#shared/channels/inbound.ts';
 import { RuntimeConfigError } from '#shared/config/runtime.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
@@ -41,12 +43,16 @@ export const countByType = (events: readonly HubEvent[]): Record<string, number>
 };
 
 /**
- * Adapters with I/O dependencies (the Mailgun replay guard) can fail because AWS did: SDK errors
- * carry `$metadata`. Those are outages, answered like any other (503), not adapter bugs.
+ * Adapters with I/O dependencies (the Mailgun replay guard) can fail because AWS did: service
+ * errors carry `$metadata`; a signed request's timeout or dropped connection (after its retries)
+ * and missing credentials carry none. Those are outages, answered like any other (503), not adapter
+ * bugs.
  */
 const isInfrastructureError = (error: unknown): boolean =>
   (typeof error === 'object' && error !== null && '$metadata' in error) ||
-  error instanceof RuntimeConfigError;
+  error instanceof RuntimeConfigError ||
+  error instanceof CredentialsProviderError ||
+  isRetryable(error);
 
 const runAdapter = async (
   adapter: WebhookAdapter,

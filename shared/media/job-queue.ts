@@ -29,8 +29,9 @@ export const sqsMediaJobQueue = (sqs: Pick<SQSClient, 'send'>, queueUrl: string)
         if (round >= MAX_ROUNDS) throw new Error(`the media queue refused ${pending.length} job(s)`);
         if (round > 0) await new Promise((done) => setTimeout(done, 50 * 2 ** round));
         const output = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-        const failed = new Set((output.Failed ?? []).map((entry) => entry.Id));
-        pending = pending.filter((entry) => failed.has(entry.Id));
+        // Sent again unless the answer names it queued (SQS names every entry, queued or failed).
+        const queued = new Set((output.Successful ?? []).map((entry) => entry.Id));
+        pending = pending.filter((entry) => !queued.has(entry.Id));
       }
     }
   },

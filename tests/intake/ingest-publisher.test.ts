@@ -114,7 +114,10 @@ describe('SqsEventPublisher', () => {
         Successful: [{ Id: '2', MessageId: 'b1', MD5OfMessageBody: 'x' }],
         Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }],
       })
-      .resolves({ Successful: [], Failed: [] });
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}` })),
+        Failed: [],
+      }));
     const [a1, a2, b1] = [
       unsupportedEvent(0, 'conv_a'),
       unsupportedEvent(1, 'conv_a'),
@@ -124,6 +127,25 @@ describe('SqsEventPublisher', () => {
     await publisher.publish([a1, a2, b1]);
     // Assess: a2 goes out only after a1's retry.
     expect([0, 1, 2].map(entriesOfCall)).toEqual([['0', '2'], ['0'], ['1']]);
+  });
+
+  it('does not take an answer that names an entry neither way as its success: it sends it again', async () => {
+    // Prepare: the first answer is empty (SQS always names every entry; a garbled one may not)
+    const { publisher } = publisherWith();
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .callsFake((input: { Entries: { Id: string }[] }) => ({
+        Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `m-${entry.Id}` })),
+        Failed: [],
+      }));
+    // Act
+    await publisher.publish([unsupportedEvent(0), unsupportedEvent(1)]);
+    // Assess
+    expect([0, 1].map(entriesOfCall)).toEqual([
+      ['0', '1'],
+      ['0', '1'],
+    ]);
   });
 
   it('throws a typed error naming the events still failing after every attempt', async () => {

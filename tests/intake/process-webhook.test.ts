@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BlobStore } from '#shared/aws/blob-store.ts';
+import { CredentialsProviderError } from '#shared/aws/signed/credentials.ts';
 import { type EventPublisher, IngestPublishError } from '#shared/aws/sqs-event-publisher.ts';
 import {
   type BlobToStore,
@@ -150,6 +151,26 @@ describe('processWebhook', () => {
     // Assess
     expect(response.statusCode).toBe(503);
     expect(logLines.at(-1)).toMatchObject({ errorName: 'ProvisionedThroughputExceededException' });
+  });
+
+  it.each([
+    [
+      'a signed request that timed out',
+      Object.assign(new Error('no response within 3000 ms'), { name: 'TimeoutError' }),
+    ],
+    ['a dropped connection', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+    [
+      'missing credentials',
+      new CredentialsProviderError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set'),
+    ],
+  ])('answers 503, not 500, when an adapter dependency fails with %s', async (_, failure) => {
+    // Prepare: errors of the webhooks' own signed requests carry no `$metadata`
+    const { logLines, deps } = harness();
+    // Act
+    const response = await processWebhook(webhookRequest({}), () => Promise.reject(failure), deps);
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(logLines.at(-1)).toMatchObject({ errorName: failure.name });
   });
 
   it('answers an accept without events with the adapter response and publishes nothing', async () => {

@@ -6,7 +6,7 @@ import { createHash, createHmac } from 'node:crypto';
  * PutObject without the SDK.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
  * A pure function of its input and the clock it is given: no I/O, no retries. Checked against the
- * SDK's own signer (@smithy/signature-v4) in tests/aws/signed-requests.test.ts.
+ * SDK's own signer (@smithy/signature-v4) in tests/intake/signed-requests.test.ts.
  */
 
 export interface SigningCredentials {
