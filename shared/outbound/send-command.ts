@@ -521,18 +521,24 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       switch (outcome.kind) {
         case 'accepted': {
-          if (last) {
-            // Written with the sent mark; the sent event's time is the attempt's, the same on every
-            // delivery that rebuilds it.
-            acceptLast(index, outcome.providerMessageId, attemptAt);
-            break;
-          }
-          await sends.accept(record.hubMessageId, index, outcome.providerMessageId);
+          // Durable before anything else can fail: the provider's id lives nowhere else until its
+          // status comes, and the recording below publishes the sent event before it writes the
+          // message record, so a failure between the two would leave a redelivery unable to tell
+          // that the message went (it would end `outcome_unknown` after the sent event). For the
+          // last message the sent event's time (the attempt's) goes with it, the same on every
+          // delivery that rebuilds the event.
+          await sends.accept(
+            record.hubMessageId,
+            index,
+            outcome.providerMessageId,
+            last ? attemptAt : undefined,
+          );
           await step('accept', record.hubMessageId);
           record = {
             ...record,
             next: index + 1,
             providerIds: [...record.providerIds, outcome.providerMessageId],
+            ...(last ? { completedAt: attemptAt } : {}),
           };
           break;
         }

@@ -148,8 +148,11 @@ export interface SendStore {
   claim(record: SendRecord): Promise<'claimed' | 'exists'>;
   /** Durably notes that provider message `index` is about to be sent: no other delivery may send it. */
   startAttempt(hubMessageId: string, index: number, at: string): Promise<void>;
-  /** A provider message before the last went (the last is accepted with the sent mark). */
-  accept(hubMessageId: string, index: number, providerMessageId: string): Promise<void>;
+  /**
+   * A provider message went. For the last one, `completedAt` (the attempt's time, the sent event's
+   * time on every delivery that rebuilds it) is written with it.
+   */
+  accept(hubMessageId: string, index: number, providerMessageId: string, completedAt?: string): Promise<void>;
   /** The provider took nothing (throttled): the message may be sent again later. */
   release(hubMessageId: string, index: number, waitingSince: string): Promise<void>;
   fail(hubMessageId: string, failure: SendFailure): Promise<void>;
@@ -248,13 +251,19 @@ export const createSendStore = (
         sending,
         { ':inFlight': { index, at }, ':sending': 'sending', ':index': index },
       ),
-    accept: (hubMessageId, index, providerMessageId) =>
+    accept: (hubMessageId, index, providerMessageId, completedAt) =>
       update(
         hubMessageId,
-        'SET providerIds = list_append(providerIds, :ids), #next = :following REMOVE inFlight, waitingSince',
+        `SET providerIds = list_append(providerIds, :ids), #next = :following${completedAt === undefined ? '' : ', completedAt = :at'} REMOVE inFlight, waitingSince`,
         '#state = :sending AND #next = :index',
         sending,
-        { ':ids': [providerMessageId], ':following': index + 1, ':sending': 'sending', ':index': index },
+        {
+          ':ids': [providerMessageId],
+          ':following': index + 1,
+          ':sending': 'sending',
+          ':index': index,
+          ...(completedAt === undefined ? {} : { ':at': completedAt }),
+        },
       ),
     release: (hubMessageId, index, waitingSince) =>
       update(

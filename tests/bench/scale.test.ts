@@ -86,14 +86,14 @@ describe('scale model', () => {
     // Act
     const full = outboundCost('full');
     const trickle = outboundCost('trickle');
-    // Assess: 2 read units, 9 write units; 86 ms of 512 MB per send in a batch of ten (600 ms alone)
-    expect(full.dollarsPerMillion).toBe(7.75);
-    expect(trickle.dollarsPerMillion).toBe(12.58);
+    // Assess: 2 read units, 10 write units; 86 ms of 512 MB per send in a batch of ten (600 ms alone)
+    expect(full.dollarsPerMillion).toBe(8.37);
+    expect(trickle.dollarsPerMillion).toBe(13.2);
     expect(Object.fromEntries(full.lines.map(([item, , dollars]) => [item, dollars]))).toEqual({
       'sender Lambda requests': 0.02,
       'sender Lambda GB-s': 1.15,
       'DynamoDB read units': 0.25,
-      'DynamoDB write units (GSI included)': 5.625,
+      'DynamoDB write units (GSI included)': 6.25,
       'SQS FIFO requests': 0.7,
     });
   });

@@ -276,6 +276,47 @@ describe('send commands', () => {
     expect((events[0] as Sent).data.providerMessageIds).toEqual([delivered?.providerMessageId]);
   });
 
+  it('ends in one sent event when recording the sent message fails after its publish and no status ever comes', async () => {
+    // Prepare: the message record (written after the sent event is published) fails once
+    const { conversationId } = await openConversation();
+    const hubMessageId = outboundHubMessageId(conversationId, 'record-fails');
+    let armed = true;
+    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
+    const name = 'fail-message-record-once';
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
+        if (
+          armed &&
+          context.commandName === 'PutItemCommand' &&
+          item?.pk?.S === `MSG#${hubMessageId}` &&
+          item?.sk?.S === 'MSG'
+        ) {
+          armed = false;
+          throw Object.assign(new Error('injected'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: {},
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await hub.enqueue(sendCommand(conversationId, 'record-fails'));
+      // Act: redeliveries, then past the wait for a status that never comes (a channel without callbacks)
+      await hub.runOutbox(undefined, 3);
+      hub.now = new Date(T0.getTime() + 11 * 60_000);
+      await hub.runOutbox();
+    } finally {
+      dynamodb.middlewareStack.remove(name);
+    }
+    // Assess: one call, and exactly one outcome, the sent one
+    expect(armed).toBe(false);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
   it('reports outcome_unknown when no status ever names an unanswered message, and never sends it again', async () => {
     // Prepare
     const { conversationId } = await openConversation();
