@@ -11,6 +11,16 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 /** What a batch consumer does with one group's records. */
 export interface GroupProcessor {
   handle(record: SQSRecord): Promise<void>;
+  /**
+   * A record of a failed group (the one that failed, `cause` its error, or one after it, `heldBy`
+   * the error it waited behind) that is at its last receive: reported failed, it would move to the
+   * dead-letter queue. Resolves once the record is dealt with for good (it is then not reported
+   * failed); throws to leave it failed. Only asked when `maxReceiveCount` is given.
+   */
+  lastReceive?(
+    record: SQSRecord,
+    how: { readonly cause: unknown } | { readonly heldBy: unknown },
+  ): Promise<void>;
   /** The group is done, whether it succeeded or failed: release what it held. */
   close(): void;
 }
@@ -26,9 +36,14 @@ export interface FifoBatchOptions {
   /** Called once per batch with its number of groups; returns what opens each group. */
   readonly openGroups: (groupCount: number) => () => GroupProcessor;
   readonly onGroupFailure?: (failure: GroupFailure) => void;
+  /** The queue's redrive `maxReceiveCount`: a record received that often is at its last receive. */
+  readonly maxReceiveCount?: number;
 }
 
 const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
+
+const isLastReceive = (record: SQSRecord, maxReceiveCount: number | undefined): boolean =>
+  maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
 
 export const processFifoBatch = async (
   event: SQSEvent,
@@ -41,6 +56,19 @@ export const processFifoBatch = async (
     groups.set(groupOf(record), group);
   }
   const failed: string[] = [];
+  const endedAtLastReceive = async (
+    processor: GroupProcessor,
+    record: SQSRecord,
+    how: { readonly cause: unknown } | { readonly heldBy: unknown },
+  ): Promise<boolean> => {
+    if (!processor.lastReceive || !isLastReceive(record, options.maxReceiveCount)) return false;
+    try {
+      await processor.lastReceive(record, how);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const openGroup = options.openGroups(groups.size);
   await Promise.all(
     [...groups.values()].map(async (records) => {
@@ -50,9 +78,19 @@ export const processFifoBatch = async (
           try {
             await processor.handle(record);
           } catch (error) {
-            const rest = records.slice(index).map((entry) => entry.messageId);
-            failed.push(...rest);
+            const rest = records.slice(index);
             options.onGroupFailure?.({ error, record, failedCount: rest.length });
+            for (const entry of rest) {
+              if (
+                await endedAtLastReceive(
+                  processor,
+                  entry,
+                  entry === record ? { cause: error } : { heldBy: error },
+                )
+              )
+                continue;
+              failed.push(entry.messageId);
+            }
             return;
           }
         }

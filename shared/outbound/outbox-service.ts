@@ -12,6 +12,7 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { ConversationState, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
+import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import type { SendStore } from '#shared/store/sends.ts';
 import type { SendTarget } from './channel-sender.ts';
 import { failedEventFor } from './outcome-events.ts';
@@ -173,6 +174,30 @@ export const createOutboxService = (deps: OutboxDeps) => {
     else await signal(command);
   };
 
+  /**
+   * A send command at its last receive that did not reach an outcome ends in `send_failed` rather
+   * than in the dead-letter queue without an event (shared/outbound/send-command.ts). Read and typing
+   * commands are best effort and end in no event anyway: they are let go. Anything else (a body that
+   * does not parse was already dealt with by `handle`) throws and stays failed.
+   */
+  const endAtLastReceive = async (
+    record: SQSRecord,
+    how: { readonly cause: unknown } | { readonly heldBy: unknown },
+    publisher: EventPublisher,
+  ): Promise<void> => {
+    const parsed = HubCommandSchema.safeParse(JSON.parse(record.body));
+    if (!parsed.success) throw new Error('not a command');
+    const command = parsed.data;
+    if (command.type !== COMMAND_TYPES.sendMessage) return;
+    const cause = 'cause' in how ? how.cause : how.heldBy;
+    const outcome = await deps.sendMessage(command, () => 0, publisher, { cause });
+    logger.warn('command ended at its last receive', {
+      conversationId: command.data.conversationId,
+      commandId: command.id,
+      reason: outcome,
+    });
+  };
+
   const handleSqsEvent = (
     event: SQSEvent,
     remainingMs: () => number = () => Number.POSITIVE_INFINITY,
@@ -186,10 +211,12 @@ export const createOutboxService = (deps: OutboxDeps) => {
           const publisher = joinRounds();
           return {
             handle: (record) => handle(record, remainingMs, publisher),
+            lastReceive: (record, how) => endAtLastReceive(record, how, publisher),
             close: () => publisher.leave(),
           };
         };
       },
+      maxReceiveCount: OUTBOX_QUEUE.maxReceiveCount,
       onGroupFailure: ({ error, failedCount, record }) => {
         const fields = {
           errorName: errorNameOf(error),

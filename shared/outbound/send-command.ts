@@ -5,6 +5,7 @@ import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { Channel, ConversationState, Message, Provider } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
+import { errorNameOf } from '#shared/observability/logger.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
 import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
@@ -583,11 +584,74 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     return finishSent(command, record, conversation, lastAccept, hints, publisher);
   };
 
-  return async (
+  /**
+   * The command's last receive ended without an outcome (it waited on the provider, its rate, an
+   * earlier command of its conversation, or failed): the next failure would move it to the
+   * dead-letter queue with no event. It ends here in `send_failed` instead, without a provider call:
+   * `outcome_unknown` when a call went unanswered, `rate_limited` when it waited on a rate, else
+   * `provider_error`; all retryable. A record already failed is published if it was not.
+   */
+  const endUnfinished = async (
+    command: SendMessageCommand,
+    cause: unknown,
+    publisher: EventPublisher,
+  ): Promise<SendResult> => {
+    const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
+    const conversation = (await deps.reads.conversation(command.data.conversationId)).model?.state;
+    const waitedOnRate =
+      cause instanceof RetryLaterError && /rate|throttled/.test(cause.message) ? cause.message : undefined;
+    const failureFor = (record: SendRecord | undefined): SendFailure =>
+      record?.inFlight
+        ? {
+            reason: 'outcome_unknown',
+            retryable: true,
+            partIndex: record.inFlight.index,
+            detail:
+              'its retries ran out before the provider said whether the message went: it may have been delivered',
+            decidedAt: iso(),
+          }
+        : {
+            reason: waitedOnRate ? 'rate_limited' : 'provider_error',
+            retryable: true,
+            detail: `its retries ran out before it could be sent (${
+              cause instanceof RetryLaterError ? cause.message : errorNameOf(cause)
+            })`,
+            decidedAt: iso(),
+          };
+    let record = await sends.get(hubMessageId);
+    if (!record) {
+      const failure = failureFor(undefined);
+      const failed: SendRecord = {
+        hubMessageId,
+        conversationId: command.data.conversationId,
+        commandId: command.id,
+        commandHash: commandHashOf(command),
+        state: 'failed',
+        acceptedAt: iso(),
+        messageCount: 0,
+        next: 0,
+        providerIds: [],
+        links: {},
+        failure,
+      };
+      if ((await sends.claim(failed)) === 'claimed')
+        return publishFailed(command, failed, failure, conversation, publisher);
+      record = await sends.get(hubMessageId);
+      if (!record) throw new SendRaceError('send record vanished after a lost claim');
+    }
+    if (record.commandHash !== commandHashOf(command)) return 'duplicate';
+    if (record.state === 'failed')
+      return record.published
+        ? 'duplicate'
+        : publishFailed(command, record, record.failure as SendFailure, conversation, publisher);
+    if (record.state === 'sent') return 'duplicate';
+    return fail(command, record, failureFor(record), conversation, publisher);
+  };
+
+  const handleCommand = async (
     command: SendMessageCommand,
     remainingMs: () => number,
-    /** Where its outcome event goes: the batch's shared rounds; the helpdesk queue when absent. */
-    publisher: EventPublisher = deps.publisher,
+    publisher: EventPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command);
@@ -709,6 +773,21 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       publisher,
     );
   };
+
+  return async (
+    command: SendMessageCommand,
+    remainingMs: () => number,
+    /** Where its outcome event goes: the batch's shared rounds; the helpdesk queue when absent. */
+    publisher: EventPublisher = deps.publisher,
+    /**
+     * At the command's last receive, after it (or an earlier command of its conversation) failed
+     * with `cause`: no provider call, the command ends in `send_failed` (see endUnfinished).
+     */
+    endAtLastReceive?: { readonly cause: unknown },
+  ): Promise<SendResult> =>
+    endAtLastReceive
+      ? endUnfinished(command, endAtLastReceive.cause, publisher)
+      : handleCommand(command, remainingMs, publisher);
 };
 
 export type SendCommandHandler = ReturnType<typeof createSendCommandHandler>;

@@ -142,8 +142,9 @@ export const HELPDESK_QUEUE: QueueDefinition = {
  * Helpdesk → sender: send, mark-read and typing commands (shared/contract/commands.ts). Group =
  * conversation id, so a conversation's commands go out in order; a command waiting on a throttled
  * or silent provider holds back only its own conversation. A failed delivery comes back after the
- * visibility timeout; the sender gives up on a provider after 10 minutes (send_failed), well before
- * the receives run out.
+ * visibility timeout; the sender gives up on a provider after 10 minutes (send_failed). A command
+ * still without an outcome at its last receive (one waiting on a rate, or behind an earlier command
+ * of its conversation) ends in send_failed there, never in the dead-letter queue without an event.
  */
 export const OUTBOX_QUEUE: QueueDefinition = {
   name: 'switchboard-outbox.fifo',

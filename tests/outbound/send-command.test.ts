@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildEvent } from '#shared/contract/build.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
+import { toSqsRecord } from '#shared/local/event-source.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
+import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
 
@@ -315,6 +317,40 @@ describe('send commands', () => {
     expect(armed).toBe(false);
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('ends a command at its last receive in send_failed, and one waiting behind it, instead of dead-lettering them', async () => {
+    // Prepare: the provider leaves the first unanswered; both are at the queue's last receive
+    const { conversationId } = await openConversation();
+    hub.provider.script.push({ kind: 'ambiguous', error: { code: 'TimeoutError' } });
+    const records = [
+      sendCommand(conversationId, 'last-receive-1'),
+      sendCommand(conversationId, 'last-receive-2'),
+    ].map((command, index) =>
+      toSqsRecord(
+        {
+          MessageId: `last-receive-${index}`,
+          ReceiptHandle: 'r',
+          Body: JSON.stringify(command),
+          Attributes: {
+            MessageGroupId: conversationId,
+            ApproximateReceiveCount: String(OUTBOX_QUEUE.maxReceiveCount),
+          },
+        },
+        'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+        'local',
+      ),
+    );
+    // Act
+    const response = await hub.sender().handleSqsEvent({ Records: records });
+    // Assess: nothing left to move to the dead-letter queue unseen; one call, two outcomes
+    expect(response.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.data.reason, event.data.retryable])).toEqual([
+      ['outcome_unknown', true],
+      ['provider_error', true],
+    ]);
   });
 
   it('reports outcome_unknown when no status ever names an unanswered message, and never sends it again', async () => {
