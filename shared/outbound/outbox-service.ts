@@ -189,8 +189,9 @@ export const createOutboxService = (deps: OutboxDeps) => {
     if (!parsed.success) throw new Error('not a command');
     const command = parsed.data;
     if (command.type !== COMMAND_TYPES.sendMessage) return;
-    const cause = 'cause' in how ? how.cause : how.heldBy;
-    const outcome = await deps.sendMessage(command, () => 0, publisher, { cause });
+    const ending =
+      'cause' in how ? { cause: how.cause, heldBehind: false } : { cause: how.heldBy, heldBehind: true };
+    const outcome = await deps.sendMessage(command, () => 0, publisher, ending);
     logger.warn('command ended at its last receive', {
       conversationId: command.data.conversationId,
       commandId: command.id,

@@ -55,6 +55,12 @@ export const SEND_STEPS = [
 export type SendStep = (typeof SEND_STEPS)[number];
 
 /** The command cannot finish in this delivery (throttled, or waiting for the provider's word): SQS delivers it again. */
+/** Why a command at its last receive is ended: its own failure, or the one of an earlier command it waited behind. */
+export interface EndAtLastReceive {
+  readonly cause: unknown;
+  readonly heldBehind: boolean;
+}
+
 export class RetryLaterError extends Error {
   override readonly name = 'RetryLaterError';
 }
@@ -593,7 +599,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
    */
   const endUnfinished = async (
     command: SendMessageCommand,
-    cause: unknown,
+    { cause, heldBehind }: EndAtLastReceive,
     publisher: EventPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
@@ -614,8 +620,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             reason: waitedOnRate ? 'rate_limited' : 'provider_error',
             retryable: true,
             detail: `its retries ran out before it could be sent (${
-              cause instanceof RetryLaterError ? cause.message : errorNameOf(cause)
-            })`,
+              heldBehind ? 'an earlier command of its conversation was unfinished: ' : ''
+            }${cause instanceof RetryLaterError ? cause.message : errorNameOf(cause)})`,
             decidedAt: iso(),
           };
     let record = await sends.get(hubMessageId);
@@ -783,10 +789,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
      * At the command's last receive, after it (or an earlier command of its conversation) failed
      * with `cause`: no provider call, the command ends in `send_failed` (see endUnfinished).
      */
-    endAtLastReceive?: { readonly cause: unknown },
+    endAtLastReceive?: EndAtLastReceive,
   ): Promise<SendResult> =>
     endAtLastReceive
-      ? endUnfinished(command, endAtLastReceive.cause, publisher)
+      ? endUnfinished(command, endAtLastReceive, publisher)
       : handleCommand(command, remainingMs, publisher);
 };
 

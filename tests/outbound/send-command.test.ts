@@ -351,6 +351,9 @@ describe('send commands', () => {
       ['outcome_unknown', true],
       ['provider_error', true],
     ]);
+    expect(events[1]?.data.errors?.[0]?.title).toContain(
+      'an earlier command of its conversation was unfinished',
+    );
   });
 
   it('reports outcome_unknown when no status ever names an unanswered message, and never sends it again', async () => {
