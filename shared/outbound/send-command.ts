@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
@@ -405,6 +406,21 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   };
 
   /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
+  /**
+   * Notes attempt `index` as this delivery's before its call. A note whose write succeeded but whose
+   * answer was lost, retried by the SDK, fails its condition: finding its own note, the delivery
+   * goes on to the call, which no one else can have made.
+   */
+  const startAttempt = async (hubMessageId: string, index: number, at: string, delivery: string) => {
+    try {
+      await sends.startAttempt(hubMessageId, index, at, delivery);
+    } catch (error) {
+      if (!(error instanceof SendRaceError)) throw error;
+      const current = await sends.get(hubMessageId);
+      if (current?.inFlight?.by !== delivery || current.inFlight.index !== index) throw error;
+    }
+  };
+
   const sendRemaining = async (
     command: SendMessageCommand,
     start: SendRecord,
@@ -413,6 +429,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     conversation: ConversationState,
     remainingMs: () => number,
     notedAt: string | undefined,
+    /** This delivery's id, in every attempt it notes. */
+    delivery: string,
     hints: RecordHints,
     publisher: EventPublisher,
   ): Promise<SendResult> => {
@@ -517,7 +535,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               endpoint: (record.plan as SendPlan).endpoint,
             });
           attemptAt = iso();
-          await sends.startAttempt(record.hubMessageId, index, attemptAt);
+          await startAttempt(record.hubMessageId, index, attemptAt, delivery);
           await step('start-attempt', record.hubMessageId);
           outcome = await sender.send(
             staged.message,
@@ -661,6 +679,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command);
+    const delivery = randomUUID();
     let record = await sends.get(hubMessageId);
     const stored = await deps.reads.conversation(command.data.conversationId);
     const conversation = stored.model?.state;
@@ -708,7 +727,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               ...base,
               plan: decided.plan,
               messageCount: decided.messages.length,
-              ...(notedAt ? { inFlight: { index: 0, at: notedAt } } : {}),
+              ...(notedAt ? { inFlight: { index: 0, at: notedAt, by: delivery } } : {}),
             }
           : {
               ...base,
@@ -730,7 +749,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           record = candidate;
           prepared = decided;
           claimedNow = true;
-        } else notedAt = undefined;
+        } else {
+          record = await sends.get(hubMessageId);
+          if (decided.ok && notedAt !== undefined && record?.inFlight?.by === delivery) {
+            // This delivery's own claim: its write landed, its answer was lost and the SDK wrote it
+            // again, which failed the condition. The noted attempt is ours to make.
+            prepared = decided;
+            claimedNow = true;
+          } else notedAt = undefined;
+        }
       }
       record ??= await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
@@ -773,6 +800,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       conversation,
       remainingMs,
       notedAt,
+      delivery,
       // The recorder applies the sent message to the conversation read above; when this delivery
       // made the claim, the message cannot have been recorded yet. Two reads less.
       { conversation: stored, ...(claimedNow ? { unrecorded: true } : {}) },

@@ -69,7 +69,15 @@ export const SendFailureSchema = z.object({
 });
 export type SendFailure = z.infer<typeof SendFailureSchema>;
 
-const InFlightSchema = z.object({ index: z.number().int().nonnegative(), at: z.string() });
+const InFlightSchema = z.object({
+  index: z.number().int().nonnegative(),
+  at: z.string(),
+  /**
+   * The delivery that wrote it (a random id per delivery): a write whose answer was lost and that the
+   * SDK retried fails its condition, and the delivery that finds its own id knows the note is its own.
+   */
+  by: z.string().optional(),
+});
 
 export const SendRecordSchema = z.object({
   hubMessageId: z.string(),
@@ -147,7 +155,7 @@ export interface SendStore {
   /** Creates the record; `exists` when another delivery created it first. */
   claim(record: SendRecord): Promise<'claimed' | 'exists'>;
   /** Durably notes that provider message `index` is about to be sent: no other delivery may send it. */
-  startAttempt(hubMessageId: string, index: number, at: string): Promise<void>;
+  startAttempt(hubMessageId: string, index: number, at: string, by: string): Promise<void>;
   /**
    * A provider message went. For the last one, `completedAt` (the attempt's time, the sent event's
    * time on every delivery that rebuilds it) is written with it.
@@ -243,13 +251,13 @@ export const createSendStore = (
         throw error;
       }
     },
-    startAttempt: (hubMessageId, index, at) =>
+    startAttempt: (hubMessageId, index, at, by) =>
       update(
         hubMessageId,
         'SET inFlight = :inFlight',
         '#state = :sending AND #next = :index AND attribute_not_exists(inFlight)',
         sending,
-        { ':inFlight': { index, at }, ':sending': 'sending', ':index': index },
+        { ':inFlight': { index, at, by }, ':sending': 'sending', ':index': index },
       ),
     accept: (hubMessageId, index, providerMessageId, completedAt) =>
       update(

@@ -356,6 +356,47 @@ describe('send commands', () => {
     );
   });
 
+  it('sends once when the claim landed but its answer was lost and the SDK wrote it again', async () => {
+    // Prepare: the claim's PutItem reaches the table, then its answer is lost (a retryable error
+    // inside the SDK's retry loop), so the SDK writes it again and that write fails its condition
+    const { conversationId } = await openConversation();
+    const hubMessageId = outboundHubMessageId(conversationId, 'claim-answer-lost');
+    let lost = 0;
+    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
+    const name = 'lose-claim-answer-once';
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
+        if (
+          lost === 0 &&
+          context.commandName === 'PutItemCommand' &&
+          item?.pk?.S === `MSG#${hubMessageId}` &&
+          item?.sk?.S === 'SEND'
+        ) {
+          lost += 1;
+          throw Object.assign(new Error('answer lost'), {
+            name: 'TimeoutError',
+            $metadata: { httpStatusCode: 500 },
+          });
+        }
+        return result;
+      },
+      { step: 'deserialize', name },
+    );
+    try {
+      await hub.enqueue(sendCommand(conversationId, 'claim-answer-lost'));
+      // Act
+      await hub.runOutbox();
+    } finally {
+      dynamodb.middlewareStack.remove(name);
+    }
+    // Assess: the SDK's second write found the claim; the delivery knew it as its own and sent
+    expect(lost).toBe(1);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
   it('reports outcome_unknown when no status ever names an unanswered message, and never sends it again', async () => {
     // Prepare
     const { conversationId } = await openConversation();
