@@ -361,6 +361,34 @@ describe('the signed client on its own', () => {
     expect(delays).toEqual([100, 200]);
   });
 
+  it('starts no attempt or wait that would run past the invocation’s deadline, keeping a second to answer', async () => {
+    // Prepare: a silent server (each attempt lasts its whole timeout) and 4.5 s left in the invocation
+    const clock = { ms: Date.parse('2026-12-02T12:00:00Z') };
+    const deadline = clock.ms + 4_500;
+    const timeouts: number[] = [];
+    const client = new AwsJsonClient({
+      service,
+      env: ORACLE_ENV,
+      random: () => 1,
+      now: () => new Date(clock.ms),
+      deadline: () => deadline,
+      sleep: async (ms) => {
+        clock.ms += ms;
+      },
+      transport: async (_request, timeoutMs) => {
+        timeouts.push(timeoutMs);
+        clock.ms += timeoutMs;
+        throw Object.assign(new Error('no response'), { name: 'TimeoutError' });
+      },
+    });
+    // Act
+    const calling = client.call('SendMessageBatch', BATCH);
+    // Assess: the second attempt gets what is left, there is no third, and a second remains to answer
+    await expect(calling).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(timeouts).toEqual([3_000, 300]);
+    expect(deadline - clock.ms).toBeGreaterThanOrEqual(1_000);
+  });
+
   it('gives up on a silent server after the timeout of each attempt, over real HTTP', async () => {
     // Prepare: a server that reads requests and never answers
     let received = 0;

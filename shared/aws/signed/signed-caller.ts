@@ -94,7 +94,28 @@ export interface SignedCallerOptions {
   readonly now?: () => Date;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /**
+   * When the current invocation must have answered (epoch ms, on the `now` clock), or undefined:
+   * no attempt or wait runs past it. @default the webhook handler's (setCallDeadline)
+   */
+  readonly deadline?: () => number | undefined;
 }
+
+let invocationDeadline: number | undefined;
+
+/**
+ * Set by the webhook handler from Lambda's context for the invocation under way, cleared after it:
+ * a retry that could not finish in time is not started, so the handler still answers (503) and logs
+ * what it could not queue, instead of being cut off by the function's timeout.
+ */
+export const setCallDeadline = (at: number | undefined): void => {
+  invocationDeadline = at;
+};
+
+/** Kept free at the end of an invocation to answer and log. */
+const ANSWER_MARGIN_MS = 1_000;
+/** Less than this left: no new attempt. */
+const MIN_ATTEMPT_MS = 250;
 
 /** Base delays of the SDK's standard retry strategy. */
 const RETRY_BASE_MS = 100;
@@ -127,8 +148,10 @@ export class SignedCaller {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly credentials: CredentialsSource;
+  private readonly deadline: () => number | undefined;
 
   constructor(options: SignedCallerOptions) {
+    this.deadline = options.deadline ?? (() => invocationDeadline);
     this.env = options.env ?? process.env;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.timeoutMs = options.timeoutMs ?? 3000;
@@ -167,13 +190,25 @@ export class SignedCaller {
       try {
         announceSignedRequest(operation, 'attempt');
         const credentials = await this.credentials();
-        const response = await this.transport(this.build(build, credentials), this.timeoutMs);
+        const left = this.timeLeft();
+        const timeoutMs =
+          left === undefined ? this.timeoutMs : Math.max(MIN_ATTEMPT_MS, Math.min(this.timeoutMs, left));
+        const response = await this.transport(this.build(build, credentials), timeoutMs);
         return read(response);
       } catch (error) {
         if (attempt >= this.maxAttempts || !isRetryable(error)) throw error;
-        await this.sleep(this.backoff(attempt, error));
+        const wait = this.backoff(attempt, error);
+        const left = this.timeLeft();
+        if (left !== undefined && left - wait < MIN_ATTEMPT_MS) throw error;
+        await this.sleep(wait);
       }
     }
+  }
+
+  /** Milliseconds left for attempts and waits before the invocation must answer; undefined: no deadline. */
+  private timeLeft(): number | undefined {
+    const deadline = this.deadline();
+    return deadline === undefined ? undefined : deadline - this.now().getTime() - ANSWER_MARGIN_MS;
   }
 
   /** Full jitter, as the SDK: a random wait up to base × 2^attempt, capped at 20 s. */
