@@ -31,8 +31,12 @@ export interface BlobToStore {
   readonly bytes: Uint8Array;
 }
 
-/** A media type as an HTTP header carries it: `type/subtype` in RFC 6838's restricted names. */
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
+/**
+ * A media type as an HTTP header carries it: `type/subtype` in RFC 6838's restricted names, then
+ * parameters (`; charset=utf-8`) in printable ASCII, no line breaks.
+ */
+const MEDIA_TYPE =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(?: *;[\x20-\x7e]{0,256})?$/i;
 
 /**
  * The Content-Type a stored object gets: the declared one when it is a plain media type, else

@@ -38,8 +38,9 @@ import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
  * a durable note that it is about to go (`startAttempt`; for a one-message command written with the
  * claim), so no delivery of the command ever calls the provider twice for it; what happens after the
  * call is read back from the provider's own statuses and echoes (the correlation id) when the answer
- * itself was lost. The last message's accept is written with the sent mark, after the sent message
- * is recorded: a delivery that finds it in flight and recorded knows it went.
+ * itself was lost. Each accept is written as soon as the provider answers, before the sent message
+ * is recorded; a delivery that finds the last message in flight but already recorded (an item of
+ * the scheme that accepted it with the sent mark) takes its provider id from the record.
  */
 
 /** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
@@ -55,13 +56,13 @@ export const SEND_STEPS = [
 ] as const;
 export type SendStep = (typeof SEND_STEPS)[number];
 
-/** The command cannot finish in this delivery (throttled, or waiting for the provider's word): SQS delivers it again. */
 /** Why a command at its last receive is ended: its own failure, or the one of an earlier command it waited behind. */
 export interface EndAtLastReceive {
   readonly cause: unknown;
   readonly heldBehind: boolean;
 }
 
+/** The command cannot finish in this delivery (throttled, or waiting for the provider's word): SQS delivers it again. */
 export class RetryLaterError extends Error {
   override readonly name = 'RetryLaterError';
 }
@@ -405,7 +406,6 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
   };
 
-  /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
   /**
    * Notes attempt `index` as this delivery's before its call. A note whose write succeeded but whose
    * answer was lost, retried by the SDK, fails its condition: finding its own note, the delivery
@@ -421,6 +421,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
   };
 
+  /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
   const sendRemaining = async (
     command: SendMessageCommand,
     start: SendRecord,
@@ -613,7 +614,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
    * earlier command of its conversation, or failed): the next failure would move it to the
    * dead-letter queue with no event. It ends here in `send_failed` instead, without a provider call:
    * `outcome_unknown` when a call went unanswered, `rate_limited` when it waited on a rate, else
-   * `provider_error`; all retryable. A record already failed is published if it was not.
+   * `provider_error`; all retryable. A record already failed is published if it was not. One whose
+   * messages all went (accepted, or the last one named by a status or already recorded) ends as
+   * sent: its recording and sent mark need no provider call.
    */
   const endUnfinished = async (
     command: SendMessageCommand,
@@ -621,7 +624,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     publisher: EventPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
-    const conversation = (await deps.reads.conversation(command.data.conversationId)).model?.state;
+    const stored = await deps.reads.conversation(command.data.conversationId);
+    const conversation = stored.model?.state;
     const waitedOnRate =
       cause instanceof RetryLaterError && /rate|throttled/.test(cause.message) ? cause.message : undefined;
     const failureFor = (record: SendRecord | undefined): SendFailure =>
@@ -669,6 +673,27 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         ? 'duplicate'
         : publishFailed(command, record, record.failure as SendFailure, conversation, publisher);
     if (record.state === 'sent') return 'duplicate';
+    if (record.plan && conversation) {
+      const hints: RecordHints = { conversation: stored };
+      if (record.next >= record.messageCount)
+        return finishSent(command, record, conversation, undefined, hints, publisher);
+      const { inFlight } = record;
+      if (inFlight && inFlight.index === record.messageCount - 1) {
+        const wentAs =
+          record.links[String(inFlight.index)] ??
+          (await deps.reads.message(hubMessageId))?.providerMessageIds?.[inFlight.index];
+        if (wentAs !== undefined) {
+          const last = { index: inFlight.index, providerMessageId: wentAs, at: inFlight.at };
+          const done: SendRecord = {
+            ...record,
+            next: record.messageCount,
+            providerIds: [...record.providerIds, wentAs],
+            completedAt: inFlight.at,
+          };
+          return finishSent(command, done, conversation, last, hints, publisher);
+        }
+      }
+    }
     return fail(command, record, failureFor(record), conversation, publisher);
   };
 

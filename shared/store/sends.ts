@@ -166,7 +166,8 @@ export interface SendStore {
   fail(hubMessageId: string, failure: SendFailure): Promise<void>;
   /**
    * Sent, and its event published (the recorder published it): one write. With `last`, the same
-   * write accepts the last provider message (no separate `accept` for it).
+   * write accepts the last provider message: only where a delivery learned its id from a status or
+   * the message record (an unanswered call); a call answered is accepted at once (`accept`).
    */
   markSent(hubMessageId: string, last?: LastAccept): Promise<void>;
   markPublished(hubMessageId: string): Promise<void>;

@@ -389,6 +389,27 @@ describe('the signed client on its own', () => {
     expect(deadline - clock.ms).toBeGreaterThanOrEqual(1_000);
   });
 
+  it('makes no attempt at all when the invocation has less than its answer margin left', async () => {
+    // Prepare
+    let attempts = 0;
+    const now = Date.parse('2026-12-02T12:00:00Z');
+    const client = new AwsJsonClient({
+      service,
+      env: ORACLE_ENV,
+      now: () => new Date(now),
+      deadline: () => now + 1_100,
+      transport: async () => {
+        attempts += 1;
+        return { statusCode: 200, headers: {}, body: '{"Successful":[],"Failed":[]}' };
+      },
+    });
+    // Act
+    const calling = client.call('SendMessageBatch', BATCH);
+    // Assess
+    await expect(calling).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(attempts).toBe(0);
+  });
+
   it('gives up on a silent server after the timeout of each attempt, over real HTTP', async () => {
     // Prepare: a server that reads requests and never answers
     let received = 0;

@@ -186,6 +186,24 @@ describe('signed PutObject against the local S3 server', () => {
     expect(read.ContentType).toBe('application/octet-stream');
   });
 
+  it('keeps a plain type with its parameters, as e-mail bodies are stored', async () => {
+    // Prepare
+    const store = new SignedS3BlobStore({
+      bucket: emulators.resources.bucketName,
+      endpoint: emulators.endpoints.s3,
+      forcePathStyle: true,
+      env,
+    });
+    const blob = { ...BLOB, key: 'bodies/with-charset', contentType: 'text/plain; charset=utf-8' };
+    // Act
+    await store.put(blob);
+    const read = await emulators.clients.s3.send(
+      new GetObjectCommand({ Bucket: emulators.resources.bucketName, Key: blob.key }),
+    );
+    // Assess
+    expect(read.ContentType).toBe('text/plain; charset=utf-8');
+  });
+
   it('fails on a bucket that does not exist with the SDK client’s error name', async () => {
     // Prepare
     const store = new SignedS3BlobStore({

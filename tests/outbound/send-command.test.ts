@@ -356,6 +356,58 @@ describe('send commands', () => {
     );
   });
 
+  it('ends a command that went but failed to record at its last receive as sent, once', async () => {
+    // Prepare: the provider accepts; the message record (written after the sent event) fails once
+    const { conversationId } = await openConversation();
+    const hubMessageId = outboundHubMessageId(conversationId, 'last-receive-sent');
+    let armed = true;
+    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
+    const name = 'fail-message-record-at-last-receive';
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
+        if (
+          armed &&
+          context.commandName === 'PutItemCommand' &&
+          item?.pk?.S === `MSG#${hubMessageId}` &&
+          item?.sk?.S === 'MSG'
+        ) {
+          armed = false;
+          throw Object.assign(new Error('injected'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: {},
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    const record = toSqsRecord(
+      {
+        MessageId: 'last-receive-sent',
+        ReceiptHandle: 'r',
+        Body: JSON.stringify(sendCommand(conversationId, 'last-receive-sent')),
+        Attributes: {
+          MessageGroupId: conversationId,
+          ApproximateReceiveCount: String(OUTBOX_QUEUE.maxReceiveCount),
+        },
+      },
+      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+      'local',
+    );
+    try {
+      // Act
+      const response = await hub.sender().handleSqsEvent({ Records: [record] });
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+    } finally {
+      dynamodb.middlewareStack.remove(name);
+    }
+    expect(armed).toBe(false);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
   it('sends once when the claim landed but its answer was lost and the SDK wrote it again', async () => {
     // Prepare: the claim's PutItem reaches the table, then its answer is lost (a retryable error
     // inside the SDK's retry loop), so the SDK writes it again and that write fails its condition

@@ -46,7 +46,7 @@ export type HttpGet = (
   timeoutMs: number,
 ) => Promise<HttpResponse>;
 
-class TimeoutError extends Error {
+export class TimeoutError extends Error {
   override readonly name = 'TimeoutError';
 }
 

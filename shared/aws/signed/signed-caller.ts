@@ -11,6 +11,7 @@ import {
   type HttpResponse,
   type HttpTransport,
   nodeHttpTransport,
+  TimeoutError,
 } from './http.ts';
 import type { SigningCredentials } from './sigv4.ts';
 
@@ -191,6 +192,8 @@ export class SignedCaller {
         announceSignedRequest(operation, 'attempt');
         const credentials = await this.credentials();
         const left = this.timeLeft();
+        if (left !== undefined && left < MIN_ATTEMPT_MS)
+          throw new TimeoutError(`no time left in this invocation for ${operation}`);
         const timeoutMs =
           left === undefined ? this.timeoutMs : Math.max(MIN_ATTEMPT_MS, Math.min(this.timeoutMs, left));
         const response = await this.transport(this.build(build, credentials), timeoutMs);
