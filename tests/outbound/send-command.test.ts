@@ -47,6 +47,55 @@ describe('send commands', () => {
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
+  /**
+   * Makes the first PutItem of table item `pk`/`sk` fail once: `instead` of being written (a
+   * throttled write), or `after` it was written (its answer lost inside the SDK's retry loop, which
+   * writes it again). Returns `run`, which runs `act` with the fault armed and says whether it fired.
+   */
+  const failingPutOnce = (pk: string, sk: string, when: 'instead' | 'after') => {
+    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
+    const name = `fail-put-${when}-${pk}-${sk}`;
+    let fired = false;
+    const matches = (commandName: string | undefined, input: unknown) => {
+      const item = (input as { Item?: Record<string, { S?: string }> }).Item;
+      return !fired && commandName === 'PutItemCommand' && item?.pk?.S === pk && item?.sk?.S === sk;
+    };
+    // A write refused reaches the caller as after the SDK's retries; a lost answer happens inside the
+    // SDK's retry loop, which writes the item again as it would for a real one.
+    if (when === 'instead')
+      dynamodb.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (!matches(context.commandName, args.input)) return next(args);
+          fired = true;
+          throw Object.assign(new Error('injected'), {
+            name: 'ProvisionedThroughputExceededException',
+            $metadata: {},
+          });
+        },
+        { step: 'initialize', name },
+      );
+    else
+      dynamodb.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (!matches(context.commandName, args.input)) return next(args);
+          fired = true;
+          await next(args);
+          throw Object.assign(new Error('answer lost'), {
+            name: 'TimeoutError',
+            $metadata: { httpStatusCode: 500 },
+          });
+        },
+        { step: 'deserialize', name },
+      );
+    return async <T>(act: () => Promise<T>): Promise<{ result: T; fired: boolean }> => {
+      try {
+        return { result: await act(), fired };
+      } finally {
+        dynamodb.middlewareStack.remove(name);
+      }
+    };
+  };
+
   /** The provider's status of a message the hub sent: it carries the correlation id sent with it. */
   const correlatedStatus = (
     wa: string,
@@ -281,40 +330,20 @@ describe('send commands', () => {
   it('ends in one sent event when recording the sent message fails after its publish and no status ever comes', async () => {
     // Prepare: the message record (written after the sent event is published) fails once
     const { conversationId } = await openConversation();
-    const hubMessageId = outboundHubMessageId(conversationId, 'record-fails');
-    let armed = true;
-    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
-    const name = 'fail-message-record-once';
-    dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
-        if (
-          armed &&
-          context.commandName === 'PutItemCommand' &&
-          item?.pk?.S === `MSG#${hubMessageId}` &&
-          item?.sk?.S === 'MSG'
-        ) {
-          armed = false;
-          throw Object.assign(new Error('injected'), {
-            name: 'ProvisionedThroughputExceededException',
-            $metadata: {},
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name },
+    const withFault = failingPutOnce(
+      `MSG#${outboundHubMessageId(conversationId, 'record-fails')}`,
+      'MSG',
+      'instead',
     );
-    try {
-      await hub.enqueue(sendCommand(conversationId, 'record-fails'));
-      // Act: redeliveries, then past the wait for a status that never comes (a channel without callbacks)
+    await hub.enqueue(sendCommand(conversationId, 'record-fails'));
+    // Act: redeliveries, then past the wait for a status that never comes (a channel without callbacks)
+    const { fired } = await withFault(async () => {
       await hub.runOutbox(undefined, 3);
       hub.now = new Date(T0.getTime() + 11 * 60_000);
       await hub.runOutbox();
-    } finally {
-      dynamodb.middlewareStack.remove(name);
-    }
+    });
     // Assess: one call, and exactly one outcome, the sent one
-    expect(armed).toBe(false);
+    expect(fired).toBe(true);
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
@@ -359,28 +388,10 @@ describe('send commands', () => {
   it('ends a command that went but failed to record at its last receive as sent, once', async () => {
     // Prepare: the provider accepts; the message record (written after the sent event) fails once
     const { conversationId } = await openConversation();
-    const hubMessageId = outboundHubMessageId(conversationId, 'last-receive-sent');
-    let armed = true;
-    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
-    const name = 'fail-message-record-at-last-receive';
-    dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
-        if (
-          armed &&
-          context.commandName === 'PutItemCommand' &&
-          item?.pk?.S === `MSG#${hubMessageId}` &&
-          item?.sk?.S === 'MSG'
-        ) {
-          armed = false;
-          throw Object.assign(new Error('injected'), {
-            name: 'ProvisionedThroughputExceededException',
-            $metadata: {},
-          });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name },
+    const withFault = failingPutOnce(
+      `MSG#${outboundHubMessageId(conversationId, 'last-receive-sent')}`,
+      'MSG',
+      'instead',
     );
     const record = toSqsRecord(
       {
@@ -395,56 +406,29 @@ describe('send commands', () => {
       'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
       'local',
     );
-    try {
-      // Act
-      const response = await hub.sender().handleSqsEvent({ Records: [record] });
-      // Assess
-      expect(response.batchItemFailures).toEqual([]);
-    } finally {
-      dynamodb.middlewareStack.remove(name);
-    }
-    expect(armed).toBe(false);
+    // Act
+    const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: [record] }));
+    // Assess
+    expect(fired).toBe(true);
+    expect(result.batchItemFailures).toEqual([]);
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
 
   it('sends once when the claim landed but its answer was lost and the SDK wrote it again', async () => {
-    // Prepare: the claim's PutItem reaches the table, then its answer is lost (a retryable error
-    // inside the SDK's retry loop), so the SDK writes it again and that write fails its condition
+    // Prepare: the claim's PutItem reaches the table, then its answer is lost, so the SDK writes it
+    // again and that write fails its condition
     const { conversationId } = await openConversation();
-    const hubMessageId = outboundHubMessageId(conversationId, 'claim-answer-lost');
-    let lost = 0;
-    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
-    const name = 'lose-claim-answer-once';
-    dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        const result = await next(args);
-        const item = (args.input as { Item?: Record<string, { S?: string }> }).Item;
-        if (
-          lost === 0 &&
-          context.commandName === 'PutItemCommand' &&
-          item?.pk?.S === `MSG#${hubMessageId}` &&
-          item?.sk?.S === 'SEND'
-        ) {
-          lost += 1;
-          throw Object.assign(new Error('answer lost'), {
-            name: 'TimeoutError',
-            $metadata: { httpStatusCode: 500 },
-          });
-        }
-        return result;
-      },
-      { step: 'deserialize', name },
+    const withFault = failingPutOnce(
+      `MSG#${outboundHubMessageId(conversationId, 'claim-answer-lost')}`,
+      'SEND',
+      'after',
     );
-    try {
-      await hub.enqueue(sendCommand(conversationId, 'claim-answer-lost'));
-      // Act
-      await hub.runOutbox();
-    } finally {
-      dynamodb.middlewareStack.remove(name);
-    }
+    await hub.enqueue(sendCommand(conversationId, 'claim-answer-lost'));
+    // Act
+    const { fired } = await withFault(() => hub.runOutbox());
     // Assess: the SDK's second write found the claim; the delivery knew it as its own and sent
-    expect(lost).toBe(1);
+    expect(fired).toBe(true);
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
