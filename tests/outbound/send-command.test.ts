@@ -47,19 +47,47 @@ describe('send commands', () => {
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
-  /**
-   * Makes the first PutItem of table item `pk`/`sk` fail once: `instead` of being written (a
-   * throttled write), or `after` it was written (its answer lost inside the SDK's retry loop, which
-   * writes it again). Returns `run`, which runs `act` with the fault armed and says whether it fired.
-   */
-  const failingPutOnce = (pk: string, sk: string, when: 'instead' | 'after') => {
-    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
-    const name = `fail-put-${when}-${pk}-${sk}`;
-    let fired = false;
-    const matches = (commandName: string | undefined, input: unknown) => {
-      const item = (input as { Item?: Record<string, { S?: string }> }).Item;
-      return !fired && commandName === 'PutItemCommand' && item?.pk?.S === pk && item?.sk?.S === sk;
+  type Write = { readonly commandName: string | undefined; readonly input: unknown };
+  type Keys = Record<string, { S?: string }> | undefined;
+  /** The PutItem of table item `pk`/`sk`. */
+  const putOf =
+    (pk: string, sk: string) =>
+    ({ commandName, input }: Write) => {
+      const item = (input as { Item?: Keys }).Item;
+      return commandName === 'PutItemCommand' && item?.pk?.S === pk && item?.sk?.S === sk;
     };
+  /** A send record's attempt note (`startAttempt`) for provider message `index`. */
+  const attemptNoteOf =
+    (hubMessageId: string, index: number) =>
+    ({ commandName, input }: Write) => {
+      const update = input as {
+        Key?: Keys;
+        UpdateExpression?: string;
+        ExpressionAttributeValues?: Record<string, unknown>;
+      };
+      const note = update.ExpressionAttributeValues?.[':inFlight'] as
+        | { M?: { index?: { N?: string } } }
+        | undefined;
+      return (
+        commandName === 'UpdateItemCommand' &&
+        update.Key?.pk?.S === `MSG#${hubMessageId}` &&
+        update.Key?.sk?.S === 'SEND' &&
+        update.UpdateExpression === 'SET inFlight = :inFlight' &&
+        note?.M?.index?.N === String(index)
+      );
+    };
+
+  /**
+   * Makes the first DynamoDB write that `target` matches fail once: `instead` of being written (a
+   * throttled write), or `after` it was written (its answer lost inside the SDK's retry loop, which
+   * writes it again). Returns a runner of `act` with the fault armed, which says whether it fired.
+   */
+  const failingWriteOnce = (label: string, target: (write: Write) => boolean, when: 'instead' | 'after') => {
+    const dynamodb = hub.pipeline.emulators.clients.dynamodb;
+    const name = `fail-${when}-${label}`;
+    let fired = false;
+    const matches = (commandName: string | undefined, input: unknown) =>
+      !fired && target({ commandName, input });
     // A write refused reaches the caller as after the SDK's retries; a lost answer happens inside the
     // SDK's retry loop, which writes the item again as it would for a real one.
     if (when === 'instead')
@@ -330,9 +358,9 @@ describe('send commands', () => {
   it('ends in one sent event when recording the sent message fails after its publish and no status ever comes', async () => {
     // Prepare: the message record (written after the sent event is published) fails once
     const { conversationId } = await openConversation();
-    const withFault = failingPutOnce(
-      `MSG#${outboundHubMessageId(conversationId, 'record-fails')}`,
-      'MSG',
+    const withFault = failingWriteOnce(
+      'record-fails',
+      putOf(`MSG#${outboundHubMessageId(conversationId, 'record-fails')}`, 'MSG'),
       'instead',
     );
     await hub.enqueue(sendCommand(conversationId, 'record-fails'));
@@ -388,9 +416,9 @@ describe('send commands', () => {
   it('ends a command that went but failed to record at its last receive as sent, once', async () => {
     // Prepare: the provider accepts; the message record (written after the sent event) fails once
     const { conversationId } = await openConversation();
-    const withFault = failingPutOnce(
-      `MSG#${outboundHubMessageId(conversationId, 'last-receive-sent')}`,
-      'MSG',
+    const withFault = failingWriteOnce(
+      'last-receive-sent',
+      putOf(`MSG#${outboundHubMessageId(conversationId, 'last-receive-sent')}`, 'MSG'),
       'instead',
     );
     const record = toSqsRecord(
@@ -419,9 +447,9 @@ describe('send commands', () => {
     // Prepare: the claim's PutItem reaches the table, then its answer is lost, so the SDK writes it
     // again and that write fails its condition
     const { conversationId } = await openConversation();
-    const withFault = failingPutOnce(
-      `MSG#${outboundHubMessageId(conversationId, 'claim-answer-lost')}`,
-      'SEND',
+    const withFault = failingWriteOnce(
+      'claim-answer-lost',
+      putOf(`MSG#${outboundHubMessageId(conversationId, 'claim-answer-lost')}`, 'SEND'),
       'after',
     );
     await hub.enqueue(sendCommand(conversationId, 'claim-answer-lost'));
@@ -431,6 +459,27 @@ describe('send commands', () => {
     expect(fired).toBe(true);
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('sends each part once when a later part’s attempt note landed but its answer was lost', async () => {
+    // Prepare: two parts; the note before the second call is written, then its answer is lost
+    const { conversationId } = await openConversation();
+    const hubMessageId = outboundHubMessageId(conversationId, 'note-answer-lost');
+    const withFault = failingWriteOnce('note-answer-lost', attemptNoteOf(hubMessageId, 1), 'after');
+    await hub.enqueue(
+      sendCommand(conversationId, 'note-answer-lost', [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ]),
+    );
+    // Act
+    const { fired } = await withFault(() => hub.runOutbox());
+    // Assess: the SDK's second write failed its condition; the delivery knew the note as its own
+    expect(fired).toBe(true);
+    expect(hub.provider.calls).toHaveLength(2);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect((events[0] as Sent).data.providerMessageIds).toHaveLength(2);
   });
 
   it('reports outcome_unknown when no status ever names an unanswered message, and never sends it again', async () => {
