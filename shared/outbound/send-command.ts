@@ -513,7 +513,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             detail: 'the deadline passed before the hub could send',
           });
         }
-        await takeTurn(record.plan as SendPlan, remainingMs);
+        // A redelivery (a later part, a throttled one) while the endpoint is paused sends nothing more.
+        const planned = record.plan as SendPlan;
+        const pausedUntil = await deps.pauses?.pausedUntil({
+          provider: planned.provider,
+          endpoint: planned.endpoint,
+        });
+        if (pausedUntil !== undefined) {
+          return failAt(index, {
+            reason: 'credentials',
+            retryable: true,
+            detail: `the provider refused this endpoint's credentials; its sends are paused until ${pausedUntil}`,
+          });
+        }
+        await takeTurn(planned, remainingMs);
         // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
         // so it comes before the attempt is noted, and a failure here is one where nothing went.
         const staged = await stageStoredMedia({

@@ -5,6 +5,7 @@ import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
+import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
 
@@ -552,6 +553,51 @@ describe('send commands', () => {
       partIndex: 1,
       sentProviderMessageIds: ['wamid.part0'],
       errors: [{ code: '131026', title: 'Message undeliverable' }],
+    });
+  });
+
+  it('sends nothing more for a command redelivered while its endpoint is paused', async () => {
+    // Prepare: part one goes, part two is throttled, then the endpoint is paused (another command's
+    // credentials were refused), past the pause reads this environment had cached
+    const { conversationId } = await openConversation();
+    hub.provider.script.push(
+      { kind: 'accepted', providerMessageId: 'wamid.before-pause' },
+      { kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } },
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'paused-later', [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ]),
+    );
+    const sender = hub.sender();
+    await hub.runOutbox(sender, 1);
+    const plan = (await hub.sends.get(outboundHubMessageId(conversationId, 'paused-later')))?.plan;
+    if (!plan) throw new Error('no send record');
+    hub.now = new Date(T0.getTime() + 31_000);
+    const { clients, resources } = hub.pipeline.emulators;
+    const pauses = createEndpointPauses({
+      client: clients.dynamodb,
+      tableName: resources.tableName,
+      now: () => hub.now,
+    });
+    const endpoint = { provider: plan.provider, endpoint: plan.endpoint };
+    await pauses.pause(endpoint, new Date(T0.getTime() + 5 * 60_000), '190');
+    // Act
+    try {
+      await hub.runOutbox(sender);
+    } finally {
+      // The other tests send from the same business number.
+      await pauses.pause(endpoint, new Date(T0.getTime() - 1), undefined);
+    }
+    // Assess: no third call; the command ends naming the pause and what went before it
+    expect(hub.provider.calls).toHaveLength(2);
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'credentials',
+      retryable: true,
+      partIndex: 1,
+      sentProviderMessageIds: ['wamid.before-pause'],
     });
   });
 
