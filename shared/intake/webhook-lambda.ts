@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { toApiGatewayResult, toWebhookRequest } from '#shared/aws/apigw.ts';
-import { setCallDeadline } from '#shared/aws/signed/signed-caller.ts';
+import { signedCallDeadline } from '#shared/aws/signed/signed-caller.ts';
 import { textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
 import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
 import { runtimeConfig } from '#shared/config/runtime.ts';
@@ -50,45 +50,36 @@ export const createWebhookHandler = <C extends WebhookConnectorId>(
   const { channel } = connector;
   const sections = connector.secretSections as readonly SectionsOf<C>[];
   const log = logger.child({ channel });
-  const handleWebhook = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const request = toWebhookRequest(event, new Date());
-    let secrets: SecretsWith<SectionsOf<C>>;
-    let deps: Omit<ProcessWebhookDeps, 'logger'>;
-    try {
-      const paths = runtimeConfig().SWITCHBOARD_WEBHOOK_PATHS;
-      if (paths && !paths.includes(request.path)) {
-        // Behind a function URL every path arrives; a provider registered with a wrong URL learns it here.
-        log.warn('webhook path not served', { outcome: 'reject', statusCode: 404 });
-        return toApiGatewayResult(NOT_FOUND_RESPONSE);
-      }
-      secrets = requireSections(await (options.secrets ?? webhookChannelSecrets)(), sections);
-      deps = (options.deps ?? webhookDeps)();
-    } catch (error) {
-      // Secrets Manager down or a misconfigured function: the provider must retry, not give up.
-      log.error('webhook dependencies unavailable', {
-        errorName: errorNameOf(error),
-        // Names the missing secret sections, never a value.
-        ...(error instanceof MissingSecretSectionError ? { reason: error.message } : {}),
-        statusCode: 503,
-      });
-      return toApiGatewayResult(UNAVAILABLE_RESPONSE);
-    }
-    const response = await processWebhook(request, (bound) => bind(bound, secrets), {
-      ...deps,
-      logger: log.child({ route: request.path }),
-    });
-    return toApiGatewayResult(response);
-  };
-
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(logRequestId())
-    .handler(async (event, context) => {
-      const remaining = context.getRemainingTimeInMillis?.();
-      setCallDeadline(Number.isFinite(remaining) ? Date.now() + remaining : undefined);
+    .use(signedCallDeadline())
+    .handler(async (event) => {
+      const request = toWebhookRequest(event, new Date());
+      let secrets: SecretsWith<SectionsOf<C>>;
+      let deps: Omit<ProcessWebhookDeps, 'logger'>;
       try {
-        return await handleWebhook(event);
-      } finally {
-        setCallDeadline(undefined);
+        const paths = runtimeConfig().SWITCHBOARD_WEBHOOK_PATHS;
+        if (paths && !paths.includes(request.path)) {
+          // Behind a function URL every path arrives; a provider registered with a wrong URL learns it here.
+          log.warn('webhook path not served', { outcome: 'reject', statusCode: 404 });
+          return toApiGatewayResult(NOT_FOUND_RESPONSE);
+        }
+        secrets = requireSections(await (options.secrets ?? webhookChannelSecrets)(), sections);
+        deps = (options.deps ?? webhookDeps)();
+      } catch (error) {
+        // Secrets Manager down or a misconfigured function: the provider must retry, not give up.
+        log.error('webhook dependencies unavailable', {
+          errorName: errorNameOf(error),
+          // Names the missing secret sections, never a value.
+          ...(error instanceof MissingSecretSectionError ? { reason: error.message } : {}),
+          statusCode: 503,
+        });
+        return toApiGatewayResult(UNAVAILABLE_RESPONSE);
       }
+      const response = await processWebhook(request, (bound) => bind(bound, secrets), {
+        ...deps,
+        logger: log.child({ route: request.path }),
+      });
+      return toApiGatewayResult(response);
     });
 };

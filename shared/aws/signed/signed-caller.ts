@@ -1,3 +1,4 @@
+import type { MiddlewareObj } from '@middy/core';
 import { announceSignedRequest } from '../clients.ts';
 import {
   CredentialsProviderError,
@@ -97,7 +98,7 @@ export interface SignedCallerOptions {
   readonly random?: () => number;
   /**
    * When the current invocation must have answered (epoch ms, on the `now` clock), or undefined:
-   * no attempt or wait runs past it. @default the webhook handler's (setCallDeadline)
+   * no attempt or wait runs past it. @default the invocation's (signedCallDeadline)
    */
   readonly deadline?: () => number | undefined;
 }
@@ -105,13 +106,24 @@ export interface SignedCallerOptions {
 let invocationDeadline: number | undefined;
 
 /**
- * Set by the webhook handler from Lambda's context for the invocation under way, cleared after it:
- * a retry that could not finish in time is not started, so the handler still answers (503) and logs
- * what it could not queue, instead of being cut off by the function's timeout.
+ * The invocation's deadline for every signed request made during it, taken from Lambda's context
+ * and cleared after it (as `logRequestId` does the request id): a retry that could not finish in
+ * time is not started, so the handler still answers (503) and logs what it could not queue, instead
+ * of being cut off by the function's timeout.
  */
-export const setCallDeadline = (at: number | undefined): void => {
-  invocationDeadline = at;
-};
+export const signedCallDeadline = (): MiddlewareObj => ({
+  name: 'switchboardSignedCallDeadline',
+  before: (request) => {
+    const remaining = request.context.getRemainingTimeInMillis?.();
+    invocationDeadline = Number.isFinite(remaining) ? Date.now() + remaining : undefined;
+  },
+  after: () => {
+    invocationDeadline = undefined;
+  },
+  onError: () => {
+    invocationDeadline = undefined;
+  },
+});
 
 /** Kept free at the end of an invocation to answer and log. */
 const ANSWER_MARGIN_MS = 1_000;
