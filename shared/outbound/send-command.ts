@@ -169,6 +169,21 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const iso = () => now().toISOString();
 
   /** Decides everything about a new command before anything is written: refusal, or the plan and its messages. */
+  /** The refusal for an endpoint whose sends are paused (its credentials were refused), if it is. */
+  const pausedFailure = async (
+    provider: Provider,
+    endpoint: SendPlan['endpoint'],
+  ): Promise<Omit<SendFailure, 'decidedAt'> | undefined> => {
+    const pausedUntil = await deps.pauses?.pausedUntil({ provider, endpoint });
+    return pausedUntil === undefined
+      ? undefined
+      : {
+          reason: 'credentials',
+          retryable: true,
+          detail: `the provider refused this endpoint's credentials; its sends are paused until ${pausedUntil}`,
+        };
+  };
+
   const plan = async (
     command: SendMessageCommand,
     conversation: ConversationState,
@@ -215,18 +230,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         },
       };
     }
-    const pausedUntil = await deps.pauses?.pausedUntil({ provider, endpoint: conversation.endpoint });
-    if (pausedUntil !== undefined) {
-      return {
-        ok: false,
-        plan: base,
-        failure: {
-          reason: 'credentials',
-          retryable: true,
-          detail: `the provider refused this endpoint's credentials; its sends are paused until ${pausedUntil}`,
-        },
-      };
-    }
+    const paused = await pausedFailure(provider, conversation.endpoint);
+    if (paused) return { ok: false, plan: base, failure: paused };
     const inspected = await inspectStoredMedia(command.data.parts, deps.mediaObjects);
     if (!inspected.ok) {
       return {
@@ -407,6 +412,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   };
 
   /**
+   * The provider id of message `index` of a send whose call went unanswered, when it is known
+   * without the provider's answer: from its status or echo (a link), or, for the last message, from
+   * the sent message's record (written before the sent mark).
+   */
+  const wentAs = async (record: SendRecord, index: number, last: boolean): Promise<string | undefined> =>
+    record.links[String(index)] ??
+    (last ? (await deps.reads.message(record.hubMessageId))?.providerMessageIds?.[index] : undefined);
+
+  /**
    * Notes attempt `index` as this delivery's before its call. A note whose write succeeded but whose
    * answer was lost, retried by the SDK, fails its condition: finding its own note, the delivery
    * goes on to the call, which no one else can have made.
@@ -463,25 +477,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       const noted = notedAt !== undefined && index === start.next;
       if (!noted && record.inFlight?.index === index) {
         // An earlier delivery called (or was about to call) the provider and never heard back.
-        const linked = record.links[String(index)];
-        if (linked !== undefined && last) {
-          acceptLast(index, linked, record.inFlight.at);
+        const went = await wentAs(record, index, last);
+        if (went !== undefined && last) {
+          acceptLast(index, went, record.inFlight.at);
           continue;
         }
-        if (linked !== undefined) {
-          await sends.accept(record.hubMessageId, index, linked);
-          record = { ...record, next: index + 1, providerIds: [...record.providerIds, linked] };
+        if (went !== undefined) {
+          await sends.accept(record.hubMessageId, index, went);
+          record = { ...record, next: index + 1, providerIds: [...record.providerIds, went] };
           continue;
-        }
-        if (last) {
-          // The sent message is recorded before the sent mark: if it is, the last message went (a
-          // crash fell between the two), and its provider id is in the record.
-          const recorded = await deps.reads.message(record.hubMessageId);
-          const recordedId = recorded?.providerMessageIds?.[index];
-          if (recordedId !== undefined) {
-            acceptLast(index, recordedId, record.inFlight.at);
-            continue;
-          }
         }
         if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
           throw new RetryLaterError('waiting for the provider to say whether the message went');
@@ -515,17 +519,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
         // A redelivery (a later part, a throttled one) while the endpoint is paused sends nothing more.
         const planned = record.plan as SendPlan;
-        const pausedUntil = await deps.pauses?.pausedUntil({
-          provider: planned.provider,
-          endpoint: planned.endpoint,
-        });
-        if (pausedUntil !== undefined) {
-          return failAt(index, {
-            reason: 'credentials',
-            retryable: true,
-            detail: `the provider refused this endpoint's credentials; its sends are paused until ${pausedUntil}`,
-          });
-        }
+        const paused = await pausedFailure(planned.provider, planned.endpoint);
+        if (paused) return failAt(index, paused);
         await takeTurn(planned, remainingMs);
         // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
         // so it comes before the attempt is noted, and a failure here is one where nothing went.
@@ -622,6 +617,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     return finishSent(command, record, conversation, lastAccept, hints, publisher);
   };
 
+  /** A command's send record before anything is decided: nothing sent, nothing noted. */
+  const newRecord = (command: SendMessageCommand, hubMessageId: string, commandHash: string): SendRecord => ({
+    hubMessageId,
+    conversationId: command.data.conversationId,
+    commandId: command.id,
+    commandHash,
+    state: 'sending',
+    acceptedAt: iso(),
+    messageCount: 0,
+    next: 0,
+    providerIds: [],
+    links: {},
+  });
+
   /**
    * The command's last receive ended without an outcome (it waited on the provider, its rate, an
    * earlier command of its conversation, or failed): the next failure would move it to the
@@ -663,16 +672,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (!record) {
       const failure = failureFor(undefined);
       const failed: SendRecord = {
-        hubMessageId,
-        conversationId: command.data.conversationId,
-        commandId: command.id,
-        commandHash: commandHashOf(command),
+        ...newRecord(command, hubMessageId, commandHashOf(command)),
         state: 'failed',
-        acceptedAt: iso(),
-        messageCount: 0,
-        next: 0,
-        providerIds: [],
-        links: {},
         failure,
       };
       if ((await sends.claim(failed)) === 'claimed')
@@ -692,15 +693,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         return finishSent(command, record, conversation, undefined, hints, publisher);
       const { inFlight } = record;
       if (inFlight && inFlight.index === record.messageCount - 1) {
-        const wentAs =
-          record.links[String(inFlight.index)] ??
-          (await deps.reads.message(hubMessageId))?.providerMessageIds?.[inFlight.index];
-        if (wentAs !== undefined) {
-          const last = { index: inFlight.index, providerMessageId: wentAs, at: inFlight.at };
+        const went = await wentAs(record, inFlight.index, true);
+        if (went !== undefined) {
+          const last = { index: inFlight.index, providerMessageId: went, at: inFlight.at };
           const done: SendRecord = {
             ...record,
             next: record.messageCount,
-            providerIds: [...record.providerIds, wentAs],
+            providerIds: [...record.providerIds, went],
             completedAt: inFlight.at,
           };
           return finishSent(command, done, conversation, last, hints, publisher);
@@ -727,18 +726,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     let claimedNow = false;
 
     if (!record) {
-      const base: SendRecord = {
-        hubMessageId,
-        conversationId: command.data.conversationId,
-        commandId: command.id,
-        commandHash,
-        state: 'sending',
-        acceptedAt: iso(),
-        messageCount: 0,
-        next: 0,
-        providerIds: [],
-        links: {},
-      };
+      const base = newRecord(command, hubMessageId, commandHash);
       if (!conversation) {
         const failure: SendFailure = {
           reason: 'conversation_unknown',
