@@ -8,19 +8,22 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
  * holds on redelivery; other groups (other conversations) run concurrently and carry on.
  */
 
+/** Why a record at its last receive is failing: its own error, or one before it in its group (`heldBehind`). */
+export interface LastReceiveCause {
+  readonly cause: unknown;
+  readonly heldBehind: boolean;
+}
+
 /** What a batch consumer does with one group's records. */
 export interface GroupProcessor {
   handle(record: SQSRecord): Promise<void>;
   /**
-   * A record of a failed group (the one that failed, `cause` its error, or one after it, `heldBy`
-   * the error it waited behind) that is at its last receive: reported failed, it would move to the
-   * dead-letter queue. Resolves once the record is dealt with for good (it is then not reported
-   * failed); throws to leave it failed. Only asked when `maxReceiveCount` is given.
+   * A record of a failed group (the one that failed, or one after it, held behind it) that is at its
+   * last receive: reported failed, it would move to the dead-letter queue. Resolves once the record
+   * is dealt with for good (it is then not reported failed); throws to leave it failed. Only asked
+   * when `maxReceiveCount` is given.
    */
-  lastReceive?(
-    record: SQSRecord,
-    how: { readonly cause: unknown } | { readonly heldBy: unknown },
-  ): Promise<void>;
+  lastReceive?(record: SQSRecord, why: LastReceiveCause): Promise<void>;
   /** The group is done, whether it succeeded or failed: release what it held. */
   close(): void;
 }
@@ -42,8 +45,22 @@ export interface FifoBatchOptions {
 
 const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
 
-const isLastReceive = (record: SQSRecord, maxReceiveCount: number | undefined): boolean =>
-  maxReceiveCount !== undefined && Number(record.attributes.ApproximateReceiveCount) >= maxReceiveCount;
+/** Whether `processor` dealt for good with `record`, a failing record at its last receive. */
+const endedAtLastReceive = async (
+  processor: GroupProcessor,
+  record: SQSRecord,
+  why: LastReceiveCause,
+  maxReceiveCount: number | undefined,
+): Promise<boolean> => {
+  if (!processor.lastReceive || maxReceiveCount === undefined) return false;
+  if (Number(record.attributes.ApproximateReceiveCount) < maxReceiveCount) return false;
+  try {
+    await processor.lastReceive(record, why);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export const processFifoBatch = async (
   event: SQSEvent,
@@ -56,19 +73,6 @@ export const processFifoBatch = async (
     groups.set(groupOf(record), group);
   }
   const failed: string[] = [];
-  const endedAtLastReceive = async (
-    processor: GroupProcessor,
-    record: SQSRecord,
-    how: { readonly cause: unknown } | { readonly heldBy: unknown },
-  ): Promise<boolean> => {
-    if (!processor.lastReceive || !isLastReceive(record, options.maxReceiveCount)) return false;
-    try {
-      await processor.lastReceive(record, how);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const openGroup = options.openGroups(groups.size);
   await Promise.all(
     [...groups.values()].map(async (records) => {
@@ -85,7 +89,8 @@ export const processFifoBatch = async (
                 await endedAtLastReceive(
                   processor,
                   entry,
-                  entry === record ? { cause: error } : { heldBy: error },
+                  { cause: error, heldBehind: entry !== record },
+                  options.maxReceiveCount,
                 )
               )
                 continue;

@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
-import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import { type LastReceiveCause, processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import {
   COMMAND_TYPES,
   type HubCommand,
@@ -182,16 +182,14 @@ export const createOutboxService = (deps: OutboxDeps) => {
    */
   const endAtLastReceive = async (
     record: SQSRecord,
-    how: { readonly cause: unknown } | { readonly heldBy: unknown },
+    why: LastReceiveCause,
     publisher: EventPublisher,
   ): Promise<void> => {
     const parsed = HubCommandSchema.safeParse(JSON.parse(record.body));
     if (!parsed.success) throw new Error('not a command');
     const command = parsed.data;
     if (command.type !== COMMAND_TYPES.sendMessage) return;
-    const ending =
-      'cause' in how ? { cause: how.cause, heldBehind: false } : { cause: how.heldBy, heldBehind: true };
-    const outcome = await deps.sendMessage(command, () => 0, publisher, ending);
+    const outcome = await deps.sendMessage(command, () => 0, publisher, why);
     logger.warn('command ended at its last receive', {
       conversationId: command.data.conversationId,
       commandId: command.id,
@@ -212,7 +210,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
           const publisher = joinRounds();
           return {
             handle: (record) => handle(record, remainingMs, publisher),
-            lastReceive: (record, how) => endAtLastReceive(record, how, publisher),
+            lastReceive: (record, why) => endAtLastReceive(record, why, publisher),
             close: () => publisher.leave(),
           };
         };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
+import type { LastReceiveCause } from '#shared/aws/sqs-fifo-batch.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
@@ -55,12 +56,6 @@ export const SEND_STEPS = [
   'publish-failed',
 ] as const;
 export type SendStep = (typeof SEND_STEPS)[number];
-
-/** Why a command at its last receive is ended: its own failure, or the one of an earlier command it waited behind. */
-export interface EndAtLastReceive {
-  readonly cause: unknown;
-  readonly heldBehind: boolean;
-}
 
 /** The command cannot finish in this delivery (throttled, or waiting for the provider's word): SQS delivers it again. */
 export class RetryLaterError extends Error {
@@ -642,7 +637,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
    */
   const endUnfinished = async (
     command: SendMessageCommand,
-    { cause, heldBehind }: EndAtLastReceive,
+    { cause, heldBehind }: LastReceiveCause,
     publisher: EventPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
@@ -843,7 +838,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
      * At the command's last receive, after it (or an earlier command of its conversation) failed
      * with `cause`: no provider call, the command ends in `send_failed` (see endUnfinished).
      */
-    endAtLastReceive?: EndAtLastReceive,
+    endAtLastReceive?: LastReceiveCause,
   ): Promise<SendResult> =>
     endAtLastReceive
       ? endUnfinished(command, endAtLastReceive, publisher)
