@@ -48,6 +48,22 @@ describe('send commands', () => {
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
+  /** The outbox's SQS record of `command` as it arrives for the last time before the dead-letter queue. */
+  const atLastReceive = (command: ReturnType<typeof sendCommand>) =>
+    toSqsRecord(
+      {
+        MessageId: `last-receive-${command.id}`,
+        ReceiptHandle: 'r',
+        Body: JSON.stringify(command),
+        Attributes: {
+          MessageGroupId: command.data.conversationId,
+          ApproximateReceiveCount: String(OUTBOX_QUEUE.maxReceiveCount),
+        },
+      },
+      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+      'local',
+    );
+
   type Write = { readonly commandName: string | undefined; readonly input: unknown };
   type Keys = Record<string, { S?: string }> | undefined;
   /** The PutItem of table item `pk`/`sk`. */
@@ -384,21 +400,7 @@ describe('send commands', () => {
     const records = [
       sendCommand(conversationId, 'last-receive-1'),
       sendCommand(conversationId, 'last-receive-2'),
-    ].map((command, index) =>
-      toSqsRecord(
-        {
-          MessageId: `last-receive-${index}`,
-          ReceiptHandle: 'r',
-          Body: JSON.stringify(command),
-          Attributes: {
-            MessageGroupId: conversationId,
-            ApproximateReceiveCount: String(OUTBOX_QUEUE.maxReceiveCount),
-          },
-        },
-        'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-        'local',
-      ),
-    );
+    ].map(atLastReceive);
     // Act
     const response = await hub.sender().handleSqsEvent({ Records: records });
     // Assess: nothing left to move to the dead-letter queue unseen; one call, two outcomes
@@ -422,19 +424,7 @@ describe('send commands', () => {
       putOf(`MSG#${outboundHubMessageId(conversationId, 'last-receive-sent')}`, 'MSG'),
       'instead',
     );
-    const record = toSqsRecord(
-      {
-        MessageId: 'last-receive-sent',
-        ReceiptHandle: 'r',
-        Body: JSON.stringify(sendCommand(conversationId, 'last-receive-sent')),
-        Attributes: {
-          MessageGroupId: conversationId,
-          ApproximateReceiveCount: String(OUTBOX_QUEUE.maxReceiveCount),
-        },
-      },
-      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-      'local',
-    );
+    const record = atLastReceive(sendCommand(conversationId, 'last-receive-sent'));
     // Act
     const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: [record] }));
     // Assess
