@@ -14,14 +14,28 @@ export interface LastReceiveCause {
   readonly heldBehind: boolean;
 }
 
+/**
+ * The cause handed to `lastReceive` for a record received more often than the give-up receive: a
+ * receive before this one ended without finishing it (its function crashed or timed out before the
+ * batch could answer, or `lastReceive` itself failed). Nothing is tried for it but ending it.
+ */
+export class UnfinishedReceiveError extends Error {
+  override readonly name = 'UnfinishedReceiveError';
+  constructor() {
+    super('a receive of it ended without finishing it: the function crashed or timed out');
+  }
+}
+
 /** What a batch consumer does with one group's records. */
 export interface GroupProcessor {
   handle(record: SQSRecord): Promise<void>;
   /**
-   * A record of a failed group (the one that failed, or one after it, held behind it) that is at its
-   * last receive: reported failed, it would move to the dead-letter queue. Resolves once the record
-   * is dealt with for good (it is then not reported failed); throws to leave it failed. Only asked
-   * when `maxReceiveCount` is given.
+   * A record at or past the give-up receive (`giveUpAtReceive`) that has no outcome: one of a failed
+   * group (the one that failed, or one after it, held behind it) at that receive, or any record
+   * received more often than that (cause `UnfinishedReceiveError`, asked instead of `handle`).
+   * Reported failed, it would come back until the queue's redrive moved it to the dead-letter queue.
+   * Resolves once the record is dealt with for good (it is then not reported failed); throws to
+   * leave it failed. Only asked when `giveUpAtReceive` is given.
    */
   lastReceive?(record: SQSRecord, why: LastReceiveCause): Promise<void>;
   /** The group is done, whether it succeeded or failed: release what it held. */
@@ -39,21 +53,27 @@ export interface FifoBatchOptions {
   /** Called once per batch with its number of groups; returns what opens each group. */
   readonly openGroups: (groupCount: number) => () => GroupProcessor;
   readonly onGroupFailure?: (failure: GroupFailure) => void;
-  /** The queue's redrive `maxReceiveCount`: a record received that often is at its last receive. */
-  readonly maxReceiveCount?: number;
+  /**
+   * The receive at which the processor ends a failing record itself (`consumerGivesUpAtReceive` in
+   * shared/resources/definitions.ts); below the queue's redrive `maxReceiveCount`, so a receive that
+   * dies there is followed by more.
+   */
+  readonly giveUpAtReceive?: number | undefined;
 }
 
 const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
 
-/** Whether `processor` dealt for good with `record`, a failing record at its last receive. */
+const receiveCountOf = (record: SQSRecord): number => Number(record.attributes.ApproximateReceiveCount);
+
+/** Whether `processor` dealt for good with `record`, a failing record at or past the give-up receive. */
 const endedAtLastReceive = async (
   processor: GroupProcessor,
   record: SQSRecord,
   why: LastReceiveCause,
-  maxReceiveCount: number | undefined,
+  giveUpAtReceive: number | undefined,
 ): Promise<boolean> => {
-  if (!processor.lastReceive || maxReceiveCount === undefined) return false;
-  if (Number(record.attributes.ApproximateReceiveCount) < maxReceiveCount) return false;
+  if (!processor.lastReceive || giveUpAtReceive === undefined) return false;
+  if (receiveCountOf(record) < giveUpAtReceive) return false;
   try {
     await processor.lastReceive(record, why);
     return true;
@@ -73,25 +93,36 @@ export const processFifoBatch = async (
     groups.set(groupOf(record), group);
   }
   const failed: string[] = [];
+  const { giveUpAtReceive } = options;
+  /** Received more often than the give-up receive: that receive (or a later one) died unfinished. */
+  const pastGiveUp = (record: SQSRecord): boolean =>
+    giveUpAtReceive !== undefined && receiveCountOf(record) > giveUpAtReceive;
   const openGroup = options.openGroups(groups.size);
   await Promise.all(
     [...groups.values()].map(async (records) => {
       const processor = openGroup();
       try {
         for (const [index, record] of records.entries()) {
+          const endNow = pastGiveUp(record) && processor.lastReceive;
           try {
-            await processor.handle(record);
+            if (endNow)
+              await processor.lastReceive?.(record, {
+                cause: new UnfinishedReceiveError(),
+                heldBehind: false,
+              });
+            else await processor.handle(record);
           } catch (error) {
             const rest = records.slice(index);
             options.onGroupFailure?.({ error, record, failedCount: rest.length });
             for (const entry of rest) {
               if (
-                await endedAtLastReceive(
+                !(endNow && entry === record) &&
+                (await endedAtLastReceive(
                   processor,
                   entry,
                   { cause: error, heldBehind: entry !== record },
-                  options.maxReceiveCount,
-                )
+                  giveUpAtReceive,
+                ))
               )
                 continue;
               failed.push(entry.messageId);

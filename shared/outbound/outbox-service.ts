@@ -215,7 +215,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
           };
         };
       },
-      maxReceiveCount: OUTBOX_QUEUE.maxReceiveCount,
+      giveUpAtReceive: OUTBOX_QUEUE.consumerGivesUpAtReceive,
       onGroupFailure: ({ error, failedCount, record }) => {
         const fields = {
           errorName: errorNameOf(error),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
-import type { LastReceiveCause } from '#shared/aws/sqs-fifo-batch.ts';
+import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
@@ -627,9 +627,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   });
 
   /**
-   * The command's last receive ended without an outcome (it waited on the provider, its rate, an
-   * earlier command of its conversation, or failed): the next failure would move it to the
-   * dead-letter queue with no event. It ends here in `send_failed` instead, without a provider call:
+   * The command's give-up receive ended without an outcome (it waited on the provider, its rate, an
+   * earlier command of its conversation, or failed), or a receive after it came (that one died
+   * unfinished: `UnfinishedReceiveError`): failing again would leave it to the dead-letter queue
+   * with no event. It ends here in `send_failed` instead, without a provider call:
    * `outcome_unknown` when a call went unanswered, `rate_limited` when it waited on a rate, else
    * `provider_error`; all retryable. A record already failed is published if it was not. One whose
    * messages all went (accepted, or the last one named by a status or already recorded) ends as
@@ -660,7 +661,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             retryable: true,
             detail: `its retries ran out before it could be sent (${
               heldBehind ? 'an earlier command of its conversation was unfinished: ' : ''
-            }${cause instanceof RetryLaterError ? cause.message : errorNameOf(cause)})`,
+            }${cause instanceof RetryLaterError || cause instanceof UnfinishedReceiveError ? cause.message : errorNameOf(cause)})`,
             decidedAt: iso(),
           };
     let record = await sends.get(hubMessageId);

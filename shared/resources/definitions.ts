@@ -63,6 +63,14 @@ export interface QueueDefinition {
   readonly retentionPeriodSeconds: number;
   /** Receives after which a message is moved to the dead-letter queue. */
   readonly maxReceiveCount: number;
+  /**
+   * The receive at which the consumer itself ends a record still without an outcome (in an event,
+   * not the dead-letter queue). A record received more often than that had a receive end without
+   * finishing it (the function crashed, timed out, or could not end it): it is ended before anything
+   * else is tried. `maxReceiveCount`, above it, remains the net for a record even that cannot end.
+   * Absent: the consumer never gives up on its own.
+   */
+  readonly consumerGivesUpAtReceive?: number;
   readonly deadLetterQueue: {
     readonly name: string;
     readonly retentionPeriodSeconds: number;
@@ -143,8 +151,10 @@ export const HELPDESK_QUEUE: QueueDefinition = {
  * conversation id, so a conversation's commands go out in order; a command waiting on a throttled
  * or silent provider holds back only its own conversation. A failed delivery comes back after the
  * visibility timeout; the sender gives up on a provider after 10 minutes (send_failed). A command
- * still without an outcome at its last receive (one waiting on a rate, or behind an earlier command
- * of its conversation) ends in send_failed there, never in the dead-letter queue without an event.
+ * still without an outcome at its 50th receive (one waiting on a rate, or behind an earlier command
+ * of its conversation) ends in send_failed there; one whose 50th receive died with its function
+ * (a crash, a timeout) ends at the next, before anything else is tried. The dead-letter queue gets
+ * only what cannot be attributed to a conversation, and what could not be ended in 10 receives more.
  */
 export const OUTBOX_QUEUE: QueueDefinition = {
   name: 'switchboard-outbox.fifo',
@@ -153,7 +163,8 @@ export const OUTBOX_QUEUE: QueueDefinition = {
   maximumMessageSizeBytes: ONE_MIB,
   visibilityTimeoutSeconds: 60,
   retentionPeriodSeconds: FOURTEEN_DAYS,
-  maxReceiveCount: 50,
+  maxReceiveCount: 60,
+  consumerGivesUpAtReceive: 50,
   deadLetterQueue: { name: 'switchboard-outbox-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
 };
 

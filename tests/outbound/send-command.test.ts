@@ -48,21 +48,24 @@ describe('send commands', () => {
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
-  /** The outbox's SQS record of `command` as it arrives for the last time before the dead-letter queue. */
-  const atLastReceive = (command: ReturnType<typeof sendCommand>) =>
+  const GIVE_UP_AT = OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN;
+  /** The outbox's SQS record of `command` at its `receiveCount`th receive. */
+  const received = (command: ReturnType<typeof sendCommand>, receiveCount: number) =>
     toSqsRecord(
       {
-        MessageId: `last-receive-${command.id}`,
+        MessageId: `receive-${receiveCount}-${command.id}`,
         ReceiptHandle: 'r',
         Body: JSON.stringify(command),
         Attributes: {
           MessageGroupId: command.data.conversationId,
-          ApproximateReceiveCount: String(OUTBOX_QUEUE.maxReceiveCount),
+          ApproximateReceiveCount: String(receiveCount),
         },
       },
       'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
       'local',
     );
+  /** The outbox's SQS record of `command` at the receive where the sender gives up on it. */
+  const atLastReceive = (command: ReturnType<typeof sendCommand>) => received(command, GIVE_UP_AT);
 
   type Write = { readonly commandName: string | undefined; readonly input: unknown };
   type Keys = Record<string, { S?: string }> | undefined;
@@ -414,6 +417,83 @@ describe('send commands', () => {
     expect(events[1]?.data.errors?.[0]?.title).toContain(
       'an earlier command of its conversation was unfinished',
     );
+  });
+
+  it('ends a command whose give-up receive died unfinished at the next receive, without a call, and sends the one behind it', async () => {
+    // Prepare: the first command's 50th receive crashed (nothing recorded); the second is on its 2nd
+    const { conversationId } = await openConversation();
+    expect(OUTBOX_QUEUE.maxReceiveCount).toBeGreaterThan(GIVE_UP_AT);
+    const records = [
+      received(sendCommand(conversationId, 'died-1'), GIVE_UP_AT + 1),
+      received(sendCommand(conversationId, 'died-2'), 2),
+    ];
+    // Act
+    const response = await hub.sender().handleSqsEvent({ Records: records });
+    // Assess: the first ends in send_failed before anything is tried; the second goes, in order after it
+    expect(response.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    const failed = events[0] as Failed;
+    expect([failed.data.idempotencyKey, failed.data.reason, failed.data.retryable]).toEqual([
+      'died-1',
+      'provider_error',
+      true,
+    ]);
+    expect(failed.data.errors?.[0]?.title).toContain('crashed or timed out');
+    expect((events[1] as Sent).data.idempotencyKey).toBe('died-2');
+  });
+
+  it('ends a command whose call went unanswered and whose give-up receive died in outcome_unknown, never calling again', async () => {
+    // Prepare: the first delivery's call gets no answer
+    const { conversationId } = await openConversation();
+    hub.provider.script.push({ kind: 'ambiguous', error: { code: 'TimeoutError' } });
+    const command = sendCommand(conversationId, 'died-in-flight');
+    const first = await hub.sender().handleSqsEvent({ Records: [received(command, 1)] });
+    // Act: the receive after the give-up one
+    const response = await hub.sender().handleSqsEvent({ Records: [received(command, GIVE_UP_AT + 1)] });
+    // Assess
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.data.reason, event.data.partIndex])).toEqual([
+      ['outcome_unknown', 0],
+    ]);
+  });
+
+  it('keeps a command past its give-up receive failed, with its conversation held, while it cannot be ended', async () => {
+    // Prepare: the failed send record's write is throttled once
+    const { conversationId } = await openConversation();
+    const refused = sendCommand(conversationId, 'end-refused');
+    const behind = sendCommand(conversationId, 'end-refused-2');
+    const withFault = failingWriteOnce(
+      'end-refused',
+      putOf(`MSG#${outboundHubMessageId(conversationId, 'end-refused')}`, 'SEND'),
+      'instead',
+    );
+    const firstTry = [received(refused, GIVE_UP_AT + 1), received(behind, 2)];
+    // Act: a receive past the give-up one, then the next
+    const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: firstTry }));
+    const held = await outcomes();
+    const next = await hub.sender().handleSqsEvent({
+      Records: [received(refused, GIVE_UP_AT + 2), received(behind, 3)],
+    });
+    // Assess: both stayed on the queue in order, nothing went, nothing was said; the next receive ended both
+    expect(fired).toBe(true);
+    expect(result.batchItemFailures).toEqual(
+      firstTry.map((record) => ({ itemIdentifier: record.messageId })),
+    );
+    expect(held).toEqual([]);
+    expect(next.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
   });
 
   it('ends a command that went but failed to record at its last receive as sent, once', async () => {
