@@ -430,6 +430,26 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
   };
 
+  /**
+   * Makes provider message `index`'s accept durable. An accept whose write succeeded but whose answer
+   * was lost, retried by the SDK, fails its condition: finding the provider's id in its place, the
+   * delivery goes on instead of waiting a visibility timeout for its redelivery.
+   */
+  const accept = async (
+    hubMessageId: string,
+    index: number,
+    providerMessageId: string,
+    completedAt?: string,
+  ) => {
+    try {
+      await sends.accept(hubMessageId, index, providerMessageId, completedAt);
+    } catch (error) {
+      if (!(error instanceof SendRaceError)) throw error;
+      const current = await sends.get(hubMessageId);
+      if (current?.state !== 'sending' || current.providerIds[index] !== providerMessageId) throw error;
+    }
+  };
+
   /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
   const sendRemaining = async (
     command: SendMessageCommand,
@@ -478,7 +498,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           continue;
         }
         if (went !== undefined) {
-          await sends.accept(record.hubMessageId, index, went);
+          await accept(record.hubMessageId, index, went);
           record = { ...record, next: index + 1, providerIds: [...record.providerIds, went] };
           continue;
         }
@@ -556,12 +576,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           // that the message went (it would end `outcome_unknown` after the sent event). For the
           // last message the sent event's time (the attempt's) goes with it, the same on every
           // delivery that rebuilds the event.
-          await sends.accept(
-            record.hubMessageId,
-            index,
-            outcome.providerMessageId,
-            last ? attemptAt : undefined,
-          );
+          await accept(record.hubMessageId, index, outcome.providerMessageId, last ? attemptAt : undefined);
           await step('accept', record.hubMessageId);
           record = {
             ...record,

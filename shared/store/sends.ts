@@ -22,7 +22,8 @@ import { type TableContext, track } from './table.ts';
  *   claimed (state sending, next 0) ─┬─ attempt i: inFlight = i   (written BEFORE the call; for a
  *                                    │  one-message command written with the claim)
  *                                    ├─ accepted: next = i + 1, providerIds += id, inFlight removed
- *                                    │  (the last message's accept is written with the sent mark)
+ *                                    │  (a last message known only from its status or its record
+ *                                    │  is accepted with the sent mark)
  *                                    ├─ nothing sent (throttled): inFlight removed, waitingSince set
  *                                    └─ failed / sent: final, then published
  *

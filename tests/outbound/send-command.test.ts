@@ -97,6 +97,19 @@ describe('send commands', () => {
       );
     };
 
+  /** A send record's accept of a provider message (`accept`). */
+  const acceptOf =
+    (hubMessageId: string) =>
+    ({ commandName, input }: Write) => {
+      const update = input as { Key?: Keys; UpdateExpression?: string };
+      return (
+        commandName === 'UpdateItemCommand' &&
+        update.Key?.pk?.S === `MSG#${hubMessageId}` &&
+        update.UpdateExpression?.startsWith('SET providerIds = list_append') === true &&
+        !update.UpdateExpression.includes(':sent')
+      );
+    };
+
   /**
    * Makes the first DynamoDB write that `target` matches fail once: `instead` of being written (a
    * throttled write), or `after` it was written (its answer lost inside the SDK's retry loop, which
@@ -528,6 +541,23 @@ describe('send commands', () => {
     const { fired } = await withFault(() => hub.runOutbox());
     // Assess: the SDK's second write found the claim; the delivery knew it as its own and sent
     expect(fired).toBe(true);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('goes on at once when an accept landed but its answer was lost and the SDK wrote it again', async () => {
+    // Prepare: the provider accepts; the accept's UpdateItem is written, then its answer is lost
+    const { conversationId } = await openConversation();
+    const hubMessageId = outboundHubMessageId(conversationId, 'accept-answer-lost');
+    const withFault = failingWriteOnce('accept-answer-lost', acceptOf(hubMessageId), 'after');
+    const command = sendCommand(conversationId, 'accept-answer-lost');
+    // Act: one delivery
+    const { result, fired } = await withFault(() =>
+      hub.sender().handleSqsEvent({ Records: [received(command, 1)] }),
+    );
+    // Assess: the delivery found its accept in place and finished, with no redelivery to wait for
+    expect(fired).toBe(true);
+    expect(result.batchItemFailures).toEqual([]);
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
