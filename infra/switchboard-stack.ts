@@ -169,6 +169,7 @@ export class SwitchboardStack extends Stack {
         { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
         { name: 'HelpdeskDeadLetterQueue', queue: this.storage.helpdesk.deadLetterQueue },
         { name: 'OutboxDeadLetterQueue', queue: this.storage.outbox.deadLetterQueue },
+        { name: 'MediaDeadLetterQueue', queue: this.storage.media.deadLetterQueue },
         ...(this.emailIntake
           ? [{ name: 'SesIntakeFailedEvents', queue: this.emailIntake.failedEvents }]
           : []),

@@ -251,7 +251,12 @@ export class HubStorage extends Construct {
 
   /** Every dead-letter queue, for alarms. */
   public get deadLetterQueues(): sqs.Queue[] {
-    return [this.ingest.deadLetterQueue, this.helpdesk.deadLetterQueue, this.outbox.deadLetterQueue];
+    return [
+      this.ingest.deadLetterQueue,
+      this.helpdesk.deadLetterQueue,
+      this.outbox.deadLetterQueue,
+      this.media.deadLetterQueue,
+    ];
   }
 
   /** Object ARN pattern for a payload prefix, e.g. `arn:…:bucket/attachments/*`. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import { type LastReceiveCause, processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import { buildMediaEvent } from '#shared/contract/build.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
@@ -54,6 +54,11 @@ export interface MediaFetcherDeps {
   readonly staleClaimSeconds: number;
   /** How long one download may take. */
   readonly downloadTimeoutMs: number;
+  /**
+   * The job's receive at which a part still without an outcome ends in `media_failed` rather than
+   * moving on to the dead-letter queue without an event (`consumerGivesUpAtReceive`).
+   */
+  readonly giveUpAtReceive?: number | undefined;
   readonly newToken?: () => string;
   readonly onOutcome?: (outcome: MediaOutcome) => void;
 }
@@ -109,8 +114,14 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
     return { state: 'stored', ...stored, at: deps.clock().toISOString() };
   };
 
-  /** One job to its end: published, or left for a later delivery (RetryLaterError). */
-  const fetchPart = async (job: MediaJob): Promise<void> => {
+  /**
+   * One job to its end: published, or left for a later delivery (RetryLaterError). Given `giveUp`
+   * (its last receive), a part not yet ended is ended `provider_error` without a download.
+   */
+  const fetchPart = async (
+    job: MediaJob,
+    giveUp?: { readonly why: LastReceiveCause; readonly receives: number },
+  ): Promise<void> => {
     const key = mediaObjectKey(job);
     const token = newToken();
     const fields = {
@@ -140,6 +151,11 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
     }
     let outcome: MediaOutcome;
     try {
+      if (giveUp)
+        throw new MediaFailure(
+          'provider_error',
+          `its job ran out of receives (${giveUp.receives}; ${errorNameOf(giveUp.why.cause)})`,
+        );
       outcome = await download(job, key);
     } catch (error) {
       if (error instanceof MediaFailure) {
@@ -198,8 +214,14 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
             throw error;
           }
         },
+        lastReceive: (record, why) =>
+          fetchPart(MediaJobSchema.parse(JSON.parse(record.body)), {
+            why,
+            receives: Number(record.attributes.ApproximateReceiveCount),
+          }),
         close: () => undefined,
       }),
+      giveUpAtReceive: deps.giveUpAtReceive,
       onGroupFailure: ({ error, record }) => {
         if (error instanceof RetryLaterError) return;
         logger.error('media job failed; it comes back after the visibility timeout', {

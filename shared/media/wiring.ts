@@ -5,7 +5,7 @@ import { deletePayloadObjects, S3BlobStore } from '#shared/aws/blob-store.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
-import { HELPDESK_QUEUE, MEDIA_FETCHER } from '#shared/resources/definitions.ts';
+import { HELPDESK_QUEUE, MEDIA_FETCHER, MEDIA_QUEUE } from '#shared/resources/definitions.ts';
 import { createMediaFetchStore, type MediaOutcome } from '#shared/store/media-fetches.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { createMediaFetcher, type MediaFetcher } from './fetch-service.ts';
@@ -74,6 +74,7 @@ export const createMediaFetcherService = (wiring: MediaFetcherWiring): MediaFetc
     backoffSeconds: MEDIA_FETCHER.backoffSeconds,
     staleClaimSeconds: MEDIA_FETCHER.staleClaimSeconds,
     downloadTimeoutMs: MEDIA_FETCHER.downloadTimeoutMs,
+    giveUpAtReceive: MEDIA_QUEUE.consumerGivesUpAtReceive,
     ...(wiring.onOutcome ? { onOutcome: wiring.onOutcome } : {}),
   });
 };

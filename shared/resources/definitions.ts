@@ -173,7 +173,9 @@ export const OUTBOX_QUEUE: QueueDefinition = {
  * so a webhook's answer and the recorder never wait on a download. Group and dedup id = the part
  * (a message's attachments download side by side). The visibility timeout is three times the
  * fetcher's; a failing provider's job comes back after its backoff (the fetcher sets the
- * visibility), a part another fetcher holds after its claim goes stale.
+ * visibility), a part another fetcher holds after its claim goes stale. A part still without an
+ * outcome at its job's 20th receive (its claims or publishes kept failing, or its receives died)
+ * ends in `media_failed` there, or at the first receive after it.
  */
 export const MEDIA_QUEUE: QueueDefinition = {
   name: 'switchboard-media.fifo',
@@ -182,7 +184,8 @@ export const MEDIA_QUEUE: QueueDefinition = {
   maximumMessageSizeBytes: ONE_MIB,
   visibilityTimeoutSeconds: 360,
   retentionPeriodSeconds: FOURTEEN_DAYS,
-  maxReceiveCount: 20,
+  maxReceiveCount: 25,
+  consumerGivesUpAtReceive: 20,
   deadLetterQueue: { name: 'switchboard-media-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
 };
 

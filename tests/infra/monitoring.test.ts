@@ -202,10 +202,10 @@ describe('Monitoring', () => {
 
   it('sends every alarm to the topic and treats missing data as fine', () => {
     // Assess
-    // 5 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
+    // 6 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
     // throttles, outbox age, sender errors, refused credentials, paused endpoints, overdue
     // conversations, attention sweeper errors
-    expect(alarms).toHaveLength(16);
+    expect(alarms).toHaveLength(17);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');

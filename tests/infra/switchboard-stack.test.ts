@@ -25,6 +25,25 @@ describe('SwitchboardStack wiring', () => {
     }
   });
 
+  it('alarms on every dead-letter queue it creates', () => {
+    // Act
+    const queues = full.template.findResources('AWS::SQS::Queue');
+    const deadLetterQueues = Object.keys(queues).filter((id) =>
+      String(queues[id]?.Properties?.QueueName ?? '').includes('-dlq'),
+    );
+    const alarmedQueues = Object.values(full.template.findResources('AWS::CloudWatch::Alarm')).flatMap(
+      (alarm) =>
+        (alarm.Properties.Dimensions ?? [])
+          .filter((dimension: { Name: string }) => dimension.Name === 'QueueName')
+          .map(
+            (dimension: { Value: { 'Fn::GetAtt'?: [string, string] } }) => dimension.Value['Fn::GetAtt']?.[0],
+          ),
+    );
+    // Assess: ingest, helpdesk, outbox and media
+    expect(deadLetterQueues).toHaveLength(4);
+    for (const id of deadLetterQueues) expect(alarmedQueues).toContain(id);
+  });
+
   it('builds every webhook URL from the public base URL and gives Mailgun its mime URL', () => {
     // Act
     const outputs = outputsOf(full);

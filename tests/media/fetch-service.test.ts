@@ -115,16 +115,20 @@ const setup = (open: (job: MediaJob) => Promise<MediaDownload>, { partBytes = 5 
     backoffSeconds: (attempts) => 30 * 2 ** (attempts - 1),
     staleClaimSeconds: 120,
     downloadTimeoutMs: 10_000,
+    giveUpAtReceive: GIVE_UP_AT,
   });
   return { fetcher, memory, s3, published, retries, deleted, opens: () => opens };
 };
 
-const record = (body: MediaJob): SQSRecord =>
+const record = (body: MediaJob, receiveCount = 1): SQSRecord =>
   ({
     messageId: 'm1',
     body: JSON.stringify(body),
-    attributes: { ApproximateReceiveCount: '1', MessageGroupId: 'g' },
+    attributes: { ApproximateReceiveCount: String(receiveCount), MessageGroupId: 'g' },
   }) as never;
+
+/** The receive at which the fetcher in these tests gives up on a part (the queue's is MEDIA_QUEUE's). */
+const GIVE_UP_AT = 5;
 
 describe('media fetcher', () => {
   it('stores an attachment once and tells it once, however often its job arrives', async () => {
@@ -230,6 +234,49 @@ describe('media fetcher', () => {
     expect(hub.published[0]).toMatchObject({
       type: 'switchboard.message.media_failed',
       data: { reason: 'provider_error', attempts: 3 },
+    });
+  });
+
+  it('ends a part in media_failed at its give-up receive when its claim failed, never in the dead-letter queue unseen', async () => {
+    // Prepare: the claim's write fails once, below the give-up receive and at it
+    const failingOnce = () => {
+      const hub = setup(async () => ({ body: chunksOf(JPEG) }));
+      const claim = hub.memory.store.claim;
+      let failed = false;
+      hub.memory.store.claim = async (request) => {
+        if (failed) return claim(request);
+        failed = true;
+        throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      };
+      return hub;
+    };
+    const early = failingOnce();
+    const last = failingOnce();
+    // Act
+    const earlyResponse = await early.fetcher.handleSqsEvent({ Records: [record(job(), GIVE_UP_AT - 1)] });
+    const lastResponse = await last.fetcher.handleSqsEvent({ Records: [record(job(), GIVE_UP_AT)] });
+    // Assess: before it, the job comes back; at it, the part ends in one event without a download
+    expect(earlyResponse.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(early.published).toEqual([]);
+    expect(lastResponse.batchItemFailures).toEqual([]);
+    expect(last.opens()).toBe(0);
+    expect(last.published.map((event) => [event.type, (event.data as { reason?: string }).reason])).toEqual([
+      ['switchboard.message.media_failed', 'provider_error'],
+    ]);
+  });
+
+  it('ends a part whose give-up receive died at the next receive, before any download', async () => {
+    // Prepare
+    const hub = setup(async () => ({ body: chunksOf(JPEG) }));
+    // Act
+    const response = await hub.fetcher.handleSqsEvent({ Records: [record(job(), GIVE_UP_AT + 1)] });
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(hub.opens()).toBe(0);
+    expect(hub.published).toHaveLength(1);
+    expect(hub.published[0]).toMatchObject({
+      type: 'switchboard.message.media_failed',
+      data: { reason: 'provider_error', attempts: 1, detail: expect.stringContaining('ran out of receives') },
     });
   });
 
