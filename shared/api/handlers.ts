@@ -18,7 +18,7 @@ import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
 import { readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
 import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
-import { type ErasureDeps, erasePerson, exportPerson } from '#shared/store/erasure.ts';
+import { type ErasureDeps, type ErasureReport, erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import {
   type ConversationSource,
   conversationPage,
@@ -459,19 +459,26 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'conflict',
           `merged into ${merged.survivingContactId}: erase that person, or unmerge this one first`,
         );
+      const erasedAt = deps.clock().toISOString();
+      const eventOf = ({
+        providerRedactions: _redactions,
+        alreadyErased: _already,
+        ...counts
+      }: ErasureReport) => buildContactErasedEvent({ ...counts, erasedAt });
+      // Told before what finds the person again is deleted: a failed publish leaves it for the retry.
       const report = await erasePerson(
         {
           table,
           deleteObjects: deps.deleteObjects,
           deleteObjectsUnder: deps.deleteObjectsUnder,
           redactAtProviders: deps.redactAtProviders,
+          announce: (erased) => deps.publishEvent(eventOf(erased)),
         },
         contactId,
       );
       if (!report) return fail('notFound', 'no such contact');
-      const { providerRedactions, alreadyErased, ...counts } = report;
-      const event = buildContactErasedEvent({ ...counts, erasedAt: deps.clock().toISOString() });
-      if (!alreadyErased) await deps.publishEvent(event);
+      const { providerRedactions } = report;
+      const event = eventOf(report);
       return json(200, {
         ...event.data,
         ...(providerRedactions ? { providerRedactions } : {}),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { isKeyableConversationId } from './payload-keys.ts';
 
 /**
  * An event too large for one SQS message travels as a pointer: its JSON is stored in the payload
@@ -31,9 +32,6 @@ export type ClaimCheck = z.infer<typeof ClaimCheckSchema>;
 
 export const CLAIM_CHECK_CONTENT_TYPE = 'application/cloudevents+json';
 
-/** A conversation id as `conversationIdFor` makes it: the only subject that becomes part of a key. */
-const CONVERSATION_SUBJECT = /^conv_[0-9a-f]{32}$/;
-
 /** Claim checks of events about no conversation (an endpoint's notices): a fixed segment, no identifier. */
 const UNSCOPED_SEGMENT = 'unscoped/';
 
@@ -42,7 +40,7 @@ const UNSCOPED_SEGMENT = 'unscoped/';
  * one listing; undefined for anything but a conversation id (no other string becomes a key).
  */
 export const claimCheckPrefixFor = (conversationId: string): string | undefined =>
-  CONVERSATION_SUBJECT.test(conversationId)
+  isKeyableConversationId(conversationId)
     ? `${PAYLOAD_BUCKET.claimCheckPrefix}${conversationId}/`
     : undefined;
 

@@ -5,7 +5,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
+import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
@@ -17,8 +17,10 @@ import {
   contactsConversationsPartition,
   conversationIdOfKey,
   discardedIdOfMergeKey,
+  hubMessageIdOfKey,
   type ItemKey,
   kindOfKey,
+  messageStateKey,
   suppressionKey,
 } from './keys.ts';
 import {
@@ -40,8 +42,12 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * them back) and the contact's opt-outs under a hash of its key (a STOP outlives erasure).
  */
 
-/** Providers retry a webhook for up to 7 days (Meta); a tombstone outlives that. */
-const TOMBSTONE_SECONDS = 8 * 24 * 3_600;
+/**
+ * A tombstone outlives whatever could still bring an erased message back: a provider's retry of an
+ * old webhook (Meta retries for up to 7 days) and an event of it still on a queue, its dead-letter
+ * queue included (14 days each).
+ */
+const TOMBSTONE_SECONDS = 30 * 24 * 3_600;
 
 /** People merged into one another (A into B into C…): bound of the merge tree an erasure walks. */
 const MAX_MERGED_PEOPLE = 64;
@@ -91,8 +97,13 @@ const personFootprint = async (
 };
 
 const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
-/** E-mail details that name payload objects (shared/contract/message.ts). */
-const KEY_FIELDS = new Set(['textBodyKey', 'htmlBodyKey', 'rawMimeKey']);
+/**
+ * Fields that name payload objects: the e-mail body and raw-MIME keys (shared/contract/message.ts)
+ * and a command's file in the bucket (`s3Key`, shared/contract/commands.ts).
+ */
+const KEY_FIELDS = new Set(['textBodyKey', 'htmlBodyKey', 'rawMimeKey', 's3Key']);
+/** Fields whose map keys are payload keys: a send plan's files (`media`, shared/store/sends.ts). */
+const KEYED_BY_OBJECT = new Set(['media']);
 
 const isPayloadKey = (value: unknown): value is string =>
   typeof value === 'string' &&
@@ -119,8 +130,14 @@ const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
     const record = value as Record<string, unknown>;
     if (record.store === 's3' && isPayloadKey(record.key)) found.add(record.key);
     for (const [name, inner] of Object.entries(record)) {
-      if (KEY_FIELDS.has(name) && isPayloadKey(inner)) found.add(inner);
-      else objectKeysIn(inner, found, depth + 1);
+      if (KEY_FIELDS.has(name) && isPayloadKey(inner)) {
+        found.add(inner);
+        continue;
+      }
+      if (KEYED_BY_OBJECT.has(name) && inner && typeof inner === 'object' && !Array.isArray(inner)) {
+        for (const key of Object.keys(inner)) if (isPayloadKey(key)) found.add(key);
+      }
+      objectKeysIn(inner, found, depth + 1);
     }
   }
 };
@@ -182,6 +199,13 @@ export interface ErasureDeps {
    */
   readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
   /**
+   * Tells the erasure (the `contact.erased` event), once the person's content is gone and before
+   * what the erasure is found from (conversations' contacts, identities, merges) is deleted: when it
+   * throws, the erasure stops there and a retry finds the person again and tells it then. Not
+   * called when only a retry of provider redactions was left (the person was erased and told).
+   */
+  readonly announce?: (report: ErasureReport) => Promise<void>;
+  /**
    * Redacts the person's messages at their providers, given every stored item of theirs
    * (shared/outbound/provider-erasure.ts). Runs before those items, which name the providers' ids,
    * are deleted; best effort: a provider's failure is counted, never thrown.
@@ -216,6 +240,9 @@ export interface ErasureReport {
   readonly alreadyErased: boolean;
 }
 
+/** What an erasure is found from again starts here: it is told before these go. */
+const CONTACT_ORDER = 3;
+
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
 const ERASE_ORDER: Readonly<Record<string, number>> = {
   message: 0,
@@ -226,7 +253,7 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   consentChange: 0,
   conversation: 1,
   identity: 2,
-  contact: 3,
+  contact: CONTACT_ORDER,
   personMerge: 4,
   pendingRedaction: 4,
 };
@@ -298,26 +325,62 @@ export const erasePerson = async (
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);
   await deps.deleteObjects([...objects]);
-  let claimChecks = 0;
+  // What each conversation owns by key, whether or not a record still names it: its claim checks,
+  // its attachments and its e-mail bodies (a record too large to keep them lists none).
+  let ownedObjects = 0;
   for (const key of keys) {
-    const prefix =
-      kindOfKey(key) === 'conversation' ? claimCheckPrefixFor(conversationIdOfKey(key)) : undefined;
-    if (prefix && deps.deleteObjectsUnder) claimChecks += await deps.deleteObjectsUnder(prefix);
+    if (kindOfKey(key) !== 'conversation' || !deps.deleteObjectsUnder) continue;
+    for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
+      ownedObjects += await deps.deleteObjectsUnder(prefix);
   }
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
+  const tombstone = (key: ItemKey): WriteRequest => ({
+    PutRequest: { Item: marshall({ ...key, erased: true, expiresAt }) },
+  });
   let tombstones = 0;
+  const present = new Set(keys.map((key) => `${key.pk}\u0000${key.sk}`));
   for (const key of keys) {
     const kind = kindOfKey(key);
     const order = ERASE_ORDER[kind ?? ''] ?? 1;
-    const tombstone = kind === 'message' || kind === 'messageState';
-    if (tombstone) tombstones++;
-    const request: WriteRequest = tombstone
-      ? { PutRequest: { Item: marshall({ ...key, erased: true, expiresAt }) } }
-      : { DeleteRequest: { Key: marshall(key) } };
-    byOrder.set(order, [...(byOrder.get(order) ?? []), request]);
+    const requests = byOrder.get(order) ?? [];
+    byOrder.set(order, requests);
+    if (kind !== 'message' && kind !== 'messageState') {
+      requests.push({ DeleteRequest: { Key: marshall(key) } });
+      continue;
+    }
+    requests.push(tombstone(key));
+    tombstones++;
+    // A message without a state item gets its tombstone too: a late edit, reaction or status of it
+    // would otherwise create one, with the edited text, that nothing reaches any more.
+    const state = messageStateKey(hubMessageIdOfKey(key));
+    if (kind === 'message' && !present.has(`${state.pk}\u0000${state.sk}`)) {
+      requests.push(tombstone(state));
+      tombstones++;
+    }
   }
-  for (const order of [...byOrder.keys()].sort()) await write(context, byOrder.get(order) ?? []);
+  const providerRedactions = redactions
+    ? { twilio: redactions.twilio, whatsapp: redactions.whatsapp }
+    : undefined;
+  const report: ErasureReport = {
+    contactId,
+    itemsDeleted:
+      keys.length - keys.filter((key) => ['message', 'messageState'].includes(kindOfKey(key) ?? '')).length,
+    objectsDeleted: objects.size + ownedObjects,
+    tombstones,
+    optOutsKept,
+    ...(providerRedactions ? { providerRedactions } : {}),
+    alreadyErased,
+  };
+  let announced = alreadyErased || !deps.announce;
+  for (const order of [...byOrder.keys()].sort()) {
+    if (!announced && order >= CONTACT_ORDER) {
+      await deps.announce?.(report);
+      announced = true;
+    }
+    await write(context, byOrder.get(order) ?? []);
+  }
+  if (!announced) await deps.announce?.(report);
   // What a provider still holds is written last, under the person, for the next call to retry.
   const earlier = new Map(
     items.flatMap((item) => {
@@ -337,16 +400,5 @@ export const erasePerson = async (
       },
     })),
   );
-  const providerRedactions = redactions
-    ? { twilio: redactions.twilio, whatsapp: redactions.whatsapp }
-    : undefined;
-  return {
-    contactId,
-    itemsDeleted: keys.length - tombstones,
-    objectsDeleted: objects.size + claimChecks,
-    tombstones,
-    optOutsKept,
-    ...(providerRedactions ? { providerRedactions } : {}),
-    alreadyErased,
-  };
+  return report;
 };

@@ -33,6 +33,22 @@ export type StoredMessageData = z.infer<typeof StoredMessageDataSchema>;
 
 const byteLength = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
+/** An e-mail's details reduced to what names stored objects (its sender stays: it is the conversation's). */
+const objectPointersOf = (email: NonNullable<Message['email']>): NonNullable<Message['email']> => ({
+  subject: '',
+  from: email.from,
+  to: [],
+  cc: [],
+  replyTo: [],
+  references: [],
+  isAutoReply: email.isAutoReply,
+  isBounce: email.isBounce,
+  ...(email.rawMimeKey !== undefined ? { rawMimeKey: email.rawMimeKey } : {}),
+  ...(email.textBodyKey !== undefined ? { textBodyKey: email.textBodyKey } : {}),
+  ...(email.htmlBodyKey !== undefined ? { htmlBodyKey: email.htmlBodyKey } : {}),
+  attachments: email.attachments.map(({ filename: _name, contentId: _id, ...part }) => part),
+});
+
 /** The message as stored: the event's data, minus what is too large for a cheap item. */
 const storedMessageData = (event: MessageEvent): StoredMessageData => {
   // The person is the conversation's (the helpdesk API reads it there).
@@ -49,11 +65,16 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
     trimmed = { ...trimmed, parts: [] };
     omitted.push('parts');
   }
+  if (trimmed.email?.replyText !== undefined && byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
+    const { replyText: _reply, ...email } = trimmed.email;
+    trimmed = { ...trimmed, email };
+  }
   if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
     // Whatever a provider put around the message (thousands of References, huge headers): only the
-    // envelope is kept, so the record always fits an item.
-    const { email: _email, referral: _referral, errors: _errors, replyTo: _replyTo, ...envelope } = trimmed;
-    trimmed = envelope;
+    // envelope is kept, so the record always fits an item, with the keys of the objects the e-mail
+    // stored (erasure and export find them through the record).
+    const { email, referral: _referral, errors: _errors, replyTo: _replyTo, ...envelope } = trimmed;
+    trimmed = email ? { ...envelope, email: objectPointersOf(email) } : envelope;
     omitted.push('details');
   }
   return omitted.length > 0 ? { message: trimmed, omitted } : { message };

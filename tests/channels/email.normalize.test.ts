@@ -43,6 +43,52 @@ describe('normalizeInboundEmail', () => {
     );
   });
 
+  it('stores the same file sent by two people as two objects, each under its own conversation and message', async () => {
+    // Prepare: one logo in two people's mails
+    const withLogo = (from: string, messageId: string) =>
+      Buffer.from(
+        [
+          `From: ${from}`,
+          `To: ${SUPPORT}`,
+          `Message-ID: <${messageId}>`,
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          '--b',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'Hello',
+          '--b',
+          'Content-Type: image/png; name="image001.png"',
+          'Content-Disposition: attachment; filename="image001.png"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          Buffer.from('\x89PNG same logo').toString('base64'),
+          '--b--',
+          '',
+        ].join('\r\n'),
+      );
+    // Act
+    const keysOf = async (raw: Buffer) => {
+      const { events, blobs } = await normalizeInboundEmail(raw, context());
+      const event = messageOf(events);
+      return { event, keys: blobs.map((blob) => blob.key) };
+    };
+    const alice = await keysOf(withLogo('alice@customer.example', 'logo-a@customer.example'));
+    const bob = await keysOf(withLogo('bob@other.example', 'logo-b@other.example'));
+    // Assess: erasing one person's objects can never take the other's; no file name in a key
+    expect(alice.keys).toHaveLength(1);
+    expect(
+      alice.keys[0]?.startsWith(
+        `attachments/${alice.event.data.conversationId}/${alice.event.data.hubMessageId}/`,
+      ),
+    ).toBe(true);
+    expect(
+      bob.keys[0]?.startsWith(`attachments/${bob.event.data.conversationId}/${bob.event.data.hubMessageId}/`),
+    ).toBe(true);
+    expect(alice.keys[0]).not.toBe(bob.keys[0]);
+    expect(alice.keys[0]).not.toContain('image001');
+  });
+
   it('ignores a reply+ tag that is not a conversation id', async () => {
     // Prepare
     const raw = mime([
@@ -103,7 +149,9 @@ describe('normalizeInboundEmail', () => {
     const event = messageOf(events);
     expect(event.data.email?.textBody).toBeUndefined();
     const key = event.data.email?.textBodyKey ?? '';
-    expect(key).toMatch(/^bodies\/[0-9a-f]{64}\.txt$/);
+    // Under its conversation and message (erasure lists them there), by its content's hash
+    expect(key.startsWith(`bodies/${event.data.conversationId}/${event.data.hubMessageId}/`)).toBe(true);
+    expect(key).toMatch(/\/[0-9a-f]{64}\.txt$/);
     expect(Buffer.from(blobs.find((blob) => blob.key === key)?.bytes ?? []).toString('utf8')).toContain(
       'gęślą',
     );

@@ -3,6 +3,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import {
   buildEvent,
   type ChannelIdentity,
@@ -20,6 +21,7 @@ import { readContactConsent } from '#shared/store/contacts.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
 
@@ -259,5 +261,175 @@ describe('export and erasure of one person across channels', () => {
     expect(report).toMatchObject({ optOutsKept: 1 });
     expect(after).not.toContain(phone);
     expect(consent.smsConsent?.consent).toBe('opted_out');
+  });
+
+  /** A WhatsApp customer `phone` with one recorded message saying `text`; their person id. */
+  const customerWith = async (phone: string, wamid: string, text: string) => {
+    await recorder.recordEvent(whatsappMessage(wamid, minute(10), text, 'inbound', phone));
+    return contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
+  };
+  const noObjects = async () => undefined;
+
+  it('tells the erasure after the content is gone; a failed telling leaves the person for the retry, which tells it', async () => {
+    // Prepare
+    const phone = '306912340311';
+    const told: string[] = [];
+    const customer = await customerWith(phone, 'wamid.erasure-told', 'canary-told-Zq1');
+    // Act
+    const first = erasePerson(
+      {
+        table: context,
+        deleteObjects: noObjects,
+        announce: async () => {
+          throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        },
+      },
+      customer,
+    );
+    await expect(first).rejects.toThrow('throttled');
+    const afterFailure = await tableText();
+    const retry = await erasePerson(
+      {
+        table: context,
+        deleteObjects: noObjects,
+        announce: async (report) => void told.push(report.contactId),
+      },
+      customer,
+    );
+    const again = await erasePerson(
+      {
+        table: context,
+        deleteObjects: noObjects,
+        announce: async (report) => void told.push(report.contactId),
+      },
+      customer,
+    );
+    // Assess: the content went at once; the retry found the person and told; nothing was left after
+    expect(afterFailure).not.toContain('canary-told-Zq1');
+    expect(retry).toMatchObject({ contactId: customer, alreadyErased: false });
+    expect(told).toEqual([customer]);
+    expect(again).toBeUndefined();
+    expect(await tableText()).not.toContain(phone);
+  });
+
+  it('keeps a late edit of an erased message from writing its text anywhere', async () => {
+    // Prepare: a message without any state item (no status, reaction or edit yet), then erasure
+    const phone = '306912340312';
+    const customer = await customerWith(phone, 'wamid.erasure-edit', 'canary-before-edit');
+    await erasePerson({ table: context, deleteObjects: noObjects }, customer);
+    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+    const edit = buildEvent(
+      'switchboard.message.edited',
+      eventIdFor('whatsapp', 'edit', 'wamid.erasure-edit', minute(11)),
+      {
+        channel: 'whatsapp',
+        provider: 'meta',
+        endpoint: whatsappEndpoint,
+        contact: { identities },
+        conversationId: contactConversationId('whatsapp', whatsappEndpoint, identities[0]),
+        providerTimestamp: minute(11),
+        receivedAt: minute(11),
+        targetProviderMessageId: 'wamid.erasure-edit',
+        parts: [{ type: 'text', text: 'canary-edited-after-erasure' }],
+        actor: 'customer',
+      },
+    );
+    // Act: the customer's edit arrives after the erasure
+    await recorder.recordEvent(edit);
+    // Assess
+    expect(await tableText()).not.toContain('canary-edited-after-erasure');
+  });
+
+  it('finds the raw mail of an e-mail too large to keep its details in the record', async () => {
+    // Prepare: a reply of about 80 KB, which the record cannot keep (from a real domain: an
+    // address at a reserved one is a placeholder, its person one conversation's)
+    const rawMimeKey = `${PAYLOAD_BUCKET.prefixes.rawEmail}canary-large-mail.eml`;
+    const raw = Buffer.from(
+      [
+        'From: large-mail@erasure-test.net',
+        'To: support@switchboard.example',
+        'Message-ID: <large-mail@customer.example>',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'A long paste. '.repeat(6_000),
+      ].join('\r\n'),
+    );
+    const { events } = await normalizeInboundEmail(raw, {
+      provider: 'mailgun',
+      receivedAt: new Date(minute(13)),
+      envelopeRecipients: ['support@switchboard.example'],
+      rawMimeKey,
+    });
+    const [message] = events;
+    if (message?.type !== 'switchboard.message.received') throw new Error('no message');
+    await recorder.recordEvent(message);
+    // Act
+    const exported = await exportPerson(
+      context,
+      contactIdFor('email', message.data.contact, message.data.conversationId),
+    );
+    // Assess
+    expect(JSON.stringify(exported?.items)).toContain('"omitted"');
+    expect(exported?.objects).toContain(rawMimeKey);
+  });
+
+  it('deletes what a conversation owns in the bucket by key, and a send plan’s files, even when no record names them', async () => {
+    // Prepare: an attachment and a body under the conversation, a file of a failed send in its plan
+    const phone = '306912340313';
+    const customer = await customerWith(phone, 'wamid.erasure-owned', 'canary-owned');
+    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+    const conversationId = contactConversationId('whatsapp', whatsappEndpoint, identities[0]);
+    const owned = [
+      `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/msg_x/0`,
+      `${PAYLOAD_BUCKET.prefixes.bodies}${conversationId}/msg_y/${'a'.repeat(64)}.txt`,
+    ];
+    const planned = `${PAYLOAD_BUCKET.prefixes.outboundMedia}2026/canary-invoice.pdf`;
+    await createSendStore(context).claim({
+      hubMessageId: 'msg_erasure_send',
+      conversationId,
+      commandId: 'cmd-erasure-send',
+      commandHash: 'h',
+      state: 'failed',
+      acceptedAt: minute(12),
+      messageCount: 1,
+      next: 0,
+      providerIds: [],
+      links: {},
+      plan: {
+        channel: 'whatsapp',
+        provider: 'meta',
+        endpoint: whatsappEndpoint,
+        recipient: identities[0],
+        withinWindow: true,
+        humanAgentTag: false,
+        media: { [planned]: { bytes: 10, contentType: 'application/pdf' } },
+      },
+    });
+    const deleted: string[] = [];
+    const listed: string[] = [];
+    // Act
+    const exported = await exportPerson(context, customer);
+    const report = await erasePerson(
+      {
+        table: context,
+        deleteObjects: async (keys) => void deleted.push(...keys),
+        deleteObjectsUnder: async (prefix) => {
+          listed.push(prefix);
+          return owned.filter((key) => key.startsWith(prefix)).length;
+        },
+      },
+      customer,
+    );
+    // Assess
+    expect(exported?.objects).toContain(planned);
+    expect(deleted).toContain(planned);
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`,
+        `${PAYLOAD_BUCKET.prefixes.bodies}${conversationId}/`,
+        `${PAYLOAD_BUCKET.claimCheckPrefix}${conversationId}/`,
+      ]),
+    );
+    expect(report?.objectsDeleted).toBe(1 + owned.length);
   });
 });

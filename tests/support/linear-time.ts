@@ -6,7 +6,7 @@ import {
   normalizeAddress,
   withoutConversationTag,
 } from '#shared/channels/email/inbound/addressing.ts';
-import { sanitizeFilename, storeAttachment } from '#shared/channels/email/inbound/attachments.ts';
+import { storeAttachment } from '#shared/channels/email/inbound/attachments.ts';
 import { truncateToJsonBytes } from '#shared/channels/email/inbound/bodies.ts';
 import { deliveryStatusEvents, parseHeaderFields } from '#shared/channels/email/inbound/delivery-status.ts';
 import { boundaryOf, parseMultipart, parseUrlEncoded } from '#shared/channels/email/inbound/form.ts';
@@ -60,15 +60,17 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
   normalizeAddress: (text) => normalizeAddress(text),
   conversationTagOf: (text) => conversationTagOf(text),
   withoutConversationTag: (text) => withoutConversationTag(text),
-  sanitizeFilename: (text) => sanitizeFilename(text),
   storeAttachment: (text) =>
-    storeAttachment({
-      bytes: new Uint8Array(1),
-      mimeType: text,
-      filename: text,
-      contentId: text,
-      inline: true,
-    }),
+    storeAttachment(
+      {
+        bytes: new Uint8Array(1),
+        mimeType: text,
+        filename: text,
+        contentId: text,
+        inline: true,
+      },
+      { conversationId: 'conv_0123456789abcdef0123456789abcdef', hubMessageId: 'msg_1' },
+    ),
   truncateToJsonBytes: (text) => truncateToJsonBytes(text, 64 * 1024),
   boundaryOf: (text) => boundaryOf(`multipart/form-data${text}`),
   parseUrlEncoded: (text) => parseUrlEncoded(Buffer.from(text)),

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Attachment } from 'postal-mime';
+import { emailAttachmentKey, type MessageScope } from '#shared/aws/payload-keys.ts';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
 import type { MediaKind, MediaPart } from '#shared/contract/types.ts';
-import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 export const sha256Hex = (bytes: Uint8Array | string): string =>
   createHash('sha256').update(bytes).digest('hex');
-
-const MAX_FILENAME_LENGTH = 120;
 
 /** An attachment's bytes, whichever `attachmentEncoding` postal-mime was asked for. */
 export const attachmentBytes = (attachment: Pick<Attachment, 'content' | 'encoding'>): Uint8Array => {
@@ -16,20 +14,6 @@ export const attachmentBytes = (attachment: Pick<Attachment, 'content' | 'encodi
     return Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8');
   }
   return content instanceof Uint8Array ? content : new Uint8Array(content);
-};
-
-/**
- * A file name safe as the last segment of an S3 key: letters and digits of any script, `.`, `-`
- * and `_`; everything else (path separators, controls, spaces, quotes) becomes `_`.
- */
-export const sanitizeFilename = (filename: string | null | undefined): string => {
-  const cleaned = (filename ?? '')
-    .normalize('NFC')
-    .replace(/[^\p{L}\p{N}._-]+/gu, '_')
-    .replace(/_{2,}/g, '_')
-    .replace(/^[._]+/, '');
-  const trimmed = [...cleaned].slice(-MAX_FILENAME_LENGTH).join('');
-  return trimmed.length > 0 ? trimmed : 'attachment';
 };
 
 const mediaKindFor = (mimeType: string): MediaKind => {
@@ -45,10 +29,16 @@ export interface AttachmentInput {
   readonly inline: boolean;
 }
 
-/** The bytes go to the payload bucket under their own hash, so a resent attachment is stored once. */
-export const storeAttachment = (attachment: AttachmentInput): { part: MediaPart; blob: BlobToStore } => {
+/**
+ * The bytes go to the payload bucket under their message and their own hash: a resent mail stores
+ * them once, and no two people's messages share an object (erasing one never takes the other's).
+ */
+export const storeAttachment = (
+  attachment: AttachmentInput,
+  scope: MessageScope,
+): { part: MediaPart; blob: BlobToStore } => {
   const sha256 = sha256Hex(attachment.bytes);
-  const key = `${PAYLOAD_BUCKET.prefixes.attachments}${sha256}/${sanitizeFilename(attachment.filename)}`;
+  const key = emailAttachmentKey(scope, sha256);
   // Senders sometimes put a path in the name; consumers saving the file must not follow it.
   const displayName = attachment.filename?.split(/[\\/]/).pop()?.trim();
   const contentId = attachment.contentId?.trim().replace(/^<|>$/g, '');

@@ -1,5 +1,5 @@
+import { emailBodyKey, type MessageScope } from '#shared/aws/payload-keys.ts';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
-import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sha256Hex } from './attachments.ts';
 
 /** A body larger than this (as JSON in the event) is stored in the payload bucket instead. */
@@ -14,10 +14,10 @@ const INLINE_BODIES_BUDGET_BYTES = 640 * 1024;
 const jsonSize = (value: string | undefined): number =>
   value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
 
-const bodyBlob = (body: string, kind: 'text' | 'html'): BlobToStore => {
+const bodyBlob = (body: string, kind: 'text' | 'html', scope: MessageScope): BlobToStore => {
   const bytes = Buffer.from(body, 'utf8');
   return {
-    key: `${PAYLOAD_BUCKET.prefixes.bodies}${sha256Hex(bytes)}.${kind === 'text' ? 'txt' : 'html'}`,
+    key: emailBodyKey(scope, sha256Hex(bytes), kind),
     contentType: kind === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8',
     bytes,
   };
@@ -59,6 +59,8 @@ export const placeBodies = (
   textBody: string | undefined,
   htmlBody: string | undefined,
   replyText: string | undefined,
+  /** The message the bodies belong to: their keys go under it. */
+  scope: MessageScope,
 ): PlacedBodies => {
   const reply = replyText === undefined ? undefined : truncateToJsonBytes(replyText, INLINE_BODY_LIMIT_BYTES);
   const partText =
@@ -78,7 +80,7 @@ export const placeBodies = (
   if (textBody !== undefined) {
     if (inlineText) placed.textBody = textBody;
     else {
-      const blob = bodyBlob(textBody, 'text');
+      const blob = bodyBlob(textBody, 'text', scope);
       blobs.push(blob);
       placed.textBodyKey = blob.key;
     }
@@ -86,7 +88,7 @@ export const placeBodies = (
   if (htmlBody !== undefined) {
     if (inlineHtml) placed.htmlBody = htmlBody;
     else {
-      const blob = bodyBlob(htmlBody, 'html');
+      const blob = bodyBlob(htmlBody, 'html', scope);
       blobs.push(blob);
       placed.htmlBodyKey = blob.key;
     }

@@ -1,4 +1,5 @@
 import PostalMime, { type Email } from 'postal-mime';
+import type { MessageScope } from '#shared/aws/payload-keys.ts';
 import { type BlobToStore, MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
@@ -44,18 +45,22 @@ const hasPlainTextPart = (rawMime: Uint8Array): boolean => {
 
 const collectAttachments = (
   message: Email,
+  scope: MessageScope,
 ): { parts: MessagePart[]; media: MediaPart[]; blobs: BlobToStore[] } => {
   const media: MediaPart[] = [];
   const blobs = new Map<string, BlobToStore>();
   const listed = message.attachments.slice(0, MAX_LISTED_ATTACHMENTS);
   for (const attachment of listed) {
-    const stored = storeAttachment({
-      bytes: attachmentBytes(attachment),
-      mimeType: attachment.mimeType,
-      filename: attachment.filename,
-      contentId: attachment.contentId,
-      inline: attachment.disposition === 'inline' || attachment.related === true,
-    });
+    const stored = storeAttachment(
+      {
+        bytes: attachmentBytes(attachment),
+        mimeType: attachment.mimeType,
+        filename: attachment.filename,
+        contentId: attachment.contentId,
+        inline: attachment.disposition === 'inline' || attachment.related === true,
+      },
+      scope,
+    );
     media.push(stored.part);
     blobs.set(stored.blob.key, stored.blob);
   }
@@ -126,6 +131,8 @@ const buildMessageEvent = (
   const thread = threadOf(message, messageId);
   const { references, inReplyTo } = thread;
   const conversationId = emailConversationId(parties, thread);
+  const hubMessageId = hubMessageIdFor('email', messageId);
+  const scope = { conversationId, hubMessageId };
 
   const htmlBody = message.html;
   const textBody =
@@ -136,8 +143,9 @@ const buildMessageEvent = (
     textBody,
     htmlBody,
     textBody === undefined ? undefined : stripQuotedHistory(textBody),
+    scope,
   );
-  const attachments = collectAttachments(message);
+  const attachments = collectAttachments(message, scope);
 
   const email: EmailDetails = {
     subject: (message.subject ?? '').slice(0, MAX_SUBJECT_LENGTH),
@@ -169,7 +177,7 @@ const buildMessageEvent = (
   ];
   const contactAddress = parties.contact.address.trim().toLowerCase();
   const data = {
-    hubMessageId: hubMessageIdFor('email', messageId),
+    hubMessageId,
     channel: 'email' as const,
     provider: context.provider,
     direction: parties.direction,

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+
+/*
+ * Where the payload bucket keeps what belongs to a conversation: its claim checks, its attachments
+ * and its e-mail bodies, each under the conversation's id, so erasing the conversation finds them
+ * all by listing, whether or not a record still names them. Nothing a customer chose (a file name,
+ * an address) becomes part of a key: keys reach S3's access logs.
+ */
+
+/** A conversation id as `conversationIdFor` makes it: the only id that becomes part of a key. */
+const CONVERSATION_ID = /^conv_[0-9a-f]{32}$/;
+
+/** A message id as `hubMessageIdFor` makes it (or any id of letters, digits, `_` and `-`). */
+const MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export const isKeyableConversationId = (conversationId: string): boolean =>
+  CONVERSATION_ID.test(conversationId);
+
+/** Every prefix under which the bucket keeps objects of `conversationId`; none for any other string. */
+export const conversationObjectPrefixes = (conversationId: string): string[] =>
+  isKeyableConversationId(conversationId)
+    ? [
+        `${PAYLOAD_BUCKET.claimCheckPrefix}${conversationId}/`,
+        `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`,
+        `${PAYLOAD_BUCKET.prefixes.bodies}${conversationId}/`,
+      ]
+    : [];
+
+/**
+ * Where an object of one message goes under `prefix`: `<prefix><conversationId>/<hubMessageId>/`
+ * when the ids are the hub's own, else `<prefix>email/<sha256 of both>/`: still one message's
+ * alone (never shared with another person's message), named by its record.
+ */
+const messageScope = (prefix: string, scope: MessageScope): string =>
+  isKeyableConversationId(scope.conversationId) && MESSAGE_ID.test(scope.hubMessageId)
+    ? `${prefix}${scope.conversationId}/${scope.hubMessageId}/`
+    : `${prefix}email/${createHash('sha256').update(`${scope.conversationId}\u0000${scope.hubMessageId}`, 'utf8').digest('hex')}/`;
+
+/** The message an object belongs to. */
+export interface MessageScope {
+  readonly conversationId: string;
+  readonly hubMessageId: string;
+}
+
+/** An e-mail attachment of one message, by its content's sha256 (the same file twice in one mail is stored once). */
+export const emailAttachmentKey = (scope: MessageScope, sha256: string): string =>
+  `${messageScope(PAYLOAD_BUCKET.prefixes.attachments, scope)}${sha256}`;
+
+/** An e-mail body too large for the event, of one message. */
+export const emailBodyKey = (scope: MessageScope, sha256: string, kind: 'text' | 'html'): string =>
+  `${messageScope(PAYLOAD_BUCKET.prefixes.bodies, scope)}${sha256}.${kind === 'text' ? 'txt' : 'html'}`;
