@@ -8,17 +8,32 @@ import type { MediaJob } from './job.ts';
  * - WhatsApp Cloud API: `GET /{version}/{media-id}` with the number's Bearer token gives a URL
  *   (valid minutes), its type, size and sha256; the URL is read with the same token.
  * - Twilio: the media URL, with HTTP Basic auth as the account (sent only to the Twilio API's own
- *   origin: the credentials never go to a host a webhook named).
+ *   origin: the credentials never go to a host a webhook named). Twilio redirects it to its storage
+ *   (`mms.twiliocdn.com`; older media a `media.twiliocdn.com` bucket on S3), read without them.
  * - Messenger: the attachment's CDN URL, as it is (no credential), and only on Meta's CDN
  *   (`*.fbcdn.net`, `*.fbsbx.com`, over HTTPS): a signed webhook names it, but a fetcher that would
- *   read any URL could be pointed at internal addresses. A hub whose Graph API is a local simulator
- *   reads attachments from that simulator only, so a local run never reaches the internet.
+ *   read any URL could be pointed at internal addresses. A hub whose Graph API (or Twilio API) is a
+ *   local simulator reads attachments from that simulator only, so a local run never reaches the
+ *   internet.
+ * A media URL's redirects are followed here, not by fetch: at most MAX_REDIRECTS, each Location held
+ * to the rules the first URL was (the provider's hosts, HTTPS where it had to be HTTPS), and a
+ * credential goes only to its own origin. A redirect elsewhere ends the part as `forbidden`, as a
+ * first URL elsewhere does, and that host is never asked.
  * Nothing here logs or reports a URL or a token.
  */
 
 /** Meta's CDN hosts for Messenger attachments (lookaside.fbsbx.com, cdn.fbsbx.com, scontent.*.fbcdn.net). */
 const META_CDN_SUFFIXES = ['.fbcdn.net', '.fbsbx.com'];
 const REAL_GRAPH_ORIGIN = 'https://graph.facebook.com';
+const REAL_TWILIO_ORIGIN = 'https://api.twilio.com';
+/** Where Twilio's media URLs redirect: its media CDN, or the S3 bucket older media live in (path-style). */
+const TWILIO_STORAGE_SUFFIX = '.twiliocdn.com';
+const TWILIO_LEGACY_STORAGE = {
+  hostname: 's3-external-1.amazonaws.com',
+  pathPrefix: '/media.twiliocdn.com/',
+};
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** An attachment being read: the bytes as they arrive, and what the provider said about them. */
 export interface MediaDownload {
@@ -91,6 +106,58 @@ const bodyOf = (response: Response, what: string): AsyncIterable<Uint8Array> => 
 const mimeTypeOf = (response: Response): string | undefined =>
   response.headers.get('content-type')?.split(';')[0]?.trim() || undefined;
 
+/** Where a download may go, and the credential it carries there. */
+interface DownloadRoute {
+  /** Whether a URL (the first, or one a redirect names) may be read. */
+  readonly allows: (url: URL) => boolean;
+  /** An Authorization header, sent only to `origin`. */
+  readonly credential?: { readonly origin: string; readonly authorization: string };
+}
+
+const locationOf = (response: Response, from: URL): URL | undefined => {
+  const location = response.headers.get('location');
+  if (location === null) return undefined;
+  try {
+    return new URL(location, from);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * GETs `first`, following at most MAX_REDIRECTS redirects itself: each Location, resolved against the
+ * URL that named it, must be one `route` allows (else `forbidden`, before it is asked anything), and
+ * the credential goes to its own origin only.
+ */
+const fetchFollowing = async (
+  doFetch: typeof fetch,
+  first: URL,
+  route: DownloadRoute,
+  signal: AbortSignal,
+  what: string,
+): Promise<Response> => {
+  let url = first;
+  for (let hops = 0; ; hops += 1) {
+    const { credential } = route;
+    const headers: Record<string, string> =
+      credential && url.origin === credential.origin ? { authorization: credential.authorization } : {};
+    const response = await transientFetch(doFetch, url, { headers, signal, redirect: 'manual' }, what);
+    if (!REDIRECT_STATUSES.has(response.status)) return response;
+    await response.body?.cancel().catch(() => undefined);
+    if (hops >= MAX_REDIRECTS)
+      throw new MediaFailure('provider_error', `${what} redirected more than ${MAX_REDIRECTS} times`);
+    const next = locationOf(response, url);
+    if (next === undefined)
+      throw new MediaFailure(
+        'provider_error',
+        `${what} answered HTTP ${response.status} without a usable location`,
+      );
+    if (!isHttp(next) || !route.allows(next))
+      throw new MediaFailure('forbidden', `${what} redirected off the provider's hosts`);
+    url = next;
+  }
+};
+
 export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
   const doFetch = options.fetch ?? fetch;
   const graphBase = `${options.graphApiUrl.replace(/\/+$/, '')}/${options.graphApiVersion}`;
@@ -101,6 +168,14 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     graphOrigin === REAL_GRAPH_ORIGIN
       ? url.protocol === 'https:' && META_CDN_SUFFIXES.some((suffix) => url.hostname.endsWith(suffix))
       : url.origin === graphOrigin;
+  /** Where a Twilio media URL may lead: the API's own origin, and with the real API its storage, over HTTPS. */
+  const isTwilioMedia = (url: URL): boolean =>
+    url.origin === twilioOrigin ||
+    (twilioOrigin === REAL_TWILIO_ORIGIN &&
+      url.protocol === 'https:' &&
+      (url.hostname.endsWith(TWILIO_STORAGE_SUFFIX) ||
+        (url.hostname === TWILIO_LEGACY_STORAGE.hostname &&
+          url.pathname.startsWith(TWILIO_LEGACY_STORAGE.pathPrefix))));
 
   const whatsApp = async (job: MediaJob, mediaId: string, signal: AbortSignal): Promise<MediaDownload> => {
     const meta = (await options.secrets()).meta;
@@ -132,20 +207,24 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     };
   };
 
+  const routeTo = async (job: MediaJob, url: URL, requiresAuth: boolean): Promise<DownloadRoute> => {
+    if (!requiresAuth) {
+      if (!isAllowedCdn(url)) throw new MediaFailure('forbidden', "the URL is not on the provider's CDN");
+      return { allows: isAllowedCdn };
+    }
+    if (job.provider !== 'twilio' || url.origin !== twilioOrigin)
+      throw new MediaFailure('forbidden', "the URL is not the provider's API: no credential is sent there");
+    const twilio = (await options.secrets()).twilio;
+    if (!twilio?.accountSid) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
+    const basic = Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64');
+    return { allows: isTwilioMedia, credential: { origin: twilioOrigin, authorization: `Basic ${basic}` } };
+  };
+
   const byUrl = async (job: MediaJob, text: string, requiresAuth: boolean, signal: AbortSignal) => {
     const url = parseUrl(text);
-    const headers: Record<string, string> = {};
-    if (requiresAuth) {
-      if (job.provider !== 'twilio' || url.origin !== twilioOrigin)
-        throw new MediaFailure('forbidden', "the URL is not the provider's API: no credential is sent there");
-      const twilio = (await options.secrets()).twilio;
-      if (!twilio?.accountSid) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
-      headers.authorization = `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64')}`;
-    } else if (!isAllowedCdn(url)) {
-      throw new MediaFailure('forbidden', "the URL is not on the provider's CDN");
-    }
+    const route = await routeTo(job, url, requiresAuth);
     const what = 'the media URL';
-    const response = await transientFetch(doFetch, url, { headers, signal, redirect: 'follow' }, what);
+    const response = await fetchFollowing(doFetch, url, route, signal, what);
     // A CDN URL past its signature's life answers 403 ("URL signature expired"): gone, not refused.
     if (!response.ok)
       throw failureForStatus(response.status, what, requiresAuth ? [404, 410] : [403, 404, 410]);
