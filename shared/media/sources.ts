@@ -6,7 +6,9 @@ import type { MediaJob } from './job.ts';
 /*
  * Where each provider keeps an attachment, and how the hub may read it:
  * - WhatsApp Cloud API: `GET /{version}/{media-id}` with the number's Bearer token gives a URL
- *   (valid minutes), its type, size and sha256; the URL is read with the same token.
+ *   (valid minutes), its type, size and sha256; the URL is read with the same token, but only on
+ *   Meta's CDN over HTTPS (Meta documents `lookaside.fbsbx.com`), so the lookup's answer never sends
+ *   the token elsewhere.
  * - Twilio: the media URL, with HTTP Basic auth as the account (sent only to the Twilio API's own
  *   origin: the credentials never go to a host a webhook named). Twilio redirects it to its storage
  *   (`mms.twiliocdn.com`; older media a `media.twiliocdn.com` bucket on S3), read without them.
@@ -15,14 +17,14 @@ import type { MediaJob } from './job.ts';
  *   read any URL could be pointed at internal addresses. A hub whose Graph API (or Twilio API) is a
  *   local simulator reads attachments from that simulator only, so a local run never reaches the
  *   internet.
- * A media URL's redirects are followed here, not by fetch: at most MAX_REDIRECTS, each Location held
- * to the rules the first URL was (the provider's hosts, HTTPS where it had to be HTTPS), and a
- * credential goes only to its own origin. A redirect elsewhere ends the part as `forbidden`, as a
- * first URL elsewhere does, and that host is never asked.
+ * Redirects are followed here, not by fetch: at most MAX_REDIRECTS, each Location held to the rules
+ * the first URL was (the provider's hosts, HTTPS where it had to be HTTPS), and a credential goes
+ * only to its own origin. A redirect elsewhere ends the part as `forbidden`, as a first URL
+ * elsewhere does, and that host is never asked.
  * Nothing here logs or reports a URL or a token.
  */
 
-/** Meta's CDN hosts for Messenger attachments (lookaside.fbsbx.com, cdn.fbsbx.com, scontent.*.fbcdn.net). */
+/** Meta's CDN (lookaside.fbsbx.com, cdn.fbsbx.com, scontent.*.fbcdn.net): Messenger and WhatsApp media. */
 const META_CDN_SUFFIXES = ['.fbcdn.net', '.fbsbx.com'];
 const REAL_GRAPH_ORIGIN = 'https://graph.facebook.com';
 const REAL_TWILIO_ORIGIN = 'https://api.twilio.com';
@@ -163,7 +165,7 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
   const graphBase = `${options.graphApiUrl.replace(/\/+$/, '')}/${options.graphApiVersion}`;
   const twilioOrigin = new URL(options.twilioApiUrl).origin;
   const graphOrigin = new URL(options.graphApiUrl).origin;
-  /** Where an unauthenticated (CDN) URL may point. */
+  /** Where a CDN URL (a Messenger attachment, a WhatsApp download) may point. */
   const isAllowedCdn = (url: URL): boolean =>
     graphOrigin === REAL_GRAPH_ORIGIN
       ? url.protocol === 'https:' && META_CDN_SUFFIXES.some((suffix) => url.hostname.endsWith(suffix))
@@ -181,11 +183,12 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     const meta = (await options.secrets()).meta;
     const token = meta?.accessTokens?.[job.endpoint.id] ?? meta?.accessToken;
     if (!token) throw new MediaFailure('forbidden', 'no WhatsApp access token for the business number');
-    const headers = { authorization: `Bearer ${token}` };
-    const lookup = await transientFetch(
+    const authorization = `Bearer ${token}`;
+    const lookup = await fetchFollowing(
       doFetch,
       new URL(`${graphBase}/${encodeURIComponent(mediaId)}`),
-      { headers, signal },
+      { allows: (url) => url.origin === graphOrigin, credential: { origin: graphOrigin, authorization } },
+      signal,
       'the media lookup',
     );
     // Graph answers an unknown or expired id with 400 (code 100), as it does a deleted one.
@@ -195,7 +198,19 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     if (info.data.file_size !== undefined && info.data.file_size > MAX_MEDIA_BYTES)
       throw new MediaFailure('too_large', `the provider announced ${info.data.file_size} bytes`);
     const what = 'the media download';
-    const download = await transientFetch(doFetch, parseUrl(info.data.url), { headers, signal }, what);
+    const url = parseUrl(info.data.url);
+    if (!isAllowedCdn(url))
+      throw new MediaFailure(
+        'forbidden',
+        "the media lookup named a download URL off Meta's CDN: no token is sent there",
+      );
+    const download = await fetchFollowing(
+      doFetch,
+      url,
+      { allows: isAllowedCdn, credential: { origin: url.origin, authorization } },
+      signal,
+      what,
+    );
     if (!download.ok) throw failureForStatus(download.status, what);
     checkedLength(download);
     const declaredType = job.part.mimeType ?? info.data.mime_type ?? mimeTypeOf(download);

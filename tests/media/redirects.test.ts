@@ -65,6 +65,7 @@ const redirectTo =
 const TWILIO_BASIC = `Basic ${Buffer.from(
   `${LOCAL_DEV_SECRETS.twilio.accountSid}:${LOCAL_DEV_SECRETS.twilio.authToken}`,
 ).toString('base64')}`;
+const META_BEARER = `Bearer ${LOCAL_DEV_SECRETS.meta.accessToken}`;
 const TWILIO_MEDIA_PATH = `/2010-04-01/Accounts/${LOCAL_DEV_SECRETS.twilio.accountSid}/Messages/MM0123/Media/ME0123`;
 
 const baseJob = {
@@ -87,6 +88,14 @@ const twilioJob = (url: string): MediaJob => ({
   provider: 'twilio',
   endpoint: { type: 'phone_number', id: '+15005550006' },
   part: { type: 'media', kind: 'image', ref: { store: 'provider_url', url, requiresAuth: true } },
+});
+
+const whatsAppJob = (mediaId: string): MediaJob => ({
+  ...baseJob,
+  channel: 'whatsapp',
+  provider: 'meta',
+  endpoint: { type: 'whatsapp_phone_number', id: '109384756201938' },
+  part: { type: 'media', kind: 'image', ref: { store: 'provider_media_id', mediaId } },
 });
 
 const sourcesAt = (urls: { graph?: string; twilio?: string }, doFetch?: typeof fetch) =>
@@ -169,6 +178,60 @@ describe('media redirects against local provider servers', () => {
     expect(outcome).toBe('provider_error');
     expect(simulator.seen).toHaveLength(6);
   });
+
+  it('a WhatsApp lookup whose download URL is on another host ends forbidden; the token never reaches it', async () => {
+    // Prepare
+    const elsewhere = await serve();
+    const graph = await serve((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ url: `${elsewhere.origin}/download/4490709327384033`, mime_type: 'image/jpeg' }),
+      );
+    });
+    const open = sourcesAt({ graph: graph.origin });
+    // Act
+    const outcome = await outcomeOf(open, whatsAppJob('4490709327384033'));
+    // Assess
+    expect(outcome).toBe('forbidden');
+    expect(graph.seen).toEqual([{ path: '/v23.0/4490709327384033', authorization: META_BEARER }]);
+    expect(elsewhere.seen).toEqual([]);
+  });
+
+  it('a WhatsApp download URL redirecting to another host ends forbidden; the token never reaches it', async () => {
+    // Prepare
+    const elsewhere = await serve();
+    const graph = await serve((request, response, origin) => {
+      if (request.url?.startsWith('/download/'))
+        return redirectTo(`${elsewhere.origin}/latest/meta-data/`)(request, response);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ url: `${origin}/download/4490709327384033`, mime_type: 'image/jpeg' }));
+    });
+    const open = sourcesAt({ graph: graph.origin });
+    // Act
+    const outcome = await outcomeOf(open, whatsAppJob('4490709327384033'));
+    // Assess
+    expect(outcome).toBe('forbidden');
+    expect(graph.seen.map((seen) => seen.authorization)).toEqual([META_BEARER, META_BEARER]);
+    expect(elsewhere.seen).toEqual([]);
+  });
+
+  it('a WhatsApp download URL on the simulator is read with the token', async () => {
+    // Prepare
+    const graph = await serve((request, response, origin) => {
+      if (request.url?.startsWith('/download/')) {
+        response.writeHead(200, { 'content-type': 'image/jpeg' });
+        return response.end('the whatsapp image');
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ url: `${origin}/download/4490709327384033`, mime_type: 'image/jpeg' }));
+    });
+    const open = sourcesAt({ graph: graph.origin });
+    // Act
+    const outcome = await outcomeOf(open, whatsAppJob('4490709327384033'));
+    // Assess
+    expect(outcome).toBe('opened: the whatsapp image');
+    expect(graph.seen.map((seen) => seen.authorization)).toEqual([META_BEARER, META_BEARER]);
+  });
 });
 
 /**
@@ -201,7 +264,16 @@ const providerHosts = (routes: Readonly<Record<string, Response | (() => Respons
 
 const moved = (location: string, status = 302) => new Response(null, { status, headers: { location } });
 const jpeg = (text: string) => new Response(text, { status: 200, headers: { 'content-type': 'image/jpeg' } });
+const graphLookup = (url: string) =>
+  new Response(JSON.stringify({ url, mime_type: 'image/jpeg' }), {
+    headers: { 'content-type': 'application/json' },
+  });
+
 const TWILIO_MEDIA_URL = `https://api.twilio.com${TWILIO_MEDIA_PATH}`;
+const LOOKUP_URL = 'https://graph.facebook.com/v23.0/4490709327384033';
+const LOOKASIDE_URL =
+  'https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=4490709327384033&ext=1&hash=x';
+
 describe('media redirects with the real providers', () => {
   it.each([
     ['https://mms.twiliocdn.com/AC00000000000000000000000000000000/0a1b2c3d', 'opened'],
@@ -250,5 +322,66 @@ describe('media redirects with the real providers', () => {
     // Assess
     expect(outcome).toBe(expected === 'opened' ? 'opened: the attachment' : expected);
     expect(hosts.requests).toEqual([{ url: first }, ...(expected === 'opened' ? [{ url: target }] : [])]);
+  });
+
+  it.each([
+    [LOOKASIDE_URL, 'opened'],
+    ['https://scontent.xx.fbcdn.net/v/t1/media.jpg', 'opened'],
+    ['http://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=4490709327384033', 'forbidden'],
+    ['https://lookaside.fbsbx.com.attacker.example/whatsapp_business/attachments/', 'forbidden'],
+    ['https://attacker.example/collect', 'forbidden'],
+    ['http://169.254.169.254/latest/meta-data/', 'forbidden'],
+  ])(
+    'a WhatsApp lookup answering the download URL %s: %s, the token sent only to Meta',
+    async (url, expected) => {
+      // Prepare
+      const hosts = providerHosts({
+        [LOOKUP_URL]: () => graphLookup(url),
+        [url]: jpeg('the whatsapp image'),
+      });
+      const open = sourcesAt({}, hosts.doFetch);
+      // Act
+      const outcome = await outcomeOf(open, whatsAppJob('4490709327384033'));
+      // Assess
+      expect(outcome).toBe(expected === 'opened' ? 'opened: the whatsapp image' : expected);
+      expect(hosts.requests).toEqual([
+        { url: LOOKUP_URL, authorization: META_BEARER },
+        ...(expected === 'opened' ? [{ url, authorization: META_BEARER }] : []),
+      ]);
+    },
+  );
+
+  it('a WhatsApp download redirecting to another Meta CDN host is followed without the token', async () => {
+    // Prepare
+    const cdn = 'https://scontent.xx.fbcdn.net/v/t1/media.jpg';
+    const hosts = providerHosts({
+      [LOOKUP_URL]: () => graphLookup(LOOKASIDE_URL),
+      [LOOKASIDE_URL]: moved(cdn),
+      [cdn]: jpeg('the whatsapp image'),
+    });
+    const open = sourcesAt({}, hosts.doFetch);
+    // Act
+    const outcome = await outcomeOf(open, whatsAppJob('4490709327384033'));
+    // Assess
+    expect(outcome).toBe('opened: the whatsapp image');
+    expect(hosts.requests).toEqual([
+      { url: LOOKUP_URL, authorization: META_BEARER },
+      { url: LOOKASIDE_URL, authorization: META_BEARER },
+      { url: cdn },
+    ]);
+  });
+
+  it('a WhatsApp download redirecting to the metadata service ends forbidden, which is never asked', async () => {
+    // Prepare
+    const hosts = providerHosts({
+      [LOOKUP_URL]: () => graphLookup(LOOKASIDE_URL),
+      [LOOKASIDE_URL]: moved('http://169.254.169.254/latest/meta-data/'),
+    });
+    const open = sourcesAt({}, hosts.doFetch);
+    // Act
+    const outcome = await outcomeOf(open, whatsAppJob('4490709327384033'));
+    // Assess
+    expect(outcome).toBe('forbidden');
+    expect(hosts.requests.map((request) => request.url)).toEqual([LOOKUP_URL, LOOKASIDE_URL]);
   });
 });
