@@ -10,6 +10,7 @@ import {
   type ContactMergeDataSchema,
   type HubCommand,
   type HubEvent,
+  MAX_COMMAND_BYTES,
   outboundHubMessageId,
   SendMessageCommandSchema,
   stableHash,
@@ -323,7 +324,6 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         'header.idempotency-key',
       );
       const data = parseOr400(SendMessageRequestSchema, body, 'body');
-      await conversationOr404(conversationId);
       const hubMessageId = outboundHubMessageId(conversationId, idempotencyKey);
       const commandId = `cmd_${stableHash('api-send', conversationId, idempotencyKey)}`;
       const command = SendMessageCommandSchema.parse({
@@ -334,6 +334,13 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         time: deps.clock().toISOString(),
         data: { ...data, idempotencyKey, conversationId },
       });
+      // The sender takes no larger command (it would end in the dead-letter queue, without an event).
+      if (Buffer.byteLength(JSON.stringify(command), 'utf8') > MAX_COMMAND_BYTES)
+        return fail(
+          'tooLarge',
+          `the send command (the body with its envelope, as JSON) would be larger than ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB), the most the outbox takes: nothing was queued`,
+        );
+      await conversationOr404(conversationId);
       await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
         typeof SendAcceptedSchema

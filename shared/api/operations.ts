@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ContactMergeDataSchema } from '#shared/contract/index.ts';
+import { ContactMergeDataSchema, MAX_COMMAND_BYTES } from '#shared/contract/index.ts';
 import type { ProblemKind } from './http.ts';
 import {
   CommandAcceptedSchema,
@@ -141,11 +141,10 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/conversations/{conversationId}/messages',
     handler: 'sendMessage',
-    // An outbox command's bound (shared/outbound/outbox-service.ts).
-    maxBody: 256 * 1024,
+    // An outbox command's bound: the body is part of the command, so never more.
+    maxBody: MAX_COMMAND_BYTES,
     summary: 'Send a message',
-    description:
-      'Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice.',
+    description: `Queues the send command. It ends in exactly one \`switchboard.message.sent\` or \`switchboard.message.send_failed\` event for \`hubMessageId\`; the same \`Idempotency-Key\` never sends twice. The command (the body with its envelope, as JSON) must fit in the outbox's bound of ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB): a larger one is refused with 413 and nothing is queued.`,
     pathParams: ConversationPath,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema }),
     body: SendMessageRequestSchema,

@@ -15,6 +15,13 @@ export const COMMAND_TYPES = {
 } as const;
 export type CommandType = (typeof COMMAND_TYPES)[keyof typeof COMMAND_TYPES];
 
+/**
+ * The largest command the outbox takes, as the UTF-8 bytes of its JSON (an SQS message is at most
+ * 1 MiB; commands are far smaller). The sender moves a larger one to the dead-letter queue without an
+ * event, so the helpdesk API refuses one before it is queued.
+ */
+export const MAX_COMMAND_BYTES = 256 * 1024;
+
 /** The largest text part the hub accepts; channels split or refuse below it (WhatsApp 4,096, SMS 1,600…). */
 export const MAX_OUTBOUND_TEXT = 65_536;
 /** Parts of one command: each becomes one provider message or more, sent in order. */

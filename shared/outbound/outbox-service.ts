@@ -7,6 +7,7 @@ import {
   type HubCommand,
   HubCommandSchema,
   IdempotencyKeySchema,
+  MAX_COMMAND_BYTES,
 } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { ConversationState, Provider } from '#shared/contract/types.ts';
@@ -24,9 +25,6 @@ import type { SenderFor } from './senders.ts';
  * commands in order, a waiting command holding back the ones behind it), each record parsed and
  * handed to the command it is.
  */
-
-/** The largest command the outbox takes (an SQS message is at most 1 MiB; commands are far smaller). */
-const MAX_COMMAND_BYTES = 256 * 1024;
 
 /** Enough of a send command to say which conversation and command a malformed one was. */
 const AttributableSendSchema = z.object({
@@ -153,7 +151,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
     publisher: EventPublisher,
   ): Promise<void> => {
     if (Buffer.byteLength(record.body, 'utf8') > MAX_COMMAND_BYTES) {
-      await deps.deadLetter(record, 'command larger than 256 KiB');
+      await deps.deadLetter(record, `command larger than ${MAX_COMMAND_BYTES} bytes`);
       return;
     }
     let json: unknown;

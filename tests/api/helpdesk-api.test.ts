@@ -5,7 +5,12 @@ import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
-import { type HubCommand, type HubEvent, outboundHubMessageId } from '#shared/contract/index.ts';
+import {
+  type HubCommand,
+  type HubEvent,
+  MAX_COMMAND_BYTES,
+  outboundHubMessageId,
+} from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -220,6 +225,31 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(calls.slice(0, 1)).toEqual(['GetItem']);
     expect(keyless.status).toBe(400);
     expect(bodyOf(keyless).errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
+  });
+
+  it('refuses with 413 a send whose body fits but whose queued command would be larger than the sender takes, queueing nothing', async () => {
+    // Prepare: four long text parts, padded so the body is just under the bound
+    const path = `/v1/conversations/${idOf('api-c')}/messages`;
+    const bodyWith = (padding: number) =>
+      JSON.stringify({
+        parts: [
+          ...Array.from({ length: 3 }, () => ({ type: 'text', text: 'a'.repeat(65_536) })),
+          { type: 'text', text: 'b'.repeat(padding) },
+        ],
+        sender: { kind: 'agent', id: 'a-1' },
+      });
+    const overhead = Buffer.byteLength(bodyWith(0), 'utf8');
+    const body = bodyWith(MAX_COMMAND_BYTES - 16 - overhead);
+    const headers = { 'idempotency-key': 'oversize-1', 'content-type': 'application/json' };
+    // Act
+    const refused = await request('POST', path, { headers, body });
+    // Assess
+    expect(Buffer.byteLength(body, 'utf8')).toBe(MAX_COMMAND_BYTES - 16);
+    expect(refused.status).toBe(413);
+    expect(bodyOf(refused).type).toBe('urn:switchboard:problem:payload-too-large');
+    expect(String(bodyOf(refused).detail)).toContain(String(MAX_COMMAND_BYTES));
+    expect(JSON.stringify(refused.body)).not.toContain('bbbb');
+    expect(queued).toEqual([]);
   });
 
   it('answers 404 for unknown conversations and contacts, and reads a person in one GetItem, two Queries and two BatchGetItems', async () => {

@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice.
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the outbox's bound of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued.
          */
         post: operations["sendMessage"];
         delete?: never;
