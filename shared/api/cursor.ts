@@ -14,8 +14,18 @@ const CursorSchema = z.strictObject({
   /** Hash of the query (filters, conversation) the cursor belongs to. */
   q: z.string().regex(/^[0-9a-f]{16}$/),
   d: z.enum(['after', 'before']),
-  k: z.record(z.string().max(16), z.string().max(1200)),
+  k: z.record(z.string().max(16), z.string()),
 });
+
+/**
+ * DynamoDB refuses an empty key value and a sort key over 1,024 bytes; no key of the hub's is
+ * longer, and none holds a lone surrogate (which has no UTF-8 form).
+ */
+const MAX_KEY_BYTES = 1024;
+const LONE_SURROGATE = /\p{Cs}/u;
+const isKeyValue = (value: string): boolean =>
+  value.length > 0 && Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES && !LONE_SURROGATE.test(value);
+
 export type CursorDirection = 'after' | 'before';
 
 export const queryHashOf = (query: unknown): string =>
@@ -36,6 +46,10 @@ export interface ExpectedPosition {
   readonly sortName: string;
   /** Table partition keys of that index's items start with this. */
   readonly pkPrefix: string;
+  /** Table sort keys of that index's items start with this. */
+  readonly skPrefix: string;
+  /** The index sort key starts with this: the query's `begins_with` condition ('' when it has none). */
+  readonly sortPrefix: string;
 }
 
 /** The position a cursor names, or a 400 when it is not one of this query's cursors. */
@@ -62,8 +76,11 @@ export const decodeCursor = (
   const fits =
     names.length === wanted.length &&
     names.every((name, index) => name === wanted[index]) &&
+    Object.values(k).every(isKeyValue) &&
     k[expected.partitionName] === expected.partitionValue &&
-    (k.pk ?? '').startsWith(expected.pkPrefix);
+    (k.pk ?? '').startsWith(expected.pkPrefix) &&
+    (k.sk ?? '').startsWith(expected.skPrefix) &&
+    (k[expected.sortName] ?? '').startsWith(expected.sortPrefix);
   if (!fits) return invalid();
   return { direction: parsed.data.d, position: k };
 };

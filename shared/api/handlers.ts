@@ -26,11 +26,13 @@ import {
   messagePage,
   partitionOf,
   personView,
+  sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
 import {
-  CONVERSATION_PARTITION_PREFIX,
   contactKeyFor,
+  conversationKey,
   conversationMessagesPartition,
+  messageKey,
 } from '#shared/store/keys.ts';
 import {
   mergePeople,
@@ -123,6 +125,10 @@ const conversationOut = (view: ConversationView): Body<typeof ConversationSchema
 /** Conversations recorded before the hub kept their provider: the channel's first one. */
 const DEFAULT_PROVIDER = { messenger: 'meta', whatsapp: 'meta', sms: 'twilio', email: 'ses' } as const;
 
+/** The table keys of the items each listing reads, less their ids: what a cursor's `pk` and `sk` start with. */
+const CONVERSATION_ITEM = conversationKey('');
+const MESSAGE_ITEM = messageKey('');
+
 /** What a response body must be to match the published contract (./responses.ts). */
 type Body<S extends z.ZodType> = z.input<S>;
 
@@ -161,13 +167,16 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     const { cursor: _cursor, limit: _limit, ...filters } = query;
     const queryHash = queryHashOf(filters);
     const partition = partitionOf(source);
+    const sort = sortKeyOf(source);
     const from = query.cursor
       ? decodeCursor(query.cursor, {
           queryHash,
           partitionName: partition.name,
           partitionValue: partition.value,
-          sortName: partition.name.replace(/pk$/, 'sk'),
-          pkPrefix: CONVERSATION_PARTITION_PREFIX,
+          sortName: sort.name,
+          pkPrefix: CONVERSATION_ITEM.pk,
+          skPrefix: CONVERSATION_ITEM.sk,
+          sortPrefix: sort.prefix,
         }).position
       : undefined;
     const page = await conversationPage(table, source, {
@@ -227,7 +236,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
             partitionName: 'gsi2pk',
             partitionValue: conversationMessagesPartition(conversationId),
             sortName: 'gsi2sk',
-            pkPrefix: 'MSG#',
+            pkPrefix: MESSAGE_ITEM.pk,
+            skPrefix: MESSAGE_ITEM.sk,
+            sortPrefix: '',
           })
         : undefined;
       const ascending = at ? at.direction === 'after' : query.from !== 'newest';

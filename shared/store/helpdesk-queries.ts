@@ -54,6 +54,15 @@ export const partitionOf = (source: ConversationSource): { name: string; value: 
   }
 };
 
+/**
+ * The index's sort key, and what the entries a listing reads start with ('' for any): a person's
+ * partition also holds their channel contacts and the people merged into them.
+ */
+export const sortKeyOf = (source: ConversationSource): { name: string; prefix: string } => ({
+  name: `${source.index}sk`,
+  prefix: source.index === 'gsi3' ? PERSON_CONVERSATION_PREFIX : '',
+});
+
 export interface PageRequest {
   readonly limit: number;
   readonly from?: IndexPosition;
@@ -115,12 +124,10 @@ export const conversationPage = async (
   page: PageRequest,
 ): Promise<KeyPage<ConversationView>> => {
   const partition = partitionOf(source);
+  const sort = sortKeyOf(source);
   const found = await query(context, source.index, partition, {
     ...page,
-    // A person's partition also lists the people merged into them.
-    ...(source.index === 'gsi3'
-      ? { sortBeginsWith: { name: 'gsi3sk', value: PERSON_CONVERSATION_PREFIX } }
-      : {}),
+    ...(sort.prefix ? { sortBeginsWith: { name: sort.name, value: sort.prefix } } : {}),
   });
   const keys = found.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
   const items = keys.length > 0 ? await batchGetItems(context, keys, { consistent: false }) : [];

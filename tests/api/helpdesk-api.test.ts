@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { encodeCursor, queryHashOf } from '#shared/api/cursor.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
@@ -250,6 +251,43 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(String(bodyOf(refused).detail)).toContain(String(MAX_COMMAND_BYTES));
     expect(JSON.stringify(refused.body)).not.toContain('bbbb');
     expect(queued).toEqual([]);
+  });
+
+  it('answers 400 "invalid cursor", reading nothing, for a forged cursor with an empty key, a sort key over 1,024 bytes, or one outside the query', async () => {
+    // Prepare: cursors of the contact's own query, with keys of the right names and partition
+    const read = await request('GET', `/v1/conversations/${idOf('api-a')}`);
+    const contactId = String(bodyOf(read).contactId);
+    const queryHash = queryHashOf({ contact: contactId });
+    const position = {
+      pk: `CONV#${idOf('api-a')}`,
+      sk: 'STATE',
+      gsi3pk: `PERSON#${contactId}`,
+      gsi3sk: `CONV#${idOf('api-a')}`,
+    };
+    const forged = {
+      emptyTableSortKey: { ...position, sk: '' },
+      emptyIndexSortKey: { ...position, gsi3sk: '' },
+      indexSortKeyOver1024Bytes: { ...position, gsi3sk: `CONV#${'é'.repeat(600)}` },
+      indexSortKeyOutsideTheQuery: { ...position, gsi3sk: 'MERGED#ct_0' },
+      tableSortKeyOfAnotherItem: { ...position, sk: 'MSG' },
+      loneSurrogate: { ...position, gsi3sk: `CONV#${idOf('api-a')}\ud800` },
+    };
+    const path = `/v1/contacts/${contactId}/conversations`;
+    // Act
+    const genuine = await request('GET', path, {
+      query: { cursor: encodeCursor(queryHash, 'after', position) },
+    });
+    const answers: Record<string, { status: number; detail: unknown; calls: string[] }> = {};
+    for (const [name, key] of Object.entries(forged)) {
+      calls.length = 0;
+      const answer = await request('GET', path, { query: { cursor: encodeCursor(queryHash, 'after', key) } });
+      answers[name] = { status: answer.status, detail: bodyOf(answer).detail, calls: [...calls] };
+    }
+    // Assess
+    expect(genuine.status).toBe(200);
+    // Resolving the person in the path is the only read before the cursor is checked.
+    const refused = { status: 400, detail: 'invalid cursor', calls: ['GetItem'] };
+    expect(answers).toEqual(Object.fromEntries(Object.keys(forged).map((name) => [name, refused])));
   });
 
   it('answers 404 for unknown conversations and contacts, and reads a person in one GetItem, two Queries and two BatchGetItems', async () => {
