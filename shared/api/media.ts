@@ -31,6 +31,11 @@ export const HELPDESK_API_MEDIA = {
 /** The characters a key's file name keeps, and how many (the end, which holds the extension). */
 const MAX_KEY_FILENAME = 100;
 
+/** Characters (code points, never half an emoji) of the name a download URL answers with: the end, which holds the extension. */
+const MAX_DOWNLOAD_NAME = 200;
+
+const downloadNameOf = (name: string): string => Array.from(name).slice(-MAX_DOWNLOAD_NAME).join('');
+
 /** `Zdjęcie z wakacji.JPG` → `Zdjecie_z_wakacji.JPG`: ASCII letters, digits, `.`, `_`, `-`; `file` when nothing is left. */
 export const keyFilenameOf = (filename: string | undefined): string => {
   const cleaned = (filename ?? '')
@@ -107,7 +112,7 @@ export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
       if (!isReadableKey(stored.key)) return fail('notFound', 'the stored copy is not one the API hands out');
       const head = await deps.media.head(stored.key);
       if (!head) return fail('notFound', 'the stored copy is gone (expired or erased)');
-      const downloadName = (stored.filename ?? `attachment-${partIndex}`).slice(-200);
+      const downloadName = downloadNameOf(stored.filename ?? `attachment-${partIndex}`);
       const url = await deps.media.presignGet(stored.key, HELPDESK_API_MEDIA.downloadSeconds, downloadName);
       return json(200, {
         url,

@@ -69,6 +69,21 @@ const isNotFound = (error: unknown): boolean => {
   return error.name === 'NotFound' || error.name === 'NoSuchKey' || status === 404;
 };
 
+/**
+ * `Content-Disposition: attachment` with the name as an RFC 8187 `filename*` (UTF-8, percent-encoded):
+ * a lone surrogate (half an emoji, which has no UTF-8 form and makes `encodeURIComponent` throw)
+ * becomes U+FFFD, as `toWellFormed` would, and `'`, `(`, `)` and `*`, which `encodeURIComponent`
+ * leaves, are encoded too (RFC 8187 allows none of them bare).
+ */
+const attachmentDisposition = (name: string): string => {
+  const wellFormed = name.replace(/\p{Cs}/gu, '\uFFFD');
+  const encoded = encodeURIComponent(wellFormed).replace(
+    /['()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename*=UTF-8''${encoded}`;
+};
+
 type S3Sender = Pick<S3Client, 'send' | 'config' | 'middlewareStack'>;
 
 /**
@@ -148,9 +163,7 @@ export const s3MediaObjects = (
       const command = new s3.GetObjectCommand({
         Bucket: bucket,
         Key: key,
-        ...(downloadName
-          ? { ResponseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(downloadName)}` }
-          : {}),
+        ...(downloadName ? { ResponseContentDisposition: attachmentDisposition(downloadName) } : {}),
       });
       return presigner.getSignedUrl(sender as S3Client, command, { expiresIn: expiresInSeconds });
     },

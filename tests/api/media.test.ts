@@ -230,6 +230,52 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     );
   });
 
+  it('answers a file whose name has emoji, is cut to its last 200 characters, or has a lone surrogate, with a well-formed download name', async () => {
+    // Prepare: 205 UTF-16 units (a cut at 200 of them would split an emoji), a name cut to its last
+    // 200 characters, and a name with half an emoji
+    const names = {
+      emoji: `${'😀'.repeat(100)}a.pdf`,
+      cut: `${'😀'.repeat(300)}a (1).pdf`,
+      loneSurrogate: 'Faktura \ud83d.pdf',
+    };
+    const served: Record<string, { status: number; disposition: string | null }> = {};
+    for (const [index, [label, filename]] of Object.entries(names).entries()) {
+      const key = `attachments/${'e'.repeat(63)}${index}/name.pdf`;
+      const event = received(`30690000051${index}`, `wamid.media-name-${index}`, [
+        {
+          type: 'media',
+          kind: 'file',
+          mimeType: 'application/pdf',
+          filename,
+          ref: { store: 's3', key },
+        },
+      ]);
+      await recorder.recordEvent(event);
+      await putObject(key, new TextEncoder().encode('%PDF-1.7'), 'application/pdf');
+      // Act
+      const response = await request('GET', mediaPath(event.data.hubMessageId, 0));
+      served[label] = {
+        status: response.status,
+        disposition:
+          response.status === 200
+            ? new URL(String(bodyOf(response).url)).searchParams.get('response-content-disposition')
+            : null,
+      };
+    }
+    // Assess
+    expect(served).toEqual({
+      emoji: {
+        status: 200,
+        disposition: `attachment; filename*=UTF-8''${'%F0%9F%98%80'.repeat(100)}a.pdf`,
+      },
+      cut: {
+        status: 200,
+        disposition: `attachment; filename*=UTF-8''${'%F0%9F%98%80'.repeat(191)}a%20%281%29.pdf`,
+      },
+      loneSurrogate: { status: 200, disposition: "attachment; filename*=UTF-8''Faktura%20%EF%BF%BD.pdf" },
+    });
+  });
+
   it('answers 409 media-not-stored while a part is queued, fetched or waiting, and 410 with the reason once it failed', async () => {
     // Prepare: part 0 queued (no claim yet), 1 being fetched, 2 waiting after a transient failure, 3 failed
     const event = received('306900000503', 'wamid.media-3', [image('1'), image('2'), image('3'), image('4')]);
