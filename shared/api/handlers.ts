@@ -223,7 +223,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const stored = await conversationOr404(conversationId);
       const state = stored.model?.state;
       if (!state) return fail('notFound');
-      return json(200, conversationOut({ state }), { etag: etagOf(state.version) });
+      return json(200, conversationOut({ state, ...stored.watermarks }), { etag: etagOf(state.version) });
     },
 
     listMessages: async ({ request, params }: RouteInput): Promise<ApiResponse> => {
@@ -286,7 +286,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         const last = stored.lastChange;
         if (last?.eventId === causedBy && current.state.version === expected + 1) {
           await deps.publishEvent(repeatedStateChange(current.state, last, now.toISOString()));
-          return json(200, conversationOut({ state: current.state }), {
+          return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {
             etag: etagOf(current.state.version),
           });
         }
@@ -296,7 +296,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       }
       const changed = applyPatch(current, patch);
       if (changed.changes.length === 0)
-        return json(200, conversationOut({ state: current.state }), { etag: etagOf(current.state.version) });
+        return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {
+          etag: etagOf(current.state.version),
+        });
       const lastChange = {
         eventId: causedBy,
         previousStatus: changed.previousStatus,
@@ -321,7 +323,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           changes: changed.changes,
         }),
       );
-      return json(200, conversationOut({ state: changed.model.state }), {
+      return json(200, conversationOut({ state: changed.model.state, ...stored.watermarks }), {
         etag: etagOf(changed.model.state.version),
       });
     },

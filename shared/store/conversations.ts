@@ -55,6 +55,8 @@ export interface StoredConversation {
   readonly attentionEntry?: string;
   /** `waitingSince` of the wait whose `response_overdue` went out last. */
   readonly overdueReportedFor?: string;
+  /** The Messenger watermarks on the item (registers beside the model), when it has any. */
+  readonly watermarks?: ConversationWatermarks;
 }
 
 export interface ConversationWrite {
@@ -172,23 +174,30 @@ const decodeRecent = (stored: string | Uint8Array): string[] => {
   );
 };
 
-/** A conversation as readers see it: its state and Messenger watermarks. */
-export interface ConversationView {
-  readonly state: ConversationModel['state'];
-  /** Messenger watermarks: every message sent up to this time is read/delivered. */
+/** Messenger watermarks: every message sent up to this time is read/delivered. */
+export interface ConversationWatermarks {
   readonly readWatermark?: string;
   readonly deliveredWatermark?: string;
 }
 
-export const conversationViewOf = (item: Record<string, unknown>): ConversationView | undefined => {
-  const parsed = ConversationItemSchema.safeParse(item);
-  if (!parsed.success || parsed.data.model === undefined) return undefined;
+/** A conversation as readers see it: its state and Messenger watermarks. */
+export interface ConversationView extends ConversationWatermarks {
+  readonly state: ConversationModel['state'];
+}
+
+/** The watermarks a conversation item holds (none, one or both). */
+const watermarksOf = (item: Record<string, unknown>): ConversationWatermarks => {
   const watermarks: ConversationRegisters = readRegisters(item, CONVERSATION_REGISTERS);
   return {
-    state: parseConversationModel(parsed.data.model).state,
     ...(watermarks.readWatermark ? { readWatermark: watermarks.readWatermark.watermark } : {}),
     ...(watermarks.deliveredWatermark ? { deliveredWatermark: watermarks.deliveredWatermark.watermark } : {}),
   };
+};
+
+export const conversationViewOf = (item: Record<string, unknown>): ConversationView | undefined => {
+  const parsed = ConversationItemSchema.safeParse(item);
+  if (!parsed.success || parsed.data.model === undefined) return undefined;
+  return { state: parseConversationModel(parsed.data.model).state, ...watermarksOf(item) };
 };
 
 /**
@@ -208,6 +217,7 @@ export const conversationItemAsText = (item: Record<string, unknown>): Record<st
 /** A conversation item, unmarshalled, as the writers need it (an empty item: a conversation not recorded yet). */
 export const storedConversationOf = (raw: Record<string, unknown>): StoredConversation => {
   const item = ConversationItemSchema.parse(raw);
+  const watermarks = watermarksOf(raw);
   return {
     model: item.model ? parseConversationModel(item.model) : undefined,
     recentEventIds: item.recent ? decodeRecent(item.recent) : [],
@@ -217,6 +227,7 @@ export const storedConversationOf = (raw: Record<string, unknown>): StoredConver
     ...(item.gsi4pk ? { attentionEntry: item.gsi4pk } : {}),
     ...(item.overdueFor ? { overdueReportedFor: item.overdueFor } : {}),
     ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
+    ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}),
   };
 };
 

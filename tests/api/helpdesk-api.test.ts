@@ -7,8 +7,14 @@ import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import {
+  type BusinessEndpoint,
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
   type HubCommand,
   type HubEvent,
+  hubMessageIdFor,
   MAX_COMMAND_BYTES,
   outboundHubMessageId,
 } from '#shared/contract/index.ts';
@@ -194,6 +200,64 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(stale.status).toBe(412);
     expect(bodyOf(stale).type).toBe('urn:switchboard:problem:version-mismatch');
     expect(missing.status).toBe(428);
+  });
+
+  it("answers a Messenger conversation's read and delivered watermarks on GET and PATCH, as the list does", async () => {
+    // Prepare: a Messenger customer's message, then Meta's delivery and read watermarks of the page's answer
+    const endpoint: BusinessEndpoint = { type: 'facebook_page', id: 'page-1' };
+    const identity: ChannelIdentity = { type: 'psid', value: 'psid-watermarks' };
+    const conversationId = contactConversationId('messenger', endpoint, identity);
+    const context = {
+      channel: 'messenger' as const,
+      provider: 'meta' as const,
+      endpoint,
+      contact: { identities: [identity] },
+      conversationId,
+      providerTimestamp: minute(10),
+      receivedAt: minute(10),
+    };
+    await recorder.recordEvent(
+      buildEvent('switchboard.message.received', eventIdFor('messenger', 'message', 'm-1'), {
+        ...context,
+        hubMessageId: hubMessageIdFor('messenger', 'm-1'),
+        direction: 'inbound',
+        providerMessageId: 'm-1',
+        parts: [{ type: 'text', text: 'hello' }],
+      }),
+    );
+    for (const [status, watermark] of [
+      ['delivered', minute(11)],
+      ['read', minute(12)],
+    ] as const)
+      await recorder.recordEvent(
+        buildEvent('switchboard.message.status_updated', eventIdFor('messenger', status, watermark), {
+          ...context,
+          status,
+          providerStatus: status,
+          providerMessageIds: [],
+          watermark,
+        }),
+      );
+    const watermarks = { readWatermark: minute(12), deliveredWatermark: minute(11) };
+    const path = `/v1/conversations/${conversationId}`;
+    // Act
+    const read = await request('GET', path);
+    const patched = await request('PATCH', path, {
+      headers: { 'if-match': read.headers.etag ?? '', 'content-type': 'application/json' },
+      body: '{"labels":["vip"]}',
+    });
+    const unchanged = await request('PATCH', path, {
+      headers: { 'if-match': patched.headers.etag ?? '', 'content-type': 'application/json' },
+      body: '{"labels":["vip"]}',
+    });
+    const listed = await request('GET', `/v1/contacts/${String(bodyOf(read).contactId)}/conversations`);
+    // Assess
+    expect(read.status).toBe(200);
+    expect(bodyOf(read)).toMatchObject(watermarks);
+    expect(patched.status).toBe(200);
+    expect(bodyOf(patched)).toMatchObject({ labels: ['vip'], ...watermarks });
+    expect(bodyOf(unchanged)).toMatchObject(watermarks);
+    expect((bodyOf(listed).items as unknown[])[0]).toMatchObject(watermarks);
   });
 
   it("queues a reply with the sender's hub message id and a deduplication id from the key", async () => {
