@@ -6,6 +6,7 @@ import {
   ContactIdSchema as ContactIdContractSchema,
   ConversationPrioritySchema,
   ConversationStatusSchema,
+  HUB_ACTOR_ID_PREFIX,
   IdempotencyKeySchema,
   LabelSchema,
   MAX_LABELS,
@@ -75,6 +76,21 @@ export const ListMessagesQuerySchema = z.strictObject({
   }),
 });
 
+/**
+ * Who makes a change, as a caller names it: any actor but one of the hub's own (an id starting with
+ * `switchboard:`, in any case), so no change event can claim to be the snooze timer's. The API
+ * document's `ChangeActor`: the contract's, with those ids refused.
+ */
+const CallerChangeActorSchema = ChangeActorSchema.extend({
+  id: ChangeActorSchema.shape.id
+    .refine((id) => !id.toLowerCase().startsWith(HUB_ACTOR_ID_PREFIX), {
+      message: `ids starting with ${HUB_ACTOR_ID_PREFIX} are reserved for the hub's own actors`,
+    })
+    .meta({
+      description: `Not starting with \`${HUB_ACTOR_ID_PREFIX}\` (in any case): the hub's own actors.`,
+    }),
+}).meta({ id: 'ChangeActor' });
+
 export const ConversationPatchSchema = z
   .strictObject({
     status: ConversationStatusSchema.optional(),
@@ -84,7 +100,7 @@ export const ConversationPatchSchema = z
     labels: z.array(LabelSchema).max(MAX_LABELS).optional(),
     priority: ConversationPrioritySchema.nullable().optional(),
     /** Who makes the change (default: the authenticated caller, as an agent). */
-    actor: ChangeActorSchema.optional(),
+    actor: CallerChangeActorSchema.optional(),
   })
   .refine((patch) => (patch.status === 'snoozed') === (patch.snoozedUntil !== undefined), {
     message: 'snoozedUntil goes with status snoozed, and only with it',

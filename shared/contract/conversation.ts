@@ -31,6 +31,9 @@ export const ChangeActorSchema = z
   .meta({ id: 'ChangeActor' });
 export type ChangeActor = z.infer<typeof ChangeActorSchema>;
 
+/** The hub's own actors' ids start with this (`switchboard:snooze-timer`); no helpdesk may name one. */
+export const HUB_ACTOR_ID_PREFIX = 'switchboard:';
+
 /** What a helpdesk can change on a conversation. */
 export const CONVERSATION_FIELDS = ['status', 'snoozedUntil', 'assignee', 'labels', 'priority'] as const;
 export const ConversationFieldSchema = z.enum(CONVERSATION_FIELDS);

@@ -4,6 +4,7 @@ import {
   type ConversationPriority,
   type ConversationState,
   type ConversationStatus,
+  HUB_ACTOR_ID_PREFIX,
   stableHash,
 } from '#shared/contract/index.ts';
 import type { ConversationModel } from './conversation.ts';
@@ -71,7 +72,7 @@ export const wakeIfDue = (model: ConversationModel, now: Date): Changed => {
 };
 
 /** Who wakes a snooze: the hub itself, as `changedBy` of the state change. */
-export const SNOOZE_TIMER: ChangeActor = { kind: 'system', id: 'switchboard:snooze-timer' };
+export const SNOOZE_TIMER: ChangeActor = { kind: 'system', id: `${HUB_ACTOR_ID_PREFIX}snooze-timer` };
 
 /**
  * The cause (`causedBy`) of waking this snooze: the same snooze of the same version always has the

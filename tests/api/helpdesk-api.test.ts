@@ -202,6 +202,37 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(missing.status).toBe(428);
   });
 
+  it("refuses a PATCH actor that names one of the hub's own (switchboard:…), publishing nothing, and takes a helpdesk system's", async () => {
+    // Prepare
+    const path = `/v1/conversations/${idOf('api-a')}`;
+    const patchAs = async (actor: unknown) => {
+      const read = await request('GET', path);
+      return request('PATCH', path, {
+        headers: { 'if-match': read.headers.etag ?? '', 'content-type': 'application/json' },
+        body: JSON.stringify({ priority: 'high', actor }),
+      });
+    };
+    // Act
+    const impostors = [
+      await patchAs({ kind: 'system', id: 'switchboard:snooze-timer' }),
+      await patchAs({ kind: 'agent', id: 'switchboard:helpdesk-api' }),
+      await patchAs({ kind: 'bot', id: 'Switchboard:snooze-timer' }),
+    ];
+    const refusedPublished = published.length;
+    const helpdeskSystem = await patchAs({ kind: 'system', id: 'acme-helpdesk:auto-close' });
+    // Assess
+    for (const answer of impostors) {
+      expect(answer.status).toBe(400);
+      expect(bodyOf(answer).errors).toEqual([expect.objectContaining({ field: 'body.actor.id' })]);
+      expect(JSON.stringify(answer.body)).not.toContain('snooze-timer');
+    }
+    expect(refusedPublished).toBe(0);
+    expect(helpdeskSystem.status).toBe(200);
+    expect(published.map((event) => event.data)).toEqual([
+      expect.objectContaining({ changedBy: { kind: 'system', id: 'acme-helpdesk:auto-close' } }),
+    ]);
+  });
+
   it("answers a Messenger conversation's read and delivered watermarks on GET and PATCH, as the list does", async () => {
     // Prepare: a Messenger customer's message, then Meta's delivery and read watermarks of the page's answer
     const endpoint: BusinessEndpoint = { type: 'facebook_page', id: 'page-1' };

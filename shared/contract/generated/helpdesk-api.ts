@@ -297,6 +297,7 @@ export interface components {
         ChangeActor: {
             /** @enum {string} */
             kind: "agent" | "bot" | "system";
+            /** @description Not starting with `switchboard:` (in any case): the hub's own actors. */
             id: string;
         };
         SendMessageRequest: {
