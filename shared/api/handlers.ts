@@ -249,14 +249,19 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       });
       const first = page.items[0];
       const last = page.items.at(-1);
-      // Forward, more lies ahead when the Query stopped early; behind, when we came from a cursor.
-      const hasNext = ascending ? page.last !== undefined : at !== undefined;
-      const hasPrevious = ascending ? at !== undefined : page.last !== undefined;
+      // In the Query's direction, more lies ahead when it stopped early, and the cursor goes on from
+      // where it stopped, past a page whose every item had expired (TTL deletes days late); the
+      // other way, when we came from a cursor, from the page's edge item.
+      const ahead = page.last;
+      const nextPosition = ascending ? (ahead ?? last?.position) : at && last?.position;
+      const previousPosition = ascending ? at && first?.position : (ahead ?? first?.position);
+      const hasNext = ascending ? ahead !== undefined : at !== undefined;
+      const hasPrevious = ascending ? at !== undefined : ahead !== undefined;
       return json(200, {
         items: page.items.map(({ position: _position, ...item }) => item),
-        ...(hasNext && last ? { nextCursor: encodeCursor(queryHash, 'after', last.position) } : {}),
-        ...(hasPrevious && first
-          ? { previousCursor: encodeCursor(queryHash, 'before', first.position) }
+        ...(hasNext && nextPosition ? { nextCursor: encodeCursor(queryHash, 'after', nextPosition) } : {}),
+        ...(hasPrevious && previousPosition
+          ? { previousCursor: encodeCursor(queryHash, 'before', previousPosition) }
           : {}),
       } satisfies Body<typeof MessagePageSchema>);
     },

@@ -162,6 +162,46 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(bodyOf(newest).nextCursor).toBeUndefined();
   });
 
+  it('pages past messages that expired but are not deleted yet, both ways', async () => {
+    // Prepare: three messages past their expiry (DynamoDB deletes days late), then two live ones
+    const table = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => NOW,
+    };
+    const expired = createRecorderService({
+      store: createRecorderStore(table, -100),
+      publisher: { publish: async () => undefined },
+      clock: () => NOW,
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    for (const n of [1, 2, 3]) await expired.recordEvent(messageEvent('api-ttl', `ttl${n}`, minute(n)));
+    for (const n of [4, 5]) await recorder.recordEvent(messageEvent('api-ttl', `ttl${n}`, minute(n)));
+    const ids = (response: { body?: unknown }) =>
+      (bodyOf(response).items as { message: { providerMessageId: string } }[]).map(
+        (item) => item.message.providerMessageId,
+      );
+    // Act
+    const oldest = await request('GET', `/v1/conversations/${idOf('api-ttl')}/messages`, {
+      query: { limit: '3' },
+    });
+    const after = await request('GET', `/v1/conversations/${idOf('api-ttl')}/messages`, {
+      query: { limit: '3', cursor: String(bodyOf(oldest).nextCursor) },
+    });
+    const newest = await request('GET', `/v1/conversations/${idOf('api-ttl')}/messages`, {
+      query: { limit: '2', from: 'newest' },
+    });
+    const before = await request('GET', `/v1/conversations/${idOf('api-ttl')}/messages`, {
+      query: { limit: '3', cursor: String(bodyOf(newest).previousCursor) },
+    });
+    // Assess: an empty first page still says more lies ahead; the cursor leads to the live ones
+    expect(ids(oldest)).toEqual([]);
+    expect(bodyOf(oldest).nextCursor).toBeDefined();
+    expect(ids(after)).toEqual(['ttl4', 'ttl5']);
+    expect(ids(newest)).toEqual(['ttl4', 'ttl5']);
+    expect(ids(before)).toEqual([]);
+  });
+
   it('resolves on the current version with one GetItem and one UpdateItem, says who changed what, and refuses a stale version', async () => {
     // Prepare
     const path = `/v1/conversations/${idOf('api-b')}`;
