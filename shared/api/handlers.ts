@@ -402,8 +402,16 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     },
 
     /** One register write per channel contact of the person on that channel, then the event. */
-    setConsent: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
+    setConsent: async ({ request, params, body }: RouteInput): Promise<ApiResponse> => {
       const contactId = await personInPath(params);
+      const idempotencyKey =
+        request.headers['idempotency-key'] === undefined
+          ? undefined
+          : parseOr400(
+              IdempotencyKeyHeaderSchema,
+              request.headers['idempotency-key'],
+              'header.idempotency-key',
+            );
       const change = parseOr400(ConsentChangeSchema, body, 'body');
       const page = await conversationPage(
         table,
@@ -414,9 +422,19 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const [first] = onChannel;
       if (!first) return fail('notFound', `the contact has no conversation on ${change.channel}`);
       const scope = CONSENT_SCOPE_OF_CHANNEL[change.channel];
-      const at = deps.clock().toISOString();
-      const eventId = `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
       const contactKeys = new Set(onChannel.map(({ state }) => contactKeyFor(state.channel, state.contact)));
+      const keyedEventId =
+        idempotencyKey === undefined
+          ? undefined
+          : `evt_${stableHash('event', 'helpdesk_consent_keyed', contactId, scope, change.consent, idempotencyKey)}`;
+      // A retry of a keyed change finds its ledger entry and takes its time: same event, same order.
+      const earlier = keyedEventId
+        ? (await readConsentHistory(table, [...contactKeys])).find((entry) => entry.eventId === keyedEventId)
+        : undefined;
+      const at = earlier?.at ?? deps.clock().toISOString();
+      const eventId =
+        keyedEventId ??
+        `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
       const order = timeOrder(at, undefined, eventId);
       for (const contactKey of contactKeys) {
         await recordConsentChange(table, contactKey, order, {

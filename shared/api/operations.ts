@@ -230,8 +230,9 @@ export const API_ROUTES = [
     maxBody: 4096,
     summary: "Record a customer's consent on a channel, with its evidence",
     description:
-      'For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence.',
+      'For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); without one, each call is a new change.',
     pathParams: ContactPath,
+    headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() }),
     body: ConsentChangeSchema,
     success: { status: 200, description: 'Recorded.', schema: ConsentRecordedSchema },
     problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],

@@ -18,6 +18,7 @@ import {
   MAX_COMMAND_BYTES,
   outboundHubMessageId,
 } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -200,6 +201,48 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(ids(after)).toEqual(['ttl4', 'ttl5']);
     expect(ids(newest)).toEqual(['ttl4', 'ttl5']);
     expect(ids(before)).toEqual([]);
+  });
+
+  it('records a consent change once when it is retried with its Idempotency-Key, and twice without one', async () => {
+    // Prepare: a retry comes a second later, as after a lost answer
+    const { channel, contact, conversationId } = conversationFor('api-consent');
+    await recorder.recordEvent(messageEvent('api-consent', 'consent1', minute(1)));
+    const contactId = contactIdFor(channel, contact, conversationId);
+    const later = createHelpdeskApi({
+      table: { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now: () => NOW },
+      publishEvent: async (event) => void published.push(event),
+      enqueueCommand: async () => undefined,
+      clock: () => new Date(NOW.getTime() + 1_000),
+      newId: () => 'fixed',
+      deleteObjects: async () => undefined,
+      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
+      logger: createLogger({ level: 'error', write: () => {} }),
+    });
+    const consent = (key?: string, consentValue = 'opted_out') => ({
+      method: 'POST',
+      path: `/v1/contacts/${contactId}/consent`,
+      query: {},
+      headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+      body: JSON.stringify({
+        channel: 'whatsapp',
+        consent: consentValue,
+        evidence: 'told an agent on the phone',
+      }),
+    });
+    const ledgerSize = async () =>
+      (bodyOf(await request('GET', `/v1/contacts/${contactId}/consent`)).changes as unknown[]).length;
+    // Act
+    const first = await request('POST', consent('consent-key-1').path, consent('consent-key-1'));
+    const retried = await later({ ...consent('consent-key-1'), principal: 'p' } as never);
+    const keyed = await ledgerSize();
+    await request('POST', consent().path, consent(undefined, 'opted_in'));
+    await later({ ...consent(undefined, 'opted_in'), principal: 'p' } as never);
+    // Assess
+    expect([first.status, retried.status]).toEqual([200, 200]);
+    expect(bodyOf(retried).at).toBe(bodyOf(first).at);
+    expect(keyed).toBe(1);
+    expect(new Set(published.slice(0, 2).map((event) => event.id)).size).toBe(1);
+    expect(await ledgerSize()).toBe(3);
   });
 
   it('resolves on the current version with one GetItem and one UpdateItem, says who changed what, and refuses a stale version', async () => {

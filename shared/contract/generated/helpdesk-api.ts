@@ -175,7 +175,7 @@ export interface paths {
         put?: never;
         /**
          * Record a customer's consent on a channel, with its evidence
-         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence.
+         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); without one, each call is a new change.
          */
         post: operations["setConsent"];
         delete?: never;
@@ -1912,7 +1912,9 @@ export interface operations {
     setConsent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The hub's id of a person across channels. */
                 contactId: components["schemas"]["ContactId"];
