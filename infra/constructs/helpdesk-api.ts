@@ -6,6 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
+import { CONVERSATION_OBJECT_PREFIXES } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   grantDeletePayloads,
@@ -114,11 +115,11 @@ export class HelpdeskApi extends Construct {
     // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH), BatchGetItem
     // (hydrating a page), Query of gsi1–gsi4; for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
-    // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of the claim
-    // checks (a conversation's are under its id); attachment URLs (below); the helpdesk queue and the outbox.
+    // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of what a
+    // conversation owns under its id (claim checks, attachments, e-mail bodies); attachment URLs (below); the helpdesk queue and the outbox.
     grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
-    grantListPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    grantListPayloads(this.function, storage.payloadBucket, CONVERSATION_OBJECT_PREFIXES);
     // Attachment URLs (shared/api/media.ts): HeadObject and presigned GETs of stored attachments
     // and files sent by key, presigned PUTs of files to send; no other prefix.
     grantGetPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:GetObject']);

@@ -17,14 +17,20 @@ const MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const isKeyableConversationId = (conversationId: string): boolean =>
   CONVERSATION_ID.test(conversationId);
 
+/**
+ * The prefixes under which a conversation's objects sit, each followed by its id: what erasure lists
+ * (and so what its role may list: infra/constructs/helpdesk-api.ts).
+ */
+export const CONVERSATION_OBJECT_PREFIXES = [
+  PAYLOAD_BUCKET.claimCheckPrefix,
+  PAYLOAD_BUCKET.prefixes.attachments,
+  PAYLOAD_BUCKET.prefixes.bodies,
+] as const;
+
 /** Every prefix under which the bucket keeps objects of `conversationId`; none for any other string. */
 export const conversationObjectPrefixes = (conversationId: string): string[] =>
   isKeyableConversationId(conversationId)
-    ? [
-        `${PAYLOAD_BUCKET.claimCheckPrefix}${conversationId}/`,
-        `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`,
-        `${PAYLOAD_BUCKET.prefixes.bodies}${conversationId}/`,
-      ]
+    ? CONVERSATION_OBJECT_PREFIXES.map((prefix) => `${prefix}${conversationId}/`)
     : [];
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
+import { CONVERSATION_OBJECT_PREFIXES, conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
 
@@ -84,7 +85,7 @@ describe('HelpdeskApi', () => {
     ]);
   });
 
-  it("lists the payload bucket under the claim-check prefix only (erasure of a conversation's claim checks)", () => {
+  it('lists the payload bucket under what a conversation owns only, covering every prefix erasure lists', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -97,9 +98,14 @@ describe('HelpdeskApi', () => {
     expect(JSON.stringify(listing[0]?.Resource)).toBe(
       JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] }),
     );
-    expect(listing[0]?.Condition).toEqual({
-      StringLike: { 's3:prefix': [`${PAYLOAD_BUCKET.claimCheckPrefix}*`] },
-    });
+    const condition = listing[0]?.Condition as { StringLike?: { 's3:prefix'?: string[] } } | undefined;
+    const allowed = condition?.StringLike?.['s3:prefix'] ?? [];
+    expect(allowed).toEqual(CONVERSATION_OBJECT_PREFIXES.map((prefix) => `${prefix}*`));
+    // What erasure lists for a conversation (shared/store/erasure.ts) is inside the grant
+    const listed = conversationObjectPrefixes(`conv_${'0a'.repeat(16)}`);
+    expect(listed).toHaveLength(3);
+    for (const prefix of listed)
+      expect(allowed.some((pattern) => prefix.startsWith(pattern.slice(0, -1)))).toBe(true);
   });
 
   it('signs attachment URLs with exactly what they do: GET of stored attachments and uploads, PUT of uploads', () => {
