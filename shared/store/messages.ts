@@ -46,7 +46,10 @@ const objectPointersOf = (email: NonNullable<Message['email']>): NonNullable<Mes
   ...(email.rawMimeKey !== undefined ? { rawMimeKey: email.rawMimeKey } : {}),
   ...(email.textBodyKey !== undefined ? { textBodyKey: email.textBodyKey } : {}),
   ...(email.htmlBodyKey !== undefined ? { htmlBodyKey: email.htmlBodyKey } : {}),
-  attachments: email.attachments.map(({ filename: _name, contentId: _id, ...part }) => part),
+  // Only what finds the object: a sender's header (a type, a name) can be any length.
+  attachments: email.attachments.flatMap((part) =>
+    part.ref.store === 's3' ? [{ type: part.type, kind: part.kind, ref: part.ref }] : [],
+  ),
 });
 
 /** The message as stored: the event's data, minus what is too large for a cheap item. */
@@ -76,6 +79,12 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
     const { email, referral: _referral, errors: _errors, replyTo: _replyTo, ...envelope } = trimmed;
     trimmed = email ? { ...envelope, email: objectPointersOf(email) } : envelope;
     omitted.push('details');
+  }
+  if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
+    // Still too large (a sender's address of any length): the envelope alone; the conversation's
+    // objects are found by its key prefixes (shared/aws/payload-keys.ts) all the same.
+    const { email: _email, ...envelope } = trimmed;
+    trimmed = envelope;
   }
   return omitted.length > 0 ? { message: trimmed, omitted } : { message };
 };
