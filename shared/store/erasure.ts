@@ -333,6 +333,23 @@ export const erasePerson = async (
     for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
       ownedObjects += await deps.deleteObjectsUnder(prefix);
   }
+  // What a provider still holds is written first, under the person, for the next call to retry:
+  // before anything that names its ids is deleted, and before the event is told.
+  const earlier = new Map(
+    items.flatMap((item) => {
+      const pending = pendingRedactionOf(item);
+      return pending ? [[pendingRedactionRef(pending), pending] as const] : [];
+    }),
+  );
+  const now = context.now();
+  const stillPending = (redactions?.unfinished ?? []).map((unfinished) =>
+    pendingRedactionItem(contactId, unfinished, earlier.get(pendingRedactionRef(unfinished)), now),
+  );
+  await write(
+    context,
+    stillPending.map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })),
+  );
+  const rewritten = new Set(stillPending.map((item) => `${item.pk}\u0000${item.sk}`));
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
   const tombstone = (key: ItemKey): WriteRequest => ({
@@ -341,6 +358,8 @@ export const erasePerson = async (
   let tombstones = 0;
   const present = new Set(keys.map((key) => `${key.pk}\u0000${key.sk}`));
   for (const key of keys) {
+    // A redaction still pending was written again above: it stays.
+    if (rewritten.has(`${key.pk}\u0000${key.sk}`)) continue;
     const kind = kindOfKey(key);
     const order = ERASE_ORDER[kind ?? ''] ?? 1;
     const requests = byOrder.get(order) ?? [];
@@ -381,24 +400,5 @@ export const erasePerson = async (
     await write(context, byOrder.get(order) ?? []);
   }
   if (!announced) await deps.announce?.(report);
-  // What a provider still holds is written last, under the person, for the next call to retry.
-  const earlier = new Map(
-    items.flatMap((item) => {
-      const pending = pendingRedactionOf(item);
-      return pending ? [[pendingRedactionRef(pending), pending] as const] : [];
-    }),
-  );
-  const now = context.now();
-  await write(
-    context,
-    (redactions?.unfinished ?? []).map((unfinished) => ({
-      PutRequest: {
-        Item: marshall(
-          pendingRedactionItem(contactId, unfinished, earlier.get(pendingRedactionRef(unfinished)), now),
-          { removeUndefinedValues: true },
-        ),
-      },
-    })),
-  );
   return report;
 };

@@ -312,6 +312,45 @@ describe('export and erasure of one person across channels', () => {
     expect(await tableText()).not.toContain(phone);
   });
 
+  it('keeps what a provider did not redact for the retry even when telling the erasure failed', async () => {
+    // Prepare: Twilio refuses one redaction; the event's publish fails once
+    const phone = '306912340314';
+    const customer = await customerWith(phone, 'wamid.erasure-pending', 'canary-pending');
+    const seen: string[][] = [];
+    const redactAtProviders = async (items: readonly Record<string, unknown>[]) => {
+      seen.push(items.map((item) => String(item.sk)));
+      return {
+        twilio: { messages: 0, media: 0, failed: seen.length === 1 ? 1 : 0 },
+        whatsapp: { uploads: 0, failed: 0 },
+        unfinished:
+          seen.length === 1
+            ? [
+                {
+                  provider: 'twilio' as const,
+                  providerMessageId: 'SMpending0001',
+                  endpoint: smsEndpoint,
+                  code: '20429',
+                },
+              ]
+            : [],
+      };
+    };
+    let fail = true;
+    const announce = async () => {
+      if (!fail) return;
+      fail = false;
+      throw new Error('publish failed');
+    };
+    // Act
+    await expect(
+      erasePerson({ table: context, deleteObjects: noObjects, redactAtProviders, announce }, customer),
+    ).rejects.toThrow('publish failed');
+    await erasePerson({ table: context, deleteObjects: noObjects, redactAtProviders, announce }, customer);
+    // Assess: the retry was handed the pending redaction to try again
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.some((sk) => sk.includes('SMpending0001'))).toBe(true);
+  });
+
   it('keeps a late edit of an erased message from writing its text anywhere', async () => {
     // Prepare: a message without any state item (no status, reaction or edit yet), then erasure
     const phone = '306912340312';
