@@ -45,7 +45,15 @@ export interface StoredFileRef {
   readonly filename: string;
 }
 
-const lastSegment = (key: string): string => key.split('/').pop() || 'file';
+/**
+ * The name a file sent by key goes out under when the command gives none: its key's last segment,
+ * unless that is only an id (an inbound attachment is stored under its hash or its part index,
+ * shared/aws/payload-keys.ts), which says nothing to the customer.
+ */
+const lastSegment = (key: string): string => {
+  const segment = key.split('/').pop() ?? '';
+  return segment === '' || /^(?:[0-9a-f]{64}|\d{1,4})$/.test(segment) ? 'file' : segment;
+};
 
 export const storedFileOf = (part: OutboundPart | undefined, index: number): StoredFileRef | undefined => {
   if (part?.type === 'media' && 's3Key' in part.source) {

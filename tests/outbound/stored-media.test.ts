@@ -218,6 +218,29 @@ describe('staging a message just before its provider call', () => {
     });
   });
 
+  it('names a forwarded inbound attachment, stored under its hash or part index, file rather than by its id', async () => {
+    // Prepare: an e-mail attachment and a fetched WhatsApp image, forwarded by key without a filename
+    const hashKey = `attachments/conv_${'1'.repeat(32)}/msg_1/${'ab'.repeat(32)}`;
+    const indexKey = `attachments/conv_${'1'.repeat(32)}/msg_2/0`;
+    const forwarded = { bytes: new Uint8Array([1, 2]), contentType: 'application/pdf' };
+    const { objects } = fakeObjects({ [hashKey]: forwarded, [indexKey]: forwarded });
+    const parts: OutboundPart[] = [{ type: 'text', text: 'hi' }, image(hashKey), image(indexKey)];
+    const email: PreparedMessage = { partIndex: 0, part: { type: 'text', text: 'hi' }, attachParts: [1, 2] };
+    const pdf = { bytes: 2, contentType: 'application/pdf' };
+    // Act
+    const staged = await stageStoredMedia({
+      message: email,
+      parts,
+      stored: { '1': pdf, '2': pdf },
+      sender: senderWith(),
+      target: TARGET,
+      objects,
+    });
+    // Assess
+    const names = 'message' in staged ? staged.message.attachments?.map((file) => file.filename) : undefined;
+    expect(names).toEqual(['file', 'file']);
+  });
+
   it('fails the message as content_invalid when the file changed since the command was accepted; nothing uploaded', async () => {
     // Prepare
     const { objects } = fakeObjects({
