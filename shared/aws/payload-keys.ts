@@ -35,8 +35,9 @@ export const conversationObjectPrefixes = (conversationId: string): string[] =>
 
 /**
  * Where an object of one message goes under `prefix`: `<prefix><conversationId>/<hubMessageId>/`
- * when the ids are the hub's own, else `<prefix>email/<sha256 of both>/`: still one message's
- * alone (never shared with another person's message), named by its record.
+ * when the ids are the hub's own, else (no conversation id, or another kind) `<prefix>email/<sha256
+ * of both>/`: still one message's alone (never shared with another person's message), found
+ * through its record rather than by its conversation's prefix.
  */
 const messageScope = (prefix: string, scope: MessageScope): string =>
   isKeyableConversationId(scope.conversationId) && MESSAGE_ID.test(scope.hubMessageId)

@@ -45,6 +45,35 @@ describe('reply addresses', () => {
     expect(await conversationOf(signed, 'another-key-of-at-least-thirty-two-chars')).toBe(threadOnly);
   });
 
+  it("files a tagged reply's large body under the message, not the tagged conversation the recorder may refuse", async () => {
+    // Prepare: a signed tag and a body too large for the event
+    const signed = `reply+${replyTagFor(CONVERSATION, KEY)}@support.example`;
+    const raw = Buffer.from(
+      [
+        'From: Someone <someone@customer.example>',
+        `To: ${signed}`,
+        'Message-ID: <m-2@customer.example>',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'long text '.repeat(40_000),
+      ].join('\r\n'),
+    );
+    // Act
+    const { events, blobs } = await normalizeInboundEmail(raw, {
+      provider: 'mailgun',
+      receivedAt: new Date('2026-11-22T12:00:00.000Z'),
+      envelopeRecipients: [signed],
+      replyTagKey: KEY,
+    });
+    // Assess: in the tagged conversation, but its object is not under that conversation's prefix
+    expect(events[0]?.subject).toBe(CONVERSATION);
+    expect(blobs.length).toBeGreaterThan(0);
+    for (const blob of blobs) {
+      expect(blob.key.startsWith('bodies/email/')).toBe(true);
+      expect(blob.key).not.toContain(CONVERSATION);
+    }
+  });
+
   it('never accepts a tag whose MAC was altered (property)', () => {
     const tag = replyTagFor(CONVERSATION, KEY);
     fc.assert(

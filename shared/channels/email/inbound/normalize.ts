@@ -132,7 +132,9 @@ const buildMessageEvent = (
   const { references, inReplyTo } = thread;
   const conversationId = emailConversationId(parties, thread);
   const hubMessageId = hubMessageIdFor('email', messageId);
-  const scope = { conversationId, hubMessageId };
+  // A reply tag names a conversation the recorder may refuse (another endpoint's: the message is
+  // re-homed), so a tagged mail's objects are not filed under it, but under the message alone.
+  const scope = { conversationId: parties.taggedConversationId ? '' : conversationId, hubMessageId };
 
   const htmlBody = message.html;
   const textBody =
