@@ -30,9 +30,10 @@ export class UnfinishedReceiveError extends Error {
 export interface GroupProcessor {
   handle(record: SQSRecord): Promise<void>;
   /**
-   * A record at or past the give-up receive (`giveUpAtReceive`) that has no outcome: one of a failed
-   * group (the one that failed, or one after it, held behind it) at that receive, or any record
-   * received more often than that (cause `UnfinishedReceiveError`, asked instead of `handle`).
+   * A record at or past the give-up receive (`giveUpAtReceive`) that has no outcome: one that failed
+   * at that receive (once it is ended, its group goes on with the next record), one held behind a
+   * record that failed and could not be ended, or any record received more often than that (cause
+   * `UnfinishedReceiveError`, asked instead of `handle`).
    * Reported failed, it would come back until the queue's redrive moved it to the dead-letter queue.
    * Resolves once the record is dealt with for good (it is then not reported failed); throws to
    * leave it failed. Only asked when `giveUpAtReceive` is given.
@@ -112,17 +113,31 @@ export const processFifoBatch = async (
               });
             else await processor.handle(record);
           } catch (error) {
+            // A record failing at its give-up receive is ended there; its group then goes on.
+            if (
+              !endNow &&
+              (await endedAtLastReceive(
+                processor,
+                record,
+                { cause: error, heldBehind: false },
+                giveUpAtReceive,
+              ))
+            )
+              continue;
             const rest = records.slice(index);
             options.onGroupFailure?.({ error, record, failedCount: rest.length });
-            for (const entry of rest) {
+            failed.push(record.messageId);
+            // Held behind a record that could not be ended: only those at their give-up receive end
+            // now (the one ahead may still come back with an outcome after theirs: it will be ended
+            // at its next receive, before anything else).
+            for (const entry of rest.slice(1)) {
               if (
-                !(endNow && entry === record) &&
-                (await endedAtLastReceive(
+                await endedAtLastReceive(
                   processor,
                   entry,
-                  { cause: error, heldBehind: entry !== record },
+                  { cause: error, heldBehind: true },
                   giveUpAtReceive,
-                ))
+                )
               )
                 continue;
               failed.push(entry.messageId);

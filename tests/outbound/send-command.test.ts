@@ -409,7 +409,7 @@ describe('send commands', () => {
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
 
-  it('ends a command at its last receive in send_failed, and one waiting behind it, instead of dead-lettering them', async () => {
+  it('ends a command at its last receive in send_failed instead of dead-lettering it, then tries the one behind it', async () => {
     // Prepare: the provider leaves the first unanswered; both are at the queue's last receive
     const { conversationId } = await openConversation();
     hub.provider.script.push({ kind: 'ambiguous', error: { code: 'TimeoutError' } });
@@ -419,15 +419,39 @@ describe('send commands', () => {
     ].map(atLastReceive);
     // Act
     const response = await hub.sender().handleSqsEvent({ Records: records });
-    // Assess: nothing left to move to the dead-letter queue unseen; one call, two outcomes
+    // Assess: nothing left to move to the dead-letter queue unseen; the second went after the first ended
     expect(response.batchItemFailures).toEqual([]);
-    expect(hub.provider.calls).toHaveLength(1);
-    const events = (await outcomes()) as Failed[];
-    expect(events.map((event) => [event.data.reason, event.data.retryable])).toEqual([
-      ['outcome_unknown', true],
-      ['provider_error', true],
+    expect(hub.provider.calls).toHaveLength(2);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
     ]);
-    expect(events[1]?.data.errors?.[0]?.title).toContain(
+    expect((events[0] as Failed).data).toMatchObject({ reason: 'outcome_unknown', retryable: true });
+  });
+
+  it('ends a command held at its last receive behind one that could not be ended, saying what held it', async () => {
+    // Prepare: the first is past its give-up receive and its ending's write is throttled once
+    const { conversationId } = await openConversation();
+    const ahead = sendCommand(conversationId, 'held-ahead');
+    const behind = sendCommand(conversationId, 'held-behind');
+    const withFault = failingWriteOnce(
+      'held-ahead',
+      putOf(`MSG#${outboundHubMessageId(conversationId, 'held-ahead')}`, 'SEND'),
+      'instead',
+    );
+    const records = [received(ahead, GIVE_UP_AT + 1), atLastReceive(behind)];
+    // Act
+    const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: records }));
+    // Assess: the first stays on the queue; the one behind it ends without a call
+    expect(fired).toBe(true);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records[0]?.messageId }]);
+    expect(hub.provider.calls).toHaveLength(0);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.data.idempotencyKey, event.data.reason])).toEqual([
+      ['held-behind', 'provider_error'],
+    ]);
+    expect(events[0]?.data.errors?.[0]?.title).toContain(
       'an earlier command of its conversation was unfinished',
     );
   });
