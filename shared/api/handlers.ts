@@ -429,7 +429,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           : `evt_${stableHash('event', 'helpdesk_consent_keyed', contactId, scope, change.consent, idempotencyKey)}`;
       // A retry of a keyed change finds its ledger entry and takes its time: same event, same order.
       const earlier = keyedEventId
-        ? (await readConsentHistory(table, [...contactKeys])).find((entry) => entry.eventId === keyedEventId)
+        ? (await readConsentHistory(table, [...contactKeys], { consistent: true })).find(
+            (entry) => entry.eventId === keyedEventId,
+          )
         : undefined;
       const at = earlier?.at ?? deps.clock().toISOString();
       const eventId =

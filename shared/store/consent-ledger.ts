@@ -50,10 +50,13 @@ export const recordConsentChange = async (
 export const readConsentHistory = async (
   context: TableContext,
   contactKeys: readonly string[],
+  /** Read after the latest write (a retry looking for its own entry). */
+  { consistent = false }: { readonly consistent?: boolean } = {},
 ): Promise<ConsentLedgerEntry[]> => {
   const changes: ConsentLedgerEntry[] = [];
   for (const contactKey of contactKeys) {
     const items = await queryAll(context, {
+      ...(consistent ? { ConsistentRead: true } : {}),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': contactItemKey(contactKey).pk, ':prefix': consentChangePrefix() },
     });

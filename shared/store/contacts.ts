@@ -192,6 +192,8 @@ export const queryAll = async (
     IndexName?: string;
     KeyConditionExpression: string;
     ExpressionAttributeValues: Record<string, unknown>;
+    /** Of the table only (an index is always read eventually consistently). */
+    ConsistentRead?: boolean;
   },
 ): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
@@ -201,6 +203,7 @@ export const queryAll = async (
       new QueryCommand({
         TableName: context.tableName,
         ...(input.IndexName ? { IndexName: input.IndexName } : {}),
+        ...(input.ConsistentRead ? { ConsistentRead: true } : {}),
         KeyConditionExpression: input.KeyConditionExpression,
         ExpressionAttributeValues: marshall(input.ExpressionAttributeValues),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
