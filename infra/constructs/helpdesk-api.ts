@@ -37,8 +37,9 @@ export const HELPDESK_API_TABLE_ACTIONS = [
 ] as const;
 
 /**
- * What erasure does to the payload bucket: deletes objects (the ones records name, and claim checks)
- * and lists the claim-check prefix. The claim-check erasure test checks its S3 calls against it.
+ * What erasure does to the payload bucket: deletes objects (the ones records name, and what each
+ * conversation owns by key) and lists the prefixes a conversation owns (CONVERSATION_OBJECT_PREFIXES).
+ * The claim-check erasure test checks its S3 calls against it.
  */
 export const HELPDESK_API_PAYLOAD_ACTIONS = ['s3:DeleteObject', 's3:ListBucket'] as const;
 

@@ -253,8 +253,13 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // where it stopped, past a page whose every item had expired (TTL deletes days late); the
       // other way, when we came from a cursor, from the page's edge item.
       const ahead = page.last;
-      const nextPosition = ascending ? (ahead ?? last?.position) : at && last?.position;
-      const previousPosition = ascending ? at && first?.position : (ahead ?? first?.position);
+      // A page empty after filtering turns back from where the Query stopped, or its cursor.
+      const nextPosition = ascending
+        ? (ahead ?? last?.position)
+        : at && (last?.position ?? ahead ?? at.position);
+      const previousPosition = ascending
+        ? at && (first?.position ?? ahead ?? at.position)
+        : (ahead ?? first?.position);
       const hasNext = ascending ? ahead !== undefined : at !== undefined;
       const hasPrevious = ascending ? at !== undefined : ahead !== undefined;
       return json(200, {
@@ -434,6 +439,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           )
         : undefined;
       const at = earlier?.at ?? deps.clock().toISOString();
+      // The first call's evidence wins: a retry rewrites the same entry, never another account of it.
+      const evidence = earlier?.evidence ?? change.evidence;
       const eventId =
         keyedEventId ??
         `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
@@ -445,7 +452,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           consent: change.consent,
           trigger: 'helpdesk',
           source: 'helpdesk',
-          evidence: change.evidence,
+          evidence,
           at,
           eventId,
         });
@@ -472,7 +479,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           consent: change.consent,
           trigger: 'helpdesk',
           source: 'helpdesk',
-          evidence: change.evidence,
+          evidence,
         }),
       );
       return json(200, {

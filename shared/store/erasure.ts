@@ -383,8 +383,12 @@ export const erasePerson = async (
     : undefined;
   const report: ErasureReport = {
     contactId,
-    itemsDeleted:
-      keys.length - keys.filter((key) => ['message', 'messageState'].includes(kindOfKey(key) ?? '')).length,
+    // Tombstoned messages and redactions still pending (written again) are not deleted.
+    itemsDeleted: keys.filter(
+      (key) =>
+        !['message', 'messageState'].includes(kindOfKey(key) ?? '') &&
+        !rewritten.has(`${key.pk}\u0000${key.sk}`),
+    ).length,
     objectsDeleted: objects.size + ownedObjects,
     tombstones,
     optOutsKept,

@@ -34,23 +34,35 @@ export type StoredMessageData = z.infer<typeof StoredMessageDataSchema>;
 const byteLength = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
 /** An e-mail's details reduced to what names stored objects (its sender stays: it is the conversation's). */
-const objectPointersOf = (email: NonNullable<Message['email']>): NonNullable<Message['email']> => ({
-  subject: '',
-  from: email.from,
-  to: [],
-  cc: [],
-  replyTo: [],
-  references: [],
-  isAutoReply: email.isAutoReply,
-  isBounce: email.isBounce,
-  ...(email.rawMimeKey !== undefined ? { rawMimeKey: email.rawMimeKey } : {}),
-  ...(email.textBodyKey !== undefined ? { textBodyKey: email.textBodyKey } : {}),
-  ...(email.htmlBodyKey !== undefined ? { htmlBodyKey: email.htmlBodyKey } : {}),
-  // Only what finds the object: a sender's header (a type, a name) can be any length.
-  attachments: email.attachments.flatMap((part) =>
-    part.ref.store === 's3' ? [{ type: part.type, kind: part.kind, ref: part.ref }] : [],
-  ),
-});
+/** A header value kept only when it is of a sane length (a sender can make any header huge). */
+const ifShort = (value: string | undefined, max: number): string | undefined =>
+  value !== undefined && value.length <= max ? value : undefined;
+
+/**
+ * An e-mail's details reduced to what finds the objects it stored (erasure and export read the
+ * record for them) and what a reply threads with (its subject and Message-ID), each bounded.
+ */
+const objectPointersOf = (email: NonNullable<Message['email']>): NonNullable<Message['email']> => {
+  const messageIdHeader = ifShort(email.messageIdHeader, 998);
+  return {
+    subject: ifShort(email.subject, 2_000) ?? '',
+    from: { address: ifShort(email.from.address, 320) ?? '' },
+    to: [],
+    cc: [],
+    replyTo: [],
+    ...(messageIdHeader !== undefined ? { messageIdHeader } : {}),
+    references: [],
+    isAutoReply: email.isAutoReply,
+    isBounce: email.isBounce,
+    ...(email.rawMimeKey !== undefined ? { rawMimeKey: email.rawMimeKey } : {}),
+    ...(email.textBodyKey !== undefined ? { textBodyKey: email.textBodyKey } : {}),
+    ...(email.htmlBodyKey !== undefined ? { htmlBodyKey: email.htmlBodyKey } : {}),
+    // Only what finds the object: a sender's header (a type, a name) can be any length.
+    attachments: email.attachments.flatMap((part) =>
+      part.ref.store === 's3' ? [{ type: part.type, kind: part.kind, ref: part.ref }] : [],
+    ),
+  };
+};
 
 /** The message as stored: the event's data, minus what is too large for a cheap item. */
 const storedMessageData = (event: MessageEvent): StoredMessageData => {
@@ -81,10 +93,11 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
     omitted.push('details');
   }
   if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
-    // Still too large (a sender's address of any length): the envelope alone; the conversation's
-    // objects are found by its key prefixes (shared/aws/payload-keys.ts) all the same.
-    const { email: _email, ...envelope } = trimmed;
-    trimmed = envelope;
+    // Still too large: the contact's display name (a sender's From name, of any length; the
+    // conversation keeps the contact) goes too, the object keys stay. Identifiers and the
+    // provider's message id are kept whole: the conversation item holds them as well.
+    const { displayName: _name, ...contact } = trimmed.contact;
+    trimmed = { ...trimmed, contact };
   }
   return omitted.length > 0 ? { message: trimmed, omitted } : { message };
 };

@@ -195,12 +195,17 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     const before = await request('GET', `/v1/conversations/${idOf('api-ttl')}/messages`, {
       query: { limit: '3', cursor: String(bodyOf(newest).previousCursor) },
     });
+    const backAgain = await request('GET', `/v1/conversations/${idOf('api-ttl')}/messages`, {
+      query: { limit: '5', cursor: String(bodyOf(before).nextCursor) },
+    });
     // Assess: an empty first page still says more lies ahead; the cursor leads to the live ones
     expect(ids(oldest)).toEqual([]);
     expect(bodyOf(oldest).nextCursor).toBeDefined();
     expect(ids(after)).toEqual(['ttl4', 'ttl5']);
     expect(ids(newest)).toEqual(['ttl4', 'ttl5']);
     expect(ids(before)).toEqual([]);
+    // An empty page reached by a cursor still leads back the way it came
+    expect(ids(backAgain)).toEqual(['ttl4', 'ttl5']);
   });
 
   it('records a consent change once when it is retried with its Idempotency-Key, and twice without one', async () => {
@@ -218,29 +223,31 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
       logger: createLogger({ level: 'error', write: () => {} }),
     });
-    const consent = (key?: string, consentValue = 'opted_out') => ({
+    const consent = (key?: string, consentValue = 'opted_out', evidence = 'told an agent on the phone') => ({
       method: 'POST',
       path: `/v1/contacts/${contactId}/consent`,
       query: {},
       headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
-      body: JSON.stringify({
-        channel: 'whatsapp',
-        consent: consentValue,
-        evidence: 'told an agent on the phone',
-      }),
+      body: JSON.stringify({ channel: 'whatsapp', consent: consentValue, evidence }),
     });
-    const ledgerSize = async () =>
-      (bodyOf(await request('GET', `/v1/contacts/${contactId}/consent`)).changes as unknown[]).length;
-    // Act
+    const ledger = async () =>
+      bodyOf(await request('GET', `/v1/contacts/${contactId}/consent`)).changes as { evidence?: string }[];
+    const ledgerSize = async () => (await ledger()).length;
+    // Act: the retry carries another account of the same change
     const first = await request('POST', consent('consent-key-1').path, consent('consent-key-1'));
-    const retried = await later({ ...consent('consent-key-1'), principal: 'p' } as never);
-    const keyed = await ledgerSize();
+    const retried = await later({
+      ...consent('consent-key-1', 'opted_out', 'a different account'),
+      principal: 'p',
+    } as never);
+    const keyedLedger = await ledger();
+    const keyed = keyedLedger.length;
     await request('POST', consent().path, consent(undefined, 'opted_in'));
     await later({ ...consent(undefined, 'opted_in'), principal: 'p' } as never);
     // Assess
     expect([first.status, retried.status]).toEqual([200, 200]);
     expect(bodyOf(retried).at).toBe(bodyOf(first).at);
     expect(keyed).toBe(1);
+    expect(keyedLedger[0]?.evidence).toBe('told an agent on the phone');
     expect(new Set(published.slice(0, 2).map((event) => event.id)).size).toBe(1);
     expect(await ledgerSize()).toBe(3);
   });

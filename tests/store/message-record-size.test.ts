@@ -32,10 +32,11 @@ const putSizeOf = async (event: MessageEvent): Promise<{ bytes: number; data: st
   return { bytes, data: String(item.data?.S) };
 };
 
-const mail = (attachments: number, contentType: string, text = 'Hello') =>
+const mail = (attachments: number, contentType: string, text = 'Hello', fromName = '') =>
   Buffer.from(
     [
-      'From: sender@records-test.net',
+      `From: ${fromName ? `"${fromName}" ` : ''}<sender@records-test.net>`,
+      'Subject: the order',
       'To: support@switchboard.example',
       'Message-ID: <record-size@records-test.net>',
       'Content-Type: multipart/mixed; boundary="b"',
@@ -79,5 +80,18 @@ describe('message records', () => {
     // Assess: under the item limit, still naming the raw mail
     expect(bytes).toBeLessThan(400 * 1024);
     expect(data).toContain('raw/email/record-size.eml');
+  });
+
+  it('keep the keys of the stored mail, its attachments and its subject when the sender’s name runs to 100,000 characters', async () => {
+    // Prepare
+    const event = await messageOf(mail(1, 'application/pdf', 'Hello', 'N'.repeat(100_000)));
+    const attachmentKey = event.data.email?.attachments[0]?.ref;
+    // Act
+    const { bytes, data } = await putSizeOf(event);
+    // Assess
+    expect(bytes).toBeLessThan(400 * 1024);
+    expect(data).toContain('raw/email/record-size.eml');
+    expect(attachmentKey?.store === 's3' && data.includes(attachmentKey.key)).toBe(true);
+    expect(data).toContain('the order');
   });
 });
