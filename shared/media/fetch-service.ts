@@ -151,12 +151,14 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
     }
     let outcome: MediaOutcome;
     try {
-      if (giveUp)
-        throw new MediaFailure(
-          'provider_error',
-          `its job ran out of receives (${giveUp.receives}; ${errorNameOf(giveUp.why.cause)})`,
-        );
-      outcome = await download(job, key);
+      outcome = giveUp
+        ? {
+            state: 'failed',
+            reason: 'provider_error',
+            detail: `its job ran out of receives (${giveUp.receives}; ${errorNameOf(giveUp.why.cause)})`,
+            at: deps.clock().toISOString(),
+          }
+        : await download(job, key);
     } catch (error) {
       if (error instanceof MediaFailure) {
         outcome = {

@@ -49,6 +49,9 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  */
 const TOMBSTONE_SECONDS = 30 * 24 * 3_600;
 
+/** An item's key as one string, for sets of keys. */
+const idOfKey = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
+
 /** People merged into one another (A into B into C…): bound of the merge tree an erasure walks. */
 const MAX_MERGED_PEOPLE = 64;
 
@@ -67,7 +70,7 @@ const personFootprint = async (
   const contactKeys = new Set<string>();
   const keys = new Map<string, ItemKey>();
   const add = (key: ItemKey): void => {
-    keys.set(`${key.pk}\u0000${key.sk}`, key);
+    keys.set(idOfKey(key), key);
   };
   for (let index = 0; index < people.length && index < MAX_MERGED_PEOPLE; index++) {
     const person = people[index] as string;
@@ -349,23 +352,25 @@ export const erasePerson = async (
     context,
     stillPending.map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })),
   );
-  const rewritten = new Set(stillPending.map((item) => `${item.pk}\u0000${item.sk}`));
+  const rewritten = new Set(stillPending.map((item) => idOfKey(keyOf(item))));
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
   const tombstone = (key: ItemKey): WriteRequest => ({
     PutRequest: { Item: marshall({ ...key, erased: true, expiresAt }) },
   });
   let tombstones = 0;
-  const present = new Set(keys.map((key) => `${key.pk}\u0000${key.sk}`));
+  let itemsDeleted = 0;
+  const present = new Set(keys.map(idOfKey));
   for (const key of keys) {
     // A redaction still pending was written again above: it stays.
-    if (rewritten.has(`${key.pk}\u0000${key.sk}`)) continue;
+    if (rewritten.has(idOfKey(key))) continue;
     const kind = kindOfKey(key);
     const order = ERASE_ORDER[kind ?? ''] ?? 1;
     const requests = byOrder.get(order) ?? [];
     byOrder.set(order, requests);
     if (kind !== 'message' && kind !== 'messageState') {
       requests.push({ DeleteRequest: { Key: marshall(key) } });
+      itemsDeleted++;
       continue;
     }
     requests.push(tombstone(key));
@@ -373,7 +378,7 @@ export const erasePerson = async (
     // A message without a state item gets its tombstone too: a late edit, reaction or status of it
     // would otherwise create one, with the edited text, that nothing reaches any more.
     const state = messageStateKey(hubMessageIdOfKey(key));
-    if (kind === 'message' && !present.has(`${state.pk}\u0000${state.sk}`)) {
+    if (kind === 'message' && !present.has(idOfKey(state))) {
       requests.push(tombstone(state));
       tombstones++;
     }
@@ -383,12 +388,7 @@ export const erasePerson = async (
     : undefined;
   const report: ErasureReport = {
     contactId,
-    // Tombstoned messages and redactions still pending (written again) are not deleted.
-    itemsDeleted: keys.filter(
-      (key) =>
-        !['message', 'messageState'].includes(kindOfKey(key) ?? '') &&
-        !rewritten.has(`${key.pk}\u0000${key.sk}`),
-    ).length,
+    itemsDeleted,
     objectsDeleted: objects.size + ownedObjects,
     tombstones,
     optOutsKept,

@@ -33,7 +33,6 @@ export type StoredMessageData = z.infer<typeof StoredMessageDataSchema>;
 
 const byteLength = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
-/** An e-mail's details reduced to what names stored objects (its sender stays: it is the conversation's). */
 /** A header value kept only when it is of a sane length (a sender can make any header huge). */
 const ifShort = (value: string | undefined, max: number): string | undefined =>
   value !== undefined && value.length <= max ? value : undefined;

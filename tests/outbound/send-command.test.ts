@@ -69,12 +69,16 @@ describe('send commands', () => {
 
   type Write = { readonly commandName: string | undefined; readonly input: unknown };
   type Keys = Record<string, { S?: string }> | undefined;
-  /** The PutItem of table item `pk`/`sk`. */
+  /** The PutItem of the send command `key`'s message record (`MSG`) or send record (`SEND`, the claim). */
   const putOf =
-    (pk: string, sk: string) =>
+    (conversationId: string, key: string, sk: 'MSG' | 'SEND') =>
     ({ commandName, input }: Write) => {
       const item = (input as { Item?: Keys }).Item;
-      return commandName === 'PutItemCommand' && item?.pk?.S === pk && item?.sk?.S === sk;
+      return (
+        commandName === 'PutItemCommand' &&
+        item?.pk?.S === `MSG#${outboundHubMessageId(conversationId, key)}` &&
+        item?.sk?.S === sk
+      );
     };
   /** A send record's attempt note (`startAttempt`) for provider message `index`. */
   const attemptNoteOf =
@@ -393,7 +397,7 @@ describe('send commands', () => {
     const { conversationId } = await openConversation();
     const withFault = failingWriteOnce(
       'record-fails',
-      putOf(`MSG#${outboundHubMessageId(conversationId, 'record-fails')}`, 'MSG'),
+      putOf(conversationId, 'record-fails', 'MSG'),
       'instead',
     );
     await hub.enqueue(sendCommand(conversationId, 'record-fails'));
@@ -435,11 +439,7 @@ describe('send commands', () => {
     const { conversationId } = await openConversation();
     const ahead = sendCommand(conversationId, 'held-ahead');
     const behind = sendCommand(conversationId, 'held-behind');
-    const withFault = failingWriteOnce(
-      'held-ahead',
-      putOf(`MSG#${outboundHubMessageId(conversationId, 'held-ahead')}`, 'SEND'),
-      'instead',
-    );
+    const withFault = failingWriteOnce('held-ahead', putOf(conversationId, 'held-ahead', 'SEND'), 'instead');
     const records = [received(ahead, GIVE_UP_AT + 1), atLastReceive(behind)];
     // Act
     const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: records }));
@@ -509,7 +509,7 @@ describe('send commands', () => {
     const behind = sendCommand(conversationId, 'end-refused-2');
     const withFault = failingWriteOnce(
       'end-refused',
-      putOf(`MSG#${outboundHubMessageId(conversationId, 'end-refused')}`, 'SEND'),
+      putOf(conversationId, 'end-refused', 'SEND'),
       'instead',
     );
     const firstTry = [received(refused, GIVE_UP_AT + 1), received(behind, 2)];
@@ -538,7 +538,7 @@ describe('send commands', () => {
     const { conversationId } = await openConversation();
     const withFault = failingWriteOnce(
       'last-receive-sent',
-      putOf(`MSG#${outboundHubMessageId(conversationId, 'last-receive-sent')}`, 'MSG'),
+      putOf(conversationId, 'last-receive-sent', 'MSG'),
       'instead',
     );
     const record = atLastReceive(sendCommand(conversationId, 'last-receive-sent'));
@@ -557,7 +557,7 @@ describe('send commands', () => {
     const { conversationId } = await openConversation();
     const withFault = failingWriteOnce(
       'claim-answer-lost',
-      putOf(`MSG#${outboundHubMessageId(conversationId, 'claim-answer-lost')}`, 'SEND'),
+      putOf(conversationId, 'claim-answer-lost', 'SEND'),
       'after',
     );
     await hub.enqueue(sendCommand(conversationId, 'claim-answer-lost'));
