@@ -73,9 +73,10 @@ const CONVERSATIONS = 200;
 
 /**
  * The local hub as it ran until December 2026: DynamoDB's emulator on the main thread, beside the
- * HTTP API, fauxqs, the pollers and this benchmark's own load; 4 batches in hand per event source.
+ * HTTP API, fauxqs, the pollers and this benchmark's own load; 4 batches in hand per event source;
+ * every SDK request signed.
  */
-const BASELINE_HUB = { dynamoInThread: false, eventSourceConcurrency: 4 } as const;
+const BASELINE_HUB = { dynamoInThread: false, eventSourceConcurrency: 4, placeholderSigning: false } as const;
 
 interface HubRun {
   readonly label: string;

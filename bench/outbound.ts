@@ -68,8 +68,12 @@ export const runOutboundThroughput = async (
   quick: boolean,
   progress: (line: string) => void,
 ): Promise<OutboundThroughputResult> => {
-  progress('  before (DynamoDB emulator on the main thread, 4 outbox batches at once):');
-  const before = await runOnce(quick, { dynamoInThread: false, eventSourceConcurrency: 4 }, progress);
+  progress('  before (DynamoDB emulator on the main thread, 4 outbox batches at once, SDK requests signed):');
+  const before = await runOnce(
+    quick,
+    { dynamoInThread: false, eventSourceConcurrency: 4, placeholderSigning: false },
+    progress,
+  );
   progress('  now:');
   const now = await runOnce(quick, {}, progress);
   const perSecond = (run: OneRun) => round(run.commands / run.seconds, 1);

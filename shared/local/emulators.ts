@@ -34,6 +34,7 @@ import { type RunningDynamoThread, startDynamoThread } from './dynamo-thread.ts'
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV } from './local-aws.ts';
+import { usePlaceholderSigning } from './placeholder-signing.ts';
 import { observeSentMessages, type SentMessage } from './sent-messages.ts';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV };
@@ -90,6 +91,11 @@ export interface StartEmulatorsOptions {
    * @default true
    */
   readonly dynamoInThread?: boolean;
+  /**
+   * The returned clients of DynamoDB and SQS send a placeholder signature (placeholder-signing.ts).
+   * @default false
+   */
+  readonly placeholderSigning?: boolean;
 }
 
 const listen = (server: Server, port: number): Promise<number> =>
@@ -98,14 +104,28 @@ const listen = (server: Server, port: number): Promise<number> =>
     server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
 
-export const localClients = (endpoints: LocalEndpoints) => ({
-  dynamodb: new DynamoDBClient({
-    endpoint: endpoints.dynamodb,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  }),
+const signedAs = <C>(client: C, placeholder: boolean): C => {
+  if (placeholder) usePlaceholderSigning(client);
+  return client;
+};
+
+export const localClients = (
+  endpoints: LocalEndpoints,
+  options: { readonly placeholderSigning?: boolean } = {},
+) => ({
+  dynamodb: signedAs(
+    new DynamoDBClient({
+      endpoint: endpoints.dynamodb,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    }),
+    options.placeholderSigning ?? false,
+  ),
   // fauxqs names queue URLs after a host that does not resolve: the explicit endpoint wins.
-  sqs: new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+  sqs: signedAs(
+    new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    options.placeholderSigning ?? false,
+  ),
   s3: new S3Client({
     endpoint: endpoints.s3,
     region: LOCAL_REGION,
@@ -341,7 +361,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     sqs: `http://127.0.0.1:${sqsAddress.port}`,
     s3: `http://127.0.0.1:${sqsAddress.port}`,
   };
-  const clients = localClients(endpoints);
+  const clients = localClients(endpoints, { placeholderSigning: options.placeholderSigning ?? false });
 
   await createTable(clients.dynamodb, HUB_TABLE);
   const [ingest, helpdesk, outbox, media] = await Promise.all(

@@ -13,6 +13,8 @@ export const FunctionWorkerDataSchema = z.object({
   heartbeat: z.instanceof(SharedArrayBuffer),
   /** Count the AWS commands the function sends and report them with each result (benchmarks). */
   countAwsCommands: z.boolean().default(false),
+  /** Replace the SDK clients' signing with a placeholder for the emulators that never check it (placeholder-signing.ts). */
+  placeholderSigning: z.boolean().default(false),
 });
 export type FunctionWorkerData = z.infer<typeof FunctionWorkerDataSchema>;
 

@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
+import { observeAwsClients } from '#shared/aws/clients.ts';
 import { lambdaContext } from './apigw-event.ts';
 import {
   BEAT_INTERVAL_MS,
@@ -9,6 +10,7 @@ import {
   FunctionWorkerDataSchema,
   ToFunctionWorkerSchema,
 } from './function-protocol.ts';
+import { usePlaceholderSigning } from './placeholder-signing.ts';
 import { threadCpuMicros } from './thread-cpu.ts';
 
 /**
@@ -20,7 +22,7 @@ import { threadCpuMicros } from './thread-cpu.ts';
 
 const port = parentPort;
 if (!port) throw new Error('function-worker.ts runs as a worker thread');
-const { functionFile, functionName, heartbeat, countAwsCommands } =
+const { functionFile, functionName, heartbeat, countAwsCommands, placeholderSigning } =
   FunctionWorkerDataSchema.parse(workerData);
 const post = (message: FromFunctionWorker) => port.postMessage(message);
 
@@ -93,6 +95,8 @@ const takeCounts = countAwsCommands
   : () => ({});
 
 resolveLocalhostSubdomains();
+// Before the function loads: its clients are created on first use and announced then.
+if (placeholderSigning) observeAwsClients(usePlaceholderSigning);
 keepBeating();
 const handler = await load();
 cpuAtReady = threadCpuMicros();

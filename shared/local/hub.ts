@@ -131,6 +131,13 @@ export interface LocalHubOptions {
   readonly eventSourceConcurrency?: number;
   /** DynamoDB's emulator in a thread of its own (see emulators.ts); `false` only for the benchmark's baseline. */
   readonly dynamoInThread?: boolean;
+  /**
+   * The SDK clients of DynamoDB and SQS, the functions' and the hub's own, send a placeholder in
+   * place of a signature, which the emulators never check (placeholder-signing.ts); `false` signs
+   * every request as in AWS (the benchmark's baseline, and measurements of a function's own CPU).
+   * @default true
+   */
+  readonly placeholderSigning?: boolean;
 }
 
 export interface LocalHub {
@@ -287,7 +294,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const serveConsole = apiToken !== undefined && LOOPBACK_HOSTS.has(host);
   // What the hub publishes for helpdesks, seen as the emulator accepts it (the queue is not read).
   const tap = serveConsole ? createEventTap() : undefined;
+  const placeholderSigning = options.placeholderSigning ?? true;
   const emulators = await startEmulators({
+    placeholderSigning,
     ...(dynamoDataDir ? { dynamoDataDir } : {}),
     ...(sqsDataDir ? { sqsDataDir } : {}),
     dynamoPort: options.dynamoPort ?? 0,
@@ -432,6 +441,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       environment: functionFile === 'helpdesk-api.ts' ? quietApiEnvironment : functionEnvironment,
       ...(options.maxEnvironmentsPerFunction ? { maxEnvironments: options.maxEnvironmentsPerFunction } : {}),
       ...(options.countAwsCommands ? { onAwsCounts: addAwsCommandCounts } : {}),
+      placeholderSigning,
       onEnvironmentExit: (errorName) => log(`${functionName}: an execution environment ended (${errorName})`),
       onEnvironmentStart: (running) =>
         log(

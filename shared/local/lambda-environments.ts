@@ -58,6 +58,8 @@ export interface LambdaFunctionOptions {
   readonly onEnvironmentStart?: (running: number) => void;
   /** When set, environments count their AWS commands and report them here after each invocation. */
   readonly onAwsCounts?: (counts: { awsCommands?: AwsCounts; awsAttempts?: AwsCounts }) => void;
+  /** The environments' SDK clients of DynamoDB and SQS send a placeholder signature (placeholder-signing.ts). */
+  readonly placeholderSigning?: boolean;
 }
 
 export interface LambdaFunction {
@@ -147,6 +149,7 @@ export const startLambdaFunction = async (options: LambdaFunctionOptions): Promi
         functionName: options.functionName,
         heartbeat,
         countAwsCommands: options.onAwsCounts !== undefined,
+        placeholderSigning: options.placeholderSigning ?? false,
         tsxApi: TSX_API,
         entry: WORKER_ENTRY,
       };

@@ -1,0 +1,151 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, startEmulators } from '#shared/local/emulators.ts';
+import { startLocalHub } from '#shared/local/hub.ts';
+import { usePlaceholderSigning } from '#shared/local/placeholder-signing.ts';
+import { WEBHOOK_ROUTES } from '#shared/local/routes.ts';
+import { HUB_TABLE, INGEST_QUEUE } from '#shared/resources/definitions.ts';
+
+/** A server that answers every request with an empty JSON object and keeps the headers it got. */
+const recordingServer = async () => {
+  const seen: IncomingHttpHeaders[] = [];
+  const server: Server = createServer((request, response) => {
+    seen.push(request.headers);
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    seen,
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+};
+
+const SIGV4_HEADER =
+  /^AWS4-HMAC-SHA256 Credential=local\/(\d{8})\/us-east-1\/dynamodb\/aws4_request, SignedHeaders=[a-z;-]+, Signature=([0-9a-f]{64})$/;
+
+describe('placeholder signing for the local emulators', () => {
+  const stops: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+  });
+
+  it('sends a header of SigV4 form with no signature in place of the SDK signing the request', async () => {
+    // Prepare
+    const server = await recordingServer();
+    stops.push(server.close);
+    const client = (): DynamoDBClient =>
+      new DynamoDBClient({ endpoint: server.url, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const signed = client();
+    const placeholder = client();
+    stops.push(
+      async () => signed.destroy(),
+      async () => placeholder.destroy(),
+    );
+    const get = new GetItemCommand({ TableName: 't', Key: { pk: { S: 'a' } } });
+
+    // Act
+    const replaced = usePlaceholderSigning(placeholder);
+    await signed.send(get);
+    await placeholder.send(get);
+
+    // Assess
+    expect(replaced).toBe(true);
+    const [real, fake] = server.seen.map((headers) => SIGV4_HEADER.exec(headers.authorization ?? ''));
+    expect(real?.[2]).not.toBe('0'.repeat(64));
+    expect(fake?.[2]).toBe('0'.repeat(64));
+    expect(fake?.[1]).toBe(server.seen[1]?.['x-amz-date']?.slice(0, 8));
+  });
+
+  it('leaves the clients of services whose local stand-ins may check signatures as they are', async () => {
+    // Prepare
+    const server = await recordingServer();
+    stops.push(server.close);
+    const ses = new SESv2Client({
+      endpoint: server.url,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    stops.push(async () => ses.destroy());
+
+    // Act
+    const replaced = usePlaceholderSigning(ses);
+    await ses.send(new GetAccountCommand({})).catch(() => undefined);
+
+    // Assess
+    expect(replaced).toBe(false);
+    expect(server.seen[0]?.authorization).toMatch(/Signature=(?!0{64})[0-9a-f]{64}$/);
+  });
+
+  it('is accepted by both emulators, which read the region from it', async () => {
+    // Prepare
+    const emulators = await startEmulators({ placeholderSigning: true });
+    stops.push(() => emulators.stop());
+    const { dynamodb, sqs } = localClients(emulators.endpoints, { placeholderSigning: true });
+    stops.push(
+      async () => dynamodb.destroy(),
+      async () => sqs.destroy(),
+    );
+    const key = { pk: { S: 'TEST#placeholder' }, sk: { S: 'A' } };
+
+    // Act
+    await dynamodb.send(new PutItemCommand({ TableName: HUB_TABLE.name, Item: { ...key, n: { N: '7' } } }));
+    const read = await dynamodb.send(new GetItemCommand({ TableName: HUB_TABLE.name, Key: key }));
+    const queue = await sqs.send(new GetQueueUrlCommand({ QueueName: INGEST_QUEUE.name }));
+    const sent = await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.QueueUrl,
+        MessageBody: '{}',
+        MessageGroupId: 'g',
+        MessageDeduplicationId: 'd',
+      }),
+    );
+
+    // Assess
+    expect(read.Item?.n).toEqual({ N: '7' });
+    expect(queue.QueueUrl).toContain(LOCAL_REGION);
+    expect(sent.MessageId).toEqual(expect.any(String));
+  });
+
+  it("is how the hub's functions reach DynamoDB by default, and signing is still one option away", async () => {
+    // Prepare
+    const probe = {
+      method: 'POST',
+      path: '/test/signing',
+      functionFile: join(import.meta.dirname, 'fixtures/signing-probe.ts'),
+    } as const;
+    const stepsIn = async (placeholderSigning: boolean | undefined) => {
+      const hub = await startLocalHub({
+        port: 0,
+        inMemory: true,
+        routes: [...WEBHOOK_ROUTES, probe],
+        helpdeskApi: false,
+        attentionSweepIntervalMs: false,
+        ...(placeholderSigning === undefined ? {} : { placeholderSigning }),
+      });
+      stops.push(() => hub.stop());
+      const response = await fetch(`${hub.urls.base}${probe.path}`, { method: 'POST' });
+      return (await response.json()) as string[];
+    };
+
+    // Act
+    const byDefault = await stepsIn(undefined);
+    const signing = await stepsIn(false);
+
+    // Assess
+    expect(byDefault.join()).toContain('switchboardPlaceholderSigning');
+    expect(byDefault.join()).not.toContain('httpSigningMiddleware');
+    expect(signing.join()).toContain('httpSigningMiddleware');
+    expect(signing.join()).not.toContain('switchboardPlaceholderSigning');
+  });
+});
