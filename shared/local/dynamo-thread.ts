@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
+import { LOOPBACK_HOSTNAMES, REFUSAL } from './origin-guard.ts';
 
 /**
  * The DynamoDB emulator (dynalite) in a worker thread of its own. dynalite parses every request's
@@ -9,6 +10,12 @@ import { z } from 'zod';
  * a laptop has several. Here it has its own event loop, and its own core when one is free; the
  * functions reach it over loopback HTTP exactly as before. Nothing of it is TypeScript: the thread
  * runs plain Node, with no loader to start.
+ *
+ * For the same reason the thread cannot import origin-guard.ts: it applies that guard's rules for
+ * programs-only servers (no Origin header; Host a loopback name on the port) in a few lines of its
+ * own, with the names and the refusal handed over from that module. dynalite answers any Origin with
+ * `Access-Control-Allow-Origin: *` and checks no signature, so without it any web page could read
+ * and write the table. tests/local/emulator-guard.test.ts holds both placements to the same cases.
  */
 
 export interface DynamoThreadOptions {
@@ -41,6 +48,18 @@ const DYNALITE = createRequire(import.meta.url).resolve('dynalite');
 const THREAD_SOURCE = [
   "const { parentPort, workerData } = require('node:worker_threads');",
   'const server = require(workerData.dynalite)(workerData.options);',
+  // origin-guard.ts's `refusalOf` with `{ origin: 'none' }`, in front of dynalite's own handler.
+  'const { hostnames, refusal } = workerData.guard;',
+  "const [serve] = server.listeners('request');",
+  "server.removeAllListeners('request');",
+  "server.on('request', (request, response) => {",
+  "  const host = (request.headers.host || '').toLowerCase();",
+  "  const own = hostnames.some((name) => host === name + ':' + request.socket.localPort);",
+  '  if (request.headers.origin === undefined && own) return serve(request, response);',
+  '  request.resume();',
+  "  response.writeHead(refusal.statusCode, { ...refusal.headers, 'content-length': Buffer.byteLength(refusal.body) });",
+  '  response.end(refusal.body);',
+  '});',
   "server.once('error', (error) => parentPort.postMessage({ type: 'failed', reason: error.message }));",
   "server.listen(workerData.port, '127.0.0.1', () =>",
   "  parentPort.postMessage({ type: 'listening', port: server.address().port }));",
@@ -65,6 +84,7 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
       workerData: {
         dynalite: DYNALITE,
         port: options.port,
+        guard: { hostnames: LOOPBACK_HOSTNAMES, refusal: REFUSAL },
         options: {
           createTableMs: 0,
           deleteTableMs: 0,

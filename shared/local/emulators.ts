@@ -32,9 +32,12 @@ import {
 } from '#shared/resources/definitions.ts';
 import { type RunningDynamoThread, startDynamoThread } from './dynamo-thread.ts';
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
+import { guardFauxqs } from './fauxqs-guard.ts';
 import { openFauxqsPersistence } from './fauxqs-persistence.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV } from './local-aws.ts';
+import { guardServer } from './origin-guard.ts';
 import { usePlaceholderSigning } from './placeholder-signing.ts';
+import { serveObjectsAsFiles } from './s3-object-headers.ts';
 import { observeSentMessages, type SentMessage } from './sent-messages.ts';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV };
@@ -316,6 +319,8 @@ const startDynamo = async (options: StartEmulatorsOptions): Promise<RunningDynam
     updateTableMs: 0,
     ...(options.dynamoDataDir ? { path: options.dynamoDataDir } : {}),
   });
+  // As in its thread (dynamo-thread.ts): web pages get nothing from it.
+  guardServer(server, { origin: 'none' });
   return {
     port: await listen(server, port),
     // On this thread its CPU is the hub's own.
@@ -326,7 +331,8 @@ const startDynamo = async (options: StartEmulatorsOptions): Promise<RunningDynam
 
 /**
  * Starts a DynamoDB-compatible server (dynalite) and an SQS/S3-compatible server (fauxqs), both on
- * 127.0.0.1 only, and creates the hub's table, queues and bucket from the shared definitions.
+ * 127.0.0.1 only and both refusing web pages (origin-guard.ts), and creates the hub's table, queues
+ * and bucket from the shared definitions.
  */
 export const startEmulators = async (options: StartEmulatorsOptions = {}): Promise<RunningEmulators> => {
   // Every use of the emulator, not only the hub's, accepts what SQS accepts (emoji among it).
@@ -336,6 +342,8 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
   // fauxqs' own start helper binds 0.0.0.0; its app listens wherever we tell it to.
   const persistence = options.sqsDataDir ? await openFauxqsPersistence(options.sqsDataDir) : undefined;
   const sqsApp = buildApp({ logger: false, ...(persistence ? { stores: persistence.stores } : {}) });
+  guardFauxqs(sqsApp);
+  serveObjectsAsFiles(sqsApp);
   if (options.onMessagesSent) observeSentMessages(sqsApp, options.onMessagesSent);
   let restored: Promise<void> = Promise.resolve();
   if (persistence) {
