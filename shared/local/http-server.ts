@@ -16,6 +16,7 @@ import {
   splitTarget,
   toApiGatewayEvent,
 } from './apigw-event.ts';
+import { type GuardRules, REFUSAL, refusalOf } from './origin-guard.ts';
 import { type LocalRoute, matchRoute, routeKeyOf } from './routes.ts';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -123,6 +124,12 @@ const send = (response: ServerResponse, result: LocalHttpResponse) => {
   response.end(result.body);
 };
 
+const REFUSED: LocalHttpResponse = {
+  statusCode: REFUSAL.statusCode,
+  headers: Object.fromEntries(Object.entries(REFUSAL.headers).map(([name, value]) => [name, [value]])),
+  body: Buffer.from(REFUSAL.body, 'utf8'),
+};
+
 const withTimeout = <T>(work: Promise<T>, seconds: number): Promise<T | 'timeout'> =>
   new Promise((resolve, reject) => {
     const timer = setTimeout(() => resolve('timeout'), seconds * 1000);
@@ -138,10 +145,19 @@ const withTimeout = <T>(work: Promise<T>, seconds: number): Promise<T | 'timeout
     );
   });
 
-/** Serves the HTTP API's routes over plain HTTP, invoking the real Lambda handlers with payload 2.0 events. */
+/**
+ * Serves the HTTP API's routes over plain HTTP, invoking the real Lambda handlers with payload 2.0 events.
+ *
+ * Web pages the developer opens are kept out (origin-guard.ts): a request with an Origin other than
+ * the hub's own (the console's) is refused on every path, and the local-only endpoints (`extraJson`,
+ * `extraPosts`) answer only a loopback Host on the hub's port. The routes keep any Host: a tunnel
+ * forwards the providers' webhooks under its public name. The console checks Host itself.
+ */
 export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLocalApi> => {
   let listeningPort = options.port;
   const integrationTimeoutSeconds = options.integrationTimeoutSeconds ?? INTEGRATION_TIMEOUT_SECONDS;
+  const everyPath: GuardRules = { origin: 'own', host: false, bindHost: options.host };
+  const localOnly: GuardRules = { origin: 'own', bindHost: options.host };
 
   const respond = async (request: IncomingMessage): Promise<LocalHttpResponse> => {
     const receivedAt = new Date();
@@ -155,6 +171,8 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
     const local = await options.local?.({ method, rawPath, headers: request.headers, body: read.body });
     if (local) return local;
     const extra = method === 'GET' ? options.extraJson?.[rawPath] : undefined;
+    const post = method === 'POST' ? options.extraPosts?.[rawPath] : undefined;
+    if ((extra || post) && refusalOf(request.headers, listeningPort, localOnly)) return REFUSED;
     if (extra) {
       return {
         statusCode: 200,
@@ -162,7 +180,6 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
         body: Buffer.from(JSON.stringify(extra())),
       };
     }
-    const post = method === 'POST' ? options.extraPosts?.[rawPath] : undefined;
     if (post) {
       const statusCode = await post(read.body).catch(() => 500);
       return { statusCode, headers: {}, body: Buffer.alloc(0) };
@@ -203,9 +220,11 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
   };
 
   const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_SIZE }, (request, response) => {
-    if (options.stream?.(request, response)) return;
+    const refused = refusalOf(request.headers, listeningPort, everyPath) !== undefined;
+    if (!refused && options.stream?.(request, response)) return;
     const started = performance.now();
-    respond(request)
+    if (refused) request.resume();
+    (refused ? Promise.resolve(REFUSED) : respond(request))
       .catch(() => GATEWAY_RESPONSES.internalError())
       .then((result) => {
         send(response, result);

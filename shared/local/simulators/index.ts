@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AllChannelSecrets } from '#shared/config/secrets.ts';
+import { refusalOf, refuse } from '#shared/local/origin-guard.ts';
 import { CallbackQueue } from './callbacks.ts';
 import { type ArmedFault, type Fault, FaultBook, FaultListSchema, FaultSchema } from './faults.ts';
 import { createGraphHandler } from './graph-router.ts';
@@ -37,6 +38,8 @@ export type { SimulatedRequest } from './types.ts';
  * Local stand-ins for the providers' sending APIs (WhatsApp Cloud API, Messenger Send API, Twilio
  * Messages, SES v2, Mailgun), speaking their request and response formats and posting the status
  * webhooks back to the hub, signed as the providers sign them. Faults make them misbehave on cue.
+ * Only programs on this machine reach them (origin-guard.ts): a web page could otherwise arm faults,
+ * read the requests log (message text, phone numbers) or download the customers' media.
  */
 export interface ProviderSimulatorOptions {
   /** @default 127.0.0.1 */
@@ -234,6 +237,10 @@ export const startProviderSimulators = async (
   };
 
   const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    if (refusalOf(request.headers, request.socket.localPort ?? 0, { origin: 'none', bindHost: host })) {
+      log('simulators: a request from a web page (Origin or Host not this machine) → 403');
+      return refuse(request, response);
+    }
     const receivedAt = new Date().toISOString();
     const method = (request.method ?? 'GET').toUpperCase();
     const url = new URL(request.url ?? '/', 'http://simulators.local');
