@@ -22,8 +22,13 @@ export function byteSize(bytes) {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/** Only web addresses become links: a customer's `javascript:` or `data:` URL stays text. */
+function isWebUrl(url) {
+  return typeof url === 'string' && /^https?:\/\//i.test(url);
+}
+
 function mapLink(part) {
-  if (part.url && /^https?:\/\//.test(part.url)) return part.url;
+  if (isWebUrl(part.url)) return part.url;
   const { latitude: lat, longitude: lon } = part;
   return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
 }
@@ -61,7 +66,9 @@ export function Part({ message, part, index, Media }) {
         ${part.emoji ? `Reacted ${part.emoji} to a message` : 'Removed a reaction'}
       </p>`;
     case 'link':
-      return html`<p data-part="link"><a href=${part.url} target="_blank" rel="noopener noreferrer">${part.title ?? part.url}</a></p>`;
+      return isWebUrl(part.url)
+        ? html`<p data-part="link"><a href=${part.url} target="_blank" rel="noopener noreferrer">${part.title ?? part.url}</a></p>`
+        : html`<p data-part="link">${part.title ? `${part.title}: ` : ''}${part.url}</p>`;
     case 'contacts':
       return html`<p data-part="contacts">Shared contact: ${part.contacts.map((contact) => contact.formattedName).join(', ')}</p>`;
     case 'order':
