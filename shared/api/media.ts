@@ -6,7 +6,12 @@ import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches
 import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
 import { type ApiResponse, fail, json, parseOr400 } from './http.ts';
 import type { MediaDownloadSchema, MediaUploadSchema } from './responses.ts';
-import { HubMessageIdSchema, MediaUploadRequestSchema, PartIndexSchema } from './schemas.ts';
+import {
+  HubMessageIdSchema,
+  MediaUploadRequestSchema,
+  PartIndexSchema,
+  type UPLOAD_CONTENT_TYPES,
+} from './schemas.ts';
 
 /*
  * Attachments in and out of the payload bucket through presigned URLs, so a helpdesk needs no AWS
@@ -31,10 +36,42 @@ export const HELPDESK_API_MEDIA = {
 /** The characters a key's file name keeps, and how many (the end, which holds the extension). */
 const MAX_KEY_FILENAME = 100;
 
-/** Characters (code points, never half an emoji) of the name a download URL answers with: the end, which holds the extension. */
-const MAX_DOWNLOAD_NAME = 200;
+/** The extension of each type an upload may have (a closed list, as the types are). */
+const EXTENSIONS: Readonly<Record<(typeof UPLOAD_CONTENT_TYPES)[number], string>> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'image/gif': 'gif',
+  'audio/aac': 'aac',
+  'audio/amr': 'amr',
+  'audio/mp4': 'm4a',
+  'audio/mpeg': 'mp3',
+  'audio/ogg': 'ogg',
+  'video/mp4': 'mp4',
+  'video/3gpp': '3gp',
+  'application/pdf': 'pdf',
+  'text/plain': 'txt',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.ms-powerpoint': 'ppt',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+};
 
-const downloadNameOf = (name: string): string => Array.from(name).slice(-MAX_DOWNLOAD_NAME).join('');
+/** `.pdf` for `application/pdf` (parameters and case aside), nothing for a type outside the list. */
+const extensionOf = (contentType: string): string => {
+  const base = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return Object.hasOwn(EXTENSIONS, base) ? `.${EXTENSIONS[base as keyof typeof EXTENSIONS]}` : '';
+};
+
+/**
+ * The name a download URL answers with: made up from the part's index and its stored type
+ * (`attachment-1.pdf`), never the customer's file name, which would sit in the URL's query string
+ * and so in S3's access logs. The helpdesk has the real name in the answer's `filename`.
+ */
+const downloadNameOf = (partIndex: number, contentType: string): string =>
+  `attachment-${partIndex}${extensionOf(contentType)}`;
 
 /** `Zdjęcie z wakacji.JPG` → `Zdjecie_z_wakacji.JPG`: ASCII letters, digits, `.`, `_`, `-`; `file` when nothing is left. */
 export const keyFilenameOf = (filename: string | undefined): string => {
@@ -112,8 +149,11 @@ export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
       if (!isReadableKey(stored.key)) return fail('notFound', 'the stored copy is not one the API hands out');
       const head = await deps.media.head(stored.key);
       if (!head) return fail('notFound', 'the stored copy is gone (expired or erased)');
-      const downloadName = downloadNameOf(stored.filename ?? `attachment-${partIndex}`);
-      const url = await deps.media.presignGet(stored.key, HELPDESK_API_MEDIA.downloadSeconds, downloadName);
+      const url = await deps.media.presignGet(
+        stored.key,
+        HELPDESK_API_MEDIA.downloadSeconds,
+        downloadNameOf(partIndex, head.contentType),
+      );
       return json(200, {
         url,
         expiresAt: expiresAt(HELPDESK_API_MEDIA.downloadSeconds),

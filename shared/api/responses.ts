@@ -196,13 +196,16 @@ export const MediaDownloadSchema = z
   .object({
     url: z.string().meta({
       description:
-        'A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download (`Content-Disposition: attachment`).',
+        'A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download under a name the hub makes up from the part index and the type (`Content-Disposition: attachment; filename="attachment-1.pdf"`): the URL never carries the customer\'s file name (S3\'s access logs keep every URL). Save or show the file under `filename`.',
     }),
     expiresAt: z.string(),
     contentType: z.string().meta({ description: 'As stored: what the URL answers with.' }),
     size: z.number().int().nonnegative().meta({ description: 'Bytes, as stored.' }),
     sha256: z.string().optional().meta({ description: 'Hex, when the hub recorded it.' }),
-    filename: z.string().optional().meta({ description: "The part's file name, when it has one." }),
+    filename: z.string().optional().meta({
+      description:
+        "The part's file name, when it has one: the name to save or show the file under (the URL answers with a made-up one).",
+    }),
   })
   .meta({ id: 'MediaDownload', description: "A short-lived download URL of a message part's stored copy." });
 

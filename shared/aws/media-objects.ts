@@ -28,7 +28,11 @@ export interface MediaObjects {
    * `MediaObjectChangedError` unless the object still has exactly `bytes` bytes.
    */
   open(key: string, bytes: number): Promise<ReadableStream<Uint8Array>>;
-  /** A GET URL valid for `expiresInSeconds`, optionally answering with a download file name. */
+  /**
+   * A GET URL valid for `expiresInSeconds`, optionally answering as a download named `downloadName`:
+   * a name the hub makes up, never a customer's (it becomes part of the URL, which S3's access logs
+   * keep); one with other characters than ASCII letters, digits, `.`, `_` and `-` throws.
+   */
   presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
   /** A PUT URL for exactly this type and size (and PRESIGNED_PUT_HEADERS), valid for `expiresInSeconds`. */
   presignPut(key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string>;
@@ -70,18 +74,18 @@ const isNotFound = (error: unknown): boolean => {
 };
 
 /**
- * `Content-Disposition: attachment` with the name as an RFC 8187 `filename*` (UTF-8, percent-encoded):
- * a lone surrogate (half an emoji, which has no UTF-8 form and makes `encodeURIComponent` throw)
- * becomes U+FFFD, as `toWellFormed` would, and `'`, `(`, `)` and `*`, which `encodeURIComponent`
- * leaves, are encoded too (RFC 8187 allows none of them bare).
+ * A download name the hub makes up (`attachment-1.pdf`): ASCII letters, digits, `.`, `_`, `-`. A
+ * presigned GET's `response-content-disposition` is part of its URL's query string, and S3's server
+ * access logs record every request's URI (kept 90 days, out of erasure's reach): a customer's file
+ * name never goes there. The pattern cannot tell a made-up name from a customer's; it keeps out
+ * what a customer's name usually has (spaces, `@`, `+`, any non-ASCII letter) and needs no quoting.
  */
-const attachmentDisposition = (name: string): string => {
-  const wellFormed = name.replace(/\p{Cs}/gu, '\uFFFD');
-  const encoded = encodeURIComponent(wellFormed).replace(
-    /['()*]/g,
-    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename*=UTF-8''${encoded}`;
+const HUB_DOWNLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const downloadDisposition = (name: string): string => {
+  if (!HUB_DOWNLOAD_NAME.test(name))
+    throw new Error('a download name must be one the hub makes up: ASCII letters, digits, ., _ and -');
+  return `attachment; filename="${name}"`;
 };
 
 type S3Sender = Pick<S3Client, 'send' | 'config' | 'middlewareStack'>;
@@ -163,7 +167,7 @@ export const s3MediaObjects = (
       const command = new s3.GetObjectCommand({
         Bucket: bucket,
         Key: key,
-        ...(downloadName ? { ResponseContentDisposition: attachmentDisposition(downloadName) } : {}),
+        ...(downloadName ? { ResponseContentDisposition: downloadDisposition(downloadName) } : {}),
       });
       return presigner.getSignedUrl(sender as S3Client, command, { expiresIn: expiresInSeconds });
     },

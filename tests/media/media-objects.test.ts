@@ -48,15 +48,28 @@ describe('presigned media URLs', () => {
     expect([...query.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
   });
 
-  it('signs a GET that answers as a download under the given name', async () => {
+  it('signs a GET that answers as a download under a name the hub made up, and refuses any other name', async () => {
     // Act
-    const url = new URL(await media.presignGet('attachments/conv_1/msg_1/0', 300, 'Faktura 11.pdf'));
+    const url = new URL(await media.presignGet('attachments/conv_1/msg_1/0', 300, 'attachment-0.pdf'));
+    const refused = await Promise.all(
+      [
+        'Faktura 11.pdf',
+        'jane.doe@example.com.pdf',
+        '+14155550123.pdf',
+        'Zdjęcie.jpg',
+        '../x',
+        'a'.repeat(65),
+      ].map((name) =>
+        media.presignGet('attachments/conv_1/msg_1/0', 300, name).then(String, (error: unknown) => error),
+      ),
+    );
     // Assess
     expect(url.pathname).toBe('/attachments/conv_1/msg_1/0');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('300');
     expect(url.searchParams.get('response-content-disposition')).toBe(
-      "attachment; filename*=UTF-8''Faktura%2011.pdf",
+      'attachment; filename="attachment-0.pdf"',
     );
+    for (const answer of refused) expect(answer).toBeInstanceOf(Error);
   });
 
   it('reads an object within its bound and refuses one past it; HEAD of a missing object is undefined', async () => {

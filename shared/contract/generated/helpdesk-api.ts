@@ -895,7 +895,7 @@ export interface components {
         };
         /** @description A short-lived download URL of a message part's stored copy. */
         MediaDownload: {
-            /** @description A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download (`Content-Disposition: attachment`). */
+            /** @description A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download under a name the hub makes up from the part index and the type (`Content-Disposition: attachment; filename="attachment-1.pdf"`): the URL never carries the customer's file name (S3's access logs keep every URL). Save or show the file under `filename`. */
             url: string;
             expiresAt: string;
             /** @description As stored: what the URL answers with. */
@@ -904,7 +904,7 @@ export interface components {
             size: number;
             /** @description Hex, when the hub recorded it. */
             sha256?: string;
-            /** @description The part's file name, when it has one. */
+            /** @description The part's file name, when it has one: the name to save or show the file under (the URL answers with a made-up one). */
             filename?: string;
         };
         /** @description Where to upload a file to send, and the key that names it. */
