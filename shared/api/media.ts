@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { PRESIGNED_PUT_HEADERS } from '#shared/aws/media-objects.ts';
+import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
 import { keepsMediaOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
@@ -33,10 +33,10 @@ export const HELPDESK_API_MEDIA = {
   retryAfterSeconds: 5,
 } as const;
 
-/** The characters a key's file name keeps, and how many (the end, which holds the extension). */
-const MAX_KEY_FILENAME = 100;
-
-/** The extension of each type an upload may have (a closed list, as the types are). */
+/**
+ * The extension of each type an upload may have (a closed list, as the types are): what an upload's
+ * key and a download's made-up name end in. Never the extension of a customer's file name.
+ */
 const EXTENSIONS: Readonly<Record<(typeof UPLOAD_CONTENT_TYPES)[number], string>> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
@@ -72,19 +72,6 @@ const extensionOf = (contentType: string): string => {
  */
 const downloadNameOf = (partIndex: number, contentType: string): string =>
   `attachment-${partIndex}${extensionOf(contentType)}`;
-
-/** `Zdjęcie z wakacji.JPG` → `Zdjecie_z_wakacji.JPG`: ASCII letters, digits, `.`, `_`, `-`; `file` when nothing is left. */
-export const keyFilenameOf = (filename: string | undefined): string => {
-  const cleaned = (filename ?? '')
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/_{2,}/g, '_')
-    .slice(-MAX_KEY_FILENAME)
-    // No leading dot: never a `.` or `..` segment, never a hidden file.
-    .replace(/^[._-]+/, '');
-  return cleaned.length > 0 ? cleaned : 'file';
-};
 
 /** Only objects the API may sign for, named by a key without empty, `.` or `..` segments. */
 const isReadableKey = (key: string): boolean =>
@@ -164,22 +151,35 @@ export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
       } satisfies Body<typeof MediaDownloadSchema>);
     },
 
-    /** No table call: a fresh key under the upload prefix, and a PUT URL bound to its type and size. */
+    /**
+     * No table call: a fresh key under the upload prefix, and a PUT URL bound to its type and size.
+     * The key is `<id>/file.<extension of the type>`, never the file's name: keys reach S3's access
+     * logs (on this PUT and on every GET of the file). The name goes as the object's
+     * `Content-Disposition`, a header the URL signs, which the sender reads back as the name the
+     * file goes out under when a send gives none.
+     */
     createMediaUpload: async ({ body }: RouteInput): Promise<ApiResponse> => {
       const request = parseOr400(MediaUploadRequestSchema, body, 'body');
-      const s3Key = `${HELPDESK_API_MEDIA.uploadPrefix}${deps.newId()}/${keyFilenameOf(request.filename)}`;
+      const s3Key = `${HELPDESK_API_MEDIA.uploadPrefix}${deps.newId()}/file${extensionOf(request.contentType)}`;
       const url = await deps.media.presignPut(
         s3Key,
         request.contentType,
         request.bytes,
         HELPDESK_API_MEDIA.uploadSeconds,
+        request.filename,
       );
       return json(201, {
         s3Key,
         upload: {
           method: 'PUT',
           url,
-          headers: { 'content-type': request.contentType, ...PRESIGNED_PUT_HEADERS },
+          headers: {
+            'content-type': request.contentType,
+            ...PRESIGNED_PUT_HEADERS,
+            ...(request.filename !== undefined
+              ? { 'content-disposition': uploadDisposition(request.filename) }
+              : {}),
+          },
           expiresAt: expiresAt(HELPDESK_API_MEDIA.uploadSeconds),
         },
       } satisfies Body<typeof MediaUploadSchema>);

@@ -192,7 +192,7 @@ export const API_ROUTES = [
     maxBody: 4096,
     summary: 'An upload URL for a file to send',
     description:
-      "A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.",
+      "A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.",
     body: MediaUploadRequestSchema,
     success: { status: 201, description: 'Where to upload.', schema: MediaUploadSchema },
     problems: ['tooLarge', 'unsupportedMediaType'],

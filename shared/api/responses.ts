@@ -212,13 +212,21 @@ export const MediaDownloadSchema = z
 export const MediaUploadSchema = z
   .object({
     s3Key: z.string().meta({
-      description: "Name it in a send's media part once the file is uploaded: `source: { s3Key }`.",
+      description:
+        "Name it in a send's media part once the file is uploaded: `source: { s3Key }`. `media/outbound/<id>/file.<extension of the type>`: never the file's name.",
     }),
     upload: z.object({
       method: z.literal('PUT'),
       url: z.string(),
       headers: z
-        .object({ 'content-type': z.string(), 'x-amz-server-side-encryption': z.literal('AES256') })
+        .object({
+          'content-type': z.string(),
+          'x-amz-server-side-encryption': z.literal('AES256'),
+          'content-disposition': z.string().optional().meta({
+            description:
+              "With a `filename`: `attachment; filename*=UTF-8''…`, the name the object keeps (a header, so it is in no URL).",
+          }),
+        })
         .meta({
           description:
             'Send exactly these with the PUT, and a body of exactly `bytes` (the URL signs them and the length).',

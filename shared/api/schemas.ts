@@ -215,7 +215,7 @@ export const MediaUploadRequestSchema = z
       .meta({ description: 'The exact size of the file (the URL signs it), at most 100 MiB.' }),
     filename: z.string().min(1).max(255).optional().meta({
       description:
-        "Ends the object's key, reduced to `A-Z a-z 0-9 . _ -` (at most 100 characters; `file` when absent). The name a customer sees is the send's `filename`.",
+        "Stored with the file as its `Content-Disposition` (the upload's `headers` carry it and the URL signs it), never in its key or a URL (S3's access logs keep both): the name the file goes out under when a send gives no `filename` of its own.",
     }),
   })
   .meta({ id: 'MediaUploadRequest' });

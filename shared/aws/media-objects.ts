@@ -16,6 +16,11 @@ export interface MediaObjectHead {
   /** As stored (the `Content-Type` it was uploaded with); `application/octet-stream` when none. */
   readonly contentType: string;
   readonly etag?: string;
+  /**
+   * The name the file was uploaded under: its own `Content-Disposition`, which a `POST /v1/media`
+   * that named the file signs into the upload (`uploadDisposition`). Never read from the key.
+   */
+  readonly filename?: string;
 }
 
 export interface MediaObjects {
@@ -34,8 +39,18 @@ export interface MediaObjects {
    * keep); one with other characters than ASCII letters, digits, `.`, `_` and `-` throws.
    */
   presignGet(key: string, expiresInSeconds: number, downloadName?: string): Promise<string>;
-  /** A PUT URL for exactly this type and size (and PRESIGNED_PUT_HEADERS), valid for `expiresInSeconds`. */
-  presignPut(key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string>;
+  /**
+   * A PUT URL for exactly this type and size (and PRESIGNED_PUT_HEADERS), valid for `expiresInSeconds`;
+   * with a `filename`, also for exactly its `uploadDisposition`, which the object keeps. A header, so
+   * the name is in neither the URL nor the key (both reach S3's access logs).
+   */
+  presignPut(
+    key: string,
+    contentType: string,
+    bytes: number,
+    expiresInSeconds: number,
+    filename?: string,
+  ): Promise<string>;
 }
 
 /**
@@ -88,6 +103,41 @@ const downloadDisposition = (name: string): string => {
   return `attachment; filename="${name}"`;
 };
 
+/** RFC 8187 `filename*` of a stored upload's `Content-Disposition`, and nothing else. */
+const UPLOAD_DISPOSITION = /^attachment; filename\*=UTF-8''([A-Za-z0-9%!#$&+.^_`|~-]{1,4096})$/;
+
+/** The longest file name a `Content-Disposition` is read back as (what `POST /v1/media` takes). */
+const MAX_UPLOAD_FILENAME = 255;
+
+/**
+ * The `Content-Disposition` an upload stores with its file, so the name travels as a header (the
+ * PUT's, then the object's) and never as part of a URL or key: `attachment` with the name as an RFC
+ * 8187 `filename*` (UTF-8, percent-encoded, so plain ASCII). A lone surrogate (half an emoji, which
+ * has no UTF-8 form and makes `encodeURIComponent` throw) becomes U+FFFD, as `toWellFormed` would,
+ * and `'`, `(`, `)` and `*`, which `encodeURIComponent` leaves, are encoded too (RFC 8187 allows
+ * none of them bare).
+ */
+export const uploadDisposition = (filename: string): string => {
+  const wellFormed = filename.replace(/\p{Cs}/gu, '\uFFFD');
+  const encoded = encodeURIComponent(wellFormed).replace(
+    /['()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename*=UTF-8''${encoded}`;
+};
+
+/** The name an `uploadDisposition` holds; undefined for any other disposition. */
+const filenameOfDisposition = (disposition: string | undefined): string | undefined => {
+  const encoded = disposition === undefined ? undefined : UPLOAD_DISPOSITION.exec(disposition)?.[1];
+  if (encoded === undefined) return undefined;
+  try {
+    const filename = decodeURIComponent(encoded);
+    return filename.length <= MAX_UPLOAD_FILENAME ? filename : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 type S3Sender = Pick<S3Client, 'send' | 'config' | 'middlewareStack'>;
 
 /**
@@ -133,10 +183,12 @@ export const s3MediaObjects = (
       const { s3, sender } = await modules();
       try {
         const output = await sender.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }));
+        const filename = filenameOfDisposition(output.ContentDisposition);
         return {
           bytes: output.ContentLength ?? 0,
           contentType: output.ContentType ?? 'application/octet-stream',
           ...(output.ETag ? { etag: output.ETag } : {}),
+          ...(filename !== undefined ? { filename } : {}),
         };
       } catch (error) {
         if (isNotFound(error)) return undefined;
@@ -171,7 +223,7 @@ export const s3MediaObjects = (
       });
       return presigner.getSignedUrl(sender as S3Client, command, { expiresIn: expiresInSeconds });
     },
-    async presignPut(key, contentType, bytes, expiresInSeconds) {
+    async presignPut(key, contentType, bytes, expiresInSeconds, filename) {
       const { s3, presigner, sender } = await modules();
       const command = new s3.PutObjectCommand({
         Bucket: bucket,
@@ -179,6 +231,7 @@ export const s3MediaObjects = (
         ContentType: contentType,
         ContentLength: bytes,
         ServerSideEncryption: PRESIGNED_PUT_HEADERS['x-amz-server-side-encryption'],
+        ...(filename !== undefined ? { ContentDisposition: uploadDisposition(filename) } : {}),
       });
       command.middlewareStack.add(
         (next) => async (args) => {
@@ -189,7 +242,9 @@ export const s3MediaObjects = (
       );
       return presigner.getSignedUrl(sender as S3Client, command, {
         expiresIn: expiresInSeconds,
-        signableHeaders: new Set(['content-type', 'content-length']),
+        // Signed, so the upload must carry exactly these (Content-Disposition is no `x-amz-` header:
+        // the presigner never hoists it into the URL's query string).
+        signableHeaders: new Set(['content-type', 'content-length', 'content-disposition']),
       });
     },
   };

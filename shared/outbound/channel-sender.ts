@@ -54,6 +54,11 @@ export interface StoredMediaFacts {
   readonly bytes: number;
   /** The part's `mimeType` when it gave one, else the type the object was stored with. */
   readonly contentType: string;
+  /**
+   * The name the file was uploaded under (the object's own `Content-Disposition`), kept only for a
+   * part that gives no `filename`: the name it goes out under then.
+   */
+  readonly filename?: string;
 }
 
 /** The stored files of a command's media parts, by part index (`"0"`, `"1"`…). */

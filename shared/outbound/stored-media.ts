@@ -41,19 +41,28 @@ export interface StoredFileRef {
   readonly field: string;
   /** The type the command gives the file (media parts only); the stored object's own otherwise. */
   readonly mimeType?: string;
-  /** The name it goes out under: the part's own, else the key's last segment. */
-  readonly filename: string;
+  /** The name the command gives the file (`filename`), if any: see `outgoingNameOf`. */
+  readonly filename?: string;
 }
 
 /**
- * The name a file sent by key goes out under when the command gives none: its key's last segment,
- * unless that is only an id (an inbound attachment is stored under its hash or its part index,
- * shared/aws/payload-keys.ts), which says nothing to the customer.
+ * The last segment of a key, unless that is only an id (an inbound attachment is stored under its
+ * hash or its part index, shared/aws/payload-keys.ts), which says nothing to the customer. An upload's
+ * key ends `file.<extension>` (`POST /v1/media`); one named before 2026-12-02 ends in its file name.
  */
 const lastSegment = (key: string): string => {
   const segment = key.split('/').pop() ?? '';
   return segment === '' || /^(?:[0-9a-f]{64}|\d{1,4})$/.test(segment) ? 'file' : segment;
 };
+
+/**
+ * The name a file sent by key goes out under (an e-mail attachment's, a WhatsApp upload's): the
+ * command's own, else the name it was uploaded under (recorded with the plan from the object's
+ * `Content-Disposition`), else its key's last segment. Upload keys no longer carry the name (keys
+ * reach S3's access logs), so the second is what keeps an uploaded file's name.
+ */
+const outgoingNameOf = (file: StoredFileRef, facts: StoredMediaFacts | undefined): string =>
+  file.filename ?? facts?.filename ?? lastSegment(file.key);
 
 export const storedFileOf = (part: OutboundPart | undefined, index: number): StoredFileRef | undefined => {
   if (part?.type === 'media' && 's3Key' in part.source) {
@@ -61,7 +70,7 @@ export const storedFileOf = (part: OutboundPart | undefined, index: number): Sto
       key: part.source.s3Key,
       field: `parts.${index}.source.s3Key`,
       ...(part.mimeType !== undefined ? { mimeType: part.mimeType } : {}),
-      filename: part.filename ?? lastSegment(part.source.s3Key),
+      ...(part.filename !== undefined ? { filename: part.filename } : {}),
     };
   }
   const header = part?.type === 'template' ? part.header : undefined;
@@ -69,7 +78,7 @@ export const storedFileOf = (part: OutboundPart | undefined, index: number): Sto
     return {
       key: header.s3Key,
       field: `parts.${index}.header.s3Key`,
-      filename: ('filename' in header ? header.filename : undefined) ?? lastSegment(header.s3Key),
+      ...('filename' in header && header.filename !== undefined ? { filename: header.filename } : {}),
     };
   }
   return undefined;
@@ -98,6 +107,7 @@ export const inspectStoredMedia = async (
     stored[String(index)] = {
       bytes: head.bytes,
       contentType: baseMimeType(file.mimeType ?? head.contentType),
+      ...(file.filename === undefined && head.filename !== undefined ? { filename: head.filename } : {}),
     };
   }
   return { ok: true, stored };
@@ -198,7 +208,7 @@ export const stageStoredMedia = async (input: {
         if (file === undefined || known === undefined || objects === undefined)
           return { outcome: gone(index) };
         attachments.push({
-          filename: file.filename,
+          filename: outgoingNameOf(file, known),
           contentType: known.contentType,
           content: await objects.read(file.key, known.bytes),
         });
@@ -214,7 +224,7 @@ export const stageStoredMedia = async (input: {
       const uploaded = await input.sender.uploadMedia(input.target, {
         contentType: known.contentType,
         bytes: known.bytes,
-        filename: file.filename,
+        filename: outgoingNameOf(file, known),
         body: () => objects.open(file.key, known.bytes),
       });
       return 'mediaId' in uploaded

@@ -29,7 +29,8 @@ import { type TableContext, track } from './table.ts';
  *
  * An `inFlight` found on redelivery means the call may have reached the provider: the sender waits
  * for the status or echo that carries its correlation id (the recorder links it here, `links`)
- * instead of calling again. No message text is kept: the command is redelivered whole.
+ * instead of calling again. No message text is kept: the command is redelivered whole (the plan keeps
+ * only what must not change between deliveries, e.g. the name a file sent by key was uploaded under).
  */
 
 const SendStateSchema = z.enum(['sending', 'sent', 'failed']);
@@ -42,9 +43,19 @@ export const SendPlanSchema = z.object({
   recipient: ChannelIdentitySchema,
   withinWindow: z.boolean(),
   humanAgentTag: z.boolean(),
-  /** The files the command's media parts name in the payload bucket, as S3 described them at the claim. */
+  /**
+   * The files the command's media parts name in the payload bucket, as S3 described them at the
+   * claim (`filename`: the name an upload stored, for a part that names none).
+   */
   media: z
-    .record(z.string(), z.object({ bytes: z.number().int().nonnegative(), contentType: z.string() }))
+    .record(
+      z.string(),
+      z.object({
+        bytes: z.number().int().nonnegative(),
+        contentType: z.string(),
+        filename: z.string().optional(),
+      }),
+    )
     .optional(),
   email: z
     .object({

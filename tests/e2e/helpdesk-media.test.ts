@@ -73,9 +73,10 @@ describe('attachments through the helpdesk API on the local hub', () => {
     const stored = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
     // Assess
     expect(created.response.status).toBe(201);
-    expect(created.data.s3Key).toMatch(/^media\/outbound\/[0-9a-f]{32}\/Oferta_2026\.pdf$/);
+    expect(created.data.s3Key).toMatch(/^media\/outbound\/[0-9a-f]{32}\/file\.pdf$/);
     expect(put.status).toBe(200);
     expect([head.ContentType, head.ContentLength]).toEqual(['application/pdf', file.byteLength]);
+    expect(head.ContentDisposition).toBe("attachment; filename*=UTF-8''Oferta%202026.pdf");
     expect(sha256Of(stored)).toBe(sha256Of(file));
   }, 60_000);
 

@@ -54,6 +54,22 @@ describe('outbound media end to end', () => {
     return key;
   };
 
+  /** A file uploaded as a helpdesk does: `POST /v1/media`, then a PUT of the bytes with the headers given. */
+  const upload = async (bytes: Buffer, contentType: string, filename: string): Promise<string> => {
+    const created = await fetch(`${session.hub.urls.base}/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.hub.apiToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ contentType, bytes: bytes.length, filename }),
+    });
+    const { s3Key, upload } = (await created.json()) as {
+      s3Key: string;
+      upload: { method: string; url: string; headers: Record<string, string> };
+    };
+    const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: bytes });
+    if (put.status !== 200) throw new Error(`upload failed: ${put.status}`);
+    return s3Key;
+  };
+
   const requestsSince = (before: number): SimulatedRequest[] =>
     (session.hub.providers?.requests() ?? []).slice(before);
 
@@ -208,19 +224,22 @@ describe('outbound media end to end', () => {
     expect(sha256(fetched)).toBe(sha256(file));
   }, 60_000);
 
-  it('e-mail (Mailgun): the files are attached under their names, byte for byte', async () => {
+  it("e-mail (Mailgun): the files are attached under their names (an upload's from the upload), byte for byte", async () => {
     // Prepare
     const conversationId = await session.customerWrites(freshSample('email/plain-text.eml'));
     const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(25_000)]);
     const image = jpeg(12_000);
     const pdfKey = await store('media/outbound/mail-1/invoice.pdf', pdf, 'application/pdf');
     const imageKey = await store('media/outbound/mail-2/photo.jpg', image, 'image/jpeg');
+    const uploadedName = 'Oferta dla jane.doe@example.com +48 601 234 567.pdf';
+    const uploadedKey = await upload(pdf, 'application/pdf', uploadedName);
     const before = session.hub.providers?.requests().length ?? 0;
     // Act
     const hubMessageId = await session.sendCommand(conversationId, 'media-mail', [
       { type: 'text', text: 'Your invoice and the photo.' },
       { type: 'media', kind: 'file', source: { s3Key: pdfKey }, filename: 'Invoice 42.pdf' },
       { type: 'media', kind: 'image', source: { s3Key: imageKey } },
+      { type: 'media', kind: 'file', source: { s3Key: uploadedKey } },
     ]);
     const outcome = await outcomeOf(hubMessageId);
     // Assess
@@ -235,7 +254,10 @@ describe('outbound media end to end', () => {
         sha256: sha256(pdf),
       },
       { filename: 'photo.jpg', mimeType: 'image/jpeg', byteLength: image.length, sha256: sha256(image) },
+      // Uploaded through the API: its key ends `file.pdf`, its name travels with the object.
+      { filename: uploadedName, mimeType: 'application/pdf', byteLength: pdf.length, sha256: sha256(pdf) },
     ]);
+    expect(uploadedKey).toMatch(/^media\/outbound\/[0-9a-f]{32}\/file\.pdf$/);
   }, 60_000);
 
   it.each([

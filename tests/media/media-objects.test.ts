@@ -1,6 +1,11 @@
 import { type GetObjectCommandOutput, S3Client, type ServiceOutputTypes } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isSendableMediaKey, MediaObjectTooLargeError, s3MediaObjects } from '#shared/aws/media-objects.ts';
+import {
+  isSendableMediaKey,
+  MediaObjectTooLargeError,
+  s3MediaObjects,
+  uploadDisposition,
+} from '#shared/aws/media-objects.ts';
 
 /*
  * The presigned URLs of the payload bucket's media, as S3 will check them: signed offline with
@@ -46,6 +51,49 @@ describe('presigned media URLs', () => {
       expect.arrayContaining(['content-length', 'content-type', 'host', 'x-amz-server-side-encryption']),
     );
     expect([...query.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
+  });
+
+  it("signs a PUT's file name as a Content-Disposition header, never into the URL", async () => {
+    // Act
+    const filename = 'Invoice jane.doe@example.com +49 151 12345678.pdf';
+    const url = new URL(
+      await media.presignPut('media/outbound/abc/file.pdf', 'application/pdf', 10, 900, filename),
+    );
+    // Assess
+    expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-disposition');
+    expect(decodeURIComponent(url.href)).not.toMatch(/Invoice|jane|example\.com|151|12345678/);
+    expect(uploadDisposition(filename)).toBe(
+      "attachment; filename*=UTF-8''Invoice%20jane.doe%40example.com%20%2B49%20151%2012345678.pdf",
+    );
+  });
+
+  it('reads back the name an upload stored, and nothing from any other Content-Disposition', async () => {
+    // Prepare
+    const names = ['Zdjęcie (1)*.JPG', `${'😀'.repeat(100)}'a.pdf`, 'half \ud83d.pdf'];
+    const dispositions = [
+      ...names.map(uploadDisposition),
+      'attachment; filename="x.pdf"',
+      'inline',
+      "attachment; filename*=UTF-8''%E0%A4%A",
+      `attachment; filename*=UTF-8''${'a'.repeat(256)}`,
+    ];
+    // Act
+    const read = [];
+    for (const disposition of dispositions) {
+      const fake = answering(() => ({ $metadata: {}, ContentLength: 3, ContentDisposition: disposition }));
+      read.push((await s3MediaObjects('payloads', async () => fake).head('media/outbound/a/file'))?.filename);
+      fake.destroy();
+    }
+    // Assess
+    expect(read).toEqual([
+      'Zdjęcie (1)*.JPG',
+      `${'😀'.repeat(100)}'a.pdf`,
+      'half \ufffd.pdf',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('signs a GET that answers as a download under a name the hub made up, and refuses any other name', async () => {

@@ -1,4 +1,6 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { uploadDisposition } from '#shared/aws/media-objects.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
@@ -723,6 +725,33 @@ describe('send commands', () => {
       partIndex: 1,
       sentProviderMessageIds: ['wamid.before-pause'],
     });
+  });
+
+  it("keeps the name an upload stored with its file in the send's plan, the key holding none", async () => {
+    // Prepare: a file uploaded as `POST /v1/media` has it stored (its name in its Content-Disposition)
+    const { conversationId } = await openConversation();
+    const { clients, resources } = hub.pipeline.emulators;
+    const s3Key = 'media/outbound/0f1e2d3c4b5a69788796a5b4c3d2e1f0/file.pdf';
+    const filename = 'Invoice jane.doe@example.com +49 151 12345678.pdf';
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: resources.bucketName,
+        Key: s3Key,
+        Body: new TextEncoder().encode('%PDF-1.7 invoice'),
+        ContentType: 'application/pdf',
+        ContentDisposition: uploadDisposition(filename),
+      }),
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'uploaded-file', [{ type: 'media', kind: 'file', source: { s3Key } }]),
+    );
+    // Act
+    await hub.runOutbox();
+    // Assess
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'uploaded-file'));
+    expect(record?.plan?.media).toEqual({ '0': { bytes: 16, contentType: 'application/pdf', filename } });
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
 
   it('refuses outside the 24-hour window without calling the provider, but lets a template through', async () => {

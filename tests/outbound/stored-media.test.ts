@@ -19,13 +19,21 @@ const TARGET: SendTarget = {
 };
 
 /** A bucket in memory: key → bytes and type; counts what was asked of it. */
-const fakeObjects = (files: Record<string, { bytes: Uint8Array; contentType: string }>) => {
+const fakeObjects = (
+  files: Record<string, { bytes: Uint8Array; contentType: string; filename?: string }>,
+) => {
   const calls: string[] = [];
   const objects: MediaObjects = {
     head: async (key) => {
       calls.push(`head ${key}`);
       const file = files[key];
-      return file ? { bytes: file.bytes.byteLength, contentType: file.contentType } : undefined;
+      return file
+        ? {
+            bytes: file.bytes.byteLength,
+            contentType: file.contentType,
+            ...(file.filename !== undefined ? { filename: file.filename } : {}),
+          }
+        : undefined;
     },
     read: async (key) => {
       calls.push(`read ${key}`);
@@ -118,6 +126,40 @@ describe('inspecting a command before any provider call', () => {
       },
     });
     expect(calls).toEqual(['head media/outbound/a/p.jpg', 'head attachments/c/m/0']);
+  });
+
+  it('records the name an upload stored for a part that names no file, and only for such a part', async () => {
+    // Prepare
+    const uploaded = {
+      bytes: new Uint8Array(10),
+      contentType: 'application/pdf',
+      filename: 'Invoice jane.doe@example.com +49 151 12345678.pdf',
+    };
+    const { objects } = fakeObjects({
+      'media/outbound/a/file.pdf': uploaded,
+      'media/outbound/b/file.pdf': uploaded,
+    });
+    // Act
+    const inspected = await inspectStoredMedia(
+      [
+        { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/a/file.pdf' } },
+        {
+          type: 'media',
+          kind: 'file',
+          source: { s3Key: 'media/outbound/b/file.pdf' },
+          filename: 'Invoice.pdf',
+        },
+      ],
+      objects,
+    );
+    // Assess
+    expect(inspected).toEqual({
+      ok: true,
+      stored: {
+        '0': { bytes: 10, contentType: 'application/pdf', filename: uploaded.filename },
+        '1': { bytes: 10, contentType: 'application/pdf' },
+      },
+    });
   });
 
   it.each([
@@ -216,6 +258,58 @@ describe('staging a message just before its provider call', () => {
         ],
       },
     });
+  });
+
+  it('sends an uploaded file under the name it was uploaded with (the plan), not its key, unless the part names one', async () => {
+    // Prepare: upload keys end `file.<extension>`; the names came from the objects at inspection
+    const pdf = { bytes: new Uint8Array([1, 2]), contentType: 'application/pdf' };
+    const { objects } = fakeObjects({
+      'media/outbound/a/file.pdf': pdf,
+      'media/outbound/b/file.pdf': pdf,
+      'media/outbound/c/file.pdf': pdf,
+    });
+    const parts: OutboundPart[] = [
+      { type: 'text', text: 'hi' },
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/a/file.pdf' } },
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/b/file.pdf' }, filename: 'Own.pdf' },
+      { type: 'media', kind: 'file', source: { s3Key: 'media/outbound/c/file.pdf' } },
+    ];
+    const stored = {
+      '1': { bytes: 2, contentType: 'application/pdf', filename: 'Faktura März 11.pdf' },
+      '2': { bytes: 2, contentType: 'application/pdf' },
+      '3': { bytes: 2, contentType: 'application/pdf' },
+    };
+    const email: PreparedMessage = {
+      partIndex: 0,
+      part: { type: 'text', text: 'hi' },
+      attachParts: [1, 2, 3],
+    };
+    const uploadedAs: string[] = [];
+    const whatsapp = senderWith(async (_target, file) => {
+      uploadedAs.push(file.filename);
+      return { mediaId: 'media-1' };
+    });
+    // Act
+    const staged = await stageStoredMedia({
+      message: email,
+      parts,
+      stored,
+      sender: senderWith(),
+      target: TARGET,
+      objects,
+    });
+    await stageStoredMedia({
+      message: { partIndex: 1, part: parts[1] as OutboundPart },
+      parts,
+      stored,
+      sender: whatsapp,
+      target: TARGET,
+      objects,
+    });
+    // Assess
+    const names = 'message' in staged ? staged.message.attachments?.map((file) => file.filename) : undefined;
+    expect(names).toEqual(['Faktura März 11.pdf', 'Own.pdf', 'file.pdf']);
+    expect(uploadedAs).toEqual(['Faktura März 11.pdf']);
   });
 
   it('names a forwarded inbound attachment, stored under its hash or part index, file rather than by its id', async () => {

@@ -130,7 +130,7 @@ export interface paths {
         put?: never;
         /**
          * An upload URL for a file to send
-         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.
+         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.
          */
         post: operations["createMediaUpload"];
         delete?: never;
@@ -448,7 +448,7 @@ export interface components {
             contentType: "image/jpeg" | "image/png" | "image/webp" | "image/gif" | "audio/aac" | "audio/amr" | "audio/mp4" | "audio/mpeg" | "audio/ogg" | "video/mp4" | "video/3gpp" | "application/pdf" | "text/plain" | "application/msword" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/vnd.ms-excel" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.ms-powerpoint" | "application/vnd.openxmlformats-officedocument.presentationml.presentation";
             /** @description The exact size of the file (the URL signs it), at most 100 MiB. */
             bytes: number;
-            /** @description Ends the object's key, reduced to `A-Z a-z 0-9 . _ -` (at most 100 characters; `file` when absent). The name a customer sees is the send's `filename`. */
+            /** @description Stored with the file as its `Content-Disposition` (the upload's `headers` carry it and the URL signs it), never in its key or a URL (S3's access logs keep both): the name the file goes out under when a send gives no `filename` of its own. */
             filename?: string;
         };
         ConsentChange: {
@@ -909,7 +909,7 @@ export interface components {
         };
         /** @description Where to upload a file to send, and the key that names it. */
         MediaUpload: {
-            /** @description Name it in a send's media part once the file is uploaded: `source: { s3Key }`. */
+            /** @description Name it in a send's media part once the file is uploaded: `source: { s3Key }`. `media/outbound/<id>/file.<extension of the type>`: never the file's name. */
             s3Key: string;
             upload: {
                 /** @constant */
@@ -920,6 +920,8 @@ export interface components {
                     "content-type": string;
                     /** @constant */
                     "x-amz-server-side-encryption": "AES256";
+                    /** @description With a `filename`: `attachment; filename*=UTF-8''…`, the name the object keeps (a header, so it is in no URL). */
+                    "content-disposition"?: string;
                 };
                 /** @description The PUT must start before then. */
                 expiresAt: string;
