@@ -39,4 +39,11 @@ export const HOSTILE_TEXTS: Readonly<Record<string, (size: number) => string>> =
   'angle brackets around nothing': (size) => repeatTo('<>', size),
   'long word': (size) => repeatTo('a', size),
   colons: (size) => repeatTo(':', size),
+  /** The review's case for log redaction: an address pattern retried from each letter before the `@`. */
+  'a long word before an @': (size) => repeatTo('a', size, '', '@'),
+  'at signs between letters': (size) => repeatTo('a@', size),
+  'URL-encoded at signs': (size) => repeatTo('a%40', size),
+  'a long label after an @': (size) => repeatTo('b', size, 'a@', '.'),
+  'unclosed quotes': (size) => repeatTo('"a a', size),
+  'digit groups in separator runs': (size) => repeatTo('12 (3)  ', size, '+', 'x'),
 };
