@@ -51,6 +51,11 @@ export interface SendPolicy {
 
 /** A payload-bucket file a media part names (`source.s3Key`), as S3 described it when the command was claimed. */
 export interface StoredMediaFacts {
+  /**
+   * The file's key: the command is not stored, so this is how erasure finds a file that only a
+   * send named (one that failed leaves no message record). Absent from plans made before it was kept.
+   */
+  readonly s3Key?: string;
   readonly bytes: number;
   /** The part's `mimeType` when it gave one, else the type the object was stored with. */
   readonly contentType: string;

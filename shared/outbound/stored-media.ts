@@ -105,6 +105,7 @@ export const inspectStoredMedia = async (
     if (head === undefined) return refuse(field, "there is no such file in the hub's bucket");
     if (head.bytes === 0) return refuse(field, 'the file is empty');
     stored[String(index)] = {
+      s3Key: file.key,
       bytes: head.bytes,
       contentType: baseMimeType(file.mimeType ?? head.contentType),
       ...(file.filename === undefined && head.filename !== undefined ? { filename: head.filename } : {}),

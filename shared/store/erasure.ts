@@ -101,12 +101,11 @@ const personFootprint = async (
 
 const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
 /**
- * Fields that name payload objects: the e-mail body and raw-MIME keys (shared/contract/message.ts)
- * and a command's file in the bucket (`s3Key`, shared/contract/commands.ts).
+ * Fields that name payload objects: the e-mail body and raw-MIME keys (shared/contract/message.ts),
+ * a command's file in the bucket (`s3Key`, shared/contract/commands.ts) and a send plan's files
+ * (`media.<part>.s3Key`, shared/store/sends.ts).
  */
 const KEY_FIELDS = new Set(['textBodyKey', 'htmlBodyKey', 'rawMimeKey', 's3Key']);
-/** Fields whose map keys are payload keys: a send plan's files (`media`, shared/store/sends.ts). */
-const KEYED_BY_OBJECT = new Set(['media']);
 
 const isPayloadKey = (value: unknown): value is string =>
   typeof value === 'string' &&
@@ -136,9 +135,6 @@ const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
       if (KEY_FIELDS.has(name) && isPayloadKey(inner)) {
         found.add(inner);
         continue;
-      }
-      if (KEYED_BY_OBJECT.has(name) && inner && typeof inner === 'object' && !Array.isArray(inner)) {
-        for (const key of Object.keys(inner)) if (isPayloadKey(key)) found.add(key);
       }
       objectKeysIn(inner, found, depth + 1);
     }

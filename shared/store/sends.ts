@@ -44,13 +44,15 @@ export const SendPlanSchema = z.object({
   withinWindow: z.boolean(),
   humanAgentTag: z.boolean(),
   /**
-   * The files the command's media parts name in the payload bucket, as S3 described them at the
-   * claim (`filename`: the name an upload stored, for a part that names none).
+   * The files the command's media parts name in the payload bucket, by part index, as S3 described
+   * them at the claim (`s3Key`: the file, which erasure finds here; `filename`: the name an upload
+   * stored, for a part that names none).
    */
   media: z
     .record(
       z.string(),
       z.object({
+        s3Key: z.string().optional(),
         bytes: z.number().int().nonnegative(),
         contentType: z.string(),
         filename: z.string().optional(),

@@ -441,7 +441,7 @@ describe('export and erasure of one person across channels', () => {
         recipient: identities[0],
         withinWindow: true,
         humanAgentTag: false,
-        media: { [planned]: { bytes: 10, contentType: 'application/pdf' } },
+        media: { '0': { s3Key: planned, bytes: 10, contentType: 'application/pdf' } },
       },
     });
     const deleted: string[] = [];

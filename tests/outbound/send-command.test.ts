@@ -749,7 +749,10 @@ describe('send commands', () => {
     await hub.runOutbox();
     // Assess
     const record = await hub.sends.get(outboundHubMessageId(conversationId, 'uploaded-file'));
-    expect(record?.plan?.media).toEqual({ '0': { bytes: 16, contentType: 'application/pdf', filename } });
+    // The file's key too: the command is not stored, and erasure finds a failed send's file here.
+    expect(record?.plan?.media).toEqual({
+      '0': { s3Key, bytes: 16, contentType: 'application/pdf', filename },
+    });
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });

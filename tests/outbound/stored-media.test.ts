@@ -121,8 +121,8 @@ describe('inspecting a command before any provider call', () => {
     expect(inspected).toEqual({
       ok: true,
       stored: {
-        '1': { bytes: 10, contentType: 'image/jpeg' },
-        '2': { bytes: 20, contentType: 'image/png' },
+        '1': { s3Key: 'media/outbound/a/p.jpg', bytes: 10, contentType: 'image/jpeg' },
+        '2': { s3Key: 'attachments/c/m/0', bytes: 20, contentType: 'image/png' },
       },
     });
     expect(calls).toEqual(['head media/outbound/a/p.jpg', 'head attachments/c/m/0']);
@@ -156,8 +156,13 @@ describe('inspecting a command before any provider call', () => {
     expect(inspected).toEqual({
       ok: true,
       stored: {
-        '0': { bytes: 10, contentType: 'application/pdf', filename: uploaded.filename },
-        '1': { bytes: 10, contentType: 'application/pdf' },
+        '0': {
+          s3Key: 'media/outbound/a/file.pdf',
+          bytes: 10,
+          contentType: 'application/pdf',
+          filename: uploaded.filename,
+        },
+        '1': { s3Key: 'media/outbound/b/file.pdf', bytes: 10, contentType: 'application/pdf' },
       },
     });
   });
