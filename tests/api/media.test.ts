@@ -65,6 +65,17 @@ const received = (customer: string, providerMessageId: string, parts: MessagePar
   });
 };
 
+/**
+ * A presigned URL as text without its signing parameters: their hex and dates could hold a short
+ * run of digits (`151` at 15:1x), which is no piece of a file name.
+ */
+const unsignedText = (url: string): string => {
+  const parsed = new URL(url);
+  for (const name of ['X-Amz-Signature', 'X-Amz-Date', 'X-Amz-Credential', 'X-Amz-Security-Token'])
+    parsed.searchParams.delete(name);
+  return decodeURIComponent(parsed.href);
+};
+
 describe('attachments through the helpdesk API, against the local DynamoDB and S3', () => {
   let emulators: RunningEmulators;
   let recorder: RecorderService;
@@ -263,7 +274,7 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
       'attachment; filename="attachment-1"',
     ]);
     for (const { url } of answers) {
-      const decoded = decodeURIComponent(url);
+      const decoded = unsignedText(url);
       for (const piece of [
         'Passport',
         'Jane',
@@ -468,7 +479,7 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     // Assess
     expect(created.status).toBe(201);
     expect(put.status).toBe(200);
-    for (const logged of [s3Key, decodeURIComponent(upload.url)])
+    for (const logged of [s3Key, unsignedText(upload.url)])
       for (const piece of ['Invoice', 'jane', 'example.com', '151', '12345678'])
         expect(logged).not.toContain(piece);
     expect(head).toMatchObject({ bytes: file.byteLength, contentType: 'application/pdf', filename });

@@ -36,6 +36,17 @@ const bodyOf = (bytes: number) =>
     Body: { transformToByteArray: async () => new Uint8Array(bytes).fill(7) },
   }) as unknown as GetObjectCommandOutput;
 
+/**
+ * A presigned URL as text without its signing parameters: their hex and dates could hold a short
+ * run of digits (`151` at 15:1x), which is no piece of a file name.
+ */
+const unsignedText = (url: string): string => {
+  const parsed = new URL(url);
+  for (const name of ['X-Amz-Signature', 'X-Amz-Date', 'X-Amz-Credential', 'X-Amz-Security-Token'])
+    parsed.searchParams.delete(name);
+  return decodeURIComponent(parsed.href);
+};
+
 describe('presigned media URLs', () => {
   afterAll(() => client.destroy());
 
@@ -61,7 +72,7 @@ describe('presigned media URLs', () => {
     );
     // Assess
     expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-disposition');
-    expect(decodeURIComponent(url.href)).not.toMatch(/Invoice|jane|example\.com|151|12345678/);
+    expect(unsignedText(url.href)).not.toMatch(/Invoice|jane|example\.com|151|12345678/);
     expect(uploadDisposition(filename)).toBe(
       "attachment; filename*=UTF-8''Invoice%20jane.doe%40example.com%20%2B49%20151%2012345678.pdf",
     );
