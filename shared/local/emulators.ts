@@ -115,27 +115,30 @@ const signedAs = <C>(client: C, placeholder: boolean): C => {
 export const localClients = (
   endpoints: LocalEndpoints,
   options: { readonly placeholderSigning?: boolean } = {},
-) => ({
-  dynamodb: signedAs(
-    new DynamoDBClient({
-      endpoint: endpoints.dynamodb,
+) => {
+  const placeholder = options.placeholderSigning ?? false;
+  return {
+    dynamodb: signedAs(
+      new DynamoDBClient({
+        endpoint: endpoints.dynamodb,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+      placeholder,
+    ),
+    // fauxqs names queue URLs after a host that does not resolve: the explicit endpoint wins.
+    sqs: signedAs(
+      new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      placeholder,
+    ),
+    s3: new S3Client({
+      endpoint: endpoints.s3,
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
     }),
-    options.placeholderSigning ?? false,
-  ),
-  // fauxqs names queue URLs after a host that does not resolve: the explicit endpoint wins.
-  sqs: signedAs(
-    new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-    options.placeholderSigning ?? false,
-  ),
-  s3: new S3Client({
-    endpoint: endpoints.s3,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    forcePathStyle: true,
-  }),
-});
+  };
+};
 
 /**
  * Creates the hub's table from its definition. A table left by an earlier run is kept; when it

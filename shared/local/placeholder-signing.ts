@@ -1,4 +1,5 @@
 import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
+import { amzDates } from '#shared/aws/signed/sigv4.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
 /**
@@ -25,16 +26,9 @@ interface SdkClient {
   readonly middlewareStack: MiddlewareStack<object, object>;
 }
 
-/** `YYYYMMDDTHHMMSSZ`, SigV4's `X-Amz-Date`. */
-const amzDate = (now: Date): string =>
-  now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-
 /** A header of SigV4's form whose signature is no signature: what an emulator that parses but never verifies needs. */
-const placeholderAuthorization = (service: string, date: string): string =>
-  `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/${date.slice(0, 8)}/${LOCAL_REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+const placeholderAuthorization = (service: string, shortDate: string): string =>
+  `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/${shortDate}/${LOCAL_REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
 
 /**
  * Replaces an SDK client's request signing with the placeholder header when its service's emulator
@@ -47,9 +41,9 @@ export const usePlaceholderSigning = (client: unknown): boolean => {
   const sign: FinalizeRequestMiddleware<object, object> = (next) => (args) => {
     const request = args.request as { headers?: Record<string, string> };
     if (request.headers) {
-      const date = amzDate(new Date());
-      request.headers['x-amz-date'] = date;
-      request.headers.authorization = placeholderAuthorization(service, date);
+      const { long, short } = amzDates(new Date());
+      request.headers['x-amz-date'] = long;
+      request.headers.authorization = placeholderAuthorization(service, short);
     }
     return next(args);
   };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 /**
  * fauxqs serves an object inline with the type it was stored with, and ignores the
  * `response-content-disposition` of a presigned GET, which S3 honours (the hub presigns every
- * download with `attachment; filename*=…`, shared/aws/media-objects.ts). An HTML or SVG attachment
+ * download with `attachment; filename="attachment-<i>.<ext>"`, shared/aws/media-objects.ts). An HTML or SVG attachment
  * opened from the console's Download link would then run its script on the emulator's origin, which
  * can read the bucket and the queues. So every object read gets what S3 would send plus two
  * headers S3 does not need: `nosniff`, and `Content-Security-Policy: sandbox`, which gives whatever

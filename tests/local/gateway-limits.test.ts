@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,33 +6,20 @@ import {
   type RunningLocalApi,
   startLocalApi,
 } from '#shared/local/http-server.ts';
+import { rawRequest } from '#tests/support/raw-http.ts';
 
 /** Raw HTTP, so the request line and headers are exactly what the test says. */
-const send = (
+const send = async (
   port: number,
   options: { path?: string; headers?: Record<string, string>; body?: Buffer },
-): Promise<{ status: number; json: unknown }> =>
-  new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: options.path ?? '/echo',
-        headers: { 'content-length': String(options.body?.length ?? 0), ...options.headers },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: response.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(options.body ?? Buffer.alloc(0));
+): Promise<{ status: number; json: unknown }> => {
+  const answer = await rawRequest(`http://127.0.0.1:${port}${options.path ?? '/echo'}`, {
+    method: 'POST',
+    headers: { 'content-length': String(options.body?.length ?? 0), ...options.headers },
+    ...(options.body ? { body: options.body } : {}),
   });
+  return { status: answer.status, json: answer.body ? JSON.parse(answer.body) : undefined };
+};
 
 /** A request written byte by byte: `POST /echo`, Host `h`, no body, and one padding header. */
 const sendRaw = (port: number, padding: string): Promise<{ status: number; json: unknown }> =>

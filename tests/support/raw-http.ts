@@ -11,13 +11,16 @@ export interface RawRequest {
   readonly method?: string;
   /** Sent as given: Host and Origin too, which fetch would not let a test choose. */
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Buffer;
 }
 
 /** One HTTP request with exactly the headers a browser page (or a rebinding one) would send. */
 export const rawRequest = (url: string, options: RawRequest = {}): Promise<RawAnswer> =>
   new Promise((resolve, reject) => {
-    const body = Buffer.from(options.body ?? '', 'utf8');
+    const body =
+      typeof options.body === 'string'
+        ? Buffer.from(options.body, 'utf8')
+        : (options.body ?? Buffer.alloc(0));
     const outgoing = request(
       url,
       {

@@ -75,7 +75,7 @@ const canonicalQuery = (url: URL): string =>
     .join('&');
 
 /** `20261201T065249Z` and `20261201`. */
-const amzDates = (date: Date): { long: string; short: string } => {
+export const amzDates = (date: Date): { long: string; short: string } => {
   const long = date
     .toISOString()
     .replace(/[-:]/g, '')
