@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   actAsCustomer,
@@ -13,6 +16,17 @@ import {
  * and a reaction to the business's reply, posted through the channel's signed webhook and shown on
  * that reply.
  */
+
+/** The one finished file a download into `directory` leaves (Chromium writes `.crdownload` first). */
+const waitForDownload = async (directory: string): Promise<Buffer> => {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const done = readdirSync(directory).filter((name) => !name.endsWith('.crdownload'));
+    if (done.length === 1) return readFileSync(path.join(directory, done[0] as string));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no download finished in ${directory}`);
+};
 
 describe('console: the customer sends files and reacts', () => {
   let ui: ConsoleBrowser;
@@ -45,6 +59,15 @@ describe('console: the customer sends files and reacts', () => {
     await whatsapp?.click();
     const photo = await page.waitForSelector('.message.inbound img.media-image', { timeout: 45_000 });
     const photoUrl = await photo?.evaluate((element) => element.getAttribute('src'));
+    // The browser really loads it from the local S3, past the guard every local server keeps.
+    const photoLoaded = await page.waitForFunction(
+      (element) => {
+        const image = element as unknown as { readonly complete: boolean; readonly naturalWidth: number };
+        return image.complete && image.naturalWidth;
+      },
+      { timeout: 30_000 },
+      photo,
+    );
     await sendFile('messenger', '7300000731', '');
     const messenger = await page.waitForSelector('button[data-channel="messenger"]', { timeout: 30_000 });
     await messenger?.click();
@@ -52,9 +75,17 @@ describe('console: the customer sends files and reacts', () => {
       timeout: 45_000,
     });
     const fileUrl = await file?.evaluate((element) => element.getAttribute('href'));
+    // A click on Download saves the file itself, as the local S3 serves it (an attachment).
+    const downloads = mkdtempSync(path.join(tmpdir(), 'switchboard-console-downloads-'));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+    await file?.click();
+    const saved = await waitForDownload(downloads);
     // Assess
     expect(photoUrl).toContain('/attachments/');
     expect(fileUrl).toContain('/attachments/');
+    expect(await photoLoaded.jsonValue()).toBeGreaterThan(0);
+    expect(saved.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     expect(ui.browserErrors).toEqual([]);
     expect(ui.logLines.join('\n')).not.toContain('306900000731');
   }, 150_000);

@@ -1,11 +1,14 @@
 import { createCipheriv, createHash } from 'node:crypto';
+import { crc32, deflateSync } from 'node:zlib';
 import type { ProviderHandler } from './types.ts';
 
 /*
  * The media customers send, as the providers hold it: WhatsApp media ids, Twilio Media resources,
  * Messenger attachment URLs. The simulators never received these files, so each is made up from
- * its id, the same bytes every time: a real file signature (JPEG, PNG or PDF, which the fetcher's
- * sniffing recognises) followed by an AES-CTR keystream keyed by the id. A test computes the
+ * its id, the same bytes every time, from an AES-CTR keystream keyed by the id. Images are real ones
+ * a browser draws (the console shows them): a small picture (a PNG in a colour of the id's, a grey
+ * baseline JPEG) padded to the file's size with keystream in a segment decoders skip (a private PNG
+ * chunk, a JPEG comment). A PDF is the PDF signature followed by keystream. A test computes the
  * expected bytes and sha256 with the same functions.
  *
  * Words in an id make the provider misbehave (no real id contains them: Meta's are digits,
@@ -32,14 +35,89 @@ export interface InboundMedia {
   readonly fault?: InboundMediaFault;
 }
 
-const SIGNATURES: Readonly<Record<InboundMedia['mimeType'], Buffer>> = {
-  // SOI, APP0 "JFIF".
-  'image/jpeg': Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]),
-  // The PNG signature, then an IHDR chunk header.
-  'image/png': Buffer.from([
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-  ]),
-  'application/pdf': Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'),
+const PDF_SIGNATURE = Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1');
+
+/** Side of the pictures, in pixels. */
+const PICTURE_SIDE = 32;
+
+/** A PNG chunk: length, type, data, CRC-32 of type and data (PNG spec, 5.3). */
+const pngChunk = (type: string, data: Buffer): Buffer => {
+  const typeAndData = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(typeAndData));
+  return Buffer.concat([length, typeAndData, crc]);
+};
+
+/**
+ * A PNG of PICTURE_SIDE² pixels in one RGB colour, then a private ancillary chunk (`swPd`: a
+ * decoder skips a chunk whose first letter is lower case) holding `padding` bytes of keystream so
+ * the file is `size` bytes long.
+ */
+const pngOfSize = (size: number, colour: Buffer, keystream: (length: number) => Buffer): Buffer => {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(PICTURE_SIDE, 0);
+  header.writeUInt32BE(PICTURE_SIDE, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits per sample, RGB, deflate, adaptive filters, no interlace
+  const row = Buffer.concat([Buffer.from([0]), ...Array.from({ length: PICTURE_SIDE }, () => colour)]);
+  const pixels = deflateSync(Buffer.concat(Array.from({ length: PICTURE_SIDE }, () => row)));
+  const head = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', pixels),
+  ]);
+  const end = pngChunk('IEND', Buffer.alloc(0));
+  const padding = size - head.length - end.length - 12;
+  if (padding < 0) throw new Error(`a PNG cannot be as small as ${size} bytes`);
+  return Buffer.concat([head, pngChunk('swPd', keystream(padding)), end]);
+};
+
+/** A marker segment: FF, marker, two-byte length (itself included), data. */
+const jpegSegment = (marker: number, data: Buffer): Buffer => {
+  const head = Buffer.from([0xff, marker, 0, 0]);
+  head.writeUInt16BE(data.length + 2, 2);
+  return Buffer.concat([head, data]);
+};
+
+/** The largest data a JPEG comment segment holds. */
+const JPEG_COMMENT_MAX = 65_533;
+
+/**
+ * A baseline JPEG (ITU T.81) of PICTURE_SIDE² grey pixels: one component, every 8×8 block's DC
+ * difference 0 and no AC coefficient, with Huffman tables of one code each (DC category 0, AC
+ * end-of-block), so each block is the two bits `00`. Comment segments of keystream after the JFIF
+ * header make it `size` bytes long.
+ */
+const jpegOfSize = (size: number, keystream: (length: number) => Buffer): Buffer => {
+  const side = [PICTURE_SIDE >> 8, PICTURE_SIDE & 0xff];
+  const oneCodeTable = (tableClass: number) =>
+    jpegSegment(0xc4, Buffer.from([tableClass, 1, ...new Array<number>(15).fill(0), 0]));
+  const head = Buffer.concat([
+    Buffer.from([0xff, 0xd8]),
+    // JFIF 1.01, no density units, 1:1, no thumbnail.
+    jpegSegment(0xe0, Buffer.from([0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0])),
+  ]);
+  const blocks = (PICTURE_SIDE / 8) ** 2;
+  const image = Buffer.concat([
+    jpegSegment(0xdb, Buffer.from([0, ...new Array<number>(64).fill(1)])),
+    jpegSegment(0xc0, Buffer.from([8, ...side, ...side, 1, 1, 0x11, 0])),
+    oneCodeTable(0x00),
+    oneCodeTable(0x10),
+    jpegSegment(0xda, Buffer.from([1, 1, 0x00, 0, 63, 0])),
+    Buffer.alloc(Math.ceil((blocks * 2) / 8)), // two zero bits per block (padding bits would be ones)
+    Buffer.from([0xff, 0xd9]),
+  ]);
+  let room = size - head.length - image.length;
+  const comments: Buffer[] = [];
+  while (room > 0) {
+    if (room < 4) throw new Error(`a JPEG cannot be exactly ${size} bytes`);
+    const length = Math.min(JPEG_COMMENT_MAX, room - 4);
+    comments.push(jpegSegment(0xfe, keystream(length)));
+    room -= length + 4;
+  }
+  if (room < 0) throw new Error(`a JPEG cannot be as small as ${size} bytes`);
+  return Buffer.concat([head, ...comments, image]);
 };
 
 const TYPES = ['image/jpeg', 'image/png', 'application/pdf'] as const;
@@ -73,13 +151,21 @@ export function* inboundMediaChunks(id: string): Generator<Buffer> {
   const media = inboundMedia(id);
   const key = digestOf(`key:${id}`).subarray(0, 16);
   const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  const keystream = (length: number) => cipher.update(Buffer.alloc(length));
+  if (media.mimeType !== 'application/pdf') {
+    const file =
+      media.mimeType === 'image/png'
+        ? pngOfSize(media.size, digestOf(`colour:${id}`).subarray(0, 3), keystream)
+        : jpegOfSize(media.size, keystream);
+    for (let at = 0; at < file.length; at += CHUNK_BYTES) yield file.subarray(at, at + CHUNK_BYTES);
+    return;
+  }
   const zeros = Buffer.alloc(CHUNK_BYTES);
-  const signature = SIGNATURES[media.mimeType];
   let sent = 0;
   while (sent < media.size) {
     const length = Math.min(CHUNK_BYTES, media.size - sent);
     const chunk = cipher.update(zeros.subarray(0, length));
-    if (sent === 0) signature.copy(chunk, 0, 0, Math.min(signature.length, length));
+    if (sent === 0) PDF_SIGNATURE.copy(chunk, 0, 0, Math.min(PDF_SIGNATURE.length, length));
     sent += length;
     yield chunk;
   }

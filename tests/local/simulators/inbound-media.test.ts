@@ -60,6 +60,11 @@ describe('simulators: inbound media', () => {
     expect(files[2]?.bytes.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     expect(files[3]?.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     for (const file of files) expect(file.bytes.length).toBe(file.media.size);
+    // Whole pictures (the console's browser test draws them): a 32×32 PNG ending in IEND, a JPEG
+    // ending in its end-of-image marker.
+    expect(files[1]?.bytes.readUInt32BE(16)).toBe(32);
+    expect(files[1]?.bytes.subarray(-8, -4).toString('latin1')).toBe('IEND');
+    expect(files[2]?.bytes.subarray(-2)).toEqual(Buffer.from([0xff, 0xd9]));
     expect(announcedSha256('png-1')).toBe(sha256(files[1]?.bytes ?? Buffer.alloc(0)));
   });
 
