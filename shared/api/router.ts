@@ -1,6 +1,6 @@
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { createHandlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
-import { ApiProblem, type ApiRequest, type ApiResponse, problem } from './http.ts';
+import { ApiProblem, type ApiRequest, type ApiResponse, fail, problem } from './http.ts';
 import { API_ROUTES, type ApiRoute } from './operations.ts';
 
 type Route = ApiRoute;
@@ -35,32 +35,28 @@ const findRoute = (request: ApiRequest): { route: Route; params: Record<string, 
   return pathMatched ? problem('methodNotAllowed') : problem('notFound', 'no such resource');
 };
 
-/** The body as JSON, within the route's bound; problems for a body too large, not JSON, or of another type. */
-const bodyOf = (route: Route, request: ApiRequest): unknown | ApiResponse => {
+/**
+ * The body as JSON, within the route's bound; raises the problem of a body too large, not JSON, or
+ * of another type. Raised, not returned: any JSON value, one shaped like a response too, is a body.
+ */
+const bodyOf = (route: Route, request: ApiRequest): unknown => {
   const text = request.body ?? '';
   if (Buffer.byteLength(text, 'utf8') > Math.max(route.maxBody, 0)) {
     return route.maxBody === 0
-      ? problem('invalidRequest', 'this method takes no body')
-      : problem('tooLarge', `at most ${route.maxBody} bytes`);
+      ? fail('invalidRequest', 'this method takes no body')
+      : fail('tooLarge', `at most ${route.maxBody} bytes`);
   }
   if (text.length === 0) return undefined;
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') return problem('unsupportedMediaType');
+  if (type !== 'application/json') return fail('unsupportedMediaType');
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return problem('invalidRequest', 'the body is not JSON', {
+    return fail('invalidRequest', 'the body is not JSON', {
       errors: [{ field: 'body', message: 'not JSON' }],
     });
   }
 };
-
-const isResponse = (value: unknown): value is ApiResponse =>
-  typeof value === 'object' &&
-  value !== null &&
-  'status' in value &&
-  'headers' in value &&
-  !Array.isArray(value);
 
 /** The helpdesk API over its dependencies: a request in, a response out, never a 5xx for bad input. */
 export const createHelpdeskApi = (deps: HelpdeskApiDeps & { readonly logger: Logger }) => {
@@ -72,12 +68,8 @@ export const createHelpdeskApi = (deps: HelpdeskApiDeps & { readonly logger: Log
     const { route, params } = found;
     let response: ApiResponse;
     try {
-      const body = bodyOf(route, request);
-      if (isResponse(body)) response = body;
-      else {
-        const input: RouteInput = { request, params, body };
-        response = await handlers[route.handler](input);
-      }
+      const input: RouteInput = { request, params, body: bodyOf(route, request) };
+      response = await handlers[route.handler](input);
     } catch (error) {
       if (error instanceof ApiProblem) response = error.response;
       else {

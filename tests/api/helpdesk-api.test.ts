@@ -500,6 +500,31 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     ]);
   });
 
+  it('takes a JSON body shaped like a response as a body: a 400 naming its fields, never the answer itself', async () => {
+    // Prepare: bodies with the fields of the router's own responses (status, headers, body)
+    const json = { 'content-type': 'application/json' };
+    // Act
+    const upload = await request('POST', '/v1/media', {
+      headers: json,
+      body: JSON.stringify({ status: 599, headers: { 'set-cookie': 'x=y' }, body: 'hi' }),
+    });
+    const typing = await request('POST', `/v1/conversations/${idOf('api-a')}/typing`, {
+      headers: json,
+      body: JSON.stringify({ status: 200, headers: {} }),
+    });
+    // Assess
+    for (const answer of [upload, typing]) {
+      expect(answer.status).toBe(400);
+      expect(answer.headers).toEqual({ 'content-type': 'application/problem+json' });
+      expect(bodyOf(answer)).toMatchObject({
+        type: 'urn:switchboard:problem:invalid-request',
+        detail: 'invalid body',
+      });
+    }
+    expect(queued).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
   it('answers malformed input with a 4xx problem, never a 5xx, and reads nothing before validating (property)', async () => {
     const text = fc.oneof(
       fc.string({ maxLength: 40 }),
