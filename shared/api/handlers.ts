@@ -277,14 +277,17 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const ifMatch = request.headers['if-match'];
       if (ifMatch === undefined) return fail('preconditionRequired', 'send If-Match with the ETag you read');
       const expected = parseOr400(IfMatchSchema, ifMatch, 'header.if-match');
-      const { actor, ...patch } = parseOr400(ConversationPatchSchema, body, 'body');
+      const { actor, ...given } = parseOr400(ConversationPatchSchema, body, 'body');
       const now = deps.clock();
-      if (patch.snoozedUntil !== undefined) {
-        const until = Date.parse(patch.snoozedUntil);
+      let patch = given;
+      if (given.snoozedUntil !== undefined) {
+        const until = Date.parse(given.snoozedUntil);
         if (until <= now.getTime() || until > now.getTime() + MAX_SNOOZE_MS)
           fail('invalidRequest', 'invalid body', {
             errors: [{ field: 'body.snoozedUntil', message: 'in the future, at most a year ahead' }],
           });
+        // Kept as UTC: the attention index orders snoozes by this string (`+09:00` would wake 9 hours late).
+        patch = { ...given, snoozedUntil: new Date(until).toISOString() };
       }
       const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
       const causedBy = `chg_${stableHash('api-change', conversationId, String(expected), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;

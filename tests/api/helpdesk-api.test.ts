@@ -22,7 +22,9 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
 
@@ -33,6 +35,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
   let emulators: RunningEmulators;
   let recorder: RecorderService;
   let api: HelpdeskApi;
+  let table: TableContext;
   const calls: string[] = [];
   const everyCall = new Set<string>();
   const published: HubEvent[] = [];
@@ -49,7 +52,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       },
       { step: 'initialize', name: 'countApiCalls' },
     );
-    const table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
+    table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
     recorder = createRecorderService({
       store: createRecorderStore(table),
       publisher: { publish: async () => undefined },
@@ -321,6 +324,31 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(published.map((event) => event.data)).toEqual([
       expect.objectContaining({ changedBy: { kind: 'system', id: 'acme-helpdesk:auto-close' } }),
     ]);
+  });
+
+  it('keeps a snooze given with an offset as the UTC instant, so the sweeper finds it due at that instant', async () => {
+    // Prepare: a customer waiting; a snooze to 12:30 UTC written as 21:30 in Tokyo
+    await recorder.recordEvent(messageEvent('api-snooze-offset', 's1', minute(7)));
+    const path = `/v1/conversations/${idOf('api-snooze-offset')}`;
+    const read = await request('GET', path);
+    // Act
+    const snoozed = await request('PATCH', path, {
+      headers: { 'if-match': read.headers.etag ?? '', 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'snoozed', snoozedUntil: '2026-11-22T21:30:00.000+09:00' }),
+    });
+    const dueAt = (until: string) =>
+      attentionEntries(table, 'snoozed', until, { ascending: true, pageSize: 100, maxEntries: 100 });
+    const beforeDue = await dueAt('2026-11-22T12:29:59.999Z');
+    const whenDue = await dueAt('2026-11-22T12:30:00.000Z');
+    // Assess
+    expect(snoozed.status).toBe(200);
+    expect(bodyOf(snoozed).snoozedUntil).toBe('2026-11-22T12:30:00.000Z');
+    expect(published.at(-1)?.data).toMatchObject({ state: { snoozedUntil: '2026-11-22T12:30:00.000Z' } });
+    expect(beforeDue.entries.map((entry) => entry.conversationId)).not.toContain(idOf('api-snooze-offset'));
+    expect(whenDue.entries).toContainEqual({
+      conversationId: idOf('api-snooze-offset'),
+      at: '2026-11-22T12:30:00.000Z',
+    });
   });
 
   it("answers a Messenger conversation's read and delivered watermarks on GET and PATCH, as the list does", async () => {
