@@ -18,7 +18,12 @@ import {
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
 import { readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
-import { type ConversationView, loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import {
+  type ConversationView,
+  loadConversation,
+  type StoredConversation,
+  saveConversation,
+} from '#shared/store/conversations.ts';
 import { type ErasureDeps, type ErasureReport, erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import {
   type ConversationSource,
@@ -291,22 +296,24 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       }
       const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
       const causedBy = `chg_${stableHash('api-change', conversationId, String(expected), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;
+      /** The answer to a version that is no longer current: this change's own, or 412. */
+      const answerStale = async ({ model, lastChange: last, watermarks }: StoredConversation) => {
+        if (!model) return fail('notFound');
+        const { state } = model;
+        // The same change, retried after its answer was lost or while it was being made: publish it
+        // again (deduplicated) and agree.
+        if (last?.eventId === causedBy && state.version === expected + 1) {
+          await deps.publishEvent(repeatedStateChange(state, last, now.toISOString()));
+          return json(200, conversationOut({ state, ...watermarks }), { etag: etagOf(state.version) });
+        }
+        return fail('preconditionFailed', `the current version is ${state.version}`, {
+          headers: { etag: etagOf(state.version) },
+        });
+      };
       const stored = await conversationOr404(conversationId);
       const current = stored.model;
       if (!current) return fail('notFound');
-      if (current.state.version !== expected) {
-        // The same change, retried after its answer was lost: publish it again (deduplicated) and agree.
-        const last = stored.lastChange;
-        if (last?.eventId === causedBy && current.state.version === expected + 1) {
-          await deps.publishEvent(repeatedStateChange(current.state, last, now.toISOString()));
-          return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {
-            etag: etagOf(current.state.version),
-          });
-        }
-        return fail('preconditionFailed', `the current version is ${current.state.version}`, {
-          headers: { etag: etagOf(current.state.version) },
-        });
-      }
+      if (current.state.version !== expected) return answerStale(stored);
       const changed = applyPatch(current, patch);
       if (changed.changes.length === 0)
         return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {
@@ -325,7 +332,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         recentEventIds: stored.recentEventIds,
         lastChange,
       });
-      if (saved === 'conflict') return fail('preconditionFailed', 'the conversation changed meanwhile');
+      // Written meanwhile (by this very change, retried at once, too): answered as that version.
+      if (saved === 'conflict') return answerStale(await conversationOr404(conversationId));
       await deps.publishEvent(
         buildStateChange({
           state: changed.model.state,

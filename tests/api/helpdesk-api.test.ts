@@ -351,6 +351,49 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     });
   });
 
+  it('answers a PATCH whose write lost a race as its retry would: 200 when the same change won, else 412 with the current ETag', async () => {
+    // Prepare: before the first UpdateItem of a PATCH, another request does its PATCH from start to end
+    await recorder.recordEvent(messageEvent('api-patch-race', 'r1', minute(9)));
+    const path = `/v1/conversations/${idOf('api-patch-race')}`;
+    const { dynamodb } = emulators.clients;
+    const patchRacedBy = async (body: string, racing: string) => {
+      const etag = (await request('GET', path)).headers.etag ?? '';
+      const patch = { headers: { 'if-match': etag, 'content-type': 'application/json' } };
+      let raced: Promise<Awaited<ReturnType<typeof request>>> | undefined;
+      dynamodb.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'UpdateItemCommand' && raced === undefined) {
+            raced = request('PATCH', path, { ...patch, body: racing });
+            await raced;
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'racePatch' },
+      );
+      try {
+        const answer = await request('PATCH', path, { ...patch, body });
+        return { answer, racing: await raced };
+      } finally {
+        dynamodb.middlewareStack.remove('racePatch');
+      }
+    };
+    // Act
+    const same = await patchRacedBy('{"priority":"high"}', '{"priority":"high"}');
+    const sameEvents = published.splice(0);
+    const other = await patchRacedBy('{"priority":"low"}', '{"assignee":"agent-9"}');
+    // Assess: the same change is one change, answered twice and published twice under one id
+    expect(same.racing?.status).toBe(200);
+    expect(same.answer.status).toBe(200);
+    expect(same.answer.headers.etag).toBe(same.racing?.headers.etag);
+    expect(same.answer.body).toEqual(same.racing?.body);
+    expect(sameEvents.map((event) => event.id)).toEqual([sameEvents[0]?.id, sameEvents[0]?.id]);
+    // Another change won: 412 with the version it made, as for any stale If-Match
+    expect(other.racing?.status).toBe(200);
+    expect(other.answer.status).toBe(412);
+    expect(bodyOf(other.answer).type).toBe('urn:switchboard:problem:version-mismatch');
+    expect(other.answer.headers.etag).toBe(other.racing?.headers.etag);
+  });
+
   it("answers a Messenger conversation's read and delivered watermarks on GET and PATCH, as the list does", async () => {
     // Prepare: a Messenger customer's message, then Meta's delivery and read watermarks of the page's answer
     const endpoint: BusinessEndpoint = { type: 'facebook_page', id: 'page-1' };
