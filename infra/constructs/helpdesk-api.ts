@@ -33,7 +33,6 @@ export const HELPDESK_API_TABLE_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
 ] as const;
 
 /**

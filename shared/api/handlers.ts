@@ -602,14 +602,20 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     unmergeContact: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
       const surviving = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
       const request = parseOr400(ContactMergeRequestSchema, body, 'body');
-      const result = await unmergePeople(table, { surviving, discarded: request.contactId });
+      const result = await unmergePeople(table, {
+        surviving,
+        discarded: request.contactId,
+        reason: request.reason,
+        at: deps.clock().toISOString(),
+      });
       if (result.outcome === 'refused')
         return fail('notFound', `${request.contactId} is not merged into ${surviving}`);
       const { moved: _moved, ...merge } = result.merge;
+      // A retry answers the first call's unmerge (its time, reason and moves): the same event id.
       const event = buildContactMergeEvent('switchboard.contact.unmerged', {
         ...merge,
-        reason: request.reason,
-        unmergedAt: deps.clock().toISOString(),
+        reason: result.unmerge.reason,
+        unmergedAt: result.unmerge.unmergedAt,
         conversationIds: result.conversationIds,
       });
       await deps.publishEvent(event);

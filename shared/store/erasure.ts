@@ -21,6 +21,7 @@ import {
   type ItemKey,
   kindOfKey,
   messageStateKey,
+  PERSON_UNMERGED_PREFIX,
   suppressionKey,
 } from './keys.ts';
 import {
@@ -30,6 +31,7 @@ import {
   pendingRedactionRef,
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
+import { unmergeRecordKey } from './person-merges.ts';
 import { CONTACT_REGISTERS } from './registers.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
@@ -74,14 +76,15 @@ const personFootprint = async (
   };
   for (let index = 0; index < people.length && index < MAX_MERGED_PEOPLE; index++) {
     const person = people[index] as string;
-    for (const key of (
-      await queryAll(context, {
-        IndexName: 'gsi3',
-        KeyConditionExpression: 'gsi3pk = :pk',
-        ExpressionAttributeValues: { ':pk': contactsConversationsPartition(person) },
-      })
-    ).map(keyOf)) {
+    for (const item of await queryAll(context, {
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': contactsConversationsPartition(person) },
+    })) {
+      const key = keyOf(item);
       add(key);
+      // The record of an undone merge names this person; the other one is a person of their own.
+      if (String(item.gsi3sk).startsWith(PERSON_UNMERGED_PREFIX)) continue;
       const kind = kindOfKey(key);
       if (kind === 'contact') contactKeys.add(contactKeyOfItem(key));
       else if (kind !== 'personMerge') conversationKeys.push(key);
@@ -96,6 +99,9 @@ const personFootprint = async (
     for (const key of await contactFootprint(context, contactKey)) add(key);
   // Messages an earlier erasure of this person left at a provider: this call retries them.
   for (const key of await pendingRedactionKeys(context, contactId)) add(key);
+  // The record of an undone merge of this person into another (listed under the other one).
+  const unmerged = await unmergeRecordKey(context, contactId);
+  if (unmerged) add(unmerged);
   return { contactKeys: [...contactKeys], keys: [...keys.values()] };
 };
 

@@ -145,9 +145,10 @@ export const ITEM_KINDS = {
     indexes: ['gsi3'],
     personalData: true,
     reach: 'merges-by-contact',
-    expires: false,
+    // Only once undone: the record of the unmerge expires.
+    expires: true,
     description:
-      'an explicit merge of two people by the helpdesk: the discarded contactId now resolves to the surviving one (with the reason and when); deleted by an unmerge',
+      'an explicit merge of two people by the helpdesk: the discarded contactId now resolves to the surviving one (with the reason and when); an unmerge keeps it for 30 days as the record of the unmerge (no longer a merge, listed in gsi3 under `UNMERGED#`), so a retried unmerge answers the same',
   },
   pendingRedaction: {
     pk: 'PERSON#<contactId>',
@@ -304,6 +305,8 @@ export const contactsConversationsPartition = (contactId: string): string =>
 /** gsi3 sort keys of a person's partition: their conversations, channel contacts, and the people merged into them. */
 export const PERSON_CONVERSATION_PREFIX = 'CONV#';
 export const PERSON_MERGE_PREFIX = 'MERGED#';
+/** gsi3 sort keys of merges into a person that were undone (kept a while as the unmerge's record). */
+export const PERSON_UNMERGED_PREFIX = 'UNMERGED#';
 const PERSON_CONTACT_PREFIX = 'CONTACT#';
 
 /** gsi3 of a channel contact: under the person it was when it was last indexed. */

@@ -1,16 +1,11 @@
-import {
-  DeleteItemCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ContactIdSchema } from '#shared/contract/common.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { keyOf, queryAll } from './contacts.ts';
 import { conversationViewOf, setConversationPerson } from './conversations.ts';
-import { isConditionFailure } from './item-rules.ts';
+import { epochSeconds, isConditionFailure } from './item-rules.ts';
 import {
   contactsConversationsPartition,
   conversationIdOfKey,
@@ -18,6 +13,7 @@ import {
   discardedIdOfMergeKey,
   PERSON_CONVERSATION_PREFIX,
   PERSON_MERGE_PREFIX,
+  PERSON_UNMERGED_PREFIX,
   personMergeIndexKeys,
   personMergeKey,
 } from './keys.ts';
@@ -29,10 +25,15 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * (`PERSON#<discarded>` / `MERGED`: into whom, why, when), listed in gsi3 under the surviving
  * person. A person's id resolves through these items to the person that stands for them now; every
  * conversation sits in the gsi3 partition of that person, with that `contactId` in its state.
- * A merge moves the discarded person's conversations; an unmerge deletes the item and moves back
- * every conversation whose own person no longer resolves to where it is. Neither touches the
- * address a conversation replies to.
+ * A merge moves the discarded person's conversations; an unmerge marks the item undone and moves
+ * back every conversation whose own person no longer resolves to where it is. Neither touches the
+ * address a conversation replies to. An undone merge stays UNMERGE_RECORD_SECONDS as the record of
+ * the unmerge (when, why, what moved back), so a retried unmerge answers the same and publishes the
+ * same event; it is no merge for any reader, and a new merge of the same person replaces it.
  */
+
+/** How long an undone merge is kept as the record of its unmerge: far beyond any client's retries. */
+const UNMERGE_RECORD_SECONDS = 30 * 24 * 3_600;
 
 /** Longest chain of merges followed (A into B into C…); a longer one is refused when merging. */
 const MAX_MERGE_DEPTH = 8;
@@ -45,6 +46,11 @@ const MergeItemSchema = z.looseObject({
   mergedAt: z.string(),
   /** The conversations the merge moved (a string set), so a retried merge answers the same. */
   moved: z.instanceof(Set).optional(),
+  /** Set by an unmerge: the item is then only the record of it. */
+  unmergedAt: z.string().optional(),
+  unmergeReason: z.string().optional(),
+  /** The conversations the unmerge moved back (a string set). */
+  movedBack: z.instanceof(Set).optional(),
 });
 
 export interface PersonMerge {
@@ -55,24 +61,41 @@ export interface PersonMerge {
   readonly moved: readonly string[];
 }
 
-const mergeOf = (discardedContactId: string, item: Record<string, unknown> | undefined) => {
+/** An undone merge: when and why, and the conversations that went back. */
+export interface PersonUnmerge {
+  readonly unmergedAt: string;
+  readonly reason: string;
+  readonly movedBack: readonly string[];
+}
+
+interface MergeRecord {
+  readonly merge: PersonMerge;
+  readonly unmerge?: PersonUnmerge;
+}
+
+const mergeRecordOf = (discardedContactId: string, item: Record<string, unknown> | undefined) => {
   const parsed = MergeItemSchema.safeParse(item);
-  return parsed.success
-    ? {
-        discardedContactId,
-        survivingContactId: parsed.data.into,
-        reason: parsed.data.reason,
-        mergedAt: parsed.data.mergedAt,
-        moved: [...(parsed.data.moved ?? [])].map(String),
-      }
-    : undefined;
+  if (!parsed.success) return undefined;
+  const { into, reason, mergedAt, moved, unmergedAt, unmergeReason, movedBack } = parsed.data;
+  const merge: PersonMerge = {
+    discardedContactId,
+    survivingContactId: into,
+    reason,
+    mergedAt,
+    moved: [...(moved ?? [])].map(String),
+  };
+  return unmergedAt === undefined
+    ? { merge }
+    : {
+        merge,
+        unmerge: { unmergedAt, reason: unmergeReason ?? '', movedBack: [...(movedBack ?? [])].map(String) },
+      };
 };
 
-/** The merge that discarded this person, if one did (consistent: a merge is read right after it is made). */
-export const readMerge = async (
+const readMergeRecord = async (
   context: TableContext,
   contactId: string,
-): Promise<PersonMerge | undefined> => {
+): Promise<MergeRecord | undefined> => {
   const output = await context.client.send(
     new GetItemCommand({
       TableName: context.tableName,
@@ -82,8 +105,21 @@ export const readMerge = async (
     }),
   );
   track(context, 'GetItem', output);
-  return mergeOf(contactId, output.Item ? unmarshall(output.Item) : undefined);
+  return mergeRecordOf(contactId, output.Item ? unmarshall(output.Item) : undefined);
 };
+
+/** The merge that discarded this person, if one did (consistent: a merge is read right after it is made). */
+export const readMerge = async (
+  context: TableContext,
+  contactId: string,
+): Promise<PersonMerge | undefined> => {
+  const record = await readMergeRecord(context, contactId);
+  return record && !record.unmerge ? record.merge : undefined;
+};
+
+/** The key of the record of this person's undone merge, if one is kept (an erasure of the person takes it). */
+export const unmergeRecordKey = async (context: TableContext, contactId: string) =>
+  (await readMergeRecord(context, contactId))?.unmerge ? personMergeKey(contactId) : undefined;
 
 /**
  * The person a contactId stands for now: itself, or where its merges lead. `stopAt` is treated as
@@ -117,8 +153,8 @@ export const mergesInto = async (context: TableContext, contactId: string): Prom
   });
   const found = await batchGetItems(context, items.map(keyOf), { consistent: false });
   return found.flatMap((item) => {
-    const merge = mergeOf(discardedIdOfMergeKey(keyOf(item)), item);
-    return merge ? [merge] : [];
+    const record = mergeRecordOf(discardedIdOfMergeKey(keyOf(item)), item);
+    return record && !record.unmerge ? [record.merge] : [];
   });
 };
 
@@ -188,7 +224,8 @@ export const mergePeople = async (
             reason: merge.reason,
             mergedAt: merge.mergedAt,
           }),
-          ConditionExpression: 'attribute_not_exists(pk)',
+          // A record of an undone merge of this person is replaced.
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_exists(unmergedAt)',
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );
@@ -234,25 +271,33 @@ const chainLength = async (context: TableContext, contactId: string): Promise<nu
 };
 
 export type UnmergeOutcome =
-  | { readonly outcome: 'unmerged'; readonly merge: PersonMerge; readonly conversationIds: string[] }
+  | {
+      readonly outcome: 'unmerged';
+      readonly merge: PersonMerge;
+      readonly unmerge: PersonUnmerge;
+      readonly conversationIds: string[];
+    }
   | { readonly outcome: 'refused'; readonly reason: 'not-merged' };
 
 /**
  * Undoes the merge of `discarded` into `surviving`: every conversation of the person they both
  * stand for whose own person (from its contact, through the merges left) is no longer that person
- * moves back, then the merge item goes, then a last pass catches a conversation recorded
- * meanwhile. Conversations of people merged into the discarded one go back with it.
+ * moves back, then the merge item becomes the record of the unmerge (when, why, what went back),
+ * then a last pass catches a conversation recorded meanwhile. Conversations of people merged into
+ * the discarded one go back with it. Running it again (a retried request, a crash half-way) makes
+ * the last pass again and answers the same unmerge, for as long as the record is kept.
  */
 export const unmergePeople = async (
   context: TableContext,
-  request: { surviving: string; discarded: string },
+  request: { surviving: string; discarded: string; reason: string; at: string },
 ): Promise<UnmergeOutcome> => {
-  const merge = await readMerge(context, request.discarded);
-  if (!merge || merge.survivingContactId !== request.surviving)
+  const record = await readMergeRecord(context, request.discarded);
+  if (!record || record.merge.survivingContactId !== request.surviving)
     return { outcome: 'refused', reason: 'not-merged' };
+  const { merge } = record;
   const root = await resolvePerson(context, request.surviving);
-  const moved = new Set<string>();
-  const moveBack = async (stopAt: string | undefined): Promise<void> => {
+  const moveBack = async (stopAt: string | undefined): Promise<Set<string>> => {
+    const moved = new Set<string>();
     const ids = await conversationIdsOf(context, root);
     const items = await batchGetItems(context, ids.map(conversationKey));
     const people = new Map<string, string>();
@@ -274,16 +319,74 @@ export const unmergePeople = async (
       if ((await setConversationPerson(context, conversationId, target)) === 'moved')
         moved.add(conversationId);
     }
+    return moved;
   };
-  await moveBack(request.discarded);
-  const output = await context.client.send(
-    new DeleteItemCommand({
-      TableName: context.tableName,
-      Key: marshall(personMergeKey(request.discarded)),
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'DeleteItem', output);
-  await moveBack(undefined);
-  return { outcome: 'unmerged', merge, conversationIds: [...moved].sort() };
+  const noteUnmerge = async (movedBack: ReadonlySet<string>, first: boolean): Promise<PersonUnmerge> => {
+    const set = first
+      ? ['unmergedAt = :at', 'unmergeReason = :reason', 'expiresAt = :expires', 'gsi3sk = :listed']
+      : [];
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(personMergeKey(request.discarded)),
+        UpdateExpression: [
+          set.length > 0 ? `SET ${set.join(', ')}` : '',
+          movedBack.size > 0 ? 'ADD movedBack :movedBack' : '',
+        ]
+          .filter((clause) => clause.length > 0)
+          .join(' '),
+        ConditionExpression: first
+          ? 'attribute_exists(pk) AND #into = :surviving AND attribute_not_exists(unmergedAt)'
+          : 'attribute_exists(unmergedAt)',
+        ...(first ? { ExpressionAttributeNames: { '#into': 'into' } } : {}),
+        ExpressionAttributeValues: marshall({
+          ...(first
+            ? {
+                ':at': request.at,
+                ':reason': request.reason,
+                ':expires': epochSeconds(new Date(request.at)) + UNMERGE_RECORD_SECONDS,
+                ':listed': `${PERSON_UNMERGED_PREFIX}${request.discarded}`,
+                ':surviving': request.surviving,
+              }
+            : {}),
+          ...(movedBack.size > 0 ? { ':movedBack': movedBack } : {}),
+        }),
+        ReturnValues: 'ALL_NEW',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    const noted = mergeRecordOf(
+      request.discarded,
+      output.Attributes ? unmarshall(output.Attributes) : undefined,
+    );
+    if (!noted?.unmerge) throw new Error('the unmerge record was not written');
+    return noted.unmerge;
+  };
+  let unmerge = record.unmerge;
+  if (!unmerge) {
+    const movedBack = await moveBack(request.discarded);
+    try {
+      unmerge = await noteUnmerge(movedBack, true);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Undone (or merged elsewhere) meanwhile: answered as that.
+      return unmergePeople(context, request);
+    }
+  }
+  const late = await moveBack(undefined);
+  if (late.size > 0) {
+    try {
+      unmerge = await noteUnmerge(late, false);
+    } catch (error) {
+      // Merged again meanwhile: the record is gone, the moves stand.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+  return {
+    outcome: 'unmerged',
+    merge,
+    unmerge,
+    conversationIds: [...new Set([...unmerge.movedBack, ...late])].sort(),
+  };
 };

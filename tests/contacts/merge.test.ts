@@ -19,7 +19,7 @@ import { createRecorderService, type RecorderService } from '#shared/recorder/ba
 import { loadConversation } from '#shared/store/conversations.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import { conversationPage } from '#shared/store/helpdesk-queries.ts';
-import { mergePeople, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
+import { mergePeople, mergesInto, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
@@ -136,7 +136,12 @@ describe('explicit merge and unmerge of people', () => {
     );
     await recorder.recordEvent(messageFrom('whatsapp', '+306912343001', 'wamid.merge-1', minute(5)));
     const withNew = await journey(ana);
-    const unmerged = await unmergePeople(api, { surviving: ana, discarded: anaByEmail });
+    const unmerged = await unmergePeople(api, {
+      surviving: ana,
+      discarded: anaByEmail,
+      reason: 'two people',
+      at: minute(6),
+    });
     const anaAfter = await journey(ana);
     const emailAfter = await journey(anaByEmail);
     // Assess
@@ -153,7 +158,10 @@ describe('explicit merge and unmerge of people', () => {
     expect(await resolvePerson(context, anaByEmail)).toBe(anaByEmail);
     for (const action of calls)
       expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
-    expect(calls).toContain('dynamodb:DeleteItem');
+    expect(unmerged.outcome === 'unmerged' && unmerged.unmerge).toMatchObject({
+      unmergedAt: minute(6),
+      reason: 'two people',
+    });
   });
 
   it('follows chains, refuses cycles and a second merge of the same person, and unmerges a link of a chain', async () => {
@@ -200,8 +208,18 @@ describe('explicit merge and unmerge of people', () => {
     });
     const resolvedC = await resolvePerson(context, c.id);
     const chain = await journey(a.id);
-    const notThere = await unmergePeople(context, { surviving: a.id, discarded: c.id });
-    const undone = await unmergePeople(context, { surviving: a.id, discarded: b.id });
+    const notThere = await unmergePeople(context, {
+      surviving: a.id,
+      discarded: c.id,
+      reason: 'r6',
+      at: minute(5),
+    });
+    const undone = await unmergePeople(context, {
+      surviving: a.id,
+      discarded: b.id,
+      reason: 'r6',
+      at: minute(5),
+    });
     // Assess
     expect(first.outcome).toBe('merged');
     expect(second.outcome).toBe('merged');
@@ -237,5 +255,81 @@ describe('explicit merge and unmerge of people', () => {
     expect(text).not.toContain('306912345001');
     expect(text).not.toContain('306912345002');
     expect(text).not.toContain(`PERSON#${merged}`);
+  });
+
+  it('answers a retried unmerge with the first one, lets the pair merge again, and an erasure takes its record', async () => {
+    // Prepare: two people merged, then unmerged.
+    const kim = personOf('sms', '+306912346001');
+    const kimByMail = personOf('email', 'kim.p@mail.example.org');
+    await recorder.recordEvent(messageFrom('sms', '+306912346001', 'SMretry1', minute(1)));
+    await recorder.recordEvent(messageFrom('email', 'kim.p@mail.example.org', 'mail-retry-1', minute(1)));
+    await mergePeople(context, { surviving: kim, discarded: kimByMail, reason: 'same', at: minute(2) });
+    const first = await unmergePeople(context, {
+      surviving: kim,
+      discarded: kimByMail,
+      reason: 'not the same',
+      at: minute(3),
+    });
+    // Act: the same unmerge again (its answer was lost), later and with other words; then a new merge.
+    const retried = await unmergePeople(context, {
+      surviving: kim,
+      discarded: kimByMail,
+      reason: 'sent again',
+      at: minute(9),
+    });
+    const listed = await mergesInto(context, kim);
+    const resolvedBetween = await resolvePerson(context, kimByMail);
+    const again = await mergePeople(context, {
+      surviving: kim,
+      discarded: kimByMail,
+      reason: 'after all',
+      at: minute(10),
+    });
+    const resolvedAgain = await resolvePerson(context, kimByMail);
+    const undoneAgain = await unmergePeople(context, {
+      surviving: kim,
+      discarded: kimByMail,
+      reason: 'no',
+      at: minute(11),
+    });
+    await erasePerson({ table: context, deleteObjects: async () => {} }, kimByMail);
+    const kimJourney = await journey(kim);
+    await erasePerson({ table: context, deleteObjects: async () => {} }, kim);
+    const scan = await context.client.send(new ScanCommand({ TableName: context.tableName }));
+    const text = JSON.stringify((scan.Items ?? []).map((raw) => unmarshall(raw)));
+    // Assess
+    expect(first.outcome).toBe('unmerged');
+    expect(retried).toEqual(first);
+    expect(first.outcome === 'unmerged' && first.unmerge).toEqual({
+      unmergedAt: minute(3),
+      reason: 'not the same',
+      movedBack: first.outcome === 'unmerged' ? first.conversationIds : [],
+    });
+    expect(first.outcome === 'unmerged' && first.conversationIds).toHaveLength(1);
+    expect(listed).toEqual([]);
+    expect(resolvedBetween).toBe(kimByMail);
+    expect(again.outcome).toBe('merged');
+    expect(resolvedAgain).toBe(kim);
+    expect(undoneAgain.outcome === 'unmerged' && undoneAgain.unmerge.unmergedAt).toBe(minute(11));
+    // Erasing the discarded person left Kim's own conversation; erasing Kim took the record under her.
+    expect(kimJourney).toEqual(['sms:same']);
+    expect(text).not.toContain(kimByMail);
+    expect(text).not.toContain(kim);
+  });
+
+  it('erasing the survivor of an undone merge leaves the other person', async () => {
+    // Prepare
+    const lea = personOf('sms', '+306912347001');
+    const other = personOf('sms', '+306912347002');
+    await recorder.recordEvent(messageFrom('sms', '+306912347001', 'SMkeep1', minute(1)));
+    await recorder.recordEvent(messageFrom('sms', '+306912347002', 'SMkeep2', minute(1)));
+    await mergePeople(context, { surviving: lea, discarded: other, reason: 'same', at: minute(2) });
+    await unmergePeople(context, { surviving: lea, discarded: other, reason: 'two', at: minute(3) });
+    // Act
+    await erasePerson({ table: context, deleteObjects: async () => {} }, lea);
+    // Assess: the other person keeps their conversation; the record of the unmerge (naming Lea) is gone.
+    expect(await journey(other)).toEqual(['sms:same']);
+    const scan = await context.client.send(new ScanCommand({ TableName: context.tableName }));
+    expect(JSON.stringify((scan.Items ?? []).map((raw) => unmarshall(raw)))).not.toContain(lea);
   });
 });

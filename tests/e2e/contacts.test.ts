@@ -267,6 +267,11 @@ describe('one customer across channels', () => {
       params: { path: { contactId: surviving } },
       body: { contactId: discarded, reason: 'two sisters sharing a phone' },
     });
+    // The same unmerge again, as a client whose answer was lost sends it.
+    const unmergedAgain = await api.POST('/v1/contacts/{contactId}/unmerge', {
+      params: { path: { contactId: surviving } },
+      body: { contactId: discarded, reason: 'two sisters sharing a phone' },
+    });
     const survivingAfter = await journeyOf(surviving);
     const discardedAfter = await journeyOf(discarded);
     const stream = await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl);
@@ -294,6 +299,7 @@ describe('one customer across channels', () => {
       discardedContactId: discarded,
       conversationIds: [smsConversation],
     });
+    expect(unmergedAgain.data).toEqual(unmerged.data);
     expect(survivingAfter).toEqual([`whatsapp:${surviving}`]);
     expect(discardedAfter).toEqual([`sms:${discarded}`]);
     const audit = stream.filter((event) => event.type.startsWith('switchboard.contact.'));

@@ -215,7 +215,7 @@ export interface paths {
         put?: never;
         /**
          * Undo the merge of another person into this one
-         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason.
+         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason. Retrying the same unmerge (for 30 days, until the pair is merged again) answers the first one, its time and reason, and publishes the same event id.
          */
         post: operations["unmergeContact"];
         delete?: never;
