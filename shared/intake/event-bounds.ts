@@ -54,7 +54,10 @@ const truncated = (text: string | undefined): string | undefined =>
     ? text
     : `${text.slice(0, MAX_NAME_LENGTH - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}`;
 
-/** The provider message ids an event names: the message's own, its target, the ones a status is about. */
+/**
+ * The provider message ids an event names: the message's own, its target (and an edit's own id,
+ * which the recorder keeps with the edit), the ones a status is about.
+ */
 const messageIdsOf = (event: HubEvent): readonly string[] => {
   switch (event.type) {
     case 'switchboard.message.received':
@@ -62,8 +65,11 @@ const messageIdsOf = (event: HubEvent): readonly string[] => {
       return [event.data.providerMessageId];
     case 'switchboard.message.status_updated':
       return event.data.providerMessageIds;
-    case 'switchboard.message.reaction_changed':
     case 'switchboard.message.edited':
+      return event.data.editProviderMessageId === undefined
+        ? [event.data.targetProviderMessageId]
+        : [event.data.targetProviderMessageId, event.data.editProviderMessageId];
+    case 'switchboard.message.reaction_changed':
     case 'switchboard.message.deleted':
       return [event.data.targetProviderMessageId];
     default:

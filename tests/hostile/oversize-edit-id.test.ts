@@ -1,0 +1,77 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
+import { deliver, metaRequest, whatsappText } from '#tests/support/hostile.ts';
+
+/** A WhatsApp edit of `target`, the edit itself carrying the message id `id`. */
+const whatsappEdit = (id: string, target: string) => {
+  const body = whatsappText();
+  const [entry] = body.entry;
+  const [change] = entry?.changes ?? [];
+  if (!change) throw new Error('whatsappText has no change');
+  change.value.messages = [
+    {
+      from: '306912345678',
+      id,
+      timestamp: '1795166044',
+      type: 'edit',
+      edit: { original_message_id: target, message: { type: 'text', text: { body: 'edited' } } },
+    } as unknown as (typeof change.value.messages)[number],
+  ];
+  return body;
+};
+
+describe("a WhatsApp edit whose own message id is longer than any of Meta's", () => {
+  let pipeline: Pipeline;
+  let status: number;
+  let drained: { received: number; failed: number };
+  let delivered: HubEvent[];
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+    // Prepare: the edit's id (kept with the edit in its register) is 450 KB, beyond a table item.
+    const request = metaRequest(
+      '/webhooks/whatsapp',
+      whatsappEdit(`wamid.${'E'.repeat(450_000)}`, 'wamid.T1'),
+    );
+    // Act
+    status = (await deliver(pipeline, request)).statusCode;
+    drained = await pipeline.drain();
+    delivered = await pipeline.takeHelpdesk();
+  }, 120_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('is answered 2xx and recorded at the first attempt', () => {
+    // Assess
+    expect(status).toBe(200);
+    expect(drained).toEqual({ received: 1, failed: 0 });
+  });
+
+  it('reaches the helpdesk as an oversize identifier, with the edit kept whole', () => {
+    // Assess
+    expect(delivered).toHaveLength(1);
+    const [event] = delivered;
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    if (event?.type !== 'switchboard.provider.unsupported') return;
+    expect(event.data.providerType).toBe('oversize_identifier');
+    expect(event.data.raw).toMatchObject({
+      type: 'switchboard.message.edited',
+      data: { targetProviderMessageId: 'wamid.T1' },
+    });
+  });
+
+  it('leaves nothing in the dead-letter queue', async () => {
+    // Act
+    const output = await pipeline.emulators.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: pipeline.emulators.resources.ingestDlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    // Assess
+    expect(Number(output.Attributes?.ApproximateNumberOfMessages)).toBe(0);
+    expect(Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible)).toBe(0);
+  });
+});
