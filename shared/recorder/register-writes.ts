@@ -80,7 +80,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
           messageStateRegister(hubMessageId, `${data.actor}Reaction`, data.conversationId, messageExpiry),
           timeOrder(at, event.sequence, event.id),
           event.id,
-          { action: data.action, emoji: data.emoji ?? null, at },
+          { action: data.action, emoji: bounded(data.emoji) ?? null, at },
         ),
       ];
     }
