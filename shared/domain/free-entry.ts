@@ -16,6 +16,13 @@ import { addHours } from './time.ts';
 const isAdEntry = (message: Pick<Message, 'channel' | 'referral'>): boolean =>
   message.channel === 'whatsapp' && message.referral?.source === 'ad';
 
+/**
+ * Meta's click ids are a few hundred characters; a signed body can make one any length, and the
+ * conversation item keeps the entry: a longer one is no click id of theirs, and the entry is kept
+ * without it (the message event carries it whole).
+ */
+const MAX_CLICK_ID_LENGTH = 1024;
+
 /** Whether a business message at `at` is an answer that opens the entry's 72 hours. */
 const answers = (entry: FreeEntryPoint, at: string): boolean =>
   at >= entry.enteredAt && at < addHours(entry.enteredAt, FREE_ENTRY_REPLY_HOURS);
@@ -45,9 +52,10 @@ export const freeEntryOnInbound = (
   if (!isAdEntry(message)) return current;
   if (current !== undefined && (isLive(current, at) || at < current.enteredAt)) return current;
   const clickId = message.referral?.clickId;
+  const keptClickId = clickId !== undefined && clickId.length <= MAX_CLICK_ID_LENGTH ? clickId : undefined;
   const entry: FreeEntryPoint = {
     enteredAt: at,
-    ...(clickId !== undefined ? { clickId } : {}),
+    ...(keptClickId !== undefined ? { clickId: keptClickId } : {}),
     answeredAt: null,
     closesAt: null,
   };
