@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import { type MediaJob, mediaJobId } from './job.ts';
 
 /** Where the recorder leaves a recorded message's attachments for the media fetcher. */
@@ -21,7 +22,8 @@ export const sqsMediaJobQueue = (sqs: Pick<SQSClient, 'send'>, queueUrl: string)
     for (let start = 0; start < jobs.length; start += BATCH_ENTRIES) {
       let pending = jobs.slice(start, start + BATCH_ENTRIES).map((job, index) => ({
         Id: String(index),
-        MessageBody: JSON.stringify(job),
+        // A caption may hold U+FFFE or U+FFFF, which SQS refuses raw (and accepts escaped).
+        MessageBody: toSqsSafeJson(job),
         MessageGroupId: mediaJobId(job),
         MessageDeduplicationId: mediaJobId(job),
       }));
