@@ -35,6 +35,27 @@ type RecordedMessage = HubEventOf<'switchboard.message.received' | 'switchboard.
 export const keepsMediaOf = (endpoint: BusinessEndpoint): boolean => endpoint.type !== 'instagram_account';
 
 /**
+ * Far above a real job (about 1 KB), and ten of them stay within a SendMessageBatch's 1 MiB. A
+ * signed webhook can make a caption, a file name or a type any length: a job carrying them whole
+ * would be refused by the queue every time the recorder tries, and its message never recorded.
+ */
+const MAX_JOB_BYTES = 64 * 1024;
+
+const jobBytes = (job: MediaJob): number => Buffer.byteLength(JSON.stringify(job), 'utf8');
+
+/**
+ * The job within MAX_JOB_BYTES: whole when it fits, else with only what the fetcher needs of the
+ * part (the message event carries the rest whole); none when even its reference is that large (the
+ * part stays the provider's reference, as on a deployment without the media queue).
+ */
+const boundedJob = (job: MediaJob): MediaJob[] => {
+  if (jobBytes(job) <= MAX_JOB_BYTES) return [job];
+  const { type, kind, ref } = job.part;
+  const reduced = { ...job, part: { type, kind, ref } };
+  return jobBytes(reduced) <= MAX_JOB_BYTES ? [reduced] : [];
+};
+
+/**
  * The jobs of a recorded message: one per media part the provider still holds. Not fetched: parts
  * already in the bucket (e-mail attachments), and media the hub does not keep (`keepsMediaOf`).
  */
@@ -43,17 +64,15 @@ export const mediaJobsFor = (event: RecordedMessage): MediaJob[] => {
   if (!keepsMediaOf(data.endpoint)) return [];
   return data.parts.flatMap((part, partIndex) =>
     part.type === 'media' && part.ref.store !== 's3'
-      ? [
-          {
-            hubMessageId: data.hubMessageId,
-            conversationId: data.conversationId,
-            channel: data.channel,
-            provider: data.provider,
-            endpoint: data.endpoint,
-            partIndex,
-            part,
-          },
-        ]
+      ? boundedJob({
+          hubMessageId: data.hubMessageId,
+          conversationId: data.conversationId,
+          channel: data.channel,
+          provider: data.provider,
+          endpoint: data.endpoint,
+          partIndex,
+          part,
+        })
       : [],
   );
 };

@@ -63,4 +63,32 @@ describe('media jobs of a recorded message', () => {
     expect(keepsMediaOf(instagram)).toBe(false);
     expect(keepsMediaOf({ type: 'facebook_page', id: 'page-1' })).toBe(true);
   });
+
+  it("keeps a job within the queue's limits, with only what the fetcher needs when a part's texts are huge", () => {
+    // Prepare: a signed webhook can make a caption, a file name or a type any length.
+    const huge = 'c'.repeat(1_200_000);
+    const hugeImage: MessagePart = { ...providerImage, caption: huge, filename: huge, mimeType: huge };
+    // Act
+    const jobs = mediaJobsFor(recorded({ type: 'facebook_page', id: 'page-1' }, [hugeImage, providerImage]));
+    // Assess
+    expect(jobs.map((job) => [job.partIndex, job.part])).toEqual([
+      [0, providerImage],
+      [1, providerImage],
+    ]);
+  });
+
+  it("leaves a part whose very reference is huge as the provider's reference, without a job", () => {
+    // Prepare
+    const hugeReference: MessagePart = {
+      type: 'media',
+      kind: 'file',
+      ref: { store: 'provider_url', url: `https://cdn.example/${'u'.repeat(100_000)}`, requiresAuth: false },
+    };
+    // Act
+    const jobs = mediaJobsFor(
+      recorded({ type: 'facebook_page', id: 'page-1' }, [hugeReference, providerImage]),
+    );
+    // Assess
+    expect(jobs.map((job) => job.partIndex)).toEqual([1]);
+  });
 });
