@@ -14,9 +14,9 @@ import type {
  * carry identifiers and names of any length (a 3,000-character From address, a 450 KB display
  * name); kept as they are, they would break the table's key and item limits downstream and turn
  * the event into poison. So:
- * - an identifier longer than its provider documents makes the event a `provider.unsupported`
- *   (`oversize_identifier`), with the original data kept whole as `raw`: no conversation is made
- *   from it;
+ * - an identifier longer than its provider documents (or a status naming more messages than any
+ *   provider's) makes the event a `provider.unsupported` (`oversize_identifier`), with the
+ *   original data kept whole as `raw`: no conversation is made from it;
  * - a display name or username is cut to a bound, with a marker.
  * Everything else (texts, parts) stays as sent: events larger than a queue message travel as
  * claim checks, and what the recorder stores of a message is bounded there.
@@ -44,6 +44,13 @@ const MAX_ENDPOINT_ID_LENGTH = 320;
 
 /** wamids, Messenger mids, Twilio SIDs and e-mail Message-IDs are all far shorter. */
 const MAX_MESSAGE_ID_LENGTH = 1024;
+
+/**
+ * A status names the few messages one delivery or read covers (WhatsApp one, Messenger's `mids` a
+ * handful). The recorder writes a register per id, so an event naming thousands would outlast its
+ * invocation on every try; far more than any provider sends makes it an oversize identifier too.
+ */
+const MAX_MESSAGE_IDS = 100;
 
 /** Names are for people to read: longer ones are cut, with this marker at the end. */
 const MAX_NAME_LENGTH = 256;
@@ -85,6 +92,7 @@ const hasOversizeIdentifier = (
   (endpoint !== undefined && endpoint.id.length > MAX_ENDPOINT_ID_LENGTH) ||
   (contact?.identities.some((identity) => identity.value.length > MAX_IDENTITY_LENGTH[identity.type]) ??
     false) ||
+  messageIdsOf(event).length > MAX_MESSAGE_IDS ||
   messageIdsOf(event).some((id) => id.length > MAX_MESSAGE_ID_LENGTH);
 
 const boundedContact = (contact: Contact): Contact => {
