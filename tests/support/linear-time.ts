@@ -10,7 +10,12 @@ import { storeAttachment } from '#shared/channels/email/inbound/attachments.ts';
 import { truncateToJsonBytes } from '#shared/channels/email/inbound/bodies.ts';
 import { deliveryStatusEvents, parseHeaderFields } from '#shared/channels/email/inbound/delivery-status.ts';
 import { boundaryOf, parseMultipart, parseUrlEncoded } from '#shared/channels/email/inbound/form.ts';
-import { isAutoReply, isBounce, messageIdsIn } from '#shared/channels/email/inbound/headers.ts';
+import {
+  hasTooManyEncodedWords,
+  isAutoReply,
+  isBounce,
+  messageIdsIn,
+} from '#shared/channels/email/inbound/headers.ts';
 import { decodeHtmlEntities, htmlToText } from '#shared/channels/email/inbound/html-to-text.ts';
 import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-parsed.ts';
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
@@ -58,6 +63,7 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
   threadOf: (text) => threadOf({ references: text, inReplyTo: text }, 'm@x'),
   isBounce: (text) => isBounce(headerList(text), [text]),
   isAutoReply: (text) => isAutoReply(headerList(text)),
+  hasTooManyEncodedWords: (text) => hasTooManyEncodedWords(text),
   normalizeAddress: (text) => normalizeAddress(text),
   conversationTagOf: (text) => conversationTagOf(text),
   withoutConversationTag: (text) => withoutConversationTag(text),

@@ -11,6 +11,28 @@ export const messageIdsIn = (value: string | undefined): string[] => {
   return ids.map((id) => id.trim()).filter((id) => id.length > 0);
 };
 
+/**
+ * More RFC 2047 encoded words (`=?utf-8?B?…?=`) than any mail carries: a subject has a few, a
+ * list of names a few hundred. postal-mime (4.0.0) joins adjacent base64 words by testing the joined
+ * text again at each word, quadratic in their number: one Subject of 60,000 words (1 MB) took tens
+ * of seconds, past the webhook's timeout on every one of the provider's retries.
+ */
+export const MAX_ENCODED_WORDS = 5_000;
+
+/** An encoded word's frame: charset, encoding, text; each attempt stops at the next `?`. */
+const ENCODED_WORD = /=\?[^?\s]{1,75}\?[bq]\?[^?\s]*\?=/gi;
+
+/** Whether the raw MIME (read as latin1) holds more than MAX_ENCODED_WORDS encoded words. */
+export const hasTooManyEncodedWords = (latin1: string): boolean => {
+  let count = 0;
+  ENCODED_WORD.lastIndex = 0;
+  while (ENCODED_WORD.exec(latin1) !== null) {
+    count += 1;
+    if (count > MAX_ENCODED_WORDS) return true;
+  }
+  return false;
+};
+
 const AUTO_PRECEDENCE = new Set(['auto_reply', 'bulk', 'junk']);
 
 /**

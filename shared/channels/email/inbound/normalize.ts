@@ -10,7 +10,14 @@ import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { placeBodies } from './bodies.ts';
 import type { InboundEmailContext } from './context.ts';
 import { deliveryStatusEvents } from './delivery-status.ts';
-import { headerValue, isAutoReply, isBounce, messageIdsIn } from './headers.ts';
+import {
+  hasTooManyEncodedWords,
+  headerValue,
+  isAutoReply,
+  isBounce,
+  MAX_ENCODED_WORDS,
+  messageIdsIn,
+} from './headers.ts';
 import { htmlToText } from './html-to-text.ts';
 import { stripQuotedHistory } from './quoting.ts';
 import { emailConversationId, threadOf } from './threading.ts';
@@ -92,6 +99,12 @@ export const normalizeInboundEmail = async (
 ): Promise<NormalizedEmail> => {
   if (rawMime.byteLength > MAX_BODY_BYTES.email) {
     return unsupportedEmail(rawMime, context, 'email.oversize', { maxBytes: MAX_BODY_BYTES.email });
+  }
+  const latin1 = Buffer.from(rawMime.buffer, rawMime.byteOffset, rawMime.byteLength).toString('latin1');
+  if (hasTooManyEncodedWords(latin1)) {
+    return unsupportedEmail(rawMime, context, 'email.too_many_encoded_words', {
+      maxEncodedWords: MAX_ENCODED_WORDS,
+    });
   }
   const message = await parseMime(rawMime);
   if (message === undefined) return unsupportedEmail(rawMime, context, 'email.unparsable', {});

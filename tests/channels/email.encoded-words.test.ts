@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_ENCODED_WORDS } from '#shared/channels/email/inbound/headers.ts';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+/*
+ * RFC 2047 encoded words in a mail's headers: anyone can send a mail with a Subject of tens of
+ * thousands of them, and postal-mime joins adjacent base64 words in time quadratic in their number.
+ */
+
+const CONTEXT = {
+  provider: 'mailgun' as const,
+  receivedAt: FIXTURE_RECEIVED_AT,
+  envelopeRecipients: ['support@switchboard.example'],
+  rawMimeKey: 'raw/email/encoded-words.eml',
+};
+
+/** A mail whose Subject is `count` adjacent base64 words, each a check mark (✓). */
+const mailWithSubjectWords = (count: number): Buffer =>
+  Buffer.from(
+    [
+      'From: Maria <maria@customer.example>',
+      'To: support@switchboard.example',
+      `Subject: ${'=?utf-8?B?4pyT?= '.repeat(count)}`,
+      'Message-ID: <encoded-words@customer.example>',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Hello',
+    ].join('\r\n'),
+    'latin1',
+  );
+
+describe('encoded words in e-mail headers', () => {
+  it('keeps a mail of 60,000 encoded words as unsupported, well within a webhook timeout', async () => {
+    // Prepare: 1 MB of words, which took tens of seconds to decode.
+    const mime = mailWithSubjectWords(60_000);
+    // Act
+    const start = performance.now();
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    const elapsed = performance.now() - start;
+    // Assess
+    expect(elapsed).toBeLessThan(2000);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: {
+        providerType: 'email.too_many_encoded_words',
+        raw: { maxEncodedWords: MAX_ENCODED_WORDS, rawMimeKey: CONTEXT.rawMimeKey },
+      },
+    });
+  });
+
+  it('decodes a mail of as many encoded words as the bound allows', async () => {
+    // Act
+    const { events } = await normalizeInboundEmail(mailWithSubjectWords(MAX_ENCODED_WORDS), CONTEXT);
+    // Assess
+    const [message] = events;
+    expect(message?.type).toBe('switchboard.message.received');
+    if (message?.type !== 'switchboard.message.received') return;
+    expect(message.data.email?.subject).toBe('✓'.repeat(2000));
+  });
+});
