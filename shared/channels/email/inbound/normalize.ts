@@ -79,9 +79,17 @@ const collectAttachments = (
   return { parts, media, blobs: [...blobs.values()] };
 };
 
+/**
+ * How deep forwarded messages (message/rfc822 parts) are read inline: postal-mime parses each level
+ * it reads inline again, and with its own default of 10 a mail of nested forwards took 10 s at
+ * 1.1 MB (one of 4 MB, which anyone can send, would pass the webhook's 28-second timeout on every
+ * retry). A forward inside a forward is kept as an attachment instead.
+ */
+const MAX_INLINE_FORWARD_DEPTH = 1;
+
 const parseMime = async (rawMime: Uint8Array): Promise<Email | undefined> => {
   try {
-    return await PostalMime.parse(rawMime);
+    return await PostalMime.parse(rawMime, { maxRfc822NestingDepth: MAX_INLINE_FORWARD_DEPTH });
   } catch {
     return undefined;
   }
