@@ -39,7 +39,10 @@ const MAX_IDENTITY_LENGTH: Readonly<Record<IdentityType, number>> = {
   email: 320,
 };
 
-/** Page ids, phone-number ids, E.164 numbers, lower-cased addresses: none is near this. */
+/**
+ * Page ids, phone-number ids, E.164 numbers, lower-cased addresses, and the account ids beside them
+ * (WhatsApp Business Account ids, Twilio account SIDs, domains): none is near this.
+ */
 const MAX_ENDPOINT_ID_LENGTH = 320;
 
 /** wamids, Messenger mids, Twilio SIDs and e-mail Message-IDs are all far shorter. */
@@ -89,7 +92,9 @@ const hasOversizeIdentifier = (
   contact: Contact | undefined,
   endpoint: BusinessEndpoint | undefined,
 ): boolean =>
-  (endpoint !== undefined && endpoint.id.length > MAX_ENDPOINT_ID_LENGTH) ||
+  (endpoint !== undefined &&
+    (endpoint.id.length > MAX_ENDPOINT_ID_LENGTH ||
+      (endpoint.accountId?.length ?? 0) > MAX_ENDPOINT_ID_LENGTH)) ||
   (contact?.identities.some((identity) => identity.value.length > MAX_IDENTITY_LENGTH[identity.type]) ??
     false) ||
   messageIdsOf(event).length > MAX_MESSAGE_IDS ||

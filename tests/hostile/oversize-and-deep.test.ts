@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CloudEvent } from 'cloudevents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,12 @@ import {
 } from '#tests/support/hostile.ts';
 
 const deep = (levels: number): string => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+
+/** Text of about `length` characters that compression leaves as large (hashes in base64). */
+const incompressible = (length: number): string =>
+  Array.from({ length: Math.ceil(length / 44) }, (_, index) =>
+    createHash('sha256').update(String(index)).digest('base64'),
+  ).join('');
 
 /** Each a request a provider could sign, with sizes and shapes no real one has. */
 const HOSTILE: ReadonlyArray<readonly [string, () => WebhookRequest, string]> = [
@@ -35,6 +42,16 @@ const HOSTILE: ReadonlyArray<readonly [string, () => WebhookRequest, string]> = 
         '/webhooks/whatsapp',
         whatsappText({ phoneNumberId: '1'.repeat(10_000), id: 'wamid.PNID' }),
       ),
+    'oversize',
+  ],
+  [
+    'a 2 MB WhatsApp Business Account id that deflate cannot shrink',
+    () => {
+      const body = whatsappText({ id: 'wamid.ACCOUNT' });
+      const [entry] = body.entry;
+      if (entry) entry.id = incompressible(2_000_000);
+      return metaRequest('/webhooks/whatsapp', body);
+    },
     'oversize',
   ],
   [
