@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+
+/*
+ * The number of lines in a mail: postal-mime's work grows with it (about 20 µs a line), whatever
+ * the lines hold, and anyone can send a mail of a million empty lines.
+ */
+
+const CONTEXT = {
+  provider: 'mailgun' as const,
+  receivedAt: FIXTURE_RECEIVED_AT,
+  envelopeRecipients: ['support@switchboard.example'],
+  rawMimeKey: 'raw/email/many-lines.eml',
+};
+
+const HEADERS = [
+  'From: Maria <maria@customer.example>',
+  'To: support@switchboard.example',
+  'Subject: Lines',
+  'Message-ID: <many-lines@customer.example>',
+];
+
+describe('mails of many lines', () => {
+  it('keeps a mail of 1.3 million empty lines as unsupported, well within a webhook timeout', async () => {
+    // Prepare: 2.6 MB, which took 27 s to parse.
+    const mime = Buffer.from(`${[...HEADERS, '', ''].join('\r\n')}${'\r\n'.repeat(1_300_000)}`, 'latin1');
+    // Act
+    const start = performance.now();
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    const elapsed = performance.now() - start;
+    // Assess
+    expect(elapsed).toBeLessThan(2000);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'email.too_many_lines', raw: { rawMimeKey: CONTEXT.rawMimeKey } },
+    });
+  });
+
+  it('reads a mail of 4 MB in base64 lines, as a large attachment comes', async () => {
+    // Prepare: 3 MB of file in 76-character lines, about 54,000 of them.
+    const base64 = Buffer.alloc(3_000_000, 7).toString('base64');
+    const lines = base64.match(/.{1,76}/g) ?? [];
+    const mime = Buffer.from(
+      [
+        ...HEADERS,
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'The report is attached.',
+        '--b',
+        'Content-Type: application/octet-stream; name=report.bin',
+        'Content-Disposition: attachment; filename=report.bin',
+        'Content-Transfer-Encoding: base64',
+        '',
+        ...lines,
+        '--b--',
+      ].join('\r\n'),
+      'latin1',
+    );
+    // Act
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    // Assess
+    const [message] = events;
+    expect(message?.type).toBe('switchboard.message.received');
+    if (message?.type !== 'switchboard.message.received') return;
+    expect(message.data.parts).toContainEqual(
+      expect.objectContaining({ type: 'media', filename: 'report.bin', size: 3_000_000 }),
+    );
+  });
+});
