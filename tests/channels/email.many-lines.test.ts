@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { MAX_LINES, normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
 /*
@@ -22,20 +23,22 @@ const HEADERS = [
 ];
 
 describe('mails of many lines', () => {
-  it('keeps a mail of 1.3 million empty lines as unsupported, well within a webhook timeout', async () => {
+  it('keeps a mail of 1.3 million empty lines as unsupported without parsing it', async () => {
     // Prepare: 2.6 MB, which took 27 s to parse.
     const mime = Buffer.from(`${[...HEADERS, '', ''].join('\r\n')}${'\r\n'.repeat(1_300_000)}`, 'latin1');
     // Act
-    const start = performance.now();
     const { events } = await normalizeInboundEmail(mime, CONTEXT);
-    const elapsed = performance.now() - start;
     // Assess
-    expect(elapsed).toBeLessThan(2000);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       type: 'switchboard.provider.unsupported',
       data: { providerType: 'email.too_many_lines', raw: { rawMimeKey: CONTEXT.rawMimeKey } },
     });
+  });
+
+  it('lets through every mail within the size limit whose lines are full base64 lines', () => {
+    // 76 characters and CRLF: the shortest lines a mail of attachments is made of.
+    expect(MAX_LINES).toBeGreaterThan(MAX_BODY_BYTES.email / 78);
   });
 
   it('reads a mail of 4 MB in base64 lines, as a large attachment comes', async () => {
