@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
-import { keepsMediaOf } from '#shared/media/job.ts';
+import { keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
 import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
@@ -118,6 +118,11 @@ const storedObjectOf = ({ message, fetch }: RecordedPart, partIndex: number): St
     return fail(
       'mediaNotKept',
       "Instagram media stays at Meta (its terms forbid keeping a copy): the part's ref is the provider's URL",
+    );
+  if (queuedPartOf(message.message.endpoint, message.message.parts, partIndex) === undefined)
+    return fail(
+      'mediaNotKept',
+      `not copied: its reference is too large to queue, or it comes after the message's first ${MAX_MEDIA_JOBS_PER_MESSAGE} attachments; the part's ref is the provider's`,
     );
   return notStored('its copy is queued for the media fetcher');
 };

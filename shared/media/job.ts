@@ -7,7 +7,7 @@ import {
 } from '#shared/contract/common.ts';
 import type { HubEventOf } from '#shared/contract/events.ts';
 import { stableHash } from '#shared/contract/ids.ts';
-import { MediaPartSchema } from '#shared/contract/parts.ts';
+import { MediaPartSchema, type MessagePart } from '#shared/contract/parts.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /**
@@ -40,41 +40,65 @@ export const keepsMediaOf = (endpoint: BusinessEndpoint): boolean => endpoint.ty
  * would be refused by the queue every time the recorder tries, and its message never recorded.
  */
 const MAX_JOB_BYTES = 64 * 1024;
+/**
+ * What a part's reference may take of a job: the rest (ids the intake bounds, the endpoint) stays
+ * far below the other half.
+ */
+const MAX_REF_BYTES = MAX_JOB_BYTES / 2;
+/**
+ * Media parts of one message the fetcher copies: far more than any provider attaches to one message
+ * (WhatsApp 1, Twilio 10), and few enough that the recorder queues them well within its time.
+ */
+export const MAX_MEDIA_JOBS_PER_MESSAGE = 100;
 
-const jobBytes = (job: MediaJob): number => Buffer.byteLength(JSON.stringify(job), 'utf8');
+const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+type QueuedPart = 'whole' | 'reference';
 
 /**
- * The job within MAX_JOB_BYTES: whole when it fits, else with only what the fetcher needs of the
- * part (the message event carries the rest whole); none when even its reference is that large (the
- * part stays the provider's reference, as on a deployment without the media queue).
+ * How the media part at `partIndex` goes to the fetcher: whole, by its reference only (its caption,
+ * name or type too large for a job: the message event carries them whole), or not at all: media the
+ * hub does not keep (`keepsMediaOf`), parts already in the bucket (e-mail attachments), a reference
+ * too large to queue, or a part past the first MAX_MEDIA_JOBS_PER_MESSAGE media parts. Those stay
+ * the provider's reference; the helpdesk API's download answers by the same rule.
  */
-const boundedJob = (job: MediaJob): MediaJob[] => {
-  if (jobBytes(job) <= MAX_JOB_BYTES) return [job];
-  const { type, kind, ref } = job.part;
-  const reduced = { ...job, part: { type, kind, ref } };
-  return jobBytes(reduced) <= MAX_JOB_BYTES ? [reduced] : [];
+export const queuedPartOf = (
+  endpoint: BusinessEndpoint,
+  parts: readonly MessagePart[],
+  partIndex: number,
+): QueuedPart | undefined => {
+  const part = parts[partIndex];
+  if (!keepsMediaOf(endpoint) || part?.type !== 'media' || part.ref.store === 's3') return undefined;
+  const { type, kind, ref } = part;
+  if (bytesOf({ type, kind, ref }) > MAX_REF_BYTES) return undefined;
+  let earlier = 0;
+  for (let index = 0; index < partIndex; index++) {
+    const other = parts[index];
+    if (other?.type === 'media' && other.ref.store !== 's3') earlier++;
+  }
+  if (earlier >= MAX_MEDIA_JOBS_PER_MESSAGE) return undefined;
+  return bytesOf(part) <= MAX_REF_BYTES ? 'whole' : 'reference';
 };
 
-/**
- * The jobs of a recorded message: one per media part the provider still holds. Not fetched: parts
- * already in the bucket (e-mail attachments), and media the hub does not keep (`keepsMediaOf`).
- */
+/** The jobs of a recorded message: one per media part that goes to the fetcher (`queuedPartOf`). */
 export const mediaJobsFor = (event: RecordedMessage): MediaJob[] => {
   const { data } = event;
-  if (!keepsMediaOf(data.endpoint)) return [];
-  return data.parts.flatMap((part, partIndex) =>
-    part.type === 'media' && part.ref.store !== 's3'
-      ? boundedJob({
-          hubMessageId: data.hubMessageId,
-          conversationId: data.conversationId,
-          channel: data.channel,
-          provider: data.provider,
-          endpoint: data.endpoint,
-          partIndex,
-          part,
-        })
-      : [],
-  );
+  return data.parts.flatMap((part, partIndex) => {
+    const queued = queuedPartOf(data.endpoint, data.parts, partIndex);
+    if (queued === undefined || part.type !== 'media') return [];
+    const { type, kind, ref } = part;
+    return [
+      {
+        hubMessageId: data.hubMessageId,
+        conversationId: data.conversationId,
+        channel: data.channel,
+        provider: data.provider,
+        endpoint: data.endpoint,
+        partIndex,
+        part: queued === 'whole' ? part : { type, kind, ref },
+      },
+    ];
+  });
 };
 
 /**

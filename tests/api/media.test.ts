@@ -369,6 +369,24 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     expect(malformed.map((answer) => answer.status)).toEqual([400, 400, 400]);
   });
 
+  it("says a part the fetcher never gets is not kept, instead of 'queued' for ever", async () => {
+    // Prepare: a message of 101 images; the fetcher copies the first 100.
+    const many = received(
+      '306900000505',
+      'wamid.media-many',
+      Array.from({ length: 101 }, (_, index) => image(`many-${index}`)),
+    );
+    await recorder.recordEvent(many);
+    // Act
+    const queued = await request('GET', mediaPath(many.data.hubMessageId, 99));
+    const past = await request('GET', mediaPath(many.data.hubMessageId, 100));
+    // Assess
+    expect(queued.status).toBe(409);
+    expect(past.status).toBe(404);
+    expect(bodyOf(past).type).toBe('urn:switchboard:problem:media-not-kept');
+    expect(String(bodyOf(past).detail)).toMatch(/first 100 attachments/);
+  });
+
   it('answers 404 once the stored copy is gone, and once the message is erased (whatever is left in S3)', async () => {
     // Prepare
     const gone = received('306900000505', 'wamid.media-5', [image('6')]);

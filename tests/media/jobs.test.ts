@@ -6,7 +6,7 @@ import {
   hubMessageIdFor,
   type MessagePart,
 } from '#shared/contract/index.ts';
-import { keepsMediaOf, mediaJobsFor } from '#shared/media/job.ts';
+import { keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, mediaJobsFor, queuedPartOf } from '#shared/media/job.ts';
 
 /*
  * Which parts of a recorded message the media fetcher copies: media the provider still holds, on an
@@ -90,5 +90,22 @@ describe('media jobs of a recorded message', () => {
     );
     // Assess
     expect(jobs.map((job) => job.partIndex)).toEqual([1]);
+  });
+
+  it('copies the first 100 attachments of a message, and the API says the rest are not kept', () => {
+    // Prepare: a message of 150 files (more than any provider attaches).
+    const parts: MessagePart[] = Array.from({ length: 150 }, (_, index) => ({
+      type: 'media',
+      kind: 'file',
+      ref: { store: 'provider_media_id', mediaId: `file-${index}` },
+    }));
+    const endpoint = { type: 'facebook_page' as const, id: 'page-1' };
+    // Act
+    const jobs = mediaJobsFor(recorded(endpoint, [{ type: 'text', text: 'files' }, ...parts]));
+    // Assess
+    expect(jobs).toHaveLength(MAX_MEDIA_JOBS_PER_MESSAGE);
+    expect(jobs.at(-1)?.partIndex).toBe(MAX_MEDIA_JOBS_PER_MESSAGE);
+    expect(queuedPartOf(endpoint, [{ type: 'text', text: 'files' }, ...parts], 100)).toBe('whole');
+    expect(queuedPartOf(endpoint, [{ type: 'text', text: 'files' }, ...parts], 101)).toBeUndefined();
   });
 });
