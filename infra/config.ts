@@ -190,6 +190,13 @@ export const SwitchboardConfigSchema = z
       ),
     ),
     /**
+     * With a JWT authorizer, require scopes: each route wants `<prefix>/read` (reads of conversations
+     * and messages), `<prefix>/write` (changes, sends) or `<prefix>/people` (a person's export,
+     * erasure, merges), as `API_ROUTES` classifies it. Without it any valid token may call every route.
+     * @default none
+     */
+    helpdeskJwtScopePrefix: optionalString(z.string().regex(/^[A-Za-z0-9._:/-]{1,100}$/)),
+    /**
      * How long a customer may wait for an answer before the hub emits
      * `switchboard.conversation.response_overdue`, per channel, in seconds: `channel=seconds` pairs,
      * comma-separated (`-c responseTargetSeconds=email=7200,sms=600`), or an object in cdk.json.
@@ -219,6 +226,13 @@ export const SwitchboardConfigSchema = z
         code: 'custom',
         path: ['helpdeskJwtAudience'],
         message: 'helpdeskJwtIssuer and helpdeskJwtAudience go together',
+      });
+    }
+    if (config.helpdeskJwtScopePrefix !== undefined && config.helpdeskJwtIssuer === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['helpdeskJwtScopePrefix'],
+        message: "scopes are a JWT authorizer's: set helpdeskJwtIssuer and helpdeskJwtAudience too",
       });
     }
     if (config.ingress === 'function-urls' && config.publicBaseUrl) {

@@ -158,7 +158,13 @@ export class SwitchboardStack extends Stack {
         runtimeEnvironment,
         apiName: `${prefix}-helpdesk`,
         ...(config.helpdeskJwtIssuer && config.helpdeskJwtAudience
-          ? { jwt: { issuer: config.helpdeskJwtIssuer, audience: config.helpdeskJwtAudience } }
+          ? {
+              jwt: {
+                issuer: config.helpdeskJwtIssuer,
+                audience: config.helpdeskJwtAudience,
+                ...(config.helpdeskJwtScopePrefix ? { scopePrefix: config.helpdeskJwtScopePrefix } : {}),
+              },
+            }
           : {}),
         ...functionLogs,
       });

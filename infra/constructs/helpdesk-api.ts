@@ -59,7 +59,16 @@ export interface HelpdeskApiProps {
    * An OIDC issuer and audience: routes take a JWT instead of SigV4.
    * @default none (AWS IAM authorization on every route)
    */
-  readonly jwt?: { readonly issuer: string; readonly audience: readonly string[] };
+  readonly jwt?: {
+    readonly issuer: string;
+    readonly audience: readonly string[];
+    /**
+     * Each route then requires the scope `<scopePrefix>/<access>` (`read`, `write` or `people`, as
+     * API_ROUTES classifies it).
+     * @default none (any valid token may call every route)
+     */
+    readonly scopePrefix?: string;
+  };
   /** @default 50 requests per second, bursts of 100 */
   readonly rateLimit?: number;
   readonly burstLimit?: number;
@@ -108,6 +117,9 @@ export class HelpdeskApi extends Construct {
         methods: [apigwv2.HttpMethod[route.method]],
         integration,
         authorizer,
+        ...(props.jwt?.scopePrefix
+          ? { authorizationScopes: [`${props.jwt.scopePrefix}/${route.access}`] }
+          : {}),
       });
     }
     this.url = this.api.urlFor('/v1');

@@ -75,13 +75,23 @@ export interface ApiOperation extends OperationContract {
   readonly handler: string;
   /** Largest body in bytes; 0 for none. */
   readonly maxBody: number;
+  /**
+   * What the route does, for access control: `read` (reads conversations and messages), `write`
+   * (changes them or sends), `people` (a person's export, erasure, merges: the data-protection
+   * rights). A JWT-authorized deployment with scopes requires `<prefix>/<access>` (infra/config.ts).
+   */
+  readonly access: ApiAccess;
 }
+
+export const API_ACCESS = ['read', 'write', 'people'] as const;
+export type ApiAccess = (typeof API_ACCESS)[number];
 
 export const API_ROUTES = [
   {
     method: 'GET',
     path: '/v1/conversations',
     handler: 'listConversations',
+    access: 'read',
     maxBody: 0,
     summary: 'List conversations',
     description:
@@ -94,6 +104,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/conversations/{conversationId}',
     handler: 'getConversation',
+    access: 'read',
     maxBody: 0,
     summary: 'Read a conversation',
     pathParams: ConversationPath,
@@ -109,6 +120,7 @@ export const API_ROUTES = [
     method: 'PATCH',
     path: '/v1/conversations/{conversationId}',
     handler: 'patchConversation',
+    access: 'write',
     maxBody: 4096,
     summary: 'Change status, snooze, assignee, labels or priority',
     description:
@@ -128,6 +140,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/conversations/{conversationId}/messages',
     handler: 'listMessages',
+    access: 'read',
     maxBody: 0,
     summary: "Page a conversation's messages",
     description:
@@ -141,6 +154,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/conversations/{conversationId}/messages',
     handler: 'sendMessage',
+    access: 'write',
     // An outbox command's bound: the body is part of the command, so never more.
     maxBody: MAX_COMMAND_BYTES,
     summary: 'Send a message',
@@ -155,6 +169,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/conversations/{conversationId}/read',
     handler: 'markRead',
+    access: 'write',
     maxBody: 4096,
     summary: "Mark the customer's messages read (best effort)",
     pathParams: ConversationPath,
@@ -166,6 +181,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/conversations/{conversationId}/typing',
     handler: 'typing',
+    access: 'write',
     maxBody: 1024,
     summary: 'Show a typing indicator (best effort)',
     pathParams: ConversationPath,
@@ -177,6 +193,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/messages/{hubMessageId}/media/{partIndex}',
     handler: 'getMessageMedia',
+    access: 'read',
     maxBody: 0,
     summary: "A download URL of a message's attachment",
     description:
@@ -189,6 +206,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/media',
     handler: 'createMediaUpload',
+    access: 'write',
     maxBody: 4096,
     summary: 'An upload URL for a file to send',
     description:
@@ -201,6 +219,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/contacts/{contactId}',
     handler: 'getContact',
+    access: 'read',
     maxBody: 0,
     summary: 'Read a contact',
     pathParams: ContactPath,
@@ -211,6 +230,7 @@ export const API_ROUTES = [
     method: 'DELETE',
     path: '/v1/contacts/{contactId}',
     handler: 'eraseContact',
+    access: 'people',
     maxBody: 0,
     summary: 'Erase a person everywhere (right to erasure)',
     description:
@@ -227,6 +247,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/contacts/{contactId}/consent',
     handler: 'setConsent',
+    access: 'write',
     maxBody: 4096,
     summary: "Record a customer's consent on a channel, with its evidence",
     description:
@@ -241,6 +262,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/contacts/{contactId}/consent',
     handler: 'consentHistory',
+    access: 'read',
     maxBody: 0,
     summary: "A person's consent ledger (every change, newest first)",
     description:
@@ -253,6 +275,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/contacts/{contactId}/merge',
     handler: 'mergeContact',
+    access: 'people',
     maxBody: 4096,
     summary: 'Merge another person into this one',
     description:
@@ -270,6 +293,7 @@ export const API_ROUTES = [
     method: 'POST',
     path: '/v1/contacts/{contactId}/unmerge',
     handler: 'unmergeContact',
+    access: 'people',
     maxBody: 4096,
     summary: 'Undo the merge of another person into this one',
     description:
@@ -287,6 +311,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/contacts/{contactId}/export',
     handler: 'exportContact',
+    access: 'people',
     maxBody: 0,
     summary: 'Everything the hub holds about a person (right of access)',
     pathParams: ContactPath,
@@ -297,6 +322,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/contacts/{contactId}/conversations',
     handler: 'contactConversations',
+    access: 'read',
     maxBody: 0,
     summary: "List a contact's conversations",
     pathParams: ContactPath,
@@ -308,6 +334,7 @@ export const API_ROUTES = [
     method: 'GET',
     path: '/v1/openapi.json',
     handler: 'openApi',
+    access: 'read',
     maxBody: 0,
     summary: 'This API’s OpenAPI 3.1 document',
     success: {

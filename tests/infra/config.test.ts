@@ -130,6 +130,15 @@ describe('deployment config from CDK context', () => {
     [{ responseTargetSeconds: 'email=0' }, 'responseTargetSeconds.email'],
     [{ responseTargetSeconds: 'email' }, 'responseTargetSeconds.email'],
     [{ responseTargetSeconds: 'sms=soon' }, 'responseTargetSeconds.sms'],
+    [{ helpdeskJwtScopePrefix: 'switchboard' }, 'helpdeskJwtScopePrefix: scopes are a JWT authorizer'],
+    [
+      {
+        helpdeskJwtIssuer: 'https://idp.example.com/',
+        helpdeskJwtAudience: 'helpdesk',
+        helpdeskJwtScopePrefix: 'a scope',
+      },
+      'helpdeskJwtScopePrefix',
+    ],
   ])('rejects %o with a message naming the key', (context, expected) => {
     // Act
     const read = () => readConfig(fromContext(context));

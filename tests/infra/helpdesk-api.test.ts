@@ -12,6 +12,12 @@ const jwt = buildHub({
   helpdeskJwtIssuer: 'https://idp.example.com/',
   helpdeskJwtAudience: 'helpdesk,ops',
 });
+const scoped = buildHub({
+  helpdeskApi: 'true',
+  helpdeskJwtIssuer: 'https://idp.example.com/',
+  helpdeskJwtAudience: 'helpdesk',
+  helpdeskJwtScopePrefix: 'switchboard',
+});
 const apiOf = (built: typeof iam) => {
   const api = built.stack.helpdeskApi;
   if (!api) throw new Error('no helpdesk API');
@@ -35,6 +41,26 @@ describe('HelpdeskApi', () => {
       ApiId: { Ref: api },
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
+  });
+
+  it('with a scope prefix, asks each route for the scope of what it does: erasure only with people', () => {
+    // Act
+    const scopesOf = (built: typeof iam) =>
+      Object.fromEntries(
+        Object.values(built.template.findResources('AWS::ApiGatewayV2::Route')).map((route) => [
+          route.Properties.RouteKey,
+          route.Properties.AuthorizationScopes,
+        ]),
+      );
+    const scopes = scopesOf(scoped);
+    // Assess
+    for (const route of API_ROUTES)
+      expect(scopes[`${route.method} ${route.path}`]).toEqual([`switchboard/${route.access}`]);
+    expect(scopes['DELETE /v1/contacts/{contactId}']).toEqual(['switchboard/people']);
+    expect(scopes['GET /v1/contacts/{contactId}/export']).toEqual(['switchboard/people']);
+    expect(scopes['GET /v1/conversations']).toEqual(['switchboard/read']);
+    expect(scopes['POST /v1/conversations/{conversationId}/messages']).toEqual(['switchboard/write']);
+    expect(Object.values(scopesOf(jwt)).every((value) => value === undefined)).toBe(true);
   });
 
   it('takes a JWT from the configured issuer and audiences instead', () => {
