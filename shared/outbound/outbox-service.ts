@@ -90,7 +90,9 @@ export const createOutboxService = (deps: OutboxDeps) => {
       failure,
     });
     const stored = claimed === 'claimed' ? undefined : await deps.sends.get(hubMessageId);
-    if (stored?.published) return true;
+    // The key is another command's, which ends in its own event: one still sending must not be
+    // marked published (its sent or failed event would follow this one).
+    if (stored?.published || (stored !== undefined && stored.state !== 'failed')) return true;
     const decided = stored?.failure ?? failure;
     await publisher.publish([
       failedEventFor({

@@ -869,6 +869,37 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('answers nothing for a malformed retry of a command still sending: the command ends in its one event', async () => {
+    // Prepare: the command is throttled once, so its send record is still sending
+    const { conversationId } = await openConversation();
+    hub.provider.script.push({ kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } });
+    const command = sendCommand(conversationId, 'retried-malformed');
+    await hub.enqueue(command);
+    await hub.runOutbox(undefined, 1);
+    // Act: a retry of it under the same key, malformed and in another message group, arrives meanwhile
+    const malformed = { ...command, id: 'cmd-malformed', data: { ...command.data, parts: [] } };
+    const retry = toSqsRecord(
+      {
+        MessageId: 'malformed-retry',
+        ReceiptHandle: 'r',
+        Body: JSON.stringify(malformed),
+        Attributes: { MessageGroupId: 'another-group', ApproximateReceiveCount: '1' },
+      },
+      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+      'local',
+    );
+    const answer = await hub.sender().handleSqsEvent({ Records: [retry] });
+    await hub.runOutbox();
+    // Assess: the retry is dropped as the command it repeats; that command ends in exactly one event
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(2);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect((events[0] as Sent).data.hubMessageId).toBe(
+      outboundHubMessageId(conversationId, 'retried-malformed'),
+    );
+  });
+
   it('records the echo of its own send once: the correlation id marks it as the hub message', async () => {
     // Prepare
     const { wa, conversationId } = await openConversation();
