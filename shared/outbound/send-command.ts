@@ -5,7 +5,7 @@ import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-f
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
-import type { Channel, ConversationState, Message, Provider } from '#shared/contract/types.ts';
+import type { Channel, ConversationState, Message, Provider, ProviderError } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
@@ -155,6 +155,32 @@ const targetOf = (
 
 const commandHashOf = (command: SendMessageCommand): string =>
   stableHash('command', canonicalJson(command.data));
+
+/** A provider's words kept per field of its error: enough for a person, far within an item's 400 KB. */
+const MAX_PROVIDER_ERROR_CHARS = 1_000;
+const TRUNCATION_MARKER = '…[truncated]';
+
+/**
+ * A provider error as the send record keeps it. Its fields are the provider's words (a Graph
+ * `message` or `error_data.details`, Twilio's or Mailgun's message, an SDK error's) and can be of
+ * any length: kept whole, a large one failed the failure's write on every delivery, and the refused
+ * command waited out the outcome wait to end `outcome_unknown`, as if its call had gone unanswered.
+ */
+const storableError = (error: ProviderError): ProviderError => {
+  const cut = (text: string) => {
+    if (text.length <= MAX_PROVIDER_ERROR_CHARS) return text;
+    let end = MAX_PROVIDER_ERROR_CHARS - TRUNCATION_MARKER.length;
+    // Never half of a surrogate pair.
+    if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
+    return `${text.slice(0, end)}${TRUNCATION_MARKER}`;
+  };
+  return {
+    code: cut(error.code),
+    ...(error.title !== undefined ? { title: cut(error.title) } : {}),
+    ...(error.message !== undefined ? { message: cut(error.message) } : {}),
+    ...(error.details !== undefined ? { details: cut(error.details) } : {}),
+  };
+};
 
 export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const limits = deps.limits ?? DEFAULT_SEND_LIMITS;
@@ -480,7 +506,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       fail(
         command,
         record,
-        { ...failure, partIndex: messages[index]?.partIndex ?? index, decidedAt: iso() },
+        {
+          ...failure,
+          ...(failure.errors ? { errors: failure.errors.map(storableError) } : {}),
+          partIndex: messages[index]?.partIndex ?? index,
+          decidedAt: iso(),
+        },
         conversation,
         publisher,
       );

@@ -682,6 +682,36 @@ describe('send commands', () => {
     });
   });
 
+  it('fails a refusal at once with its reason when the provider words it at any length', async () => {
+    // Prepare: a refusal whose error texts would make the send record larger than DynamoDB allows
+    const { conversationId } = await openConversation();
+    hub.provider.script.push({
+      kind: 'refused',
+      reason: 'content_invalid',
+      retryable: false,
+      error: {
+        code: '100',
+        title: 'Invalid parameter',
+        message: 'm'.repeat(300_000),
+        details: 'd'.repeat(300_000),
+      },
+    });
+    await hub.enqueue(sendCommand(conversationId, 'wordy-refusal'));
+    // Act
+    const { failed } = await hub.runOutbox();
+    // Assess: one call, no failed delivery, the refusal's own reason with the provider's words cut short
+    expect(failed).toBe(0);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => event.data.reason)).toEqual(['content_invalid']);
+    const [error] = events[0]?.data.errors ?? [];
+    expect(error).toMatchObject({ code: '100', title: 'Invalid parameter' });
+    expect(error?.message?.startsWith('mmm')).toBe(true);
+    expect(error?.message?.endsWith('…[truncated]')).toBe(true);
+    expect(error?.message?.length).toBeLessThan(2_000);
+    expect(error?.details?.length).toBeLessThan(2_000);
+  });
+
   it('sends nothing more for a command redelivered while its endpoint is paused', async () => {
     // Prepare: part one goes, part two is throttled, then the endpoint is paused (another command's
     // credentials were refused), past the pause reads this environment had cached
