@@ -357,8 +357,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     failure: SendFailure,
     conversation: ConversationState | undefined,
     publisher: EventPublisher,
+    /** This delivery, when it decided without another delivery's noted attempt (see SendStore.fail). */
+    by?: string,
   ): Promise<SendResult> => {
-    await sends.fail(record.hubMessageId, failure);
+    try {
+      await sends.fail(record.hubMessageId, failure, by);
+    } catch (error) {
+      // Another delivery noted an attempt (or ended the send) meanwhile: its outcome stands.
+      if (by !== undefined && error instanceof SendRaceError)
+        throw new RetryLaterError('another delivery of the command is sending it');
+      throw error;
+    }
     await step('fail', record.hubMessageId);
     return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation, publisher);
   };
@@ -502,7 +511,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         completedAt: at,
       };
     };
-    const failAt = (index: number, failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>) =>
+    const failAt = (
+      index: number,
+      failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>,
+      /** This delivery ends an earlier one's unanswered attempt (every other failure is its own). */
+      endsEarlierAttempt = false,
+    ) =>
       fail(
         command,
         record,
@@ -514,6 +528,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         },
         conversation,
         publisher,
+        endsEarlierAttempt ? undefined : delivery,
       );
 
     for (let index = record.next; index < messages.length; index++) {
@@ -536,12 +551,16 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
           throw new RetryLaterError('waiting for the provider to say whether the message went');
         }
-        return failAt(index, {
-          reason: 'outcome_unknown',
-          retryable: true,
-          detail:
-            'the provider never answered and no status or echo named the message: it may have been delivered',
-        });
+        return failAt(
+          index,
+          {
+            reason: 'outcome_unknown',
+            retryable: true,
+            detail:
+              'the provider never answered and no status or echo named the message: it may have been delivered',
+          },
+          true,
+        );
       }
       let outcome: SendOutcome;
       let attemptAt = iso();
@@ -628,7 +647,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           const transient = outcome.kind === 'throttled' || outcome.retryable;
           const waitingSince = record.waitingSince ?? iso();
           if (transient && elapsedSince(waitingSince) < limits.giveUpMs) {
-            await sends.release(record.hubMessageId, index, waitingSince);
+            try {
+              await sends.release(record.hubMessageId, index, waitingSince, delivery);
+            } catch (error) {
+              // Another delivery noted its own attempt meanwhile: its call may be under way, its note stays.
+              if (!(error instanceof SendRaceError)) throw error;
+            }
             throw new RetryLaterError(
               outcome.kind === 'throttled' ? 'throttled by the provider' : 'the provider refused for now',
             );

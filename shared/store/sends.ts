@@ -175,9 +175,17 @@ export interface SendStore {
    * time on every delivery that rebuilds it) is written with it.
    */
   accept(hubMessageId: string, index: number, providerMessageId: string, completedAt?: string): Promise<void>;
-  /** The provider took nothing (throttled): the message may be sent again later. */
-  release(hubMessageId: string, index: number, waitingSince: string): Promise<void>;
-  fail(hubMessageId: string, failure: SendFailure): Promise<void>;
+  /**
+   * The provider took nothing (throttled): the message may be sent again later. Only the delivery
+   * `by` whose note it is (or one that noted nothing, while none is noted) may release it: another
+   * delivery's call may be under way.
+   */
+  release(hubMessageId: string, index: number, waitingSince: string, by: string): Promise<void>;
+  /**
+   * Ends the send failed. With `by`, only while no other delivery's attempt is noted: a delivery
+   * that decided without a call of its own must not end a send whose call another is making.
+   */
+  fail(hubMessageId: string, failure: SendFailure, by?: string): Promise<void>;
   /**
    * Sent, and its event published (the recorder published it): one write. With `last`, the same
    * write accepts the last provider message: only where a delivery learned its id from a status or
@@ -230,6 +238,8 @@ export const createSendStore = (
     }
   };
   const sending = { '#state': 'state', '#next': 'next' };
+  /** No attempt noted, or the one noted is this delivery's (`:by`). */
+  const notOthersAttempt = '(attribute_not_exists(inFlight) OR inFlight.#by = :by)';
 
   const store: SendStore = {
     get: async (hubMessageId) => {
@@ -288,21 +298,26 @@ export const createSendStore = (
           ...(completedAt === undefined ? {} : { ':at': completedAt }),
         },
       ),
-    release: (hubMessageId, index, waitingSince) =>
+    release: (hubMessageId, index, waitingSince, by) =>
       update(
         hubMessageId,
         'SET waitingSince = if_not_exists(waitingSince, :since) REMOVE inFlight',
-        '#state = :sending AND #next = :index',
-        sending,
-        { ':since': waitingSince, ':sending': 'sending', ':index': index },
+        `#state = :sending AND #next = :index AND ${notOthersAttempt}`,
+        { ...sending, '#by': 'by' },
+        { ':since': waitingSince, ':sending': 'sending', ':index': index, ':by': by },
       ),
-    fail: (hubMessageId, failure) =>
+    fail: (hubMessageId, failure, by) =>
       update(
         hubMessageId,
         'SET #state = :failed, failure = :failure REMOVE inFlight',
-        '#state = :sending',
-        { '#state': 'state' },
-        { ':failed': 'failed', ':failure': JSON.stringify(failure), ':sending': 'sending' },
+        by === undefined ? '#state = :sending' : `#state = :sending AND ${notOthersAttempt}`,
+        { '#state': 'state', ...(by === undefined ? {} : { '#by': 'by' }) },
+        {
+          ':failed': 'failed',
+          ':failure': JSON.stringify(failure),
+          ':sending': 'sending',
+          ...(by === undefined ? {} : { ':by': by }),
+        },
       ),
     markSent: (hubMessageId, last) =>
       last

@@ -5,6 +5,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
+import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
@@ -785,6 +786,74 @@ describe('send commands', () => {
     });
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('keeps the attempt another delivery noted when its own upload is throttled: the unanswered call is never made again', async () => {
+    // Prepare: a file to send, and a provider that uploads it; two deliveries of the command at once
+    // (the first outlived its visibility timeout), the second's upload throttled after the first noted its call
+    const { conversationId } = await openConversation();
+    const s3Key = 'media/outbound/1f2e3d4c5b6a79889706b5c4d3e2f1a0/photo.jpg';
+    const { clients, resources } = hub.pipeline.emulators;
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: resources.bucketName,
+        Key: s3Key,
+        Body: new TextEncoder().encode('jpeg bytes'),
+        ContentType: 'image/jpeg',
+      }),
+    );
+    const command = sendCommand(conversationId, 'raced-upload', [
+      { type: 'media', kind: 'image', source: { s3Key } },
+    ]);
+    await hub.enqueue(command);
+    const provider = hub.provider.sender as { -readonly [K in keyof ChannelSender]: ChannelSender[K] };
+    const send = provider.send;
+    let secondDelivery: Promise<unknown> | undefined;
+    let secondUploading: () => void = () => {};
+    let throttleSecondUpload: () => void = () => {};
+    const secondUploads = new Promise<void>((resolve) => {
+      secondUploading = resolve;
+    });
+    const uploads: string[] = [];
+    provider.uploadMedia = async () => {
+      uploads.push('upload');
+      if (uploads.length === 1) {
+        // The first delivery's upload: the second delivery starts now and reaches its own upload.
+        secondDelivery = hub.sender().handleSqsEvent({ Records: [received(command, 2)] });
+        await secondUploads;
+        return { mediaId: 'media-1' };
+      }
+      if (uploads.length === 2) {
+        secondUploading();
+        await new Promise<void>((resolve) => {
+          throttleSecondUpload = resolve;
+        });
+        return { kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } };
+      }
+      return { mediaId: `media-${uploads.length}` };
+    };
+    provider.send = async (message, context) => {
+      // While the first delivery's call is at the provider, the second's upload is throttled.
+      throttleSecondUpload();
+      await secondDelivery;
+      return send(message, context);
+    };
+    hub.provider.script.push({ kind: 'accepted-silently' });
+    try {
+      // Act: the first delivery's call goes unanswered; later deliveries, then past the outcome wait
+      await hub.runOutbox(undefined, 1);
+      hub.now = new Date(T0.getTime() + 2 * 60_000);
+      await hub.runOutbox(undefined, 3);
+      hub.now = new Date(T0.getTime() + 11 * 60_000);
+      await hub.runOutbox();
+    } finally {
+      provider.send = send;
+      delete provider.uploadMedia;
+    }
+    // Assess: one call, which may have gone, and one outcome saying so
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => event.data.reason)).toEqual(['outcome_unknown']);
   });
 
   it('refuses outside the 24-hour window without calling the provider, but lets a template through', async () => {
