@@ -245,17 +245,19 @@ export interface ErasureReport {
   readonly alreadyErased: boolean;
 }
 
+/** The messages' partitions (records, states, sends, attachments' claims, uploads) and the consent ledger. */
+const MESSAGE_ORDER = 0;
 /** What an erasure is found from again starts here: it is told before these go. */
 const CONTACT_ORDER = 3;
 
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
 const ERASE_ORDER: Readonly<Record<string, number>> = {
-  message: 0,
-  messageState: 0,
-  send: 0,
-  mediaFetch: 0,
-  whatsappUpload: 0,
-  consentChange: 0,
+  message: MESSAGE_ORDER,
+  messageState: MESSAGE_ORDER,
+  send: MESSAGE_ORDER,
+  mediaFetch: MESSAGE_ORDER,
+  whatsappUpload: MESSAGE_ORDER,
+  consentChange: MESSAGE_ORDER,
   conversation: 1,
   identity: 2,
   contact: CONTACT_ORDER,
@@ -331,13 +333,18 @@ export const erasePerson = async (
   for (const item of items) objectKeysIn(item, objects);
   await deps.deleteObjects([...objects]);
   // What each conversation owns by key, whether or not a record still names it: its claim checks,
-  // its attachments and its e-mail bodies (a record too large to keep them lists none).
-  let ownedObjects = 0;
-  for (const key of keys) {
-    if (kindOfKey(key) !== 'conversation' || !deps.deleteObjectsUnder) continue;
-    for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
-      ownedObjects += await deps.deleteObjectsUnder(prefix);
-  }
+  // its attachments and its e-mail bodies (a record too large to keep them lists none). Listed once
+  // the messages' partitions are gone (below, before the conversations): an attachment the media
+  // fetcher uploads after the listing then finds its claim deleted and deletes the object itself.
+  const deleteOwnedObjects = async (): Promise<number> => {
+    let deleted = 0;
+    for (const key of keys) {
+      if (kindOfKey(key) !== 'conversation' || !deps.deleteObjectsUnder) continue;
+      for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
+        deleted += await deps.deleteObjectsUnder(prefix);
+    }
+    return deleted;
+  };
   // What a provider still holds is written first, under the person, for the next call to retry:
   // before anything that names its ids is deleted, and before the event is told.
   const earlier = new Map(
@@ -388,23 +395,27 @@ export const erasePerson = async (
   const providerRedactions = redactions
     ? { twilio: redactions.twilio, whatsapp: redactions.whatsapp }
     : undefined;
-  const report: ErasureReport = {
+  let ownedObjects: number | undefined;
+  const reportOf = (): ErasureReport => ({
     contactId,
     itemsDeleted,
-    objectsDeleted: objects.size + ownedObjects,
+    objectsDeleted: objects.size + (ownedObjects ?? 0),
     tombstones,
     optOutsKept,
     ...(providerRedactions ? { providerRedactions } : {}),
     alreadyErased,
-  };
+  });
   let announced = alreadyErased || !deps.announce;
   for (const order of [...byOrder.keys()].sort()) {
+    if (ownedObjects === undefined && order > MESSAGE_ORDER) ownedObjects = await deleteOwnedObjects();
     if (!announced && order >= CONTACT_ORDER) {
-      await deps.announce?.(report);
+      await deps.announce?.(reportOf());
       announced = true;
     }
     await write(context, byOrder.get(order) ?? []);
   }
+  ownedObjects ??= await deleteOwnedObjects();
+  const report = reportOf();
   if (!announced) await deps.announce?.(report);
   return report;
 };
