@@ -104,6 +104,8 @@ export interface HelpdeskApiDeps {
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
   /** Deletes the payload objects under a prefix, how many (erasure: a conversation's claim checks). */
   readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
+  /** The keys of the payload objects under a prefix (export: a conversation's claim checks). */
+  readonly listObjectsUnder?: (prefix: string) => Promise<readonly string[]>;
   /** Redacts an erased person's messages at the providers (shared/outbound/provider-erasure.ts). */
   readonly redactAtProviders?: ErasureDeps['redactAtProviders'];
   /** The payload bucket's media: what an object is, and presigned URLs (./media.ts). */
@@ -505,7 +507,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     exportContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const contactId = await personInPath(params);
-      const exported = await exportPerson(table, contactId);
+      const exported = await exportPerson(table, contactId, deps.listObjectsUnder);
       if (!exported) return fail('notFound', 'no such contact');
       return json(200, exported satisfies Body<typeof PersonExportSchema>);
     },

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import {
   deletePayloadObjects,
   deletePayloadObjectsUnder,
+  listPayloadObjectsUnder,
   type S3ClientSource,
 } from '#shared/aws/blob-store.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
@@ -68,6 +69,8 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
     deleteObjectsUnder: (prefix) =>
       deletePayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
+    listObjectsUnder: (prefix) =>
+      listPayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
     media: wiring.media ?? s3MediaObjects(wiring.payloadBucket),
     ...(wiring.providers
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }

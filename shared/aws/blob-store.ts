@@ -83,20 +83,17 @@ export const deletePayloadObjects = async (
   }
 };
 
-/**
- * Deletes every payload object under a prefix (erasure of a conversation's claim checks): one
- * ListObjectsV2 per 1,000 keys, each page deleted as listed (DeleteObjects). Returns how many.
- */
-export const deletePayloadObjectsUnder = async (
+/** Each page (up to 1,000 keys, one ListObjectsV2) of the payload objects under a prefix, as listed. */
+const forEachPageUnder = async (
   client: S3ClientSource,
   bucket: string,
   prefix: string,
-): Promise<number> => {
+  onPage: (sender: S3Sender, keys: string[]) => Promise<void>,
+): Promise<void> => {
   const [{ ListObjectsV2Command }, sender] = await Promise.all([
     loadS3Commands(),
     typeof client === 'function' ? client() : client,
   ]);
-  let deleted = 0;
   let token: string | undefined;
   do {
     const page = await sender.send(
@@ -107,12 +104,42 @@ export const deletePayloadObjectsUnder = async (
         ...(token ? { ContinuationToken: token } : {}),
       }),
     );
-    const keys = (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
-    await deletePayloadObjects(sender, bucket, keys);
-    deleted += keys.length;
+    await onPage(
+      sender,
+      (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : [])),
+    );
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
+};
+
+/**
+ * Deletes every payload object under a prefix (erasure of a conversation's claim checks): one
+ * ListObjectsV2 per 1,000 keys, each page deleted as listed (DeleteObjects). Returns how many.
+ */
+export const deletePayloadObjectsUnder = async (
+  client: S3ClientSource,
+  bucket: string,
+  prefix: string,
+): Promise<number> => {
+  let deleted = 0;
+  await forEachPageUnder(client, bucket, prefix, async (sender, keys) => {
+    await deletePayloadObjects(sender, bucket, keys);
+    deleted += keys.length;
+  });
   return deleted;
+};
+
+/** The keys of the payload objects under a prefix (export of a conversation's claim checks): one ListObjectsV2 per 1,000. */
+export const listPayloadObjectsUnder = async (
+  client: S3ClientSource,
+  bucket: string,
+  prefix: string,
+): Promise<string[]> => {
+  const listed: string[] = [];
+  await forEachPageUnder(client, bucket, prefix, async (_sender, keys) => {
+    listed.push(...keys);
+  });
+  return listed;
 };
 
 /** The payload bucket through the process-wide client, which is loaded on the first put or get. */

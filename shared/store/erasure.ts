@@ -170,19 +170,29 @@ export interface PersonExport {
   readonly exportedAt: string;
   /** Every stored item, by kind of the key catalogue (shared/store/keys.ts). */
   readonly items: { kind: string; item: unknown }[];
-  /** Payload-bucket objects the items name (raw e-mail, attachments, bodies). */
+  /**
+   * Payload-bucket objects the items name (raw e-mail, attachments, bodies) and, given
+   * `listObjectsUnder`, those their conversations own by key (claim checks): what erasure deletes.
+   */
   readonly objects: string[];
 }
 
 export const exportPerson = async (
   context: TableContext,
   contactId: string,
+  /** The payload objects under a prefix (S3 ListObjectsV2): each conversation's, as erasure lists them. */
+  listObjectsUnder?: (prefix: string) => Promise<readonly string[]>,
 ): Promise<PersonExport | undefined> => {
   const { keys } = await personFootprint(context, contactId);
   if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);
+  for (const key of keys) {
+    if (kindOfKey(key) !== 'conversation' || !listObjectsUnder) continue;
+    for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
+      for (const owned of await listObjectsUnder(prefix)) objects.add(owned);
+  }
   return {
     contactId,
     exportedAt: context.now().toISOString(),

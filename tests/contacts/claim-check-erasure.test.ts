@@ -4,7 +4,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
-import { deletePayloadObjects, deletePayloadObjectsUnder, S3BlobStore } from '#shared/aws/blob-store.ts';
+import {
+  deletePayloadObjects,
+  deletePayloadObjectsUnder,
+  listPayloadObjectsUnder,
+  S3BlobStore,
+} from '#shared/aws/blob-store.ts';
 import {
   ClaimCheckSchema,
   claimCheckKeyFor,
@@ -25,7 +30,7 @@ import { type RunningEmulators, startEmulators } from '#shared/local/emulators.t
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
@@ -204,6 +209,23 @@ describe('erasure of a person with claim-checked events, against the local Dynam
         )
       ).Contents ?? []
     ).map((object) => object.Key ?? '');
+
+  it("exports the person's conversations' claim checks, and only theirs, as objects erasure deletes", async () => {
+    // Prepare
+    const bucket = emulators.resources.bucketName;
+    const theirsPrefix = claimCheckPrefixFor(theirs.subject) ?? 'none';
+    const othersPrefix = claimCheckPrefixFor(others.subject) ?? 'none';
+    // Act
+    const exported = await exportPerson(context, person, (prefix) =>
+      listPayloadObjectsUnder(emulators.clients.s3, bucket, prefix),
+    );
+    // Assess
+    const claimChecks = (exported?.objects ?? []).filter((key) => key.startsWith('bodies/events/'));
+    expect(claimChecks).toHaveLength(1);
+    expect(claimChecks[0]?.startsWith(theirsPrefix)).toBe(true);
+    expect(exported?.objects.some((key) => key.startsWith(othersPrefix))).toBe(false);
+    expect(await bucketKeys()).toContain(claimChecks[0]);
+  });
 
   it("deletes the person's conversations' claim checks and only theirs, with calls the API's IAM allows", async () => {
     // Prepare
