@@ -432,6 +432,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const elapsedSince = (at: string | undefined): number =>
     at === undefined ? 0 : now().getTime() - Date.parse(at);
 
+  /** A `deadline_exceeded` failure when the command's deadline has passed by now. */
+  const pastDeadline = (command: SendMessageCommand): Omit<SendFailure, 'decidedAt'> | undefined =>
+    command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()
+      ? {
+          reason: 'deadline_exceeded',
+          retryable: false,
+          failedField: 'deadline',
+          detail: 'the deadline passed before the hub could send',
+        }
+      : undefined;
+
   /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue. */
   const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
     if (remainingMs() < limits.minRemainingMs)
@@ -574,14 +585,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         );
         await step('provider-call', record.hubMessageId);
       } else {
-        if (command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()) {
-          return failAt(index, {
-            reason: 'deadline_exceeded',
-            retryable: false,
-            failedField: 'deadline',
-            detail: 'the deadline passed before the hub could send',
-          });
-        }
+        const late = pastDeadline(command);
+        if (late) return failAt(index, late);
         // A redelivery (a later part, a throttled one) while the endpoint is paused sends nothing more.
         const planned = record.plan as SendPlan;
         const paused = await pausedFailure(planned.provider, planned.endpoint);
@@ -608,6 +613,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               mediaId,
               endpoint: (record.plan as SendPlan).endpoint,
             });
+          // The endpoint's turn and the staging took time: the deadline is checked again last.
+          const lateNow = pastDeadline(command);
+          if (lateNow) return failAt(index, lateNow);
           attemptAt = iso();
           await startAttempt(record.hubMessageId, index, attemptAt, delivery);
           await step('start-attempt', record.hubMessageId);
@@ -806,13 +814,16 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         if (claimed === 'claimed')
           return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined, publisher);
       } else {
-        const decided = await plan(command, conversation);
+        let decided = await plan(command, conversation);
         // One provider message and nothing to stage: its turn is taken now and its attempt noted with
         // the claim (one write less); the call follows at once.
         const oneCall = decided.ok && decided.messages.length === 1 && decided.plan.media === undefined;
-        if (oneCall) {
+        if (oneCall && decided.ok) {
           await takeTurn(decided.plan, remainingMs);
-          notedAt = iso();
+          // The turn may have taken up to SENDER.maxRateWaitMs: the deadline is checked again.
+          const late = pastDeadline(command);
+          if (late) decided = { ok: false, plan: decided.plan, failure: late };
+          else notedAt = iso();
         }
         const candidate: SendRecord = decided.ok
           ? {

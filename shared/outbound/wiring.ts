@@ -61,6 +61,11 @@ export interface SenderWiring {
    * @default MESSAGE_RETENTION_SECONDS (30 days)
    */
   readonly retentionSeconds?: number;
+  /**
+   * The endpoint's turn at its provider rate: milliseconds to wait, or undefined to send the command
+   * back. @default a rate limiter over `endpointRatesPerSecond` shared by this sender's sends
+   */
+  readonly endpointTurn?: SendCommandDeps['endpointTurn'];
   /** Requests per second per business endpoint, by channel. @default SENDER.endpointRatesPerSecond */
   readonly endpointRatesPerSecond?: Readonly<Record<keyof typeof SENDER.endpointRatesPerSecond, number>>;
 }
@@ -108,8 +113,9 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     reads,
     sends,
     pauses: createEndpointPauses(context),
-    endpointTurn: (plan) =>
-      limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), rates[plan.channel]),
+    endpointTurn:
+      wiring.endpointTurn ??
+      ((plan) => limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), rates[plan.channel])),
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,

@@ -12,7 +12,7 @@ import type {
 } from '#shared/outbound/channel-sender.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import type { SendLimits, SendStep } from '#shared/outbound/send-command.ts';
-import { createSender } from '#shared/outbound/wiring.ts';
+import { createSender, type SenderWiring } from '#shared/outbound/wiring.ts';
 import { createSendStore, type SendStore } from '#shared/store/sends.ts';
 import { type Pipeline, startPipeline } from '../pipeline/harness.ts';
 
@@ -81,7 +81,10 @@ export interface OutboundHarness {
   readonly provider: ReturnType<typeof createScriptedProvider>;
   /** The clock every component reads; tests move it. */
   now: Date;
-  sender(afterStep?: (step: SendStep) => void | Promise<void>): OutboxService;
+  sender(
+    afterStep?: (step: SendStep) => void | Promise<void>,
+    overrides?: Partial<Pick<SenderWiring, 'endpointTurn'>>,
+  ): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
   runOutbox(service?: OutboxService, polls?: number): Promise<{ received: number; failed: number }>;
@@ -108,7 +111,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
     pipeline,
     provider,
     now: T0,
-    sender: (afterStep) =>
+    sender: (afterStep, overrides = {}) =>
       createSender({
         dynamodb: clients.dynamodb,
         sqs: clients.sqs,
@@ -125,6 +128,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
         limits: LIMITS,
         environments: 1,
         ...(afterStep ? { afterStep: (step) => afterStep(step) } : {}),
+        ...overrides,
       }),
     async enqueue(command, dedupSuffix = '') {
       const body = JSON.stringify(command);

@@ -949,6 +949,45 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('checks the deadline again after waiting for the endpoint’s turn, and sends nothing past it', async () => {
+    // Prepare: every turn at the provider's rate takes 5 s (of the harness's clock); a one-message
+    // reply and a reply with a file (whose turn comes after the claim), each due in 2 s.
+    const { conversationId } = await openConversation();
+    const slowTurns = hub.sender(undefined, {
+      endpointTurn: () => {
+        hub.now = new Date(hub.now.getTime() + 5_000);
+        return 0;
+      },
+    });
+    const dueIn2s = () => ({ deadline: new Date(hub.now.getTime() + 2_000).toISOString() });
+    // Act
+    await hub.enqueue(sendCommand(conversationId, 'one-message-late', undefined, dueIn2s()));
+    await hub.runOutbox(slowTurns);
+    const oneMessage = await outcomes();
+    await hub.enqueue(
+      sendCommand(
+        conversationId,
+        'two-messages-late',
+        [
+          { type: 'text', text: 'first' },
+          { type: 'text', text: 'second' },
+        ],
+        dueIn2s(),
+      ),
+    );
+    await hub.runOutbox(slowTurns);
+    const twoMessages = await outcomes();
+    // Assess
+    for (const events of [oneMessage, twoMessages]) {
+      expect(events).toHaveLength(1);
+      expect((events[0] as Failed).data).toMatchObject({
+        reason: 'deadline_exceeded',
+        failedField: 'deadline',
+      });
+    }
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
   it('answers a malformed command it can attribute with content_invalid, and dead-letters one it cannot', async () => {
     // Prepare
     const { conversationId } = await openConversation();
