@@ -1,10 +1,12 @@
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
+  GetItemCommand,
   PutItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
@@ -260,6 +262,36 @@ const MESSAGE_ORDER = 0;
 /** What an erasure is found from again starts here: it is told before these go. */
 const CONTACT_ORDER = 3;
 
+/** A consent register as stored: `order` sorts its changes in time. */
+const StoredConsentSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
+type StoredConsent = z.infer<typeof StoredConsentSchema>;
+
+/** Of a contact's register and the one an earlier erasure kept, the later change (as consent reads them). */
+const laterRegister = (mine: unknown, kept: unknown): StoredConsent | undefined => {
+  const current = StoredConsentSchema.safeParse(mine);
+  const earlier = StoredConsentSchema.safeParse(kept);
+  if (!current.success) return earlier.success ? earlier.data : undefined;
+  if (!earlier.success) return current.data;
+  return earlier.data.order > current.data.order ? earlier.data : current.data;
+};
+
+/** The opt-outs and applied event ids an earlier erasure of the contact kept, if any. */
+const readSuppression = async (
+  context: TableContext,
+  contactKey: string,
+): Promise<Record<string, unknown> | undefined> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(suppressionKey(contactKey)),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  return output.Item ? unmarshall(output.Item) : undefined;
+};
+
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
 const ERASE_ORDER: Readonly<Record<string, number>> = {
   message: MESSAGE_ORDER,
@@ -311,19 +343,23 @@ export const erasePerson = async (
   let optOutsKept = 0;
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
+    // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept
+    // still holds unless a later START says otherwise, and its events' ids still stop their retries).
+    const kept = await readSuppression(context, contactKey);
     const optOuts = Object.fromEntries(
       Object.keys(CONTACT_REGISTERS).flatMap((name) => {
-        const register = contact?.[name] as { value?: string } | undefined;
-        return register?.value?.includes('"opted_out"') ? [[name, register]] : [];
+        const register = laterRegister(contact?.[name], kept?.[name]);
+        return register?.value.includes('"opted_out"') ? [[name, register]] : [];
       }),
     );
     // The hashed ids of the consent events applied to it: a late retry of one is not recorded again.
-    const applied = new Set(
-      Object.keys(CONTACT_REGISTERS).flatMap((name) => {
+    const applied = new Set([
+      ...Object.keys(CONTACT_REGISTERS).flatMap((name) => {
         const ids = contact?.[`${name}Applied`];
         return ids instanceof Set ? [...ids].map(String) : [];
       }),
-    );
+      ...(kept?.applied instanceof Set ? [...kept.applied].map(String) : []),
+    ]);
     if (Object.keys(optOuts).length === 0 && applied.size === 0) continue;
     const output = await context.client.send(
       new PutItemCommand({

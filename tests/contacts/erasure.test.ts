@@ -76,9 +76,9 @@ const whatsappMessage = (
   );
 };
 
-const smsStop = (at: string, phone = PHONE): HubEvent => {
+const smsStop = (at: string, phone = PHONE, trigger: 'STOP' | 'START' = 'STOP'): HubEvent => {
   const identities: [ChannelIdentity] = [{ type: 'phone', value: `+${phone}` }];
-  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', phone, 'STOP', at), {
+  return buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', phone, trigger, at), {
     channel: 'sms',
     provider: 'twilio',
     endpoint: smsEndpoint,
@@ -87,8 +87,8 @@ const smsStop = (at: string, phone = PHONE): HubEvent => {
     providerTimestamp: at,
     receivedAt: at,
     scope: 'sms',
-    consent: 'opted_out',
-    trigger: 'STOP',
+    consent: trigger === 'STOP' ? 'opted_out' : 'opted_in',
+    trigger,
   });
 };
 
@@ -261,6 +261,27 @@ describe('export and erasure of one person across channels', () => {
     expect(report).toMatchObject({ optOutsKept: 1 });
     expect(after).not.toContain(phone);
     expect(consent.smsConsent?.consent).toBe('opted_out');
+  });
+
+  it('merges what a second erasure keeps with the first’s: a late retry of the first STOP still brings nothing back', async () => {
+    // Prepare: a STOP, an erasure, then a START (the contact comes back with it), erased again.
+    const phone = '306912340778';
+    const person = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
+    const erase = () => erasePerson({ table: context, deleteObjects: async () => {} }, person);
+    await recorder.recordEvent(smsStop(minute(5), phone));
+    await erase();
+    await recorder.recordEvent(smsStop(minute(6), phone, 'START'));
+    await erase();
+    // Act: Twilio retries the first STOP's webhook late.
+    await recorder.recordEvent(smsStop(minute(5), phone));
+    const after = await tableText();
+    const consent = await readContactConsent(
+      context,
+      contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }),
+    );
+    // Assess: the retry is known and recorded nowhere; the START, the later word, stands.
+    expect(after).not.toContain(phone);
+    expect(consent.smsConsent?.consent).not.toBe('opted_out');
   });
 
   /** A WhatsApp customer `phone` with one recorded message saying `text`; their person id. */
