@@ -55,12 +55,31 @@ const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(val
 
 type QueuedPart = 'whole' | 'reference';
 
+/** A part the fetcher may copy: media still at the provider, not a file already in the bucket. */
+const isProviderMedia = (part: MessagePart | undefined): part is Extract<MessagePart, { type: 'media' }> =>
+  part?.type === 'media' && part.ref.store !== 's3';
+
 /**
- * How the media part at `partIndex` goes to the fetcher: whole, by its reference only (its caption,
- * name or type too large for a job: the message event carries them whole), or not at all: media the
- * hub does not keep (`keepsMediaOf`), parts already in the bucket (e-mail attachments), a reference
- * too large to queue, or a part past the first MAX_MEDIA_JOBS_PER_MESSAGE media parts. Those stay
- * the provider's reference; the helpdesk API's download answers by the same rule.
+ * How a provider media part goes to the fetcher, given how many such parts came before it in its
+ * message: whole, by its reference only (its caption, name or type too large for a job: the message
+ * event carries them whole), or not at all (a reference too large to queue, or a part past the first
+ * MAX_MEDIA_JOBS_PER_MESSAGE).
+ */
+const queuedAs = (
+  part: Extract<MessagePart, { type: 'media' }>,
+  earlierMedia: number,
+): QueuedPart | undefined => {
+  const { type, kind, ref } = part;
+  if (earlierMedia >= MAX_MEDIA_JOBS_PER_MESSAGE || bytesOf({ type, kind, ref }) > MAX_REF_BYTES)
+    return undefined;
+  return bytesOf(part) <= MAX_REF_BYTES ? 'whole' : 'reference';
+};
+
+/**
+ * How the media part at `partIndex` goes to the fetcher (`queuedAs`), or not at all: media the hub
+ * does not keep (`keepsMediaOf`), parts already in the bucket (e-mail attachments), and what
+ * `queuedAs` leaves out. Those stay the provider's reference; the helpdesk API's download answers by
+ * this rule.
  */
 export const queuedPartOf = (
   endpoint: BusinessEndpoint,
@@ -68,37 +87,35 @@ export const queuedPartOf = (
   partIndex: number,
 ): QueuedPart | undefined => {
   const part = parts[partIndex];
-  if (!keepsMediaOf(endpoint) || part?.type !== 'media' || part.ref.store === 's3') return undefined;
-  const { type, kind, ref } = part;
-  if (bytesOf({ type, kind, ref }) > MAX_REF_BYTES) return undefined;
-  let earlier = 0;
-  for (let index = 0; index < partIndex; index++) {
-    const other = parts[index];
-    if (other?.type === 'media' && other.ref.store !== 's3') earlier++;
-  }
-  if (earlier >= MAX_MEDIA_JOBS_PER_MESSAGE) return undefined;
-  return bytesOf(part) <= MAX_REF_BYTES ? 'whole' : 'reference';
+  if (!keepsMediaOf(endpoint) || !isProviderMedia(part)) return undefined;
+  return queuedAs(part, parts.slice(0, partIndex).filter(isProviderMedia).length);
 };
 
-/** The jobs of a recorded message: one per media part that goes to the fetcher (`queuedPartOf`). */
+/**
+ * The jobs of a recorded message: one per media part that goes to the fetcher (`queuedPartOf`),
+ * counted in one pass over the parts.
+ */
 export const mediaJobsFor = (event: RecordedMessage): MediaJob[] => {
   const { data } = event;
-  return data.parts.flatMap((part, partIndex) => {
-    const queued = queuedPartOf(data.endpoint, data.parts, partIndex);
-    if (queued === undefined || part.type !== 'media') return [];
+  if (!keepsMediaOf(data.endpoint)) return [];
+  const jobs: MediaJob[] = [];
+  let earlierMedia = 0;
+  for (const [partIndex, part] of data.parts.entries()) {
+    if (!isProviderMedia(part)) continue;
+    const queued = queuedAs(part, earlierMedia++);
+    if (queued === undefined) continue;
     const { type, kind, ref } = part;
-    return [
-      {
-        hubMessageId: data.hubMessageId,
-        conversationId: data.conversationId,
-        channel: data.channel,
-        provider: data.provider,
-        endpoint: data.endpoint,
-        partIndex,
-        part: queued === 'whole' ? part : { type, kind, ref },
-      },
-    ];
-  });
+    jobs.push({
+      hubMessageId: data.hubMessageId,
+      conversationId: data.conversationId,
+      channel: data.channel,
+      provider: data.provider,
+      endpoint: data.endpoint,
+      partIndex,
+      part: queued === 'whole' ? part : { type, kind, ref },
+    });
+  }
+  return jobs;
 };
 
 /**
