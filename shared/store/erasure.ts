@@ -6,7 +6,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactFootprint, keyOf, queryAll } from './contacts.ts';
@@ -34,7 +34,7 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { unmergeRecordKey } from './person-merges.ts';
-import { CONTACT_REGISTERS } from './registers.ts';
+import { CONTACT_REGISTERS, StoredRegisterSchema } from './registers.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
@@ -179,6 +179,12 @@ export interface PersonExport {
   readonly objects: string[];
 }
 
+/** The bucket prefixes the conversations among `keys` own (claim checks, attachments, bodies). */
+const ownedPrefixesOf = (keys: readonly ItemKey[]): string[] =>
+  keys.flatMap((key) =>
+    kindOfKey(key) === 'conversation' ? conversationObjectPrefixes(conversationIdOfKey(key)) : [],
+  );
+
 export const exportPerson = async (
   context: TableContext,
   contactId: string,
@@ -190,11 +196,9 @@ export const exportPerson = async (
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);
-  for (const key of keys) {
-    if (kindOfKey(key) !== 'conversation' || !listObjectsUnder) continue;
-    for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
+  if (listObjectsUnder)
+    for (const prefix of ownedPrefixesOf(keys))
       for (const owned of await listObjectsUnder(prefix)) objects.add(owned);
-  }
   return {
     contactId,
     exportedAt: context.now().toISOString(),
@@ -262,14 +266,10 @@ const MESSAGE_ORDER = 0;
 /** What an erasure is found from again starts here: it is told before these go. */
 const CONTACT_ORDER = 3;
 
-/** A consent register as stored: `order` sorts its changes in time. */
-const StoredConsentSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
-type StoredConsent = z.infer<typeof StoredConsentSchema>;
-
 /** Of a contact's register and the one an earlier erasure kept, the later change (as consent reads them). */
-const laterRegister = (mine: unknown, kept: unknown): StoredConsent | undefined => {
-  const current = StoredConsentSchema.safeParse(mine);
-  const earlier = StoredConsentSchema.safeParse(kept);
+const laterRegister = (mine: unknown, kept: unknown): z.infer<typeof StoredRegisterSchema> | undefined => {
+  const current = StoredRegisterSchema.safeParse(mine);
+  const earlier = StoredRegisterSchema.safeParse(kept);
   if (!current.success) return earlier.success ? earlier.data : undefined;
   if (!earlier.success) return current.data;
   return earlier.data.order > current.data.order ? earlier.data : current.data;
@@ -384,11 +384,8 @@ export const erasePerson = async (
   // fetcher uploads after the listing then finds its claim deleted and deletes the object itself.
   const deleteOwnedObjects = async (): Promise<number> => {
     let deleted = 0;
-    for (const key of keys) {
-      if (kindOfKey(key) !== 'conversation' || !deps.deleteObjectsUnder) continue;
-      for (const prefix of conversationObjectPrefixes(conversationIdOfKey(key)))
-        deleted += await deps.deleteObjectsUnder(prefix);
-    }
+    if (deps.deleteObjectsUnder)
+      for (const prefix of ownedPrefixesOf(keys)) deleted += await deps.deleteObjectsUnder(prefix);
     return deleted;
   };
   // What a provider still holds is written first, under the person, for the next call to retry:

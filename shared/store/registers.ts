@@ -71,8 +71,8 @@ export type MessageLiveState = RegisterValues<typeof MESSAGE_STATE_REGISTERS>;
 export type ConversationRegisters = RegisterValues<typeof CONVERSATION_REGISTERS>;
 export type ContactConsent = RegisterValues<typeof CONTACT_REGISTERS>;
 
-/** A register as stored. */
-const StoredRegisterSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
+/** A register as stored: `order` sorts its changes in time. */
+export const StoredRegisterSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
 
 /** Where a register lives: an item and one of its attributes; `S` is the schema of its value. */
 export interface RegisterTarget<S extends z.ZodType = z.ZodType> {

@@ -47,8 +47,7 @@ export const MAX_LINES = 200_000;
 
 const LINE_FEED = 0x0a;
 
-const hasTooManyLines = (rawMime: Uint8Array): boolean => {
-  const bytes = Buffer.from(rawMime.buffer, rawMime.byteOffset, rawMime.byteLength);
+const hasTooManyLines = (bytes: Buffer): boolean => {
   let lines = 0;
   for (let at = bytes.indexOf(LINE_FEED); at >= 0; at = bytes.indexOf(LINE_FEED, at + 1)) {
     lines += 1;
@@ -129,11 +128,11 @@ export const normalizeInboundEmail = async (
   if (rawMime.byteLength > MAX_BODY_BYTES.email) {
     return unsupportedEmail(rawMime, context, 'email.oversize', { maxBytes: MAX_BODY_BYTES.email });
   }
-  if (hasTooManyLines(rawMime)) {
+  const bytes = Buffer.from(rawMime.buffer, rawMime.byteOffset, rawMime.byteLength);
+  if (hasTooManyLines(bytes)) {
     return unsupportedEmail(rawMime, context, 'email.too_many_lines', { maxLines: MAX_LINES });
   }
-  const latin1 = Buffer.from(rawMime.buffer, rawMime.byteOffset, rawMime.byteLength).toString('latin1');
-  if (hasTooManyEncodedWords(latin1)) {
+  if (hasTooManyEncodedWords(bytes.toString('latin1'))) {
     return unsupportedEmail(rawMime, context, 'email.too_many_encoded_words', {
       maxEncodedWords: MAX_ENCODED_WORDS,
     });
