@@ -1,11 +1,10 @@
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
-  GetItemCommand,
   PutItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
@@ -275,23 +274,6 @@ const laterRegister = (mine: unknown, kept: unknown): z.infer<typeof StoredRegis
   return earlier.data.order > current.data.order ? earlier.data : current.data;
 };
 
-/** The opt-outs and applied event ids an earlier erasure of the contact kept, if any. */
-const readSuppression = async (
-  context: TableContext,
-  contactKey: string,
-): Promise<Record<string, unknown> | undefined> => {
-  const output = await context.client.send(
-    new GetItemCommand({
-      TableName: context.tableName,
-      Key: marshall(suppressionKey(contactKey)),
-      ConsistentRead: true,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'GetItem', output);
-  return output.Item ? unmarshall(output.Item) : undefined;
-};
-
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
 const ERASE_ORDER: Readonly<Record<string, number>> = {
   message: MESSAGE_ORDER,
@@ -341,11 +323,13 @@ export const erasePerson = async (
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
   const redactions = await deps.redactAtProviders?.(items);
   let optOutsKept = 0;
+  // What earlier erasures of these contacts kept, read at once (consistently): merged in below.
+  const keptItems = await batchGetItems(context, contactKeys.map(suppressionKey));
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
     // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept
     // still holds unless a later START says otherwise, and its events' ids still stop their retries).
-    const kept = await readSuppression(context, contactKey);
+    const kept = keptItems.find((item) => item.pk === suppressionKey(contactKey).pk);
     const optOuts = Object.fromEntries(
       Object.keys(CONTACT_REGISTERS).flatMap((name) => {
         const register = laterRegister(contact?.[name], kept?.[name]);
