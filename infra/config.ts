@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { z } from 'zod';
 import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
 import { ResponseTargetSecondsSchema } from '#shared/config/runtime.ts';
@@ -203,7 +204,19 @@ export const SwitchboardConfigSchema = z
      * Channels left out keep their default.
      * @default ATTENTION_SWEEPER.responseTargetSeconds (messenger, whatsapp, sms 900; email 14400)
      */
-    responseTargetSeconds: z._default(ResponseTargetSecondsSchema, ATTENTION_SWEEPER.responseTargetSeconds),
+    responseTargetSeconds: z.unknown().transform((value, context) => {
+      // The functions' own (valibot) rule, so the CDK context and the environment read the same pairs.
+      if (value === undefined) return ATTENTION_SWEEPER.responseTargetSeconds;
+      const parsed = v.safeParse(ResponseTargetSecondsSchema, value);
+      if (parsed.success) return parsed.output;
+      for (const issue of parsed.issues)
+        context.addIssue({
+          code: 'custom',
+          path: issue.path?.map((item) => String(item.key)) ?? [],
+          message: issue.message,
+        });
+      return z.NEVER;
+    }),
   })
   .superRefine((config, context) => {
     const sesOn = config.channels.includes('email-ses');

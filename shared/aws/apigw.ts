@@ -1,23 +1,22 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
+import { lazily } from '#shared/validation/schema.ts';
 
 /**
  * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both
  * send it; a function URL sends `"body": null` for a request without one (a GET handshake).
  */
-const HttpApiEventSchema = z.lazy(() =>
-  z.looseObject({
-    rawPath: z.string().check(z.minLength(1)),
-    rawQueryString: z.pipe(
-      z.nullish(z.string()),
-      z.transform((query) => query ?? ''),
-    ),
-    headers: z._default(z.record(z.string(), z.optional(z.string())), {}),
-    body: z.nullish(z.string()),
-    isBase64Encoded: z._default(z.boolean(), false),
-    requestContext: z.looseObject({
-      http: z.looseObject({ method: z.string().check(z.minLength(1)) }),
+const HttpApiEventSchema = lazily(() =>
+  v.looseObject({
+    rawPath: v.pipe(v.string(), v.minLength(1)),
+    /** Absent or null without a query: '' (a default, which valibot applies to a missing key too). */
+    rawQueryString: v.nullish(v.string(), ''),
+    headers: v.optional(v.record(v.string(), v.optional(v.string())), {}),
+    body: v.nullish(v.string()),
+    isBase64Encoded: v.optional(v.boolean(), false),
+    requestContext: v.looseObject({
+      http: v.looseObject({ method: v.pipe(v.string(), v.minLength(1)) }),
     }),
   }),
 );
@@ -27,7 +26,7 @@ const HttpApiEventSchema = z.lazy(() =>
  * binary (form posts included), and signatures are over the original bytes.
  */
 export const toWebhookRequest = (event: APIGatewayProxyEventV2, receivedAt: Date): WebhookRequest => {
-  const parsed = HttpApiEventSchema.parse(event);
+  const parsed = v.parse(HttpApiEventSchema, event);
   const body = parsed.body ?? '';
   return {
     method: parsed.requestContext.http.method.toUpperCase(),

@@ -1,6 +1,8 @@
+import * as v from 'valibot';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { type ChannelSecrets, ChannelSecretsSchema, localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { errorNameOf, type Logger, logger } from '#shared/observability/logger.ts';
+import { issuePaths } from '#shared/validation/schema.ts';
 
 /*
  * The channel secret, read through a GetSecretValue port and cached, so the same code runs on the
@@ -36,12 +38,13 @@ const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets =
   } catch {
     throw new ChannelSecretsError('secret is not valid JSON');
   }
-  const parsed = ChannelSecretsSchema.safeParse(json);
+  const parsed = v.safeParse(ChannelSecretsSchema, json);
   if (!parsed.success) {
-    const paths = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    throw new ChannelSecretsError(`secret does not match ChannelSecretsSchema at: ${paths.join(', ')}`);
+    throw new ChannelSecretsError(
+      `secret does not match ChannelSecretsSchema at: ${issuePaths(parsed.issues).join(', ')}`,
+    );
   }
-  return parsed.data;
+  return parsed.output;
 };
 
 export interface CachedChannelSecretsOptions {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { lazily } from '#shared/validation/schema.ts';
 import { isKeyableConversationId } from './payload-keys.ts';
 
 /**
@@ -14,21 +15,21 @@ import { isKeyableConversationId } from './payload-keys.ts';
  * `resolveQueueMessageBody` on every message body: it returns the
  * event JSON whether the message carried the event itself or a pointer to it.
  */
-export const ClaimCheckSchema = z.lazy(() =>
-  z.object({
-    switchboardClaimCheck: z.object({
-      version: z.literal(1),
-      bucket: z.string().check(z.minLength(1)),
-      key: z.string().check(z.minLength(1)),
-      sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-      bytes: z.number().check(z.int(), z.positive()),
+export const ClaimCheckSchema = lazily(() =>
+  v.object({
+    switchboardClaimCheck: v.object({
+      version: v.literal(1),
+      bucket: v.pipe(v.string(), v.minLength(1)),
+      key: v.pipe(v.string(), v.minLength(1)),
+      sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
+      bytes: v.pipe(v.number(), v.safeInteger(), v.gtValue(0)),
     }),
-    id: z.string(),
-    type: z.string(),
-    subject: z.string(),
+    id: v.string(),
+    type: v.string(),
+    subject: v.string(),
   }),
 );
-export type ClaimCheck = z.infer<typeof ClaimCheckSchema>;
+export type ClaimCheck = v.InferOutput<typeof ClaimCheckSchema>;
 
 export const CLAIM_CHECK_CONTENT_TYPE = 'application/cloudevents+json';
 
@@ -64,9 +65,9 @@ export const resolveQueueMessageBody = async (
   fetchObject: (bucket: string, key: string) => Promise<Uint8Array>,
 ): Promise<unknown> => {
   const json: unknown = JSON.parse(body);
-  const pointer = ClaimCheckSchema.safeParse(json);
+  const pointer = v.safeParse(ClaimCheckSchema, json);
   if (!pointer.success) return json;
-  const { bucket, key, sha256 } = pointer.data.switchboardClaimCheck;
+  const { bucket, key, sha256 } = pointer.output.switchboardClaimCheck;
   const bytes = await fetchObject(bucket, key);
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== sha256) throw new ClaimCheckIntegrityError('claim-checked object does not match its hash');

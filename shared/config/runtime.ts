@@ -1,14 +1,15 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
+import { finiteNumber, int, lazily, url } from '#shared/validation/schema.ts';
 
-export const LogLevelSchema = z.lazy(() => z.enum(['debug', 'info', 'warn', 'error']));
-export type LogLevel = z.infer<typeof LogLevelSchema>;
+export const LogLevelSchema = lazily(() => v.picklist(['debug', 'info', 'warn', 'error']));
+export type LogLevel = v.InferOutput<typeof LogLevelSchema>;
 
 /** Response targets by channel, in seconds (ATTENTION_SWEEPER.responseTargetSeconds has the defaults). */
 export type ResponseTargets = Readonly<Record<keyof typeof ATTENTION_SWEEPER.responseTargetSeconds, number>>;
 
 /** From a second (tests) to 30 days. */
-const targetSeconds = () => z.number().check(z.int(), z.gte(1), z.lte(30 * 24 * 3600));
+const targetSeconds = () => v.pipe(int(), v.minValue(1), v.maxValue(30 * 24 * 3600));
 
 /** `messenger=600, email=7200` → `{ messenger: 600, email: 7200 }`; a pair without `=` is refused (NaN). */
 const pairsOf = (text: string): Record<string, number> =>
@@ -27,18 +28,17 @@ const pairsOf = (text: string): Record<string, number> =>
  * Response targets as `channel=seconds` pairs, comma-separated (CDK context, the function's
  * environment) or an object (cdk.json); a channel left out keeps its default.
  */
-export const ResponseTargetSecondsSchema = z.lazy(() =>
-  z.pipe(
-    z.pipe(
-      z.transform((value: unknown) => (typeof value === 'string' ? pairsOf(value) : value)),
-      z.strictObject({
-        messenger: z.optional(targetSeconds()),
-        whatsapp: z.optional(targetSeconds()),
-        sms: z.optional(targetSeconds()),
-        email: z.optional(targetSeconds()),
-      }),
-    ),
-    z.transform((targets): ResponseTargets => ({ ...ATTENTION_SWEEPER.responseTargetSeconds, ...targets })),
+export const ResponseTargetSecondsSchema = lazily(() =>
+  v.pipe(
+    v.unknown(),
+    v.transform((value: unknown) => (typeof value === 'string' ? pairsOf(value) : value)),
+    v.strictObject({
+      messenger: v.optional(targetSeconds()),
+      whatsapp: v.optional(targetSeconds()),
+      sms: v.optional(targetSeconds()),
+      email: v.optional(targetSeconds()),
+    }),
+    v.transform((targets): ResponseTargets => ({ ...ATTENTION_SWEEPER.responseTargetSeconds, ...targets })),
   ),
 );
 
@@ -52,79 +52,81 @@ export const responseTargetsText = (targets: ResponseTargets): string =>
  * Every variable any Switchboard Lambda reads, each schema built when its variable is first read.
  * Resource names are optional here because each function needs a different subset: a function
  * names what it needs with `requireConfig`, which fails with the names of the missing variables
- * instead of a zod dump.
+ * instead of a dump of validation issues.
  */
 const SETTINGS = {
-  SWITCHBOARD_TABLE_NAME: () => z.optional(z.string().check(z.minLength(1))),
-  SWITCHBOARD_INGEST_QUEUE_URL: () => z.optional(z.url()),
-  SWITCHBOARD_HELPDESK_QUEUE_URL: () => z.optional(z.url()),
-  SWITCHBOARD_PAYLOAD_BUCKET: () => z.optional(z.string().check(z.minLength(1))),
+  SWITCHBOARD_TABLE_NAME: () => v.optional(v.pipe(v.string(), v.minLength(1))),
+  SWITCHBOARD_INGEST_QUEUE_URL: () => v.optional(url()),
+  SWITCHBOARD_HELPDESK_QUEUE_URL: () => v.optional(url()),
+  SWITCHBOARD_PAYLOAD_BUCKET: () => v.optional(v.pipe(v.string(), v.minLength(1))),
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
-  SWITCHBOARD_SECRET_ARN: () => z.optional(z.string().check(z.minLength(1))),
-  SWITCHBOARD_PUBLIC_BASE_URL: () => z.optional(z.url()),
+  SWITCHBOARD_SECRET_ARN: () => v.optional(v.pipe(v.string(), v.minLength(1))),
+  SWITCHBOARD_PUBLIC_BASE_URL: () => v.optional(url()),
   /** The recorder leaves each recorded attachment here for the media fetcher. */
-  SWITCHBOARD_MEDIA_QUEUE_URL: () => z.optional(z.url()),
+  SWITCHBOARD_MEDIA_QUEUE_URL: () => v.optional(url()),
   /** The helpdesk API puts commands here. */
-  SWITCHBOARD_OUTBOX_QUEUE_URL: () => z.optional(z.url()),
+  SWITCHBOARD_OUTBOX_QUEUE_URL: () => v.optional(url()),
   /** Local hub only: the development bearer token of the helpdesk API (API Gateway authenticates in AWS). */
-  SWITCHBOARD_API_DEV_TOKEN: () => z.optional(z.string().check(z.minLength(16))),
+  SWITCHBOARD_API_DEV_TOKEN: () => v.optional(v.pipe(v.string(), v.minLength(16))),
   /** The sender moves commands no event can be made of here, with the reason. */
-  SWITCHBOARD_OUTBOX_DLQ_URL: () => z.optional(z.url()),
+  SWITCHBOARD_OUTBOX_DLQ_URL: () => v.optional(url()),
   /** Provider APIs the sender calls: the real ones by default, local simulators in development. */
-  SWITCHBOARD_GRAPH_API_URL: () => z._default(z.url(), 'https://graph.facebook.com'),
-  SWITCHBOARD_GRAPH_API_VERSION: () => z._default(z.string().check(z.regex(/^v\d{1,3}\.\d{1,2}$/)), 'v23.0'),
-  SWITCHBOARD_TWILIO_API_URL: () => z._default(z.url(), 'https://api.twilio.com'),
+  SWITCHBOARD_GRAPH_API_URL: () => v.optional(url(), 'https://graph.facebook.com'),
+  SWITCHBOARD_GRAPH_API_VERSION: () =>
+    v.optional(v.pipe(v.string(), v.regex(/^v\d{1,3}\.\d{1,2}$/)), 'v23.0'),
+  SWITCHBOARD_TWILIO_API_URL: () => v.optional(url(), 'https://api.twilio.com'),
   /** `https://api.eu.mailgun.net` for a domain in Mailgun's EU region. */
-  SWITCHBOARD_MAILGUN_API_URL: () => z._default(z.url(), 'https://api.mailgun.net'),
+  SWITCHBOARD_MAILGUN_API_URL: () => v.optional(url(), 'https://api.mailgun.net'),
   /** Where Twilio posts the statuses of the hub's sends: the SMS webhook's exact public URL (Twilio signs it). */
-  SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: () => z.optional(z.url()),
+  SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: () => v.optional(url()),
   /** SES configuration set whose event destination reports delivery, bounces and complaints. */
-  SWITCHBOARD_SES_CONFIGURATION_SET: () => z.optional(z.string().check(z.minLength(1))),
+  SWITCHBOARD_SES_CONFIGURATION_SET: () => v.optional(v.pipe(v.string(), v.minLength(1))),
   /** How long the sender waits for a provider's answer (default SENDER.providerTimeoutMs); tests shorten it. */
   SWITCHBOARD_PROVIDER_TIMEOUT_MS: () =>
-    z.optional(z.coerce.number().check(z.int(), z.gte(100), z.lte(25_000))),
+    v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(100), v.maxValue(25_000))),
   /** Sender environments that may run at once (the outbox event source's maximum concurrency). */
-  SWITCHBOARD_SENDER_CONCURRENCY: () => z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(1_000))),
+  SWITCHBOARD_SENDER_CONCURRENCY: () =>
+    v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(1), v.maxValue(1_000))),
   /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
   SWITCHBOARD_RESPONSE_TARGET_SECONDS: () =>
-    z._default(ResponseTargetSecondsSchema, ATTENTION_SWEEPER.responseTargetSeconds),
+    v.optional(ResponseTargetSecondsSchema, ATTENTION_SWEEPER.responseTargetSeconds),
   /**
    * Days message records, their states and the hub's send bookkeeping are kept (DynamoDB TTL). At
    * least 8: the record is also the dedup marker that must outlive Meta's 7 days of webhook retries.
    */
   SWITCHBOARD_MESSAGE_RETENTION_DAYS: () =>
-    z._default(z.coerce.number().check(z.int(), z.gte(8), z.lte(3_650)), 30),
+    v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(8), v.maxValue(3_650)), 30),
   /** The e-mail provider for conversations recorded before the hub kept each conversation's provider. */
-  SWITCHBOARD_EMAIL_PROVIDER: () => z._default(z.enum(['ses', 'mailgun']), 'ses'),
+  SWITCHBOARD_EMAIL_PROVIDER: () => v.optional(v.picklist(['ses', 'mailgun']), 'ses'),
   /**
    * Comma-separated paths a webhook answers, set when it sits behind its own function URL (which
    * passes every path through); behind the HTTP API its routes already decide, and it is unset.
    */
   SWITCHBOARD_WEBHOOK_PATHS: () =>
-    z.pipe(
-      z.optional(z.string()),
-      z.transform((paths) => paths?.split(',').map((path) => path.trim())),
+    v.pipe(
+      v.optional(v.string()),
+      v.transform((paths) => paths?.split(',').map((path) => path.trim())),
     ),
   SWITCHBOARD_S3_FORCE_PATH_STYLE: () =>
-    z.pipe(
-      z._default(z.enum(['true', 'false']), 'false'),
-      z.transform((value) => value === 'true'),
+    v.pipe(
+      v.optional(v.picklist(['true', 'false']), 'false'),
+      v.transform((value) => value === 'true'),
     ),
-  SWITCHBOARD_LOG_LEVEL: () => z._default(LogLevelSchema, 'info'),
-} as const satisfies Record<string, () => z.ZodMiniType>;
+  SWITCHBOARD_LOG_LEVEL: () => v.optional(LogLevelSchema, 'info'),
+} as const satisfies Record<string, () => v.GenericSchema>;
 
 type Settings = typeof SETTINGS;
 const SETTING_NAMES = Object.keys(SETTINGS) as Array<keyof Settings>;
 
 /** The whole environment at once: HubFunction checks a deployment's literal values with it at synth. */
-export const RuntimeConfigSchema = z.lazy(() =>
-  z.object(
+export const RuntimeConfigSchema = lazily(() =>
+  v.object(
     Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name]()])) as {
       [K in keyof Settings]: ReturnType<Settings[K]>;
     },
   ),
 );
-export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+export type RuntimeConfig = v.InferOutput<typeof RuntimeConfigSchema>;
 export type RuntimeSetting = keyof RuntimeConfig;
 
 /** The environment a deployment gives a function: every variable above, as a string, when set. */
@@ -149,9 +151,9 @@ const settingValues = (env: NodeJS.ProcessEnv): Record<string, string> => {
 
 /** Parses an environment; errors name the variables, never their values. */
 export const parseRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
-  const parsed = RuntimeConfigSchema.safeParse(settingValues(env));
-  if (parsed.success) return parsed.data;
-  const names = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
+  const parsed = v.safeParse(RuntimeConfigSchema, settingValues(env));
+  if (parsed.success) return parsed.output;
+  const names = [...new Set(parsed.issues.map((issue) => String(issue.path?.[0]?.key)))];
   throw new RuntimeConfigError(`invalid environment variable(s): ${names.join(', ')}`);
 };
 
@@ -169,10 +171,10 @@ const lazyRuntimeConfig = (env: NodeJS.ProcessEnv): RuntimeConfig => {
       enumerable: true,
       configurable: true,
       get: () => {
-        const parsed = SETTINGS[name]().safeParse(values[name]);
+        const parsed = v.safeParse(SETTINGS[name](), values[name]);
         if (!parsed.success) throw new RuntimeConfigError(`invalid environment variable(s): ${name}`);
-        Object.defineProperty(config, name, { value: parsed.data, enumerable: true });
-        return parsed.data;
+        Object.defineProperty(config, name, { value: parsed.output, enumerable: true });
+        return parsed.output;
       },
     });
   }

@@ -1,5 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { SecretSection } from '#shared/channels/registry.ts';
+import { lazily } from '#shared/validation/schema.ts';
 
 /**
  * Channel credentials. In AWS they live in one Secrets Manager secret (JSON of this shape); locally
@@ -9,56 +10,56 @@ import type { SecretSection } from '#shared/channels/registry.ts';
  * (each connector names its sections in shared/channels/registry.ts, and its function refuses to
  * run, answering 503, while one is missing).
  */
-const MetaSectionSchema = z.lazy(() =>
-  z.object({
+const MetaSectionSchema = lazily(() =>
+  v.object({
     /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
-    appSecret: z.string().check(z.minLength(1)),
+    appSecret: v.pipe(v.string(), v.minLength(1)),
     /** Echoed back in the GET subscription handshake. */
-    verifyToken: z.string().check(z.minLength(1)),
+    verifyToken: v.pipe(v.string(), v.minLength(1)),
     /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
-    hubAppIds: z._default(z.array(z.string()), []),
+    hubAppIds: v.optional(v.array(v.string()), []),
     /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
-    accessToken: z.optional(z.string().check(z.minLength(1))),
+    accessToken: v.optional(v.pipe(v.string(), v.minLength(1))),
     /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
-    accessTokens: z.optional(z.record(z.string(), z.string().check(z.minLength(1)))),
+    accessTokens: v.optional(v.record(v.string(), v.pipe(v.string(), v.minLength(1)))),
   }),
 );
-const TwilioSectionSchema = z.lazy(() =>
-  z.object({
-    authToken: z.string().check(z.minLength(1)),
+const TwilioSectionSchema = lazily(() =>
+  v.object({
+    authToken: v.pipe(v.string(), v.minLength(1)),
     /** Accepted too during auth-token rotation. */
-    secondaryAuthToken: z.optional(z.string().check(z.minLength(1))),
+    secondaryAuthToken: v.optional(v.pipe(v.string(), v.minLength(1))),
     /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
-    accountSid: z.optional(z.string().check(z.minLength(1))),
+    accountSid: v.optional(v.pipe(v.string(), v.minLength(1))),
   }),
 );
-const MailgunSectionSchema = z.lazy(() =>
-  z.object({
+const MailgunSectionSchema = lazily(() =>
+  v.object({
     /** The HTTP webhook signing key. */
-    signingKey: z.string().check(z.minLength(1)),
+    signingKey: v.pipe(v.string(), v.minLength(1)),
     /** Sending: the private API key (HTTP basic auth as `api`). */
-    apiKey: z.optional(z.string().check(z.minLength(1))),
+    apiKey: v.optional(v.pipe(v.string(), v.minLength(1))),
   }),
 );
-const EmailSectionSchema = z.lazy(() =>
-  z.object({
+const EmailSectionSchema = lazily(() =>
+  v.object({
     /**
      * Keys the tag of `reply+<tag>@…` addresses (an HMAC of the conversation id): only a tag the hub
      * made places an inbound e-mail in a conversation. At least 32 random characters.
      */
-    replyTagKey: z.string().check(z.minLength(32)),
+    replyTagKey: v.pipe(v.string(), v.minLength(32)),
   }),
 );
 
-export const ChannelSecretsSchema = z.lazy(() =>
-  z.object({
-    meta: z.optional(MetaSectionSchema),
-    twilio: z.optional(TwilioSectionSchema),
-    mailgun: z.optional(MailgunSectionSchema),
-    email: z.optional(EmailSectionSchema),
-  } satisfies Record<SecretSection, z.ZodMiniType>),
+export const ChannelSecretsSchema = lazily(() =>
+  v.object({
+    meta: v.optional(MetaSectionSchema),
+    twilio: v.optional(TwilioSectionSchema),
+    mailgun: v.optional(MailgunSectionSchema),
+    email: v.optional(EmailSectionSchema),
+  } satisfies Record<SecretSection, v.GenericSchema>),
 );
-export type ChannelSecrets = z.infer<typeof ChannelSecretsSchema>;
+export type ChannelSecrets = v.InferOutput<typeof ChannelSecretsSchema>;
 
 /** The channel secret with the named sections guaranteed present. */
 export type SecretsWith<S extends SecretSection> = { readonly [K in S]: NonNullable<ChannelSecrets[K]> };
@@ -100,7 +101,7 @@ export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
 /** Local secrets, each overridable by an environment variable. */
 export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllChannelSecrets =>
   requireSections(
-    ChannelSecretsSchema.parse({
+    v.parse(ChannelSecretsSchema, {
       meta: {
         appSecret: env.SWITCHBOARD_META_APP_SECRET ?? LOCAL_DEV_SECRETS.meta.appSecret,
         verifyToken: env.SWITCHBOARD_META_VERIFY_TOKEN ?? LOCAL_DEV_SECRETS.meta.verifyToken,

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
 import type { Channel } from '#shared/contract/types.ts';
 import { redactString, redactValue } from './redact.ts';
@@ -59,8 +60,8 @@ export interface LoggerOptions {
 
 /** Never throws: logging must keep working even when the rest of the configuration is broken. */
 const logLevelFrom = (value: string | undefined): LogLevel => {
-  const parsed = LogLevelSchema.safeParse(value);
-  return parsed.success ? parsed.data : 'info';
+  const parsed = v.safeParse(LogLevelSchema, value);
+  return parsed.success ? parsed.output : 'info';
 };
 
 const writeToStdout = (line: string): void => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import {
@@ -81,7 +82,7 @@ describe('claim-check keys', () => {
     const event = JSON.stringify({ id: 'evt_old', type: 'switchboard.provider.unsupported' });
     const sha256 = createHash('sha256').update(event).digest('hex');
     const oldKey = `${PAYLOAD_BUCKET.claimCheckPrefix}${sha256}.json`;
-    const pointer = ClaimCheckSchema.parse({
+    const pointer = v.parse(ClaimCheckSchema, {
       switchboardClaimCheck: { version: 1, bucket: 'payloads', key: oldKey, sha256, bytes: event.length },
       id: 'evt_old',
       type: 'switchboard.provider.unsupported',

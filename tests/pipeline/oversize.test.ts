@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { ClaimCheckSchema } from '#shared/aws/claim-check.ts';
@@ -94,9 +95,9 @@ describe('pipeline: an event larger than an SQS message', () => {
       // Assess
       expect(drained.failed).toBe(0);
       const pointers = (raw.Messages ?? [])
-        .map((message) => ClaimCheckSchema.safeParse(JSON.parse(message.Body ?? '')))
+        .map((message) => v.safeParse(ClaimCheckSchema, JSON.parse(message.Body ?? '')))
         .filter((parsed) => parsed.success);
-      expect(pointers.map((pointer) => pointer.data.id)).toEqual([event.id]);
+      expect(pointers.map((pointer) => pointer.output.id)).toEqual([event.id]);
       // Whole, with the person the recorder adds.
       expect(helpdesk.find((published) => published.id === event.id)).toEqual({
         ...event,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { lazily } from '#shared/validation/schema.ts';
 import { type HttpGet, nodeHttpGet } from './http.ts';
 import type { SigningCredentials } from './sigv4.ts';
 
@@ -22,12 +23,12 @@ export interface ExpiringCredentials extends SigningCredentials {
 }
 
 /** The endpoint's answer (ECS, EKS Pod Identity and Lambda SnapStart answer alike). */
-const ContainerCredentialsSchema = z.lazy(() =>
-  z.looseObject({
-    AccessKeyId: z.string().check(z.minLength(1)),
-    SecretAccessKey: z.string().check(z.minLength(1)),
-    Token: z.optional(z.string()),
-    Expiration: z.optional(z.string()),
+const ContainerCredentialsSchema = lazily(() =>
+  v.looseObject({
+    AccessKeyId: v.pipe(v.string(), v.minLength(1)),
+    SecretAccessKey: v.pipe(v.string(), v.minLength(1)),
+    Token: v.optional(v.string()),
+    Expiration: v.optional(v.string()),
   }),
 );
 
@@ -89,9 +90,9 @@ const fetchContainerCredentials = async (
       if (response.statusCode !== 200) {
         throw new CredentialsProviderError(`credentials endpoint answered ${response.statusCode}`);
       }
-      const parsed = ContainerCredentialsSchema.safeParse(JSON.parse(response.body));
+      const parsed = v.safeParse(ContainerCredentialsSchema, JSON.parse(response.body));
       if (!parsed.success) throw new CredentialsProviderError('credentials endpoint answered no credentials');
-      const { AccessKeyId, SecretAccessKey, Token, Expiration } = parsed.data;
+      const { AccessKeyId, SecretAccessKey, Token, Expiration } = parsed.output;
       const expiration = Expiration ? new Date(Expiration) : undefined;
       return {
         accessKeyId: AccessKeyId,
