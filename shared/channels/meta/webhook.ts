@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { SecretsWith } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { Channel, HubEvent } from '#shared/contract/types.ts';
+import { lazily } from '#shared/validation/schema.ts';
 import { boundDepth } from '../bounded-json.ts';
 import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../inbound.ts';
 import { answerMetaHandshake } from './handshake.ts';
@@ -17,13 +18,13 @@ import { verifyMetaSignature } from './signature.ts';
  * as one `provider.unsupported` event instead, since Meta would retry a 5xx for days.
  */
 
-export const MetaEnvelopeSchema = z.lazy(() =>
-  z.looseObject({
-    object: z.string(),
-    entry: z.array(z.unknown()),
+export const MetaEnvelopeSchema = lazily(() =>
+  v.looseObject({
+    object: v.string(),
+    entry: v.array(v.unknown()),
   }),
 );
-export type MetaEnvelope = z.infer<typeof MetaEnvelopeSchema>;
+export type MetaEnvelope = v.InferOutput<typeof MetaEnvelopeSchema>;
 
 export interface MetaNotification {
   readonly envelope: MetaEnvelope;
@@ -108,12 +109,12 @@ const handleNotification = (
 
   const json = parseJson(request.body);
   if (!json.ok) return reject(400, 'body is not valid UTF-8 JSON');
-  const envelope = MetaEnvelopeSchema.safeParse(json.value);
+  const envelope = v.safeParse(MetaEnvelopeSchema, json.value);
   if (!envelope.success)
     return reject(400, 'body is not a Meta webhook: expected {object: string, entry: [...]}');
 
   const notification: MetaNotification = {
-    envelope: envelope.data,
+    envelope: envelope.output,
     body: json.value,
     bytes: request.body,
     receivedAt: request.receivedAt.toISOString(),

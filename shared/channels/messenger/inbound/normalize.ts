@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import {
@@ -52,10 +52,10 @@ const isJsonObject = (value: unknown): value is JsonObject =>
 type KnownItem = (value: unknown, item: MessagingItemBase, entry: EntryContext) => HubEvent | undefined;
 
 const parsedWith =
-  <S extends z.ZodMiniType>(schema: S, build: ItemEventBuilder<z.output<S>>): KnownItem =>
+  <S extends v.GenericSchema>(schema: S, build: ItemEventBuilder<v.InferOutput<S>>): KnownItem =>
   (value, item, entry) => {
-    const parsed = schema.safeParse(value);
-    return parsed.success ? build(parsed.data, item, entry, value) : undefined;
+    const parsed = v.safeParse(schema, value);
+    return parsed.success ? build(parsed.output, item, entry, value) : undefined;
   };
 
 /** The event key of each messaging item Switchboard understands, with what builds its event. */
@@ -83,7 +83,7 @@ const eventKeyOf = (item: JsonObject): string =>
 /**
  * Builds with `build`; anything that throws or builds nothing becomes `fallback`. Built events are
  * not re-validated against `HubEventSchema`: every value in them comes from a provider schema with
- * the contract's own refinements (non-empty ids, `z.url()` media, range-checked coordinates, ISO
+ * the contract's own refinements (non-empty ids, URL-checked media, range-checked coordinates, ISO
  * times from `isoFromEpochMillis`), so the types already hold the contract's shape, and the
  * property tests check every produced event against the schema.
  */
@@ -128,8 +128,8 @@ const messagingItemEvent = (
   return keptWhole(raw, key, position, options, () =>
     contractEventOr(() => {
       if (entry === undefined || !isJsonObject(raw) || !isKnownEventKey(key)) return undefined;
-      const frame = MessagingItemBaseSchema.safeParse(raw);
-      return frame.success ? KNOWN_ITEMS[key](raw[key], frame.data, entry) : undefined;
+      const frame = v.safeParse(MessagingItemBaseSchema, raw);
+      return frame.success ? KNOWN_ITEMS[key](raw[key], frame.output, entry) : undefined;
     }, asUnsupported),
   );
 };
@@ -163,10 +163,10 @@ const entryEvents = (
       unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt: options.receivedAt });
     return [keptWhole(rawEntry, 'entry', `${entryIndex}`, options, unreadableEntry)];
   }
-  const parsed = EntrySchema.safeParse(rawEntry);
+  const parsed = v.safeParse(EntrySchema, rawEntry);
   // Without a page id no item can be placed in a conversation, yet each one is still passed on.
   const entry = parsed.success
-    ? entryContext(platform, parsed.data.id, options.receivedAt, options.hubAppIds, conversationIds)
+    ? entryContext(platform, parsed.output.id, options.receivedAt, options.hubAppIds, conversationIds)
     : undefined;
   // Fields in the order Meta wrote them, items in array order: events keep the payload's order.
   return fields.flatMap((field) => {

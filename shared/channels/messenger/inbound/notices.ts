@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import type * as v from 'valibot';
 import { isoFromEpochMillis } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import type { EventType } from '#shared/contract/event-types.ts';
@@ -71,7 +71,11 @@ const watermarkField = (watermark: number | string): { watermark?: string } => {
 };
 
 /** `reaction` items: a customer reacted to a message, or took the reaction back. */
-export const reactionEvent: ItemEventBuilder<z.infer<typeof ReactionSchema>> = (reaction, item, entry) =>
+export const reactionEvent: ItemEventBuilder<v.InferOutput<typeof ReactionSchema>> = (
+  reaction,
+  item,
+  entry,
+) =>
   // A customer may react, unreact and react again with the same emoji: the time tells them apart.
   noticeEvent(
     item,
@@ -102,15 +106,18 @@ const watermarkStatusEvent = (
   }));
 
 /** `read` items: every message the business sent up to the watermark has been read. */
-export const readEvent: ItemEventBuilder<z.infer<typeof ReadSchema>> = (read, item, entry) =>
+export const readEvent: ItemEventBuilder<v.InferOutput<typeof ReadSchema>> = (read, item, entry) =>
   watermarkStatusEvent('read', read.watermark, [], item, entry);
 
 /** `delivery` items: the listed messages (when Meta lists them) and all before the watermark arrived. */
-export const deliveryEvent: ItemEventBuilder<z.infer<typeof DeliverySchema>> = (delivery, item, entry) =>
-  watermarkStatusEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
+export const deliveryEvent: ItemEventBuilder<v.InferOutput<typeof DeliverySchema>> = (
+  delivery,
+  item,
+  entry,
+) => watermarkStatusEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
 
 /** `message_edit` items: the customer changed the text of a message they sent. */
-export const editEvent: ItemEventBuilder<z.infer<typeof MessageEditSchema>> = (edit, item, entry) =>
+export const editEvent: ItemEventBuilder<v.InferOutput<typeof MessageEditSchema>> = (edit, item, entry) =>
   // Each edit of one message is its own occurrence; num_edit counts them (Messenger allows five).
   noticeEvent(
     item,
@@ -144,7 +151,12 @@ export const referralEvent: ItemEventBuilder<MetaReferral> = (referral, item, en
  * is consent; and the send-to-Messenger plugin's (`ref` only: the person clicked the plugin on a
  * website), which opens the conversation from that entry point: a referral, not a consent.
  */
-export const optinEvent: ItemEventBuilder<z.infer<typeof OptinSchema>> = (optin, item, entry, rawOptin) => {
+export const optinEvent: ItemEventBuilder<v.InferOutput<typeof OptinSchema>> = (
+  optin,
+  item,
+  entry,
+  rawOptin,
+) => {
   const status = optin.notification_messages_status;
   const occurrence = [item.sender.id, timestampKey(item), canonicalJson(rawOptin)];
   if (optin.type !== 'notification_messages' && status === undefined) {

@@ -1,5 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
+import { url as urlSchema } from '#shared/validation/schema.ts';
 import { type Attachment, AttachmentSchema } from './schema.ts';
 
 const MEDIA_KINDS: Readonly<Record<string, MediaKind>> = {
@@ -10,7 +11,7 @@ const MEDIA_KINDS: Readonly<Record<string, MediaKind>> = {
   sticker: 'sticker',
 };
 
-const UrlSchema = z.url();
+const UrlSchema = urlSchema();
 
 const unsupportedPart = (providerType: string, raw: unknown): MessagePart => ({
   type: 'unsupported',
@@ -25,7 +26,7 @@ const stickerIdOf = (attachment: Attachment): string | undefined =>
 const mediaPart = (attachment: Attachment, kind: MediaKind, raw: unknown): MessagePart => {
   const url = attachment.payload?.url;
   // Without a fetchable URL the attachment cannot be a media part; keep it whole instead.
-  if (url === undefined || !UrlSchema.safeParse(url).success) return unsupportedPart(attachment.type, raw);
+  if (url === undefined || !v.is(UrlSchema, url)) return unsupportedPart(attachment.type, raw);
   return { type: 'media', kind, ref: { store: 'provider_url', url, requiresAuth: false } };
 };
 
@@ -71,17 +72,17 @@ export const attachmentParts = (attachments: readonly unknown[]): MessagePart[] 
   const seenStickers = new Set<string>();
   const parts: MessagePart[] = [];
   for (const raw of attachments) {
-    const parsed = AttachmentSchema.safeParse(raw);
+    const parsed = v.safeParse(AttachmentSchema, raw);
     if (!parsed.success) {
       parts.push(unsupportedPart('attachment', raw));
       continue;
     }
-    const stickerId = stickerIdOf(parsed.data);
+    const stickerId = stickerIdOf(parsed.output);
     if (stickerId !== undefined) {
       if (seenStickers.has(stickerId)) continue;
       seenStickers.add(stickerId);
     }
-    parts.push(attachmentPart(parsed.data, raw));
+    parts.push(attachmentPart(parsed.output, raw));
   }
   return parts;
 };

@@ -1,24 +1,31 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { lazily } from '#shared/validation/schema.ts';
 
 /**
- * Zod schemas of the Messenger Platform webhook (Facebook pages and Instagram accounts). Every
+ * valibot schemas of the Messenger Platform webhook (Facebook pages and Instagram accounts). Every
  * object is loose so fields Meta adds later never break parsing; arrays of provider items are
  * `unknown[]` here and parsed item by item, so one odd item never costs the rest of the batch.
- * Written with `zod/mini` (functions instead of methods, tree-shaken), as the webhook bundle builds
- * these at import (see shared/channels/whatsapp/inbound/schema.ts).
+ * Each is built by `lazily` on its first parse (see shared/validation/schema.ts), so a cold start
+ * builds only what its first request reads.
  */
 
+/**
+ * A number, never NaN or ±Infinity, as zod's numbers were (valibot's accept Infinity, which
+ * `JSON.parse` gives for `1e400`). Not the shared `finiteNumber()`, which also coerces strings.
+ */
+const jsonNumber = () => v.pipe(v.number(), v.finite());
+
 /** Meta ids are strings, but a few (app_id, sticker_id, ad_id) arrive as JSON numbers. */
-const idString = z.pipe(
-  z.union([z.string().check(z.minLength(1)), z.number().check(z.int(), z.nonnegative())]),
-  z.transform(String),
+const idString = v.pipe(
+  v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.safeInteger(), v.minValue(0))]),
+  v.transform(String),
 );
 
 /** Free-form values Meta documents as strings but sometimes sends as numbers (ref, num_edit). */
-const looseString = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
+const looseString = v.pipe(v.union([v.string(), jsonNumber()]), v.transform(String));
 
 /** Milliseconds since the epoch; the docs show numbers, some examples show numeric strings. */
-const epochMillis = z.lazy(() => z.union([z.number(), z.string()]));
+const epochMillis = lazily(() => v.union([jsonNumber(), v.string()]));
 
 /**
  * Entry fields whose arrays hold one provider item each: `messaging`, `standby` (handover protocol:
@@ -32,129 +39,129 @@ export type EntryItemField = (typeof ENTRY_ITEM_FIELDS)[number];
  * Only the entry's own fields: its item arrays (`messaging`, `standby`, `changes`) are read raw,
  * so a malformed one never costs the others, and items are passed on even without a page id.
  */
-export const EntrySchema = z.lazy(() =>
-  z.looseObject({
+export const EntrySchema = lazily(() =>
+  v.looseObject({
     /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
     id: idString,
-    time: z.optional(epochMillis),
+    time: v.optional(epochMillis),
   }),
 );
 
-const ParticipantSchema = z.lazy(() => z.looseObject({ id: idString }));
+const ParticipantSchema = lazily(() => v.looseObject({ id: idString }));
 
 /** What every messaging item carries besides its one event. */
-export const MessagingItemBaseSchema = z.lazy(() =>
-  z.looseObject({
+export const MessagingItemBaseSchema = lazily(() =>
+  v.looseObject({
     sender: ParticipantSchema,
     recipient: ParticipantSchema,
-    timestamp: z.optional(epochMillis),
+    timestamp: v.optional(epochMillis),
   }),
 );
-export type MessagingItemBase = z.infer<typeof MessagingItemBaseSchema>;
+export type MessagingItemBase = v.InferOutput<typeof MessagingItemBaseSchema>;
 
-export const ReferralSchema = z.lazy(() =>
-  z.looseObject({
-    ref: z.optional(looseString),
-    source: z.optional(z.string()),
-    type: z.optional(z.string()),
-    ad_id: z.optional(idString),
-    referer_uri: z.optional(z.string()),
-    ads_context_data: z.optional(
-      z.looseObject({
-        ad_title: z.optional(z.string()),
-        photo_url: z.optional(z.string()),
-        video_url: z.optional(z.string()),
-        post_id: z.optional(idString),
-        product_id: z.optional(idString),
+export const ReferralSchema = lazily(() =>
+  v.looseObject({
+    ref: v.optional(looseString),
+    source: v.optional(v.string()),
+    type: v.optional(v.string()),
+    ad_id: v.optional(idString),
+    referer_uri: v.optional(v.string()),
+    ads_context_data: v.optional(
+      v.looseObject({
+        ad_title: v.optional(v.string()),
+        photo_url: v.optional(v.string()),
+        video_url: v.optional(v.string()),
+        post_id: v.optional(idString),
+        product_id: v.optional(idString),
       }),
     ),
   }),
 );
-export type MetaReferral = z.infer<typeof ReferralSchema>;
+export type MetaReferral = v.InferOutput<typeof ReferralSchema>;
 
-export const AttachmentSchema = z.lazy(() =>
-  z.looseObject({
-    type: z.string(),
+export const AttachmentSchema = lazily(() =>
+  v.looseObject({
+    type: v.string(),
     /** Absent or null on `fallback` attachments of unsupported shares. */
-    payload: z.nullish(
-      z.looseObject({
-        url: z.optional(z.string()),
-        title: z.optional(z.string()),
-        sticker_id: z.optional(idString),
-        coordinates: z.optional(z.looseObject({ lat: z.number(), long: z.number() })),
+    payload: v.nullish(
+      v.looseObject({
+        url: v.optional(v.string()),
+        title: v.optional(v.string()),
+        sticker_id: v.optional(idString),
+        coordinates: v.optional(v.looseObject({ lat: jsonNumber(), long: jsonNumber() })),
       }),
     ),
     /** Older `fallback` attachments put title and url beside the payload. */
-    title: z.nullish(z.string()),
-    url: z.nullish(z.string()),
+    title: v.nullish(v.string()),
+    url: v.nullish(v.string()),
   }),
 );
-export type Attachment = z.infer<typeof AttachmentSchema>;
+export type Attachment = v.InferOutput<typeof AttachmentSchema>;
 
-export const MessageSchema = z.lazy(() =>
-  z.looseObject({
-    mid: z.string().check(z.minLength(1)),
-    text: z.optional(z.string()),
-    is_echo: z.optional(z.boolean()),
-    app_id: z.optional(idString),
-    metadata: z.optional(z.string()),
-    quick_reply: z.optional(z.looseObject({ payload: looseString })),
-    reply_to: z.optional(
-      z.looseObject({ mid: z.optional(z.string().check(z.minLength(1))), story: z.optional(z.unknown()) }),
+export const MessageSchema = lazily(() =>
+  v.looseObject({
+    mid: v.pipe(v.string(), v.minLength(1)),
+    text: v.optional(v.string()),
+    is_echo: v.optional(v.boolean()),
+    app_id: v.optional(idString),
+    metadata: v.optional(v.string()),
+    quick_reply: v.optional(v.looseObject({ payload: looseString })),
+    reply_to: v.optional(
+      v.looseObject({ mid: v.optional(v.pipe(v.string(), v.minLength(1))), story: v.optional(v.unknown()) }),
     ),
-    attachments: z.optional(z.array(z.unknown())),
-    referral: z.optional(ReferralSchema),
+    attachments: v.optional(v.array(v.unknown())),
+    referral: v.optional(ReferralSchema),
     /** Instagram: the customer unsent the message. */
-    is_deleted: z.optional(z.boolean()),
+    is_deleted: v.optional(v.boolean()),
     /** Instagram: the customer sent something the API cannot represent. */
-    is_unsupported: z.optional(z.boolean()),
+    is_unsupported: v.optional(v.boolean()),
   }),
 );
-export type MetaMessage = z.infer<typeof MessageSchema>;
+export type MetaMessage = v.InferOutput<typeof MessageSchema>;
 
-export const PostbackSchema = z.lazy(() =>
-  z.looseObject({
-    mid: z.optional(z.string().check(z.minLength(1))),
-    title: z.optional(z.string()),
-    payload: z.optional(looseString),
-    referral: z.optional(ReferralSchema),
+export const PostbackSchema = lazily(() =>
+  v.looseObject({
+    mid: v.optional(v.pipe(v.string(), v.minLength(1))),
+    title: v.optional(v.string()),
+    payload: v.optional(looseString),
+    referral: v.optional(ReferralSchema),
   }),
 );
-export type MetaPostback = z.infer<typeof PostbackSchema>;
+export type MetaPostback = v.InferOutput<typeof PostbackSchema>;
 
-export const ReactionSchema = z.lazy(() =>
-  z.looseObject({
-    mid: z.string().check(z.minLength(1)),
-    action: z.enum(['react', 'unreact']),
-    emoji: z.optional(z.string()),
+export const ReactionSchema = lazily(() =>
+  v.looseObject({
+    mid: v.pipe(v.string(), v.minLength(1)),
+    action: v.picklist(['react', 'unreact']),
+    emoji: v.optional(v.string()),
     /** Meta's word for it: smile, angry, sad, wow, love, like, dislike, other. */
-    reaction: z.optional(z.string()),
+    reaction: v.optional(v.string()),
   }),
 );
 
-export const ReadSchema = z.lazy(() => z.looseObject({ watermark: epochMillis }));
+export const ReadSchema = lazily(() => v.looseObject({ watermark: epochMillis }));
 
-export const DeliverySchema = z.lazy(() =>
-  z.looseObject({
-    mids: z.optional(z.array(z.string().check(z.minLength(1)))),
+export const DeliverySchema = lazily(() =>
+  v.looseObject({
+    mids: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
     watermark: epochMillis,
   }),
 );
 
-export const MessageEditSchema = z.lazy(() =>
-  z.looseObject({
-    mid: z.string().check(z.minLength(1)),
-    text: z.optional(z.string()),
-    num_edit: z.optional(looseString),
+export const MessageEditSchema = lazily(() =>
+  v.looseObject({
+    mid: v.pipe(v.string(), v.minLength(1)),
+    text: v.optional(v.string()),
+    num_edit: v.optional(looseString),
   }),
 );
 
-export const OptinSchema = z.lazy(() =>
-  z.looseObject({
-    type: z.optional(z.string()),
-    ref: z.optional(looseString),
-    payload: z.optional(looseString),
-    notification_messages_status: z.optional(z.string()),
+export const OptinSchema = lazily(() =>
+  v.looseObject({
+    type: v.optional(v.string()),
+    ref: v.optional(looseString),
+    payload: v.optional(looseString),
+    notification_messages_status: v.optional(v.string()),
   }),
 );
 

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { isoFromEpochMillis } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
@@ -51,8 +52,8 @@ export const unsupportedItemEvent = (
   receivedAt: string,
   entry: EntryContext | undefined,
 ): HubEvent => {
-  const frame = MessagingItemBaseSchema.safeParse(raw);
-  const conversation = entry && frame.success ? itemContext(entry, frame.data, false).fields : undefined;
+  const frame = v.safeParse(MessagingItemBaseSchema, raw);
+  const conversation = entry && frame.success ? itemContext(entry, frame.output, false).fields : undefined;
   return unsupportedEvent({
     providerType,
     raw,
