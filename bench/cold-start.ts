@@ -69,8 +69,8 @@ export interface ColdStartResult {
   readonly bundledWith: string;
   readonly bundles: readonly BundleColdStart[];
   /**
-   * The stack floor, measured in the same run: zod parse + SQS SendMessageBatch through a
-   * module-singleton client, bundled with the functions' options. What it loads no webhook on this
+   * The stack floor, measured in the same run: a valibot parse + one signed SQS SendMessageBatch,
+   * bundled with the functions' options. What it loads no webhook on this
    * stack can avoid; its figures against the targets say whether they are reachable at all.
    */
   readonly floor?: BundleColdStart & { readonly entry: string };

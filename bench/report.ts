@@ -300,7 +300,7 @@ export const renderReport = (report: BenchReport): string => {
     );
     if (floor)
       parts.push(
-        `  stack floor = ${floor.entry}: zod/mini parse + signed SQS SendMessageBatch, bundled like the functions; limit = ${cold.limit?.entry ?? '–'}: HMAC + JSON.parse + the signed request, no validation library; × floor = this bundle over it (import and RSS above bare node); import + first request = a fresh process that imports the bundle and hands its handler one real invocation (bench/first-request.ts: a signed sample for a webhook, answered 200 after its SendMessageBatch reached the local SQS server), run as deployed; source maps = under --enable-source-maps, as HubFunction runs every function but the webhooks (deployed: which of the two import figures is the deployed one)`,
+        `  stack floor = ${floor.entry}: valibot parse + signed SQS SendMessageBatch, bundled like the functions; limit = ${cold.limit?.entry ?? '–'}: HMAC + JSON.parse + the signed request, no validation library; × floor = this bundle over it (import and RSS above bare node); import + first request = a fresh process that imports the bundle and hands its handler one real invocation (bench/first-request.ts: a signed sample for a webhook, answered 200 after its SendMessageBatch reached the local SQS server), run as deployed; source maps = under --enable-source-maps, as HubFunction runs every function but the webhooks (deployed: which of the two import figures is the deployed one)`,
       );
   }
   const e2e = report.endToEnd;
