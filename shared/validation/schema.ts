@@ -21,6 +21,54 @@ export const lazily = <TSchema extends v.GenericSchema>(build: () => TSchema): v
   });
 };
 
+const isRecord = (input: unknown): input is Record<string, unknown> =>
+  typeof input === 'object' && input !== null && !Array.isArray(input);
+
+/** A JSON object, never an array: valibot's object schemas take arrays, zod's refused them. */
+const aRecord = v.custom<Record<string, unknown>>(isRecord, 'Invalid type: Expected Object');
+
+/** An object whose every field is checked, unknown ones dropped; an array is refused. */
+export const object = <const TEntries extends v.ObjectEntries>(entries: TEntries) =>
+  v.pipe(aRecord, v.object(entries));
+
+/** An object with only the named fields; an array is refused. */
+export const strictObject = <const TEntries extends v.ObjectEntries>(entries: TEntries) =>
+  v.pipe(aRecord, v.strictObject(entries));
+
+/** Own keys valibot's loose object leaves out of its output; zod kept them (`__proto__` neither). */
+const KEYS_VALIBOT_DROPS = ['constructor', 'prototype'];
+
+/**
+ * A loose object: the named fields checked, every other field kept as sent (providers add fields;
+ * an unsupported item's `raw` is often the parsed copy). As zod's was: an array is refused, and a
+ * field named `constructor` or `prototype` is kept in its place (valibot's would drop it).
+ */
+export const looseObject = <const TEntries extends v.ObjectEntries>(
+  entries: TEntries,
+): v.LooseObjectSchema<TEntries, undefined> => {
+  const schema = v.looseObject(entries);
+  const run = schema['~run'].bind(schema);
+  type Run = (typeof schema)['~run'];
+  const guarded: Run = (dataset, config) => {
+    const input = dataset.value;
+    if (!isRecord(input)) return aRecord['~run'](dataset, config) as ReturnType<Run>;
+    const result = run(dataset, config);
+    if (
+      result.typed &&
+      KEYS_VALIBOT_DROPS.some((key) => Object.hasOwn(input, key) && !Object.hasOwn(entries, key))
+    ) {
+      const parsed = result.value as Record<string, unknown>;
+      const kept: Record<string, unknown> = {};
+      for (const key of Object.keys(parsed)) if (Object.hasOwn(entries, key)) kept[key] = parsed[key];
+      for (const key of Object.keys(input))
+        if (!Object.hasOwn(entries, key) && key !== '__proto__') kept[key] = input[key];
+      result.value = kept as typeof result.value;
+    }
+    return result;
+  };
+  return Object.assign(schema, { '~run': guarded });
+};
+
 const TAB_OR_NEWLINE = /[\t\n\r]/g;
 
 /**

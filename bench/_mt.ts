@@ -1,0 +1,14 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleFile, instrumentModuleTimes, moduleTimes } from '#infra/bundling/analyze.ts';
+import { entryPath } from '#infra/bundling/options.ts';
+const entry = process.argv[2] as never;
+const outdir = mkdtempSync(path.join(tmpdir(), 'mt-'));
+const u = await bundleFile('x', entryPath(entry), outdir, { minify: false });
+const timed = path.join(outdir, 'timed.mjs');
+writeFileSync(timed, instrumentModuleTimes(readFileSync(u.file, 'utf8')));
+const times = moduleTimes(timed, 21);
+let total = 0; for (const ms of times.values()) total += ms;
+console.log('total', total.toFixed(2));
+for (const [m, ms] of [...times].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(ms.toFixed(2).padStart(7), m);
