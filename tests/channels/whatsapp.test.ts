@@ -380,3 +380,45 @@ describe('WhatsApp webhook normalization', () => {
     });
   });
 });
+
+describe('WhatsApp payload objects', () => {
+  it('keeps content sent as an array rather than an object as unsupported, not as an empty object', () => {
+    // Prepare
+    const message = {
+      from: '4915112345678',
+      id: 'wamid.A1',
+      timestamp: '1795330000',
+      type: 'button',
+      button: [],
+    };
+    // Act
+    const [event] = eventsOf(post(messagesBody({ messages: [message] })));
+    // Assess
+    expect(event?.type === 'switchboard.message.received' && event.data.parts).toEqual([
+      { type: 'unsupported', providerType: 'button', raw: message },
+    ]);
+  });
+
+  it('keeps every key of an edited message it cannot read, constructor and prototype too', () => {
+    // Prepare
+    const edited = JSON.parse('{"poll":{"q":"?"},"type":"poll","constructor":{"a":1},"prototype":2}');
+    const message = {
+      from: '4915112345678',
+      id: 'wamid.E1',
+      timestamp: '1795330000',
+      type: 'edit',
+      edit: { original_message_id: 'wamid.E0', message: edited },
+    };
+    // Act
+    const [event] = eventsOf(post(messagesBody({ messages: [message] })));
+    // Assess
+    const parts = event?.type === 'switchboard.message.edited' && event.data.parts;
+    expect(parts).toEqual([{ type: 'unsupported', providerType: 'poll', raw: edited }]);
+    expect(parts && parts[0]?.type === 'unsupported' && Object.keys(parts[0].raw as object)).toEqual([
+      'type',
+      'poll',
+      'constructor',
+      'prototype',
+    ]);
+  });
+});

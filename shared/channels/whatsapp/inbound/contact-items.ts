@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import * as v from 'valibot';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import type { BusinessEndpoint, Contact, HubEvent } from '#shared/contract/types.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
@@ -39,22 +39,22 @@ export interface PlacedItem<T> {
 export const placeContactItem = <T extends { readonly timestamp?: string | undefined }>(
   item: unknown,
   context: ChangeContext,
-  schema: z.ZodMiniType<T>,
+  schema: v.GenericSchema<unknown, T>,
   providerType: string,
   customerOf: (parsed: T) => ItemCustomer | undefined,
 ): PlacedItem<T> | { readonly unsupported: HubEvent } => {
-  const parsed = schema.safeParse(item);
+  const parsed = v.safeParse(schema, item);
   const endpoint = context.endpoint;
   if (!parsed.success || !endpoint) {
     return {
       unsupported: unsupportedEvent({ providerType, raw: item, receivedAt: context.receivedAt, context }),
     };
   }
-  const providerTimestamp = isoFromEpochSeconds(parsed.data.timestamp);
-  const customer = customerOf(parsed.data);
+  const providerTimestamp = isoFromEpochSeconds(parsed.output.timestamp);
+  const customer = customerOf(parsed.output);
   const resolved = customer ? resolveContact(context.contacts, endpoint, customer) : undefined;
   return {
-    parsed: parsed.data,
+    parsed: parsed.output,
     resolved,
     fields: resolved && {
       channel: CHANNEL,

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { contactConversationId } from '#shared/contract/ids.ts';
 import type { BusinessEndpoint, ChannelIdentity, Contact } from '#shared/contract/types.ts';
 import { type ContactEntry, ContactEntrySchema } from './schema.ts';
@@ -16,10 +17,10 @@ export const contactDirectory = (items: readonly unknown[] | undefined): Contact
   const byWaId = new Map<string, ContactEntry>();
   const byUserId = new Map<string, ContactEntry>();
   for (const item of items ?? []) {
-    const parsed = ContactEntrySchema.safeParse(item);
+    const parsed = v.safeParse(ContactEntrySchema, item);
     if (!parsed.success) continue;
-    if (parsed.data.wa_id) byWaId.set(parsed.data.wa_id, parsed.data);
-    if (parsed.data.user_id) byUserId.set(parsed.data.user_id, parsed.data);
+    if (parsed.output.wa_id) byWaId.set(parsed.output.wa_id, parsed.output);
+    if (parsed.output.user_id) byUserId.set(parsed.output.user_id, parsed.output);
   }
   return { byWaId, byUserId };
 };

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { BusinessEndpoint, HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
@@ -40,16 +41,16 @@ export const normalizeWebhookBody = (body: MetaEnvelope, receivedAt: string): Hu
 };
 
 const normalizeEntry = (rawEntry: unknown, receivedAt: string): HubEvent[] => {
-  const entry = EntrySchema.safeParse(rawEntry);
+  const entry = v.safeParse(EntrySchema, rawEntry);
   if (!entry.success) return [unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt })];
-  const accountId = entry.data.id;
-  return entry.data.changes.flatMap((rawChange) => {
-    const change = ChangeSchema.safeParse(rawChange);
+  const accountId = entry.output.id;
+  return entry.output.changes.flatMap((rawChange) => {
+    const change = v.safeParse(ChangeSchema, rawChange);
     if (!change.success) {
       const context = bareContext(accountId, 'change', receivedAt);
       return [unsupportedEvent({ providerType: 'change', raw: rawChange, receivedAt, context })];
     }
-    return normalizeChange(accountId, change.data.field, change.data.value, receivedAt);
+    return normalizeChange(accountId, change.output.field, change.output.value, receivedAt);
   });
 };
 
@@ -59,13 +60,13 @@ const normalizeChange = (
   value: unknown,
   receivedAt: string,
 ): HubEvent[] => {
-  const phoneValue = PhoneNumberValueSchema.safeParse(value);
+  const phoneValue = v.safeParse(PhoneNumberValueSchema, value);
   const endpoint: BusinessEndpoint | undefined = phoneValue.success
     ? withoutUndefined({
         type: 'whatsapp_phone_number' as const,
         // Route on the phone-number id: the display number is formatting, not identity.
-        id: phoneValue.data.metadata.phone_number_id,
-        displayName: phoneValue.data.metadata.display_phone_number,
+        id: phoneValue.output.metadata.phone_number_id,
+        displayName: phoneValue.output.metadata.display_phone_number,
         accountId,
       })
     : undefined;
@@ -73,7 +74,7 @@ const normalizeChange = (
     accountId,
     field,
     endpoint,
-    contacts: phoneValue.success ? contactDirectory(phoneValue.data.contacts) : EMPTY_DIRECTORY,
+    contacts: phoneValue.success ? contactDirectory(phoneValue.output.contacts) : EMPTY_DIRECTORY,
     receivedAt,
   };
   const arrays = Object.hasOwn(ITEM_ARRAYS, field) ? ITEM_ARRAYS[field] : undefined;

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { buildEvent } from '#shared/contract/build.ts';
 import { canonicalJson, eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
@@ -9,7 +10,7 @@ import { withoutUndefined } from './without-undefined.ts';
 
 /** A value-level `errors[]` item: Meta could not deliver something to us (not about one message). */
 export const normalizeValueErrorItem = (item: unknown, context: ChangeContext): HubEvent => {
-  const parsed = ProviderErrorItemSchema.safeParse(item);
+  const parsed = v.safeParse(ProviderErrorItemSchema, item);
   if (!parsed.success) {
     return unsupportedEvent({ providerType: 'error', raw: item, receivedAt: context.receivedAt, context });
   }
@@ -22,7 +23,7 @@ export const normalizeValueErrorItem = (item: unknown, context: ChangeContext): 
       endpoint: context.endpoint,
       providerTimestamp: null,
       receivedAt: context.receivedAt,
-      errors: [providerError(parsed.data)],
+      errors: [providerError(parsed.output)],
     }),
   );
 };

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
@@ -35,12 +36,12 @@ export const normalizeMessageItem = (
   direction: Direction,
 ): HubEvent[] => {
   const providerType = direction === 'inbound' ? 'message' : 'message_echo';
-  const parsed = MessageItemSchema.safeParse(item);
+  const parsed = v.safeParse(MessageItemSchema, item);
   const endpoint = context.endpoint;
   if (!parsed.success || !endpoint) {
     return [unsupportedEvent({ providerType, raw: item, receivedAt: context.receivedAt, context })];
   }
-  const message = parsed.data;
+  const message = parsed.output;
   const providerTimestamp = isoFromEpochSeconds(message.timestamp);
   const customer =
     direction === 'inbound'
@@ -143,9 +144,9 @@ const referralOf = (message: MessageItem): Referral | undefined => {
 
 /** A reaction without an emoji (or with an empty one) is the removal of the customer's reaction. */
 const reactionEvents = (scope: MessageScope): HubEvent[] => {
-  const reaction = ReactionContentSchema.safeParse(scope.raw.reaction);
+  const reaction = v.safeParse(ReactionContentSchema, scope.raw.reaction);
   if (!reaction.success) return messageEvents(scope, [unsupportedPart('reaction', scope.raw)]);
-  const emoji = reaction.data.emoji && reaction.data.emoji.length > 0 ? reaction.data.emoji : undefined;
+  const emoji = reaction.output.emoji && reaction.output.emoji.length > 0 ? reaction.output.emoji : undefined;
   return [
     buildEvent(
       'switchboard.message.reaction_changed',
@@ -154,7 +155,7 @@ const reactionEvents = (scope: MessageScope): HubEvent[] => {
         ...conversationData(scope),
         action: emoji ? ('added' as const) : ('removed' as const),
         emoji,
-        targetProviderMessageId: reaction.data.message_id,
+        targetProviderMessageId: reaction.output.message_id,
         actor: actorOf(scope.direction),
       }),
     ),
@@ -162,26 +163,26 @@ const reactionEvents = (scope: MessageScope): HubEvent[] => {
 };
 
 const editEvents = (scope: MessageScope): HubEvent[] => {
-  const edit = EditContentSchema.safeParse(scope.raw.edit);
+  const edit = v.safeParse(EditContentSchema, scope.raw.edit);
   if (!edit.success) return messageEvents(scope, [unsupportedPart('edit', scope.raw)]);
   return [
     buildEvent('switchboard.message.edited', eventIdFor(CHANNEL, 'edit', scope.message.id), {
       ...conversationData(scope),
-      targetProviderMessageId: edit.data.original_message_id,
+      targetProviderMessageId: edit.output.original_message_id,
       editProviderMessageId: scope.message.id,
-      parts: partsForMessage(edit.data.message as RawMessage),
+      parts: partsForMessage(edit.output.message),
       actor: actorOf(scope.direction),
     }),
   ];
 };
 
 const revokeEvents = (scope: MessageScope): HubEvent[] => {
-  const revoke = RevokeContentSchema.safeParse(scope.raw.revoke);
+  const revoke = v.safeParse(RevokeContentSchema, scope.raw.revoke);
   if (!revoke.success) return messageEvents(scope, [unsupportedPart('revoke', scope.raw)]);
   return [
     buildEvent('switchboard.message.deleted', eventIdFor(CHANNEL, 'revoke', scope.message.id), {
       ...conversationData(scope),
-      targetProviderMessageId: revoke.data.original_message_id,
+      targetProviderMessageId: revoke.output.original_message_id,
       actor: actorOf(scope.direction),
     }),
   ];

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/types.ts';
 import {
   ButtonContentSchema,
@@ -41,13 +42,13 @@ const knownParts = (type: string, content: unknown, message: RawMessage): Messag
   if (isMediaType(type)) return mediaParts(type, content);
   switch (type) {
     case 'text': {
-      const text = TextContentSchema.safeParse(content);
-      return text.success ? [{ type: 'text', text: text.data.body }] : undefined;
+      const text = v.safeParse(TextContentSchema, content);
+      return text.success ? [{ type: 'text', text: text.output.body }] : undefined;
     }
     case 'location': {
-      const location = LocationContentSchema.safeParse(content);
+      const location = v.safeParse(LocationContentSchema, content);
       if (!location.success) return undefined;
-      const { latitude, longitude, name, address, url } = location.data;
+      const { latitude, longitude, name, address, url } = location.output;
       return [withoutUndefined({ type: 'location' as const, latitude, longitude, name, address, url })];
     }
     case 'contacts':
@@ -56,28 +57,28 @@ const knownParts = (type: string, content: unknown, message: RawMessage): Messag
       return interactiveParts(content);
     case 'button': {
       // A tap on a template's quick-reply button.
-      const button = ButtonContentSchema.safeParse(content);
+      const button = v.safeParse(ButtonContentSchema, content);
       if (!button.success) return undefined;
       return [
         withoutUndefined({
           type: 'interactive_reply' as const,
           kind: 'button' as const,
-          payload: button.data.payload,
-          title: button.data.text,
+          payload: button.output.payload,
+          title: button.output.text,
         }),
       ];
     }
     case 'order':
       return orderParts(content);
     case 'system': {
-      const system = SystemContentSchema.safeParse(content);
+      const system = v.safeParse(SystemContentSchema, content);
       if (!system.success) return undefined;
       return [
         withoutUndefined({
           type: 'system' as const,
-          kind: system.data.type ?? 'system',
-          body: system.data.body,
-          newIdentity: system.data.wa_id ?? system.data.user_id,
+          kind: system.output.type ?? 'system',
+          body: system.output.body,
+          newIdentity: system.output.wa_id ?? system.output.user_id,
         }),
       ];
     }
@@ -85,8 +86,8 @@ const knownParts = (type: string, content: unknown, message: RawMessage): Messag
       // The user opened the chat for the first time; there is no content.
       return [{ type: 'system', kind: 'request_welcome' }];
     case 'unsupported': {
-      const unsupported = UnsupportedContentSchema.safeParse(content);
-      const providerType = unsupported.success ? unsupported.data.type : undefined;
+      const unsupported = v.safeParse(UnsupportedContentSchema, content);
+      const providerType = unsupported.success ? unsupported.output.type : undefined;
       return [unsupportedPart(providerType ?? 'unsupported', message)];
     }
     default:
@@ -103,9 +104,9 @@ const MEDIA_KIND: Readonly<Record<MediaType, MediaKind>> = {
 };
 
 const mediaParts = (type: MediaType, content: unknown): MessagePart[] | undefined => {
-  const media = MediaContentSchema.safeParse(content);
+  const media = v.safeParse(MediaContentSchema, content);
   if (!media.success) return undefined;
-  const { id, mime_type, sha256, caption, filename, voice, animated } = media.data;
+  const { id, mime_type, sha256, caption, filename, voice, animated } = media.output;
   const kind: MediaKind = type === 'audio' && voice === true ? 'voice' : MEDIA_KIND[type];
   return [
     withoutUndefined({
@@ -122,9 +123,9 @@ const mediaParts = (type: MediaType, content: unknown): MessagePart[] | undefine
 };
 
 const contactsParts = (content: unknown): MessagePart[] | undefined => {
-  const contacts = ContactsContentSchema.safeParse(content);
+  const contacts = v.safeParse(ContactsContentSchema, content);
   if (!contacts.success) return undefined;
-  const shared = contacts.data.map(
+  const shared = contacts.output.map(
     (card): SharedContact =>
       withoutUndefined({
         formattedName:
@@ -148,9 +149,9 @@ const contactsParts = (content: unknown): MessagePart[] | undefined => {
 };
 
 const interactiveParts = (content: unknown): MessagePart[] | undefined => {
-  const interactive = InteractiveContentSchema.safeParse(content);
+  const interactive = v.safeParse(InteractiveContentSchema, content);
   if (!interactive.success) return undefined;
-  const { type, button_reply, list_reply, nfm_reply } = interactive.data;
+  const { type, button_reply, list_reply, nfm_reply } = interactive.output;
   if (type === 'button_reply' && button_reply) {
     return [
       withoutUndefined({
@@ -190,14 +191,14 @@ const interactiveParts = (content: unknown): MessagePart[] | undefined => {
 };
 
 const orderParts = (content: unknown): MessagePart[] | undefined => {
-  const order = OrderContentSchema.safeParse(content);
+  const order = v.safeParse(OrderContentSchema, content);
   if (!order.success) return undefined;
   return [
     withoutUndefined({
       type: 'order' as const,
-      catalogId: order.data.catalog_id,
-      text: order.data.text,
-      items: order.data.product_items.map((item) =>
+      catalogId: order.output.catalog_id,
+      text: order.output.text,
+      items: order.output.product_items.map((item) =>
         withoutUndefined({
           productRetailerId: item.product_retailer_id,
           quantity: item.quantity,

@@ -1,74 +1,82 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { finiteNumber, lazily } from '#shared/validation/schema.ts';
 
 /**
- * Zod schemas of the WhatsApp Cloud API webhook, from Meta's webhook reference. Every object is
+ * valibot schemas of the WhatsApp Cloud API webhook, from Meta's webhook reference. Every object is
  * loose so fields Meta adds later never break parsing, and arrays are kept as `unknown[]` at the
  * level above so one malformed item is kept as unsupported without failing its neighbours.
- * Written with `zod/mini` (functions instead of methods, tree-shaken), and each object wrapped in
- * `z.lazy`: building a zod schema costs tens of microseconds, these ~150 about 10 ms, so each is
- * built on its first parse instead of at import, and a cold start builds only what its first
+ * Each object is wrapped in `lazily`: building the ~150 schemas at import would cost every cold
+ * start, so each is built on its first parse instead, and a cold start builds only what its first
  * request reads (the other webhooks' schemas and the config's are written the same way).
  */
 
-/** Meta sends ids and times as strings but older payloads and samples use numbers. */
-const stringish = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
-const nonEmpty = () => z.string().check(z.minLength(1));
-const nonEmptyId = z.pipe(stringish, nonEmpty());
-const optionalString = () => z.optional(z.string());
-const optionalStringish = () => z.optional(stringish);
-const optionalBoolean = () => z.optional(z.boolean());
+/** A JSON object: valibot's objects would also take an array, which Meta never sends for one. */
+const isRecord = (input: unknown): input is Record<string, unknown> =>
+  typeof input === 'object' && input !== null && !Array.isArray(input);
 
-export const EntrySchema = z.lazy(() =>
-  z.looseObject({
+/** A loose object (fields it does not name kept) that refuses an array. */
+const looseObject = <const TEntries extends v.ObjectEntries>(entries: TEntries) =>
+  v.pipe(v.custom<Record<string, unknown>>(isRecord), v.looseObject(entries));
+
+/** Meta sends ids and times as strings but older payloads and samples use numbers (finite ones). */
+const stringish = v.pipe(v.union([v.string(), v.pipe(v.number(), v.finite())]), v.transform(String));
+const nonEmpty = () => v.pipe(v.string(), v.minLength(1));
+const nonEmptyId = v.pipe(stringish, v.minLength(1));
+const optionalString = () => v.optional(v.string());
+const optionalStringish = () => v.optional(stringish);
+const optionalBoolean = () => v.optional(v.boolean());
+
+export const EntrySchema = lazily(() =>
+  looseObject({
     id: nonEmptyId,
-    changes: z.array(z.unknown()),
+    changes: v.array(v.unknown()),
   }),
 );
 
-export const ChangeSchema = z.lazy(() =>
-  z.looseObject({
+export const ChangeSchema = lazily(() =>
+  looseObject({
     field: nonEmpty(),
-    value: z.unknown(),
+    value: v.unknown(),
   }),
 );
 
-const MetadataSchema = z.lazy(() =>
-  z.looseObject({
+const MetadataSchema = lazily(() =>
+  looseObject({
     display_phone_number: optionalStringish(),
     phone_number_id: nonEmptyId,
   }),
 );
 
 /** The `value` of the fields that concern one business phone number. */
-export const PhoneNumberValueSchema = z.lazy(() =>
-  z.looseObject({
+export const PhoneNumberValueSchema = lazily(() =>
+  looseObject({
     metadata: MetadataSchema,
-    contacts: z.optional(z.array(z.unknown())),
+    contacts: v.optional(v.array(v.unknown())),
   }),
 );
 
-export const ContactEntrySchema = z.lazy(() =>
-  z.looseObject({
-    profile: z.optional(z.looseObject({ name: optionalString(), username: optionalString() })),
+export const ContactEntrySchema = lazily(() =>
+  looseObject({
+    profile: v.optional(looseObject({ name: optionalString(), username: optionalString() })),
     wa_id: optionalStringish(),
     /** Business-scoped user id (BSUID). */
     user_id: optionalString(),
   }),
 );
-export type ContactEntry = z.infer<typeof ContactEntrySchema>;
+export type ContactEntry = v.InferOutput<typeof ContactEntrySchema>;
 
-export const ProviderErrorItemSchema = z.lazy(() =>
-  z.looseObject({
+export const ProviderErrorItemSchema = lazily(() =>
+  looseObject({
     code: stringish,
     title: optionalString(),
     message: optionalString(),
-    error_data: z.optional(z.looseObject({ details: optionalString() })),
+    error_data: v.optional(looseObject({ details: optionalString() })),
   }),
 );
-export type ProviderErrorItem = z.infer<typeof ProviderErrorItemSchema>;
+export type ProviderErrorItem = v.InferOutput<typeof ProviderErrorItemSchema>;
 
-const ContextSchema = z.lazy(() =>
-  z.looseObject({
+const ContextSchema = lazily(() =>
+  looseObject({
     id: optionalString(),
     from: optionalStringish(),
     forwarded: optionalBoolean(),
@@ -76,8 +84,8 @@ const ContextSchema = z.lazy(() =>
   }),
 );
 
-const ReferralItemSchema = z.lazy(() =>
-  z.looseObject({
+const ReferralItemSchema = lazily(() =>
+  looseObject({
     source_url: optionalString(),
     source_id: optionalStringish(),
     source_type: optionalString(),
@@ -89,8 +97,8 @@ const ReferralItemSchema = z.lazy(() =>
 );
 
 /** What every message (inbound or echoed) has; the content sits under the key named by `type`. */
-export const MessageItemSchema = z.lazy(() =>
-  z.looseObject({
+export const MessageItemSchema = lazily(() =>
+  looseObject({
     id: nonEmpty(),
     type: nonEmpty(),
     timestamp: optionalStringish(),
@@ -98,17 +106,17 @@ export const MessageItemSchema = z.lazy(() =>
     from_user_id: optionalString(),
     to: optionalStringish(),
     to_user_id: optionalString(),
-    context: z.optional(ContextSchema),
-    referral: z.optional(ReferralItemSchema),
-    errors: z.optional(z.array(ProviderErrorItemSchema)),
+    context: v.optional(ContextSchema),
+    referral: v.optional(ReferralItemSchema),
+    errors: v.optional(v.array(ProviderErrorItemSchema)),
   }),
 );
-export type MessageItem = z.infer<typeof MessageItemSchema>;
+export type MessageItem = v.InferOutput<typeof MessageItemSchema>;
 
-export const TextContentSchema = z.lazy(() => z.looseObject({ body: z.string() }));
+export const TextContentSchema = lazily(() => looseObject({ body: v.string() }));
 
-export const MediaContentSchema = z.lazy(() =>
-  z.looseObject({
+export const MediaContentSchema = lazily(() =>
+  looseObject({
     id: nonEmptyId,
     mime_type: optionalString(),
     sha256: optionalString(),
@@ -119,88 +127,85 @@ export const MediaContentSchema = z.lazy(() =>
   }),
 );
 
-export const LocationContentSchema = z.lazy(() =>
-  z.looseObject({
-    latitude: z.number().check(z.gte(-90), z.lte(90)),
-    longitude: z.number().check(z.gte(-180), z.lte(180)),
+export const LocationContentSchema = lazily(() =>
+  looseObject({
+    latitude: v.pipe(v.number(), v.minValue(-90), v.maxValue(90)),
+    longitude: v.pipe(v.number(), v.minValue(-180), v.maxValue(180)),
     name: optionalString(),
     address: optionalString(),
     url: optionalString(),
   }),
 );
 
-const SharedContactItemSchema = z.lazy(() =>
-  z.looseObject({
-    name: z.optional(
-      z.looseObject({
+const SharedContactItemSchema = lazily(() =>
+  looseObject({
+    name: v.optional(
+      looseObject({
         formatted_name: optionalString(),
         first_name: optionalString(),
         last_name: optionalString(),
       }),
     ),
-    phones: z.optional(
-      z.array(
-        z.looseObject({
+    phones: v.optional(
+      v.array(
+        looseObject({
           phone: optionalStringish(),
           type: optionalString(),
           wa_id: optionalStringish(),
         }),
       ),
     ),
-    emails: z.optional(z.array(z.looseObject({ email: optionalString(), type: optionalString() }))),
-    org: z.optional(z.looseObject({ company: optionalString() })),
-    urls: z.optional(z.array(z.looseObject({ url: optionalString() }))),
+    emails: v.optional(v.array(looseObject({ email: optionalString(), type: optionalString() }))),
+    org: v.optional(looseObject({ company: optionalString() })),
+    urls: v.optional(v.array(looseObject({ url: optionalString() }))),
   }),
 );
-export const ContactsContentSchema = z.lazy(() => z.array(SharedContactItemSchema).check(z.minLength(1)));
+export const ContactsContentSchema = lazily(() => v.pipe(v.array(SharedContactItemSchema), v.minLength(1)));
 
-export const InteractiveContentSchema = z.lazy(() =>
-  z.looseObject({
-    type: z.string(),
-    button_reply: z.optional(z.looseObject({ id: z.string(), title: optionalString() })),
-    list_reply: z.optional(
-      z.looseObject({ id: z.string(), title: optionalString(), description: optionalString() }),
+export const InteractiveContentSchema = lazily(() =>
+  looseObject({
+    type: v.string(),
+    button_reply: v.optional(looseObject({ id: v.string(), title: optionalString() })),
+    list_reply: v.optional(
+      looseObject({ id: v.string(), title: optionalString(), description: optionalString() }),
     ),
-    nfm_reply: z.optional(
-      z.looseObject({ response_json: z.string(), name: optionalString(), body: optionalString() }),
+    nfm_reply: v.optional(
+      looseObject({ response_json: v.string(), name: optionalString(), body: optionalString() }),
     ),
   }),
 );
 
-export const ButtonContentSchema = z.lazy(() =>
-  z.looseObject({
+export const ButtonContentSchema = lazily(() =>
+  looseObject({
     payload: optionalString(),
     text: optionalString(),
   }),
 );
 
-export const ReactionContentSchema = z.lazy(() =>
-  z.looseObject({
+export const ReactionContentSchema = lazily(() =>
+  looseObject({
     message_id: nonEmpty(),
     emoji: optionalString(),
   }),
 );
 
-/** A number sent as a number or a numeric string (zod 4's `z.number()` refuses NaN and ±Infinity). */
-const finiteNumber = () => z.pipe(z.coerce.number(), z.number());
-
-export const OrderContentSchema = z.lazy(() =>
-  z.looseObject({
+export const OrderContentSchema = lazily(() =>
+  looseObject({
     catalog_id: stringish,
     text: optionalString(),
-    product_items: z.array(
-      z.looseObject({
+    product_items: v.array(
+      looseObject({
         product_retailer_id: stringish,
         quantity: finiteNumber(),
-        item_price: z.optional(finiteNumber()),
+        item_price: v.optional(finiteNumber()),
         currency: optionalString(),
       }),
     ),
   }),
 );
 
-export const SystemContentSchema = z.lazy(() =>
-  z.looseObject({
+export const SystemContentSchema = lazily(() =>
+  looseObject({
     type: optionalString(),
     body: optionalString(),
     /** The new wa_id on `user_changed_number`. */
@@ -210,19 +215,35 @@ export const SystemContentSchema = z.lazy(() =>
   }),
 );
 
-export const UnsupportedContentSchema = z.lazy(() => z.looseObject({ type: optionalString() }));
+export const UnsupportedContentSchema = lazily(() => looseObject({ type: optionalString() }));
 
-export const EditContentSchema = z.lazy(() =>
-  z.looseObject({
+/**
+ * The edited message, whose unsupported part carries it whole: `type` first, then every other key
+ * as sent. Copied by hand, as valibot's loose object leaves out `constructor` and `prototype` keys
+ * (both leave out `__proto__`, which would replace the copy's prototype).
+ */
+const EditedMessageSchema = () =>
+  v.pipe(
+    v.custom<Record<string, unknown>>(isRecord),
+    v.check((message) => typeof message.type === 'string' && message.type.length > 0),
+    v.transform((message) => {
+      const copy: Record<string, unknown> = { type: message.type };
+      for (const key in message) if (key !== 'type' && key !== '__proto__') copy[key] = message[key];
+      return copy as { type: string } & Record<string, unknown>;
+    }),
+  );
+
+export const EditContentSchema = lazily(() =>
+  looseObject({
     original_message_id: nonEmpty(),
-    message: z.looseObject({ type: nonEmpty() }),
+    message: EditedMessageSchema(),
   }),
 );
 
-export const RevokeContentSchema = z.lazy(() => z.looseObject({ original_message_id: nonEmpty() }));
+export const RevokeContentSchema = lazily(() => looseObject({ original_message_id: nonEmpty() }));
 
-export const StatusItemSchema = z.lazy(() =>
-  z.looseObject({
+export const StatusItemSchema = lazily(() =>
+  looseObject({
     id: nonEmpty(),
     status: nonEmpty(),
     timestamp: optionalStringish(),
@@ -231,9 +252,9 @@ export const StatusItemSchema = z.lazy(() =>
     recipient_type: optionalString(),
     /** What the business sent with the message (`biz_opaque_callback_data`), echoed in its statuses. */
     biz_opaque_callback_data: optionalString(),
-    errors: z.optional(z.array(ProviderErrorItemSchema)),
-    pricing: z.optional(
-      z.looseObject({
+    errors: v.optional(v.array(ProviderErrorItemSchema)),
+    pricing: v.optional(
+      looseObject({
         billable: optionalBoolean(),
         pricing_model: optionalString(),
         category: optionalString(),
@@ -243,12 +264,12 @@ export const StatusItemSchema = z.lazy(() =>
   }),
 );
 
-export const UserPreferenceItemSchema = z.lazy(() =>
-  z.looseObject({
+export const UserPreferenceItemSchema = lazily(() =>
+  looseObject({
     wa_id: optionalStringish(),
     user_id: optionalString(),
-    category: z.string(),
-    value: z.string(),
+    category: v.string(),
+    value: v.string(),
     detail: optionalString(),
     timestamp: optionalStringish(),
   }),
