@@ -1,22 +1,22 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, looseObject } from '#shared/validation/schema.ts';
 
 /**
  * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both
  * send it; a function URL sends `"body": null` for a request without one (a GET handshake).
  */
 const HttpApiEventSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     rawPath: v.pipe(v.string(), v.minLength(1)),
     /** Absent or null without a query: '' (a default, which valibot applies to a missing key too). */
     rawQueryString: v.nullish(v.string(), ''),
     headers: v.optional(v.record(v.string(), v.optional(v.string())), {}),
     body: v.nullish(v.string()),
     isBase64Encoded: v.optional(v.boolean(), false),
-    requestContext: v.looseObject({
-      http: v.looseObject({ method: v.pipe(v.string(), v.minLength(1)) }),
+    requestContext: looseObject({
+      http: looseObject({ method: v.pipe(v.string(), v.minLength(1)) }),
     }),
   }),
 );

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, object } from '#shared/validation/schema.ts';
 import { isKeyableConversationId } from './payload-keys.ts';
 
 /**
@@ -16,8 +16,8 @@ import { isKeyableConversationId } from './payload-keys.ts';
  * event JSON whether the message carried the event itself or a pointer to it.
  */
 export const ClaimCheckSchema = lazily(() =>
-  v.object({
-    switchboardClaimCheck: v.object({
+  object({
+    switchboardClaimCheck: object({
       version: v.literal(1),
       bucket: v.pipe(v.string(), v.minLength(1)),
       key: v.pipe(v.string(), v.minLength(1)),

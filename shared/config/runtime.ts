@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
-import { finiteNumber, int, lazily, url } from '#shared/validation/schema.ts';
+import { finiteNumber, int, lazily, object, strictObject, url } from '#shared/validation/schema.ts';
 
 export const LogLevelSchema = lazily(() => v.picklist(['debug', 'info', 'warn', 'error']));
 export type LogLevel = v.InferOutput<typeof LogLevelSchema>;
@@ -32,7 +32,7 @@ export const ResponseTargetSecondsSchema = lazily(() =>
   v.pipe(
     v.unknown(),
     v.transform((value: unknown) => (typeof value === 'string' ? pairsOf(value) : value)),
-    v.strictObject({
+    strictObject({
       messenger: v.optional(targetSeconds()),
       whatsapp: v.optional(targetSeconds()),
       sms: v.optional(targetSeconds()),
@@ -120,7 +120,7 @@ const SETTING_NAMES = Object.keys(SETTINGS) as Array<keyof Settings>;
 
 /** The whole environment at once: HubFunction checks a deployment's literal values with it at synth. */
 export const RuntimeConfigSchema = lazily(() =>
-  v.object(
+  object(
     Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name]()])) as {
       [K in keyof Settings]: ReturnType<Settings[K]>;
     },

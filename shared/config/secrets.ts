@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SecretSection } from '#shared/channels/registry.ts';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, object } from '#shared/validation/schema.ts';
 
 /**
  * Channel credentials. In AWS they live in one Secrets Manager secret (JSON of this shape); locally
@@ -11,7 +11,7 @@ import { lazily } from '#shared/validation/schema.ts';
  * run, answering 503, while one is missing).
  */
 const MetaSectionSchema = lazily(() =>
-  v.object({
+  object({
     /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
     appSecret: v.pipe(v.string(), v.minLength(1)),
     /** Echoed back in the GET subscription handshake. */
@@ -25,7 +25,7 @@ const MetaSectionSchema = lazily(() =>
   }),
 );
 const TwilioSectionSchema = lazily(() =>
-  v.object({
+  object({
     authToken: v.pipe(v.string(), v.minLength(1)),
     /** Accepted too during auth-token rotation. */
     secondaryAuthToken: v.optional(v.pipe(v.string(), v.minLength(1))),
@@ -34,7 +34,7 @@ const TwilioSectionSchema = lazily(() =>
   }),
 );
 const MailgunSectionSchema = lazily(() =>
-  v.object({
+  object({
     /** The HTTP webhook signing key. */
     signingKey: v.pipe(v.string(), v.minLength(1)),
     /** Sending: the private API key (HTTP basic auth as `api`). */
@@ -42,7 +42,7 @@ const MailgunSectionSchema = lazily(() =>
   }),
 );
 const EmailSectionSchema = lazily(() =>
-  v.object({
+  object({
     /**
      * Keys the tag of `reply+<tag>@…` addresses (an HMAC of the conversation id): only a tag the hub
      * made places an inbound e-mail in a conversation. At least 32 random characters.
@@ -52,7 +52,7 @@ const EmailSectionSchema = lazily(() =>
 );
 
 export const ChannelSecretsSchema = lazily(() =>
-  v.object({
+  object({
     meta: v.optional(MetaSectionSchema),
     twilio: v.optional(TwilioSectionSchema),
     mailgun: v.optional(MailgunSectionSchema),

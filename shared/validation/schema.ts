@@ -83,6 +83,9 @@ export const url = () =>
     v.transform((value) => value.replace(TAB_OR_NEWLINE, '')),
   );
 
+/** A JSON number: valibot's number takes the ±Infinity `JSON.parse` gives for `1e400`, zod's refused it. */
+export const jsonNumber = () => v.pipe(v.number(), v.finite());
+
 /** A safe integer (what a JSON number may be as an id, a count, a limit). */
 export const int = () => v.pipe(v.number(), v.safeInteger());
 

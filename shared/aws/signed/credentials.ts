@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, looseObject } from '#shared/validation/schema.ts';
 import { type HttpGet, nodeHttpGet } from './http.ts';
 import type { SigningCredentials } from './sigv4.ts';
 
@@ -24,7 +24,7 @@ export interface ExpiringCredentials extends SigningCredentials {
 
 /** The endpoint's answer (ECS, EKS Pod Identity and Lambda SnapStart answer alike). */
 const ContainerCredentialsSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     AccessKeyId: v.pipe(v.string(), v.minLength(1)),
     SecretAccessKey: v.pipe(v.string(), v.minLength(1)),
     Token: v.optional(v.string()),

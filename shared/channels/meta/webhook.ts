@@ -4,7 +4,7 @@ import type { SecretsWith } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { Channel, HubEvent } from '#shared/contract/types.ts';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, looseObject } from '#shared/validation/schema.ts';
 import { boundDepth } from '../bounded-json.ts';
 import { MAX_BODY_BYTES, OK_RESPONSE, reject, type WebhookOutcome, type WebhookRequest } from '../inbound.ts';
 import { answerMetaHandshake } from './handshake.ts';
@@ -19,7 +19,7 @@ import { verifyMetaSignature } from './signature.ts';
  */
 
 export const MetaEnvelopeSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     object: v.string(),
     entry: v.array(v.unknown()),
   }),

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { lazily } from '#shared/validation/schema.ts';
+import { jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
 
 /**
  * valibot schemas of the Messenger Platform webhook (Facebook pages and Instagram accounts). Every
@@ -8,12 +8,6 @@ import { lazily } from '#shared/validation/schema.ts';
  * Each is built by `lazily` on its first parse (see shared/validation/schema.ts), so a cold start
  * builds only what its first request reads.
  */
-
-/**
- * A number, never NaN or ±Infinity, as zod's numbers were (valibot's accept Infinity, which
- * `JSON.parse` gives for `1e400`). Not the shared `finiteNumber()`, which also coerces strings.
- */
-const jsonNumber = () => v.pipe(v.number(), v.finite());
 
 /** Meta ids are strings, but a few (app_id, sticker_id, ad_id) arrive as JSON numbers. */
 const idString = v.pipe(
@@ -40,18 +34,18 @@ export type EntryItemField = (typeof ENTRY_ITEM_FIELDS)[number];
  * so a malformed one never costs the others, and items are passed on even without a page id.
  */
 export const EntrySchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
     id: idString,
     time: v.optional(epochMillis),
   }),
 );
 
-const ParticipantSchema = lazily(() => v.looseObject({ id: idString }));
+const ParticipantSchema = lazily(() => looseObject({ id: idString }));
 
 /** What every messaging item carries besides its one event. */
 export const MessagingItemBaseSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     sender: ParticipantSchema,
     recipient: ParticipantSchema,
     timestamp: v.optional(epochMillis),
@@ -60,14 +54,14 @@ export const MessagingItemBaseSchema = lazily(() =>
 export type MessagingItemBase = v.InferOutput<typeof MessagingItemBaseSchema>;
 
 export const ReferralSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     ref: v.optional(looseString),
     source: v.optional(v.string()),
     type: v.optional(v.string()),
     ad_id: v.optional(idString),
     referer_uri: v.optional(v.string()),
     ads_context_data: v.optional(
-      v.looseObject({
+      looseObject({
         ad_title: v.optional(v.string()),
         photo_url: v.optional(v.string()),
         video_url: v.optional(v.string()),
@@ -80,15 +74,15 @@ export const ReferralSchema = lazily(() =>
 export type MetaReferral = v.InferOutput<typeof ReferralSchema>;
 
 export const AttachmentSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     type: v.string(),
     /** Absent or null on `fallback` attachments of unsupported shares. */
     payload: v.nullish(
-      v.looseObject({
+      looseObject({
         url: v.optional(v.string()),
         title: v.optional(v.string()),
         sticker_id: v.optional(idString),
-        coordinates: v.optional(v.looseObject({ lat: jsonNumber(), long: jsonNumber() })),
+        coordinates: v.optional(looseObject({ lat: jsonNumber(), long: jsonNumber() })),
       }),
     ),
     /** Older `fallback` attachments put title and url beside the payload. */
@@ -99,15 +93,15 @@ export const AttachmentSchema = lazily(() =>
 export type Attachment = v.InferOutput<typeof AttachmentSchema>;
 
 export const MessageSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     mid: v.pipe(v.string(), v.minLength(1)),
     text: v.optional(v.string()),
     is_echo: v.optional(v.boolean()),
     app_id: v.optional(idString),
     metadata: v.optional(v.string()),
-    quick_reply: v.optional(v.looseObject({ payload: looseString })),
+    quick_reply: v.optional(looseObject({ payload: looseString })),
     reply_to: v.optional(
-      v.looseObject({ mid: v.optional(v.pipe(v.string(), v.minLength(1))), story: v.optional(v.unknown()) }),
+      looseObject({ mid: v.optional(v.pipe(v.string(), v.minLength(1))), story: v.optional(v.unknown()) }),
     ),
     attachments: v.optional(v.array(v.unknown())),
     referral: v.optional(ReferralSchema),
@@ -120,7 +114,7 @@ export const MessageSchema = lazily(() =>
 export type MetaMessage = v.InferOutput<typeof MessageSchema>;
 
 export const PostbackSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     mid: v.optional(v.pipe(v.string(), v.minLength(1))),
     title: v.optional(v.string()),
     payload: v.optional(looseString),
@@ -130,7 +124,7 @@ export const PostbackSchema = lazily(() =>
 export type MetaPostback = v.InferOutput<typeof PostbackSchema>;
 
 export const ReactionSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     mid: v.pipe(v.string(), v.minLength(1)),
     action: v.picklist(['react', 'unreact']),
     emoji: v.optional(v.string()),
@@ -139,17 +133,17 @@ export const ReactionSchema = lazily(() =>
   }),
 );
 
-export const ReadSchema = lazily(() => v.looseObject({ watermark: epochMillis }));
+export const ReadSchema = lazily(() => looseObject({ watermark: epochMillis }));
 
 export const DeliverySchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     mids: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
     watermark: epochMillis,
   }),
 );
 
 export const MessageEditSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     mid: v.pipe(v.string(), v.minLength(1)),
     text: v.optional(v.string()),
     num_edit: v.optional(looseString),
@@ -157,7 +151,7 @@ export const MessageEditSchema = lazily(() =>
 );
 
 export const OptinSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     type: v.optional(v.string()),
     ref: v.optional(looseString),
     payload: v.optional(looseString),

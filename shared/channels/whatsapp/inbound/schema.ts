@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { finiteNumber, lazily } from '#shared/validation/schema.ts';
+import { finiteNumber, jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
 
 /**
  * valibot schemas of the WhatsApp Cloud API webhook, from Meta's webhook reference. Every object is
@@ -10,16 +10,8 @@ import { finiteNumber, lazily } from '#shared/validation/schema.ts';
  * request reads (the other webhooks' schemas and the config's are written the same way).
  */
 
-/** A JSON object: valibot's objects would also take an array, which Meta never sends for one. */
-const isRecord = (input: unknown): input is Record<string, unknown> =>
-  typeof input === 'object' && input !== null && !Array.isArray(input);
-
-/** A loose object (fields it does not name kept) that refuses an array. */
-const looseObject = <const TEntries extends v.ObjectEntries>(entries: TEntries) =>
-  v.pipe(v.custom<Record<string, unknown>>(isRecord), v.looseObject(entries));
-
 /** Meta sends ids and times as strings but older payloads and samples use numbers (finite ones). */
-const stringish = v.pipe(v.union([v.string(), v.pipe(v.number(), v.finite())]), v.transform(String));
+const stringish = v.pipe(v.union([v.string(), jsonNumber()]), v.transform(String));
 const nonEmpty = () => v.pipe(v.string(), v.minLength(1));
 const nonEmptyId = v.pipe(stringish, v.minLength(1));
 const optionalString = () => v.optional(v.string());
@@ -217,21 +209,8 @@ export const SystemContentSchema = lazily(() =>
 
 export const UnsupportedContentSchema = lazily(() => looseObject({ type: optionalString() }));
 
-/**
- * The edited message, whose unsupported part carries it whole: `type` first, then every other key
- * as sent. Copied by hand, as valibot's loose object leaves out `constructor` and `prototype` keys
- * (both leave out `__proto__`, which would replace the copy's prototype).
- */
-const EditedMessageSchema = () =>
-  v.pipe(
-    v.custom<Record<string, unknown>>(isRecord),
-    v.check((message) => typeof message.type === 'string' && message.type.length > 0),
-    v.transform((message) => {
-      const copy: Record<string, unknown> = { type: message.type };
-      for (const key in message) if (key !== 'type' && key !== '__proto__') copy[key] = message[key];
-      return copy as { type: string } & Record<string, unknown>;
-    }),
-  );
+/** The edited message, whose unsupported part carries it whole: `type` first, then every other key as sent. */
+const EditedMessageSchema = () => looseObject({ type: nonEmpty() });
 
 export const EditContentSchema = lazily(() =>
   looseObject({
