@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { $ZodError } from 'zod/v4/core';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
 import { MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
+import { issuePaths } from '#shared/validation/schema.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
@@ -66,18 +67,18 @@ describe('SES receipt-rule Lambda event', () => {
     ['mail.messageId', (event: typeof sesEvent) => (event.Records[0].ses.mail.messageId = '../../etc')],
     ['spfVerdict', (event: typeof sesEvent) => delete event.Records[0].ses.receipt.spfVerdict],
     ['Records', (event: typeof sesEvent) => (event.Records = [])],
-  ])('throws a zod error naming %s on a malformed event', (field, corrupt) => {
+  ])('throws a valibot error naming %s on a malformed event', (field, corrupt) => {
     // Prepare
     const broken = structuredClone(sesEvent);
     corrupt(broken);
     // Act
     const parse = () => parseSesReceiptEvent(broken);
     // Assess
-    expect(parse).toThrow($ZodError);
+    expect(parse).toThrow(v.ValiError);
     try {
       parse();
     } catch (error) {
-      const paths = (error as $ZodError).issues.map((issue) => issue.path.join('.'));
+      const paths = issuePaths((error as v.ValiError<v.GenericSchema>).issues);
       expect(paths.join(' ')).toContain(field.split('.').pop());
     }
   });

@@ -1,4 +1,5 @@
 import { addressParser } from 'postal-mime';
+import * as v from 'valibot';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
@@ -133,9 +134,9 @@ const eventFor = (known: Known): HubEvent | undefined => {
  */
 export const normalizeMailgunEvent = (raw: unknown, receivedAt: Date): HubEvent[] => {
   const received = receivedAt.toISOString();
-  const parsed = MailgunEventDataSchema.safeParse(raw);
+  const parsed = v.safeParse(MailgunEventDataSchema, raw);
   if (!parsed.success) return [unsupported(raw, undefined, received)];
-  const data = parsed.data;
+  const data = parsed.output;
   const messageId = data.message?.headers?.['message-id']?.trim().replace(/^<|>$/g, '');
   const endpointAddress = senderAddressOf(data);
   const conversationId = conversationIdOfTag(stringVariable(data, CONVERSATION_TAG));

@@ -1,4 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { lazily } from '#shared/validation/schema.ts';
+import { finite, looseObject, record } from './json-rules.ts';
 
 /*
  * Mailgun's JSON event webhooks (documentation.mailgun.com, user-manual/webhooks/webhook-payloads):
@@ -6,50 +8,51 @@ import * as z from 'zod/mini';
  * adds fields without notice ("we do not recommend hardcoding the fields").
  */
 
-const digits = z.pipe(z.union([z.string(), z.number().check(z.int(), z.nonnegative())]), z.transform(String));
+const digits = v.pipe(
+  v.union([v.string(), v.pipe(v.number(), v.safeInteger(), v.minValue(0))]),
+  v.transform(String),
+);
 
-export const MailgunEventsBodySchema = z.lazy(() =>
-  z.looseObject({
-    signature: z.looseObject({
+export const MailgunEventsBodySchema = lazily(() =>
+  looseObject({
+    signature: looseObject({
       timestamp: digits,
-      token: z.string().check(z.minLength(1)),
-      signature: z.string().check(z.minLength(1)),
+      token: v.pipe(v.string(), v.minLength(1)),
+      signature: v.pipe(v.string(), v.minLength(1)),
     }),
-    'event-data': z.unknown(),
+    'event-data': v.unknown(),
   }),
 );
 
-const TextOrNumber = z.pipe(z.union([z.string(), z.number()]), z.transform(String));
+const TextOrNumber = v.pipe(v.union([v.string(), finite()]), v.transform(String));
 
-export const MailgunEventDataSchema = z.lazy(() =>
-  z.looseObject({
-    event: z.string(),
-    id: z.string().check(z.minLength(1), z.maxLength(256)),
+export const MailgunEventDataSchema = lazily(() =>
+  looseObject({
+    event: v.string(),
+    id: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
     /** Epoch seconds with a fraction. */
-    timestamp: z.optional(z.number()),
-    recipient: z.optional(z.string()),
-    severity: z.optional(z.string()),
-    reason: z.optional(z.string()),
-    envelope: z.optional(z.looseObject({ sender: z.optional(z.string()) })),
-    message: z.optional(
-      z.looseObject({
-        headers: z.optional(
-          z.looseObject({ 'message-id': z.optional(z.string()), from: z.optional(z.string()) }),
+    timestamp: v.optional(finite()),
+    recipient: v.optional(v.string()),
+    severity: v.optional(v.string()),
+    reason: v.optional(v.string()),
+    envelope: v.optional(looseObject({ sender: v.optional(v.string()) })),
+    message: v.optional(
+      looseObject({
+        headers: v.optional(
+          looseObject({ 'message-id': v.optional(v.string()), from: v.optional(v.string()) }),
         ),
       }),
     ),
-    'delivery-status': z.optional(
-      z.looseObject({
-        code: z.optional(TextOrNumber),
-        message: z.optional(z.string()),
-        description: z.optional(z.string()),
+    'delivery-status': v.optional(
+      looseObject({
+        code: v.optional(TextOrNumber),
+        message: v.optional(v.string()),
+        description: v.optional(v.string()),
       }),
     ),
-    reject: z.optional(
-      z.looseObject({ reason: z.optional(z.string()), description: z.optional(z.string()) }),
-    ),
+    reject: v.optional(looseObject({ reason: v.optional(v.string()), description: v.optional(v.string()) })),
     /** The `v:` variables the message was sent with. */
-    'user-variables': z.optional(z.record(z.string(), z.unknown())),
+    'user-variables': v.optional(record(v.unknown())),
   }),
 );
-export type MailgunEventData = z.infer<typeof MailgunEventDataSchema>;
+export type MailgunEventData = v.InferOutput<typeof MailgunEventDataSchema>;

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { boundDepth } from '#shared/channels/bounded-json.ts';
 import { reject, textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
 import type { SecretsWith } from '#shared/config/secrets.ts';
@@ -46,9 +47,9 @@ export const handleMailgunEventsWebhook = async (
   if (contentType !== 'application/json') return reject(415, 'content type must be application/json');
   const json = parseJson(request.body);
   if (json === undefined) return reject(400, 'body is not valid JSON');
-  const body = MailgunEventsBodySchema.safeParse(json);
+  const body = v.safeParse(MailgunEventsBodySchema, json);
   if (!body.success) return reject(401, 'signature timestamp, token or signature missing');
-  const { timestamp, token, signature } = body.data.signature;
+  const { timestamp, token, signature } = body.output.signature;
   if (!verifyMailgun(deps.secrets.mailgun.signingKey, timestamp, token, signature)) {
     return reject(403, 'signature does not match');
   }
@@ -56,7 +57,7 @@ export const handleMailgunEventsWebhook = async (
   const skewSeconds = Number(timestamp) - Math.floor(request.receivedAt.getTime() / 1000);
   if (skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS) return reject(406, 'timestamp is in the future');
   const isStale = -skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS;
-  const eventData = body.data['event-data'];
+  const eventData = body.output['event-data'];
   if (deps.replayGuard === undefined) {
     if (isStale) return reject(406, 'timestamp is too old');
   } else {

@@ -1,6 +1,8 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { lazily } from '#shared/validation/schema.ts';
 import { sha256Hex } from './attachments.ts';
 import type { FormField } from './form.ts';
+import { record } from './json-rules.ts';
 
 /**
  * Mailgun's parsed-fields form (a `forward()` route whose URL does not end in `mime`) carries no
@@ -11,8 +13,8 @@ import type { FormField } from './form.ts';
  * fields are not used: the hub strips quoted history the same way for every provider.
  */
 
-const MessageHeadersSchema = z.lazy(() => z.array(z.tuple([z.string(), z.string()], z.unknown())));
-const ContentIdMapSchema = z.record(z.string(), z.string());
+const MessageHeadersSchema = lazily(() => v.array(v.tupleWithRest([v.string(), v.string()], v.unknown())));
+const ContentIdMapSchema = record(v.string());
 
 export const SIGNATURE_FIELDS = new Set(['timestamp', 'token', 'signature']);
 
@@ -53,9 +55,9 @@ const quotedFilename = (filename: string): string =>
 
 export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
   const headers: string[] = [];
-  const original = MessageHeadersSchema.safeParse(parseJson(fieldText(fields, 'message-headers')));
+  const original = v.safeParse(MessageHeadersSchema, parseJson(fieldText(fields, 'message-headers')));
   if (original.success) {
-    for (const [name, value] of original.data) {
+    for (const [name, value] of original.output) {
       if (!STRUCTURAL_HEADERS.has(name.toLowerCase())) headers.push(headerLine(name, value));
     }
   } else {
@@ -66,9 +68,9 @@ export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
     headers.push(headerLine('Subject', fieldText(fields, 'subject') ?? ''));
   }
 
-  const contentIds = ContentIdMapSchema.safeParse(parseJson(fieldText(fields, 'content-id-map')));
+  const contentIds = v.safeParse(ContentIdMapSchema, parseJson(fieldText(fields, 'content-id-map')));
   const inlineByField = new Map(
-    Object.entries(contentIds.success ? contentIds.data : {}).map(([cid, field]) => [field, cid]),
+    Object.entries(contentIds.success ? contentIds.output : {}).map(([cid, field]) => [field, cid]),
   );
   const plain = fieldText(fields, 'body-plain');
   const html = fieldText(fields, 'body-html');

@@ -1,4 +1,6 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { lazily } from '#shared/validation/schema.ts';
+import { looseObject, record } from './json-rules.ts';
 
 /*
  * SES event publishing (configuration-set event destinations), as documented in "Contents of
@@ -7,82 +9,82 @@ import * as z from 'zod/mini';
  */
 
 /** The SNS notification envelope (SNS → SQS or Lambda without raw message delivery). */
-export const SnsNotificationSchema = z.lazy(() =>
-  z.looseObject({
-    Type: z.literal('Notification'),
-    Message: z.string(),
+export const SnsNotificationSchema = lazily(() =>
+  looseObject({
+    Type: v.literal('Notification'),
+    Message: v.string(),
   }),
 );
 
-export const SesMailSchema = z.lazy(() =>
-  z.looseObject({
-    timestamp: z.string(),
+export const SesMailSchema = lazily(() =>
+  looseObject({
+    timestamp: v.string(),
     /** The SES message id SendEmail answered with. */
-    messageId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
+    messageId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
     /** The envelope sender: the business address the hub sent from. */
-    source: z.string(),
-    destination: z._default(z.array(z.string()), []),
+    source: v.string(),
+    destination: v.optional(v.array(v.string()), () => []),
     /** Message tags, each a list of values (SES adds its own `ses:` ones). */
-    tags: z._default(z.record(z.string(), z.array(z.string())), {}),
+    tags: v.optional(record(v.array(v.string())), () => ({})),
   }),
 );
-export type SesMail = z.infer<typeof SesMailSchema>;
+export type SesMail = v.InferOutput<typeof SesMailSchema>;
 
-export const SesEventEnvelopeSchema = z.lazy(() =>
-  z.looseObject({ eventType: z.string(), mail: SesMailSchema }),
+export const SesEventEnvelopeSchema = lazily(() =>
+  looseObject({ eventType: v.string(), mail: SesMailSchema }),
 );
 
-const RecipientSchema = z.lazy(() =>
-  z.looseObject({
-    emailAddress: z.string(),
-    action: z.optional(z.string()),
-    status: z.optional(z.string()),
-    diagnosticCode: z.optional(z.string()),
+const RecipientSchema = lazily(() =>
+  looseObject({
+    emailAddress: v.string(),
+    action: v.optional(v.string()),
+    status: v.optional(v.string()),
+    diagnosticCode: v.optional(v.string()),
   }),
 );
-export type SesRecipient = z.infer<typeof RecipientSchema>;
+export type SesRecipient = v.InferOutput<typeof RecipientSchema>;
 
-export const SesBounceSchema = z.lazy(() =>
-  z.looseObject({
-    bounceType: z.string(),
-    bounceSubType: z.optional(z.string()),
-    bouncedRecipients: z.array(RecipientSchema).check(z.minLength(1)),
-    timestamp: z.optional(z.string()),
-    feedbackId: z.optional(z.string()),
-  }),
-);
-
-export const SesComplaintSchema = z.lazy(() =>
-  z.looseObject({
-    complainedRecipients: z._default(z.array(RecipientSchema), []),
-    timestamp: z.optional(z.string()),
-    feedbackId: z.optional(z.string()),
-    complaintFeedbackType: z.optional(z.string()),
+export const SesBounceSchema = lazily(() =>
+  looseObject({
+    bounceType: v.string(),
+    bounceSubType: v.optional(v.string()),
+    bouncedRecipients: v.pipe(v.array(RecipientSchema), v.minLength(1)),
+    timestamp: v.optional(v.string()),
+    feedbackId: v.optional(v.string()),
   }),
 );
 
-export const SesDeliverySchema = z.lazy(() =>
-  z.looseObject({
-    timestamp: z.optional(z.string()),
-    recipients: z.array(z.string()).check(z.minLength(1)),
-    smtpResponse: z.optional(z.string()),
+export const SesComplaintSchema = lazily(() =>
+  looseObject({
+    complainedRecipients: v.optional(v.array(RecipientSchema), () => []),
+    timestamp: v.optional(v.string()),
+    feedbackId: v.optional(v.string()),
+    complaintFeedbackType: v.optional(v.string()),
   }),
 );
 
-export const SesDeliveryDelaySchema = z.lazy(() =>
-  z.looseObject({
-    delayType: z.string(),
-    delayedRecipients: z.array(RecipientSchema).check(z.minLength(1)),
-    timestamp: z.optional(z.string()),
-    expirationTime: z.optional(z.string()),
+export const SesDeliverySchema = lazily(() =>
+  looseObject({
+    timestamp: v.optional(v.string()),
+    recipients: v.pipe(v.array(v.string()), v.minLength(1)),
+    smtpResponse: v.optional(v.string()),
   }),
 );
 
-export const SesRejectSchema = z.lazy(() => z.looseObject({ reason: z.optional(z.string()) }));
+export const SesDeliveryDelaySchema = lazily(() =>
+  looseObject({
+    delayType: v.string(),
+    delayedRecipients: v.pipe(v.array(RecipientSchema), v.minLength(1)),
+    timestamp: v.optional(v.string()),
+    expirationTime: v.optional(v.string()),
+  }),
+);
 
-export const SesRenderingFailureSchema = z.lazy(() =>
-  z.looseObject({
-    errorMessage: z.optional(z.string()),
-    templateName: z.optional(z.string()),
+export const SesRejectSchema = lazily(() => looseObject({ reason: v.optional(v.string()) }));
+
+export const SesRenderingFailureSchema = lazily(() =>
+  looseObject({
+    errorMessage: v.optional(v.string()),
+    templateName: v.optional(v.string()),
   }),
 );

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { boundDepth } from '#shared/channels/bounded-json.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
@@ -11,6 +12,7 @@ import {
   correlationIdOfTag,
 } from '../correlation-tags.ts';
 import { normalizeAddress } from './addressing.ts';
+import { parseOrThrow } from './json-rules.ts';
 import {
   SesBounceSchema,
   SesComplaintSchema,
@@ -99,44 +101,44 @@ const statusPlanOf = (
     case 'Send':
       return { status: 'sent', recipients: everyDestination(mail), timestamp: undefined };
     case 'Delivery': {
-      const delivery = SesDeliverySchema.safeParse(event.delivery);
+      const delivery = v.safeParse(SesDeliverySchema, event.delivery);
       if (!delivery.success) return undefined;
       return {
         status: 'delivered',
-        recipients: delivery.data.recipients.map((address) => ({ address })),
-        timestamp: delivery.data.timestamp,
+        recipients: delivery.output.recipients.map((address) => ({ address })),
+        timestamp: delivery.output.timestamp,
       };
     }
     case 'Bounce': {
       // SES publishes a soft bounce only once it gives up: every Bounce event is a failure.
-      const bounce = SesBounceSchema.safeParse(event.bounce);
+      const bounce = v.safeParse(SesBounceSchema, event.bounce);
       if (!bounce.success) return undefined;
-      const title = `${bounce.data.bounceType} bounce${bounce.data.bounceSubType ? `: ${bounce.data.bounceSubType}` : ''}`;
+      const title = `${bounce.output.bounceType} bounce${bounce.output.bounceSubType ? `: ${bounce.output.bounceSubType}` : ''}`;
       return {
         status: 'failed',
-        recipients: bounce.data.bouncedRecipients.map((recipient) => ({
+        recipients: bounce.output.bouncedRecipients.map((recipient) => ({
           address: recipient.emailAddress,
-          errors: recipientErrors(recipient, bounce.data.bounceType, title),
+          errors: recipientErrors(recipient, bounce.output.bounceType, title),
         })),
-        timestamp: bounce.data.timestamp,
+        timestamp: bounce.output.timestamp,
       };
     }
     case 'DeliveryDelay': {
       // SES still holds the message and tries again: queued, with why it waits.
-      const delay = SesDeliveryDelaySchema.safeParse(event.deliveryDelay);
+      const delay = v.safeParse(SesDeliveryDelaySchema, event.deliveryDelay);
       if (!delay.success) return undefined;
       return {
         status: 'queued',
-        recipients: delay.data.delayedRecipients.map((recipient) => ({
+        recipients: delay.output.delayedRecipients.map((recipient) => ({
           address: recipient.emailAddress,
-          errors: recipientErrors(recipient, delay.data.delayType, `delayed: ${delay.data.delayType}`),
+          errors: recipientErrors(recipient, delay.output.delayType, `delayed: ${delay.output.delayType}`),
         })),
-        timestamp: delay.data.timestamp,
+        timestamp: delay.output.timestamp,
       };
     }
     case 'Reject': {
-      const reject = SesRejectSchema.safeParse(event.reject ?? {});
-      const reason = reject.success ? reject.data.reason : undefined;
+      const reject = v.safeParse(SesRejectSchema, event.reject ?? {});
+      const reason = reject.success ? reject.output.reason : undefined;
       return {
         status: 'failed',
         recipients: everyDestination(mail, [{ code: 'Reject', ...(reason ? { message: reason } : {}) }]),
@@ -144,8 +146,8 @@ const statusPlanOf = (
       };
     }
     case 'Rendering Failure': {
-      const failure = SesRenderingFailureSchema.safeParse(event.failure ?? {});
-      const message = failure.success ? failure.data.errorMessage : undefined;
+      const failure = v.safeParse(SesRenderingFailureSchema, event.failure ?? {});
+      const message = failure.success ? failure.output.errorMessage : undefined;
       return {
         status: 'failed',
         recipients: everyDestination(mail, [{ code: 'RenderingFailure', ...(message ? { message } : {}) }]),
@@ -192,14 +194,15 @@ const complaintEvents = (
   conversationId: string,
   event: Record<string, unknown>,
 ): HubEvent[] | undefined => {
-  const complaint = SesComplaintSchema.safeParse(event.complaint);
+  const complaint = v.safeParse(SesComplaintSchema, event.complaint);
   if (!complaint.success) return undefined;
   const { mail } = occurrence;
   const addresses =
-    complaint.data.complainedRecipients.length > 0
-      ? complaint.data.complainedRecipients.map((recipient) => recipient.emailAddress)
+    complaint.output.complainedRecipients.length > 0
+      ? complaint.output.complainedRecipients.map((recipient) => recipient.emailAddress)
       : mail.destination;
-  const providerTimestamp = isoFromDateString(complaint.data.timestamp) ?? isoFromDateString(mail.timestamp);
+  const providerTimestamp =
+    isoFromDateString(complaint.output.timestamp) ?? isoFromDateString(mail.timestamp);
   return addresses.map((address) =>
     buildEvent(
       EVENT_TYPES.contactConsentChanged,
@@ -208,7 +211,7 @@ const complaintEvents = (
         'consent',
         mail.messageId,
         normalizeAddress(address),
-        complaint.data.feedbackId ?? '',
+        complaint.output.feedbackId ?? '',
       ),
       {
         ...sideOf(mail, conversationId, address),
@@ -216,7 +219,7 @@ const complaintEvents = (
         receivedAt: occurrence.receivedAt,
         scope: 'email',
         consent: 'opted_out',
-        trigger: complaint.data.complaintFeedbackType ?? 'complaint',
+        trigger: complaint.output.complaintFeedbackType ?? 'complaint',
       },
     ),
   );
@@ -225,8 +228,8 @@ const complaintEvents = (
 /** The event JSON: inside an SNS notification envelope, or bare (raw message delivery, EventBridge's detail). */
 const eventJsonOf = (notification: unknown): unknown => {
   const value = typeof notification === 'string' ? JSON.parse(notification) : notification;
-  const envelope = SnsNotificationSchema.safeParse(value);
-  return boundDepth(envelope.success ? JSON.parse(envelope.data.Message) : value);
+  const envelope = v.safeParse(SnsNotificationSchema, value);
+  return boundDepth(envelope.success ? JSON.parse(envelope.output.Message) : value);
 };
 
 /**
@@ -241,7 +244,7 @@ const eventJsonOf = (notification: unknown): unknown => {
  */
 export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubEvent[] => {
   const raw = eventJsonOf(notification);
-  const { eventType, mail } = SesEventEnvelopeSchema.parse(raw);
+  const { eventType, mail } = parseOrThrow(SesEventEnvelopeSchema, raw);
   const event = raw as Record<string, unknown>;
   const occurrence: Occurrence = { mail, eventType, raw, receivedAt: receivedAt.toISOString() };
   const conversationId = conversationIdOfTag(firstTag(mail, CONVERSATION_TAG));

@@ -1,10 +1,16 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 
 /** Twilio attaches at most 10 media items; the cap also bounds a hostile `NumMedia`. */
 const MAX_MEDIA = 10;
 const MEDIA_URL_KEY = /^MediaUrl(\d{1,4})$/;
-const UrlSchema = z.url({ protocol: /^https?$/ });
+/** An http(s) URL: trimmed, starting `http://` or `https://` (any case), and parsable. */
+const UrlSchema = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^https?:\/\//i),
+  v.check((value) => URL.canParse(value)),
+);
 
 const kindOf = (mimeType: string | undefined): MediaKind => {
   const family = mimeType?.split('/')[0]?.toLowerCase();
@@ -35,7 +41,7 @@ export const mediaPartsFrom = (
     .map((index): MessagePart => {
       const url = single(raw[`MediaUrl${index}`]);
       const mimeType = single(raw[`MediaContentType${index}`]);
-      if (url === undefined || !UrlSchema.safeParse(url).success) {
+      if (url === undefined || !v.safeParse(UrlSchema, url).success) {
         return {
           type: 'unsupported',
           providerType: 'twilio_media',

@@ -1,3 +1,4 @@
+import * as v from 'valibot';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import {
@@ -264,18 +265,18 @@ export const normalizeTwilioParams = (
   options: { readonly correlationId?: string | undefined } = {},
 ): HubEvent[] => {
   const raw = paramsToRecord(params);
-  const parsed = TwilioMessagingParamsSchema.safeParse(raw);
+  const parsed = v.safeParse(TwilioMessagingParamsSchema, raw);
   const base = { raw, receivedAt: receivedAt.toISOString(), correlationId: options.correlationId };
   if (!parsed.success) return [unsupported({ ...base, params: {} }, 'twilio_request')];
-  const context: Context = { ...base, params: parsed.data };
-  const sid = messageSidOf(parsed.data);
+  const context: Context = { ...base, params: parsed.output };
+  const sid = messageSidOf(parsed.output);
   if (!sid) return [unsupported(context, 'twilio_request')];
-  const providerStatus = parsed.data.MessageStatus ?? parsed.data.SmsStatus;
+  const providerStatus = parsed.output.MessageStatus ?? parsed.output.SmsStatus;
   if (providerStatus !== undefined && !INBOUND_STATUSES.has(providerStatus)) {
     return [statusEvent(context, sid, providerStatus)];
   }
-  const isMessage = parsed.data.Body !== undefined || parsed.data.NumMedia !== undefined;
-  const side = sideFor(parsed.data.To, parsed.data.From, parsed.data);
+  const isMessage = parsed.output.Body !== undefined || parsed.output.NumMedia !== undefined;
+  const side = sideFor(parsed.output.To, parsed.output.From, parsed.output);
   if (!isMessage || !side) return [unsupported(context, 'twilio_request', side, sid)];
   return inboundEvents(context, side, sid);
 };

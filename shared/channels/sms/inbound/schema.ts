@@ -1,6 +1,7 @@
-import * as z from 'zod/mini';
+import * as v from 'valibot';
+import { lazily } from '#shared/validation/schema.ts';
 
-const field = z.optional(z.string());
+const field = v.optional(v.string());
 
 /**
  * The Programmable Messaging parameters the adapter reads, from the incoming-message webhook and
@@ -8,8 +9,8 @@ const field = z.optional(z.string());
  * parsing. A known name sent twice fails the parse on purpose, so the request is kept raw instead
  * of silently picking one value.
  */
-export const TwilioMessagingParamsSchema = z.lazy(() =>
-  z.looseObject({
+export const TwilioMessagingParamsSchema = lazily(() =>
+  v.looseObject({
     MessageSid: field,
     SmsMessageSid: field,
     SmsSid: field,
@@ -46,4 +47,4 @@ export const TwilioMessagingParamsSchema = z.lazy(() =>
     ReferralCtwaClid: field,
   }),
 );
-export type TwilioMessagingParams = z.infer<typeof TwilioMessagingParamsSchema>;
+export type TwilioMessagingParams = v.InferOutput<typeof TwilioMessagingParamsSchema>;
