@@ -105,17 +105,9 @@ export const BUNDLE_ALIASES: readonly BundleAlias[] = [
   },
 ];
 
-/**
- * esbuild applies an alias to the package's subpaths too, so `zod` → zod-without-locales.js would
- * turn `zod/mini` into a path inside that file. The webhooks validate with `zod/mini` (tree-shaken,
- * see shared/channels/whatsapp/inbound/schema.ts): it keeps its own name, resolved as published.
- */
-const UNALIASED_SUBPATHS: Readonly<Record<string, string>> = { 'zod/mini': 'zod/mini' };
-
 /** The aliases as esbuild's `alias` option (the CDK construct passes the same as `--alias:` flags). */
 export const bundleAliasOption = (): Record<string, string> => ({
   ...Object.fromEntries(BUNDLE_ALIASES.map((alias) => [alias.module, alias.replacement])),
-  ...UNALIASED_SUBPATHS,
 });
 
 /** A zod export the slim entry lacks must fail the build, not be undefined at run time. */

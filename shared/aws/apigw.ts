@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
-import { lazily, looseObject } from '#shared/validation/schema.ts';
+import { lazily, looseObject, parseOrThrow, record } from '#shared/validation/schema.ts';
 
 /**
  * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both
@@ -12,7 +12,7 @@ const HttpApiEventSchema = lazily(() =>
     rawPath: v.pipe(v.string(), v.minLength(1)),
     /** Absent or null without a query: '' (a default, which valibot applies to a missing key too). */
     rawQueryString: v.nullish(v.string(), ''),
-    headers: v.optional(v.record(v.string(), v.optional(v.string())), {}),
+    headers: v.optional(record(v.optional(v.string())), {}),
     body: v.nullish(v.string()),
     isBase64Encoded: v.optional(v.boolean(), false),
     requestContext: looseObject({
@@ -26,7 +26,7 @@ const HttpApiEventSchema = lazily(() =>
  * binary (form posts included), and signatures are over the original bytes.
  */
 export const toWebhookRequest = (event: APIGatewayProxyEventV2, receivedAt: Date): WebhookRequest => {
-  const parsed = v.parse(HttpApiEventSchema, event);
+  const parsed = parseOrThrow(HttpApiEventSchema, event);
   const body = parsed.body ?? '';
   return {
     method: parsed.requestContext.http.method.toUpperCase(),

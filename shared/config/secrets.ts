@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SecretSection } from '#shared/channels/registry.ts';
-import { lazily, object } from '#shared/validation/schema.ts';
+import { lazily, object, parseOrThrow, record } from '#shared/validation/schema.ts';
 
 /**
  * Channel credentials. In AWS they live in one Secrets Manager secret (JSON of this shape); locally
@@ -21,7 +21,7 @@ const MetaSectionSchema = lazily(() =>
     /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
     accessToken: v.optional(v.pipe(v.string(), v.minLength(1))),
     /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
-    accessTokens: v.optional(v.record(v.string(), v.pipe(v.string(), v.minLength(1)))),
+    accessTokens: v.optional(record(v.pipe(v.string(), v.minLength(1)))),
   }),
 );
 const TwilioSectionSchema = lazily(() =>
@@ -101,7 +101,7 @@ export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
 /** Local secrets, each overridable by an environment variable. */
 export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllChannelSecrets =>
   requireSections(
-    v.parse(ChannelSecretsSchema, {
+    parseOrThrow(ChannelSecretsSchema, {
       meta: {
         appSecret: env.SWITCHBOARD_META_APP_SECRET ?? LOCAL_DEV_SECRETS.meta.appSecret,
         verifyToken: env.SWITCHBOARD_META_VERIFY_TOKEN ?? LOCAL_DEV_SECRETS.meta.verifyToken,

@@ -69,6 +69,28 @@ export const looseObject = <const TEntries extends v.ObjectEntries>(
   return Object.assign(schema, { '~run': guarded });
 };
 
+/**
+ * A record of string keys, as zod's was: every own key but `__proto__`, in order, each value checked
+ * and kept; an array refused (valibot's `record` also skips `constructor` and `prototype` keys).
+ */
+export const record = <const TValue extends v.GenericSchema>(value: TValue) =>
+  v.pipe(
+    aRecord,
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const output: Record<string, v.InferOutput<TValue>> = {};
+      for (const key of Object.keys(dataset.value)) {
+        if (key === '__proto__') continue;
+        const entry = v.safeParse(value, dataset.value[key]);
+        if (!entry.success) {
+          addIssue({ message: 'Invalid record value', expected: value.expects });
+          return NEVER;
+        }
+        output[key] = entry.output;
+      }
+      return output;
+    }),
+  );
+
 const TAB_OR_NEWLINE = /[\t\n\r]/g;
 
 /**
@@ -95,3 +117,24 @@ export const finiteNumber = () => v.pipe(v.unknown(), v.transform(Number), v.num
 /** Where each issue is, as dotted paths (`meta.appSecret`), `(root)` for the input itself: never values. */
 export const issuePaths = (issues: readonly v.BaseIssue<unknown>[]): string[] =>
   issues.map((issue) => issue.path?.map((item) => String(item.key)).join('.') || '(root)');
+
+/**
+ * `v.parse` whose error names where each issue is and what was expected, never the value (valibot's
+ * own messages quote what they received, which may be a customer's text or a secret).
+ */
+export const parseOrThrow = <const TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  input: unknown,
+): v.InferOutput<TSchema> => {
+  const result = v.safeParse(schema, input);
+  if (result.success) return result.output;
+  const error = new v.ValiError(result.issues);
+  const paths = issuePaths(result.issues);
+  error.message = result.issues
+    .map(
+      (issue, index) =>
+        `${paths[index]}: expected ${issue.type === 'custom' ? 'Object' : (issue.expected ?? issue.type)}`,
+    )
+    .join('; ');
+  throw error;
+};

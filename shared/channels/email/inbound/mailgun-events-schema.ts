@@ -1,6 +1,5 @@
 import * as v from 'valibot';
-import { lazily } from '#shared/validation/schema.ts';
-import { finite, looseObject, record } from './json-rules.ts';
+import { jsonNumber, lazily, looseObject, record } from '#shared/validation/schema.ts';
 
 /*
  * Mailgun's JSON event webhooks (documentation.mailgun.com, user-manual/webhooks/webhook-payloads):
@@ -24,14 +23,14 @@ export const MailgunEventsBodySchema = lazily(() =>
   }),
 );
 
-const TextOrNumber = v.pipe(v.union([v.string(), finite()]), v.transform(String));
+const TextOrNumber = v.pipe(v.union([v.string(), jsonNumber()]), v.transform(String));
 
 export const MailgunEventDataSchema = lazily(() =>
   looseObject({
     event: v.string(),
     id: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
     /** Epoch seconds with a fraction. */
-    timestamp: v.optional(finite()),
+    timestamp: v.optional(jsonNumber()),
     recipient: v.optional(v.string()),
     severity: v.optional(v.string()),
     reason: v.optional(v.string()),

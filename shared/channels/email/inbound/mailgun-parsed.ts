@@ -1,8 +1,7 @@
 import * as v from 'valibot';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, record } from '#shared/validation/schema.ts';
 import { sha256Hex } from './attachments.ts';
 import type { FormField } from './form.ts';
-import { record } from './json-rules.ts';
 
 /**
  * Mailgun's parsed-fields form (a `forward()` route whose URL does not end in `mime`) carries no

@@ -1,6 +1,5 @@
 import * as v from 'valibot';
-import { lazily } from '#shared/validation/schema.ts';
-import { looseObject, record } from './json-rules.ts';
+import { lazily, looseObject, record } from '#shared/validation/schema.ts';
 
 /*
  * SES event publishing (configuration-set event destinations), as documented in "Contents of

@@ -5,6 +5,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { canonicalJson, eventIdFor, stableHash } from '#shared/contract/ids.ts';
 import type { DeliveryStatus, HubEvent, ProviderError } from '#shared/contract/types.ts';
+import { parseOrThrow } from '#shared/validation/schema.ts';
 import {
   CONVERSATION_TAG,
   CORRELATION_TAG,
@@ -12,7 +13,6 @@ import {
   correlationIdOfTag,
 } from '../correlation-tags.ts';
 import { normalizeAddress } from './addressing.ts';
-import { parseOrThrow } from './json-rules.ts';
 import {
   SesBounceSchema,
   SesComplaintSchema,

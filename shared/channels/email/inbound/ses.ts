@@ -1,7 +1,6 @@
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { lazily } from '#shared/validation/schema.ts';
-import { looseObject, parseOrThrow } from './json-rules.ts';
+import { lazily, looseObject, parseOrThrow } from '#shared/validation/schema.ts';
 
 /** One e-mail SES received, as the receipt rule's Lambda action reports it (no body). */
 export interface SesReceipt {

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { lazily } from '#shared/validation/schema.ts';
+import { lazily, looseObject } from '#shared/validation/schema.ts';
 
 const field = v.optional(v.string());
 
@@ -10,7 +10,7 @@ const field = v.optional(v.string());
  * of silently picking one value.
  */
 export const TwilioMessagingParamsSchema = lazily(() =>
-  v.looseObject({
+  looseObject({
     MessageSid: field,
     SmsMessageSid: field,
     SmsSid: field,
