@@ -31,8 +31,8 @@ afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-/** Bundles a probe that sends one GET through the signed requests' HTTP, runs it, reports undici. */
-const undiciLoaded = async (name: string, extraImport: string): Promise<boolean> => {
+/** Bundles a probe that sends one GET through the signed requests' HTTP, runs it, reports undici and TLS. */
+const loadedBy = async (name: string, extraImport: string): Promise<{ undici: boolean; tls: boolean }> => {
   const entry = path.join(outdir, `${name}.ts`);
   writeFileSync(
     entry,
@@ -41,16 +41,20 @@ const undiciLoaded = async (name: string, extraImport: string): Promise<boolean>
       `import { nodeHttpGet } from ${JSON.stringify(path.join(REPO_ROOT, 'shared/aws/signed/http.ts'))};`,
       'const answer = await nodeHttpGet(new URL(process.argv[2] ?? ""), {}, 5000);',
       'const undici = process.moduleLoadList.some((name) => name.includes("undici"));',
-      'console.log(JSON.stringify({ status: answer.statusCode, undici }));',
+      'const tls = process.moduleLoadList.includes("NativeModule tls");',
+      'console.log(JSON.stringify({ status: answer.statusCode, undici, tls }));',
     ].join('\n'),
   );
   const { file } = await bundleFile(name, entry, outdir);
   // Not spawnSync: the server answering the probe lives in this process's event loop.
   const { stdout } = await promisify(execFile)(process.execPath, [file, url], { encoding: 'utf8' });
-  const report = JSON.parse(stdout.trim()) as { status: number; undici: boolean };
+  const report = JSON.parse(stdout.trim()) as { status: number; undici: boolean; tls: boolean };
   expect(report.status).toBe(200);
-  return report.undici;
+  return { undici: report.undici, tls: report.tls };
 };
+
+const undiciLoaded = async (name: string, extraImport: string): Promise<boolean> =>
+  (await loadedBy(name, extraImport)).undici;
 
 describe('node:http loaded through require', () => {
   it('runs on Node 22, the Lambdas’ major version', () => {
@@ -62,6 +66,17 @@ describe('node:http loaded through require', () => {
     const loaded = await undiciLoaded('through-require', '');
     // Assess
     expect(loaded).toBe(false);
+  }, 60_000);
+
+  it('loads no TLS for a plain http request (the local servers), only for https (AWS)', async () => {
+    // Act
+    const plain = await loadedBy('plain-http', '');
+    const control = await loadedBy(
+      'with-https',
+      "import { createRequire } from 'node:module'; createRequire(import.meta.url)('node:https');",
+    );
+    // Assess
+    expect([plain.tls, control.tls]).toEqual([false, true]);
   }, 60_000);
 
   it('loads undici once node:http is imported as ESM (control)', async () => {

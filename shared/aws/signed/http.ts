@@ -13,13 +13,16 @@ import { createRequire } from 'node:module';
  */
 
 const load = createRequire(import.meta.url);
-let modules: { readonly http: typeof NodeHttp; readonly https: typeof import('node:https') } | undefined;
-const nodeHttp = () => {
-  modules ??= {
-    http: load('node:http') as typeof NodeHttp,
-    https: load('node:https') as typeof import('node:https'),
-  };
-  return modules;
+let http: typeof NodeHttp | undefined;
+let https: typeof import('node:https') | undefined;
+/** Each protocol's module on its first request: AWS is https only, the local servers http only (no TLS loaded). */
+const requestOf = (url: URL): typeof NodeHttp.request => {
+  if (url.protocol === 'http:') {
+    http ??= load('node:http') as typeof NodeHttp;
+    return http.request;
+  }
+  https ??= load('node:https') as typeof import('node:https');
+  return https.request;
 };
 
 export interface HttpRequest {
@@ -59,7 +62,7 @@ const exchange = (
   timeoutMs: number,
 ): Promise<HttpResponse> =>
   new Promise((resolve, reject) => {
-    const send = url.protocol === 'http:' ? nodeHttp().http.request : nodeHttp().https.request;
+    const send = requestOf(url);
     const outgoing = send(url, { method, headers }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
