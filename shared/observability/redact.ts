@@ -22,10 +22,11 @@ const LOCAL = String.raw`[^\s@<>()[\]\\,;:"]`;
  * of the run); the quoted form is bounded; `@` ends every run and `%40` cannot start a domain, and
  * labels are split by dots, so each text splits into local part, separator and domain one way only.
  */
-const EMAIL_ADDRESS = new RegExp(
-  String.raw`(?:"(?:[^"\\\r\n]|\\.){1,64}"|(?<!${LOCAL})${LOCAL}+)(?:@|%40)[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)+`,
-  'gu',
-);
+const emailAddress = (): RegExp =>
+  new RegExp(
+    String.raw`(?:"(?:[^"\\\r\n]|\\.){1,64}"|(?<!${LOCAL})${LOCAL}+)(?:@|%40)[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)+`,
+    'gu',
+  );
 
 /**
  * 7 to 15 digits, led by `+`, its URL encoding `%2B` or nothing, each after a run of at most three
@@ -35,14 +36,31 @@ const EMAIL_ADDRESS = new RegExp(
  * no digits, so each text splits one way only, and a try from any start covers at most 15 digits:
  * linear in the text.
  */
-const PHONE_LIKE = /(?:\+|%2[Bb]|(?<![\p{L}\p{N}_]))\d(?:(?:[\s().-]|%20){0,3}\d){6,14}(?![\p{L}\p{N}_])/gu;
+const phoneLike = (): RegExp =>
+  /(?:\+|%2[Bb]|(?<![\p{L}\p{N}_]))\d(?:(?:[\s().-]|%20){0,3}\d){6,14}(?![\p{L}\p{N}_])/gu;
 
 /**
- * What looks like a phone number to `PHONE_LIKE` but is kept: a calendar date (`2026-11-22`, perhaps
+ * What looks like a phone number to `phoneLike` but is kept: a calendar date (`2026-11-22`, perhaps
  * with its hour: `2026-11-22 12`), and seven bare digits (no `+`, no separator), such as a Graph
  * error subcode (`error_subcode=2018278`); a number the hub handles has a country code, so eight or more.
  */
 const NOT_A_PHONE = /^(?:\d{7}|\d{4}-\d{2}-\d{2}(?: \d{2})?)$/;
+
+/**
+ * Each pattern is built on first use: a Unicode-property pattern costs about half a millisecond to
+ * build and as much to compile, which a cold start would otherwise pay at import, and most
+ * processes never meet an `@` in a log line.
+ */
+let emailPattern: RegExp | undefined;
+let phonePattern: RegExp | undefined;
+const emailPatternOnce = (): RegExp => {
+  emailPattern ??= emailAddress();
+  return emailPattern;
+};
+const phonePatternOnce = (): RegExp => {
+  phonePattern ??= phoneLike();
+  return phonePattern;
+};
 
 const REDACTED_EMAIL = '[email]';
 const REDACTED_PHONE = '[phone]';
@@ -64,8 +82,10 @@ const hasPhoneDigitCount = (value: string): boolean => {
 export const redactString = (value: string): string => {
   // The patterns cannot match without these: most values skip both.
   const withoutEmails =
-    value.includes('@') || value.includes('%40') ? value.replace(EMAIL_ADDRESS, REDACTED_EMAIL) : value;
-  return hasPhoneDigitCount(withoutEmails) ? withoutEmails.replace(PHONE_LIKE, redactPhone) : withoutEmails;
+    value.includes('@') || value.includes('%40') ? value.replace(emailPatternOnce(), REDACTED_EMAIL) : value;
+  return hasPhoneDigitCount(withoutEmails)
+    ? withoutEmails.replace(phonePatternOnce(), redactPhone)
+    : withoutEmails;
 };
 
 /** Redacts every string (and record key) inside a JSON-like value. */
