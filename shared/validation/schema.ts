@@ -120,7 +120,9 @@ export const issuePaths = (issues: readonly v.BaseIssue<unknown>[]): string[] =>
 
 /**
  * `v.parse` whose error names where each issue is and what was expected, never the value (valibot's
- * own messages quote what they received, which may be a customer's text or a secret).
+ * own messages quote what they received, which may be a customer's text or a secret). Its `issues`
+ * hold the input, so they are kept out of the error's enumerable fields, as zod's were: the Lambda
+ * runtime logs an uncaught error as JSON of every enumerable field, and `util.inspect` shows them.
  */
 export const parseOrThrow = <const TSchema extends v.GenericSchema>(
   schema: TSchema,
@@ -136,5 +138,6 @@ export const parseOrThrow = <const TSchema extends v.GenericSchema>(
         `${paths[index]}: expected ${issue.type === 'custom' ? 'Object' : (issue.expected ?? issue.type)}`,
     )
     .join('; ');
+  Object.defineProperty(error, 'issues', { enumerable: false });
   throw error;
 };
