@@ -72,22 +72,34 @@ export const looseObject = <const TEntries extends v.ObjectEntries>(
 /**
  * A record of string keys, as zod's was: every own key but `__proto__`, in order, each value checked
  * and kept; an array refused (valibot's `record` also skips `constructor` and `prototype` keys).
+ * Each wrong value's issues are reported under its key (`accessTokens.1002`), every wrong key listed.
  */
 export const record = <const TValue extends v.GenericSchema>(value: TValue) =>
   v.pipe(
     aRecord,
-    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    v.rawTransform(({ dataset, config, addIssue, NEVER }) => {
+      const input = dataset.value;
       const output: Record<string, v.InferOutput<TValue>> = {};
-      for (const key of Object.keys(dataset.value)) {
+      let failed = false;
+      for (const key of Object.keys(input)) {
         if (key === '__proto__') continue;
-        const entry = v.safeParse(value, dataset.value[key]);
-        if (!entry.success) {
-          addIssue({ message: 'Invalid record value', expected: value.expects });
-          return NEVER;
+        const entry = value['~run']({ value: input[key] }, config as v.Config<v.BaseIssue<unknown>>);
+        if (entry.issues) {
+          failed = true;
+          const item: v.ObjectPathItem = { type: 'object', origin: 'value', input, key, value: input[key] };
+          for (const issue of entry.issues)
+            addIssue({
+              ...issue,
+              label: 'record value',
+              expected: issue.expected ?? value.expects,
+              path: [item, ...(issue.path ?? [])] as [v.ObjectPathItem, ...v.IssuePathItem[]],
+            });
+          if (config.abortEarly) break;
+          continue;
         }
-        output[key] = entry.output;
+        output[key] = entry.value as v.InferOutput<TValue>;
       }
-      return output;
+      return failed ? NEVER : output;
     }),
   );
 
