@@ -206,7 +206,7 @@ export const SwitchboardConfigSchema = z
      */
     responseTargetSeconds: z.unknown().transform((value, context) => {
       // The functions' own (valibot) rule, so the CDK context and the environment read the same pairs.
-      if (value === undefined) return ATTENTION_SWEEPER.responseTargetSeconds;
+      if (value === undefined) return { ...ATTENTION_SWEEPER.responseTargetSeconds };
       const parsed = v.safeParse(ResponseTargetSecondsSchema, value);
       if (parsed.success) return parsed.output;
       for (const issue of parsed.issues)
