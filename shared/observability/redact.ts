@@ -5,6 +5,19 @@
  */
 
 /**
+ * Each pattern is built on first use: a Unicode-property pattern costs about half a millisecond to
+ * build and as much to compile, which a cold start would otherwise pay at import, and most
+ * processes never meet an `@` in a log line.
+ */
+const builtOnFirstUse = (build: () => RegExp): (() => RegExp) => {
+  let built: RegExp | undefined;
+  return () => {
+    built ??= build();
+    return built;
+  };
+};
+
+/**
  * A character an unquoted local part may have: none of whitespace, `@`, `<>()[]\,;:"`. URL
  * delimiters (`/`, `?`, `&`, `=`) stay, as addresses may hold them (VERP, SRS): an address in a
  * URL takes the URL's text before it along (`/lookup?to=jane%40example.com` becomes `[email]`).
@@ -22,11 +35,13 @@ const LOCAL = String.raw`[^\s@<>()[\]\\,;:"]`;
  * of the run); the quoted form is bounded; `@` ends every run and `%40` cannot start a domain, and
  * labels are split by dots, so each text splits into local part, separator and domain one way only.
  */
-const emailAddress = (): RegExp =>
-  new RegExp(
-    String.raw`(?:"(?:[^"\\\r\n]|\\.){1,64}"|(?<!${LOCAL})${LOCAL}+)(?:@|%40)[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)+`,
-    'gu',
-  );
+const emailAddress = builtOnFirstUse(
+  () =>
+    new RegExp(
+      String.raw`(?:"(?:[^"\\\r\n]|\\.){1,64}"|(?<!${LOCAL})${LOCAL}+)(?:@|%40)[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)+`,
+      'gu',
+    ),
+);
 
 /**
  * 7 to 15 digits, led by `+`, its URL encoding `%2B` or nothing, each after a run of at most three
@@ -36,8 +51,9 @@ const emailAddress = (): RegExp =>
  * no digits, so each text splits one way only, and a try from any start covers at most 15 digits:
  * linear in the text.
  */
-const phoneLike = (): RegExp =>
-  /(?:\+|%2[Bb]|(?<![\p{L}\p{N}_]))\d(?:(?:[\s().-]|%20){0,3}\d){6,14}(?![\p{L}\p{N}_])/gu;
+const phoneLike = builtOnFirstUse(
+  () => /(?:\+|%2[Bb]|(?<![\p{L}\p{N}_]))\d(?:(?:[\s().-]|%20){0,3}\d){6,14}(?![\p{L}\p{N}_])/gu,
+);
 
 /**
  * What looks like a phone number to `phoneLike` but is kept: a calendar date (`2026-11-22`, perhaps
@@ -45,22 +61,6 @@ const phoneLike = (): RegExp =>
  * error subcode (`error_subcode=2018278`); a number the hub handles has a country code, so eight or more.
  */
 const NOT_A_PHONE = /^(?:\d{7}|\d{4}-\d{2}-\d{2}(?: \d{2})?)$/;
-
-/**
- * Each pattern is built on first use: a Unicode-property pattern costs about half a millisecond to
- * build and as much to compile, which a cold start would otherwise pay at import, and most
- * processes never meet an `@` in a log line.
- */
-let emailPattern: RegExp | undefined;
-let phonePattern: RegExp | undefined;
-const emailPatternOnce = (): RegExp => {
-  emailPattern ??= emailAddress();
-  return emailPattern;
-};
-const phonePatternOnce = (): RegExp => {
-  phonePattern ??= phoneLike();
-  return phonePattern;
-};
 
 const REDACTED_EMAIL = '[email]';
 const REDACTED_PHONE = '[phone]';
@@ -82,10 +82,8 @@ const hasPhoneDigitCount = (value: string): boolean => {
 export const redactString = (value: string): string => {
   // The patterns cannot match without these: most values skip both.
   const withoutEmails =
-    value.includes('@') || value.includes('%40') ? value.replace(emailPatternOnce(), REDACTED_EMAIL) : value;
-  return hasPhoneDigitCount(withoutEmails)
-    ? withoutEmails.replace(phonePatternOnce(), redactPhone)
-    : withoutEmails;
+    value.includes('@') || value.includes('%40') ? value.replace(emailAddress(), REDACTED_EMAIL) : value;
+  return hasPhoneDigitCount(withoutEmails) ? withoutEmails.replace(phoneLike(), redactPhone) : withoutEmails;
 };
 
 /** Redacts every string (and record key) inside a JSON-like value. */
