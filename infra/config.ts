@@ -1,8 +1,7 @@
 import * as v from 'valibot';
 import { z } from 'zod';
 import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
-import { ResponseTargetSecondsSchema } from '#shared/config/runtime.ts';
-import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
+import { responseTargetsSetting } from '#shared/config/runtime.ts';
 
 /**
  * Channel connectors a deployment can switch on (the `channels` context key): each is one channel
@@ -206,8 +205,7 @@ export const SwitchboardConfigSchema = z
      */
     responseTargetSeconds: z.unknown().transform((value, context) => {
       // The functions' own (valibot) rule, so the CDK context and the environment read the same pairs.
-      if (value === undefined) return { ...ATTENTION_SWEEPER.responseTargetSeconds };
-      const parsed = v.safeParse(ResponseTargetSecondsSchema, value);
+      const parsed = v.safeParse(responseTargetsSetting(), value);
       if (parsed.success) return parsed.output;
       for (const issue of parsed.issues)
         context.addIssue({

@@ -28,7 +28,7 @@ const pairsOf = (text: string): Record<string, number> =>
  * Response targets as `channel=seconds` pairs, comma-separated (CDK context, the function's
  * environment) or an object (cdk.json); a channel left out keeps its default.
  */
-export const ResponseTargetSecondsSchema = lazily(() =>
+const ResponseTargetSecondsSchema = lazily(() =>
   v.pipe(
     v.unknown(),
     v.transform((value: unknown) => (typeof value === 'string' ? pairsOf(value) : value)),
@@ -41,6 +41,13 @@ export const ResponseTargetSecondsSchema = lazily(() =>
     v.transform((targets): ResponseTargets => ({ ...ATTENTION_SWEEPER.responseTargetSeconds, ...targets })),
   ),
 );
+
+/**
+ * The setting as the CDK app and the function read it: left out, every channel's default (a copy,
+ * made by the rule's last step, so no reader holds the shared defaults).
+ */
+export const responseTargetsSetting = () =>
+  v.optional(ResponseTargetSecondsSchema, ATTENTION_SWEEPER.responseTargetSeconds);
 
 /** The form the CDK app hands the function (every channel named). */
 export const responseTargetsText = (targets: ResponseTargets): string =>
@@ -88,8 +95,7 @@ const SETTINGS = {
   SWITCHBOARD_SENDER_CONCURRENCY: () =>
     v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(1), v.maxValue(1_000))),
   /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
-  SWITCHBOARD_RESPONSE_TARGET_SECONDS: () =>
-    v.optional(ResponseTargetSecondsSchema, ATTENTION_SWEEPER.responseTargetSeconds),
+  SWITCHBOARD_RESPONSE_TARGET_SECONDS: responseTargetsSetting,
   /**
    * Days message records, their states and the hub's send bookkeeping are kept (DynamoDB TTL). At
    * least 8: the record is also the dedup marker that must outlive Meta's 7 days of webhook retries.
