@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { lazily, object } from '#shared/validation/schema.ts';
+import { int, lazily, object } from '#shared/validation/schema.ts';
 import { isKeyableConversationId } from './payload-keys.ts';
 
 /**
@@ -22,7 +22,7 @@ export const ClaimCheckSchema = lazily(() =>
       bucket: v.pipe(v.string(), v.minLength(1)),
       key: v.pipe(v.string(), v.minLength(1)),
       sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
-      bytes: v.pipe(v.number(), v.safeInteger(), v.gtValue(0)),
+      bytes: v.pipe(int(), v.gtValue(0)),
     }),
     id: v.string(),
     type: v.string(),

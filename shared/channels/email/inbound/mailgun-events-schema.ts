@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { jsonNumber, lazily, looseObject, record } from '#shared/validation/schema.ts';
+import { int, jsonNumber, lazily, looseObject, record } from '#shared/validation/schema.ts';
 
 /*
  * Mailgun's JSON event webhooks (documentation.mailgun.com, user-manual/webhooks/webhook-payloads):
@@ -7,10 +7,7 @@ import { jsonNumber, lazily, looseObject, record } from '#shared/validation/sche
  * adds fields without notice ("we do not recommend hardcoding the fields").
  */
 
-const digits = v.pipe(
-  v.union([v.string(), v.pipe(v.number(), v.safeInteger(), v.minValue(0))]),
-  v.transform(String),
-);
+const digits = v.pipe(v.union([v.string(), v.pipe(int(), v.minValue(0))]), v.transform(String));
 
 export const MailgunEventsBodySchema = lazily(() =>
   looseObject({

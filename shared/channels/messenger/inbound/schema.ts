@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
+import { int, jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
 
 /**
  * valibot schemas of the Messenger Platform webhook (Facebook pages and Instagram accounts). Every
@@ -11,7 +11,7 @@ import { jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
 
 /** Meta ids are strings, but a few (app_id, sticker_id, ad_id) arrive as JSON numbers. */
 const idString = v.pipe(
-  v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(v.number(), v.safeInteger(), v.minValue(0))]),
+  v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(int(), v.minValue(0))]),
   v.transform(String),
 );
 
