@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
 import { MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
@@ -50,6 +51,44 @@ describe('SES receipt-rule Lambda event', () => {
     expect(event.data.provider).toBe('ses');
     expect(event.data.email?.rawMimeKey).toBe(receipt.objectKey);
     expect(event.data.email?.verdicts).toEqual(receipt.verdicts);
+  });
+
+  it('reads the receipt timestamps as RFC 3339 date-times on real calendar days, as zod did', () => {
+    // Prepare: zod/mini's ISO date-time with offsets, what the hub used before, is the oracle.
+    const oracle = z.iso.datetime({ offset: true });
+    const days = [
+      '2024-02-29',
+      '2023-02-29',
+      '1900-02-29',
+      '2000-02-29',
+      '0000-02-29',
+      '2026-04-31',
+      '2026-04-30',
+    ];
+    const edges = ['2026-00-10', '2026-13-10', '2026-01-00', '2026-01-32', '2026-12-31'];
+    const times = [
+      'T08:14:05Z',
+      'T08:14:05.123456Z',
+      'T23:59:59+14:00',
+      'T24:00:00Z',
+      'T08:14Z',
+      ' 08:14:05Z',
+      'T08:14:05+0100',
+    ];
+    const candidates = [...days, ...edges].flatMap((day) => times.map((time) => `${day}${time}`));
+    for (const timestamp of candidates) {
+      const event = structuredClone(sesEvent);
+      event.Records[0].ses.mail.timestamp = timestamp;
+      // Act
+      let accepted = true;
+      try {
+        parseSesReceiptEvent(event);
+      } catch {
+        accepted = false;
+      }
+      // Assess
+      expect(accepted, timestamp).toBe(oracle.safeParse(timestamp).success);
+    }
   });
 
   it('keeps fields AWS may add later', () => {

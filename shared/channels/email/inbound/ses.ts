@@ -17,19 +17,26 @@ export interface SesReceipt {
   readonly timestamp: string;
 }
 
-/** A leap-year-aware calendar date, `YYYY-MM-DD`. */
-const DATE =
-  '(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))';
-
 /**
- * An RFC 3339 date-time with seconds and `Z` or a `±hh:mm` offset, on a day its month has
- * (valibot's `isoTimestamp` also takes a space for the `T`, `±hhmm` and `±hh` offsets and days a
- * month does not have).
+ * An RFC 3339 date-time with seconds and `Z` or a `±hh:mm` offset (valibot's `isoTimestamp` also
+ * takes a space for the `T`, `±hhmm` and `±hh` offsets). Linear: no nested repetition.
  */
-const ISO_DATETIME = new RegExp(
-  `^${DATE}T(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$`,
-);
-const DateTimeSchema = v.pipe(v.string(), v.regex(ISO_DATETIME));
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/** A day its month has, leap years included (the proleptic Gregorian calendar: year 0000 is one). */
+const isCalendarDay = (year: number, month: number, day: number): boolean => {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+};
+
+const isDateTime = (value: string): boolean => {
+  const match = DATE_TIME.exec(value);
+  return match !== null && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]));
+};
+
+const DateTimeSchema = () => v.pipe(v.string(), v.check(isDateTime, 'not an RFC 3339 date-time'));
 
 const VerdictSchema = lazily(() => looseObject({ status: v.pipe(v.string(), v.minLength(1)) }));
 
@@ -38,13 +45,13 @@ const SesRecordSchema = lazily(() =>
   looseObject({
     ses: looseObject({
       mail: looseObject({
-        timestamp: DateTimeSchema,
+        timestamp: DateTimeSchema(),
         source: v.string(),
         messageId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
         destination: v.array(v.string()),
       }),
       receipt: looseObject({
-        timestamp: DateTimeSchema,
+        timestamp: DateTimeSchema(),
         recipients: v.pipe(v.array(v.string()), v.minLength(1)),
         spfVerdict: VerdictSchema,
         dkimVerdict: VerdictSchema,
