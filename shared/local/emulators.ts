@@ -8,6 +8,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  ResourceNotFoundException,
   ScanCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -152,6 +153,7 @@ export const createTable = async (client: DynamoDBClient, table: TableDefinition
   if (table.globalSecondaryIndexes.every((index) => existing.has(index.indexName))) return;
   const items = await scanAll(client, table.name);
   await client.send(new DeleteTableCommand({ TableName: table.name }));
+  await waitUntilDeleted(client, table.name);
   await createTableIfAbsent(client, table);
   for (let start = 0; start < items.length; start += 25) {
     let pending: Record<string, WriteRequest[]> | undefined = {
@@ -161,6 +163,23 @@ export const createTable = async (client: DynamoDBClient, table: TableDefinition
       pending = (await client.send(new BatchWriteItemCommand({ RequestItems: pending }))).UnprocessedItems;
     }
   }
+};
+
+/**
+ * dynalite answers DeleteTable with DELETING and drops the table on a later tick; a CreateTable sent
+ * in between is refused as in use, so wait until the name is free.
+ */
+const waitUntilDeleted = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: tableName }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`table ${tableName} was not deleted`);
 };
 
 const scanAll = async (

@@ -51,9 +51,11 @@ describe('console raw events panel', () => {
     // Act
     await page.click(`button[data-conversation="${conversationId}"]`);
     await page.click('.raw-events > details > summary');
-    await page.waitForSelector('.raw-event[data-event-type="switchboard.message.status_updated"]', {
-      timeout: 30_000,
-    });
+    // The provider's status callback may reach the hub before the sender publishes its sent event:
+    // the panel shows each as it is published, so wait for both.
+    for (const type of ['switchboard.message.status_updated', 'switchboard.message.sent']) {
+      await page.waitForSelector(`.raw-event[data-event-type="${type}"]`, { timeout: 30_000 });
+    }
     const types = await page.$$eval('.raw-event', (items) =>
       items.map((item) => item.getAttribute('data-event-type')),
     );

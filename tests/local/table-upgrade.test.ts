@@ -1,4 +1,12 @@
-import { DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { AddressInfo } from 'node:net';
+import {
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTable, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { HUB_TABLE, type TableDefinition } from '#shared/resources/definitions.ts';
@@ -48,5 +56,33 @@ describe('a local table from an earlier version of the hub', () => {
       }),
     );
     expect(byContact.Items).toHaveLength(1);
+  });
+
+  it('waits for the old table to be gone when the server deletes it late', async () => {
+    // Prepare: a server that keeps a deleted table's name taken for a while, as a loaded one does.
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 150, updateTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const older: TableDefinition = {
+        ...HUB_TABLE,
+        name: 'slow-delete',
+        globalSecondaryIndexes: HUB_TABLE.globalSecondaryIndexes.slice(0, -1),
+      };
+      await createTable(client, older);
+      // Act
+      await createTable(client, { ...HUB_TABLE, name: older.name });
+      // Assess
+      const description = await client.send(new DescribeTableCommand({ TableName: older.name }));
+      expect(description.Table?.TableStatus).toBe('ACTIVE');
+      expect(description.Table?.GlobalSecondaryIndexes).toHaveLength(HUB_TABLE.globalSecondaryIndexes.length);
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
