@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import type { HttpResponse, WebhookRequest } from '#shared/channels/inbound.ts';
-import { lazily, looseObject, parseOrThrow, record } from '#shared/validation/schema.ts';
+import { lazily, looseObject, nonEmptyString, parseOrThrow, record } from '#shared/validation/schema.ts';
 
 /**
  * The parts of a payload format 2.0 event the webhooks rely on. HTTP APIs and function URLs both
@@ -9,14 +9,14 @@ import { lazily, looseObject, parseOrThrow, record } from '#shared/validation/sc
  */
 const HttpApiEventSchema = lazily(() =>
   looseObject({
-    rawPath: v.pipe(v.string(), v.minLength(1)),
+    rawPath: nonEmptyString(),
     /** Absent or null without a query: '' (a default, which valibot applies to a missing key too). */
     rawQueryString: v.nullish(v.string(), ''),
     headers: v.optional(record(v.optional(v.string())), {}),
     body: v.nullish(v.string()),
     isBase64Encoded: v.optional(v.boolean(), false),
     requestContext: looseObject({
-      http: looseObject({ method: v.pipe(v.string(), v.minLength(1)) }),
+      http: looseObject({ method: nonEmptyString() }),
     }),
   }),
 );

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { int, lazily, object } from '#shared/validation/schema.ts';
+import { int, lazily, nonEmptyString, object } from '#shared/validation/schema.ts';
 import { isKeyableConversationId } from './payload-keys.ts';
 
 /**
@@ -19,8 +19,8 @@ export const ClaimCheckSchema = lazily(() =>
   object({
     switchboardClaimCheck: object({
       version: v.literal(1),
-      bucket: v.pipe(v.string(), v.minLength(1)),
-      key: v.pipe(v.string(), v.minLength(1)),
+      bucket: nonEmptyString(),
+      key: nonEmptyString(),
       sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/)),
       bytes: v.pipe(int(), v.gtValue(0)),
     }),

@@ -1,6 +1,14 @@
 import * as v from 'valibot';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
-import { finiteNumber, int, lazily, object, strictObject, url } from '#shared/validation/schema.ts';
+import {
+  finiteNumber,
+  int,
+  lazily,
+  nonEmptyString,
+  object,
+  strictObject,
+  url,
+} from '#shared/validation/schema.ts';
 
 export const LogLevelSchema = lazily(() => v.picklist(['debug', 'info', 'warn', 'error']));
 export type LogLevel = v.InferOutput<typeof LogLevelSchema>;
@@ -62,12 +70,12 @@ export const responseTargetsText = (targets: ResponseTargets): string =>
  * instead of a dump of validation issues.
  */
 const SETTINGS = {
-  SWITCHBOARD_TABLE_NAME: () => v.optional(v.pipe(v.string(), v.minLength(1))),
+  SWITCHBOARD_TABLE_NAME: () => v.optional(nonEmptyString()),
   SWITCHBOARD_INGEST_QUEUE_URL: () => v.optional(url()),
   SWITCHBOARD_HELPDESK_QUEUE_URL: () => v.optional(url()),
-  SWITCHBOARD_PAYLOAD_BUCKET: () => v.optional(v.pipe(v.string(), v.minLength(1))),
+  SWITCHBOARD_PAYLOAD_BUCKET: () => v.optional(nonEmptyString()),
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
-  SWITCHBOARD_SECRET_ARN: () => v.optional(v.pipe(v.string(), v.minLength(1))),
+  SWITCHBOARD_SECRET_ARN: () => v.optional(nonEmptyString()),
   SWITCHBOARD_PUBLIC_BASE_URL: () => v.optional(url()),
   /** The recorder leaves each recorded attachment here for the media fetcher. */
   SWITCHBOARD_MEDIA_QUEUE_URL: () => v.optional(url()),
@@ -87,7 +95,7 @@ const SETTINGS = {
   /** Where Twilio posts the statuses of the hub's sends: the SMS webhook's exact public URL (Twilio signs it). */
   SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: () => v.optional(url()),
   /** SES configuration set whose event destination reports delivery, bounces and complaints. */
-  SWITCHBOARD_SES_CONFIGURATION_SET: () => v.optional(v.pipe(v.string(), v.minLength(1))),
+  SWITCHBOARD_SES_CONFIGURATION_SET: () => v.optional(nonEmptyString()),
   /** How long the sender waits for a provider's answer (default SENDER.providerTimeoutMs); tests shorten it. */
   SWITCHBOARD_PROVIDER_TIMEOUT_MS: () =>
     v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(100), v.maxValue(25_000))),

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { SecretSection } from '#shared/channels/registry.ts';
-import { lazily, object, parseOrThrow, record } from '#shared/validation/schema.ts';
+import { lazily, nonEmptyString, object, parseOrThrow, record } from '#shared/validation/schema.ts';
 
 /**
  * Channel credentials. In AWS they live in one Secrets Manager secret (JSON of this shape); locally
@@ -13,32 +13,32 @@ import { lazily, object, parseOrThrow, record } from '#shared/validation/schema.
 const MetaSectionSchema = lazily(() =>
   object({
     /** Signs X-Hub-Signature-256 on Messenger and WhatsApp webhooks. */
-    appSecret: v.pipe(v.string(), v.minLength(1)),
+    appSecret: nonEmptyString(),
     /** Echoed back in the GET subscription handshake. */
-    verifyToken: v.pipe(v.string(), v.minLength(1)),
+    verifyToken: nonEmptyString(),
     /** App ids whose echoes are the hub's own sends (marked `sentBy: hub`). */
     hubAppIds: v.optional(v.array(v.string()), []),
     /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
-    accessToken: v.optional(v.pipe(v.string(), v.minLength(1))),
+    accessToken: v.optional(nonEmptyString()),
     /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
-    accessTokens: v.optional(record(v.pipe(v.string(), v.minLength(1)))),
+    accessTokens: v.optional(record(nonEmptyString())),
   }),
 );
 const TwilioSectionSchema = lazily(() =>
   object({
-    authToken: v.pipe(v.string(), v.minLength(1)),
+    authToken: nonEmptyString(),
     /** Accepted too during auth-token rotation. */
-    secondaryAuthToken: v.optional(v.pipe(v.string(), v.minLength(1))),
+    secondaryAuthToken: v.optional(nonEmptyString()),
     /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
-    accountSid: v.optional(v.pipe(v.string(), v.minLength(1))),
+    accountSid: v.optional(nonEmptyString()),
   }),
 );
 const MailgunSectionSchema = lazily(() =>
   object({
     /** The HTTP webhook signing key. */
-    signingKey: v.pipe(v.string(), v.minLength(1)),
+    signingKey: nonEmptyString(),
     /** Sending: the private API key (HTTP basic auth as `api`). */
-    apiKey: v.optional(v.pipe(v.string(), v.minLength(1))),
+    apiKey: v.optional(nonEmptyString()),
   }),
 );
 const EmailSectionSchema = lazily(() =>

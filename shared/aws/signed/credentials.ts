@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
-import { lazily, looseObject } from '#shared/validation/schema.ts';
+import { lazily, looseObject, nonEmptyString } from '#shared/validation/schema.ts';
 import { type HttpGet, nodeHttpGet } from './http.ts';
 import type { SigningCredentials } from './sigv4.ts';
 
@@ -25,8 +25,8 @@ export interface ExpiringCredentials extends SigningCredentials {
 /** The endpoint's answer (ECS, EKS Pod Identity and Lambda SnapStart answer alike). */
 const ContainerCredentialsSchema = lazily(() =>
   looseObject({
-    AccessKeyId: v.pipe(v.string(), v.minLength(1)),
-    SecretAccessKey: v.pipe(v.string(), v.minLength(1)),
+    AccessKeyId: nonEmptyString(),
+    SecretAccessKey: nonEmptyString(),
     Token: v.optional(v.string()),
     Expiration: v.optional(v.string()),
   }),

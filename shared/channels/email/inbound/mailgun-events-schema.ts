@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { int, jsonNumber, lazily, looseObject, record } from '#shared/validation/schema.ts';
+import { int, jsonNumber, lazily, looseObject, nonEmptyString, record } from '#shared/validation/schema.ts';
 
 /*
  * Mailgun's JSON event webhooks (documentation.mailgun.com, user-manual/webhooks/webhook-payloads):
@@ -13,8 +13,8 @@ export const MailgunEventsBodySchema = lazily(() =>
   looseObject({
     signature: looseObject({
       timestamp: digits,
-      token: v.pipe(v.string(), v.minLength(1)),
-      signature: v.pipe(v.string(), v.minLength(1)),
+      token: nonEmptyString(),
+      signature: nonEmptyString(),
     }),
     'event-data': v.unknown(),
   }),

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { lazily, looseObject, parseOrThrow } from '#shared/validation/schema.ts';
+import { lazily, looseObject, nonEmptyString, parseOrThrow } from '#shared/validation/schema.ts';
 
 /** One e-mail SES received, as the receipt rule's Lambda action reports it (no body). */
 export interface SesReceipt {
@@ -38,7 +38,7 @@ const isDateTime = (value: string): boolean => {
 
 const DateTimeSchema = () => v.pipe(v.string(), v.check(isDateTime, 'not an RFC 3339 date-time'));
 
-const VerdictSchema = lazily(() => looseObject({ status: v.pipe(v.string(), v.minLength(1)) }));
+const VerdictSchema = lazily(() => looseObject({ status: nonEmptyString() }));
 
 /** Loose objects: fields AWS adds later must not break parsing. */
 const SesRecordSchema = lazily(() =>

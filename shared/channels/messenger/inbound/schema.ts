@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { int, jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
+import { int, jsonNumber, lazily, looseObject, nonEmptyString } from '#shared/validation/schema.ts';
 
 /**
  * valibot schemas of the Messenger Platform webhook (Facebook pages and Instagram accounts). Every
@@ -10,10 +10,7 @@ import { int, jsonNumber, lazily, looseObject } from '#shared/validation/schema.
  */
 
 /** Meta ids are strings, but a few (app_id, sticker_id, ad_id) arrive as JSON numbers. */
-const idString = v.pipe(
-  v.union([v.pipe(v.string(), v.minLength(1)), v.pipe(int(), v.minValue(0))]),
-  v.transform(String),
-);
+const idString = v.pipe(v.union([nonEmptyString(), v.pipe(int(), v.minValue(0))]), v.transform(String));
 
 /** Free-form values Meta documents as strings but sometimes sends as numbers (ref, num_edit). */
 const looseString = v.pipe(v.union([v.string(), jsonNumber()]), v.transform(String));
@@ -94,15 +91,13 @@ export type Attachment = v.InferOutput<typeof AttachmentSchema>;
 
 export const MessageSchema = lazily(() =>
   looseObject({
-    mid: v.pipe(v.string(), v.minLength(1)),
+    mid: nonEmptyString(),
     text: v.optional(v.string()),
     is_echo: v.optional(v.boolean()),
     app_id: v.optional(idString),
     metadata: v.optional(v.string()),
     quick_reply: v.optional(looseObject({ payload: looseString })),
-    reply_to: v.optional(
-      looseObject({ mid: v.optional(v.pipe(v.string(), v.minLength(1))), story: v.optional(v.unknown()) }),
-    ),
+    reply_to: v.optional(looseObject({ mid: v.optional(nonEmptyString()), story: v.optional(v.unknown()) })),
     attachments: v.optional(v.array(v.unknown())),
     referral: v.optional(ReferralSchema),
     /** Instagram: the customer unsent the message. */
@@ -115,7 +110,7 @@ export type MetaMessage = v.InferOutput<typeof MessageSchema>;
 
 export const PostbackSchema = lazily(() =>
   looseObject({
-    mid: v.optional(v.pipe(v.string(), v.minLength(1))),
+    mid: v.optional(nonEmptyString()),
     title: v.optional(v.string()),
     payload: v.optional(looseString),
     referral: v.optional(ReferralSchema),
@@ -125,7 +120,7 @@ export type MetaPostback = v.InferOutput<typeof PostbackSchema>;
 
 export const ReactionSchema = lazily(() =>
   looseObject({
-    mid: v.pipe(v.string(), v.minLength(1)),
+    mid: nonEmptyString(),
     action: v.picklist(['react', 'unreact']),
     emoji: v.optional(v.string()),
     /** Meta's word for it: smile, angry, sad, wow, love, like, dislike, other. */
@@ -137,14 +132,14 @@ export const ReadSchema = lazily(() => looseObject({ watermark: epochMillis }));
 
 export const DeliverySchema = lazily(() =>
   looseObject({
-    mids: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    mids: v.optional(v.array(nonEmptyString())),
     watermark: epochMillis,
   }),
 );
 
 export const MessageEditSchema = lazily(() =>
   looseObject({
-    mid: v.pipe(v.string(), v.minLength(1)),
+    mid: nonEmptyString(),
     text: v.optional(v.string()),
     num_edit: v.optional(looseString),
   }),

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { finiteNumber, jsonNumber, lazily, looseObject } from '#shared/validation/schema.ts';
+import { finiteNumber, jsonNumber, lazily, looseObject, nonEmptyString } from '#shared/validation/schema.ts';
 
 /**
  * valibot schemas of the WhatsApp Cloud API webhook, from Meta's webhook reference. Every object is
@@ -12,7 +12,6 @@ import { finiteNumber, jsonNumber, lazily, looseObject } from '#shared/validatio
 
 /** Meta sends ids and times as strings but older payloads and samples use numbers (finite ones). */
 const stringish = v.pipe(v.union([v.string(), jsonNumber()]), v.transform(String));
-const nonEmpty = () => v.pipe(v.string(), v.minLength(1));
 const nonEmptyId = v.pipe(stringish, v.minLength(1));
 const optionalString = () => v.optional(v.string());
 const optionalStringish = () => v.optional(stringish);
@@ -27,7 +26,7 @@ export const EntrySchema = lazily(() =>
 
 export const ChangeSchema = lazily(() =>
   looseObject({
-    field: nonEmpty(),
+    field: nonEmptyString(),
     value: v.unknown(),
   }),
 );
@@ -91,8 +90,8 @@ const ReferralItemSchema = lazily(() =>
 /** What every message (inbound or echoed) has; the content sits under the key named by `type`. */
 export const MessageItemSchema = lazily(() =>
   looseObject({
-    id: nonEmpty(),
-    type: nonEmpty(),
+    id: nonEmptyString(),
+    type: nonEmptyString(),
     timestamp: optionalStringish(),
     from: optionalStringish(),
     from_user_id: optionalString(),
@@ -176,7 +175,7 @@ export const ButtonContentSchema = lazily(() =>
 
 export const ReactionContentSchema = lazily(() =>
   looseObject({
-    message_id: nonEmpty(),
+    message_id: nonEmptyString(),
     emoji: optionalString(),
   }),
 );
@@ -210,21 +209,21 @@ export const SystemContentSchema = lazily(() =>
 export const UnsupportedContentSchema = lazily(() => looseObject({ type: optionalString() }));
 
 /** The edited message, whose unsupported part carries it whole: `type` first, then every other key as sent. */
-const EditedMessageSchema = () => looseObject({ type: nonEmpty() });
+const EditedMessageSchema = () => looseObject({ type: nonEmptyString() });
 
 export const EditContentSchema = lazily(() =>
   looseObject({
-    original_message_id: nonEmpty(),
+    original_message_id: nonEmptyString(),
     message: EditedMessageSchema(),
   }),
 );
 
-export const RevokeContentSchema = lazily(() => looseObject({ original_message_id: nonEmpty() }));
+export const RevokeContentSchema = lazily(() => looseObject({ original_message_id: nonEmptyString() }));
 
 export const StatusItemSchema = lazily(() =>
   looseObject({
-    id: nonEmpty(),
-    status: nonEmpty(),
+    id: nonEmptyString(),
+    status: nonEmptyString(),
     timestamp: optionalStringish(),
     recipient_id: optionalStringish(),
     recipient_user_id: optionalString(),
