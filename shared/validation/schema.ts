@@ -27,8 +27,24 @@ export const nonEmptyString = () => v.pipe(v.string(), v.minLength(1));
 const isRecord = (input: unknown): input is Record<string, unknown> =>
   typeof input === 'object' && input !== null && !Array.isArray(input);
 
+/**
+ * What the hub's own checks expect, in words written here: parseOrThrow prints them (valibot's
+ * default messages quote the value received, so a failed check without one reads `expected a
+ * valid value`).
+ */
+const DESCRIPTIONS = new Set<string>();
+
+const described = (description: string): string => {
+  DESCRIPTIONS.add(description);
+  return description;
+};
+
+/** `v.check` whose failure parseOrThrow reports as `expected <description>`. */
+export const checked = <TInput>(test: (input: TInput) => boolean, description: string) =>
+  v.check<TInput, string>(test, described(description));
+
 /** A JSON object, never an array: valibot's object schemas take arrays, zod's refused them. */
-const aRecord = v.custom<Record<string, unknown>>(isRecord, 'Invalid type: Expected Object');
+const aRecord = v.custom<Record<string, unknown>>(isRecord, described('Object'));
 
 /** An object whose every field is checked, unknown ones dropped; an array is refused. */
 export const object = <const TEntries extends v.ObjectEntries>(entries: TEntries) =>
@@ -116,7 +132,7 @@ export const url = () =>
   v.pipe(
     v.string(),
     v.trim(),
-    v.check((value) => URL.canParse(value)),
+    checked((value: string) => URL.canParse(value), 'a URL'),
     v.transform((value) => value.replace(TAB_OR_NEWLINE, '')),
   );
 
@@ -133,6 +149,13 @@ export const finiteNumber = () => v.pipe(v.unknown(), v.transform(Number), v.num
 export const issuePaths = (issues: readonly v.BaseIssue<unknown>[]): string[] =>
   issues.map((issue) => issue.path?.map((item) => String(item.key)).join('.') || '(root)');
 
+/** valibot's `expected` (a type, a length), the description of one of our checks, never a message that could quote the value. */
+const whatWasExpected = (issue: v.BaseIssue<unknown>): string => {
+  if (issue.type === 'custom' || issue.type === 'check')
+    return DESCRIPTIONS.has(issue.message) ? issue.message : 'a valid value';
+  return issue.expected ?? issue.type;
+};
+
 /**
  * `v.parse` whose error names where each issue is and what was expected, never the value (valibot's
  * own messages quote what they received, which may be a customer's text or a secret). Its `issues`
@@ -148,10 +171,7 @@ export const parseOrThrow = <const TSchema extends v.GenericSchema>(
   const error = new v.ValiError(result.issues);
   const paths = issuePaths(result.issues);
   error.message = result.issues
-    .map(
-      (issue, index) =>
-        `${paths[index]}: expected ${issue.type === 'custom' ? 'Object' : (issue.expected ?? issue.type)}`,
-    )
+    .map((issue, index) => `${paths[index]}: expected ${whatWasExpected(issue)}`)
     .join('; ');
   Object.defineProperty(error, 'issues', { enumerable: false });
   throw error;

@@ -1,8 +1,9 @@
+import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { toWebhookRequest } from '#shared/aws/apigw.ts';
 import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
 import { ChannelSecretsSchema } from '#shared/config/secrets.ts';
-import { parseOrThrow } from '#shared/validation/schema.ts';
+import { checked, object, parseOrThrow, url } from '#shared/validation/schema.ts';
 
 /*
  * A Lambda handler that throws has its error logged by the Node.js runtime as JSON of the error's
@@ -64,5 +65,28 @@ describe('errors of parseOrThrow, as the Lambda runtime logs them', () => {
     // Assess
     expect(logged).toContain('Records.0.ses.mail.timestamp');
     expect(logged).not.toContain('maria@customer.example');
+  });
+
+  it("say what the hub's own checks expect, and nothing of a check that says nothing", () => {
+    // Prepare
+    const schema = object({
+      callback: url(),
+      sent: v.pipe(
+        v.string(),
+        checked((value: string) => value.endsWith('Z'), 'a UTC time'),
+      ),
+      ratio: v.pipe(
+        v.number(),
+        v.check((value) => value < 1),
+      ),
+      page: object({}),
+    });
+    const input = { callback: 'no url at all', sent: '2026-12-02 PRIVATE', ratio: 42, page: ['PRIVATE'] };
+    // Act
+    const message = (thrownBy(() => parseOrThrow(schema, input)) as Error).message;
+    // Assess
+    expect(message).toBe(
+      'callback: expected a URL; sent: expected a UTC time; ratio: expected a valid value; page: expected Object',
+    );
   });
 });

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { lazily, looseObject, nonEmptyString, parseOrThrow } from '#shared/validation/schema.ts';
+import { checked, lazily, looseObject, nonEmptyString, parseOrThrow } from '#shared/validation/schema.ts';
 
 /** One e-mail SES received, as the receipt rule's Lambda action reports it (no body). */
 export interface SesReceipt {
@@ -36,7 +36,7 @@ const isDateTime = (value: string): boolean => {
   return match !== null && isCalendarDay(Number(match[1]), Number(match[2]), Number(match[3]));
 };
 
-const DateTimeSchema = () => v.pipe(v.string(), v.check(isDateTime, 'not an RFC 3339 date-time'));
+const DateTimeSchema = () => v.pipe(v.string(), checked(isDateTime, 'an RFC 3339 date-time'));
 
 const VerdictSchema = lazily(() => looseObject({ status: nonEmptyString() }));
 

@@ -1,15 +1,18 @@
 import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
+import { checked, lazily } from '#shared/validation/schema.ts';
 
 /** Twilio attaches at most 10 media items; the cap also bounds a hostile `NumMedia`. */
 const MAX_MEDIA = 10;
 const MEDIA_URL_KEY = /^MediaUrl(\d{1,4})$/;
-/** An http(s) URL: trimmed, starting `http://` or `https://` (any case), and parsable. */
-const UrlSchema = v.pipe(
-  v.string(),
-  v.trim(),
-  v.regex(/^https?:\/\//i),
-  v.check((value) => URL.canParse(value)),
+/** An http(s) URL: trimmed, starting `http://` or `https://` (any case), and parsable; built on first use. */
+const UrlSchema = lazily(() =>
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^https?:\/\//i),
+    checked((value: string) => URL.canParse(value), 'an http(s) URL'),
+  ),
 );
 
 const kindOf = (mimeType: string | undefined): MediaKind => {
