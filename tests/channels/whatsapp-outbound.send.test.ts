@@ -29,13 +29,17 @@ const context: MessageContext = {
 
 describe('WhatsApp send against a local Graph stand-in', () => {
   let graph: GraphStandIn;
-  /** `null`: no token for the endpoint. */
-  const senderFor = (graphBaseUrl: string, token: string | null = 'EAAG-token') =>
+  /**
+   * `null`: no token for the endpoint. The stand-in answers at once, but it shares this thread:
+   * paused longer than a short deadline on a loaded machine, the thread fires the timer before it
+   * reads the answer. Only the server that never answers gets a short one.
+   */
+  const senderFor = (graphBaseUrl: string, token: string | null = 'EAAG-token', timeoutMs = 30_000) =>
     createWhatsAppSender({
       graphBaseUrl,
       apiVersion: 'v23.0',
       accessTokenFor: () => token ?? undefined,
-      timeoutMs: 300,
+      timeoutMs,
     });
 
   beforeAll(async () => {
@@ -115,7 +119,7 @@ describe('WhatsApp send against a local Graph stand-in', () => {
 
   it('calls a server that never answers ambiguous: the message may have gone', async () => {
     // Act
-    const outcome = await senderFor(graph.baseFor('hang')).send(TEXT, context);
+    const outcome = await senderFor(graph.baseFor('hang'), 'EAAG-token', 300).send(TEXT, context);
     // Assess
     expect(outcome).toMatchObject({ kind: 'ambiguous', error: { title: 'no answer in time' } });
   });
