@@ -120,8 +120,14 @@ describe('console timeline', () => {
     // Prepare
     const { page } = ui;
     const message = (id: string) => `.message[data-message]:has(${id})`;
-    // Act
-    const reaction = await page.waitForSelector('[data-reaction="customer"]', { timeout: 30_000 });
+    // Act: the reaction is recorded before the edit and the deletion that follow it on the
+    // conversation's queue, so the page can show it alone for a while: wait for all three.
+    await page.waitForFunction(
+      `['[data-reaction="customer"]', '.message[data-message] [data-edited]', '.message[data-message] [data-deleted]']
+        .every((selector) => document.querySelector(selector) !== null)`,
+      { timeout: 30_000 },
+    );
+    const reaction = await page.$('[data-reaction="customer"]');
     const reacted = await reaction?.evaluate(
       (element) => element.closest('.message')?.querySelector('.text')?.textContent ?? '',
     );
