@@ -94,8 +94,11 @@ describe('outbound media end to end', () => {
     await session.sendCommand(conversationId, 'media-wa', [
       { type: 'media', kind: 'image', source: { s3Key: key }, caption: 'Your photo' },
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Until the sender has taken the repeated command off the outbox (not a fixed while, which a
+    // slow machine can spend before it even reads it): only then can its requests be counted.
+    const repeatHandled = await session.hub.waitForSender(30_000);
     // Assess
+    expect(repeatHandled).toBe(true);
     expect(outcome?.type).toBe('switchboard.message.sent');
     const requests = requestsSince(before);
     const uploads = requests.filter((request) => /\/media$/.test(request.path));
