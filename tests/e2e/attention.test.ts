@@ -99,11 +99,12 @@ describe('attention sweeper on the local hub', () => {
     return received.subject;
   };
 
-  const snooze = async (conversationId: string, until: Date) => {
+  /** Snoozes for `ms` from the PATCH: the GET before it may take a good part of a short snooze. */
+  const snooze = async (conversationId: string, ms: number) => {
     const read = await call('GET', `/v1/conversations/${conversationId}`);
     const patched = await call('PATCH', `/v1/conversations/${conversationId}`, {
       headers: { 'if-match': read.headers.get('etag') ?? '' },
-      body: { status: 'snoozed', snoozedUntil: until.toISOString() },
+      body: { status: 'snoozed', snoozedUntil: new Date(Date.now() + ms).toISOString() },
     });
     expect(patched.status).toBe(200);
     return patched.body;
@@ -124,7 +125,7 @@ describe('attention sweeper on the local hub', () => {
   it('reopens a conversation snoozed for a second by itself, with exactly one state change by the hub', async () => {
     // Prepare
     const conversationId = await customerWrites('306900000101', 'wamid.e2e-sweep-snooze');
-    const snoozed = await snooze(conversationId, new Date(Date.now() + 1000));
+    const snoozed = await snooze(conversationId, 1000);
     // Act
     await readUntil(() => stateChangesOf(conversationId).some(byTheHub));
     await readFor(SEVERAL_SWEEPS_MS);
@@ -149,7 +150,7 @@ describe('attention sweeper on the local hub', () => {
   it('reopens a snoozed conversation when the customer writes again, with no wake by the hub', async () => {
     // Prepare
     const conversationId = await customerWrites('306900000102', 'wamid.e2e-sweep-reopen-1');
-    await snooze(conversationId, new Date(Date.now() + 3_600_000));
+    await snooze(conversationId, 3_600_000);
     // Act
     await customerWrites('306900000102', 'wamid.e2e-sweep-reopen-2');
     await readFor(SEVERAL_SWEEPS_MS);
