@@ -14,14 +14,19 @@ import {
   conversationKey,
   conversationMessagesPartition,
   conversationSendsPartition,
+  hubMessageIdOfKey,
   IDENTITY_CLAIM_PREFIX,
   type ItemKey,
   identityClaimKey,
   identityItemKey,
   identityPartition,
+  messageKey,
+  messageStateKey,
   PERSON_CONVERSATION_PREFIX,
   suppressionKey,
 } from './keys.ts';
+import { liveStateIdsOf } from './message-live.ts';
+import { storedMessageOf } from './messages.ts';
 import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
@@ -225,8 +230,9 @@ export const keyOf = (item: Record<string, unknown>): ItemKey => ({
 /**
  * Every item of a contact, by the reach the key catalogue gives each kind: the contact item, its
  * identity items, its conversations (gsi3), their messages and the hub's sends in them (gsi2)
- * and everything in those messages' partitions (message state, send bookkeeping). Expired items
- * count: they are still stored. Statuses of a message the hub never recorded (sent outside it,
+ * and everything in those messages' partitions (message state, send bookkeeping), and the state
+ * of the hub's sent messages under their provider messages' ids. Expired items count: they are
+ * still stored. Statuses of a message the hub never recorded (sent outside it,
  * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
  * the message-state retention.
  */
@@ -285,9 +291,30 @@ export const contactFootprint = async (context: TableContext, contactKey: string
         ExpressionAttributeValues: { ':pk': String(message.pk) },
       });
       keys.push(...partition.map(keyOf));
+      for (const id of sentMessageStateIds(message)) {
+        const state = await queryAll(context, {
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': messageStateKey(id).pk },
+        });
+        keys.push(...state.map(keyOf), messageStateKey(id));
+      }
     }
   }
   return keys;
+};
+
+/**
+ * A message the hub sent is recorded under its own id, but its statuses, the customer's reactions
+ * to it and their times are written under the ids its provider messages give (message-live.ts):
+ * the partitions of those ids, and their state items whether or not one is written yet (erasure
+ * leaves a tombstone in each, so a late status or reaction is refused rather than recorded afresh).
+ */
+const sentMessageStateIds = (item: Record<string, unknown>): string[] => {
+  if (item.sk !== messageKey('').sk) return [];
+  const stored = storedMessageOf(item);
+  if (!stored) return [];
+  const own = hubMessageIdOfKey(keyOf(item));
+  return liveStateIdsOf(own, stored.message).filter((id) => id !== own);
 };
 
 /**

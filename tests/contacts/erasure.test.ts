@@ -11,6 +11,7 @@ import {
   eventIdFor,
   type HubEvent,
   hubMessageIdFor,
+  outboundHubMessageId,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -398,6 +399,71 @@ describe('export and erasure of one person across channels', () => {
     await recorder.recordEvent(edit);
     // Assess
     expect(await tableText()).not.toContain('canary-edited-after-erasure');
+  });
+
+  it("reaches the statuses and reactions of the hub's own replies, kept under their provider ids, and refuses late ones", async () => {
+    // Prepare: the customer writes; the hub answers (recorded under its own id, sent as one provider
+    // message); the reply fails with the provider's error and the customer reacts to it
+    const phone = '306912340313';
+    const customer = await customerWith(phone, 'wamid.erasure-asks', 'canary-asks');
+    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+    const conversationId = contactConversationId('whatsapp', whatsappEndpoint, identities[0]);
+    const shared = {
+      channel: 'whatsapp' as const,
+      provider: 'meta' as const,
+      endpoint: whatsappEndpoint,
+      contact: { identities },
+      conversationId,
+    };
+    const wamid = 'wamid.erasure-hub-reply';
+    const later = (at: string) => ({ ...shared, providerTimestamp: at, receivedAt: at });
+    const reaction = (at: string, emoji: string) =>
+      buildEvent('switchboard.message.reaction_changed', eventIdFor('whatsapp', 'reaction', wamid, at), {
+        ...later(at),
+        action: 'added' as const,
+        emoji,
+        targetProviderMessageId: wamid,
+        actor: 'customer' as const,
+      });
+    for (const event of [
+      buildEvent('switchboard.message.sent', eventIdFor('whatsapp', 'sent', wamid), {
+        ...later(minute(12)),
+        hubMessageId: outboundHubMessageId(conversationId, 'erasure-reply-1'),
+        direction: 'outbound',
+        providerMessageId: wamid,
+        providerMessageIds: [wamid],
+        sentBy: 'hub',
+        idempotencyKey: 'erasure-reply-1',
+        parts: [{ type: 'text', text: 'canary-hub-reply' }],
+      }),
+      buildEvent('switchboard.message.status_updated', eventIdFor('whatsapp', 'status', wamid, 'failed'), {
+        ...later(minute(13)),
+        status: 'failed',
+        providerStatus: 'failed',
+        providerMessageIds: [wamid],
+        errors: [{ code: '131026', title: 'canary-provider-error' }],
+      }),
+      reaction(minute(14), '🙏'),
+    ])
+      await recorder.recordEvent(event);
+    const state = `MSG#${hubMessageIdFor('whatsapp', wamid)}`;
+    const stateItems = async () =>
+      (await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items?.map((raw) =>
+        unmarshall(raw),
+      ).filter((item) => item.pk === state);
+    const before = await stateItems();
+    // Act: erasure, then a reaction that comes late
+    await erasePerson({ table: context, deleteObjects: noObjects }, customer);
+    const afterErasure = await stateItems();
+    await recorder.recordEvent(reaction(minute(20), '👍'));
+    const afterLate = await stateItems();
+    // Assess: the state was there, holding the error and the reaction; then only a bare tombstone
+    expect(JSON.stringify(before)).toContain('canary-provider-error');
+    expect(JSON.stringify(before)).toContain('🙏');
+    for (const items of [afterErasure, afterLate]) {
+      expect(items).toHaveLength(1);
+      expect(Object.keys(items?.[0] ?? {}).sort()).toEqual(['erased', 'expiresAt', 'pk', 'sk']);
+    }
   });
 
   it('finds the raw mail of an e-mail too large to keep its details in the record', async () => {
