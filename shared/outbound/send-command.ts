@@ -443,13 +443,23 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       : undefined;
 
-  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue. */
-  const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
+  /**
+   * Sends the command back to its queue, nothing noted, unless the invocation has time left for a
+   * provider call and its bookkeeping: checked before every wait and again right before an attempt
+   * is noted, as the endpoint's turn and the staging of files (an upload) take time of their own.
+   */
+  const requireTimeLeft = (remainingMs: () => number): void => {
     if (remainingMs() < limits.minRemainingMs)
       throw new RetryLaterError('too little time left in this invocation');
+  };
+
+  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue. */
+  const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
+    requireTimeLeft(remainingMs);
     const turnInMs = deps.endpointTurn ? deps.endpointTurn(plan) : 0;
     if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
     if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
+    requireTimeLeft(remainingMs);
   };
 
   /**
@@ -616,6 +626,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           // The endpoint's turn and the staging took time: the deadline is checked again last.
           const lateNow = pastDeadline(command);
           if (lateNow) return failAt(index, lateNow);
+          requireTimeLeft(remainingMs);
           attemptAt = iso();
           await startAttempt(record.hubMessageId, index, attemptAt, delivery);
           await step('start-attempt', record.hubMessageId);

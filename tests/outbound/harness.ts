@@ -83,7 +83,7 @@ export interface OutboundHarness {
   now: Date;
   sender(
     afterStep?: (step: SendStep) => void | Promise<void>,
-    overrides?: Partial<Pick<SenderWiring, 'endpointTurn'>>,
+    overrides?: Partial<Pick<SenderWiring, 'endpointTurn' | 'limits'>>,
   ): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
@@ -96,7 +96,7 @@ export interface OutboundHarness {
 
 const silentLogger = createLogger({ level: 'error', write: () => {} });
 
-const LIMITS: SendLimits = {
+export const HARNESS_LIMITS: SendLimits = {
   outcomeWaitMs: 10 * 60_000,
   giveUpMs: 10 * 60_000,
   minRemainingMs: 0,
@@ -125,7 +125,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
         defaultEmailProvider: 'ses',
         logger: silentLogger,
         clock: () => harness.now,
-        limits: LIMITS,
+        limits: HARNESS_LIMITS,
         environments: 1,
         ...(afterStep ? { afterStep: (step) => afterStep(step) } : {}),
         ...overrides,

@@ -6,11 +6,19 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
+import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
-import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+import {
+  HARNESS_LIMITS,
+  type OutboundHarness,
+  outcomesOf,
+  sendCommand,
+  startOutboundHarness,
+  T0,
+} from './harness.ts';
 
 /*
  * The sender core against the real emulators and recorder, with a scripted provider: one provider
@@ -986,6 +994,51 @@ describe('send commands', () => {
       });
     }
     expect(hub.provider.calls).toHaveLength(0);
+  });
+
+  it('sends a command back, nothing noted or sent, when waiting for its endpoint’s turn used up the invocation’s time', async () => {
+    // Prepare: every invocation starts with 30 s and needs 12 s left to call a provider; each turn at
+    // the provider's rate leaves it 1 s. A one-message reply (its turn comes before the claim) and a
+    // reply of two messages (claimed first, then each message's turn).
+    const { conversationId } = await openConversation();
+    let remaining = 0;
+    const turnsTakeTheTime = hub.sender(undefined, {
+      limits: { ...HARNESS_LIMITS, minRemainingMs: 12_000 },
+      endpointTurn: () => {
+        remaining = 1_000;
+        return 0;
+      },
+    });
+    const lowOnTime: OutboxService = {
+      handleSqsEvent: (event) => {
+        remaining = 30_000;
+        return turnsTakeTheTime.handleSqsEvent(event, () => remaining);
+      },
+    };
+    const twoMessages = [
+      { type: 'text' as const, text: 'first' },
+      { type: 'text' as const, text: 'second' },
+    ];
+    await hub.enqueue(sendCommand(conversationId, 'turn-took-the-time'));
+    await hub.enqueue(sendCommand(conversationId, 'turns-took-the-time', twoMessages));
+    // Act
+    await hub.runOutbox(lowOnTime, 3);
+    const callsWhileShort = hub.provider.calls.length;
+    const eventsWhileShort = await outcomes();
+    const oneRecord = await hub.sends.get(outboundHubMessageId(conversationId, 'turn-took-the-time'));
+    const twoRecord = await hub.sends.get(outboundHubMessageId(conversationId, 'turns-took-the-time'));
+    await hub.runOutbox();
+    const events = await outcomes();
+    // Assess: nothing went or was noted while time was short; then each went once, in order
+    expect(callsWhileShort).toBe(0);
+    expect(eventsWhileShort).toEqual([]);
+    expect(oneRecord).toBeUndefined();
+    expect(twoRecord?.inFlight).toBeUndefined();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+      'switchboard.message.sent',
+    ]);
+    expect(hub.provider.calls).toHaveLength(3);
   });
 
   it('answers a malformed command it can attribute with content_invalid, and dead-letters one it cannot', async () => {
