@@ -9,6 +9,7 @@ import type { Channel, ConversationState, Message, Provider, ProviderError } fro
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
 import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
@@ -60,6 +61,14 @@ export type SendStep = (typeof SEND_STEPS)[number];
 /** The command cannot finish in this delivery (throttled, or waiting for the provider's word): SQS delivers it again. */
 export class RetryLaterError extends Error {
   override readonly name = 'RetryLaterError';
+
+  constructor(
+    message: string,
+    /** The delivery that leaves its own attempt noted (its call went unanswered), when one does. */
+    readonly delivery?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** What the service reads of the hub's records. */
@@ -82,13 +91,23 @@ export interface SendLimits {
   readonly minRemainingMs: number;
   /** How long an endpoint whose credentials the provider refused sends nothing. */
   readonly credentialsPauseMs: number;
+  /**
+   * An attempt noted longer ago than this was noted by a delivery that is no longer running (the
+   * function's timeout ended it): only then may a command's last receive end the send over it.
+   */
+  readonly attemptLifetimeMs: number;
 }
+
+/** No delivery's id: `fail` with it succeeds only while no attempt is noted. */
+const NO_DELIVERY = '';
 
 const DEFAULT_SEND_LIMITS: SendLimits = {
   outcomeWaitMs: 10 * 60_000,
   giveUpMs: 10 * 60_000,
   minRemainingMs: 12_000,
   credentialsPauseMs: 5 * 60_000,
+  // The function's timeout, and a margin for the clocks of two execution environments.
+  attemptLifetimeMs: SENDER.timeoutSeconds * 1000 + 5_000,
 };
 
 export type SendResult = 'sent' | 'failed' | 'duplicate';
@@ -660,7 +679,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             hubMessageId: record.hubMessageId,
             errorCodes: [outcome.error.code],
           });
-          throw new RetryLaterError('the provider did not answer');
+          throw new RetryLaterError('the provider did not answer', delivery);
         case 'throttled':
         case 'refused': {
           const transient = outcome.kind === 'throttled' || outcome.retryable;
@@ -772,11 +791,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         ? 'duplicate'
         : publishFailed(command, record, record.failure as SendFailure, conversation, publisher);
     if (record.state === 'sent') return 'duplicate';
+    const { inFlight } = record;
+    // An attempt noted so recently, unless by this very receive (its call went unanswered), may be
+    // another delivery's call still under way (two deliveries of one command at once): its outcome
+    // will stand, so this receive sends the command back.
+    const ownAttempt = cause instanceof RetryLaterError && cause.delivery === inFlight?.by;
+    if (inFlight && !ownAttempt && elapsedSince(inFlight.at) < limits.attemptLifetimeMs)
+      throw new RetryLaterError('another delivery of the command is sending it');
     if (record.plan && conversation) {
       const hints: RecordHints = { conversation: stored };
       if (record.next >= record.messageCount)
         return finishSent(command, record, conversation, undefined, hints, publisher);
-      const { inFlight } = record;
       if (inFlight && inFlight.index === record.messageCount - 1) {
         const went = await wentAs(record, inFlight.index, true);
         if (went !== undefined) {
@@ -791,7 +816,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       }
     }
-    return fail(command, record, failureFor(record), conversation, publisher);
+    // Only over the attempt read above, or none: one another delivery notes meanwhile stands.
+    return fail(command, record, failureFor(record), conversation, publisher, inFlight?.by ?? NO_DELIVERY);
   };
 
   const handleCommand = async (

@@ -101,6 +101,7 @@ export const HARNESS_LIMITS: SendLimits = {
   giveUpMs: 10 * 60_000,
   minRemainingMs: 0,
   credentialsPauseMs: 5 * 60_000,
+  attemptLifetimeMs: 35_000,
 };
 
 export const startOutboundHarness = async (): Promise<OutboundHarness> => {

@@ -501,10 +501,16 @@ describe('send commands', () => {
     hub.provider.script.push({ kind: 'ambiguous', error: { code: 'TimeoutError' } });
     const command = sendCommand(conversationId, 'died-in-flight');
     const first = await hub.sender().handleSqsEvent({ Records: [received(command, 1)] });
-    // Act: the receive after the give-up one
-    const response = await hub.sender().handleSqsEvent({ Records: [received(command, GIVE_UP_AT + 1)] });
-    // Assess
+    // Act: the receive after the give-up one, first while the noted attempt is recent enough to be
+    // another delivery's call still under way (two deliveries of one command at once), then a minute on
+    const whileRecent = await hub.sender().handleSqsEvent({ Records: [received(command, GIVE_UP_AT + 1)] });
+    const eventsWhileRecent = await outcomes();
+    hub.now = new Date(hub.now.getTime() + 60_000);
+    const response = await hub.sender().handleSqsEvent({ Records: [received(command, GIVE_UP_AT + 2)] });
+    // Assess: a recent attempt's outcome is left to stand; an old one's delivery is gone, so it ends
     expect(first.batchItemFailures).toHaveLength(1);
+    expect(whileRecent.batchItemFailures).toHaveLength(1);
+    expect(eventsWhileRecent).toEqual([]);
     expect(response.batchItemFailures).toEqual([]);
     expect(hub.provider.calls).toHaveLength(1);
     const events = (await outcomes()) as Failed[];
