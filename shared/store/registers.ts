@@ -82,6 +82,13 @@ export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
   readonly expiresAt?: number;
   /** Extra plain attributes set with the register (e.g. the conversation a message belongs to). */
   readonly with?: Readonly<Record<string, string>>;
+  /**
+   * The order is the value itself (a watermark's time): an event of the same order is stale like an
+   * older one, so a redelivery of an overtaken event can never win a tie and the register keeps no
+   * set of the events that moved it. A set that is never trimmed would grow with every receipt on
+   * the conversation item, past 1 KB and in the end past DynamoDB's 400 KB item limit.
+   */
+  readonly orderIsValue?: true;
   /** Never set: carries the value's type. */
   readonly schema?: S;
 }
@@ -126,6 +133,7 @@ export const watermarkRegister = (
 ): RegisterTarget<typeof WatermarkValueSchema> => ({
   key: conversationKey(conversationId),
   attribute: `${status}Watermark`,
+  orderIsValue: true,
 });
 
 /** A consent register on the contact item, per scope. */
@@ -163,6 +171,15 @@ const REGISTER_RULE = [
   .map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`)
   .join(' OR ');
 
+/** The rule of a register whose order is its value (`orderIsValue`): no set of applied events. */
+const VALUE_ORDER_RULE = [
+  '#register.#eventId = :eventId',
+  'attribute_not_exists(#register)',
+  '#register.#order < :order',
+]
+  .map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`)
+  .join(' OR ');
+
 /**
  * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead
  * or the event already moved it once and was overtaken since (a redelivery of an old occurrence,
@@ -180,13 +197,15 @@ export const writeRegister = async (
     ...(target.expiresAt !== undefined ? ['expiresAt = :expiresAt'] : []),
     ...withNames.map((_, index) => `#with${index} = :with${index}`),
   ];
+  const valueOrder = target.orderIsValue === true;
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: marshall(target.key),
-        UpdateExpression: `SET ${sets.join(', ')} ADD #applied :applied`,
-        ConditionExpression: REGISTER_RULE,
+        // A value-ordered register drops the set an earlier version of the hub kept beside it.
+        UpdateExpression: `SET ${sets.join(', ')} ${valueOrder ? 'REMOVE' : 'ADD'} #applied${valueOrder ? '' : ' :applied'}`,
+        ConditionExpression: valueOrder ? VALUE_ORDER_RULE : REGISTER_RULE,
         ExpressionAttributeNames: {
           '#register': target.attribute,
           '#applied': `${target.attribute}Applied`,
@@ -199,8 +218,12 @@ export const writeRegister = async (
           ':register': { order: write.order, eventId: write.eventId, value: JSON.stringify(write.value) },
           ':order': write.order,
           ':eventId': write.eventId,
-          ':applied': new Set([appliedIdOf(write.eventId)]),
-          ':appliedId': appliedIdOf(write.eventId),
+          ...(valueOrder
+            ? {}
+            : {
+                ':applied': new Set([appliedIdOf(write.eventId)]),
+                ':appliedId': appliedIdOf(write.eventId),
+              }),
           ...(target.expiresAt !== undefined ? { ':expiresAt': target.expiresAt } : {}),
           ...Object.fromEntries(
             Object.values(target.with ?? {}).map((value, index) => [`:with${index}`, value]),

@@ -1,13 +1,14 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOrder } from '#shared/domain/status.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { messageStateKey } from '#shared/store/keys.ts';
+import { conversationKey, messageStateKey } from '#shared/store/keys.ts';
 import {
   MESSAGE_STATE_REGISTERS,
   type RegisterWrite,
   readRegisters,
+  watermarkRegister,
   writeRegister,
 } from '#shared/store/registers.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -61,5 +62,40 @@ describe('registers against the local DynamoDB server', () => {
     expect(live).toEqual({
       status: { status: 'delivered', providerStatus: 'delivered', at: '2026-11-22T11:00:00.000Z' },
     });
+  });
+
+  it('keeps a conversation watermark forward-only without a set of the receipts that moved it', async () => {
+    // Prepare: a conversation item as an earlier version left it, with a set of applied receipts
+    const conversationId = 'conv_watermarks';
+    const key = conversationKey(conversationId);
+    const seconds = (n: number) => new Date(Date.UTC(2026, 10, 22, 11, 0, n)).toISOString();
+    const receipt = (n: number, eventId: string): RegisterWrite => ({
+      target: watermarkRegister(conversationId, 'read'),
+      order: seconds(n),
+      eventId,
+      value: { watermark: seconds(n) },
+    });
+    await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall({ ...key, readWatermarkApplied: new Set(['0123456789abcdef']) }),
+      }),
+    );
+    // Act: 300 receipts, each a second later; then one overtaken, one of equal time, one redelivered
+    for (let n = 1; n <= 300; n++) await writeRegister(context, receipt(n, `e-read-${n}`));
+    const outcomes = [
+      await writeRegister(context, receipt(100, 'e-read-100')),
+      await writeRegister(context, receipt(300, 'e-read-other-300')),
+      await writeRegister(context, receipt(300, 'e-read-300')),
+    ];
+    const output = await context.client.send(
+      new GetItemCommand({ TableName: context.tableName, Key: marshall(key) }),
+    );
+    const item = output.Item ? unmarshall(output.Item) : {};
+    // Assess
+    expect(outcomes).toEqual(['stale', 'stale', 'written']);
+    expect(item.readWatermarkApplied).toBeUndefined();
+    expect(JSON.parse(String(item.readWatermark?.value))).toEqual({ watermark: seconds(300) });
+    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(400);
   });
 });
