@@ -89,6 +89,11 @@ export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
    * the conversation item, past 1 KB and in the end past DynamoDB's 400 KB item limit.
    */
   readonly orderIsValue?: true;
+  /**
+   * A register of the same item that, at or past this write's order, makes it stale (with
+   * `orderIsValue`): a delivery watermark at or behind the read one tells nothing new.
+   */
+  readonly staleAtOrBehind?: string;
   /** Never set: carries the value's type. */
   readonly schema?: S;
 }
@@ -134,6 +139,8 @@ export const watermarkRegister = (
   key: conversationKey(conversationId),
   attribute: `${status}Watermark`,
   orderIsValue: true,
+  // Read implies delivered: a delivery up to a time already read is stale (Meta may send it late).
+  ...(status === 'delivered' ? { staleAtOrBehind: 'readWatermark' } : {}),
 });
 
 /** A consent register on the contact item, per scope. */
@@ -172,13 +179,17 @@ const REGISTER_RULE = [
   .join(' OR ');
 
 /** The rule of a register whose order is its value (`orderIsValue`): no set of applied events. */
-const VALUE_ORDER_RULE = [
+const VALUE_ORDER_ALTERNATIVES = [
   '#register.#eventId = :eventId',
   'attribute_not_exists(#register)',
   '#register.#order < :order',
-]
-  .map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`)
-  .join(' OR ');
+].map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`);
+const VALUE_ORDER_RULE = VALUE_ORDER_ALTERNATIVES.join(' OR ');
+/** The same, while the register named by `staleAtOrBehind` is absent or behind (spelled out, as above). */
+const GUARDED_VALUE_ORDER_RULE = VALUE_ORDER_ALTERNATIVES.flatMap((alternative) => [
+  `attribute_not_exists(#guard) AND ${alternative}`,
+  `#guard.#order < :order AND ${alternative}`,
+]).join(' OR ');
 
 /**
  * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead
@@ -205,9 +216,14 @@ export const writeRegister = async (
         Key: marshall(target.key),
         // A value-ordered register drops the set an earlier version of the hub kept beside it.
         UpdateExpression: `SET ${sets.join(', ')} ${valueOrder ? 'REMOVE' : 'ADD'} #applied${valueOrder ? '' : ' :applied'}`,
-        ConditionExpression: valueOrder ? VALUE_ORDER_RULE : REGISTER_RULE,
+        ConditionExpression: !valueOrder
+          ? REGISTER_RULE
+          : target.staleAtOrBehind === undefined
+            ? VALUE_ORDER_RULE
+            : GUARDED_VALUE_ORDER_RULE,
         ExpressionAttributeNames: {
           '#register': target.attribute,
+          ...(valueOrder && target.staleAtOrBehind !== undefined ? { '#guard': target.staleAtOrBehind } : {}),
           '#applied': `${target.attribute}Applied`,
           '#order': 'order',
           '#eventId': 'eventId',

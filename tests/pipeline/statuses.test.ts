@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DELIVERY_STATUS_RANK, type DeliveryStatus, type HubEvent } from '#shared/contract/index.ts';
+import {
+  buildEvent,
+  contactConversationId,
+  DELIVERY_STATUS_RANK,
+  type DeliveryStatus,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
 import {
   consentEvent,
   conversationFor,
@@ -52,6 +60,65 @@ describe('recorder: statuses in any order', () => {
       expect(sent.at(-1)).toBe(DELIVERY_STATUS_RANK[furthest]);
     },
   );
+
+  it('does not forward a Messenger delivery receipt at or behind the read watermark, whatever ids it names', async () => {
+    // Prepare: the customer writes on Messenger; the page answers; Meta sends the read receipt, then a
+    // late delivery receipt of the same watermark (naming the answer) and an older one
+    const psid = '7319482700000099';
+    const endpoint = { type: 'facebook_page' as const, id: '104728593200099' };
+    const identities = [{ type: 'psid' as const, value: psid }] as [{ type: 'psid'; value: string }];
+    const conversationId = contactConversationId('messenger', endpoint, identities[0]);
+    const common = {
+      channel: 'messenger' as const,
+      provider: 'meta' as const,
+      endpoint,
+      contact: { identities },
+      conversationId,
+    };
+    const message = (mid: string, at: string, direction: 'inbound' | 'outbound') =>
+      buildEvent(
+        direction === 'inbound' ? 'switchboard.message.received' : 'switchboard.message.sent',
+        eventIdFor('messenger', 'message', mid),
+        {
+          ...common,
+          providerTimestamp: at,
+          receivedAt: at,
+          hubMessageId: hubMessageIdFor('messenger', mid),
+          direction,
+          providerMessageId: mid,
+          parts: [{ type: 'text', text: direction }],
+        },
+      );
+    const receipt = (status: 'read' | 'delivered', watermark: string, at: string, mids: string[] = []) =>
+      buildEvent(
+        'switchboard.message.status_updated',
+        eventIdFor('messenger', 'status', status, watermark, ...mids),
+        {
+          ...common,
+          providerTimestamp: at,
+          receivedAt: at,
+          status,
+          providerStatus: status,
+          providerMessageIds: mids,
+          watermark,
+        },
+      );
+    await pipeline.ingest([message('m_in', minute(1), 'inbound'), message('m_out', minute(2), 'outbound')]);
+    await pipeline.drain();
+    await pipeline.takeHelpdesk();
+    // Act
+    await pipeline.ingest([
+      receipt('read', minute(2), minute(4)),
+      receipt('delivered', minute(2), minute(5), ['m_out']),
+      receipt('delivered', minute(1), minute(6)),
+    ]);
+    await pipeline.drain();
+    // Assess: the read is forwarded; neither delivery, which tells the helpdesk nothing new
+    const forwarded = (await pipeline.takeHelpdesk()).flatMap((event) =>
+      event.type === 'switchboard.message.status_updated' ? [event.data.status] : [],
+    );
+    expect(forwarded).toEqual(['read']);
+  });
 
   it('keeps the newest consent when an older STOP arrives after a newer START', async () => {
     // Prepare
