@@ -71,6 +71,18 @@ describe('conversation domain', () => {
     });
   });
 
+  it('takes the receipt time of a message whose sender’s clock is far ahead, so an answer still answers it', () => {
+    // Prepare: the customer's message says 2199 (an e-mail's Date: is the sender's own clock)
+    const event = message('d-future', 'm1', minute(0));
+    const wrongClock: MessageEvent = { ...event, time: '2199-01-01T00:00:00.000Z' };
+    // Act
+    const written = applyEvent(undefined, wrongClock).model;
+    const answered = applyEvent(written, message('d-future', 'm2', minute(5), 'outbound')).model;
+    // Assess
+    expect(written.state).toMatchObject({ lastMessageAt: minute(0), lastInboundAt: minute(0) });
+    expect(answered.state).toMatchObject({ unreadCount: 0, lastMessageAt: minute(5) });
+  });
+
   it('lists a new contact identity once', () => {
     // Prepare
     const created = applyEvent(undefined, message('d2', 'm1', minute(0)));

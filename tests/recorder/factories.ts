@@ -11,7 +11,6 @@ import {
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
 
 /** Test events built the way the adapters build them: deterministic ids, conversation from the contact. */
-const RECEIVED_AT = '2026-11-22T12:00:00.000Z';
 
 export const conversationFor = (customer: string, channel: Channel = 'whatsapp') => {
   const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-1' };
@@ -34,7 +33,8 @@ const context = (customer: string, at: string, channel: Channel = 'whatsapp') =>
     ...conversation,
     provider: 'meta' as const,
     providerTimestamp: at,
-    receivedAt: RECEIVED_AT,
+    // Received as it happened: a provider time far after the receipt is a wrong clock (domain/time.ts).
+    receivedAt: at,
   };
 };
 
