@@ -260,12 +260,13 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // where it stopped, past a page whose every item had expired (TTL deletes days late); the
       // other way, when we came from a cursor, from the page's edge item.
       const ahead = page.last;
-      // A page empty after filtering turns back from where the Query stopped, or its cursor.
+      // A page empty after filtering turns back from the last entry the Query read (so the way back
+      // passes every entry it skipped, the cursor's own included), or, having read none, its cursor.
       const nextPosition = ascending
         ? (ahead ?? last?.position)
-        : at && (last?.position ?? ahead ?? at.position);
+        : at && (last?.position ?? ahead ?? page.readTo ?? at.position);
       const previousPosition = ascending
-        ? at && (first?.position ?? ahead ?? at.position)
+        ? at && (first?.position ?? ahead ?? page.readTo ?? at.position)
         : (ahead ?? first?.position);
       const hasNext = ascending ? ahead !== undefined : at !== undefined;
       const hasPrevious = ascending ? at !== undefined : ahead !== undefined;

@@ -74,6 +74,11 @@ export interface KeyPage<T> {
   readonly items: T[];
   /** Where the Query stopped; absent when it reached the end of the partition. */
   readonly last?: IndexPosition;
+  /**
+   * The last entry the Query read, kept or not (an expired message is left out of `items`): where
+   * the way back from a page left empty turns, so that it passes every entry it skipped over.
+   */
+  readonly readTo?: IndexPosition;
 }
 
 const positionOf = (key: Record<string, AttributeValue> | undefined): IndexPosition | undefined =>
@@ -103,14 +108,28 @@ const query = async (
         ...(sort ? { ':sk': sort.value } : {}),
       }),
       ScanIndexForward: page.ascending,
-      Limit: page.limit,
+      // One more than the page: DynamoDB stops at a full page with a position whether or not anything
+      // lies beyond it, and a cursor from there would lead to an empty page, whose way back (exclusive
+      // of the cursor's own position) would skip the page's last item. The extra item says whether
+      // there is more; the page ends at the item before it.
+      Limit: page.limit + 1,
       ...(page.from ? { ExclusiveStartKey: marshall(page.from) } : {}),
       ReturnConsumedCapacity: 'TOTAL',
     }),
   );
   track(context, 'Query', output);
-  const last = positionOf(output.LastEvaluatedKey);
-  return { items: (output.Items ?? []).map((raw) => unmarshall(raw)), ...(last ? { last } : {}) };
+  const found = output.Items ?? [];
+  const items = found.slice(0, page.limit);
+  const edge = items.at(-1);
+  const last =
+    found.length > page.limit && edge && output.LastEvaluatedKey
+      ? positionOf(
+          Object.fromEntries(
+            Object.keys(output.LastEvaluatedKey).map((name) => [name, edge[name] as AttributeValue]),
+          ),
+        )
+      : positionOf(output.LastEvaluatedKey);
+  return { items: items.map((raw) => unmarshall(raw)), ...(last ? { last } : {}) };
 };
 
 /**
@@ -237,6 +256,7 @@ export const messagePage = async (
     storedMessages.map((one, index) => one && { hubMessageId: ids[index] ?? '', message: one.message }),
     { consistent: false },
   );
+  const farthest = found.items.at(-1);
   const items = records.flatMap((item, index) => {
     const stored = storedMessages[index];
     const hubMessageId = ids[index];
@@ -257,7 +277,20 @@ export const messagePage = async (
     ];
   });
   if (!page.ascending) items.reverse();
-  return { items, ...(found.last ? { last: found.last } : {}) };
+  return {
+    items,
+    ...(found.last ? { last: found.last } : {}),
+    ...(farthest
+      ? {
+          readTo: {
+            pk: String(farthest.pk),
+            sk: String(farthest.sk),
+            gsi2pk: String(farthest.gsi2pk),
+            gsi2sk: String(farthest.gsi2sk),
+          },
+        }
+      : {}),
+  };
 };
 
 /** A person as the helpdesk API shows them: each channel they wrote on, with its identities and consent. */

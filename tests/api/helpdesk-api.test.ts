@@ -211,6 +211,38 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(ids(backAgain)).toEqual(['ttl4', 'ttl5']);
   });
 
+  it('pages a conversation whose messages fill its pages exactly, both ways, without an empty page or a skip', async () => {
+    // Prepare: four messages, pages of two
+    for (const n of [1, 2, 3, 4])
+      await recorder.recordEvent(messageEvent('api-exact', `exact${n}`, minute(n)));
+    const path = `/v1/conversations/${idOf('api-exact')}/messages`;
+    const ids = (response: { body?: unknown }) =>
+      (bodyOf(response).items as { message: { providerMessageId: string } }[]).map(
+        (item) => item.message.providerMessageId,
+      );
+    const page = (query: Record<string, string>) => request('GET', path, { query: { limit: '2', ...query } });
+    // Act: forward from the oldest, then back; backward from the newest, then forward
+    const first = await page({});
+    const second = await page({ cursor: String(bodyOf(first).nextCursor) });
+    const back = await page({ cursor: String(bodyOf(second).previousCursor) });
+    const newest = await page({ from: 'newest' });
+    const older = await page({ cursor: String(bodyOf(newest).previousCursor) });
+    const forward = await page({ cursor: String(bodyOf(older).nextCursor) });
+    // Assess
+    expect([ids(first), ids(second), ids(back)]).toEqual([
+      ['exact1', 'exact2'],
+      ['exact3', 'exact4'],
+      ['exact1', 'exact2'],
+    ]);
+    expect(bodyOf(second).nextCursor).toBeUndefined();
+    expect([ids(newest), ids(older), ids(forward)]).toEqual([
+      ['exact3', 'exact4'],
+      ['exact1', 'exact2'],
+      ['exact3', 'exact4'],
+    ]);
+    expect(bodyOf(older).previousCursor).toBeUndefined();
+  });
+
   it('records a consent change once when it is retried with its Idempotency-Key, and twice without one', async () => {
     // Prepare: a retry comes a second later, as after a lost answer
     const { channel, contact, conversationId } = conversationFor('api-consent');
