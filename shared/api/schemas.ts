@@ -16,7 +16,9 @@ import {
 
 /*
  * What the helpdesk API takes: every path parameter, query, header and body parsed by these
- * schemas before anything reaches DynamoDB. Objects are strict: an unknown field is a 400.
+ * schemas (the consent POST and a conversation listing by contact read the person first). A body's
+ * top level is strict, an unknown field there is a 400; inside it (a part, `sender`, `replyTo`,
+ * `actor`) the contract's objects drop fields they do not name.
  */
 
 export const ConversationIdSchema = z.string().regex(/^conv_[0-9a-f]{32}$/, 'a conversation id (conv_…)');
