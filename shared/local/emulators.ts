@@ -166,21 +166,33 @@ export const createTable = async (client: DynamoDBClient, table: TableDefinition
 };
 
 /**
- * dynalite answers DeleteTable with DELETING and drops the table on a later tick; a CreateTable sent
- * in between is refused as in use, so wait until the name is free.
+ * Polls the table's status (`gone` once DescribeTable finds no such table) until `reached` holds:
+ * dynalite creates and deletes tables on a later tick, even with createTableMs and deleteTableMs 0.
  */
-const waitUntilDeleted = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+const waitForTable = async (
+  client: DynamoDBClient,
+  tableName: string,
+  reached: (status: string) => boolean,
+  failure: string,
+): Promise<void> => {
   for (let attempt = 0; attempt < 50; attempt++) {
+    let status: string;
     try {
-      await client.send(new DescribeTableCommand({ TableName: tableName }));
+      status =
+        (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus ?? '';
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) return;
-      throw error;
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      status = 'gone';
     }
+    if (reached(status)) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`table ${tableName} was not deleted`);
+  throw new Error(`table ${tableName} ${failure}`);
 };
+
+/** DeleteTable answers DELETING; a CreateTable before the name is free is refused as in use. */
+const waitUntilDeleted = (client: DynamoDBClient, tableName: string): Promise<void> =>
+  waitForTable(client, tableName, (status) => status === 'gone', 'was not deleted');
 
 const scanAll = async (
   client: DynamoDBClient,
@@ -228,13 +240,7 @@ const createTableIfAbsent = async (client: DynamoDBClient, table: TableDefinitio
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  // dynalite reports CREATING briefly even with createTableMs 0.
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const description = await client.send(new DescribeTableCommand({ TableName: table.name }));
-    if (description.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`table ${table.name} did not become active`);
+  await waitForTable(client, table.name, (status) => status === 'ACTIVE', 'did not become active');
 };
 
 const throughputAttributes = (queue: QueueDefinition): Record<string, string> => ({
