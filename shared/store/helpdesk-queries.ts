@@ -237,6 +237,14 @@ export interface MessagePageItem {
  * One page of a conversation's messages (gsi2, all attributes projected) with their live state
  * (one BatchGetItem of the state items), always returned oldest first.
  */
+/** An entry's place in a conversation's messages (gsi2), as a Query starts from it. */
+const messagesIndexPosition = (item: Record<string, unknown>): IndexPosition => ({
+  pk: String(item.pk),
+  sk: String(item.sk),
+  gsi2pk: String(item.gsi2pk),
+  gsi2sk: String(item.gsi2sk),
+});
+
 export const messagePage = async (
   context: TableContext,
   conversationId: string,
@@ -267,12 +275,7 @@ export const messagePage = async (
         message: stored.message,
         live: liveStates[index] ?? {},
         ...(stored.omitted ? { omitted: stored.omitted } : {}),
-        position: {
-          pk: String(item.pk),
-          sk: String(item.sk),
-          gsi2pk: String(item.gsi2pk),
-          gsi2sk: String(item.gsi2sk),
-        },
+        position: messagesIndexPosition(item),
       },
     ];
   });
@@ -280,16 +283,7 @@ export const messagePage = async (
   return {
     items,
     ...(found.last ? { last: found.last } : {}),
-    ...(farthest
-      ? {
-          readTo: {
-            pk: String(farthest.pk),
-            sk: String(farthest.sk),
-            gsi2pk: String(farthest.gsi2pk),
-            gsi2sk: String(farthest.gsi2sk),
-          },
-        }
-      : {}),
+    ...(farthest ? { readTo: messagesIndexPosition(farthest) } : {}),
   };
 };
 
