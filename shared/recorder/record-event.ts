@@ -296,14 +296,12 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     // A receipt with a watermark (Messenger) is as new as its watermark: the message ids it may also
     // name are covered by it, so a watermark at or behind what was told (a delivery after the read of
     // the same time) is not forwarded even when one of those messages' own status moved.
-    const decisive = writes.some((write) => write.target.orderIsValue)
-      ? (write: RegisterWrite) => write.target.orderIsValue === true
-      : () => true;
+    const watermarked = writes.some((write) => write.target.orderIsValue === true);
     let moved = writes.length === 0;
     for (const write of writes) {
       const outcome = await store.writeRegister(write);
       await step('write-register', event);
-      if (decisive(write)) moved ||= outcome === 'written';
+      if (!watermarked || write.target.orderIsValue === true) moved ||= outcome === 'written';
     }
     if (!moved) {
       // Behind what the helpdesk already has (a late "delivered" after "read"): forwarding it would regress it.

@@ -192,6 +192,36 @@ const GUARDED_VALUE_ORDER_RULE = VALUE_ORDER_ALTERNATIVES.flatMap((alternative) 
 ]).join(' OR ');
 
 /**
+ * How a write treats the set of events that moved its register: kept and checked, or, for a
+ * value-ordered register, dropped (with the set an earlier version of the hub kept beside it).
+ */
+const appliedRule = (
+  target: RegisterTarget,
+  eventId: string,
+): {
+  readonly update: string;
+  readonly condition: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, unknown>;
+} => {
+  if (target.orderIsValue !== true)
+    return {
+      update: 'ADD #applied :applied',
+      condition: REGISTER_RULE,
+      names: {},
+      values: { ':applied': new Set([appliedIdOf(eventId)]), ':appliedId': appliedIdOf(eventId) },
+    };
+  if (target.staleAtOrBehind === undefined)
+    return { update: 'REMOVE #applied', condition: VALUE_ORDER_RULE, names: {}, values: {} };
+  return {
+    update: 'REMOVE #applied',
+    condition: GUARDED_VALUE_ORDER_RULE,
+    names: { '#guard': target.staleAtOrBehind },
+    values: {},
+  };
+};
+
+/**
  * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead
  * or the event already moved it once and was overtaken since (a redelivery of an old occurrence,
  * whose later arrival would otherwise win a same-second tie): each register remembers the events
@@ -208,22 +238,17 @@ export const writeRegister = async (
     ...(target.expiresAt !== undefined ? ['expiresAt = :expiresAt'] : []),
     ...withNames.map((_, index) => `#with${index} = :with${index}`),
   ];
-  const valueOrder = target.orderIsValue === true;
+  const applied = appliedRule(target, write.eventId);
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: marshall(target.key),
-        // A value-ordered register drops the set an earlier version of the hub kept beside it.
-        UpdateExpression: `SET ${sets.join(', ')} ${valueOrder ? 'REMOVE' : 'ADD'} #applied${valueOrder ? '' : ' :applied'}`,
-        ConditionExpression: !valueOrder
-          ? REGISTER_RULE
-          : target.staleAtOrBehind === undefined
-            ? VALUE_ORDER_RULE
-            : GUARDED_VALUE_ORDER_RULE,
+        UpdateExpression: `SET ${sets.join(', ')} ${applied.update}`,
+        ConditionExpression: applied.condition,
         ExpressionAttributeNames: {
           '#register': target.attribute,
-          ...(valueOrder && target.staleAtOrBehind !== undefined ? { '#guard': target.staleAtOrBehind } : {}),
+          ...applied.names,
           '#applied': `${target.attribute}Applied`,
           '#order': 'order',
           '#eventId': 'eventId',
@@ -234,12 +259,7 @@ export const writeRegister = async (
           ':register': { order: write.order, eventId: write.eventId, value: JSON.stringify(write.value) },
           ':order': write.order,
           ':eventId': write.eventId,
-          ...(valueOrder
-            ? {}
-            : {
-                ':applied': new Set([appliedIdOf(write.eventId)]),
-                ':appliedId': appliedIdOf(write.eventId),
-              }),
+          ...applied.values,
           ...(target.expiresAt !== undefined ? { ':expiresAt': target.expiresAt } : {}),
           ...Object.fromEntries(
             Object.values(target.with ?? {}).map((value, index) => [`:with${index}`, value]),
