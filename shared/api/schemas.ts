@@ -16,9 +16,9 @@ import {
 
 /*
  * What the helpdesk API takes: every path parameter, query, header and body parsed by these
- * schemas (the consent POST and a conversation listing by contact read the person first). A body's
- * top level is strict, an unknown field there is a 400; inside it (a part, `sender`, `replyTo`,
- * `actor`) the contract's objects drop fields they do not name.
+ * schemas (the consent POST and a conversation listing by contact read the person first). A
+ * field a body's schema does not name, at any depth (a part, `sender`, `replyTo`, `actor`), is a 400
+ * that names it: a misspelled `caption` is refused, never dropped.
  */
 
 export const ConversationIdSchema = z.string().regex(/^conv_[0-9a-f]{32}$/, 'a conversation id (conv_…)');
@@ -91,7 +91,9 @@ const CallerChangeActorSchema = ChangeActorSchema.extend({
     .meta({
       description: `Not starting with \`${HUB_ACTOR_ID_PREFIX}\` (in any case): the hub's own actors.`,
     }),
-}).meta({ id: 'ChangeActor' });
+})
+  .strict()
+  .meta({ id: 'ChangeActor' });
 
 export const ConversationPatchSchema = z
   .strictObject({

@@ -33,7 +33,7 @@ const HttpsUrlSchema = z.url({ protocol: /^https$/ }).max(2048);
 export const MAX_OUTBOUND_HTML = 256 * 1024;
 
 export const OutboundTextPartSchema = z
-  .object({
+  .strictObject({
     type: z.literal('text'),
     text: z.string().min(1).max(MAX_OUTBOUND_TEXT),
     /**
@@ -46,11 +46,11 @@ export const OutboundTextPartSchema = z
 
 /** Media by a key in the hub's payload bucket, or by an HTTPS URL the provider can fetch. */
 export const OutboundMediaSourceSchema = z
-  .union([z.object({ s3Key: z.string().min(1).max(1024) }), z.object({ url: HttpsUrlSchema })])
+  .union([z.strictObject({ s3Key: z.string().min(1).max(1024) }), z.strictObject({ url: HttpsUrlSchema })])
   .meta({ id: 'OutboundMediaSource' });
 
 export const OutboundMediaPartSchema = z
-  .object({
+  .strictObject({
     type: z.literal('media'),
     kind: z.enum(['image', 'audio', 'video', 'file', 'sticker']),
     source: OutboundMediaSourceSchema,
@@ -76,23 +76,23 @@ const ONE_HEADER_MEDIA_SOURCE = { message: "a header's media is exactly one of u
  */
 export const OutboundTemplateHeaderSchema = z
   .discriminatedUnion('type', [
-    z.object({
+    z.strictObject({
       type: z.literal('text'),
       text: z.string().min(1).max(1024),
       /** Named templates: the parameter's name. */
       parameterName: z.string().min(1).max(64).optional(),
     }),
     z
-      .object({ type: z.enum(['image', 'video']), ...headerMediaSource })
+      .strictObject({ type: z.enum(['image', 'video']), ...headerMediaSource })
       .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE),
     z
-      .object({
+      .strictObject({
         type: z.literal('document'),
         ...headerMediaSource,
         filename: z.string().min(1).max(255).optional(),
       })
       .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE),
-    z.object({
+    z.strictObject({
       type: z.literal('location'),
       latitude: z.number().min(-90).max(90),
       longitude: z.number().min(-180).max(180),
@@ -110,17 +110,17 @@ export type OutboundTemplateHeader = z.infer<typeof OutboundTemplateHeaderSchema
  */
 export const OutboundTemplateButtonSchema = z
   .discriminatedUnion('type', [
-    z.object({
+    z.strictObject({
       type: z.literal('quick_reply'),
       index: z.number().int().nonnegative().max(99),
       payload: z.string().min(1).max(1024),
     }),
-    z.object({
+    z.strictObject({
       type: z.literal('url'),
       index: z.number().int().nonnegative().max(99),
       text: z.string().min(1).max(2048),
     }),
-    z.object({
+    z.strictObject({
       type: z.literal('copy_code'),
       index: z.number().int().nonnegative().max(99),
       couponCode: z.string().min(1).max(64),
@@ -130,7 +130,7 @@ export const OutboundTemplateButtonSchema = z
 export type OutboundTemplateButton = z.infer<typeof OutboundTemplateButtonSchema>;
 
 export const OutboundTemplatePartSchema = z
-  .object({
+  .strictObject({
     type: z.literal('template'),
     /** WhatsApp: the approved template's name. Twilio: a Content SID (`HX…`). */
     name: z.string().min(1).max(512),
@@ -151,21 +151,21 @@ export const OutboundTemplatePartSchema = z
   })
   .meta({ id: 'OutboundTemplatePart' });
 
-const ButtonSchema = z.object({ id: z.string().min(1).max(256), title: z.string().min(1).max(64) });
+const ButtonSchema = z.strictObject({ id: z.string().min(1).max(256), title: z.string().min(1).max(64) });
 
 export const OutboundInteractivePartSchema = z
-  .object({
+  .strictObject({
     type: z.literal('interactive'),
     body: z.string().min(1).max(4096),
     /** Reply buttons (WhatsApp at most 3, titles at most 20 characters; Messenger quick replies at most 13). */
     buttons: z.array(ButtonSchema).min(1).max(13).optional(),
     /** A list (WhatsApp): the button that opens it and its sections of rows. */
     list: z
-      .object({
+      .strictObject({
         button: z.string().min(1).max(64),
         sections: z
           .array(
-            z.object({
+            z.strictObject({
               title: z.string().max(64).optional(),
               rows: z
                 .array(ButtonSchema.extend({ description: z.string().max(256).optional() }))
@@ -184,7 +184,7 @@ export const OutboundInteractivePartSchema = z
   .meta({ id: 'OutboundInteractivePart' });
 
 export const OutboundReactionPartSchema = z
-  .object({
+  .strictObject({
     type: z.literal('reaction'),
     targetProviderMessageId: z.string().min(1).max(1024),
     /** The emoji; empty removes the reaction. */
@@ -193,7 +193,7 @@ export const OutboundReactionPartSchema = z
   .meta({ id: 'OutboundReactionPart' });
 
 export const OutboundLocationPartSchema = z
-  .object({
+  .strictObject({
     type: z.literal('location'),
     latitude: z.number().min(-90).max(90),
     longitude: z.number().min(-180).max(180),
@@ -220,7 +220,7 @@ export type OutboundInteractivePart = z.infer<typeof OutboundInteractivePartSche
 
 /** Who is answering: only a human agent's reply may use Messenger's HUMAN_AGENT tag (7 days). */
 export const CommandSenderSchema = z
-  .object({ kind: z.enum(['agent', 'bot', 'system']), id: z.string().min(1).max(256) })
+  .strictObject({ kind: z.enum(['agent', 'bot', 'system']), id: z.string().min(1).max(256) })
   .meta({ id: 'CommandSender' });
 
 /** The caller's key: the same key for the same conversation is the same command, however often sent. */
@@ -231,24 +231,24 @@ export const IdempotencyKeySchema = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII');
 
 export const SendMessageDataSchema = z
-  .object({
+  .strictObject({
     idempotencyKey: IdempotencyKeySchema,
     /** The reply goes to the address this conversation was opened with, never to another identity of the contact. */
     conversationId: z.string().min(1).max(128),
     parts: z.array(OutboundPartSchema).min(1).max(MAX_OUTBOUND_PARTS),
     /** The provider message this one answers (WhatsApp context, Messenger reply_to, e-mail In-Reply-To). */
-    replyTo: z.object({ providerMessageId: z.string().min(1).max(1024) }).optional(),
+    replyTo: z.strictObject({ providerMessageId: z.string().min(1).max(1024) }).optional(),
     sender: CommandSenderSchema,
     /** After this instant the hub must not send: the command ends `send_failed` (`deadline_exceeded`). */
     deadline: TimestampSchema.optional(),
     /** E-mail only: the subject (default: `Re:` and the conversation's last subject). */
-    email: z.object({ subject: z.string().max(998).optional() }).optional(),
+    email: z.strictObject({ subject: z.string().max(998).optional() }).optional(),
   })
   .meta({ id: 'SendMessageData' });
 export type SendMessageData = z.infer<typeof SendMessageDataSchema>;
 
 export const MarkReadDataSchema = z
-  .object({
+  .strictObject({
     conversationId: z.string().min(1).max(128),
     /** The newest customer message read; earlier ones count as read too. */
     providerMessageId: z.string().min(1).max(1024),
@@ -256,7 +256,7 @@ export const MarkReadDataSchema = z
   .meta({ id: 'MarkReadData' });
 
 export const TypingDataSchema = z
-  .object({ conversationId: z.string().min(1).max(128) })
+  .strictObject({ conversationId: z.string().min(1).max(128) })
   .meta({ id: 'TypingData' });
 
 const commandEnvelope = {

@@ -516,6 +516,55 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(bodyOf(keyless).errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
   });
 
+  it('refuses a send or a PATCH with a field the contract does not name inside a part, sender or actor: a 400 naming it, nothing queued', async () => {
+    // Prepare: a misspelled caption, an extra field in `sender`, a media source with both an s3Key and a URL, an actor's extra field
+    const json = { 'content-type': 'application/json' };
+    const path = `/v1/conversations/${idOf('api-c')}/messages`;
+    const sends = [
+      {
+        parts: [
+          { type: 'media', kind: 'image', source: { url: 'https://cdn.example.com/a.png' }, captoin: 'Hi' },
+        ],
+        sender: { kind: 'agent', id: 'a-1' },
+      },
+      { parts: [{ type: 'text', text: 'Hi' }], sender: { kind: 'agent', id: 'a-1', name: 'Ann' } },
+      {
+        parts: [
+          {
+            type: 'media',
+            kind: 'image',
+            source: { s3Key: 'attachments/a.png', url: 'https://cdn.example.com/a.png' },
+          },
+        ],
+        sender: { kind: 'agent', id: 'a-1' },
+      },
+    ];
+    queued.length = 0;
+    // Act
+    const answers = [];
+    for (const [index, send] of sends.entries())
+      answers.push(
+        await request('POST', path, {
+          headers: { ...json, 'idempotency-key': `strict-${index}` },
+          body: JSON.stringify(send),
+        }),
+      );
+    const read = await request('GET', `/v1/conversations/${idOf('api-c')}`);
+    const patch = await request('PATCH', `/v1/conversations/${idOf('api-c')}`, {
+      headers: { ...json, 'if-match': read.headers.etag ?? '' },
+      body: JSON.stringify({ priority: 'high', actor: { kind: 'agent', id: 'a-1', team: 'x' } }),
+    });
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400]);
+    expect(bodyOf(answers[0] as never).errors).toEqual([expect.objectContaining({ field: 'body.parts.0' })]);
+    expect(JSON.stringify(bodyOf(answers[0] as never).errors)).toContain('captoin');
+    expect(JSON.stringify(bodyOf(answers[1] as never).errors)).toContain('name');
+    expect(patch.status).toBe(400);
+    expect(JSON.stringify(bodyOf(patch).errors)).toContain('team');
+    expect(queued).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
   it('refuses with 413 a send whose body fits but whose queued command would be larger than the sender takes, queueing nothing', async () => {
     // Prepare: four long text parts, padded so the body is just under the bound
     const path = `/v1/conversations/${idOf('api-c')}/messages`;

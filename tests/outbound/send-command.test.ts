@@ -1066,6 +1066,26 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('answers a command with a field the contract does not name inside it with content_invalid, sending nothing', async () => {
+    // Prepare: a misspelled media caption, which a loose schema would drop and send the image without it
+    const { conversationId } = await openConversation();
+    const image = { type: 'media', kind: 'image', source: { url: 'https://cdn.example.com/a.png' } } as const;
+    const misspelled = sendCommand(conversationId, 'misspelled', [{ ...image, ...{ captoin: 'Hi' } }]);
+    // Act
+    await hub.enqueue(misspelled);
+    await hub.runOutbox();
+    // Assess
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        reason: 'content_invalid',
+        failedField: 'parts.0',
+        idempotencyKey: 'misspelled',
+      }),
+    ]);
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
   it('answers nothing for a malformed retry of a command still sending: the command ends in its one event', async () => {
     // Prepare: the command is throttled once, so its send record is still sending
     const { conversationId } = await openConversation();
