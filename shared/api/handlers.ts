@@ -47,6 +47,7 @@ import {
   unmergePeople,
 } from '#shared/store/person-merges.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
+import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, type ProblemKind, parseOr400 } from './http.ts';
@@ -143,6 +144,7 @@ const etagOf = (version: number): string => `"${version}"`;
 
 export const createHandlers = (deps: HelpdeskApiDeps) => {
   const { table } = deps;
+  const sends = createSendStore(table);
 
   const conversationOr404 = async (conversationId: string) => {
     const stored = await loadConversation(table, conversationId);
@@ -377,7 +379,14 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'tooLarge',
           `the send command (the body with its envelope, as JSON) would be larger than ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB), the most the outbox takes: nothing was queued`,
         );
-      await conversationOr404(conversationId);
+      const [, taken] = await Promise.all([conversationOr404(conversationId), sends.get(hubMessageId)]);
+      // The key already names a command the sender took: other content under it would never be sent.
+      // (Before the sender takes the first, a second body still gets 202; the first stands, README.)
+      if (taken && taken.commandHash !== commandHashOf(command.data))
+        fail(
+          'idempotencyKeyReused',
+          'this Idempotency-Key already names a send with other content in this conversation: nothing was queued; use a new key for a new message',
+        );
       await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
         typeof SendAcceptedSchema

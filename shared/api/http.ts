@@ -67,6 +67,11 @@ export const PROBLEMS = {
     title: 'The body is too large',
     status: 413,
   },
+  idempotencyKeyReused: {
+    type: 'urn:switchboard:problem:idempotency-key-reused',
+    title: 'The Idempotency-Key was already used for other content',
+    status: 422,
+  },
   unsupportedMediaType: {
     type: 'urn:switchboard:problem:unsupported-media-type',
     title: 'The body must be application/json',

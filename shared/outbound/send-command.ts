@@ -4,7 +4,7 @@ import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
-import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
+import { hubMessageIdFor, outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { Channel, ConversationState, Message, Provider, ProviderError } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
@@ -14,6 +14,7 @@ import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
+  commandHashOf,
   type LastAccept,
   type SendFailure,
   type SendPlan,
@@ -171,9 +172,6 @@ const targetOf = (
   recipient: plan.recipient,
   conversationId,
 });
-
-const commandHashOf = (command: SendMessageCommand): string =>
-  stableHash('command', canonicalJson(command.data));
 
 /** A provider's words kept per field of its error: enough for a person, far within an item's 400 KB. */
 const MAX_PROVIDER_ERROR_CHARS = 1_000;
@@ -776,7 +774,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (!record) {
       const failure = failureFor(undefined);
       const failed: SendRecord = {
-        ...newRecord(command, hubMessageId, commandHashOf(command)),
+        ...newRecord(command, hubMessageId, commandHashOf(command.data)),
         state: 'failed',
         failure,
       };
@@ -785,7 +783,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       record = await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
-    if (record.commandHash !== commandHashOf(command)) return 'duplicate';
+    if (record.commandHash !== commandHashOf(command.data)) return 'duplicate';
     if (record.state === 'failed')
       return record.published
         ? 'duplicate'
@@ -826,7 +824,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     publisher: EventPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
-    const commandHash = commandHashOf(command);
+    const commandHash = commandHashOf(command.data);
     const delivery = randomUUID();
     let record = await sends.get(hubMessageId);
     const stored = await deps.reads.conversation(command.data.conversationId);

@@ -1,6 +1,7 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
 import {
   BusinessEndpointSchema,
   ChannelIdentitySchema,
@@ -8,6 +9,7 @@ import {
   ProviderErrorSchema,
   ProviderSchema,
   SendFailureReasonSchema,
+  type SendMessageData,
 } from '#shared/contract/index.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { conversationSendsKeys, sendKey } from './keys.ts';
@@ -92,6 +94,12 @@ const InFlightSchema = z.object({
    */
   by: z.string().optional(),
 });
+
+/**
+ * What makes two send commands under one key the same command: their data, field for field. The
+ * sender keeps it on the send record; the helpdesk API compares a repeat's against it.
+ */
+export const commandHashOf = (data: SendMessageData): string => stableHash('command', canonicalJson(data));
 
 export const SendRecordSchema = z.object({
   hubMessageId: z.string(),

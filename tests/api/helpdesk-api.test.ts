@@ -24,6 +24,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
@@ -514,6 +515,46 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(calls.slice(0, 1)).toEqual(['GetItem']);
     expect(keyless.status).toBe(400);
     expect(bodyOf(keyless).errors).toEqual([expect.objectContaining({ field: 'header.idempotency-key' })]);
+  });
+
+  it('refuses with 422 an Idempotency-Key the sender already took for other content, queueing nothing, and answers a repeat 202', async () => {
+    // Prepare: a reply under key reuse-1, taken by the sender (its send record holds the content's hash)
+    const path = `/v1/conversations/${idOf('api-c')}/messages`;
+    const headers = { 'idempotency-key': 'reuse-1', 'content-type': 'application/json' };
+    const first = {
+      parts: [{ type: 'text', text: 'Your refund is on its way.' }],
+      sender: { kind: 'agent', id: 'a-1' },
+    };
+    queued.length = 0;
+    const accepted = await request('POST', path, { headers, body: JSON.stringify(first) });
+    const [taken] = queued;
+    if (taken?.command.type !== 'switchboard.command.send_message') throw new Error('nothing queued');
+    await createSendStore(table).claim({
+      hubMessageId: outboundHubMessageId(idOf('api-c'), 'reuse-1'),
+      conversationId: idOf('api-c'),
+      commandId: taken.command.id,
+      commandHash: commandHashOf(taken.command.data),
+      state: 'sending',
+      acceptedAt: NOW.toISOString(),
+      messageCount: 0,
+      next: 0,
+      providerIds: [],
+      links: {},
+    });
+    queued.length = 0;
+    // Act
+    const repeat = await request('POST', path, { headers, body: JSON.stringify(first) });
+    const other = await request('POST', path, {
+      headers,
+      body: JSON.stringify({ ...first, parts: [{ type: 'text', text: 'Your refund was refused.' }] }),
+    });
+    // Assess
+    expect(accepted.status).toBe(202);
+    expect(repeat.status).toBe(202);
+    expect(bodyOf(repeat)).toEqual(bodyOf(accepted));
+    expect(other.status).toBe(422);
+    expect(bodyOf(other)).toMatchObject({ type: 'urn:switchboard:problem:idempotency-key-reused' });
+    expect(queued.map((entry) => entry.command.data)).toEqual([taken.command.data]);
   });
 
   it('refuses a send or a PATCH with a field the contract does not name inside a part, sender or actor: a 400 naming it, nothing queued', async () => {

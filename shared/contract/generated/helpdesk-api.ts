@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the outbox's bound of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued.
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the outbox's bound of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key the hub has already taken for other content (another body, even one field) is refused with 422 and nothing is queued; a repeat of the same body is answered 202 as the first was.
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -1401,6 +1401,15 @@ export interface operations {
             };
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for other content (`urn:switchboard:problem:idempotency-key-reused`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
