@@ -33,6 +33,7 @@ export const HELPDESK_API_TABLE_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
 ] as const;
 
 /**

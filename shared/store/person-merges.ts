@@ -1,4 +1,9 @@
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ContactIdSchema } from '#shared/contract/common.ts';
@@ -234,6 +239,13 @@ export const mergePeople = async (
       if (isConditionFailure(error)) return { outcome: 'refused', reason: 'already-merged' };
       throw error;
     }
+    // The check above ran before the put: a merge the other way (or round a longer chain) made
+    // meanwhile passed it too. Checked again now that this merge is written; of two racing merges
+    // the later check sees both, so at most one stands, and a cycle never stays.
+    if ((await mergeChain(context, surviving)).includes(discarded)) {
+      await withdrawMerge(context, merge);
+      return { outcome: 'refused', reason: 'cycle' };
+    }
   }
   const moved = new Set<string>();
   for (let pass = 0; pass < MOVE_PASSES; pass++)
@@ -260,14 +272,43 @@ export const mergePeople = async (
   };
 };
 
-const chainLength = async (context: TableContext, contactId: string): Promise<number> => {
-  let length = 0;
-  let current: string | undefined = contactId;
-  while (current !== undefined && length < MAX_MERGE_DEPTH) {
-    current = (await readMerge(context, current))?.survivingContactId;
-    if (current !== undefined) length++;
+/**
+ * The people a contactId's merges lead through, itself first (A, B into whom A was merged, C…):
+ * at most MAX_MERGE_DEPTH hops, and it stops before a person it has seen, so a cycle ends it.
+ */
+const mergeChain = async (context: TableContext, contactId: string): Promise<string[]> => {
+  const chain = [contactId];
+  for (let hop = 0; hop < MAX_MERGE_DEPTH; hop++) {
+    const next = (await readMerge(context, chain[chain.length - 1] as string))?.survivingContactId;
+    if (next === undefined || chain.includes(next)) break;
+    chain.push(next);
   }
-  return length;
+  return chain;
+};
+
+const chainLength = async (context: TableContext, contactId: string): Promise<number> =>
+  (await mergeChain(context, contactId)).length - 1;
+
+/**
+ * Deletes this very merge item (its `into` and `mergedAt`), before it moved anything: never an
+ * item another merge of the same person wrote after it, nor the record of an unmerge.
+ */
+const withdrawMerge = async (context: TableContext, merge: PersonMerge): Promise<void> => {
+  try {
+    const output = await context.client.send(
+      new DeleteItemCommand({
+        TableName: context.tableName,
+        Key: marshall(personMergeKey(merge.discardedContactId)),
+        ConditionExpression: '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)',
+        ExpressionAttributeNames: { '#into': 'into' },
+        ExpressionAttributeValues: marshall({ ':into': merge.survivingContactId, ':at': merge.mergedAt }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'DeleteItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 };
 
 export type UnmergeOutcome =

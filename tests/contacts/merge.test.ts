@@ -236,6 +236,57 @@ describe('explicit merge and unmerge of people', () => {
     expect(await resolvePerson(context, c.id)).toBe(b.id);
   });
 
+  it('two opposite merges at the same instant never leave a cycle: at most one stands', async () => {
+    // Prepare: two people; each merge's PutItem waits until both merges have passed their checks.
+    const [a, b] = ['+306912348001', '+306912348002'].map((phone) => personOf('sms', phone)) as [
+      string,
+      string,
+    ];
+    await recorder.recordEvent(messageFrom('sms', '+306912348001', 'SMrace1', minute(1)));
+    await recorder.recordEvent(messageFrom('sms', '+306912348002', 'SMrace2', minute(1)));
+    let arrived = 0;
+    let release: () => void = () => {};
+    const bothChecked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const racing = counting({
+      ...context,
+      client: {
+        send: (async (command: { constructor: { name: string } }) => {
+          if (command.constructor.name === 'PutItemCommand') {
+            arrived += 1;
+            if (arrived === 2) release();
+            await bothChecked;
+          }
+          return context.client.send(command as never);
+        }) as TableContext['client']['send'],
+      },
+    });
+    // Act
+    const outcomes = await Promise.all([
+      mergePeople(racing, { surviving: a, discarded: b, reason: 'same', at: minute(2) }),
+      mergePeople(racing, { surviving: b, discarded: a, reason: 'same', at: minute(2) }),
+    ]);
+    const resolvedA = await resolvePerson(context, a);
+    const resolvedB = await resolvePerson(context, b);
+    const intoA = await mergesInto(context, a);
+    const intoB = await mergesInto(context, b);
+    // Assess: every refusal is the cycle; neither id resolves through the other back to itself.
+    expect(arrived).toBe(2);
+    expect(outcomes.filter(({ outcome }) => outcome === 'merged').length).toBeLessThanOrEqual(1);
+    for (const outcome of outcomes) if (outcome.outcome === 'refused') expect(outcome.reason).toBe('cycle');
+    expect(intoA.length + intoB.length).toBe(outcomes.filter(({ outcome }) => outcome === 'merged').length);
+    const merged = outcomes.find((outcome) => outcome.outcome === 'merged');
+    if (merged?.outcome === 'merged') {
+      expect(resolvedA).toBe(merged.merge.survivingContactId);
+      expect(resolvedB).toBe(merged.merge.survivingContactId);
+    } else {
+      expect([resolvedA, resolvedB]).toEqual([a, b]);
+    }
+    for (const action of calls)
+      expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
+  });
+
   it('erasing the survivor erases the people merged into it, their merge items included', async () => {
     // Prepare
     const survivor = personOf('sms', '+306912345001');

@@ -75,7 +75,7 @@ describe('HelpdeskApi', () => {
     );
   });
 
-  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, the two queues, payload deletes, the channel secret', () => {
+  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, a merge withdrawn (a cycle), the two queues, payload deletes, the channel secret', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -86,6 +86,7 @@ describe('HelpdeskApi', () => {
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
