@@ -30,6 +30,7 @@ import {
   conversationPage,
   messagePage,
   partitionOf,
+  personConversations,
   personView,
   sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
@@ -441,12 +442,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
               'header.idempotency-key',
             );
       const change = parseOr400(ConsentChangeSchema, body, 'body');
-      const page = await conversationPage(
-        table,
-        { index: 'gsi3', contactId },
-        { limit: 100, ascending: true },
+      const onChannel = (await personConversations(table, contactId)).filter(
+        ({ state }) => state.channel === change.channel,
       );
-      const onChannel = page.items.filter(({ state }) => state.channel === change.channel);
       const [first] = onChannel;
       if (!first) return fail('notFound', `the contact has no conversation on ${change.channel}`);
       const scope = CONSENT_SCOPE_OF_CHANNEL[change.channel];

@@ -298,25 +298,45 @@ export interface PersonView {
   }[];
 }
 
-/** Conversations a person page reads: a person has a handful, one per channel and endpoint. */
+/** Conversations per page of a person's partition: one BatchGetItem hydrates a page. */
 const PERSON_CONVERSATIONS = 100;
 
 /**
- * A person from their conversations (gsi3, one Query and one BatchGetItem) and their channel
- * contacts' consent (one BatchGetItem); undefined when the hub has no conversation with them.
+ * Every conversation of a person, in gsi3 order: a person usually has a handful (one per channel
+ * and endpoint), but one customer writing to many business numbers has as many, so every page is
+ * read (one Query and one BatchGetItem per 100 conversations).
+ */
+export const personConversations = async (
+  context: TableContext,
+  contactId: string,
+): Promise<ConversationView[]> => {
+  const conversations: ConversationView[] = [];
+  let from: IndexPosition | undefined;
+  do {
+    const page = await conversationPage(
+      context,
+      { index: 'gsi3', contactId },
+      { limit: PERSON_CONVERSATIONS, ascending: true, ...(from ? { from } : {}) },
+    );
+    conversations.push(...page.items);
+    from = page.last;
+  } while (from);
+  return conversations;
+};
+
+/**
+ * A person from their conversations (gsi3: one Query and one BatchGetItem per 100) and their
+ * channel contacts' consent (one BatchGetItem per 100); undefined when the hub has no conversation
+ * with them.
  */
 export const personView = async (
   context: TableContext,
   contactId: string,
 ): Promise<PersonView | undefined> => {
-  const page = await conversationPage(
-    context,
-    { index: 'gsi3', contactId },
-    { limit: PERSON_CONVERSATIONS, ascending: true },
-  );
-  if (page.items.length === 0) return undefined;
+  const conversations = await personConversations(context, contactId);
+  if (conversations.length === 0) return undefined;
   const contacts = new Map<string, { channel: Channel; contact: Contact }>();
-  for (const { state } of page.items) {
+  for (const { state } of conversations) {
     const key = contactKeyFor(state.channel, state.contact);
     const known = contacts.get(key);
     contacts.set(key, {

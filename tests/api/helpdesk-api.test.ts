@@ -288,6 +288,76 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(await ledgerSize()).toBe(3);
   });
 
+  it('records consent and shows every channel of a person with more than 100 conversations, reading every page', async () => {
+    // Prepare: one customer writes to 110 WhatsApp business numbers, then to an SMS number whose
+    // conversation sorts after all of them in the person's partition (past the first page of 100).
+    const phone = '306912349100';
+    const whatsapp: ChannelIdentity = { type: 'wa_id', value: phone };
+    const sms: ChannelIdentity = { type: 'phone', value: `+${phone}` };
+    const received = (
+      channel: 'whatsapp' | 'sms',
+      endpoint: BusinessEndpoint,
+      identity: ChannelIdentity,
+      id: string,
+    ): HubEvent =>
+      buildEvent('switchboard.message.received', eventIdFor(channel, 'message', id), {
+        channel,
+        provider: channel === 'sms' ? 'twilio' : 'meta',
+        endpoint,
+        contact: { identities: [identity] },
+        conversationId: contactConversationId(channel, endpoint, identity),
+        hubMessageId: hubMessageIdFor(channel, id),
+        direction: 'inbound',
+        providerMessageId: id,
+        providerTimestamp: minute(1),
+        receivedAt: minute(1),
+        parts: [{ type: 'text', text: 'hello' }],
+      });
+    const whatsappConversations: string[] = [];
+    for (let n = 0; n < 110; n++) {
+      const endpoint: BusinessEndpoint = { type: 'whatsapp_phone_number', id: `many-numbers-${n}` };
+      whatsappConversations.push(contactConversationId('whatsapp', endpoint, whatsapp));
+      await recorder.recordEvent(received('whatsapp', endpoint, whatsapp, `wamid.many-${n}`));
+    }
+    const lastWhatsapp = whatsappConversations.sort().at(-1) ?? '';
+    let smsNumber = 0;
+    const smsEndpointOf = (n: number): BusinessEndpoint => ({
+      type: 'phone_number',
+      id: `+1555000${String(n).padStart(4, '0')}`,
+    });
+    while (contactConversationId('sms', smsEndpointOf(smsNumber), sms) <= lastWhatsapp) smsNumber++;
+    await recorder.recordEvent(received('sms', smsEndpointOf(smsNumber), sms, 'SMmany-numbers'));
+    const contactId = contactIdFor('sms', { identities: [sms] }, '');
+    calls.length = 0;
+    // Act
+    const recorded = await request('POST', `/v1/contacts/${contactId}/consent`, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'sms', consent: 'opted_out', evidence: 'asked on the phone' }),
+    });
+    const consentCalls = [...calls];
+    const person = await request('GET', `/v1/contacts/${contactId}`);
+    // Assess
+    expect(recorded.status).toBe(200);
+    expect(bodyOf(recorded)).toMatchObject({ contactId, channel: 'sms', consent: 'opted_out', contacts: 1 });
+    // Whom the id stands for, two pages of the partition (100 and 11), then the one SMS contact's
+    // ledger entry and register.
+    expect(consentCalls).toEqual([
+      'GetItem',
+      'Query',
+      'BatchGetItem',
+      'Query',
+      'BatchGetItem',
+      'PutItem',
+      'UpdateItem',
+    ]);
+    expect(person.status).toBe(200);
+    const channels = bodyOf(person).channels as { channel: string; consent: Record<string, unknown> }[];
+    expect(channels.map(({ channel }) => channel).sort()).toEqual(['sms', 'whatsapp']);
+    expect(channels.find(({ channel }) => channel === 'sms')?.consent).toMatchObject({
+      sms: { consent: 'opted_out' },
+    });
+  });
+
   it('resolves on the current version with one GetItem and one UpdateItem, says who changed what, and refuses a stale version', async () => {
     // Prepare
     const path = `/v1/conversations/${idOf('api-b')}`;
