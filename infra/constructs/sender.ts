@@ -120,7 +120,8 @@ export class Sender extends Construct {
 
     // Exactly what the sender calls: its send records, the conversation, consent and message items
     // (shared/store/sends.ts, conversations.ts, contacts.ts, messages.ts), the recorder's writes for
-    // the sent message, and gsi2 for the e-mail a reply answers.
+    // the sent message, and gsi2 for the e-mail a reply answers and the WhatsApp message a typing
+    // indicator answers.
     grantTableItems(this.function, storage.table, SENDER_TABLE_ACTIONS, storage.dataKey);
     grantIndexQuery(this.function, storage.table, 'gsi2', storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);

@@ -173,8 +173,13 @@ export interface ChannelSender {
   send(message: PreparedMessage, context: MessageContext): Promise<SendOutcome>;
   /** Marks the customer's messages read up to `providerMessageId` (best effort). */
   markRead?(target: SendTarget, providerMessageId: string): Promise<SendOutcome>;
-  /** Shows a typing indicator (best effort). */
+  /**
+   * Shows a typing indicator (best effort). The customer's newest message is looked up and passed
+   * only to a sender whose indicator answers one (`typingAnswersInbound`); others get undefined.
+   */
   typing?(target: SendTarget, lastInboundProviderMessageId: string | undefined): Promise<SendOutcome>;
+  /** WhatsApp: typing is shown in answer to a received message, named by its provider id. */
+  readonly typingAnswersInbound?: boolean;
 }
 
 /** `<hubMessageId>.<sequence>`: how a status or an echo names the hub message it is of. */

@@ -15,7 +15,7 @@ import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import type { SendStore } from '#shared/store/sends.ts';
-import type { SendTarget } from './channel-sender.ts';
+import type { ChannelSender, SendOutcome, SendTarget } from './channel-sender.ts';
 import { failedEventFor } from './outcome-events.ts';
 import { RetryLaterError, type SendCommandHandler, type SenderReads } from './send-command.ts';
 import type { SenderFor } from './senders.ts';
@@ -35,7 +35,7 @@ const AttributableSendSchema = z.object({
 
 export interface OutboxDeps {
   readonly sendMessage: SendCommandHandler;
-  readonly reads: Pick<SenderReads, 'conversation'>;
+  readonly reads: Pick<SenderReads, 'conversation' | 'newestInbound'>;
   readonly sends: SendStore;
   readonly publisher: EventPublisher;
   readonly senderFor: SenderFor;
@@ -139,12 +139,27 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const outcome =
       command.type === COMMAND_TYPES.markRead
         ? await sender?.markRead?.(target, command.data.providerMessageId)
-        : await sender?.typing?.(target, undefined);
-    logger.debug('signal sent', {
+        : await showTyping(sender, target, conversation);
+    const fields = {
       conversationId: conversation.conversationId,
       eventType: command.type,
       reason: outcome?.kind ?? 'unsupported',
-    });
+      ...(outcome !== undefined && outcome.kind !== 'accepted' ? { errorCodes: [outcome.error.code] } : {}),
+    };
+    // A signal the provider did not take is worth seeing: it is dropped, never retried.
+    if (outcome === undefined || outcome.kind === 'accepted') logger.debug('signal sent', fields);
+    else logger.info('signal not sent', fields);
+  };
+
+  /** WhatsApp answers the customer's newest message with it: read only for a sender that needs it. */
+  const showTyping = async (
+    sender: ChannelSender | undefined,
+    target: SendTarget,
+    conversation: ConversationState,
+  ): Promise<SendOutcome | undefined> => {
+    if (sender?.typing === undefined) return undefined;
+    const answered = sender.typingAnswersInbound ? await deps.reads.newestInbound(conversation) : undefined;
+    return sender.typing(target, answered?.providerMessageId);
   };
 
   const handle = async (

@@ -81,6 +81,8 @@ export interface SenderReads {
   message(hubMessageId: string): Promise<Message | undefined>;
   /** The conversation's newest recorded messages, newest first. */
   newestMessages(conversationId: string): Promise<readonly Message[]>;
+  /** The customer's newest recorded message (the one at `lastInboundAt`); undefined when there is none. */
+  newestInbound(conversation: ConversationState): Promise<Message | undefined>;
 }
 
 export interface SendLimits {

@@ -12,7 +12,7 @@ import { readContactConsent } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
-import { getMessage, newestMessages } from '#shared/store/messages.ts';
+import { getMessage, newestInboundMessage, newestMessages } from '#shared/store/messages.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -85,6 +85,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
       readContactConsent(context, contactKeyFor(conversation.channel, conversation.contact)),
     message: (hubMessageId) => getMessage(context, hubMessageId),
     newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
+    newestInbound: (conversation) => newestInboundMessage(context, conversation),
   };
   const sends = createSendStore(context, wiring.retentionSeconds);
   // The helpdesk stream, exactly as the recorder publishes to it (claim checks for large events).

@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { type Message, MessageSchema } from '#shared/contract/index.ts';
+import { type ConversationState, type Message, MessageSchema } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { occurredAt } from '#shared/domain/time.ts';
 import { epochSeconds, isLive } from './item-rules.ts';
@@ -190,4 +190,39 @@ export const newestMessages = async (
     .map((raw) => unmarshall(raw))
     .filter((item) => isLive(item, context.now()))
     .flatMap((item) => storedMessageOf(item)?.message ?? []);
+};
+
+/** Messages recorded at one provider time (a WhatsApp timestamp is to the second): a few at most. */
+const SAME_TIME_LIMIT = 10;
+
+/**
+ * The customer's newest recorded message in a conversation: the one listed at its `lastInboundAt`
+ * (gsi2 sorts by `<time>#<hubMessageId>`), so the Query reads only the messages of that moment,
+ * never the answers after it. Undefined when the customer never wrote or the message is gone.
+ */
+export const newestInboundMessage = async (
+  context: TableContext,
+  conversation: Pick<ConversationState, 'conversationId' | 'lastInboundAt'>,
+): Promise<Message | undefined> => {
+  if (conversation.lastInboundAt === null) return undefined;
+  const output = await context.client.send(
+    new QueryCommand({
+      TableName: context.tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk AND begins_with(gsi2sk, :at)',
+      ExpressionAttributeValues: marshall({
+        ':pk': conversationMessagesPartition(conversation.conversationId),
+        ':at': `${conversation.lastInboundAt}#`,
+      }),
+      ScanIndexForward: false,
+      Limit: SAME_TIME_LIMIT,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'Query', output);
+  return (output.Items ?? [])
+    .map((raw) => unmarshall(raw))
+    .filter((item) => isLive(item, context.now()))
+    .flatMap((item) => storedMessageOf(item)?.message ?? [])
+    .find((message) => message.direction === 'inbound');
 };

@@ -131,6 +131,7 @@ export const createWhatsAppSender = (options: WhatsAppSenderOptions): ChannelSen
     return uploadWhatsAppMedia(options, target.endpoint.id, call.token, file);
   },
   markRead: (target, providerMessageId) => signal(options, target, providerMessageId, false),
+  typingAnswersInbound: true,
   typing: async (target, lastInbound) =>
     lastInbound === undefined
       ? localRefusal('content_invalid', {
