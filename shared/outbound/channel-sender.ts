@@ -128,6 +128,11 @@ export interface MessageContext {
   readonly policy: SendPolicy;
   /** Twilio: where its status callbacks for this message go (the hub's webhook, with the correlation id). */
   readonly statusCallbackUrl?: string;
+  /**
+   * The command's `deadline`, when it gave one: the hub calls no provider after it, and a provider
+   * that holds messages in a queue of its own is told to drop this one then (Twilio's `ValidityPeriod`).
+   */
+  readonly deadline?: string;
   readonly email?: EmailThreading;
 }
 

@@ -415,7 +415,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     return 'sent';
   };
 
-  const contextFor = (record: SendRecord, replyTo: string | undefined, index: number): MessageContext => {
+  const contextFor = (record: SendRecord, command: SendMessageCommand, index: number): MessageContext => {
+    const replyTo = command.data.replyTo?.providerMessageId;
+    const { deadline } = command.data;
     const plan = record.plan as SendPlan;
     const target = targetOf(plan, record.conversationId);
     const correlationId = correlationIdFor(record.hubMessageId, index);
@@ -433,6 +435,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       ...(index === 0 && replyTo !== undefined ? { replyTo } : {}),
       policy: { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
       ...(statusCallbackUrl ? { statusCallbackUrl } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
       ...(plan.email
         ? {
             email: {
@@ -608,10 +611,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         // A one-message command: the checks and the endpoint's turn came before the claim, which
         // noted this attempt.
         attemptAt = notedAt as string;
-        outcome = await sender.send(
-          message,
-          contextFor(record, command.data.replyTo?.providerMessageId, index),
-        );
+        outcome = await sender.send(message, contextFor(record, command, index));
         await step('provider-call', record.hubMessageId);
       } else {
         const late = pastDeadline(command);
@@ -649,10 +649,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           attemptAt = iso();
           await startAttempt(record.hubMessageId, index, attemptAt, delivery);
           await step('start-attempt', record.hubMessageId);
-          outcome = await sender.send(
-            staged.message,
-            contextFor(record, command.data.replyTo?.providerMessageId, index),
-          );
+          outcome = await sender.send(staged.message, contextFor(record, command, index));
           await step('provider-call', record.hubMessageId);
         }
       }

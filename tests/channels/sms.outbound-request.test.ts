@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { twilioMessageRequest } from '#shared/channels/sms/outbound/request.ts';
 import { createTwilioSender, type TwilioSenderOptions } from '#shared/channels/sms/outbound/sender.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { ChannelIdentity } from '#shared/contract/types.ts';
@@ -155,6 +156,42 @@ describe('Twilio request shape', () => {
     );
     // Assess
     expect(request?.form).toContainEqual(['ContentVariables', '{"first_name":"Maria"}']);
+  });
+
+  it("tells Twilio to drop the message at the command's deadline (ValidityPeriod), within 1 to 36,000 s", () => {
+    // Prepare: the request is built at NOW; Twilio counts the period from its receipt, in whole seconds
+    const NOW = new Date('2026-11-22T12:00:00.000Z');
+    const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+    const context = contextFor('sms', { type: 'phone', value: '+447700900123' });
+    const validityFor = (deadline: string | undefined) => {
+      const request = twilioMessageRequest({
+        apiBaseUrl: 'https://api.twilio.com',
+        accountSid: ACCOUNT,
+        credentials: { authToken: 'secret-token' },
+        channel: 'sms',
+        to: '+447700900123',
+        part: { type: 'text', text: 'hi' },
+        context: deadline === undefined ? context : { ...context, deadline },
+        now: NOW,
+      });
+      return new URLSearchParams(String(request.body)).getAll('ValidityPeriod');
+    };
+    // Act
+    const periods = {
+      in300s: validityFor(at(300_000)),
+      in299_4s: validityFor(at(299_400)),
+      in20h: validityFor(at(20 * 3_600_000)),
+      passedDuringTheCall: validityFor(at(-200)),
+      noDeadline: validityFor(undefined),
+    };
+    // Assess: rounded up (the hub's own check already refused a passed deadline), never past Twilio's bounds
+    expect(periods).toEqual({
+      in300s: ['300'],
+      in299_4s: ['300'],
+      in20h: ['36000'],
+      passedDuringTheCall: ['1'],
+      noDeadline: [],
+    });
   });
 
   it('authenticates with an API key, on the account the endpoint names', async () => {

@@ -1002,6 +1002,27 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it("hands the command's deadline to every provider call, so a provider's own queue can drop the message then", async () => {
+    // Prepare: a two-message reply due in 5 minutes, and one without a deadline
+    const { conversationId } = await openConversation();
+    const deadline = new Date(T0.getTime() + 300_000).toISOString();
+    const parts = [
+      { type: 'text' as const, text: 'first' },
+      { type: 'text' as const, text: 'second' },
+    ];
+    // Act
+    await hub.enqueue(sendCommand(conversationId, 'due-in-5-minutes', parts, { deadline }));
+    await hub.runOutbox();
+    await hub.enqueue(sendCommand(conversationId, 'no-deadline', [{ type: 'text', text: 'third' }]));
+    await hub.runOutbox();
+    // Assess
+    expect((await outcomes()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+      'switchboard.message.sent',
+    ]);
+    expect(hub.provider.calls.map((call) => call.context.deadline)).toEqual([deadline, deadline, undefined]);
+  });
+
   it('sends a command back, nothing noted or sent, when waiting for its endpoint’s turn used up the invocation’s time', async () => {
     // Prepare: every invocation starts with 30 s and needs 12 s left to call a provider; each turn at
     // the provider's rate leaves it 1 s. A one-message reply (its turn comes before the claim) and a

@@ -80,7 +80,24 @@ export interface TwilioRequestInput {
   readonly to: string;
   readonly part: OutboundPart;
   readonly context: MessageContext;
+  /** When the request is made: a deadline becomes the seconds left from then. */
+  readonly now: Date;
 }
+
+/** Twilio's `ValidityPeriod` bounds in seconds; without one it queues a message for the maximum (outbound.md 1.3). */
+const MIN_VALIDITY_SECONDS = 1;
+const MAX_VALIDITY_SECONDS = 36_000;
+
+/**
+ * How long Twilio may hold the message in its queue: the seconds left until the command's deadline,
+ * rounded up, within Twilio's bounds (a deadline passing during the call still gets its minimum).
+ */
+const validityPeriod = (deadline: string | undefined, now: Date): Array<[string, string]> => {
+  if (deadline === undefined) return [];
+  const seconds = Math.ceil((Date.parse(deadline) - now.getTime()) / 1000);
+  const clamped = Math.min(MAX_VALIDITY_SECONDS, Math.max(MIN_VALIDITY_SECONDS, seconds));
+  return [['ValidityPeriod', String(clamped)]];
+};
 
 /** `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded, Basic auth. */
 export const twilioMessageRequest = (input: TwilioRequestInput): ProviderRequest => {
@@ -92,6 +109,7 @@ export const twilioMessageRequest = (input: TwilioRequestInput): ProviderRequest
     ...(context.statusCallbackUrl
       ? ([['StatusCallback', context.statusCallbackUrl]] as Array<[string, string]>)
       : []),
+    ...validityPeriod(context.deadline, input.now),
   ]);
   const base = input.apiBaseUrl.replace(/\/+$/, '');
   return {

@@ -75,6 +75,7 @@ export const createTwilioSender = (options: TwilioSenderOptions): ChannelSender 
         to,
         part: message.part,
         context,
+        now: new Date(),
       });
       const call = await callProvider(request, http);
       if (call.kind === 'not_sent') return { kind: 'throttled', error: call.error };
