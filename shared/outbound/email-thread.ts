@@ -1,4 +1,4 @@
-import { replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { FALLBACK_REPLY_LOCAL_PART, replyTagFor } from '#shared/channels/email/reply-address.ts';
 import type { ConversationState, Message } from '#shared/contract/types.ts';
 import type { SendPlan } from '#shared/store/sends.ts';
 
@@ -15,14 +15,18 @@ const MAX_LOCAL_PART = 64;
 
 const isReply = (subject: string): boolean => /^\s*re\s*:/i.test(subject.slice(0, 16));
 
-/** `support@acme.example` + tag → `support+<tag>@acme.example` (or `reply+<tag>@…` when that would be too long). */
+/**
+ * `support@acme.example` + tag → `support+<tag>@acme.example` (the tag after the last `+`, so
+ * `hi+eu@` answers at `hi+eu+<tag>@`), or `reply+<tag>@acme.example` when that would be too long:
+ * the recorder files a reply there under the endpoint of the conversation the tag names.
+ */
 const replyAddressFor = (endpointAddress: string, conversationId: string, key: string): string => {
   const at = endpointAddress.lastIndexOf('@');
   const local = endpointAddress.slice(0, at);
   const domain = endpointAddress.slice(at + 1);
   const tag = replyTagFor(conversationId, key);
   const tagged = `${local}+${tag}`;
-  return `${tagged.length <= MAX_LOCAL_PART ? tagged : `reply+${tag}`}@${domain}`;
+  return `${tagged.length <= MAX_LOCAL_PART ? tagged : `${FALLBACK_REPLY_LOCAL_PART}+${tag}`}@${domain}`;
 };
 
 export const emailThreadFor = (input: {

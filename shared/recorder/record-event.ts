@@ -1,4 +1,5 @@
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
+import { fallbackReplyAddressOf } from '#shared/channels/email/reply-address.ts';
 import {
   type ConversationState,
   conversationIdFor,
@@ -65,6 +66,21 @@ const belongsTo = (state: ConversationState, event: MessageEvent): boolean =>
   state.channel === event.data.channel && state.endpoint.id === event.data.endpoint.id;
 
 /**
+ * A customer's answer to the hub's fallback reply address (`reply+<tag>@<domain>`, for an endpoint
+ * whose own local part leaves no room for the tag): the webhook read it as written to
+ * `reply@<domain>`, and names a conversation of another endpoint only from a tag whose MAC checked
+ * (any other id it derives hashes `reply@<domain>` in). It belongs to the conversation's endpoint
+ * when that endpoint is on the same domain; a tag taken to another domain, or to another local part
+ * than `reply`, still lands in a conversation of its own.
+ */
+const answersAtFallbackOf = (state: ConversationState, event: MessageEvent): boolean =>
+  state.channel === 'email' &&
+  event.data.channel === 'email' &&
+  event.data.direction === 'inbound' &&
+  event.data.endpoint.id !== state.endpoint.id &&
+  event.data.endpoint.id === fallbackReplyAddressOf(state.endpoint.id);
+
+/**
  * The message moved to a conversation derived from its own channel, endpoint and contact and the
  * conversation it claimed: the same event always lands in the same place, and never in the other.
  */
@@ -80,6 +96,9 @@ const rehomed = (event: MessageEvent): MessageEvent => {
 
 const movedTo = (event: MessageEvent, conversationId: string): MessageEvent =>
   ({ ...event, subject: conversationId, data: { ...event.data, conversationId } }) as MessageEvent;
+
+const withEndpoint = (event: MessageEvent, endpoint: ConversationState['endpoint']): MessageEvent =>
+  ({ ...event, data: { ...event.data, endpoint } }) as MessageEvent;
 
 /** The message as the helpdesk gets it: with the person its conversation is with. */
 const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>
@@ -211,6 +230,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           event = movedTo(event, canonical);
           continue;
         }
+      }
+      if (stored.model && answersAtFallbackOf(stored.model.state, event)) {
+        event = withEndpoint(event, stored.model.state.endpoint);
       }
       if (stored.model && !belongsTo(stored.model.state, event)) {
         // Never applied to a conversation of another channel or endpoint (a forged reply tag, a

@@ -31,5 +31,17 @@ export const conversationOfReplyTag = (tag: string, key: string | undefined): st
   return constantTimeEqual(macOf(conversationId, key), mac) ? conversationId : undefined;
 };
 
+/** The local part of the fallback reply address (before its `+<tag>`). */
+export const FALLBACK_REPLY_LOCAL_PART = 'reply';
+
+/**
+ * The hub's fallback reply address of an endpoint, without its tag: `reply@<the endpoint's domain>`.
+ * `<local>+<tag>@` is too long for a local part over 9 characters, so those endpoints answer at
+ * `reply+<tag>@<domain>`, which names no endpoint: a message the tag placed there belongs to the
+ * endpoint of the conversation the tag names (the recorder checks the domain is that endpoint's).
+ */
+export const fallbackReplyAddressOf = (endpointAddress: string): string =>
+  `${FALLBACK_REPLY_LOCAL_PART}${endpointAddress.slice(endpointAddress.lastIndexOf('@'))}`;
+
 /** Whether a `+tag` of a local part is a conversation tag (signed or not) rather than the address's own. */
 export const isConversationTag = (tag: string): boolean => ANY_CONVERSATION_TAG.test(tag);

@@ -17,21 +17,26 @@ export const mailboxesOf = (addresses: readonly Address[] | Address | undefined)
     }));
 };
 
-/** The `+tag` of an address's local part when it has the shape of a conversation tag (signed or not). */
+/**
+ * The `+tag` of an address's local part when it has the shape of a conversation tag (signed or not).
+ * The hub puts it after the last `+`, so an endpoint's own `+` (`hi+eu+<tag>@`) stays the endpoint's.
+ */
 export const conversationTagOf = (address: string): string | undefined => {
   const [local] = normalizeAddress(address).split('@');
-  const plus = local?.indexOf('+') ?? -1;
+  const plus = local?.lastIndexOf('+') ?? -1;
   if (local === undefined || plus < 0) return undefined;
   const tag = local.slice(plus + 1);
   return isConversationTag(tag) ? tag : undefined;
 };
 
-/** The address without a conversation tag: `reply+conv_…@d` and `reply@d` are one endpoint. */
+/** The address without a conversation tag: `reply+conv_…@d` and `reply@d`, `hi+eu+conv_…@d` and `hi+eu@d` are one endpoint. */
 export const withoutConversationTag = (address: string): string => {
   const normalized = normalizeAddress(address);
-  if (conversationTagOf(normalized) === undefined) return normalized;
-  const at = normalized.lastIndexOf('@');
-  return `${normalized.slice(0, normalized.indexOf('+'))}${normalized.slice(at)}`;
+  const tag = conversationTagOf(normalized);
+  if (tag === undefined) return normalized;
+  // The tag ends the local part (up to the first `@`, as conversationTagOf reads it).
+  const at = normalized.indexOf('@');
+  return `${normalized.slice(0, at - tag.length - 1)}${normalized.slice(at)}`;
 };
 
 export interface Parties {
