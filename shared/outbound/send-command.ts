@@ -323,6 +323,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         : (await deps.reads.newestMessages(conversation.conversationId)).find(
             (message) => message.direction === 'inbound' && message.email !== undefined,
           );
+      if (answered !== undefined && answered.conversationId !== conversation.conversationId) {
+        // Message ids are looked up across conversations: another customer's message would give
+        // this one their subject and thread it under their ids.
+        return {
+          ok: false,
+          plan: base,
+          failure: {
+            reason: 'content_invalid',
+            retryable: false,
+            failedField: 'replyTo',
+            detail: 'replyTo names a message of another conversation',
+          },
+        };
+      }
       email = emailThreadFor({
         conversation,
         answered,
