@@ -8,10 +8,19 @@ import type { SendPlan } from '#shared/store/sends.ts';
  * (In-Reply-To, References; RFC 5322 §3.6.4) so every mail client files it with them.
  */
 
-/** RFC 5322 lets References be trimmed from the middle; the newest ones are what clients need. */
+/**
+ * RFC 5322 lets References be trimmed from the middle: the first one (the thread root, which mail
+ * clients and the hub's own inbound threading file by) and the newest ones are what clients need.
+ */
 const MAX_REFERENCES = 20;
 /** RFC 5321: a local part has at most 64 octets. */
 const MAX_LOCAL_PART = 64;
+
+/** Keeps the first reference (the thread root) and the newest ones, as the inbound threading does. */
+const boundedReferences = (references: readonly string[]): string[] =>
+  references.length <= MAX_REFERENCES
+    ? [...references]
+    : [...references.slice(0, 1), ...references.slice(-(MAX_REFERENCES - 1))];
 
 const isReply = (subject: string): boolean => /^\s*re\s*:/i.test(subject.slice(0, 16));
 
@@ -51,7 +60,7 @@ export const emailThreadFor = (input: {
     replyTo: replyAddressFor(conversation.endpoint.id, conversation.conversationId, input.replyTagKey),
     subject,
     ...(details?.messageIdHeader ? { inReplyTo: details.messageIdHeader } : {}),
-    references: [...new Set(references)].slice(-MAX_REFERENCES),
+    references: boundedReferences([...new Set(references)]),
   };
 };
 
