@@ -48,7 +48,7 @@ export const describeHub = (hub: LocalHub): string[] => [
   ...(hub.urls.console
     ? [`Console: open ${hub.urls.console} in a browser: conversations live, reply, act as the customer.`, '']
     : []),
-  'Webhooks (point providers here, e.g. through a tunnel; set SWITCHBOARD_PUBLIC_BASE_URL to its https URL):',
+  'Webhooks (point providers here, e.g. through a tunnel that forwards /webhooks/ only; set SWITCHBOARD_PUBLIC_BASE_URL to its https URL):',
   ...Object.entries(hub.urls.webhooks).map(
     ([routeKey, url]) => `  ${routeKey.split(' ')[0]?.padEnd(5)} ${url}`,
   ),

@@ -150,8 +150,9 @@ const withTimeout = <T>(work: Promise<T>, seconds: number): Promise<T | 'timeout
  *
  * Web pages the developer opens are kept out (origin-guard.ts): a request with an Origin other than
  * the hub's own (the console's) is refused on every path, and the local-only endpoints (`extraJson`,
- * `extraPosts`) answer only a loopback Host on the hub's port. The routes keep any Host: a tunnel
- * forwards the providers' webhooks under its public name. The console checks Host itself.
+ * `extraPosts`) answer only a loopback Host on the hub's port, and nothing a proxy or tunnel says it
+ * relayed (it connects over loopback and may rewrite Host to it). The routes keep any Host: a tunnel
+ * forwards the providers' webhooks under its public name. The console checks both itself.
  */
 export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLocalApi> => {
   let listeningPort = options.port;

@@ -14,6 +14,13 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
  * without any CORS header) a request with an Origin other than its own, and one whose Host is not
  * a loopback name on its port. Top-level navigations (a download link, an address typed in) are GETs
  * without Origin and pass.
+ *
+ * A loopback Host alone does not prove the request comes from this machine: a tunnel or reverse proxy
+ * (ngrok with `--host-header=rewrite`, an nginx `proxy_pass` to 127.0.0.1) connects over loopback and
+ * may write the loopback name into Host for anyone on the internet. Where Host is checked, a request
+ * that carries any header a proxy adds (`Forwarded`, `X-Forwarded-*`, `X-Real-IP`, `Via`) is refused
+ * too; a proxy that adds none of them cannot be told apart, so only the webhook paths should be
+ * exposed through one (README, Run it locally).
  */
 
 /** The names of a loopback listener as a Host header writes them (IPv6 in brackets). */
@@ -26,8 +33,8 @@ export interface GuardRules {
    */
   readonly origin: 'none' | 'own';
   /**
-   * Check Host. Off where a tunnel forwards requests under its public name (the webhooks): the
-   * Origin check still keeps web pages out there.
+   * Check Host, and refuse what a proxy relayed. Off where a tunnel forwards requests under its
+   * public name (the webhooks): the Origin check still keeps web pages out there.
    * @default true
    */
   readonly host?: boolean;
@@ -37,7 +44,21 @@ export interface GuardRules {
   readonly bindHost?: string;
 }
 
-export type Refusal = 'origin' | 'host';
+export type Refusal = 'origin' | 'host' | 'proxied';
+
+/** Headers a tunnel or reverse proxy adds to what it relays; programs on this machine send none. */
+const PROXY_HEADERS = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'via',
+];
+
+/** Whether a proxy or tunnel says it relayed the request. */
+export const carriesProxyHeaders = (headers: IncomingHttpHeaders): boolean =>
+  PROXY_HEADERS.some((name) => headers[name] !== undefined);
 
 const LOCALHOST_SUBDOMAIN = /^(?:[a-z0-9-]+\.)+localhost$/;
 
@@ -71,7 +92,9 @@ export const refusalOf = (
 ): Refusal | undefined => {
   const origin = single(headers.origin);
   if (origin !== undefined && (rules.origin === 'none' || !originIsOwn(origin, port, rules))) return 'origin';
-  if (rules.host !== false && !hostIsOwn(single(headers.host), port, rules)) return 'host';
+  if (rules.host === false) return undefined;
+  if (!hostIsOwn(single(headers.host), port, rules)) return 'host';
+  if (carriesProxyHeaders(headers)) return 'proxied';
   return undefined;
 };
 
@@ -79,7 +102,7 @@ export const refusalOf = (
 export const REFUSAL = {
   statusCode: 403,
   headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
-  body: 'Refused: this local server answers programs on this machine only (no Origin header from another site; Host 127.0.0.1, localhost or [::1] on its port).',
+  body: 'Refused: this local server answers programs on this machine only (no Origin header from another site; Host 127.0.0.1, localhost or [::1] on its port; nothing relayed by a proxy or tunnel).',
 } as const;
 
 /** Answers the refusal; the request's body, if any, is read and dropped. */

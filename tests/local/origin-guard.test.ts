@@ -90,6 +90,25 @@ describe('the local servers’ guard against web pages', () => {
     expect(page).toBe('origin');
   });
 
+  it.each([
+    ['X-Forwarded-For', { 'x-forwarded-for': '203.0.113.9' }],
+    ['Forwarded', { forwarded: 'for=203.0.113.9' }],
+    ['Via', { via: '1.1 nginx' }],
+  ])(
+    'refuses what a proxy relayed with %s under a rewritten loopback Host, except where Host is not checked',
+    (_name, proxied) => {
+      // Act
+      const checked = refusalOf({ host: `127.0.0.1:${PORT}`, ...proxied }, PORT, PROGRAMS_ONLY);
+      const webhooks = refusalOf({ host: `127.0.0.1:${PORT}`, ...proxied }, PORT, {
+        origin: 'own',
+        host: false,
+      });
+      // Assess
+      expect(checked).toBe('proxied');
+      expect(webhooks).toBeUndefined();
+    },
+  );
+
   it('counts the address the server was told to bind as its own name', () => {
     // Prepare
     const rules: GuardRules = { origin: 'none', bindHost: '0.0.0.0' };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type EventTap, summaryOf, type TappedEvent } from './event-tap.ts';
-import { bearerMatches, namesLoopback } from './server.ts';
+import { bearerMatches, fromThisMachine, NOT_FROM_THIS_MACHINE } from './server.ts';
 
 /*
  * `GET /_local/console/events`: the tap's events as server-sent events (text/event-stream), one
@@ -56,8 +56,8 @@ export const consoleStreams = (options: ConsoleStreamOptions): ConsoleStreams =>
       if ((request.url ?? '').split('?')[0] !== EVENTS_PATH) return false;
       // A page reconnecting while the hub stops must not hold its server open.
       if (closed) return refuse(response, 503, 'The hub is stopping.');
-      if (!namesLoopback(request.headers.host, options.port()))
-        return refuse(response, 403, 'The console answers only at 127.0.0.1 or localhost on the hub port.');
+      if (!fromThisMachine(request.headers, options.port()))
+        return refuse(response, 403, NOT_FROM_THIS_MACHINE);
       if (!bearerMatches(request.headers.authorization, options.apiToken))
         return refuse(response, 401, 'Bearer token required.');
       if (request.method !== 'GET') return refuse(response, 405, 'Method not allowed.');

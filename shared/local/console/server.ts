@@ -1,11 +1,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubMessageIdSchema, PartIndexSchema } from '#shared/api/schemas.ts';
 import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
 import type { LocalRequest } from '#shared/local/http-server.ts';
+import { carriesProxyHeaders } from '#shared/local/origin-guard.ts';
 import type { SendRecord } from '#shared/store/sends.ts';
 import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
 import type { EventTap } from './event-tap.ts';
@@ -20,7 +22,8 @@ import { replayAnswer } from './replay.ts';
  * The page reads the helpdesk API with the hub's development token, which the hub writes into the
  * page it serves. That is safe enough because the hub listens on loopback only, the page and the
  * endpoints answer only requests whose Host names the loopback (a DNS-rebinding page cannot read
- * them), and no other origin can read a response (no CORS) or send the token-bearing requests.
+ * them) and that no proxy or tunnel says it relayed (one connects over loopback and may rewrite Host
+ * to it), and no other origin can read a response (no CORS) or send the token-bearing requests.
  */
 
 const CONSOLE_PAGE_PATH = '/';
@@ -137,9 +140,18 @@ const staticFile = async (file: string, contentType: string): Promise<LocalHttpR
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
 
-/** A request whose Host names another name (DNS rebinding) gets nothing from the console. */
-export const namesLoopback = (host: string | undefined, port: number): boolean =>
+const namesLoopback = (host: string | undefined, port: number): boolean =>
   host !== undefined && LOOPBACK_HOSTS.some((name) => host === `${name}:${port}`);
+
+/**
+ * A request whose Host names another name (DNS rebinding), or that a tunnel or reverse proxy relayed
+ * (it connects over loopback and may rewrite Host to 127.0.0.1), gets nothing from the console.
+ */
+export const fromThisMachine = (headers: IncomingHttpHeaders, port: number): boolean =>
+  namesLoopback(headers.host, port) && !carriesProxyHeaders(headers);
+
+export const NOT_FROM_THIS_MACHINE =
+  'The console answers only at 127.0.0.1 or localhost on the hub port, and never through a proxy or tunnel.';
 
 export const bearerMatches = (header: string | undefined, token: string): boolean => {
   const given = Buffer.from(header ?? '', 'utf8');
@@ -200,9 +212,7 @@ export const consoleHandler =
   async (request: LocalRequest): Promise<LocalHttpResponse | undefined> => {
     const { method, rawPath, headers } = request;
     if (!isConsolePath(rawPath)) return undefined;
-    if (!namesLoopback(headers.host, options.port())) {
-      return text(403, 'The console answers only at 127.0.0.1 or localhost on the hub port.');
-    }
+    if (!fromThisMachine(headers, options.port())) return text(403, NOT_FROM_THIS_MACHINE);
     if (rawPath.startsWith('/_local/console/')) {
       if (!bearerMatches(headers.authorization, options.apiToken)) return text(401, 'Bearer token required.');
       if (method === 'POST' && rawPath === CUSTOMER_MESSAGE_PATH) {
