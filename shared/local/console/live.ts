@@ -26,7 +26,7 @@ export interface ConsoleStreamOptions {
 export interface ConsoleStreams {
   /** Serves the request when it asks for the event stream; false for any other request. */
   handle(request: IncomingMessage, response: ServerResponse): boolean;
-  /** Ends every open stream (the HTTP server waits for open responses before it closes). */
+  /** Ends every open stream at once, read or not (the HTTP server waits for open responses before it closes). */
   close(): void;
   readonly open: number;
 }
@@ -49,7 +49,8 @@ const lastSeenSeq = (header: string | string[] | undefined): number => {
 };
 
 export const consoleStreams = (options: ConsoleStreamOptions): ConsoleStreams => {
-  const open = new Set<ServerResponse>();
+  /** Each open stream's stop (unsubscribe, no more keepalives) and its response. */
+  const open = new Map<() => void, ServerResponse>();
   let closed = false;
   return {
     handle(request, response) {
@@ -66,24 +67,54 @@ export const consoleStreams = (options: ConsoleStreamOptions): ConsoleStreams =>
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
       });
+      // A reader that stops reading (a frozen tab, a suspended curl) must not make the hub buffer
+      // without end: once a write fills the socket's buffer, the stream waits for it to drain and
+      // then sends what the tap still holds after the last event sent, as a reconnect would.
+      let sentSeq = 0;
+      let waiting = false;
+      const writable = () => !response.writableEnded && !response.destroyed;
+      const write = (chunk: string) => {
+        if (!waiting && writable()) waiting = !response.write(chunk);
+      };
+      const send = (events: readonly TappedEvent[]) => {
+        for (const event of events) {
+          if (waiting || !writable()) return;
+          sentSeq = event.seq;
+          write(frame(event));
+        }
+      };
       // The page knows the stream is up once this arrives, before any event.
-      response.write(`retry: 2000\n: connected\n\n`);
+      write(`retry: 2000\n: connected\n\n`);
       const after = lastSeenSeq(request.headers['last-event-id']);
-      if (after > 0) for (const missed of options.tap.since(after)) response.write(frame(missed));
-      const unsubscribe = options.tap.subscribe((event) => response.write(frame(event)));
-      const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
+      if (after > 0) {
+        sentSeq = after;
+        send(options.tap.since(after));
+      } else sentSeq = options.tap.since(0).at(-1)?.seq ?? 0;
+      response.on('drain', () => {
+        waiting = false;
+        send(options.tap.since(sentSeq));
+      });
+      const unsubscribe = options.tap.subscribe((event) => send([event]));
+      const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
       keepalive.unref();
-      open.add(response);
-      response.on('close', () => {
+      const stop = () => {
         clearInterval(keepalive);
         unsubscribe();
-        open.delete(response);
-      });
+        open.delete(stop);
+      };
+      open.set(stop, response);
+      response.on('close', stop);
+      response.on('error', stop);
       return true;
     },
     close() {
       closed = true;
-      for (const response of open) response.end();
+      // Destroyed, not ended: a reader that stopped reading would keep an ended response (and the
+      // server) open until its socket drained.
+      for (const [stop, response] of open) {
+        stop();
+        response.destroy();
+      }
     },
     get open() {
       return open.size;
