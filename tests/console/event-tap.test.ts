@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createEventTap } from '#shared/local/console/event-tap.ts';
+import { createEventTap, summaryOf } from '#shared/local/console/event-tap.ts';
 
 /*
  * The console's tap keeps the hub's published events in bounded memory: a count and a byte budget,
@@ -51,5 +51,73 @@ describe('console event tap', () => {
     expect(told).toEqual(['1:e1', '2:e2']);
     expect(tap.forConversation(OTHER).map((event) => event.id)).toEqual(['e2']);
     expect(tap.since(1).map((event) => event.id)).toEqual(['e2', 'e3']);
+  });
+});
+
+describe('console event tap after an erasure', () => {
+  const CONTACT = `ct_${'1'.repeat(32)}`;
+  const OTHER_CONTACT = `ct_${'2'.repeat(32)}`;
+  const cloudEvent = (id: string, type: string, subject: string, data: Record<string, unknown>): string =>
+    JSON.stringify({ specversion: '1.0', id, type, subject, data });
+  const erased = (contactId: string) =>
+    cloudEvent('erased', 'switchboard.contact.erased', contactId, {
+      contactId,
+      erasedAt: '2026-12-01T00:00:00.000Z',
+    });
+
+  it('drops the erased person’s events and every event of their conversations, and keeps everyone else’s', () => {
+    // Prepare
+    const tap = createEventTap();
+    tap.record([
+      cloudEvent('received', 'switchboard.message.received', CONVERSATION, {
+        conversationId: CONVERSATION,
+        contactId: CONTACT,
+        parts: [{ kind: 'text', text: 'my secret address is 1 Main St' }],
+      }),
+      cloudEvent('state', 'switchboard.conversation.state_changed', CONVERSATION, { status: 'open' }),
+      cloudEvent('other', 'switchboard.message.received', OTHER, {
+        conversationId: OTHER,
+        contactId: OTHER_CONTACT,
+      }),
+    ]);
+    // Act
+    tap.record([erased(CONTACT)]);
+    // Assess
+    expect(tap.forConversation(CONVERSATION)).toEqual([]);
+    expect(tap.since(0).map((event) => event.id)).toEqual(['other', 'erased']);
+    expect(JSON.stringify(tap.since(0))).not.toContain('1 Main St');
+    expect(tap.forConversation(OTHER).map((event) => event.id)).toEqual(['other']);
+  });
+
+  it('names a merge’s conversations to the page, holds it under each, and lets an erasure take it', () => {
+    // Prepare
+    const tap = createEventTap();
+    const told: unknown[] = [];
+    tap.subscribe((event) => told.push(summaryOf(event)));
+    tap.record([
+      cloudEvent('received', 'switchboard.message.received', CONVERSATION, {
+        conversationId: CONVERSATION,
+        contactId: CONTACT,
+      }),
+    ]);
+    // Act
+    tap.record([
+      cloudEvent('merged', 'switchboard.contact.merged', OTHER_CONTACT, {
+        survivingContactId: OTHER_CONTACT,
+        discardedContactId: CONTACT,
+        conversationIds: [CONVERSATION, OTHER],
+      }),
+    ]);
+    const held = [CONVERSATION, OTHER].map((id) => tap.forConversation(id).map((event) => event.id));
+    tap.record([erased(OTHER_CONTACT)]);
+    // Assess
+    expect(told[1]).toEqual({
+      seq: 2,
+      id: 'merged',
+      type: 'switchboard.contact.merged',
+      conversationIds: [CONVERSATION, OTHER],
+    });
+    expect(held).toEqual([['merged', 'received'], ['merged']]);
+    expect(tap.since(0).map((event) => event.id)).toEqual(['erased']);
   });
 });

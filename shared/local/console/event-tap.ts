@@ -5,15 +5,27 @@ import { z } from 'zod';
  * queue, as the SQS emulator accepted it (shared/local/sent-messages.ts), kept in memory for the
  * console. It reads nothing from the queue, so a real consumer (`npm run consume`, a helpdesk) gets
  * every event as before. Bounded: the oldest events go once it holds `capacity` events or
- * `maxBytes` of them.
+ * `maxBytes` of them. An erasure (`contact.erased`) takes the person's events with it, and every
+ * event of the conversations they name, as it does at the hub.
  */
 
 const TappedCloudEventSchema = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
   subject: z.string().optional(),
-  data: z.looseObject({ conversationId: z.string().optional(), contactId: z.string().optional() }).optional(),
+  data: z
+    .looseObject({
+      conversationId: z.string().optional(),
+      contactId: z.string().optional(),
+      /** A merge's or unmerge's conversations, and the two people it concerns. */
+      conversationIds: z.array(z.string()).optional(),
+      survivingContactId: z.string().optional(),
+      discardedContactId: z.string().optional(),
+    })
+    .optional(),
 });
+
+const CONTACT_ERASED = 'switchboard.contact.erased';
 
 /** What the stream tells the page of an event: enough to know what to read again, never its content. */
 export interface TappedEventSummary {
@@ -22,9 +34,13 @@ export interface TappedEventSummary {
   readonly type: string;
   readonly conversationId?: string;
   readonly contactId?: string;
+  /** A merge's or unmerge's conversations (their contactId changed). */
+  readonly conversationIds?: readonly string[];
 }
 
 export interface TappedEvent extends TappedEventSummary {
+  /** Every person the event names (a merge names two), for an erasure to find. */
+  readonly contactIds: readonly string[];
   readonly tappedAt: string;
   /** The CloudEvent as published. */
   readonly event: Record<string, unknown>;
@@ -34,7 +50,7 @@ export interface TappedEvent extends TappedEventSummary {
 export interface EventTap {
   /** Keeps the events among these message bodies (bodies that are no CloudEvent are skipped). */
   record(bodies: readonly string[]): void;
-  /** The events of one conversation still held, newest first. */
+  /** The events of one conversation still held (a merge's too), newest first. */
   forConversation(conversationId: string): TappedEvent[];
   /** The events after `seq` still held, oldest first. */
   since(seq: number): TappedEvent[];
@@ -81,12 +97,38 @@ export const createEventTap = ({
     bytes -= oldest.bytes;
   };
 
+  /** The conversations an event is about: its own, or a merge's. */
+  const conversationsOf = (event: TappedEvent): readonly string[] =>
+    event.conversationId
+      ? [event.conversationId, ...(event.conversationIds ?? [])]
+      : (event.conversationIds ?? []);
+
+  /** Drops the erased person's events and every event of the conversations those name. */
+  const forget = (contactId: string) => {
+    const theirs = held.filter((event) => event.contactIds.includes(contactId));
+    const conversations = new Set(theirs.flatMap(conversationsOf));
+    const gone = (event: TappedEvent) =>
+      event.contactIds.includes(contactId) || conversationsOf(event).some((id) => conversations.has(id));
+    for (let index = held.length - 1; index >= 0; index -= 1) {
+      const event = held[index];
+      if (!event || !gone(event)) continue;
+      held.splice(index, 1);
+      ids.delete(event.id);
+      bytes -= event.bytes;
+    }
+  };
+
   const keep = (body: string) => {
     const parsed = parseBody(body);
     // A publish the recorder retried carries the same event again; FIFO deduplication drops it.
     if (!parsed || ids.has(parsed.id)) return;
     const conversationId = conversationOf(parsed);
     const contactId = parsed.data?.contactId;
+    const conversationIds = parsed.data?.conversationIds;
+    const contactIds = [contactId, parsed.data?.survivingContactId, parsed.data?.discardedContactId].filter(
+      (id): id is string => id !== undefined,
+    );
+    if (parsed.type === CONTACT_ERASED && contactId) forget(contactId);
     seq += 1;
     const event: TappedEvent = {
       seq,
@@ -94,6 +136,8 @@ export const createEventTap = ({
       type: parsed.type,
       ...(conversationId ? { conversationId } : {}),
       ...(contactId ? { contactId } : {}),
+      ...(conversationIds ? { conversationIds } : {}),
+      contactIds,
       tappedAt: now().toISOString(),
       event: parsed,
       bytes: Buffer.byteLength(body, 'utf8'),
@@ -110,7 +154,7 @@ export const createEventTap = ({
       for (const body of bodies) keep(body);
     },
     forConversation: (conversationId) =>
-      held.filter((event) => event.conversationId === conversationId).reverse(),
+      held.filter((event) => conversationsOf(event).includes(conversationId)).reverse(),
     since: (after) => held.filter((event) => event.seq > after),
     subscribe(listener) {
       listeners.add(listener);
@@ -128,4 +172,5 @@ export const summaryOf = (event: TappedEvent): TappedEventSummary => ({
   type: event.type,
   ...(event.conversationId ? { conversationId: event.conversationId } : {}),
   ...(event.contactId ? { contactId: event.contactId } : {}),
+  ...(event.conversationIds ? { conversationIds: event.conversationIds } : {}),
 });

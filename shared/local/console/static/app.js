@@ -10,7 +10,7 @@ import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { Hood } from './hood.js';
 import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
-import { onStreamState, startLiveStream, useLiveTask } from './live.js';
+import { concernsConversation, concernsInbox, onStreamState, startLiveStream, useLiveTask } from './live.js';
 import { ReplaySample } from './replay.js';
 import { byteSize, MessageBody } from './timeline.js';
 
@@ -362,7 +362,7 @@ function Conversation({ conversation, reveal, now, pending, setPending, onOpen }
       }
     },
     [id],
-    (event) => event.conversationId === id,
+    (event) => concernsConversation(event, id),
   );
 
   const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
@@ -471,7 +471,7 @@ function App() {
       }
     },
     [listPath, filters.unread],
-    (event) => event.conversationId !== undefined,
+    concernsInbox,
   );
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);

@@ -4,7 +4,7 @@ import htm from 'htm';
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { call } from './api.js';
-import { useLiveTask } from './live.js';
+import { concernsConversation, useLiveTask } from './live.js';
 
 const html = htm.bind(h);
 
@@ -36,7 +36,7 @@ export function RawEvents({ conversationId }) {
       }
     },
     [conversationId],
-    (event) => event.conversationId === conversationId,
+    (event) => concernsConversation(event, conversationId),
   );
   return html`<section class="raw-events" aria-labelledby="raw-events-title">
     <details>

@@ -113,6 +113,25 @@ export function startLiveStream() {
   };
 }
 
+/** An erasure names the person only: whatever a component shows of theirs is to be read again. */
+const ERASED = 'switchboard.contact.erased';
+
+/** Whether a hub event may change what the page shows of one conversation (its own, a merge's, an erasure). */
+export function concernsConversation(event, conversationId) {
+  return (
+    event.conversationId === conversationId ||
+    (event.conversationIds ?? []).includes(conversationId) ||
+    event.type === ERASED
+  );
+}
+
+/** Whether a hub event may change the inbox: any conversation's, a person's (an erasure), a merge's. */
+export function concernsInbox(event) {
+  return (
+    event.conversationId !== undefined || event.contactId !== undefined || event.conversationIds !== undefined
+  );
+}
+
 /**
  * Runs `task` now, again whenever a hub event `matches`, and on a slow poll (faster while the stream
  * is down). Runs never overlap: events during a run make one more run.
