@@ -122,9 +122,10 @@ const pageHeaders = (nonce: string, mediaOrigin: string): Record<string, string[
 
 const renderPage = async (options: ConsoleOptions): Promise<LocalHttpResponse> => {
   const nonce = randomBytes(16).toString('base64');
+  // Replacer functions: a replacement string would read `$&`, `$'`… in a token as patterns.
   const html = (await readFile(join(STATIC_DIR, 'index.html'), 'utf8'))
-    .replace('{{API_TOKEN}}', escapeHtml(options.apiToken))
-    .replace('<!--IMPORT_MAP-->', `<script type="importmap" nonce="${nonce}">${IMPORT_MAP}</script>`);
+    .replace('{{API_TOKEN}}', () => escapeHtml(options.apiToken))
+    .replace('<!--IMPORT_MAP-->', () => `<script type="importmap" nonce="${nonce}">${IMPORT_MAP}</script>`);
   return { statusCode: 200, headers: pageHeaders(nonce, options.mediaOrigin), body: Buffer.from(html) };
 };
 
