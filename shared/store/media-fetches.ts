@@ -16,6 +16,9 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * than the job's visibility timeout (the queue redelivers no sooner). The object key is written with
  * the claim, before any byte is uploaded, as `{store: 's3', key}`: erasure deletes the object
  * whenever it reaches the message, even one a crashed fetcher half wrote.
+ * A write whose answer is lost is written again by the SDK and then fails its own condition: the
+ * item then names the token that made it (`claimToken` while fetching, `endedBy` once ended), and a
+ * refusal that finds this fetcher's own token reads as the write it is (claimed, ended).
  */
 
 const OutcomeSchema = z.discriminatedUnion('state', [
@@ -60,7 +63,8 @@ export interface MediaClaimRequest {
 /**
  * What `end` did: recorded the outcome, or refused it because the claim was lost: the part's item
  * is gone (erased meanwhile), or another fetcher holds or ended it (this claim was taken over as
- * stale; the object under the key is then that fetcher's).
+ * stale; the object under the key is then that fetcher's). An end refused because this token
+ * already ended the part (its first write landed, its answer was lost) is 'ended'.
  */
 export type MediaEnd = 'ended' | 'erased' | 'taken';
 
@@ -137,7 +141,10 @@ export const createMediaFetchStore = (
       if (!isConditionFailure(error)) throw error;
       // Erasure deletes the item; a takeover leaves it, under another token or ended.
       const old = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
-      return old || (await read(hubMessageId, partIndex)) ? 'taken' : 'erased';
+      const item = old ? unmarshall(old) : await read(hubMessageId, partIndex);
+      if (!item) return 'erased';
+      // Ended by this very token: the SDK wrote it again after the first write's answer was lost.
+      return outcomeOf(item) && item.endedBy === token ? 'ended' : 'taken';
     }
   };
 
@@ -181,6 +188,9 @@ export const createMediaFetchStore = (
         const old = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
         // DynamoDB returns the item that failed the condition; a server that does not is asked.
         const item = old ? unmarshall(old) : await read(request.hubMessageId, request.partIndex);
+        // Claimed by this very token: the SDK wrote it again after the first write's answer was lost.
+        if (item?.state === 'fetching' && item.claimToken === request.token)
+          return { kind: 'claimed', attempts: Number(item.attempts ?? 1) };
         const outcome = outcomeOf(item);
         if (outcome && isLive(item, now))
           return { kind: 'ended', outcome, attempts: Number(item?.attempts ?? 1) };
@@ -193,7 +203,7 @@ export const createMediaFetchStore = (
         hubMessageId,
         partIndex,
         token,
-        'SET #state = :state, outcome = :outcome REMOVE claimToken',
+        'SET #state = :state, outcome = :outcome, endedBy = :token REMOVE claimToken',
         {
           ':state': outcome.state,
           ':outcome': JSON.stringify(outcome),

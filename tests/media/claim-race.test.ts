@@ -62,12 +62,33 @@ describe('media claim races against the local DynamoDB', () => {
   /** Every DynamoDB action the fetchers sent, lost claims included. */
   const dynamoActions = new Set<string>();
 
-  /** A media fetcher as the Lambda wires it, at its own clock, recording what it publishes. */
-  const fetcherAt = (clock: () => Date) => {
+  /**
+   * A media fetcher as the Lambda wires it, at its own clock, recording what it publishes. Given
+   * `loseAnswerOf`, the first UpdateItem whose expression it matches is written and its answer lost
+   * (inside the SDK's retry loop, which writes it again); `lost()` says whether that happened.
+   */
+  const fetcherAt = (clock: () => Date, loseAnswerOf?: (updateExpression: string) => boolean) => {
     const clients = localClients(emulators.endpoints);
     destroyers.push(() => {
       for (const client of Object.values(clients)) client.destroy();
     });
+    let lost = false;
+    if (loseAnswerOf)
+      clients.dynamodb.middlewareStack.add(
+        ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+          async (args: { input?: { UpdateExpression?: string } }) => {
+            const expression = args.input?.UpdateExpression ?? '';
+            if (lost || context.commandName !== 'UpdateItemCommand' || !loseAnswerOf(expression))
+              return next(args);
+            lost = true;
+            await next(args);
+            throw Object.assign(new Error('answer lost'), {
+              name: 'TimeoutError',
+              $metadata: { httpStatusCode: 500 },
+            });
+          }) as never,
+        { step: 'deserialize', name: 'loseAnswer' },
+      );
     const published: Published = [];
     clients.sqs.middlewareStack.add(
       ((next: (args: { input: { Entries?: { MessageBody?: string }[] } }) => Promise<unknown>) =>
@@ -101,7 +122,7 @@ describe('media claim races against the local DynamoDB', () => {
       logger: silent,
       clock,
     });
-    return { fetcher, published };
+    return { fetcher, published, lost: () => lost };
   };
 
   const claimItem = async (job: MediaJob) => {
@@ -250,6 +271,59 @@ describe('media claim races against the local DynamoDB', () => {
       ),
     ).toBe(true);
     expect(dynamoActions.has('dynamodb:UpdateItem')).toBe(true);
+  });
+
+  it('publishes the part once when the answer to its end is lost and the SDK writes the end again', async () => {
+    // Prepare
+    const job = jobFor('wamid.race-end-lost', 'race-end-lost');
+    const file = serve('race-end-lost');
+    const fetcher = fetcherAt(
+      () => T0,
+      (expression) => expression.includes('outcome = :outcome'),
+    );
+
+    // Act
+    const run = await fetcher.fetcher.fetchPart(job).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    const queued = await takeHelpdeskEvents(emulators.clients.sqs, emulators.resources.helpdeskQueueUrl);
+
+    // Assess
+    expect(fetcher.lost()).toBe(true);
+    expect(run).toBe('resolved');
+    expect(provider.downloads('race-end-lost')).toBe(1);
+    // The retried end, refused by its own first write, still counts as this fetcher's end.
+    expect(fetcher.published.filter(isStored)).toHaveLength(1);
+    expect(queued.filter(isStored)).toHaveLength(1);
+    expect(queued[0]?.data).toMatchObject({ sha256: sha256Hex(file.bytes), size: file.bytes.length });
+    expect(await claimItem(job)).toMatchObject({ state: 'stored', attempts: 1 });
+  });
+
+  it('downloads at once when the answer to its claim is lost and the SDK writes the claim again', async () => {
+    // Prepare
+    const job = jobFor('wamid.race-claim-lost', 'race-claim-lost');
+    const file = serve('race-claim-lost');
+    const fetcher = fetcherAt(
+      () => T0,
+      (expression) => expression.includes('claimToken = :token, attempts'),
+    );
+
+    // Act
+    const run = await fetcher.fetcher.fetchPart(job).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    const queued = await takeHelpdeskEvents(emulators.clients.sqs, emulators.resources.helpdeskQueueUrl);
+
+    // Assess
+    expect(fetcher.lost()).toBe(true);
+    // Its own claim, not another fetcher's: no retry after the stale-claim window.
+    expect(run).toBe('resolved');
+    expect(provider.downloads('race-claim-lost')).toBe(1);
+    expect(queued.filter(isStored)).toHaveLength(1);
+    expect(queued[0]?.data).toMatchObject({ sha256: sha256Hex(file.bytes), size: file.bytes.length });
+    expect(await claimItem(job)).toMatchObject({ state: 'stored', attempts: 1 });
   });
 
   it('refuses end and release to a token whose claim was taken over, against the table itself', async () => {
