@@ -38,7 +38,10 @@ export interface MediaFetcherDeps {
     body: AsyncIterable<Uint8Array>,
     options: Omit<StreamOptions, 'bucket'>,
   ) => Promise<StreamedObject>;
-  /** Deletes an object this fetcher stored for a part it no longer holds (erased meanwhile). */
+  /**
+   * Deletes the object of a part whose message was erased: one this fetcher stored meanwhile, or one
+   * an earlier delivery stored and could not delete. Idempotent (an absent object is no error).
+   */
   readonly deleteObject: (key: string) => Promise<void>;
   /** The helpdesk queue. */
   readonly publisher: EventPublisher;
@@ -139,6 +142,9 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
       staleAfterSeconds: deps.staleClaimSeconds,
     });
     if (claim.kind === 'erased') {
+      // Nothing to fetch; but an earlier delivery may have stored the part and failed to delete it
+      // when it found the part erased (deleting an absent object is harmless).
+      await deps.deleteObject(key);
       logger.info('attachment of an erased message not fetched', fields);
       return;
     }

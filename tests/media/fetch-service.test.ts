@@ -90,7 +90,10 @@ async function* chunksOf(bytes: Buffer, size = 700) {
   for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);
 }
 
-const setup = (open: (job: MediaJob) => Promise<MediaDownload>, { partBytes = 5 * 1024 * 1024 } = {}) => {
+const setup = (
+  open: (job: MediaJob) => Promise<MediaDownload>,
+  { partBytes = 5 * 1024 * 1024, failingDeletes = 0 } = {},
+) => {
   const memory = memoryStore();
   const s3 = memoryS3();
   const published: HubEvent[] = [];
@@ -105,7 +108,9 @@ const setup = (open: (job: MediaJob) => Promise<MediaDownload>, { partBytes = 5 
     },
     upload: (body, options) => streamToS3(s3.s3, body, { ...options, bucket: 'payloads', partBytes }),
     deleteObject: async (key) => {
+      if (failingDeletes-- > 0) throw new Error('S3 unavailable');
       deleted.push(key);
+      s3.objects.delete(key);
     },
     publisher: { publish: async (events) => void published.push(...events) },
     retryLater: async (_record, seconds) => void retries.push(seconds),
@@ -327,6 +332,29 @@ describe('media fetcher', () => {
     await hub.fetcher.fetchPart(job());
     // Assess
     expect(hub.deleted).toEqual(['attachments/conv_1/msg_1/0']);
+    expect(hub.published).toEqual([]);
+  });
+
+  it('deletes what it stored at the next delivery when the part was erased during the download and the first delete failed', async () => {
+    // Prepare: erasure deletes the claim item and leaves the message's tombstone; S3 refuses one delete.
+    const hub = setup(
+      async () => {
+        hub.memory.items.delete('msg_1#0');
+        hub.memory.erased.add('msg_1');
+        return { body: chunksOf(JPEG) };
+      },
+      { failingDeletes: 1 },
+    );
+    // Act
+    const first = await hub.fetcher.fetchPart(job()).catch((error: unknown) => error);
+    const storedMeanwhile = hub.s3.objects.has('attachments/conv_1/msg_1/0');
+    await hub.fetcher.fetchPart(job());
+    // Assess
+    expect(first).toBeInstanceOf(Error);
+    expect(storedMeanwhile).toBe(true);
+    expect(hub.opens()).toBe(1);
+    expect(hub.deleted).toEqual(['attachments/conv_1/msg_1/0']);
+    expect(hub.s3.objects.has('attachments/conv_1/msg_1/0')).toBe(false);
     expect(hub.published).toEqual([]);
   });
 });
