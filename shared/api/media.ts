@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
-import { keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
+import { isHubSend, keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
 import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
@@ -119,10 +119,12 @@ const storedObjectOf = ({ message, fetch }: RecordedPart, partIndex: number): St
       'mediaNotKept',
       "Instagram media stays at Meta (its terms forbid keeping a copy): the part's ref is the provider's URL",
     );
-  if (queuedPartOf(message.message.endpoint, message.message.parts, partIndex) === undefined)
+  if (queuedPartOf(message.message, partIndex) === undefined)
     return fail(
       'mediaNotKept',
-      `not copied: its reference is too large to queue, or it comes after the message's first ${MAX_MEDIA_JOBS_PER_MESSAGE} attachments; the part's ref is the provider's`,
+      isHubSend(message.message)
+        ? "not copied: the hub sent it from the URL it was given; the part's ref is that URL"
+        : `not copied: its reference is too large to queue, or it comes after the message's first ${MAX_MEDIA_JOBS_PER_MESSAGE} attachments; the part's ref is the provider's`,
     );
   return notStored('its copy is queued for the media fetcher');
 };

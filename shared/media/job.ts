@@ -7,6 +7,7 @@ import {
 } from '#shared/contract/common.ts';
 import type { HubEventOf } from '#shared/contract/events.ts';
 import { stableHash } from '#shared/contract/ids.ts';
+import type { Message } from '#shared/contract/message.ts';
 import { MediaPartSchema, type MessagePart } from '#shared/contract/parts.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
@@ -51,6 +52,19 @@ const MAX_REF_BYTES = MAX_JOB_BYTES / 2;
  */
 export const MAX_MEDIA_JOBS_PER_MESSAGE = 100;
 
+/**
+ * A message the hub sent itself, as the sender records it (with its command): its media parts are
+ * the files the helpdesk gave, by key (already in the bucket) or by its own URL, which the fetcher
+ * never copies. An echo of a hub send that the recorder keeps (Messenger's, with the provider's CDN
+ * URL) carries no command and is copied like any other message.
+ */
+export const isHubSend = (message: Pick<Message, 'direction' | 'sentBy' | 'commandId'>): boolean =>
+  message.direction === 'outbound' && message.sentBy === 'hub' && message.commandId !== undefined;
+
+/** Whether the fetcher copies any part of a message: not Instagram's (`keepsMediaOf`), not a hub send's. */
+const fetchesMediaOf = (message: Pick<Message, 'endpoint' | 'direction' | 'sentBy' | 'commandId'>): boolean =>
+  keepsMediaOf(message.endpoint) && !isHubSend(message);
+
 const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
 type QueuedPart = 'whole' | 'reference';
@@ -77,17 +91,17 @@ const queuedAs = (
 
 /**
  * How the media part at `partIndex` goes to the fetcher (`queuedAs`), or not at all: media the hub
- * does not keep (`keepsMediaOf`), parts already in the bucket (e-mail attachments), and what
- * `queuedAs` leaves out. Those stay the provider's reference; the helpdesk API's download answers by
- * this rule.
+ * does not keep (`keepsMediaOf`), a hub send's parts (`isHubSend`), parts already in the bucket
+ * (e-mail attachments), and what `queuedAs` leaves out. Those stay the reference they are; the
+ * helpdesk API's download answers by this rule.
  */
 export const queuedPartOf = (
-  endpoint: BusinessEndpoint,
-  parts: readonly MessagePart[],
+  message: Pick<Message, 'endpoint' | 'direction' | 'sentBy' | 'commandId' | 'parts'>,
   partIndex: number,
 ): QueuedPart | undefined => {
+  const { parts } = message;
   const part = parts[partIndex];
-  if (!keepsMediaOf(endpoint) || !isProviderMedia(part)) return undefined;
+  if (!fetchesMediaOf(message) || !isProviderMedia(part)) return undefined;
   return queuedAs(part, parts.slice(0, partIndex).filter(isProviderMedia).length);
 };
 
@@ -97,7 +111,7 @@ export const queuedPartOf = (
  */
 export const mediaJobsFor = (event: RecordedMessage): MediaJob[] => {
   const { data } = event;
-  if (!keepsMediaOf(data.endpoint)) return [];
+  if (!fetchesMediaOf(data)) return [];
   const jobs: MediaJob[] = [];
   let earlierMedia = 0;
   for (const [partIndex, part] of data.parts.entries()) {

@@ -15,6 +15,7 @@ import {
   eventIdFor,
   hubMessageIdFor,
   type MessagePart,
+  outboundHubMessageId,
 } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { mediaObjectKey } from '#shared/media/job.ts';
@@ -62,6 +63,42 @@ const received = (customer: string, providerMessageId: string, parts: MessagePar
     providerTimestamp: '2026-11-22T11:00:00.000Z',
     receivedAt: '2026-11-22T11:00:01.000Z',
     parts,
+  });
+};
+
+/**
+ * A message the business sent: `fromCommand`, the sender's record of a hub send (its command, a
+ * `source: {url}` part as the sender records it); otherwise an echo of the hub's own app that the
+ * recorder keeps, with the provider's CDN URL.
+ */
+const sentByHub = (providerMessageId: string, url: string, fromCommand: boolean) => {
+  const endpoint: BusinessEndpoint = { type: 'facebook_page', id: 'page-1' };
+  const identity: ChannelIdentity = { type: 'psid', value: '7700000001' };
+  const conversationId = contactConversationId('messenger', endpoint, identity);
+  const idempotencyKey = `key-${providerMessageId}`;
+  const hubMessageId = fromCommand
+    ? outboundHubMessageId(conversationId, idempotencyKey)
+    : hubMessageIdFor('messenger', providerMessageId);
+  return buildEvent('switchboard.message.sent', eventIdFor('messenger', 'hub_sent', hubMessageId), {
+    channel: 'messenger',
+    provider: 'meta',
+    endpoint,
+    contact: { identities: [identity] },
+    conversationId,
+    hubMessageId,
+    direction: 'outbound',
+    providerMessageId,
+    providerTimestamp: '2026-11-22T11:05:00.000Z',
+    receivedAt: '2026-11-22T11:05:00.000Z',
+    sentBy: 'hub',
+    ...(fromCommand
+      ? {
+          idempotencyKey,
+          commandId: 'cmd_1',
+          providerMessageIds: [providerMessageId],
+        }
+      : { senderAppId: '1234567890' }),
+    parts: [{ type: 'media', kind: 'image', ref: { store: 'provider_url', url, requiresAuth: false } }],
   });
 };
 
@@ -385,6 +422,29 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     expect(past.status).toBe(404);
     expect(bodyOf(past).type).toBe('urn:switchboard:problem:media-not-kept');
     expect(String(bodyOf(past).detail)).toMatch(/first 100 attachments/);
+  });
+
+  it("says a file the hub sent by URL is not kept, instead of 'queued' for ever, and still waits for an echo's copy", async () => {
+    // Prepare: the sender records its send with no media job; the recorder queues a job for an echo.
+    const sent = sentByHub('mid.hub-sent-url', 'https://files.example.com/brochure.jpg', true);
+    const echo = sentByHub('mid.hub-echo', 'https://scontent.xx.fbcdn.net/v/echo.jpg', false);
+    await recorder.recordEvent(sent);
+    await recorder.recordEvent(echo);
+    // Act
+    const answers = [
+      await request('GET', mediaPath(sent.data.hubMessageId, 0)),
+      await request('GET', mediaPath(sent.data.hubMessageId, 0)),
+    ];
+    const echoed = await request('GET', mediaPath(echo.data.hubMessageId, 0));
+    // Assess
+    for (const answer of answers) {
+      expect(answer.status).toBe(404);
+      expect(bodyOf(answer).type).toBe('urn:switchboard:problem:media-not-kept');
+      expect(String(bodyOf(answer).detail)).toMatch(/the hub sent it from the URL/);
+      expect(answer.headers?.['retry-after']).toBeUndefined();
+    }
+    expect(echoed.status).toBe(409);
+    expect(bodyOf(echoed).type).toBe('urn:switchboard:problem:media-not-stored');
   });
 
   it('answers 404 once the stored copy is gone, and once the message is erased (whatever is left in S3)', async () => {

@@ -92,6 +92,25 @@ describe('media jobs of a recorded message', () => {
     expect(jobs.map((job) => job.partIndex)).toEqual([1]);
   });
 
+  it("copies an echo of the hub's app, never the files of a send the hub recorded itself", () => {
+    // Prepare: the same message as the sender records its command, and as an echo the recorder keeps.
+    const { data } = recorded({ type: 'facebook_page', id: 'page-1' }, [providerImage]);
+    const sent = (fields: Record<string, unknown>) =>
+      buildEvent('switchboard.message.sent', eventIdFor('messenger', 'message.sent', 'mid.1'), {
+        ...data,
+        direction: 'outbound',
+        sentBy: 'hub',
+        ...fields,
+      });
+    // Act
+    const ofCommand = mediaJobsFor(sent({ commandId: 'cmd_1', idempotencyKey: 'k1' }));
+    const ofEcho = mediaJobsFor(sent({ senderAppId: '1234567890' }));
+    // Assess
+    expect(ofCommand).toEqual([]);
+    expect(queuedPartOf(sent({ commandId: 'cmd_1' }).data, 0)).toBeUndefined();
+    expect(ofEcho.map((job) => job.partIndex)).toEqual([0]);
+  });
+
   it('copies the first 100 attachments of a message, and the API says the rest are not kept', () => {
     // Prepare: a message of 150 files (more than any provider attaches).
     const parts: MessagePart[] = Array.from({ length: 150 }, (_, index) => ({
@@ -105,7 +124,8 @@ describe('media jobs of a recorded message', () => {
     // Assess
     expect(jobs).toHaveLength(MAX_MEDIA_JOBS_PER_MESSAGE);
     expect(jobs.at(-1)?.partIndex).toBe(MAX_MEDIA_JOBS_PER_MESSAGE);
-    expect(queuedPartOf(endpoint, [{ type: 'text', text: 'files' }, ...parts], 100)).toBe('whole');
-    expect(queuedPartOf(endpoint, [{ type: 'text', text: 'files' }, ...parts], 101)).toBeUndefined();
+    const { data } = recorded(endpoint, [{ type: 'text', text: 'files' }, ...parts]);
+    expect(queuedPartOf(data, 100)).toBe('whole');
+    expect(queuedPartOf(data, 101)).toBeUndefined();
   });
 });
