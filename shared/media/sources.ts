@@ -84,10 +84,29 @@ const transientFetch = async (doFetch: typeof fetch, url: URL, init: RequestInit
   }
 };
 
-const checkedLength = (response: Response): void => {
+/**
+ * Throws `error` about a response whose body is not read: the body is cancelled first, so its
+ * connection closes now instead of staying open (the provider still sending) until the download's
+ * timeout aborts it.
+ */
+const refuse = async (response: Response, error: Error): Promise<never> => {
+  await response.body?.cancel().catch(() => undefined);
+  throw error;
+};
+
+/** A response that is not OK is refused as `failureForStatus` says. */
+const okOrRefuse = async (
+  response: Response,
+  what: string,
+  goneStatuses?: Parameters<typeof failureForStatus>[2],
+): Promise<void> => {
+  if (!response.ok) await refuse(response, failureForStatus(response.status, what, goneStatuses));
+};
+
+const checkedLength = async (response: Response): Promise<void> => {
   const length = Number(response.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(length) && length > MAX_MEDIA_BYTES)
-    throw new MediaFailure('too_large', `the provider announced ${length} bytes`);
+    await refuse(response, new MediaFailure('too_large', `the provider announced ${length} bytes`));
 };
 
 const bodyOf = (response: Response, what: string): AsyncIterable<Uint8Array> => {
@@ -192,7 +211,7 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
       'the media lookup',
     );
     // Graph answers an unknown or expired id with 400 (code 100), as it does a deleted one.
-    if (!lookup.ok) throw failureForStatus(lookup.status, 'the media lookup', [400, 404, 410]);
+    await okOrRefuse(lookup, 'the media lookup', [400, 404, 410]);
     const info = MediaInfoSchema.safeParse(await lookup.json().catch(() => undefined));
     if (!info.success) throw new TransientMediaError('the media lookup answered no download URL');
     if (info.data.file_size !== undefined && info.data.file_size > MAX_MEDIA_BYTES)
@@ -211,8 +230,8 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
       signal,
       what,
     );
-    if (!download.ok) throw failureForStatus(download.status, what);
-    checkedLength(download);
+    await okOrRefuse(download, what);
+    await checkedLength(download);
     const declaredType = job.part.mimeType ?? info.data.mime_type ?? mimeTypeOf(download);
     const announcedSha256 = job.part.sha256 ?? info.data.sha256;
     return {
@@ -241,9 +260,8 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     const what = 'the media URL';
     const response = await fetchFollowing(doFetch, url, route, signal, what);
     // A CDN URL past its signature's life answers 403 ("URL signature expired"): gone, not refused.
-    if (!response.ok)
-      throw failureForStatus(response.status, what, requiresAuth ? [404, 410] : [403, 404, 410]);
-    checkedLength(response);
+    await okOrRefuse(response, what, requiresAuth ? [404, 410] : [403, 404, 410]);
+    await checkedLength(response);
     const declaredType = job.part.mimeType ?? mimeTypeOf(response);
     return { body: bodyOf(response, what), ...(declaredType ? { declaredType } : {}) };
   };
