@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type Channel, type ChannelIdentity, ChannelSchema, type Contact } from '#shared/contract/index.ts';
-import { contactIdFor, isPlaceholder } from '#shared/domain/contact-identity.ts';
+import { contactIdFor, isPlaceholder, strongIdentifierOf } from '#shared/domain/contact-identity.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
   boundedIdentityKey,
@@ -11,6 +11,7 @@ import {
   contactKeyFor,
   contactsByPersonKeys,
   contactsConversationsPartition,
+  conversationIdOfKey,
   conversationKey,
   conversationMessagesPartition,
   conversationSendsPartition,
@@ -147,14 +148,20 @@ const identityOfKey = (key: string): ChannelIdentity => {
 
 /**
  * The person a channel contact is: its contactId, from its primary identity (the key's) and the
- * others it lists. A contact known only by a placeholder is a person per conversation: not
- * reachable from here (a known gap of the footprint, see the README).
+ * others it lists. Undefined for a contact known only by a placeholder: that is a person per
+ * conversation (contactIdFor), found from the conversation's person, never from the contact.
  */
-const personOf = (contactKey: string, item: Record<string, unknown> | undefined): string => {
+const contactPersonOf = (
+  contactKey: string,
+  item: Record<string, unknown> | undefined,
+): string | undefined => {
   const separator = contactKey.indexOf('#');
   const channel = ChannelSchema.parse(contactKey.slice(0, separator));
   const primary = contactKey.slice(separator + 1);
   const identities = [primary, ...identitiesOf(item).filter((key) => key !== primary)].map(identityOfKey);
+  const [first] = identities;
+  if (first && isPlaceholder(first) && identities.every((identity) => !strongIdentifierOf(identity)))
+    return undefined;
   return contactIdFor(channel, { identities: identities as Contact['identities'] }, '');
 };
 
@@ -228,15 +235,14 @@ export const keyOf = (item: Record<string, unknown>): ItemKey => ({
 });
 
 /**
- * Every item of a contact, by the reach the key catalogue gives each kind: the contact item, its
- * identity items, its conversations (gsi3), their messages and the hub's sends in them (gsi2)
- * and everything in those messages' partitions (message state, send bookkeeping), and the state
- * of the hub's sent messages under their provider messages' ids. Expired items count: they are
- * still stored. Statuses of a message the hub never recorded (sent outside it,
- * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
- * the message-state retention.
+ * A channel contact's own items, and the person it is (contactPersonOf): the contact item, its
+ * identity items and the conversations its identifiers claimed. Expired items count: they are still
+ * stored.
  */
-export const contactFootprint = async (context: TableContext, contactKey: string): Promise<ItemKey[]> => {
+export const contactRecords = async (
+  context: TableContext,
+  contactKey: string,
+): Promise<{ readonly keys: ItemKey[]; readonly person: string | undefined }> => {
   const keys: ItemKey[] = [];
   const contactItems = await queryAll(context, {
     KeyConditionExpression: 'pk = :pk',
@@ -256,50 +262,74 @@ export const contactFootprint = async (context: TableContext, contactKey: string
     });
     keys.push(...claims.map(keyOf));
   }
+  return { keys, person: contactPersonOf(contactKey, contactItem) };
+};
+
+/**
+ * Every item of a conversation, by the reach the key catalogue gives each kind: the conversation
+ * item, its messages and the hub's sends in it (gsi2, gsi3) and everything in those messages'
+ * partitions (message state, send bookkeeping), and the state of the hub's sent messages under
+ * their provider messages' ids. Statuses of a message the hub never recorded (sent outside it,
+ * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
+ * the message-state retention.
+ */
+export const conversationFootprint = async (
+  context: TableContext,
+  conversationId: string,
+): Promise<ItemKey[]> => {
+  const keys: ItemKey[] = [conversationKey(conversationId)];
+  const messages = [];
+  // The messages (gsi2) and the hub's sends, recorded or not (gsi3, keys only).
+  for (const [index, partition] of [
+    ['gsi2', conversationMessagesPartition(conversationId)],
+    ['gsi3', conversationSendsPartition(conversationId)],
+  ] as const) {
+    messages.push(
+      ...(await queryAll(context, {
+        IndexName: index,
+        KeyConditionExpression: `${index}pk = :pk`,
+        ExpressionAttributeValues: { ':pk': partition },
+      })),
+    );
+  }
+  const seen = new Set<string>();
+  for (const message of messages) {
+    if (seen.has(String(message.pk))) continue;
+    seen.add(String(message.pk));
+    const partition = await queryAll(context, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': String(message.pk) },
+    });
+    keys.push(...partition.map(keyOf));
+    for (const id of sentMessageStateIds(message)) {
+      const state = await queryAll(context, {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': messageStateKey(id).pk },
+      });
+      keys.push(...state.map(keyOf), messageStateKey(id));
+    }
+  }
+  return keys;
+};
+
+/**
+ * Every item of a contact: its own (contactRecords) and, for a contact that is a person of its
+ * own, every item of that person's conversations (gsi3, conversationFootprint). A person's erasure
+ * and export do not come through here: they take the conversations of the person's partition.
+ */
+export const contactFootprint = async (context: TableContext, contactKey: string): Promise<ItemKey[]> => {
+  const { keys, person } = await contactRecords(context, contactKey);
+  if (person === undefined) return keys;
   const conversations = await queryAll(context, {
     IndexName: 'gsi3',
     KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :conv)',
     ExpressionAttributeValues: {
-      ':pk': contactsConversationsPartition(personOf(contactKey, contactItem)),
+      ':pk': contactsConversationsPartition(person),
       ':conv': PERSON_CONVERSATION_PREFIX,
     },
   });
-  for (const conversation of conversations) {
-    const key = keyOf(conversation);
-    keys.push(key);
-    const conversationId = key.pk.slice(conversationKey('').pk.length);
-    const messages = [];
-    // The messages (gsi2) and the hub's sends, recorded or not (gsi3, keys only).
-    for (const [index, partition] of [
-      ['gsi2', conversationMessagesPartition(conversationId)],
-      ['gsi3', conversationSendsPartition(conversationId)],
-    ] as const) {
-      messages.push(
-        ...(await queryAll(context, {
-          IndexName: index,
-          KeyConditionExpression: `${index}pk = :pk`,
-          ExpressionAttributeValues: { ':pk': partition },
-        })),
-      );
-    }
-    const seen = new Set<string>();
-    for (const message of messages) {
-      if (seen.has(String(message.pk))) continue;
-      seen.add(String(message.pk));
-      const partition = await queryAll(context, {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': String(message.pk) },
-      });
-      keys.push(...partition.map(keyOf));
-      for (const id of sentMessageStateIds(message)) {
-        const state = await queryAll(context, {
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': messageStateKey(id).pk },
-        });
-        keys.push(...state.map(keyOf), messageStateKey(id));
-      }
-    }
-  }
+  for (const conversation of conversations)
+    keys.push(...(await conversationFootprint(context, conversationIdOfKey(keyOf(conversation)))));
   return keys;
 };
 

@@ -8,7 +8,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { contactFootprint, keyOf, queryAll } from './contacts.ts';
+import { contactRecords, conversationFootprint, keyOf, queryAll } from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
@@ -60,9 +60,12 @@ const MAX_MERGED_PEOPLE = 64;
 
 /**
  * Every key of a person, and their channel contacts' keys; empty when the hub has no conversation
- * with them. The person's gsi3 partition lists their conversations and the people merged into them,
- * whose partitions are walked in turn (a conversation recorded while a merge moved it may still sit
- * there), and whose merge items go too.
+ * with them. The person's gsi3 partition lists their conversations, their channel contacts and the
+ * people merged into them, whose partitions are walked in turn (a conversation recorded while a
+ * merge moved it may still sit there), and whose merge items go too. Each conversation found brings
+ * its messages (conversationFootprint), whoever its contact is: one known only by a placeholder is
+ * a person per conversation, not found again from the contact. Each channel contact brings its own
+ * items (contactRecords).
  */
 const personFootprint = async (
   context: TableContext,
@@ -97,7 +100,10 @@ const personFootprint = async (
     if (view) contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
   }
   for (const contactKey of contactKeys)
-    for (const key of await contactFootprint(context, contactKey)) add(key);
+    for (const key of (await contactRecords(context, contactKey)).keys) add(key);
+  for (const key of conversationKeys)
+    if (kindOfKey(key) === 'conversation')
+      for (const found of await conversationFootprint(context, conversationIdOfKey(key))) add(found);
   // Messages an earlier erasure of this person left at a provider: this call retries them.
   for (const key of await pendingRedactionKeys(context, contactId)) add(key);
   // The record of an undone merge of this person into another (listed under the other one).

@@ -292,6 +292,54 @@ describe('export and erasure of one person across channels', () => {
   };
   const noObjects = async () => undefined;
 
+  it('erases the messages of a person known only by a placeholder (a withheld caller id), and exports them', async () => {
+    // Prepare: an SMS from Twilio's withheld caller id, a person of its conversation alone
+    const identities: [ChannelIdentity] = [{ type: 'phone', value: '+266696687' }];
+    const conversationId = contactConversationId('sms', smsEndpoint, identities[0]);
+    const text = 'canary-withheld-Zq9 my card is 4111';
+    await recorder.recordEvent(
+      buildEvent('switchboard.message.received', eventIdFor('sms', 'message', 'SMwithheld1'), {
+        channel: 'sms',
+        provider: 'twilio',
+        endpoint: smsEndpoint,
+        contact: { identities },
+        conversationId,
+        hubMessageId: hubMessageIdFor('sms', 'SMwithheld1'),
+        direction: 'inbound',
+        providerMessageId: 'SMwithheld1',
+        providerTimestamp: minute(7),
+        receivedAt: minute(7),
+        parts: [{ type: 'text', text }],
+      }),
+    );
+    const withheld = contactIdFor('sms', { identities }, conversationId);
+    const redacted: string[] = [];
+    // Act
+    const exported = await exportPerson(context, withheld);
+    const report = await erasePerson(
+      {
+        table: context,
+        deleteObjects: noObjects,
+        redactAtProviders: async (items) => {
+          redacted.push(...items.map((item) => JSON.stringify(item)));
+          return {
+            twilio: { messages: 0, media: 0, failed: 0 },
+            whatsapp: { uploads: 0, failed: 0 },
+            unfinished: [],
+          };
+        },
+      },
+      withheld,
+    );
+    const after = await tableText();
+    // Assess: the message was exported, handed to the providers' redaction, and left no text behind
+    expect(exported?.items.map((entry) => entry.kind)).toContain('message');
+    expect(JSON.stringify(exported)).toContain(text);
+    expect(redacted.some((item) => item.includes(text))).toBe(true);
+    expect(report?.tombstones).toBeGreaterThanOrEqual(2);
+    expect(after).not.toContain('canary-withheld-Zq9');
+  });
+
   it('tells the erasure after the content is gone; a failed telling leaves the person for the retry, which tells it', async () => {
     // Prepare
     const phone = '306912340311';
