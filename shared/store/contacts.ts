@@ -151,7 +151,7 @@ const identityOfKey = (key: string): ChannelIdentity => {
  * others it lists. Undefined for a contact known only by a placeholder: that is a person per
  * conversation (contactIdFor), found from the conversation's person, never from the contact.
  */
-const contactPersonOf = (
+export const contactPersonOf = (
   contactKey: string,
   item: Record<string, unknown> | undefined,
 ): string | undefined => {
@@ -163,6 +163,40 @@ const contactPersonOf = (
   if (first && isPlaceholder(first) && identities.every((identity) => !strongIdentifierOf(identity)))
     return undefined;
   return contactIdFor(channel, { identities: identities as Contact['identities'] }, '');
+};
+
+/**
+ * Moves a channel contact's gsi3 entry to another person's partition, if it is still in `from`'s
+ * (conditional: a contact indexed again meanwhile stays where that put it). An unmerge moves back a
+ * contact indexed under the survivor while its person was merged, and an erasure one it finds listed
+ * under the person it erases that resolves to someone else. Whether it moved.
+ */
+export const moveContactPerson = async (
+  context: TableContext,
+  contactKey: string,
+  from: string,
+  to: string,
+): Promise<boolean> => {
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(contactItemKey(contactKey)),
+        UpdateExpression: 'SET gsi3pk = :to',
+        ConditionExpression: 'gsi3pk = :from',
+        ExpressionAttributeValues: marshall({
+          ':from': contactsConversationsPartition(from),
+          ':to': contactsConversationsPartition(to),
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
 };
 
 /** Every contact (one per channel) that has this identity, with its identities and consent. */

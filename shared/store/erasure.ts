@@ -8,7 +8,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { contactRecords, conversationFootprint, keyOf, queryAll } from './contacts.ts';
+import { contactRecords, conversationFootprint, keyOf, moveContactPerson, queryAll } from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
@@ -32,7 +32,7 @@ import {
   pendingRedactionRef,
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
-import { unmergeRecordKey } from './person-merges.ts';
+import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
 import { CONTACT_REGISTERS, StoredRegisterSchema } from './registers.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
@@ -58,6 +58,13 @@ const idOfKey = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
 /** People merged into one another (A into B into C…): bound of the merge tree an erasure walks. */
 const MAX_MERGED_PEOPLE = 64;
 
+/** A channel contact listed under a person it no longer is: `owner` is whom it resolves to now. */
+interface ListedElsewhere {
+  readonly contactKey: string;
+  readonly listedUnder: string;
+  readonly owner: string;
+}
+
 /**
  * Every key of a person, and their channel contacts' keys; empty when the hub has no conversation
  * with them. The person's gsi3 partition lists their conversations, their channel contacts and the
@@ -65,14 +72,19 @@ const MAX_MERGED_PEOPLE = 64;
  * merge moved it may still sit there), and whose merge items go too. Each conversation found brings
  * its messages (conversationFootprint), whoever its contact is: one known only by a placeholder is
  * a person per conversation, not found again from the contact. Each channel contact brings its own
- * items (contactRecords).
+ * items (contactRecords); one listed in the partition that is someone else now (indexed there while
+ * they were merged into this person, the merge since undone) is left to them.
  */
 const personFootprint = async (
   context: TableContext,
   contactId: string,
-): Promise<{ contactKeys: string[]; keys: ItemKey[] }> => {
+): Promise<{ contactKeys: string[]; keys: ItemKey[]; elsewhere: ListedElsewhere[] }> => {
   const people = [contactId];
   const conversationKeys: ItemKey[] = [];
+  /** Channel contacts the partitions list, with the person whose partition lists them. */
+  const listedContacts = new Map<string, string>();
+  /** Listed contacts that are someone else now: erasure moves them to that person. */
+  const elsewhere: ListedElsewhere[] = [];
   const contactKeys = new Set<string>();
   const keys = new Map<string, ItemKey>();
   const add = (key: ItemKey): void => {
@@ -86,12 +98,16 @@ const personFootprint = async (
       ExpressionAttributeValues: { ':pk': contactsConversationsPartition(person) },
     })) {
       const key = keyOf(item);
+      const kind = kindOfKey(key);
+      // A channel contact's items are added below, if it is still this person's.
+      if (kind === 'contact') {
+        listedContacts.set(contactKeyOfItem(key), person);
+        continue;
+      }
       add(key);
       // The record of an undone merge names this person; the other one is a person of their own.
       if (String(item.gsi3sk).startsWith(PERSON_UNMERGED_PREFIX)) continue;
-      const kind = kindOfKey(key);
-      if (kind === 'contact') contactKeys.add(contactKeyOfItem(key));
-      else if (kind !== 'personMerge') conversationKeys.push(key);
+      if (kind !== 'personMerge') conversationKeys.push(key);
       else if (!people.includes(discardedIdOfMergeKey(key))) people.push(discardedIdOfMergeKey(key));
     }
   }
@@ -99,8 +115,27 @@ const personFootprint = async (
     const view = conversationViewOf(item);
     if (view) contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
   }
-  for (const contactKey of contactKeys)
-    for (const key of (await contactRecords(context, contactKey)).keys) add(key);
+  for (const contactKey of new Set([...contactKeys, ...listedContacts.keys()])) {
+    const records = await contactRecords(context, contactKey);
+    const listedUnder = listedContacts.get(contactKey);
+    // A conversation's contact is the person's; a contact only listed is theirs if its own person is
+    // one of them or resolves to one (known only by a placeholder, it has none: it is kept).
+    const own = records.person;
+    if (
+      !contactKeys.has(contactKey) &&
+      listedUnder !== undefined &&
+      own !== undefined &&
+      !people.includes(own)
+    ) {
+      const owner = await resolvePerson(context, own);
+      if (!people.includes(owner)) {
+        elsewhere.push({ contactKey, listedUnder, owner });
+        continue;
+      }
+    }
+    contactKeys.add(contactKey);
+    for (const key of records.keys) add(key);
+  }
   for (const key of conversationKeys)
     if (kindOfKey(key) === 'conversation')
       for (const found of await conversationFootprint(context, conversationIdOfKey(key))) add(found);
@@ -109,7 +144,7 @@ const personFootprint = async (
   // The record of an undone merge of this person into another (listed under the other one).
   const unmerged = await unmergeRecordKey(context, contactId);
   if (unmerged) add(unmerged);
-  return { contactKeys: [...contactKeys], keys: [...keys.values()] };
+  return { contactKeys: [...contactKeys], keys: [...keys.values()], elsewhere };
 };
 
 const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
@@ -323,7 +358,10 @@ export const erasePerson = async (
   contactId: string,
 ): Promise<ErasureReport | undefined> => {
   const context = deps.table;
-  const { contactKeys, keys } = await personFootprint(context, contactId);
+  const { contactKeys, keys, elsewhere } = await personFootprint(context, contactId);
+  // Another person's contact listed here goes to them: it stays, and no longer names this person.
+  for (const { contactKey, listedUnder, owner } of elsewhere)
+    await moveContactPerson(context, contactKey, listedUnder, owner);
   if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');

@@ -8,14 +8,15 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ContactIdSchema } from '#shared/contract/common.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { keyOf, queryAll } from './contacts.ts';
+import { contactPersonOf, keyOf, moveContactPerson, queryAll } from './contacts.ts';
 import { conversationViewOf, setConversationPerson } from './conversations.ts';
 import { epochSeconds, isConditionFailure } from './item-rules.ts';
 import {
+  contactKeyOfItem,
   contactsConversationsPartition,
   conversationIdOfKey,
-  conversationKey,
   discardedIdOfMergeKey,
+  kindOfKey,
   PERSON_CONVERSATION_PREFIX,
   PERSON_MERGE_PREFIX,
   PERSON_UNMERGED_PREFIX,
@@ -31,10 +32,11 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * person. A person's id resolves through these items to the person that stands for them now; every
  * conversation sits in the gsi3 partition of that person, with that `contactId` in its state.
  * A merge moves the discarded person's conversations; an unmerge marks the item undone and moves
- * back every conversation whose own person no longer resolves to where it is. Neither touches the
- * address a conversation replies to. An undone merge stays UNMERGE_RECORD_SECONDS as the record of
- * the unmerge (when, why, what moved back), so a retried unmerge answers the same and publishes the
- * same event; it is no merge for any reader, and a new merge of the same person replaces it.
+ * back every conversation, and every channel contact, whose own person no longer resolves to where
+ * it is. Neither touches the address a conversation replies to. An undone merge stays
+ * UNMERGE_RECORD_SECONDS as the record of the unmerge (when, why, what moved back), so a retried
+ * unmerge answers the same and publishes the same event; it is no merge for any reader, and a new
+ * merge of the same person replaces it.
  */
 
 /** How long an undone merge is kept as the record of its unmerge: far beyond any client's retries. */
@@ -323,8 +325,10 @@ export type UnmergeOutcome =
 /**
  * Undoes the merge of `discarded` into `surviving`: every conversation of the person they both
  * stand for whose own person (from its contact, through the merges left) is no longer that person
- * moves back, then the merge item becomes the record of the unmerge (when, why, what went back),
- * then a last pass catches a conversation recorded meanwhile. Conversations of people merged into
+ * moves back, and so does every channel contact listed under that person (the recorder lists a new
+ * contact of the discarded person under the survivor while they are merged), then the merge item
+ * becomes the record of the unmerge (when, why, what went back), then a last pass catches a
+ * conversation recorded meanwhile. Conversations of people merged into
  * the discarded one go back with it. Running it again (a retried request, a crash half-way) makes
  * the last pass again and answers the same unmerge, for as long as the record is kept.
  */
@@ -339,18 +343,40 @@ export const unmergePeople = async (
   const root = await resolvePerson(context, request.surviving);
   const moveBack = async (stopAt: string | undefined): Promise<Set<string>> => {
     const moved = new Set<string>();
-    const ids = await conversationIdsOf(context, root);
-    const items = await batchGetItems(context, ids.map(conversationKey));
+    // The conversations and channel contacts listed under the person (merges are not moved).
+    const listed = (
+      await queryAll(context, {
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk',
+        ExpressionAttributeValues: { ':pk': contactsConversationsPartition(root) },
+      })
+    )
+      .map(keyOf)
+      .filter((key) => kindOfKey(key) === 'conversation' || kindOfKey(key) === 'contact');
+    const found = await batchGetItems(context, listed);
+    const items = found.filter((item) => kindOfKey(keyOf(item)) === 'conversation');
     const people = new Map<string, string>();
+    const personOf = async (own: string): Promise<string> => {
+      const target = people.get(own) ?? (await resolvePerson(context, own, stopAt));
+      people.set(own, target);
+      return target;
+    };
     const targets = new Map<string, string>();
     for (const item of items) {
       const view = conversationViewOf(item);
       if (!view) continue;
       const { channel, contact, conversationId } = view.state;
-      const own = contactIdFor(channel, contact, conversationId);
-      const target = people.get(own) ?? (await resolvePerson(context, own, stopAt));
-      people.set(own, target);
-      targets.set(conversationId, target);
+      targets.set(conversationId, await personOf(contactIdFor(channel, contact, conversationId)));
+    }
+    // A channel contact the recorder indexed under the survivor while its person was merged goes
+    // back too, or an erasure or export of the survivor would take it (one known only by a
+    // placeholder has no person of its own: it stays).
+    for (const item of found) {
+      const key = keyOf(item);
+      if (kindOfKey(key) !== 'contact' || item.gsi3pk !== contactsConversationsPartition(root)) continue;
+      const own = contactPersonOf(contactKeyOfItem(key), item);
+      const target = own === undefined ? root : await personOf(own);
+      if (target !== root) await moveContactPerson(context, contactKeyOfItem(key), root, target);
     }
     for (const item of items) {
       const conversationId = conversationIdOfKey(keyOf(item));

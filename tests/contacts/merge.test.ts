@@ -1,5 +1,5 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
@@ -16,8 +16,9 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { indexContact } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { conversationPage } from '#shared/store/helpdesk-queries.ts';
 import { mergePeople, mergesInto, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
@@ -368,19 +369,63 @@ describe('explicit merge and unmerge of people', () => {
     expect(text).not.toContain(kim);
   });
 
-  it('erasing the survivor of an undone merge leaves the other person', async () => {
-    // Prepare
+  it('erasing the survivor of an undone merge leaves the other person, with what they wrote while merged', async () => {
+    // Prepare: the other person writes on WhatsApp while merged (their new contact is indexed under
+    // Lea), then the merge is undone.
     const lea = personOf('sms', '+306912347001');
     const other = personOf('sms', '+306912347002');
     await recorder.recordEvent(messageFrom('sms', '+306912347001', 'SMkeep1', minute(1)));
     await recorder.recordEvent(messageFrom('sms', '+306912347002', 'SMkeep2', minute(1)));
     await mergePeople(context, { surviving: lea, discarded: other, reason: 'same', at: minute(2) });
-    await unmergePeople(context, { surviving: lea, discarded: other, reason: 'two', at: minute(3) });
+    await recorder.recordEvent(messageFrom('whatsapp', '+306912347002', 'wamid.keep-2', minute(3)));
+    await unmergePeople(counting(context), {
+      surviving: lea,
+      discarded: other,
+      reason: 'two',
+      at: minute(4),
+    });
+    const listedUnder = async (person: string) =>
+      (
+        await context.client.send(
+          new QueryCommand({
+            TableName: context.tableName,
+            IndexName: 'gsi3',
+            KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :contact)',
+            ExpressionAttributeValues: marshall({ ':pk': `PERSON#${person}`, ':contact': 'CONTACT#' }),
+          }),
+        )
+      ).Items?.map((raw) => String(unmarshall(raw).gsi3sk).replace('CONTACT#', '')) ?? [];
+    const contactsOfOther = await listedUnder(other);
+    // A recorder that resolved the person just before the unmerge indexes the contact under Lea again.
+    await indexContact(
+      context,
+      'whatsapp',
+      'whatsapp#wa_id:306912347002',
+      [identityOf('whatsapp', '+306912347002')],
+      lea,
+    );
     // Act
-    await erasePerson({ table: context, deleteObjects: async () => {} }, lea);
-    // Assess: the other person keeps their conversation; the record of the unmerge (naming Lea) is gone.
-    expect(await journey(other)).toEqual(['sms:same']);
+    const leaExport = JSON.stringify(await exportPerson(context, lea));
+    await erasePerson({ table: counting(context), deleteObjects: async () => {} }, lea);
+    const otherExported = await exportPerson(context, other);
+    const otherExport = JSON.stringify(otherExported);
+    const contactsOfOtherAfter = await listedUnder(other);
+    // Assess: the unmerge gave the other person back their WhatsApp contact; Lea's export and
+    // erasure left them alone, the contact listed under her again included (the erasure gave it
+    // back); the record of the unmerge (naming Lea) is gone; every call is one the IAM policies allow.
+    expect(contactsOfOther).toContain('whatsapp#wa_id:306912347002');
+    expect(contactsOfOtherAfter).toContain('whatsapp#wa_id:306912347002');
+    expect(leaExport).toContain('hello SMkeep1');
+    expect(leaExport).not.toContain('306912347002');
+    expect(leaExport).not.toContain('hello wamid.keep-2');
+    expect(await journey(other)).toEqual(['sms:same', 'whatsapp:same']);
+    expect(otherExport).toContain('hello SMkeep2');
+    expect(otherExport).toContain('hello wamid.keep-2');
+    expect(otherExported?.items.filter((entry) => entry.kind === 'contact')).toHaveLength(2);
+    expect(otherExport).toContain('whatsapp#wa_id:306912347002');
     const scan = await context.client.send(new ScanCommand({ TableName: context.tableName }));
     expect(JSON.stringify((scan.Items ?? []).map((raw) => unmarshall(raw)))).not.toContain(lea);
+    for (const action of calls)
+      expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
   });
 });
