@@ -116,7 +116,7 @@ export class ChannelWebhook extends Construct {
           {
             id: 'AwsSolutions-APIG4',
             reason:
-              'Providers (Meta, Twilio, Mailgun) cannot send IAM, JWT or Cognito credentials; every request is authenticated in the function by the provider’s HMAC signature over the raw body.',
+              'Providers (Meta, Twilio, Mailgun) cannot send IAM, JWT or Cognito credentials; every request is authenticated in the function by what its provider documents: Meta’s HMAC over the raw body (its GET subscription handshake by the verify token), Twilio’s HMAC over the public URL and the sorted form parameters, Mailgun’s HMAC over its timestamp and single-use token.',
           },
         ]);
       }

@@ -22,6 +22,8 @@ export interface EmailDeliveryEventsProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * What happens to the topic's key, the function's log group and the failed-events queue when the
+   * stack goes (production: RETAIN, as every other data and log resource).
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -81,6 +83,7 @@ export class EmailDeliveryEvents extends Construct {
 
     this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
       retentionPeriod: Duration.days(14),
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
       enforceSSL: true,
       ...(key
         ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
@@ -93,6 +96,7 @@ export class EmailDeliveryEvents extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(30),
       logRetention: props.logRetention,
+      ...(props.removalPolicy ? { logRemovalPolicy: props.removalPolicy } : {}),
       deadLetterQueue: this.failedEvents,
       retryAttempts: 2,
     });

@@ -85,6 +85,8 @@ export class EmailIntake extends Construct {
 
     this.failedEvents = new sqs.Queue(this, 'FailedEvents', {
       retentionPeriod: Duration.days(14),
+      // Failed receipts are data like the function's logs: kept when the stack goes in production.
+      ...(props.logRemovalPolicy ? { removalPolicy: props.logRemovalPolicy } : {}),
       enforceSSL: true,
       ...(key
         ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }

@@ -51,7 +51,9 @@ const suppressObjectWildcards = (
     [
       {
         id: 'AwsSolutions-IAM5',
-        reason: `Object keys are per payload; ${what} is limited to the prefixes this function uses.`,
+        // One reason per role survives in the nag report, so it names no single action: each object
+        // action the role has (${what} among them) is granted under the prefixes its function uses only.
+        reason: `Object keys are per payload; every object action of this role (here ${what}) is limited to the prefixes its function uses.`,
         appliesTo: prefixes.map((prefix) => objectWildcard(bucket, prefix)),
       },
     ],
@@ -64,7 +66,7 @@ const grantPayloadObjects = (
   grantee: iam.IGrantable,
   bucket: s3.IBucket,
   prefixes: readonly string[],
-  action: 's3:PutObject' | 's3:GetObject' | 's3:DeleteObject',
+  action: 's3:PutObject' | 's3:GetObject' | 's3:DeleteObject' | 's3:AbortMultipartUpload',
   what: string,
 ): void => {
   if (prefixes.length === 0) return;
@@ -96,6 +98,17 @@ export const grantDeletePayloads = (
   bucket: s3.IBucket,
   prefixes: readonly string[],
 ): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:DeleteObject', 'deleting');
+
+/**
+ * Aborts multipart uploads under the given prefixes only: Create, UploadPart and Complete are
+ * s3:PutObject in IAM, AbortMultipartUpload is its own action (a failed upload's parts go with it,
+ * not a day later with the lifecycle rule).
+ */
+export const grantAbortUploads = (
+  grantee: iam.IGrantable,
+  bucket: s3.IBucket,
+  prefixes: readonly string[],
+): void => grantPayloadObjects(grantee, bucket, prefixes, 's3:AbortMultipartUpload', 'aborting uploads');
 
 /**
  * Lists payload objects under the given prefixes only (ListObjectsV2 with `Prefix`): s3:ListBucket

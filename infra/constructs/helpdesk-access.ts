@@ -27,12 +27,15 @@ export interface HelpdeskAccessProps {
 
 /**
  * Prefixes a helpdesk follows event references into: attachments, bodies (and claim-checked
- * events under bodies/events/), and raw MIME, which unsupported e-mail events point to.
+ * events under bodies/events/), and raw MIME, which e-mail events name (`rawMimeKey`) and
+ * unsupported e-mail events point to: Mailgun's copies under raw/email/, and the objects SES's
+ * receipt rule writes under ses-inbound/.
  */
 export const HELPDESK_READABLE_PREFIXES = [
   PAYLOAD_BUCKET.prefixes.attachments,
   PAYLOAD_BUCKET.prefixes.bodies,
   PAYLOAD_BUCKET.prefixes.rawEmail,
+  PAYLOAD_BUCKET.prefixes.sesInbound,
 ];
 
 /**
@@ -81,7 +84,8 @@ export class HelpdeskAccess extends Construct {
       statements.push(
         new iam.PolicyStatement({
           sid: 'DecryptHubData',
-          actions: ['kms:Decrypt'],
+          // Decrypt to read the queue and the bucket; GenerateDataKey to send to the encrypted outbox.
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: [props.dataKey.keyArn],
         }),
       );

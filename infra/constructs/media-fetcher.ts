@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MEDIA_FETCHER, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
+  grantAbortUploads,
   grantDeletePayloads,
   grantPutPayloads,
   grantReadSecret,
@@ -80,12 +81,13 @@ export class MediaFetcher extends Construct {
     // The event source's consume grant includes sqs:ChangeMessageVisibility, with which a failing
     // provider's job is made to come back after its backoff.
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
-    // Attachments (multipart uploads are PutObject in IAM), their deletion when the message was
-    // erased during the download, and claim checks of the events it publishes.
+    // Attachments (multipart uploads are PutObject in IAM, but for their abort), their deletion when
+    // the message was erased during the download, and claim checks of the events it publishes.
     grantPutPayloads(this.function, storage.payloadBucket, [
       PAYLOAD_BUCKET.prefixes.attachments,
       PAYLOAD_BUCKET.claimCheckPrefix,
     ]);
+    grantAbortUploads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
     grantDeletePayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
     grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
   }

@@ -155,6 +155,10 @@ export const HELPDESK_QUEUE: QueueDefinition = {
  * of its conversation) ends in send_failed there; one whose 50th receive died with its function
  * (a crash, a timeout) ends at the next, before anything else is tried. The dead-letter queue gets
  * only what cannot be attributed to a conversation, and what could not be ended in 10 receives more.
+ * The visibility timeout is twice the sender's, not the six times AWS suggests for event sources:
+ * a reply whose delivery died should be tried again within a minute, not three; a receive lost to
+ * Lambda throttling costs one of the 50 (at least 50 minutes of them), and the event source's
+ * maximum concurrency keeps it from invoking more environments than the sender has (fewer throttled receives).
  */
 export const OUTBOX_QUEUE: QueueDefinition = {
   name: 'switchboard-outbox.fifo',

@@ -59,17 +59,18 @@ describe('HelpdeskAccess managed policy', () => {
     expect(read?.Resource).toEqual(
       HELPDESK_READABLE_PREFIXES.map((prefix) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}*`]] })),
     );
-    expect(HELPDESK_READABLE_PREFIXES).not.toContain('ses-inbound/');
+    // The raw MIME every e-mail event names: Mailgun's copies and SES's receipt objects.
+    expect(HELPDESK_READABLE_PREFIXES).toEqual(expect.arrayContaining(['raw/email/', 'ses-inbound/']));
   });
 
-  it('adds kms:Decrypt on the data key only when one is used', () => {
+  it('adds kms:Decrypt and kms:GenerateDataKey (to send to the encrypted outbox) on the data key only when one is used', () => {
     // Act
     const plainActions = statementsOf(plain).flatMap((statement) => statement.Action);
     const decrypt = statementsOf(withKey).find((statement) => statement.Sid === 'DecryptHubData');
     // Assess
     expect(plainActions.some((action) => action.startsWith('kms:'))).toBe(false);
     expect(decrypt).toMatchObject({
-      Action: 'kms:Decrypt',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: { 'Fn::GetAtt': [logicalId(withKey.stack.storage.dataKey ?? withKey.stack), 'Arn'] },
     });
   });

@@ -36,6 +36,7 @@ describe('MediaFetcher', () => {
       [...MEDIA_FETCHER_TABLE_ACTIONS].sort(),
     );
     expect(actions.filter((action) => action.startsWith('s3:')).sort()).toEqual([
+      's3:AbortMultipartUpload',
       's3:DeleteObject',
       's3:PutObject',
     ]);
@@ -45,6 +46,10 @@ describe('MediaFetcher', () => {
     ]);
     const bucketArn = { 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] };
     expect(resourcesFor(template, roleId, 's3:DeleteObject')).toEqual([
+      JSON.stringify({ 'Fn::Join': ['', [bucketArn, '/attachments/*']] }),
+    ]);
+    // A failed multipart upload of an attachment is aborted (shared/media/upload.ts), not left for the lifecycle rule.
+    expect(resourcesFor(template, roleId, 's3:AbortMultipartUpload')).toEqual([
       JSON.stringify({ 'Fn::Join': ['', [bucketArn, '/attachments/*']] }),
     ]);
     // The recorder is told where to leave the jobs, and only it and the fetcher know the queue.

@@ -5,6 +5,7 @@ import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 // Prepare (once per file): everything on behind a custom domain, and a minimal SMS-only hub.
 const full = buildHub({ ...ALL_CHANNELS_CONTEXT, publicBaseUrl: 'https://hooks.example.com' });
 const smsOnly = buildHub({ channels: 'sms', production: 'true', namePrefix: 'acme' });
+const everyChannelInProduction = buildHub({ ...ALL_CHANNELS_CONTEXT, production: 'true' });
 const outputsOf = (built: ReturnType<typeof buildHub>) => built.template.findOutputs('*');
 
 describe('SwitchboardStack wiring', () => {
@@ -124,9 +125,12 @@ describe('SwitchboardStack wiring', () => {
     }
   });
 
-  it('retains every stateful resource and log group in production', () => {
+  it.each([
+    ['SMS only', smsOnly],
+    ['every channel, SES in and out included', everyChannelInProduction],
+  ])('retains every stateful resource and log group in production (%s)', (_name, built) => {
     // Act
-    const template = smsOnly.template.toJSON() as {
+    const template = built.template.toJSON() as {
       Resources: Record<string, { Type: string; DeletionPolicy?: string }>;
     };
     const stateful = Object.values(template.Resources).filter((resource) =>
@@ -142,7 +146,7 @@ describe('SwitchboardStack wiring', () => {
     // Assess
     expect(stateful.length).toBeGreaterThan(8);
     for (const resource of stateful) expect(resource.DeletionPolicy, resource.Type).toBe('Retain');
-    smsOnly.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
   });
 
   it('is environment-agnostic (no account or region baked in, so synth needs no AWS access)', () => {
