@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ENCODED_WORDS } from '#shared/channels/email/inbound/headers.ts';
+import { hasTooManyEncodedWords, MAX_ENCODED_WORDS } from '#shared/channels/email/inbound/headers.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
@@ -45,6 +45,44 @@ describe('encoded words in e-mail headers', () => {
         raw: { maxEncodedWords: MAX_ENCODED_WORDS, rawMimeKey: CONTEXT.rawMimeKey },
       },
     });
+  });
+
+  it('keeps a mail of 60,000 words with a space inside, one per folded line, as unsupported', async () => {
+    // Prepare: 1.1 MB that postal-mime reads as adjacent words (the space is part of the text) and
+    // joined in 36 s; the count had skipped them, as it had words of a charset over 75 characters.
+    const words = Array.from({ length: 60_000 }, () => '=?utf-8?B?QU B?=');
+    const mime = Buffer.from(
+      [
+        'From: Maria <maria@customer.example>',
+        'To: support@switchboard.example',
+        `Subject: ${words.join('\r\n ')}`,
+        'Message-ID: <encoded-words@customer.example>',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Hello',
+      ].join('\r\n'),
+      'latin1',
+    );
+    // Act
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'email.too_many_encoded_words', raw: { rawMimeKey: CONTEXT.rawMimeKey } },
+    });
+  });
+
+  it('counts every word postal-mime decodes, a long charset or a folded text among them', () => {
+    // Prepare
+    const longCharset = `=?${'x'.repeat(100)}?Q?a?= `;
+    const foldedText = '=?utf-8?Q?a\r\n b?= ';
+    // Act
+    const counted = (word: string) => hasTooManyEncodedWords(word.repeat(MAX_ENCODED_WORDS + 1));
+    // Assess
+    expect(counted(longCharset)).toBe(true);
+    expect(counted(foldedText)).toBe(true);
+    expect(hasTooManyEncodedWords(foldedText.repeat(MAX_ENCODED_WORDS))).toBe(false);
   });
 
   it('decodes a mail of as many encoded words as the bound allows', async () => {

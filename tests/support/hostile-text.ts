@@ -45,5 +45,9 @@ export const HOSTILE_TEXTS: Readonly<Record<string, (size: number) => string>> =
   'URL-encoded at signs': (size) => repeatTo('a%40', size),
   'a long label after an @': (size) => repeatTo('b', size, 'a@', '.'),
   'unclosed quotes': (size) => repeatTo('"a a', size),
+  /** RFC 2047 encoded words: openers, unterminated words, words with spaces and question marks. */
+  'encoded-word openers': (size) => repeatTo('=?', size, '', 'x'),
+  'unterminated encoded words': (size) => repeatTo('=?u?B?Q U', size, '', '?'),
+  'question marks': (size) => repeatTo('?', size, '=', '='),
   'digit groups in separator runs': (size) => repeatTo('12 (3)  ', size, '+', 'x'),
 };

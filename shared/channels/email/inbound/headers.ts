@@ -19,8 +19,17 @@ export const messageIdsIn = (value: string | undefined): string[] => {
  */
 export const MAX_ENCODED_WORDS = 5_000;
 
-/** An encoded word's frame: charset, encoding, text; each attempt stops at the next `?`. */
-const ENCODED_WORD = /=\?[^?\s]{1,75}\?[bq]\?[^?\s]*\?=/gi;
+/**
+ * An encoded word as postal-mime (4.0.0, ENCODED_WORD_PATTERN) recognises it: a charset of any
+ * length up to the next `?`, and a text that may hold spaces and line breaks (a word folded over
+ * lines). A narrower frame (charset of 75 characters at most, no space in the text) missed words
+ * postal-mime still joins: 60,000 words of `=?utf-8?B?QU B?=`, one per folded line, took 36 s.
+ * Every part of the frame stops at the next `?`, and each match holds exactly four of them, as
+ * each word postal-mime reads does: an attempt scans at most the next few `?`-free stretches
+ * (linear time), and the count, taken over the raw mail rather than header by header, is never
+ * under half of postal-mime's words.
+ */
+const ENCODED_WORD = /=\?[^?\s]+\?[bq]\?[^?]*\?=/gi;
 
 /** Whether the raw MIME (read as latin1) holds more than MAX_ENCODED_WORDS encoded words. */
 export const hasTooManyEncodedWords = (latin1: string): boolean => {
