@@ -7,6 +7,7 @@ import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/types.ts';
 import { identifyParties, mailboxesOf } from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
+import { MAX_BASE64_PIECES, TooManyBase64Pieces, withBase64Budget } from './base64-budget.ts';
 import { placeBodies } from './bodies.ts';
 import type { InboundEmailContext } from './context.ts';
 import { deliveryStatusEvents } from './delivery-status.ts';
@@ -107,11 +108,13 @@ const collectAttachments = (
  */
 const MAX_INLINE_FORWARD_DEPTH = 1;
 
-const parseMime = async (rawMime: Uint8Array): Promise<Email | undefined> => {
+const parseMime = async (rawMime: Uint8Array): Promise<Email | 'too_many_base64_pieces' | undefined> => {
   try {
-    return await PostalMime.parse(rawMime, { maxRfc822NestingDepth: MAX_INLINE_FORWARD_DEPTH });
-  } catch {
-    return undefined;
+    return await withBase64Budget(() =>
+      PostalMime.parse(rawMime, { maxRfc822NestingDepth: MAX_INLINE_FORWARD_DEPTH }),
+    );
+  } catch (error) {
+    return error instanceof TooManyBase64Pieces ? 'too_many_base64_pieces' : undefined;
   }
 };
 
@@ -139,6 +142,11 @@ export const normalizeInboundEmail = async (
   }
   const message = await parseMime(rawMime);
   if (message === undefined) return unsupportedEmail(rawMime, context, 'email.unparsable', {});
+  if (message === 'too_many_base64_pieces') {
+    return unsupportedEmail(rawMime, context, 'email.too_many_base64_pieces', {
+      maxBase64Pieces: MAX_BASE64_PIECES,
+    });
+  }
   try {
     return buildMessageEvent(rawMime, message, context);
   } catch {
