@@ -467,7 +467,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
       const order = timeOrder(at, undefined, eventId);
       for (const contactKey of contactKeys) {
-        await recordConsentChange(table, contactKey, order, {
+        await recordConsentChange(table, contactKey, {
           channel: change.channel,
           scope,
           consent: change.consent,

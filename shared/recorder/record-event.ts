@@ -347,7 +347,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       }
     }
     if (event.type === 'switchboard.contact.consent_changed') {
-      const { contactKey, order, entry } = consentLedgerEntryFor(event);
+      const { contactKey, entry } = consentLedgerEntryFor(event);
       if (await store.wasErasedWith(contactKey, event.id)) {
         // A provider's late retry of a STOP the erased contact sent: it would bring their identifiers back.
         logger.info('consent event of an erased contact not recorded again', { eventId: event.id });
@@ -358,7 +358,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       const person = await store.resolvePerson(contactIdFor(channel, contact, conversationId));
       await store.indexContact(channel, contactKey, contact.identities, person, { keepPerson: true });
       await step('index-contact', event);
-      await store.recordConsentChange(contactKey, order, entry);
+      await store.recordConsentChange(contactKey, entry);
       await step('record-consent', event);
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention);

@@ -132,7 +132,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
   }
 };
 
-/** A consent event's entry in its contact's ledger, in the order of the register it moves. */
+/** A consent event's entry in its contact's ledger (one per event, whenever the hub receives it). */
 export const consentLedgerEntryFor = (event: HubEventOf<'switchboard.contact.consent_changed'>) => {
   const { data } = event;
   const at = occurredAt(event);
@@ -146,9 +146,5 @@ export const consentLedgerEntryFor = (event: HubEventOf<'switchboard.contact.con
     at,
     eventId: event.id,
   };
-  return {
-    contactKey: contactKeyFor(data.channel, data.contact),
-    order: timeOrder(at, event.sequence, event.id),
-    entry,
-  };
+  return { contactKey: contactKeyFor(data.channel, data.contact), entry };
 };

@@ -26,18 +26,20 @@ export const ConsentLedgerEntrySchema = z.object({
 });
 export type ConsentLedgerEntry = z.infer<typeof ConsentLedgerEntrySchema>;
 
-/** Idempotent: a redelivered event rewrites its own entry (the key carries the register order). */
+/**
+ * Idempotent: a redelivered event rewrites its own entry, keyed by its id (not by when the hub
+ * received it), so a provider's retry after the ingest queue's deduplication window adds nothing.
+ */
 export const recordConsentChange = async (
   context: TableContext,
   contactKey: string,
-  order: string,
   change: ConsentLedgerEntry,
 ): Promise<void> => {
   const output = await context.client.send(
     new PutItemCommand({
       TableName: context.tableName,
       Item: marshall(
-        { ...consentChangeKey(contactKey, change.scope, order), ...change },
+        { ...consentChangeKey(contactKey, change.scope, change.eventId), ...change },
         { removeUndefinedValues: true },
       ),
       ReturnConsumedCapacity: 'TOTAL',
@@ -46,7 +48,11 @@ export const recordConsentChange = async (
   track(context, 'PutItem', output);
 };
 
-/** Every change recorded for these channel contacts, newest first. */
+/**
+ * Every change recorded for these channel contacts, newest first, once per event and contact: an
+ * entry written before its key was the event's id (when it held the arrival) and again by a later
+ * retry is listed once, at its earliest time.
+ */
 export const readConsentHistory = async (
   context: TableContext,
   contactKeys: readonly string[],
@@ -55,6 +61,7 @@ export const readConsentHistory = async (
 ): Promise<ConsentLedgerEntry[]> => {
   const changes: ConsentLedgerEntry[] = [];
   for (const contactKey of contactKeys) {
+    const byEvent = new Map<string, ConsentLedgerEntry>();
     const items = await queryAll(context, {
       ...(consistent ? { ConsistentRead: true } : {}),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -62,8 +69,11 @@ export const readConsentHistory = async (
     });
     for (const item of items) {
       const parsed = ConsentLedgerEntrySchema.safeParse(item);
-      if (parsed.success) changes.push(parsed.data);
+      if (!parsed.success) continue;
+      const seen = byEvent.get(parsed.data.eventId);
+      if (!seen || parsed.data.at < seen.at) byEvent.set(parsed.data.eventId, parsed.data);
     }
+    changes.push(...byEvent.values());
   }
   return changes.sort((a, b) => (a.at === b.at ? b.eventId.localeCompare(a.eventId) : b.at < a.at ? -1 : 1));
 };

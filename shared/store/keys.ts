@@ -121,7 +121,7 @@ export const ITEM_KINDS = {
   },
   consentChange: {
     pk: 'CONTACT#<channel>#<type:value>',
-    sk: 'CONSENT#<scope>#<order>',
+    sk: 'CONSENT#<scope>#<eventId>',
     indexes: [],
     personalData: true,
     reach: 'contact-partition',
@@ -489,11 +489,12 @@ const CONSENT_CHANGE_PREFIX = 'CONSENT#';
 
 /**
  * One entry of a contact's consent ledger, in its partition (reached, exported and erased with it):
- * per scope, in the order of the registers (time, arrival, event), so a redelivery rewrites itself.
+ * per scope and event, so a provider's retry rewrites its entry whenever the hub receives it again
+ * (the register's order holds the arrival, which a retry changes). The ledger is ordered when read.
  */
-export const consentChangeKey = (contactKey: string, scope: string, order: string): ItemKey => ({
+export const consentChangeKey = (contactKey: string, scope: string, eventId: string): ItemKey => ({
   pk: contactItemKey(contactKey).pk,
-  sk: `${CONSENT_CHANGE_PREFIX}${scope}#${order}`,
+  sk: `${CONSENT_CHANGE_PREFIX}${scope}#${eventId}`,
 });
 
 export const consentChangePrefix = (): string => CONSENT_CHANGE_PREFIX;

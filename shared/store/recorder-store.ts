@@ -69,7 +69,7 @@ export interface RecorderStore {
   /** Whether a consent event was applied to a contact that has since been erased (a late retry). */
   wasErasedWith(contactKey: string, eventId: string): Promise<boolean>;
   /** Idempotent: the change's entry in the contact's consent ledger. */
-  recordConsentChange(contactKey: string, order: string, entry: ConsentLedgerEntry): Promise<void>;
+  recordConsentChange(contactKey: string, entry: ConsentLedgerEntry): Promise<void>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
   /** Forward-only write; `stale` when the stored value is ahead (or equal, from another event). */
@@ -103,7 +103,7 @@ export const createRecorderStore = (
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),
     wasErasedWith: (contactKey, eventId) => wasErasedWith(context, contactKey, eventId),
-    recordConsentChange: (contactKey, order, entry) => recordConsentChange(context, contactKey, order, entry),
+    recordConsentChange: (contactKey, entry) => recordConsentChange(context, contactKey, entry),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>

@@ -1,3 +1,5 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildEvent,
@@ -6,12 +8,13 @@ import {
   eventIdFor,
   type HubEvent,
 } from '#shared/contract/index.ts';
+import { forQueue } from '#shared/intake/event-bounds.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { readConsentHistory } from '#shared/store/consent-ledger.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
-import { contactKeyFor } from '#shared/store/keys.ts';
+import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
@@ -28,13 +31,14 @@ const keyword = (
   consent: 'opted_out' | 'opted_in' | 'help_requested',
   trigger: string,
   at: string,
+  from: ChannelIdentity = phone,
 ): HubEvent =>
-  buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', phone.value, trigger, at), {
+  buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', from.value, trigger, at), {
     channel: 'sms',
     provider: 'twilio',
     endpoint,
-    contact: { identities: [phone] },
-    conversationId: contactConversationId('sms', endpoint, phone),
+    contact: { identities: [from] },
+    conversationId: contactConversationId('sms', endpoint, from),
     providerTimestamp: at,
     receivedAt: at,
     scope: 'sms',
@@ -83,5 +87,65 @@ describe('consent ledger', () => {
     ]);
     expect(history.map((change) => change.eventId)).toEqual([start.id, help.id, stop.id]);
     expect(latest.smsConsent?.consent).toBe('opted_in');
+  });
+
+  it('keeps one entry for a change the provider retried after the queue forgot it, even behind a later one', async () => {
+    // Prepare: a STOP received at 10:00:01, the START after it, and Twilio's retry of the STOP
+    // received at 10:10:01 (past SQS's 5-minute deduplication window: a new arrival sequence).
+    const caller: ChannelIdentity = { type: 'phone', value: '+306912346002' };
+    const stop = keyword('opted_out', 'STOP', minute(0), caller);
+    const start = keyword('opted_in', 'START', minute(5), caller);
+    const [stopFirst] = forQueue([stop], new Date(Date.parse(minute(0)) + 1_000));
+    const [startQueued] = forQueue([start], new Date(Date.parse(minute(5)) + 1_000));
+    const [stopRetried] = forQueue([stop], new Date(Date.parse(minute(10)) + 1_000));
+    if (!stopFirst || !startQueued || !stopRetried) throw new Error('forQueue dropped an event');
+    // Act
+    await recorder.recordEvent(stopFirst);
+    await recorder.recordEvent(stopRetried);
+    await recorder.recordEvent(startQueued);
+    await recorder.recordEvent(stopRetried);
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const history = await readConsentHistory(context, [contactKey]);
+    const latest = await readContactConsent(context, contactKey);
+    // Assess
+    expect(stopFirst.sequence).not.toBe(stopRetried.sequence);
+    expect(history.map((change) => [change.eventId, change.consent, change.at])).toEqual([
+      [start.id, 'opted_in', minute(5)],
+      [stop.id, 'opted_out', minute(0)],
+    ]);
+    expect(latest.smsConsent?.consent).toBe('opted_in');
+  });
+
+  it('lists an entry kept under its arrival and rewritten by a later retry once', async () => {
+    // Prepare: the STOP's entry as it was keyed before (time, arrival, event id).
+    const caller: ChannelIdentity = { type: 'phone', value: '+306912346003' };
+    const stop = keyword('opted_out', 'STOP', minute(0), caller);
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const arrival = '1795341601000-000000';
+    await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall({
+          pk: contactItemKey(contactKey).pk,
+          sk: `CONSENT#sms#${minute(0)}#${arrival}#${stop.id}`,
+          channel: 'sms',
+          scope: 'sms',
+          consent: 'opted_out',
+          trigger: 'STOP',
+          source: 'provider',
+          at: minute(0),
+          eventId: stop.id,
+        }),
+      }),
+    );
+    const [stopRetried] = forQueue([stop], new Date(Date.parse(minute(10)) + 1_000));
+    if (!stopRetried) throw new Error('forQueue dropped the event');
+    // Act
+    await recorder.recordEvent(stopRetried);
+    const history = await readConsentHistory(context, [contactKey]);
+    // Assess
+    expect(history.map((change) => [change.eventId, change.consent, change.trigger])).toEqual([
+      [stop.id, 'opted_out', 'STOP'],
+    ]);
   });
 });
