@@ -3,7 +3,13 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
-import { grantGetPayloads, grantPutPayloads, grantSendMessage, grantTableItems } from './grants.ts';
+import {
+  grantGetPayloads,
+  grantListPayloads,
+  grantPutPayloads,
+  grantSendMessage,
+  grantTableItems,
+} from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -90,5 +96,8 @@ export class Recorder extends Construct {
     // publishes to the helpdesk queue the same way.
     grantGetPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
     grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
+    // A missing claim check reads as 403 without s3:ListBucket: listing its key (claim checks only)
+    // tells a gone object, whose event is settled at once, from a refusal, which is retried.
+    grantListPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
   }
 }

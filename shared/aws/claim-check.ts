@@ -8,7 +8,9 @@ import { isKeyableConversationId } from './payload-keys.ts';
  * An event too large for one SQS message travels as a pointer: its JSON is stored in the payload
  * bucket under `bodies/events/<conversationId>/<sha256>.json` (`claimCheckKeyFor`) and the queue
  * carries this small envelope instead. `id`, `type` and `subject` are copied so a consumer can
- * dedupe and route without the fetch. The pointer names the key, so a consumer reads any key,
+ * dedupe and route without the fetch, and the event's `channel` and `provider` when it names them
+ * (pointers queued before 2026-12-03 have neither), so a consumer that finds the object gone can
+ * still say which event it lost and where. The pointer names the key, so a consumer reads any key,
  * the older `bodies/events/<sha256>.json` too.
  *
  * Consumers (the recorder on the ingest queue, helpdesks on the helpdesk queue) call
@@ -27,6 +29,8 @@ export const ClaimCheckSchema = lazily(() =>
     id: v.string(),
     type: v.string(),
     subject: v.string(),
+    channel: v.optional(v.string()),
+    provider: v.optional(v.string()),
   }),
 );
 export type ClaimCheck = v.InferOutput<typeof ClaimCheckSchema>;
@@ -52,13 +56,45 @@ export const claimCheckKeyFor = (eventJson: string, subject: string): { key: str
   return { key: `${prefix}${sha256}.json`, sha256 };
 };
 
-class ClaimCheckIntegrityError extends Error {
-  override readonly name = 'ClaimCheckIntegrityError';
+/**
+ * The object a claim check names is gone (`claim_check_missing`: erased with its conversation, or
+ * expired by the bucket's lifecycle) or is not the one queued (`claim_check_mismatch`): no retry
+ * brings the event back, so a consumer settles the message with what the pointer says.
+ */
+export class ClaimCheckLostError extends Error {
+  override readonly name = 'ClaimCheckLostError';
+  constructor(
+    readonly reason: 'claim_check_missing' | 'claim_check_mismatch',
+    readonly pointer: ClaimCheck,
+  ) {
+    super(
+      reason === 'claim_check_missing'
+        ? 'claim-checked object is gone'
+        : 'claim-checked object does not match its hash',
+    );
+  }
 }
+
+/**
+ * Whether a read failed because the object is not there: S3's NoSuchKey (404, when the reader may
+ * list the bucket), or a reader's own "not found". Throttling, 5xx and access denied are not.
+ */
+const isMissingObject = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return (
+    error.name === 'NoSuchKey' ||
+    error.name === 'NotFound' ||
+    error.name === 'BlobNotFoundError' ||
+    status === 404
+  );
+};
 
 /**
  * The event JSON a queue message stands for. `fetchObject(bucket, key)` reads the stored bytes;
  * their SHA-256 is checked so a consumer never applies an object that is not the one queued.
+ * Throws `ClaimCheckLostError` when the object is gone or does not match; any other failure of
+ * the read as it came (a retry may succeed).
  */
 export const resolveQueueMessageBody = async (
   body: string,
@@ -68,8 +104,14 @@ export const resolveQueueMessageBody = async (
   const pointer = v.safeParse(ClaimCheckSchema, json);
   if (!pointer.success) return json;
   const { bucket, key, sha256 } = pointer.output.switchboardClaimCheck;
-  const bytes = await fetchObject(bucket, key);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fetchObject(bucket, key);
+  } catch (error) {
+    if (isMissingObject(error)) throw new ClaimCheckLostError('claim_check_missing', pointer.output);
+    throw error;
+  }
   const actual = createHash('sha256').update(bytes).digest('hex');
-  if (actual !== sha256) throw new ClaimCheckIntegrityError('claim-checked object does not match its hash');
+  if (actual !== sha256) throw new ClaimCheckLostError('claim_check_mismatch', pointer.output);
   return JSON.parse(Buffer.from(bytes).toString('utf8'));
 };

@@ -191,6 +191,15 @@ const preparedEntry = (event: HubEvent, index: number, body: string, bytes: numb
   },
 });
 
+/** The channel and provider an event names (every provider's event does), for its claim check. */
+const partiesOf = (event: HubEvent): { channel?: string; provider?: string } => {
+  const data = event.data as { readonly channel?: unknown; readonly provider?: unknown };
+  return {
+    ...(typeof data.channel === 'string' ? { channel: data.channel } : {}),
+    ...(typeof data.provider === 'string' ? { provider: data.provider } : {}),
+  };
+};
+
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -259,6 +268,7 @@ export class BatchEventPublisher implements EventPublisher {
       id: event.id,
       type: event.type,
       subject: event.subject,
+      ...partiesOf(event),
     };
     return toSqsSafeJson(pointer);
   }

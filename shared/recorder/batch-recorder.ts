@@ -1,4 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ClaimCheckLostError } from '#shared/aws/claim-check.ts';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
@@ -7,7 +8,12 @@ import { errorNameOf } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { type BatchReads, createBatchReads } from './batch-reads.ts';
 import { publishInRounds } from './publish-rounds.ts';
-import { type BodyResolver, PoisonMessageError, parseQueuedEvent } from './queued-event.ts';
+import {
+  type BodyResolver,
+  type LostClaimChecks,
+  PoisonMessageError,
+  parseQueuedEvent,
+} from './queued-event.ts';
 import { createEventRecorder, type EventRecorderDeps } from './record-event.ts';
 
 export interface RecorderDependencies extends EventRecorderDeps {
@@ -26,11 +32,49 @@ export const createRecorderService = (deps: RecorderDependencies) => {
   const recordEvent = (event: HubEvent, publisher: EventPublisher = deps.publisher): Promise<void> =>
     record(event, publisher);
 
+  /**
+   * A claim check whose object is gone or altered fails every receive alike: it is settled on the
+   * first, the helpdesk told by a `provider.unsupported` notice (queued-event.ts).
+   */
+  const lostClaimChecks: LostClaimChecks = {
+    now: deps.clock,
+    onNotice: (lost) =>
+      deps.logger.warn('claim-checked event lost; the helpdesk is told', {
+        eventId: lost.pointer.id,
+        eventType: lost.pointer.type,
+        reason: lost.reason,
+      }),
+  };
+  const parse = (body: string): Promise<HubEvent> =>
+    parseQueuedEvent(body, deps.resolveBody, lostClaimChecks);
+
+  /** Records one queued event; a lost claim check no notice can be built for is logged and settled. */
+  const handleRecord = async (
+    event: Promise<HubEvent>,
+    publisher: EventPublisher,
+    batch: BatchReads | undefined,
+  ): Promise<void> => {
+    let parsed: HubEvent;
+    try {
+      parsed = await event;
+    } catch (error) {
+      if (!(error instanceof ClaimCheckLostError)) throw error;
+      // A pointer queued before pointers named their channel and provider: retries cannot help.
+      deps.logger.error('claim-checked event lost; not recorded and not told', {
+        eventId: error.pointer.id,
+        eventType: error.pointer.type,
+        reason: error.reason,
+      });
+      return;
+    }
+    await record(parsed, publisher, batch ? { batch } : undefined);
+  };
+
   const handleSqsEvent = async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
     // Every body parsed (claim checks fetched) at once; a failure stays with its record, met in turn.
     const parsed = new Map(
       sqsEvent.Records.map((sqsRecord) => {
-        const event = parseQueuedEvent(sqsRecord.body, deps.resolveBody);
+        const event = parse(sqsRecord.body);
         event.catch(() => undefined);
         return [sqsRecord.messageId, event] as const;
       }),
@@ -43,12 +87,8 @@ export const createRecorderService = (deps: RecorderDependencies) => {
         return () => {
           const publisher = joinRounds();
           return {
-            handle: async (sqsRecord) =>
-              record(
-                await (parsed.get(sqsRecord.messageId) ?? parseQueuedEvent(sqsRecord.body, deps.resolveBody)),
-                publisher,
-                batch ? { batch } : undefined,
-              ),
+            handle: (sqsRecord) =>
+              handleRecord(parsed.get(sqsRecord.messageId) ?? parse(sqsRecord.body), publisher, batch),
             // Done or failed, the group publishes nothing more: the other groups' rounds need not wait.
             close: () => publisher.leave(),
           };

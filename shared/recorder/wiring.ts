@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import { BlobNotFoundError, S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
@@ -34,11 +34,34 @@ export interface RecorderWiring {
   readonly retentionSeconds?: number;
 }
 
+/**
+ * A claim check's bytes. S3 answers a missing key 403 AccessDenied, not 404, to a reader that may
+ * not list the bucket; the recorder may list claim checks only (infra/constructs/recorder.ts), so a
+ * 403 is settled by listing the key: absent, the object is gone (the event is lost for good);
+ * there, or the listing failing too, the refusal stands and the message is retried.
+ */
+export const readClaimCheck = async (
+  s3: S3ClientSource,
+  bucket: string,
+  key: string,
+): Promise<Uint8Array> => {
+  const store = new S3BlobStore(s3, bucket);
+  try {
+    return await store.get(key);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (!(error instanceof Error) || (error.name !== 'AccessDenied' && status !== 403)) throw error;
+    const there = await store.has(key).catch(() => true);
+    if (there) throw error;
+    throw new BlobNotFoundError('no such claim check');
+  }
+};
+
 /** Claim checks name their bucket; the object's hash is checked by `resolveQueueMessageBody`. */
 const claimCheckResolver =
   (s3: S3ClientSource) =>
   (body: string): Promise<unknown> =>
-    resolveQueueMessageBody(body, (bucket, key) => new S3BlobStore(s3, bucket).get(key));
+    resolveQueueMessageBody(body, (bucket, key) => readClaimCheck(s3, bucket, key));
 
 /** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createRecorder = (wiring: RecorderWiring): RecorderService => {

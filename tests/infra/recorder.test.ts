@@ -4,7 +4,7 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 const CLAIM_CHECK_PREFIX = PAYLOAD_BUCKET.claimCheckPrefix;
 
 import { RECORDER } from '#shared/resources/definitions.ts';
-import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
+import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
 
 // Prepare (once per file): default and customer-managed-key deployments.
 const plain = buildHub();
@@ -34,7 +34,7 @@ describe('Recorder', () => {
     expect(ingest?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * RECORDER.timeoutSeconds);
   });
 
-  it('may consume ingest, get/put/update table items, read and write claim checks and publish to the helpdesk and media queues only', () => {
+  it('may consume ingest, get/put/update table items, read, write and list claim checks and publish to the helpdesk and media queues only', () => {
     // Act
     const roleId = roleIdOf(plain.stack.recorder.function);
     const actions = actionsOfRole(plain.template, roleId);
@@ -51,6 +51,7 @@ describe('Recorder', () => {
     );
     expect(actions.filter((action) => !/^(sqs|dynamodb|logs):/.test(action)).sort()).toEqual([
       's3:GetObject',
+      's3:ListBucket',
       's3:PutObject',
     ]);
     expect(actions).not.toContain('secretsmanager:GetSecretValue');
@@ -90,6 +91,16 @@ describe('Recorder', () => {
     ];
     expect(resourcesFor(plain.template, roleId, 's3:GetObject')).toEqual(claimChecksOnly);
     expect(resourcesFor(plain.template, roleId, 's3:PutObject')).toEqual(claimChecksOnly);
+    // Listing (a lost claim check's key, S3 answering its GetObject 403) is limited to claim checks.
+    const listing = statementsOfRole(plain.template, roleId).filter((statement) =>
+      [statement.Action].flat().includes('s3:ListBucket'),
+    );
+    expect(resourcesFor(plain.template, roleId, 's3:ListBucket')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.payloadBucket), 'Arn'] }),
+    ]);
+    expect(listing.map((statement) => statement.Condition)).toEqual([
+      { StringLike: { 's3:prefix': [`${CLAIM_CHECK_PREFIX}*`] } },
+    ]);
   });
 
   it('gets the data key only when a customer-managed key is used', () => {
