@@ -1,5 +1,4 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { ClaimCheckLostError } from '#shared/aws/claim-check.ts';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
@@ -48,25 +47,17 @@ export const createRecorderService = (deps: RecorderDependencies) => {
   const parse = (body: string): Promise<HubEvent> =>
     parseQueuedEvent(body, deps.resolveBody, lostClaimChecks);
 
-  /** Records one queued event; a lost claim check no notice can be built for is logged and settled. */
+  /**
+   * Records one queued event. A lost claim check no notice can be built for (a pointer queued
+   * before pointers named their channel and provider) fails like before, into the dead-letter
+   * queue and its alarm: seen by someone, never settled silently.
+   */
   const handleRecord = async (
     event: Promise<HubEvent>,
     publisher: EventPublisher,
     batch: BatchReads | undefined,
   ): Promise<void> => {
-    let parsed: HubEvent;
-    try {
-      parsed = await event;
-    } catch (error) {
-      if (!(error instanceof ClaimCheckLostError)) throw error;
-      // A pointer queued before pointers named their channel and provider: retries cannot help.
-      deps.logger.error('claim-checked event lost; not recorded and not told', {
-        eventId: error.pointer.id,
-        eventType: error.pointer.type,
-        reason: error.reason,
-      });
-      return;
-    }
+    const parsed = await event;
     await record(parsed, publisher, batch ? { batch } : undefined);
   };
 

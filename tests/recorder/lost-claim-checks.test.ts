@@ -212,7 +212,7 @@ describe('lost claim checks', () => {
     expect(published).toEqual([]);
   });
 
-  it('settles a pointer that names no channel with an error logged, telling nothing', async () => {
+  it('fails a pointer that names no channel into the dead-letter queue, as before, telling nothing', async () => {
     // Prepare: a pointer as queued before pointers named the event's channel and provider.
     const big = messageEvent('grace', 'mail-8', minute(1), 'inbound', 't'.repeat(2000), 'email');
     const { bodies } = await queuedAsClaimChecks([big]);
@@ -227,12 +227,10 @@ describe('lost claim checks', () => {
     );
     // Assess
     expect(_channel).toBe('email');
-    expect(response.batchItemFailures).toEqual([]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'r1' }]);
     expect(published).toEqual([]);
     expect(logs.find((record) => record.level === 'error')).toMatchObject({
-      message: 'claim-checked event lost; not recorded and not told',
-      eventId: big.id,
-      reason: 'claim_check_missing',
+      errorName: 'ClaimCheckLostError',
     });
   });
 });
