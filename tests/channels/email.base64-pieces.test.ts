@@ -70,7 +70,7 @@ describe('base64 padding inside a part', () => {
     const { events } = await normalizeInboundEmail(hostile, CONTEXT);
     let hostileMs = Number.POSITIVE_INFINITY;
     let normalMs = Number.POSITIVE_INFINITY;
-    for (let run = 0; run < 2; run += 1) {
+    for (let run = 0; run < 3; run += 1) {
       hostileMs = Math.min(hostileMs, await elapsedMs(() => normalizeInboundEmail(hostile, CONTEXT)));
       normalMs = Math.min(normalMs, await elapsedMs(() => normalizeInboundEmail(normal, CONTEXT)));
     }
@@ -78,9 +78,11 @@ describe('base64 padding inside a part', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject(refusal);
     // Splitting the 4 MB line at each `=` (a million pieces) before the count stops it is linear
-    // work of its own, about 2.5× the attachment; the 40 s it was is 270×.
+    // work of its own, about 2.5× the attachment on a quiet machine; its million small strings make
+    // it sensitive to garbage collection under a loaded test run, hence the margin. The 40 s it was is
+    // 270×, far outside it.
     expect(hostileMs, `QQ==: ${hostileMs.toFixed(0)} ms, attachment: ${normalMs.toFixed(0)} ms`).toBeLessThan(
-      5 * normalMs,
+      20 * normalMs,
     );
   });
 
