@@ -168,18 +168,25 @@ export const getMessage = async (
   return item && isLive(item, context.now()) ? storedMessageOf(item)?.message : undefined;
 };
 
-/** A conversation's newest recorded messages, newest first (one gsi2 page). */
-export const newestMessages = async (
+/**
+ * A conversation's live messages from one gsi2 page, newest first: all of them, or (with `at`) only
+ * those listed at that time (gsi2 sorts by `<time>#<hubMessageId>`).
+ */
+const newestOnIndex = async (
   context: TableContext,
   conversationId: string,
   limit: number,
+  at?: string,
 ): Promise<Message[]> => {
   const output = await context.client.send(
     new QueryCommand({
       TableName: context.tableName,
       IndexName: 'gsi2',
-      KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: marshall({ ':pk': conversationMessagesPartition(conversationId) }),
+      KeyConditionExpression: at === undefined ? 'gsi2pk = :pk' : 'gsi2pk = :pk AND begins_with(gsi2sk, :at)',
+      ExpressionAttributeValues: marshall({
+        ':pk': conversationMessagesPartition(conversationId),
+        ...(at === undefined ? {} : { ':at': `${at}#` }),
+      }),
       ScanIndexForward: false,
       Limit: limit,
       ReturnConsumedCapacity: 'TOTAL',
@@ -192,37 +199,31 @@ export const newestMessages = async (
     .flatMap((item) => storedMessageOf(item)?.message ?? []);
 };
 
+/** A conversation's newest recorded messages, newest first (one gsi2 page). */
+export const newestMessages = (
+  context: TableContext,
+  conversationId: string,
+  limit: number,
+): Promise<Message[]> => newestOnIndex(context, conversationId, limit);
+
 /** Messages recorded at one provider time (a WhatsApp timestamp is to the second): a few at most. */
 const SAME_TIME_LIMIT = 10;
 
 /**
- * The customer's newest recorded message in a conversation: the one listed at its `lastInboundAt`
- * (gsi2 sorts by `<time>#<hubMessageId>`), so the Query reads only the messages of that moment,
- * never the answers after it. Undefined when the customer never wrote or the message is gone.
+ * The customer's newest recorded message in a conversation: the one listed at its `lastInboundAt`,
+ * so the Query reads only the messages of that moment, never the answers after it. Undefined when
+ * the customer never wrote or the message is gone.
  */
 export const newestInboundMessage = async (
   context: TableContext,
   conversation: Pick<ConversationState, 'conversationId' | 'lastInboundAt'>,
 ): Promise<Message | undefined> => {
   if (conversation.lastInboundAt === null) return undefined;
-  const output = await context.client.send(
-    new QueryCommand({
-      TableName: context.tableName,
-      IndexName: 'gsi2',
-      KeyConditionExpression: 'gsi2pk = :pk AND begins_with(gsi2sk, :at)',
-      ExpressionAttributeValues: marshall({
-        ':pk': conversationMessagesPartition(conversation.conversationId),
-        ':at': `${conversation.lastInboundAt}#`,
-      }),
-      ScanIndexForward: false,
-      Limit: SAME_TIME_LIMIT,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
+  const atThatTime = await newestOnIndex(
+    context,
+    conversation.conversationId,
+    SAME_TIME_LIMIT,
+    conversation.lastInboundAt,
   );
-  track(context, 'Query', output);
-  return (output.Items ?? [])
-    .map((raw) => unmarshall(raw))
-    .filter((item) => isLive(item, context.now()))
-    .flatMap((item) => storedMessageOf(item)?.message ?? [])
-    .find((message) => message.direction === 'inbound');
+  return atThatTime.find((message) => message.direction === 'inbound');
 };
