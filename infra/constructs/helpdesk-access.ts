@@ -41,8 +41,8 @@ export const HELPDESK_READABLE_PREFIXES = [
 /**
  * A managed policy a helpdesk's role or user attaches to use the hub: long-poll, delete and
  * extend visibility on the helpdesk queue, peek at its dead-letter queue, put commands on the
- * outbox, and download attachments and bodies that events point to. Nothing else: no purge, no
- * table, no secret.
+ * outbox, download attachments and bodies that events point to, and list claim checks (so a
+ * gone one reads as 404). Nothing else: no purge, no table, no secret.
  */
 export class HelpdeskAccess extends Construct {
   public readonly policy: iam.ManagedPolicy;
@@ -78,6 +78,14 @@ export class HelpdeskAccess extends Construct {
         resources: HELPDESK_READABLE_PREFIXES.map((prefix) =>
           props.payloadBucket.arnForObjects(`${prefix}*`),
         ),
+      }),
+      new iam.PolicyStatement({
+        sid: 'TellErasedClaimChecks',
+        // Without it, S3 answers 403 for a claim check that is gone (erased with its conversation),
+        // indistinguishable from a denied read; with it, 404. Claim checks' prefix only.
+        actions: ['s3:ListBucket'],
+        resources: [props.payloadBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${PAYLOAD_BUCKET.claimCheckPrefix}*`] } },
       }),
     ];
     if (props.dataKey) {

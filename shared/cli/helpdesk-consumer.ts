@@ -15,7 +15,10 @@
  *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries do not);
  * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
  *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
- *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash);
+ *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
+ *   is gone (the person was erased, which deletes their conversations' claim checks), the event is
+ *   gone with it: it is reported by id and type and deleted, as there is nothing left to handle (the
+ *   helpdesk policy's s3:ListBucket on bodies/events/ makes S3 answer 404 rather than 403 for it);
  * - delete only after handling; a body that is not a valid event is left alone, so after the
  *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at.
  * It prints ids, types, subjects and times: never message text or contact details.
@@ -28,7 +31,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -54,7 +57,7 @@ export class RecentIds {
   }
 }
 
-export type Handling = 'handled' | 'duplicate' | 'stale_state' | 'invalid';
+export type Handling = 'handled' | 'duplicate' | 'stale_state' | 'lost' | 'invalid';
 
 /** Your helpdesk logic goes here; this one prints and tracks conversation versions. */
 export class ExampleHelpdesk {
@@ -128,6 +131,12 @@ const handleMessage = async (options: ConsumerOptions, body: string | undefined)
   try {
     json = await resolveQueueMessageBody(body ?? '', options.fetchObject ?? noClaimCheckReader);
   } catch (error) {
+    if (error instanceof ClaimCheckLostError && error.reason === 'claim_check_missing') {
+      // Erased with its conversation: nothing is left to handle, and a retry would find nothing either.
+      const { id, type, subject } = error.pointer;
+      options.helpdesk.report(`lost: ${id}  ${type}  ${subject}  claim-checked object is gone (deleted)`);
+      return 'lost';
+    }
     options.helpdesk.report(
       `invalid: ${error instanceof Error ? error.name : 'error'} (left for the dead-letter queue)`,
     );

@@ -63,6 +63,21 @@ describe('HelpdeskAccess managed policy', () => {
     expect(HELPDESK_READABLE_PREFIXES).toEqual(expect.arrayContaining(['raw/email/', 'ses-inbound/']));
   });
 
+  it('lists the claim-check prefix only, so a claim check erased with its conversation reads as 404, not 403', () => {
+    // Act
+    const list = statementsOf(plain).find((statement) => statement.Sid === 'TellErasedClaimChecks');
+    const listing = statementsOf(plain).filter((statement) =>
+      [statement.Action].flat().includes('s3:ListBucket'),
+    );
+    // Assess
+    expect(listing).toHaveLength(1);
+    expect(list).toMatchObject({
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': [logicalId(plain.stack.storage.payloadBucket), 'Arn'] },
+      Condition: { StringLike: { 's3:prefix': ['bodies/events/*'] } },
+    });
+  });
+
   it('adds kms:Decrypt and kms:GenerateDataKey (to send to the encrypted outbox) on the data key only when one is used', () => {
     // Act
     const plainActions = statementsOf(plain).flatMap((statement) => statement.Action);

@@ -1,0 +1,94 @@
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimCheckKeyFor } from '#shared/aws/claim-check.ts';
+import { consume, ExampleHelpdesk } from '#shared/cli/helpdesk-consumer.ts';
+import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
+import { memoryOutput } from '#shared/local/cli-output.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+
+let emulators: RunningEmulators;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+});
+
+afterAll(async () => {
+  await emulators.stop();
+});
+
+const received = EXAMPLE_EVENTS['switchboard.message.received'];
+
+/** A claim check of `event` as the publishers write it, with its object stored or not. */
+const claimCheckOf = async (event: typeof received, stored: boolean): Promise<string> => {
+  const json = JSON.stringify(event);
+  const { key, sha256 } = claimCheckKeyFor(json, event.subject);
+  const bucket = emulators.resources.bucketName;
+  if (stored) {
+    await emulators.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: json }));
+  }
+  return JSON.stringify({
+    switchboardClaimCheck: { version: 1, bucket, key, sha256, bytes: Buffer.byteLength(json) },
+    id: event.id,
+    type: event.type,
+    subject: event.subject,
+  });
+};
+
+const send = (body: string, group: string) =>
+  emulators.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: emulators.resources.helpdeskQueueUrl,
+      MessageBody: body,
+      MessageGroupId: group,
+      MessageDeduplicationId: `${group}-${body.length}-${Math.random()}`,
+    }),
+  );
+
+const messagesLeft = async (): Promise<number> => {
+  const { Attributes } = await emulators.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: emulators.resources.helpdeskQueueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+};
+
+describe('example helpdesk consumer (npm run consume)', () => {
+  it('follows a claim check, deletes one whose object was erased, and leaves a body that is no event for the DLQ', async () => {
+    // Prepare: a claim-checked event, one whose object is gone (erased), and a body that is no event.
+    const erased = { ...received, id: 'evt_erased0000000000000000000000' };
+    await send(await claimCheckOf(received, true), 'kept');
+    await send(await claimCheckOf(erased, false), 'erased');
+    await send('{"not":"an event"}', 'junk');
+    const output = memoryOutput();
+    const s3 = emulators.clients.s3;
+    const fetchObject = async (bucket: string, key: string): Promise<Uint8Array> => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!object.Body) throw new Error('no body');
+      return object.Body.transformToByteArray();
+    };
+
+    // Act
+    await consume({
+      sqs: emulators.clients.sqs,
+      queueUrl: emulators.resources.helpdeskQueueUrl,
+      helpdesk: new ExampleHelpdesk(output),
+      fetchObject,
+      waitTimeSeconds: 0,
+      maxEmptyPolls: 1,
+    });
+
+    // Assess: the kept event handled, the erased one reported and deleted, the junk left alone.
+    expect(output.lines.some((line) => line.includes(received.id) && !line.startsWith('lost'))).toBe(true);
+    expect(output.lines).toContain(
+      `lost: ${erased.id}  ${erased.type}  ${erased.subject}  claim-checked object is gone (deleted)`,
+    );
+    expect(output.lines.filter((line) => line.startsWith('invalid:'))).toHaveLength(1);
+    expect(await messagesLeft()).toBe(1);
+  });
+});
