@@ -150,8 +150,8 @@ describe('Mailgun event webhook: verification', () => {
       406,
     ],
     [
-      'a stale timestamp',
-      post({ signature: signature(String(Number(NOW) - 3600)), 'event-data': delivered }),
+      'a timestamp past the retry horizon',
+      post({ signature: signature(String(Number(NOW) - 13 * 3600)), 'event-data': delivered }),
       406,
     ],
   ])('answers %s with its status', async (_name, request, status) => {
@@ -159,6 +159,26 @@ describe('Mailgun event webhook: verification', () => {
     const outcome = await handleMailgunEventsWebhook(request, deps());
     // Assess
     expect(statusOf(outcome)).toBe(status);
+  });
+
+  it('with a replay guard, accepts a new token up to the retry horizon (a retry of an attempt that failed before its claim) and refuses one past it', async () => {
+    // Prepare
+    const replayGuard = guard();
+    const hourOld = post({ signature: signature(String(Number(NOW) - 3600)), 'event-data': delivered });
+    const pastHorizon = post({
+      signature: signature(
+        String(Number(NOW) - 13 * 3600),
+        'another-token-of-fifty-characters-0123456789abcdef',
+      ),
+      'event-data': delivered,
+    });
+    // Act
+    const outcomes = [
+      await handleMailgunEventsWebhook(hourOld, deps(replayGuard)),
+      await handleMailgunEventsWebhook(pastHorizon, deps(replayGuard)),
+    ];
+    // Assess
+    expect(outcomes.map(statusOf)).toEqual([200, 406]);
   });
 
   it('refuses a signature reused for another event, and accepts a retry of the same one', async () => {

@@ -188,7 +188,7 @@ describe('Mailgun inbound webhook', () => {
   });
 
   it.each([
-    ['stale', NOW_SECONDS - 5 * 60 - 1],
+    ['stale', NOW_SECONDS - 12 * 60 * 60 - 1],
     ['future', NOW_SECONDS + 5 * 60 + 1],
   ])('answers 406 for a %s timestamp on a new token', async (_label, timestamp) => {
     // Prepare
@@ -199,9 +199,9 @@ describe('Mailgun inbound webhook', () => {
     expect(outcome).toMatchObject({ kind: 'reject', status: 406 });
   });
 
-  it('accepts timestamps just inside the tolerance', async () => {
+  it('accepts timestamps just inside the tolerance (ahead) and the retry horizon (behind)', async () => {
     // Prepare
-    const old = multipart([...signed(String(NOW_SECONDS - 300), 'token-old'), ...mimeFields()]);
+    const old = multipart([...signed(String(NOW_SECONDS - 12 * 60 * 60), 'token-old'), ...mimeFields()]);
     const ahead = multipart([...signed(String(NOW_SECONDS + 300), 'token-ahead'), ...mimeFields()]);
     // Act
     const outcomes = [await handleMailgunWebhook(old, deps()), await handleMailgunWebhook(ahead, deps())];
@@ -265,10 +265,33 @@ describe('Mailgun inbound webhook', () => {
     expect(statusOf(retried)).toBe(200);
   });
 
+  it('accepts the retry of a delivery whose first attempt failed before its token was claimed', async () => {
+    // Prepare: the first attempt fails before any claim (the guard's write throttled)
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const throttled = {
+      claim: async () => {
+        throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    };
+    const retryAt = (minutes: number) => ({
+      ...multipart([...signed(), ...mimeFields()]),
+      receivedAt: new Date(FIXTURE_RECEIVED_AT.getTime() + minutes * 60 * 1000),
+    });
+    // Act: Mailgun retries 10 minutes later, then (had that failed too) about 8 hours later
+    await expect(
+      handleMailgunWebhook(multipart([...signed(), ...mimeFields()]), deps(throttled)),
+    ).rejects.toThrow();
+    const tenMinutes = await handleMailgunWebhook(retryAt(10), deps(guard));
+    const eightHours = await handleMailgunWebhook(retryAt(8 * 60), deps(guard));
+    // Assess: accepted (not 406, which would stop Mailgun's retries and lose the mail)
+    expect([statusOf(tenMinutes), statusOf(eightHours)]).toEqual([200, 200]);
+    expect(tenMinutes.kind === 'accept' && tenMinutes.events.length).toBe(1);
+  });
+
   it('refuses a stale delivery again when it is replayed after being refused', async () => {
     // Prepare
     const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
-    const stale = () => multipart([...signed(String(NOW_SECONDS - 3600)), ...mimeFields()]);
+    const stale = () => multipart([...signed(String(NOW_SECONDS - 13 * 60 * 60)), ...mimeFields()]);
     // Act
     const outcomes = [
       await handleMailgunWebhook(stale(), deps(guard)),

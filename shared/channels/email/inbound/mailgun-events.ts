@@ -56,13 +56,12 @@ export const handleMailgunEventsWebhook = async (
   if (!/^\d{1,12}$/.test(timestamp)) return reject(400, 'timestamp is not epoch seconds');
   const skewSeconds = Number(timestamp) - Math.floor(request.receivedAt.getTime() / 1000);
   if (skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS) return reject(406, 'timestamp is in the future');
-  const isStale = -skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS;
   const eventData = body.output['event-data'];
   if (deps.replayGuard === undefined) {
-    if (isStale) return reject(406, 'timestamp is too old');
+    if (-skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS) return reject(406, 'timestamp is too old');
   } else {
     const digest = sha256Hex(Buffer.from(canonicalJson(eventData), 'utf8'));
-    const check = await checkToken(deps.replayGuard, token, digest, isStale);
+    const check = await checkToken(deps.replayGuard, token, digest, -skewSeconds);
     if (check === 'stale') return reject(406, 'timestamp is too old');
     if (check === 'reused_for_other_content') return reject(406, 'token already used for other content');
   }

@@ -1,10 +1,22 @@
 import type { ReplayGuard } from './replay-guard.ts';
 
-/** How far a signed timestamp may be from our clock before a new token is refused. */
+/**
+ * How far ahead of our clock a signed timestamp may be; without a replay guard (no table), also how
+ * old it may be.
+ */
 export const MAILGUN_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
 /**
- * How long used tokens are remembered: longer than Mailgun's whole retry schedule (10 min, 15 min,
- * 30 min, 1 h, 2 h, 4 h: about 8 h), so every retry of a delivery still finds its token.
+ * How old a signed timestamp may be when its token is new to us. Mailgun retries a delivery it could
+ * not hand over (10 min, 15 min, 30 min, 1 h, 2 h, 4 h after each other: about 8 h) with its original
+ * timestamp, token and signature. A first attempt that failed before its token was claimed (Secrets
+ * Manager or DynamoDB throttled, a Lambda throttle, timeout or failed deploy) comes back at least 10
+ * minutes old: refusing it as stale would answer 406, which stops Mailgun's retries and loses the
+ * mail. So a new token is accepted while Mailgun may still be retrying it, with a margin.
+ */
+const MAILGUN_RETRY_HORIZON_SECONDS = 12 * 60 * 60;
+/**
+ * How long used tokens are remembered: longer than the horizon above, so a token is never new again
+ * while a timestamp of its age would be accepted.
  */
 const MAILGUN_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 
@@ -15,14 +27,20 @@ type TokenCheck = 'accept' | 'stale' | 'reused_for_other_content';
  * different contents. Whether a retry is signed afresh is not in Mailgun's documentation
  * (receive-http, securing-webhooks, webhook-retries); third-party references say a retry carries
  * the original timestamp, token and signature. Both cases are handled:
- * - a new token must have a fresh timestamp; the content it is accepted with is remembered with it;
+ * - a new token must have a timestamp within Mailgun's retry horizon; the content it is accepted
+ *   with is remembered with it;
  * - the same token with the same content is the same delivery again (a retry after we failed,
  *   or a duplicate): accepted again whatever its age, it yields the same deterministic events,
  *   which the queue and the recorder deduplicate. A 406 would make Mailgun drop an e-mail we may
  *   never have queued; a 200 without events would lose it if our first attempt failed after the
  *   claim;
  * - the same token with any other content is a forgery built from a captured signature: 406; a
- *   stale timestamp on a token never accepted before is refused too, and nothing is remembered.
+ *   token never accepted before whose timestamp is past the horizon is refused too, and nothing is
+ *   remembered.
+ * The cost of the horizon: a signature captured from a delivery that never reached the hub (Mailgun
+ * signs every webhook of the account with one key, so another endpoint's deliveries qualify) can
+ * carry forged content for 12 hours instead of 5 minutes. A delivery that did reach the hub has
+ * claimed its token, so its signature vouches for nothing else.
  * Token and content are one claim (one conditional write), so a claim that failed half-way or
  * whose answer was lost cannot turn the delivery's retry into a refusal.
  */
@@ -30,15 +48,16 @@ export const checkToken = async (
   guard: ReplayGuard,
   token: string,
   digest: string,
-  timestampIsStale: boolean,
+  ageSeconds: number,
 ): Promise<TokenCheck> => {
+  const withinHorizon = ageSeconds <= MAILGUN_RETRY_HORIZON_SECONDS;
   // Not `mailgun:token:`, the key of the two-claim scheme before, whose items carry no content digest.
   const vouches = await guard.claim(
     `mailgun:claim:${token}`,
     digest,
     MAILGUN_TOKEN_TTL_SECONDS,
-    !timestampIsStale,
+    withinHorizon,
   );
   if (vouches) return 'accept';
-  return timestampIsStale ? 'stale' : 'reused_for_other_content';
+  return withinHorizon ? 'reused_for_other_content' : 'stale';
 };
