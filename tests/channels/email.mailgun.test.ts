@@ -165,6 +165,34 @@ describe('Mailgun inbound webhook', () => {
     expect(event.data.providerTimestamp).toBe('2026-11-22T09:00:00.000Z');
   });
 
+  it('accepts a parsed-fields post of a mail with 300 attachments (one form field each)', async () => {
+    // Prepare
+    const headers = JSON.stringify([
+      ['From', 'Eva Novak <eva@klient.example>'],
+      ['To', 'support@switchboard.example'],
+      ['Subject', 'Fotky'],
+      ['Message-Id', '<parsed-300@klient.example>'],
+    ]);
+    const attachments: Fields = Array.from({ length: 300 }, (_, index) => [
+      `attachment-${index + 1}`,
+      `file ${index + 1}`,
+    ]);
+    const request = multipart([
+      ...signed(),
+      ['recipient', 'support@switchboard.example'],
+      ['sender', 'eva@klient.example'],
+      ['body-plain', 'Posílám fotky.'],
+      ['attachment-count', '300'],
+      ['message-headers', headers],
+      ...attachments,
+    ]);
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess: before, 400 (more than 256 fields), retried by Mailgun for 8 hours, then lost
+    if (outcome.kind !== 'accept') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
+    expect(outcome.events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
   it.each([
     ['timestamp', 'timestamp'],
     ['token', 'token'],

@@ -9,7 +9,7 @@ import { toApiGatewayEvent } from '#shared/local/apigw-event.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 
 describe('what is read before a signature is checked', () => {
-  it('stops at 256 form fields, so an unsigned body of a million fields costs next to nothing', async () => {
+  it('stops at 2,048 form fields, so an unsigned body of a million fields costs next to nothing', async () => {
     // Prepare: 1.5 million tiny fields, no signature.
     const body = Buffer.from('a=1&'.repeat(1_500_000), 'utf8');
     const request = webhookRequest({
@@ -23,7 +23,7 @@ describe('what is read before a signature is checked', () => {
       replayGuard: new InMemoryReplayGuard(),
     });
     // Assess
-    expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: 'form has more than 256 fields' });
+    expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: 'form has more than 2048 fields' });
   });
 
   it('answers invalid UTF-8 sent as JSON with 400 for its encoding, not 403 for its signature', () => {
