@@ -68,11 +68,15 @@ describe('console: the customer sends files and reacts', () => {
       { timeout: 30_000 },
       photo,
     );
-    await sendFile('messenger', '7300000731', '');
+    await sendFile('messenger', '7300000731', 'Here is the claim form');
     const messenger = await page.waitForSelector('button[data-channel="messenger"]', { timeout: 30_000 });
     await messenger?.click();
     const file = await page.waitForSelector('.message.inbound [data-part="file"] a[href]', {
       timeout: 45_000,
+    });
+    // Messenger has no captions: the typed text follows the file as a message of its own.
+    const typed = await page.waitForSelector('.message.inbound .text::-p-text(Here is the claim form)', {
+      timeout: 30_000,
     });
     const fileUrl = await file?.evaluate((element) => element.getAttribute('href'));
     // A click on Download saves the file itself, as the local S3 serves it (an attachment).
@@ -86,6 +90,7 @@ describe('console: the customer sends files and reacts', () => {
     expect(fileUrl).toContain('/attachments/');
     expect(await photoLoaded.jsonValue()).toBeGreaterThan(0);
     expect(saved.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(typed).not.toBeNull();
     expect(ui.browserErrors).toEqual([]);
     expect(ui.logLines.join('\n')).not.toContain('306900000731');
   }, 150_000);

@@ -85,6 +85,39 @@ describe('console inbox filters', () => {
     expect(resolved).toEqual([sms]);
   }, 60_000);
 
+  it('keeps the open conversation live when a filter leaves it out of the list', async () => {
+    // Prepare: the WhatsApp conversation open, then filtered out of the inbox
+    const { page } = ui;
+    await rowsBecome([whatsapp, email]);
+    await page.click(`button[data-conversation="${whatsapp}"]`);
+    await page.waitForSelector('.conversation-header p::-p-text(open ·)', { timeout: 30_000 });
+    await page.select('#filter-channel', 'email');
+    await rowsBecome([email]);
+    // Act: the conversation changes while it is not listed
+    const current = await api(`/conversations/${whatsapp}`);
+    const patched = await api(`/conversations/${whatsapp}`, {
+      method: 'PATCH',
+      headers: { 'if-match': current.headers.get('etag') ?? '' },
+      body: JSON.stringify({ status: 'pending' }),
+    });
+    const header = await page.waitForSelector('.conversation-header p::-p-text(pending ·)', {
+      timeout: 30_000,
+    });
+    const title = await page.$eval('#conversation-title', (element) => element.textContent ?? '');
+    await page.select('#filter-channel', '');
+    // Assess: before, the header kept "open", the state it had when it left the list
+    expect(patched.status).toBe(200);
+    expect(header).not.toBeNull();
+    expect(title).toContain('WhatsApp');
+    const restored = await api(`/conversations/${whatsapp}`);
+    await api(`/conversations/${whatsapp}`, {
+      method: 'PATCH',
+      headers: { 'if-match': restored.headers.get('etag') ?? '' },
+      body: JSON.stringify({ status: 'open' }),
+    });
+    await rowsBecome([whatsapp, email]);
+  }, 90_000);
+
   it('keeps the conversations waiting for a reply, and the unread ones, using the keyboard', async () => {
     // Prepare
     const { page } = ui;

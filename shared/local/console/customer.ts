@@ -134,8 +134,35 @@ const mediaSample = (message: CustomerMessage, id: string, simulators: Simulator
         [['Body'], message.text],
       ]);
     default:
-      return messengerFileFrom(message.from, id, `console-file-pdf-${id}`, simulators.baseUrl);
+      return withMessengerText(
+        messengerFileFrom(message.from, id, `console-file-pdf-${id}`, simulators.baseUrl),
+        message.text,
+      );
   }
+};
+
+/**
+ * Messenger has no captions: a file and the text typed with it arrive as two messages, each with its
+ * own mid. Here they come in one webhook post, the text after the file, as Messenger may batch them.
+ */
+const withMessengerText = (file: Sample, text: string | undefined): Sample => {
+  if (!text?.trim()) return file;
+  type Item = {
+    sender: unknown;
+    recipient: unknown;
+    timestamp: number;
+    message: { mid: string; text?: string };
+  };
+  const json = JSON.parse(file.payload.toString('utf8')) as { entry: [{ messaging: Item[] }] };
+  const [item] = json.entry[0].messaging;
+  if (!item) throw new Error('Messenger file sample has no messaging item');
+  json.entry[0].messaging.push({
+    sender: item.sender,
+    recipient: item.recipient,
+    timestamp: item.timestamp + 1,
+    message: { mid: `${item.message.mid}_text`, text },
+  });
+  return { ...file, payload: Buffer.from(JSON.stringify(json), 'utf8') };
 };
 
 /** A reaction of the customer to one of the business's messages, written now (the samples' business endpoints are the text samples'). */

@@ -332,18 +332,26 @@ function mergeChecked(list, checked, known) {
 }
 
 /** `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away. */
-function Conversation({ conversation, reveal, now, pending, setPending, onOpen }) {
+function Conversation({ conversation: given, reveal, now, pending, setPending, onOpen }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState('');
+  // Its own read of the conversation: the inbox's copy stops moving once a filter leaves it out of
+  // the list, or never was there (another conversation of the contact's). The newer version shows.
+  const [fresh, setFresh] = useState(undefined);
+  const conversation = fresh && fresh.version > given.version ? fresh : given;
   const pendingRef = useRef(pending);
   pendingRef.current = pending;
-  const id = conversation.conversationId;
+  const id = given.conversationId;
 
   useLiveTask(
     async (stopped) => {
       try {
-        const page = await call(`/v1/conversations/${id}/messages?from=newest&limit=50`);
+        const [page, current] = await Promise.all([
+          call(`/v1/conversations/${id}/messages?from=newest&limit=50`),
+          call(`/v1/conversations/${id}`),
+        ]);
         if (stopped()) return;
+        setFresh(current);
         setItems(page.items);
         setError('');
         const known = new Set(page.items.map((item) => item.hubMessageId));
