@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hasTooManyEncodedWords, MAX_ENCODED_WORDS } from '#shared/channels/email/inbound/headers.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
@@ -15,20 +16,55 @@ const CONTEXT = {
   rawMimeKey: 'raw/email/encoded-words.eml',
 };
 
-/** A mail whose Subject is `count` adjacent base64 words, each a check mark (✓). */
-const mailWithSubjectWords = (count: number): Buffer =>
+/** The text of a mail whose Subject is `count` adjacent base64 words, each a check mark (✓). */
+const subjectWords = (count: number, body = 'Hello'): string =>
+  [
+    'From: Maria <maria@customer.example>',
+    'To: support@switchboard.example',
+    `Subject: ${'=?utf-8?B?4pyT?= '.repeat(count)}`,
+    'Message-ID: <encoded-words@customer.example>',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    body,
+  ].join('\r\n');
+
+const mailWithSubjectWords = (count: number): Buffer => Buffer.from(subjectWords(count), 'latin1');
+
+type TransferEncoding = '7bit' | 'base64' | 'quoted-printable';
+
+const in76 = (text: string): string[] => text.match(/.{1,76}/g) ?? [];
+
+/** `text` in a transfer encoding: base64 in 76-character lines, or quoted-printable escaping each `=`. */
+const encoded = (text: string, encoding: TransferEncoding): string =>
+  encoding === 'base64'
+    ? in76(Buffer.from(text, 'latin1').toString('base64')).join('\r\n')
+    : encoding === 'quoted-printable'
+      ? text.replaceAll('=', '=3D')
+      : text;
+
+/** A mail forwarding `forwarded` as its body (message/rfc822, read inline), sent in `encoding`. */
+const mailForwarding = (forwarded: string, encoding: TransferEncoding): Buffer =>
   Buffer.from(
     [
-      'From: Maria <maria@customer.example>',
+      'From: Jon <jon@customer.example>',
       'To: support@switchboard.example',
-      `Subject: ${'=?utf-8?B?4pyT?= '.repeat(count)}`,
-      'Message-ID: <encoded-words@customer.example>',
-      'Content-Type: text/plain; charset=utf-8',
+      'Subject: Fwd: the order',
+      'Message-ID: <forward@customer.example>',
+      'Content-Type: message/rfc822',
+      `Content-Transfer-Encoding: ${encoding}`,
       '',
-      'Hello',
+      encoded(forwarded, encoding),
     ].join('\r\n'),
     'latin1',
   );
+
+const refusal = {
+  type: 'switchboard.provider.unsupported',
+  data: {
+    providerType: 'email.too_many_encoded_words',
+    raw: { maxEncodedWords: MAX_ENCODED_WORDS, rawMimeKey: CONTEXT.rawMimeKey },
+  },
+};
 
 describe('encoded words in e-mail headers', () => {
   it('keeps a mail of 60,000 encoded words as unsupported without decoding them', async () => {
@@ -93,5 +129,130 @@ describe('encoded words in e-mail headers', () => {
     expect(message?.type).toBe('switchboard.message.received');
     if (message?.type !== 'switchboard.message.received') return;
     expect(message.data.email?.subject).toBe('✓'.repeat(2000));
+  });
+});
+
+describe('encoded words in decoded parts read as messages', () => {
+  it.each(['base64', 'quoted-printable'] as const)(
+    'keeps a mail whose %s forward holds 40,000 encoded words as unsupported without parsing the forward',
+    async (encoding) => {
+      // Prepare: the words are not in the raw mail, only in the forward once decoded; postal-mime
+      // parsed it and joined them in 6.6 s (1 MB), the mail recorded as a message.
+      const mime = mailForwarding(subjectWords(40_000), encoding);
+      expect(hasTooManyEncodedWords(mime.toString('latin1'))).toBe(false);
+      // Act
+      const { events } = await normalizeInboundEmail(mime, CONTEXT);
+      // Assess
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject(refusal);
+    },
+  );
+
+  it('keeps a bounce whose base64 returned original holds 40,000 encoded words as unsupported', async () => {
+    // Prepare: the hub reads the addresses of the original a report returns (8 s for these).
+    const original = [
+      'From: Support <support@switchboard.example>',
+      `To: ${'=?utf-8?B?4pyT?= '.repeat(40_000)}<maria@customer.example>`,
+      'Subject: Your order',
+      'Message-ID: <order@switchboard.example>',
+      '',
+      'Hello',
+    ].join('\r\n');
+    const mime = Buffer.from(
+      [
+        'From: Mail Delivery Subsystem <mailer-daemon@mx.customer.example>',
+        'To: support@switchboard.example',
+        'Subject: Undelivered Mail Returned to Sender',
+        'Message-ID: <bounce@mx.customer.example>',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'The mail could not be delivered.',
+        '--b',
+        'Content-Type: message/delivery-status',
+        '',
+        'Reporting-MTA: dns; mx.customer.example',
+        '',
+        'Final-Recipient: rfc822; maria@customer.example',
+        'Action: failed',
+        'Status: 5.1.1',
+        '',
+        '--b',
+        'Content-Type: message/rfc822',
+        'Content-Transfer-Encoding: base64',
+        '',
+        encoded(original, 'base64'),
+        '--b--',
+      ].join('\r\n'),
+      'latin1',
+    );
+    // Act
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject(refusal);
+  });
+
+  it('reads a base64 forward of as many encoded words as the bound allows', async () => {
+    // Act
+    const { events } = await normalizeInboundEmail(
+      mailForwarding(subjectWords(MAX_ENCODED_WORDS, 'The order is late'), 'base64'),
+      CONTEXT,
+    );
+    // Assess
+    const [message] = events;
+    expect(message?.type).toBe('switchboard.message.received');
+    if (message?.type !== 'switchboard.message.received') return;
+    expect(message.data.email?.subject).toBe('Fwd: the order');
+    const [text] = message.data.parts;
+    expect(text?.type === 'text' && text.text).toContain('The order is late');
+    expect(text?.type === 'text' && text.text).toContain('✓✓✓');
+  });
+
+  it("reads a plain forward of 4,000 words, counted apart from the raw mail's same 4,000", async () => {
+    // Prepare: 4,000 words in the raw mail and 4,000 in the forward: the same words.
+    const mime = mailForwarding(subjectWords(4000), '7bit');
+    // Act
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
+  it("gives a mail the same outcome whatever its forward's transfer encoding", async () => {
+    // Any number of Subject words around the bound, and a forwarded body of MIME-like pieces.
+    const wordCounts = fc.oneof(
+      fc.integer({ min: 0, max: 20 }),
+      fc.integer({ min: MAX_ENCODED_WORDS - 10, max: MAX_ENCODED_WORDS + 10 }),
+      fc.integer({ min: 2 * MAX_ENCODED_WORDS, max: 3 * MAX_ENCODED_WORDS }),
+    );
+    const bodyWord = '=?utf-8?Q?caf=C3=A9?=';
+    const bodyPieces = fc.array(
+      fc.constantFrom('Hello', bodyWord, 'Content-Type: text/html', '--x', '<p>', '\r\n', ' '),
+      { maxLength: 20 },
+    );
+    await fc.assert(
+      fc.asyncProperty(wordCounts, bodyPieces, async (count, pieces) => {
+        // Prepare
+        const forwarded = subjectWords(count, pieces.join(''));
+        const words = count + pieces.filter((piece) => piece === bodyWord).length;
+        // Act
+        const outcomes = await Promise.all(
+          (['7bit', 'base64', 'quoted-printable'] as const).map(async (encoding) => {
+            const { events } = await normalizeInboundEmail(mailForwarding(forwarded, encoding), CONTEXT);
+            const [event] = events;
+            return event?.type === 'switchboard.provider.unsupported' ? event.data.providerType : event?.type;
+          }),
+        );
+        // Assess
+        expect(outcomes).toEqual(
+          Array(3).fill(
+            words > MAX_ENCODED_WORDS ? 'email.too_many_encoded_words' : 'switchboard.message.received',
+          ),
+        );
+      }),
+      { numRuns: 30 },
+    );
   });
 });

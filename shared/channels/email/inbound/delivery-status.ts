@@ -1,4 +1,4 @@
-import { addressParser, type Email, type Header } from 'postal-mime';
+import { type Attachment, addressParser, type Email, type Header } from 'postal-mime';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
@@ -77,11 +77,13 @@ const diagnosticText = (value: string | undefined): string | undefined => {
   return text.length > 0 ? text.slice(0, MAX_DIAGNOSTIC_LENGTH) : undefined;
 };
 
+/** The part a report returns the original message in (its headers are read from it), if any. */
+export const returnedOriginalPart = (message: Email): Attachment | undefined =>
+  message.attachments.find((attachment) => RETURNED_MESSAGE_TYPES.has(attachment.mimeType.toLowerCase()));
+
 /** The returned original as an `Email` carrying only what addressing and threading read. */
 const returnedOriginal = (message: Email): Email | undefined => {
-  const part = message.attachments.find((attachment) =>
-    RETURNED_MESSAGE_TYPES.has(attachment.mimeType.toLowerCase()),
-  );
+  const part = returnedOriginalPart(message);
   if (part === undefined) return undefined;
   const text = decodeText(attachmentBytes(part));
   const headerSection = text.replace(/^(\r?\n)+/, '').split(/\r?\n\r?\n/, 1)[0] ?? '';

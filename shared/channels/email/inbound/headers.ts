@@ -31,13 +31,19 @@ export const MAX_ENCODED_WORDS = 5_000;
  */
 const ENCODED_WORD = /=\?[^?\s]+\?[bq]\?[^?]*\?=/gi;
 
-/** Whether the raw MIME (read as latin1) holds more than MAX_ENCODED_WORDS encoded words. */
-export const hasTooManyEncodedWords = (latin1: string): boolean => {
+/**
+ * Whether the texts (MIME read as latin1: the raw mail, or the decoded parts postal-mime or the hub
+ * read as messages) together hold more than MAX_ENCODED_WORDS encoded words. Each text is counted on
+ * its own, so no word is made of the end of one and the start of the next.
+ */
+export const hasTooManyEncodedWords = (latin1Texts: string | readonly string[]): boolean => {
   let count = 0;
-  ENCODED_WORD.lastIndex = 0;
-  while (ENCODED_WORD.exec(latin1) !== null) {
-    count += 1;
-    if (count > MAX_ENCODED_WORDS) return true;
+  for (const latin1 of typeof latin1Texts === 'string' ? [latin1Texts] : latin1Texts) {
+    ENCODED_WORD.lastIndex = 0;
+    while (ENCODED_WORD.exec(latin1) !== null) {
+      count += 1;
+      if (count > MAX_ENCODED_WORDS) return true;
+    }
   }
   return false;
 };
