@@ -175,6 +175,16 @@ const targetOf = (
   conversationId,
 });
 
+/**
+ * The record in memory once message `index` went as `providerMessageId`, as the accept write leaves
+ * it in the table: a throttle wait was that message's own and ends with it, so a later message's
+ * first throttle starts its own wait instead of measuring (and writing back) the earlier one's.
+ */
+const wentOn = (record: SendRecord, index: number, providerMessageId: string): SendRecord => {
+  const { waitingSince: _ended, ...rest } = record;
+  return { ...rest, next: index + 1, providerIds: [...record.providerIds, providerMessageId] };
+};
+
 /** A provider's words kept per field of its error: enough for a person, far within an item's 400 KB. */
 const MAX_PROVIDER_ERROR_CHARS = 1_000;
 const TRUNCATION_MARKER = '…[truncated]';
@@ -561,12 +571,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     /** The last message went: accepted in memory now, durably with the sent mark. */
     const acceptLast = (index: number, providerMessageId: string, at: string) => {
       lastAccept = { index, providerMessageId, at };
-      record = {
-        ...record,
-        next: index + 1,
-        providerIds: [...record.providerIds, providerMessageId],
-        completedAt: at,
-      };
+      record = { ...wentOn(record, index, providerMessageId), completedAt: at };
     };
     const failAt = (
       index: number,
@@ -602,7 +607,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
         if (went !== undefined) {
           await accept(record.hubMessageId, index, went);
-          record = { ...record, next: index + 1, providerIds: [...record.providerIds, went] };
+          record = wentOn(record, index, went);
           continue;
         }
         if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
@@ -678,9 +683,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           await accept(record.hubMessageId, index, outcome.providerMessageId, last ? attemptAt : undefined);
           await step('accept', record.hubMessageId);
           record = {
-            ...record,
-            next: index + 1,
-            providerIds: [...record.providerIds, outcome.providerMessageId],
+            ...wentOn(record, index, outcome.providerMessageId),
             ...(last ? { completedAt: attemptAt } : {}),
           };
           break;

@@ -665,6 +665,44 @@ describe('send commands', () => {
     expect(failed?.data).toMatchObject({ reason: 'rate_limited', retryable: true });
   });
 
+  it('measures a later part’s throttling from its own first refusal, not from an earlier part’s', async () => {
+    // Prepare: part 0 goes and part 1 is throttled at T0; at T0+9m part 1 goes and part 2 is throttled
+    const { conversationId } = await openConversation();
+    const throttled = { kind: 'throttled' as const, error: { code: '131056', title: 'Pair rate limit hit' } };
+    const hubMessageId = outboundHubMessageId(conversationId, 'three-throttled-parts');
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.wait0' }, throttled);
+    await hub.enqueue(
+      sendCommand(conversationId, 'three-throttled-parts', [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+        { type: 'text', text: 'three' },
+      ]),
+    );
+    await hub.runOutbox(undefined, 1);
+    hub.now = new Date(T0.getTime() + 9 * 60_000);
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.wait1' }, throttled);
+    await hub.runOutbox(undefined, 1);
+    // Act: part 2 throttled again 1.5 minutes into its own wait, then through
+    hub.now = new Date(T0.getTime() + 10.5 * 60_000);
+    hub.provider.script.push(throttled);
+    await hub.runOutbox(undefined, 1);
+    const whileWaiting = await outcomes();
+    const record = await hub.sends.get(hubMessageId);
+    hub.now = new Date(T0.getTime() + 12 * 60_000);
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.wait2' });
+    await hub.runOutbox(undefined, 1);
+    // Assess: part 2's wait began at T0+9m, so it was still being tried; then the command went whole
+    expect(whileWaiting).toEqual([]);
+    expect(record?.waitingSince).toBe(new Date(T0.getTime() + 9 * 60_000).toISOString());
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect((events[0] as Sent).data.providerMessageIds).toEqual([
+      'wamid.wait0',
+      'wamid.wait1',
+      'wamid.wait2',
+    ]);
+  });
+
   it('fails a later part without resending the earlier, naming what went', async () => {
     // Prepare
     const { conversationId } = await openConversation();
