@@ -149,7 +149,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
   /**
    * An echo of a message the hub sent (it carries the hub's correlation id): the sender records that
    * message itself, so the echo only tells a waiting sender that it went. Recorded as a message of
-   * its own only when the hub already reported the send as failed (it did go after all).
+   * its own only when it names the one message a failed send left unknown (`outcome_unknown`: its
+   * call went unanswered, and it did go after all). A message the provider accepted before the send
+   * failed was reported in the failure's `sentProviderMessageIds`: its echo is the hub's own.
    */
   const isEchoOfHubSend = async (event: MessageEvent): Promise<boolean> => {
     const correlation = parseCorrelationId(event.data.correlationId);
@@ -160,7 +162,13 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       event.data.providerMessageId,
     );
     await step('link-send', event);
-    return send !== undefined && send.state !== 'failed';
+    if (send === undefined) return false;
+    if (send.state !== 'failed') return true;
+    const leftUnknown =
+      send.failure?.reason === 'outcome_unknown' &&
+      correlation.sequence === send.next &&
+      !send.providerIds.includes(event.data.providerMessageId);
+    return !leftUnknown;
   };
 
   /** A new or newly derived person stands for whoever an explicit merge made them (usually themselves). */

@@ -1176,6 +1176,39 @@ describe('send commands', () => {
     );
   });
 
+  it('records the echo of a failed send’s unknown message as a message, and never the echo of one it reported sent', async () => {
+    // Prepare: part 0 goes, part 1's call goes unanswered and the send ends outcome_unknown naming part 0
+    const { wa, conversationId } = await openConversation();
+    hub.provider.script.push(
+      { kind: 'accepted', providerMessageId: 'mid.known0' },
+      { kind: 'ambiguous', error: { code: 'TimeoutError' } },
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'half-known', [
+        { type: 'text', text: 'one' },
+        { type: 'text', text: 'two' },
+      ]),
+    );
+    await hub.runOutbox(undefined, 1);
+    hub.now = new Date(T0.getTime() + 11 * 60_000);
+    await hub.runOutbox(undefined, 1);
+    const [failed] = (await outcomes()) as Failed[];
+    const before = await hub.pipeline.read.getConversation(conversationId);
+    const echoOf = (providerMessageId: string, sequence: number) => {
+      const echo = messageEvent(wa, providerMessageId, minute(122), 'outbound') as Sent;
+      return { ...echo, data: { ...echo.data, correlationId: `${failed?.data.hubMessageId}.${sequence}` } };
+    };
+    // Act: Messenger echoes both messages
+    await hub.pipeline.ingest([echoOf('mid.known0', 0), echoOf('mid.unknown1', 1)]);
+    await hub.pipeline.drain();
+    // Assess: only the message the failure could not name becomes a message of the conversation
+    expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', sentProviderMessageIds: ['mid.known0'] });
+    const sent = outcomesOf(await hub.pipeline.takeHelpdesk()) as Sent[];
+    expect(sent.map((event) => event.data.providerMessageId)).toEqual(['mid.unknown1']);
+    const after = await hub.pipeline.read.getConversation(conversationId);
+    expect(after?.state.messageCount).toBe((before?.state.messageCount ?? 0) + 1);
+  });
+
   it('records the echo of its own send once: the correlation id marks it as the hub message', async () => {
     // Prepare
     const { wa, conversationId } = await openConversation();
