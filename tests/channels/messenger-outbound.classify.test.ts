@@ -14,7 +14,7 @@ const outcomeOf = (response: ProviderResponse) => {
 /** Every code the Messenger table maps, and the Graph-wide codes it relies on, has a recorded answer. */
 const MAPPED_CODES = [1, 2, 4, 10, 100, 190, 200, 551, 613, 1200, 80006];
 /** Codes that only mean something with their subcode. */
-const MAPPED_PAIRS = ['10/2018278', '10/2018108', '100/2018001'];
+const MAPPED_PAIRS = ['10/2018278', '10/2018108', '10/2018065', '10/2534022', '100/2018001'];
 
 describe('Messenger error classification', () => {
   it('has a recorded error answer for every mapped code', () => {
@@ -41,6 +41,31 @@ describe('Messenger error classification', () => {
     if (fixture.error.fbtrace_id !== undefined && 'error' in outcome) {
       expect(outcome.error.message).toContain(`fbtrace_id=${fixture.error.fbtrace_id}`);
     }
+  });
+
+  it('refuses one message for a code-10 subcode no table knows, without pausing the page, and pauses for code 10 alone', () => {
+    // Prepare: a subcode invented for the test, and the same code without one
+    const withSubcode = JSON.stringify({
+      error: {
+        message: '(#10) Not allowed for this thread',
+        type: 'OAuthException',
+        code: 10,
+        error_subcode: 2999999,
+      },
+    });
+    const without = JSON.stringify({
+      error: {
+        message: '(#10) Application does not have permission for this action',
+        type: 'OAuthException',
+        code: 10,
+      },
+    });
+    // Act
+    const unknown = outcomeOf({ status: 400, headers: {}, body: withSubcode });
+    const permission = outcomeOf({ status: 403, headers: {}, body: without });
+    // Assess
+    expect(unknown).toMatchObject({ kind: 'refused', reason: 'provider_error', retryable: false });
+    expect(permission).toMatchObject({ kind: 'credentials' });
   });
 
   it('keeps the subcode and trace id beside the title', () => {

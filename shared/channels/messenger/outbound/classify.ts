@@ -7,8 +7,15 @@ import { decide, refused, type Verdict } from '#shared/channels/meta/outbound/ve
  * permissions (10, 200–299) are Graph-wide (verdict.ts).
  */
 
-/** (10, 2018278) and (10, 2018108): sent outside the allowed window. */
-const WINDOW_SUBCODES = new Set([2_018_278, 2_018_108]);
+/**
+ * Code 10 with these subcodes: "This message is sent outside of allowed window", a refusal for one
+ * conversation, not a missing permission of the page. 2018278 (Meta's error-code table, outbound.md
+ * 1.2) and 2018108 on Messenger; 2534022 on Instagram (IGApiException, seen in public issue reports);
+ * 2018065 mapped as outside the window by public Messenger client code, not read in Meta's table.
+ * Code 10 without a subcode is a permission of the app (credentials); with any other subcode, see
+ * verdict.ts.
+ */
+const WINDOW_SUBCODES = new Set([2_018_278, 2_018_108, 2_018_065, 2_534_022]);
 
 const messengerTable = (failure: GraphFailure, code: number): Verdict | undefined => {
   if (code === 10 && failure.subcode !== undefined && WINDOW_SUBCODES.has(failure.subcode)) {

@@ -34,9 +34,18 @@ const isBusinessUseCaseThrottle = (code: number): boolean => code >= 80_000 && c
  * 2 temporary downtime, 4 app, 17 user, 32 page, 613 custom and 800xx use-case rate limits → throttled;
  * 0, 102, 190 token and 3, 10, 200–299 permission errors → credentials (stop the endpoint);
  * 1 unknown → generic.
+ *
+ * Code 10 is a missing permission of the app only without a subcode ("Application does not have
+ * permission for this action"). The subcoded code-10 refusals known are about one conversation
+ * (Messenger's and Instagram's "sent outside of allowed window", in the channel's table): a subcode
+ * no table knows is refused for this message alone (`provider_error`, not retryable), because
+ * pausing the endpoint would fail every other conversation's sends for 5 minutes and raise the
+ * credentials alarm over one thread; the token and permission refusals Meta documents (190,
+ * 200–299, 10 without a subcode, HTTP 401) still pause it.
  */
 const graphWide = (failure: GraphFailure, code: number): Verdict | undefined => {
   if ([2, 4, 17, 32, 613].includes(code) || isBusinessUseCaseThrottle(code)) return THROTTLED;
+  if (code === 10 && failure.subcode !== undefined) return refused('provider_error', false);
   if ([0, 3, 10, 102, 190].includes(code) || (code >= 200 && code <= 299)) return CREDENTIALS;
   if (code === 1) return generic(failure);
   return undefined;
