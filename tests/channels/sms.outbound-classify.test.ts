@@ -36,6 +36,7 @@ describe('Twilio error classification', () => {
     ['20429-too-many-requests', { kind: 'throttled', retryAfterMs: 2000 }],
     ['14107-send-rate', { kind: 'throttled' }],
     ['63018-channel-rate', { kind: 'throttled' }],
+    ['21611-queue-full', { kind: 'throttled' }],
     ['20500-internal', { kind: 'ambiguous' }],
     ['503-html', { kind: 'ambiguous' }],
   ])('%s', (name, expected) => {

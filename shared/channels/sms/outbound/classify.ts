@@ -19,8 +19,12 @@ type TwilioErrorBody = z.infer<typeof TwilioErrorSchema>;
 
 type Refusal = { readonly reason: SendFailureReason; readonly retryable: boolean };
 
-/** Codes that mean "too fast, nothing sent" (outbound.md §1.3). */
-const THROTTLE_CODES = new Set([20429, 14107, 63018]);
+/**
+ * Codes that mean "too fast, nothing sent" (outbound.md §1.3): 20429 API rate, 14107 replies between
+ * two numbers, 63018 channel rate, 21611 the From number's queue holds more than 10 hours of messages
+ * (refused at creation, so nothing was queued; it passes once the queue drains).
+ */
+const THROTTLE_CODES = new Set([20429, 14107, 63018, 21611]);
 const CREDENTIAL_CODES = new Set([20003]);
 /** Refusals by Twilio error code; none of these is helped by sending the same command again. */
 const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
