@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { withoutBlankPieces } from '#shared/channels/blank-pieces.ts';
 import { fitsLimit, splitText } from '#shared/channels/meta/outbound/split-text.ts';
+import { expectPiecesOf } from '#tests/support/pieces.ts';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const graphemesOf = (text: string): string[] => [...graphemes.segment(text)].map((s) => s.segment);
@@ -35,21 +37,66 @@ const anyText = fc.oneof(
 );
 
 describe('splitting a long text', () => {
-  it('gives the text back whole and in order, every piece within the limit and non-empty', () => {
+  it('gives the text back in order, only whitespace-only pieces left out, every piece within the limit and non-empty', () => {
     fc.assert(
       fc.property(anyText, fc.integer({ min: 2, max: 120 }), fc.boolean(), (text, maxLength, countBytes) => {
         // Prepare
         const limit = countBytes ? { maxLength: 4096, maxUtf8Bytes: Math.max(4, maxLength) } : { maxLength };
         // Act
         const pieces = splitText(text, limit);
-        // Assess
-        expect(pieces.join('')).toBe(text);
-        for (const piece of pieces) {
-          expect(piece.length).toBeGreaterThan(0);
-          expect(fitsLimit(piece, limit)).toBe(true);
-        }
+        // Assess: slices of the text, none of them blank, nothing but whitespace between them
+        expectPiecesOf(text, pieces);
+        for (const piece of pieces) expect(fitsLimit(piece, limit)).toBe(true);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('never makes a whitespace-only piece: a blank tail after a full piece is left out', () => {
+    // Prepare: the reviewer's text, 4,095 units and two line breaks, and a run of blanks longer than a piece
+    const tail = `${'Hello there. '.repeat(315)}\n\n`;
+    const run = `${'a'.repeat(20)}\n${' '.repeat(30)}${'b'.repeat(30)}`;
+    // Act
+    const tailPieces = splitText(tail, { maxLength: 4096 });
+    const runPieces = splitText(run, { maxLength: 40 });
+    // Assess
+    expect(tailPieces).toEqual([tail.slice(0, 4096)]);
+    expect(runPieces).toEqual([`${'a'.repeat(20)}\n`, 'b'.repeat(30)]);
+  });
+
+  it('joins a whitespace-only piece to the one before it when both fit, and leaves a lone blank text as it was', () => {
+    // Prepare
+    const fits = (piece: string) => piece.length <= 10;
+    // Act
+    const joined = withoutBlankPieces(['abc', '  ', 'def', '\n\n'], fits);
+    const full = withoutBlankPieces(['abcdefghij', '\n', 'k'], fits);
+    const afterDropped = withoutBlankPieces(['abc', ' '.repeat(10), ' '], fits);
+    const leading = withoutBlankPieces(['   ', 'abc'], fits);
+    const lone = withoutBlankPieces(['   ', '  '], fits);
+    // Assess
+    expect(joined).toEqual(['abc  ', 'def\n\n']);
+    expect(full).toEqual(['abcdefghij', 'k']);
+    expect(afterDropped).toEqual(['abc']);
+    expect(leading).toEqual(['abc']);
+    expect(lone).toEqual(['   ']);
+  });
+
+  it('property: no piece is whitespace-only, even of texts full of blank runs', () => {
+    const blanky = fc
+      .array(fc.constantFrom('word', ' ', '\n', '\n\n', ' '.repeat(50), '\t', '\u00a0'), {
+        minLength: 1,
+        maxLength: 300,
+      })
+      .map((chunks) => chunks.join(''));
+    fc.assert(
+      fc.property(blanky, fc.integer({ min: 2, max: 60 }), (text, maxLength) => {
+        // Act
+        const pieces = splitText(text, { maxLength });
+        // Assess
+        expectPiecesOf(text, pieces);
+        for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(maxLength);
+      }),
+      { numRuns: 300 },
     );
   });
 

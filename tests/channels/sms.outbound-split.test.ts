@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodingOf, segmentCount } from '#shared/channels/sms/outbound/segments.ts';
 import { splitText } from '#shared/channels/sms/outbound/split.ts';
+import { expectPiecesOf } from '#tests/support/pieces.ts';
 
 const SMS_LIMITS = { maxLength: 1600, maxSegments: 10 } as const;
 
@@ -87,15 +88,43 @@ describe('splitting a text into SMS messages', () => {
     expect(pieces.map((piece) => piece.length)).toEqual([1600, 1400]);
   });
 
-  it('property: pieces rejoin to the text, each within 1,600 characters and 10 segments', () => {
+  it('never makes a whitespace-only message: blanks after a full message are left out', () => {
+    // Prepare: 1,530 septets of words (the 10-segment budget), then three spaces; a run of blanks longer than a message
+    const tail = `${'abcd '.repeat(306)}   `;
+    const run = `abc ${' '.repeat(2000)}def`;
+    // Act
+    const tailPieces = splitText(tail, SMS_LIMITS);
+    const runPieces = splitText(run, SMS_LIMITS);
+    // Assess
+    expect(tailPieces).toEqual(['abcd '.repeat(306)]);
+    expect(runPieces.every((piece) => /\S/u.test(piece))).toBe(true);
+    expectPiecesOf(run, runPieces);
+  });
+
+  it('property: no message is whitespace-only, even of texts full of blank runs', () => {
+    const blanky = fc
+      .array(fc.constantFrom('word', ' ', '\n', '\t', ' '.repeat(400), 'α'), { minLength: 1, maxLength: 60 })
+      .map((chunks) => chunks.join(''));
+    fc.assert(
+      fc.property(blanky, fc.integer({ min: 2, max: 200 }), (text, maxLength) => {
+        // Act
+        const pieces = splitText(text, { maxLength, maxSegments: 3 });
+        // Assess
+        expectPiecesOf(text, pieces);
+        for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(maxLength);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: pieces are the text in order (only whitespace-only pieces left out), each within 1,600 characters and 10 segments', () => {
     fc.assert(
       fc.property(textArbitrary, (text) => {
         // Act
         const pieces = splitText(text, SMS_LIMITS);
         // Assess
-        expect(pieces.join('')).toBe(text);
+        expectPiecesOf(text, pieces);
         for (const piece of pieces) {
-          expect(piece.length).toBeGreaterThan(0);
           expect(piece.length).toBeLessThanOrEqual(1600);
           expect(segmentCount(piece)).toBeLessThanOrEqual(10);
         }

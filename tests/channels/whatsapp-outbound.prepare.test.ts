@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
 import type { OutboundMediaPart, OutboundPart } from '#shared/contract/commands.ts';
 import type { Prepared, SendPolicy } from '#shared/outbound/channel-sender.ts';
+import { expectPiecesOf } from '#tests/support/pieces.ts';
 
 const sender = createWhatsAppSender({
   graphBaseUrl: 'https://graph.example',
@@ -69,7 +70,7 @@ describe('WhatsApp prepare: text', () => {
     expect(two.ok && two.messages.map((m) => m.partIndex)).toEqual([0, 0]);
   });
 
-  it('splits into pieces within 4,096 that give the text back in order, parts kept in order', () => {
+  it('splits into pieces within 4,096 that give the text back in order (no blank piece), parts kept in order', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20_000 }), (text) => {
         // Act
@@ -82,7 +83,7 @@ describe('WhatsApp prepare: text', () => {
         if (!prepared.ok) return;
         const first = prepared.messages.filter((m) => m.partIndex === 0);
         const pieces = first.map((m) => (m.part.type === 'text' ? m.part.text : ''));
-        expect(pieces.join('')).toBe(text);
+        expectPiecesOf(text, pieces);
         for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(4096);
         expect(prepared.messages.at(-1)).toEqual({ partIndex: 1, part: { type: 'text', text: 'after' } });
       }),
@@ -176,6 +177,22 @@ describe('WhatsApp prepare: interactive', () => {
       m.part.type === 'text' ? m.part.text : m.part.type === 'interactive' ? m.part.body : '',
     );
     expect(texts.join('')).toBe(body);
+  });
+  it('never carries the buttons on a blank body: a trailing line break after a full text piece is left out', () => {
+    // Prepare: 4,095 characters of sentences and two line breaks, longer than 4,096 by one
+    const body = `${'Hello there. '.repeat(315)}\n\n`;
+    // Act
+    const prepared = prepare([{ ...buttons(2), body }]);
+    // Assess: the buttons go with the text's end, never with "\n"
+    expect(prepared.ok).toBe(true);
+    if (!prepared.ok) return;
+    const last = prepared.messages.at(-1)?.part;
+    expect(last?.type === 'interactive' && /\S/u.test(last.body)).toBe(true);
+    const texts = prepared.messages.map((m) =>
+      m.part.type === 'text' ? m.part.text : m.part.type === 'interactive' ? m.part.body : '',
+    );
+    expect(texts.every((text) => /\S/u.test(text))).toBe(true);
+    expectPiecesOf(body, texts);
   });
 });
 

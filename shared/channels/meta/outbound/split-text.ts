@@ -1,6 +1,10 @@
+import { withoutBlankPieces } from '../../blank-pieces.ts';
+
 /**
  * Splits a text too long for one provider message into pieces that each fit, in order, so that
- * joining the pieces gives the text back exactly (no whitespace trimmed or added). A cut prefers,
+ * joining the pieces gives the text back (no whitespace trimmed or added), except that no piece is
+ * only whitespace: such a piece joins the one before it when both fit, else it is left out
+ * (`withoutBlankPieces`). A cut prefers,
  * within the second half of the room a piece has: after a blank line, after a line break, at the
  * end of a sentence, after whitespace, at a word boundary (scripts without spaces); else at the
  * last grapheme boundary that fits; a single grapheme longer than a whole piece (combining-mark
@@ -91,7 +95,7 @@ export const splitText = (text: string, limit: TextLimit): string[] => {
     pieces.push(text.slice(start, start + cut));
     start += cut;
   }
-  return pieces;
+  return withoutBlankPieces(pieces, (piece) => fitsLimit(piece, limit));
 };
 
 /** Whether the text fits one piece. */

@@ -1,4 +1,5 @@
-import { encodingOf, SegmentCounter } from './segments.ts';
+import { withoutBlankPieces } from '../../blank-pieces.ts';
+import { encodingOf, SegmentCounter, type SmsEncoding } from './segments.ts';
 
 export interface SplitLimits {
   /** Most UTF-16 code units one message may hold (Twilio's `Body`: 1,600 characters). */
@@ -35,9 +36,23 @@ const nextCut = (text: string, start: number, limits: SplitLimits, counter?: Seg
   return end;
 };
 
+/** Whether `piece` fits one message, its segments counted in the whole text's encoding as the cuts are. */
+const fits = (piece: string, limits: SplitLimits, encoding: SmsEncoding | undefined): boolean => {
+  if (piece.length > limits.maxLength) return false;
+  if (encoding === undefined || limits.maxSegments === undefined) return true;
+  const counter = new SegmentCounter(encoding);
+  for (const char of piece) {
+    if (counter.segmentsWith(char) > limits.maxSegments) return false;
+    counter.add(char);
+  }
+  return true;
+};
+
 /**
  * Splits a text into messages within the limits, in order; joined they are the text, every
- * character kept (whitespace at a cut ends the earlier piece). With `maxSegments`, the encoding is
+ * character kept (whitespace at a cut ends the earlier piece), except that no message is only
+ * whitespace: such a piece joins the one before it when both fit, else it is left out
+ * (`withoutBlankPieces`). With `maxSegments`, the encoding is
  * the whole text's (one non-GSM character anywhere sizes every piece as UCS-2): a piece that happens
  * to be all GSM-7 then takes fewer segments than allowed, never more.
  */
@@ -50,5 +65,5 @@ export const splitText = (text: string, limits: SplitLimits): string[] => {
     pieces.push(text.slice(start, cut));
     start = cut;
   }
-  return pieces;
+  return withoutBlankPieces(pieces, (piece) => fits(piece, limits, encoding));
 };

@@ -1,0 +1,31 @@
+/*
+ * A split text's pieces without one that is only whitespace: such a piece would go out as a blank
+ * provider message (a trailing "\n" after a full piece, a run of spaces longer than a piece).
+ */
+
+const BLANK = /^\s*$/u;
+
+/**
+ * Each whitespace-only piece joins the piece right before it when the two still fit (`fits`), and
+ * is dropped otherwise, or when nothing comes before it, or when a blank piece between them was
+ * dropped (every piece stays a slice of the text): whitespace alone shows the reader nothing, and
+ * every other character stays, in order. A text with no other character keeps its first piece, as
+ * it was.
+ */
+export const withoutBlankPieces = (pieces: readonly string[], fits: (piece: string) => boolean): string[] => {
+  const kept: string[] = [];
+  /** Whether the last kept piece ends where the next one starts (nothing dropped since). */
+  let adjacent = false;
+  for (const piece of pieces) {
+    const last = kept.length - 1;
+    if (!BLANK.test(piece)) {
+      kept.push(piece);
+      adjacent = true;
+    } else if (adjacent && fits(`${kept[last]}${piece}`)) {
+      kept[last] = `${kept[last]}${piece}`;
+    } else {
+      adjacent = false;
+    }
+  }
+  return kept.length > 0 || pieces.length === 0 ? kept : [pieces[0] as string];
+};
