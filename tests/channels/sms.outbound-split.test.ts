@@ -6,6 +6,9 @@ import { expectPiecesOf } from '#tests/support/pieces.ts';
 
 const SMS_LIMITS = { maxLength: 1600, maxSegments: 10 } as const;
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const graphemesOf = (text: string): string[] => Array.from(graphemes.segment(text), ({ segment }) => segment);
+
 /** Words of GSM-7 letters, extension characters, Greek, emoji (surrogate pairs) and whitespace runs. */
 const wordArbitrary = fc.oneof(
   fc.string({ unit: fc.constantFrom('a', 'b', 'Z', '0', '€', '[', 'é', 'Ω'), minLength: 1, maxLength: 30 }),
@@ -77,6 +80,34 @@ describe('splitting a text into SMS messages', () => {
     // Assess
     expect(pieces.join('')).toBe(text);
     for (const piece of pieces) expect(piece).not.toMatch(/^[\uDC00-\uDFFF]|[\uD800-\uDBFF]$/);
+  });
+
+  it('cuts a run without whitespace between grapheme clusters (an emoji family, a flag, an accented letter stays whole), only one longer than a message between code points', () => {
+    // Prepare: ZWJ families (8 units each), flags (4) and e + combining acute (2), no whitespace
+    const families = '👨‍👩‍👧'.repeat(100);
+    const mixed = '🇩🇪e\u0301👨‍👩‍👧'.repeat(120);
+    // Act
+    const familyPieces = splitText(families, SMS_LIMITS);
+    const mixedPieces = splitText(mixed, SMS_LIMITS);
+    const whatsAppPieces = splitText(mixed, { maxLength: 1600 });
+    const heaped = `a${'\u0301'.repeat(2000)} end`;
+    const heapedPieces = splitText(heaped, SMS_LIMITS);
+    // Assess: every cluster whole in one piece, each piece within 1,600 characters (and 10 segments for SMS)
+    for (const [text, pieces, counted] of [
+      [families, familyPieces, true],
+      [mixed, mixedPieces, true],
+      [mixed, whatsAppPieces, false],
+    ] as const) {
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(pieces.flatMap(graphemesOf)).toEqual(graphemesOf(text));
+      for (const piece of pieces) {
+        expect(piece.length).toBeLessThanOrEqual(1600);
+        if (counted) expect(segmentCount(piece)).toBeLessThanOrEqual(10);
+      }
+    }
+    expect(familyPieces.map((piece) => piece.length)).toEqual([664, 136]);
+    expect(heapedPieces.join('')).toBe(heaped);
+    for (const piece of heapedPieces) expect(segmentCount(piece)).toBeLessThanOrEqual(10);
   });
 
   it('splits WhatsApp text by length only', () => {

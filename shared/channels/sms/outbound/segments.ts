@@ -51,18 +51,32 @@ export class SegmentCounter {
     this.#size = SEGMENT_SIZE[encoding].concatenated;
   }
 
-  /** The segments the text so far would take (as a concatenated message) with `char` added. */
-  segmentsWith(char: string): number {
-    const cost = unitCost(char, this.encoding);
-    return this.#fill + cost > this.#size ? this.#segments + 1 : this.#segments;
+  /**
+   * The segments the text so far would take (as a concatenated message) with `text` added, character
+   * by character (a grapheme of several characters may go on into the next segment: the phone joins
+   * the segments back).
+   */
+  segmentsWith(text: string): number {
+    return this.#after(text).segments;
   }
 
-  add(char: string): void {
-    const cost = unitCost(char, this.encoding);
-    if (this.#fill + cost > this.#size) {
-      this.#segments += 1;
-      this.#fill = cost;
-    } else this.#fill += cost;
+  add(text: string): void {
+    const { segments, fill } = this.#after(text);
+    this.#segments = segments;
+    this.#fill = fill;
+  }
+
+  #after(text: string): { segments: number; fill: number } {
+    let segments = this.#segments;
+    let fill = this.#fill;
+    for (const char of text) {
+      const cost = unitCost(char, this.encoding);
+      if (fill + cost > this.#size) {
+        segments += 1;
+        fill = cost;
+      } else fill += cost;
+    }
+    return { segments, fill };
   }
 }
 
