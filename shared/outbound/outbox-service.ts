@@ -9,11 +9,12 @@ import {
   IdempotencyKeySchema,
   MAX_COMMAND_BYTES,
 } from '#shared/contract/commands.ts';
-import { outboundHubMessageId } from '#shared/contract/ids.ts';
-import type { ConversationState, Provider } from '#shared/contract/types.ts';
+import { hubMessageIdFor, outboundHubMessageId } from '#shared/contract/ids.ts';
+import type { Channel, ConversationState, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
+import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { SendStore } from '#shared/store/sends.ts';
 import type { ChannelSender, SendOutcome, SendTarget } from './channel-sender.ts';
 import { failedEventFor } from './outcome-events.ts';
@@ -35,13 +36,22 @@ const AttributableSendSchema = z.object({
 
 export interface OutboxDeps {
   readonly sendMessage: SendCommandHandler;
-  readonly reads: Pick<SenderReads, 'conversation' | 'newestInbound'>;
+  readonly reads: Pick<SenderReads, 'conversation' | 'message' | 'newestInbound'>;
   readonly sends: SendStore;
   readonly publisher: EventPublisher;
   readonly senderFor: SenderFor;
   readonly providerOf: (state: ConversationState) => Provider;
   /** Moves a record no event can be made of to the outbox's dead-letter queue, with the reason. */
   readonly deadLetter: (record: SQSRecord, reason: string) => Promise<void>;
+  /**
+   * Endpoints whose credentials were refused (the send commands' pauses): a signal to a paused
+   * endpoint is not sent, and a signal whose credentials are refused pauses its endpoint too.
+   */
+  readonly pauses?: EndpointPauses;
+  /** How long such a pause lasts (the send commands' `credentialsPauseMs`). */
+  readonly credentialsPauseMs: number;
+  /** An endpoint was paused: the send commands' alarm. */
+  readonly onPause?: (paused: { channel: Channel; provider: Provider }) => void;
   readonly clock: () => Date;
   readonly logger: Logger;
   /** A command failed unexpectedly (not a wait for a provider): the function counts it for an alarm. */
@@ -113,6 +123,27 @@ export const createOutboxService = (deps: OutboxDeps) => {
     return true;
   };
 
+  /**
+   * Why a signal is not sent at all, before any provider call: its endpoint is paused (the provider
+   * refused its credentials: a call would be refused too), or a read receipt names a message the hub
+   * recorded in another conversation (it would mark another customer's message read).
+   */
+  const signalRefusal = async (
+    command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>,
+    conversation: ConversationState,
+    provider: Provider,
+  ): Promise<string | undefined> => {
+    const pausedUntil = await deps.pauses?.pausedUntil({ provider, endpoint: conversation.endpoint });
+    if (pausedUntil !== undefined) return 'endpoint paused';
+    if (command.type !== COMMAND_TYPES.markRead) return undefined;
+    const message = await deps.reads.message(
+      hubMessageIdFor(conversation.channel, command.data.providerMessageId),
+    );
+    return message !== undefined && message.conversationId !== conversation.conversationId
+      ? 'message of another conversation'
+      : undefined;
+  };
+
   /** Read receipts and typing indicators: best effort, no event, never retried. */
   const signal = async (command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>) => {
     const conversation = (await deps.reads.conversation(command.data.conversationId)).model?.state;
@@ -124,6 +155,15 @@ export const createOutboxService = (deps: OutboxDeps) => {
       return;
     }
     const provider = deps.providerOf(conversation);
+    const refusal = await signalRefusal(command, conversation, provider);
+    if (refusal !== undefined) {
+      logger.info('signal not sent', {
+        conversationId: conversation.conversationId,
+        eventType: command.type,
+        reason: refusal,
+      });
+      return;
+    }
     const sender = await deps.senderFor({
       provider,
       channel: conversation.channel,
@@ -149,6 +189,20 @@ export const createOutboxService = (deps: OutboxDeps) => {
     // A signal the provider did not take is worth seeing: it is dropped, never retried.
     if (outcome === undefined || outcome.kind === 'accepted') logger.debug('signal sent', fields);
     else logger.info('signal not sent', fields);
+    if (outcome?.kind === 'credentials') {
+      // The token is refused for the endpoint's sends too: paused as a send's refusal pauses it.
+      logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
+        conversationId: conversation.conversationId,
+        eventType: command.type,
+        errorCodes: [outcome.error.code],
+      });
+      await deps.pauses?.pause(
+        { provider, endpoint: conversation.endpoint },
+        new Date(deps.clock().getTime() + deps.credentialsPauseMs),
+        outcome.error.code === undefined ? undefined : String(outcome.error.code),
+      );
+      deps.onPause?.({ channel: conversation.channel, provider });
+    }
   };
 
   /** WhatsApp answers the customer's newest message with it: read only for a sender that needs it. */

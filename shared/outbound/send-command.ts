@@ -104,7 +104,7 @@ export interface SendLimits {
 /** No delivery's id: `fail` with it succeeds only while no attempt is noted. */
 const NO_DELIVERY = '';
 
-const DEFAULT_SEND_LIMITS: SendLimits = {
+export const DEFAULT_SEND_LIMITS: SendLimits = {
   outcomeWaitMs: 10 * 60_000,
   giveUpMs: 10 * 60_000,
   minRemainingMs: 12_000,

@@ -21,6 +21,7 @@ import { createRateLimiter } from './endpoint-rate.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
 import {
   createSendCommandHandler,
+  DEFAULT_SEND_LIMITS,
   providerOf,
   type SendCommandDeps,
   type SenderReads,
@@ -110,10 +111,12 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     maxWaitMs: SENDER.maxRateWaitMs,
   });
   const rates = wiring.endpointRatesPerSecond ?? SENDER.endpointRatesPerSecond;
+  // One pause store for sends and signals: a pause either notes is read by both.
+  const pauses = createEndpointPauses(context);
   const sendMessage = createSendCommandHandler({
     reads,
     sends,
-    pauses: createEndpointPauses(context),
+    pauses,
     endpointTurn:
       wiring.endpointTurn ??
       ((plan) => limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), rates[plan.channel])),
@@ -151,6 +154,9 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     publisher,
     senderFor: wiring.senderFor,
     providerOf: (state) => providerOf(state, wiring.defaultEmailProvider),
+    pauses,
+    credentialsPauseMs: (wiring.limits ?? DEFAULT_SEND_LIMITS).credentialsPauseMs,
+    ...(wiring.onPause ? { onPause: wiring.onPause } : {}),
     deadLetter,
     clock,
     logger: wiring.logger,

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
-import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+import {
+  type OutboundHarness,
+  outcomesOf,
+  sendCommand,
+  signalCommand,
+  startOutboundHarness,
+  T0,
+} from './harness.ts';
 
 /*
  * A provider that refuses the hub's credentials (Graph 190, Twilio 20003, Mailgun 401) refuses every
@@ -52,5 +59,36 @@ describe('endpoint pause on refused credentials', () => {
     expect(callsDuringPause).toBe(1);
     expect(later.map((event) => event.type)).toEqual(['switchboard.message.sent']);
     expect(hub.provider.calls).toHaveLength(2);
+  });
+
+  it('pauses the endpoint when a read receipt’s credentials are refused: no signal or send calls the provider until the pause is over', async () => {
+    // Prepare: an hour after the first test's pause, a customer of the same number wrote
+    hub.now = new Date(T0.getTime() + 60 * 60_000);
+    const wa = '491555000112';
+    await hub.pipeline.ingest([messageEvent(wa, 'wamid.signal-in', minute(170))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const { conversationId } = conversationFor(wa);
+    const sender = hub.sender();
+    hub.provider.calls.length = 0;
+    hub.provider.signals.length = 0;
+    hub.provider.signalScript.push({
+      kind: 'credentials',
+      error: { code: '190', title: 'Error validating access token: Session has expired' },
+    });
+    // Act: the refused read receipt, then typing and a reply during the pause, then typing after it
+    await hub.enqueue(signalCommand(conversationId, 'wamid.signal-in'));
+    await hub.enqueue(signalCommand(conversationId));
+    await hub.enqueue(sendCommand(conversationId, 'after-refused-signal'));
+    await hub.runOutbox(sender);
+    const during = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    hub.now = new Date(T0.getTime() + 66 * 60_000);
+    await hub.enqueue(signalCommand(conversationId));
+    await hub.runOutbox(sender);
+    // Assess
+    expect(hub.provider.signals.map((call) => call.type)).toEqual(['mark_read', 'typing']);
+    expect(during.map((event) => event.data.reason)).toEqual(['credentials']);
+    expect(during[0]?.data.errors?.[0]?.title).toMatch(/paused until 2026-11-22T13:05:00/);
+    expect(hub.provider.calls).toHaveLength(0);
   });
 });

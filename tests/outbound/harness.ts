@@ -37,9 +37,23 @@ export interface ProviderCall {
  */
 export type Scripted = SendOutcome | { readonly kind: 'accepted-silently' };
 
+/** One read receipt or typing indicator as the scripted provider saw it. */
+export interface SignalCall {
+  readonly type: 'mark_read' | 'typing';
+  readonly conversationId: string;
+  readonly providerMessageId: string | undefined;
+}
+
 export const createScriptedProvider = () => {
   const calls: ProviderCall[] = [];
   const script: Scripted[] = [];
+  /** Read receipts and typing indicators, each taking the next of `signalScript` (accepted when empty). */
+  const signals: SignalCall[] = [];
+  const signalScript: SendOutcome[] = [];
+  const signalOutcome = (call: SignalCall): Promise<SendOutcome> => {
+    signals.push(call);
+    return Promise.resolve(signalScript.shift() ?? { kind: 'accepted', providerMessageId: '' });
+  };
   /** What the provider really holds: every message it accepted, answered or not. */
   const delivered: { providerMessageId: string; correlationId: string }[] = [];
   let counter = 0;
@@ -72,8 +86,12 @@ export const createScriptedProvider = () => {
       }
       return next;
     },
+    markRead: (target, providerMessageId) =>
+      signalOutcome({ type: 'mark_read', conversationId: target.conversationId, providerMessageId }),
+    typing: (target, providerMessageId) =>
+      signalOutcome({ type: 'typing', conversationId: target.conversationId, providerMessageId }),
   };
-  return { sender, calls, script, delivered };
+  return { sender, calls, script, delivered, signals, signalScript };
 };
 
 export interface OutboundHarness {
@@ -187,6 +205,15 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
 };
 
 let commandCounter = 0;
+
+/** A read receipt (`providerMessageId` given) or a typing indicator for the conversation. */
+export const signalCommand = (conversationId: string, providerMessageId?: string) => ({
+  specversion: '1.0',
+  id: `cmd-${++commandCounter}`,
+  source: 'helpdesk:test',
+  type: providerMessageId === undefined ? COMMAND_TYPES.typing : COMMAND_TYPES.markRead,
+  data: { conversationId, ...(providerMessageId === undefined ? {} : { providerMessageId }) },
+});
 
 export const sendCommand = (
   conversationId: string,
