@@ -237,6 +237,58 @@ describe('messenger normalization', () => {
     expect(events[2]?.data).toMatchObject({ providerType: 'reaction' });
   });
 
+  it('keeps an unknown array beside messaging as one unsupported event, and no envelope field', () => {
+    // Prepare
+    const message = customerItem(1795166043512, { message: { mid: 'm_beside', text: 'Dobrý den' } });
+    const routing = [{ app_id: '318805529174462', role: 'primary_receiver' }];
+    const entry = { id: PAGE_ID, time: 1795166043723, messaging: [message], routing_events: routing };
+    // Act
+    const events = eventsOf(post(JSON.stringify({ object: 'page', entry: [entry] })));
+    // Assess
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'switchboard.message.received' }),
+      expect.objectContaining({
+        type: 'switchboard.provider.unsupported',
+        data: expect.objectContaining({
+          providerType: 'entry.routing_events',
+          raw: routing,
+          endpoint: { type: 'facebook_page', id: PAGE_ID },
+        }),
+      }),
+    ]);
+  });
+
+  it('passes over non-array and empty unknown entry keys, as envelope with nothing to keep', () => {
+    // Prepare
+    const message = customerItem(1795166043512, { message: { mid: 'm_alone', text: 'Labas' } });
+    const entry = { id: PAGE_ID, time: 1795166043723, messaging: [message], api: 'v24.0', notes: [] };
+    // Act
+    const events = eventsOf(post(JSON.stringify({ object: 'page', entry: [entry] })));
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
+  it('gives an unknown entry array the same id on a retry and another id in another entry', () => {
+    // Prepare
+    const routing = [{ app_id: '318805529174462', role: 'primary_receiver' }];
+    const message = (mid: string) => customerItem(1795166043512, { message: { mid, text: 'Ahoj' } });
+    const entryAt = (time: number, mid: string) => ({
+      object: 'page',
+      entry: [{ id: PAGE_ID, time, messaging: [message(mid)], routing_events: routing }],
+    });
+    const unsupportedId = (body: unknown) =>
+      eventsOf(post(JSON.stringify(body))).find((event) => event.type === 'switchboard.provider.unsupported')
+        ?.id;
+    // Act
+    const first = unsupportedId(entryAt(1795166043723, 'm_first'));
+    const retry = unsupportedId(entryAt(1795166043723, 'm_first'));
+    const later = unsupportedId(entryAt(1795166099000, 'm_later'));
+    // Assess
+    expect(first).toBeDefined();
+    expect(retry).toBe(first);
+    expect(later).not.toBe(first);
+  });
+
   it('keeps Instagram comment changes as unsupported, named by their field', () => {
     // Prepare
     const change = { field: 'comments', value: { id: '17865799348089039', text: 'Τέλειο! 😍' } };

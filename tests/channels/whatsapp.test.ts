@@ -183,6 +183,64 @@ describe('WhatsApp webhook normalization', () => {
     });
   });
 
+  it('keeps an unknown array beside messages as one unsupported event, and no envelope key', () => {
+    // Prepare
+    const groupEvents = [
+      { group_id: '120363041875529731', type: 'participant_added', timestamp: '1795330001' },
+    ];
+    const body = messagesBody({
+      contacts: [{ wa_id: '306912345678', profile: { name: 'Ελένη' } }],
+      messages: [textMessage('306912345678', 'wamid.BESIDE', 'Καλημέρα')],
+      group_events: groupEvents,
+    });
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'switchboard.message.received' }),
+      expect.objectContaining({
+        type: 'switchboard.provider.unsupported',
+        data: expect.objectContaining({
+          providerType: 'messages.group_events',
+          raw: groupEvents,
+          endpoint: expect.objectContaining({ id: PHONE_NUMBER_ID }),
+        }),
+      }),
+    ]);
+  });
+
+  it('keeps a known array of another field (statuses in smb_message_echoes) as unsupported', () => {
+    // Prepare
+    const statuses = [
+      { id: 'wamid.S1', status: 'read', timestamp: '1795330001', recipient_id: '306912345678' },
+    ];
+    const echo = { ...textMessage('4930609859530', 'wamid.ECHO', 'Γεια'), to: '306912345678' };
+    const body = messagesBody({ message_echoes: [echo], statuses }, 'smb_message_echoes');
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(
+      events.map((event) => [event.type, 'providerType' in event.data && event.data.providerType]),
+    ).toEqual([
+      ['switchboard.message.sent', false],
+      ['switchboard.provider.unsupported', 'smb_message_echoes.statuses'],
+    ]);
+  });
+
+  it('passes over non-array and empty unknown value keys, as envelope with nothing to keep', () => {
+    // Prepare
+    const body = messagesBody({
+      contacts: [{ wa_id: '306912345678', profile: { name: 'Ελένη' } }],
+      messages: [textMessage('306912345678', 'wamid.ALONE', 'Καλημέρα')],
+      api_version: 'v24.0',
+      group_events: [],
+    });
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+  });
+
   it('accepts another object as one unsupported event', () => {
     // Act
     const events = eventsOf(post(JSON.stringify({ object: 'page', entry: [{ id: '1', messaging: [] }] })));

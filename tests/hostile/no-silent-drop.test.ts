@@ -22,6 +22,44 @@ const eventsOrReject = (outcome: WebhookOutcome): number | 'rejected' => {
   return outcome.events.length;
 };
 
+/** Keys an adapter reads or takes as envelope: what an unknown array must not be called. */
+const READ_KEYS = new Set([
+  'messaging_product',
+  'metadata',
+  'contacts',
+  'messages',
+  'statuses',
+  'errors',
+  'id',
+  'time',
+  'messaging',
+  'standby',
+  'changes',
+]);
+
+/** Names and values for keys Meta might add beside the ones read: arrays (items) and not (envelope). */
+const unknownKeys = fc.dictionary(
+  fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !READ_KEYS.has(key) && key !== '__proto__'),
+  fc.oneof(
+    fc.array(fc.jsonValue({ maxDepth: 3 }), { minLength: 1, maxLength: 3 }),
+    fc.jsonValue({ maxDepth: 2 }),
+  ),
+  { maxKeys: 4 },
+);
+
+/** What JSON carries of a value (`-0` as `0`…), as the adapter parses it. */
+const asSent = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+/** The unsupported events' raw values by provider type. */
+const unsupportedByType = (outcome: WebhookOutcome): Map<string, unknown> => {
+  if (outcome.kind !== 'accept') throw new Error(`expected accept, got ${outcome.kind}`);
+  return new Map(
+    outcome.events.flatMap((event) =>
+      event.type === 'switchboard.provider.unsupported' ? [[event.data.providerType, event.data.raw]] : [],
+    ),
+  );
+};
+
 describe('every item of a signed body becomes an event, or the body is refused with a 4xx', () => {
   it('holds for WhatsApp changes whose item keys hold any shape (property)', () => {
     fc.assert(
@@ -70,6 +108,75 @@ describe('every item of a signed body becomes an event, or the body is refused w
       'switchboard.provider.unsupported',
       'switchboard.message.status_updated',
     ]);
+  });
+
+  it('keeps every unknown array beside WhatsApp messages as unsupported, and no other key (property)', () => {
+    fc.assert(
+      fc.property(unknownKeys, (extra) => {
+        // Prepare
+        const value = {
+          messaging_product: 'whatsapp',
+          metadata: { display_phone_number: '302105550142', phone_number_id: '106540352242922' },
+          contacts: [{ wa_id: '306912345678', profile: { name: 'Νίκος' } }],
+          messages: [
+            {
+              from: '306912345678',
+              id: 'wamid.P1',
+              timestamp: '1795330000',
+              type: 'text',
+              text: { body: 'Γεια' },
+            },
+          ],
+          ...extra,
+        };
+        const body = {
+          object: 'whatsapp_business_account',
+          entry: [{ id: '1', changes: [{ field: 'messages', value }] }],
+        };
+        // Act
+        const kept = unsupportedByType(
+          handleWhatsAppWebhook(metaRequest('/webhooks/whatsapp', body), { secrets }),
+        );
+        // Assess
+        const expected = new Map(
+          Object.entries(extra).flatMap(([key, items]) =>
+            Array.isArray(items) && items.length > 0 ? [[`messages.${key}`, asSent(items)] as const] : [],
+          ),
+        );
+        expect(kept).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps every unknown array beside Messenger messaging as unsupported, and no other key (property)', () => {
+    fc.assert(
+      fc.property(unknownKeys, (extra) => {
+        // Prepare
+        const item = {
+          sender: { id: '7319482765104823' },
+          recipient: { id: '104331798255117' },
+          timestamp: 1795166043512,
+          message: { mid: 'm_P1', text: 'Ahoj' },
+        };
+        const body = {
+          object: 'page',
+          entry: [{ id: '104331798255117', time: 1795166043723, messaging: [item], ...extra }],
+        };
+        // Act
+        const kept = unsupportedByType(
+          handleMessengerWebhook(metaRequest('/webhooks/messenger', body), { secrets }),
+        );
+        // Assess
+        const expected = new Map(
+          Object.entries(extra).flatMap(([key, items]) =>
+            Array.isArray(items) && items.length > 0 ? [[`entry.${key}`, asSent(items)] as const] : [],
+          ),
+        );
+        expect(kept).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('holds for Messenger entries whose item lists hold any shape (property)', () => {

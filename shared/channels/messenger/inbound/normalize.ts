@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { canonicalJson } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import {
@@ -150,6 +151,40 @@ const changeEvent = (
 const isEntryItemField = (key: string): key is EntryItemField =>
   (ENTRY_ITEM_FIELDS as readonly string[]).includes(key);
 
+/**
+ * An entry's documented fields that are not item lists: the page or account id and the time of
+ * the batch. Any other array beside `messaging`/`standby`/`changes` holds items Switchboard does not
+ * read, and is kept as `provider.unsupported` (`entry.<key>`). A non-array key other than these is
+ * taken as more envelope, not as an item: Meta batches every occurrence as an array element, while
+ * an entry's non-array fields describe the batch; an event for one would hash a value repeated in
+ * every POST, or be a notice per POST. An entry with no item list at all is still kept whole.
+ */
+const ENTRY_ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'time']);
+
+/**
+ * Items of an entry array Switchboard does not read, as one event keyed by the entry's id and time
+ * and the items: a retry of the entry hashes the same, the same items in another entry do not.
+ */
+const unknownEntryArrayEvent = (
+  rawEntry: JsonObject,
+  key: string,
+  items: readonly unknown[],
+  entry: EntryContext | undefined,
+  position: string,
+  options: NormalizeOptions,
+): HubEvent => {
+  const providerType = `entry.${key}`;
+  return keptWhole(items, providerType, position, options, () =>
+    unsupportedEvent({
+      providerType,
+      raw: items,
+      receivedAt: options.receivedAt,
+      endpoint: entry?.endpoint,
+      occurrenceKey: canonicalJson({ id: rawEntry.id ?? null, time: rawEntry.time ?? null, [key]: items }),
+    }),
+  );
+};
+
 const entryEvents = (
   rawEntry: unknown,
   entryIndex: number,
@@ -169,8 +204,14 @@ const entryEvents = (
     ? entryContext(platform, parsed.output.id, options.receivedAt, options.hubAppIds, conversationIds)
     : undefined;
   // Fields in the order Meta wrote them, items in array order: events keep the payload's order.
-  return fields.flatMap((field) => {
+  return Object.keys(rawEntry).flatMap((field) => {
     const items = rawEntry[field];
+    if (!isEntryItemField(field)) {
+      const unknownItems = Array.isArray(items) && items.length > 0 && !ENTRY_ENVELOPE_KEYS.has(field);
+      return unknownItems
+        ? [unknownEntryArrayEvent(rawEntry, field, items, entry, `${entryIndex}/${field}`, options)]
+        : [];
+    }
     if (!Array.isArray(items)) {
       const notAList = () =>
         unsupportedEvent({
@@ -192,7 +233,7 @@ const entryEvents = (
 
 /**
  * Every entry and every item of a verified Messenger Platform webhook, as contract events in
- * payload order: one event per messaging/standby item, nothing dropped.
+ * payload order: one event per messaging/standby item and per unknown entry array, nothing dropped.
  */
 export const normalizeMessengerPayload = (
   envelope: MetaEnvelope,

@@ -32,6 +32,21 @@ const ITEM_ARRAYS: Readonly<Record<string, Readonly<Record<string, ItemNormalize
   },
 };
 
+/**
+ * Keys of a handled field's value that describe the batch rather than hold items: documented in
+ * the messages webhook reference (`contacts[]` is the directory the items' customers are looked up
+ * in, read through `PhoneNumberValueSchema`). Any other array in the value holds items Switchboard
+ * does not read (`group_events: [...]` beside `messages`), and each is kept as `provider.unsupported`.
+ *
+ * An unknown key whose value is not an array is taken as more envelope, not as an item: everything
+ * Meta delivers is batched as array elements (`entry[]`, `changes[]`, `messages[]`, `statuses[]`,
+ * `errors[]`…), while the value's non-array keys (`messaging_product`, `metadata`, and `field`
+ * beside it) all describe the batch. An event for such a key could only hash a value that repeats in
+ * every POST (one id for all of them) or be one notice per POST (noise in every helpdesk); a value
+ * with no array Switchboard reads is still kept whole, non-array keys included.
+ */
+const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['messaging_product', 'metadata', 'contacts']);
+
 /** Every entry × change of a verified body, in payload order. Never throws on provider input. */
 export const normalizeWebhookBody = (body: MetaEnvelope, receivedAt: string): HubEvent[] => {
   if (body.object !== WHATSAPP_OBJECT) {
@@ -85,7 +100,13 @@ const normalizeChange = (
   // Object key order is the payload's order, so events follow the payload.
   for (const [key, items] of Object.entries(value)) {
     const normalize = Object.hasOwn(arrays, key) ? arrays[key] : undefined;
-    if (!normalize) continue;
+    if (!normalize) {
+      // Items of a kind this field does not read, beside ones it does: kept as one event per array.
+      if (Array.isArray(items) && items.length > 0 && !ENVELOPE_KEYS.has(key)) {
+        events.push(unsupportedEvent({ providerType: `${field}.${key}`, raw: items, receivedAt, context }));
+      }
+      continue;
+    }
     itemArrays += 1;
     if (!Array.isArray(items)) {
       // A key we read, in a shape we do not (`messages` as an object): kept, never skipped.
@@ -94,7 +115,8 @@ const normalizeChange = (
     }
     for (const item of items) events.push(...[normalize(item, context)].flat());
   }
-  // A value of a known field with none of the arrays we read is something new: keep it.
+  // A value of a known field with none of the arrays we read is something new: keep it whole
+  // (any unknown arrays in it included, so they are not passed on twice).
   return itemArrays > 0 ? events : unsupported();
 };
 
