@@ -480,3 +480,81 @@ describe('WhatsApp payload objects', () => {
     ]);
   });
 });
+
+describe('WhatsApp value-level error ids', () => {
+  /** Meta's documented error for a message type it cannot pass on: no id, no time. */
+  const unknownTypeError = {
+    code: 131051,
+    title: 'Message type unknown',
+    message: 'Message type unknown',
+    error_data: { details: 'Message type is currently not supported.' },
+  };
+
+  const postAt = (body: string, receivedAt: string) =>
+    eventsOf(
+      handleWhatsAppWebhook(
+        webhookRequest({
+          path: '/webhooks/whatsapp',
+          headers: { 'X-Hub-Signature-256': signMetaBody(secrets.meta.appSecret, body) },
+          body: Buffer.from(body, 'utf8'),
+          receivedAt: new Date(receivedAt),
+        }),
+        { secrets },
+      ),
+    );
+
+  const errorIds = (events: readonly HubEvent[]) =>
+    events.filter((event) => event.type === 'switchboard.provider.error').map((event) => event.id);
+
+  it('gives the same error recurring three minutes later, in the same bytes, its own id', () => {
+    // Prepare
+    const body = messagesBody({ errors: [unknownTypeError] });
+    // Act
+    const first = errorIds(postAt(body, '2026-11-22T12:00:00.000Z'));
+    const second = errorIds(postAt(body, '2026-11-22T12:03:00.000Z'));
+    // Assess
+    expect(first).toHaveLength(1);
+    expect(second).toHaveLength(1);
+    expect(second).not.toEqual(first);
+  });
+
+  it('gives two identical errors of one value two ids, and the same two for the same request', () => {
+    // Prepare
+    const body = messagesBody({ errors: [unknownTypeError, unknownTypeError] });
+    // Act
+    const ids = errorIds(postAt(body, '2026-11-22T12:00:00.000Z'));
+    const again = errorIds(postAt(body, '2026-11-22T12:00:00.000Z'));
+    // Assess
+    expect(new Set(ids).size).toBe(2);
+    expect(again).toEqual(ids);
+  });
+
+  it('keeps the id of an error beside messages on a retry, and gives another POST another id', () => {
+    // Prepare
+    const contacts = [{ wa_id: '306912345678', profile: { name: 'Ελένη' } }];
+    const withMessage = (id: string) =>
+      messagesBody({
+        contacts,
+        messages: [textMessage('306912345678', id, 'Γεια')],
+        errors: [unknownTypeError],
+      });
+    // Act
+    const original = errorIds(postAt(withMessage('wamid.A'), '2026-11-22T12:00:00.000Z'));
+    const retry = errorIds(postAt(withMessage('wamid.A'), '2026-11-22T12:07:00.000Z'));
+    const next = errorIds(postAt(withMessage('wamid.B'), '2026-11-22T12:00:00.000Z'));
+    // Assess
+    expect(retry).toEqual(original);
+    expect(next).not.toEqual(original);
+  });
+
+  it('identifies an unreadable error item by its place in the request too', () => {
+    // Prepare
+    const body = messagesBody({ errors: [{ code: 'not a number', title: ['odd'] }] });
+    // Act
+    const first = postAt(body, '2026-11-22T12:00:00.000Z');
+    const second = postAt(body, '2026-11-22T12:03:00.000Z');
+    // Assess
+    expect(first.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+    expect(second[0]?.id).not.toBe(first[0]?.id);
+  });
+});

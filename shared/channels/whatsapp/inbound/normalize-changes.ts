@@ -13,7 +13,8 @@ import { withoutUndefined } from './without-undefined.ts';
 
 const WHATSAPP_OBJECT = 'whatsapp_business_account';
 
-type ItemNormalizer = (item: unknown, context: ChangeContext) => HubEvent | HubEvent[];
+/** Turns one item of the array `key` at `index` into events. */
+type ItemNormalizer = (item: unknown, context: ChangeContext, index: number) => HubEvent | HubEvent[];
 
 /** The arrays of each handled field, and what turns one of their items into events. */
 const ITEM_ARRAYS: Readonly<Record<string, Readonly<Record<string, ItemNormalizer>>>> = {
@@ -47,34 +48,56 @@ const ITEM_ARRAYS: Readonly<Record<string, Readonly<Record<string, ItemNormalize
  */
 const ENVELOPE_KEYS: ReadonlySet<string> = new Set(['messaging_product', 'metadata', 'contacts']);
 
+/** What the normalizer knows of the request besides its parsed body. */
+export interface WhatsAppRequest {
+  readonly receivedAt: string;
+  /** Hex SHA-256 of the exact body bytes (computed on first use). */
+  readonly bodyDigest: () => string;
+}
+
 /** Every entry × change of a verified body, in payload order. Never throws on provider input. */
-export const normalizeWebhookBody = (body: MetaEnvelope, receivedAt: string): HubEvent[] => {
+export const normalizeWebhookBody = (body: MetaEnvelope, request: WhatsAppRequest): HubEvent[] => {
   if (body.object !== WHATSAPP_OBJECT) {
-    return [unsupportedEvent({ providerType: body.object, raw: body, receivedAt })];
+    return [unsupportedEvent({ providerType: body.object, raw: body, receivedAt: request.receivedAt })];
   }
-  return body.entry.flatMap((entry) => normalizeEntry(entry, receivedAt));
+  return body.entry.flatMap((entry, entryIndex) => normalizeEntry(entry, entryIndex, request));
 };
 
-const normalizeEntry = (rawEntry: unknown, receivedAt: string): HubEvent[] => {
+const normalizeEntry = (rawEntry: unknown, entryIndex: number, request: WhatsAppRequest): HubEvent[] => {
+  const { receivedAt } = request;
   const entry = v.safeParse(EntrySchema, rawEntry);
   if (!entry.success) return [unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt })];
   const accountId = entry.output.id;
-  return entry.output.changes.flatMap((rawChange) => {
+  return entry.output.changes.flatMap((rawChange, changeIndex) => {
+    const position = `${entryIndex}/${changeIndex}`;
     const change = v.safeParse(ChangeSchema, rawChange);
     if (!change.success) {
-      const context = bareContext(accountId, 'change', receivedAt);
+      const context = bareContext(accountId, 'change', request, position);
       return [unsupportedEvent({ providerType: 'change', raw: rawChange, receivedAt, context })];
     }
-    return normalizeChange(accountId, change.output.field, change.output.value, receivedAt);
+    return normalizeChange(accountId, change.output.field, change.output.value, request, position);
   });
 };
+
+/** Arrays whose items carry Meta's own ids and times: a value holding one is unique to its occurrence. */
+const holdsTimedItems = (value: unknown, arrays: Readonly<Record<string, ItemNormalizer>> | undefined) =>
+  arrays !== undefined &&
+  typeof value === 'object' &&
+  value !== null &&
+  Object.entries(value).some(
+    ([key, items]) =>
+      key !== 'errors' && Object.hasOwn(arrays, key) && Array.isArray(items) && items.length > 0,
+  );
 
 const normalizeChange = (
   accountId: string,
   field: string,
   value: unknown,
-  receivedAt: string,
+  request: WhatsAppRequest,
+  position: string,
 ): HubEvent[] => {
+  const { receivedAt } = request;
+  const arrays = Object.hasOwn(ITEM_ARRAYS, field) ? ITEM_ARRAYS[field] : undefined;
   const phoneValue = v.safeParse(PhoneNumberValueSchema, value);
   const endpoint: BusinessEndpoint | undefined = phoneValue.success
     ? withoutUndefined({
@@ -91,8 +114,8 @@ const normalizeChange = (
     endpoint,
     contacts: phoneValue.success ? contactDirectory(phoneValue.output.contacts) : EMPTY_DIRECTORY,
     receivedAt,
+    occurrence: { bodyDigest: request.bodyDigest, position, bytesAreUnique: holdsTimedItems(value, arrays) },
   };
-  const arrays = Object.hasOwn(ITEM_ARRAYS, field) ? ITEM_ARRAYS[field] : undefined;
   const unsupported = () => [unsupportedEvent({ providerType: field, raw: value, receivedAt, context })];
   if (!arrays || !endpoint || typeof value !== 'object' || value === null) return unsupported();
   const events: HubEvent[] = [];
@@ -113,17 +136,25 @@ const normalizeChange = (
       events.push(unsupportedEvent({ providerType: `${field}.${key}`, raw: items, receivedAt, context }));
       continue;
     }
-    for (const item of items) events.push(...[normalize(item, context)].flat());
+    items.forEach((item, index) => {
+      events.push(...[normalize(item, context, index)].flat());
+    });
   }
   // A value of a known field with none of the arrays we read is something new: keep it whole
   // (any unknown arrays in it included, so they are not passed on twice).
   return itemArrays > 0 ? events : unsupported();
 };
 
-const bareContext = (accountId: string, field: string, receivedAt: string): ChangeContext => ({
+const bareContext = (
+  accountId: string,
+  field: string,
+  request: WhatsAppRequest,
+  position: string,
+): ChangeContext => ({
   accountId,
   field,
   endpoint: undefined,
   contacts: EMPTY_DIRECTORY,
-  receivedAt,
+  receivedAt: request.receivedAt,
+  occurrence: { bodyDigest: request.bodyDigest, position, bytesAreUnique: false },
 });

@@ -8,7 +8,8 @@ import { withoutUndefined } from './without-undefined.ts';
 /**
  * Keeps something the adapter cannot normalize as a `switchboard.provider.unsupported` event with
  * the item exactly as parsed, so nothing Meta sent is lost. The id hashes the raw item (keys
- * sorted), scoped to the account and the provider's type name.
+ * sorted), scoped to the account and the provider's type name; or, for an item that carries no id
+ * or time of its own, its `occurrence` in the request (occurrenceParts in ./context.ts).
  */
 export const unsupportedEvent = (args: {
   readonly providerType: string;
@@ -17,6 +18,7 @@ export const unsupportedEvent = (args: {
   readonly context?: ChangeContext | undefined;
   readonly resolved?: ResolvedContact | undefined;
   readonly providerTimestamp?: string | null | undefined;
+  readonly occurrence?: readonly string[] | undefined;
 }): HubEvent =>
   buildEvent(
     'switchboard.provider.unsupported',
@@ -25,7 +27,7 @@ export const unsupportedEvent = (args: {
       'unsupported',
       args.context?.accountId ?? '',
       args.providerType,
-      canonicalJson(args.raw),
+      ...(args.occurrence ?? [canonicalJson(args.raw)]),
     ),
     withoutUndefined({
       channel: CHANNEL,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SecretsWith } from '#shared/config/secrets.ts';
 import type { WebhookOutcome, WebhookRequest } from '../../inbound.ts';
 import { handleMetaWebhook } from '../../meta/webhook.ts';
@@ -12,6 +13,13 @@ export interface WhatsAppWebhookDeps {
  * (shared/channels/meta/webhook.ts), then every entry × change × item as events.
  */
 export const handleWhatsAppWebhook = (request: WebhookRequest, deps: WhatsAppWebhookDeps): WebhookOutcome =>
-  handleMetaWebhook('whatsapp', request, deps.secrets, ({ envelope, receivedAt }) =>
-    normalizeWebhookBody(envelope, receivedAt),
-  );
+  handleMetaWebhook('whatsapp', request, deps.secrets, ({ envelope, bytes, receivedAt }) => {
+    let digest: string | undefined;
+    return normalizeWebhookBody(envelope, {
+      receivedAt,
+      bodyDigest: () => {
+        digest ??= createHash('sha256').update(bytes).digest('hex');
+        return digest;
+      },
+    });
+  });
