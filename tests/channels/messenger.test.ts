@@ -289,6 +289,37 @@ describe('messenger normalization', () => {
     expect(later).not.toBe(first);
   });
 
+  it('gives a read sent by the page in two customers’ threads two ids, one per conversation', () => {
+    // Prepare
+    const readBy = (customer: string) => ({
+      sender: { id: PAGE_ID },
+      recipient: { id: customer },
+      timestamp: 1795166043512,
+      read: { watermark: 1795166040000 },
+    });
+    // Act
+    const [first, second] = eventsOf(post(pageBody(readBy(PSID), readBy('7319482765104824'))));
+    // Assess
+    expect(first?.type).toBe('switchboard.message.status_updated');
+    expect(second?.subject).not.toBe(first?.subject);
+    expect(second?.id).not.toBe(first?.id);
+  });
+
+  it('gives the same Instagram change sent to two accounts two ids, and a retry the same', () => {
+    // Prepare
+    const change = { field: 'mentions', value: { media_id: '17887498072083520' } };
+    const toAccount = (account: string) =>
+      JSON.stringify({ object: 'instagram', entry: [{ id: account, time: 1795166043, changes: [change] }] });
+    // Act
+    const [onA] = eventsOf(post(toAccount('17841458392017465')));
+    const [onB] = eventsOf(post(toAccount('17841458392017466')));
+    const [retry] = eventsOf(post(toAccount('17841458392017465')));
+    // Assess
+    expect(onA?.type).toBe('switchboard.provider.unsupported');
+    expect(onB?.id).not.toBe(onA?.id);
+    expect(retry?.id).toBe(onA?.id);
+  });
+
   it('keeps Instagram comment changes as unsupported, named by their field', () => {
     // Prepare
     const change = { field: 'comments', value: { id: '17865799348089039', text: 'Τέλειο! 😍' } };

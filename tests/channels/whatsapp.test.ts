@@ -558,3 +558,84 @@ describe('WhatsApp value-level error ids', () => {
     expect(second[0]?.id).not.toBe(first[0]?.id);
   });
 });
+
+describe('WhatsApp ids of one customer on two business numbers', () => {
+  const CUSTOMER = '33612345678';
+
+  /** The same value, as Meta sends it to the number `phoneNumberId` of the same account. */
+  const toNumber = (phoneNumberId: string, field: string, value: Record<string, unknown>) =>
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '104937284615523',
+          changes: [
+            {
+              field,
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '4930609859530', phone_number_id: phoneNumberId },
+                contacts: [{ wa_id: CUSTOMER, profile: { name: 'François' } }],
+                ...value,
+              },
+            },
+          ],
+        },
+      ],
+    });
+
+  const eventsOnBoth = (field: string, value: Record<string, unknown>) =>
+    ['109384756201938', '109384756201939'].map((number) => eventsOf(post(toNumber(number, field, value))));
+
+  it('gives a stop sent to two numbers in the same second two ids, one per conversation', () => {
+    // Prepare
+    const stop = {
+      wa_id: CUSTOMER,
+      detail: 'User requested to stop marketing messages',
+      category: 'marketing_messages',
+      value: 'stop',
+      timestamp: 1795330350,
+    };
+    // Act
+    const [onA, onB] = eventsOnBoth('user_preferences', { user_preferences: [stop] });
+    // Assess
+    expect(onA?.[0]?.type).toBe('switchboard.contact.consent_changed');
+    expect(onB?.[0]?.subject).not.toBe(onA?.[0]?.subject);
+    expect(onB?.[0]?.id).not.toBe(onA?.[0]?.id);
+  });
+
+  it('gives an unsupported preference and an unknown array sent to two numbers two ids each', () => {
+    // Prepare
+    const novel = { wa_id: CUSTOMER, category: 'marketing_messages', value: 'pause', timestamp: 1795330350 };
+    const groupEvents = [
+      { group_id: '120363041875529731', type: 'participant_added', timestamp: '1795330351' },
+    ];
+    // Act
+    const [onA, onB] = eventsOnBoth('user_preferences', {
+      user_preferences: [novel],
+      group_events: groupEvents,
+    });
+    // Assess
+    expect(onA?.map((event) => event.type)).toEqual([
+      'switchboard.provider.unsupported',
+      'switchboard.provider.unsupported',
+    ]);
+    expect(onB?.map((event) => event.id)).not.toContain(onA?.[0]?.id);
+    expect(onB?.map((event) => event.id)).not.toContain(onA?.[1]?.id);
+  });
+
+  it('keeps every id on a retry of the same request', () => {
+    // Prepare
+    const stop = { wa_id: CUSTOMER, category: 'marketing_messages', value: 'stop', timestamp: 1795330350 };
+    const body = toNumber('109384756201938', 'user_preferences', {
+      user_preferences: [stop],
+      extra: [{ a: 1 }],
+    });
+    // Act
+    const first = eventsOf(post(body)).map((event) => event.id);
+    const retry = eventsOf(post(body)).map((event) => event.id);
+    // Assess
+    expect(first).toHaveLength(2);
+    expect(retry).toEqual(first);
+  });
+});

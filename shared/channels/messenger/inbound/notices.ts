@@ -46,7 +46,10 @@ const noticeEvent = (
 ): HubEvent => {
   const context = itemContext(entry, item, false);
   const { type, data } = notice(context);
-  const id = eventIdFor('messenger', type.slice('switchboard.'.length), ...occurrence);
+  // The occurrences name their sender: a customer's PSID or IGSID is scoped to one page or account,
+  // so it fixes the conversation; the page's own id does not, and then the customer is added.
+  const conversation = context.fromBusiness ? [`customer:${context.customerId}`] : [];
+  const id = eventIdFor('messenger', type.slice('switchboard.'.length), ...occurrence, ...conversation);
   // The union of types and data is matched by construction (Notice); buildEvent cannot see it.
   return buildEvent(type as NoticeType, id, { ...context.fields, ...data } as HubEventOf<NoticeType>['data'] &
     ConversationFields);

@@ -20,11 +20,20 @@ export interface UnsupportedFacts {
   readonly occurrenceKey?: string | undefined;
 }
 
-/** Something Meta sent that Switchboard does not normalize: passed on whole, never dropped. */
+/**
+ * Something Meta sent that Switchboard does not normalize: passed on whole, never dropped. The id
+ * hashes the page or account it came to with the occurrence: an item need not name its page (an
+ * Instagram `changes` item), and the same item coming to two of them is two occurrences.
+ */
 export const unsupportedEvent = (facts: UnsupportedFacts): HubEvent =>
   buildEvent(
     'switchboard.provider.unsupported',
-    eventIdFor('messenger', 'provider.unsupported', facts.occurrenceKey ?? canonicalJson(facts.raw)),
+    eventIdFor(
+      'messenger',
+      'provider.unsupported',
+      facts.endpoint?.id ?? '',
+      facts.occurrenceKey ?? canonicalJson(facts.raw),
+    ),
     {
       channel: 'messenger',
       provider: 'meta',

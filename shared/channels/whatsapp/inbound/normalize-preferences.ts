@@ -37,9 +37,18 @@ export const normalizePreferenceItem = (item: unknown, context: ChangeContext): 
     consent,
     trigger: preference.value,
   };
+  // The business number is part of the occurrence: the same customer stopping marketing from two
+  // numbers in one second is two opt-outs, each in its own conversation.
   return buildEvent(
     'switchboard.contact.consent_changed',
-    eventIdFor(CHANNEL, 'consent', resolved.primary.value, preference.value, preference.timestamp ?? ''),
+    eventIdFor(
+      CHANNEL,
+      'consent',
+      fields.endpoint.id,
+      resolved.primary.value,
+      preference.value,
+      preference.timestamp ?? '',
+    ),
     data,
   );
 };

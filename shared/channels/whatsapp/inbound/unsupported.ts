@@ -8,8 +8,9 @@ import { withoutUndefined } from './without-undefined.ts';
 /**
  * Keeps something the adapter cannot normalize as a `switchboard.provider.unsupported` event with
  * the item exactly as parsed, so nothing Meta sent is lost. The id hashes the raw item (keys
- * sorted), scoped to the account and the provider's type name; or, for an item that carries no id
- * or time of its own, its `occurrence` in the request (occurrenceParts in ./context.ts).
+ * sorted), scoped to the account, the business number (an item need not name it: the same customer's
+ * item can come to two numbers) and the provider's type name; or, for an item that carries no id or
+ * time of its own, its `occurrence` in the request (occurrenceParts in ./context.ts).
  */
 export const unsupportedEvent = (args: {
   readonly providerType: string;
@@ -26,6 +27,7 @@ export const unsupportedEvent = (args: {
       CHANNEL,
       'unsupported',
       args.context?.accountId ?? '',
+      args.context?.endpoint?.id ?? '',
       args.providerType,
       ...(args.occurrence ?? [canonicalJson(args.raw)]),
     ),
