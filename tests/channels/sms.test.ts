@@ -16,6 +16,7 @@ import {
 import { type AllChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
+import { sentOrderSignature, twilioNodeSignature } from '#tests/support/twilio-signatures.ts';
 
 const PUBLIC_URL = 'https://hub.example.com/webhooks/sms/twilio';
 const TOKEN = LOCAL_DEV_SECRETS.twilio.authToken;
@@ -386,18 +387,79 @@ describe('handleTwilioWebhook: request checks', () => {
 });
 
 describe('handleTwilioWebhook: repeated parameters', () => {
-  it('signs each value of a repeated name in the order sent', () => {
+  it.each([
+    [
+      'values out of order',
+      [
+        ['Extra', 'b'],
+        ['Extra', 'a'],
+      ],
+    ],
+    [
+      'a value repeated',
+      [
+        ['Extra', 'a'],
+        ['Extra', 'a'],
+      ],
+    ],
+    [
+      'both',
+      [
+        ['Extra', 'b'],
+        ['Extra', 'a'],
+        ['Extra', 'b'],
+      ],
+    ],
+  ] as const)('accepts %s signed the way twilio-node validates it', (_case, extra) => {
+    // Prepare
+    const params: Params = [...inboundParams(), ...extra];
+
+    // Act
+    const outcome = post(params, { signature: twilioNodeSignature(TOKEN, PUBLIC_URL, params) });
+
+    // Assess
+    expect(statusOf(outcome)).toBe('accept');
+  });
+
+  it('signs a repeated name the way twilio-node validates it', () => {
+    // Prepare
+    const params: Params = [...inboundParams(), ['Extra', 'b'], ['Extra', 'a'], ['Extra', 'b']];
+
+    // Act
+    const signature = signTwilioRequest(TOKEN, PUBLIC_URL, params);
+
+    // Assess
+    expect(signature).toBe(twilioNodeSignature(TOKEN, PUBLIC_URL, params));
+    expect(signature).not.toBe(sentOrderSignature(TOKEN, PUBLIC_URL, params));
+  });
+
+  it('still accepts every value signed in the order sent, and only in that order', () => {
     // Prepare
     const params: Params = [...inboundParams(), ['Tag', 'b'], ['Tag', 'a']];
     const swapped: Params = [...inboundParams(), ['Tag', 'a'], ['Tag', 'b']];
+    const signature = sentOrderSignature(TOKEN, PUBLIC_URL, params);
 
     // Act
-    const asSent = post(params);
-    const reordered = post(params, { body: encode(swapped) });
+    const asSent = post(params, { signature });
+    const reordered = post(params, { body: encode(swapped), signature });
 
     // Assess
     expect(statusOf(asSent)).toBe('accept');
     expect(statusOf(reordered)).toBe(403);
+  });
+
+  it('refuses a repeated name signed with a wrong token or over other values with 403', () => {
+    // Prepare
+    const params: Params = [...inboundParams(), ['Extra', 'b'], ['Extra', 'a']];
+    const otherValues: Params = [...inboundParams(), ['Extra', 'b'], ['Extra', 'c']];
+
+    // Act
+    const wrongToken = post(params, { signature: twilioNodeSignature('not-the-token', PUBLIC_URL, params) });
+    const wrongValues = post(params, { signature: twilioNodeSignature(TOKEN, PUBLIC_URL, otherValues) });
+
+    // Assess
+    expect(statusOf(wrongToken)).toBe(403);
+    expect(statusOf(wrongValues)).toBe(403);
   });
 
   it('keeps a request with a repeated known parameter whole instead of picking one value', () => {

@@ -2,23 +2,65 @@ import { createHash } from 'node:crypto';
 import { constantTimeEqual, hmacBase64 } from '#shared/channels/signature.ts';
 import type { FormParam } from './form.ts';
 
+type Params = ReadonlyArray<readonly [string, string]>;
+
+/** UTF-16 code-unit order, as JavaScript's default `sort()` and Twilio's validators compare. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * `X-Twilio-Signature` as Twilio computes it: base64 HMAC-SHA1 keyed with the auth token over the
- * exact URL it called followed by every parameter's name and value, sorted by name. The sort is
- * stable, so a repeated name contributes each of its values in the order they were sent.
+ * exact URL it called followed by every parameter's name and value, sorted by name. A repeated
+ * name is written the way Twilio's reference validator (twilio-node `validateRequest`) reads it:
+ * each distinct value once, in sorted order.
  */
-export const signTwilioRequest = (
-  authToken: string,
-  url: string,
-  params: ReadonlyArray<readonly [string, string]>,
-): string => signTwilioData(authToken, url, sortedParamData(params));
+export const signTwilioRequest = (authToken: string, url: string, params: Params): string =>
+  signTwilioData(authToken, url, referenceParamData(params));
 
-/** Every parameter's name and value, sorted by name: the part of the signed data after the URL. */
-const sortedParamData = (params: ReadonlyArray<readonly [string, string]>): string => {
-  const sorted = [...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * The part of the signed data after the URL as twilio-node builds it (and twilio-python alike):
+ * names sorted, and a repeated name's values de-duplicated and sorted.
+ */
+const referenceParamData = (params: Params): string => {
+  const valuesByName = new Map<string, string[]>();
+  for (const [name, value] of params) {
+    const values = valuesByName.get(name);
+    if (values) values.push(value);
+    else valuesByName.set(name, [value]);
+  }
+  let data = '';
+  for (const name of [...valuesByName.keys()].sort(byCodeUnits)) {
+    for (const value of [...new Set(valuesByName.get(name))].sort(byCodeUnits)) data += name + value;
+  }
+  return data;
+};
+
+/**
+ * The same with a repeated name's values in the order they were sent, every one: how Twilio's
+ * documentation reads ("sorted by name", each value appended). Only differs from the reference
+ * form when a name repeats.
+ */
+const sentOrderParamData = (params: Params): string => {
+  const sorted = [...params].sort(([a], [b]) => byCodeUnits(a, b));
   let data = '';
   for (const [name, value] of sorted) data += name + value;
   return data;
+};
+
+/**
+ * The forms a request's parameters may have been signed in: the reference validator's, and for a
+ * request that repeats a name also the sent order. Twilio documents neither for repeated names;
+ * twilio-node and twilio-python both de-duplicate and sort, so that is what Twilio's servers must
+ * sign for their validators to pass, and the sent order stays accepted because nothing documents
+ * that it is never used. The reference form binds neither the order nor the repetition of a
+ * repeated name's values, exactly as Twilio's own validators do not: a captured request replayed
+ * with them reordered or repeated still matches. A message or status in it keeps its id (from the
+ * MessageSid), so it is a duplicate; a request kept whole as unsupported (a repeated known name)
+ * hashes its raw parameters, and would be passed on once more.
+ */
+const signedParamForms = (params: Params): string[] => {
+  const reference = referenceParamData(params);
+  const sentOrder = sentOrderParamData(params);
+  return sentOrder === reference ? [reference] : [reference, sentOrder];
 };
 
 const signTwilioData = (authToken: string, url: string, paramData: string): string =>
@@ -46,10 +88,10 @@ const urlVariants = (url: string): string[] => {
 };
 
 /**
- * True when the header matches a signature under any accepted token and URL form. Each comparison
- * is constant time; the candidates are tried in a fixed order and the first match ends the search.
- * That stop tells only which token and URL form a valid request used, none of them secret; a
- * forged header still costs every candidate.
+ * True when the header matches a signature under any accepted token, URL form and parameter form.
+ * Each comparison is constant time; the candidates are tried in a fixed order and the first match
+ * ends the search. That stop tells only which token and form a valid request used, none of them
+ * secret; a forged header still costs every candidate.
  */
 export const twilioSignatureMatches = (
   authTokens: readonly string[],
@@ -57,12 +99,14 @@ export const twilioSignatureMatches = (
   params: readonly FormParam[],
   header: string,
 ): boolean => {
-  // Sorted once: only the URL and the token differ between candidates.
-  const paramData = sortedParamData(params);
+  // Built once: only the URL and the token differ between candidates.
+  const paramForms = signedParamForms(params);
   const candidates = urlVariants(url);
   for (const token of authTokens) {
     for (const candidate of candidates) {
-      if (constantTimeEqual(signTwilioData(token, candidate, paramData), header)) return true;
+      for (const paramData of paramForms) {
+        if (constantTimeEqual(signTwilioData(token, candidate, paramData), header)) return true;
+      }
     }
   }
   return false;
