@@ -9,6 +9,7 @@ import {
 import { storeAttachment } from '#shared/channels/email/inbound/attachments.ts';
 import { truncateToJsonBytes } from '#shared/channels/email/inbound/bodies.ts';
 import { deliveryStatusEvents, parseHeaderFields } from '#shared/channels/email/inbound/delivery-status.ts';
+import { boundedAddressParser, decodeWork } from '#shared/channels/email/inbound/encoded-word-budget.ts';
 import { boundaryOf, parseMultipart, parseUrlEncoded } from '#shared/channels/email/inbound/form.ts';
 import {
   hasTooManyEncodedWords,
@@ -64,6 +65,15 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
   isBounce: (text) => isBounce(headerList(text), [text]),
   isAutoReply: (text) => isAutoReply(headerList(text)),
   hasTooManyEncodedWords: (text) => hasTooManyEncodedWords(text),
+  decodeWork: (text) => decodeWork(text),
+  /** Past its budget it throws: the time to get there is what counts. */
+  boundedAddressParser: (text) => {
+    try {
+      return boundedAddressParser(text);
+    } catch {
+      return undefined;
+    }
+  },
   normalizeAddress: (text) => normalizeAddress(text),
   conversationTagOf: (text) => conversationTagOf(text),
   withoutConversationTag: (text) => withoutConversationTag(text),

@@ -1,4 +1,4 @@
-import { type Attachment, addressParser, type Email, type Header } from 'postal-mime';
+import type { Attachment, Email, Header } from 'postal-mime';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
@@ -6,6 +6,7 @@ import type { HubEvent, MessageStatusData, ProviderError } from '#shared/contrac
 import { identifyParties, mailboxesOf, normalizeAddress } from './addressing.ts';
 import { attachmentBytes } from './attachments.ts';
 import type { InboundEmailContext } from './context.ts';
+import { boundedAddressParser } from './encoded-word-budget.ts';
 import { DELIVERY_STATUS_TYPES, headerValue, messageIdsIn } from './headers.ts';
 import { emailConversationId, threadOf } from './threading.ts';
 
@@ -81,7 +82,11 @@ const diagnosticText = (value: string | undefined): string | undefined => {
 export const returnedOriginalPart = (message: Email): Attachment | undefined =>
   message.attachments.find((attachment) => RETURNED_MESSAGE_TYPES.has(attachment.mimeType.toLowerCase()));
 
-/** The returned original as an `Email` carrying only what addressing and threading read. */
+/**
+ * The returned original as an `Email` carrying only what addressing and threading read. Its address
+ * headers are read with the encoded-word budget (postal-mime's decoder is quadratic in a run of
+ * words); past it, EncodedWordOverrun is thrown and the bounce kept as unsupported.
+ */
 const returnedOriginal = (message: Email): Email | undefined => {
   const part = returnedOriginalPart(message);
   if (part === undefined) return undefined;
@@ -90,7 +95,7 @@ const returnedOriginal = (message: Email): Email | undefined => {
   const headers = parseHeaderFields(headerSection);
   const addresses = (key: string) => {
     const value = headerValue(headers, key);
-    return value === undefined ? undefined : addressParser(value);
+    return value === undefined ? undefined : boundedAddressParser(value);
   };
   return {
     headers,

@@ -1,4 +1,3 @@
-import { addressParser } from 'postal-mime';
 import * as v from 'valibot';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
@@ -12,6 +11,7 @@ import {
   correlationIdOfTag,
 } from '../correlation-tags.ts';
 import { normalizeAddress } from './addressing.ts';
+import { boundedAddressParser } from './encoded-word-budget.ts';
 import { type MailgunEventData, MailgunEventDataSchema } from './mailgun-events-schema.ts';
 
 const MAX_ERROR_TEXT = 1000;
@@ -31,10 +31,19 @@ const stringVariable = (data: MailgunEventData, name: string): string | undefine
   return typeof value === 'string' ? value : undefined;
 };
 
+/** The first address of a From header, unless its encoded words pass the budget (see encoded-word-budget.ts). */
+const firstAddressOf = (from: string): string | undefined => {
+  try {
+    return boundedAddressParser(from)[0]?.address;
+  } catch {
+    return undefined;
+  }
+};
+
 /** The From header's address (the business address the hub sent from), else the envelope sender. */
 const senderAddressOf = (data: MailgunEventData): string | undefined => {
   const from = data.message?.headers?.from;
-  const parsed = from === undefined ? undefined : addressParser(from)[0]?.address;
+  const parsed = from === undefined ? undefined : firstAddressOf(from);
   const address = parsed ?? data.envelope?.sender;
   return address?.includes('@') ? normalizeAddress(address) : undefined;
 };

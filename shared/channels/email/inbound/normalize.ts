@@ -12,6 +12,11 @@ import { placeBodies } from './bodies.ts';
 import type { InboundEmailContext } from './context.ts';
 import { deliveryStatusEvents, returnedOriginalPart } from './delivery-status.ts';
 import {
+  EncodedWordOverrun,
+  MAX_ENCODED_WORD_JOIN_WORK,
+  withEncodedWordBudget,
+} from './encoded-word-budget.ts';
+import {
   hasTooManyEncodedWords,
   headerValue,
   isAutoReply,
@@ -77,7 +82,14 @@ const TOO_MANY_BASE64_PIECES: Refusal = {
   providerType: 'email.too_many_base64_pieces',
   details: { maxBase64Pieces: MAX_BASE64_PIECES },
 };
+const ENCODED_WORDS_TOO_LONG: Refusal = {
+  providerType: 'email.encoded_words_too_long',
+  details: { maxEncodedWordJoinWork: MAX_ENCODED_WORD_JOIN_WORK },
+};
 const UNPARSABLE: Refusal = { providerType: 'email.unparsable', details: {} };
+
+const encodedWordRefusal = (overrun: EncodedWordOverrun): Refusal =>
+  overrun.bound === 'words' ? TOO_MANY_ENCODED_WORDS : ENCODED_WORDS_TOO_LONG;
 
 /**
  * The bounds read from text before the work they bound: the lines postal-mime parses and the encoded
@@ -141,11 +153,17 @@ const collectAttachments = (
  */
 const MAX_INLINE_FORWARD_DEPTH = 1;
 
-/** One parse, with its own base64 budget; forwards read inline `depth` levels deep. */
+/**
+ * One parse, with its own base64 and encoded-word budgets (the words postal-mime decodes, counted
+ * from the strings it decodes, see encoded-word-budget.ts); forwards read inline `depth` levels deep.
+ */
 const parseOnce = async (rawMime: Uint8Array, depth: number): Promise<Email | Refusal> => {
   try {
-    return await withBase64Budget(() => PostalMime.parse(rawMime, { maxRfc822NestingDepth: depth }));
+    return await withBase64Budget(() =>
+      withEncodedWordBudget(() => PostalMime.parse(rawMime, { maxRfc822NestingDepth: depth })),
+    );
   } catch (error) {
+    if (error instanceof EncodedWordOverrun) return encodedWordRefusal(error);
     return error instanceof TooManyBase64Pieces ? TOO_MANY_BASE64_PIECES : UNPARSABLE;
   }
 };
@@ -200,17 +218,25 @@ export const normalizeInboundEmail = async (
   if (isRefusal(message)) return unsupportedEmail(rawMime, context, message.providerType, message.details);
   try {
     return buildMessageEvent(rawMime, message, context);
-  } catch {
+  } catch (error) {
+    if (error instanceof EncodedWordOverrun) {
+      const refusal = encodedWordRefusal(error);
+      return unsupportedEmail(rawMime, context, refusal.providerType, refusal.details);
+    }
     // A defect of ours must not lose the e-mail either.
     return unsupportedEmail(rawMime, context, 'email.unnormalizable', {});
   }
 };
 
-/** Statuses are extra: a defect in reading a report must not cost the bounce its message event. */
+/**
+ * Statuses are extra: a defect in reading a report must not cost the bounce its message event. A
+ * returned original whose headers pass the encoded-word budget is not: the mail is kept unsupported.
+ */
 const bounceStatuses = (message: Email, context: InboundEmailContext): HubEvent[] => {
   try {
     return deliveryStatusEvents(message, context);
-  } catch {
+  } catch (error) {
+    if (error instanceof EncodedWordOverrun) throw error;
     return [];
   }
 };
