@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createHelpdeskApi } from '#shared/api/router.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { startLocalHub } from '#shared/local/hub.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -75,7 +76,7 @@ export const runApiLatency = async (
     };
     const quiet = createLogger({ level: 'error', write: () => {} });
     const recorder = createRecorderService({
-      store: createRecorderStore({ ...table, onCapacity: undefined }),
+      store: createRecorderStore({ ...table, onCapacity: undefined }, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: quiet,
@@ -98,6 +99,7 @@ export const runApiLatency = async (
       enqueueCommand: async () => undefined,
       clock: () => new Date(),
       newId: () => 'bench',
+      pseudonymKey: localPseudonymKey,
       deleteObjects: async () => undefined,
       // No probe reads or signs media; the port would load the S3 client on first use.
       media: s3MediaObjects(hub.resources.bucketName),

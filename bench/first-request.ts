@@ -25,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { COMMAND_TYPES, type HubEvent } from '#shared/contract/index.ts';
@@ -249,6 +250,7 @@ export const startFirstRequestBench = async (
     SWITCHBOARD_TABLE_NAME: resources.tableName,
     SWITCHBOARD_PAYLOAD_BUCKET: resources.bucketName,
     SWITCHBOARD_SECRET_ARN: 'local',
+    SWITCHBOARD_PSEUDONYM_KEY_ARN: 'local',
   };
   // The recorder's own code, in this process, records what the sender and the media fetcher need.
   const recorder = createRecorder({
@@ -258,6 +260,7 @@ export const startFirstRequestBench = async (
     tableName: resources.tableName,
     helpdeskQueueUrl: resources.helpdeskQueueUrl,
     retentionSeconds: 30 * 86_400,
+    pseudonymKey: localPseudonymKey,
     logger: createLogger({ write: () => undefined }),
   });
   const recordNow = async (sample: Sample): Promise<readonly HubEvent[]> => {

@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { processWebhook } from '#shared/intake/process-webhook.ts';
 import {
@@ -171,6 +172,7 @@ export const runPipeline = async (
     tableName: resources.tableName,
     helpdeskQueueUrl: resources.helpdeskQueueUrl,
     ...(options.mediaQueueUrl ? { mediaQueueUrl: options.mediaQueueUrl } : {}),
+    pseudonymKey: localPseudonymKey,
     logger: silent,
     // Reads as the local DynamoDB reports them (writes are metered above).
     onCapacity: (operation, consumed) => {

@@ -29,6 +29,8 @@ const api = createHelpdeskApiHandler({
     graphApiVersion: config.SWITCHBOARD_GRAPH_API_VERSION,
     secrets: async () => (await import('#shared/aws/secrets.ts')).channelSecrets(),
   },
+  // Erasure files kept opt-outs under the pseudonym key, read on the first erasure (as the secrets).
+  pseudonymKey: async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
   logger,
   ...(config.SWITCHBOARD_API_DEV_TOKEN ? { devToken: config.SWITCHBOARD_API_DEV_TOKEN } : {}),
 });

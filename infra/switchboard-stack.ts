@@ -246,6 +246,11 @@ export class SwitchboardStack extends Stack {
       'Secret name for aws secretsmanager put-secret-value',
     );
     output(
+      'PseudonymKeyArn',
+      this.storage.pseudonymKey.secretArn,
+      'Keys the hash kept opt-outs are filed under: for npm run erase; never change it',
+    );
+    output(
       'HelpdeskConsumerPolicyArn',
       this.helpdeskAccess.policy.managedPolicyArn,
       'Attach to the helpdesk consumer role or user',

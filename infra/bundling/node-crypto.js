@@ -12,6 +12,7 @@ export const {
   createCipheriv,
   createHash,
   createHmac,
+  createSecretKey,
   getRandomValues,
   hash,
   randomBytes,

@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
+import { SUPPRESSION_PARTITION_PREFIX } from '#shared/store/keys.ts';
 
 /**
  * Narrow grants. The CDK's `grant*` helpers add actions a function never calls (GetQueueUrl,
@@ -22,7 +23,7 @@ export const grantSendMessage = (grantee: iam.IGrantable, queue: sqs.IQueue, key
   key?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
 };
 
-/** Reads the channel secret: GetSecretValue only (no DescribeSecret, no ListSecrets). */
+/** Reads one secret (the channel secret, the pseudonym key): GetSecretValue only (no DescribeSecret, no ListSecrets). */
 export const grantReadSecret = (
   grantee: iam.IGrantable,
   secret: secretsmanager.ISecret,
@@ -155,6 +156,20 @@ export const grantTableItems = (
   });
   key?.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
 };
+
+/**
+ * Deletes of kept opt-outs only (`SUPPRESS#…` items): a reader that finds one under its legacy key
+ * moves it to the keyed one (shared/store/suppressions.ts), putting the new item (PutItem, granted
+ * with the function's other writes) and deleting the old.
+ */
+export const grantKeptOptOutDeletes = (
+  grantee: iam.IGrantable,
+  table: dynamodb.ITable,
+  key?: kms.IKey,
+): void =>
+  grantTableItems(grantee, table, ['dynamodb:DeleteItem'], key, {
+    leadingKeyPrefixes: [SUPPRESSION_PARTITION_PREFIX],
+  });
 
 /** Queries of one index of the table (no Scan, no other index). */
 export const grantIndexQuery = (

@@ -103,6 +103,8 @@ export class HelpdeskApi extends Construct {
       runtimeEnvironment: {
         ...props.runtimeEnvironment,
         SWITCHBOARD_OUTBOX_QUEUE_URL: storage.outbox.queue.queueUrl,
+        // An erasure files the kept opt-outs under the pseudonym key.
+        SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
       },
       memorySize: 512,
       logRetention: props.logRetention,
@@ -140,6 +142,8 @@ export class HelpdeskApi extends Construct {
     // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section
     // of the one channel secret: GetSecretValue on it, nothing else of Secrets Manager.
     grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+    // Erasure keeps the person's opt-outs under a keyed hash: the pseudonym key, read on the first erasure.
+    grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
       grantIndexQuery(this.function, storage.table, index, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);

@@ -73,7 +73,8 @@ const prefixedName = (definitionName: string, namePrefix: string): string =>
 /**
  * The hub's state, built from shared/resources/definitions.ts (the same definitions the local hub
  * creates on its emulators): the DynamoDB table, the ingest and helpdesk FIFO queues with their
- * dead-letter queues, the payload bucket (with an access-log bucket) and the channel secret.
+ * dead-letter queues, the payload bucket (with an access-log bucket), the channel secret and the
+ * pseudonym key.
  */
 export class HubStorage extends Construct {
   public readonly table: dynamodb.Table;
@@ -87,6 +88,12 @@ export class HubStorage extends Construct {
   public readonly accessLogBucket: s3.Bucket;
   /** JSON of ChannelSecretsSchema (shared/config/secrets.ts), created with a generated placeholder. */
   public readonly channelSecret: secretsmanager.Secret;
+  /**
+   * The pseudonym key (shared/aws/pseudonym-key.ts): 64 random characters generated at creation,
+   * which key the hash kept opt-outs are filed under. Never rotated or replaced: the items are
+   * found only under the key they were filed with.
+   */
+  public readonly pseudonymKey: secretsmanager.Secret;
   /** Present when `customerManagedKey` is on; consumers of the data need kms:Decrypt on it. */
   public readonly dataKey?: kms.Key;
 
@@ -114,6 +121,7 @@ export class HubStorage extends Construct {
     this.accessLogBucket = this.buildAccessLogBucket(props.accessLogRetentionDays ?? 90);
     this.payloadBucket = this.buildPayloadBucket(props.payloadRetentionDays ?? 30);
     this.channelSecret = this.buildSecret();
+    this.pseudonymKey = this.buildPseudonymKey();
   }
 
   private buildTable(definition: TableDefinition, production: boolean): dynamodb.Table {
@@ -244,6 +252,26 @@ export class HubStorage extends Construct {
         id: 'AwsSolutions-SMG4',
         reason:
           'Holds credentials issued by Meta, Twilio and Mailgun; they are rotated in those consoles, which a rotation Lambda cannot do.',
+      },
+    ]);
+    return secret;
+  }
+
+  private buildPseudonymKey(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'PseudonymKey', {
+      secretName: `${this.namePrefix}/pseudonym-key`,
+      description:
+        'Switchboard pseudonym key: keys the hash kept opt-outs are filed under (shared/aws/pseudonym-key.ts). Never change it: kept opt-outs are found only under it.',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      encryptionKey: this.dataKey,
+      // Kept with the table it keys, whatever happens to the stack in production.
+      removalPolicy: this.removalPolicy,
+    });
+    NagSuppressions.addResourceSuppressions(secret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Keys the hash every kept opt-out is filed under; a new value would lose them all unless each item were moved to it, which a rotation Lambda does not do.',
       },
     ]);
     return secret;

@@ -5,8 +5,10 @@ import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
 import {
   grantGetPayloads,
+  grantKeptOptOutDeletes,
   grantListPayloads,
   grantPutPayloads,
+  grantReadSecret,
   grantSendMessage,
   grantTableItems,
 } from './grants.ts';
@@ -14,10 +16,10 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the recorder's store sends to the table (no index, no scan, no delete): items read (a
- * batch's messages together, BatchGetItem) and written, and the Query of a customer's identity
- * links when a WhatsApp conversation opens. tests/contacts/whatsapp-identifiers.test.ts checks the
- * store's calls against it.
+ * What the recorder's store sends to the table (no index, no scan, no delete but of a legacy kept
+ * opt-out it moves: grantKeptOptOutDeletes): items read (a batch's messages together, BatchGetItem)
+ * and written, and the Query of a customer's identity links when a WhatsApp conversation opens.
+ * tests/contacts/whatsapp-identifiers.test.ts checks the store's calls against it.
  */
 export const RECORDER_TABLE_ACTIONS = [
   'dynamodb:BatchGetItem',
@@ -74,6 +76,8 @@ export class Recorder extends Construct {
         ...props.runtimeEnvironment,
         // Each attachment of a recorded message becomes a job for the media fetcher.
         SWITCHBOARD_MEDIA_QUEUE_URL: storage.media.queue.queueUrl,
+        // A consent event of an erased contact is checked against its kept opt-outs.
+        SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
       },
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(RECORDER.timeoutSeconds),
@@ -90,6 +94,10 @@ export class Recorder extends Construct {
 
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
     grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);
+    // Kept opt-outs, for consent events (shared/store/consent-ledger.ts): the pseudonym key they are
+    // filed under (read on the first consent event) and deleting a legacy one once moved.
+    grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
+    grantKeptOptOutDeletes(this.function, storage.table, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     grantSendMessage(this.function, storage.media.queue, storage.dataKey);
     // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it

@@ -8,6 +8,7 @@ import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import {
   grantGetPayloads,
   grantIndexQuery,
+  grantKeptOptOutDeletes,
   grantListPayloads,
   grantPutPayloads,
   grantReadSecret,
@@ -19,7 +20,8 @@ import type { HubStorage } from './hub-storage.ts';
 
 /**
  * What the sender sends to the table itself (gsi2 is granted apart): items read and written, and
- * one BatchGetItem of a contact's consent with its kept opt-outs. tests/bench/outbound-send-counts.test.ts
+ * one BatchGetItem of a contact's consent with its kept opt-outs (and a DeleteItem of a legacy one
+ * it moves, granted apart: grantKeptOptOutDeletes). tests/bench/outbound-send-counts.test.ts
  * checks a send's calls against it.
  */
 export const SENDER_TABLE_ACTIONS = [
@@ -96,6 +98,8 @@ export class Sender extends Construct {
       runtimeEnvironment: {
         ...props.runtimeEnvironment,
         SWITCHBOARD_OUTBOX_DLQ_URL: storage.outbox.deadLetterQueue.queueUrl,
+        // A send's consent check reads the contact's kept opt-outs, filed under the pseudonym key.
+        SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
         // Each environment takes this share of an endpoint's provider rate.
         SWITCHBOARD_SENDER_CONCURRENCY: String(props.maxConcurrency ?? SENDER.maxConcurrency),
         ...(props.twilioStatusCallbackUrl
@@ -134,6 +138,10 @@ export class Sender extends Construct {
     grantGetPayloads(this.function, storage.payloadBucket, sendable);
     grantListPayloads(this.function, storage.payloadBucket, sendable);
     grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+    // The pseudonym key the kept opt-outs are filed under (read once per environment), and deleting
+    // a legacy kept opt-out once moved to the keyed key.
+    grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
+    grantKeptOptOutDeletes(this.function, storage.table, storage.dataKey);
 
     if (props.sesSendingDomain && this.configurationSet) {
       const stack = Stack.of(this);

@@ -110,6 +110,8 @@ export interface HelpdeskApiDeps {
   readonly listObjectsUnder?: (prefix: string) => Promise<readonly string[]>;
   /** Redacts an erased person's messages at the providers (shared/outbound/provider-erasure.ts). */
   readonly redactAtProviders?: ErasureDeps['redactAtProviders'];
+  /** The pseudonym key an erasure files kept opt-outs under (shared/store/suppressions.ts). */
+  readonly pseudonymKey: ErasureDeps['pseudonymKey'];
   /** The payload bucket's media: what an object is, and presigned URLs (./media.ts). */
   readonly media: MediaObjects;
 }
@@ -542,6 +544,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const report = await erasePerson(
         {
           table,
+          pseudonymKey: deps.pseudonymKey,
           deleteObjects: deps.deleteObjects,
           deleteObjectsUnder: deps.deleteObjectsUnder,
           redactAtProviders: deps.redactAtProviders,

@@ -14,6 +14,7 @@ import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-p
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
+import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
 import { createHelpdeskApi } from './router.ts';
 
@@ -43,6 +44,8 @@ export interface HelpdeskApiWiring {
     readonly graphApiVersion: string;
     readonly fetch?: typeof fetch;
   };
+  /** The pseudonym key, which an erasure files kept opt-outs under (read on the first erasure). */
+  readonly pseudonymKey: PseudonymKeySource;
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
   readonly devToken?: string;
@@ -72,6 +75,7 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     listObjectsUnder: (prefix) =>
       listPayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
     media: wiring.media ?? s3MediaObjects(wiring.payloadBucket),
+    pseudonymKey: wiring.pseudonymKey,
     ...(wiring.providers
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
       : {}),

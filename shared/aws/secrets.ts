@@ -7,10 +7,13 @@ import {
   type SecretValueReader,
 } from './channel-secrets.ts';
 import { secretsManagerClient } from './clients/secrets-manager.ts';
+import { processPseudonymKey } from './pseudonym-key.ts';
 
 /*
  * The channel secret on the AWS SDK's Secrets Manager client: the sender and the e-mail intake.
- * The webhooks read it through a signed request instead (shared/intake/wiring.ts).
+ * The webhooks read it through a signed request instead (shared/intake/wiring.ts). The pseudonym
+ * key too, for the functions that read or write kept opt-outs (the recorder and the helpdesk API
+ * load this module on their first need of it).
  */
 
 export {
@@ -42,3 +45,6 @@ export const createChannelSecretsProvider = ({
 
 /** The channel secrets for this process: Secrets Manager (SDK) in AWS, environment defaults for `local`. */
 export const channelSecrets = processChannelSecrets(() => sdkSecretValueReader(secretsManagerClient()));
+
+/** The pseudonym key for this process: Secrets Manager (SDK) in AWS, the local key for `local`. */
+export const pseudonymKey = processPseudonymKey(() => sdkSecretValueReader(secretsManagerClient()));

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { createWiredHelpdeskApi, type HelpdeskApiWiring } from '#shared/api/wiring.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -11,7 +12,8 @@ import { createLogger } from '#shared/observability/logger.ts';
 const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   Erases the person everywhere the hub keeps anything (as DELETE /v1/contacts/{contactId}) and
   publishes switchboard.contact.erased. Deployed: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
-  SWITCHBOARD_HELPDESK_QUEUE_URL and SWITCHBOARD_OUTBOX_QUEUE_URL set (the stack outputs) and AWS credentials,
+  SWITCHBOARD_HELPDESK_QUEUE_URL, SWITCHBOARD_OUTBOX_QUEUE_URL and SWITCHBOARD_PSEUDONYM_KEY_ARN (the
+  PseudonymKeyArn output: kept opt-outs are filed under it) set (the stack outputs) and AWS credentials,
   and SWITCHBOARD_SECRET_ARN (the ChannelSecretArn output) to redact the person's messages at Twilio and
   delete the hub's WhatsApp uploads too; else against the local hub at --hub (and its provider simulators).`;
 
@@ -48,6 +50,10 @@ const main = async (): Promise<void> => {
     return;
   }
   const deployed = DeployedSchema.safeParse(process.env);
+  // Deployed, the kept opt-outs go under the stack's pseudonym key: the local one would file them
+  // where the hub never looks.
+  if (deployed.success && !process.env.SWITCHBOARD_PSEUDONYM_KEY_ARN)
+    throw new Error('a deployed hub needs SWITCHBOARD_PSEUDONYM_KEY_ARN (the PseudonymKeyArn output)');
   const info = deployed.success ? undefined : await fetchHubInfo(values.hub);
   if (!deployed.success && !info)
     throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);
@@ -87,6 +93,9 @@ const main = async (): Promise<void> => {
     helpdeskQueueUrl: info?.resources.helpdeskQueueUrl ?? deployed.data?.SWITCHBOARD_HELPDESK_QUEUE_URL ?? '',
     outboxQueueUrl: info?.resources.outboxQueueUrl ?? deployed.data?.SWITCHBOARD_OUTBOX_QUEUE_URL ?? '',
     ...(providers ? { providers } : {}),
+    pseudonymKey: info
+      ? localPseudonymKey
+      : async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
     logger: createLogger({ level: 'warn' }),
   });
   const response = await api({

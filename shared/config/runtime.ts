@@ -76,6 +76,11 @@ const SETTINGS = {
   SWITCHBOARD_PAYLOAD_BUCKET: () => v.optional(nonEmptyString()),
   /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
   SWITCHBOARD_SECRET_ARN: () => v.optional(nonEmptyString()),
+  /**
+   * The pseudonym key's secret (ARN or name), for the functions that read or write kept opt-outs;
+   * `local` means the local key (shared/aws/pseudonym-key.ts).
+   */
+  SWITCHBOARD_PSEUDONYM_KEY_ARN: () => v.optional(nonEmptyString()),
   SWITCHBOARD_PUBLIC_BASE_URL: () => v.optional(url()),
   /** The recorder leaves each recorded attachment here for the media fetcher. */
   SWITCHBOARD_MEDIA_QUEUE_URL: () => v.optional(url()),

@@ -122,3 +122,14 @@ export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllCh
     }),
     ['meta', 'twilio', 'mailgun', 'email'],
   );
+
+/**
+ * The pseudonym key (shared/aws/pseudonym-key.ts) of the local hub, the replay kit and the tests:
+ * fixed, so a local data directory's kept opt-outs stay found across restarts, and public, so it
+ * protects nothing (local data is development data). Overridable by SWITCHBOARD_PSEUDONYM_KEY.
+ */
+const LOCAL_DEV_PSEUDONYM_KEY = 'local-pseudonym-key-public-and-only-for-development';
+
+/** The local pseudonym key: the environment's, else the development default. */
+export const localPseudonymKeyFromEnv = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.SWITCHBOARD_PSEUDONYM_KEY ?? LOCAL_DEV_PSEUDONYM_KEY;

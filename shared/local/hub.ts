@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { interceptLocalhostDns } from 'fauxqs';
 import { resetAwsClients } from '#shared/aws/clients.ts';
+import { resetPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { resetChannelSecrets } from '#shared/aws/secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
@@ -210,6 +211,8 @@ const hubEnvironment = (
   SWITCHBOARD_MEDIA_QUEUE_URL: resources.mediaQueueUrl,
   SWITCHBOARD_PAYLOAD_BUCKET: resources.bucketName,
   SWITCHBOARD_SECRET_ARN: 'local',
+  // The fixed development key (shared/config/secrets.ts): a data directory's kept opt-outs stay found.
+  SWITCHBOARD_PSEUDONYM_KEY_ARN: 'local',
   SWITCHBOARD_S3_FORCE_PATH_STYLE: 'true',
   SWITCHBOARD_LOG_LEVEL: env.SWITCHBOARD_LOG_LEVEL ?? 'info',
   // Metrics are CloudWatch's embedded format on stdout: nothing reads them locally.
@@ -245,6 +248,7 @@ const forgetCachedRuntime = () => {
   resetWebhookDeps();
   resetRuntimeConfig();
   resetChannelSecrets();
+  resetPseudonymKey();
 };
 
 const describeBatch = (name: string, done: string, report: BatchReport): string =>

@@ -4,7 +4,7 @@ import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sesV2Client } from '#shared/aws/clients/sesv2.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
-import { channelSecrets } from '#shared/aws/secrets.ts';
+import { channelSecrets, pseudonymKey } from '#shared/aws/secrets.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { SENDER_METRICS } from '#shared/observability/metric-names.ts';
@@ -44,6 +44,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
       timeoutMs: config.SWITCHBOARD_PROVIDER_TIMEOUT_MS ?? SENDER.providerTimeoutMs,
     }),
     replyTagKey: async () => (await channelSecrets()).email?.replyTagKey,
+    pseudonymKey,
     ...(config.SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL
       ? { twilioStatusCallbackUrl: config.SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL }
       : {}),

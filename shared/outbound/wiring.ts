@@ -15,6 +15,7 @@ import { contactKeyFor } from '#shared/store/keys.ts';
 import { getMessage, newestInboundMessage, newestMessages } from '#shared/store/messages.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
+import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
 import { createRateLimiter } from './endpoint-rate.ts';
@@ -42,6 +43,8 @@ export interface SenderWiring {
   readonly outboxDlqUrl: string;
   readonly senderFor: SenderFor;
   readonly replyTagKey: () => Promise<string | undefined>;
+  /** The pseudonym key, which kept opt-outs are filed under: read with the first consent check. */
+  readonly pseudonymKey: PseudonymKeySource;
   readonly twilioStatusCallbackUrl?: string;
   readonly defaultEmailProvider: 'ses' | 'mailgun';
   readonly logger: Logger;
@@ -83,7 +86,11 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
   const reads: SenderReads = {
     conversation: (conversationId) => loadConversation(context, conversationId),
     consent: (conversation) =>
-      readContactConsent(context, contactKeyFor(conversation.channel, conversation.contact)),
+      readContactConsent(
+        context,
+        wiring.pseudonymKey,
+        contactKeyFor(conversation.channel, conversation.contact),
+      ),
     message: (hubMessageId) => getMessage(context, hubMessageId),
     newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
     newestInbound: (conversation) => newestInboundMessage(context, conversation),
@@ -101,7 +108,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     },
   });
   const recordEvent = createEventRecorder({
-    store: createRecorderStore(context, wiring.retentionSeconds),
+    store: createRecorderStore(context, wiring.pseudonymKey, wiring.retentionSeconds),
     clock,
     logger: wiring.logger,
     ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),

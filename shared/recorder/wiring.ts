@@ -7,6 +7,7 @@ import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { createRecorderService, type RecorderService } from './batch-recorder.ts';
 import type { AfterStep } from './steps.ts';
@@ -23,6 +24,8 @@ export interface RecorderWiring {
   readonly helpdeskQueueUrl: string;
   /** The media queue: attachments of recorded messages are fetched from it. Absent: they stay references. */
   readonly mediaQueueUrl?: string;
+  /** The pseudonym key, read on the first consent event (kept opt-outs: shared/store/suppressions.ts). */
+  readonly pseudonymKey: PseudonymKeySource;
   readonly logger: Logger;
   readonly clock?: () => Date;
   readonly afterStep?: AfterStep;
@@ -73,6 +76,7 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
       now: clock,
       ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
     },
+    wiring.pseudonymKey,
     wiring.retentionSeconds,
   );
   return createRecorderService({

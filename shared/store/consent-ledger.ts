@@ -1,12 +1,17 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ChannelSchema, ConsentDataSchema } from '#shared/contract/index.ts';
 import { queryAll } from './contacts.ts';
-import { consentChangeKey, consentChangePrefix, contactItemKey, suppressionKey } from './keys.ts';
+import { consentChangeKey, consentChangePrefix, contactItemKey } from './keys.ts';
 import { appliedIdOf } from './registers.ts';
-import type { TableContext } from './table.ts';
-import { track } from './table.ts';
+import {
+  keptSuppressionOf,
+  moveLegacySuppression,
+  type PseudonymKeySource,
+  suppressionReadKeys,
+} from './suppressions.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * The consent ledger's history: one item per change, in the contact's partition (so whatever reaches
@@ -81,23 +86,22 @@ export const readConsentHistory = async (
 /**
  * Whether a consent event was already applied to a contact that has since been erased: its erasure
  * kept the hashed ids of the events that had moved its consent (with its opt-outs), so a provider's
- * late retry of an old STOP or START does not bring the contact's identifiers back.
+ * late retry of an old STOP or START does not bring the contact's identifiers back. One consistent
+ * BatchGetItem of both keys a kept item may be under; one found under the legacy key is moved.
  */
 export const wasErasedWith = async (
   context: TableContext,
+  pseudonymKey: PseudonymKeySource,
   contactKey: string,
   eventId: string,
 ): Promise<boolean> => {
-  const output = await context.client.send(
-    new GetItemCommand({
-      TableName: context.tableName,
-      Key: marshall(suppressionKey(contactKey)),
-      ConsistentRead: true,
-      ProjectionExpression: 'applied',
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
+  const key = await pseudonymKey();
+  const kept = keptSuppressionOf(
+    await batchGetItems(context, suppressionReadKeys(key, contactKey)),
+    key,
+    contactKey,
   );
-  track(context, 'GetItem', output);
-  const applied = output.Item ? unmarshall(output.Item).applied : undefined;
+  await moveLegacySuppression(context, key, kept);
+  const applied = kept.item?.applied;
   return applied instanceof Set && applied.has(appliedIdOf(eventId));
 };

@@ -24,11 +24,16 @@ import {
   messageKey,
   messageStateKey,
   PERSON_CONVERSATION_PREFIX,
-  suppressionKey,
 } from './keys.ts';
 import { liveStateIdsOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
+import {
+  keptSuppressionOf,
+  moveLegacySuppression,
+  type PseudonymKeySource,
+  suppressionReadKeys,
+} from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
@@ -86,24 +91,30 @@ export const indexContact = async (
 
 /**
  * A contact's consent registers, and the opt-outs kept for it if it was ever erased (one
- * consistent BatchGetItem of both items): per scope, the later of the two wins, so a STOP outlives
- * erasure and a START after it still counts. Empty for a contact the hub never indexed.
+ * consistent BatchGetItem of the contact item and both keys a kept item may be under): per scope,
+ * the later of the two wins, so a STOP outlives erasure and a START after it still counts. A kept
+ * item found under its legacy (unkeyed) key is moved to the keyed one (suppressions.ts). Empty for
+ * a contact the hub never indexed.
  */
 export const readContactConsent = async (
   context: TableContext,
+  pseudonymKey: PseudonymKeySource,
   contactKey: string,
 ): Promise<ContactConsent> => {
-  const items = await batchGetItems(context, [contactItemKey(contactKey), suppressionKey(contactKey)]);
+  const key = await pseudonymKey();
+  const items = await batchGetItems(context, [
+    contactItemKey(contactKey),
+    ...suppressionReadKeys(key, contactKey),
+  ]);
   const current = readRegisters(
-    items.find((item) => item.sk === contactItemKey(contactKey).sk),
+    items.find((item) => item.pk === contactItemKey(contactKey).pk),
     CONTACT_REGISTERS,
   );
-  const kept = readRegisters(
-    items.find((item) => item.sk === suppressionKey(contactKey).sk),
-    CONTACT_REGISTERS,
-  );
+  const kept = keptSuppressionOf(items, key, contactKey);
+  await moveLegacySuppression(context, key, kept);
+  const keptRegisters = readRegisters(kept.item, CONTACT_REGISTERS);
   const merged: Record<string, unknown> = { ...current };
-  for (const [scope, value] of Object.entries(kept)) {
+  for (const [scope, value] of Object.entries(keptRegisters)) {
     const mine = merged[scope] as { at: string } | undefined;
     if (value && (!mine || value.at > mine.at)) merged[scope] = value;
   }

@@ -1,11 +1,9 @@
 import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandOutput,
-  PutItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { z } from 'zod';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactRecords, conversationFootprint, keyOf, moveContactPerson, queryAll } from './contacts.ts';
@@ -23,7 +21,6 @@ import {
   kindOfKey,
   messageStateKey,
   PERSON_UNMERGED_PREFIX,
-  suppressionKey,
 } from './keys.ts';
 import {
   pendingRedactionItem,
@@ -33,8 +30,16 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
-import { CONTACT_REGISTERS, StoredRegisterSchema } from './registers.ts';
-import { batchGetItems, type TableContext, track } from './table.ts';
+import { CONTACT_REGISTERS } from './registers.ts';
+import {
+  keptSuppressionOf,
+  laterRegister,
+  moveLegacySuppression,
+  type PseudonymKeySource,
+  putKeptSuppression,
+  suppressionReadKeys,
+} from './suppressions.ts';
+import { batchGetItems, type TableContext } from './table.ts';
 
 /*
  * Right of access and right to erasure, for one person (`contactId`): everything the hub holds
@@ -42,7 +47,7 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * conversations, by the key catalogue's reach (contactFootprint). Export reads it all; erasure
  * deletes it all, with the S3 objects the records name, and leaves only what has no identifier:
  * tombstones of the erased messages (so a provider's late retry of an old webhook does not bring
- * them back) and the contact's opt-outs under a hash of its key (a STOP outlives erasure).
+ * them back) and the contact's opt-outs under a keyed hash of its key (a STOP outlives erasure).
  */
 
 /**
@@ -252,6 +257,8 @@ export const exportPerson = async (
 
 export interface ErasureDeps {
   readonly table: TableContext;
+  /** The deployment's pseudonym key, which the kept opt-outs are filed under (shared/store/suppressions.ts). */
+  readonly pseudonymKey: PseudonymKeySource;
   /** Deletes payload-bucket objects by key (S3 DeleteObjects; a missing key is no error). */
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
   /**
@@ -290,7 +297,7 @@ export interface ErasureReport {
   readonly itemsDeleted: number;
   readonly objectsDeleted: number;
   readonly tombstones: number;
-  /** Channel contacts whose opt-outs were kept under a hash. */
+  /** Channel contacts whose opt-outs were kept under a keyed hash. */
   readonly optOutsKept: number;
   /** With `redactAtProviders` only. `failed` messages are kept to retry (pendingRedaction items). */
   readonly providerRedactions?: ProviderRedactions;
@@ -305,15 +312,6 @@ export interface ErasureReport {
 const MESSAGE_ORDER = 0;
 /** What an erasure is found from again starts here: it is told before these go. */
 const CONTACT_ORDER = 3;
-
-/** Of a contact's register and the one an earlier erasure kept, the later change (as consent reads them). */
-const laterRegister = (mine: unknown, kept: unknown): z.infer<typeof StoredRegisterSchema> | undefined => {
-  const current = StoredRegisterSchema.safeParse(mine);
-  const earlier = StoredRegisterSchema.safeParse(kept);
-  if (!current.success) return earlier.success ? earlier.data : undefined;
-  if (!earlier.success) return current.data;
-  return earlier.data.order > current.data.order ? earlier.data : current.data;
-};
 
 /** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
 const ERASE_ORDER: Readonly<Record<string, number>> = {
@@ -349,7 +347,7 @@ const write = async (context: TableContext, requests: WriteRequest[]): Promise<v
 
 /**
  * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
- * (hashed), the S3 objects their records name and their conversations' claim checks deleted, each
+ * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
  * message's record and state replaced by a bare tombstone that expires after the providers' retry
  * horizon, everything else deleted. Idempotent: running it again finds what is left.
  */
@@ -363,17 +361,24 @@ export const erasePerson = async (
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
   if (keys.length === 0) return undefined;
+  // Before anything is redacted or deleted: without the key, nothing could be kept.
+  const pseudonymKey = await deps.pseudonymKey();
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
   const redactions = await deps.redactAtProviders?.(items);
   let optOutsKept = 0;
-  // What earlier erasures of these contacts kept, read at once (consistently): merged in below.
-  const keptItems = await batchGetItems(context, contactKeys.map(suppressionKey));
+  // What earlier erasures of these contacts kept, under either key, read at once (consistently):
+  // merged in below, and written under the keyed key only (a legacy item found goes).
+  const keptItems = await batchGetItems(
+    context,
+    contactKeys.flatMap((contactKey) => suppressionReadKeys(pseudonymKey, contactKey)),
+  );
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
     // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept
     // still holds unless a later START says otherwise, and its events' ids still stop their retries).
-    const kept = keptItems.find((item) => item.pk === suppressionKey(contactKey).pk);
+    const found = keptSuppressionOf(keptItems, pseudonymKey, contactKey);
+    const kept = found.item;
     const optOuts = Object.fromEntries(
       Object.keys(CONTACT_REGISTERS).flatMap((name) => {
         const register = laterRegister(contact?.[name], kept?.[name]);
@@ -388,19 +393,15 @@ export const erasePerson = async (
       }),
       ...(kept?.applied instanceof Set ? [...kept.applied].map(String) : []),
     ]);
-    if (Object.keys(optOuts).length === 0 && applied.size === 0) continue;
-    const output = await context.client.send(
-      new PutItemCommand({
-        TableName: context.tableName,
-        Item: marshall({
-          ...suppressionKey(contactKey),
-          ...optOuts,
-          ...(applied.size > 0 ? { applied } : {}),
-        }),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'PutItem', output);
+    if (Object.keys(optOuts).length === 0 && applied.size === 0) {
+      // Nothing new to keep: what was kept stays as it is, under the keyed key.
+      await moveLegacySuppression(context, pseudonymKey, found);
+      continue;
+    }
+    await putKeptSuppression(context, pseudonymKey, contactKey, found, {
+      ...optOuts,
+      ...(applied.size > 0 ? { applied } : {}),
+    });
     if (Object.keys(optOuts).length > 0) optOutsKept++;
   }
   const objects = new Set<string>();

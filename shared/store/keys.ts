@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 import { identityKey, sendingEndpointKey } from '#shared/contract/ids.ts';
 import type {
   BusinessEndpoint,
@@ -13,7 +13,8 @@ import type {
  * The key catalogue: every kind of item in the hub's one table, its keys, its indexes, and how it
  * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
  * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
- * registers.ts, contacts.ts, sends.ts, endpoint-pauses.ts, replay-guard.ts) and read-api.ts reads them all.
+ * registers.ts, contacts.ts, sends.ts, endpoint-pauses.ts, replay-guard.ts,
+ * suppressions.ts) and read-api.ts reads them all.
  */
 
 /** How an item is found from the contact it belongs to (for "every item of a contact": erasure, export). */
@@ -189,6 +190,16 @@ export const ITEM_KINDS = {
       "a business endpoint whose sends are paused because its provider refused the hub's credentials",
   },
   suppression: {
+    pk: 'SUPPRESS#HMAC#<HMAC-SHA256, under the pseudonym key, of the sha256 of the contact key>',
+    sk: 'SUPPRESS',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: false,
+    description:
+      "an erased contact's opt-outs, under a keyed hash of its key (shared/store/suppressions.ts): a STOP outlives erasure, and the sender still honours it",
+  },
+  legacySuppression: {
     pk: 'SUPPRESS#<sha256 of the contact key>',
     sk: 'SUPPRESS',
     indexes: [],
@@ -196,7 +207,7 @@ export const ITEM_KINDS = {
     reach: 'none',
     expires: false,
     description:
-      "an erased contact's opt-outs (hashed): a STOP outlives erasure, and the sender still honours it",
+      'the same, kept before the pseudonym key (unkeyed: a guessed number can be checked against it): read beside `suppression` and moved to it when found',
   },
 } as const satisfies Record<string, ItemKind>;
 
@@ -247,8 +258,9 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
       return key.sk === 'REPLAY' ? 'replayGuard' : undefined;
     case 'PAUSE#':
       return key.sk === 'PAUSE' ? 'endpointPause' : undefined;
-    case 'SUPPRESS#':
-      return key.sk === 'SUPPRESS' ? 'suppression' : undefined;
+    case SUPPRESSION_PARTITION_PREFIX:
+      if (key.sk !== 'SUPPRESS') return undefined;
+      return key.pk.startsWith(KEYED_SUPPRESSION_PREFIX) ? 'suppression' : 'legacySuppression';
     default:
       return undefined;
   }
@@ -499,11 +511,45 @@ export const consentChangeKey = (contactKey: string, scope: string, eventId: str
 
 export const consentChangePrefix = (): string => CONSENT_CHANGE_PREFIX;
 
-/** Where an erased contact's opt-outs are kept, under a hash of its key (no identifier stored). */
-export const suppressionKey = (contactKey: string): ItemKey => ({
-  pk: `SUPPRESS#${createHash('sha256').update(contactKey, 'utf8').digest('hex')}`,
+// ---- kept opt-outs ----------------------------------------------------------------------------
+
+/** Every kept opt-out's partition key starts with this, keyed or legacy (IAM limits deletes to them). */
+export const SUPPRESSION_PARTITION_PREFIX = 'SUPPRESS#';
+const KEYED_SUPPRESSION_PREFIX = `${SUPPRESSION_PARTITION_PREFIX}HMAC#`;
+
+/**
+ * The deployment's pseudonym key (a secret of its own in Secrets Manager, shared/aws/pseudonym-key.ts):
+ * what an erased contact's kept opt-outs are filed under is a keyed hash, so reading the table alone
+ * never confirms a guessed phone number or address. Never changed once items are filed under it.
+ */
+export type PseudonymKey = KeyObject;
+
+/**
+ * Where an erased contact's opt-outs were kept before the pseudonym key: a SHA-256 of its key, which
+ * anyone who reads the table can check a guess against (phone numbers are few enough to try them
+ * all). Read only to find such items and move them (shared/store/suppressions.ts).
+ */
+export const legacySuppressionKey = (contactKey: string): ItemKey => ({
+  pk: `${SUPPRESSION_PARTITION_PREFIX}${createHash('sha256').update(contactKey, 'utf8').digest('hex')}`,
   sk: 'SUPPRESS',
 });
+
+/**
+ * A legacy item's key moved under the pseudonym key: the HMAC-SHA256 of its hash. Keyed over the
+ * hash rather than over the contact key itself, so an item whose contact key nobody knows any more
+ * (the contact is erased) can still be moved; as strong, since without the key no guess can be
+ * checked either way.
+ */
+export const suppressionKeyOfLegacy = (pseudonymKey: PseudonymKey, legacy: ItemKey): ItemKey => ({
+  pk: `${KEYED_SUPPRESSION_PREFIX}${createHmac('sha256', pseudonymKey)
+    .update(legacy.pk.slice(SUPPRESSION_PARTITION_PREFIX.length), 'utf8')
+    .digest('hex')}`,
+  sk: 'SUPPRESS',
+});
+
+/** Where an erased contact's opt-outs are kept: a keyed hash of its key (no identifier stored). */
+export const suppressionKey = (pseudonymKey: PseudonymKey, contactKey: string): ItemKey =>
+  suppressionKeyOfLegacy(pseudonymKey, legacySuppressionKey(contactKey));
 
 // ---- replay guard ---------------------------------------------------------------------------
 

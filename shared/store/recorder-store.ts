@@ -15,6 +15,7 @@ import { hasMessage, MESSAGE_RETENTION_SECONDS, putMessage } from './messages.ts
 import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord } from './sends.ts';
+import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext } from './table.ts';
 
 /** A batch's done-markers and conversations, read at once; every id asked is answered. */
@@ -82,9 +83,13 @@ export interface RecorderStore {
   ): Promise<SendRecord | undefined>;
 }
 
-/** The recorder's store over the hub table, each item kind written by its own module. */
+/**
+ * The recorder's store over the hub table, each item kind written by its own module. The pseudonym
+ * key is read only for a consent event (whether its contact was erased with it: kept opt-outs).
+ */
 export const createRecorderStore = (
   context: TableContext,
+  pseudonymKey: PseudonymKeySource,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
 ): RecorderStore => {
   const sends = createSendStore(context, retentionSeconds);
@@ -102,7 +107,7 @@ export const createRecorderStore = (
     putConversationAlias: (conversationId, canonicalId, contactId) =>
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),
-    wasErasedWith: (contactKey, eventId) => wasErasedWith(context, contactKey, eventId),
+    wasErasedWith: (contactKey, eventId) => wasErasedWith(context, pseudonymKey, contactKey, eventId),
     recordConsentChange: (contactKey, entry) => recordConsentChange(context, contactKey, entry),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),

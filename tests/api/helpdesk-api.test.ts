@@ -6,6 +6,7 @@ import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   type BusinessEndpoint,
   buildEvent,
@@ -55,12 +56,13 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     );
     table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
     recorder = createRecorderService({
-      store: createRecorderStore(table),
+      store: createRecorderStore(table, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => NOW,
       logger: createLogger({ level: 'error', write: () => {} }),
     });
     api = createHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
       table,
       publishEvent: async (event) => void published.push(event),
       enqueueCommand: async (command, deduplicationId) => void queued.push({ command, deduplicationId }),
@@ -175,7 +177,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       now: () => NOW,
     };
     const expired = createRecorderService({
-      store: createRecorderStore(table, -100),
+      store: createRecorderStore(table, localPseudonymKey, -100),
       publisher: { publish: async () => undefined },
       clock: () => NOW,
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -250,6 +252,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     await recorder.recordEvent(messageEvent('api-consent', 'consent1', minute(1)));
     const contactId = contactIdFor(channel, contact, conversationId);
     const later = createHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
       table: { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now: () => NOW },
       publishEvent: async (event) => void published.push(event),
       enqueueCommand: async () => undefined,

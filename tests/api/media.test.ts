@@ -7,6 +7,7 @@ import { API_ROUTES } from '#shared/api/operations.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
 import { MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES } from '#shared/api/schemas.ts';
 import { isSendableMediaKey, s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   type BusinessEndpoint,
   buildEvent,
@@ -135,13 +136,14 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     const table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
     const quiet = createLogger({ level: 'error', write: () => {} });
     recorder = createRecorderService({
-      store: createRecorderStore(table),
+      store: createRecorderStore(table, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => NOW,
       logger: quiet,
     });
     claims = createMediaFetchStore(table);
     api = createHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
       table,
       publishEvent: async () => undefined,
       enqueueCommand: async () => undefined,

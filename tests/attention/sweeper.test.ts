@@ -7,6 +7,7 @@ import {
   type SweepLimits,
   type SweepMemory,
 } from '#shared/attention/sweeper.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import type { ResponseTargets } from '#shared/config/runtime.ts';
 import type { Channel, ConversationState, HubEvent, HubEventOf } from '#shared/contract/index.ts';
 import { applyPatch, SNOOZE_TIMER } from '#shared/domain/conversation-change.ts';
@@ -93,7 +94,7 @@ describe('attention sweeper', () => {
 
   const record = (event: HubEvent) =>
     createRecorderService({
-      store: createRecorderStore(table),
+      store: createRecorderStore(table, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(event.time),
       logger: silent,

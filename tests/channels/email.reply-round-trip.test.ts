@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { replyTagFor } from '#shared/channels/email/reply-address.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
@@ -64,7 +65,7 @@ describe('a customer answering the reply address of an e-mail the hub sent', () 
       now: () => new Date('2026-11-22T12:00:00.000Z'),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async (events) => void published.push(...events) },
       clock: context.now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -17,6 +17,7 @@ import {
   claimCheckPrefixFor,
   resolveQueueMessageBody,
 } from '#shared/aws/claim-check.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import {
   buildEvent,
@@ -181,7 +182,7 @@ describe('erasure of a person with claim-checked events, against the local Dynam
       now: () => new Date(),
     };
     const recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -246,6 +247,7 @@ describe('erasure of a person with claim-checked events, against the local Dynam
     // Act
     const report = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: (keys) => deletePayloadObjects(counting, bucket, keys),
         deleteObjectsUnder: (prefix) => deletePayloadObjectsUnder(counting, bucket, prefix),

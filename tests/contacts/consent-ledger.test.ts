@@ -1,6 +1,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
   type ChannelIdentity,
@@ -59,7 +60,7 @@ describe('consent ledger', () => {
       now: () => new Date(),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -78,7 +79,7 @@ describe('consent ledger', () => {
     for (const event of [start, stop, help, stop, start, help]) await recorder.recordEvent(event);
     const contactKey = contactKeyFor('sms', { identities: [phone] });
     const history = await readConsentHistory(context, [contactKey]);
-    const latest = await readContactConsent(context, contactKey);
+    const latest = await readContactConsent(context, localPseudonymKey, contactKey);
     // Assess
     expect(history.map((change) => [change.consent, change.trigger, change.source])).toEqual([
       ['opted_in', 'START', 'provider'],
@@ -106,7 +107,7 @@ describe('consent ledger', () => {
     await recorder.recordEvent(stopRetried);
     const contactKey = contactKeyFor('sms', { identities: [caller] });
     const history = await readConsentHistory(context, [contactKey]);
-    const latest = await readContactConsent(context, contactKey);
+    const latest = await readContactConsent(context, localPseudonymKey, contactKey);
     // Assess
     expect(stopFirst.sequence).not.toBe(stopRetried.sequence);
     expect(history.map((change) => [change.eventId, change.consent, change.at])).toEqual([

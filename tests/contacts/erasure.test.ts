@@ -3,6 +3,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@a
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import {
   buildEvent,
@@ -125,7 +126,7 @@ describe('export and erasure of one person across channels', () => {
       now: () => new Date(),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -197,6 +198,7 @@ describe('export and erasure of one person across channels', () => {
     };
     const report = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: counting,
         deleteObjects: async (keys) => {
           if (keys.length === 0) return;
@@ -217,6 +219,7 @@ describe('export and erasure of one person across channels', () => {
     const afterReplay = await tableText();
     const consent = await readContactConsent(
       context,
+      localPseudonymKey,
       contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${PHONE}` }] }),
     );
     await recorder.recordEvent(whatsappMessage('wamid.erasure-new', minute(60), 'a fresh start'));
@@ -248,11 +251,15 @@ describe('export and erasure of one person across channels', () => {
     const stranger = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
     // Act
     const exported = await exportPerson(context, stranger);
-    const report = await erasePerson({ table: context, deleteObjects: async () => {} }, stranger);
+    const report = await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      stranger,
+    );
     await recorder.recordEvent(smsStop(minute(5), phone));
     const after = await tableText();
     const consent = await readContactConsent(
       context,
+      localPseudonymKey,
       contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }),
     );
     // Assess
@@ -268,7 +275,8 @@ describe('export and erasure of one person across channels', () => {
     // Prepare: a STOP, an erasure, then a START (the contact comes back with it), erased again.
     const phone = '306912340778';
     const person = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
-    const erase = () => erasePerson({ table: context, deleteObjects: async () => {} }, person);
+    const erase = () =>
+      erasePerson({ pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} }, person);
     await recorder.recordEvent(smsStop(minute(5), phone));
     await erase();
     await recorder.recordEvent(smsStop(minute(6), phone, 'START'));
@@ -278,6 +286,7 @@ describe('export and erasure of one person across channels', () => {
     const after = await tableText();
     const consent = await readContactConsent(
       context,
+      localPseudonymKey,
       contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }),
     );
     // Assess: the retry is known and recorded nowhere; the START, the later word, stands.
@@ -318,6 +327,7 @@ describe('export and erasure of one person across channels', () => {
     const exported = await exportPerson(context, withheld);
     const report = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: noObjects,
         redactAtProviders: async (items) => {
@@ -348,6 +358,7 @@ describe('export and erasure of one person across channels', () => {
     // Act
     const first = erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: noObjects,
         announce: async () => {
@@ -360,6 +371,7 @@ describe('export and erasure of one person across channels', () => {
     const afterFailure = await tableText();
     const retry = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: noObjects,
         announce: async (report) => void told.push(report.contactId),
@@ -368,6 +380,7 @@ describe('export and erasure of one person across channels', () => {
     );
     const again = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: noObjects,
         announce: async (report) => void told.push(report.contactId),
@@ -413,9 +426,27 @@ describe('export and erasure of one person across channels', () => {
     };
     // Act
     await expect(
-      erasePerson({ table: context, deleteObjects: noObjects, redactAtProviders, announce }, customer),
+      erasePerson(
+        {
+          pseudonymKey: localPseudonymKey,
+          table: context,
+          deleteObjects: noObjects,
+          redactAtProviders,
+          announce,
+        },
+        customer,
+      ),
     ).rejects.toThrow('publish failed');
-    await erasePerson({ table: context, deleteObjects: noObjects, redactAtProviders, announce }, customer);
+    await erasePerson(
+      {
+        pseudonymKey: localPseudonymKey,
+        table: context,
+        deleteObjects: noObjects,
+        redactAtProviders,
+        announce,
+      },
+      customer,
+    );
     // Assess: the retry was handed the pending redaction to try again
     expect(seen).toHaveLength(2);
     expect(seen[1]?.some((sk) => sk.includes('SMpending0001'))).toBe(true);
@@ -425,7 +456,10 @@ describe('export and erasure of one person across channels', () => {
     // Prepare: a message without any state item (no status, reaction or edit yet), then erasure
     const phone = '306912340312';
     const customer = await customerWith(phone, 'wamid.erasure-edit', 'canary-before-edit');
-    await erasePerson({ table: context, deleteObjects: noObjects }, customer);
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: noObjects },
+      customer,
+    );
     const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
     const edit = buildEvent(
       'switchboard.message.edited',
@@ -501,7 +535,10 @@ describe('export and erasure of one person across channels', () => {
       ).filter((item) => item.pk === state);
     const before = await stateItems();
     // Act: erasure, then a reaction that comes late
-    await erasePerson({ table: context, deleteObjects: noObjects }, customer);
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: noObjects },
+      customer,
+    );
     const afterErasure = await stateItems();
     await recorder.recordEvent(reaction(minute(20), '👍'));
     const afterLate = await stateItems();
@@ -585,6 +622,7 @@ describe('export and erasure of one person across channels', () => {
     const exported = await exportPerson(context, customer);
     const report = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: async (keys) => void deleted.push(...keys),
         deleteObjectsUnder: async (prefix) => {

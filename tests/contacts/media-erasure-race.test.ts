@@ -3,6 +3,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePayloadObjects, deletePayloadObjectsUnder } from '#shared/aws/blob-store.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import {
   buildEvent,
@@ -92,7 +93,7 @@ describe('a media job finishing while its person is erased', () => {
     // Prepare: the message recorded, its image claimed by a fetcher whose download is held.
     const event = imageMessage();
     await createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: silent,
@@ -138,6 +139,7 @@ describe('a media job finishing while its person is erased', () => {
     // Act: the download completes right after the erasure listed the conversation's attachments.
     const report = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: (keys) => deletePayloadObjects(emulators.clients.s3, bucket, keys),
         deleteObjectsUnder: async (prefix) => {

@@ -3,6 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
   type Channel,
@@ -98,7 +99,7 @@ describe('explicit merge and unmerge of people', () => {
       now: () => new Date(),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(counting(context)),
+      store: createRecorderStore(counting(context), localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -296,7 +297,10 @@ describe('explicit merge and unmerge of people', () => {
     await recorder.recordEvent(messageFrom('sms', '+306912345002', 'SMerase2', minute(1)));
     await mergePeople(context, { surviving: survivor, discarded: merged, reason: 'same', at: minute(2) });
     // Act
-    const report = await erasePerson({ table: context, deleteObjects: async () => {} }, survivor);
+    const report = await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      survivor,
+    );
     const scan = await context.client.send(new ScanCommand({ TableName: context.tableName }));
     const text = JSON.stringify(
       (scan.Items ?? []).map((raw) => unmarshall(raw)),
@@ -344,9 +348,15 @@ describe('explicit merge and unmerge of people', () => {
       reason: 'no',
       at: minute(11),
     });
-    await erasePerson({ table: context, deleteObjects: async () => {} }, kimByMail);
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      kimByMail,
+    );
     const kimJourney = await journey(kim);
-    await erasePerson({ table: context, deleteObjects: async () => {} }, kim);
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      kim,
+    );
     const scan = await context.client.send(new ScanCommand({ TableName: context.tableName }));
     const text = JSON.stringify((scan.Items ?? []).map((raw) => unmarshall(raw)));
     // Assess
@@ -406,7 +416,10 @@ describe('explicit merge and unmerge of people', () => {
     );
     // Act
     const leaExport = JSON.stringify(await exportPerson(context, lea));
-    await erasePerson({ table: counting(context), deleteObjects: async () => {} }, lea);
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: counting(context), deleteObjects: async () => {} },
+      lea,
+    );
     const otherExported = await exportPerson(context, other);
     const otherExport = JSON.stringify(otherExported);
     const contactsOfOtherAfter = await listedUnder(other);

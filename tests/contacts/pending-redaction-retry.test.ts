@@ -2,6 +2,7 @@ import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import {
   buildEvent,
@@ -133,6 +134,7 @@ describe('the scheduled retry of pending provider redactions', () => {
     graph.media.add(mediaId);
     const contactId = contactIdFor('sms', { identities }, '');
     const api = createWiredHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
       dynamodb: emulators.clients.dynamodb,
       sqs: emulators.clients.sqs,
       s3: emulators.clients.s3,
@@ -159,7 +161,10 @@ describe('the scheduled retry of pending provider redactions', () => {
   beforeAll(async () => {
     emulators = await startEmulators();
     recorder = createRecorderService({
-      store: createRecorderStore(tableContext(() => new Date())),
+      store: createRecorderStore(
+        tableContext(() => new Date()),
+        localPseudonymKey,
+      ),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: silent,

@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import {
   buildEvent,
@@ -118,7 +119,7 @@ describe('erasure of a person with Twilio messages', () => {
       now: () => new Date(),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -151,6 +152,7 @@ describe('erasure of a person with Twilio messages', () => {
       { step: 'initialize', name: 'countErasureCalls' },
     );
     const api = createWiredHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
       dynamodb,
       sqs: emulators.clients.sqs,
       s3: emulators.clients.s3,
@@ -213,6 +215,7 @@ describe('erasure of a person with Twilio messages', () => {
     // Act
     const report = await erasePerson(
       {
+        pseudonymKey: localPseudonymKey,
         table: context,
         deleteObjects: async () => undefined,
         redactAtProviders: createProviderErasure({
@@ -249,6 +252,7 @@ describe('erasure of a person with Twilio messages', () => {
     twilio.messages.set(sidOf(522), { accountSid: ACCOUNT, body: `${CANARY} outbound`, media: [] });
     let twilioDown = true;
     const api = createWiredHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
       dynamodb: emulators.clients.dynamodb,
       sqs: emulators.clients.sqs,
       s3: emulators.clients.s3,

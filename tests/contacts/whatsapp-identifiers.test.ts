@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
   type ChannelIdentity,
@@ -64,7 +65,7 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
       now: () => new Date(),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async (events) => void published.push(...events) },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),
@@ -168,7 +169,7 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
     const [first, second] = order === 'wa-first' ? [waId, both] : [both, waId];
     let raced = false;
     const racing = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async (events) => void published.push(...events) },
       clock: () => new Date(),
       logger: createLogger({ level: 'error', write: () => {} }),

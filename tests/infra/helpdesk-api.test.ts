@@ -75,7 +75,7 @@ describe('HelpdeskApi', () => {
     );
   });
 
-  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, a merge withdrawn (a cycle), the two queues, payload deletes, the channel secret', () => {
+  it('may do exactly what the handlers call: item reads and updates, queries, erasure writes, a merge withdrawn (a cycle), the two queues, payload deletes, the channel secret and the pseudonym key', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -102,13 +102,17 @@ describe('HelpdeskApi', () => {
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.queue)].sort(),
     );
-    // Erasure's redaction at Twilio reads the channel secret (its Twilio section), nothing more.
+    // Erasure's redaction at Twilio reads the channel secret (its Twilio section), and its kept
+    // opt-outs are filed under the pseudonym key: those two, nothing more.
     expect(actions.filter((action) => action.startsWith('secretsmanager:'))).toEqual([
       'secretsmanager:GetSecretValue',
     ]);
-    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
-      JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
-    ]);
+    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue').sort()).toEqual(
+      [
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+        JSON.stringify({ Ref: logicalId(stack.storage.pseudonymKey) }),
+      ].sort(),
+    );
   });
 
   it('lists the payload bucket under what a conversation owns only, covering every prefix erasure lists', () => {

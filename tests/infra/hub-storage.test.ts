@@ -250,9 +250,11 @@ describe('HubStorage payload bucket', () => {
 describe('HubStorage channel secret', () => {
   it('is created with a generated placeholder, never a value from code', () => {
     // Act
-    const [secret] = resourcesOf(dev.template, 'AWS::SecretsManager::Secret');
+    const secret = resourcesOf(dev.template, 'AWS::SecretsManager::Secret').find(
+      (resource) => resource.Properties.Name === 'switchboard/channel-secrets',
+    );
     // Assess
-    expect(secret?.Properties.Name).toBe('switchboard/channel-secrets');
+    expect(secret).toBeDefined();
     expect(secret?.Properties.SecretString).toBeUndefined();
     expect(secret?.Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: 'placeholder' });
   });
@@ -263,5 +265,38 @@ describe('HubStorage channel secret', () => {
       Name: 'acme/channel-secrets',
       KmsKeyId: { 'Fn::GetAtt': [logicalId(prod.storage.dataKey ?? prod.storage), 'Arn'] },
     });
+  });
+});
+
+describe('HubStorage pseudonym key', () => {
+  const pseudonymKeyOf = (template: Template, name: string) =>
+    resourcesOf(template, 'AWS::SecretsManager::Secret').find(
+      (resource) => resource.Properties.Name === name,
+    );
+
+  it('is a secret of its own, 64 random characters generated at creation, never a value from code', () => {
+    // Act
+    const secret = pseudonymKeyOf(dev.template, 'switchboard/pseudonym-key');
+    // Assess
+    expect(resourcesOf(dev.template, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+    expect(secret?.Properties.SecretString).toBeUndefined();
+    expect(secret?.Properties.GenerateSecretString).toEqual({
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+      IncludeSpace: false,
+    });
+    // No rotation: every kept opt-out is found only under the key it was filed with.
+    dev.template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  it('is under the customer-managed key and kept in production', () => {
+    // Act
+    const secret = pseudonymKeyOf(prod.template, 'acme/pseudonym-key');
+    // Assess
+    expect(secret?.Properties.KmsKeyId).toEqual({
+      'Fn::GetAtt': [logicalId(prod.storage.dataKey ?? prod.storage), 'Arn'],
+    });
+    expect(secret?.DeletionPolicy).toBe('Retain');
+    expect(pseudonymKeyOf(dev.template, 'switchboard/pseudonym-key')?.DeletionPolicy).toBe('Delete');
   });
 });

@@ -106,6 +106,11 @@ describe('S3 in the bundles that use it only for claim checks', () => {
       expect(code).toMatch(/^var init_s3_client = __esm\(/m);
       expect(code).toContain('Promise.resolve().then(() => (init_s3_client(), s3_client_exports))');
       expect(s3Modules(modulesEvaluatedAtImport(code))).toEqual([]);
+      // Secrets Manager likewise: only a consent event reads the pseudonym key (kept opt-outs).
+      const secretsManager = (sources: Iterable<string>) =>
+        [...sources].filter((source) => source.includes('@aws-sdk/client-secrets-manager/'));
+      expect(secretsManager(moduleBlocks(code).map((block) => block.source)).length).toBeGreaterThan(0);
+      expect(secretsManager(modulesEvaluatedAtImport(code))).toEqual([]);
     },
     60_000,
   );

@@ -53,11 +53,17 @@ describe('Recorder', () => {
       's3:GetObject',
       's3:ListBucket',
       's3:PutObject',
+      'secretsmanager:GetSecretValue',
     ]);
-    expect(actions).not.toContain('secretsmanager:GetSecretValue');
-    // Exactly what the recorder's store sends, on the table itself (no index, no scan, no delete).
+    // The pseudonym key (kept opt-outs, for consent events), never the channel secret.
+    expect(resourcesFor(plain.template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
+      JSON.stringify({ Ref: logicalId(plain.stack.storage.pseudonymKey) }),
+    ]);
+    // Exactly what the recorder's store sends, on the table itself (no index, no scan; deletes of
+    // kept opt-outs only, tests/infra/pseudonym-key.test.ts).
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',

@@ -35,7 +35,7 @@ describe('Sender', () => {
     expect(OUTBOX_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(2 * SENDER.timeoutSeconds);
   });
 
-  it('may do exactly what the sender calls: table items, gsi2, the helpdesk queue, the outbox DLQ, claim checks, the secret, SES', () => {
+  it('may do exactly what the sender calls: table items, gsi2, the helpdesk queue, the outbox DLQ, claim checks, the two secrets, SES', () => {
     // Act
     const { stack, template } = all;
     const roleId = roleIdOf(stack.sender.function);
@@ -45,6 +45,8 @@ describe('Sender', () => {
     // Assess
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:BatchGetItem',
+      // Of kept opt-outs only (tests/infra/pseudonym-key.test.ts).
+      'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
@@ -60,7 +62,13 @@ describe('Sender', () => {
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.deadLetterQueue)].sort(),
     );
     expect(resourcesFor(template, roleId, 'sqs:ReceiveMessage')).toEqual([arnOf(stack.storage.outbox.queue)]);
-    expect(actions).toContain('secretsmanager:GetSecretValue');
+    // The channel secret (credentials) and the pseudonym key (kept opt-outs).
+    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue').sort()).toEqual(
+      [
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+        JSON.stringify({ Ref: logicalId(stack.storage.pseudonymKey) }),
+      ].sort(),
+    );
     expect(actions.filter((action) => action.startsWith('ses:')).sort()).toEqual([
       'ses:SendEmail',
       'ses:SendRawEmail',

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
@@ -132,6 +133,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
     now: T0,
     sender: (afterStep, overrides = {}) =>
       createSender({
+        pseudonymKey: localPseudonymKey,
         dynamodb: clients.dynamodb,
         sqs: clients.sqs,
         payloads: { s3: clients.s3, bucket: resources.bucketName },

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { chunkEntries } from '#shared/aws/sqs-event-publisher.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -38,6 +39,7 @@ export const startPipeline = async (): Promise<Pipeline> => {
   const { clients, resources } = emulators;
   const recorder = (afterStep?: AfterStep): RecorderService =>
     createRecorder({
+      pseudonymKey: localPseudonymKey,
       dynamodb: clients.dynamodb,
       sqs: clients.sqs,
       payloads: { s3: clients.s3, bucket: resources.bucketName },

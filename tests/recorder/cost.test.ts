@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -31,7 +32,7 @@ describe('recorder cost per event', () => {
       now: () => new Date('2026-11-22T12:00:00.000Z'),
       onCapacity: (operation, capacity) => requests.push({ operation, units: capacity?.CapacityUnits ?? 0 }),
     };
-    store = createRecorderStore(table);
+    store = createRecorderStore(table, localPseudonymKey);
     recorder = recorderOver(store);
   });
   afterAll(async () => {
@@ -153,7 +154,7 @@ describe('recorder cost per event', () => {
       // Prepare: another writer records a message in between the batch read and the batch's write
       const customer = 'batch-raced';
       await recorder.recordEvent(messageEvent(customer, `${customer}-0`, minute(1)));
-      const racing = createRecorderStore(table);
+      const racing = createRecorderStore(table, localPseudonymKey);
       const raced: RecorderStore = {
         ...racing,
         readForBatch: async (hubMessageIds, conversationIds) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { buildEvent, eventIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -36,7 +37,7 @@ describe('a message claiming a conversation of another channel or endpoint', () 
       now: () => new Date('2026-11-22T12:00:00.000Z'),
     };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async (events) => void published.push(...events) },
       clock: context.now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -1,6 +1,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
 import { applyPatch, wakeIfDue } from '#shared/domain/conversation-change.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -91,7 +92,7 @@ describe('the attention index (gsi4)', () => {
     const now = () => new Date('2026-11-22T12:00:00.000Z');
     context = { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -1,6 +1,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -33,7 +34,7 @@ describe('conversations by status (gsi1)', () => {
     const now = () => new Date('2026-11-22T12:00:00.000Z');
     const context = { client: dynamodb, tableName: emulators.resources.tableName, now };
     recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -1,6 +1,7 @@
 import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -30,7 +31,7 @@ describe('every item of a contact, by the key catalogue', () => {
       now: () => new Date('2026-11-22T12:00:00.000Z'),
     };
     const recorder = createRecorderService({
-      store: createRecorderStore(context),
+      store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
       clock: context.now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -1,6 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { hubMessageIdFor } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -36,7 +37,7 @@ describe('message retention', () => {
     const now = new Date('2026-12-01T08:00:00.000Z');
     const retentionSeconds = 9 * 86_400;
     const recorder = createRecorderService({
-      store: createRecorderStore({ ...context, now: () => now }, retentionSeconds),
+      store: createRecorderStore({ ...context, now: () => now }, localPseudonymKey, retentionSeconds),
       publisher: { publish: async () => undefined },
       clock: () => now,
       logger: createLogger({ level: 'error', write: () => {} }),

@@ -1,0 +1,208 @@
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { z } from 'zod';
+import { isConditionFailure } from './item-rules.ts';
+import {
+  type ItemKey,
+  legacySuppressionKey,
+  type PseudonymKey,
+  suppressionKey,
+  suppressionKeyOfLegacy,
+} from './keys.ts';
+import { CONTACT_REGISTERS, StoredRegisterSchema } from './registers.ts';
+import { type TableContext, track } from './table.ts';
+
+/*
+ * Kept opt-outs (`SUPPRESS#HMAC#<keyed hash>` / `SUPPRESS`): what an erasure keeps of a contact's
+ * consent, with no identifier, so a STOP outlives erasure (keys.ts). Filed under a keyed hash of the
+ * contact key; items kept before the pseudonym key sit under its plain SHA-256 (`legacySuppression`).
+ * Every reader reads both keys in the same BatchGetItem, goes by the two merged, and moves a legacy
+ * item it finds to the keyed key (`moveLegacySuppression`), so nothing kept is lost and the unkeyed
+ * pseudonyms go as their contacts come up again.
+ */
+
+/** The deployment's pseudonym key, fetched once per process (shared/aws/pseudonym-key.ts). */
+export type PseudonymKeySource = () => Promise<PseudonymKey>;
+
+type Item = Record<string, unknown>;
+
+/** What was kept for one contact, under either key, as one read found it. */
+export interface KeptSuppression {
+  readonly keyed?: Item;
+  readonly legacy?: Item;
+  /** The two merged (per scope the later change, every applied id): what readers go by. */
+  readonly item?: Item;
+}
+
+/** The keys that hold what was kept for a contact: read together, in one BatchGetItem with any other. */
+export const suppressionReadKeys = (pseudonymKey: PseudonymKey, contactKey: string): ItemKey[] => [
+  suppressionKey(pseudonymKey, contactKey),
+  legacySuppressionKey(contactKey),
+];
+
+type StoredRegister = z.infer<typeof StoredRegisterSchema>;
+
+/** Of two values of one register, the later change (as consent reads them); either may be absent. */
+export const laterRegister = (mine: unknown, other: unknown): StoredRegister | undefined => {
+  const current = StoredRegisterSchema.safeParse(mine);
+  const earlier = StoredRegisterSchema.safeParse(other);
+  if (!current.success) return earlier.success ? earlier.data : undefined;
+  if (!earlier.success) return current.data;
+  return earlier.data.order > current.data.order ? earlier.data : current.data;
+};
+
+const appliedOf = (item: Item | undefined): string[] =>
+  item?.applied instanceof Set ? [...item.applied].map(String) : [];
+
+/** A kept item's content, no key: per register the later of the two, and every applied id. */
+const mergeKept = (a: Item | undefined, b: Item | undefined): Item => {
+  const registers = Object.fromEntries(
+    Object.keys(CONTACT_REGISTERS).flatMap((name) => {
+      const register = laterRegister(a?.[name], b?.[name]);
+      return register ? [[name, register]] : [];
+    }),
+  );
+  const applied = new Set([...appliedOf(a), ...appliedOf(b)]);
+  return { ...registers, ...(applied.size > 0 ? { applied } : {}) };
+};
+
+/** A contact's kept items among `items` (a BatchGetItem of `suppressionReadKeys` and maybe more). */
+export const keptSuppressionOf = (
+  items: readonly Item[],
+  pseudonymKey: PseudonymKey,
+  contactKey: string,
+): KeptSuppression => {
+  const [keyedKey, legacyKey] = suppressionReadKeys(pseudonymKey, contactKey);
+  const keyed = items.find((item) => item.pk === keyedKey?.pk && item.sk === keyedKey?.sk);
+  const legacy = items.find((item) => item.pk === legacyKey?.pk && item.sk === legacyKey?.sk);
+  return {
+    ...(keyed ? { keyed } : {}),
+    ...(legacy ? { legacy } : {}),
+    ...(keyed || legacy ? { item: mergeKept(keyed, legacy) } : {}),
+  };
+};
+
+/** Whether `keyed` already holds everything `legacy` does (a move that put it and then stopped). */
+const covers = (keyed: Item | undefined, legacy: Item): boolean => {
+  if (!keyed) return false;
+  const applied = new Set(appliedOf(keyed));
+  return (
+    Object.keys(CONTACT_REGISTERS).every((name) => {
+      const theirs = StoredRegisterSchema.safeParse(legacy[name]);
+      if (!theirs.success) return true;
+      const mine = StoredRegisterSchema.safeParse(keyed[name]);
+      return mine.success && mine.data.order >= theirs.data.order;
+    }) && appliedOf(legacy).every((id) => applied.has(id))
+  );
+};
+
+/**
+ * A condition that holds while an item is as it was read: absent, or each register at the same
+ * order and event and the same number of applied ids (registers only move forward and the ids only
+ * grow, so any change shows there). A flat conjunction: the local emulator's parser is slow on
+ * nested parentheses (registers.ts).
+ */
+const unchangedCondition = (item: Item | undefined) => {
+  if (!item) return { ConditionExpression: 'attribute_not_exists(pk)' };
+  const names: Record<string, string> = { '#applied': 'applied' };
+  const values: Record<string, unknown> = {};
+  const terms = ['attribute_exists(pk)'];
+  for (const [index, name] of Object.keys(CONTACT_REGISTERS).entries()) {
+    names[`#r${index}`] = name;
+    const register = StoredRegisterSchema.safeParse(item[name]);
+    if (register.success) {
+      names['#order'] = 'order';
+      names['#eventId'] = 'eventId';
+      terms.push(`#r${index}.#order = :o${index}`, `#r${index}.#eventId = :e${index}`);
+      values[`:o${index}`] = register.data.order;
+      values[`:e${index}`] = register.data.eventId;
+    } else
+      terms.push(`${item[name] === undefined ? 'attribute_not_exists' : 'attribute_exists'}(#r${index})`);
+  }
+  const applied = appliedOf(item);
+  if (applied.length > 0) {
+    terms.push('size(#applied) = :applied');
+    values[':applied'] = applied.length;
+  } else terms.push('attribute_not_exists(#applied)');
+  return {
+    ConditionExpression: terms.join(' AND '),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: marshall(values) } : {}),
+  };
+};
+
+/**
+ * Writes what is kept for a contact under the keyed key, replacing what is there (the caller read it
+ * and merged it in: erasure), then deletes the legacy item it merged in, if it has not changed since.
+ */
+export const putKeptSuppression = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  contactKey: string,
+  kept: KeptSuppression,
+  content: Item,
+): Promise<void> => {
+  const output = await context.client.send(
+    new PutItemCommand({
+      TableName: context.tableName,
+      Item: marshall({ ...content, ...suppressionKey(pseudonymKey, contactKey) }),
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'PutItem', output);
+  if (kept.legacy) await deleteLegacy(context, kept.legacy);
+};
+
+/** Deletes a legacy item as it was read; false when it changed meanwhile (it stays, and is read). */
+const deleteLegacy = async (context: TableContext, legacy: Item): Promise<boolean> => {
+  try {
+    const output = await context.client.send(
+      new DeleteItemCommand({
+        TableName: context.tableName,
+        Key: marshall({ pk: legacy.pk, sk: legacy.sk }),
+        ...unchangedCondition(legacy),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'DeleteItem', output);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+};
+
+/**
+ * Moves a legacy item found by a read to the keyed key: puts the two merged there unless the keyed
+ * item already holds it all, then deletes the legacy one. Each write is conditioned on its item
+ * being as read, so a move racing another (or an erasure writing the keyed item) never drops what
+ * the other wrote: the loser stops, both items stay readable, and the next read moves it. Idempotent:
+ * a move that stopped after its put finds the keyed item covering the legacy one and only deletes.
+ * Whether the legacy item is gone. The legacy item alone names the keyed key.
+ */
+export const moveLegacySuppression = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  kept: Pick<KeptSuppression, 'keyed' | 'legacy'>,
+): Promise<boolean> => {
+  const { keyed, legacy } = kept;
+  if (!legacy) return false;
+  if (!covers(keyed, legacy)) {
+    const target = suppressionKeyOfLegacy(pseudonymKey, { pk: String(legacy.pk), sk: String(legacy.sk) });
+    try {
+      const output = await context.client.send(
+        new PutItemCommand({
+          TableName: context.tableName,
+          Item: marshall({ ...mergeKept(keyed, legacy), ...target }),
+          ...unchangedCondition(keyed),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'PutItem', output);
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+  return deleteLegacy(context, legacy);
+};
