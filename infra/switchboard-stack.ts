@@ -248,7 +248,7 @@ export class SwitchboardStack extends Stack {
     output(
       'PseudonymKeyArn',
       this.storage.pseudonymKey.secretArn,
-      'Keys the hash kept opt-outs are filed under: for npm run erase; never change it',
+      'Keys the hash kept opt-outs are filed under: for npm run erase and npm run rekey-opt-outs; never change it',
     );
     output(
       'HelpdeskConsumerPolicyArn',

@@ -207,7 +207,7 @@ export const ITEM_KINDS = {
     reach: 'none',
     expires: false,
     description:
-      'the same, kept before the pseudonym key (unkeyed: a guessed number can be checked against it): read beside `suppression` and moved to it when found',
+      'the same, kept before the pseudonym key (unkeyed: a guessed number can be checked against it): read beside `suppression`, moved to it when found, the rest by `npm run rekey-opt-outs`',
   },
 } as const satisfies Record<string, ItemKind>;
 

@@ -1,16 +1,23 @@
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
 import { isConditionFailure } from './item-rules.ts';
 import {
   type ItemKey,
+  kindOfKey,
   legacySuppressionKey,
   type PseudonymKey,
+  SUPPRESSION_PARTITION_PREFIX,
   suppressionKey,
   suppressionKeyOfLegacy,
 } from './keys.ts';
 import { CONTACT_REGISTERS, StoredRegisterSchema } from './registers.ts';
-import { type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * Kept opt-outs (`SUPPRESS#HMAC#<keyed hash>` / `SUPPRESS`): what an erasure keeps of a contact's
@@ -18,7 +25,7 @@ import { type TableContext, track } from './table.ts';
  * contact key; items kept before the pseudonym key sit under its plain SHA-256 (`legacySuppression`).
  * Every reader reads both keys in the same BatchGetItem, goes by the two merged, and moves a legacy
  * item it finds to the keyed key (`moveLegacySuppression`), so nothing kept is lost and the unkeyed
- * pseudonyms go as their contacts come up again.
+ * pseudonyms go as their contacts come up again; `npm run rekey-opt-outs` moves the rest at once.
  */
 
 /** The deployment's pseudonym key, fetched once per process (shared/aws/pseudonym-key.ts). */
@@ -178,7 +185,8 @@ const deleteLegacy = async (context: TableContext, legacy: Item): Promise<boolea
  * being as read, so a move racing another (or an erasure writing the keyed item) never drops what
  * the other wrote: the loser stops, both items stay readable, and the next read moves it. Idempotent:
  * a move that stopped after its put finds the keyed item covering the legacy one and only deletes.
- * Whether the legacy item is gone. The legacy item alone names the keyed key.
+ * Whether the legacy item is gone. The legacy item alone names the keyed key, so the rekey script
+ * moves items whose contact key nobody knows.
  */
 export const moveLegacySuppression = async (
   context: TableContext,
@@ -205,4 +213,60 @@ export const moveLegacySuppression = async (
     }
   }
   return deleteLegacy(context, legacy);
+};
+
+export interface RekeyReport {
+  /** Legacy items the scan found. */
+  readonly found: number;
+  /** Moved to the keyed key (0 in a dry run). */
+  readonly moved: number;
+  /** Changed while being moved (another writer): left for the next read or run. */
+  readonly left: number;
+}
+
+/**
+ * The operator's one-off (`npm run rekey-opt-outs`): every legacy item in the table moved to the
+ * keyed key, as a reader would move it. A Scan of the whole table (kept opt-outs have no index), a
+ * page at a time, and one BatchGetItem of the keyed items of each page's legacy ones. Idempotent:
+ * running it again moves what is left. `dryRun` only counts.
+ */
+export const rekeyLegacySuppressions = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  { dryRun = false }: { readonly dryRun?: boolean } = {},
+): Promise<RekeyReport> => {
+  let found = 0;
+  let moved = 0;
+  let left = 0;
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const output = await context.client.send(
+      new ScanCommand({
+        TableName: context.tableName,
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(pk, :prefix)',
+        ExpressionAttributeValues: marshall({ ':prefix': SUPPRESSION_PARTITION_PREFIX }),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'Scan', output);
+    startKey = output.LastEvaluatedKey;
+    const legacy = (output.Items ?? [])
+      .map((raw) => unmarshall(raw))
+      .filter((item) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) === 'legacySuppression');
+    found += legacy.length;
+    if (dryRun || legacy.length === 0) continue;
+    const targets = legacy.map((item) =>
+      suppressionKeyOfLegacy(pseudonymKey, { pk: String(item.pk), sk: String(item.sk) }),
+    );
+    const keyedItems = await batchGetItems(context, targets);
+    for (const [index, item] of legacy.entries()) {
+      const keyed = keyedItems.find((candidate) => candidate.pk === targets[index]?.pk);
+      if (await moveLegacySuppression(context, pseudonymKey, { ...(keyed ? { keyed } : {}), legacy: item }))
+        moved++;
+      else left++;
+    }
+  } while (startKey);
+  return { found, moved, left };
 };

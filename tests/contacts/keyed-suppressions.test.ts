@@ -41,7 +41,12 @@ import {
 } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { appliedIdOf, timeOrder } from '#shared/store/registers.ts';
-import { keptSuppressionOf, moveLegacySuppression, suppressionReadKeys } from '#shared/store/suppressions.ts';
+import {
+  keptSuppressionOf,
+  moveLegacySuppression,
+  rekeyLegacySuppressions,
+  suppressionReadKeys,
+} from '#shared/store/suppressions.ts';
 import { batchGetItems, type TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
 
@@ -73,7 +78,7 @@ describe('the keyed pseudonym of kept opt-outs', () => {
     expect(suppressionKey(same, contactKey)).toEqual(keyed);
     expect(suppressionKey(another, contactKey).pk).not.toBe(keyed.pk);
     expect(suppressionKey(mine, 'sms#phone:+306912340901').pk).not.toBe(keyed.pk);
-    // A move knows only the legacy item's key: it lands where readers look.
+    // The rekey moves an item knowing only its legacy key: it lands where readers look.
     expect(suppressionKeyOfLegacy(mine, legacy)).toEqual(keyed);
     expect([kindOfKey(keyed), kindOfKey(legacy)]).toEqual(['suppression', 'legacySuppression']);
   });
@@ -226,6 +231,10 @@ describe('kept opt-outs under the legacy key, against the local DynamoDB', () =>
     const items = (await scan()).filter((item) => item.pk === keyed || item.pk === legacy);
     return items.map((item) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) }));
   };
+  const legacyItems = async () =>
+    (await scan()).filter(
+      (item) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) === 'legacySuppression',
+    );
   /** Every command a role sent is one its IAM policy allows: its table actions, and deletes of kept opt-outs. */
   const expectAllowed = (sent: readonly string[], allowed: readonly string[]) => {
     for (const call of sent) {
@@ -389,5 +398,35 @@ describe('kept opt-outs under the legacy key, against the local DynamoDB', () =>
     expect(applied instanceof Set ? [...applied].sort() : applied).toEqual(
       [appliedIdOf('evt_keyed_307a'), appliedIdOf('evt_keyed_307b')].sort(),
     );
+  });
+
+  it('moves every legacy item with the rekey (npm run rekey-opt-outs), whoever it was for; a second run finds none', async () => {
+    // Prepare: legacy items whose contact keys nobody knows any more, one already moved half-way.
+    const contactKeys = ['306912340310', '306912340311', '306912340312'].map(contactKeyOf);
+    for (const [index, contactKey] of contactKeys.entries())
+      await putItem({
+        ...legacySuppressionKey(contactKey),
+        ...keptStop(minute(index), [`evt_rekey_${index}`]),
+      });
+    await putItem({ ...suppressionKey(key, contactKeys[2] ?? ''), ...keptStop(minute(2), ['evt_rekey_2']) });
+    const legacyBefore = (await legacyItems()).length;
+    // Act
+    const dryRun = await rekeyLegacySuppressions(context, key, { dryRun: true });
+    const afterDryRun = (await legacyItems()).length;
+    const report = await rekeyLegacySuppressions(context, key);
+    const again = await rekeyLegacySuppressions(context, key);
+    const consent = await Promise.all(
+      contactKeys.map((contactKey) => readContactConsent(context, localPseudonymKey, contactKey)),
+    );
+    const kept = await Promise.all(contactKeys.map(keptOf));
+    // Assess
+    expect(legacyBefore).toBeGreaterThanOrEqual(3);
+    expect(dryRun).toEqual({ found: legacyBefore, moved: 0, left: 0 });
+    expect(afterDryRun).toBe(legacyBefore);
+    expect(report).toEqual({ found: legacyBefore, moved: legacyBefore, left: 0 });
+    expect(again).toEqual({ found: 0, moved: 0, left: 0 });
+    expect(await legacyItems()).toEqual([]);
+    expect(consent.map((each) => each.smsConsent?.consent)).toEqual(['opted_out', 'opted_out', 'opted_out']);
+    expect(kept).toEqual([['suppression'], ['suppression'], ['suppression']]);
   });
 });

@@ -97,7 +97,7 @@ describe('SwitchboardStack wiring', () => {
     expect(outputs.PayloadBucketName?.Value).toEqual({ Ref: logicalId(storage.payloadBucket) });
     expect(outputs.ChannelSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecret) });
     expect(JSON.stringify(outputs.ChannelSecretName?.Value)).toContain(logicalId(storage.channelSecret));
-    // For npm run erase against a deployed hub.
+    // For npm run erase and npm run rekey-opt-outs against a deployed hub.
     expect(outputs.PseudonymKeyArn?.Value).toEqual({ Ref: logicalId(storage.pseudonymKey) });
     expect(outputs.HelpdeskConsumerPolicyArn?.Value).toEqual({ Ref: logicalId(helpdeskAccess.policy) });
     expect(Object.keys(outputs).some((key) => key.includes('ActivateRuleSetCommand'))).toBe(true);

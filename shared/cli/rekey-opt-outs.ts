@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { resetAwsClients } from '#shared/aws/clients.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { fetchHubInfo } from '#shared/local/hub-info.ts';
+import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
+
+const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.0.1:3000]
+  Moves every kept opt-out still filed under the unkeyed SHA-256 of its contact key (kept before the
+  pseudonym key) to the keyed key, as the hub moves one when it reads it. Scans the whole table once
+  (read units for every item), then writes two items per one moved. Safe to run while the hub runs,
+  and again. Deployed: with SWITCHBOARD_TABLE_NAME and SWITCHBOARD_PSEUDONYM_KEY_ARN set (the stack
+  outputs) and AWS credentials that may scan the table, put and delete its items and read that
+  secret; else against the local hub at --hub. --dry-run counts them and moves nothing.`;
+
+const main = async (): Promise<void> => {
+  const { values } = parseArgs({
+    options: {
+      hub: { type: 'string', default: 'http://127.0.0.1:3000' },
+      'dry-run': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const tableName = process.env.SWITCHBOARD_TABLE_NAME;
+  const deployed = tableName !== undefined && tableName !== '';
+  if (deployed && !process.env.SWITCHBOARD_PSEUDONYM_KEY_ARN)
+    throw new Error('a deployed hub needs SWITCHBOARD_PSEUDONYM_KEY_ARN (the PseudonymKeyArn output)');
+  const info = deployed ? undefined : await fetchHubInfo(values.hub);
+  if (!deployed && !info) throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);
+  const dynamodb = new DynamoDBClient(
+    info ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb } : {},
+  );
+  const pseudonymKey = info
+    ? await localPseudonymKey()
+    : await (await import('#shared/aws/secrets.ts')).pseudonymKey();
+  try {
+    const report = await rekeyLegacySuppressions(
+      { client: dynamodb, tableName: info?.resources.tableName ?? tableName ?? '', now: () => new Date() },
+      pseudonymKey,
+      { dryRun: values['dry-run'] },
+    );
+    console.log(JSON.stringify({ ...report, dryRun: values['dry-run'] }, null, 2));
+    if (report.left > 0) process.exitCode = 1;
+  } finally {
+    dynamodb.destroy();
+    // The Secrets Manager client the key was read with.
+    resetAwsClients();
+  }
+};
+
+main().catch((error: unknown) => {
+  console.error(
+    `rekey-opt-outs failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`,
+  );
+  process.exitCode = 1;
+});
