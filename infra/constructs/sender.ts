@@ -97,6 +97,9 @@ export class Sender extends Construct {
       description: 'Switchboard sender: outbox queue → providers → helpdesk queue',
       runtimeEnvironment: {
         ...props.runtimeEnvironment,
+        // Its own queue: a command backing off from a provider is made visible again when its backoff
+        // ends (ChangeMessageVisibility, in the event source's consume grant on this queue alone).
+        SWITCHBOARD_OUTBOX_QUEUE_URL: storage.outbox.queue.queueUrl,
         SWITCHBOARD_OUTBOX_DLQ_URL: storage.outbox.deadLetterQueue.queueUrl,
         // A send's consent check reads the contact's kept opt-outs, filed under the pseudonym key.
         SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,

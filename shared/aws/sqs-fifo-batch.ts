@@ -60,6 +60,23 @@ export interface FifoBatchOptions {
    * dies there is followed by more.
    */
   readonly giveUpAtReceive?: number | undefined;
+  /**
+   * A group whose failure names when it should come back (a backoff): its failed records, the one
+   * that failed and every one held behind it, are made visible again after that many seconds. All
+   * of them: SQS hands out none of a group's messages while any is in flight, so a record held
+   * behind and left at the queue's visibility timeout would hold the group that long anyway.
+   * Other groups are untouched; the records are still reported failed.
+   */
+  readonly comeBack?: ComeBack | undefined;
+}
+
+export interface ComeBack {
+  /** Seconds until the group's records come back after `error`; undefined: the queue's visibility timeout. */
+  readonly afterSeconds: (error: unknown) => number | undefined;
+  /** SQS ChangeMessageVisibility(Batch) on the records' receipt handles. */
+  readonly setVisibility: (records: readonly SQSRecord[], seconds: number) => Promise<void>;
+  /** The change failed: the records come back after the queue's visibility timeout instead. */
+  readonly onError?: (error: unknown) => void;
 }
 
 const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
@@ -80,6 +97,21 @@ const endedAtLastReceive = async (
     return true;
   } catch {
     return false;
+  }
+};
+
+/** Makes a failed group's records come back when its failure says, if it says (`FifoBatchOptions.comeBack`). */
+const comeBackLater = async (
+  comeBack: ComeBack | undefined,
+  error: unknown,
+  records: readonly SQSRecord[],
+): Promise<void> => {
+  const seconds = comeBack?.afterSeconds(error);
+  if (comeBack === undefined || seconds === undefined) return;
+  try {
+    await comeBack.setVisibility(records, seconds);
+  } catch (changeError) {
+    comeBack.onError?.(changeError);
   }
 };
 
@@ -126,7 +158,7 @@ export const processFifoBatch = async (
               continue;
             const rest = records.slice(index);
             options.onGroupFailure?.({ error, record, failedCount: rest.length });
-            failed.push(record.messageId);
+            const groupFailed = [record];
             // Held behind a record that could not be ended: only those at their give-up receive end
             // now (the one ahead may still come back with an outcome after theirs: it will be ended
             // at its next receive, before anything else).
@@ -140,8 +172,10 @@ export const processFifoBatch = async (
                 )
               )
                 continue;
-              failed.push(entry.messageId);
+              groupFailed.push(entry);
             }
+            failed.push(...groupFailed.map((entry) => entry.messageId));
+            await comeBackLater(options.comeBack, error, groupFailed);
             return;
           }
         }

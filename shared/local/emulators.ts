@@ -34,7 +34,7 @@ import {
 import { type RunningDynamoThread, startDynamoThread } from './dynamo-thread.ts';
 import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { guardFauxqs } from './fauxqs-guard.ts';
-import { openFauxqsPersistence } from './fauxqs-persistence.ts';
+import { createFauxqsStores, openFauxqsPersistence } from './fauxqs-persistence.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV } from './local-aws.ts';
 import { guardServer } from './origin-guard.ts';
 import { usePlaceholderSigning } from './placeholder-signing.ts';
@@ -73,6 +73,12 @@ export interface RunningEmulators {
    * otherwise wait out their visibility timeout. Returns how many came back.
    */
   releaseInFlight(queueUrl: string): Promise<number>;
+  /**
+   * When each of these messages in flight on the queue becomes visible again (epoch milliseconds),
+   * by receipt handle (absent: not in flight): what a consumer's ChangeMessageVisibility left, read
+   * from the emulator's store without receiving anything.
+   */
+  inFlightDeadlines(queueUrl: string, receiptHandles: readonly string[]): ReadonlyMap<string, number>;
   /** CPU microseconds DynamoDB's emulator thread has used (undefined when it runs on this thread). */
   dynamoCpuMicros(): Promise<number | undefined>;
   stop(): Promise<void>;
@@ -306,8 +312,10 @@ const QueueInspectionSchema = z.looseObject({
   }),
 });
 
+const queueNameOf = (queueUrl: string): string => new URL(queueUrl).pathname.split('/').pop() ?? '';
+
 const releaseInFlight = async (sqs: SQSClient, endpoint: string, queueUrl: string): Promise<number> => {
-  const name = new URL(queueUrl).pathname.split('/').pop() ?? '';
+  const name = queueNameOf(queueUrl);
   const response = await fetch(`${endpoint}/_fauxqs/queues/${encodeURIComponent(name)}`);
   if (!response.ok) throw new Error(`fauxqs could not describe queue ${name} (${response.status})`);
   const inFlight = QueueInspectionSchema.parse(await response.json()).messages.inflight;
@@ -369,7 +377,10 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
 
   // fauxqs' own start helper binds 0.0.0.0; its app listens wherever we tell it to.
   const persistence = options.sqsDataDir ? await openFauxqsPersistence(options.sqsDataDir) : undefined;
-  const sqsApp = buildApp({ logger: false, ...(persistence ? { stores: persistence.stores } : {}) });
+  // The stores are the hub's own, so it can read a message's visibility without the inspection
+  // route (which serializes the whole queue).
+  const stores = persistence ? persistence.stores : await createFauxqsStores();
+  const sqsApp = buildApp({ logger: false, stores });
   guardFauxqs(sqsApp);
   serveObjectsAsFiles(sqsApp);
   if (options.onMessagesSent) observeSentMessages(sqsApp, options.onMessagesSent);
@@ -425,6 +436,15 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     resources,
     clients,
     releaseInFlight: (queueUrl) => releaseInFlight(clients.sqs, endpoints.sqs, queueUrl),
+    inFlightDeadlines: (queueUrl, receiptHandles) => {
+      const inFlight = stores.sqsStore.getQueueByName(queueNameOf(queueUrl))?.inflightMessages;
+      return new Map(
+        receiptHandles.flatMap((handle) => {
+          const entry = inFlight?.get(handle);
+          return entry ? [[handle, entry.visibilityDeadline] as const] : [];
+        }),
+      );
+    },
     dynamoCpuMicros: () => dynamo.cpuMicros(),
     async stop() {
       for (const client of Object.values(clients)) client.destroy();

@@ -48,6 +48,13 @@ export interface SqsEventSourceOptions {
    */
   readonly retryVisibilitySeconds?: number;
   /**
+   * The emulator's in-flight deadlines of these messages (epoch ms by receipt handle). Given, `retryVisibilitySeconds`
+   * spares a failed message whose visibility the handler changed itself (a backoff it chose, as the
+   * sender's after a throttle): SQS would keep that one invisible as long as the handler said, so the
+   * local hub does too. Without it every failed message comes back after `retryVisibilitySeconds`.
+   */
+  readonly inFlightDeadlines?: (receiptHandles: readonly string[]) => ReadonlyMap<string, number>;
+  /**
    * Batches handled at once. Lambda's FIFO event source runs one batch per active message group up
    * to its maximum concurrency; SQS never hands out a group that has messages in flight, so
    * parallel pollers keep each conversation in order.
@@ -134,12 +141,21 @@ const failedMessageIds = (
   return { failed };
 };
 
-const queueArnOf = async (sqs: SQSClient, queueUrl: string): Promise<string> => {
+const queueAttributesOf = async (
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ arn: string; visibilityTimeoutMs: number }> => {
   const result = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
   );
-  return result.Attributes?.QueueArn ?? queueUrl;
+  return {
+    arn: result.Attributes?.QueueArn ?? queueUrl,
+    visibilityTimeoutMs: Number(result.Attributes?.VisibilityTimeout ?? 30) * 1000,
+  };
 };
+
+/** Clock slack when telling the queue's own visibility from one a handler set. */
+const DEADLINE_SLACK_MS = 1_000;
 
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : 'non-Error thrown');
 
@@ -163,9 +179,38 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
   const waitTimeSeconds = options.waitTimeSeconds ?? 20;
   const region = options.region ?? (await sqs.config.region());
   const functionName = options.functionName ?? 'recorder';
-  const queueArn = await queueArnOf(sqs, queueUrl);
+  const { arn: queueArn, visibilityTimeoutMs } = await queueAttributesOf(sqs, queueUrl);
+  /** When each received message was received (between two times): its deadline, unless a handler changed it. */
+  const receivedAt = new WeakMap<Message, { readonly from: number; readonly to: number }>();
 
-  const settle = async (records: readonly SQSRecord[], failed: ReadonlySet<string>) => {
+  /**
+   * The failed records that come back after `retryVisibilitySeconds`: all of them, or, with the
+   * emulator's deadlines, those still at the queue's visibility timeout from their receive (a
+   * handler that set its own is left to it; one no longer in flight needs nothing).
+   */
+  const toShowSooner = async (
+    records: readonly SQSRecord[],
+    received: ReadonlyMap<string, { readonly from: number; readonly to: number } | undefined>,
+  ): Promise<readonly SQSRecord[]> => {
+    if (!options.inFlightDeadlines) return records;
+    const deadlines = options.inFlightDeadlines(records.map((record) => record.receiptHandle));
+    return records.filter((record) => {
+      const deadline = deadlines.get(record.receiptHandle);
+      const window = received.get(record.messageId);
+      if (deadline === undefined) return false;
+      if (window === undefined) return true;
+      return (
+        deadline >= window.from + visibilityTimeoutMs - DEADLINE_SLACK_MS &&
+        deadline <= window.to + visibilityTimeoutMs + DEADLINE_SLACK_MS
+      );
+    });
+  };
+
+  const settle = async (
+    records: readonly SQSRecord[],
+    failed: ReadonlySet<string>,
+    received: ReadonlyMap<string, { readonly from: number; readonly to: number } | undefined>,
+  ) => {
     const succeeded = records.filter((record) => !failed.has(record.messageId));
     if (succeeded.length > 0) {
       const { failed: notDeleted } = await deleteReceived(
@@ -175,7 +220,13 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
       );
       if (notDeleted > 0) options.onError?.(new Error(`could not delete ${notDeleted} handled message(s)`));
     }
-    const failedRecords = records.filter((record) => failed.has(record.messageId));
+    const failedRecords =
+      options.retryVisibilitySeconds === undefined || failed.size === 0
+        ? []
+        : await toShowSooner(
+            records.filter((record) => failed.has(record.messageId)),
+            received,
+          );
     if (failedRecords.length > 0 && options.retryVisibilitySeconds !== undefined) {
       await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
@@ -191,6 +242,7 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
   };
 
   const receive = async (abortSignal?: AbortSignal): Promise<Message[]> => {
+    const from = Date.now();
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -201,11 +253,17 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
       }),
       abortSignal ? { abortSignal } : {},
     );
-    return received.Messages ?? [];
+    const messages = received.Messages ?? [];
+    if (options.inFlightDeadlines) {
+      const window = { from, to: Date.now() };
+      for (const message of messages) receivedAt.set(message, window);
+    }
+    return messages;
   };
 
   const deliver = async (messages: readonly Message[]): Promise<BatchReport> => {
     const records = messages.map((message) => toSqsRecord(message, queueArn, region));
+    const received = new Map(messages.map((message) => [message.MessageId ?? '', receivedAt.get(message)]));
     let outcome: { failed: Set<string>; wholeBatchFailure?: string };
     try {
       const response = await handler(
@@ -221,7 +279,7 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
       };
       options.onError?.(error);
     }
-    await settle(records, outcome.failed);
+    await settle(records, outcome.failed, received);
     return {
       received: records.length,
       succeeded: records.length - outcome.failed.size,

@@ -77,18 +77,24 @@ export interface FauxqsPersistence {
 }
 
 /** Stores backed by `<dataDir>/fauxqs.db`: SQS and SNS state, S3 buckets and objects. */
-export const openFauxqsPersistence = async (dataDir: string): Promise<FauxqsPersistence> => {
-  const [SqsStoreClass, SnsStoreClass, S3StoreClass, PersistenceManagerClass] = await Promise.all([
+/**
+ * Empty stores, as `buildApp` makes them when given none: handed to it, they let the hub read the
+ * emulator's state directly (a message's visibility deadline) instead of over its inspection route.
+ */
+export const createFauxqsStores = async (): Promise<Stores> => {
+  const [SqsStoreClass, SnsStoreClass, S3StoreClass] = await Promise.all([
     importFauxqs<new () => SqsStore>('sqs/sqsStore.js', 'SqsStore'),
     importFauxqs<new () => SnsStore>('sns/snsStore.js', 'SnsStore'),
     importFauxqs<new () => S3Store>('s3/s3Store.js', 'S3Store'),
+  ]);
+  return { sqsStore: new SqsStoreClass(), snsStore: new SnsStoreClass(), s3Store: new S3StoreClass() };
+};
+
+export const openFauxqsPersistence = async (dataDir: string): Promise<FauxqsPersistence> => {
+  const [stores, PersistenceManagerClass] = await Promise.all([
+    createFauxqsStores(),
     importFauxqs<new (dataDir: string) => PersistenceManager>('persistence.js', 'PersistenceManager'),
   ]);
-  const stores: Stores = {
-    sqsStore: new SqsStoreClass(),
-    snsStore: new SnsStoreClass(),
-    s3Store: new S3StoreClass(),
-  };
   // Creates the folder and the schema.
   const manager = new PersistenceManagerClass(dataDir);
   const ownConnection = await openDatabase(join(dataDir, FAUXQS_DATABASE_FILE));

@@ -519,6 +519,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       readonly timeoutSeconds: number;
       readonly maxConcurrency?: number;
     },
+    /** The function sets its failed records' visibility itself (a backoff): that is kept, as in SQS. */
+    honoursHandlerVisibility = false,
   ): Promise<RunningEventSource | undefined> => {
     if (!fn) return undefined;
     // A hub that was killed mid-batch left those messages in flight; its poller is gone for sure.
@@ -537,6 +539,9 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       waitTimeSeconds: options.pollWaitSeconds ?? 20,
       timeoutSeconds: settings.timeoutSeconds,
       retryVisibilitySeconds: options.retryVisibilitySeconds ?? LOCAL_RETRY_VISIBILITY_SECONDS,
+      ...(honoursHandlerVisibility
+        ? { inFlightDeadlines: (handles) => emulators.inFlightDeadlines(queueUrl, handles) }
+        : {}),
       onBatch: (report) => log(describeBatch(name, done, report)),
       onError: (error) => log(`${name}: ${error instanceof Error ? error.name : 'error'} (batch retried)`),
     });
@@ -554,6 +559,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     'sender',
     'handled',
     SENDER,
+    // A throttled command comes back when its backoff ends (shared/outbound/send-command.ts).
+    true,
   );
   const mediaSource = await startConsumer(
     mediaFunction,

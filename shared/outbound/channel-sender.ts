@@ -146,8 +146,14 @@ export type SendOutcome =
       readonly retryable: boolean;
       readonly error: ProviderError;
     }
-  /** Too fast: nothing was sent; try again after a while. */
+  /** Too fast: nothing was sent; try again after a while (at least `retryAfterMs` when the provider named a wait). */
   | { readonly kind: 'throttled'; readonly retryAfterMs?: number; readonly error: ProviderError }
+  /**
+   * The request never left (the connection was refused, the provider's name did not resolve):
+   * nothing was sent. Not the provider asking for patience: tried again a few times, then a
+   * `provider_error` (a network or configuration fault), never `rate_limited`.
+   */
+  | { readonly kind: 'unreachable'; readonly error: ProviderError }
   /** The credentials were refused (expired or revoked token): nothing was sent; stop sending for this endpoint. */
   | { readonly kind: 'credentials'; readonly error: ProviderError }
   /** No answer or a server error: the message may have gone out. Never resent blindly. */

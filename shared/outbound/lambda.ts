@@ -17,6 +17,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
   const config = requireConfig(
     'SWITCHBOARD_TABLE_NAME',
     'SWITCHBOARD_HELPDESK_QUEUE_URL',
+    'SWITCHBOARD_OUTBOX_QUEUE_URL',
     'SWITCHBOARD_OUTBOX_DLQ_URL',
     'SWITCHBOARD_PAYLOAD_BUCKET',
   );
@@ -30,6 +31,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
     tableName: config.SWITCHBOARD_TABLE_NAME,
     helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
     retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,
+    outboxQueueUrl: config.SWITCHBOARD_OUTBOX_QUEUE_URL,
     outboxDlqUrl: config.SWITCHBOARD_OUTBOX_DLQ_URL,
     senderFor: createSenderFor({
       secrets: channelSecrets,

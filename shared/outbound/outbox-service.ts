@@ -44,6 +44,12 @@ export interface OutboxDeps {
   /** Moves a record no event can be made of to the outbox's dead-letter queue, with the reason. */
   readonly deadLetter: (record: SQSRecord, reason: string) => Promise<void>;
   /**
+   * Makes outbox records visible again after `seconds` (SQS ChangeMessageVisibilityBatch): a
+   * command backing off from a provider that took nothing, and those behind it in its conversation.
+   * Without it they come back after the queue's visibility timeout.
+   */
+  readonly setVisibility?: (records: readonly SQSRecord[], seconds: number) => Promise<void>;
+  /**
    * Endpoints whose credentials were refused (the send commands' pauses): a signal to a paused
    * endpoint is not sent, and a signal whose credentials are refused pauses its endpoint too.
    */
@@ -57,6 +63,9 @@ export interface OutboxDeps {
   /** A command failed unexpectedly (not a wait for a provider): the function counts it for an alarm. */
   readonly onCommandError?: (failedCount: number) => void;
 }
+
+/** SQS's longest visibility timeout (12 hours). */
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 const fieldOf = (issue: z.core.$ZodIssue | undefined): string =>
   issue
@@ -285,6 +294,20 @@ export const createOutboxService = (deps: OutboxDeps) => {
         };
       },
       giveUpAtReceive: OUTBOX_QUEUE.consumerGivesUpAtReceive,
+      comeBack: deps.setVisibility && {
+        afterSeconds: (error) =>
+          error instanceof RetryLaterError && error.afterMs !== undefined
+            ? Math.min(MAX_VISIBILITY_SECONDS, Math.max(1, Math.ceil(error.afterMs / 1000)))
+            : undefined,
+        setVisibility: deps.setVisibility,
+        onError: (error) =>
+          logger.warn(
+            'could not set when a waiting command comes back; it comes after the visibility timeout',
+            {
+              errorName: errorNameOf(error),
+            },
+          ),
+      },
       onGroupFailure: ({ error, failedCount, record }) => {
         const fields = {
           errorName: errorNameOf(error),

@@ -67,6 +67,12 @@ export class RetryLaterError extends Error {
     message: string,
     /** The delivery that leaves its own attempt noted (its call went unanswered), when one does. */
     readonly delivery?: string,
+    /**
+     * When the command should come back, in milliseconds (its backoff after a provider took nothing):
+     * the outbox makes its record, and those behind it in its conversation, invisible that long.
+     * Absent: the queue's visibility timeout.
+     */
+    readonly afterMs?: number,
   ) {
     super(message);
   }
@@ -99,7 +105,18 @@ export interface SendLimits {
    * function's timeout ended it): only then may a command's last receive end the send over it.
    */
   readonly attemptLifetimeMs: number;
+  /** A message the provider took nothing of comes back after its stated wait plus up to `baseMs · 2^n` (SENDER.backoff). */
+  readonly backoff: { readonly baseMs: number; readonly capMs: number };
+  /** Tries of a message whose request never reached the provider before it ends `provider_error`. */
+  readonly unreachableTries: number;
 }
+
+/** How a wait for a provider that took nothing is logged; `endUnfinished` reads `rate` and `throttled` as a rate. */
+const WAIT_MESSAGES = {
+  throttled: 'throttled by the provider',
+  unreachable: 'the provider could not be reached',
+  refused: 'the provider refused for now',
+} as const;
 
 /** No delivery's id: `fail` with it succeeds only while no attempt is noted. */
 const NO_DELIVERY = '';
@@ -111,6 +128,8 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
   credentialsPauseMs: 5 * 60_000,
   // The function's timeout, and a margin for the clocks of two execution environments.
   attemptLifetimeMs: SENDER.timeoutSeconds * 1000 + 5_000,
+  backoff: SENDER.backoff,
+  unreachableTries: SENDER.unreachableTries,
 };
 
 export type SendResult = 'sent' | 'failed' | 'duplicate';
@@ -148,6 +167,8 @@ export interface SendCommandDeps {
   /** When the conversation does not say which e-mail provider it came through (older records). */
   readonly defaultEmailProvider: Extract<Provider, 'ses' | 'mailgun'>;
   readonly clock: () => Date;
+  /** The backoff's jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
   readonly logger: Logger;
   readonly limits?: SendLimits;
   readonly afterStep?: (step: SendStep, hubMessageId: string) => void | Promise<void>;
@@ -181,7 +202,7 @@ const targetOf = (
  * first throttle starts its own wait instead of measuring (and writing back) the earlier one's.
  */
 const wentOn = (record: SendRecord, index: number, providerMessageId: string): SendRecord => {
-  const { waitingSince: _ended, ...rest } = record;
+  const { waitingSince: _ended, waits: _waits, unreachable: _unreachable, ...rest } = record;
   return { ...rest, next: index + 1, providerIds: [...record.providerIds, providerMessageId] };
 };
 
@@ -478,6 +499,46 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const elapsedSince = (at: string | undefined): number =>
     at === undefined ? 0 : now().getTime() - Date.parse(at);
 
+  const random = deps.random ?? Math.random;
+
+  /**
+   * When message `record.next`, which the provider took nothing of, is tried again: after the
+   * provider's stated wait plus a full-jitter share of `baseMs · 2^n` (n: its earlier waits, so an
+   * endpoint's throttled conversations spread out instead of coming back together), never past the
+   * command's deadline or the give-up time. No further try (`afterMs` undefined) once the give-up
+   * time has passed, when the provider's stated wait is longer than what is left (a call before it
+   * would only be refused again), or after the last try of a request that never reached it.
+   */
+  const nextTry = (
+    command: SendMessageCommand,
+    record: SendRecord,
+    waitingSince: string,
+    outcome: Extract<SendOutcome, { kind: 'throttled' | 'unreachable' | 'refused' }>,
+  ): { afterMs?: number; detail?: string } => {
+    const at = now().getTime();
+    const { deadline } = command.data;
+    const until = Math.min(
+      Date.parse(waitingSince) + limits.giveUpMs,
+      deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(deadline),
+    );
+    const left = until - at;
+    if (left <= 0)
+      return { detail: `the provider took nothing for ${Math.round(limits.giveUpMs / 60_000)} minutes` };
+    if (outcome.kind === 'unreachable' && (record.unreachable ?? 0) + 1 >= limits.unreachableTries)
+      return {
+        detail: `the provider could not be reached in ${limits.unreachableTries} tries (${outcome.error.code}): a network or configuration fault`,
+      };
+    const statedMs = outcome.kind === 'throttled' ? (outcome.retryAfterMs ?? 0) : 0;
+    if (statedMs >= left)
+      return {
+        detail: `the provider asked for a wait of ${Math.ceil(statedMs / 1000)} s, longer than is left before ${
+          until === Date.parse(deadline ?? '') ? 'the deadline' : 'the hub gives up'
+        }`,
+      };
+    const spreadMs = Math.min(limits.backoff.capMs, limits.backoff.baseMs * 2 ** (record.waits ?? 0));
+    return { afterMs: Math.min(left, statedMs + random() * spreadMs) };
+  };
+
   /** A `deadline_exceeded` failure when the command's deadline has passed by now. */
   const pastDeadline = (command: SendMessageCommand): Omit<SendFailure, 'decidedAt'> | undefined =>
     command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()
@@ -695,23 +756,41 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           });
           throw new RetryLaterError('the provider did not answer', delivery);
         case 'throttled':
+        case 'unreachable':
         case 'refused': {
-          const transient = outcome.kind === 'throttled' || outcome.retryable;
+          if (outcome.kind === 'refused' && !outcome.retryable)
+            return failAt(index, { reason: outcome.reason, retryable: false, errors: [outcome.error] });
           const waitingSince = record.waitingSince ?? iso();
-          if (transient && elapsedSince(waitingSince) < limits.giveUpMs) {
+          const retry = nextTry(command, record, waitingSince, outcome);
+          if (retry.afterMs !== undefined) {
             try {
-              await sends.release(record.hubMessageId, index, waitingSince, delivery);
+              await sends.release(
+                record.hubMessageId,
+                index,
+                waitingSince,
+                delivery,
+                outcome.kind === 'unreachable',
+              );
             } catch (error) {
               // Another delivery noted its own attempt meanwhile: its call may be under way, its note stays.
               if (!(error instanceof SendRaceError)) throw error;
             }
             throw new RetryLaterError(
-              outcome.kind === 'throttled' ? 'throttled by the provider' : 'the provider refused for now',
+              `${WAIT_MESSAGES[outcome.kind]} (back in ${Math.ceil(retry.afterMs / 1000)} s)`,
+              undefined,
+              retry.afterMs,
             );
           }
           return failAt(index, {
-            reason: outcome.kind === 'throttled' ? 'rate_limited' : outcome.reason,
-            retryable: transient,
+            // A request that never reached the provider is no rate: a network or configuration fault.
+            reason:
+              outcome.kind === 'throttled'
+                ? 'rate_limited'
+                : outcome.kind === 'unreachable'
+                  ? 'provider_error'
+                  : outcome.reason,
+            retryable: true,
+            ...(retry.detail ? { detail: retry.detail } : {}),
             errors: [outcome.error],
           });
         }

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
@@ -40,6 +40,11 @@ export interface SenderWiring {
   readonly mediaObjects?: MediaObjects;
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
+  /**
+   * The outbox itself: a command backing off from a provider is made visible again when its backoff
+   * ends. Without it, such a command comes back after the queue's visibility timeout.
+   */
+  readonly outboxQueueUrl?: string;
   readonly outboxDlqUrl: string;
   readonly senderFor: SenderFor;
   readonly replyTagKey: () => Promise<string | undefined>;
@@ -49,6 +54,8 @@ export interface SenderWiring {
   readonly defaultEmailProvider: 'ses' | 'mailgun';
   readonly logger: Logger;
   readonly clock?: () => Date;
+  /** The backoff's jitter. @default Math.random */
+  readonly random?: () => number;
   readonly afterStep?: SendCommandDeps['afterStep'];
   readonly limits?: SendCommandDeps['limits'];
   readonly onOutcome?: SendCommandDeps['onOutcome'];
@@ -136,6 +143,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     ...(wiring.twilioStatusCallbackUrl ? { twilioStatusCallbackUrl: wiring.twilioStatusCallbackUrl } : {}),
     defaultEmailProvider: wiring.defaultEmailProvider,
     clock,
+    ...(wiring.random ? { random: wiring.random } : {}),
     logger: wiring.logger,
     ...(wiring.limits ? { limits: wiring.limits } : {}),
     ...(wiring.afterStep ? { afterStep: wiring.afterStep } : {}),
@@ -154,8 +162,28 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     );
     wiring.logger.error('command moved to the outbox dead-letter queue', { reason });
   };
+  const { outboxQueueUrl } = wiring;
+  const setVisibility =
+    outboxQueueUrl === undefined
+      ? undefined
+      : async (records: readonly SQSRecord[], seconds: number): Promise<void> => {
+          // At most 10 records a batch (FIFO): one request per waiting conversation.
+          const output = await wiring.sqs.send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: outboxQueueUrl,
+              Entries: records.map((record, index) => ({
+                Id: String(index),
+                ReceiptHandle: record.receiptHandle,
+                VisibilityTimeout: seconds,
+              })),
+            }),
+          );
+          if ((output.Failed ?? []).length > 0)
+            throw new Error(`${output.Failed?.length} of ${records.length} visibility change(s) failed`);
+        };
   return createOutboxService({
     sendMessage,
+    ...(setVisibility ? { setVisibility } : {}),
     reads,
     sends,
     publisher,

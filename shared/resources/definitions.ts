@@ -251,6 +251,20 @@ export const SENDER = {
   endpointRatesPerSecond: { whatsapp: 80, messenger: 300, sms: 10, email: 14 },
   /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue. */
   maxRateWaitMs: 2_000,
+  /**
+   * A message the provider took nothing of (throttled, refused for now, unreachable) comes back after
+   * the provider's stated wait plus a full-jitter share of `baseMs · 2^n` (n: its earlier waits), the
+   * share at most `capMs`: 0–2 s, 0–4 s, … 0–5 min, about ten tries in the 10-minute give-up, spread
+   * so that an endpoint's throttled conversations do not all come back at once (the sender sets the
+   * record's visibility; shared/outbound/send-command.ts).
+   */
+  backoff: { baseMs: 2_000, capMs: 5 * 60_000 },
+  /**
+   * Tries of a message whose request never reached the provider (connection refused, name not
+   * resolved) before it ends `provider_error`: a network blip passes in seconds; what persists is
+   * an outage or a wrong URL, which waiting out the throttling give-up would not mend.
+   */
+  unreachableTries: 3,
 } as const;
 
 /**

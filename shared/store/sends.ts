@@ -26,7 +26,8 @@ import { type TableContext, track } from './table.ts';
  *                                    ├─ accepted: next = i + 1, providerIds += id, inFlight removed
  *                                    │  (a last message known only from its status or its record
  *                                    │  is accepted with the sent mark)
- *                                    ├─ nothing sent (throttled): inFlight removed, waitingSince set
+ *                                    ├─ nothing sent (throttled): inFlight removed, waitingSince set,
+ *                                    │  waits (and unreachable) counted
  *                                    └─ failed / sent: final, then published
  *
  * An `inFlight` found on redelivery means the call may have reached the provider: the sender waits
@@ -117,6 +118,13 @@ export const SendRecordSchema = z.object({
   inFlight: InFlightSchema.optional(),
   /** Since when nothing could be sent (throttling): the give-up clock. */
   waitingSince: z.string().optional(),
+  /**
+   * How often the next message was sent back because the provider took nothing (throttled, refused
+   * for now, unreachable): the exponent of its backoff. Ends with the message, as `waitingSince` does.
+   */
+  waits: z.number().int().nonnegative().optional(),
+  /** How many of those `waits` were a request that never reached the provider (`unreachable`). */
+  unreachable: z.number().int().nonnegative().optional(),
   /** Provider message ids the recorder found for this send's messages, by sequence (from statuses and echoes). */
   links: z.record(z.string(), z.string()),
   plan: SendPlanSchema.optional(),
@@ -184,11 +192,18 @@ export interface SendStore {
    */
   accept(hubMessageId: string, index: number, providerMessageId: string, completedAt?: string): Promise<void>;
   /**
-   * The provider took nothing (throttled): the message may be sent again later. Only the delivery
-   * `by` whose note it is (or one that noted nothing, while none is noted) may release it: another
-   * delivery's call may be under way.
+   * The provider took nothing (throttled): the message may be sent again later, one more wait
+   * counted (`unreachable`: the request never reached it). Only the delivery `by` whose note it is
+   * (or one that noted nothing, while none is noted) may release it: another delivery's call may be
+   * under way.
    */
-  release(hubMessageId: string, index: number, waitingSince: string, by: string): Promise<void>;
+  release(
+    hubMessageId: string,
+    index: number,
+    waitingSince: string,
+    by: string,
+    unreachable?: boolean,
+  ): Promise<void>;
   /**
    * Ends the send failed. With `by`, only while no other delivery's attempt is noted: a delivery
    * that decided without a call of its own must not end a send whose call another is making.
@@ -295,7 +310,7 @@ export const createSendStore = (
     accept: (hubMessageId, index, providerMessageId, completedAt) =>
       update(
         hubMessageId,
-        `SET providerIds = list_append(providerIds, :ids), #next = :following${completedAt === undefined ? '' : ', completedAt = :at'} REMOVE inFlight, waitingSince`,
+        `SET providerIds = list_append(providerIds, :ids), #next = :following${completedAt === undefined ? '' : ', completedAt = :at'} REMOVE inFlight, waitingSince, waits, unreachable`,
         '#state = :sending AND #next = :index',
         sending,
         {
@@ -306,13 +321,22 @@ export const createSendStore = (
           ...(completedAt === undefined ? {} : { ':at': completedAt }),
         },
       ),
-    release: (hubMessageId, index, waitingSince, by) =>
+    release: (hubMessageId, index, waitingSince, by, unreachable = false) =>
       update(
         hubMessageId,
-        'SET waitingSince = if_not_exists(waitingSince, :since) REMOVE inFlight',
+        `SET waitingSince = if_not_exists(waitingSince, :since), waits = if_not_exists(waits, :zero) + :one${
+          unreachable ? ', unreachable = if_not_exists(unreachable, :zero) + :one' : ''
+        } REMOVE inFlight`,
         `#state = :sending AND #next = :index AND ${notOthersAttempt}`,
         { ...sending, '#by': 'by' },
-        { ':since': waitingSince, ':sending': 'sending', ':index': index, ':by': by },
+        {
+          ':since': waitingSince,
+          ':sending': 'sending',
+          ':index': index,
+          ':by': by,
+          ':zero': 0,
+          ':one': 1,
+        },
       ),
     fail: (hubMessageId, failure, by) =>
       update(
@@ -333,7 +357,7 @@ export const createSendStore = (
             hubMessageId,
             // The last message's accept, the sent state and the publish (the recorder's path published
             // the event) in one write.
-            'SET providerIds = list_append(providerIds, :ids), #next = :following, completedAt = :at, #state = :sent, published = :true REMOVE inFlight, waitingSince',
+            'SET providerIds = list_append(providerIds, :ids), #next = :following, completedAt = :at, #state = :sent, published = :true REMOVE inFlight, waitingSince, waits, unreachable',
             '#state = :sending AND #next = :index AND messageCount = :following',
             sending,
             {

@@ -132,7 +132,7 @@ describe('SES over the network', () => {
     expect(outcome).toMatchObject({ kind: 'ambiguous' });
   });
 
-  it('is retry-safe (throttled, no wait given) when the connection is refused', async () => {
+  it('is retry-safe (unreachable, not throttled) when the connection is refused', async () => {
     // Prepare: a port nothing listens on
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -148,7 +148,7 @@ describe('SES over the network', () => {
     const outcome = await createSesSender({ client }).send(message, context);
     // Assess
     expect(outcome).toEqual({
-      kind: 'throttled',
+      kind: 'unreachable',
       error: { code: 'ECONNREFUSED', title: 'connection failed before the request was sent' },
     });
   });

@@ -79,7 +79,7 @@ describe('Twilio send against a local server', () => {
     expect(outcome).toMatchObject({ kind: 'ambiguous', error: { title: 'no answer in time' } });
   });
 
-  it('is retry-safe (throttled, no wait given) when the connection is refused', async () => {
+  it('is retry-safe (unreachable, not throttled) when the connection is refused', async () => {
     // Prepare: a port nothing listens on
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -89,7 +89,7 @@ describe('Twilio send against a local server', () => {
     const outcome = await senderAt(`http://127.0.0.1:${port}`).send(message, context);
     // Assess
     expect(outcome).toEqual({
-      kind: 'throttled',
+      kind: 'unreachable',
       error: { code: 'ECONNREFUSED', title: 'connection failed before the request was sent' },
     });
   });

@@ -124,14 +124,14 @@ describe('WhatsApp send against a local Graph stand-in', () => {
     expect(outcome).toMatchObject({ kind: 'ambiguous', error: { title: 'no answer in time' } });
   });
 
-  it('calls a refused connection throttled with no wait: nothing left, a later try is safe', async () => {
+  it('calls a refused connection unreachable: nothing left, a later try is safe', async () => {
     // Prepare
     const port = await closedPort();
     // Act
     const outcome = await senderFor(`http://127.0.0.1:${port}`).send(TEXT, context);
     // Assess
     expect(outcome).toEqual({
-      kind: 'throttled',
+      kind: 'unreachable',
       error: { code: 'ECONNREFUSED', title: 'connection failed before the request was sent' },
     });
   });

@@ -69,6 +69,10 @@ describe('Sender', () => {
         JSON.stringify({ Ref: logicalId(stack.storage.pseudonymKey) }),
       ].sort(),
     );
+    // A command backing off from a provider sets its own visibility: on the outbox alone.
+    expect(resourcesFor(template, roleId, 'sqs:ChangeMessageVisibility')).toEqual([
+      arnOf(stack.storage.outbox.queue),
+    ]);
     expect(actions.filter((action) => action.startsWith('ses:')).sort()).toEqual([
       'ses:SendEmail',
       'ses:SendRawEmail',
@@ -96,7 +100,7 @@ describe('Sender', () => {
     expect(plain.stack.emailDeliveryEvents).toBeUndefined();
   });
 
-  it('tells the sender where Twilio statuses go (the SMS webhook) and which configuration set SES sends through', () => {
+  it('tells the sender where Twilio statuses go (the SMS webhook), which configuration set SES sends through and its own queue', () => {
     // Act
     const { stack, template } = all;
     const variables = template.findResources('AWS::Lambda::Function')[logicalId(stack.sender.function)]
@@ -111,6 +115,8 @@ describe('Sender', () => {
     expect(variables.SWITCHBOARD_OUTBOX_DLQ_URL).toEqual({
       Ref: logicalId(stack.storage.outbox.deadLetterQueue),
     });
+    // Its own queue, where a command backing off is made visible again when its backoff ends.
+    expect(variables.SWITCHBOARD_OUTBOX_QUEUE_URL).toEqual({ Ref: logicalId(stack.storage.outbox.queue) });
   });
 
   it('routes SES delivery events through an encrypted topic to their function, which may only queue them', () => {

@@ -1,4 +1,8 @@
-import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueueWithDlq, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -122,6 +126,43 @@ describe('local SQS event source', () => {
     expect(seen.filter((entry) => entry.body === 'p1')).toHaveLength(2);
     expect(seen.filter((entry) => entry.body === 'p0')).toHaveLength(1);
     expect(seen.filter((entry) => entry.body === 'p2')).toHaveLength(1);
+  });
+
+  it('leaves a failure whose visibility the handler set itself to the handler, as SQS would, and brings back the rest sooner', async () => {
+    // Prepare: both fail at first; the handler backs h0 off for 20 s, h1 keeps the queue's timeout
+    const { queueUrl } = await freshQueue();
+    await send(queueUrl, 2, 'h');
+    const seen: string[] = [];
+    // Act
+    const source = await startSqsEventSource({
+      sqs: emulators.clients.sqs,
+      queueUrl,
+      waitTimeSeconds: 1,
+      retryVisibilitySeconds: 1,
+      inFlightDeadlines: (handles) => emulators.inFlightDeadlines(queueUrl, handles),
+      handler: async (event) => {
+        const failing: string[] = [];
+        for (const record of event.Records) {
+          seen.push(record.body);
+          if (record.attributes.ApproximateReceiveCount !== '1') continue;
+          failing.push(record.messageId);
+          if (record.body === 'h0')
+            await emulators.clients.sqs.send(
+              new ChangeMessageVisibilityCommand({
+                QueueUrl: queueUrl,
+                ReceiptHandle: record.receiptHandle,
+                VisibilityTimeout: 20,
+              }),
+            );
+        }
+        return { batchItemFailures: failing.map((itemIdentifier) => ({ itemIdentifier })) };
+      },
+    });
+    await waitFor(() => seen.filter((body) => body === 'h1').length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await source.stop();
+    // Assess: h1 came back after 1 s; h0 stays away for its 20 s
+    expect(seen.filter((body) => body === 'h0')).toHaveLength(1);
   });
 
   it('treats a throwing handler as a failed batch and lets SQS redrive to the DLQ after maxReceiveCount', async () => {

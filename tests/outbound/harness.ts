@@ -14,6 +14,7 @@ import type {
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import type { SendLimits, SendStep } from '#shared/outbound/send-command.ts';
 import { createSender, type SenderWiring } from '#shared/outbound/wiring.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
 import { createSendStore, type SendStore } from '#shared/store/sends.ts';
 import { type Pipeline, startPipeline } from '../pipeline/harness.ts';
 
@@ -102,7 +103,7 @@ export interface OutboundHarness {
   now: Date;
   sender(
     afterStep?: (step: SendStep) => void | Promise<void>,
-    overrides?: Partial<Pick<SenderWiring, 'endpointTurn' | 'limits'>>,
+    overrides?: Partial<Pick<SenderWiring, 'endpointTurn' | 'limits' | 'random'>>,
   ): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
@@ -121,6 +122,8 @@ export const HARNESS_LIMITS: SendLimits = {
   minRemainingMs: 0,
   credentialsPauseMs: 5 * 60_000,
   attemptLifetimeMs: 35_000,
+  backoff: SENDER.backoff,
+  unreachableTries: SENDER.unreachableTries,
 };
 
 export const startOutboundHarness = async (): Promise<OutboundHarness> => {
@@ -140,6 +143,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
         mediaObjects: s3MediaObjects(resources.bucketName, async () => clients.s3),
         tableName: resources.tableName,
         helpdeskQueueUrl: resources.helpdeskQueueUrl,
+        outboxQueueUrl: resources.outboxQueueUrl,
         outboxDlqUrl: resources.outboxDlqUrl,
         senderFor: async () => provider.sender,
         replyTagKey: async () => 'test-reply-tag-key-of-at-least-32-characters',

@@ -82,7 +82,7 @@ export const createMailgunSender = (options: MailgunSenderOptions): ChannelSende
       const composed = await composeEmail('mailgun', message, context, now);
       if (!isComposed(composed)) return composed;
       const call = await callProvider(await requestFor(options, composed, context), http);
-      if (call.kind === 'not_sent') return { kind: 'throttled', error: call.error };
+      if (call.kind === 'not_sent') return { kind: 'unreachable', error: call.error };
       if (call.kind === 'no_answer') return { kind: 'ambiguous', error: call.error };
       return classifyMailgunResponse(call.response);
     },

@@ -70,7 +70,7 @@ export const classifySesError = (error: unknown): SendOutcome => {
   const socketCode = stringOf(shape.code) ?? stringOf(shape.cause?.code);
   if (status === undefined && socketCode !== undefined && NOT_SENT_CODES.has(socketCode)) {
     return {
-      kind: 'throttled',
+      kind: 'unreachable',
       error: { code: socketCode, title: 'connection failed before the request was sent' },
     };
   }

@@ -34,7 +34,7 @@ const parseJson = (text: string): { ok: true; value: unknown } | { ok: false } =
 
 /**
  * POSTs JSON to `/{nodeId}/messages` with the Bearer token. A request that never left is
- * `throttled` with no wait (nothing was sent; a later try is safe); one that may have left and got
+ * `unreachable` (nothing was sent; a later try is safe); one that may have left and got
  * no answer is `ambiguous`; a 2xx whose body is not JSON is `ambiguous` too.
  */
 export const postMessages = async (
@@ -55,7 +55,8 @@ export const postMessages = async (
       ...(options.fetch ? { fetch: options.fetch } : {}),
     },
   );
-  if (call.kind === 'not_sent') return { kind: 'decided', outcome: { kind: 'throttled', error: call.error } };
+  if (call.kind === 'not_sent')
+    return { kind: 'decided', outcome: { kind: 'unreachable', error: call.error } };
   if (call.kind === 'no_answer')
     return { kind: 'decided', outcome: { kind: 'ambiguous', error: call.error } };
   const { response } = call;

@@ -78,7 +78,7 @@ export const createTwilioSender = (options: TwilioSenderOptions): ChannelSender 
         now: new Date(),
       });
       const call = await callProvider(request, http);
-      if (call.kind === 'not_sent') return { kind: 'throttled', error: call.error };
+      if (call.kind === 'not_sent') return { kind: 'unreachable', error: call.error };
       if (call.kind === 'no_answer') return { kind: 'ambiguous', error: call.error };
       return classifyTwilioResponse(call.response);
     },

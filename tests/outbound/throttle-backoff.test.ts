@@ -1,0 +1,235 @@
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import type { HubEventOf } from '#shared/contract/types.ts';
+import { createSqsPoller } from '#shared/local/event-source.ts';
+import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import type { OutboxService } from '#shared/outbound/outbox-service.ts';
+import { RetryLaterError } from '#shared/outbound/send-command.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
+import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
+import {
+  HARNESS_LIMITS,
+  type OutboundHarness,
+  outcomesOf,
+  sendCommand,
+  startOutboundHarness,
+  T0,
+} from './harness.ts';
+
+/*
+ * A provider that takes nothing (throttled, refused for now, unreachable): the command comes back
+ * when its own backoff ends (the provider's stated wait plus a jittered share that grows with each
+ * wait), never past its deadline or the give-up time, holding only its own conversation.
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+
+const throttled = (retryAfterMs?: number): SendOutcome => ({
+  kind: 'throttled',
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  error: { code: '130429', title: 'Rate limit hit' },
+});
+const unreachable: SendOutcome = {
+  kind: 'unreachable',
+  error: { code: 'ENOTFOUND', title: 'connection failed before the request was sent' },
+};
+
+/** A record of group `group` as Lambda hands it over. */
+const recordOf = (id: string, group: string): SQSRecord =>
+  ({
+    messageId: id,
+    receiptHandle: `handle-${id}`,
+    body: id,
+    attributes: { ApproximateReceiveCount: '1', MessageGroupId: group },
+  }) as unknown as SQSRecord;
+
+describe('the FIFO batch framework, for a record that names when it comes back', () => {
+  it('makes it and those behind it in its group visible then, reports them failed, and leaves other groups alone', async () => {
+    // Prepare: conversation A's first command backs off 4.2 s; A's second and B's command are fine
+    const handled: string[] = [];
+    const changes: { ids: string[]; seconds: number }[] = [];
+    const event = { Records: [recordOf('a1', 'A'), recordOf('b1', 'B'), recordOf('a2', 'A')] };
+    // Act
+    const response = await processFifoBatch(event, {
+      openGroups: () => () => ({
+        handle: async (record) => {
+          handled.push(record.messageId);
+          if (record.messageId === 'a1')
+            throw new RetryLaterError('throttled by the provider', undefined, 4_200);
+        },
+        close: () => undefined,
+      }),
+      comeBack: {
+        afterSeconds: (error) =>
+          error instanceof RetryLaterError && error.afterMs !== undefined
+            ? Math.ceil(error.afterMs / 1000)
+            : undefined,
+        setVisibility: async (records, seconds) => {
+          changes.push({ ids: records.map((record) => record.messageId), seconds });
+        },
+      },
+    });
+    // Assess
+    expect(handled.sort()).toEqual(['a1', 'b1']);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['a1', 'a2']);
+    expect(changes).toEqual([{ ids: ['a1', 'a2'], seconds: 5 }]);
+  });
+});
+
+describe('throttled sends back off', () => {
+  let hub: OutboundHarness;
+  let customer = 0;
+
+  beforeAll(async () => {
+    hub = await startOutboundHarness();
+  });
+  afterAll(async () => {
+    await hub.stop();
+  });
+  beforeEach(async () => {
+    hub.now = T0;
+    hub.provider.calls.length = 0;
+    hub.provider.script.length = 0;
+    await hub.pipeline.takeHelpdesk();
+  });
+
+  const openConversation = async () => {
+    customer += 1;
+    const wa = `4915551${String(customer).padStart(5, '0')}`;
+    await hub.pipeline.ingest([messageEvent(wa, `wamid.bo${customer}`, minute(100))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    return conversationFor(wa).conversationId;
+  };
+
+  /** One receive of the outbox, leaving a failed record's visibility as the sender set it (as Lambda does). */
+  const pollAsLambda = async (service: OutboxService) => {
+    const { clients, resources } = hub.pipeline.emulators;
+    const poller = await createSqsPoller({
+      sqs: clients.sqs,
+      queueUrl: resources.outboxQueueUrl,
+      handler: (event) => service.handleSqsEvent(event),
+      functionName: 'sender',
+      waitTimeSeconds: 0,
+    });
+    const messages = await poller.receive();
+    const report = await poller.deliver(messages);
+    const polledAt = Date.now();
+    const deadlines = [
+      ...hub.pipeline.emulators
+        .inFlightDeadlines(
+          resources.outboxQueueUrl,
+          messages.map((message) => message.ReceiptHandle ?? ''),
+        )
+        .values(),
+    ];
+    return { report, polledAt, deadlines };
+  };
+
+  it('comes back after the provider’s stated wait plus a jittered share that grows with each wait', async () => {
+    // Prepare: throttled with "retry after 3 s", then throttled with no wait named; the jitter at half
+    const conversationId = await openConversation();
+    const service = hub.sender(undefined, { random: () => 0.5 });
+    hub.provider.script.push(throttled(3_000), throttled());
+    await hub.enqueue(sendCommand(conversationId, 'backs-off'));
+    // Act
+    const first = await pollAsLambda(service);
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    const second = await pollAsLambda(service);
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'backs-off'));
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    await hub.runOutbox(service);
+    // Assess: 3 s + ½ · 2 s, then ½ · 4 s (instead of the queue's 60 s both times), then sent
+    expect(first.report.failed).toBe(1);
+    expect(first.deadlines).toHaveLength(1);
+    expect((first.deadlines[0] as number) - first.polledAt).toBeGreaterThan(3_000);
+    expect((first.deadlines[0] as number) - first.polledAt).toBeLessThanOrEqual(4_000);
+    expect(second.deadlines).toHaveLength(1);
+    expect((second.deadlines[0] as number) - second.polledAt).toBeGreaterThan(1_000);
+    expect((second.deadlines[0] as number) - second.polledAt).toBeLessThanOrEqual(2_000);
+    expect(record).toMatchObject({ waits: 2, waitingSince: T0.toISOString() });
+    expect(hub.provider.calls).toHaveLength(3);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+  });
+
+  it('never backs off past the command’s deadline', async () => {
+    // Prepare: a share of up to a minute, the deadline in 5 s
+    const conversationId = await openConversation();
+    const service = hub.sender(undefined, {
+      random: () => 0.5,
+      limits: { ...HARNESS_LIMITS, backoff: { baseMs: 60_000, capMs: 300_000 } },
+    });
+    hub.provider.script.push(throttled());
+    await hub.enqueue(
+      sendCommand(conversationId, 'near-deadline', undefined, {
+        deadline: new Date(T0.getTime() + 5_000).toISOString(),
+      }),
+    );
+    // Act
+    const { deadlines, polledAt } = await pollAsLambda(service);
+    // Assess: back when the deadline comes (not in 30 s), where it ends without a call
+    expect(deadlines).toHaveLength(1);
+    expect((deadlines[0] as number) - polledAt).toBeLessThanOrEqual(5_000);
+    hub.now = new Date(T0.getTime() + 5_000);
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    await hub.runOutbox(service);
+    expect(hub.provider.calls).toHaveLength(1);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data.reason).toBe('deadline_exceeded');
+  });
+
+  it('ends rate_limited at once, with no more calls, when the provider’s stated wait is longer than what is left', async () => {
+    // Prepare: Graph's "regain access in 30 minutes"; then a 2-minute wait against a 1-minute deadline
+    const conversationId = await openConversation();
+    hub.provider.script.push(throttled(30 * 60_000), throttled(2 * 60_000));
+    await hub.enqueue(sendCommand(conversationId, 'thirty-minutes'));
+    await hub.enqueue(
+      sendCommand(conversationId, 'past-deadline', undefined, {
+        deadline: new Date(T0.getTime() + 60_000).toISOString(),
+      }),
+    );
+    // Act
+    await hub.runOutbox();
+    // Assess: one call each, both ended at once
+    expect(hub.provider.calls).toHaveLength(2);
+    const failed = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed.map((event) => event.data)).toMatchObject([
+      { reason: 'rate_limited', retryable: true, errors: [{ code: '130429' }] },
+      { reason: 'rate_limited', retryable: true },
+    ]);
+    // The send record says why (the event carries the provider's error).
+    const detailOf = async (key: string) =>
+      (await hub.sends.get(outboundHubMessageId(conversationId, key)))?.failure?.detail;
+    expect(await detailOf('thirty-minutes')).toContain('longer than is left before the hub gives up');
+    expect(await detailOf('past-deadline')).toContain('longer than is left before the deadline');
+  });
+
+  it('tries a request that never reached the provider a few times, then ends provider_error, not rate_limited', async () => {
+    // Prepare: one unreachable then through; then unreachable on every try
+    const conversationId = await openConversation();
+    hub.provider.script.push(unreachable);
+    await hub.enqueue(sendCommand(conversationId, 'blip'));
+    await hub.runOutbox();
+    const afterBlip = outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type);
+    hub.provider.calls.length = 0;
+    hub.provider.script.push(...Array.from({ length: 10 }, () => unreachable));
+    await hub.enqueue(sendCommand(conversationId, 'no-route'));
+    // Act
+    await hub.runOutbox();
+    // Assess
+    expect(afterBlip).toEqual(['switchboard.message.sent']);
+    expect(hub.provider.calls).toHaveLength(SENDER.unreachableTries);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'provider_error',
+      retryable: true,
+      errors: [{ code: 'ENOTFOUND' }],
+    });
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'no-route'));
+    expect(record?.failure?.detail).toContain('could not be reached');
+  });
+});
