@@ -28,11 +28,12 @@ import {
   type MessageContext,
   type PreparedMessage,
   type SendOutcome,
+  type SendPolicy,
   type SendTarget,
 } from './channel-sender.ts';
 import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
-import { consentMatters, decideSendPolicy } from './policy.ts';
+import { consentMatters, decideSendPolicy, type PolicyDecision } from './policy.ts';
 import type { SenderFor } from './senders.ts';
 import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
 
@@ -460,7 +461,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     return 'sent';
   };
 
-  const contextFor = (record: SendRecord, command: SendMessageCommand, index: number): MessageContext => {
+  const contextFor = (
+    record: SendRecord,
+    command: SendMessageCommand,
+    index: number,
+    /** The policy decided again for this call; the plan's when absent. */
+    policy?: SendPolicy,
+  ): MessageContext => {
     const replyTo = command.data.replyTo?.providerMessageId;
     const { deadline } = command.data;
     const plan = record.plan as SendPlan;
@@ -478,7 +485,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       sequence: index,
       correlationId,
       ...(index === 0 && replyTo !== undefined ? { replyTo } : {}),
-      policy: { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
+      policy: policy ?? { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
       ...(statusCallbackUrl ? { statusCallbackUrl } : {}),
       ...(deadline !== undefined ? { deadline } : {}),
       ...(plan.email
@@ -613,6 +620,108 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
   };
 
+  /**
+   * A policy decided again before a call, as `SendPolicy` for the call, or the refusal: only what
+   * leaves the command's provider messages as they were prepared may change (Messenger's HUMAN_AGENT
+   * tag added or dropped); a policy that would prepare them otherwise refuses.
+   */
+  type Redecided =
+    | { readonly ok: true; readonly policy: SendPolicy; readonly read?: ConversationState }
+    | { readonly ok: false; readonly failure: Omit<SendFailure, 'decidedAt' | 'partIndex'> };
+
+  const samePolicy = (a: SendPolicy, b: SendPolicy): boolean =>
+    a.withinWindow === b.withinWindow && a.humanAgentTag === b.humanAgentTag;
+
+  /** `decision` for the call, when the plan's messages prepare the same under it. */
+  const adopt = (
+    command: SendMessageCommand,
+    plan: SendPlan,
+    sender: ChannelSender,
+    messageCount: number,
+    current: SendPolicy,
+    decision: PolicyDecision,
+  ): Redecided => {
+    if (!decision.ok) {
+      const { ok: _ok, ...failure } = decision;
+      return { ok: false, failure };
+    }
+    if (samePolicy(decision.policy, current)) return { ok: true, policy: current };
+    const again = sender.prepare(
+      command.data.parts,
+      decision.policy,
+      targetOf(plan, command.data.conversationId),
+      plan.media,
+    );
+    if (!again.ok || again.messages.length !== messageCount)
+      return {
+        ok: false,
+        failure: {
+          reason: 'window_closed',
+          retryable: false,
+          detail:
+            'the reply window changed since the command was accepted, and its messages would no longer go as they began',
+        },
+      };
+    return { ok: true, policy: decision.policy };
+  };
+
+  /**
+   * The send policy decided again before a call other than the claiming delivery's first: against
+   * the conversation this delivery read (`fresh`: its first call, the read made for it) and, where a
+   * rule depends on it, the consent read now. One read at most: the consent, or, for a later call of
+   * this delivery whose earlier read would refuse or change the tag (the customer may have written
+   * since), the conversation again; the window only ever widens with a newer read.
+   */
+  const decideAgain = async (
+    command: SendMessageCommand,
+    plan: SendPlan,
+    sender: ChannelSender,
+    messageCount: number,
+    known: ConversationState,
+    fresh: boolean,
+  ): Promise<Redecided> => {
+    const planned = { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag };
+    const withConsent = consentMatters(command.data, known.channel);
+    const consent = withConsent ? await deps.reads.consent(known) : {};
+    const decideOn = (conversation: ConversationState) =>
+      adopt(
+        command,
+        plan,
+        sender,
+        messageCount,
+        planned,
+        decideSendPolicy({ command: command.data, conversation, consent, now: now() }),
+      );
+    const decided = decideOn(known);
+    if (fresh || withConsent || (decided.ok && samePolicy(decided.policy, planned))) return decided;
+    const reread = (await deps.reads.conversation(command.data.conversationId)).model?.state;
+    if (!reread) return decided;
+    const again = decideOn(reread);
+    return again.ok ? { ...again, read: reread } : again;
+  };
+
+  /**
+   * The window once more right before a call, on the conversation already read: the endpoint's turn
+   * and an upload take time, and a window may close meanwhile. No read; the consent was read for
+   * this call (or at the claim) moments before.
+   */
+  const windowAt = (
+    command: SendMessageCommand,
+    plan: SendPlan,
+    sender: ChannelSender,
+    messageCount: number,
+    current: SendPolicy | undefined,
+    conversation: ConversationState,
+  ): Redecided =>
+    adopt(
+      command,
+      plan,
+      sender,
+      messageCount,
+      current ?? { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
+      decideSendPolicy({ command: command.data, conversation, consent: {}, now: now() }),
+    );
+
   /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
   const sendRemaining = async (
     command: SendMessageCommand,
@@ -626,6 +735,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     delivery: string,
     hints: RecordHints,
     publisher: EventPublisher,
+    /** This delivery claimed the command: its plan's policy was decided from `conversation` just now. */
+    decidedNow: boolean,
   ): Promise<SendResult> => {
     let record = start;
     let lastAccept: LastAccept | undefined;
@@ -700,6 +811,22 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         const planned = record.plan as SendPlan;
         const paused = await pausedFailure(planned.provider, planned.endpoint);
         if (paused) return failAt(index, paused);
+        // The window and the consent as they are now, not as they were at the claim: a later part,
+        // or a retry after a throttle or an unanswered call, may come after the window closed or a
+        // STOP. Only this delivery's own first call of a command it just claimed is exempt.
+        const decision =
+          decidedNow && index === start.next
+            ? undefined
+            : await decideAgain(
+                command,
+                planned,
+                sender,
+                messages.length,
+                conversation,
+                index === start.next,
+              );
+        if (decision !== undefined && !decision.ok) return failAt(index, decision.failure);
+        let policy = decision?.policy;
         await takeTurn(planned, remainingMs);
         // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
         // so it comes before the attempt is noted, and a failure here is one where nothing went.
@@ -722,14 +849,25 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               mediaId,
               endpoint: (record.plan as SendPlan).endpoint,
             });
-          // The endpoint's turn and the staging took time: the deadline is checked again last.
+          // The endpoint's turn and the staging took time: the deadline and the window are checked
+          // again last, on what was read (no read here).
           const lateNow = pastDeadline(command);
           if (lateNow) return failAt(index, lateNow);
+          const windowNow = windowAt(
+            command,
+            planned,
+            sender,
+            messages.length,
+            policy,
+            decision?.read ?? conversation,
+          );
+          if (!windowNow.ok) return failAt(index, windowNow.failure);
+          policy = windowNow.policy;
           requireTimeLeft(remainingMs);
           attemptAt = iso();
           await startAttempt(record.hubMessageId, index, attemptAt, delivery);
           await step('start-attempt', record.hubMessageId);
-          outcome = await sender.send(staged.message, contextFor(record, command, index));
+          outcome = await sender.send(staged.message, contextFor(record, command, index, policy));
           await step('provider-call', record.hubMessageId);
         }
       }
@@ -1038,6 +1176,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // made the claim, the message cannot have been recorded yet. Two reads less.
       { conversation: stored, ...(claimedNow ? { unrecorded: true } : {}) },
       publisher,
+      claimedNow,
     );
   };
 

@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildEvent } from '#shared/contract/build.ts';
+import { contactConversationId, eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
+import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import { consentEvent, conversationFor, messageEvent } from '../recorder/factories.ts';
+import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+
+/*
+ * The send policy (reply window, consent) decided again before every provider call but the
+ * claiming delivery's first: a later part, or a retry after a throttle, goes by the conversation
+ * and consent as they are then, not as they were when the command was claimed.
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+type Sent = HubEventOf<'switchboard.message.sent'>;
+
+const throttled: SendOutcome = { kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } };
+const TWO_PARTS = [
+  { type: 'text' as const, text: 'one' },
+  { type: 'text' as const, text: 'two' },
+];
+/** 23 h 59 min before T0: inside the 24-hour window at T0, outside it five minutes later. */
+const ALMOST_A_DAY_AGO = new Date(T0.getTime() - (24 * 60 - 1) * 60_000).toISOString();
+const FIVE_MINUTES_LATER = new Date(T0.getTime() + 5 * 60_000);
+
+/** An SMS from `phone` as the recorder receives it (the consent's contact is the conversation's). */
+const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent => {
+  const endpoint = { type: 'phone_number' as const, id: '+15550000000' };
+  const identity = { type: 'phone' as const, value: phone };
+  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', providerMessageId), {
+    channel: 'sms',
+    endpoint,
+    contact: { identities: [identity] },
+    conversationId: contactConversationId('sms', endpoint, identity),
+    provider: 'twilio',
+    providerTimestamp: at,
+    receivedAt: at,
+    hubMessageId: hubMessageIdFor('sms', providerMessageId),
+    direction: 'inbound',
+    providerMessageId,
+    parts: [{ type: 'text', text: 'hello' }],
+  });
+};
+
+describe('the send policy before later calls', () => {
+  let hub: OutboundHarness;
+  let customer = 0;
+
+  beforeAll(async () => {
+    hub = await startOutboundHarness();
+  });
+  afterAll(async () => {
+    await hub.stop();
+  });
+  beforeEach(async () => {
+    hub.now = T0;
+    hub.provider.calls.length = 0;
+    hub.provider.script.length = 0;
+    await hub.pipeline.takeHelpdesk();
+  });
+
+  const record = async (events: HubEvent[]) => {
+    await hub.pipeline.ingest(events);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+  };
+
+  /** A customer who last wrote at `at` on `channel`; their conversation id. */
+  const customerWrote = async (at: string, channel: 'whatsapp' | 'messenger' = 'whatsapp') => {
+    customer += 1;
+    const id = `4915552${String(customer).padStart(5, '0')}`;
+    await record([messageEvent(id, `wamid.lc${customer}`, at, 'inbound', 'hello', channel)]);
+    return { id, conversationId: conversationFor(id, channel).conversationId };
+  };
+
+  /** Part one goes, part two is throttled, at T0. */
+  const firstPartThenThrottled = async (conversationId: string, key: string) => {
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: `wamid.${key}.0` }, throttled);
+    await hub.enqueue(sendCommand(conversationId, key, TWO_PARTS));
+    await hub.runOutbox(undefined, 1);
+  };
+
+  it('refuses a later part once the WhatsApp window closed during a throttle wait, naming what went', async () => {
+    // Prepare
+    const { conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
+    await firstPartThenThrottled(conversationId, 'edge');
+    // Act: five minutes later, 24 h 4 min after the customer's message
+    hub.now = FIVE_MINUTES_LATER;
+    await hub.runOutbox();
+    // Assess: no free-form call past the window (Meta would answer 131047)
+    expect(hub.provider.calls).toHaveLength(2);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'window_closed',
+      retryable: false,
+      partIndex: 1,
+      sentProviderMessageIds: ['wamid.edge.0'],
+    });
+  });
+
+  it('sends the later part when the customer wrote again during the wait', async () => {
+    // Prepare
+    const { id, conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
+    await firstPartThenThrottled(conversationId, 'wrote-again');
+    await record([messageEvent(id, `wamid.again${customer}`, new Date(T0.getTime() + 60_000).toISOString())]);
+    // Act
+    hub.now = FIVE_MINUTES_LATER;
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(3);
+    const [sent] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Sent[];
+    expect(sent?.type).toBe('switchboard.message.sent');
+    expect(hub.provider.calls[2]?.context.policy).toEqual({ withinWindow: true, humanAgentTag: false });
+  });
+
+  it('sends an agent’s later Messenger part with the HUMAN_AGENT tag once the 24 hours passed', async () => {
+    // Prepare
+    const { conversationId } = await customerWrote(ALMOST_A_DAY_AGO, 'messenger');
+    await firstPartThenThrottled(conversationId, 'tagged');
+    // Act
+    hub.now = FIVE_MINUTES_LATER;
+    await hub.runOutbox();
+    // Assess: the first part inside the window, the second tagged
+    expect(hub.provider.calls.map((call) => call.context.policy)).toEqual([
+      { withinWindow: true, humanAgentTag: false },
+      { withinWindow: true, humanAgentTag: false },
+      { withinWindow: false, humanAgentTag: true },
+    ]);
+    const [sent] = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(sent?.type).toBe('switchboard.message.sent');
+  });
+
+  it('stops the remaining SMS parts when a STOP arrives during a throttle wait', async () => {
+    // Prepare
+    customer += 1;
+    const phone = `+1555010${String(customer).padStart(4, '0')}`;
+    const inbound = smsFrom(phone, `SM-in-${customer}`, new Date(T0.getTime() - 60_000).toISOString());
+    await record([inbound]);
+    const { conversationId } = inbound.data as { conversationId: string };
+    await firstPartThenThrottled(conversationId, 'stopped');
+    await record([consentEvent(phone, 'opted_out', new Date(T0.getTime() + 60_000).toISOString(), 'STOP')]);
+    // Act
+    hub.now = new Date(T0.getTime() + 2 * 60_000);
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(2);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'opted_out',
+      partIndex: 1,
+      sentProviderMessageIds: ['wamid.stopped.0'],
+    });
+  });
+
+  it('reads nothing more for a one-message command, nor for the later parts of a chat command in one delivery', async () => {
+    // Prepare: count the table reads of the sender's deliveries, by kind of item
+    const reads: string[] = [];
+    const { dynamodb } = hub.pipeline.emulators.clients;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context.commandName ?? '').replace(/Command$/, '');
+        if (/^(GetItem|BatchGetItem|Query)$/.test(name)) {
+          const input = args.input as { Key?: { pk?: { S?: string } }; RequestItems?: unknown };
+          const pk = input.Key?.pk?.S ?? (input.RequestItems ? 'batch' : 'query');
+          reads.push(`${name} ${pk.split('#')[0]}`);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countReads' },
+    );
+    const { conversationId } = await customerWrote(new Date(T0.getTime() - 60_000).toISOString());
+    const service = hub.sender();
+    try {
+      await hub.enqueue(sendCommand(conversationId, 'warm-up'));
+      await hub.runOutbox(service);
+      reads.length = 0;
+      // Act
+      await hub.enqueue(sendCommand(conversationId, 'one-part'));
+      await hub.runOutbox(service);
+      const onePart = [...reads].sort();
+      reads.length = 0;
+      await hub.enqueue(
+        sendCommand(conversationId, 'three-parts', [...TWO_PARTS, { type: 'text', text: 'three' }]),
+      );
+      await hub.runOutbox(service);
+      const threeParts = [...reads].sort();
+      // Assess: the later parts went by the read of their own delivery: no read of their own
+      expect(onePart).toEqual(['GetItem CONV', 'GetItem MSG']);
+      expect(threeParts).toEqual(onePart);
+
+      // An SMS command reads the consent (a STOP) before each later part: one read each
+      customer += 1;
+      const phone = `+1555020${String(customer).padStart(4, '0')}`;
+      const inbound = smsFrom(phone, `SM-count-${customer}`, new Date(T0.getTime() - 60_000).toISOString());
+      await record([inbound]);
+      const sms = (inbound.data as { conversationId: string }).conversationId;
+      await hub.enqueue(sendCommand(sms, 'sms-warm-up'));
+      await hub.runOutbox(service);
+      reads.length = 0;
+      await hub.enqueue(sendCommand(sms, 'sms-one-part'));
+      await hub.runOutbox(service);
+      const smsOnePart = [...reads].sort();
+      reads.length = 0;
+      await hub.enqueue(sendCommand(sms, 'sms-three-parts', [...TWO_PARTS, { type: 'text', text: 'three' }]));
+      await hub.runOutbox(service);
+      expect([...reads].sort()).toEqual([...smsOnePart, 'BatchGetItem batch', 'BatchGetItem batch'].sort());
+    } finally {
+      dynamodb.middlewareStack.remove('countReads');
+    }
+  });
+});
