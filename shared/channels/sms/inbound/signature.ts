@@ -58,8 +58,12 @@ const sentOrderParamData = (params: Params): string => {
  * hashes its raw parameters, and would be passed on once more.
  */
 const signedParamForms = (params: Params): string[] => {
-  const reference = referenceParamData(params);
   const sentOrder = sentOrderParamData(params);
+  // Without a repeated name both forms are the same string: the reference form is built only then.
+  const names = new Set<string>();
+  for (const [name] of params) names.add(name);
+  if (names.size === params.length) return [sentOrder];
+  const reference = referenceParamData(params);
   return sentOrder === reference ? [reference] : [reference, sentOrder];
 };
 
