@@ -197,6 +197,12 @@ const targetOf = (
   conversationId,
 });
 
+/** The policy the command's plan was prepared under, at its claim. */
+const plannedPolicy = (plan: SendPlan): SendPolicy => ({
+  withinWindow: plan.withinWindow,
+  humanAgentTag: plan.humanAgentTag,
+});
+
 /**
  * The record in memory once message `index` went as `providerMessageId`, as the accept write leaves
  * it in the table: a throttle wait was that message's own and ends with it, so a later message's
@@ -485,7 +491,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       sequence: index,
       correlationId,
       ...(index === 0 && replyTo !== undefined ? { replyTo } : {}),
-      policy: policy ?? { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
+      policy: policy ?? plannedPolicy(plan),
       ...(statusCallbackUrl ? { statusCallbackUrl } : {}),
       ...(deadline !== undefined ? { deadline } : {}),
       ...(plan.email
@@ -680,7 +686,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     known: ConversationState,
     fresh: boolean,
   ): Promise<Redecided> => {
-    const planned = { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag };
+    const planned = plannedPolicy(plan);
     const withConsent = consentMatters(command.data, known.channel);
     const consent = withConsent ? await deps.reads.consent(known) : {};
     const decideOn = (conversation: ConversationState) =>
@@ -718,7 +724,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       plan,
       sender,
       messageCount,
-      current ?? { withinWindow: plan.withinWindow, humanAgentTag: plan.humanAgentTag },
+      current ?? plannedPolicy(plan),
       decideSendPolicy({ command: command.data, conversation, consent: {}, now: now() }),
     );
 
