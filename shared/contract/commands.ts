@@ -35,7 +35,12 @@ export const MAX_OUTBOUND_HTML = 256 * 1024;
 export const OutboundTextPartSchema = z
   .strictObject({
     type: z.literal('text'),
-    text: z.string().min(1).max(MAX_OUTBOUND_TEXT),
+    /** At least one character that is not whitespace: a blank text would reach the customer as an empty message. */
+    text: z
+      .string()
+      .min(1)
+      .max(MAX_OUTBOUND_TEXT)
+      .regex(/\S/u, 'must contain a character other than whitespace'),
     /**
      * E-mail only: the same text as HTML, sent as the HTML alternative of the reply (the plain text
      * stays for clients that show no HTML). Other channels send `text` and ignore it.

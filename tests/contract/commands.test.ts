@@ -73,6 +73,11 @@ describe('send commands', () => {
       'data.parts.0',
     ],
     ['an unknown sender kind', { sender: { kind: 'robot', id: 'r' } }, 'data.sender.kind'],
+    [
+      'a text of only whitespace',
+      { parts: [{ type: 'text', text: ' \n\t\u00a0\u3000' }] },
+      'data.parts.0.text',
+    ],
   ])('refuses %s, naming the field', (_label, data, path) => {
     // Act
     const parsed = HubCommandSchema.safeParse(command(data));
