@@ -28,6 +28,40 @@ const isKeyValue = (value: string): boolean =>
 
 export type CursorDirection = 'after' | 'before';
 
+/**
+ * A consent ledger's cursor: the time and event id of a page's last change, bound to the person
+ * (the ledger is read whole and ordered in memory, so its position is not one of DynamoDB's keys).
+ */
+const LedgerCursorSchema = z.strictObject({
+  v: z.literal(1),
+  q: z.string().regex(/^[0-9a-f]{16}$/),
+  at: z.string().min(1).max(64),
+  e: z.string().min(1).max(512),
+});
+
+export const encodeLedgerCursor = (queryHash: string, position: { at: string; eventId: string }): string =>
+  Buffer.from(JSON.stringify({ v: 1, q: queryHash, at: position.at, e: position.eventId })).toString(
+    'base64url',
+  );
+
+/** The ledger position a cursor names, or a 400 when it is not one of this person's ledger cursors. */
+export const decodeLedgerCursor = (cursor: string, queryHash: string): { at: string; eventId: string } => {
+  const invalid = () =>
+    fail('invalidRequest', 'invalid cursor', {
+      errors: [{ field: 'query.cursor', message: 'not a cursor of this query' }],
+    });
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return invalid();
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return invalid();
+  }
+  const parsed = LedgerCursorSchema.safeParse(json);
+  if (!parsed.success || parsed.data.q !== queryHash) return invalid();
+  return { at: parsed.data.at, eventId: parsed.data.e };
+};
+
 export const queryHashOf = (query: unknown): string =>
   stableHash('cursor', canonicalJson(query)).slice(0, 16);
 

@@ -17,7 +17,7 @@ import {
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
-import { readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
+import { ledgerPage, readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
 import {
   type ConversationView,
   loadConversation,
@@ -50,7 +50,7 @@ import {
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { decodeCursor, encodeCursor, queryHashOf } from './cursor.ts';
+import { decodeCursor, decodeLedgerCursor, encodeCursor, encodeLedgerCursor, queryHashOf } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, type ProblemKind, parseOr400 } from './http.ts';
 import { createMediaHandlers } from './media.ts';
 import type { ApiHandlerName } from './operations.ts';
@@ -66,8 +66,10 @@ import type {
   SendAcceptedSchema,
 } from './responses.ts';
 import {
+  CONSENT_PAGE_MAX,
   CONSENT_SCOPE_OF_CHANNEL,
   ConsentChangeSchema,
+  ConsentHistoryQuerySchema,
   ContactConversationsQuerySchema,
   ContactIdSchema,
   ContactMergeRequestSchema,
@@ -577,15 +579,25 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     },
 
     /** The ledger of every channel contact of the person, newest change first. */
-    consentHistory: async ({ params }: RouteInput): Promise<ApiResponse> => {
+    consentHistory: async ({ params, request }: RouteInput): Promise<ApiResponse> => {
       const contactId = await personInPath(params);
+      const query = parseOr400(ConsentHistoryQuerySchema, request.query, 'query');
+      const queryHash = queryHashOf({ consent: contactId });
+      const after = query.cursor ? decodeLedgerCursor(query.cursor, queryHash) : undefined;
       const person = await personView(table, contactId);
       if (!person) return fail('notFound', 'no such contact');
       const contactKeys = person.channels.map(({ channel, identities }) =>
         contactKeyFor(channel, { identities }),
       );
-      const changes = await readConsentHistory(table, contactKeys);
-      return json(200, { contactId, changes } satisfies Body<typeof ConsentHistorySchema>);
+      const page = ledgerPage(await readConsentHistory(table, contactKeys), {
+        after,
+        limit: query.limit ?? CONSENT_PAGE_MAX,
+      });
+      return json(200, {
+        contactId,
+        changes: page.changes,
+        ...(page.last ? { nextCursor: encodeLedgerCursor(queryHash, page.last) } : {}),
+      } satisfies Body<typeof ConsentHistorySchema>);
     },
 
     /** The other person merged into the one in the path; a retried request answers the same merge. */

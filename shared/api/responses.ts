@@ -185,11 +185,12 @@ export const ConsentHistorySchema = z
         eventId: z.string(),
       }),
     ),
+    nextCursor: Cursor.optional(),
   })
   .meta({
     id: 'ConsentHistory',
     description:
-      "The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope).",
+      "The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope), a page at a time; `nextCursor` when older changes follow.",
   });
 
 export const MediaDownloadSchema = z

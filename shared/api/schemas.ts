@@ -70,6 +70,16 @@ export const ContactConversationsQuerySchema = ListConversationsQuerySchema.pick
   cursor: true,
 });
 
+/** A consent ledger's page: the most a page holds keeps the answer far below Lambda's 6 MB response limit. */
+export const CONSENT_PAGE_MAX = 1000;
+
+export const ConsentHistoryQuerySchema = z.strictObject({
+  limit: integerParam(CONSENT_PAGE_MAX)
+    .optional()
+    .meta({ description: `Page size (default and most: ${CONSENT_PAGE_MAX} changes).` }),
+  cursor: CursorParam.optional(),
+});
+
 export const ListMessagesQuerySchema = z.strictObject({
   limit: integerParam(PAGE_LIMIT_MAX).optional(),
   cursor: CursorParam.optional(),

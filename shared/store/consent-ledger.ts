@@ -80,7 +80,34 @@ export const readConsentHistory = async (
     }
     changes.push(...byEvent.values());
   }
-  return changes.sort((a, b) => (a.at === b.at ? b.eventId.localeCompare(a.eventId) : b.at < a.at ? -1 : 1));
+  return changes.sort(newestFirst);
+};
+
+/** Where a page of the ledger ends: the last change it holds. */
+export interface LedgerPosition {
+  readonly at: string;
+  readonly eventId: string;
+}
+
+/** The ledger's order: newest first, then by event id (code units, so a cursor means the same everywhere). */
+const newestFirst = (a: LedgerPosition, b: LedgerPosition): number =>
+  a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.eventId === b.eventId ? 0 : a.eventId < b.eventId ? 1 : -1;
+
+/**
+ * One page of a ledger read whole (`readConsentHistory`): the `limit` changes after `after` in its
+ * order, and where the page ended when more follow. A change recorded between two pages is newer
+ * than both, so the pages after the first neither skip nor repeat one.
+ */
+export const ledgerPage = (
+  changes: readonly ConsentLedgerEntry[],
+  { after, limit }: { readonly after?: LedgerPosition | undefined; readonly limit: number },
+): { changes: ConsentLedgerEntry[]; last?: LedgerPosition } => {
+  const start = after ? changes.findIndex((change) => newestFirst(change, after) > 0) : 0;
+  const page = start < 0 ? [] : changes.slice(start, start + limit);
+  const end = page.at(-1);
+  return start >= 0 && start + limit < changes.length && end
+    ? { changes: page, last: { at: end.at, eventId: end.eventId } }
+    : { changes: page };
 };
 
 /**

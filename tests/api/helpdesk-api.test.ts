@@ -291,6 +291,68 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(await ledgerSize()).toBe(3);
   });
 
+  it('pages a consent ledger newest first, a change recorded between pages skipping and repeating none', async () => {
+    // Prepare: five changes recorded by the helpdesk, a minute apart
+    const { channel, contact, conversationId } = conversationFor('api-ledger-pages');
+    await recorder.recordEvent(messageEvent('api-ledger-pages', 'ledger1', minute(1)));
+    const contactId = contactIdFor(channel, contact, conversationId);
+    const path = `/v1/contacts/${contactId}/consent`;
+    const recordAt = async (at: number, consent: string) => {
+      const later = createHelpdeskApi({
+        pseudonymKey: localPseudonymKey,
+        table: {
+          client: emulators.clients.dynamodb,
+          tableName: emulators.resources.tableName,
+          now: () => NOW,
+        },
+        publishEvent: async () => undefined,
+        enqueueCommand: async () => undefined,
+        clock: () => new Date(NOW.getTime() + at * 60_000),
+        newId: () => `ledger-${at}`,
+        deleteObjects: async () => undefined,
+        media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
+        logger: createLogger({ level: 'error', write: () => {} }),
+      });
+      const response = await later({
+        method: 'POST',
+        path,
+        query: {},
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'whatsapp', consent, evidence: `change ${at}` }),
+        principal: 'p',
+      } as never);
+      expect(response.status).toBe(200);
+    };
+    for (const at of [1, 2, 3, 4, 5]) await recordAt(at, at % 2 === 0 ? 'opted_in' : 'opted_out');
+    const evidence = (response: { body?: unknown }) =>
+      (bodyOf(response).changes as { evidence?: string }[]).map((change) => change.evidence);
+    // Act: two pages of two, a sixth change, then the rest; a cursor of another person's ledger
+    const first = await request('GET', path, { query: { limit: '2' } });
+    const second = await request('GET', path, {
+      query: { limit: '2', cursor: String(bodyOf(first).nextCursor) },
+    });
+    await recordAt(6, 'opted_in');
+    const third = await request('GET', path, {
+      query: { limit: '2', cursor: String(bodyOf(second).nextCursor) },
+    });
+    const whole = await request('GET', path);
+    const other = conversationFor('api-ledger-other');
+    await recorder.recordEvent(messageEvent('api-ledger-other', 'ledger2', minute(1)));
+    const otherPath = `/v1/contacts/${contactIdFor(other.channel, other.contact, other.conversationId)}/consent`;
+    const foreign = await request('GET', otherPath, { query: { cursor: String(bodyOf(first).nextCursor) } });
+    const tooMany = await request('GET', path, { query: { limit: '1001' } });
+    // Assess
+    expect([evidence(first), evidence(second), evidence(third)]).toEqual([
+      ['change 5', 'change 4'],
+      ['change 3', 'change 2'],
+      ['change 1'],
+    ]);
+    expect(bodyOf(third).nextCursor).toBeUndefined();
+    expect(evidence(whole)).toEqual(['change 6', 'change 5', 'change 4', 'change 3', 'change 2', 'change 1']);
+    expect(bodyOf(whole).nextCursor).toBeUndefined();
+    expect([foreign.status, tooMany.status]).toEqual([400, 400]);
+  });
+
   it('records consent and shows every channel of a person with more than 100 conversations, reading every page', async () => {
     // Prepare: one customer writes to 110 WhatsApp business numbers, then to an SMS number whose
     // conversation sorts after all of them in the person's partition (past the first page of 100).

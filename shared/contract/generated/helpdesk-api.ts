@@ -169,7 +169,7 @@ export interface paths {
         };
         /**
          * A person's consent ledger (every change, newest first)
-         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call.
+         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 1,000 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one.
          */
         get: operations["consentHistory"];
         put?: never;
@@ -998,7 +998,7 @@ export interface components {
             at: string;
             contacts: number;
         };
-        /** @description The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope). */
+        /** @description The person's consent ledger on every channel, newest first: every change the hub recorded (the registers the sender consults hold the latest per scope), a page at a time; `nextCursor` when older changes follow. */
         ConsentHistory: {
             contactId: components["schemas"]["ContactId"];
             changes: {
@@ -1017,6 +1017,8 @@ export interface components {
                 at: string;
                 eventId: string;
             }[];
+            /** @description Opaque; pass it back as `cursor` for the next page. */
+            nextCursor?: string;
         };
         ContactMergeData: {
             survivingContactId: components["schemas"]["ContactId"];
@@ -1863,7 +1865,11 @@ export interface operations {
     };
     consentHistory: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (default and most: 1000 changes). */
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description The hub's id of a person across channels. */
