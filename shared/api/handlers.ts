@@ -483,7 +483,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         });
         await writeRegister(
           table,
-          registerWrite(consentRegister(contactKey, scope), order, eventId, {
+          registerWrite(consentRegister(contactKey, scope, change.consent), order, eventId, {
             consent: change.consent,
             trigger: 'helpdesk',
             at,

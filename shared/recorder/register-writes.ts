@@ -120,7 +120,7 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
       const { data } = event;
       return [
         registerWrite(
-          consentRegister(contactKeyFor(data.channel, data.contact), data.scope),
+          consentRegister(contactKeyFor(data.channel, data.contact), data.scope, data.consent),
           timeOrder(at, event.sequence, event.id),
           event.id,
           { consent: data.consent, trigger: bounded(data.trigger) ?? null, at },

@@ -30,7 +30,7 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
-import { CONTACT_REGISTERS } from './registers.ts';
+import { CONTACT_REGISTERS, HELP_REGISTERS } from './registers.ts';
 import {
   keptSuppressionOf,
   laterRegister,
@@ -387,7 +387,7 @@ export const erasePerson = async (
     );
     // The hashed ids of the consent events applied to it: a late retry of one is not recorded again.
     const applied = new Set([
-      ...Object.keys(CONTACT_REGISTERS).flatMap((name) => {
+      ...Object.keys({ ...CONTACT_REGISTERS, ...HELP_REGISTERS }).flatMap((name) => {
         const ids = contact?.[`${name}Applied`];
         return ids instanceof Set ? [...ids].map(String) : [];
       }),

@@ -71,6 +71,12 @@ export type MessageLiveState = RegisterValues<typeof MESSAGE_STATE_REGISTERS>;
 export type ConversationRegisters = RegisterValues<typeof CONVERSATION_REGISTERS>;
 export type ContactConsent = RegisterValues<typeof CONTACT_REGISTERS>;
 
+/**
+ * The latest HELP (or INFO…) per scope, beside the consent registers and never one of them: a HELP
+ * asks for information and changes no consent, so it must not stand in for the STOP before it.
+ */
+export const HELP_REGISTERS = { smsHelp: ConsentValueSchema } as const;
+
 /** A register as stored: `order` sorts its changes in time. */
 export const StoredRegisterSchema = z.object({ order: z.string(), eventId: z.string(), value: z.string() });
 
@@ -143,13 +149,17 @@ export const watermarkRegister = (
   ...(status === 'delivered' ? { staleAtOrBehind: 'readWatermark' } : {}),
 });
 
-/** A consent register on the contact item, per scope. */
+/**
+ * A consent register on the contact item, per scope; a HELP goes to the scope's help register
+ * (`HELP_REGISTERS`), which the sender never reads, so it never hides an opt-out.
+ */
 export const consentRegister = (
   contactKey: string,
   scope: ConsentScope,
+  consent: z.output<typeof ConsentValueSchema>['consent'],
 ): RegisterTarget<typeof ConsentValueSchema> => ({
   key: contactItemKey(contactKey),
-  attribute: `${scope}Consent`,
+  attribute: `${scope}${consent === 'help_requested' ? 'Help' : 'Consent'}`,
 });
 
 /**

@@ -9,12 +9,14 @@ import {
   eventIdFor,
   type HubEvent,
 } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { forQueue } from '#shared/intake/event-bounds.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { readConsentHistory } from '#shared/store/consent-ledger.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
 import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -88,6 +90,33 @@ describe('consent ledger', () => {
     ]);
     expect(history.map((change) => change.eventId)).toEqual([start.id, help.id, stop.id]);
     expect(latest.smsConsent?.consent).toBe('opted_in');
+  });
+
+  it('keeps an opt-out that a HELP follows, in any arrival order and through erasure', async () => {
+    // Prepare: STOP, then HELP a minute later (HELP asks for information, it changes no consent)
+    const caller: ChannelIdentity = { type: 'phone', value: '+306912346004' };
+    const stop = keyword('opted_out', 'STOP', minute(1), caller);
+    const help = keyword('help_requested', 'HELP', minute(2), caller);
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const person = contactIdFor('sms', { identities: [caller] }, '');
+    // Act: the HELP arrives first and again after the STOP; then the person is erased, Twilio
+    // retries the HELP late, and the number writes again
+    for (const event of [help, stop, help]) await recorder.recordEvent(event);
+    const beforeErasure = await readContactConsent(context, localPseudonymKey, contactKey);
+    const ledger = await readConsentHistory(context, [contactKey]);
+    await erasePerson(
+      { table: context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      person,
+    );
+    await recorder.recordEvent(help);
+    const helpAfterErasure = await readConsentHistory(context, [contactKey]);
+    await recorder.recordEvent(keyword('help_requested', 'HELP', minute(9), caller));
+    const afterErasure = await readContactConsent(context, localPseudonymKey, contactKey);
+    // Assess
+    expect(beforeErasure.smsConsent?.consent).toBe('opted_out');
+    expect(ledger.map((change) => change.consent)).toEqual(['help_requested', 'opted_out']);
+    expect(helpAfterErasure).toEqual([]);
+    expect(afterErasure.smsConsent?.consent).toBe('opted_out');
   });
 
   it('keeps one entry for a change the provider retried after the queue forgot it, even behind a later one', async () => {
