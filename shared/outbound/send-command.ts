@@ -4,7 +4,7 @@ import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
-import { hubMessageIdFor, outboundHubMessageId } from '#shared/contract/ids.ts';
+import { hubMessageIdFor, outboundHubMessageId, sendingEndpointKey } from '#shared/contract/ids.ts';
 import type { Channel, ConversationState, Message, Provider, ProviderError } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
@@ -44,7 +44,11 @@ import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
  * call is read back from the provider's own statuses and echoes (the correlation id) when the answer
  * itself was lost. Each accept is written as soon as the provider answers, before the sent message
  * is recorded; a delivery that finds the last message in flight but already recorded (an item of
- * the scheme that accepted it with the sent mark) takes its provider id from the record.
+ * the scheme that accepted it with the sent mark) takes its provider id from the record. An answer
+ * that took nothing (throttled, refused, credentials) is as definite: its release or failure (and a
+ * pause) is written again within the invocation while DynamoDB refuses it, and past that kept by
+ * the execution environment for its next command (`persist`, `keepUnsettled`), so the note does not
+ * stay to make the message look possibly sent.
  */
 
 /** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
@@ -110,6 +114,13 @@ export interface SendLimits {
   readonly backoff: { readonly baseMs: number; readonly capMs: number };
   /** Tries of a message whose request never reached the provider before it ends `provider_error`. */
   readonly unreachableTries: number;
+  /**
+   * The bookkeeping of a provider's definite "took nothing" (a throttle's release, a refusal's
+   * failure, a credentials pause) is written up to `tries` times within the invocation while DynamoDB
+   * refuses it, `baseMs · 2^n` apart (half of it jittered), never into the last `reserveMs` of the
+   * invocation (SENDER.answerWrites).
+   */
+  readonly answerWrites: { readonly tries: number; readonly baseMs: number; readonly reserveMs: number };
 }
 
 /** How a wait for a provider that took nothing is logged; `endUnfinished` reads `rate` and `throttled` as a rate. */
@@ -131,6 +142,7 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
   attemptLifetimeMs: SENDER.timeoutSeconds * 1000 + 5_000,
   backoff: SENDER.backoff,
   unreachableTries: SENDER.unreachableTries,
+  answerWrites: SENDER.answerWrites,
 };
 
 export type SendResult = 'sent' | 'failed' | 'duplicate';
@@ -245,6 +257,105 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const step = async (name: SendStep, hubMessageId: string) => deps.afterStep?.(name, hubMessageId);
   const now = () => deps.clock();
   const iso = () => now().toISOString();
+  const random = deps.random ?? Math.random;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * Writes the bookkeeping of a provider's definite answer that it took nothing (a throttle's
+   * release, a refusal's failure, a credentials pause), trying again within the invocation while
+   * DynamoDB refuses it (throttling past the SDK's own retries): without it the attempt stays noted
+   * and a redelivery must treat the message as possibly sent. A condition failure is no fault but
+   * an answer (another delivery moved the send), the caller's to read.
+   */
+  const persist = async (write: () => Promise<void>, remainingMs: () => number): Promise<void> => {
+    const { tries, baseMs, reserveMs } = limits.answerWrites;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (error instanceof SendRaceError) throw error;
+        const waitMs = baseMs * 2 ** (attempt - 1) * (0.5 + random() / 2);
+        if (attempt >= tries || remainingMs() - waitMs < reserveMs) throw error;
+        logger.warn('bookkeeping of a provider answer refused; trying again', {
+          errorName: errorNameOf(error),
+          attempt,
+        });
+        await sleep(waitMs);
+      }
+    }
+  };
+
+  /**
+   * Bookkeeping of a definite "took nothing" that DynamoDB refused through the rest of its
+   * invocation, kept in this execution environment (by send, or `pause <endpoint>`) and written
+   * before its next command: a redelivery then finds the send as the answer left it (released, or
+   * failed with its reason and still to publish). `attempt` is the note the answer was to remove,
+   * `ending` what the send ends as if it must end before the write lands (its last receive). A
+   * redelivery in another environment finds only the note, and waits on it as on an unanswered call.
+   */
+  interface Unsettled {
+    readonly write: () => Promise<void>;
+    readonly attempt?: { readonly index: number; readonly by: string };
+    readonly ending?: Omit<SendFailure, 'decidedAt'>;
+  }
+  const unsettled = new Map<string, Unsettled>();
+  /** Far more than one environment's batches leave; the oldest goes first. */
+  const MAX_UNSETTLED = 1_000;
+  const keepUnsettled = (key: string, entry: Unsettled, error: unknown) => {
+    unsettled.delete(key);
+    unsettled.set(key, entry);
+    if (unsettled.size > MAX_UNSETTLED) unsettled.delete(unsettled.keys().next().value as string);
+    logger.error('bookkeeping of a provider answer refused through the invocation; kept for the next', {
+      errorName: errorNameOf(error),
+      ...(entry.attempt ? { hubMessageId: key } : {}),
+    });
+  };
+  /** The kept answer of the attempt `record` has noted, if this environment holds one. */
+  const answeredHere = (record: SendRecord): Unsettled | undefined => {
+    const entry = unsettled.get(record.hubMessageId);
+    const { inFlight } = record;
+    return entry?.attempt && inFlight?.by === entry.attempt.by && inFlight.index === entry.attempt.index
+      ? entry
+      : undefined;
+  };
+  let settling: Promise<void> | undefined;
+  /** Kept writes tried at once before a command: a few requests, however many were kept. */
+  const SETTLE_AT_ONCE = 25;
+  /**
+   * Writes what `keepUnsettled` kept, the oldest first, once for all the commands that start
+   * meanwhile; nothing (no request) when nothing is kept. One still refused goes to the back.
+   */
+  const settleUnsettled = (): Promise<void> => {
+    if (unsettled.size === 0) return Promise.resolve();
+    settling ??= (async () => {
+      try {
+        const round = [...unsettled].slice(0, SETTLE_AT_ONCE);
+        await Promise.all(
+          round.map(async ([key, entry]) => {
+            // A newer answer kept under the same key meanwhile stays.
+            const done = () => {
+              if (unsettled.get(key) === entry) unsettled.delete(key);
+            };
+            try {
+              await entry.write();
+              done();
+            } catch (error) {
+              // The send moved on (ended, or its record expired): nothing is left to keep.
+              if (error instanceof SendRaceError) return done();
+              logger.warn('kept bookkeeping still refused', { errorName: errorNameOf(error) });
+              if (unsettled.get(key) === entry) {
+                unsettled.delete(key);
+                unsettled.set(key, entry);
+              }
+            }
+          }),
+        );
+      } finally {
+        settling = undefined;
+      }
+    })();
+    return settling;
+  };
 
   /** Decides everything about a new command before anything is written: refusal, or the plan and its messages. */
   /** The refusal for an endpoint whose sends are paused (its credentials were refused), if it is. */
@@ -430,14 +541,28 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     publisher: EventPublisher,
     /** This delivery, when it decided without another delivery's noted attempt (see SendStore.fail). */
     by?: string,
+    /**
+     * The failure is the provider's definite answer to this delivery's call (`attempt`): its write is
+     * tried again within the invocation and, still refused, kept for the environment's next command.
+     */
+    answered?: { readonly remainingMs: () => number; readonly attempt: { index: number; by: string } },
   ): Promise<SendResult> => {
+    const write = () => sends.fail(record.hubMessageId, failure, by);
     try {
-      await sends.fail(record.hubMessageId, failure, by);
+      await (answered ? persist(write, answered.remainingMs) : write());
     } catch (error) {
       // Another delivery noted an attempt (or ended the send) meanwhile: its outcome stands.
       if (by !== undefined && error instanceof SendRaceError)
         throw new RetryLaterError('another delivery of the command is sending it');
-      throw error;
+      if (!answered || error instanceof SendRaceError) throw error;
+      // Nothing went: the attempt's note stays until the failure is written, and the command comes
+      // back soon to publish it (a redelivery here writes it first).
+      keepUnsettled(record.hubMessageId, { write, attempt: answered.attempt, ending: failure }, error);
+      throw new RetryLaterError(
+        `the provider took nothing (${failure.reason}); its ending is not yet written`,
+        undefined,
+        limits.backoff.baseMs,
+      );
     }
     await step('fail', record.hubMessageId);
     return publishFailed(command, { ...record, state: 'failed', failure }, failure, conversation, publisher);
@@ -511,8 +636,6 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
 
   const elapsedSince = (at: string | undefined): number =>
     at === undefined ? 0 : now().getTime() - Date.parse(at);
-
-  const random = deps.random ?? Math.random;
 
   /**
    * When message `record.next`, which the provider took nothing of, is tried again: after the
@@ -754,22 +877,28 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const failAt = (
       index: number,
       failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>,
-      /** This delivery ends an earlier one's unanswered attempt (every other failure is its own). */
-      endsEarlierAttempt = false,
+      /**
+       * `earlier`: this delivery ends an earlier one's unanswered attempt (every other failure is its
+       * own); `answer`: the failure is the provider's definite answer to this delivery's call.
+       */
+      kind?: 'earlier' | 'answer',
     ) =>
       fail(
         command,
         record,
-        {
-          ...failure,
-          ...(failure.errors ? { errors: failure.errors.map(storableError) } : {}),
-          partIndex: messages[index]?.partIndex ?? index,
-          decidedAt: iso(),
-        },
+        endingAt(index, failure),
         conversation,
         publisher,
-        endsEarlierAttempt ? undefined : delivery,
+        kind === 'earlier' ? undefined : delivery,
+        kind === 'answer' ? { remainingMs, attempt: { index, by: delivery } } : undefined,
       );
+    /** A failure of message `index` as the send record keeps it. */
+    const endingAt = (index: number, failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>): SendFailure => ({
+      ...failure,
+      ...(failure.errors ? { errors: failure.errors.map(storableError) } : {}),
+      partIndex: messages[index]?.partIndex ?? index,
+      decidedAt: iso(),
+    });
 
     for (let index = record.next; index < messages.length; index++) {
       const message = messages[index] as PreparedMessage;
@@ -777,6 +906,14 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // The claim noted this attempt (a one-message command): no earlier delivery could have made it.
       const noted = notedAt !== undefined && index === start.next;
       if (!noted && record.inFlight?.index === index) {
+        // This environment holds the provider's "took nothing" for that call, not yet written (see
+        // keepUnsettled): nothing went, but no new call can be noted until the write lands.
+        if (answeredHere(record))
+          throw new RetryLaterError(
+            'the provider took nothing; its bookkeeping is not yet written',
+            undefined,
+            limits.backoff.baseMs,
+          );
         // An earlier delivery called (or was about to call) the provider and never heard back.
         const went = await wentAs(record, index, last);
         if (went !== undefined && last) {
@@ -799,7 +936,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             detail:
               'the provider never answered and no status or echo named the message: it may have been delivered',
           },
-          true,
+          'earlier',
         );
       }
       let outcome: SendOutcome;
@@ -903,21 +1040,52 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         case 'unreachable':
         case 'refused': {
           if (outcome.kind === 'refused' && !outcome.retryable)
-            return failAt(index, { reason: outcome.reason, retryable: false, errors: [outcome.error] });
+            return failAt(
+              index,
+              { reason: outcome.reason, retryable: false, errors: [outcome.error] },
+              'answer',
+            );
           const waitingSince = record.waitingSince ?? iso();
           const retry = nextTry(command, record, waitingSince, outcome);
+          const givenUp = {
+            // A request that never reached the provider is no rate: a network or configuration fault.
+            reason:
+              outcome.kind === 'throttled'
+                ? ('rate_limited' as const)
+                : outcome.kind === 'unreachable'
+                  ? ('provider_error' as const)
+                  : outcome.reason,
+            retryable: true,
+            ...(retry.detail ? { detail: retry.detail } : {}),
+            errors: [outcome.error],
+          };
           if (retry.afterMs !== undefined) {
-            try {
-              await sends.release(
+            const release = () =>
+              sends.release(
                 record.hubMessageId,
                 index,
                 waitingSince,
                 delivery,
                 outcome.kind === 'unreachable',
               );
+            try {
+              await persist(release, remainingMs);
             } catch (error) {
               // Another delivery noted its own attempt meanwhile: its call may be under way, its note stays.
-              if (!(error instanceof SendRaceError)) throw error;
+              if (!(error instanceof SendRaceError)) {
+                // Still refused: this environment writes it before its next command. The command
+                // comes back after its backoff as if it had been written; a redelivery here finds it
+                // released, one elsewhere finds the note and waits on it (never a second call).
+                const ending = endingAt(index, {
+                  ...givenUp,
+                  detail: `its retries ran out while ${WAIT_MESSAGES[outcome.kind]}`,
+                });
+                keepUnsettled(
+                  record.hubMessageId,
+                  { write: release, attempt: { index, by: delivery }, ending },
+                  error,
+                );
+              }
             }
             throw new RetryLaterError(
               `${WAIT_MESSAGES[outcome.kind]} (back in ${Math.ceil(retry.afterMs / 1000)} s)`,
@@ -925,18 +1093,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               retry.afterMs,
             );
           }
-          return failAt(index, {
-            // A request that never reached the provider is no rate: a network or configuration fault.
-            reason:
-              outcome.kind === 'throttled'
-                ? 'rate_limited'
-                : outcome.kind === 'unreachable'
-                  ? 'provider_error'
-                  : outcome.reason,
-            retryable: true,
-            ...(retry.detail ? { detail: retry.detail } : {}),
-            errors: [outcome.error],
-          });
+          return failAt(index, givenUp, 'answer');
         }
         case 'credentials': {
           logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
@@ -944,13 +1101,26 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             errorCodes: [outcome.error.code],
           });
           const plan = record.plan as SendPlan;
-          await deps.pauses?.pause(
-            { provider: plan.provider, endpoint: plan.endpoint },
-            new Date(now().getTime() + limits.credentialsPauseMs),
-            outcome.error.code === undefined ? undefined : String(outcome.error.code),
-          );
+          const { pauses } = deps;
+          if (pauses) {
+            const ref = { provider: plan.provider, endpoint: plan.endpoint };
+            const until = new Date(now().getTime() + limits.credentialsPauseMs);
+            const code = outcome.error.code === undefined ? undefined : String(outcome.error.code);
+            const pause = () => pauses.pause(ref, until, code);
+            try {
+              await persist(pause, remainingMs);
+            } catch (error) {
+              // Still refused: the command still ends as refused, and this environment writes the
+              // pause before its next command (meanwhile another may call and pause it itself).
+              keepUnsettled(
+                `pause ${sendingEndpointKey(ref.provider, ref.endpoint)}`,
+                { write: pause },
+                error,
+              );
+            }
+          }
           deps.onPause?.({ channel: plan.channel, provider: plan.provider });
-          return failAt(index, { reason: 'credentials', retryable: true, errors: [outcome.error] });
+          return failAt(index, { reason: 'credentials', retryable: true, errors: [outcome.error] }, 'answer');
         }
       }
     }
@@ -987,6 +1157,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     publisher: EventPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
+    await settleUnsettled();
     const stored = await deps.reads.conversation(command.data.conversationId);
     const conversation = stored.model?.state;
     const waitedOnRate =
@@ -1029,10 +1200,14 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         : publishFailed(command, record, record.failure as SendFailure, conversation, publisher);
     if (record.state === 'sent') return 'duplicate';
     const { inFlight } = record;
+    // A noted attempt whose provider took nothing, its bookkeeping still refused (keepUnsettled):
+    // its call is over, and the send ends as that answer would have ended it.
+    const answered = answeredHere(record);
     // An attempt noted so recently, unless by this very receive (its call went unanswered), may be
     // another delivery's call still under way (two deliveries of one command at once): its outcome
     // will stand, so this receive sends the command back.
-    const ownAttempt = cause instanceof RetryLaterError && cause.delivery === inFlight?.by;
+    const ownAttempt =
+      answered !== undefined || (cause instanceof RetryLaterError && cause.delivery === inFlight?.by);
     if (inFlight && !ownAttempt && elapsedSince(inFlight.at) < limits.attemptLifetimeMs)
       throw new RetryLaterError('another delivery of the command is sending it');
     if (record.plan && conversation) {
@@ -1054,7 +1229,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
     }
     // Only over the attempt read above, or none: one another delivery notes meanwhile stands.
-    return fail(command, record, failureFor(record), conversation, publisher, inFlight?.by ?? NO_DELIVERY);
+    const failure = answered?.ending ? { ...answered.ending, decidedAt: iso() } : failureFor(record);
+    return fail(command, record, failure, conversation, publisher, inFlight?.by ?? NO_DELIVERY);
   };
 
   const handleCommand = async (
@@ -1065,6 +1241,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command.data);
     const delivery = randomUUID();
+    // What an earlier command of this environment could not write yet, first: this command's own
+    // redelivery then finds its send as the provider's answer left it.
+    await settleUnsettled();
     let record = await sends.get(hubMessageId);
     const stored = await deps.reads.conversation(command.data.conversationId);
     const conversation = stored.model?.state;

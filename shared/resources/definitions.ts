@@ -265,6 +265,14 @@ export const SENDER = {
    * an outage or a wrong URL, which waiting out the throttling give-up would not mend.
    */
   unreachableTries: 3,
+  /**
+   * A provider's definite "took nothing" (throttled, refused, credentials refused) is only worth
+   * something once the send record says so: while DynamoDB refuses that write past the SDK's own
+   * retries, it is tried up to 5 times, 200 ms · 2^n apart (half jittered: 1.5–3 s of waits in all),
+   * keeping the invocation's last 3 s for the rest of the batch. Still refused, it is kept in the
+   * execution environment and written before its next command (shared/outbound/send-command.ts).
+   */
+  answerWrites: { tries: 5, baseMs: 200, reserveMs: 3_000 },
 } as const;
 
 /**

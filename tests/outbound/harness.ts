@@ -124,6 +124,8 @@ export const HARNESS_LIMITS: SendLimits = {
   attemptLifetimeMs: 35_000,
   backoff: SENDER.backoff,
   unreachableTries: SENDER.unreachableTries,
+  // Short waits: a test that refuses a write through the invocation does not sit out seconds of them.
+  answerWrites: { tries: 5, baseMs: 10, reserveMs: 0 },
 };
 
 export const startOutboundHarness = async (): Promise<OutboundHarness> => {
