@@ -1,4 +1,5 @@
 import type { StoredConversation } from '#shared/store/conversations.ts';
+import type { MessageMark } from '#shared/store/messages.ts';
 import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
 
 /**
@@ -11,8 +12,8 @@ import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
  * the batch may have just made an alias is forgotten (shared/recorder/record-event.ts).
  */
 export interface BatchReads {
-  /** The done-marker as the batch knows it; undefined when the batch did not read it. */
-  recorded(hubMessageId: string): boolean | undefined;
+  /** The message's mark (done, counted, absent) as the batch knows it; undefined when the batch did not read it. */
+  mark(hubMessageId: string): MessageMark | undefined;
   /** The conversation as the batch last read or wrote it; undefined when it did not. */
   conversation(conversationId: string): StoredConversation | undefined;
   /** The conversation as just read, or as just written by this batch. */
@@ -24,10 +25,10 @@ export interface BatchReads {
 }
 
 export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
-  const recorded = new Map(read.recorded);
+  const marks = new Map(read.marks);
   const conversations = new Map(read.conversations);
   return {
-    recorded: (hubMessageId) => recorded.get(hubMessageId),
+    mark: (hubMessageId) => marks.get(hubMessageId),
     conversation: (conversationId) => conversations.get(conversationId),
     remember: (conversationId, stored) => {
       // Another group may have moved the same (canonical) conversation further meanwhile.
@@ -35,6 +36,6 @@ export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
       if ((stored.model?.state.version ?? -1) >= cached) conversations.set(conversationId, stored);
     },
     forget: (conversationId) => void conversations.delete(conversationId),
-    markRecorded: (hubMessageId) => void recorded.set(hubMessageId, true),
+    markRecorded: (hubMessageId) => void marks.set(hubMessageId, 'recorded'),
   };
 };

@@ -12,7 +12,7 @@ import { type Applied, applyEvent, isMessageEvent, type MessageEvent } from '#sh
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import { mediaJobsFor } from '#shared/media/job.ts';
 import type { MediaJobQueue } from '#shared/media/job-queue.ts';
-import type { Logger } from '#shared/observability/logger.ts';
+import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { RECENT_EVENT_LIMIT, type StoredConversation } from '#shared/store/conversations.ts';
 import { epochSeconds } from '#shared/store/item-rules.ts';
@@ -114,7 +114,9 @@ const shortEventId = (eventId: string): string => stableHash('recent', eventId).
  * steps followed by a redelivery ends as if the event ran once:
  * - a message: the done-marker is checked, the conversation updated with optimistic concurrency
  *   (carrying its recent event ids), the message and the state change published, and the
- *   done-marker written last;
+ *   done-marker written last; a delivery that fails after the conversation took the message (or a
+ *   later one that finds it there without its done-marker) writes a counted-marker in the
+ *   done-marker's place first, so a redelivery however many messages later never counts it again;
  * - statuses, reactions, edits, deletions, consent: forward-only registers, published when one moved;
  * - anything else (referrals, provider notices): passed on.
  */
@@ -171,6 +173,23 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     return !leftUnknown;
   };
 
+  /**
+   * On the way out of a delivery that failed after the conversation took the message: best effort
+   * (the delivery's own error is the one thrown). Missed, a retry writes it while the conversation
+   * still remembers the event; a redrive after that would count the message again.
+   */
+  const noteCounted = async (event: MessageEvent): Promise<void> => {
+    try {
+      await store.putCountedMarker(event);
+    } catch (error) {
+      logger.warn('counted-marker not written', {
+        eventId: event.id,
+        conversationId: event.data.conversationId,
+        errorName: errorNameOf(error),
+      });
+    }
+  };
+
   /** A new or newly derived person stands for whoever an explicit merge made them (usually themselves). */
   const withPerson = async (applied: Applied): Promise<Applied> => {
     if (!applied.personDerived) return applied;
@@ -194,125 +213,140 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       });
       return;
     }
-    // A provider retry days later: the done-marker says everything below already happened.
+    // A provider retry days later: the done-marker says everything below already happened; a
+    // counted-marker, that the conversation took the message before a delivery failed.
     const batch = hints?.batch;
-    const done = hints?.unrecorded
-      ? false
-      : (batch?.recorded(event.data.hubMessageId) ?? (await store.hasMessage(event.data.hubMessageId)));
+    const mark = hints?.unrecorded
+      ? 'absent'
+      : (batch?.mark(event.data.hubMessageId) ?? (await store.messageMark(event.data.hubMessageId)));
     await step('check-message', event);
-    if (done) {
+    if (mark === 'recorded') {
       logger.debug('duplicate message skipped', {
         eventId: event.id,
         conversationId: event.data.conversationId,
       });
       return;
     }
+    const counted = mark === 'counted';
     const short = shortEventId(event.id);
     let toPublish: HubEvent[] | undefined;
     let linked = false;
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
-      const known =
-        attempt > 0
-          ? undefined
-          : event.data.conversationId === queued.data.conversationId && hints?.conversation
-            ? hints.conversation
-            : batch?.conversation(event.data.conversationId);
-      const fromBatch = known !== undefined && known !== hints?.conversation;
-      const stored = known ?? (await store.loadConversation(event.data.conversationId));
-      if (!known) batch?.remember(event.data.conversationId, stored);
-      await step('load-conversation', event);
-      if (stored.aliasOf) {
-        // An alias (of an alias, when two racing first messages met): its events belong there.
-        event = movedTo(event, stored.aliasOf);
-        continue;
-      }
-      if (!linked && !stored.model && event.data.channel === 'whatsapp') {
-        // One conversation per WhatsApp customer and number, whichever identifier (wa_id, BSUID)
-        // each webhook carries: a new id joins the conversation already open under another one.
-        linked = true;
-        const canonical = await findLinked(event);
-        // The id may have just become an alias, which no version records: the next message of the
-        // batch under it reads it again and follows it.
-        batch?.forget(event.data.conversationId);
-        if (canonical !== undefined) {
-          event = movedTo(event, canonical);
+    // This delivery counted the message: should it fail before the done-marker, it says so.
+    let countedHere = false;
+    try {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && !toPublish; attempt++) {
+        const known =
+          attempt > 0
+            ? undefined
+            : event.data.conversationId === queued.data.conversationId && hints?.conversation
+              ? hints.conversation
+              : batch?.conversation(event.data.conversationId);
+        const fromBatch = known !== undefined && known !== hints?.conversation;
+        const stored = known ?? (await store.loadConversation(event.data.conversationId));
+        if (!known) batch?.remember(event.data.conversationId, stored);
+        await step('load-conversation', event);
+        if (stored.aliasOf) {
+          // An alias (of an alias, when two racing first messages met): its events belong there.
+          event = movedTo(event, stored.aliasOf);
           continue;
         }
-      }
-      if (stored.model && answersAtFallbackOf(stored.model.state, event)) {
-        event = withEndpoint(event, stored.model.state.endpoint);
-      }
-      if (stored.model && !belongsTo(stored.model.state, event)) {
-        // Never applied to a conversation of another channel or endpoint (a forged reply tag, a
-        // bug): the message is kept, in a conversation of its own.
-        logger.warn('message re-homed: its conversation belongs to another channel or endpoint', {
-          eventId: event.id,
-          conversationId: event.data.conversationId,
-        });
-        event = rehomed(event);
-        continue;
-      }
-      if (stored.model && stored.recentEventIds.includes(short)) {
-        if (fromBatch) {
-          // Published again below with no write to check it: from a fresh read, never the batch's.
+        if (!linked && !stored.model && event.data.channel === 'whatsapp') {
+          // One conversation per WhatsApp customer and number, whichever identifier (wa_id, BSUID)
+          // each webhook carries: a new id joins the conversation already open under another one.
+          linked = true;
+          const canonical = await findLinked(event);
+          // The id may have just become an alias, which no version records: the next message of the
+          // batch under it reads it again and follows it.
           batch?.forget(event.data.conversationId);
+          if (canonical !== undefined) {
+            event = movedTo(event, canonical);
+            continue;
+          }
+        }
+        if (stored.model && answersAtFallbackOf(stored.model.state, event)) {
+          event = withEndpoint(event, stored.model.state.endpoint);
+        }
+        if (stored.model && !belongsTo(stored.model.state, event)) {
+          // Never applied to a conversation of another channel or endpoint (a forged reply tag, a
+          // bug): the message is kept, in a conversation of its own.
+          logger.warn('message re-homed: its conversation belongs to another channel or endpoint', {
+            eventId: event.id,
+            conversationId: event.data.conversationId,
+          });
+          event = rehomed(event);
           continue;
         }
-        // Applied before a crash: publish again, with the same state_changed if it was the last change.
-        const wasLast = stored.lastChange?.eventId === event.id;
-        event = withContactId(event, stored.model.state.contactId);
-        toPublish = wasLast
-          ? [
-              event,
-              buildStateChangedEvent(stored.model.state, stored.lastChange?.previousStatus ?? null, event),
-            ]
-          : [event];
-        break;
-      }
-      const applied = await withPerson(applyEvent(stored.model, event));
-      if (applied.newIdentities.length > 0) {
-        const contactKey = contactKeyFor(event.data.channel, applied.model.state.contact);
-        await store.indexContact(
-          event.data.channel,
-          contactKey,
-          applied.newIdentities,
-          applied.model.state.contactId,
-        );
-        await step('index-contact', event);
-      }
-      const written = {
-        model: applied.model,
-        recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
-        lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
-      };
-      const saved = await store.saveConversation({ ...written, previous: stored.model });
-      if (saved === 'conflict') {
-        batch?.forget(event.data.conversationId);
-        logger.warn('conversation changed concurrently, re-reading', {
-          conversationId: event.data.conversationId,
-          attempt,
+        if (stored.model && (counted || stored.recentEventIds.includes(short))) {
+          if (fromBatch) {
+            // Published again below with no write to check it: from a fresh read, never the batch's.
+            batch?.forget(event.data.conversationId);
+            continue;
+          }
+          if (!counted) {
+            // Taken before a failure, and remembered only among the last few events: noted for good.
+            await store.putCountedMarker(event);
+            await step('mark-counted', event);
+          }
+          // Applied before a crash: publish again, with the same state_changed if it was the last change.
+          const wasLast = stored.lastChange?.eventId === event.id;
+          event = withContactId(event, stored.model.state.contactId);
+          toPublish = wasLast
+            ? [
+                event,
+                buildStateChangedEvent(stored.model.state, stored.lastChange?.previousStatus ?? null, event),
+              ]
+            : [event];
+          break;
+        }
+        const applied = await withPerson(applyEvent(stored.model, event));
+        if (applied.newIdentities.length > 0) {
+          const contactKey = contactKeyFor(event.data.channel, applied.model.state.contact);
+          await store.indexContact(
+            event.data.channel,
+            contactKey,
+            applied.newIdentities,
+            applied.model.state.contactId,
+          );
+          await step('index-contact', event);
+        }
+        const written = {
+          model: applied.model,
+          recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
+          lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
+        };
+        const saved = await store.saveConversation({ ...written, previous: stored.model });
+        if (saved === 'conflict') {
+          batch?.forget(event.data.conversationId);
+          logger.warn('conversation changed concurrently, re-reading', {
+            conversationId: event.data.conversationId,
+            attempt,
+          });
+          continue;
+        }
+        countedHere = true;
+        await step('save-conversation', event);
+        batch?.remember(event.data.conversationId, {
+          ...written,
+          ...(stored.overdueReportedFor ? { overdueReportedFor: stored.overdueReportedFor } : {}),
         });
-        continue;
+        event = withContactId(event, applied.model.state.contactId);
+        toPublish = applied.changed
+          ? [event, buildStateChangedEvent(applied.model.state, applied.previousStatus, event)]
+          : [event];
       }
-      await step('save-conversation', event);
-      batch?.remember(event.data.conversationId, {
-        ...written,
-        ...(stored.overdueReportedFor ? { overdueReportedFor: stored.overdueReportedFor } : {}),
-      });
-      event = withContactId(event, applied.model.state.contactId);
-      toPublish = applied.changed
-        ? [event, buildStateChangedEvent(applied.model.state, applied.previousStatus, event)]
-        : [event];
+      if (!toPublish) throw new Error('conversation kept changing concurrently');
+      await publisher.publish(toPublish);
+      await step('publish', event);
+      const jobs = deps.mediaJobs ? mediaJobsFor(event) : [];
+      if (jobs.length > 0) {
+        await deps.mediaJobs?.enqueue(jobs);
+        await step('enqueue-media', event);
+      }
+      await store.putMessage(event);
+    } catch (error) {
+      if (countedHere) await noteCounted(event);
+      throw error;
     }
-    if (!toPublish) throw new Error('conversation kept changing concurrently');
-    await publisher.publish(toPublish);
-    await step('publish', event);
-    const jobs = deps.mediaJobs ? mediaJobsFor(event) : [];
-    if (jobs.length > 0) {
-      await deps.mediaJobs?.enqueue(jobs);
-      await step('enqueue-media', event);
-    }
-    await store.putMessage(event);
     batch?.markRecorded(event.data.hubMessageId);
     await step('put-message', event);
   };

@@ -10,6 +10,7 @@ export const RECORDER_STEPS = [
   'index-contact',
   'record-consent',
   'save-conversation',
+  'mark-counted',
   'write-register',
   'publish',
   'enqueue-media',

@@ -70,7 +70,8 @@ export const ITEM_KINDS = {
     personalData: true,
     reach: 'messages-by-conversation',
     expires: true,
-    description: 'the message as recorded; also the dedup ("done") marker',
+    description:
+      'the message as recorded; also the dedup ("done") marker. Before it, only after a delivery failed once the conversation took the message: a bare counted-marker (`counted`, the event id, an expiry; no message, no index keys), replaced by the record',
   },
   messageState: {
     pk: 'MSG#<hubMessageId>',

@@ -4,13 +4,16 @@ import { z } from 'zod';
 import { type ConversationState, type Message, MessageSchema } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { occurredAt } from '#shared/domain/time.ts';
-import { epochSeconds, isLive } from './item-rules.ts';
+import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { conversationMessagesKeys, conversationMessagesPartition, messageKey } from './keys.ts';
 import { type TableContext, track } from './table.ts';
 
 /*
  * Message items (`MSG#<hubMessageId>` / `MSG`): the message as recorded, which is also the
- * recorder's "done" marker for it, listed by conversation through gsi2.
+ * recorder's "done" marker for it, listed by conversation through gsi2. Before it, and only when a
+ * delivery failed after counting the message in its conversation, the same key may hold a bare
+ * counted-marker (`counted`, the event id, an expiry; no message, not listed): the next delivery
+ * then republishes without counting again, however many messages its conversation had meanwhile.
  */
 
 /** Message records and message state live this long; at least the dedup horizon (8 days). */
@@ -101,19 +104,68 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
   return omitted.length > 0 ? { message: trimmed, omitted } : { message };
 };
 
-/** Consistent read of the done-marker; an expired one counts as absent. */
-export const hasMessage = async (context: TableContext, hubMessageId: string): Promise<boolean> => {
+/**
+ * What a message's key holds for the recorder: its record (the done-marker; an erasure's tombstone
+ * too), only the counted-marker (it counted in its conversation, recording it failed after), or
+ * nothing live.
+ */
+export type MessageMark = 'recorded' | 'counted' | 'absent';
+
+/** The mark of a message item as read (undefined: none); an expired one counts as absent. */
+export const messageMarkOf = (item: Record<string, unknown> | undefined, now: Date): MessageMark => {
+  if (!item || !isLive(item, now)) return 'absent';
+  return item.counted === true ? 'counted' : 'recorded';
+};
+
+/** Consistent read of the done-marker (or the counted-marker before it). */
+export const readMessageMark = async (context: TableContext, hubMessageId: string): Promise<MessageMark> => {
   const output = await context.client.send(
     new GetItemCommand({
       TableName: context.tableName,
       Key: marshall(messageKey(hubMessageId)),
       ConsistentRead: true,
-      ProjectionExpression: 'expiresAt',
+      ProjectionExpression: 'expiresAt, #counted',
+      ExpressionAttributeNames: { '#counted': 'counted' },
       ReturnConsumedCapacity: 'TOTAL',
     }),
   );
   track(context, 'GetItem', output);
-  return isLive(output.Item ? unmarshall(output.Item) : undefined, context.now());
+  return messageMarkOf(output.Item ? unmarshall(output.Item) : undefined, context.now());
+};
+
+/**
+ * Notes that the message counted in its conversation while its record is not written yet: the
+ * recorder writes it only when a delivery fails after the conversation took the message (or a later
+ * one finds it there without its record), so a redelivery after the conversation forgot the event's
+ * id does not count it again. Never replaces a live record or tombstone (the condition); the record
+ * replaces it. Holds no message and is not listed (no gsi2 keys).
+ */
+export const putCountedMarker = async (
+  context: TableContext,
+  event: MessageEvent,
+  retentionSeconds = MESSAGE_RETENTION_SECONDS,
+): Promise<void> => {
+  const now = epochSeconds(context.now());
+  try {
+    const output = await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall({
+          ...messageKey(event.data.hubMessageId),
+          eventId: event.id,
+          counted: true,
+          expiresAt: now + retentionSeconds,
+        }),
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ExpressionAttributeValues: marshall({ ':now': now }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'PutItem', output);
+  } catch (error) {
+    // Recorded meanwhile (or a marker already there): nothing to note.
+    if (!isConditionFailure(error)) throw error;
+  }
 };
 
 /** The durable "done" marker, written last. */

@@ -11,7 +11,14 @@ import {
   storedConversationOf,
 } from './conversations.ts';
 import { conversationKey, messageKey } from './keys.ts';
-import { hasMessage, MESSAGE_RETENTION_SECONDS, putMessage } from './messages.ts';
+import {
+  MESSAGE_RETENTION_SECONDS,
+  type MessageMark,
+  messageMarkOf,
+  putCountedMarker,
+  putMessage,
+  readMessageMark,
+} from './messages.ts';
 import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord } from './sends.ts';
@@ -20,8 +27,8 @@ import { batchGetItems, type TableContext } from './table.ts';
 
 /** A batch's done-markers and conversations, read at once; every id asked is answered. */
 export interface RecorderBatchRead {
-  /** Each hub message id asked: whether its live done-marker was found. */
-  readonly recorded: ReadonlyMap<string, boolean>;
+  /** Each hub message id asked: its live done-marker, counted-marker, or neither. */
+  readonly marks: ReadonlyMap<string, MessageMark>;
   /** Each conversation asked, as `loadConversation` would return it (empty when there is none). */
   readonly conversations: ReadonlyMap<string, StoredConversation>;
 }
@@ -37,8 +44,8 @@ export interface RecorderStore {
     hubMessageIds: readonly string[],
     conversationIds: readonly string[],
   ): Promise<RecorderBatchRead>;
-  /** Consistent read of the done-marker; an expired one counts as absent. */
-  hasMessage(hubMessageId: string): Promise<boolean>;
+  /** Consistent read of the done-marker (or the counted-marker before it); an expired one counts as absent. */
+  messageMark(hubMessageId: string): Promise<MessageMark>;
   loadConversation(conversationId: string): Promise<StoredConversation>;
   /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
   saveConversation(write: ConversationWrite): Promise<'saved' | 'conflict'>;
@@ -73,6 +80,8 @@ export interface RecorderStore {
   recordConsentChange(contactKey: string, entry: ConsentLedgerEntry): Promise<void>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
+  /** The message counted in its conversation, its done-marker not written yet (shared/store/messages.ts). */
+  putCountedMarker(event: MessageEvent): Promise<void>;
   /** Forward-only write; `stale` when the stored value is ahead (or equal, from another event). */
   writeRegister(write: RegisterWrite): Promise<'written' | 'stale'>;
   /** A status or echo named one of the hub's sends: link it when the sender awaits it (shared/store/sends.ts). */
@@ -95,7 +104,7 @@ export const createRecorderStore = (
   const sends = createSendStore(context, retentionSeconds);
   return {
     readForBatch: (hubMessageIds, conversationIds) => readForBatch(context, hubMessageIds, conversationIds),
-    hasMessage: (hubMessageId) => hasMessage(context, hubMessageId),
+    messageMark: (hubMessageId) => readMessageMark(context, hubMessageId),
     loadConversation: (conversationId) => loadConversation(context, conversationId),
     saveConversation: (write) => saveConversation(context, write),
     indexContact: (channel, contactKey, identities, contactId, options) =>
@@ -110,6 +119,7 @@ export const createRecorderStore = (
     wasErasedWith: (contactKey, eventId) => wasErasedWith(context, pseudonymKey, contactKey, eventId),
     recordConsentChange: (contactKey, entry) => recordConsentChange(context, contactKey, entry),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
+    putCountedMarker: (event) => putCountedMarker(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>
       sends.linkIfAwaited(hubMessageId, sequence, providerMessageId),
@@ -125,11 +135,13 @@ const readForBatch = async (
   const conversations = [...new Set(conversationIds)];
   const keys = [...messages.map(messageKey), ...conversations.map(conversationKey)];
   // BatchGetItem answers only the keys asked, so a partition key names its item; expired
-  // done-markers are left out, as hasMessage counts them absent.
+  // done-markers are left out, as readMessageMark counts them absent.
   const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
   const byPartition = new Map(items.map((item) => [item.pk, item]));
   return {
-    recorded: new Map(messages.map((id) => [id, byPartition.has(messageKey(id).pk)])),
+    marks: new Map(
+      messages.map((id) => [id, messageMarkOf(byPartition.get(messageKey(id).pk), context.now())]),
+    ),
     conversations: new Map(
       conversations.map((id) => [id, storedConversationOf(byPartition.get(conversationKey(id).pk) ?? {})]),
     ),

@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redriveByResending } from '#shared/local/redrive.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
+import { RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
 
@@ -61,6 +62,37 @@ describe('recorder: poison messages', () => {
     expect(fixed?.state).toMatchObject({ messageCount: 2, unreadCount: 2, lastInboundAt: minute(2) });
     const helpdesk = await pipeline.takeHelpdesk();
     expect(helpdesk.filter((event) => event.id === poison.id)).toHaveLength(1);
+  });
+
+  it('counts once a message that failed after counting and is redriven after more messages than its conversation remembers', async () => {
+    // Prepare: the message counts and is published, then every receive fails before its done-marker
+    const customer = 'poison-c';
+    const { conversationId } = conversationFor(customer);
+    const failing = messageEvent(customer, `${customer}-1`, minute(1));
+    const later = Array.from({ length: RECENT_EVENT_LIMIT }, (_, index) =>
+      messageEvent(customer, `${customer}-later-${index}`, minute(2 + index)),
+    );
+    const failsBeforeDone = pipeline.recorder((step, event) => {
+      if (step === 'publish' && event.id === failing.id) throw new Error('done-marker not reached');
+    });
+    await pipeline.ingest([failing]);
+    await pipeline.drain(failsBeforeDone);
+    await pipeline.ingest(later);
+    await pipeline.drain();
+    expect(await dlqDepth()).toBe(1);
+    // Act: the cause is fixed, the DLQ redriven
+    const { sqs } = pipeline.emulators.clients;
+    const { ingestDlqUrl, ingestQueueUrl } = pipeline.emulators.resources;
+    await redriveByResending(sqs, ingestDlqUrl, ingestQueueUrl);
+    await pipeline.drain();
+    const helpdesk = await pipeline.takeHelpdesk();
+    // Assess
+    expect(await dlqDepth()).toBe(0);
+    const conversation = await pipeline.read.getConversation(conversationId);
+    expect(conversation?.state).toMatchObject({ messageCount: 9, unreadCount: 9, version: 9 });
+    const messages = await pipeline.read.listConversationMessages(conversationId);
+    expect(messages.items).toHaveLength(9);
+    expect(helpdesk.filter((event) => event.id === failing.id).length).toBeGreaterThan(0);
   });
 
   it('sends an unparsable body to the DLQ without touching any conversation', async () => {

@@ -146,16 +146,17 @@ export const sqsEvent = (bodies: readonly { id: string; group: string; body: str
 /** A store that holds nothing: every message is new, every write lands (for batch-handling tests). */
 export const noStore: RecorderStore = {
   readForBatch: async (hubMessageIds, conversationIds) => ({
-    recorded: new Map(hubMessageIds.map((id) => [id, false])),
+    marks: new Map(hubMessageIds.map((id) => [id, 'absent'])),
     conversations: new Map(
       conversationIds.map((id) => [id, { model: undefined, recentEventIds: [], lastChange: undefined }]),
     ),
   }),
-  hasMessage: async () => false,
+  messageMark: async () => 'absent',
   loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
   saveConversation: async () => 'saved',
   indexContact: async () => {},
   putMessage: async () => {},
+  putCountedMarker: async () => {},
   writeRegister: async () => 'written',
   linkSend: async () => undefined,
   findLinkedConversation: async () => undefined,
