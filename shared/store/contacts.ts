@@ -7,6 +7,7 @@ import { contactIdFor, isPlaceholder, strongIdentifierOf } from '#shared/domain/
 import { isConditionFailure } from './item-rules.ts';
 import {
   boundedIdentityKey,
+  consentChangePrefix,
   contactItemKey,
   contactKeyFor,
   contactsByPersonKeys,
@@ -27,7 +28,7 @@ import {
 } from './keys.ts';
 import { liveStateIdsOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
-import { CONTACT_REGISTERS, type ContactConsent, readRegisters } from './registers.ts';
+import { CONTACT_REGISTERS, ConsentValueSchema, type ContactConsent, readRegisters } from './registers.ts';
 import {
   keptSuppressionOf,
   moveLegacySuppression,
@@ -106,9 +107,13 @@ export const readContactConsent = async (
     contactItemKey(contactKey),
     ...suppressionReadKeys(key, contactKey),
   ]);
-  const current = readRegisters(
-    items.find((item) => item.pk === contactItemKey(contactKey).pk),
-    CONTACT_REGISTERS,
+  const current = await withoutLegacyHelp(
+    context,
+    contactKey,
+    readRegisters(
+      items.find((item) => item.pk === contactItemKey(contactKey).pk),
+      CONTACT_REGISTERS,
+    ),
   );
   const kept = keptSuppressionOf(items, key, contactKey);
   await moveLegacySuppression(context, key, kept);
@@ -119,6 +124,48 @@ export const readContactConsent = async (
     if (value && (!mine || value.at > mine.at)) merged[scope] = value;
   }
   return merged as ContactConsent;
+};
+
+const LedgerChangeSchema = z.looseObject({
+  consent: ConsentValueSchema.shape.consent,
+  trigger: z.string().nullable(),
+  at: z.string(),
+  eventId: z.string(),
+});
+
+/**
+ * Consent registers as they read now: a HELP written to a scope's register before 2026-12-03 (it has
+ * its own since, registers.ts) stood in for the STOP or START before it, so such a register is read
+ * as the scope's latest other change in the contact's ledger (one consistent Query, on this path
+ * only), or as none. Newer registers never hold a HELP, and cost nothing here.
+ */
+const withoutLegacyHelp = async (
+  context: TableContext,
+  contactKey: string,
+  registers: ContactConsent,
+): Promise<ContactConsent> => {
+  const resolved: Record<string, unknown> = { ...registers };
+  for (const [name, value] of Object.entries(registers)) {
+    if (value?.consent !== 'help_requested') continue;
+    const entries = await queryAll(context, {
+      ConsistentRead: true,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': contactItemKey(contactKey).pk,
+        ':prefix': consentChangePrefix(name.replace(/Consent$/, '')),
+      },
+    });
+    let latest: z.output<typeof LedgerChangeSchema> | undefined;
+    for (const entry of entries) {
+      const change = LedgerChangeSchema.safeParse(entry);
+      if (!change.success || change.data.consent === 'help_requested') continue;
+      const { at, eventId } = change.data;
+      if (!latest || at > latest.at || (at === latest.at && eventId > latest.eventId)) latest = change.data;
+    }
+    if (latest) resolved[name] = { consent: latest.consent, trigger: latest.trigger, at: latest.at };
+    else delete resolved[name];
+  }
+  return resolved as ContactConsent;
 };
 
 const ContactItemSchema = z.looseObject({

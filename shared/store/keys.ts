@@ -510,7 +510,9 @@ export const consentChangeKey = (contactKey: string, scope: string, eventId: str
   sk: `${CONSENT_CHANGE_PREFIX}${scope}#${eventId}`,
 });
 
-export const consentChangePrefix = (): string => CONSENT_CHANGE_PREFIX;
+/** Every ledger entry's sort key starts with this; with a scope, every entry of that scope's. */
+export const consentChangePrefix = (scope?: string): string =>
+  scope === undefined ? CONSENT_CHANGE_PREFIX : `${CONSENT_CHANGE_PREFIX}${scope}#`;
 
 // ---- kept opt-outs ----------------------------------------------------------------------------
 

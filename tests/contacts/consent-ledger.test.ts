@@ -19,6 +19,7 @@ import { readContactConsent } from '#shared/store/contacts.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
 
@@ -117,6 +118,42 @@ describe('consent ledger', () => {
     expect(ledger.map((change) => change.consent)).toEqual(['help_requested', 'opted_out']);
     expect(helpAfterErasure).toEqual([]);
     expect(afterErasure.smsConsent?.consent).toBe('opted_out');
+  });
+
+  it('reads a register that a HELP overwrote before it had its own as the latest other change in the ledger', async () => {
+    // Prepare: STOP then HELP as the previous version left them (the HELP in the consent register),
+    // and a number whose only change was a HELP
+    const stopped: ChannelIdentity = { type: 'phone', value: '+306912346005' };
+    const helpOnly: ChannelIdentity = { type: 'phone', value: '+306912346006' };
+    const overwriteWithHelp = async (caller: ChannelIdentity, at: string) => {
+      const help = keyword('help_requested', 'HELP', at, caller);
+      await recorder.recordEvent(help);
+      const contactKey = contactKeyFor('sms', { identities: [caller] });
+      const written = await writeRegister(
+        context,
+        registerWrite(
+          consentRegister(contactKey, 'sms', 'opted_out'),
+          timeOrder(at, undefined, help.id),
+          help.id,
+          {
+            consent: 'help_requested',
+            trigger: 'HELP',
+            at,
+          },
+        ),
+      );
+      expect(written).toBe('written');
+      return contactKey;
+    };
+    await recorder.recordEvent(keyword('opted_out', 'STOP', minute(1), stopped));
+    const stoppedKey = await overwriteWithHelp(stopped, minute(2));
+    const helpOnlyKey = await overwriteWithHelp(helpOnly, minute(2));
+    // Act
+    const stoppedConsent = await readContactConsent(context, localPseudonymKey, stoppedKey);
+    const helpOnlyConsent = await readContactConsent(context, localPseudonymKey, helpOnlyKey);
+    // Assess
+    expect(stoppedConsent.smsConsent).toEqual({ consent: 'opted_out', trigger: 'STOP', at: minute(1) });
+    expect(helpOnlyConsent.smsConsent).toBeUndefined();
   });
 
   it('keeps one entry for a change the provider retried after the queue forgot it, even behind a later one', async () => {
