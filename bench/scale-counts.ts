@@ -80,7 +80,8 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
 export const OUTBOUND_SEND = {
   getItem: 2,
   /**
-   * The contact's consent with its kept opt-outs (one consistent BatchGetItem of two small items) is
+   * The contact's consent with its kept opt-outs (a consistent BatchGetItem of the contact item and
+   * the legacy kept key, then a GetItem of the keyed one: three small items, three read units) is
    * read only when a rule depends on it: SMS, a WhatsApp marketing template. Not for a text reply.
    */
   batchGetItem: 0,

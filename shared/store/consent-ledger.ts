@@ -5,13 +5,8 @@ import { ChannelSchema, ConsentDataSchema } from '#shared/contract/index.ts';
 import { queryAll } from './contacts.ts';
 import { consentChangeKey, consentChangePrefix, contactItemKey } from './keys.ts';
 import { appliedIdOf } from './registers.ts';
-import {
-  keptSuppressionOf,
-  moveLegacySuppression,
-  type PseudonymKeySource,
-  suppressionReadKeys,
-} from './suppressions.ts';
-import { batchGetItems, type TableContext, track } from './table.ts';
+import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
+import { type TableContext, track } from './table.ts';
 
 /*
  * The consent ledger's history: one item per change, in the contact's partition (so whatever reaches
@@ -113,8 +108,9 @@ export const ledgerPage = (
 /**
  * Whether a consent event was already applied to a contact that has since been erased: its erasure
  * kept the hashed ids of the events that had moved its consent (with its opt-outs), so a provider's
- * late retry of an old STOP or START does not bring the contact's identifiers back. One consistent
- * BatchGetItem of both keys a kept item may be under; one found under the legacy key is moved.
+ * late retry of an old STOP or START does not bring the contact's identifiers back. Consistent
+ * GetItems of both keys a kept item may be under, the legacy one first (readKeptSuppressions); one
+ * found under the legacy key is moved.
  */
 export const wasErasedWith = async (
   context: TableContext,
@@ -123,11 +119,7 @@ export const wasErasedWith = async (
   eventId: string,
 ): Promise<boolean> => {
   const key = await pseudonymKey();
-  const kept = keptSuppressionOf(
-    await batchGetItems(context, suppressionReadKeys(key, contactKey)),
-    key,
-    contactKey,
-  );
+  const kept = (await readKeptSuppressions(context, key, [contactKey])).kept(contactKey);
   await moveLegacySuppression(context, key, kept);
   const applied = kept.item?.applied;
   return applied instanceof Set && applied.has(appliedIdOf(eventId));

@@ -29,12 +29,7 @@ import {
 import { liveStateIdsOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { CONTACT_REGISTERS, ConsentValueSchema, type ContactConsent, readRegisters } from './registers.ts';
-import {
-  keptSuppressionOf,
-  moveLegacySuppression,
-  type PseudonymKeySource,
-  suppressionReadKeys,
-} from './suppressions.ts';
+import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
@@ -91,8 +86,9 @@ export const indexContact = async (
 };
 
 /**
- * A contact's consent registers, and the opt-outs kept for it if it was ever erased (one
- * consistent BatchGetItem of the contact item and both keys a kept item may be under): per scope,
+ * A contact's consent registers, and the opt-outs kept for it if it was ever erased (a consistent
+ * BatchGetItem of the contact item and the legacy key, then a GetItem of the keyed key:
+ * readKeptSuppressions, suppressions.ts): per scope,
  * the later of the two wins, so a STOP outlives erasure and a START after it still counts. A kept
  * item found under its legacy (unkeyed) key is moved to the keyed one (suppressions.ts). Empty for
  * a contact the hub never indexed.
@@ -103,19 +99,16 @@ export const readContactConsent = async (
   contactKey: string,
 ): Promise<ContactConsent> => {
   const key = await pseudonymKey();
-  const items = await batchGetItems(context, [
-    contactItemKey(contactKey),
-    ...suppressionReadKeys(key, contactKey),
-  ]);
+  const read = await readKeptSuppressions(context, key, [contactKey], [contactItemKey(contactKey)]);
   const current = await withoutLegacyHelp(
     context,
     contactKey,
     readRegisters(
-      items.find((item) => item.pk === contactItemKey(contactKey).pk),
+      read.items.find((item) => item.pk === contactItemKey(contactKey).pk),
       CONTACT_REGISTERS,
     ),
   );
-  const kept = keptSuppressionOf(items, key, contactKey);
+  const kept = read.kept(contactKey);
   await moveLegacySuppression(context, key, kept);
   const keptRegisters = readRegisters(kept.item, CONTACT_REGISTERS);
   const merged: Record<string, unknown> = { ...current };

@@ -30,14 +30,12 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
-import { CONTACT_REGISTERS, HELP_REGISTERS } from './registers.ts';
+import { CONTACT_REGISTERS } from './registers.ts';
 import {
-  keptSuppressionOf,
-  laterRegister,
-  moveLegacySuppression,
+  erasureKeeps,
+  keepSuppression,
   type PseudonymKeySource,
-  putKeptSuppression,
-  suppressionReadKeys,
+  readKeptSuppressions,
 } from './suppressions.ts';
 import { batchGetItems, type TableContext } from './table.ts';
 
@@ -367,42 +365,22 @@ export const erasePerson = async (
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
   const redactions = await deps.redactAtProviders?.(items);
   let optOutsKept = 0;
-  // What earlier erasures of these contacts kept, under either key, read at once (consistently):
-  // merged in below, and written under the keyed key only (a legacy item found goes).
-  const keptItems = await batchGetItems(
-    context,
-    contactKeys.flatMap((contactKey) => suppressionReadKeys(pseudonymKey, contactKey)),
-  );
+  // What earlier erasures of these contacts kept, under either key, read at once (consistently, the
+  // legacy keys first): merged in below, and written under the keyed key only (a legacy item found goes).
+  const keptRead = await readKeptSuppressions(context, pseudonymKey, contactKeys);
   for (const contactKey of contactKeys) {
     const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
     // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept
-    // still holds unless a later START says otherwise, and its events' ids still stop their retries).
-    const found = keptSuppressionOf(keptItems, pseudonymKey, contactKey);
-    const kept = found.item;
-    const optOuts = Object.fromEntries(
-      Object.keys(CONTACT_REGISTERS).flatMap((name) => {
-        const register = laterRegister(contact?.[name], kept?.[name]);
-        return register?.value.includes('"opted_out"') ? [[name, register]] : [];
-      }),
+    // still holds unless a later START says otherwise, and its events' ids still stop their retries),
+    // and merged again if another writer changes it before this is written.
+    const written = await keepSuppression(
+      context,
+      pseudonymKey,
+      contactKey,
+      keptRead.kept(contactKey),
+      (kept) => erasureKeeps(contact, kept),
     );
-    // The hashed ids of the consent events applied to it: a late retry of one is not recorded again.
-    const applied = new Set([
-      ...Object.keys({ ...CONTACT_REGISTERS, ...HELP_REGISTERS }).flatMap((name) => {
-        const ids = contact?.[`${name}Applied`];
-        return ids instanceof Set ? [...ids].map(String) : [];
-      }),
-      ...(kept?.applied instanceof Set ? [...kept.applied].map(String) : []),
-    ]);
-    if (Object.keys(optOuts).length === 0 && applied.size === 0) {
-      // Nothing new to keep: what was kept stays as it is, under the keyed key.
-      await moveLegacySuppression(context, pseudonymKey, found);
-      continue;
-    }
-    await putKeptSuppression(context, pseudonymKey, contactKey, found, {
-      ...optOuts,
-      ...(applied.size > 0 ? { applied } : {}),
-    });
-    if (Object.keys(optOuts).length > 0) optOutsKept++;
+    if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;
   }
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);

@@ -1,12 +1,13 @@
 import {
   type AttributeValue,
   DeleteItemCommand,
+  GetItemCommand,
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
-import { isConditionFailure } from './item-rules.ts';
+import { isConditionFailure, isLive } from './item-rules.ts';
 import {
   type ItemKey,
   kindOfKey,
@@ -16,16 +17,17 @@ import {
   suppressionKey,
   suppressionKeyOfLegacy,
 } from './keys.ts';
-import { CONTACT_REGISTERS, StoredRegisterSchema } from './registers.ts';
-import { batchGetItems, type TableContext, track } from './table.ts';
+import { CONTACT_REGISTERS, HELP_REGISTERS, StoredRegisterSchema } from './registers.ts';
+import { batchGetItems, type TableContext, type TableKey, track } from './table.ts';
 
 /*
  * Kept opt-outs (`SUPPRESS#HMAC#<keyed hash>` / `SUPPRESS`): what an erasure keeps of a contact's
  * consent, with no identifier, so a STOP outlives erasure (keys.ts). Filed under a keyed hash of the
  * contact key; items kept before the pseudonym key sit under its plain SHA-256 (`legacySuppression`).
- * Every reader reads both keys in the same BatchGetItem, goes by the two merged, and moves a legacy
- * item it finds to the keyed key (`moveLegacySuppression`), so nothing kept is lost and the unkeyed
- * pseudonyms go as their contacts come up again; `npm run rekey-opt-outs` moves the rest at once.
+ * Every reader reads both keys (`readKeptSuppressions`: the legacy key first, the keyed one after),
+ * goes by the two merged, and moves a legacy item it finds to the keyed key
+ * (`moveLegacySuppression`), so nothing kept is lost and the unkeyed pseudonyms go as their contacts
+ * come up again; `npm run rekey-opt-outs` moves the rest at once.
  */
 
 /** The deployment's pseudonym key, fetched once per process (shared/aws/pseudonym-key.ts). */
@@ -41,16 +43,69 @@ export interface KeptSuppression {
   readonly item?: Item;
 }
 
-/** The keys that hold what was kept for a contact: read together, in one BatchGetItem with any other. */
+/** The keys that hold what was kept for a contact: the keyed one and the legacy one. */
 export const suppressionReadKeys = (pseudonymKey: PseudonymKey, contactKey: string): ItemKey[] => [
   suppressionKey(pseudonymKey, contactKey),
   legacySuppressionKey(contactKey),
 ];
 
+/** Consistent reads of `keys`: a GetItem for one, else BatchGetItem (batchGetItems). */
+const readItems = async (context: TableContext, keys: readonly TableKey[]): Promise<Item[]> => {
+  if (keys.length !== 1) return keys.length === 0 ? [] : batchGetItems(context, keys);
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(keys[0]),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  const item = output.Item ? unmarshall(output.Item) : undefined;
+  return item && isLive(item, context.now()) ? [item] : [];
+};
+
+/** What `readKeptSuppressions` found: the items asked `alongside`, and what was kept per contact. */
+export interface KeptSuppressionRead {
+  readonly items: Item[];
+  readonly kept: (contactKey: string) => KeptSuppression;
+}
+
+/**
+ * What was kept for each of `contactKeys`, read consistently with the items of `alongside` (keys
+ * the caller needs anyway): first the legacy keys, with `alongside` (one BatchGetItem, or a GetItem
+ * for a single key), then the keyed keys, once that read has answered. The one rule every reader
+ * follows, because a move (a reader's, an erasure's, the rekey's) puts the keyed item before it
+ * deletes the legacy one and nothing deletes a keyed item: a legacy item this read misses was
+ * deleted before it, so its keyed item was put before it too, and the keyed read after finds it.
+ * Both keys in one BatchGetItem would not do: DynamoDB reads its keys independently and in no
+ * stated order (and unprocessed keys are asked again later), so a move between the keyed read and
+ * the legacy one hides the item from both. The same read units as one BatchGetItem of all of them.
+ */
+export const readKeptSuppressions = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  contactKeys: readonly string[],
+  alongside: readonly TableKey[] = [],
+): Promise<KeptSuppressionRead> => {
+  const legacy = await readItems(context, [...alongside, ...contactKeys.map(legacySuppressionKey)]);
+  const keyed = await readItems(
+    context,
+    contactKeys.map((contactKey) => suppressionKey(pseudonymKey, contactKey)),
+  );
+  const found = [...legacy, ...keyed];
+  return {
+    items: legacy.filter((item) =>
+      alongside.some((itemKey) => itemKey.pk === item.pk && itemKey.sk === item.sk),
+    ),
+    kept: (contactKey) => keptSuppressionOf(found, pseudonymKey, contactKey),
+  };
+};
+
 type StoredRegister = z.infer<typeof StoredRegisterSchema>;
 
 /** Of two values of one register, the later change (as consent reads them); either may be absent. */
-export const laterRegister = (mine: unknown, other: unknown): StoredRegister | undefined => {
+const laterRegister = (mine: unknown, other: unknown): StoredRegister | undefined => {
   const current = StoredRegisterSchema.safeParse(mine);
   const earlier = StoredRegisterSchema.safeParse(other);
   if (!current.success) return earlier.success ? earlier.data : undefined;
@@ -73,7 +128,7 @@ const mergeKept = (a: Item | undefined, b: Item | undefined): Item => {
   return { ...registers, ...(applied.size > 0 ? { applied } : {}) };
 };
 
-/** A contact's kept items among `items` (a BatchGetItem of `suppressionReadKeys` and maybe more). */
+/** A contact's kept items among `items` (read by `readKeptSuppressions`, or any read of its keys). */
 export const keptSuppressionOf = (
   items: readonly Item[],
   pseudonymKey: PseudonymKey,
@@ -87,6 +142,34 @@ export const keptSuppressionOf = (
     ...(legacy ? { legacy } : {}),
     ...(keyed || legacy ? { item: mergeKept(keyed, legacy) } : {}),
   };
+};
+
+/**
+ * What an erasure keeps of a contact item (`contact`, if it is still there) over what earlier
+ * erasures kept (`kept`): per scope the later of the two if it is an opt-out (a STOP kept still
+ * holds unless a later START says otherwise), and the hashed ids of the consent events applied to
+ * either (a late retry of one is not recorded again). Undefined when there is nothing to keep.
+ */
+export const erasureKeeps = (
+  contact: Item | undefined,
+  { item: kept }: KeptSuppression,
+): Item | undefined => {
+  const optOuts = Object.fromEntries(
+    Object.keys(CONTACT_REGISTERS).flatMap((name) => {
+      const register = laterRegister(contact?.[name], kept?.[name]);
+      return register?.value.includes('"opted_out"') ? [[name, register]] : [];
+    }),
+  );
+  // The ids of the consent events applied to it, HELPs' too: a late retry of one is not recorded again.
+  const applied = new Set([
+    ...Object.keys({ ...CONTACT_REGISTERS, ...HELP_REGISTERS }).flatMap((name) => {
+      const ids = contact?.[`${name}Applied`];
+      return ids instanceof Set ? [...ids].map(String) : [];
+    }),
+    ...appliedOf(kept),
+  ]);
+  if (Object.keys(optOuts).length === 0 && applied.size === 0) return undefined;
+  return { ...optOuts, ...(applied.size > 0 ? { applied } : {}) };
 };
 
 /** Whether `keyed` already holds everything `legacy` does (a move that put it and then stopped). */
@@ -138,26 +221,58 @@ const unchangedCondition = (item: Item | undefined) => {
   };
 };
 
+/** Reads and puts of one erasure's kept item before it gives up (another writer each time). */
+const KEEP_ATTEMPTS = 5;
+
+class KeptSuppressionConflictError extends Error {
+  override readonly name = 'KeptSuppressionConflictError';
+}
+
 /**
- * Writes what is kept for a contact under the keyed key, replacing what is there (the caller read it
- * and merged it in: erasure), then deletes the legacy item it merged in, if it has not changed since.
+ * Writes what an erasure keeps for a contact under the keyed key: `contentOf` what was kept (as
+ * `readKeptSuppressions` found it) merged with what the erasure adds, or undefined when it adds
+ * nothing (then what was kept is only moved). The put holds only while the keyed item is as read
+ * (absent if it was): when another writer changed it in between (a reader moving a legacy item
+ * there, another erasure), what was kept is read again and merged again, at most KEEP_ATTEMPTS
+ * times, so nothing another writer kept is overwritten. Then the legacy item merged in is deleted,
+ * if it has not changed since. What was written, if anything.
  */
-export const putKeptSuppression = async (
+export const keepSuppression = async (
   context: TableContext,
   pseudonymKey: PseudonymKey,
   contactKey: string,
-  kept: KeptSuppression,
-  content: Item,
-): Promise<void> => {
-  const output = await context.client.send(
-    new PutItemCommand({
-      TableName: context.tableName,
-      Item: marshall({ ...content, ...suppressionKey(pseudonymKey, contactKey) }),
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'PutItem', output);
-  if (kept.legacy) await deleteLegacy(context, kept.legacy);
+  read: KeptSuppression,
+  contentOf: (kept: KeptSuppression) => Item | undefined,
+): Promise<Item | undefined> => {
+  let kept = read;
+  for (let attempt = 1; ; attempt++) {
+    const content = contentOf(kept);
+    if (!content) {
+      await moveLegacySuppression(context, pseudonymKey, kept);
+      return undefined;
+    }
+    try {
+      const output = await context.client.send(
+        new PutItemCommand({
+          TableName: context.tableName,
+          Item: marshall({ ...content, ...suppressionKey(pseudonymKey, contactKey) }),
+          ...unchangedCondition(kept.keyed),
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'PutItem', output);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      if (attempt >= KEEP_ATTEMPTS)
+        throw new KeptSuppressionConflictError(
+          `kept opt-out changed by another writer ${KEEP_ATTEMPTS} times while being written`,
+        );
+      kept = (await readKeptSuppressions(context, pseudonymKey, [contactKey])).kept(contactKey);
+      continue;
+    }
+    if (kept.legacy) await deleteLegacy(context, kept.legacy);
+    return content;
+  }
 };
 
 /** Deletes a legacy item as it was read; false when it changed meanwhile (it stays, and is read). */
@@ -218,7 +333,7 @@ export const moveLegacySuppression = async (
 export interface RekeyReport {
   /** Legacy items the scan found. */
   readonly found: number;
-  /** Moved to the keyed key (0 in a dry run). */
+  /** Moved to the keyed key, by this run or meanwhile by a reader (0 in a dry run). */
   readonly moved: number;
   /** Changed while being moved (another writer): left for the next read or run. */
   readonly left: number;
@@ -264,6 +379,9 @@ export const rekeyLegacySuppressions = async (
     for (const [index, item] of legacy.entries()) {
       const keyed = keyedItems.find((candidate) => candidate.pk === targets[index]?.pk);
       if (await moveLegacySuppression(context, pseudonymKey, { ...(keyed ? { keyed } : {}), legacy: item }))
+        moved++;
+      // A reader that came upon it since the scan moved it (the legacy item is gone): moved too.
+      else if ((await readItems(context, [{ pk: String(item.pk), sk: String(item.sk) }])).length === 0)
         moved++;
       else left++;
     }
