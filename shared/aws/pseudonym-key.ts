@@ -52,6 +52,30 @@ export const cachedPseudonymKey = (reader: SecretValueReader, secretId: string):
   };
 };
 
+/**
+ * The pseudonym key secret an operator tool run against a deployed table reads (npm run erase,
+ * npm run rekey-opt-outs): the ARN SWITCHBOARD_PSEUDONYM_KEY_ARN names, never `local`, and with no
+ * SWITCHBOARD_PSEUDONYM_KEY beside it. A development key left exported would file (erase) or move
+ * (rekey, which then deletes the originals) kept opt-outs under a public key the deployed functions
+ * never read: refused before anything is read or written, the error naming no key.
+ */
+export const deployedPseudonymKeyArn = (env: NodeJS.ProcessEnv = process.env): string => {
+  const arn = env.SWITCHBOARD_PSEUDONYM_KEY_ARN;
+  if (!arn)
+    throw new PseudonymKeyError(
+      'a deployed hub needs SWITCHBOARD_PSEUDONYM_KEY_ARN (the PseudonymKeyArn output)',
+    );
+  if (arn === LOCAL_SECRET_ID)
+    throw new PseudonymKeyError(
+      'SWITCHBOARD_PSEUDONYM_KEY_ARN=local names the public development key, which a deployed table is not filed under: set it to the PseudonymKeyArn output',
+    );
+  if (env.SWITCHBOARD_PSEUDONYM_KEY !== undefined)
+    throw new PseudonymKeyError(
+      'SWITCHBOARD_PSEUDONYM_KEY (a development key) is set against a deployed table: unset it; the key is read from SWITCHBOARD_PSEUDONYM_KEY_ARN',
+    );
+  return arn;
+};
+
 let processSource: PseudonymKeySource | undefined;
 
 /**

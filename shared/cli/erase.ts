@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { createWiredHelpdeskApi, type HelpdeskApiWiring } from '#shared/api/wiring.ts';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -51,9 +51,8 @@ const main = async (): Promise<void> => {
   }
   const deployed = DeployedSchema.safeParse(process.env);
   // Deployed, the kept opt-outs go under the stack's pseudonym key: the local one would file them
-  // where the hub never looks.
-  if (deployed.success && !process.env.SWITCHBOARD_PSEUDONYM_KEY_ARN)
-    throw new Error('a deployed hub needs SWITCHBOARD_PSEUDONYM_KEY_ARN (the PseudonymKeyArn output)');
+  // where the hub never looks (`local` or SWITCHBOARD_PSEUDONYM_KEY left exported is refused).
+  if (deployed.success) deployedPseudonymKeyArn();
   const info = deployed.success ? undefined : await fetchHubInfo(values.hub);
   if (!deployed.success && !info)
     throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetAwsClients } from '#shared/aws/clients.ts';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
 
@@ -10,8 +10,9 @@ const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.
   pseudonym key) to the keyed key, as the hub moves one when it reads it. Scans the whole table once
   (read units for every item), then writes two items per one moved. Safe to run while the hub runs,
   and again. Deployed: with SWITCHBOARD_TABLE_NAME and SWITCHBOARD_PSEUDONYM_KEY_ARN set (the stack
-  outputs) and AWS credentials that may scan the table, put and delete its items and read that
-  secret; else against the local hub at --hub. --dry-run counts them and moves nothing.`;
+  outputs; "local" and SWITCHBOARD_PSEUDONYM_KEY are refused) and AWS credentials that may scan the
+  table, put and delete its items and read that secret; else against the local hub at --hub.
+  --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -27,8 +28,8 @@ const main = async (): Promise<void> => {
   }
   const tableName = process.env.SWITCHBOARD_TABLE_NAME;
   const deployed = tableName !== undefined && tableName !== '';
-  if (deployed && !process.env.SWITCHBOARD_PSEUDONYM_KEY_ARN)
-    throw new Error('a deployed hub needs SWITCHBOARD_PSEUDONYM_KEY_ARN (the PseudonymKeyArn output)');
+  // Deployed, only the stack's key: a development key would move every item where no function looks.
+  if (deployed) deployedPseudonymKeyArn();
   const info = deployed ? undefined : await fetchHubInfo(values.hub);
   if (!deployed && !info) throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);
   const dynamodb = new DynamoDBClient(
