@@ -258,6 +258,8 @@ export class HubStorage extends Construct {
   }
 
   private buildPseudonymKey(): secretsmanager.Secret {
+    // Its construct id, name and generateSecretString are pinned (tests/infra/pseudonym-key.test.ts):
+    // a change to any replaces the secret or regenerates its value, and every kept opt-out is lost.
     const secret = new secretsmanager.Secret(this, 'PseudonymKey', {
       secretName: `${this.namePrefix}/pseudonym-key`,
       description:

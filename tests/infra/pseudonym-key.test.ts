@@ -71,23 +71,69 @@ describe('the pseudonym key', () => {
       ]);
   });
 
-  it('is decrypted with the data key by its readers when a customer-managed key is used', () => {
+  it('is under the data key, which its readers may decrypt with, when a customer-managed key is used', () => {
+    // The readers' kms:Decrypt on the data key comes with their table grants (the table is under the
+    // same key); the secret's own grant adds only the key policy's use through Secrets Manager. Held
+    // here whatever its source: without it, a reader's GetSecretValue fails and so does its send.
     // Act
     const { stack } = withKey;
+    const dataKey = logicalId(stack.storage.dataKey ?? stack);
     const secret = withKey.template.findResources('AWS::SecretsManager::Secret')[
       logicalId(stack.storage.pseudonymKey)
     ];
-    const decrypting = [stack.sender.function, stack.recorder.function].map((fn) =>
+    const decrypting = [
+      stack.sender.function,
+      stack.recorder.function,
+      stack.helpdeskApi?.function ?? {},
+    ].map((fn) =>
       statementsOfRole(withKey.template, roleIdOf(fn)).some(
         (statement) =>
           [statement.Action].flat().includes('kms:Decrypt') &&
-          JSON.stringify(statement.Resource).includes(logicalId(stack.storage.dataKey ?? stack)),
+          JSON.stringify(statement.Resource) === JSON.stringify({ 'Fn::GetAtt': [dataKey, 'Arn'] }),
       ),
     );
+    const keyPolicy = withKey.template.findResources('AWS::KMS::Key')[dataKey]?.Properties.KeyPolicy as {
+      Statement: { Action: string | string[]; Condition?: unknown }[];
+    };
     // Assess
-    expect(secret?.Properties.KmsKeyId).toEqual({
-      'Fn::GetAtt': [logicalId(stack.storage.dataKey ?? stack), 'Arn'],
-    });
-    expect(decrypting).toEqual([true, true]);
+    expect(secret?.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [dataKey, 'Arn'] });
+    expect(decrypting).toEqual([true, true, true]);
+    expect(
+      keyPolicy.Statement.some(
+        (statement) =>
+          [statement.Action].flat().includes('kms:Decrypt') &&
+          JSON.stringify(statement.Condition ?? {}).includes('secretsmanager.'),
+      ),
+    ).toBe(true);
+  });
+
+  it('keeps its logical ID, its name, its generated value and RETAIN in production', () => {
+    // Why pinned: every kept opt-out is filed under the value of this secret, found only under it.
+    // A new logical ID or name makes CloudFormation replace the secret, and an edited
+    // generateSecretString makes it generate a new value: either way the functions read a new key,
+    // find no kept opt-out, and send to numbers that said STOP. If this fails, do not update the
+    // expectations: undo the change (a new key needs every kept item moved to it, which nothing does).
+    // Prepare
+    const production = buildHub({ ...ALL_CHANNELS_CONTEXT, helpdeskApi: 'true', production: 'true' });
+    const prefixed = buildHub({ ...ALL_CHANNELS_CONTEXT, namePrefix: 'acme' });
+    // Act
+    const id = logicalId(production.stack.storage.pseudonymKey);
+    const secret = production.template.findResources('AWS::SecretsManager::Secret')[id];
+    const prefixedSecret = prefixed.template.findResources('AWS::SecretsManager::Secret')[
+      logicalId(prefixed.stack.storage.pseudonymKey)
+    ];
+    // Assess
+    expect(id).toBe('StoragePseudonymKeyC76FDFA6');
+    expect(logicalId(prefixed.stack.storage.pseudonymKey)).toBe(id);
+    expect(secret?.Properties.Name).toBe('switchboard/pseudonym-key');
+    expect(prefixedSecret?.Properties.Name).toBe('acme/pseudonym-key');
+    for (const each of [secret, prefixedSecret])
+      expect(each?.Properties.GenerateSecretString).toEqual({
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+        PasswordLength: 64,
+      });
+    expect(secret?.DeletionPolicy).toBe('Retain');
+    expect(secret?.UpdateReplacePolicy).toBe('Retain');
   });
 });
