@@ -1,8 +1,14 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { conversationIdFor } from '#shared/contract/ids.ts';
-import { type Channel, type ChannelIdentity, ChannelSchema, type Contact } from '#shared/contract/index.ts';
+import { contactConversationId, conversationIdFor } from '#shared/contract/ids.ts';
+import {
+  type Channel,
+  type ChannelIdentity,
+  ChannelSchema,
+  type Contact,
+  type ConversationState,
+} from '#shared/contract/index.ts';
 import { contactIdFor, isPlaceholder, strongIdentifierOf } from '#shared/domain/contact-identity.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
@@ -525,3 +531,51 @@ export const findLinkedConversation = async (
   }
   return undefined;
 };
+
+/**
+ * The conversation ids made aliases of these conversations, and aliases of those, wherever they are
+ * filed. An alias sits in the gsi3 partition of the person whose identifier opened it, who need not
+ * be the person of the conversation it stands for (a BSUID alone joining the conversation of the
+ * customer's phone number is a person of its own), so a person's partition does not list it. Only
+ * WhatsApp conversations are linked (shared/recorder/record-event.ts), and an alias's id is the one
+ * the webhook derived from the primary identifier of the message that opened it, which the
+ * conversation that message joined learned: one consistent BatchGetItem of the ids each identifier
+ * of those conversations' contacts derives, keeping the items that are aliases of `reached` (a
+ * conversation of its own under another identifier stays: it is another person until a merge).
+ */
+export const conversationAliases = async (
+  context: TableContext,
+  conversations: readonly ConversationState[],
+  /** Every conversation id already reached (the conversations and the aliases the person's partition lists). */
+  reached: ReadonlySet<string>,
+): Promise<ItemKey[]> => {
+  const ids = new Set(reached);
+  const candidates = new Map<string, ItemKey>();
+  for (const state of conversations) {
+    if (state.channel !== 'whatsapp') continue;
+    for (const identity of state.contact.identities) {
+      const id = contactConversationId(state.channel, state.endpoint, identity);
+      if (!ids.has(id)) candidates.set(id, conversationKey(id));
+    }
+  }
+  const targets = new Map<string, string>();
+  for (const item of await batchGetItems(context, [...candidates.values()])) {
+    const parsed = AliasItemSchema.safeParse(item);
+    if (parsed.success) targets.set(conversationIdOfKey(keyOf(item)), parsed.data.aliasOf);
+  }
+  const aliases: ItemKey[] = [];
+  // An alias of an alias (two racing first messages met) follows the alias it points at.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [id, target] of targets) {
+      if (!ids.has(target)) continue;
+      ids.add(id);
+      targets.delete(id);
+      aliases.push(conversationKey(id));
+      grew = true;
+    }
+  }
+  return aliases;
+};
+
+const AliasItemSchema = z.looseObject({ aliasOf: z.string() });

@@ -5,8 +5,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
+import type { ConversationState } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { contactRecords, conversationFootprint, keyOf, moveContactPerson, queryAll } from './contacts.ts';
+import {
+  contactRecords,
+  conversationAliases,
+  conversationFootprint,
+  keyOf,
+  moveContactPerson,
+  queryAll,
+} from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
@@ -114,9 +122,20 @@ const personFootprint = async (
       else if (!people.includes(discardedIdOfMergeKey(key))) people.push(discardedIdOfMergeKey(key));
     }
   }
+  const conversations: ConversationState[] = [];
   for (const item of await batchGetItems(context, conversationKeys)) {
     const view = conversationViewOf(item);
-    if (view) contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
+    if (!view) continue;
+    contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
+    conversations.push(view.state);
+  }
+  // Their aliases filed under another person (the one whose identifier opened them) go with them.
+  const reached = new Set(
+    conversationKeys.flatMap((key) => (kindOfKey(key) === 'conversation' ? [conversationIdOfKey(key)] : [])),
+  );
+  for (const alias of await conversationAliases(context, conversations, reached)) {
+    add(alias);
+    conversationKeys.push(alias);
   }
   for (const contactKey of new Set([...contactKeys, ...listedContacts.keys()])) {
     const records = await contactRecords(context, contactKey);

@@ -61,7 +61,7 @@ export const ITEM_KINDS = {
     reach: 'conversations-by-contact',
     expires: false,
     description:
-      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue',
+      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue; or a WhatsApp alias (`aliasOf`, no state) under the person whose identifier opened it, reached also from the conversation it stands for (the id each identifier of its contact derives)',
   },
   message: {
     pk: 'MSG#<hubMessageId>',
