@@ -34,6 +34,7 @@ export const processSesReceipts = async (
       receivedAt: new Date(receipt.timestamp),
       envelopeRecipients: receipt.recipients,
       envelopeSender: receipt.source,
+      headerFrom: receipt.from,
       verdicts: receipt.verdicts,
       rawMimeKey: receipt.objectKey,
       replyTagKey: deps.replyTagKey,

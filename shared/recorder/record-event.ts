@@ -23,6 +23,7 @@ import type { RegisterWrite } from '#shared/store/registers.ts';
 import type { BatchReads } from './batch-reads.ts';
 import { consentLedgerEntryFor, registerWritesFor } from './register-writes.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
+import { unreadableEmailOf } from './unreadable-email.ts';
 
 export interface EventRecorderDeps {
   readonly store: RecorderStore;
@@ -405,7 +406,13 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention);
     if (writes) return recordRegisters(event, writes, publisher);
-    // Referrals, provider notices, unsupported items: nothing to keep, everything to pass on.
+    const unreadable = unreadableEmailOf(event);
+    if (unreadable) {
+      // Its raw object, which no message names, is filed under its sender: erasure finds it there.
+      await store.keepUnreadableEmail(unreadable);
+      await step('keep-unreadable-email', event);
+    }
+    // Referrals, provider notices, unsupported items: nothing else to keep, everything to pass on.
     await publisher.publish([event]);
     await step('publish', event);
   };

@@ -9,6 +9,7 @@ export const RECORDER_STEPS = [
   'alias-conversation',
   'index-contact',
   'record-consent',
+  'keep-unreadable-email',
   'save-conversation',
   'mark-counted',
   'write-register',

@@ -78,8 +78,9 @@ interface ListedElsewhere {
 
 /**
  * Every key of a person, and their channel contacts' keys; empty when the hub has no conversation
- * with them. The person's gsi3 partition lists their conversations, their channel contacts and the
- * people merged into them, whose partitions are walked in turn (a conversation recorded while a
+ * with them. The person's gsi3 partition lists their conversations, their channel contacts, the
+ * e-mails the hub could not read from their address (unreadable-emails.ts) and the people merged
+ * into them, whose partitions are walked in turn (a conversation recorded while a
  * merge moved it may still sit there), and whose merge items go too. Each conversation found brings
  * its messages (conversationFootprint), whoever its contact is: one known only by a placeholder is
  * a person per conversation, not found again from the contact. Each channel contact brings its own
@@ -116,6 +117,8 @@ const personFootprint = async (
         continue;
       }
       add(key);
+      // An e-mail the hub could not read, filed under the person of its sender (its raw object goes with it).
+      if (kind === 'unreadableEmail') continue;
       // The record of an undone merge names this person; the other one is a person of their own.
       if (String(item.gsi3sk).startsWith(PERSON_UNMERGED_PREFIX)) continue;
       if (kind !== 'personMerge') conversationKeys.push(key);
@@ -325,7 +328,10 @@ export interface ErasureReport {
   readonly alreadyErased: boolean;
 }
 
-/** The messages' partitions (records, states, sends, attachments' claims, uploads) and the consent ledger. */
+/**
+ * The messages' partitions (records, states, sends, attachments' claims, uploads), the consent ledger
+ * and the e-mails the hub could not read (each names its raw object, deleted before any item goes).
+ */
 const MESSAGE_ORDER = 0;
 /** What an erasure is found from again starts here: it is told before these go. */
 const CONTACT_ORDER = 3;
@@ -338,6 +344,7 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   mediaFetch: MESSAGE_ORDER,
   whatsappUpload: MESSAGE_ORDER,
   consentChange: MESSAGE_ORDER,
+  unreadableEmail: MESSAGE_ORDER,
   conversation: 1,
   identity: 2,
   contact: CONTACT_ORDER,

@@ -131,6 +131,16 @@ export const ITEM_KINDS = {
     description:
       "one change of a contact's consent on a scope (the ledger's history; the registers keep the latest): what, by which source and trigger, when, with the helpdesk's evidence",
   },
+  unreadableEmail: {
+    pk: 'CONTACT#<channel>#<type:value>',
+    sk: 'UNREADABLE#<sha256 of the raw object key>',
+    indexes: ['gsi3'],
+    personalData: true,
+    reach: 'contact-partition',
+    expires: true,
+    description:
+      "an e-mail the hub could not read (kept as `provider.unsupported`) whose sender it still knew: the payload object of its raw MIME (`rawMimeKey`, deleted with it by erasure), the refusal's providerType and when; in the sender's contact partition and listed in gsi3 under the person of that address (`UNREADABLE#<hash>`), so erasure finds it even with no contact item; expires with the message retention, as a message naming its raw object",
+  },
   identityClaim: {
     pk: 'IDENT#<type:value>',
     sk: 'CLAIM#<sha256 of channel and business endpoint>',
@@ -242,7 +252,9 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
         ? 'contact'
         : key.sk.startsWith(CONSENT_CHANGE_PREFIX)
           ? 'consentChange'
-          : undefined;
+          : key.sk.startsWith(UNREADABLE_EMAIL_PREFIX)
+            ? 'unreadableEmail'
+            : undefined;
     case 'PERSON#':
       return key.sk === 'MERGED'
         ? 'personMerge'
@@ -513,6 +525,30 @@ export const consentChangeKey = (contactKey: string, scope: string, eventId: str
 /** Every ledger entry's sort key starts with this; with a scope, every entry of that scope's. */
 export const consentChangePrefix = (scope?: string): string =>
   scope === undefined ? CONSENT_CHANGE_PREFIX : `${CONSENT_CHANGE_PREFIX}${scope}#`;
+
+const UNREADABLE_EMAIL_PREFIX = 'UNREADABLE#';
+
+const unreadableEmailRef = (rawMimeKey: string): string =>
+  `${UNREADABLE_EMAIL_PREFIX}${createHash('sha256').update(rawMimeKey, 'utf8').digest('hex')}`;
+
+/**
+ * An e-mail the hub could not read, in its sender's contact partition (reached, exported and erased
+ * with the contact), one per raw object (the object's key hashed: any key fits).
+ */
+export const unreadableEmailKey = (contactKey: string, rawMimeKey: string): ItemKey => ({
+  pk: contactItemKey(contactKey).pk,
+  sk: unreadableEmailRef(rawMimeKey),
+});
+
+/**
+ * gsi3 of an unreadable e-mail: under the person of its sender's address as derived (never
+ * resolved through a merge: erasing the person it was merged into walks that person's partition too,
+ * and an unmerge leaves it where it belongs), so erasure finds it where the hub has no contact item.
+ */
+export const unreadableEmailIndexKeys = (contactId: string, rawMimeKey: string) => ({
+  gsi3pk: contactsConversationsPartition(contactId),
+  gsi3sk: unreadableEmailRef(rawMimeKey),
+});
 
 // ---- kept opt-outs ----------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord } from './sends.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext } from './table.ts';
+import { keepUnreadableEmail, type UnreadableEmail } from './unreadable-emails.ts';
 
 /** A batch's done-markers and conversations, read at once; every id asked is answered. */
 export interface RecorderBatchRead {
@@ -78,6 +79,8 @@ export interface RecorderStore {
   wasErasedWith(contactKey: string, eventId: string): Promise<boolean>;
   /** Idempotent: the change's entry in the contact's consent ledger. */
   recordConsentChange(contactKey: string, entry: ConsentLedgerEntry): Promise<void>;
+  /** Idempotent: an e-mail the hub could not read, under its sender (shared/store/unreadable-emails.ts). */
+  keepUnreadableEmail(email: UnreadableEmail): Promise<void>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
   /** The message counted in its conversation, its done-marker not written yet (shared/store/messages.ts). */
@@ -118,6 +121,7 @@ export const createRecorderStore = (
     resolvePerson: (contactId) => resolvePerson(context, contactId),
     wasErasedWith: (contactKey, eventId) => wasErasedWith(context, pseudonymKey, contactKey, eventId),
     recordConsentChange: (contactKey, entry) => recordConsentChange(context, contactKey, entry),
+    keepUnreadableEmail: (email) => keepUnreadableEmail(context, email, retentionSeconds),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     putCountedMarker: (event) => putCountedMarker(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),

@@ -15,7 +15,7 @@ const sesEvent = JSON.parse(readFileSync(join(EVENTS_DIR, 'email/ses-receipt-eve
 const plainText = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'));
 
 describe('SES receipt-rule Lambda event', () => {
-  it('yields the message id, S3 key, recipients and verdicts', () => {
+  it('yields the message id, S3 key, recipients, From header and verdicts', () => {
     // Act
     const receipts = parseSesReceiptEvent(sesEvent);
     // Assess
@@ -25,6 +25,7 @@ describe('SES receipt-rule Lambda event', () => {
         objectKey: 'ses-inbound/k7q2m9d3v1c8e0r4t6y5u2i9o1p3a7s0d5f8g2h4',
         recipients: ['support@switchboard.example'],
         source: 'maria.keller@customer.example',
+        from: 'Maria Keller <maria.keller@customer.example>',
         verdicts: { spf: 'PASS', dkim: 'GRAY', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' },
         timestamp: '2026-11-21T08:14:05.123Z',
       },

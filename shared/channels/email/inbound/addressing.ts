@@ -1,4 +1,4 @@
-import type { Address, Email } from 'postal-mime';
+import { type Address, addressParser, type Email } from 'postal-mime';
 import type { EmailAddress } from '#shared/contract/types.ts';
 import { conversationOfReplyTag, isConversationTag } from '../reply-address.ts';
 
@@ -105,4 +105,41 @@ export const identifyParties = (
     contact: sender,
     taggedConversationId,
   };
+};
+
+/**
+ * Longest From header read apart from the MIME: the transport hands it over already unfolded, and
+ * within this the address parser's work (its encoded words included) stays a few microseconds.
+ */
+const MAX_TRANSPORT_FROM_LENGTH = 2_000;
+
+/** The first mailbox of a From header the transport read; undefined when it names none or is too long. */
+const firstAddressOf = (header: string | undefined): string | undefined => {
+  if (header === undefined || header.length > MAX_TRANSPORT_FROM_LENGTH) return undefined;
+  try {
+    return mailboxesOf(addressParser(header))[0]?.address;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Who sent an e-mail the hub cannot read, as far as it still knows without reading it: the From
+ * address the parse found (`parsedFrom`, for a mail it parsed but could place nowhere), else the
+ * transport's From header, else the envelope sender; as identifyParties takes the sender of a
+ * readable one; lower-cased, as a message's contact is. Undefined when none is an address, or when it is one of the business's own
+ * addresses (a copy of the business's mail: its customer is a recipient the hub did not read).
+ */
+export const knownSenderOf = (
+  parsedFrom: string | undefined,
+  headerFrom: string | undefined,
+  envelopeSender: string | undefined,
+  envelopeRecipients: readonly string[],
+): string | undefined => {
+  const sender = [parsedFrom, firstAddressOf(headerFrom), envelopeSender]
+    .map((address) => (address === undefined ? undefined : normalizeAddress(address)))
+    .find((address) => address?.includes('@'));
+  if (sender === undefined) return undefined;
+  const business = new Set(envelopeRecipients.map(withoutConversationTag));
+  return business.has(withoutConversationTag(sender)) ? undefined : sender;
 };

@@ -7,6 +7,11 @@ export interface InboundEmailContext {
   readonly envelopeRecipients: readonly string[];
   /** SMTP MAIL FROM; the contact's address only when the message names no sender at all. */
   readonly envelopeSender?: string | undefined;
+  /**
+   * The From header as the transport read it apart from the MIME (the SES receipt's
+   * `commonHeaders.from`, Mailgun's `from` field): who sent mail the hub cannot read itself.
+   */
+  readonly headerFrom?: string | undefined;
   /** Spam, virus and authentication verdicts of the receiving service. */
   readonly verdicts?: Readonly<Record<string, string>> | undefined;
   /** Where the raw MIME already is (the SES S3 object key, or the blob the Mailgun handler stores). */

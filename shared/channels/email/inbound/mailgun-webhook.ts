@@ -103,6 +103,7 @@ export const handleMailgunWebhook = async (
       .map((address) => address.trim())
       .filter(Boolean),
     envelopeSender: sender,
+    headerFrom: fieldText(fields, 'from'),
     rawMimeKey,
     replyTagKey: deps.secrets.email.replyTagKey,
   });

@@ -254,7 +254,13 @@ const buildMessageEvent = (
     context.replyTagKey,
   );
   if (parties === undefined) {
-    return unsupportedEmail(rawMime, context, 'email.without_parties', { messageIdHeader: messageId });
+    return unsupportedEmail(
+      rawMime,
+      context,
+      'email.without_parties',
+      { messageIdHeader: messageId },
+      mailboxesOf(message.from)[0]?.address,
+    );
   }
 
   const thread = threadOf(message, messageId);

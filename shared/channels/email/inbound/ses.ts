@@ -12,6 +12,8 @@ export interface SesReceipt {
   readonly recipients: string[];
   /** The envelope sender (MAIL FROM). */
   readonly source: string;
+  /** The first From header as SES read it (`mail.commonHeaders.from`), when it reports one. */
+  readonly from?: string;
   readonly verdicts: { spf: string; dkim: string; dmarc: string; spam: string; virus: string };
   /** When SES received the message (ISO 8601). */
   readonly timestamp: string;
@@ -49,6 +51,7 @@ const SesRecordSchema = lazily(() =>
         source: v.string(),
         messageId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,200}$/, 'not an SES message id')),
         destination: v.array(v.string()),
+        commonHeaders: v.optional(looseObject({ from: v.optional(v.array(v.string())) })),
       }),
       receipt: looseObject({
         timestamp: DateTimeSchema(),
@@ -78,6 +81,7 @@ export const parseSesReceiptEvent = (event: unknown): SesReceipt[] =>
     objectKey: `${PAYLOAD_BUCKET.prefixes.sesInbound}${mail.messageId}`,
     recipients: receipt.recipients,
     source: mail.source,
+    ...(mail.commonHeaders?.from?.[0] !== undefined ? { from: mail.commonHeaders.from[0] } : {}),
     verdicts: {
       spf: receipt.spfVerdict.status,
       dkim: receipt.dkimVerdict.status,

@@ -1,0 +1,293 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
+import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { InMemoryReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
+import { parseSesReceiptEvent } from '#shared/channels/email/inbound/ses.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { processSesReceipts } from '#shared/intake/process-ses-email.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
+import { kindOfKey } from '#shared/store/keys.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { EVENTS_DIR } from '#tests/support/golden.ts';
+import { FIXTURE_RECEIVED_AT, webhookRequest } from '#tests/support/requests.ts';
+
+/*
+ * E-mail the hub cannot read becomes a `provider.unsupported` event naming its raw object, which no
+ * message record names. Where the hub still knows the sender (SES's commonHeaders.from, Mailgun's
+ * `from` field, the From a parse found, the envelope sender), the recorder files the object under
+ * them, and erasing them deletes it (until 2026-12-03 it stayed until the bucket's lifecycle took
+ * it, found by a review). Mail from nobody the hub knows stays as it was.
+ */
+const sesFixture = JSON.parse(
+  readFileSync(join(EVENTS_DIR, 'email/ses-receipt-event.envelope.json'), 'utf8'),
+) as { Records: [{ ses: { mail: Record<string, unknown> } }] };
+/** More lines than the hub parses (MAX_LINES): kept as `provider.unsupported`, `email.too_many_lines`. */
+const unreadable = (marker: string) => Buffer.from(`Subject: ${marker}\r\n\r\n${'\n'.repeat(200_001)}`);
+/** Senders at domains of their own (an address at a reserved domain is a placeholder: nobody to erase). */
+const MARIA = 'maria.keller@keller-family.eu';
+const readable = Buffer.from(
+  [
+    `From: Maria Keller <${MARIA}>`,
+    'To: support@switchboard.example',
+    'Subject: canary-unreadable-Rd5',
+    'Message-ID: <readable-1@keller-family.eu>',
+    '',
+    'canary-unreadable-Rd5 hello',
+    '',
+  ].join('\r\n'),
+);
+
+const personOf = (address: string): string =>
+  contactIdFor('email', { identities: [{ type: 'email', value: address }] }, '');
+
+/** The SES fixture's receipt for another message id, From header and envelope sender. */
+const sesReceipt = (messageId: string, from: string | undefined, source: string) => {
+  const event = structuredClone(sesFixture);
+  const mail = event.Records[0].ses.mail;
+  mail.messageId = messageId;
+  mail.source = source;
+  mail.commonHeaders = from === undefined ? {} : { from: [from] };
+  return parseSesReceiptEvent(event);
+};
+
+const mailgunPost = (fields: [string, string | Buffer][], token: string) => {
+  const timestamp = String(Math.floor(FIXTURE_RECEIVED_AT.getTime() / 1000));
+  const boundary = 'mg-unreadable';
+  const all: [string, string | Buffer][] = [
+    ['timestamp', timestamp],
+    ['token', token],
+    ['signature', signMailgun(LOCAL_DEV_SECRETS.mailgun.signingKey, timestamp, token)],
+    ...fields,
+  ];
+  return webhookRequest({
+    path: '/webhooks/email/mailgun',
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    body: Buffer.concat([
+      ...all.flatMap(([name, value]) => [
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`),
+        Buffer.from(value),
+        Buffer.from('\r\n'),
+      ]),
+      Buffer.from(`--${boundary}--\r\n`),
+    ]),
+  });
+};
+
+describe('erasure reaches the raw object of e-mail the hub could not read', () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  let recorder: RecorderService;
+  let payloads: S3BlobStore;
+  const logLines: string[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => void logLines.push(line) });
+  /** Every DynamoDB action sent, by whom, to hold against their IAM grants. */
+  const calls = { recorder: new Set<string>(), erasure: new Set<string>(), test: new Set<string>() };
+  let caller: keyof typeof calls = 'recorder';
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    emulators.clients.dynamodb.middlewareStack.add(
+      (next, handlerContext) => async (args) => {
+        calls[caller].add(`dynamodb:${String(handlerContext.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordTableCalls' },
+    );
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date(),
+    };
+    recorder = createRecorderService({
+      store: createRecorderStore(context, localPseudonymKey),
+      publisher: { publish: async () => undefined },
+      clock: () => new Date(),
+      logger,
+    });
+    payloads = new S3BlobStore(emulators.clients.s3, PAYLOAD_BUCKET.name);
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  const record = async (events: readonly HubEvent[]) => {
+    caller = 'recorder';
+    for (const event of events) await recorder.recordEvent(event);
+  };
+  const erase = async (contactId: string) => {
+    caller = 'erasure';
+    return erasePerson(
+      {
+        pseudonymKey: localPseudonymKey,
+        table: context,
+        deleteObjects: async (keys) => {
+          if (keys.length === 0) return;
+          await emulators.clients.s3.send(
+            new DeleteObjectsCommand({
+              Bucket: PAYLOAD_BUCKET.name,
+              Delete: { Objects: keys.map((Key) => ({ Key })) },
+            }),
+          );
+        },
+      },
+      contactId,
+    );
+  };
+  const bucketKeys = async () =>
+    (
+      (await emulators.clients.s3.send(new ListObjectsV2Command({ Bucket: PAYLOAD_BUCKET.name }))).Contents ??
+      []
+    ).map((object) => object.Key);
+  const tableText = async () => {
+    caller = 'test';
+    return JSON.stringify(
+      ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? []).map(
+        (raw) => unmarshall(raw),
+      ),
+      (_key, value) => (value instanceof Set ? [...value] : value),
+    );
+  };
+
+  it('SES: the sender its receipt names (commonHeaders.from) is erased with the raw object; mail from nobody stays', async () => {
+    // Prepare: an unreadable mail from Jane (From header; the envelope sender is a bounce address
+    // of her provider), and one with neither a From header nor an envelope sender (a bounce).
+    const sender = 'jane.roe@roe-mail.eu';
+    const known = sesReceipt('ses-unreadable-1', 'Jane Roe <Jane.Roe@Roe-Mail.eu>', 'bounces@mailer.example');
+    const nobody = sesReceipt('ses-unreadable-2', undefined, '');
+    const queued: HubEvent[] = [];
+    for (const [receipt, marker] of [
+      [known, 'canary-unreadable-Jr1'],
+      [nobody, 'canary-unreadable-Nb2'],
+    ] as const) {
+      const [first] = receipt;
+      if (!first) throw new Error('no receipt');
+      await payloads.put({ key: first.objectKey, contentType: 'message/rfc822', bytes: unreadable(marker) });
+    }
+    await processSesReceipts([...known, ...nobody], {
+      payloads,
+      publisher: { publish: async (events) => void queued.push(...events) },
+      logger,
+      normalize: normalizeInboundEmail,
+      replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
+    });
+    await record(queued);
+    // Act
+    const exported = await exportPerson(context, personOf(sender));
+    const report = await erase(personOf(sender));
+    const objects = await bucketKeys();
+    const table = await tableText();
+    // Assess
+    expect(queued.map((event) => event.type)).toEqual([
+      'switchboard.provider.unsupported',
+      'switchboard.provider.unsupported',
+    ]);
+    expect(queued[0]?.data).toMatchObject({ contact: { identities: [{ type: 'email', value: sender }] } });
+    expect(queued[1]?.data).not.toHaveProperty('contact');
+    expect(exported?.objects).toEqual(['ses-inbound/ses-unreadable-1']);
+    expect(exported?.items.map((entry) => entry.kind)).toEqual(['unreadableEmail']);
+    expect(report).toMatchObject({ itemsDeleted: 1, objectsDeleted: 1 });
+    expect(objects).not.toContain('ses-inbound/ses-unreadable-1');
+    // Nobody to erase it for: it goes with the bucket's lifecycle, as before.
+    expect(objects).toContain('ses-inbound/ses-unreadable-2');
+    expect(table).not.toContain(sender);
+    expect(table).not.toContain('ses-unreadable-1');
+  });
+
+  it("Mailgun: the `from` field's sender, who also wrote a readable mail, is erased with both raw objects", async () => {
+    // Prepare: a readable mail and an unreadable one from Maria, each posted with its raw MIME.
+    const fields = (mime: Buffer, from: string): [string, string | Buffer][] => [
+      ['recipient', 'support@switchboard.example'],
+      ['sender', 'bounce-7@mailer.example'],
+      ['from', from],
+      ['body-mime', mime],
+    ];
+    const queued: HubEvent[] = [];
+    const rawKeys: string[] = [];
+    for (const [request, token] of [
+      [fields(readable, `Maria Keller <${MARIA}>`), 'token-unreadable-readable-0001'],
+      [
+        fields(unreadable('canary-unreadable-Mk3'), `"Keller, Maria" <Maria.Keller@Keller-Family.eu>`),
+        'token-unreadable-0002',
+      ],
+    ] as const) {
+      const outcome = await handleMailgunWebhook(mailgunPost([...request], token), {
+        secrets: LOCAL_DEV_SECRETS,
+        replayGuard: new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime()),
+      });
+      if (outcome.kind !== 'accept') throw new Error('not accepted');
+      for (const blob of outcome.blobs) await payloads.put(blob);
+      rawKeys.push(outcome.blobs[0]?.key ?? '');
+      queued.push(...outcome.events);
+    }
+    await record(queued);
+    const unsupported = queued.find((event) => event.type === 'switchboard.provider.unsupported');
+    // Act
+    const report = await erase(personOf(MARIA));
+    const objects = await bucketKeys();
+    const table = await tableText();
+    // Assess
+    expect(unsupported?.data).toMatchObject({ contact: { identities: [{ type: 'email', value: MARIA }] } });
+    expect(rawKeys.every((key) => key.startsWith(PAYLOAD_BUCKET.prefixes.rawEmail))).toBe(true);
+    for (const key of rawKeys) expect(objects).not.toContain(key);
+    expect(report?.objectsDeleted).toBe(2);
+    expect(table).not.toContain(MARIA);
+    expect(table).not.toContain(rawKeys[1]);
+  });
+
+  it('a mail the hub parsed but could place nowhere (no business recipient) is filed under its From', async () => {
+    // Prepare: no envelope recipient and no To or Cc: `email.without_parties`.
+    const sender = 'lone.sender@lone-mail.eu';
+    const mime = Buffer.from(
+      `From: Lone <${sender}>\r\nSubject: canary-unreadable-Ls4\r\nMessage-ID: <lone-1@lone-mail.eu>\r\n\r\nhello\r\n`,
+    );
+    const { events, blobs } = await normalizeInboundEmail(mime, {
+      provider: 'ses',
+      receivedAt: FIXTURE_RECEIVED_AT,
+      envelopeRecipients: [],
+      envelopeSender: '',
+      rawMimeKey: 'ses-inbound/ses-unreadable-3',
+    });
+    await payloads.put({ key: 'ses-inbound/ses-unreadable-3', contentType: 'message/rfc822', bytes: mime });
+    await record(events);
+    // Act
+    await erase(personOf(sender));
+    // Assess
+    expect(blobs).toEqual([]);
+    expect(events[0]?.data).toMatchObject({
+      providerType: 'email.without_parties',
+      contact: { identities: [{ type: 'email', value: sender }] },
+    });
+    expect(await bucketKeys()).not.toContain('ses-inbound/ses-unreadable-3');
+    expect(await tableText()).not.toContain(sender);
+  });
+
+  it('writes and erases within the IAM grants, and logs no address', () => {
+    // Assess (after the scenarios above)
+    expect(calls.recorder).toContain('dynamodb:PutItem');
+    for (const action of calls.recorder)
+      expect(RECORDER_TABLE_ACTIONS as readonly string[]).toContain(action);
+    for (const action of calls.erasure)
+      expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(action);
+    const logs = logLines.join('\n').toLowerCase();
+    for (const address of ['jane.roe@', 'maria.keller@', 'lone.sender@', 'canary-unreadable'])
+      expect(logs).not.toContain(address);
+    expect(kindOfKey({ pk: 'CONTACT#email#email:a@b.example', sk: 'UNREADABLE#00' })).toBe('unreadableEmail');
+  });
+});
