@@ -6,7 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
-import { SUPPRESSION_PARTITION_PREFIX } from '#shared/store/keys.ts';
+import { CONTACT_PARTITION_PREFIX, SUPPRESSION_PARTITION_PREFIX } from '#shared/store/keys.ts';
 
 /**
  * Narrow grants. The CDK's `grant*` helpers add actions a function never calls (GetQueueUrl,
@@ -169,6 +169,15 @@ export const grantKeptOptOutDeletes = (
 ): void =>
   grantTableItems(grantee, table, ['dynamodb:DeleteItem'], key, {
     leadingKeyPrefixes: [SUPPRESSION_PARTITION_PREFIX],
+  });
+
+/**
+ * Queries of channel contacts' partitions only (`CONTACT#…`): a consent register an old HELP wrote is
+ * read through the contact's ledger (shared/store/contacts.ts, withoutLegacyHelp).
+ */
+export const grantContactQuery = (grantee: iam.IGrantable, table: dynamodb.ITable, key?: kms.IKey): void =>
+  grantTableItems(grantee, table, ['dynamodb:Query'], key, {
+    leadingKeyPrefixes: [CONTACT_PARTITION_PREFIX],
   });
 
 /** Queries of one index of the table (no Scan, no other index). */

@@ -6,6 +6,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import {
+  grantContactQuery,
   grantGetPayloads,
   grantIndexQuery,
   grantKeptOptOutDeletes,
@@ -19,7 +20,8 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the sender sends to the table itself (gsi2 is granted apart): items read and written, and
+ * What the sender sends to the table itself (gsi2 and the Query of a contact's ledger are granted
+ * apart: grantIndexQuery, grantContactQuery): items read and written, and
  * one BatchGetItem of a contact's consent with its kept opt-outs (and a DeleteItem of a legacy one
  * it moves, granted apart: grantKeptOptOutDeletes). tests/bench/outbound-send-counts.test.ts
  * checks a send's calls against it.
@@ -145,6 +147,8 @@ export class Sender extends Construct {
     // a legacy kept opt-out once moved to the keyed key.
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
     grantKeptOptOutDeletes(this.function, storage.table, storage.dataKey);
+    // A contact's consent ledger, read only where a consent register holds a HELP an older version wrote.
+    grantContactQuery(this.function, storage.table, storage.dataKey);
 
     if (props.sesSendingDomain && this.configurationSet) {
       const stack = Stack.of(this);

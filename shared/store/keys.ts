@@ -483,8 +483,11 @@ export const contactKeyFor = (channel: Channel, contact: Contact): string => {
   return contactKeyOf(channel, primary);
 };
 
+/** Every channel contact's partition key starts with this (its item, its consent ledger). */
+export const CONTACT_PARTITION_PREFIX = 'CONTACT#';
+
 export const contactItemKey = (contactKey: string): ItemKey => ({
-  pk: `CONTACT#${contactKey}`,
+  pk: `${CONTACT_PARTITION_PREFIX}${contactKey}`,
   sk: 'CONTACT',
 });
 

@@ -8,6 +8,7 @@ import {
   logicalId,
   resourcesFor,
   roleIdOf,
+  statementsOfRole,
 } from './support.ts';
 
 // Prepare (once per file): every channel with SES sending, and the default (no SES).
@@ -53,11 +54,15 @@ describe('Sender', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(resourcesFor(template, roleId, 'dynamodb:UpdateItem')).toEqual([arnOf(stack.storage.table)]);
-    expect(resourcesFor(template, roleId, 'dynamodb:Query')).toEqual([
-      JSON.stringify({
-        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, '/index/gsi2']],
-      }),
-    ]);
+    // gsi2, and channel contacts' partitions on the table (see below).
+    expect(resourcesFor(template, roleId, 'dynamodb:Query').sort()).toEqual(
+      [
+        arnOf(stack.storage.table),
+        JSON.stringify({
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, '/index/gsi2']],
+        }),
+      ].sort(),
+    );
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.deadLetterQueue)].sort(),
     );
@@ -89,6 +94,19 @@ describe('Sender', () => {
     expect(objectsRead).toContain('/media/outbound/*');
     expect(objectsRead).toContain('/attachments/*');
     expect(objectsRead).not.toContain('/bodies/');
+  });
+
+  it("lets the sender query channel contacts' partitions (an old HELP's ledger) on the table and nothing else", () => {
+    // Act
+    const queries = statementsOfRole(all.template, roleIdOf(all.stack.sender.function)).filter(
+      (statement) =>
+        [statement.Action].flat().includes('dynamodb:Query') &&
+        !JSON.stringify(statement.Resource).includes('/index/'),
+    );
+    // Assess
+    expect(queries.map((statement) => [statement.Action, statement.Condition])).toEqual([
+      ['dynamodb:Query', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONTACT#*'] } }],
+    ]);
   });
 
   it('has no SES permission, configuration set or delivery events without an SES domain', () => {
