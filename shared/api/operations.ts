@@ -267,7 +267,7 @@ export const API_ROUTES = [
     maxBody: 0,
     summary: "A person's consent ledger (every change, newest first)",
     description:
-      'Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 1,000 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one.',
+      'Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 500 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one.',
     pathParams: ContactPath,
     query: ConsentHistoryQuerySchema,
     success: { status: 200, description: 'The ledger.', schema: ConsentHistorySchema },

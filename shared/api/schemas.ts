@@ -70,8 +70,8 @@ export const ContactConversationsQuerySchema = ListConversationsQuerySchema.pick
   cursor: true,
 });
 
-/** A consent ledger's page: the most a page holds keeps the answer far below Lambda's 6 MB response limit. */
-export const CONSENT_PAGE_MAX = 1000;
+/** A consent ledger's page: 500 entries of the longest evidence (1,000 characters, each escaped to 6 bytes of JSON at worst) stay near 3 MB, half of Lambda's 6 MB response limit. */
+export const CONSENT_PAGE_MAX = 500;
 
 export const ConsentHistoryQuerySchema = z.strictObject({
   limit: integerParam(CONSENT_PAGE_MAX)

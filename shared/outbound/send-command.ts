@@ -299,8 +299,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     readonly ending?: Omit<SendFailure, 'decidedAt'>;
   }
   const unsettled = new Map<string, Unsettled>();
-  /** Far more than one environment's batches leave; the oldest goes first. */
-  const MAX_UNSETTLED = 1_000;
+  /**
+   * Far more than one environment's batches leave (each kept write holds its command until written);
+   * the oldest goes first.
+   */
+  const MAX_UNSETTLED = 100;
   const keepUnsettled = (key: string, entry: Unsettled, error: unknown) => {
     unsettled.delete(key);
     unsettled.set(key, entry);
@@ -941,6 +944,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       let outcome: SendOutcome;
       let attemptAt = iso();
+      // Whether this delivery noted an attempt of this message: only then is a kept answer (see
+      // keepUnsettled) tied to a note it can remove; a refusal while staging noted nothing.
+      let attemptNoted = noted;
       if (noted) {
         // A one-message command: the checks and the endpoint's turn came before the claim, which
         // noted this attempt.
@@ -1009,6 +1015,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           requireTimeLeft(remainingMs);
           attemptAt = iso();
           await startAttempt(record.hubMessageId, index, attemptAt, delivery);
+          attemptNoted = true;
           await step('start-attempt', record.hubMessageId);
           outcome = await sender.send(staged.message, contextFor(record, command, index, policy));
           await step('provider-call', record.hubMessageId);
@@ -1043,7 +1050,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             return failAt(
               index,
               { reason: outcome.reason, retryable: false, errors: [outcome.error] },
-              'answer',
+              attemptNoted ? 'answer' : undefined,
             );
           const waitingSince = record.waitingSince ?? iso();
           const retry = nextTry(command, record, waitingSince, outcome);
@@ -1073,6 +1080,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             } catch (error) {
               // Another delivery noted its own attempt meanwhile: its call may be under way, its note stays.
               if (!(error instanceof SendRaceError)) {
+                // Nothing noted (refused while staging): nothing to keep, the delivery fails as any other.
+                if (!attemptNoted) throw error;
                 // Still refused: this environment writes it before its next command. The command
                 // comes back after its backoff as if it had been written; a redelivery here finds it
                 // released, one elsewhere finds the note and waits on it (never a second call).
@@ -1093,7 +1102,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               retry.afterMs,
             );
           }
-          return failAt(index, givenUp, 'answer');
+          return failAt(index, givenUp, attemptNoted ? 'answer' : undefined);
         }
         case 'credentials': {
           logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
@@ -1112,15 +1121,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             } catch (error) {
               // Still refused: the command still ends as refused, and this environment writes the
               // pause before its next command (meanwhile another may call and pause it itself).
+              // Written late, it never pauses past its own end (an operator may have fixed it since).
               keepUnsettled(
                 `pause ${sendingEndpointKey(ref.provider, ref.endpoint)}`,
-                { write: pause },
+                { write: async () => (now() < until ? pause() : undefined) },
                 error,
               );
             }
           }
           deps.onPause?.({ channel: plan.channel, provider: plan.provider });
-          return failAt(index, { reason: 'credentials', retryable: true, errors: [outcome.error] }, 'answer');
+          return failAt(
+            index,
+            { reason: 'credentials', retryable: true, errors: [outcome.error] },
+            attemptNoted ? 'answer' : undefined,
+          );
         }
       }
     }

@@ -340,7 +340,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     await recorder.recordEvent(messageEvent('api-ledger-other', 'ledger2', minute(1)));
     const otherPath = `/v1/contacts/${contactIdFor(other.channel, other.contact, other.conversationId)}/consent`;
     const foreign = await request('GET', otherPath, { query: { cursor: String(bodyOf(first).nextCursor) } });
-    const tooMany = await request('GET', path, { query: { limit: '1001' } });
+    const tooMany = await request('GET', path, { query: { limit: '501' } });
     // Assess
     expect([evidence(first), evidence(second), evidence(third)]).toEqual([
       ['change 5', 'change 4'],

@@ -169,7 +169,7 @@ export interface paths {
         };
         /**
          * A person's consent ledger (every change, newest first)
-         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 1,000 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one.
+         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 500 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one.
          */
         get: operations["consentHistory"];
         put?: never;
@@ -1866,7 +1866,7 @@ export interface operations {
     consentHistory: {
         parameters: {
             query?: {
-                /** @description Page size (default and most: 1000 changes). */
+                /** @description Page size (default and most: 500 changes). */
                 limit?: number;
                 cursor?: string;
             };
