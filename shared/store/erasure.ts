@@ -18,6 +18,7 @@ import {
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
+  consentChangePrefix,
   contactItemKey,
   contactKeyFor,
   contactKeyOfItem,
@@ -38,7 +39,7 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
-import { CONTACT_REGISTERS } from './registers.ts';
+import { CONTACT_REGISTERS, StoredRegisterSchema, timeOrder } from './registers.ts';
 import {
   erasureKeeps,
   keepSuppression,
@@ -46,6 +47,42 @@ import {
   readKeptSuppressions,
 } from './suppressions.ts';
 import { batchGetItems, type TableContext } from './table.ts';
+
+/**
+ * A contact item as an erasure keeps its consent: a register a HELP overwrote before HELP had its
+ * own (registers.ts) stands for the scope's latest other change among the contact's ledger entries
+ * (`items`, which the erasure read to delete them), as the sender reads it (contacts.ts), or for
+ * none; so a STOP followed by such a HELP is still kept.
+ */
+const withoutLegacyHelpRegisters = (
+  contact: Record<string, unknown> | undefined,
+  items: readonly Record<string, unknown>[],
+): Record<string, unknown> | undefined => {
+  if (!contact) return contact;
+  const resolved: Record<string, unknown> = { ...contact };
+  for (const name of Object.keys(CONTACT_REGISTERS)) {
+    const stored = StoredRegisterSchema.safeParse(contact[name]);
+    if (!stored.success || !stored.data.value.includes('"help_requested"')) continue;
+    const prefix = consentChangePrefix(name.replace(/Consent$/, ''));
+    let latest: { consent: string; trigger: unknown; at: string; eventId: string } | undefined;
+    for (const entry of items) {
+      const { consent, trigger, at, eventId } = entry;
+      if (entry.pk !== contact.pk || typeof entry.sk !== 'string' || !entry.sk.startsWith(prefix)) continue;
+      if (typeof consent !== 'string' || consent === 'help_requested') continue;
+      if (typeof at !== 'string' || typeof eventId !== 'string') continue;
+      if (!latest || at > latest.at || (at === latest.at && eventId > latest.eventId))
+        latest = { consent, trigger: trigger ?? null, at, eventId };
+    }
+    if (!latest) delete resolved[name];
+    else
+      resolved[name] = {
+        order: timeOrder(latest.at, undefined, latest.eventId),
+        eventId: latest.eventId,
+        value: JSON.stringify({ consent: latest.consent, trigger: latest.trigger, at: latest.at }),
+      };
+  }
+  return resolved;
+};
 
 /*
  * Right of access and right to erasure, for one person (`contactId`): everything the hub holds
@@ -404,7 +441,7 @@ export const erasePerson = async (
       pseudonymKey,
       contactKey,
       keptRead.kept(contactKey),
-      (kept) => erasureKeeps(contact, kept),
+      (kept) => erasureKeeps(withoutLegacyHelpRegisters(contact, items), kept),
     );
     if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;
   }

@@ -151,9 +151,15 @@ describe('consent ledger', () => {
     // Act
     const stoppedConsent = await readContactConsent(context, localPseudonymKey, stoppedKey);
     const helpOnlyConsent = await readContactConsent(context, localPseudonymKey, helpOnlyKey);
+    await erasePerson(
+      { table: context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      contactIdFor('sms', { identities: [stopped] }, ''),
+    );
+    const keptThroughErasure = await readContactConsent(context, localPseudonymKey, stoppedKey);
     // Assess
     expect(stoppedConsent.smsConsent).toEqual({ consent: 'opted_out', trigger: 'STOP', at: minute(1) });
     expect(helpOnlyConsent.smsConsent).toBeUndefined();
+    expect(keptThroughErasure.smsConsent?.consent).toBe('opted_out');
   });
 
   it('keeps one entry for a change the provider retried after the queue forgot it, even behind a later one', async () => {
