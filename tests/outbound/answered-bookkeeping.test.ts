@@ -1,8 +1,9 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
-import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import type { ChannelSender, SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
@@ -310,6 +311,54 @@ describe('bookkeeping of a provider answer that took nothing', () => {
     expect(events.map((event) => event.data)).toMatchObject([
       { reason: 'rate_limited', retryable: true, errors: [{ code: '130429' }] },
     ]);
+  });
+
+  it('keeps no failure of a refusal met while staging (nothing noted): the environment’s next delivery stages again', async () => {
+    // Prepare: a file the provider's upload refuses once (nothing noted: no call was about to go),
+    // whose failure DynamoDB refuses through the invocation; the next upload goes through
+    const conversationId = await openConversation();
+    const s3Key = 'media/outbound/2a3b4c5d6e7f80918273645546372819/photo.jpg';
+    const { clients, resources } = hub.pipeline.emulators;
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: resources.bucketName,
+        Key: s3Key,
+        Body: new TextEncoder().encode('jpeg bytes'),
+        ContentType: 'image/jpeg',
+      }),
+    );
+    const hubMessageId = outboundHubMessageId(conversationId, 'staging-refused');
+    const provider = hub.provider.sender as { -readonly [K in keyof ChannelSender]: ChannelSender[K] };
+    let uploads = 0;
+    provider.uploadMedia = async () => {
+      uploads += 1;
+      return uploads === 1
+        ? {
+            kind: 'refused',
+            reason: 'provider_error',
+            retryable: false,
+            error: { code: '131053', title: 'Media upload error' },
+          }
+        : { mediaId: `media-${uploads}` };
+    };
+    const sender = hub.sender();
+    const fault = refusing(failureOf(hubMessageId));
+    await hub.enqueue(
+      sendCommand(conversationId, 'staging-refused', [{ type: 'media', kind: 'image', source: { s3Key } }]),
+    );
+    // Act: one invocation refused throughout, then the environment's next ones
+    try {
+      await hub.runOutbox(sender, 1);
+      fault.disarm();
+      await hub.runOutbox(sender, 5);
+    } finally {
+      fault.disarm();
+      delete provider.uploadMedia;
+    }
+    // Assess: the refusal's failure was not kept to end the command later; it was staged again and sent
+    expect(uploads).toBe(2);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
 
   it('never calls again when the release, refused through the invocation, is redelivered to another environment', async () => {
