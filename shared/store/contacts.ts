@@ -126,11 +126,35 @@ export const readContactConsent = async (
 };
 
 const LedgerChangeSchema = z.looseObject({
+  pk: z.string(),
+  sk: z.string(),
   consent: ConsentValueSchema.shape.consent,
   trigger: z.string().nullable(),
   at: z.string(),
   eventId: z.string(),
 });
+
+/**
+ * Among a contact's items, the latest ledger entry of `scope` that is not a HELP: what a register an
+ * old HELP overwrote stands for (the sender's read below, and erasure's). Undefined when there is none.
+ */
+export const latestChangeBesideHelp = (
+  items: readonly Record<string, unknown>[],
+  contactKey: string,
+  scope: string,
+): z.output<typeof LedgerChangeSchema> | undefined => {
+  const { pk } = contactItemKey(contactKey);
+  const prefix = consentChangePrefix(scope);
+  let latest: z.output<typeof LedgerChangeSchema> | undefined;
+  for (const item of items) {
+    const change = LedgerChangeSchema.safeParse(item);
+    if (!change.success || change.data.pk !== pk || !change.data.sk.startsWith(prefix)) continue;
+    if (change.data.consent === 'help_requested') continue;
+    const { at, eventId } = change.data;
+    if (!latest || at > latest.at || (at === latest.at && eventId > latest.eventId)) latest = change.data;
+  }
+  return latest;
+};
 
 /**
  * Consent registers as they read now: a HELP written to a scope's register before 2026-12-03 (it has
@@ -146,21 +170,16 @@ const withoutLegacyHelp = async (
   const resolved: Record<string, unknown> = { ...registers };
   for (const [name, value] of Object.entries(registers)) {
     if (value?.consent !== 'help_requested') continue;
+    const scope = name.replace(/Consent$/, '');
     const entries = await queryAll(context, {
       ConsistentRead: true,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: {
         ':pk': contactItemKey(contactKey).pk,
-        ':prefix': consentChangePrefix(name.replace(/Consent$/, '')),
+        ':prefix': consentChangePrefix(scope),
       },
     });
-    let latest: z.output<typeof LedgerChangeSchema> | undefined;
-    for (const entry of entries) {
-      const change = LedgerChangeSchema.safeParse(entry);
-      if (!change.success || change.data.consent === 'help_requested') continue;
-      const { at, eventId } = change.data;
-      if (!latest || at > latest.at || (at === latest.at && eventId > latest.eventId)) latest = change.data;
-    }
+    const latest = latestChangeBesideHelp(entries, contactKey, scope);
     if (latest) resolved[name] = { consent: latest.consent, trigger: latest.trigger, at: latest.at };
     else delete resolved[name];
   }

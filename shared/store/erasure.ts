@@ -12,13 +12,13 @@ import {
   conversationAliases,
   conversationFootprint,
   keyOf,
+  latestChangeBesideHelp,
   moveContactPerson,
   queryAll,
 } from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
-  consentChangePrefix,
   contactItemKey,
   contactKeyFor,
   contactKeyOfItem,
@@ -55,6 +55,7 @@ import { batchGetItems, type TableContext } from './table.ts';
  * none; so a STOP followed by such a HELP is still kept.
  */
 const withoutLegacyHelpRegisters = (
+  contactKey: string,
   contact: Record<string, unknown> | undefined,
   items: readonly Record<string, unknown>[],
 ): Record<string, unknown> | undefined => {
@@ -63,16 +64,7 @@ const withoutLegacyHelpRegisters = (
   for (const name of Object.keys(CONTACT_REGISTERS)) {
     const stored = StoredRegisterSchema.safeParse(contact[name]);
     if (!stored.success || !stored.data.value.includes('"help_requested"')) continue;
-    const prefix = consentChangePrefix(name.replace(/Consent$/, ''));
-    let latest: { consent: string; trigger: unknown; at: string; eventId: string } | undefined;
-    for (const entry of items) {
-      const { consent, trigger, at, eventId } = entry;
-      if (entry.pk !== contact.pk || typeof entry.sk !== 'string' || !entry.sk.startsWith(prefix)) continue;
-      if (typeof consent !== 'string' || consent === 'help_requested') continue;
-      if (typeof at !== 'string' || typeof eventId !== 'string') continue;
-      if (!latest || at > latest.at || (at === latest.at && eventId > latest.eventId))
-        latest = { consent, trigger: trigger ?? null, at, eventId };
-    }
+    const latest = latestChangeBesideHelp(items, contactKey, name.replace(/Consent$/, ''));
     if (!latest) delete resolved[name];
     else
       resolved[name] = {
@@ -441,7 +433,7 @@ export const erasePerson = async (
       pseudonymKey,
       contactKey,
       keptRead.kept(contactKey),
-      (kept) => erasureKeeps(withoutLegacyHelpRegisters(contact, items), kept),
+      (kept) => erasureKeeps(withoutLegacyHelpRegisters(contactKey, contact, items), kept),
     );
     if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;
   }
