@@ -44,21 +44,27 @@ export const encodeLedgerCursor = (queryHash: string, position: { at: string; ev
     'base64url',
   );
 
+/** The 400 every cursor that is not one of its query's gets. */
+const invalidCursor = (): never =>
+  fail('invalidRequest', 'invalid cursor', {
+    errors: [{ field: 'query.cursor', message: 'not a cursor of this query' }],
+  });
+
+/** What an opaque cursor holds (base64url of JSON), or the 400 when it is no such thing. */
+const cursorJson = (cursor: string): unknown => {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return invalidCursor();
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return invalidCursor();
+  }
+};
+
 /** The ledger position a cursor names, or a 400 when it is not one of this person's ledger cursors. */
 export const decodeLedgerCursor = (cursor: string, queryHash: string): { at: string; eventId: string } => {
-  const invalid = () =>
-    fail('invalidRequest', 'invalid cursor', {
-      errors: [{ field: 'query.cursor', message: 'not a cursor of this query' }],
-    });
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return invalid();
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return invalid();
-  }
+  const json = cursorJson(cursor);
   const parsed = LedgerCursorSchema.safeParse(json);
-  if (!parsed.success || parsed.data.q !== queryHash) return invalid();
+  if (!parsed.success || parsed.data.q !== queryHash) return invalidCursor();
   return { at: parsed.data.at, eventId: parsed.data.e };
 };
 
@@ -91,19 +97,9 @@ export const decodeCursor = (
   cursor: string,
   expected: ExpectedPosition,
 ): { direction: CursorDirection; position: IndexPosition } => {
-  const invalid = () =>
-    fail('invalidRequest', 'invalid cursor', {
-      errors: [{ field: 'query.cursor', message: 'not a cursor of this query' }],
-    });
-  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return invalid();
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return invalid();
-  }
+  const json = cursorJson(cursor);
   const parsed = CursorSchema.safeParse(json);
-  if (!parsed.success || parsed.data.q !== expected.queryHash) return invalid();
+  if (!parsed.success || parsed.data.q !== expected.queryHash) return invalidCursor();
   const { k } = parsed.data;
   const names = Object.keys(k).sort();
   const wanted = ['pk', 'sk', expected.partitionName, expected.sortName].sort();
@@ -115,6 +111,6 @@ export const decodeCursor = (
     (k.pk ?? '').startsWith(expected.pkPrefix) &&
     (k.sk ?? '').startsWith(expected.skPrefix) &&
     (k[expected.sortName] ?? '').startsWith(expected.sortPrefix);
-  if (!fits) return invalid();
+  if (!fits) return invalidCursor();
   return { direction: parsed.data.d, position: k };
 };
