@@ -9,7 +9,8 @@ import { LOOPBACK_HOSTNAMES, REFUSAL } from './origin-guard.ts';
  * queued behind the HTTP API, fauxqs and the event sources' polls, and the hub used one core where
  * a laptop has several. Here it has its own event loop, and its own core when one is free; the
  * functions reach it over loopback HTTP exactly as before. Nothing of it is TypeScript: the thread
- * runs plain Node, with no loader to start.
+ * runs plain Node, with no loader to start. Its expression parser, most of its CPU per call, is
+ * memoized there (dynalite-parse-cache.cjs): the hub sends the same expressions with other values.
  *
  * For the same reason the thread cannot import origin-guard.ts: it applies that guard's rules for
  * programs-only servers (no Origin header; Host a loopback name on the port) in a few lines of its
@@ -43,10 +44,14 @@ const FromDynamoThreadSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cpu'), micros: z.number().optional() }),
 ]);
 
-const DYNALITE = createRequire(import.meta.url).resolve('dynalite');
+const localRequire = createRequire(import.meta.url);
+const DYNALITE = localRequire.resolve('dynalite');
+/** dynalite-parse-cache.cjs: its expression parses made once per distinct expression. */
+const PARSE_CACHE = localRequire.resolve('./dynalite-parse-cache.cjs');
 
 const THREAD_SOURCE = [
   "const { parentPort, workerData } = require('node:worker_threads');",
+  "require(workerData.parseCache).memoizeDynaliteParsers(require('node:path').dirname(workerData.dynalite));",
   'const server = require(workerData.dynalite)(workerData.options);',
   // origin-guard.ts's `refusalOf` with `{ origin: 'none' }`, in front of dynalite's own handler.
   'const { hostnames, refusal } = workerData.guard;',
@@ -83,6 +88,7 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
       execArgv: [],
       workerData: {
         dynalite: DYNALITE,
+        parseCache: PARSE_CACHE,
         port: options.port,
         guard: { hostnames: LOOPBACK_HOSTNAMES, refusal: REFUSAL },
         options: {
