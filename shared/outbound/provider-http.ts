@@ -70,3 +70,41 @@ export const callProvider = async (
     };
   }
 };
+
+/** How an idempotent request is retried: within a time budget, with exponential backoff. */
+export interface ProviderRetryOptions {
+  /** Longest wait for one answer. */
+  readonly timeoutMs: number;
+  /** Tries per request, the first included; only throttling, 5xx and lost connections are retried. */
+  readonly attempts: number;
+  /** Time left for all the caller's provider calls; none is started past it. */
+  readonly remainingMs: () => number;
+  /** The wait after the first try (200 ms unless told); it doubles after each next one, never past the budget. */
+  readonly baseDelayMs?: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * An idempotent request (one that may have arrived is safe to repeat; its body not a stream), retried
+ * with exponential backoff while the provider throttles (429), fails (5xx) or does not answer, up to
+ * `attempts` tries within the budget. Past the budget nothing is sent: `switchboard.deadline`.
+ */
+export const callProviderRetrying = async (
+  request: ProviderRequest,
+  options: ProviderRetryOptions,
+): Promise<ProviderCall> => {
+  const baseDelayMs = options.baseDelayMs ?? 200;
+  for (let attempt = 1; ; attempt++) {
+    const remaining = options.remainingMs();
+    if (remaining <= 0)
+      return { kind: 'not_sent', error: { code: 'switchboard.deadline', title: 'no time left to call' } };
+    const call = await callProvider(request, {
+      timeoutMs: Math.min(options.timeoutMs, remaining),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const retryable = call.kind !== 'response' || call.response.status === 429 || call.response.status >= 500;
+    if (!retryable || attempt >= options.attempts) return call;
+    await options.sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), options.remainingMs()));
+  }
+};

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { callProvider, type ProviderRequest, type ProviderResponse } from '#shared/outbound/provider-http.ts';
+import {
+  callProviderRetrying,
+  type ProviderRequest,
+  type ProviderResponse,
+  type ProviderRetryOptions,
+} from '#shared/outbound/provider-http.ts';
 import { basicAuthorization, type TwilioCredentials } from './request.ts';
 
 /*
@@ -23,19 +28,11 @@ export type TwilioRedaction =
   /** Some step failed; `code` is safe to log (an HTTP status, a Twilio error code, our own). */
   | { readonly kind: 'failed'; readonly media: number; readonly code: string };
 
-export interface TwilioRedactorOptions {
+export interface TwilioRedactorOptions extends Omit<ProviderRetryOptions, 'sleep'> {
   /** `https://api.twilio.com`; a local simulator in development. */
   readonly apiBaseUrl: string;
   readonly credentials: TwilioCredentials;
-  /** Longest wait for one answer. */
-  readonly timeoutMs: number;
-  /** Tries per request, the first included; only throttling, 5xx and lost connections are retried. */
-  readonly attempts: number;
-  /** Time left for the whole erasure's provider calls; none is started past it. */
-  readonly remainingMs: () => number;
-  readonly baseDelayMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly fetch?: typeof fetch;
 }
 
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
@@ -75,26 +72,13 @@ const codeOf = (answer: Answer): string => {
 /** Redacts Twilio messages one at a time; concurrency and the budget are the caller's. */
 export const createTwilioRedactor = (options: TwilioRedactorOptions) => {
   const sleep = options.sleep ?? sleepFor;
-  const baseDelayMs = options.baseDelayMs ?? 200;
   const base = options.apiBaseUrl.replace(/\/+$/, '');
 
   /** One request, retried (with exponential backoff) while Twilio throttles, fails or does not answer. */
   const call = async (request: ProviderRequest): Promise<Answer> => {
-    for (let attempt = 1; ; attempt++) {
-      const remaining = options.remainingMs();
-      if (remaining <= 0) return { code: 'switchboard.deadline' };
-      const answer = await callProvider(request, {
-        timeoutMs: Math.min(options.timeoutMs, remaining),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      });
-      // Redacting and deleting are idempotent: a request that may have arrived is safe to repeat.
-      const retryable =
-        answer.kind !== 'response' || answer.response.status === 429 || answer.response.status >= 500;
-      const result: Answer =
-        answer.kind === 'response' ? { response: answer.response } : { code: answer.error.code };
-      if (!retryable || attempt >= options.attempts) return result;
-      await sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), options.remainingMs()));
-    }
+    // Redacting and deleting are idempotent: a request that may have arrived is safe to repeat.
+    const answer = await callProviderRetrying(request, { ...options, sleep });
+    return answer.kind === 'response' ? { response: answer.response } : { code: answer.error.code };
   };
 
   const requestFor = (

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import type { GraphOptions } from '#shared/channels/meta/outbound/graph-call.ts';
 import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
-import { callProvider, type ProviderCall } from '#shared/outbound/provider-http.ts';
+import {
+  callProviderRetrying,
+  type ProviderCall,
+  type ProviderRetryOptions,
+} from '#shared/outbound/provider-http.ts';
 
 /*
  * Provider-side erasure of the hub's own WhatsApp uploads: `DELETE /{media-id}?phone_number_id=…`
@@ -10,16 +14,8 @@ import { callProvider, type ProviderCall } from '#shared/outbound/provider-http.
  */
 
 export interface WhatsAppMediaDeleterOptions
-  extends Pick<GraphOptions, 'graphBaseUrl' | 'apiVersion' | 'fetch'> {
-  /** Longest wait for one answer. */
-  readonly timeoutMs: number;
-  /** Tries per request, the first included; only throttling, 5xx and lost connections are retried. */
-  readonly attempts: number;
-  /** Time left for the whole erasure's provider calls; none is started past it. */
-  readonly remainingMs: () => number;
-  readonly baseDelayMs?: number;
-  readonly sleep: (ms: number) => Promise<void>;
-}
+  extends Pick<GraphOptions, 'graphBaseUrl' | 'apiVersion'>,
+    ProviderRetryOptions {}
 
 export interface WhatsAppUploadRef {
   readonly mediaId: string;
@@ -58,28 +54,17 @@ const verdictOf = (call: ProviderCall): WhatsAppMediaDeletion => {
   };
 };
 
-const retryable = (call: ProviderCall): boolean =>
-  call.kind !== 'response' || call.response.status === 429 || call.response.status >= 500;
-
 /** Deletes uploads one at a time; concurrency and the budget are the caller's. */
 export const createWhatsAppMediaDeleter = (options: WhatsAppMediaDeleterOptions) => {
   const base = options.graphBaseUrl.replace(/\/+$/, '');
-  const baseDelayMs = options.baseDelayMs ?? 200;
   return async (ref: WhatsAppUploadRef): Promise<WhatsAppMediaDeletion> => {
     const url = `${base}/${encodeURIComponent(options.apiVersion)}/${encodeURIComponent(ref.mediaId)}?${new URLSearchParams({ phone_number_id: ref.phoneNumberId })}`;
-    for (let attempt = 1; ; attempt++) {
-      const remaining = options.remainingMs();
-      if (remaining <= 0) return { kind: 'failed', code: 'switchboard.deadline' };
-      // Deleting is idempotent: a request that may have arrived is safe to repeat.
-      const call = await callProvider(
+    // Deleting is idempotent: a request that may have arrived is safe to repeat.
+    return verdictOf(
+      await callProviderRetrying(
         { method: 'DELETE', url, headers: { authorization: `Bearer ${ref.token}` } },
-        {
-          timeoutMs: Math.min(options.timeoutMs, remaining),
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        },
-      );
-      if (!retryable(call) || attempt >= options.attempts) return verdictOf(call);
-      await options.sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), options.remainingMs()));
-    }
+        options,
+      ),
+    );
   };
 };
