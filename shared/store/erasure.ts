@@ -1,8 +1,4 @@
-import {
-  BatchWriteItemCommand,
-  type BatchWriteItemCommandOutput,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import type { ConversationState } from '#shared/contract/types.ts';
@@ -46,7 +42,7 @@ import {
   type PseudonymKeySource,
   readKeptSuppressions,
 } from './suppressions.ts';
-import { batchGetItems, type TableContext } from './table.ts';
+import { batchGetItems, batchWriteItems, type TableContext } from './table.ts';
 
 /**
  * A contact item as an erasure keeps its consent: a register a HELP overwrote before HELP had its
@@ -381,23 +377,6 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   pendingRedaction: 4,
 };
 
-const write = async (context: TableContext, requests: WriteRequest[]): Promise<void> => {
-  for (let start = 0; start < requests.length; start += 25) {
-    let pending: Record<string, WriteRequest[]> | undefined = {
-      [context.tableName]: requests.slice(start, start + 25),
-    };
-    for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
-      if (attempt > 6) throw new Error('BatchWriteItem left items unprocessed after retries');
-      if (attempt > 0) await new Promise((done) => setTimeout(done, 25 * 2 ** attempt));
-      const output: BatchWriteItemCommandOutput = await context.client.send(
-        new BatchWriteItemCommand({ RequestItems: pending, ReturnConsumedCapacity: 'TOTAL' }),
-      );
-      for (const capacity of output.ConsumedCapacity ?? []) context.onCapacity?.('BatchWriteItem', capacity);
-      pending = output.UnprocessedItems;
-    }
-  }
-};
-
 /**
  * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
  * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
@@ -462,7 +441,7 @@ export const erasePerson = async (
   const stillPending = (redactions?.unfinished ?? []).map((unfinished) =>
     pendingRedactionItem(contactId, unfinished, earlier.get(pendingRedactionRef(unfinished)), now),
   );
-  await write(
+  await batchWriteItems(
     context,
     stillPending.map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })),
   );
@@ -517,7 +496,7 @@ export const erasePerson = async (
       await deps.announce?.(reportOf());
       announced = true;
     }
-    await write(context, byOrder.get(order) ?? []);
+    await batchWriteItems(context, byOrder.get(order) ?? []);
   }
   ownedObjects ??= await deleteOwnedObjects();
   const report = reportOf();

@@ -1,9 +1,12 @@
 import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandOutput,
   type ConsumedCapacity,
   type DynamoDBClient,
   type KeysAndAttributes,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { isLive } from './item-rules.ts';
@@ -30,8 +33,25 @@ export interface TableKey {
   readonly sk: string;
 }
 
-/** Unprocessed keys are asked again after 50 ms, 100 ms, … up to 1.6 s, then the read fails. */
-const BATCH_GET_RETRIES = 6;
+/** What a batch left unprocessed is sent again after 50 ms, 100 ms, … up to 1.6 s, then the call fails. */
+const BATCH_RETRIES = 6;
+
+/**
+ * Sends `first`, then what each answer left unprocessed (`send` returns it), with backoff, until
+ * nothing is left; throws `failure` when something still is after BATCH_RETRIES.
+ */
+const untilProcessed = async <Request extends object>(
+  first: Request,
+  send: (request: Request) => Promise<Request | undefined>,
+  failure: string,
+): Promise<void> => {
+  let request: Request | undefined = first;
+  for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+    if (attempt > BATCH_RETRIES) throw new Error(failure);
+    if (attempt > 0) await new Promise((done) => setTimeout(done, 25 * 2 ** attempt));
+    request = await send(request);
+  }
+};
 
 /**
  * Reads of any number of items, 100 keys per BatchGetItem, unprocessed keys retried with backoff;
@@ -46,22 +66,46 @@ export const batchGetItems = async (
   const items: Record<string, unknown>[] = [];
   for (let start = 0; start < keys.length; start += 100) {
     const chunk = keys.slice(start, start + 100).map((key) => marshall(key));
-    let request: Record<string, KeysAndAttributes> | undefined = {
+    const first: Record<string, KeysAndAttributes> = {
       [context.tableName]: { Keys: chunk, ConsistentRead: consistent },
     };
-    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-      if (attempt > BATCH_GET_RETRIES) throw new Error('BatchGetItem left keys unprocessed after retries');
-      if (attempt > 0) await new Promise((done) => setTimeout(done, 25 * 2 ** attempt));
-      const output: BatchGetItemCommandOutput = await context.client.send(
-        new BatchGetItemCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
-      );
-      for (const capacity of output.ConsumedCapacity ?? []) context.onCapacity?.('BatchGetItem', capacity);
-      for (const raw of output.Responses?.[context.tableName] ?? []) {
-        const item = unmarshall(raw);
-        if (isLive(item, context.now())) items.push(item);
-      }
-      request = output.UnprocessedKeys;
-    }
+    await untilProcessed(
+      first,
+      async (request) => {
+        const output: BatchGetItemCommandOutput = await context.client.send(
+          new BatchGetItemCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        for (const capacity of output.ConsumedCapacity ?? []) context.onCapacity?.('BatchGetItem', capacity);
+        for (const raw of output.Responses?.[context.tableName] ?? []) {
+          const item = unmarshall(raw);
+          if (isLive(item, context.now())) items.push(item);
+        }
+        return output.UnprocessedKeys;
+      },
+      'BatchGetItem left keys unprocessed after retries',
+    );
   }
   return items;
+};
+
+/** Puts and deletes of any number of items, 25 per BatchWriteItem, unprocessed items retried with backoff. */
+export const batchWriteItems = async (
+  context: TableContext,
+  requests: readonly WriteRequest[],
+): Promise<void> => {
+  for (let start = 0; start < requests.length; start += 25) {
+    const first: Record<string, WriteRequest[]> = { [context.tableName]: requests.slice(start, start + 25) };
+    await untilProcessed(
+      first,
+      async (request) => {
+        const output: BatchWriteItemCommandOutput = await context.client.send(
+          new BatchWriteItemCommand({ RequestItems: request, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        for (const capacity of output.ConsumedCapacity ?? [])
+          context.onCapacity?.('BatchWriteItem', capacity);
+        return output.UnprocessedItems;
+      },
+      'BatchWriteItem left items unprocessed after retries',
+    );
+  }
 };
