@@ -265,7 +265,10 @@ export const ContactErasedDataSchema = z
     erasedAt: TimestampSchema,
     itemsDeleted: z.number().int().nonnegative(),
     objectsDeleted: z.number().int().nonnegative(),
-    /** Bare markers left where messages were, so a provider's late retry of an old webhook brings nothing back. */
+    /**
+     * Bare markers left where messages, and e-mails the hub could not read, were, so a provider's late
+     * retry of an old webhook, or a redelivered event, brings nothing back.
+     */
     tombstones: z.number().int().nonnegative(),
     /** Channel contacts whose opt-outs the hub keeps under a hash (a STOP outlives erasure). */
     optOutsKept: z.number().int().nonnegative(),

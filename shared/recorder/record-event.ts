@@ -409,8 +409,14 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     const unreadable = unreadableEmailOf(event);
     if (unreadable) {
       // Its raw object, which no message names, is filed under its sender: erasure finds it there.
-      await store.keepUnreadableEmail(unreadable);
+      const kept = await store.keepUnreadableEmail(unreadable);
       await step('keep-unreadable-email', event);
+      if (kept === 'erased') {
+        // A redelivery from before the sender's erasure: skipped as a replay of an erased message is
+        // (not published: the event names the erased address).
+        logger.info('unreadable e-mail of an erased sender not kept again', { eventId: event.id });
+        return;
+      }
     }
     // Referrals, provider notices, unsupported items: nothing else to keep, everything to pass on.
     await publisher.publish([event]);

@@ -26,6 +26,7 @@ import {
   kindOfKey,
   messageStateKey,
   PERSON_UNMERGED_PREFIX,
+  unreadableEmailTombstoneOf,
 } from './keys.ts';
 import {
   pendingRedactionItem,
@@ -78,13 +79,15 @@ const withoutLegacyHelpRegisters = (
  * conversations, by the key catalogue's reach (contactFootprint). Export reads it all; erasure
  * deletes it all, with the S3 objects the records name, and leaves only what has no identifier:
  * tombstones of the erased messages (so a provider's late retry of an old webhook does not bring
- * them back) and the contact's opt-outs under a keyed hash of its key (a STOP outlives erasure).
+ * them back) and of the e-mails the hub could not read (so a redelivery of such an event does not
+ * file it under the sender again), and the contact's opt-outs under a keyed hash of its key (a STOP
+ * outlives erasure).
  */
 
 /**
  * A tombstone outlives whatever could still bring an erased message back: a provider's retry of an
  * old webhook (Meta retries for up to 7 days) and an event of it still on a queue, its dead-letter
- * queue included (14 days each).
+ * queue included (14 days each). An unreadable e-mail's tombstone lives as long.
  */
 const TOMBSTONE_SECONDS = 30 * 24 * 3_600;
 
@@ -381,7 +384,8 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
  * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
  * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
  * message's record and state replaced by a bare tombstone that expires after the providers' retry
- * horizon, everything else deleted. Idempotent: running it again finds what is left.
+ * horizon, each unreadable e-mail's item deleted and a bare tombstone left under the hash of its raw
+ * object's key, everything else deleted. Idempotent: running it again finds what is left.
  */
 export const erasePerson = async (
   deps: ErasureDeps,
@@ -461,6 +465,12 @@ export const erasePerson = async (
     const order = ERASE_ORDER[kind ?? ''] ?? 1;
     const requests = byOrder.get(order) ?? [];
     byOrder.set(order, requests);
+    if (kind === 'unreadableEmail') {
+      // Before the item's delete (in its batch, or in the one before): a redelivery of its event
+      // that finds no item already finds the tombstone.
+      requests.push(tombstone(unreadableEmailTombstoneOf(key)));
+      tombstones++;
+    }
     if (kind !== 'message' && kind !== 'messageState') {
       requests.push({ DeleteRequest: { Key: marshall(key) } });
       itemsDeleted++;

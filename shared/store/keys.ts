@@ -141,6 +141,16 @@ export const ITEM_KINDS = {
     description:
       "an e-mail the hub could not read (kept as `provider.unsupported`) whose sender it still knew: the payload object of its raw MIME (`rawMimeKey`, deleted with it by erasure), the refusal's providerType and when; in the sender's contact partition and listed in gsi3 under the person of that address (`UNREADABLE#<hash>`), so erasure finds it even with no contact item; expires with the message retention, as a message naming its raw object",
   },
+  unreadableEmailTombstone: {
+    pk: 'UNREADABLE#<sha256 of the raw object key>',
+    sk: 'ERASED',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: true,
+    description:
+      "an erased sender's unreadable e-mail: bare (`erased`, an expiry; no address, no object key), under the hash its item was filed by, so a redelivery of the event after the erasure does not write the item again (the recorder reads it first); expires with the message tombstones",
+  },
   identityClaim: {
     pk: 'IDENT#<type:value>',
     sk: 'CLAIM#<sha256 of channel and business endpoint>',
@@ -267,6 +277,8 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
         : key.sk.startsWith(IDENTITY_CLAIM_PREFIX)
           ? 'identityClaim'
           : undefined;
+    case UNREADABLE_EMAIL_PREFIX:
+      return key.sk === UNREADABLE_EMAIL_TOMBSTONE_SORT_KEY ? 'unreadableEmailTombstone' : undefined;
     case 'REPLAY#':
       return key.sk === 'REPLAY' ? 'replayGuard' : undefined;
     case 'PAUSE#':
@@ -551,6 +563,23 @@ export const unreadableEmailKey = (contactKey: string, rawMimeKey: string): Item
 export const unreadableEmailIndexKeys = (contactId: string, rawMimeKey: string) => ({
   gsi3pk: contactsConversationsPartition(contactId),
   gsi3sk: unreadableEmailRef(rawMimeKey),
+});
+
+const UNREADABLE_EMAIL_TOMBSTONE_SORT_KEY = 'ERASED';
+
+/**
+ * What an erasure leaves of an unreadable e-mail: a tombstone under the hash of its raw object's key
+ * alone (no contact key, so no address), which the recorder reads before it files that object again.
+ */
+export const unreadableEmailTombstoneKey = (rawMimeKey: string): ItemKey => ({
+  pk: unreadableEmailRef(rawMimeKey),
+  sk: UNREADABLE_EMAIL_TOMBSTONE_SORT_KEY,
+});
+
+/** The same tombstone's key, from the key of the unreadable e-mail's item (its sort key is that hash). */
+export const unreadableEmailTombstoneOf = (key: ItemKey): ItemKey => ({
+  pk: key.sk,
+  sk: UNREADABLE_EMAIL_TOMBSTONE_SORT_KEY,
 });
 
 // ---- kept opt-outs ----------------------------------------------------------------------------

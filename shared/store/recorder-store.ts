@@ -79,8 +79,11 @@ export interface RecorderStore {
   wasErasedWith(contactKey: string, eventId: string): Promise<boolean>;
   /** Idempotent: the change's entry in the contact's consent ledger. */
   recordConsentChange(contactKey: string, entry: ConsentLedgerEntry): Promise<void>;
-  /** Idempotent: an e-mail the hub could not read, under its sender (shared/store/unreadable-emails.ts). */
-  keepUnreadableEmail(email: UnreadableEmail): Promise<void>;
+  /**
+   * Idempotent: an e-mail the hub could not read, under its sender (shared/store/unreadable-emails.ts);
+   * `erased`, nothing written, when an erasure of the sender left its tombstone.
+   */
+  keepUnreadableEmail(email: UnreadableEmail): Promise<'kept' | 'erased'>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
   /** The message counted in its conversation, its done-marker not written yet (shared/store/messages.ts). */

@@ -1,7 +1,7 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { epochSeconds } from './item-rules.ts';
-import { unreadableEmailIndexKeys, unreadableEmailKey } from './keys.ts';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { epochSeconds, isLive } from './item-rules.ts';
+import { unreadableEmailIndexKeys, unreadableEmailKey, unreadableEmailTombstoneKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
 import { type TableContext, track } from './table.ts';
 
@@ -10,6 +10,8 @@ import { type TableContext, track } from './table.ts';
  * `provider.unsupported` (too large, MIME it cannot parse, no business recipient) names its raw MIME
  * object, which no message record names. Where the hub still knew the sender, this item names the
  * object under them, so erasure (shared/store/erasure.ts) finds and deletes both, and export lists them.
+ * Erasure leaves a tombstone in its place (`UNREADABLE#<hash>` / `ERASED`, no address), which stops a
+ * redelivery of the event from filing the deleted object under the erased sender again.
  */
 
 export interface UnreadableEmail {
@@ -28,12 +30,27 @@ export interface UnreadableEmail {
 /**
  * Idempotent (a redelivery writes the same item again). Expires with the message retention, as a
  * message record naming its raw object does; with the defaults, as the object does (30 days).
+ * `erased` (nothing written) when an erasure of the sender left its tombstone: the event is a
+ * redelivery from before the erasure, and the item would bring the sender's address back. One
+ * consistent GetItem of the tombstone first (no transaction, and the two are different items: an
+ * event recorded while the erasure runs can still write it, as a message can; erasure is no lock).
  */
 export const keepUnreadableEmail = async (
   context: TableContext,
   email: UnreadableEmail,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
-): Promise<void> => {
+): Promise<'kept' | 'erased'> => {
+  const tombstone = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(unreadableEmailTombstoneKey(email.rawMimeKey)),
+      ConsistentRead: true,
+      ProjectionExpression: 'expiresAt',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', tombstone);
+  if (tombstone.Item && isLive(unmarshall(tombstone.Item), context.now())) return 'erased';
   const output = await context.client.send(
     new PutItemCommand({
       TableName: context.tableName,
@@ -50,4 +67,5 @@ export const keepUnreadableEmail = async (
     }),
   );
   track(context, 'PutItem', output);
+  return 'kept';
 };

@@ -22,9 +22,10 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
-import { kindOfKey } from '#shared/store/keys.ts';
+import { kindOfKey, unreadableEmailTombstoneKey } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { sqsEvent } from '#tests/recorder/factories.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { FIXTURE_RECEIVED_AT, webhookRequest } from '#tests/support/requests.ts';
 
@@ -33,7 +34,8 @@ import { FIXTURE_RECEIVED_AT, webhookRequest } from '#tests/support/requests.ts'
  * message record names. Where the hub still knows the sender (SES's commonHeaders.from, Mailgun's
  * `from` field, the From a parse found, the envelope sender), the recorder files the object under
  * them, and erasing them deletes it (until 2026-12-03 it stayed until the bucket's lifecycle took
- * it, found by a review). Mail from nobody the hub knows stays as it was.
+ * it, found by a review). Mail from nobody the hub knows stays as it was. Erasure leaves a tombstone
+ * without the address, so a redelivery of the event does not file the object under the sender again.
  */
 const sesFixture = JSON.parse(
   readFileSync(join(EVENTS_DIR, 'email/ses-receipt-event.envelope.json'), 'utf8'),
@@ -95,6 +97,8 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
   let context: TableContext;
   let recorder: RecorderService;
   let payloads: S3BlobStore;
+  /** What the recorder published to the helpdesk. */
+  const published: HubEvent[] = [];
   const logLines: string[] = [];
   const logger = createLogger({ level: 'debug', write: (line) => void logLines.push(line) });
   /** Every DynamoDB action sent, by whom, to hold against their IAM grants. */
@@ -117,7 +121,7 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
     };
     recorder = createRecorderService({
       store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
+      publisher: { publish: async (events) => void published.push(...events) },
       clock: () => new Date(),
       logger,
     });
@@ -278,6 +282,85 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
     expect(await tableText()).not.toContain(sender);
   });
 
+  it("a redelivery of the event after the sender's erasure leaves no item with the address and is acked unpublished", async () => {
+    // Prepare: an unreadable mail from Rosa, recorded (filed under her), then Rosa erased.
+    const sender = 'rosa.vogel@vogel-post.eu';
+    const rawMimeKey = 'ses-inbound/ses-unreadable-5';
+    const receipt = sesReceipt('ses-unreadable-5', 'Rosa Vogel <Rosa.Vogel@Vogel-Post.eu>', sender);
+    await payloads.put({
+      key: rawMimeKey,
+      contentType: 'message/rfc822',
+      bytes: unreadable('canary-unreadable-Rv5'),
+    });
+    const queued: HubEvent[] = [];
+    await processSesReceipts(receipt, {
+      payloads,
+      publisher: { publish: async (events) => void queued.push(...events) },
+      logger,
+      normalize: normalizeInboundEmail,
+      replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
+    });
+    await record(queued);
+    const filed = await tableText();
+    const report = await erase(personOf(sender));
+    published.length = 0;
+    // Act: the ingest queue delivers the same event again (its first receive's answer was lost).
+    caller = 'recorder';
+    const response = await recorder.handleSqsEvent(
+      sqsEvent(
+        queued.map((event, index) => ({ id: `rv5-${index}`, group: 'rv5', body: JSON.stringify(event) })),
+      ),
+    );
+    const table = await tableText();
+    // Assess
+    expect(queued.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+    expect(filed).toContain(sender);
+    // Acked without error, and no item holds her address (nor names the deleted object).
+    expect(response.batchItemFailures).toEqual([]);
+    expect(table.toLowerCase()).not.toContain(sender);
+    expect(table).not.toContain(rawMimeKey);
+    // Skipped as a replay of an erased message is: not published (the event names the address).
+    expect(published).toEqual([]);
+    expect(await bucketKeys()).not.toContain(rawMimeKey);
+    expect(report).toMatchObject({ itemsDeleted: 1, objectsDeleted: 1, tombstones: 1 });
+    // What stops it: a bare tombstone under the hash of the object's key (no address, no key).
+    const tombstone = JSON.parse(table).find(
+      (item: { pk: string; sk: string }) =>
+        item.pk === unreadableEmailTombstoneKey(rawMimeKey).pk && item.sk === 'ERASED',
+    );
+    expect(tombstone).toMatchObject({ erased: true, expiresAt: expect.any(Number) });
+    expect(Object.keys(tombstone).sort()).toEqual(['erased', 'expiresAt', 'pk', 'sk']);
+    expect(kindOfKey(tombstone)).toBe('unreadableEmailTombstone');
+  });
+
+  it('a new unreadable mail from an erased sender is filed under them again (only the erased object is stopped)', async () => {
+    // Prepare: Rosa, erased above, writes again; the hub cannot read this mail either.
+    const sender = 'rosa.vogel@vogel-post.eu';
+    const receipt = sesReceipt('ses-unreadable-6', `Rosa Vogel <${sender}>`, sender);
+    await payloads.put({
+      key: 'ses-inbound/ses-unreadable-6',
+      contentType: 'message/rfc822',
+      bytes: unreadable('canary-unreadable-Rv6'),
+    });
+    const queued: HubEvent[] = [];
+    await processSesReceipts(receipt, {
+      payloads,
+      publisher: { publish: async (events) => void queued.push(...events) },
+      logger,
+      normalize: normalizeInboundEmail,
+      replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
+    });
+    published.length = 0;
+    // Act
+    await record(queued);
+    const exported = await exportPerson(context, personOf(sender));
+    await erase(personOf(sender));
+    // Assess
+    expect(published.map((event) => event.id)).toEqual(queued.map((event) => event.id));
+    expect(exported?.objects).toEqual(['ses-inbound/ses-unreadable-6']);
+    expect((await tableText()).toLowerCase()).not.toContain(sender);
+  });
+
   it('writes and erases within the IAM grants, and logs no address', () => {
     // Assess (after the scenarios above)
     expect(calls.recorder).toContain('dynamodb:PutItem');
@@ -286,7 +369,8 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
     for (const action of calls.erasure)
       expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(action);
     const logs = logLines.join('\n').toLowerCase();
-    for (const address of ['jane.roe@', 'maria.keller@', 'lone.sender@', 'canary-unreadable'])
+    expect(calls.recorder).toContain('dynamodb:GetItem');
+    for (const address of ['jane.roe@', 'maria.keller@', 'lone.sender@', 'rosa.vogel@', 'canary-unreadable'])
       expect(logs).not.toContain(address);
     expect(kindOfKey({ pk: 'CONTACT#email#email:a@b.example', sk: 'UNREADABLE#00' })).toBe('unreadableEmail');
   });

@@ -165,5 +165,5 @@ export const noStore: RecorderStore = {
   resolvePerson: async (contactId) => contactId,
   wasErasedWith: async () => false,
   recordConsentChange: async () => {},
-  keepUnreadableEmail: async () => {},
+  keepUnreadableEmail: async () => 'kept',
 };
