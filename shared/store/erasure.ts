@@ -361,6 +361,13 @@ export interface ErasureReport {
  * and the e-mails the hub could not read (each names its raw object, deleted before any item goes).
  */
 const MESSAGE_ORDER = 0;
+/**
+ * The unreadable e-mails' tombstones, in batches of their own before any item goes: within one
+ * BatchWriteItem DynamoDB applies the requests in no stated order and may leave any unprocessed, so
+ * a tombstone beside its item's delete could be missing when the delete is done, and an erasure run
+ * again finds no item to write it for.
+ */
+const TOMBSTONE_FIRST_ORDER = -1;
 /** What an erasure is found from again starts here: it is told before these go. */
 const CONTACT_ORDER = 3;
 
@@ -466,9 +473,11 @@ export const erasePerson = async (
     const requests = byOrder.get(order) ?? [];
     byOrder.set(order, requests);
     if (kind === 'unreadableEmail') {
-      // Before the item's delete (in its batch, or in the one before): a redelivery of its event
-      // that finds no item already finds the tombstone.
-      requests.push(tombstone(unreadableEmailTombstoneOf(key)));
+      // Written before the item's delete is sent: a redelivery of its event that finds no item
+      // finds the tombstone.
+      const first = byOrder.get(TOMBSTONE_FIRST_ORDER) ?? [];
+      byOrder.set(TOMBSTONE_FIRST_ORDER, first);
+      first.push(tombstone(unreadableEmailTombstoneOf(key)));
       tombstones++;
     }
     if (kind !== 'message' && kind !== 'messageState') {
@@ -500,7 +509,7 @@ export const erasePerson = async (
     alreadyErased,
   });
   let announced = alreadyErased || !deps.announce;
-  for (const order of [...byOrder.keys()].sort()) {
+  for (const order of [...byOrder.keys()].sort((a, b) => a - b)) {
     if (ownedObjects === undefined && order > MESSAGE_ORDER) ownedObjects = await deleteOwnedObjects();
     if (!announced && order >= CONTACT_ORDER) {
       await deps.announce?.(reportOf());
