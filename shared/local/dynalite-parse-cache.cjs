@@ -92,6 +92,7 @@ const replay = (entry, context) => {
 };
 
 const keysOf = (object) => new Set(Object.keys(object ?? {}));
+const everyKeyOf = (object) => Object.fromEntries(Object.keys(object ?? {}).map((name) => [name, true]));
 const removed = (before, after) => [...before].filter((name) => !after.has(name));
 
 /** Replaces `parser.parse` with a memoized one; returns the memo's counters. */
@@ -112,21 +113,28 @@ const memoizeParser = (parser, { limit = DEFAULT_LIMIT } = {}) => {
       return replay(entry, context);
     }
     stats.misses++;
-    const namesBefore = keysOf(context.unusedAttrNames);
-    const valuesBefore = keysOf(context.unusedAttrVals);
-    const tree = parse(input, options);
+    // Every name and value offered as unused, whatever the request's earlier expressions used: the
+    // entry must know all that this expression uses, for a request where it comes first.
+    const probe = {
+      ...context,
+      unusedAttrNames: everyKeyOf(context.attrNames),
+      unusedAttrVals: everyKeyOf(context.attrVals),
+    };
+    let usedNames = [];
+    let usedValues = [];
+    let tree;
+    try {
+      tree = parse(input, { ...options, context: probe });
+    } finally {
+      // A parse that throws has marked what it read by then, as dynalite's own would have.
+      usedNames = removed(keysOf(context.attrNames), keysOf(probe.unusedAttrNames));
+      usedValues = removed(keysOf(context.attrVals), keysOf(probe.unusedAttrVals));
+      for (const name of usedNames) delete context.unusedAttrNames?.[name];
+      for (const name of usedValues) delete context.unusedAttrVals?.[name];
+    }
     if (tree === null || typeof tree !== 'object' || memo.size >= limit) return tree;
     const template = templateOf(tree, context.attrVals);
-    memo.set(
-      key,
-      template === undefined
-        ? UNCACHEABLE
-        : {
-            template,
-            usedNames: removed(namesBefore, keysOf(context.unusedAttrNames)),
-            usedValues: removed(valuesBefore, keysOf(context.unusedAttrVals)),
-          },
-    );
+    memo.set(key, template === undefined ? UNCACHEABLE : { template, usedNames, usedValues });
     return tree;
   };
   return stats;
