@@ -30,7 +30,7 @@ const api = createHelpdeskApiHandler({
     secrets: async () => (await import('#shared/aws/secrets.ts')).channelSecrets(),
   },
   // Erasure files kept opt-outs under the pseudonym key, read on the first erasure (as the secrets).
-  pseudonymKey: async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
+  pseudonymKey: async (options) => (await import('#shared/aws/secrets.ts')).pseudonymKey(options),
   logger,
   ...(config.SWITCHBOARD_API_DEV_TOKEN ? { devToken: config.SWITCHBOARD_API_DEV_TOKEN } : {}),
 });

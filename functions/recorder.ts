@@ -31,7 +31,7 @@ const recorder = createRecorder({
   ...(config.SWITCHBOARD_MEDIA_QUEUE_URL ? { mediaQueueUrl: config.SWITCHBOARD_MEDIA_QUEUE_URL } : {}),
   retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,
   // Read for consent events only: Secrets Manager's SDK loads on the first, not at every cold start.
-  pseudonymKey: async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
+  pseudonymKey: async (options) => (await import('#shared/aws/secrets.ts')).pseudonymKey(options),
   logger,
 });
 

@@ -14,7 +14,9 @@ import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-p
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
+import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
+import type { TableContext } from '#shared/store/table.ts';
 import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
 import { createHelpdeskApi } from './router.ts';
 
@@ -44,7 +46,10 @@ export interface HelpdeskApiWiring {
     readonly graphApiVersion: string;
     readonly fetch?: typeof fetch;
   };
-  /** The pseudonym key, which an erasure files kept opt-outs under (read on the first erasure). */
+  /**
+   * The pseudonym key, which an erasure files kept opt-outs under (read on the first erasure, and
+   * checked then against the table's check item: shared/store/pseudonym-key-check.ts).
+   */
   readonly pseudonymKey: PseudonymKeySource;
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
@@ -52,9 +57,10 @@ export interface HelpdeskApiWiring {
 }
 
 /** The API over real clients: one SendMessage per state change or command, group = conversation. */
-export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
-  createHelpdeskApi({
-    table: { client: wiring.dynamodb, tableName: wiring.tableName, now: () => new Date() },
+export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) => {
+  const table: TableContext = { client: wiring.dynamodb, tableName: wiring.tableName, now: () => new Date() };
+  return createHelpdeskApi({
+    table,
     // The helpdesk stream: one SendMessage per event (group = conversation, dedup = event id).
     publishEvent: singleEventPublisher(wiring.sqs, wiring.helpdeskQueueUrl),
     enqueueCommand: async (command, deduplicationId) => {
@@ -75,12 +81,15 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) =>
     listObjectsUnder: (prefix) =>
       listPayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
     media: wiring.media ?? s3MediaObjects(wiring.payloadBucket),
-    pseudonymKey: wiring.pseudonymKey,
+    // A replaced key fails the erasure before anything is deleted (500), instead of filing the
+    // person's opt-outs where no function looks.
+    pseudonymKey: checkedPseudonymKey(table, wiring.pseudonymKey, { logger: wiring.logger }),
     ...(wiring.providers
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
       : {}),
     logger: wiring.logger,
   });
+};
 
 /** The API behind API Gateway (or the local hub, with its development token). */
 export const createHelpdeskApiHandler = (wiring: HelpdeskApiWiring) => {

@@ -36,11 +36,13 @@ export const localPseudonymKey: PseudonymKeySource = async () => pseudonymKeyOf(
 
 /**
  * The key read once through `reader` and kept; concurrent callers share the one request, and a
- * failed read is not kept (the next call tries again).
+ * failed read is not kept (the next call tries again). `fresh` reads it again (a key the table's
+ * check item refused: shared/store/pseudonym-key-check.ts).
  */
 export const cachedPseudonymKey = (reader: SecretValueReader, secretId: string): PseudonymKeySource => {
   let key: Promise<PseudonymKey> | undefined;
-  return () => {
+  return (options) => {
+    if (options?.fresh) key = undefined;
     key ??= reader
       .getSecretValue({ SecretId: secretId })
       .then((output) => pseudonymKeyOf(output.SecretString))
@@ -84,13 +86,13 @@ let processSource: PseudonymKeySource | undefined;
  */
 export const processPseudonymKey =
   (reader: () => SecretValueReader): PseudonymKeySource =>
-  () => {
+  (options) => {
     if (!processSource) {
       const { SWITCHBOARD_PSEUDONYM_KEY_ARN: secretId } = requireConfig('SWITCHBOARD_PSEUDONYM_KEY_ARN');
       processSource =
         secretId === LOCAL_SECRET_ID ? localPseudonymKey : cachedPseudonymKey(reader(), secretId);
     }
-    return processSource();
+    return processSource(options);
   };
 
 /** Tests and the local hub change the environment between runs; Lambda never needs this. */

@@ -94,7 +94,7 @@ const main = async (): Promise<void> => {
     ...(providers ? { providers } : {}),
     pseudonymKey: info
       ? localPseudonymKey
-      : async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
+      : async (options) => (await import('#shared/aws/secrets.ts')).pseudonymKey(options),
     logger: createLogger({ level: 'warn' }),
   });
   const response = await api({

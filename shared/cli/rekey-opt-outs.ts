@@ -3,7 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetAwsClients } from '#shared/aws/clients.ts';
 import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
+import type { TableContext } from '#shared/store/table.ts';
 
 const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.0.1:3000]
   Moves every kept opt-out still filed under the unkeyed SHA-256 of its contact key (kept before the
@@ -35,15 +38,20 @@ const main = async (): Promise<void> => {
   const dynamodb = new DynamoDBClient(
     info ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb } : {},
   );
-  const pseudonymKey = info
-    ? await localPseudonymKey()
-    : await (await import('#shared/aws/secrets.ts')).pseudonymKey();
+  const context: TableContext = {
+    client: dynamodb,
+    tableName: info?.resources.tableName ?? tableName ?? '',
+    now: () => new Date(),
+  };
   try {
-    const report = await rekeyLegacySuppressions(
-      { client: dynamodb, tableName: info?.resources.tableName ?? tableName ?? '', now: () => new Date() },
-      pseudonymKey,
-      { dryRun: values['dry-run'] },
-    );
+    // Checked against the table's check item before anything moves: a key the functions would
+    // refuse must not move legacy items to keys they never read (and delete the originals).
+    const pseudonymKey = await checkedPseudonymKey(
+      context,
+      info ? localPseudonymKey : async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
+      { logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }) },
+    )();
+    const report = await rekeyLegacySuppressions(context, pseudonymKey, { dryRun: values['dry-run'] });
     console.log(JSON.stringify({ ...report, dryRun: values['dry-run'] }, null, 2));
     if (report.left > 0) process.exitCode = 1;
   } finally {

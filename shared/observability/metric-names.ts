@@ -47,5 +47,15 @@ export const ATTENTION_METRICS = {
   snoozesWoken: 'SnoozesWoken',
 } as const;
 
+/**
+ * The pseudonym key refused by the table's check item (shared/store/pseudonym-key-check.ts): the
+ * fixed error line each function that reads the key logs, and the metric a log metric filter on
+ * those functions' log groups counts it into (the helpdesk API emits no metrics of its own).
+ */
+export const PSEUDONYM_KEY_MISMATCH = {
+  logMessage: 'pseudonym key refused: it does not match the check item in the table',
+  metricName: 'PseudonymKeyMismatches',
+} as const;
+
 /** The `reason` dimension value of the send failures that need a person (credentials refused or missing). */
 export const SEND_FAILURE_NEEDING_A_PERSON = 'credentials';

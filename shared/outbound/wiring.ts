@@ -13,6 +13,7 @@ import { loadConversation } from '#shared/store/conversations.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { getMessage, newestInboundMessage, newestMessages } from '#shared/store/messages.ts';
+import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
@@ -48,7 +49,10 @@ export interface SenderWiring {
   readonly outboxDlqUrl: string;
   readonly senderFor: SenderFor;
   readonly replyTagKey: () => Promise<string | undefined>;
-  /** The pseudonym key, which kept opt-outs are filed under: read with the first consent check. */
+  /**
+   * The pseudonym key, which kept opt-outs are filed under: read with the first consent check, and
+   * checked then against the table's check item (a key that does not match fails the check).
+   */
   readonly pseudonymKey: PseudonymKeySource;
   readonly twilioStatusCallbackUrl?: string;
   readonly defaultEmailProvider: 'ses' | 'mailgun';
@@ -90,14 +94,13 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     now: clock,
     ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
   };
+  // Checked once per environment: a replaced key fails every consent check instead of finding no
+  // kept opt-out (the command fails and is retried, then ends send_failed without a provider call).
+  const pseudonymKey = checkedPseudonymKey(context, wiring.pseudonymKey, { logger: wiring.logger });
   const reads: SenderReads = {
     conversation: (conversationId) => loadConversation(context, conversationId),
     consent: (conversation) =>
-      readContactConsent(
-        context,
-        wiring.pseudonymKey,
-        contactKeyFor(conversation.channel, conversation.contact),
-      ),
+      readContactConsent(context, pseudonymKey, contactKeyFor(conversation.channel, conversation.contact)),
     message: (hubMessageId) => getMessage(context, hubMessageId),
     newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
     newestInbound: (conversation) => newestInboundMessage(context, conversation),
@@ -115,7 +118,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     },
   });
   const recordEvent = createEventRecorder({
-    store: createRecorderStore(context, wiring.pseudonymKey, wiring.retentionSeconds),
+    store: createRecorderStore(context, pseudonymKey, wiring.retentionSeconds),
     clock,
     logger: wiring.logger,
     ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),

@@ -6,6 +6,7 @@ import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -24,7 +25,10 @@ export interface RecorderWiring {
   readonly helpdeskQueueUrl: string;
   /** The media queue: attachments of recorded messages are fetched from it. Absent: they stay references. */
   readonly mediaQueueUrl?: string;
-  /** The pseudonym key, read on the first consent event (kept opt-outs: shared/store/suppressions.ts). */
+  /**
+   * The pseudonym key, read on the first consent event (kept opt-outs: shared/store/suppressions.ts)
+   * and checked then against the table's check item (shared/store/pseudonym-key-check.ts).
+   */
   readonly pseudonymKey: PseudonymKeySource;
   readonly logger: Logger;
   readonly clock?: () => Date;
@@ -69,14 +73,17 @@ const claimCheckResolver =
 /** The recorder over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createRecorder = (wiring: RecorderWiring): RecorderService => {
   const clock = wiring.clock ?? (() => new Date());
+  const context: TableContext = {
+    client: wiring.dynamodb,
+    tableName: wiring.tableName,
+    now: clock,
+    ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
+  };
+  // A replaced key fails the consent event (retried, then dead-lettered) instead of finding no
+  // kept opt-out of an erased contact and recording a provider's late retry as new.
   const store = createRecorderStore(
-    {
-      client: wiring.dynamodb,
-      tableName: wiring.tableName,
-      now: clock,
-      ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
-    },
-    wiring.pseudonymKey,
+    context,
+    checkedPseudonymKey(context, wiring.pseudonymKey, { logger: wiring.logger }),
     wiring.retentionSeconds,
   );
   return createRecorderService({

@@ -14,7 +14,7 @@ import type {
  * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
  * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
  * registers.ts, contacts.ts, sends.ts, endpoint-pauses.ts, replay-guard.ts,
- * suppressions.ts) and read-api.ts reads them all.
+ * suppressions.ts, pseudonym-key-check.ts) and read-api.ts reads them all.
  */
 
 /** How an item is found from the contact it belongs to (for "every item of a contact": erasure, export). */
@@ -230,6 +230,16 @@ export const ITEM_KINDS = {
     description:
       'the same, kept before the pseudonym key (unkeyed: a guessed number can be checked against it): read beside `suppression`, moved to it when found, the rest by `npm run rekey-opt-outs`',
   },
+  pseudonymKeyCheck: {
+    pk: 'KEYCHECK#pseudonym-key',
+    sk: 'KEYCHECK',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: false,
+    description:
+      "the pseudonym key's check (shared/store/pseudonym-key-check.ts): an HMAC-SHA256 of a fixed constant under the key (never the key), written by the first key load and compared by each execution environment's first, so a replaced or regenerated key is refused instead of finding no kept opt-out",
+  },
 } as const satisfies Record<string, ItemKind>;
 
 export type ItemKindName = keyof typeof ITEM_KINDS;
@@ -286,6 +296,10 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
     case SUPPRESSION_PARTITION_PREFIX:
       if (key.sk !== 'SUPPRESS') return undefined;
       return key.pk.startsWith(KEYED_SUPPRESSION_PREFIX) ? 'suppression' : 'legacySuppression';
+    case 'KEYCHECK#':
+      return key.pk === PSEUDONYM_KEY_CHECK_KEY.pk && key.sk === PSEUDONYM_KEY_CHECK_KEY.sk
+        ? 'pseudonymKeyCheck'
+        : undefined;
     default:
       return undefined;
   }
@@ -621,6 +635,12 @@ export const suppressionKeyOfLegacy = (pseudonymKey: PseudonymKey, legacy: ItemK
 /** Where an erased contact's opt-outs are kept: a keyed hash of its key (no identifier stored). */
 export const suppressionKey = (pseudonymKey: PseudonymKey, contactKey: string): ItemKey =>
   suppressionKeyOfLegacy(pseudonymKey, legacySuppressionKey(contactKey));
+
+/**
+ * The one item that says which pseudonym key the kept opt-outs are filed under: an HMAC of a fixed
+ * constant under it (shared/store/pseudonym-key-check.ts). One per table, a fixed key.
+ */
+export const PSEUDONYM_KEY_CHECK_KEY: ItemKey = { pk: 'KEYCHECK#pseudonym-key', sk: 'KEYCHECK' };
 
 // ---- replay guard ---------------------------------------------------------------------------
 

@@ -30,8 +30,17 @@ import { batchGetItems, type TableContext, type TableKey, track } from './table.
  * come up again; `npm run rekey-opt-outs` moves the rest at once.
  */
 
+export interface PseudonymKeyReadOptions {
+  /**
+   * Read the secret again instead of answering the copy kept: asked after the key was refused by
+   * the table's check item (shared/store/pseudonym-key-check.ts), so a secret set back to its value
+   * is taken up without a new execution environment.
+   */
+  readonly fresh?: boolean;
+}
+
 /** The deployment's pseudonym key, fetched once per process (shared/aws/pseudonym-key.ts). */
-export type PseudonymKeySource = () => Promise<PseudonymKey>;
+export type PseudonymKeySource = (options?: PseudonymKeyReadOptions) => Promise<PseudonymKey>;
 
 type Item = Record<string, unknown>;
 
