@@ -193,6 +193,13 @@ export class SwitchboardStack extends Stack {
       recorderFunction: this.recorder.function,
       outboxQueue: this.storage.outbox.queue,
       senderFunction: this.sender.function,
+      pseudonymKeyReaders: [
+        { name: 'Sender', logGroup: this.sender.function.functionLogGroup },
+        { name: 'Recorder', logGroup: this.recorder.function.functionLogGroup },
+        ...(this.helpdeskApi
+          ? [{ name: 'HelpdeskApi', logGroup: this.helpdeskApi.function.functionLogGroup }]
+          : []),
+      ],
       attentionSweeperFunction: this.attentionSweeper.function,
       alarmEmail: config.alarmEmail,
       removalPolicy: logRemovalPolicy,

@@ -5,6 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -13,6 +14,7 @@ import {
   ATTENTION_METRICS,
   METRIC_SERVICES,
   METRICS_NAMESPACE,
+  PSEUDONYM_KEY_MISMATCH,
   RECORDER_METRICS,
   SEND_FAILURE_NEEDING_A_PERSON,
   SENDER_METRICS,
@@ -38,6 +40,11 @@ export interface MonitoringProps {
   /** The helpdesk's commands: an old one is a customer waiting for an answer. */
   readonly outboxQueue: sqs.IQueue;
   readonly senderFunction: lambda.IFunction;
+  /**
+   * The log groups of the functions that read the pseudonym key (the sender, the recorder, the
+   * helpdesk API): a key the table's check item refuses is counted from their fixed error line.
+   */
+  readonly pseudonymKeyReaders: ReadonlyArray<{ readonly name: string; readonly logGroup: logs.ILogGroup }>;
   /** The attention sweeper: its overdue gauge, and its failures (snoozes that do not wake). */
   readonly attentionSweeperFunction: lambda.IFunction;
   /**
@@ -224,6 +231,7 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
     });
     this.addSenderAlarms(props, period);
+    this.addPseudonymKeyAlarm(props, period);
     this.addAttentionAlarms(props, period);
     this.add('RecorderThrottles', {
       alarmDescription: 'The recorder is throttled (account or reserved concurrency).',
@@ -284,6 +292,39 @@ export class Monitoring extends Construct {
       alarmDescription:
         'The sender paused a business endpoint: its provider refused the credentials. Its replies fail at once (credentials, retryable) until the secret is fixed; the pause lasts five minutes, then the next command tries again.',
       metric: senderMetric(SENDER_METRICS.endpointPaused),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+
+  /**
+   * A pseudonym key the table's check item refused (shared/store/pseudonym-key-check.ts): counted by
+   * a metric filter on each reader's log group, from the one error line they log (the helpdesk API
+   * emits no metrics of its own), into one metric without dimensions.
+   */
+  private addPseudonymKeyAlarm(props: MonitoringProps, period: Duration): void {
+    for (const { name, logGroup } of props.pseudonymKeyReaders)
+      new logs.MetricFilter(this, `${name}PseudonymKeyMismatches`, {
+        logGroup,
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: PSEUDONYM_KEY_MISMATCH.metricName,
+        filterPattern: logs.FilterPattern.all(
+          logs.FilterPattern.stringValue('$.level', '=', 'error'),
+          logs.FilterPattern.stringValue('$.message', '=', PSEUDONYM_KEY_MISMATCH.logMessage),
+        ),
+        metricValue: '1',
+      });
+    if (props.pseudonymKeyReaders.length === 0) return;
+    this.add('PseudonymKeyMismatch', {
+      alarmDescription:
+        'A function read a pseudonym key that does not match the check item in the table (the secret was replaced or regenerated): SMS sends, WhatsApp marketing templates, consent events of erased contacts and erasures fail until the secret holds the key the kept opt-outs are filed under again (README: Kept opt-outs and the pseudonym key).',
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: PSEUDONYM_KEY_MISMATCH.metricName,
+        period,
+        statistic: SUM,
+      }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

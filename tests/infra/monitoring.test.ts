@@ -178,6 +178,7 @@ describe('Monitoring', () => {
       recorderFunction: built.stack.recorder.function,
       outboxQueue: built.stack.storage.outbox.queue,
       senderFunction: built.stack.sender.function,
+      pseudonymKeyReaders: [],
       attentionSweeperFunction: built.stack.attentionSweeper.function,
       maxOverdueConversations: 50,
     });
@@ -203,9 +204,9 @@ describe('Monitoring', () => {
   it('sends every alarm to the topic and treats missing data as fine', () => {
     // Assess
     // 6 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
-    // throttles, outbox age, sender errors, refused credentials, paused endpoints, overdue
-    // conversations, attention sweeper errors
-    expect(alarms).toHaveLength(17);
+    // throttles, outbox age, sender errors, refused credentials, paused endpoints, a refused
+    // pseudonym key, overdue conversations, attention sweeper errors
+    expect(alarms).toHaveLength(18);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
