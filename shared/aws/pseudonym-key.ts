@@ -11,7 +11,9 @@ import type { SecretValueReader } from './channel-secrets.ts';
  * (infra/constructs/hub-storage.ts), read by the functions that read or write kept opt-outs only
  * (the sender, the recorder, the helpdesk API), on their first need and then kept for the life of
  * the execution environment: unlike the channel secret it is never rotated, since every kept item
- * is found only under it. This module imports no AWS SDK: the caller names the reader.
+ * is found only under it. The wirings check it against the table's check item
+ * (shared/store/pseudonym-key-check.ts), which refuses a replaced value and then asks for a `fresh`
+ * read. This module imports no AWS SDK: the caller names the reader.
  */
 
 const LOCAL_SECRET_ID = 'local';
