@@ -37,6 +37,15 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * UNMERGE_RECORD_SECONDS as the record of the unmerge (when, why, what moved back), so a retried
  * unmerge answers the same and publishes the same event; it is no merge for any reader, and a new
  * merge of the same person replaces it.
+ *
+ * A merge is checked again once its item is written: merges made meanwhile (the other way, or round a
+ * longer chain), or left by tries that crashed before that check, may have closed a cycle with it.
+ * Of a cycle, exactly one merge is withdrawn, the same whoever looks: the latest of those not yet
+ * checked, then the greatest discarded id (see withdrawnOf). A merge in no cycle is marked `checked`,
+ * and only then moves conversations and answers; a checked merge is never withdrawn. Every cycle
+ * holds a merge that is not checked (of its merges, the one checked last saw them all), so any try of
+ * any of its merges removes it, and a reader resolving through it (the recorder) already answers the
+ * person it will resolve to once that merge is withdrawn.
  */
 
 /** How long an undone merge is kept as the record of its unmerge: far beyond any client's retries. */
@@ -44,6 +53,11 @@ const UNMERGE_RECORD_SECONDS = 30 * 24 * 3_600;
 
 /** Longest chain of merges followed (A into B into C…); a longer one is refused when merging. */
 const MAX_MERGE_DEPTH = 8;
+/**
+ * Merges followed when a merge looks for a cycle through itself: beyond MAX_MERGE_DEPTH, as racing
+ * merges may join chains that each passed the depth check. Also the bound on its rounds of withdrawals.
+ */
+const MAX_CYCLE_HOPS = 8 * MAX_MERGE_DEPTH;
 /** Passes over a person's partition per merge or unmerge: the second catches a conversation recorded meanwhile. */
 const MOVE_PASSES = 2;
 
@@ -53,6 +67,8 @@ const MergeItemSchema = z.looseObject({
   mergedAt: z.string(),
   /** The conversations the merge moved (a string set), so a retried merge answers the same. */
   moved: z.instanceof(Set).optional(),
+  /** Set once the written merge found itself in no cycle: it stands, and may move conversations. */
+  checked: z.boolean().optional(),
   /** Set by an unmerge: the item is then only the record of it. */
   unmergedAt: z.string().optional(),
   unmergeReason: z.string().optional(),
@@ -78,12 +94,14 @@ export interface PersonUnmerge {
 interface MergeRecord {
   readonly merge: PersonMerge;
   readonly unmerge?: PersonUnmerge;
+  /** Found in no cycle once written (a merge written before the flag that moved conversations was). */
+  readonly checked: boolean;
 }
 
 const mergeRecordOf = (discardedContactId: string, item: Record<string, unknown> | undefined) => {
   const parsed = MergeItemSchema.safeParse(item);
   if (!parsed.success) return undefined;
-  const { into, reason, mergedAt, moved, unmergedAt, unmergeReason, movedBack } = parsed.data;
+  const { into, reason, mergedAt, moved, checked, unmergedAt, unmergeReason, movedBack } = parsed.data;
   const merge: PersonMerge = {
     discardedContactId,
     survivingContactId: into,
@@ -91,10 +109,13 @@ const mergeRecordOf = (discardedContactId: string, item: Record<string, unknown>
     mergedAt,
     moved: [...(moved ?? [])].map(String),
   };
+  // A merge moved conversations only after its check: one written before the flag was, too.
+  const wasChecked = checked === true || moved !== undefined;
   return unmergedAt === undefined
-    ? { merge }
+    ? { merge, checked: wasChecked }
     : {
         merge,
+        checked: wasChecked,
         unmerge: { unmergedAt, reason: unmergeReason ?? '', movedBack: [...(movedBack ?? [])].map(String) },
       };
 };
@@ -115,13 +136,64 @@ const readMergeRecord = async (
   return mergeRecordOf(contactId, output.Item ? unmarshall(output.Item) : undefined);
 };
 
+/** The merge that discarded this person, if one did and was not undone, with whether it was checked. */
+const readLiveMerge = async (context: TableContext, contactId: string): Promise<MergeRecord | undefined> => {
+  const record = await readMergeRecord(context, contactId);
+  return record && !record.unmerge ? record : undefined;
+};
+
 /** The merge that discarded this person, if one did (consistent: a merge is read right after it is made). */
-export const readMerge = async (
+export const readMerge = async (context: TableContext, contactId: string): Promise<PersonMerge | undefined> =>
+  (await readLiveMerge(context, contactId))?.merge;
+
+/**
+ * The people a contactId's merges lead through, itself first (A, B into whom A was merged, C…), and
+ * the merge of each person passed (`merges[i]` discarded `people[i]`): at most `hops` merges, not
+ * past `stopAt`; when a merge leads back to a person passed, `loopsTo` is that person's place.
+ */
+interface MergeWalk {
+  readonly people: readonly string[];
+  readonly merges: readonly MergeRecord[];
+  readonly loopsTo?: number;
+}
+
+const walkMerges = async (
   context: TableContext,
   contactId: string,
-): Promise<PersonMerge | undefined> => {
-  const record = await readMergeRecord(context, contactId);
-  return record && !record.unmerge ? record.merge : undefined;
+  hops: number,
+  stopAt?: string,
+): Promise<MergeWalk> => {
+  const people = [contactId];
+  const merges: MergeRecord[] = [];
+  for (let hop = 0; hop < hops; hop++) {
+    const current = people[people.length - 1] as string;
+    if (current === stopAt) break;
+    const record = await readLiveMerge(context, current);
+    if (!record) break;
+    merges.push(record);
+    const seen = people.indexOf(record.merge.survivingContactId);
+    if (seen >= 0) return { people, merges, loopsTo: seen };
+    people.push(record.merge.survivingContactId);
+  }
+  return { people, merges };
+};
+
+/**
+ * The merge of a cycle that is withdrawn: of those not checked, the one made last (`mergedAt`), then
+ * the one with the greatest discarded id: as a merge made after the others, it is the one that a
+ * check in turn would have refused. None when all were checked, which a cycle never is.
+ */
+const withdrawnOf = (cycle: readonly MergeRecord[]): PersonMerge | undefined => {
+  let withdrawn: PersonMerge | undefined;
+  for (const { merge, checked } of cycle)
+    if (
+      !checked &&
+      (!withdrawn ||
+        merge.mergedAt > withdrawn.mergedAt ||
+        (merge.mergedAt === withdrawn.mergedAt && merge.discardedContactId > withdrawn.discardedContactId))
+    )
+      withdrawn = merge;
+  return withdrawn;
 };
 
 /** The key of the record of this person's undone merge, if one is kept (an erasure of the person takes it). */
@@ -129,23 +201,20 @@ export const unmergeRecordKey = async (context: TableContext, contactId: string)
   (await readMergeRecord(context, contactId))?.unmerge ? personMergeKey(contactId) : undefined;
 
 /**
- * The person a contactId stands for now: itself, or where its merges lead. `stopAt` is treated as
- * not merged (an unmerge in progress). One GetItem per hop; most people were never merged.
+ * The person a contactId stands for now: itself, or where its merges lead (at most MAX_MERGE_DEPTH).
+ * `stopAt` is treated as not merged (an unmerge in progress). Through a cycle that merges left (until
+ * a try of one of them removes it), the person the cycle's withdrawn merge discarded: where its
+ * people will all resolve once it is withdrawn. One GetItem per hop; most people were never merged.
  */
 export const resolvePerson = async (
   context: TableContext,
   contactId: string,
   stopAt?: string,
 ): Promise<string> => {
-  let current = contactId;
-  const seen = new Set([current]);
-  for (let hop = 0; hop < MAX_MERGE_DEPTH && current !== stopAt; hop++) {
-    const merge = await readMerge(context, current);
-    if (!merge || seen.has(merge.survivingContactId)) return current;
-    seen.add(merge.survivingContactId);
-    current = merge.survivingContactId;
-  }
-  return current;
+  const { people, merges, loopsTo } = await walkMerges(context, contactId, MAX_MERGE_DEPTH, stopAt);
+  const last = people[people.length - 1] as string;
+  if (loopsTo === undefined) return last;
+  return withdrawnOf(merges.slice(loopsTo))?.discardedContactId ?? last;
 };
 
 /** The merges into a person (gsi3, eventually consistent): the audit a person view shows. */
@@ -191,9 +260,10 @@ export type MergeOutcome =
 
 /**
  * Merges `discarded` into `surviving`: the merge item first (conditional: a person is discarded
- * once), then each conversation of the discarded person moved to the surviving one's current
- * person. Running it again with the same pair (a retried request, a crash half-way) finishes the
- * moves and answers the same merge.
+ * once), then the check for a cycle through it (settleMerge), then each conversation of the
+ * discarded person moved to the surviving one's current person. Running it again with the same pair
+ * (a retried request, a crash half-way) checks again, finishes the moves and answers the same merge,
+ * or the cycle when this merge is the one a cycle withdrew.
  */
 export const mergePeople = async (
   context: TableContext,
@@ -204,14 +274,6 @@ export const mergePeople = async (
   const existing = await readMerge(context, discarded);
   if (existing && existing.survivingContactId !== surviving)
     return { outcome: 'refused', reason: 'already-merged' };
-  const target = await resolvePerson(context, surviving);
-  if (target === discarded) return { outcome: 'refused', reason: 'cycle' };
-  if (!existing) {
-    if (!(await hasConversations(context, target)) || !(await hasConversations(context, discarded)))
-      return { outcome: 'refused', reason: 'unknown' };
-    if ((await chainLength(context, surviving)) >= MAX_MERGE_DEPTH - 1)
-      return { outcome: 'refused', reason: 'depth' };
-  }
   const merge = existing ?? {
     discardedContactId: discarded,
     survivingContactId: surviving,
@@ -220,6 +282,12 @@ export const mergePeople = async (
     moved: [],
   };
   if (!existing) {
+    const target = await resolvePerson(context, surviving);
+    if (target === discarded) return { outcome: 'refused', reason: 'cycle' };
+    if (!(await hasConversations(context, target)) || !(await hasConversations(context, discarded)))
+      return { outcome: 'refused', reason: 'unknown' };
+    if ((await walkMerges(context, surviving, MAX_MERGE_DEPTH)).people.length >= MAX_MERGE_DEPTH)
+      return { outcome: 'refused', reason: 'depth' };
     try {
       const output = await context.client.send(
         new PutItemCommand({
@@ -241,14 +309,10 @@ export const mergePeople = async (
       if (isConditionFailure(error)) return { outcome: 'refused', reason: 'already-merged' };
       throw error;
     }
-    // The check above ran before the put: a merge the other way (or round a longer chain) made
-    // meanwhile passed it too. Checked again now that this merge is written; of two racing merges
-    // the later check sees both, so at most one stands, and a cycle never stays.
-    if ((await mergeChain(context, surviving)).includes(discarded)) {
-      await withdrawMerge(context, merge);
-      return { outcome: 'refused', reason: 'cycle' };
-    }
   }
+  // The checks above ran before the put (a first try), or not at all (a retry).
+  if (!(await settleMerge(context, merge))) return { outcome: 'refused', reason: 'cycle' };
+  const target = await resolvePerson(context, surviving);
   const moved = new Set<string>();
   for (let pass = 0; pass < MOVE_PASSES; pass++)
     for (const conversationId of await conversationIdsOf(context, discarded))
@@ -274,26 +338,65 @@ export const mergePeople = async (
   };
 };
 
+const isSameMerge = (one: PersonMerge, other: PersonMerge): boolean =>
+  one.survivingContactId === other.survivingContactId && one.mergedAt === other.mergedAt;
+
 /**
- * The people a contactId's merges lead through, itself first (A, B into whom A was merged, C…):
- * at most MAX_MERGE_DEPTH hops, and it stops before a person it has seen, so a cycle ends it.
+ * Whether this written merge stands. Its check ran before its put, when merges made meanwhile (the
+ * other way, or round a longer chain) passed theirs too; an earlier try may have crashed before this
+ * check, and so may the opposite merge. So, from the merge's own item: while its merges lead back to
+ * the discarded person, the cycle's withdrawn merge (withdrawnOf: every try of every merge of it picks
+ * the same) is deleted, and the walk made again; once this merge is in no cycle it is marked checked
+ * and stands; once it is gone (withdrawn, by this try or another), it does not. A checked merge
+ * passes at once unless a cycle goes through it, whose unchecked merge it then withdraws. Each round
+ * deletes a merge or finds one checked or gone.
  */
-const mergeChain = async (context: TableContext, contactId: string): Promise<string[]> => {
-  const chain = [contactId];
-  for (let hop = 0; hop < MAX_MERGE_DEPTH; hop++) {
-    const next = (await readMerge(context, chain[chain.length - 1] as string))?.survivingContactId;
-    if (next === undefined || chain.includes(next)) break;
-    chain.push(next);
+const settleMerge = async (context: TableContext, merge: PersonMerge): Promise<boolean> => {
+  for (let round = 0; round < MAX_CYCLE_HOPS; round++) {
+    const walk = await walkMerges(context, merge.discardedContactId, MAX_CYCLE_HOPS);
+    const own = walk.merges[0];
+    if (!own || !isSameMerge(own.merge, merge)) return false;
+    if (walk.loopsTo !== 0) {
+      if (own.checked || (await markChecked(context, merge))) return true;
+      continue;
+    }
+    const withdrawn = withdrawnOf(walk.merges);
+    if (!withdrawn) throw new Error(`a cycle of checked merges through ${merge.discardedContactId}`);
+    await withdrawMerge(context, withdrawn);
   }
-  return chain;
+  throw new Error(`the cycle through ${merge.discardedContactId} did not settle`);
 };
 
-const chainLength = async (context: TableContext, contactId: string): Promise<number> =>
-  (await mergeChain(context, contactId)).length - 1;
+/** Marks this very merge checked; false when it is gone (withdrawn meanwhile) or undone. */
+const markChecked = async (context: TableContext, merge: PersonMerge): Promise<boolean> => {
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(personMergeKey(merge.discardedContactId)),
+        UpdateExpression: 'SET #checked = :checked',
+        ConditionExpression: '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)',
+        ExpressionAttributeNames: { '#into': 'into', '#checked': 'checked' },
+        ExpressionAttributeValues: marshall({
+          ':checked': true,
+          ':into': merge.survivingContactId,
+          ':at': merge.mergedAt,
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+};
 
 /**
- * Deletes this very merge item (its `into` and `mergedAt`), before it moved anything: never an
- * item another merge of the same person wrote after it, nor the record of an unmerge.
+ * Deletes this very merge item (its `into` and `mergedAt`) while it is unchecked, so before it moved
+ * anything: never a merge that was checked meanwhile, an item another merge of the same person
+ * wrote after it, nor the record of an unmerge.
  */
 const withdrawMerge = async (context: TableContext, merge: PersonMerge): Promise<void> => {
   try {
@@ -301,8 +404,9 @@ const withdrawMerge = async (context: TableContext, merge: PersonMerge): Promise
       new DeleteItemCommand({
         TableName: context.tableName,
         Key: marshall(personMergeKey(merge.discardedContactId)),
-        ConditionExpression: '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)',
-        ExpressionAttributeNames: { '#into': 'into' },
+        ConditionExpression:
+          '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt) AND attribute_not_exists(#checked) AND attribute_not_exists(moved)',
+        ExpressionAttributeNames: { '#into': 'into', '#checked': 'checked' },
         ExpressionAttributeValues: marshall({ ':into': merge.survivingContactId, ':at': merge.mergedAt }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
