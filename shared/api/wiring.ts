@@ -51,6 +51,12 @@ export interface HelpdeskApiWiring {
    * checked then against the table's check item: shared/store/pseudonym-key-check.ts).
    */
   readonly pseudonymKey: PseudonymKeySource;
+  /**
+   * Whether the key's first load on a table without a check item writes it (checkedPseudonymKey's
+   * `firstWrite`); `npm run erase` against a deployed table compares only.
+   * @default true
+   */
+  readonly pseudonymKeyFirstWrite?: boolean;
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
   readonly devToken?: string;
@@ -83,7 +89,10 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) => {
     media: wiring.media ?? s3MediaObjects(wiring.payloadBucket),
     // A replaced key fails the erasure before anything is deleted (500), instead of filing the
     // person's opt-outs where no function looks.
-    pseudonymKey: checkedPseudonymKey(table, wiring.pseudonymKey, { logger: wiring.logger }),
+    pseudonymKey: checkedPseudonymKey(table, wiring.pseudonymKey, {
+      logger: wiring.logger,
+      firstWrite: wiring.pseudonymKeyFirstWrite ?? true,
+    }),
     ...(wiring.providers
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
       : {}),

@@ -95,7 +95,10 @@ const main = async (): Promise<void> => {
     pseudonymKey: info
       ? localPseudonymKey
       : async (options) => (await import('#shared/aws/secrets.ts')).pseudonymKey(options),
-    logger: createLogger({ level: 'warn' }),
+    // Deployed, the key is compared with the table's check item, never the first written there.
+    pseudonymKeyFirstWrite: info !== undefined,
+    // Warnings and a refused key's line on stderr: stdout carries the report alone.
+    logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }),
   });
   const response = await api({
     method: 'DELETE',

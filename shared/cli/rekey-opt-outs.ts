@@ -49,7 +49,12 @@ const main = async (): Promise<void> => {
     const pseudonymKey = await checkedPseudonymKey(
       context,
       info ? localPseudonymKey : async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
-      { logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }) },
+      {
+        logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }),
+        // Deployed, compared only: a key named wrongly must not become the table's check, and
+        // then the key every legacy opt-out is moved under.
+        firstWrite: !deployed,
+      },
     )();
     const report = await rekeyLegacySuppressions(context, pseudonymKey, { dryRun: values['dry-run'] });
     console.log(JSON.stringify({ ...report, dryRun: values['dry-run'] }, null, 2));

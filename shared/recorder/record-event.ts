@@ -18,6 +18,7 @@ import { RECENT_EVENT_LIMIT, type StoredConversation } from '#shared/store/conve
 import { epochSeconds } from '#shared/store/item-rules.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
+import { PseudonymKeyMismatchError } from '#shared/store/pseudonym-key-check.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
 import type { RegisterWrite } from '#shared/store/registers.ts';
 import type { BatchReads } from './batch-reads.ts';
@@ -391,7 +392,13 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     if (event.type === 'switchboard.contact.consent_changed') {
       const { contactKey, entry } = consentLedgerEntryFor(event);
-      if (await store.wasErasedWith(contactKey, event.id)) {
+      const erased = await store.wasErasedWith(contactKey, event.id).catch((error: unknown) => {
+        // A refused pseudonym key (its alarm fires): a STOP is recorded all the same, since it only
+        // ever refuses more sends; anything else waits for the key (retried, then dead-lettered).
+        if (error instanceof PseudonymKeyMismatchError && entry.consent === 'opted_out') return false;
+        throw error;
+      });
+      if (erased) {
         // A provider's late retry of a STOP the erased contact sent: it would bring their identifiers back.
         logger.info('consent event of an erased contact not recorded again', { eventId: event.id });
         return;

@@ -55,6 +55,20 @@ export class PseudonymKeyMismatchError extends Error {
   }
 }
 
+/**
+ * The table has no check item, and this caller may not write the first one (an operator tool: a key
+ * it was wrongly given would then be the one every function is held to).
+ */
+export class PseudonymKeyCheckMissingError extends Error {
+  override readonly name = 'PseudonymKeyCheckMissingError';
+
+  constructor() {
+    super(
+      'the table has no pseudonym key check yet: let a deployed function load the key first (an SMS send, a consent event or an erasure through the API), then run this again',
+    );
+  }
+}
+
 /** The check item changed between its conditional put and the read after (deleted): checked again later. */
 class PseudonymKeyCheckRaceError extends Error {
   override readonly name = 'PseudonymKeyCheckRaceError';
@@ -95,6 +109,7 @@ const compare = (stored: Buffer, expected: Buffer): void => {
 export const verifyPseudonymKey = async (
   context: TableContext,
   key: PseudonymKey,
+  { firstWrite = true }: { readonly firstWrite?: boolean } = {},
 ): Promise<'written' | 'matched'> => {
   const expected = checkOf(key);
   const stored = await readCheck(context);
@@ -102,6 +117,7 @@ export const verifyPseudonymKey = async (
     compare(stored, expected);
     return 'matched';
   }
+  if (!firstWrite) throw new PseudonymKeyCheckMissingError();
   try {
     const output = await context.client.send(
       new PutItemCommand({
@@ -132,6 +148,13 @@ export interface CheckedPseudonymKeyOptions {
   readonly logger: Pick<Logger, 'error'>;
   /** @default RECHECK_AFTER_MS (60 s) */
   readonly recheckAfterMs?: number;
+  /**
+   * Whether a table without a check item gets one written under this key. Operator tools pass
+   * false: they compare only, since a key an operator named wrongly must not become the one every
+   * function is held to (and a rekey would then move the legacy opt-outs under it).
+   * @default true
+   */
+  readonly firstWrite?: boolean;
 }
 
 /**
@@ -157,7 +180,7 @@ export const checkedPseudonymKey = (
     const fresh = refused !== undefined;
     const check = (async () => {
       const key = await source(fresh ? { fresh } : undefined);
-      await verifyPseudonymKey(context, key);
+      await verifyPseudonymKey(context, key, { firstWrite: options.firstWrite ?? true });
       return key;
     })();
     checked = check;

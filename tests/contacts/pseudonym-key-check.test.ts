@@ -24,6 +24,7 @@ import {
 } from '#shared/store/keys.ts';
 import {
   checkedPseudonymKey,
+  PseudonymKeyCheckMissingError,
   PseudonymKeyMismatchError,
   verifyPseudonymKey,
 } from '#shared/store/pseudonym-key-check.ts';
@@ -147,6 +148,23 @@ describe('the pseudonym key check', () => {
     });
     expect(item?.hmac).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(item)).not.toContain(key.export().toString('utf8'));
+  });
+
+  it('writes no first check for an operator tool (compare only), and compares where there is one', async () => {
+    // Prepare
+    const table = await freshTable();
+    const key = await original();
+    const log = capturingLogger();
+    const compareOnly = checkedPseudonymKey(table, original, { logger: log.logger, firstWrite: false });
+    // Act
+    const onFresh = await compareOnly().catch((error: unknown) => error);
+    const itemAfterRefusal = await checkItemOf(table);
+    await verifyPseudonymKey(table, key);
+    const onChecked = await checkedPseudonymKey(table, original, { logger: log.logger, firstWrite: false })();
+    // Assess
+    expect(onFresh).toBeInstanceOf(PseudonymKeyCheckMissingError);
+    expect(itemAfterRefusal).toBeUndefined();
+    expect(onChecked.equals(key)).toBe(true);
   });
 
   it('passes the same key in a later environment, which only reads the check', async () => {
@@ -320,9 +338,11 @@ describe('the pseudonym key check', () => {
     ).toBeGreaterThan(1);
   });
 
-  it('does not record a late retry of an erased contact’s STOP as new when the recorder reads a replaced key', async () => {
-    // Prepare
-    const { contactKey, stop } = await stoppedErasedAndBack('0002');
+  it('records a STOP under a replaced key all the same, and holds an opt-in back until the key is right', async () => {
+    // Prepare: an erased customer who wrote again; a START and then a STOP arrive while the recorder
+    // reads a replaced key
+    const { contactKey } = await stoppedErasedAndBack('0002');
+    const phone = '+15550300002';
     const { clients, resources } = hub.pipeline.emulators;
     const recorderWith = (pseudonymKey: PseudonymKeySource, logger = capturingLogger().logger) =>
       createRecorder({
@@ -335,19 +355,31 @@ describe('the pseudonym key check', () => {
         logger,
         clock: () => hub.now,
       });
+    const optIn = consentEvent(phone, 'opted_in', minutesBefore(5), 'START');
+    const stop = consentEvent(phone, 'opted_out', minutesBefore(4), 'STOP');
+    const delivery = (event: HubEvent, id: string) =>
+      sqsEvent([{ id, group: event.subject ?? id, body: JSON.stringify(event) }]);
     const contactBefore = await itemAt(contactItemKey(contactKey));
-    const retry = sqsEvent([{ id: 'late-stop', group: stop.subject ?? 'late', body: JSON.stringify(stop) }]);
     const log = capturingLogger();
+    const replacedRecorder = recorderWith(replaced, log.logger);
     // Act
-    const withReplaced = await recorderWith(replaced, log.logger).handleSqsEvent(retry);
-    const contactAfterReplaced = await itemAt(contactItemKey(contactKey));
-    const withOriginal = await recorderWith(original).handleSqsEvent(retry);
-    // Assess: refused (retried later), nothing written; the original key recognises the retry
-    expect(withReplaced.batchItemFailures).toEqual([{ itemIdentifier: 'late-stop' }]);
+    const optInWithReplaced = await replacedRecorder.handleSqsEvent(delivery(optIn, 'start'));
+    const contactAfterOptIn = await itemAt(contactItemKey(contactKey));
+    const stopWithReplaced = await replacedRecorder.handleSqsEvent(delivery(stop, 'stop'));
+    const contactAfterStop = await itemAt(contactItemKey(contactKey));
+    const optInWithOriginal = await recorderWith(original).handleSqsEvent(delivery(optIn, 'start'));
+    // Assess: the opt-in waits (retried later), nothing written; the STOP is recorded at once
+    expect(optInWithReplaced.batchItemFailures).toEqual([{ itemIdentifier: 'start' }]);
     expect(log.refusals()).toHaveLength(1);
-    expect(contactAfterReplaced).toEqual(contactBefore);
-    expect(withOriginal.batchItemFailures).toEqual([]);
-    expect(await itemAt(contactItemKey(contactKey))).toEqual(contactBefore);
+    expect(contactAfterOptIn).toEqual(contactBefore);
+    expect(stopWithReplaced.batchItemFailures).toEqual([]);
+    expect(JSON.stringify(contactAfterStop)).toContain(stop.id);
+    expect(JSON.stringify(contactAfterStop)).not.toEqual(JSON.stringify(contactBefore));
+    // Once the key is right the opt-in is recorded, behind the later STOP, which stands.
+    expect(optInWithOriginal.batchItemFailures).toEqual([]);
+    const contactAfter = JSON.stringify(await itemAt(contactItemKey(contactKey)));
+    expect(contactAfter).toContain(stop.id);
+    expect(contactAfter).toContain('opted_out');
   });
 
   it('erases nothing and files no opt-out under a replaced key', async () => {
