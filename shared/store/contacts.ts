@@ -31,6 +31,7 @@ import {
   messageKey,
   messageStateKey,
   PERSON_CONVERSATION_PREFIX,
+  SEND_RESERVATION_PREFIX,
 } from './keys.ts';
 import { liveStateIdsOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
@@ -377,7 +378,7 @@ export const contactRecords = async (
 
 /**
  * Every item of a conversation, by the reach the key catalogue gives each kind: the conversation
- * item, its messages and the hub's sends in it (gsi2, gsi3) and everything in those messages'
+ * item and the send reservations beside it, its messages and the hub's sends in it (gsi2, gsi3) and everything in those messages'
  * partitions (message state, send bookkeeping), and the state of the hub's sent messages under
  * their provider messages' ids. Statuses of a message the hub never recorded (sent outside it,
  * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
@@ -388,6 +389,15 @@ export const conversationFootprint = async (
   conversationId: string,
 ): Promise<ItemKey[]> => {
   const keys: ItemKey[] = [conversationKey(conversationId)];
+  // The Idempotency-Keys the helpdesk API reserved in its partition (send-reservations.ts).
+  const reservations = await queryAll(context, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :reserved)',
+    ExpressionAttributeValues: {
+      ':pk': conversationKey(conversationId).pk,
+      ':reserved': SEND_RESERVATION_PREFIX,
+    },
+  });
+  keys.push(...reservations.map(keyOf));
   const messages = [];
   // The messages (gsi2) and the hub's sends, recorded or not (gsi3, keys only).
   for (const [index, partition] of [

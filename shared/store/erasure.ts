@@ -357,8 +357,9 @@ export interface ErasureReport {
 }
 
 /**
- * The messages' partitions (records, states, sends, attachments' claims, uploads), the consent ledger
- * and the e-mails the hub could not read (each names its raw object, deleted before any item goes).
+ * The messages' partitions (records, states, sends, attachments' claims, uploads), the conversations'
+ * send reservations, the consent ledger and the e-mails the hub could not read (each names its raw
+ * object, deleted before any item goes).
  */
 const MESSAGE_ORDER = 0;
 /**
@@ -380,6 +381,8 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   whatsappUpload: MESSAGE_ORDER,
   consentChange: MESSAGE_ORDER,
   unreadableEmail: MESSAGE_ORDER,
+  // Found from the conversation, so gone before it.
+  sendReservation: MESSAGE_ORDER,
   conversation: 1,
   identity: 2,
   contact: CONTACT_ORDER,

@@ -13,7 +13,7 @@ import type {
  * The key catalogue: every kind of item in the hub's one table, its keys, its indexes, and how it
  * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
  * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
- * registers.ts, contacts.ts, sends.ts, endpoint-pauses.ts, replay-guard.ts,
+ * registers.ts, contacts.ts, sends.ts, send-reservations.ts, endpoint-pauses.ts, replay-guard.ts,
  * suppressions.ts, pseudonym-key-check.ts) and read-api.ts reads them all.
  */
 
@@ -25,6 +25,8 @@ export type ReachFromContact =
   | 'identity-of-contact'
   /** gsi3: the conversations a contact key has. */
   | 'conversations-by-contact'
+  /** The partition of each of those conversations, beside its conversation item. */
+  | 'conversation-partition'
   /** gsi2: the messages of each of those conversations. */
   | 'messages-by-conversation'
   /** gsi3: the hub's sends in each of those conversations (sent, failed or under way). */
@@ -62,6 +64,16 @@ export const ITEM_KINDS = {
     expires: false,
     description:
       'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue; or a WhatsApp alias (`aliasOf`, no state) under the person whose identifier opened it, reached also from the conversation it stands for (the id each identifier of its contact derives)',
+  },
+  sendReservation: {
+    pk: 'CONV#<conversationId>',
+    sk: 'SENDKEY#<hubMessageId>',
+    indexes: [],
+    personalData: true,
+    reach: 'conversation-partition',
+    expires: true,
+    description:
+      "an Idempotency-Key the helpdesk API took for a send in the conversation (the hub message id it derives from it) and the hash of that send's command data (the send record's `commandHash`; no text): one conditional put before the command is queued, so other content under the key is refused before anything is queued, not only once the sender has taken the first; in the conversation's partition, so erasure reaches it; expires when a command could no longer be claimed and its send record's retention has passed (shared/store/send-reservations.ts)",
   },
   message: {
     pk: 'MSG#<hubMessageId>',
@@ -254,7 +266,11 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
   const prefix = key.pk.slice(0, key.pk.indexOf('#') + 1);
   switch (prefix) {
     case 'CONV#':
-      return key.sk === 'STATE' ? 'conversation' : undefined;
+      return key.sk === 'STATE'
+        ? 'conversation'
+        : key.sk.startsWith(SEND_RESERVATION_PREFIX)
+          ? 'sendReservation'
+          : undefined;
     case 'MSG#':
       return key.sk === 'MSG'
         ? 'message'
@@ -317,6 +333,19 @@ export const conversationKey = (conversationId: string): ItemKey => ({
 
 export const conversationIdOfKey = (key: ItemKey): string =>
   key.pk.slice(CONVERSATION_PARTITION_PREFIX.length);
+
+/** Every send reservation's sort key starts with this, in its conversation's partition. */
+export const SEND_RESERVATION_PREFIX = 'SENDKEY#';
+
+/**
+ * The Idempotency-Key a send was given, as the hub message id the key derives in its conversation
+ * (outboundHubMessageId: a hash, so any key fits), in the conversation's partition: whatever reaches
+ * the conversation (erasure, export) reaches it.
+ */
+export const sendReservationKey = (conversationId: string, hubMessageId: string): ItemKey => ({
+  pk: conversationKey(conversationId).pk,
+  sk: `${SEND_RESERVATION_PREFIX}${hubMessageId}`,
+});
 
 /**
  * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour.

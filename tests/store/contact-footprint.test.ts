@@ -2,6 +2,7 @@ import { PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { outboundHubMessageId } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -9,6 +10,7 @@ import { contactFootprint } from '#shared/store/contacts.ts';
 import { contactKeyFor, ITEM_KINDS, kindOfKey } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
+import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
@@ -38,7 +40,7 @@ describe('every item of a contact, by the key catalogue', () => {
     });
     // Two customers, each with messages both ways, statuses, a reaction, a send of the hub's that
     // never became a message (its call in flight when its command gave up: no message record
-    // shares its partition); and a replay-guard item.
+    // shares its partition), a send key the helpdesk API reserved; and a replay-guard item.
     const sends = createSendStore(context);
     for (const customer of ['canary-anna', 'canary-bob']) {
       const { channel, endpoint, contact, conversationId } = conversationFor(customer);
@@ -62,6 +64,12 @@ describe('every item of a contact, by the key catalogue', () => {
           withinWindow: true,
           humanAgentTag: false,
         },
+      });
+      // An Idempotency-Key the helpdesk API reserved in the conversation (its command not taken yet).
+      await reserveSendKey(context, {
+        conversationId,
+        hubMessageId: outboundHubMessageId(conversationId, `reserved-${customer}`),
+        commandHash: 'hash',
       });
       // A file the sender uploaded to WhatsApp for that send.
       await rememberWhatsAppUpload(context, {
@@ -129,5 +137,6 @@ describe('every item of a contact, by the key catalogue', () => {
     expect(kinds).toContain('replayGuard');
     expect(kinds).toContain('send');
     expect(kinds).toContain('whatsappUpload');
+    expect(kinds).toContain('sendReservation');
   });
 });
