@@ -128,7 +128,8 @@ export class HelpdeskApi extends Construct {
     this.url = this.api.urlFor('/v1');
 
     // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH), BatchGetItem
-    // (hydrating a page), Query of gsi1–gsi4; for a person's export and erasure, Query of the table
+    // (hydrating a page), Query of gsi1–gsi4, PutItem (a send's key reservation, conditional);
+    // for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
     // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of what a
     // conversation owns under its id (claim checks, attachments, e-mail bodies); attachment URLs (below); the helpdesk queue and the outbox.

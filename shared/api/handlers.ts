@@ -48,6 +48,7 @@ import {
   unmergePeople,
 } from '#shared/store/person-merges.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
+import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { decodeCursor, decodeLedgerCursor, encodeCursor, encodeLedgerCursor, queryHashOf } from './cursor.ts';
@@ -384,14 +385,20 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'tooLarge',
           `the send command (the body with its envelope, as JSON) would be larger than ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB), the most the outbox takes: nothing was queued`,
         );
-      const [, taken] = await Promise.all([conversationOr404(conversationId), sends.get(hubMessageId)]);
-      // The key already names a command the sender took: other content under it would never be sent.
-      // (Before the sender takes the first, a second body still gets 202; the first stands, README.)
-      if (taken && taken.commandHash !== commandHashOf(command.data))
+      const commandHash = commandHashOf(command.data);
+      const keyReused = () =>
         fail(
           'idempotencyKeyReused',
           'this Idempotency-Key already names a send with other content in this conversation: nothing was queued; use a new key for a new message',
         );
+      const [, taken] = await Promise.all([conversationOr404(conversationId), sends.get(hubMessageId)]);
+      // The key names a command the sender took with other content (one queued on the outbox directly,
+      // or through the API before its reservation existed or after it expired): it would never be sent.
+      if (taken && taken.commandHash !== commandHash) keyReused();
+      // The key's reservation, written before anything is queued: other content under it is refused
+      // even before the sender takes the first command (the outbox would drop it silently).
+      if ((await reserveSendKey(table, { conversationId, hubMessageId, commandHash })) === 'taken')
+        keyReused();
       await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
         typeof SendAcceptedSchema
