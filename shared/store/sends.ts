@@ -98,7 +98,8 @@ const InFlightSchema = z.object({
 
 /**
  * What makes two send commands under one key the same command: their data, field for field. The
- * sender keeps it on the send record; the helpdesk API compares a repeat's against it.
+ * sender keeps it on the send record; the helpdesk API compares a repeat's against it, and keeps it
+ * on the key's reservation before it queues anything (send-reservations.ts).
  */
 export const commandHashOf = (data: SendMessageData): string => stableHash('command', canonicalJson(data));
 
