@@ -4,8 +4,8 @@
  * A memo of dynalite's expression parsers, for the local hub's DynamoDB emulator thread
  * (dynamo-thread.ts). dynalite parses every request's UpdateExpression, ConditionExpression,
  * KeyConditionExpression, FilterExpression and ProjectionExpression with a generated PEG parser
- * that backtracks heavily: about 0.3 ms of CPU for one of the hub's update expressions, the largest
- * share of the emulator's work per call. The hub sends the same few dozen expressions over and over
+ * that backtracks heavily: 0.6–0.8 ms of CPU for an update expression of the hub's kind with its
+ * condition, the largest share of the emulator's work per call. The hub sends the same few dozen expressions over and over
  * with other values, so each distinct parse is made once and replayed.
  *
  * What a parse depends on, and so what keys the memo: the expression, the attribute names (they are
