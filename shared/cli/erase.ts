@@ -8,6 +8,8 @@ import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudony
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
+import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 
 const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   Erases the person everywhere the hub keeps anything (as DELETE /v1/contacts/{contactId}) and
@@ -83,22 +85,32 @@ const main = async (): Promise<void> => {
     console.error(
       'note: nothing is redacted at Twilio or WhatsApp (no SWITCHBOARD_SECRET_ARN, or no provider simulators)',
     );
+  const tableName = info?.resources.tableName ?? deployed.data?.SWITCHBOARD_TABLE_NAME ?? '';
+  const pseudonymKey: PseudonymKeySource = info
+    ? localPseudonymKey
+    : async (options) => (await import('#shared/aws/secrets.ts')).pseudonymKey(options);
+  // Warnings and a refused key's line on stderr: stdout carries the report alone.
+  const logger = createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) });
+  if (!info) {
+    // Deployed, the key is compared with the table's check item first (never the first written
+    // there), so a refusal says why and what to do; the API itself would answer a bare 500.
+    await checkedPseudonymKey({ client: dynamodb, tableName, now: () => new Date() }, pseudonymKey, {
+      logger,
+      firstWrite: false,
+    })();
+  }
   const api = createWiredHelpdeskApi({
     dynamodb,
     sqs,
     s3,
-    tableName: info?.resources.tableName ?? deployed.data?.SWITCHBOARD_TABLE_NAME ?? '',
+    tableName,
     payloadBucket: info?.resources.bucketName ?? deployed.data?.SWITCHBOARD_PAYLOAD_BUCKET ?? '',
     helpdeskQueueUrl: info?.resources.helpdeskQueueUrl ?? deployed.data?.SWITCHBOARD_HELPDESK_QUEUE_URL ?? '',
     outboxQueueUrl: info?.resources.outboxQueueUrl ?? deployed.data?.SWITCHBOARD_OUTBOX_QUEUE_URL ?? '',
     ...(providers ? { providers } : {}),
-    pseudonymKey: info
-      ? localPseudonymKey
-      : async (options) => (await import('#shared/aws/secrets.ts')).pseudonymKey(options),
-    // Deployed, the key is compared with the table's check item, never the first written there.
+    pseudonymKey,
     pseudonymKeyFirstWrite: info !== undefined,
-    // Warnings and a refused key's line on stderr: stdout carries the report alone.
-    logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }),
+    logger,
   });
   const response = await api({
     method: 'DELETE',
