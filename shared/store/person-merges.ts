@@ -318,24 +318,41 @@ export const mergePeople = async (
     for (const conversationId of await conversationIdsOf(context, discarded))
       if ((await setConversationPerson(context, conversationId, target)) !== 'gone')
         moved.add(conversationId);
-  if (moved.size > 0) {
-    const output = await context.client.send(
-      new UpdateItemCommand({
-        TableName: context.tableName,
-        Key: marshall(personMergeKey(discarded)),
-        UpdateExpression: 'ADD moved :moved',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: marshall({ ':moved': moved }),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'UpdateItem', output);
-  }
+  if (moved.size > 0) await noteMoved(context, merge, moved);
   return {
     outcome: 'merged',
     merge,
     conversationIds: [...new Set([...merge.moved, ...moved])].sort(),
   };
+};
+
+/**
+ * Adds what this try moved to this very merge's item (its `into` and `mergedAt`, not undone). A stale
+ * try finishing after an unmerge, or after a new merge of the same person replaced its record, adds
+ * nothing: `moved` on an item means that merge was checked, and lists what it moved. Its moves are
+ * answered all the same, as those of a merge undone meanwhile (the unmerge's passes move them back).
+ */
+const noteMoved = async (context: TableContext, merge: PersonMerge, moved: ReadonlySet<string>) => {
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(personMergeKey(merge.discardedContactId)),
+        UpdateExpression: 'ADD moved :moved',
+        ConditionExpression: '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)',
+        ExpressionAttributeNames: { '#into': 'into' },
+        ExpressionAttributeValues: marshall({
+          ':moved': moved,
+          ':into': merge.survivingContactId,
+          ':at': merge.mergedAt,
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 };
 
 const isSameMerge = (one: PersonMerge, other: PersonMerge): boolean =>
