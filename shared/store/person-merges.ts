@@ -44,8 +44,11 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  * checked, then the greatest discarded id (see withdrawnOf). A merge in no cycle is marked `checked`,
  * and only then moves conversations and answers; a checked merge is never withdrawn. Every cycle
  * holds a merge that is not checked (of its merges, the one checked last saw them all), so any try of
- * any of its merges removes it, and a reader resolving through it (the recorder) already answers the
- * person it will resolve to once that merge is withdrawn.
+ * any of its merges removes it. A merge or unmerge that runs into a cycle (through its own merge or
+ * further on) removes it before it marks, or moves to, anything (settledPerson). A reader resolving
+ * through it (the recorder) answers the person it will most likely resolve to once a merge is
+ * withdrawn: a guess, wrong while the latest unchecked merge is about to be checked by its own try
+ * (whose moves then carry what was filed under its discarded person along).
  */
 
 /** How long an undone merge is kept as the record of its unmerge: far beyond any client's retries. */
@@ -204,7 +207,8 @@ export const unmergeRecordKey = async (context: TableContext, contactId: string)
  * The person a contactId stands for now: itself, or where its merges lead (at most MAX_MERGE_DEPTH).
  * `stopAt` is treated as not merged (an unmerge in progress). Through a cycle that merges left (until
  * a try of one of them removes it), the person the cycle's withdrawn merge discarded: where its
- * people will all resolve once it is withdrawn. One GetItem per hop; most people were never merged.
+ * people will all resolve once it is withdrawn, unless that merge's own try checks it first (see
+ * the note at the top). One GetItem per hop; most people were never merged.
  */
 export const resolvePerson = async (
   context: TableContext,
@@ -282,7 +286,7 @@ export const mergePeople = async (
     moved: [],
   };
   if (!existing) {
-    const target = await resolvePerson(context, surviving);
+    const target = await settledPerson(context, surviving);
     if (target === discarded) return { outcome: 'refused', reason: 'cycle' };
     if (!(await hasConversations(context, target)) || !(await hasConversations(context, discarded)))
       return { outcome: 'refused', reason: 'unknown' };
@@ -312,7 +316,7 @@ export const mergePeople = async (
   }
   // The checks above ran before the put (a first try), or not at all (a retry).
   if (!(await settleMerge(context, merge))) return { outcome: 'refused', reason: 'cycle' };
-  const target = await resolvePerson(context, surviving);
+  const target = await settledPerson(context, surviving);
   const moved = new Set<string>();
   for (let pass = 0; pass < MOVE_PASSES; pass++)
     for (const conversationId of await conversationIdsOf(context, discarded))
@@ -373,15 +377,36 @@ const settleMerge = async (context: TableContext, merge: PersonMerge): Promise<b
     const walk = await walkMerges(context, merge.discardedContactId, MAX_CYCLE_HOPS);
     const own = walk.merges[0];
     if (!own || !isSameMerge(own.merge, merge)) return false;
-    if (walk.loopsTo !== 0) {
+    if (walk.loopsTo === undefined) {
       if (own.checked || (await markChecked(context, merge))) return true;
       continue;
     }
-    const withdrawn = withdrawnOf(walk.merges);
-    if (!withdrawn) throw new Error(`a cycle of checked merges through ${merge.discardedContactId}`);
-    await withdrawMerge(context, withdrawn);
+    // A cycle further on (this merge leads into it) is removed first too: which of its merges goes
+    // is only known once one is deleted, as the one picked may be checked by its own try meanwhile.
+    await withdrawFrom(context, walk, merge.discardedContactId);
   }
   throw new Error(`the cycle through ${merge.discardedContactId} did not settle`);
+};
+
+/** Withdraws the withdrawn merge of the cycle a walk ran into (none there when it was checked meanwhile). */
+const withdrawFrom = async (context: TableContext, walk: MergeWalk, from: string): Promise<void> => {
+  const withdrawn = withdrawnOf(walk.merges.slice(walk.loopsTo));
+  if (!withdrawn) throw new Error(`a cycle of checked merges from ${from}`);
+  await withdrawMerge(context, withdrawn);
+};
+
+/**
+ * The person a contactId stands for, as resolvePerson, but a cycle on the way is removed first
+ * (its withdrawn merge deleted, the walk made again) instead of guessed through: for a merge or
+ * unmerge, which moves conversations to the person answered.
+ */
+const settledPerson = async (context: TableContext, contactId: string, stopAt?: string): Promise<string> => {
+  for (let round = 0; round < MAX_CYCLE_HOPS; round++) {
+    const walk = await walkMerges(context, contactId, MAX_MERGE_DEPTH, stopAt);
+    if (walk.loopsTo === undefined) return walk.people[walk.people.length - 1] as string;
+    await withdrawFrom(context, walk, contactId);
+  }
+  throw new Error(`the cycle from ${contactId} did not settle`);
 };
 
 /** Marks this very merge checked; false when it is gone (withdrawn meanwhile) or undone. */
@@ -461,7 +486,7 @@ export const unmergePeople = async (
   if (!record || record.merge.survivingContactId !== request.surviving)
     return { outcome: 'refused', reason: 'not-merged' };
   const { merge } = record;
-  const root = await resolvePerson(context, request.surviving);
+  const root = await settledPerson(context, request.surviving);
   const moveBack = async (stopAt: string | undefined): Promise<Set<string>> => {
     const moved = new Set<string>();
     // The conversations and channel contacts listed under the person (merges are not moved).
@@ -478,7 +503,7 @@ export const unmergePeople = async (
     const items = found.filter((item) => kindOfKey(keyOf(item)) === 'conversation');
     const people = new Map<string, string>();
     const personOf = async (own: string): Promise<string> => {
-      const target = people.get(own) ?? (await resolvePerson(context, own, stopAt));
+      const target = people.get(own) ?? (await settledPerson(context, own, stopAt));
       people.set(own, target);
       return target;
     };

@@ -13,8 +13,9 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
 import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
-import { mergePeople, unmergePeople } from '#shared/store/person-merges.ts';
+import { mergePeople, readMerge, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
@@ -52,6 +53,15 @@ interface HeldCall {
   readonly input: Record<string, unknown>;
 }
 type Hook = (call: HeldCall) => Promise<void> | void;
+
+/** A promise and the function that settles it. */
+const gate = () => {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, opened };
+};
 
 describe('merges interleaved with other tries', () => {
   let emulators: RunningEmulators;
@@ -122,6 +132,14 @@ describe('merges interleaved with other tries', () => {
     );
     return output.Item ? unmarshall(output.Item) : undefined;
   };
+  /** The person each conversation is filed under, and whether a merge discarded that person. */
+  const filedUnder = async (phones: readonly string[]) =>
+    Promise.all(
+      phones.map(async (phone) => {
+        const person = (await loadConversation(context, conversationOf(phone))).model?.state.contactId ?? '';
+        return { person, discarded: (await readMerge(context, person)) !== undefined };
+      }),
+    );
 
   it("a stale try's moves are not noted on a new merge of the same person made after an unmerge", async () => {
     // Prepare: A and B write; a try of A into B (minute 2) is held just before it notes what it moved,
@@ -158,4 +176,89 @@ describe('merges interleaved with other tries', () => {
     expect(item?.checked).toBeUndefined();
     expect(item?.unmergedAt).toBeUndefined();
   });
+
+  it.each([
+    { order: 'before', index: 0, stands: 'B into A' },
+    { order: 'after', index: 1, stands: 'A into B' },
+  ])(
+    'a merge into a person of a cycle that forms while a try of its merge is about to be checked, checked $order C withdraws it',
+    async ({ order, index, stands }) => {
+      // Prepare: A, B and C write. A try of A into B (X, minute 3) found no cycle and is held just
+      // before it marks itself checked; meanwhile B into A (Y, minute 2: its checks passed first) is
+      // written and crashes, closing a cycle, and a try of C into A (minute 4) runs until it is held
+      // before it moves C's conversation. In the second order, X's check lands just before C deletes it.
+      const phones = [`+30691235${index}101`, `+30691235${index}102`, `+30691235${index}103`] as const;
+      const [a, b, c] = phones.map(personOf) as [string, string, string];
+      for (const [n, phone] of phones.entries())
+        await recorder.recordEvent(smsFrom(phone, `SMwindow${index}${n}`, minute(1)));
+      const xHeld = gate();
+      const xGoes = gate();
+      once(
+        (call) =>
+          call.command === 'UpdateItem' &&
+          onMergeOf(call, a) &&
+          String(call.input.UpdateExpression).startsWith('SET #checked'),
+        async () => {
+          xHeld.open();
+          await xGoes.opened;
+        },
+      );
+      const x = mergePeople(context, { surviving: b, discarded: a, reason: 'same', at: minute(3) });
+      await xHeld.opened;
+      await crashedMerge(a, b, minute(2));
+      const cHeld = gate();
+      const cGoes = gate();
+      const cConversation = JSON.stringify(marshall({ pk: `CONV#${conversationOf(phones[2])}` }).pk);
+      once(
+        (call) =>
+          call.command === 'UpdateItem' &&
+          JSON.stringify((call.input.Key as Record<string, unknown>)?.pk) === cConversation,
+        async () => {
+          cHeld.open();
+          await cGoes.opened;
+        },
+      );
+      let withdrawing = false;
+      if (order === 'after')
+        once(
+          (call) => call.command === 'DeleteItem' && onMergeOf(call, a),
+          async () => {
+            withdrawing = true;
+            xGoes.open();
+            for (let poll = 0; poll < 100 && (await rawMergeItem(a))?.checked !== true; poll++)
+              await new Promise((resolve) => setTimeout(resolve, 10));
+          },
+        );
+      const cIntoA = mergePeople(context, { surviving: a, discarded: c, reason: 'same', at: minute(4) });
+      await cHeld.opened;
+      // Act: X goes on to its end, then Y is retried, then C into A moves C's conversation.
+      xGoes.open();
+      const xAnswer = await x;
+      const yAnswer = await mergePeople(context, {
+        surviving: a,
+        discarded: b,
+        reason: 'sent again',
+        at: minute(5),
+      });
+      cGoes.open();
+      const cAnswer = await cIntoA;
+      // Assess: every conversation is filed under a person no merge discarded, and every person
+      // resolves to that one; C's merge stands, and so does the one of X and Y that C did not
+      // withdraw (in the second order, C's delete of X came after X's check: C withdrew Y instead).
+      const filed = await filedUnder(phones);
+      expect(filed.map(({ discarded }) => discarded)).toEqual([false, false, false]);
+      const root = filed[0]?.person;
+      expect(filed.map(({ person }) => person)).toEqual([root, root, root]);
+      expect(await Promise.all([a, b, c].map((person) => resolvePerson(context, person)))).toEqual([
+        root,
+        root,
+        root,
+      ]);
+      expect(cAnswer.outcome).toBe('merged');
+      expect([xAnswer.outcome, yAnswer.outcome]).toEqual(
+        stands === 'A into B' ? ['merged', 'refused'] : ['refused', 'merged'],
+      );
+      expect(withdrawing).toBe(order === 'after');
+    },
+  );
 });
