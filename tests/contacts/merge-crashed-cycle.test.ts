@@ -24,7 +24,7 @@ import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, mergesInto, readMerge, resolvePerson } from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, smsReceived } from '#tests/recorder/factories.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
 
 /*
@@ -40,22 +40,8 @@ const matchesContract = createResponseValidator();
 const smsEndpoint = { type: 'phone_number' as const, id: '+15550000310' };
 const whatsappEndpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-merge-cycle' };
 
-const smsFrom = (phone: string, id: string, at: string): HubEvent => {
-  const identity = { type: 'phone' as const, value: phone };
-  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', id), {
-    channel: 'sms',
-    provider: 'twilio',
-    endpoint: smsEndpoint,
-    contact: { identities: [identity] },
-    conversationId: contactConversationId('sms', smsEndpoint, identity),
-    hubMessageId: hubMessageIdFor('sms', id),
-    direction: 'inbound',
-    providerMessageId: id,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: `hello ${id}` }],
-  });
-};
+const smsFrom = (phone: string, id: string, at: string): HubEvent =>
+  smsReceived(phone, id, at, { endpointId: smsEndpoint.id, text: `hello ${id}` });
 const whatsappFrom = (phone: string, id: string, at: string): HubEvent => {
   const identity = { type: 'wa_id' as const, value: phone.replace('+', '') };
   return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', id), {

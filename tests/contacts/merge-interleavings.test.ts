@@ -2,13 +2,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import {
-  buildEvent,
-  contactConversationId,
-  eventIdFor,
-  type HubEvent,
-  hubMessageIdFor,
-} from '#shared/contract/index.ts';
+import { contactConversationId, type HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -18,7 +12,7 @@ import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, readMerge, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, smsReceived } from '#tests/recorder/factories.ts';
 
 /*
  * Merges and unmerges interleaved step by step against the local DynamoDB: a hook on the client
@@ -26,22 +20,8 @@ import { minute } from '#tests/recorder/factories.ts';
  */
 const smsEndpoint = { type: 'phone_number' as const, id: '+15550000320' };
 
-const smsFrom = (phone: string, id: string, at: string): HubEvent => {
-  const identity = { type: 'phone' as const, value: phone };
-  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', id), {
-    channel: 'sms',
-    provider: 'twilio',
-    endpoint: smsEndpoint,
-    contact: { identities: [identity] },
-    conversationId: contactConversationId('sms', smsEndpoint, identity),
-    hubMessageId: hubMessageIdFor('sms', id),
-    direction: 'inbound',
-    providerMessageId: id,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: `hello ${id}` }],
-  });
-};
+const smsFrom = (phone: string, id: string, at: string): HubEvent =>
+  smsReceived(phone, id, at, { endpointId: smsEndpoint.id, text: `hello ${id}` });
 const personOf = (phone: string): string =>
   contactIdFor('sms', { identities: [{ type: 'phone', value: phone }] }, '');
 const conversationOf = (phone: string): string =>

@@ -4,8 +4,6 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
 import { cachedPseudonymKey, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import { buildEvent } from '#shared/contract/build.ts';
-import { contactConversationId, eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { createTable } from '#shared/local/emulators.ts';
@@ -37,7 +35,7 @@ import {
   startOutboundHarness,
   T0,
 } from '../outbound/harness.ts';
-import { consentEvent, sqsEvent } from '../recorder/factories.ts';
+import { consentEvent, smsReceived, sqsEvent } from '../recorder/factories.ts';
 
 /*
  * A replaced or regenerated pseudonym key is refused. The table holds an HMAC of a fixed constant
@@ -67,23 +65,8 @@ const capturingLogger = () => {
 };
 
 /** An SMS from `phone` as the recorder receives it. */
-const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent => {
-  const endpoint = { type: 'phone_number' as const, id: '+15550000000' };
-  const identity = { type: 'phone' as const, value: phone };
-  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', providerMessageId), {
-    channel: 'sms',
-    endpoint,
-    contact: { identities: [identity] },
-    conversationId: contactConversationId('sms', endpoint, identity),
-    provider: 'twilio',
-    providerTimestamp: at,
-    receivedAt: at,
-    hubMessageId: hubMessageIdFor('sms', providerMessageId),
-    direction: 'inbound',
-    providerMessageId,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
-};
+const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent =>
+  smsReceived(phone, providerMessageId, at);
 
 const minutesBefore = (minutes: number): string => new Date(T0.getTime() - minutes * 60_000).toISOString();
 

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildEvent } from '#shared/contract/build.ts';
-import { contactConversationId, eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
-import { consentEvent, conversationFor, messageEvent } from '../recorder/factories.ts';
+import { consentEvent, conversationFor, messageEvent, smsReceived } from '../recorder/factories.ts';
 import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
 
 /*
@@ -25,23 +23,8 @@ const ALMOST_A_DAY_AGO = new Date(T0.getTime() - (24 * 60 - 1) * 60_000).toISOSt
 const FIVE_MINUTES_LATER = new Date(T0.getTime() + 5 * 60_000);
 
 /** An SMS from `phone` as the recorder receives it (the consent's contact is the conversation's). */
-const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent => {
-  const endpoint = { type: 'phone_number' as const, id: '+15550000000' };
-  const identity = { type: 'phone' as const, value: phone };
-  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', providerMessageId), {
-    channel: 'sms',
-    endpoint,
-    contact: { identities: [identity] },
-    conversationId: contactConversationId('sms', endpoint, identity),
-    provider: 'twilio',
-    providerTimestamp: at,
-    receivedAt: at,
-    hubMessageId: hubMessageIdFor('sms', providerMessageId),
-    direction: 'inbound',
-    providerMessageId,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
-};
+const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent =>
+  smsReceived(phone, providerMessageId, at);
 
 describe('the send policy before later calls', () => {
   let hub: OutboundHarness;

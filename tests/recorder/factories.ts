@@ -60,6 +60,36 @@ export const messageEvent = (
   });
 };
 
+/**
+ * An SMS from `phone` as the recorder receives it from the Twilio webhook, to the business number
+ * `endpointId` (the consent events of consentEvent are on the default one).
+ */
+export const smsReceived = (
+  phone: string,
+  providerMessageId: string,
+  at: string,
+  {
+    endpointId = '+15550000000',
+    text = 'hello',
+  }: { readonly endpointId?: string; readonly text?: string } = {},
+): HubEvent => {
+  const endpoint = { type: 'phone_number' as const, id: endpointId };
+  const identity = { type: 'phone' as const, value: phone };
+  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', providerMessageId), {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint,
+    contact: { identities: [identity] },
+    conversationId: contactConversationId('sms', endpoint, identity),
+    hubMessageId: hubMessageIdFor('sms', providerMessageId),
+    direction: 'inbound',
+    providerMessageId,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text }],
+  });
+};
+
 export const statusEvent = (
   customer: string,
   providerMessageId: string,
