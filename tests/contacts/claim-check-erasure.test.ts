@@ -29,13 +29,11 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Claim checks (events too large for a queue message) are kept under their conversation, so erasing
@@ -181,12 +179,7 @@ describe('erasure of a person with claim-checked events, against the local Dynam
       tableName: emulators.resources.tableName,
       now: () => new Date(),
     };
-    const recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    const recorder = quietRecorder(context);
     for (const event of [theirs, others]) await recorder.recordEvent(event);
     // Both events queued as claim checks (a small queue limit stands in for 1 MiB).
     await new SqsEventPublisher({

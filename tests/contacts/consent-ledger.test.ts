@@ -12,16 +12,15 @@ import {
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { forQueue } from '#shared/intake/event-bounds.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { readConsentHistory } from '#shared/store/consent-ledger.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * The consent ledger keeps every change, while the register the sender reads keeps the latest:
@@ -62,12 +61,7 @@ describe('consent ledger', () => {
       tableName: emulators.resources.tableName,
       now: () => new Date(),
     };
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
   });
   afterAll(async () => {
     await emulators?.stop();

@@ -16,16 +16,15 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Right of access and erasure for one person across channels, against the local DynamoDB and S3:
@@ -125,12 +124,7 @@ describe('export and erasure of one person across channels', () => {
       tableName: emulators.resources.tableName,
       now: () => new Date(),
     };
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
     await emulators.clients.s3.send(
       new PutObjectCommand({ Bucket: PAYLOAD_BUCKET.name, Key: attachmentKey, Body: `%PDF ${CANARY}` }),
     );

@@ -27,6 +27,7 @@ import { appliedIdOf } from '#shared/store/registers.ts';
 import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { consentEvent, minute } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Kept opt-outs while another process moves or writes them. A reader (the sender's consent, the
@@ -148,12 +149,7 @@ describe('kept opt-outs moved or written while read, against the local DynamoDB'
       now: () => new Date(),
     };
     key = await localPseudonymKey();
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
   });
   afterAll(async () => {
     await emulators?.stop();

@@ -18,14 +18,14 @@ import {
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { conversationPage } from '#shared/store/helpdesk-queries.ts';
 import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, mergesInto, readMerge, resolvePerson } from '#shared/store/person-merges.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute, smsReceived } from '#tests/recorder/factories.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Merges that crashed between writing their merge item and checking it again, leaving a cycle
@@ -80,12 +80,7 @@ describe('merges that crashed and left a cycle', () => {
       { step: 'initialize', name: 'countMergeCalls' },
     );
     context = { client: dynamodb, tableName: emulators.resources.tableName, now: () => new Date() };
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
     api = createHelpdeskApi({
       pseudonymKey: localPseudonymKey,
       table: context,

@@ -1,18 +1,16 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { contactConversationId, type HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, readMerge, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute, smsReceived } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Merges and unmerges interleaved step by step against the local DynamoDB: a hook on the client
@@ -64,12 +62,7 @@ describe('merges interleaved with other tries', () => {
       { step: 'initialize', name: 'holdMergeCalls' },
     );
     context = { client: dynamodb, tableName: emulators.resources.tableName, now: () => new Date() };
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
   });
   afterAll(async () => {
     await emulators?.stop();

@@ -18,15 +18,15 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
 import { fakeTwilio } from '#tests/support/fake-twilio.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Erasure of a person with Twilio messages, against the local DynamoDB and SQS and a fake Twilio:
@@ -118,12 +118,7 @@ describe('erasure of a person with Twilio messages', () => {
       tableName: emulators.resources.tableName,
       now: () => new Date(),
     };
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
   });
   afterAll(async () => {
     await emulators?.stop();

@@ -13,13 +13,12 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation, putConversationAlias } from '#shared/store/conversations.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * A WhatsApp conversation id made an alias of another (a second identifier of the customer) is
@@ -63,12 +62,7 @@ describe('erasure of a WhatsApp customer reaches the aliases of their conversati
       tableName: emulators.resources.tableName,
       now: () => new Date(),
     };
-    recorder = createRecorderService({
-      store: createRecorderStore(context, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => new Date(),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(context);
   });
   afterAll(async () => {
     await emulators?.stop();
