@@ -26,7 +26,7 @@ const TYPE_KEYS = ['S', 'N', 'B', 'NULL', 'BOOL', 'SS', 'NS', 'BS', 'L', 'M'];
 /** Parses that read values' content, not only their types. */
 const CONTENT_DEPENDENT = /between|attribute_type/i;
 
-/** More distinct parses than this and the memo stops taking new ones (the hub makes a few dozen). */
+/** More distinct parses than this and the memo starts afresh (the hub makes a few dozen). */
 const DEFAULT_LIMIT = 2000;
 
 const VALUE = Symbol('attribute value');
@@ -132,7 +132,9 @@ const memoizeParser = (parser, { limit = DEFAULT_LIMIT } = {}) => {
       for (const name of usedNames) delete context.unusedAttrNames?.[name];
       for (const name of usedValues) delete context.unusedAttrVals?.[name];
     }
-    if (tree === null || typeof tree !== 'object' || memo.size >= limit) return tree;
+    if (tree === null || typeof tree !== 'object') return tree;
+    // Full (a long-lived hub with expressions built per request): start afresh rather than stop.
+    if (memo.size >= limit) memo.clear();
     const template = templateOf(tree, context.attrVals);
     memo.set(key, template === undefined ? UNCACHEABLE : { template, usedNames, usedValues });
     return tree;

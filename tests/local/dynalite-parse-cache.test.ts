@@ -187,6 +187,20 @@ describe('the memo of dynalite expression parses', () => {
     expect(stats).toEqual({ hits: 0, misses: 0, bypassed: 2 });
   });
 
+  it('starts afresh when full, so the expressions met since still replay', () => {
+    // Prepare
+    const plain = dynaliteParser('projectionParser');
+    const memoized: ExpressionParser = { parse: plain };
+    const stats = memoizeParser(memoized, { limit: 2 });
+    const parse = (input: string) => parseWith(memoized.parse, input, {}, false);
+    // Act: three distinct expressions fill a memo of two, then the third comes again
+    for (const input of ['#a', '#b', '#a, #b']) parse(input);
+    const again = parse('#a, #b');
+    // Assess
+    expect(again).toStrictEqual(parseWith(plain, '#a, #b', {}, false));
+    expect(stats).toEqual({ hits: 1, misses: 3, bypassed: 0 });
+  });
+
   it('never keeps a tree that carries a copy of a value instead of the value itself', () => {
     // Prepare: a parser that copies the value it resolves
     const copying: ExpressionParser = {
