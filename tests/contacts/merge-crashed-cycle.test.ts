@@ -1,5 +1,3 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
@@ -20,10 +18,10 @@ import { type RunningEmulators, startEmulators } from '#shared/local/emulators.t
 import { createLogger } from '#shared/observability/logger.ts';
 import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { conversationPage } from '#shared/store/helpdesk-queries.ts';
-import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, mergesInto, readMerge, resolvePerson } from '#shared/store/person-merges.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute, smsReceived } from '#tests/recorder/factories.ts';
+import { putCrashedMerge } from '#tests/support/crashed-merge.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
@@ -99,20 +97,8 @@ describe('merges that crashed and left a cycle', () => {
   });
 
   /** What a merge that crashed right after its PutItem leaves: its item, never checked, nothing moved. */
-  const crashedMerge = async (surviving: string, discarded: string, at: string) => {
-    await context.client.send(
-      new PutItemCommand({
-        TableName: context.tableName,
-        Item: marshall({
-          ...personMergeKey(discarded),
-          ...personMergeIndexKeys(discarded, surviving),
-          into: surviving,
-          reason: `first try at ${at}`,
-          mergedAt: at,
-        }),
-      }),
-    );
-  };
+  const crashedMerge = (surviving: string, discarded: string, at: string) =>
+    putCrashedMerge(context, surviving, discarded, at);
   /** A retried `POST /v1/contacts/{surviving}/merge`, answered as the published OpenAPI document says. */
   const retryMerge = async (surviving: string, discarded: string) => {
     const path = `/v1/contacts/${surviving}/merge`;

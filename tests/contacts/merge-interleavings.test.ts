@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactConversationId, type HubEvent } from '#shared/contract/index.ts';
@@ -6,10 +6,11 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
-import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
+import { personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, readMerge, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute, smsReceived } from '#tests/recorder/factories.ts';
+import { putCrashedMerge } from '#tests/support/crashed-merge.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
@@ -81,20 +82,8 @@ describe('merges interleaved with other tries', () => {
     hooks.push(wrapped);
   };
   /** What a merge that crashed right after its PutItem leaves: its item, never checked, nothing moved. */
-  const crashedMerge = async (surviving: string, discarded: string, at: string) => {
-    await context.client.send(
-      new PutItemCommand({
-        TableName: context.tableName,
-        Item: marshall({
-          ...personMergeKey(discarded),
-          ...personMergeIndexKeys(discarded, surviving),
-          into: surviving,
-          reason: `first try at ${at}`,
-          mergedAt: at,
-        }),
-      }),
-    );
-  };
+  const crashedMerge = (surviving: string, discarded: string, at: string) =>
+    putCrashedMerge(context, surviving, discarded, at);
   const rawMergeItem = async (contactId: string) => {
     const output = await context.client.send(
       new GetItemCommand({
