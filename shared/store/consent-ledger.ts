@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ChannelSchema, ConsentDataSchema } from '#shared/contract/index.ts';
 import { queryAll } from './contacts.ts';
 import { consentChangeKey, consentChangePrefix, contactItemKey } from './keys.ts';
+import { type LedgerPosition, newestFirst } from './ledger-order.ts';
 import { appliedIdOf } from './registers.ts';
 import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
 import { type TableContext, track } from './table.ts';
@@ -77,16 +78,6 @@ export const readConsentHistory = async (
   }
   return changes.sort(newestFirst);
 };
-
-/** Where a page of the ledger ends: the last change it holds. */
-export interface LedgerPosition {
-  readonly at: string;
-  readonly eventId: string;
-}
-
-/** The ledger's order: newest first, then by event id (code units, so a cursor means the same everywhere). */
-const newestFirst = (a: LedgerPosition, b: LedgerPosition): number =>
-  a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.eventId === b.eventId ? 0 : a.eventId < b.eventId ? 1 : -1;
 
 /**
  * One page of a ledger read whole (`readConsentHistory`): the `limit` changes after `after` in its

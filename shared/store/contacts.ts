@@ -33,6 +33,7 @@ import {
   PERSON_CONVERSATION_PREFIX,
   SEND_RESERVATION_PREFIX,
 } from './keys.ts';
+import { newestFirst } from './ledger-order.ts';
 import { liveStateIdsOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { CONTACT_REGISTERS, ConsentValueSchema, type ContactConsent, readRegisters } from './registers.ts';
@@ -151,8 +152,7 @@ export const latestChangeBesideHelp = (
     const change = LedgerChangeSchema.safeParse(item);
     if (!change.success || change.data.pk !== pk || !change.data.sk.startsWith(prefix)) continue;
     if (change.data.consent === 'help_requested') continue;
-    const { at, eventId } = change.data;
-    if (!latest || at > latest.at || (at === latest.at && eventId > latest.eventId)) latest = change.data;
+    if (!latest || newestFirst(change.data, latest) < 0) latest = change.data;
   }
   return latest;
 };
