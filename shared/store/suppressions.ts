@@ -1,13 +1,12 @@
 import {
   type AttributeValue,
   DeleteItemCommand,
-  GetItemCommand,
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
-import { isConditionFailure, isLive } from './item-rules.ts';
+import { isConditionFailure } from './item-rules.ts';
 import {
   type ItemKey,
   kindOfKey,
@@ -18,7 +17,7 @@ import {
   suppressionKeyOfLegacy,
 } from './keys.ts';
 import { CONTACT_REGISTERS, HELP_REGISTERS, StoredRegisterSchema } from './registers.ts';
-import { batchGetItems, type TableContext, type TableKey, track } from './table.ts';
+import { batchGetItems, getItem, type TableContext, type TableKey, track } from './table.ts';
 
 /*
  * Kept opt-outs (`SUPPRESS#HMAC#<keyed hash>` / `SUPPRESS`): what an erasure keeps of a contact's
@@ -60,18 +59,10 @@ export const suppressionReadKeys = (pseudonymKey: PseudonymKey, contactKey: stri
 
 /** Consistent reads of `keys`: a GetItem for one, else BatchGetItem (batchGetItems). */
 const readItems = async (context: TableContext, keys: readonly TableKey[]): Promise<Item[]> => {
-  if (keys.length !== 1) return keys.length === 0 ? [] : batchGetItems(context, keys);
-  const output = await context.client.send(
-    new GetItemCommand({
-      TableName: context.tableName,
-      Key: marshall(keys[0]),
-      ConsistentRead: true,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'GetItem', output);
-  const item = output.Item ? unmarshall(output.Item) : undefined;
-  return item && isLive(item, context.now()) ? [item] : [];
+  const [only] = keys;
+  if (keys.length !== 1 || !only) return keys.length === 0 ? [] : batchGetItems(context, keys);
+  const item = await getItem(context, only);
+  return item ? [item] : [];
 };
 
 /** What `readKeptSuppressions` found: the items asked `alongside`, and what was kept per contact. */

@@ -5,6 +5,7 @@ import {
   type BatchWriteItemCommandOutput,
   type ConsumedCapacity,
   type DynamoDBClient,
+  GetItemCommand,
   type KeysAndAttributes,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -32,6 +33,24 @@ export interface TableKey {
   readonly pk: string;
   readonly sk: string;
 }
+
+/** One item, read consistently: undefined when there is none or it has expired (TTL deletes lazily). */
+export const getItem = async (
+  context: TableContext,
+  key: TableKey,
+): Promise<Record<string, unknown> | undefined> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(key),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  const item = output.Item ? unmarshall(output.Item) : undefined;
+  return item && isLive(item, context.now()) ? item : undefined;
+};
 
 /** What a batch left unprocessed is sent again after 50 ms, 100 ms, … up to 1.6 s, then the call fails. */
 const BATCH_RETRIES = 6;

@@ -1,9 +1,9 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { epochSeconds, isLive } from './item-rules.ts';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { epochSeconds } from './item-rules.ts';
 import { unreadableEmailIndexKeys, unreadableEmailKey, unreadableEmailTombstoneKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
-import { type TableContext, track } from './table.ts';
+import { getItem, type TableContext, track } from './table.ts';
 
 /*
  * Unreadable e-mail items (`CONTACT#<contactKey>` / `UNREADABLE#<hash>`): an e-mail the hub kept as
@@ -40,17 +40,7 @@ export const keepUnreadableEmail = async (
   email: UnreadableEmail,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
 ): Promise<'kept' | 'erased'> => {
-  const tombstone = await context.client.send(
-    new GetItemCommand({
-      TableName: context.tableName,
-      Key: marshall(unreadableEmailTombstoneKey(email.rawMimeKey)),
-      ConsistentRead: true,
-      ProjectionExpression: 'expiresAt',
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'GetItem', tombstone);
-  if (tombstone.Item && isLive(unmarshall(tombstone.Item), context.now())) return 'erased';
+  if (await getItem(context, unreadableEmailTombstoneKey(email.rawMimeKey))) return 'erased';
   const output = await context.client.send(
     new PutItemCommand({
       TableName: context.tableName,
