@@ -330,6 +330,19 @@ export const mergePeople = async (
   };
 };
 
+const isSameMerge = (one: PersonMerge, other: PersonMerge): boolean =>
+  one.survivingContactId === other.survivingContactId && one.mergedAt === other.mergedAt;
+
+/**
+ * The condition that an item is still this very merge (isSameMerge, and not undone): what marking,
+ * noting moves on and withdrawing a merge each hold to, as its survivor and time name it.
+ */
+const THIS_MERGE = '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)';
+const thisMergeValues = (merge: PersonMerge) => ({
+  ':into': merge.survivingContactId,
+  ':at': merge.mergedAt,
+});
+
 /**
  * Adds what this try moved to this very merge's item (its `into` and `mergedAt`, not undone). A stale
  * try finishing after an unmerge, or after a new merge of the same person replaced its record, adds
@@ -343,13 +356,9 @@ const noteMoved = async (context: TableContext, merge: PersonMerge, moved: Reado
         TableName: context.tableName,
         Key: marshall(personMergeKey(merge.discardedContactId)),
         UpdateExpression: 'ADD moved :moved',
-        ConditionExpression: '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)',
+        ConditionExpression: THIS_MERGE,
         ExpressionAttributeNames: { '#into': 'into' },
-        ExpressionAttributeValues: marshall({
-          ':moved': moved,
-          ':into': merge.survivingContactId,
-          ':at': merge.mergedAt,
-        }),
+        ExpressionAttributeValues: marshall({ ':moved': moved, ...thisMergeValues(merge) }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -358,9 +367,6 @@ const noteMoved = async (context: TableContext, merge: PersonMerge, moved: Reado
     if (!isConditionFailure(error)) throw error;
   }
 };
-
-const isSameMerge = (one: PersonMerge, other: PersonMerge): boolean =>
-  one.survivingContactId === other.survivingContactId && one.mergedAt === other.mergedAt;
 
 /**
  * Whether this written merge stands. Its check ran before its put, when merges made meanwhile (the
@@ -417,13 +423,9 @@ const markChecked = async (context: TableContext, merge: PersonMerge): Promise<b
         TableName: context.tableName,
         Key: marshall(personMergeKey(merge.discardedContactId)),
         UpdateExpression: 'SET #checked = :checked',
-        ConditionExpression: '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt)',
+        ConditionExpression: THIS_MERGE,
         ExpressionAttributeNames: { '#into': 'into', '#checked': 'checked' },
-        ExpressionAttributeValues: marshall({
-          ':checked': true,
-          ':into': merge.survivingContactId,
-          ':at': merge.mergedAt,
-        }),
+        ExpressionAttributeValues: marshall({ ':checked': true, ...thisMergeValues(merge) }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -446,10 +448,9 @@ const withdrawMerge = async (context: TableContext, merge: PersonMerge): Promise
       new DeleteItemCommand({
         TableName: context.tableName,
         Key: marshall(personMergeKey(merge.discardedContactId)),
-        ConditionExpression:
-          '#into = :into AND mergedAt = :at AND attribute_not_exists(unmergedAt) AND attribute_not_exists(#checked) AND attribute_not_exists(moved)',
+        ConditionExpression: `${THIS_MERGE} AND attribute_not_exists(#checked) AND attribute_not_exists(moved)`,
         ExpressionAttributeNames: { '#into': 'into', '#checked': 'checked' },
-        ExpressionAttributeValues: marshall({ ':into': merge.survivingContactId, ':at': merge.mergedAt }),
+        ExpressionAttributeValues: marshall(thisMergeValues(merge)),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
