@@ -3,6 +3,7 @@ import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-obje
 import { isHubSend, keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
 import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
 import { type ApiResponse, fail, json, parseOr400 } from './http.ts';
 import type { MediaDownloadSchema, MediaUploadSchema } from './responses.ts';
@@ -62,7 +63,8 @@ const EXTENSIONS: Readonly<Record<(typeof UPLOAD_CONTENT_TYPES)[number], string>
 /** `.pdf` for `application/pdf` (parameters and case aside), nothing for a type outside the list. */
 const extensionOf = (contentType: string): string => {
   const base = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  return Object.hasOwn(EXTENSIONS, base) ? `.${EXTENSIONS[base as keyof typeof EXTENSIONS]}` : '';
+  const extension = ownValue(EXTENSIONS, base);
+  return extension === undefined ? '' : `.${extension}`;
 };
 
 /**

@@ -6,6 +6,7 @@ import { signMetaBody } from '#shared/channels/meta/signature.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import { listFixtures } from '#tests/support/golden.ts';
+import { hostileJsonValue } from '#tests/support/hostile-json.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 
 const SECRET = LOCAL_DEV_SECRETS.meta.appSecret;
@@ -188,7 +189,7 @@ describe('messenger adapter properties', () => {
       fc.record({
         original: fc.constant(parsed[index] as Json),
         path: fc.constantFrom(...pathsOf(parsed[index] as Json)),
-        replacement: fc.option(fc.jsonValue() as fc.Arbitrary<Json>, { nil: undefined }),
+        replacement: fc.option(hostileJsonValue() as fc.Arbitrary<Json>, { nil: undefined }),
       }),
     );
     fc.assert(

@@ -7,6 +7,7 @@ import { signMetaBody } from '#shared/channels/meta/signature.ts';
 import { type AllChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
+import { PROTOTYPE_NAMES } from '#tests/support/hostile-json.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 
 const PAGE_ID = '104728593216847';
@@ -434,4 +435,20 @@ describe('messenger normalization', () => {
       parts: [{ type: 'unsupported', providerType: 'image', raw: attachment }],
     });
   });
+
+  it.each(PROTOTYPE_NAMES)(
+    'keeps an attachment typed %s (a name Object.prototype holds) as an unsupported part',
+    (type) => {
+      // Prepare
+      const attachment = { type, payload: { url: 'https://scontent.xx.fbcdn.net/v/a.png' } };
+      // Act
+      const outcome = post(
+        pageBody(customerItem(1795166043512, { message: { mid: 'm_3', attachments: [attachment] } })),
+      );
+      // Assess
+      const events = eventsOf(outcome);
+      expect(HubEventSchema.safeParse(events[0]).error).toBeUndefined();
+      expect(events[0]?.data).toMatchObject({ parts: [{ type: 'unsupported', providerType: type }] });
+    },
+  );
 });

@@ -6,6 +6,7 @@ import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import { listFixtures } from '#tests/support/golden.ts';
+import { hostileJsonValue } from '#tests/support/hostile-json.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 
 const secrets = LOCAL_DEV_SECRETS;
@@ -80,7 +81,7 @@ describe('WhatsApp adapter properties', () => {
       fc.property(
         fc.constantFrom(...fixtures),
         fc.array(fc.nat(), { minLength: 1, maxLength: 9 }),
-        fc.jsonValue(),
+        hostileJsonValue(),
         (fixture, path, replacement) => {
           // Prepare
           const document: unknown = JSON.parse(fixture.payload.toString('utf8'));

@@ -1,3 +1,5 @@
+import { ownValue } from '#shared/validation/own-value.ts';
+
 /**
  * A small HTML → plain text conversion for messages sent as HTML only. It never evaluates
  * anything: it drops invisible elements, turns block boundaries into line breaks, removes the
@@ -40,7 +42,7 @@ export const decodeHtmlEntities = (text: string): string =>
       const isHex = entity[1] === 'x' || entity[1] === 'X';
       return codePointOrReplacement(Number.parseInt(entity.slice(isHex ? 2 : 1), isHex ? 16 : 10));
     }
-    return NAMED_ENTITIES[entity.toLowerCase()] ?? match;
+    return ownValue(NAMED_ENTITIES, entity.toLowerCase()) ?? match;
   });
 
 const BLOCK_TAGS = 'p|div|section|article|header|footer|table|tr|h[1-6]|ul|ol|blockquote|pre|hr';

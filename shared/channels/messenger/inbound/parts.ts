@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
 import { url as urlSchema } from '#shared/validation/schema.ts';
 import { type Attachment, AttachmentSchema } from './schema.ts';
 
@@ -54,7 +55,7 @@ const locationPart = (attachment: Attachment, raw: unknown): MessagePart => {
 
 const attachmentPart = (attachment: Attachment, raw: unknown): MessagePart => {
   if (stickerIdOf(attachment) !== undefined) return mediaPart(attachment, 'sticker', raw);
-  const kind = MEDIA_KINDS[attachment.type];
+  const kind = ownValue(MEDIA_KINDS, attachment.type);
   if (kind !== undefined) return mediaPart(attachment, kind, raw);
   if (attachment.type === 'fallback') return linkPart(attachment, raw);
   // Legacy location shares; Meta no longer sends them but old retries and replays may.

@@ -1,3 +1,5 @@
+import { ownValue } from '#shared/validation/own-value.ts';
+
 export type ConsentChange = 'opted_out' | 'opted_in' | 'help_requested';
 
 export interface ConsentSignal {
@@ -155,7 +157,8 @@ export const consentSignalFor = (
   body: string | undefined,
   useDefaultKeywords: boolean,
 ): ConsentSignal | undefined => {
-  const fromType = optOutType === undefined ? undefined : OPT_OUT_TYPES[optOutType.trim().toUpperCase()];
+  const fromType =
+    optOutType === undefined ? undefined : ownValue(OPT_OUT_TYPES, optOutType.trim().toUpperCase());
   if (fromType && optOutType) return { consent: fromType, trigger: optOutType.trim().toUpperCase() };
   if (!useDefaultKeywords || body === undefined) return undefined;
   return matchConsentKeyword(body);

@@ -18,6 +18,7 @@ import type {
   ProviderError,
   Referral,
 } from '#shared/contract/types.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
 import { type FormParam, paramsToRecord } from './form.ts';
 import { consentSignalFor } from './keywords.ts';
 import { mediaPartsFrom } from './media.ts';
@@ -230,7 +231,7 @@ const statusEvent = (context: Context, sid: string, providerStatus: string): Hub
   const { params, receivedAt } = context;
   // A status callback is about a message the business sent: From is the business, To the customer.
   const side = sideFor(params.From, params.To, params);
-  const status = Object.hasOwn(DELIVERY_STATUS, providerStatus) ? DELIVERY_STATUS[providerStatus] : undefined;
+  const status = ownValue(DELIVERY_STATUS, providerStatus);
   if (!side || !status) return unsupported(context, 'twilio_status_callback', side, sid);
   const errors: ProviderError[] | undefined = params.ErrorCode
     ? [{ code: params.ErrorCode, ...(params.ErrorMessage ? { message: params.ErrorMessage } : {}) }]

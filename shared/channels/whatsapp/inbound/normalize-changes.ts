@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { BusinessEndpoint, HubEvent } from '#shared/contract/types.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
 import type { ChangeContext } from './context.ts';
@@ -97,7 +98,7 @@ const normalizeChange = (
   position: string,
 ): HubEvent[] => {
   const { receivedAt } = request;
-  const arrays = Object.hasOwn(ITEM_ARRAYS, field) ? ITEM_ARRAYS[field] : undefined;
+  const arrays = ownValue(ITEM_ARRAYS, field);
   const phoneValue = v.safeParse(PhoneNumberValueSchema, value);
   const endpoint: BusinessEndpoint | undefined = phoneValue.success
     ? withoutUndefined({
@@ -122,7 +123,7 @@ const normalizeChange = (
   let itemArrays = 0;
   // Object key order is the payload's order, so events follow the payload.
   for (const [key, items] of Object.entries(value)) {
-    const normalize = Object.hasOwn(arrays, key) ? arrays[key] : undefined;
+    const normalize = ownValue(arrays, key);
     if (!normalize) {
       // Items of a kind this field does not read, beside ones it does: kept as one event per array.
       if (Array.isArray(items) && items.length > 0 && !ENVELOPE_KEYS.has(key)) {

@@ -1,6 +1,7 @@
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { ConsentData, HubEvent } from '#shared/contract/types.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
 import { placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
 import { UserPreferenceItemSchema } from './schema.ts';
@@ -25,9 +26,7 @@ export const normalizePreferenceItem = (item: unknown, context: ChangeContext): 
   if ('unsupported' in placed) return placed.unsupported;
   const { parsed: preference, fields, resolved } = placed;
   const consent =
-    preference.category === 'marketing_messages' && Object.hasOwn(MARKETING_CONSENT, preference.value)
-      ? MARKETING_CONSENT[preference.value]
-      : undefined;
+    preference.category === 'marketing_messages' ? ownValue(MARKETING_CONSENT, preference.value) : undefined;
   if (!consent || !fields || !resolved) {
     return placed.keptAs(`user_preference.${preference.category}.${preference.value}`);
   }

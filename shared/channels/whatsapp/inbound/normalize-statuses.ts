@@ -2,6 +2,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { DeliveryStatus, HubEvent, MessageStatusData } from '#shared/contract/types.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
 import { placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
 import { providerErrors } from './errors.ts';
@@ -27,7 +28,7 @@ export const normalizeStatusItem = (item: unknown, context: ChangeContext): HubE
   );
   if ('unsupported' in placed) return placed.unsupported;
   const { parsed: status, fields } = placed;
-  const known = Object.hasOwn(KNOWN_STATUSES, status.status) ? KNOWN_STATUSES[status.status] : undefined;
+  const known = ownValue(KNOWN_STATUSES, status.status);
   if (!known || !fields) return placed.keptAs(`status.${status.status}`);
   const pricing = status.pricing
     ? withoutUndefined({
