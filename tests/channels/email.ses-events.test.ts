@@ -98,4 +98,21 @@ describe('SES event notifications', () => {
     // Assess
     expect(act).toThrow(/eventType|mail/);
   });
+
+  it('throws without quoting a notification that is not JSON, which would quote addresses', () => {
+    // Prepare: the SES event's text cut short, as a broken relay might deliver it.
+    const cut = JSON.stringify({ eventType: 'Delivery', mail: { destination: ['customer@example.com'] } });
+    const notification = { Type: 'Notification', Message: `${cut.slice(0, 40)}customer@example.com'` };
+    // Act
+    const thrown = (() => {
+      try {
+        normalizeSesEvent(notification, FIXTURE_RECEIVED_AT);
+      } catch (error) {
+        return error as Error;
+      }
+      return undefined;
+    })();
+    // Assess
+    expect(thrown?.message).toBe('SES event notification is not JSON');
+  });
 });

@@ -43,6 +43,32 @@ describe('WhatsApp error classification', () => {
     }
   });
 
+  it("masks a phone number or address the provider's words quote, keeping its own fields", () => {
+    // Prepare
+    const body = JSON.stringify({
+      error: {
+        message: '(#131030) Recipient +1 555 010 0123 not in allowed list',
+        type: 'OAuthException',
+        code: 131030,
+        error_user_msg: 'Add customer@example.com or +15550100123 to the list',
+        error_data: {
+          messaging_product: 'whatsapp',
+          details: 'Recipient phone number 15550100123 not in allowed list',
+        },
+        fbtrace_id: 'Xy',
+      },
+    });
+    // Act
+    const failure = readGraphFailure({ status: 400, headers: {}, body });
+    // Assess
+    expect(failure.error).toEqual({
+      code: '131030',
+      title: '(#131030) Recipient [redacted] not in allowed list',
+      message: 'Add [redacted] or [redacted] to the list | type=OAuthException fbtrace_id=Xy',
+      details: 'Recipient phone number [redacted] not in allowed list',
+    });
+  });
+
   it('keeps the wait Graph names: Retry-After, else the business-use-case usage header', () => {
     // Prepare
     const body = JSON.stringify({

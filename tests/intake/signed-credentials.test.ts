@@ -22,6 +22,8 @@ interface Asked {
 const asked: Asked[] = [];
 /** Status codes to answer before answering credentials (a 5xx is retried). */
 const failures: number[] = [];
+/** Bodies to answer, with 200, before answering credentials (a broken one is retried). */
+const brokenBodies: string[] = [];
 let expiresInMs = 3_600_000;
 
 const server = createServer((request, response) => {
@@ -33,6 +35,11 @@ const server = createServer((request, response) => {
     return;
   }
   response.setHeader('content-type', 'application/json');
+  const broken = brokenBodies.shift();
+  if (broken !== undefined) {
+    response.end(broken);
+    return;
+  }
   response.end(
     JSON.stringify({
       AccessKeyId: `AKIDCONTAINER${asked.length}`,
@@ -57,6 +64,7 @@ afterAll(() => {
 const reset = (): void => {
   asked.length = 0;
   failures.length = 0;
+  brokenBodies.length = 0;
   expiresInMs = 3_600_000;
 };
 
@@ -182,6 +190,20 @@ describe('signed requests: credentials from the container endpoint', () => {
     // Assess
     expect(refused).toMatchObject({ name: 'CredentialsProviderError' });
     expect(sent).toHaveLength(0);
+  });
+
+  it('never quotes the answer in its error when the endpoint keeps answering broken JSON', async () => {
+    // Prepare: JSON.parse's own message would quote the text around the broken token, the keys.
+    reset();
+    const broken = '{"AccessKeyId":"AKIDBROKEN","SecretAccessKey":quoted-secret-key}';
+    brokenBodies.push(broken, broken, broken);
+    const source = credentialsSource({ AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint });
+    // Act
+    const refused = await source().catch((e: Error) => e);
+    // Assess
+    expect(refused).toMatchObject({ name: 'CredentialsProviderError' });
+    expect(String((refused as Error).message)).toBe('credentials endpoint unreachable: SyntaxError');
+    expect(String((refused as Error).message)).not.toContain('quoted-secret');
   });
 
   it('fails with a credentials error, unretried, when the endpoint refuses the token', async () => {

@@ -105,8 +105,9 @@ const fetchContainerCredentials = async (
       lastError = error;
     }
   }
+  // The error's name only: a JSON parse error's message quotes the body, which holds the keys.
   throw new CredentialsProviderError(
-    `credentials endpoint unreachable: ${lastError instanceof Error ? lastError.message : 'unknown error'}`,
+    `credentials endpoint unreachable: ${lastError instanceof Error ? lastError.name : 'unknown error'}`,
   );
 };
 

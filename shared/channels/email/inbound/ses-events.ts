@@ -227,9 +227,18 @@ const complaintEvents = (
 
 /** The event JSON: inside an SNS notification envelope, or bare (raw message delivery, EventBridge's detail). */
 const eventJsonOf = (notification: unknown): unknown => {
-  const value = typeof notification === 'string' ? JSON.parse(notification) : notification;
+  const value = typeof notification === 'string' ? parseJson(notification) : notification;
   const envelope = v.safeParse(SnsNotificationSchema, value);
-  return boundDepth(envelope.success ? JSON.parse(envelope.output.Message) : value);
+  return boundDepth(envelope.success ? parseJson(envelope.output.Message) : value);
+};
+
+/** JSON.parse, whose error would quote the text (addresses, headers): this one says only what failed. */
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error('SES event notification is not JSON');
+  }
 };
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { redactContactDetails } from '#shared/channels/provider-text.ts';
 import type { ProviderError } from '#shared/contract/types.ts';
 import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
 
@@ -99,15 +100,18 @@ export const readGraphFailure = (response: ProviderResponse, now = Date.now()): 
   }
   const graph = parsed.data.error;
   const details = typeof graph.error_data === 'string' ? graph.error_data : graph.error_data?.details;
-  const userText = [graph.error_user_title, graph.error_user_msg].filter((text) => text !== undefined);
+  // The provider's own words may quote the recipient; the type, subcode and trace id are ours to keep.
+  const userText = [graph.error_user_title, graph.error_user_msg]
+    .filter((text) => text !== undefined)
+    .map(redactContactDetails);
   const message = [...userText, metaLine(graph.type, graph.error_subcode, graph.fbtrace_id)]
     .filter((text) => text !== undefined && text !== '')
     .join(' | ');
   const error: ProviderError = {
     code: String(graph.code),
-    ...(graph.message !== undefined ? { title: graph.message } : {}),
+    ...(graph.message !== undefined ? { title: redactContactDetails(graph.message) } : {}),
     ...(message !== '' ? { message } : {}),
-    ...(details !== undefined ? { details } : {}),
+    ...(details !== undefined ? { details: redactContactDetails(details) } : {}),
   };
   return {
     status: response.status,
