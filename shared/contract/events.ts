@@ -104,7 +104,7 @@ export const SendFailedDataSchema = z
     reason: SendFailureReasonSchema,
     /** Whether the same command, sent again (with a new idempotency key), could succeed. */
     retryable: z.boolean(),
-    /** The command field that was refused (`parts.0.text`, `conversationId`…), for content and conversation errors. */
+    /** The command field that was refused (`parts.0.text`, `conversationId`, `idempotencyKey` when the key already stands for other content…), for content and conversation errors. */
     failedField: z.string().optional(),
     /** The part that failed; parts before it were sent. */
     partIndex: z.number().int().nonnegative().optional(),

@@ -1,7 +1,7 @@
 import { buildEvent, buildSendFailedEvent } from '#shared/contract/build.ts';
 import type { OutboundPart, SendMessageCommand } from '#shared/contract/commands.ts';
-import { eventIdFor } from '#shared/contract/ids.ts';
-import type { ConversationState, HubEventOf, MessagePart } from '#shared/contract/types.ts';
+import { eventIdFor, stableHash } from '#shared/contract/ids.ts';
+import type { ConversationState, HubEventOf, MessagePart, SendFailedData } from '#shared/contract/types.ts';
 import type { SendFailure, SendPlan, SendRecord } from '#shared/store/sends.ts';
 
 /*
@@ -122,9 +122,14 @@ export const failedEventFor = (input: {
   readonly sentProviderMessageIds: readonly string[];
   readonly plan: SendPlan | undefined;
   readonly conversation: Pick<ConversationState, 'contact'> | undefined;
+  /**
+   * The content hash of a command refused because its idempotency key already stands for other
+   * content: its event gets an id of its own, apart from the one outcome of the key's message.
+   */
+  readonly reusedKeyCommandHash?: string;
 }): HubEventOf<'switchboard.message.send_failed'> => {
   const { failure, plan } = input;
-  return buildSendFailedEvent({
+  const data: SendFailedData = {
     ...(plan ? { channel: plan.channel, provider: plan.provider, endpoint: plan.endpoint } : {}),
     ...(input.conversation ? { contact: input.conversation.contact } : {}),
     conversationId: input.command.data.conversationId,
@@ -145,5 +150,11 @@ export const failedEventFor = (input: {
         : {}),
     providerTimestamp: null,
     receivedAt: failure.decidedAt,
-  });
+  };
+  return input.reusedKeyCommandHash === undefined
+    ? buildSendFailedEvent(data)
+    : buildSendFailedEvent(
+        data,
+        `evt_${stableHash('event', 'send_failed', input.hubMessageId, 'reused_key', input.reusedKeyCommandHash)}`,
+      );
 };

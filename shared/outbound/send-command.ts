@@ -536,6 +536,49 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     return 'failed';
   };
 
+  /**
+   * A command whose idempotency key already stands for other content: the key's first command
+   * stands and this one is not sent, but it still ends in an event of its own (its command id, an
+   * event id of its own), so the helpdesk learns why instead of waiting.
+   */
+  const refuseReusedKey = async (
+    command: SendMessageCommand,
+    record: SendRecord,
+    conversation: ConversationState | undefined,
+    publisher: EventPublisher,
+  ): Promise<SendResult> => {
+    const failure: SendFailure = {
+      reason: 'content_invalid',
+      retryable: true,
+      failedField: 'idempotencyKey',
+      detail:
+        'this idempotency key already stands for a command with other content, which stands; this one was not sent (send it again under a new key)',
+      decidedAt: iso(),
+    };
+    await publisher.publish([
+      failedEventFor({
+        command,
+        hubMessageId: record.hubMessageId,
+        failure,
+        sentProviderMessageIds: [],
+        plan: record.plan,
+        conversation,
+        reusedKeyCommandHash: commandHashOf(command.data),
+      }),
+    ]);
+    deps.logger.warn('idempotency key reused with other content; the first command stands', {
+      conversationId: record.conversationId,
+      hubMessageId: record.hubMessageId,
+      commandId: command.id,
+    });
+    deps.onOutcome?.({
+      kind: 'failed',
+      ...(record.plan ? { channel: record.plan.channel } : {}),
+      reason: failure.reason,
+    });
+    return 'failed';
+  };
+
   const fail = async (
     command: SendMessageCommand,
     record: SendRecord,
@@ -1207,7 +1250,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       record = await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
-    if (record.commandHash !== commandHashOf(command.data)) return 'duplicate';
+    if (record.commandHash !== commandHashOf(command.data))
+      return refuseReusedKey(command, record, conversation, publisher);
     if (record.state === 'failed')
       return record.published
         ? 'duplicate'
@@ -1333,15 +1377,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
 
-    if (record.commandHash !== commandHash) {
-      logger.warn('idempotency key reused with other content; the first command stands', {
-        conversationId: record.conversationId,
-        hubMessageId,
-        commandId: command.id,
-      });
-      deps.onOutcome?.({ kind: 'duplicate' });
-      return 'duplicate';
-    }
+    if (record.commandHash !== commandHash) return refuseReusedKey(command, record, conversation, publisher);
     if (record.state === 'failed') {
       if (record.published) return 'duplicate';
       return publishFailed(command, record, record.failure as SendFailure, conversation, publisher);

@@ -218,6 +218,40 @@ describe('send commands', () => {
     expect(view?.state).toMatchObject({ messageCount: 2, unreadCount: 0, provider: 'meta' });
   });
 
+  it('ends a command whose key already stands for other content in its own send_failed, sending nothing for it', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    const first = sendCommand(conversationId, 'reply-reused');
+    const other = sendCommand(conversationId, 'reply-reused', [
+      { type: 'text', text: 'Something else entirely.' },
+    ]);
+    await hub.enqueue(first);
+    await hub.runOutbox();
+    // Act: the other command, then a redelivery of it
+    await hub.enqueue(other);
+    await hub.runOutbox();
+    await hub.enqueue(other, '-again');
+    await hub.runOutbox();
+    // Assess: one call (the first command's), its sent event stands, and the other command is told why
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+      'switchboard.message.send_failed',
+    ]);
+    const [sent, refused] = events as [Sent, HubEventOf<'switchboard.message.send_failed'>];
+    expect(refused.id).not.toBe(sent.id);
+    expect(refused.data).toMatchObject({
+      commandId: other.id,
+      idempotencyKey: 'reply-reused',
+      hubMessageId: sent.data.hubMessageId,
+      reason: 'content_invalid',
+      failedField: 'idempotencyKey',
+      retryable: true,
+    });
+    expect(sent.data.commandId).toBe(first.id);
+  });
+
   it.each(SEND_STEPS.filter((step) => !['fail', 'publish-failed', 'start-attempt'].includes(step)))(
     'a crash after %s ends, on redelivery, with one provider call per message and one sent event',
     async (crashStep) => {
