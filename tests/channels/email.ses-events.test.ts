@@ -18,6 +18,9 @@ const fixtures: Fixture[] = listSampleFiles(DIR, '.json').map((payloadPath) => (
 }));
 const payloadOf = (variant: string): unknown =>
   JSON.parse(readFileSync(join(DIR, `${variant}.json`), 'utf8'));
+/** The SES event inside a fixture's SNS envelope, to change before normalizing it bare. */
+// biome-ignore lint/suspicious/noExplicitAny: a test edits arbitrary fields of the event JSON.
+const sesEventOf = (variant: string): any => JSON.parse((payloadOf(variant) as { Message: string }).Message);
 
 describe('SES event notifications', () => {
   it.each(fixtures.map((fixture) => [fixture.variant, fixture] as const))(
@@ -67,6 +70,26 @@ describe('SES event notifications', () => {
       data: { scope: 'email', consent: 'opted_out', trigger: 'abuse' },
     });
   });
+
+  it.each([
+    ['an empty complaint section', { complaint: {} }],
+    ['no complained recipient', { complaint: { complainedRecipients: [] } }],
+  ])(
+    'keeps a complaint whole when it names no recipient (%s, no destination), not dropped',
+    (_case, section) => {
+      // Prepare: an opt-out about nobody the hub can name must still reach someone.
+      const event = { ...sesEventOf('complaint'), ...section };
+      event.mail.destination = [];
+      // Act
+      const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT).map((each) => HubEventSchema.parse(each));
+      // Assess
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: 'switchboard.provider.unsupported',
+        data: { providerType: 'ses_event:Complaint', raw: event },
+      });
+    },
+  );
 
   it('keeps whole what is not a hub send or not a status', () => {
     // Act

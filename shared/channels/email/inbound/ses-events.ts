@@ -246,8 +246,8 @@ const parseJson = (text: string): unknown => {
  * (sent), Delivery (delivered), Bounce, Reject and Rendering Failure (failed) and DeliveryDelay
  * (queued, with the reason), a consent change for a Complaint, in the conversation its
  * `switchboard_conversation` tag names, with the correlation id of its `switchboard_correlation`
- * tag. Other types (Open, Click, Subscription), sends without the hub's tags and malformed
- * sections are kept whole as `provider.unsupported`. The notification comes from AWS (SNS to SQS
+ * tag. Other types (Open, Click, Subscription), sends without the hub's tags, malformed
+ * sections and a status or complaint naming no recipient are kept whole as `provider.unsupported`. The notification comes from AWS (SNS to SQS
  * or Lambda, authorized by IAM): one that is not an SES event at all is a deployment error, and
  * this throws, naming what is wrong.
  */
@@ -258,8 +258,11 @@ export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubE
   const occurrence: Occurrence = { mail, eventType, raw, receivedAt: receivedAt.toISOString() };
   const conversationId = conversationIdOfTag(firstTag(mail, CONVERSATION_TAG));
   if (conversationId === undefined) return [unsupported(occurrence)];
-  if (eventType === 'Complaint')
-    return complaintEvents(occurrence, conversationId, event) ?? [unsupported(occurrence)];
+  if (eventType === 'Complaint') {
+    const complaints = complaintEvents(occurrence, conversationId, event) ?? [];
+    // An opt-out naming no recipient would be lost unseen: kept whole instead of dropped.
+    return complaints.length > 0 ? complaints : [unsupported(occurrence)];
+  }
   const plan = statusPlanOf(eventType, event, mail);
   // A status about no recipient would say nothing: kept whole instead of dropped.
   return plan && plan.recipients.length > 0
