@@ -91,6 +91,86 @@ describe('SES event notifications', () => {
     },
   );
 
+  it.each(['', '<>', '  ', 'Support <>', 'support'])(
+    'keeps an event whole, without an endpoint, when its sender %j is no address',
+    (source) => {
+      // Prepare
+      const event = sesEventOf('delivery');
+      event.mail.source = source;
+      // Act
+      const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT).map((each) => HubEventSchema.parse(each));
+      // Assess
+      expect(events).toHaveLength(1);
+      expect(events[0]?.type).toBe('switchboard.provider.unsupported');
+      expect(events[0]?.data).not.toHaveProperty('endpoint');
+      expect(events[0]?.data).toMatchObject({ providerType: 'ses_event:Delivery', raw: event });
+    },
+  );
+
+  /** Where each kind of notification names its recipients: [what, fixture, add one to it]. */
+  const recipientLists: ReadonlyArray<
+    readonly [string, string, (event: ReturnType<typeof sesEventOf>, address: string) => void]
+  > = [
+    ['a Send (mail.destination)', 'send', (event, address) => event.mail.destination.unshift(address)],
+    ['a Delivery', 'delivery', (event, address) => event.delivery.recipients.unshift(address)],
+    [
+      'a Bounce',
+      'bounce-permanent',
+      (event, address) => event.bounce.bouncedRecipients.unshift({ status: '5.1.1', emailAddress: address }),
+    ],
+    [
+      'a Complaint',
+      'complaint',
+      (event, address) => event.complaint.complainedRecipients.unshift({ emailAddress: address }),
+    ],
+    [
+      'a Complaint naming none (mail.destination)',
+      'complaint',
+      (event, address) => {
+        event.complaint.complainedRecipients = [];
+        event.mail.destination.unshift(address);
+      },
+    ],
+  ];
+
+  it.each(recipientLists)(
+    '%s: a recipient that is no address gets no event; the notification is kept whole beside the others',
+    (_what, variant, addRecipient) => {
+      // Prepare
+      const [known] = normalizeSesEvent(sesEventOf(variant), FIXTURE_RECEIVED_AT);
+      const event = sesEventOf(variant);
+      addRecipient(event, ' ');
+      // Act
+      const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT).map((each) => HubEventSchema.parse(each));
+      // Assess
+      expect(events).toHaveLength(2);
+      expect(events[0]).toEqual(known);
+      expect(events[1]).toMatchObject({ type: 'switchboard.provider.unsupported', data: { raw: event } });
+    },
+  );
+
+  it.each(recipientLists)(
+    '%s naming only recipients that are no address is kept whole',
+    (_what, variant, addRecipient) => {
+      // Prepare: the fixture's own recipients removed, then two that are no address.
+      const event = sesEventOf(variant);
+      event.mail.destination = [];
+      event.delivery?.recipients.splice(0);
+      event.bounce?.bouncedRecipients.splice(0);
+      event.complaint?.complainedRecipients.splice(0);
+      addRecipient(event, '');
+      addRecipient(event, '<>');
+      // Act
+      const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT).map((each) => HubEventSchema.parse(each));
+      // Assess
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: 'switchboard.provider.unsupported',
+        data: { endpoint: { id: 'support@switchboard.example' }, raw: event },
+      });
+    },
+  );
+
   it('keeps whole what is not a hub send or not a status', () => {
     // Act
     const types = ['open', 'send-without-hub-tags', 'bounce-malformed'].map(

@@ -5,6 +5,15 @@ import { conversationOfReplyTag, isConversationTag } from '../reply-address.ts';
 export const normalizeAddress = (address: string): string =>
   address.trim().replace(/^<|>$/g, '').trim().toLowerCase();
 
+/**
+ * The address normalized, or undefined when the text is no address (no `@`): an empty, blank or
+ * `<>` sender or recipient, which as an endpoint id or contact identity the contract refuses.
+ */
+export const emailAddressOf = (text: string | undefined): string | undefined => {
+  const address = text === undefined ? undefined : normalizeAddress(text);
+  return address?.includes('@') ? address : undefined;
+};
+
 /** Groups flattened; entries without an address dropped. */
 export const mailboxesOf = (addresses: readonly Address[] | Address | undefined): EmailAddress[] => {
   const list = addresses === undefined ? [] : Array.isArray(addresses) ? addresses : [addresses];
@@ -64,7 +73,7 @@ export const identifyParties = (
     const tag = conversationTagOf(address);
     return tag === undefined ? undefined : conversationOfReplyTag(tag, replyTagKey);
   };
-  const recipients = envelopeRecipients.map(normalizeAddress).filter((address) => address.includes('@'));
+  const recipients = envelopeRecipients.flatMap((address) => emailAddressOf(address) ?? []);
   const headerRecipients = [...mailboxesOf(message.to), ...mailboxesOf(message.cc)];
   const headerAddresses = headerRecipients.map((mailbox) => normalizeAddress(mailbox.address));
   const chosen =
@@ -137,8 +146,8 @@ export const knownSenderOf = (
   envelopeRecipients: readonly string[],
 ): string | undefined => {
   const sender = [parsedFrom, firstAddressOf(headerFrom), envelopeSender]
-    .map((address) => (address === undefined ? undefined : normalizeAddress(address)))
-    .find((address) => address?.includes('@'));
+    .map(emailAddressOf)
+    .find((address) => address !== undefined);
   if (sender === undefined) return undefined;
   const business = new Set(envelopeRecipients.map(withoutConversationTag));
   return business.has(withoutConversationTag(sender)) ? undefined : sender;

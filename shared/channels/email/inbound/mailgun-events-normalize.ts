@@ -10,7 +10,7 @@ import {
   conversationIdOfTag,
   correlationIdOfTag,
 } from '../correlation-tags.ts';
-import { normalizeAddress } from './addressing.ts';
+import { emailAddressOf } from './addressing.ts';
 import { boundedAddressParser } from './encoded-word-budget.ts';
 import { type MailgunEventData, MailgunEventDataSchema } from './mailgun-events-schema.ts';
 
@@ -45,7 +45,7 @@ const senderAddressOf = (data: MailgunEventData): string | undefined => {
   const from = data.message?.headers?.from;
   const parsed = from === undefined ? undefined : firstAddressOf(from);
   const address = parsed ?? data.envelope?.sender;
-  return address?.includes('@') ? normalizeAddress(address) : undefined;
+  return emailAddressOf(address);
 };
 
 const unsupported = (raw: unknown, data: MailgunEventData | undefined, receivedAt: string): HubEvent => {
@@ -149,7 +149,7 @@ export const normalizeMailgunEvent = (raw: unknown, receivedAt: Date): HubEvent[
   const messageId = data.message?.headers?.['message-id']?.trim().replace(/^<|>$/g, '');
   const endpointAddress = senderAddressOf(data);
   const conversationId = conversationIdOfTag(stringVariable(data, CONVERSATION_TAG));
-  const contactAddress = data.recipient?.includes('@') ? normalizeAddress(data.recipient) : undefined;
+  const contactAddress = emailAddressOf(data.recipient);
   if (!messageId || !endpointAddress || !conversationId || !contactAddress) {
     return [unsupported(raw, data, received)];
   }

@@ -61,6 +61,7 @@ export const SesComplaintSchema = lazily(() =>
     complaintFeedbackType: v.optional(v.string()),
   }),
 );
+export type SesComplaint = v.InferOutput<typeof SesComplaintSchema>;
 
 export const SesDeliverySchema = lazily(() =>
   looseObject({

@@ -12,9 +12,10 @@ import {
   conversationIdOfTag,
   correlationIdOfTag,
 } from '../correlation-tags.ts';
-import { normalizeAddress } from './addressing.ts';
+import { emailAddressOf } from './addressing.ts';
 import {
   SesBounceSchema,
+  type SesComplaint,
   SesComplaintSchema,
   SesDeliveryDelaySchema,
   SesDeliverySchema,
@@ -39,13 +40,15 @@ interface Occurrence {
   readonly receivedAt: string;
 }
 
-/** Envelope sender → the business address: `"Name" <a@b>` or `a@b`, lower-cased. */
-const addressOf = (source: string): string => normalizeAddress(/<([^<>]*)>\s*$/.exec(source)?.[1] ?? source);
+/** Envelope sender → the business address: `"Name" <a@b>` or `a@b`, lower-cased; undefined when it is none (`""`, `<>`). */
+const endpointAddressOf = (mail: SesMail): string | undefined =>
+  emailAddressOf(/<([^<>]*)>\s*$/.exec(mail.source)?.[1] ?? mail.source);
 
 const firstTag = (mail: SesMail, name: string): string | undefined => mail.tags[name]?.[0];
 
-const unsupported = (occurrence: Occurrence): HubEvent =>
-  buildEvent(
+const unsupported = (occurrence: Occurrence): HubEvent => {
+  const endpointAddress = endpointAddressOf(occurrence.mail);
+  return buildEvent(
     EVENT_TYPES.providerUnsupported,
     eventIdFor(
       'email',
@@ -57,21 +60,28 @@ const unsupported = (occurrence: Occurrence): HubEvent =>
     {
       channel: 'email',
       provider: 'ses',
-      endpoint: { type: 'email_address', id: addressOf(occurrence.mail.source) },
+      ...(endpointAddress ? { endpoint: { type: 'email_address' as const, id: endpointAddress } } : {}),
       providerTimestamp: isoFromDateString(occurrence.mail.timestamp),
       receivedAt: occurrence.receivedAt,
       providerType: `ses_event:${occurrence.eventType}`,
       raw: occurrence.raw,
     },
   );
+};
 
-/** What every event about the message shares: the business address, and the conversation from the tag. */
-const sideOf = (mail: SesMail, conversationId: string, address: string) => ({
+/** Where every event about the message belongs: the business address, and the conversation from the tag. */
+interface Side {
+  readonly endpointAddress: string;
+  readonly conversationId: string;
+}
+
+/** What an event about one recipient (an address, normalized) shares with the others. */
+const sideOf = (side: Side, address: string) => ({
   channel: 'email' as const,
   provider: 'ses' as const,
-  endpoint: { type: 'email_address' as const, id: addressOf(mail.source) },
-  contact: { identities: [{ type: 'email' as const, value: normalizeAddress(address) }] },
-  conversationId,
+  endpoint: { type: 'email_address' as const, id: side.endpointAddress },
+  contact: { identities: [{ type: 'email' as const, value: address }] },
+  conversationId: side.conversationId,
 });
 
 const recipientErrors = (recipient: SesRecipient, fallbackCode: string, title: string): ProviderError[] => [
@@ -159,23 +169,22 @@ const statusPlanOf = (
   }
 };
 
-const statusEvents = (occurrence: Occurrence, conversationId: string, plan: StatusPlan): HubEvent[] => {
+/** The status of each recipient, whose address is a usable one (see usableRecipients). */
+const statusEvents = (
+  occurrence: Occurrence,
+  side: Side,
+  plan: StatusPlan,
+  recipients: readonly RecipientStatus[],
+): HubEvent[] => {
   const { mail, eventType } = occurrence;
   const correlationId = correlationIdOfTag(firstTag(mail, CORRELATION_TAG));
   const providerTimestamp = isoFromDateString(plan.timestamp) ?? isoFromDateString(mail.timestamp);
-  return plan.recipients.map((recipient) =>
+  return recipients.map((recipient) =>
     buildEvent(
       EVENT_TYPES.messageStatusUpdated,
-      eventIdFor(
-        'email',
-        'status',
-        mail.messageId,
-        eventType,
-        normalizeAddress(recipient.address),
-        plan.timestamp ?? '',
-      ),
+      eventIdFor('email', 'status', mail.messageId, eventType, recipient.address, plan.timestamp ?? ''),
       {
-        ...sideOf(mail, conversationId, recipient.address),
+        ...sideOf(side, recipient.address),
         providerTimestamp,
         receivedAt: occurrence.receivedAt,
         status: plan.status,
@@ -188,41 +197,58 @@ const statusEvents = (occurrence: Occurrence, conversationId: string, plan: Stat
   );
 };
 
-/** A complaint is the recipient saying "spam": no more e-mail to that address. */
+/** A complaint's recipients: the ones it names, else every destination of the message. */
+const complainedRecipients = (complaint: SesComplaint, mail: SesMail): RecipientStatus[] =>
+  complaint.complainedRecipients.length > 0
+    ? complaint.complainedRecipients.map((recipient) => ({ address: recipient.emailAddress }))
+    : everyDestination(mail);
+
+/** A complaint is the recipient saying "spam": no more e-mail to that address (a usable one, see usableRecipients). */
 const complaintEvents = (
   occurrence: Occurrence,
-  conversationId: string,
-  event: Record<string, unknown>,
-): HubEvent[] | undefined => {
-  const complaint = v.safeParse(SesComplaintSchema, event.complaint);
-  if (!complaint.success) return undefined;
+  side: Side,
+  complaint: SesComplaint,
+  recipients: readonly RecipientStatus[],
+): HubEvent[] => {
   const { mail } = occurrence;
-  const addresses =
-    complaint.output.complainedRecipients.length > 0
-      ? complaint.output.complainedRecipients.map((recipient) => recipient.emailAddress)
-      : mail.destination;
-  const providerTimestamp =
-    isoFromDateString(complaint.output.timestamp) ?? isoFromDateString(mail.timestamp);
-  return addresses.map((address) =>
+  const providerTimestamp = isoFromDateString(complaint.timestamp) ?? isoFromDateString(mail.timestamp);
+  return recipients.map(({ address }) =>
     buildEvent(
       EVENT_TYPES.contactConsentChanged,
-      eventIdFor(
-        'email',
-        'consent',
-        mail.messageId,
-        normalizeAddress(address),
-        complaint.output.feedbackId ?? '',
-      ),
+      eventIdFor('email', 'consent', mail.messageId, address, complaint.feedbackId ?? ''),
       {
-        ...sideOf(mail, conversationId, address),
+        ...sideOf(side, address),
         providerTimestamp,
         receivedAt: occurrence.receivedAt,
         scope: 'email',
         consent: 'opted_out',
-        trigger: complaint.output.complaintFeedbackType ?? 'complaint',
+        trigger: complaint.complaintFeedbackType ?? 'complaint',
       },
     ),
   );
+};
+
+/** The recipients whose address is one (normalized); the others (`""`, `<>`) would be a contact the contract refuses. */
+const usableRecipients = (recipients: readonly RecipientStatus[]): RecipientStatus[] =>
+  recipients.flatMap((recipient) => {
+    const address = emailAddressOf(recipient.address);
+    return address === undefined ? [] : [{ ...recipient, address }];
+  });
+
+/**
+ * The events about each usable recipient; the occurrence kept whole beside them when a recipient
+ * is no address (a status or opt-out for nobody), alone when none is usable or none is named (it
+ * would say nothing, or an opt-out would be lost unseen).
+ */
+const recipientEvents = (
+  occurrence: Occurrence,
+  recipients: readonly RecipientStatus[],
+  eventsFor: (usable: readonly RecipientStatus[]) => HubEvent[],
+): HubEvent[] => {
+  const usable = usableRecipients(recipients);
+  if (usable.length === 0) return [unsupported(occurrence)];
+  const events = eventsFor(usable);
+  return usable.length === recipients.length ? events : [...events, unsupported(occurrence)];
 };
 
 /** The event JSON: inside an SNS notification envelope, or bare (raw message delivery, EventBridge's detail). */
@@ -247,9 +273,11 @@ const parseJson = (text: string): unknown => {
  * (queued, with the reason), a consent change for a Complaint, in the conversation its
  * `switchboard_conversation` tag names, with the correlation id of its `switchboard_correlation`
  * tag. Other types (Open, Click, Subscription), sends without the hub's tags, malformed
- * sections and a status or complaint naming no recipient are kept whole as `provider.unsupported`. The notification comes from AWS (SNS to SQS
- * or Lambda, authorized by IAM): one that is not an SES event at all is a deployment error, and
- * this throws, naming what is wrong.
+ * sections, a sender that is no address and a status or complaint naming no recipient are kept
+ * whole as `provider.unsupported`; so is one naming a recipient that is no address, beside the
+ * events of the others. The notification comes from AWS (SNS to SQS or Lambda, authorized by
+ * IAM): one that is not an SES event at all is a deployment error, and this throws, naming what
+ * is wrong.
  */
 export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubEvent[] => {
   const raw = eventJsonOf(notification);
@@ -257,15 +285,19 @@ export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubE
   const event = raw as Record<string, unknown>;
   const occurrence: Occurrence = { mail, eventType, raw, receivedAt: receivedAt.toISOString() };
   const conversationId = conversationIdOfTag(firstTag(mail, CONVERSATION_TAG));
-  if (conversationId === undefined) return [unsupported(occurrence)];
+  const endpointAddress = endpointAddressOf(mail);
+  if (conversationId === undefined || endpointAddress === undefined) return [unsupported(occurrence)];
+  const side: Side = { endpointAddress, conversationId };
   if (eventType === 'Complaint') {
-    const complaints = complaintEvents(occurrence, conversationId, event) ?? [];
-    // An opt-out naming no recipient would be lost unseen: kept whole instead of dropped.
-    return complaints.length > 0 ? complaints : [unsupported(occurrence)];
+    const complaint = v.safeParse(SesComplaintSchema, event.complaint);
+    if (!complaint.success) return [unsupported(occurrence)];
+    return recipientEvents(occurrence, complainedRecipients(complaint.output, mail), (usable) =>
+      complaintEvents(occurrence, side, complaint.output, usable),
+    );
   }
   const plan = statusPlanOf(eventType, event, mail);
-  // A status about no recipient would say nothing: kept whole instead of dropped.
-  return plan && plan.recipients.length > 0
-    ? statusEvents(occurrence, conversationId, plan)
-    : [unsupported(occurrence)];
+  if (plan === undefined) return [unsupported(occurrence)];
+  return recipientEvents(occurrence, plan.recipients, (usable) =>
+    statusEvents(occurrence, side, plan, usable),
+  );
 };
