@@ -17,7 +17,7 @@ export const handler = middy<unknown, { disposition: 'CONTINUE' }>()
   .use(logRequestId())
   .handler(async (event) => {
     const { email } = requireSections(await channelSecrets(), CONNECTORS['email-ses'].secretSections);
-    await processSesReceipts(parseSesReceiptEvent(event), {
+    await processSesReceipts(parseSesReceiptEvent(event, new Date()), {
       payloads: payloadStore(),
       publisher: ingestPublisher(),
       logger: logger.child({ channel: 'email' }),

@@ -17,7 +17,7 @@ const plainText = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'));
 describe('SES receipt-rule Lambda event', () => {
   it('yields the message id, S3 key, recipients, From header and verdicts', () => {
     // Act
-    const receipts = parseSesReceiptEvent(sesEvent);
+    const receipts = parseSesReceiptEvent(sesEvent, FIXTURE_RECEIVED_AT);
     // Assess
     expect(receipts).toEqual([
       {
@@ -34,7 +34,7 @@ describe('SES receipt-rule Lambda event', () => {
 
   it('normalizes the stored MIME with the receipt as context', async () => {
     // Prepare
-    const [receipt] = parseSesReceiptEvent(sesEvent);
+    const [receipt] = parseSesReceiptEvent(sesEvent, FIXTURE_RECEIVED_AT);
     if (!receipt) throw new Error('no receipt');
     // Act
     const { events } = await normalizeInboundEmail(plainText, {
@@ -83,7 +83,7 @@ describe('SES receipt-rule Lambda event', () => {
       // Act
       let accepted = true;
       try {
-        parseSesReceiptEvent(event);
+        parseSesReceiptEvent(event, FIXTURE_RECEIVED_AT);
       } catch {
         accepted = false;
       }
@@ -92,12 +92,46 @@ describe('SES receipt-rule Lambda event', () => {
     }
   });
 
+  it.each([
+    ['before 1970', '1969-12-31T23:59:59Z'],
+    ['before 2000', '1999-12-31T23:59:59.999Z'],
+    ['year 0000, with an offset', '0000-01-01T00:30:00+01:00'],
+    ['year 9999, with an offset', '9999-12-31T23:30:00-01:00'],
+    ['after 2200', '2200-01-01T00:00:00.001Z'],
+  ])(
+    "takes the hub's invocation time for a receipt time %s, as any implausible provider time",
+    (_case, time) => {
+      // Prepare
+      const event = structuredClone(sesEvent);
+      event.Records[0].ses.mail.timestamp = time;
+      const invokedAt = new Date('2026-11-21T08:14:06.250Z');
+      // Act
+      const [receipt] = parseSesReceiptEvent(event, invokedAt);
+      // Assess
+      expect(receipt?.timestamp).toBe('2026-11-21T08:14:06.250Z');
+    },
+  );
+
+  it.each([
+    ['2000-01-01T00:00:00Z', '2000-01-01T00:00:00.000Z'],
+    ['2026-11-21T09:14:05.1+01:00', '2026-11-21T08:14:05.100Z'],
+    ['2200-01-01T00:00:00Z', '2200-01-01T00:00:00.000Z'],
+  ])('reads a plausible receipt time %s as %s', (time, expected) => {
+    // Prepare
+    const event = structuredClone(sesEvent);
+    event.Records[0].ses.mail.timestamp = time;
+    // Act
+    const [receipt] = parseSesReceiptEvent(event, FIXTURE_RECEIVED_AT);
+    // Assess
+    expect(receipt?.timestamp).toBe(expected);
+  });
+
   it('keeps fields AWS may add later', () => {
     // Prepare
     const extended = structuredClone(sesEvent);
     extended.Records[0].ses.receipt.newVerdict = { status: 'PASS' };
     // Act
-    const receipts = parseSesReceiptEvent(extended);
+    const receipts = parseSesReceiptEvent(extended, FIXTURE_RECEIVED_AT);
     // Assess
     expect(receipts).toHaveLength(1);
   });
@@ -112,7 +146,7 @@ describe('SES receipt-rule Lambda event', () => {
     const broken = structuredClone(sesEvent);
     corrupt(broken);
     // Act
-    const parse = () => parseSesReceiptEvent(broken);
+    const parse = () => parseSesReceiptEvent(broken, FIXTURE_RECEIVED_AT);
     // Assess
     expect(parse).toThrow(v.ValiError);
     try {

@@ -66,7 +66,7 @@ const sesReceipt = (messageId: string, from: string | undefined, source: string)
   mail.messageId = messageId;
   mail.source = source;
   mail.commonHeaders = from === undefined ? {} : { from: [from] };
-  return parseSesReceiptEvent(event);
+  return parseSesReceiptEvent(event, FIXTURE_RECEIVED_AT);
 };
 
 const mailgunPost = (fields: [string, string | Buffer][], token: string) => {

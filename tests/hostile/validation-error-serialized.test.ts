@@ -61,7 +61,7 @@ describe('errors of parseOrThrow, as the Lambda runtime logs them', () => {
     // Prepare
     const event = { Records: [{ ses: { mail: { source: 'maria@customer.example' }, receipt: {} } }] };
     // Act
-    const logged = asLambdaLogsIt(thrownBy(() => parseSesReceiptEvent(event)));
+    const logged = asLambdaLogsIt(thrownBy(() => parseSesReceiptEvent(event, new Date())));
     // Assess
     expect(logged).toContain('Records.0.ses.mail.timestamp');
     expect(logged).not.toContain('maria@customer.example');

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { checked, lazily, looseObject, nonEmptyString, parseOrThrow } from '#shared/validation/schema.ts';
 
@@ -15,7 +16,10 @@ export interface SesReceipt {
   /** The first From header as SES read it (`mail.commonHeaders.from`), when it reports one. */
   readonly from?: string;
   readonly verdicts: { spf: string; dkim: string; dmarc: string; spam: string; virus: string };
-  /** When SES received the message (ISO 8601). */
+  /**
+   * When SES received the message (ISO 8601, UTC), which stands in for the hub's receive time; when
+   * SES's time is implausible (outside provider-time.ts's window), when the hub was invoked with it.
+   */
   readonly timestamp: string;
 }
 
@@ -73,9 +77,11 @@ const SesReceiptEventSchema = lazily(() =>
 /**
  * Parses the event a receipt rule's Lambda action delivers. The event comes from SES itself,
  * not from the internet: a malformed one is a deployment error, so this throws a valibot error
- * that names the offending field instead of passing anything on.
+ * that names the offending field instead of passing anything on. A receipt time that is a date-time
+ * but an implausible one (before 2000, after 2200) is no such error: as every provider time the
+ * hub cannot believe, it is not used, and `invokedAt` (the hub's own receive time) stands instead.
  */
-export const parseSesReceiptEvent = (event: unknown): SesReceipt[] =>
+export const parseSesReceiptEvent = (event: unknown, invokedAt: Date): SesReceipt[] =>
   parseOrThrow(SesReceiptEventSchema, event).Records.map(({ ses: { mail, receipt } }) => ({
     messageId: mail.messageId,
     objectKey: `${PAYLOAD_BUCKET.prefixes.sesInbound}${mail.messageId}`,
@@ -89,5 +95,5 @@ export const parseSesReceiptEvent = (event: unknown): SesReceipt[] =>
       spam: receipt.spamVerdict.status,
       virus: receipt.virusVerdict.status,
     },
-    timestamp: mail.timestamp,
+    timestamp: isoFromDateString(mail.timestamp) ?? invokedAt.toISOString(),
   }));
