@@ -1,3 +1,4 @@
+import { cutText } from '#shared/channels/provider-text.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type {
@@ -62,7 +63,7 @@ const TRUNCATION_MARKER = '…[truncated]';
 const truncated = (text: string | undefined): string | undefined =>
   text === undefined || text.length <= MAX_NAME_LENGTH
     ? text
-    : `${text.slice(0, MAX_NAME_LENGTH - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}`;
+    : `${cutText(text, MAX_NAME_LENGTH - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}`;
 
 /**
  * The provider message ids an event names: the message's own, its target (and an edit's own id,

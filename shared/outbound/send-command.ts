@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
+import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { hubMessageIdFor, outboundHubMessageId, sendingEndpointKey } from '#shared/contract/ids.ts';
@@ -238,10 +239,7 @@ const TRUNCATION_MARKER = '…[truncated]';
 const storableError = (error: ProviderError): ProviderError => {
   const cut = (text: string) => {
     if (text.length <= MAX_PROVIDER_ERROR_CHARS) return text;
-    let end = MAX_PROVIDER_ERROR_CHARS - TRUNCATION_MARKER.length;
-    // Never half of a surrogate pair.
-    if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end -= 1;
-    return `${text.slice(0, end)}${TRUNCATION_MARKER}`;
+    return `${cutText(text, MAX_PROVIDER_ERROR_CHARS - TRUNCATION_MARKER.length)}${TRUNCATION_MARKER}`;
   };
   return {
     code: cut(error.code),

@@ -1,3 +1,4 @@
+import { cutText } from '#shared/channels/provider-text.ts';
 import { hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf, ProviderError } from '#shared/contract/index.ts';
 import { statusOrder } from '#shared/domain/status.ts';
@@ -19,7 +20,7 @@ const MAX_ERRORS = 10;
 const MAX_TEXT = 1024;
 
 const bounded = (text: string | undefined): string | undefined =>
-  text === undefined || text.length <= MAX_TEXT ? text : text.slice(0, MAX_TEXT);
+  text === undefined ? text : cutText(text, MAX_TEXT);
 
 const boundedErrors = (errors: readonly ProviderError[]): ProviderError[] =>
   errors.slice(0, MAX_ERRORS).map((error) => {

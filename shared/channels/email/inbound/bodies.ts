@@ -1,5 +1,6 @@
 import { emailBodyKey, type MessageScope } from '#shared/aws/payload-keys.ts';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
+import { cutText } from '#shared/channels/provider-text.ts';
 import { sha256Hex } from './attachments.ts';
 
 /** A body larger than this (as JSON in the event) is stored in the payload bucket instead. */
@@ -33,9 +34,7 @@ export const truncateToJsonBytes = (text: string, limitBytes: number): string =>
     if (jsonSize(text.slice(0, middle)) <= limitBytes) low = middle;
     else high = middle - 1;
   }
-  const cut = text.slice(0, low);
-  // Do not leave half of a surrogate pair behind.
-  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+  return cutText(text, low);
 };
 
 export interface PlacedBodies {

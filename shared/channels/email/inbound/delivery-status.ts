@@ -1,4 +1,5 @@
 import type { Attachment, Email, Header } from 'postal-mime';
+import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
@@ -75,7 +76,7 @@ const diagnosticText = (value: string | undefined): string | undefined => {
   if (value === undefined) return undefined;
   const semicolon = value.indexOf(';');
   const text = (semicolon < 0 ? value : value.slice(semicolon + 1)).trim();
-  return text.length > 0 ? text.slice(0, MAX_DIAGNOSTIC_LENGTH) : undefined;
+  return text.length > 0 ? cutText(text, MAX_DIAGNOSTIC_LENGTH) : undefined;
 };
 
 /** The part a report returns the original message in (its headers are read from it), if any. */

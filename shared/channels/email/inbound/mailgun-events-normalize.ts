@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
@@ -83,7 +84,7 @@ const errorsOf = (data: MailgunEventData): ProviderError[] => {
     {
       code: status?.code ?? data.reject?.reason ?? data.reason ?? data.event,
       ...(title ? { title } : {}),
-      ...(text ? { message: text.slice(0, MAX_ERROR_TEXT) } : {}),
+      ...(text ? { message: cutText(text, MAX_ERROR_TEXT) } : {}),
     },
   ];
 };

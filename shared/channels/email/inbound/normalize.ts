@@ -1,6 +1,7 @@
 import PostalMime, { type Email } from 'postal-mime';
 import type { MessageScope } from '#shared/aws/payload-keys.ts';
 import { type BlobToStore, MAX_BODY_BYTES } from '#shared/channels/inbound.ts';
+import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
@@ -285,7 +286,7 @@ const buildMessageEvent = (
   const attachments = collectAttachments(message, scope);
 
   const email: EmailDetails = {
-    subject: (message.subject ?? '').slice(0, MAX_SUBJECT_LENGTH),
+    subject: cutText(message.subject ?? '', MAX_SUBJECT_LENGTH),
     from: mailboxesOf(message.from)[0] ?? parties.contact,
     to: mailboxesOf(message.to).slice(0, MAX_ADDRESSES_PER_FIELD),
     cc: mailboxesOf(message.cc).slice(0, MAX_ADDRESSES_PER_FIELD),

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { boundDepth } from '#shared/channels/bounded-json.ts';
+import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
@@ -88,7 +89,7 @@ const recipientErrors = (recipient: SesRecipient, fallbackCode: string, title: s
   {
     code: recipient.status ?? fallbackCode,
     title,
-    ...(recipient.diagnosticCode ? { message: recipient.diagnosticCode.slice(0, 1000) } : {}),
+    ...(recipient.diagnosticCode ? { message: cutText(recipient.diagnosticCode, 1000) } : {}),
   },
 ];
 
