@@ -687,6 +687,56 @@ describe('handleTwilioWebhook: normalization', () => {
       { type: 'unsupported', providerType: 'twilio_media', raw: { index: 2 } },
     ]);
   });
+
+  const media01 = {
+    type: 'media',
+    kind: 'image',
+    mimeType: 'image/png',
+    ref: { store: 'provider_url', url: 'https://api.twilio.com/media/ME01', requiresAuth: true },
+  };
+  const media1 = {
+    type: 'media',
+    kind: 'audio',
+    mimeType: 'audio/ogg',
+    ref: { store: 'provider_url', url: 'https://api.twilio.com/media/ME1', requiresAuth: true },
+  };
+
+  it.each([
+    ['alone', [['MediaUrl01', 'https://api.twilio.com/media/ME01']], [media01]],
+    [
+      'beside MediaUrl1, which comes first',
+      [
+        ['MediaUrl01', 'https://api.twilio.com/media/ME01'],
+        ['MediaUrl1', 'https://api.twilio.com/media/ME1'],
+      ],
+      [media1, media01],
+    ],
+  ] as const)(
+    'reads a media key spelled with a leading zero (%s) under that very key',
+    (_case, media, parts) => {
+      // Prepare: NumMedia 2 counts a MediaUrl0 that never came.
+      const params: Params = [
+        ...inboundParams('').map(([name, value]): readonly [string, string] => [
+          name,
+          name === 'NumMedia' ? '2' : value,
+        ]),
+        ...media,
+        ['MediaContentType01', 'image/png'],
+        ['MediaContentType1', 'audio/ogg'],
+      ];
+
+      // Act
+      const [event] = eventsOf(post(params));
+
+      // Assess
+      expect(HubEventSchema.parse(event).type).toBe('switchboard.message.received');
+      if (event?.type !== 'switchboard.message.received') throw new Error('expected a message');
+      expect(event.data.parts).toEqual([
+        { type: 'unsupported', providerType: 'twilio_media', raw: { index: 0 } },
+        ...parts,
+      ]);
+    },
+  );
 });
 
 describe('normalizeSmsAddress', () => {

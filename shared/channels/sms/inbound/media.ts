@@ -26,29 +26,36 @@ const single = (value: string | string[] | undefined): string | undefined =>
 /**
  * Media parts from `MediaUrl{N}`/`MediaContentType{N}` for every N below `NumMedia`, plus any
  * `MediaUrl{N}` present beyond it, so a miscount never drops an attachment. Twilio's media URLs
- * need the account's credentials to fetch.
+ * need the account's credentials to fetch. Each key is read as it was spelled: a `MediaUrl01`
+ * (which no Twilio request holds) goes with `MediaContentType01`, and beside a `MediaUrl1` both
+ * are kept, in order of N, then the shorter spelling first.
  */
 export const mediaPartsFrom = (
   raw: Readonly<Record<string, string | string[]>>,
   numMedia: string | undefined,
 ): MessagePart[] => {
   const declared = numMedia !== undefined && /^\d{1,4}$/.test(numMedia) ? Number(numMedia) : 0;
-  const indices = new Set<number>();
-  for (let index = 0; index < Math.min(declared, MAX_MEDIA); index += 1) indices.add(index);
+  /** Each media number as its keys spell it → the number. */
+  const spellings = new Map<string, number>();
   for (const key of Object.keys(raw)) {
-    const match = MEDIA_URL_KEY.exec(key);
-    if (match?.[1]) indices.add(Number(match[1]));
+    const digits = MEDIA_URL_KEY.exec(key)?.[1];
+    if (digits !== undefined) spellings.set(digits, Number(digits));
   }
-  return [...indices]
-    .sort((a, b) => a - b)
-    .map((index): MessagePart => {
-      const url = single(raw[`MediaUrl${index}`]);
-      const mimeType = single(raw[`MediaContentType${index}`]);
+  // A declared item that came under no spelling is reported missing, under Twilio's own.
+  const present = new Set(spellings.values());
+  for (let index = 0; index < Math.min(declared, MAX_MEDIA); index += 1) {
+    if (!present.has(index)) spellings.set(String(index), index);
+  }
+  return [...spellings]
+    .sort(([a, aIndex], [b, bIndex]) => aIndex - bIndex || a.length - b.length)
+    .map(([digits, index]): MessagePart => {
+      const url = single(raw[`MediaUrl${digits}`]);
+      const mimeType = single(raw[`MediaContentType${digits}`]);
       if (url === undefined || !v.safeParse(UrlSchema, url).success) {
         return {
           type: 'unsupported',
           providerType: 'twilio_media',
-          raw: { index, url: raw[`MediaUrl${index}`], contentType: raw[`MediaContentType${index}`] },
+          raw: { index, url: raw[`MediaUrl${digits}`], contentType: raw[`MediaContentType${digits}`] },
         };
       }
       return {
