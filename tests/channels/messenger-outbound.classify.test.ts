@@ -68,6 +68,28 @@ describe('Messenger error classification', () => {
     expect(permission).toMatchObject({ kind: 'credentials' });
   });
 
+  it('refuses one recipient, without pausing the page, for code 200 with the person-unavailable subcode, and still pauses for 200 otherwise', () => {
+    // Prepare
+    const answer = (subcode?: number) =>
+      JSON.stringify({
+        error: {
+          message: "(#200) This person isn't available right now.",
+          type: 'OAuthException',
+          code: 200,
+          ...(subcode === undefined ? {} : { error_subcode: subcode }),
+          fbtrace_id: 'Ab',
+        },
+      });
+    // Act
+    const unavailable = outcomeOf({ status: 400, headers: {}, body: answer(1545041) });
+    const permission = outcomeOf({ status: 403, headers: {}, body: answer() });
+    const accessRemoved = outcomeOf({ status: 403, headers: {}, body: answer(2534041) });
+    // Assess
+    expect(unavailable).toMatchObject({ kind: 'refused', reason: 'recipient_unreachable', retryable: false });
+    expect(permission).toMatchObject({ kind: 'credentials' });
+    expect(accessRemoved).toMatchObject({ kind: 'credentials' });
+  });
+
   it('keeps the subcode and trace id beside the title', () => {
     // Prepare
     const body = JSON.stringify({

@@ -17,10 +17,19 @@ import { decide, refused, type Verdict } from '#shared/channels/meta/outbound/ve
  */
 const WINDOW_SUBCODES = new Set([2_018_278, 2_018_108, 2_018_065, 2_534_022]);
 
+/**
+ * "This person isn't available right now": the subcode Meta sends with 551, which public client code
+ * and reports also read with code 200 (a person who blocked the page or turned messages off). A
+ * refusal of one recipient: pausing the page for it (code 200 is otherwise a permission of the page,
+ * verdict.ts) would fail every other customer's replies for 5 minutes over one person's choice.
+ */
+const PERSON_UNAVAILABLE_SUBCODE = 1_545_041;
+
 const messengerTable = (failure: GraphFailure, code: number): Verdict | undefined => {
   if (code === 10 && failure.subcode !== undefined && WINDOW_SUBCODES.has(failure.subcode)) {
     return refused('window_closed');
   }
+  if (code === 200 && failure.subcode === PERSON_UNAVAILABLE_SUBCODE) return refused('recipient_unreachable');
   switch (code) {
     case 551: // this person isn't available right now (messages turned off, blocked)
       return refused('recipient_unreachable');
