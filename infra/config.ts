@@ -137,7 +137,9 @@ export const SwitchboardConfigSchema = z
     payloadRetentionDays: positiveIntFromContext.default(30),
     /**
      * Days message records, message states and send bookkeeping are kept (DynamoDB TTL); at least 8,
-     * as the record is the recorder's dedup marker against providers' retries (Meta: 7 days).
+     * as the record is the recorder's dedup marker against providers' retries (Meta: 7 days). A send
+     * record is kept at least 29 days whatever this says (shared/store/sends.ts): its command can wait
+     * 28 days on the outbox and its dead-letter queue, and one taken again would be sent again.
      * @default 30
      */
     messageRetentionDays: positiveIntFromContext

@@ -173,6 +173,13 @@ export const OUTBOX_QUEUE: QueueDefinition = {
 };
 
 /**
+ * The longest a command can wait before the sender takes it, or come back after it did: its time
+ * on the outbox and then on the outbox's dead-letter queue (one redrive, which sends it anew).
+ */
+export const OUTBOX_LONGEST_WAIT_SECONDS =
+  OUTBOX_QUEUE.retentionPeriodSeconds + OUTBOX_QUEUE.deadLetterQueue.retentionPeriodSeconds;
+
+/**
  * Recorder → media fetcher: one job per attachment of a recorded message (shared/media/job.ts),
  * so a webhook's answer and the recorder never wait on a download. Group and dedup id = the part
  * (a message's attachments download side by side). The visibility timeout is three times the

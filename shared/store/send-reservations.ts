@@ -1,6 +1,6 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
+import { OUTBOX_LONGEST_WAIT_SECONDS } from '#shared/resources/definitions.ts';
 import { epochSeconds, isConditionFailure } from './item-rules.ts';
 import { sendReservationKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
@@ -24,10 +24,7 @@ import { type TableContext, track } from './table.ts';
  * outlives the send record whenever it was claimed (a longer configured retention is left to the
  * send record, which the API reads too), and it outlives SQS's 5-minute deduplication window by far.
  */
-export const SEND_RESERVATION_SECONDS =
-  OUTBOX_QUEUE.retentionPeriodSeconds +
-  OUTBOX_QUEUE.deadLetterQueue.retentionPeriodSeconds +
-  MESSAGE_RETENTION_SECONDS;
+export const SEND_RESERVATION_SECONDS = OUTBOX_LONGEST_WAIT_SECONDS + MESSAGE_RETENTION_SECONDS;
 
 export interface SendReservation {
   readonly conversationId: string;

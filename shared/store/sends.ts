@@ -11,6 +11,7 @@ import {
   SendFailureReasonSchema,
   type SendMessageData,
 } from '#shared/contract/index.ts';
+import { OUTBOX_LONGEST_WAIT_SECONDS } from '#shared/resources/definitions.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { conversationSendsKeys, sendKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
@@ -229,10 +230,18 @@ export interface SendStore {
   ): Promise<SendRecord | undefined>;
 }
 
+/**
+ * The least a send record is kept, whatever the message retention: as long as its command can still
+ * arrive (OUTBOX_LONGEST_WAIT_SECONDS) and a day to spare. A command redriven from the dead-letter
+ * queue that found its record expired would be claimed anew and sent a second time.
+ */
+const LEAST_KEPT_SECONDS = OUTBOX_LONGEST_WAIT_SECONDS + 86_400;
+
 export const createSendStore = (
   context: TableContext,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
 ): SendStore => {
+  const keptSeconds = Math.max(retentionSeconds, LEAST_KEPT_SECONDS);
   const self: Pick<SendStore, 'get'> = { get: (hubMessageId) => store.get(hubMessageId) };
   const update = async (
     hubMessageId: string,
@@ -284,7 +293,7 @@ export const createSendStore = (
         const output = await context.client.send(
           new PutItemCommand({
             TableName: context.tableName,
-            Item: marshall(toItem(record, epochSeconds(context.now()) + retentionSeconds), {
+            Item: marshall(toItem(record, epochSeconds(context.now()) + keptSeconds), {
               removeUndefinedValues: true,
             }),
             // An expired record (past the retention) may be replaced: the command is new again.
