@@ -16,6 +16,7 @@ import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
   commandHashOf,
+  type FailedOver,
   type LastAccept,
   type SendFailure,
   type SendPlan,
@@ -130,9 +131,6 @@ const WAIT_MESSAGES = {
   unreachable: 'the provider could not be reached',
   refused: 'the provider refused for now',
 } as const;
-
-/** No delivery's id: `fail` with it succeeds only while no attempt is noted. */
-const NO_DELIVERY = '';
 
 export const DEFAULT_SEND_LIMITS: SendLimits = {
   outcomeWaitMs: 10 * 60_000,
@@ -583,22 +581,27 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     failure: SendFailure,
     conversation: ConversationState | undefined,
     publisher: EventPublisher,
-    /** This delivery, when it decided without another delivery's noted attempt (see SendStore.fail). */
-    by?: string,
+    /**
+     * What the failure was decided on: the message, and the attempt noted for it as read (none when
+     * none was). It lands only while the record is still so (see SendStore.fail).
+     */
+    over: FailedOver,
     /**
      * The failure is the provider's definite answer to this delivery's call (`attempt`): its write is
      * tried again within the invocation and, still refused, kept for the environment's next command.
      */
     answered?: { readonly remainingMs: () => number; readonly attempt: { index: number; by: string } },
   ): Promise<SendResult> => {
-    const write = () => sends.fail(record.hubMessageId, failure, by);
+    const write = () => sends.fail(record.hubMessageId, failure, over);
     try {
       await (answered ? persist(write, answered.remainingMs) : write());
     } catch (error) {
-      // Another delivery noted an attempt (or ended the send) meanwhile: its outcome stands.
-      if (by !== undefined && error instanceof SendRaceError)
+      // Another delivery moved the send since it was read (noted an attempt, accepted the message or
+      // learned from its status that it went, or ended the send): its outcome stands, this delivery
+      // publishes nothing, and the command comes back to be read again (it finds that outcome).
+      if (error instanceof SendRaceError)
         throw new RetryLaterError('another delivery of the command is sending it');
-      if (!answered || error instanceof SendRaceError) throw error;
+      if (!answered) throw error;
       // Nothing went: the attempt's note stays until the failure is written, and the command comes
       // back soon to publish it (a redelivery here writes it first).
       keepUnsettled(record.hubMessageId, { write, attempt: answered.attempt, ending: failure }, error);
@@ -922,10 +925,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       index: number,
       failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>,
       /**
-       * `earlier`: this delivery ends an earlier one's unanswered attempt (every other failure is its
-       * own); `answer`: the failure is the provider's definite answer to this delivery's call.
+       * The attempt of message `index` the failure was decided over (none: no attempt was noted).
+       * `earlier`: this delivery ends an earlier one's unanswered attempt, as read; `answer`: the
+       * failure is the provider's definite answer to this delivery's own call, noted `at`.
        */
-      kind?: 'earlier' | 'answer',
+      attempt?: {
+        readonly kind: 'earlier' | 'answer';
+        readonly at: string;
+        readonly by?: string | undefined;
+      },
     ) =>
       fail(
         command,
@@ -933,8 +941,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         endingAt(index, failure),
         conversation,
         publisher,
-        kind === 'earlier' ? undefined : delivery,
-        kind === 'answer' ? { remainingMs, attempt: { index, by: delivery } } : undefined,
+        { index, ...(attempt ? { attempt: { at: attempt.at, by: attempt.by } } : {}) },
+        attempt?.kind === 'answer' ? { remainingMs, attempt: { index, by: delivery } } : undefined,
       );
     /** A failure of message `index` as the send record keeps it. */
     const endingAt = (index: number, failure: Omit<SendFailure, 'decidedAt' | 'partIndex'>): SendFailure => ({
@@ -980,7 +988,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             detail:
               'the provider never answered and no status or echo named the message: it may have been delivered',
           },
-          'earlier',
+          { kind: 'earlier', ...record.inFlight },
         );
       }
       let outcome: SendOutcome;
@@ -1091,7 +1099,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             return failAt(
               index,
               { reason: outcome.reason, retryable: false, errors: [outcome.error] },
-              attemptNoted ? 'answer' : undefined,
+              attemptNoted ? { kind: 'answer', at: attemptAt, by: delivery } : undefined,
             );
           const waitingSince = record.waitingSince ?? iso();
           const retry = nextTry(command, record, waitingSince, outcome);
@@ -1143,7 +1151,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               retry.afterMs,
             );
           }
-          return failAt(index, givenUp, attemptNoted ? 'answer' : undefined);
+          return failAt(
+            index,
+            givenUp,
+            attemptNoted ? { kind: 'answer', at: attemptAt, by: delivery } : undefined,
+          );
         }
         case 'credentials': {
           logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
@@ -1174,7 +1186,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           return failAt(
             index,
             { reason: 'credentials', retryable: true, errors: [outcome.error] },
-            attemptNoted ? 'answer' : undefined,
+            attemptNoted ? { kind: 'answer', at: attemptAt, by: delivery } : undefined,
           );
         }
       }
@@ -1284,9 +1296,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
       }
     }
-    // Only over the attempt read above, or none: one another delivery notes meanwhile stands.
+    // Only over the record as read above (its next message, its attempt or none, no link for it):
+    // an attempt another delivery notes meanwhile, or its accept, stands.
     const failure = answered?.ending ? { ...answered.ending, decidedAt: iso() } : failureFor(record);
-    return fail(command, record, failure, conversation, publisher, inFlight?.by ?? NO_DELIVERY);
+    return fail(command, record, failure, conversation, publisher, { index: record.next, attempt: inFlight });
   };
 
   const handleCommand = async (

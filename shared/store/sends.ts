@@ -31,6 +31,11 @@ import { type TableContext, track } from './table.ts';
  *                                    │  waits (and unreachable) counted
  *                                    └─ failed / sent: final, then published
  *
+ * A failure is conditional on the record as the delivery read it when it decided: the same next
+ * message, the same noted attempt (or none), and no status or echo linked for that message. Another
+ * delivery's accept (or its learning from a status that the message went) moves the record on, and
+ * the failure, decided on what is no longer so, does not land: the other delivery's outcome stands.
+ *
  * An `inFlight` found on redelivery means the call may have reached the provider: the sender waits
  * for the status or echo that carries its correlation id (the recorder links it here, `links`)
  * instead of calling again. No message text is kept: the command is redelivered whole (the plan keeps
@@ -174,6 +179,15 @@ export const storedSendOf = (item: Record<string, unknown>): SendRecord | undefi
   }
 };
 
+/**
+ * What a failure was decided on: provider message `index` (the record's `next` then), and the
+ * attempt then noted for it (`inFlight` as read: its `at` and `by`), or none.
+ */
+export interface FailedOver {
+  readonly index: number;
+  readonly attempt?: { readonly at: string; readonly by?: string | undefined } | undefined;
+}
+
 /** The last provider message's accept, folded into the sent mark. */
 export interface LastAccept {
   readonly index: number;
@@ -207,10 +221,13 @@ export interface SendStore {
     unreachable?: boolean,
   ): Promise<void>;
   /**
-   * Ends the send failed. With `by`, only while no other delivery's attempt is noted: a delivery
-   * that decided without a call of its own must not end a send whose call another is making.
+   * Ends the send failed, only while the record is as the failure was decided on (`over`): still
+   * sending, its next message `over.index`, no status or echo linked for that message, and the very
+   * attempt then noted for it (the same `at` and `by`), or none when none was. So a failure never
+   * lands over another delivery's attempt noted meanwhile, nor after another delivery accepted that
+   * message (or learned from its status that it went) and published, or is publishing, its sent event.
    */
-  fail(hubMessageId: string, failure: SendFailure, by?: string): Promise<void>;
+  fail(hubMessageId: string, failure: SendFailure, over: FailedOver): Promise<void>;
   /**
    * Sent, and its event published (the recorder published it): one write. With `last`, the same
    * write accepts the last provider message: only where a delivery learned its id from a status or
@@ -348,19 +365,30 @@ export const createSendStore = (
           ':one': 1,
         },
       ),
-    fail: (hubMessageId, failure, by) =>
-      update(
+    fail: (hubMessageId, failure, { index, attempt }) => {
+      const noted =
+        attempt === undefined
+          ? 'attribute_not_exists(inFlight)'
+          : `inFlight.#at = :at AND ${attempt.by === undefined ? 'attribute_not_exists(inFlight.#by)' : 'inFlight.#by = :by'}`;
+      return update(
         hubMessageId,
         'SET #state = :failed, failure = :failure REMOVE inFlight',
-        by === undefined ? '#state = :sending' : `#state = :sending AND ${notOthersAttempt}`,
-        { '#state': 'state', ...(by === undefined ? {} : { '#by': 'by' }) },
+        `#state = :sending AND #next = :index AND attribute_not_exists(links.#index) AND ${noted}`,
+        {
+          ...sending,
+          '#index': String(index),
+          ...(attempt === undefined ? {} : { '#at': 'at', '#by': 'by' }),
+        },
         {
           ':failed': 'failed',
           ':failure': JSON.stringify(failure),
           ':sending': 'sending',
-          ...(by === undefined ? {} : { ':by': by }),
+          ':index': index,
+          ...(attempt === undefined ? {} : { ':at': attempt.at }),
+          ...(attempt?.by === undefined ? {} : { ':by': attempt.by }),
         },
-      ),
+      );
+    },
     markSent: (hubMessageId, last) =>
       last
         ? update(
