@@ -9,13 +9,13 @@ import {
   IdempotencyKeySchema,
   MAX_COMMAND_BYTES,
 } from '#shared/contract/commands.ts';
-import { hubMessageIdFor, outboundHubMessageId } from '#shared/contract/ids.ts';
+import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { Channel, ConversationState, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
-import type { SendStore } from '#shared/store/sends.ts';
+import type { SendFailure, SendRecord, SendStore } from '#shared/store/sends.ts';
 import type { ChannelSender, SendOutcome, SendTarget } from './channel-sender.ts';
 import { failedEventFor } from './outcome-events.ts';
 import { RetryLaterError, type SendCommandHandler, type SenderReads } from './send-command.ts';
@@ -33,6 +33,9 @@ const AttributableSendSchema = z.object({
   type: z.literal(COMMAND_TYPES.sendMessage),
   data: z.object({ conversationId: z.string().min(1).max(128), idempotencyKey: IdempotencyKeySchema }),
 });
+
+/** The `commandHash` of a malformed command's send record: no command's data hashes to it. */
+const MALFORMED_COMMAND_HASH = 'malformed';
 
 export interface OutboxDeps {
   readonly sendMessage: SendCommandHandler;
@@ -78,7 +81,12 @@ const fieldOf = (issue: z.core.$ZodIssue | undefined): string =>
 export const createOutboxService = (deps: OutboxDeps) => {
   const { logger } = deps;
 
-  /** A send command that does not parse but names its conversation and key: it ends `content_invalid`. */
+  /**
+   * A send command that does not parse but names its conversation and key: it ends `content_invalid`.
+   * Its key's send record keeps its refusal, so a redelivery publishes the same event. A key that
+   * already stands for another command (another command id) is left as it is: that command ends in
+   * its own event, and this one in a refusal of its own (its own event id, hashed from its body).
+   */
   const refuseMalformed = async (
     json: unknown,
     error: z.ZodError,
@@ -87,19 +95,20 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const attributable = AttributableSendSchema.safeParse(json);
     if (!attributable.success) return false;
     const { id, data } = attributable.data;
+    const command = { id, data };
     const hubMessageId = outboundHubMessageId(data.conversationId, data.idempotencyKey);
-    const failure = {
-      reason: 'content_invalid' as const,
+    const failure: SendFailure = {
+      reason: 'content_invalid',
       retryable: false,
       failedField: fieldOf(error.issues[0]),
       detail: error.issues[0]?.message ?? 'invalid command',
       decidedAt: deps.clock().toISOString(),
     };
-    const claimed = await deps.sends.claim({
+    const record: SendRecord = {
       hubMessageId,
       conversationId: data.conversationId,
       commandId: id,
-      commandHash: 'malformed',
+      commandHash: MALFORMED_COMMAND_HASH,
       state: 'failed',
       acceptedAt: failure.decidedAt,
       messageCount: 0,
@@ -107,18 +116,44 @@ export const createOutboxService = (deps: OutboxDeps) => {
       providerIds: [],
       links: {},
       failure,
-    });
-    const stored = claimed === 'claimed' ? undefined : await deps.sends.get(hubMessageId);
-    // The key is another command's, which ends in its own event: one still sending must not be
-    // marked published (its sent or failed event would follow this one).
-    if (stored?.published || (stored !== undefined && stored.state !== 'failed')) return true;
-    const decided = stored?.failure ?? failure;
+    };
+    const stored =
+      (await deps.sends.claim(record)) === 'claimed' ? record : await deps.sends.get(hubMessageId);
+    if (!stored) throw new Error('send record vanished after a lost claim');
+    if (stored.commandId !== id) {
+      // Another command's key: its record (sending, sent or failed, published or not) is not this
+      // command's to publish or mark; the refusal gets an event id of its own.
+      await publisher.publish([
+        failedEventFor({
+          command,
+          hubMessageId,
+          failure: {
+            ...failure,
+            detail: `${failure.detail} (its idempotency key also stands for another command, which stands)`,
+          },
+          sentProviderMessageIds: [],
+          plan: undefined,
+          conversation: undefined,
+          reusedKeyCommandHash: stableHash('malformed', canonicalJson(json)),
+        }),
+      ]);
+      logger.warn('malformed send command refused; its idempotency key stands for another command', {
+        conversationId: data.conversationId,
+        hubMessageId,
+        commandId: id,
+        reason: 'content_invalid',
+      });
+      return true;
+    }
+    // This command's own record. One it made well-formed before (a corrupted redelivery of the same
+    // command) ends in that send's own event, which its own delivery publishes.
+    if (stored.published || stored.commandHash !== MALFORMED_COMMAND_HASH) return true;
     await publisher.publish([
       failedEventFor({
-        command: { id, data },
+        command,
         hubMessageId,
-        failure: decided,
-        sentProviderMessageIds: stored?.providerIds ?? [],
+        failure: stored.failure ?? failure,
+        sentProviderMessageIds: [],
         plan: undefined,
         conversation: undefined,
       }),

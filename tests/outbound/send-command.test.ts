@@ -1179,35 +1179,132 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
-  it('answers nothing for a malformed retry of a command still sending: the command ends in its one event', async () => {
+  /** The outbox's SQS record of `body` at its first receive, in a message group of its own. */
+  const elsewhere = (body: unknown, messageId: string) =>
+    toSqsRecord(
+      {
+        MessageId: messageId,
+        ReceiptHandle: 'r',
+        Body: JSON.stringify(body),
+        Attributes: { MessageGroupId: `group-${messageId}`, ApproximateReceiveCount: '1' },
+      },
+      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+      'local',
+    );
+
+  it('ends a malformed command under the key of a command still sending in its own send_failed; that command ends in its sent event', async () => {
+    // Prepare: the command is throttled once, so its send record is still sending
+    const { conversationId } = await openConversation();
+    hub.provider.script.push({ kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } });
+    const command = sendCommand(conversationId, 'malformed-other');
+    await hub.enqueue(command);
+    await hub.runOutbox(undefined, 1);
+    // Act: another command under the same key, malformed and in another message group, arrives meanwhile
+    const malformed = { ...command, id: 'cmd-malformed-other', data: { ...command.data, parts: [] } };
+    const answer = await hub.sender().handleSqsEvent({ Records: [elsewhere(malformed, 'malformed-other')] });
+    await hub.runOutbox();
+    // Assess: each command ends in one event of its own, with its own command id
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(2);
+    const events = (await outcomes()) as (Failed | Sent)[];
+    expect(events.map((event) => [event.type, event.data.commandId])).toEqual([
+      ['switchboard.message.send_failed', malformed.id],
+      ['switchboard.message.sent', command.id],
+    ]);
+    const [refused, sent] = events as [Failed, Sent];
+    expect(refused.id).not.toBe(sent.id);
+    const hubMessageId = outboundHubMessageId(conversationId, 'malformed-other');
+    expect(refused.data).toMatchObject({ hubMessageId, reason: 'content_invalid', failedField: 'parts' });
+    expect(sent.data.hubMessageId).toBe(hubMessageId);
+    expect(await hub.sends.get(hubMessageId)).toMatchObject({
+      commandId: command.id,
+      state: 'sent',
+      published: true,
+    });
+    expect(await hub.outboxDlq()).toEqual([]);
+  });
+
+  it('answers nothing for a malformed redelivery of a command still sending (its command id): the command ends in its one event', async () => {
     // Prepare: the command is throttled once, so its send record is still sending
     const { conversationId } = await openConversation();
     hub.provider.script.push({ kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } });
     const command = sendCommand(conversationId, 'retried-malformed');
     await hub.enqueue(command);
     await hub.runOutbox(undefined, 1);
-    // Act: a retry of it under the same key, malformed and in another message group, arrives meanwhile
-    const malformed = { ...command, id: 'cmd-malformed', data: { ...command.data, parts: [] } };
-    const retry = toSqsRecord(
-      {
-        MessageId: 'malformed-retry',
-        ReceiptHandle: 'r',
-        Body: JSON.stringify(malformed),
-        Attributes: { MessageGroupId: 'another-group', ApproximateReceiveCount: '1' },
-      },
-      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-      'local',
-    );
-    const answer = await hub.sender().handleSqsEvent({ Records: [retry] });
+    // Act: the same command (its id) comes again, malformed and in another message group, meanwhile
+    const malformed = { ...command, data: { ...command.data, parts: [] } };
+    const answer = await hub.sender().handleSqsEvent({ Records: [elsewhere(malformed, 'malformed-retry')] });
     await hub.runOutbox();
-    // Assess: the retry is dropped as the command it repeats; that command ends in exactly one event
+    // Assess: the command, by its id, ends in exactly one event: the sent one
     expect(answer.batchItemFailures).toEqual([]);
     expect(hub.provider.calls).toHaveLength(2);
-    const events = await outcomes();
-    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    const events = (await outcomes()) as (Failed | Sent)[];
+    expect(events.map((event) => [event.type, event.data.commandId])).toEqual([
+      ['switchboard.message.sent', command.id],
+    ]);
     expect((events[0] as Sent).data.hubMessageId).toBe(
       outboundHubMessageId(conversationId, 'retried-malformed'),
     );
+  });
+
+  it('ends a malformed command under the key of a failed command not yet published in its own send_failed, and that command in its own', async () => {
+    // Prepare: the command is refused before any call and its delivery dies before the failure is published
+    const { conversationId } = await openConversation();
+    const command = sendCommand(conversationId, 'malformed-unpublished', [
+      { type: 'text', text: '<refuse>' },
+    ]);
+    let crashed = false;
+    const crashing = hub.sender((step) => {
+      if (step === 'claim' && !crashed) {
+        crashed = true;
+        throw new Error('crash after claim');
+      }
+    });
+    await hub.enqueue(command);
+    await hub.runOutbox(crashing, 1);
+    const hubMessageId = outboundHubMessageId(conversationId, 'malformed-unpublished');
+    const before = await hub.sends.get(hubMessageId);
+    // Act: another command under the key, malformed, then the first command's redelivery
+    const malformed = { ...command, id: 'cmd-malformed-unpublished', data: { ...command.data, parts: [] } };
+    const answer = await hub.sender().handleSqsEvent({ Records: [elsewhere(malformed, 'malformed-unpub')] });
+    const after = await hub.sends.get(hubMessageId);
+    await hub.runOutbox();
+    // Assess: the key's record was left as it was; each command ends in its own failure, once
+    expect(crashed).toBe(true);
+    expect(before).toMatchObject({ state: 'failed', commandId: command.id });
+    expect(before?.published).toBeUndefined();
+    expect(after).toEqual(before);
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(0);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.data.commandId, event.data.failedField])).toEqual([
+      [malformed.id, 'parts'],
+      [command.id, 'parts.0.text'],
+    ]);
+    expect(events[0]?.id).not.toBe(events[1]?.id);
+    expect(await hub.sends.get(hubMessageId)).toMatchObject({ commandId: command.id, published: true });
+  });
+
+  it('ends two malformed commands under one key each in its own send_failed, a redelivery in none more', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    const first = sendCommand(conversationId, 'malformed-twice', []);
+    const second = sendCommand(conversationId, 'malformed-twice', [{ type: 'text', text: '' }]);
+    // Act: both, then each again
+    await hub.enqueue(first);
+    await hub.enqueue(second);
+    await hub.runOutbox();
+    await hub.enqueue(first, '-again');
+    await hub.enqueue(second, '-again');
+    await hub.runOutbox();
+    // Assess: one event per command (the redeliveries publish the same event ids again)
+    const events = (await outcomes()) as Failed[];
+    const byId = new Map(events.map((event) => [event.id, event.data]));
+    expect([...byId.values()].map((data) => [data.commandId, data.failedField])).toEqual([
+      [first.id, 'parts'],
+      [second.id, 'parts.0.text'],
+    ]);
+    expect(await hub.outboxDlq()).toEqual([]);
   });
 
   it('records the echo of a failed send’s unknown message as a message, and never the echo of one it reported sent', async () => {
