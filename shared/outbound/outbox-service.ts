@@ -260,29 +260,37 @@ export const createOutboxService = (deps: OutboxDeps) => {
     return sender.typing(target, answered?.providerMessageId);
   };
 
-  const handle = async (
-    record: SQSRecord,
-    remainingMs: () => number,
-    publisher: EventPublisher,
-  ): Promise<void> => {
+  /**
+   * The command `record` holds. A record that holds none is dealt with here, and gives undefined: a
+   * send command that names its conversation and key ends in `send_failed` (refuseMalformed), and
+   * anything else goes to the outbox's dead-letter queue with its reason.
+   */
+  const commandOf = async (record: SQSRecord, publisher: EventPublisher): Promise<HubCommand | undefined> => {
     if (Buffer.byteLength(record.body, 'utf8') > MAX_COMMAND_BYTES) {
       await deps.deadLetter(record, `command larger than ${MAX_COMMAND_BYTES} bytes`);
-      return;
+      return undefined;
     }
     let json: unknown;
     try {
       json = JSON.parse(record.body);
     } catch {
       await deps.deadLetter(record, 'body is not JSON');
-      return;
+      return undefined;
     }
     const parsed = HubCommandSchema.safeParse(json);
-    if (!parsed.success) {
-      if (!(await refuseMalformed(json, parsed.error, publisher)))
-        await deps.deadLetter(record, 'not a command the hub knows');
-      return;
-    }
-    const command = parsed.data;
+    if (parsed.success) return parsed.data;
+    if (!(await refuseMalformed(json, parsed.error, publisher)))
+      await deps.deadLetter(record, 'not a command the hub knows');
+    return undefined;
+  };
+
+  const handle = async (
+    record: SQSRecord,
+    remainingMs: () => number,
+    publisher: EventPublisher,
+  ): Promise<void> => {
+    const command = await commandOf(record, publisher);
+    if (command === undefined) return;
     if (command.type === COMMAND_TYPES.sendMessage) await deps.sendMessage(command, remainingMs, publisher);
     else await signal(command);
   };
@@ -290,18 +298,19 @@ export const createOutboxService = (deps: OutboxDeps) => {
   /**
    * A send command at its last receive that did not reach an outcome ends in `send_failed` rather
    * than in the dead-letter queue without an event (shared/outbound/send-command.ts). Read and typing
-   * commands are best effort and end in no event anyway: they are let go. Anything else (a body that
-   * does not parse was already dealt with by `handle`) throws and stays failed.
+   * commands are best effort and end in no event anyway: they are let go. A record that holds no
+   * command is dealt with as `handle` deals with it (a receive past the give-up one does not run
+   * `handle`): a malformed send command that names its conversation and key ends `content_invalid`,
+   * anything else goes to the dead-letter queue with its reason. Throws (the record stays failed,
+   * and comes back) only when that cannot be done now.
    */
   const endAtLastReceive = async (
     record: SQSRecord,
     why: LastReceiveCause,
     publisher: EventPublisher,
   ): Promise<void> => {
-    const parsed = HubCommandSchema.safeParse(JSON.parse(record.body));
-    if (!parsed.success) throw new Error('not a command');
-    const command = parsed.data;
-    if (command.type !== COMMAND_TYPES.sendMessage) return;
+    const command = await commandOf(record, publisher);
+    if (command?.type !== COMMAND_TYPES.sendMessage) return;
     const outcome = await deps.sendMessage(command, () => 0, publisher, why);
     logger.warn('command ended at its last receive', {
       conversationId: command.data.conversationId,

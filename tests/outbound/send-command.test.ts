@@ -529,6 +529,52 @@ describe('send commands', () => {
     expect((events[1] as Sent).data.idempotencyKey).toBe('died-2');
   });
 
+  it('ends a malformed command past its give-up receive in send_failed, dead-letters one it cannot attribute, and sends the one behind', async () => {
+    // Prepare: a malformed command that names its conversation and key, its 50th receive died; a
+    // valid command behind it at its 50th; and two records of no conversation past their 50th
+    const { conversationId } = await openConversation();
+    const late = sendCommand(conversationId, 'malformed-late');
+    const malformed = { ...late, data: { ...late.data, parts: [] } };
+    const behind = sendCommand(conversationId, 'behind-malformed-late');
+    const unattributable = (messageId: string, body: string) =>
+      toSqsRecord(
+        {
+          MessageId: messageId,
+          ReceiptHandle: 'r',
+          Body: body,
+          Attributes: {
+            MessageGroupId: `group-${messageId}`,
+            ApproximateReceiveCount: String(GIVE_UP_AT + 1),
+          },
+        },
+        'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+        'local',
+      );
+    const records = [
+      received(malformed, GIVE_UP_AT + 1),
+      atLastReceive(behind),
+      unattributable('late-junk', JSON.stringify({ hello: 'world', id: 'junk', data: { conversationId } })),
+      unattributable('late-not-json', '{"id": "cut off'),
+    ];
+    // Act
+    const response = await hub.sender().handleSqsEvent({ Records: records });
+    // Assess: nothing left to fail into the dead-letter queue unseen; the malformed one ended first
+    expect(response.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as (Failed | Sent)[];
+    expect(events.map((event) => [event.type, event.data.idempotencyKey])).toEqual([
+      ['switchboard.message.send_failed', 'malformed-late'],
+      ['switchboard.message.sent', 'behind-malformed-late'],
+    ]);
+    expect(events[0]?.data).toMatchObject({
+      commandId: malformed.id,
+      reason: 'content_invalid',
+      failedField: 'parts',
+      retryable: false,
+    });
+    expect((await hub.outboxDlq()).sort()).toEqual(['body is not JSON', 'not a command the hub knows']);
+  });
+
   it('ends a command whose call went unanswered and whose give-up receive died in outcome_unknown, never calling again', async () => {
     // Prepare: the first delivery's call gets no answer
     const { conversationId } = await openConversation();
