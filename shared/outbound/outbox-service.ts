@@ -78,6 +78,60 @@ const fieldOf = (issue: z.core.$ZodIssue | undefined): string =>
         .replace(/^data\./, '')
     : 'data';
 
+/** What is wrong with a send command that is refused before it is read as one. */
+interface Malformed {
+  /** The command field named as refused, as a schema issue's path names it (under `data` without the prefix). */
+  readonly failedField: string;
+  readonly detail: string;
+}
+
+const malformedOf = (error: z.ZodError): Malformed => ({
+  failedField: fieldOf(error.issues[0]),
+  detail: error.issues[0]?.message ?? 'invalid command',
+});
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+
+interface SizedField {
+  readonly key: string;
+  readonly value: unknown;
+  /** Its size as JSON. */
+  readonly bytes: number;
+}
+
+/** The largest of `fields`. */
+const largestOf = (fields: readonly (readonly [string, unknown])[]): SizedField | undefined => {
+  let largest: SizedField | undefined;
+  for (const [key, value] of fields) {
+    const bytes = jsonBytes(value);
+    if (largest === undefined || bytes > largest.bytes) largest = { key, value, bytes };
+  }
+  return largest;
+};
+
+/**
+ * What makes an oversize command large, as a failed field: its largest field (of its data, or of
+ * its envelope), and inside it the largest field or part for as long as that holds most of it
+ * (`parts.0.text` for one long text; `parts` for many parts).
+ */
+const largestFieldOf = (json: unknown): string => {
+  if (!isObject(json)) return 'data';
+  const { data, ...envelope } = json;
+  let largest = largestOf([...Object.entries(isObject(data) ? data : {}), ...Object.entries(envelope)]);
+  if (largest === undefined) return 'data';
+  const path = [largest.key];
+  for (;;) {
+    const outer: SizedField = largest;
+    const inner = isObject(outer.value) ? largestOf(Object.entries(outer.value)) : undefined;
+    if (inner === undefined || inner.bytes * 2 <= outer.bytes) return path.join('.');
+    path.push(inner.key);
+    largest = inner;
+  }
+};
+
 export const createOutboxService = (deps: OutboxDeps) => {
   const { logger } = deps;
 
@@ -89,7 +143,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
    */
   const refuseMalformed = async (
     json: unknown,
-    error: z.ZodError,
+    problem: Malformed,
     publisher: EventPublisher,
   ): Promise<boolean> => {
     const attributable = AttributableSendSchema.safeParse(json);
@@ -100,8 +154,8 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const failure: SendFailure = {
       reason: 'content_invalid',
       retryable: false,
-      failedField: fieldOf(error.issues[0]),
-      detail: error.issues[0]?.message ?? 'invalid command',
+      failedField: problem.failedField,
+      detail: problem.detail,
       decidedAt: deps.clock().toISOString(),
     };
     const record: SendRecord = {
@@ -266,8 +320,10 @@ export const createOutboxService = (deps: OutboxDeps) => {
    * anything else goes to the outbox's dead-letter queue with its reason.
    */
   const commandOf = async (record: SQSRecord, publisher: EventPublisher): Promise<HubCommand | undefined> => {
-    if (Buffer.byteLength(record.body, 'utf8') > MAX_COMMAND_BYTES) {
-      await deps.deadLetter(record, `command larger than ${MAX_COMMAND_BYTES} bytes`);
+    // Bounded before it is parsed: the outbox itself takes nothing larger.
+    const bytes = Buffer.byteLength(record.body, 'utf8');
+    if (bytes > OUTBOX_QUEUE.maximumMessageSizeBytes) {
+      await deps.deadLetter(record, `command larger than ${OUTBOX_QUEUE.maximumMessageSizeBytes} bytes`);
       return undefined;
     }
     let json: unknown;
@@ -277,9 +333,20 @@ export const createOutboxService = (deps: OutboxDeps) => {
       await deps.deadLetter(record, 'body is not JSON');
       return undefined;
     }
+    // Larger than a command may be (the helpdesk API refuses it; a helpdesk may queue it on the
+    // outbox itself, which takes up to 1 MiB): refused as a whole, however it parses.
+    if (bytes > MAX_COMMAND_BYTES) {
+      const oversize: Malformed = {
+        failedField: largestFieldOf(json),
+        detail: `the command (its body with its envelope, as JSON) is ${bytes} bytes, larger than the ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB) a command may be: nothing was sent`,
+      };
+      if (!(await refuseMalformed(json, oversize, publisher)))
+        await deps.deadLetter(record, `command larger than ${MAX_COMMAND_BYTES} bytes`);
+      return undefined;
+    }
     const parsed = HubCommandSchema.safeParse(json);
     if (parsed.success) return parsed.data;
-    if (!(await refuseMalformed(json, parsed.error, publisher)))
+    if (!(await refuseMalformed(json, malformedOf(parsed.error), publisher)))
       await deps.deadLetter(record, 'not a command the hub knows');
     return undefined;
   };

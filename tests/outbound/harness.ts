@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
@@ -108,6 +108,7 @@ export interface OutboundHarness {
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
   runOutbox(service?: OutboxService, polls?: number): Promise<{ received: number; failed: number }>;
+  /** The reasons of the messages on the outbox's dead-letter queue, taken off it. */
   outboxDlq(): Promise<string[]>;
   /** The send records, as the sender keeps them. */
   readonly sends: SendStore;
@@ -198,9 +199,19 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
           MessageAttributeNames: ['All'],
         }),
       );
-      return (output.Messages ?? []).map(
-        (message) => message.MessageAttributes?.reason?.StringValue ?? '(none)',
-      );
+      const messages = output.Messages ?? [];
+      // Taken off the queue: a later test sees only what it moved there.
+      if (messages.length > 0)
+        await clients.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: resources.outboxDlqUrl,
+            Entries: messages.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.ReceiptHandle,
+            })),
+          }),
+        );
+      return messages.map((message) => message.MessageAttributes?.reason?.StringValue ?? '(none)');
     },
     sends: createSendStore({
       client: clients.dynamodb,

@@ -1205,6 +1205,36 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('answers a command larger than a command may be, up to the outbox’s 1 MiB, with content_invalid when it names its conversation and key, and dead-letters one that does not', async () => {
+    // Prepare: one 300 KiB text, over the 256 KiB of a command; and a command of no key as large
+    const { conversationId } = await openConversation();
+    const long = 'x'.repeat(300 * 1024);
+    const oversize = sendCommand(conversationId, 'oversize', [
+      { type: 'text', text: 'Hello' },
+      { type: 'text', text: long },
+    ]);
+    // Act
+    await hub.enqueue(oversize);
+    await hub.enqueue({ id: 'oversize-junk', type: oversize.type, data: { conversationId, note: long } });
+    await hub.runOutbox();
+    // Assess: the one it can attribute ends in send_failed naming the long text and the limit, nothing sent
+    expect(hub.provider.calls).toHaveLength(0);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        commandId: oversize.id,
+        idempotencyKey: 'oversize',
+        reason: 'content_invalid',
+        retryable: false,
+        failedField: 'parts.1.text',
+      }),
+    ]);
+    expect(events[0]?.data.errors?.[0]?.title).toContain(`larger than the ${256 * 1024} bytes (256 KiB)`);
+    expect(await hub.outboxDlq()).toEqual([`command larger than ${256 * 1024} bytes`]);
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'oversize'));
+    expect(record).toMatchObject({ state: 'failed', published: true, commandId: oversize.id });
+  });
+
   it('answers a command with a field the contract does not name inside it with content_invalid, sending nothing', async () => {
     // Prepare: a misspelled media caption, which a loose schema would drop and send the image without it
     const { conversationId } = await openConversation();
