@@ -93,7 +93,26 @@ const malformedOf = (error: z.ZodError): Malformed => ({
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
 
-const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+/** Its size as JSON; one nested too deep to write out (a RangeError: the call stack) counts as larger than any. */
+const jsonBytes = (value: unknown): number => {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+};
+
+/**
+ * What a malformed command's own refusal is hashed from (its event id): its body as canonical JSON,
+ * the same however its keys were ordered; the body as it came when it is nested too deep for that.
+ */
+const malformedContentHashOf = (json: unknown, body: string): string => {
+  try {
+    return stableHash('malformed', canonicalJson(json));
+  } catch {
+    return stableHash('malformed', 'body', body);
+  }
+};
 
 interface SizedField {
   readonly key: string;
@@ -143,6 +162,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
    */
   const refuseMalformed = async (
     json: unknown,
+    body: string,
     problem: Malformed,
     publisher: EventPublisher,
   ): Promise<boolean> => {
@@ -188,7 +208,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
           sentProviderMessageIds: [],
           plan: undefined,
           conversation: undefined,
-          reusedKeyCommandHash: stableHash('malformed', canonicalJson(json)),
+          reusedKeyCommandHash: malformedContentHashOf(json, body),
         }),
       ]);
       logger.warn('malformed send command refused; its idempotency key stands for another command', {
@@ -340,13 +360,13 @@ export const createOutboxService = (deps: OutboxDeps) => {
         failedField: largestFieldOf(json),
         detail: `the command (its body with its envelope, as JSON) is ${bytes} bytes, larger than the ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB) a command may be: nothing was sent`,
       };
-      if (!(await refuseMalformed(json, oversize, publisher)))
+      if (!(await refuseMalformed(json, record.body, oversize, publisher)))
         await deps.deadLetter(record, `command larger than ${MAX_COMMAND_BYTES} bytes`);
       return undefined;
     }
     const parsed = HubCommandSchema.safeParse(json);
     if (parsed.success) return parsed.data;
-    if (!(await refuseMalformed(json, malformedOf(parsed.error), publisher)))
+    if (!(await refuseMalformed(json, record.body, malformedOf(parsed.error), publisher)))
       await deps.deadLetter(record, 'not a command the hub knows');
     return undefined;
   };

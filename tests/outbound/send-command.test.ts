@@ -1255,18 +1255,20 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
-  /** The outbox's SQS record of `body` at its first receive, in a message group of its own. */
-  const elsewhere = (body: unknown, messageId: string) =>
+  /** The outbox's SQS record of `body` (as it came) at its first receive, in a message group of its own. */
+  const elsewhereRaw = (body: string, messageId: string) =>
     toSqsRecord(
       {
         MessageId: messageId,
         ReceiptHandle: 'r',
-        Body: JSON.stringify(body),
+        Body: body,
         Attributes: { MessageGroupId: `group-${messageId}`, ApproximateReceiveCount: '1' },
       },
       'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
       'local',
     );
+  /** The outbox's SQS record of `body` at its first receive, in a message group of its own. */
+  const elsewhere = (body: unknown, messageId: string) => elsewhereRaw(JSON.stringify(body), messageId);
 
   it('ends a malformed command under the key of a command still sending in its own send_failed; that command ends in its sent event', async () => {
     // Prepare: the command is throttled once, so its send record is still sending
@@ -1380,6 +1382,38 @@ describe('send commands', () => {
       [first.id, 'parts'],
       [second.id, 'parts.0.text'],
     ]);
+    expect(await hub.outboxDlq()).toEqual([]);
+  });
+
+  it('ends a malformed command nested too deep to write out in its own send_failed, under another command’s key or over 256 KiB', async () => {
+    // Prepare: a command is sent under a key
+    const { conversationId } = await openConversation();
+    const command = sendCommand(conversationId, 'deep');
+    await hub.enqueue(command);
+    await hub.runOutbox();
+    /** A send command whose parts are arrays nested `depth` deep: more than a JSON writer's call stack takes. */
+    const nested = (id: string, key: string, depth: number) =>
+      `{"specversion":"1.0","id":"${id}","source":"helpdesk:test","type":"${command.type}","data":{"conversationId":"${conversationId}","idempotencyKey":"${key}","parts":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    // Act: one such command under the sent command's key, and one over 256 KiB under a key of its own
+    const answer = await hub.sender().handleSqsEvent({
+      Records: [
+        elsewhereRaw(nested('cmd-deep', 'deep', 100_000), 'deep'),
+        elsewhereRaw(nested('cmd-deep-oversize', 'deep-oversize', 150_000), 'deep-oversize'),
+      ],
+    });
+    // Assess: each ends in its own refusal; the sent command's event stands alone
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const [sent, ...refused] = (await outcomes()) as [Sent, ...Failed[]];
+    expect([sent.type, sent.data.commandId]).toEqual(['switchboard.message.sent', command.id]);
+    const refusals = new Map(refused.map((event) => [event.data.commandId, event.data]));
+    expect(refused).toHaveLength(2);
+    expect(refusals.get('cmd-deep')).toMatchObject({ reason: 'content_invalid', failedField: 'parts.0' });
+    expect(refusals.get('cmd-deep-oversize')).toMatchObject({
+      reason: 'content_invalid',
+      failedField: 'parts',
+    });
+    expect(refusals.get('cmd-deep-oversize')?.errors?.[0]?.title).toContain('larger than');
     expect(await hub.outboxDlq()).toEqual([]);
   });
 
