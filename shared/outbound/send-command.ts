@@ -543,6 +543,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     conversation: ConversationState | undefined,
     publisher: EventPublisher,
   ): Promise<SendResult> => {
+    if (command.id === record.commandId) {
+      // The key's own command (its id is its identity) come back altered: it ends in the one event
+      // its first content ends in, never in a second one under the same command id.
+      deps.logger.warn('command redelivered with other content; its first content stands', {
+        conversationId: record.conversationId,
+        hubMessageId: record.hubMessageId,
+        commandId: command.id,
+      });
+      deps.onOutcome?.({ kind: 'duplicate' });
+      return 'duplicate';
+    }
     const failure: SendFailure = {
       reason: 'content_invalid',
       retryable: true,

@@ -252,6 +252,26 @@ describe('send commands', () => {
     expect(sent.data.commandId).toBe(first.id);
   });
 
+  it('ends a command come back under its own id with other content in nothing more than its first outcome', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    const first = sendCommand(conversationId, 'reply-altered');
+    await hub.enqueue(first);
+    await hub.runOutbox();
+    // Act: the same command id and key, its text altered
+    await hub.enqueue(
+      { ...first, data: { ...first.data, parts: [{ type: 'text', text: 'Altered.' }] } },
+      '-altered',
+    );
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = await outcomes();
+    expect(events.map((event) => [event.type, (event as Sent).data.commandId])).toEqual([
+      ['switchboard.message.sent', first.id],
+    ]);
+  });
+
   it.each(SEND_STEPS.filter((step) => !['fail', 'publish-failed', 'start-attempt'].includes(step)))(
     'a crash after %s ends, on redelivery, with one provider call per message and one sent event',
     async (crashStep) => {
