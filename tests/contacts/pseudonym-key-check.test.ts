@@ -31,6 +31,7 @@ import type { TableContext } from '#shared/store/table.ts';
 import {
   type OutboundHarness,
   outcomesOf,
+  resetHarness,
   sendCommand,
   startOutboundHarness,
   T0,
@@ -83,11 +84,7 @@ describe('the pseudonym key check', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
   /** A table of the hub's shape that no key was ever used on, with its own clock. */
   const freshTable = async (): Promise<TableContext & { at: Date }> => {

@@ -6,11 +6,12 @@ import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender, SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
-import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 import {
   HARNESS_LIMITS,
   type OutboundHarness,
+  openCustomerConversation,
   outcomesOf,
+  resetHarness,
   sendCommand,
   startOutboundHarness,
   T0,
@@ -76,21 +77,10 @@ describe('bookkeeping of a provider answer that took nothing', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    hub.provider.script.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
-  const openConversation = async () => {
-    customer += 1;
-    const wa = `4915552${String(customer).padStart(5, '0')}`;
-    await hub.pipeline.ingest([messageEvent(wa, `wamid.ab${customer}`, minute(100))]);
-    await hub.pipeline.drain();
-    await hub.pipeline.takeHelpdesk();
-    return conversationFor(wa).conversationId;
-  };
+  const openConversation = async () =>
+    (await openCustomerConversation(hub, { prefix: '4915552', tag: 'ab' }, ++customer)).conversationId;
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
-import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+import {
+  type OutboundHarness,
+  outcomesOf,
+  resetHarness,
+  sendCommand,
+  startOutboundHarness,
+  T0,
+} from './harness.ts';
 
 /*
  * An e-mail command's `replyTo` names the customer's message it answers: its subject and Message-ID
@@ -51,10 +58,7 @@ describe("an e-mail command's replyTo", () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.provider.calls.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
   it("threads the answer under the conversation's own message", async () => {
     // Prepare

@@ -2,7 +2,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } 
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
-import type { HubEvent } from '#shared/contract/types.ts';
+import type { Channel, HubEvent } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import type {
@@ -17,6 +17,7 @@ import { createSender, type SenderWiring } from '#shared/outbound/wiring.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
 import { createSendStore, type SendStore } from '#shared/store/sends.ts';
 import { type Pipeline, startPipeline } from '../pipeline/harness.ts';
+import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 
 /*
  * The sender over the real emulators and the real recorder, with a scripted provider in place of a
@@ -221,6 +222,45 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
     stop: () => pipeline.stop(),
   };
   return harness;
+};
+
+/**
+ * Before each test: the clock back at T0, a provider that has seen, holds and is scripted nothing,
+ * and the helpdesk stream taken, so a test sees only what it caused.
+ */
+export const resetHarness = async (hub: OutboundHarness): Promise<void> => {
+  hub.now = T0;
+  hub.provider.calls.length = 0;
+  hub.provider.script.length = 0;
+  hub.provider.delivered.length = 0;
+  hub.provider.signals.length = 0;
+  hub.provider.signalScript.length = 0;
+  await hub.pipeline.takeHelpdesk();
+};
+
+/** A test file's customers: the `n`th is `prefix` and `n` in five digits, writing `wamid.<tag><n>`. */
+export interface Customers {
+  readonly prefix: string;
+  readonly tag: string;
+}
+
+/**
+ * The `n`th of `customers` writes once at `at` (default minute(100): 20 minutes before T0, inside
+ * the window) on `channel`; the message is recorded and the helpdesk stream taken. Their id (`wa`)
+ * and conversation.
+ */
+export const openCustomerConversation = async (
+  hub: OutboundHarness,
+  { prefix, tag }: Customers,
+  n: number,
+  at = minute(100),
+  channel: Channel = 'whatsapp',
+) => {
+  const wa = `${prefix}${String(n).padStart(5, '0')}`;
+  await hub.pipeline.ingest([messageEvent(wa, `wamid.${tag}${n}`, at, 'inbound', 'hello', channel)]);
+  await hub.pipeline.drain();
+  await hub.pipeline.takeHelpdesk();
+  return { wa, conversationId: conversationFor(wa, channel).conversationId };
 };
 
 let commandCounter = 0;

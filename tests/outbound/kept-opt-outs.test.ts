@@ -9,7 +9,13 @@ import { erasePerson } from '#shared/store/erasure.ts';
 import { contactKeyFor, legacySuppressionKey, suppressionKey } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { consentEvent, conversationFor, messageEvent, minute } from '../recorder/factories.ts';
-import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+import {
+  type OutboundHarness,
+  outcomesOf,
+  resetHarness,
+  sendCommand,
+  startOutboundHarness,
+} from './harness.ts';
 
 /*
  * A customer who stopped WhatsApp marketing, was erased and writes again: the sender still refuses
@@ -32,11 +38,7 @@ describe('an opt-out kept through erasure', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
   const itemAt = async (key: { pk: string; sk: string }) =>
     (

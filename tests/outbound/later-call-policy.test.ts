@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
-import { consentEvent, conversationFor, messageEvent, smsReceived } from '../recorder/factories.ts';
-import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+import { consentEvent, messageEvent, smsReceived } from '../recorder/factories.ts';
+import {
+  type OutboundHarness,
+  openCustomerConversation,
+  outcomesOf,
+  resetHarness,
+  sendCommand,
+  startOutboundHarness,
+  T0,
+} from './harness.ts';
 
 /*
  * The send policy (reply window, consent) decided again before every provider call but the
@@ -36,12 +44,7 @@ describe('the send policy before later calls', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    hub.provider.script.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
   const record = async (events: HubEvent[]) => {
     await hub.pipeline.ingest(events);
@@ -49,13 +52,9 @@ describe('the send policy before later calls', () => {
     await hub.pipeline.takeHelpdesk();
   };
 
-  /** A customer who last wrote at `at` on `channel`; their conversation id. */
-  const customerWrote = async (at: string, channel: 'whatsapp' | 'messenger' = 'whatsapp') => {
-    customer += 1;
-    const id = `4915552${String(customer).padStart(5, '0')}`;
-    await record([messageEvent(id, `wamid.lc${customer}`, at, 'inbound', 'hello', channel)]);
-    return { id, conversationId: conversationFor(id, channel).conversationId };
-  };
+  /** A customer who last wrote at `at` on `channel`; their id and conversation id. */
+  const customerWrote = (at: string, channel: 'whatsapp' | 'messenger' = 'whatsapp') =>
+    openCustomerConversation(hub, { prefix: '4915552', tag: 'lc' }, ++customer, at, channel);
 
   /** Part one goes, part two is throttled, at T0. */
   const firstPartThenThrottled = async (conversationId: string, key: string) => {
@@ -84,9 +83,9 @@ describe('the send policy before later calls', () => {
 
   it('sends the later part when the customer wrote again during the wait', async () => {
     // Prepare
-    const { id, conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
+    const { wa, conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
     await firstPartThenThrottled(conversationId, 'wrote-again');
-    await record([messageEvent(id, `wamid.again${customer}`, new Date(T0.getTime() + 60_000).toISOString())]);
+    await record([messageEvent(wa, `wamid.again${customer}`, new Date(T0.getTime() + 60_000).toISOString())]);
     // Act
     hub.now = FIVE_MINUTES_LATER;
     await hub.runOutbox();

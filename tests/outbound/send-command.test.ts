@@ -14,7 +14,9 @@ import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from
 import {
   HARNESS_LIMITS,
   type OutboundHarness,
+  openCustomerConversation,
   outcomesOf,
+  resetHarness,
   sendCommand,
   startOutboundHarness,
   T0,
@@ -39,23 +41,11 @@ describe('send commands', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    hub.provider.script.length = 0;
-    hub.provider.delivered.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
   /** A conversation whose customer wrote at `at` (default 20 minutes before T0: inside the window). */
-  const openConversation = async (at = minute(100)) => {
-    customer += 1;
-    const wa = `4915550${String(customer).padStart(5, '0')}`;
-    await hub.pipeline.ingest([messageEvent(wa, `wamid.in${customer}`, at)]);
-    await hub.pipeline.drain();
-    await hub.pipeline.takeHelpdesk();
-    return { wa, conversationId: conversationFor(wa).conversationId };
-  };
+  const openConversation = (at?: string) =>
+    openCustomerConversation(hub, { prefix: '4915550', tag: 'in' }, ++customer, at);
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 

@@ -3,8 +3,16 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
-import { conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
-import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness, T0 } from './harness.ts';
+import { minute, statusEvent } from '../recorder/factories.ts';
+import {
+  type OutboundHarness,
+  openCustomerConversation,
+  outcomesOf,
+  resetHarness,
+  sendCommand,
+  startOutboundHarness,
+  T0,
+} from './harness.ts';
 
 /*
  * Two deliveries of one send command at once (one outlived its visibility timeout), in fixed
@@ -26,22 +34,10 @@ describe('two deliveries of one send command at once', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    hub.provider.script.length = 0;
-    hub.provider.delivered.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
-  const openConversation = async () => {
-    customer += 1;
-    const wa = `4915551${String(customer).padStart(5, '0')}`;
-    await hub.pipeline.ingest([messageEvent(wa, `wamid.race${customer}`, minute(100))]);
-    await hub.pipeline.drain();
-    await hub.pipeline.takeHelpdesk();
-    return { wa, conversationId: conversationFor(wa).conversationId };
-  };
+  const openConversation = () =>
+    openCustomerConversation(hub, { prefix: '4915551', tag: 'race' }, ++customer);
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 

@@ -8,11 +8,12 @@ import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { RetryLaterError } from '#shared/outbound/send-command.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
-import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 import {
   HARNESS_LIMITS,
   type OutboundHarness,
+  openCustomerConversation,
   outcomesOf,
+  resetHarness,
   sendCommand,
   startOutboundHarness,
   T0,
@@ -88,21 +89,10 @@ describe('throttled sends back off', () => {
   afterAll(async () => {
     await hub.stop();
   });
-  beforeEach(async () => {
-    hub.now = T0;
-    hub.provider.calls.length = 0;
-    hub.provider.script.length = 0;
-    await hub.pipeline.takeHelpdesk();
-  });
+  beforeEach(() => resetHarness(hub));
 
-  const openConversation = async () => {
-    customer += 1;
-    const wa = `4915551${String(customer).padStart(5, '0')}`;
-    await hub.pipeline.ingest([messageEvent(wa, `wamid.bo${customer}`, minute(100))]);
-    await hub.pipeline.drain();
-    await hub.pipeline.takeHelpdesk();
-    return conversationFor(wa).conversationId;
-  };
+  const openConversation = async () =>
+    (await openCustomerConversation(hub, { prefix: '4915551', tag: 'bo' }, ++customer)).conversationId;
 
   /** One receive of the outbox, leaving a failed record's visibility as the sender set it (as Lambda does). */
   const pollAsLambda = async (service: OutboxService) => {
