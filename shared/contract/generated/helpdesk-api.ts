@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the outbox's bound of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days; a request answered with a 5xx may have taken the key too: retry it with the same body); a repeat of the same body is answered 202 as the first was.
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days; a request answered with a 5xx may have taken the key too: retry it with the same body); a repeat of the same body is answered 202 as the first was.
          */
         post: operations["sendMessage"];
         delete?: never;
