@@ -136,19 +136,25 @@ const largestOf = (fields: readonly (readonly [string, unknown])[]): SizedField 
  * its envelope), and inside it the largest field or part for as long as that holds most of it
  * (`parts.0.text` for one long text; `parts` for many parts).
  */
+/** The deepest a field named for an oversize command goes. */
+const MAX_FIELD_DEPTH = 8;
+
 const largestFieldOf = (json: unknown): string => {
   if (!isObject(json)) return 'data';
   const { data, ...envelope } = json;
   let largest = largestOf([...Object.entries(isObject(data) ? data : {}), ...Object.entries(envelope)]);
   if (largest === undefined) return 'data';
   const path = [largest.key];
-  for (;;) {
+  // Each level sizes what is under it again: a few levels name the field, and a bound keeps a body
+  // nested thousands deep from costing thousands of passes over a megabyte.
+  while (path.length < MAX_FIELD_DEPTH) {
     const outer: SizedField = largest;
     const inner = isObject(outer.value) ? largestOf(Object.entries(outer.value)) : undefined;
     if (inner === undefined || inner.bytes * 2 <= outer.bytes) return path.join('.');
     path.push(inner.key);
     largest = inner;
   }
+  return path.join('.');
 };
 
 export const createOutboxService = (deps: OutboxDeps) => {

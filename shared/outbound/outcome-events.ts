@@ -124,7 +124,8 @@ export const failedEventFor = (input: {
   readonly conversation: Pick<ConversationState, 'contact'> | undefined;
   /**
    * The content hash of a command refused because its idempotency key already stands for other
-   * content: its event gets an id of its own, apart from the one outcome of the key's message.
+   * content: its event gets an id of its own (its command id and content), apart from the one
+   * outcome of the key's message and from another command's refusal of the same content.
    */
   readonly reusedKeyCommandHash?: string;
 }): HubEventOf<'switchboard.message.send_failed'> => {
@@ -155,6 +156,6 @@ export const failedEventFor = (input: {
     ? buildSendFailedEvent(data)
     : buildSendFailedEvent(
         data,
-        `evt_${stableHash('event', 'send_failed', input.hubMessageId, 'reused_key', input.reusedKeyCommandHash)}`,
+        `evt_${stableHash('event', 'send_failed', input.hubMessageId, 'reused_key', input.command.id, input.reusedKeyCommandHash)}`,
       );
 };

@@ -968,6 +968,18 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       const last = index === messages.length - 1;
       // The claim noted this attempt (a one-message command): no earlier delivery could have made it.
       const noted = notedAt !== undefined && index === start.next;
+      // A status or echo named this message as gone with no unanswered attempt noted (its call was
+      // answered "took nothing", yet it went): it is never sent again, nor failed.
+      const linked = record.links[String(index)];
+      if (!noted && linked !== undefined && record.inFlight?.index !== index) {
+        if (last) {
+          acceptLast(index, linked, iso());
+          continue;
+        }
+        await accept(record.hubMessageId, index, linked);
+        record = wentOn(record, index, linked);
+        continue;
+      }
       if (!noted && record.inFlight?.index === index) {
         // This environment holds the provider's "took nothing" for that call, not yet written (see
         // keepUnsettled): nothing went, but no new call can be noted until the write lands.
@@ -1289,19 +1301,35 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       answered !== undefined || (cause instanceof RetryLaterError && cause.delivery === inFlight?.by);
     if (inFlight && !ownAttempt && elapsedSince(inFlight.at) < limits.attemptLifetimeMs)
       throw new RetryLaterError('another delivery of the command is sending it');
-    if (record.plan && conversation) {
+    let current: SendRecord = record;
+    if (current.plan && conversation) {
       const hints: RecordHints = { conversation: stored };
-      if (record.next >= record.messageCount)
-        return finishSent(command, record, conversation, undefined, hints, publisher);
-      if (inFlight && inFlight.index === record.messageCount - 1) {
-        const went = await wentAs(record, inFlight.index, true);
+      const lastIndex = current.messageCount - 1;
+      // Messages before the last that a status or echo already named as gone (links) are accepted
+      // first: the ending never fails a message that went (sends.fail refuses that, on every receive
+      // to the dead-letter queue), and names the ones that went.
+      for (let went = current.links[String(current.next)]; current.next < lastIndex && went !== undefined; ) {
+        await accept(hubMessageId, current.next, went);
+        const { inFlight: _accepted, ...following } = wentOn(current, current.next, went);
+        current = following;
+        went = current.links[String(current.next)];
+      }
+      if (current.next >= current.messageCount)
+        return finishSent(command, current, conversation, undefined, hints, publisher);
+      if (current.next === lastIndex) {
+        // The last message went when a status named it, or its unanswered call's message is recorded.
+        const went =
+          current.inFlight?.index === lastIndex
+            ? await wentAs(current, lastIndex, true)
+            : current.links[String(lastIndex)];
         if (went !== undefined) {
-          const last = { index: inFlight.index, providerMessageId: went, at: inFlight.at };
+          const at = current.inFlight?.at ?? iso();
+          const last = { index: lastIndex, providerMessageId: went, at };
           const done: SendRecord = {
-            ...record,
-            next: record.messageCount,
-            providerIds: [...record.providerIds, went],
-            completedAt: inFlight.at,
+            ...current,
+            next: current.messageCount,
+            providerIds: [...current.providerIds, went],
+            completedAt: at,
           };
           return finishSent(command, done, conversation, last, hints, publisher);
         }
@@ -1309,8 +1337,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
     // Only over the record as read above (its next message, its attempt or none, no link for it):
     // an attempt another delivery notes meanwhile, or its accept, stands.
-    const failure = answered?.ending ? { ...answered.ending, decidedAt: iso() } : failureFor(record);
-    return fail(command, record, failure, conversation, publisher, { index: record.next, attempt: inFlight });
+    const failure = answered?.ending ? { ...answered.ending, decidedAt: iso() } : failureFor(current);
+    return fail(command, current, failure, conversation, publisher, {
+      index: current.next,
+      attempt: current.inFlight,
+    });
   };
 
   const handleCommand = async (

@@ -242,6 +242,24 @@ describe('send commands', () => {
     expect(sent.data.commandId).toBe(first.id);
   });
 
+  it('gives each of two commands refused under a taken key with the same other content its own send_failed', async () => {
+    // Prepare
+    const { conversationId } = await openConversation();
+    await hub.enqueue(sendCommand(conversationId, 'reply-twice-reused'));
+    await hub.runOutbox();
+    const other = [{ type: 'text' as const, text: 'Other words.' }];
+    const y = sendCommand(conversationId, 'reply-twice-reused', other);
+    const z = sendCommand(conversationId, 'reply-twice-reused', other);
+    // Act
+    await hub.enqueue(y);
+    await hub.enqueue(z, '-z');
+    await hub.runOutbox();
+    // Assess
+    const refused = (await outcomes()).filter((event) => event.type === 'switchboard.message.send_failed');
+    expect(refused.map((event) => (event as Failed).data.commandId).sort()).toEqual([y.id, z.id].sort());
+    expect(new Set(refused.map((event) => event.id)).size).toBe(2);
+  });
+
   it('ends a command come back under its own id with other content in nothing more than its first outcome', async () => {
     // Prepare
     const { conversationId } = await openConversation();

@@ -316,4 +316,35 @@ describe('two deliveries of one send command at once', () => {
     expect(hub.provider.calls).toHaveLength(2);
     expect(await hub.sends.get(hubMessageId)).toMatchObject({ state: 'sent', published: true });
   });
+  it('ends a send whose earlier message a status named as gone, at its give-up receive, naming it sent, in one event', async () => {
+    // Prepare: message 0 of a two-message reply went, but its answer was lost (the call noted, nothing
+    // heard); its status then linked it, and no receive got further before the give-up one
+    const { conversationId } = await openConversation();
+    const parts = [
+      { type: 'text' as const, text: 'first' },
+      { type: 'text' as const, text: 'second' },
+    ];
+    const command = sendCommand(conversationId, 'linked-then-given-up', parts);
+    const hubMessageId = outboundHubMessageId(conversationId, 'linked-then-given-up');
+    const giveUpAt = OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN;
+    hub.provider.script.push({ kind: 'accepted-silently' });
+    expect(await deliver(hub.sender(), command, 1)).toMatchObject({ batchItemFailures: [{}] });
+    const [went] = hub.provider.delivered;
+    if (!went) throw new Error('message 0 was never called');
+    await hub.sends.linkIfAwaited(hubMessageId, 0, went.providerMessageId);
+    hub.now = new Date(hub.now.getTime() + 60_000);
+    // Act: a receive past the give-up one ends it
+    const ending = await deliver(hub.sender(), command, giveUpAt + 1);
+    // Assess: one send_failed that names message 0 as sent (message 1 was never tried); nothing
+    // called again, the send ended
+    expect(ending).toEqual({ batchItemFailures: [] });
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
+    expect((events[0] as Failed).data).toMatchObject({
+      sentProviderMessageIds: [went.providerMessageId],
+      reason: 'provider_error',
+    });
+    expect(hub.provider.calls).toHaveLength(1);
+    expect(await hub.sends.get(hubMessageId)).toMatchObject({ state: 'failed', published: true });
+  });
 });
