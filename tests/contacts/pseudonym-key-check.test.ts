@@ -1,7 +1,7 @@
 import { createSecretKey } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
 import { cachedPseudonymKey, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
@@ -28,14 +28,7 @@ import {
 } from '#shared/store/pseudonym-key-check.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import {
-  type OutboundHarness,
-  outcomesOf,
-  resetHarness,
-  sendCommand,
-  startOutboundHarness,
-  T0,
-} from '../outbound/harness.ts';
+import { outcomesOf, sendCommand, T0, useOutboundHarness } from '../outbound/harness.ts';
 import { consentEvent, smsReceived, sqsEvent } from '../recorder/factories.ts';
 
 /*
@@ -72,19 +65,14 @@ const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent
 const minutesBefore = (minutes: number): string => new Date(T0.getTime() - minutes * 60_000).toISOString();
 
 describe('the pseudonym key check', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let hubTable: TableContext;
   let tables = 0;
 
   beforeAll(async () => {
-    hub = await startOutboundHarness();
     const { clients, resources } = hub.pipeline.emulators;
     hubTable = { client: clients.dynamodb, tableName: resources.tableName, now: () => hub.now };
   });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   /** A table of the hub's shape that no key was ever used on, with its own clock. */
   const freshTable = async (): Promise<TableContext & { at: Date }> => {

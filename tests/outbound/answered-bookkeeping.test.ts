@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
@@ -8,13 +8,11 @@ import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import {
   HARNESS_LIMITS,
-  type OutboundHarness,
   openCustomerConversation,
   outcomesOf,
-  resetHarness,
   sendCommand,
-  startOutboundHarness,
   T0,
+  useOutboundHarness,
 } from './harness.ts';
 
 /*
@@ -67,17 +65,9 @@ const pauseWrite = ({ commandName, input }: Write) =>
   commandName === 'PutItemCommand' && ((input as { Item?: Keys }).Item?.pk?.S?.startsWith('PAUSE#') ?? false);
 
 describe('bookkeeping of a provider answer that took nothing', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let customer = 0;
   let faults = 0;
-
-  beforeAll(async () => {
-    hub = await startOutboundHarness();
-  });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   const openConversation = async () =>
     (await openCustomerConversation(hub, { prefix: '4915552', tag: 'ab' }, ++customer)).conversationId;

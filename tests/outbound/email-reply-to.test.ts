@@ -1,14 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
-import {
-  type OutboundHarness,
-  outcomesOf,
-  resetHarness,
-  sendCommand,
-  startOutboundHarness,
-  T0,
-} from './harness.ts';
+import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
  * An e-mail command's `replyTo` names the customer's message it answers: its subject and Message-ID
@@ -44,21 +37,16 @@ const customerWrites = async (from: string, messageId: string, subject: string):
 };
 
 describe("an e-mail command's replyTo", () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let ann: HubEvent;
   let bob: HubEvent;
 
   beforeAll(async () => {
-    hub = await startOutboundHarness();
     ann = await customerWrites('ann@customer.example', 'ann-1@customer.example', 'My order');
     bob = await customerWrites('bob@customer.example', 'bob-1@customer.example', 'My refund');
     await hub.pipeline.ingest([ann, bob]);
     await hub.pipeline.drain();
   });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   it("threads the answer under the conversation's own message", async () => {
     // Prepare

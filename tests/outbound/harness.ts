@@ -1,4 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
@@ -228,7 +229,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
  * Before each test: the clock back at T0, a provider that has seen, holds and is scripted nothing,
  * and the helpdesk stream taken, so a test sees only what it caused.
  */
-export const resetHarness = async (hub: OutboundHarness): Promise<void> => {
+const resetHarness = async (hub: OutboundHarness): Promise<void> => {
   hub.now = T0;
   hub.provider.calls.length = 0;
   hub.provider.script.length = 0;
@@ -236,6 +237,31 @@ export const resetHarness = async (hub: OutboundHarness): Promise<void> => {
   hub.provider.signals.length = 0;
   hub.provider.signalScript.length = 0;
   await hub.pipeline.takeHelpdesk();
+};
+
+/**
+ * The harness of the `describe` block this is called in: started before its tests, stopped after
+ * them (after the block's own `afterAll` hooks), reset before each test. The harness object is
+ * usable at once (it forwards to the started one), so a block declares it in one line; a block's own
+ * `beforeAll` hooks, registered after this call, run once it has started.
+ */
+export const useOutboundHarness = (): OutboundHarness => {
+  let started: OutboundHarness | undefined;
+  const current = (): OutboundHarness => {
+    if (!started) throw new Error('the outbound harness is used before its beforeAll ran');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startOutboundHarness();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  beforeEach(() => resetHarness(current()));
+  return new Proxy({} as OutboundHarness, {
+    get: (_target, key) => Reflect.get(current(), key),
+    set: (_target, key, value) => Reflect.set(current(), key, value),
+  });
 };
 
 /** A test file's customers: the `n`th is `prefix` and `n` in five digits, writing `wamid.<tag><n>`. */

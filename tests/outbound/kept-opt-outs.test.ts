@@ -1,6 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
@@ -9,13 +9,7 @@ import { erasePerson } from '#shared/store/erasure.ts';
 import { contactKeyFor, legacySuppressionKey, suppressionKey } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { consentEvent, conversationFor, messageEvent, minute } from '../recorder/factories.ts';
-import {
-  type OutboundHarness,
-  outcomesOf,
-  resetHarness,
-  sendCommand,
-  startOutboundHarness,
-} from './harness.ts';
+import { outcomesOf, sendCommand, useOutboundHarness } from './harness.ts';
 
 /*
  * A customer who stopped WhatsApp marketing, was erased and writes again: the sender still refuses
@@ -27,18 +21,13 @@ import {
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
 
 describe('an opt-out kept through erasure', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let table: TableContext;
 
   beforeAll(async () => {
-    hub = await startOutboundHarness();
     const { clients, resources } = hub.pipeline.emulators;
     table = { client: clients.dynamodb, tableName: resources.tableName, now: () => hub.now };
   });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   const itemAt = async (key: { pk: string; sk: string }) =>
     (

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { consentEvent, messageEvent, smsReceived } from '../recorder/factories.ts';
-import {
-  type OutboundHarness,
-  openCustomerConversation,
-  outcomesOf,
-  resetHarness,
-  sendCommand,
-  startOutboundHarness,
-  T0,
-} from './harness.ts';
+import { openCustomerConversation, outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
  * The send policy (reply window, consent) decided again before every provider call but the
@@ -35,16 +27,8 @@ const smsFrom = (phone: string, providerMessageId: string, at: string): HubEvent
   smsReceived(phone, providerMessageId, at);
 
 describe('the send policy before later calls', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let customer = 0;
-
-  beforeAll(async () => {
-    hub = await startOutboundHarness();
-  });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   const record = async (events: HubEvent[]) => {
     await hub.pipeline.ingest(events);

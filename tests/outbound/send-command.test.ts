@@ -1,5 +1,5 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uploadDisposition } from '#shared/aws/media-objects.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
@@ -13,13 +13,11 @@ import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
   HARNESS_LIMITS,
-  type OutboundHarness,
   openCustomerConversation,
   outcomesOf,
-  resetHarness,
   sendCommand,
-  startOutboundHarness,
   T0,
+  useOutboundHarness,
 } from './harness.ts';
 
 /*
@@ -32,16 +30,8 @@ type Failed = HubEventOf<'switchboard.message.send_failed'>;
 type Sent = HubEventOf<'switchboard.message.sent'>;
 
 describe('send commands', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let customer = 0;
-
-  beforeAll(async () => {
-    hub = await startOutboundHarness();
-  });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   /** A conversation whose customer wrote at `at` (default 20 minutes before T0: inside the window). */
   const openConversation = (at?: string) =>

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
@@ -8,10 +8,9 @@ import {
   type OutboundHarness,
   openCustomerConversation,
   outcomesOf,
-  resetHarness,
   sendCommand,
-  startOutboundHarness,
   T0,
+  useOutboundHarness,
 } from './harness.ts';
 
 /*
@@ -25,16 +24,8 @@ type Failed = HubEventOf<'switchboard.message.send_failed'>;
 type Sent = HubEventOf<'switchboard.message.sent'>;
 
 describe('two deliveries of one send command at once', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let customer = 0;
-
-  beforeAll(async () => {
-    hub = await startOutboundHarness();
-  });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   const openConversation = () =>
     openCustomerConversation(hub, { prefix: '4915551', tag: 'race' }, ++customer);

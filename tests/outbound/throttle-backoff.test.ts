@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
@@ -10,13 +10,11 @@ import { RetryLaterError } from '#shared/outbound/send-command.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
 import {
   HARNESS_LIMITS,
-  type OutboundHarness,
   openCustomerConversation,
   outcomesOf,
-  resetHarness,
   sendCommand,
-  startOutboundHarness,
   T0,
+  useOutboundHarness,
 } from './harness.ts';
 
 /*
@@ -80,16 +78,8 @@ describe('the FIFO batch framework, for a record that names when it comes back',
 });
 
 describe('throttled sends back off', () => {
-  let hub: OutboundHarness;
+  const hub = useOutboundHarness();
   let customer = 0;
-
-  beforeAll(async () => {
-    hub = await startOutboundHarness();
-  });
-  afterAll(async () => {
-    await hub.stop();
-  });
-  beforeEach(() => resetHarness(hub));
 
   const openConversation = async () =>
     (await openCustomerConversation(hub, { prefix: '4915551', tag: 'bo' }, ++customer)).conversationId;
