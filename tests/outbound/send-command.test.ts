@@ -763,6 +763,36 @@ describe('send commands', () => {
     expect(failed?.data).toMatchObject({ reason: 'rate_limited', retryable: true });
   });
 
+  it('never calls again for a message a status named as gone though its call was answered throttled', async () => {
+    // Prepare: message 0's status links it while its call is out; the call's answer is a throttle
+    const { conversationId } = await openConversation();
+    const hubMessageId = outboundHubMessageId(conversationId, 'throttled-yet-went');
+    const throttled = { kind: 'throttled' as const, error: { code: '130429', title: 'Rate limit hit' } };
+    hub.provider.script.push(throttled);
+    let linked = false;
+    const linking = hub.sender(async (step) => {
+      if (step === 'start-attempt' && !linked) {
+        linked = true;
+        await hub.sends.linkIfAwaited(hubMessageId, 0, 'wamid.went-anyway');
+      }
+    });
+    await hub.enqueue(
+      sendCommand(conversationId, 'throttled-yet-went', [
+        { type: 'text', text: 'first' },
+        { type: 'text', text: 'second' },
+      ]),
+    );
+    // Act
+    await hub.runOutbox(linking, 1);
+    await hub.runOutbox(undefined, 10);
+    // Assess: message 0 called once, taken as gone; message 1 sent; one sent event naming both
+    expect(linked).toBe(true);
+    expect(hub.provider.calls).toHaveLength(2);
+    const events = (await outcomes()) as Sent[];
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect(events[0]?.data.providerMessageIds?.[0]).toBe('wamid.went-anyway');
+  });
+
   it('measures a later part’s throttling from its own first refusal, not from an earlier part’s', async () => {
     // Prepare: part 0 goes and part 1 is throttled at T0; at T0+9m part 1 goes and part 2 is throttled
     const { conversationId } = await openConversation();
@@ -1251,6 +1281,22 @@ describe('send commands', () => {
     expect(await hub.outboxDlq()).toEqual([`command larger than ${256 * 1024} bytes`]);
     const record = await hub.sends.get(outboundHubMessageId(conversationId, 'oversize'));
     expect(record).toMatchObject({ state: 'failed', published: true, commandId: oversize.id });
+  });
+
+  it('names a deeply nested oversize command’s largest field no deeper than eight levels', async () => {
+    // Prepare: 300 KiB of text under 40 nested arrays: each level holds all of it
+    const { conversationId } = await openConversation();
+    let nested: unknown = 'x'.repeat(300 * 1024);
+    for (let level = 0; level < 40; level++) nested = [nested];
+    const base = sendCommand(conversationId, 'deep-oversize');
+    const deep = { ...base, data: { ...base.data, parts: nested } };
+    // Act
+    await hub.enqueue(deep);
+    await hub.runOutbox();
+    // Assess
+    const [refused] = (await outcomes()) as Failed[];
+    expect(refused?.data).toMatchObject({ reason: 'content_invalid', idempotencyKey: 'deep-oversize' });
+    expect(refused?.data.failedField).toBe('parts.0.0.0.0.0.0.0');
   });
 
   it('answers a command with a field the contract does not name inside it with content_invalid, sending nothing', async () => {
