@@ -131,14 +131,14 @@ const largestOf = (fields: readonly (readonly [string, unknown])[]): SizedField 
   return largest;
 };
 
-/**
- * What makes an oversize command large, as a failed field: its largest field (of its data, or of
- * its envelope), and inside it the largest field or part for as long as that holds most of it
- * (`parts.0.text` for one long text; `parts` for many parts).
- */
 /** The deepest a field named for an oversize command goes. */
 const MAX_FIELD_DEPTH = 8;
 
+/**
+ * What makes an oversize command large, as a failed field: its largest field (of its data, or of
+ * its envelope), and inside it the largest field or part for as long as that holds most of it
+ * (`parts.0.text` for one long text; `parts` for many parts), at most MAX_FIELD_DEPTH deep.
+ */
 const largestFieldOf = (json: unknown): string => {
   if (!isObject(json)) return 'data';
   const { data, ...envelope } = json;

@@ -216,11 +216,17 @@ const plannedPolicy = (plan: SendPlan): SendPolicy => ({
 
 /**
  * The record in memory once message `index` went as `providerMessageId`, as the accept write leaves
- * it in the table: a throttle wait was that message's own and ends with it, so a later message's
+ * it in the table (its attempt note gone with it): a throttle wait was that message's own and ends with it, so a later message's
  * first throttle starts its own wait instead of measuring (and writing back) the earlier one's.
  */
 const wentOn = (record: SendRecord, index: number, providerMessageId: string): SendRecord => {
-  const { waitingSince: _ended, waits: _waits, unreachable: _unreachable, ...rest } = record;
+  const {
+    inFlight: _answered,
+    waitingSince: _ended,
+    waits: _waits,
+    unreachable: _unreachable,
+    ...rest
+  } = record;
   return { ...rest, next: index + 1, providerIds: [...record.providerIds, providerMessageId] };
 };
 
@@ -927,10 +933,19 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   ): Promise<SendResult> => {
     let record = start;
     let lastAccept: LastAccept | undefined;
-    /** The last message went: accepted in memory now, durably with the sent mark. */
-    const acceptLast = (index: number, providerMessageId: string, at: string) => {
-      lastAccept = { index, providerMessageId, at };
-      record = { ...wentOn(record, index, providerMessageId), completedAt: at };
+    /**
+     * Message `index` went as `providerMessageId` without this delivery's answer (a status or echo,
+     * or its recorded message, named it): accepted now; the last one in memory, durably with the
+     * sent mark.
+     */
+    const goneAs = async (index: number, providerMessageId: string, at: string) => {
+      if (index === messages.length - 1) {
+        lastAccept = { index, providerMessageId, at };
+        record = { ...wentOn(record, index, providerMessageId), completedAt: at };
+        return;
+      }
+      await accept(record.hubMessageId, index, providerMessageId);
+      record = wentOn(record, index, providerMessageId);
     };
     const failAt = (
       index: number,
@@ -972,12 +987,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // answered "took nothing", yet it went): it is never sent again, nor failed.
       const linked = record.links[String(index)];
       if (!noted && linked !== undefined && record.inFlight?.index !== index) {
-        if (last) {
-          acceptLast(index, linked, iso());
-          continue;
-        }
-        await accept(record.hubMessageId, index, linked);
-        record = wentOn(record, index, linked);
+        await goneAs(index, linked, iso());
         continue;
       }
       if (!noted && record.inFlight?.index === index) {
@@ -991,13 +1001,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           );
         // An earlier delivery called (or was about to call) the provider and never heard back.
         const went = await wentAs(record, index, last);
-        if (went !== undefined && last) {
-          acceptLast(index, went, record.inFlight.at);
-          continue;
-        }
         if (went !== undefined) {
-          await accept(record.hubMessageId, index, went);
-          record = wentOn(record, index, went);
+          await goneAs(index, went, record.inFlight.at);
           continue;
         }
         if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
@@ -1310,8 +1315,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // to the dead-letter queue), and names the ones that went.
       for (let went = current.links[String(current.next)]; current.next < lastIndex && went !== undefined; ) {
         await accept(hubMessageId, current.next, went);
-        const { inFlight: _accepted, ...following } = wentOn(current, current.next, went);
-        current = following;
+        current = wentOn(current, current.next, went);
         went = current.links[String(current.next)];
       }
       if (current.next >= current.messageCount)
