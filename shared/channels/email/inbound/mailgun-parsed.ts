@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
 import { lazily, record } from '#shared/validation/schema.ts';
 import { sha256Hex } from './attachments.ts';
 import type { FormField } from './form.ts';
@@ -27,14 +28,9 @@ const STRUCTURAL_HEADERS = new Set([
 const fieldText = (fields: readonly FormField[], name: string): string | undefined =>
   fields.find((field) => field.name === name && field.filename === undefined)?.value.toString('utf8');
 
-const parseJson = (text: string | undefined): unknown => {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};
+/** A field's JSON, or undefined when the field is absent or no JSON. */
+const jsonField = (fields: readonly FormField[], name: string): unknown =>
+  jsonOrUndefined(fieldText(fields, name) ?? '');
 
 /** Header values go in as UTF-8 (RFC 6532); line breaks are folded away so nothing can inject headers. */
 const headerLine = (name: string, value: string): string =>
@@ -54,7 +50,7 @@ const quotedFilename = (filename: string): string =>
 
 export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
   const headers: string[] = [];
-  const original = v.safeParse(MessageHeadersSchema, parseJson(fieldText(fields, 'message-headers')));
+  const original = v.safeParse(MessageHeadersSchema, jsonField(fields, 'message-headers'));
   if (original.success) {
     for (const [name, value] of original.output) {
       if (!STRUCTURAL_HEADERS.has(name.toLowerCase())) headers.push(headerLine(name, value));
@@ -67,7 +63,7 @@ export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
     headers.push(headerLine('Subject', fieldText(fields, 'subject') ?? ''));
   }
 
-  const contentIds = v.safeParse(ContentIdMapSchema, parseJson(fieldText(fields, 'content-id-map')));
+  const contentIds = v.safeParse(ContentIdMapSchema, jsonField(fields, 'content-id-map'));
   const inlineByField = new Map(
     Object.entries(contentIds.success ? contentIds.output : {}).map(([cid, field]) => [field, cid]),
   );

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { boundDepth } from '#shared/channels/bounded-json.ts';
+import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
@@ -261,11 +262,9 @@ const eventJsonOf = (notification: unknown): unknown => {
 
 /** JSON.parse, whose error would quote the text (addresses, headers): this one says only what failed. */
 const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error('SES event notification is not JSON');
-  }
+  const value = jsonOrUndefined(text);
+  if (value === undefined) throw new Error('SES event notification is not JSON');
+  return value;
 };
 
 /**

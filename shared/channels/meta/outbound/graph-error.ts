@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
 import { redactContactDetails } from '#shared/channels/provider-text.ts';
 import type { ProviderError } from '#shared/contract/types.ts';
 import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
@@ -39,14 +40,6 @@ export interface GraphFailure {
   readonly retryAfterMs?: number;
 }
 
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-};
-
 /** Graph's own words beside the title: its error type, subcode and trace id (for Meta support). */
 const metaLine = (type: string | undefined, subcode: number | undefined, trace: string | undefined) => {
   const fields = [
@@ -75,7 +68,7 @@ const UsageSchema = z.record(
  * are allowed again (Graph API rate-limiting guide). The longest wait wins.
  */
 const regainAccessMs = (value: string | undefined): number | undefined => {
-  const parsed = value === undefined ? undefined : UsageSchema.safeParse(parseJson(value));
+  const parsed = value === undefined ? undefined : UsageSchema.safeParse(jsonOrUndefined(value));
   if (!parsed?.success) return undefined;
   const minutes = Object.values(parsed.data)
     .flat()
@@ -90,7 +83,7 @@ export const readGraphFailure = (response: ProviderResponse, now = Date.now()): 
   const retryAfterMs =
     retryAfterHeader(headers['retry-after'], now) ?? regainAccessMs(headers['x-business-use-case-usage']);
   const wait = retryAfterMs !== undefined ? { retryAfterMs } : {};
-  const parsed = GraphErrorBodySchema.safeParse(parseJson(response.body));
+  const parsed = GraphErrorBodySchema.safeParse(jsonOrUndefined(response.body));
   if (!parsed.success) {
     return {
       status: response.status,
