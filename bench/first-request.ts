@@ -45,7 +45,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sesReceiptEvent } from '#tests/support/ses-receipt.ts';
-import { BENCH_SECRETS, signSample } from './webhook-path.ts';
+import { BENCH_BASE_URL, BENCH_SECRETS, signSample } from './webhook-path.ts';
 
 /** One sample per webhook bundle: each channel's plain inbound text. */
 const FIRST_REQUEST_SAMPLES: Readonly<Record<string, string>> = {
@@ -191,9 +191,14 @@ const webhookEvent = (sampleFile: string): APIGatewayProxyEventV2 => {
   );
 };
 
-/** The events a WhatsApp sample becomes, through the real adapter: what the ingest queue would hold. */
+/**
+ * The events a WhatsApp sample becomes, through the real adapter: what the ingest queue would hold.
+ * Received now: a provider time later than the receive time is taken as the receive time, so a
+ * fixed receive time in the past would date the customer's message then and close the reply window.
+ */
 const whatsappEvents = async (sample: Sample): Promise<readonly HubEvent[]> => {
-  const outcome = await handleWhatsAppWebhook(signSample(sample).request, { secrets: BENCH_SECRETS });
+  const { request } = signSample(sample, BENCH_BASE_URL, new Date());
+  const outcome = await handleWhatsAppWebhook(request, { secrets: BENCH_SECRETS });
   if (outcome.kind !== 'accept') throw new Error(`the WhatsApp adapter answered ${outcome.kind}`);
   return outcome.events;
 };

@@ -52,13 +52,14 @@ export interface SignedSample {
   readonly request: WebhookRequest;
 }
 
-export const signSample = (sample: Sample, baseUrl = BENCH_BASE_URL): SignedSample => {
-  const outgoing = signedRequestFor(sample, {
-    targetBaseUrl: baseUrl,
-    secrets: BENCH_SECRETS,
-    now: BENCH_RECEIVED_AT,
-  });
-  return { sample, outgoing, request: toWebhookRequest(outgoing) };
+/** `at`: when it is signed and received; a fixed instant unless a caller needs the real clock. */
+export const signSample = (
+  sample: Sample,
+  baseUrl = BENCH_BASE_URL,
+  at = BENCH_RECEIVED_AT,
+): SignedSample => {
+  const outgoing = signedRequestFor(sample, { targetBaseUrl: baseUrl, secrets: BENCH_SECRETS, now: at });
+  return { sample, outgoing, request: toWebhookRequest(outgoing, at) };
 };
 
 /** The adapter each route binds, with the secrets and (for Twilio) the URL that was signed. */
