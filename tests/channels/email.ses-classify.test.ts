@@ -97,7 +97,7 @@ describe('SES error classification', () => {
         code: 'MessageRejected',
         title: 'HTTP 400',
         message:
-          'Email address is not verified. The following identities failed the check in region EU-WEST-1: [redacted]',
+          'Email address is not verified. The following identities failed the check in region EU-WEST-1: [email]',
       },
     });
   });

@@ -59,7 +59,7 @@ describe('Twilio error classification', () => {
       error: {
         code: '21211',
         title: 'HTTP 400',
-        message: "The 'To' number [redacted] is not a valid phone number.",
+        message: "The 'To' number [phone] is not a valid phone number.",
         details: 'https://www.twilio.com/docs/errors/21211',
       },
     });

@@ -63,9 +63,9 @@ describe('WhatsApp error classification', () => {
     // Assess
     expect(failure.error).toEqual({
       code: '131030',
-      title: '(#131030) Recipient [redacted] not in allowed list',
-      message: 'Add [redacted] or [redacted] to the list | type=OAuthException fbtrace_id=Xy',
-      details: 'Recipient phone number [redacted] not in allowed list',
+      title: '(#131030) Recipient [phone] not in allowed list',
+      message: 'Add [email] or [phone] to the list | type=OAuthException fbtrace_id=Xy',
+      details: 'Recipient phone number [phone] not in allowed list',
     });
   });
 

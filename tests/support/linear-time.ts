@@ -21,6 +21,7 @@ import { decodeHtmlEntities, htmlToText } from '#shared/channels/email/inbound/h
 import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-parsed.ts';
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
 import { threadOf } from '#shared/channels/email/inbound/threading.ts';
+import { redactContactDetails } from '#shared/channels/provider-text.ts';
 import { redactString } from '#shared/observability/redact.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
@@ -108,6 +109,7 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
     ]),
   /** Every log entry's strings: a provider's error text can reach a log field. */
   redactString: (text) => redactString(text),
+  redactContactDetails: (text) => redactContactDetails(text),
 };
 
 /** A full collection before each measurement, so garbage of earlier tests is not charged to it. */
