@@ -28,6 +28,35 @@ export interface ProviderHttpOptions {
   readonly fetch?: typeof fetch;
 }
 
+/**
+ * Most of a provider's answer the hub reads: a send's answer is a few hundred bytes, an error's
+ * a few KB, a Twilio media page tens of KB. Past it the rest is not read (a broken or hostile
+ * endpoint cannot fill the sender's memory), and what was read no longer parses as JSON: a 2xx
+ * whose id cannot be read is then reconciled like one that timed out, never resent.
+ */
+export const MAX_PROVIDER_ANSWER_BYTES = 256 * 1024;
+
+/** The body as text, at most `MAX_PROVIDER_ANSWER_BYTES` of it; the rest is left unread and the stream cancelled. */
+const boundedText = async (response: Response): Promise<string> => {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    const room = MAX_PROVIDER_ANSWER_BYTES - bytes;
+    if (value.byteLength >= room) {
+      text += decoder.decode(value.subarray(0, room));
+      await reader.cancel();
+      return text + decoder.decode();
+    }
+    bytes += value.byteLength;
+    text += decoder.decode(value, { stream: true });
+  }
+};
+
 /** Node's fetch wraps socket errors; these codes mean nothing reached the provider. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
@@ -53,7 +82,7 @@ export const callProvider = async (
       ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
-    const body = await response.text();
+    const body = await boundedText(response);
     return {
       kind: 'response',
       response: { status: response.status, headers: Object.fromEntries(response.headers), body },

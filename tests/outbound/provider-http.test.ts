@@ -1,14 +1,32 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callProvider } from '#shared/outbound/provider-http.ts';
+import { callProvider, MAX_PROVIDER_ANSWER_BYTES } from '#shared/outbound/provider-http.ts';
 
 describe('one provider call', () => {
   let server: Server;
   let base = '';
+  let hugeClosedEarly = false;
   beforeAll(async () => {
     server = createServer((request, response) => {
       if (request.url === '/slow') return; // never answers: the client must give up
+      if (request.url?.startsWith('/huge')) {
+        // 8 MiB of two-byte characters, written as fast as the client reads them
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.from('é'.repeat(32 * 1024), 'utf8');
+        let left = 128;
+        const write = (): void => {
+          while (left > 0) {
+            left -= 1;
+            if (!response.write(chunk)) return void response.once('drain', write);
+          }
+          response.end();
+        };
+        response.on('close', () => {
+          hugeClosedEarly = left > 0;
+        });
+        return write();
+      }
       response.writeHead(request.url === '/refuse' ? 400 : 200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ path: request.url }));
     });
@@ -33,6 +51,21 @@ describe('one provider call', () => {
     // Assess
     expect(ok).toMatchObject({ kind: 'response', response: { status: 200, body: '{"path":"/ok"}' } });
     expect(refused).toMatchObject({ kind: 'response', response: { status: 400 } });
+  });
+
+  it('reads no more than its bound of an answer, cut where a character starts, and leaves the rest unread', async () => {
+    // Act
+    const call = await callProvider(
+      { method: 'POST', url: `${base}/huge`, headers: {} },
+      { timeoutMs: 5000 },
+    );
+    // Assess
+    expect(call.kind).toBe('response');
+    const body = call.kind === 'response' ? call.response.body : '';
+    expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(MAX_PROVIDER_ANSWER_BYTES);
+    expect(body.length).toBe(MAX_PROVIDER_ANSWER_BYTES / 2);
+    expect(body).toMatch(/^é+$/);
+    await expect.poll(() => hugeClosedEarly, { timeout: 5000 }).toBe(true);
   });
 
   it('says a request may have left when no answer came in time', async () => {
