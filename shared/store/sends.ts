@@ -211,7 +211,8 @@ export interface SendStore {
    * The provider took nothing (throttled): the message may be sent again later, one more wait
    * counted (`unreachable`: the request never reached it). Only the delivery `by` whose note it is
    * (or one that noted nothing, while none is noted) may release it: another delivery's call may be
-   * under way.
+   * under way. Never once a status or echo linked that message: it went, and a release would let it be
+   * called again.
    */
   release(
     hubMessageId: string,
@@ -354,8 +355,8 @@ export const createSendStore = (
         `SET waitingSince = if_not_exists(waitingSince, :since), waits = if_not_exists(waits, :zero) + :one${
           unreachable ? ', unreachable = if_not_exists(unreachable, :zero) + :one' : ''
         } REMOVE inFlight`,
-        `#state = :sending AND #next = :index AND ${notOthersAttempt}`,
-        { ...sending, '#by': 'by' },
+        `#state = :sending AND #next = :index AND attribute_not_exists(links.#index) AND ${notOthersAttempt}`,
+        { ...sending, '#by': 'by', '#index': String(index) },
         {
           ':since': waitingSince,
           ':sending': 'sending',
