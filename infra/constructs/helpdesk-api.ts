@@ -52,6 +52,15 @@ export const HELPDESK_API_MEDIA_GRANTS = {
   's3:PutObject': [HELPDESK_API_MEDIA.uploadPrefix],
 } as const;
 
+/**
+ * What the API may list: what erasure lists (CONVERSATION_OBJECT_PREFIXES) and every prefix it
+ * reads. Without listing over a key, S3 answers a HEAD of a missing object 403, not 404, and an
+ * expired or erased file would read as a failure instead of gone (shared/api/media.ts).
+ */
+const HELPDESK_API_LISTED_PREFIXES: readonly string[] = [
+  ...new Set([...CONVERSATION_OBJECT_PREFIXES, ...HELPDESK_API_MEDIA_GRANTS['s3:GetObject']]),
+];
+
 export interface HelpdeskApiProps {
   readonly storage: HubStorage;
   readonly runtimeEnvironment: HubRuntimeEnvironment;
@@ -132,12 +141,14 @@ export class HelpdeskApi extends Construct {
     // for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
     // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of what a
-    // conversation owns under its id (claim checks, attachments, e-mail bodies); attachment URLs (below); the helpdesk queue and the outbox.
+    // conversation owns under its id (claim checks, attachments, e-mail bodies) and of what it reads;
+    // attachment URLs (below); the helpdesk queue and the outbox.
     grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
-    grantListPayloads(this.function, storage.payloadBucket, CONVERSATION_OBJECT_PREFIXES);
+    grantListPayloads(this.function, storage.payloadBucket, HELPDESK_API_LISTED_PREFIXES);
     // Attachment URLs (shared/api/media.ts): HeadObject and presigned GETs of stored attachments
-    // and files sent by key, presigned PUTs of files to send; no other prefix.
+    // and files sent by key (listed too, so a missing one answers 404), presigned PUTs of files to
+    // send; no other prefix.
     grantGetPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:GetObject']);
     grantPutPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:PutObject']);
     // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section

@@ -3,7 +3,15 @@ import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { CONVERSATION_OBJECT_PREFIXES, conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
-import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
+import {
+  actionsOfRole,
+  buildHub,
+  logicalId,
+  resourcesFor,
+  roleIdOf,
+  statementsOfRole,
+  unlistedReadPrefixes,
+} from './support.ts';
 
 // Prepare (once per file): the default (IAM) and a JWT-authorized deployment.
 const iam = buildHub({ helpdeskApi: 'true' });
@@ -115,7 +123,7 @@ describe('HelpdeskApi', () => {
     );
   });
 
-  it('lists the payload bucket under what a conversation owns only, covering every prefix erasure lists', () => {
+  it('lists the payload bucket under what a conversation owns and what it reads only, covering every prefix erasure lists', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -130,12 +138,26 @@ describe('HelpdeskApi', () => {
     );
     const condition = listing[0]?.Condition as { StringLike?: { 's3:prefix'?: string[] } } | undefined;
     const allowed = condition?.StringLike?.['s3:prefix'] ?? [];
-    expect(allowed).toEqual(CONVERSATION_OBJECT_PREFIXES.map((prefix) => `${prefix}*`));
+    expect(allowed).toEqual(
+      [...CONVERSATION_OBJECT_PREFIXES, PAYLOAD_BUCKET.prefixes.outboundMedia].map((prefix) => `${prefix}*`),
+    );
     // What erasure lists for a conversation (shared/store/erasure.ts) is inside the grant
     const listed = conversationObjectPrefixes(`conv_${'0a'.repeat(16)}`);
     expect(listed).toHaveLength(3);
     for (const prefix of listed)
       expect(allowed.some((pattern) => prefix.startsWith(pattern.slice(0, -1)))).toBe(true);
+  });
+
+  it('may list every prefix it reads, so S3 answers a missing attachment or upload 404 (gone), not 403', () => {
+    // Act
+    const { stack, template } = iam;
+    const unlisted = unlistedReadPrefixes(
+      template,
+      roleIdOf(apiOf(iam).function),
+      stack.storage.payloadBucket,
+    );
+    // Assess
+    expect(unlisted).toEqual([]);
   });
 
   it('signs attachment URLs with exactly what they do: GET of stored attachments and uploads, PUT of uploads', () => {

@@ -4,7 +4,15 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 const CLAIM_CHECK_PREFIX = PAYLOAD_BUCKET.claimCheckPrefix;
 
 import { RECORDER } from '#shared/resources/definitions.ts';
-import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
+import {
+  actionsOfRole,
+  buildHub,
+  logicalId,
+  resourcesFor,
+  roleIdOf,
+  statementsOfRole,
+  unlistedReadPrefixes,
+} from './support.ts';
 
 // Prepare (once per file): default and customer-managed-key deployments.
 const plain = buildHub();
@@ -107,6 +115,7 @@ describe('Recorder', () => {
     expect(listing.map((statement) => statement.Condition)).toEqual([
       { StringLike: { 's3:prefix': [`${CLAIM_CHECK_PREFIX}*`] } },
     ]);
+    expect(unlistedReadPrefixes(plain.template, roleId, plain.stack.storage.payloadBucket)).toEqual([]);
   });
 
   it('gets the data key only when a customer-managed key is used', () => {

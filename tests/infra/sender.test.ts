@@ -9,6 +9,7 @@ import {
   resourcesFor,
   roleIdOf,
   statementsOfRole,
+  unlistedReadPrefixes,
 } from './support.ts';
 
 // Prepare (once per file): every channel with SES sending, and the default (no SES).
@@ -94,6 +95,8 @@ describe('Sender', () => {
     expect(objectsRead).toContain('/media/outbound/*');
     expect(objectsRead).toContain('/attachments/*');
     expect(objectsRead).not.toContain('/bodies/');
+    // Listing where it reads: S3 answers a missing file 404, and a 403 can be settled by listing its key.
+    expect(unlistedReadPrefixes(template, roleId, stack.storage.payloadBucket)).toEqual([]);
   });
 
   it("lets the sender query channel contacts' partitions (an old HELP's ledger) on the table and nothing else", () => {

@@ -102,3 +102,46 @@ export const roleIdOf = (fn: { role?: IConstruct }): string => {
   if (!fn.role) throw new Error('function has no role');
   return logicalId(fn.role);
 };
+
+/**
+ * The key prefixes under `bucket` a role may GetObject (`<bucket ARN>/<prefix>*`) but not list:
+ * no s3:ListBucket statement on the bucket whose `s3:prefix` patterns take a ListObjectsV2 of any
+ * key under it. S3 answers such a reader 403, not 404, for a missing key.
+ */
+export const unlistedReadPrefixes = (
+  template: Template,
+  roleLogicalId: string,
+  bucket: IConstruct,
+): string[] => {
+  const bucketArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(bucket), 'Arn'] });
+  const statements = statementsOfRole(template, roleLogicalId).filter(
+    (statement) => statement.Effect === 'Allow',
+  );
+  const listPatterns = statements
+    .filter(
+      (statement) =>
+        asArray(statement.Action).includes('s3:ListBucket') &&
+        asArray(statement.Resource).some((resource) => JSON.stringify(resource) === bucketArn),
+    )
+    .flatMap((statement) => {
+      const condition = statement.Condition as
+        | { StringLike?: { 's3:prefix'?: string | string[] } }
+        | undefined;
+      // No condition: the whole bucket.
+      return condition === undefined ? ['*'] : asArray(condition.StringLike?.['s3:prefix'] ?? []);
+    });
+  const read = statements
+    .filter((statement) => asArray(statement.Action).includes('s3:GetObject'))
+    .flatMap((statement) => asArray(statement.Resource))
+    .flatMap((resource) => {
+      const parts = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join']?.[1];
+      const [arn, suffix] = parts ?? [];
+      return JSON.stringify(arn) === bucketArn && typeof suffix === 'string' && suffix.endsWith('*')
+        ? [suffix.slice(1, -1)]
+        : [];
+    });
+  return read.filter(
+    (prefix) =>
+      !listPatterns.some((pattern) => pattern.endsWith('*') && prefix.startsWith(pattern.slice(0, -1))),
+  );
+};
