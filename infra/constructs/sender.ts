@@ -138,7 +138,8 @@ export class Sender extends Construct {
     grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);
     // Files a send names (shared/outbound/stored-media.ts): HeadObject and GetObject, and the
     // presigned links it hands Twilio and Messenger, which act with this role. Listing under the same
-    // prefixes makes S3 answer 404, not 403, for a key that does not exist.
+    // prefixes should make S3 answer 404, not 403, for a key that does not exist; where it answers
+    // 403 anyway, the sender lists the key itself (shared/aws/missing-object.ts).
     const sendable = [PAYLOAD_BUCKET.prefixes.outboundMedia, PAYLOAD_BUCKET.prefixes.attachments];
     grantGetPayloads(this.function, storage.payloadBucket, sendable);
     grantListPayloads(this.function, storage.payloadBucket, sendable);

@@ -56,18 +56,6 @@ export class S3BlobStore implements BlobStore, BlobReader {
     if (!output.Body) throw new BlobNotFoundError('object has no body');
     return output.Body.transformToByteArray();
   }
-
-  /**
-   * Whether the object is there, by listing its exact key (ListObjectsV2, s3:ListBucket on the key's
-   * prefix): what tells a missing object from a refused read where S3 answers both 403.
-   */
-  async has(key: string): Promise<boolean> {
-    const [{ ListObjectsV2Command }, client] = await Promise.all([loadS3Commands(), this.sender()]);
-    const output = await client.send(
-      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: key, MaxKeys: 1 }),
-    );
-    return (output.Contents ?? []).some((object) => object.Key === key);
-  }
 }
 
 /** Deletes payload objects (S3 DeleteObjects, 1,000 keys a request; a missing key is no error). */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { int, lazily, nonEmptyString, object } from '#shared/validation/schema.ts';
+import { isNoSuchObjectError } from './object-errors.ts';
 import { isKeyableConversationId } from './payload-keys.ts';
 
 /**
@@ -76,19 +77,12 @@ export class ClaimCheckLostError extends Error {
 }
 
 /**
- * Whether a read failed because the object is not there: S3's NoSuchKey (404, when the reader may
- * list the bucket), or a reader's own "not found". Throttling, 5xx and access denied are not.
+ * Whether a read failed because the object is not there: S3's 404 (./object-errors.ts), or a
+ * reader's own "not found" (`BlobNotFoundError`, which `readClaimCheck` also raises for a 403 whose
+ * key listing does not find). Throttling, 5xx and access denied are not.
  */
-const isMissingObject = (error: unknown): boolean => {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return (
-    error.name === 'NoSuchKey' ||
-    error.name === 'NotFound' ||
-    error.name === 'BlobNotFoundError' ||
-    status === 404
-  );
-};
+const isMissingObject = (error: unknown): boolean =>
+  isNoSuchObjectError(error) || (error instanceof Error && error.name === 'BlobNotFoundError');
 
 /**
  * The event JSON a queue message stands for. `fetchObject(bucket, key)` reads the stored bytes;

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { loadS3Client } from './clients/s3.ts';
+import { isMissingObject } from './missing-object.ts';
 
 /*
  * Media objects in the payload bucket as the sender and the helpdesk API see them: what an object
@@ -81,12 +82,6 @@ export const isSendableMediaKey = (key: string): boolean =>
   SAFE_KEY.test(key) &&
   SENDABLE_PREFIXES.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
   key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
-
-const isNotFound = (error: unknown): boolean => {
-  if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return error.name === 'NotFound' || error.name === 'NoSuchKey' || status === 404;
-};
 
 /**
  * A download name the hub makes up (`attachment-1.pdf`): ASCII letters, digits, `.`, `_`, `-`. A
@@ -170,13 +165,19 @@ export const s3MediaObjects = (
     ]);
     return { s3, presigner, sender };
   };
-  /** GetObject; a missing object is `MediaObjectChangedError` (it was there when the caller looked). */
+  /**
+   * GetObject; a missing object (shared/aws/missing-object.ts) is `MediaObjectChangedError` (it was
+   * there when the caller looked).
+   */
   const getExisting = async (key: string) => {
     const { s3, sender } = await modules();
-    return sender.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key })).catch((error: unknown) => {
-      if (isNotFound(error)) throw new MediaObjectChangedError('the object is gone');
-      throw error;
-    });
+    return sender
+      .send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }))
+      .catch(async (error: unknown) => {
+        if (await isMissingObject(error, client, bucket, key))
+          throw new MediaObjectChangedError('the object is gone');
+        throw error;
+      });
   };
   return {
     async head(key) {
@@ -191,7 +192,8 @@ export const s3MediaObjects = (
           ...(filename !== undefined ? { filename } : {}),
         };
       } catch (error) {
-        if (isNotFound(error)) return undefined;
+        // A 404, or a 403 for a key that listing does not find (shared/aws/missing-object.ts).
+        if (await isMissingObject(error, client, bucket, key)) return undefined;
         throw error;
       }
     },

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BlobNotFoundError, S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -42,25 +43,21 @@ export interface RecorderWiring {
 }
 
 /**
- * A claim check's bytes. S3 answers a missing key 403 AccessDenied, not 404, to a reader that may
- * not list the bucket; the recorder may list claim checks only (infra/constructs/recorder.ts), so a
- * 403 is settled by listing the key: absent, the object is gone (the event is lost for good);
- * there, or the listing failing too, the refusal stands and the message is retried.
+ * A claim check's bytes. A missing object (a 404, or a 403 for a key listing does not find:
+ * shared/aws/missing-object.ts; the recorder may list claim checks only, infra/constructs/recorder.ts)
+ * is `BlobNotFoundError`: the event is lost for good. A 403 for a key that is there, or whose
+ * listing fails too, stands and the message is retried.
  */
 export const readClaimCheck = async (
   s3: S3ClientSource,
   bucket: string,
   key: string,
 ): Promise<Uint8Array> => {
-  const store = new S3BlobStore(s3, bucket);
   try {
-    return await store.get(key);
+    return await new S3BlobStore(s3, bucket).get(key);
   } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (!(error instanceof Error) || (error.name !== 'AccessDenied' && status !== 403)) throw error;
-    const there = await store.has(key).catch(() => true);
-    if (there) throw error;
-    throw new BlobNotFoundError('no such claim check');
+    if (await isMissingObject(error, s3, bucket, key)) throw new BlobNotFoundError('no such claim check');
+    throw error;
   }
 };
 

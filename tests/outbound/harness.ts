@@ -105,7 +105,9 @@ export interface OutboundHarness {
   now: Date;
   sender(
     afterStep?: (step: SendStep) => void | Promise<void>,
-    overrides?: Partial<Pick<SenderWiring, 'endpointTurn' | 'limits' | 'random' | 'pseudonymKey' | 'logger'>>,
+    overrides?: Partial<
+      Pick<SenderWiring, 'endpointTurn' | 'limits' | 'random' | 'pseudonymKey' | 'logger' | 'mediaObjects'>
+    >,
   ): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;
   /** Polls the outbox `polls` times (failed commands come straight back), or until it stays empty. */
