@@ -3,6 +3,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { MEDIA_FETCHER, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { MESSAGE_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
   grantAbortUploads,
   grantDeletePayloads,
@@ -20,6 +21,13 @@ import type { HubStorage } from './hub-storage.ts';
  * tests/bench/media-attachment-counts.test.ts and tests/media/claim-race.test.ts check the calls against it.
  */
 export const MEDIA_FETCHER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem'] as const;
+
+/**
+ * The partitions those calls reach (dynamodb:LeadingKeys): the message's, where its tombstone and
+ * its attachments' claim items are (messageKey, mediaFetchKey). tests/media/claim-race.test.ts checks
+ * the keys of the calls against it.
+ */
+export const MEDIA_FETCHER_PARTITION_PREFIXES = [MESSAGE_PARTITION_PREFIX] as const;
 
 export interface MediaFetcherProps {
   readonly storage: HubStorage;
@@ -77,7 +85,9 @@ export class MediaFetcher extends Construct {
     });
     this.function.addEventSource(this.eventSource);
 
-    grantTableItems(this.function, storage.table, MEDIA_FETCHER_TABLE_ACTIONS, storage.dataKey);
+    grantTableItems(this.function, storage.table, MEDIA_FETCHER_TABLE_ACTIONS, storage.dataKey, {
+      leadingKeyPrefixes: MEDIA_FETCHER_PARTITION_PREFIXES,
+    });
     // The event source's consume grant includes sqs:ChangeMessageVisibility, with which a failing
     // provider's job is made to come back after its backoff.
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);

@@ -459,7 +459,13 @@ export const attentionIndexKeys = (
 };
 // ---- message and message state --------------------------------------------------------------
 
-export const messageKey = (hubMessageId: string): ItemKey => ({ pk: `MSG#${hubMessageId}`, sk: 'MSG' });
+/** A message's partition: its record, state, send record, attachments' claims and WhatsApp uploads. */
+export const MESSAGE_PARTITION_PREFIX = 'MSG#';
+
+export const messageKey = (hubMessageId: string): ItemKey => ({
+  pk: `${MESSAGE_PARTITION_PREFIX}${hubMessageId}`,
+  sk: 'MSG',
+});
 
 export const messageStateKey = (hubMessageId: string): ItemKey => ({
   pk: `MSG#${hubMessageId}`,
@@ -472,7 +478,7 @@ const MEDIA_FETCH_PREFIX = 'MEDIA#';
 
 /** One attachment of a message: in its partition, so whatever reaches the message (erasure, export) reaches it. */
 export const mediaFetchKey = (hubMessageId: string, partIndex: number): ItemKey => ({
-  pk: `MSG#${hubMessageId}`,
+  pk: `${MESSAGE_PARTITION_PREFIX}${hubMessageId}`,
   sk: `${MEDIA_FETCH_PREFIX}${partIndex}`,
 });
 

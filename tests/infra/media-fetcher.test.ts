@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MEDIA_FETCHER_TABLE_ACTIONS } from '#infra/constructs/media-fetcher.ts';
 import { MEDIA_FETCHER, MEDIA_QUEUE } from '#shared/resources/definitions.ts';
-import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf } from './support.ts';
+import { actionsOfRole, buildHub, logicalId, resourcesFor, roleIdOf, statementsOfRole } from './support.ts';
 
 // Prepare (once per file): the default stack.
 const plain = buildHub();
@@ -35,6 +35,16 @@ describe('MediaFetcher', () => {
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
       [...MEDIA_FETCHER_TABLE_ACTIONS].sort(),
     );
+    // Only message partitions (MSG#…: the tombstone and the attachments' claim items), no other item.
+    const tableStatements = statementsOfRole(template, roleId).filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
+    );
+    expect(tableStatements.map((statement) => [statement.Action, statement.Condition])).toEqual([
+      [
+        [...MEDIA_FETCHER_TABLE_ACTIONS].sort(),
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['MSG#*'] } },
+      ],
+    ]);
     expect(actions.filter((action) => action.startsWith('s3:')).sort()).toEqual([
       's3:AbortMultipartUpload',
       's3:DeleteObject',

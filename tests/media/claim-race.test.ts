@@ -3,7 +3,10 @@ import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MEDIA_FETCHER_TABLE_ACTIONS } from '#infra/constructs/media-fetcher.ts';
+import {
+  MEDIA_FETCHER_PARTITION_PREFIXES,
+  MEDIA_FETCHER_TABLE_ACTIONS,
+} from '#infra/constructs/media-fetcher.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { conversationIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -61,6 +64,8 @@ describe('media claim races against the local DynamoDB', () => {
   const destroyers: (() => void)[] = [];
   /** Every DynamoDB action the fetchers sent, lost claims included. */
   const dynamoActions = new Set<string>();
+  /** The partition key of every item those calls named. */
+  const dynamoPartitions = new Set<string>();
 
   /**
    * A media fetcher as the Lambda wires it, at its own clock, recording what it publishes. Given
@@ -103,6 +108,8 @@ describe('media claim races against the local DynamoDB', () => {
     clients.dynamodb.middlewareStack.add(
       ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
         dynamoActions.add(`dynamodb:${(context.commandName ?? '').replace(/Command$/, '')}`);
+        const key = (args as { input?: { Key?: { pk?: { S?: string } } } }).input?.Key;
+        dynamoPartitions.add(key?.pk?.S ?? '(a call without an item key)');
         return next(args);
       }) as never,
       { step: 'initialize', name: 'recordActions' },
@@ -271,6 +278,13 @@ describe('media claim races against the local DynamoDB', () => {
       ),
     ).toBe(true);
     expect(dynamoActions.has('dynamodb:UpdateItem')).toBe(true);
+    // Nor an item outside the partitions it may reach (dynamodb:LeadingKeys).
+    expect(
+      [...dynamoPartitions].filter(
+        (pk) => !MEDIA_FETCHER_PARTITION_PREFIXES.some((prefix) => pk.startsWith(prefix)),
+      ),
+    ).toEqual([]);
+    expect(dynamoPartitions.size).toBeGreaterThan(0);
   });
 
   it('publishes the part once when the answer to its end is lost and the SDK writes the end again', async () => {
