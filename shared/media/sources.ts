@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { failureForStatus, MAX_MEDIA_BYTES, MediaFailure, TransientMediaError } from './failures.ts';
 import type { MediaJob } from './job.ts';
@@ -35,6 +36,11 @@ const TWILIO_LEGACY_STORAGE = {
   pathPrefix: '/media.twiliocdn.com/',
 };
 const MAX_REDIRECTS = 5;
+/**
+ * The most a media lookup's answer may be: Graph answers a URL, a type, a sha256 and a size (under
+ * 1 KB); the bytes past this bound are never read, whatever the answer announces or streams.
+ */
+const MAX_LOOKUP_BYTES = 64 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** An attachment being read: the bytes as they arrive, and what the provider said about them. */
@@ -122,6 +128,26 @@ const bodyOf = (response: Response, what: string): AsyncIterable<Uint8Array> => 
       }
     },
   };
+};
+
+/**
+ * The body as text, read no further than `maxBytes`: a larger answer (announced or streamed) is a
+ * provider error, its body cancelled so the connection closes at once.
+ */
+const boundedText = async (response: Response, maxBytes: number, what: string): Promise<string> => {
+  const tooLarge = () => new MediaFailure('provider_error', `${what} answered more than ${maxBytes} bytes`);
+  const length = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (Number.isFinite(length) && length > maxBytes) await refuse(response, tooLarge());
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of bodyOf(response, what)) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the body (the iterator's return).
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  // As `Response.json` decodes: UTF-8, a byte order mark dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
 };
 
 const mimeTypeOf = (response: Response): string | undefined =>
@@ -212,7 +238,9 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     );
     // Graph answers an unknown or expired id with 400 (code 100), as it does a deleted one.
     await okOrRefuse(lookup, 'the media lookup', [400, 404, 410]);
-    const info = MediaInfoSchema.safeParse(await lookup.json().catch(() => undefined));
+    const info = MediaInfoSchema.safeParse(
+      jsonOrUndefined(await boundedText(lookup, MAX_LOOKUP_BYTES, 'the media lookup')),
+    );
     if (!info.success) throw new TransientMediaError('the media lookup answered no download URL');
     if (info.data.file_size !== undefined && info.data.file_size > MAX_MEDIA_BYTES)
       throw new MediaFailure('too_large', `the provider announced ${info.data.file_size} bytes`);

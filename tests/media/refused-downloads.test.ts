@@ -154,4 +154,45 @@ describe('a refused download lets go of its connection', () => {
     expect(outcome).toBe(refusal);
     expect(closed).toBe(true);
   });
+
+  it.each([
+    ['announces more than the bound', 'announced'],
+    ['streams more than the bound in a valid answer', 'padded'],
+    ['streams without end', 'endless'],
+  ])(
+    'a WhatsApp media lookup that %s ends provider_error, read no further; nothing is downloaded',
+    async (_case, answer) => {
+      // Prepare
+      const lookupPath = '/v23.0/media-oversize';
+      const downloadPath = '/cdn/media-oversize';
+      const asked: string[] = [];
+      provider = await startProvider((request, response, origin) => {
+        asked.push(request.url ?? '');
+        if (request.url !== lookupPath) {
+          response.writeHead(200, { 'content-type': 'application/pdf' });
+          response.end('%PDF-1.7');
+          return;
+        }
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          ...(answer === 'announced' ? { 'content-length': HUGE } : {}),
+        });
+        if (answer !== 'padded') return streamForever(response);
+        // Two writes: no length announced, the answer sent in chunks.
+        response.write(
+          JSON.stringify({ url: `${origin}${downloadPath}`, mime_type: 'application/pdf', padding: ' ' }),
+        );
+        response.end(' '.repeat(1024 * 1024));
+      });
+
+      // Act
+      const outcome = await openWith(provider.origin, whatsAppJob('media-oversize'));
+      const closed = await provider.closesSoon(lookupPath);
+
+      // Assess
+      expect(outcome).toBe('provider_error');
+      expect(asked).toEqual([lookupPath]);
+      expect(closed).toBe(true);
+    },
+  );
 });
