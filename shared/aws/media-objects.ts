@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { loadS3Client } from './clients/s3.ts';
 import { isMissingObject } from './missing-object.ts';
+import { isKeyableConversationId } from './payload-keys.ts';
 
 /*
  * Media objects in the payload bucket as the sender and the helpdesk API see them: what an object
@@ -82,6 +83,17 @@ export const isSendableMediaKey = (key: string): boolean =>
   SAFE_KEY.test(key) &&
   SENDABLE_PREFIXES.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
   key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+
+/**
+ * Whether a sendable key may go out in `conversationId`: a file uploaded for sending anywhere, a
+ * stored attachment only in the conversation it came in (`attachments/<conversationId>/…`), so a
+ * send never hands one customer's file to another. An attachment filed by its message alone (an
+ * e-mail that answered a reply tag, `attachments/email/…`) names no conversation and goes nowhere.
+ */
+export const isMediaKeyOf = (key: string, conversationId: string): boolean =>
+  key.startsWith(PAYLOAD_BUCKET.prefixes.outboundMedia) ||
+  (isKeyableConversationId(conversationId) &&
+    key.startsWith(`${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`));
 
 /**
  * A download name the hub makes up (`attachment-1.pdf`): ASCII letters, digits, `.`, `_`, `-`. A

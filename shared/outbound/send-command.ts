@@ -426,7 +426,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
     const paused = await pausedFailure(provider, conversation.endpoint);
     if (paused) return { ok: false, plan: base, failure: paused };
-    const inspected = await inspectStoredMedia(command.data.parts, deps.mediaObjects);
+    const inspected = await inspectStoredMedia(
+      command.data.parts,
+      deps.mediaObjects,
+      command.data.conversationId,
+    );
     if (!inspected.ok) {
       return {
         ok: false,

@@ -1,4 +1,5 @@
 import {
+  isMediaKeyOf,
   isSendableMediaKey,
   MediaObjectChangedError,
   type MediaObjects,
@@ -84,10 +85,14 @@ export const storedFileOf = (part: OutboundPart | undefined, index: number): Sto
   return undefined;
 };
 
-/** The stored files a command names, each looked up once; or the first part that names none it may send. */
+/**
+ * The stored files a command names, each looked up once; or the first part that names none it may
+ * send in `conversationId` (the conversation the command replies in).
+ */
 export const inspectStoredMedia = async (
   parts: readonly OutboundPart[],
   objects: MediaObjects | undefined,
+  conversationId: string,
 ): Promise<{ ok: true; stored: StoredMedia } | Refusal> => {
   const stored: Record<string, StoredMediaFacts> = {};
   for (const [index, part] of parts.entries()) {
@@ -98,6 +103,12 @@ export const inspectStoredMedia = async (
       return refuse(
         field,
         'the key is not a file the hub may send: upload through POST /v1/media (media/outbound/…) or name a stored attachment (attachments/…)',
+      );
+    }
+    if (!isMediaKeyOf(file.key, conversationId)) {
+      return refuse(
+        field,
+        "the attachment is not one of this conversation's: a stored attachment (attachments/<conversationId>/…) goes out only in the conversation it came in; upload a file for another through POST /v1/media",
       );
     }
     if (objects === undefined) return refuse(field, 'this hub sends no files from its bucket');

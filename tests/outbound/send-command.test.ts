@@ -968,6 +968,48 @@ describe('send commands', () => {
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
 
+  it("refuses another conversation's stored attachment before any provider call, and sends it in its own", async () => {
+    // Prepare: customer B's photo, where the media fetcher stores it (under B's conversation)
+    const { conversationId: customerA } = await openConversation();
+    const { conversationId: customerB } = await openConversation();
+    const s3Key = `attachments/${customerB}/msg_${'b'.repeat(32)}/0`;
+    const { clients, resources } = hub.pipeline.emulators;
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: resources.bucketName,
+        Key: s3Key,
+        Body: new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]),
+        ContentType: 'image/jpeg',
+      }),
+    );
+    const photo = [{ type: 'media' as const, kind: 'image' as const, source: { s3Key } }];
+    // Act
+    await hub.enqueue(sendCommand(customerA, 'others-photo', photo));
+    await hub.runOutbox();
+    const toA = await outcomes();
+    const callsToA = hub.provider.calls.length;
+    await hub.enqueue(sendCommand(customerB, 'own-photo', photo));
+    await hub.runOutbox();
+    const toB = await outcomes();
+    // Assess
+    expect(callsToA).toBe(0);
+    expect(toA.map((event) => [event.type, event.data])).toEqual([
+      [
+        'switchboard.message.send_failed',
+        expect.objectContaining({
+          conversationId: customerA,
+          reason: 'content_invalid',
+          retryable: false,
+          failedField: 'parts.0.source.s3Key',
+        }),
+      ],
+    ]);
+    expect(toB.map((event) => [event.type, event.data])).toEqual([
+      ['switchboard.message.sent', expect.objectContaining({ conversationId: customerB })],
+    ]);
+    expect(hub.provider.calls).toHaveLength(1);
+  });
+
   it('keeps the attempt another delivery noted when its own upload is throttled: the unanswered call is never made again', async () => {
     // Prepare: a file to send, and a provider that uploads it; two deliveries of the command at once
     // (the first outlived its visibility timeout), the second's upload throttled after the first noted its call

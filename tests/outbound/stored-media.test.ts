@@ -18,6 +18,10 @@ const TARGET: SendTarget = {
   conversationId: 'conv_1',
 };
 
+/** The conversation a command replies in, and another customer's. */
+const CONVERSATION = `conv_${'1'.repeat(32)}`;
+const OTHER_CONVERSATION = `conv_${'2'.repeat(32)}`;
+
 /** A bucket in memory: key → bytes and type; counts what was asked of it. */
 const fakeObjects = (
   files: Record<string, { bytes: Uint8Array; contentType: string; filename?: string }>,
@@ -107,25 +111,28 @@ describe('inspecting a command before any provider call', () => {
     // Prepare
     const { objects, calls } = fakeObjects({
       'media/outbound/a/p.jpg': { bytes: new Uint8Array(10), contentType: 'image/jpeg' },
-      'attachments/c/m/0': { bytes: new Uint8Array(20), contentType: 'application/octet-stream' },
+      [`attachments/${CONVERSATION}/msg_1/0`]: {
+        bytes: new Uint8Array(20),
+        contentType: 'application/octet-stream',
+      },
     });
     const parts: OutboundPart[] = [
       { type: 'text', text: 'hi' },
       image('media/outbound/a/p.jpg'),
-      image('attachments/c/m/0', { mimeType: 'image/PNG; x=y' }),
+      image(`attachments/${CONVERSATION}/msg_1/0`, { mimeType: 'image/PNG; x=y' }),
       { type: 'media', kind: 'image', source: { url: 'https://cdn.example/x.jpg' } },
     ];
     // Act
-    const inspected = await inspectStoredMedia(parts, objects);
+    const inspected = await inspectStoredMedia(parts, objects, CONVERSATION);
     // Assess
     expect(inspected).toEqual({
       ok: true,
       stored: {
         '1': { s3Key: 'media/outbound/a/p.jpg', bytes: 10, contentType: 'image/jpeg' },
-        '2': { s3Key: 'attachments/c/m/0', bytes: 20, contentType: 'image/png' },
+        '2': { s3Key: `attachments/${CONVERSATION}/msg_1/0`, bytes: 20, contentType: 'image/png' },
       },
     });
-    expect(calls).toEqual(['head media/outbound/a/p.jpg', 'head attachments/c/m/0']);
+    expect(calls).toEqual(['head media/outbound/a/p.jpg', `head attachments/${CONVERSATION}/msg_1/0`]);
   });
 
   it('records the name an upload stored for a part that names no file, and only for such a part', async () => {
@@ -151,6 +158,7 @@ describe('inspecting a command before any provider call', () => {
         },
       ],
       objects,
+      CONVERSATION,
     );
     // Assess
     expect(inspected).toEqual({
@@ -178,11 +186,87 @@ describe('inspecting a command before any provider call', () => {
       'media/outbound/a/empty.jpg': { bytes: new Uint8Array(0), contentType: 'image/jpeg' },
     });
     // Act
-    const inspected = await inspectStoredMedia([{ type: 'text', text: 'x' }, image(key)], objects);
+    const inspected = await inspectStoredMedia(
+      [{ type: 'text', text: 'x' }, image(key)],
+      objects,
+      CONVERSATION,
+    );
     // Assess
     expect(inspected).toMatchObject({ ok: false, reason: 'content_invalid', field: 'parts.1.source.s3Key' });
     expect(inspected.ok ? '' : inspected.detail).toContain(detail);
     if (key.startsWith('raw/')) expect(calls).toEqual([]);
+  });
+});
+
+describe('a stored attachment goes out only in its own conversation', () => {
+  const photo = { bytes: new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), contentType: 'image/jpeg' };
+  const othersPhoto = `attachments/${OTHER_CONVERSATION}/msg_1/0`;
+  const replyTagged = `attachments/email/${'ab'.repeat(32)}/${'cd'.repeat(32)}`;
+
+  it.each([
+    ["another customer's photo", CONVERSATION, [image(othersPhoto)], 'parts.0.source.s3Key'],
+    [
+      "another customer's photo as a template header",
+      CONVERSATION,
+      [
+        {
+          type: 'template',
+          name: 'order_shipped',
+          language: 'en_US',
+          category: 'utility',
+          header: { type: 'image', s3Key: othersPhoto },
+        },
+      ] satisfies OutboundPart[],
+      'parts.0.header.s3Key',
+    ],
+    ['an attachment filed by its message alone', CONVERSATION, [image(replyTagged)], 'parts.0.source.s3Key'],
+    [
+      "an attachment under a conversation id not of the hub's making, sent in it",
+      'conv_x',
+      [image('attachments/conv_x/msg_1/0')],
+      'parts.0.source.s3Key',
+    ],
+  ])(
+    'refuses %s as content_invalid naming the field, without looking it up',
+    async (_name, conversationId, parts, field) => {
+      // Prepare: every file exists
+      const { objects, calls } = fakeObjects({
+        [othersPhoto]: photo,
+        [replyTagged]: photo,
+        'attachments/conv_x/msg_1/0': photo,
+      });
+      // Act
+      const inspected = await inspectStoredMedia(parts, objects, conversationId);
+      // Assess
+      expect(inspected).toMatchObject({ ok: false, reason: 'content_invalid', field });
+      expect(inspected.ok ? '' : inspected.detail).toContain("not one of this conversation's");
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it("sends the conversation's own attachment and an upload, in any conversation", async () => {
+    // Prepare
+    const own = `attachments/${CONVERSATION}/msg_1/0`;
+    const { objects, calls } = fakeObjects({ [own]: photo, 'media/outbound/a/file.jpg': photo });
+    // Act
+    const inspected = await inspectStoredMedia(
+      [image(own), image('media/outbound/a/file.jpg')],
+      objects,
+      CONVERSATION,
+    );
+    const elsewhere = await inspectStoredMedia(
+      [image('media/outbound/a/file.jpg')],
+      objects,
+      OTHER_CONVERSATION,
+    );
+    // Assess
+    expect(inspected.ok).toBe(true);
+    expect(elsewhere.ok).toBe(true);
+    expect(calls).toEqual([
+      `head ${own}`,
+      'head media/outbound/a/file.jpg',
+      'head media/outbound/a/file.jpg',
+    ]);
   });
 });
 
