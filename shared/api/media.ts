@@ -96,25 +96,25 @@ const storedObjectOf = ({ message, fetch }: RecordedPart, partIndex: number): St
   if (!message) return fail('notFound', 'no such message');
   const part = message.message.parts[partIndex];
   if (part && part.type !== 'media') return fail('notFound', `part ${partIndex} is ${part.type}, not media`);
-  if (!part && fetch?.state !== 'stored')
-    return fail(
-      'notFound',
-      message.omitted?.includes('parts')
-        ? 'the stored message left its parts out for size'
-        : `the message has no part ${partIndex}`,
-    );
   const filename = part?.filename;
   const notStored = (detail: string) =>
     fail('mediaNotStored', detail, {
       headers: { 'retry-after': String(HELPDESK_API_MEDIA.retryAfterSeconds) },
     });
+  // The claim item says where the copy stands, also of a message stored without its parts.
   if (fetch?.state === 'stored') return { key: fetch.key, sha256: fetch.outcome.sha256, filename };
   if (fetch?.state === 'failed')
     return fail('mediaFailed', fetch.outcome.detail ?? `the copy ended ${fetch.outcome.reason}`, {
       reason: fetch.outcome.reason,
     });
   if (fetch) return notStored('the media fetcher is copying it from the provider');
-  if (!part) return fail('notFound', `the message has no part ${partIndex}`);
+  if (!part)
+    return fail(
+      'notFound',
+      message.omitted?.includes('parts')
+        ? 'the stored message left its parts out for size, and the media fetcher has not taken this part'
+        : `the message has no part ${partIndex}`,
+    );
   if (part.ref.store === 's3') return { key: part.ref.key, sha256: part.sha256, filename };
   if (!keepsMediaOf(message.message.endpoint))
     return fail(

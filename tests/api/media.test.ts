@@ -359,6 +359,62 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     });
   });
 
+  it('answers the parts of a message stored without its parts (too large) as it answers any message: 409 while fetched, 410 once failed, 200 once stored', async () => {
+    // Prepare: a long text and four images, more than the record keeps, so it keeps no parts;
+    // image 1 being fetched, 2 waiting after a transient failure, 3 failed, 4 stored
+    const event = received('306900000509', 'wamid.media-large', [
+      { type: 'text', text: 'A long paste. '.repeat(6_000) },
+      image('l1'),
+      image('l2'),
+      image('l3'),
+      image('l4'),
+    ]);
+    await recorder.recordEvent(event);
+    await claimPart(event, 1);
+    await claimPart(event, 2);
+    await claims.release(event.data.hubMessageId, 2, 'token-2');
+    await claimPart(event, 3, {
+      state: 'failed',
+      reason: 'too_large',
+      detail: 'larger than 5 bytes',
+      at: NOW.toISOString(),
+    });
+    const storedKey = await claimPart(event, 4, {
+      state: 'stored',
+      sha256: 'ef'.repeat(32),
+      size: JPEG.byteLength,
+      contentType: 'image/jpeg',
+      at: NOW.toISOString(),
+    });
+    await putObject(storedKey, JPEG, 'image/jpeg');
+    const messages = await request('GET', `/v1/conversations/${event.data.conversationId}/messages`);
+    // Act
+    const answers = [];
+    for (const partIndex of [1, 2, 3, 4, 5])
+      answers.push(await request('GET', mediaPath(event.data.hubMessageId, partIndex)));
+    // Assess: the record did leave its parts out
+    expect(bodyOf(messages).items).toEqual([
+      expect.objectContaining({ hubMessageId: event.data.hubMessageId, omitted: ['parts'] }),
+    ]);
+    expect(answers.map((answer) => [answer.status, bodyOf(answer).type])).toEqual([
+      [409, 'urn:switchboard:problem:media-not-stored'],
+      [409, 'urn:switchboard:problem:media-not-stored'],
+      [410, 'urn:switchboard:problem:media-failed'],
+      [200, undefined],
+      [404, 'urn:switchboard:problem:not-found'],
+    ]);
+    expect(answers.slice(0, 2).map((answer) => answer.headers['retry-after'])).toEqual(['5', '5']);
+    expect(bodyOf(answers[2] as ApiResponse)).toMatchObject({
+      reason: 'too_large',
+      detail: 'larger than 5 bytes',
+    });
+    expect(bodyOf(answers[3] as ApiResponse)).toMatchObject({
+      contentType: 'image/jpeg',
+      sha256: 'ef'.repeat(32),
+    });
+    expect(String(bodyOf(answers[4] as ApiResponse).detail)).toMatch(/left its parts out for size/);
+  });
+
   it('says Instagram media is not kept, and answers 404 for what is not an attachment of a message', async () => {
     // Prepare
     const instagram = received(
