@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { type ApiRequest, type ApiResponse, problem } from './http.ts';
@@ -33,11 +33,17 @@ const principalOf = (
   return authorizer?.iam?.userArn ?? (typeof sub === 'string' ? sub : undefined);
 };
 
-const sameToken = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-};
+/** A key of this execution environment's own, so the digests compared below are of no use elsewhere. */
+const COMPARE_KEY = randomBytes(32);
+const digestOf = (token: string): Buffer => createHmac('sha256', COMPARE_KEY).update(token, 'utf8').digest();
+
+/**
+ * The bearer token checked in constant time, its length included: both sides are compared as their
+ * fixed-length HMAC-SHA256 digests, so a token of another length takes the same comparison as one of
+ * the right length (comparing lengths first would tell a caller the token's length).
+ */
+const sameToken = (given: string, expected: string): boolean =>
+  timingSafeEqual(digestOf(given), digestOf(expected));
 
 const LOCAL_PRINCIPAL = 'local-developer';
 

@@ -1,0 +1,53 @@
+import * as crypto from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { toApiRequest } from '#shared/api/apigw.ts';
+
+/*
+ * The local hub's development bearer token (shared/api/apigw.ts): every wrong token, whatever its
+ * length, goes through the same constant-time comparison of equal-length buffers and gets the same
+ * answer, so the answer's timing says nothing of the token's length.
+ */
+
+vi.mock('node:crypto', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:crypto')>();
+  return { ...actual, timingSafeEqual: vi.fn(actual.timingSafeEqual) };
+});
+
+const TOKEN = 'local-token-0123456789abcdef';
+
+const eventWith = (authorization: string | undefined): APIGatewayProxyEventV2 =>
+  ({
+    rawPath: '/v1/conversations',
+    headers: authorization === undefined ? {} : { authorization },
+    requestContext: { http: { method: 'GET' } },
+  }) as unknown as APIGatewayProxyEventV2;
+
+describe('local bearer token', () => {
+  const compared = vi.mocked(crypto.timingSafeEqual);
+  beforeEach(() => {
+    compared.mockClear();
+  });
+
+  it('refuses wrong tokens of every length the same way, each through one comparison of equal-length digests, and accepts the right one', () => {
+    // Prepare: shorter, one shorter, as long, one longer, much longer than the token
+    const wrong = ['x', TOKEN.slice(0, -1), `${TOKEN.slice(0, -1)}X`, `${TOKEN}X`, TOKEN.repeat(40)];
+    // Act
+    const answers = wrong.map((token) => {
+      compared.mockClear();
+      const answer = toApiRequest(eventWith(`Bearer ${token}`), TOKEN);
+      return { answer, comparisons: compared.mock.calls.map(([a, b]) => [a.byteLength, b.byteLength]) };
+    });
+    compared.mockClear();
+    const right = toApiRequest(eventWith(`Bearer ${TOKEN}`), TOKEN);
+    // Assess
+    const [first] = answers;
+    for (const { answer, comparisons } of answers) {
+      expect(answer).toEqual(first?.answer);
+      expect(answer).toMatchObject({ status: 401 });
+      expect(comparisons).toEqual([[32, 32]]);
+    }
+    expect(right).toMatchObject({ principal: 'local-developer', path: '/v1/conversations' });
+    expect(compared).toHaveBeenCalledTimes(1);
+  });
+});
