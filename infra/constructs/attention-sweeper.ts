@@ -77,11 +77,12 @@ export class AttentionSweeper extends Construct {
 
     // Exactly what the sweep calls (shared/attention/sweeper.ts), on conversation items only:
     // BatchGetItem (hydrating index entries), GetItem (a conflict read again), UpdateItem (a wake,
-    // moving its index entry, the overdue note); Query of gsi4; the helpdesk queue.
+    // moving its index entry, the overdue note, forgetting changes it announced), DeleteItem (an
+    // announcement marker, shared/store/pending-announcements.ts); Query of gsi4; the helpdesk queue.
     grantTableItems(
       this.function,
       storage.table,
-      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       storage.dataKey,
       { leadingKeyPrefixes: [CONVERSATION_PARTITION_PREFIX] },
     );

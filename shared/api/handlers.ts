@@ -16,7 +16,7 @@ import {
   stableHash,
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
-import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
+import { repeatedStateChange, type StateChange } from '#shared/domain/state-changed.ts';
 import { ledgerPage, readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
 import {
   type ConversationView,
@@ -40,6 +40,7 @@ import {
   conversationMessagesPartition,
   messageKey,
 } from '#shared/store/keys.ts';
+import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
   mergePeople,
   mergesInto,
@@ -287,7 +288,12 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       } satisfies Body<typeof MessagePageSchema>);
     },
 
-    /** Conditional on the version; a retry of a change already made answers as the change did. */
+    /**
+     * Conditional on the version; a retry of a change already made answers as the change did. Each
+     * change is saved with its `state_changed` and forgotten once that is queued, so a change whose
+     * publish failed is still announced: by a retry, a later PATCH, or the attention sweeper
+     * (shared/store/pending-announcements.ts).
+     */
     patchConversation: async ({ request, params, body }: RouteInput): Promise<ApiResponse> => {
       const conversationId = parseOr400(ConversationIdSchema, params.conversationId, 'path.conversationId');
       const ifMatch = request.headers['if-match'];
@@ -307,14 +313,25 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       }
       const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
       const causedBy = `chg_${stableHash('api-change', conversationId, String(expected), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;
+      const announce = (changes: readonly StateChange[], markerDueAt?: string) =>
+        announceChanges(deps, conversationId, changes, markerDueAt);
       /** The answer to a version that is no longer current: this change's own, or 412. */
-      const answerStale = async ({ model, lastChange: last, watermarks }: StoredConversation) => {
+      const answerStale = async ({
+        model,
+        lastChange: last,
+        watermarks,
+        unannounced = [],
+      }: StoredConversation) => {
         if (!model) return fail('notFound');
         const { state } = model;
+        // Changes saved whose publish failed (this one's, retried after another writer came, too):
+        // announced before anything is answered. Their marker is left for the sweeper to clear.
+        if (unannounced.length > 0) await announce(unannounced);
         // The same change, retried after its answer was lost or while it was being made: publish it
         // again (deduplicated) and agree.
         if (last?.eventId === causedBy && state.version === expected + 1) {
-          await deps.publishEvent(repeatedStateChange(state, last, now.toISOString()));
+          if (!unannounced.some((change) => change.causedBy === causedBy))
+            await deps.publishEvent(repeatedStateChange(state, last, now.toISOString()));
           return json(200, conversationOut({ state, ...watermarks }), { etag: etagOf(state.version) });
         }
         return fail('preconditionFailed', `the current version is ${state.version}`, {
@@ -337,24 +354,29 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         changes: changed.changes,
         at: now.toISOString(),
       };
+      const change: StateChange = {
+        state: changed.model.state,
+        previousStatus: changed.previousStatus,
+        causedBy,
+        time: lastChange.at,
+        changedBy,
+        changes: changed.changes,
+      };
+      // Earlier changes still unpublished go out first, in their order, then this one.
+      const unannounced = [...(stored.unannounced ?? []).filter((one) => one.causedBy !== causedBy), change];
+      // Where the sweeper looks should this request end before its event is queued.
+      const markerDueAt = await putAnnouncementMarker(table, conversationId, now);
       const saved = await saveConversation(table, {
         model: changed.model,
         previous: current,
         recentEventIds: stored.recentEventIds,
         lastChange,
+        unannounced,
       });
       // Written meanwhile (by this very change, retried at once, too): answered as that version.
       if (saved === 'conflict') return answerStale(await conversationOr404(conversationId));
-      await deps.publishEvent(
-        buildStateChange({
-          state: changed.model.state,
-          previousStatus: changed.previousStatus,
-          causedBy,
-          time: lastChange.at,
-          changedBy,
-          changes: changed.changes,
-        }),
-      );
+      // 2xx only once the event is queued; a failure leaves the change to be announced (above).
+      await announce(unannounced, markerDueAt);
       return json(200, conversationOut({ state: changed.model.state, ...stored.watermarks }), {
         etag: etagOf(changed.model.state.version),
       });

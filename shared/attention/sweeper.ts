@@ -19,18 +19,21 @@ import {
 } from '#shared/store/conversations.ts';
 import {
   type AttentionEntry,
-  type AttentionKind,
   attentionEntries,
+  type SweptPartition,
   storedConversations,
 } from '#shared/store/helpdesk-queries.ts';
 import { attentionPartition } from '#shared/store/keys.ts';
+import { announceChanges, deleteAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import type { TableContext } from '#shared/store/table.ts';
 
 /*
  * The attention sweeper: one sweep reads the sparse attention index (gsi4) up to now, wakes the
  * snoozes whose time has come and reports, once per wait, customers who have waited past their
- * channel's response target. Every write is conditional, so sweeps that overlap, crash or retry
- * neither clobber a concurrent change nor publish a second event for one occurrence.
+ * channel's response target, and publishes helpdesk changes whose publish failed (found by their
+ * marker in gsi4, shared/store/pending-announcements.ts). Every write is conditional, so sweeps that
+ * overlap, crash or retry neither clobber a concurrent change nor publish a second event for one
+ * occurrence.
  */
 
 /**
@@ -79,6 +82,8 @@ export interface SweepReport {
   readonly snoozesWoken: number;
   /** `response_overdue` events this sweep published. */
   readonly responsesOverdue: number;
+  /** Helpdesk changes whose publish had failed, published by this sweep (`state_changed`). */
+  readonly changesAnnounced: number;
   /** Conversations waiting past their target now, reported or not (a lower bound when not `complete`). */
   readonly conversationsOverdue: number;
   /** Conversations whose handling failed (left to the next sweep). */
@@ -101,7 +106,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const { shortest } = targetRange(targets);
 
-  const entriesUpTo = (attention: AttentionKind, until: string, ascending: boolean) =>
+  const entriesUpTo = (attention: SweptPartition, until: string, ascending: boolean) =>
     attentionEntries(table, attention, until, {
       ascending,
       pageSize: limits.pageSize,
@@ -200,6 +205,38 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   };
 
   /**
+   * Conversations whose announcement marker is due: what their item still holds unpublished goes
+   * out (oldest first, each with its own event id), then the marker goes, if it is still the one read.
+   */
+  const announceLeftovers = async (now: Date) => {
+    const { entries, complete } = await entriesUpTo('unannounced', now.toISOString(), true);
+    const due = entries.slice(0, limits.maxItems);
+    const stored = await storedConversations(
+      table,
+      due.map((entry) => entry.conversationId),
+    );
+    const byId = new Map(stored.map((one) => [one.model?.state.conversationId, one]));
+    let announced = 0;
+    const failed = await each(
+      due,
+      (entry) => entry.conversationId,
+      async (entry) => {
+        const changes = byId.get(entry.conversationId)?.unannounced ?? [];
+        if (changes.length > 0) {
+          logger.warn('helpdesk changes published late: their first publish failed', {
+            conversationId: entry.conversationId,
+            eventCounts: { 'switchboard.conversation.state_changed': changes.length },
+          });
+          await announceChanges(deps, entry.conversationId, changes);
+          announced += changes.length;
+        }
+        await deleteAnnouncementMarker(table, entry.conversationId, entry.at);
+      },
+    );
+    return { announced, failed, complete: complete && entries.length <= limits.maxItems };
+  };
+
+  /**
    * Customers waiting at least the shortest target, newest wait first. What the memory settles
    * (a conversation whose channel's target is not reached, or whose wait was reported) is counted
    * without a read; the rest is read, reported once per wait, and remembered.
@@ -253,20 +290,24 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         memory.channels.clear();
         memory.reported.clear();
       }
+      // Changes left unpublished first: they are older than any wake this sweep makes.
+      const leftovers = await announceLeftovers(now);
       const snoozes = await wakeSnoozes(now);
       const waits = await reportOverdue(now);
       const report: SweepReport = {
         snoozesWoken: snoozes.woken,
         responsesOverdue: waits.reported,
+        changesAnnounced: leftovers.announced,
         conversationsOverdue: waits.overdue,
-        failed: snoozes.failed + waits.failed,
-        complete: snoozes.complete && waits.complete,
+        failed: snoozes.failed + waits.failed + leftovers.failed,
+        complete: snoozes.complete && waits.complete && leftovers.complete,
       };
       // A quiet sweep (most of them) is not worth a line a minute.
-      const quiet = report.snoozesWoken + report.responsesOverdue + report.failed === 0;
+      const quiet =
+        report.snoozesWoken + report.responsesOverdue + report.changesAnnounced + report.failed === 0;
       logger[quiet ? 'debug' : 'info']('attention sweep', {
         eventCounts: {
-          'switchboard.conversation.state_changed': report.snoozesWoken,
+          'switchboard.conversation.state_changed': report.snoozesWoken + report.changesAnnounced,
           'switchboard.conversation.response_overdue': report.responsesOverdue,
         },
         failedCount: report.failed,

@@ -28,10 +28,10 @@ import {
   identityClaimKey,
   identityItemKey,
   identityPartition,
+  kindOfKey,
   messageKey,
   messageStateKey,
   PERSON_CONVERSATION_PREFIX,
-  SEND_RESERVATION_PREFIX,
 } from './keys.ts';
 import { newestFirst } from './ledger-order.ts';
 import { liveStateIdsOf } from './message-live.ts';
@@ -389,15 +389,13 @@ export const conversationFootprint = async (
   conversationId: string,
 ): Promise<ItemKey[]> => {
   const keys: ItemKey[] = [conversationKey(conversationId)];
-  // The Idempotency-Keys the helpdesk API reserved in its partition (send-reservations.ts).
-  const reservations = await queryAll(context, {
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :reserved)',
-    ExpressionAttributeValues: {
-      ':pk': conversationKey(conversationId).pk,
-      ':reserved': SEND_RESERVATION_PREFIX,
-    },
+  // The rest of its partition: the Idempotency-Keys the helpdesk API reserved (send-reservations.ts),
+  // and the marker of changes not announced yet (pending-announcements.ts).
+  const partition = await queryAll(context, {
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': conversationKey(conversationId).pk },
   });
-  keys.push(...reservations.map(keyOf));
+  keys.push(...partition.map(keyOf).filter((key) => kindOfKey(key) !== 'conversation'));
   const messages = [];
   // The messages (gsi2) and the hub's sends, recorded or not (gsi3, keys only).
   for (const [index, partition] of [

@@ -13,6 +13,7 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
+import type { StateChange } from '#shared/domain/state-changed.ts';
 import { isConditionFailure } from './item-rules.ts';
 import { attentionIndexKeys, conversationKey, conversationsByContactKeys, statusIndexKeys } from './keys.ts';
 import { CONVERSATION_REGISTERS, type ConversationRegisters, readRegisters } from './registers.ts';
@@ -21,8 +22,9 @@ import { type TableContext, track } from './table.ts';
 /*
  * Conversation items (`CONV#<id>` / `STATE`): the model (state plus the facts that keep it right
  * under reordering), its version for optimistic concurrency, the short ids of the events applied
- * most recently, the cause of the last change, the Messenger watermark registers, and the wait
- * last reported overdue.
+ * most recently, the cause of the last change, the Messenger watermark registers, the wait
+ * last reported overdue, and the helpdesk changes saved but not yet published (`unannounced`, only
+ * between a PATCH's write and its publish, or after that publish failed: pending-announcements.ts).
  *
  * Every message rewrites this item, and DynamoDB bills a write per started KB of it, so it is kept
  * well under 1 KB (tests/store/conversation-item-size.test.ts): the model and the last change are
@@ -57,6 +59,8 @@ export interface StoredConversation {
   readonly overdueReportedFor?: string;
   /** The Messenger watermarks on the item (registers beside the model), when it has any. */
   readonly watermarks?: ConversationWatermarks;
+  /** Helpdesk changes saved but not published yet, oldest first (none, nearly always). */
+  readonly unannounced?: readonly StateChange[];
 }
 
 export interface ConversationWrite {
@@ -72,6 +76,12 @@ export interface ConversationWrite {
    * @default false
    */
   readonly holdAttention?: boolean;
+  /**
+   * The item's helpdesk changes not yet published, this write's own included: replaces what the
+   * item held (read with the version this write is conditional on). Left as it is when undefined,
+   * so writers other than the helpdesk API never drop one.
+   */
+  readonly unannounced?: readonly StateChange[];
 }
 
 const OMITTED_WHEN_EMPTY = [
@@ -111,6 +121,15 @@ const LastChangeSchema = z.object({
   changes: z.array(ConversationFieldSchema).optional(),
   at: z.string().optional(),
 });
+/** A state change as it is published (shared/domain/state-changed.ts), kept until it is. */
+const UnannouncedChangeSchema = z.object({
+  state: ConversationStateSchema,
+  previousStatus: ConversationStatusSchema.nullable(),
+  causedBy: z.string(),
+  time: z.string(),
+  changedBy: ChangeActorSchema.optional(),
+  changes: z.array(ConversationFieldSchema).optional(),
+});
 const StoredBytesSchema = z.union([z.string(), z.instanceof(Uint8Array)]);
 const ConversationItemSchema = z.looseObject({
   aliasOf: z.string().optional(),
@@ -119,6 +138,8 @@ const ConversationItemSchema = z.looseObject({
   lastChange: StoredBytesSchema.optional(),
   gsi4pk: z.string().optional(),
   overdueFor: z.string().optional(),
+  /** Each unpublished change by its cause (`chg_…`), packed as the model is. */
+  unannounced: z.record(z.string(), StoredBytesSchema).optional(),
 });
 
 /**
@@ -200,17 +221,31 @@ export const conversationViewOf = (item: Record<string, unknown>): ConversationV
   return { state: parseConversationModel(parsed.data.model).state, ...watermarksOf(item) };
 };
 
+/** The unpublished changes an item holds, oldest first. */
+const unannouncedOf = (stored: Readonly<Record<string, string | Uint8Array>> | undefined): StateChange[] =>
+  Object.values(stored ?? {})
+    .map((packed) => UnannouncedChangeSchema.parse(JSON.parse(decodeStoredJson(packed))))
+    .sort((a, b) => a.state.version - b.state.version);
+
 /**
- * A conversation item with its model, last change and recent ids as text, as they were stored before
- * they were packed (a person's export shows them so); any other item as it is.
+ * A conversation item with its model, last change, recent ids and unpublished changes as text, as
+ * they were stored before they were packed (a person's export shows them so); any other item as it is.
  */
 export const conversationItemAsText = (item: Record<string, unknown>): Record<string, unknown> => {
-  const { model, lastChange, recent } = item;
+  const { model, lastChange, recent, unannounced } = item;
+  const packed = ConversationItemSchema.shape.unannounced.safeParse(unannounced);
   return {
     ...item,
     ...(model instanceof Uint8Array ? { model: decodeStoredJson(model) } : {}),
     ...(lastChange instanceof Uint8Array ? { lastChange: decodeStoredJson(lastChange) } : {}),
     ...(recent instanceof Uint8Array ? { recent: decodeRecent(recent).join(' ') } : {}),
+    ...(packed.success && packed.data
+      ? {
+          unannounced: Object.fromEntries(
+            Object.entries(packed.data).map(([cause, change]) => [cause, decodeStoredJson(change)]),
+          ),
+        }
+      : {}),
   };
 };
 
@@ -218,6 +253,7 @@ export const conversationItemAsText = (item: Record<string, unknown>): Record<st
 export const storedConversationOf = (raw: Record<string, unknown>): StoredConversation => {
   const item = ConversationItemSchema.parse(raw);
   const watermarks = watermarksOf(raw);
+  const unannounced = unannouncedOf(item.unannounced);
   return {
     model: item.model ? parseConversationModel(item.model) : undefined,
     recentEventIds: item.recent ? decodeRecent(item.recent) : [],
@@ -228,6 +264,7 @@ export const storedConversationOf = (raw: Record<string, unknown>): StoredConver
     ...(item.overdueFor ? { overdueReportedFor: item.overdueFor } : {}),
     ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
     ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}),
+    ...(unannounced.length > 0 ? { unannounced } : {}),
   };
 };
 
@@ -335,7 +372,14 @@ export const saveConversation = async (
     ...(contactKeys ? ['gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk'] : []),
     ...(attentionMoved ? ['gsi4pk = :gsi4pk', 'gsi4sk = :gsi4sk'] : []),
   ];
-  const removes = attentionLeft ? ' REMOVE gsi4pk, gsi4sk' : '';
+  // The helpdesk API's changes not yet published: set, or gone once none is left.
+  const unannounced = write.unannounced;
+  if (unannounced && unannounced.length > 0) sets.push('#unannounced = :unannounced');
+  const removed = [
+    ...(attentionLeft ? ['gsi4pk', 'gsi4sk'] : []),
+    ...(unannounced && unannounced.length === 0 ? ['#unannounced'] : []),
+  ];
+  const removes = removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : '';
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
@@ -352,6 +396,7 @@ export const saveConversation = async (
           '#version': 'version',
           '#recent': 'recent',
           '#lastChange': 'lastChange',
+          ...(unannounced ? { '#unannounced': 'unannounced' } : {}),
         },
         ExpressionAttributeValues: marshall({
           ':model': storedModel(write.model),
@@ -361,6 +406,13 @@ export const saveConversation = async (
           ...(indexMoved ? { ':gsi1pk': indexKeys.gsi1pk, ':gsi1sk': indexKeys.gsi1sk } : {}),
           ...(contactKeys ? { ':gsi3pk': contactKeys.gsi3pk, ':gsi3sk': contactKeys.gsi3sk } : {}),
           ...(attentionMoved ? { ':gsi4pk': attention.gsi4pk, ':gsi4sk': attention.gsi4sk } : {}),
+          ...(unannounced && unannounced.length > 0
+            ? {
+                ':unannounced': Object.fromEntries(
+                  unannounced.map((change) => [change.causedBy, encodeJson(JSON.stringify(change))]),
+                ),
+              }
+            : {}),
           ...(isNew ? {} : { ':expected': expectedVersion }),
         }),
         ReturnConsumedCapacity: 'TOTAL',
@@ -371,6 +423,37 @@ export const saveConversation = async (
   } catch (error) {
     if (isConditionFailure(error)) return 'conflict';
     throw error;
+  }
+};
+
+/**
+ * Forgets unpublished changes once they are on the helpdesk queue: only those named, so a change
+ * saved meanwhile stays (the version does not move: the state is the same). Nothing to do when the
+ * item holds none (published and forgotten by someone else, or the conversation is gone).
+ */
+export const forgetAnnounced = async (
+  context: TableContext,
+  conversationId: string,
+  causes: readonly string[],
+): Promise<void> => {
+  if (causes.length === 0) return;
+  const names = Object.fromEntries(causes.map((cause, index) => [`#c${index}`, cause]));
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(conversationKey(conversationId)),
+        UpdateExpression: `REMOVE ${Object.keys(names)
+          .map((name) => `#unannounced.${name}`)
+          .join(', ')}`,
+        ConditionExpression: 'attribute_exists(#unannounced)',
+        ExpressionAttributeNames: { '#unannounced': 'unannounced', ...names },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 };
 

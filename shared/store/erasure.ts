@@ -383,6 +383,7 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   unreadableEmail: MESSAGE_ORDER,
   // Found from the conversation, so gone before it.
   sendReservation: MESSAGE_ORDER,
+  pendingAnnouncement: MESSAGE_ORDER,
   conversation: 1,
   identity: 2,
   contact: CONTACT_ORDER,

@@ -19,6 +19,7 @@ import {
   conversationKey,
   conversationMessagesPartition,
   hubMessageIdOfKey,
+  PENDING_ANNOUNCEMENT_INDEX_PARTITION,
   PERSON_CONVERSATION_PREFIX,
   statusPartition,
 } from './keys.ts';
@@ -169,7 +170,10 @@ export const conversationPage = async (
 /** Which attention partition of gsi4: customers waiting for an answer, or snoozes. */
 export type AttentionKind = 'waiting' | 'snoozed';
 
-/** An entry of the attention index: whose, and its time (`waitingSince` or `snoozedUntil`). */
+/** What the sweeper reads of gsi4 by time: an attention partition, or conversations with changes not yet published. */
+export type SweptPartition = AttentionKind | 'unannounced';
+
+/** An entry of the attention index: whose, and its time (`waitingSince`, `snoozedUntil`, or when a pending announcement is due). */
 export interface AttentionEntry {
   readonly conversationId: string;
   readonly at: string;
@@ -190,11 +194,14 @@ export interface AttentionRead {
  */
 export const attentionEntries = async (
   context: TableContext,
-  attention: AttentionKind,
+  attention: SweptPartition,
   until: string,
   read: AttentionRead,
 ): Promise<{ entries: AttentionEntry[]; complete: boolean }> => {
-  const partition = partitionOf({ index: 'gsi4', attention });
+  const partition =
+    attention === 'unannounced'
+      ? { name: 'gsi4pk', value: PENDING_ANNOUNCEMENT_INDEX_PARTITION }
+      : partitionOf({ index: 'gsi4', attention });
   const entries: AttentionEntry[] = [];
   let from: IndexPosition | undefined;
   do {

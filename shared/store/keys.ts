@@ -13,8 +13,9 @@ import type {
  * The key catalogue: every kind of item in the hub's one table, its keys, its indexes, and how it
  * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
  * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
- * registers.ts, contacts.ts, sends.ts, send-reservations.ts, endpoint-pauses.ts, replay-guard.ts,
- * suppressions.ts, pseudonym-key-check.ts) and read-api.ts reads them all.
+ * registers.ts, contacts.ts, sends.ts, send-reservations.ts, pending-announcements.ts,
+ * endpoint-pauses.ts, replay-guard.ts, suppressions.ts, pseudonym-key-check.ts) and read-api.ts
+ * reads them all.
  */
 
 /** How an item is found from the contact it belongs to (for "every item of a contact": erasure, export). */
@@ -74,6 +75,16 @@ export const ITEM_KINDS = {
     expires: true,
     description:
       "an Idempotency-Key the helpdesk API took for a send in the conversation (the hub message id it derives from it) and the hash of that send's command data (the send record's `commandHash`; no text): one conditional put before the command is queued, so other content under the key is refused before anything is queued, not only once the sender has taken the first; in the conversation's partition, so erasure reaches it; expires when a command could no longer be claimed and its send record's retention has passed (shared/store/send-reservations.ts)",
+  },
+  pendingAnnouncement: {
+    pk: 'CONV#<conversationId>',
+    sk: 'ANNOUNCE',
+    indexes: ['gsi4'],
+    personalData: true,
+    reach: 'conversation-partition',
+    expires: false,
+    description:
+      "a conversation that may hold helpdesk changes saved but not yet published (the conversation item's `unannounced` entries): keys only, put before a PATCH's conditional write and deleted once its `state_changed` is on the helpdesk queue; in gsi4 under `ANNOUNCE` by when the attention sweeper publishes what is left (a minute after the PATCH, past the API's timeout), so a change whose publish failed is announced with or without a retry (shared/store/pending-announcements.ts)",
   },
   message: {
     pk: 'MSG#<hubMessageId>',
@@ -270,7 +281,9 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
         ? 'conversation'
         : key.sk.startsWith(SEND_RESERVATION_PREFIX)
           ? 'sendReservation'
-          : undefined;
+          : key.sk === PENDING_ANNOUNCEMENT_SORT_KEY
+            ? 'pendingAnnouncement'
+            : undefined;
     case 'MSG#':
       return key.sk === 'MSG'
         ? 'message'
@@ -335,7 +348,7 @@ export const conversationIdOfKey = (key: ItemKey): string =>
   key.pk.slice(CONVERSATION_PARTITION_PREFIX.length);
 
 /** Every send reservation's sort key starts with this, in its conversation's partition. */
-export const SEND_RESERVATION_PREFIX = 'SENDKEY#';
+const SEND_RESERVATION_PREFIX = 'SENDKEY#';
 
 /**
  * The Idempotency-Key a send was given, as the hub message id the key derives in its conversation
@@ -345,6 +358,24 @@ export const SEND_RESERVATION_PREFIX = 'SENDKEY#';
 export const sendReservationKey = (conversationId: string, hubMessageId: string): ItemKey => ({
   pk: conversationKey(conversationId).pk,
   sk: `${SEND_RESERVATION_PREFIX}${hubMessageId}`,
+});
+
+const PENDING_ANNOUNCEMENT_SORT_KEY = 'ANNOUNCE';
+
+/** A conversation's pending-announcement marker, in its partition (erasure and export reach it with the conversation). */
+export const pendingAnnouncementKey = (conversationId: string): ItemKey => ({
+  pk: conversationKey(conversationId).pk,
+  sk: PENDING_ANNOUNCEMENT_SORT_KEY,
+});
+
+/**
+ * gsi4, sparse, beside the attention partitions: conversations whose helpdesk changes may not be
+ * published yet, by when the attention sweeper publishes what is left (keys only; the bare time).
+ */
+export const PENDING_ANNOUNCEMENT_INDEX_PARTITION = 'ANNOUNCE';
+export const pendingAnnouncementIndexKeys = (dueAt: string) => ({
+  gsi4pk: PENDING_ANNOUNCEMENT_INDEX_PARTITION,
+  gsi4sk: dueAt,
 });
 
 /**

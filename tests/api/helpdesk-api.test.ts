@@ -423,7 +423,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     });
   });
 
-  it('resolves on the current version with one GetItem and one UpdateItem, says who changed what, and refuses a stale version', async () => {
+  it('resolves on the current version with one conditional write between a marker and its removal, says who changed what, and refuses a stale version', async () => {
     // Prepare
     const path = `/v1/conversations/${idOf('api-b')}`;
     const read = await request('GET', path);
@@ -445,7 +445,9 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     });
     // Assess
     expect(resolved.status).toBe(200);
-    expect(patchCalls).toEqual(['GetItem', 'UpdateItem']);
+    // The read, the announcement marker, the conditional write, and once the event is queued the
+    // change forgotten and the marker deleted.
+    expect(patchCalls).toEqual(['GetItem', 'PutItem', 'UpdateItem', 'UpdateItem', 'DeleteItem']);
     expect(bodyOf(resolved)).toMatchObject({
       status: 'resolved',
       version: Number(etag.replaceAll('"', '')) + 1,

@@ -147,9 +147,9 @@ describe('attention sweeper', () => {
       const after = await sweepAt(sweeper, 32);
       const stored = await loadConversation(table, snoozed.conversationId);
       // Assess
-      expect(early.calls).toEqual(['Query', 'Query']);
+      expect(early.calls).toEqual(['Query', 'Query', 'Query']);
       expect(early.report.snoozesWoken).toBe(0);
-      expect(due.calls).toEqual(['Query', 'BatchGetItem', 'UpdateItem', 'UpdateItem', 'Query']);
+      expect(due.calls).toEqual(['Query', 'Query', 'BatchGetItem', 'UpdateItem', 'UpdateItem', 'Query']);
       expect(due.report).toMatchObject({ snoozesWoken: 1, failed: 0, complete: true });
       expect(stateChanges()).toHaveLength(1);
       expect(stateChanges()[0]?.data).toMatchObject({
@@ -159,7 +159,7 @@ describe('attention sweeper', () => {
         state: { status: 'open', snoozedUntil: null, version: snoozed.version + 1 },
       });
       expect(stateChanges()[0]?.data.changedBy?.kind).toBe('system');
-      expect(after.calls).toEqual(['Query', 'Query']);
+      expect(after.calls).toEqual(['Query', 'Query', 'Query']);
       expect(published).toHaveLength(1);
       expect(stored.model?.state).toMatchObject({ status: 'open', snoozedUntil: null });
       expect(stored.attentionEntry).toBeUndefined();
@@ -296,12 +296,12 @@ describe('attention sweeper', () => {
       const fresh = await sweepAt(sweeperWith(), 18);
       // Assess
       expect(before.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
-      expect(before.calls).toEqual(['Query', 'Query']);
-      expect(reached.calls).toEqual(['Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+      expect(before.calls).toEqual(['Query', 'Query', 'Query']);
+      expect(reached.calls).toEqual(['Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
       expect(reached.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
-      expect(remembered.calls).toEqual(['Query', 'Query']);
+      expect(remembered.calls).toEqual(['Query', 'Query', 'Query']);
       expect(remembered.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
-      expect(fresh.calls).toEqual(['Query', 'Query', 'BatchGetItem']);
+      expect(fresh.calls).toEqual(['Query', 'Query', 'Query', 'BatchGetItem']);
       expect(fresh.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
       expect(overdueEvents()).toHaveLength(1);
       const [event] = overdueEvents();
@@ -355,7 +355,7 @@ describe('attention sweeper', () => {
       expect(first.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
       expect(overdueEvents()[0]?.data.channel).toBe('whatsapp');
       // Both channels are known now: the e-mail is judged from the index entry, without a read.
-      expect(second.calls).toEqual(['Query', 'Query']);
+      expect(second.calls).toEqual(['Query', 'Query', 'Query']);
       expect(second.report.conversationsOverdue).toBe(1);
       expect(emailDue.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 2 });
       expect(overdueEvents()[1]?.data).toMatchObject({ channel: 'email', targetSeconds: 14_400 });
@@ -403,8 +403,8 @@ describe('attention sweeper', () => {
         minute(1),
         minute(0),
       ]);
-      // Two Query pages of the waiting customers (page size 2), one item read.
-      expect(sweeps[0]?.calls).toEqual(['Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+      // Two Query pages of the waiting customers (page size 2), one item read (after the announcement markers' Query).
+      expect(sweeps[0]?.calls).toEqual(['Query', 'Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
     });
   });
 

@@ -58,7 +58,7 @@ describe('AttentionSweeper', () => {
       [statement.Action].flat().includes('dynamodb:UpdateItem'),
     );
     const personStatement = statementsOfRole(template, roleId).find((statement) =>
-      [statement.Action].flat().includes('dynamodb:DeleteItem'),
+      [statement.Action].flat().includes('dynamodb:PutItem'),
     );
     // Assess
     expect(actions.filter((action) => !action.startsWith('logs:'))).toEqual([
@@ -77,7 +77,13 @@ describe('AttentionSweeper', () => {
       'dynamodb:PutItem',
       'dynamodb:DeleteItem',
     ])
-      expect(resourcesFor(template, roleId, action)).toEqual([tableArn]);
+      expect([...new Set(resourcesFor(template, roleId, action))]).toEqual([tableArn]);
+    expect([itemStatement?.Action].flat().sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+    ]);
     expect(itemStatement?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONV#*'] },
     });

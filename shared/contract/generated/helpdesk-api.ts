@@ -36,7 +36,7 @@ export interface paths {
         head?: never;
         /**
          * Change status, snooze, assignee, labels or priority
-         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what. Retrying the same change after a lost answer answers as the change did.
+         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands.
          */
         patch: operations["patchConversation"];
         trace?: never;

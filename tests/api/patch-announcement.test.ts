@@ -1,0 +1,206 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiRequest } from '#shared/api/http.ts';
+import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { createAttentionSweeper, createSweepMemory } from '#shared/attention/sweeper.ts';
+import { s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import type { HubEvent, HubEventOf } from '#shared/contract/index.ts';
+import { createTable, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
+import { HUB_TABLE } from '#shared/resources/definitions.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
+import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+
+/*
+ * A PATCH whose state_changed could not be queued (review finding): the change is saved, the caller
+ * gets a 5xx, and the change is still announced exactly as it was made (who, which fields, its
+ * version), by the retry even after another writer came in between, or by the attention sweeper
+ * when nobody retries. One fresh table per test.
+ */
+
+const silent = createLogger({ level: 'error', write: () => {} });
+const at = (n: number) => new Date(minute(n));
+type StateChanged = HubEventOf<'switchboard.conversation.state_changed'>;
+
+describe('a PATCH whose event could not be queued', () => {
+  let emulators: RunningEmulators;
+  let dynamodb: DynamoDBClient;
+  let tableCount = 0;
+  let table: TableContext;
+  let api: HelpdeskApi;
+  let published: HubEvent[];
+  let publishFails: boolean;
+  let clock: Date;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    dynamodb = emulators.clients.dynamodb;
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+  beforeEach(async () => {
+    tableCount += 1;
+    const tableName = `announce-${tableCount}`;
+    await createTable(dynamodb, { ...HUB_TABLE, name: tableName });
+    table = { client: dynamodb, tableName, now: () => clock };
+    published = [];
+    publishFails = false;
+    clock = at(10);
+    api = createHelpdeskApi({
+      pseudonymKey: localPseudonymKey,
+      table,
+      publishEvent: async (event) => {
+        if (publishFails) throw new Error('the helpdesk queue refused the message');
+        published.push(event);
+      },
+      enqueueCommand: async () => undefined,
+      clock: () => clock,
+      newId: () => 'fixed',
+      deleteObjects: async () => undefined,
+      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
+      logger: silent,
+    });
+  });
+
+  const customer = 'announce-customer';
+  const conversationId = conversationFor(customer).conversationId;
+  const path = `/v1/conversations/${conversationId}`;
+
+  /** The recorder, another writer of the conversation item: a customer's message at minute n. */
+  const customerWrites = (id: string, n: number) =>
+    createRecorderService({
+      store: createRecorderStore(table, localPseudonymKey),
+      publisher: { publish: async () => undefined },
+      clock: () => at(n),
+      logger: silent,
+    }).recordEvent(messageEvent(customer, id, minute(n)));
+
+  const sweepAt = (n: number) =>
+    createAttentionSweeper({
+      table,
+      publishEvent: async (event) => void published.push(event),
+      targets: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
+      memory: createSweepMemory(),
+      logger: silent,
+    }).sweep(at(n));
+
+  const patch = (etag: string, body: unknown) =>
+    api({
+      method: 'PATCH',
+      path,
+      query: {},
+      headers: { 'if-match': etag, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      principal: 'arn:aws:iam::123456789012:user/agent-7',
+    } satisfies ApiRequest);
+
+  const stateChanges = () =>
+    published.filter(
+      (event): event is StateChanged => event.type === 'switchboard.conversation.state_changed',
+    );
+
+  const markersDueBy = async (n: number) =>
+    (
+      await attentionEntries(table, 'unannounced', minute(n), {
+        ascending: true,
+        pageSize: 100,
+        maxEntries: 100,
+      })
+    ).entries;
+
+  /** The agent's change as it must reach the stream: who, what, and the version it made. */
+  const agentChange = {
+    previousStatus: 'open',
+    changedBy: { kind: 'agent', id: 'arn:aws:iam::123456789012:user/agent-7' },
+    changes: ['assignee', 'priority'],
+    state: { assignee: 'agent-7', priority: 'urgent', version: 2 },
+  };
+
+  it('is announced by its retry after a customer message came in between: 412, and the change published once as it was made', async () => {
+    // Prepare: version 1; the PATCH is saved (version 2) but its publish fails
+    await customerWrites('m1', 1);
+    publishFails = true;
+    const failed = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    publishFails = false;
+    await customerWrites('m2', 11);
+    // Act
+    const retried = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    const afterRetry = stateChanges();
+    const sweep = await sweepAt(12);
+    // Assess
+    expect(failed.status).toBe(500);
+    expect(retried.status).toBe(412);
+    expect(retried.headers.etag).toBe('"3"');
+    expect(afterRetry).toHaveLength(1);
+    expect(afterRetry[0]?.data).toMatchObject(agentChange);
+    // Nothing left to the sweeper, which publishes nothing more and clears the marker
+    expect(sweep.changesAnnounced).toBe(0);
+    expect(stateChanges()).toHaveLength(1);
+    expect((await loadConversation(table, conversationId)).unannounced).toBeUndefined();
+    expect(await markersDueBy(60)).toEqual([]);
+  });
+
+  it('is announced by the attention sweeper once its marker is due when nobody retries, after another writer too, and only once', async () => {
+    // Prepare
+    await customerWrites('m1', 1);
+    publishFails = true;
+    const failed = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    publishFails = false;
+    await customerWrites('m2', 10.5);
+    // Act
+    const early = await sweepAt(10.5);
+    const due = await sweepAt(11);
+    const announced = stateChanges();
+    const later = await sweepAt(12);
+    // Assess
+    expect(failed.status).toBe(500);
+    expect(early.changesAnnounced).toBe(0);
+    expect(due.changesAnnounced).toBe(1);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]?.data).toMatchObject(agentChange);
+    expect(later.changesAnnounced).toBe(0);
+    expect(stateChanges()).toHaveLength(1);
+    const stored = await loadConversation(table, conversationId);
+    expect(stored.unannounced).toBeUndefined();
+    expect(stored.model?.state).toMatchObject({ assignee: 'agent-7', priority: 'urgent', version: 3 });
+    expect(await markersDueBy(60)).toEqual([]);
+  });
+
+  it('is announced first by the next PATCH, before its own change, each once', async () => {
+    // Prepare
+    await customerWrites('m1', 1);
+    publishFails = true;
+    await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    publishFails = false;
+    // Act
+    const next = await patch('"2"', { status: 'resolved' });
+    await sweepAt(20);
+    // Assess
+    expect(next.status).toBe(200);
+    expect(stateChanges().map((event) => [event.data.state.version, event.data.changes])).toEqual([
+      [2, ['assignee', 'priority']],
+      [3, ['status']],
+    ]);
+    expect(await markersDueBy(60)).toEqual([]);
+  });
+
+  it('leaves nothing to announce again when its publish succeeds: one event, no marker', async () => {
+    // Prepare
+    await customerWrites('m1', 1);
+    // Act
+    const done = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    const sweep = await sweepAt(20);
+    // Assess
+    expect(done.status).toBe(200);
+    expect(sweep.changesAnnounced).toBe(0);
+    expect(stateChanges()).toHaveLength(1);
+    expect(await markersDueBy(60)).toEqual([]);
+    expect((await loadConversation(table, conversationId)).unannounced).toBeUndefined();
+  });
+});
