@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
+import type { ExportPosition } from '#shared/store/erasure.ts';
 import type { IndexPosition } from '#shared/store/helpdesk-queries.ts';
 import { fail } from './http.ts';
 
@@ -66,6 +67,29 @@ export const decodeLedgerCursor = (cursor: string, queryHash: string): { at: str
   const parsed = LedgerCursorSchema.safeParse(json);
   if (!parsed.success || parsed.data.q !== queryHash) return invalidCursor();
   return { at: parsed.data.at, eventId: parsed.data.e };
+};
+
+/**
+ * An export's cursor: the stage and the hash of the last entry a page held, bound to the person.
+ * Only ever compared with the hashes of that person's own entries: no cursor reads anything else.
+ */
+const ExportCursorSchema = z.strictObject({
+  v: z.literal(1),
+  q: z.string().regex(/^[0-9a-f]{16}$/),
+  s: z.enum(['items', 'objects']),
+  a: z.string().regex(/^(?:[0-9a-f]{64})?$/),
+});
+
+export const encodeExportCursor = (queryHash: string, position: ExportPosition): string =>
+  Buffer.from(JSON.stringify({ v: 1, q: queryHash, s: position.stage, a: position.after })).toString(
+    'base64url',
+  );
+
+/** The export position a cursor names, or a 400 when it is not one of this person's export cursors. */
+export const decodeExportCursor = (cursor: string, queryHash: string): ExportPosition => {
+  const parsed = ExportCursorSchema.safeParse(cursorJson(cursor));
+  if (!parsed.success || parsed.data.q !== queryHash) return invalidCursor();
+  return { stage: parsed.data.s, after: parsed.data.a };
 };
 
 export const queryHashOf = (query: unknown): string =>

@@ -52,10 +52,19 @@ import { consentRegister, registerWrite, timeOrder, writeRegister } from '#share
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { decodeCursor, decodeLedgerCursor, encodeCursor, encodeLedgerCursor, queryHashOf } from './cursor.ts';
+import {
+  decodeCursor,
+  decodeExportCursor,
+  decodeLedgerCursor,
+  encodeCursor,
+  encodeExportCursor,
+  encodeLedgerCursor,
+  queryHashOf,
+} from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, type ProblemKind, parseOr400 } from './http.ts';
 import { createMediaHandlers } from './media.ts';
 import type { ApiHandlerName } from './operations.ts';
+import { countWithinBudget, pageBudget } from './page-budget.ts';
 import type {
   ConsentHistorySchema,
   ConsentRecordedSchema,
@@ -77,6 +86,7 @@ import {
   ContactMergeRequestSchema,
   ConversationIdSchema,
   ConversationPatchSchema,
+  ExportQuerySchema,
   IdempotencyKeyHeaderSchema,
   IfMatchSchema,
   type ListConversationsQuery,
@@ -263,12 +273,21 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         ...(at ? { from: at.position } : {}),
         ascending,
       });
-      const first = page.items[0];
-      const last = page.items.at(-1);
-      // In the Query's direction, more lies ahead when it stopped early, and the cursor goes on from
-      // where it stopped, past a page whose every item had expired (TTL deletes days late); the
-      // other way, when we came from a cursor, from the page's edge item.
-      const ahead = page.last;
+      // In the Query's order, as many as the answer's byte budget holds (stored messages reach 64 KB
+      // each): the page ends at the last of them, and its cursor goes on from there.
+      const inReadOrder = ascending ? page.items : [...page.items].reverse();
+      const held = inReadOrder.slice(
+        0,
+        countWithinBudget(inReadOrder.map(({ position: _position, ...item }) => item)),
+      );
+      const cut = held.length < inReadOrder.length ? held.at(-1) : undefined;
+      const items = ascending ? held : [...held].reverse();
+      const first = items[0];
+      const last = items.at(-1);
+      // In the Query's direction, more lies ahead when it stopped early (or the budget did), and the
+      // cursor goes on from where it stopped, past a page whose every item had expired (TTL deletes
+      // days late); the other way, when we came from a cursor, from the page's edge item.
+      const ahead = cut?.position ?? page.last;
       // A page empty after filtering turns back from the last entry the Query read (so the way back
       // passes every entry it skipped, the cursor's own included), or, having read none, its cursor.
       const nextPosition = ascending
@@ -280,7 +299,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const hasNext = ascending ? ahead !== undefined : at !== undefined;
       const hasPrevious = ascending ? at !== undefined : ahead !== undefined;
       return json(200, {
-        items: page.items.map(({ position: _position, ...item }) => item),
+        items: items.map(({ position: _position, ...item }) => item),
         ...(hasNext && nextPosition ? { nextCursor: encodeCursor(queryHash, 'after', nextPosition) } : {}),
         ...(hasPrevious && previousPosition
           ? { previousCursor: encodeCursor(queryHash, 'before', previousPosition) }
@@ -546,11 +565,22 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       } satisfies Body<typeof ConsentRecordedSchema>);
     },
 
-    exportContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
+    /** In pages within the byte budget, each found from the person's footprint again (./page-budget.ts). */
+    exportContact: async ({ params, request }: RouteInput): Promise<ApiResponse> => {
       const contactId = await personInPath(params);
-      const exported = await exportPerson(table, contactId, deps.listObjectsUnder);
+      const query = parseOr400(ExportQuerySchema, request.query, 'query');
+      const queryHash = queryHashOf({ export: contactId });
+      const after = query.cursor ? decodeExportCursor(query.cursor, queryHash) : undefined;
+      const exported = await exportPerson(table, contactId, deps.listObjectsUnder, {
+        ...(after ? { after } : {}),
+        fits: pageBudget().fits,
+      });
       if (!exported) return fail('notFound', 'no such contact');
-      return json(200, exported satisfies Body<typeof PersonExportSchema>);
+      const { next, ...page } = exported;
+      return json(200, {
+        ...page,
+        ...(next ? { nextCursor: encodeExportCursor(queryHash, next) } : {}),
+      } satisfies Body<typeof PersonExportSchema>);
     },
 
     /**
@@ -622,10 +652,15 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         after,
         limit: query.limit ?? CONSENT_PAGE_MAX,
       });
+      // The byte budget's rule too (the count alone keeps a page of the longest evidence near 3.6 MB).
+      const changes = page.changes.slice(0, countWithinBudget(page.changes));
+      const end = changes.at(-1);
+      const last =
+        changes.length < page.changes.length && end ? { at: end.at, eventId: end.eventId } : page.last;
       return json(200, {
         contactId,
-        changes: page.changes,
-        ...(page.last ? { nextCursor: encodeLedgerCursor(queryHash, page.last) } : {}),
+        changes,
+        ...(last ? { nextCursor: encodeLedgerCursor(queryHash, last) } : {}),
       } satisfies Body<typeof ConsentHistorySchema>);
     },
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ContactMergeDataSchema, MAX_COMMAND_BYTES } from '#shared/contract/index.ts';
 import { SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
 import type { ProblemKind } from './http.ts';
+import { PAGE_BUDGET_BYTES } from './page-budget.ts';
 import {
   CommandAcceptedSchema,
   ConsentHistorySchema,
@@ -24,6 +25,7 @@ import {
   ContactMergeRequestSchema,
   ConversationIdSchema,
   ConversationPatchSchema,
+  ExportQuerySchema,
   HubMessageIdSchema,
   IdempotencyKeyHeaderSchema,
   IfMatchSchema,
@@ -145,8 +147,7 @@ export const API_ROUTES = [
     access: 'read',
     maxBody: 0,
     summary: "Page a conversation's messages",
-    description:
-      'Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page.',
+    description: `Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page. A page can hold fewer than \`limit\` messages: it ends before the message that would take the answer past ${PAGE_BUDGET_BYTES / 1024 / 1024} MiB (each counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit; a stored message is at most 64 KB), and its cursor goes on from there.`,
     pathParams: ConversationPath,
     query: ListMessagesQuerySchema,
     success: { status: 200, description: 'A page of messages.', schema: MessagePageSchema },
@@ -317,7 +318,9 @@ export const API_ROUTES = [
     access: 'people',
     maxBody: 0,
     summary: 'Everything the hub holds about a person (right of access)',
+    description: `Every stored item of the person, then every payload object they name or their conversations own, in pages: a page ends before the entry that would take the answer past ${PAGE_BUDGET_BYTES / 1024 / 1024} MiB (each entry counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit); follow \`nextCursor\` (bound to the person) until it is absent. Each item and each object is on exactly one page.`,
     pathParams: ContactPath,
+    query: ExportQuerySchema,
     success: { status: 200, description: 'The export.', schema: PersonExportSchema },
     problems: ['notFound'],
   },

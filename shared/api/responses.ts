@@ -118,12 +118,21 @@ export const PersonExportSchema = z
   .object({
     contactId: ContactIdSchema,
     exportedAt: z.string(),
-    items: z
-      .array(z.object({ kind: z.string(), item: z.unknown() }))
-      .meta({ description: 'Every stored item of the person, by kind of the key catalogue, as stored.' }),
-    objects: z.array(z.string()).meta({ description: 'Payload-bucket keys the items name.' }),
+    items: z.array(z.object({ kind: z.string(), item: z.unknown() })).meta({
+      description:
+        'Every stored item of the person, by kind of the key catalogue, as stored: each once over the pages, in no meaningful order.',
+    }),
+    objects: z.array(z.string()).meta({
+      description:
+        'Payload-bucket keys the items name, and those their conversations own (claim checks, attachments, bodies): each once over the pages, after every item.',
+    }),
+    nextCursor: Cursor.optional(),
   })
-  .meta({ id: 'PersonExport', description: 'Everything the hub holds about a person (right of access).' });
+  .meta({
+    id: 'PersonExport',
+    description:
+      'Everything the hub holds about a person (right of access), in pages: follow `nextCursor` until it is absent.',
+  });
 
 const count = (description: string) => z.number().int().nonnegative().meta({ description });
 

@@ -70,8 +70,16 @@ export const ContactConversationsQuerySchema = ListConversationsQuerySchema.pick
   cursor: true,
 });
 
-/** A consent ledger's page: 500 entries of the longest evidence (1,000 characters, each escaped to 6 bytes of JSON at worst) stay near 3 MB, half of Lambda's 6 MB response limit. */
+/**
+ * A consent ledger's page: 500 entries of the longest evidence (1,000 characters, each escaped to 6
+ * bytes of JSON at worst, 7 inside Lambda's result) stay near 3.6 MB; the byte budget
+ * (./page-budget.ts) ends a page before Lambda's 6 MB limit whatever they hold.
+ */
 export const CONSENT_PAGE_MAX = 500;
+
+export const ExportQuerySchema = z.strictObject({
+  cursor: CursorParam.optional(),
+});
 
 export const ConsentHistoryQuerySchema = z.strictObject({
   limit: integerParam(CONSENT_PAGE_MAX)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
@@ -260,17 +261,43 @@ const exportable = (value: unknown, depth = 0): unknown => {
   return value;
 };
 
+/**
+ * Where a page of an export ended: its items come first, then its objects, each in the order of the
+ * SHA-256 of its key (stable however often the export is read; no key, so no identifier, in a cursor).
+ */
+export interface ExportPosition {
+  readonly stage: 'items' | 'objects';
+  /** The hash (hex) of the last item's or object's key the page held; '' for none yet. */
+  readonly after: string;
+}
+
 export interface PersonExport {
   readonly contactId: string;
   readonly exportedAt: string;
-  /** Every stored item, by kind of the key catalogue (shared/store/keys.ts). */
+  /** Stored items, by kind of the key catalogue (shared/store/keys.ts): every one, over the pages. */
   readonly items: { kind: string; item: unknown }[];
   /**
    * Payload-bucket objects the items name (raw e-mail, attachments, bodies) and, given
-   * `listObjectsUnder`, those their conversations own by key (claim checks): what erasure deletes.
+   * `listObjectsUnder`, those their conversations own by key (claim checks): what erasure deletes;
+   * every one, once, over the pages.
    */
   readonly objects: string[];
+  /** Where the next page starts; absent on the last. */
+  readonly next?: ExportPosition;
 }
+
+/** One page of an export: after a position, as many items and objects as `fits` takes in turn. */
+export interface ExportPage {
+  readonly after?: ExportPosition;
+  /** Whether one more entry (an item as exported, or an object's key) fits the page; the first always does. */
+  readonly fits?: (entry: unknown) => boolean;
+}
+
+/** What orders an export: the SHA-256 of an item's key or of an object's key. */
+const exportRefOf = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** Keys one BatchGetItem reads. */
+const EXPORT_READ_CHUNK = 100;
 
 /** The bucket prefixes the conversations among `keys` own (claim checks, attachments, bodies). */
 const ownedPrefixesOf = (keys: readonly ItemKey[]): string[] =>
@@ -278,28 +305,82 @@ const ownedPrefixesOf = (keys: readonly ItemKey[]): string[] =>
     kindOfKey(key) === 'conversation' ? conversationObjectPrefixes(conversationIdOfKey(key)) : [],
   );
 
+/**
+ * A person's export, or one page of it: the footprint is found again for each page (as erasure finds
+ * it), the items after the position are read a chunk at a time until the page is full, and once the
+ * items are done every item is read again for the objects they name (with those the conversations
+ * own), which follow in pages of their own order. An item written between two pages is on a later
+ * page if its key sorts after the position, else not; none is on two pages.
+ */
 export const exportPerson = async (
   context: TableContext,
   contactId: string,
   /** The payload objects under a prefix (S3 ListObjectsV2): each conversation's, as erasure lists them. */
   listObjectsUnder?: (prefix: string) => Promise<readonly string[]>,
+  page: ExportPage = {},
 ): Promise<PersonExport | undefined> => {
   const { keys } = await personFootprint(context, contactId);
   if (keys.length === 0) return undefined;
-  const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
-  const objects = new Set<string>();
-  for (const item of items) objectKeysIn(item, objects);
-  if (listObjectsUnder)
-    for (const prefix of ownedPrefixesOf(keys))
-      for (const owned of await listObjectsUnder(prefix)) objects.add(owned);
+  const fits = page.fits ?? (() => true);
+  const reading = { ...context, now: () => new Date(0) };
+  const after = page.after ?? { stage: 'items', after: '' };
+  const items: PersonExport['items'] = [];
+  let next: ExportPosition | undefined;
+  if (after.stage === 'items') {
+    const ordered = keys
+      .map((key) => ({ key, ref: exportRefOf(idOfKey(key)) }))
+      .filter(({ ref }) => ref > after.after)
+      .sort((a, b) => (a.ref < b.ref ? -1 : 1));
+    let last = after.after;
+    for (let start = 0; start < ordered.length && !next; start += EXPORT_READ_CHUNK) {
+      const chunk = ordered.slice(start, start + EXPORT_READ_CHUNK);
+      const read = await batchGetItems(
+        reading,
+        chunk.map(({ key }) => key),
+      );
+      const byRef = new Map(read.map((item) => [exportRefOf(idOfKey(keyOf(item))), item]));
+      for (const { key, ref } of chunk) {
+        const item = byRef.get(ref);
+        // Gone since the footprint was read (a message expired, an erasure): nothing to show.
+        if (!item) continue;
+        const entry = { kind: kindOfKey(key) ?? 'unknown', item: exportable(conversationItemAsText(item)) };
+        if (!fits(entry)) {
+          next = { stage: 'items', after: last };
+          break;
+        }
+        items.push(entry);
+        last = ref;
+      }
+    }
+  }
+  const objects: string[] = [];
+  if (!next) {
+    const named = new Set<string>();
+    for (const item of await batchGetItems(reading, keys)) objectKeysIn(item, named);
+    if (listObjectsUnder)
+      for (const prefix of ownedPrefixesOf(keys))
+        for (const owned of await listObjectsUnder(prefix)) named.add(owned);
+    const from = after.stage === 'objects' ? after.after : '';
+    const ordered = [...named]
+      .map((key) => ({ key, ref: exportRefOf(key) }))
+      .filter(({ ref }) => ref > from)
+      .sort((a, b) => (a.ref < b.ref ? -1 : 1));
+    let last = from;
+    for (const { key, ref } of ordered) {
+      if (!fits(key)) {
+        next = { stage: 'objects', after: last };
+        break;
+      }
+      objects.push(key);
+      last = ref;
+    }
+  }
   return {
     contactId,
     exportedAt: context.now().toISOString(),
-    items: items.map((item) => ({
-      kind: kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) ?? 'unknown',
-      item: exportable(conversationItemAsText(item)),
-    })),
-    objects: [...objects].sort(),
+    items,
+    objects,
+    ...(next ? { next } : {}),
   };
 };
 

@@ -50,7 +50,7 @@ export interface paths {
         };
         /**
          * Page a conversation's messages
-         * @description Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page.
+         * @description Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page. A page can hold fewer than `limit` messages: it ends before the message that would take the answer past 4 MiB (each counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit; a stored message is at most 64 KB), and its cursor goes on from there.
          */
         get: operations["listMessages"];
         put?: never;
@@ -231,7 +231,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything the hub holds about a person (right of access) */
+        /**
+         * Everything the hub holds about a person (right of access)
+         * @description Every stored item of the person, then every payload object they name or their conversations own, in pages: a page ends before the entry that would take the answer past 4 MiB (each entry counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit); follow `nextCursor` (bound to the person) until it is absent. Each item and each object is on exactly one page.
+         */
         get: operations["exportContact"];
         put?: never;
         post?: never;
@@ -1036,17 +1039,19 @@ export interface components {
             unmergedAt?: string;
             conversationIds: string[];
         };
-        /** @description Everything the hub holds about a person (right of access). */
+        /** @description Everything the hub holds about a person (right of access), in pages: follow `nextCursor` until it is absent. */
         PersonExport: {
             contactId: components["schemas"]["ContactId"];
             exportedAt: string;
-            /** @description Every stored item of the person, by kind of the key catalogue, as stored. */
+            /** @description Every stored item of the person, by kind of the key catalogue, as stored: each once over the pages, in no meaningful order. */
             items: {
                 kind: string;
                 item: unknown;
             }[];
-            /** @description Payload-bucket keys the items name. */
+            /** @description Payload-bucket keys the items name, and those their conversations own (claim checks, attachments, bodies): each once over the pages, after every item. */
             objects: string[];
+            /** @description Opaque; pass it back as `cursor` for the next page. */
+            nextCursor?: string;
         };
         OpenApiDocument: {
             [key: string]: unknown;
@@ -2182,7 +2187,9 @@ export interface operations {
     };
     exportContact: {
         parameters: {
-            query?: never;
+            query?: {
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description The hub's id of a person across channels. */
