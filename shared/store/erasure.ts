@@ -438,11 +438,21 @@ export interface ErasureReport {
 }
 
 /**
- * The messages' partitions (records, states, sends, attachments' claims, uploads), the conversations'
- * send reservations, the consent ledger and the e-mails the hub could not read (each names its raw
- * object, deleted before any item goes).
+ * What the messages' records and sends lead to (states, attachments' claims, uploads, and the
+ * states kept under the provider messages' ids), the conversations' send reservations, the consent
+ * ledger and the e-mails the hub could not read (each names its raw object, deleted before any item
+ * goes).
  */
 const MESSAGE_ORDER = 0;
+/**
+ * The messages' records (gsi2) and sends (gsi3): what a message's partition, and the states under
+ * its provider messages' ids, are found from (conversationFootprint). A record's tombstone has no
+ * index entry, so they go in batches after everything they lead to: an erasure that stops between
+ * batches (a timeout, a batch left unprocessed) leaves nothing a retry cannot find.
+ */
+const MESSAGE_ROOT_ORDER = 1;
+/** The conversations, and what has no order of its own: found from the person's partition. */
+const CONVERSATION_ORDER = 2;
 /**
  * The unreadable e-mails' tombstones, in batches of their own before any item goes: within one
  * BatchWriteItem DynamoDB applies the requests in no stated order and may leave any unprocessed, so
@@ -451,13 +461,17 @@ const MESSAGE_ORDER = 0;
  */
 const TOMBSTONE_FIRST_ORDER = -1;
 /** What an erasure is found from again starts here: it is told before these go. */
-const CONTACT_ORDER = 3;
+const CONTACT_ORDER = 4;
 
-/** Deletion order: what the footprint is found from goes last, so a crashed erasure can run again. */
+/**
+ * Deletion order, by batches: whatever an item is found from goes in a later batch than the item
+ * (within one BatchWriteItem DynamoDB applies the requests in no stated order), so a crashed
+ * erasure can run again and find what is left.
+ */
 const ERASE_ORDER: Readonly<Record<string, number>> = {
-  message: MESSAGE_ORDER,
+  message: MESSAGE_ROOT_ORDER,
   messageState: MESSAGE_ORDER,
-  send: MESSAGE_ORDER,
+  send: MESSAGE_ROOT_ORDER,
   mediaFetch: MESSAGE_ORDER,
   whatsappUpload: MESSAGE_ORDER,
   consentChange: MESSAGE_ORDER,
@@ -465,11 +479,11 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
   // Found from the conversation, so gone before it.
   sendReservation: MESSAGE_ORDER,
   pendingAnnouncement: MESSAGE_ORDER,
-  conversation: 1,
-  identity: 2,
+  conversation: CONVERSATION_ORDER,
+  identity: 3,
   contact: CONTACT_ORDER,
-  personMerge: 4,
-  pendingRedaction: 4,
+  personMerge: 5,
+  pendingRedaction: 5,
 };
 
 /**
@@ -554,7 +568,7 @@ export const erasePerson = async (
     // A redaction still pending was written again above: it stays.
     if (rewritten.has(idOfKey(key))) continue;
     const kind = kindOfKey(key);
-    const order = ERASE_ORDER[kind ?? ''] ?? 1;
+    const order = ERASE_ORDER[kind ?? ''] ?? CONVERSATION_ORDER;
     const requests = byOrder.get(order) ?? [];
     byOrder.set(order, requests);
     if (kind === 'unreadableEmail') {
@@ -576,7 +590,9 @@ export const erasePerson = async (
     // would otherwise create one, with the edited text, that nothing reaches any more.
     const state = messageStateKey(hubMessageIdOfKey(key));
     if (kind === 'message' && !present.has(idOfKey(state))) {
-      requests.push(tombstone(state));
+      const leaves = byOrder.get(MESSAGE_ORDER) ?? [];
+      byOrder.set(MESSAGE_ORDER, leaves);
+      leaves.push(tombstone(state));
       tombstones++;
     }
   }
@@ -595,7 +611,7 @@ export const erasePerson = async (
   });
   let announced = alreadyErased || !deps.announce;
   for (const order of [...byOrder.keys()].sort((a, b) => a - b)) {
-    if (ownedObjects === undefined && order > MESSAGE_ORDER) ownedObjects = await deleteOwnedObjects();
+    if (ownedObjects === undefined && order > MESSAGE_ROOT_ORDER) ownedObjects = await deleteOwnedObjects();
     if (!announced && order >= CONTACT_ORDER) {
       await deps.announce?.(reportOf());
       announced = true;
