@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
@@ -21,12 +21,16 @@ import {
   contactKeyOfItem,
   contactsConversationsPartition,
   conversationIdOfKey,
+  conversationKey,
   discardedIdOfMergeKey,
+  erasedConversationKey,
+  erasedConversationsPartition,
   hubMessageIdOfKey,
   type ItemKey,
   kindOfKey,
   messageStateKey,
   PERSON_UNMERGED_PREFIX,
+  type PseudonymKey,
   unreadableEmailTombstoneOf,
 } from './keys.ts';
 import {
@@ -199,6 +203,61 @@ const personFootprint = async (
   const unmerged = await unmergeRecordKey(context, contactId);
   if (unmerged) add(unmerged);
   return { contactKeys: [...contactKeys], keys: [...keys.values()], elsewhere };
+};
+
+/** The AES-256-GCM key an erased conversation's id is sealed under: derived from the pseudonym key. */
+const sealingKeyOf = (pseudonymKey: PseudonymKey): Buffer =>
+  createHmac('sha256', pseudonymKey).update('erased-conversation-seal', 'utf8').digest();
+
+const seal = (pseudonymKey: PseudonymKey, text: string): string => {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealingKeyOf(pseudonymKey), iv);
+  const sealed = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64');
+};
+
+/** The sealed text, or undefined when it does not open under this key. */
+const unseal = (pseudonymKey: PseudonymKey, value: unknown): string | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const bytes = Buffer.from(value, 'base64');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', sealingKeyOf(pseudonymKey), bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * What was recorded in a person's conversations after an earlier erasure of theirs deleted them:
+ * that erasure left a pointer per conversation (under keyed hashes, the id sealed), and a message
+ * the recorder was recording then (its conversation saved before the conversation's delete, its
+ * record written after) is found from it. The conversation item itself is not among the keys (a
+ * new one, started afresh, is found from the person's partition if it is theirs).
+ */
+const erasedConversationsFootprint = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  contactId: string,
+): Promise<{ keys: ItemKey[]; conversations: ItemKey[] }> => {
+  const keys: ItemKey[] = [];
+  const conversations: ItemKey[] = [];
+  for (const pointer of await queryAll(context, {
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': erasedConversationsPartition(pseudonymKey, contactId) },
+  })) {
+    const conversationId = unseal(pseudonymKey, pointer.sealed);
+    if (conversationId === undefined) continue;
+    const own = conversationKey(conversationId);
+    const found = (await conversationFootprint(context, conversationId)).filter(
+      (key) => idOfKey(key) !== idOfKey(own),
+    );
+    if (found.length === 0) continue;
+    keys.push(...found);
+    conversations.push(own);
+  }
+  return { keys, conversations };
 };
 
 const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
@@ -498,13 +557,16 @@ export const erasePerson = async (
   contactId: string,
 ): Promise<ErasureReport | undefined> => {
   const context = deps.table;
-  const { contactKeys, keys, elsewhere } = await personFootprint(context, contactId);
+  const { contactKeys, keys: reached, elsewhere } = await personFootprint(context, contactId);
   // Another person's contact listed here goes to them: it stays, and no longer names this person.
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
-  if (keys.length === 0) return undefined;
-  // Before anything is redacted or deleted: without the key, nothing could be kept.
+  // Before anything is redacted or deleted: without the key, nothing could be kept (nor found of
+  // what an earlier call erased the conversations of).
   const pseudonymKey = await deps.pseudonymKey();
+  const late = await erasedConversationsFootprint(context, pseudonymKey, contactId);
+  const keys = [...new Map([...reached, ...late.keys].map((key) => [idOfKey(key), key])).values()];
+  if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
   const redactions = await deps.redactAtProviders?.(items);
@@ -536,7 +598,8 @@ export const erasePerson = async (
   const deleteOwnedObjects = async (): Promise<number> => {
     let deleted = 0;
     if (deps.deleteObjectsUnder)
-      for (const prefix of ownedPrefixesOf(keys)) deleted += await deps.deleteObjectsUnder(prefix);
+      for (const prefix of new Set(ownedPrefixesOf([...keys, ...late.conversations])))
+        deleted += await deps.deleteObjectsUnder(prefix);
     return deleted;
   };
   // What a provider still holds is written first, under the person, for the next call to retry:
@@ -578,6 +641,22 @@ export const erasePerson = async (
       byOrder.set(TOMBSTONE_FIRST_ORDER, first);
       first.push(tombstone(unreadableEmailTombstoneOf(key)));
       tombstones++;
+    }
+    if (kind === 'conversation') {
+      // Written before the conversation's delete is sent: the next call of this erasure finds from it
+      // a message recorded in the conversation meanwhile.
+      const first = byOrder.get(TOMBSTONE_FIRST_ORDER) ?? [];
+      byOrder.set(TOMBSTONE_FIRST_ORDER, first);
+      const conversationId = conversationIdOfKey(key);
+      first.push({
+        PutRequest: {
+          Item: marshall({
+            ...erasedConversationKey(pseudonymKey, contactId, conversationId),
+            sealed: seal(pseudonymKey, conversationId),
+            expiresAt,
+          }),
+        },
+      });
     }
     if (kind !== 'message' && kind !== 'messageState') {
       requests.push({ DeleteRequest: { Key: marshall(key) } });

@@ -253,6 +253,16 @@ export const ITEM_KINDS = {
     description:
       'the same, kept before the pseudonym key (unkeyed: a guessed number can be checked against it): read beside `suppression`, moved to it when found, the rest by `npm run rekey-opt-outs`',
   },
+  erasedConversation: {
+    pk: 'ERASED#<HMAC-SHA256, under the pseudonym key, of the contactId>',
+    sk: 'CONV#<HMAC-SHA256, under the pseudonym key, of the conversationId>',
+    indexes: [],
+    personalData: false,
+    reach: 'none',
+    expires: true,
+    description:
+      'a conversation of an erased person, for the next erasure call of that person (shared/store/erasure.ts): its id sealed (AES-256-GCM under a key derived from the pseudonym key), so that call finds a message the recorder wrote in it while the erasure ran; no identifier readable without the key; expires with the message tombstones',
+  },
   pseudonymKeyCheck: {
     pk: 'KEYCHECK#pseudonym-key',
     sk: 'KEYCHECK',
@@ -325,6 +335,8 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
     case SUPPRESSION_PARTITION_PREFIX:
       if (key.sk !== 'SUPPRESS') return undefined;
       return key.pk.startsWith(KEYED_SUPPRESSION_PREFIX) ? 'suppression' : 'legacySuppression';
+    case ERASED_CONVERSATION_PREFIX:
+      return key.sk.startsWith('CONV#') ? 'erasedConversation' : undefined;
     case 'KEYCHECK#':
       return key.pk === PSEUDONYM_KEY_CHECK_KEY.pk && key.sk === PSEUDONYM_KEY_CHECK_KEY.sk
         ? 'pseudonymKeyCheck'
@@ -701,6 +713,26 @@ export const suppressionKeyOfLegacy = (pseudonymKey: PseudonymKey, legacy: ItemK
 /** Where an erased contact's opt-outs are kept: a keyed hash of its key (no identifier stored). */
 export const suppressionKey = (pseudonymKey: PseudonymKey, contactKey: string): ItemKey =>
   suppressionKeyOfLegacy(pseudonymKey, legacySuppressionKey(contactKey));
+
+/** Every erased conversation's pointer's partition key starts with this. */
+const ERASED_CONVERSATION_PREFIX = 'ERASED#';
+
+const keyedHash = (pseudonymKey: PseudonymKey, purpose: string, value: string): string =>
+  createHmac('sha256', pseudonymKey).update(`${purpose}\u0000${value}`, 'utf8').digest('hex');
+
+/** The partition of an erased person's conversations' pointers: a keyed hash of the contactId. */
+export const erasedConversationsPartition = (pseudonymKey: PseudonymKey, contactId: string): string =>
+  `${ERASED_CONVERSATION_PREFIX}${keyedHash(pseudonymKey, 'erased-person', contactId)}`;
+
+/** Where an erased person's conversation is pointed at (its id sealed in the item, not in the key). */
+export const erasedConversationKey = (
+  pseudonymKey: PseudonymKey,
+  contactId: string,
+  conversationId: string,
+): ItemKey => ({
+  pk: erasedConversationsPartition(pseudonymKey, contactId),
+  sk: `CONV#${keyedHash(pseudonymKey, 'erased-conversation', conversationId)}`,
+});
 
 /**
  * The one item that says which pseudonym key the kept opt-outs are filed under: an HMAC of a fixed

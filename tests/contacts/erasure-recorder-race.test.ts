@@ -1,0 +1,118 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import {
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { AfterStep } from '#shared/recorder/steps.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '#tests/recorder/factories.ts';
+
+/*
+ * Erasure is not a lock: a message the recorder records while an erasure runs can land after it.
+ * Calling the erasure again finds it, even when the recorder saved the conversation after the
+ * erasure read the conversation's messages and wrote the message after the erasure was done.
+ */
+const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure-race' };
+
+describe('a message recorded while its person is erased', () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  let duringStep: AfterStep | undefined;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date(),
+    };
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  const recorder = () =>
+    createRecorderService({
+      store: createRecorderStore(context, localPseudonymKey),
+      publisher: { publish: async () => undefined },
+      clock: () => new Date(),
+      logger: createLogger({ level: 'error', write: () => {} }),
+      afterStep: async (step, event) => duringStep?.(step, event),
+    });
+  const erase = (contactId: string) =>
+    erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      contactId,
+    );
+  const tableText = async () =>
+    JSON.stringify(
+      ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? []).map(
+        (raw) => unmarshall(raw),
+      ),
+      (_key, value) => (value instanceof Set ? [...value] : value),
+    );
+
+  const customer = (phone: string) => {
+    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+    const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
+    const message = (wamid: string, n: number, text: string): HubEvent =>
+      buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
+        channel: 'whatsapp',
+        provider: 'meta',
+        endpoint,
+        contact: { identities },
+        conversationId,
+        hubMessageId: hubMessageIdFor('whatsapp', wamid),
+        direction: 'inbound',
+        providerMessageId: wamid,
+        providerTimestamp: minute(n),
+        receivedAt: minute(n),
+        parts: [{ type: 'text', text }],
+      });
+    return {
+      identities,
+      conversationId,
+      message,
+      person: contactIdFor('whatsapp', { identities }, conversationId),
+    };
+  };
+
+  it('finds, on the next call, a message whose conversation was saved before the erasure and the record written after', async () => {
+    // Prepare
+    const { message, person, conversationId } = customer('306912340520');
+    await recorder().recordEvent(message('wamid.race-1', 1, 'canary-race-first'));
+    let first: Awaited<ReturnType<typeof erase>>;
+    duringStep = async (step) => {
+      if (step !== 'save-conversation') return;
+      duringStep = undefined;
+      first = await erase(person);
+    };
+    // Act: the erasure runs whole between the recorder's conversation save and its message write
+    await recorder().recordEvent(message('wamid.race-2', 2, 'canary-race-second'));
+    const afterFirst = await tableText();
+    const second = await erase(person);
+    const third = await erase(person);
+    // Assess: the late message was there; the second call erased it; the third found nothing
+    expect(first).toBeDefined();
+    expect(afterFirst).toContain('canary-race-second');
+    expect(second).toBeDefined();
+    expect(await tableText()).not.toContain('canary-race');
+    expect(third).toBeUndefined();
+    // What is left to find such a message from names nobody
+    const left = await tableText();
+    for (const identifier of ['306912340520', conversationId, person]) expect(left).not.toContain(identifier);
+  });
+});
