@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { contactConversationId, conversationIdFor } from '#shared/contract/ids.ts';
+import { contactConversationId, conversationIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import {
   type Channel,
   type ChannelIdentity,
@@ -32,11 +32,13 @@ import {
   messageKey,
   messageStateKey,
   PERSON_CONVERSATION_PREFIX,
+  sendKey,
 } from './keys.ts';
 import { newestFirst } from './ledger-order.ts';
 import { liveStateIdsOf } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { CONTACT_REGISTERS, ConsentValueSchema, type ContactConsent, readRegisters } from './registers.ts';
+import { storedSendOf } from './sends.ts';
 import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
@@ -419,7 +421,7 @@ export const conversationFootprint = async (
       ExpressionAttributeValues: { ':pk': String(message.pk) },
     });
     keys.push(...partition.map(keyOf));
-    for (const id of sentMessageStateIds(message)) {
+    for (const id of new Set(partition.flatMap(sentMessageStateIds))) {
       const state = await queryAll(context, {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': messageStateKey(id).pk },
@@ -456,8 +458,20 @@ export const contactFootprint = async (context: TableContext, contactKey: string
  * to it and their times are written under the ids its provider messages give (message-live.ts):
  * the partitions of those ids, and their state items whether or not one is written yet (erasure
  * leaves a tombstone in each, so a late status or reaction is refused rather than recorded afresh).
+ * A send's bookkeeping names them too (the ids the provider accepted, and those the recorder linked
+ * to it): a send that failed after a part went out is never a message record, but that part's
+ * statuses and reactions are written all the same.
  */
 const sentMessageStateIds = (item: Record<string, unknown>): string[] => {
+  if (item.sk === sendKey('').sk) {
+    const send = storedSendOf(item);
+    if (!send?.plan) return [];
+    const { channel } = send.plan;
+    const own = hubMessageIdOfKey(keyOf(item));
+    return [...send.providerIds, ...Object.values(send.links)]
+      .map((id) => hubMessageIdFor(channel, id))
+      .filter((id) => id !== own);
+  }
   if (item.sk !== messageKey('').sk) return [];
   const stored = storedMessageOf(item);
   if (!stored) return [];

@@ -1,0 +1,137 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import {
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
+import { createSendStore } from '#shared/store/sends.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '#tests/recorder/factories.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+
+/*
+ * A send that failed after its first part was delivered is never a message record, but that
+ * part's statuses and the customer's reactions to it are kept under its provider message's id:
+ * erasure finds them from the send's bookkeeping and leaves a bare tombstone there.
+ */
+const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-failed-send-erasure' };
+
+describe("erasure of a failed send's delivered parts", () => {
+  let emulators: RunningEmulators;
+  let context: TableContext;
+  let recorder: RecorderService;
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    context = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => new Date(),
+    };
+    recorder = quietRecorder(context);
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  it('tombstones the state of each part the provider accepted, and refuses a late reaction to it', async () => {
+    // Prepare: the customer writes; a two-part send fails after part 1 went out; part 1 is
+    // reported failed with the provider's error text, and the customer reacts to it
+    const phone = '306912340620';
+    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+    const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
+    const shared = {
+      channel: 'whatsapp' as const,
+      provider: 'meta' as const,
+      endpoint,
+      contact: { identities },
+      conversationId,
+    };
+    const at = (n: number) => ({ ...shared, providerTimestamp: minute(n), receivedAt: minute(n) });
+    const part = 'wamid.failed-send-part-1';
+    await recorder.recordEvent(
+      buildEvent(
+        'switchboard.message.received',
+        eventIdFor('whatsapp', 'message', 'wamid.failed-send-asks'),
+        {
+          ...at(1),
+          hubMessageId: hubMessageIdFor('whatsapp', 'wamid.failed-send-asks'),
+          direction: 'inbound',
+          providerMessageId: 'wamid.failed-send-asks',
+          parts: [{ type: 'text', text: 'canary-failed-send-asks' }],
+        },
+      ),
+    );
+    await createSendStore(context).claim({
+      hubMessageId: 'msg_failed_send_erasure',
+      conversationId,
+      commandId: 'cmd-failed-send-erasure',
+      commandHash: 'h',
+      state: 'failed',
+      acceptedAt: minute(2),
+      messageCount: 2,
+      next: 1,
+      providerIds: [part],
+      links: {},
+      plan: {
+        channel: 'whatsapp',
+        provider: 'meta',
+        endpoint,
+        recipient: identities[0],
+        withinWindow: true,
+        humanAgentTag: false,
+      },
+    });
+    const reaction = (n: number, emoji: string) =>
+      buildEvent(
+        'switchboard.message.reaction_changed',
+        eventIdFor('whatsapp', 'reaction', part, minute(n)),
+        {
+          ...at(n),
+          action: 'added' as const,
+          emoji,
+          targetProviderMessageId: part,
+          actor: 'customer' as const,
+        },
+      );
+    await recorder.recordEvent(
+      buildEvent('switchboard.message.status_updated', eventIdFor('whatsapp', 'status', part, 'failed'), {
+        ...at(3),
+        status: 'failed',
+        providerStatus: 'failed',
+        providerMessageIds: [part],
+        errors: [{ code: '131026', title: 'canary-failed-send-error' }],
+      }),
+    );
+    await recorder.recordEvent(reaction(4, '🙏'));
+    const state = `MSG#${hubMessageIdFor('whatsapp', part)}`;
+    const stateItems = async () =>
+      ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? [])
+        .map((raw) => unmarshall(raw))
+        .filter((item) => item.pk === state);
+    const before = await stateItems();
+    // Act
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      contactIdFor('whatsapp', { identities }, conversationId),
+    );
+    const afterErasure = await stateItems();
+    await recorder.recordEvent(reaction(20, '👍'));
+    const afterLate = await stateItems();
+    // Assess: the part's state held the error and the reaction; then only a bare tombstone
+    expect(JSON.stringify(before)).toContain('canary-failed-send-error');
+    for (const items of [afterErasure, afterLate]) {
+      expect(items).toHaveLength(1);
+      expect(Object.keys(items[0] ?? {}).sort()).toEqual(['erased', 'expiresAt', 'pk', 'sk']);
+    }
+  });
+});
