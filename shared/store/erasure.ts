@@ -78,6 +78,20 @@ const withoutLegacyHelpRegisters = (
   return resolved;
 };
 
+/**
+ * The ids of the events in a contact's consent ledger among `items`: kept with its opt-outs, so a
+ * provider's retry of one after the erasure is not recorded again (one stale on arrival moved no
+ * register, so the registers' applied ids do not name it).
+ */
+const ledgerEventIdsOf = (items: readonly Record<string, unknown>[], contactKey: string): string[] =>
+  items.flatMap((item) =>
+    item.pk === contactItemKey(contactKey).pk &&
+    kindOfKey(keyOf(item)) === 'consentChange' &&
+    typeof item.eventId === 'string'
+      ? [item.eventId]
+      : [],
+  );
+
 /*
  * Right of access and right to erasure, for one person (`contactId`): everything the hub holds
  * about them is found from their conversations (gsi3) and, through each channel contact of those
@@ -584,7 +598,12 @@ export const erasePerson = async (
       pseudonymKey,
       contactKey,
       keptRead.kept(contactKey),
-      (kept) => erasureKeeps(withoutLegacyHelpRegisters(contactKey, contact, items), kept),
+      (kept) =>
+        erasureKeeps(
+          withoutLegacyHelpRegisters(contactKey, contact, items),
+          kept,
+          ledgerEventIdsOf(items, contactKey),
+        ),
     );
     if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;
   }

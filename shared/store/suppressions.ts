@@ -16,7 +16,7 @@ import {
   suppressionKey,
   suppressionKeyOfLegacy,
 } from './keys.ts';
-import { CONTACT_REGISTERS, HELP_REGISTERS, StoredRegisterSchema } from './registers.ts';
+import { appliedIdOf, CONTACT_REGISTERS, HELP_REGISTERS, StoredRegisterSchema } from './registers.ts';
 import { batchGetItems, getItem, type TableContext, type TableKey, track } from './table.ts';
 
 /*
@@ -148,11 +148,14 @@ export const keptSuppressionOf = (
  * What an erasure keeps of a contact item (`contact`, if it is still there) over what earlier
  * erasures kept (`kept`): per scope the later of the two if it is an opt-out (a STOP kept still
  * holds unless a later START says otherwise), and the hashed ids of the consent events applied to
- * either (a late retry of one is not recorded again). Undefined when there is nothing to keep.
+ * either and of those in the contact's ledger (`ledgerEventIds`: an event stale on arrival is
+ * entered there but moves no register), so a late retry of one is not recorded again. Undefined
+ * when there is nothing to keep.
  */
 export const erasureKeeps = (
   contact: Item | undefined,
   { item: kept }: KeptSuppression,
+  ledgerEventIds: readonly string[] = [],
 ): Item | undefined => {
   const optOuts = Object.fromEntries(
     Object.keys(CONTACT_REGISTERS).flatMap((name) => {
@@ -167,6 +170,7 @@ export const erasureKeeps = (
       return ids instanceof Set ? [...ids].map(String) : [];
     }),
     ...appliedOf(kept),
+    ...ledgerEventIds.map(appliedIdOf),
   ]);
   if (Object.keys(optOuts).length === 0 && applied.size === 0) return undefined;
   return { ...optOuts, ...(applied.size > 0 ? { applied } : {}) };

@@ -288,6 +288,24 @@ describe('export and erasure of one person across channels', () => {
     expect(consent.smsConsent?.consent).not.toBe('opted_out');
   });
 
+  it('keeps the ids of consent events that moved no register: a retry of one stale on arrival brings nothing back', async () => {
+    // Prepare: a STOP, then a START dated before it (stale on arrival: in the ledger, no register moved)
+    const phone = '306912340779';
+    const person = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
+    await recorder.recordEvent(smsStop(minute(5), phone));
+    await recorder.recordEvent(smsStop(minute(3), phone, 'START'));
+    const before = await tableText();
+    await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      person,
+    );
+    // Act: Twilio retries the stale START late
+    await recorder.recordEvent(smsStop(minute(3), phone, 'START'));
+    // Assess: it was entered in the ledger; after the erasure, its retry is recorded nowhere
+    expect(before.match(/CONSENT#/g)?.length).toBe(2);
+    expect(await tableText()).not.toContain(phone);
+  });
+
   /** A WhatsApp customer `phone` with one recorded message saying `text`; their person id. */
   const customerWith = async (phone: string, wamid: string, text: string) => {
     await recorder.recordEvent(whatsappMessage(wamid, minute(10), text, 'inbound', phone));
