@@ -100,6 +100,11 @@ export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
    * `orderIsValue`): a delivery watermark at or behind the read one tells nothing new.
    */
   readonly staleAtOrBehind?: string;
+  /**
+   * Written only on an item that exists (with `orderIsValue`): a Messenger watermark on a
+   * conversation that is gone (erased) would otherwise create an item nothing reaches or expires.
+   */
+  readonly existingOnly?: true;
   /** Never set: carries the value's type. */
   readonly schema?: S;
 }
@@ -145,6 +150,7 @@ export const watermarkRegister = (
   key: conversationKey(conversationId),
   attribute: `${status}Watermark`,
   orderIsValue: true,
+  existingOnly: true,
   // Read implies delivered: a delivery up to a time already read is stale (Meta may send it late).
   ...(status === 'delivered' ? { staleAtOrBehind: 'readWatermark' } : {}),
 });
@@ -194,12 +200,17 @@ const VALUE_ORDER_ALTERNATIVES = [
   'attribute_not_exists(#register)',
   '#register.#order < :order',
 ].map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`);
-const VALUE_ORDER_RULE = VALUE_ORDER_ALTERNATIVES.join(' OR ');
 /** The same, while the register named by `staleAtOrBehind` is absent or behind (spelled out, as above). */
-const GUARDED_VALUE_ORDER_RULE = VALUE_ORDER_ALTERNATIVES.flatMap((alternative) => [
+const GUARDED_VALUE_ORDER_ALTERNATIVES = VALUE_ORDER_ALTERNATIVES.flatMap((alternative) => [
   `attribute_not_exists(#guard) AND ${alternative}`,
   `#guard.#order < :order AND ${alternative}`,
-]).join(' OR ');
+]);
+/** A value-ordered rule, on an item that exists when the target says so (`existingOnly`). */
+const valueOrderRule = (alternatives: readonly string[], existingOnly: boolean): string =>
+  (existingOnly
+    ? alternatives.map((alternative) => `attribute_exists(pk) AND ${alternative}`)
+    : alternatives
+  ).join(' OR ');
 
 /**
  * How a write treats the set of events that moved its register: kept and checked, or, for a
@@ -221,11 +232,17 @@ const appliedRule = (
       names: {},
       values: { ':applied': new Set([appliedIdOf(eventId)]), ':appliedId': appliedIdOf(eventId) },
     };
+  const existingOnly = target.existingOnly === true;
   if (target.staleAtOrBehind === undefined)
-    return { update: 'REMOVE #applied', condition: VALUE_ORDER_RULE, names: {}, values: {} };
+    return {
+      update: 'REMOVE #applied',
+      condition: valueOrderRule(VALUE_ORDER_ALTERNATIVES, existingOnly),
+      names: {},
+      values: {},
+    };
   return {
     update: 'REMOVE #applied',
-    condition: GUARDED_VALUE_ORDER_RULE,
+    condition: valueOrderRule(GUARDED_VALUE_ORDER_ALTERNATIVES, existingOnly),
     names: { '#guard': target.staleAtOrBehind },
     values: {},
   };
