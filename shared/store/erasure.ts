@@ -116,6 +116,17 @@ const idOfKey = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
 /** People merged into one another (A into B into C…): bound of the merge tree an erasure walks. */
 const MAX_MERGED_PEOPLE = 64;
 
+/**
+ * A person with more people merged into them than an erasure or export walks: refused whole (the
+ * API answers 500, its log naming this error) rather than answered for part of them.
+ */
+class MergedPeopleLimitError extends Error {
+  override readonly name = 'MergedPeopleLimitError';
+  constructor() {
+    super(`more than ${MAX_MERGED_PEOPLE} people merged into one another: not walked`);
+  }
+}
+
 /** A channel contact listed under a person it no longer is: `owner` is whom it resolves to now. */
 interface ListedElsewhere {
   readonly contactKey: string;
@@ -172,6 +183,8 @@ const personFootprint = async (
       else if (!people.includes(discardedIdOfMergeKey(key))) people.push(discardedIdOfMergeKey(key));
     }
   }
+  // Nothing is deleted, nor exported, of a merge tree walked only in part.
+  if (people.length > MAX_MERGED_PEOPLE) throw new MergedPeopleLimitError();
   const conversations: ConversationState[] = [];
   for (const item of await batchGetItems(context, conversationKeys)) {
     const view = conversationViewOf(item);
