@@ -100,6 +100,7 @@ const LAMBDA_LIKE_ENVIRONMENT = {
   SWITCHBOARD_HELPDESK_QUEUE_URL:
     'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
   SWITCHBOARD_OUTBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox.fifo',
+  SWITCHBOARD_INGEST_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-ingest-dlq.fifo',
   SWITCHBOARD_OUTBOX_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox-dlq.fifo',
   SWITCHBOARD_MEDIA_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-media.fifo',
   SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',

@@ -171,6 +171,7 @@ export const runPipeline = async (
     payloads: { s3: clients.s3, bucket: resources.bucketName },
     tableName: resources.tableName,
     helpdeskQueueUrl: resources.helpdeskQueueUrl,
+    ingestDlqUrl: resources.ingestDlqUrl,
     ...(options.mediaQueueUrl ? { mediaQueueUrl: options.mediaQueueUrl } : {}),
     pseudonymKey: localPseudonymKey,
     logger: silent,

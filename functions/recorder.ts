@@ -15,6 +15,7 @@ import { createRecorder } from '#shared/recorder/wiring.ts';
 const config = requireConfig(
   'SWITCHBOARD_TABLE_NAME',
   'SWITCHBOARD_HELPDESK_QUEUE_URL',
+  'SWITCHBOARD_INGEST_DLQ_URL',
   'SWITCHBOARD_PAYLOAD_BUCKET',
 );
 
@@ -27,6 +28,8 @@ const recorder = createRecorder({
   payloads: { s3: loadS3Client, bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
   tableName: config.SWITCHBOARD_TABLE_NAME,
   helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
+  // An event still failing at its give-up receive is moved here, its conversation going on.
+  ingestDlqUrl: config.SWITCHBOARD_INGEST_DLQ_URL,
   // Attachments are fetched from here; a deployment without the queue keeps provider references.
   ...(config.SWITCHBOARD_MEDIA_QUEUE_URL ? { mediaQueueUrl: config.SWITCHBOARD_MEDIA_QUEUE_URL } : {}),
   retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,

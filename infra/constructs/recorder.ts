@@ -76,6 +76,8 @@ export class Recorder extends Construct {
         ...props.runtimeEnvironment,
         // Each attachment of a recorded message becomes a job for the media fetcher.
         SWITCHBOARD_MEDIA_QUEUE_URL: storage.media.queue.queueUrl,
+        // An event still failing at its give-up receive is moved here by the recorder itself.
+        SWITCHBOARD_INGEST_DLQ_URL: storage.ingest.deadLetterQueue.queueUrl,
         // A consent event of an erased contact is checked against its kept opt-outs.
         SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
       },
@@ -100,6 +102,7 @@ export class Recorder extends Construct {
     grantKeptOptOutDeletes(this.function, storage.table, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     grantSendMessage(this.function, storage.media.queue, storage.dataKey);
+    grantSendMessage(this.function, storage.ingest.deadLetterQueue, storage.dataKey);
     // Large events arrive as claim checks; the recorder fetches them, and claim-checks the ones it
     // publishes to the helpdesk queue the same way.
     grantGetPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);

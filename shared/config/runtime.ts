@@ -88,6 +88,8 @@ const SETTINGS = {
   SWITCHBOARD_OUTBOX_QUEUE_URL: () => v.optional(url()),
   /** Local hub only: the development bearer token of the helpdesk API (API Gateway authenticates in AWS). */
   SWITCHBOARD_API_DEV_TOKEN: () => v.optional(v.pipe(v.string(), v.minLength(16))),
+  /** The recorder moves an event still failing at its give-up receive here, with the reason. */
+  SWITCHBOARD_INGEST_DLQ_URL: () => v.optional(url()),
   /** The sender moves commands no event can be made of here, with the reason. */
   SWITCHBOARD_OUTBOX_DLQ_URL: () => v.optional(url()),
   /** Provider APIs the sender calls: the real ones by default, local simulators in development. */

@@ -412,6 +412,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     ...Object.fromEntries(
       Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
     ),
+    SWITCHBOARD_INGEST_DLQ_URL: emulators.resources.ingestDlqUrl,
     SWITCHBOARD_OUTBOX_DLQ_URL: emulators.resources.outboxDlqUrl,
     SWITCHBOARD_OUTBOX_QUEUE_URL: emulators.resources.outboxQueueUrl,
     ...(apiToken ? { SWITCHBOARD_API_DEV_TOKEN: apiToken } : {}),

@@ -1,10 +1,15 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
-import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import {
+  type LastReceiveCause,
+  processFifoBatch,
+  UnfinishedReceiveError,
+} from '#shared/aws/sqs-fifo-batch.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { isMessageEvent } from '#shared/domain/conversation.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { type BatchReads, createBatchReads } from './batch-reads.ts';
 import { publishInRounds } from './publish-rounds.ts';
 import {
@@ -19,7 +24,19 @@ export interface RecorderDependencies extends EventRecorderDeps {
   /** The helpdesk queue: resolves only once every event is accepted. */
   readonly publisher: EventPublisher;
   readonly resolveBody?: BodyResolver;
+  /**
+   * Moves an ingest record to the ingest dead-letter queue, its reason in a message attribute
+   * (shared/recorder/wiring.ts). With it, a record still failing at its give-up receive
+   * (`INGEST_QUEUE.consumerGivesUpAtReceive`) is moved there by the recorder and the later records
+   * of its conversation are recorded in the same invocation; without it, the record and every later
+   * one of its conversation fail together until the queue's redrive moves them all.
+   */
+  readonly deadLetter?: (record: SQSRecord, reason: string) => Promise<void>;
 }
+
+/** Why a record is set aside: the error's name, or a poison body's own words; never the event's data. */
+const reasonOf = (error: unknown, receives: number): string =>
+  `failed at receive ${receives}: ${error instanceof PoisonMessageError ? error.message : errorNameOf(error)}`;
 
 /**
  * The recorder Lambda's work: an ingest batch through the FIFO batch framework, each record parsed
@@ -61,6 +78,42 @@ export const createRecorderService = (deps: RecorderDependencies) => {
     await record(parsed, publisher, batch ? { batch } : undefined);
   };
 
+  /**
+   * A record at its give-up receive that did not record. Held behind one that could not be set aside,
+   * it stays failed (recorded now, it would overtake that one). Past the give-up receive (a receive
+   * died before it ended), it is tried once more first: the crash may have been another record's.
+   * Otherwise it goes to the ingest dead-letter queue with its reason and counts as handled, so the
+   * later records of its conversation go on; a failing move leaves it failed, its group behind it.
+   */
+  const setAside = async (
+    sqsRecord: SQSRecord,
+    { cause, heldBehind }: LastReceiveCause,
+    attempt: () => Promise<void>,
+  ): Promise<void> => {
+    const { deadLetter } = deps;
+    if (heldBehind || !deadLetter) throw cause;
+    let failure = cause;
+    if (cause instanceof UnfinishedReceiveError) {
+      try {
+        await attempt();
+        return;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    const receives = Number(sqsRecord.attributes.ApproximateReceiveCount);
+    const reason = reasonOf(failure, receives);
+    await deadLetter(sqsRecord, reason);
+    deps.logger.error(
+      'event moved to the ingest dead-letter queue; the later events of its conversation go on',
+      {
+        errorName: errorNameOf(failure),
+        reason,
+        attempt: receives,
+      },
+    );
+  };
+
   const handleSqsEvent = async (sqsEvent: SQSEvent): Promise<SQSBatchResponse> => {
     // Every body parsed (claim checks fetched) at once; a failure stays with its record, met in turn.
     const parsed = new Map(
@@ -77,14 +130,18 @@ export const createRecorderService = (deps: RecorderDependencies) => {
         const joinRounds = publishInRounds(deps.publisher, groupCount);
         return () => {
           const publisher = joinRounds();
+          const handle = (sqsRecord: SQSRecord): Promise<void> =>
+            handleRecord(parsed.get(sqsRecord.messageId) ?? parse(sqsRecord.body), publisher, batch);
           return {
-            handle: (sqsRecord) =>
-              handleRecord(parsed.get(sqsRecord.messageId) ?? parse(sqsRecord.body), publisher, batch),
+            handle,
+            lastReceive: (sqsRecord, why) => setAside(sqsRecord, why, () => handle(sqsRecord)),
             // Done or failed, the group publishes nothing more: the other groups' rounds need not wait.
             close: () => publisher.leave(),
           };
         };
       },
+      // Only with somewhere to move a record to: without it, the queue's redrive is the only end.
+      giveUpAtReceive: deps.deadLetter ? INGEST_QUEUE.consumerGivesUpAtReceive : undefined,
       onGroupFailure: ({ error, record: failedRecord, failedCount }) =>
         deps.logger.error('event not recorded; its group waits for a retry', {
           errorName: errorNameOf(error),

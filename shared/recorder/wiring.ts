@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { BlobNotFoundError, S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { messageGroupIdFor } from '#shared/aws/event-publisher.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
@@ -24,6 +25,11 @@ export interface RecorderWiring {
   readonly payloads: { readonly s3: S3ClientSource; readonly bucket: string };
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
+  /**
+   * The ingest queue's dead-letter queue: an event still failing at its give-up receive is moved
+   * there by the recorder, so the later events of its conversation need not fail with it.
+   */
+  readonly ingestDlqUrl: string;
   /** The media queue: attachments of recorded messages are fetched from it. Absent: they stay references. */
   readonly mediaQueueUrl?: string;
   /**
@@ -105,5 +111,18 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
     ...(wiring.mediaQueueUrl ? { mediaJobs: sqsMediaJobQueue(wiring.sqs, wiring.mediaQueueUrl) } : {}),
     ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),
     resolveBody: claimCheckResolver(wiring.payloads.s3),
+    // Its body as queued, in its conversation's group; deduplicated by its ingest message id, so a
+    // move repeated after a receive that died before it could answer lands once.
+    deadLetter: async (record, reason) => {
+      await wiring.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: wiring.ingestDlqUrl,
+          MessageBody: record.body,
+          MessageGroupId: messageGroupIdFor(record.attributes.MessageGroupId ?? record.messageId),
+          MessageDeduplicationId: record.messageId,
+          MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
+        }),
+      );
+    },
   });
 };

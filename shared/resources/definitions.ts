@@ -121,7 +121,14 @@ export const HUB_TABLE: TableDefinition = {
   timeToLiveAttribute: 'expiresAt',
 };
 
-/** Webhooks → recorder. Group = conversation id, dedup id = event id. */
+/**
+ * Webhooks → recorder. Group = conversation id, dedup id = event id. An event still failing at its
+ * 5th receive is moved to the dead-letter queue by the recorder itself (with its reason), and the
+ * later events of its conversation are recorded in the same invocation; had they gone on failing
+ * behind it, their receive counts would have risen with its own and the queue's redrive would have
+ * moved them all. One whose 5th receive died with its function is tried once more at the 6th, then
+ * moved the same way; only what even that cannot end is left to the redrive (`maxReceiveCount`).
+ */
 export const INGEST_QUEUE: QueueDefinition = {
   name: 'switchboard-ingest.fifo',
   fifo: true,
@@ -130,7 +137,8 @@ export const INGEST_QUEUE: QueueDefinition = {
   // Six times the recorder's timeout, as AWS recommends for SQS event sources.
   visibilityTimeoutSeconds: 180,
   retentionPeriodSeconds: FOURTEEN_DAYS,
-  maxReceiveCount: 5,
+  maxReceiveCount: 6,
+  consumerGivesUpAtReceive: 5,
   deadLetterQueue: { name: 'switchboard-ingest-dlq.fifo', retentionPeriodSeconds: FOURTEEN_DAYS },
 };
 

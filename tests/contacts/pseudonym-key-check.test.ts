@@ -320,6 +320,7 @@ describe('the pseudonym key check', () => {
         payloads: { s3: clients.s3, bucket: resources.bucketName },
         tableName: resources.tableName,
         helpdeskQueueUrl: resources.helpdeskQueueUrl,
+        ingestDlqUrl: resources.ingestDlqUrl,
         logger,
         clock: () => hub.now,
       });

@@ -3,7 +3,7 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 const CLAIM_CHECK_PREFIX = PAYLOAD_BUCKET.claimCheckPrefix;
 
-import { RECORDER } from '#shared/resources/definitions.ts';
+import { INGEST_QUEUE, RECORDER } from '#shared/resources/definitions.ts';
 import {
   actionsOfRole,
   buildHub,
@@ -42,7 +42,7 @@ describe('Recorder', () => {
     expect(ingest?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * RECORDER.timeoutSeconds);
   });
 
-  it('may consume ingest, get/put/update table items, read, write and list claim checks and publish to the helpdesk and media queues only', () => {
+  it('may consume ingest, get/put/update table items, read, write and list claim checks and publish to the helpdesk and media queues and the ingest dead-letter queue only', () => {
     // Act
     const roleId = roleIdOf(plain.stack.recorder.function);
     const actions = actionsOfRole(plain.template, roleId);
@@ -87,6 +87,8 @@ describe('Recorder', () => {
       [
         JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.helpdesk.queue), 'Arn'] }),
         JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.media.queue), 'Arn'] }),
+        // An event still failing at its give-up receive is moved there by the recorder.
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.ingest.deadLetterQueue), 'Arn'] }),
       ].sort(),
     );
     expect(resourcesFor(plain.template, roleId, 'sqs:ReceiveMessage')).toEqual([
@@ -116,6 +118,18 @@ describe('Recorder', () => {
       { StringLike: { 's3:prefix': [`${CLAIM_CHECK_PREFIX}*`] } },
     ]);
     expect(unlistedReadPrefixes(plain.template, roleId, plain.stack.storage.payloadBucket)).toEqual([]);
+  });
+
+  it('tells the recorder its dead-letter queue, where it moves an event still failing at its give-up receive', () => {
+    // Act
+    const variables = plain.template.findResources('AWS::Lambda::Function')[
+      logicalId(plain.stack.recorder.function)
+    ]?.Properties.Environment.Variables as Record<string, unknown>;
+    // Assess
+    expect(variables.SWITCHBOARD_INGEST_DLQ_URL).toEqual({
+      Ref: logicalId(plain.stack.storage.ingest.deadLetterQueue),
+    });
+    expect(INGEST_QUEUE.consumerGivesUpAtReceive).toBeLessThan(INGEST_QUEUE.maxReceiveCount);
   });
 
   it('gets the data key only when a customer-managed key is used', () => {

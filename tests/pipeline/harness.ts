@@ -15,12 +15,14 @@ import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { createReadApi } from '#shared/store/read-api.ts';
+import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 
 /** Real emulators, the real recorder wiring, and helpers that play the webhook and the helpdesk. */
 export interface Pipeline {
   readonly emulators: RunningEmulators;
   readonly read: ReturnType<typeof createReadApi>;
-  recorder(afterStep?: AfterStep): RecorderService;
+  /** The real recorder wiring; `pseudonymKey` plays a refused or replaced key (the local key by default). */
+  recorder(afterStep?: AfterStep, options?: { readonly pseudonymKey?: PseudonymKeySource }): RecorderService;
   /** What the webhook does: group = subject, dedup id = event id (+ a suffix to play "after the window"). */
   ingest(events: readonly HubEvent[], dedupSuffix?: string): Promise<void>;
   /** Runs the event source until the ingest queue is empty. */
@@ -37,14 +39,18 @@ const NOW = new Date('2026-11-22T12:00:00.000Z');
 export const startPipeline = async (): Promise<Pipeline> => {
   const emulators = await startEmulators();
   const { clients, resources } = emulators;
-  const recorder = (afterStep?: AfterStep): RecorderService =>
+  const recorder = (
+    afterStep?: AfterStep,
+    options?: { readonly pseudonymKey?: PseudonymKeySource },
+  ): RecorderService =>
     createRecorder({
-      pseudonymKey: localPseudonymKey,
+      pseudonymKey: options?.pseudonymKey ?? localPseudonymKey,
       dynamodb: clients.dynamodb,
       sqs: clients.sqs,
       payloads: { s3: clients.s3, bucket: resources.bucketName },
       tableName: resources.tableName,
       helpdeskQueueUrl: resources.helpdeskQueueUrl,
+      ingestDlqUrl: resources.ingestDlqUrl,
       logger: silentLogger,
       clock: () => NOW,
       ...(afterStep ? { afterStep } : {}),

@@ -152,14 +152,17 @@ export const reactionEvent = (
   );
 };
 
-/** An SQS FIFO batch as the Lambda event source delivers it. */
-export const sqsEvent = (bodies: readonly { id: string; group: string; body: string }[]): SQSEvent => ({
+/** An SQS FIFO batch as the Lambda event source delivers it; `receive`: every record's ApproximateReceiveCount. */
+export const sqsEvent = (
+  bodies: readonly { id: string; group: string; body: string }[],
+  receive = 1,
+): SQSEvent => ({
   Records: bodies.map(({ id, group, body }) => ({
     messageId: id,
     receiptHandle: id,
     body,
     attributes: {
-      ApproximateReceiveCount: '1',
+      ApproximateReceiveCount: String(receive),
       SentTimestamp: '0',
       SenderId: 'test',
       ApproximateFirstReceiveTimestamp: '0',
