@@ -121,10 +121,12 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     firstInboundAt,
     state: {
       ...state,
-      // A customer writing again always needs attention, whatever the helpdesk had set: a resolved
-      // or snoozed conversation reopens (and its snooze is over).
-      status: 'open',
-      snoozedUntil: null,
+      // A customer message no answer covers needs attention, whatever the helpdesk had set: a
+      // resolved or snoozed conversation reopens (and its snooze is over). One the business already
+      // answered (recorded late: a redrive, a provider's retry) changes neither: what the helpdesk
+      // set after that answer stands.
+      status: unread ? 'open' : state.status,
+      snoozedUntil: unread ? null : state.snoozedUntil,
       waitingSince: unread ? earlierOf(state.waitingSince, at) : state.waitingSince,
       lastInboundAt,
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },

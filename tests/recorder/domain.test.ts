@@ -7,6 +7,7 @@ import {
   isMessageEvent,
   type MessageEvent,
 } from '#shared/domain/conversation.ts';
+import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { statusOrder } from '#shared/domain/status.ts';
 import { messageEvent, minute, statusEvent } from './factories.ts';
 
@@ -69,6 +70,75 @@ describe('conversation domain', () => {
       firstResponseSeconds: 600,
       lastMessageAt: minute(10),
     });
+  });
+
+  it('leaves a resolved or snoozed conversation as the helpdesk set it when a message older than the last answer is recorded late', () => {
+    // Prepare: the customer wrote at 10:00 and 10:10; the 10:10 message is held up (a redrive) while
+    // the agent answers at 10:20 and then resolves, or snoozes until 20:00
+    const written = applyEvent(undefined, message('d-late', 'm1', minute(0))).model;
+    const answered = applyEvent(written, message('d-late', 'm2', minute(20), 'outbound')).model;
+    const resolved = applyPatch(answered, { status: 'resolved' }).model;
+    const snoozed = applyPatch(answered, { status: 'snoozed', snoozedUntil: minute(600) }).model;
+    const late = message('d-late', 'm3', minute(10));
+    // Act
+    const afterResolved = applyEvent(resolved, late);
+    const afterSnoozed = applyEvent(snoozed, late);
+    // Assess: counted, nothing waits, and the status and snooze stand
+    expect(afterResolved.model.state).toMatchObject({
+      status: 'resolved',
+      snoozedUntil: null,
+      unreadCount: 0,
+      waitingSince: null,
+      messageCount: 3,
+    });
+    expect(afterSnoozed.model.state).toMatchObject({
+      status: 'snoozed',
+      snoozedUntil: minute(600),
+      unreadCount: 0,
+      waitingSince: null,
+      messageCount: 3,
+    });
+  });
+
+  it('reopens a resolved or snoozed conversation exactly when the inbound message is newer than every answer (property)', () => {
+    const historyArb = fc.uniqueArray(
+      fc.record({ at: fc.integer({ min: 0, max: 60 }), outbound: fc.boolean() }),
+      { minLength: 1, maxLength: 8, selector: (entry) => entry.at },
+    );
+    fc.assert(
+      fc.property(
+        historyArb,
+        fc.constantFrom('resolved', 'snoozed'),
+        fc.integer({ min: 0, max: 70 }),
+        (history, status, lateAt) => {
+          // Prepare: a history, then the helpdesk's status, then a message recorded late
+          let model: ConversationModel | undefined;
+          for (const [index, { at, outbound }] of history.entries())
+            model = applyEvent(
+              model,
+              message('prop-late', `h-${index}`, minute(at), outbound ? 'outbound' : 'inbound'),
+            ).model;
+          const patched = applyPatch(
+            model as ConversationModel,
+            status === 'snoozed' ? { status, snoozedUntil: minute(600) } : { status },
+          ).model;
+          const answers = history.filter((entry) => entry.outbound).map((entry) => entry.at);
+          // Act
+          const after = applyEvent(patched, message('prop-late', 'late', minute(lateAt))).model.state;
+          // Assess
+          const waits = answers.every((answer) => lateAt > answer);
+          if (waits) expect(after).toMatchObject({ status: 'open', snoozedUntil: null });
+          else
+            expect(after).toMatchObject({
+              status: patched.state.status,
+              snoozedUntil: patched.state.snoozedUntil,
+              unreadCount: patched.state.unreadCount,
+              waitingSince: patched.state.waitingSince,
+            });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('takes the receipt time of a message whose sender’s clock is far ahead, so an answer still answers it', () => {
