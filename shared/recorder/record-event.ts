@@ -96,8 +96,20 @@ const rehomed = (event: MessageEvent): MessageEvent => {
   return { ...event, subject: conversationId, data: { ...event.data, conversationId } } as MessageEvent;
 };
 
-const movedTo = (event: MessageEvent, conversationId: string): MessageEvent =>
-  ({ ...event, subject: conversationId, data: { ...event.data, conversationId } }) as MessageEvent;
+/** The event in another conversation: its subject too, and so its group on the helpdesk queue. */
+const movedTo = <E extends HubEvent>(event: E, conversationId: string): E =>
+  ({ ...event, subject: conversationId, data: { ...event.data, conversationId } }) as E;
+
+/** Aliases followed at most, in a chain (two racing first messages make one of two). */
+const MAX_ALIAS_HOPS = 4;
+
+/** The WhatsApp conversation an event names, when it names one (only WhatsApp ids become aliases). */
+const whatsAppConversationOf = (event: HubEvent): string | undefined => {
+  const data = event.data as { readonly channel?: unknown; readonly conversationId?: unknown };
+  return data.channel === 'whatsapp' && typeof data.conversationId === 'string'
+    ? data.conversationId
+    : undefined;
+};
 
 const withEndpoint = (event: MessageEvent, endpoint: ConversationState['endpoint']): MessageEvent =>
   ({ ...event, data: { ...event.data, endpoint } }) as MessageEvent;
@@ -190,6 +202,29 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         errorName: errorNameOf(error),
       });
     }
+  };
+
+  /**
+   * Any event of an id that became an alias (a WhatsApp customer first seen by another identifier)
+   * moved to the conversation it belongs to, as a message is (`recordMessage` follows `aliasOf` in
+   * the conversation it reads anyway): the helpdesk knows only that one, and its FIFO group. The
+   * batch's read answers when it has the id; otherwise one read of the alias attribute.
+   */
+  const inCanonicalConversation = async (
+    event: HubEvent,
+    batch: BatchReads | undefined,
+  ): Promise<HubEvent> => {
+    let moved = event;
+    for (let hop = 0; hop < MAX_ALIAS_HOPS; hop++) {
+      const conversationId = whatsAppConversationOf(moved);
+      if (conversationId === undefined) return moved;
+      const known = batch?.conversation(conversationId);
+      const aliasOf =
+        known?.model || known?.aliasOf ? known.aliasOf : await store.conversationAlias(conversationId);
+      if (aliasOf === undefined) return moved;
+      moved = movedTo(moved, aliasOf);
+    }
+    return moved;
   };
 
   /** A new or newly derived person stands for whoever an explicit merge made them (usually themselves). */
@@ -378,8 +413,10 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     await step('publish', event);
   };
 
-  return async (event, publisher, hints) => {
-    if (isMessageEvent(event)) return recordMessage(event, publisher, hints);
+  return async (queued, publisher, hints) => {
+    if (isMessageEvent(queued)) return recordMessage(queued, publisher, hints);
+    // Statuses, reactions, edits, deletions, referrals… of an alias go where its messages go.
+    const event = await inCanonicalConversation(queued, hints?.batch);
     if (event.type === 'switchboard.message.status_updated') {
       // A status of one of the hub's sends (even `failed`: the provider took it): a sender that never
       // heard the provider's answer learns here that it went.

@@ -285,6 +285,29 @@ export const loadConversation = async (
 };
 
 /**
+ * The conversation an alias's events belong to (its `aliasOf`); undefined for a conversation of its
+ * own or an id nothing was recorded under. One consistent read of that attribute alone: an alias is
+ * written once, by a message of the same FIFO group as the events that follow it.
+ */
+export const loadConversationAlias = async (
+  context: TableContext,
+  conversationId: string,
+): Promise<string | undefined> => {
+  const output = await context.client.send(
+    new GetItemCommand({
+      TableName: context.tableName,
+      Key: marshall(conversationKey(conversationId)),
+      ConsistentRead: true,
+      ProjectionExpression: 'aliasOf',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'GetItem', output);
+  const aliasOf = output.Item?.aliasOf?.S;
+  return aliasOf ? aliasOf : undefined;
+};
+
+/**
  * Makes `conversationId` an alias of `canonicalId`: later events of the alias go there with one
  * extra read. Never replaces a conversation (`exists` when one was created meanwhile). The alias
  * joins the person's gsi3 partition, so whatever reaches the person's conversations reaches it.

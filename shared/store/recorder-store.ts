@@ -5,6 +5,7 @@ import { claimIdentities, findLinkedConversation, indexContact } from './contact
 import {
   type ConversationWrite,
   loadConversation,
+  loadConversationAlias,
   putConversationAlias,
   type StoredConversation,
   saveConversation,
@@ -67,6 +68,8 @@ export interface RecorderStore {
     identities: readonly ChannelIdentity[],
     conversationId: string,
   ): Promise<string | undefined>;
+  /** The conversation an alias's events belong to; undefined when the id is no alias. */
+  conversationAlias(conversationId: string): Promise<string | undefined>;
   /** Makes a new conversation id an alias of an existing one; `exists` when it was created meanwhile. */
   putConversationAlias(
     conversationId: string,
@@ -119,6 +122,7 @@ export const createRecorderStore = (
       findLinkedConversation(context, channel, endpointId, contact),
     claimIdentities: (channel, endpointId, identities, conversationId) =>
       claimIdentities(context, channel, endpointId, identities, conversationId),
+    conversationAlias: (conversationId) => loadConversationAlias(context, conversationId),
     putConversationAlias: (conversationId, canonicalId, contactId) =>
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),

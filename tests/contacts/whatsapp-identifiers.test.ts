@@ -42,6 +42,38 @@ const messageFrom = (identities: ChannelIdentity[], wamid: string, at: string): 
   });
 };
 
+/** What a WhatsApp webhook makes of a status or a reaction: the conversation its identifiers derive. */
+const aboutMessage = (identities: ChannelIdentity[], at: string) => {
+  const [primary] = identities;
+  if (!primary) throw new Error('no identity');
+  return {
+    channel: 'whatsapp' as const,
+    provider: 'meta' as const,
+    endpoint,
+    contact: { identities: identities as [ChannelIdentity, ...ChannelIdentity[]] },
+    conversationId: contactConversationId('whatsapp', endpoint, primary),
+    providerTimestamp: at,
+    receivedAt: at,
+  };
+};
+
+const statusFrom = (identities: ChannelIdentity[], wamid: string, status: 'delivered' | 'read', at: string) =>
+  buildEvent('switchboard.message.status_updated', eventIdFor('whatsapp', 'status', wamid, status), {
+    ...aboutMessage(identities, at),
+    status,
+    providerStatus: status,
+    providerMessageIds: [wamid],
+  });
+
+const reactionFrom = (identities: ChannelIdentity[], target: string, emoji: string, at: string) =>
+  buildEvent('switchboard.message.reaction_changed', eventIdFor('whatsapp', 'reaction', target, at), {
+    ...aboutMessage(identities, at),
+    action: 'added',
+    emoji,
+    targetProviderMessageId: target,
+    actor: 'customer',
+  });
+
 describe('one WhatsApp conversation per customer and number, by wa_id or BSUID', () => {
   let emulators: RunningEmulators;
   let context: TableContext;
@@ -221,6 +253,60 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
     const alias = await loadConversation(context, both.subject ?? '');
     expect(alias.aliasOf).toBe(bsuidOnly.subject);
     expect(alias.model).toBeUndefined();
+  });
+
+  it('publishes the statuses and reactions an alias receives in the conversation it stands for', async () => {
+    // Prepare: opened by BSUID alone; a message with the wa_id makes the wa_id's id an alias of it;
+    // statuses of a reply and a reaction then arrive under the wa_id alone
+    const waId: ChannelIdentity = { type: 'wa_id', value: '306912340096' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.links-96' };
+    const bsuidOnly = messageFrom([bsuid], 'wamid.links-6a', minute(1));
+    const both = messageFrom([waId, bsuid], 'wamid.links-6b', minute(2));
+    await recorder.recordEvent(bsuidOnly);
+    await recorder.recordEvent(both);
+    expect((await loadConversation(context, both.subject ?? '')).aliasOf).toBe(bsuidOnly.subject);
+    const delivered = statusFrom([waId], 'wamid.reply-6', 'delivered', minute(3));
+    const read = statusFrom([waId], 'wamid.reply-6', 'read', minute(4));
+    const reaction = reactionFrom([waId], 'wamid.reply-6', '👍', minute(5));
+    expect(new Set([delivered, read, reaction].map((event) => event.subject))).toEqual(
+      new Set([both.subject]),
+    );
+    // Act
+    for (const event of [delivered, read, reaction]) await recorder.recordEvent(event);
+    // Assess: each published once, under the conversation the helpdesk knows
+    const out = [delivered, read, reaction].map((event) => published.filter((sent) => sent.id === event.id));
+    for (const sent of out) {
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.subject).toBe(bsuidOnly.subject);
+      expect((sent[0]?.data as { conversationId?: string } | undefined)?.conversationId).toBe(
+        bsuidOnly.subject,
+      );
+    }
+  });
+
+  it('in one batch from the queue, a status under an id the batch just made an alias follows it', async () => {
+    // Prepare: known by BSUID; one batch brings wa_id + BSUID, then a status under the wa_id
+    const waId: ChannelIdentity = { type: 'wa_id', value: '306912340097' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.links-97' };
+    const bsuidOnly = messageFrom([bsuid], 'wamid.links-7a', minute(1));
+    await recorder.recordEvent(bsuidOnly);
+    const both = messageFrom([waId, bsuid], 'wamid.links-7b', minute(2));
+    const delivered = statusFrom([waId], 'wamid.reply-7', 'delivered', minute(3));
+    expect(delivered.subject).toBe(both.subject);
+    // Act
+    const response = await recorder.handleSqsEvent(
+      sqsEvent(
+        [both, delivered].map((event, index) => ({
+          id: `links-7-${index}`,
+          group: event.subject ?? '',
+          body: JSON.stringify(event),
+        })),
+      ),
+    );
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const sent = published.filter((event) => event.id === delivered.id);
+    expect(sent.map((event) => event.subject)).toEqual([bsuidOnly.subject]);
   });
 
   it("sends the table nothing the recorder's IAM policy does not allow", () => {

@@ -81,14 +81,18 @@ describe('recorder cost per event', () => {
     ]);
   });
 
-  it('skips a provider retry after one consistent read and spends one write on a status', async () => {
+  it('skips a provider retry after one consistent read and spends one write on a status (and, on WhatsApp, a read of whether its id is an alias)', async () => {
     // Act
     const retry = await measure(messageEvent('cost-1', 'cost-1-a', minute(1)));
     const status = await measure(statusEvent('cost-1', 'cost-1-a', 'read', minute(3)));
     // Assess
     expect(retry).toEqual({ requests: [{ operation: 'GetItem', units: 1 }], publishCalls: 0, published: 0 });
     expect(status).toEqual({
-      requests: [{ operation: 'UpdateItem', units: 1 }],
+      requests: [
+        // The conversation id's alias attribute (shared/store/conversations.ts loadConversationAlias).
+        { operation: 'GetItem', units: 1 },
+        { operation: 'UpdateItem', units: 1 },
+      ],
       publishCalls: 1,
       published: 1,
     });

@@ -193,6 +193,7 @@ export const noStore: RecorderStore = {
   writeRegister: async () => 'written',
   linkSend: async () => undefined,
   findLinkedConversation: async () => undefined,
+  conversationAlias: async () => undefined,
   putConversationAlias: async () => 'aliased',
   claimIdentities: async () => undefined,
   resolvePerson: async (contactId) => contactId,
