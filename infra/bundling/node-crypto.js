@@ -10,6 +10,7 @@ const crypto = process.getBuiltinModule('node:crypto');
 
 export const {
   createCipheriv,
+  createDecipheriv,
   createHash,
   createHmac,
   createSecretKey,
