@@ -1,6 +1,6 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
@@ -11,16 +11,13 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { forQueue } from '#shared/intake/event-bounds.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { readConsentHistory } from '#shared/store/consent-ledger.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
-import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
  * The consent ledger keeps every change, while the register the sender reads keeps the latest:
@@ -50,22 +47,7 @@ const keyword = (
   });
 
 describe('consent ledger', () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
-  let recorder: RecorderService;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-    recorder = quietRecorder(context);
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
 
   it('keeps every change newest first, once each, while the register holds the latest', async () => {
     // Prepare
@@ -73,10 +55,10 @@ describe('consent ledger', () => {
     const help = keyword('help_requested', 'ΒΟΗΘΕΙΑ', minute(2));
     const start = keyword('opted_in', 'START', minute(3));
     // Act: out of order, each twice.
-    for (const event of [start, stop, help, stop, start, help]) await recorder.recordEvent(event);
+    for (const event of [start, stop, help, stop, start, help]) await table.recorder.recordEvent(event);
     const contactKey = contactKeyFor('sms', { identities: [phone] });
-    const history = await readConsentHistory(context, [contactKey]);
-    const latest = await readContactConsent(context, localPseudonymKey, contactKey);
+    const history = await readConsentHistory(table.context, [contactKey]);
+    const latest = await readContactConsent(table.context, localPseudonymKey, contactKey);
     // Assess
     expect(history.map((change) => [change.consent, change.trigger, change.source])).toEqual([
       ['opted_in', 'START', 'provider'],
@@ -96,17 +78,17 @@ describe('consent ledger', () => {
     const person = contactIdFor('sms', { identities: [caller] }, '');
     // Act: the HELP arrives first and again after the STOP; then the person is erased, Twilio
     // retries the HELP late, and the number writes again
-    for (const event of [help, stop, help]) await recorder.recordEvent(event);
-    const beforeErasure = await readContactConsent(context, localPseudonymKey, contactKey);
-    const ledger = await readConsentHistory(context, [contactKey]);
+    for (const event of [help, stop, help]) await table.recorder.recordEvent(event);
+    const beforeErasure = await readContactConsent(table.context, localPseudonymKey, contactKey);
+    const ledger = await readConsentHistory(table.context, [contactKey]);
     await erasePerson(
-      { table: context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      { table: table.context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
       person,
     );
-    await recorder.recordEvent(help);
-    const helpAfterErasure = await readConsentHistory(context, [contactKey]);
-    await recorder.recordEvent(keyword('help_requested', 'HELP', minute(9), caller));
-    const afterErasure = await readContactConsent(context, localPseudonymKey, contactKey);
+    await table.recorder.recordEvent(help);
+    const helpAfterErasure = await readConsentHistory(table.context, [contactKey]);
+    await table.recorder.recordEvent(keyword('help_requested', 'HELP', minute(9), caller));
+    const afterErasure = await readContactConsent(table.context, localPseudonymKey, contactKey);
     // Assess
     expect(beforeErasure.smsConsent?.consent).toBe('opted_out');
     expect(ledger.map((change) => change.consent)).toEqual(['help_requested', 'opted_out']);
@@ -121,10 +103,10 @@ describe('consent ledger', () => {
     const helpOnly: ChannelIdentity = { type: 'phone', value: '+306912346006' };
     const overwriteWithHelp = async (caller: ChannelIdentity, at: string) => {
       const help = keyword('help_requested', 'HELP', at, caller);
-      await recorder.recordEvent(help);
+      await table.recorder.recordEvent(help);
       const contactKey = contactKeyFor('sms', { identities: [caller] });
       const written = await writeRegister(
-        context,
+        table.context,
         registerWrite(
           consentRegister(contactKey, 'sms', 'opted_out'),
           timeOrder(at, undefined, help.id),
@@ -139,17 +121,17 @@ describe('consent ledger', () => {
       expect(written).toBe('written');
       return contactKey;
     };
-    await recorder.recordEvent(keyword('opted_out', 'STOP', minute(1), stopped));
+    await table.recorder.recordEvent(keyword('opted_out', 'STOP', minute(1), stopped));
     const stoppedKey = await overwriteWithHelp(stopped, minute(2));
     const helpOnlyKey = await overwriteWithHelp(helpOnly, minute(2));
     // Act
-    const stoppedConsent = await readContactConsent(context, localPseudonymKey, stoppedKey);
-    const helpOnlyConsent = await readContactConsent(context, localPseudonymKey, helpOnlyKey);
+    const stoppedConsent = await readContactConsent(table.context, localPseudonymKey, stoppedKey);
+    const helpOnlyConsent = await readContactConsent(table.context, localPseudonymKey, helpOnlyKey);
     await erasePerson(
-      { table: context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      { table: table.context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
       contactIdFor('sms', { identities: [stopped] }, ''),
     );
-    const keptThroughErasure = await readContactConsent(context, localPseudonymKey, stoppedKey);
+    const keptThroughErasure = await readContactConsent(table.context, localPseudonymKey, stoppedKey);
     // Assess
     expect(stoppedConsent.smsConsent).toEqual({ consent: 'opted_out', trigger: 'STOP', at: minute(1) });
     expect(helpOnlyConsent.smsConsent).toBeUndefined();
@@ -167,13 +149,13 @@ describe('consent ledger', () => {
     const [stopRetried] = forQueue([stop], new Date(Date.parse(minute(10)) + 1_000));
     if (!stopFirst || !startQueued || !stopRetried) throw new Error('forQueue dropped an event');
     // Act
-    await recorder.recordEvent(stopFirst);
-    await recorder.recordEvent(stopRetried);
-    await recorder.recordEvent(startQueued);
-    await recorder.recordEvent(stopRetried);
+    await table.recorder.recordEvent(stopFirst);
+    await table.recorder.recordEvent(stopRetried);
+    await table.recorder.recordEvent(startQueued);
+    await table.recorder.recordEvent(stopRetried);
     const contactKey = contactKeyFor('sms', { identities: [caller] });
-    const history = await readConsentHistory(context, [contactKey]);
-    const latest = await readContactConsent(context, localPseudonymKey, contactKey);
+    const history = await readConsentHistory(table.context, [contactKey]);
+    const latest = await readContactConsent(table.context, localPseudonymKey, contactKey);
     // Assess
     expect(stopFirst.sequence).not.toBe(stopRetried.sequence);
     expect(history.map((change) => [change.eventId, change.consent, change.at])).toEqual([
@@ -189,9 +171,9 @@ describe('consent ledger', () => {
     const stop = keyword('opted_out', 'STOP', minute(0), caller);
     const contactKey = contactKeyFor('sms', { identities: [caller] });
     const arrival = '1795341601000-000000';
-    await context.client.send(
+    await table.context.client.send(
       new PutItemCommand({
-        TableName: context.tableName,
+        TableName: table.context.tableName,
         Item: marshall({
           pk: contactItemKey(contactKey).pk,
           sk: `CONSENT#sms#${minute(0)}#${arrival}#${stop.id}`,
@@ -208,8 +190,8 @@ describe('consent ledger', () => {
     const [stopRetried] = forQueue([stop], new Date(Date.parse(minute(10)) + 1_000));
     if (!stopRetried) throw new Error('forQueue dropped the event');
     // Act
-    await recorder.recordEvent(stopRetried);
-    const history = await readConsentHistory(context, [contactKey]);
+    await table.recorder.recordEvent(stopRetried);
+    const history = await readConsentHistory(table.context, [contactKey]);
     // Assess
     expect(history.map((change) => [change.eventId, change.consent, change.trigger])).toEqual([
       [stop.id, 'opted_out', 'STOP'],

@@ -1,6 +1,6 @@
 import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
@@ -11,12 +11,10 @@ import {
   outboundHubMessageId,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
  * An erasure that stops between its batches (the Lambda times out, or DynamoDB leaves part of a
@@ -26,28 +24,13 @@ import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure-rerun' };
 
 describe('an erasure run again after it stopped between batches', () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
-  let recorder: RecorderService;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-    recorder = quietRecorder(context);
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
 
   const tableText = async () =>
     JSON.stringify(
-      ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? []).map(
-        (raw) => unmarshall(raw),
-      ),
+      (
+        (await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? []
+      ).map((raw) => unmarshall(raw)),
       (_key, value) => (value instanceof Set ? [...value] : value),
     );
 
@@ -58,20 +41,22 @@ describe('an erasure run again after it stopped between batches', () => {
   const dyingAtFirstMessageTombstone = (): TableContext => {
     let died = false;
     return {
-      ...context,
+      ...table.context,
       client: {
         send: (async (command: BatchWriteItemCommand) => {
           if (died || !(command instanceof BatchWriteItemCommand))
-            return context.client.send(command as never);
-          const requests = command.input.RequestItems?.[context.tableName];
+            return table.context.client.send(command as never);
+          const requests = command.input.RequestItems?.[table.context.tableName];
           const at = requests?.findIndex(
             (request) =>
               request.PutRequest?.Item?.sk?.S === 'MSG' && request.PutRequest.Item.erased !== undefined,
           );
-          if (!requests || at === undefined || at < 0) return context.client.send(command);
+          if (!requests || at === undefined || at < 0) return table.context.client.send(command);
           died = true;
-          await context.client.send(
-            new BatchWriteItemCommand({ RequestItems: { [context.tableName]: requests.slice(0, at + 1) } }),
+          await table.context.client.send(
+            new BatchWriteItemCommand({
+              RequestItems: { [table.context.tableName]: requests.slice(0, at + 1) },
+            }),
           );
           throw new Error('Task timed out');
         }) as TableContext['client']['send'],
@@ -127,7 +112,7 @@ describe('an erasure run again after it stopped between batches', () => {
         errors: [{ code: '131026', title: 'canary-rerun-provider-error' }],
       }),
     ])
-      await recorder.recordEvent(event);
+      await table.recorder.recordEvent(event);
     const person = contactIdFor('whatsapp', { identities }, conversationId);
     const before = await tableText();
     // Act: the first run dies in its first batch of message records; the operator runs it again
@@ -142,7 +127,7 @@ describe('an erasure run again after it stopped between batches', () => {
       ),
     ).rejects.toThrow('Task timed out');
     const retry = await erasePerson(
-      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
       person,
     );
     const after = await tableText();

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
@@ -10,13 +10,10 @@ import {
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import { createSendStore } from '#shared/store/sends.ts';
-import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
  * A send that failed after its first part was delivered is never a message record, but that
@@ -26,22 +23,7 @@ import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-failed-send-erasure' };
 
 describe("erasure of a failed send's delivered parts", () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
-  let recorder: RecorderService;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-    recorder = quietRecorder(context);
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
 
   it('tombstones the state of each part the provider accepted, and refuses a late reaction to it', async () => {
     // Prepare: the customer writes; a two-part send fails after part 1 went out; part 1 is
@@ -58,7 +40,7 @@ describe("erasure of a failed send's delivered parts", () => {
     };
     const at = (n: number) => ({ ...shared, providerTimestamp: minute(n), receivedAt: minute(n) });
     const part = 'wamid.failed-send-part-1';
-    await recorder.recordEvent(
+    await table.recorder.recordEvent(
       buildEvent(
         'switchboard.message.received',
         eventIdFor('whatsapp', 'message', 'wamid.failed-send-asks'),
@@ -71,7 +53,7 @@ describe("erasure of a failed send's delivered parts", () => {
         },
       ),
     );
-    await createSendStore(context).claim({
+    await createSendStore(table.context).claim({
       hubMessageId: 'msg_failed_send_erasure',
       conversationId,
       commandId: 'cmd-failed-send-erasure',
@@ -103,7 +85,7 @@ describe("erasure of a failed send's delivered parts", () => {
           actor: 'customer' as const,
         },
       );
-    await recorder.recordEvent(
+    await table.recorder.recordEvent(
       buildEvent('switchboard.message.status_updated', eventIdFor('whatsapp', 'status', part, 'failed'), {
         ...at(3),
         status: 'failed',
@@ -112,20 +94,20 @@ describe("erasure of a failed send's delivered parts", () => {
         errors: [{ code: '131026', title: 'canary-failed-send-error' }],
       }),
     );
-    await recorder.recordEvent(reaction(4, '🙏'));
+    await table.recorder.recordEvent(reaction(4, '🙏'));
     const state = `MSG#${hubMessageIdFor('whatsapp', part)}`;
     const stateItems = async () =>
-      ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? [])
+      ((await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? [])
         .map((raw) => unmarshall(raw))
         .filter((item) => item.pk === state);
     const before = await stateItems();
     // Act
     await erasePerson(
-      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
       contactIdFor('whatsapp', { identities }, conversationId),
     );
     const afterErasure = await stateItems();
-    await recorder.recordEvent(reaction(20, '👍'));
+    await table.recorder.recordEvent(reaction(20, '👍'));
     const afterLate = await stateItems();
     // Assess: the part's state held the error and the reaction; then only a bare tombstone
     expect(JSON.stringify(before)).toContain('canary-failed-send-error');

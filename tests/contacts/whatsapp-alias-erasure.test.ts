@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
@@ -12,13 +12,11 @@ import {
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation, putConversationAlias } from '#shared/store/conversations.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
  * A WhatsApp conversation id made an alias of another (a second identifier of the customer) is
@@ -51,29 +49,14 @@ const phonePerson = (waId: string): string =>
   contactIdFor('sms', { identities: [{ type: 'phone', value: `+${waId}` }] }, '');
 
 describe('erasure of a WhatsApp customer reaches the aliases of their conversations', () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
-  let recorder: RecorderService;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-    recorder = quietRecorder(context);
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
 
   const tableItems = async () =>
-    ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? []).map((raw) =>
-      unmarshall(raw),
-    );
-  const erase = (contactId: string, table: TableContext = context) =>
-    erasePerson({ pseudonymKey: localPseudonymKey, table, deleteObjects: async () => {} }, contactId);
+    (
+      (await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? []
+    ).map((raw) => unmarshall(raw));
+  const erase = (contactId: string, on: TableContext = table.context) =>
+    erasePerson({ pseudonymKey: localPseudonymKey, table: on, deleteObjects: async () => {} }, contactId);
 
   it('deletes the alias a BSUID-only message opened (filed under the BSUID person) and an alias of it; a conversation of its own stays', async () => {
     // Prepare: wa_id and BSUID first (the phone number person's conversation), then the BSUID alone
@@ -133,33 +116,33 @@ describe('erasure of a WhatsApp customer reaches the aliases of their conversati
       'canary-alias-Kp3 linked',
     );
     for (const event of [both, bsuidOnly, other, othersAlias, apart, linking])
-      await recorder.recordEvent(event);
-    await putConversationAlias(context, aliasOfAlias, bsuidOnly.subject ?? '', 'ct_someone-else');
+      await table.recorder.recordEvent(event);
+    await putConversationAlias(table.context, aliasOfAlias, bsuidOnly.subject ?? '', 'ct_someone-else');
     const bsuidPerson = contactIdFor(
       'whatsapp',
       { identities: [{ type: 'bsuid', value: 'GR.alias-erasure-1' }] },
       '',
     );
-    expect((await loadConversation(context, bsuidOnly.subject ?? '')).aliasOf).toBe(both.subject);
+    expect((await loadConversation(table.context, bsuidOnly.subject ?? '')).aliasOf).toBe(both.subject);
     expect(bsuidPerson).not.toBe(phonePerson(waId));
     expect(
-      (await loadConversation(context, both.subject ?? '')).model?.state.contact.identities,
+      (await loadConversation(table.context, both.subject ?? '')).model?.state.contact.identities,
     ).toContainEqual({
       type: 'bsuid',
       value: 'GR.alias-erasure-1c',
     });
     const calls = new Set<string>();
     const counting = {
-      ...context,
+      ...table.context,
       client: {
         send: ((command: { constructor: { name: string } }) => {
           calls.add(`dynamodb:${command.constructor.name.replace(/Command$/, '')}`);
-          return context.client.send(command as never);
+          return table.context.client.send(command as never);
         }) as TableContext['client']['send'],
       },
     };
     // Act
-    const exported = await exportPerson(context, phonePerson(waId));
+    const exported = await exportPerson(table.context, phonePerson(waId));
     await erase(phonePerson(waId), counting);
     const after = await tableItems();
     // Assess: the export shows both aliases; after erasure no item names any of the person's
@@ -174,10 +157,10 @@ describe('erasure of a WhatsApp customer reaches the aliases of their conversati
     for (const id of [both.subject, bsuidOnly.subject, aliasOfAlias]) expect(text).not.toContain(id);
     expect(text).not.toContain('canary-alias-Kp3');
     expect(text).not.toContain(waId);
-    expect((await loadConversation(context, bsuidOnly.subject ?? '')).aliasOf).toBeUndefined();
-    expect((await loadConversation(context, othersAlias.subject ?? '')).aliasOf).toBe(other.subject);
-    expect((await loadConversation(context, other.subject ?? '')).model?.state.messageCount).toBe(2);
-    const kept = await loadConversation(context, apart.subject ?? '');
+    expect((await loadConversation(table.context, bsuidOnly.subject ?? '')).aliasOf).toBeUndefined();
+    expect((await loadConversation(table.context, othersAlias.subject ?? '')).aliasOf).toBe(other.subject);
+    expect((await loadConversation(table.context, other.subject ?? '')).model?.state.messageCount).toBe(2);
+    const kept = await loadConversation(table.context, apart.subject ?? '');
     expect(kept.model?.state.messageCount).toBe(1);
     expect(kept.aliasOf).toBeUndefined();
     for (const action of calls) expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(action);
