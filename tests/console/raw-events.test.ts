@@ -76,6 +76,9 @@ describe('console raw events panel', () => {
       subject: conversationId,
     });
     expect(heading).toMatch(/^Raw CloudEvents \(\d+\)$/);
+    // The contact is hidden like the rest of the page until contacts are revealed
+    expect(json).not.toContain('306900000991');
+    expect(JSON.parse(json).data.contact).toBe('(hidden: switch on Reveal contacts)');
     expect(ui.browserErrors).toEqual([]);
   }, 90_000);
 });

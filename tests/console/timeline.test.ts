@@ -30,7 +30,7 @@ const whatsappSample = (file: string, id: string, edit: (message: Json) => void 
   const json = JSON.parse(sample.payload.toString('utf8'));
   const value = json.entry[0].changes[0].value;
   value.metadata = BUSINESS_NUMBER_ID;
-  value.contacts[0].wa_id = CUSTOMER;
+  if (value.contacts) value.contacts[0].wa_id = CUSTOMER;
   const message = value.messages[0];
   message.from = CUSTOMER;
   message.id = `wamid.${id}`;
@@ -53,6 +53,9 @@ describe('console timeline', () => {
       whatsappSample('location.json', 'tl-location'),
       whatsappSample('interactive-button-reply.json', 'tl-button'),
       whatsappSample('interactive-list-reply.json', 'tl-list'),
+      whatsappSample('system-number-change.json', 'tl-number-change', (message) => {
+        message.system.body = `User Zoë changed from ${CUSTOMER} to 306900000445`;
+      }),
       whatsappSample('document.json', 'tl-document', (message) => {
         // A PDF the simulated Graph API serves, with the checksum it announces
         Object.assign(message.document, {
@@ -113,6 +116,26 @@ describe('console timeline', () => {
     expect(fileText).toContain('application/pdf');
     expect(fileText).toMatch(/\d+ (B|KB|MB)/);
     expect(fileLink.startsWith(`${ui.session.hub.endpoints.s3}/`)).toBe(true);
+    expect(ui.browserErrors).toEqual([]);
+  }, 60_000);
+
+  it('hides the numbers of a WhatsApp number-change notice until contacts are revealed', async () => {
+    // Prepare
+    const { page } = ui;
+    await page.click(`button[data-conversation="${conversationId}"]`);
+    const notice = await page.waitForSelector('[data-part="system"]', { timeout: 30_000 });
+    // Act
+    const masked = await notice?.evaluate((element) => element.textContent ?? '');
+    await page.click('label.reveal input');
+    await page.waitForFunction(
+      "document.querySelector('[data-part=\"system\"]')?.textContent?.includes('306900000445')",
+      { timeout: 10_000 },
+    );
+    await page.click('label.reveal input');
+    // Assess
+    expect(masked).not.toContain(CUSTOMER);
+    expect(masked).not.toContain('306900000445');
+    expect(masked).toMatch(/changed from 30•+44 to 30•+45/);
     expect(ui.browserErrors).toEqual([]);
   }, 60_000);
 

@@ -263,13 +263,13 @@ function ReactAsCustomer({ conversation, message }) {
   </p>`;
 }
 
-function MessageItem({ item, conversation }) {
+function MessageItem({ item, conversation, reveal }) {
   const message = item.message;
   const outbound = message.direction === 'outbound';
   return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
     <p class="meta">${outbound ? 'Business' : 'Customer'} · ${time(message.providerTimestamp ?? message.receivedAt)}</p>
     ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
-    <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} />
+    <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} reveal=${reveal} />
     ${outbound ? html`<${Ticks} status=${withWatermarks(item.live?.status, message, conversation)} />` : null}
     ${outbound ? html`<${ReactAsCustomer} conversation=${conversation} message=${message} />` : null}
   </li>`;
@@ -366,7 +366,13 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
         );
         if (!stopped()) setPending((list) => mergeChecked(list, checked, known));
       } catch (failure) {
-        if (!stopped()) setError(failure.message);
+        if (stopped()) return;
+        // Gone (its person erased): nothing of it stays on screen.
+        if (failure.status === 404) {
+          setItems([]);
+          setPending(() => []);
+          setError('this conversation no longer exists (its person was erased)');
+        } else setError(failure.message);
       }
     },
     [id],
@@ -390,11 +396,11 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
     <${ContactPanel} conversation=${conversation} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
     <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
-      ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} />`)}
+      ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} reveal=${reveal} />`)}
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
     <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
-    <${RawEvents} conversationId=${id} />
+    <${RawEvents} conversationId=${id} reveal=${reveal} />
   </section>`;
 }
 

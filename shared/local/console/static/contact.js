@@ -48,7 +48,13 @@ export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen 
         setOthers(journey.items.filter((item) => item.conversationId !== conversation.conversationId));
         setError('');
       } catch (failure) {
-        if (!stopped()) setError(failure.message);
+        if (stopped()) return;
+        // Erased: the person's identities and conversations leave the screen.
+        if (failure.status === 404) {
+          setPerson(undefined);
+          setOthers([]);
+          setError('this person no longer exists (erased)');
+        } else setError(failure.message);
       }
     },
     [contactId, conversation.conversationId],

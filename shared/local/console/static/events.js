@@ -8,7 +8,17 @@ import { concernsConversation, useLiveTask } from './live.js';
 
 const html = htm.bind(h);
 
-function RawEvent({ item }) {
+/**
+ * The event as published, but for its contact (numbers, addresses, name) while contacts are not
+ * revealed: the panel follows the same switch as the rest of the page.
+ */
+function shownEvent(event, reveal) {
+  if (reveal || typeof event.data !== 'object' || event.data === null || !('contact' in event.data))
+    return event;
+  return { ...event, data: { ...event.data, contact: '(hidden: switch on Reveal contacts)' } };
+}
+
+function RawEvent({ item, reveal }) {
   const { event } = item;
   return html`<li class="raw-event" data-event-type=${event.type}>
     <details>
@@ -16,12 +26,12 @@ function RawEvent({ item }) {
         <span class="raw-event-type">${event.type.replace(/^switchboard\./, '')}</span>
         <span class="raw-event-time">${new Date(item.tappedAt).toLocaleTimeString()}</span>
       </summary>
-      <pre class="raw-event-json">${JSON.stringify(event, null, 2)}</pre>
+      <pre class="raw-event-json">${JSON.stringify(shownEvent(event, reveal), null, 2)}</pre>
     </details>
   </li>`;
 }
 
-export function RawEvents({ conversationId }) {
+export function RawEvents({ conversationId, reveal }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState('');
   useLiveTask(
@@ -47,7 +57,7 @@ export function RawEvents({ conversationId }) {
         items.length === 0
           ? html`<p class="empty">None held (the hub keeps the last 500 events it published).</p>`
           : html`<ol class="raw-event-list">
-              ${items.map((item) => html`<${RawEvent} key=${item.seq} item=${item} />`)}
+              ${items.map((item) => html`<${RawEvent} key=${item.seq} item=${item} reveal=${reveal} />`)}
             </ol>`
       }
     </details>

@@ -51,7 +51,17 @@ function InteractiveReply({ part }) {
 }
 
 /** One part; `Media` shows a stored file (it reads the media endpoint). */
-export function Part({ message, part, index, Media }) {
+/** A provider's notice with its numbers (a WhatsApp number change names both) hidden unless revealed. */
+function noticeText(body, reveal) {
+  return reveal
+    ? body
+    : body.replace(
+        /\+?\d{6,}/g,
+        (digits) => `${digits.slice(0, 2)}${'•'.repeat(digits.length - 4)}${digits.slice(-2)}`,
+      );
+}
+
+export function Part({ message, part, index, Media, reveal }) {
   switch (part.type) {
     case 'text':
       return html`<p class="text">${part.text}</p>`;
@@ -82,7 +92,7 @@ export function Part({ message, part, index, Media }) {
         ${part.list ? html`<span class="chip">${part.list.button}</span>` : null}
       </div>`;
     case 'system':
-      return html`<p class="part-system" data-part="system">${part.kind.replaceAll('_', ' ')}${part.body ? `: ${part.body}` : ''}</p>`;
+      return html`<p class="part-system" data-part="system">${part.kind.replaceAll('_', ' ')}${part.body ? `: ${noticeText(part.body, reveal)}` : ''}</p>`;
     default:
       return html`<p class="other-part">[${part.type}${part.providerType ? ` ${part.providerType}` : ''}]</p>`;
   }
@@ -96,13 +106,13 @@ function reactionLabel(who, reaction) {
 }
 
 /** The parts as they stand now: an edit's parts replace the original ones, a deletion hides them. */
-export function MessageBody({ message, live, Media }) {
+export function MessageBody({ message, live, Media, reveal }) {
   const edit = live?.edit;
   const deletion = live?.deletion;
   const parts = edit && !edit.partsOmitted ? edit.parts : message.parts;
   const originalParts = message.parts.map(
     (part, index) =>
-      html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} />`,
+      html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} reveal=${reveal} />`,
   );
   if (deletion) {
     return html`<p class="deleted" data-deleted=${deletion.actor}>
@@ -110,7 +120,7 @@ export function MessageBody({ message, live, Media }) {
       </p>
       <details class="original"><summary>What it said</summary>${originalParts}</details>`;
   }
-  return html`${parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} />`)}
+  return html`${parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} reveal=${reveal} />`)}
     ${
       edit
         ? html`<p class="edited" data-edited=${edit.actor}>Edited · ${new Date(edit.at).toLocaleTimeString()}</p>
