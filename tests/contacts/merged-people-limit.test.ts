@@ -1,31 +1,17 @@
 import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
-import type { TableContext } from '#shared/store/table.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
  * An erasure walks at most 64 people merged into one another: a person with more is refused whole,
  * loudly, instead of erased in part (the merge items of people it did not walk deleted, and 200).
  */
 describe('a merge tree larger than an erasure walks', () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
 
   it('refuses the erasure and the export, naming the limit, and deletes nothing', async () => {
     // Prepare: 70 people merged into one
@@ -41,27 +27,27 @@ describe('a merge tree larger than an erasure walks', () => {
       };
     });
     for (let start = 0; start < merges.length; start += 25)
-      await context.client.send(
+      await table.context.client.send(
         new BatchWriteItemCommand({
           RequestItems: {
-            [context.tableName]: merges
+            [table.context.tableName]: merges
               .slice(start, start + 25)
               .map((item) => ({ PutRequest: { Item: marshall(item) } })),
           },
         }),
       );
     const mergeItems = async () =>
-      ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? [])
+      ((await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? [])
         .map((raw) => unmarshall(raw))
         .filter((item) => item.sk === 'MERGED').length;
     // Act
     const erasure = erasePerson(
-      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
       survivor,
     );
     // Assess
     await expect(erasure).rejects.toThrow(/more than 64 people merged/);
-    await expect(exportPerson(context, survivor)).rejects.toThrow(/more than 64 people merged/);
+    await expect(exportPerson(table.context, survivor)).rejects.toThrow(/more than 64 people merged/);
     expect(await mergeItems()).toBe(70);
   });
 });

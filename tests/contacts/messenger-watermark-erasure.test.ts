@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
@@ -10,10 +10,9 @@ import {
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
-import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
@@ -21,25 +20,12 @@ import { quietRecorder } from '#tests/support/quiet-recorder.ts';
  * conversation is erased it must not create that item again (nothing would reach it or expire it).
  */
 describe('a Messenger watermark after erasure', () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
+  const table = useEmulatedTable();
 
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
-
-  const recorder = () => quietRecorder(context);
+  const recorder = () => quietRecorder(table.context);
   const erase = (contactId: string) =>
     erasePerson(
-      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
       contactId,
     );
 
@@ -83,7 +69,9 @@ describe('a Messenger watermark after erasure', () => {
         },
       ),
     );
-    const item = ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? [])
+    const item = (
+      (await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? []
+    )
       .map((raw) => unmarshall(raw))
       .find((found) => found.pk === `CONV#${conversationId}`);
     // Assess: no conversation item comes back
