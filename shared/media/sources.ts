@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
+import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answer.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import { failureForStatus, MAX_MEDIA_BYTES, MediaFailure, TransientMediaError } from './failures.ts';
 import type { MediaJob } from './job.ts';
@@ -138,16 +138,9 @@ const boundedText = async (response: Response, maxBytes: number, what: string): 
   const tooLarge = () => new MediaFailure('provider_error', `${what} answered more than ${maxBytes} bytes`);
   const length = Number(response.headers.get('content-length') ?? Number.NaN);
   if (Number.isFinite(length) && length > maxBytes) await refuse(response, tooLarge());
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of bodyOf(response, what)) {
-    size += chunk.byteLength;
-    // Leaving the loop cancels the body (the iterator's return).
-    if (size > maxBytes) throw tooLarge();
-    chunks.push(chunk);
-  }
-  // As `Response.json` decodes: UTF-8, a byte order mark dropped.
-  return new TextDecoder().decode(Buffer.concat(chunks, size));
+  const { text, complete } = await readBoundedText(bodyOf(response, what), maxBytes);
+  if (!complete) throw tooLarge();
+  return text;
 };
 
 const mimeTypeOf = (response: Response): string | undefined =>

@@ -1,3 +1,4 @@
+import { readBoundedText } from '#shared/channels/provider-answer.ts';
 import type { ProviderError } from '#shared/contract/types.ts';
 
 /** A provider's HTTP answer, its body as text. */
@@ -36,27 +37,6 @@ export interface ProviderHttpOptions {
  */
 export const MAX_PROVIDER_ANSWER_BYTES = 256 * 1024;
 
-/** The body as text, at most `MAX_PROVIDER_ANSWER_BYTES` of it; the rest is left unread and the stream cancelled. */
-const boundedText = async (response: Response): Promise<string> => {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    const room = MAX_PROVIDER_ANSWER_BYTES - bytes;
-    if (value.byteLength >= room) {
-      text += decoder.decode(value.subarray(0, room));
-      await reader.cancel();
-      return text + decoder.decode();
-    }
-    bytes += value.byteLength;
-    text += decoder.decode(value, { stream: true });
-  }
-};
-
 /** Node's fetch wraps socket errors; these codes mean nothing reached the provider. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
@@ -82,7 +62,10 @@ export const callProvider = async (
       ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
       signal: AbortSignal.timeout(options.timeoutMs),
     });
-    const body = await boundedText(response);
+    const { text: body } = await readBoundedText(
+      response.body as AsyncIterable<Uint8Array> | null,
+      MAX_PROVIDER_ANSWER_BYTES,
+    );
     return {
       kind: 'response',
       response: { status: response.status, headers: Object.fromEntries(response.headers), body },
