@@ -382,6 +382,10 @@ export interface ExportPage {
 /** What orders an export: the SHA-256 of an item's key or of an object's key. */
 const exportRefOf = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
+/** The entries whose ref sorts after `after` (a page's position), in ref order. */
+const afterInExportOrder = <T extends { readonly ref: string }>(entries: readonly T[], after: string): T[] =>
+  entries.filter(({ ref }) => ref > after).sort((a, b) => (a.ref < b.ref ? -1 : 1));
+
 /** Keys one BatchGetItem reads. */
 const EXPORT_READ_CHUNK = 100;
 
@@ -413,10 +417,10 @@ export const exportPerson = async (
   const items: PersonExport['items'] = [];
   let next: ExportPosition | undefined;
   if (after.stage === 'items') {
-    const ordered = keys
-      .map((key) => ({ key, ref: exportRefOf(idOfKey(key)) }))
-      .filter(({ ref }) => ref > after.after)
-      .sort((a, b) => (a.ref < b.ref ? -1 : 1));
+    const ordered = afterInExportOrder(
+      keys.map((key) => ({ key, ref: exportRefOf(idOfKey(key)) })),
+      after.after,
+    );
     let last = after.after;
     for (let start = 0; start < ordered.length && !next; start += EXPORT_READ_CHUNK) {
       const chunk = ordered.slice(start, start + EXPORT_READ_CHUNK);
@@ -447,10 +451,10 @@ export const exportPerson = async (
       for (const prefix of ownedPrefixesOf(keys))
         for (const owned of await listObjectsUnder(prefix)) named.add(owned);
     const from = after.stage === 'objects' ? after.after : '';
-    const ordered = [...named]
-      .map((key) => ({ key, ref: exportRefOf(key) }))
-      .filter(({ ref }) => ref > from)
-      .sort((a, b) => (a.ref < b.ref ? -1 : 1));
+    const ordered = afterInExportOrder(
+      [...named].map((key) => ({ key, ref: exportRefOf(key) })),
+      from,
+    );
     let last = from;
     for (const { key, ref } of ordered) {
       if (!fits(key)) {
@@ -653,6 +657,12 @@ export const erasePerson = async (
   const rewritten = new Set(stillPending.map((item) => idOfKey(keyOf(item))));
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
+  /** The writes of batch `order`, made on first use. */
+  const batchOf = (order: number): WriteRequest[] => {
+    const requests = byOrder.get(order) ?? [];
+    byOrder.set(order, requests);
+    return requests;
+  };
   const tombstone = (key: ItemKey): WriteRequest => ({
     PutRequest: { Item: marshall({ ...key, erased: true, expiresAt }) },
   });
@@ -663,24 +673,18 @@ export const erasePerson = async (
     // A redaction still pending was written again above: it stays.
     if (rewritten.has(idOfKey(key))) continue;
     const kind = kindOfKey(key);
-    const order = ERASE_ORDER[kind ?? ''] ?? CONVERSATION_ORDER;
-    const requests = byOrder.get(order) ?? [];
-    byOrder.set(order, requests);
+    const requests = batchOf(ERASE_ORDER[kind ?? ''] ?? CONVERSATION_ORDER);
     if (kind === 'unreadableEmail') {
       // Written before the item's delete is sent: a redelivery of its event that finds no item
       // finds the tombstone.
-      const first = byOrder.get(TOMBSTONE_FIRST_ORDER) ?? [];
-      byOrder.set(TOMBSTONE_FIRST_ORDER, first);
-      first.push(tombstone(unreadableEmailTombstoneOf(key)));
+      batchOf(TOMBSTONE_FIRST_ORDER).push(tombstone(unreadableEmailTombstoneOf(key)));
       tombstones++;
     }
     if (kind === 'conversation') {
       // Written before the conversation's delete is sent: the next call of this erasure finds from it
       // a message recorded in the conversation meanwhile.
-      const first = byOrder.get(TOMBSTONE_FIRST_ORDER) ?? [];
-      byOrder.set(TOMBSTONE_FIRST_ORDER, first);
       const conversationId = conversationIdOfKey(key);
-      first.push({
+      batchOf(TOMBSTONE_FIRST_ORDER).push({
         PutRequest: {
           Item: marshall({
             ...erasedConversationKey(pseudonymKey, contactId, conversationId),
@@ -701,9 +705,7 @@ export const erasePerson = async (
     // would otherwise create one, with the edited text, that nothing reaches any more.
     const state = messageStateKey(hubMessageIdOfKey(key));
     if (kind === 'message' && !present.has(idOfKey(state))) {
-      const leaves = byOrder.get(MESSAGE_ORDER) ?? [];
-      byOrder.set(MESSAGE_ORDER, leaves);
-      leaves.push(tombstone(state));
+      batchOf(MESSAGE_ORDER).push(tombstone(state));
       tombstones++;
     }
   }
