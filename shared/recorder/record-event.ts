@@ -82,23 +82,25 @@ const answersAtFallbackOf = (state: ConversationState, event: MessageEvent): boo
   event.data.endpoint.id !== state.endpoint.id &&
   event.data.endpoint.id === fallbackReplyAddressOf(state.endpoint.id);
 
+/** The event in another conversation: its subject too, and so its group on the helpdesk queue. */
+const movedTo = <E extends HubEvent>(event: E, conversationId: string): E =>
+  ({ ...event, subject: conversationId, data: { ...event.data, conversationId } }) as E;
+
 /**
  * The message moved to a conversation derived from its own channel, endpoint and contact and the
  * conversation it claimed: the same event always lands in the same place, and never in the other.
  */
 const rehomed = (event: MessageEvent): MessageEvent => {
   const [primary] = event.data.contact.identities;
-  const conversationId = conversationIdFor(
-    event.data.channel,
-    event.data.endpoint.id,
-    `rehomed:${event.data.conversationId}:${primary ? identityKey(primary) : ''}`,
+  return movedTo(
+    event,
+    conversationIdFor(
+      event.data.channel,
+      event.data.endpoint.id,
+      `rehomed:${event.data.conversationId}:${primary ? identityKey(primary) : ''}`,
+    ),
   );
-  return { ...event, subject: conversationId, data: { ...event.data, conversationId } } as MessageEvent;
 };
-
-/** The event in another conversation: its subject too, and so its group on the helpdesk queue. */
-const movedTo = <E extends HubEvent>(event: E, conversationId: string): E =>
-  ({ ...event, subject: conversationId, data: { ...event.data, conversationId } }) as E;
 
 /** Aliases followed at most, in a chain (two racing first messages make one of two). */
 const MAX_ALIAS_HOPS = 4;
