@@ -639,3 +639,66 @@ describe('WhatsApp ids of one customer on two business numbers', () => {
     expect(retry).toEqual(first);
   });
 });
+
+describe('WhatsApp ids of values with no id or time of their own', () => {
+  /** A documented phone_number_quality_update: only the entry's `time` tells one from the next. */
+  const qualityUpdate = (time: number) =>
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '104937284615523',
+          time,
+          changes: [
+            {
+              field: 'phone_number_quality_update',
+              value: { display_phone_number: '4930609859530', event: 'DOWNGRADE', current_limit: 'TIER_1K' },
+            },
+          ],
+        },
+      ],
+    });
+
+  it('gives the same quality update on two days two ids', () => {
+    // Prepare
+    const monday = qualityUpdate(1795330370);
+    const tuesday = qualityUpdate(1795416770);
+    // Act
+    const first = eventsOf(post(monday));
+    const second = eventsOf(post(tuesday));
+    // Assess
+    expect(first.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+    expect(second.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+    expect(second[0]?.id).not.toBe(first[0]?.id);
+  });
+
+  it('keeps the id of a byte-identical repost', () => {
+    // Prepare
+    const body = qualityUpdate(1795330370);
+    // Act
+    const first = eventsOf(post(body)).map((event) => event.id);
+    const repost = eventsOf(post(body)).map((event) => event.id);
+    // Assess
+    expect(first).toHaveLength(1);
+    expect(repost).toEqual(first);
+  });
+
+  it('gives an unknown array beside messages in two entries of other times two ids', () => {
+    // Prepare
+    const withTime = (time: number) => {
+      const body = JSON.parse(
+        messagesBody({ messages: [], group_events: [{ group_id: '120363041875529731', type: 'x' }] }),
+      );
+      body.entry[0].time = time;
+      return JSON.stringify(body);
+    };
+    // Act
+    const first = eventsOf(post(withTime(1795330370)));
+    const second = eventsOf(post(withTime(1795416770)));
+    // Assess
+    expect(first.map((event) => event.data)).toEqual([
+      expect.objectContaining({ providerType: 'messages.group_events' }),
+    ]);
+    expect(second[0]?.id).not.toBe(first[0]?.id);
+  });
+});

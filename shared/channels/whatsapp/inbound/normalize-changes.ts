@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { canonicalJson } from '#shared/contract/ids.ts';
 import type { BusinessEndpoint, HubEvent } from '#shared/contract/types.ts';
 import { ownValue } from '#shared/validation/own-value.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
@@ -69,16 +70,39 @@ const normalizeEntry = (rawEntry: unknown, entryIndex: number, request: WhatsApp
   const entry = v.safeParse(EntrySchema, rawEntry);
   if (!entry.success) return [unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt })];
   const accountId = entry.output.id;
+  const entryTime = entryTimeOf(rawEntry);
   return entry.output.changes.flatMap((rawChange, changeIndex) => {
     const position = `${entryIndex}/${changeIndex}`;
     const change = v.safeParse(ChangeSchema, rawChange);
     if (!change.success) {
       const context = bareContext(accountId, 'change', request, position);
-      return [unsupportedEvent({ providerType: 'change', raw: rawChange, receivedAt, context })];
+      return [keptValue('change', rawChange, context, entryTime)];
     }
-    return normalizeChange(accountId, change.output.field, change.output.value, request, position);
+    return normalizeChange(accountId, change.output.field, change.output.value, request, position, entryTime);
   });
 };
+
+/** The entry's `time` as sent (canonical JSON), or '' without one. */
+const entryTimeOf = (rawEntry: unknown): string =>
+  typeof rawEntry === 'object' && rawEntry !== null && Object.hasOwn(rawEntry, 'time')
+    ? canonicalJson((rawEntry as { time: unknown }).time)
+    : '';
+
+/**
+ * A change's value, or an array of it, kept as `provider.unsupported`. Such a value (account_update,
+ * phone_number_quality_update, template status…) carries no id or time of its own: the same quality
+ * update on two days, or a template going APPROVED → PAUSED → APPROVED, is the same JSON. Its id
+ * hashes the entry's `time` with it, so each occurrence has its own id while a retry of the same
+ * bytes keeps its id; without an entry time it hashes the value alone.
+ */
+const keptValue = (providerType: string, raw: unknown, context: ChangeContext, entryTime: string) =>
+  unsupportedEvent({
+    providerType,
+    raw,
+    receivedAt: context.receivedAt,
+    context,
+    occurrence: entryTime === '' ? undefined : [entryTime, canonicalJson(raw)],
+  });
 
 /** Arrays whose items carry Meta's own ids and times: a value holding one is unique to its occurrence. */
 const holdsTimedItems = (value: unknown, arrays: Readonly<Record<string, ItemNormalizer>> | undefined) =>
@@ -96,6 +120,7 @@ const normalizeChange = (
   value: unknown,
   request: WhatsAppRequest,
   position: string,
+  entryTime: string,
 ): HubEvent[] => {
   const { receivedAt } = request;
   const arrays = ownValue(ITEM_ARRAYS, field);
@@ -117,7 +142,7 @@ const normalizeChange = (
     receivedAt,
     occurrence: { bodyDigest: request.bodyDigest, position, bytesAreUnique: holdsTimedItems(value, arrays) },
   };
-  const unsupported = () => [unsupportedEvent({ providerType: field, raw: value, receivedAt, context })];
+  const unsupported = () => [keptValue(field, value, context, entryTime)];
   if (!arrays || !endpoint || typeof value !== 'object' || value === null) return unsupported();
   const events: HubEvent[] = [];
   let itemArrays = 0;
@@ -127,14 +152,14 @@ const normalizeChange = (
     if (!normalize) {
       // Items of a kind this field does not read, beside ones it does: kept as one event per array.
       if (Array.isArray(items) && items.length > 0 && !ENVELOPE_KEYS.has(key)) {
-        events.push(unsupportedEvent({ providerType: `${field}.${key}`, raw: items, receivedAt, context }));
+        events.push(keptValue(`${field}.${key}`, items, context, entryTime));
       }
       continue;
     }
     itemArrays += 1;
     if (!Array.isArray(items)) {
       // A key we read, in a shape we do not (`messages` as an object): kept, never skipped.
-      events.push(unsupportedEvent({ providerType: `${field}.${key}`, raw: items, receivedAt, context }));
+      events.push(keptValue(`${field}.${key}`, items, context, entryTime));
       continue;
     }
     items.forEach((item, index) => {
