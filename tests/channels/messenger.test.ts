@@ -139,24 +139,37 @@ describe('messenger request verification', () => {
     expect(outcome).toMatchObject({ kind: 'reject', status: 413 });
   });
 
-  it('answers 400 to a signed body that is not JSON, without echoing it in the reason', () => {
+  it('answers 403 to a wrongly signed body that is not JSON, without echoing it in the reason', () => {
+    // Prepare
+    const body = '{"object":"page","entry":[{"text":"Tereza Nováková +420 777 123 456"';
     // Act
-    const outcome = post('{"object":"page","entry":[{"text":"Tereza Nováková +420 777 123 456"');
+    const outcome = post(body, { signature: signMetaBody('not-the-app-secret', body) });
     // Assess
-    expect(outcome).toMatchObject({ kind: 'reject', status: 400 });
+    expect(outcome).toMatchObject({ kind: 'reject', status: 403 });
     if (outcome.kind === 'reject') expect(outcome.reason).not.toMatch(/Tereza|777/);
   });
 
   it.each([
+    ['not JSON', '{"object":"page","entry":['],
     ['an array', '[]'],
     ['entry not an array', '{"object":"page","entry":{}}'],
     ['no object', '{"entry":[]}'],
     ['a string', '"page"'],
-  ])('answers 400 with a reason to %s', (_label, json) => {
+  ])('keeps a signed body that is %s as one unsupported event, answered 200', (_label, body) => {
     // Act
-    const outcome = post(json);
+    const outcome = post(body);
     // Assess
-    expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: expect.stringContaining('entry') });
+    expect(outcome).toMatchObject({ kind: 'accept', response: OK_RESPONSE });
+    expect(eventsOf(outcome)).toEqual([
+      expect.objectContaining({
+        type: 'switchboard.provider.unsupported',
+        data: expect.objectContaining({
+          channel: 'messenger',
+          providerType: 'unnormalizable_body',
+          raw: body,
+        }),
+      }),
+    ]);
   });
 });
 

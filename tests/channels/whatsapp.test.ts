@@ -130,18 +130,57 @@ describe('WhatsApp webhook verification', () => {
     ]);
   });
 
-  it('refuses invalid JSON with 400', () => {
-    expect(post('{"object": "whatsapp_business_account", "entry": [')).toMatchObject({
-      kind: 'reject',
-      status: 400,
-    });
+  it('keeps a signed body that is not JSON as one unsupported event, answered 200', () => {
+    // Prepare
+    const truncated = '{"object": "whatsapp_business_account", "entry": [';
+    // Act
+    const outcome = post(truncated);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'accept', response: { statusCode: 200 } });
+    expect(eventsOf(outcome)).toEqual([
+      expect.objectContaining({
+        type: 'switchboard.provider.unsupported',
+        data: expect.objectContaining({ providerType: 'unnormalizable_body', raw: truncated }),
+      }),
+    ]);
   });
 
-  it('refuses JSON of the wrong shape with 400 and a reason', () => {
+  it('keeps a signed body of the wrong shape as one unsupported event, answered 200', () => {
+    // Prepare
+    const body = JSON.stringify({ object: 'whatsapp_business_account', entry: {} });
     // Act
-    const outcome = post(JSON.stringify({ object: 'whatsapp_business_account', entry: {} }));
+    const outcome = post(body);
+    const retry = post(body);
     // Assess
-    expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: expect.stringContaining('entry') });
+    expect(outcome).toMatchObject({ kind: 'accept', response: { statusCode: 200 } });
+    const events = eventsOf(outcome);
+    expect(events).toHaveLength(1);
+    expect(HubEventSchema.safeParse(events[0]).error).toBeUndefined();
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { channel: 'whatsapp', providerType: 'unnormalizable_body', raw: body },
+    });
+    expect(eventsOf(retry).map((event) => event.id)).toEqual([events[0]?.id]);
+  });
+
+  it('keeps the exact bytes of a signed body that is not UTF-8, as base64', () => {
+    // Prepare
+    const bytes = Buffer.concat([
+      Buffer.from('{"object":"whatsapp_business_account","x":"'),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    // Act
+    const events = eventsOf(post(bytes));
+    // Assess
+    expect(events).toEqual([
+      expect.objectContaining({
+        data: expect.objectContaining({
+          providerType: 'unnormalizable_body',
+          raw: { base64: bytes.toString('base64') },
+        }),
+      }),
+    ]);
   });
 
   it('refuses an oversize body with 413 before looking at the signature', () => {
@@ -158,7 +197,7 @@ describe('WhatsApp webhook verification', () => {
     const secretText = 'Meine IBAN ist DE02120300000000202051';
     const bodyWithText = `{"object":"whatsapp_business_account","entry":[{"text":"${secretText}"`;
     // Act
-    const outcome = post(bodyWithText);
+    const outcome = post(bodyWithText, signMetaBody('not-the-app-secret', bodyWithText));
     // Assess
     expect(outcome.kind).toBe('reject');
     expect(JSON.stringify(outcome)).not.toContain('DE02');

@@ -12,10 +12,11 @@ import { verifyMetaSignature } from './signature.ts';
 
 /**
  * What Messenger and WhatsApp webhooks share, written once so they answer alike: the GET
- * subscription handshake, then for a POST the size (413), the signature over the exact bytes
- * (401/403), the UTF-8 JSON (400) and the `{object, entry: [...]}` envelope (400), and finally the
- * channel's normalizer, whose failure on a signed body never becomes a 5xx: the body is kept whole
- * as one `provider.unsupported` event instead, since Meta would retry a 5xx for days.
+ * subscription handshake, then for a POST the size (413) and the signature over the exact bytes
+ * (401/403). A signed body is Meta's, and Meta treats any answer but 200 as a failure: it retries for
+ * days, then drops the notification. So once the signature holds, nothing is refused: a body that is
+ * not UTF-8 JSON of the `{object, entry: [...]}` envelope, or whose normalizer fails, is kept whole as
+ * one `provider.unsupported` event (`unnormalizable_body`) and answered 200.
  */
 
 export const MetaEnvelopeSchema = lazily(() =>
@@ -45,17 +46,31 @@ const REPLACEMENT_CHARACTER = Buffer.from('\ufffd', 'utf8');
 
 type JsonResult = { ok: true; value: unknown } | { ok: false };
 
+/** The body as text, or undefined when its bytes are not UTF-8. */
+const decodeUtf8 = (bytes: Buffer): string | undefined => {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+};
+
 /** The body parsed, its depth bounded (shared/channels/bounded-json.ts) before anything reads it. */
 const parseJson = (bytes: Buffer): JsonResult => {
+  const text = decodeUtf8(bytes);
+  if (text === undefined) return { ok: false };
   try {
-    return { ok: true, value: boundDepth(JSON.parse(utf8.decode(bytes))) };
+    return { ok: true, value: boundDepth(JSON.parse(text)) };
   } catch {
     // The parser's message can quote the body: say only what kind of failure it was.
     return { ok: false };
   }
 };
 
-/** The whole body as one unsupported event, keyed by its bytes: a retry yields the same event. */
+/**
+ * The whole body as one unsupported event, keyed by its bytes: a retry yields the same event. `raw`
+ * is the body's text, or, when its bytes are not UTF-8, `{ base64 }` of them, so nothing is replaced.
+ */
 const unnormalizableBody = (channel: Channel, bytes: Buffer, receivedAt: string): HubEvent =>
   buildEvent(
     'switchboard.provider.unsupported',
@@ -66,7 +81,7 @@ const unnormalizableBody = (channel: Channel, bytes: Buffer, receivedAt: string)
       providerTimestamp: null,
       receivedAt,
       providerType: 'unnormalizable_body',
-      raw: bytes.toString('utf8'),
+      raw: decodeUtf8(bytes) ?? { base64: bytes.toString('base64') },
     },
   );
 
@@ -107,24 +122,20 @@ const handleNotification = (
     return reject(403, signature.reason);
   }
 
+  const receivedAt = request.receivedAt.toISOString();
   const json = parseJson(request.body);
-  if (!json.ok) return reject(400, 'body is not valid UTF-8 JSON');
-  const envelope = v.safeParse(MetaEnvelopeSchema, json.value);
-  if (!envelope.success)
-    return reject(400, 'body is not a Meta webhook: expected {object: string, entry: [...]}');
-
-  const notification: MetaNotification = {
-    envelope: envelope.output,
-    body: json.value,
-    bytes: request.body,
-    receivedAt: request.receivedAt.toISOString(),
-  };
-  return {
-    kind: 'accept',
-    events: normalizeSafely(channel, normalize, notification),
-    blobs: [],
-    response: OK_RESPONSE,
-  };
+  const envelope = json.ok ? v.safeParse(MetaEnvelopeSchema, json.value) : undefined;
+  const events =
+    json.ok && envelope?.success
+      ? normalizeSafely(channel, normalize, {
+          envelope: envelope.output,
+          body: json.value,
+          bytes: request.body,
+          receivedAt,
+        })
+      : // Signed, so Meta's, but not the envelope: kept, since a 4xx would only be retried, then dropped.
+        [unnormalizableBody(channel, request.body, receivedAt)];
+  return { kind: 'accept', events, blobs: [], response: OK_RESPONSE };
 };
 
 /**
