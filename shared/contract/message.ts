@@ -55,6 +55,14 @@ export const MessageReferenceSchema = z
   })
   .meta({ id: 'MessageReference' });
 
+const ReferredProductSchema = z
+  .object({
+    catalogId: z.string(),
+    /** The product's id in the catalog (the business's SKU), as Meta's `product_retailer_id`. */
+    productRetailerId: z.string(),
+  })
+  .meta({ id: 'ReferredProduct' });
+
 export const ReferralSchema = z
   .object({
     /** ad, shortlink (m.me), customer_chat_plugin, post, ctwa… as the provider names it. */
@@ -98,6 +106,8 @@ export const MessageSchema = z
     replyTo: MessageReferenceSchema.optional(),
     forwarded: z.boolean().optional(),
     frequentlyForwarded: z.boolean().optional(),
+    /** The catalog product the customer asks about (WhatsApp product enquiry, `context.referred_product`). */
+    referredProduct: ReferredProductSchema.optional(),
     referral: ReferralSchema.optional(),
     /**
      * Outbound only. `hub`: sent by an app the deployer marked as this hub's (not counted twice);

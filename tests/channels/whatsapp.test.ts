@@ -741,3 +741,58 @@ describe('WhatsApp ids of values with no id or time of their own', () => {
     expect(second[0]?.id).not.toBe(first[0]?.id);
   });
 });
+
+describe('WhatsApp fields of older and product messages', () => {
+  const CUSTOMER = '4915112345678';
+  const contacts = [{ wa_id: CUSTOMER, profile: { name: 'Zoë' } }];
+
+  it('reads new_wa_id of an older user_changed_number as the new identity', () => {
+    // Prepare
+    const changed = {
+      from: CUSTOMER,
+      id: 'wamid.SYS1',
+      timestamp: '1795330180',
+      type: 'system',
+      system: {
+        body: 'User Zoë changed from 4915112345678 to 4915223456789',
+        new_wa_id: '4915223456789',
+        type: 'user_changed_number',
+      },
+    };
+    // Act
+    const events = eventsOf(post(messagesBody({ contacts, messages: [changed] })));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(HubEventSchema.safeParse(events[0]).error).toBeUndefined();
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.message.received',
+      data: {
+        parts: [{ type: 'system', kind: 'user_changed_number', newIdentity: '4915223456789' }],
+      },
+    });
+  });
+
+  it('carries the product a product enquiry refers to', () => {
+    // Prepare
+    const enquiry = {
+      ...textMessage(CUSTOMER, 'wamid.ENQ1', 'Gibt es die auch in Blau?'),
+      context: {
+        from: '4930609859530',
+        id: 'wamid.PRODUCT1',
+        referred_product: { catalog_id: '1537280466935511', product_retailer_id: 'SKU-4711-BLAU' },
+      },
+    };
+    // Act
+    const events = eventsOf(post(messagesBody({ contacts, messages: [enquiry] })));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(HubEventSchema.safeParse(events[0]).error).toBeUndefined();
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.message.received',
+      data: {
+        replyTo: { providerMessageId: 'wamid.PRODUCT1', from: '4930609859530' },
+        referredProduct: { catalogId: '1537280466935511', productRetailerId: 'SKU-4711-BLAU' },
+      },
+    });
+  });
+});

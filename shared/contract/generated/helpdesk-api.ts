@@ -604,6 +604,7 @@ export interface components {
             replyTo?: components["schemas"]["MessageReference"];
             forwarded?: boolean;
             frequentlyForwarded?: boolean;
+            referredProduct?: components["schemas"]["ReferredProduct"];
             referral?: components["schemas"]["Referral"];
             /** @enum {string} */
             sentBy?: "hub" | "external";
@@ -619,6 +620,10 @@ export interface components {
         MessageReference: {
             providerMessageId: string;
             from?: string;
+        };
+        ReferredProduct: {
+            catalogId: string;
+            productRetailerId: string;
         };
         Referral: {
             source?: string;

@@ -105,6 +105,7 @@ const messageEvents = (scope: MessageScope, parts: Message['parts']): HubEvent[]
     replyTo: replyToOf(message),
     forwarded: message.context?.forwarded,
     frequentlyForwarded: message.context?.frequently_forwarded,
+    referredProduct: referredProductOf(message),
     referral,
     sentBy: direction === 'outbound' ? ('external' as const) : undefined,
     parts,
@@ -127,6 +128,13 @@ const replyToOf = (message: MessageItem): Message['replyTo'] =>
   message.context?.id
     ? withoutUndefined({ providerMessageId: message.context.id, from: message.context.from })
     : undefined;
+
+const referredProductOf = (message: MessageItem): Message['referredProduct'] => {
+  const product = message.context?.referred_product;
+  return product
+    ? { catalogId: product.catalog_id, productRetailerId: product.product_retailer_id }
+    : undefined;
+};
 
 /** A click-to-WhatsApp ad (or post) the customer came from. */
 const referralOf = (message: MessageItem): Referral | undefined => {

@@ -78,7 +78,7 @@ const knownParts = (type: string, content: unknown, message: RawMessage): Messag
           type: 'system' as const,
           kind: system.output.type ?? 'system',
           body: system.output.body,
-          newIdentity: system.output.wa_id ?? system.output.user_id,
+          newIdentity: system.output.wa_id ?? system.output.new_wa_id ?? system.output.user_id,
         }),
       ];
     }

@@ -72,6 +72,8 @@ const ContextSchema = lazily(() =>
     from: optionalStringish(),
     forwarded: optionalBoolean(),
     frequently_forwarded: optionalBoolean(),
+    /** The catalog product a product enquiry ("Message business" on a product) asks about. */
+    referred_product: v.optional(looseObject({ catalog_id: stringish, product_retailer_id: stringish })),
   }),
 );
 
@@ -199,8 +201,9 @@ export const SystemContentSchema = lazily(() =>
   looseObject({
     type: optionalString(),
     body: optionalString(),
-    /** The new wa_id on `user_changed_number`. */
+    /** The new wa_id on `user_changed_number` (`new_wa_id` in older webhook versions). */
     wa_id: optionalStringish(),
+    new_wa_id: optionalStringish(),
     /** The new BSUID on `user_changed_user_id`. */
     user_id: optionalString(),
   }),
