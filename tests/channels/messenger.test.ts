@@ -5,7 +5,9 @@ import { MAX_BODY_BYTES, OK_RESPONSE, type WebhookOutcome } from '#shared/channe
 import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
 import { signMetaBody } from '#shared/channels/meta/signature.ts';
 import { type AllChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { hubMessageIdFor } from '#shared/contract/ids.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { registerWritesFor } from '#shared/recorder/register-writes.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { PROTOTYPE_NAMES } from '#tests/support/hostile-json.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
@@ -464,4 +466,80 @@ describe('messenger normalization', () => {
       expect(events[0]?.data).toMatchObject({ parts: [{ type: 'unsupported', providerType: type }] });
     },
   );
+});
+
+describe('instagram read receipts', () => {
+  const ACCOUNT_ID = '17841458392017465';
+  const IGSID = '1092837465019283';
+  const MID =
+    'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDU4MzkyMDE3NDY1OjM0MDI4MjM2Njg0MTcxMDMwMTI0NDlwKaaIqX2FbsNjyWyAPEpOVSfSDhPK1Yuf9S2yKjaL0bZDZD';
+
+  /** Instagram's documented `messaging_seen` item: the customer saw the one message `mid` names. */
+  const seenBody = (mid: string) =>
+    JSON.stringify({
+      object: 'instagram',
+      entry: [
+        {
+          id: ACCOUNT_ID,
+          time: 1795167490120,
+          messaging: [
+            {
+              sender: { id: IGSID },
+              recipient: { id: ACCOUNT_ID },
+              timestamp: 1795167489954,
+              read: { mid },
+            },
+          ],
+        },
+      ],
+    });
+
+  it('turns read {mid} into a read status of that message', () => {
+    // Act
+    const events = eventsOf(post(seenBody(MID)));
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(HubEventSchema.safeParse(events[0]).error).toBeUndefined();
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.message.status_updated',
+      data: {
+        channel: 'messenger',
+        endpoint: { type: 'instagram_account', id: ACCOUNT_ID },
+        status: 'read',
+        providerMessageIds: [MID],
+      },
+    });
+    expect(events[0]?.data).not.toHaveProperty('watermark');
+    // The recorder sets that message's status, as for a WhatsApp read.
+    const writes = events[0] ? (registerWritesFor(events[0], 0) ?? []) : [];
+    expect(writes).toEqual([
+      expect.objectContaining({
+        target: expect.objectContaining({
+          attribute: 'status',
+          with: expect.objectContaining({ hubMessageId: hubMessageIdFor('messenger', MID) }),
+        }),
+        value: expect.objectContaining({ status: 'read' }),
+      }),
+    ]);
+  });
+
+  it('gives reads of two messages two ids, and a retry the same', () => {
+    // Act
+    const [first] = eventsOf(post(seenBody(MID)));
+    const [retry] = eventsOf(post(seenBody(MID)));
+    const [other] = eventsOf(post(seenBody(`${MID}x`)));
+    // Assess
+    expect(first?.type).toBe('switchboard.message.status_updated');
+    expect(retry?.id).toBe(first?.id);
+    expect(other?.id).not.toBe(first?.id);
+  });
+
+  it('keeps a read with neither watermark nor mid as unsupported', () => {
+    // Prepare
+    const body = seenBody(MID).replace(`"mid":"${MID}"`, '"seen":true');
+    // Act
+    const events = eventsOf(post(body));
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+  });
 });

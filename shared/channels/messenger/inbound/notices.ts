@@ -68,8 +68,8 @@ const timestampKey = (item: MessagingItemBase): string => String(item.timestamp 
 const actorOf = (context: ItemContext): 'business' | 'customer' =>
   context.fromBusiness ? 'business' : 'customer';
 
-const watermarkField = (watermark: number | string): { watermark?: string } => {
-  const iso = isoFromEpochMillis(watermark);
+const watermarkField = (watermark: number | string | undefined): { watermark?: string } => {
+  const iso = watermark === undefined ? null : isoFromEpochMillis(watermark);
   return iso === null ? {} : { watermark: iso };
 };
 
@@ -95,29 +95,35 @@ export const reactionEvent: ItemEventBuilder<v.InferOutput<typeof ReactionSchema
     }),
   );
 
-/** Read and delivery receipts: every message up to the watermark (and any listed) reached that status. */
-const watermarkStatusEvent = (
+/**
+ * Read and delivery receipts: every message up to the watermark, and any listed, reached that
+ * status (an Instagram read names one message and has no watermark).
+ */
+const receiptEvent = (
   status: 'read' | 'delivered',
-  watermark: number | string,
+  watermark: number | string | undefined,
   mids: string[],
   item: MessagingItemBase,
   entry: EntryContext,
 ): HubEvent =>
-  noticeEvent(item, entry, [status, item.sender.id, String(watermark), ...mids], () => ({
+  noticeEvent(item, entry, [status, item.sender.id, String(watermark ?? ''), ...mids], () => ({
     type: 'switchboard.message.status_updated',
     data: { status, providerStatus: status, providerMessageIds: mids, ...watermarkField(watermark) },
   }));
 
-/** `read` items: every message the business sent up to the watermark has been read. */
+/**
+ * `read` items: every message the business sent up to the watermark has been read (Messenger), or
+ * the one message `mid` names (Instagram's `messaging_seen`).
+ */
 export const readEvent: ItemEventBuilder<v.InferOutput<typeof ReadSchema>> = (read, item, entry) =>
-  watermarkStatusEvent('read', read.watermark, [], item, entry);
+  receiptEvent('read', read.watermark, read.mid === undefined ? [] : [read.mid], item, entry);
 
 /** `delivery` items: the listed messages (when Meta lists them) and all before the watermark arrived. */
 export const deliveryEvent: ItemEventBuilder<v.InferOutput<typeof DeliverySchema>> = (
   delivery,
   item,
   entry,
-) => watermarkStatusEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
+) => receiptEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
 
 /** `message_edit` items: the customer changed the text of a message they sent. */
 export const editEvent: ItemEventBuilder<v.InferOutput<typeof MessageEditSchema>> = (edit, item, entry) =>

@@ -128,7 +128,16 @@ export const ReactionSchema = lazily(() =>
   }),
 );
 
-export const ReadSchema = lazily(() => looseObject({ watermark: epochMillis }));
+/**
+ * Messenger's `message_reads` item is `read: {watermark}` (everything up to it was read); Instagram's
+ * `messaging_seen` item is `read: {mid}` (that one message). One of the two is required.
+ */
+export const ReadSchema = lazily(() =>
+  v.pipe(
+    looseObject({ watermark: v.optional(epochMillis), mid: v.optional(nonEmptyString()) }),
+    v.check((read) => read.watermark !== undefined || read.mid !== undefined),
+  ),
+);
 
 export const DeliverySchema = lazily(() =>
   looseObject({
