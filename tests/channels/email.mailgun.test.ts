@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { parseMultipart } from '#shared/channels/email/inbound/form.ts';
+import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-parsed.ts';
 import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
 import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
 import { InMemoryReplayGuard, type ReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
@@ -384,5 +386,104 @@ describe('Mailgun inbound webhook', () => {
     const outcome = await handleMailgunWebhook(request, deps());
     // Assess
     expect(outcome.kind === 'reject' ? outcome.reason : '').not.toMatch(/@|maria|4711/i);
+  });
+});
+
+describe('Mailgun parsed-fields attachments', () => {
+  const PDF = Buffer.from('%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n', 'latin1');
+
+  /** A multipart post whose parts carry their own Content-Disposition parameters and Content-Type. */
+  const rawMultipart = (
+    parts: ReadonlyArray<{ disposition: string; type?: string; value: Buffer | string }>,
+  ) =>
+    Buffer.concat([
+      ...parts.flatMap(({ disposition, type, value }) => [
+        Buffer.from(
+          `--mg-b\r\nContent-Disposition: form-data; ${disposition}\r\n${type ? `Content-Type: ${type}\r\n` : ''}\r\n`,
+        ),
+        Buffer.from(value),
+        Buffer.from('\r\n'),
+      ]),
+      Buffer.from('--mg-b--\r\n'),
+    ]);
+
+  const headers = JSON.stringify([
+    ['From', 'Jonas Weber <jonas@kunde.example>'],
+    ['To', 'support@switchboard.example'],
+    ['Subject', 'Rechnung'],
+    ['Message-Id', '<rechnung-1@kunde.example>'],
+  ]);
+
+  const textParts = [
+    ...signed().map(([name, value]) => ({ disposition: `name="${name}"`, value })),
+    { disposition: 'name="recipient"', value: 'support@switchboard.example' },
+    { disposition: 'name="sender"', value: 'jonas@kunde.example' },
+    { disposition: 'name="body-plain"', value: 'Anbei die Rechnung.' },
+    { disposition: 'name="message-headers"', value: headers },
+  ];
+
+  it('reads an RFC 2231 filename* as the file part’s name, and rebuilds the MIME with that part', () => {
+    // Prepare
+    const body = rawMultipart([
+      ...textParts,
+      {
+        disposition: `name="attachment-1"; filename*=utf-8''Rechnung%20%E2%82%AC+1.pdf`,
+        type: 'application/pdf',
+        value: PDF,
+      },
+    ]);
+    // Act
+    const fields = parseMultipart(body, 'mg-b');
+    const mime = Array.isArray(fields) ? mimeFromParsedFields(fields).toString('utf8') : '';
+    // Assess
+    expect(Array.isArray(fields) && fields.find((field) => field.name === 'attachment-1')).toMatchObject({
+      filename: 'Rechnung €+1.pdf',
+      contentType: 'application/pdf',
+    });
+    expect(mime).toContain('Content-Type: application/pdf');
+    expect(mime).toContain(`filename*=utf-8''Rechnung%20%E2%82%AC%2B1.pdf`);
+    expect(mime).toContain(PDF.toString('base64'));
+  });
+
+  it('keeps an attachment-N part without a filename, and a part of a non-text type, as files', () => {
+    // Prepare
+    const body = rawMultipart([
+      ...textParts,
+      { disposition: 'name="attachment-1"', value: 'plain bytes' },
+      { disposition: 'name="scan"', type: 'application/pdf', value: PDF },
+    ]);
+    // Act
+    const fields = parseMultipart(body, 'mg-b');
+    const mime = Array.isArray(fields) ? mimeFromParsedFields(fields).toString('utf8') : '';
+    // Assess
+    const files = Array.isArray(fields) ? fields.filter((field) => field.filename !== undefined) : [];
+    expect(files.map((field) => field.name)).toEqual(['attachment-1', 'scan']);
+    expect(mime).toContain('Content-Type: application/pdf\r\nContent-Disposition: attachment\r\n');
+    expect(mime).toContain(Buffer.from('plain bytes').toString('base64'));
+  });
+
+  it('passes the filename* attachment on as a file part of the received message', async () => {
+    // Prepare
+    const request = webhookRequest({
+      path: '/webhooks/email/mailgun',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=mg-b' },
+      body: rawMultipart([
+        ...textParts,
+        {
+          disposition: `name="attachment-1"; filename*=utf-8''Rechnung%20%E2%82%AC.pdf`,
+          type: 'application/pdf',
+          value: PDF,
+        },
+      ]),
+    });
+    // Act
+    const outcome = await handleMailgunWebhook(request, deps());
+    // Assess
+    if (outcome.kind !== 'accept') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
+    const [event] = outcome.events;
+    if (event?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(event.data.parts).toContainEqual(
+      expect.objectContaining({ type: 'media', filename: 'Rechnung €.pdf', mimeType: 'application/pdf' }),
+    );
   });
 });

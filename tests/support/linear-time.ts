@@ -39,7 +39,7 @@ const headerList = (value: string) => [
 
 const multipartBody = (text: string): Buffer =>
   Buffer.from(
-    `--b\r\nContent-Disposition: form-data; name="${text}"; filename="${text}"\r\nContent-Type: ${text}\r\n\r\n${text}\r\n--b--\r\n`,
+    `--b\r\nContent-Disposition: form-data; name="${text}"; filename="${text}"; filename*=utf-8''${text}\r\nContent-Type: ${text}\r\n\r\n${text}\r\n--b--\r\n`,
   );
 
 const reportOf = (text: string): Email => ({

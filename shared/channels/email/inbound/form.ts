@@ -7,7 +7,10 @@
 export interface FormField {
   readonly name: string;
   readonly value: Buffer;
-  /** Set for file parts of multipart bodies. */
+  /**
+   * Set for file parts of multipart bodies: the part's filename (`filename*` decoded, else
+   * `filename`), or '' for a file part that names none (see isFilePart).
+   */
   readonly filename?: string;
   readonly contentType?: string;
 }
@@ -19,15 +22,18 @@ const hexValue = (byte: number | undefined): number => {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 };
 
-/** `+` → space and `%XX` → that byte; everything else kept byte for byte. */
-const percentDecode = (encoded: Buffer): Buffer => {
+/**
+ * `%XX` → that byte, and `+` → space in a form (not in an RFC 8187 value, where `+` is itself);
+ * everything else kept byte for byte.
+ */
+const percentDecode = (encoded: Buffer, plusIsSpace = true): Buffer => {
   const decoded = Buffer.alloc(encoded.length);
   let length = 0;
   for (let index = 0; index < encoded.length; index += 1) {
     const byte = encoded[index] ?? 0;
     const high = byte === 0x25 ? hexValue(encoded[index + 1]) : -1;
     const low = byte === 0x25 ? hexValue(encoded[index + 2]) : -1;
-    if (byte === 0x2b) decoded[length++] = 0x20;
+    if (byte === 0x2b && plusIsSpace) decoded[length++] = 0x20;
     else if (high >= 0 && low >= 0) {
       decoded[length++] = high * 16 + low;
       index += 2;
@@ -82,6 +88,34 @@ const parameterOf = (header: string, name: string): string | undefined => {
   return value?.replace(/\\(.)/g, '$1');
 };
 
+/**
+ * An RFC 8187 extended value (`filename*=utf-8''Rechnung%20%E2%82%AC.pdf`, as RFC 7578 allows):
+ * charset, language, then percent-encoded bytes. UTF-8 unless the charset is ISO-8859-1; a value
+ * without the two quotes is taken as it is.
+ */
+const extendedValue = (value: string): string => {
+  const first = value.indexOf("'");
+  const second = first < 0 ? -1 : value.indexOf("'", first + 1);
+  if (second < 0) return value;
+  const bytes = percentDecode(Buffer.from(value.slice(second + 1), 'utf8'), false);
+  const charset = value.slice(0, first).toLowerCase();
+  return bytes.toString(charset === 'iso-8859-1' || charset === 'latin1' ? 'latin1' : 'utf8');
+};
+
+/** Mailgun's name for the file parts of a parsed post. */
+const ATTACHMENT_FIELD = /^attachment-\d{1,6}$/;
+
+/**
+ * Whether a part without a filename is a file all the same: Mailgun's `attachment-N`, or a part
+ * whose Content-Type is not text (a form's text fields carry none, or a text/* one; a proxy may
+ * label a JSON field such as `message-headers` application/json).
+ */
+const isFilePart = (name: string, contentType: string | undefined): boolean => {
+  if (ATTACHMENT_FIELD.test(name)) return true;
+  const mediaType = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return mediaType !== '' && !mediaType.startsWith('text/') && mediaType !== 'application/json';
+};
+
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 
 /** multipart/form-data (RFC 7578) split on its boundary; parts without a name are skipped. */
@@ -108,7 +142,12 @@ export const parseMultipart = (
         .find((line) => /^content-type\s*:/i.test(line))
         ?.replace(/^content-type\s*:\s*/i, '');
       const name = parameterOf(disposition, 'name');
-      const filename = parameterOf(disposition, 'filename');
+      const extended = parameterOf(disposition, 'filename\\*');
+      const filename =
+        extended !== undefined
+          ? extendedValue(extended)
+          : (parameterOf(disposition, 'filename') ??
+            (name !== undefined && isFilePart(name, contentType) ? '' : undefined));
       if (name !== undefined) {
         fields.push({
           name,

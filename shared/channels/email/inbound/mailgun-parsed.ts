@@ -95,7 +95,7 @@ export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
     lines.push(
       `--${outer}`,
       `Content-Type: ${(file.contentType ?? 'application/octet-stream').replace(/[\r\n]+/g, ' ')}`,
-      `Content-Disposition: ${contentId ? 'inline' : 'attachment'}; ${quotedFilename(file.filename ?? 'attachment')}`,
+      `Content-Disposition: ${contentId ? 'inline' : 'attachment'}${file.filename ? `; ${quotedFilename(file.filename)}` : ''}`,
       ...(contentId ? [`Content-ID: ${contentId.replace(/[\r\n]+/g, ' ')}`] : []),
       'Content-Transfer-Encoding: base64',
       '',
