@@ -20,6 +20,7 @@ import {
 import {
   type AttentionEntry,
   attentionEntries,
+  type IndexPosition,
   type SweptPartition,
   storedConversations,
 } from '#shared/store/helpdesk-queries.ts';
@@ -40,11 +41,15 @@ import type { TableContext } from '#shared/store/table.ts';
  * Facts about waiting conversations that never change, kept for the life of an execution
  * environment so a sweep reads only conversations it cannot judge from the index alone: each
  * conversation's channel, and the wait last reported overdue. Only an optimization: a fact
- * missing or forgotten costs a read, never a wrong event.
+ * missing or forgotten costs a read, never a wrong event. Beside them, where the last sweep
+ * stopped in the waiting customers when its limits did not let it reach the newest: the next
+ * sweep reads on from there, so a pass over every wait takes as many sweeps as the waits need,
+ * however many there are (forgotten, the next sweep starts again from the longest wait).
  */
 export interface SweepMemory {
   readonly channels: Map<string, Channel>;
   readonly reported: Map<string, string>;
+  waitingAfter?: IndexPosition | undefined;
 }
 
 export const createSweepMemory = (): SweepMemory => ({ channels: new Map(), reported: new Map() });
@@ -88,7 +93,10 @@ export interface SweepReport {
   readonly conversationsOverdue: number;
   /** Conversations whose handling failed (left to the next sweep). */
   readonly failed: number;
-  /** False when a limit stopped the sweep before the end of a partition's due range. */
+  /**
+   * False when the sweep did not read a partition's whole due range: a limit stopped it before the
+   * end, or it read on where an earlier sweep had stopped.
+   */
   readonly complete: boolean;
 }
 
@@ -106,11 +114,13 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const { shortest } = targetRange(targets);
 
-  const entriesUpTo = (attention: SweptPartition, until: string, ascending: boolean) =>
+  /** A partition's entries up to a time, oldest first (after a position, when given). */
+  const entriesUpTo = (attention: SweptPartition, until: string, after?: IndexPosition) =>
     attentionEntries(table, attention, until, {
-      ascending,
+      ascending: true,
       pageSize: limits.pageSize,
       maxEntries: limits.maxEntries,
+      ...(after ? { after } : {}),
     });
 
   /** Runs `handle` on each, a few at a time; a failure is logged and counted, never stops the others. */
@@ -190,7 +200,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   };
 
   const wakeSnoozes = async (now: Date) => {
-    const { entries, complete } = await entriesUpTo('snoozed', now.toISOString(), true);
+    const { entries, complete } = await entriesUpTo('snoozed', now.toISOString());
     const ids = [...new Set(entries.map((entry) => entry.conversationId))];
     const due = await storedConversations(table, ids.slice(0, limits.maxItems));
     let woken = 0;
@@ -209,7 +219,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
    * out (oldest first, each with its own event id), then the marker goes, if it is still the one read.
    */
   const announceLeftovers = async (now: Date) => {
-    const { entries, complete } = await entriesUpTo('unannounced', now.toISOString(), true);
+    const { entries, complete } = await entriesUpTo('unannounced', now.toISOString());
     const due = entries.slice(0, limits.maxItems);
     const stored = await storedConversations(
       table,
@@ -237,27 +247,38 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   };
 
   /**
-   * Customers waiting at least the shortest target, newest wait first. What the memory settles
-   * (a conversation whose channel's target is not reached, or whose wait was reported) is counted
-   * without a read; the rest is read, reported once per wait, and remembered.
+   * Customers waiting at least the shortest target, longest wait first, from where the last sweep
+   * stopped (the waits stay in the index once reported, so without that a sweep would read the same
+   * ones every time and never reach those past its limits). What the memory settles (a
+   * conversation whose channel's target is not reached, or whose wait was reported) is counted
+   * without a read; the rest is read, up to the limit, reported once per wait, and remembered. The
+   * next sweep reads on after the last entry this one judged, or from the longest wait again once
+   * this one reached the newest.
    */
   const reportOverdue = async (now: Date) => {
-    const { entries, complete } = await entriesUpTo('waiting', isoSecondsBefore(now, shortest), false);
+    const until = isoSecondsBefore(now, shortest);
+    // A position past the range (a clock set back) is not one DynamoDB reads on from: start over.
+    const after = (memory.waitingAfter?.gsi4sk ?? '') <= until ? memory.waitingAfter : undefined;
+    const { entries, complete } = await entriesUpTo('waiting', until, after);
     let overdue = 0;
     const toRead: AttentionEntry[] = [];
-    for (const entry of entries) {
+    // Entries judged: all of them, unless one needed a read the item limit had no room for.
+    let judged = entries.length;
+    for (const [index, entry] of entries.entries()) {
       const channel = memory.channels.get(entry.conversationId);
-      if (channel === undefined) {
-        toRead.push(entry);
-        continue;
+      if (channel !== undefined) {
+        if (entry.at > isoSecondsBefore(now, targets[channel])) continue;
+        if (alreadyReported(memory.reported.get(entry.conversationId), entry.at)) {
+          overdue += 1;
+          continue;
+        }
       }
-      if (entry.at > isoSecondsBefore(now, targets[channel])) continue;
-      if (alreadyReported(memory.reported.get(entry.conversationId), entry.at)) overdue += 1;
-      else toRead.push(entry);
+      if (toRead.length < limits.maxItems) toRead.push(entry);
+      else judged = Math.min(judged, index);
     }
     const read = await storedConversations(
       table,
-      toRead.slice(0, limits.maxItems).map((entry) => entry.conversationId),
+      toRead.map((entry) => entry.conversationId),
     );
     let reported = 0;
     const failed = await each(
@@ -281,7 +302,9 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         reported += 1;
       },
     );
-    return { overdue, reported, failed, complete: complete && toRead.length <= limits.maxItems };
+    const reachedNewest = complete && judged === entries.length;
+    memory.waitingAfter = reachedNewest ? undefined : (entries[judged - 1]?.position ?? after);
+    return { overdue, reported, failed, complete: after === undefined && reachedNewest };
   };
 
   return {
@@ -313,9 +336,12 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         failedCount: report.failed,
       });
       if (!report.complete)
-        logger.warn('attention sweep stopped at its limits; the rest waits for the next sweep', {
-          reason: 'sweep limits reached',
-        });
+        logger.warn(
+          'attention sweep read part of the due entries within its limits; other sweeps read the rest',
+          {
+            reason: 'sweep limits reached',
+          },
+        );
       return report;
     },
   };

@@ -177,6 +177,8 @@ export type SweptPartition = AttentionKind | 'unannounced';
 export interface AttentionEntry {
   readonly conversationId: string;
   readonly at: string;
+  /** Its place in the index, to read on after it. */
+  readonly position: IndexPosition;
 }
 
 export interface AttentionRead {
@@ -185,6 +187,8 @@ export interface AttentionRead {
   readonly pageSize: number;
   /** Entries read at most, over as many pages as that takes. */
   readonly maxEntries: number;
+  /** Read on after this entry's position (an entry no longer in the index still marks its place). */
+  readonly after?: IndexPosition;
 }
 
 /**
@@ -203,7 +207,7 @@ export const attentionEntries = async (
       ? { name: 'gsi4pk', value: PENDING_ANNOUNCEMENT_INDEX_PARTITION }
       : partitionOf({ index: 'gsi4', attention });
   const entries: AttentionEntry[] = [];
-  let from: IndexPosition | undefined;
+  let from: IndexPosition | undefined = read.after;
   do {
     const page = await query(context, 'gsi4', partition, {
       limit: Math.min(read.pageSize, read.maxEntries - entries.length),
@@ -211,11 +215,14 @@ export const attentionEntries = async (
       sortAtMost: { name: 'gsi4sk', value: until },
       ...(from ? { from } : {}),
     });
-    for (const item of page.items)
+    for (const item of page.items) {
+      const key = { pk: String(item.pk), sk: String(item.sk) };
       entries.push({
-        conversationId: conversationIdOfKey({ pk: String(item.pk), sk: String(item.sk) }),
+        conversationId: conversationIdOfKey(key),
         at: String(item.gsi4sk),
+        position: { ...key, gsi4pk: partition.value, gsi4sk: String(item.gsi4sk) },
       });
+    }
     from = page.last;
   } while (from && entries.length < read.maxEntries);
   return { entries, complete: from === undefined };

@@ -102,8 +102,8 @@ describe('attention sweeper', () => {
 
   const customerWrites = (customer: string, id: string, n: number, channel: Channel = 'whatsapp') =>
     record(messageEvent(customer, id, minute(n), 'inbound', 'hello', channel));
-  const businessAnswers = (customer: string, id: string, n: number) =>
-    record(messageEvent(customer, id, minute(n), 'outbound'));
+  const businessAnswers = (customer: string, id: string, n: number, channel: Channel = 'whatsapp') =>
+    record(messageEvent(customer, id, minute(n), 'outbound', 'hello', channel));
 
   /** A snooze as the helpdesk API's PATCH saves it. */
   const snooze = async (customer: string, untilMinute: number) => {
@@ -386,7 +386,7 @@ describe('attention sweeper', () => {
       expect(overdueEvents()[0]?.id).toBe(overdueEvents()[1]?.id);
     });
 
-    it('stays within its limits, newest wait first, and reaches the rest on later sweeps', async () => {
+    it('stays within its limits, longest wait first, and reaches the rest on later sweeps', async () => {
       // Prepare: three customers waiting since minutes 0, 1 and 2
       for (const [index, customer] of ['ov-f', 'ov-g', 'ov-h'].entries())
         await customerWrites(customer, `${customer}-1`, index);
@@ -396,15 +396,57 @@ describe('attention sweeper', () => {
       for (const n of [30, 31, 32, 33]) sweeps.push(await sweepAt(sweeper, n));
       // Assess
       expect(sweeps.map((sweep) => sweep.report.responsesOverdue)).toEqual([1, 1, 1, 0]);
-      expect(sweeps.map((sweep) => sweep.report.complete)).toEqual([false, false, true, true]);
+      expect(sweeps.map((sweep) => sweep.report.complete)).toEqual([false, false, false, true]);
       expect(sweeps[3]?.report.conversationsOverdue).toBe(3);
       expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([
-        minute(2),
-        minute(1),
         minute(0),
+        minute(1),
+        minute(2),
       ]);
       // Two Query pages of the waiting customers (page size 2), one item read (after the announcement markers' Query).
       expect(sweeps[0]?.calls).toEqual(['Query', 'Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+    });
+    it('reports a wait past its target however many newer waits fill the limits', async () => {
+      // Prepare: an e-mail customer waiting 5 hours behind three e-mail customers waiting 20 minutes
+      await customerWrites('ov-i', 'ov-i-1', 0, 'email');
+      for (const customer of ['ov-j', 'ov-k', 'ov-l'])
+        await customerWrites(customer, `${customer}-1`, 280, 'email');
+      const sweeper = sweeperWith({ limits: { maxEntries: 3, maxItems: 3, pageSize: 3 } });
+      // Act
+      const sweeps = [];
+      for (const n of [300, 301, 302, 303, 304]) sweeps.push(await sweepAt(sweeper, n));
+      // Assess
+      expect(overdueEvents()).toHaveLength(1);
+      expect(overdueEvents()[0]?.data).toMatchObject({
+        conversationId: conversationFor('ov-i', 'email').conversationId,
+        channel: 'email',
+        waitingSince: minute(0),
+        targetSeconds: 14_400,
+      });
+      expect(sweeps.map((sweep) => sweep.report.responsesOverdue)).toEqual([1, 0, 0, 0, 0]);
+      expect(sweeps.map((sweep) => sweep.report.failed)).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it('reads on where the last sweep stopped: waits under their target that fill the limits do not hide a later one past its own', async () => {
+      // Prepare: four e-mail customers (4 hours' target) waiting since minutes 0 to 3, a WhatsApp one (15 minutes) since minute 10
+      for (const [index, customer] of ['ov-m', 'ov-n', 'ov-o', 'ov-q'].entries())
+        await customerWrites(customer, `${customer}-1`, index, 'email');
+      await customerWrites('ov-p', 'ov-p-1', 10, 'whatsapp');
+      const sweeper = sweeperWith({ limits: { maxEntries: 3, maxItems: 3, pageSize: 3 } });
+      // Act: the entry the first sweep stopped at leaves the index (answered) before the second
+      const first = await sweepAt(sweeper, 30);
+      await businessAnswers('ov-o', 'ov-o-2', 30, 'email');
+      const second = await sweepAt(sweeper, 31);
+      const third = await sweepAt(sweeper, 32);
+      // Assess
+      expect(first.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0, complete: false });
+      expect(second.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1, complete: false });
+      expect(overdueEvents().map((event) => event.data.conversationId)).toEqual([
+        conversationFor('ov-p').conversationId,
+      ]);
+      // Then a pass starts again from the longest wait: channels known, nothing read, nothing reported.
+      expect(third.report).toMatchObject({ responsesOverdue: 0, failed: 0, complete: false });
+      expect(third.calls).toEqual(['Query', 'Query', 'Query']);
     });
   });
 
