@@ -107,7 +107,7 @@ export const ConversationStateSchema = z
     priority: ConversationPrioritySchema.nullable(),
     /** With status `snoozed`: when the hub reopens the conversation by itself. */
     snoozedUntil: TimestampSchema.nullable(),
-    /** The oldest customer message not answered yet (provider time); null when nothing waits. */
+    /** The oldest customer message not answered yet (provider time; an opt-out keyword, such as an SMS STOP, asks for no answer); null when nothing waits. */
     waitingSince: TimestampSchema.nullable(),
     /** Monotonic per conversation: consumers keep the state with the highest version. */
     version: z.number().int().positive(),

@@ -110,6 +110,14 @@ export const MessageSchema = z
     referredProduct: ReferredProductSchema.optional(),
     referral: ReferralSchema.optional(),
     /**
+     * Inbound only: the whole message is a consent keyword (an SMS STOP, START or HELP, in any
+     * language the hub knows, or what Twilio's `OptOutType` names), which its own
+     * `contact.consent_changed` reports too. An opt-out keyword is an instruction to the provider
+     * and the hub, not a question for the business (which may not text the customer after it): it
+     * starts no wait for an answer and reopens nothing.
+     */
+    consentKeyword: z.enum(['opted_out', 'opted_in', 'help_requested']).optional(),
+    /**
      * Outbound only. `hub`: sent by an app the deployer marked as this hub's (not counted twice);
      * `external`: sent from the page inbox, the phone, the WhatsApp Business app or another tool.
      */

@@ -113,9 +113,14 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   const { state } = model;
   const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, model.lastOutboundAt);
   const lastInboundAt = laterOf(state.lastInboundAt, at);
-  const firstInboundAt = earlierOf(model.firstInboundAt, at);
+  // An opt-out keyword (an SMS STOP) asks nothing: it is an instruction to the provider and the hub,
+  // after which the hub sends the customer nothing more on the channel. It is counted and unread
+  // like any message, but starts no wait (nor a first-response time) and reopens nothing.
+  const asks = event.data.consentKeyword !== 'opted_out';
+  const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
   // A business answer made after this message was written already covers it.
   const unread = model.lastOutboundAt === null || at > model.lastOutboundAt;
+  const needsAnswer = unread && asks;
   return {
     ...model,
     firstInboundAt,
@@ -125,9 +130,9 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       // resolved or snoozed conversation reopens (and its snooze is over). One the business already
       // answered (recorded late: a redrive, a provider's retry) changes neither: what the helpdesk
       // set after that answer stands.
-      status: unread ? 'open' : state.status,
-      snoozedUntil: unread ? null : state.snoozedUntil,
-      waitingSince: unread ? earlierOf(state.waitingSince, at) : state.waitingSince,
+      status: needsAnswer ? 'open' : state.status,
+      snoozedUntil: needsAnswer ? null : state.snoozedUntil,
+      waitingSince: needsAnswer ? earlierOf(state.waitingSince, at) : state.waitingSince,
       lastInboundAt,
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
       ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),

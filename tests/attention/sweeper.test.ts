@@ -8,6 +8,7 @@ import {
   type SweepMemory,
 } from '#shared/attention/sweeper.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { normalizeTwilioParams } from '#shared/channels/sms/inbound/normalize.ts';
 import type { ResponseTargets } from '#shared/config/runtime.ts';
 import type { Channel, ConversationState, HubEvent, HubEventOf } from '#shared/contract/index.ts';
 import { applyPatch, SNOOZE_TIMER } from '#shared/domain/conversation-change.ts';
@@ -447,6 +448,54 @@ describe('attention sweeper', () => {
       // Then a pass starts again from the longest wait: channels known, nothing read, nothing reported.
       expect(third.report).toMatchObject({ responsesOverdue: 0, failed: 0, complete: false });
       expect(third.calls).toEqual(['Query', 'Query', 'Query']);
+    });
+    it('an SMS STOP starts no wait: nothing overdue for it, while a question by SMS is reported', async () => {
+      // Prepare: an inbound SMS as the Twilio webhook turns it into events
+      const textsAt = (from: string, sid: string, body: string, n: number) =>
+        normalizeTwilioParams(
+          [
+            ['MessageSid', sid],
+            ['AccountSid', 'AC0123456789abcdef0123456789abcdef'],
+            ['From', from],
+            ['To', '+14155550100'],
+            ['Body', body],
+            ['NumMedia', '0'],
+            ['SmsStatus', 'received'],
+          ],
+          at(n),
+        );
+      const stop = textsAt('+14155550123', 'SM0000000000000000000000000000stop', 'STOP', 0);
+      for (const event of stop) await record(event);
+      const sweeper = sweeperWith();
+      // Act
+      const afterStop = await sweepAt(sweeper, 16);
+      const question = textsAt(
+        '+14155550124',
+        'SM000000000000000000000000question',
+        'Where is my order?',
+        20,
+      );
+      for (const event of question) await record(event);
+      const afterQuestion = await sweepAt(sweeper, 36);
+      const stopped = await loadConversation(table, stop[0]?.subject ?? '');
+      // Assess
+      expect(stop.map((event) => event.type)).toEqual([
+        'switchboard.message.received',
+        'switchboard.contact.consent_changed',
+      ]);
+      expect(stop[0]?.data).toMatchObject({ consentKeyword: 'opted_out' });
+      expect(afterStop.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
+      expect(stopped.model?.state).toMatchObject({
+        status: 'open',
+        waitingSince: null,
+        unreadCount: 1,
+        messageCount: 1,
+      });
+      expect(question).toHaveLength(1);
+      expect(afterQuestion.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
+      expect(
+        overdueEvents().map((event) => [event.subject, event.data.channel, event.data.waitingSince]),
+      ).toEqual([[question[0]?.subject, 'sms', minute(20)]]);
     });
   });
 

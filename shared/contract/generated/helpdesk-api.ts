@@ -607,6 +607,8 @@ export interface components {
             referredProduct?: components["schemas"]["ReferredProduct"];
             referral?: components["schemas"]["Referral"];
             /** @enum {string} */
+            consentKeyword?: "opted_out" | "opted_in" | "help_requested";
+            /** @enum {string} */
             sentBy?: "hub" | "external";
             senderAppId?: string;
             idempotencyKey?: string;

@@ -187,6 +187,7 @@ const inboundEvents = (context: Context, side: Side, sid: string): HubEvent[] =>
   const { params, receivedAt } = context;
   const { channel } = side;
   const referral = referralFrom(params);
+  const signal = consentSignalFor(params.OptOutType, params.Body, channel === 'sms');
   const message = buildEvent(EVENT_TYPES.messageReceived, eventIdFor(channel, 'message', sid), {
     hubMessageId: hubMessageIdFor(channel, sid),
     provider: 'twilio',
@@ -211,9 +212,9 @@ const inboundEvents = (context: Context, side: Side, sid: string): HubEvent[] =>
       ? { frequentlyForwarded: params.FrequentlyForwarded === 'true' }
       : {}),
     ...(referral ? { referral } : {}),
+    ...(signal ? { consentKeyword: signal.consent } : {}),
     parts: partsFrom(context),
   });
-  const signal = consentSignalFor(params.OptOutType, params.Body, channel === 'sms');
   if (!signal) return [message];
   const consent = buildEvent(EVENT_TYPES.contactConsentChanged, eventIdFor(channel, 'consent', sid), {
     provider: 'twilio',
