@@ -91,8 +91,13 @@ export interface SweepReport {
   readonly changesAnnounced: number;
   /** Conversations waiting past their target now, reported or not (a lower bound when not `complete`). */
   readonly conversationsOverdue: number;
-  /** Conversations whose handling failed (left to the next sweep). */
+  /** Conversations whose handling failed (left to the next sweep), the unreadable ones included. */
   readonly failed: number;
+  /**
+   * Conversation items the sweep could not read (a format or value from another version of the
+   * hub, after a rollback): skipped, each logged by its conversation id; the others go on.
+   */
+  readonly unreadable: number;
   /**
    * False when the sweep did not read a partition's whole due range: a limit stopped it before the
    * end, or it read on where an earlier sweep had stopped.
@@ -122,6 +127,25 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       maxEntries: limits.maxEntries,
       ...(after ? { after } : {}),
     });
+
+  /**
+   * Conversation items by id. One that cannot be read (after a rollback: a format or value a newer
+   * version wrote) is logged by its id alone and counted, and the others go on without it.
+   */
+  const readConversations = async (conversationIds: readonly string[]) => {
+    const { conversations, unreadable } = await storedConversations(table, conversationIds);
+    for (const { conversationId, error } of unreadable)
+      logger.error('attention sweep skipped a conversation item it cannot read', {
+        conversationId,
+        reason: 'unreadable conversation item',
+        errorName: errorNameOf(error),
+      });
+    return {
+      conversations,
+      unreadable: unreadable.length,
+      isUnreadable: new Set(unreadable.map((one) => one.conversationId)),
+    };
+  };
 
   /** Runs `handle` on each, a few at a time; a failure is logged and counted, never stops the others. */
   const each = async <T>(
@@ -202,7 +226,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const wakeSnoozes = async (now: Date) => {
     const { entries, complete } = await entriesUpTo('snoozed', now.toISOString());
     const ids = [...new Set(entries.map((entry) => entry.conversationId))];
-    const due = await storedConversations(table, ids.slice(0, limits.maxItems));
+    const { conversations: due, unreadable } = await readConversations(ids.slice(0, limits.maxItems));
     let woken = 0;
     const failed = await each(
       due,
@@ -211,7 +235,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         if (await wake(stored, now)) woken += 1;
       },
     );
-    return { woken, failed, complete: complete && ids.length <= limits.maxItems };
+    return { woken, failed, unreadable, complete: complete && ids.length <= limits.maxItems };
   };
 
   /**
@@ -220,12 +244,14 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
    */
   const announceLeftovers = async (now: Date) => {
     const { entries, complete } = await entriesUpTo('unannounced', now.toISOString());
-    const due = entries.slice(0, limits.maxItems);
-    const stored = await storedConversations(
-      table,
-      due.map((entry) => entry.conversationId),
+    const read = await readConversations(
+      entries.slice(0, limits.maxItems).map((entry) => entry.conversationId),
     );
-    const byId = new Map(stored.map((one) => [one.model?.state.conversationId, one]));
+    // A marker stays while its conversation cannot be read: what it holds unpublished is not known.
+    const due = entries
+      .slice(0, limits.maxItems)
+      .filter((entry) => !read.isUnreadable.has(entry.conversationId));
+    const byId = new Map(read.conversations.map((one) => [one.model?.state.conversationId, one]));
     let announced = 0;
     const failed = await each(
       due,
@@ -243,7 +269,12 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         await deleteAnnouncementMarker(table, entry.conversationId, entry.at);
       },
     );
-    return { announced, failed, complete: complete && entries.length <= limits.maxItems };
+    return {
+      announced,
+      failed,
+      unreadable: read.unreadable,
+      complete: complete && entries.length <= limits.maxItems,
+    };
   };
 
   /**
@@ -276,8 +307,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       if (toRead.length < limits.maxItems) toRead.push(entry);
       else judged = Math.min(judged, index);
     }
-    const read = await storedConversations(
-      table,
+    const { conversations: read, unreadable } = await readConversations(
       toRead.map((entry) => entry.conversationId),
     );
     let reported = 0;
@@ -304,7 +334,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     );
     const reachedNewest = complete && judged === entries.length;
     memory.waitingAfter = reachedNewest ? undefined : (entries[judged - 1]?.position ?? after);
-    return { overdue, reported, failed, complete: after === undefined && reachedNewest };
+    return { overdue, reported, failed, unreadable, complete: after === undefined && reachedNewest };
   };
 
   return {
@@ -322,7 +352,14 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         responsesOverdue: waits.reported,
         changesAnnounced: leftovers.announced,
         conversationsOverdue: waits.overdue,
-        failed: snoozes.failed + waits.failed + leftovers.failed,
+        unreadable: snoozes.unreadable + waits.unreadable + leftovers.unreadable,
+        failed:
+          snoozes.failed +
+          waits.failed +
+          leftovers.failed +
+          snoozes.unreadable +
+          waits.unreadable +
+          leftovers.unreadable,
         complete: snoozes.complete && waits.complete && leftovers.complete,
       };
       // A quiet sweep (most of them) is not worth a line a minute.

@@ -45,6 +45,8 @@ export const ATTENTION_METRICS = {
   responsesOverdue: 'ResponsesOverdue',
   /** Snoozes a sweep woke. */
   snoozesWoken: 'SnoozesWoken',
+  /** Conversation items a sweep skipped because it could not read them (another version's format). */
+  conversationsUnreadable: 'ConversationsUnreadable',
 } as const;
 
 /**

@@ -228,14 +228,36 @@ export const attentionEntries = async (
   return { entries, complete: from === undefined };
 };
 
-/** Whole conversation items by id (one consistent BatchGetItem per 100), for their writers; in no particular order. */
+/** A conversation item that could not be read (a format or value from another version of the hub). */
+export interface UnreadableConversation {
+  readonly conversationId: string;
+  readonly error: unknown;
+}
+
+/**
+ * Whole conversation items by id (one consistent BatchGetItem per 100), for their writers; in no
+ * particular order. An item that does not parse is set apart rather than failing the others.
+ */
 export const storedConversations = async (
   context: TableContext,
   conversationIds: readonly string[],
-): Promise<StoredConversation[]> => {
+): Promise<{ conversations: StoredConversation[]; unreadable: UnreadableConversation[] }> => {
   const keys = [...new Set(conversationIds)].map(conversationKey);
   const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
-  return items.map(storedConversationOf).filter((stored) => stored.model !== undefined);
+  const conversations: StoredConversation[] = [];
+  const unreadable: UnreadableConversation[] = [];
+  for (const item of items) {
+    try {
+      const stored = storedConversationOf(item);
+      if (stored.model !== undefined) conversations.push(stored);
+    } catch (error) {
+      unreadable.push({
+        conversationId: conversationIdOfKey({ pk: String(item.pk), sk: String(item.sk) }),
+        error,
+      });
+    }
+  }
+  return { conversations, unreadable };
 };
 
 export interface MessagePageItem {

@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
@@ -12,6 +12,7 @@ import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
+import { conversationKey } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
@@ -169,6 +170,38 @@ describe('a PATCH whose event could not be queued', () => {
     const stored = await loadConversation(table, conversationId);
     expect(stored.unannounced).toBeUndefined();
     expect(stored.model?.state).toMatchObject({ assignee: 'agent-7', priority: 'urgent', version: 3 });
+    expect(await markersDueBy(60)).toEqual([]);
+  });
+
+  it('keeps its marker while the sweeper cannot read the conversation item, and is announced once it can', async () => {
+    // Prepare: the change is left unpublished; then the item holds a last change from a newer version
+    await customerWrites('m1', 1);
+    publishFails = true;
+    await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    publishFails = false;
+    const setLastChange = (json: string) =>
+      dynamodb.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: { pk: { S: conversationKey(conversationId).pk }, sk: { S: 'STATE' } },
+          UpdateExpression: 'SET lastChange = :json',
+          ExpressionAttributeValues: { ':json': { S: json } },
+        }),
+      );
+    await setLastChange(JSON.stringify({ eventId: 'chg_newer', previousStatus: 'open', changes: ['bogus'] }));
+    // Act
+    const unreadable = await sweepAt(11);
+    const markersWhileUnreadable = await markersDueBy(60);
+    await setLastChange(
+      JSON.stringify({ eventId: 'chg_newer', previousStatus: 'open', changes: ['assignee'] }),
+    );
+    const readable = await sweepAt(12);
+    // Assess
+    expect(unreadable).toMatchObject({ changesAnnounced: 0, unreadable: 1, failed: 1 });
+    expect(markersWhileUnreadable.map((entry) => entry.conversationId)).toEqual([conversationId]);
+    expect(readable).toMatchObject({ changesAnnounced: 1, unreadable: 0, failed: 0 });
+    expect(stateChanges()).toHaveLength(1);
+    expect(stateChanges()[0]?.data).toMatchObject(agentChange);
     expect(await markersDueBy(60)).toEqual([]);
   });
 

@@ -14,10 +14,11 @@ import type { Channel, ConversationState, HubEvent, HubEventOf } from '#shared/c
 import { applyPatch, SNOOZE_TIMER } from '#shared/domain/conversation-change.ts';
 import { overdueWait } from '#shared/domain/response-overdue.ts';
 import { createTable, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
+import { createLogger, type Logger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
 import { loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import { conversationKey } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
@@ -71,6 +72,7 @@ describe('attention sweeper', () => {
       limits?: SweepLimits;
       publish?: (event: HubEvent) => Promise<void>;
       client?: TableContext['client'];
+      logger?: Logger;
     } = {},
   ): AttentionSweeper =>
     createAttentionSweeper({
@@ -82,7 +84,7 @@ describe('attention sweeper', () => {
         }),
       targets: TARGETS,
       memory: options.memory ?? createSweepMemory(),
-      logger: silent,
+      logger: options.logger ?? silent,
       ...(options.limits ? { limits: options.limits } : {}),
     });
 
@@ -496,6 +498,63 @@ describe('attention sweeper', () => {
       expect(
         overdueEvents().map((event) => [event.subject, event.data.channel, event.data.waitingSince]),
       ).toEqual([[question[0]?.subject, 'sms', minute(20)]]);
+    });
+  });
+
+  describe('items it cannot read', () => {
+    it('skips a conversation item it cannot read, logged by its id alone, and handles the others', async () => {
+      // Prepare: of two waiting and two snoozed conversations, one of each holds a last change from a newer version
+      await customerWrites('bad-a', 'bad-a-1', 0);
+      await customerWrites('bad-b', 'bad-b-1', 0);
+      for (const customer of ['bad-c', 'bad-d']) {
+        await customerWrites(customer, `${customer}-1`, 0);
+        await businessAnswers(customer, `${customer}-2`, 1);
+        await snooze(customer, 10);
+      }
+      const newer = JSON.stringify({ eventId: 'evt_newer', previousStatus: 'open', changes: ['bogus'] });
+      for (const customer of ['bad-a', 'bad-d'])
+        await dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table.tableName,
+            Key: {
+              pk: { S: conversationKey(conversationFor(customer).conversationId).pk },
+              sk: { S: 'STATE' },
+            },
+            UpdateExpression: 'SET lastChange = :newer',
+            ExpressionAttributeValues: { ':newer': { S: newer } },
+          }),
+        );
+      const lines: string[] = [];
+      const sweeper = sweeperWith({
+        logger: createLogger({ level: 'error', write: (line) => lines.push(line) }),
+      });
+      // Act
+      const first = await sweepAt(sweeper, 16);
+      const second = await sweepAt(sweeper, 17);
+      // Assess
+      expect(first.report).toMatchObject({
+        responsesOverdue: 1,
+        snoozesWoken: 1,
+        conversationsOverdue: 1,
+        unreadable: 2,
+        failed: 2,
+      });
+      expect(overdueEvents().map((event) => event.subject)).toEqual([
+        conversationFor('bad-b').conversationId,
+      ]);
+      expect(stateChanges().map((event) => event.subject)).toEqual([conversationFor('bad-c').conversationId]);
+      expect(second.report).toMatchObject({ responsesOverdue: 0, unreadable: 2, failed: 2 });
+      const skipped = lines
+        .map((line) => JSON.parse(line))
+        .filter((entry) => entry.message === 'attention sweep skipped a conversation item it cannot read');
+      expect(
+        skipped
+          .slice(0, 2)
+          .map((entry) => entry.conversationId)
+          .sort(),
+      ).toEqual([conversationFor('bad-a').conversationId, conversationFor('bad-d').conversationId].sort());
+      expect(skipped[0]).toMatchObject({ reason: 'unreadable conversation item', errorName: 'ZodError' });
+      expect(lines.join('\n')).not.toMatch(/bogus|evt_newer|hello|bad-a/);
     });
   });
 
