@@ -111,7 +111,10 @@ const firstResponseSeconds = (
 
 const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
-  const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, model.lastOutboundAt);
+  const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, {
+    lastOutboundAt: model.lastOutboundAt,
+    firstInboundAt: model.firstInboundAt,
+  });
   const lastInboundAt = laterOf(state.lastInboundAt, at);
   // An opt-out keyword (an SMS STOP) asks nothing: it is an instruction to the provider and the hub,
   // after which the hub sends the customer nothing more on the channel. It is counted and unread

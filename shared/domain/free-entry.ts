@@ -8,8 +8,19 @@ import { addHours } from './time.ts';
 
 /*
  * WhatsApp's free entry point, as the conversation remembers it (the rule is documented on
- * FreeEntryPointSchema). Pure and order-tolerant like the rest of the reducer: every function takes
- * the remembered entry and one message's provider time, and returns the entry to keep.
+ * FreeEntryPointSchema). Pure: every function takes the remembered entry and one message's provider
+ * time, and returns the entry to keep; the result is the one messages in time order would give
+ * whatever order they arrive in, as far as one remembered entry and the conversation's newest answer
+ * and earliest customer message tell it:
+ * - one ad message and its answers, in any order (an answer recorded before the ad message that is
+ *   not the newest is not known: the newest one answering it is taken, so the window closes late);
+ * - an ad message older than the remembered one, when it is the customer's earliest message: no
+ *   older entry can cover it, so it becomes the entry when it covers the remembered one (or after
+ *   an answer, as above).
+ * Not otherwise: an older ad message after other customer messages may be covered by an entry the
+ * conversation no longer remembers, and is left out; a third ad message the remembered entry
+ * covered is not judged again when an older one takes its place; an answer that arrives after a
+ * later ad message replaced the entry it answered is lost with that entry.
  */
 
 /** A customer message from a click-to-WhatsApp ad: WhatsApp's referral with `source_type: ad`. */
@@ -37,29 +48,45 @@ const answered = (entry: FreeEntryPoint, at: string): FreeEntryPoint => ({
 const isLive = (entry: FreeEntryPoint, at: string): boolean =>
   entry.closesAt === null ? at < addHours(entry.enteredAt, FREE_ENTRY_REPLY_HOURS) : at < entry.closesAt;
 
+/** What the conversation knows besides the entry: its newest answer, and its earliest customer message before this one. */
+export interface FreeEntryContext {
+  readonly lastOutboundAt: string | null;
+  readonly firstInboundAt: string | null;
+}
+
 /**
  * A customer message. One from an ad opens a new entry unless a live one already covers it (Meta
- * opens no second free window inside the first). `lastOutboundAt` answers an entry whose message
- * arrived after the business's answer (out of order); it is the newest answer, not necessarily the
- * first, so such an entry may close a little late.
+ * opens no second free window inside the first). A known answer answers an entry whose message
+ * arrived after it (out of order): the earliest known one within its 24 hours (the newest answer,
+ * or the remembered entry's first), not necessarily the first, so such an entry may close late.
  */
 export const freeEntryOnInbound = (
   current: FreeEntryPoint | undefined,
   message: Pick<Message, 'channel' | 'referral'>,
   at: string,
-  lastOutboundAt: string | null,
+  known: FreeEntryContext,
 ): FreeEntryPoint | undefined => {
   if (!isAdEntry(message)) return current;
-  if (current !== undefined && (isLive(current, at) || at < current.enteredAt)) return current;
+  // Older than the remembered entry (arriving late): only the customer's earliest message is surely
+  // covered by no entry the conversation has forgotten.
+  const older = current !== undefined && at < current.enteredAt;
+  if (current !== undefined && !older && isLive(current, at)) return current;
+  if (older && known.firstInboundAt !== null && at > known.firstInboundAt) return current;
   const clickId = message.referral?.clickId;
   const keptClickId = clickId !== undefined && clickId.length <= MAX_CLICK_ID_LENGTH ? clickId : undefined;
-  const entry: FreeEntryPoint = {
+  const opened: FreeEntryPoint = {
     enteredAt: at,
     ...(keptClickId !== undefined ? { clickId: keptClickId } : {}),
     answeredAt: null,
     closesAt: null,
   };
-  return lastOutboundAt !== null && answers(entry, lastOutboundAt) ? answered(entry, lastOutboundAt) : entry;
+  const answer = [current?.answeredAt ?? null, known.lastOutboundAt]
+    .filter((candidate): candidate is string => candidate !== null && answers(opened, candidate))
+    .sort()[0];
+  const entry = answer === undefined ? opened : answered(opened, answer);
+  // An older one takes the remembered entry's place only if, in order, it would have covered it.
+  if (older) return isLive(entry, current.enteredAt) ? entry : current;
+  return entry;
 };
 
 /** A business message: the first answer within 24 hours of the entry opens its 72 hours. */

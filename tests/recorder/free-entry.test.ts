@@ -31,11 +31,11 @@ const asMessage = (event: HubEvent): MessageEvent => {
   return event;
 };
 
-const fromAd = (id: string, at: string): MessageEvent => {
+const fromAd = (id: string, at: string, clickId = 'ARAk-click'): MessageEvent => {
   const event = asMessage(messageEvent('c1', id, at));
   return {
     ...event,
-    data: { ...event.data, referral: { source: 'ad', adId: '1202', clickId: 'ARAk-click' } },
+    data: { ...event.data, referral: { source: 'ad', adId: '1202', clickId } },
   } as MessageEvent;
 };
 const inbound = (id: string, at: string): MessageEvent => asMessage(messageEvent('c1', id, at));
@@ -98,6 +98,42 @@ describe('click-to-WhatsApp free entry point', () => {
     const reversed = fold([...inOrder].reverse());
     // Assess
     expect(reversed.state.freeEntryPoint).toEqual(fold(inOrder).state.freeEntryPoint);
+  });
+
+  it('is the same whatever order two ad messages and the answer arrive in', () => {
+    // Prepare: ad messages at 10:00 and 20:00, an answer the next day at 12:00 (26 hours after the first)
+    const first = fromAd('m1', hour(0), 'click-1');
+    const second = fromAd('m2', hour(10), 'click-2');
+    const lateAnswer = outbound('m3', hour(26));
+    const permutations = <T>(items: readonly T[]): T[][] =>
+      items.length <= 1
+        ? [[...items]]
+        : items.flatMap((item, index) =>
+            permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [
+              item,
+              ...rest,
+            ]),
+          );
+    // Act
+    const inOrder = fold([first, second, lateAnswer]).state.freeEntryPoint;
+    const secondFirst = fold([second, first, lateAnswer]).state.freeEntryPoint;
+    const everyOrder = permutations([first, second, lateAnswer]).map(
+      (events) => fold(events).state.freeEntryPoint,
+    );
+    const answeredInTime = permutations([first, second, outbound('m4', hour(12))]).map(
+      (events) => fold(events).state.freeEntryPoint,
+    );
+    // Assess: the first ad message is the entry (the second came inside its 24 hours), and 26 hours is too late
+    expect(inOrder).toEqual({ enteredAt: hour(0), clickId: 'click-1', answeredAt: null, closesAt: null });
+    expect(secondFirst).toEqual(inOrder);
+    for (const entry of everyOrder) expect(entry).toEqual(inOrder);
+    for (const entry of answeredInTime)
+      expect(entry).toEqual({
+        enteredAt: hour(0),
+        clickId: 'click-1',
+        answeredAt: hour(12),
+        closesAt: hour(84),
+      });
   });
 
   it('is absent on conversations that never came from an ad', () => {
