@@ -239,7 +239,8 @@ export interface SendStore {
   /**
    * Recorder: a status or echo named this send's message `sequence`. When the sender is waiting to
    * learn whether that message went (its call went unanswered), the provider's id is linked for it.
-   * Returns the send as it was read (undefined when none is kept).
+   * Returns the send as it stands after that (as linked, or as read again when the sender moved it
+   * meanwhile; undefined when none is kept).
    */
   linkIfAwaited(
     hubMessageId: string,
@@ -425,7 +426,16 @@ export const createSendStore = (
   return store;
 };
 
-/** See `SendStore.linkIfAwaited`: one consistent read per status or echo; a write only when awaited. */
+/** Reads of a send a link write may take when the send moves between its read and its write. */
+const LINK_TRIES = 3;
+
+/**
+ * See `SendStore.linkIfAwaited`: one consistent read per status or echo; a write only when awaited.
+ * The write is conditional on what made it awaited (still sending, that very message in flight, not
+ * yet linked) and returns the send as written: a send that moved between the read and the write (the
+ * sender ended it `outcome_unknown` meanwhile) is read again and returned as it is, so the recorder
+ * decides on the send as it stands, never on a read the sender's write has overtaken.
+ */
 const linkIfAwaited = async (
   store: Pick<SendStore, 'get'>,
   context: TableContext,
@@ -433,27 +443,41 @@ const linkIfAwaited = async (
   sequence: number,
   providerMessageId: string,
 ): Promise<SendRecord | undefined> => {
-  const record = await store.get(hubMessageId);
-  const awaited =
-    record?.state === 'sending' &&
-    record.inFlight?.index === sequence &&
-    record.links[String(sequence)] === undefined;
-  if (!record || !awaited) return record;
-  try {
-    const output = await context.client.send(
-      new UpdateItemCommand({
-        TableName: context.tableName,
-        Key: marshall(sendKey(hubMessageId)),
-        UpdateExpression: 'SET links.#sequence = :id',
-        ConditionExpression: 'attribute_exists(links)',
-        ExpressionAttributeNames: { '#sequence': String(sequence) },
-        ExpressionAttributeValues: marshall({ ':id': providerMessageId }),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'UpdateItem', output);
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
+  let record = await store.get(hubMessageId);
+  for (let attempt = 1; ; attempt++) {
+    const awaited =
+      record?.state === 'sending' &&
+      record.inFlight?.index === sequence &&
+      record.links[String(sequence)] === undefined;
+    if (!record || !awaited) return record;
+    try {
+      const output = await context.client.send(
+        new UpdateItemCommand({
+          TableName: context.tableName,
+          Key: marshall(sendKey(hubMessageId)),
+          UpdateExpression: 'SET links.#sequence = :id',
+          ConditionExpression:
+            '#state = :sending AND inFlight.#index = :index AND attribute_not_exists(links.#sequence)',
+          ExpressionAttributeNames: { '#sequence': String(sequence), '#state': 'state', '#index': 'index' },
+          ExpressionAttributeValues: marshall({
+            ':id': providerMessageId,
+            ':sending': 'sending',
+            ':index': sequence,
+          }),
+          ReturnValues: 'ALL_NEW',
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      track(context, 'UpdateItem', output);
+      return output.Attributes
+        ? fromItem(unmarshall(output.Attributes))
+        : { ...record, links: { ...record.links, [String(sequence)]: providerMessageId } };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Moved since the read (ended, accepted, linked by another status): as it is now.
+      const current = await store.get(hubMessageId);
+      if (attempt >= LINK_TRIES) return current;
+      record = current;
+    }
   }
-  return { ...record, links: { ...record.links, [String(sequence)]: providerMessageId } };
 };

@@ -3,7 +3,7 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
-import { minute, statusEvent } from '../recorder/factories.ts';
+import { messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
   type OutboundHarness,
   openCustomerConversation,
@@ -259,6 +259,68 @@ describe('two deliveries of one send command at once', () => {
     expect(await outcomes()).toEqual([]);
     expect(hub.provider.calls).toHaveLength(1);
     expect(await hub.sends.get(hubMessageId)).toMatchObject({ state: 'sent', published: true });
+  });
+
+  /** The recorder's link of a status or echo to the send `hubMessageId` is waiting on (`linkIfAwaited`). */
+  const linkWriteOf =
+    (hubMessageId: string) => (commandName: string | undefined, input: Record<string, unknown>) =>
+      commandName === 'UpdateItemCommand' &&
+      (input.Key as Keys)?.pk?.S === `MSG#${hubMessageId}` &&
+      input.UpdateExpression === 'SET links.#sequence = :id';
+
+  it('records the Messenger echo of an unanswered message as sent when the outcome_unknown ending lands between the recorder’s read and its link', async () => {
+    // Prepare: the call of a Messenger reply goes unanswered at T0 (the provider has the message), and
+    // no status or echo comes for 11 minutes
+    const { wa, conversationId } = await openCustomerConversation(
+      hub,
+      { prefix: '4915551', tag: 'race' },
+      ++customer,
+      undefined,
+      'messenger',
+    );
+    const command = sendCommand(conversationId, 'echo-meets-ending');
+    const hubMessageId = outboundHubMessageId(conversationId, 'echo-meets-ending');
+    hub.provider.script.push({ kind: 'accepted-silently' });
+    expect((await deliver(hub.sender(), command, 1)).batchItemFailures).toHaveLength(1);
+    const [went] = hub.provider.delivered;
+    if (!went) throw new Error('the message was never called');
+    hub.now = new Date(T0.getTime() + 11 * 60_000);
+    // The echo comes: the recorder reads the send (still sending, the message in flight); right
+    // before its link, a delivery ends the send outcome_unknown and publishes that
+    const echo = messageEvent(
+      wa,
+      went.providerMessageId,
+      minute(131),
+      'outbound',
+      'Thanks',
+      'messenger',
+    ) as Sent;
+    const run = holdingRequest('echo', linkWriteOf(hubMessageId), async () => {
+      expect(await deliver(hub.sender(), command, 2)).toEqual({ batchItemFailures: [] });
+    });
+    // Act
+    const { held } = await run(async () => {
+      await hub.pipeline.ingest([{ ...echo, data: { ...echo.data, correlationId: went.correlationId } }]);
+      await hub.pipeline.drain();
+    });
+    // Assess: the failure stands, and the echo that proves the message went is recorded as its own
+    // message.sent, naming the provider's id
+    expect(held).toBe(true);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    expect((events[0] as Failed).data).toMatchObject({
+      reason: 'outcome_unknown',
+      partIndex: 0,
+    });
+    expect((events[1] as Sent).data).toMatchObject({
+      providerMessageId: went.providerMessageId,
+      conversationId,
+    });
+    expect(await hub.sends.get(hubMessageId)).toMatchObject({ state: 'failed', published: true });
+    expect(hub.provider.calls).toHaveLength(1);
   });
 
   it('publishes only the sent event when an ending past the give-up receive meets a live delivery between its parts', async () => {
