@@ -1133,6 +1133,19 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               { reason: outcome.reason, retryable: false, errors: [outcome.error] },
               attemptNoted ? { kind: 'answer', at: attemptAt, by: delivery } : undefined,
             );
+          // The deadline passed during the call: no later try could go, and the reason is the deadline,
+          // whatever the provider answered (not a rate or an outage the helpdesk could retry).
+          const late = pastDeadline(command);
+          if (late)
+            return failAt(
+              index,
+              {
+                ...late,
+                detail: `the deadline passed while ${WAIT_MESSAGES[outcome.kind]}`,
+                errors: [outcome.error],
+              },
+              attemptNoted ? { kind: 'answer', at: attemptAt, by: delivery } : undefined,
+            );
           const waitingSince = record.waitingSince ?? iso();
           const retry = nextTry(command, record, waitingSince, outcome);
           const givenUp = {

@@ -162,6 +162,36 @@ describe('throttled sends back off', () => {
     expect(failed?.data.reason).toBe('deadline_exceeded');
   });
 
+  it('ends deadline_exceeded, not retryable, when the deadline passes during a call the provider answers throttled', async () => {
+    // Prepare: a reply due at T0+60s; its call takes until T0+61s and is answered throttled
+    const conversationId = await openConversation();
+    const service = hub.sender(
+      (step) => {
+        if (step === 'provider-call') hub.now = new Date(T0.getTime() + 61_000);
+      },
+      { random: () => 0.5 },
+    );
+    hub.provider.script.push(throttled());
+    await hub.enqueue(
+      sendCommand(conversationId, 'late-throttle', undefined, {
+        deadline: new Date(T0.getTime() + 60_000).toISOString(),
+      }),
+    );
+    // Act
+    await hub.runOutbox(service);
+    // Assess: one call, and the failure names the deadline, not a rate the helpdesk could retry
+    expect(hub.provider.calls).toHaveLength(1);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'deadline_exceeded',
+      retryable: false,
+      failedField: 'deadline',
+      errors: [{ code: '130429' }],
+    });
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'late-throttle'));
+    expect(record?.failure?.detail).toBe('the deadline passed while throttled by the provider');
+  });
+
   it('ends rate_limited at once, with no more calls, when the provider’s stated wait is longer than what is left', async () => {
     // Prepare: Graph's "regain access in 30 minutes"; then a 2-minute wait against a 1-minute deadline
     const conversationId = await openConversation();
