@@ -136,6 +136,16 @@ export interface MessageContext {
   readonly email?: EmailThreading;
 }
 
+/**
+ * A provider's own rule for how long a message it throttled waits, where its code says more than
+ * "too fast" (WhatsApp's 131056, one user's pair rate): at least `minMs · factor^n`, n being the
+ * message's earlier waits. Decided by the channel's classifier, which knows the code.
+ */
+export interface ThrottleBackoff {
+  readonly minMs: number;
+  readonly factor: number;
+}
+
 export type SendOutcome =
   /** The provider took the message and named it. */
   | { readonly kind: 'accepted'; readonly providerMessageId: string }
@@ -146,8 +156,16 @@ export type SendOutcome =
       readonly retryable: boolean;
       readonly error: ProviderError;
     }
-  /** Too fast: nothing was sent; try again after a while (at least `retryAfterMs` when the provider named a wait). */
-  | { readonly kind: 'throttled'; readonly retryAfterMs?: number; readonly error: ProviderError }
+  /**
+   * Too fast: nothing was sent; try again after a while (at least `retryAfterMs` when the provider
+   * named a wait, and at least what `backoff` says when its code has a rule of its own).
+   */
+  | {
+      readonly kind: 'throttled';
+      readonly retryAfterMs?: number;
+      readonly backoff?: ThrottleBackoff;
+      readonly error: ProviderError;
+    }
   /**
    * The request never left (the connection was refused, the provider's name did not resolve):
    * nothing was sent. Not the provider asking for patience: tried again a few times, then a

@@ -707,10 +707,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
 
   /**
    * When message `record.next`, which the provider took nothing of, is tried again: after the
-   * provider's stated wait plus a full-jitter share of `baseMs · 2^n` (n: its earlier waits, so an
+   * provider's stated wait (or the wait its code calls for, `backoff`, when longer) plus a
+   * full-jitter share of `baseMs · 2^n` (n: its earlier waits, so an
    * endpoint's throttled conversations spread out instead of coming back together), never past the
    * command's deadline or the give-up time. No further try (`afterMs` undefined) once the give-up
-   * time has passed, when the provider's stated wait is longer than what is left (a call before it
+   * time has passed, when that wait is longer than what is left (a call before it
    * would only be refused again), or after the last try of a request that never reached it.
    */
   const nextTry = (
@@ -732,15 +733,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       return {
         detail: `the provider could not be reached in ${limits.unreachableTries} tries (${outcome.error.code}): a network or configuration fault`,
       };
+    const waits = record.waits ?? 0;
     const statedMs = outcome.kind === 'throttled' ? (outcome.retryAfterMs ?? 0) : 0;
-    if (statedMs >= left)
+    // The wait the provider's code itself calls for (WhatsApp's pair rate), at most the backoff's cap.
+    const rule = outcome.kind === 'throttled' ? outcome.backoff : undefined;
+    const ruleMs = rule ? Math.min(limits.backoff.capMs, rule.minMs * rule.factor ** waits) : 0;
+    const waitMs = Math.max(statedMs, ruleMs);
+    if (waitMs >= left)
       return {
-        detail: `the provider asked for a wait of ${Math.ceil(statedMs / 1000)} s, longer than is left before ${
+        detail: `${statedMs >= ruleMs ? 'the provider asked for' : `the provider's ${outcome.error.code} calls for`} a wait of ${Math.ceil(waitMs / 1000)} s, longer than is left before ${
           until === Date.parse(deadline ?? '') ? 'the deadline' : 'the hub gives up'
         }`,
       };
-    const spreadMs = Math.min(limits.backoff.capMs, limits.backoff.baseMs * 2 ** (record.waits ?? 0));
-    return { afterMs: Math.min(left, statedMs + random() * spreadMs) };
+    const spreadMs = Math.min(limits.backoff.capMs, limits.backoff.baseMs * 2 ** waits);
+    return { afterMs: Math.min(left, waitMs + random() * spreadMs) };
   };
 
   /** A `deadline_exceeded` failure when the command's deadline has passed by now. */

@@ -1,6 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
+import { classifyWhatsAppFailure } from '#shared/channels/whatsapp/outbound/classify.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
@@ -8,6 +11,7 @@ import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { RetryLaterError } from '#shared/outbound/send-command.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
+import { metaErrorFixtures } from '#tests/support/meta-errors.ts';
 import {
   HARNESS_LIMITS,
   openCustomerConversation,
@@ -30,6 +34,13 @@ const throttled = (retryAfterMs?: number): SendOutcome => ({
   ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   error: { code: '130429', title: 'Rate limit hit' },
 });
+/** WhatsApp's 131056 (pair rate) as the WhatsApp sender answers it: the recorded Graph error, classified. */
+const pairRate = (): SendOutcome => {
+  const fixture = metaErrorFixtures('whatsapp').find((each) => each.name === 'whatsapp-131056');
+  if (!fixture) throw new Error('no recorded 131056 answer');
+  const failure = readGraphFailure(fixture.response);
+  return toOutcome(classifyWhatsAppFailure(failure), failure);
+};
 const unreachable: SendOutcome = {
   kind: 'unreachable',
   error: { code: 'ENOTFOUND', title: 'connection failed before the request was sent' },
@@ -131,6 +142,29 @@ describe('throttled sends back off', () => {
     expect((second.deadlines[0] as number) - second.polledAt).toBeLessThanOrEqual(2_000);
     expect(record).toMatchObject({ waits: 2, waitingSince: T0.toISOString() });
     expect(hub.provider.calls).toHaveLength(3);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+  });
+
+  it('waits out WhatsApp’s pair rate (131056): at least 6 s, then 24 s, plus the jittered share', async () => {
+    // Prepare: the pair rate twice, then through; the jitter near its top
+    const conversationId = await openConversation();
+    const service = hub.sender(undefined, { random: () => 0.99 });
+    hub.provider.script.push(pairRate(), pairRate());
+    await hub.enqueue(sendCommand(conversationId, 'pair-rate'));
+    // Act
+    const first = await pollAsLambda(service);
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    const second = await pollAsLambda(service);
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    await hub.runOutbox(service);
+    // Assess: 6 s + 0.99 · 2 s, then 24 s + 0.99 · 4 s (not 0–2 s and 0–4 s), then sent
+    expect(hub.provider.calls).toHaveLength(3);
+    expect((first.deadlines[0] as number) - first.polledAt).toBeGreaterThan(6_000);
+    expect((first.deadlines[0] as number) - first.polledAt).toBeLessThanOrEqual(8_000);
+    expect((second.deadlines[0] as number) - second.polledAt).toBeGreaterThan(24_000);
+    expect((second.deadlines[0] as number) - second.polledAt).toBeLessThanOrEqual(28_000);
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);

@@ -17,7 +17,13 @@ export interface MetaErrorFixture {
     error_data?: { details?: string };
     fbtrace_id?: string;
   };
-  readonly expect: { kind: string; reason?: string; retryable?: boolean };
+  readonly expect: {
+    kind: string;
+    reason?: string;
+    retryable?: boolean;
+    /** A throttle's own wait rule (WhatsApp's pair rate). */
+    backoff?: { minMs: number; factor: number };
+  };
 }
 
 export const metaErrorFixtures = (channel: 'whatsapp' | 'messenger'): MetaErrorFixture[] =>

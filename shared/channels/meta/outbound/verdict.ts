@@ -1,10 +1,10 @@
 import type { ProviderError, SendFailureReason } from '#shared/contract/types.ts';
-import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import type { SendOutcome, ThrottleBackoff } from '#shared/outbound/channel-sender.ts';
 import type { GraphFailure } from './graph-error.ts';
 
 /** What a Graph failure means, before the provider's words are attached. */
 export type Verdict =
-  | { readonly kind: 'throttled' }
+  | { readonly kind: 'throttled'; readonly backoff?: ThrottleBackoff }
   | { readonly kind: 'credentials' }
   | { readonly kind: 'ambiguous' }
   | { readonly kind: 'refused'; readonly reason: SendFailureReason; readonly retryable: boolean };
@@ -82,6 +82,7 @@ export const toOutcome = (verdict: Verdict, failure: GraphFailure): SendOutcome 
       return {
         kind: 'throttled',
         ...(failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {}),
+        ...(verdict.backoff !== undefined ? { backoff: verdict.backoff } : {}),
         error,
       };
     case 'credentials':

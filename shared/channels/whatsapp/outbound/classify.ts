@@ -17,13 +17,20 @@ import {
 const isTemplateCode = (code: number): boolean => code >= 132_000 && code <= 132_069;
 /** Paused templates and throttled flows may pass later. */
 const TEMPORARY_TEMPLATE_CODES = new Set([132_015, 132_069]);
+/**
+ * 131056, the pair rate (about one message per 6 s to one user): a try sooner is refused again, so
+ * the message waits at least 6 s, then 24 s, 96 s… (4^n; outbound.md 1.1 and 7.3), where the generic
+ * throttle's backoff would come back after 0–2 s, then 0–4 s.
+ */
+const PAIR_RATE: Verdict = { kind: 'throttled', backoff: { minMs: 6_000, factor: 4 } };
 
 const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined => {
   if (isTemplateCode(code)) return refused('template_invalid', TEMPORARY_TEMPLATE_CODES.has(code));
   switch (code) {
     case 130_429: // throughput reached
-    case 131_056: // pair rate: too many messages to one user
       return THROTTLED;
+    case 131_056: // pair rate: too many messages to one user
+      return PAIR_RATE;
     case 131_047: // re-engagement: more than 24 hours since the user wrote
       return refused('window_closed');
     case 131_026: // undeliverable: not on WhatsApp, old app, blocked
