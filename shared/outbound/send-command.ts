@@ -1411,10 +1411,22 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         const oneCall = decided.ok && decided.messages.length === 1 && decided.plan.media === undefined;
         if (oneCall && decided.ok) {
           await takeTurn(decided.plan, remainingMs);
-          // The turn may have taken up to SENDER.maxRateWaitMs: the deadline is checked again.
+          // The turn may have taken up to SENDER.maxRateWaitMs: the deadline and the window are checked
+          // again, on the conversation read above (no read). A window that closed meanwhile refuses, or
+          // changes only what the prepared message allows (Messenger's HUMAN_AGENT tag): the plan, and
+          // so the call and every later delivery, goes by the policy of now.
           const late = pastDeadline(command);
           if (late) decided = { ok: false, plan: decided.plan, failure: late };
-          else notedAt = iso();
+          else {
+            const { plan: planned, sender, messages } = decided;
+            const windowNow = windowAt(command, planned, sender, messages.length, undefined, conversation);
+            if (!windowNow.ok) decided = { ok: false, plan: planned, failure: windowNow.failure };
+            else {
+              const { withinWindow, humanAgentTag } = windowNow.policy;
+              decided = { ...decided, plan: { ...planned, withinWindow, humanAgentTag } };
+              notedAt = iso();
+            }
+          }
         }
         const candidate: SendRecord = decided.ok
           ? {

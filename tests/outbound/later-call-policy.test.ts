@@ -7,7 +7,9 @@ import { openCustomerConversation, outcomesOf, sendCommand, T0, useOutboundHarne
 /*
  * The send policy (reply window, consent) decided again before every provider call but the
  * claiming delivery's first: a later part, or a retry after a throttle, goes by the conversation
- * and consent as they are then, not as they were when the command was claimed.
+ * and consent as they are then, not as they were when the command was claimed. The window is
+ * checked once more right before every call, the claiming delivery's first too, after the
+ * endpoint's turn.
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
@@ -117,6 +119,43 @@ describe('the send policy before later calls', () => {
       partIndex: 1,
       sentProviderMessageIds: ['wamid.stopped.0'],
     });
+  });
+
+  /** A sender whose endpoint turn comes after 1.5 s, the clock moving with it. */
+  const turnTakingSender = () =>
+    hub.sender(undefined, {
+      endpointTurn: () => {
+        hub.now = new Date(hub.now.getTime() + 1_500);
+        return 1_500;
+      },
+    });
+  /** One second short of 24 hours before T0: inside the window at T0, outside it after the turn. */
+  const A_SECOND_SHORT_OF_A_DAY_AGO = new Date(T0.getTime() - 24 * 3_600_000 + 1_000).toISOString();
+
+  it('tags an agent’s one-message Messenger reply HUMAN_AGENT when the 24 hours pass during its endpoint turn', async () => {
+    // Prepare
+    const { conversationId } = await customerWrote(A_SECOND_SHORT_OF_A_DAY_AGO, 'messenger');
+    await hub.enqueue(sendCommand(conversationId, 'turn-tagged'));
+    // Act
+    await hub.runOutbox(turnTakingSender());
+    // Assess: the call went tagged (untagged, Messenger refuses it with 2018278), and the reply is sent
+    expect(hub.provider.calls.map((call) => call.context.policy)).toEqual([
+      { withinWindow: false, humanAgentTag: true },
+    ]);
+    const [sent] = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(sent?.type).toBe('switchboard.message.sent');
+  });
+
+  it('refuses a one-message WhatsApp text without a call when the 24 hours pass during its endpoint turn', async () => {
+    // Prepare
+    const { conversationId } = await customerWrote(A_SECOND_SHORT_OF_A_DAY_AGO);
+    await hub.enqueue(sendCommand(conversationId, 'turn-closed'));
+    // Act
+    await hub.runOutbox(turnTakingSender());
+    // Assess: no free-form call past the window (Meta would answer 131047)
+    expect(hub.provider.calls).toHaveLength(0);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data).toMatchObject({ reason: 'window_closed', retryable: false });
   });
 
   it('reads nothing more for a one-message command, nor for the later parts of a chat command in one delivery', async () => {
