@@ -1,3 +1,5 @@
+import type { Channel, Provider } from '#shared/contract/types.ts';
+
 /*
  * Per-endpoint throughput: each business endpoint (a WhatsApp number, a page, a Twilio sender, a
  * sending domain) gets evenly spaced turns at its share of the provider's rate. Each sender
@@ -38,3 +40,16 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
     },
   };
 };
+
+/**
+ * Requests per second per business endpoint: by channel, or by provider and channel where the
+ * provider's own rate for that channel differs (`twilio:whatsapp`).
+ */
+export type EndpointRates = Readonly<Record<Channel, number>> &
+  Readonly<Partial<Record<`${Provider}:${Channel}`, number>>>;
+
+/** The rate a plan's endpoint is paced at: its provider's for the channel, else the channel's. */
+export const endpointRateOf = (
+  rates: EndpointRates,
+  plan: { readonly provider: Provider; readonly channel: Channel },
+): number => rates[`${plan.provider}:${plan.channel}`] ?? rates[plan.channel];

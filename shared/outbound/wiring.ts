@@ -19,7 +19,7 @@ import { createSendStore } from '#shared/store/sends.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
-import { createRateLimiter } from './endpoint-rate.ts';
+import { createRateLimiter, type EndpointRates, endpointRateOf } from './endpoint-rate.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
 import {
   createSendCommandHandler,
@@ -81,8 +81,8 @@ export interface SenderWiring {
    * back. @default a rate limiter over `endpointRatesPerSecond` shared by this sender's sends
    */
   readonly endpointTurn?: SendCommandDeps['endpointTurn'];
-  /** Requests per second per business endpoint, by channel. @default SENDER.endpointRatesPerSecond */
-  readonly endpointRatesPerSecond?: Readonly<Record<keyof typeof SENDER.endpointRatesPerSecond, number>>;
+  /** Requests per second per business endpoint, by channel or provider and channel. @default SENDER.endpointRatesPerSecond */
+  readonly endpointRatesPerSecond?: EndpointRates;
 }
 
 /** The sender over real clients: what the Lambda, the local hub and the integration tests run. */
@@ -136,7 +136,8 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     pauses,
     endpointTurn:
       wiring.endpointTurn ??
-      ((plan) => limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), rates[plan.channel])),
+      ((plan) =>
+        limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), endpointRateOf(rates, plan))),
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from '#shared/outbound/endpoint-rate.ts';
+import { createRateLimiter, endpointRateOf } from '#shared/outbound/endpoint-rate.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
 
 /*
  * Per-endpoint throughput: evenly spaced turns at an environment's share of the endpoint's rate;
@@ -29,5 +30,27 @@ describe('endpoint rate limiter', () => {
     const waits = [0, 1, 2, 3].map(() => limiter.reserve('twilio#phone_number:+1', 1));
     // Assess
     expect(waits).toEqual([0, 1_000, undefined, undefined]);
+  });
+
+  it('paces a Twilio WhatsApp sender at Twilio’s rate, a Cloud API number at Meta’s', () => {
+    // Prepare: the shipped rates, shared by the sender's environments
+    const limiter = createRateLimiter({
+      environments: SENDER.maxConcurrency,
+      maxWaitMs: 2_000,
+      now: () => 0,
+    });
+    const twilio = { provider: 'twilio' as const, channel: 'whatsapp' as const };
+    const meta = { provider: 'meta' as const, channel: 'whatsapp' as const };
+    // Act
+    const twilioRate = endpointRateOf(SENDER.endpointRatesPerSecond, twilio);
+    const twilioWaits = [0, 1].map(() => limiter.reserve('twilio#phone_number:+15550001', twilioRate));
+    const metaWaits = [0, 1].map(() =>
+      limiter.reserve('meta#whatsapp_phone_number:1', endpointRateOf(SENDER.endpointRatesPerSecond, meta)),
+    );
+    // Assess: 10/s through Twilio (a turn every second per environment, of 10), 80/s on the Cloud API
+    expect(twilioRate).toBe(10);
+    expect(twilioWaits).toEqual([0, 1_000]);
+    expect(metaWaits).toEqual([0, 125]);
+    expect(endpointRateOf(SENDER.endpointRatesPerSecond, { provider: 'twilio', channel: 'sms' })).toBe(10);
   });
 });
