@@ -2,7 +2,7 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { BusinessEndpoint, Provider } from '#shared/contract/types.ts';
-import { epochSeconds } from './item-rules.ts';
+import { epochSeconds, isConditionFailure } from './item-rules.ts';
 import { endpointPauseKey } from './keys.ts';
 import type { TableContext } from './table.ts';
 
@@ -25,6 +25,10 @@ export interface EndpointRef {
 export interface EndpointPauses {
   /** The end of the endpoint's pause, when it is paused now. */
   pausedUntil(ref: EndpointRef): Promise<string | undefined>;
+  /**
+   * Pauses the endpoint until `until`, unless it is already paused longer (another environment's
+   * later pause, which a pause written late must not shorten): that pause stands.
+   */
   pause(ref: EndpointRef, until: Date, errorCode: string | undefined): Promise<void>;
 }
 
@@ -58,21 +62,32 @@ export const createEndpointPauses = (
     },
     async pause(ref, until, errorCode) {
       const key = endpointPauseKey(ref.provider, ref.endpoint);
-      await context.client.send(
-        new PutItemCommand({
-          TableName: context.tableName,
-          Item: marshall(
-            {
-              ...key,
-              until: until.toISOString(),
-              errorCode,
-              // Kept a day past the pause, then DynamoDB's TTL removes it.
-              expiresAt: epochSeconds(until) + 86_400,
-            },
-            { removeUndefinedValues: true },
-          ),
-        }),
-      );
+      try {
+        await context.client.send(
+          new PutItemCommand({
+            TableName: context.tableName,
+            Item: marshall(
+              {
+                ...key,
+                until: until.toISOString(),
+                errorCode,
+                // Kept a day past the pause, then DynamoDB's TTL removes it.
+                expiresAt: epochSeconds(until) + 86_400,
+              },
+              { removeUndefinedValues: true },
+            ),
+            // Never shorter than a pause already written (ISO times of one format order as strings).
+            ConditionExpression: 'attribute_not_exists(pk) OR #until < :until',
+            ExpressionAttributeNames: { '#until': 'until' },
+            ExpressionAttributeValues: marshall({ ':until': until.toISOString() }),
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // A longer pause stands: read again when next asked.
+        cache.delete(key.pk);
+        return;
+      }
       cache.set(key.pk, { readAt: context.now().getTime(), until: until.toISOString() });
     },
   };

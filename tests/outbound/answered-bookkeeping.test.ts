@@ -1,11 +1,14 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender, SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
-import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
+import { createEndpointPauses, type EndpointRef } from '#shared/store/endpoint-pauses.ts';
+import { endpointPauseKey } from '#shared/store/keys.ts';
 import {
   HARNESS_LIMITS,
   openCustomerConversation,
@@ -112,6 +115,16 @@ describe('bookkeeping of a provider answer that took nothing', () => {
       now: () => hub.now,
     });
   };
+  /** Lifts the endpoint's pause (the other tests send from the same business number), as a person would. */
+  const unpause = async ({ provider, endpoint }: EndpointRef) => {
+    const { clients, resources } = hub.pipeline.emulators;
+    await clients.dynamodb.send(
+      new DeleteItemCommand({
+        TableName: resources.tableName,
+        Key: marshall(endpointPauseKey(provider, endpoint)),
+      }),
+    );
+  };
   const endpointOf = async (conversationId: string, key: string) => {
     const plan = (await hub.sends.get(outboundHubMessageId(conversationId, key)))?.plan;
     if (!plan) throw new Error('no send record');
@@ -206,8 +219,7 @@ describe('bookkeeping of a provider answer that took nothing', () => {
     }
     const endpoint = await endpointOf(conversationId, 'refused-once');
     const pausedUntil = await pauses().pausedUntil(endpoint);
-    // The other tests send from the same business number.
-    await pauses().pause(endpoint, new Date(T0.getTime() - 1), undefined);
+    await unpause(endpoint);
     await pastOutcomeWait();
     // Assess
     expect(hub.provider.calls).toHaveLength(1);
@@ -239,7 +251,7 @@ describe('bookkeeping of a provider answer that took nothing', () => {
     const events = (await outcomes()) as Failed[];
     const endpoint = await endpointOf(conversationId, 'refused-kept');
     const pausedUntil = await pauses().pausedUntil(endpoint);
-    await pauses().pause(endpoint, new Date(T0.getTime() - 1), undefined);
+    await unpause(endpoint);
     await pastOutcomeWait();
     // Assess: nothing said while the failure was unwritten; then credentials, once, and the pause
     expect(hub.provider.calls).toHaveLength(1);

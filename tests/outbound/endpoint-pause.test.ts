@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEventOf } from '#shared/contract/types.ts';
+import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 import {
   type OutboundHarness,
@@ -90,5 +91,30 @@ describe('endpoint pause on refused credentials', () => {
     expect(during.map((event) => event.data.reason)).toEqual(['credentials']);
     expect(during[0]?.data.errors?.[0]?.title).toMatch(/paused until 2026-11-22T13:05:00/);
     expect(hub.provider.calls).toHaveLength(0);
+  });
+
+  it('never shortens a later pause by a pause written late, and lengthens a shorter one', async () => {
+    // Prepare: two environments over the table; B paused the endpoint until T0+10m, while A's pause
+    // until T0+5m (refused by DynamoDB at the time) is still to be written
+    const { dynamodb } = hub.pipeline.emulators.clients;
+    const { tableName } = hub.pipeline.emulators.resources;
+    const environment = () => createEndpointPauses({ client: dynamodb, tableName, now: () => T0 });
+    const [a, b] = [environment(), environment()];
+    const ref = {
+      provider: 'meta' as const,
+      endpoint: { type: 'whatsapp_phone_number' as const, id: 'late-pause' },
+    };
+    const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
+    await b.pause(ref, at(10), '190');
+    // Act: A's late write, then a longer pause of A's
+    await a.pause(ref, at(5), '190');
+    const afterLate = await environment().pausedUntil(ref);
+    const asAReadsIt = await a.pausedUntil(ref);
+    await a.pause(ref, at(15), '190');
+    const afterLonger = await environment().pausedUntil(ref);
+    // Assess
+    expect(afterLate).toBe(at(10).toISOString());
+    expect(asAReadsIt).toBe(at(10).toISOString());
+    expect(afterLonger).toBe(at(15).toISOString());
   });
 });

@@ -1,4 +1,6 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { uploadDisposition } from '#shared/aws/media-objects.ts';
 import { buildEvent } from '#shared/contract/build.ts';
@@ -10,6 +12,7 @@ import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
+import { endpointPauseKey } from '#shared/store/keys.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
   HARNESS_LIMITS,
@@ -924,8 +927,13 @@ describe('send commands', () => {
     try {
       await hub.runOutbox(sender);
     } finally {
-      // The other tests send from the same business number.
-      await pauses.pause(endpoint, new Date(T0.getTime() - 1), undefined);
+      // The other tests send from the same business number: the pause is lifted, as a person would.
+      await clients.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: resources.tableName,
+          Key: marshall(endpointPauseKey(endpoint.provider, endpoint.endpoint)),
+        }),
+      );
     }
     // Assess: no third call; the command ends naming the pause and what went before it
     expect(hub.provider.calls).toHaveLength(2);
