@@ -12,7 +12,7 @@ import {
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { Channel, ConversationState, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
-import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
+import { type GroupPublisher, publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { SendFailure, SendRecord, SendStore } from '#shared/store/sends.ts';
@@ -59,6 +59,12 @@ export interface OutboxDeps {
   readonly pauses?: EndpointPauses;
   /** How long such a pause lasts (the send commands' `credentialsPauseMs`). */
   readonly credentialsPauseMs: number;
+  /**
+   * No signal starts with less than this left of the invocation (the send commands'
+   * `minRemainingMs`): it is skipped, as best effort allows, instead of running the invocation out
+   * and returning the batch with it.
+   */
+  readonly signalMinRemainingMs: number;
   /** An endpoint was paused: the send commands' alarm. */
   readonly onPause?: (paused: { channel: Channel; provider: Provider }) => void;
   readonly clock: () => Date;
@@ -268,8 +274,24 @@ export const createOutboxService = (deps: OutboxDeps) => {
       : undefined;
   };
 
-  /** Read receipts and typing indicators: best effort, no event, never retried. */
-  const signal = async (command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>) => {
+  /**
+   * Read receipts and typing indicators: best effort, no event, never retried. Skipped (logged at
+   * info) when the invocation has too little time left for its provider call.
+   */
+  const signal = async (
+    command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>,
+    remainingMs: () => number,
+  ) => {
+    const outOfTime = () => {
+      if (remainingMs() >= deps.signalMinRemainingMs) return false;
+      logger.info('signal not sent', {
+        conversationId: command.data.conversationId,
+        eventType: command.type,
+        reason: 'too little time left in this invocation',
+      });
+      return true;
+    };
+    if (outOfTime()) return;
     const conversation = (await deps.reads.conversation(command.data.conversationId)).model?.state;
     const [recipient] = conversation?.contact.identities ?? [];
     if (!conversation || !recipient) {
@@ -300,6 +322,8 @@ export const createOutboxService = (deps: OutboxDeps) => {
       recipient,
       conversationId: conversation.conversationId,
     };
+    // The reads took time of their own.
+    if (outOfTime()) return;
     const outcome =
       command.type === COMMAND_TYPES.markRead
         ? await sender?.markRead?.(target, command.data.providerMessageId)
@@ -380,12 +404,13 @@ export const createOutboxService = (deps: OutboxDeps) => {
   const handle = async (
     record: SQSRecord,
     remainingMs: () => number,
-    publisher: EventPublisher,
+    publisher: GroupPublisher,
   ): Promise<void> => {
     const command = await commandOf(record, publisher);
     if (command === undefined) return;
     if (command.type === COMMAND_TYPES.sendMessage) await deps.sendMessage(command, remainingMs, publisher);
-    else await signal(command);
+    // A signal publishes nothing: the batch's outcome events do not wait for its provider call.
+    else await publisher.aside(() => signal(command, remainingMs));
   };
 
   /**

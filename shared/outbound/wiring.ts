@@ -195,6 +195,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     providerOf: (state) => providerOf(state, wiring.defaultEmailProvider),
     pauses,
     credentialsPauseMs: (wiring.limits ?? DEFAULT_SEND_LIMITS).credentialsPauseMs,
+    signalMinRemainingMs: (wiring.limits ?? DEFAULT_SEND_LIMITS).minRemainingMs,
     ...(wiring.onPause ? { onPause: wiring.onPause } : {}),
     deadLetter,
     clock,

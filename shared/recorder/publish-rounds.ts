@@ -4,6 +4,11 @@ import type { HubEvent } from '#shared/contract/index.ts';
 /** One message group's view of the shared publisher; `leave()` once the group has nothing more to publish. */
 export interface GroupPublisher extends EventPublisher {
   leave(): void;
+  /**
+   * Runs `work`, which publishes nothing (the sender's read receipts and typing indicators), with
+   * the group out of the rounds meanwhile: the other groups' events go out without waiting for it.
+   */
+  aside<T>(work: () => Promise<T>): Promise<T>;
 }
 
 interface Waiting {
@@ -52,6 +57,17 @@ export const publishInRounds = (inner: EventPublisher, groups: number): (() => G
         left = true;
         running -= 1;
         sendRoundIfAllWaiting();
+      },
+      aside: async (work) => {
+        if (left) return work();
+        running -= 1;
+        sendRoundIfAllWaiting();
+        try {
+          return await work();
+        } finally {
+          // Back in the rounds: a round not yet sent waits for this group again.
+          running += 1;
+        }
       },
     };
   };

@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toSqsRecord } from '#shared/local/event-source.ts';
+import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
-import { type OutboundHarness, signalCommand, startOutboundHarness } from './harness.ts';
+import {
+  HARNESS_LIMITS,
+  type OutboundHarness,
+  outcomesOf,
+  sendCommand,
+  signalCommand,
+  startOutboundHarness,
+} from './harness.ts';
 
 /*
  * A read receipt marks a customer's message read at the provider: the helpdesk names the message, so
  * one the hub recorded in another conversation is refused before any call, as a reply's `replyTo`
- * of another conversation is.
+ * of another conversation is. Read receipts and typing indicators are best effort: they never hold
+ * a batch's outcome events, nor run its invocation out.
  */
 
 describe('mark_read commands', () => {
@@ -38,5 +48,75 @@ describe('mark_read commands', () => {
       { type: 'mark_read', conversationId, providerMessageId: 'wamid.read-unrecorded' },
     ]);
     expect(await hub.outboxDlq()).toEqual([]);
+  });
+
+  it('publishes a send’s outcome without waiting for slow typing indicators, and skips those the invocation has no time left for', async () => {
+    // Prepare: a reply in one conversation, five typing indicators in another, in one batch of a
+    // 30-second invocation; the provider answers each indicator after 8 s (the invocation's clock),
+    // and, should the reply's outcome wait for the indicators, gives up holding the first after 1 s
+    await hub.pipeline.ingest([
+      messageEvent('491555000203', 'wamid.typing-reply', minute(112)),
+      messageEvent('491555000204', 'wamid.typing-slow', minute(113)),
+    ]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const reply = sendCommand(conversationFor('491555000203').conversationId, 'reply-beside-typing');
+    const typings = Array.from({ length: 5 }, () =>
+      signalCommand(conversationFor('491555000204').conversationId),
+    );
+    const records = [reply, ...typings].map((command, index) =>
+      toSqsRecord(
+        {
+          MessageId: `typing-batch-${index}`,
+          ReceiptHandle: 'r',
+          Body: JSON.stringify(command),
+          Attributes: { MessageGroupId: command.data.conversationId, ApproximateReceiveCount: '1' },
+        },
+        'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+        'local',
+      ),
+    );
+    let elapsedMs = 0;
+    let published: () => void = () => {};
+    const outcomeOut = new Promise<void>((resolve) => {
+      published = resolve;
+    });
+    let heldUp: Promise<void> | undefined;
+    let outcomeWaitedForTyping = false;
+    const answered: string[] = [];
+    const sender = hub.provider.sender as { typing?: ChannelSender['typing'] };
+    const typing = sender.typing;
+    sender.typing = async (target) => {
+      heldUp ??= new Promise<void>((resolve) => setTimeout(resolve, 1_000)).then(() => {
+        outcomeWaitedForTyping = true;
+      });
+      await Promise.race([outcomeOut, heldUp]);
+      elapsedMs += 8_000;
+      answered.push(target.conversationId);
+      return { kind: 'accepted', providerMessageId: '' };
+    };
+    const service = hub.sender(
+      (step) => {
+        if (step === 'record-sent') published();
+      },
+      { limits: { ...HARNESS_LIMITS, minRemainingMs: 12_000 } },
+    );
+    // Act
+    let response: Awaited<ReturnType<typeof service.handleSqsEvent>>;
+    try {
+      response = await service.handleSqsEvent({ Records: records }, () => 30_000 - elapsedMs);
+    } finally {
+      sender.typing = typing;
+    }
+    // Assess: the reply's outcome went out while the first indicator was unanswered; three
+    // indicators went (30 s, 22 s and 14 s left), the two with 6 s left were skipped; the batch
+    // stayed within its 30 s and nothing of it comes back
+    expect(outcomeWaitedForTyping).toBe(false);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+    expect(answered).toHaveLength(3);
+    expect(elapsedMs).toBeLessThanOrEqual(30_000);
   });
 });

@@ -62,6 +62,31 @@ describe('publishing a batch in rounds', () => {
     expect(calls).toEqual([[a1.id]]);
   });
 
+  it('sends a round without a group that stepped aside, and waits for it again once it is back', async () => {
+    // Prepare: B steps aside (a typing indicator, which publishes nothing) while A publishes
+    const { calls, publisher } = recordingPublisher();
+    const join = publishInRounds(publisher, 2);
+    const [a, b] = [join(), join()];
+    const a1 = messageEvent('a', 'a-1', minute(1));
+    const a2 = messageEvent('a', 'a-2', minute(2));
+    let back: () => void = () => {};
+    // Act
+    const aside = b.aside(() => new Promise<void>((resolve) => (back = resolve)));
+    await a.publish([a1]);
+    const callsWhileAside = calls.length;
+    back();
+    await aside;
+    const second = a.publish([a2]);
+    await tick();
+    const callsWithBBack = calls.length;
+    b.leave();
+    await second;
+    // Assess
+    expect(callsWhileAside).toBe(1);
+    expect(callsWithBBack).toBe(1);
+    expect(calls).toEqual([[a1.id], [a2.id]]);
+  });
+
   it('fails every group of a failed round, and the next round still goes out', async () => {
     // Prepare
     const { calls, publisher } = recordingPublisher([1]);
