@@ -170,6 +170,35 @@ export const SwitchboardConfigSchema = z
      */
     helpdeskApi: booleanFromContext.default(false),
     /**
+     * Web origins whose pages use the helpdesk API's presigned media URLs with `fetch` (a helpdesk
+     * front end uploading a file to send, or reading one): comma-separated, each `https://host` with
+     * an optional port (`http://` only for localhost), no path and no wildcard. Becomes the payload
+     * bucket's CORS rule; needs `helpdeskApi`, which hands out the URLs.
+     * @default none (no CORS rule: `<img src>` and download links work, `fetch` from a page does not)
+     */
+    mediaBrowserOrigins: optionalString(
+      z.preprocess(
+        (value) =>
+          typeof value === 'string'
+            ? value
+                .split(',')
+                .map((item) => item.trim())
+                .filter(Boolean)
+            : value,
+        z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(?:https:\/\/[a-z0-9.-]+|http:\/\/(?:localhost|127\.0\.0\.1))(?::\d{1,5})?$/i,
+                'an origin such as https://helpdesk.example.com (http:// only for localhost), no path or wildcard',
+              ),
+          )
+          .min(1)
+          .max(20),
+      ),
+    ),
+    /**
      * OIDC issuer URL of a JWT authorizer on the helpdesk API (with `helpdeskJwtAudience`). Without
      * it the helpdesk API takes AWS IAM (SigV4) callers only.
      * @default none
@@ -239,6 +268,13 @@ export const SwitchboardConfigSchema = z
         code: 'custom',
         path: ['helpdeskJwtAudience'],
         message: 'helpdeskJwtIssuer and helpdeskJwtAudience go together',
+      });
+    }
+    if (config.mediaBrowserOrigins !== undefined && !config.helpdeskApi) {
+      context.addIssue({
+        code: 'custom',
+        path: ['mediaBrowserOrigins'],
+        message: 'the presigned media URLs come from the helpdesk API: set helpdeskApi=true too',
       });
     }
     if (config.helpdeskJwtScopePrefix !== undefined && config.helpdeskJwtIssuer === undefined) {

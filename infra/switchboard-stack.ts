@@ -60,6 +60,7 @@ export class SwitchboardStack extends Stack {
       production: config.production,
       payloadRetentionDays: config.payloadRetentionDays,
       customerManagedKey: config.customerManagedKey,
+      browserOrigins: config.mediaBrowserOrigins,
     });
     if (config.ingress === 'http-api') {
       this.api = new HubApi(this, 'Api', {

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { BROWSER_UPLOAD_HEADERS } from '#shared/aws/media-objects.ts';
 import {
   HELPDESK_QUEUE,
   HUB_TABLE,
@@ -45,6 +46,14 @@ export interface HubStorageProps {
    * @default false
    */
   readonly customerManagedKey?: boolean;
+  /**
+   * Web origins (`https://helpdesk.example.com`) whose pages may upload to and download from the
+   * payload bucket with `fetch`, through the helpdesk API's presigned URLs: a CORS rule for GET,
+   * HEAD and PUT from exactly these origins. The URLs still carry their own authority; CORS only
+   * lets those pages read the answers.
+   * @default none: no CORS rule, no browser origin may read an answer of the bucket
+   */
+  readonly browserOrigins?: readonly string[];
 }
 
 export interface QueuePair {
@@ -64,6 +73,18 @@ const throughputProps = (
     throughput.fifoThroughputLimit === 'perMessageGroupId'
       ? sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID
       : sqs.FifoThroughputLimit.PER_QUEUE,
+});
+
+/**
+ * What a helpdesk page on one of `origins` may do with the presigned URLs: download (GET, HEAD) and
+ * upload (PUT with the headers the URL signs), and read the answer's type, name, length and ETag.
+ */
+const browserAccessRule = (origins: readonly string[]): s3.CorsRule => ({
+  allowedOrigins: [...origins],
+  allowedMethods: [s3.HttpMethods.GET, s3.HttpMethods.HEAD, s3.HttpMethods.PUT],
+  allowedHeaders: [...BROWSER_UPLOAD_HEADERS],
+  exposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'Content-Disposition'],
+  maxAge: 3600,
 });
 
 /** Maps a definition's name onto the deployment's prefix ('switchboard-ingest.fifo' → '<prefix>-ingest.fifo'). */
@@ -119,7 +140,10 @@ export class HubStorage extends Construct {
     this.outbox = this.buildQueue('Outbox', OUTBOX_QUEUE);
     this.media = this.buildQueue('Media', MEDIA_QUEUE);
     this.accessLogBucket = this.buildAccessLogBucket(props.accessLogRetentionDays ?? 90);
-    this.payloadBucket = this.buildPayloadBucket(props.payloadRetentionDays ?? 30);
+    this.payloadBucket = this.buildPayloadBucket(
+      props.payloadRetentionDays ?? 30,
+      props.browserOrigins ?? [],
+    );
     this.channelSecret = this.buildSecret();
     this.pseudonymKey = this.buildPseudonymKey();
   }
@@ -207,9 +231,10 @@ export class HubStorage extends Construct {
     });
   }
 
-  private buildPayloadBucket(retentionDays: number): s3.Bucket {
+  private buildPayloadBucket(retentionDays: number, browserOrigins: readonly string[]): s3.Bucket {
     const expiry = Duration.days(retentionDays);
     return new s3.Bucket(this, 'PayloadBucket', {
+      ...(browserOrigins.length > 0 ? { cors: [browserAccessRule(browserOrigins)] } : {}),
       // S3-managed keys even with a customer-managed key: the blob store asks for AES256 on every
       // put (shared/aws/blob-store.ts), and SES's S3 action needs no key grant this way.
       encryption: s3.BucketEncryption.S3_MANAGED,

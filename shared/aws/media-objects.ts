@@ -61,6 +61,17 @@ export interface MediaObjects {
  */
 export const PRESIGNED_PUT_HEADERS = { 'x-amz-server-side-encryption': 'AES256' } as const;
 
+/**
+ * Request headers a browser sends with a presigned PUT (Content-Length is the browser's own): the
+ * payload bucket's CORS rule allows exactly these for the origins a deployment names
+ * (`mediaBrowserOrigins`, infra/config.ts).
+ */
+export const BROWSER_UPLOAD_HEADERS = [
+  'content-type',
+  'content-disposition',
+  ...Object.keys(PRESIGNED_PUT_HEADERS),
+] as const;
+
 export class MediaObjectTooLargeError extends Error {
   override readonly name = 'MediaObjectTooLargeError';
 }

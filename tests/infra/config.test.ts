@@ -98,13 +98,33 @@ describe('deployment config from CDK context', () => {
     expect(config).toMatchObject({ ingress: 'http-api', publicBaseUrl: 'https://hooks.example.com' });
   });
 
+  it('reads browser origins for the presigned media URLs as a comma list', () => {
+    // Act
+    const config = readConfig(
+      fromContext({
+        helpdeskApi: 'true',
+        mediaBrowserOrigins:
+          'https://helpdesk.example.com, http://localhost:5173,https://desk.example.com:8443',
+      }),
+    );
+    // Assess
+    expect(config.mediaBrowserOrigins).toEqual([
+      'https://helpdesk.example.com',
+      'http://localhost:5173',
+      'https://desk.example.com:8443',
+    ]);
+  });
+
   it('treats empty strings as unset', () => {
     // Act
-    const config = readConfig(fromContext({ publicBaseUrl: '', alarmEmail: '', sesInboundDomain: '' }));
+    const config = readConfig(
+      fromContext({ publicBaseUrl: '', alarmEmail: '', sesInboundDomain: '', mediaBrowserOrigins: '' }),
+    );
     // Assess
     expect(config.publicBaseUrl).toBeUndefined();
     expect(config.alarmEmail).toBeUndefined();
     expect(config.sesInboundDomain).toBeUndefined();
+    expect(config.mediaBrowserOrigins).toBeUndefined();
   });
 
   it.each([
@@ -138,6 +158,17 @@ describe('deployment config from CDK context', () => {
         helpdeskJwtScopePrefix: 'a scope',
       },
       'helpdeskJwtScopePrefix',
+    ],
+    [
+      { mediaBrowserOrigins: 'https://helpdesk.example.com' },
+      'mediaBrowserOrigins: the presigned media URLs',
+    ],
+    [{ helpdeskApi: 'true', mediaBrowserOrigins: '*' }, 'mediaBrowserOrigins.0'],
+    [{ helpdeskApi: 'true', mediaBrowserOrigins: 'https://*.example.com' }, 'mediaBrowserOrigins.0'],
+    [{ helpdeskApi: 'true', mediaBrowserOrigins: 'http://helpdesk.example.com' }, 'mediaBrowserOrigins.0'],
+    [
+      { helpdeskApi: 'true', mediaBrowserOrigins: 'https://a.example.com, https://b.example.com/app' },
+      'mediaBrowserOrigins.1',
     ],
   ])('rejects %o with a message naming the key', (context, expected) => {
     // Act

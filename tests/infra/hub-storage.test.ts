@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { HubStorage } from '#infra/constructs/hub-storage.ts';
+import { PRESIGNED_PUT_HEADERS } from '#shared/aws/media-objects.ts';
 import {
   HELPDESK_QUEUE,
   HIGH_THROUGHPUT_FIFO,
@@ -205,6 +206,38 @@ describe('HubStorage payload bucket', () => {
       LoggingConfiguration: { DestinationBucketName: { Ref: logicalId(dev.storage.accessLogBucket) } },
     });
     expect(bucket?.Properties.VersioningConfiguration).toBeUndefined();
+  });
+
+  it('has no CORS rule unless browser origins are named', () => {
+    // Act
+    const bucket = payloadBucket();
+    // Assess
+    expect(bucket?.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('lets the named browser origins, and no other, fetch and upload through presigned URLs', () => {
+    // Prepare
+    const origins = ['https://helpdesk.example.com', 'http://localhost:5173'];
+    const withOrigins = build({ browserOrigins: origins });
+    // Act
+    const bucket =
+      withOrigins.template.findResources('AWS::S3::Bucket')[logicalId(withOrigins.storage.payloadBucket)];
+    // Assess
+    expect(bucket?.Properties.CorsConfiguration).toEqual({
+      CorsRules: [
+        {
+          AllowedOrigins: origins,
+          AllowedMethods: ['GET', 'HEAD', 'PUT'],
+          // Exactly what a presigned PUT signs and a browser may set: the type, the name, the encryption.
+          AllowedHeaders: ['content-type', 'content-disposition', ...Object.keys(PRESIGNED_PUT_HEADERS)],
+          ExposedHeaders: ['ETag', 'Content-Type', 'Content-Length', 'Content-Disposition'],
+          MaxAge: 3600,
+        },
+      ],
+    });
+    const accessLogs =
+      withOrigins.template.findResources('AWS::S3::Bucket')[logicalId(withOrigins.storage.accessLogBucket)];
+    expect(accessLogs?.Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('expires every payload prefix after the configured days and aborts stale uploads', () => {
