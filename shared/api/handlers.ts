@@ -18,6 +18,7 @@ import {
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { repeatedStateChange, type StateChange } from '#shared/domain/state-changed.ts';
 import { ledgerPage, readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
+import { consentKeysFor } from '#shared/store/contacts.ts';
 import {
   type ConversationView,
   loadConversation,
@@ -645,9 +646,12 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const after = query.cursor ? decodeLedgerCursor(query.cursor, queryHash) : undefined;
       const person = await personView(table, contactId);
       if (!person) return fail('notFound', 'no such contact');
-      const contactKeys = person.channels.map(({ channel, identities }) =>
-        contactKeyFor(channel, { identities }),
-      );
+      // A WhatsApp change is entered under the first identifier its event named: every one is read.
+      const contactKeys = [
+        ...new Set(
+          person.channels.flatMap(({ channel, identities }) => consentKeysFor(channel, { identities })),
+        ),
+      ];
       const page = ledgerPage(await readConsentHistory(table, contactKeys), {
         after,
         limit: query.limit ?? CONSENT_PAGE_MAX,

@@ -48,7 +48,7 @@ export interface Applied {
  * BSUID, a phone and its WhatsApp id, the addresses of one e-mail thread); more come only from a
  * broken or hostile provider, and would grow the conversation item without bound.
  */
-const MAX_CONTACT_IDENTITIES = 16;
+export const MAX_CONTACT_IDENTITIES = 16;
 
 const mergeContact = (
   known: Contact | undefined,

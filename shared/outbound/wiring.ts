@@ -8,10 +8,9 @@ import { sendingEndpointKey } from '#shared/contract/ids.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createEventRecorder } from '#shared/recorder/record-event.ts';
 import { HELPDESK_QUEUE, SENDER } from '#shared/resources/definitions.ts';
-import { readContactConsent } from '#shared/store/contacts.ts';
+import { consentKeysFor, readContactConsent } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
-import { contactKeyFor } from '#shared/store/keys.ts';
 import { getMessage, newestInboundMessage, newestMessages } from '#shared/store/messages.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
@@ -99,8 +98,9 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
   const pseudonymKey = checkedPseudonymKey(context, wiring.pseudonymKey, { logger: wiring.logger });
   const reads: SenderReads = {
     conversation: (conversationId) => loadConversation(context, conversationId),
+    // Under every identifier of a WhatsApp customer (consentKeysFor): the same two reads, more keys.
     consent: (conversation) =>
-      readContactConsent(context, pseudonymKey, contactKeyFor(conversation.channel, conversation.contact)),
+      readContactConsent(context, pseudonymKey, consentKeysFor(conversation.channel, conversation.contact)),
     message: (hubMessageId) => getMessage(context, hubMessageId),
     newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
     newestInbound: (conversation) => newestInboundMessage(context, conversation),

@@ -14,6 +14,7 @@ import { mediaJobsFor } from '#shared/media/job.ts';
 import type { MediaJobQueue } from '#shared/media/job-queue.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import { consentKeysFor } from '#shared/store/contacts.ts';
 import { RECENT_EVENT_LIMIT, type StoredConversation } from '#shared/store/conversations.ts';
 import { epochSeconds } from '#shared/store/item-rules.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
@@ -404,7 +405,8 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     for (const write of writes) {
       const outcome = await store.writeRegister(write);
       await step('write-register', event);
-      if (!watermarked || write.target.orderIsValue === true) moved ||= outcome === 'written';
+      if (write.copy !== true && (!watermarked || write.target.orderIsValue === true))
+        moved ||= outcome === 'written';
     }
     if (!moved) {
       // Behind what the helpdesk already has (a late "delivered" after "read"): forwarding it would regress it.
@@ -431,7 +433,10 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     if (event.type === 'switchboard.contact.consent_changed') {
       const { contactKey, entry } = consentLedgerEntryFor(event);
-      const erased = await store.wasErasedWith(contactKey, event.id).catch((error: unknown) => {
+      const { channel, contact, conversationId } = event.data;
+      // Every key the event writes under (a WhatsApp customer's identifiers, consentKeysFor).
+      const contactKeys = consentKeysFor(channel, contact);
+      const erased = await store.wasErasedWith(contactKeys, event.id).catch((error: unknown) => {
         // A refused pseudonym key (its alarm fires): a STOP is recorded all the same, since it only
         // ever refuses more sends; anything else waits for the key (retried, then dead-lettered).
         if (error instanceof PseudonymKeyMismatchError && entry.consent === 'opted_out') return false;
@@ -442,10 +447,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         logger.info('consent event of an erased contact not recorded again', { eventId: event.id });
         return;
       }
-      // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too.
-      const { channel, contact, conversationId } = event.data;
+      // Consent can come from someone who never wrote (a STOP to a campaign): make them findable too,
+      // under every key its register is written under, so that erasure and export find each of them.
       const person = await store.resolvePerson(contactIdFor(channel, contact, conversationId));
-      await store.indexContact(channel, contactKey, contact.identities, person, { keepPerson: true });
+      for (const key of contactKeys)
+        await store.indexContact(channel, key, contact.identities, person, { keepPerson: true });
       await step('index-contact', event);
       await store.recordConsentChange(contactKey, entry);
       await step('record-consent', event);

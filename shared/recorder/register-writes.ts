@@ -4,6 +4,7 @@ import type { HubEvent, HubEventOf, ProviderError } from '#shared/contract/index
 import { statusOrder } from '#shared/domain/status.ts';
 import { canonicalTime, occurredAt } from '#shared/domain/time.ts';
 import type { ConsentLedgerEntry } from '#shared/store/consent-ledger.ts';
+import { consentKeysFor } from '#shared/store/contacts.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import {
   consentRegister,
@@ -119,14 +120,14 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
     }
     case 'switchboard.contact.consent_changed': {
       const { data } = event;
-      return [
-        registerWrite(
-          consentRegister(contactKeyFor(data.channel, data.contact), data.scope, data.consent),
-          timeOrder(at, event.sequence, event.id),
-          event.id,
-          { consent: data.consent, trigger: bounded(data.trigger) ?? null, at },
-        ),
-      ];
+      const order = timeOrder(at, event.sequence, event.id);
+      const value = { consent: data.consent, trigger: bounded(data.trigger) ?? null, at };
+      // Under every identifier the event names (a WhatsApp wa_id and BSUID, consentKeysFor), the
+      // first identity's first: the sender reads every identifier its conversation knows.
+      return consentKeysFor(data.channel, data.contact).map((contactKey, index) => ({
+        ...registerWrite(consentRegister(contactKey, data.scope, data.consent), order, event.id, value),
+        ...(index > 0 ? { copy: true as const } : {}),
+      }));
     }
     default:
       return undefined;

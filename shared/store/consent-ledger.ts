@@ -99,19 +99,26 @@ export const ledgerPage = (
 /**
  * Whether a consent event was already applied to a contact that has since been erased: its erasure
  * kept the hashed ids of the events that had moved its consent (with its opt-outs), so a provider's
- * late retry of an old STOP or START does not bring the contact's identifiers back. Consistent
- * GetItems of both keys a kept item may be under, the legacy one first (readKeptSuppressions); one
- * found under the legacy key is moved.
+ * late retry of an old STOP or START does not bring the contact's identifiers back. Asked of every
+ * key the event writes under (consentKeysFor: a WhatsApp customer's identifiers, any of which an
+ * erasure may have taken while another stayed another person's). Consistent reads of both keys a
+ * kept item may be under, the legacy ones first (readKeptSuppressions: two GetItems for one contact
+ * key, two BatchGetItems for more); one found under the legacy key is moved.
  */
 export const wasErasedWith = async (
   context: TableContext,
   pseudonymKey: PseudonymKeySource,
-  contactKey: string,
+  contactKeys: readonly string[],
   eventId: string,
 ): Promise<boolean> => {
   const key = await pseudonymKey();
-  const kept = (await readKeptSuppressions(context, key, [contactKey])).kept(contactKey);
-  await moveLegacySuppression(context, key, kept);
-  const applied = kept.item?.applied;
-  return applied instanceof Set && applied.has(appliedIdOf(eventId));
+  const read = await readKeptSuppressions(context, key, contactKeys);
+  let erased = false;
+  for (const contactKey of contactKeys) {
+    const kept = read.kept(contactKey);
+    await moveLegacySuppression(context, key, kept);
+    const applied = kept.item?.applied;
+    erased ||= applied instanceof Set && applied.has(appliedIdOf(eventId));
+  }
+  return erased;
 };

@@ -10,6 +10,7 @@ import {
   type ConversationState,
 } from '#shared/contract/index.ts';
 import { contactIdFor, isPlaceholder, strongIdentifierOf } from '#shared/domain/contact-identity.ts';
+import { MAX_CONTACT_IDENTITIES } from '#shared/domain/conversation.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
   boundedIdentityKey,
@@ -96,37 +97,88 @@ export const indexContact = async (
 };
 
 /**
+ * The contact keys a channel contact's consent is written and read under: its primary identity's,
+ * and for WhatsApp every other identifier's too. A WhatsApp customer is named by wa_id, by BSUID or
+ * by both, and each webhook carries whichever Meta put in it: the conversation may have been opened
+ * under one and the opt-out come under the other. So the recorder writes a consent change under
+ * every identifier the event names, and the sender reads it under every identifier the
+ * conversation knows: an opt-out under any of them refuses at once (until 2026-12-04 both used the
+ * first identifier alone, and a stop carried under the other one was not seen; found by a review,
+ * `tests/outbound/whatsapp-identifier-opt-outs.test.ts`). A placeholder is never a key of its own
+ * (it stands for nobody in particular). Other channels keep one key: an SMS contact has one number,
+ * and the addresses of an e-mail thread are not all one person's consent. At most as many keys as a
+ * conversation keeps identities.
+ */
+export const consentKeysFor = (channel: Channel, contact: Contact): string[] => {
+  const keys = new Set([contactKeyFor(channel, contact)]);
+  if (channel !== 'whatsapp') return [...keys];
+  for (const identity of contact.identities.slice(0, MAX_CONTACT_IDENTITIES))
+    if (!isPlaceholder(identity)) keys.add(contactKeyFor(channel, { identities: [identity] }));
+  return [...keys];
+};
+
+type ConsentValue = z.output<typeof ConsentValueSchema>;
+
+/**
+ * Of one scope's values under two keys of one customer (consentKeysFor): the later change; at the
+ * same time, the opt-out (a STOP must not be lost to a tie).
+ */
+const laterConsent = (a: ConsentValue | undefined, b: ConsentValue | undefined): ConsentValue | undefined => {
+  if (!a || !b) return a ?? b;
+  if (a.at !== b.at) return a.at > b.at ? a : b;
+  return b.consent === 'opted_out' ? b : a;
+};
+
+/** Per register, the later change among several keys' registers (laterConsent). */
+const latestOf = (all: readonly ContactConsent[]): ContactConsent => {
+  const merged: Record<string, ConsentValue | undefined> = {};
+  for (const registers of all)
+    for (const [name, value] of Object.entries(registers) as [string, ConsentValue | undefined][])
+      merged[name] = laterConsent(merged[name], value);
+  return Object.fromEntries(
+    Object.entries(merged).filter(([, value]) => value !== undefined),
+  ) as ContactConsent;
+};
+
+/**
  * A contact's consent registers, and the opt-outs kept for it if it was ever erased (a consistent
  * BatchGetItem of the contact item and the legacy key, then a GetItem of the keyed key:
  * readKeptSuppressions, suppressions.ts): per scope,
  * the later of the two wins, so a STOP outlives erasure and a START after it still counts. A kept
  * item found under its legacy (unkeyed) key is moved to the keyed one (suppressions.ts). Empty for
- * a contact the hub never indexed.
+ * a contact the hub never indexed. With several keys (a WhatsApp customer's identifiers,
+ * consentKeysFor), the same two requests read them all (a BatchGetItem each), and per scope the
+ * latest change under any of them wins.
  */
 export const readContactConsent = async (
   context: TableContext,
   pseudonymKey: PseudonymKeySource,
-  contactKey: string,
+  contactKeys: string | readonly string[],
 ): Promise<ContactConsent> => {
+  const keys = typeof contactKeys === 'string' ? [contactKeys] : [...new Set(contactKeys)];
   const key = await pseudonymKey();
-  const read = await readKeptSuppressions(context, key, [contactKey], [contactItemKey(contactKey)]);
-  const current = await withoutLegacyHelp(
-    context,
-    contactKey,
-    readRegisters(
-      read.items.find((item) => item.pk === contactItemKey(contactKey).pk),
-      CONTACT_REGISTERS,
-    ),
-  );
-  const kept = read.kept(contactKey);
-  await moveLegacySuppression(context, key, kept);
-  const keptRegisters = readRegisters(kept.item, CONTACT_REGISTERS);
-  const merged: Record<string, unknown> = { ...current };
-  for (const [scope, value] of Object.entries(keptRegisters)) {
-    const mine = merged[scope] as { at: string } | undefined;
-    if (value && (!mine || value.at > mine.at)) merged[scope] = value;
+  const read = await readKeptSuppressions(context, key, keys, keys.map(contactItemKey));
+  const perKey: ContactConsent[] = [];
+  for (const contactKey of keys) {
+    const current = await withoutLegacyHelp(
+      context,
+      contactKey,
+      readRegisters(
+        read.items.find((item) => item.pk === contactItemKey(contactKey).pk),
+        CONTACT_REGISTERS,
+      ),
+    );
+    const kept = read.kept(contactKey);
+    await moveLegacySuppression(context, key, kept);
+    const keptRegisters = readRegisters(kept.item, CONTACT_REGISTERS);
+    const merged: Record<string, unknown> = { ...current };
+    for (const [scope, value] of Object.entries(keptRegisters)) {
+      const mine = merged[scope] as { at: string } | undefined;
+      if (value && (!mine || value.at > mine.at)) merged[scope] = value;
+    }
+    perKey.push(merged as ContactConsent);
   }
-  return merged as ContactConsent;
+  return latestOf(perKey);
 };
 
 const LedgerChangeSchema = z.looseObject({
@@ -205,13 +257,15 @@ export interface ContactView {
   readonly consent: Record<string, NonNullable<ContactConsent[keyof ContactConsent]>>;
 }
 
-/** A contact item's consent registers by scope (`sms`, `whatsapp_marketing`, …). */
-export const consentOf = (item: Record<string, unknown> | undefined): ContactView['consent'] =>
+/**
+ * A contact item's consent registers by scope (`sms`, `whatsapp_marketing`, …); given the items of
+ * each of a customer's keys (consentKeysFor), per scope the latest change under any of them.
+ */
+export const consentOf = (...items: (Record<string, unknown> | undefined)[]): ContactView['consent'] =>
   Object.fromEntries(
-    Object.entries(readRegisters(item, CONTACT_REGISTERS)).map(([name, value]) => [
-      name.replace(/Consent$/, ''),
-      value,
-    ]),
+    Object.entries(latestOf(items.map((item) => readRegisters(item, CONTACT_REGISTERS)))).map(
+      ([name, value]) => [name.replace(/Consent$/, ''), value],
+    ),
   ) as ContactView['consent'];
 
 const identitiesOf = (item: Record<string, unknown> | undefined): string[] => {

@@ -5,6 +5,7 @@ import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import type { ConversationState } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
+  consentKeysFor,
   contactRecords,
   conversationAliases,
   conversationFootprint,
@@ -17,7 +18,6 @@ import { conversationItemAsText, conversationViewOf } from './conversations.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
   contactItemKey,
-  contactKeyFor,
   contactKeyOfItem,
   contactsConversationsPartition,
   conversationIdOfKey,
@@ -189,7 +189,8 @@ const personFootprint = async (
   for (const item of await batchGetItems(context, conversationKeys)) {
     const view = conversationViewOf(item);
     if (!view) continue;
-    contactKeys.add(contactKeyFor(view.state.channel, view.state.contact));
+    // Every key the contact's consent may be under (a WhatsApp customer's identifiers).
+    for (const key of consentKeysFor(view.state.channel, view.state.contact)) contactKeys.add(key);
     conversations.push(view.state);
   }
   // Their aliases filed under another person (the one whose identifier opened them) go with them.

@@ -1,7 +1,7 @@
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Channel, Contact, ConversationStatus } from '#shared/contract/index.ts';
-import { type ContactView, consentOf } from './contacts.ts';
+import { type ContactView, consentKeysFor, consentOf } from './contacts.ts';
 import {
   type ConversationView,
   conversationViewOf,
@@ -380,19 +380,23 @@ export const personView = async (
       contact: known ? mergeIdentities(known.contact, state.contact) : state.contact,
     });
   }
+  // A WhatsApp contact's consent is under each of its identifiers (consentKeysFor): all read at once.
+  const consentKeys = new Map(
+    [...contacts.values()].map(({ channel, contact }) => [contact, consentKeysFor(channel, contact)]),
+  );
   const items = await batchGetItems(
     context,
-    [...contacts.keys()].map((key) => contactItemKey(key)),
+    [...new Set([...consentKeys.values()].flat())].map((key) => contactItemKey(key)),
     { consistent: false },
   );
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
   return {
     contactId,
-    channels: [...contacts.entries()].map(([key, { channel, contact }]) => ({
+    channels: [...contacts.values()].map(({ channel, contact }) => ({
       channel,
       identities: contact.identities,
       ...(contact.displayName ? { displayName: contact.displayName } : {}),
-      consent: consentOf(byPk.get(contactItemKey(key).pk)),
+      consent: consentOf(...(consentKeys.get(contact) ?? []).map((key) => byPk.get(contactItemKey(key).pk))),
     })),
   };
 };

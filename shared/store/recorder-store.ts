@@ -78,8 +78,8 @@ export interface RecorderStore {
   ): Promise<'aliased' | 'exists'>;
   /** The person a contactId stands for now, through explicit merges (itself when never merged). */
   resolvePerson(contactId: string): Promise<string>;
-  /** Whether a consent event was applied to a contact that has since been erased (a late retry). */
-  wasErasedWith(contactKey: string, eventId: string): Promise<boolean>;
+  /** Whether a consent event was applied to a contact (any of its keys) since erased (a late retry). */
+  wasErasedWith(contactKeys: readonly string[], eventId: string): Promise<boolean>;
   /** Idempotent: the change's entry in the contact's consent ledger. */
   recordConsentChange(contactKey: string, entry: ConsentLedgerEntry): Promise<void>;
   /**
@@ -126,7 +126,7 @@ export const createRecorderStore = (
     putConversationAlias: (conversationId, canonicalId, contactId) =>
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),
-    wasErasedWith: (contactKey, eventId) => wasErasedWith(context, pseudonymKey, contactKey, eventId),
+    wasErasedWith: (contactKeys, eventId) => wasErasedWith(context, pseudonymKey, contactKeys, eventId),
     recordConsentChange: (contactKey, entry) => recordConsentChange(context, contactKey, entry),
     keepUnreadableEmail: (email) => keepUnreadableEmail(context, email, retentionSeconds),
     putMessage: (event) => putMessage(context, event, retentionSeconds),

@@ -116,6 +116,11 @@ export interface RegisterWrite {
   /** The event that wrote the value: rewriting it with the same event is a no-op, not a conflict. */
   readonly eventId: string;
   readonly value: unknown;
+  /**
+   * The same change written under another key of the same customer (a WhatsApp consent change under
+   * each of its identifiers): it never decides whether the event is forwarded, its first write does.
+   */
+  readonly copy?: true;
 }
 
 /** A write whose value has the shape its register's schema reads back. */

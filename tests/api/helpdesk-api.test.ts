@@ -353,6 +353,61 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect([foreign.status, tooMany.status]).toEqual([400, 400]);
   });
 
+  it('shows a WhatsApp marketing stop sent under the customer’s other identifier on the person and in the ledger', async () => {
+    // Prepare: the conversation opened by wa_id learns the BSUID; the stop carries the BSUID alone
+    const endpoint: BusinessEndpoint = { type: 'whatsapp_phone_number', id: 'api-identifiers' };
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912349200' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.api-identifiers' };
+    const about = (identities: [ChannelIdentity, ...ChannelIdentity[]]) => ({
+      channel: 'whatsapp' as const,
+      provider: 'meta' as const,
+      endpoint,
+      contact: { identities },
+      conversationId: contactConversationId('whatsapp', endpoint, identities[0]),
+    });
+    const received = (identities: [ChannelIdentity, ...ChannelIdentity[]], id: string, at: string) =>
+      buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', id), {
+        ...about(identities),
+        hubMessageId: hubMessageIdFor('whatsapp', id),
+        direction: 'inbound',
+        providerMessageId: id,
+        providerTimestamp: at,
+        receivedAt: at,
+        parts: [{ type: 'text', text: 'hello' }],
+      });
+    await recorder.recordEvent(received([wa], 'wamid.api-identifiers-1', minute(1)));
+    await recorder.recordEvent(received([wa, bsuid], 'wamid.api-identifiers-2', minute(2)));
+    await recorder.recordEvent(
+      buildEvent('switchboard.contact.consent_changed', 'evt_api_identifiers_stop', {
+        ...about([bsuid]),
+        providerTimestamp: minute(3),
+        receivedAt: minute(3),
+        scope: 'whatsapp_marketing',
+        consent: 'opted_out',
+        trigger: 'stop',
+      }),
+    );
+    const contactId = contactIdFor('whatsapp', { identities: [wa] }, '');
+    // Act
+    const person = await request('GET', `/v1/contacts/${contactId}`);
+    const ledger = await request('GET', `/v1/contacts/${contactId}/consent`);
+    // Assess
+    expect(bodyOf(person).channels).toEqual([
+      expect.objectContaining({
+        channel: 'whatsapp',
+        consent: { whatsapp_marketing: expect.objectContaining({ consent: 'opted_out', trigger: 'stop' }) },
+      }),
+    ]);
+    expect(bodyOf(ledger).changes).toEqual([
+      expect.objectContaining({
+        eventId: 'evt_api_identifiers_stop',
+        scope: 'whatsapp_marketing',
+        consent: 'opted_out',
+        at: minute(3),
+      }),
+    ]);
+  });
+
   it('records consent and shows every channel of a person with more than 100 conversations, reading every page', async () => {
     // Prepare: one customer writes to 110 WhatsApp business numbers, then to an SMS number whose
     // conversation sorts after all of them in the person's partition (past the first page of 100).

@@ -1,0 +1,225 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import {
+  buildEvent,
+  type ChannelIdentity,
+  type Contact,
+  contactConversationId,
+  eventIdFor,
+  type HubEvent,
+  type HubEventOf,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
+import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '../recorder/factories.ts';
+import { outcomesOf, sendCommand, useOutboundHarness } from './harness.ts';
+
+/*
+ * A WhatsApp customer is named by wa_id, by BSUID, or both, and one conversation per business number
+ * holds them whichever a webhook carries. A marketing opt-out (`user_preferences`) refuses marketing
+ * templates in that conversation whichever of the customer's identifiers the opt-out carried and
+ * whichever the conversation was opened with; a later resume under another of them still counts.
+ * An erasure of the customer keeps the opt-out under the identifier it came with.
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+
+const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-identifier-opt-outs' };
+
+const contactOf = (identities: ChannelIdentity[]): Contact => ({
+  identities: identities as [ChannelIdentity, ...ChannelIdentity[]],
+});
+
+const conversationOf = (identities: ChannelIdentity[]): string => {
+  const [primary] = identities;
+  if (!primary) throw new Error('no identity');
+  return contactConversationId('whatsapp', endpoint, primary);
+};
+
+const received = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent =>
+  buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
+    channel: 'whatsapp',
+    provider: 'meta',
+    endpoint,
+    contact: contactOf(identities),
+    conversationId: conversationOf(identities),
+    hubMessageId: hubMessageIdFor('whatsapp', wamid),
+    direction: 'inbound',
+    providerMessageId: wamid,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text: 'hello' }],
+  });
+
+/** What the WhatsApp webhook makes of a `user_preferences` item naming `identities`. */
+const preference = (identities: ChannelIdentity[], value: 'stop' | 'resume', at: string): HubEvent =>
+  buildEvent(
+    'switchboard.contact.consent_changed',
+    eventIdFor('whatsapp', 'consent', endpoint.id, identities[0]?.value ?? '', value, at),
+    {
+      channel: 'whatsapp',
+      provider: 'meta',
+      endpoint,
+      contact: contactOf(identities),
+      conversationId: conversationOf(identities),
+      providerTimestamp: at,
+      receivedAt: at,
+      scope: 'whatsapp_marketing',
+      consent: value === 'stop' ? 'opted_out' : 'opted_in',
+      trigger: value,
+    },
+  );
+
+const marketing = [
+  { type: 'template' as const, name: 'sale', language: 'en', category: 'marketing' as const },
+];
+
+describe('a WhatsApp marketing opt-out under any of the customer’s identifiers', () => {
+  const hub = useOutboundHarness();
+
+  const record = async (events: HubEvent[]): Promise<void> => {
+    for (const event of events) {
+      await hub.pipeline.ingest([event]);
+      await hub.pipeline.drain();
+    }
+    await hub.pipeline.takeHelpdesk();
+  };
+
+  /** A marketing template to the conversation: its one outcome, and the provider calls it made. */
+  const sendMarketing = async (conversationId: string, key: string) => {
+    hub.provider.calls.length = 0;
+    await hub.enqueue(sendCommand(conversationId, key, marketing));
+    await hub.runOutbox();
+    return { outcomes: outcomesOf(await hub.pipeline.takeHelpdesk()), calls: hub.provider.calls.length };
+  };
+
+  it.each([
+    {
+      name: 'opened by the BSUID, joined by wa_id and BSUID, stopped with both',
+      id: 'a',
+      first: 'bsuid' as const,
+      joined: true,
+      stoppedWith: ['wa_id', 'bsuid'] as const,
+    },
+    {
+      name: 'opened by the wa_id, joined by wa_id and BSUID, stopped with the BSUID alone',
+      id: 'b',
+      first: 'wa_id' as const,
+      joined: true,
+      stoppedWith: ['bsuid'] as const,
+    },
+    {
+      name: 'opened by the BSUID alone, stopped with wa_id and BSUID',
+      id: 'c',
+      first: 'bsuid' as const,
+      joined: false,
+      stoppedWith: ['wa_id', 'bsuid'] as const,
+    },
+  ])('refuses a marketing template at once: $name', async ({ id, first, joined, stoppedWith }) => {
+    // Prepare
+    const wa: ChannelIdentity = { type: 'wa_id', value: `3069123450${id.charCodeAt(0)}` };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: `GR.opt-out-${id}` };
+    const byType = { wa_id: wa, bsuid };
+    const opened = [byType[first]];
+    await record([
+      received(opened, `wamid.opt-out-${id}-1`, minute(90)),
+      ...(joined ? [received([wa, bsuid], `wamid.opt-out-${id}-2`, minute(91))] : []),
+      preference(
+        stoppedWith.map((type) => byType[type]),
+        'stop',
+        minute(95),
+      ),
+    ]);
+    // Act
+    const { outcomes, calls } = await sendMarketing(conversationOf(opened), `promo-${id}`);
+    // Assess
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
+    expect((outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', failedField: 'parts.0' });
+    expect(calls).toBe(0);
+  });
+
+  it('sends again after a resume under the other identifier, later than the stop', async () => {
+    // Prepare: one conversation knowing both; stopped by BSUID, resumed by wa_id
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912345100' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.opt-out-resume' };
+    await record([
+      received([wa, bsuid], 'wamid.opt-out-resume-1', minute(90)),
+      preference([bsuid], 'stop', minute(95)),
+    ]);
+    const stopped = await sendMarketing(conversationOf([wa]), 'promo-resume-1');
+    await record([preference([wa], 'resume', minute(96))]);
+    // Act
+    const resumed = await sendMarketing(conversationOf([wa]), 'promo-resume-2');
+    // Assess
+    expect(stopped.outcomes.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
+    expect(resumed.outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect(resumed.calls).toBe(1);
+  });
+
+  it('erases the identifier the stop came with, keeps its opt-out, and refuses the customer writing again', async () => {
+    // Prepare: the conversation knows both; the stop carried the BSUID alone
+    const { clients, resources } = hub.pipeline.emulators;
+    const table: TableContext = {
+      client: clients.dynamodb,
+      tableName: resources.tableName,
+      now: () => hub.now,
+    };
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912345200' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.opt-out-erased' };
+    await record([
+      received([wa], 'wamid.opt-out-erased-1', minute(90)),
+      received([wa, bsuid], 'wamid.opt-out-erased-2', minute(91)),
+      preference([bsuid], 'stop', minute(95)),
+    ]);
+    const bsuidContact = contactItemKey(contactKeyFor('whatsapp', contactOf([bsuid])));
+    // Act
+    const report = await erasePerson(
+      { table, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      contactIdFor('whatsapp', contactOf([wa]), ''),
+    );
+    const left = await table.client.send(
+      new GetItemCommand({ TableName: table.tableName, Key: marshall(bsuidContact), ConsistentRead: true }),
+    );
+    await record([received([wa, bsuid], 'wamid.opt-out-erased-3', minute(100))]);
+    const { outcomes, calls } = await sendMarketing(conversationOf([wa]), 'promo-erased');
+    // Assess
+    expect(report).toMatchObject({ optOutsKept: 1 });
+    expect(left.Item).toBeUndefined();
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
+    expect((outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out' });
+    expect(calls).toBe(0);
+  });
+
+  it('a late retry of a stop naming both identifiers does not bring back the one an erasure took', async () => {
+    // Prepare: the conversation knows the BSUID alone, the stop named both; the BSUID's person erased
+    const { clients, resources } = hub.pipeline.emulators;
+    const table: TableContext = {
+      client: clients.dynamodb,
+      tableName: resources.tableName,
+      now: () => hub.now,
+    };
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912345300' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.opt-out-retried' };
+    const stop = preference([wa, bsuid], 'stop', minute(95));
+    await record([received([bsuid], 'wamid.opt-out-retried-1', minute(90)), stop]);
+    await erasePerson(
+      { table, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      contactIdFor('whatsapp', contactOf([bsuid]), ''),
+    );
+    const bsuidContact = contactItemKey(contactKeyFor('whatsapp', contactOf([bsuid])));
+    // Act: Meta retries the stop after the ingest queue's deduplication window
+    await hub.pipeline.ingest([stop], '-retried');
+    await hub.pipeline.drain();
+    // Assess
+    const left = await table.client.send(
+      new GetItemCommand({ TableName: table.tableName, Key: marshall(bsuidContact), ConsistentRead: true }),
+    );
+    expect(left.Item).toBeUndefined();
+    expect(await hub.pipeline.takeHelpdesk()).toEqual([]);
+  });
+});
