@@ -3,6 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ChannelSchema, ConsentDataSchema } from '#shared/contract/index.ts';
 import { queryAll } from './contacts.ts';
+import { isConditionFailure } from './item-rules.ts';
 import { consentChangeKey, consentChangePrefix, contactItemKey } from './keys.ts';
 import { type LedgerPosition, newestFirst } from './ledger-order.ts';
 import { appliedIdOf } from './registers.ts';
@@ -30,23 +31,36 @@ export type ConsentLedgerEntry = z.infer<typeof ConsentLedgerEntrySchema>;
 /**
  * Idempotent: a redelivered event rewrites its own entry, keyed by its id (not by when the hub
  * received it), so a provider's retry after the ingest queue's deduplication window adds nothing.
+ * The entry keeps its earliest time: a Twilio retry is dated by its own receipt (Twilio sends no
+ * time of its own), and a STOP retried after the START that followed it must not be listed as the
+ * newer of the two (until 2026-12-04 the retry's time replaced the first one; found by a review,
+ * `tests/contacts/consent-ledger.test.ts`). One conditional PutItem: written when no entry is there
+ * or the one there is no earlier; otherwise the earlier one stays.
  */
 export const recordConsentChange = async (
   context: TableContext,
   contactKey: string,
   change: ConsentLedgerEntry,
 ): Promise<void> => {
-  const output = await context.client.send(
-    new PutItemCommand({
-      TableName: context.tableName,
-      Item: marshall(
-        { ...consentChangeKey(contactKey, change.scope, change.eventId), ...change },
-        { removeUndefinedValues: true },
-      ),
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'PutItem', output);
+  try {
+    const output = await context.client.send(
+      new PutItemCommand({
+        TableName: context.tableName,
+        Item: marshall(
+          { ...consentChangeKey(contactKey, change.scope, change.eventId), ...change },
+          { removeUndefinedValues: true },
+        ),
+        ConditionExpression: 'attribute_not_exists(pk) OR #at >= :at',
+        ExpressionAttributeNames: { '#at': 'at' },
+        ExpressionAttributeValues: marshall({ ':at': change.at }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'PutItem', output);
+  } catch (error) {
+    // Entered earlier: the first receipt's time stays.
+    if (!isConditionFailure(error)) throw error;
+  }
 };
 
 /**

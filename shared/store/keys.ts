@@ -621,8 +621,9 @@ const CONSENT_CHANGE_PREFIX = 'CONSENT#';
 
 /**
  * One entry of a contact's consent ledger, in its partition (reached, exported and erased with it):
- * per scope and event, so a provider's retry rewrites its entry whenever the hub receives it again
- * (the register's order holds the arrival, which a retry changes). The ledger is ordered when read.
+ * per scope and event, so a provider's retry finds its entry whenever the hub receives it again
+ * (the register's order holds the arrival, which a retry changes), and leaves its earliest time
+ * (consent-ledger.ts). The ledger is ordered when read.
  */
 export const consentChangeKey = (contactKey: string, scope: string, eventId: string): ItemKey => ({
   pk: contactItemKey(contactKey).pk,

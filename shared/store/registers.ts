@@ -12,7 +12,7 @@ import { type TableContext, track } from './table.ts';
  * Registers: values that only move forward along an order, written by the event that moved them.
  * Statuses, watermarks, consent, reactions, edits and deletions are all registers, so that any
  * arrival order and any redelivery end in the same value. The rule lives in one place, the
- * condition of `writeRegister`: forward, or a rewrite by the same event.
+ * condition of `writeRegister`: forward, or a rewrite by the same event (never to a later order).
  *
  * Each register is one map attribute of an item: `{ order, eventId, value }`, `value` being the
  * JSON of its kind's schema below. The recorder writes them, the read API parses them with the
@@ -185,14 +185,19 @@ export const timeOrder = (occurredAt: string, sequence: string | undefined, even
 export const appliedIdOf = (eventId: string): string => stableHash('applied', eventId).slice(0, 16);
 
 /**
- * The register rule: a rewrite by the same event, or forward by an event that never moved it;
- * never on the tombstone of an erased message (a late provider retry brings nothing back).
+ * The register rule: a rewrite by the same event at its order or an earlier one, or forward by an
+ * event that never moved it; never on the tombstone of an erased message (a late provider retry
+ * brings nothing back). A retry of the event that holds the register but dated later (a Twilio
+ * retry is dated by its own receipt, any retry past the ingest queue's deduplication window has a
+ * later arrival sequence) is stale: it never moves its register's order forward, where a change
+ * between the first receipt and the retry, recorded after the retry, would then lose to it (until
+ * 2026-12-04 it did; found by a review, `tests/contacts/consent-ledger.test.ts`).
  * Written as alternatives without parentheses (NOT binds before AND, AND before OR): the same
  * condition to DynamoDB, but the local emulator's expression parser backtracks through every
  * nested parenthesis, and the nested form took it 5 ms a write against 0.2 ms for this one.
  */
 const REGISTER_RULE = [
-  '#register.#eventId = :eventId',
+  '#register.#eventId = :eventId AND #register.#order >= :order',
   'attribute_not_exists(#register) AND NOT contains(#applied, :appliedId)',
   '#register.#order < :order AND NOT contains(#applied, :appliedId)',
 ]
@@ -254,10 +259,12 @@ const appliedRule = (
 };
 
 /**
- * `written` when it moved (or this very event had moved it), `stale` when the stored value is ahead
- * or the event already moved it once and was overtaken since (a redelivery of an old occurrence,
- * whose later arrival would otherwise win a same-second tie): each register remembers the events
- * that moved it, in a string set beside it (`<attribute>Applied`).
+ * `written` when it moved (or this very event had moved it, at the same order or a later one),
+ * `stale` when the stored value is ahead, when this event holds it at an earlier order (a retry
+ * dated later: its first delivery was forwarded), or the event already moved it once and was
+ * overtaken since (a redelivery of an old occurrence, whose later arrival would otherwise win a
+ * same-second tie): each register remembers the events that moved it, in a string set beside it
+ * (`<attribute>Applied`).
  */
 export const writeRegister = async (
   context: TableContext,

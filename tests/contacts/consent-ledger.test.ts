@@ -165,6 +165,47 @@ describe('consent ledger', () => {
     expect(latest.smsConsent?.consent).toBe('opted_in');
   });
 
+  it.each([
+    ['after the START', 'start-first'],
+    ['before the late START', 'retry-first'],
+  ])('keeps a Twilio STOP at its first receipt when Twilio retries it %s', async (_name, order) => {
+    // Prepare: Twilio dates an SMS by its receipt (no provider time), and its retry keeps the
+    // MessageSid, so the event id: a STOP received at 10:01, a START at 10:10, the STOP again at 10:30
+    const caller: ChannelIdentity = {
+      type: 'phone',
+      value: order === 'start-first' ? '+306912346007' : '+306912346008',
+    };
+    const received = (consent: 'opted_out' | 'opted_in', trigger: string, sid: string, at: string) =>
+      buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', sid), {
+        channel: 'sms',
+        provider: 'twilio',
+        endpoint,
+        contact: { identities: [caller] },
+        conversationId: contactConversationId('sms', endpoint, caller),
+        providerTimestamp: null,
+        receivedAt: at,
+        scope: 'sms',
+        consent,
+        trigger,
+      });
+    const stop = received('opted_out', 'STOP', `SM-stop-${order}`, minute(1));
+    const start = received('opted_in', 'START', `SM-start-${order}`, minute(10));
+    const stopRetried = received('opted_out', 'STOP', `SM-stop-${order}`, minute(30));
+    const arrivals = order === 'start-first' ? [stop, start, stopRetried] : [stop, stopRetried, start];
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    // Act
+    for (const event of arrivals) await table.recorder.recordEvent(event);
+    const history = await readConsentHistory(table.context, [contactKey]);
+    const latest = await readContactConsent(table.context, localPseudonymKey, contactKey);
+    // Assess
+    expect(stopRetried.id).toBe(stop.id);
+    expect(history.map((change) => [change.eventId, change.consent, change.at])).toEqual([
+      [start.id, 'opted_in', minute(10)],
+      [stop.id, 'opted_out', minute(1)],
+    ]);
+    expect(latest.smsConsent).toMatchObject({ consent: 'opted_in', at: minute(10) });
+  });
+
   it('lists an entry kept under its arrival and rewritten by a later retry once', async () => {
     // Prepare: the STOP's entry as it was keyed before (time, arrival, event id).
     const caller: ChannelIdentity = { type: 'phone', value: '+306912346003' };
