@@ -518,24 +518,29 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const eventId =
         keyedEventId ??
         `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
-      const order = timeOrder(at, undefined, eventId);
       for (const contactKey of contactKeys) {
-        await recordConsentChange(table, contactKey, {
-          channel: change.channel,
-          scope,
-          consent: change.consent,
-          trigger: 'helpdesk',
-          source: 'helpdesk',
-          evidence,
-          at,
-          eventId,
-        });
-        await writeRegister(
+        // The entry's first write: a keyed call racing itself writes the register at its time too.
+        const first = await recordConsentChange(
           table,
-          registerWrite(consentRegister(contactKey, scope, change.consent), order, eventId, {
+          contactKey,
+          {
+            channel: change.channel,
+            scope,
             consent: change.consent,
             trigger: 'helpdesk',
+            source: 'helpdesk',
+            evidence,
             at,
+            eventId,
+          },
+          timeOrder(at, undefined, eventId),
+        );
+        await writeRegister(
+          table,
+          registerWrite(consentRegister(contactKey, scope, change.consent), first.order, eventId, {
+            consent: change.consent,
+            trigger: 'helpdesk',
+            at: first.at,
           }),
         );
       }
@@ -646,7 +651,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const after = query.cursor ? decodeLedgerCursor(query.cursor, queryHash) : undefined;
       const person = await personView(table, contactId);
       if (!person) return fail('notFound', 'no such contact');
-      // A WhatsApp change is entered under the first identifier its event named: every one is read.
+      // A WhatsApp change is entered under the identifiers its event named: every one known is read.
       const contactKeys = [
         ...new Set(
           person.channels.flatMap(({ channel, identities }) => consentKeysFor(channel, { identities })),

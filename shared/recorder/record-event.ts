@@ -14,6 +14,7 @@ import { mediaJobsFor } from '#shared/media/job.ts';
 import type { MediaJobQueue } from '#shared/media/job-queue.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import type { FirstReceipt } from '#shared/store/consent-ledger.ts';
 import { consentKeysFor } from '#shared/store/contacts.ts';
 import { RECENT_EVENT_LIMIT, type StoredConversation } from '#shared/store/conversations.ts';
 import { epochSeconds } from '#shared/store/item-rules.ts';
@@ -431,8 +432,10 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         await step('link-send', event);
       }
     }
+    /** A consent change's register time and order: its earliest receipt's, as its ledger keeps them. */
+    let firstReceipt: FirstReceipt | undefined;
     if (event.type === 'switchboard.contact.consent_changed') {
-      const { contactKey, entry } = consentLedgerEntryFor(event);
+      const { contactKey, entry, order } = consentLedgerEntryFor(event);
       const { channel, contact, conversationId } = event.data;
       // Every key the event writes under (a WhatsApp customer's identifiers, consentKeysFor).
       const contactKeys = consentKeysFor(channel, contact);
@@ -453,10 +456,14 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       for (const key of contactKeys)
         await store.indexContact(channel, key, contact.identities, person, { keepPerson: true });
       await step('index-contact', event);
-      await store.recordConsentChange(contactKey, entry);
+      firstReceipt = await store.recordConsentChange(contactKey, entry, order);
+      // Entered under every key it is written under too (a WhatsApp customer's identifiers), at the
+      // same receipt: an erasure of one of them keeps its id, and the ledger lists it once.
+      for (const key of contactKeys.filter((key) => key !== contactKey))
+        await store.recordConsentChange(key, { ...entry, at: firstReceipt.at }, firstReceipt.order);
       await step('record-consent', event);
     }
-    const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention);
+    const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention, firstReceipt);
     if (writes) return recordRegisters(event, writes, publisher);
     const unreadable = unreadableEmailOf(event);
     if (unreadable) {

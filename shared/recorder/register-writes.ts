@@ -3,7 +3,7 @@ import { hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf, ProviderError } from '#shared/contract/index.ts';
 import { statusOrder } from '#shared/domain/status.ts';
 import { canonicalTime, occurredAt } from '#shared/domain/time.ts';
-import type { ConsentLedgerEntry } from '#shared/store/consent-ledger.ts';
+import type { ConsentLedgerEntry, FirstReceipt } from '#shared/store/consent-ledger.ts';
 import { consentKeysFor } from '#shared/store/contacts.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import {
@@ -40,7 +40,12 @@ const boundedErrors = (errors: readonly ProviderError[]): ProviderError[] =>
  * Which registers an event moves, with their order and value: the recorder's policy for every
  * event that is not a message. Undefined for events that move none (referrals, provider notices).
  */
-export const registerWritesFor = (event: HubEvent, messageExpiry: number): RegisterWrite[] | undefined => {
+export const registerWritesFor = (
+  event: HubEvent,
+  messageExpiry: number,
+  /** A consent change's earliest receipt as its ledger entry keeps it (recordConsentChange). */
+  firstReceipt?: FirstReceipt,
+): RegisterWrite[] | undefined => {
   const at = occurredAt(event);
   switch (event.type) {
     case 'switchboard.message.status_updated': {
@@ -120,8 +125,12 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
     }
     case 'switchboard.contact.consent_changed': {
       const { data } = event;
-      const order = timeOrder(at, event.sequence, event.id);
-      const value = { consent: data.consent, trigger: bounded(data.trigger) ?? null, at };
+      const order = firstReceipt?.order ?? timeOrder(at, event.sequence, event.id);
+      const value = {
+        consent: data.consent,
+        trigger: bounded(data.trigger) ?? null,
+        at: firstReceipt?.at ?? at,
+      };
       // Under every identifier the event names (a WhatsApp wa_id and BSUID, consentKeysFor), the
       // first identity's first: the sender reads every identifier its conversation knows.
       return consentKeysFor(data.channel, data.contact).map((contactKey, index) => ({
@@ -134,7 +143,10 @@ export const registerWritesFor = (event: HubEvent, messageExpiry: number): Regis
   }
 };
 
-/** A consent event's entry in its contact's ledger (one per event, whenever the hub receives it). */
+/**
+ * A consent event's entry in its contact's ledger (one per event, whenever the hub receives it),
+ * with this delivery's register order.
+ */
 export const consentLedgerEntryFor = (event: HubEventOf<'switchboard.contact.consent_changed'>) => {
   const { data } = event;
   const at = occurredAt(event);
@@ -148,5 +160,9 @@ export const consentLedgerEntryFor = (event: HubEventOf<'switchboard.contact.con
     at,
     eventId: event.id,
   };
-  return { contactKey: contactKeyFor(data.channel, data.contact), entry };
+  return {
+    contactKey: contactKeyFor(data.channel, data.contact),
+    entry,
+    order: timeOrder(at, event.sequence, event.id),
+  };
 };

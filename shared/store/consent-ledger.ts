@@ -6,9 +6,9 @@ import { queryAll } from './contacts.ts';
 import { isConditionFailure } from './item-rules.ts';
 import { consentChangeKey, consentChangePrefix, contactItemKey } from './keys.ts';
 import { type LedgerPosition, newestFirst } from './ledger-order.ts';
-import { appliedIdOf } from './registers.ts';
+import { appliedIdOf, timeOrder } from './registers.ts';
 import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
-import { type TableContext, track } from './table.ts';
+import { getItem, type TableContext, track } from './table.ts';
 
 /*
  * The consent ledger's history: one item per change, in the contact's partition (so whatever reaches
@@ -36,37 +36,61 @@ export type ConsentLedgerEntry = z.infer<typeof ConsentLedgerEntrySchema>;
  * newer of the two (until 2026-12-04 the retry's time replaced the first one; found by a review,
  * `tests/contacts/consent-ledger.test.ts`). One conditional PutItem: written when no entry is there
  * or the one there is no earlier; otherwise the earlier one stays.
+ *
+ * The entry keeps the register order of that earliest receipt too (`order`: the time, the arrival
+ * sequence and the event id, registers.ts), and answers it with its time: the event's registers are
+ * written at that order and time, whichever delivery writes them, so a retry overtaken by a later
+ * change is stale without the register remembering the events that moved it (a set that grew with
+ * every keyword a number sent, past DynamoDB's 400 KB item limit), and a retry never dates a
+ * register later than its change. A retry's write (its condition failed) reads the entry once (a
+ * consistent GetItem) to learn them; an entry written before entries kept their order answers its
+ * time with no arrival, which sorts before that time's every arrival.
  */
 export const recordConsentChange = async (
   context: TableContext,
   contactKey: string,
   change: ConsentLedgerEntry,
-): Promise<void> => {
+  order: string,
+): Promise<FirstReceipt> => {
+  const key = consentChangeKey(contactKey, change.scope, change.eventId);
   try {
     const output = await context.client.send(
       new PutItemCommand({
         TableName: context.tableName,
-        Item: marshall(
-          { ...consentChangeKey(contactKey, change.scope, change.eventId), ...change },
-          { removeUndefinedValues: true },
-        ),
-        ConditionExpression: 'attribute_not_exists(pk) OR #at >= :at',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: marshall({ ':at': change.at }),
+        Item: marshall({ ...key, ...change, order }, { removeUndefinedValues: true }),
+        // Flat (AND binds before OR): the local emulator's parser is slow on parentheses (registers.ts).
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #order >= :order OR attribute_not_exists(#order) AND #at > :at',
+        ExpressionAttributeNames: { '#at': 'at', '#order': 'order' },
+        ExpressionAttributeValues: marshall({ ':at': change.at, ':order': order }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     track(context, 'PutItem', output);
+    return { at: change.at, order };
   } catch (error) {
-    // Entered earlier: the first receipt's time stays.
     if (!isConditionFailure(error)) throw error;
   }
+  // Entered earlier: the first receipt's time and order stay, and are this delivery's too.
+  const stored = StoredOrderSchema.safeParse(await getItem(context, key));
+  if (!stored.success) return { at: change.at, order };
+  const { at } = stored.data;
+  return { at, order: stored.data.order ?? timeOrder(at, undefined, change.eventId) };
 };
 
+/** A consent change's earliest receipt as its ledger entry keeps it: its time and register order. */
+export interface FirstReceipt {
+  readonly at: string;
+  readonly order: string;
+}
+
+const StoredOrderSchema = z.looseObject({ at: z.string(), order: z.string().optional() });
+
 /**
- * Every change recorded for these channel contacts, newest first, once per event and contact: an
- * entry written before its key was the event's id (when it held the arrival) and again by a later
- * retry is listed once, at its earliest time.
+ * Every change recorded for these channel contacts, newest first, once per event: an entry written
+ * before its key was the event's id (when it held the arrival) and again by a later retry, or a
+ * change entered under several keys (a WhatsApp customer's identifiers, a helpdesk change of a
+ * person with several contacts on the channel), is listed once, at its earliest time.
  */
 export const readConsentHistory = async (
   context: TableContext,
@@ -74,9 +98,8 @@ export const readConsentHistory = async (
   /** Read after the latest write (a retry looking for its own entry). */
   { consistent = false }: { readonly consistent?: boolean } = {},
 ): Promise<ConsentLedgerEntry[]> => {
-  const changes: ConsentLedgerEntry[] = [];
-  for (const contactKey of contactKeys) {
-    const byEvent = new Map<string, ConsentLedgerEntry>();
+  const byEvent = new Map<string, ConsentLedgerEntry>();
+  for (const contactKey of new Set(contactKeys)) {
     const items = await queryAll(context, {
       ...(consistent ? { ConsistentRead: true } : {}),
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -88,9 +111,8 @@ export const readConsentHistory = async (
       const seen = byEvent.get(parsed.data.eventId);
       if (!seen || parsed.data.at < seen.at) byEvent.set(parsed.data.eventId, parsed.data);
     }
-    changes.push(...byEvent.values());
   }
-  return changes.sort(newestFirst);
+  return [...byEvent.values()].sort(newestFirst);
 };
 
 /**

@@ -45,6 +45,7 @@ import { CONTACT_REGISTERS, StoredRegisterSchema, timeOrder } from './registers.
 import {
   erasureKeeps,
   keepSuppression,
+  type LedgerEvent,
   type PseudonymKeySource,
   readKeptSuppressions,
 } from './suppressions.ts';
@@ -79,16 +80,23 @@ const withoutLegacyHelpRegisters = (
 };
 
 /**
- * The ids of the events in a contact's consent ledger among `items`: kept with its opt-outs, so a
- * provider's retry of one after the erasure is not recorded again (one stale on arrival moved no
- * register, so the registers' applied ids do not name it).
+ * The events in a contact's consent ledger among `items`: their ids are kept with its opt-outs, so
+ * a provider's retry of one after the erasure is not recorded again (one stale on arrival moved no
+ * register, and registers no longer remember the events that moved them), opt-ins first
+ * (erasureKeeps).
  */
-const ledgerEventIdsOf = (items: readonly Record<string, unknown>[], contactKey: string): string[] =>
+const ledgerEventsOf = (items: readonly Record<string, unknown>[], contactKey: string): LedgerEvent[] =>
   items.flatMap((item) =>
     item.pk === contactItemKey(contactKey).pk &&
     kindOfKey(keyOf(item)) === 'consentChange' &&
     typeof item.eventId === 'string'
-      ? [item.eventId]
+      ? [
+          {
+            eventId: item.eventId,
+            at: typeof item.at === 'string' ? item.at : '',
+            consent: typeof item.consent === 'string' ? item.consent : '',
+          },
+        ]
       : [],
   );
 
@@ -620,7 +628,7 @@ export const erasePerson = async (
         erasureKeeps(
           withoutLegacyHelpRegisters(contactKey, contact, items),
           kept,
-          ledgerEventIdsOf(items, contactKey),
+          ledgerEventsOf(items, contactKey),
         ),
     );
     if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;

@@ -1,6 +1,11 @@
 import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
-import { type ConsentLedgerEntry, recordConsentChange, wasErasedWith } from './consent-ledger.ts';
+import {
+  type ConsentLedgerEntry,
+  type FirstReceipt,
+  recordConsentChange,
+  wasErasedWith,
+} from './consent-ledger.ts';
 import { claimIdentities, findLinkedConversation, indexContact } from './contacts.ts';
 import {
   type ConversationWrite,
@@ -80,8 +85,11 @@ export interface RecorderStore {
   resolvePerson(contactId: string): Promise<string>;
   /** Whether a consent event was applied to a contact (any of its keys) since erased (a late retry). */
   wasErasedWith(contactKeys: readonly string[], eventId: string): Promise<boolean>;
-  /** Idempotent: the change's entry in the contact's consent ledger. */
-  recordConsentChange(contactKey: string, entry: ConsentLedgerEntry): Promise<void>;
+  /**
+   * Idempotent: the change's entry in the contact's consent ledger, and the time and register order
+   * of its earliest receipt (this delivery's, or an earlier one's).
+   */
+  recordConsentChange(contactKey: string, entry: ConsentLedgerEntry, order: string): Promise<FirstReceipt>;
   /**
    * Idempotent: an e-mail the hub could not read, under its sender (shared/store/unreadable-emails.ts);
    * `erased`, nothing written, when an erasure of the sender left its tombstone.
@@ -127,7 +135,7 @@ export const createRecorderStore = (
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),
     wasErasedWith: (contactKeys, eventId) => wasErasedWith(context, pseudonymKey, contactKeys, eventId),
-    recordConsentChange: (contactKey, entry) => recordConsentChange(context, contactKey, entry),
+    recordConsentChange: (contactKey, entry, order) => recordConsentChange(context, contactKey, entry, order),
     keepUnreadableEmail: (email) => keepUnreadableEmail(context, email, retentionSeconds),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     putCountedMarker: (event) => putCountedMarker(context, event, retentionSeconds),

@@ -105,6 +105,16 @@ export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
    * conversation that is gone (erased) would otherwise create an item nothing reaches or expires.
    */
   readonly existingOnly?: true;
+  /**
+   * The write's order is its event's first (consent: the order its ledger entry keeps,
+   * recordConsentChange), whichever delivery writes it: a redelivery of an overtaken event is stale
+   * by its order alone, so the register adds nothing to its set of applied events. The set an
+   * earlier version kept is still read (its events' retries are stale), and no longer grows: it
+   * grew with every keyword a number sent (16 bytes each on the contact item, past DynamoDB's
+   * 400 KB item limit after some 23,000, when every consent write of the number, a STOP too, would
+   * fail).
+   */
+  readonly firstOrder?: true;
   /** Never set: carries the value's type. */
   readonly schema?: S;
 }
@@ -171,6 +181,7 @@ export const consentRegister = (
 ): RegisterTarget<typeof ConsentValueSchema> => ({
   key: contactItemKey(contactKey),
   attribute: `${scope}${consent === 'help_requested' ? 'Help' : 'Consent'}`,
+  firstOrder: true,
 });
 
 /**
@@ -223,8 +234,9 @@ const valueOrderRule = (alternatives: readonly string[], existingOnly: boolean):
   ).join(' OR ');
 
 /**
- * How a write treats the set of events that moved its register: kept and checked, or, for a
- * value-ordered register, dropped (with the set an earlier version of the hub kept beside it).
+ * How a write treats the set of events that moved its register: kept and checked; only checked, for
+ * a register written at its event's first order (`firstOrder`); or, for a value-ordered register,
+ * dropped (with the set an earlier version of the hub kept beside it).
  */
 const appliedRule = (
   target: RegisterTarget,
@@ -235,6 +247,13 @@ const appliedRule = (
   readonly names: Record<string, string>;
   readonly values: Record<string, unknown>;
 } => {
+  if (target.firstOrder === true)
+    return {
+      update: '',
+      condition: REGISTER_RULE,
+      names: {},
+      values: { ':appliedId': appliedIdOf(eventId) },
+    };
   if (target.orderIsValue !== true)
     return {
       update: 'ADD #applied :applied',
@@ -283,7 +302,7 @@ export const writeRegister = async (
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: marshall(target.key),
-        UpdateExpression: `SET ${sets.join(', ')} ${applied.update}`,
+        UpdateExpression: `SET ${sets.join(', ')} ${applied.update}`.trimEnd(),
         ConditionExpression: applied.condition,
         ExpressionAttributeNames: {
           '#register': target.attribute,

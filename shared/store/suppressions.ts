@@ -144,18 +144,41 @@ export const keptSuppressionOf = (
   };
 };
 
+/** A consent event in the erased contact's ledger, as an erasure keeps its id. */
+export interface LedgerEvent {
+  readonly eventId: string;
+  readonly at: string;
+  readonly consent: string;
+}
+
+/**
+ * How many consent event ids a kept item holds at most (16 bytes each: 1,000 are about 17 KB, well
+ * within DynamoDB's 400 KB item limit, however many keywords a number sent before its erasure).
+ */
+export const MAX_KEPT_EVENT_IDS = 1_000;
+
 /**
  * What an erasure keeps of a contact item (`contact`, if it is still there) over what earlier
  * erasures kept (`kept`): per scope the later of the two if it is an opt-out (a STOP kept still
- * holds unless a later START says otherwise), and the hashed ids of the consent events applied to
- * either and of those in the contact's ledger (`ledgerEventIds`: an event stale on arrival is
- * entered there but moves no register), so a late retry of one is not recorded again. Undefined
- * when there is nothing to keep.
+ * holds unless a later START says otherwise), and the hashed ids of the consent events in the
+ * contact's ledger (`ledger`: one stale on arrival moved no register, so only the ledger names it),
+ * of those an earlier version's registers remembered, and of those kept before, so a late retry of
+ * one is not recorded again. Undefined when there is nothing to keep.
+ *
+ * At most MAX_KEPT_EVENT_IDS ids, chosen for what a retry could undo: the ledger's opt-ins first,
+ * newest first (a Twilio retry of an old START is dated by its arrival, so recorded again it would
+ * be the latest change and undo the kept STOP), then its other changes newest first (a retried STOP
+ * or HELP only brings the contact's number back), then the ids without a time (an earlier version's
+ * register sets, then earlier erasures', all older than the ledger's). Until 2026-12-04 every id
+ * was kept, and a number with some 23,000 consent events made the item too large to write: its
+ * erasure failed (found by a review, `tests/contacts/consent-ledger.test.ts`). A contact with more
+ * opt-ins than that in its ledger keeps the newest: providers retry for days, not for
+ * a thousand changes.
  */
 export const erasureKeeps = (
   contact: Item | undefined,
   { item: kept }: KeptSuppression,
-  ledgerEventIds: readonly string[] = [],
+  ledger: readonly LedgerEvent[] = [],
 ): Item | undefined => {
   const optOuts = Object.fromEntries(
     Object.keys(CONTACT_REGISTERS).flatMap((name) => {
@@ -163,15 +186,25 @@ export const erasureKeeps = (
       return register?.value.includes('"opted_out"') ? [[name, register]] : [];
     }),
   );
+  const newestFirst = (events: readonly LedgerEvent[]): string[] =>
+    [...events].sort((a, b) => (a.at === b.at ? 0 : a.at < b.at ? 1 : -1)).map((event) => event.eventId);
+  const ranked = [
+    ...newestFirst(ledger.filter((event) => event.consent === 'opted_in')),
+    ...newestFirst(ledger.filter((event) => event.consent !== 'opted_in')),
+  ].map(appliedIdOf);
   // The ids of the consent events applied to it, HELPs' too: a late retry of one is not recorded again.
-  const applied = new Set([
+  const applied = new Set<string>();
+  for (const id of [
+    ...ranked,
     ...Object.keys({ ...CONTACT_REGISTERS, ...HELP_REGISTERS }).flatMap((name) => {
       const ids = contact?.[`${name}Applied`];
       return ids instanceof Set ? [...ids].map(String) : [];
     }),
     ...appliedOf(kept),
-    ...ledgerEventIds.map(appliedIdOf),
-  ]);
+  ]) {
+    if (applied.size >= MAX_KEPT_EVENT_IDS) break;
+    applied.add(id);
+  }
   if (Object.keys(optOuts).length === 0 && applied.size === 0) return undefined;
   return { ...optOuts, ...(applied.size > 0 ? { applied } : {}) };
 };

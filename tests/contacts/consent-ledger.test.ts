@@ -1,4 +1,4 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
@@ -14,8 +14,16 @@ import { forQueue } from '#shared/intake/event-bounds.ts';
 import { readConsentHistory } from '#shared/store/consent-ledger.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
-import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
-import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
+import { consentChangeKey, contactItemKey, contactKeyFor, suppressionKey } from '#shared/store/keys.ts';
+import {
+  appliedIdOf,
+  consentRegister,
+  registerWrite,
+  timeOrder,
+  writeRegister,
+} from '#shared/store/registers.ts';
+import { MAX_KEPT_EVENT_IDS, readKeptSuppressions } from '#shared/store/suppressions.ts';
+import { batchWriteItems } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
 import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
@@ -237,5 +245,111 @@ describe('consent ledger', () => {
     expect(history.map((change) => [change.eventId, change.consent, change.trigger])).toEqual([
       [stop.id, 'opted_out', 'STOP'],
     ]);
+  });
+
+  /** The item as stored (its attribute values' JSON: sets as their elements), in bytes. */
+  const storedBytes = async (key: { pk: string; sk: string }): Promise<number> => {
+    const { Item } = await table.context.client.send(
+      new GetItemCommand({ TableName: table.context.tableName, Key: marshall(key), ConsistentRead: true }),
+    );
+    return Buffer.byteLength(JSON.stringify(Item ?? {}), 'utf8');
+  };
+
+  const cycle = [
+    ['opted_out', 'STOP'],
+    ['opted_in', 'START'],
+    ['help_requested', 'HELP'],
+  ] as const;
+
+  it('keeps the contact item the same size however many keywords a number sends, and a STOP after them lands', async () => {
+    // Prepare: STOP, START and HELP in turn, a minute apart
+    const caller: ChannelIdentity = { type: 'phone', value: '+306912346009' };
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const events = Array.from({ length: 150 }, (_, n) => {
+      const [consent, trigger] = cycle[n % cycle.length] ?? cycle[0];
+      return keyword(consent, trigger, minute(n), caller);
+    });
+    for (const event of events.slice(0, 6)) await table.recorder.recordEvent(event);
+    const early = await storedBytes(contactItemKey(contactKey));
+    // Act
+    for (const event of events.slice(6)) await table.recorder.recordEvent(event);
+    const late = await storedBytes(contactItemKey(contactKey));
+    await table.recorder.recordEvent(keyword('opted_out', 'STOP', minute(200), caller));
+    const consent = await readContactConsent(table.context, localPseudonymKey, contactKey);
+    const history = await readConsentHistory(table.context, [contactKey]);
+    // Assess
+    expect(late - early).toBeLessThan(32);
+    expect(late).toBeLessThan(1_024);
+    expect(history).toHaveLength(151);
+    expect(consent.smsConsent).toEqual({ consent: 'opted_out', trigger: 'STOP', at: minute(200) });
+  });
+
+  it('keeps at most a bound of event ids through erasure, every opt-in first, and the STOP still holds', async () => {
+    // Prepare: 1,200 earlier changes in the ledger (400 each of STOP, START, HELP), then a STOP
+    const caller: ChannelIdentity = { type: 'phone', value: '+306912346010' };
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const earlier = Array.from({ length: 1_200 }, (_, n) => {
+      const [consent, trigger] = cycle[n % cycle.length] ?? cycle[0];
+      const at = new Date(Date.parse(minute(0)) - (1_200 - n) * 60_000).toISOString();
+      return { consent, trigger, at, event: keyword(consent, trigger, at, caller) };
+    });
+    await batchWriteItems(
+      table.context,
+      earlier.map(({ consent, trigger, at, event }) => ({
+        PutRequest: {
+          Item: marshall({
+            ...consentChangeKey(contactKey, 'sms', event.id),
+            channel: 'sms',
+            scope: 'sms',
+            consent,
+            trigger,
+            source: 'provider',
+            at,
+            eventId: event.id,
+          }),
+        },
+      })),
+    );
+    await table.recorder.recordEvent(keyword('opted_out', 'STOP', minute(1), caller));
+    const [oldestStart, oldestStop] = [
+      earlier.find(({ consent }) => consent === 'opted_in'),
+      earlier.find(({ consent }) => consent === 'opted_out'),
+    ];
+    if (!oldestStart || !oldestStop) throw new Error('no START or STOP among the earlier changes');
+    const pseudonymKey = await localPseudonymKey();
+    // Act: erased; then Twilio retries the oldest START, dated by its arrival
+    await erasePerson(
+      { table: table.context, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      contactIdFor('sms', { identities: [caller] }, ''),
+    );
+    const kept = (await readKeptSuppressions(table.context, pseudonymKey, [contactKey])).kept(contactKey);
+    const keptBytes = await storedBytes(suppressionKey(pseudonymKey, contactKey));
+    await table.recorder.recordEvent(
+      buildEvent('switchboard.contact.consent_changed', oldestStart.event.id, {
+        channel: 'sms',
+        provider: 'twilio',
+        endpoint,
+        contact: { identities: [caller] },
+        conversationId: contactConversationId('sms', endpoint, caller),
+        providerTimestamp: null,
+        receivedAt: minute(30),
+        scope: 'sms',
+        consent: 'opted_in',
+        trigger: 'START',
+      }),
+    );
+    const consent = await readContactConsent(table.context, localPseudonymKey, contactKey);
+    // Assess
+    const applied = kept.item?.applied as Set<string> | undefined;
+    expect(applied?.size).toBe(MAX_KEPT_EVENT_IDS);
+    expect(
+      earlier
+        .filter(({ consent }) => consent === 'opted_in')
+        .every(({ event }) => applied?.has(appliedIdOf(event.id))),
+    ).toBe(true);
+    expect(applied?.has(appliedIdOf(oldestStop.event.id))).toBe(false);
+    expect(keptBytes).toBeLessThan(24 * 1024);
+    expect(await readConsentHistory(table.context, [contactKey])).toEqual([]);
+    expect(consent.smsConsent).toMatchObject({ consent: 'opted_out', at: minute(1) });
   });
 });

@@ -198,6 +198,6 @@ export const noStore: RecorderStore = {
   claimIdentities: async () => undefined,
   resolvePerson: async (contactId) => contactId,
   wasErasedWith: async () => false,
-  recordConsentChange: async () => {},
+  recordConsentChange: async (_contactKey, entry, order) => ({ at: entry.at, order }),
   keepUnreadableEmail: async () => 'kept',
 };
