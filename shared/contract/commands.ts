@@ -141,8 +141,11 @@ export const OutboundTemplatePartSchema = z
     name: z.string().min(1).max(512),
     /** BCP 47 / WhatsApp language code, e.g. `en_US`, `el`. */
     language: z.string().min(2).max(16),
-    /** What the template's category is (only marketing templates are refused after a marketing opt-out). */
-    category: z.enum(['marketing', 'utility', 'authentication']).default('utility'),
+    /**
+     * The template's category as approved at Meta. After a WhatsApp marketing opt-out only `utility`
+     * and `authentication` templates go: one without a category is taken for marketing there.
+     */
+    category: z.enum(['marketing', 'utility', 'authentication']).optional(),
     /** Body parameters: positional (`{{1}}`…) as a list, or named as a record. */
     parameters: z
       .union([z.array(z.string().max(1024)).max(100), z.record(z.string().max(64), z.string().max(1024))])

@@ -47,13 +47,34 @@ const whatsAppClosedDetail = (conversation: ConversationState, now: Date): strin
 };
 
 /**
- * Whether the contact's consent can change the decision: SMS (a STOP refuses everything) and a
- * WhatsApp marketing template (a marketing opt-out refuses it). Otherwise the consent is not read.
+ * A template a marketing opt-out refuses: one the helpdesk says is marketing, or one it gives no
+ * category for (the hub cannot tell, and refusing is the side that keeps the customer's word).
+ */
+const mayBeMarketing = (part: OutboundPart): boolean =>
+  part.type === 'template' && (part.category === undefined || part.category === 'marketing');
+
+/**
+ * Whether the contact's consent can change the decision: SMS (a STOP refuses everything), e-mail (a
+ * complaint or an unsubscribe refuses replies until the customer writes again) and a WhatsApp
+ * template that may be marketing (a marketing opt-out refuses it). Otherwise the consent is not read.
  */
 export const consentMatters = (command: SendMessageData, channel: ConversationState['channel']): boolean =>
-  channel === 'sms' ||
-  (channel === 'whatsapp' &&
-    command.parts.some((part) => part.type === 'template' && part.category === 'marketing'));
+  channel === 'sms' || channel === 'email' || (channel === 'whatsapp' && command.parts.some(mayBeMarketing));
+
+/**
+ * An e-mail opt-out (the customer marked the business's mail as spam, or unsubscribed at Mailgun)
+ * that still stands: nothing the customer wrote came after it. A customer who writes again asks for
+ * an answer, so their newer message lifts it for the replies to it (SES's own account suppression
+ * list, where a deployment keeps one, may still drop the mail: its bounce then comes back as the
+ * message's `failed` status).
+ */
+const emailOptOutStands = (conversation: ConversationState, consent: ContactConsent): boolean => {
+  const optOut = consent.emailConsent;
+  if (optOut?.consent !== 'opted_out') return false;
+  return (
+    conversation.lastInboundAt === null || Date.parse(conversation.lastInboundAt) <= Date.parse(optOut.at)
+  );
+};
 
 /**
  * The rules, in the order a person would check them: the deadline, the customer's consent, the
@@ -79,17 +100,24 @@ export const decideSendPolicy = (input: {
     // STOP: carriers and Twilio refuse everything until the customer sends START.
     return { ok: false, reason: 'opted_out', retryable: false, detail: 'the customer replied STOP' };
   }
+  if (conversation.channel === 'email' && emailOptOutStands(conversation, consent)) {
+    return {
+      ok: false,
+      reason: 'opted_out',
+      retryable: false,
+      detail: 'the customer marked the mail as spam or unsubscribed, and has not written since',
+    };
+  }
   if (conversation.channel === 'whatsapp' && consent.whatsapp_marketingConsent?.consent === 'opted_out') {
-    const marketing = command.parts.findIndex(
-      (part) => part.type === 'template' && part.category === 'marketing',
-    );
+    const marketing = command.parts.findIndex(mayBeMarketing);
     if (marketing >= 0) {
       return {
         ok: false,
         reason: 'opted_out',
         retryable: false,
         failedField: `parts.${marketing}`,
-        detail: 'the customer stopped marketing messages; utility and authentication templates still go',
+        detail:
+          'the customer stopped marketing messages; utility and authentication templates still go (name the category: one without it counts as marketing)',
       };
     }
   }

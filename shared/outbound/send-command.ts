@@ -390,7 +390,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const decision = decideSendPolicy({
       command: command.data,
       conversation,
-      // Read only when a rule depends on it (SMS; a WhatsApp marketing template): one read less per reply.
+      // Read only when a rule depends on it (SMS, e-mail, a WhatsApp template that may be marketing): one read less per reply.
       consent: consentMatters(command.data, conversation.channel)
         ? await deps.reads.consent(conversation)
         : {},

@@ -1141,14 +1141,21 @@ describe('send commands', () => {
         { type: 'template', name: 'receipt', language: 'en', category: 'utility' },
       ]),
     );
+    // No category: the hub cannot tell a marketing template from another, so the opt-out refuses it.
+    await hub.enqueue(
+      sendCommand(conversationId, 'unsaid', [{ type: 'template', name: 'sale', language: 'en' }]),
+    );
     await hub.runOutbox();
     // Assess
     const events = await outcomes();
     expect(events.map((event) => event.type)).toEqual([
       'switchboard.message.send_failed',
       'switchboard.message.sent',
+      'switchboard.message.send_failed',
     ]);
     expect((events[0] as Failed).data).toMatchObject({ reason: 'opted_out', failedField: 'parts.0' });
+    expect((events[2] as Failed).data).toMatchObject({ reason: 'opted_out', failedField: 'parts.0' });
+    expect((events[2] as Failed).data.idempotencyKey).toBe('unsaid');
     expect(hub.provider.calls).toHaveLength(1);
   });
 

@@ -346,11 +346,8 @@ export interface components {
             type: "template";
             name: string;
             language: string;
-            /**
-             * @default utility
-             * @enum {string}
-             */
-            category: "marketing" | "utility" | "authentication";
+            /** @enum {string} */
+            category?: "marketing" | "utility" | "authentication";
             parameters?: string[] | {
                 [key: string]: string;
             };
