@@ -44,12 +44,18 @@ import type { TableContext } from '#shared/store/table.ts';
  * missing or forgotten costs a read, never a wrong event. Beside them, where the last sweep
  * stopped in the waiting customers when its limits did not let it reach the newest: the next
  * sweep reads on from there, so a pass over every wait takes as many sweeps as the waits need,
- * however many there are (forgotten, the next sweep starts again from the longest wait).
+ * however many there are (forgotten, the next sweep starts again from the longest wait). And the
+ * overdue waits counted so far in that pass, and in the last pass that reached the newest wait: the
+ * gauge a sweep reports while a pass takes several sweeps.
  */
 export interface SweepMemory {
   readonly channels: Map<string, Channel>;
   readonly reported: Map<string, string>;
   waitingAfter?: IndexPosition | undefined;
+  /** Overdue waits counted in the pass under way (by the sweeps since it started from the longest wait). */
+  passOverdue?: number | undefined;
+  /** Overdue waits the last complete pass counted. */
+  lastPassOverdue?: number | undefined;
 }
 
 export const createSweepMemory = (): SweepMemory => ({ channels: new Map(), reported: new Map() });
@@ -89,7 +95,12 @@ export interface SweepReport {
   readonly responsesOverdue: number;
   /** Helpdesk changes whose publish had failed, published by this sweep (`state_changed`). */
   readonly changesAnnounced: number;
-  /** Conversations waiting past their target now, reported or not (a lower bound when not `complete`). */
+  /**
+   * Conversations waiting past their target, reported or not, as the latest pass over the waits
+   * counted them: the pass this sweep completed, or, while a pass takes several sweeps, the larger of
+   * the pass under way (so far) and the last complete one (a lower bound before the execution
+   * environment's first complete pass).
+   */
   readonly conversationsOverdue: number;
   /** Conversations whose handling failed (left to the next sweep), the unreadable ones included. */
   readonly failed: number;
@@ -305,7 +316,11 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         }
       }
       if (toRead.length < limits.maxItems) toRead.push(entry);
-      else judged = Math.min(judged, index);
+      else {
+        // The next sweep reads on from here: what follows is counted in the pass then, not twice.
+        judged = index;
+        break;
+      }
     }
     const { conversations: read, unreadable } = await readConversations(
       toRead.map((entry) => entry.conversationId),
@@ -334,7 +349,19 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     );
     const reachedNewest = complete && judged === entries.length;
     memory.waitingAfter = reachedNewest ? undefined : (entries[judged - 1]?.position ?? after);
-    return { overdue, reported, failed, unreadable, complete: after === undefined && reachedNewest };
+    // The gauge: the overdue waits of a whole pass, not of this sweep's slice of it (the newest waits,
+    // often none overdue), so it does not fall while a pass takes several sweeps.
+    const pass = (after === undefined ? 0 : (memory.passOverdue ?? 0)) + overdue;
+    memory.passOverdue = reachedNewest ? undefined : pass;
+    if (reachedNewest) memory.lastPassOverdue = pass;
+    const gauge = reachedNewest ? pass : Math.max(pass, memory.lastPassOverdue ?? 0);
+    return {
+      overdue: gauge,
+      reported,
+      failed,
+      unreadable,
+      complete: after === undefined && reachedNewest,
+    };
   };
 
   return {

@@ -451,6 +451,22 @@ describe('attention sweeper', () => {
       expect(third.report).toMatchObject({ responsesOverdue: 0, failed: 0, complete: false });
       expect(third.calls).toEqual(['Query', 'Query', 'Query']);
     });
+    it('reports the overdue waits of a whole pass, not of its last slice: the gauge holds while a pass takes several sweeps', async () => {
+      // Prepare: three WhatsApp customers waiting since minutes 0 to 2 (past 15 minutes), three e-mail ones since minutes 10 to 12 (under 4 hours)
+      for (const [index, customer] of ['gg-a', 'gg-b', 'gg-c'].entries())
+        await customerWrites(customer, `${customer}-1`, index, 'whatsapp');
+      for (const [index, customer] of ['gg-d', 'gg-e', 'gg-f'].entries())
+        await customerWrites(customer, `${customer}-1`, 10 + index, 'email');
+      const sweeper = sweeperWith({ limits: { maxEntries: 3, maxItems: 2, pageSize: 3 } });
+      // Act: two passes, of three sweeps and then two
+      const sweeps = [];
+      for (const n of [30, 31, 32, 33, 34]) sweeps.push(await sweepAt(sweeper, n));
+      // Assess: the sweeps reading only e-mail waits under their target still report the three overdue
+      expect(sweeps.map((sweep) => sweep.report.conversationsOverdue)).toEqual([2, 3, 3, 3, 3]);
+      expect(sweeps.map((sweep) => sweep.report.responsesOverdue)).toEqual([2, 1, 0, 0, 0]);
+      expect(overdueEvents()).toHaveLength(3);
+    });
+
     it('an SMS STOP starts no wait: nothing overdue for it, while a question by SMS is reported', async () => {
       // Prepare: an inbound SMS as the Twilio webhook turns it into events
       const textsAt = (from: string, sid: string, body: string, n: number) =>
