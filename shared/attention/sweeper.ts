@@ -158,6 +158,28 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     };
   };
 
+  /**
+   * The conversations of entries read in order, until `maxItems` of them could be read: an item
+   * that cannot be read does not take a place, so however many of them (after a rollback) come
+   * first, the readable ones behind them, up to the index keys read, are still handled. `taken`:
+   * the entries looked at, in order.
+   */
+  const readPastUnreadable = async <T>(entries: readonly T[], idOf: (entry: T) => string) => {
+    const conversations: StoredConversation[] = [];
+    const isUnreadable = new Set<string>();
+    let next = 0;
+    let places = 0;
+    while (next < entries.length && places < limits.maxItems) {
+      const batch = entries.slice(next, next + limits.maxItems - places);
+      next += batch.length;
+      const read = await readConversations(batch.map(idOf));
+      conversations.push(...read.conversations);
+      for (const id of read.isUnreadable) isUnreadable.add(id);
+      places += batch.filter((entry) => !read.isUnreadable.has(idOf(entry))).length;
+    }
+    return { conversations, isUnreadable, taken: entries.slice(0, next) };
+  };
+
   /** Runs `handle` on each, a few at a time; a failure is logged and counted, never stops the others. */
   const each = async <T>(
     items: readonly T[],
@@ -237,7 +259,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const wakeSnoozes = async (now: Date) => {
     const { entries, complete } = await entriesUpTo('snoozed', now.toISOString());
     const ids = [...new Set(entries.map((entry) => entry.conversationId))];
-    const { conversations: due, unreadable } = await readConversations(ids.slice(0, limits.maxItems));
+    const { conversations: due, isUnreadable, taken } = await readPastUnreadable(ids, (id) => id);
     let woken = 0;
     const failed = await each(
       due,
@@ -246,7 +268,12 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         if (await wake(stored, now)) woken += 1;
       },
     );
-    return { woken, failed, unreadable, complete: complete && ids.length <= limits.maxItems };
+    return {
+      woken,
+      failed,
+      unreadable: isUnreadable.size,
+      complete: complete && taken.length === ids.length,
+    };
   };
 
   /**
@@ -255,13 +282,9 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
    */
   const announceLeftovers = async (now: Date) => {
     const { entries, complete } = await entriesUpTo('unannounced', now.toISOString());
-    const read = await readConversations(
-      entries.slice(0, limits.maxItems).map((entry) => entry.conversationId),
-    );
+    const read = await readPastUnreadable(entries, (entry) => entry.conversationId);
     // A marker stays while its conversation cannot be read: what it holds unpublished is not known.
-    const due = entries
-      .slice(0, limits.maxItems)
-      .filter((entry) => !read.isUnreadable.has(entry.conversationId));
+    const due = read.taken.filter((entry) => !read.isUnreadable.has(entry.conversationId));
     const byId = new Map(read.conversations.map((one) => [one.model?.state.conversationId, one]));
     let announced = 0;
     const failed = await each(
@@ -283,8 +306,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     return {
       announced,
       failed,
-      unreadable: read.unreadable,
-      complete: complete && entries.length <= limits.maxItems,
+      unreadable: read.isUnreadable.size,
+      complete: complete && read.taken.length === entries.length,
     };
   };
 

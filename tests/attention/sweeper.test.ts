@@ -572,6 +572,35 @@ describe('attention sweeper', () => {
       expect(skipped[0]).toMatchObject({ reason: 'unreadable conversation item', errorName: 'ZodError' });
       expect(lines.join('\n')).not.toMatch(/bogus|evt_newer|hello|bad-a/);
     });
+    it('reads past items it cannot read: unreadable due snoozes that fill the item limit do not keep a readable one behind them asleep', async () => {
+      // Prepare: three snoozed conversations, due at minutes 5, 6 and 7; the two due first hold a last change from a newer version
+      for (const [index, customer] of ['past-a', 'past-b', 'past-c'].entries()) {
+        await customerWrites(customer, `${customer}-1`, 0);
+        await businessAnswers(customer, `${customer}-2`, 1);
+        await snooze(customer, 5 + index);
+      }
+      const newer = JSON.stringify({ eventId: 'evt_newer', previousStatus: 'open', changes: ['bogus'] });
+      for (const customer of ['past-a', 'past-b'])
+        await dynamodb.send(
+          new UpdateItemCommand({
+            TableName: table.tableName,
+            Key: {
+              pk: { S: conversationKey(conversationFor(customer).conversationId).pk },
+              sk: { S: 'STATE' },
+            },
+            UpdateExpression: 'SET lastChange = :newer',
+            ExpressionAttributeValues: { ':newer': { S: newer } },
+          }),
+        );
+      const sweeper = sweeperWith({ limits: { maxEntries: 10, maxItems: 2, pageSize: 10 } });
+      // Act
+      const { report } = await sweepAt(sweeper, 16);
+      // Assess
+      expect(report).toMatchObject({ snoozesWoken: 1, unreadable: 2, failed: 2, complete: true });
+      expect(stateChanges().map((event) => event.subject)).toEqual([
+        conversationFor('past-c').conversationId,
+      ]);
+    });
   });
 
   describe('the rules themselves', () => {
