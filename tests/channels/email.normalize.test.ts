@@ -181,4 +181,45 @@ describe('normalizeInboundEmail', () => {
     expect(first.data.providerMessageId).toMatch(/^[0-9a-f]{32}@derived\.switchboard\.invalid$/);
     expect(again.id).toBe(first.id);
   });
+
+  it.each(['<>', 'none', '<  >', '<none>', '<@>'])(
+    'keeps two senders’ mails with the Message-ID %s apart, and a retry of one the same',
+    async (header) => {
+      // Prepare: one mailer that writes the same meaningless Message-ID (and In-Reply-To) for everyone
+      const mailOf = (from: string, text: string) =>
+        mime(
+          [`From: ${from}`, `To: ${SUPPORT}`, `Message-ID: ${header}`, `In-Reply-To: ${header}`],
+          `${text}\r\n`,
+        );
+      const alice = mailOf('Alice <alice@customer.example>', 'My order is late');
+      const bob = mailOf('Bob <bob@other.example>', 'Please change my address');
+      // Act
+      const aliceEvent = messageOf((await normalizeInboundEmail(alice, context())).events);
+      const bobEvent = messageOf((await normalizeInboundEmail(bob, context())).events);
+      const aliceRetry = messageOf((await normalizeInboundEmail(Buffer.from(alice), context())).events);
+      // Assess: two messages in two conversations, each its own thread root
+      expect(bobEvent.id).not.toBe(aliceEvent.id);
+      expect(bobEvent.data.hubMessageId).not.toBe(aliceEvent.data.hubMessageId);
+      expect(bobEvent.data.conversationId).not.toBe(aliceEvent.data.conversationId);
+      expect(aliceEvent.data.providerMessageId).toMatch(/^[0-9a-f]{32}@derived\.switchboard\.invalid$/);
+      expect(aliceEvent.data.conversationId).toBe(
+        conversationIdFor('email', SUPPORT, `thread:${aliceEvent.data.providerMessageId}`),
+      );
+      expect(aliceEvent.data.replyTo).toBeUndefined();
+      expect(aliceEvent.data.email?.references).toEqual([]);
+      // The provider's retry of the same bytes is the same message, event and conversation
+      expect(aliceRetry.id).toBe(aliceEvent.id);
+      expect(aliceRetry.data.hubMessageId).toBe(aliceEvent.data.hubMessageId);
+      expect(aliceRetry.data.conversationId).toBe(aliceEvent.data.conversationId);
+    },
+  );
+
+  it('still reads an unbracketed Message-ID that is an id', async () => {
+    // Prepare
+    const raw = mime(['From: a@customer.example', `To: ${SUPPORT}`, 'Message-ID: bare-1@customer.example']);
+    // Act
+    const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+    // Assess
+    expect(event.data.providerMessageId).toBe('bare-1@customer.example');
+  });
 });

@@ -3,12 +3,45 @@ import type { Header } from 'postal-mime';
 export const headerValue = (headers: readonly Header[], key: string): string | undefined =>
   headers.find((header) => header.key === key)?.value;
 
-/** Message ids from a header (`<a@b> <c@d>`), without angle brackets, in order. */
+/**
+ * The longest id read as one: RFC 5322 (§2.1.1) limits a line to 998 characters, and a msg-id
+ * cannot be folded, so a longer one is no id any mailer could have sent.
+ */
+const MAX_MESSAGE_ID_LENGTH = 998;
+
+/**
+ * No space, control character or angle bracket: RFC 5322 (§3.6.4) makes a msg-id's parts atoms or
+ * literals of visible ASCII, and RFC 6532 lets them hold UTF-8 too.
+ */
+const isIdCharacter = (code: number): boolean =>
+  code > 0x20 && code !== 0x7f && code !== 0x3c && code !== 0x3e;
+
+/**
+ * Whether a text can be a message id: `left@right`, both parts non-empty, of id characters, at most
+ * MAX_MESSAGE_ID_LENGTH characters (checked first; one pass over a bounded text). `<>`, `none`,
+ * `unknown` and the like are not: mailers that write them write them on every mail, so read as ids
+ * they made two senders' mails one message (one event id, one hub message id) and one thread.
+ */
+const isPlausibleMessageId = (id: string): boolean => {
+  if (id.length < 3 || id.length > MAX_MESSAGE_ID_LENGTH) return false;
+  const at = id.lastIndexOf('@');
+  if (at <= 0 || at === id.length - 1) return false;
+  for (let index = 0; index < id.length; index += 1) {
+    if (!isIdCharacter(id.charCodeAt(index))) return false;
+  }
+  return true;
+};
+
+/**
+ * Message ids from a header (`<a@b> <c@d>`), without angle brackets, in order; a header without
+ * any bracketed id is read as ids separated by spaces or commas. Only plausible ids count (see
+ * isPlausibleMessageId): a header naming none gives none.
+ */
 export const messageIdsIn = (value: string | undefined): string[] => {
   if (!value) return [];
   const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((match) => match[1] ?? '');
   const ids = bracketed.length > 0 ? bracketed : value.split(/[\s,]+/);
-  return ids.map((id) => id.trim()).filter((id) => id.length > 0);
+  return ids.map((id) => id.trim()).filter(isPlausibleMessageId);
 };
 
 /**
