@@ -85,7 +85,7 @@ export const ConversationStateSchema = z
     createdAt: TimestampSchema,
     /** Provider time of the newest message either way. */
     lastMessageAt: TimestampSchema.nullable(),
-    /** Provider time of the newest customer message. */
+    /** Provider time of the newest customer message (an e-mail auto-reply or bounce is not one). */
     lastInboundAt: TimestampSchema.nullable(),
     replyWindow: z.object({
       /** False on channels without a window (SMS, e-mail). */
@@ -107,7 +107,7 @@ export const ConversationStateSchema = z
     priority: ConversationPrioritySchema.nullable(),
     /** With status `snoozed`: when the hub reopens the conversation by itself. */
     snoozedUntil: TimestampSchema.nullable(),
-    /** The oldest customer message not answered yet (provider time; an opt-out keyword, such as an SMS STOP, asks for no answer); null when nothing waits. */
+    /** The oldest customer message not answered yet (provider time; an opt-out keyword, such as an SMS STOP, and an e-mail auto-reply or bounce ask for no answer); null when nothing waits. */
     waitingSince: TimestampSchema.nullable(),
     /** Monotonic per conversation: consumers keep the state with the highest version. */
     version: z.number().int().positive(),

@@ -109,17 +109,29 @@ const firstResponseSeconds = (
     ? null
     : secondsBetween(firstInboundAt, firstResponseAt);
 
+/**
+ * An e-mail a machine wrote on the customer's side: an auto-reply (an out-of-office, RFC 3834) or a
+ * bounce (a delivery status notification). Nobody wrote it, and nobody waits for its answer.
+ */
+export const isMachineEmail = (email: { isAutoReply: boolean; isBounce: boolean } | undefined): boolean =>
+  email !== undefined && (email.isAutoReply || email.isBounce);
+
 const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
   const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, {
     lastOutboundAt: model.lastOutboundAt,
     firstInboundAt: model.firstInboundAt,
   });
-  const lastInboundAt = laterOf(state.lastInboundAt, at);
+  // An auto-reply or a bounce is counted and unread like any message (the helpdesk shows it), but is
+  // not the customer writing: it starts no wait (nor a first-response time), reopens nothing, and
+  // moves neither lastInboundAt nor the reply window (an out-of-office after an e-mail opt-out must
+  // not read as the customer writing again, which lifts the opt-out: shared/outbound/policy.ts).
+  const machine = isMachineEmail(event.data.email);
+  const lastInboundAt = machine ? state.lastInboundAt : laterOf(state.lastInboundAt, at);
   // An opt-out keyword (an SMS STOP) asks nothing: it is an instruction to the provider and the hub,
   // after which the hub sends the customer nothing more on the channel. It is counted and unread
   // like any message, but starts no wait (nor a first-response time) and reopens nothing.
-  const asks = event.data.consentKeyword !== 'opted_out';
+  const asks = event.data.consentKeyword !== 'opted_out' && !machine;
   const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
   // A business answer made after this message was written already covers it.
   const unread = model.lastOutboundAt === null || at > model.lastOutboundAt;

@@ -1,5 +1,6 @@
 import { FALLBACK_REPLY_LOCAL_PART, replyTagFor } from '#shared/channels/email/reply-address.ts';
 import type { ConversationState, Message } from '#shared/contract/types.ts';
+import { isMachineEmail } from '#shared/domain/conversation.ts';
 import type { SendPlan } from '#shared/store/sends.ts';
 
 /*
@@ -36,6 +37,20 @@ const replyAddressFor = (endpointAddress: string, conversationId: string, key: s
   const tag = replyTagFor(conversationId, key);
   const tagged = `${local}+${tag}`;
   return `${tagged.length <= MAX_LOCAL_PART ? tagged : `${FALLBACK_REPLY_LOCAL_PART}+${tag}`}@${domain}`;
+};
+
+/**
+ * The customer's message a reply without `replyTo` answers, among the newest messages (newest
+ * first): the newest one a person wrote. An auto-reply or a bounce is no such message: threaded under
+ * one, the answer would take its subject ("Automatic reply: …", "Undelivered Mail Returned to
+ * Sender") and answer the machine. Only when the newest messages hold nothing else is the newest of
+ * them answered, which keeps the reply in the thread at least.
+ */
+export const newestAnswerable = (newestFirst: readonly Message[]): Message | undefined => {
+  const inbound = newestFirst.filter(
+    (message) => message.direction === 'inbound' && message.email !== undefined,
+  );
+  return inbound.find((message) => !isMachineEmail(message.email)) ?? inbound[0];
 };
 
 export const emailThreadFor = (input: {

@@ -33,7 +33,7 @@ import {
   type SendPolicy,
   type SendTarget,
 } from './channel-sender.ts';
-import { emailThreadFor, messageIdHeaderFor } from './email-thread.ts';
+import { emailThreadFor, messageIdHeaderFor, newestAnswerable } from './email-thread.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
 import { consentMatters, decideSendPolicy, type PolicyDecision } from './policy.ts';
 import type { SenderFor } from './senders.ts';
@@ -478,9 +478,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       const answered = command.data.replyTo
         ? await deps.reads.message(hubMessageIdFor('email', command.data.replyTo.providerMessageId))
-        : (await deps.reads.newestMessages(conversation.conversationId)).find(
-            (message) => message.direction === 'inbound' && message.email !== undefined,
-          );
+        : newestAnswerable(await deps.reads.newestMessages(conversation.conversationId));
       if (answered !== undefined && answered.conversationId !== conversation.conversationId) {
         // Message ids are looked up across conversations: another customer's message would give
         // this one their subject and thread it under their ids.

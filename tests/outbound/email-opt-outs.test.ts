@@ -16,11 +16,17 @@ type Failed = HubEventOf<'switchboard.message.send_failed'>;
 
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
 
-const customerWrites = async (messageId: string, receivedAt: Date, inReplyTo?: string): Promise<HubEvent> => {
+const customerWrites = async (
+  messageId: string,
+  receivedAt: Date,
+  inReplyTo?: string,
+  extraHeaders: readonly string[] = [],
+): Promise<HubEvent> => {
   const raw = Buffer.from(
     [
       'From: dora@customer.example',
       ...(inReplyTo === undefined ? [] : [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`]),
+      ...extraHeaders,
       'To: support@acme.example',
       'Subject: My parcel',
       `Message-ID: <${messageId}>`,
@@ -41,8 +47,12 @@ const customerWrites = async (messageId: string, receivedAt: Date, inReplyTo?: s
 };
 
 /** What the Mailgun events webhook makes of a `complained` event about the business's mail to her. */
-const complaint = (message: HubEventOf<'switchboard.message.received'>, when: Date): HubEvent =>
-  buildEvent('switchboard.contact.consent_changed', eventIdFor('email', 'consent', 'complaint-1'), {
+const complaint = (
+  message: HubEventOf<'switchboard.message.received'>,
+  when: Date,
+  feedbackId = 'complaint-1',
+): HubEvent =>
+  buildEvent('switchboard.contact.consent_changed', eventIdFor('email', 'consent', feedbackId), {
     channel: 'email',
     provider: 'mailgun',
     endpoint: message.data.endpoint,
@@ -99,5 +109,27 @@ describe('an e-mail opt-out', () => {
     // Assess
     expect(answered.calls).toBe(1);
     expect(answered.outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('is not lifted by an out-of-office that comes after it: her mailbox, not her, wrote', async () => {
+    // Prepare: she writes, marks the business's mail as spam, and then her mailbox's out-of-office
+    // answers an earlier mail of the business in her thread
+    const first = (await customerWrites(
+      'dora-ooo-1@customer.example',
+      at(-30),
+    )) as HubEventOf<'switchboard.message.received'>;
+    const outOfOffice = await customerWrites(
+      'dora-ooo-2@customer.example',
+      at(-10),
+      'dora-ooo-1@customer.example',
+      ['Auto-Submitted: auto-replied'],
+    );
+    expect(outOfOffice.subject).toBe(first.subject);
+    await record([first, complaint(first, at(-20), 'complaint-2'), outOfOffice]);
+    // Act
+    const refused = await reply(first.subject, 'after-out-of-office');
+    // Assess
+    expect(refused.calls).toBe(0);
+    expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', retryable: false });
   });
 });

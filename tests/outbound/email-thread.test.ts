@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
-import type { Message } from '#shared/contract/types.ts';
+import type { HubEvent, Message } from '#shared/contract/types.ts';
 import { applyEvent, isMessageEvent } from '#shared/domain/conversation.ts';
 import { emailThreadFor } from '#shared/outbound/email-thread.ts';
+import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
  * The hub's answer names the customer's message and its ancestors (In-Reply-To, References). A long
@@ -68,5 +69,71 @@ describe('the References of an e-mail answer', () => {
     });
     // Assess
     expect(thread.references).toEqual([...ancestors, 'latest@customer.example']);
+  });
+});
+
+/** One mail of Eve's thread, as the Mailgun route reads it. */
+const eveMail = async (headers: readonly string[], minutesBefore: number): Promise<HubEvent> => {
+  const receivedAt = new Date(T0.getTime() - minutesBefore * 60_000);
+  const raw = Buffer.from(
+    [...headers, 'To: support@acme.example', `Date: ${receivedAt.toUTCString()}`, '', 'text'].join('\r\n'),
+  );
+  const { events } = await normalizeInboundEmail(raw, {
+    provider: 'mailgun',
+    receivedAt,
+    envelopeRecipients: ['support@acme.example'],
+    replyTagKey: undefined,
+  });
+  const [event] = events;
+  if (event === undefined || !isMessageEvent(event)) throw new Error('no message event');
+  return event;
+};
+
+describe('an e-mail answer without replyTo', () => {
+  const hub = useOutboundHarness();
+
+  it("answers the customer's newest own mail, not the out-of-office or bounce that came after it", async () => {
+    // Prepare: Eve writes; then her mailbox answers an earlier mail of the business with an
+    // out-of-office, and a relay returns one as undeliverable, both in her thread
+    const eve = await eveMail(
+      ['From: Eve <eve@customer.example>', 'Subject: Order 42', 'Message-ID: <eve-1@customer.example>'],
+      30,
+    );
+    const outOfOffice = await eveMail(
+      [
+        'From: Eve <eve@customer.example>',
+        'Subject: Automatic reply: Order 42',
+        'Message-ID: <ooo-1@customer.example>',
+        'In-Reply-To: <eve-1@customer.example>',
+        'References: <eve-1@customer.example>',
+        'Auto-Submitted: auto-replied',
+      ],
+      20,
+    );
+    const bounce = await eveMail(
+      [
+        'From: Mail Delivery System <mailer-daemon@customer.example>',
+        'Subject: Undelivered Mail Returned to Sender',
+        'Message-ID: <dsn-1@customer.example>',
+        'References: <eve-1@customer.example>',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+      ],
+      10,
+    );
+    expect([outOfOffice.subject, bounce.subject]).toEqual([eve.subject, eve.subject]);
+    await hub.pipeline.ingest([eve, outOfOffice, bounce]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    // Act
+    await hub.enqueue(sendCommand(eve.subject, 'answer-eve-1'));
+    await hub.runOutbox();
+    // Assess
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect(hub.provider.calls[0]?.context.email).toMatchObject({
+      subject: 'Re: Order 42',
+      inReplyTo: 'eve-1@customer.example',
+      references: ['eve-1@customer.example'],
+    });
   });
 });

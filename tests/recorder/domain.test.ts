@@ -47,6 +47,35 @@ const message = (...args: Parameters<typeof messageEvent>): MessageEvent => {
   return event;
 };
 
+/** An e-mail of one thread, flagged as the adapter flags auto-replies and bounces. */
+const emailMessage = (
+  providerMessageId: string,
+  at: string,
+  direction: 'inbound' | 'outbound' = 'inbound',
+  flags = { isAutoReply: false, isBounce: false },
+): MessageEvent => {
+  const event = message('ann@customer.example', providerMessageId, at, direction, 'hello', 'email');
+  return {
+    ...event,
+    data: {
+      ...event.data,
+      endpoint: { type: 'email_address', id: 'support@acme.example' },
+      contact: { identities: [{ type: 'email', value: 'ann@customer.example' }] },
+      email: {
+        subject: 'Order 42',
+        from: { address: direction === 'inbound' ? 'ann@customer.example' : 'support@acme.example' },
+        to: [],
+        cc: [],
+        replyTo: [],
+        messageIdHeader: providerMessageId,
+        references: [],
+        attachments: [],
+        ...flags,
+      },
+    },
+  } as MessageEvent;
+};
+
 describe('conversation domain', () => {
   it('reopens a resolved conversation on a new customer message and resets unread on an answer', () => {
     // Prepare
@@ -139,6 +168,46 @@ describe('conversation domain', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it.each([
+    ['an out-of-office auto-reply', { isAutoReply: true, isBounce: false }],
+    ['a bounce', { isAutoReply: false, isBounce: true }],
+  ])(
+    'counts %s as unread but leaves a resolved e-mail conversation resolved and waiting for nothing',
+    (_label, flags) => {
+      // Prepare: the customer wrote at 10:00, the agent answered at 10:05 and resolved
+      const written = applyEvent(undefined, emailMessage('m1', minute(0))).model;
+      const answered = applyEvent(written, emailMessage('m2', minute(5), 'outbound')).model;
+      const resolved = applyPatch(answered, { status: 'resolved' }).model;
+      // Act: the customer's mailbox answers the answer at 10:06
+      const after = applyEvent(resolved, emailMessage('m3', minute(6), 'inbound', flags));
+      // Assess
+      expect(after.model.state).toMatchObject({
+        status: 'resolved',
+        waitingSince: null,
+        lastInboundAt: minute(0),
+        messageCount: 3,
+        unreadCount: 1,
+        lastMessageAt: minute(6),
+      });
+      expect(after.model.firstInboundAt).toBe(minute(0));
+    },
+  );
+
+  it('starts no first-response time for an auto-reply that opens an e-mail conversation', () => {
+    // Prepare: an out-of-office is the first mail recorded, then the customer writes
+    const machine = applyEvent(
+      undefined,
+      emailMessage('m1', minute(0), 'inbound', { isAutoReply: true, isBounce: false }),
+    ).model;
+    // Act
+    const written = applyEvent(machine, emailMessage('m2', minute(10))).model;
+    const answered = applyEvent(written, emailMessage('m3', minute(15), 'outbound')).model;
+    // Assess
+    expect(machine.state).toMatchObject({ status: 'open', waitingSince: null, lastInboundAt: null });
+    expect(written.state.waitingSince).toBe(minute(10));
+    expect(answered.state).toMatchObject({ firstResponseAt: minute(15), firstResponseSeconds: 300 });
   });
 
   it('takes the receipt time of a message whose sender’s clock is far ahead, so an answer still answers it', () => {
