@@ -486,4 +486,81 @@ describe('Mailgun parsed-fields attachments', () => {
       expect.objectContaining({ type: 'media', filename: 'Rechnung €.pdf', mimeType: 'application/pdf' }),
     );
   });
+
+  const postOf = (parts: Parameters<typeof rawMultipart>[0]) =>
+    webhookRequest({
+      path: '/webhooks/email/mailgun',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=mg-b' },
+      body: rawMultipart(parts),
+    });
+
+  it('answers 406 to a claimed post replayed with a file part named like a signature field', async () => {
+    // Prepare: a genuine signed post is accepted (its token claimed), then captured and replayed
+    // with an executable added under the name `token`
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const genuine = postOf(textParts);
+    const replayed = postOf([
+      ...textParts,
+      {
+        disposition: 'name="token"; filename="invoice.exe"',
+        type: 'application/octet-stream',
+        value: 'MZ\x90\x00 not a real program',
+      },
+    ]);
+    // Act
+    const first = await handleMailgunWebhook(genuine, deps(guard));
+    const second = await handleMailgunWebhook(replayed, deps(guard));
+    // Assess
+    expect(statusOf(first)).toBe(200);
+    expect(second).toMatchObject({ kind: 'reject', status: 406 });
+  });
+
+  it('answers 406 to a claimed post replayed with a file’s Content-Type changed', async () => {
+    // Prepare
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const file = {
+      disposition: 'name="attachment-1"; filename="r.pdf"',
+      type: 'application/pdf',
+      value: PDF,
+    };
+    const genuine = postOf([...textParts, file]);
+    const replayed = postOf([...textParts, { ...file, type: 'application/x-msdownload' }]);
+    // Act
+    const first = await handleMailgunWebhook(genuine, deps(guard));
+    const second = await handleMailgunWebhook(replayed, deps(guard));
+    // Assess
+    expect(statusOf(first)).toBe(200);
+    expect(second).toMatchObject({ kind: 'reject', status: 406 });
+  });
+
+  it('answers 406 to a claimed post replayed with a text field turned into a file part of the same bytes', async () => {
+    // Prepare: `note` is a text field; the replay sends the same bytes as a file (an empty filename)
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const genuine = postOf([...textParts, { disposition: 'name="note"', value: 'see attachment' }]);
+    const replayed = postOf([
+      ...textParts,
+      { disposition: 'name="note"; filename=""', value: 'see attachment' },
+    ]);
+    // Act
+    const first = await handleMailgunWebhook(genuine, deps(guard));
+    const second = await handleMailgunWebhook(replayed, deps(guard));
+    // Assess
+    expect(statusOf(first)).toBe(200);
+    expect(second).toMatchObject({ kind: 'reject', status: 406 });
+  });
+
+  it('still accepts a byte-identical retry of a post with files, with identical events', async () => {
+    // Prepare
+    const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());
+    const parts = [
+      ...textParts,
+      { disposition: 'name="attachment-1"; filename="r.pdf"', type: 'application/pdf', value: PDF },
+    ];
+    // Act
+    const first = await handleMailgunWebhook(postOf(parts), deps(guard));
+    const retry = await handleMailgunWebhook(postOf(parts), deps(guard));
+    // Assess
+    if (first.kind !== 'accept' || retry.kind !== 'accept') throw new Error('rejected');
+    expect(retry.events.map((event) => event.id)).toEqual(first.events.map((event) => event.id));
+  });
 });

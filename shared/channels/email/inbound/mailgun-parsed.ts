@@ -16,7 +16,24 @@ import type { FormField } from './form.ts';
 const MessageHeadersSchema = lazily(() => v.array(v.tupleWithRest([v.string(), v.string()], v.unknown())));
 const ContentIdMapSchema = record(v.string());
 
-export const SIGNATURE_FIELDS = new Set(['timestamp', 'token', 'signature']);
+const SIGNATURE_FIELDS = ['timestamp', 'token', 'signature'] as const;
+
+/**
+ * What a delivery says: every field but the three the signature is made of, and only those three
+ * exactly: the first text field of each name, which the webhook reads and verifies. Anything else of
+ * those names (a file part `name="token"; filename="invoice.exe"`, a second `token` field) is content
+ * like any other field: before 2026-12-04 every field so named was left out, so a captured,
+ * already-claimed post came back with such a file part added, passed as the same content, and
+ * became a new message with that file attached.
+ */
+export const contentFields = (fields: readonly FormField[]): FormField[] => {
+  const signature = new Set(
+    SIGNATURE_FIELDS.map((name) =>
+      fields.find((field) => field.name === name && field.filename === undefined),
+    ),
+  );
+  return fields.filter((field) => !signature.has(field));
+};
 
 const STRUCTURAL_HEADERS = new Set([
   'content-type',
@@ -73,9 +90,10 @@ export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
 
   // Boundaries depend on the content only, not on the per-delivery signature fields, so a retry
   // rebuilds the same bytes (and a message without Message-ID gets the same derived id).
-  const content = fields.filter((field) => !SIGNATURE_FIELDS.has(field.name));
   const digest = sha256Hex(
-    Buffer.concat(content.flatMap((field) => [Buffer.from(`${field.name}\u0000`), field.value])),
+    Buffer.concat(
+      contentFields(fields).flatMap((field) => [Buffer.from(`${field.name}\u0000`), field.value]),
+    ),
   ).slice(0, 24);
   const outer = `sb-mixed-${digest}`;
   const inner = `sb-alt-${digest}`;

@@ -17,7 +17,7 @@ import {
   parseUrlEncoded,
   TOO_MANY_FIELDS,
 } from './form.ts';
-import { mimeFromParsedFields, SIGNATURE_FIELDS } from './mailgun-parsed.ts';
+import { contentFields, mimeFromParsedFields } from './mailgun-parsed.ts';
 import { verifyMailgun } from './mailgun-signature.ts';
 import { checkToken, MAILGUN_TIMESTAMP_TOLERANCE_SECONDS } from './mailgun-token.ts';
 import { normalizeInboundEmail } from './normalize.ts';
@@ -44,17 +44,24 @@ const parseForm = (
 
 /**
  * What one delivery says, independent of its signature fields and multipart boundary: two
- * deliveries of the same e-mail have the same digest.
+ * deliveries of the same e-mail have the same digest, and two that differ in any field (its kind,
+ * name, filename, Content-Type or bytes, or the fields' order) do not. Each field is one JSON line,
+ * so no field's text can pass for another's: before 2026-12-04 a text field hashed as a file part
+ * without a filename, and a part's Content-Type was not hashed at all.
  */
 const contentDigest = (fields: readonly FormField[]): string =>
   sha256Hex(
-    Buffer.concat(
-      fields
-        .filter((field) => !SIGNATURE_FIELDS.has(field.name))
-        .map((field) =>
-          Buffer.from(`${field.name}\u0000${field.filename ?? ''}\u0000${sha256Hex(field.value)}\n`),
-        ),
-    ),
+    contentFields(fields)
+      .map((field) =>
+        JSON.stringify([
+          field.filename === undefined ? 'text' : 'file',
+          field.name,
+          field.filename ?? null,
+          field.contentType ?? null,
+          sha256Hex(field.value),
+        ]),
+      )
+      .join('\n'),
   );
 
 /**
