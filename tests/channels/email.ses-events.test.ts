@@ -71,6 +71,37 @@ describe('SES event notifications', () => {
     });
   });
 
+  it.each([['not-spam'], ['auth-failure'], ['virus'], ['NOT-SPAM']])(
+    'opts nobody out for a complaint of feedback type %s, and keeps it whole',
+    (feedbackType) => {
+      // Prepare: the recipient's ISP reports the mail, saying it is not spam (or a machine's report)
+      const event = sesEventOf('complaint');
+      event.complaint.complaintFeedbackType = feedbackType;
+      // Act
+      const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT);
+      // Assess
+      expect(events.map((hubEvent) => hubEvent.type)).toEqual(['switchboard.provider.unsupported']);
+      expect(events[0]).toMatchObject({ data: { providerType: 'ses_event:Complaint', raw: event } });
+    },
+  );
+
+  it.each([['abuse'], ['fraud'], ['other'], ['a-type-rfc-5965-may-add'], [undefined]])(
+    'takes a complaint of feedback type %s as an opt-out',
+    (feedbackType) => {
+      // Prepare: most feedback loops name no type at all
+      const event = sesEventOf('complaint');
+      event.complaint.complaintFeedbackType = feedbackType;
+      // Act
+      const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT);
+      // Assess
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        type: 'switchboard.contact.consent_changed',
+        data: { scope: 'email', consent: 'opted_out', trigger: feedbackType ?? 'complaint' },
+      });
+    },
+  );
+
   it.each([
     ['an empty complaint section', { complaint: {} }],
     ['no complained recipient', { complaint: { complainedRecipients: [] } }],

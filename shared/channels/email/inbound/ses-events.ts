@@ -205,6 +205,20 @@ const complainedRecipients = (complaint: SesComplaint, mail: SesMail): Recipient
     ? complaint.complainedRecipients.map((recipient) => ({ address: recipient.emailAddress }))
     : everyDestination(mail);
 
+/**
+ * Feedback types (RFC 5965 §7.3, as SES passes them in `complaintFeedbackType`) that ask nothing of
+ * the sender: `not-spam` is the recipient saying the mail is NOT spam (the opposite of a complaint),
+ * `auth-failure` (RFC 6591) and `virus` are the receiving system's reports about the message, which
+ * nobody asked to stop. Every other type is an opt-out: `abuse` (the usual "this is spam"), `fraud`
+ * (the mail called phishing), `other`, one RFC 5965 may add later, and none at all (most ISPs' feedback
+ * loops give none): a missed opt-out costs more than a wrong one, which the customer's next mail lifts.
+ */
+const NOT_OPT_OUT_FEEDBACK_TYPES = new Set(['not-spam', 'auth-failure', 'virus']);
+
+/** Whether a complaint is the recipient asking for no more mail (see NOT_OPT_OUT_FEEDBACK_TYPES). */
+const isOptOut = (complaint: SesComplaint): boolean =>
+  !NOT_OPT_OUT_FEEDBACK_TYPES.has(complaint.complaintFeedbackType?.trim().toLowerCase() ?? '');
+
 /** A complaint is the recipient saying "spam": no more e-mail to that address (a usable one, see usableRecipients). */
 const complaintEvents = (
   occurrence: Occurrence,
@@ -270,7 +284,8 @@ const parseJson = (text: string): unknown => {
 /**
  * One SES event-publishing notification → hub events: a status of the hub's message for Send
  * (sent), Delivery (delivered), Bounce, Reject and Rendering Failure (failed) and DeliveryDelay
- * (queued, with the reason), a consent change for a Complaint, in the conversation its
+ * (queued, with the reason), a consent change for a Complaint (one of a feedback type that asks to
+ * stop: see NOT_OPT_OUT_FEEDBACK_TYPES; the others are kept whole), in the conversation its
  * `switchboard_conversation` tag names, with the correlation id of its `switchboard_correlation`
  * tag. Other types (Open, Click, Subscription), sends without the hub's tags, malformed
  * sections, a sender that is no address and a status or complaint naming no recipient are kept
@@ -290,7 +305,8 @@ export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubE
   const side: Side = { endpointAddress, conversationId };
   if (eventType === 'Complaint') {
     const complaint = v.safeParse(SesComplaintSchema, event.complaint);
-    if (!complaint.success) return [unsupported(occurrence)];
+    // A report that asks nothing (not-spam, auth-failure, virus) is kept whole, and opts nobody out.
+    if (!complaint.success || !isOptOut(complaint.output)) return [unsupported(occurrence)];
     return recipientEvents(occurrence, complainedRecipients(complaint.output, mail), (usable) =>
       complaintEvents(occurrence, side, complaint.output, usable),
     );
