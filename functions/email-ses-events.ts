@@ -15,7 +15,9 @@ export const handler = middy<SNSEvent, void>()
   .use(logRequestId())
   .handler(async (event) => {
     const receivedAt = new Date();
-    const events = event.Records.flatMap((record) => normalizeSesEvent(record.Sns.Message, receivedAt));
+    const events = event.Records.flatMap((record) =>
+      normalizeSesEvent(record.Sns.Message, receivedAt, record.Sns.MessageId),
+    );
     await ingestPublisher().publish(forQueue(events, receivedAt));
     logger.info('ses events queued', { channel: 'email', eventCount: events.length });
   });

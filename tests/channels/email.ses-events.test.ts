@@ -233,20 +233,55 @@ describe('SES event notifications', () => {
     expect(act).toThrow(/eventType|mail/);
   });
 
-  it('throws without quoting a notification that is not JSON, which would quote addresses', () => {
-    // Prepare: the SES event's text cut short, as a broken relay might deliver it.
-    const cut = JSON.stringify({ eventType: 'Delivery', mail: { destination: ['customer@example.com'] } });
-    const notification = { Type: 'Notification', Message: `${cut.slice(0, 40)}customer@example.com'` };
+  it('keeps SES’s plain-text topic validation as one unsupported event, never a throw (which SNS retries)', () => {
+    // Prepare: what SES publishes to the topic when an event destination is set up, as a Lambda
+    // subscription's record hands it over (the Message text, the SNS MessageId beside it)
+    const text = 'Successfully validated SNS topic for Amazon SES event destination.';
     // Act
-    const thrown = (() => {
-      try {
-        normalizeSesEvent(notification, FIXTURE_RECEIVED_AT);
-      } catch (error) {
-        return error as Error;
-      }
-      return undefined;
-    })();
+    const events = normalizeSesEvent(text, FIXTURE_RECEIVED_AT, 'a1b2c3d4-0000-4000-8000-000000000001');
+    const retried = normalizeSesEvent(text, FIXTURE_RECEIVED_AT, 'a1b2c3d4-0000-4000-8000-000000000001');
+    const nextSetUp = normalizeSesEvent(text, FIXTURE_RECEIVED_AT, 'a1b2c3d4-0000-4000-8000-000000000002');
+    // Assess: valid, kept whole, the same id for SNS's retry, another for another notification
+    expect(events).toHaveLength(1);
+    expect(HubEventSchema.safeParse(events[0]).success).toBe(true);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: {
+        channel: 'email',
+        provider: 'ses',
+        providerType: 'ses_notification:not_json',
+        raw: { text, snsMessageId: 'a1b2c3d4-0000-4000-8000-000000000001' },
+      },
+    });
+    expect(retried[0]?.id).toBe(events[0]?.id);
+    expect(nextSetUp[0]?.id).not.toBe(events[0]?.id);
+  });
+
+  it('keeps a cut notification in an SNS envelope as one unsupported event, its id from the envelope', () => {
+    // Prepare: the SES event's text cut short, as a broken relay might deliver it
+    const cut = JSON.stringify({ eventType: 'Delivery', mail: { destination: ['customer@example.com'] } });
+    const message = `${cut.slice(0, 40)}customer@example.com'`;
+    const notification = { Type: 'Notification', MessageId: 'sns-cut-1', Message: message };
+    // Act
+    const events = normalizeSesEvent(notification, FIXTURE_RECEIVED_AT);
+    const again = normalizeSesEvent(JSON.stringify(notification), FIXTURE_RECEIVED_AT);
     // Assess
-    expect(thrown?.message).toBe('SES event notification is not JSON');
+    expect(events).toMatchObject([
+      {
+        type: 'switchboard.provider.unsupported',
+        data: { raw: { text: message, snsMessageId: 'sns-cut-1' } },
+      },
+    ]);
+    expect(again.map((event) => event.id)).toEqual(events.map((event) => event.id));
+  });
+
+  it('gives a text without an SNS message id an id from the text', () => {
+    // Act
+    const [first] = normalizeSesEvent('not json', FIXTURE_RECEIVED_AT);
+    const [same] = normalizeSesEvent('not json', FIXTURE_RECEIVED_AT);
+    const [other] = normalizeSesEvent('not json either', FIXTURE_RECEIVED_AT);
+    // Assess
+    expect(same?.id).toBe(first?.id);
+    expect(other?.id).not.toBe(first?.id);
   });
 });

@@ -11,6 +11,7 @@ import { lazily, looseObject, record } from '#shared/validation/schema.ts';
 export const SnsNotificationSchema = lazily(() =>
   looseObject({
     Type: v.literal('Notification'),
+    MessageId: v.optional(v.string()),
     Message: v.string(),
   }),
 );

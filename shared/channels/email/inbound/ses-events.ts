@@ -267,19 +267,48 @@ const recipientEvents = (
   return usable.length === recipients.length ? events : [...events, unsupported(occurrence)];
 };
 
+/** A notification read: the event JSON, or a text that is no JSON with the SNS message id it came with. */
+type Read =
+  | { readonly kind: 'json'; readonly value: unknown }
+  | { readonly kind: 'text'; readonly text: string; readonly snsMessageId: string | undefined };
+
 /** The event JSON: inside an SNS notification envelope, or bare (raw message delivery, EventBridge's detail). */
-const eventJsonOf = (notification: unknown): unknown => {
-  const value = typeof notification === 'string' ? parseJson(notification) : notification;
+const readNotification = (notification: unknown, snsMessageId: string | undefined): Read => {
+  let value = notification;
+  if (typeof value === 'string') {
+    const parsed = jsonOrUndefined(value);
+    if (parsed === undefined) return { kind: 'text', text: value, snsMessageId };
+    value = parsed;
+  }
   const envelope = v.safeParse(SnsNotificationSchema, value);
-  return boundDepth(envelope.success ? parseJson(envelope.output.Message) : value);
+  if (!envelope.success) return { kind: 'json', value: boundDepth(value) };
+  const inner = jsonOrUndefined(envelope.output.Message);
+  return inner === undefined
+    ? { kind: 'text', text: envelope.output.Message, snsMessageId: envelope.output.MessageId ?? snsMessageId }
+    : { kind: 'json', value: boundDepth(inner) };
 };
 
-/** JSON.parse, whose error would quote the text (addresses, headers): this one says only what failed. */
-const parseJson = (text: string): unknown => {
-  const value = jsonOrUndefined(text);
-  if (value === undefined) throw new Error('SES event notification is not JSON');
-  return value;
-};
+/**
+ * SNS's text of a notification that is no JSON: SES's own "Successfully validated SNS topic for
+ * Amazon SES event destination." when an event destination is set up, and whatever else reaches
+ * the topic. One `provider.unsupported` of type `ses_notification:not_json` holding the text, its
+ * id hashing the SNS message id (an SNS retry keeps it) or, without one, the text. Never a throw:
+ * before 2026-12-04 this threw ("SES event notification is not JSON"), so SNS retried it, it ended
+ * in the function's failed events and raised SesDeliveryEventsFailed at every set-up.
+ */
+const notJsonEvent = (text: string, snsMessageId: string | undefined, receivedAt: Date): HubEvent =>
+  buildEvent(
+    EVENT_TYPES.providerUnsupported,
+    eventIdFor('email', 'unsupported', 'ses_notification:not_json', snsMessageId ?? stableHash(text)),
+    {
+      channel: 'email',
+      provider: 'ses',
+      providerTimestamp: null,
+      receivedAt: receivedAt.toISOString(),
+      providerType: 'ses_notification:not_json',
+      raw: { text, ...(snsMessageId !== undefined ? { snsMessageId } : {}) },
+    },
+  );
 
 /**
  * One SES event-publishing notification → hub events: a status of the hub's message for Send
@@ -290,12 +319,19 @@ const parseJson = (text: string): unknown => {
  * tag. Other types (Open, Click, Subscription), sends without the hub's tags, malformed
  * sections, a sender that is no address and a status or complaint naming no recipient are kept
  * whole as `provider.unsupported`; so is one naming a recipient that is no address, beside the
- * events of the others. The notification comes from AWS (SNS to SQS or Lambda, authorized by
- * IAM): one that is not an SES event at all is a deployment error, and this throws, naming what
- * is wrong.
+ * events of the others, and a notification that is no JSON (see notJsonEvent). The notification
+ * comes from AWS (SNS to SQS or Lambda, authorized by IAM): JSON that is not an SES event at all is
+ * a deployment error, and this throws, naming what is wrong.
  */
-export const normalizeSesEvent = (notification: unknown, receivedAt: Date): HubEvent[] => {
-  const raw = eventJsonOf(notification);
+export const normalizeSesEvent = (
+  notification: unknown,
+  receivedAt: Date,
+  /** The SNS message id, when the notification is SNS's `Message` alone (a Lambda subscription's record). */
+  snsMessageId?: string,
+): HubEvent[] => {
+  const read = readNotification(notification, snsMessageId);
+  if (read.kind === 'text') return [notJsonEvent(read.text, read.snsMessageId, receivedAt)];
+  const raw = read.value;
   const { eventType, mail } = parseOrThrow(SesEventEnvelopeSchema, raw);
   const event = raw as Record<string, unknown>;
   const occurrence: Occurrence = { mail, eventType, raw, receivedAt: receivedAt.toISOString() };
