@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import PostalMime from 'postal-mime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { classifyMailgunResponse } from '#shared/channels/email/outbound/mailgun-classify.ts';
 import { createMailgunSender } from '#shared/channels/email/outbound/mailgun-sender.ts';
 import type { MessageContext } from '#shared/outbound/channel-sender.ts';
+import { fastestTimes } from '#tests/support/linear-time.ts';
 
 const FIXTURES = new URL('./fixtures/mailgun-errors/', import.meta.url);
 const FixtureSchema = z.object({
@@ -156,5 +159,81 @@ describe('Mailgun sender against a local server', () => {
       kind: 'unreachable',
       error: { code: 'ECONNREFUSED', title: 'connection failed before the request was sent' },
     });
+  });
+});
+
+describe('Mailgun 400 answers', () => {
+  const answer400 = (text: string) =>
+    classifyMailgunResponse({ status: 400, headers: {}, body: JSON.stringify({ message: text }) });
+  const reasonOf = (text: string): unknown => {
+    const outcome = answer400(text);
+    return outcome.kind === 'refused' ? outcome.reason : outcome.kind;
+  };
+
+  it.each([
+    ["'to' parameter is not a valid address. please check documentation", 'recipient_invalid'],
+    ['to parameter is invalid', 'recipient_invalid'],
+    ['Recipient address is INVALID', 'recipient_invalid'],
+    ['invalid recipient', 'content_invalid'],
+    ['to\ninvalid', 'content_invalid'],
+    ['toinvalid', 'content_invalid'],
+    ['Sandbox subdomains are for test purposes only', 'provider_error'],
+    ["'message' parameter is missing", 'content_invalid'],
+  ])('reads %j as %s', (text, reason) => {
+    // Act + Assess
+    expect(reasonOf(text)).toBe(reason);
+  });
+
+  it('classifies as the one regex before it did, on any line of its words (property)', () => {
+    // The regex the classifier used before 2026-12-04, quadratic on long inputs: an oracle for short ones
+    const before = (text: string): string =>
+      /\b(to|recipient)\b.*\b(invalid|not a valid)\b|\bnot a valid address\b/i.test(text)
+        ? 'recipient_invalid'
+        : /\b(domain|sandbox|not allowed|authorized recipients)\b/i.test(text)
+          ? 'provider_error'
+          : 'content_invalid';
+    const piece = fc.constantFrom(
+      'to',
+      'TO',
+      'recipient',
+      'invalid',
+      'not a valid',
+      'address',
+      'domain',
+      'x',
+      'tox',
+      'xto',
+      ' ',
+      '  ',
+      '\n',
+      '\r',
+      '\u2028',
+      "'",
+      '.',
+      '-',
+      'é',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        // Prepare
+        const text = pieces.join('');
+        // Act + Assess
+        expect(reasonOf(text)).toBe(before(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('takes time linear in a message of "to " runs (60 KB took 1.9 s before)', { retry: 2 }, () => {
+    // Prepare: every `to` a start the old regex scanned the rest of the line from, and no verdict
+    const small = 'to '.repeat(16_000 / 3);
+    const large = 'to '.repeat(64_000 / 3);
+    // Act
+    const { smallMs, largeMs } = fastestTimes(answer400, small, large);
+    // Assess: linear time makes the larger ~4× the smaller, quadratic ~16× (as tests/channels/email.linear-time.test.ts)
+    expect(reasonOf(large)).toBe('content_invalid');
+    expect(largeMs, `16 KB: ${smallMs.toFixed(1)} ms, 64 KB: ${largeMs.toFixed(1)} ms`).toBeLessThan(
+      12 * Math.max(smallMs, 5),
+    );
   });
 });

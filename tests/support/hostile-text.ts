@@ -50,4 +50,6 @@ export const HOSTILE_TEXTS: Readonly<Record<string, (size: number) => string>> =
   'unterminated encoded words': (size) => repeatTo('=?u?B?Q U', size, '', '?'),
   'question marks': (size) => repeatTo('?', size, '=', '='),
   'digit groups in separator runs': (size) => repeatTo('12 (3)  ', size, '+', 'x'),
+  /** A word a regex scans the rest of the line from (`\bto\b.*\binvalid`), never followed by the verdict. */
+  'recipient words without a verdict': (size) => repeatTo('to ', size),
 };

@@ -21,6 +21,7 @@ import { decodeHtmlEntities, htmlToText } from '#shared/channels/email/inbound/h
 import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-parsed.ts';
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
 import { threadOf } from '#shared/channels/email/inbound/threading.ts';
+import { classifyMailgunResponse } from '#shared/channels/email/outbound/mailgun-classify.ts';
 import { redactContactDetails } from '#shared/channels/provider-text.ts';
 import { redactString } from '#shared/observability/redact.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
@@ -107,6 +108,9 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
       { name: 'body-html', value: Buffer.from(text) },
       { name: 'content-id-map', value: Buffer.from(text) },
     ]),
+  /** Mailgun's answer to a send, read up to 256 KiB: a 400's message is classified by its words. */
+  classifyMailgunResponse: (text) =>
+    classifyMailgunResponse({ status: 400, headers: {}, body: JSON.stringify({ message: text }) }),
   /** Every log entry's strings: a provider's error text can reach a log field. */
   redactString: (text) => redactString(text),
   redactContactDetails: (text) => redactContactDetails(text),
