@@ -222,4 +222,63 @@ describe('normalizeInboundEmail', () => {
     // Assess
     expect(event.data.providerMessageId).toBe('bare-1@customer.example');
   });
+
+  describe('a mail From the business’s own address, as SES judged it', () => {
+    // Prepare: someone writes "as" support to a customer and copies the support address
+    const raw = mime([
+      'From: Support <support@switchboard.example>',
+      'To: Maria <maria@customer.example>',
+      'Message-ID: <forged-1@attacker.example>',
+      'References: <maria-1@customer.example>',
+    ]);
+    const verdictsOf = (dmarc: string, spf: string) => ({
+      spf,
+      dkim: 'GRAY',
+      dmarc,
+      spam: 'PASS',
+      virus: 'PASS',
+    });
+    const sesContext = (dmarc: string, spf: string) => ({
+      ...context(),
+      envelopeSender: 'bounce@attacker.example',
+      headerFrom: 'Support <support@switchboard.example>',
+      verdicts: verdictsOf(dmarc, spf),
+      rawMimeKey: 'ses-inbound/forged-1',
+    });
+
+    it.each([
+      ['DMARC FAIL', 'FAIL', 'PASS'],
+      ['DMARC FAIL and SPF FAIL', 'FAIL', 'FAIL'],
+      ['SPF FAIL without a DMARC verdict', 'GRAY', 'FAIL'],
+    ])(
+      'is no copy of the business’s mail on %s: kept unsupported, in no conversation',
+      async (_label, dmarc, spf) => {
+        // Act
+        const { events } = await normalizeInboundEmail(raw, sesContext(dmarc, spf));
+        // Assess
+        expect(events.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+        const [event] = events;
+        if (event?.type !== 'switchboard.provider.unsupported') throw new Error('wrong type');
+        expect(HubEventSchema.safeParse(event).success).toBe(true);
+        expect(event.data.providerType).toBe('email.unauthenticated_own_address');
+        expect(event.data).not.toHaveProperty('contact');
+        expect(event.data.raw).toMatchObject({
+          rawMimeKey: 'ses-inbound/forged-1',
+          verdicts: verdictsOf(dmarc, spf),
+        });
+      },
+    );
+
+    it.each([
+      ['DMARC PASS', 'PASS', 'PASS'],
+      ['DMARC PASS despite SPF FAIL (a relayed copy its DKIM vouches for)', 'PASS', 'FAIL'],
+      ['no DMARC record and SPF PASS', 'GRAY', 'PASS'],
+    ])('is the business’s own copy on %s', async (_label, dmarc, spf) => {
+      // Act
+      const event = messageOf((await normalizeInboundEmail(raw, sesContext(dmarc, spf))).events);
+      // Assess
+      expect(event.type).toBe('switchboard.message.sent');
+      expect(event.data.contact.identities).toEqual([{ type: 'email', value: 'maria@customer.example' }]);
+    });
+  });
 });

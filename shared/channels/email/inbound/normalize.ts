@@ -242,6 +242,23 @@ const bounceStatuses = (message: Email, context: InboundEmailContext): HubEvent[
   }
 };
 
+/**
+ * Whether a mail From one of the business's own addresses may be read as the business's own copy
+ * (`message.sent`). A From header is anyone's to write: taken at its word, a stranger's mail "from"
+ * the support address to a customer, Bcc'd to it, was recorded as the business's answer in that
+ * customer's conversation (answering their wait). Where the receiving service judged it (SES's
+ * receipt verdicts), a DMARC FAIL (the From's domain disowns the mail), or an SPF FAIL without a
+ * DMARC PASS (no aligned DKIM signature vouching for the From), makes it no copy of the business's:
+ * it is kept as `provider.unsupported` (`email.unauthenticated_own_address`), not placed in any
+ * conversation (read as inbound, its contact would be the business's own address). Mailgun passes
+ * no verdicts: its copies are read as before.
+ */
+const authenticatesOwnAddress = (verdicts: InboundEmailContext['verdicts']): boolean => {
+  const dmarc = verdicts?.dmarc?.toUpperCase();
+  const spf = verdicts?.spf?.toUpperCase();
+  return dmarc !== 'FAIL' && (spf !== 'FAIL' || dmarc === 'PASS');
+};
+
 const buildMessageEvent = (
   rawMime: Uint8Array,
   message: Email,
@@ -260,6 +277,17 @@ const buildMessageEvent = (
       context,
       'email.without_parties',
       { messageIdHeader: messageId },
+      mailboxesOf(message.from)[0]?.address,
+    );
+  }
+
+  if (parties.direction === 'outbound' && !authenticatesOwnAddress(context.verdicts)) {
+    // Its From, the business's own, names no customer: the event has no contact (knownSenderOf).
+    return unsupportedEmail(
+      rawMime,
+      context,
+      'email.unauthenticated_own_address',
+      { messageIdHeader: messageId, verdicts: { ...context.verdicts } },
       mailboxesOf(message.from)[0]?.address,
     );
   }
