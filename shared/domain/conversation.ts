@@ -132,6 +132,9 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   // after which the hub sends the customer nothing more on the channel. It is counted and unread
   // like any message, but starts no wait (nor a first-response time) and reopens nothing.
   const asks = event.data.consentKeyword !== 'opted_out' && !machine;
+  // And it ends a wait that began before it: the hub may send nothing more, so nothing can answer it.
+  const endsWait =
+    event.data.consentKeyword === 'opted_out' && state.waitingSince !== null && state.waitingSince <= at;
   const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
   // A business answer made after this message was written already covers it.
   const unread = model.lastOutboundAt === null || at > model.lastOutboundAt;
@@ -147,7 +150,7 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       // set after that answer stands.
       status: needsAnswer ? 'open' : state.status,
       snoozedUntil: needsAnswer ? null : state.snoozedUntil,
-      waitingSince: needsAnswer ? earlierOf(state.waitingSince, at) : state.waitingSince,
+      waitingSince: needsAnswer ? earlierOf(state.waitingSince, at) : endsWait ? null : state.waitingSince,
       lastInboundAt,
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
       ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),

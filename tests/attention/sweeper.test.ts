@@ -515,6 +515,34 @@ describe('attention sweeper', () => {
         overdueEvents().map((event) => [event.subject, event.data.channel, event.data.waitingSince]),
       ).toEqual([[question[0]?.subject, 'sms', minute(20)]]);
     });
+
+    it('an SMS STOP after a question ends its wait: no answer may go, so none is overdue', async () => {
+      // Prepare: a question, then STOP a minute later, from the same number
+      const textsAt = (sid: string, body: string, n: number) =>
+        normalizeTwilioParams(
+          [
+            ['MessageSid', sid],
+            ['AccountSid', 'AC0123456789abcdef0123456789abcdef'],
+            ['From', '+14155550125'],
+            ['To', '+14155550100'],
+            ['Body', body],
+            ['NumMedia', '0'],
+            ['SmsStatus', 'received'],
+          ],
+          at(n),
+        );
+      const question = textsAt('SM00000000000000000000000000asked', 'Where is my order?', 0);
+      const stop = textsAt('SM000000000000000000000000stopped', 'STOP', 1);
+      for (const event of [...question, ...stop]) await record(event);
+      // Act
+      const swept = await sweepAt(sweeperWith(), 16);
+      const stopped = await loadConversation(table, stop[0]?.subject ?? '');
+      // Assess
+      expect(stop[0]?.subject).toBe(question[0]?.subject);
+      expect(swept.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
+      expect(overdueEvents()).toEqual([]);
+      expect(stopped.model?.state).toMatchObject({ waitingSince: null, unreadCount: 2, messageCount: 2 });
+    });
   });
 
   describe('items it cannot read', () => {
