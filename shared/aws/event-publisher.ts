@@ -180,6 +180,22 @@ export interface BatchEventPublisherOptions {
   readonly random?: () => number;
 }
 
+/**
+ * The queue's deduplication id: the event's id, and for an e-mail the raw object it names. SES can
+ * receive one mail twice (the sending server's retry after a lost answer): two receipts, two raw
+ * objects, one event id. With the id alone the queue dropped the second within its five-minute
+ * window, and its raw object was named nowhere, so an erasure could not find it; now the recorder
+ * sees it as a duplicate message and files the object under the contact (record-event.ts). A retry
+ * of one receipt (the same object) is still one message to the queue.
+ */
+export const deduplicationIdOf = (event: HubEvent): string => {
+  const email = (event.data as { readonly email?: { readonly rawMimeKey?: unknown } }).email;
+  const rawMimeKey = typeof email?.rawMimeKey === 'string' ? email.rawMimeKey : undefined;
+  return rawMimeKey === undefined
+    ? event.id
+    : `${event.id}:${createHash('sha256').update(rawMimeKey, 'utf8').digest('hex').slice(0, 32)}`;
+};
+
 const preparedEntry = (event: HubEvent, index: number, body: string, bytes: number): PreparedEntry => ({
   eventId: event.id,
   bytes,
@@ -187,7 +203,7 @@ const preparedEntry = (event: HubEvent, index: number, body: string, bytes: numb
     Id: String(index),
     MessageBody: body,
     MessageGroupId: messageGroupIdFor(event.subject),
-    MessageDeduplicationId: event.id,
+    MessageDeduplicationId: deduplicationIdOf(event),
   },
 });
 

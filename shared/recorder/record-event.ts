@@ -26,7 +26,7 @@ import type { RegisterWrite } from '#shared/store/registers.ts';
 import type { BatchReads } from './batch-reads.ts';
 import { consentLedgerEntryFor, registerWritesFor } from './register-writes.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
-import { unreadableEmailOf } from './unreadable-email.ts';
+import { sesReceiptOf, unreadableEmailOf } from './unreadable-email.ts';
 
 export interface EventRecorderDeps {
   readonly store: RecorderStore;
@@ -266,6 +266,13 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         eventId: event.id,
         conversationId: event.data.conversationId,
       });
+      // SES's second receipt of one mail: its raw object, which no message names, is filed under
+      // the contact, so erasure finds it (the queue lets it through: sqs deduplicationIdOf).
+      const receipt = sesReceiptOf(event);
+      if (receipt) {
+        await store.keepUnreadableEmail(receipt);
+        await step('keep-unreadable-email', event);
+      }
       return;
     }
     const counted = mark === 'counted';

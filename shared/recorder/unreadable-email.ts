@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor, emailOf } from '#shared/domain/contact-identity.ts';
+import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import type { UnreadableEmail } from '#shared/store/unreadable-emails.ts';
@@ -32,6 +33,26 @@ export const unreadableEmailOf = (event: HubEvent): UnreadableEmail | undefined 
     contactId: contactIdFor('email', contact, ''),
     rawMimeKey: parsed.data.rawMimeKey,
     providerType,
+    eventId: event.id,
+    receivedAt,
+  };
+};
+
+/**
+ * The raw object of an e-mail message as the SES receipt rule wrote it (`ses-inbound/<id>`), as the
+ * item that files it under the message's contact; undefined for any other message. For a duplicate:
+ * SES can receive one mail twice and write two objects, and the message record names only the
+ * first. (Mailgun's raw objects are content-addressed: a retry names the same one.)
+ */
+export const sesReceiptOf = (event: MessageEvent): UnreadableEmail | undefined => {
+  const { channel, contact, email, receivedAt } = event.data;
+  const rawMimeKey = email?.rawMimeKey;
+  if (channel !== 'email' || !rawMimeKey?.startsWith(PAYLOAD_BUCKET.prefixes.sesInbound)) return undefined;
+  return {
+    contactKey: contactKeyFor('email', contact),
+    contactId: contactIdFor('email', contact, ''),
+    rawMimeKey,
+    providerType: 'email.duplicate_receipt',
     eventId: event.id,
     receivedAt,
   };

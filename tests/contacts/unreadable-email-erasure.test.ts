@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { deduplicationIdOf } from '#shared/aws/event-publisher.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
 import { handleMailgunWebhook } from '#shared/channels/email/inbound/mailgun-webhook.ts';
@@ -376,6 +377,57 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
     expect((await tableText()).toLowerCase()).not.toContain(sender);
   });
 
+  it('SES received one mail twice: the second raw object passes the queue, and erasure deletes both', async () => {
+    // Prepare: Lena's readable mail (with a Message-ID), received twice by SES (the sending
+    // server retried after a lost answer): two receipts, two raw objects, one event id.
+    const sender = 'lena.brandt@brandt-mail.eu';
+    const mime = Buffer.from(
+      [
+        `From: Lena Brandt <${sender}>`,
+        'To: support@switchboard.example',
+        'Subject: canary-unreadable-Lb7',
+        'Message-ID: <twice-1@brandt-mail.eu>',
+        '',
+        'canary-unreadable-Lb7 hello',
+        '',
+      ].join('\r\n'),
+    );
+    const keys = ['ses-inbound/ses-twice-1', 'ses-inbound/ses-twice-2'];
+    const queued: HubEvent[] = [];
+    for (const [index, key] of keys.entries()) {
+      await payloads.put({ key, contentType: 'message/rfc822', bytes: mime });
+      await processSesReceipts(sesReceipt(`ses-twice-${index + 1}`, `Lena Brandt <${sender}>`, sender), {
+        payloads,
+        publisher: { publish: async (events) => void queued.push(...events) },
+        logger,
+        normalize: normalizeInboundEmail,
+        replyTagKey: LOCAL_DEV_SECRETS.email.replyTagKey,
+      });
+    }
+    const [first, second] = queued;
+    if (!first || !second) throw new Error('two events expected');
+    published.length = 0;
+    // Act
+    await record(queued);
+    const exported = await exportPerson(context, personOf(sender));
+    const report = await erase(personOf(sender));
+    const objects = await bucketKeys();
+    // Assess: one message, one event id; the queue tells the receipts apart, not a retry of one.
+    expect(queued.map((event) => [event.type, event.id])).toEqual([
+      ['switchboard.message.received', first.id],
+      ['switchboard.message.received', first.id],
+    ]);
+    expect(deduplicationIdOf(first)).not.toBe(deduplicationIdOf(second));
+    expect(deduplicationIdOf(structuredClone(first))).toBe(deduplicationIdOf(first));
+    expect(
+      published.filter((event) => event.type === 'switchboard.message.received').map((event) => event.id),
+    ).toEqual([first.id]);
+    expect([...(exported?.objects ?? [])].sort()).toEqual(keys);
+    expect(report?.objectsDeleted).toBe(2);
+    for (const key of keys) expect(objects).not.toContain(key);
+    expect((await tableText()).toLowerCase()).not.toContain(sender);
+  });
+
   it('writes and erases within the IAM grants, and logs no address', () => {
     // Assess (after the scenarios above)
     expect(calls.recorder).toContain('dynamodb:PutItem');
@@ -385,7 +437,14 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
       expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(action);
     const logs = logLines.join('\n').toLowerCase();
     expect(calls.recorder).toContain('dynamodb:GetItem');
-    for (const address of ['jane.roe@', 'maria.keller@', 'lone.sender@', 'rosa.vogel@', 'canary-unreadable'])
+    for (const address of [
+      'jane.roe@',
+      'maria.keller@',
+      'lone.sender@',
+      'rosa.vogel@',
+      'lena.brandt@',
+      'canary-unreadable',
+    ])
       expect(logs).not.toContain(address);
     expect(kindOfKey({ pk: 'CONTACT#email#email:a@b.example', sk: 'UNREADABLE#00' })).toBe('unreadableEmail');
   });
