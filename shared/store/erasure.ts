@@ -41,7 +41,7 @@ import {
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
 import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
-import { CONTACT_REGISTERS, StoredRegisterSchema, timeOrder } from './registers.ts';
+import { CONTACT_REGISTERS, ConsentValueSchema, StoredRegisterSchema, timeOrder } from './registers.ts';
 import {
   erasureKeeps,
   keepSuppression,
@@ -100,6 +100,49 @@ const ledgerEventsOf = (items: readonly Record<string, unknown>[], contactKey: s
       : [],
   );
 
+/** A register's change time and whether it is an opt-out (undefined: not a register). */
+const registerAt = (register: unknown): { at: string; optedOut: boolean } | undefined => {
+  const stored = StoredRegisterSchema.safeParse(register);
+  if (!stored.success) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stored.data.value);
+  } catch {
+    return undefined;
+  }
+  const value = ConsentValueSchema.safeParse(parsed);
+  return value.success ? { at: value.data.at, optedOut: value.data.consent === 'opted_out' } : undefined;
+};
+
+/**
+ * Of one register under several keys of one customer: the later change, at the same time the
+ * opt-out (a STOP must not be lost to a tie), as the sender reads them (contacts.ts).
+ */
+const laterAcrossKeys = (a: unknown, b: unknown): unknown => {
+  const first = registerAt(a);
+  const second = registerAt(b);
+  if (!first || !second) return first ? a : second ? b : undefined;
+  if (first.at !== second.at) return first.at > second.at ? a : b;
+  return second.optedOut && !first.optedOut ? b : a;
+};
+
+/**
+ * Per contact key, the keys of one customer (itself among them): the identifiers a WhatsApp
+ * conversation of theirs knows (consentKeysFor), joined across conversations that share one (a wa_id
+ * with the BSUIDs of several businesses); any other key stands alone.
+ */
+const customersOf = (
+  contactKeys: readonly string[],
+  conversations: readonly (readonly string[])[],
+): Map<string, string[]> => {
+  const customers = new Map(contactKeys.map((key) => [key, new Set([key])]));
+  for (const keys of conversations) {
+    const joined = new Set(keys.flatMap((key) => [...(customers.get(key) ?? [key])]));
+    for (const key of joined) customers.set(key, joined);
+  }
+  return new Map([...customers].map(([key, keys]) => [key, [...keys]]));
+};
+
 /*
  * Right of access and right to erasure, for one person (`contactId`): everything the hub holds
  * about them is found from their conversations (gsi3) and, through each channel contact of those
@@ -156,7 +199,12 @@ interface ListedElsewhere {
 const personFootprint = async (
   context: TableContext,
   contactId: string,
-): Promise<{ contactKeys: string[]; keys: ItemKey[]; elsewhere: ListedElsewhere[] }> => {
+): Promise<{
+  contactKeys: string[];
+  customers: Map<string, string[]>;
+  keys: ItemKey[];
+  elsewhere: ListedElsewhere[];
+}> => {
   const people = [contactId];
   const conversationKeys: ItemKey[] = [];
   /** Channel contacts the partitions list, with the person whose partition lists them. */
@@ -164,6 +212,8 @@ const personFootprint = async (
   /** Listed contacts that are someone else now: erasure moves them to that person. */
   const elsewhere: ListedElsewhere[] = [];
   const contactKeys = new Set<string>();
+  /** Per conversation, the keys its contact's consent is under (one customer's). */
+  const customerKeys: string[][] = [];
   const keys = new Map<string, ItemKey>();
   const add = (key: ItemKey): void => {
     keys.set(idOfKey(key), key);
@@ -198,7 +248,9 @@ const personFootprint = async (
     const view = conversationViewOf(item);
     if (!view) continue;
     // Every key the contact's consent may be under (a WhatsApp customer's identifiers).
-    for (const key of consentKeysFor(view.state.channel, view.state.contact)) contactKeys.add(key);
+    const consentKeys = consentKeysFor(view.state.channel, view.state.contact);
+    for (const key of consentKeys) contactKeys.add(key);
+    customerKeys.push(consentKeys);
     conversations.push(view.state);
   }
   // Their aliases filed under another person (the one whose identifier opened them) go with them.
@@ -238,7 +290,12 @@ const personFootprint = async (
   // The record of an undone merge of this person into another (listed under the other one).
   const unmerged = await unmergeRecordKey(context, contactId);
   if (unmerged) add(unmerged);
-  return { contactKeys: [...contactKeys], keys: [...keys.values()], elsewhere };
+  return {
+    contactKeys: [...contactKeys],
+    customers: customersOf([...contactKeys], customerKeys),
+    keys: [...keys.values()],
+    elsewhere,
+  };
 };
 
 /** The AES-256-GCM key an erased conversation's id is sealed under: derived from the pseudonym key. */
@@ -525,7 +582,7 @@ export interface ErasureReport {
   readonly itemsDeleted: number;
   readonly objectsDeleted: number;
   readonly tombstones: number;
-  /** Channel contacts whose opt-outs were kept under a keyed hash. */
+  /** Channel contacts whose opt-outs were kept under a keyed hash (each identifier of a WhatsApp customer). */
   readonly optOutsKept: number;
   /** With `redactAtProviders` only. `failed` messages are kept to retry (pendingRedaction items). */
   readonly providerRedactions?: ProviderRedactions;
@@ -597,7 +654,7 @@ export const erasePerson = async (
   contactId: string,
 ): Promise<ErasureReport | undefined> => {
   const context = deps.table;
-  const { contactKeys, keys: reached, elsewhere } = await personFootprint(context, contactId);
+  const { contactKeys, customers, keys: reached, elsewhere } = await personFootprint(context, contactId);
   // Another person's contact listed here goes to them: it stays, and no longer names this person.
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
@@ -614,8 +671,28 @@ export const erasePerson = async (
   // What earlier erasures of these contacts kept, under either key, read at once (consistently, the
   // legacy keys first): merged in below, and written under the keyed key only (a legacy item found goes).
   const keptRead = await readKeptSuppressions(context, pseudonymKey, contactKeys);
+  const registersOf = (contactKey: string): Record<string, unknown> | undefined =>
+    withoutLegacyHelpRegisters(
+      contactKey,
+      items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT'),
+      items,
+    );
   for (const contactKey of contactKeys) {
-    const contact = items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT');
+    // Under each key of the customer, their consent as the sender reads it under all of them (per
+    // register the latest change under any key, kept before or not): a WhatsApp opt-out that came
+    // with one identifier is kept under the other too, which the customer may write with alone.
+    // The event ids stay each key's own (a retry names the identifiers it came with).
+    const own = registersOf(contactKey);
+    const contact: Record<string, unknown> = { ...own };
+    for (const other of customers.get(contactKey) ?? [contactKey]) {
+      if (other === contactKey) continue;
+      const theirs = [registersOf(other), keptRead.kept(other).item];
+      for (const name of Object.keys(CONTACT_REGISTERS))
+        for (const item of theirs) {
+          const register = laterAcrossKeys(contact[name], item?.[name]);
+          if (register !== undefined) contact[name] = register;
+        }
+    }
     // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept
     // still holds unless a later START says otherwise, and its events' ids still stop their retries),
     // and merged again if another writer changes it before this is written.
@@ -624,12 +701,7 @@ export const erasePerson = async (
       pseudonymKey,
       contactKey,
       keptRead.kept(contactKey),
-      (kept) =>
-        erasureKeeps(
-          withoutLegacyHelpRegisters(contactKey, contact, items),
-          kept,
-          ledgerEventsOf(items, contactKey),
-        ),
+      (kept) => erasureKeeps(contact, kept, ledgerEventsOf(items, contactKey)),
     );
     if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;
   }

@@ -24,7 +24,8 @@ import { outcomesOf, sendCommand, useOutboundHarness } from './harness.ts';
  * holds them whichever a webhook carries. A marketing opt-out (`user_preferences`) refuses marketing
  * templates in that conversation whichever of the customer's identifiers the opt-out carried and
  * whichever the conversation was opened with; a later resume under another of them still counts.
- * An erasure of the customer keeps the opt-out under the identifier it came with.
+ * An erasure of the customer keeps the opt-out under every identifier the conversation knew, so the
+ * customer writing again with either of them alone is refused marketing templates too.
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
@@ -187,12 +188,97 @@ describe('a WhatsApp marketing opt-out under any of the customer’s identifiers
     );
     await record([received([wa, bsuid], 'wamid.opt-out-erased-3', minute(100))]);
     const { outcomes, calls } = await sendMarketing(conversationOf([wa]), 'promo-erased');
-    // Assess
-    expect(report).toMatchObject({ optOutsKept: 1 });
+    // Assess: kept under both identifiers
+    expect(report).toMatchObject({ optOutsKept: 2 });
     expect(left.Item).toBeUndefined();
     expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
     expect((outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out' });
     expect(calls).toBe(0);
+  });
+
+  it.each([
+    {
+      name: 'stopped with the BSUID alone, back with the wa_id alone',
+      id: 'f',
+      stoppedWith: ['bsuid'] as const,
+      backWith: 'wa_id' as const,
+    },
+    {
+      name: 'stopped with the wa_id alone, back with the BSUID alone',
+      id: 'g',
+      stoppedWith: ['wa_id'] as const,
+      backWith: 'bsuid' as const,
+    },
+    {
+      name: 'stopped with both, back with the wa_id alone',
+      id: 'h',
+      stoppedWith: ['wa_id', 'bsuid'] as const,
+      backWith: 'wa_id' as const,
+    },
+  ])(
+    'keeps the opt-out under every identifier through an erasure: $name',
+    async ({ id, stoppedWith, backWith }) => {
+      // Prepare: the conversation knows both; the customer stops, is erased, and writes again
+      const { clients, resources } = hub.pipeline.emulators;
+      const table: TableContext = {
+        client: clients.dynamodb,
+        tableName: resources.tableName,
+        now: () => hub.now,
+      };
+      const wa: ChannelIdentity = { type: 'wa_id', value: `3069123454${id.charCodeAt(0)}` };
+      const bsuid: ChannelIdentity = { type: 'bsuid', value: `GR.opt-out-kept-${id}` };
+      const byType = { wa_id: wa, bsuid };
+      await record([
+        received([wa], `wamid.opt-out-kept-${id}-1`, minute(90)),
+        received([wa, bsuid], `wamid.opt-out-kept-${id}-2`, minute(91)),
+        preference(
+          stoppedWith.map((type) => byType[type]),
+          'stop',
+          minute(95),
+        ),
+      ]);
+      const report = await erasePerson(
+        { table, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+        contactIdFor('whatsapp', contactOf([wa]), ''),
+      );
+      const back = [byType[backWith]];
+      await record([received(back, `wamid.opt-out-kept-${id}-3`, minute(100))]);
+      // Act
+      const { outcomes, calls } = await sendMarketing(conversationOf(back), `promo-kept-${id}`);
+      // Assess
+      expect(report).toMatchObject({ optOutsKept: 2 });
+      expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
+      expect((outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', failedField: 'parts.0' });
+      expect(calls).toBe(0);
+    },
+  );
+
+  it('keeps no opt-out through an erasure that a resume under the other identifier ended', async () => {
+    // Prepare: stopped by BSUID, resumed by wa_id later, erased; the customer writes again with both
+    const { clients, resources } = hub.pipeline.emulators;
+    const table: TableContext = {
+      client: clients.dynamodb,
+      tableName: resources.tableName,
+      now: () => hub.now,
+    };
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912345500' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.opt-out-resumed-erased' };
+    await record([
+      received([wa, bsuid], 'wamid.opt-out-resumed-erased-1', minute(90)),
+      preference([bsuid], 'stop', minute(95)),
+      preference([wa], 'resume', minute(96)),
+    ]);
+    const report = await erasePerson(
+      { table, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+      contactIdFor('whatsapp', contactOf([wa]), ''),
+    );
+    await record([received([wa, bsuid], 'wamid.opt-out-resumed-erased-2', minute(100))]);
+    // Act
+    const { outcomes, calls } = await sendMarketing(conversationOf([wa]), 'promo-resumed-erased');
+    // Assess
+    expect(report).toMatchObject({ optOutsKept: 0 });
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect(calls).toBe(1);
   });
 
   it('a late retry of a stop naming both identifiers does not bring back the one an erasure took', async () => {
