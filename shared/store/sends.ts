@@ -106,8 +106,23 @@ const InFlightSchema = z.object({
  * What makes two send commands under one key the same command: their data, field for field. The
  * sender keeps it on the send record; the helpdesk API compares a repeat's against it, and keeps it
  * on the key's reservation before it queues anything (send-reservations.ts).
+ *
+ * A template part without a category is hashed as `utility`: until 2026-12-04 the contract filled
+ * that default in, so a record or reservation written then holds the hash with it, and a retry of the
+ * same command after the deploy (the category still absent) was refused as another command under the
+ * key (found by a review; tests/outbound/send-command.test.ts). Only the hash reads it so: the send
+ * policy still takes a template without a category for marketing after a marketing opt-out.
  */
-export const commandHashOf = (data: SendMessageData): string => stableHash('command', canonicalJson(data));
+export const commandHashOf = (data: SendMessageData): string =>
+  stableHash(
+    'command',
+    canonicalJson({
+      ...data,
+      parts: data.parts.map((part) =>
+        part.type === 'template' && part.category === undefined ? { ...part, category: 'utility' } : part,
+      ),
+    }),
+  );
 
 export const SendRecordSchema = z.object({
   hubMessageId: z.string(),

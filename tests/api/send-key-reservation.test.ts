@@ -142,6 +142,24 @@ describe('a send reserves its Idempotency-Key before anything is queued', () => 
     expect(textsOf(queued)).toEqual([[{ type: 'text', text: 'Your parcel arrives tomorrow.' }]]);
   });
 
+  it('answers the retry of a template without its category, reserved with the utility default before 2026-12-04, with the same 202', async () => {
+    // Prepare: the body as reserved before the deploy (the contract filled in category utility)
+    const key = 'ticket-4711-template-1';
+    const template = { type: 'template', name: 'order_update', language: 'en' };
+    const body = (part: Record<string, unknown>) =>
+      JSON.stringify({ parts: [part], sender: { kind: 'agent', id: 'a-1' } });
+    const first = await post(key, body({ ...template, category: 'utility' }));
+    // Act: its retry after the deploy, the category absent; then a marketing template under the key
+    const retry = await post(key, body(template));
+    const marketing = await post(key, body({ ...template, category: 'marketing' }));
+    // Assess
+    expect(first.status).toBe(202);
+    expect(retry.status).toBe(202);
+    expect(bodyOf(retry)).toEqual(bodyOf(first));
+    expect(marketing.status).toBe(422);
+    expect(await queuedUnder(key)).toHaveLength(1);
+  });
+
   it('holds a key until its reservation expires (lazily deleted), then lets it go', async () => {
     // Prepare: a reservation made now; the table's clock a day later (a retry renews it), then past that renewal
     const reservation = { conversationId, hubMessageId: 'msg_reservation-expiry', commandHash: 'first' };

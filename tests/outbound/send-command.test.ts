@@ -4,6 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { uploadDisposition } from '#shared/aws/media-objects.ts';
 import { buildEvent } from '#shared/contract/build.ts';
+import { type OutboundTemplatePart, SendMessageDataSchema } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
@@ -13,6 +14,7 @@ import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { endpointPauseKey } from '#shared/store/keys.ts';
+import { commandHashOf } from '#shared/store/sends.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
   HARNESS_LIMITS,
@@ -251,6 +253,41 @@ describe('send commands', () => {
     const refused = (await outcomes()).filter((event) => event.type === 'switchboard.message.send_failed');
     expect(refused.map((event) => (event as Failed).data.commandId).sort()).toEqual([y.id, z.id].sort());
     expect(new Set(refused.map((event) => event.id)).size).toBe(2);
+  });
+
+  it('hashes a template without a category as the utility one the contract filled in before 2026-12-04, and a different one apart', () => {
+    // Prepare: a template part as parsed before the deploy (category filled in) and after it (absent)
+    const template = { type: 'template' as const, name: 'order_update', language: 'en' };
+    const dataOf = (part: OutboundTemplatePart) =>
+      SendMessageDataSchema.parse(sendCommand('conv-hash', 'reply-hash', [part]).data);
+    // Act
+    const before = commandHashOf(dataOf({ ...template, category: 'utility' }));
+    const after = commandHashOf(dataOf(template));
+    const marketing = commandHashOf(dataOf({ ...template, category: 'marketing' }));
+    const otherName = commandHashOf(dataOf({ ...template, name: 'order_shipped' }));
+    // Assess
+    expect(after).toBe(before);
+    expect(marketing).not.toBe(after);
+    expect(otherName).not.toBe(after);
+  });
+
+  it('takes the retry of a template command claimed before the category default went as the same command', async () => {
+    // Prepare: the command as parsed before the deploy (category utility filled in) was sent
+    const { conversationId } = await openConversation();
+    const template = { type: 'template' as const, name: 'order_update', language: 'en' };
+    const before = sendCommand(conversationId, 'reply-template-retry', [
+      { ...template, category: 'utility' },
+    ]);
+    await hub.enqueue(before);
+    await hub.runOutbox();
+    // Act: its retry after the deploy (a new envelope, the same key), the category absent
+    await hub.enqueue(sendCommand(conversationId, 'reply-template-retry', [template]));
+    await hub.runOutbox();
+    // Assess: one call, one sent event, no key-reuse refusal
+    expect(hub.provider.calls).toHaveLength(1);
+    expect((await outcomes()).map((event) => [event.type, (event as Sent).data.commandId])).toEqual([
+      ['switchboard.message.sent', before.id],
+    ]);
   });
 
   it('ends a command come back under its own id with other content in nothing more than its first outcome', async () => {
