@@ -399,11 +399,15 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     await step('put-message', event);
   };
 
-  /** Writes every register; publishes when at least one moved (or had been moved by this very event). */
+  /**
+   * Writes every register; publishes when at least one moved (or had been moved by this very event),
+   * unless this is a later receipt of a consent change (`laterReceipt`): its first receipt forwards it.
+   */
   const recordRegisters = async (
     event: HubEvent,
     writes: readonly RegisterWrite[],
     publisher: EventPublisher,
+    laterReceipt: boolean,
   ): Promise<void> => {
     // A receipt with a watermark (Messenger) is as new as its watermark: the message ids it may also
     // name are covered by it, so a watermark at or behind what was told (a delivery after the read of
@@ -419,6 +423,12 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     if (!moved) {
       // Behind what the helpdesk already has (a late "delivered" after "read"): forwarding it would regress it.
       logger.info('stale event not forwarded', { eventId: event.id, eventType: event.type });
+      return;
+    }
+    if (laterReceipt) {
+      // A provider's retry of a consent change already entered: the same register, written again at
+      // its first receipt's order, so it "moved"; forwarded by that receipt, never again by this one.
+      logger.info('retried consent change not forwarded again', { eventId: event.id });
       return;
     }
     await publisher.publish([event]);
@@ -471,7 +481,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       await step('record-consent', event);
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention, firstReceipt);
-    if (writes) return recordRegisters(event, writes, publisher);
+    if (writes) return recordRegisters(event, writes, publisher, firstReceipt?.laterReceipt === true);
     const unreadable = unreadableEmailOf(event);
     if (unreadable) {
       // Its raw object, which no message names, is filed under its sender: erasure finds it there.

@@ -75,13 +75,26 @@ export const recordConsentChange = async (
   const stored = StoredOrderSchema.safeParse(await getItem(context, key));
   if (!stored.success) return { at: change.at, order };
   const { at } = stored.data;
-  return { at, order: stored.data.order ?? timeOrder(at, undefined, change.eventId) };
+  // Its condition failed: the entry holds an earlier order, or (written before entries kept their
+  // order) an earlier or the same time, which an identical redelivery has too.
+  const later = stored.data.order !== undefined || at < change.at;
+  return {
+    at,
+    order: stored.data.order ?? timeOrder(at, undefined, change.eventId),
+    ...(later ? { laterReceipt: true as const } : {}),
+  };
 };
 
 /** A consent change's earliest receipt as its ledger entry keeps it: its time and register order. */
 export interface FirstReceipt {
   readonly at: string;
   readonly order: string;
+  /**
+   * This delivery is a later receipt of the change than the one its entry keeps (a provider's retry,
+   * dated or sequenced later): that receipt forwards the change, on its own redelivery should it
+   * have failed before publishing (a redelivery of one receipt has its order, and rewrites its entry).
+   */
+  readonly laterReceipt?: true;
 }
 
 const StoredOrderSchema = z.looseObject({ at: z.string(), order: z.string().optional() });

@@ -112,7 +112,9 @@ export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
    * earlier version kept is still read (its events' retries are stale), and no longer grows: it
    * grew with every keyword a number sent (16 bytes each on the contact item, past DynamoDB's
    * 400 KB item limit after some 23,000, when every consent write of the number, a STOP too, would
-   * fail).
+   * fail). A provider's retry of the event that holds the register rewrites it at that order, so it is
+   * `written` like a redelivery of the first receipt: the ledger entry tells them apart, and only the
+   * first receipt is forwarded (`FirstReceipt.laterReceipt`).
    */
   readonly firstOrder?: true;
   /** Never set: carries the value's type. */

@@ -54,6 +54,27 @@ const keyword = (
     trigger,
   });
 
+/** A keyword as Twilio sends it: dated by its receipt (no provider time), its id from the MessageSid. */
+const twilioKeyword = (
+  caller: ChannelIdentity,
+  consent: 'opted_out' | 'opted_in',
+  trigger: string,
+  sid: string,
+  at: string,
+): HubEvent =>
+  buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', sid), {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint,
+    contact: { identities: [caller] },
+    conversationId: contactConversationId('sms', endpoint, caller),
+    providerTimestamp: null,
+    receivedAt: at,
+    scope: 'sms',
+    consent,
+    trigger,
+  });
+
 describe('consent ledger', () => {
   const table = useEmulatedTable();
 
@@ -184,32 +205,61 @@ describe('consent ledger', () => {
       value: order === 'start-first' ? '+306912346007' : '+306912346008',
     };
     const received = (consent: 'opted_out' | 'opted_in', trigger: string, sid: string, at: string) =>
-      buildEvent('switchboard.contact.consent_changed', eventIdFor('sms', 'consent', sid), {
-        channel: 'sms',
-        provider: 'twilio',
-        endpoint,
-        contact: { identities: [caller] },
-        conversationId: contactConversationId('sms', endpoint, caller),
-        providerTimestamp: null,
-        receivedAt: at,
-        scope: 'sms',
-        consent,
-        trigger,
-      });
+      twilioKeyword(caller, consent, trigger, sid, at);
     const stop = received('opted_out', 'STOP', `SM-stop-${order}`, minute(1));
     const start = received('opted_in', 'START', `SM-start-${order}`, minute(10));
     const stopRetried = received('opted_out', 'STOP', `SM-stop-${order}`, minute(30));
     const arrivals = order === 'start-first' ? [stop, start, stopRetried] : [stop, stopRetried, start];
     const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const published: HubEvent[] = [];
+    const helpdesk = { publish: async (events: readonly HubEvent[]) => void published.push(...events) };
     // Act
-    for (const event of arrivals) await table.recorder.recordEvent(event);
+    for (const event of arrivals) await table.recorder.recordEvent(event, helpdesk);
     const history = await readConsentHistory(table.context, [contactKey]);
     const latest = await readContactConsent(table.context, localPseudonymKey, contactKey);
-    // Assess
+    // Assess: the helpdesk heard the STOP once (the retry is not forwarded again), then the START
     expect(stopRetried.id).toBe(stop.id);
+    expect(published.map((event) => [event.id, event.time])).toEqual([
+      [stop.id, minute(1)],
+      [start.id, minute(10)],
+    ]);
     expect(history.map((change) => [change.eventId, change.consent, change.at])).toEqual([
       [start.id, 'opted_in', minute(10)],
       [stop.id, 'opted_out', minute(1)],
+    ]);
+    expect(latest.smsConsent).toMatchObject({ consent: 'opted_in', at: minute(10) });
+  });
+
+  it.each([
+    ['its redelivery comes before the retry', 'redelivered-first'],
+    ['the retry comes before its redelivery', 'retry-before-redelivery'],
+  ])('forwards once a STOP whose first receipt failed to publish, when %s', async (_name, order) => {
+    // Prepare: the STOP received at 10:01 is recorded but its publish fails (a crash), so SQS
+    // delivers that receipt again; Twilio retries it at 10:30; a START at 10:10 comes last
+    const caller: ChannelIdentity = {
+      type: 'phone',
+      value: order === 'redelivered-first' ? '+306912346011' : '+306912346012',
+    };
+    const stop = twilioKeyword(caller, 'opted_out', 'STOP', `SM-stop-${order}`, minute(1));
+    const stopRetried = twilioKeyword(caller, 'opted_out', 'STOP', `SM-stop-${order}`, minute(30));
+    const start = twilioKeyword(caller, 'opted_in', 'START', `SM-start-${order}`, minute(10));
+    const contactKey = contactKeyFor('sms', { identities: [caller] });
+    const published: HubEvent[] = [];
+    const helpdesk = { publish: async (events: readonly HubEvent[]) => void published.push(...events) };
+    const down = {
+      publish: async () => {
+        throw new Error('helpdesk queue unreachable');
+      },
+    };
+    // Act
+    await expect(table.recorder.recordEvent(stop, down)).rejects.toThrow('helpdesk queue unreachable');
+    const later = order === 'redelivered-first' ? [stop, stopRetried, start] : [stopRetried, stop, start];
+    for (const event of later) await table.recorder.recordEvent(event, helpdesk);
+    const latest = await readContactConsent(table.context, localPseudonymKey, contactKey);
+    // Assess: the first receipt's redelivery forwarded the STOP, the retry did not
+    expect(published.map((event) => [event.id, event.time])).toEqual([
+      [stop.id, minute(1)],
+      [start.id, minute(10)],
     ]);
     expect(latest.smsConsent).toMatchObject({ consent: 'opted_in', at: minute(10) });
   });
