@@ -223,17 +223,35 @@ const covers = (keyed: Item | undefined, legacy: Item): boolean => {
   );
 };
 
+/** The write count a kept item carries (`version`); none on an item written before it did. */
+const versionOf = (item: Item | undefined): number | undefined =>
+  typeof item?.version === 'number' ? item.version : undefined;
+
+/** The version of a kept item written over `item` (as read; absent if it was). */
+const nextVersion = (item: Item | undefined): number => (versionOf(item) ?? 0) + 1;
+
 /**
- * A condition that holds while an item is as it was read: absent, or each register at the same
- * order and event and the same number of applied ids (registers only move forward and the ids only
- * grow, so any change shows there). A flat conjunction: the local emulator's parser is slow on
- * nested parentheses (registers.ts).
+ * A condition that holds while an item is as it was read: absent, or at the same version (every
+ * write of a kept item counts one more, `nextVersion`). An item written before kept items carried a
+ * version (a legacy item, or a keyed one no write has reached since) is still without one, each
+ * register at the same order and event and the same number of applied ids. The number alone missed
+ * a change at the cap (MAX_KEPT_EVENT_IDS): an erasure that kept a new START's id in the place of an
+ * old one left the size as it was, and another erasure that had read the item before overwrote it,
+ * dropping that id, until 2026-12-04 (found by a review, `tests/contacts/kept-opt-out-races.test.ts`).
+ * A flat conjunction: the local emulator's parser is slow on nested parentheses (registers.ts).
  */
 const unchangedCondition = (item: Item | undefined) => {
   if (!item) return { ConditionExpression: 'attribute_not_exists(pk)' };
-  const names: Record<string, string> = { '#applied': 'applied' };
+  const version = versionOf(item);
+  if (version !== undefined)
+    return {
+      ConditionExpression: 'attribute_exists(pk) AND #version = :version',
+      ExpressionAttributeNames: { '#version': 'version' },
+      ExpressionAttributeValues: marshall({ ':version': version }),
+    };
+  const names: Record<string, string> = { '#applied': 'applied', '#version': 'version' };
   const values: Record<string, unknown> = {};
-  const terms = ['attribute_exists(pk)'];
+  const terms = ['attribute_exists(pk)', 'attribute_not_exists(#version)'];
   for (const [index, name] of Object.keys(CONTACT_REGISTERS).entries()) {
     names[`#r${index}`] = name;
     const register = StoredRegisterSchema.safeParse(item[name]);
@@ -292,7 +310,11 @@ export const keepSuppression = async (
       const output = await context.client.send(
         new PutItemCommand({
           TableName: context.tableName,
-          Item: marshall({ ...content, ...suppressionKey(pseudonymKey, contactKey) }),
+          Item: marshall({
+            ...content,
+            ...suppressionKey(pseudonymKey, contactKey),
+            version: nextVersion(kept.keyed),
+          }),
           ...unchangedCondition(kept.keyed),
           ReturnConsumedCapacity: 'TOTAL',
         }),
@@ -353,7 +375,7 @@ export const moveLegacySuppression = async (
       const output = await context.client.send(
         new PutItemCommand({
           TableName: context.tableName,
-          Item: marshall({ ...mergeKept(keyed, legacy), ...target }),
+          Item: marshall({ ...mergeKept(keyed, legacy), ...target, version: nextVersion(keyed) }),
           ...unchangedCondition(keyed),
           ReturnConsumedCapacity: 'TOTAL',
         }),

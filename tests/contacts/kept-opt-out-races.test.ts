@@ -24,7 +24,7 @@ import {
 } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { appliedIdOf } from '#shared/store/registers.ts';
-import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
+import { MAX_KEPT_EVENT_IDS, rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { consentEvent, minute } from '#tests/recorder/factories.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
@@ -259,6 +259,58 @@ describe('kept opt-outs moved or written while read, against the local DynamoDB'
     expect((kept?.smsConsent as { eventId?: string } | undefined)?.eventId).toBe(stop(digits, minute(5)).id);
     expect(await tableText()).not.toContain(digits);
   });
+
+  it.each([
+    ['written before kept items carried a version', '306912350409', undefined],
+    ['at a version', '306912350410', 7],
+  ])(
+    'an erasure does not overwrite what another erasure kept after it read, the ids at their cap (%s)',
+    async (_name, digits, version) => {
+      // Prepare: an earlier erasure kept as many ids as an item holds; a STOP; the erasure reads what
+      // was kept and, before it writes, the person sends START and a second erasure keeps its id in
+      // the place of an old one (opt-ins first): as many ids as before.
+      const contactKey = contactKeyOf(digits);
+      const filler = Array.from({ length: MAX_KEPT_EVENT_IDS }, (_, index) => appliedIdOf(`filler-${index}`));
+      await context.client.send(
+        new PutItemCommand({
+          TableName: context.tableName,
+          Item: marshall({
+            ...suppressionKey(key, contactKey),
+            applied: new Set(filler),
+            ...(version !== undefined ? { version } : {}),
+          }),
+        }),
+      );
+      await recorder.recordEvent(stop(digits, minute(1)));
+      let raced = false;
+      const first: TableContext = {
+        ...context,
+        client: {
+          send: (async (command: Command) => {
+            const target =
+              command instanceof PutItemCommand ? unmarshall(command.input.Item as never).pk : '';
+            if (!raced && target === suppressionKey(key, contactKey).pk) {
+              raced = true;
+              await recorder.recordEvent(start(digits, minute(5)));
+              await erase(digits);
+            }
+            return context.client.send(command as never);
+          }) as unknown as TableContext['client']['send'],
+        },
+      };
+      // Act
+      await erase(digits, first);
+      const kept = await keyedItem(contactKey);
+      await recorder.recordEvent(start(digits, minute(5)));
+      // Assess: the START's id kept (its late retry brings nothing back), the ids at their cap.
+      const applied = (kept?.applied as Set<string> | undefined) ?? new Set<string>();
+      expect(raced).toBe(true);
+      expect(applied.has(appliedIdOf(start(digits, minute(5)).id))).toBe(true);
+      expect(applied.has(appliedIdOf(stop(digits, minute(1)).id))).toBe(true);
+      expect(applied.size).toBe(MAX_KEPT_EVENT_IDS);
+      expect(await tableText()).not.toContain(digits);
+    },
+  );
 
   it('the rekey counts an item a reader moved after its scan as moved, not left', async () => {
     // Prepare: an erased contact's STOP kept by the previous version.
