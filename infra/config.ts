@@ -34,16 +34,16 @@ const positiveIntFromContext = z.preprocess(
   z.number().int().positive(),
 );
 
-const listFromContext = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value,
-  z.array(z.enum(CHANNELS)).min(1),
-);
+/** A comma-separated list from the command line (`-c key=a,b`), or the array `cdk.json` holds. */
+const commaList = (value: unknown): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+
+const listFromContext = z.preprocess(commaList, z.array(z.enum(CHANNELS)).min(1));
 
 /** An empty string from the command line means "not set". */
 const optionalString = <T extends z.ZodType>(schema: T) =>
@@ -178,13 +178,7 @@ export const SwitchboardConfigSchema = z
      */
     mediaBrowserOrigins: optionalString(
       z.preprocess(
-        (value) =>
-          typeof value === 'string'
-            ? value
-                .split(',')
-                .map((item) => item.trim())
-                .filter(Boolean)
-            : value,
+        commaList,
         z
           .array(
             z
@@ -208,18 +202,7 @@ export const SwitchboardConfigSchema = z
      * Audiences the JWT must name, comma-separated (with `helpdeskJwtIssuer`).
      * @default none
      */
-    helpdeskJwtAudience: optionalString(
-      z.preprocess(
-        (value) =>
-          typeof value === 'string'
-            ? value
-                .split(',')
-                .map((item) => item.trim())
-                .filter(Boolean)
-            : value,
-        z.array(z.string().min(1)).min(1),
-      ),
-    ),
+    helpdeskJwtAudience: optionalString(z.preprocess(commaList, z.array(z.string().min(1)).min(1))),
     /**
      * With a JWT authorizer, require scopes: each route wants `<prefix>/read` (reads of conversations
      * and messages), `<prefix>/write` (changes, sends) or `<prefix>/people` (a person's export,

@@ -546,17 +546,10 @@ describe('attention sweeper', () => {
   });
 
   describe('items it cannot read', () => {
-    it('skips a conversation item it cannot read, logged by its id alone, and handles the others', async () => {
-      // Prepare: of two waiting and two snoozed conversations, one of each holds a last change from a newer version
-      await customerWrites('bad-a', 'bad-a-1', 0);
-      await customerWrites('bad-b', 'bad-b-1', 0);
-      for (const customer of ['bad-c', 'bad-d']) {
-        await customerWrites(customer, `${customer}-1`, 0);
-        await businessAnswers(customer, `${customer}-2`, 1);
-        await snooze(customer, 10);
-      }
+    /** Gives these customers' conversation items a last change from a newer version of the hub. */
+    const holdNewerLastChange = async (customers: readonly string[]) => {
       const newer = JSON.stringify({ eventId: 'evt_newer', previousStatus: 'open', changes: ['bogus'] });
-      for (const customer of ['bad-a', 'bad-d'])
+      for (const customer of customers)
         await dynamodb.send(
           new UpdateItemCommand({
             TableName: table.tableName,
@@ -568,6 +561,18 @@ describe('attention sweeper', () => {
             ExpressionAttributeValues: { ':newer': { S: newer } },
           }),
         );
+    };
+
+    it('skips a conversation item it cannot read, logged by its id alone, and handles the others', async () => {
+      // Prepare: of two waiting and two snoozed conversations, one of each holds a last change from a newer version
+      await customerWrites('bad-a', 'bad-a-1', 0);
+      await customerWrites('bad-b', 'bad-b-1', 0);
+      for (const customer of ['bad-c', 'bad-d']) {
+        await customerWrites(customer, `${customer}-1`, 0);
+        await businessAnswers(customer, `${customer}-2`, 1);
+        await snooze(customer, 10);
+      }
+      await holdNewerLastChange(['bad-a', 'bad-d']);
       const lines: string[] = [];
       const sweeper = sweeperWith({
         logger: createLogger({ level: 'error', write: (line) => lines.push(line) }),
@@ -607,19 +612,7 @@ describe('attention sweeper', () => {
         await businessAnswers(customer, `${customer}-2`, 1);
         await snooze(customer, 5 + index);
       }
-      const newer = JSON.stringify({ eventId: 'evt_newer', previousStatus: 'open', changes: ['bogus'] });
-      for (const customer of ['past-a', 'past-b'])
-        await dynamodb.send(
-          new UpdateItemCommand({
-            TableName: table.tableName,
-            Key: {
-              pk: { S: conversationKey(conversationFor(customer).conversationId).pk },
-              sk: { S: 'STATE' },
-            },
-            UpdateExpression: 'SET lastChange = :newer',
-            ExpressionAttributeValues: { ':newer': { S: newer } },
-          }),
-        );
+      await holdNewerLastChange(['past-a', 'past-b']);
       const sweeper = sweeperWith({ limits: { maxEntries: 10, maxItems: 2, pageSize: 10 } });
       // Act
       const { report } = await sweepAt(sweeper, 16);
