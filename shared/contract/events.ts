@@ -39,7 +39,8 @@ export type DeliveryStatus = z.infer<typeof DeliveryStatusSchema>;
 
 /**
  * Statuses only move forward along this rank. `failed` sits below `delivered`: a provider that
- * reports delivered after failed (Twilio retries, out-of-order callbacks) did deliver.
+ * reports delivered after failed (Twilio retries, out-of-order callbacks) did deliver. Except on
+ * e-mail (deliveryStatusRank).
  */
 export const DELIVERY_STATUS_RANK: Readonly<Record<DeliveryStatus, number>> = {
   queued: 0,
@@ -49,6 +50,15 @@ export const DELIVERY_STATUS_RANK: Readonly<Record<DeliveryStatus, number>> = {
   read: 4,
   played: 5,
 };
+
+/**
+ * A status's rank on a channel. On e-mail `failed` sits above `delivered` (below `read`): an e-mail
+ * provider's "delivered" is the receiving server's acceptance, and that server may still bounce the
+ * mail (an SES Bounce after its Delivery), while a failure an e-mail provider may recover from (a
+ * Mailgun temporary failure, an SES DeliveryDelay) is `queued`, never `failed`.
+ */
+export const deliveryStatusRank = (channel: string, status: DeliveryStatus): number =>
+  channel === 'email' && status === 'failed' ? 3.5 : DELIVERY_STATUS_RANK[status];
 
 export const MessageStatusDataSchema = z
   .object({

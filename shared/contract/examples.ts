@@ -375,7 +375,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageSendFailed]:
     'A message the helpdesk asked the hub to send was not sent, with a normalized `reason`, whether a new attempt could succeed, and what the provider said. Every send command ends in exactly one `message.sent` or `message.send_failed`.',
   [EVENT_TYPES.messageStatusUpdated]:
-    'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward; Messenger reports a `watermark` instead of ids (an Instagram read names its message).',
+    'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward (`failed` ranks below `delivered`, except on e-mail, where a bounce can follow a delivery); Messenger reports a `watermark` instead of ids (an Instagram read names its message).',
   [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',
   [EVENT_TYPES.messageEdited]: 'A message was edited; `parts` is its new content.',
   [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',

@@ -1,4 +1,8 @@
-import { DELIVERY_STATUS_RANK, type DeliveryStatus } from '#shared/contract/index.ts';
+import { type DeliveryStatus, deliveryStatusRank } from '#shared/contract/index.ts';
 
-/** One digit per rank (0–5), so the string order is the rank order. */
-export const statusOrder = (status: DeliveryStatus): string => String(DELIVERY_STATUS_RANK[status]);
+/**
+ * A status's register order on its channel: the rank as a string (`0`–`5`, and e-mail's `failed`
+ * `3.5`), whose string order is the rank order (`3` < `3.5` < `4`).
+ */
+export const statusOrder = (channel: string, status: DeliveryStatus): string =>
+  String(deliveryStatusRank(channel, status));

@@ -64,7 +64,7 @@ export const registerWritesFor = (
             data.conversationId,
             messageExpiry,
           ),
-          statusOrder(data.status),
+          statusOrder(data.channel, data.status),
           event.id,
           value,
         ),

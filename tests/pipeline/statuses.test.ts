@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeSesEvent } from '#shared/channels/email/inbound/ses-events.ts';
 import {
   buildEvent,
   contactConversationId,
@@ -15,7 +18,10 @@ import {
   minute,
   statusEvent,
 } from '#tests/recorder/factories.ts';
+import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
+
+const SES_EVENTS = join(import.meta.dirname, '..', 'channels', 'fixtures', 'ses-events');
 
 const permutations = <T>(items: readonly T[]): T[][] =>
   items.length <= 1
@@ -58,6 +64,41 @@ describe('recorder: statuses in any order', () => {
       );
       expect(sent).toEqual([...sent].sort((a, b) => a - b));
       expect(sent.at(-1)).toBe(DELIVERY_STATUS_RANK[furthest]);
+    },
+  );
+
+  it.each([
+    ['Delivery → Bounce', ['delivery', 'bounce-permanent'], ['delivered', 'failed']],
+    ['Bounce → Delivery', ['bounce-permanent', 'delivery'], ['failed']],
+  ])(
+    'an e-mail bounced after its delivery ends failed, in either order (%s)',
+    async (_name, order, expected) => {
+      // Prepare: SES's Delivery (the receiving server accepted the mail) and its later Bounce (that
+      // server then returned it) of one of the hub's sends, as SES notifies them
+      const messageId = `0102019a-bounced-after-delivery-${order[0]}`;
+      const events = order.flatMap((variant) => {
+        const envelope = JSON.parse(readFileSync(join(SES_EVENTS, `${variant}.json`), 'utf8'));
+        const notification = JSON.parse(envelope.Message);
+        notification.mail.messageId = messageId;
+        return normalizeSesEvent({ ...envelope, Message: JSON.stringify(notification) }, FIXTURE_RECEIVED_AT);
+      });
+      // Act
+      for (const event of events) {
+        await pipeline.ingest([event]);
+        await pipeline.drain();
+      }
+      // Assess: the bounce reaches the helpdesk and stays; a delivery after it is stale
+      const forwarded = (await pipeline.takeHelpdesk()).flatMap((event) =>
+        event.type === 'switchboard.message.status_updated' ? [event.data.status] : [],
+      );
+      const found = await pipeline.read.findMessageByProviderId('email', messageId);
+      expect(
+        events.map(
+          (event) => event.type === 'switchboard.message.status_updated' && event.data.providerMessageIds,
+        ),
+      ).toEqual([[messageId], [messageId]]);
+      expect(forwarded).toEqual(expected);
+      expect(found?.live.status).toMatchObject({ status: 'failed' });
     },
   );
 

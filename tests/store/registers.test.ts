@@ -34,7 +34,7 @@ describe('registers against the local DynamoDB server', () => {
     eventId: string,
   ): RegisterWrite => ({
     target: { key: messageStateKey(hubMessageId), attribute: 'status' },
-    order: statusOrder(status),
+    order: statusOrder('whatsapp', status),
     eventId,
     value: { status, providerStatus: status, at: '2026-11-22T11:00:00.000Z' },
   });
