@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { identityKey, stableHash } from '#shared/contract/ids.ts';
 import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
+import { isPlaceholderAddress } from './placeholder-email.ts';
 
 /*
  * One customer across channels. The hub's `contactId` is derived from the contact's strongest
@@ -37,23 +38,6 @@ const PLACEHOLDER_WORDS = new Set([
 /** Caller ids Twilio documents for withheld numbers: ANONYMOUS, RESTRICTED, UNKNOWN, BLOCKED spelled on a keypad. */
 const PLACEHOLDER_NUMBERS = new Set(['+266696687', '+7378742833', '+8656696', '+2562533']);
 
-const PLACEHOLDER_LOCAL_PARTS = new Set([
-  'unknown',
-  'anonymous',
-  'nobody',
-  'none',
-  'null',
-  'noreply',
-  'no-reply',
-  'donotreply',
-  'do-not-reply',
-  'mailer-daemon',
-  'postmaster',
-  'invalid',
-]);
-/** RFC 2606 / 6761 reserved names, and what broken senders put instead of a domain. */
-const PLACEHOLDER_DOMAINS = new Set(['example.com', 'example.org', 'example.net', 'unknown', 'localhost']);
-const RESERVED_TLDS = ['.invalid', '.example', '.test', '.localhost'];
 const MAX_EMAIL_LENGTH = 254;
 
 const phoneText = (identity: ChannelIdentity): string | undefined =>
@@ -66,14 +50,7 @@ export const isPlaceholder = (identity: ChannelIdentity): boolean => {
   const phone = phoneText(identity);
   if (phone !== undefined)
     return value.length <= 16 && (REPEATED_DIGIT.test(phone) || PLACEHOLDER_NUMBERS.has(phone));
-  if (identity.type !== 'email') return false;
-  const at = value.lastIndexOf('@');
-  const domain = value.slice(at + 1);
-  return (
-    PLACEHOLDER_LOCAL_PARTS.has(value.slice(0, Math.max(at, 0))) ||
-    PLACEHOLDER_DOMAINS.has(domain) ||
-    RESERVED_TLDS.some((tld) => domain.endsWith(tld))
-  );
+  return identity.type === 'email' && isPlaceholderAddress(value);
 };
 
 /** A phone or WhatsApp identity as E.164, when it is a valid number and not a placeholder. */

@@ -43,6 +43,52 @@ describe('normalizeInboundEmail', () => {
     );
   });
 
+  it.each([
+    [
+      'a no-reply From with a person in Reply-To (a web form) is that person’s',
+      'Shop form <noreply@shop-forms.eu>',
+      'Jonas <Jonas.L@lindqvist-post.eu>',
+      'jonas.l@lindqvist-post.eu',
+    ],
+    [
+      'a person’s From stays theirs, whatever Reply-To says',
+      'Ana <ana@ferreira-mail.eu>',
+      'Bo <bo@bo-mail.eu>',
+      'ana@ferreira-mail.eu',
+    ],
+    [
+      'a no-reply From whose Reply-To is the business itself stays the no-reply',
+      'noreply@shop-forms.eu',
+      `Support <${SUPPORT}>`,
+      'noreply@shop-forms.eu',
+    ],
+    [
+      'a no-reply From whose Reply-To is no-reply too stays the first',
+      'no-reply@shop-forms.eu',
+      'donotreply@shop-forms.eu',
+      'no-reply@shop-forms.eu',
+    ],
+    [
+      'the first person of several in Reply-To',
+      'donotreply@shop-forms.eu',
+      `${SUPPORT}, noreply@x.eu, Eva <eva@eva-post.eu>, tom@tom-post.eu`,
+      'eva@eva-post.eu',
+    ],
+  ])('%s', async (_name, from, replyTo, contact) => {
+    // Prepare
+    const raw = mime([
+      `From: ${from}`,
+      `Reply-To: ${replyTo}`,
+      `To: ${SUPPORT}`,
+      'Message-ID: <form-1@shop-forms.eu>',
+    ]);
+    // Act
+    const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+    // Assess: an inbound message whose contact is the person an answer should reach
+    expect(event.type).toBe('switchboard.message.received');
+    expect(event.data.contact.identities).toEqual([{ type: 'email', value: contact }]);
+  });
+
   it('stores the same file sent by two people as two objects, each under its own conversation and message', async () => {
     // Prepare: one logo in two people's mails
     const withLogo = (from: string, messageId: string) =>

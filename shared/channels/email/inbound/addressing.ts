@@ -1,5 +1,6 @@
 import { type Address, addressParser, type Email } from 'postal-mime';
 import type { EmailAddress } from '#shared/contract/types.ts';
+import { isPlaceholderAddress } from '#shared/domain/placeholder-email.ts';
 import { conversationOfReplyTag, isConversationTag } from '../reply-address.ts';
 
 export const normalizeAddress = (address: string): string =>
@@ -58,6 +59,28 @@ export interface Parties {
 }
 
 /**
+ * The person a form or notifier writes for: a mail From a no-reply address (`noreply@`, a reserved
+ * domain: nobody to answer) names them in Reply-To, the first address there that is a mailbox and
+ * not the business's own. Undefined for a mail From anyone else (the business's own address too).
+ */
+const onBehalfOf = (
+  from: EmailAddress | undefined,
+  replyTo: readonly EmailAddress[],
+  businessAddresses: ReadonlySet<string>,
+): EmailAddress | undefined => {
+  if (from === undefined) return undefined;
+  const address = withoutConversationTag(from.address);
+  if (businessAddresses.has(address) || !isPlaceholderAddress(address)) return undefined;
+  return replyTo.find((mailbox) => {
+    const candidate = withoutConversationTag(mailbox.address);
+    const at = candidate.lastIndexOf('@');
+    const domain = candidate.slice(at + 1);
+    const isMailbox = at > 0 && domain.includes('.') && !domain.startsWith('.') && !domain.endsWith('.');
+    return isMailbox && !businessAddresses.has(candidate) && !isPlaceholderAddress(candidate);
+  });
+};
+
+/**
  * Who is who. The business endpoint is the envelope recipient that also appears in To/Cc (the
  * address the customer wrote to), else the first envelope recipient, else the first To/Cc
  * address. A message From one of the business's own addresses is the business writing
@@ -84,8 +107,10 @@ export const identifyParties = (
   const taggedConversationId = [...recipients, ...headerAddresses]
     .map(verifiedTagOf)
     .find((tag) => tag !== undefined);
+  const from = mailboxesOf(message.from)[0];
   const sender =
-    mailboxesOf(message.from)[0] ??
+    onBehalfOf(from, mailboxesOf(message.replyTo), businessAddresses) ??
+    from ??
     mailboxesOf(message.sender)[0] ??
     mailboxesOf(message.replyTo)[0] ??
     (envelopeSender?.includes('@') ? { address: envelopeSender } : undefined);
