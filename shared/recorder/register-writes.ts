@@ -12,6 +12,7 @@ import {
   type RegisterWrite,
   registerWrite,
   timeOrder,
+  timeTie,
   watermarkRegister,
 } from '#shared/store/registers.ts';
 
@@ -83,31 +84,37 @@ export const registerWritesFor = (
       const { data } = event;
       const hubMessageId = hubMessageIdFor(data.channel, data.targetProviderMessageId);
       return [
-        registerWrite(
-          messageStateRegister(hubMessageId, `${data.actor}Reaction`, data.conversationId, messageExpiry),
-          timeOrder(at, event.sequence, event.id),
-          event.id,
-          { action: data.action, emoji: bounded(data.emoji) ?? null, at },
-        ),
+        {
+          ...registerWrite(
+            messageStateRegister(hubMessageId, `${data.actor}Reaction`, data.conversationId, messageExpiry),
+            timeOrder(at, event.sequence, event.id),
+            event.id,
+            { action: data.action, emoji: bounded(data.emoji) ?? null, at },
+          ),
+          ...tieOf(event.data.providerTimestamp, at),
+        },
       ];
     }
     case 'switchboard.message.edited': {
       const { data } = event;
       const hubMessageId = hubMessageIdFor(data.channel, data.targetProviderMessageId);
       return [
-        registerWrite(
-          messageStateRegister(hubMessageId, 'edit', data.conversationId, messageExpiry),
-          timeOrder(at, event.sequence, event.id),
-          event.id,
-          {
-            ...(Buffer.byteLength(JSON.stringify(data.parts), 'utf8') <= MAX_EDIT_PARTS_BYTES
-              ? { parts: data.parts }
-              : { parts: [], partsOmitted: true as const }),
-            actor: data.actor,
-            at,
-            ...(data.editProviderMessageId ? { editProviderMessageId: data.editProviderMessageId } : {}),
-          },
-        ),
+        {
+          ...registerWrite(
+            messageStateRegister(hubMessageId, 'edit', data.conversationId, messageExpiry),
+            timeOrder(at, event.sequence, event.id),
+            event.id,
+            {
+              ...(Buffer.byteLength(JSON.stringify(data.parts), 'utf8') <= MAX_EDIT_PARTS_BYTES
+                ? { parts: data.parts }
+                : { parts: [], partsOmitted: true as const }),
+              actor: data.actor,
+              at,
+              ...(data.editProviderMessageId ? { editProviderMessageId: data.editProviderMessageId } : {}),
+            },
+          ),
+          ...tieOf(event.data.providerTimestamp, at),
+        },
       ];
     }
     case 'switchboard.message.deleted': {
@@ -142,6 +149,14 @@ export const registerWritesFor = (
       return undefined;
   }
 };
+
+/**
+ * The tie of a time-ordered write (RegisterWrite.tie), when its time is the provider's own, which
+ * every retry repeats; none when the hub dated it (no provider time, or one too far ahead), as a
+ * retry then carries a later time and only the full set of applied events keeps it stale.
+ */
+const tieOf = (providerTimestamp: string | null, at: string): { tie?: string } =>
+  providerTimestamp !== null && canonicalTime(providerTimestamp) === at ? { tie: timeTie(at) } : {};
 
 /**
  * A consent event's entry in its contact's ledger (one per event, whenever the hub receives it),

@@ -1,4 +1,8 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubMessageIdFor } from '#shared/contract/ids.ts';
+import { messageStateKey } from '#shared/store/keys.ts';
 import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
 import { deliver, metaRequest } from '#tests/support/hostile.ts';
 
@@ -87,6 +91,40 @@ describe('occurrences the provider dates to the same second', () => {
     await pipeline.drain();
     // Assess
     expect((await liveOf())?.customerReaction?.action).toBe('removed');
+  });
+
+  it('remember only the events of the current second: a reaction toggled for hours keeps its item small', async () => {
+    // Prepare: a customer toggles a reaction 200 times, a second apart, then twice within one second
+    const target = 'wamid.TOGGLED';
+    const toggle = (n: number, second: number) => ({
+      from: '306912345678',
+      id: `wamid.T${n}`,
+      timestamp: String(Number(SECOND) + second),
+      type: 'reaction',
+      reaction: { message_id: target, ...(n % 2 === 0 ? { emoji: '👍' } : {}) },
+    });
+    const toggles = Array.from({ length: 200 }, (_, n) => toggle(n, n));
+    const lastSecond = [toggle(200, 200), toggle(201, 200)];
+    const request = (items: unknown[]) => metaRequest('/webhooks/whatsapp', body('306912345678', items));
+    // Act
+    expect((await deliver(pipeline, received(request(toggles)))).statusCode).toBe(200);
+    expect((await deliver(pipeline, received(request(lastSecond)))).statusCode).toBe(200);
+    await pipeline.drain();
+    // Late retries: the first toggle of the last second, and one from the first second
+    for (const retried of [[toggle(200, 200)], [toggle(0, 0)]])
+      await deliver(pipeline, { ...request(retried), receivedAt: new Date(Date.now() + 60_000) });
+    await pipeline.drain();
+    const stateItem = await pipeline.emulators.clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: pipeline.emulators.resources.tableName,
+        Key: marshall(messageStateKey(hubMessageIdFor('whatsapp', target))),
+      }),
+    );
+    const state = unmarshall(stateItem.Item ?? {});
+    const live = (await pipeline.read.findMessageByProviderId('whatsapp', target))?.live;
+    // Assess: the later of the last second's two stands (removed); the set holds that second's two ids
+    expect(live?.customerReaction).toMatchObject({ action: 'removed' });
+    expect([...(state.customerReactionApplied as Set<string>)]).toHaveLength(2);
   });
 
   it('keep the later of two edits in one second', async () => {
