@@ -173,6 +173,13 @@ export interface BatchEventPublisherOptions {
    * @default false
    */
   readonly oneEntryPerGroupPerRequest?: boolean;
+  /**
+   * Deduplicate an e-mail by its event id and raw object (deduplicationIdOf): the ingest queue's
+   * producers, so SES's second receipt of one mail reaches the recorder. Other queues deduplicate by
+   * the event id alone, as before.
+   * @default false
+   */
+  readonly deduplicateByRawObject?: boolean;
   /** Attempts per entry, the first included. */
   readonly maxAttempts?: number;
   readonly baseDelayMs?: number;
@@ -181,7 +188,7 @@ export interface BatchEventPublisherOptions {
 }
 
 /**
- * The queue's deduplication id: the event's id, and for an e-mail the raw object it names. SES can
+ * The ingest queue's deduplication id: the event's id, and for an e-mail the raw object it names. SES can
  * receive one mail twice (the sending server's retry after a lost answer): two receipts, two raw
  * objects, one event id. With the id alone the queue dropped the second within its five-minute
  * window, and its raw object was named nowhere, so an erasure could not find it; now the recorder
@@ -196,14 +203,20 @@ export const deduplicationIdOf = (event: HubEvent): string => {
     : `${event.id}:${createHash('sha256').update(rawMimeKey, 'utf8').digest('hex').slice(0, 32)}`;
 };
 
-const preparedEntry = (event: HubEvent, index: number, body: string, bytes: number): PreparedEntry => ({
+const preparedEntry = (
+  event: HubEvent,
+  index: number,
+  body: string,
+  bytes: number,
+  byRawObject: boolean,
+): PreparedEntry => ({
   eventId: event.id,
   bytes,
   entry: {
     Id: String(index),
     MessageBody: body,
     MessageGroupId: messageGroupIdFor(event.subject),
-    MessageDeduplicationId: deduplicationIdOf(event),
+    MessageDeduplicationId: byRawObject ? deduplicationIdOf(event) : event.id,
   },
 });
 
@@ -254,7 +267,7 @@ export class BatchEventPublisher implements EventPublisher {
       // Only an oversize event awaits (its claim check); the rest are prepared without a microtask.
       prepared.push(
         eventBytes <= this.maxMessageBytes
-          ? preparedEntry(event, index, eventJson, eventBytes)
+          ? preparedEntry(event, index, eventJson, eventBytes, this.options.deduplicateByRawObject === true)
           : await this.claimChecked(event, index, eventJson),
       );
     }
@@ -266,7 +279,13 @@ export class BatchEventPublisher implements EventPublisher {
 
   private async claimChecked(event: HubEvent, index: number, eventJson: string): Promise<PreparedEntry> {
     const body = await this.claimCheck(event, eventJson);
-    return preparedEntry(event, index, body, Buffer.byteLength(body, 'utf8'));
+    return preparedEntry(
+      event,
+      index,
+      body,
+      Buffer.byteLength(body, 'utf8'),
+      this.options.deduplicateByRawObject === true,
+    );
   }
 
   private async claimCheck(event: HubEvent, eventJson: string): Promise<string> {

@@ -32,6 +32,7 @@ export const ingestPublisher = (): BatchEventPublisher => {
       sqs: signedSqsClient(),
       queueUrl: config.SWITCHBOARD_INGEST_QUEUE_URL,
       overflow: { store: payloadWriter(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
+      deduplicateByRawObject: true,
     });
   }
   return publisher;

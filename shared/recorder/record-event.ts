@@ -266,12 +266,17 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         eventId: event.id,
         conversationId: event.data.conversationId,
       });
-      // SES's second receipt of one mail: its raw object, which no message names, is filed under
-      // the contact, so erasure finds it (the queue lets it through: sqs deduplicationIdOf).
+      // SES's second receipt of one mail: its raw object, which the record does not name, is filed
+      // under the contact, so erasure finds it (the ingest queue lets it through: deduplicationIdOf).
+      // Not for a redelivery of the recorded receipt (its object is the record's), nor after an
+      // erasure (its tombstone: the contact's address must not come back).
       const receipt = sesReceiptOf(event);
       if (receipt) {
-        await store.keepUnreadableEmail(receipt);
-        await step('keep-unreadable-email', event);
+        const recorded = await store.recordedMessage(event.data.hubMessageId);
+        if (recorded !== undefined && recorded.email?.rawMimeKey !== receipt.rawMimeKey) {
+          await store.keepUnreadableEmail(receipt);
+          await step('keep-unreadable-email', event);
+        }
       }
       return;
     }

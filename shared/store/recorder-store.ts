@@ -1,4 +1,4 @@
-import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
+import type { Channel, ChannelIdentity, Contact, Message } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import {
   type ConsentLedgerEntry,
@@ -18,6 +18,7 @@ import {
 } from './conversations.ts';
 import { conversationKey, messageKey } from './keys.ts';
 import {
+  getMessage,
   MESSAGE_RETENTION_SECONDS,
   type MessageMark,
   messageMarkOf,
@@ -95,6 +96,8 @@ export interface RecorderStore {
    * `erased`, nothing written, when an erasure of the sender left its tombstone.
    */
   keepUnreadableEmail(email: UnreadableEmail): Promise<'kept' | 'erased'>;
+  /** A recorded message (consistent read); undefined when absent, erased (its tombstone) or unreadable. */
+  recordedMessage(hubMessageId: string): Promise<Message | undefined>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
   /** The message counted in its conversation, its done-marker not written yet (shared/store/messages.ts). */
@@ -137,6 +140,7 @@ export const createRecorderStore = (
     wasErasedWith: (contactKeys, eventId) => wasErasedWith(context, pseudonymKey, contactKeys, eventId),
     recordConsentChange: (contactKey, entry, order) => recordConsentChange(context, contactKey, entry, order),
     keepUnreadableEmail: (email) => keepUnreadableEmail(context, email, retentionSeconds),
+    recordedMessage: (hubMessageId) => getMessage(context, hubMessageId),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
     putCountedMarker: (event) => putCountedMarker(context, event, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),

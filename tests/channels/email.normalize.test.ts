@@ -89,6 +89,24 @@ describe('normalizeInboundEmail', () => {
     expect(event.data.contact.identities).toEqual([{ type: 'email', value: contact }]);
   });
 
+  it('files a web form’s mail it cannot place under the person in Reply-To, as it would a readable one', async () => {
+    // Prepare: no business recipient anywhere (email.without_parties)
+    const raw = mime([
+      'From: noreply@shop-forms.eu',
+      'Reply-To: Jonas <jonas.l@lindqvist-post.eu>',
+      'Message-ID: <form-2@shop-forms.eu>',
+    ]);
+    // Act
+    const [event] = (await normalizeInboundEmail(raw, { ...context([]), rawMimeKey: 'ses-inbound/form-2' }))
+      .events;
+    // Assess
+    expect(event?.type).toBe('switchboard.provider.unsupported');
+    expect(event?.data).toMatchObject({
+      providerType: 'email.without_parties',
+      contact: { identities: [{ type: 'email', value: 'jonas.l@lindqvist-post.eu' }] },
+    });
+  });
+
   it('stores the same file sent by two people as two objects, each under its own conversation and message', async () => {
     // Prepare: one logo in two people's mails
     const withLogo = (from: string, messageId: string) =>

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryBlobStore } from '#shared/aws/blob-store.ts';
 import { ClaimCheckSchema, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { BatchEventPublisher } from '#shared/aws/event-publisher.ts';
 import {
   chunkEntries,
   chunkEntriesOnePerGroup,
@@ -15,6 +16,7 @@ import {
   SqsEventPublisher,
   toSqsSafeJson,
 } from '#shared/aws/sqs-event-publisher.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { unsupportedEvent } from '#tests/support/factories.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-ingest.fifo';
@@ -55,6 +57,39 @@ describe('SqsEventPublisher', () => {
       Failed: [],
     }));
   });
+
+  it.each([
+    [true, 2],
+    [false, 1],
+  ])(
+    'deduplicates an e-mail by its raw object too only when asked (%s: %i ids for two receipts)',
+    async (byRawObject, ids) => {
+      // Prepare: one mail received twice by SES (one event id, two raw objects), and a retry of the first
+      const receipt = (rawMimeKey: string) =>
+        ({
+          ...unsupportedEvent(1),
+          data: { ...unsupportedEvent(1).data, email: { rawMimeKey } },
+        }) as HubEvent;
+      const sent: string[] = [];
+      const publisher = new BatchEventPublisher({
+        sqs: {
+          sendMessageBatch: async ({ Entries }) => {
+            sent.push(...Entries.map((entry) => entry.MessageDeduplicationId ?? ''));
+            return { Successful: Entries.map((entry) => ({ Id: entry.Id })), Failed: [] };
+          },
+        },
+        queueUrl: QUEUE_URL,
+        overflow: { store: new InMemoryBlobStore(), bucket: 'payloads' },
+        deduplicateByRawObject: byRawObject,
+      });
+      // Act
+      for (const key of ['ses-inbound/a', 'ses-inbound/b', 'ses-inbound/a'])
+        await publisher.publish([receipt(key)]);
+      // Assess: a retry of one receipt is always one message to the queue
+      expect(new Set(sent).size).toBe(ids);
+      expect(sent[2]).toBe(sent[0]);
+    },
+  );
 
   it('sends 25 events in 3 batches of at most 10, in order', async () => {
     // Prepare

@@ -188,6 +188,7 @@ export const noStore: RecorderStore = {
   loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
   saveConversation: async () => 'saved',
   indexContact: async () => {},
+  recordedMessage: async () => undefined,
   putMessage: async () => {},
   putCountedMarker: async () => {},
   writeRegister: async () => 'written',

@@ -81,6 +81,18 @@ const onBehalfOf = (
 };
 
 /**
+ * The sender of a parsed mail as its contact would be (identifyParties): the person a no-reply
+ * From writes for, else the From address; for a mail the hub parsed but could not place.
+ */
+export const parsedSenderOf = (message: Email, envelopeRecipients: readonly string[]): string | undefined => {
+  const from = mailboxesOf(message.from)[0];
+  const business = new Set(
+    envelopeRecipients.flatMap((address) => emailAddressOf(address) ?? []).map(withoutConversationTag),
+  );
+  return (onBehalfOf(from, mailboxesOf(message.replyTo), business) ?? from)?.address;
+};
+
+/**
  * Who is who. The business endpoint is the envelope recipient that also appears in To/Cc (the
  * address the customer wrote to), else the first envelope recipient, else the first To/Cc
  * address. A message From one of the business's own addresses is the business writing
@@ -161,7 +173,8 @@ const firstAddressOf = (header: string | undefined): string | undefined => {
  * Who sent an e-mail the hub cannot read, as far as it still knows without reading it: the From
  * address the parse found (`parsedFrom`, for a mail it parsed but could place nowhere), else the
  * transport's From header, else the envelope sender; as identifyParties takes the sender of a
- * readable one; lower-cased, as a message's contact is. Undefined when none is an address, or when it is one of the business's own
+ * readable one (a parsed mail's no-reply From already read as its Reply-To: parsedSenderOf; the
+ * transport's header names no Reply-To); lower-cased, as a message's contact is. Undefined when none is an address, or when it is one of the business's own
  * addresses (a copy of the business's mail: its customer is a recipient the hub did not read).
  */
 export const knownSenderOf = (

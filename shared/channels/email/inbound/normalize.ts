@@ -6,7 +6,7 @@ import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/types.ts';
-import { identifyParties, mailboxesOf } from './addressing.ts';
+import { identifyParties, mailboxesOf, parsedSenderOf } from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { MAX_BASE64_PIECES, TooManyBase64Pieces, withBase64Budget } from './base64-budget.ts';
 import { placeBodies } from './bodies.ts';
@@ -277,7 +277,7 @@ const buildMessageEvent = (
       context,
       'email.without_parties',
       { messageIdHeader: messageId },
-      mailboxesOf(message.from)[0]?.address,
+      parsedSenderOf(message, context.envelopeRecipients),
     );
   }
 
