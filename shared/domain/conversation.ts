@@ -132,9 +132,14 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   // after which the hub sends the customer nothing more on the channel. It is counted and unread
   // like any message, but starts no wait (nor a first-response time) and reopens nothing.
   const asks = event.data.consentKeyword !== 'opted_out' && !machine;
-  // And it ends a wait that began before it: the hub may send nothing more, so nothing can answer it.
+  // On SMS it also ends a wait that began before it: the hub may send nothing more there, so nothing
+  // can answer it. (A STOP Twilio reports on WhatsApp stops marketing only: an answer may still go.)
+  // Applied in the order recorded: a question dated before the STOP but recorded after it waits.
   const endsWait =
-    event.data.consentKeyword === 'opted_out' && state.waitingSince !== null && state.waitingSince <= at;
+    event.data.consentKeyword === 'opted_out' &&
+    event.data.channel === 'sms' &&
+    state.waitingSince !== null &&
+    state.waitingSince <= at;
   const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
   // A business answer made after this message was written already covers it.
   const unread = model.lastOutboundAt === null || at > model.lastOutboundAt;

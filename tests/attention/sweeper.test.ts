@@ -543,6 +543,33 @@ describe('attention sweeper', () => {
       expect(overdueEvents()).toEqual([]);
       expect(stopped.model?.state).toMatchObject({ waitingSince: null, unreadCount: 2, messageCount: 2 });
     });
+
+    it('a STOP Twilio reports on WhatsApp stops marketing only: the question before it still waits', async () => {
+      // Prepare: a WhatsApp question through Twilio, then STOP (Twilio's OptOutType), from one number
+      const whatsAppAt = (sid: string, body: string, n: number, optOut?: string) =>
+        normalizeTwilioParams(
+          [
+            ['MessageSid', sid],
+            ['AccountSid', 'AC0123456789abcdef0123456789abcdef'],
+            ['From', 'whatsapp:+14155550126'],
+            ['To', 'whatsapp:+14155550100'],
+            ['Body', body],
+            ['NumMedia', '0'],
+            ['SmsStatus', 'received'],
+            ...(optOut ? [['OptOutType', optOut] as [string, string]] : []),
+          ],
+          at(n),
+        );
+      const question = whatsAppAt('SM0000000000000000000000wa-asked', 'Where is my order?', 0);
+      const stop = whatsAppAt('SM000000000000000000000wa-stopped', 'STOP', 1, 'STOP');
+      for (const event of [...question, ...stop]) await record(event);
+      // Act
+      const swept = await sweepAt(sweeperWith(), 16);
+      // Assess
+      expect(stop[0]?.data).toMatchObject({ channel: 'whatsapp', consentKeyword: 'opted_out' });
+      expect(swept.report).toMatchObject({ responsesOverdue: 1 });
+      expect(overdueEvents().map((event) => event.subject)).toEqual([question[0]?.subject]);
+    });
   });
 
   describe('items it cannot read', () => {
