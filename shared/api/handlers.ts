@@ -51,7 +51,7 @@ import {
 } from '#shared/store/person-merges.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
-import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
+import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import {
   decodeCursor,
@@ -428,6 +428,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           `the send command (the body with its envelope, as JSON) would be larger than ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB), the most the outbox takes: nothing was queued`,
         );
       const commandHash = commandHashOf(command.data);
+      // Every hash a record or reservation of this content may hold, an earlier version's too.
+      const sameContentHashes = commandHashesOf(command.data);
       const keyReused = () =>
         fail(
           'idempotencyKeyReused',
@@ -436,10 +438,13 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const [, taken] = await Promise.all([conversationOr404(conversationId), sends.get(hubMessageId)]);
       // The key names a command the sender took with other content (one queued on the outbox directly,
       // or through the API before its reservation existed or after it expired): it would never be sent.
-      if (taken && taken.commandHash !== commandHash) keyReused();
+      if (taken && !sameContentHashes.includes(taken.commandHash)) keyReused();
       // The key's reservation, written before anything is queued: other content under it is refused
       // even before the sender takes the first command (the outbox would drop it silently).
-      if ((await reserveSendKey(table, { conversationId, hubMessageId, commandHash })) === 'taken')
+      if (
+        (await reserveSendKey(table, { conversationId, hubMessageId, commandHash, sameContentHashes })) ===
+        'taken'
+      )
         keyReused();
       await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<

@@ -17,6 +17,7 @@ import type { ContactConsent } from '#shared/store/registers.ts';
 import {
   commandHashOf,
   type FailedOver,
+  isCommandHashOf,
   type LastAccept,
   type SendFailure,
   type SendPlan,
@@ -1309,7 +1310,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       record = await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
-    if (record.commandHash !== commandHashOf(command.data))
+    if (!isCommandHashOf(record.commandHash, command.data))
       return refuseReusedKey(command, record, conversation, publisher);
     if (record.state === 'failed')
       return record.published
@@ -1467,7 +1468,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
 
-    if (record.commandHash !== commandHash) return refuseReusedKey(command, record, conversation, publisher);
+    if (!isCommandHashOf(record.commandHash, command.data))
+      return refuseReusedKey(command, record, conversation, publisher);
     if (record.state === 'failed') {
       if (record.published) return 'duplicate';
       return publishFailed(command, record, record.failure as SendFailure, conversation, publisher);

@@ -14,7 +14,8 @@ import { type TableContext, track } from './table.ts';
  * however soon after the first it comes. Without it only the send record could tell, once the sender
  * had taken the first command; before that the second was answered 202, and then dropped by the
  * outbox's deduplication (the same deduplication id) or by the sender (the same key), with no event.
- * The same content passes the condition: a retry rewrites its own reservation.
+ * The same content passes the condition: a retry rewrites its own reservation (one an earlier version
+ * hashed otherwise too, see commandHashesOf).
  */
 
 /**
@@ -30,12 +31,19 @@ export interface SendReservation {
   readonly conversationId: string;
   /** outboundHubMessageId(conversationId, idempotencyKey). */
   readonly hubMessageId: string;
-  /** commandHashOf(command.data). */
+  /** commandHashOf(command.data): the hash the reservation keeps. */
   readonly commandHash: string;
+  /**
+   * Every hash a reservation of the same content may hold (commandHashesOf(command.data)): one an
+   * earlier version wrote holds the key for this content too, and is rewritten with `commandHash`.
+   * Only `commandHash` when absent.
+   */
+  readonly sameContentHashes?: readonly string[];
 }
 
 /**
- * `reserved` when the key was free (or its reservation expired) or already held this content;
+ * `reserved` when the key was free (or its reservation expired) or already held this content (under
+ * any of its `sameContentHashes`);
  * `taken` when it holds other content. One conditional PutItem either way.
  */
 export const reserveSendKey = async (
@@ -43,6 +51,8 @@ export const reserveSendKey = async (
   reservation: SendReservation,
 ): Promise<'reserved' | 'taken'> => {
   const now = epochSeconds(context.now());
+  const sameContent = new Set([reservation.commandHash, ...(reservation.sameContentHashes ?? [])]);
+  const hashes = Object.fromEntries([...sameContent].map((hash, index) => [`:hash${index}`, hash]));
   try {
     const output = await context.client.send(
       new PutItemCommand({
@@ -53,8 +63,8 @@ export const reserveSendKey = async (
           expiresAt: now + SEND_RESERVATION_SECONDS,
         }),
         // TTL deletes lazily: an expired reservation no longer holds its key.
-        ConditionExpression: 'attribute_not_exists(pk) OR commandHash = :hash OR expiresAt < :now',
-        ExpressionAttributeValues: marshall({ ':hash': reservation.commandHash, ':now': now }),
+        ConditionExpression: `attribute_not_exists(pk) OR commandHash IN (${Object.keys(hashes).join(', ')}) OR expiresAt < :now`,
+        ExpressionAttributeValues: marshall({ ...hashes, ':now': now }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );

@@ -105,7 +105,8 @@ const InFlightSchema = z.object({
 /**
  * What makes two send commands under one key the same command: their data, field for field. The
  * sender keeps it on the send record; the helpdesk API compares a repeat's against it, and keeps it
- * on the key's reservation before it queues anything (send-reservations.ts).
+ * on the key's reservation before it queues anything (send-reservations.ts). This is the hash written;
+ * a stored one is compared with every hash of the data (`commandHashesOf`), never with this alone.
  *
  * A template part without a category is hashed as `utility`: until 2026-12-04 the contract filled
  * that default in, so a record or reservation written then holds the hash with it, and a retry of the
@@ -123,6 +124,26 @@ export const commandHashOf = (data: SendMessageData): string =>
       ),
     }),
   );
+
+/**
+ * Every hash a send record or reservation of this command's data may hold: `commandHashOf` (what is
+ * written now) and the hash of the data as parsed, which the version between the two deploys of
+ * 2026-12-04 wrote (the category default gone, the hash not yet reading it as utility). Without the
+ * second, the retry of a template command without a category that version took (a send record, or an
+ * API reservation, kept up to 58 days) was refused as other content under its key: 422
+ * idempotency-key-reused, or send_failed with failedField idempotencyKey (found by a review;
+ * tests/outbound/send-command.test.ts, tests/api/send-key-reservation.test.ts). One hash when they
+ * are the same (no template part without a category).
+ */
+export const commandHashesOf = (data: SendMessageData): readonly string[] => {
+  const current = commandHashOf(data);
+  const asParsed = stableHash('command', canonicalJson(data));
+  return asParsed === current ? [current] : [current, asParsed];
+};
+
+/** Whether a stored `commandHash` is this command's data (any hash `commandHashesOf` names). */
+export const isCommandHashOf = (storedHash: string, data: SendMessageData): boolean =>
+  commandHashesOf(data).includes(storedHash);
 
 export const SendRecordSchema = z.object({
   hubMessageId: z.string(),

@@ -3,7 +3,8 @@ import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
 import { createWiredHelpdeskApi } from '#shared/api/wiring.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import { type HubCommand, outboundHubMessageId } from '#shared/contract/index.ts';
+import { SendMessageDataSchema } from '#shared/contract/commands.ts';
+import { canonicalJson, type HubCommand, outboundHubMessageId, stableHash } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { peekQueue } from '#shared/local/peek.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -158,6 +159,56 @@ describe('a send reserves its Idempotency-Key before anything is queued', () => 
     expect(bodyOf(retry)).toEqual(bodyOf(first));
     expect(marketing.status).toBe(422);
     expect(await queuedUnder(key)).toHaveLength(1);
+  });
+
+  it('answers the retry of a template without its category, reserved or taken by the version that hashed it without one, with 202, and other content under the key with 422', async () => {
+    // Prepare: a key reserved and a key its send record holds (the reservation gone), each with the
+    // hash of the command's data as parsed (no category), as the version between the two deploys of
+    // 2026-12-04 wrote them
+    const [reservedKey, takenKey] = ['ticket-4711-template-2', 'ticket-4711-template-3'];
+    const template = { type: 'template', name: 'order_update', language: 'en' };
+    const sender = { kind: 'agent', id: 'a-1' };
+    const body = (part: Record<string, unknown>) => JSON.stringify({ parts: [part], sender });
+    const hashedAsParsed = (idempotencyKey: string) =>
+      stableHash(
+        'command',
+        canonicalJson(
+          SendMessageDataSchema.parse({ parts: [template], sender, idempotencyKey, conversationId }),
+        ),
+      );
+    const hubMessageIdOf = (key: string) => outboundHubMessageId(conversationId, key);
+    await reserveSendKey(table, {
+      conversationId,
+      hubMessageId: hubMessageIdOf(reservedKey),
+      commandHash: hashedAsParsed(reservedKey),
+    });
+    await createSendStore(table).claim({
+      hubMessageId: hubMessageIdOf(takenKey),
+      conversationId,
+      commandId: 'cmd_taken-before',
+      commandHash: hashedAsParsed(takenKey),
+      state: 'sending',
+      acceptedAt: new Date().toISOString(),
+      messageCount: 0,
+      next: 0,
+      providerIds: [],
+      links: {},
+    });
+    // Act: other content under each key, then each retry (the category still absent)
+    const others = [
+      await post(reservedKey, body({ ...template, category: 'marketing' })),
+      await post(takenKey, body({ ...template, name: 'order_shipped' })),
+    ];
+    const retries = [await post(reservedKey, body(template)), await post(takenKey, body(template))];
+    // Assess
+    expect(others.map((response) => response.status)).toEqual([422, 422]);
+    expect(retries.map((response) => response.status)).toEqual([202, 202]);
+    expect(retries.map((response) => bodyOf(response).hubMessageId)).toEqual([
+      hubMessageIdOf(reservedKey),
+      hubMessageIdOf(takenKey),
+    ]);
+    expect(textsOf(await queuedUnder(reservedKey))).toEqual([[template]]);
+    expect(textsOf(await queuedUnder(takenKey))).toEqual([[template]]);
   });
 
   it('holds a key until its reservation expires (lazily deleted), then lets it go', async () => {

@@ -1,11 +1,11 @@
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { uploadDisposition } from '#shared/aws/media-objects.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { type OutboundTemplatePart, SendMessageDataSchema } from '#shared/contract/commands.ts';
-import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import { canonicalJson, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
@@ -13,7 +13,7 @@ import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
-import { endpointPauseKey } from '#shared/store/keys.ts';
+import { endpointPauseKey, sendKey } from '#shared/store/keys.ts';
 import { commandHashOf } from '#shared/store/sends.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
@@ -287,6 +287,46 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => [event.type, (event as Sent).data.commandId])).toEqual([
       ['switchboard.message.sent', before.id],
+    ]);
+  });
+
+  it('takes the retry of a template command without a category, claimed by the version that hashed it without one, as the same command, and another under its key as other content', async () => {
+    // Prepare: the command went; its send record then holds the hash of its data as parsed (no
+    // category), as the version between the two deploys of 2026-12-04 wrote it
+    const { conversationId } = await openConversation();
+    const key = 'reply-template-hashed-bare';
+    const template = { type: 'template' as const, name: 'order_update', language: 'en' };
+    const first = sendCommand(conversationId, key, [template]);
+    await hub.enqueue(first);
+    await hub.runOutbox();
+    await outcomes();
+    const { clients, resources } = hub.pipeline.emulators;
+    await clients.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: resources.tableName,
+        Key: marshall(sendKey(outboundHubMessageId(conversationId, key))),
+        UpdateExpression: 'SET commandHash = :hash',
+        ExpressionAttributeValues: marshall({
+          ':hash': stableHash('command', canonicalJson(SendMessageDataSchema.parse(first.data))),
+        }),
+      }),
+    );
+    // Act: its retry (a new envelope, the same key), on a receive and after its give-up receive died;
+    // then a marketing template under the key
+    await hub.enqueue(sendCommand(conversationId, key, [template]));
+    await hub.runOutbox();
+    const late = await hub
+      .sender()
+      .handleSqsEvent({ Records: [received(sendCommand(conversationId, key, [template]), GIVE_UP_AT + 1)] });
+    const marketing = sendCommand(conversationId, key, [{ ...template, category: 'marketing' }]);
+    await hub.enqueue(marketing);
+    await hub.runOutbox();
+    // Assess: one call; the retries end as the first did, the marketing one alone is refused
+    expect(late.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.type, event.data.commandId, event.data.failedField])).toEqual([
+      ['switchboard.message.send_failed', marketing.id, 'idempotencyKey'],
     ]);
   });
 
