@@ -127,21 +127,16 @@ const laterAcrossKeys = (a: unknown, b: unknown): unknown => {
 };
 
 /**
- * Per contact key, the keys of one customer (itself among them): the identifiers a WhatsApp
- * conversation of theirs knows (consentKeysFor), joined across conversations that share one (a wa_id
- * with the BSUIDs of several businesses); any other key stands alone.
+ * Per contact key, the keys of each conversation of the person's that knows it (consentKeysFor: the
+ * identifiers a WhatsApp conversation knows, the key itself among them), each read apart: not joined
+ * across conversations, since the sender reads one conversation's keys (a wa_id with the BSUID of
+ * one business, BSUIDs being per business). A key no conversation knows has none: it stands alone.
  */
-const customersOf = (
+const conversationsOfKeys = (
   contactKeys: readonly string[],
   conversations: readonly (readonly string[])[],
-): Map<string, string[]> => {
-  const customers = new Map(contactKeys.map((key) => [key, new Set([key])]));
-  for (const keys of conversations) {
-    const joined = new Set(keys.flatMap((key) => [...(customers.get(key) ?? [key])]));
-    for (const key of joined) customers.set(key, joined);
-  }
-  return new Map([...customers].map(([key, keys]) => [key, [...keys]]));
-};
+): Map<string, (readonly string[])[]> =>
+  new Map(contactKeys.map((key) => [key, conversations.filter((keys) => keys.includes(key))]));
 
 /*
  * Right of access and right to erasure, for one person (`contactId`): everything the hub holds
@@ -201,7 +196,7 @@ const personFootprint = async (
   contactId: string,
 ): Promise<{
   contactKeys: string[];
-  customers: Map<string, string[]>;
+  conversationsOf: Map<string, (readonly string[])[]>;
   keys: ItemKey[];
   elsewhere: ListedElsewhere[];
 }> => {
@@ -292,7 +287,7 @@ const personFootprint = async (
   if (unmerged) add(unmerged);
   return {
     contactKeys: [...contactKeys],
-    customers: customersOf([...contactKeys], customerKeys),
+    conversationsOf: conversationsOfKeys([...contactKeys], customerKeys),
     keys: [...keys.values()],
     elsewhere,
   };
@@ -654,7 +649,12 @@ export const erasePerson = async (
   contactId: string,
 ): Promise<ErasureReport | undefined> => {
   const context = deps.table;
-  const { contactKeys, customers, keys: reached, elsewhere } = await personFootprint(context, contactId);
+  const {
+    contactKeys,
+    conversationsOf,
+    keys: reached,
+    elsewhere,
+  } = await personFootprint(context, contactId);
   // Another person's contact listed here goes to them: it stays, and no longer names this person.
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
@@ -677,21 +677,24 @@ export const erasePerson = async (
       items.find((item) => item.pk === contactItemKey(contactKey).pk && item.sk === 'CONTACT'),
       items,
     );
+  /** One register as the sender reads it over one conversation's keys (kept before or not). */
+  const readOver = (keys: readonly string[], name: string): unknown =>
+    keys
+      .flatMap((key) => [registersOf(key)?.[name], keptRead.kept(key).item?.[name]])
+      .reduce<unknown>(laterAcrossKeys, undefined);
   for (const contactKey of contactKeys) {
-    // Under each key of the customer, their consent as the sender reads it under all of them (per
-    // register the latest change under any key, kept before or not): a WhatsApp opt-out that came
-    // with one identifier is kept under the other too, which the customer may write with alone.
+    // Under each key, per register, an opt-out if any conversation that knows the key reads one over
+    // its own keys (the latest such), else the latest they read: a WhatsApp opt-out that came with
+    // one identifier is kept under the others its conversation knew, which the customer may write
+    // with alone, and not under another business's BSUID, whose conversation read a later resume.
     // The event ids stay each key's own (a retry names the identifiers it came with).
-    const own = registersOf(contactKey);
-    const contact: Record<string, unknown> = { ...own };
-    for (const other of customers.get(contactKey) ?? [contactKey]) {
-      if (other === contactKey) continue;
-      const theirs = [registersOf(other), keptRead.kept(other).item];
-      for (const name of Object.keys(CONTACT_REGISTERS))
-        for (const item of theirs) {
-          const register = laterAcrossKeys(contact[name], item?.[name]);
-          if (register !== undefined) contact[name] = register;
-        }
+    const contact: Record<string, unknown> = { ...registersOf(contactKey) };
+    for (const name of Object.keys(CONTACT_REGISTERS)) {
+      const reads = (conversationsOf.get(contactKey) ?? []).map((keys) => readOver(keys, name));
+      const register =
+        reads.filter((read) => registerAt(read)?.optedOut).reduce<unknown>(laterAcrossKeys, undefined) ??
+        reads.reduce<unknown>(laterAcrossKeys, undefined);
+      if (register !== undefined) contact[name] = register;
     }
     // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept
     // still holds unless a later START says otherwise, and its events' ids still stop their retries),

@@ -25,30 +25,33 @@ import { outcomesOf, sendCommand, useOutboundHarness } from './harness.ts';
  * templates in that conversation whichever of the customer's identifiers the opt-out carried and
  * whichever the conversation was opened with; a later resume under another of them still counts.
  * An erasure of the customer keeps the opt-out under every identifier the conversation knew, so the
- * customer writing again with either of them alone is refused marketing templates too.
+ * customer writing again with either of them alone is refused marketing templates too; with two
+ * business numbers (a BSUID each, the wa_id shared) each conversation's reading is kept apart.
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
 
-const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-identifier-opt-outs' };
+type Business = { readonly type: 'whatsapp_phone_number'; readonly id: string };
+
+const endpoint: Business = { type: 'whatsapp_phone_number', id: 'phone-identifier-opt-outs' };
 
 const contactOf = (identities: ChannelIdentity[]): Contact => ({
   identities: identities as [ChannelIdentity, ...ChannelIdentity[]],
 });
 
-const conversationOf = (identities: ChannelIdentity[]): string => {
+const conversationOf = (identities: ChannelIdentity[], business = endpoint): string => {
   const [primary] = identities;
   if (!primary) throw new Error('no identity');
-  return contactConversationId('whatsapp', endpoint, primary);
+  return contactConversationId('whatsapp', business, primary);
 };
 
-const received = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent =>
+const received = (identities: ChannelIdentity[], wamid: string, at: string, business = endpoint): HubEvent =>
   buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
     channel: 'whatsapp',
     provider: 'meta',
-    endpoint,
+    endpoint: business,
     contact: contactOf(identities),
-    conversationId: conversationOf(identities),
+    conversationId: conversationOf(identities, business),
     hubMessageId: hubMessageIdFor('whatsapp', wamid),
     direction: 'inbound',
     providerMessageId: wamid,
@@ -58,16 +61,21 @@ const received = (identities: ChannelIdentity[], wamid: string, at: string): Hub
   });
 
 /** What the WhatsApp webhook makes of a `user_preferences` item naming `identities`. */
-const preference = (identities: ChannelIdentity[], value: 'stop' | 'resume', at: string): HubEvent =>
+const preference = (
+  identities: ChannelIdentity[],
+  value: 'stop' | 'resume',
+  at: string,
+  business = endpoint,
+): HubEvent =>
   buildEvent(
     'switchboard.contact.consent_changed',
-    eventIdFor('whatsapp', 'consent', endpoint.id, identities[0]?.value ?? '', value, at),
+    eventIdFor('whatsapp', 'consent', business.id, identities[0]?.value ?? '', value, at),
     {
       channel: 'whatsapp',
       provider: 'meta',
-      endpoint,
+      endpoint: business,
       contact: contactOf(identities),
-      conversationId: conversationOf(identities),
+      conversationId: conversationOf(identities, business),
       providerTimestamp: at,
       receivedAt: at,
       scope: 'whatsapp_marketing',
@@ -280,6 +288,65 @@ describe('a WhatsApp marketing opt-out under any of the customer’s identifiers
     expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
     expect(calls).toBe(1);
   });
+
+  it.each([
+    { name: 'wa_id and BSUID', id: 'i', withBsuid: true },
+    { name: 'the wa_id alone', id: 'j', withBsuid: false },
+  ])(
+    'keeps each business’s reading of the consent through an erasure: back at the first with $name',
+    async ({ id, withBsuid }) => {
+      // Prepare: two business numbers, each with its own BSUID for the customer and a conversation
+      // knowing the wa_id and it; a stop came to the first with its BSUID alone, a later resume to the
+      // second with its BSUID alone. Before the erasure the first refuses marketing, the second sends.
+      const { clients, resources } = hub.pipeline.emulators;
+      const table: TableContext = {
+        client: clients.dynamodb,
+        tableName: resources.tableName,
+        now: () => hub.now,
+      };
+      const first: Business = { type: 'whatsapp_phone_number', id: `phone-opt-outs-first-${id}` };
+      const second: Business = { type: 'whatsapp_phone_number', id: `phone-opt-outs-second-${id}` };
+      const wa: ChannelIdentity = { type: 'wa_id', value: `3069123456${id.charCodeAt(0)}` };
+      const bsuid1: ChannelIdentity = { type: 'bsuid', value: `GR.opt-out-first-${id}` };
+      const bsuid2: ChannelIdentity = { type: 'bsuid', value: `GR.opt-out-second-${id}` };
+      await record([
+        received([wa, bsuid1], `wamid.opt-out-two-${id}-1`, minute(30), first),
+        received([wa, bsuid2], `wamid.opt-out-two-${id}-2`, minute(31), second),
+        preference([bsuid1], 'stop', minute(35), first),
+        preference([bsuid2], 'resume', minute(36), second),
+      ]);
+      const before = [
+        await sendMarketing(conversationOf([wa], first), `promo-two-${id}-1`),
+        await sendMarketing(conversationOf([wa], second), `promo-two-${id}-2`),
+      ];
+      const report = await erasePerson(
+        { table, pseudonymKey: localPseudonymKey, deleteObjects: async () => {} },
+        contactIdFor('whatsapp', contactOf([wa]), ''),
+      );
+      const back = withBsuid ? [wa, bsuid1] : [wa];
+      await record([
+        received(back, `wamid.opt-out-two-${id}-3`, minute(40), first),
+        received([bsuid2], `wamid.opt-out-two-${id}-4`, minute(41), second),
+      ]);
+      // Act
+      const atFirst = await sendMarketing(conversationOf(back, first), `promo-two-${id}-3`);
+      const atSecond = await sendMarketing(conversationOf([bsuid2], second), `promo-two-${id}-4`);
+      // Assess: the first still refuses (under its BSUID and the wa_id), the second still sends
+      expect(before.map(({ outcomes }) => outcomes.map((event) => event.type))).toEqual([
+        ['switchboard.message.send_failed'],
+        ['switchboard.message.sent'],
+      ]);
+      expect(atFirst.outcomes.map((event) => event.type)).toEqual(['switchboard.message.send_failed']);
+      expect((atFirst.outcomes[0] as Failed).data).toMatchObject({
+        reason: 'opted_out',
+        failedField: 'parts.0',
+      });
+      expect(atFirst.calls).toBe(0);
+      expect(atSecond.outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+      expect(atSecond.calls).toBe(1);
+      expect(report).toMatchObject({ optOutsKept: 2 });
+    },
+  );
 
   it('a late retry of a stop naming both identifiers does not bring back the one an erasure took', async () => {
     // Prepare: the conversation knows the BSUID alone, the stop named both; the BSUID's person erased
