@@ -52,13 +52,27 @@ export const DELIVERY_STATUS_RANK: Readonly<Record<DeliveryStatus, number>> = {
 };
 
 /**
- * A status's rank on a channel. On e-mail `failed` sits above `delivered` (below `read`): an e-mail
- * provider's "delivered" is the receiving server's acceptance, and that server may still bounce the
- * mail (an SES Bounce after its Delivery), while a failure an e-mail provider may recover from (a
- * Mailgun temporary failure, an SES DeliveryDelay) is `queued`, never `failed`.
+ * The e-mail failures its sending provider reports itself: an SES Bounce, a Mailgun permanent
+ * failure. A bounce report mailed to the hub is not one (anyone who knows the Message-ID can write
+ * one).
  */
-export const deliveryStatusRank = (channel: string, status: DeliveryStatus): number =>
-  channel === 'email' && status === 'failed' ? 3.5 : DELIVERY_STATUS_RANK[status];
+const PROVIDER_EMAIL_FAILURES: ReadonlySet<string> = new Set(['Bounce', 'failed:permanent']);
+
+/**
+ * A status's rank on a channel. On e-mail a failure its provider reports (PROVIDER_EMAIL_FAILURES)
+ * sits above `delivered` (below `read`): an e-mail provider's "delivered" is the receiving server's
+ * acceptance, and that server may still bounce the mail (an SES Bounce after its Delivery), while a
+ * failure an e-mail provider may recover from (a Mailgun temporary failure, an SES DeliveryDelay) is
+ * `queued`, never `failed`.
+ */
+export const deliveryStatusRank = (
+  channel: string,
+  status: DeliveryStatus,
+  providerStatus?: string,
+): number =>
+  channel === 'email' && status === 'failed' && PROVIDER_EMAIL_FAILURES.has(providerStatus ?? '')
+    ? 3.5
+    : DELIVERY_STATUS_RANK[status];
 
 export const MessageStatusDataSchema = z
   .object({

@@ -65,7 +65,7 @@ export const registerWritesFor = (
             data.conversationId,
             messageExpiry,
           ),
-          statusOrder(data.channel, data.status),
+          statusOrder(data.channel, data.status, data.providerStatus),
           event.id,
           value,
         ),
@@ -152,11 +152,13 @@ export const registerWritesFor = (
 
 /**
  * The tie of a time-ordered write (RegisterWrite.tie), when its time is the provider's own, which
- * every retry repeats; none when the hub dated it (no provider time, or one too far ahead), as a
- * retry then carries a later time and only the full set of applied events keeps it stale.
+ * every retry repeats; else `undated` (no provider time, or one too far ahead): a retry then carries
+ * a later time, and only a set no tie replaces keeps it stale.
  */
-const tieOf = (providerTimestamp: string | null, at: string): { tie?: string } =>
-  providerTimestamp !== null && canonicalTime(providerTimestamp) === at ? { tie: timeTie(at) } : {};
+const tieOf = (providerTimestamp: string | null, at: string): { tie: string } | { undated: true } =>
+  providerTimestamp !== null && canonicalTime(providerTimestamp) === at
+    ? { tie: timeTie(at) }
+    : { undated: true };
 
 /**
  * A consent event's entry in its contact's ledger (one per event, whenever the hub receives it),

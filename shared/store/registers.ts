@@ -143,6 +143,12 @@ export interface RegisterWrite {
    * message's statuses, reactions and edits then failed to record: found by a review).
    */
   readonly tie?: string;
+  /**
+   * A write of a register that keeps its ties, whose time the hub set (no provider time, or one
+   * too far ahead): a retry carries a later time, so its id is kept in a set of its own that no
+   * write past a tie replaces.
+   */
+  readonly undated?: true;
 }
 
 /** A write whose value has the shape its register's schema reads back. */
@@ -234,8 +240,21 @@ const REGISTER_RULE = [
 const PAST_TIE_RULE = ['attribute_not_exists(#register)', '#register.#order < :tie']
   .map(
     (alternative) =>
-      `attribute_not_exists(#erased) AND ${alternative} AND NOT contains(#applied, :appliedId)`,
+      `attribute_not_exists(#erased) AND ${alternative} AND NOT contains(#applied, :appliedId) AND NOT contains(#undated, :appliedId)`,
   )
+  .join(' OR ');
+
+/**
+ * The register rule of a register that keeps its ties (RegisterWrite.tie): the events the hub dated
+ * itself are remembered apart (`<attribute>Undated`), in a set no write past a tie replaces, as
+ * their retries carry a later time; no event of either set moves the register again.
+ */
+const TIED_REGISTER_RULE = [
+  '#register.#eventId = :eventId AND #register.#order >= :order',
+  'attribute_not_exists(#register) AND NOT contains(#applied, :appliedId) AND NOT contains(#undated, :appliedId)',
+  '#register.#order < :order AND NOT contains(#applied, :appliedId) AND NOT contains(#undated, :appliedId)',
+]
+  .map((alternative) => `attribute_not_exists(#erased) AND ${alternative}`)
   .join(' OR ');
 
 /** The rule of a register whose order is its value (`orderIsValue`): no set of applied events. */
@@ -312,13 +331,18 @@ export const writeRegister = async (
   context: TableContext,
   write: RegisterWrite,
 ): Promise<'written' | 'stale'> => {
+  const keepsTies =
+    (write.tie !== undefined || write.undated === true) &&
+    !write.target.firstOrder &&
+    !write.target.orderIsValue;
+  const undatedName = { '#undated': `${write.target.attribute}Undated` };
   // Past the register's tie first (the usual case: one write), else within it (a second write).
-  if (write.tie !== undefined && !write.target.firstOrder && !write.target.orderIsValue) {
+  if (keepsTies && write.tie !== undefined) {
     const past = await sendRegisterWrite(context, write, {
       update: '',
       sets: ['#applied = :applied'],
       condition: PAST_TIE_RULE,
-      names: {},
+      names: undatedName,
       values: {
         ':applied': new Set([appliedIdOf(write.eventId)]),
         ':appliedId': appliedIdOf(write.eventId),
@@ -327,7 +351,14 @@ export const writeRegister = async (
     });
     if (past === 'written') return past;
   }
-  return sendRegisterWrite(context, write, appliedRule(write.target, write.eventId));
+  const rule = appliedRule(write.target, write.eventId);
+  if (!keepsTies) return sendRegisterWrite(context, write, rule);
+  return sendRegisterWrite(context, write, {
+    ...rule,
+    update: write.undated === true ? 'ADD #undated :applied' : rule.update,
+    condition: TIED_REGISTER_RULE,
+    names: { ...rule.names, ...undatedName },
+  });
 };
 
 const sendRegisterWrite = async (

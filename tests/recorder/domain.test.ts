@@ -33,7 +33,10 @@ const fold = (events: readonly HubEvent[]) => {
       model = applyEvent(model, event).model;
     } else if (event.type === 'switchboard.message.status_updated') {
       for (const id of event.data.providerMessageIds) {
-        const next = { order: statusOrder(event.data.channel, event.data.status), eventId: event.id };
+        const next = {
+          order: statusOrder(event.data.channel, event.data.status, event.data.providerStatus),
+          eventId: event.id,
+        };
         if (moves(statuses.get(id), next)) statuses.set(id, next);
       }
     }

@@ -8,6 +8,8 @@ import {
   MESSAGE_STATE_REGISTERS,
   type RegisterWrite,
   readRegisters,
+  timeOrder,
+  timeTie,
   watermarkRegister,
   writeRegister,
 } from '#shared/store/registers.ts';
@@ -48,6 +50,36 @@ describe('registers against the local DynamoDB server', () => {
     const again = await writeRegister(context, read);
     // Assess
     expect([first, behind, again]).toEqual(['written', 'stale', 'written']);
+  });
+
+  it('keeps a reaction the hub dated itself stale on its retry, after a later reaction moved past its second', async () => {
+    // Prepare: H has no provider time (dated at receipt, 10:00:00.123); P has one, a later second
+    const reaction = (
+      eventId: string,
+      at: string,
+      dating: { tie: string } | { undated: true },
+    ): RegisterWrite => ({
+      target: { key: messageStateKey('msg_undated'), attribute: 'customerReaction' },
+      order: timeOrder(at, undefined, eventId),
+      eventId,
+      value: { action: 'added', emoji: eventId === 'e-h' ? '👍' : '❤️', at },
+      ...dating,
+    });
+    const first = await writeRegister(
+      context,
+      reaction('e-h', '2026-11-22T10:00:00.123Z', { undated: true }),
+    );
+    const later = await writeRegister(
+      context,
+      reaction('e-p', '2026-11-22T10:00:30.000Z', { tie: timeTie('2026-11-22T10:00:30.000Z') }),
+    );
+    // Act: the provider retries H, which the hub dates by its new receipt
+    const retried = await writeRegister(
+      context,
+      reaction('e-h', '2026-11-22T10:01:00.000Z', { undated: true }),
+    );
+    // Assess
+    expect([first, later, retried]).toEqual(['written', 'written', 'stale']);
   });
 
   it('reads back what was written, typed by its schema', async () => {
