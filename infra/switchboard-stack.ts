@@ -1,9 +1,10 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
+import { SECRET_SECTIONS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 import { isChannelOn, type SwitchboardConfig } from './config.ts';
 import { AttentionSweeper } from './constructs/attention-sweeper.ts';
+import { ChannelSecretUpgrade } from './constructs/channel-secret-upgrade.ts';
 import { ChannelWebhook } from './constructs/channel-webhook.ts';
 import { EmailDeliveryEvents } from './constructs/email-delivery-events.ts';
 import { EmailIntake } from './constructs/email-intake.ts';
@@ -29,6 +30,8 @@ export interface SwitchboardStackProps extends StackProps {
  */
 export class SwitchboardStack extends Stack {
   public readonly storage: HubStorage;
+  /** Copies the legacy channel secret's sections into the per-provider secrets, before any function reads them. */
+  public readonly channelSecretUpgrade: ChannelSecretUpgrade;
   /** The webhook HTTP API; none with `ingress: 'function-urls'`. */
   public readonly api?: HubApi;
   public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
@@ -62,6 +65,11 @@ export class SwitchboardStack extends Stack {
       customerManagedKey: config.customerManagedKey,
       browserOrigins: config.mediaBrowserOrigins,
     });
+    this.channelSecretUpgrade = new ChannelSecretUpgrade(this, 'ChannelSecretUpgrade', {
+      storage: this.storage,
+      logRetention,
+      logRemovalPolicy,
+    });
     if (config.ingress === 'http-api') {
       this.api = new HubApi(this, 'Api', {
         apiName: `${prefix}-webhooks`,
@@ -76,7 +84,6 @@ export class SwitchboardStack extends Stack {
       SWITCHBOARD_INGEST_QUEUE_URL: this.storage.ingest.queue.queueUrl,
       SWITCHBOARD_HELPDESK_QUEUE_URL: this.storage.helpdesk.queue.queueUrl,
       SWITCHBOARD_PAYLOAD_BUCKET: this.storage.payloadBucket.bucketName,
-      SWITCHBOARD_SECRET_ARN: this.storage.channelSecret.secretArn,
       SWITCHBOARD_LOG_LEVEL: 'info',
       ...(config.publicBaseUrl ? { SWITCHBOARD_PUBLIC_BASE_URL: config.publicBaseUrl } : {}),
     };
@@ -247,12 +254,14 @@ export class SwitchboardStack extends Stack {
       this.storage.payloadBucket.bucketName,
       'Raw e-mail, attachments and large bodies',
     );
-    output('ChannelSecretArn', this.storage.channelSecret.secretArn, 'Put the channel credentials JSON here');
-    output(
-      'ChannelSecretName',
-      this.storage.channelSecret.secretName,
-      'Secret name for aws secretsmanager put-secret-value',
-    );
+    for (const section of SECRET_SECTIONS) {
+      const secret = this.storage.channelSecrets[section];
+      output(
+        `${secret.node.id}Arn`,
+        secret.secretArn,
+        `Put the ${section} credentials JSON here (aws secretsmanager put-secret-value)`,
+      );
+    }
     output(
       'PseudonymKeyArn',
       this.storage.pseudonymKey.secretArn,

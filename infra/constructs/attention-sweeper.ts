@@ -4,9 +4,9 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type ResponseTargets, responseTargetsText } from '#shared/config/runtime.ts';
-import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
+import { ATTENTION_SWEEPER, CORE_FUNCTION_SECRET_SECTIONS } from '#shared/resources/definitions.ts';
 import { CONVERSATION_PARTITION_PREFIX, PERSON_PARTITION_PREFIX } from '#shared/store/keys.ts';
-import { grantIndexQuery, grantReadSecret, grantSendMessage, grantTableItems } from './grants.ts';
+import { grantIndexQuery, grantSendMessage, grantTableItems } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -98,6 +98,6 @@ export class AttentionSweeper extends Construct {
       storage.dataKey,
       { leadingKeyPrefixes: [PERSON_PARTITION_PREFIX] },
     );
-    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+    storage.readChannelSecrets(this.function, CORE_FUNCTION_SECRET_SECTIONS['attention-sweeper']);
   }
 }

@@ -8,13 +8,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { WebhookConnectorOf } from '#shared/channels/registry.ts';
 import { REPLAY_GUARD_PARTITION_PREFIX } from '#shared/store/keys.ts';
-import {
-  grantGetPayloads,
-  grantPutPayloads,
-  grantReadSecret,
-  grantSendMessage,
-  grantTableItems,
-} from './grants.ts';
+import { grantGetPayloads, grantPutPayloads, grantSendMessage, grantTableItems } from './grants.ts';
 import type { HubApi } from './hub-api.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
@@ -89,7 +83,7 @@ export class ChannelWebhook extends Construct {
     });
 
     grantSendMessage(this.function, storage.ingest.queue, key);
-    grantReadSecret(this.function, storage.channelSecret, key);
+    storage.readChannelSecrets(this.function, connector.secretSections);
     grantPutPayloads(this.function, storage.payloadBucket, connector.payloadWritePrefixes);
     grantGetPayloads(this.function, storage.payloadBucket, connector.payloadReadPrefixes);
     const tableWrites: readonly string[] = connector.tableWrites;

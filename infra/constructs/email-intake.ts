@@ -11,7 +11,7 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 const SES_CONNECTOR = CONNECTORS['email-ses'];
 
-import { grantGetPayloads, grantPutPayloads, grantReadSecret, grantSendMessage } from './grants.ts';
+import { grantGetPayloads, grantPutPayloads, grantSendMessage } from './grants.ts';
 import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -109,7 +109,7 @@ export class EmailIntake extends Construct {
     grantPutPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadWritePrefixes);
     grantSendMessage(this.function, storage.ingest.queue, key);
     // The channel secret's email section signs reply addresses; only tags the hub made thread a mail.
-    grantReadSecret(this.function, storage.channelSecret, key);
+    storage.readChannelSecrets(this.function, SES_CONNECTOR.secretSections);
 
     storage.payloadBucket.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { CONVERSATION_OBJECT_PREFIXES } from '#shared/aws/payload-keys.ts';
-import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   grantDeletePayloads,
   grantGetPayloads,
@@ -154,7 +154,7 @@ export class HelpdeskApi extends Construct {
     grantPutPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:PutObject']);
     // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section
     // of the one channel secret: GetSecretValue on it, nothing else of Secrets Manager.
-    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+    storage.readChannelSecrets(this.function, CORE_FUNCTION_SECRET_SECTIONS['helpdesk-api']);
     // Erasure keeps the person's opt-outs under a keyed hash: the pseudonym key, read on the first erasure.
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])

@@ -1,12 +1,15 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup } from 'constructs';
 import { BROWSER_UPLOAD_HEADERS } from '#shared/aws/media-objects.ts';
+import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
+import { SECRET_PLACEHOLDER_TEMPLATE, sectionSecretVariable } from '#shared/config/secrets.ts';
 import {
   HELPDESK_QUEUE,
   HUB_TABLE,
@@ -17,6 +20,7 @@ import {
   type QueueDefinition,
   type TableDefinition,
 } from '#shared/resources/definitions.ts';
+import { grantReadSecret } from './grants.ts';
 
 export interface HubStorageProps {
   /**
@@ -107,8 +111,22 @@ export class HubStorage extends Construct {
   public readonly media: QueuePair;
   public readonly payloadBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
-  /** JSON of ChannelSecretsSchema (shared/config/secrets.ts), created with a generated placeholder. */
-  public readonly channelSecret: secretsmanager.Secret;
+  /**
+   * One secret per provider's credentials (shared/config/secrets.ts SECTION_SCHEMAS), each created
+   * with a generated placeholder and readable only by the functions given it (`readChannelSecrets`).
+   */
+  public readonly channelSecrets: Readonly<Record<SecretSection, secretsmanager.Secret>>;
+  /**
+   * The one secret that held every section before the per-provider secrets. No function reads it:
+   * the deploy copies its sections into their own secrets once (ChannelSecretUpgrade). Kept, with
+   * its construct id, so an upgrade neither deletes nor replaces it.
+   */
+  public readonly legacyChannelSecret: secretsmanager.Secret;
+  /**
+   * What every function reading a section secret waits for in the deployment: the copy of the
+   * legacy secret's sections (ChannelSecretUpgrade adds itself).
+   */
+  public readonly channelSecretsReady = new DependencyGroup();
   /**
    * The pseudonym key (shared/aws/pseudonym-key.ts): 64 random characters generated at creation,
    * which key the hash kept opt-outs are filed under. Never rotated or replaced: the items are
@@ -144,7 +162,10 @@ export class HubStorage extends Construct {
       props.payloadRetentionDays ?? 30,
       props.browserOrigins ?? [],
     );
-    this.channelSecret = this.buildSecret();
+    this.legacyChannelSecret = this.buildLegacySecret();
+    this.channelSecrets = Object.fromEntries(
+      SECRET_SECTIONS.map((section) => [section, this.buildSectionSecret(section)]),
+    ) as Record<SecretSection, secretsmanager.Secret>;
     this.pseudonymKey = this.buildPseudonymKey();
   }
 
@@ -258,14 +279,28 @@ export class HubStorage extends Construct {
     });
   }
 
-  private buildSecret(): secretsmanager.Secret {
-    const secret = new secretsmanager.Secret(this, 'ChannelSecret', {
-      secretName: `${this.namePrefix}/channel-secrets`,
-      description:
-        'Switchboard channel credentials: JSON of ChannelSecretsSchema (shared/config/secrets.ts). Replace the placeholder after deploy.',
-      // A random placeholder that fails schema validation, so an unconfigured hub refuses traffic.
+  /**
+   * Lets `grantee` read the named sections' secrets, and tells it where they are
+   * (`SWITCHBOARD_<SECTION>_SECRET_ARN`): a function can read no other provider's credentials.
+   * It is deployed after the legacy secret's sections were copied (`channelSecretsReady`).
+   */
+  public readChannelSecrets(grantee: lambda.Function, sections: readonly SecretSection[]): void {
+    for (const section of new Set(sections)) {
+      const secret = this.channelSecrets[section];
+      grantee.addEnvironment(sectionSecretVariable(section), secret.secretArn);
+      grantReadSecret(grantee, secret, this.dataKey);
+    }
+    grantee.node.addDependency(this.channelSecretsReady);
+  }
+
+  /** A credentials secret holding the placeholder until the operator puts its value. */
+  private buildCredentialsSecret(id: string, secretName: string, description: string): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, id, {
+      secretName,
+      description,
+      // A random placeholder the functions read as no credentials: an unconfigured provider's traffic is refused.
       generateSecretString: {
-        secretStringTemplate: JSON.stringify({ replaceMe: true }),
+        secretStringTemplate: JSON.stringify(SECRET_PLACEHOLDER_TEMPLATE),
         generateStringKey: 'placeholder',
         excludePunctuation: true,
       },
@@ -276,10 +311,28 @@ export class HubStorage extends Construct {
       {
         id: 'AwsSolutions-SMG4',
         reason:
-          'Holds credentials issued by Meta, Twilio and Mailgun; they are rotated in those consoles, which a rotation Lambda cannot do.',
+          'Holds credentials issued by Meta, Twilio and Mailgun (or a key the operator chooses); they are rotated in those consoles, which a rotation Lambda cannot do.',
       },
     ]);
     return secret;
+  }
+
+  private buildSectionSecret(section: SecretSection): secretsmanager.Secret {
+    const id = `${section[0]?.toUpperCase() ?? ''}${section.slice(1)}Secret`;
+    return this.buildCredentialsSecret(
+      id,
+      `${this.namePrefix}/channel-secrets/${section}`,
+      `Switchboard ${section} credentials: JSON of the ${section} section of shared/config/secrets.ts. Replace the placeholder after deploy.`,
+    );
+  }
+
+  private buildLegacySecret(): secretsmanager.Secret {
+    // Construct id and name as before the per-provider secrets: an upgrade keeps the secret in place.
+    return this.buildCredentialsSecret(
+      'ChannelSecret',
+      `${this.namePrefix}/channel-secrets`,
+      `Switchboard channel credentials before the per-provider secrets: no function reads it. The deploy copied its sections into ${this.namePrefix}/channel-secrets/<section>; change those.`,
+    );
   }
 
   private buildPseudonymKey(): secretsmanager.Secret {

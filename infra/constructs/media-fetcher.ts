@@ -2,13 +2,16 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { MEDIA_FETCHER, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import {
+  CORE_FUNCTION_SECRET_SECTIONS,
+  MEDIA_FETCHER,
+  PAYLOAD_BUCKET,
+} from '#shared/resources/definitions.ts';
 import { MESSAGE_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
   grantAbortUploads,
   grantDeletePayloads,
   grantPutPayloads,
-  grantReadSecret,
   grantSendMessage,
   grantTableItems,
 } from './grants.ts';
@@ -99,6 +102,6 @@ export class MediaFetcher extends Construct {
     ]);
     grantAbortUploads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
     grantDeletePayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
-    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+    storage.readChannelSecrets(this.function, CORE_FUNCTION_SECRET_SECTIONS['media-fetcher']);
   }
 }

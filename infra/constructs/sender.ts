@@ -4,7 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
-import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
+import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import {
   grantContactQuery,
   grantGetPayloads,
@@ -143,7 +143,7 @@ export class Sender extends Construct {
     const sendable = [PAYLOAD_BUCKET.prefixes.outboundMedia, PAYLOAD_BUCKET.prefixes.attachments];
     grantGetPayloads(this.function, storage.payloadBucket, sendable);
     grantListPayloads(this.function, storage.payloadBucket, sendable);
-    grantReadSecret(this.function, storage.channelSecret, storage.dataKey);
+    storage.readChannelSecrets(this.function, CORE_FUNCTION_SECRET_SECTIONS.sender);
     // The pseudonym key the kept opt-outs are filed under (read once per environment), and deleting
     // a legacy kept opt-out once moved to the keyed key.
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);

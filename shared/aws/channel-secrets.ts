@@ -1,11 +1,19 @@
 import * as v from 'valibot';
-import { requireConfig } from '#shared/config/runtime.ts';
-import { type ChannelSecrets, ChannelSecretsSchema, localSecretsFromEnv } from '#shared/config/secrets.ts';
+import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
+import { requireConfig, runtimeConfig } from '#shared/config/runtime.ts';
+import {
+  type ChannelSecrets,
+  ChannelSecretsSchema,
+  isSecretPlaceholder,
+  localSecretsFromEnv,
+  SECTION_SCHEMAS,
+  sectionSecretVariable,
+} from '#shared/config/secrets.ts';
 import { errorNameOf, type Logger, logger } from '#shared/observability/logger.ts';
 import { issuePaths } from '#shared/validation/schema.ts';
 
 /*
- * The channel secret, read through a GetSecretValue port and cached, so the same code runs on the
+ * The channel credentials, read through a GetSecretValue port and cached, so the same code runs on the
  * SDK client (sender, e-mail intake: ./secrets.ts) and on the webhooks' signed request
  * (./signed/secrets-manager.ts). This module imports no AWS SDK: the webhook bundles leave it out.
  */
@@ -47,13 +55,71 @@ const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets =
   return parsed.output;
 };
 
-export interface CachedChannelSecretsOptions {
+/**
+ * One section's own secret: its section, or undefined while it holds the deploy's placeholder (a
+ * provider the deployment does not use). Errors name the section and the failing paths only.
+ */
+const parseSection = (section: SecretSection, secretString: string | undefined): unknown => {
+  if (secretString === undefined) throw new ChannelSecretsError(`${section} secret has no SecretString`);
+  let json: unknown;
+  try {
+    json = JSON.parse(secretString);
+  } catch {
+    throw new ChannelSecretsError(`${section} secret is not valid JSON`);
+  }
+  if (isSecretPlaceholder(json)) return undefined;
+  const parsed = v.safeParse(SECTION_SCHEMAS[section], json);
+  if (!parsed.success) {
+    throw new ChannelSecretsError(
+      `${section} secret does not match its schema at: ${issuePaths(parsed.issues).join(', ') || '(root)'}`,
+    );
+  }
+  return parsed.output;
+};
+
+/** The secret of each section a function may read, by ARN or name. */
+export type SectionSecretIds = Readonly<Partial<Record<SecretSection, string>>>;
+
+/**
+ * Every section's own secret, read at once. A section still holding its placeholder, or one that
+ * does not parse, is left out (logged by section and path), so one provider's misconfiguration
+ * does not stop the others' traffic: the functions that need it refuse, naming it
+ * (`requireSections`). A failed read throws: the cache keeps serving or the caller answers 503.
+ */
+const readSections = async (
+  reader: SecretValueReader,
+  secretIds: SectionSecretIds,
+  log: Logger | undefined,
+): Promise<ChannelSecrets> => {
+  const sections = await Promise.all(
+    SECRET_SECTIONS.map(async (section) => {
+      const secretId = secretIds[section];
+      if (secretId === undefined) return [];
+      const output = await reader.getSecretValue({ SecretId: secretId });
+      try {
+        const value = parseSection(section, output.SecretString);
+        return value === undefined ? [] : [[section, value] as const];
+      } catch (error) {
+        log?.error('channel secret section unreadable', {
+          errorName: errorNameOf(error),
+          reason: error instanceof ChannelSecretsError ? error.message : section,
+        });
+        return [];
+      }
+    }),
+  );
+  return Object.fromEntries(sections.flat()) as ChannelSecrets;
+};
+
+/** Where the credentials are: one secret per section, or the legacy one secret holding them all. */
+type SecretLocation = { readonly secretId: string } | { readonly sectionSecretIds: SectionSecretIds };
+
+export type CachedChannelSecretsOptions = SecretLocation & {
   readonly reader: SecretValueReader;
-  readonly secretId: string;
   readonly ttlMs?: number;
   readonly now?: () => number;
   readonly logger?: Logger;
-}
+};
 
 export type ChannelSecretsProvider = () => Promise<ChannelSecrets>;
 
@@ -69,8 +135,12 @@ export const cachedChannelSecrets = (options: CachedChannelSecretsOptions): Chan
   let inFlight: Promise<ChannelSecrets> | undefined;
 
   const fetchFresh = async (): Promise<ChannelSecrets> => {
-    const output = await options.reader.getSecretValue({ SecretId: options.secretId });
-    const value = parseChannelSecrets(output.SecretString);
+    const value =
+      'secretId' in options
+        ? parseChannelSecrets(
+            (await options.reader.getSecretValue({ SecretId: options.secretId })).SecretString,
+          )
+        : await readSections(options.reader, options.sectionSecretIds, options.logger);
     cached = { value, fetchedAt: now() };
     return value;
   };
@@ -94,8 +164,20 @@ export const cachedChannelSecrets = (options: CachedChannelSecretsOptions): Chan
 
 let processProvider: ChannelSecretsProvider | undefined;
 
+/** The section secrets this function was given (`SWITCHBOARD_<SECTION>_SECRET_ARN`). */
+const configuredSectionSecrets = (): SectionSecretIds => {
+  const config = runtimeConfig();
+  return Object.fromEntries(
+    SECRET_SECTIONS.flatMap((section) => {
+      const secretId = config[sectionSecretVariable(section)];
+      return secretId === undefined ? [] : [[section, secretId]];
+    }),
+  );
+};
+
 /**
- * The channel secrets of this process, read through `reader()` in AWS and from the environment's
+ * The channel secrets of this process, read through `reader()` in AWS: each section's own secret
+ * the function was given, else the legacy one secret of `SWITCHBOARD_SECRET_ARN`; the environment's
  * development defaults for `local` (where no reader is made). One provider per process: a Lambda
  * uses one kind of reader.
  */
@@ -103,11 +185,16 @@ export const processChannelSecrets =
   (reader: () => SecretValueReader): ChannelSecretsProvider =>
   () => {
     if (!processProvider) {
-      const { SWITCHBOARD_SECRET_ARN: secretId } = requireConfig('SWITCHBOARD_SECRET_ARN');
-      processProvider =
-        secretId === LOCAL_SECRET_ID
-          ? () => Promise.resolve(localSecretsFromEnv())
-          : cachedChannelSecrets({ reader: reader(), secretId, logger });
+      const sectionSecretIds = configuredSectionSecrets();
+      if (Object.keys(sectionSecretIds).length > 0) {
+        processProvider = cachedChannelSecrets({ reader: reader(), sectionSecretIds, logger });
+      } else {
+        const { SWITCHBOARD_SECRET_ARN: secretId } = requireConfig('SWITCHBOARD_SECRET_ARN');
+        processProvider =
+          secretId === LOCAL_SECRET_ID
+            ? () => Promise.resolve(localSecretsFromEnv())
+            : cachedChannelSecrets({ reader: reader(), secretId, logger });
+      }
     }
     return processProvider();
   };

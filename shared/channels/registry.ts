@@ -12,8 +12,12 @@
 import type { Channel } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
-/** Sections of the channel secret (shared/config/secrets.ts); one per provider with credentials. */
-export type SecretSection = 'meta' | 'twilio' | 'mailgun' | 'email';
+/**
+ * Sections of the channel credentials (shared/config/secrets.ts); one per provider with credentials.
+ * In AWS each is a Secrets Manager secret of its own, readable only by the functions that use it.
+ */
+export const SECRET_SECTIONS = ['meta', 'twilio', 'mailgun', 'email'] as const;
+export type SecretSection = (typeof SECRET_SECTIONS)[number];
 
 /** How sample payloads are signed when replayed, as the provider signs them (shared/local/samples.ts). */
 export type SampleSigner = 'meta' | 'twilio' | 'mailgun';

@@ -16,8 +16,9 @@ const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   publishes switchboard.contact.erased. Deployed: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
   SWITCHBOARD_HELPDESK_QUEUE_URL, SWITCHBOARD_OUTBOX_QUEUE_URL and SWITCHBOARD_PSEUDONYM_KEY_ARN (the
   PseudonymKeyArn output: kept opt-outs are filed under it) set (the stack outputs) and AWS credentials,
-  and SWITCHBOARD_SECRET_ARN (the ChannelSecretArn output) to redact the person's messages at Twilio and
-  delete the hub's WhatsApp uploads too; else against the local hub at --hub (and its provider simulators).`;
+  and SWITCHBOARD_TWILIO_SECRET_ARN and SWITCHBOARD_META_SECRET_ARN (the TwilioSecretArn and MetaSecretArn
+  outputs) to redact the person's messages at Twilio and delete the hub's WhatsApp uploads too; else
+  against the local hub at --hub (and its provider simulators).`;
 
 const DeployedSchema = z.object({
   SWITCHBOARD_TABLE_NAME: z.string().min(1),
@@ -32,9 +33,14 @@ const GraphVersionSchema = z
   .regex(/^v\d{1,3}\.\d{1,2}$/)
   .default('v23.0');
 
-/** Deployed: the channel secret, when named, for the redaction at Twilio; the sender's Twilio URL. */
+/**
+ * Deployed: the providers' secrets, when named, for the redactions at Twilio and WhatsApp (the
+ * legacy one secret, SWITCHBOARD_SECRET_ARN, is still read when neither is named); the sender's URLs.
+ */
 const DeployedProvidersSchema = z.object({
-  SWITCHBOARD_SECRET_ARN: z.string().min(1),
+  SWITCHBOARD_TWILIO_SECRET_ARN: z.string().min(1).optional(),
+  SWITCHBOARD_META_SECRET_ARN: z.string().min(1).optional(),
+  SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
   SWITCHBOARD_TWILIO_API_URL: z.url().default('https://api.twilio.com'),
   SWITCHBOARD_GRAPH_API_URL: z.url().default('https://graph.facebook.com'),
   SWITCHBOARD_GRAPH_API_VERSION: GraphVersionSchema,
@@ -65,7 +71,14 @@ const main = async (): Promise<void> => {
     ...options,
     ...(info ? { endpoint: info.endpoints.s3, forcePathStyle: true } : {}),
   });
-  const deployedProviders = DeployedProvidersSchema.safeParse(process.env);
+  const parsedProviders = DeployedProvidersSchema.safeParse(process.env);
+  const deployedProviders =
+    parsedProviders.success &&
+    (parsedProviders.data.SWITCHBOARD_TWILIO_SECRET_ARN ??
+      parsedProviders.data.SWITCHBOARD_META_SECRET_ARN ??
+      parsedProviders.data.SWITCHBOARD_SECRET_ARN) !== undefined
+      ? parsedProviders
+      : { success: false as const, data: undefined };
   const providers: HelpdeskApiWiring['providers'] = info
     ? info.providers && {
         twilioApiUrl: info.providers.twilio,
@@ -83,7 +96,7 @@ const main = async (): Promise<void> => {
       : undefined;
   if (!providers)
     console.error(
-      'note: nothing is redacted at Twilio or WhatsApp (no SWITCHBOARD_SECRET_ARN, or no provider simulators)',
+      'note: nothing is redacted at Twilio or WhatsApp (no SWITCHBOARD_TWILIO_SECRET_ARN or SWITCHBOARD_META_SECRET_ARN, or no provider simulators)',
     );
   const tableName = info?.resources.tableName ?? deployed.data?.SWITCHBOARD_TABLE_NAME ?? '';
   const pseudonymKey: PseudonymKeySource = info

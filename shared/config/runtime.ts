@@ -74,8 +74,20 @@ const SETTINGS = {
   SWITCHBOARD_INGEST_QUEUE_URL: () => v.optional(url()),
   SWITCHBOARD_HELPDESK_QUEUE_URL: () => v.optional(url()),
   SWITCHBOARD_PAYLOAD_BUCKET: () => v.optional(nonEmptyString()),
-  /** Secrets Manager secret ARN or name; `local` means `localSecretsFromEnv()`. */
+  /**
+   * One Secrets Manager secret (ARN or name) holding every section, as deployments before the
+   * per-provider secrets had it; `local` means `localSecretsFromEnv()`. Read only when no
+   * `SWITCHBOARD_<SECTION>_SECRET_ARN` is set.
+   */
   SWITCHBOARD_SECRET_ARN: () => v.optional(nonEmptyString()),
+  /**
+   * Each provider's credentials in a secret of its own (shared/aws/channel-secrets.ts): a function
+   * gets the ARNs of the sections it uses and may read only those.
+   */
+  SWITCHBOARD_META_SECRET_ARN: () => v.optional(nonEmptyString()),
+  SWITCHBOARD_TWILIO_SECRET_ARN: () => v.optional(nonEmptyString()),
+  SWITCHBOARD_MAILGUN_SECRET_ARN: () => v.optional(nonEmptyString()),
+  SWITCHBOARD_EMAIL_SECRET_ARN: () => v.optional(nonEmptyString()),
   /**
    * The pseudonym key's secret (ARN or name), for the functions that read or write kept opt-outs;
    * `local` means the local key (shared/aws/pseudonym-key.ts).

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { SecretSection } from '#shared/channels/registry.ts';
+import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
 import { lazily, nonEmptyString, object, parseOrThrow, record } from '#shared/validation/schema.ts';
 
 /**
@@ -51,6 +51,15 @@ const EmailSectionSchema = lazily(() =>
   }),
 );
 
+/** Each section's schema: the JSON of its own secret, and its key in the legacy one-secret form. */
+export const SECTION_SCHEMAS = {
+  meta: MetaSectionSchema,
+  twilio: TwilioSectionSchema,
+  mailgun: MailgunSectionSchema,
+  email: EmailSectionSchema,
+} satisfies Record<SecretSection, v.GenericSchema>;
+
+/** Every section, as the legacy one secret held them (and the shape the functions are handed). */
 export const ChannelSecretsSchema = lazily(() =>
   object({
     meta: v.optional(MetaSectionSchema),
@@ -59,6 +68,27 @@ export const ChannelSecretsSchema = lazily(() =>
     email: v.optional(EmailSectionSchema),
   } satisfies Record<SecretSection, v.GenericSchema>),
 );
+
+/**
+ * The environment variable holding the ARN of a section's own secret
+ * (`SWITCHBOARD_META_SECRET_ARN`…, shared/config/runtime.ts). The CDK app sets it only on the
+ * functions it lets read that secret.
+ */
+export const sectionSecretVariable = <S extends SecretSection>(
+  section: S,
+): `SWITCHBOARD_${Uppercase<S>}_SECRET_ARN` =>
+  `SWITCHBOARD_${section.toUpperCase() as Uppercase<S>}_SECRET_ARN`;
+
+/**
+ * What the deploy puts in a credentials secret until the operator replaces it (with a random
+ * `placeholder` field beside it): a section secret holding it is read as no section, so an
+ * unconfigured provider's functions answer 503 and the rest run.
+ */
+export const SECRET_PLACEHOLDER_TEMPLATE = { replaceMe: true } as const;
+
+/** Whether a parsed secret is still the deploy's placeholder. */
+export const isSecretPlaceholder = (json: unknown): boolean =>
+  typeof json === 'object' && json !== null && (json as { replaceMe?: unknown }).replaceMe === true;
 export type ChannelSecrets = v.InferOutput<typeof ChannelSecretsSchema>;
 
 /** The channel secret with the named sections guaranteed present. */
@@ -120,7 +150,7 @@ export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllCh
       },
       email: { replyTagKey: env.SWITCHBOARD_EMAIL_REPLY_TAG_KEY ?? LOCAL_DEV_SECRETS.email.replyTagKey },
     }),
-    ['meta', 'twilio', 'mailgun', 'email'],
+    SECRET_SECTIONS,
   );
 
 /**

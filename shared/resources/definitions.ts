@@ -4,6 +4,7 @@
  * a queue setting here and both follow.
  */
 
+import type { SecretSection } from '#shared/channels/registry.ts';
 export interface KeyAttribute {
   readonly name: string;
   readonly type: 'S' | 'N';
@@ -240,7 +241,23 @@ export const CORE_FUNCTIONS = [
   'helpdesk-api',
   'attention-sweeper',
   'media-fetcher',
+  'channel-secret-upgrade',
 ] as const;
+
+/**
+ * The provider credentials (sections of shared/config/secrets.ts) each core function reads; the
+ * CDK app lets it read those secrets and no others. A webhook's are its connector's
+ * (shared/channels/registry.ts); a function not named here reads none.
+ */
+export const CORE_FUNCTION_SECRET_SECTIONS = {
+  /** Sends on every provider, and signs e-mail reply tags. */
+  sender: ['meta', 'twilio', 'mailgun', 'email'],
+  /** Downloads WhatsApp media through the Graph API and Twilio media with the account's credentials. */
+  'media-fetcher': ['meta', 'twilio'],
+  /** Erasure redacts the person's messages at Twilio and deletes WhatsApp uploads (the API, then the sweeper's retries). */
+  'helpdesk-api': ['meta', 'twilio'],
+  'attention-sweeper': ['meta', 'twilio'],
+} as const satisfies Partial<Record<(typeof CORE_FUNCTIONS)[number], readonly SecretSection[]>>;
 
 /** Recorder settings the CDK app and the local poller share. */
 export const RECORDER = {

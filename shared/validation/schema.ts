@@ -24,7 +24,7 @@ export const lazily = <TSchema extends v.GenericSchema>(build: () => TSchema): v
 /** A string of at least one character (ids, types, keys): built where it is used, like every schema here. */
 export const nonEmptyString = () => v.pipe(v.string(), v.minLength(1));
 
-const isRecord = (input: unknown): input is Record<string, unknown> =>
+export const isRecord = (input: unknown): input is Record<string, unknown> =>
   typeof input === 'object' && input !== null && !Array.isArray(input);
 
 /**

@@ -95,9 +95,13 @@ describe('AttentionSweeper', () => {
     expect(personStatement?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PERSON#*'] },
     });
-    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
-      JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
-    ]);
+    // Twilio's and Meta's credentials only: the redactions it retries are at Twilio and WhatsApp.
+    expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue').sort()).toEqual(
+      [
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets.meta) }),
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets.twilio) }),
+      ].sort(),
+    );
     expect(resourcesFor(template, roleId, 'dynamodb:Query')).toEqual([
       JSON.stringify({
         'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, '/index/gsi4']],

@@ -46,9 +46,9 @@ describe('real esbuild bundling', () => {
     );
     console.log(`Lambda bundle sizes (index.mjs):\n${report.join('\n')}`);
     // Assess
-    // Five connectors, the recorder, the sender, the SES delivery events, the helpdesk API and the
-    // attention sweeper and the media fetcher.
-    expect(bundles).toHaveLength(11);
+    // Five connectors, the recorder, the sender, the SES delivery events, the helpdesk API, the
+    // attention sweeper, the media fetcher and the deploy's channel secret upgrade.
+    expect(bundles).toHaveLength(12);
     for (const bundle of bundles) {
       expect(existsSync(bundle.file), bundle.description).toBe(true);
       expect(existsSync(`${bundle.file}.map`), bundle.description).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONNECTORS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
+import { sectionSecretVariable } from '#shared/config/secrets.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 const CLAIM_CHECK_PREFIX = PAYLOAD_BUCKET.claimCheckPrefix;
@@ -104,8 +105,10 @@ describe('ChannelWebhook least privilege', () => {
       expect(resourcesFor(template, roleId, 'sqs:SendMessage')).toEqual([
         JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.ingest.queue), 'Arn'] }),
       ]);
+      // Its own provider's secret only: Messenger and WhatsApp Meta's, SMS Twilio's.
+      const section = channel === 'sms' ? 'twilio' : 'meta';
       expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
-        JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets[section]) }),
       ]);
       expect(resourcesFor(template, roleId, 's3:PutObject')).toEqual([bucketObjects(CLAIM_CHECK_PREFIX)]);
     },
@@ -137,21 +140,28 @@ describe('ChannelWebhook least privilege', () => {
     });
   });
 
-  it('passes the secret by ARN only, never a credential in the environment', () => {
-    for (const [channel] of webhookConnectors()) {
+  it("passes its connector's secrets by ARN only, never a credential in the environment", () => {
+    for (const [channel, connector] of webhookConnectors()) {
       // Act
       const variables = template.findResources('AWS::Lambda::Function')[logicalId(webhook(channel).function)]
         ?.Properties.Environment.Variables as Record<string, unknown>;
       // Assess
-      expect(variables.SWITCHBOARD_SECRET_ARN).toEqual({ Ref: logicalId(stack.storage.channelSecret) });
-      expect(Object.keys(variables).sort()).toEqual([
-        'SWITCHBOARD_HELPDESK_QUEUE_URL',
-        'SWITCHBOARD_INGEST_QUEUE_URL',
-        'SWITCHBOARD_LOG_LEVEL',
-        'SWITCHBOARD_PAYLOAD_BUCKET',
-        'SWITCHBOARD_SECRET_ARN',
-        'SWITCHBOARD_TABLE_NAME',
-      ]);
+      const sectionVariables = connector.secretSections.map(sectionSecretVariable);
+      for (const section of connector.secretSections) {
+        expect(variables[sectionSecretVariable(section)]).toEqual({
+          Ref: logicalId(stack.storage.channelSecrets[section]),
+        });
+      }
+      expect(Object.keys(variables).sort()).toEqual(
+        [
+          'SWITCHBOARD_HELPDESK_QUEUE_URL',
+          'SWITCHBOARD_INGEST_QUEUE_URL',
+          'SWITCHBOARD_LOG_LEVEL',
+          'SWITCHBOARD_PAYLOAD_BUCKET',
+          'SWITCHBOARD_TABLE_NAME',
+          ...sectionVariables,
+        ].sort(),
+      );
     }
   });
 

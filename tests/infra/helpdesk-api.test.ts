@@ -117,7 +117,8 @@ describe('HelpdeskApi', () => {
     ]);
     expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue').sort()).toEqual(
       [
-        JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets.meta) }),
+        JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets.twilio) }),
         JSON.stringify({ Ref: logicalId(stack.storage.pseudonymKey) }),
       ].sort(),
     );

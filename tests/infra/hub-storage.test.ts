@@ -2,6 +2,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { HubStorage } from '#infra/constructs/hub-storage.ts';
 import { PRESIGNED_PUT_HEADERS } from '#shared/aws/media-objects.ts';
+import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
+import { SECRET_PLACEHOLDER_TEMPLATE } from '#shared/config/secrets.ts';
 import {
   HELPDESK_QUEUE,
   HIGH_THROUGHPUT_FIFO,
@@ -280,24 +282,51 @@ describe('HubStorage payload bucket', () => {
   });
 });
 
-describe('HubStorage channel secret', () => {
-  it('is created with a generated placeholder, never a value from code', () => {
-    // Act
-    const secret = resourcesOf(dev.template, 'AWS::SecretsManager::Secret').find(
-      (resource) => resource.Properties.Name === 'switchboard/channel-secrets',
+describe('HubStorage channel secrets', () => {
+  const secretNamed = (template: Template, name: string) =>
+    resourcesOf(template, 'AWS::SecretsManager::Secret').find(
+      (resource) => resource.Properties.Name === name,
     );
-    // Assess
-    expect(secret).toBeDefined();
-    expect(secret?.Properties.SecretString).toBeUndefined();
-    expect(secret?.Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: 'placeholder' });
+
+  it('creates one secret per provider, each with a generated placeholder, never a value from code', () => {
+    for (const section of SECRET_SECTIONS) {
+      // Act
+      const secret = secretNamed(dev.template, `switchboard/channel-secrets/${section}`);
+      // Assess
+      expect(secret, section).toBeDefined();
+      expect(secret?.Properties.SecretString).toBeUndefined();
+      // The placeholder the functions read as no credentials (shared/config/secrets.ts).
+      expect(secret?.Properties.GenerateSecretString).toMatchObject({
+        SecretStringTemplate: JSON.stringify(SECRET_PLACEHOLDER_TEMPLATE),
+        GenerateStringKey: 'placeholder',
+      });
+    }
   });
 
-  it('is under the customer-managed key in production', () => {
-    // Assess
-    prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'acme/channel-secrets',
-      KmsKeyId: { 'Fn::GetAtt': [logicalId(prod.storage.dataKey ?? prod.storage), 'Arn'] },
+  it('keeps the legacy one secret in place, as it was created before the per-provider secrets', () => {
+    // Act
+    const legacy = secretNamed(dev.template, 'switchboard/channel-secrets');
+    // Assess: same construct id (logical id) and generated value, so an upgrade neither replaces
+    // nor regenerates it: the deploy copies its sections (ChannelSecretUpgrade).
+    expect(logicalId(dev.storage.legacyChannelSecret)).toMatch(/^StorageChannelSecret[0-9A-F]{8}$/);
+    expect(legacy?.Properties.GenerateSecretString).toEqual({
+      SecretStringTemplate: '{"replaceMe":true}',
+      GenerateStringKey: 'placeholder',
+      ExcludePunctuation: true,
     });
+  });
+
+  it('are under the customer-managed key in production', () => {
+    // Assess
+    for (const name of [
+      'acme/channel-secrets',
+      ...SECRET_SECTIONS.map((section) => `acme/channel-secrets/${section}`),
+    ]) {
+      prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: name,
+        KmsKeyId: { 'Fn::GetAtt': [logicalId(prod.storage.dataKey ?? prod.storage), 'Arn'] },
+      });
+    }
   });
 });
 
@@ -311,7 +340,8 @@ describe('HubStorage pseudonym key', () => {
     // Act
     const secret = pseudonymKeyOf(dev.template, 'switchboard/pseudonym-key');
     // Assess
-    expect(resourcesOf(dev.template, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+    // The legacy channel secret, one per provider, and the pseudonym key.
+    expect(resourcesOf(dev.template, 'AWS::SecretsManager::Secret')).toHaveLength(2 + SECRET_SECTIONS.length);
     expect(secret?.Properties.SecretString).toBeUndefined();
     expect(secret?.Properties.GenerateSecretString).toEqual({
       PasswordLength: 64,

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
 import { OUTBOX_QUEUE, SENDER } from '#shared/resources/definitions.ts';
 import {
   ALL_CHANNELS_CONTEXT,
@@ -68,10 +69,12 @@ describe('Sender', () => {
       [arnOf(stack.storage.helpdesk.queue), arnOf(stack.storage.outbox.deadLetterQueue)].sort(),
     );
     expect(resourcesFor(template, roleId, 'sqs:ReceiveMessage')).toEqual([arnOf(stack.storage.outbox.queue)]);
-    // The channel secret (credentials) and the pseudonym key (kept opt-outs).
+    // Every provider's credentials (it sends on all of them) and the pseudonym key (kept opt-outs).
     expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue').sort()).toEqual(
       [
-        JSON.stringify({ Ref: logicalId(stack.storage.channelSecret) }),
+        ...SECRET_SECTIONS.map((section) =>
+          JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets[section]) }),
+        ),
         JSON.stringify({ Ref: logicalId(stack.storage.pseudonymKey) }),
       ].sort(),
     );

@@ -95,8 +95,11 @@ describe('SwitchboardStack wiring', () => {
       Ref: logicalId(storage.helpdesk.deadLetterQueue),
     });
     expect(outputs.PayloadBucketName?.Value).toEqual({ Ref: logicalId(storage.payloadBucket) });
-    expect(outputs.ChannelSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecret) });
-    expect(JSON.stringify(outputs.ChannelSecretName?.Value)).toContain(logicalId(storage.channelSecret));
+    // One secret per provider, where the operator puts its credentials.
+    expect(outputs.MetaSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecrets.meta) });
+    expect(outputs.TwilioSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecrets.twilio) });
+    expect(outputs.MailgunSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecrets.mailgun) });
+    expect(outputs.EmailSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecrets.email) });
     // For npm run erase and npm run rekey-opt-outs against a deployed hub.
     expect(outputs.PseudonymKeyArn?.Value).toEqual({ Ref: logicalId(storage.pseudonymKey) });
     expect(outputs.HelpdeskConsumerPolicyArn?.Value).toEqual({ Ref: logicalId(helpdeskAccess.policy) });
@@ -114,8 +117,9 @@ describe('SwitchboardStack wiring', () => {
       'TwilioSmsWebhookUrl',
     ]);
     smsOnly.template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
-    // the SMS webhook, the recorder, the sender, the attention sweeper and the media fetcher
-    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 5);
+    // the SMS webhook, the recorder, the sender, the attention sweeper, the media fetcher and the
+    // deploy's channel secret upgrade
+    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 6);
   });
 
   it('runs every function on nodejs22.x and arm64', () => {

@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cachedChannelSecrets,
+  processChannelSecrets,
+  resetChannelSecrets,
+  SECRETS_CACHE_TTL_MS,
+  type SecretValueReader,
+} from '#shared/aws/channel-secrets.ts';
+import { resetRuntimeConfig } from '#shared/config/runtime.ts';
+import { LOCAL_DEV_SECRETS, requireSections, SECRET_PLACEHOLDER_TEMPLATE } from '#shared/config/secrets.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+
+/*
+ * Each provider's credentials in a secret of its own: a function reads only the sections it was
+ * given, a provider the deployment does not use keeps its placeholder, and one provider's broken
+ * secret does not stop the others.
+ */
+
+const ARN = {
+  meta: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/channel-secrets/meta-AbCdEf',
+  twilio: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/channel-secrets/twilio-AbCdEf',
+  mailgun: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/channel-secrets/mailgun-AbCdEf',
+  email: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/channel-secrets/email-AbCdEf',
+} as const;
+
+const PLACEHOLDER = JSON.stringify({ ...SECRET_PLACEHOLDER_TEMPLATE, placeholder: 'q8Zr2VtYp0' });
+
+/** A Secrets Manager stand-in holding `values` by secret id, counting reads. */
+const secretsHolding = (values: Readonly<Record<string, string>>) => {
+  const reads: string[] = [];
+  const reader: SecretValueReader = {
+    getSecretValue: async ({ SecretId }) => {
+      reads.push(SecretId);
+      const value = values[SecretId];
+      if (value === undefined)
+        throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
+      return { SecretString: value };
+    },
+  };
+  return { reader, reads };
+};
+
+describe('per-provider channel secrets', () => {
+  it('reads only the sections a function was given, each from its own secret', async () => {
+    // Prepare
+    const { reader, reads } = secretsHolding({
+      [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta),
+      [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio),
+    });
+    // Act
+    const secrets = await cachedChannelSecrets({ reader, sectionSecretIds: { meta: ARN.meta } })();
+    // Assess
+    expect(reads).toEqual([ARN.meta]);
+    expect(secrets).toEqual({ meta: { ...LOCAL_DEV_SECRETS.meta } });
+  });
+
+  it('reads a provider whose secret still holds the placeholder as no section, and refuses only its traffic', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const { reader } = secretsHolding({
+      [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta),
+      [ARN.mailgun]: PLACEHOLDER,
+    });
+    // Act
+    const secrets = await cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, mailgun: ARN.mailgun },
+      logger: createLogger({ write: (line) => lines.push(line) }),
+    })();
+    // Assess
+    expect(Object.keys(secrets)).toEqual(['meta']);
+    expect(() => requireSections(secrets, ['mailgun'])).toThrow('channel secret lacks section(s): mailgun');
+    expect(lines).toEqual([]);
+  });
+
+  it('leaves out a section that does not parse, naming it and its wrong paths but no value, and serves the rest', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const { reader } = secretsHolding({
+      [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta),
+      [ARN.twilio]: JSON.stringify({ authToken: '', accountSid: 'AC-visible-only-as-a-path' }),
+      [ARN.email]: '{"replyTagKey": "too-short-key-0123456789"',
+    });
+    // Act
+    const secrets = await cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, twilio: ARN.twilio, email: ARN.email },
+      logger: createLogger({ write: (line) => lines.push(line) }),
+    })();
+    // Assess
+    expect(Object.keys(secrets)).toEqual(['meta']);
+    const reasons = lines.map((line) => (JSON.parse(line) as { reason?: string }).reason);
+    expect(reasons.sort()).toEqual([
+      'email secret is not valid JSON',
+      'twilio secret does not match its schema at: authToken',
+    ]);
+    expect(lines.join('\n')).not.toMatch(/visible-only|too-short-key/);
+  });
+
+  it('throws when a secret cannot be read at all, so the caller answers 503 (or the cache keeps serving)', async () => {
+    // Prepare
+    const { reader } = secretsHolding({ [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta) });
+    // Act
+    const failure = await cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, twilio: ARN.twilio },
+    })()
+      .then(() => undefined)
+      .catch((error: unknown) => error as Error);
+    // Assess
+    expect(failure?.name).toBe('ResourceNotFoundException');
+  });
+
+  it('caches every section together: one read of each per cache period', async () => {
+    // Prepare
+    const clock = { now: 0 };
+    const { reader, reads } = secretsHolding({
+      [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta),
+      [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio),
+    });
+    const secrets = cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, twilio: ARN.twilio },
+      now: () => clock.now,
+    });
+    // Act
+    await Promise.all([secrets(), secrets()]);
+    clock.now = SECRETS_CACHE_TTL_MS - 1;
+    await secrets();
+    clock.now = SECRETS_CACHE_TTL_MS;
+    await secrets();
+    // Assess
+    expect(reads.sort()).toEqual([ARN.meta, ARN.meta, ARN.twilio, ARN.twilio].sort());
+  });
+});
+
+describe("a function's secrets from its environment", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    resetRuntimeConfig();
+    resetChannelSecrets();
+  });
+
+  it('reads the section secrets it was given, not the legacy one secret', async () => {
+    // Prepare
+    process.env.SWITCHBOARD_TWILIO_SECRET_ARN = ARN.twilio;
+    process.env.SWITCHBOARD_SECRET_ARN =
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/channel-secrets-AbCdEf';
+    resetRuntimeConfig();
+    resetChannelSecrets();
+    const { reader, reads } = secretsHolding({ [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio) });
+    // Act
+    const secrets = await processChannelSecrets(() => reader)();
+    // Assess
+    expect(reads).toEqual([ARN.twilio]);
+    expect(secrets.twilio?.authToken).toBe(LOCAL_DEV_SECRETS.twilio.authToken);
+  });
+
+  it('still reads the legacy one secret when no section secret is named', async () => {
+    // Prepare
+    const legacy = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:switchboard/channel-secrets-AbCdEf';
+    for (const variable of Object.keys(process.env))
+      if (/_SECRET_ARN$/.test(variable)) delete process.env[variable];
+    process.env.SWITCHBOARD_SECRET_ARN = legacy;
+    resetRuntimeConfig();
+    resetChannelSecrets();
+    const { reader, reads } = secretsHolding({ [legacy]: JSON.stringify(LOCAL_DEV_SECRETS) });
+    // Act
+    const secrets = await processChannelSecrets(() => reader)();
+    // Assess
+    expect(reads).toEqual([legacy]);
+    expect(Object.keys(secrets).sort()).toEqual(['email', 'mailgun', 'meta', 'twilio']);
+  });
+});
