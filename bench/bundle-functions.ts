@@ -38,7 +38,6 @@ const bundleAll = async (): Promise<Record<string, string>> => {
             SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ingest.fifo',
             SWITCHBOARD_HELPDESK_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/helpdesk.fifo',
             SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
-            SWITCHBOARD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
           },
         }),
       ] as const,

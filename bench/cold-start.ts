@@ -104,7 +104,10 @@ const LAMBDA_LIKE_ENVIRONMENT = {
   SWITCHBOARD_OUTBOX_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-outbox-dlq.fifo',
   SWITCHBOARD_MEDIA_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-media.fifo',
   SWITCHBOARD_PAYLOAD_BUCKET: 'bench-bucket',
-  SWITCHBOARD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
+  SWITCHBOARD_META_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/meta',
+  SWITCHBOARD_TWILIO_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/twilio',
+  SWITCHBOARD_MAILGUN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/mailgun',
+  SWITCHBOARD_EMAIL_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/email',
   AWS_REGION: 'us-east-1',
 } as const;
 

@@ -1,7 +1,13 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { SECRET_SECTIONS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
+import {
+  CONNECTOR_IDS,
+  CONNECTORS,
+  SECRET_SECTIONS,
+  type WebhookConnectorId,
+  webhookConnectors,
+} from '#shared/channels/registry.ts';
 import { isChannelOn, type SwitchboardConfig } from './config.ts';
 import { AttentionSweeper } from './constructs/attention-sweeper.ts';
 import { ChannelSecretUpgrade } from './constructs/channel-secret-upgrade.ts';
@@ -64,6 +70,9 @@ export class SwitchboardStack extends Stack {
       payloadRetentionDays: config.payloadRetentionDays,
       customerManagedKey: config.customerManagedKey,
       browserOrigins: config.mediaBrowserOrigins,
+      usedSecretSections: CONNECTOR_IDS.filter((id) => isChannelOn(config, id)).flatMap(
+        (id) => CONNECTORS[id].secretSections,
+      ),
     });
     this.channelSecretUpgrade = new ChannelSecretUpgrade(this, 'ChannelSecretUpgrade', {
       storage: this.storage,

@@ -73,6 +73,8 @@ export class ChannelSecretUpgrade extends Construct {
       serviceToken: this.function.functionArn,
       resourceType: 'Custom::SwitchboardChannelSecretUpgrade',
       properties,
+      // A function that never answers (a crash at start) fails the deploy in minutes, not CloudFormation's hour.
+      serviceTimeout: Duration.minutes(5),
     });
     storage.channelSecretsReady.add(this.resource);
   }

@@ -58,6 +58,13 @@ export interface HubStorageProps {
    * @default none: no CORS rule, no browser origin may read an answer of the bucket
    */
   readonly browserOrigins?: readonly string[];
+  /**
+   * The providers whose credentials this deployment uses (its switched-on connectors' sections):
+   * `readChannelSecrets` grants no other section, whatever a function could read in another
+   * deployment. Every section's secret is created either way.
+   * @default every section
+   */
+  readonly usedSecretSections?: readonly SecretSection[];
 }
 
 export interface QueuePair {
@@ -138,10 +145,12 @@ export class HubStorage extends Construct {
 
   private readonly removalPolicy: RemovalPolicy;
   private readonly namePrefix: string;
+  private readonly usedSecretSections: ReadonlySet<SecretSection>;
 
   constructor(scope: Construct, id: string, props: HubStorageProps = {}) {
     super(scope, id);
     this.namePrefix = props.namePrefix ?? 'switchboard';
+    this.usedSecretSections = new Set(props.usedSecretSections ?? SECRET_SECTIONS);
     this.removalPolicy = props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     if (props.customerManagedKey) {
@@ -280,12 +289,13 @@ export class HubStorage extends Construct {
   }
 
   /**
-   * Lets `grantee` read the named sections' secrets, and tells it where they are
-   * (`SWITCHBOARD_<SECTION>_SECRET_ARN`): a function can read no other provider's credentials.
-   * It is deployed after the legacy secret's sections were copied (`channelSecretsReady`).
+   * Lets `grantee` read the named sections' secrets that this deployment uses, and tells it where
+   * they are (`SWITCHBOARD_<SECTION>_SECRET_ARN`): a function can read no other provider's
+   * credentials. It is deployed after the legacy secret's sections were copied (`channelSecretsReady`).
    */
   public readChannelSecrets(grantee: lambda.Function, sections: readonly SecretSection[]): void {
     for (const section of new Set(sections)) {
+      if (!this.usedSecretSections.has(section)) continue;
       const secret = this.channelSecrets[section];
       grantee.addEnvironment(sectionSecretVariable(section), secret.secretArn);
       grantReadSecret(grantee, secret, this.dataKey);
@@ -294,7 +304,12 @@ export class HubStorage extends Construct {
   }
 
   /** A credentials secret holding the placeholder until the operator puts its value. */
-  private buildCredentialsSecret(id: string, secretName: string, description: string): secretsmanager.Secret {
+  private buildCredentialsSecret(
+    id: string,
+    secretName: string,
+    description: string,
+    removalPolicy: RemovalPolicy = this.removalPolicy,
+  ): secretsmanager.Secret {
     const secret = new secretsmanager.Secret(this, id, {
       secretName,
       description,
@@ -305,7 +320,7 @@ export class HubStorage extends Construct {
         excludePunctuation: true,
       },
       encryptionKey: this.dataKey,
-      removalPolicy: this.removalPolicy,
+      removalPolicy,
     });
     NagSuppressions.addResourceSuppressions(secret, [
       {
@@ -323,6 +338,11 @@ export class HubStorage extends Construct {
       id,
       `${this.namePrefix}/channel-secrets/${section}`,
       `Switchboard ${section} credentials: JSON of the ${section} section of shared/config/secrets.ts. Replace the placeholder after deploy.`,
+      // Kept in production, except when the deploy that creates it fails: a kept secret's name
+      // would make the next deploy's create fail (an upgrade whose copy failed, for one).
+      this.removalPolicy === RemovalPolicy.RETAIN
+        ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        : this.removalPolicy,
     );
   }
 

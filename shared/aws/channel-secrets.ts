@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
-import { requireConfig, runtimeConfig } from '#shared/config/runtime.ts';
+import { runtimeConfig } from '#shared/config/runtime.ts';
 import {
   type ChannelSecrets,
   ChannelSecretsSchema,
@@ -81,14 +81,17 @@ const parseSection = (section: SecretSection, secretString: string | undefined):
 export type SectionSecretIds = Readonly<Partial<Record<SecretSection, string>>>;
 
 /**
- * Every section's own secret, read at once. A section still holding its placeholder, or one that
- * does not parse, is left out (logged by section and path), so one provider's misconfiguration
- * does not stop the others' traffic: the functions that need it refuse, naming it
- * (`requireSections`). A failed read throws: the cache keeps serving or the caller answers 503.
+ * Every section's own secret, read at once. A section still holding its placeholder is left out; one
+ * that does not parse keeps its previous value, else is left out too (logged by section and path),
+ * so one provider's misconfiguration does not stop the others' traffic: the functions that need it
+ * refuse, naming it (`requireSections`). A failed read (throttled, deleted, the key denied) throws,
+ * for every section: the cache keeps serving, or the caller answers 503 or is retried, rather than
+ * ending a send `credentials` on a passing error.
  */
 const readSections = async (
   reader: SecretValueReader,
   secretIds: SectionSecretIds,
+  previous: ChannelSecrets | undefined,
   log: Logger | undefined,
 ): Promise<ChannelSecrets> => {
   const sections = await Promise.all(
@@ -100,11 +103,13 @@ const readSections = async (
         const value = parseSection(section, output.SecretString);
         return value === undefined ? [] : [[section, value] as const];
       } catch (error) {
+        // A slip while replacing a section (rotation): the value it had keeps serving, as a failed refresh's does.
+        const kept = previous?.[section];
         log?.error('channel secret section unreadable', {
           errorName: errorNameOf(error),
-          reason: error instanceof ChannelSecretsError ? error.message : section,
+          reason: `${error instanceof ChannelSecretsError ? error.message : section}${kept ? '; serving its previous value' : ''}`,
         });
-        return [];
+        return kept ? [[section, kept] as const] : [];
       }
     }),
   );
@@ -140,7 +145,7 @@ export const cachedChannelSecrets = (options: CachedChannelSecretsOptions): Chan
         ? parseChannelSecrets(
             (await options.reader.getSecretValue({ SecretId: options.secretId })).SecretString,
           )
-        : await readSections(options.reader, options.sectionSecretIds, options.logger);
+        : await readSections(options.reader, options.sectionSecretIds, cached?.value, options.logger);
     cached = { value, fetchedAt: now() };
     return value;
   };
@@ -185,14 +190,20 @@ export const processChannelSecrets =
   (reader: () => SecretValueReader): ChannelSecretsProvider =>
   () => {
     if (!processProvider) {
+      // `local` first: a section ARN left exported in the shell (for `npm run erase`) must not send
+      // the local hub to Secrets Manager with its development credentials.
       const sectionSecretIds = configuredSectionSecrets();
-      if (Object.keys(sectionSecretIds).length > 0) {
+      if (runtimeConfig().SWITCHBOARD_SECRET_ARN === LOCAL_SECRET_ID) {
+        processProvider = () => Promise.resolve(localSecretsFromEnv());
+      } else if (Object.keys(sectionSecretIds).length > 0) {
         processProvider = cachedChannelSecrets({ reader: reader(), sectionSecretIds, logger });
       } else {
-        const { SWITCHBOARD_SECRET_ARN: secretId } = requireConfig('SWITCHBOARD_SECRET_ARN');
+        // No secret named: this function was given no provider's credentials (its deployment uses
+        // none it could read), and whatever asks for a section is refused, naming it.
+        const secretId = runtimeConfig().SWITCHBOARD_SECRET_ARN;
         processProvider =
-          secretId === LOCAL_SECRET_ID
-            ? () => Promise.resolve(localSecretsFromEnv())
+          secretId === undefined
+            ? () => Promise.resolve({})
             : cachedChannelSecrets({ reader: reader(), secretId, logger });
       }
     }

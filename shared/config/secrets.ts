@@ -3,7 +3,8 @@ import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.t
 import { lazily, nonEmptyString, object, parseOrThrow, record } from '#shared/validation/schema.ts';
 
 /**
- * Channel credentials. In AWS they live in one Secrets Manager secret (JSON of this shape); locally
+ * Channel credentials. In AWS each section lives in a Secrets Manager secret of its own (JSON of its
+ * section's shape; deployments before that kept them all in one secret of this whole shape); locally
  * they come from environment variables with development defaults. Never logged.
  *
  * One section per provider; a deployment needs only the sections of the connectors it switches on
@@ -106,7 +107,9 @@ export const requireSections = <S extends SecretSection>(
 ): SecretsWith<S> => {
   const missing = sections.filter((section) => secrets[section] === undefined);
   if (missing.length > 0) {
-    throw new MissingSecretSectionError(`channel secret lacks section(s): ${missing.join(', ')}`);
+    throw new MissingSecretSectionError(
+      `no credentials for section(s): ${missing.join(', ')} (each section's secret, <prefix>/channel-secrets/<section>, is unset, still the placeholder or invalid)`,
+    );
   }
   return secrets as SecretsWith<S>;
 };

@@ -339,11 +339,14 @@ export const createOutboxService = (deps: OutboxDeps) => {
     else logger.info('signal not sent', fields);
     if (outcome?.kind === 'credentials') {
       // The token is refused for the endpoint's sends too: paused as a send's refusal pauses it.
-      logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
-        conversationId: conversation.conversationId,
-        eventType: command.type,
-        errorCodes: [outcome.error.code],
-      });
+      logger.error(
+        "provider refused the credentials; the endpoint is paused, check that provider's credentials secret",
+        {
+          conversationId: conversation.conversationId,
+          eventType: command.type,
+          errorCodes: [outcome.error.code],
+        },
+      );
       await deps.pauses?.pause(
         { provider, endpoint: conversation.endpoint },
         new Date(deps.clock().getTime() + deps.credentialsPauseMs),

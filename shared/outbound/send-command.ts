@@ -473,7 +473,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           failure: {
             reason: 'credentials',
             retryable: true,
-            detail: 'the channel secret has no email.replyTagKey',
+            detail: 'the email credentials secret has no replyTagKey',
           },
         };
       }
@@ -1208,10 +1208,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           );
         }
         case 'credentials': {
-          logger.error('provider refused the credentials; the endpoint is paused, check the channel secret', {
-            hubMessageId: record.hubMessageId,
-            errorCodes: [outcome.error.code],
-          });
+          logger.error(
+            "provider refused the credentials; the endpoint is paused, check that provider's credentials secret",
+            {
+              hubMessageId: record.hubMessageId,
+              errorCodes: [outcome.error.code],
+            },
+          );
           const plan = record.plan as SendPlan;
           const { pauses } = deps;
           if (pauses) {

@@ -198,9 +198,47 @@ describe('the upgrade function as CloudFormation calls it', () => {
   });
 });
 
+describe('secret grants follow the switched-on channels', () => {
+  it('lets an SMS-only deployment read Twilio credentials and nothing else, in every function', () => {
+    // Prepare
+    const smsOnly = buildHub({ channels: 'sms' });
+    // Act
+    const granted = new Set(
+      Object.values(smsOnly.template.findResources('AWS::Lambda::Function')).flatMap((fn) =>
+        Object.keys((fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>).filter((name) =>
+          name.endsWith('_SECRET_ARN'),
+        ),
+      ),
+    );
+    // Assess
+    expect([...granted]).toEqual(['SWITCHBOARD_TWILIO_SECRET_ARN']);
+    expect(
+      resourcesFor(
+        smsOnly.template,
+        roleIdOf(smsOnly.stack.sender.function),
+        'secretsmanager:GetSecretValue',
+      ),
+    ).toContain(JSON.stringify({ Ref: logicalId(smsOnly.stack.storage.channelSecrets.twilio) }));
+    expect(
+      resourcesFor(
+        smsOnly.template,
+        roleIdOf(smsOnly.stack.sender.function),
+        'secretsmanager:GetSecretValue',
+      ),
+    ).not.toContain(JSON.stringify({ Ref: logicalId(smsOnly.stack.storage.channelSecrets.meta) }));
+  });
+});
+
 describe('ChannelSecretUpgrade in the stack', () => {
   const { stack, template } = buildHub(ALL_CHANNELS_CONTEXT);
   const upgrade = logicalId(stack.channelSecretUpgrade.resource);
+
+  it("gives up on a function that never answers in minutes, not CloudFormation's hour", () => {
+    // Act
+    const resource = template.findResources('Custom::SwitchboardChannelSecretUpgrade')[upgrade];
+    // Assess
+    expect(resource?.Properties.ServiceTimeout).toBe('300');
+  });
 
   it('may read the legacy and the section secrets and write only the section secrets', () => {
     // Act

@@ -95,7 +95,11 @@ const NEEDS: Record<string, Record<string, readonly string[]>> = {
       (action) => [`dynamodb:${action}`, ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']] as const,
     ),
   ]),
-  'AWS::SecretsManager::Secret': { 'secretsmanager:GetSecretValue': ['kms:Decrypt'] },
+  'AWS::SecretsManager::Secret': {
+    'secretsmanager:GetSecretValue': ['kms:Decrypt'],
+    // The deploy's copy into the per-provider secrets (ChannelSecretUpgrade).
+    'secretsmanager:PutSecretValue': ['kms:GenerateDataKey', 'kms:Decrypt'],
+  },
 };
 
 /** Each principal's statements: a role with its policies (attached, inline, managed), a managed policy alone. */

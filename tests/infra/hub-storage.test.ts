@@ -316,6 +316,16 @@ describe('HubStorage channel secrets', () => {
     });
   });
 
+  it('keeps the per-provider secrets in production, except when the deploy creating them fails', () => {
+    // Act
+    const sections = SECRET_SECTIONS.map((section) =>
+      secretNamed(prod.template, `acme/channel-secrets/${section}`),
+    );
+    // Assess: a kept secret from a failed first deploy would make the next one's create fail on its name.
+    for (const secret of sections) expect(secret?.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(secretNamed(prod.template, 'acme/channel-secrets')?.DeletionPolicy).toBe('Retain');
+  });
+
   it('are under the customer-managed key in production', () => {
     // Assess
     for (const name of [

@@ -69,7 +69,7 @@ describe('per-provider channel secrets', () => {
     })();
     // Assess
     expect(Object.keys(secrets)).toEqual(['meta']);
-    expect(() => requireSections(secrets, ['mailgun'])).toThrow('channel secret lacks section(s): mailgun');
+    expect(() => requireSections(secrets, ['mailgun'])).toThrow('no credentials for section(s): mailgun');
     expect(lines).toEqual([]);
   });
 
@@ -109,6 +109,31 @@ describe('per-provider channel secrets', () => {
       .catch((error: unknown) => error as Error);
     // Assess
     expect(failure?.name).toBe('ResourceNotFoundException');
+  });
+
+  it('keeps serving a section whose refreshed secret does not parse (a slip while rotating), saying so', async () => {
+    // Prepare
+    const clock = { now: 0 };
+    const lines: string[] = [];
+    const values: Record<string, string> = { [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio) };
+    const { reader } = secretsHolding(values);
+    const secrets = cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { twilio: ARN.twilio },
+      now: () => clock.now,
+      logger: createLogger({ write: (line) => lines.push(line) }),
+    });
+    await secrets();
+    values[ARN.twilio] = '{"authToken": "half-pasted';
+    clock.now = SECRETS_CACHE_TTL_MS;
+    // Act
+    const refreshed = await secrets();
+    // Assess
+    expect(refreshed.twilio?.authToken).toBe(LOCAL_DEV_SECRETS.twilio.authToken);
+    expect(lines.map((line) => (JSON.parse(line) as { reason?: string }).reason)).toEqual([
+      'twilio secret is not valid JSON; serving its previous value',
+    ]);
+    expect(lines.join('\n')).not.toContain('half-pasted');
   });
 
   it('caches every section together: one read of each per cache period', async () => {
@@ -155,6 +180,34 @@ describe("a function's secrets from its environment", () => {
     // Assess
     expect(reads).toEqual([ARN.twilio]);
     expect(secrets.twilio?.authToken).toBe(LOCAL_DEV_SECRETS.twilio.authToken);
+  });
+
+  it('stays on the local development secrets with a section ARN left exported in the shell', async () => {
+    // Prepare
+    process.env.SWITCHBOARD_SECRET_ARN = 'local';
+    process.env.SWITCHBOARD_TWILIO_SECRET_ARN = ARN.twilio;
+    resetRuntimeConfig();
+    resetChannelSecrets();
+    const { reader, reads } = secretsHolding({});
+    // Act
+    const secrets = await processChannelSecrets(() => reader)();
+    // Assess
+    expect(reads).toEqual([]);
+    expect(secrets.twilio?.authToken).toBe(LOCAL_DEV_SECRETS.twilio.authToken);
+  });
+
+  it('gives a function named no secret no credentials, refusing by section whatever asks for one', async () => {
+    // Prepare
+    for (const variable of Object.keys(process.env))
+      if (/_SECRET_ARN$/.test(variable)) delete process.env[variable];
+    resetRuntimeConfig();
+    resetChannelSecrets();
+    const { reader, reads } = secretsHolding({});
+    // Act
+    const secrets = await processChannelSecrets(() => reader)();
+    // Assess
+    expect(reads).toEqual([]);
+    expect(() => requireSections(secrets, ['twilio'])).toThrow('no credentials for section(s): twilio');
   });
 
   it('still reads the legacy one secret when no section secret is named', async () => {
