@@ -144,13 +144,18 @@ describe('the upgrade function as CloudFormation calls it', () => {
     },
   });
 
-  it('copies on Create and answers SUCCESS under a physical id that never changes', async () => {
-    // Prepare
+  /** An upgrading deployment: the legacy secret filled, every section secret its placeholder. */
+  const holdLegacyAndPlaceholders = (): void => {
     secretsMock.on(GetSecretValueCommand, { SecretId: 'legacy-arn' }).resolves({ SecretString: LEGACY });
     for (const section of SECRET_SECTIONS)
       secretsMock
         .on(GetSecretValueCommand, { SecretId: `${section}-arn` })
         .resolves({ SecretString: PLACEHOLDER });
+  };
+
+  it('copies on Create and answers SUCCESS under a physical id that never changes', async () => {
+    // Prepare
+    holdLegacyAndPlaceholders();
     secretsMock.on(PutSecretValueCommand).resolves({});
     // Act
     await handler(request('Create'));
@@ -172,11 +177,7 @@ describe('the upgrade function as CloudFormation calls it', () => {
 
   it('answers FAILED, naming the error only, when a secret cannot be written: the deployment rolls back', async () => {
     // Prepare
-    secretsMock.on(GetSecretValueCommand, { SecretId: 'legacy-arn' }).resolves({ SecretString: LEGACY });
-    for (const section of SECRET_SECTIONS)
-      secretsMock
-        .on(GetSecretValueCommand, { SecretId: `${section}-arn` })
-        .resolves({ SecretString: PLACEHOLDER });
+    holdLegacyAndPlaceholders();
     secretsMock.on(PutSecretValueCommand).rejects(
       Object.assign(new Error(`denied ${LOCAL_DEV_SECRETS.meta.appSecret}`), {
         name: 'AccessDeniedException',
