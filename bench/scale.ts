@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
 import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import { MEDIA_ATTACHMENT } from './media-path.ts';
@@ -58,7 +59,7 @@ export const AWS_DURATIONS = {
   mediaFetchMs: 500,
 } as const;
 
-/** Execution environments keep the channel secret (and SQS/DynamoDB keep KMS data keys) five minutes. */
+/** Execution environments keep the provider secrets (and SQS/DynamoDB keep KMS data keys) five minutes. */
 const CACHE_SECONDS = 300;
 /** Queues a function touches with a customer-managed key: ingest, helpdesk, outbox. */
 const QUEUES_TOUCHED = 3;
@@ -282,7 +283,12 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
     // A conversation's item takes one write per event (items under 1 KB, measured); its index entries another, in the index's partition.
     load('DynamoDB write units, hottest partition (busiest conversation)', busiest, 'dynamoPartitionWrite'),
     load('S3 PUT (raw e-mail and attachments, one prefix)', s3Puts, 's3PutPerPrefix'),
-    load('Secrets Manager GetSecretValue', environments / CACHE_SECONDS, 'secretsManagerGet'),
+    // One read per provider secret a function is given: at most all four (the sender's), counted for every environment.
+    load(
+      'Secrets Manager GetSecretValue',
+      (environments * SECRET_SECTIONS.length) / CACHE_SECONDS,
+      'secretsManagerGet',
+    ),
     load(
       'KMS calls (customerManagedKey on)',
       (environments * QUEUES_TOUCHED) / CACHE_SECONDS,
