@@ -108,7 +108,7 @@ export class EmailIntake extends Construct {
     grantGetPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadReadPrefixes);
     grantPutPayloads(this.function, storage.payloadBucket, SES_CONNECTOR.payloadWritePrefixes);
     grantSendMessage(this.function, storage.ingest.queue, key);
-    // The channel secret's email section signs reply addresses; only tags the hub made thread a mail.
+    // The email secret's reply-tag key signs reply addresses; only tags the hub made thread a mail.
     storage.readChannelSecrets(this.function, SES_CONNECTOR.secretSections);
 
     storage.payloadBucket.addToResourcePolicy(

@@ -152,8 +152,8 @@ export class HelpdeskApi extends Construct {
     // send; no other prefix.
     grantGetPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:GetObject']);
     grantPutPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:PutObject']);
-    // Erasure redacts the person's Twilio messages with the Twilio credentials, which are a section
-    // of the one channel secret: GetSecretValue on it, nothing else of Secrets Manager.
+    // Erasure redacts the person's Twilio messages and deletes WhatsApp uploads: GetSecretValue on the
+    // Twilio and Meta secrets, nothing else of Secrets Manager.
     storage.readChannelSecrets(this.function, CORE_FUNCTION_SECRET_SECTIONS['helpdesk-api']);
     // Erasure keeps the person's opt-outs under a keyed hash: the pseudonym key, read on the first erasure.
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);

@@ -40,7 +40,7 @@ export const sectionsToCopy = (
   if (!isRecord(legacy) || isSecretPlaceholder(legacy)) return [];
   return SECRET_SECTIONS.flatMap((section) => {
     const value = legacy[section];
-    if (!Object.hasOwn(legacy, section) || !v.is(SECTION_SCHEMAS[section], value)) return [];
+    if (!v.is(SECTION_SCHEMAS[section], value)) return [];
     if (!isSecretPlaceholder(parsedJson(sectionSecrets[section]))) return [];
     return [{ section, secretString: JSON.stringify(value) }];
   });

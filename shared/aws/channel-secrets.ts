@@ -35,17 +35,21 @@ export interface SecretValueReader {
 }
 
 /**
- * Parses the secret string. Errors say what is wrong by path only: `JSON.parse` messages quote the
- * input, which here is the secret itself.
+ * A secret string's JSON; `label` names the secret in the error. Errors never quote the input:
+ * `JSON.parse` messages would, and here the input is the secret itself.
  */
-const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets => {
-  if (secretString === undefined) throw new ChannelSecretsError('secret has no SecretString');
-  let json: unknown;
+const secretJson = (label: string, secretString: string | undefined): unknown => {
+  if (secretString === undefined) throw new ChannelSecretsError(`${label} has no SecretString`);
   try {
-    json = JSON.parse(secretString);
+    return JSON.parse(secretString) as unknown;
   } catch {
-    throw new ChannelSecretsError('secret is not valid JSON');
+    throw new ChannelSecretsError(`${label} is not valid JSON`);
   }
+};
+
+/** Parses the legacy one secret. Errors say what is wrong by path only. */
+const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets => {
+  const json = secretJson('secret', secretString);
   const parsed = v.safeParse(ChannelSecretsSchema, json);
   if (!parsed.success) {
     throw new ChannelSecretsError(
@@ -60,13 +64,7 @@ const parseChannelSecrets = (secretString: string | undefined): ChannelSecrets =
  * provider the deployment does not use). Errors name the section and the failing paths only.
  */
 const parseSection = (section: SecretSection, secretString: string | undefined): unknown => {
-  if (secretString === undefined) throw new ChannelSecretsError(`${section} secret has no SecretString`);
-  let json: unknown;
-  try {
-    json = JSON.parse(secretString);
-  } catch {
-    throw new ChannelSecretsError(`${section} secret is not valid JSON`);
-  }
+  const json = secretJson(`${section} secret`, secretString);
   if (isSecretPlaceholder(json)) return undefined;
   const parsed = v.safeParse(SECTION_SCHEMAS[section], json);
   if (!parsed.success) {

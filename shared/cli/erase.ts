@@ -37,14 +37,20 @@ const GraphVersionSchema = z
  * Deployed: the providers' secrets, when named, for the redactions at Twilio and WhatsApp (the
  * legacy one secret, SWITCHBOARD_SECRET_ARN, is still read when neither is named); the sender's URLs.
  */
-const DeployedProvidersSchema = z.object({
-  SWITCHBOARD_TWILIO_SECRET_ARN: z.string().min(1).optional(),
-  SWITCHBOARD_META_SECRET_ARN: z.string().min(1).optional(),
-  SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
-  SWITCHBOARD_TWILIO_API_URL: z.url().default('https://api.twilio.com'),
-  SWITCHBOARD_GRAPH_API_URL: z.url().default('https://graph.facebook.com'),
-  SWITCHBOARD_GRAPH_API_VERSION: GraphVersionSchema,
-});
+const DeployedProvidersSchema = z
+  .object({
+    SWITCHBOARD_TWILIO_SECRET_ARN: z.string().min(1).optional(),
+    SWITCHBOARD_META_SECRET_ARN: z.string().min(1).optional(),
+    SWITCHBOARD_SECRET_ARN: z.string().min(1).optional(),
+    SWITCHBOARD_TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+    SWITCHBOARD_GRAPH_API_URL: z.url().default('https://graph.facebook.com'),
+    SWITCHBOARD_GRAPH_API_VERSION: GraphVersionSchema,
+  })
+  .refine(
+    (env) =>
+      (env.SWITCHBOARD_TWILIO_SECRET_ARN ?? env.SWITCHBOARD_META_SECRET_ARN ?? env.SWITCHBOARD_SECRET_ARN) !==
+      undefined,
+  );
 
 const main = async (): Promise<void> => {
   const { values, positionals } = parseArgs({
@@ -71,14 +77,7 @@ const main = async (): Promise<void> => {
     ...options,
     ...(info ? { endpoint: info.endpoints.s3, forcePathStyle: true } : {}),
   });
-  const parsedProviders = DeployedProvidersSchema.safeParse(process.env);
-  const deployedProviders =
-    parsedProviders.success &&
-    (parsedProviders.data.SWITCHBOARD_TWILIO_SECRET_ARN ??
-      parsedProviders.data.SWITCHBOARD_META_SECRET_ARN ??
-      parsedProviders.data.SWITCHBOARD_SECRET_ARN) !== undefined
-      ? parsedProviders
-      : { success: false as const, data: undefined };
+  const deployedProviders = DeployedProvidersSchema.safeParse(process.env);
   const providers: HelpdeskApiWiring['providers'] = info
     ? info.providers && {
         twilioApiUrl: info.providers.twilio,
