@@ -3,6 +3,7 @@ import {
   type Contact,
   type ConversationState,
   type ConversationStatus,
+  type EmailDetails,
   type HubEventOf,
   identityKey,
   REPLY_WINDOW_HOURS,
@@ -116,6 +117,23 @@ const firstResponseSeconds = (
 export const isMachineEmail = (email: { isAutoReply: boolean; isBounce: boolean } | undefined): boolean =>
   email !== undefined && (email.isAutoReply || email.isBounce);
 
+/**
+ * Whether an e-mail is vouched for as written by the conversation's customer: the receiving service's
+ * DMARC verdict is PASS (SES: the From's domain authenticated the mail, aligned with it) and its From
+ * is the address the hub's replies go to and its consent is kept under (the contact's primary
+ * identity). From and Reply-To headers are anyone's to write, so only such a mail lifts an e-mail
+ * opt-out (shared/outbound/policy.ts); Mailgun passes no verdicts, so its mail vouches for nobody.
+ */
+const vouchesForContact = (email: EmailDetails | undefined, contact: Contact): boolean => {
+  const [primary] = contact.identities;
+  return (
+    email !== undefined &&
+    email.verdicts?.dmarc?.toUpperCase() === 'PASS' &&
+    primary?.type === 'email' &&
+    primary.value.toLowerCase() === email.from.address.toLowerCase()
+  );
+};
+
 const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
   const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, {
@@ -128,6 +146,10 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   // not read as the customer writing again, which lifts the opt-out: shared/outbound/policy.ts).
   const machine = isMachineEmail(event.data.email);
   const lastInboundAt = machine ? state.lastInboundAt : laterOf(state.lastInboundAt, at);
+  const vouched = !machine && vouchesForContact(event.data.email, state.contact);
+  const lastAuthenticatedInboundAt = vouched
+    ? laterOf(state.lastAuthenticatedInboundAt ?? null, at)
+    : state.lastAuthenticatedInboundAt;
   // An opt-out keyword (an SMS STOP) asks nothing: it is an instruction to the provider and the hub,
   // after which the hub sends the customer nothing more on the channel. It is counted and unread
   // like any message, but starts no wait (nor a first-response time) and reopens nothing.
@@ -157,6 +179,7 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       snoozedUntil: needsAnswer ? null : state.snoozedUntil,
       waitingSince: needsAnswer ? earlierOf(state.waitingSince, at) : endsWait ? null : state.waitingSince,
       lastInboundAt,
+      ...(lastAuthenticatedInboundAt ? { lastAuthenticatedInboundAt } : {}),
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
       ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),
       unreadCount: unread ? state.unreadCount + 1 : state.unreadCount,

@@ -55,7 +55,7 @@ const mayBeMarketing = (part: OutboundPart): boolean =>
 
 /**
  * Whether the contact's consent can change the decision: SMS (a STOP refuses everything), e-mail (a
- * complaint or an unsubscribe refuses replies until the customer writes again) and a WhatsApp
+ * complaint or an unsubscribe refuses replies until the customer writes again, authenticated) and a WhatsApp
  * template that may be marketing (a marketing opt-out refuses it). Otherwise the consent is not read.
  */
 export const consentMatters = (command: SendMessageData, channel: ConversationState['channel']): boolean =>
@@ -63,17 +63,18 @@ export const consentMatters = (command: SendMessageData, channel: ConversationSt
 
 /**
  * An e-mail opt-out (the customer marked the business's mail as spam, or unsubscribed at Mailgun)
- * that still stands: nothing the customer wrote came after it. A customer who writes again asks for
- * an answer, so their newer message lifts it for the replies to it (SES's own account suppression
- * list, where a deployment keeps one, may still drop the mail: its bounce then comes back as the
- * message's `failed` status).
+ * that still stands: the customer has not written since, from an address their mail service
+ * authenticated (`lastAuthenticatedInboundAt`, see vouchesForContact). A customer who writes again
+ * asks for an answer, so their newer message lifts it for the replies to it; a mail anyone could have
+ * forged (no DMARC PASS, a Reply-To, Mailgun's unverified mail) does not, and the helpdesk records
+ * the customer's consent instead (SES's own account suppression list, where a deployment keeps one,
+ * may still drop the mail: its bounce then comes back as the message's `failed` status).
  */
 const emailOptOutStands = (conversation: ConversationState, consent: ContactConsent): boolean => {
   const optOut = consent.emailConsent;
   if (optOut?.consent !== 'opted_out') return false;
-  return (
-    conversation.lastInboundAt === null || Date.parse(conversation.lastInboundAt) <= Date.parse(optOut.at)
-  );
+  const wrote = conversation.lastAuthenticatedInboundAt;
+  return wrote === undefined || Date.parse(wrote) <= Date.parse(optOut.at);
 };
 
 /**
@@ -105,7 +106,8 @@ export const decideSendPolicy = (input: {
       ok: false,
       reason: 'opted_out',
       retryable: false,
-      detail: 'the customer marked the mail as spam or unsubscribed, and has not written since',
+      detail:
+        'the customer marked the mail as spam or unsubscribed, and has not written since from an address their mail service authenticated (DMARC); record their opt-in (POST /v1/contacts/{contactId}/consent) if they asked to hear from you',
     };
   }
   if (conversation.channel === 'whatsapp' && consent.whatsapp_marketingConsent?.consent === 'opted_out') {

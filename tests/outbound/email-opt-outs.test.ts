@@ -9,22 +9,35 @@ import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
  * Mailgun `complained` or `unsubscribed` event) is recorded `opted_out` on the e-mail scope. A reply
  * after that is refused `opted_out` before any provider call, until the customer writes again: their
  * newer message asks for an answer. Before 2026-12-04 the opt-out was recorded and never read, and the
- * reply went (found by a review).
+ * reply went (found by a review). Since 2026-12-04 only a mail their mail service authenticated
+ * lifts it (SES's DMARC PASS on a mail From the address replies go to): before, any mail filed under
+ * the address did, and From and Reply-To are anyone's to write, so a forged mail could lift another
+ * person's opt-out and draw a reply to them.
  */
-
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
 
 const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
+
+/** How the mail came in: SES with its receipt's verdicts, or Mailgun, which passes none. */
+type Transport = { readonly provider: 'ses'; readonly dmarc: string } | { readonly provider: 'mailgun' };
+
+/** Her address: a mailbox of a real-looking domain (a reserved one reads as a placeholder, never a person a form writes for). */
+const DORA = 'dora@parcel-mail.eu';
+
+/** SES with a DMARC PASS: her mail service vouches for her From. */
+const AUTHENTICATED: Transport = { provider: 'ses', dmarc: 'PASS' };
 
 const customerWrites = async (
   messageId: string,
   receivedAt: Date,
   inReplyTo?: string,
   extraHeaders: readonly string[] = [],
+  transport: Transport = AUTHENTICATED,
+  from = DORA,
 ): Promise<HubEvent> => {
   const raw = Buffer.from(
     [
-      'From: dora@customer.example',
+      `From: ${from}`,
       ...(inReplyTo === undefined ? [] : [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`]),
       ...extraHeaders,
       'To: support@acme.example',
@@ -36,17 +49,20 @@ const customerWrites = async (
     ].join('\r\n'),
   );
   const { events } = await normalizeInboundEmail(raw, {
-    provider: 'mailgun',
+    provider: transport.provider,
     receivedAt,
     envelopeRecipients: ['support@acme.example'],
     replyTagKey: undefined,
+    ...(transport.provider === 'ses'
+      ? { verdicts: { spf: 'PASS', dkim: 'PASS', dmarc: transport.dmarc, spam: 'PASS', virus: 'PASS' } }
+      : {}),
   });
   const [event] = events;
   if (event?.type !== 'switchboard.message.received') throw new Error('no message event');
   return event;
 };
 
-/** What the Mailgun events webhook makes of a `complained` event about the business's mail to her. */
+/** A complaint about the business's mail to her, as the provider's events webhook records it. */
 const complaint = (
   message: HubEventOf<'switchboard.message.received'>,
   when: Date,
@@ -54,7 +70,7 @@ const complaint = (
 ): HubEvent =>
   buildEvent('switchboard.contact.consent_changed', eventIdFor('email', 'consent', feedbackId), {
     channel: 'email',
-    provider: 'mailgun',
+    provider: message.data.provider,
     endpoint: message.data.endpoint,
     contact: message.data.contact,
     conversationId: message.data.conversationId,
@@ -131,5 +147,72 @@ describe('an e-mail opt-out', () => {
     // Assess
     expect(refused.calls).toBe(0);
     expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', retryable: false });
+  });
+  it.each([
+    ['an SES mail From her whose DMARC check failed', { provider: 'ses', dmarc: 'FAIL' }, [], undefined],
+    [
+      'an SES mail From her whose domain publishes no DMARC policy',
+      { provider: 'ses', dmarc: 'GRAY' },
+      [],
+      undefined,
+    ],
+    ['a Mailgun mail From her (Mailgun passes no verdicts)', { provider: 'mailgun' }, [], undefined],
+    [
+      'a no-reply mail naming her in Reply-To, authenticated for its own domain',
+      AUTHENTICATED,
+      [`Reply-To: ${DORA}`],
+      'noreply@shop-forms.eu',
+    ],
+  ] as const)(
+    'is not lifted by %s: anyone could have written it',
+    async (_case, transport, headers, from) => {
+      // Prepare: she writes and complains; then a mail filed under her address comes, in her thread
+      const key = `${transport.provider}-${'dmarc' in transport ? transport.dmarc : 'none'}-${from ?? 'her'}`;
+      const first = (await customerWrites(
+        `dora-${key}-1@customer.example`,
+        at(-30),
+      )) as HubEventOf<'switchboard.message.received'>;
+      const forged = (await customerWrites(
+        `dora-${key}-2@customer.example`,
+        at(-10),
+        `dora-${key}-1@customer.example`,
+        headers,
+        transport,
+        from,
+      )) as HubEventOf<'switchboard.message.received'>;
+      expect(forged.subject).toBe(first.subject);
+      expect(forged.data.contact.identities).toEqual([{ type: 'email', value: DORA }]);
+      await record([first, complaint(first, at(-20), `complaint-${key}`), forged]);
+      // Act
+      const refused = await reply(first.subject, `after-${key}`);
+      // Assess: no provider call, and the reason says what would lift it
+      expect(refused.calls).toBe(0);
+      expect(refused.outcomes).toHaveLength(1);
+      expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', retryable: false });
+      expect((refused.outcomes[0] as Failed).data.errors?.[0]?.title).toContain('authenticated (DMARC)');
+    },
+  );
+
+  it('records when she last wrote authenticated, apart from when anyone last wrote as her', async () => {
+    // Prepare: an authenticated mail, then an unverified one later in the thread
+    const first = await customerWrites('dora-state-1@customer.example', at(-30));
+    const later = await customerWrites(
+      'dora-state-2@customer.example',
+      at(-10),
+      'dora-state-1@customer.example',
+      [],
+      { provider: 'ses', dmarc: 'FAIL' },
+    );
+    // Act
+    await hub.pipeline.ingest([first, later]);
+    await hub.pipeline.drain();
+    const changes = (await hub.pipeline.takeHelpdesk()).filter(
+      (event): event is HubEventOf<'switchboard.conversation.state_changed'> =>
+        event.type === 'switchboard.conversation.state_changed' && event.subject === first.subject,
+    );
+    // Assess
+    const newest = changes.sort((a, b) => b.data.state.version - a.data.state.version)[0]?.data.state;
+    expect(newest?.lastInboundAt).toBe(at(-10).toISOString());
+    expect(newest?.lastAuthenticatedInboundAt).toBe(at(-30).toISOString());
   });
 });

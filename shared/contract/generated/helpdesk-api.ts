@@ -495,6 +495,11 @@ export interface components {
             createdAt: string;
             lastMessageAt: string | null;
             lastInboundAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            lastAuthenticatedInboundAt?: string;
             replyWindow: {
                 applies: boolean;
                 closesAt: string | null;
