@@ -1,13 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
+import { moveToDeadLetterQueue } from '#shared/aws/dead-letter.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
-import { messageGroupIdFor, SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
+import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sendingEndpointKey } from '#shared/contract/ids.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createEventRecorder } from '#shared/recorder/record-event.ts';
-import { HELPDESK_QUEUE, SENDER } from '#shared/resources/definitions.ts';
+import { HELPDESK_QUEUE, OUTBOX_QUEUE, SENDER } from '#shared/resources/definitions.ts';
 import { consentKeysFor, readContactConsent } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
@@ -155,14 +156,11 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     ...(wiring.onPause ? { onPause: wiring.onPause } : {}),
   });
   const deadLetter = async (record: SQSRecord, reason: string): Promise<void> => {
-    await wiring.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: wiring.outboxDlqUrl,
-        MessageBody: record.body,
-        MessageGroupId: messageGroupIdFor(record.attributes.MessageGroupId ?? record.messageId),
-        MessageDeduplicationId: record.messageId,
-        MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
-      }),
+    await moveToDeadLetterQueue(
+      wiring.sqs,
+      { queueUrl: wiring.outboxDlqUrl, maxMessageBytes: OUTBOX_QUEUE.maximumMessageSizeBytes },
+      record,
+      reason,
     );
     wiring.logger.error('command moved to the outbox dead-letter queue', { reason });
   };

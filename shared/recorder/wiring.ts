@@ -1,13 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BlobNotFoundError, S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
-import { messageGroupIdFor } from '#shared/aws/event-publisher.ts';
+import { moveToDeadLetterQueue } from '#shared/aws/dead-letter.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
 import type { Logger } from '#shared/observability/logger.ts';
-import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { HELPDESK_QUEUE, INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
@@ -111,18 +111,12 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
     ...(wiring.mediaQueueUrl ? { mediaJobs: sqsMediaJobQueue(wiring.sqs, wiring.mediaQueueUrl) } : {}),
     ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),
     resolveBody: claimCheckResolver(wiring.payloads.s3),
-    // Its body as queued, in its conversation's group; deduplicated by its ingest message id, so a
-    // move repeated after a receive that died before it could answer lands once.
-    deadLetter: async (record, reason) => {
-      await wiring.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: wiring.ingestDlqUrl,
-          MessageBody: record.body,
-          MessageGroupId: messageGroupIdFor(record.attributes.MessageGroupId ?? record.messageId),
-          MessageDeduplicationId: record.messageId,
-          MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
-        }),
-      );
-    },
+    deadLetter: (record, reason) =>
+      moveToDeadLetterQueue(
+        wiring.sqs,
+        { queueUrl: wiring.ingestDlqUrl, maxMessageBytes: INGEST_QUEUE.maximumMessageSizeBytes },
+        record,
+        reason,
+      ),
   });
 };
