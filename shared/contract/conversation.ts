@@ -87,7 +87,7 @@ export const ConversationStateSchema = z
     lastMessageAt: TimestampSchema.nullable(),
     /** Provider time of the newest customer message (an e-mail auto-reply or bounce is not one). */
     lastInboundAt: TimestampSchema.nullable(),
-    /** E-mail: provider time of the newest message the customer wrote from an address the receiving service authenticated (an SES receipt's DMARC PASS on a mail From the address replies go to). Only such a message lifts an e-mail opt-out: a From or Reply-To header is anyone's to write. Absent on other channels, until such a message, and with Mailgun, which passes no verdicts. */
+    /** E-mail: time of the newest message whose From is the address replies go to and whose From domain the receiving service authenticated (`email.fromAuthenticated`: an SES receipt's DMARC PASS), at the earlier of its Date and its arrival. Only such a message lifts an e-mail opt-out: a From or Reply-To header is anyone's to write. Absent on other channels, until such a message, and with Mailgun, which passes no verdicts. */
     lastAuthenticatedInboundAt: TimestampSchema.optional(),
     replyWindow: z.object({
       /** False on channels without a window (SMS, e-mail). */

@@ -40,6 +40,8 @@ export const EmailDetailsSchema = z
     isBounce: z.boolean(),
     /** Verdicts the receiving service attached (SES spf/dkim/dmarc/spam/virus, Mailgun spam score…). */
     verdicts: z.record(z.string(), z.string()).optional(),
+    /** True when the receiving service's DMARC check passed (SES) on a mail with one From header naming one mailbox, the one `from` holds and the one the service read itself: the From's domain vouched for the mail. Absent otherwise (Mailgun passes no verdicts). Only such a mail lifts the customer's e-mail opt-out. */
+    fromAuthenticated: z.literal(true).optional(),
     /** Where the full raw MIME is kept. */
     rawMimeKey: z.string().optional(),
     attachments: z.array(MediaPartSchema),

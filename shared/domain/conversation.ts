@@ -118,17 +118,17 @@ export const isMachineEmail = (email: { isAutoReply: boolean; isBounce: boolean 
   email !== undefined && (email.isAutoReply || email.isBounce);
 
 /**
- * Whether an e-mail is vouched for as written by the conversation's customer: the receiving service's
- * DMARC verdict is PASS (SES: the From's domain authenticated the mail, aligned with it) and its From
- * is the address the hub's replies go to and its consent is kept under (the contact's primary
- * identity). From and Reply-To headers are anyone's to write, so only such a mail lifts an e-mail
- * opt-out (shared/outbound/policy.ts); Mailgun passes no verdicts, so its mail vouches for nobody.
+ * Whether an e-mail is vouched for as written by the conversation's customer: the receiving service
+ * authenticated its From's domain (`fromAuthenticated`: DMARC PASS on a single From mailbox, see
+ * shared/channels/email/inbound/normalize.ts) and that From is the address the hub's replies go to
+ * and its consent is kept under (the contact's primary identity). From and Reply-To headers are
+ * anyone's to write, so only such a mail lifts an e-mail opt-out (shared/outbound/policy.ts);
+ * Mailgun passes no verdicts, so its mail vouches for nobody.
  */
 const vouchesForContact = (email: EmailDetails | undefined, contact: Contact): boolean => {
   const [primary] = contact.identities;
   return (
-    email !== undefined &&
-    email.verdicts?.dmarc?.toUpperCase() === 'PASS' &&
+    email?.fromAuthenticated === true &&
     primary?.type === 'email' &&
     primary.value.toLowerCase() === email.from.address.toLowerCase()
   );
@@ -147,8 +147,10 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   const machine = isMachineEmail(event.data.email);
   const lastInboundAt = machine ? state.lastInboundAt : laterOf(state.lastInboundAt, at);
   const vouched = !machine && vouchesForContact(event.data.email, state.contact);
+  // At the earlier of its Date and its arrival: a sender's clock ahead (up to 15 minutes is taken
+  // as its time) must not date a mail written before an opt-out after it.
   const lastAuthenticatedInboundAt = vouched
-    ? laterOf(state.lastAuthenticatedInboundAt ?? null, at)
+    ? laterOf(state.lastAuthenticatedInboundAt ?? null, earlierOf(at, event.data.receivedAt))
     : state.lastAuthenticatedInboundAt;
   // An opt-out keyword (an SMS STOP) asks nothing: it is an instruction to the provider and the hub,
   // after which the hub sends the customer nothing more on the channel. It is counted and unread

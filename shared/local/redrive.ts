@@ -3,10 +3,12 @@ import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
+  type ReceiveMessageCommandOutput,
   SendMessageBatchCommand,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { chunkEntries } from '#shared/aws/event-publisher.ts';
 import { queueDepths } from './queue-depth.ts';
 import { deleteReceived } from './sqs-receipts.ts';
 
@@ -16,6 +18,54 @@ export interface RedriveCounts {
   readonly deleted: number;
   readonly failed: number;
 }
+
+type Received = NonNullable<ReceiveMessageCommandOutput['Messages']>[number];
+
+/** What SQS counts of a message toward a request's 1 MiB: its body and each attribute's name, type and value. */
+const sizeOf = (message: Received): number =>
+  Buffer.byteLength(message.Body ?? '', 'utf8') +
+  Object.entries(message.MessageAttributes ?? {}).reduce(
+    (sum, [name, value]) =>
+      sum +
+      Buffer.byteLength(name, 'utf8') +
+      Buffer.byteLength(value.DataType ?? '', 'utf8') +
+      Buffer.byteLength(value.StringValue ?? '', 'utf8') +
+      (value.BinaryValue?.byteLength ?? 0),
+    0,
+  );
+
+/**
+ * Re-sends received messages to the source in batches SQS takes (10 entries, 1 MiB together: a
+ * dead-lettered message may be close to 1 MiB on its own), in order, stopping at the first batch SQS
+ * refuses an entry of; the indexes of those it accepted.
+ */
+const resendAll = async (
+  sqs: SQSClient,
+  sourceUrl: string,
+  runId: string,
+  messages: readonly Received[],
+): Promise<Set<string>> => {
+  const accepted = new Set<string>();
+  const entries = messages.map((message, index) => ({ message, index, bytes: sizeOf(message) }));
+  for (const batch of chunkEntries(entries)) {
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sourceUrl,
+        Entries: batch.map(({ message, index }) => ({
+          Id: String(index),
+          MessageBody: message.Body ?? '',
+          MessageGroupId: message.Attributes?.MessageGroupId ?? 'redriven',
+          MessageDeduplicationId: `redrive-${runId}-${message.MessageId ?? index}`,
+          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+        })),
+      }),
+    );
+    for (const entry of sent.Successful ?? []) if (entry.Id !== undefined) accepted.add(entry.Id);
+    // A refused entry stays in the DLQ: a later batch must not put its group's later messages ahead of it.
+    if ((sent.Failed ?? []).length > 0) break;
+  }
+  return accepted;
+};
 
 /**
  * Emulator redrive (fauxqs has no message-move task): receive from the DLQ, re-send to the source
@@ -46,19 +96,7 @@ export const redriveByResending = async (
     const messages = output.Messages ?? [];
     if (messages.length === 0) return counts;
     counts.received += messages.length;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: sourceUrl,
-        Entries: messages.map((message, index) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? '',
-          MessageGroupId: message.Attributes?.MessageGroupId ?? 'redriven',
-          MessageDeduplicationId: `redrive-${runId}-${message.MessageId ?? index}`,
-          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
-        })),
-      }),
-    );
-    const accepted = new Set((sent.Successful ?? []).map((entry) => entry.Id));
+    const accepted = await resendAll(sqs, sourceUrl, runId, messages);
     counts.resent += accepted.size;
     counts.failed += messages.length - accepted.size;
     const toDelete = messages.filter((_, index) => accepted.has(String(index)));

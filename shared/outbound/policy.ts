@@ -63,7 +63,7 @@ export const consentMatters = (command: SendMessageData, channel: ConversationSt
 
 /**
  * An e-mail opt-out (the customer marked the business's mail as spam, or unsubscribed at Mailgun)
- * that still stands: the customer has not written since, from an address their mail service
+ * that still stands: the customer has not written since in a mail whose From their domain
  * authenticated (`lastAuthenticatedInboundAt`, see vouchesForContact). A customer who writes again
  * asks for an answer, so their newer message lifts it for the replies to it; a mail anyone could have
  * forged (no DMARC PASS, a Reply-To, Mailgun's unverified mail) does not, and the helpdesk records
@@ -107,7 +107,7 @@ export const decideSendPolicy = (input: {
       reason: 'opted_out',
       retryable: false,
       detail:
-        'the customer marked the mail as spam or unsubscribed, and has not written since from an address their mail service authenticated (DMARC); record their opt-in (POST /v1/contacts/{contactId}/consent) if they asked to hear from you',
+        'the customer marked the mail as spam or unsubscribed, and has not written since in a mail whose From their domain authenticated (DMARC); record their opt-in (POST /v1/contacts/{contactId}/consent) if they asked to hear from you',
     };
   }
   if (conversation.channel === 'whatsapp' && consent.whatsapp_marketingConsent?.consent === 'opted_out') {

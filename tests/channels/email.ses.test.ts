@@ -42,6 +42,7 @@ describe('SES receipt-rule Lambda event', () => {
       receivedAt: FIXTURE_RECEIVED_AT,
       envelopeRecipients: receipt.recipients,
       envelopeSender: receipt.source,
+      headerFrom: receipt.from,
       verdicts: receipt.verdicts,
       rawMimeKey: receipt.objectKey,
     });
@@ -52,6 +53,8 @@ describe('SES receipt-rule Lambda event', () => {
     expect(event.data.provider).toBe('ses');
     expect(event.data.email?.rawMimeKey).toBe(receipt.objectKey);
     expect(event.data.email?.verdicts).toEqual(receipt.verdicts);
+    // DMARC PASS on its one From mailbox, the one SES read too: the From's domain vouched for it
+    expect(event.data.email?.fromAuthenticated).toBe(true);
   });
 
   it('reads the receipt timestamps as RFC 3339 date-times on real calendar days, as zod did', () => {

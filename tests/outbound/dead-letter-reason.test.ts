@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEAD_LETTER_REASON_ATTRIBUTE, reasonAttributesWithin } from '#shared/aws/dead-letter.ts';
 import { COMMAND_TYPES } from '#shared/contract/index.ts';
+import { redriveByResending } from '#shared/local/redrive.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { useOutboundHarness } from './harness.ts';
 
@@ -74,15 +75,16 @@ describe('the reason a dead-lettered message carries', () => {
   describe('on the outbox', () => {
     const hub = useOutboundHarness();
 
+    /** A command naming no idempotency key, `under` bytes under the outbox's limit. */
+    const nearLimitJunk = (id: string, under: number) => {
+      const shell = { id, type: COMMAND_TYPES.sendMessage, data: { conversationId: `conv_${id}`, note: '' } };
+      const padding = OUTBOX_QUEUE.maximumMessageSizeBytes - under - bytes(JSON.stringify(shell));
+      return { ...shell, data: { ...shell.data, note: 'n'.repeat(padding) } };
+    };
+
     it('moves a command it cannot attribute of almost 1 MiB at its first receive, its reason cut to fit', async () => {
-      // Prepare: a command naming no idempotency key, 20 bytes under the outbox's limit
-      const shell = {
-        id: 'near-limit-junk',
-        type: COMMAND_TYPES.sendMessage,
-        data: { conversationId: 'conv_x', note: '' },
-      };
-      const padding = OUTBOX_QUEUE.maximumMessageSizeBytes - 20 - bytes(JSON.stringify(shell));
-      const command = { ...shell, data: { ...shell.data, note: 'n'.repeat(padding) } };
+      // Prepare: 20 bytes under the outbox's limit
+      const command = nearLimitJunk('near-limit-junk', 20);
       expect(bytes(JSON.stringify(command))).toBe(OUTBOX_QUEUE.maximumMessageSizeBytes - 20);
       // Act
       await hub.enqueue(command);
@@ -90,6 +92,20 @@ describe('the reason a dead-lettered message carries', () => {
       // Assess: moved at its first receive, with what 20 bytes leave of its reason: 8 bytes after the attribute's name and type
       expect(run).toMatchObject({ received: 1, failed: 0 });
       expect(await hub.outboxDlq()).toEqual(['command ']);
+    });
+
+    it('is redriven locally although two such commands make more than one request may carry', async () => {
+      // Prepare: two near-limit commands on the dead-letter queue
+      await hub.enqueue(nearLimitJunk('near-limit-a', 100));
+      await hub.enqueue(nearLimitJunk('near-limit-b', 100));
+      expect(await hub.runOutbox(undefined, 3)).toMatchObject({ received: 2, failed: 0 });
+      const { clients, resources } = hub.pipeline.emulators;
+      // Act: SQS refuses a SendMessageBatch over 1 MiB as a whole
+      const counts = await redriveByResending(clients.sqs, resources.outboxDlqUrl, resources.outboxQueueUrl);
+      // Assess: both back on the outbox, one request each
+      expect(counts).toEqual({ received: 2, resent: 2, deleted: 2, failed: 0 });
+      expect(await hub.runOutbox(undefined, 3)).toMatchObject({ received: 2, failed: 0 });
+      expect(await hub.outboxDlq()).toHaveLength(2);
     });
   });
 });

@@ -27,35 +27,51 @@ const DORA = 'dora@parcel-mail.eu';
 /** SES with a DMARC PASS: her mail service vouches for her From. */
 const AUTHENTICATED: Transport = { provider: 'ses', dmarc: 'PASS' };
 
-const customerWrites = async (
-  messageId: string,
-  receivedAt: Date,
-  inReplyTo?: string,
-  extraHeaders: readonly string[] = [],
-  transport: Transport = AUTHENTICATED,
-  from = DORA,
-): Promise<HubEvent> => {
+interface Mail {
+  /** The thread's message this one answers. */
+  readonly inReplyTo?: string;
+  /** Headers besides From (which `fromHeaders` replaces when given). */
+  readonly headers?: readonly string[];
+  readonly transport?: Transport;
+  /** The From header's value; DORA by default. */
+  readonly from?: string;
+  /** Whole From header lines, instead of the one `from` makes (several authors, several headers). */
+  readonly fromHeaders?: readonly string[];
+  /** What SES read as From itself (`commonHeaders.from`); the From header's value by default. */
+  readonly sesFrom?: string;
+  /** When the hub received it; the mail's Date by default. */
+  readonly receivedAt?: Date;
+}
+
+const customerWrites = async (messageId: string, written: Date, mail: Mail = {}): Promise<HubEvent> => {
+  const from = mail.from ?? DORA;
+  const transport = mail.transport ?? AUTHENTICATED;
   const raw = Buffer.from(
     [
-      `From: ${from}`,
-      ...(inReplyTo === undefined ? [] : [`In-Reply-To: <${inReplyTo}>`, `References: <${inReplyTo}>`]),
-      ...extraHeaders,
+      ...(mail.fromHeaders ?? [`From: ${from}`]),
+      ...(mail.inReplyTo === undefined
+        ? []
+        : [`In-Reply-To: <${mail.inReplyTo}>`, `References: <${mail.inReplyTo}>`]),
+      ...(mail.headers ?? []),
       'To: support@acme.example',
       'Subject: My parcel',
       `Message-ID: <${messageId}>`,
-      `Date: ${receivedAt.toUTCString()}`,
+      `Date: ${written.toUTCString()}`,
       '',
       'Where is it?',
     ].join('\r\n'),
   );
   const { events } = await normalizeInboundEmail(raw, {
     provider: transport.provider,
-    receivedAt,
+    receivedAt: mail.receivedAt ?? written,
     envelopeRecipients: ['support@acme.example'],
     replyTagKey: undefined,
     ...(transport.provider === 'ses'
-      ? { verdicts: { spf: 'PASS', dkim: 'PASS', dmarc: transport.dmarc, spam: 'PASS', virus: 'PASS' } }
-      : {}),
+      ? {
+          verdicts: { spf: 'PASS', dkim: 'PASS', dmarc: transport.dmarc, spam: 'PASS', virus: 'PASS' },
+          headerFrom: mail.sesFrom ?? from,
+        }
+      : { headerFrom: from }),
   });
   const [event] = events;
   if (event?.type !== 'switchboard.message.received') throw new Error('no message event');
@@ -117,7 +133,10 @@ describe('an e-mail opt-out', () => {
     });
 
     // Prepare: she writes again after the complaint, in the same thread
-    const again = await customerWrites('dora-2@customer.example', at(-10), 'dora-1@customer.example');
+    const again = await customerWrites('dora-2@customer.example', at(-10), {
+      inReplyTo: 'dora-1@customer.example',
+    });
+    expect(again.type === 'switchboard.message.received' && again.data.email?.fromAuthenticated).toBe(true);
     expect(again.subject).toBe(conversationId);
     await record([again]);
     // Act
@@ -134,12 +153,10 @@ describe('an e-mail opt-out', () => {
       'dora-ooo-1@customer.example',
       at(-30),
     )) as HubEventOf<'switchboard.message.received'>;
-    const outOfOffice = await customerWrites(
-      'dora-ooo-2@customer.example',
-      at(-10),
-      'dora-ooo-1@customer.example',
-      ['Auto-Submitted: auto-replied'],
-    );
+    const outOfOffice = await customerWrites('dora-ooo-2@customer.example', at(-10), {
+      inReplyTo: 'dora-ooo-1@customer.example',
+      headers: ['Auto-Submitted: auto-replied'],
+    });
     expect(outOfOffice.subject).toBe(first.subject);
     await record([first, complaint(first, at(-20), 'complaint-2'), outOfOffice]);
     // Act
@@ -148,61 +165,101 @@ describe('an e-mail opt-out', () => {
     expect(refused.calls).toBe(0);
     expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', retryable: false });
   });
-  it.each([
-    ['an SES mail From her whose DMARC check failed', { provider: 'ses', dmarc: 'FAIL' }, [], undefined],
+  it.each<[string, Mail]>([
+    ['an SES mail From her whose DMARC check failed', { transport: { provider: 'ses', dmarc: 'FAIL' } }],
     [
       'an SES mail From her whose domain publishes no DMARC policy',
-      { provider: 'ses', dmarc: 'GRAY' },
-      [],
-      undefined,
+      { transport: { provider: 'ses', dmarc: 'GRAY' } },
     ],
-    ['a Mailgun mail From her (Mailgun passes no verdicts)', { provider: 'mailgun' }, [], undefined],
+    ['a Mailgun mail From her (Mailgun passes no verdicts)', { transport: { provider: 'mailgun' } }],
     [
       'a no-reply mail naming her in Reply-To, authenticated for its own domain',
-      AUTHENTICATED,
-      [`Reply-To: ${DORA}`],
-      'noreply@shop-forms.eu',
+      { headers: [`Reply-To: ${DORA}`], from: 'noreply@shop-forms.eu' },
     ],
-  ] as const)(
-    'is not lifted by %s: anyone could have written it',
-    async (_case, transport, headers, from) => {
-      // Prepare: she writes and complains; then a mail filed under her address comes, in her thread
-      const key = `${transport.provider}-${'dmarc' in transport ? transport.dmarc : 'none'}-${from ?? 'her'}`;
-      const first = (await customerWrites(
-        `dora-${key}-1@customer.example`,
-        at(-30),
-      )) as HubEventOf<'switchboard.message.received'>;
-      const forged = (await customerWrites(
-        `dora-${key}-2@customer.example`,
-        at(-10),
-        `dora-${key}-1@customer.example`,
-        headers,
-        transport,
-        from,
-      )) as HubEventOf<'switchboard.message.received'>;
-      expect(forged.subject).toBe(first.subject);
-      expect(forged.data.contact.identities).toEqual([{ type: 'email', value: DORA }]);
-      await record([first, complaint(first, at(-20), `complaint-${key}`), forged]);
-      // Act
-      const refused = await reply(first.subject, `after-${key}`);
-      // Assess: no provider call, and the reason says what would lift it
-      expect(refused.calls).toBe(0);
-      expect(refused.outcomes).toHaveLength(1);
-      expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', retryable: false });
-      expect((refused.outcomes[0] as Failed).data.errors?.[0]?.title).toContain('authenticated (DMARC)');
-    },
-  );
+    [
+      'a mail whose From is an empty group, naming her in Reply-To, DMARC passing for the group’s name',
+      { headers: [`Reply-To: ${DORA}`], from: 'Attacker <attacker@evil.example>:;' },
+    ],
+    [
+      'a mail of two authors, her first, DMARC passing for the other',
+      { from: `${DORA}, attacker@evil.example`, sesFrom: 'attacker@evil.example' },
+    ],
+    [
+      'a mail of two From headers, hers first',
+      { fromHeaders: [`From: ${DORA}`, 'From: attacker@evil.example'] },
+    ],
+    ['a mail whose From SES read as another address', { sesFrom: 'attacker@evil.example' }],
+  ])('is not lifted by %s: anyone could have written it', async (_case, mail) => {
+    // Prepare: she writes and complains; then a mail filed under her address comes, in her thread
+    const key = _case.replaceAll(/[^a-z]+/g, '-');
+    const first = (await customerWrites(
+      `dora-${key}-1@customer.example`,
+      at(-30),
+    )) as HubEventOf<'switchboard.message.received'>;
+    const forged = (await customerWrites(`dora-${key}-2@customer.example`, at(-10), {
+      ...mail,
+      inReplyTo: `dora-${key}-1@customer.example`,
+    })) as HubEventOf<'switchboard.message.received'>;
+    expect(forged.subject).toBe(first.subject);
+    expect(forged.data.contact.identities).toEqual([{ type: 'email', value: DORA }]);
+    // Whatever the mail vouches for (a form's own no-reply address), it is not her address.
+    expect(forged.data.email?.fromAuthenticated === true && forged.data.email.from.address === DORA).toBe(
+      false,
+    );
+    await record([first, complaint(first, at(-20), `complaint-${key}`), forged]);
+    // Act
+    const refused = await reply(first.subject, `after-${key}`);
+    // Assess: no provider call, and the reason says what would lift it
+    expect(refused.calls).toBe(0);
+    expect(refused.outcomes).toHaveLength(1);
+    expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out', retryable: false });
+    expect((refused.outcomes[0] as Failed).data.errors?.[0]?.title).toContain('authenticated (DMARC)');
+  });
+
+  it('is not lifted by an authenticated mail of someone else in her thread', async () => {
+    // Prepare: she writes and complains; her colleague, authenticated, answers in the thread
+    const first = (await customerWrites(
+      'dora-colleague-1@customer.example',
+      at(-30),
+    )) as HubEventOf<'switchboard.message.received'>;
+    const colleague = await customerWrites('dora-colleague-2@customer.example', at(-10), {
+      inReplyTo: 'dora-colleague-1@customer.example',
+      from: 'erik@parcel-mail.eu',
+    });
+    expect(colleague.subject).toBe(first.subject);
+    await record([first, complaint(first, at(-20), 'complaint-colleague'), colleague]);
+    // Act
+    const refused = await reply(first.subject, 'after-colleague');
+    // Assess: the opt-out is hers; only she can lift it
+    expect(refused.calls).toBe(0);
+    expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out' });
+  });
+
+  it('is not lifted by her authenticated mail dated after it by a fast clock but received before it', async () => {
+    // Prepare: a mail whose Date runs 10 minutes ahead, received before her complaint
+    const first = (await customerWrites(
+      'dora-clock-1@customer.example',
+      at(-30),
+    )) as HubEventOf<'switchboard.message.received'>;
+    const early = await customerWrites('dora-clock-2@customer.example', at(-15), {
+      inReplyTo: 'dora-clock-1@customer.example',
+      receivedAt: at(-25),
+    });
+    await record([first, early, complaint(first, at(-20), 'complaint-clock')]);
+    // Act
+    const refused = await reply(first.subject, 'after-clock');
+    // Assess
+    expect(refused.calls).toBe(0);
+    expect((refused.outcomes[0] as Failed).data).toMatchObject({ reason: 'opted_out' });
+  });
 
   it('records when she last wrote authenticated, apart from when anyone last wrote as her', async () => {
     // Prepare: an authenticated mail, then an unverified one later in the thread
     const first = await customerWrites('dora-state-1@customer.example', at(-30));
-    const later = await customerWrites(
-      'dora-state-2@customer.example',
-      at(-10),
-      'dora-state-1@customer.example',
-      [],
-      { provider: 'ses', dmarc: 'FAIL' },
-    );
+    const later = await customerWrites('dora-state-2@customer.example', at(-10), {
+      inReplyTo: 'dora-state-1@customer.example',
+      transport: { provider: 'ses', dmarc: 'FAIL' },
+    });
     // Act
     await hub.pipeline.ingest([first, later]);
     await hub.pipeline.drain();

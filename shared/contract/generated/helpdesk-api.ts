@@ -850,6 +850,8 @@ export interface components {
             verdicts?: {
                 [key: string]: string;
             };
+            /** @constant */
+            fromAuthenticated?: true;
             rawMimeKey?: string;
             attachments: components["schemas"]["MediaPart"][];
         };

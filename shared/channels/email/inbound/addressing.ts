@@ -170,6 +170,20 @@ const firstAddressOf = (header: string | undefined): string | undefined => {
 };
 
 /**
+ * The one mailbox a From header names, normalized as a contact's address is; undefined when it
+ * names none, several (a group, a list: several authors) or is too long to read here.
+ */
+export const soleMailboxOf = (header: string | undefined): string | undefined => {
+  if (header === undefined || header.length > MAX_TRANSPORT_FROM_LENGTH) return undefined;
+  try {
+    const mailboxes = mailboxesOf(addressParser(header));
+    return mailboxes.length === 1 ? emailAddressOf(mailboxes[0]?.address) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
  * Who sent an e-mail the hub cannot read, as far as it still knows without reading it: the From
  * address the parse found (`parsedFrom`, for a mail it parsed but could place nowhere), else the
  * transport's From header, else the envelope sender; as identifyParties takes the sender of a

@@ -6,7 +6,7 @@ import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/types.ts';
-import { identifyParties, mailboxesOf, parsedSenderOf } from './addressing.ts';
+import { emailAddressOf, identifyParties, mailboxesOf, parsedSenderOf, soleMailboxOf } from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { MAX_BASE64_PIECES, TooManyBase64Pieces, withBase64Budget } from './base64-budget.ts';
 import { placeBodies } from './bodies.ts';
@@ -259,6 +259,27 @@ const authenticatesOwnAddress = (verdicts: InboundEmailContext['verdicts']): boo
   return dmarc !== 'FAIL' && (spf !== 'FAIL' || dmarc === 'PASS');
 };
 
+/**
+ * Whether the receiving service vouches for the mail's From address (`fromAuthenticated`): its DMARC
+ * verdict is PASS (SES; Mailgun passes no verdicts), and the mail has one From header naming one
+ * mailbox, which is the address the parse reads as From and the one the service itself read
+ * (SES's `commonHeaders.from`). DMARC judges the domain of the From the receiving service parsed: a
+ * header that names a group, several authors or a second From header could pass it for one address
+ * while the parse here files the mail under another (a group's empty list, then Reply-To), so those
+ * vouch for nobody. A From header is anyone's to write; only a vouched one lifts an e-mail opt-out.
+ */
+const vouchedFrom = (message: Email, context: InboundEmailContext): boolean => {
+  if (context.verdicts?.dmarc?.toUpperCase() !== 'PASS') return false;
+  const headers = message.headers.filter((header) => header.key === 'from');
+  if (headers.length !== 1) return false;
+  const author = soleMailboxOf(headers[0]?.value);
+  return (
+    author !== undefined &&
+    author === emailAddressOf(mailboxesOf(message.from)[0]?.address) &&
+    author === soleMailboxOf(context.headerFrom)
+  );
+};
+
 const buildMessageEvent = (
   rawMime: Uint8Array,
   message: Email,
@@ -333,6 +354,7 @@ const buildMessageEvent = (
       message.attachments.map((attachment) => attachment.mimeType),
     ),
     ...(context.verdicts ? { verdicts: { ...context.verdicts } } : {}),
+    ...(vouchedFrom(message, context) ? { fromAuthenticated: true as const } : {}),
     ...(context.rawMimeKey ? { rawMimeKey: context.rawMimeKey } : {}),
     attachments: attachments.media,
   };
