@@ -8,7 +8,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { chunkEntries } from '#shared/aws/event-publisher.ts';
+import { chunkEntriesOnePerGroup } from '#shared/aws/event-publisher.ts';
 import { queueDepths } from './queue-depth.ts';
 import { deleteReceived } from './sqs-receipts.ts';
 
@@ -36,35 +36,46 @@ const sizeOf = (message: Received): number =>
 
 /**
  * Re-sends received messages to the source in batches SQS takes (10 entries, 1 MiB together: a
- * dead-lettered message may be close to 1 MiB on its own), in order, stopping at the first batch SQS
- * refuses an entry of; the indexes of those it accepted.
+ * dead-lettered message may be close to 1 MiB on its own; one entry of a group each), in order,
+ * stopping at the first request SQS refuses an entry of, or refuses whole; the indexes of those it
+ * accepted.
  */
 const resendAll = async (
   sqs: SQSClient,
   sourceUrl: string,
   runId: string,
   messages: readonly Received[],
-): Promise<Set<string>> => {
+): Promise<{ readonly accepted: Set<string>; readonly error?: unknown }> => {
   const accepted = new Set<string>();
   const entries = messages.map((message, index) => ({ message, index, bytes: sizeOf(message) }));
-  for (const batch of chunkEntries(entries)) {
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: sourceUrl,
-        Entries: batch.map(({ message, index }) => ({
-          Id: String(index),
-          MessageBody: message.Body ?? '',
-          MessageGroupId: message.Attributes?.MessageGroupId ?? 'redriven',
-          MessageDeduplicationId: `redrive-${runId}-${message.MessageId ?? index}`,
-          ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
-        })),
-      }),
-    );
+  // One entry of a group per request: SQS takes a request's entries one by one, and a refused entry
+  // must not be overtaken by a later one of its group in the same request.
+  const batches = chunkEntriesOnePerGroup(
+    entries,
+    ({ message }) => message.Attributes?.MessageGroupId ?? 'redriven',
+  );
+  for (const batch of batches) {
+    const sent = await sqs
+      .send(
+        new SendMessageBatchCommand({
+          QueueUrl: sourceUrl,
+          Entries: batch.map(({ message, index }) => ({
+            Id: String(index),
+            MessageBody: message.Body ?? '',
+            MessageGroupId: message.Attributes?.MessageGroupId ?? 'redriven',
+            MessageDeduplicationId: `redrive-${runId}-${message.MessageId ?? index}`,
+            ...(message.MessageAttributes ? { MessageAttributes: message.MessageAttributes } : {}),
+          })),
+        }),
+      )
+      // A request that fails whole ends the round; what earlier requests moved is deleted before it is thrown.
+      .catch((error: unknown) => ({ error }));
+    if ('error' in sent) return { accepted, error: sent.error };
     for (const entry of sent.Successful ?? []) if (entry.Id !== undefined) accepted.add(entry.Id);
     // A refused entry stays in the DLQ: a later batch must not put its group's later messages ahead of it.
     if ((sent.Failed ?? []).length > 0) break;
   }
-  return accepted;
+  return { accepted };
 };
 
 /**
@@ -96,7 +107,7 @@ export const redriveByResending = async (
     const messages = output.Messages ?? [];
     if (messages.length === 0) return counts;
     counts.received += messages.length;
-    const accepted = await resendAll(sqs, sourceUrl, runId, messages);
+    const { accepted, error } = await resendAll(sqs, sourceUrl, runId, messages);
     counts.resent += accepted.size;
     counts.failed += messages.length - accepted.size;
     const toDelete = messages.filter((_, index) => accepted.has(String(index)));
@@ -108,6 +119,7 @@ export const redriveByResending = async (
       );
       counts.deleted += deleted;
     }
+    if (error !== undefined) throw error;
     // A refused re-send stays in the DLQ (invisible for now); stop instead of spinning on it.
     if (accepted.size < messages.length) return counts;
   }

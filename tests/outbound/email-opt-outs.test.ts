@@ -189,6 +189,21 @@ describe('an e-mail opt-out', () => {
       { fromHeaders: [`From: ${DORA}`, 'From: attacker@evil.example'] },
     ],
     ['a mail whose From SES read as another address', { sesFrom: 'attacker@evil.example' }],
+    [
+      'a mail whose From is a group of her alone, DMARC passing for the group’s name',
+      { from: `attacker@evil.example: ${DORA};` },
+    ],
+    [
+      'a mail whose From names her address after another in angle brackets',
+      { from: `<${DORA}> <attacker@evil.example>` },
+    ],
+    [
+      'a mail whose From carries a bare CR before her address',
+      {
+        fromHeaders: [`From: attacker@evil.example\rFrom: ${DORA}`],
+        sesFrom: `attacker@evil.example\rFrom: ${DORA}`,
+      },
+    ],
   ])('is not lifted by %s: anyone could have written it', async (_case, mail) => {
     // Prepare: she writes and complains; then a mail filed under her address comes, in her thread
     const key = _case.replaceAll(/[^a-z]+/g, '-');

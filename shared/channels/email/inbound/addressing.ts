@@ -171,13 +171,20 @@ const firstAddressOf = (header: string | undefined): string | undefined => {
 
 /**
  * The one mailbox a From header names, normalized as a contact's address is; undefined when it
- * names none, several (a group, a list: several authors) or is too long to read here.
+ * names none or several, when its one entry is a group (even of one member: `a@x: b@y;`), when
+ * its display name holds an address or an angle bracket (`<a@x> <b@y>` parses as b@y named a@x),
+ * when it carries a bare CR (which some parsers read as a line break), or when it is too long to
+ * read here. For deciding whose mail DMARC vouched for: anything a second parser could read as
+ * another author vouches for nobody.
  */
 export const soleMailboxOf = (header: string | undefined): string | undefined => {
-  if (header === undefined || header.length > MAX_TRANSPORT_FROM_LENGTH) return undefined;
+  if (header === undefined || header.length > MAX_TRANSPORT_FROM_LENGTH || /\r(?!\n)/.test(header))
+    return undefined;
   try {
-    const mailboxes = mailboxesOf(addressParser(header));
-    return mailboxes.length === 1 ? emailAddressOf(mailboxes[0]?.address) : undefined;
+    const entries = addressParser(header);
+    const [only] = entries;
+    if (entries.length !== 1 || only === undefined || only.group !== undefined) return undefined;
+    return /[<>@]/.test(only.name) ? undefined : emailAddressOf(only.address);
   } catch {
     return undefined;
   }

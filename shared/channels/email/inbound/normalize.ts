@@ -264,9 +264,10 @@ const authenticatesOwnAddress = (verdicts: InboundEmailContext['verdicts']): boo
  * verdict is PASS (SES; Mailgun passes no verdicts), and the mail has one From header naming one
  * mailbox, which is the address the parse reads as From and the one the service itself read
  * (SES's `commonHeaders.from`). DMARC judges the domain of the From the receiving service parsed: a
- * header that names a group, several authors or a second From header could pass it for one address
- * while the parse here files the mail under another (a group's empty list, then Reply-To), so those
- * vouch for nobody. A From header is anyone's to write; only a vouched one lifts an e-mail opt-out.
+ * header that names a group (even of one member), several authors, an address in its display name
+ * or a second From header could pass it for one address while the parse here files the mail under
+ * another (a group's member, its empty list then Reply-To), so those vouch for nobody
+ * (soleMailboxOf). A From header is anyone's to write; only a vouched one lifts an e-mail opt-out.
  */
 const vouchedFrom = (message: Email, context: InboundEmailContext): boolean => {
   if (context.verdicts?.dmarc?.toUpperCase() !== 'PASS') return false;
@@ -275,7 +276,8 @@ const vouchedFrom = (message: Email, context: InboundEmailContext): boolean => {
   const author = soleMailboxOf(headers[0]?.value);
   return (
     author !== undefined &&
-    author === emailAddressOf(mailboxesOf(message.from)[0]?.address) &&
+    message.from?.group === undefined &&
+    author === emailAddressOf(message.from?.address) &&
     author === soleMailboxOf(context.headerFrom)
   );
 };
