@@ -8,6 +8,7 @@ import {
   localSecretsFromEnv,
   SECTION_SCHEMAS,
   sectionSecretVariable,
+  withUnreadableSections,
 } from '#shared/config/secrets.ts';
 import { errorNameOf, type Logger, logger } from '#shared/observability/logger.ts';
 import { issuePaths } from '#shared/validation/schema.ts';
@@ -79,30 +80,49 @@ const parseSection = (section: SecretSection, secretString: string | undefined):
 export type SectionSecretIds = Readonly<Partial<Record<SecretSection, string>>>;
 
 /**
+ * How soon sections that could not be read are tried again (the sections read fine are served
+ * meanwhile): a throttled or briefly denied read recovers in seconds, not a whole cache period.
+ */
+export const UNREADABLE_RETRY_MS = 10_000;
+
+/**
  * Every section's own secret, read at once. A section still holding its placeholder is left out; one
  * that does not parse keeps its previous value, else is left out too (logged by section and path),
  * so one provider's misconfiguration does not stop the others' traffic: the functions that need it
- * refuse, naming it (`requireSections`). A failed read (throttled, deleted, the key denied) throws,
- * for every section: the cache keeps serving, or the caller answers 503 or is retried, rather than
- * ending a send `credentials` on a passing error.
+ * refuse, naming it (`requireSections`). A section whose read fails (throttled, deleted, the key
+ * denied) keeps its previous value too, else is marked unreadable: whatever needs that provider
+ * throws SecretSectionUnreadableError and is retried or answered 503 (`sectionOf`,
+ * `requireSections`), rather than ending a send `credentials` on a passing error, while the other
+ * providers' sections serve. Before 2026-12-04 one failed read threw for every section.
  */
 const readSections = async (
   reader: SecretValueReader,
   secretIds: SectionSecretIds,
   previous: ChannelSecrets | undefined,
   log: Logger | undefined,
-): Promise<ChannelSecrets> => {
+): Promise<{ readonly secrets: ChannelSecrets; readonly unreadable: number }> => {
+  const unreadable = new Map<SecretSection, string>();
   const sections = await Promise.all(
     SECRET_SECTIONS.map(async (section) => {
       const secretId = secretIds[section];
       if (secretId === undefined) return [];
-      const output = await reader.getSecretValue({ SecretId: secretId });
+      const kept = previous?.[section];
+      let output: { readonly SecretString?: string | undefined };
+      try {
+        output = await reader.getSecretValue({ SecretId: secretId });
+      } catch (error) {
+        log?.error('channel secret section read failed', {
+          errorName: errorNameOf(error),
+          reason: `${section}${kept ? '; serving its previous value' : '; its traffic waits for the next read'}`,
+        });
+        if (!kept) unreadable.set(section, errorNameOf(error));
+        return kept ? [[section, kept] as const] : [];
+      }
       try {
         const value = parseSection(section, output.SecretString);
         return value === undefined ? [] : [[section, value] as const];
       } catch (error) {
         // A slip while replacing a section (rotation): the value it had keeps serving, as a failed refresh's does.
-        const kept = previous?.[section];
         log?.error('channel secret section unreadable', {
           errorName: errorNameOf(error),
           reason: `${error instanceof ChannelSecretsError ? error.message : section}${kept ? '; serving its previous value' : ''}`,
@@ -111,7 +131,8 @@ const readSections = async (
       }
     }),
   );
-  return Object.fromEntries(sections.flat()) as ChannelSecrets;
+  const secrets = Object.fromEntries(sections.flat()) as ChannelSecrets;
+  return { secrets: withUnreadableSections(secrets, unreadable), unreadable: unreadable.size };
 };
 
 /** Where the credentials are: one secret per section, or the legacy one secret holding them all. */
@@ -138,14 +159,18 @@ export const cachedChannelSecrets = (options: CachedChannelSecretsOptions): Chan
   let inFlight: Promise<ChannelSecrets> | undefined;
 
   const fetchFresh = async (): Promise<ChannelSecrets> => {
-    const value =
-      'secretId' in options
-        ? parseChannelSecrets(
-            (await options.reader.getSecretValue({ SecretId: options.secretId })).SecretString,
-          )
-        : await readSections(options.reader, options.sectionSecretIds, cached?.value, options.logger);
-    cached = { value, fetchedAt: now() };
-    return value;
+    if ('secretId' in options) {
+      const value = parseChannelSecrets(
+        (await options.reader.getSecretValue({ SecretId: options.secretId })).SecretString,
+      );
+      cached = { value, fetchedAt: now() };
+      return value;
+    }
+    const read = await readSections(options.reader, options.sectionSecretIds, cached?.value, options.logger);
+    // With a section unreadable, all are read again after UNREADABLE_RETRY_MS, not a whole period.
+    const fetchedAt = read.unreadable > 0 ? now() - ttlMs + Math.min(UNREADABLE_RETRY_MS, ttlMs) : now();
+    cached = { value: read.secrets, fetchedAt };
+    return read.secrets;
   };
 
   return () => {

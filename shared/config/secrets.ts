@@ -100,11 +100,56 @@ export class MissingSecretSectionError extends Error {
   override readonly name = 'MissingSecretSectionError';
 }
 
+/**
+ * A section whose secret could not be read just now (throttled, deleted, its key denied) with no
+ * earlier value to serve: whatever needs that provider is retried or answered 503, while the other
+ * providers' sections, read fine, keep working.
+ */
+export class SecretSectionUnreadableError extends Error {
+  override readonly name = 'SecretSectionUnreadableError';
+}
+
+/** Per secrets object read, the sections whose secret could not be read, with the error's name. */
+const unreadableSections = new WeakMap<ChannelSecrets, ReadonlyMap<SecretSection, string>>();
+
+/** Marks sections of a freshly read secrets object as unreadable this time (see sectionOf). */
+export const withUnreadableSections = (
+  secrets: ChannelSecrets,
+  unreadable: ReadonlyMap<SecretSection, string>,
+): ChannelSecrets => {
+  if (unreadable.size > 0) unreadableSections.set(secrets, unreadable);
+  return secrets;
+};
+
+const throwIfUnreadable = (secrets: ChannelSecrets, sections: readonly SecretSection[]): void => {
+  const unreadable = unreadableSections.get(secrets);
+  const failed = sections.filter((section) => unreadable?.has(section));
+  if (failed.length > 0) {
+    throw new SecretSectionUnreadableError(
+      `could not read the secret of section(s): ${failed.map((section) => `${section} (${unreadable?.get(section)})`).join(', ')}`,
+    );
+  }
+};
+
+/**
+ * One provider's credentials: undefined when the deployment has none (no secret, the placeholder,
+ * invalid); throws SecretSectionUnreadableError when its secret could not be read just now, so the
+ * caller retries instead of taking a passing error for a missing provider.
+ */
+export const sectionOf = <S extends SecretSection>(
+  secrets: ChannelSecrets,
+  section: S,
+): ChannelSecrets[S] => {
+  throwIfUnreadable(secrets, [section]);
+  return secrets[section];
+};
+
 /** The secret narrowed to the sections a connector needs, or an error naming the missing ones. */
 export const requireSections = <S extends SecretSection>(
   secrets: ChannelSecrets,
   sections: readonly S[],
 ): SecretsWith<S> => {
+  throwIfUnreadable(secrets, sections);
   const missing = sections.filter((section) => secrets[section] === undefined);
   if (missing.length > 0) {
     throw new MissingSecretSectionError(

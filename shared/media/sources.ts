@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answer.ts';
-import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, sectionOf } from '#shared/config/secrets.ts';
 import { failureForStatus, MAX_MEDIA_BYTES, MediaFailure, TransientMediaError } from './failures.ts';
 import type { MediaJob } from './job.ts';
 
@@ -218,7 +218,8 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
           url.pathname.startsWith(TWILIO_LEGACY_STORAGE.pathPrefix))));
 
   const whatsApp = async (job: MediaJob, mediaId: string, signal: AbortSignal): Promise<MediaDownload> => {
-    const meta = (await options.secrets()).meta;
+    // Throws while Meta's secret cannot be read: the job is tried again, not failed for want of a token.
+    const meta = sectionOf(await options.secrets(), 'meta');
     const token = meta?.accessTokens?.[job.endpoint.id] ?? meta?.accessToken;
     if (!token) throw new MediaFailure('forbidden', 'no WhatsApp access token for the business number');
     const authorization = `Bearer ${token}`;
@@ -269,7 +270,7 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     }
     if (job.provider !== 'twilio' || url.origin !== twilioOrigin)
       throw new MediaFailure('forbidden', "the URL is not the provider's API: no credential is sent there");
-    const twilio = (await options.secrets()).twilio;
+    const twilio = sectionOf(await options.secrets(), 'twilio');
     if (!twilio?.accountSid) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
     const basic = Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString('base64');
     return { allows: isTwilioMedia, credential: { origin: twilioOrigin, authorization: `Basic ${basic}` } };

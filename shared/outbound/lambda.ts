@@ -6,6 +6,7 @@ import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { channelSecrets, pseudonymKey } from '#shared/aws/secrets.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
+import { sectionOf } from '#shared/config/secrets.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { SENDER_METRICS } from '#shared/observability/metric-names.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
@@ -45,7 +46,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
         : {}),
       timeoutMs: config.SWITCHBOARD_PROVIDER_TIMEOUT_MS ?? SENDER.providerTimeoutMs,
     }),
-    replyTagKey: async () => (await channelSecrets()).email?.replyTagKey,
+    replyTagKey: async () => sectionOf(await channelSecrets(), 'email')?.replyTagKey,
     pseudonymKey,
     ...(config.SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL
       ? { twilioStatusCallbackUrl: config.SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL }

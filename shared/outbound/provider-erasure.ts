@@ -1,7 +1,8 @@
+import type { SecretSection } from '#shared/channels/registry.ts';
 import { createTwilioRedactor, type TwilioRedaction } from '#shared/channels/sms/outbound/redact.ts';
 import { twilioAccountSidFor } from '#shared/channels/sms/outbound/request.ts';
 import { createWhatsAppMediaDeleter } from '#shared/channels/whatsapp/outbound/delete-media.ts';
-import { type ChannelSecrets, metaAccessTokenFor } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, metaAccessTokenFor, sectionOf } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
@@ -28,6 +29,22 @@ import { whatsappUploadOf } from '#shared/store/whatsapp-uploads.ts';
  * returned as unfinished (the erasure keeps it for the next call to retry), never thrown: the hub's
  * own erasure goes on.
  */
+
+/**
+ * A provider's credentials from the secrets read, or why they are not there to use: the error's name
+ * when the provider's secret could not be read just now (the redaction is kept and tried again).
+ */
+const sectionOrCode = <S extends SecretSection>(
+  secrets: ChannelSecrets | undefined,
+  section: S,
+): { readonly value?: ChannelSecrets[S]; readonly code?: string } => {
+  if (secrets === undefined) return {};
+  try {
+    return { value: sectionOf(secrets, section) };
+  } catch (error) {
+    return { code: errorNameOf(error) };
+  }
+};
 
 export const PROVIDER_ERASURE = {
   /** Messages redacted at once (each one request at a time). */
@@ -149,8 +166,11 @@ export const createProviderErasure =
     const started = now();
     const remainingMs = () => settings.budgetMs - (now() - started);
     const jobs: (() => Promise<void>)[] = [];
-    const section = secrets?.twilio;
-    if (!section) for (const message of messages) twilioFailed(message, 'switchboard.no_twilio_credentials');
+    const twilioSection = sectionOrCode(secrets, 'twilio');
+    const section = twilioSection.value;
+    if (!section)
+      for (const message of messages)
+        twilioFailed(message, twilioSection.code ?? 'switchboard.no_twilio_credentials');
     else {
       const redactor = createTwilioRedactor({
         apiBaseUrl: options.twilioApiUrl,
@@ -173,7 +193,8 @@ export const createProviderErasure =
           else twilioFailed(message, result.code);
         });
     }
-    const meta = secrets?.meta;
+    const metaSection = sectionOrCode(secrets, 'meta');
+    const meta = metaSection.value;
     const deleteUpload = createWhatsAppMediaDeleter({
       graphBaseUrl: options.graphApiUrl,
       apiVersion: options.graphApiVersion,
@@ -187,7 +208,7 @@ export const createProviderErasure =
       jobs.push(async () => {
         // The token the sender uploaded with (shared/outbound/senders.ts).
         const token = metaAccessTokenFor(meta, upload.endpoint.id);
-        if (!token) return uploadFailed(upload, 'switchboard.no_meta_token');
+        if (!token) return uploadFailed(upload, metaSection.code ?? 'switchboard.no_meta_token');
         const result = await deleteUpload({
           mediaId: upload.mediaId,
           phoneNumberId: upload.endpoint.id,

@@ -2,7 +2,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
 import { createTwilioSender } from '#shared/channels/sms/outbound/sender.ts';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
-import { type ChannelSecrets, metaAccessTokenFor } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, metaAccessTokenFor, sectionOf } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint, Channel, Provider } from '#shared/contract/types.ts';
 import type { ChannelSender } from './channel-sender.ts';
 
@@ -36,6 +36,11 @@ export interface SenderSettings {
 
 const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1);
 
+/**
+ * The sender for a route; undefined when the deployment has no credentials for its provider (the
+ * command ends `credentials`). Throws while that provider's secret cannot be read (the command is
+ * tried again): another provider's broken secret stops nothing here.
+ */
 export const createSenderFor =
   (settings: SenderSettings): SenderFor =>
   async ({ provider, channel, endpoint }) => {
@@ -43,7 +48,7 @@ export const createSenderFor =
     const common = { timeoutMs: settings.timeoutMs, ...(settings.fetch ? { fetch: settings.fetch } : {}) };
     switch (provider) {
       case 'meta': {
-        const meta = secrets.meta;
+        const meta = sectionOf(secrets, 'meta');
         if (!meta || (meta.accessToken === undefined && meta.accessTokens === undefined)) return undefined;
         const graph = {
           ...common,
@@ -55,7 +60,7 @@ export const createSenderFor =
         return channel === 'messenger' ? createMessengerSender(graph) : undefined;
       }
       case 'twilio': {
-        const twilio = secrets.twilio;
+        const twilio = sectionOf(secrets, 'twilio');
         if (!twilio?.accountSid || (channel !== 'sms' && channel !== 'whatsapp')) return undefined;
         return createTwilioSender({
           ...common,
@@ -74,7 +79,7 @@ export const createSenderFor =
         });
       }
       case 'mailgun': {
-        const apiKey = secrets.mailgun?.apiKey;
+        const apiKey = sectionOf(secrets, 'mailgun')?.apiKey;
         if (apiKey === undefined) return undefined;
         const { createMailgunSender } = await import('#shared/channels/email/outbound/mailgun-sender.ts');
         return createMailgunSender({

@@ -5,10 +5,18 @@ import {
   resetChannelSecrets,
   SECRETS_CACHE_TTL_MS,
   type SecretValueReader,
+  UNREADABLE_RETRY_MS,
 } from '#shared/aws/channel-secrets.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
-import { LOCAL_DEV_SECRETS, requireSections, SECRET_PLACEHOLDER_TEMPLATE } from '#shared/config/secrets.ts';
+import {
+  LOCAL_DEV_SECRETS,
+  requireSections,
+  SECRET_PLACEHOLDER_TEMPLATE,
+  SecretSectionUnreadableError,
+  sectionOf,
+} from '#shared/config/secrets.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { createSenderFor } from '#shared/outbound/senders.ts';
 
 /*
  * Each provider's credentials in a secret of its own: a function reads only the sections it was
@@ -97,18 +105,82 @@ describe('per-provider channel secrets', () => {
     expect(lines.join('\n')).not.toMatch(/visible-only|too-short-key/);
   });
 
-  it('throws when a secret cannot be read at all, so the caller answers 503 (or the cache keeps serving)', async () => {
-    // Prepare
+  it('keeps serving the other providers when one secret cannot be read, and refuses that one as retryable', async () => {
+    // Prepare: Twilio's secret is gone (deleted, or its key denied), Meta's reads fine
+    const lines: string[] = [];
     const { reader } = secretsHolding({ [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta) });
     // Act
-    const failure = await cachedChannelSecrets({
+    const secrets = await cachedChannelSecrets({
       reader,
       sectionSecretIds: { meta: ARN.meta, twilio: ARN.twilio },
-    })()
-      .then(() => undefined)
-      .catch((error: unknown) => error as Error);
+      logger: createLogger({ write: (line) => lines.push(line) }),
+    })();
+    // Assess: Meta serves; Twilio throws a retryable error (503, a retried send), not "no credentials"
+    expect(sectionOf(secrets, 'meta')?.appSecret).toBe(LOCAL_DEV_SECRETS.meta.appSecret);
+    expect(() => sectionOf(secrets, 'twilio')).toThrow(SecretSectionUnreadableError);
+    expect(() => requireSections(secrets, ['meta', 'twilio'])).toThrow(
+      'could not read the secret of section(s): twilio (ResourceNotFoundException)',
+    );
+    expect(requireSections(secrets, ['meta']).meta.verifyToken).toBe(LOCAL_DEV_SECRETS.meta.verifyToken);
+    expect(lines.map((line) => (JSON.parse(line) as { reason?: string }).reason)).toEqual([
+      'twilio; its traffic waits for the next read',
+    ]);
+  });
+
+  it("lets the sender send through a provider whose secret was read while another's cannot be", async () => {
+    // Prepare: Mailgun's secret cannot be read, Meta's can
+    const { reader } = secretsHolding({ [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta) });
+    const secrets = cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, mailgun: ARN.mailgun },
+    });
+    const senderFor = createSenderFor({
+      secrets,
+      graphApiUrl: 'https://graph.facebook.com',
+      graphApiVersion: 'v23.0',
+      twilioApiUrl: 'https://api.twilio.com',
+      mailgunApiUrl: 'https://api.mailgun.net',
+      ses: () => ({ send: async () => ({}) }) as never,
+      timeoutMs: 1000,
+    });
+    const endpoint = { type: 'whatsapp_phone_number', id: '1234567890' } as const;
+    // Act
+    const whatsapp = await senderFor({ provider: 'meta', channel: 'whatsapp', endpoint });
+    const mailgun = senderFor({
+      provider: 'mailgun',
+      channel: 'email',
+      endpoint: { type: 'email_address', id: 'support@acme.example' },
+    });
+    // Assess: WhatsApp sends; a Mailgun reply is retried (it throws), not ended `credentials` (undefined)
+    expect(whatsapp).toBeDefined();
+    await expect(mailgun).rejects.toThrow(SecretSectionUnreadableError);
+  });
+
+  it('reads an unreadable secret again after seconds, not a cache period, and keeps a section it had', async () => {
+    // Prepare
+    const clock = { now: 0 };
+    const values: Record<string, string> = { [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta) };
+    const { reader, reads } = secretsHolding(values);
+    const secrets = cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, twilio: ARN.twilio },
+      now: () => clock.now,
+    });
+    await secrets();
+    values[ARN.twilio] = JSON.stringify(LOCAL_DEV_SECRETS.twilio);
+    // Act: within the retry wait, then after it; then Meta's secret fails at the period's refresh
+    clock.now = UNREADABLE_RETRY_MS - 1;
+    const waiting = await secrets();
+    clock.now = UNREADABLE_RETRY_MS;
+    const recovered = await secrets();
+    delete values[ARN.meta];
+    clock.now = UNREADABLE_RETRY_MS + SECRETS_CACHE_TTL_MS;
+    const refreshed = await secrets();
     // Assess
-    expect(failure?.name).toBe('ResourceNotFoundException');
+    expect(() => sectionOf(waiting, 'twilio')).toThrow(SecretSectionUnreadableError);
+    expect(sectionOf(recovered, 'twilio')?.accountSid).toBe(LOCAL_DEV_SECRETS.twilio.accountSid);
+    expect(sectionOf(refreshed, 'meta')?.appSecret).toBe(LOCAL_DEV_SECRETS.meta.appSecret);
+    expect(reads.filter((id) => id === ARN.twilio)).toHaveLength(3);
   });
 
   it('keeps serving a section whose refreshed secret does not parse (a slip while rotating), saying so', async () => {
