@@ -80,8 +80,10 @@ const parseSection = (section: SecretSection, secretString: string | undefined):
 export type SectionSecretIds = Readonly<Partial<Record<SecretSection, string>>>;
 
 /**
- * How soon sections that could not be read are tried again (the sections read fine are served
- * meanwhile): a throttled or briefly denied read recovers in seconds, not a whole cache period.
+ * How soon the secrets are read again after a read failed (the sections read fine, and those it
+ * kept, are served meanwhile): a throttled or briefly denied read recovers in seconds, not a whole
+ * cache period, and a rotation is not served stale for one. The wait doubles with each failed
+ * refresh in a row, up to the cache period, so a secret deleted for good costs few reads.
  */
 export const UNREADABLE_RETRY_MS = 10_000;
 
@@ -100,8 +102,9 @@ const readSections = async (
   secretIds: SectionSecretIds,
   previous: ChannelSecrets | undefined,
   log: Logger | undefined,
-): Promise<{ readonly secrets: ChannelSecrets; readonly unreadable: number }> => {
+): Promise<{ readonly secrets: ChannelSecrets; readonly failedReads: number }> => {
   const unreadable = new Map<SecretSection, string>();
+  let failedReads = 0;
   const sections = await Promise.all(
     SECRET_SECTIONS.map(async (section) => {
       const secretId = secretIds[section];
@@ -115,6 +118,7 @@ const readSections = async (
           errorName: errorNameOf(error),
           reason: `${section}${kept ? '; serving its previous value' : '; its traffic waits for the next read'}`,
         });
+        failedReads += 1;
         if (!kept) unreadable.set(section, errorNameOf(error));
         return kept ? [[section, kept] as const] : [];
       }
@@ -132,7 +136,7 @@ const readSections = async (
     }),
   );
   const secrets = Object.fromEntries(sections.flat()) as ChannelSecrets;
-  return { secrets: withUnreadableSections(secrets, unreadable), unreadable: unreadable.size };
+  return { secrets: withUnreadableSections(secrets, unreadable), failedReads };
 };
 
 /** Where the credentials are: one secret per section, or the legacy one secret holding them all. */
@@ -148,15 +152,19 @@ export type CachedChannelSecretsOptions = SecretLocation & {
 export type ChannelSecretsProvider = () => Promise<ChannelSecrets>;
 
 /**
- * Secrets cached for `ttlMs`; concurrent callers share one in-flight request. When a refresh fails
- * the previous value keeps serving (a rotation keeps the old credentials valid for a while), and
- * the next call tries again; with nothing cached the failure is thrown.
+ * Secrets cached for `ttlMs`; concurrent callers share one in-flight request. Per-provider secrets:
+ * a section whose read fails keeps its previous value (a rotation keeps the old credentials valid
+ * for a while) or is marked unreadable, and all are read again after UNREADABLE_RETRY_MS, doubling
+ * while reads keep failing. The legacy one secret: when a refresh fails the previous value keeps
+ * serving and the next call tries again; with nothing cached the failure is thrown.
  */
 export const cachedChannelSecrets = (options: CachedChannelSecretsOptions): ChannelSecretsProvider => {
   const ttlMs = options.ttlMs ?? SECRETS_CACHE_TTL_MS;
   const now = options.now ?? Date.now;
   let cached: { value: ChannelSecrets; fetchedAt: number } | undefined;
   let inFlight: Promise<ChannelSecrets> | undefined;
+  /** Per-provider refreshes in a row in which some read failed (the retry wait doubles with each). */
+  let failedRefreshes = 0;
 
   const fetchFresh = async (): Promise<ChannelSecrets> => {
     if ('secretId' in options) {
@@ -167,8 +175,10 @@ export const cachedChannelSecrets = (options: CachedChannelSecretsOptions): Chan
       return value;
     }
     const read = await readSections(options.reader, options.sectionSecretIds, cached?.value, options.logger);
-    // With a section unreadable, all are read again after UNREADABLE_RETRY_MS, not a whole period.
-    const fetchedAt = read.unreadable > 0 ? now() - ttlMs + Math.min(UNREADABLE_RETRY_MS, ttlMs) : now();
+    // After a failed read, all are read again soon (10 s, 20 s, 40 s… up to the period), not a whole period later.
+    failedRefreshes = read.failedReads > 0 ? failedRefreshes + 1 : 0;
+    const retryMs = Math.min(UNREADABLE_RETRY_MS * 2 ** Math.max(0, failedRefreshes - 1), ttlMs);
+    const fetchedAt = read.failedReads > 0 ? now() - ttlMs + retryMs : now();
     cached = { value: read.secrets, fetchedAt };
     return read.secrets;
   };

@@ -9,6 +9,7 @@ import {
   type ChannelSecrets,
   MissingSecretSectionError,
   requireSections,
+  SecretSectionUnreadableError,
   type SecretsWith,
 } from '#shared/config/secrets.ts';
 import { errorNameOf, logger } from '#shared/observability/logger.ts';
@@ -70,8 +71,10 @@ export const createWebhookHandler = <C extends WebhookConnectorId>(
         // Secrets Manager down or a misconfigured function: the provider must retry, not give up.
         log.error('webhook dependencies unavailable', {
           errorName: errorNameOf(error),
-          // Names the missing secret sections, never a value.
-          ...(error instanceof MissingSecretSectionError ? { reason: error.message } : {}),
+          // Names the missing or unreadable secret sections (and the read's error name), never a value.
+          ...(error instanceof MissingSecretSectionError || error instanceof SecretSectionUnreadableError
+            ? { reason: error.message }
+            : {}),
           statusCode: 503,
         });
         return toApiGatewayResult(UNAVAILABLE_RESPONSE);

@@ -183,6 +183,44 @@ describe('per-provider channel secrets', () => {
     expect(reads.filter((id) => id === ARN.twilio)).toHaveLength(3);
   });
 
+  it('reads a kept section again after seconds too, so a rotation is not served stale for a period', async () => {
+    // Prepare: Twilio's refresh is refused at the period, and the token is rotated meanwhile
+    const clock = { now: 0 };
+    const values: Record<string, string> = { [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio) };
+    const { reader } = secretsHolding(values);
+    const secrets = cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { twilio: ARN.twilio },
+      now: () => clock.now,
+    });
+    await secrets();
+    delete values[ARN.twilio];
+    clock.now = SECRETS_CACHE_TTL_MS;
+    const kept = await secrets();
+    values[ARN.twilio] = JSON.stringify({ ...LOCAL_DEV_SECRETS.twilio, authToken: 'rotated-token' });
+    // Act
+    clock.now = SECRETS_CACHE_TTL_MS + UNREADABLE_RETRY_MS;
+    const rotated = await secrets();
+    // Assess
+    expect(kept.twilio?.authToken).toBe(LOCAL_DEV_SECRETS.twilio.authToken);
+    expect(rotated.twilio?.authToken).toBe('rotated-token');
+  });
+
+  it('waits twice as long before each read again while a secret stays unreadable, up to the period', async () => {
+    // Prepare: Mailgun's secret is gone for good
+    const clock = { now: 0 };
+    const { reader, reads } = secretsHolding({ [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta) });
+    const secrets = cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, mailgun: ARN.mailgun },
+      now: () => clock.now,
+    });
+    // Act: a call every second for half an hour
+    for (clock.now = 0; clock.now <= 30 * 60_000; clock.now += 1000) await secrets();
+    // Assess: read at 0, 10, 30, 70, 150 and 310 s, then every 300 s (610 … 1510): 10 reads, not 181
+    expect(reads.filter((id) => id === ARN.mailgun)).toHaveLength(10);
+  });
+
   it('keeps serving a section whose refreshed secret does not parse (a slip while rotating), saying so', async () => {
     // Prepare
     const clock = { now: 0 };
