@@ -15,7 +15,7 @@ import {
   SecretSectionUnreadableError,
   sectionOf,
 } from '#shared/config/secrets.ts';
-import { createLogger } from '#shared/observability/logger.ts';
+import { createLogger, type Logger } from '#shared/observability/logger.ts';
 import { createSenderFor } from '#shared/outbound/senders.ts';
 
 /*
@@ -46,6 +46,20 @@ const secretsHolding = (values: Readonly<Record<string, string>>) => {
     },
   };
   return { reader, reads };
+};
+
+/** Twilio's secret alone, read through the cache on a clock the test moves. */
+const twilioOnClock = (logger?: Logger) => {
+  const clock = { now: 0 };
+  const values: Record<string, string> = { [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio) };
+  const { reader } = secretsHolding(values);
+  const secrets = cachedChannelSecrets({
+    reader,
+    sectionSecretIds: { twilio: ARN.twilio },
+    now: () => clock.now,
+    ...(logger ? { logger } : {}),
+  });
+  return { clock, values, secrets };
 };
 
 describe('per-provider channel secrets', () => {
@@ -185,14 +199,7 @@ describe('per-provider channel secrets', () => {
 
   it('reads a kept section again after seconds too, so a rotation is not served stale for a period', async () => {
     // Prepare: Twilio's refresh is refused at the period, and the token is rotated meanwhile
-    const clock = { now: 0 };
-    const values: Record<string, string> = { [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio) };
-    const { reader } = secretsHolding(values);
-    const secrets = cachedChannelSecrets({
-      reader,
-      sectionSecretIds: { twilio: ARN.twilio },
-      now: () => clock.now,
-    });
+    const { clock, values, secrets } = twilioOnClock();
     await secrets();
     delete values[ARN.twilio];
     clock.now = SECRETS_CACHE_TTL_MS;
@@ -223,16 +230,8 @@ describe('per-provider channel secrets', () => {
 
   it('keeps serving a section whose refreshed secret does not parse (a slip while rotating), saying so', async () => {
     // Prepare
-    const clock = { now: 0 };
     const lines: string[] = [];
-    const values: Record<string, string> = { [ARN.twilio]: JSON.stringify(LOCAL_DEV_SECRETS.twilio) };
-    const { reader } = secretsHolding(values);
-    const secrets = cachedChannelSecrets({
-      reader,
-      sectionSecretIds: { twilio: ARN.twilio },
-      now: () => clock.now,
-      logger: createLogger({ write: (line) => lines.push(line) }),
-    });
+    const { clock, values, secrets } = twilioOnClock(createLogger({ write: (line) => lines.push(line) }));
     await secrets();
     values[ARN.twilio] = '{"authToken": "half-pasted';
     clock.now = SECRETS_CACHE_TTL_MS;
