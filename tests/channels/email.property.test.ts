@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { soleMailboxOf } from '#shared/channels/email/inbound/addressing.ts';
 import { signMailgun, verifyMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
@@ -100,6 +101,31 @@ describe('e-mail adapter properties', () => {
         // Assess
         expect(reply === undefined || reply.length <= text.length).toBe(true);
       }),
+    );
+  });
+  it('reads a From header as one author only when nothing in it could name another', () => {
+    // Two different mailboxes, put together in every way a header can name more than one author
+    const local = fc.stringMatching(/^[a-z][a-z0-9.]{0,10}[a-z0-9]$/);
+    const domain = fc.stringMatching(/^[a-z]{2,10}\.(eu|com|org)$/);
+    const mailbox = fc.tuple(local, domain).map(([name, host]) => `${name}@${host}`);
+    const pairs = fc.tuple(mailbox, mailbox).filter(([a, b]) => a !== b);
+    fc.assert(
+      fc.property(pairs, fc.stringMatching(/^[A-Za-z ]{0,12}$/), ([a, b], name) => {
+        // One mailbox, plain or named: that mailbox
+        expect(soleMailboxOf(a)).toBe(a);
+        expect(soleMailboxOf(`${name.trim() ? `"${name}"` : ''} <${a}>`)).toBe(a);
+        // Several authors, a group (even of one), an address in the display name, a bare CR: nobody
+        for (const header of [
+          `${a}, ${b}`,
+          `${b}: ${a};`,
+          `${b}:;`,
+          `<${a}> <${b}>`,
+          `"${b}" <${a}>`,
+          `${b}\rFrom: ${a}`,
+        ])
+          expect(soleMailboxOf(header)).toBeUndefined();
+      }),
+      { seed: 20261204, numRuns: 300 },
     );
   });
 });
