@@ -20,6 +20,25 @@ const utf8Prefix = (text: string, maxBytes: number): string => {
 };
 
 /**
+ * A message's size as SQS counts it against a queue's limit and a request's 1 MiB: its body and
+ * each attribute's name, data type and value, in bytes.
+ */
+export const sqsMessageBytes = (
+  body: string,
+  attributes: Readonly<Record<string, MessageAttributeValue>> = {},
+): number =>
+  Buffer.byteLength(body, 'utf8') +
+  Object.entries(attributes).reduce(
+    (sum, [name, value]) =>
+      sum +
+      Buffer.byteLength(name, 'utf8') +
+      Buffer.byteLength(value.DataType ?? '', 'utf8') +
+      Buffer.byteLength(value.StringValue ?? '', 'utf8') +
+      (value.BinaryValue?.byteLength ?? 0),
+    0,
+  );
+
+/**
  * The reason attribute for a dead-lettered message, cut to what its body leaves of the queue's
  * size limit: SQS counts each attribute's name, data type and value toward the message's size, so
  * a body near the limit (an outbox command or an ingest event of almost 1 MiB) with the whole
@@ -32,11 +51,9 @@ export const reasonAttributesWithin = (
   reason: string,
   maxMessageBytes: number,
 ): Record<string, MessageAttributeValue> => {
+  // What is left for the value once the body and the attribute's name and type are counted.
   const room =
-    maxMessageBytes -
-    Buffer.byteLength(body, 'utf8') -
-    DEAD_LETTER_REASON_ATTRIBUTE.length -
-    STRING_TYPE.length;
+    maxMessageBytes - sqsMessageBytes(body, { [DEAD_LETTER_REASON_ATTRIBUTE]: { DataType: STRING_TYPE } });
   const value = room > 0 ? utf8Prefix(reason, room) : '';
   return value === ''
     ? {}

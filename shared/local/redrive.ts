@@ -8,6 +8,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { sqsMessageBytes } from '#shared/aws/dead-letter.ts';
 import { chunkEntriesOnePerGroup } from '#shared/aws/event-publisher.ts';
 import { queueDepths } from './queue-depth.ts';
 import { deleteReceived } from './sqs-receipts.ts';
@@ -20,19 +21,6 @@ export interface RedriveCounts {
 }
 
 type Received = NonNullable<ReceiveMessageCommandOutput['Messages']>[number];
-
-/** What SQS counts of a message toward a request's 1 MiB: its body and each attribute's name, type and value. */
-const sizeOf = (message: Received): number =>
-  Buffer.byteLength(message.Body ?? '', 'utf8') +
-  Object.entries(message.MessageAttributes ?? {}).reduce(
-    (sum, [name, value]) =>
-      sum +
-      Buffer.byteLength(name, 'utf8') +
-      Buffer.byteLength(value.DataType ?? '', 'utf8') +
-      Buffer.byteLength(value.StringValue ?? '', 'utf8') +
-      (value.BinaryValue?.byteLength ?? 0),
-    0,
-  );
 
 /**
  * Re-sends received messages to the source in batches SQS takes (10 entries, 1 MiB together: a
@@ -47,7 +35,11 @@ const resendAll = async (
   messages: readonly Received[],
 ): Promise<{ readonly accepted: Set<string>; readonly error?: unknown }> => {
   const accepted = new Set<string>();
-  const entries = messages.map((message, index) => ({ message, index, bytes: sizeOf(message) }));
+  const entries = messages.map((message, index) => ({
+    message,
+    index,
+    bytes: sqsMessageBytes(message.Body ?? '', message.MessageAttributes),
+  }));
   // One entry of a group per request: SQS takes a request's entries one by one, and a refused entry
   // must not be overtaken by a later one of its group in the same request.
   const batches = chunkEntriesOnePerGroup(
