@@ -27,6 +27,7 @@ const MetaSectionSchema = lazily(() =>
 );
 const TwilioSectionSchema = lazily(() =>
   object({
+    /** Signs the webhooks; with `accountSid`, logs in to the REST API (its subaccounts' messages too). */
     authToken: nonEmptyString(),
     /** Accepted too during auth-token rotation. */
     secondaryAuthToken: v.optional(nonEmptyString()),
@@ -40,6 +41,8 @@ const MailgunSectionSchema = lazily(() =>
     signingKey: nonEmptyString(),
     /** Sending: the private API key (HTTP basic auth as `api`). */
     apiKey: v.optional(nonEmptyString()),
+    /** Sending: a domain sending key per sending domain, preferred over `apiKey` for that domain. */
+    apiKeys: v.optional(record(nonEmptyString())),
   }),
 );
 const EmailSectionSchema = lazily(() =>
@@ -162,6 +165,30 @@ export const requireSections = <S extends SecretSection>(
 /** The Graph token for a page or WhatsApp phone-number id: its own, else the system user's (what sends and uploads, and erasure deletes uploads, with). */
 export const metaAccessTokenFor = (meta: ChannelSecrets['meta'], id: string): string | undefined =>
   meta?.accessTokens?.[id] ?? meta?.accessToken;
+
+/** A sending domain's own key (a domain sending key) when given, else the private API key. */
+export const mailgunApiKeyFor = (mailgun: ChannelSecrets['mailgun'], domain: string): string | undefined => {
+  const wanted = domain.toLowerCase();
+  const own = Object.entries(mailgun?.apiKeys ?? {}).find(([name]) => name.toLowerCase() === wanted);
+  return own?.[1] ?? mailgun?.apiKey;
+};
+
+type TwilioSection = NonNullable<ChannelSecrets['twilio']>;
+
+/** HTTP Basic credentials for the Twilio REST API. */
+export interface TwilioLogin {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * The login for any account's messages and media: the configured account's SID and token, which
+ * reach its own resources and every subaccount's 2010-04-01 resources (Twilio, "REST API:
+ * Subaccounts"); a message in a subaccount (`endpoint.accountId`) keeps that account in its URL.
+ * Undefined without an account SID.
+ */
+export const twilioLogin = (twilio: TwilioSection): TwilioLogin | undefined =>
+  twilio.accountSid === undefined ? undefined : { username: twilio.accountSid, password: twilio.authToken };
 
 /** Development defaults for the local hub and the replay kit. Public, so never valid in production. */
 export const LOCAL_DEV_SECRETS: AllChannelSecrets = {

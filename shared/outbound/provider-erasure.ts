@@ -2,7 +2,7 @@ import type { SecretSection } from '#shared/channels/registry.ts';
 import { createTwilioRedactor, type TwilioRedaction } from '#shared/channels/sms/outbound/redact.ts';
 import { twilioAccountSidFor } from '#shared/channels/sms/outbound/request.ts';
 import { createWhatsAppMediaDeleter } from '#shared/channels/whatsapp/outbound/delete-media.ts';
-import { type ChannelSecrets, metaAccessTokenFor, sectionOf } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, metaAccessTokenFor, sectionOf, twilioLogin } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
@@ -172,9 +172,12 @@ export const createProviderErasure =
       for (const message of messages)
         twilioFailed(message, twilioSection.code ?? 'switchboard.no_twilio_credentials');
     else {
+      // The account's login reaches its subaccounts' messages; without an account SID the token is
+      // tried as the message's own account's.
+      const login = twilioLogin(section);
       const redactor = createTwilioRedactor({
         apiBaseUrl: options.twilioApiUrl,
-        credentials: { authToken: section.authToken },
+        credentials: login ? { login } : { authToken: section.authToken },
         timeoutMs: settings.timeoutMs,
         attempts: settings.attempts,
         remainingMs,

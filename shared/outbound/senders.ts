@@ -2,7 +2,13 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
 import { createTwilioSender } from '#shared/channels/sms/outbound/sender.ts';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
-import { type ChannelSecrets, metaAccessTokenFor, sectionOf } from '#shared/config/secrets.ts';
+import {
+  type ChannelSecrets,
+  mailgunApiKeyFor,
+  metaAccessTokenFor,
+  sectionOf,
+  twilioLogin,
+} from '#shared/config/secrets.ts';
 import type { BusinessEndpoint, Channel, Provider } from '#shared/contract/types.ts';
 import type { ChannelSender } from './channel-sender.ts';
 
@@ -61,13 +67,14 @@ export const createSenderFor =
       }
       case 'twilio': {
         const twilio = sectionOf(secrets, 'twilio');
-        if (!twilio?.accountSid || (channel !== 'sms' && channel !== 'whatsapp')) return undefined;
+        const login = twilio && twilioLogin(twilio);
+        if (!login || (channel !== 'sms' && channel !== 'whatsapp')) return undefined;
         return createTwilioSender({
           ...common,
           channel,
           apiBaseUrl: settings.twilioApiUrl,
-          accountSid: twilio.accountSid,
-          authToken: twilio.authToken,
+          accountSid: login.username,
+          login,
         });
       }
       case 'ses': {
@@ -79,15 +86,11 @@ export const createSenderFor =
         });
       }
       case 'mailgun': {
-        const apiKey = sectionOf(secrets, 'mailgun')?.apiKey;
+        const domain = domainOf(endpoint.id);
+        const apiKey = mailgunApiKeyFor(sectionOf(secrets, 'mailgun'), domain);
         if (apiKey === undefined) return undefined;
         const { createMailgunSender } = await import('#shared/channels/email/outbound/mailgun-sender.ts');
-        return createMailgunSender({
-          ...common,
-          apiBaseUrl: settings.mailgunApiUrl,
-          domain: domainOf(endpoint.id),
-          apiKey,
-        });
+        return createMailgunSender({ ...common, apiBaseUrl: settings.mailgunApiUrl, domain, apiKey });
       }
     }
   };

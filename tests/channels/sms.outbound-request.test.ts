@@ -167,7 +167,7 @@ describe('Twilio request shape', () => {
       const request = twilioMessageRequest({
         apiBaseUrl: 'https://api.twilio.com',
         accountSid: ACCOUNT,
-        credentials: { authToken: 'secret-token' },
+        authorization: 'Basic unused',
         channel: 'sms',
         to: '+447700900123',
         part: { type: 'text', text: 'hi' },

@@ -152,7 +152,7 @@ describe('provider-side erasure at Twilio', () => {
     expect(new Set(twilio.requests.map((request) => request.user))).toEqual(new Set([ACCOUNT]));
   });
 
-  it("works in the endpoint's own account (a subaccount), as the sender does", async () => {
+  it("works in the endpoint's own account (a subaccount), logged in as the main account, as the sender does", async () => {
     // Prepare
     const twilio = fakeTwilio();
     twilio.messages.set(sidOf(5), { accountSid: SUBACCOUNT, body: 'canary', media: [] });
@@ -169,7 +169,9 @@ describe('provider-side erasure at Twilio', () => {
     // Assess
     expect(report.twilio).toEqual({ messages: 1, media: 0, failed: 0 });
     expect(twilio.requests.every((request) => request.path.includes(SUBACCOUNT))).toBe(true);
-    expect(twilio.requests.every((request) => request.user === SUBACCOUNT)).toBe(true);
+    // Twilio: the main account's SID and token reach its subaccounts' messages; the subaccount's
+    // own SID with the main account's token is refused.
+    expect(twilio.requests.every((request) => request.user === ACCOUNT)).toBe(true);
   });
 
   it('counts a message Twilio no longer has (404) as done, without asking for its media', async () => {

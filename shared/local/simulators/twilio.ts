@@ -241,15 +241,18 @@ const inboundMediaReply = (
   };
 };
 
-/** The account's own SID and a password, or an API key (`SK…`) and its secret, as sends require. */
-const isAuthorized = (request: SimRequest, accountSid: string): boolean => {
+/**
+ * As Twilio checks a REST request on an account's resources: the configured account's SID and
+ * token, which reach every other account too (the simulator's other accounts are its
+ * subaccounts), or an API key (`SK…`, whose secret the simulator does not check). An account's
+ * own SID with another account's token is refused, as at Twilio.
+ */
+const isAuthorized = (request: SimRequest, accountSid: string, context: SimContext): boolean => {
   const auth = basicAuth(request.headers);
-  return (
-    ACCOUNT_SID.test(accountSid) &&
-    auth !== undefined &&
-    auth.password.length > 0 &&
-    (auth.user === accountSid || /^SK[0-9a-f]{32}$/i.test(auth.user))
-  );
+  if (!ACCOUNT_SID.test(accountSid) || auth === undefined || auth.password.length === 0) return false;
+  if (/^SK[0-9a-f]{32}$/i.test(auth.user)) return true;
+  const { twilio } = context.secrets;
+  return auth.user === twilio.accountSid && auth.password === twilio.authToken;
 };
 
 export const createTwilioHandler =
@@ -271,18 +274,18 @@ const handleTwilio = async (
   if (mediaSid !== undefined && request.method.toUpperCase() === 'GET') {
     const route = `GET /${API_VERSION}/Accounts/{AccountSid}/Messages/{Sid}/Media/{Sid}`;
     const mediaBase = { provider: 'twilio' as const, route, recordBody: null };
-    if (!isAuthorized(request, messageAccount)) return errorReply(twilioError(20003), mediaBase);
+    if (!isAuthorized(request, messageAccount, context)) return errorReply(twilioError(20003), mediaBase);
     return inboundMediaReply(mediaSid, mediaBase);
   }
   if (!match && isTwilioMessagePath(request.pathname)) {
-    if (!isAuthorized(request, messageAccount)) return errorReply(twilioError(20003), base);
+    if (!isAuthorized(request, messageAccount, context)) return errorReply(twilioError(20003), base);
     return messages.handle(request, fields, messageAccount);
   }
   if (!match || request.method.toUpperCase() !== 'POST') {
     return errorReply({ code: 20404, message: 'The requested resource was not found', status: 404 }, base);
   }
   const accountSid = match[1] ?? '';
-  if (!isAuthorized(request, accountSid)) return errorReply(twilioError(20003), base);
+  if (!isAuthorized(request, accountSid, context)) return errorReply(twilioError(20003), base);
 
   const params = ParamsSchema.parse(fields);
   const problem = paramsProblem(params);

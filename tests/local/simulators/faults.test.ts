@@ -13,6 +13,7 @@ import {
   type Rig,
   secrets,
   startRig,
+  TWILIO_MAIN_LOGIN,
 } from './support.ts';
 
 const PHONE = '+4915112345678';
@@ -68,7 +69,7 @@ describe('provider faults', () => {
         return fetch(`${urls.twilio}/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, {
           method: 'POST',
           headers: {
-            authorization: basic(ACCOUNT_SID, 'token'),
+            authorization: TWILIO_MAIN_LOGIN,
             'content-type': 'application/x-www-form-urlencoded',
           },
           body: new URLSearchParams({

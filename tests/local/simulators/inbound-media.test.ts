@@ -9,7 +9,7 @@ import {
   messengerAttachmentUrl,
   SLOW_MEDIA_DELAY_MS,
 } from '#shared/local/simulators/inbound-media.ts';
-import { basic, graphErrorOf, type Rig, secrets, startRig } from './support.ts';
+import { graphErrorOf, type Rig, secrets, startRig, TWILIO_MAIN_LOGIN } from './support.ts';
 
 /*
  * Media customers send, served by the simulators as the providers serve it: WhatsApp's lookup and
@@ -127,11 +127,11 @@ describe('simulators: inbound media', () => {
     // Act
     const anonymous = await fetch(twilioMediaUrl(mediaSid));
     const download = await fetch(twilioMediaUrl(mediaSid), {
-      headers: { authorization: basic(ACCOUNT_SID, 'token') },
+      headers: { authorization: TWILIO_MAIN_LOGIN },
     });
     const bytes = Buffer.from(await download.arrayBuffer());
     const expired = await fetch(twilioMediaUrl('MEexpired'), {
-      headers: { authorization: basic(ACCOUNT_SID, 'token') },
+      headers: { authorization: TWILIO_MAIN_LOGIN },
     });
     // Assess
     expect(anonymous.status).toBe(401);

@@ -144,6 +144,9 @@ export const postJson = (url: string, body: unknown, headers: Record<string, str
 export const basic = (user: string, password: string): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
+/** The main Twilio account's login, which reaches every account's messages at the simulator (its subaccounts). */
+export const TWILIO_MAIN_LOGIN = basic(secrets.twilio.accountSid ?? '', secrets.twilio.authToken);
+
 /** The simulators' request log, through the admin route. */
 export const listedRequests = async (rig: Rig): Promise<Record<string, unknown>[]> => {
   const response = await fetch(`${rig.simulators.baseUrl}/_local/providers/requests`);

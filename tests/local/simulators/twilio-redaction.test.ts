@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTwilioRedactor } from '#shared/channels/sms/outbound/redact.ts';
-import { basic, listedRequests, type Rig, startRig } from './support.ts';
+import { listedRequests, type Rig, secrets, startRig, TWILIO_MAIN_LOGIN } from './support.ts';
 
 /*
  * The Twilio simulator keeps the messages it sent (a Media resource per MediaUrl) and those a test
@@ -19,14 +19,14 @@ describe('Twilio simulator: message redaction and media', () => {
     const response = await fetch(`${messagesUrl()}.json`, {
       method: 'POST',
       headers: {
-        authorization: basic(ACCOUNT_SID, 'token'),
+        authorization: TWILIO_MAIN_LOGIN,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams([['To', '+14155550123'], ['From', '+14155550100'], ...fields]),
     });
     return ((await response.json()) as { sid: string }).sid;
   };
-  const call = (method: string, path: string, body?: string, authorization = basic(ACCOUNT_SID, 'token')) =>
+  const call = (method: string, path: string, body?: string, authorization = TWILIO_MAIN_LOGIN) =>
     fetch(`${messagesUrl()}${path}`, {
       method,
       headers: {
@@ -110,7 +110,7 @@ describe('Twilio simulator: message redaction and media', () => {
       {
         method: 'POST',
         headers: {
-          authorization: basic(OTHER_ACCOUNT, 'token'),
+          authorization: TWILIO_MAIN_LOGIN,
           'content-type': 'application/x-www-form-urlencoded',
         },
         body: 'Body=',
@@ -139,7 +139,10 @@ describe('Twilio simulator: message redaction and media', () => {
     });
     const redactor = createTwilioRedactor({
       apiBaseUrl: rig.simulators.urls.twilio,
-      credentials: { authToken: 'token' },
+      // The main account's login, as the hub's erasure makes it (ACCOUNT_SID is its subaccount here).
+      credentials: {
+        login: { username: secrets.twilio.accountSid ?? '', password: secrets.twilio.authToken },
+      },
       timeoutMs: 2_000,
       attempts: 1,
       remainingMs: () => 5_000,

@@ -11,6 +11,7 @@ import {
   type Rig,
   secrets,
   startRig,
+  TWILIO_MAIN_LOGIN,
 } from './support.ts';
 
 const ACCOUNT_SID = `AC${'0a1b2c3d'.repeat(4)}`;
@@ -52,7 +53,7 @@ const paramsOf = (received: HubReceived) => [...new URLSearchParams(received.bod
 describe('Twilio Messages API simulator', () => {
   let rig: Rig;
   const callbackUrl = () => `${rig.hub.baseUrl}${CALLBACK_PATH}?hubMessageId=msg_1`;
-  const create = (fields: Record<string, string | string[]>, authorization = basic(ACCOUNT_SID, 'token')) => {
+  const create = (fields: Record<string, string | string[]>, authorization = TWILIO_MAIN_LOGIN) => {
     const form = new URLSearchParams();
     for (const [name, value] of Object.entries(fields)) {
       for (const one of Array.isArray(value) ? value : [value]) form.append(name, one);
@@ -191,13 +192,19 @@ describe('Twilio Messages API simulator', () => {
     });
   });
 
-  it('answers 401 with 20003 for missing or foreign credentials, and accepts an API key', async () => {
+  it('answers 401 with 20003 for missing or foreign credentials, and accepts the main account (on a subaccount) and an API key', async () => {
     // Act
     const missing = await create({ To: TO, From: FROM, Body: 'x' }, '');
     const foreign = await create({ To: TO, From: FROM, Body: 'x' }, basic(`AC${'f'.repeat(32)}`, 'token'));
     const apiKey = await create({ To: TO, From: FROM, Body: 'x' }, basic(`SK${'1'.repeat(32)}`, 'secret'));
+    // The subaccount's own SID with the main account's token: Twilio refuses it.
+    const ownSidMainToken = await create(
+      { To: TO, From: FROM, Body: 'x' },
+      basic(ACCOUNT_SID, secrets.twilio.authToken),
+    );
 
     // Assess
+    expect(ownSidMainToken.status).toBe(401);
     expect(missing.status).toBe(401);
     expect(TwilioErrorSchema.parse(await foreign.json())).toMatchObject({ code: 20003, status: 401 });
     expect(apiKey.status).toBe(201);

@@ -83,14 +83,14 @@ export const createTwilioRedactor = (options: TwilioRedactorOptions) => {
 
   const requestFor = (
     method: ProviderRequest['method'],
-    ref: TwilioMessageRef,
+    ref: TwilioMessageRef & { readonly authorization: string },
     path: string,
     body?: string,
   ): ProviderRequest => ({
     method,
     url: `${base}/${API_VERSION}/Accounts/${ref.accountSid}/Messages/${ref.sid}${path}`,
     headers: {
-      authorization: basicAuthorization(ref.accountSid, options.credentials),
+      authorization: ref.authorization,
       accept: 'application/json',
       ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
     },
@@ -98,7 +98,9 @@ export const createTwilioRedactor = (options: TwilioRedactorOptions) => {
   });
 
   /** Deletes every media resource of a message; how many, and the first failure. */
-  const deleteMedia = async (ref: TwilioMessageRef): Promise<{ media: number; code?: string }> => {
+  const deleteMedia = async (
+    ref: TwilioMessageRef & { readonly authorization: string },
+  ): Promise<{ media: number; code?: string }> => {
     let media = 0;
     for (let round = 0; round < MAX_MEDIA_ROUNDS; round++) {
       const listed = await call(requestFor('GET', ref, '/Media.json?PageSize=100'));
@@ -124,9 +126,10 @@ export const createTwilioRedactor = (options: TwilioRedactorOptions) => {
   };
 
   return {
-    redact: async (ref: TwilioMessageRef): Promise<TwilioRedaction> => {
-      if (!ACCOUNT_SID.test(ref.accountSid) || !MESSAGE_SID.test(ref.sid))
+    redact: async (message: TwilioMessageRef): Promise<TwilioRedaction> => {
+      if (!ACCOUNT_SID.test(message.accountSid) || !MESSAGE_SID.test(message.sid))
         return { kind: 'failed', media: 0, code: 'switchboard.invalid_sid' };
+      const ref = { ...message, authorization: basicAuthorization(message.accountSid, options.credentials) };
       const emptied = await call(
         requestFor('POST', ref, '.json', new URLSearchParams({ Body: '' }).toString()),
       );

@@ -1,13 +1,18 @@
+import type { TwilioLogin } from '#shared/config/secrets.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { BusinessEndpoint, ChannelIdentity } from '#shared/contract/types.ts';
 import type { MessageContext } from '#shared/outbound/channel-sender.ts';
 import type { ProviderRequest } from '#shared/outbound/provider-http.ts';
 import type { TwilioChannel } from './prepare.ts';
 
-/** Basic credentials: the account SID and auth token, or an API key SID and its secret. */
+/**
+ * Basic credentials: the auth token of the account each request is for, an API key SID and its
+ * secret, or one account's login (`twilioLogin`), which also reaches its subaccounts.
+ */
 export type TwilioCredentials =
   | { readonly authToken: string }
-  | { readonly apiKeySid: string; readonly apiKeySecret: string };
+  | { readonly apiKeySid: string; readonly apiKeySecret: string }
+  | { readonly login: TwilioLogin };
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -63,19 +68,24 @@ export const twilioAccountSidFor = <T extends string | undefined>(
   deploymentAccountSid: T,
 ): string | T => endpoint.accountId ?? deploymentAccountSid;
 
-/** Basic auth as `accountSid` with the auth token, or as the API key. */
+const loginOf = (accountSid: string, credentials: TwilioCredentials): TwilioLogin => {
+  if ('login' in credentials) return credentials.login;
+  return 'authToken' in credentials
+    ? { username: accountSid, password: credentials.authToken }
+    : { username: credentials.apiKeySid, password: credentials.apiKeySecret };
+};
+
+/** The Authorization header for a request about `accountSid`'s resources. */
 export const basicAuthorization = (accountSid: string, credentials: TwilioCredentials): string => {
-  const [user, password] =
-    'authToken' in credentials
-      ? [accountSid, credentials.authToken]
-      : [credentials.apiKeySid, credentials.apiKeySecret];
-  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+  const login = loginOf(accountSid, credentials);
+  return `Basic ${Buffer.from(`${login.username}:${login.password}`, 'utf8').toString('base64')}`;
 };
 
 export interface TwilioRequestInput {
   readonly apiBaseUrl: string;
   readonly accountSid: string;
-  readonly credentials: TwilioCredentials;
+  /** The Authorization header (basicAuthorization). */
+  readonly authorization: string;
   readonly channel: TwilioChannel;
   readonly to: string;
   readonly part: OutboundPart;
@@ -116,7 +126,7 @@ export const twilioMessageRequest = (input: TwilioRequestInput): ProviderRequest
     method: 'POST',
     url: `${base}/2010-04-01/Accounts/${encodeURIComponent(input.accountSid)}/Messages.json`,
     headers: {
-      authorization: basicAuthorization(input.accountSid, input.credentials),
+      authorization: input.authorization,
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     },

@@ -4,6 +4,7 @@ import { callProvider } from '#shared/outbound/provider-http.ts';
 import { classifyTwilioResponse } from './classify.ts';
 import { prepareTwilioParts, type TwilioChannel } from './prepare.ts';
 import {
+  basicAuthorization,
   type TwilioCredentials,
   twilioAccountSidFor,
   twilioAddressOf,
@@ -25,9 +26,11 @@ export type TwilioSenderOptions = {
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 const credentialsOf = (options: TwilioSenderOptions): TwilioCredentials =>
-  'apiKeySid' in options
-    ? { apiKeySid: options.apiKeySid, apiKeySecret: options.apiKeySecret }
-    : { authToken: options.authToken };
+  'login' in options
+    ? { login: options.login }
+    : 'apiKeySid' in options
+      ? { apiKeySid: options.apiKeySid, apiKeySecret: options.apiKeySecret }
+      : { authToken: options.authToken };
 
 /** Refused before any call: the hub's own code, in words without the contact's number. */
 const refusedBeforeCall = (reason: SendFailureReason, code: string, title: string): SendOutcome => ({
@@ -67,10 +70,11 @@ export const createTwilioSender = (options: TwilioSenderOptions): ChannelSender 
           `the contact has no ${options.channel} number Twilio can send to`,
         );
       }
+      const accountSid = twilioAccountSidFor(target.endpoint, options.accountSid);
       const request = twilioMessageRequest({
         apiBaseUrl: options.apiBaseUrl,
-        accountSid: twilioAccountSidFor(target.endpoint, options.accountSid),
-        credentials,
+        accountSid,
+        authorization: basicAuthorization(accountSid, credentials),
         channel: options.channel,
         to,
         part: message.part,
