@@ -182,7 +182,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       event.data.providerMessageId,
     );
     await step('link-send', event);
-    if (send === undefined) return false;
+    // No send record: an erasure deleted it (and left a tombstone at its message key), or it never
+    // was. A message recorded, or erased, under the id the echo names is the hub's own all the same.
+    if (send === undefined) return (await store.messageMark(correlation.hubMessageId)) !== 'absent';
     if (send.state !== 'failed') return true;
     const leftUnknown =
       send.failure?.reason === 'outcome_unknown' &&

@@ -475,12 +475,19 @@ export const conversationFootprint = async (
       ExpressionAttributeValues: { ':pk': String(message.pk) },
     });
     keys.push(...partition.map(keyOf));
+    // A send's own message key too, recorded or not (a send that failed is no message record):
+    // erasure leaves a tombstone there, so a late echo naming the send (its correlation id) reads
+    // as the hub's own and is not recorded as a new message of the erased person.
+    if (partition.some((item) => item.sk === sendKey('').sk))
+      keys.push(messageKey(hubMessageIdOfKey(keyOf(message))));
     for (const id of new Set(partition.flatMap(sentMessageStateIds))) {
       const state = await queryAll(context, {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': messageStateKey(id).pk },
       });
-      keys.push(...state.map(keyOf), messageStateKey(id));
+      // The record key of each provider message a send became, too: a late echo of it, found by
+      // its own id, then reads as recorded (its tombstone) and is skipped.
+      keys.push(...state.map(keyOf), messageStateKey(id), messageKey(id));
     }
   }
   return keys;
