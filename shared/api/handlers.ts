@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
@@ -422,7 +423,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         data: { ...data, idempotencyKey, conversationId },
       });
       // The sender takes no larger command (it would end in the dead-letter queue, without an event).
-      if (Buffer.byteLength(JSON.stringify(command), 'utf8') > MAX_COMMAND_BYTES)
+      if (Buffer.byteLength(toSqsSafeJson(command), 'utf8') > MAX_COMMAND_BYTES)
         return fail(
           'tooLarge',
           `the send command (the body with its envelope, as JSON) would be larger than ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB), the most the outbox takes: nothing was queued`,

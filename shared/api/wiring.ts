@@ -9,6 +9,7 @@ import {
   type S3ClientSource,
 } from '#shared/aws/blob-store.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
+import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import { type MediaObjects, s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
@@ -73,7 +74,8 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) => {
       await wiring.sqs.send(
         new SendMessageCommand({
           QueueUrl: wiring.outboxQueueUrl,
-          MessageBody: JSON.stringify(command),
+          // SQS refuses U+FFFE and U+FFFF raw; escaped they are the same JSON.
+          MessageBody: toSqsSafeJson(command),
           MessageGroupId: messageGroupIdFor(command.data.conversationId),
           MessageDeduplicationId: deduplicationId,
         }),

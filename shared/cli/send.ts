@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import { COMMAND_TYPES, type OutboundPart, SendMessageCommandSchema } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -61,7 +62,7 @@ const main = async (): Promise<void> => {
   const message = (queueUrl: string) =>
     new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify(command),
+      MessageBody: toSqsSafeJson(command),
       MessageGroupId: conversationId,
       MessageDeduplicationId: `${conversationId}:${idempotencyKey}`.slice(0, 128),
     });

@@ -127,6 +127,27 @@ describe('a send reserves its Idempotency-Key before anything is queued', () => 
     expect(textsOf(queued)).toEqual([[{ type: 'text', text: 'Your address is saved.' }]]);
   });
 
+  it('queues a text holding U+FFFE and U+FFFF (SQS refuses them raw) with 202, escaped, and a mark-read naming one too', async () => {
+    // Prepare: characters valid in JSON that SQS refuses unescaped (before, a 500 every time, and the key stuck)
+    const key = 'ticket-4711-noncharacters';
+    const text = 'bad \ufffe and \uffff text';
+    // Act
+    const sent = await post(key, reply(text));
+    const again = await post(key, reply(text));
+    const read = await api({
+      method: 'POST',
+      path: `/v1/conversations/${conversationId}/read`,
+      query: {},
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ providerMessageId: 'wamid.\uffff' }),
+      principal: 'arn:aws:iam::123456789012:user/agent',
+    });
+    const queued = await queuedUnder(key);
+    // Assess: the same text comes off the queue
+    expect([sent.status, again.status, read.status]).toEqual([202, 202, 202]);
+    expect(textsOf(queued)).toEqual([[{ type: 'text', text }]]);
+  });
+
   it('accepts other content under a different key, and queues it', async () => {
     // Prepare: a key already holding one reply
     const body = reply('Your parcel left today.');
