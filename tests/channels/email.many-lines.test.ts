@@ -63,6 +63,71 @@ describe('mails of many lines', () => {
     });
   });
 
+  it('holds the two parses of a mail with a forward to the line bound together: each text within it, three times its work, is refused', async () => {
+    // Prepare: a text part of 190,000 empty lines, and a base64 forward decoding to 199,000 more. Each
+    // is under MAX_LINES alone; read inline, the mail is parsed twice, about 590,000 lines in all.
+    const forwarded = `${[...HEADERS, '', ''].join('\r\n')}${'\r\n'.repeat(199_000)}`;
+    const base64 = Buffer.from(forwarded, 'latin1').toString('base64');
+    const mime = Buffer.from(
+      [
+        ...HEADERS,
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        `hello${'\r\n'.repeat(190_000)}`,
+        '--b',
+        'Content-Type: message/rfc822',
+        'Content-Transfer-Encoding: base64',
+        '',
+        ...(base64.match(/.{1,76}/g) ?? []),
+        '--b--',
+      ].join('\r\n'),
+      'latin1',
+    );
+    // Act
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    // Assess
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'switchboard.provider.unsupported',
+      data: { providerType: 'email.too_many_lines', raw: { maxLines: MAX_LINES } },
+    });
+  });
+
+  it('still reads a small forward inline', async () => {
+    // Prepare
+    const forwarded = [
+      'From: Jan <jan@elsewhere.example>',
+      'To: maria@customer.example',
+      'Subject: The original',
+      '',
+      'The forwarded words.',
+    ].join('\r\n');
+    const mime = Buffer.from(
+      [
+        ...HEADERS,
+        'Content-Type: multipart/mixed; boundary=b',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'See below.',
+        '--b',
+        'Content-Type: message/rfc822',
+        '',
+        forwarded,
+        '--b--',
+      ].join('\r\n'),
+      'latin1',
+    );
+    // Act
+    const { events } = await normalizeInboundEmail(mime, CONTEXT);
+    // Assess
+    expect(events[0]?.type).toBe('switchboard.message.received');
+  });
+
   it('lets through every mail within the size limit whose lines are full base64 lines', () => {
     // 76 characters and CRLF: the shortest lines a mail of attachments is made of.
     expect(MAX_LINES).toBeGreaterThan(MAX_BODY_BYTES.email / 78);

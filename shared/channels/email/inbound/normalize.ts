@@ -198,7 +198,13 @@ const parseMime = async (rawMime: Uint8Array): Promise<Email | Refusal> => {
   const decoded = returned === undefined ? forwards : [...forwards, asBuffer(attachmentBytes(returned))];
   const refusal = textRefusal(forwards, decoded);
   if (refusal !== undefined) return refusal;
-  return forwards.length === 0 ? shallow : parseOnce(rawMime, MAX_INLINE_FORWARD_DEPTH);
+  if (forwards.length === 0) return shallow;
+  // Reading the forwards inline parses the raw mail a second time, with them: the two parses are
+  // held to MAX_LINES together, as the one parse of a mail without forwards is (before 2026-12-04
+  // each text apart, so a mail within every bound cost three times the lines' time).
+  const raw = asBuffer(rawMime);
+  if (hasTooManyLines([raw, raw, ...forwards])) return TOO_MANY_LINES;
+  return parseOnce(rawMime, MAX_INLINE_FORWARD_DEPTH);
 };
 
 /**
