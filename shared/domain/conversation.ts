@@ -134,6 +134,17 @@ const vouchesForContact = (email: EmailDetails | undefined, contact: Contact): b
   );
 };
 
+/**
+ * A provider time in whole seconds (WhatsApp's, an e-mail's Date) is the second the message was
+ * written in, not its instant: an answer later in that same second may have been made before it (a
+ * customer writing right after the hub's reply). It counts as after the answer when the hub received
+ * it after the answer was made; when unsure, a message waits rather than being taken as answered.
+ */
+const writtenInSameSecondAfter = (at: string, receivedAt: string, answeredAt: string): boolean =>
+  at.endsWith('.000Z') &&
+  at.slice(0, 19) === answeredAt.slice(0, 19) &&
+  Date.parse(receivedAt) > Date.parse(answeredAt);
+
 const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
   const freeEntryPoint = freeEntryOnInbound(state.freeEntryPoint, event.data, at, {
@@ -165,8 +176,18 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     state.waitingSince !== null &&
     state.waitingSince <= at;
   const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
+  // An answer recorded before the first customer message it answers (that message held up: a
+  // provider's retry, a redrive): the newest answer after it is its first response, an upper bound
+  // (exact with one answer). Before 2026-12-04 none was set, and the next answer became the first.
+  const firstResponseAt =
+    state.firstResponseAt === null && asks && model.lastOutboundAt !== null && model.lastOutboundAt >= at
+      ? model.lastOutboundAt
+      : state.firstResponseAt;
   // A business answer made after this message was written already covers it.
-  const unread = model.lastOutboundAt === null || at > model.lastOutboundAt;
+  const unread =
+    model.lastOutboundAt === null ||
+    at > model.lastOutboundAt ||
+    writtenInSameSecondAfter(at, event.data.receivedAt, model.lastOutboundAt);
   const needsAnswer = unread && asks;
   return {
     ...model,
@@ -185,7 +206,8 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
       ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),
       unreadCount: unread ? state.unreadCount + 1 : state.unreadCount,
-      firstResponseSeconds: firstResponseSeconds(firstInboundAt, state.firstResponseAt),
+      firstResponseAt,
+      firstResponseSeconds: firstResponseSeconds(firstInboundAt, firstResponseAt),
     },
   };
 };

@@ -132,6 +132,42 @@ describe('conversation domain', () => {
     });
   });
 
+  it("takes a WhatsApp message stamped in the second of the hub's answer as after it when it came in after the answer", () => {
+    // Prepare: the hub's reply completes at 10:00:40.700 and the agent resolves; the customer writes
+    // at 10:00:40.9, which WhatsApp stamps 10:00:40 (whole seconds) and the hub receives at 10:00:41.5
+    const second = '2026-11-22T10:00:40';
+    const asked = applyEvent(undefined, message('d-second', 'm1', minute(0))).model;
+    const answered = applyEvent(asked, message('d-second', 'm2', `${second}.700Z`, 'outbound')).model;
+    const resolved = applyPatch(answered, { status: 'resolved' }).model;
+    const stamped = (providerMessageId: string, receivedAt: string) => {
+      const event = message('d-second', providerMessageId, `${second}.000Z`) as MessageEvent;
+      return { ...event, data: { ...event.data, receivedAt } } as MessageEvent;
+    };
+    // Act
+    const after = applyEvent(resolved, stamped('m3', '2026-11-22T10:00:41.500Z')).model.state;
+    // A bot's answer made within the second after the message came in (received at 40.5) still covers it
+    const covered = applyEvent(resolved, stamped('m4', `${second}.500Z`)).model.state;
+    // Assess
+    expect(after).toMatchObject({ status: 'open', unreadCount: 1, waitingSince: `${second}.000Z` });
+    expect(covered).toMatchObject({ status: 'resolved', unreadCount: 0, waitingSince: null });
+  });
+
+  it("takes an answer recorded before the first customer message it answers as that message's first response", () => {
+    // Prepare: the customer's first message (10:00) is held up; the business's answer (10:05, an echo
+    // from the WhatsApp Business app) is recorded first
+    const answered = applyEvent(undefined, message('d-first', 'm2', minute(5), 'outbound')).model;
+    // Act
+    const asked = applyEvent(answered, message('d-first', 'm1', minute(0))).model;
+    const later = applyEvent(asked, message('d-first', 'm3', minute(30), 'outbound')).model;
+    // Assess: 300 s, not the 1,800 of the next answer
+    expect(asked.state).toMatchObject({
+      firstResponseAt: minute(5),
+      firstResponseSeconds: 300,
+      unreadCount: 0,
+    });
+    expect(later.state).toMatchObject({ firstResponseAt: minute(5), firstResponseSeconds: 300 });
+  });
+
   it('reopens a resolved or snoozed conversation exactly when the inbound message is newer than every answer (property)', () => {
     const historyArb = fc.uniqueArray(
       fc.record({ at: fc.integer({ min: 0, max: 60 }), outbound: fc.boolean() }),
