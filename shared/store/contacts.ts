@@ -17,6 +17,7 @@ import {
   consentChangePrefix,
   contactItemKey,
   contactKeyFor,
+  contactKeyOfItem,
   contactsByPersonKeys,
   contactsConversationsPartition,
   conversationIdOfKey,
@@ -32,6 +33,7 @@ import {
   kindOfKey,
   messageKey,
   messageStateKey,
+  PERSON_CONTACT_PREFIX,
   PERSON_CONVERSATION_PREFIX,
   sendKey,
 } from './keys.ts';
@@ -296,6 +298,51 @@ export const contactPersonOf = (
   if (first && isPlaceholder(first) && identities.every((identity) => !strongIdentifierOf(identity)))
     return undefined;
   return contactIdFor(channel, { identities: identities as Contact['identities'] }, '');
+};
+
+/**
+ * The keys of the channel contacts listed under a person (gsi3 `CONTACT#…` entries, one Query):
+ * those the hub knows without a conversation too, such as a STOP to a campaign from someone who
+ * never wrote.
+ */
+export const personListedContactKeys = async (context: TableContext, contactId: string): Promise<string[]> =>
+  (
+    await queryAll(context, {
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :contacts)',
+      ExpressionAttributeValues: {
+        ':pk': contactsConversationsPartition(contactId),
+        ':contacts': PERSON_CONTACT_PREFIX,
+      },
+    })
+  ).map((item) => contactKeyOfItem(keyOf(item)));
+
+/**
+ * Channel contacts as their items store them (one BatchGetItem per 100): the channel, the primary
+ * identity (the key's) and the others each lists.
+ */
+export const channelContactsOf = async (
+  context: TableContext,
+  contactKeys: readonly string[],
+): Promise<{ contactKey: string; channel: Channel; contact: Contact }[]> => {
+  if (contactKeys.length === 0) return [];
+  const items = await batchGetItems(
+    context,
+    contactKeys.map((key) => contactItemKey(key)),
+    { consistent: false },
+  );
+  const byPk = new Map(items.map((item) => [String(item.pk), item]));
+  return contactKeys.flatMap((contactKey) => {
+    const separator = contactKey.indexOf('#');
+    const channel = ChannelSchema.safeParse(contactKey.slice(0, separator));
+    if (!channel.success) return [];
+    const primary = contactKey.slice(separator + 1);
+    const item = byPk.get(contactItemKey(contactKey).pk);
+    const identities = [primary, ...identitiesOf(item).filter((key) => key !== primary)].map(identityOfKey);
+    return [
+      { contactKey, channel: channel.data, contact: { identities: identities as Contact['identities'] } },
+    ];
+  });
 };
 
 /**

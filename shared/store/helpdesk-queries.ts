@@ -1,7 +1,13 @@
 import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Channel, Contact, ConversationStatus } from '#shared/contract/index.ts';
-import { type ContactView, consentKeysFor, consentOf } from './contacts.ts';
+import {
+  type ContactView,
+  channelContactsOf,
+  consentKeysFor,
+  consentOf,
+  personListedContactKeys,
+} from './contacts.ts';
 import {
   type ConversationView,
   conversationViewOf,
@@ -361,16 +367,20 @@ export const personConversations = async (
 };
 
 /**
- * A person from their conversations (gsi3: one Query and one BatchGetItem per 100) and their
- * channel contacts' consent (one BatchGetItem per 100); undefined when the hub has no conversation
- * with them.
+ * A person from their conversations (gsi3: one Query and one BatchGetItem per 100), the channel
+ * contacts listed under them (one Query, and one BatchGetItem for those without a conversation: a
+ * STOP from someone who never wrote), and their channel contacts' consent (one BatchGetItem per
+ * 100); undefined when the hub knows neither.
  */
 export const personView = async (
   context: TableContext,
   contactId: string,
 ): Promise<PersonView | undefined> => {
-  const conversations = await personConversations(context, contactId);
-  if (conversations.length === 0) return undefined;
+  const [conversations, listedKeys] = await Promise.all([
+    personConversations(context, contactId),
+    personListedContactKeys(context, contactId),
+  ]);
+  if (conversations.length === 0 && listedKeys.length === 0) return undefined;
   const contacts = new Map<string, { channel: Channel; contact: Contact }>();
   for (const { state } of conversations) {
     const key = contactKeyFor(state.channel, state.contact);
@@ -379,6 +389,19 @@ export const personView = async (
       channel: state.channel,
       contact: known ? mergeIdentities(known.contact, state.contact) : state.contact,
     });
+  }
+  // Channel contacts known without a conversation (a STOP to a campaign): read only those (a
+  // conversation's contact is listed under each key its consent is kept under: consentKeysFor).
+  const known = new Set(
+    [...contacts.values()].flatMap(({ channel, contact }) => consentKeysFor(channel, contact)),
+  );
+  const unknown = listedKeys.filter((key) => !known.has(key));
+  for (const listed of await channelContactsOf(context, unknown)) {
+    // A WhatsApp customer's STOP is listed under each of its identifiers: one contact, once.
+    const keys = consentKeysFor(listed.channel, listed.contact);
+    if (keys.some((key) => known.has(key))) continue;
+    for (const key of keys) known.add(key);
+    contacts.set(listed.contactKey, { channel: listed.channel, contact: listed.contact });
   }
   // A WhatsApp contact's consent is under each of its identifiers (consentKeysFor): all read at once.
   const consentKeys = new Map(

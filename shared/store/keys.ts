@@ -430,7 +430,7 @@ export const PERSON_CONVERSATION_PREFIX = 'CONV#';
 export const PERSON_MERGE_PREFIX = 'MERGED#';
 /** gsi3 sort keys of merges into a person that were undone (kept a while as the unmerge's record). */
 export const PERSON_UNMERGED_PREFIX = 'UNMERGED#';
-const PERSON_CONTACT_PREFIX = 'CONTACT#';
+export const PERSON_CONTACT_PREFIX = 'CONTACT#';
 
 /** gsi3 of a channel contact: under the person it was when it was last indexed. */
 export const contactsByPersonKeys = (contactId: string, contactKey: string) => ({

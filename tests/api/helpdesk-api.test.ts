@@ -408,6 +408,56 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     ]);
   });
 
+  it('shows a person known only by a STOP (no conversation), and that STOP beside a later WhatsApp conversation', async () => {
+    // Prepare: an SMS STOP to a campaign from someone who never wrote; a second person's STOP, then
+    // a WhatsApp message of the same person (the same number)
+    const stop = (phone: string, id: string) => {
+      const identity: ChannelIdentity = { type: 'phone', value: `+${phone}` };
+      const endpoint: BusinessEndpoint = { type: 'phone_number', id: '+14155550199' };
+      return buildEvent('switchboard.contact.consent_changed', id, {
+        channel: 'sms',
+        provider: 'twilio',
+        endpoint,
+        contact: { identities: [identity] },
+        conversationId: contactConversationId('sms', endpoint, identity),
+        providerTimestamp: minute(1),
+        receivedAt: minute(1),
+        scope: 'sms',
+        consent: 'opted_out',
+        trigger: 'STOP',
+      });
+    };
+    await recorder.recordEvent(stop('306912345601', 'evt_api_stop_only'));
+    await recorder.recordEvent(stop('306912345602', 'evt_api_stop_then_whatsapp'));
+    await recorder.recordEvent(messageEvent('306912345602', 'wamid.after-stop', minute(2)));
+    const onlyStop = contactIdFor('sms', { identities: [{ type: 'phone', value: '+306912345601' }] }, '');
+    const both = contactIdFor('whatsapp', { identities: [{ type: 'wa_id', value: '306912345602' }] }, '');
+    // Act
+    const person = await request('GET', `/v1/contacts/${onlyStop}`);
+    const ledger = await request('GET', `/v1/contacts/${onlyStop}/consent`);
+    const bothPerson = await request('GET', `/v1/contacts/${both}`);
+    const bothLedger = await request('GET', `/v1/contacts/${both}/consent`);
+    // Assess: before, 404 for the first, and the second's SMS channel and STOP were missing
+    expect([person.status, ledger.status, bothPerson.status, bothLedger.status]).toEqual([
+      200, 200, 200, 200,
+    ]);
+    expect(bodyOf(person).channels).toEqual([
+      {
+        channel: 'sms',
+        identities: [{ type: 'phone', value: '+306912345601' }],
+        consent: { sms: expect.objectContaining({ consent: 'opted_out' }) },
+      },
+    ]);
+    expect(bodyOf(ledger).changes).toEqual([expect.objectContaining({ eventId: 'evt_api_stop_only' })]);
+    expect((bodyOf(bothPerson).channels as { channel: string }[]).map((c) => c.channel).sort()).toEqual([
+      'sms',
+      'whatsapp',
+    ]);
+    expect(bodyOf(bothLedger).changes).toEqual([
+      expect.objectContaining({ eventId: 'evt_api_stop_then_whatsapp' }),
+    ]);
+  });
+
   it('records consent and shows every channel of a person with more than 100 conversations, reading every page', async () => {
     // Prepare: one customer writes to 110 WhatsApp business numbers, then to an SMS number whose
     // conversation sorts after all of them in the person's partition (past the first page of 100).
@@ -859,7 +909,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(answers).toEqual(Object.fromEntries(Object.keys(forged).map((name) => [name, refused])));
   });
 
-  it('answers 404 for unknown conversations and contacts, and reads a person in one GetItem, two Queries and two BatchGetItems', async () => {
+  it('answers 404 for unknown conversations and contacts, and reads a person in one GetItem, three Queries and two BatchGetItems', async () => {
     // Act
     const conversation = await request('GET', `/v1/conversations/conv_${'0'.repeat(32)}`);
     const nobody = await request('GET', `/v1/contacts/ct_${'0'.repeat(32)}`);
@@ -872,8 +922,9 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(conversation.status).toBe(404);
     expect(nobody.status).toBe(404);
     expect(contact.status).toBe(200);
-    // Whom the id stands for (merges), the person's conversations and contacts, the merges into them.
-    expect(contactCalls).toEqual(['GetItem', 'Query', 'BatchGetItem', 'BatchGetItem', 'Query']);
+    // Whom the id stands for (merges), the person's conversations, the contacts listed under them
+    // (none without a conversation here, so no read of their items), consent, the merges into them.
+    expect(contactCalls).toEqual(['GetItem', 'Query', 'Query', 'BatchGetItem', 'BatchGetItem', 'Query']);
     expect(bodyOf(contact)).toEqual({
       contactId: bodyOf(read).contactId,
       channels: [{ channel: 'whatsapp', identities: [{ type: 'wa_id', value: 'api-a' }], consent: {} }],
