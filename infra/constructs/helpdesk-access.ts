@@ -27,13 +27,15 @@ export interface HelpdeskAccessProps {
 
 /**
  * Prefixes a helpdesk follows event references into: attachments, bodies (and claim-checked
- * events under bodies/events/), and raw MIME, which e-mail events name (`rawMimeKey`) and
+ * events under bodies/events/), raw MIME, which e-mail events name (`rawMimeKey`) and
  * unsupported e-mail events point to: Mailgun's copies under raw/email/, and the objects SES's
- * receipt rule writes under ses-inbound/.
+ * receipt rule writes under ses-inbound/; and the files the hub sent by key (media/outbound/),
+ * which `message.sent` names in its parts.
  */
 export const HELPDESK_READABLE_PREFIXES = [
   PAYLOAD_BUCKET.prefixes.attachments,
   PAYLOAD_BUCKET.prefixes.bodies,
+  PAYLOAD_BUCKET.prefixes.outboundMedia,
   PAYLOAD_BUCKET.prefixes.rawEmail,
   PAYLOAD_BUCKET.prefixes.sesInbound,
 ];

@@ -74,6 +74,9 @@ const EMAIL_PAYLOAD_PREFIXES = [
   PAYLOAD_BUCKET.prefixes.bodies,
 ] as const;
 
+/** The SES intake stores what the normalizer derives from a mail, never the raw MIME again. */
+const SES_PAYLOAD_PREFIXES = [PAYLOAD_BUCKET.prefixes.attachments, PAYLOAD_BUCKET.prefixes.bodies] as const;
+
 /** A chat webhook stores nothing but the claim check of an event too large for a queue message. */
 const CHAT_PAYLOAD_PREFIXES = [PAYLOAD_BUCKET.claimCheckPrefix] as const;
 
@@ -154,7 +157,8 @@ export const CONNECTORS = {
     functionEntry: 'email-ses',
     secretSections: ['email'],
     payloadReadPrefixes: [PAYLOAD_BUCKET.prefixes.sesInbound],
-    payloadWritePrefixes: EMAIL_PAYLOAD_PREFIXES,
+    // The raw MIME stays where the receipt rule put it (ses-inbound/): never copied to raw/email/.
+    payloadWritePrefixes: SES_PAYLOAD_PREFIXES,
     tableWrites: [],
     memorySizeMb: 512,
     timeoutSeconds: 60,

@@ -61,6 +61,8 @@ describe('HelpdeskAccess managed policy', () => {
     );
     // The raw MIME every e-mail event names: Mailgun's copies and SES's receipt objects.
     expect(HELPDESK_READABLE_PREFIXES).toEqual(expect.arrayContaining(['raw/email/', 'ses-inbound/']));
+    // The files the hub sent by key, which message.sent names (before 2026-12-04 not readable).
+    expect(HELPDESK_READABLE_PREFIXES).toContain('media/outbound/');
   });
 
   it('lists the claim-check prefix only, so a claim check erased with its conversation reads as 404, not 403', () => {
