@@ -55,6 +55,16 @@ import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
  */
 
 /** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
+
+/** The record's map of provider messages to command parts, when they are not one for one. */
+const partIndexesOf = (messages: readonly PreparedMessage[]): { partIndexes?: number[] } =>
+  messages.every((message, index) => message.partIndex === index)
+    ? {}
+    : { partIndexes: messages.map((message) => message.partIndex) };
+
+/** The command part provider message `index` of a send comes from. */
+const partIndexOf = (record: SendRecord, index: number): number => record.partIndexes?.[index] ?? index;
+
 export const SEND_STEPS = [
   'claim',
   'start-attempt',
@@ -1287,7 +1297,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         ? {
             reason: 'outcome_unknown',
             retryable: true,
-            partIndex: record.inFlight.index,
+            partIndex: partIndexOf(record, record.inFlight.index),
             detail:
               'its retries ran out before the provider said whether the message went: it may have been delivered',
             decidedAt: iso(),
@@ -1295,6 +1305,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         : {
             reason: waitedOnRate ? 'rate_limited' : 'provider_error',
             retryable: true,
+            // The part stuck: those before it went (a record of no prepared message names none).
+            ...(record && record.next < record.messageCount
+              ? { partIndex: partIndexOf(record, record.next) }
+              : {}),
             detail: `its retries ran out before it could be sent (${
               heldBehind ? 'an earlier command of its conversation was unfinished: ' : ''
             }${cause instanceof RetryLaterError || cause instanceof UnfinishedReceiveError ? cause.message : errorNameOf(cause)})`,
@@ -1435,6 +1449,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               ...base,
               plan: decided.plan,
               messageCount: decided.messages.length,
+              ...partIndexesOf(decided.messages),
               ...(notedAt ? { inFlight: { index: 0, at: notedAt, by: delivery } } : {}),
             }
           : {

@@ -157,6 +157,11 @@ export const SendRecordSchema = z.object({
   messageCount: z.number().int().nonnegative(),
   /** The next provider message to send. */
   next: z.number().int().nonnegative(),
+  /**
+   * The command part each provider message comes from, when they are not one for one (a long text
+   * split in several): what a failure names as its `partIndex` when only the record is left.
+   */
+  partIndexes: z.array(z.number().int().nonnegative()).optional(),
   providerIds: z.array(z.string()),
   inFlight: InFlightSchema.optional(),
   /** Since when nothing could be sent (throttling): the give-up clock. */

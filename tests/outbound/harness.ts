@@ -72,7 +72,15 @@ export const createScriptedProvider = () => {
           field: `parts.${bad}.text`,
           detail: 'refused by test',
         };
-      return { ok: true, messages: parts.map((part, partIndex) => ({ partIndex, part })) };
+      // A text with `|` is split there, each piece a provider message of its part (as a long text is).
+      return {
+        ok: true,
+        messages: parts.flatMap((part, partIndex) =>
+          part.type === 'text' && part.text.includes('|')
+            ? part.text.split('|').map((text) => ({ partIndex, part: { ...part, text } }))
+            : [{ partIndex, part }],
+        ),
+      };
     },
     send: async (message, context) => {
       calls.push({ message, context });

@@ -577,6 +577,27 @@ describe('send commands', () => {
     expect((events[0] as Failed).data).toMatchObject({ reason: 'outcome_unknown', retryable: true });
   });
 
+  it('names the command part at its last receive, not the provider message, when a split text ends unknown', async () => {
+    // Prepare: a greeting, then a text split in three; the split's third piece goes unanswered
+    const { conversationId } = await openConversation();
+    hub.provider.script.push(
+      { kind: 'accepted', providerMessageId: '' },
+      { kind: 'accepted', providerMessageId: '' },
+      { kind: 'accepted', providerMessageId: '' },
+      { kind: 'ambiguous', error: { code: 'TimeoutError' } },
+    );
+    const command = sendCommand(conversationId, 'split-last-receive', [
+      { type: 'text', text: 'Hello.' },
+      { type: 'text', text: 'one|two|three' },
+    ]);
+    // Act: at its last receive, the last piece goes unanswered
+    await hub.sender().handleSqsEvent({ Records: [atLastReceive(command)] });
+    // Assess: part 1 (the split text), not provider message 3; the three that went are named
+    const [failed] = (await outcomes()) as Failed[];
+    expect(failed?.data).toMatchObject({ reason: 'outcome_unknown', partIndex: 1 });
+    expect(failed?.data.sentProviderMessageIds).toHaveLength(3);
+  });
+
   it('ends a command held at its last receive behind one that could not be ended, saying what held it', async () => {
     // Prepare: the first is past its give-up receive and its ending's write is throttled once
     const { conversationId } = await openConversation();
