@@ -1177,13 +1177,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           };
           if (retry.afterMs !== undefined) {
             const release = () =>
-              sends.release(
-                record.hubMessageId,
-                index,
-                waitingSince,
-                delivery,
-                outcome.kind === 'unreachable',
-              );
+              sends.release(record.hubMessageId, index, waitingSince, delivery, {
+                waits: record.waits ?? 0,
+                unreachable: outcome.kind === 'unreachable',
+              });
             try {
               await persist(release, remainingMs);
             } catch (error) {

@@ -253,14 +253,15 @@ export interface SendStore {
    * counted (`unreachable`: the request never reached it). Only the delivery `by` whose note it is
    * (or one that noted nothing, while none is noted) may release it: another delivery's call may be
    * under way. Never once a status or echo linked that message: it went, and a release would let it be
-   * called again.
+   * called again. Only over the `waits` it was decided on: the same release written twice (its answer
+   * lost and the write repeated) counts one wait, not two.
    */
   release(
     hubMessageId: string,
     index: number,
     waitingSince: string,
     by: string,
-    unreachable?: boolean,
+    options: { readonly waits: number; readonly unreachable?: boolean },
   ): Promise<void>;
   /**
    * Ends the send failed, only while the record is as the failure was decided on (`over`): still
@@ -391,13 +392,15 @@ export const createSendStore = (
           ...(completedAt === undefined ? {} : { ':at': completedAt }),
         },
       ),
-    release: (hubMessageId, index, waitingSince, by, unreachable = false) =>
+    release: (hubMessageId, index, waitingSince, by, { waits, unreachable = false }) =>
       update(
         hubMessageId,
         `SET waitingSince = if_not_exists(waitingSince, :since), waits = if_not_exists(waits, :zero) + :one${
           unreachable ? ', unreachable = if_not_exists(unreachable, :zero) + :one' : ''
         } REMOVE inFlight`,
-        `#state = :sending AND #next = :index AND attribute_not_exists(links.#index) AND ${notOthersAttempt}`,
+        `#state = :sending AND #next = :index AND attribute_not_exists(links.#index) AND ${notOthersAttempt} AND ${
+          waits === 0 ? '(attribute_not_exists(waits) OR waits = :zero)' : 'waits = :waits'
+        }`,
         { ...sending, '#by': 'by', '#index': String(index) },
         {
           ':since': waitingSince,
@@ -406,6 +409,7 @@ export const createSendStore = (
           ':by': by,
           ':zero': 0,
           ':one': 1,
+          ...(waits === 0 ? {} : { ':waits': waits }),
         },
       ),
     fail: (hubMessageId, failure, { index, attempt }) => {

@@ -52,7 +52,7 @@ describe('a send record’s release', () => {
     // Prepare
     const hubMessageId = await noted('d1');
     // Act
-    await sends.release(hubMessageId, 0, AT, 'd1');
+    await sends.release(hubMessageId, 0, AT, 'd1', { waits: 0 });
     // Assess
     const record = await sends.get(hubMessageId);
     expect(record?.inFlight).toBeUndefined();
@@ -63,7 +63,9 @@ describe('a send record’s release', () => {
     // Prepare
     const hubMessageId = await noted('d2');
     // Act / Assess
-    await expect(sends.release(hubMessageId, 0, AT, 'other')).rejects.toBeInstanceOf(SendRaceError);
+    await expect(sends.release(hubMessageId, 0, AT, 'other', { waits: 0 })).rejects.toBeInstanceOf(
+      SendRaceError,
+    );
     expect((await sends.get(hubMessageId))?.inFlight).toMatchObject({ by: 'd2' });
   });
 
@@ -72,9 +74,22 @@ describe('a send record’s release', () => {
     const hubMessageId = await noted('d3');
     await sends.linkIfAwaited(hubMessageId, 0, 'wamid.went');
     // Act / Assess
-    await expect(sends.release(hubMessageId, 0, AT, 'd3')).rejects.toBeInstanceOf(SendRaceError);
+    await expect(sends.release(hubMessageId, 0, AT, 'd3', { waits: 0 })).rejects.toBeInstanceOf(
+      SendRaceError,
+    );
     const record = await sends.get(hubMessageId);
     expect(record).toMatchObject({ state: 'sending', links: { 0: 'wamid.went' }, inFlight: { by: 'd3' } });
     expect(record?.waits).toBeUndefined();
+  });
+
+  it('counts one wait when the same release is written twice (its answer lost, the write repeated)', async () => {
+    // Prepare: an unreachable provider; the release lands, its answer is lost, and it is written again
+    const hubMessageId = await noted('d4', { waits: 1, unreachable: 1, waitingSince: AT });
+    await sends.release(hubMessageId, 0, AT, 'd4', { waits: 1, unreachable: true });
+    // Act / Assess: the repeat finds the count moved past what it was decided on
+    await expect(
+      sends.release(hubMessageId, 0, AT, 'd4', { waits: 1, unreachable: true }),
+    ).rejects.toBeInstanceOf(SendRaceError);
+    expect(await sends.get(hubMessageId)).toMatchObject({ waits: 2, unreachable: 2 });
   });
 });
