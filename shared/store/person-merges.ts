@@ -221,6 +221,34 @@ export const resolvePerson = async (
   return withdrawnOf(merges.slice(loopsTo))?.discardedContactId ?? last;
 };
 
+/**
+ * How many merges deep the people merged into a person go (0: none), counted until it passes
+ * `limit` (then limit + 1) or more than MAX_CYCLE_HOPS people were looked at (too many to tell:
+ * limit + 1 as well). One gsi3 Query per person looked at.
+ */
+const mergeDepthBelow = async (context: TableContext, contactId: string, limit: number): Promise<number> => {
+  let frontier = [contactId];
+  let looked = 0;
+  for (let depth = 0; ; depth++) {
+    const next: string[] = [];
+    for (const person of frontier) {
+      if (++looked > MAX_CYCLE_HOPS) return limit + 1;
+      const merged = await queryAll(context, {
+        IndexName: 'gsi3',
+        KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :merged)',
+        ExpressionAttributeValues: {
+          ':pk': contactsConversationsPartition(person),
+          ':merged': PERSON_MERGE_PREFIX,
+        },
+      });
+      next.push(...merged.map((item) => discardedIdOfMergeKey(keyOf(item))));
+    }
+    if (next.length === 0) return depth;
+    if (depth + 1 > limit) return limit + 1;
+    frontier = next;
+  }
+};
+
 /** The merges into a person (gsi3, eventually consistent): the audit a person view shows. */
 export const mergesInto = async (context: TableContext, contactId: string): Promise<PersonMerge[]> => {
   const items = await queryAll(context, {
@@ -290,7 +318,14 @@ export const mergePeople = async (
     if (target === discarded) return { outcome: 'refused', reason: 'cycle' };
     if (!(await hasConversations(context, target)) || !(await hasConversations(context, discarded)))
       return { outcome: 'refused', reason: 'unknown' };
-    if ((await walkMerges(context, surviving, MAX_MERGE_DEPTH)).people.length >= MAX_MERGE_DEPTH)
+    // The chain a reader walks after this merge: the longest one of people merged into the
+    // discarded person, this merge, and the survivor's own merges. Before 2026-12-04 only the
+    // survivor's side was counted, so merges made one onto the next built chains past what readers
+    // follow (found by a review).
+    const above = (await walkMerges(context, surviving, MAX_MERGE_DEPTH)).people.length;
+    if (above >= MAX_MERGE_DEPTH) return { outcome: 'refused', reason: 'depth' };
+    const room = MAX_MERGE_DEPTH - above - 1;
+    if ((await mergeDepthBelow(context, discarded, room)) > room)
       return { outcome: 'refused', reason: 'depth' };
     try {
       const output = await context.client.send(

@@ -238,6 +238,34 @@ describe('explicit merge and unmerge of people', () => {
     expect(await resolvePerson(context, c.id)).toBe(b.id);
   });
 
+  it('refuses a merge that would make a chain longer than readers follow, counting the people merged into the discarded one', async () => {
+    // Prepare: eleven people, each merged into the next one (each survivor unmerged when it takes its merge)
+    const people = Array.from({ length: 11 }, (_, index) => ({
+      phone: `+30691299${String(7000 + index)}`,
+      sid: `SMdeep${index}`,
+    })).map((person) => ({ ...person, id: personOf('sms', person.phone) }));
+    for (const person of people)
+      await recorder.recordEvent(messageFrom('sms', person.phone, person.sid, minute(1)));
+    // Act
+    const outcomes: string[] = [];
+    for (let index = 0; index + 1 < people.length; index++) {
+      const result = await mergePeople(context, {
+        surviving: (people[index + 1] as { id: string }).id,
+        discarded: (people[index] as { id: string }).id,
+        reason: 'same',
+        at: minute(2 + index),
+      });
+      outcomes.push(result.outcome === 'refused' ? `refused:${result.reason}` : result.outcome);
+    }
+    // Assess: seven merges make a chain of eight people; the eighth would make nine (before, all ten
+    // passed); the two after it start a chain of their own
+    expect(outcomes).toEqual([...Array(7).fill('merged'), 'refused:depth', 'merged', 'merged']);
+    // Every merged person still resolves to the end of the chain, the first one included
+    expect(await resolvePerson(context, (people[0] as { id: string }).id)).toBe(
+      (people[7] as { id: string }).id,
+    );
+  });
+
   it('two opposite merges at the same instant never leave a cycle: exactly one stands', async () => {
     // Prepare: two people; each merge's PutItem waits until both merges have passed their checks.
     const [a, b] = ['+306912348001', '+306912348002'].map((phone) => personOf('sms', phone)) as [
