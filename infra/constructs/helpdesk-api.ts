@@ -155,7 +155,8 @@ export class HelpdeskApi extends Construct {
     // Erasure redacts the person's Twilio messages and deletes WhatsApp uploads: GetSecretValue on the
     // Twilio and Meta secrets, nothing else of Secrets Manager.
     storage.readChannelSecrets(this.function, CORE_FUNCTION_SECRET_SECTIONS['helpdesk-api']);
-    // Erasure keeps the person's opt-outs under a keyed hash: the pseudonym key, read on the first erasure.
+    // Erasure keeps the person's opt-outs under a keyed hash: the pseudonym key, read on the first
+    // erasure or person view (which shows those opt-outs as the sender enforces them).
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
     for (const index of ['gsi1', 'gsi2', 'gsi3', 'gsi4'])
       grantIndexQuery(this.function, storage.table, index, storage.dataKey);

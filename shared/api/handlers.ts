@@ -50,6 +50,7 @@ import {
   resolvePerson,
   unmergePeople,
 } from '#shared/store/person-merges.ts';
+import { PseudonymKeyMismatchError } from '#shared/store/pseudonym-key-check.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
@@ -639,7 +640,12 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const contactId = await personInPath(params);
-      const person = await personView(table, contactId);
+      // A refused pseudonym key (its alarm fires) leaves the kept opt-outs unread: the person is
+      // still shown, with the consent their own records hold.
+      const person = await personView(table, contactId, deps.pseudonymKey).catch((error: unknown) => {
+        if (error instanceof PseudonymKeyMismatchError) return personView(table, contactId);
+        throw error;
+      });
       if (!person) return fail('notFound', 'no such contact');
       const merged = (await mergesInto(table, contactId)).map((merge) => ({
         contactId: merge.discardedContactId,

@@ -7,6 +7,7 @@ import {
   consentKeysFor,
   consentOf,
   personListedContactKeys,
+  readConsentViews,
 } from './contacts.ts';
 import {
   type ConversationView,
@@ -32,6 +33,7 @@ import {
 import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
 import type { MessageLiveState } from './registers.ts';
+import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
@@ -375,6 +377,8 @@ export const personConversations = async (
 export const personView = async (
   context: TableContext,
   contactId: string,
+  /** With it, consent as the sender reads it: an erasure's kept opt-outs included. */
+  pseudonymKey?: PseudonymKeySource,
 ): Promise<PersonView | undefined> => {
   const [conversations, listedKeys] = await Promise.all([
     personConversations(context, contactId),
@@ -407,19 +411,32 @@ export const personView = async (
   const consentKeys = new Map(
     [...contacts.values()].map(({ channel, contact }) => [contact, consentKeysFor(channel, contact)]),
   );
-  const items = await batchGetItems(
-    context,
-    [...new Set([...consentKeys.values()].flat())].map((key) => contactItemKey(key)),
-    { consistent: false },
-  );
+  const items = pseudonymKey
+    ? []
+    : await batchGetItems(
+        context,
+        [...new Set([...consentKeys.values()].flat())].map((key) => contactItemKey(key)),
+        { consistent: false },
+      );
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
+  const listed = [...contacts.values()];
+  // The opt-outs an erasure kept (under the pseudonym key) still refuse sends: shown as the sender reads them.
+  const kept = pseudonymKey
+    ? await readConsentViews(
+        context,
+        pseudonymKey,
+        listed.map(({ contact }) => consentKeys.get(contact) ?? []),
+      )
+    : undefined;
   return {
     contactId,
-    channels: [...contacts.values()].map(({ channel, contact }) => ({
+    channels: listed.map(({ channel, contact }, index) => ({
       channel,
       identities: contact.identities,
       ...(contact.displayName ? { displayName: contact.displayName } : {}),
-      consent: consentOf(...(consentKeys.get(contact) ?? []).map((key) => byPk.get(contactItemKey(key).pk))),
+      consent:
+        kept?.[index] ??
+        consentOf(...(consentKeys.get(contact) ?? []).map((key) => byPk.get(contactItemKey(key).pk))),
     })),
   };
 };

@@ -458,6 +458,32 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     ]);
   });
 
+  it('shows the opt-out an erasure kept once the customer writes again, as the sender enforces it', async () => {
+    // Prepare: the helpdesk records a WhatsApp marketing opt-out; the person is erased; they write again
+    await recorder.recordEvent(messageEvent('306912399001', 'wamid.kept-1', minute(1)));
+    const contactId = contactIdFor(
+      'whatsapp',
+      { identities: [{ type: 'wa_id', value: '306912399001' }] },
+      '',
+    );
+    const recorded = await request('POST', `/v1/contacts/${contactId}/consent`, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'whatsapp', consent: 'opted_out', evidence: 'asked on the phone' }),
+    });
+    const erased = await request('DELETE', `/v1/contacts/${contactId}`);
+    await recorder.recordEvent(messageEvent('306912399001', 'wamid.kept-2', minute(30)));
+    // Act
+    const person = await request('GET', `/v1/contacts/${contactId}`);
+    // Assess: before, `consent: {}` while the sender refused marketing
+    expect([recorded.status, erased.status, person.status]).toEqual([200, 200, 200]);
+    expect(bodyOf(person).channels).toEqual([
+      expect.objectContaining({
+        channel: 'whatsapp',
+        consent: { whatsapp_marketing: expect.objectContaining({ consent: 'opted_out' }) },
+      }),
+    ]);
+  });
+
   it('records consent and shows every channel of a person with more than 100 conversations, reading every page', async () => {
     // Prepare: one customer writes to 110 WhatsApp business numbers, then to an SMS number whose
     // conversation sorts after all of them in the person's partition (past the first page of 100).
@@ -909,7 +935,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(answers).toEqual(Object.fromEntries(Object.keys(forged).map((name) => [name, refused])));
   });
 
-  it('answers 404 for unknown conversations and contacts, and reads a person in one GetItem, three Queries and two BatchGetItems', async () => {
+  it('answers 404 for unknown conversations and contacts, and reads a person in two GetItems, three Queries and two BatchGetItems', async () => {
     // Act
     const conversation = await request('GET', `/v1/conversations/conv_${'0'.repeat(32)}`);
     const nobody = await request('GET', `/v1/contacts/ct_${'0'.repeat(32)}`);
@@ -923,8 +949,17 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(nobody.status).toBe(404);
     expect(contact.status).toBe(200);
     // Whom the id stands for (merges), the person's conversations, the contacts listed under them
-    // (none without a conversation here, so no read of their items), consent, the merges into them.
-    expect(contactCalls).toEqual(['GetItem', 'Query', 'Query', 'BatchGetItem', 'BatchGetItem', 'Query']);
+    // (none without a conversation here, so no read of their items), consent with the opt-outs an
+    // erasure kept (the contact items, then the kept one: a GetItem for one key), the merges into them.
+    expect(contactCalls).toEqual([
+      'GetItem',
+      'Query',
+      'Query',
+      'BatchGetItem',
+      'BatchGetItem',
+      'GetItem',
+      'Query',
+    ]);
     expect(bodyOf(contact)).toEqual({
       contactId: bodyOf(read).contactId,
       channels: [{ channel: 'whatsapp', identities: [{ type: 'wa_id', value: 'api-a' }], consent: {} }],
