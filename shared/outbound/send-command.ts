@@ -10,7 +10,7 @@ import type { Channel, ConversationState, Message, Provider, ProviderError } fro
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
-import { SENDER } from '#shared/resources/definitions.ts';
+import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
@@ -61,6 +61,24 @@ const partIndexesOf = (messages: readonly PreparedMessage[]): { partIndexes?: nu
   messages.every((message, index) => message.partIndex === index)
     ? {}
     : { partIndexes: messages.map((message) => message.partIndex) };
+
+/**
+ * The uploads a command's parts name (a media part's `source.s3Key`, a template header's `s3Key`,
+ * under media/outbound/), for a send refused before it looked at them: an erasure of the recipient
+ * then still finds and deletes them (an upload made for this reply may name the person).
+ */
+const filesNamedBy = (parts: SendMessageCommand['data']['parts']): { files?: { s3Key: string }[] } => {
+  const keys = new Set<string>();
+  for (const part of parts) {
+    if (part.type === 'media' && 's3Key' in part.source) keys.add(part.source.s3Key);
+    const header = part.type === 'template' ? part.header : undefined;
+    if (header && 's3Key' in header && typeof header.s3Key === 'string') keys.add(header.s3Key);
+  }
+  // Only the helpdesk's uploads for sending (POST /v1/media): a file of another conversation a
+  // command names stays that conversation's.
+  const uploads = [...keys].filter((key) => key.startsWith(PAYLOAD_BUCKET.prefixes.outboundMedia));
+  return uploads.length === 0 ? {} : { files: uploads.map((s3Key) => ({ s3Key })) };
+};
 
 /** The command part provider message `index` of a send comes from. */
 const partIndexOf = (record: SendRecord, index: number): number => record.partIndexes?.[index] ?? index;
@@ -1453,6 +1471,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               ...base,
               state: 'failed',
               ...(decided.plan ? { plan: decided.plan } : {}),
+              ...(decided.plan?.media ? {} : filesNamedBy(command.data.parts)),
               failure: { ...decided.failure, decidedAt: iso() },
             };
         const claimed = await sends.claim(candidate);

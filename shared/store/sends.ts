@@ -176,6 +176,12 @@ export const SendRecordSchema = z.object({
   /** Provider message ids the recorder found for this send's messages, by sequence (from statuses and echoes). */
   links: z.record(z.string(), z.string()),
   plan: SendPlanSchema.optional(),
+  /**
+   * The payload-bucket files a command refused before its files were looked at names (its media
+   * parts' and template headers' `s3Key`; `plan.media` names them once inspected): what erasure finds
+   * them from.
+   */
+  files: z.array(z.object({ s3Key: z.string() })).optional(),
   failure: SendFailureSchema.optional(),
   /** When the last provider message was accepted: the sent event's time. */
   completedAt: z.string().optional(),

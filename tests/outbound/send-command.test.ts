@@ -3,16 +3,19 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { uploadDisposition } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { type OutboundTemplatePart, SendMessageDataSchema } from '#shared/contract/commands.ts';
 import { canonicalJson, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
 import { endpointPauseKey, sendKey } from '#shared/store/keys.ts';
 import { commandHashOf } from '#shared/store/sends.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
@@ -1072,6 +1075,46 @@ describe('send commands', () => {
     });
     expect(hub.provider.calls).toHaveLength(1);
     expect((await outcomes()).map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('keeps the upload a send refused before looking at its files names, so erasing the customer deletes it', async () => {
+    // Prepare: an invoice uploaded for the customer, sent outside the 24-hour window (refused at once)
+    const { wa, conversationId } = await openConversation(
+      new Date(T0.getTime() - 25 * 3_600_000).toISOString(),
+    );
+    const { clients, resources } = hub.pipeline.emulators;
+    const s3Key = 'media/outbound/2a3b4c5d6e7f80918293a4b5c6d7e8f9/invoice.pdf';
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: resources.bucketName,
+        Key: s3Key,
+        Body: new TextEncoder().encode('%PDF'),
+      }),
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'refused-upload', [{ type: 'media', kind: 'file', source: { s3Key } }]),
+    );
+    await hub.runOutbox();
+    const deleted: string[] = [];
+    // Act
+    await erasePerson(
+      {
+        pseudonymKey: localPseudonymKey,
+        table: {
+          client: clients.dynamodb,
+          tableName: resources.tableName,
+          now: () => hub.now,
+        },
+        deleteObjects: async (keys) => void deleted.push(...keys),
+      },
+      contactIdFor('whatsapp', { identities: [{ type: 'wa_id', value: wa }] }, conversationId),
+    );
+    // Assess: refused with no call; before, nothing named the file and it stayed until the bucket's lifecycle
+    expect((await outcomes()).map((event) => event.data)).toEqual([
+      expect.objectContaining({ reason: 'window_closed' }),
+    ]);
+    expect(hub.provider.calls).toHaveLength(0);
+    expect(deleted).toContain(s3Key);
   });
 
   it("refuses another conversation's stored attachment before any provider call, and sends it in its own", async () => {
