@@ -50,7 +50,6 @@ import {
   resolvePerson,
   unmergePeople,
 } from '#shared/store/person-merges.ts';
-import { PseudonymKeyMismatchError } from '#shared/store/pseudonym-key-check.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
@@ -106,7 +105,10 @@ const MERGE_REFUSALS = {
   unknown: ['notFound', 'the hub has no conversation with one of the two people'],
   'already-merged': ['conflict', 'that person was already merged into another one: unmerge it first'],
   cycle: ['conflict', 'the person in the path was merged into that one: unmerge it first'],
-  depth: ['conflict', 'too many merges in a chain: merge into the person at its end'],
+  depth: [
+    'conflict',
+    'too many merges in a chain: the people already merged into the discarded person, this merge and the survivor’s own merges would make a chain longer than the hub follows (8)',
+  ],
 } as const satisfies Record<string, readonly [ProblemKind, string]>;
 
 /** What the handlers are given: the table, the two queues, a clock. */
@@ -640,12 +642,12 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     getContact: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const contactId = await personInPath(params);
-      // A refused pseudonym key (its alarm fires) leaves the kept opt-outs unread: the person is
-      // still shown, with the consent their own records hold.
-      const person = await personView(table, contactId, deps.pseudonymKey).catch((error: unknown) => {
-        if (error instanceof PseudonymKeyMismatchError) return personView(table, contactId);
-        throw error;
-      });
+      // A pseudonym key that cannot be read just now (refused: its alarm fires; Secrets Manager
+      // throttled or down) leaves the kept opt-outs unread: the person is still shown, with the
+      // consent their own records hold.
+      const person = await personView(table, contactId, deps.pseudonymKey).catch(() =>
+        personView(table, contactId),
+      );
       if (!person) return fail('notFound', 'no such contact');
       const merged = (await mergesInto(table, contactId)).map((merge) => ({
         contactId: merge.discardedContactId,

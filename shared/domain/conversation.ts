@@ -29,6 +29,12 @@ export interface ConversationModel {
   readonly state: ConversationState;
   readonly firstInboundAt: string | null;
   readonly lastOutboundAt: string | null;
+  /**
+   * When the hub received the customer message that set `state.lastInboundAt` (the latest, of
+   * several in that instant): an answer made in the same whole second covers it only if made after
+   * it came in (writtenInSameSecondAfter). Absent in models stored before 2026-12-04.
+   */
+  readonly lastInboundReceivedAt?: string;
 }
 
 export interface Applied {
@@ -176,22 +182,30 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     state.waitingSince !== null &&
     state.waitingSince <= at;
   const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
-  // An answer recorded before the first customer message it answers (that message held up: a
-  // provider's retry, a redrive): the newest answer after it is its first response, an upper bound
-  // (exact with one answer). Before 2026-12-04 none was set, and the next answer became the first.
-  const firstResponseAt =
-    state.firstResponseAt === null && asks && model.lastOutboundAt !== null && model.lastOutboundAt >= at
-      ? model.lastOutboundAt
-      : state.firstResponseAt;
   // A business answer made after this message was written already covers it.
   const unread =
     model.lastOutboundAt === null ||
     at > model.lastOutboundAt ||
     writtenInSameSecondAfter(at, event.data.receivedAt, model.lastOutboundAt);
+  // An answer recorded before the first customer message it answers (that message held up: a
+  // provider's retry, a redrive): the newest answer after it is its first response, an upper bound
+  // (exact with one answer). Before 2026-12-04 none was set, and the next answer became the first.
+  const firstResponseAt =
+    state.firstResponseAt === null && asks && !unread && model.lastOutboundAt !== null
+      ? model.lastOutboundAt
+      : state.firstResponseAt;
   const needsAnswer = unread && asks;
+  // The receipt of the message lastInboundAt names (the latest of those of its instant).
+  const lastInboundReceivedAt =
+    machine || lastInboundAt !== at
+      ? model.lastInboundReceivedAt
+      : state.lastInboundAt === at && model.lastInboundReceivedAt !== undefined
+        ? laterOf(model.lastInboundReceivedAt, event.data.receivedAt)
+        : event.data.receivedAt;
   return {
     ...model,
     firstInboundAt,
+    ...(lastInboundReceivedAt !== undefined ? { lastInboundReceivedAt } : {}),
     state: {
       ...state,
       // A customer message no answer covers needs attention, whatever the helpdesk had set: a
@@ -214,7 +228,11 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
 
 const applyOutbound = (model: ConversationModel, at: string): ConversationModel => {
   const { state } = model;
-  const answersEverything = state.lastInboundAt === null || at >= state.lastInboundAt;
+  // Not a customer message of its own whole second that came in after this answer was made.
+  const answersEverything =
+    state.lastInboundAt === null ||
+    (at >= state.lastInboundAt &&
+      !writtenInSameSecondAfter(state.lastInboundAt, model.lastInboundReceivedAt ?? state.lastInboundAt, at));
   const isEarlierFirstResponse =
     model.firstInboundAt !== null &&
     at >= model.firstInboundAt &&

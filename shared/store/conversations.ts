@@ -113,6 +113,7 @@ const ConversationModelSchema = z.looseObject({
   state: StoredStateSchema,
   firstInboundAt: z.string().nullable(),
   lastOutboundAt: z.string().nullable(),
+  lastInboundReceivedAt: z.string().optional(),
 });
 const LastChangeSchema = z.object({
   eventId: z.string(),

@@ -147,9 +147,35 @@ describe('conversation domain', () => {
     const after = applyEvent(resolved, stamped('m3', '2026-11-22T10:00:41.500Z')).model.state;
     // A bot's answer made within the second after the message came in (received at 40.5) still covers it
     const covered = applyEvent(resolved, stamped('m4', `${second}.500Z`)).model.state;
+    // The other order: the customer's message recorded before the sender records its answer
+    const customerFirst = applyEvent(asked, stamped('m5', '2026-11-22T10:00:41.500Z')).model;
+    const answerAfter = applyEvent(
+      customerFirst,
+      message('d-second', 'm6', `${second}.700Z`, 'outbound'),
+    ).model;
     // Assess
     expect(after).toMatchObject({ status: 'open', unreadCount: 1, waitingSince: `${second}.000Z` });
     expect(covered).toMatchObject({ status: 'resolved', unreadCount: 0, waitingSince: null });
+    expect(answerAfter.state).toMatchObject({ unreadCount: 2, waitingSince: `${second}.000Z` });
+  });
+
+  it('gives no first response to a first customer message stamped in the second of an earlier business message it came in after', () => {
+    // Prepare: the business writes first (a template at 10:00:40.300); the customer's first reply is
+    // stamped 10:00:40 and received at 10:00:41; the agent answers at 10:10
+    const template = applyEvent(
+      undefined,
+      message('d-template', 't1', '2026-11-22T10:00:40.300Z', 'outbound'),
+    ).model;
+    const reply = message('d-template', 'r1', '2026-11-22T10:00:40.000Z') as MessageEvent;
+    // Act
+    const replied = applyEvent(template, {
+      ...reply,
+      data: { ...reply.data, receivedAt: '2026-11-22T10:00:41.000Z' },
+    } as MessageEvent).model;
+    const answered = applyEvent(replied, message('d-template', 'a1', minute(10), 'outbound')).model;
+    // Assess: the agent's answer is the first response, not the template before the reply
+    expect(replied.state).toMatchObject({ unreadCount: 1, firstResponseAt: null });
+    expect(answered.state).toMatchObject({ firstResponseAt: minute(10), firstResponseSeconds: 560 });
   });
 
   it("takes an answer recorded before the first customer message it answers as that message's first response", () => {
