@@ -142,6 +142,16 @@ const latestOf = (all: readonly ContactConsent[]): ContactConsent => {
   ) as ContactConsent;
 };
 
+/** Per scope, the later of a contact's own register and the one an erasure kept for it. */
+const withKept = (current: ContactConsent, keptItem: Record<string, unknown> | undefined): ContactConsent => {
+  const merged: Record<string, unknown> = { ...current };
+  for (const [scope, value] of Object.entries(readRegisters(keptItem, CONTACT_REGISTERS))) {
+    const mine = merged[scope] as { at: string } | undefined;
+    if (value && (!mine || value.at > mine.at)) merged[scope] = value;
+  }
+  return merged as ContactConsent;
+};
+
 /**
  * A contact's consent registers, and the opt-outs kept for it if it was ever erased (a consistent
  * BatchGetItem of the contact item and the legacy key, then a GetItem of the keyed key:
@@ -172,13 +182,7 @@ export const readContactConsent = async (
     );
     const kept = read.kept(contactKey);
     await moveLegacySuppression(context, key, kept);
-    const keptRegisters = readRegisters(kept.item, CONTACT_REGISTERS);
-    const merged: Record<string, unknown> = { ...current };
-    for (const [scope, value] of Object.entries(keptRegisters)) {
-      const mine = merged[scope] as { at: string } | undefined;
-      if (value && (!mine || value.at > mine.at)) merged[scope] = value;
-    }
-    perKey.push(merged as ContactConsent);
+    perKey.push(withKept(current, kept.item));
   }
   return latestOf(perKey);
 };
@@ -263,12 +267,14 @@ export interface ContactView {
  * A contact item's consent registers by scope (`sms`, `whatsapp_marketing`, …); given the items of
  * each of a customer's keys (consentKeysFor), per scope the latest change under any of them.
  */
-export const consentOf = (...items: (Record<string, unknown> | undefined)[]): ContactView['consent'] =>
+/** Registers as the API names their scopes (`smsConsent` → `sms`). */
+const consentView = (consent: ContactConsent): ContactView['consent'] =>
   Object.fromEntries(
-    Object.entries(latestOf(items.map((item) => readRegisters(item, CONTACT_REGISTERS)))).map(
-      ([name, value]) => [name.replace(/Consent$/, ''), value],
-    ),
+    Object.entries(consent).map(([name, value]) => [name.replace(/Consent$/, ''), value]),
   ) as ContactView['consent'];
+
+export const consentOf = (...items: (Record<string, unknown> | undefined)[]): ContactView['consent'] =>
+  consentView(latestOf(items.map((item) => readRegisters(item, CONTACT_REGISTERS))));
 
 /**
  * The consent of each group of channel-contact keys (one customer's: consentKeysFor) as the sender
@@ -282,30 +288,15 @@ export const readConsentViews = async (
 ): Promise<ContactView['consent'][]> => {
   const keys = [...new Set(groups.flat())];
   const read = await readKeptSuppressions(context, await pseudonymKey(), keys, keys.map(contactItemKey));
-  const consentUnder = (contactKey: string): ContactConsent => {
-    const merged: Record<string, { at: string } | undefined> = {
-      ...readRegisters(
+  const consentUnder = (contactKey: string): ContactConsent =>
+    withKept(
+      readRegisters(
         read.items.find((item) => item.pk === contactItemKey(contactKey).pk),
         CONTACT_REGISTERS,
       ),
-    };
-    for (const [scope, value] of Object.entries(
-      readRegisters(read.kept(contactKey).item, CONTACT_REGISTERS),
-    )) {
-      const mine = merged[scope];
-      if (value && (!mine || value.at > mine.at)) merged[scope] = value;
-    }
-    return merged as ContactConsent;
-  };
-  return groups.map(
-    (group) =>
-      Object.fromEntries(
-        Object.entries(latestOf(group.map(consentUnder))).map(([name, value]) => [
-          name.replace(/Consent$/, ''),
-          value,
-        ]),
-      ) as ContactView['consent'],
-  );
+      read.kept(contactKey).item,
+    );
+  return groups.map((group) => consentView(latestOf(group.map(consentUnder))));
 };
 
 const identitiesOf = (item: Record<string, unknown> | undefined): string[] => {
@@ -319,6 +310,19 @@ const identityOfKey = (key: string): ChannelIdentity => {
   return { type: key.slice(0, separator) as ChannelIdentity['type'], value: key.slice(separator + 1) };
 };
 
+/** A channel contact as its key and item store it: the key's channel and primary identity, then the others it lists. */
+const storedChannelContact = (
+  contactKey: string,
+  item: Record<string, unknown> | undefined,
+): { channel: string; identities: ChannelIdentity[] } => {
+  const separator = contactKey.indexOf('#');
+  const primary = contactKey.slice(separator + 1);
+  return {
+    channel: contactKey.slice(0, separator),
+    identities: [primary, ...identitiesOf(item).filter((key) => key !== primary)].map(identityOfKey),
+  };
+};
+
 /**
  * The person a channel contact is: its contactId, from its primary identity (the key's) and the
  * others it lists. Undefined for a contact known only by a placeholder: that is a person per
@@ -328,10 +332,9 @@ export const contactPersonOf = (
   contactKey: string,
   item: Record<string, unknown> | undefined,
 ): string | undefined => {
-  const separator = contactKey.indexOf('#');
-  const channel = ChannelSchema.parse(contactKey.slice(0, separator));
-  const primary = contactKey.slice(separator + 1);
-  const identities = [primary, ...identitiesOf(item).filter((key) => key !== primary)].map(identityOfKey);
+  const stored = storedChannelContact(contactKey, item);
+  const channel = ChannelSchema.parse(stored.channel);
+  const { identities } = stored;
   const [first] = identities;
   if (first && isPlaceholder(first) && identities.every((identity) => !strongIdentifierOf(identity)))
     return undefined;
@@ -371,15 +374,11 @@ export const channelContactsOf = async (
   );
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
   return contactKeys.flatMap((contactKey) => {
-    const separator = contactKey.indexOf('#');
-    const channel = ChannelSchema.safeParse(contactKey.slice(0, separator));
-    if (!channel.success) return [];
-    const primary = contactKey.slice(separator + 1);
-    const item = byPk.get(contactItemKey(contactKey).pk);
-    const identities = [primary, ...identitiesOf(item).filter((key) => key !== primary)].map(identityOfKey);
-    return [
-      { contactKey, channel: channel.data, contact: { identities: identities as Contact['identities'] } },
-    ];
+    const { channel, identities } = storedChannelContact(contactKey, byPk.get(contactItemKey(contactKey).pk));
+    const known = ChannelSchema.safeParse(channel);
+    return known.success
+      ? [{ contactKey, channel: known.data, contact: { identities: identities as Contact['identities'] } }]
+      : [];
   });
 };
 

@@ -407,38 +407,36 @@ export const personView = async (
     for (const key of keys) known.add(key);
     contacts.set(listed.contactKey, { channel: listed.channel, contact: listed.contact });
   }
-  // A WhatsApp contact's consent is under each of its identifiers (consentKeysFor): all read at once.
-  const consentKeys = new Map(
-    [...contacts.values()].map(({ channel, contact }) => [contact, consentKeysFor(channel, contact)]),
-  );
-  const items = pseudonymKey
-    ? []
-    : await batchGetItems(
-        context,
-        [...new Set([...consentKeys.values()].flat())].map((key) => contactItemKey(key)),
-        { consistent: false },
-      );
-  const byPk = new Map(items.map((item) => [String(item.pk), item]));
   const listed = [...contacts.values()];
-  // The opt-outs an erasure kept (under the pseudonym key) still refuse sends: shown as the sender reads them.
-  const kept = pseudonymKey
-    ? await readConsentViews(
-        context,
-        pseudonymKey,
-        listed.map(({ contact }) => consentKeys.get(contact) ?? []),
-      )
-    : undefined;
+  // A WhatsApp contact's consent is under each of its identifiers (consentKeysFor): all read at once,
+  // with the opt-outs an erasure kept (under the pseudonym key), which still refuse sends.
+  const groups = listed.map(({ channel, contact }) => consentKeysFor(channel, contact));
+  const consents = pseudonymKey
+    ? await readConsentViews(context, pseudonymKey, groups)
+    : await recordedConsents(context, groups);
   return {
     contactId,
     channels: listed.map(({ channel, contact }, index) => ({
       channel,
       identities: contact.identities,
       ...(contact.displayName ? { displayName: contact.displayName } : {}),
-      consent:
-        kept?.[index] ??
-        consentOf(...(consentKeys.get(contact) ?? []).map((key) => byPk.get(contactItemKey(key).pk))),
+      consent: consents[index] ?? {},
     })),
   };
+};
+
+/** Each group of channel-contact keys' consent as their own items record it (one BatchGetItem per 100). */
+const recordedConsents = async (
+  context: TableContext,
+  groups: readonly (readonly string[])[],
+): Promise<ContactView['consent'][]> => {
+  const items = await batchGetItems(
+    context,
+    [...new Set(groups.flat())].map((key) => contactItemKey(key)),
+    { consistent: false },
+  );
+  const byPk = new Map(items.map((item) => [String(item.pk), item]));
+  return groups.map((keys) => consentOf(...keys.map((key) => byPk.get(contactItemKey(key).pk))));
 };
 
 const mergeIdentities = (a: Contact, b: Contact): Contact => {

@@ -16,6 +16,7 @@ import {
   contactsConversationsPartition,
   conversationIdOfKey,
   discardedIdOfMergeKey,
+  type ItemKey,
   kindOfKey,
   PERSON_CONVERSATION_PREFIX,
   PERSON_MERGE_PREFIX,
@@ -221,6 +222,19 @@ export const resolvePerson = async (
   return withdrawnOf(merges.slice(loopsTo))?.discardedContactId ?? last;
 };
 
+/** The keys of the merges into a person (their gsi3 `MERGED#` entries: one Query, eventually consistent). */
+const mergeKeysInto = async (context: TableContext, contactId: string): Promise<ItemKey[]> =>
+  (
+    await queryAll(context, {
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :merged)',
+      ExpressionAttributeValues: {
+        ':pk': contactsConversationsPartition(contactId),
+        ':merged': PERSON_MERGE_PREFIX,
+      },
+    })
+  ).map(keyOf);
+
 /**
  * How many merges deep the people merged into a person go (0: none), counted until it passes
  * `limit` (then limit + 1) or more than MAX_CYCLE_HOPS people were looked at (too many to tell:
@@ -233,15 +247,7 @@ const mergeDepthBelow = async (context: TableContext, contactId: string, limit: 
     const next: string[] = [];
     for (const person of frontier) {
       if (++looked > MAX_CYCLE_HOPS) return limit + 1;
-      const merged = await queryAll(context, {
-        IndexName: 'gsi3',
-        KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :merged)',
-        ExpressionAttributeValues: {
-          ':pk': contactsConversationsPartition(person),
-          ':merged': PERSON_MERGE_PREFIX,
-        },
-      });
-      next.push(...merged.map((item) => discardedIdOfMergeKey(keyOf(item))));
+      next.push(...(await mergeKeysInto(context, person)).map(discardedIdOfMergeKey));
     }
     if (next.length === 0) return depth;
     if (depth + 1 > limit) return limit + 1;
@@ -251,15 +257,7 @@ const mergeDepthBelow = async (context: TableContext, contactId: string, limit: 
 
 /** The merges into a person (gsi3, eventually consistent): the audit a person view shows. */
 export const mergesInto = async (context: TableContext, contactId: string): Promise<PersonMerge[]> => {
-  const items = await queryAll(context, {
-    IndexName: 'gsi3',
-    KeyConditionExpression: 'gsi3pk = :pk AND begins_with(gsi3sk, :merged)',
-    ExpressionAttributeValues: {
-      ':pk': contactsConversationsPartition(contactId),
-      ':merged': PERSON_MERGE_PREFIX,
-    },
-  });
-  const found = await batchGetItems(context, items.map(keyOf), { consistent: false });
+  const found = await batchGetItems(context, await mergeKeysInto(context, contactId), { consistent: false });
   return found.flatMap((item) => {
     const record = mergeRecordOf(discardedIdOfMergeKey(keyOf(item)), item);
     return record && !record.unmerge ? [record.merge] : [];
