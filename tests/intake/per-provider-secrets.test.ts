@@ -17,6 +17,7 @@ import {
 } from '#shared/config/secrets.ts';
 import { createLogger, type Logger } from '#shared/observability/logger.ts';
 import { createSenderFor } from '#shared/outbound/senders.ts';
+import { testSenderSettings } from '#tests/support/sender-settings.ts';
 
 /*
  * Each provider's credentials in a secret of its own: a function reads only the sections it was
@@ -148,15 +149,7 @@ describe('per-provider channel secrets', () => {
       reader,
       sectionSecretIds: { meta: ARN.meta, mailgun: ARN.mailgun },
     });
-    const senderFor = createSenderFor({
-      secrets,
-      graphApiUrl: 'https://graph.facebook.com',
-      graphApiVersion: 'v23.0',
-      twilioApiUrl: 'https://api.twilio.com',
-      mailgunApiUrl: 'https://api.mailgun.net',
-      ses: () => ({ send: async () => ({}) }) as never,
-      timeoutMs: 1000,
-    });
+    const senderFor = createSenderFor(testSenderSettings(secrets));
     const endpoint = { type: 'whatsapp_phone_number', id: '1234567890' } as const;
     // Act
     const whatsapp = await senderFor({ provider: 'meta', channel: 'whatsapp', endpoint });

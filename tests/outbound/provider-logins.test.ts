@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ChannelSecrets, mailgunApiKeyFor } from '#shared/config/secrets.ts';
 import type { MessageContext } from '#shared/outbound/channel-sender.ts';
 import { createSenderFor } from '#shared/outbound/senders.ts';
+import { testSenderSettings } from '#tests/support/sender-settings.ts';
 
 /*
  * Which login a send uses, from the deployment's secret: Twilio's account login reaches the messages
@@ -29,16 +30,7 @@ const twilioAnswering = (captured: Captured[]): typeof fetch =>
   }) as typeof fetch;
 
 const sendersWith = (twilio: ChannelSecrets['twilio'], captured: Captured[]) =>
-  createSenderFor({
-    secrets: async () => ({ twilio }),
-    graphApiUrl: 'https://graph.facebook.com',
-    graphApiVersion: 'v23.0',
-    twilioApiUrl: 'https://api.twilio.com',
-    mailgunApiUrl: 'https://api.mailgun.net',
-    ses: () => ({ send: async () => ({}) }) as never,
-    timeoutMs: 1000,
-    fetch: twilioAnswering(captured),
-  });
+  createSenderFor(testSenderSettings(async () => ({ twilio }), { fetch: twilioAnswering(captured) }));
 
 const endpointIn = (accountId: string) => ({ type: 'phone_number', id: '+14155550100', accountId }) as const;
 
