@@ -115,7 +115,7 @@ export class HelpdeskAccess extends Construct {
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'Events reference attachment, body and raw-MIME objects by key; read access is limited to those prefixes of the payload bucket.',
+          'Events reference attachment, body, raw-MIME and sent-file objects by key; read access is limited to those prefixes of the payload bucket.',
         appliesTo: HELPDESK_READABLE_PREFIXES.map((prefix) => `Resource::<${bucketId}.Arn>/${prefix}*`),
       },
     ]);
