@@ -33,6 +33,7 @@ import { allowSupplementaryCharactersInFauxqs } from './fauxqs-fidelity.ts';
 import { type HttpHandler, type RequestLogLine, startLocalApi } from './http-server.ts';
 import type { HubInfo } from './hub-info.ts';
 import { DEFAULT_MAX_ENVIRONMENTS, type LambdaFunction, startLambdaFunction } from './lambda-environments.ts';
+import { httpOrigin } from './origin-guard.ts';
 import { waitUntilDrained } from './queue-depth.ts';
 import {
   HELPDESK_API_ROUTES,
@@ -348,13 +349,13 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     tap && apiToken
       ? consoleHandler({
           apiToken,
-          hubBaseUrl: () => `http://${host}:${listeningPort}`,
+          hubBaseUrl: () => httpOrigin(host, listeningPort),
           port: () => listeningPort,
           mediaOrigin: emulators.endpoints.s3,
           readSend: (hubMessageId) => sends.get(hubMessageId),
           postCustomerMessage: (message) =>
             postCustomerMessage(
-              `http://${host}:${listeningPort}`,
+              httpOrigin(host, listeningPort),
               message,
               providers ? { twilio: providers.urls.twilio, baseUrl: providers.baseUrl } : undefined,
             ),
@@ -393,7 +394,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     forgetCachedRuntime();
     throw error;
   });
-  const base = `http://${host}:${api.port}`;
+  const base = httpOrigin(host, api.port);
   listeningPort = api.port;
 
   providers =

@@ -26,6 +26,10 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 /** The names of a loopback listener as a Host header writes them (IPv6 in brackets). */
 export const LOOPBACK_HOSTNAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
 
+/** `http://host:port`, an IPv6 address in brackets (`http://[::1]:8080`) as URLs write it. */
+export const httpOrigin = (host: string, port: number): string =>
+  `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
 export interface GuardRules {
   /**
    * `none`: no Origin header at all (only programs call the server). `own`: none, or the server's

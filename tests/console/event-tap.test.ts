@@ -120,4 +120,54 @@ describe('console event tap after an erasure', () => {
     expect(held).toEqual([['merged', 'received'], ['merged']]);
     expect(tap.since(0).map((event) => event.id)).toEqual(['erased']);
   });
+  it('drops a conversation whose naming events went before the erasure: a later state change, a claim check', () => {
+    // Prepare
+    const tap = createEventTap({ capacity: 3 });
+    tap.record([
+      cloudEvent('received', 'switchboard.message.received', CONVERSATION, {
+        conversationId: CONVERSATION,
+        contactId: CONTACT,
+      }),
+      cloudEvent('pointer', 'switchboard.message.received', CONVERSATION, {}),
+      cloudEvent('state', 'switchboard.conversation.state_changed', CONVERSATION, {
+        conversationId: CONVERSATION,
+        state: { contactId: CONTACT, contact: { identities: [{ type: 'phone', value: '+306912345678' }] } },
+      }),
+      cloudEvent('other', 'switchboard.message.received', OTHER, {
+        conversationId: OTHER,
+        contactId: OTHER_CONTACT,
+      }),
+    ]);
+    const before = tap.forConversation(CONVERSATION).map((event) => event.id);
+    // Act
+    tap.record([erased(CONTACT)]);
+    // Assess
+    expect(before).toEqual(['state', 'pointer']);
+    expect(tap.forConversation(CONVERSATION)).toEqual([]);
+    expect(JSON.stringify(tap.since(0))).not.toContain('306912345678');
+    expect(tap.since(0).map((event) => event.id)).toEqual(['other', 'erased']);
+  });
+
+  it('follows a merge: the surviving person’s erasure takes the merged conversation after its events went', () => {
+    // Prepare
+    const tap = createEventTap({ capacity: 3 });
+    tap.record([
+      cloudEvent('received', 'switchboard.message.received', CONVERSATION, {
+        conversationId: CONVERSATION,
+        contactId: CONTACT,
+      }),
+      cloudEvent('merged', 'switchboard.contact.merged', OTHER_CONTACT, {
+        survivingContactId: OTHER_CONTACT,
+        discardedContactId: CONTACT,
+        conversationIds: [CONVERSATION],
+      }),
+      cloudEvent('earlier', 'switchboard.message.received', OTHER, { conversationId: OTHER }),
+      cloudEvent('pointer', 'switchboard.message.received', CONVERSATION, {}),
+      cloudEvent('later', 'switchboard.message.received', OTHER, { conversationId: OTHER }),
+    ]);
+    // Act
+    tap.record([erased(OTHER_CONTACT)]);
+    // Assess
+    expect(tap.since(0).map((event) => event.id)).toEqual(['earlier', 'later', 'erased']);
+  });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 
 /*
  * The console's tap on the helpdesk stream: every CloudEvent the local hub puts on the helpdesk
@@ -21,11 +22,11 @@ const TappedCloudEventSchema = z.looseObject({
       conversationIds: z.array(z.string()).optional(),
       survivingContactId: z.string().optional(),
       discardedContactId: z.string().optional(),
+      /** A conversation's state (`conversation.state_changed`) names its person inside. */
+      state: z.looseObject({ contactId: z.string().optional() }).optional(),
     })
     .optional(),
 });
-
-const CONTACT_ERASED = 'switchboard.contact.erased';
 
 /** What the stream tells the page of an event: enough to know what to read again, never its content. */
 export interface TappedEventSummary {
@@ -61,6 +62,11 @@ export interface EventTap {
 
 const DEFAULT_TAP_CAPACITY = 500;
 const DEFAULT_TAP_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * How many conversations the tap remembers the person of after their events went: an erasure then
+ * still finds a conversation whose only held events name no one (a state change, a claim check).
+ */
+const DEFAULT_PEOPLE_CAPACITY = 10_000;
 
 const parseBody = (body: string): z.infer<typeof TappedCloudEventSchema> | undefined => {
   try {
@@ -78,13 +84,17 @@ const conversationOf = (event: z.infer<typeof TappedCloudEventSchema>): string |
 export const createEventTap = ({
   capacity = DEFAULT_TAP_CAPACITY,
   maxBytes = DEFAULT_TAP_MAX_BYTES,
+  peopleCapacity = DEFAULT_PEOPLE_CAPACITY,
   now = () => new Date(),
 }: {
   capacity?: number;
   maxBytes?: number;
+  peopleCapacity?: number;
   now?: () => Date;
 } = {}): EventTap => {
   const held: TappedEvent[] = [];
+  /** The latest person each conversation was seen under (a merge moves it), oldest first. */
+  const personOf = new Map<string, string>();
   const ids = new Set<string>();
   const listeners = new Set<(event: TappedEvent) => void>();
   let bytes = 0;
@@ -103,10 +113,22 @@ export const createEventTap = ({
       ? [event.conversationId, ...(event.conversationIds ?? [])]
       : (event.conversationIds ?? []);
 
-  /** Drops the erased person's events and every event of the conversations those name. */
+  const notePerson = (conversationId: string, contactId: string) => {
+    personOf.delete(conversationId);
+    personOf.set(conversationId, contactId);
+    if (personOf.size > peopleCapacity) personOf.delete(personOf.keys().next().value as string);
+  };
+
+  /**
+   * Drops the erased person's events and every event of their conversations: those the held events
+   * name, and those the tap saw under the person before their naming events went.
+   */
   const forget = (contactId: string) => {
     const theirs = held.filter((event) => event.contactIds.includes(contactId));
     const conversations = new Set(theirs.flatMap(conversationsOf));
+    for (const [conversationId, person] of personOf)
+      if (person === contactId) conversations.add(conversationId);
+    for (const conversationId of conversations) personOf.delete(conversationId);
     const gone = (event: TappedEvent) =>
       event.contactIds.includes(contactId) || conversationsOf(event).some((id) => conversations.has(id));
     for (let index = held.length - 1; index >= 0; index -= 1) {
@@ -125,10 +147,23 @@ export const createEventTap = ({
     const conversationId = conversationOf(parsed);
     const contactId = parsed.data?.contactId;
     const conversationIds = parsed.data?.conversationIds;
-    const contactIds = [contactId, parsed.data?.survivingContactId, parsed.data?.discardedContactId].filter(
-      (id): id is string => id !== undefined,
-    );
-    if (parsed.type === CONTACT_ERASED && contactId) forget(contactId);
+    const contactIds = [
+      contactId,
+      parsed.data?.state?.contactId,
+      parsed.data?.survivingContactId,
+      parsed.data?.discardedContactId,
+    ].filter((id): id is string => id !== undefined);
+    if (parsed.type === EVENT_TYPES.contactErased && contactId) forget(contactId);
+    else if (conversationId && contactIds[0] !== undefined && contactIds.length === 1)
+      notePerson(conversationId, contactIds[0]);
+    // A merge moves its conversations to the surviving person, an unmerge back to the discarded one.
+    const movedTo =
+      parsed.type === EVENT_TYPES.contactMerged
+        ? parsed.data?.survivingContactId
+        : parsed.type === EVENT_TYPES.contactUnmerged
+          ? parsed.data?.discardedContactId
+          : undefined;
+    if (movedTo) for (const moved of conversationIds ?? []) notePerson(moved, movedTo);
     seq += 1;
     const event: TappedEvent = {
       seq,

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { AllChannelSecrets } from '#shared/config/secrets.ts';
-import { refusalOf, refuse } from '#shared/local/origin-guard.ts';
+import { httpOrigin, refusalOf, refuse } from '#shared/local/origin-guard.ts';
 import { CallbackQueue } from './callbacks.ts';
 import { type ArmedFault, type Fault, FaultBook, FaultListSchema, FaultSchema } from './faults.ts';
 import { createGraphHandler } from './graph-router.ts';
@@ -315,7 +315,7 @@ export const startProviderSimulators = async (
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve((server.address() as AddressInfo).port));
   });
-  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  baseUrl = httpOrigin(host, port);
   log(`simulators: providers listening on ${baseUrl}`);
 
   let stopped: Promise<void> | undefined;

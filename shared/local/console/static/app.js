@@ -11,6 +11,7 @@ import { RawEvents } from './events.js';
 import { Hood } from './hood.js';
 import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
 import { concernsConversation, concernsInbox, onStreamState, startLiveStream, useLiveTask } from './live.js';
+import { mask } from './masking.js';
 import { ReplaySample } from './replay.js';
 import { byteSize, MessageBody } from './timeline.js';
 
@@ -61,28 +62,6 @@ const TICKS = {
   played: '✓✓',
   failed: '!',
 };
-
-const DOT = '•';
-/** Enough to tell contacts apart on screen, not enough to dial or write to. */
-function mask(identity) {
-  const value = identity.value;
-  if (identity.type === 'email' || value.includes('@')) {
-    const [local = '', domain = ''] = value.split('@');
-    const dot = domain.lastIndexOf('.');
-    const host = dot > 0 ? domain.slice(0, dot) : domain;
-    const tld = dot > 0 ? domain.slice(dot) : '';
-    return `${local.slice(0, 1)}${DOT.repeat(3)}@${host.slice(0, 1)}${DOT.repeat(3)}${tld}`;
-  }
-  const digits = value.replace(/^whatsapp:/, '');
-  if (/^\+?\d{6,}$/.test(digits)) {
-    const plus = digits.startsWith('+') ? '+' : '';
-    const bare = digits.replace(/^\+/, '');
-    return `${plus}${bare.slice(0, 2)}${DOT.repeat(bare.length - 4)}${bare.slice(-2)}`;
-  }
-  return value.length <= 6
-    ? DOT.repeat(value.length)
-    : `${value.slice(0, 3)}${DOT.repeat(3)}${value.slice(-2)}`;
-}
 
 function contactLabel(contact, reveal) {
   const identity = contact.identities[0];

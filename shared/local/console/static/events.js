@@ -5,17 +5,13 @@ import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { call } from './api.js';
 import { concernsConversation, useLiveTask } from './live.js';
+import { maskedEvent } from './masking.js';
 
 const html = htm.bind(h);
 
-/**
- * The event as published, but for its contact (numbers, addresses, name) while contacts are not
- * revealed: the panel follows the same switch as the rest of the page.
- */
+/** The event as published; while contacts are not revealed, masked as the rest of the page is. */
 function shownEvent(event, reveal) {
-  if (reveal || typeof event.data !== 'object' || event.data === null || !('contact' in event.data))
-    return event;
-  return { ...event, data: { ...event.data, contact: '(hidden: switch on Reveal contacts)' } };
+  return reveal ? event : maskedEvent(event);
 }
 
 function RawEvent({ item, reveal }) {

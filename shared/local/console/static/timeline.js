@@ -3,6 +3,7 @@
 // the `live` state GET /v1/conversations/{id}/messages returns with each message.
 import htm from 'htm';
 import { h } from 'preact';
+import { HIDDEN } from './masking.js';
 
 const html = htm.bind(h);
 
@@ -50,17 +51,15 @@ function InteractiveReply({ part }) {
   </p>`;
 }
 
-/** One part; `Media` shows a stored file (it reads the media endpoint). */
-/** A provider's notice with its numbers (a WhatsApp number change names both) hidden unless revealed. */
+/**
+ * A provider's notice names the customer (a WhatsApp number change: "User <name> changed from <number>
+ * to <number>"): shown only once contacts are revealed, as names and numbers are elsewhere.
+ */
 function noticeText(body, reveal) {
-  return reveal
-    ? body
-    : body.replace(
-        /\+?\d{6,}/g,
-        (digits) => `${digits.slice(0, 2)}${'•'.repeat(digits.length - 4)}${digits.slice(-2)}`,
-      );
+  return reveal ? body : HIDDEN;
 }
 
+/** One part; `Media` shows a stored file (it reads the media endpoint). */
 export function Part({ message, part, index, Media, reveal }) {
   switch (part.type) {
     case 'text':

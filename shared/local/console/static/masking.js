@@ -1,0 +1,56 @@
+// What the page shows of a person while "Reveal contacts" is off: identities masked (enough to tell
+// contacts apart on screen, not enough to dial or write to), names hidden. One home for the rule,
+// used by the inbox, the contact panel, the timeline's notices and the raw events.
+
+const DOT = '•';
+export const HIDDEN = '(hidden: switch on Reveal contacts)';
+
+const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+$/;
+const PHONE_NUMBER = /^(whatsapp:)?\+?\d{6,}$/;
+
+/** An identity's value masked: `n•••@c•••.example`, `+49••••••••78`, `abc•••yz`. */
+export function mask(identity) {
+  const value = identity.value;
+  if (identity.type === 'email' || value.includes('@')) {
+    const [local = '', domain = ''] = value.split('@');
+    const dot = domain.lastIndexOf('.');
+    const host = dot > 0 ? domain.slice(0, dot) : domain;
+    const tld = dot > 0 ? domain.slice(dot) : '';
+    return `${local.slice(0, 1)}${DOT.repeat(3)}@${host.slice(0, 1)}${DOT.repeat(3)}${tld}`;
+  }
+  const digits = value.replace(/^whatsapp:/, '');
+  if (/^\+?\d{6,}$/.test(digits)) {
+    const plus = digits.startsWith('+') ? '+' : '';
+    const bare = digits.replace(/^\+/, '');
+    return `${plus}${bare.slice(0, 2)}${DOT.repeat(bare.length - 4)}${bare.slice(-2)}`;
+  }
+  return value.length <= 6
+    ? DOT.repeat(value.length)
+    : `${value.slice(0, 3)}${DOT.repeat(3)}${value.slice(-2)}`;
+}
+
+/** Keys whose whole value is the person: the contact (as events and the state carry it), identities, names. */
+const PERSON_KEYS = new Set(['contact', 'identity', 'identities', 'displayName', 'profileName']);
+
+/**
+ * A published event as the page shows it while contacts are not revealed: the person's objects and
+ * names hidden wherever they sit (`data.contact`, `data.state.contact`…), an e-mail mailbox's name
+ * hidden and its address masked, and any other value that is a whole phone number or e-mail
+ * address (a status's recipient, an address list) masked. Message text is left as it is, as the
+ * timeline shows it.
+ */
+export function maskedEvent(value, key) {
+  if (key !== undefined && PERSON_KEYS.has(key)) return HIDDEN;
+  if (typeof value === 'string') {
+    return EMAIL_ADDRESS.test(value) || PHONE_NUMBER.test(value) ? mask({ type: '', value }) : value;
+  }
+  if (Array.isArray(value)) return value.map((item) => maskedEvent(item));
+  if (typeof value !== 'object' || value === null) return value;
+  const mailbox = typeof value.address === 'string';
+  return Object.fromEntries(
+    Object.entries(value).map(([name, item]) => [
+      name,
+      mailbox && name === 'name' ? HIDDEN : maskedEvent(item, name),
+    ]),
+  );
+}
