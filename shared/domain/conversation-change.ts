@@ -44,6 +44,11 @@ export const applyPatch = (model: ConversationModel, patch: ConversationPatch): 
     status,
     // Leaving `snoozed` ends the snooze; a snooze without a new time keeps its time.
     snoozedUntil: status === 'snoozed' ? (patch.snoozedUntil ?? before.snoozedUntil) : null,
+    // Resolved or pending without an answer (handled by phone, waiting on the customer) ends the
+    // wait: the customer's next message starts a wait of its own, which can be overdue again. A
+    // snooze keeps the wait, which goes on when it wakes. Before 2026-12-04 the next message took
+    // over the old wait, which had been reported overdue already, so it never was.
+    waitingSince: status === 'resolved' || status === 'pending' ? null : before.waitingSince,
     assignee: patch.assignee === undefined ? before.assignee : patch.assignee,
     labels: patch.labels === undefined ? before.labels : labelSet(patch.labels),
     priority: patch.priority === undefined ? before.priority : patch.priority,

@@ -10,7 +10,7 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from './contact-identity.ts';
 import { freeEntryOnInbound, freeEntryOnOutbound } from './free-entry.ts';
-import { addHours, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
+import { addHours, canonicalTime, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
 
 /** Events that change a conversation's state: messages, either way. */
 export type MessageEvent =
@@ -30,11 +30,17 @@ export interface ConversationModel {
   readonly firstInboundAt: string | null;
   readonly lastOutboundAt: string | null;
   /**
-   * When the hub received the customer message that set `state.lastInboundAt` (the latest, of
-   * several in that instant): an answer made in the same whole second covers it only if made after
-   * it came in (writtenInSameSecondAfter). Absent in models stored before 2026-12-04.
+   * When the hub last received a customer message (one that moves `state.lastInboundAt`, in any
+   * order of recording): an answer covers the customer's messages only if made after they came in
+   * (`covers`). Absent in models stored before 2026-12-04; until that evening it was the receipt of
+   * the message `lastInboundAt` names only.
    */
   readonly lastInboundReceivedAt?: string;
+  /**
+   * When the hub last received an answer (its own send's completion, a business copy's receipt).
+   * Absent in models stored before the evening of 2026-12-04, where `lastOutboundAt` stands in for it.
+   */
+  readonly lastOutboundReceivedAt?: string;
 }
 
 export interface Applied {
@@ -141,15 +147,23 @@ const vouchesForContact = (email: EmailDetails | undefined, contact: Contact): b
 };
 
 /**
- * A provider time in whole seconds (WhatsApp's, an e-mail's Date) is the second the message was
- * written in, not its instant: an answer later in that same second may have been made before it (a
- * customer writing right after the hub's reply). It counts as after the answer when the hub received
- * it after the answer was made; when unsure, a message waits rather than being taken as answered.
+ * Whether an answer covers a customer message: it was made after the message was written and after
+ * the hub received it. A provider's time alone misleads both ways: an e-mail's Date is the sender's
+ * clock (behind: a mail written at 10:20 that arrived at 11:00 is no answer's to a reply at 10:30;
+ * ahead, within the 15 minutes a provider time is believed: a message is written no later than it
+ * arrives, so its arrival bounds it), and a time in whole seconds (WhatsApp's) does not order a
+ * message against an answer of the same second. The hub's receipts order the two on one clock (a
+ * redriven message keeps its first receipt, so a late recording of an answered message stays
+ * answered). When unsure, a message waits rather than being taken as answered. Before the evening of 2026-12-04
+ * only the provider times were compared (but within a second); found by a review.
  */
-const writtenInSameSecondAfter = (at: string, receivedAt: string, answeredAt: string): boolean =>
-  at.endsWith('.000Z') &&
-  at.slice(0, 19) === answeredAt.slice(0, 19) &&
-  Date.parse(receivedAt) > Date.parse(answeredAt);
+const covers = (
+  answer: { readonly at: string | null; readonly receivedAt: string | null },
+  message: { readonly at: string; readonly receivedAt: string },
+): boolean =>
+  answer.at !== null &&
+  earlierOf(message.at, message.receivedAt) <= answer.at &&
+  message.receivedAt <= (answer.receivedAt ?? answer.at);
 
 const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
@@ -181,12 +195,16 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     event.data.channel === 'sms' &&
     state.waitingSince !== null &&
     state.waitingSince <= at;
-  const firstInboundAt = asks ? earlierOf(model.firstInboundAt, at) : model.firstInboundAt;
-  // A business answer made after this message was written already covers it.
-  const unread =
-    model.lastOutboundAt === null ||
-    at > model.lastOutboundAt ||
-    writtenInSameSecondAfter(at, event.data.receivedAt, model.lastOutboundAt);
+  const receivedAt = canonicalTime(event.data.receivedAt);
+  // Written no later than it came in (a sender's clock ahead).
+  const firstInboundAt = asks
+    ? earlierOf(model.firstInboundAt, earlierOf(at, receivedAt))
+    : model.firstInboundAt;
+  // A business answer made after this message was written and received already covers it.
+  const unread = !covers(
+    { at: model.lastOutboundAt, receivedAt: model.lastOutboundReceivedAt ?? null },
+    { at, receivedAt },
+  );
   // An answer recorded before the first customer message it answers (that message held up: a
   // provider's retry, a redrive): the newest answer after it is its first response, an upper bound
   // (exact with one answer). Before 2026-12-04 none was set, and the next answer became the first.
@@ -195,13 +213,9 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       ? model.lastOutboundAt
       : state.firstResponseAt;
   const needsAnswer = unread && asks;
-  // The receipt of the message lastInboundAt names (the latest of those of its instant).
-  const lastInboundReceivedAt =
-    machine || lastInboundAt !== at
-      ? model.lastInboundReceivedAt
-      : state.lastInboundAt === at && model.lastInboundReceivedAt !== undefined
-        ? laterOf(model.lastInboundReceivedAt, event.data.receivedAt)
-        : event.data.receivedAt;
+  const lastInboundReceivedAt = machine
+    ? model.lastInboundReceivedAt
+    : laterOf(model.lastInboundReceivedAt ?? null, receivedAt);
   return {
     ...model,
     firstInboundAt,
@@ -226,13 +240,19 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   };
 };
 
-const applyOutbound = (model: ConversationModel, at: string): ConversationModel => {
+const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
-  // Not a customer message of its own whole second that came in after this answer was made.
+  const receivedAt = canonicalTime(event.data.receivedAt);
+  // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it.
+  const answer = { at: earlierOf(at, receivedAt), receivedAt };
+  // Covers the newest customer message, and every one the hub received before it. (The newest
+  // time and the newest receipt may be two messages': together they wait for an answer after both.)
   const answersEverything =
     state.lastInboundAt === null ||
-    (at >= state.lastInboundAt &&
-      !writtenInSameSecondAfter(state.lastInboundAt, model.lastInboundReceivedAt ?? state.lastInboundAt, at));
+    covers(answer, {
+      at: state.lastInboundAt,
+      receivedAt: model.lastInboundReceivedAt ?? state.lastInboundAt,
+    });
   const isEarlierFirstResponse =
     model.firstInboundAt !== null &&
     at >= model.firstInboundAt &&
@@ -242,6 +262,7 @@ const applyOutbound = (model: ConversationModel, at: string): ConversationModel 
   return {
     ...model,
     lastOutboundAt: laterOf(model.lastOutboundAt, at),
+    lastOutboundReceivedAt: laterOf(model.lastOutboundReceivedAt ?? null, receivedAt),
     state: {
       ...state,
       unreadCount: answersEverything ? 0 : state.unreadCount,
@@ -291,7 +312,7 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     },
   };
   const directed =
-    event.data.direction === 'inbound' ? applyInbound(counted, event, at) : applyOutbound(counted, at);
+    event.data.direction === 'inbound' ? applyInbound(counted, event, at) : applyOutbound(counted, event, at);
   return {
     model: { ...directed, state: { ...directed.state, version: base.state.version + 1 } },
     // Every distinct message changes at least the counters.

@@ -114,6 +114,7 @@ const ConversationModelSchema = z.looseObject({
   firstInboundAt: z.string().nullable(),
   lastOutboundAt: z.string().nullable(),
   lastInboundReceivedAt: z.string().optional(),
+  lastOutboundReceivedAt: z.string().optional(),
 });
 const LastChangeSchema = z.object({
   eventId: z.string(),

@@ -159,6 +159,67 @@ describe('conversation domain', () => {
     expect(answerAfter.state).toMatchObject({ unreadCount: 2, waitingSince: `${second}.000Z` });
   });
 
+  /** The event as the hub received it at `receivedAt` (its provider time unchanged). */
+  const receivedAt = (event: MessageEvent, at: string): MessageEvent =>
+    ({ ...event, data: { ...event.data, receivedAt: at } }) as MessageEvent;
+
+  it('keeps an e-mail dated before the answer but received after it waiting, in either order of recording', () => {
+    // Prepare: the customer wrote at 10:00, the agent answered at 10:30 and resolved; a second mail
+    // whose Date says 10:20 (a sender's clock behind, a delay in transit) reaches the hub at 11:00
+    const written = applyEvent(undefined, emailMessage('m1', minute(0))).model;
+    const answer = emailMessage('m2', minute(30), 'outbound');
+    const resolved = applyPatch(applyEvent(written, answer).model, { status: 'resolved' }).model;
+    const late = receivedAt(emailMessage('m3', minute(20)), minute(60));
+    // Act
+    const after = applyEvent(resolved, late).model.state;
+    // The other order: the answer's recording comes after the late mail's
+    const answeredLast = applyEvent(applyEvent(written, late).model, answer).model.state;
+    // Assess
+    expect(after).toMatchObject({ status: 'open', unreadCount: 1, waitingSince: minute(20) });
+    expect(answeredLast).toMatchObject({ unreadCount: 2, waitingSince: minute(20) });
+  });
+
+  it('takes an answer made after a mail dated ahead came in as its answer, in either order of recording', () => {
+    // Prepare: the customer's Date is 10 minutes ahead (10:10, received 10:00); the agent answers at 10:03
+    const mail = receivedAt(emailMessage('m1', minute(10)), minute(0));
+    const answer = emailMessage('m2', minute(3), 'outbound');
+    // Act
+    const inOrder = applyEvent(applyEvent(undefined, mail).model, answer).model.state;
+    const answerFirst = applyEvent(applyEvent(undefined, answer).model, mail).model.state;
+    // Assess
+    expect(inOrder).toMatchObject({ unreadCount: 0, waitingSince: null, firstResponseAt: minute(3) });
+    expect(answerFirst).toMatchObject({ unreadCount: 0, waitingSince: null, status: 'open' });
+  });
+
+  it('keeps a customer message received after a business copy dated ahead waiting, in either order of recording', () => {
+    // Prepare: a copy of the business's own mail dated 10:10 (its clock 10 minutes ahead) arrives at
+    // 10:00; the customer writes at 10:05
+    const copy = receivedAt(emailMessage('c1', minute(10), 'outbound'), minute(0));
+    const asked = emailMessage('m1', minute(5));
+    // Act
+    const copyFirst = applyEvent(applyEvent(undefined, copy).model, asked).model.state;
+    const askedFirst = applyEvent(applyEvent(undefined, asked).model, copy).model.state;
+    // Assess
+    expect(copyFirst).toMatchObject({ unreadCount: 1, waitingSince: minute(5) });
+    expect(askedFirst).toMatchObject({ unreadCount: 1, waitingSince: minute(5) });
+  });
+
+  it.each(['resolved', 'pending'] as const)(
+    'ends the wait when the helpdesk sets %s without an answer: the next message waits from its own time',
+    (status) => {
+      // Prepare: the customer wrote at 10:00 (its wait reported overdue); the agent handled it by phone
+      const written = applyEvent(undefined, message('d-phone', 'm1', minute(0))).model;
+      // Act
+      const patched = applyPatch(written, { status }).model;
+      const again = applyEvent(patched, message('d-phone', 'm2', minute(300))).model.state;
+      const snoozed = applyPatch(written, { status: 'snoozed', snoozedUntil: minute(60) }).model;
+      // Assess
+      expect(patched.state.waitingSince).toBeNull();
+      expect(again).toMatchObject({ status: 'open', waitingSince: minute(300) });
+      expect(snoozed.state.waitingSince).toBe(minute(0));
+    },
+  );
+
   it('gives no first response to a first customer message stamped in the second of an earlier business message it came in after', () => {
     // Prepare: the business writes first (a template at 10:00:40.300); the customer's first reply is
     // stamped 10:00:40 and received at 10:00:41; the agent answers at 10:10
