@@ -610,12 +610,13 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'conflict',
           `merged into ${merged.survivingContactId}: erase that person, or unmerge this one first`,
         );
-      const erasedAt = deps.clock().toISOString();
+      // The report's time and counts: an erasure finished by this call after an earlier one
+      // stopped is told as that one told it (shared/store/erasure-announcement.ts).
       const eventOf = ({
         providerRedactions: _redactions,
         alreadyErased: _already,
-        ...counts
-      }: ErasureReport) => buildContactErasedEvent({ ...counts, erasedAt });
+        ...erased
+      }: ErasureReport) => buildContactErasedEvent(erased);
       // Told before what finds the person again is deleted: a failed publish leaves it for the retry.
       const report = await erasePerson(
         {

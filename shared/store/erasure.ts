@@ -15,6 +15,11 @@ import {
   queryAll,
 } from './contacts.ts';
 import { conversationItemAsText, conversationViewOf } from './conversations.ts';
+import {
+  clearErasureAnnouncement,
+  noteErasureAnnouncement,
+  readErasureAnnouncement,
+} from './erasure-announcement.ts';
 import { epochSeconds } from './item-rules.ts';
 import {
   contactItemKey,
@@ -574,6 +579,11 @@ export interface ProviderRedactions {
 
 export interface ErasureReport {
   readonly contactId: string;
+  /**
+   * When the person was erased: this run's time, or, for a run that finishes an erasure that
+   * stopped after telling its event, that erasure's (with its counts), so the event told is the same.
+   */
+  readonly erasedAt: string;
   readonly itemsDeleted: number;
   readonly objectsDeleted: number;
   readonly tombstones: number;
@@ -797,26 +807,44 @@ export const erasePerson = async (
     ? { twilio: redactions.twilio, whatsapp: redactions.whatsapp }
     : undefined;
   let ownedObjects: number | undefined;
+  // What an earlier run of this erasure told before it stopped: told again as it was.
+  let told = await readErasureAnnouncement(context, contactId);
   const reportOf = (): ErasureReport => ({
     contactId,
-    itemsDeleted,
-    objectsDeleted: objects.size + (ownedObjects ?? 0),
-    tombstones,
-    optOutsKept,
+    ...(told ?? {
+      erasedAt: now.toISOString(),
+      itemsDeleted,
+      objectsDeleted: objects.size + (ownedObjects ?? 0),
+      tombstones,
+      optOutsKept,
+    }),
     ...(providerRedactions ? { providerRedactions } : {}),
     alreadyErased,
   });
+  const announce = async (): Promise<void> => {
+    if (!deps.announce) return;
+    const { erasedAt, itemsDeleted, objectsDeleted, tombstones, optOutsKept } = reportOf();
+    told = await noteErasureAnnouncement(context, contactId, {
+      erasedAt,
+      itemsDeleted,
+      objectsDeleted,
+      tombstones,
+      optOutsKept,
+    });
+    await deps.announce(reportOf());
+  };
   let announced = alreadyErased || !deps.announce;
   for (const order of [...byOrder.keys()].sort((a, b) => a - b)) {
     if (ownedObjects === undefined && order > MESSAGE_ROOT_ORDER) ownedObjects = await deleteOwnedObjects();
     if (!announced && order >= CONTACT_ORDER) {
-      await deps.announce?.(reportOf());
+      await announce();
       announced = true;
     }
     await batchWriteItems(context, byOrder.get(order) ?? []);
   }
   ownedObjects ??= await deleteOwnedObjects();
+  if (!announced) await announce();
   const report = reportOf();
-  if (!announced) await deps.announce?.(report);
+  if (told) await clearErasureAnnouncement(context, contactId);
   return report;
 };

@@ -205,6 +205,16 @@ export const ITEM_KINDS = {
     description:
       "an erased person's message that its provider did not redact yet (Twilio's message id), or a file the hub uploaded to WhatsApp that Meta did not delete yet (its media id), with the business endpoint; no text, no address: written by the erasure, retried by the next erasure call of that person and by the attention sweeper once due (gsi4 `REDACT`), deleted once done, expires 30 days after the first failure",
   },
+  erasureAnnouncement: {
+    pk: 'PERSON#<contactId>',
+    sk: 'ERASURE',
+    indexes: [],
+    personalData: true,
+    reach: 'person-partition',
+    expires: true,
+    description:
+      'what an erasure of the person told (`contact.erased`: its time and counts; no text, no address), written before it is told and deleted when the erasure finishes, so a run that stopped after telling is finished by a run that tells the same event again (shared/store/erasure-announcement.ts); expires after 7 days',
+  },
   identity: {
     pk: 'IDENT#<type:value>',
     sk: 'CONTACT#<contactKey>',
@@ -319,7 +329,9 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
         ? 'personMerge'
         : key.sk.startsWith(PENDING_REDACTION_PREFIX)
           ? 'pendingRedaction'
-          : undefined;
+          : key.sk === ERASURE_ANNOUNCEMENT_SORT_KEY
+            ? 'erasureAnnouncement'
+            : undefined;
     case 'IDENT#':
       return key.sk.startsWith('CONTACT#')
         ? 'identity'
@@ -456,6 +468,14 @@ export const PENDING_REDACTION_PREFIX = 'REDACT#';
 export const pendingRedactionKey = (contactId: string, providerMessageId: string): ItemKey => ({
   pk: contactsConversationsPartition(contactId),
   sk: `${PENDING_REDACTION_PREFIX}${providerMessageId}`,
+});
+
+const ERASURE_ANNOUNCEMENT_SORT_KEY = 'ERASURE';
+
+/** What an unfinished erasure of the person told (shared/store/erasure-announcement.ts). */
+export const erasureAnnouncementKey = (contactId: string): ItemKey => ({
+  pk: contactsConversationsPartition(contactId),
+  sk: ERASURE_ANNOUNCEMENT_SORT_KEY,
 });
 
 /** The erased person a pending redaction is kept under. */

@@ -1,0 +1,103 @@
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import {
+  buildEvent,
+  type ChannelIdentity,
+  contactConversationId,
+  eventIdFor,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type ErasureReport, erasePerson } from '#shared/store/erasure.ts';
+import { readErasureAnnouncement } from '#shared/store/erasure-announcement.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { minute } from '#tests/recorder/factories.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
+
+/*
+ * `contact.erased` is told before the person's contact items go (what a retry finds the person
+ * from). An erasure that stops after telling (a later batch refused, the Lambda timed out) is
+ * finished by running it again: that run tells the same event (same time, same counts, so the same
+ * id), and a later erasure of the person is told as an erasure of its own.
+ */
+const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure-told' };
+
+describe('an erasure told once however often it runs', () => {
+  const table = useEmulatedTable();
+
+  /** The table as an erasure sees it whose batch deleting the contact items is refused, once. */
+  const refusingContactDeletes = (): TableContext => {
+    let refused = false;
+    return {
+      ...table.context,
+      client: {
+        send: (async (command: BatchWriteItemCommand) => {
+          const requests =
+            command instanceof BatchWriteItemCommand
+              ? command.input.RequestItems?.[table.context.tableName]
+              : undefined;
+          if (!refused && requests?.some((request) => request.DeleteRequest?.Key?.sk?.S === 'CONTACT')) {
+            refused = true;
+            throw new Error('ProvisionedThroughputExceededException');
+          }
+          return table.context.client.send(command as never);
+        }) as TableContext['client']['send'],
+      },
+    };
+  };
+
+  const customerWrites = async (phone: string, providerMessageId: string, at: number) => {
+    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
+    const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
+    await table.recorder.recordEvent(
+      buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', providerMessageId), {
+        channel: 'whatsapp',
+        provider: 'meta',
+        endpoint,
+        contact: { identities },
+        conversationId,
+        providerTimestamp: minute(at),
+        receivedAt: minute(at),
+        hubMessageId: hubMessageIdFor('whatsapp', providerMessageId),
+        direction: 'inbound',
+        providerMessageId,
+        parts: [{ type: 'text', text: 'please forget me' }],
+      }),
+    );
+    return contactIdFor('whatsapp', { identities }, conversationId);
+  };
+
+  it('tells the stopped erasure’s event again when a retry finishes it, and a later erasure its own', async () => {
+    // Prepare
+    const person = await customerWrites('306912340777', 'wamid.told-1', 1);
+    const told: ErasureReport[] = [];
+    const erase = (context: TableContext, at: string) =>
+      erasePerson(
+        {
+          pseudonymKey: localPseudonymKey,
+          table: { ...context, now: () => new Date(at) },
+          deleteObjects: async () => {},
+          announce: async (report) => {
+            told.push(report);
+          },
+        },
+        person,
+      );
+    // Act: the first run tells, then its contact batch is refused; the helpdesk retries a minute later
+    await expect(erase(refusingContactDeletes(), minute(10))).rejects.toThrow('ProvisionedThroughput');
+    const retry = await erase(table.context, minute(11));
+    const leftAfterRetry = await readErasureAnnouncement(table.context, person);
+    // The customer writes again a day later and is erased again
+    await customerWrites('306912340777', 'wamid.told-2', 1500);
+    await erase(table.context, minute(1510));
+    // Assess
+    const [first, second, third] = told;
+    expect(told).toHaveLength(3);
+    expect(second).toEqual(first);
+    expect(first?.erasedAt).toBe(minute(10));
+    expect(retry).toMatchObject({ erasedAt: minute(10), itemsDeleted: first?.itemsDeleted });
+    expect(leftAfterRetry).toBeUndefined();
+    expect(third?.erasedAt).toBe(minute(1510));
+  });
+});
