@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/types.ts';
+import { sha256Hex } from '#shared/media/checksum.ts';
 import {
   ButtonContentSchema,
   ContactsContentSchema,
@@ -115,7 +116,8 @@ const mediaParts = (type: MediaType, content: unknown): MessagePart[] | undefine
       mimeType: mime_type,
       filename,
       caption,
-      sha256,
+      // Lower-case hex, as every other part's and media_stored's (Meta's webhook gives base64).
+      sha256: sha256 === undefined ? undefined : sha256Hex(sha256),
       animated: type === 'sticker' ? animated : undefined,
       ref: { store: 'provider_media_id' as const, mediaId: id },
     }),
