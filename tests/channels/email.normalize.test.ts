@@ -24,15 +24,22 @@ const messageOf = (events: HubEvent[]) => {
 
 describe('normalizeInboundEmail', () => {
   it('turns a copy of the business’s own mail into message.sent with the customer as contact', async () => {
-    // Prepare: the business Bcc'd its inbound address on an answer sent from a mail client
+    // Prepare: the business Bcc'd its inbound address on an answer sent from a mail client, signed
+    // by its domain (SES: DMARC PASS on the From it read)
+    const from = 'Support <Support@Switchboard.example>';
     const raw = mime([
-      'From: Support <Support@Switchboard.example>',
+      `From: ${from}`,
       'To: Maria <maria@customer.example>',
       'Message-ID: <out-1@switchboard.example>',
       'References: <root-1@customer.example>',
     ]);
+    const receipt = {
+      ...context(),
+      headerFrom: from,
+      verdicts: { spf: 'PASS', dkim: 'PASS', dmarc: 'PASS' },
+    };
     // Act
-    const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+    const event = messageOf((await normalizeInboundEmail(raw, receipt)).events);
     // Assess
     expect(event.type).toBe('switchboard.message.sent');
     expect(event.data.direction).toBe('outbound');
@@ -295,30 +302,37 @@ describe('normalizeInboundEmail', () => {
       'Message-ID: <forged-1@attacker.example>',
       'References: <maria-1@customer.example>',
     ]);
-    const verdictsOf = (dmarc: string, spf: string) => ({
+    const verdictsOf = (dmarc: string, spf: string, dkim: string) => ({
       spf,
-      dkim: 'GRAY',
+      dkim,
       dmarc,
       spam: 'PASS',
       virus: 'PASS',
     });
-    const sesContext = (dmarc: string, spf: string) => ({
+    const sesContext = (dmarc: string, spf: string, dkim = 'GRAY', headerFrom = SUPPORT) => ({
       ...context(),
       envelopeSender: 'bounce@attacker.example',
-      headerFrom: 'Support <support@switchboard.example>',
-      verdicts: verdictsOf(dmarc, spf),
+      headerFrom,
+      verdicts: verdictsOf(dmarc, spf, dkim),
       rawMimeKey: 'ses-inbound/forged-1',
     });
 
     it.each([
-      ['DMARC FAIL', 'FAIL', 'PASS'],
-      ['DMARC FAIL and SPF FAIL', 'FAIL', 'FAIL'],
-      ['SPF FAIL without a DMARC verdict', 'GRAY', 'FAIL'],
+      ['DMARC FAIL', 'FAIL', 'PASS', 'GRAY', SUPPORT],
+      ['DMARC FAIL and SPF FAIL', 'FAIL', 'FAIL', 'GRAY', SUPPORT],
+      ['SPF FAIL without a DMARC verdict', 'GRAY', 'FAIL', 'GRAY', SUPPORT],
+      // The business's domain publishes no DMARC record; SPF judged the envelope the sender chose
+      ['no DMARC record and SPF PASS of the sender’s own envelope', 'GRAY', 'PASS', 'GRAY', SUPPORT],
+      // Any domain can sign a mail: a DKIM PASS without DMARC's alignment names no From
+      ['DKIM PASS and SPF PASS without a DMARC PASS', 'GRAY', 'PASS', 'PASS', SUPPORT],
+      ['DMARC PROCESSING_FAILED', 'PROCESSING_FAILED', 'PASS', 'PASS', SUPPORT],
+      // SES's DMARC PASS is of the From it read, which is not the one the parse reads
+      ['DMARC PASS of another From than the one read', 'PASS', 'PASS', 'PASS', 'bounce@attacker.example'],
     ])(
       'is no copy of the business’s mail on %s: kept unsupported, in no conversation',
-      async (_label, dmarc, spf) => {
+      async (_label, dmarc, spf, dkim, headerFrom) => {
         // Act
-        const { events } = await normalizeInboundEmail(raw, sesContext(dmarc, spf));
+        const { events } = await normalizeInboundEmail(raw, sesContext(dmarc, spf, dkim, headerFrom));
         // Assess
         expect(events.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
         const [event] = events;
@@ -328,7 +342,7 @@ describe('normalizeInboundEmail', () => {
         expect(event.data).not.toHaveProperty('contact');
         expect(event.data.raw).toMatchObject({
           rawMimeKey: 'ses-inbound/forged-1',
-          verdicts: verdictsOf(dmarc, spf),
+          verdicts: verdictsOf(dmarc, spf, dkim),
         });
       },
     );
@@ -336,10 +350,19 @@ describe('normalizeInboundEmail', () => {
     it.each([
       ['DMARC PASS', 'PASS', 'PASS'],
       ['DMARC PASS despite SPF FAIL (a relayed copy its DKIM vouches for)', 'PASS', 'FAIL'],
-      ['no DMARC record and SPF PASS', 'GRAY', 'PASS'],
     ])('is the business’s own copy on %s', async (_label, dmarc, spf) => {
       // Act
-      const event = messageOf((await normalizeInboundEmail(raw, sesContext(dmarc, spf))).events);
+      const event = messageOf((await normalizeInboundEmail(raw, sesContext(dmarc, spf, 'PASS'))).events);
+      // Assess
+      expect(event.type).toBe('switchboard.message.sent');
+      expect(event.data.contact.identities).toEqual([{ type: 'email', value: 'maria@customer.example' }]);
+    });
+
+    it('is the business’s own copy over Mailgun, which passes no verdicts', async () => {
+      // Act
+      const event = messageOf(
+        (await normalizeInboundEmail(raw, { ...context(), provider: 'mailgun', headerFrom: SUPPORT })).events,
+      );
       // Assess
       expect(event.type).toBe('switchboard.message.sent');
       expect(event.data.contact.identities).toEqual([{ type: 'email', value: 'maria@customer.example' }]);

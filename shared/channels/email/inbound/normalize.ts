@@ -249,23 +249,6 @@ const bounceStatuses = (message: Email, context: InboundEmailContext): HubEvent[
 };
 
 /**
- * Whether a mail From one of the business's own addresses may be read as the business's own copy
- * (`message.sent`). A From header is anyone's to write: taken at its word, a stranger's mail "from"
- * the support address to a customer, Bcc'd to it, was recorded as the business's answer in that
- * customer's conversation (answering their wait). Where the receiving service judged it (SES's
- * receipt verdicts), a DMARC FAIL (the From's domain disowns the mail), or an SPF FAIL without a
- * DMARC PASS (no aligned DKIM signature vouching for the From), makes it no copy of the business's:
- * it is kept as `provider.unsupported` (`email.unauthenticated_own_address`), not placed in any
- * conversation (read as inbound, its contact would be the business's own address). Mailgun passes
- * no verdicts: its copies are read as before.
- */
-const authenticatesOwnAddress = (verdicts: InboundEmailContext['verdicts']): boolean => {
-  const dmarc = verdicts?.dmarc?.toUpperCase();
-  const spf = verdicts?.spf?.toUpperCase();
-  return dmarc !== 'FAIL' && (spf !== 'FAIL' || dmarc === 'PASS');
-};
-
-/**
  * Whether the receiving service vouches for the mail's From address (`fromAuthenticated`): its DMARC
  * verdict is PASS (SES; Mailgun passes no verdicts), and the mail has one From header naming one
  * mailbox, which is the address the parse reads as From and the one the service itself read
@@ -287,6 +270,23 @@ const vouchedFrom = (message: Email, context: InboundEmailContext): boolean => {
     author === soleMailboxOf(context.headerFrom)
   );
 };
+
+/**
+ * Whether a mail From one of the business's own addresses may be read as the business's own copy
+ * (`message.sent`). A From header is anyone's to write: taken at its word, a stranger's mail "from"
+ * the support address to a customer, Bcc'd to it, was recorded as the business's answer in that
+ * customer's conversation (ending their wait). Over SES it is a copy only when the receipt vouches
+ * for its From (vouchedFrom: a DMARC PASS on the one mailbox the parse reads as From). Nothing less
+ * vouches for it: SPF judges the envelope domain, which the sender picks (before 2026-12-04 an SPF
+ * PASS of the sender's own domain with DMARC GRAY, the verdict of a business domain that publishes
+ * no DMARC record, was taken), and a DKIM PASS says some domain signed the mail, any domain. Anything
+ * else (FAIL, GRAY, PROCESSING_FAILED) is kept as `provider.unsupported`
+ * (`email.unauthenticated_own_address`), not placed in any conversation (read as inbound, its
+ * contact would be the business's own address). Mailgun passes no verdicts: its copies are read as
+ * before.
+ */
+const authenticatesOwnAddress = (message: Email, context: InboundEmailContext): boolean =>
+  context.provider === 'mailgun' || vouchedFrom(message, context);
 
 const buildMessageEvent = (
   rawMime: Uint8Array,
@@ -310,7 +310,7 @@ const buildMessageEvent = (
     );
   }
 
-  if (parties.direction === 'outbound' && !authenticatesOwnAddress(context.verdicts)) {
+  if (parties.direction === 'outbound' && !authenticatesOwnAddress(message, context)) {
     // Its From, the business's own, names no customer: the event has no contact (knownSenderOf).
     return unsupportedEmail(
       rawMime,
