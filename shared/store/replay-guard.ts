@@ -22,16 +22,18 @@ export interface ReplayGuardContext {
  * One conditional put per claim on the hub table (`REPLAY#<sha256>` / `REPLAY`, with the content's
  * digest and an expiry). DynamoDB deletes expired items lazily (within days), so an item whose
  * `expiresAt` has passed counts as absent: the condition lets it be overwritten. The put with the
- * same digest succeeds again (refreshing the expiry), so a retry of the put itself after a lost
- * answer, by the caller or by the next delivery, is not mistaken for a replay.
+ * same digest succeeds again, so a retry of the put itself after a lost answer, by the caller or by
+ * the next delivery, is not mistaken for a replay; it writes the same item (the caller's expiry comes
+ * from the signed timestamp, the same each time), and the condition refuses one that would move the
+ * expiry later: before 2026-12-04 each put set a new expiry from its own time, so a token replayed
+ * within every 24 h was remembered, and accepted, for ever.
  */
 export class DynamoReplayGuard implements ReplayGuard {
   constructor(private readonly context: ReplayGuardContext) {}
 
-  async claim(token: string, contentDigest: string, ttlSeconds: number, create: boolean): Promise<boolean> {
-    const nowSeconds = epochSeconds(this.context.now());
+  async claim(token: string, contentDigest: string, expiresAt: Date): Promise<boolean> {
     const key = replayGuardKey(createHash('sha256').update(token, 'utf8').digest('hex'));
-    const sameContent = 'expiresAt >= :now AND contentDigest = :digest';
+    const expiresAtSeconds = String(epochSeconds(expiresAt));
     try {
       await this.context.putItem({
         TableName: this.context.tableName,
@@ -39,12 +41,15 @@ export class DynamoReplayGuard implements ReplayGuard {
           pk: { S: key.pk },
           sk: { S: key.sk },
           contentDigest: { S: contentDigest },
-          expiresAt: { N: String(nowSeconds + ttlSeconds) },
+          expiresAt: { N: expiresAtSeconds },
         },
-        ConditionExpression: create
-          ? `attribute_not_exists(pk) OR expiresAt < :now OR (${sameContent})`
-          : `attribute_exists(pk) AND ${sameContent}`,
-        ExpressionAttributeValues: { ':now': { N: String(nowSeconds) }, ':digest': { S: contentDigest } },
+        ConditionExpression:
+          'attribute_not_exists(pk) OR expiresAt < :now OR (contentDigest = :digest AND expiresAt >= :expiresAt)',
+        ExpressionAttributeValues: {
+          ':now': { N: String(epochSeconds(this.context.now())) },
+          ':digest': { S: contentDigest },
+          ':expiresAt': { N: expiresAtSeconds },
+        },
       });
       return true;
     } catch (error) {

@@ -196,4 +196,23 @@ describe('Mailgun event webhook: verification', () => {
     expect([statusOf(first), statusOf(retry), statusOf(forged)]).toEqual([200, 200, 406]);
     expect(eventsOf(retry)).toEqual(eventsOf(first));
   });
+
+  it('refuses a retry of the same event once its timestamp is past the retry horizon', async () => {
+    // Prepare: an event taken, then the same post again 11 h and 13 h later
+    const replayGuard = guard();
+    const body = { signature: signature(), 'event-data': delivered };
+    const postedAfter = (hours: number) => ({
+      ...post(body),
+      receivedAt: new Date(FIXTURE_RECEIVED_AT.getTime() + hours * 60 * 60 * 1000),
+    });
+    // Act
+    const outcomes = [
+      await handleMailgunEventsWebhook(post(body), deps(replayGuard)),
+      await handleMailgunEventsWebhook(postedAfter(11), deps(replayGuard)),
+      await handleMailgunEventsWebhook(postedAfter(13), deps(replayGuard)),
+    ];
+    // Assess
+    expect(outcomes.map(statusOf)).toEqual([200, 200, 406]);
+    expect(outcomes[2]).toMatchObject({ kind: 'reject', reason: 'timestamp is too old' });
+  });
 });

@@ -273,6 +273,30 @@ describe('Mailgun inbound webhook', () => {
     );
   });
 
+  it('refuses the same delivery again once its timestamp is past the retry horizon, as a stale one', async () => {
+    // Prepare: a delivery taken, then replayed as captured (its own signature and content) by someone
+    // who keeps it remembered by replaying it before it is forgotten
+    const clock = { now: FIXTURE_RECEIVED_AT.getTime() };
+    const guard = new InMemoryReplayGuard(() => clock.now);
+    const replayAt = (hours: number) => {
+      clock.now = FIXTURE_RECEIVED_AT.getTime() + hours * 60 * 60 * 1000;
+      return handleMailgunWebhook(
+        { ...multipart([...signed(), ...mimeFields()]), receivedAt: new Date(clock.now) },
+        deps(guard),
+      );
+    };
+    // Act
+    const outcomes = [
+      await replayAt(0),
+      await replayAt(11),
+      await replayAt(12 + 1 / 3600),
+      await replayAt(23),
+    ];
+    // Assess: accepted while Mailgun may still be retrying it (12 h), then 406 as any too old timestamp
+    expect(outcomes.map(statusOf)).toEqual([200, 200, 406, 406]);
+    expect(outcomes[2]).toMatchObject({ kind: 'reject', reason: 'timestamp is too old' });
+  });
+
   it('accepts the retry of a delivery whose claim landed but whose answer was lost', async () => {
     // Prepare: the claim is remembered, then the write's answer is lost, so the first attempt fails
     const guard = new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime());

@@ -1,6 +1,7 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignedDynamoDbClient } from '#shared/aws/signed/dynamodb.ts';
+import { InMemoryReplayGuard } from '#shared/channels/email/inbound/replay-guard.ts';
 import { LOCAL_SIGNING_ENV, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { DynamoReplayGuard, replayKeyFor } from '#shared/store/replay-guard.ts';
 
@@ -37,29 +38,42 @@ describe.each(['sdk', 'signed'] as const)(
         now: () => new Date(clock.now),
       });
 
+    /** An expiry `seconds` after T0, as the Mailgun check derives one from a signed timestamp. */
+    const expiryAt = (seconds: number): Date => new Date(T0 + seconds * 1000);
+
     it('lets a token vouch for one content only, again and again, while it is remembered', async () => {
       // Prepare
       const guard = guardAt({ now: T0 });
       // Act
-      const first = await guard.claim('token-a', 'digest-1', 60, true);
-      const again = await guard.claim('token-a', 'digest-1', 60, true);
-      const otherContent = await guard.claim('token-a', 'digest-2', 60, true);
-      const otherToken = await guard.claim('token-b', 'digest-2', 60, true);
+      const first = await guard.claim('token-a', 'digest-1', expiryAt(60));
+      const again = await guard.claim('token-a', 'digest-1', expiryAt(60));
+      const otherContent = await guard.claim('token-a', 'digest-2', expiryAt(60));
+      const otherToken = await guard.claim('token-b', 'digest-2', expiryAt(60));
       // Assess
       expect([first, again, otherContent, otherToken]).toEqual([true, true, false, true]);
     });
 
-    it('without create, confirms only a token already remembered with this content', async () => {
-      // Prepare
-      const guard = guardAt({ now: T0 });
-      await guard.claim('token-e', 'digest-1', 60, true);
+    it('never moves an expiry later: the same content claimed again is forgotten when the first claim said', async () => {
+      // Prepare: a token claimed, then claimed again and again with the same content
+      const clock = { now: T0 };
+      const guard = guardAt(clock);
+      await guard.claim('token-e', 'digest-1', expiryAt(60));
       // Act
-      const unknown = await guard.claim('token-f', 'digest-1', 60, false);
-      const unknownStill = await guard.claim('token-f', 'digest-1', 60, true);
-      const known = await guard.claim('token-e', 'digest-1', 60, false);
-      const knownOther = await guard.claim('token-e', 'digest-2', 60, false);
-      // Assess: nothing was remembered for token-f by the refused claim, so it can still be created
-      expect([unknown, unknownStill, known, knownOther]).toEqual([false, true, true, false]);
+      clock.now = T0 + 50_000;
+      const later = await guard.claim('token-e', 'digest-1', expiryAt(110));
+      const same = await guard.claim('token-e', 'digest-1', expiryAt(60));
+      const item = await emulators.clients.dynamodb.send(
+        new GetItemCommand({
+          TableName: emulators.resources.tableName,
+          Key: { pk: { S: replayKeyFor('token-e') }, sk: { S: 'REPLAY' } },
+        }),
+      );
+      clock.now = T0 + 61_000;
+      const otherContentOnceForgotten = await guard.claim('token-e', 'digest-2', expiryAt(121));
+      // Assess: a claim that would keep it longer is refused, the one of the first expiry accepted
+      // and leaves it; past it, the token is free for other content
+      expect([later, same, otherContentOnceForgotten]).toEqual([false, true, true]);
+      expect(item.Item?.expiresAt).toEqual({ N: String(T0 / 1000 + 60) });
     });
 
     it('a put whose answer was lost and is made again is not a replay', async () => {
@@ -73,10 +87,10 @@ describe.each(['sdk', 'signed'] as const)(
         tableName: emulators.resources.tableName,
         now: () => new Date(T0),
       });
-      await expect(lostAnswer.claim('token-g', 'digest-1', 60, true)).rejects.toThrow('socket hang up');
+      await expect(lostAnswer.claim('token-g', 'digest-1', expiryAt(60))).rejects.toThrow('socket hang up');
       // Act: the caller's retry, and the provider's retry of the whole delivery
-      const retried = await guard.claim('token-g', 'digest-1', 60, true);
-      const redelivered = await guard.claim('token-g', 'digest-1', 60, false);
+      const retried = await guard.claim('token-g', 'digest-1', expiryAt(60));
+      const redelivered = await guard.claim('token-g', 'digest-1', expiryAt(60));
       // Assess
       expect([retried, redelivered]).toEqual([true, true]);
     });
@@ -85,11 +99,11 @@ describe.each(['sdk', 'signed'] as const)(
       // Prepare
       const clock = { now: T0 };
       const guard = guardAt(clock);
-      await guard.claim('token-c', 'digest-1', 60, true);
+      await guard.claim('token-c', 'digest-1', expiryAt(60));
       // Act
       clock.now = T0 + 61_000;
-      const afterExpiry = await guard.claim('token-c', 'digest-2', 60, true);
-      const oldContentAfterRenewal = await guard.claim('token-c', 'digest-1', 60, true);
+      const afterExpiry = await guard.claim('token-c', 'digest-2', expiryAt(121));
+      const oldContentAfterRenewal = await guard.claim('token-c', 'digest-1', expiryAt(121));
       // Assess
       expect([afterExpiry, oldContentAfterRenewal]).toEqual([true, false]);
     });
@@ -98,7 +112,7 @@ describe.each(['sdk', 'signed'] as const)(
       // Prepare
       const guard = guardAt({ now: T0 });
       // Act
-      await guard.claim(`token-d-${client}`, 'digest-d', 300, true);
+      await guard.claim(`token-d-${client}`, 'digest-d', expiryAt(300));
       const item = await emulators.clients.dynamodb.send(
         new GetItemCommand({
           TableName: emulators.resources.tableName,
@@ -113,3 +127,21 @@ describe.each(['sdk', 'signed'] as const)(
     });
   },
 );
+
+describe('InMemoryReplayGuard (the local hub and the tests)', () => {
+  it('never moves an expiry later: the same content claimed again is forgotten when the first claim said', async () => {
+    // Prepare
+    const clock = { now: T0 };
+    const guard = new InMemoryReplayGuard(() => clock.now);
+    await guard.claim('token-e', 'digest-1', new Date(T0 + 60_000));
+    // Act
+    clock.now = T0 + 50_000;
+    const later = await guard.claim('token-e', 'digest-1', new Date(T0 + 110_000));
+    const same = await guard.claim('token-e', 'digest-1', new Date(T0 + 60_000));
+    const otherContent = await guard.claim('token-e', 'digest-2', new Date(T0 + 60_000));
+    clock.now = T0 + 61_000;
+    const otherContentOnceForgotten = await guard.claim('token-e', 'digest-2', new Date(T0 + 121_000));
+    // Assess
+    expect([later, same, otherContent, otherContentOnceForgotten]).toEqual([false, true, false, true]);
+  });
+});

@@ -171,7 +171,7 @@ describe('throttling on the webhook path', () => {
       now: () => new Date('2026-11-22T12:00:00Z'),
     });
     const guarded: WebhookAdapter = async (request) => {
-      await guard.claim('token-1', 'digest-1', 86_400, true);
+      await guard.claim('token-1', 'digest-1', new Date('2026-11-23T12:00:00Z'));
       return adapter(request);
     };
     // Act

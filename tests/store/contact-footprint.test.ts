@@ -90,7 +90,7 @@ describe('every item of a contact, by the key catalogue', () => {
       putItem: (input) => context.client.send(new PutItemCommand(input)),
       tableName: context.tableName,
       now: context.now,
-    }).claim('a mailgun token', 'a content digest', 60, true);
+    }).claim('a mailgun token', 'a content digest', new Date(context.now().getTime() + 60_000));
   });
   afterAll(async () => {
     await emulators?.stop();

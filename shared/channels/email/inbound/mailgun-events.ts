@@ -61,7 +61,7 @@ export const handleMailgunEventsWebhook = async (
     if (-skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS) return reject(406, 'timestamp is too old');
   } else {
     const digest = sha256Hex(Buffer.from(canonicalJson(eventData), 'utf8'));
-    const check = await checkToken(deps.replayGuard, token, digest, -skewSeconds);
+    const check = await checkToken(deps.replayGuard, token, digest, Number(timestamp), request.receivedAt);
     if (check === 'stale') return reject(406, 'timestamp is too old');
     if (check === 'reused_for_other_content') return reject(406, 'token already used for other content');
   }

@@ -92,7 +92,13 @@ export const handleMailgunWebhook = async (
   const skewSeconds = Number(timestamp) - Math.floor(request.receivedAt.getTime() / 1000);
   if (skewSeconds > MAILGUN_TIMESTAMP_TOLERANCE_SECONDS) return reject(406, 'timestamp is in the future');
 
-  const tokenCheck = await checkToken(deps.replayGuard, token, contentDigest(fields), -skewSeconds);
+  const tokenCheck = await checkToken(
+    deps.replayGuard,
+    token,
+    contentDigest(fields),
+    Number(timestamp),
+    request.receivedAt,
+  );
   if (tokenCheck === 'stale') return reject(406, 'timestamp is too old');
   if (tokenCheck === 'reused_for_other_content') return reject(406, 'token already used for other content');
 
