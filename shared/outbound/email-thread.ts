@@ -1,4 +1,5 @@
 import { FALLBACK_REPLY_LOCAL_PART, replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { replySubject } from '#shared/channels/email/reply-subject.ts';
 import type { ConversationState, Message } from '#shared/contract/types.ts';
 import { isMachineEmail } from '#shared/domain/conversation.ts';
 import type { SendPlan } from '#shared/store/sends.ts';
@@ -63,9 +64,15 @@ export const emailThreadFor = (input: {
   const { conversation, answered } = input;
   const details = answered?.email;
   const theirSubject = details?.subject ?? '';
-  const subject =
+  // Bounded, the helpdesk's too: a header line holds at most 998 octets (replySubject).
+  const subject = replySubject(
     input.subject ??
-    (theirSubject === '' ? 'Re: your message' : isReply(theirSubject) ? theirSubject : `Re: ${theirSubject}`);
+      (theirSubject === ''
+        ? 'Re: your message'
+        : isReply(theirSubject)
+          ? theirSubject
+          : `Re: ${theirSubject}`),
+  );
   const references = [
     ...(details?.references ?? []),
     ...(details?.messageIdHeader ? [details.messageIdHeader] : []),

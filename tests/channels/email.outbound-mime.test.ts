@@ -106,6 +106,18 @@ describe('reply MIME', () => {
     expect(email.headers.map((header) => header.key)).not.toContain('bcc');
   });
 
+  it('keeps a Subject line within 998 octets when a plan holds a longer unbroken subject', async () => {
+    // Prepare: a plan stored before the sender bounded subjects (`Re: ` and 2,000 characters)
+    const subject = `Re: ${'x'.repeat(2000)}`;
+    // Act
+    const mime = await buildReplyMime(input({}, { subject }));
+    // Assess
+    if (!mime.ok) throw new Error(mime.problem);
+    const lines = mime.raw.toString('latin1').split('\r\n');
+    expect(Math.max(...lines.map((line) => Buffer.byteLength(line, 'latin1')))).toBeLessThanOrEqual(998);
+    expect((await PostalMime.parse(mime.raw)).subject).toBe(subject.slice(0, 989));
+  });
+
   it.each([
     ['a recipient list', { to: 'maria@customer.example, attacker@evil.example' }, {}],
     ['a display name', { to: 'Maria <maria@customer.example>' }, {}],

@@ -1,5 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { AttachedFile, EmailThreading } from '#shared/outbound/channel-sender.ts';
+import { replySubject } from '../reply-subject.ts';
 
 /*
  * The raw MIME of a reply, composed by Nodemailer's MailComposer (the library behind Nodemailer,
@@ -71,7 +72,8 @@ export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> 
     from: { name: '', address: email.from },
     to: { name: '', address: input.to },
     replyTo: { name: '', address: email.replyTo },
-    subject: email.subject,
+    // Bounded again: a plan stored before the bound came in may still hold a longer one.
+    subject: replySubject(email.subject),
     messageId: bracketed(email.messageId),
     ...(inReplyTo !== undefined ? { inReplyTo: bracketed(inReplyTo) } : {}),
     references: referencesFor(email).map(bracketed),
