@@ -29,8 +29,27 @@ export type ReplyMime =
 
 /** One plain addr-spec: no display name, no list, nothing a parser could read as two addresses. */
 const ADDRESS = /^[^\s@<>()[\]",;:\\]{1,64}@[^\s@<>()[\]",;:\\]{1,255}$/u;
-/** A Message-ID without its angle brackets: printable ASCII without `<`, `>` or space, one `@`. */
-const MESSAGE_ID = /^[\x21-\x3b\x3d\x3f-\x7e]{1,250}@[\x21-\x3b\x3d\x3f-\x7e]{1,250}$/;
+/**
+ * The longest Message-ID written: the composer folds In-Reply-To and References before each id, so
+ * a long one stands on a line of its own, ` <id>`, which RFC 5322 (§2.1.1) holds to 998 octets.
+ */
+const MAX_MESSAGE_ID_LENGTH = 998 - ' <>'.length;
+/** Printable ASCII without `<`, `>` or space: a line without SMTPUTF8 carries nothing else. */
+const MESSAGE_ID_CHARACTERS = /^[\x21-\x3b\x3d\x3f-\x7e]+$/;
+
+/**
+ * Whether an id (without its angle brackets) can be written: `left@right`, both parts non-empty, of
+ * printable ASCII, at most MAX_MESSAGE_ID_LENGTH characters. The inbound side reads ids of the same
+ * shape up to 998 characters, UTF-8 too (RFC 6532), so an ASCII id of up to 995 that it kept threads
+ * the answer (before 2026-12-04 each part was held to 250 characters, and a customer's longer id was
+ * left out, found by a review); a longer or UTF-8 one is still left out (see referencesFor).
+ */
+const isWritableMessageId = (id: string): boolean => {
+  if (id.length > MAX_MESSAGE_ID_LENGTH) return false;
+  const at = id.lastIndexOf('@');
+  return at > 0 && at < id.length - 1 && MESSAGE_ID_CHARACTERS.test(id);
+};
+
 /** Like the inbound side's thread bound: the root and the newest ids. */
 const MAX_REFERENCES = 50;
 
@@ -38,11 +57,14 @@ const bracketed = (id: string): string => `<${id}>`;
 
 /**
  * The thread (root first) and then the hub's own id: SES rewrites Message-ID, so References is
- * where the customer's client finds the id the hub keeps. Malformed ids are left out; a long thread
- * keeps its root and its newest ids.
+ * where the customer's client finds the id the hub keeps. Ids that cannot be written are left out
+ * (isWritableMessageId): the others still thread the answer, and In-Reply-To is then left out
+ * rather than naming another message; a long thread keeps its root and its newest ids.
  */
 const referencesFor = (email: EmailThreading): string[] => {
-  const thread = [...new Set(email.references)].filter((id) => MESSAGE_ID.test(id) && id !== email.messageId);
+  const thread = [...new Set(email.references)].filter(
+    (id) => isWritableMessageId(id) && id !== email.messageId,
+  );
   const bounded =
     thread.length < MAX_REFERENCES ? thread : [...thread.slice(0, 1), ...thread.slice(-(MAX_REFERENCES - 2))];
   return [...bounded, email.messageId];
@@ -53,7 +75,7 @@ const problemOf = (input: ReplyMimeInput): string | undefined => {
   if (!ADDRESS.test(email.from)) return 'the business address is not one plain address';
   if (!ADDRESS.test(email.replyTo)) return 'the reply-to address is not one plain address';
   if (!ADDRESS.test(input.to)) return "the contact's address is not one plain address";
-  if (!MESSAGE_ID.test(email.messageId)) return "the hub's Message-ID is malformed";
+  if (!isWritableMessageId(email.messageId)) return "the hub's Message-ID is malformed";
   return undefined;
 };
 
@@ -67,7 +89,7 @@ export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> 
   if (problem !== undefined) return { ok: false, problem };
   const { email } = input;
   const inReplyTo =
-    email.inReplyTo !== undefined && MESSAGE_ID.test(email.inReplyTo) ? email.inReplyTo : undefined;
+    email.inReplyTo !== undefined && isWritableMessageId(email.inReplyTo) ? email.inReplyTo : undefined;
   const composer = new MailComposer({
     from: { name: '', address: email.from },
     to: { name: '', address: input.to },
