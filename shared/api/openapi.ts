@@ -1,6 +1,7 @@
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { BODY_WHITESPACE_BYTES } from './body-limit.ts';
 import { PROBLEMS, type ProblemKind } from './http.ts';
 import { API_ROUTES, type ApiOperation, COMMON_PROBLEMS } from './operations.ts';
 import { ProblemSchema } from './responses.ts';
@@ -27,10 +28,16 @@ const problemResponses = (operation: ApiOperation) => {
   );
 };
 
+/** The operation's description, with the body limit the router enforces when it takes a body. */
+const descriptionOf = (operation: ApiOperation): string | undefined => {
+  const limit = operation.maxBody > 0 ? `The body takes at most ${operation.maxBody} bytes: 413 above.` : '';
+  return [operation.description, limit].filter(Boolean).join(' ') || undefined;
+};
+
 const operationObject = (operation: ApiOperation): ZodOpenApiOperationObject => ({
   operationId: operation.handler,
   summary: operation.summary,
-  ...(operation.description ? { description: operation.description } : {}),
+  ...(descriptionOf(operation) ? { description: descriptionOf(operation) } : {}),
   ...(operation.pathParams || operation.query || operation.headers
     ? {
         requestParams: {
@@ -88,7 +95,10 @@ export const renderOpenApi = () =>
         'or reported failed. Every change made here is also a `switchboard.conversation.state_changed` event',
         'on the helpdesk stream (see the AsyncAPI document). Errors are RFC 9457 problem details with a stable',
         '`type`. Deployed, API Gateway authorizes (AWS IAM SigV4 by default, or a JWT) and throttles: it answers',
-        '401/403 and 429 itself, with its own body.',
+        '401/403 and 429 itself, with its own body. Each operation says the largest body it takes: the longest its',
+        `schema accepts, every character of every string (keys too) escaped as \\uXXXX (6 bytes, as Python's`,
+        `json.dumps writes any non-ASCII character), plus ${BODY_WHITESPACE_BYTES} bytes of whitespace, in whole KiB;`,
+        "a send's is the sender's command limit.",
       ].join(' '),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

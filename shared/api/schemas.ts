@@ -113,11 +113,14 @@ const CallerChangeActorSchema = ChangeActorSchema.extend({
   .strict()
   .meta({ id: 'ChangeActor' });
 
+/** An ISO 8601 date-time with an offset and nanoseconds is 35 characters; zod's has any number of decimals. */
+const SNOOZED_UNTIL_MAX_LENGTH = 64;
+
 export const ConversationPatchSchema = z
   .strictObject({
     status: ConversationStatusSchema.optional(),
-    /** Required with status `snoozed`, refused otherwise. */
-    snoozedUntil: TimestampSchema.optional(),
+    /** Required with status `snoozed`, refused otherwise; bounded so the body limit is (./body-limit.ts). */
+    snoozedUntil: TimestampSchema.max(SNOOZED_UNTIL_MAX_LENGTH).optional(),
     assignee: AssigneeSchema.nullable().optional(),
     labels: z.array(LabelSchema).max(MAX_LABELS).optional(),
     priority: ConversationPrioritySchema.nullable().optional(),

@@ -79,6 +79,7 @@ export type Contact = z.infer<typeof ContactSchema>;
 /** The hub's id of a person across channels: `ct_` and 32 hex digits (shared/domain/contact-identity.ts). */
 export const ContactIdSchema = z
   .string()
+  .length(35)
   .regex(/^ct_[0-9a-f]{32}$/)
   .meta({ id: 'ContactId', description: "The hub's id of a person across channels." });
 

@@ -12,24 +12,47 @@ const DOCUMENT_ID = 'urn:switchboard:openapi:v1';
 const pointer = (...segments: string[]): string =>
   segments.map((segment) => segment.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 
-/**
- * Validates response bodies against the published document (its schemas are JSON Schema 2020-12),
- * so a test fails when the API answers something its contract does not describe.
- */
-export const createResponseValidator = () => {
+/** Validates values against the schemas at JSON pointers of the published document (JSON Schema 2020-12). */
+const documentValidator = () => {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   addFormats.default(ajv);
   ajv.addSchema(committedOpenApi() as object, DOCUMENT_ID);
   const cache = new Map<string, ValidateFunction>();
-  return (method: string, path: string, status: number, body: unknown): string | undefined => {
-    const contentType = status >= 400 ? 'application/problem+json' : 'application/json';
-    const ref = `${DOCUMENT_ID}#/${pointer('paths', path, method.toLowerCase(), 'responses', String(status), 'content', contentType, 'schema')}`;
+  return (segments: string[], what: string, value: unknown): string | undefined => {
+    const ref = `${DOCUMENT_ID}#/${pointer(...segments)}`;
     let validate = cache.get(ref);
     if (!validate) {
       validate = ajv.getSchema(ref);
-      if (!validate) return `the document has no ${status} response for ${method} ${path}`;
+      if (!validate) return `the document has no ${what}`;
       cache.set(ref, validate);
     }
-    return validate(body) ? undefined : ajv.errorsText(validate.errors);
+    return validate(value) ? undefined : ajv.errorsText(validate.errors);
   };
+};
+
+/**
+ * Validates response bodies against the published document, so a test fails when the API answers
+ * something its contract does not describe.
+ */
+export const createResponseValidator = () => {
+  const validate = documentValidator();
+  return (method: string, path: string, status: number, body: unknown): string | undefined => {
+    const contentType = status >= 400 ? 'application/problem+json' : 'application/json';
+    return validate(
+      ['paths', path, method.toLowerCase(), 'responses', String(status), 'content', contentType, 'schema'],
+      `${status} response for ${method} ${path}`,
+      body,
+    );
+  };
+};
+
+/** Validates request bodies against the published document: whether a client may send them. */
+export const createRequestBodyValidator = () => {
+  const validate = documentValidator();
+  return (method: string, path: string, body: unknown): string | undefined =>
+    validate(
+      ['paths', path, method.toLowerCase(), 'requestBody', 'content', 'application/json', 'schema'],
+      `request body for ${method} ${path}`,
+      body,
+    );
 };

@@ -36,7 +36,7 @@ export interface paths {
         head?: never;
         /**
          * Change status, snooze, assignee, labels or priority
-         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands.
+         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands. The body takes at most 13312 bytes: 413 above.
          */
         patch: operations["patchConversation"];
         trace?: never;
@@ -56,7 +56,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days; a request answered with a 5xx may have taken the key too: retry it with the same body); a repeat of the same body is answered 202 as the first was.
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days; a request answered with a 5xx may have taken the key too: retry it with the same body); a repeat of the same body is answered 202 as the first was. The body takes at most 262144 bytes: 413 above.
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -74,7 +74,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark the customer's messages read (best effort) */
+        /**
+         * Mark the customer's messages read (best effort)
+         * @description The body takes at most 8192 bytes: 413 above.
+         */
         post: operations["markRead"];
         delete?: never;
         options?: never;
@@ -91,7 +94,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Show a typing indicator (best effort) */
+        /**
+         * Show a typing indicator (best effort)
+         * @description The body takes at most 2048 bytes: 413 above.
+         */
         post: operations["typing"];
         delete?: never;
         options?: never;
@@ -130,7 +136,7 @@ export interface paths {
         put?: never;
         /**
          * An upload URL for a file to send
-         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.
+         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention. The body takes at most 4096 bytes: 413 above.
          */
         post: operations["createMediaUpload"];
         delete?: never;
@@ -175,7 +181,7 @@ export interface paths {
         put?: never;
         /**
          * Record a customer's consent on a channel, with its evidence
-         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); without one, each call is a new change.
+         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); without one, each call is a new change. The body takes at most 8192 bytes: 413 above.
          */
         post: operations["setConsent"];
         delete?: never;
@@ -195,7 +201,7 @@ export interface paths {
         put?: never;
         /**
          * Merge another person into this one
-         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`.
+         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`. The body takes at most 5120 bytes: 413 above.
          */
         post: operations["mergeContact"];
         delete?: never;
@@ -215,7 +221,7 @@ export interface paths {
         put?: never;
         /**
          * Undo the merge of another person into this one
-         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason. Retrying the same unmerge (for 30 days, until the pair is merged again) answers the first one, its time and reason, and publishes the same event id.
+         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason. Retrying the same unmerge (for 30 days, until the pair is merged again) answers the first one, its time and reason, and publishes the same event id. The body takes at most 5120 bytes: 413 above.
          */
         post: operations["unmergeContact"];
         delete?: never;

@@ -1,0 +1,230 @@
+import fc from 'fast-check';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { BODY_WHITESPACE_BYTES, bodyLimitOf, longestBodyBytes } from '#shared/api/body-limit.ts';
+import type { ApiRequest } from '#shared/api/http.ts';
+import { API_ROUTES, type ApiOperation } from '#shared/api/operations.ts';
+import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
+import { createRecorderStore } from '#shared/store/recorder-store.ts';
+import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+import { committedOpenApi, createRequestBodyValidator } from '#tests/support/openapi-contract.ts';
+
+/*
+ * Every body the published contract describes fits the route's body limit (review finding: a flat
+ * 4096 bytes answered 413 to a PATCH of 20 CJK labels and to a consent whose 1,000 Greek characters
+ * of evidence came \u-escaped, as Python's json.dumps writes them, though both were within the
+ * document's field limits). The longest body is built here from the committed document itself.
+ */
+
+type Schema = OpenAPIV3_1.SchemaObject & { readonly $ref?: string };
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const silent = createLogger({ level: 'error', write: () => {} });
+
+/** JSON as Python's `json.dumps` writes it by default: `", "` and `": "`, every non-ASCII character `\uXXXX`. */
+const pythonJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([key, inner]) => `${pythonJson(key)}: ${pythonJson(inner)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+};
+
+/** The same value with every character of every string, keys included, escaped: its longest JSON. */
+const escapedJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(escapedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([key, inner]) => `${escapedJson(key)}:${escapedJson(inner)}`)
+      .join(',')}}`;
+  }
+  if (typeof value !== 'string') return JSON.stringify(value);
+  const units = Array.from({ length: value.length }, (_, index) => value.charCodeAt(index));
+  return `"${units.map((unit) => `\\u${unit.toString(16).padStart(4, '0')}`).join('')}"`;
+};
+
+/** A string of `length` the schema's pattern accepts, of the widest characters that match. */
+const longestString = (schema: Schema, length: number): string => {
+  if (schema.format === 'date-time') return `2026-12-04T10:00:00.${'1'.repeat(length - 21)}Z`;
+  if (!schema.pattern) return '語'.repeat(length);
+  const pattern = new RegExp(schema.pattern);
+  const repeated = ['語', 'α', 'a', '0'].map((character) => character.repeat(length));
+  const found = repeated.find((candidate) => pattern.test(candidate));
+  if (found) return found;
+  // A fixed-length pattern (an id): any match is a longest one.
+  const [sample] = fc.sample(fc.stringMatching(pattern, { size: 'max' }), { numRuns: 1, seed: 1 });
+  if (sample?.length !== length) throw new Error(`no string of ${length} for ${schema.pattern}`);
+  return sample;
+};
+
+/** The body of the schema that takes the most bytes once escaped: every field, each at its limit. */
+const longestBody = (document: OpenAPIV3_1.Document, schema: Schema): unknown => {
+  if (schema.$ref) {
+    const name = schema.$ref.replace('#/components/schemas/', '');
+    return longestBody(document, document.components?.schemas?.[name] as Schema);
+  }
+  const longest = (values: readonly unknown[]) =>
+    values.reduce((a, b) => (escapedJson(b).length > escapedJson(a).length ? b : a));
+  if (schema.enum) return longest(schema.enum);
+  if (schema.anyOf) return longest(schema.anyOf.map((choice) => longestBody(document, choice as Schema)));
+  switch (schema.type) {
+    case 'string':
+      return longestString(schema, schema.maxLength ?? 0);
+    case 'integer':
+      return longest([schema.minimum, schema.maximum]);
+    case 'boolean':
+      return false;
+    case 'null':
+      return null;
+    case 'array':
+      return Array.from({ length: schema.maxItems ?? 0 }, () =>
+        longestBody(document, (schema as OpenAPIV3_1.ArraySchemaObject).items as Schema),
+      );
+    case 'object':
+      return Object.fromEntries(
+        Object.entries(schema.properties ?? {}).map(([key, inner]) => [
+          key,
+          longestBody(document, inner as Schema),
+        ]),
+      );
+    default:
+      throw new Error(`no longest body of type ${String(schema.type)}`);
+  }
+};
+
+const ROUTES_WITH_BODIES = (API_ROUTES as readonly ApiOperation[]).filter(
+  (route) => route.body && route.handler !== 'sendMessage',
+);
+
+describe('body limits sized from the body schemas', () => {
+  it.each(ROUTES_WITH_BODIES.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s takes the longest body its published schema accepts, every character escaped, and says how much it takes',
+    (_, route) => {
+      // Prepare
+      const document = committedOpenApi();
+      const operation = document.paths?.[route.path]?.[route.method.toLowerCase() as 'post'];
+      const content = (operation?.requestBody as OpenAPIV3_1.RequestBodyObject | undefined)?.content;
+      const schema = content?.['application/json']?.schema as Schema;
+      const matchesContract = createRequestBodyValidator();
+      // Act
+      const body = longestBody(document, schema);
+      const bytes = Buffer.byteLength(escapedJson(body), 'utf8');
+      // Assess: the body is one the document describes, within the limit with its whitespace
+      expect(matchesContract(route.method, route.path, body)).toBeUndefined();
+      expect(bytes).toBeLessThanOrEqual(longestBodyBytes(route.body as z.ZodType));
+      expect(bytes + BODY_WHITESPACE_BYTES).toBeLessThanOrEqual(route.maxBody);
+      expect(operation?.description).toContain(`at most ${route.maxBody} bytes: 413 above`);
+    },
+  );
+
+  it('gives no limit for a body whose longest form is unbounded, and counts a surrogate pair as two escapes', () => {
+    // Prepare
+    const unbounded = {
+      'a string without maxLength': z.strictObject({ note: z.string() }),
+      'an array without maxItems': z.strictObject({ tags: z.array(z.string().max(8)) }),
+      'an object open to other keys': z.looseObject({ note: z.string().max(8) }),
+      'a number that is not an integer': z.strictObject({ ratio: z.number().min(0).max(1) }),
+    };
+    const emoji = z.strictObject({ e: z.string().max(2) });
+    // Act
+    const refused = Object.entries(unbounded).filter(([, schema]) => {
+      try {
+        bodyLimitOf(schema);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    // Assess: {"e":"😀"} escaped is {"\u0065":"\ud83d\ude00"}
+    expect(refused.map(([what]) => what)).toEqual(Object.keys(unbounded));
+    expect(emoji.safeParse({ e: '😀' }).success).toBe(true);
+    expect(longestBodyBytes(emoji)).toBe(escapedJson({ e: '😀' }).length);
+  });
+
+  describe('through the router', () => {
+    let emulators: RunningEmulators;
+    let api: HelpdeskApi;
+    const customer = 'body-limits';
+    const { channel, contact, conversationId } = conversationFor(customer);
+
+    beforeAll(async () => {
+      emulators = await startEmulators();
+      const table = {
+        client: emulators.clients.dynamodb,
+        tableName: emulators.resources.tableName,
+        now: () => NOW,
+      };
+      await createRecorderService({
+        store: createRecorderStore(table, localPseudonymKey),
+        publisher: { publish: async () => undefined },
+        clock: () => NOW,
+        logger: silent,
+      }).recordEvent(messageEvent(customer, 'bl1', minute(1)));
+      api = createHelpdeskApi({
+        pseudonymKey: localPseudonymKey,
+        table,
+        publishEvent: async () => undefined,
+        enqueueCommand: async () => undefined,
+        clock: () => NOW,
+        newId: () => 'fixed',
+        deleteObjects: async () => undefined,
+        media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
+        logger: silent,
+      });
+    });
+    afterAll(async () => {
+      await emulators?.stop();
+    });
+
+    const send = (method: string, path: string, extra: Partial<ApiRequest>) =>
+      api({ method, path, query: {}, headers: {}, principal: 'agent', ...extra });
+
+    it('changes a conversation to 20 labels of 64 CJK characters and a CJK assignee, sent as Python writes JSON', async () => {
+      // Prepare: within every field limit
+      const path = `/v1/conversations/${conversationId}`;
+      const labels = Array.from({ length: 20 }, (_, index) =>
+        `${String.fromCharCode(0x4e00 + index)}`.repeat(64),
+      );
+      const assignee = '担当者'.repeat(85);
+      const body = pythonJson({ labels, assignee });
+      const read = await send('GET', path, {});
+      // Act
+      const changed = await send('PATCH', path, {
+        headers: { 'content-type': 'application/json', 'if-match': read.headers.etag ?? '' },
+        body,
+      });
+      // Assess
+      expect(Buffer.byteLength(body)).toBeGreaterThan(4096);
+      expect(changed.status).toBe(200);
+      expect(changed.body).toMatchObject({ labels, assignee });
+    });
+
+    it("records a consent whose 1,000 Greek characters of evidence are \\u-escaped, as Python's json.dumps writes them", async () => {
+      // Prepare
+      const evidence = 'Ο πελάτης ζήτησε τηλεφωνικά να μην λαμβάνει μηνύματα. '.repeat(20).slice(0, 1000);
+      const body = pythonJson({ channel: 'whatsapp', consent: 'opted_out', evidence });
+      const contactId = contactIdFor(channel, contact, conversationId);
+      // Act
+      const recorded = await send('POST', `/v1/contacts/${contactId}/consent`, {
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const ledger = await send('GET', `/v1/contacts/${contactId}/consent`, {});
+      // Assess
+      expect(Buffer.byteLength(body)).toBeGreaterThan(4096);
+      expect(recorded.status).toBe(200);
+      expect(ledger.body).toMatchObject({ changes: [expect.objectContaining({ evidence })] });
+    });
+  });
+});
