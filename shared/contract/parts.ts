@@ -9,7 +9,10 @@ export const MediaRefSchema = z
   .discriminatedUnion('store', [
     z.object({
       store: z.literal('provider_url'),
-      url: z.url(),
+      url: z.url().meta({
+        description:
+          "An RFC 3986 URI: the provider's http(s) URL as the WHATWG parser serializes it, with what that leaves outside RFC 3986 percent-encoded.",
+      }),
       /** True when fetching needs the provider's credentials (Twilio media, for instance). */
       requiresAuth: z.boolean(),
     }),

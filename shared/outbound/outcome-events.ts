@@ -3,6 +3,7 @@ import type { OutboundPart, SendMessageCommand } from '#shared/contract/commands
 import { eventIdFor, stableHash } from '#shared/contract/ids.ts';
 import type { ConversationState, HubEventOf, MessagePart, SendFailedData } from '#shared/contract/types.ts';
 import type { SendFailure, SendPlan, SendRecord } from '#shared/store/sends.ts';
+import { rfc3986Href } from '#shared/validation/uri.ts';
 
 /*
  * The one event each send command ends in. Both are rebuilt from the command and its send record
@@ -24,7 +25,7 @@ const messagePartOf = (part: OutboundPart): MessagePart => {
         ref:
           's3Key' in part.source
             ? { store: 's3', key: part.source.s3Key }
-            : { store: 'provider_url', url: part.source.url, requiresAuth: false },
+            : { store: 'provider_url', url: rfc3986Href(new URL(part.source.url)), requiresAuth: false },
       };
     case 'template':
       return {

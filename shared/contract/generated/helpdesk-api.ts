@@ -675,7 +675,10 @@ export interface components {
         MediaRef: {
             /** @constant */
             store: "provider_url";
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An RFC 3986 URI: the provider's http(s) URL as the WHATWG parser serializes it, with what that leaves outside RFC 3986 percent-encoded.
+             */
             url: string;
             requiresAuth: boolean;
         } | {

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 import { ownValue } from '#shared/validation/own-value.ts';
-import { url as urlSchema } from '#shared/validation/schema.ts';
+import { httpUri } from '#shared/validation/uri.ts';
 import { type Attachment, AttachmentSchema } from './schema.ts';
 
 const MEDIA_KINDS: Readonly<Record<string, MediaKind>> = {
@@ -11,8 +11,6 @@ const MEDIA_KINDS: Readonly<Record<string, MediaKind>> = {
   file: 'file',
   sticker: 'sticker',
 };
-
-const UrlSchema = urlSchema();
 
 const unsupportedPart = (providerType: string, raw: unknown): MessagePart => ({
   type: 'unsupported',
@@ -25,9 +23,10 @@ const stickerIdOf = (attachment: Attachment): string | undefined =>
   attachment.type === 'image' || attachment.type === 'sticker' ? attachment.payload?.sticker_id : undefined;
 
 const mediaPart = (attachment: Attachment, kind: MediaKind, raw: unknown): MessagePart => {
-  const url = attachment.payload?.url;
-  // Without a fetchable URL the attachment cannot be a media part; keep it whole instead.
-  if (url === undefined || !v.is(UrlSchema, url)) return unsupportedPart(attachment.type, raw);
+  const given = attachment.payload?.url;
+  const url = given === undefined ? undefined : httpUri(given);
+  // Without a fetchable (http or https) URL the attachment cannot be a media part; keep it whole instead.
+  if (url === undefined) return unsupportedPart(attachment.type, raw);
   return { type: 'media', kind, ref: { store: 'provider_url', url, requiresAuth: false } };
 };
 

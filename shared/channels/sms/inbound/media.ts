@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 import { checked, lazily } from '#shared/validation/schema.ts';
+import { httpUri } from '#shared/validation/uri.ts';
 
 /** Twilio attaches at most 10 media items; the cap also bounds a hostile `NumMedia`. */
 const MAX_MEDIA = 10;
@@ -49,9 +50,10 @@ export const mediaPartsFrom = (
   return [...spellings]
     .sort(([a, aIndex], [b, bIndex]) => aIndex - bIndex || a.length - b.length)
     .map(([digits, index]): MessagePart => {
-      const url = single(raw[`MediaUrl${digits}`]);
+      const given = single(raw[`MediaUrl${digits}`]);
+      const url = given !== undefined && v.is(UrlSchema, given) ? httpUri(given) : undefined;
       const mimeType = single(raw[`MediaContentType${digits}`]);
-      if (url === undefined || !v.safeParse(UrlSchema, url).success) {
+      if (url === undefined) {
         return {
           type: 'unsupported',
           providerType: 'twilio_media',
