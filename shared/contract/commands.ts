@@ -17,17 +17,28 @@ export type CommandType = (typeof COMMAND_TYPES)[keyof typeof COMMAND_TYPES];
 
 /**
  * The largest command the outbox takes, as the UTF-8 bytes of its JSON (an SQS message is at most
- * 1 MiB; commands are far smaller). The sender moves a larger one to the dead-letter queue without an
- * event, so the helpdesk API refuses one before it is queued.
+ * 1 MiB; commands are far smaller). The sender reads a larger one up to the outbox's 1 MiB and refuses
+ * it whole: a send command that names its conversation and key ends `send_failed` (`content_invalid`,
+ * shared/outbound/outbox-service.ts), any other goes to the dead-letter queue. The helpdesk API
+ * refuses one with 413 before it is queued. JSON Schema cannot say it: the schemas' descriptions do.
  */
 export const MAX_COMMAND_BYTES = 256 * 1024;
+
+const COMMAND_LIMIT = `At most ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB) as the UTF-8 of its JSON, envelope included: a larger send command that names its conversation and key ends \`switchboard.message.send_failed\` (\`content_invalid\`), any other larger command goes to the dead-letter queue.`;
 
 /** The largest text part the hub accepts; channels split or refuse below it (WhatsApp 4,096, SMS 1,600…). */
 export const MAX_OUTBOUND_TEXT = 65_536;
 /** Parts of one command: each becomes one provider message or more, sent in order. */
 export const MAX_OUTBOUND_PARTS = 10;
 
-const HttpsUrlSchema = z.url({ protocol: /^https$/ }).max(2048);
+/**
+ * An https URL. zod checks the scheme of the parsed URL; the published schema says it with a
+ * pattern (its `format: uri` already refuses the surrounding whitespace zod trims).
+ */
+const HttpsUrlSchema = z
+  .url({ protocol: /^https$/ })
+  .max(2048)
+  .meta({ pattern: '^[Hh][Tt][Tt][Pp][Ss]:', description: 'An https URL (no other scheme).' });
 
 /** The largest HTML rendering of a text part (e-mail only). */
 export const MAX_OUTBOUND_HTML = 256 * 1024;
@@ -74,6 +85,11 @@ const headerMediaSource = {
 const oneHeaderMediaSource = (header: { url?: string | undefined; s3Key?: string | undefined }) =>
   (header.url === undefined) !== (header.s3Key === undefined);
 const ONE_HEADER_MEDIA_SOURCE = { message: "a header's media is exactly one of url or s3Key", path: ['url'] };
+/** The same rule in the published schema, where the refinement does not reach. */
+const ONE_HEADER_MEDIA_SOURCE_JSON = {
+  oneOf: [{ required: ['url'] }, { required: ['s3Key'] }],
+  description: 'Exactly one of `url` or `s3Key`.',
+};
 
 /**
  * A template's header values (WhatsApp): its text parameter, its media (by HTTPS link or by a file in
@@ -89,14 +105,16 @@ export const OutboundTemplateHeaderSchema = z
     }),
     z
       .strictObject({ type: z.enum(['image', 'video']), ...headerMediaSource })
-      .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE),
+      .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE)
+      .meta(ONE_HEADER_MEDIA_SOURCE_JSON),
     z
       .strictObject({
         type: z.literal('document'),
         ...headerMediaSource,
         filename: z.string().min(1).max(255).optional(),
       })
-      .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE),
+      .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE)
+      .meta(ONE_HEADER_MEDIA_SOURCE_JSON),
     z.strictObject({
       type: z.literal('location'),
       latitude: z.number().min(-90).max(90),
@@ -189,7 +207,11 @@ export const OutboundInteractivePartSchema = z
   .refine((part) => (part.buttons === undefined) !== (part.list === undefined), {
     message: 'either buttons or a list',
   })
-  .meta({ id: 'OutboundInteractivePart' });
+  .meta({
+    id: 'OutboundInteractivePart',
+    description: 'Exactly one of `buttons` or `list`.',
+    oneOf: [{ required: ['buttons'] }, { required: ['list'] }],
+  });
 
 export const OutboundReactionPartSchema = z
   .strictObject({
@@ -280,17 +302,23 @@ const commandEnvelope = {
 
 export const SendMessageCommandSchema = z
   .object({ ...commandEnvelope, type: z.literal(COMMAND_TYPES.sendMessage), data: SendMessageDataSchema })
-  .meta({ id: 'SendMessageCommand', description: 'Send a message in a conversation.' });
+  .meta({ id: 'SendMessageCommand', description: `Send a message in a conversation. ${COMMAND_LIMIT}` });
 export const MarkReadCommandSchema = z
   .object({ ...commandEnvelope, type: z.literal(COMMAND_TYPES.markRead), data: MarkReadDataSchema })
-  .meta({ id: 'MarkReadCommand', description: 'Mark customer messages read (best effort).' });
+  .meta({
+    id: 'MarkReadCommand',
+    description: `Mark customer messages read (best effort). ${COMMAND_LIMIT}`,
+  });
 export const TypingCommandSchema = z
   .object({ ...commandEnvelope, type: z.literal(COMMAND_TYPES.typing), data: TypingDataSchema })
-  .meta({ id: 'TypingCommand', description: 'Show a typing indicator (best effort, only before a reply).' });
+  .meta({
+    id: 'TypingCommand',
+    description: `Show a typing indicator (best effort, only before a reply). ${COMMAND_LIMIT}`,
+  });
 
 export const HubCommandSchema = z
   .discriminatedUnion('type', [SendMessageCommandSchema, MarkReadCommandSchema, TypingCommandSchema])
-  .meta({ id: 'HubCommand', title: 'Switchboard command' });
+  .meta({ id: 'HubCommand', title: 'Switchboard command', description: COMMAND_LIMIT });
 export type HubCommand = z.infer<typeof HubCommandSchema>;
 export type SendMessageCommand = z.infer<typeof SendMessageCommandSchema>;
 

@@ -1,12 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   COMMAND_TYPES,
   EXAMPLE_COMMANDS,
   HubCommandSchema,
+  MAX_COMMAND_BYTES,
   MAX_OUTBOUND_PARTS,
   SendMessageCommandSchema,
 } from '#shared/contract/commands.ts';
+import { ASYNCAPI_PATH, COMMANDS_SCHEMA_PATH } from '#shared/contract/generate.ts';
 import { correlationIdFor, parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 
 const command = (data: Record<string, unknown>) => ({
@@ -84,6 +90,110 @@ describe('send commands', () => {
     // Assess
     expect(parsed.success).toBe(false);
     if (!parsed.success) expect(parsed.error.issues.map((issue) => issue.path.join('.'))).toContain(path);
+  });
+});
+
+/*
+ * The published commands JSON Schema (and the AsyncAPI document, which holds the same schemas)
+ * refuses what the hub refuses. Review finding: zod's refinements did not reach it, so it took an
+ * http media URL, a template header with both or neither of url and s3Key, and an interactive part
+ * with both or neither of buttons and list. What JSON Schema cannot say (the size of a command) its
+ * descriptions say.
+ */
+describe('the published commands JSON Schema', () => {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  const committed = JSON.parse(readFileSync(COMMANDS_SCHEMA_PATH, 'utf8')) as {
+    $defs: Record<string, { description?: string }>;
+  };
+  const matchesSchema = ajv.compile(committed);
+  const draft7 = new Ajv({ allErrors: true, strict: false });
+  addFormats.default(draft7);
+  draft7.addSchema(JSON.parse(readFileSync(ASYNCAPI_PATH, 'utf8')) as object, 'urn:switchboard:asyncapi');
+  const matchesAsyncApi = (value: unknown): boolean =>
+    draft7.getSchema('urn:switchboard:asyncapi#/components/schemas/SendMessageCommand')?.(value) === true;
+  const header = (value: Record<string, unknown>) => ({
+    parts: [{ type: 'template', name: 'order_update', language: 'en_US', header: value }],
+  });
+  const interactive = (value: Record<string, unknown>) => ({
+    parts: [{ type: 'interactive', body: 'Pick one', ...value }],
+  });
+  const buttons = [{ id: 'a', title: 'A' }];
+  const list = { button: 'Open', sections: [{ rows: [{ id: 'r', title: 'R' }] }] };
+
+  it.each([
+    [
+      'media over plain HTTP',
+      { parts: [{ type: 'media', kind: 'image', source: { url: 'http://x.example/a.jpg' } }] },
+    ],
+    [
+      'media over FTP',
+      { parts: [{ type: 'media', kind: 'file', source: { url: 'ftp://x.example/a.pdf' } }] },
+    ],
+    ['a header image over plain HTTP', header({ type: 'image', url: 'http://x.example/a.jpg' })],
+    [
+      'a header image with both a url and an s3Key',
+      header({ type: 'image', url: 'https://x.example/a.jpg', s3Key: 'media/outbound/a.jpg' }),
+    ],
+    ['a header video with neither a url nor an s3Key', header({ type: 'video' })],
+    ['a header document with neither a url nor an s3Key', header({ type: 'document', filename: 'a.pdf' })],
+    ['an interactive part with both buttons and a list', interactive({ buttons, list })],
+    ['an interactive part with neither buttons nor a list', interactive({})],
+  ])('refuses %s, as the hub does', (label, data) => {
+    // Act
+    const hub = HubCommandSchema.safeParse(command(data));
+    const published = matchesSchema(command(data));
+    const inAsyncApi = matchesAsyncApi(command(data));
+    // Assess
+    expect(hub.success, label).toBe(false);
+    expect(published, label).toBe(false);
+    expect(inAsyncApi, label).toBe(false);
+  });
+
+  it.each([
+    [
+      'media over HTTPS (any case of the scheme)',
+      { parts: [{ type: 'media', kind: 'image', source: { url: 'HTTPS://x.example/a.jpg' } }] },
+    ],
+    ['a header image by url', header({ type: 'image', url: 'https://x.example/a.jpg' })],
+    [
+      'a header document by s3Key',
+      header({ type: 'document', s3Key: 'media/outbound/a.pdf', filename: 'a.pdf' }),
+    ],
+    ['an interactive part with buttons', interactive({ buttons })],
+    ['an interactive part with a list', interactive({ list })],
+  ])('takes %s, as the hub does', (label, data) => {
+    // Act
+    const hub = HubCommandSchema.safeParse(command(data));
+    const published = matchesSchema(command(data));
+    const inAsyncApi = matchesAsyncApi(command(data));
+    // Assess
+    expect(hub.success, label).toBe(true);
+    expect(published, ajv.errorsText(matchesSchema.errors)).toBe(true);
+    expect(inAsyncApi, label).toBe(true);
+  });
+
+  it('says in every command schema that a command is at most 256 KiB, which JSON Schema cannot check', () => {
+    // Prepare: a valid command past the limit
+    const oversize = command({
+      parts: [
+        { type: 'text', text: 'x'.repeat(60_000) },
+        ...Array.from({ length: 4 }, () => ({ type: 'text', text: 'y'.repeat(60_000) })),
+      ],
+    });
+    const asyncapi = JSON.parse(readFileSync(ASYNCAPI_PATH, 'utf8')) as {
+      components: { schemas: Record<string, { description?: string }> };
+    };
+    const names = ['HubCommand', 'SendMessageCommand', 'MarkReadCommand', 'TypingCommand'];
+    // Act
+    const described = names.map((name) => committed.$defs[name]?.description ?? '');
+    const inAsyncApi = names.slice(1).map((name) => asyncapi.components.schemas[name]?.description ?? '');
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(oversize))).toBeGreaterThan(MAX_COMMAND_BYTES);
+    expect(matchesSchema(oversize)).toBe(true);
+    for (const description of [...described, ...inAsyncApi]) {
+      expect(description).toContain(`At most ${MAX_COMMAND_BYTES} bytes (256 KiB)`);
+    }
   });
 });
 

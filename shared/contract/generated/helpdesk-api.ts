@@ -344,7 +344,10 @@ export interface components {
         OutboundMediaSource: {
             s3Key: string;
         } | {
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An https URL (no other scheme).
+             */
             url: string;
         };
         OutboundTemplatePart: {
@@ -366,20 +369,26 @@ export interface components {
             type: "text";
             text: string;
             parameterName?: string;
-        } | {
+        } | ({
             /** @enum {string} */
             type: "image" | "video";
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An https URL (no other scheme).
+             */
             url?: string;
             s3Key?: string;
-        } | {
+        } & (unknown | unknown)) | ({
             /** @constant */
             type: "document";
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An https URL (no other scheme).
+             */
             url?: string;
             s3Key?: string;
             filename?: string;
-        } | {
+        } & (unknown | unknown)) | {
             /** @constant */
             type: "location";
             latitude: number;
@@ -403,6 +412,7 @@ export interface components {
             index: number;
             couponCode: string;
         };
+        /** @description Exactly one of `buttons` or `list`. */
         OutboundInteractivePart: {
             /** @constant */
             type: "interactive";
@@ -422,7 +432,7 @@ export interface components {
                     }[];
                 }[];
             };
-        };
+        } & (unknown | unknown);
         OutboundReactionPart: {
             /** @constant */
             type: "reaction";
