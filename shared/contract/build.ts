@@ -57,19 +57,22 @@ type ChannelScopedType = Exclude<
 
 /**
  * Wraps normalized data in its CloudEvents envelope. `id` must come from `eventIdFor` so that the
- * same provider occurrence always produces the same event.
+ * same provider occurrence always produces the same event. `sourceId` names the source and, without
+ * a conversation, the subject: the endpoint's id, or for a notice about a whole provider account (a
+ * WhatsApp Business Account's `account_update`, which names no endpoint) the account's id.
  */
 export const buildEvent = <T extends ChannelScopedType>(
   type: T,
   id: string,
   data: HubEventOf<T>['data'] & EventDataBase,
+  sourceId: string | undefined = data.endpoint?.id,
 ): HubEventOf<T> =>
   ({
     specversion: '1.0',
     id,
-    source: sourceFor(data.channel, data.endpoint?.id),
+    source: sourceFor(data.channel, sourceId),
     type,
-    subject: data.conversationId ?? endpointSubject(data.channel, data.endpoint?.id),
+    subject: data.conversationId ?? endpointSubject(data.channel, sourceId),
     time: data.providerTimestamp ?? data.receivedAt,
     datacontenttype: 'application/json',
     dataschema: dataSchemaFor(type),

@@ -268,18 +268,20 @@ const providerError = buildEvent(
   },
 );
 
+// A notice about the WhatsApp Business Account, not one of its numbers: no endpoint, the account in
+// the source and subject (as the adapter emits it, events/whatsapp/account-update.expected.json).
 const providerUnsupported = buildEvent(
   EVENT_TYPES.providerUnsupported,
-  eventIdFor('whatsapp', 'unsupported', 'account_update', '102290129340398'),
+  eventIdFor('whatsapp', 'unsupported', 'account_update', whatsappEndpoint.accountId ?? ''),
   {
     channel: 'whatsapp',
     provider: 'meta',
-    endpoint: whatsappEndpoint,
     providerTimestamp: null,
     receivedAt,
     providerType: 'account_update',
     raw: { phone_number: '302105550142', event: 'VERIFIED_ACCOUNT' },
   },
+  whatsappEndpoint.accountId,
 );
 
 const sendFailed = buildSendFailedEvent({

@@ -222,6 +222,44 @@ describe('WhatsApp webhook normalization', () => {
     });
   });
 
+  it("names the WhatsApp Business Account in the source and subject of a notice about the account, a number's notice by its number", () => {
+    // Prepare: two accounts' template notices (review finding: both were switchboard:whatsapp:unknown)
+    const notice = (account: string) =>
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: account,
+            changes: [
+              {
+                field: 'message_template_status_update',
+                value: {
+                  event: 'APPROVED',
+                  message_template_id: 594425479261596,
+                  message_template_name: 'order_update',
+                },
+              },
+            ],
+          },
+        ],
+      });
+    // Act
+    const events = [
+      ...eventsOf(post(notice('104937284615523'))),
+      ...eventsOf(post(notice('102290129340398'))),
+    ];
+    const numbers = eventsOf(post(messagesBody({ group_events: [{ group_id: '120363041875529731' }] })));
+    // Assess
+    expect(events.map(({ source, subject }) => ({ source, subject }))).toEqual([
+      { source: 'switchboard:whatsapp:104937284615523', subject: 'endpoint:whatsapp:104937284615523' },
+      { source: 'switchboard:whatsapp:102290129340398', subject: 'endpoint:whatsapp:102290129340398' },
+    ]);
+    expect(events.map((event) => 'endpoint' in event.data)).toEqual([false, false]);
+    expect(numbers.map(({ source, subject }) => ({ source, subject }))).toEqual([
+      { source: `switchboard:whatsapp:${PHONE_NUMBER_ID}`, subject: `endpoint:whatsapp:${PHONE_NUMBER_ID}` },
+    ]);
+  });
+
   it('keeps an unknown array beside messages as one unsupported event, and no envelope key', () => {
     // Prepare
     const groupEvents = [

@@ -10,7 +10,8 @@ import { withoutUndefined } from './without-undefined.ts';
  * the item exactly as parsed, so nothing Meta sent is lost. The id hashes the raw item (keys
  * sorted), scoped to the account, the business number (an item need not name it: the same customer's
  * item can come to two numbers) and the provider's type name; or, for an item that carries no id or
- * time of its own, its `occurrence` in the request (occurrenceParts in ./context.ts).
+ * time of its own, its `occurrence` in the request (occurrenceParts in ./context.ts). Its source and
+ * subject name the business number, or without one the account (`switchboard:whatsapp:<WABA id>`).
  */
 export const unsupportedEvent = (args: {
   readonly providerType: string;
@@ -42,4 +43,7 @@ export const unsupportedEvent = (args: {
       providerType: args.providerType,
       raw: args.raw,
     }),
+    // A notice about the account (account_update, template status…) names no number: its source
+    // and subject name the WhatsApp Business Account (`entry.id`).
+    args.context?.endpoint?.id ?? args.context?.accountId,
   );
