@@ -6,7 +6,8 @@ import { z } from 'zod';
  * keys included, escaped as `\uXXXX` (6 bytes, what Python's `json.dumps` writes for any non-ASCII
  * character; a character outside the BMP is two such escapes, and zod counts it as two), plus room
  * for whitespace. A schema whose longest body is unbounded (a string without `maxLength`, an array
- * without `maxItems`, an object open to other keys) has no limit to give: that throws, at import.
+ * without `maxItems`, an object open to other keys) has no limit to give: that throws (a test sizes
+ * every operation's).
  */
 
 /** Bytes of one character of a string at worst: `\uXXXX`. */
@@ -117,6 +118,16 @@ const longestOf = (root: JsonSchema) => {
 export const longestBodyBytes = (schema: z.ZodType): number =>
   longestOf(z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as JsonSchema);
 
-/** The body limit of an operation taking `schema`: its longest body and the whitespace, in whole KiB. */
-export const bodyLimitOf = (schema: z.ZodType): number =>
-  Math.ceil((longestBodyBytes(schema) + BODY_WHITESPACE_BYTES) / 1024) * 1024;
+const limits = new WeakMap<z.ZodType, number>();
+
+/**
+ * The body limit of an operation taking `schema`: its longest body and the whitespace, in whole KiB.
+ * Computed on first use and kept (a few milliseconds each, not spent at import).
+ */
+export const bodyLimitOf = (schema: z.ZodType): number => {
+  const known = limits.get(schema);
+  if (known !== undefined) return known;
+  const limit = Math.ceil((longestBodyBytes(schema) + BODY_WHITESPACE_BYTES) / 1024) * 1024;
+  limits.set(schema, limit);
+  return limit;
+};

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { BODY_WHITESPACE_BYTES } from './body-limit.ts';
 import { PROBLEMS, type ProblemKind } from './http.ts';
-import { API_ROUTES, type ApiOperation, COMMON_PROBLEMS } from './operations.ts';
+import { API_ROUTES, type ApiOperation, COMMON_PROBLEMS, maxBodyOf } from './operations.ts';
 import { ProblemSchema } from './responses.ts';
 
 /** Version of the API contract; the major is the path's `/v1`. */
@@ -30,7 +30,8 @@ const problemResponses = (operation: ApiOperation) => {
 
 /** The operation's description, with the body limit the router enforces when it takes a body. */
 const descriptionOf = (operation: ApiOperation): string | undefined => {
-  const limit = operation.maxBody > 0 ? `The body takes at most ${operation.maxBody} bytes: 413 above.` : '';
+  const maxBody = maxBodyOf(operation);
+  const limit = maxBody > 0 ? `The body takes at most ${maxBody} bytes: 413 above.` : '';
   return [operation.description, limit].filter(Boolean).join(' ') || undefined;
 };
 

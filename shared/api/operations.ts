@@ -46,9 +46,6 @@ import {
  * from it, so none of the three can describe an endpoint the others do not.
  */
 
-/** A body of `schema`, and the largest one the route takes: sized from the schema (./body-limit.ts). */
-const takes = <Body extends z.ZodType>(schema: Body) => ({ body: schema, maxBody: bodyLimitOf(schema) });
-
 const ConversationPath = z.object({ conversationId: ConversationIdSchema });
 const ContactPath = z.object({ contactId: ContactIdSchema });
 
@@ -82,10 +79,11 @@ export interface ApiOperation extends OperationContract {
   /** The handler's name, also the OpenAPI operationId. */
   readonly handler: string;
   /**
-   * Largest body in bytes (a larger one is 413); 0 for none. Sized from the body's schema by
-   * `takes` (./body-limit.ts), a send's by the command it becomes.
+   * Largest body in bytes (a larger one is 413); 0 for none. Without it, sized from `body`'s schema
+   * on first use (`maxBodyOf`, ./body-limit.ts), so the two cannot drift; a send's is the command it
+   * becomes.
    */
-  readonly maxBody: number;
+  readonly maxBody?: number;
   /**
    * What the route does, for access control: `read` (reads conversations and messages), `write`
    * (changes them or sends), `people` (a person's export, erasure, merges: the data-protection
@@ -137,7 +135,7 @@ export const API_ROUTES = [
       'Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands.',
     pathParams: ConversationPath,
     headers: z.object({ 'If-Match': IfMatchSchema }),
-    ...takes(ConversationPatchSchema),
+    body: ConversationPatchSchema,
     success: {
       status: 200,
       description: 'The changed conversation.',
@@ -181,7 +179,7 @@ export const API_ROUTES = [
     access: 'write',
     summary: "Mark the customer's messages read (best effort)",
     pathParams: ConversationPath,
-    ...takes(MarkReadRequestSchema),
+    body: MarkReadRequestSchema,
     success: { status: 202, description: 'Queued.', schema: CommandAcceptedSchema },
     problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
   },
@@ -192,7 +190,7 @@ export const API_ROUTES = [
     access: 'write',
     summary: 'Show a typing indicator (best effort)',
     pathParams: ConversationPath,
-    ...takes(TypingRequestSchema),
+    body: TypingRequestSchema,
     success: { status: 202, description: 'Queued.', schema: CommandAcceptedSchema },
     problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
   },
@@ -217,7 +215,7 @@ export const API_ROUTES = [
     summary: 'An upload URL for a file to send',
     description:
       "A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention.",
-    ...takes(MediaUploadRequestSchema),
+    body: MediaUploadRequestSchema,
     success: { status: 201, description: 'Where to upload.', schema: MediaUploadSchema },
     problems: ['tooLarge', 'unsupportedMediaType'],
   },
@@ -259,7 +257,7 @@ export const API_ROUTES = [
       'For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); without one, each call is a new change.',
     pathParams: ContactPath,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() }),
-    ...takes(ConsentChangeSchema),
+    body: ConsentChangeSchema,
     success: { status: 200, description: 'Recorded.', schema: ConsentRecordedSchema },
     problems: ['notFound', 'tooLarge', 'unsupportedMediaType'],
   },
@@ -286,7 +284,7 @@ export const API_ROUTES = [
     description:
       "For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`.",
     pathParams: ContactPath,
-    ...takes(ContactMergeRequestSchema),
+    body: ContactMergeRequestSchema,
     success: {
       status: 200,
       description: 'Merged; the same data as the event.',
@@ -303,7 +301,7 @@ export const API_ROUTES = [
     description:
       'The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason. Retrying the same unmerge (for 30 days, until the pair is merged again) answers the first one, its time and reason, and publishes the same event id.',
     pathParams: ContactPath,
-    ...takes(ContactMergeRequestSchema),
+    body: ContactMergeRequestSchema,
     success: {
       status: 200,
       description: 'Unmerged; the same data as the event.',
@@ -351,6 +349,10 @@ export const API_ROUTES = [
     problems: [],
   },
 ] as const satisfies readonly ApiOperation[];
+
+/** The largest body `operation` takes, in bytes: its own `maxBody`, or its body schema's limit. */
+export const maxBodyOf = (operation: ApiOperation): number =>
+  operation.maxBody ?? (operation.body ? bodyLimitOf(operation.body) : 0);
 
 export type ApiRoute = (typeof API_ROUTES)[number];
 export type ApiHandlerName = ApiRoute['handler'];

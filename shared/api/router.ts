@@ -1,7 +1,7 @@
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { createHandlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
 import { ApiProblem, type ApiRequest, type ApiResponse, fail, problem } from './http.ts';
-import { API_ROUTES, type ApiRoute } from './operations.ts';
+import { API_ROUTES, type ApiRoute, maxBodyOf } from './operations.ts';
 
 type Route = ApiRoute;
 
@@ -41,10 +41,11 @@ const findRoute = (request: ApiRequest): { route: Route; params: Record<string, 
  */
 const bodyOf = (route: Route, request: ApiRequest): unknown => {
   const text = request.body ?? '';
-  if (Buffer.byteLength(text, 'utf8') > Math.max(route.maxBody, 0)) {
-    return route.maxBody === 0
+  const maxBody = maxBodyOf(route);
+  if (Buffer.byteLength(text, 'utf8') > Math.max(maxBody, 0)) {
+    return maxBody === 0
       ? fail('invalidRequest', 'this method takes no body')
-      : fail('tooLarge', `at most ${route.maxBody} bytes`);
+      : fail('tooLarge', `at most ${maxBody} bytes`);
   }
   if (text.length === 0) return undefined;
   const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
