@@ -1,10 +1,8 @@
 import PostalMime from 'postal-mime';
 import { describe, expect, it } from 'vitest';
-import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { buildReplyMime } from '#shared/channels/email/outbound/mime.ts';
-import type { Message } from '#shared/contract/types.ts';
-import { applyEvent, isMessageEvent } from '#shared/domain/conversation.ts';
 import { emailThreadFor, messageIdHeaderFor } from '#shared/outbound/email-thread.ts';
+import { customerMail } from '#tests/support/customer-mail.ts';
 
 /*
  * The hub reads a customer's Message-ID of up to 998 characters, UTF-8 too (RFC 6532), and an answer
@@ -19,28 +17,13 @@ const KEY = 'test-reply-tag-key-of-at-least-32-characters';
 const ROOT = 'root-1@customer.example';
 
 const answerTo = async (messageId: string) => {
-  const raw = Buffer.from(
-    [
-      'From: Ann <ann@customer.example>',
-      'To: support@acme.example',
-      'Subject: Order 42',
-      `Message-ID: <${messageId}>`,
-      `References: <${ROOT}>`,
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'still waiting',
-    ].join('\r\n'),
-  );
-  const { events } = await normalizeInboundEmail(raw, {
-    provider: 'mailgun',
-    receivedAt: new Date('2026-11-22T12:00:00.000Z'),
-    envelopeRecipients: ['support@acme.example'],
-  });
-  const [event] = events;
-  if (event === undefined || !isMessageEvent(event)) throw new Error('no message event');
-  const answered = event.data as Message;
+  const { conversation, answered } = await customerMail([
+    'Subject: Order 42',
+    `Message-ID: <${messageId}>`,
+    `References: <${ROOT}>`,
+  ]);
   const thread = emailThreadFor({
-    conversation: applyEvent(undefined, event).model.state,
+    conversation,
     answered,
     subject: undefined,
     replyTagKey: KEY,

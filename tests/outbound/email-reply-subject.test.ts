@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { buildReplyMime } from '#shared/channels/email/outbound/mime.ts';
-import type { Message } from '#shared/contract/types.ts';
-import { applyEvent, isMessageEvent } from '#shared/domain/conversation.ts';
 import { emailThreadFor, messageIdHeaderFor } from '#shared/outbound/email-thread.ts';
+import { customerMail } from '#tests/support/customer-mail.ts';
 
 /*
  * RFC 5322 (§2.1.1): a line of a message holds at most 998 octets. Inbound subjects are kept up to
@@ -15,31 +13,12 @@ import { emailThreadFor, messageIdHeaderFor } from '#shared/outbound/email-threa
 const KEY = 'test-reply-tag-key-of-at-least-32-characters';
 const MAX_LINE_OCTETS = 998;
 
-const customerMail = async (subject: string) => {
-  const raw = Buffer.from(
-    [
-      'From: Ann <ann@customer.example>',
-      'To: support@acme.example',
-      `Subject: ${subject}`,
-      'Message-ID: <latest@customer.example>',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      'still waiting',
-    ].join('\r\n'),
-  );
-  const { events } = await normalizeInboundEmail(raw, {
-    provider: 'mailgun',
-    receivedAt: new Date('2026-11-22T12:00:00.000Z'),
-    envelopeRecipients: ['support@acme.example'],
-  });
-  const [event] = events;
-  if (event === undefined || !isMessageEvent(event)) throw new Error('no message event');
-  return { conversation: applyEvent(undefined, event).model.state, answered: event.data as Message };
-};
-
 /** The reply to a customer's mail as the sender composes it: its planned subject and its MIME lines. */
 const replyTo = async (theirSubject: string, helpdeskSubject?: string) => {
-  const { conversation, answered } = await customerMail(theirSubject);
+  const { conversation, answered } = await customerMail([
+    `Subject: ${theirSubject}`,
+    'Message-ID: <latest@customer.example>',
+  ]);
   const thread = emailThreadFor({ conversation, answered, subject: helpdeskSubject, replyTagKey: KEY });
   const mime = await buildReplyMime({
     email: { ...thread, messageId: messageIdHeaderFor('msg_1.0', thread.from) },

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
-import type { HubEvent, Message } from '#shared/contract/types.ts';
-import { applyEvent, isMessageEvent } from '#shared/domain/conversation.ts';
+import type { HubEvent } from '#shared/contract/types.ts';
+import { isMessageEvent } from '#shared/domain/conversation.ts';
 import { emailThreadFor } from '#shared/outbound/email-thread.ts';
+import { customerMail } from '#tests/support/customer-mail.ts';
 import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
@@ -13,29 +14,13 @@ import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
  * (found by a review).
  */
 
-const customerMessageWith = async (references: readonly string[]) => {
-  const raw = Buffer.from(
-    [
-      'From: Ann <ann@customer.example>',
-      'To: support@acme.example',
-      'Subject: Re: Order 42',
-      'Message-ID: <latest@customer.example>',
-      `In-Reply-To: <${references.at(-1)}>`,
-      `References: ${references.map((id) => `<${id}>`).join(' ')}`,
-      '',
-      'still waiting',
-    ].join('\r\n'),
-  );
-  const { events } = await normalizeInboundEmail(raw, {
-    provider: 'mailgun',
-    receivedAt: new Date('2026-11-22T12:00:00.000Z'),
-    envelopeRecipients: ['support@acme.example'],
-    replyTagKey: undefined,
-  });
-  const [event] = events;
-  if (event === undefined || !isMessageEvent(event)) throw new Error('no message event');
-  return { conversation: applyEvent(undefined, event).model.state, answered: event.data as Message };
-};
+const customerMessageWith = (references: readonly string[]) =>
+  customerMail([
+    'Subject: Re: Order 42',
+    'Message-ID: <latest@customer.example>',
+    `In-Reply-To: <${references.at(-1)}>`,
+    `References: ${references.map((id) => `<${id}>`).join(' ')}`,
+  ]);
 
 describe('the References of an e-mail answer', () => {
   it('keep the thread root first and the newest 19 after it', async () => {
