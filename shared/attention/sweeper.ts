@@ -56,9 +56,18 @@ export interface SweepMemory {
   passOverdue?: number | undefined;
   /** Overdue waits the last complete pass counted. */
   lastPassOverdue?: number | undefined;
+  /**
+   * Conversations whose overdue wait could not be reported (its publish or note failed): the next
+   * sweep reads them first, wherever its pass is, rather than when the pass comes back to them.
+   */
+  readonly retryOverdue: Set<string>;
 }
 
-export const createSweepMemory = (): SweepMemory => ({ channels: new Map(), reported: new Map() });
+export const createSweepMemory = (): SweepMemory => ({
+  channels: new Map(),
+  reported: new Map(),
+  retryOverdue: new Set(),
+});
 
 /** Past this many conversations the memory starts over (tens of bytes each). */
 const MEMORY_LIMIT = 100_000;
@@ -345,9 +354,14 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         break;
       }
     }
-    const { conversations: read, unreadable } = await readConversations(
-      toRead.map((entry) => entry.conversationId),
-    );
+    // Waits an earlier sweep failed to report, first (a few, beside the pass's own reads, so a
+    // conversation that keeps failing never holds the pass back); counted in the pass that met them.
+    const inSlice = new Set(toRead.map((entry) => entry.conversationId));
+    const retries = [...memory.retryOverdue]
+      .filter((conversationId) => !inSlice.has(conversationId))
+      .slice(0, Math.ceil(limits.maxItems / 4));
+    for (const conversationId of retries) memory.retryOverdue.delete(conversationId);
+    const { conversations: read, unreadable } = await readConversations([...inSlice, ...retries]);
     let reported = 0;
     const failed = await each(
       read,
@@ -355,17 +369,23 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       async ({ model, overdueReportedFor }) => {
         if (!model) return;
         const { state } = model;
+        memory.retryOverdue.delete(state.conversationId);
         memory.channels.set(state.conversationId, state.channel);
         const wait = overdueWait(state, targets, now);
         if (!wait) return;
-        overdue += 1;
+        if (inSlice.has(state.conversationId)) overdue += 1;
         if (alreadyReported(overdueReportedFor, wait.waitingSince)) {
           memory.reported.set(state.conversationId, overdueReportedFor ?? wait.waitingSince);
           return;
         }
-        // Published first, then noted: a crash in between publishes the same event id again.
-        await deps.publishEvent(responseOverdueEvent(state, wait, now));
-        await markOverdueReported(table, state.conversationId, wait.waitingSince);
+        try {
+          // Published first, then noted: a crash in between publishes the same event id again.
+          await deps.publishEvent(responseOverdueEvent(state, wait, now));
+          await markOverdueReported(table, state.conversationId, wait.waitingSince);
+        } catch (error) {
+          memory.retryOverdue.add(state.conversationId);
+          throw error;
+        }
         memory.reported.set(state.conversationId, wait.waitingSince);
         reported += 1;
       },
@@ -392,6 +412,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       if (memory.channels.size > MEMORY_LIMIT) {
         memory.channels.clear();
         memory.reported.clear();
+        memory.retryOverdue.clear();
       }
       // Changes left unpublished first: they are older than any wake this sweep makes.
       const leftovers = await announceLeftovers(now);

@@ -409,6 +409,36 @@ describe('attention sweeper', () => {
       // Two Query pages of the waiting customers (page size 2), one item read (after the announcement markers' Query).
       expect(sweeps[0]?.calls).toEqual(['Query', 'Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
     });
+    it('tries a wait whose report failed again at the next sweep, while its pass has moved on', async () => {
+      // Prepare: three customers waiting since minutes 0, 1 and 2, one read a sweep; the first report's
+      // publish fails once
+      for (const [index, customer] of ['ov-r1', 'ov-r2', 'ov-r3'].entries())
+        await customerWrites(customer, `${customer}-1`, index);
+      let refused = false;
+      const sweeper = sweeperWith({
+        limits: { maxEntries: 10, maxItems: 1, pageSize: 2 },
+        publish: async (event) => {
+          if (!refused) {
+            refused = true;
+            throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+          }
+          published.push(event);
+        },
+      });
+      // Act
+      const sweeps = [];
+      for (const n of [30, 31, 32, 33]) sweeps.push(await sweepAt(sweeper, n));
+      // Assess: the first wait is reported at the second sweep, beside the pass's next one
+      expect(sweeps.map((sweep) => sweep.report.failed)).toEqual([1, 0, 0, 0]);
+      expect(sweeps.map((sweep) => sweep.report.responsesOverdue)).toEqual([0, 2, 1, 0]);
+      expect(
+        overdueEvents()
+          .map((event) => event.data.waitingSince)
+          .sort(),
+      ).toEqual([minute(0), minute(1), minute(2)]);
+      expect(sweeps[3]?.report.conversationsOverdue).toBe(3);
+    });
+
     it('reports a wait past its target however many newer waits fill the limits', async () => {
       // Prepare: an e-mail customer waiting 5 hours behind three e-mail customers waiting 20 minutes
       await customerWrites('ov-i', 'ov-i-1', 0, 'email');
