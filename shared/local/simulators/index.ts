@@ -157,6 +157,13 @@ type Entry = Omit<SimulatedRequest, 'callbacks' | 'response'> & {
   callbacks: SimulatedCallback[];
 };
 
+/**
+ * The requests the simulators keep for `GET /_local/providers/requests` (with their bodies and
+ * callbacks): the newest this many, so a long local session does not grow without bound. Far more
+ * than any test or benchmark makes.
+ */
+const MAX_RECORDED_REQUESTS = 20_000;
+
 export const startProviderSimulators = async (
   options: ProviderSimulatorOptions,
 ): Promise<RunningProviderSimulators> => {
@@ -272,6 +279,8 @@ export const startProviderSimulators = async (
       callbacks: [],
     };
     entries.push(entry);
+    // Bounded: a long `npm start` session keeps the newest requests only.
+    if (entries.length > MAX_RECORDED_REQUESTS) entries.splice(0, entries.length - MAX_RECORDED_REQUESTS);
     log(
       `simulators: ${reply.provider} ${reply.route} → ${reply.status}${reply.fault ? ` [${reply.fault.kind}]` : ''}`,
     );
