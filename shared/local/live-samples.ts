@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
 import {
   announcedSha256,
@@ -113,8 +113,6 @@ export const whatsappImageFrom = (customer: string, messageId: string, mediaId: 
     });
   });
 
-const TWILIO_ACCOUNT_SID = LOCAL_DEV_SECRETS.twilio.accountSid;
-
 /**
  * A Twilio MMS (`sms/mms-two-images.json`) from `phone`, message SID from `sid`, with one
  * `MediaUrl{N}`/`MediaContentType{N}` per media SID, on the Twilio simulator at `twilioApiUrl` (the
@@ -131,7 +129,7 @@ export const twilioMmsFrom = (
     for (const key of Object.keys(json)) if (/^Media(Url|ContentType)\d+$/.test(key)) delete json[key];
     Object.assign(json, {
       From: phone,
-      AccountSid: TWILIO_ACCOUNT_SID,
+      AccountSid: localSecretsFromEnv().twilio.accountSid,
       MessageSid: messageSid,
       SmsMessageSid: messageSid,
       SmsSid: messageSid,
@@ -139,7 +137,7 @@ export const twilioMmsFrom = (
     });
     mediaSids.forEach((mediaSid, index) => {
       json[`MediaUrl${index}`] =
-        `${twilioApiUrl}/2010-04-01/Accounts/${TWILIO_ACCOUNT_SID}/Messages/${messageSid}/Media/${mediaSid}`;
+        `${twilioApiUrl}/2010-04-01/Accounts/${localSecretsFromEnv().twilio.accountSid}/Messages/${messageSid}/Media/${mediaSid}`;
       json[`MediaContentType${index}`] = inboundMedia(mediaSid).mimeType;
     });
   });
@@ -182,12 +180,13 @@ const isStaleConnection = (error: unknown): boolean => {
 };
 
 /**
- * Posts a sample to a local hub's webhook, signed with the development secrets; the HTTP status.
+ * Posts a sample to a local hub's webhook, signed with the secrets the local hub checks (the
+ * development ones unless SWITCHBOARD_* overrides are set); the HTTP status.
  * Like a provider, it posts again when the connection was reset under it (a reused keep-alive
  * socket the server had just closed): the hub takes a webhook any number of times as once.
  */
 export const postSample = async (baseUrl: string, sample: Sample): Promise<number> => {
-  const request = signedRequestFor(sample, { targetBaseUrl: baseUrl, secrets: LOCAL_DEV_SECRETS });
+  const request = signedRequestFor(sample, { targetBaseUrl: baseUrl, secrets: localSecretsFromEnv() });
   const post = () => fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
   const response = await post().catch((error: unknown) => {
     if (isStaleConnection(error)) return post();
