@@ -305,7 +305,7 @@ describe('messenger normalization', () => {
     expect(later).not.toBe(first);
   });
 
-  it('gives a read sent by the page in two customers’ threads two ids, one per conversation', () => {
+  it('keeps a read sent by the page as unsupported in each customer’s thread, with an id each: no status', () => {
     // Prepare
     const readBy = (customer: string) => ({
       sender: { id: PAGE_ID },
@@ -316,7 +316,8 @@ describe('messenger normalization', () => {
     // Act
     const [first, second] = eventsOf(post(pageBody(readBy(PSID), readBy('7319482765104824'))));
     // Assess
-    expect(first?.type).toBe('switchboard.message.status_updated');
+    expect(first?.type).toBe('switchboard.provider.unsupported');
+    expect(first?.data).toMatchObject({ providerType: 'read_by_business' });
     expect(second?.subject).not.toBe(first?.subject);
     expect(second?.id).not.toBe(first?.id);
   });

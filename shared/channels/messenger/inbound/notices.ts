@@ -15,6 +15,7 @@ import type {
   ReactionSchema,
   ReadSchema,
 } from './schema.ts';
+import { unsupportedItemEvent } from './unsupported.ts';
 
 type NoticeType = Extract<
   EventType,
@@ -112,10 +113,32 @@ const receiptEvent = (
   }));
 
 /**
+ * A receipt whose sender is the page or account itself (the business read the customer's messages,
+ * in Meta's inbox or another app): no news of the business's messages reaching the customer, so no
+ * status, which would mark every business message up to its watermark read by the customer. Kept
+ * as unsupported, in the customer's conversation. Before 2026-12-04 it was such a status (found by
+ * a review).
+ */
+const businessReceipt = (
+  status: 'read' | 'delivered',
+  item: MessagingItemBase,
+  entry: EntryContext,
+): HubEvent | undefined =>
+  item.sender.id === entry.endpoint.id
+    ? unsupportedItemEvent(
+        item,
+        `${status === 'read' ? 'read' : 'delivery'}_by_business`,
+        entry.receivedAt,
+        entry,
+      )
+    : undefined;
+
+/**
  * `read` items: every message the business sent up to the watermark has been read (Messenger), or
  * the one message `mid` names (Instagram's `messaging_seen`).
  */
 export const readEvent: ItemEventBuilder<v.InferOutput<typeof ReadSchema>> = (read, item, entry) =>
+  businessReceipt('read', item, entry) ??
   receiptEvent('read', read.watermark, read.mid === undefined ? [] : [read.mid], item, entry);
 
 /** `delivery` items: the listed messages (when Meta lists them) and all before the watermark arrived. */
@@ -123,7 +146,9 @@ export const deliveryEvent: ItemEventBuilder<v.InferOutput<typeof DeliverySchema
   delivery,
   item,
   entry,
-) => receiptEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
+) =>
+  businessReceipt('delivered', item, entry) ??
+  receiptEvent('delivered', delivery.watermark, delivery.mids ?? [], item, entry);
 
 /** `message_edit` items: the customer changed the text of a message they sent. */
 export const editEvent: ItemEventBuilder<v.InferOutput<typeof MessageEditSchema>> = (edit, item, entry) =>
