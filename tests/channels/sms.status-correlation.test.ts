@@ -67,6 +67,30 @@ describe('Twilio status callbacks name the hub message', () => {
     expect(url).toBe(`${WEBHOOK_URL}?x=1&sb=${CORRELATION}`);
   });
 
+  it('keeps a configured base URL as written, so a callback to a host in capitals passes its signature check', () => {
+    // Prepare: the public base URL as an operator wrote it; Twilio signs the callback URL it was given
+    const base = 'https://Hooks.Example.com';
+    const callbackUrl = twilioStatusCallbackUrl(`${base}/webhooks/sms/twilio`, CORRELATION);
+    const request = webhookRequest({
+      path: '/webhooks/sms/twilio',
+      rawQueryString: `sb=${CORRELATION}`,
+      headers: {
+        host: 'hooks.example.com',
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signTwilioRequest(LOCAL_DEV_SECRETS.twilio.authToken, callbackUrl, STATUS),
+      },
+      body: Buffer.from(new URLSearchParams(STATUS).toString(), 'utf8'),
+    });
+    // Act
+    const outcome = handleTwilioWebhook(request, {
+      secrets: LOCAL_DEV_SECRETS,
+      publicUrl: twilioPublicUrl(request, base),
+    });
+    // Assess
+    expect(callbackUrl).toBe(`${base}/webhooks/sms/twilio?sb=${CORRELATION}`);
+    expect(eventsOf(outcome)[0]?.data).toMatchObject({ correlationId: CORRELATION });
+  });
+
   it('puts the correlation id of the signed callback URL on the status event', () => {
     // Act
     const events = eventsOf(post(STATUS, twilioStatusCallbackUrl(WEBHOOK_URL, CORRELATION)));

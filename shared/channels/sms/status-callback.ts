@@ -7,9 +7,12 @@
 /** The query parameter that names the hub message. */
 export const CORRELATION_QUERY_PARAMETER = 'sb';
 
-/** The `StatusCallback` of one sent message. */
-export const twilioStatusCallbackUrl = (webhookUrl: string, correlationId: string): string => {
-  const url = new URL(webhookUrl);
-  url.searchParams.set(CORRELATION_QUERY_PARAMETER, correlationId);
-  return url.toString();
-};
+/**
+ * The `StatusCallback` of one sent message: the webhook's URL exactly as configured, the parameter
+ * appended. Not rebuilt through `URL`, which writes the host in lower case (and an international
+ * one in punycode): Twilio signs the URL it was given, and the webhook checks the signature over
+ * the configured base as written, so a `publicBaseUrl` of `https://Hooks.Example.com` had every
+ * status callback refused before 2026-12-04 (found by a review).
+ */
+export const twilioStatusCallbackUrl = (webhookUrl: string, correlationId: string): string =>
+  `${webhookUrl}${webhookUrl.includes('?') ? '&' : '?'}${CORRELATION_QUERY_PARAMETER}=${encodeURIComponent(correlationId)}`;
