@@ -17,8 +17,10 @@ import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   MessageNotInflight,
   ReceiptHandleIsInvalid,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
@@ -261,43 +263,74 @@ const throughputAttributes = (queue: QueueDefinition): Record<string, string> =>
  * hub's own ids, unique across conversations, never notice. A queue kept in a data directory from
  * before keeps the mode it was created with (fauxqs cannot change it), to the same effect.
  */
+/** Attributes SetQueueAttributes may change on a queue that exists (not its FIFO nature, not its throughput mode here). */
+const CHANGEABLE_QUEUE_ATTRIBUTES: readonly string[] = [
+  'MaximumMessageSize',
+  'VisibilityTimeout',
+  'MessageRetentionPeriod',
+  'RedrivePolicy',
+];
+
+/**
+ * Creates a queue, or brings one a data directory kept from an earlier version of the hub to the
+ * definition's attributes: SQS (and fauxqs) refuse to create a queue whose name exists with other
+ * attributes (`QueueNameExists`), so a changed `maxReceiveCount` or timeout would otherwise stop
+ * `npm start` on an existing `.switchboard-data` (before 2026-12-04 it did; found by a review).
+ */
+const createOrUpdateQueue = async (
+  client: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> => {
+  try {
+    return (
+      (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl ?? ''
+    );
+  } catch (error) {
+    if (
+      !(error instanceof Error) ||
+      !/QueueNameExists|QueueAlreadyExists/.test(`${error.name} ${error.message}`)
+    )
+      throw error;
+    const queueUrl = (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '';
+    await client.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        Attributes: Object.fromEntries(
+          Object.entries(attributes).filter(([attribute]) => CHANGEABLE_QUEUE_ATTRIBUTES.includes(attribute)),
+        ),
+      }),
+    );
+    return queueUrl;
+  }
+};
+
 export const createQueueWithDlq = async (
   client: SQSClient,
   queue: QueueDefinition,
 ): Promise<{ queueUrl: string; dlqUrl: string }> => {
-  const dlq = await client.send(
-    new CreateQueueCommand({
-      QueueName: queue.deadLetterQueue.name,
-      Attributes: {
-        FifoQueue: 'true',
-        ...throughputAttributes(queue),
-        MaximumMessageSize: String(queue.maximumMessageSizeBytes),
-        MessageRetentionPeriod: String(queue.deadLetterQueue.retentionPeriodSeconds),
-      },
-    }),
-  );
-  const dlqUrl = dlq.QueueUrl ?? '';
+  const dlqUrl = await createOrUpdateQueue(client, queue.deadLetterQueue.name, {
+    FifoQueue: 'true',
+    ...throughputAttributes(queue),
+    MaximumMessageSize: String(queue.maximumMessageSizeBytes),
+    MessageRetentionPeriod: String(queue.deadLetterQueue.retentionPeriodSeconds),
+  });
   const dlqAttributes = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
   );
-  const main = await client.send(
-    new CreateQueueCommand({
-      QueueName: queue.name,
-      Attributes: {
-        FifoQueue: 'true',
-        ContentBasedDeduplication: 'false',
-        ...throughputAttributes(queue),
-        MaximumMessageSize: String(queue.maximumMessageSizeBytes),
-        VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
-        MessageRetentionPeriod: String(queue.retentionPeriodSeconds),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
-          maxReceiveCount: queue.maxReceiveCount,
-        }),
-      },
+  const queueUrl = await createOrUpdateQueue(client, queue.name, {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'false',
+    ...throughputAttributes(queue),
+    MaximumMessageSize: String(queue.maximumMessageSizeBytes),
+    VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(queue.retentionPeriodSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlqAttributes.Attributes?.QueueArn,
+      maxReceiveCount: queue.maxReceiveCount,
     }),
-  );
-  return { queueUrl: main.QueueUrl ?? '', dlqUrl };
+  });
+  return { queueUrl, dlqUrl };
 };
 
 /** fauxqs' inspection endpoint (`GET /_fauxqs/queues/<name>`), as far as it is read here. */
