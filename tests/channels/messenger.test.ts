@@ -305,6 +305,36 @@ describe('messenger normalization', () => {
     expect(later).not.toBe(first);
   });
 
+  it('makes links of web addresses only: a fallback share with another scheme is kept whole, a location drops its', () => {
+    // Prepare
+    const message = (attachments: unknown[]) => ({
+      sender: { id: PSID },
+      recipient: { id: PAGE_ID },
+      timestamp: 1795166043512,
+      message: { mid: `m_links-${attachments.length}`, attachments },
+    });
+    const fallback = (url: string) => ({ type: 'fallback', payload: { url, title: 'Order status' } });
+    const location = {
+      type: 'location',
+      title: 'Pickup',
+      url: 'javascript:alert(1)',
+      payload: { coordinates: { lat: 52.52, long: 13.405 } },
+    };
+    // Act
+    const [event] = eventsOf(
+      post(
+        pageBody(message([fallback('javascript:fetch(1)'), fallback('https://shop.example/o/42'), location])),
+      ),
+    );
+    // Assess
+    const parts = event?.type === 'switchboard.message.received' ? event.data.parts : undefined;
+    expect(parts).toEqual([
+      expect.objectContaining({ type: 'unsupported', providerType: 'fallback' }),
+      { type: 'link', url: 'https://shop.example/o/42', title: 'Order status' },
+      { type: 'location', latitude: 52.52, longitude: 13.405, name: 'Pickup' },
+    ]);
+  });
+
   it('keeps a read sent by the page as unsupported in each customer’s thread, with an id each: no status', () => {
     // Prepare
     const readBy = (customer: string) => ({

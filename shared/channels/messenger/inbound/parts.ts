@@ -31,10 +31,13 @@ const mediaPart = (attachment: Attachment, kind: MediaKind, raw: unknown): Messa
 };
 
 const linkPart = (attachment: Attachment, raw: unknown): MessagePart => {
-  const url = attachment.payload?.url ?? attachment.url ?? undefined;
+  const given = attachment.payload?.url ?? attachment.url ?? undefined;
   const title = attachment.payload?.title ?? attachment.title ?? undefined;
-  // Meta sends a fallback without payload for shares it cannot describe: nothing to link to.
-  if (url === undefined || url.length === 0) return unsupportedPart(attachment.type, raw);
+  // Meta sends a fallback without payload for shares it cannot describe: nothing to link to. A link
+  // is a web address (http or https, as an RFC 3986 URI) or the attachment is kept whole: a helpdesk
+  // shows it as a link (before 2026-12-04 any scheme was passed on, `javascript:` too; found by a review).
+  const url = given === undefined || given.length === 0 ? undefined : httpUri(given);
+  if (url === undefined) return unsupportedPart(attachment.type, raw);
   return { type: 'link', url, ...(title ? { title } : {}) };
 };
 
@@ -43,12 +46,13 @@ const locationPart = (attachment: Attachment, raw: unknown): MessagePart => {
   const inRange =
     coordinates !== undefined && Math.abs(coordinates.lat) <= 90 && Math.abs(coordinates.long) <= 180;
   if (!inRange) return unsupportedPart(attachment.type, raw);
+  const mapUrl = attachment.url ? httpUri(attachment.url) : undefined;
   return {
     type: 'location',
     latitude: coordinates.lat,
     longitude: coordinates.long,
     ...(attachment.title ? { name: attachment.title } : {}),
-    ...(attachment.url ? { url: attachment.url } : {}),
+    ...(mapUrl ? { url: mapUrl } : {}),
   };
 };
 
