@@ -129,11 +129,11 @@ describe('the operator tools against a deployed table', () => {
       SWITCHBOARD_OUTBOX_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/acme-outbox.fifo',
     };
     // Act
-    const byArn = await cli('erase.ts', ['ct_sms_guard'], {
+    const byArn = await cli('erase.ts', ['ct_sms_guard', '--deployed', '--yes'], {
       ...erase,
       SWITCHBOARD_PSEUDONYM_KEY_ARN: 'local',
     });
-    const inline = await cli('erase.ts', ['ct_sms_guard'], {
+    const inline = await cli('erase.ts', ['ct_sms_guard', '--deployed', '--yes'], {
       ...erase,
       SWITCHBOARD_PSEUDONYM_KEY_ARN:
         'arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/pseudonym-key',
