@@ -6,27 +6,59 @@ import { z } from 'zod';
 import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import { COMMAND_TYPES, type OutboundPart, SendMessageCommandSchema } from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import { isEntryPoint } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
-import { createSendStore } from '#shared/store/sends.ts';
+import { createSendStore, type SendRecord } from '#shared/store/sends.ts';
 
 const USAGE = `usage: npm run send -- <conversationId> <text> [options]
   Puts a send_message command on the outbox and, against a local hub, waits for its outcome.
-  --hub URL             local hub (default http://127.0.0.1:3000)
+  --hub URL             local hub (default http://127.0.0.1:3000; when given, always the local hub)
   --key KEY             idempotency key (default: a new one; repeat a key to see the hub send once)
   --template NAME       send an approved template instead of text (with --language, --param …)
   --language CODE       template language (default en_US)
   --param VALUE         a template body parameter, in order (repeatable)
   --agent ID            the agent answering (default cli)
-  Against AWS: set SWITCHBOARD_OUTBOX_QUEUE_URL (stack output OutboxQueueUrl) and AWS credentials;
-  the outcome arrives on the helpdesk queue.`;
+  Against AWS (without --hub): set SWITCHBOARD_OUTBOX_QUEUE_URL (stack output OutboxQueueUrl) and AWS
+  credentials; the outcome arrives on the helpdesk queue.
+  Exits 1 when the send failed or no outcome came within 30 s.`;
 
 const WAIT_MS = 30_000;
+const DEFAULT_HUB = 'http://127.0.0.1:3000';
+
+/** Where the command goes: an explicit `--hub` is the local hub whatever the environment holds. */
+export type SendTarget =
+  | { readonly kind: 'local'; readonly hubUrl: string }
+  | { readonly kind: 'deployed'; readonly outboxQueueUrl: string };
+
+export const resolveSendTarget = (
+  hub: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): SendTarget => {
+  if (hub !== undefined) return { kind: 'local', hubUrl: hub };
+  const deployed = z.url().safeParse(env.SWITCHBOARD_OUTBOX_QUEUE_URL);
+  return deployed.success
+    ? { kind: 'deployed', outboxQueueUrl: deployed.data }
+    : { kind: 'local', hubUrl: DEFAULT_HUB };
+};
+
+/** The exit code once waiting ends, from the send's last record: 0 only for a send that went. */
+export const sendOutcome = (
+  record: SendRecord | undefined,
+): { readonly code: 0 | 1; readonly message: string } =>
+  record?.state === 'sent'
+    ? { code: 0, message: 'sent' }
+    : record?.state === 'failed'
+      ? { code: 1, message: `send failed: ${record.failure?.reason ?? 'no reason recorded'}` }
+      : {
+          code: 1,
+          message: `timed out after ${WAIT_MS / 1000} s waiting for the outcome (${record ? `still sending: ${record.next} of ${record.messageCount} out` : 'the sender never picked it up'})`,
+        };
 
 const main = async (): Promise<void> => {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      hub: { type: 'string', default: 'http://127.0.0.1:3000' },
+      hub: { type: 'string' },
       key: { type: 'string' },
       template: { type: 'string' },
       language: { type: 'string', default: 'en_US' },
@@ -67,17 +99,17 @@ const main = async (): Promise<void> => {
       MessageDeduplicationId: `${conversationId}:${idempotencyKey}`.slice(0, 128),
     });
 
-  const deployed = z.url().safeParse(process.env.SWITCHBOARD_OUTBOX_QUEUE_URL);
-  if (deployed.success) {
+  const target = resolveSendTarget(values.hub, process.env);
+  if (target.kind === 'deployed') {
     const sqs = new SQSClient({});
-    await sqs.send(message(deployed.data));
+    await sqs.send(message(target.outboxQueueUrl));
     sqs.destroy();
     console.log(`queued ${hubMessageId} (key ${idempotencyKey}); the outcome arrives on the helpdesk queue`);
     return;
   }
 
-  const info = await fetchHubInfo(values.hub);
-  if (!info) throw new Error(`no local hub at ${values.hub} (start one with npm start)`);
+  const info = await fetchHubInfo(target.hubUrl);
+  if (!info) throw new Error(`no local hub at ${target.hubUrl} (start one with npm start)`);
   const clientOptions = { region: info.region, credentials: info.credentials };
   const sqs = new SQSClient({ ...clientOptions, endpoint: info.endpoints.sqs });
   const dynamodb = new DynamoDBClient({ ...clientOptions, endpoint: info.endpoints.dynamodb });
@@ -90,8 +122,9 @@ const main = async (): Promise<void> => {
   });
   const until = Date.now() + WAIT_MS;
   let printed = '';
+  let record: SendRecord | undefined;
   while (Date.now() < until) {
-    const record = await sends.get(hubMessageId);
+    record = await sends.get(hubMessageId);
     const line = record
       ? record.state === 'sent'
         ? `sent: ${record.providerIds.join(', ')}`
@@ -106,9 +139,14 @@ const main = async (): Promise<void> => {
   }
   sqs.destroy();
   dynamodb.destroy();
+  const outcome = sendOutcome(record);
+  if (outcome.code !== 0) console.error(outcome.message);
+  process.exitCode = outcome.code;
 };
 
-main().catch((error: unknown) => {
-  console.error(`send failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
-  process.exitCode = 1;
-});
+if (isEntryPoint(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(`send failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
+    process.exitCode = 1;
+  });
+}
