@@ -188,6 +188,40 @@ export const consume = async (options: ConsumerOptions): Promise<void> => {
   }
 };
 
+/** Where `npm run consume` reads: a local hub (its self-description alone), or a queue in AWS. */
+export type ConsumerSource =
+  | {
+      readonly kind: 'hub';
+      readonly hubUrl: string;
+      /** Named with --hub: its silence is an error, never a reason to look elsewhere. */
+      readonly explicit: boolean;
+      /** --queue-url beside --hub: another queue on that hub (e.g. its dead-letter queue). */
+      readonly queueUrl?: string;
+    }
+  | { readonly kind: 'aws'; readonly queueUrl: string };
+
+/**
+ * With --hub, the hub's description alone (SWITCHBOARD_HELPDESK_QUEUE_URL is ignored); without it,
+ * --queue-url or SWITCHBOARD_HELPDESK_QUEUE_URL in AWS, else the default local hub.
+ */
+export const consumerSource = (
+  flags: { readonly hub?: string | undefined; readonly 'queue-url'?: string | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+): ConsumerSource => {
+  const queueFlag = flags['queue-url'];
+  if (flags.hub !== undefined)
+    return {
+      kind: 'hub',
+      hubUrl: flags.hub,
+      explicit: true,
+      ...(queueFlag !== undefined ? { queueUrl: queueFlag } : {}),
+    };
+  const queueUrl = queueFlag ?? env.SWITCHBOARD_HELPDESK_QUEUE_URL;
+  return queueUrl
+    ? { kind: 'aws', queueUrl }
+    : { kind: 'hub', hubUrl: 'http://127.0.0.1:3000', explicit: false };
+};
+
 export const main = async (
   argv: readonly string[],
   output: CliOutput = terminalOutput(),
@@ -204,18 +238,17 @@ export const main = async (
   });
   // Against a local hub everything comes from its self-description; against AWS, from flags and
   // the SDK's usual environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS…).
-  const hub =
-    values.hub || !(values['queue-url'] ?? process.env.SWITCHBOARD_HELPDESK_QUEUE_URL)
-      ? await fetchHubInfo(values.hub ?? 'http://127.0.0.1:3000')
-      : undefined;
-  const queueUrl =
-    values['queue-url'] ?? process.env.SWITCHBOARD_HELPDESK_QUEUE_URL ?? hub?.resources.helpdeskQueueUrl;
-  if (!queueUrl) {
+  const source = consumerSource(values, process.env);
+  const hub = source.kind === 'hub' ? await fetchHubInfo(source.hubUrl) : undefined;
+  if (source.kind === 'hub' && !hub) {
     output.line(
-      'No queue: pass --queue-url (or SWITCHBOARD_HELPDESK_QUEUE_URL), or start the local hub (npm start).',
+      source.explicit
+        ? `No local hub answers at ${source.hubUrl} (--hub): nothing consumed (start it with npm start).`
+        : 'No queue: pass --queue-url (or SWITCHBOARD_HELPDESK_QUEUE_URL), or start the local hub (npm start).',
     );
     return 1;
   }
+  const queueUrl = source.queueUrl ?? hub?.resources.helpdeskQueueUrl ?? '';
   const endpoint = values.endpoint ?? hub?.endpoints.sqs;
   const sqs = new SQSClient({
     ...(endpoint ? { endpoint } : {}),

@@ -1,8 +1,9 @@
+import { createServer } from 'node:net';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claimCheckKeyFor } from '#shared/aws/claim-check.ts';
-import { consume, ExampleHelpdesk } from '#shared/cli/helpdesk-consumer.ts';
+import { consume, consumerSource, ExampleHelpdesk, main } from '#shared/cli/helpdesk-consumer.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -90,5 +91,51 @@ describe('example helpdesk consumer (npm run consume)', () => {
     );
     expect(output.lines.filter((line) => line.startsWith('invalid:'))).toHaveLength(1);
     expect(await messagesLeft()).toBe(1);
+  });
+});
+
+/** A local port nothing listens on (bound, then released). */
+const deadPort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+};
+
+describe('npm run consume: where it reads', () => {
+  const deployedQueue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo';
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('with --hub, the hub alone: SWITCHBOARD_HELPDESK_QUEUE_URL is ignored; without it, the environment applies', () => {
+    // Prepare
+    const env = { SWITCHBOARD_HELPDESK_QUEUE_URL: deployedQueue };
+    // Act
+    const withHub = consumerSource({ hub: 'http://127.0.0.1:3000' }, env);
+    const withoutHub = consumerSource({}, env);
+    const nothing = consumerSource({}, {});
+    // Assess
+    expect(withHub).toEqual({ kind: 'hub', hubUrl: 'http://127.0.0.1:3000', explicit: true });
+    expect(withoutHub).toEqual({ kind: 'aws', queueUrl: deployedQueue });
+    expect(nothing).toEqual({ kind: 'hub', hubUrl: 'http://127.0.0.1:3000', explicit: false });
+  });
+
+  it('with --hub that does not answer, exits 1 and consumes nothing, even with SWITCHBOARD_HELPDESK_QUEUE_URL set', async () => {
+    // Prepare: a deployed queue left in the environment, and a message waiting on the local one.
+    const hubUrl = `http://127.0.0.1:${await deadPort()}`;
+    vi.stubEnv('SWITCHBOARD_HELPDESK_QUEUE_URL', emulators.resources.helpdeskQueueUrl);
+    const before = await messagesLeft();
+    const output = memoryOutput();
+    // Act
+    const code = await main(['--hub', hubUrl], output);
+    // Assess
+    expect(code).toBe(1);
+    expect(output.lines).toEqual([
+      `No local hub answers at ${hubUrl} (--hub): nothing consumed (start it with npm start).`,
+    ]);
+    expect(await messagesLeft()).toBe(before);
   });
 });
