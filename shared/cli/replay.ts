@@ -19,7 +19,8 @@ const USAGE = `Usage: npm run replay -- [file|folder ...] [--target URL] [--repe
   --target URL    hub base URL (default http://127.0.0.1:3000)
   --repeat N      send every sample N times (duplicates must not double anything)
   --concurrency N requests in flight at once (default 4)
-  --tamper        sign with a wrong key: every request should be refused`;
+  --tamper        sign with a wrong key: every request must be refused with 401 or 403 (exit 1 otherwise,
+                  network errors and other statuses included)`;
 
 const positiveInteger = (value: string | undefined, name: string, fallback: number): number => {
   if (value === undefined) return fallback;
@@ -35,6 +36,12 @@ const printResult = (result: ReplayResult, output: CliOutput, tamper: boolean) =
     output.line(`  ${String(count).padStart(5)} × ${reason}`);
   }
   if (tamper && result.accepted > 0) output.line('warning: tampered requests were accepted');
+  const notRefused = result.sent - result.accepted - result.refusedAsUnauthorized;
+  if (tamper && notRefused > 0) {
+    output.line(
+      `warning: ${notRefused} tampered request(s) got neither 401 nor 403 (network errors or other statuses): nothing shows the signature check refused them`,
+    );
+  }
   if (!result.hub) {
     output.line('(target is not a local hub: helpdesk queue not inspected)');
     return;
@@ -60,6 +67,18 @@ const printResult = (result: ReplayResult, output: CliOutput, tamper: boolean) =
   if (result.invalidHelpdeskMessages > 0) {
     output.line(`warning: ${result.invalidHelpdeskMessages} helpdesk message(s) are not valid events`);
   }
+};
+
+/**
+ * The exit code of a run: 0 when every request was accepted, or, with --tamper, when every one was
+ * refused with 401 or 403 (a network error or any other status shows nothing about the signature check).
+ */
+export const replayExitCode = (
+  result: Pick<ReplayResult, 'sent' | 'accepted' | 'rejected' | 'refusedAsUnauthorized'>,
+  tamper: boolean,
+): 0 | 1 => {
+  if (tamper) return result.refusedAsUnauthorized === result.sent ? 0 : 1;
+  return result.rejected > 0 ? 1 : 0;
 };
 
 /** Runs the replay; returns the process exit code (1 when something was refused unexpectedly). */
@@ -101,8 +120,7 @@ export const main = async (
     onProgress: (done) => output.status(`${done}/${total} sent`),
   });
   printResult(result, output, values.tamper);
-  const unexpected = values.tamper ? result.accepted > 0 : result.rejected > 0;
-  return unexpected ? 1 : 0;
+  return replayExitCode(result, values.tamper);
 };
 
 if (isEntryPoint(import.meta.url)) {

@@ -25,6 +25,8 @@ export interface ReplayResult {
   readonly rejected: number;
   /** `<status> <reason>` (or a network error) → how many. */
   readonly rejections: ReadonlyMap<string, number>;
+  /** Answered 401 or 403: refused for their signature or credentials (what every tampered request must get). */
+  readonly refusedAsUnauthorized: number;
   /** Set only against a local hub. */
   readonly hub?: HubInfo;
   /** New events on the helpdesk queue (local hub only), without message text. */
@@ -79,6 +81,7 @@ export const replaySamples = async (options: ReplayOptions): Promise<ReplayResul
 
   const rejections = new Map<string, number>();
   let accepted = 0;
+  let refusedAsUnauthorized = 0;
   let done = 0;
   await runPool(jobs, options.concurrency ?? 4, async (sample) => {
     const request = signedRequestFor(sample, {
@@ -96,6 +99,7 @@ export const replaySamples = async (options: ReplayOptions): Promise<ReplayResul
       const body = await response.text();
       if (response.ok) accepted += 1;
       else {
+        if (response.status === 401 || response.status === 403) refusedAsUnauthorized += 1;
         const reason = reasonOf(response.status, body);
         rejections.set(reason, (rejections.get(reason) ?? 0) + 1);
       }
@@ -114,6 +118,7 @@ export const replaySamples = async (options: ReplayOptions): Promise<ReplayResul
       accepted,
       rejected,
       rejections,
+      refusedAsUnauthorized,
       helpdeskEvents: [],
       invalidHelpdeskMessages: 0,
       recorderSettled: true,
@@ -141,6 +146,7 @@ export const replaySamples = async (options: ReplayOptions): Promise<ReplayResul
       accepted,
       rejected,
       rejections,
+      refusedAsUnauthorized,
       hub,
       helpdeskEvents: summaries.filter((summary): summary is EventSummary => summary !== undefined),
       invalidHelpdeskMessages: summaries.filter((summary) => summary === undefined).length,

@@ -1,0 +1,53 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, replayExitCode } from '#shared/cli/replay.ts';
+import { memoryOutput } from '#shared/local/cli-output.ts';
+import { DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
+
+/** A local port nothing listens on (bound, then released). */
+const deadPort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+};
+
+describe('npm run replay -- --tamper: its exit code', () => {
+  it('is 0 only when every tampered request was refused with 401 or 403', () => {
+    // Prepare
+    const refused = { sent: 4, accepted: 0, rejected: 4, refusedAsUnauthorized: 4 };
+    const serverErrors = { sent: 4, accepted: 0, rejected: 4, refusedAsUnauthorized: 3 };
+    const oneAccepted = { sent: 4, accepted: 1, rejected: 3, refusedAsUnauthorized: 3 };
+    // Act / Assess
+    expect(replayExitCode(refused, true)).toBe(0);
+    expect(replayExitCode(serverErrors, true)).toBe(1);
+    expect(replayExitCode(oneAccepted, true)).toBe(1);
+  });
+
+  it('without --tamper, is 0 only when every request was accepted', () => {
+    // Prepare / Act / Assess
+    expect(replayExitCode({ sent: 2, accepted: 2, rejected: 0, refusedAsUnauthorized: 0 }, false)).toBe(0);
+    expect(replayExitCode({ sent: 2, accepted: 1, rejected: 1, refusedAsUnauthorized: 1 }, false)).toBe(1);
+  });
+
+  it('exits 1 when no request could connect, and says nothing showed the signature check', async () => {
+    // Prepare
+    const target = `http://127.0.0.1:${await deadPort()}`;
+    const output = memoryOutput();
+    // Act
+    const code = await main(
+      [join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--target', target, '--tamper'],
+      output,
+    );
+    // Assess
+    expect(code).toBe(1);
+    expect(output.lines).toContain('sent 1, accepted 0, rejected 1');
+    expect(output.lines.some((line) => /^\s+1 × network error: /.test(line))).toBe(true);
+    expect(
+      output.lines.some((line) => line.startsWith('warning: 1 tampered request(s) got neither 401 nor 403')),
+    ).toBe(true);
+  });
+});
