@@ -20,7 +20,10 @@
  *   gone with it: it is reported by id and type and deleted, as there is nothing left to handle (the
  *   helpdesk policy's s3:ListBucket on bodies/events/ makes S3 answer 404 rather than 403 for it);
  * - delete only after handling; a body that is not a valid event is left alone, so after the
- *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at.
+ *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at;
+ * - keep each conversation's order: a batch can hold several messages of one message group, so once
+ *   one is not handled (not an event, or a claim check that could not be read just now) the group's
+ *   later messages in the batch are left unhandled and undeleted too, to come again after it.
  * It prints ids, types, subjects and times: never message text or contact details.
  */
 import { parseArgs } from 'node:util';
@@ -156,6 +159,7 @@ export const consume = async (options: ConsumerOptions): Promise<void> => {
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          MessageSystemAttributeNames: ['MessageGroupId'],
         }),
         options.signal ? { abortSignal: options.signal } : {},
       );
@@ -171,8 +175,19 @@ export const consume = async (options: ConsumerOptions): Promise<void> => {
     }
     emptyPolls = 0;
     const done: Message[] = [];
+    // A batch can hold several messages of one group (one conversation): once one is not handled, its
+    // group's later ones wait too, unhandled and undeleted, so they come again after it, in order.
+    const heldGroups = new Set<string>();
     for (const message of messages) {
+      const group = message.Attributes?.MessageGroupId;
+      if (group !== undefined && heldGroups.has(group)) {
+        options.helpdesk.report(
+          `held: ${message.MessageId}  behind an earlier message of its group not handled`,
+        );
+        continue;
+      }
       if ((await handleMessage(options, message.Body)) !== 'invalid') done.push(message);
+      else if (group !== undefined) heldGroups.add(group);
     }
     if (done.length > 0) {
       await options.sqs.send(

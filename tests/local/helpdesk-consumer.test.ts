@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claimCheckKeyFor } from '#shared/aws/claim-check.ts';
 import { consume, consumerSource, ExampleHelpdesk, main } from '#shared/cli/helpdesk-consumer.ts';
@@ -91,6 +91,83 @@ describe('example helpdesk consumer (npm run consume)', () => {
     );
     expect(output.lines.filter((line) => line.startsWith('invalid:'))).toHaveLength(1);
     expect(await messagesLeft()).toBe(1);
+  });
+});
+
+/**
+ * An SQS client answering from memory: the first receive returns `batch` (as SQS may, several messages
+ * of one group together), later ones nothing; the receipt handles of deleted messages go to `deleted`.
+ */
+const batchOnce = (batch: readonly Message[], deleted: string[]): SQSClient => {
+  const sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  let received = false;
+  sqs.middlewareStack.add(
+    (_next, context) => async (args) => {
+      if (context.commandName === 'DeleteMessageBatchCommand' && 'Entries' in args.input) {
+        for (const entry of args.input.Entries ?? [])
+          if ('ReceiptHandle' in entry) deleted.push(String(entry.ReceiptHandle));
+        return { output: { Successful: [], Failed: [], $metadata: {} }, response: {} };
+      }
+      const messages = received ? [] : [...batch];
+      received = true;
+      return { output: { Messages: messages, $metadata: {} }, response: {} };
+    },
+    { step: 'initialize', name: 'answerFromMemory' },
+  );
+  return sqs;
+};
+
+describe('example helpdesk consumer: per-conversation order', () => {
+  it("leaves a group's later messages of the batch undeleted once one of it could not be handled", async () => {
+    // Prepare: in group `held`, a claim check whose read fails for now, then two events; `other` beside.
+    const second = { ...received, id: 'evt_heldsecond0000000000000000000' };
+    const third = { ...received, id: 'evt_heldthird00000000000000000000' };
+    const beside = { ...received, id: 'evt_otherbeside000000000000000000' };
+    const message = (handle: string, body: string, group: string): Message => ({
+      MessageId: `m-${handle}`,
+      ReceiptHandle: handle,
+      Body: body,
+      Attributes: { MessageGroupId: group },
+    });
+    const deleted: string[] = [];
+    const sqs = batchOnce(
+      [
+        message(
+          'held-1',
+          await claimCheckOf({ ...received, id: 'evt_heldfirst00000000000000000000' }, false),
+          'held',
+        ),
+        message('other-1', JSON.stringify(beside), 'other'),
+        message('held-2', JSON.stringify(second), 'held'),
+        message('held-3', JSON.stringify(third), 'held'),
+      ],
+      deleted,
+    );
+    const output = memoryOutput();
+    const transientlyFailing = async (): Promise<Uint8Array> => {
+      throw Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' });
+    };
+
+    // Act
+    await consume({
+      sqs,
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
+      helpdesk: new ExampleHelpdesk(output),
+      fetchObject: transientlyFailing,
+      waitTimeSeconds: 0,
+      maxEmptyPolls: 1,
+    });
+
+    // Assess: the other group's event handled and deleted; the held group's later two neither handled nor deleted.
+    expect(deleted).toEqual(['other-1']);
+    const text = output.lines.join('\n');
+    expect(text).toContain(beside.id);
+    expect(text).not.toContain(second.id);
+    expect(text).not.toContain(third.id);
+    expect(output.lines.filter((line) => line.startsWith('held: '))).toEqual([
+      'held: m-held-2  behind an earlier message of its group not handled',
+      'held: m-held-3  behind an earlier message of its group not handled',
+    ]);
   });
 });
 
