@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,6 +6,7 @@ import { consume, consumerSource, ExampleHelpdesk, main } from '#shared/cli/help
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { deadPort } from '#tests/support/dead-port.ts';
 
 let emulators: RunningEmulators;
 
@@ -170,16 +170,6 @@ describe('example helpdesk consumer: per-conversation order', () => {
     ]);
   });
 });
-
-/** A local port nothing listens on (bound, then released). */
-const deadPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-};
 
 describe('npm run consume: where it reads', () => {
   const deployedQueue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo';

@@ -1,19 +1,9 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, replayExitCode } from '#shared/cli/replay.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
-
-/** A local port nothing listens on (bound, then released). */
-const deadPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-};
+import { deadPort } from '#tests/support/dead-port.ts';
 
 describe('npm run replay -- --tamper: its exit code', () => {
   it('is 0 only when every tampered request was refused with 401 or 403', () => {
