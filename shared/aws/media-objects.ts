@@ -59,6 +59,14 @@ export interface MediaObjects {
  * What a presigned PUT signs besides the type and the length: whoever uploads must send these
  * headers as they are (S3-managed encryption, as every other write of the bucket asks).
  */
+/**
+ * How long a presigned link handed to a provider works: Twilio and Meta fetch a message's media
+ * when they send it, which is at once or, for a Twilio message queued behind its sender's rate,
+ * within the hour, which the hub tells Twilio (`ValidityPeriod`, shared/channels/sms/outbound/request.ts).
+ * (Links signed with a Lambda's role stop with its session, which lasts longer.)
+ */
+export const PROVIDER_LINK_SECONDS = 3600;
+
 export const PRESIGNED_PUT_HEADERS = { 'x-amz-server-side-encryption': 'AES256' } as const;
 
 /**

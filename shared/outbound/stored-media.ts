@@ -4,6 +4,7 @@ import {
   MediaObjectChangedError,
   type MediaObjects,
   MediaObjectTooLargeError,
+  PROVIDER_LINK_SECONDS,
 } from '#shared/aws/media-objects.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type {
@@ -164,13 +165,6 @@ export const checkStoredMedia = (
   }
   return undefined;
 };
-
-/**
- * How long a presigned link handed to a provider works: Twilio and Meta fetch a message's media
- * when they send it, which is at once or, for a Twilio message queued behind its sender's rate,
- * within the hour. (Links signed with a Lambda's role stop with its session, which lasts longer.)
- */
-const PROVIDER_LINK_SECONDS = 3600;
 
 /** The part with its stored file replaced by a presigned link. */
 const linked = (part: OutboundPart, url: string): OutboundPart => {

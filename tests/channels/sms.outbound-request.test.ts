@@ -115,6 +115,8 @@ describe('Twilio request shape', () => {
       ['From', 'whatsapp:+14155550100'],
       ['Body', 'Your receipt'],
       ['MediaUrl', 'https://cdn.example.com/p.jpg'],
+      // Twilio fetches the file when the message leaves its queue: within the hour a link works
+      ['ValidityPeriod', '3600'],
     ]);
   });
 
@@ -192,6 +194,39 @@ describe('Twilio request shape', () => {
       passedDuringTheCall: ['1'],
       noDeadline: [],
     });
+  });
+
+  it('holds a message with a file at most as long as its link works (an hour), or to an earlier deadline', () => {
+    // Prepare: a file from the hub's bucket becomes a link Twilio fetches when the message leaves its queue
+    const NOW = new Date('2026-11-22T12:00:00.000Z');
+    const context = contextFor('sms', { type: 'phone', value: '+447700900123' });
+    const validityFor = (deadline: string | undefined) =>
+      new URLSearchParams(
+        String(
+          twilioMessageRequest({
+            apiBaseUrl: 'https://api.twilio.com',
+            accountSid: ACCOUNT,
+            authorization: 'Basic unused',
+            channel: 'sms',
+            to: '+447700900123',
+            part: {
+              type: 'media',
+              kind: 'image',
+              source: { url: 'https://bucket.example/photo.jpg?X-Amz-Expires=3600' },
+            },
+            context: deadline === undefined ? context : { ...context, deadline },
+            now: NOW,
+          }).body,
+        ),
+      ).getAll('ValidityPeriod');
+    // Act
+    const periods = {
+      noDeadline: validityFor(undefined),
+      in20min: validityFor(new Date(NOW.getTime() + 20 * 60_000).toISOString()),
+      in5h: validityFor(new Date(NOW.getTime() + 5 * 3_600_000).toISOString()),
+    };
+    // Assess
+    expect(periods).toEqual({ noDeadline: ['3600'], in20min: ['1200'], in5h: ['3600'] });
   });
 
   it('authenticates with an API key, on the account the endpoint names', async () => {

@@ -1,3 +1,4 @@
+import { PROVIDER_LINK_SECONDS } from '#shared/aws/media-objects.ts';
 import type { TwilioLogin } from '#shared/config/secrets.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { BusinessEndpoint, ChannelIdentity } from '#shared/contract/types.ts';
@@ -101,11 +102,23 @@ const MAX_VALIDITY_SECONDS = 36_000;
 /**
  * How long Twilio may hold the message in its queue: the seconds left until the command's deadline,
  * rounded up, within Twilio's bounds (a deadline passing during the call still gets its minimum).
+ * A message with a file's link at most as long as such a link works (PROVIDER_LINK_SECONDS): Twilio
+ * fetches the file when the message leaves its queue, and a message that waited longer would fail
+ * there after the hub said `sent` (before 2026-12-04 it could wait 10 hours; found by a review).
+ * Nothing when neither applies: Twilio's own default.
  */
-const validityPeriod = (deadline: string | undefined, now: Date): Array<[string, string]> => {
-  if (deadline === undefined) return [];
-  const seconds = Math.ceil((Date.parse(deadline) - now.getTime()) / 1000);
-  const clamped = Math.min(MAX_VALIDITY_SECONDS, Math.max(MIN_VALIDITY_SECONDS, seconds));
+const validityPeriod = (
+  deadline: string | undefined,
+  now: Date,
+  carriesLink: boolean,
+): Array<[string, string]> => {
+  const untilDeadline =
+    deadline === undefined ? undefined : Math.ceil((Date.parse(deadline) - now.getTime()) / 1000);
+  const bounds = [untilDeadline, carriesLink ? PROVIDER_LINK_SECONDS : undefined].filter(
+    (bound): bound is number => bound !== undefined,
+  );
+  if (bounds.length === 0) return [];
+  const clamped = Math.min(MAX_VALIDITY_SECONDS, Math.max(MIN_VALIDITY_SECONDS, Math.min(...bounds)));
   return [['ValidityPeriod', String(clamped)]];
 };
 
@@ -119,7 +132,7 @@ export const twilioMessageRequest = (input: TwilioRequestInput): ProviderRequest
     ...(context.statusCallbackUrl
       ? ([['StatusCallback', context.statusCallbackUrl]] as Array<[string, string]>)
       : []),
-    ...validityPeriod(context.deadline, input.now),
+    ...validityPeriod(context.deadline, input.now, input.part.type === 'media' && 'url' in input.part.source),
   ]);
   const base = input.apiBaseUrl.replace(/\/+$/, '');
   return {
