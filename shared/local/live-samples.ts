@@ -116,7 +116,7 @@ export const whatsappImageFrom = (customer: string, messageId: string, mediaId: 
 /**
  * A Twilio MMS (`sms/mms-two-images.json`) from `phone`, message SID from `sid`, with one
  * `MediaUrl{N}`/`MediaContentType{N}` per media SID, on the Twilio simulator at `twilioApiUrl` (the
- * local hub's `providers.urls.twilio`) under the development account (whose credentials fetch them).
+ * local hub's `providers.urls.twilio`) under the account the local hub runs with (whose credentials fetch them).
  */
 export const twilioMmsFrom = (
   phone: string,
@@ -126,10 +126,12 @@ export const twilioMmsFrom = (
 ): Sample =>
   edited(sampleOf('sms/mms-two-images.json'), (json) => {
     const messageSid = `MM${sid.padStart(32, '0').slice(-32)}`;
+    // The account the local hub runs with (an override included), read once for the sample.
+    const { accountSid } = localSecretsFromEnv().twilio;
     for (const key of Object.keys(json)) if (/^Media(Url|ContentType)\d+$/.test(key)) delete json[key];
     Object.assign(json, {
       From: phone,
-      AccountSid: localSecretsFromEnv().twilio.accountSid,
+      AccountSid: accountSid,
       MessageSid: messageSid,
       SmsMessageSid: messageSid,
       SmsSid: messageSid,
@@ -137,7 +139,7 @@ export const twilioMmsFrom = (
     });
     mediaSids.forEach((mediaSid, index) => {
       json[`MediaUrl${index}`] =
-        `${twilioApiUrl}/2010-04-01/Accounts/${localSecretsFromEnv().twilio.accountSid}/Messages/${messageSid}/Media/${mediaSid}`;
+        `${twilioApiUrl}/2010-04-01/Accounts/${accountSid}/Messages/${messageSid}/Media/${mediaSid}`;
       json[`MediaContentType${index}`] = inboundMedia(mediaSid).mimeType;
     });
   });
