@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
 import {
   grantGetPayloads,
+  grantIndexQuery,
   grantKeptOptOutDeletes,
   grantListPayloads,
   grantPutPayloads,
@@ -16,9 +17,11 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the recorder's store sends to the table (no index, no scan, no delete but of a legacy kept
- * opt-out it moves: grantKeptOptOutDeletes): items read (a batch's messages together, BatchGetItem)
- * and written, and the Query of a customer's identity links when a WhatsApp conversation opens.
+ * What the recorder's store sends to the table (no scan, no delete but of a legacy kept opt-out it
+ * moves: grantKeptOptOutDeletes): items read (a batch's messages together, BatchGetItem) and
+ * written, and the Query of a customer's identity links when a WhatsApp conversation opens. Of the
+ * indexes, gsi3 alone (grantIndexQuery): a conversation's recent sends, where an echo of the hub's
+ * own app without its correlation id is looked for (shared/store/sends.ts, sendOfProviderMessage).
  * tests/contacts/whatsapp-identifiers.test.ts checks the store's calls against it.
  */
 export const RECORDER_TABLE_ACTIONS = [
@@ -96,6 +99,8 @@ export class Recorder extends Construct {
 
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
     grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);
+    // An echo from the hub's app without its correlation id: the conversation's sends (keys only).
+    grantIndexQuery(this.function, storage.table, 'gsi3', storage.dataKey);
     // Kept opt-outs, for consent events (shared/store/consent-ledger.ts): the pseudonym key they are
     // filed under (read on the first consent event) and deleting a legacy one once moved.
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);

@@ -174,8 +174,20 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
    * failed was reported in the failure's `sentProviderMessageIds`: its echo is the hub's own.
    */
   const isEchoOfHubSend = async (event: MessageEvent): Promise<boolean> => {
+    if (event.data.direction !== 'outbound') return false;
     const correlation = parseCorrelationId(event.data.correlationId);
-    if (!correlation || event.data.direction !== 'outbound') return false;
+    if (!correlation) {
+      // An echo from the hub's own app that did not bring the correlation id back (the provider
+      // dropped its metadata): the hub's send of that provider id, if it is one, records it. (The
+      // sender's own record of a send names its command; no provider's echo does.)
+      if (event.data.sentBy !== 'hub' || event.data.commandId !== undefined) return false;
+      const send = await store.sendOfProviderMessage(
+        event.data.conversationId,
+        event.data.providerMessageId,
+        event.time,
+      );
+      return send !== undefined;
+    }
     const send = await store.linkSend(
       correlation.hubMessageId,
       correlation.sequence,

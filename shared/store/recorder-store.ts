@@ -28,7 +28,7 @@ import {
 } from './messages.ts';
 import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
-import { createSendStore, type SendRecord } from './sends.ts';
+import { createSendStore, type SendRecord, sendOfProviderMessage } from './sends.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext } from './table.ts';
 import { keepUnreadableEmail, type UnreadableEmail } from './unreadable-emails.ts';
@@ -110,6 +110,15 @@ export interface RecorderStore {
     sequence: number,
     providerMessageId: string,
   ): Promise<SendRecord | undefined>;
+  /**
+   * The hub's send (its hub message id) that a provider message of the conversation is, among its
+   * recent sends taken before `providerTime` (shared/store/sends.ts, sendOfProviderMessage).
+   */
+  sendOfProviderMessage(
+    conversationId: string,
+    providerMessageId: string,
+    providerTime: string,
+  ): Promise<string | undefined>;
 }
 
 /**
@@ -146,6 +155,8 @@ export const createRecorderStore = (
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>
       sends.linkIfAwaited(hubMessageId, sequence, providerMessageId),
+    sendOfProviderMessage: (conversationId, providerMessageId, providerTime) =>
+      sendOfProviderMessage(context, conversationId, providerMessageId, providerTime),
   };
 };
 

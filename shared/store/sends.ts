@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
@@ -11,11 +11,12 @@ import {
   SendFailureReasonSchema,
   type SendMessageData,
 } from '#shared/contract/index.ts';
+import { MAX_CLOCK_AHEAD_MS } from '#shared/domain/time.ts';
 import { OUTBOX_LONGEST_WAIT_SECONDS } from '#shared/resources/definitions.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
-import { conversationSendsKeys, sendKey } from './keys.ts';
+import { conversationSendsKeys, conversationSendsPartition, sendKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
-import { type TableContext, track } from './table.ts';
+import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * Send items (`MSG#<hubMessageId>` / `SEND`): the bookkeeping that makes a send command reach each
@@ -531,4 +532,51 @@ const linkIfAwaited = async (
       record = current;
     }
   }
+};
+
+/** How many of a conversation's sends, newest first, an echo that names none is looked for among. */
+const RECENT_SENDS = 25;
+
+/**
+ * The hub's send that provider message `providerMessageId` is (accepted with that id, or linked to
+ * it from a status or echo), among the conversation's sends the hub took before the provider's
+ * `providerTime` (15 minutes of clock skew allowed), newest first, at most RECENT_SENDS of them: one
+ * Query of gsi3 (keys only) and one BatchGetItem. For an echo from the hub's own app that carries no
+ * correlation id (metadata the provider did not bring back): without this it would be recorded as a
+ * second message. Undefined when none of them is.
+ */
+export const sendOfProviderMessage = async (
+  context: TableContext,
+  conversationId: string,
+  providerMessageId: string,
+  providerTime: string,
+): Promise<string | undefined> => {
+  // The two clocks may differ by as much as the hub believes a provider's time anywhere.
+  const at = Date.parse(providerTime);
+  const upTo = Number.isFinite(at) ? new Date(at + MAX_CLOCK_AHEAD_MS).toISOString() : '9999';
+  const output = await context.client.send(
+    new QueryCommand({
+      TableName: context.tableName,
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk <= :upTo',
+      ExpressionAttributeValues: marshall({
+        ':pk': conversationSendsPartition(conversationId),
+        // Sort keys are `<acceptedAt>#<hubMessageId>`: every send taken up to that instant.
+        ':upTo': `${upTo}~`,
+      }),
+      ScanIndexForward: false,
+      Limit: RECENT_SENDS,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'Query', output);
+  const keys = (output.Items ?? []).map((raw) => sendKey(String(unmarshall(raw).pk).slice('MSG#'.length)));
+  if (keys.length === 0) return undefined;
+  for (const item of await batchGetItems(context, keys)) {
+    const send = storedSendOf(item);
+    if (!send) continue;
+    if (send.providerIds.includes(providerMessageId) || Object.values(send.links).includes(providerMessageId))
+      return send.hubMessageId;
+  }
+  return undefined;
 };

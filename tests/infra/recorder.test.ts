@@ -67,8 +67,9 @@ describe('Recorder', () => {
     expect(resourcesFor(plain.template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
       JSON.stringify({ Ref: logicalId(plain.stack.storage.pseudonymKey) }),
     ]);
-    // Exactly what the recorder's store sends, on the table itself (no index, no scan; deletes of
-    // kept opt-outs only, tests/infra/pseudonym-key.test.ts).
+    // Exactly what the recorder's store sends, on the table itself (no scan; deletes of kept
+    // opt-outs only, tests/infra/pseudonym-key.test.ts) and gsi3 alone of the indexes (a
+    // conversation's sends, for an echo of the hub's app without its correlation id).
     expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:DeleteItem',
@@ -77,9 +78,14 @@ describe('Recorder', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    expect(resourcesFor(plain.template, roleId, 'dynamodb:Query')).toEqual([
-      JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),
-    ]);
+    expect(resourcesFor(plain.template, roleId, 'dynamodb:Query').sort()).toEqual(
+      [
+        JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),
+        JSON.stringify({
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }, '/index/gsi3']],
+        }),
+      ].sort(),
+    );
     expect(resourcesFor(plain.template, roleId, 'dynamodb:UpdateItem')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(plain.stack.storage.table), 'Arn'] }),
     ]);

@@ -1729,4 +1729,26 @@ describe('send commands', () => {
     const view = await hub.pipeline.read.getConversation(conversationId);
     expect(view?.state.messageCount).toBe(2);
   });
+
+  it('knows the echo of its own send by the provider id when the provider drops the correlation id', async () => {
+    // Prepare: one reply sent; another message of the hub's app that is no send of the hub's
+    const { wa, conversationId } = await openConversation();
+    await hub.enqueue(sendCommand(conversationId, 'echoed-bare'));
+    await hub.runOutbox();
+    const [sent] = (await outcomes()) as Sent[];
+    const bareEcho = (providerMessageId: string): HubEvent => {
+      const echo = messageEvent(wa, providerMessageId, minute(121), 'outbound') as Sent;
+      return { ...echo, data: { ...echo.data, sentBy: 'hub' } };
+    };
+    // Act: both echoed back from the hub's app id, neither with the metadata the hub sent
+    await hub.pipeline.ingest([bareEcho(sent?.data.providerMessageId ?? ''), bareEcho('mid.not-a-send')]);
+    await hub.pipeline.drain();
+    // Assess: the reply is not recorded a second time; the other message is
+    const published = (await hub.pipeline.takeHelpdesk()).filter(
+      (event) => event.type === 'switchboard.message.sent',
+    ) as Sent[];
+    expect(published.map((event) => event.data.providerMessageId)).toEqual(['mid.not-a-send']);
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state.messageCount).toBe(3);
+  });
 });

@@ -193,6 +193,7 @@ export const noStore: RecorderStore = {
   putCountedMarker: async () => {},
   writeRegister: async () => 'written',
   linkSend: async () => undefined,
+  sendOfProviderMessage: async () => undefined,
   findLinkedConversation: async () => undefined,
   conversationAlias: async () => undefined,
   putConversationAlias: async () => 'aliased',
