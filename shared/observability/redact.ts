@@ -52,7 +52,12 @@ const emailAddress = builtOnFirstUse(
  * linear in the text.
  */
 const phoneLike = builtOnFirstUse(
-  () => /(?:\+|%2[Bb]|(?<![\p{L}\p{N}_]))\d(?:(?:[\s().-]|%20){0,3}\d){6,14}(?![\p{L}\p{N}_])/gu,
+  () =>
+    // biome-ignore lint/complexity/useRegexLiterals: V8 checks a literal's pattern, loading its Unicode property sets, when it compiles the module, before any first use
+    new RegExp(
+      String.raw`(?:\+|%2[Bb]|(?<![\p{L}\p{N}_]))\d(?:(?:[\s().-]|%20){0,3}\d){6,14}(?![\p{L}\p{N}_])`,
+      'gu',
+    ),
 );
 
 /**
