@@ -1,7 +1,9 @@
+import { MAX_CAPTION } from '#shared/channels/whatsapp/outbound/limits.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type { Prepared, PreparedMessage, SendPolicy, StoredMedia } from '#shared/outbound/channel-sender.ts';
-import { checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
 import { splitText } from './split.ts';
+import { TWILIO_WHATSAPP_MEDIA } from './whatsapp-media.ts';
 
 /** The Twilio channels one sender serves: its `prepare` is given no conversation, so it is built per channel. */
 export type TwilioChannel = 'sms' | 'whatsapp';
@@ -16,13 +18,10 @@ const TWILIO_BODY_MAX = 1600;
  */
 const SMS_MAX_SEGMENTS = 10;
 /**
- * A stored file Twilio fetches: an MMS holds at most 5 MB of media; WhatsApp through Twilio takes
- * files up to 16 MB (outbound.md 1.3; Twilio's accepted types are its own to judge).
+ * A stored file Twilio fetches for an MMS: at most 5 MB of media (outbound.md 1.3; Twilio's accepted
+ * MMS types are its own to judge). WhatsApp through Twilio has its own rules per kind (whatsapp-media.ts).
  */
-const MAX_MEDIA_BYTES: Readonly<Record<TwilioChannel, number>> = {
-  sms: 5 * 1024 * 1024,
-  whatsapp: 16 * 1024 * 1024,
-};
+const MMS_MAX_MEDIA_BYTES = 5 * 1024 * 1024;
 /** The correlation id's sequence has two digits (`parseCorrelationId`): one command makes at most 100 messages. */
 const MAX_PROVIDER_MESSAGES = 100;
 /** A Content SID: `HX` and 32 hex digits. */
@@ -46,27 +45,60 @@ const splitFor = (channel: TwilioChannel, text: string): string[] =>
       : { maxLength: TWILIO_BODY_MAX },
   );
 
+const textsOf = (channel: TwilioChannel, partIndex: number, text: string): PreparedMessage[] =>
+  splitFor(channel, text).map((piece) => ({ partIndex, part: { type: 'text', text: piece } }));
+
 /**
- * Media goes by URL (Twilio fetches it: MMS on US/CA numbers, WhatsApp anywhere; a stored file as a
- * presigned URL); a long caption goes on as text messages.
+ * An MMS (US/CA numbers) goes by URL (Twilio fetches it; a stored file as a presigned URL); a long
+ * caption goes on as text messages.
  */
-const prepareMedia = (
-  channel: TwilioChannel,
+const prepareMms = (
   part: OutboundMediaPart,
   partIndex: number,
   stored: StoredMedia | undefined,
 ): PartResult => {
   const storedProblem = checkStoredMedia(part, partIndex, stored, {
-    maxBytes: MAX_MEDIA_BYTES[channel],
-    label: channel === 'sms' ? 'MMS messages' : 'WhatsApp messages through Twilio',
+    maxBytes: MMS_MAX_MEDIA_BYTES,
+    label: 'MMS messages',
   });
   if (storedProblem !== undefined) return storedProblem;
-  const [first, ...rest] = part.caption ? splitFor(channel, part.caption) : [];
+  const [first, ...rest] = part.caption ? splitFor('sms', part.caption) : [];
   const media: OutboundMediaPart = first === undefined ? part : { ...part, caption: first };
   return [
     { partIndex, part: media },
     ...rest.map((text) => ({ partIndex, part: { type: 'text', text } as const })),
   ];
+};
+
+/**
+ * WhatsApp through Twilio, by URL as an MMS but under WhatsApp's rules per kind: its types and sizes
+ * (a stored file's, or the type the part gives), and a caption only where WhatsApp shows one (an
+ * image's or a video's, at most 1,024 characters). Any other caption is neither dropped nor
+ * refused: the file goes without it and the text follows as messages of its own, in the part's
+ * order, as a Messenger caption does (Twilio would pass it on, to be lost or refused after `sent`).
+ */
+const prepareWhatsAppMedia = (
+  part: OutboundMediaPart,
+  partIndex: number,
+  stored: StoredMedia | undefined,
+): PartResult => {
+  const rule = TWILIO_WHATSAPP_MEDIA[part.kind];
+  const storedProblem = checkStoredMedia(part, partIndex, stored, {
+    mimeTypes: rule.mimeTypes,
+    maxBytes: rule.maxBytes,
+    label: `WhatsApp ${part.kind} messages through Twilio`,
+  });
+  if (storedProblem !== undefined) return storedProblem;
+  if (part.mimeType !== undefined && !rule.mimeTypes.includes(baseMimeType(part.mimeType))) {
+    return refuse(
+      'content_invalid',
+      `parts.${partIndex}.mimeType`,
+      `WhatsApp through Twilio takes ${part.kind} media as ${rule.mimeTypes.join(', ')} only`,
+    );
+  }
+  const { caption, ...file } = part;
+  if (!caption || (rule.caption && caption.length <= MAX_CAPTION)) return [{ partIndex, part }];
+  return [{ partIndex, part: file }, ...textsOf('whatsapp', partIndex, caption)];
 };
 
 const parameterCountOf = (parameters: OutboundTemplatePart['parameters']): number =>
@@ -114,9 +146,11 @@ const preparePart = (
 ): PartResult => {
   switch (part.type) {
     case 'text':
-      return splitFor(channel, part.text).map((text) => ({ partIndex, part: { type: 'text', text } }));
+      return textsOf(channel, partIndex, part.text);
     case 'media':
-      return prepareMedia(channel, part, partIndex, stored);
+      return channel === 'whatsapp'
+        ? prepareWhatsAppMedia(part, partIndex, stored)
+        : prepareMms(part, partIndex, stored);
     case 'template':
       return prepareTemplate(channel, part, partIndex);
     default:

@@ -46,7 +46,8 @@ const MB = 1024 * 1024;
 /**
  * Per command media kind. Sizes are not in the command (media comes by URL): the core, which
  * resolves payload-bucket keys to URLs and knows their sizes, can check them with `maxBytes`.
- * Sticker: 100 KB static, 500 KB animated; the larger is given.
+ * Sticker: 100 KB static, 500 KB animated; the larger is given. WhatsApp through Twilio narrows
+ * these to what Twilio documents (shared/channels/sms/outbound/whatsapp-media.ts).
  */
 export const MEDIA_RULES: Readonly<Record<OutboundMediaPart['kind'], MediaRule>> = {
   image: { type: 'image', mimeTypes: ['image/jpeg', 'image/png'], maxBytes: 5 * MB, caption: true },
