@@ -33,6 +33,7 @@ const fetcher = createMediaFetcherService({
   graphApiUrl: config.SWITCHBOARD_GRAPH_API_URL,
   graphApiVersion: config.SWITCHBOARD_GRAPH_API_VERSION,
   twilioApiUrl: config.SWITCHBOARD_TWILIO_API_URL,
+  retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,
   logger,
   onOutcome: (outcome) =>
     outcome.state === 'stored'

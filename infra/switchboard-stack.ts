@@ -97,7 +97,7 @@ export class SwitchboardStack extends Stack {
       ...(config.publicBaseUrl ? { SWITCHBOARD_PUBLIC_BASE_URL: config.publicBaseUrl } : {}),
     };
     const functionLogs = { logRetention, logRemovalPolicy };
-    // The two functions that write message records, states and send bookkeeping.
+    // The functions that write message records, states, attachments' records and send bookkeeping.
     const recordingEnvironment: HubRuntimeEnvironment = {
       ...runtimeEnvironment,
       SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
@@ -138,7 +138,7 @@ export class SwitchboardStack extends Stack {
     });
     this.mediaFetcher = new MediaFetcher(this, 'MediaFetcher', {
       storage: this.storage,
-      runtimeEnvironment,
+      runtimeEnvironment: recordingEnvironment,
       ...functionLogs,
     });
 

@@ -29,17 +29,25 @@ export interface MediaFetcherWiring {
   readonly fetch?: typeof fetch;
   readonly onOutcome?: (outcome: MediaOutcome) => void;
   readonly onCapacity?: TableContext['onCapacity'];
+  /**
+   * How long an attachment's record is kept: as long as its message's (SWITCHBOARD_MESSAGE_RETENTION_DAYS),
+   * since the helpdesk API finds a stored file through it.
+   */
+  readonly retentionSeconds?: number;
 }
 
 /** The media fetcher over real clients: what the Lambda, the local hub and the integration tests run. */
 export const createMediaFetcherService = (wiring: MediaFetcherWiring): MediaFetcher => {
   const clock = wiring.clock ?? (() => new Date());
-  const store = createMediaFetchStore({
-    client: wiring.dynamodb,
-    tableName: wiring.tableName,
-    now: clock,
-    ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
-  });
+  const store = createMediaFetchStore(
+    {
+      client: wiring.dynamodb,
+      tableName: wiring.tableName,
+      now: clock,
+      ...(wiring.onCapacity ? { onCapacity: wiring.onCapacity } : {}),
+    },
+    wiring.retentionSeconds,
+  );
   return createMediaFetcher({
     store,
     open: createMediaSources({

@@ -70,7 +70,7 @@ describe('SwitchboardStack wiring', () => {
     });
   });
 
-  it('tells the recorder and the sender how long message records are kept (messageRetentionDays)', () => {
+  it('tells the recorder, the sender and the media fetcher how long message records are kept (messageRetentionDays)', () => {
     // Prepare
     const kept = buildHub({ channels: 'sms', messageRetentionDays: '90' });
     const retentionOf = (built: ReturnType<typeof buildHub>, fn: { function: unknown }) => {
@@ -80,6 +80,8 @@ describe('SwitchboardStack wiring', () => {
     // Assess
     expect(retentionOf(kept, kept.stack.recorder)).toBe('90');
     expect(retentionOf(kept, kept.stack.sender)).toBe('90');
+    // Attachments' records, through which the helpdesk API finds stored files (before 2026-12-05: 30 days always).
+    expect(retentionOf(kept, kept.stack.mediaFetcher)).toBe('90');
     expect(retentionOf(smsOnly, smsOnly.stack.recorder)).toBe('30');
   });
 
