@@ -6,6 +6,7 @@ import { expectPiecesOf } from '#tests/support/pieces.ts';
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const graphemesOf = (text: string): string[] => [...graphemes.segment(text)].map((s) => s.segment);
+const words = new Intl.Segmenter(undefined, { granularity: 'word' });
 
 const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff;
 const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff;
@@ -151,6 +152,36 @@ describe('splitting a long text', () => {
     const pieces = splitText(text, { maxLength: 8 });
     // Assess
     expect(pieces).toEqual(['你好。我很好。', '谢谢你的帮助。']);
+  });
+
+  it('cuts Thai, written without spaces, between words whatever the limit (the words after a piece read too)', () => {
+    // Prepare: before 2026-12-05 a window ending inside a word had that word cut short, for 19 of these 70 limits
+    const text = 'สวัสดีครับวันนี้อากาศดีมาก'.repeat(4);
+    const wordStarts = new Set(Array.from(words.segment(text), ({ index }) => index));
+    for (let maxLength = 10; maxLength < 80; maxLength += 1) {
+      // Act
+      const pieces = splitText(text, { maxLength });
+      // Assess
+      expect(pieces.join('')).toBe(text);
+      let end = 0;
+      for (const piece of pieces.slice(0, -1)) {
+        end += piece.length;
+        expect({ maxLength, end, wordStart: wordStarts.has(end) }).toEqual({
+          maxLength,
+          end,
+          wordStart: true,
+        });
+      }
+    }
+  });
+
+  it('keeps a word whole for the next piece when the second half of the room has no place between words', () => {
+    // Prepare
+    const text = `see ${'x'.repeat(18)}`;
+    // Act
+    const pieces = splitText(text, { maxLength: 20 });
+    // Assess
+    expect(pieces).toEqual(['see ', 'x'.repeat(18)]);
   });
 
   it('returns a text that fits as its only piece', () => {

@@ -18,6 +18,26 @@ const wordArbitrary = fc.oneof(
 const textArbitrary = fc
   .array(fc.tuple(wordArbitrary, fc.constantFrom(' ', '\n', '  ', '\t')), { minLength: 1, maxLength: 120 })
   .map((words) => words.map(([word, space]) => word + space).join(''));
+/**
+ * Paragraphs of at most 302 characters (30 words of up to 8 letters, each with a space, a line break or a
+ * sentence end), blank lines between them: less than half of any message's room (765 GSM-7 characters, or
+ * 335 UCS-2 units once an α is in the text), so the second half of every message's room holds a blank line.
+ */
+const paragraphsArbitrary = fc
+  .array(
+    fc.array(
+      fc.tuple(
+        fc.string({ unit: fc.constantFrom('a', 'b', 'Z', '€', 'é', 'α'), minLength: 1, maxLength: 8 }),
+        fc.constantFrom(' ', '\n', '. '),
+      ),
+      { minLength: 1, maxLength: 30 },
+    ),
+    { minLength: 1, maxLength: 40 },
+  )
+  .map((paragraphs) =>
+    paragraphs.map((words) => words.map(([word, after]) => word + after).join('')).join('\n\n'),
+  );
+const wordSegmenter = new Intl.Segmenter(undefined, { granularity: 'word' });
 
 describe('SMS segments', () => {
   it.each([
@@ -110,6 +130,48 @@ describe('splitting a text into SMS messages', () => {
     for (const piece of heapedPieces) expect(segmentCount(piece)).toBeLessThanOrEqual(10);
   });
 
+  it.each([
+    [
+      'a blank line wins over a later space',
+      `${'word '.repeat(200)}end\n\n${'more '.repeat(200)}`,
+      `${'word '.repeat(200)}end\n\n`,
+    ],
+    [
+      'a line break wins over a later sentence end',
+      `${'word '.repeat(180)}line\n${'Next one. '.repeat(100)}`,
+      `${'word '.repeat(180)}line\n`,
+    ],
+    [
+      'a sentence end wins over a later space',
+      `${'word '.repeat(180)}That is all. ${'Words '.repeat(150)}`,
+      `${'word '.repeat(180)}That is all. `,
+    ],
+  ])('cuts where a reader would, in the second half of the 10 segments: %s', (_name, text, first) => {
+    // Prepare: GSM-7 text past 1,530 septets, the break 900 to 1,005 characters in
+    // Act
+    const pieces = splitText(text, SMS_LIMITS);
+    // Assess
+    expect(pieces[0]).toBe(first);
+    expect(pieces.join('')).toBe(text);
+  });
+
+  it.each([
+    ['Chinese', '我们明天下午三点在火车站见面，'],
+    ['Thai', 'สวัสดีครับวันนี้อากาศดีมาก'],
+  ])('cuts %s, written without spaces, between words', (_name, phrase) => {
+    // Prepare: about 1,000 UCS-2 units without a space or a sentence end; 670 units (10 segments) end inside a word
+    const text = phrase.repeat(Math.ceil(1000 / phrase.length));
+    const wordStarts = new Set(Array.from(wordSegmenter.segment(text), ({ index }) => index));
+    expect(wordStarts.has(670)).toBe(false);
+    // Act
+    const pieces = splitText(text, SMS_LIMITS);
+    // Assess
+    expect(pieces.length).toBe(2);
+    expect(pieces.join('')).toBe(text);
+    expect(wordStarts.has((pieces[0] as string).length)).toBe(true);
+    expect(segmentCount(pieces[0] as string)).toBeLessThanOrEqual(10);
+  });
+
   it('splits WhatsApp text by length only', () => {
     // Prepare
     const text = 'α'.repeat(3000);
@@ -164,17 +226,32 @@ describe('splitting a text into SMS messages', () => {
     );
   });
 
-  it('property: a cut falls after whitespace whenever the piece has any', () => {
+  it('property: a cut never falls inside a word while the message has whitespace', () => {
     fc.assert(
       fc.property(textArbitrary, (text) => {
         // Act
         const pieces = splitText(text, SMS_LIMITS);
-        // Assess: every piece but the last ends in whitespace, or holds none at all
-        for (const piece of pieces.slice(0, -1)) {
-          expect(/\s$/u.test(piece) || !/\s/u.test(piece)).toBe(true);
+        // Assess: every piece but the last ends in whitespace, or the next starts with it, or it holds none at all
+        for (const [index, piece] of pieces.slice(0, -1).entries()) {
+          const next = pieces[index + 1] as string;
+          expect(/\s$/u.test(piece) || /^\s/u.test(next) || !/\s/u.test(piece)).toBe(true);
         }
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('property: a text of paragraphs shorter than half a message is cut only at its blank lines', () => {
+    fc.assert(
+      fc.property(paragraphsArbitrary, (text) => {
+        // Act
+        const pieces = splitText(text, SMS_LIMITS);
+        // Assess
+        expectPiecesOf(text, pieces);
+        for (const piece of pieces.slice(0, -1)) expect(piece.endsWith('\n\n')).toBe(true);
+        for (const piece of pieces) expect(segmentCount(piece)).toBeLessThanOrEqual(10);
+      }),
+      { numRuns: 200, endOnFailure: true },
     );
   });
 });
