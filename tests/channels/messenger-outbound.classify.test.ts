@@ -14,7 +14,7 @@ const outcomeOf = (response: ProviderResponse) => {
 /** Every code the Messenger table maps, and the Graph-wide codes it relies on, has a recorded answer. */
 const MAPPED_CODES = [1, 2, 4, 10, 100, 190, 200, 551, 613, 1200, 80006];
 /** Codes that only mean something with their subcode. */
-const MAPPED_PAIRS = ['10/2018278', '10/2018108', '10/2018065', '10/2534022', '100/2018001'];
+const MAPPED_PAIRS = ['10/2018278', '10/2018108', '10/2018065', '10/2534022', '100/2018001', '100/2534014'];
 
 describe('Messenger error classification', () => {
   it('has a recorded error answer for every mapped code', () => {

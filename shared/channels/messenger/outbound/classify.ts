@@ -25,6 +25,14 @@ const WINDOW_SUBCODES = new Set([2_018_278, 2_018_108, 2_018_065, 2_534_022]);
  */
 const PERSON_UNAVAILABLE_SUBCODE = 1_545_041;
 
+/**
+ * Code 100 with these subcodes: no matching user, the recipient id names no one this page or
+ * account can message. 2018001 on Messenger (Meta's error-code table, outbound.md 1.2); 2534014 on
+ * Instagram (IGApiException; in no Meta table read, mapped to the recipient by public Instagram
+ * client code). Code 100 otherwise is an invalid parameter of the message.
+ */
+const NO_MATCHING_USER_SUBCODES = new Set([2_018_001, 2_534_014]);
+
 const messengerTable = (failure: GraphFailure, code: number): Verdict | undefined => {
   if (code === 10 && failure.subcode !== undefined && WINDOW_SUBCODES.has(failure.subcode)) {
     return refused('window_closed');
@@ -33,8 +41,12 @@ const messengerTable = (failure: GraphFailure, code: number): Verdict | undefine
   switch (code) {
     case 551: // this person isn't available right now (messages turned off, blocked)
       return refused('recipient_unreachable');
-    case 100: // (100, 2018001) no matching user; otherwise an invalid parameter
-      return refused(failure.subcode === 2_018_001 ? 'recipient_invalid' : 'content_invalid');
+    case 100: // no matching user (Messenger 2018001, Instagram 2534014); otherwise an invalid parameter
+      return refused(
+        failure.subcode !== undefined && NO_MATCHING_USER_SUBCODES.has(failure.subcode)
+          ? 'recipient_invalid'
+          : 'content_invalid',
+      );
     case 1200: // temporary send message failure: try again later
       return refused('provider_error', true);
     default:
