@@ -41,6 +41,21 @@ export interface ConversationModel {
    * Absent in models stored before the evening of 2026-12-04, where `lastOutboundAt` stands in for it.
    */
   readonly lastOutboundReceivedAt?: string;
+  /**
+   * The newest customer message that starts a wait (the newest time and the newest receipt of those
+   * messages), kept only while a message that starts none is newer (an opt-out keyword where it ends
+   * no wait: Twilio's STOP on WhatsApp); null when none of the customer's messages starts one. An
+   * answer recorded late ends the wait if it covers this, not the keyword (`lastAskedOf`). Absent: it is
+   * the newest customer message (`state.lastInboundAt`, `lastInboundReceivedAt`), as it was taken to
+   * be in every model stored before 2026-12-05.
+   */
+  readonly lastAsked?: CustomerMessage | null;
+}
+
+/** A customer message as an answer covers it: when it was written and when the hub received it. */
+interface CustomerMessage {
+  readonly at: string;
+  readonly receivedAt: string;
 }
 
 export interface Applied {
@@ -159,11 +174,53 @@ const vouchesForContact = (email: EmailDetails | undefined, contact: Contact): b
  */
 const covers = (
   answer: { readonly at: string | null; readonly receivedAt: string | null },
-  message: { readonly at: string; readonly receivedAt: string },
+  message: CustomerMessage,
 ): boolean =>
   answer.at !== null &&
   earlierOf(message.at, message.receivedAt) <= answer.at &&
   message.receivedAt <= (answer.receivedAt ?? answer.at);
+
+/**
+ * The newest customer message: the newest time and the newest receipt (they may be two messages':
+ * together they wait for an answer after both); null before the customer wrote.
+ */
+const lastInboundOf = (model: ConversationModel): CustomerMessage | null =>
+  model.state.lastInboundAt === null
+    ? null
+    : {
+        at: model.state.lastInboundAt,
+        receivedAt: model.lastInboundReceivedAt ?? model.state.lastInboundAt,
+      };
+
+/** The newest customer message that starts a wait (`lastAsked`); null when none does. */
+const lastAskedOf = (model: ConversationModel): CustomerMessage | null =>
+  model.lastAsked === undefined ? lastInboundOf(model) : model.lastAsked;
+
+const sameMessage = (a: CustomerMessage | null, b: CustomerMessage | null): boolean =>
+  a === null || b === null ? a === b : a.at === b.at && a.receivedAt === b.receivedAt;
+
+/**
+ * `lastAsked` after a customer message: moved by one that starts a wait, kept apart from the newest
+ * customer message by one that starts none (and moves that), and left out again when it is the
+ * newest (as most conversations' always is), to keep the stored item small.
+ */
+const lastAskedAfter = (
+  before: ConversationModel,
+  after: ConversationModel,
+  message: CustomerMessage,
+  asks: boolean,
+): CustomerMessage | null | undefined => {
+  // Absent, it is the newest customer message, which one that starts a wait moves alike.
+  if (asks && before.lastAsked === undefined) return undefined;
+  const previous = lastAskedOf(before);
+  const asked = asks
+    ? {
+        at: laterOf(previous?.at ?? null, message.at),
+        receivedAt: laterOf(previous?.receivedAt ?? null, message.receivedAt),
+      }
+    : previous;
+  return sameMessage(asked, lastInboundOf(after)) ? undefined : asked;
+};
 
 const applyInbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
   const { state } = model;
@@ -216,8 +273,9 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   const lastInboundReceivedAt = machine
     ? model.lastInboundReceivedAt
     : laterOf(model.lastInboundReceivedAt ?? null, receivedAt);
-  return {
-    ...model,
+  const { lastAsked: _replaced, ...rest } = model;
+  const moved: ConversationModel = {
+    ...rest,
     firstInboundAt,
     ...(lastInboundReceivedAt !== undefined ? { lastInboundReceivedAt } : {}),
     state: {
@@ -238,6 +296,8 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       firstResponseSeconds: firstResponseSeconds(firstInboundAt, firstResponseAt),
     },
   };
+  const lastAsked = lastAskedAfter(model, moved, { at, receivedAt }, asks);
+  return lastAsked === undefined ? moved : { ...moved, lastAsked };
 };
 
 const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
@@ -245,14 +305,10 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
   const receivedAt = canonicalTime(event.data.receivedAt);
   // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it.
   const answer = { at: earlierOf(at, receivedAt), receivedAt };
-  // Covers the newest customer message, and every one the hub received before it. (The newest
-  // time and the newest receipt may be two messages': together they wait for an answer after both.)
-  const answersEverything =
-    state.lastInboundAt === null ||
-    covers(answer, {
-      at: state.lastInboundAt,
-      receivedAt: model.lastInboundReceivedAt ?? state.lastInboundAt,
-    });
+  // Covers the newest customer message, and every one the hub received before it.
+  const newest = lastInboundOf(model);
+  const answersEverything = newest === null || covers(answer, newest);
+  const asked = lastAskedOf(model);
   const isEarlierFirstResponse =
     model.firstInboundAt !== null &&
     at >= model.firstInboundAt &&
@@ -266,13 +322,17 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
     state: {
       ...state,
       unreadCount: answersEverything ? 0 : state.unreadCount,
-      // An answer older than the newest customer message leaves that one waiting (the exact
-      // oldest unanswered one is not known without the history: the newest is a lower bound).
-      waitingSince: answersEverything
-        ? null
-        : state.waitingSince !== null && state.waitingSince <= at
-          ? state.lastInboundAt
-          : state.waitingSince,
+      // The wait ends when the answer covers the newest message that starts one: an opt-out keyword
+      // after that (Twilio's STOP on WhatsApp, recorded before this older answer) waits for nothing.
+      // An answer older than that message leaves it waiting (the exact oldest unanswered one is not
+      // known without the history: the newest is a lower bound). Before 2026-12-05 the keyword, as
+      // the newest customer message, became the wait's start there; found by a review.
+      waitingSince:
+        asked === null || covers(answer, asked)
+          ? null
+          : state.waitingSince !== null && state.waitingSince <= at
+            ? asked.at
+            : state.waitingSince,
       firstResponseAt,
       firstResponseSeconds: firstResponseSeconds(model.firstInboundAt, firstResponseAt),
       ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),

@@ -115,6 +115,7 @@ const ConversationModelSchema = z.looseObject({
   lastOutboundAt: z.string().nullable(),
   lastInboundReceivedAt: z.string().optional(),
   lastOutboundReceivedAt: z.string().optional(),
+  lastAsked: z.object({ at: z.string(), receivedAt: z.string() }).nullable().optional(),
 });
 const LastChangeSchema = z.object({
   eventId: z.string(),

@@ -220,6 +220,112 @@ describe('conversation domain', () => {
     },
   );
 
+  /** The message as an opt-out keyword (an SMS STOP, or Twilio's OptOutType STOP on WhatsApp). */
+  const optOut = (event: MessageEvent): MessageEvent =>
+    ({ ...event, data: { ...event.data, provider: 'twilio', consentKeyword: 'opted_out' } }) as MessageEvent;
+
+  /** The model after recording these messages in this order. */
+  const recorded = (events: readonly MessageEvent[]): ConversationModel => {
+    let model: ConversationModel | undefined;
+    for (const event of events) model = applyEvent(model, event).model;
+    if (model === undefined) throw new Error('nothing recorded');
+    return model;
+  };
+
+  it('takes an answer recorded after a later WhatsApp STOP as ending the wait, in either order of recording', () => {
+    // Prepare: through Twilio on WhatsApp the customer asks at 10:00, the agent answers at 10:05, and
+    // the customer sends STOP at 10:10 (it stops marketing only: it starts no wait and ends none)
+    const asked = message('d-wa-stop', 'm1', minute(0));
+    const answer = message('d-wa-stop', 'm2', minute(5), 'outbound');
+    const stop = optOut(message('d-wa-stop', 'm3', minute(10), 'inbound', 'STOP'));
+    // Act
+    const inOrder = recorded([asked, answer, stop]).state;
+    // The sender's recording of the answer retried after the STOP's; the STOP held up the longest
+    const answerLast = recorded([asked, stop, answer]).state;
+    const stopFirst = recorded([stop, asked, answer]).state;
+    // Assess: the STOP is the newest customer message, but nobody waits from it
+    expect(inOrder).toMatchObject({ status: 'open', waitingSince: null, lastInboundAt: minute(10) });
+    expect(answerLast).toMatchObject({ status: 'open', waitingSince: null, lastInboundAt: minute(10) });
+    expect(stopFirst).toMatchObject({ status: 'open', waitingSince: null, lastInboundAt: minute(10) });
+  });
+
+  it('waits from the newest question, not a WhatsApp STOP after it, when an older answer is recorded last', () => {
+    // Prepare: the customer asks at 10:00, the agent answers at 10:05, the customer asks again at 10:08
+    // and sends STOP (Twilio's, on WhatsApp) at 10:10
+    const asked = message('d-wa-again', 'm1', minute(0));
+    const answer = message('d-wa-again', 'm2', minute(5), 'outbound');
+    const again = message('d-wa-again', 'm3', minute(8));
+    const stop = optOut(message('d-wa-again', 'm4', minute(10), 'inbound', 'STOP'));
+    // Act
+    const inOrder = recorded([asked, answer, again, stop]).state;
+    const answerLast = recorded([asked, again, stop, answer]).state;
+    // Assess
+    expect(inOrder).toMatchObject({ status: 'open', waitingSince: minute(8) });
+    expect(answerLast).toMatchObject({ status: 'open', waitingSince: minute(8) });
+  });
+
+  it('takes an SMS answer recorded after a STOP as ending the wait of a question dated before both, in either order of recording', () => {
+    // Prepare: the customer texts at 10:00 and 10:02, the agent answers at 10:05, the customer texts
+    // STOP at 10:10; the 10:02 text is recorded after the STOP, and the answer last
+    const asked = message('d-sms-stop', 'm1', minute(0), 'inbound', 'hello', 'sms');
+    const late = message('d-sms-stop', 'm2', minute(2), 'inbound', 'hello', 'sms');
+    const answer = message('d-sms-stop', 'm3', minute(5), 'outbound', 'hello', 'sms');
+    const stop = optOut(message('d-sms-stop', 'm4', minute(10), 'inbound', 'STOP', 'sms'));
+    // Act
+    const inOrder = recorded([asked, late, answer, stop]).state;
+    const beforeAnswer = recorded([asked, stop, late]).state;
+    const answerLast = recorded([asked, stop, late, answer]).state;
+    // Assess: applied in the order recorded, the late text waits until the answer covers it
+    expect(inOrder.waitingSince).toBeNull();
+    expect(beforeAnswer.waitingSince).toBe(minute(2));
+    expect(answerLast.waitingSince).toBeNull();
+  });
+
+  it('waits only from a message that starts a wait, whatever the order of recording (property)', () => {
+    const historyArb = fc.uniqueArray(
+      fc.record({
+        at: fc.integer({ min: 0, max: 60 }),
+        kind: fc.constantFrom('question', 'stop', 'answer'),
+      }),
+      { minLength: 1, maxLength: 8, selector: (entry) => entry.at },
+    );
+    fc.assert(
+      fc.property(
+        historyArb.chain((history) =>
+          fc.tuple(fc.constant(history), fc.shuffledSubarray(history, { minLength: history.length })),
+        ),
+        ([history, recordingOrder]) => {
+          // Prepare: questions, WhatsApp STOPs (Twilio's) and answers, recorded in any order
+          const event = ({ at, kind }: (typeof history)[number]) => {
+            const built = message(
+              'prop-stop',
+              `s-${at}`,
+              minute(at),
+              kind === 'answer' ? 'outbound' : 'inbound',
+            );
+            return kind === 'stop' ? optOut(built) : built;
+          };
+          const questions = history.filter((entry) => entry.kind === 'question').map((entry) => entry.at);
+          const answers = history.filter((entry) => entry.kind === 'answer').map((entry) => entry.at);
+          const lastAnswer = Math.max(-1, ...answers);
+          const unanswered = questions.filter((at) => at > lastAnswer);
+          // Act
+          const { state } = recorded(recordingOrder.map(event));
+          // Assess: nothing waits once the newest answer came after every question; otherwise the wait
+          // starts at a question no answer covers (the oldest in the order sent, a later one at worst)
+          if (unanswered.length === 0) expect(state.waitingSince).toBeNull();
+          else {
+            expect(questions.map(minute)).toContain(state.waitingSince);
+            expect(Date.parse(state.waitingSince ?? '')).toBeGreaterThanOrEqual(
+              Date.parse(minute(Math.min(...unanswered))),
+            );
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('gives no first response to a first customer message stamped in the second of an earlier business message it came in after', () => {
     // Prepare: the business writes first (a template at 10:00:40.300); the customer's first reply is
     // stamped 10:00:40 and received at 10:00:41; the agent answers at 10:10

@@ -133,6 +133,77 @@ describe('the conversation item', () => {
     expect((await read.getConversation(conversationId))?.state).toEqual(busy.state);
   });
 
+  it('of a conversation whose newest customer message starts no wait keeps the question before it in a few bytes, and reads it back', async () => {
+    // Prepare: the busy conversation as Twilio's WhatsApp gives it (an account id, a profile name,
+    // times that are the hub's receipts); then its newest message is a STOP, which starts no wait, so
+    // the model keeps the newest question apart (`lastAsked`, shared/domain/conversation.ts)
+    const busy = busyModel(50);
+    const twilio: ConversationModel = {
+      ...busy,
+      state: {
+        ...busy.state,
+        provider: 'twilio',
+        endpoint: {
+          type: 'whatsapp_phone_number',
+          id: '+14155550100',
+          accountId: 'AC0123456789abcdef0123456789abcdef',
+        },
+        contact: {
+          identities: [
+            { type: 'wa_id', value: '491555000077' },
+            { type: 'phone', value: '+491555000077' },
+          ],
+          displayName: 'Annegret Köhler',
+        },
+        lastMessageAt: '2026-11-22T11:44:51.693Z',
+        lastInboundAt: '2026-11-22T11:44:51.693Z',
+        replyWindow: { applies: true, closesAt: '2026-11-23T11:44:51.693Z' },
+        waitingSince: '2026-11-22T11:41:02.406Z',
+      },
+      lastInboundReceivedAt: '2026-11-22T11:44:51.693Z',
+      lastOutboundReceivedAt: '2026-11-22T10:05:18.977Z',
+    };
+    const stopped: ConversationModel = {
+      ...twilio,
+      state: {
+        ...twilio.state,
+        lastMessageAt: '2026-11-22T11:47:29.812Z',
+        lastInboundAt: '2026-11-22T11:47:29.812Z',
+        replyWindow: { applies: true, closesAt: '2026-11-23T11:47:29.812Z' },
+        unreadCount: 4,
+        messageCount: 48,
+        version: 51,
+      },
+      lastInboundReceivedAt: '2026-11-22T11:47:29.812Z',
+      lastAsked: { at: '2026-11-22T11:44:51.693Z', receivedAt: '2026-11-22T11:44:51.693Z' },
+    };
+    const save = (model: ConversationModel, previous: ConversationModel | undefined) =>
+      saveConversation(context, {
+        model,
+        previous,
+        recentEventIds: recentIds,
+        lastChange: { eventId: 'evt_7', previousStatus: 'open' },
+      });
+    await save(twilio, (await loadConversation(context, conversationId)).model);
+    const before = itemBytes(await storedItem());
+    // Act
+    const saved = await save(stopped, twilio);
+    // Assess
+    expect(saved).toBe('saved');
+    const bytes = itemBytes(await storedItem());
+    expect(bytes - before).toBeLessThanOrEqual(32);
+    expect(bytes).toBeLessThan(1024);
+    expect((await loadConversation(context, conversationId)).model).toEqual(stopped);
+    // A STOP with no question before it: nothing starts a wait
+    const onlyStop: ConversationModel = {
+      ...stopped,
+      state: { ...stopped.state, version: 52 },
+      lastAsked: null,
+    };
+    expect(await save(onlyStop, stopped)).toBe('saved');
+    expect((await loadConversation(context, conversationId)).model).toEqual(onlyStop);
+  });
+
   it('stored before the model was deflated still reads the same', async () => {
     // Prepare: the item as the previous format wrote it (JSON text, hex ids separated by spaces)
     const model = busyModel(7);
