@@ -113,6 +113,10 @@ export class Sender extends Construct {
         ...(this.configurationSet
           ? { SWITCHBOARD_SES_CONFIGURATION_SET: this.configurationSet.configurationSetName }
           : {}),
+        // An e-mail conversation that names no provider (recorded before conversations kept theirs)
+        // is answered through SES where the hub may send with it, else through Mailgun: before
+        // 2026-12-05 it was SES always, and a Mailgun-only deployment ended such replies `credentials`.
+        SWITCHBOARD_EMAIL_PROVIDER: props.sesSendingDomain ? 'ses' : 'mailgun',
       },
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(SENDER.timeoutSeconds),

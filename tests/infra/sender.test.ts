@@ -115,6 +115,16 @@ describe('Sender', () => {
     ]);
   });
 
+  it('answers e-mail conversations that name no provider through SES only where it may send with SES', () => {
+    // Act
+    const providerOf = (built: typeof all) =>
+      built.template.findResources('AWS::Lambda::Function')[logicalId(built.stack.sender.function as never)]
+        ?.Properties.Environment.Variables.SWITCHBOARD_EMAIL_PROVIDER as unknown;
+    // Assess
+    expect(providerOf(all)).toBe('ses');
+    expect(providerOf(plain)).toBe('mailgun');
+  });
+
   it('has no SES permission, configuration set or delivery events without an SES domain', () => {
     // Act
     const actions = actionsOfRole(plain.template, roleIdOf(plain.stack.sender.function));
