@@ -227,17 +227,107 @@ describe('WhatsApp prepare: media', () => {
     expect(refusalOf(sticker)).toMatchObject({ field: 'parts.0.mimeType' });
   });
 
-  it('refuses a caption on audio and stickers, and one over 1,024 characters', () => {
+  it('sends audio or a sticker without its caption, the caption following as a text of the same part', () => {
+    // Prepare
+    const audio: OutboundMediaPart = {
+      ...image(),
+      kind: 'audio',
+      source: { url: 'https://cdn.example/a.ogg' },
+    };
+    const sticker: OutboundMediaPart = {
+      ...image(),
+      kind: 'sticker',
+      source: { url: 'https://cdn.example/a.webp' },
+    };
     // Act
-    const audio = prepare([{ ...image(), kind: 'audio', caption: 'listen' }]);
-    const sticker = prepare([{ ...image(), kind: 'sticker', caption: 'hi' }]);
-    const long = prepare([image({ caption: 'c'.repeat(1025) })]);
-    const fits = prepare([image({ caption: 'c'.repeat(1024) })]);
+    const withAudio = prepare([{ ...audio, caption: 'listen' }]);
+    const withSticker = prepare([{ ...sticker, caption: 'hi' }]);
     // Assess
-    expect(refusalOf(audio)).toMatchObject({ field: 'parts.0.caption' });
-    expect(refusalOf(sticker)).toMatchObject({ field: 'parts.0.caption' });
-    expect(refusalOf(long)).toMatchObject({ field: 'parts.0.caption' });
-    expect(fits.ok).toBe(true);
+    expect(withAudio).toEqual({
+      ok: true,
+      messages: [
+        { partIndex: 0, part: audio },
+        { partIndex: 0, part: { type: 'text', text: 'listen' } },
+      ],
+    });
+    expect(withSticker).toEqual({
+      ok: true,
+      messages: [
+        { partIndex: 0, part: sticker },
+        { partIndex: 0, part: { type: 'text', text: 'hi' } },
+      ],
+    });
+  });
+
+  it('keeps a caption of up to 1,024 characters on an image, video or document; a longer one follows the file as text', () => {
+    // Prepare
+    const fits = 'c'.repeat(1024);
+    const long = 'c'.repeat(1025);
+    const video: OutboundMediaPart = {
+      ...image(),
+      kind: 'video',
+      source: { url: 'https://cdn.example/a.mp4' },
+    };
+    const pdf: OutboundMediaPart = {
+      ...image(),
+      kind: 'file',
+      source: { url: 'https://cdn.example/a.pdf' },
+      filename: 'a.pdf',
+    };
+    // Act
+    const kept = [image({ caption: fits }), { ...video, caption: fits }, { ...pdf, caption: fits }].map(
+      (part) => ({ part, prepared: prepare([part]) }),
+    );
+    const longImage = prepare([image({ caption: long })]);
+    // Assess
+    for (const { part, prepared } of kept) {
+      expect(prepared).toEqual({ ok: true, messages: [{ partIndex: 0, part }] });
+    }
+    expect(longImage).toEqual({
+      ok: true,
+      messages: [
+        { partIndex: 0, part: image() },
+        { partIndex: 0, part: { type: 'text', text: long } },
+      ],
+    });
+  });
+
+  it("keeps the command's order: a caption that cannot go on its audio comes after it and before the next part", () => {
+    // Prepare
+    const audio: OutboundMediaPart = {
+      ...image(),
+      kind: 'audio',
+      source: { url: 'https://cdn.example/a.ogg' },
+    };
+    // Act
+    const prepared = prepare([
+      { ...audio, caption: 'Your voice message' },
+      { type: 'text', text: 'Thanks!' },
+    ]);
+    // Assess
+    expect(prepared).toEqual({
+      ok: true,
+      messages: [
+        { partIndex: 0, part: audio },
+        { partIndex: 0, part: { type: 'text', text: 'Your voice message' } },
+        { partIndex: 1, part: { type: 'text', text: 'Thanks!' } },
+      ],
+    });
+  });
+
+  it("splits a caption that follows its file as text with WhatsApp's text splitter", () => {
+    // Prepare: longer than one text message (the contract allows 4,096; prepare is not bound to it)
+    const caption = `${'word '.repeat(819)}ab`;
+    // Act
+    const prepared = prepare([image({ caption })]);
+    // Assess
+    expect(prepared.ok).toBe(true);
+    if (!prepared.ok) return;
+    expect(prepared.messages.map((m) => m.partIndex)).toEqual([0, 0, 0]);
+    expect(prepared.messages[0]?.part).toEqual(image());
+    const texts = prepared.messages.slice(1).map((m) => (m.part.type === 'text' ? m.part.text : ''));
+    expect(texts.every((text) => text.length <= 4096)).toBe(true);
+    expectPiecesOf(caption, texts);
   });
 });
 

@@ -118,6 +118,39 @@ describe('outbound media end to end', () => {
     expect(JSON.stringify(messages[0]?.body)).not.toContain('link');
   }, 60_000);
 
+  it("WhatsApp: an audio's caption follows the uploaded file as a text of its own, before the next part, each message sent and named", async () => {
+    // Prepare: WhatsApp shows no caption on audio
+    const conversationId = whatsAppConversation;
+    const file = Buffer.concat([Buffer.from('OggS'), randomBytes(16_000)]);
+    const key = await store('media/outbound/wa-4/note.ogg', file, 'audio/ogg');
+    const before = session.hub.providers?.requests().length ?? 0;
+    // Act
+    const hubMessageId = await session.sendCommand(conversationId, 'audio-caption-wa', [
+      { type: 'media', kind: 'audio', source: { s3Key: key }, caption: 'Your voice message' },
+      { type: 'text', text: 'Thanks!' },
+    ]);
+    const outcome = await outcomeOf(hubMessageId);
+    // Assess
+    expect(outcome?.type).toBe('switchboard.message.sent');
+    const requests = requestsSince(before);
+    const uploads = requests.filter((request) => /\/media$/.test(request.path));
+    const messages = requests.filter((request) => /\/messages$/.test(request.path));
+    expect(uploads).toHaveLength(1);
+    const uploadedId = (uploads[0]?.response.body as { id?: string } | undefined)?.id;
+    expect(messages.map((request) => request.body)).toMatchObject([
+      { type: 'audio', audio: { id: uploadedId } },
+      { type: 'text', text: { body: 'Your voice message' } },
+      { type: 'text', text: { body: 'Thanks!' } },
+    ]);
+    expect(JSON.stringify(messages[0]?.body)).not.toContain('caption');
+    const sentIds = messages.map(
+      (request) => (request.response.body as { messages?: { id: string }[] } | undefined)?.messages?.[0]?.id,
+    );
+    expect(sentIds.every((id) => typeof id === 'string' && id !== '')).toBe(true);
+    expect(new Set(sentIds).size).toBe(3);
+    expect(outcome?.data).toMatchObject({ providerMessageId: sentIds[0], providerMessageIds: sentIds });
+  }, 60_000);
+
   it('WhatsApp template: a header image from the bucket is uploaded once and the header names the upload', async () => {
     // Prepare
     const conversationId = whatsAppConversation;

@@ -1,4 +1,4 @@
-import { MAX_CAPTION } from '#shared/channels/whatsapp/outbound/limits.ts';
+import { fileThenCaption } from '#shared/channels/whatsapp/outbound/caption.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type { Prepared, PreparedMessage, SendPolicy, StoredMedia } from '#shared/outbound/channel-sender.ts';
 import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
@@ -72,10 +72,9 @@ const prepareMms = (
 
 /**
  * WhatsApp through Twilio, by URL as an MMS but under WhatsApp's rules per kind: its types and sizes
- * (a stored file's, or the type the part gives), and a caption only where WhatsApp shows one (an
- * image's or a video's, at most 1,024 characters). Any other caption is neither dropped nor
- * refused: the file goes without it and the text follows as messages of its own, in the part's
- * order, as a Messenger caption does (Twilio would pass it on, to be lost or refused after `sent`).
+ * (a stored file's, or the type the part gives), and WhatsApp's caption rule (`fileThenCaption`), a
+ * caption shown on an image or a video only: any other follows the file as text (Twilio would pass
+ * it on, to be lost or refused after `sent`).
  */
 const prepareWhatsAppMedia = (
   part: OutboundMediaPart,
@@ -96,9 +95,7 @@ const prepareWhatsAppMedia = (
       `WhatsApp through Twilio takes ${part.kind} media as ${rule.mimeTypes.join(', ')} only`,
     );
   }
-  const { caption, ...file } = part;
-  if (!caption || (rule.caption && caption.length <= MAX_CAPTION)) return [{ partIndex, part }];
-  return [{ partIndex, part: file }, ...textsOf('whatsapp', partIndex, caption)];
+  return fileThenCaption(part, partIndex, rule.caption, (caption) => splitFor('whatsapp', caption));
 };
 
 const parameterCountOf = (parameters: OutboundTemplatePart['parameters']): number =>

@@ -38,6 +38,11 @@ export interface MediaRule {
   readonly mimeTypes: readonly string[];
   /** Largest file, bytes (supported media types; outbound.md 1.1, 1.2 MB = 1024² bytes). */
   readonly maxBytes: number;
+  /**
+   * Whether the message takes a `caption` (images, videos and documents; not audio or stickers:
+   * messages reference, media object). Where it takes none, or a caption is longer than
+   * MAX_CAPTION, the caption follows the file as text (caption.ts).
+   */
   readonly caption: boolean;
 }
 

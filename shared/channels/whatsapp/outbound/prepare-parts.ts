@@ -6,6 +6,7 @@ import {
   refuse,
   textMessages,
 } from '#shared/channels/meta/outbound/prepare-common.ts';
+import { splitText } from '#shared/channels/meta/outbound/split-text.ts';
 import type {
   OutboundInteractivePart,
   OutboundMediaPart,
@@ -16,12 +17,12 @@ import type {
 } from '#shared/contract/commands.ts';
 import type { PreparedMessage, StoredMedia } from '#shared/outbound/channel-sender.ts';
 import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { fileThenCaption } from './caption.ts';
 import {
   INTERACTIVE_BODY,
   MAX_BUTTON_ID,
   MAX_BUTTON_TITLE,
   MAX_BUTTONS,
-  MAX_CAPTION,
   MAX_COUPON_CODE,
   MAX_LIST_BUTTON,
   MAX_LIST_ROWS,
@@ -58,19 +59,8 @@ const media = (part: OutboundMediaPart, index: number, stored: StoredMedia | und
       `WhatsApp takes ${part.kind} media as ${rule.mimeTypes.join(', ')} only`,
     );
   }
-  if (part.caption !== undefined && part.caption !== '') {
-    if (!rule.caption) {
-      return refuse('content_invalid', `${field}.caption`, `WhatsApp ${part.kind} messages take no caption`);
-    }
-    if (part.caption.length > MAX_CAPTION) {
-      return refuse(
-        'content_invalid',
-        `${field}.caption`,
-        `a WhatsApp caption holds at most ${MAX_CAPTION} characters`,
-      );
-    }
-  }
-  return [{ partIndex: index, part }];
+  // A caption on audio or a sticker, or one over 1,024 characters, follows the file as text.
+  return fileThenCaption(part, index, rule.caption, (caption) => splitText(caption, TEXT));
 };
 
 const parameterProblem = (value: string): string | undefined => {
