@@ -170,10 +170,11 @@ export const SwitchboardConfigSchema = z
      */
     helpdeskApi: booleanFromContext.default(false),
     /**
-     * Web origins whose pages use the helpdesk API's presigned media URLs with `fetch` (a helpdesk
-     * front end uploading a file to send, or reading one): comma-separated, each `https://host` with
-     * an optional port (`http://` only for localhost), no path and no wildcard. Becomes the payload
-     * bucket's CORS rule; needs `helpdeskApi`, which hands out the URLs.
+     * Web origins of a helpdesk front end in the browser, whose pages call the helpdesk API and use
+     * its presigned media URLs with `fetch` (uploading a file to send, or reading one): comma-separated,
+     * each `https://host` with an optional port (`http://` only for localhost), no path and no
+     * wildcard. Becomes the payload bucket's CORS rule and the helpdesk API's CORS preflight; needs
+     * `helpdeskApi`.
      * @default none (no CORS rule: `<img src>` and download links work, `fetch` from a page does not)
      */
     mediaBrowserOrigins: optionalString(

@@ -174,6 +174,7 @@ export class SwitchboardStack extends Stack {
         storage: this.storage,
         runtimeEnvironment,
         apiName: `${prefix}-helpdesk`,
+        ...(config.mediaBrowserOrigins ? { browserOrigins: config.mediaBrowserOrigins } : {}),
         ...(config.helpdeskJwtIssuer && config.helpdeskJwtAudience
           ? {
               jwt: {

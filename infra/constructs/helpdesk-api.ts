@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -79,6 +79,13 @@ export interface HelpdeskApiProps {
      */
     readonly scopePrefix?: string;
   };
+  /**
+   * Web origins of a browser front end (`https://helpdesk.example.com`): the API answers their CORS
+   * preflight for its routes' methods and the headers it reads (a bearer token, If-Match,
+   * Idempotency-Key, SigV4's), and lets them read the ETag it answers.
+   * @default none (no CORS)
+   */
+  readonly browserOrigins?: readonly string[];
   /** @default 50 requests per second, bursts of 100 */
   readonly rateLimit?: number;
   readonly burstLimit?: number;
@@ -105,6 +112,27 @@ export class HelpdeskApi extends Construct {
       burstLimit: props.burstLimit ?? 100,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
+      // Erasures, exports and merges are someone's: each access-log line names the caller.
+      accessLogCaller: props.jwt ? 'jwt' : 'iam',
+      ...(props.browserOrigins?.length
+        ? {
+            corsPreflight: {
+              allowOrigins: [...props.browserOrigins],
+              allowMethods: [...new Set(API_ROUTES.map((route) => apigwv2.CorsHttpMethod[route.method]))],
+              allowHeaders: [
+                'authorization',
+                'content-type',
+                'if-match',
+                'idempotency-key',
+                'x-amz-date',
+                'x-amz-security-token',
+                'x-amz-content-sha256',
+              ],
+              exposeHeaders: ['etag'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
     });
     this.function = new HubFunction(this, 'Function', {
       entryName: 'helpdesk-api',
@@ -116,6 +144,9 @@ export class HelpdeskApi extends Construct {
         SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
       },
       memorySize: 512,
+      // An erasure, an export page or a merge runs within the request (provider redactions
+      // included): up to API Gateway's 30 s integration limit, not Lambda's 10 s default.
+      timeout: Duration.seconds(29),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });

@@ -34,7 +34,25 @@ export interface HubApiProps {
    * @default the execute-api endpoint
    */
   readonly publicBaseUrl?: string;
+  /**
+   * Who called, in each access-log line: the IAM principal's ARN (`iam`) or the JWT's subject
+   * (`jwt`), for an API whose callers are authenticated (the helpdesk API's erasures, exports and
+   * merges must be traceable to someone; CloudTrail does not record execute-api calls).
+   * @default none (the webhooks: providers, no authenticated caller)
+   */
+  readonly accessLogCaller?: 'iam' | 'jwt';
+  /**
+   * CORS preflight answered by API Gateway (browser front ends).
+   * @default none (no CORS: servers and tools call it, pages do not)
+   */
+  readonly corsPreflight?: apigwv2.CorsPreflightOptions;
 }
+
+/** The access-log field naming the authenticated caller, per authorizer (HTTP API context variables). */
+const CALLER_FIELD = {
+  iam: '$context.identity.userArn',
+  jwt: '$context.authorizer.claims.sub',
+} as const;
 
 /**
  * Access-log fields. Deliberately no query string (the Meta handshake carries the verify token
@@ -79,6 +97,7 @@ export class HubApi extends Construct {
       apiName: props.apiName ?? 'switchboard-webhooks',
       description: 'Switchboard channel webhooks',
       createDefaultStage: false,
+      ...(props.corsPreflight ? { corsPreflight: props.corsPreflight } : {}),
     });
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
@@ -96,7 +115,12 @@ export class HubApi extends Construct {
       },
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
-        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            ...ACCESS_LOG_FIELDS,
+            ...(props.accessLogCaller ? { caller: CALLER_FIELD[props.accessLogCaller] } : {}),
+          }),
+        ),
       },
     });
 

@@ -1,3 +1,4 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
@@ -188,9 +189,60 @@ describe('HelpdeskApi', () => {
       expect(resourcesFor(template, roleId, 's3:GetObject')).not.toContain(objectsUnder(prefix));
   });
 
-  it('leaves the payload bucket without CORS: no browser origin is trusted until a console is deployed', () => {
+  it('leaves the payload bucket and the API without CORS: no browser origin is trusted until a console is deployed', () => {
     // Assess
     const bucket = iam.template.toJSON().Resources[logicalId(iam.stack.storage.payloadBucket)];
     expect(bucket?.Properties?.CorsConfiguration).toBeUndefined();
+    const api = iam.template.toJSON().Resources[logicalId(apiOf(iam).api.httpApi)];
+    expect(api?.Properties?.CorsConfiguration).toBeUndefined();
+  });
+
+  it("answers a configured front end's CORS preflight for its routes' methods and the headers it reads", () => {
+    // Prepare
+    const front = buildHub({ helpdeskApi: 'true', mediaBrowserOrigins: 'https://helpdesk.example.com' });
+    // Act
+    const api = front.template.toJSON().Resources[logicalId(apiOf(front).api.httpApi)];
+    const cors = api?.Properties?.CorsConfiguration;
+    // Assess
+    expect(cors?.AllowOrigins).toEqual(['https://helpdesk.example.com']);
+    expect([...cors.AllowMethods].sort()).toEqual(
+      [...new Set(API_ROUTES.map((route) => route.method))].sort(),
+    );
+    expect(cors?.AllowHeaders).toEqual(
+      expect.arrayContaining(['authorization', 'if-match', 'idempotency-key']),
+    );
+    expect(cors?.ExposeHeaders).toEqual(['etag']);
+  });
+
+  it('names the caller in every access-log line: the IAM principal, or the JWT subject', () => {
+    // Act
+    const formatOf = (built: typeof iam) => {
+      const stage = Object.values(built.template.findResources('AWS::ApiGatewayV2::Stage')).find(
+        (resource) =>
+          JSON.stringify(resource.Properties.ApiId) ===
+          JSON.stringify({ Ref: logicalId(apiOf(built).api.httpApi) }),
+      );
+      return JSON.parse(String(stage?.Properties.AccessLogSettings.Format)) as Record<string, string>;
+    };
+    // Assess
+    expect(formatOf(iam).caller).toBe('$context.identity.userArn');
+    expect(formatOf(jwt).caller).toBe('$context.authorizer.claims.sub');
+    // The webhooks' API has no authenticated caller to name.
+    const webhooks = Object.values(iam.template.findResources('AWS::ApiGatewayV2::Stage')).filter(
+      (resource) =>
+        JSON.stringify(resource.Properties.ApiId) !==
+        JSON.stringify({ Ref: logicalId(apiOf(iam).api.httpApi) }),
+    );
+    expect(webhooks.length).toBeGreaterThan(0);
+    for (const stage of webhooks)
+      expect(JSON.parse(String(stage.Properties.AccessLogSettings.Format)).caller).toBeUndefined();
+  });
+
+  it('gives a request up to 29 s (an erasure or an export page runs within it), within the HTTP API limit', () => {
+    // Assess
+    iam.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('helpdesk API'),
+      Timeout: 29,
+    });
   });
 });
