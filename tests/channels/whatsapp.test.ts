@@ -834,3 +834,133 @@ describe('WhatsApp fields of older and product messages', () => {
     });
   });
 });
+
+describe('WhatsApp group messages', () => {
+  const PARTICIPANT = '4915112345678';
+  const GROUP_ID = 'Y2FwaV9ncm91cDo0OTMwNjA5ODU5NTMwOjEyMDM2MzI5ODQxNzI2NDUxOQ==';
+  const contacts = [{ wa_id: PARTICIPANT, profile: { name: 'Zoë' } }];
+  const inGroup = <T extends object>(message: T) => ({ ...message, group_id: GROUP_ID });
+
+  it('keeps every message of a group whole as unsupported, beside the same person’s private message', () => {
+    // Prepare
+    const privateText = textMessage(PARTICIPANT, 'wamid.P1', 'Eine Frage nur an Sie');
+    const groupMessages = [
+      inGroup(textMessage(PARTICIPANT, 'wamid.G1', 'Hallo zusammen')),
+      inGroup({
+        from: PARTICIPANT,
+        id: 'wamid.G2',
+        timestamp: '1795330001',
+        type: 'image',
+        image: { id: '2749158306417205', mime_type: 'image/jpeg', caption: 'Der Aufbau' },
+      }),
+      inGroup({
+        from: PARTICIPANT,
+        id: 'wamid.G3',
+        timestamp: '1795330002',
+        type: 'reaction',
+        reaction: { message_id: 'wamid.G1', emoji: '👍' },
+      }),
+      inGroup({
+        from: PARTICIPANT,
+        id: 'wamid.G4',
+        timestamp: '1795330003',
+        type: 'edit',
+        edit: { original_message_id: 'wamid.G1', message: { type: 'text', text: { body: 'Hallo alle' } } },
+      }),
+      inGroup({
+        from: PARTICIPANT,
+        id: 'wamid.G5',
+        timestamp: '1795330004',
+        type: 'revoke',
+        revoke: { original_message_id: 'wamid.G1' },
+      }),
+    ];
+    // Act
+    const events = eventsOf(post(messagesBody({ contacts, messages: [privateText, ...groupMessages] })));
+    // Assess
+    expect(events).toHaveLength(6);
+    for (const event of events) expect(HubEventSchema.safeParse(event).error).toBeUndefined();
+    const [received, ...kept] = events;
+    expect(received).toMatchObject({
+      type: 'switchboard.message.received',
+      data: { providerMessageId: 'wamid.P1' },
+    });
+    expect(kept.map((event) => [event.type, event.data])).toEqual(
+      groupMessages.map((raw) => [
+        'switchboard.provider.unsupported',
+        {
+          channel: 'whatsapp',
+          provider: 'meta',
+          endpoint: expect.objectContaining({ id: PHONE_NUMBER_ID }),
+          providerTimestamp: expect.any(String),
+          receivedAt: expect.any(String),
+          providerType: `message.group.${raw.type}`,
+          raw,
+        },
+      ]),
+    );
+    // None names the participant's private conversation, or any conversation.
+    for (const event of kept) expect(event.subject).toBe(`endpoint:whatsapp:${PHONE_NUMBER_ID}`);
+  });
+
+  it('keeps an echo to a group whole as unsupported, by recipient_type or group_id', () => {
+    // Prepare
+    const echoes = [
+      {
+        from: '4930609859530',
+        to: GROUP_ID,
+        recipient_type: 'group',
+        id: 'wamid.E1',
+        timestamp: '1795330010',
+        type: 'text',
+        text: { body: 'Ja, Donnerstag um zehn.' },
+      },
+      inGroup({
+        from: '4930609859530',
+        to: PARTICIPANT,
+        id: 'wamid.E2',
+        timestamp: '1795330011',
+        type: 'text',
+        text: { body: 'Bis dann!' },
+      }),
+    ];
+    // Act
+    const events = eventsOf(post(messagesBody({ message_echoes: echoes }, 'smb_message_echoes')));
+    // Assess
+    expect(events.map((event) => [event.type, event.data])).toEqual(
+      echoes.map((raw) => [
+        'switchboard.provider.unsupported',
+        expect.objectContaining({ providerType: 'message_echo.group.text', raw }),
+      ]),
+    );
+    for (const event of events) expect(event.data).not.toHaveProperty('conversationId');
+  });
+
+  it('keeps a status carrying group_id under no customer, as one whose recipient is a group', () => {
+    // Prepare
+    const statuses = [
+      {
+        id: 'wamid.S1',
+        status: 'sent',
+        timestamp: '1795330020',
+        recipient_id: GROUP_ID,
+        recipient_type: 'group',
+      },
+      {
+        id: 'wamid.S2',
+        status: 'read',
+        timestamp: '1795330021',
+        recipient_id: PARTICIPANT,
+        group_id: GROUP_ID,
+      },
+    ];
+    // Act
+    const events = eventsOf(post(messagesBody({ statuses })));
+    // Assess
+    expect(events.map((event) => [event.type, event.data])).toEqual([
+      ['switchboard.provider.unsupported', expect.objectContaining({ providerType: 'status.sent' })],
+      ['switchboard.provider.unsupported', expect.objectContaining({ providerType: 'status.read' })],
+    ]);
+    for (const event of events) expect(event.data).not.toHaveProperty('contact');
+  });
+});

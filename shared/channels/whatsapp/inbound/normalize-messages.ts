@@ -6,6 +6,7 @@ import type { HubEvent, Message, Referral } from '#shared/contract/types.ts';
 import { type ResolvedContact, resolveContact } from './contacts.ts';
 import { CHANNEL, type ChangeContext, PROVIDER } from './context.ts';
 import { providerErrors } from './errors.ts';
+import { isGroupItem } from './groups.ts';
 import { partsForMessage, type RawMessage, unsupportedPart } from './parts.ts';
 import {
   EditContentSchema,
@@ -43,6 +44,18 @@ export const normalizeMessageItem = (
   }
   const message = parsed.output;
   const providerTimestamp = isoFromEpochSeconds(message.timestamp);
+  if (isGroupItem(message)) {
+    // A group's message, whose `from` is a participant: kept whole, filed under no customer.
+    return [
+      unsupportedEvent({
+        providerType: `${providerType}.group.${message.type}`,
+        raw: item,
+        receivedAt: context.receivedAt,
+        context,
+        providerTimestamp,
+      }),
+    ];
+  }
   const customer =
     direction === 'inbound'
       ? { waId: message.from, userId: message.from_user_id }

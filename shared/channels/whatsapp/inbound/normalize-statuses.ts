@@ -6,6 +6,7 @@ import { ownValue } from '#shared/validation/own-value.ts';
 import { placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
 import { providerErrors } from './errors.ts';
+import { isGroupItem } from './groups.ts';
 import { StatusItemSchema } from './schema.ts';
 import { withoutUndefined } from './without-undefined.ts';
 
@@ -21,10 +22,8 @@ const KNOWN_STATUSES: Readonly<Record<string, DeliveryStatus>> = {
 /** One `statuses[]` item → a status update for the wamid it names. */
 export const normalizeStatusItem = (item: unknown, context: ChangeContext): HubEvent => {
   const placed = placeContactItem(item, context, StatusItemSchema, 'status', (status) =>
-    // Group messages have the group as recipient: the contract has no group conversations yet.
-    status.recipient_type === 'group'
-      ? undefined
-      : { waId: status.recipient_id, userId: status.recipient_user_id },
+    // A group's status names no customer: the contract has no group conversations yet.
+    isGroupItem(status) ? undefined : { waId: status.recipient_id, userId: status.recipient_user_id },
   );
   if ('unsupported' in placed) return placed.unsupported;
   const { parsed: status, fields } = placed;

@@ -99,6 +99,10 @@ export const MessageItemSchema = lazily(() =>
     from_user_id: optionalString(),
     to: optionalStringish(),
     to_user_id: optionalString(),
+    /** Set on a message sent in a group (Groups API): `from` is then a participant (./groups.ts). */
+    group_id: optionalString(),
+    /** `group` would name a group as recipient, as on statuses (./groups.ts). */
+    recipient_type: optionalString(),
     context: v.optional(ContextSchema),
     referral: v.optional(ReferralItemSchema),
     errors: v.optional(v.array(ProviderErrorItemSchema)),
@@ -231,6 +235,8 @@ export const StatusItemSchema = lazily(() =>
     recipient_id: optionalStringish(),
     recipient_user_id: optionalString(),
     recipient_type: optionalString(),
+    /** Set on a status of a message in a group (./groups.ts). */
+    group_id: optionalString(),
     /** What the business sent with the message (`biz_opaque_callback_data`), echoed in its statuses. */
     biz_opaque_callback_data: optionalString(),
     errors: v.optional(v.array(ProviderErrorItemSchema)),
