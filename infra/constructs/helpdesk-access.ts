@@ -44,7 +44,7 @@ export const HELPDESK_READABLE_PREFIXES = [
  * A managed policy a helpdesk's role or user attaches to use the hub: long-poll, delete and
  * extend visibility on the helpdesk queue, peek at its dead-letter queue, put commands on the
  * outbox, download attachments and bodies that events point to, and list claim checks (so a
- * gone one reads as 404). Nothing else: no purge, no table, no secret.
+ * gone one can be told from a refused read: see below). Nothing else: no purge, no table, no secret.
  */
 export class HelpdeskAccess extends Construct {
   public readonly policy: iam.ManagedPolicy;
@@ -84,7 +84,10 @@ export class HelpdeskAccess extends Construct {
       new iam.PolicyStatement({
         sid: 'TellErasedClaimChecks',
         // Without it, S3 answers 403 for a claim check that is gone (erased with its conversation),
-        // indistinguishable from a denied read; with it, 404. Claim checks' prefix only.
+        // indistinguishable from a denied read. With it the answer may be 404, but whether a
+        // prefix-conditioned listing grant is enough for that is not settled, so a consumer that
+        // gets 403 lists that one key, as the hub's own readers do (shared/aws/missing-object.ts):
+        // not found means gone. Claim checks' prefix only.
         actions: ['s3:ListBucket'],
         resources: [props.payloadBucket.bucketArn],
         conditions: { StringLike: { 's3:prefix': [`${PAYLOAD_BUCKET.claimCheckPrefix}*`] } },

@@ -18,7 +18,7 @@
  *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
  *   is gone (the person was erased, which deletes their conversations' claim checks), the event is
  *   gone with it: it is reported by id and type and deleted, as there is nothing left to handle (the
- *   helpdesk policy's s3:ListBucket on bodies/events/ makes S3 answer 404 rather than 403 for it);
+ *   helpdesk policy's s3:ListBucket on bodies/events/ lets a 403 for it be settled by listing its key);
  * - delete only after handling; a body that is not a valid event is left alone, so after the
  *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at;
  * - keep each conversation's order: a batch can hold several messages of one message group, so once
@@ -34,10 +34,30 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { BlobNotFoundError } from '#shared/aws/blob-store.ts';
 import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
+
+/**
+ * Reads a claim check's object from the payload bucket. S3 may answer a gone object (its person
+ * erased) 403 rather than 404 even to the helpdesk policy, which lists claim checks: a 403 for a key
+ * the listing does not find is `BlobNotFoundError`, which `resolveQueueMessageBody` takes as gone.
+ */
+export const claimCheckReader =
+  (s3: Pick<S3Client, 'send'>) =>
+  async (bucket: string, key: string): Promise<Uint8Array> => {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!object.Body) throw new Error('claim-checked object has no body');
+      return await object.Body.transformToByteArray();
+    } catch (error) {
+      if (await isMissingObject(error, s3, bucket, key)) throw new BlobNotFoundError('no such claim check');
+      throw error;
+    }
+  };
 
 /** A small LRU of handled event ids. */
 export class RecentIds {
@@ -276,11 +296,7 @@ export const main = async (
     ...(values.region || hub ? { region: values.region ?? hub?.region } : {}),
     ...(hub ? { credentials: hub.credentials } : {}),
   });
-  const fetchObject = async (bucket: string, key: string): Promise<Uint8Array> => {
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!object.Body) throw new Error('claim-checked object has no body');
-    return object.Body.transformToByteArray();
-  };
+  const fetchObject = claimCheckReader(s3);
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());

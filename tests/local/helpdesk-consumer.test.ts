@@ -2,7 +2,13 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claimCheckKeyFor } from '#shared/aws/claim-check.ts';
-import { consume, consumerSource, ExampleHelpdesk, main } from '#shared/cli/helpdesk-consumer.ts';
+import {
+  claimCheckReader,
+  consume,
+  consumerSource,
+  ExampleHelpdesk,
+  main,
+} from '#shared/cli/helpdesk-consumer.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -204,5 +210,33 @@ describe('npm run consume: where it reads', () => {
       `No local hub answers at ${hubUrl} (--hub): nothing consumed (start it with npm start).`,
     ]);
     expect(await messagesLeft()).toBe(before);
+  });
+});
+
+describe('example helpdesk consumer: a claim check S3 refuses', () => {
+  /** An S3 client that refuses every read (403) and lists what `listed` holds. */
+  const refusingS3 = (listed: readonly string[]) => ({
+    send: vi.fn(async (command: { constructor: { name: string }; input: { Prefix?: string } }) => {
+      if (command.constructor.name === 'ListObjectsV2Command')
+        return { Contents: listed.filter((key) => key === command.input.Prefix).map((Key) => ({ Key })) };
+      throw Object.assign(new Error('Access Denied'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
+    }),
+  });
+
+  it('takes a 403 for a key the listing does not find as gone, and one it finds as the refusal it is', async () => {
+    // Prepare
+    const gone = claimCheckReader(refusingS3([]) as never);
+    const refused = claimCheckReader(refusingS3(['bodies/events/conv_x/abc.json']) as never);
+    // Act
+    const goneError = await gone('bucket', 'bodies/events/conv_x/abc.json').catch((error: unknown) => error);
+    const refusedError = await refused('bucket', 'bodies/events/conv_x/abc.json').catch(
+      (error: unknown) => error,
+    );
+    // Assess
+    expect((goneError as Error).name).toBe('BlobNotFoundError');
+    expect((refusedError as Error).name).toBe('AccessDenied');
   });
 });
