@@ -89,6 +89,13 @@ export interface PreparedMessage {
    * Messenger) reaches the sender as a presigned HTTPS `source.url` instead.
    */
   readonly uploadedMediaId?: string;
+  /**
+   * With `uploadedMediaId`: the name the file was uploaded under (the part's `filename`, else the
+   * name it was uploaded to the hub under, else its key's last segment). WhatsApp shows a document
+   * under the message's own `filename` only, never under a name given at upload, so the message
+   * names it again.
+   */
+  readonly uploadedFilename?: string;
   readonly attachments?: readonly AttachedFile[];
 }
 

@@ -58,7 +58,7 @@ const lastSegment = (key: string): string => {
 };
 
 /**
- * The name a file sent by key goes out under (an e-mail attachment's, a WhatsApp upload's): the
+ * The name a file sent by key goes out under (an e-mail attachment's, a WhatsApp upload's and document's): the
  * command's own, else the name it was uploaded under (recorded with the plan from the object's
  * `Content-Disposition`), else its key's last segment. Upload keys no longer carry the name (keys
  * reach S3's access logs), so the second is what keeps an uploaded file's name.
@@ -227,14 +227,16 @@ export const stageStoredMedia = async (input: {
     const known = facts(message.partIndex);
     if (known === undefined || objects === undefined) return { outcome: gone(message.partIndex) };
     if (input.sender.uploadMedia !== undefined) {
+      const filename = outgoingNameOf(file, known);
       const uploaded = await input.sender.uploadMedia(input.target, {
         contentType: known.contentType,
         bytes: known.bytes,
-        filename: outgoingNameOf(file, known),
+        filename,
         body: () => objects.open(file.key, known.bytes),
       });
+      // The name goes with the id: a provider may show the message's name only (a WhatsApp document).
       return 'mediaId' in uploaded
-        ? { message: { ...message, uploadedMediaId: uploaded.mediaId } }
+        ? { message: { ...message, uploadedMediaId: uploaded.mediaId, uploadedFilename: filename } }
         : { outcome: uploaded };
     }
     const url = await objects.presignGet(file.key, PROVIDER_LINK_SECONDS);

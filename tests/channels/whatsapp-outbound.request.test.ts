@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { ChannelIdentity } from '#shared/contract/types.ts';
-import { correlationIdFor, type MessageContext, type SendTarget } from '#shared/outbound/channel-sender.ts';
+import {
+  correlationIdFor,
+  type MessageContext,
+  type PreparedMessage,
+  type SendTarget,
+} from '#shared/outbound/channel-sender.ts';
 import { captureFetch } from '#tests/support/capture-fetch.ts';
 
 const PHONE_NUMBER_ID = '109384756201938';
@@ -25,8 +30,12 @@ const contextFor = (extra: Partial<MessageContext> = {}): MessageContext => ({
   ...extra,
 });
 
-/** Sends one part and returns the one request the sender made. */
-const requestFor = async (part: OutboundPart, context = contextFor()) => {
+/** Sends one part (staged as `staged` says) and returns the one request the sender made. */
+const requestFor = async (
+  part: OutboundPart,
+  context = contextFor(),
+  staged: Pick<PreparedMessage, 'uploadedMediaId' | 'uploadedFilename'> = {},
+) => {
   const capture = captureFetch({ messages: [{ id: 'wamid.OUT' }] });
   const sender = createWhatsAppSender({
     graphBaseUrl: 'https://graph.example/',
@@ -34,7 +43,7 @@ const requestFor = async (part: OutboundPart, context = contextFor()) => {
     accessTokenFor: (id) => (id === PHONE_NUMBER_ID ? 'EAAG-token' : undefined),
     fetch: capture.fetch,
   });
-  const outcome = await sender.send({ partIndex: 0, part }, context);
+  const outcome = await sender.send({ partIndex: 0, part, ...staged }, context);
   expect(outcome).toEqual({ kind: 'accepted', providerMessageId: 'wamid.OUT' });
   expect(capture.requests).toHaveLength(1);
   return capture.requests[0] as (typeof capture.requests)[number];
@@ -111,6 +120,33 @@ describe('WhatsApp request shape', () => {
       document: { link: 'https://cdn.example/a.pdf', caption: 'Your invoice', filename: 'invoice.pdf' },
     });
     expect(audio.body).toEqual({ ...envelope, type: 'audio', audio: { link: 'https://cdn.example/a.ogg' } });
+  });
+
+  it("names a document sent by its upload as it was uploaded, the part's own filename first; no other kind", async () => {
+    // Prepare: files from the hub's bucket, uploaded as MEDIA1 under the names the core chose
+    const stored = (s3Key: string, extra: Partial<Extract<OutboundPart, { type: 'media' }>> = {}) =>
+      ({ type: 'media', kind: 'file', source: { s3Key }, ...extra }) as OutboundPart;
+    const uploaded = { uploadedMediaId: 'MEDIA1', uploadedFilename: 'Quote 4711.pdf' };
+    // Act
+    const unnamed = await requestFor(stored('media/outbound/q/file.pdf'), contextFor(), uploaded);
+    const named = await requestFor(
+      stored('media/outbound/q/file.pdf', { filename: 'Angebot.pdf' }),
+      contextFor(),
+      uploaded,
+    );
+    const image = await requestFor(
+      { type: 'media', kind: 'image', source: { s3Key: 'media/outbound/q/file.jpg' } },
+      contextFor(),
+      { uploadedMediaId: 'MEDIA2', uploadedFilename: 'photo.jpg' },
+    );
+    // Assess: WhatsApp shows the message's filename only ("Untitled" without one)
+    expect(unnamed.body).toEqual({
+      ...envelope,
+      type: 'document',
+      document: { id: 'MEDIA1', filename: 'Quote 4711.pdf' },
+    });
+    expect(named.body).toMatchObject({ document: { id: 'MEDIA1', filename: 'Angebot.pdf' } });
+    expect(image.body).toEqual({ ...envelope, type: 'image', image: { id: 'MEDIA2' } });
   });
 
   it('sends a template with positional or named body parameters, and none', async () => {

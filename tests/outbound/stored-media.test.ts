@@ -1,9 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSendableMediaKey, MediaObjectChangedError, type MediaObjects } from '#shared/aws/media-objects.ts';
+import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
-import type { ChannelSender, PreparedMessage, SendTarget } from '#shared/outbound/channel-sender.ts';
+import {
+  type ChannelSender,
+  correlationIdFor,
+  type PreparedMessage,
+  type SendTarget,
+} from '#shared/outbound/channel-sender.ts';
 import { inspectStoredMedia, stageStoredMedia } from '#shared/outbound/stored-media.ts';
+import { captureFetch } from '#tests/support/capture-fetch.ts';
 
 /*
  * Media parts that name a file in the hub's bucket: which keys a command may name, what the core
@@ -296,7 +303,9 @@ describe('staging a message just before its provider call', () => {
       objects,
     });
     // Assess
-    expect(staged).toEqual({ message: { ...message, uploadedMediaId: 'media-77' } });
+    expect(staged).toEqual({
+      message: { ...message, uploadedMediaId: 'media-77', uploadedFilename: 'p.jpg' },
+    });
     expect(uploaded).toEqual([[1, 2, 3, 4]]);
   });
 
@@ -399,6 +408,68 @@ describe('staging a message just before its provider call', () => {
     const names = 'message' in staged ? staged.message.attachments?.map((file) => file.filename) : undefined;
     expect(names).toEqual(['Faktura März 11.pdf', 'Own.pdf', 'file.pdf']);
     expect(uploadedAs).toEqual(['Faktura März 11.pdf']);
+  });
+
+  it('names an uploaded WhatsApp document in its message as it was uploaded, a media part or a template header', async () => {
+    // Prepare: an upload named "Quote 4711.pdf" (its key ends file.pdf), sent twice without a filename
+    const key = `media/outbound/q/file.pdf`;
+    const { objects } = fakeObjects({
+      [key]: { bytes: new Uint8Array([1, 2]), contentType: 'application/pdf', filename: 'Quote 4711.pdf' },
+    });
+    const parts: OutboundPart[] = [
+      { type: 'media', kind: 'file', source: { s3Key: key } },
+      {
+        type: 'template',
+        name: 'quote_ready',
+        language: 'en_US',
+        category: 'utility',
+        header: { type: 'document', s3Key: key },
+      },
+    ];
+    const capture = captureFetch({ id: 'MEDIA1', messages: [{ id: 'wamid.OUT' }] });
+    const whatsapp = createWhatsAppSender({
+      graphBaseUrl: 'https://graph.example/',
+      apiVersion: 'v23.0',
+      accessTokenFor: () => 'EAAG-token',
+      fetch: capture.fetch,
+    });
+    const inspected = await inspectStoredMedia(parts, objects, CONVERSATION);
+    const stored = inspected.ok ? inspected.stored : undefined;
+    // Act: each part staged (uploaded) and sent as the sender core does
+    for (const [partIndex, part] of parts.entries()) {
+      const staged = await stageStoredMedia({
+        message: { partIndex, part },
+        parts,
+        stored,
+        sender: whatsapp,
+        target: TARGET,
+        objects,
+      });
+      if (!('message' in staged)) throw new Error('not staged');
+      await whatsapp.send(staged.message, {
+        target: TARGET,
+        hubMessageId: `msg_${'c'.repeat(32)}`,
+        sequence: partIndex,
+        correlationId: correlationIdFor(`msg_${'c'.repeat(32)}`, partIndex),
+        policy: { withinWindow: true, humanAgentTag: false },
+      });
+    }
+    // Assess: both messages name the file (a name given at upload alone shows "Untitled")
+    const messages = capture.requests.filter((request) => request.url.endsWith('/messages'));
+    expect(messages.map((request) => request.body)).toMatchObject([
+      { type: 'document', document: { id: 'MEDIA1', filename: 'Quote 4711.pdf' } },
+      {
+        type: 'template',
+        template: {
+          components: [
+            {
+              type: 'header',
+              parameters: [{ type: 'document', document: { id: 'MEDIA1', filename: 'Quote 4711.pdf' } }],
+            },
+          ],
+        },
+      },
+    ]);
   });
 
   it('names a forwarded inbound attachment, stored under its hash or part index, file rather than by its id', async () => {

@@ -21,8 +21,25 @@ const defined = (object: Json): Json =>
 
 type TemplatePart = Extract<OutboundPart, { type: 'template' }>;
 
+/** A stored file as uploaded: its media id, and the name it goes out under. */
+interface UploadedMedia {
+  readonly id: string;
+  readonly filename?: string;
+}
+
+/**
+ * A document's `filename`: the part's own, else the name an uploaded file goes out under. WhatsApp
+ * shows the message's `filename` only (a name given at upload is not shown): without one a document
+ * from the hub's bucket reaches the customer as "Untitled".
+ */
+const documentName = (filename: string | undefined, media: UploadedMedia | undefined): string | undefined =>
+  filename ?? media?.filename;
+
 /** The header's one parameter: its text, its media (by the id a stored file was uploaded as, or by link), or its location. */
-const headerParameter = (header: NonNullable<TemplatePart['header']>, mediaId: string | undefined): Json => {
+const headerParameter = (
+  header: NonNullable<TemplatePart['header']>,
+  media: UploadedMedia | undefined,
+): Json => {
   switch (header.type) {
     case 'text':
       return defined({ type: 'text', parameter_name: header.parameterName, text: header.text });
@@ -30,15 +47,15 @@ const headerParameter = (header: NonNullable<TemplatePart['header']>, mediaId: s
     case 'video':
       return {
         type: header.type,
-        [header.type]: mediaId === undefined ? { link: header.url } : { id: mediaId },
+        [header.type]: media === undefined ? { link: header.url } : { id: media.id },
       };
     case 'document':
       return {
         type: 'document',
         document: defined({
-          id: mediaId,
-          link: mediaId === undefined ? header.url : undefined,
-          filename: header.filename,
+          id: media?.id,
+          link: media === undefined ? header.url : undefined,
+          filename: documentName(header.filename, media),
         }),
       };
     case 'location':
@@ -66,13 +83,13 @@ const buttonParameter = (button: NonNullable<TemplatePart['buttons']>[number]): 
 };
 
 /** `components`: the header, the body, then the buttons in their template order (by index). */
-const templateComponents = (part: TemplatePart, mediaId: string | undefined): Json[] => {
+const templateComponents = (part: TemplatePart, media: UploadedMedia | undefined): Json[] => {
   const parameters = part.parameters;
   const body = Array.isArray(parameters)
     ? parameters.map((text) => ({ type: 'text', text }))
     : Object.entries(parameters ?? {}).map(([name, text]) => ({ type: 'text', parameter_name: name, text }));
   return [
-    ...(part.header ? [{ type: 'header', parameters: [headerParameter(part.header, mediaId)] }] : []),
+    ...(part.header ? [{ type: 'header', parameters: [headerParameter(part.header, media)] }] : []),
     ...(body.length > 0 ? [{ type: 'body', parameters: body }] : []),
     ...[...(part.buttons ?? [])]
       .sort((a, b) => a.index - b.index)
@@ -85,8 +102,8 @@ const templateComponents = (part: TemplatePart, mediaId: string | undefined): Js
   ];
 };
 
-const templateBody = (part: TemplatePart, mediaId: string | undefined): Json => {
-  const components = templateComponents(part, mediaId);
+const templateBody = (part: TemplatePart, media: UploadedMedia | undefined): Json => {
+  const components = templateComponents(part, media);
   return {
     name: part.name,
     language: { code: part.language, policy: 'deterministic' },
@@ -130,25 +147,25 @@ const interactiveBody = (part: Extract<OutboundPart, { type: 'interactive' }>): 
  * `type` and its object for one prepared part. Media (and a template header's media) goes by the id
  * it was uploaded as (a file from the hub's bucket) or by its HTTPS link.
  */
-const contentOf = (part: OutboundPart, mediaId: string | undefined): Json => {
+const contentOf = (part: OutboundPart, media: UploadedMedia | undefined): Json => {
   switch (part.type) {
     case 'text':
       return { type: 'text', text: { body: part.text } };
     case 'media': {
       const type = MEDIA_RULES[part.kind].type;
-      const link = mediaId === undefined && 'url' in part.source ? part.source.url : undefined;
+      const link = media === undefined && 'url' in part.source ? part.source.url : undefined;
       return {
         type,
         [type]: defined({
-          id: mediaId,
+          id: media?.id,
           link,
           caption: MEDIA_RULES[part.kind].caption ? part.caption : undefined,
-          filename: type === 'document' ? part.filename : undefined,
+          filename: type === 'document' ? documentName(part.filename, media) : undefined,
         }),
       };
     }
     case 'template':
-      return { type: 'template', template: templateBody(part, mediaId) };
+      return { type: 'template', template: templateBody(part, media) };
     case 'interactive':
       return { type: 'interactive', interactive: interactiveBody(part) };
     case 'reaction':
@@ -173,6 +190,8 @@ export interface WhatsAppMessageInput {
   readonly correlationId?: string;
   /** The id a stored file was uploaded as (`POST /{phone-number-id}/media`). */
   readonly mediaId?: string;
+  /** The name that file goes out under: a document names it as its `filename`. */
+  readonly mediaFilename?: string;
 }
 
 /** The whole request body of one message. A reaction names its own target and takes no reply context. */
@@ -180,7 +199,15 @@ export const whatsAppMessageBody = (input: WhatsAppMessageInput): Json => ({
   messaging_product: 'whatsapp',
   recipient_type: 'individual',
   ...input.to,
-  ...contentOf(input.part, input.mediaId),
+  ...contentOf(
+    input.part,
+    input.mediaId === undefined
+      ? undefined
+      : {
+          id: input.mediaId,
+          ...(input.mediaFilename !== undefined ? { filename: input.mediaFilename } : {}),
+        },
+  ),
   ...(input.replyTo !== undefined && input.part.type !== 'reaction'
     ? { context: { message_id: input.replyTo } }
     : {}),

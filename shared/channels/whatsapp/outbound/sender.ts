@@ -87,6 +87,7 @@ const send = async (
     correlationId: context.correlationId,
     ...(context.replyTo !== undefined ? { replyTo: context.replyTo } : {}),
     ...(message.uploadedMediaId !== undefined ? { mediaId: message.uploadedMediaId } : {}),
+    ...(message.uploadedFilename !== undefined ? { mediaFilename: message.uploadedFilename } : {}),
   });
   const answer = await postMessages(options, context.target.endpoint.id, call.token, body);
   if (answer.kind === 'decided') return answer.outcome;
