@@ -156,11 +156,21 @@ export interface ThrottleBackoff {
 export type SendOutcome =
   /** The provider took the message and named it. */
   | { readonly kind: 'accepted'; readonly providerMessageId: string }
-  /** The provider refused it for good (or for now, `retryable`): nothing was sent. */
+  /**
+   * The provider refused it for good, or for now (`retryable`: the hub tries it again after a
+   * backoff, as a throttle): nothing was sent.
+   */
   | {
       readonly kind: 'refused';
       readonly reason: SendFailureReason;
       readonly retryable: boolean;
+      /**
+       * With `retryable`: a later try may pass, but not one within the minutes the hub would wait
+       * (a limit Meta lifts after hours, WhatsApp's 131048 and 131049, and asks not to retry soon).
+       * The command ends at once, retryable, and the helpdesk decides when to send again; the
+       * conversation's later commands are not held behind it.
+       */
+      readonly retryLater?: true;
       readonly error: ProviderError;
     }
   /**

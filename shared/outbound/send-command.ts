@@ -1160,10 +1160,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         case 'throttled':
         case 'unreachable':
         case 'refused': {
-          if (outcome.kind === 'refused' && !outcome.retryable)
+          // Refused for good, or for longer than the hub waits (`retryLater`): ended now, as the provider said.
+          if (outcome.kind === 'refused' && (!outcome.retryable || outcome.retryLater))
             return failAt(
               index,
-              { reason: outcome.reason, retryable: false, errors: [outcome.error] },
+              { reason: outcome.reason, retryable: outcome.retryable, errors: [outcome.error] },
               attemptNoted ? { kind: 'answer', at: attemptAt, by: delivery } : undefined,
             );
           // The deadline passed during the call: no later try could go, and the reason is the deadline,

@@ -34,13 +34,15 @@ const throttled = (retryAfterMs?: number): SendOutcome => ({
   ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   error: { code: '130429', title: 'Rate limit hit' },
 });
-/** WhatsApp's 131056 (pair rate) as the WhatsApp sender answers it: the recorded Graph error, classified. */
-const pairRate = (): SendOutcome => {
-  const fixture = metaErrorFixtures('whatsapp').find((each) => each.name === 'whatsapp-131056');
-  if (!fixture) throw new Error('no recorded 131056 answer');
+/** A recorded WhatsApp Graph error (`whatsapp-<code>`) as the WhatsApp sender answers it: classified. */
+const whatsAppAnswer = (code: number): SendOutcome => {
+  const fixture = metaErrorFixtures('whatsapp').find((each) => each.name === `whatsapp-${code}`);
+  if (!fixture) throw new Error(`no recorded ${code} answer`);
   const failure = readGraphFailure(fixture.response);
   return toOutcome(classifyWhatsAppFailure(failure), failure);
 };
+/** WhatsApp's 131056 (pair rate). */
+const pairRate = (): SendOutcome => whatsAppAnswer(131_056);
 const unreachable: SendOutcome = {
   kind: 'unreachable',
   error: { code: 'ENOTFOUND', title: 'connection failed before the request was sent' },
@@ -169,6 +171,33 @@ describe('throttled sends back off', () => {
       'switchboard.message.sent',
     ]);
   });
+
+  it.each([131_049, 131_048])(
+    'ends WhatsApp’s %i at once, rate_limited and retryable, holding none of the conversation’s later commands',
+    async (code) => {
+      // Prepare: the per-user marketing limit or the spam rate limit, then the conversation's next reply
+      const conversationId = await openConversation();
+      hub.provider.script.push(whatsAppAnswer(code));
+      await hub.enqueue(sendCommand(conversationId, `limited-${code}`));
+      await hub.enqueue(sendCommand(conversationId, `next-${code}`));
+      // Act
+      await hub.runOutbox();
+      // Assess: one call each, no wait in the hub (Meta lifts these after hours); the helpdesk may send later
+      expect(hub.provider.calls).toHaveLength(2);
+      const events = outcomesOf(await hub.pipeline.takeHelpdesk());
+      expect(events.map((event) => event.type)).toEqual([
+        'switchboard.message.send_failed',
+        'switchboard.message.sent',
+      ]);
+      expect((events[0] as Failed).data).toMatchObject({
+        reason: 'rate_limited',
+        retryable: true,
+        errors: [{ code: String(code) }],
+      });
+      const record = await hub.sends.get(outboundHubMessageId(conversationId, `limited-${code}`));
+      expect(record?.waits ?? 0).toBe(0);
+    },
+  );
 
   it('never backs off past the command’s deadline', async () => {
     // Prepare: a share of up to a minute, the deadline in 5 s

@@ -21,6 +21,8 @@ export interface MetaErrorFixture {
     kind: string;
     reason?: string;
     retryable?: boolean;
+    /** Retryable, but ended at once for a later send (WhatsApp's 131048 and 131049). */
+    retryLater?: boolean;
     /** A throttle's own wait rule (WhatsApp's pair rate). */
     backoff?: { minMs: number; factor: number };
   };

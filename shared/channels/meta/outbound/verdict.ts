@@ -7,12 +7,25 @@ export type Verdict =
   | { readonly kind: 'throttled'; readonly backoff?: ThrottleBackoff }
   | { readonly kind: 'credentials' }
   | { readonly kind: 'ambiguous' }
-  | { readonly kind: 'refused'; readonly reason: SendFailureReason; readonly retryable: boolean };
+  | {
+      readonly kind: 'refused';
+      readonly reason: SendFailureReason;
+      readonly retryable: boolean;
+      /** Retryable, but not by the hub's backoff: see `SendOutcome`. */
+      readonly retryLater?: true;
+    };
 
 export const refused = (reason: SendFailureReason, retryable = false): Verdict => ({
   kind: 'refused',
   reason,
   retryable,
+});
+/** Refused for now, to be sent again later than the hub's backoff would (hours): the command ends retryable at once. */
+export const refusedUntilLater = (reason: SendFailureReason): Verdict => ({
+  kind: 'refused',
+  reason,
+  retryable: true,
+  retryLater: true,
 });
 export const THROTTLED: Verdict = { kind: 'throttled' };
 const CREDENTIALS: Verdict = { kind: 'credentials' };
@@ -89,7 +102,13 @@ export const toOutcome = (verdict: Verdict, failure: GraphFailure): SendOutcome 
     case 'ambiguous':
       return { kind: verdict.kind, error };
     case 'refused':
-      return { kind: 'refused', reason: verdict.reason, retryable: verdict.retryable, error };
+      return {
+        kind: 'refused',
+        reason: verdict.reason,
+        retryable: verdict.retryable,
+        ...(verdict.retryLater ? { retryLater: true } : {}),
+        error,
+      };
   }
 };
 

@@ -4,6 +4,7 @@ import {
   detailsNameRecipient,
   generic,
   refused,
+  refusedUntilLater,
   THROTTLED,
   type Verdict,
 } from '#shared/channels/meta/outbound/verdict.ts';
@@ -40,9 +41,12 @@ const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined
       return refused('recipient_invalid');
     case 131_050: // the user stopped marketing messages
       return refused('opted_out');
-    case 131_048: // spam rate limit (quality)
+    case 131_048: // spam rate limit (the number's quality)
     case 131_049: // Meta chose not to deliver (per-user marketing limit)
-      return refused('rate_limited', true);
+      // Lifted after hours (the user's marketing cap) or once the number's quality recovers; Meta asks
+      // not to retry soon. The hub's 10 minutes of backoff would be refused again while holding the
+      // conversation's later commands: ended at once, retryable, for the helpdesk to send later.
+      return refusedUntilLater('rate_limited');
     case 131_008: // required parameter missing
     case 131_051: // unsupported message type
     case 131_052: // media download error (the link could not be fetched)
