@@ -298,7 +298,7 @@ export class Monitoring extends Construct {
     });
     this.add('SendCredentialsRefused', {
       alarmDescription:
-        'A provider refused the hub’s sending credentials (expired or revoked token), or the channel secret lacks them: replies fail until the secret is fixed.',
+        'A provider refused the hub’s sending credentials (expired or revoked token), or the channel secret lacks them, or it refused the business account (WhatsApp: locked, number not registered, payment method; see the failure’s error code): replies fail until a person fixes it.',
       metric: senderMetric(SENDER_METRICS.sendFailed, { reason: SEND_FAILURE_NEEDING_A_PERSON }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -306,7 +306,7 @@ export class Monitoring extends Construct {
     });
     this.add('SendEndpointPaused', {
       alarmDescription:
-        'The sender paused a business endpoint: its provider refused the credentials. Its replies fail at once (credentials, retryable) until the secret is fixed; the pause lasts five minutes, then the next command tries again.',
+        'The sender paused a business endpoint: its provider refused the credentials or the business account (WhatsApp: locked, number not registered). Its replies fail at once (credentials, retryable) until a person fixes it; the pause lasts five minutes, then the next command tries again.',
       metric: senderMetric(SENDER_METRICS.endpointPaused),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

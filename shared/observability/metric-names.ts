@@ -34,7 +34,7 @@ export const SENDER_METRICS = {
   sendFailed: 'CommandsFailed',
   /** Commands that failed unexpectedly (not a wait for a provider): retried, then dead-lettered. */
   commandErrors: 'CommandErrors',
-  /** A business endpoint paused: its provider refused the credentials. */
+  /** A business endpoint paused: its provider refused the credentials or the business account. */
   endpointPaused: 'EndpointsPaused',
 } as const;
 
@@ -59,5 +59,8 @@ export const PSEUDONYM_KEY_MISMATCH = {
   metricName: 'PseudonymKeyMismatches',
 } as const;
 
-/** The `reason` dimension value of the send failures that need a person (credentials refused or missing). */
+/**
+ * The `reason` dimension value of the send failures that need a person (credentials refused or
+ * missing, or the business account refused: WhatsApp's locked account, unregistered number, payment).
+ */
 export const SEND_FAILURE_NEEDING_A_PERSON = 'credentials';

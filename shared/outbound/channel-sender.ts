@@ -189,7 +189,11 @@ export type SendOutcome =
    * `provider_error` (a network or configuration fault), never `rate_limited`.
    */
   | { readonly kind: 'unreachable'; readonly error: ProviderError }
-  /** The credentials were refused (expired or revoked token): nothing was sent; stop sending for this endpoint. */
+  /**
+   * The credentials were refused (expired or revoked token), or the business account behind the
+   * endpoint cannot send at all (WhatsApp: locked, the number not registered): nothing was sent;
+   * stop sending for this endpoint.
+   */
   | { readonly kind: 'credentials'; readonly error: ProviderError }
   /** No answer or a server error: the message may have gone out. Never resent blindly. */
   | { readonly kind: 'ambiguous'; readonly error: ProviderError };

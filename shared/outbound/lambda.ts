@@ -60,7 +60,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
     },
     onPause: ({ channel, provider }) => {
       metrics.addMetric(SENDER_METRICS.endpointPaused, MetricUnit.Count, 1);
-      logger.error('business endpoint paused: its provider refused the credentials', {
+      logger.error('business endpoint paused: its provider refused the credentials or the business account', {
         channel,
         reason: `${provider} credentials refused`,
       });

@@ -340,7 +340,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
     if (outcome?.kind === 'credentials') {
       // The token is refused for the endpoint's sends too: paused as a send's refusal pauses it.
       logger.error(
-        "provider refused the credentials; the endpoint is paused, check that provider's credentials secret",
+        "provider refused the credentials or the business account; the endpoint is paused, check that provider's credentials secret or the account its error code names",
         {
           conversationId: conversation.conversationId,
           eventType: command.type,

@@ -214,7 +214,7 @@ export interface SendCommandDeps {
   readonly limits?: SendLimits;
   readonly afterStep?: (step: SendStep, hubMessageId: string) => void | Promise<void>;
   readonly onOutcome?: (outcome: { kind: SendResult; channel?: string; reason?: string }) => void;
-  /** An endpoint was paused (its provider refused the credentials): an alarm, a person fixes the secret. */
+  /** An endpoint was paused (its provider refused the credentials or the account): an alarm, a person fixes it. */
   readonly onPause?: (paused: { channel: Channel; provider: Provider }) => void;
 }
 
@@ -392,7 +392,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   };
 
   /** Decides everything about a new command before anything is written: refusal, or the plan and its messages. */
-  /** The refusal for an endpoint whose sends are paused (its credentials were refused), if it is. */
+  /** The refusal for an endpoint whose sends are paused (its credentials or its account were refused), if it is. */
   const pausedFailure = async (
     provider: Provider,
     endpoint: SendPlan['endpoint'],
@@ -403,7 +403,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       : {
           reason: 'credentials',
           retryable: true,
-          detail: `the provider refused this endpoint's credentials; its sends are paused until ${pausedUntil}`,
+          detail: `the provider refused this endpoint's credentials or its business account; its sends are paused until ${pausedUntil}`,
         };
   };
 
@@ -1235,7 +1235,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         }
         case 'credentials': {
           logger.error(
-            "provider refused the credentials; the endpoint is paused, check that provider's credentials secret",
+            "provider refused the credentials or the business account; the endpoint is paused, check that provider's credentials secret or the account its error code names",
             {
               hubMessageId: record.hubMessageId,
               errorCodes: [outcome.error.code],

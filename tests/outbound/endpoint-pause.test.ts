@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
+import { whatsAppAnswer } from '#tests/support/meta-errors.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
 import {
   type OutboundHarness,
@@ -91,6 +92,48 @@ describe('endpoint pause on refused credentials', () => {
     expect(during.map((event) => event.data.reason)).toEqual(['credentials']);
     expect(during[0]?.data.errors?.[0]?.title).toMatch(/paused until 2026-11-22T13:05:00/);
     expect(hub.provider.calls).toHaveLength(0);
+  });
+
+  it('pauses the number on a WhatsApp account refusal (131031 locked), but ends a payment refusal (131042) alone', async () => {
+    // Prepare: two hours after the first test's pause, a customer of the same number wrote
+    hub.now = new Date(T0.getTime() + 120 * 60_000);
+    const wa = '491555000113';
+    await hub.pipeline.ingest([messageEvent(wa, 'wamid.account-in', minute(230))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const { conversationId } = conversationFor(wa);
+    const sender = hub.sender();
+    hub.provider.calls.length = 0;
+    hub.provider.script.push(whatsAppAnswer(131_031));
+    // Act: a reply refused as the account is locked, and one behind it; later a reply refused for the
+    // account's payment method, and one behind it
+    await hub.enqueue(sendCommand(conversationId, 'locked'));
+    await hub.enqueue(sendCommand(conversationId, 'while-locked'));
+    await hub.runOutbox(sender);
+    const locked = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    const callsWhileLocked = hub.provider.calls.length;
+    hub.now = new Date(T0.getTime() + 126 * 60_000);
+    hub.provider.script.push(whatsAppAnswer(131_042));
+    await hub.enqueue(sendCommand(conversationId, 'unpaid'));
+    await hub.enqueue(sendCommand(conversationId, 'after-unpaid'));
+    await hub.runOutbox(sender);
+    const unpaid = outcomesOf(await hub.pipeline.takeHelpdesk());
+    // Assess: the lock paused the number (no call for the next reply); the payment refusal ended its
+    // own reply at once, retryable, and the next reply went
+    expect(locked.map((event) => event.data.reason)).toEqual(['credentials', 'credentials']);
+    expect(locked[0]?.data).toMatchObject({ retryable: true, errors: [{ code: '131031' }] });
+    expect(locked[1]?.data.errors?.[0]?.title).toMatch(/paused until 2026-11-22T14:05:00/);
+    expect(callsWhileLocked).toBe(1);
+    expect(unpaid.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    expect((unpaid[0] as Failed).data).toMatchObject({
+      reason: 'credentials',
+      retryable: true,
+      errors: [{ code: '131042' }],
+    });
+    expect(hub.provider.calls).toHaveLength(3);
   });
 
   it('never shortens a later pause by a pause written late, and lengthens a shorter one', async () => {

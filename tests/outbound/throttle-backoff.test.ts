@@ -1,9 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
-import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
-import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
-import { classifyWhatsAppFailure } from '#shared/channels/whatsapp/outbound/classify.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
@@ -11,7 +8,7 @@ import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { RetryLaterError } from '#shared/outbound/send-command.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
-import { metaErrorFixtures } from '#tests/support/meta-errors.ts';
+import { whatsAppAnswer } from '#tests/support/meta-errors.ts';
 import {
   HARNESS_LIMITS,
   openCustomerConversation,
@@ -34,13 +31,6 @@ const throttled = (retryAfterMs?: number): SendOutcome => ({
   ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   error: { code: '130429', title: 'Rate limit hit' },
 });
-/** A recorded WhatsApp Graph error (`whatsapp-<code>`) as the WhatsApp sender answers it: classified. */
-const whatsAppAnswer = (code: number): SendOutcome => {
-  const fixture = metaErrorFixtures('whatsapp').find((each) => each.name === `whatsapp-${code}`);
-  if (!fixture) throw new Error(`no recorded ${code} answer`);
-  const failure = readGraphFailure(fixture.response);
-  return toOutcome(classifyWhatsAppFailure(failure), failure);
-};
 /** WhatsApp's 131056 (pair rate). */
 const pairRate = (): SendOutcome => whatsAppAnswer(131_056);
 const unreachable: SendOutcome = {

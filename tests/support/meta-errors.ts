@@ -1,5 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
+import { classifyWhatsAppFailure } from '#shared/channels/whatsapp/outbound/classify.ts';
+import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
 
 const META_ERRORS_DIR = join(import.meta.dirname, '../channels/fixtures/meta-errors');
@@ -42,3 +46,11 @@ export const metaErrorFixtures = (channel: 'whatsapp' | 'messenger'): MetaErrorF
         expect: doc.expect,
       };
     });
+
+/** The recorded WhatsApp answer `whatsapp-<code>` as the WhatsApp sender answers it: classified. */
+export const whatsAppAnswer = (code: number): SendOutcome => {
+  const fixture = metaErrorFixtures('whatsapp').find((each) => each.name === `whatsapp-${code}`);
+  if (!fixture) throw new Error(`no recorded ${code} answer`);
+  const failure = readGraphFailure(fixture.response);
+  return toOutcome(classifyWhatsAppFailure(failure), failure);
+};

@@ -28,7 +28,8 @@ export const refusedUntilLater = (reason: SendFailureReason): Verdict => ({
   retryLater: true,
 });
 export const THROTTLED: Verdict = { kind: 'throttled' };
-const CREDENTIALS: Verdict = { kind: 'credentials' };
+/** The token, or the business account behind the endpoint, refused: the endpoint is paused and a person alerted. */
+export const CREDENTIALS: Verdict = { kind: 'credentials' };
 const AMBIGUOUS: Verdict = { kind: 'ambiguous' };
 
 /**

@@ -1,5 +1,6 @@
 import type { GraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
 import {
+  CREDENTIALS,
   decide,
   detailsNameRecipient,
   generic,
@@ -28,6 +29,19 @@ const PAIR_RATE: Verdict = { kind: 'throttled', backoff: { minMs: 6_000, factor:
 const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined => {
   if (isTemplateCode(code)) return refused('template_invalid', TEMPORARY_TEMPLATE_CODES.has(code));
   switch (code) {
+    // The number cannot send anything until a person acts at Meta: paused and alarmed as a refused
+    // token is (Graph's 10 and 200–299), not refused message by message as one conversation's fault.
+    case 131_005: // access denied: the app's permission not granted or removed
+    case 131_031: // business account locked (a policy violation, or data it could not verify)
+    case 133_010: // the phone number is not registered on the Cloud API
+      return CREDENTIALS;
+    case 131_042: // business eligibility: the account's payment method
+      // Billing blocks the messages Meta charges for; a free reply in an open window may still go, so
+      // the number is not paused. A person must act (the credentials alarm counts the reason), and a
+      // try within the hub's minutes would be refused again: ended at once, retryable.
+      return refusedUntilLater('credentials');
+    case 131_062: // a business-scoped user id cannot receive this message (an authentication template)
+      return refused('recipient_invalid');
     case 130_429: // throughput reached
       return THROTTLED;
     case 131_056: // pair rate: too many messages to one user

@@ -48,7 +48,7 @@ const FAILURE_WORDS = {
   recipient_invalid: 'the recipient is not valid',
   recipient_unreachable: 'the recipient cannot be reached',
   rate_limited: 'rate limited',
-  credentials: 'the provider refused the credentials',
+  credentials: 'the provider refused the credentials or the business account',
   deadline_exceeded: 'too late (deadline passed)',
   outcome_unknown: 'outcome unknown',
   provider_error: 'provider error',
