@@ -21,7 +21,11 @@ const MetaSectionSchema = lazily(() =>
     hubAppIds: v.optional(v.array(v.string()), []),
     /** Sending: a system user's token for every page and WhatsApp number (Graph API `Authorization: Bearer`). */
     accessToken: v.optional(nonEmptyString()),
-    /** Sending: a token per page id or WhatsApp phone-number id, preferred over `accessToken` (Messenger page tokens). */
+    /**
+     * Sending: a token per page id, Instagram account id or WhatsApp phone-number id, preferred over
+     * `accessToken` (Messenger page tokens). An Instagram account's is the Page access token of the
+     * page linked to it: its sends go to `/me/messages`, which Meta resolves from the token.
+     */
     accessTokens: v.optional(record(nonEmptyString())),
   }),
 );

@@ -152,27 +152,37 @@ describe('Messenger request shape', () => {
     expect(unreact).toEqual({ kind: 'accepted', providerMessageId: 'unreact:m_IN' });
   });
 
-  it('posts to the Instagram account id for an Instagram conversation', async () => {
+  it("posts an Instagram account's messages and sender actions to /me/messages with the account's token", async () => {
+    // Prepare: `me` is the page the token belongs to, the page linked to the account
+    const { sender, requests } = senderWith({ recipient_id: PSID, message_id: 'm_OUT' });
+    const instagram = targetOf('instagram_account');
     // Act
-    const request = await requestFor(
-      { type: 'text', text: 'hi' },
-      contextFor({ target: targetOf('instagram_account') }),
+    const text = await sender.send(
+      { partIndex: 0, part: { type: 'text', text: 'hi' } },
+      contextFor({ target: instagram }),
     );
+    const reaction = await sender.send(
+      { partIndex: 0, part: { type: 'reaction', targetProviderMessageId: 'm_IN', emoji: '❤️' } },
+      contextFor({ target: instagram }),
+    );
+    const read = await sender.markRead?.(instagram, 'm_IN');
+    const typing = await sender.typing?.(instagram, 'm_IN');
     // Assess
-    expect(request.url).toBe(`https://graph.example/v23.0/${IG_ID}/messages`);
-    expect(request.headers.authorization).toBe(`Bearer token-${IG_ID}`);
-  });
-
-  it('marks seen and shows typing with sender actions', async () => {
-    // Prepare
-    const { sender, requests } = senderWith({ recipient_id: PSID });
-    // Act
-    const read = await sender.markRead?.(targetOf(), 'm_IN');
-    const typing = await sender.typing?.(targetOf(), undefined);
-    // Assess
-    expect(read).toEqual({ kind: 'accepted', providerMessageId: 'm_IN' });
-    expect(typing?.kind).toBe('accepted');
-    expect(requests.map((r) => r.body)).toEqual([
+    expect([text, reaction, read, typing].map((outcome) => outcome?.kind)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    expect(requests.map((request) => request.url)).toEqual(
+      Array(4).fill('https://graph.example/v23.0/me/messages'),
+    );
+    expect(requests.map((request) => request.headers.authorization)).toEqual(
+      Array(4).fill(`Bearer token-${IG_ID}`),
+    );
+    expect(requests.map((request) => request.body)).toMatchObject([
+      { recipient: { id: PSID }, message: { text: 'hi' } },
+      { recipient: { id: PSID }, sender_action: 'react' },
       { recipient: { id: PSID }, sender_action: 'mark_seen' },
       { recipient: { id: PSID }, sender_action: 'typing_on' },
     ]);

@@ -1,14 +1,28 @@
 import type { OutboundPart } from '#shared/contract/commands.ts';
+import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import type { SendPolicy } from '#shared/outbound/channel-sender.ts';
 import { ATTACHMENT_TYPES } from './limits.ts';
 
 /*
- * Send API bodies (`POST /{page-or-account-id}/messages`; outbound.md 1.2, Send API reference,
- * sender actions guide): a message with `messaging_type` (and the HUMAN_AGENT tag outside the
- * window), or a sender action (react/unreact, mark_seen, typing_on) with the recipient only.
+ * Send API bodies (`POST /{page-id}/messages` or `/me/messages`, see messagesNodeOf; outbound.md
+ * 1.2, Send API reference, sender actions guide): a message with `messaging_type` (and the
+ * HUMAN_AGENT tag outside the window), or a sender action (react/unreact, mark_seen, typing_on)
+ * with the recipient only.
  */
 
 type Json = Record<string, unknown>;
+
+/**
+ * The node whose `messages` edge every send and sender action of an endpoint posts to. A Facebook
+ * page: its id. An Instagram account: `me`, which Meta resolves from the token to the Facebook page
+ * linked to the account (Instagram messaging on the Messenger Platform, "Send a Message": a Page
+ * access token, `POST /{page-id}/messages`, every example `/me/messages`, the recipient an IGSID).
+ * The hub knows the Instagram account's id only (its webhooks name it as `entry.id`), never the
+ * page's, so the account's token must be that page's Page access token. Before 2026-12-05 the hub
+ * posted to `/{Instagram account id}/messages`, which Meta does not document (found by a review).
+ */
+export const messagesNodeOf = (endpoint: Pick<BusinessEndpoint, 'type' | 'id'>): string =>
+  endpoint.type === 'instagram_account' ? 'me' : endpoint.id;
 
 /** RESPONSE inside the 24-hour window; outside it, a human agent's reply with the HUMAN_AGENT tag. */
 const messagingOf = (policy: SendPolicy): Json =>

@@ -16,10 +16,13 @@ import type {
 import { classifyMessengerFailure } from './classify.ts';
 import { MAX_METADATA, textLimitFor } from './limits.ts';
 import { prepareMessenger } from './prepare.ts';
-import { messageText, messengerRequestBody, senderActionBody } from './request.ts';
+import { messagesNodeOf, messageText, messengerRequestBody, senderActionBody } from './request.ts';
 
 export interface MessengerSenderOptions extends GraphOptions {
-  /** The Page access token for a page id, or the token for an Instagram account id. */
+  /**
+   * The Page access token for a page id; for an Instagram account id, the Page access token of the
+   * page linked to it (its sends go to `/me/messages`, which that token resolves to the page).
+   */
   readonly accessTokenFor: (pageOrAccountId: string) => string | undefined;
   /**
    * Send `reply_to:{mid}` when answering a message (default true). The Graph API's Page messages
@@ -39,7 +42,8 @@ const IDENTITY_FOR_ENDPOINT: Readonly<Record<string, string>> = {
   instagram_account: 'igsid',
 };
 
-type Call = { token: string; recipientId: string } | { outcome: SendOutcome };
+/** How to call for a target: the token, the recipient, and the node whose `messages` edge to post to. */
+type Call = { token: string; recipientId: string; node: string } | { outcome: SendOutcome };
 
 const callFor = (options: MessengerSenderOptions, target: SendTarget): Call => {
   const identityType = IDENTITY_FOR_ENDPOINT[target.endpoint.type];
@@ -68,7 +72,7 @@ const callFor = (options: MessengerSenderOptions, target: SendTarget): Call => {
       },
     };
   }
-  return { token, recipientId: target.recipient.value };
+  return { token, recipientId: target.recipient.value, node: messagesNodeOf(target.endpoint) };
 };
 
 /** Why a prepared message cannot go as it is, checked without a call. */
@@ -118,7 +122,7 @@ const send = async (
       title: 'this part is not a Messenger message; prepare it first',
     });
   }
-  const answer = await postMessages(options, context.target.endpoint.id, call.token, body);
+  const answer = await postMessages(options, call.node, call.token, body);
   if (answer.kind === 'decided') return answer.outcome;
   if (answer.kind === 'failed') return toOutcome(classifyMessengerFailure(answer.failure), answer.failure);
   const sent = SentSchema.safeParse(answer.body);
@@ -144,7 +148,7 @@ const senderAction = async (
   if ('outcome' in call) return call.outcome;
   const answer = await postMessages(
     options,
-    target.endpoint.id,
+    call.node,
     call.token,
     senderActionBody(call.recipientId, action),
   );
@@ -155,7 +159,10 @@ const senderAction = async (
     : unnamedSuccess();
 };
 
-/** Messenger Platform sending side for Facebook pages and Instagram accounts (endpoint id = page or account id). */
+/**
+ * Messenger Platform sending side for Facebook pages and Instagram accounts (endpoint id = page or
+ * account id; a page's calls go to `/{page id}/messages`, an Instagram account's to `/me/messages`).
+ */
 export const createMessengerSender = (options: MessengerSenderOptions): ChannelSender => ({
   provider: 'meta',
   prepare: (parts, policy, target, stored) => prepareMessenger(parts, policy, target, stored),

@@ -33,9 +33,10 @@ const parseJson = (text: string): { ok: true; value: unknown } | { ok: false } =
 };
 
 /**
- * POSTs JSON to `/{nodeId}/messages` with the Bearer token. A request that never left is
- * `unreachable` (nothing was sent; a later try is safe); one that may have left and got
- * no answer is `ambiguous`; a 2xx whose body is not JSON is `ambiguous` too.
+ * POSTs JSON to `/{nodeId}/messages` (a phone-number id, a page id or `me`) with the Bearer
+ * token. A request that never left is `unreachable` (nothing was sent; a later try is safe); one
+ * that may have left and got no answer is `ambiguous`; a 2xx whose body is not JSON is
+ * `ambiguous` too.
  */
 export const postMessages = async (
   options: GraphOptions,
