@@ -194,6 +194,12 @@ export interface TwilioLogin {
 export const twilioLogin = (twilio: TwilioSection): TwilioLogin | undefined =>
   twilio.accountSid === undefined ? undefined : { username: twilio.accountSid, password: twilio.authToken };
 
+/**
+ * The Instagram account of the samples (events/messenger/instagram-*.json), which the local hub
+ * answers with a Page access token of its own, as a deployment must (see `accessTokens`).
+ */
+const LOCAL_INSTAGRAM_ACCOUNT_ID = '17841458392017465';
+
 /** Development defaults for the local hub and the replay kit. Public, so never valid in production. */
 export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
   meta: {
@@ -201,10 +207,21 @@ export const LOCAL_DEV_SECRETS: AllChannelSecrets = {
     verifyToken: 'local-verify-token',
     hubAppIds: ['100000000000001'],
     accessToken: 'local-meta-access-token',
+    accessTokens: { [LOCAL_INSTAGRAM_ACCOUNT_ID]: 'local-instagram-page-access-token' },
   },
   twilio: { authToken: 'local-twilio-auth-token', accountSid: 'AC00000000000000000000000000000000' },
   mailgun: { signingKey: 'local-mailgun-signing-key', apiKey: 'local-mailgun-api-key' },
   email: { replyTagKey: 'local-reply-tag-key-public-and-only-for-development' },
+};
+
+/** `SWITCHBOARD_META_ACCESS_TOKENS`: a JSON object of tokens by page, Instagram account or phone-number id. */
+const accessTokensFromEnv = (json: string | undefined): unknown => {
+  if (json === undefined) return LOCAL_DEV_SECRETS.meta.accessTokens;
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new Error('SWITCHBOARD_META_ACCESS_TOKENS is not JSON (an object of tokens by id)');
+  }
 };
 
 /** Local secrets, each overridable by an environment variable. */
@@ -217,6 +234,7 @@ export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllCh
         hubAppIds:
           env.SWITCHBOARD_META_HUB_APP_IDS?.split(',').filter(Boolean) ?? LOCAL_DEV_SECRETS.meta.hubAppIds,
         accessToken: env.SWITCHBOARD_META_ACCESS_TOKEN ?? LOCAL_DEV_SECRETS.meta.accessToken,
+        accessTokens: accessTokensFromEnv(env.SWITCHBOARD_META_ACCESS_TOKENS),
       },
       twilio: {
         authToken: env.SWITCHBOARD_TWILIO_AUTH_TOKEN ?? LOCAL_DEV_SECRETS.twilio.authToken,

@@ -40,6 +40,17 @@ describe('outbound end to end', () => {
       correlated: false,
     },
     {
+      // An Instagram account's replies go to /me/messages with its linked page's token (the local
+      // defaults hold one for the samples' account): the simulator resolves `me` from the token.
+      channel: 'instagram',
+      sample: 'messenger/instagram-message.json',
+      provider: 'messenger',
+      path: /^\/v\d+\.\d+\/me\/messages$/,
+      statuses: ['delivered', 'read'],
+      liveStatus: 'delivered',
+      correlated: false,
+    },
+    {
       channel: 'sms',
       sample: 'sms/sms-inbound.json',
       provider: 'twilio',

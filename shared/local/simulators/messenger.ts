@@ -20,9 +20,44 @@ import type { ProviderReply, SimContext, SimRequest } from './types.ts';
 const ROUTE = 'POST /{version}/{page-id}/messages';
 const WEBHOOK_PATH = '/webhooks/messenger';
 const MAX_TEXT = 2000;
+/** Instagram text: "must be UTF-8 and be 1000 bytes or less" (Instagram messaging, send a message). */
+const MAX_INSTAGRAM_TEXT_BYTES = 1000;
 const MAX_METADATA = 1000;
 /** Instagram professional account ids start so; their webhooks have `object: "instagram"`. */
 const INSTAGRAM_ID_PREFIX = '1784';
+
+const isInstagramId = (id: string): boolean => id.startsWith(INSTAGRAM_ID_PREFIX);
+
+/**
+ * Who `me` is, resolved from the token as Meta does: the account whose webhooks a send goes out
+ * for, or the system user. A token the hub holds for an id (`meta.accessTokens`) belongs to that
+ * id: for an Instagram account, it is the Page access token of the page linked to the account, and
+ * a send to `me` with it reaches the account's customers (Meta tells an Instagram send by its IGSID
+ * recipient, which the simulator cannot, so a token held for an Instagram account and its page
+ * stands for the account; the hub posts a page's sends to the page's own id). The system user's
+ * token (`meta.accessToken`, sending for every page) is no page: `me` is then the system user,
+ * which has no messages. Any other token is a page's, one made up per token.
+ */
+type Me = { readonly kind: 'account'; readonly id: string } | { readonly kind: 'system_user' };
+
+const meFor = (token: string, meta: SimContext['secrets']['meta']): Me => {
+  const held = Object.entries(meta.accessTokens ?? {})
+    .filter(([, own]) => own === token)
+    .map(([id]) => id);
+  const id = held.find(isInstagramId) ?? held[0];
+  if (id !== undefined) return { kind: 'account', id };
+  if (token === meta.accessToken) return { kind: 'system_user' };
+  return { kind: 'account', id: digitsOf(`page:${token}`, 15) };
+};
+
+/** Graph's answer to a POST on a node without that edge (here the system user's `me`). */
+const UNSUPPORTED_POST: GraphErrorSpec = {
+  code: 100,
+  subcode: 33,
+  type: 'GraphMethodException',
+  message:
+    "Unsupported post request. Object with ID 'me' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api",
+};
 
 const SendSchema = z.looseObject({
   recipient: z.looseObject({ id: z.string().min(1).optional() }).optional(),
@@ -57,7 +92,7 @@ const invalid = (message: string, subcode?: number): GraphErrorSpec => ({
   ...(subcode !== undefined ? { subcode } : {}),
 });
 
-const sendProblem = (send: Send): GraphErrorSpec | undefined => {
+const sendProblem = (send: Send, accountId: string): GraphErrorSpec | undefined => {
   if (!send.recipient?.id) return invalid('The parameter recipient is required');
   if (send.message && send.sender_action) return invalid('Only one of message or sender_action may be sent');
   if (send.sender_action) {
@@ -83,6 +118,13 @@ const sendProblem = (send: Send): GraphErrorSpec | undefined => {
   }
   if (message.text !== undefined && message.text.length > MAX_TEXT) {
     return invalid(`Length of param message[text] must be less than or equal to ${MAX_TEXT}`);
+  }
+  if (
+    message.text !== undefined &&
+    isInstagramId(accountId) &&
+    Buffer.byteLength(message.text, 'utf8') > MAX_INSTAGRAM_TEXT_BYTES
+  ) {
+    return invalid(`Param message[text] must be UTF-8 and be ${MAX_INSTAGRAM_TEXT_BYTES} bytes or less`);
   }
   if ((message.metadata?.length ?? 0) > MAX_METADATA) {
     return invalid(`Length of param message[metadata] must be less than or equal to ${MAX_METADATA}`);
@@ -158,7 +200,7 @@ interface AcceptedSend {
 }
 
 const notification = (pageId: string, at: number, item: Record<string, unknown>) => ({
-  object: pageId.startsWith(INSTAGRAM_ID_PREFIX) ? 'instagram' : 'page',
+  object: isInstagramId(pageId) ? 'instagram' : 'page',
   entry: [{ id: pageId, time: at, messaging: [{ ...item, timestamp: at }] }],
 });
 
@@ -227,13 +269,17 @@ export const handleMessengerMessages = (
   const base = { provider: 'messenger' as const, route: ROUTE, recordBody: body };
   const token = bearerToken(request.headers);
   if (!token) return graphErrorReply(GRAPH_TOKEN_ERROR, base, context);
+  const me: Me =
+    pathPageId === 'me' ? meFor(token, context.secrets.meta) : { kind: 'account', id: pathPageId };
+  if (me.kind === 'system_user') return graphErrorReply(UNSUPPORTED_POST, base, context);
+  const pageId = me.id;
   const parsed = SendSchema.safeParse(body);
   if (!parsed.success) {
     const path = parsed.error.issues[0]?.path.join('.') ?? 'body';
     return graphErrorReply(invalid(`Param ${path} is not valid`), base, context);
   }
   const send = parsed.data;
-  const problem = sendProblem(send);
+  const problem = sendProblem(send, pageId);
   if (problem) return graphErrorReply(problem, base, context);
   const userId = send.recipient?.id ?? '';
   const fault = context.takeFault({ provider: 'messenger', operation: 'send', recipients: [userId] });
@@ -241,8 +287,6 @@ export const handleMessengerMessages = (
   if (refused) return graphErrorReply(refused, { ...base, fault }, context);
   if (send.sender_action) return { ...base, fault, status: 200, body: { json: { recipient_id: userId } } };
 
-  // `me` is the page the token belongs to; the simulators make one up per token.
-  const pageId = pathPageId === 'me' ? digitsOf(`page:${token}`, 15) : pathPageId;
   const accepted: AcceptedSend = { pageId, userId, mid: context.ids.messengerMid(), send };
   return {
     ...base,

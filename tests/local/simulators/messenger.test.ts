@@ -179,3 +179,136 @@ describe('Messenger Send API simulator', () => {
     expect(error.message).toMatch(message);
   });
 });
+
+describe('Messenger Send API simulator: who `me` is', () => {
+  const INSTAGRAM_TOKEN = 'linked-page-token-of-the-instagram-account';
+  const PAGE_TOKEN = 'own-page-token';
+  const IGSID = '1092837465019283';
+  let rig: Rig;
+  const sendAs = (token: string, body: Record<string, unknown>, node = 'me') =>
+    postJson(`${rig.simulators.urls.graph}/v23.0/${node}/messages`, body, {
+      authorization: `Bearer ${token}`,
+    });
+  const notificationsOf = (posts: readonly { body: Buffer }[]) =>
+    posts.map((post) => NotificationSchema.parse(JSON.parse(post.body.toString('utf8'))));
+
+  beforeEach(async () => {
+    rig = await startRig({
+      secrets: {
+        ...secrets,
+        meta: { ...secrets.meta, accessTokens: { [INSTAGRAM_ID]: INSTAGRAM_TOKEN, [PAGE_ID]: PAGE_TOKEN } },
+      },
+    });
+  });
+  afterEach(async () => {
+    await rig.stop();
+  });
+
+  it('posts the echo, delivery and read of a send to me for the Instagram account the token is held for', async () => {
+    // Prepare
+    const body = {
+      recipient: { id: IGSID },
+      messaging_type: 'RESPONSE',
+      message: { text: 'Oui, nous livrons à Besançon', metadata: 'switchboard:out_ig' },
+    };
+
+    // Act
+    const response = await sendAs(INSTAGRAM_TOKEN, body);
+    const answer = SendResponseSchema.parse(await response.json());
+    const posts = await rig.hub.waitFor('/webhooks/messenger', 3);
+
+    // Assess: every webhook is the Instagram account's
+    expect(response.status).toBe(200);
+    const notifications = notificationsOf(posts);
+    expect(notifications.map((n) => [n.object, n.entry[0].id])).toEqual(
+      Array(3).fill(['instagram', INSTAGRAM_ID]),
+    );
+    expect(notifications[0]?.entry[0].messaging[0]).toMatchObject({
+      sender: { id: INSTAGRAM_ID },
+      recipient: { id: IGSID },
+      message: { mid: answer.message_id, is_echo: true, metadata: 'switchboard:out_ig' },
+    });
+    // Assess: the hub files the send and its statuses under the account's conversation with the IGSID
+    const events = posts.flatMap((post) =>
+      eventsOf(handleMessengerWebhook(asWebhookRequest(post), { secrets })),
+    );
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+      'switchboard.message.status_updated',
+      'switchboard.message.status_updated',
+    ]);
+    for (const event of events) {
+      expect(event.data).toMatchObject({
+        endpoint: { type: 'instagram_account', id: INSTAGRAM_ID },
+        contact: { identities: [{ type: 'igsid', value: IGSID }] },
+      });
+    }
+    expect(events[0]?.data).toMatchObject({ providerMessageId: answer.message_id, sentBy: 'hub' });
+  });
+
+  it("takes me for the page a page's own token is held for", async () => {
+    // Act
+    const response = await sendAs(PAGE_TOKEN, {
+      recipient: { id: PSID },
+      messaging_type: 'RESPONSE',
+      message: { text: 'page' },
+    });
+    const posts = await rig.hub.waitFor('/webhooks/messenger', 3);
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(notificationsOf(posts).map((n) => [n.object, n.entry[0].id])).toEqual(
+      Array(3).fill(['page', PAGE_ID]),
+    );
+  });
+
+  it("refuses me with the system user's token, which is no page (code 100, subcode 33), and posts nothing", async () => {
+    // Act
+    const message = await sendAs(secrets.meta.accessToken ?? '', {
+      recipient: { id: IGSID },
+      messaging_type: 'RESPONSE',
+      message: { text: 'x' },
+    });
+    const typing = await sendAs(secrets.meta.accessToken ?? '', {
+      recipient: { id: IGSID },
+      sender_action: 'typing_on',
+    });
+    const messageError = await graphErrorOf(message);
+    const typingError = await graphErrorOf(typing);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+
+    // Assess
+    for (const [response, error] of [
+      [message, messageError],
+      [typing, typingError],
+    ] as const) {
+      expect(response.status).toBe(400);
+      expect(error).toMatchObject({ code: 100, error_subcode: 33 });
+      expect(error.message).toMatch(/^Unsupported post request/);
+    }
+    expect(rig.hub.received).toHaveLength(0);
+  });
+
+  it('takes Instagram text of up to 1000 UTF-8 bytes and refuses more', async () => {
+    // Prepare: 500 × "é" is 1,000 bytes; 334 × "€" is 334 characters but 1,002 bytes
+    const textOf = (text: string) => ({
+      recipient: { id: IGSID },
+      messaging_type: 'RESPONSE',
+      message: { text },
+    });
+
+    // Act
+    const fits = await sendAs(INSTAGRAM_TOKEN, textOf('é'.repeat(500)));
+    const tooLong = await sendAs(INSTAGRAM_TOKEN, textOf('€'.repeat(334)));
+    const onThePage = await sendAs(PAGE_TOKEN, textOf('€'.repeat(334)));
+
+    // Assess
+    expect(fits.status).toBe(200);
+    expect(tooLong.status).toBe(400);
+    expect(await graphErrorOf(tooLong)).toMatchObject({
+      code: 100,
+      message: expect.stringMatching(/1000 bytes/),
+    });
+    expect(onThePage.status).toBe(200);
+  });
+});
