@@ -71,6 +71,15 @@ describe('Messenger prepare: text limits per endpoint', () => {
     expect(page).toEqual([greek]);
   });
 
+  it('keeps 1,000 ASCII characters (1,000 bytes) whole on Instagram and splits 1,001', () => {
+    // Act
+    const fits = textsOf(prepare([{ type: 'text', text: 'a'.repeat(1000) }], OPEN, INSTAGRAM));
+    const over = textsOf(prepare([{ type: 'text', text: 'a'.repeat(1001) }], OPEN, INSTAGRAM));
+    // Assess
+    expect(fits.map((t) => t.length)).toEqual([1000]);
+    expect(over.map((t) => t.length)).toEqual([1000, 1]);
+  });
+
   it('splits into pieces within the limit that give the text back (no blank piece)', () => {
     fc.assert(
       fc.property(
@@ -82,7 +91,7 @@ describe('Messenger prepare: text limits per endpoint', () => {
           // Assess
           expectPiecesOf(text, pieces);
           for (const piece of pieces) {
-            expect(piece.length).toBeLessThanOrEqual(instagram ? 999 : 2000);
+            expect(piece.length).toBeLessThanOrEqual(instagram ? 1000 : 2000);
             if (instagram) expect(Buffer.byteLength(piece)).toBeLessThanOrEqual(1000);
           }
         },

@@ -9,10 +9,12 @@ import type { BusinessEndpoint } from '#shared/contract/types.ts';
 /** Facebook page text: "UTF-8 and has a 2000 character limit" (Send API reference). */
 const PAGE_TEXT: TextLimit = { maxLength: 2000 };
 /**
- * Instagram text: "must be UTF-8 and be 1000 bytes or less" and "less than 1000 characters"
- * (Instagram messaging, send a message): both held.
+ * Instagram text: "must be UTF-8 and be 1000 bytes or less" (Instagram messaging, "Send a
+ * Message"). A text never has more UTF-16 code units than UTF-8 bytes, so the length adds nothing.
+ * Before 2026-12-05 the hub also held Instagram to 999 characters, a limit Meta's page does not
+ * state: 1,000 ASCII characters went as two messages (found by a review).
  */
-const INSTAGRAM_TEXT: TextLimit = { maxLength: 999, maxUtf8Bytes: 1000 };
+const INSTAGRAM_TEXT: TextLimit = { maxLength: 1000, maxUtf8Bytes: 1000 };
 
 /** The text limit of an endpoint; without one, the strictest (Instagram's). */
 export const textLimitFor = (endpointType: BusinessEndpoint['type'] | undefined): TextLimit =>
