@@ -167,6 +167,49 @@ describe('Messenger prepare: parts', () => {
     expect(refusalOf(videoOfImageType)).toMatchObject({ field: 'parts.0.mimeType' });
   });
 
+  it("takes on Instagram only the types Meta lists for the kind (a page any of the kind's family)", () => {
+    // Prepare
+    const typed = (kind: 'image' | 'audio' | 'video' | 'file', mimeType: string) => image({ kind, mimeType });
+    const stored = (contentType: string) => ({ '0': { bytes: 1024, contentType } });
+    const storedImage = image({ source: { s3Key: 'media/outbound/k/a.webp' } });
+    const listed = [
+      typed('image', 'image/png'),
+      typed('image', 'image/JPEG'),
+      typed('image', 'image/gif'),
+      typed('audio', 'audio/mp4'),
+      typed('audio', 'audio/x-m4a'),
+      typed('audio', 'audio/wav'),
+      typed('audio', 'audio/aac'),
+      typed('video', 'video/mp4'),
+      typed('video', 'video/quicktime'),
+      typed('video', 'video/webm'),
+      typed('video', 'video/x-msvideo'),
+      typed('video', 'video/ogg'),
+      typed('file', 'application/zip'),
+    ];
+    const unlisted = [
+      typed('image', 'image/webp'),
+      typed('audio', 'audio/mpeg'),
+      typed('video', 'video/3gpp'),
+    ];
+    // Act
+    const instagramListed = listed.map((part) => prepare([part], OPEN, INSTAGRAM).ok);
+    const instagramUnlisted = unlisted.map((part) => refusalOf(prepare([part], OPEN, INSTAGRAM)));
+    const unknownUnlisted = unlisted.map((part) => refusalOf(prepare([part], OPEN, null)));
+    const pageUnlisted = unlisted.map((part) => prepare([part], OPEN, PAGE).ok);
+    const storedWebp = sender.prepare([storedImage], OPEN, INSTAGRAM, stored('image/webp'));
+    const storedWebpOnPage = sender.prepare([storedImage], OPEN, PAGE, stored('image/webp'));
+    // Assess
+    expect(instagramListed).toEqual(listed.map(() => true));
+    for (const refusal of [...instagramUnlisted, ...unknownUnlisted]) {
+      expect(refusal).toMatchObject({ reason: 'content_invalid', field: 'parts.0.mimeType' });
+    }
+    expect(instagramUnlisted[0]?.detail).toBe('an Instagram image is PNG, JPEG or GIF');
+    expect(pageUnlisted).toEqual([true, true, true]);
+    expect(refusalOf(storedWebp)).toMatchObject({ field: 'parts.0.mimeType' });
+    expect(storedWebpOnPage.ok).toBe(true);
+  });
+
   it('refuses stickers and a MIME type of another kind', () => {
     // Act
     const sticker = prepare([image({ kind: 'sticker' })]);

@@ -39,5 +39,56 @@ export const maxAttachmentBytes = (
   endpointType: BusinessEndpoint['type'] | undefined,
 ): number => (kind === 'image' && endpointType !== 'facebook_page' ? 8 * MB : 25 * MB);
 
+/**
+ * The MIME types an Instagram attachment of a kind may have (Instagram messaging, "Send a Message":
+ * audio aac, m4a, wav or mp4; images png or jpeg; video mp4, ogg, avi, mov or webm; the attachment
+ * upload guide also lists GIF images, taken here). Files: any type. A page's attachments: any type
+ * of the kind's family. Without an endpoint, Instagram's (the strictest). Before 2026-12-05 an
+ * Instagram attachment of any type of its family went to Meta, a WebP image say (found by a review).
+ */
+const INSTAGRAM_TYPES = {
+  image: { names: 'PNG, JPEG or GIF', types: ['image/png', 'image/jpeg', 'image/jpg', 'image/gif'] },
+  audio: {
+    names: 'AAC, M4A, WAV or MP4',
+    types: [
+      'audio/aac',
+      'audio/x-aac',
+      'audio/mp4',
+      'audio/m4a',
+      'audio/x-m4a',
+      'audio/wav',
+      'audio/x-wav',
+      'audio/wave',
+      'audio/vnd.wave',
+    ],
+  },
+  video: {
+    names: 'MP4, OGG, AVI, MOV or WebM',
+    types: [
+      'video/mp4',
+      'video/ogg',
+      'video/x-msvideo',
+      'video/avi',
+      'video/msvideo',
+      'video/quicktime',
+      'video/webm',
+    ],
+  },
+} as const satisfies Record<string, { names: string; types: readonly string[] }>;
+
+/**
+ * Why an attachment's type (its base type, lower case) does not go on this endpoint, or undefined.
+ * Only Instagram (or an unknown endpoint) narrows the types within a kind.
+ */
+export const attachmentTypeProblem = (
+  kind: 'image' | 'audio' | 'video' | 'file',
+  baseType: string,
+  endpointType: BusinessEndpoint['type'] | undefined,
+): string | undefined => {
+  if (kind === 'file' || endpointType === 'facebook_page') return undefined;
+  const allowed: { names: string; types: readonly string[] } = INSTAGRAM_TYPES[kind];
+  return allowed.types.includes(baseType) ? undefined : `an Instagram ${kind} is ${allowed.names}`;
+};
+
 /** Attachment types by command media kind; Messenger has no sticker message a page can send by URL. */
 export const ATTACHMENT_TYPES = { image: 'image', video: 'video', audio: 'audio', file: 'file' } as const;

@@ -17,6 +17,7 @@ import type {
 } from '#shared/outbound/channel-sender.ts';
 import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
 import {
+  attachmentTypeProblem,
   MAX_QUICK_REPLIES,
   MAX_QUICK_REPLY_PAYLOAD,
   MAX_QUICK_REPLY_TITLE,
@@ -44,7 +45,8 @@ const media = (part: OutboundMediaPart, index: number, { limit, endpointType, st
   });
   if (storedProblem !== undefined) return storedProblem;
   const mimeType = stored?.[String(index)]?.contentType ?? part.mimeType;
-  const family = baseMimeType(mimeType ?? '').split('/')[0];
+  const baseType = baseMimeType(mimeType ?? '');
+  const family = baseType.split('/')[0];
   if (mimeType !== undefined && part.kind !== 'file' && family !== part.kind) {
     return refuse(
       'content_invalid',
@@ -52,6 +54,9 @@ const media = (part: OutboundMediaPart, index: number, { limit, endpointType, st
       `a Messenger ${part.kind} attachment needs a ${part.kind}/* type`,
     );
   }
+  const typeProblem =
+    mimeType === undefined ? undefined : attachmentTypeProblem(part.kind, baseType, endpointType);
+  if (typeProblem !== undefined) return refuse('content_invalid', `${field}.mimeType`, typeProblem);
   const { caption, ...attachment } = part;
   return [
     { partIndex: index, part: attachment },
