@@ -166,9 +166,21 @@ export const requireSections = <S extends SecretSection>(
   return secrets as SecretsWith<S>;
 };
 
-/** The Graph token for a page or WhatsApp phone-number id: its own, else the system user's (what sends and uploads, and erasure deletes uploads, with). */
-export const metaAccessTokenFor = (meta: ChannelSecrets['meta'], id: string): string | undefined =>
-  meta?.accessTokens?.[id] ?? meta?.accessToken;
+/**
+ * The Graph token for a page or WhatsApp phone-number id: its own, else the system user's (what
+ * sends and uploads, and erasure deletes uploads, with). An Instagram account's is its own only:
+ * its sends go to `/me/messages`, where `me` is whoever the token is, so the system user's token
+ * would be refused by Meta (100/33) as content rather than credentials; without its own the send
+ * ends `credentials` (paused, alarmed) before any call.
+ */
+export const metaAccessTokenFor = (
+  meta: ChannelSecrets['meta'],
+  id: string,
+  endpointType?: string,
+): string | undefined =>
+  endpointType === 'instagram_account'
+    ? meta?.accessTokens?.[id]
+    : (meta?.accessTokens?.[id] ?? meta?.accessToken);
 
 /** A sending domain's own key (a domain sending key) when given, else the private API key. */
 export const mailgunApiKeyFor = (mailgun: ChannelSecrets['mailgun'], domain: string): string | undefined => {

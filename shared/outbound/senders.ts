@@ -60,7 +60,7 @@ export const createSenderFor =
           ...common,
           graphBaseUrl: settings.graphApiUrl,
           apiVersion: settings.graphApiVersion,
-          accessTokenFor: (id: string) => metaAccessTokenFor(meta, id),
+          accessTokenFor: (id: string, endpointType?: string) => metaAccessTokenFor(meta, id, endpointType),
         };
         if (channel === 'whatsapp') return createWhatsAppSender(graph);
         return channel === 'messenger' ? createMessengerSender(graph) : undefined;

@@ -81,6 +81,45 @@ describe('provider logins', () => {
     expect(sender).toBeUndefined();
   });
 
+  it("sends an Instagram account's reply with its own token only: the system user's ends `credentials` before any call", async () => {
+    // Prepare: the system user's token, and one page's own; no token of the Instagram account's
+    const requests: string[] = [];
+    const graph = (async (input: string | URL | Request) => {
+      requests.push(String(input));
+      return new Response(JSON.stringify({ recipient_id: '1', message_id: 'm_1' }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    }) as typeof fetch;
+    const senderFor = createSenderFor(
+      testSenderSettings(
+        async () => ({
+          meta: { appSecret: 's', verifyToken: 'v', hubAppIds: [], accessToken: 'system-user' },
+        }),
+        {
+          fetch: graph,
+        },
+      ),
+    );
+    const instagram = { type: 'instagram_account', id: '17841400000000001' } as const;
+    const sender = await senderFor({ provider: 'meta', channel: 'messenger', endpoint: instagram });
+    const context: MessageContext = {
+      ...contextFor(MAIN),
+      target: {
+        channel: 'messenger',
+        provider: 'meta',
+        endpoint: instagram,
+        recipient: { type: 'igsid', value: '6600000000000001' },
+        conversationId: 'conv_0123456789abcdef0123456789abcdef',
+      },
+    };
+    // Act
+    const outcome = await sender?.send({ partIndex: 0, part: { type: 'text', text: 'hello' } }, context);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'credentials', error: { code: 'no_token' } });
+    expect(requests).toEqual([]);
+  });
+
   it("takes a sending domain's own Mailgun key, whatever its case, before the private API key", () => {
     // Prepare
     const mailgun = {

@@ -21,9 +21,10 @@ import { messagesNodeOf, messageText, messengerRequestBody, senderActionBody } f
 export interface MessengerSenderOptions extends GraphOptions {
   /**
    * The Page access token for a page id; for an Instagram account id, the Page access token of the
-   * page linked to it (its sends go to `/me/messages`, which that token resolves to the page).
+   * page linked to it (its sends go to `/me/messages`, which that token resolves to the page), given
+   * the endpoint's type (an Instagram account's is its own only: shared/config/secrets.ts).
    */
-  readonly accessTokenFor: (pageOrAccountId: string) => string | undefined;
+  readonly accessTokenFor: (pageOrAccountId: string, endpointType?: string) => string | undefined;
   /**
    * Send `reply_to:{mid}` when answering a message (default true). The Graph API's Page messages
    * reference lists `reply_to`; the Send API guide does not describe it: a deployer whose replies
@@ -63,7 +64,7 @@ const callFor = (options: MessengerSenderOptions, target: SendTarget): Call => {
       }),
     };
   }
-  const token = options.accessTokenFor(target.endpoint.id);
+  const token = options.accessTokenFor(target.endpoint.id, target.endpoint.type);
   if (token === undefined || token === '') {
     return {
       outcome: {
