@@ -42,8 +42,9 @@ const recorder = createRecorder({
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(logRequestId())
   .handler(async (event) => {
+    const receivedAt = Date.now();
     const response = await recorder.handleSqsEvent(event);
-    countBatch(metrics, event, response);
+    countBatch(metrics, event, response, receivedAt);
     publishMetrics(metrics);
     return response;
   });

@@ -4,6 +4,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { publishMetrics } from '#shared/observability/publish-metrics.ts';
+import { countOutboxBatch } from '#shared/outbound/batch-metrics.ts';
 import { senderFromEnvironment } from '#shared/outbound/lambda.ts';
 
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.sender });
@@ -13,7 +14,9 @@ const sender = senderFromEnvironment(metrics);
 export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(logRequestId())
   .handler(async (event, context) => {
+    const receivedAt = Date.now();
     const response = await sender.handleSqsEvent(event, () => context.getRemainingTimeInMillis());
+    countOutboxBatch(metrics, event, receivedAt);
     publishMetrics(metrics);
     return response;
   });

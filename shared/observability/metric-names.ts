@@ -25,6 +25,8 @@ export const RECORDER_METRICS = {
   recordFailures: 'RecordFailures',
   /** Ingest messages recorded. */
   recorded: 'Recorded',
+  /** Seconds the oldest message of an invocation's batch had waited on the ingest queue (shared/observability/record-age.ts). */
+  oldestRecordAge: 'OldestRecordAge',
 } as const;
 
 export const SENDER_METRICS = {
@@ -36,6 +38,8 @@ export const SENDER_METRICS = {
   commandErrors: 'CommandErrors',
   /** A business endpoint paused: its provider refused the credentials or the business account. */
   endpointPaused: 'EndpointsPaused',
+  /** Seconds the oldest command of an invocation's batch had waited on the outbox (shared/observability/record-age.ts). */
+  oldestRecordAge: 'OldestRecordAge',
 } as const;
 
 export const ATTENTION_METRICS = {

@@ -4,34 +4,68 @@ import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric
 import { countBatch } from '#shared/recorder/batch-metrics.ts';
 import { sqsEvent } from './factories.ts';
 
+interface EmfLine {
+  readonly service: string;
+  readonly _aws: {
+    readonly CloudWatchMetrics: Array<{
+      readonly Namespace: string;
+      readonly Dimensions: string[][];
+      readonly Metrics: Array<{ readonly Name: string; readonly Unit: string }>;
+    }>;
+  };
+  readonly [metric: string]: unknown;
+}
+
+const recorderMetrics = () =>
+  new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.recorder });
+
 describe('recorder batch metrics', () => {
   it('counts the messages reported failed, which never raise Lambda Errors, in the embedded metric format', () => {
     // Prepare
-    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.recorder });
+    const metrics = recorderMetrics();
     const event = sqsEvent([
       { id: 'a', group: 'g1', body: '{}' },
       { id: 'b', group: 'g1', body: '{}' },
       { id: 'c', group: 'g2', body: '{}' },
     ]);
     // Act
-    countBatch(metrics, event, { batchItemFailures: [{ itemIdentifier: 'b' }] });
-    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & {
-      _aws: {
-        CloudWatchMetrics: Array<{
-          Namespace: string;
-          Dimensions: string[][];
-          Metrics: Array<{ Name: string }>;
-        }>;
-      };
-    };
+    countBatch(metrics, event, { batchItemFailures: [{ itemIdentifier: 'b' }] }, 0);
+    const emf = metrics.serializeMetrics() as unknown as EmfLine;
     // Assess
     expect(emf.RecordFailures).toBe(1);
     expect(emf.Recorded).toBe(2);
     expect(emf.service).toBe('recorder');
     expect(emf._aws.CloudWatchMetrics[0]?.Namespace).toBe('Switchboard');
     expect(emf._aws.CloudWatchMetrics[0]?.Metrics.map((metric) => metric.Name).sort()).toEqual([
+      'OldestRecordAge',
       'RecordFailures',
       'Recorded',
     ]);
+  });
+
+  it("emits the age of the batch's oldest message from its SentTimestamp, however often it was received", () => {
+    // Prepare: a message sent 7.5 minutes before the invocation took it, received a 4th time (SQS's
+    // own age metric has left it out since its 3rd), and a fresh one of another conversation.
+    const receivedAt = Date.UTC(2026, 11, 5, 10, 0, 0);
+    const metrics = recorderMetrics();
+    const event = sqsEvent(
+      [
+        { id: 'fresh', group: 'g1', body: '{}' },
+        { id: 'stuck', group: 'g2', body: '{}' },
+      ],
+      4,
+    );
+    const sentAt = { fresh: receivedAt - 2_000, stuck: receivedAt - 450_000 };
+    for (const record of event.Records)
+      record.attributes.SentTimestamp = String(sentAt[record.messageId as keyof typeof sentAt]);
+    // Act
+    countBatch(metrics, event, { batchItemFailures: [{ itemIdentifier: 'stuck' }] }, receivedAt);
+    const emf = metrics.serializeMetrics() as unknown as EmfLine;
+    // Assess
+    expect(emf.OldestRecordAge).toBe(450);
+    expect(
+      emf._aws.CloudWatchMetrics[0]?.Metrics.find((metric) => metric.Name === 'OldestRecordAge')?.Unit,
+    ).toBe('Seconds');
+    expect(emf.service).toBe('recorder');
   });
 });
