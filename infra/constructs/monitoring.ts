@@ -54,7 +54,8 @@ export interface MonitoringProps {
    */
   readonly maxOverdueConversations?: number;
   /**
-   * Alarm when the oldest outbox command is older than this.
+   * Alarm when the oldest outbox command is older than this (`OutboxBacklogAge`), or the sender
+   * takes one older than this (`OutboxCommandAge`).
    * @default Duration.minutes(2)
    */
   readonly maxOutboxAge?: Duration;
@@ -75,7 +76,8 @@ export interface MonitoringProps {
    */
   readonly serverErrorRatePercent?: number;
   /**
-   * Alarm when the oldest ingest message is older than this.
+   * Alarm when the oldest ingest message is older than this (`IngestBacklogAge`), or the recorder
+   * takes one older than this (`IngestRecordAge`).
    * @default Duration.minutes(5)
    */
   readonly maxIngestAge?: Duration;
@@ -145,8 +147,10 @@ const webhookCounts = (ingress: WebhookIngress, period: Duration): WebhookCounts
 /**
  * Alarms for what needs a person, published to one encrypted SNS topic: any dead-letter message,
  * webhook 4xx and 5xx rates (from the HTTP API stage or the function URLs), webhook throttles
- * when function URLs leave reserved concurrency as the only brake, ingest backlog age, recorder
- * errors and throttles.
+ * when function URLs leave reserved concurrency as the only brake, the age of ingest messages and
+ * outbox commands (the queues' own metric, and the age their consumers count at every receive),
+ * recorder errors and throttles, sender failures, refused credentials and paused endpoints, a
+ * refused pseudonym key, overdue conversations and a failing attention sweeper.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -212,16 +216,25 @@ export class Monitoring extends Construct {
 
     const period = Duration.minutes(5);
     this.addWebhookAlarms(props, period);
+    const maxIngestAge = props.maxIngestAge ?? Duration.minutes(5);
     this.add('IngestBacklogAge', {
-      alarmDescription: 'The recorder is falling behind: the oldest ingest message is getting old.',
+      alarmDescription:
+        'The recorder is falling behind or not running: the oldest ingest message is getting old (SQS leaves out of this age a message received three times or more without being deleted: IngestRecordAge counts those).',
       metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      threshold: (props.maxIngestAge ?? Duration.minutes(5)).toSeconds(),
+      threshold: maxIngestAge.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
+    });
+    this.addRecordAgeAlarm('IngestRecordAge', {
+      alarmDescription:
+        'The recorder took an ingest message older than the threshold: messages wait behind one that keeps failing, or the recorder is behind. Counted by the recorder at every receive from the message’s SentTimestamp, so a message received again and again still counts.',
+      service: METRIC_SERVICES.recorder,
+      metricName: RECORDER_METRICS.oldestRecordAge,
+      maxAge: maxIngestAge,
     });
     this.add('RecorderErrors', {
       alarmDescription:
@@ -268,17 +281,25 @@ export class Monitoring extends Construct {
         period,
         statistic: SUM,
       });
+    const maxOutboxAge = props.maxOutboxAge ?? Duration.minutes(2);
     this.add('OutboxBacklogAge', {
       alarmDescription:
-        'Helpdesk replies are waiting: the oldest outbox command is getting old (a provider throttling or silent, or the sender failing).',
+        'Helpdesk replies are waiting: the oldest outbox command is getting old (the sender not running, or not keeping up). SQS leaves out of this age a command received three times or more without being deleted, such as one backing off from a throttling or silent provider: OutboxCommandAge counts those.',
       metric: props.outboxQueue.metricApproximateAgeOfOldestMessage({
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      threshold: (props.maxOutboxAge ?? Duration.minutes(2)).toSeconds(),
+      threshold: maxOutboxAge.toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
+    });
+    this.addRecordAgeAlarm('OutboxCommandAge', {
+      alarmDescription:
+        'A helpdesk reply has waited longer than the threshold: the sender took an outbox command that old (a provider throttling or silent, the sender failing, or the commands of its conversation behind one). Counted by the sender at every receive from the command’s SentTimestamp, so a reply backing off again and again still counts.',
+      service: METRIC_SERVICES.sender,
+      metricName: SENDER_METRICS.oldestRecordAge,
+      maxAge: maxOutboxAge,
     });
     this.add('SenderErrors', {
       alarmDescription:
@@ -430,6 +451,40 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
       });
     }
+  }
+
+  /**
+   * The age of the oldest message a consumer took, as the consumer counts it per invocation (from
+   * SentTimestamp, shared/observability/record-age.ts), beside the queue's own age metric, which
+   * leaves out a message received three times or more without being deleted (AWS: Available CloudWatch
+   * metrics for Amazon SQS). Any minute over the threshold raises it: each datapoint is a message
+   * that did wait that long. It stays raised while one does in five minutes (a backing-off command
+   * comes back within about five), and says nothing while nothing is received, which the queue's
+   * own alarm covers.
+   */
+  private addRecordAgeAlarm(
+    id: string,
+    alarm: {
+      readonly alarmDescription: string;
+      readonly service: string;
+      readonly metricName: string;
+      readonly maxAge: Duration;
+    },
+  ): void {
+    this.add(id, {
+      alarmDescription: alarm.alarmDescription,
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: alarm.metricName,
+        dimensionsMap: { service: alarm.service },
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: alarm.maxAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 1,
+    });
   }
 
   private add(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {

@@ -8,6 +8,10 @@ import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 const { stack, template } = buildHub({ ...ALL_CHANNELS_CONTEXT, alarmEmail: 'ops@example.com' });
 const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 const topicRef = { Ref: logicalId(stack.monitoring.topic) };
+const alarmNamed = (constructId: string) => {
+  const alarm = stack.monitoring.alarms.find((candidate) => candidate.node.id === constructId);
+  return alarm ? template.findResources('AWS::CloudWatch::Alarm')[logicalId(alarm)] : undefined;
+};
 const alarmOn = (metricName: string, queueOrFunctionId: string) =>
   alarms.find(
     (alarm) =>
@@ -80,6 +84,45 @@ describe('Monitoring', () => {
     // Assess
     expect(alarm?.Properties).toMatchObject({ Threshold: 300, AlarmActions: [topicRef] });
   });
+
+  it("keeps an alarm on the outbox queue's own age, which covers a sender that reads nothing", () => {
+    // Act
+    const alarm = alarmOn('ApproximateAgeOfOldestMessage', logicalId(stack.storage.outbox.queue));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Threshold: 120,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it.each([
+    ['IngestRecordAge', 'recorder', 300],
+    ['OutboxCommandAge', 'sender', 120],
+  ])(
+    '%s alarms on the age the %s counts at every receive (SQS leaves out a message received three times), any minute of five',
+    (alarmId, service, threshold) => {
+      // Act
+      const alarm = alarmNamed(alarmId);
+      // Assess
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: 'Switchboard',
+        MetricName: 'OldestRecordAge',
+        Dimensions: [{ Name: 'service', Value: service }],
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topicRef],
+      });
+    },
+  );
 
   it('alarms on recorder failures: the messages it reports failed (its own metric) plus Lambda Errors', () => {
     // Act
@@ -210,10 +253,11 @@ describe('Monitoring', () => {
 
   it('sends every alarm to the topic and treats missing data as fine', () => {
     // Assess
-    // 6 dead-letter and failed-event queues, 2 webhook rates, ingest age, recorder errors and
-    // throttles, outbox age, sender errors, refused credentials, paused endpoints, a refused
-    // pseudonym key, overdue conversations, attention sweeper errors
-    expect(alarms).toHaveLength(18);
+    // 6 dead-letter and failed-event queues, 2 webhook rates, ingest ages (the queue's and the
+    // recorder's), recorder errors and throttles, outbox ages (the queue's and the sender's), sender
+    // errors, refused credentials, paused endpoints, a refused pseudonym key, overdue conversations,
+    // attention sweeper errors
+    expect(alarms).toHaveLength(20);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
