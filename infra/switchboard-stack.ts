@@ -219,6 +219,10 @@ export class SwitchboardStack extends Stack {
           : []),
       ],
       attentionSweeperFunction: this.attentionSweeper.function,
+      helpdeskQueue: this.storage.helpdesk.queue,
+      mediaQueue: this.storage.media.queue,
+      mediaFetcherFunction: this.mediaFetcher.function,
+      ...(this.helpdeskApi ? { helpdeskApiStage: this.helpdeskApi.api.stage } : {}),
       alarmEmail: config.alarmEmail,
       removalPolicy: logRemovalPolicy,
     });

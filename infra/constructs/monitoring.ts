@@ -48,6 +48,34 @@ export interface MonitoringProps {
   /** The attention sweeper: its overdue gauge, and its failures (snoozes that do not wake). */
   readonly attentionSweeperFunction: lambda.IFunction;
   /**
+   * The helpdesk's event stream: an old event is one the helpdesk consumer has not read (the queue
+   * drops it after 14 days, unseen).
+   */
+  readonly helpdeskQueue: sqs.IQueue;
+  /** Attachments waiting to be copied into the payload bucket, and the function that copies them. */
+  readonly mediaQueue: sqs.IQueue;
+  readonly mediaFetcherFunction: lambda.IFunction;
+  /**
+   * The helpdesk API's stage, when the helpdesk API is deployed: its 5xx rate.
+   * @default none (no helpdesk API alarm)
+   */
+  readonly helpdeskApiStage?: apigwv2.IHttpStage;
+  /**
+   * Alarm when the oldest helpdesk event is older than this: the helpdesk consumer is not reading.
+   * @default Duration.hours(1)
+   */
+  readonly maxHelpdeskAge?: Duration;
+  /**
+   * Alarm when the oldest media job is older than this: attachments reach the helpdesk late.
+   * @default Duration.minutes(15)
+   */
+  readonly maxMediaAge?: Duration;
+  /**
+   * Alarm when more than this percentage of helpdesk API requests get a 5xx in five minutes.
+   * @default 1
+   */
+  readonly helpdeskApiServerErrorRatePercent?: number;
+  /**
    * Alarm when more than this many conversations have waited past their channel's response target
    * at every sweep for 15 minutes. Raise it to the backlog your helpdesk considers normal.
    * @default 0
@@ -107,6 +135,20 @@ const sumOver = (
   });
 };
 
+/** A percentage of requests, 0 when there were none (a quiet API is no error). */
+const errorRate = (
+  errors: cloudwatch.IMetric,
+  requests: cloudwatch.IMetric,
+  label: string,
+  period: Duration,
+): cloudwatch.MathExpression =>
+  new cloudwatch.MathExpression({
+    expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+    usingMetrics: { errors, requests },
+    label,
+    period,
+  });
+
 interface WebhookCounts {
   readonly requests: cloudwatch.IMetric;
   readonly clientErrors: cloudwatch.IMetric;
@@ -150,7 +192,9 @@ const webhookCounts = (ingress: WebhookIngress, period: Duration): WebhookCounts
  * when function URLs leave reserved concurrency as the only brake, the age of ingest messages and
  * outbox commands (the queues' own metric, and the age their consumers count at every receive),
  * recorder errors and throttles, sender failures, refused credentials and paused endpoints, a
- * refused pseudonym key, overdue conversations and a failing attention sweeper.
+ * refused pseudonym key, overdue conversations and a failing attention sweeper, helpdesk events
+ * nobody reads, media jobs getting old and media fetcher errors, and the helpdesk API's 5xx rate
+ * when it is deployed.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -262,6 +306,8 @@ export class Monitoring extends Construct {
     this.addSenderAlarms(props, period);
     this.addPseudonymKeyAlarm(props, period);
     this.addAttentionAlarms(props, period);
+    this.addHelpdeskAlarms(props, period);
+    this.addMediaAlarms(props, period);
     this.add('RecorderThrottles', {
       alarmDescription: 'The recorder is throttled (account or reserved concurrency).',
       metric: props.recorderFunction.metricThrottles({ period, statistic: SUM }),
@@ -396,6 +442,64 @@ export class Monitoring extends Construct {
     });
   }
 
+  /**
+   * A helpdesk consumer that stopped reading: its events wait on the queue, then expire after 14
+   * days, and nothing else tells. With the helpdesk API deployed, also its 5xx rate.
+   */
+  private addHelpdeskAlarms(props: MonitoringProps, period: Duration): void {
+    this.add('HelpdeskBacklogAge', {
+      alarmDescription:
+        'The helpdesk is not reading its events: the oldest message on the helpdesk queue is getting old (the consumer stopped, or cannot keep up). The queue drops an event after 14 days, unseen.',
+      metric: props.helpdeskQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: (props.maxHelpdeskAge ?? Duration.hours(1)).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+    });
+    const stage = props.helpdeskApiStage;
+    if (stage === undefined) return;
+    this.add('HelpdeskApi5xxRate', {
+      alarmDescription:
+        'Helpdesk API requests fail with 5xx: agents see errors (reads, sends, erasures). Check the helpdesk API function logs.',
+      metric: errorRate(
+        stage.metricServerError({ period, statistic: SUM }),
+        stage.metricCount({ period, statistic: SUM }),
+        'helpdesk API 5xx rate (%)',
+        period,
+      ),
+      threshold: props.helpdeskApiServerErrorRatePercent ?? 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+
+  /** Attachments waiting: media jobs getting old, and a media fetcher that fails. */
+  private addMediaAlarms(props: MonitoringProps, period: Duration): void {
+    this.add('MediaBacklogAge', {
+      alarmDescription:
+        'Attachments are waiting: the oldest media job is getting old (the media fetcher not running, or not keeping up); customers’ files reach the helpdesk late. SQS leaves out of this age a job received three times or more without being deleted (one backing off from a provider).',
+      metric: props.mediaQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: (props.maxMediaAge ?? Duration.minutes(15)).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+    });
+    this.add('MediaFetcherErrors', {
+      alarmDescription:
+        'The media fetcher crashed, timed out or ran out of memory: its job comes back after the visibility timeout, and ends media_failed at its 20th receive. Check the media fetcher logs.',
+      metric: props.mediaFetcherFunction.metricErrors({ period, statistic: SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+
   /** Webhook 4xx and 5xx rates; with function URLs also throttles. None when no webhook is on. */
   private addWebhookAlarms(props: MonitoringProps, period: Duration): void {
     const { webhookIngress } = props;
@@ -409,18 +513,11 @@ export class Monitoring extends Construct {
       }
     }
     const counts = webhookCounts(webhookIngress, period);
-    const errorRate = (errors: cloudwatch.IMetric, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-        usingMetrics: { errors, requests: counts.requests },
-        label,
-        period,
-      });
 
     this.add('Webhook4xxRate', {
       alarmDescription:
         'Many webhook requests are rejected (4xx): check the channel secret (app secret, verify token, auth token, signing key) and the URL registered with the provider (Twilio signs it).',
-      metric: errorRate(counts.clientErrors, '4xx rate (%)'),
+      metric: errorRate(counts.clientErrors, counts.requests, '4xx rate (%)', period),
       threshold: props.clientErrorRatePercent ?? 10,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
@@ -428,7 +525,7 @@ export class Monitoring extends Construct {
     });
     this.add('Webhook5xxRate', {
       alarmDescription: 'Webhooks fail with 5xx: providers will retry, then drop. Check the function logs.',
-      metric: errorRate(counts.serverErrors, '5xx rate (%)'),
+      metric: errorRate(counts.serverErrors, counts.requests, '5xx rate (%)', period),
       threshold: props.serverErrorRatePercent ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

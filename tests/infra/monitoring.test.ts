@@ -230,6 +230,9 @@ describe('Monitoring', () => {
       senderFunction: built.stack.sender.function,
       pseudonymKeyReaders: [],
       attentionSweeperFunction: built.stack.attentionSweeper.function,
+      helpdeskQueue: built.stack.storage.helpdesk.queue,
+      mediaQueue: built.stack.storage.media.queue,
+      mediaFetcherFunction: built.stack.mediaFetcher.function,
       maxOverdueConversations: 50,
     });
     // Act
@@ -251,13 +254,73 @@ describe('Monitoring', () => {
     });
   });
 
+  it.each([
+    ['helpdesk', () => stack.storage.helpdesk.queue, 3_600],
+    ['media', () => stack.storage.media.queue, 900],
+  ])('alarms on the age of the oldest %s queue message', (_name, queue, threshold) => {
+    // Act
+    const alarm = alarmOn('ApproximateAgeOfOldestMessage', logicalId(queue()));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it('alarms on any media fetcher error', () => {
+    // Act
+    const alarm = alarmOn('Errors', logicalId(stack.mediaFetcher.function));
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      AlarmActions: [topicRef],
+    });
+  });
+
+  it('alarms on the helpdesk API 5xx rate only when the helpdesk API is deployed', () => {
+    // Prepare
+    const withApi = buildHub({ helpdeskApi: 'true' });
+    const apiId = withApi.stack.helpdeskApi && logicalId(withApi.stack.helpdeskApi.api.httpApi);
+    // Act
+    const alarm = withApi.stack.monitoring.alarms.find(
+      (candidate) => candidate.node.id === 'HelpdeskApi5xxRate',
+    );
+    const properties =
+      alarm && withApi.template.findResources('AWS::CloudWatch::Alarm')[logicalId(alarm)]?.Properties;
+    const metrics = JSON.stringify(properties?.Metrics);
+    // Assess
+    expect(alarmNamed('HelpdeskApi5xxRate')).toBeUndefined();
+    expect(properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      AlarmActions: [{ Ref: logicalId(withApi.stack.monitoring.topic) }],
+    });
+    expect(metrics).toContain('IF(requests > 0, 100 * errors / requests, 0)');
+    expect(metrics).toContain('"MetricName":"5xx"');
+    expect(metrics).toContain('"MetricName":"Count"');
+    expect(apiId).toBeDefined();
+    expect(metrics).toContain(`"Ref":"${apiId}"`);
+  });
+
   it('sends every alarm to the topic and treats missing data as fine', () => {
     // Assess
     // 6 dead-letter and failed-event queues, 2 webhook rates, ingest ages (the queue's and the
     // recorder's), recorder errors and throttles, outbox ages (the queue's and the sender's), sender
     // errors, refused credentials, paused endpoints, a refused pseudonym key, overdue conversations,
-    // attention sweeper errors
-    expect(alarms).toHaveLength(20);
+    // attention sweeper errors, helpdesk and media queue ages, media fetcher errors (no helpdesk API)
+    expect(alarms).toHaveLength(23);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
