@@ -2,6 +2,14 @@ import * as v from 'valibot';
 import { z } from 'zod';
 import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
 import { responseTargetsSetting } from '#shared/config/runtime.ts';
+import {
+  HELPDESK_QUEUE,
+  INGEST_QUEUE,
+  MEDIA_QUEUE,
+  OUTBOX_QUEUE,
+  type QueueDefinition,
+} from '#shared/resources/definitions.ts';
+import { ALARM_THRESHOLDS } from './alarm-thresholds.ts';
 
 /**
  * Channel connectors a deployment can switch on (the `channels` context key): each is one channel
@@ -33,6 +41,27 @@ const positiveIntFromContext = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
   z.number().int().positive(),
 );
+
+/** A number from the command line (`-c key=2.5`), or the one `cdk.json` holds. */
+const numberFromContext = (schema: z.ZodNumber) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value), schema);
+
+/**
+ * An alarm's percentage of failed requests: it fires above it, so 0 fires on any failure (and 100
+ * would never fire).
+ */
+const percentFromContext = numberFromContext(
+  z.number().min(0, 'from 0 to under 100').lt(100, 'from 0 to under 100'),
+);
+
+/**
+ * An age alarm's threshold in seconds, under the time the queue keeps a message (one no older can
+ * ever be seen).
+ */
+const queueAgeFromContext = (queue: QueueDefinition) =>
+  positiveIntFromContext.refine((seconds) => seconds < queue.retentionPeriodSeconds, {
+    message: `under ${queue.retentionPeriodSeconds} (the ${queue.name} queue keeps a message ${queue.retentionPeriodSeconds / 86_400} days)`,
+  });
 
 /** A comma-separated list from the command line (`-c key=a,b`), or the array `cdk.json` holds. */
 const commaList = (value: unknown): unknown =>
@@ -151,6 +180,57 @@ export const SwitchboardConfigSchema = z
      */
     alarmEmail: optionalString(z.email()),
     /**
+     * `ConversationsOverdue` fires when more than this many conversations were overdue at every sweep
+     * for 15 minutes: raise it to the backlog your helpdesk considers normal.
+     * @default 0
+     */
+    maxOverdueConversations: numberFromContext(z.number().int().nonnegative()).default(
+      ALARM_THRESHOLDS.maxOverdueConversations,
+    ),
+    /**
+     * Seconds: `IngestBacklogAge` fires when the oldest ingest message is older (3 of 5 minutes),
+     * `IngestRecordAge` when the recorder takes one older.
+     * @default 300
+     */
+    maxIngestAgeSeconds: queueAgeFromContext(INGEST_QUEUE).default(ALARM_THRESHOLDS.maxIngestAgeSeconds),
+    /**
+     * Seconds: `OutboxBacklogAge` fires when the oldest outbox command is older (3 minutes running),
+     * `OutboxCommandAge` when the sender takes one older (a reply that waited that long).
+     * @default 120
+     */
+    maxOutboxAgeSeconds: queueAgeFromContext(OUTBOX_QUEUE).default(ALARM_THRESHOLDS.maxOutboxAgeSeconds),
+    /**
+     * Seconds: `HelpdeskBacklogAge` fires when the oldest helpdesk event is older (3 of 5 minutes):
+     * the helpdesk consumer is not reading, and the queue drops events after 14 days.
+     * @default 3600
+     */
+    maxHelpdeskAgeSeconds: queueAgeFromContext(HELPDESK_QUEUE).default(
+      ALARM_THRESHOLDS.maxHelpdeskAgeSeconds,
+    ),
+    /**
+     * Seconds: `MediaBacklogAge` fires when the oldest media job is older (3 of 5 minutes).
+     * @default 900
+     */
+    maxMediaAgeSeconds: queueAgeFromContext(MEDIA_QUEUE).default(ALARM_THRESHOLDS.maxMediaAgeSeconds),
+    /**
+     * `Webhook4xxRate` fires when more than this percentage of webhook requests were refused (4xx)
+     * in three five-minute periods running.
+     * @default 10
+     */
+    webhook4xxRatePercent: percentFromContext.default(ALARM_THRESHOLDS.webhook4xxRatePercent),
+    /**
+     * `Webhook5xxRate` fires when more than this percentage of webhook requests failed (5xx) in five
+     * minutes.
+     * @default 1
+     */
+    webhook5xxRatePercent: percentFromContext.default(ALARM_THRESHOLDS.webhook5xxRatePercent),
+    /**
+     * `HelpdeskApi5xxRate` fires when more than this percentage of helpdesk API requests failed (5xx)
+     * in five minutes. Needs `helpdeskApi`.
+     * @default 1 (ALARM_THRESHOLDS.helpdeskApi5xxRatePercent)
+     */
+    helpdeskApi5xxRatePercent: optionalString(percentFromContext),
+    /**
      * Production: deletion protection on the table, RETAIN on every stateful resource and log group.
      * Off, everything is destroyed with the stack (a non-empty bucket must be emptied first).
      * @default false
@@ -259,6 +339,13 @@ export const SwitchboardConfigSchema = z
         code: 'custom',
         path: ['mediaBrowserOrigins'],
         message: 'the presigned media URLs come from the helpdesk API: set helpdeskApi=true too',
+      });
+    }
+    if (config.helpdeskApi5xxRatePercent !== undefined && !config.helpdeskApi) {
+      context.addIssue({
+        code: 'custom',
+        path: ['helpdeskApi5xxRatePercent'],
+        message: 'an alarm on the helpdesk API: set helpdeskApi=true too',
       });
     }
     if (config.helpdeskJwtScopePrefix !== undefined && config.helpdeskJwtIssuer === undefined) {

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import {
@@ -223,6 +223,16 @@ export class SwitchboardStack extends Stack {
       mediaQueue: this.storage.media.queue,
       mediaFetcherFunction: this.mediaFetcher.function,
       ...(this.helpdeskApi ? { helpdeskApiStage: this.helpdeskApi.api.stage } : {}),
+      maxOverdueConversations: config.maxOverdueConversations,
+      maxIngestAge: Duration.seconds(config.maxIngestAgeSeconds),
+      maxOutboxAge: Duration.seconds(config.maxOutboxAgeSeconds),
+      maxHelpdeskAge: Duration.seconds(config.maxHelpdeskAgeSeconds),
+      maxMediaAge: Duration.seconds(config.maxMediaAgeSeconds),
+      clientErrorRatePercent: config.webhook4xxRatePercent,
+      serverErrorRatePercent: config.webhook5xxRatePercent,
+      ...(config.helpdeskApi5xxRatePercent === undefined
+        ? {}
+        : { helpdeskApiServerErrorRatePercent: config.helpdeskApi5xxRatePercent }),
       alarmEmail: config.alarmEmail,
       removalPolicy: logRemovalPolicy,
     });

@@ -19,6 +19,7 @@ import {
   SEND_FAILURE_NEEDING_A_PERSON,
   SENDER_METRICS,
 } from '#shared/observability/metric-names.ts';
+import { ALARM_THRESHOLDS } from '../alarm-thresholds.ts';
 
 /** Where webhook requests arrive, which decides where their request and error counts come from. */
 export type WebhookIngress =
@@ -62,29 +63,29 @@ export interface MonitoringProps {
   readonly helpdeskApiStage?: apigwv2.IHttpStage;
   /**
    * Alarm when the oldest helpdesk event is older than this: the helpdesk consumer is not reading.
-   * @default Duration.hours(1)
+   * @default ALARM_THRESHOLDS.maxHelpdeskAgeSeconds (one hour)
    */
   readonly maxHelpdeskAge?: Duration;
   /**
    * Alarm when the oldest media job is older than this: attachments reach the helpdesk late.
-   * @default Duration.minutes(15)
+   * @default ALARM_THRESHOLDS.maxMediaAgeSeconds (15 minutes)
    */
   readonly maxMediaAge?: Duration;
   /**
    * Alarm when more than this percentage of helpdesk API requests get a 5xx in five minutes.
-   * @default 1
+   * @default ALARM_THRESHOLDS.helpdeskApi5xxRatePercent (1)
    */
   readonly helpdeskApiServerErrorRatePercent?: number;
   /**
    * Alarm when more than this many conversations have waited past their channel's response target
    * at every sweep for 15 minutes. Raise it to the backlog your helpdesk considers normal.
-   * @default 0
+   * @default ALARM_THRESHOLDS.maxOverdueConversations (0)
    */
   readonly maxOverdueConversations?: number;
   /**
    * Alarm when the oldest outbox command is older than this (`OutboxBacklogAge`), or the sender
    * takes one older than this (`OutboxCommandAge`).
-   * @default Duration.minutes(2)
+   * @default ALARM_THRESHOLDS.maxOutboxAgeSeconds (two minutes)
    */
   readonly maxOutboxAge?: Duration;
   /**
@@ -95,18 +96,18 @@ export interface MonitoringProps {
   /**
    * Alarm when more than this percentage of webhook requests get a 4xx (bad signatures, a wrong
    * verify token or secret) over three five-minute periods.
-   * @default 10
+   * @default ALARM_THRESHOLDS.webhook4xxRatePercent (10)
    */
   readonly clientErrorRatePercent?: number;
   /**
    * Alarm when more than this percentage of webhook requests get a 5xx in five minutes.
-   * @default 1
+   * @default ALARM_THRESHOLDS.webhook5xxRatePercent (1)
    */
   readonly serverErrorRatePercent?: number;
   /**
    * Alarm when the oldest ingest message is older than this (`IngestBacklogAge`), or the recorder
    * takes one older than this (`IngestRecordAge`).
-   * @default Duration.minutes(5)
+   * @default ALARM_THRESHOLDS.maxIngestAgeSeconds (five minutes)
    */
   readonly maxIngestAge?: Duration;
   /**
@@ -260,7 +261,7 @@ export class Monitoring extends Construct {
 
     const period = Duration.minutes(5);
     this.addWebhookAlarms(props, period);
-    const maxIngestAge = props.maxIngestAge ?? Duration.minutes(5);
+    const maxIngestAge = props.maxIngestAge ?? Duration.seconds(ALARM_THRESHOLDS.maxIngestAgeSeconds);
     this.add('IngestBacklogAge', {
       alarmDescription:
         'The recorder is falling behind or not running: the oldest ingest message is getting old (SQS leaves out of this age a message received three times or more without being deleted: IngestRecordAge counts those).',
@@ -327,7 +328,7 @@ export class Monitoring extends Construct {
         period,
         statistic: SUM,
       });
-    const maxOutboxAge = props.maxOutboxAge ?? Duration.minutes(2);
+    const maxOutboxAge = props.maxOutboxAge ?? Duration.seconds(ALARM_THRESHOLDS.maxOutboxAgeSeconds);
     this.add('OutboxBacklogAge', {
       alarmDescription:
         'Helpdesk replies are waiting: the oldest outbox command is getting old (the sender not running, or not keeping up). SQS leaves out of this age a command received three times or more without being deleted, such as one backing off from a throttling or silent provider: OutboxCommandAge counts those.',
@@ -426,7 +427,7 @@ export class Monitoring extends Construct {
         period,
         statistic: cloudwatch.Stats.MINIMUM,
       }),
-      threshold: props.maxOverdueConversations ?? 0,
+      threshold: props.maxOverdueConversations ?? ALARM_THRESHOLDS.maxOverdueConversations,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
@@ -454,7 +455,9 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      threshold: (props.maxHelpdeskAge ?? Duration.hours(1)).toSeconds(),
+      threshold: (
+        props.maxHelpdeskAge ?? Duration.seconds(ALARM_THRESHOLDS.maxHelpdeskAgeSeconds)
+      ).toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
@@ -470,7 +473,7 @@ export class Monitoring extends Construct {
         'helpdesk API 5xx rate (%)',
         period,
       ),
-      threshold: props.helpdeskApiServerErrorRatePercent ?? 1,
+      threshold: props.helpdeskApiServerErrorRatePercent ?? ALARM_THRESHOLDS.helpdeskApi5xxRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });
@@ -485,7 +488,7 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      threshold: (props.maxMediaAge ?? Duration.minutes(15)).toSeconds(),
+      threshold: (props.maxMediaAge ?? Duration.seconds(ALARM_THRESHOLDS.maxMediaAgeSeconds)).toSeconds(),
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
       datapointsToAlarm: 3,
@@ -518,7 +521,7 @@ export class Monitoring extends Construct {
       alarmDescription:
         'Many webhook requests are rejected (4xx): check the channel secret (app secret, verify token, auth token, signing key) and the URL registered with the provider (Twilio signs it).',
       metric: errorRate(counts.clientErrors, counts.requests, '4xx rate (%)', period),
-      threshold: props.clientErrorRatePercent ?? 10,
+      threshold: props.clientErrorRatePercent ?? ALARM_THRESHOLDS.webhook4xxRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
@@ -526,7 +529,7 @@ export class Monitoring extends Construct {
     this.add('Webhook5xxRate', {
       alarmDescription: 'Webhooks fail with 5xx: providers will retry, then drop. Check the function logs.',
       metric: errorRate(counts.serverErrors, counts.requests, '5xx rate (%)', period),
-      threshold: props.serverErrorRatePercent ?? 1,
+      threshold: props.serverErrorRatePercent ?? ALARM_THRESHOLDS.webhook5xxRatePercent,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
     });

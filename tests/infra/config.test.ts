@@ -24,6 +24,41 @@ describe('deployment config from CDK context', () => {
       customerManagedKey: false,
       helpdeskApi: false,
       responseTargetSeconds: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
+      maxOverdueConversations: 0,
+      maxIngestAgeSeconds: 300,
+      maxOutboxAgeSeconds: 120,
+      maxHelpdeskAgeSeconds: 3_600,
+      maxMediaAgeSeconds: 900,
+      webhook4xxRatePercent: 10,
+      webhook5xxRatePercent: 1,
+    });
+  });
+
+  it('reads alarm thresholds from -c strings and cdk.json numbers', () => {
+    // Prepare
+    const context = {
+      maxOverdueConversations: '25',
+      maxIngestAgeSeconds: '600',
+      maxOutboxAgeSeconds: 300,
+      maxHelpdeskAgeSeconds: '7200',
+      maxMediaAgeSeconds: '1800',
+      webhook4xxRatePercent: '25',
+      webhook5xxRatePercent: '0.5',
+      helpdeskApi: 'true',
+      helpdeskApi5xxRatePercent: '0',
+    };
+    // Act
+    const config = readConfig(fromContext(context));
+    // Assess
+    expect(config).toMatchObject({
+      maxOverdueConversations: 25,
+      maxIngestAgeSeconds: 600,
+      maxOutboxAgeSeconds: 300,
+      maxHelpdeskAgeSeconds: 7_200,
+      maxMediaAgeSeconds: 1_800,
+      webhook4xxRatePercent: 25,
+      webhook5xxRatePercent: 0.5,
+      helpdeskApi5xxRatePercent: 0,
     });
   });
 
@@ -170,6 +205,17 @@ describe('deployment config from CDK context', () => {
       { helpdeskApi: 'true', mediaBrowserOrigins: 'https://a.example.com, https://b.example.com/app' },
       'mediaBrowserOrigins.1',
     ],
+    [{ maxOverdueConversations: '-1' }, 'maxOverdueConversations'],
+    [{ maxOverdueConversations: '2.5' }, 'maxOverdueConversations'],
+    [{ maxIngestAgeSeconds: '0' }, 'maxIngestAgeSeconds'],
+    [{ maxOutboxAgeSeconds: 'soon' }, 'maxOutboxAgeSeconds'],
+    // No message waits longer than its queue keeps it (14 days): such an alarm could never fire.
+    [{ maxHelpdeskAgeSeconds: '1209600' }, 'maxHelpdeskAgeSeconds: under 1209600'],
+    [{ maxMediaAgeSeconds: '90.5' }, 'maxMediaAgeSeconds'],
+    [{ webhook4xxRatePercent: '100' }, 'webhook4xxRatePercent: from 0 to under 100'],
+    [{ webhook5xxRatePercent: '-1' }, 'webhook5xxRatePercent'],
+    [{ webhook5xxRatePercent: 'one' }, 'webhook5xxRatePercent'],
+    [{ helpdeskApi5xxRatePercent: '5' }, 'helpdeskApi5xxRatePercent: an alarm on the helpdesk API'],
   ])('rejects %o with a message naming the key', (context, expected) => {
     // Act
     const read = () => readConfig(fromContext(context));

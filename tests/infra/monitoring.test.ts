@@ -241,6 +241,41 @@ describe('Monitoring', () => {
     expect((alarm?.node.defaultChild as CfnAlarm | undefined)?.threshold).toBe(50);
   });
 
+  it('takes every threshold from context', () => {
+    // Prepare
+    const built = buildHub({
+      helpdeskApi: 'true',
+      maxOverdueConversations: '20',
+      maxIngestAgeSeconds: '600',
+      maxOutboxAgeSeconds: '300',
+      maxHelpdeskAgeSeconds: '7200',
+      maxMediaAgeSeconds: '1800',
+      webhook4xxRatePercent: '25',
+      webhook5xxRatePercent: '2.5',
+      helpdeskApi5xxRatePercent: '5',
+    });
+    // Act
+    const thresholds = Object.fromEntries(
+      built.stack.monitoring.alarms.map((alarm) => [
+        alarm.node.id,
+        (alarm.node.defaultChild as CfnAlarm | undefined)?.threshold,
+      ]),
+    );
+    // Assess
+    expect(thresholds).toMatchObject({
+      ConversationsOverdue: 20,
+      IngestBacklogAge: 600,
+      IngestRecordAge: 600,
+      OutboxBacklogAge: 300,
+      OutboxCommandAge: 300,
+      HelpdeskBacklogAge: 7_200,
+      MediaBacklogAge: 1_800,
+      Webhook4xxRate: 25,
+      Webhook5xxRate: 2.5,
+      HelpdeskApi5xxRate: 5,
+    });
+  });
+
   it('alarms when the attention sweeper keeps failing', () => {
     // Act
     const alarm = alarmOn('Errors', logicalId(stack.attentionSweeper.function));
