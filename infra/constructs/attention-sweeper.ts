@@ -66,7 +66,11 @@ export class AttentionSweeper extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });
-    // A failed sweep is not retried: the next one, a minute later, is its retry (and does not overlap it).
+    // A failed sweep is not retried: the next one, a minute later, is its retry. A sweep times out
+    // after 50 s, so it has ended when the next is due; two can still run at once now and then (the
+    // schedule is precise to the minute, not the second, and an event Lambda throttles waits in its
+    // queue up to the maximum age), which costs reads twice and nothing else: every write of the
+    // sweep and of the redaction retry is conditional (shared/attention/sweeper.ts).
     this.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
 
     this.rule = new events.Rule(this, 'Schedule', {

@@ -345,7 +345,11 @@ export const ATTENTION_SWEEPER = {
   intervalMinutes: 1,
   /** The local hub's timer (tests shorten it). */
   localIntervalMs: 5_000,
-  timeoutSeconds: 60,
+  /**
+   * Under the interval, so a sweep has ended when the next is due (a sweep reads at most a few
+   * thousand index keys and items, and the redaction retry has a 5-second provider budget).
+   */
+  timeoutSeconds: 50,
   /**
    * How long a customer may wait for an answer before `response_overdue`, per channel, in seconds:
    * 15 minutes on the chat channels and SMS, 4 hours on e-mail. A deployment overrides any of them

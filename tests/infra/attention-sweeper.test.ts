@@ -34,6 +34,14 @@ describe('AttentionSweeper', () => {
     expect(functionOf(plain)?.Properties.Timeout).toBe(ATTENTION_SWEEPER.timeoutSeconds);
   });
 
+  it('times out before the next sweep is due, so sweeps do not overlap but for a late event', () => {
+    // Act
+    const timeout = functionOf(plain)?.Properties.Timeout as number;
+    // Assess
+    expect(timeout).toBe(50);
+    expect(timeout).toBeLessThan(ATTENTION_SWEEPER.intervalMinutes * 60);
+  });
+
   it('is given the response targets: the defaults, or the context override over them', () => {
     // Act
     const variables = (built: typeof plain) =>
