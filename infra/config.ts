@@ -132,7 +132,10 @@ export const SwitchboardConfigSchema = z
      * Reserved concurrency of each webhook function with `ingress: 'function-urls'`, where it is the
      * only brake (the HTTP API's stage throttling is gone) and what lets the throttle alarm fire: a
      * provider burst beyond it gets 429 and retries instead of taking the account's concurrency
-     * from the recorder. Each webhook reserves this much of the account's concurrency.
+     * from the recorder. Each webhook reserves this much of the account's concurrency, and Lambda
+     * keeps at least 100 unreserved: an account whose concurrent-executions quota is under 100 plus
+     * the webhooks' reservations (four webhooks at 50: 300) fails the deploy. Lower this, or raise
+     * the quota.
      * @default 50
      */
     webhookReservedConcurrency: positiveIntFromContext.default(50),
