@@ -6,6 +6,12 @@
 const BLANK = /^\s*$/u;
 
 /**
+ * Whether a text shows the reader nothing (empty, or whitespace alone): a caption like that is no
+ * caption (the contract refuses a blank text part, not a blank caption), never a message of its own.
+ */
+export const isBlank = (text: string | undefined): boolean => text === undefined || BLANK.test(text);
+
+/**
  * Each whitespace-only piece joins the piece right before it when the two still fit (`fits`), and
  * is dropped otherwise, or when nothing comes before it, or when a blank piece between them was
  * dropped (every piece stays a slice of the text): whitespace alone shows the reader nothing, and

@@ -1,3 +1,4 @@
+import { isBlank } from '#shared/channels/blank-pieces.ts';
 import {
   bodyWithLead,
   isOneGraphemeOrEmpty,
@@ -60,7 +61,8 @@ const media = (part: OutboundMediaPart, index: number, { limit, endpointType, st
   const { caption, ...attachment } = part;
   return [
     { partIndex: index, part: attachment },
-    ...(caption !== undefined && caption !== '' ? textMessages(index, caption, limit) : []),
+    // A blank caption is none: no blank message follows the attachment.
+    ...(caption === undefined || isBlank(caption) ? [] : textMessages(index, caption, limit)),
   ];
 };
 

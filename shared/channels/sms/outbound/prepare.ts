@@ -1,3 +1,4 @@
+import { isBlank } from '#shared/channels/blank-pieces.ts';
 import { fileThenCaption } from '#shared/channels/whatsapp/outbound/caption.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type { Prepared, PreparedMessage, SendPolicy, StoredMedia } from '#shared/outbound/channel-sender.ts';
@@ -62,8 +63,10 @@ const prepareMms = (
     label: 'MMS messages',
   });
   if (storedProblem !== undefined) return storedProblem;
-  const [first, ...rest] = part.caption ? splitFor('sms', part.caption) : [];
-  const media: OutboundMediaPart = first === undefined ? part : { ...part, caption: first };
+  // A blank caption is none: the file goes with no Body.
+  const { caption, ...file } = part;
+  const [first, ...rest] = caption === undefined || isBlank(caption) ? [] : splitFor('sms', caption);
+  const media: OutboundMediaPart = first === undefined ? file : { ...file, caption: first };
   return [
     { partIndex, part: media },
     ...rest.map((text) => ({ partIndex, part: { type: 'text', text } as const })),

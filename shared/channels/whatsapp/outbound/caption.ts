@@ -1,3 +1,4 @@
+import { isBlank } from '#shared/channels/blank-pieces.ts';
 import type { OutboundMediaPart } from '#shared/contract/commands.ts';
 import type { PreparedMessage } from '#shared/outbound/channel-sender.ts';
 import { MAX_CAPTION } from './limits.ts';
@@ -17,7 +18,9 @@ export const fileThenCaption = (
   split: (text: string) => readonly string[],
 ): PreparedMessage[] => {
   const { caption, ...file } = part;
-  if (!caption || (shown && caption.length <= MAX_CAPTION)) return [{ partIndex, part }];
+  // A blank caption is none: the file goes without it, and no blank message follows.
+  if (caption === undefined || isBlank(caption)) return [{ partIndex, part: file }];
+  if (shown && caption.length <= MAX_CAPTION) return [{ partIndex, part }];
   return [
     { partIndex, part: file },
     ...split(caption).map((text): PreparedMessage => ({ partIndex, part: { type: 'text', text } })),
