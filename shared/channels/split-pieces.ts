@@ -4,10 +4,11 @@ import { withoutBlankPieces } from './blank-pieces.ts';
  * Where a long text is cut into provider messages, for every channel: each channel says only how
  * much one piece may hold (a `PieceBudget`: characters, UTF-8 bytes, SMS segments), and the cut is
  * chosen here the same way for all. Within the second half of the room a piece has, a cut prefers:
- * after a blank line, after a line break, at the end of a sentence, after whitespace, at a word
- * boundary (Intl.Segmenter's, so scripts without spaces, Chinese, Japanese or Thai, are cut between
- * words); with none of those there, after the last whitespace, else at the last word boundary, that
- * fits (a word is not cut while the piece has a place between words); else at the last grapheme
+ * after a blank line, after a line break, at the end of a sentence, after whitespace; with none of
+ * those there, after the last whitespace that fits (a word, or a link, is not cut while the piece
+ * has a space); in a room without whitespace, at a word boundary (Intl.Segmenter's, so scripts
+ * without spaces, Chinese, Japanese or Thai, are cut between words), the latest in the second half,
+ * else the last that fits; else at the last grapheme
  * boundary that fits, so an emoji family, a flag or an accented letter stays whole. Only a single
  * grapheme longer than a whole piece (combining marks heaped on one letter) is cut between code
  * points, never inside a surrogate pair.
@@ -88,8 +89,11 @@ const cutAt = (text: string, start: number, room: number): number => {
   if (sentence !== undefined) return sentence;
   const afterSpace = clusterCuts.filter((cut) => WHITESPACE.test(window[cut - 1] as string));
   const wordCuts = boundaries(words, window, room).filter((cut) => clusterSet.has(cut));
+  // Whitespace anywhere in the room before any word boundary: the segmenter also finds boundaries
+  // inside a link (at `/`, `.`, `=`), which a cut there would break. Word boundaries are for scripts
+  // written without spaces (a room with no whitespace at all).
   return (
-    afterSpace.find(late) ?? wordCuts.find(late) ?? afterSpace[0] ?? wordCuts[0] ?? (clusterCuts[0] as number)
+    afterSpace.find(late) ?? afterSpace[0] ?? wordCuts.find(late) ?? wordCuts[0] ?? (clusterCuts[0] as number)
   );
 };
 

@@ -226,6 +226,17 @@ describe('splitting a text into SMS messages', () => {
     );
   });
 
+  it('keeps a long link whole in the next message rather than cut it where the word segmenter sees words', () => {
+    // Prepare: prose, then a link of 1,112 characters (its `/`, `.`, `=` and `&` are word boundaries to Intl.Segmenter)
+    const prose = 'Here is the file you asked for, valid for an hour. '.repeat(9).trim();
+    const link = `https://files.example.com/${'folder/'.repeat(150)}quote.pdf?X-Amz-Signature=${'a1'.repeat(5)}`;
+    // Act
+    const pieces = splitText(`${prose} ${link}`, SMS_LIMITS);
+    // Assess
+    expect(link.length).toBe(1112);
+    expect(pieces).toEqual([`${prose} `, link]);
+  });
+
   it('property: a cut never falls inside a word while the message has whitespace', () => {
     fc.assert(
       fc.property(textArbitrary, (text) => {
