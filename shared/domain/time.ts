@@ -7,7 +7,7 @@ export const canonicalTime = (timestamp: string): string => new Date(timestamp).
  * How far ahead of the hub's receipt a provider's time is still believed: clocks differ by seconds;
  * beyond this a sender's clock is wrong (an e-mail's `Date:` is the sender's own, and may say 2199).
  */
-export const MAX_CLOCK_AHEAD_MS = 15 * 60_000;
+const MAX_CLOCK_AHEAD_MS = 15 * 60_000;
 
 /**
  * When the occurrence happened: the provider's time, else when the hub received it; the receipt's

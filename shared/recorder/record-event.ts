@@ -177,10 +177,15 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     if (event.data.direction !== 'outbound') return false;
     const correlation = parseCorrelationId(event.data.correlationId);
     if (!correlation) {
-      // An echo from the hub's own app that did not bring the correlation id back (the provider
-      // dropped its metadata): the hub's send of that provider id, if it is one, records it. (The
-      // sender's own record of a send names its command; no provider's echo does.)
-      if (event.data.sentBy !== 'hub' || event.data.commandId !== undefined) return false;
+      // An echo of the hub's own send that did not bring the correlation id back (the provider
+      // dropped its metadata, perhaps its app id too): the hub's send of that provider id, if it is
+      // one, records it. Messenger and Instagram alone echo the hub's sends; an echo naming another
+      // app (the page inbox's) is not one, and the sender's own record of a send names its command.
+      const mayBeHubs =
+        event.data.channel === 'messenger' &&
+        event.data.commandId === undefined &&
+        (event.data.sentBy === 'hub' || event.data.senderAppId === undefined);
+      if (!mayBeHubs) return false;
       const send = await store.sendOfProviderMessage(
         event.data.conversationId,
         event.data.providerMessageId,

@@ -11,7 +11,6 @@ import {
   SendFailureReasonSchema,
   type SendMessageData,
 } from '#shared/contract/index.ts';
-import { MAX_CLOCK_AHEAD_MS } from '#shared/domain/time.ts';
 import { OUTBOX_LONGEST_WAIT_SECONDS } from '#shared/resources/definitions.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { conversationSendsKeys, conversationSendsPartition, sendKey } from './keys.ts';
@@ -535,12 +534,20 @@ const linkIfAwaited = async (
 };
 
 /** How many of a conversation's sends, newest first, an echo that names none is looked for among. */
-const RECENT_SENDS = 25;
+const RECENT_SENDS = 50;
+
+/**
+ * How far the provider's time of an echo may be behind the hub's time of taking its command: both
+ * are servers' clocks on network time (not a sender's own, as an e-mail's Date is), so minutes
+ * cover it, and the sends the hub took after the echoed one, which could crowd it out of the
+ * newest RECENT_SENDS, are those of two minutes at most.
+ */
+const ECHO_CLOCK_SKEW_MS = 2 * 60_000;
 
 /**
  * The hub's send that provider message `providerMessageId` is (accepted with that id, or linked to
  * it from a status or echo), among the conversation's sends the hub took before the provider's
- * `providerTime` (15 minutes of clock skew allowed), newest first, at most RECENT_SENDS of them: one
+ * `providerTime` (ECHO_CLOCK_SKEW_MS of clock skew allowed), newest first, at most RECENT_SENDS of them: one
  * Query of gsi3 (keys only) and one BatchGetItem. For an echo from the hub's own app that carries no
  * correlation id (metadata the provider did not bring back): without this it would be recorded as a
  * second message. Undefined when none of them is.
@@ -551,9 +558,8 @@ export const sendOfProviderMessage = async (
   providerMessageId: string,
   providerTime: string,
 ): Promise<string | undefined> => {
-  // The two clocks may differ by as much as the hub believes a provider's time anywhere.
   const at = Date.parse(providerTime);
-  const upTo = Number.isFinite(at) ? new Date(at + MAX_CLOCK_AHEAD_MS).toISOString() : '9999';
+  const upTo = Number.isFinite(at) ? new Date(at + ECHO_CLOCK_SKEW_MS).toISOString() : '9999';
   const output = await context.client.send(
     new QueryCommand({
       TableName: context.tableName,

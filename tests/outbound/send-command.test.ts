@@ -1731,24 +1731,48 @@ describe('send commands', () => {
   });
 
   it('knows the echo of its own send by the provider id when the provider drops the correlation id', async () => {
-    // Prepare: one reply sent; another message of the hub's app that is no send of the hub's
-    const { wa, conversationId } = await openConversation();
+    // Prepare: a Messenger conversation, one reply sent
+    const { wa, conversationId } = await openCustomerConversation(
+      hub,
+      { prefix: '4915551', tag: 'ms' },
+      ++customer,
+      undefined,
+      'messenger',
+    );
     await hub.enqueue(sendCommand(conversationId, 'echoed-bare'));
     await hub.runOutbox();
     const [sent] = (await outcomes()) as Sent[];
-    const bareEcho = (providerMessageId: string): HubEvent => {
-      const echo = messageEvent(wa, providerMessageId, minute(121), 'outbound') as Sent;
-      return { ...echo, data: { ...echo.data, sentBy: 'hub' } };
+    const echo = (
+      providerMessageId: string,
+      app: { sentBy?: 'hub' | 'external'; senderAppId?: string },
+    ): HubEvent => {
+      const built = messageEvent(
+        wa,
+        providerMessageId,
+        minute(121),
+        'outbound',
+        'hello',
+        'messenger',
+      ) as Sent;
+      return { ...built, data: { ...built.data, ...app } };
     };
-    // Act: both echoed back from the hub's app id, neither with the metadata the hub sent
-    await hub.pipeline.ingest([bareEcho(sent?.data.providerMessageId ?? ''), bareEcho('mid.not-a-send')]);
+    // Act: echoed without the metadata the hub sent: the reply without even an app id (as Instagram's
+    // may come), a message of the hub's app that is no send of the hub's, one of the page inbox's
+    await hub.pipeline.ingest([
+      echo(sent?.data.providerMessageId ?? '', {}),
+      echo('mid.not-a-send', { sentBy: 'hub', senderAppId: '100000000000001' }),
+      echo('mid.page-inbox', { sentBy: 'external', senderAppId: '263902037430900' }),
+    ]);
     await hub.pipeline.drain();
-    // Assess: the reply is not recorded a second time; the other message is
+    // Assess: the reply is not recorded a second time; the other two are
     const published = (await hub.pipeline.takeHelpdesk()).filter(
       (event) => event.type === 'switchboard.message.sent',
     ) as Sent[];
-    expect(published.map((event) => event.data.providerMessageId)).toEqual(['mid.not-a-send']);
+    expect(published.map((event) => event.data.providerMessageId).sort()).toEqual([
+      'mid.not-a-send',
+      'mid.page-inbox',
+    ]);
     const view = await hub.pipeline.read.getConversation(conversationId);
-    expect(view?.state.messageCount).toBe(3);
+    expect(view?.state.messageCount).toBe(4);
   });
 });
