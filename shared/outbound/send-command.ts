@@ -5,7 +5,13 @@ import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-f
 import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
-import { hubMessageIdFor, outboundHubMessageId, sendingEndpointKey } from '#shared/contract/ids.ts';
+import {
+  canonicalJson,
+  hubMessageIdFor,
+  outboundHubMessageId,
+  sendingEndpointKey,
+  stableHash,
+} from '#shared/contract/ids.ts';
 import type { Channel, ConversationState, Message, Provider, ProviderError } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
@@ -55,6 +61,13 @@ import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
  */
 
 /** Every externally visible step; tests crash after each to prove a redelivery ends the same. */
+
+/** What a command was prepared into, as a short hash (SendRecord.preparedDigest). */
+const preparedDigestOf = (messages: readonly PreparedMessage[]): string =>
+  stableHash(
+    'prepared-messages',
+    canonicalJson(messages.map(({ partIndex, part, attachParts }) => ({ partIndex, part, attachParts }))),
+  );
 
 /** The record's map of provider messages to command parts, when they are not one for one. */
 const partIndexesOf = (messages: readonly PreparedMessage[]): { partIndexes?: number[] } =>
@@ -1465,6 +1478,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               ...base,
               plan: decided.plan,
               messageCount: decided.messages.length,
+              preparedDigest: preparedDigestOf(decided.messages),
               ...partIndexesOf(decided.messages),
               ...(notedAt ? { inFlight: { index: 0, at: notedAt, by: delivery } } : {}),
             }
@@ -1520,7 +1534,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         targetOf(record.plan, record.conversationId),
         record.plan.media,
       );
-      if (!again.ok || again.messages.length !== record.messageCount) {
+      // Not as claimed (an upgrade since moved where a text is cut, say): the rest is not sent,
+      // which would repeat or skip text; the command ends at its last receive, `provider_error`.
+      if (
+        !again.ok ||
+        again.messages.length !== record.messageCount ||
+        (record.preparedDigest !== undefined && preparedDigestOf(again.messages) !== record.preparedDigest)
+      ) {
         throw new Error('the command no longer prepares as it did when it was claimed');
       }
       prepared = { sender, messages: again.messages };

@@ -162,6 +162,12 @@ export const SendRecordSchema = z.object({
    * split in several): what a failure names as its `partIndex` when only the record is left.
    */
   partIndexes: z.array(z.number().int().nonnegative()).optional(),
+  /**
+   * A hash of the provider messages the command was prepared into at the claim: a redelivery that
+   * prepares them otherwise (an upgrade moved where a long text is cut, keeping the count) must not
+   * send the rest, which would repeat or skip text. Absent on records of before 2026-12-05.
+   */
+  preparedDigest: z.string().optional(),
   providerIds: z.array(z.string()),
   inFlight: InFlightSchema.optional(),
   /** Since when nothing could be sent (throttling): the give-up clock. */

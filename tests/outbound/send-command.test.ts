@@ -5,7 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { uploadDisposition } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { buildEvent } from '#shared/contract/build.ts';
-import { type OutboundTemplatePart, SendMessageDataSchema } from '#shared/contract/commands.ts';
+import {
+  type OutboundPart,
+  type OutboundTemplatePart,
+  SendMessageDataSchema,
+} from '#shared/contract/commands.ts';
 import { canonicalJson, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
@@ -389,6 +393,54 @@ describe('send commands', () => {
       expect(view?.state.messageCount).toBe(2);
     },
   );
+
+  it('sends nothing more of a command a redelivery prepares otherwise than its claim did (an upgrade moved a cut), and ends it at its last receive', async () => {
+    // Prepare: a text in two provider messages; the first goes, then the delivery crashes
+    const { conversationId } = await openConversation();
+    let crashed = false;
+    const crashing = hub.sender((step) => {
+      if (step === 'accept' && !crashed) {
+        crashed = true;
+        throw new Error('crash after accept');
+      }
+    });
+    const command = sendCommand(conversationId, 'moved-cut', [
+      { type: 'text', text: 'Dear customer,|your order ships today.' },
+    ]);
+    await hub.enqueue(command);
+    await hub.runOutbox(crashing, 1);
+    const original = hub.provider.sender.prepare;
+    // The upgrade: the same text, still two messages, cut elsewhere
+    Object.assign(hub.provider.sender, {
+      prepare: (parts: readonly OutboundPart[]) => ({
+        ok: true,
+        messages: parts.flatMap((part, partIndex) =>
+          part.type === 'text'
+            ? [part.text.slice(0, 5), part.text.slice(5)].map((text) => ({
+                partIndex,
+                part: { ...part, text },
+              }))
+            : [],
+        ),
+      }),
+    });
+    try {
+      // Act: redeliveries, then its last receive
+      await hub.runOutbox(undefined, 3);
+      await hub.sender().handleSqsEvent({ Records: [atLastReceive(command)] });
+    } finally {
+      Object.assign(hub.provider.sender, { prepare: original });
+    }
+    // Assess: the first piece alone went; the command ends in one send_failed naming the part
+    expect(crashed).toBe(true);
+    expect(hub.provider.calls.map((call) => (call.message.part as { text: string }).text)).toEqual([
+      'Dear customer,',
+    ]);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.type, event.data.reason])).toEqual([
+      ['switchboard.message.send_failed', 'provider_error'],
+    ]);
+  });
 
   it.each(['provider-call', 'record-sent', 'mark-sent'] as const)(
     'a one-message command (attempt noted with the claim, accept with the sent mark): a crash after %s ends, on redelivery, with one provider call and one sent event',
