@@ -164,7 +164,7 @@ describe('Messenger prepare: parts', () => {
     expect(pageFits).toMatchObject({ ok: true });
     expect(refusalOf(instagramTooLarge)).toMatchObject({ field: 'parts.0.source.s3Key' });
     expect(refusalOf(instagramTooLarge)?.detail).toContain('Instagram image attachments take at most 8 MB');
-    expect(refusalOf(videoOfImageType)).toMatchObject({ field: 'parts.0.mimeType' });
+    expect(refusalOf(videoOfImageType)).toMatchObject({ field: 'parts.0.source.s3Key' });
   });
 
   it("takes on Instagram only the types Meta lists for the kind (a page any of the kind's family)", () => {
@@ -206,7 +206,7 @@ describe('Messenger prepare: parts', () => {
     }
     expect(instagramUnlisted[0]?.detail).toBe('an Instagram image is PNG, JPEG or GIF');
     expect(pageUnlisted).toEqual([true, true, true]);
-    expect(refusalOf(storedWebp)).toMatchObject({ field: 'parts.0.mimeType' });
+    expect(refusalOf(storedWebp)).toMatchObject({ field: 'parts.0.source.s3Key' });
     expect(storedWebpOnPage.ok).toBe(true);
   });
 

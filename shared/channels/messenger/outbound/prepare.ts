@@ -45,19 +45,22 @@ const media = (part: OutboundMediaPart, index: number, { limit, endpointType, st
     label: `${endpointType === 'facebook_page' ? 'Messenger' : 'Instagram'} ${part.kind} attachments`,
   });
   if (storedProblem !== undefined) return storedProblem;
-  const mimeType = stored?.[String(index)]?.contentType ?? part.mimeType;
+  const storedType = stored?.[String(index)]?.contentType;
+  const mimeType = storedType ?? part.mimeType;
+  // A type refused names where it came from: the stored file (its key), or the part's `mimeType`.
+  const typeField = storedType !== undefined ? `${field}.source.s3Key` : `${field}.mimeType`;
   const baseType = baseMimeType(mimeType ?? '');
   const family = baseType.split('/')[0];
   if (mimeType !== undefined && part.kind !== 'file' && family !== part.kind) {
     return refuse(
       'content_invalid',
-      `${field}.mimeType`,
+      typeField,
       `a Messenger ${part.kind} attachment needs a ${part.kind}/* type`,
     );
   }
   const typeProblem =
     mimeType === undefined ? undefined : attachmentTypeProblem(part.kind, baseType, endpointType);
-  if (typeProblem !== undefined) return refuse('content_invalid', `${field}.mimeType`, typeProblem);
+  if (typeProblem !== undefined) return refuse('content_invalid', typeField, typeProblem);
   const { caption, ...attachment } = part;
   return [
     { partIndex: index, part: attachment },
