@@ -4,7 +4,6 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePayloadObjects, deletePayloadObjectsUnder } from '#shared/aws/blob-store.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import {
   buildEvent,
   type ChannelIdentity,
@@ -16,7 +15,6 @@ import {
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { mediaJobsFor } from '#shared/media/job.ts';
-import { createMediaFetcherService } from '#shared/media/wiring.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
@@ -29,6 +27,7 @@ import {
   jpegOf,
   startCountingMediaProvider,
 } from '#tests/support/counting-media-provider.ts';
+import { localMediaFetcher } from '#tests/support/local-media-fetcher.ts';
 
 /*
  * An attachment the media fetcher claimed before an erasure and finishes while it runs, against the
@@ -115,21 +114,7 @@ describe('a media job finishing while its person is erased', () => {
         }) as never,
       { step: 'initialize', name: 'recordPublished' },
     );
-    const fetcher = createMediaFetcherService({
-      dynamodb: clients.dynamodb,
-      sqs: clients.sqs,
-      s3: clients.s3,
-      bucket: emulators.resources.bucketName,
-      tableName: emulators.resources.tableName,
-      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
-      mediaQueueUrl: emulators.resources.mediaQueueUrl,
-      secrets: async () => LOCAL_DEV_SECRETS,
-      graphApiUrl: provider.graphApiUrl,
-      graphApiVersion: provider.graphApiVersion,
-      twilioApiUrl: 'http://127.0.0.1:9',
-      logger: silent,
-      clock: () => new Date(),
-    });
+    const fetcher = localMediaFetcher(emulators, clients, provider, { clock: () => new Date() });
     const held = provider.holdNextDownload(MEDIA_ID);
     const fetching = fetcher.fetchPart(job);
     await held.arrived;

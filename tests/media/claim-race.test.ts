@@ -7,13 +7,10 @@ import {
   MEDIA_FETCHER_PARTITION_PREFIXES,
   MEDIA_FETCHER_TABLE_ACTIONS,
 } from '#infra/constructs/media-fetcher.ts';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { conversationIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { RetryLaterError } from '#shared/media/fetch-service.ts';
 import { type MediaJob, mediaObjectKey } from '#shared/media/job.ts';
-import { createMediaFetcherService } from '#shared/media/wiring.ts';
-import { createLogger } from '#shared/observability/logger.ts';
 import { MEDIA_FETCHER } from '#shared/resources/definitions.ts';
 import { mediaFetchKey } from '#shared/store/keys.ts';
 import { createMediaFetchStore } from '#shared/store/media-fetches.ts';
@@ -25,6 +22,7 @@ import {
   startCountingMediaProvider,
 } from '#tests/support/counting-media-provider.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
+import { localMediaFetcher } from '#tests/support/local-media-fetcher.ts';
 
 /*
  * The media claim (shared/store/media-fetches.ts) against the local DynamoDB server: fetchers built
@@ -36,7 +34,6 @@ import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
 
 type Published = HubEvent[];
 
-const silent = createLogger({ level: 'error', write: () => undefined });
 const T0 = new Date('2026-11-22T12:00:00.000Z');
 const STALE_MS = MEDIA_FETCHER.staleClaimSeconds * 1000;
 const PHONE_NUMBER_ID = '109384756201938';
@@ -114,21 +111,7 @@ describe('media claim races against the local DynamoDB', () => {
       }) as never,
       { step: 'initialize', name: 'recordActions' },
     );
-    const fetcher = createMediaFetcherService({
-      dynamodb: clients.dynamodb,
-      sqs: clients.sqs,
-      s3: clients.s3,
-      bucket: emulators.resources.bucketName,
-      tableName: emulators.resources.tableName,
-      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
-      mediaQueueUrl: emulators.resources.mediaQueueUrl,
-      secrets: async () => LOCAL_DEV_SECRETS,
-      graphApiUrl: provider.graphApiUrl,
-      graphApiVersion: provider.graphApiVersion,
-      twilioApiUrl: 'http://127.0.0.1:9',
-      logger: silent,
-      clock,
-    });
+    const fetcher = localMediaFetcher(emulators, clients, provider, { clock });
     return { fetcher, published, lost: () => lost };
   };
 

@@ -1,12 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { conversationIdFor, hubMessageIdFor } from '#shared/contract/index.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import type { MediaJob } from '#shared/media/job.ts';
-import { createMediaFetcherService } from '#shared/media/wiring.ts';
-import { createLogger } from '#shared/observability/logger.ts';
 import { mediaFetchKey } from '#shared/store/keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
 import {
@@ -14,6 +11,7 @@ import {
   jpegOf,
   startCountingMediaProvider,
 } from '#tests/support/counting-media-provider.ts';
+import { localMediaFetcher } from '#tests/support/local-media-fetcher.ts';
 
 /*
  * An attachment's record (shared/store/media-fetches.ts) is how the helpdesk API finds a stored file
@@ -25,7 +23,6 @@ import {
 
 const T0 = new Date('2026-11-22T12:00:00.000Z');
 const PHONE_NUMBER_ID = '109384756201938';
-const silent = createLogger({ level: 'error', write: () => undefined });
 
 const jobFor = (mediaId: string): MediaJob => ({
   hubMessageId: hubMessageIdFor('whatsapp', `wamid.${mediaId}`),
@@ -53,19 +50,7 @@ describe("an attachment's record is kept as long as its message's", () => {
     destroyers.push(() => {
       for (const client of Object.values(clients)) client.destroy();
     });
-    const fetcher = createMediaFetcherService({
-      dynamodb: clients.dynamodb,
-      sqs: clients.sqs,
-      s3: clients.s3,
-      bucket: emulators.resources.bucketName,
-      tableName: emulators.resources.tableName,
-      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
-      mediaQueueUrl: emulators.resources.mediaQueueUrl,
-      secrets: async () => LOCAL_DEV_SECRETS,
-      graphApiUrl: provider.graphApiUrl,
-      graphApiVersion: provider.graphApiVersion,
-      twilioApiUrl: 'http://127.0.0.1:9',
-      logger: silent,
+    const fetcher = localMediaFetcher(emulators, clients, provider, {
       clock: () => T0,
       ...(retentionSeconds === undefined ? {} : { retentionSeconds }),
     });
