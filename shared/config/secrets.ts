@@ -1,6 +1,16 @@
 import * as v from 'valibot';
 import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
-import { lazily, nonEmptyString, object, parseOrThrow, record } from '#shared/validation/schema.ts';
+import { twilioBusinessKey } from '#shared/channels/sms/inbound/phone.ts';
+import { ownValue } from '#shared/validation/own-value.ts';
+import {
+  checked,
+  checkedAt,
+  lazily,
+  nonEmptyString,
+  object,
+  parseOrThrow,
+  record,
+} from '#shared/validation/schema.ts';
 
 /**
  * Channel credentials. In AWS each section lives in a Secrets Manager secret of its own (JSON of its
@@ -29,15 +39,90 @@ const MetaSectionSchema = lazily(() =>
     accessTokens: v.optional(record(nonEmptyString())),
   }),
 );
-const TwilioSectionSchema = lazily(() =>
+/** An account SID as Twilio writes it in webhooks and URLs. */
+const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
+
+/** A further Twilio account: the token its numbers' webhooks are signed with, and those numbers. */
+const TwilioAccountSchema = () =>
   object({
-    /** Signs the webhooks; with `accountSid`, logs in to the REST API (its subaccounts' messages too). */
+    /** Signs the webhooks of this account's numbers. */
     authToken: nonEmptyString(),
-    /** Accepted too during auth-token rotation. */
+    /** Accepted too during this account's auth-token rotation. */
     secondaryAuthToken: v.optional(nonEmptyString()),
-    /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
-    accountSid: v.optional(nonEmptyString()),
-  }),
+    /**
+     * The business addresses in this account, as Twilio writes them in `To` and `From`: `+14155550100`
+     * (SMS and MMS), a short code or sender id, `whatsapp:+14155550100`. A webhook naming this account
+     * is accepted only about one of them; one of them is accepted only from this account.
+     */
+    numbers: v.pipe(
+      v.array(
+        v.pipe(
+          v.string(),
+          checked(
+            (address: string) => twilioBusinessKey(address) !== undefined,
+            'a Twilio address (a number, short code or sender id, or whatsapp:+<number>)',
+          ),
+        ),
+      ),
+      v.minLength(1),
+    ),
+  });
+
+/** The keys (under the accounts map) of each listed number some account earlier in the map lists already. */
+function* numbersListedTwice(accounts: Readonly<Record<string, { readonly numbers: readonly string[] }>>) {
+  const owners = new Map<string, string>();
+  for (const [accountSid, account] of Object.entries(accounts)) {
+    for (const [index, address] of account.numbers.entries()) {
+      const key = twilioBusinessKey(address);
+      if (key === undefined) continue;
+      const owner = owners.get(key);
+      if (owner === undefined) owners.set(key, accountSid);
+      else if (owner !== accountSid) yield [accountSid, 'numbers', index] as const;
+    }
+  }
+}
+
+const TwilioSectionSchema = lazily(() =>
+  v.pipe(
+    object({
+      /**
+       * The main account: signs the webhooks of every number not listed under `accounts`; with
+       * `accountSid`, logs in to the REST API (its subaccounts' messages too).
+       */
+      authToken: nonEmptyString(),
+      /** Accepted too during auth-token rotation. */
+      secondaryAuthToken: v.optional(nonEmptyString()),
+      /** Sending: the account SID (`AC…`); requests authenticate as it with `authToken`. */
+      accountSid: v.optional(nonEmptyString()),
+      /**
+       * Further accounts by account SID (subaccounts or accounts of their own), each with its token
+       * and its numbers: their webhooks are verified with their own token, and only about their own
+       * numbers. A number is listed under one account at most.
+       */
+      accounts: v.optional(
+        v.pipe(
+          record(TwilioAccountSchema()),
+          checkedAt(
+            (accounts) =>
+              Object.keys(accounts)
+                .filter((accountSid) => !ACCOUNT_SID.test(accountSid))
+                .map((accountSid) => [accountSid]),
+            'an account SID (AC and 32 lower-case hexadecimal digits)',
+          ),
+          checkedAt((accounts) => numbersListedTwice(accounts), 'a number listed under no other account'),
+        ),
+      ),
+    }),
+    checkedAt(
+      (section) =>
+        section.accountSid !== undefined &&
+        section.accounts !== undefined &&
+        Object.hasOwn(section.accounts, section.accountSid)
+          ? [['accounts', section.accountSid]]
+          : [],
+      'an account other than the main one (accountSid)',
+    ),
+  ),
 );
 const MailgunSectionSchema = lazily(() =>
   object({
@@ -198,13 +283,44 @@ export interface TwilioLogin {
 }
 
 /**
- * The login for any account's messages and media: the configured account's SID and token, which
- * reach its own resources and every subaccount's 2010-04-01 resources (Twilio, "REST API:
- * Subaccounts"); a message in a subaccount (`endpoint.accountId`) keeps that account in its URL.
- * Undefined without an account SID.
+ * The main account's login: its SID and token, which reach its own resources and every
+ * subaccount's 2010-04-01 resources (Twilio, "REST API: Subaccounts"); a message in a subaccount
+ * (`endpoint.accountId`) keeps that account in its URL. Undefined without an account SID.
  */
 export const twilioLogin = (twilio: TwilioSection): TwilioLogin | undefined =>
   twilio.accountSid === undefined ? undefined : { username: twilio.accountSid, password: twilio.authToken };
+
+export type TwilioAccount = NonNullable<TwilioSection['accounts']>[string];
+
+/** A further account by its SID (from a webhook's `AccountSid`, an endpoint's `accountId`), or undefined. */
+export const twilioAccountOf = (twilio: TwilioSection, accountSid: string): TwilioAccount | undefined =>
+  twilio.accounts === undefined ? undefined : ownValue(twilio.accounts, accountSid);
+
+/** Per section read, which further account lists each business key (built on first use). */
+const numberOwners = new WeakMap<TwilioSection, ReadonlyMap<string, string>>();
+
+/** The further account that lists a business address's key (twilioBusinessKey), or undefined. */
+export const twilioNumberOwner = (twilio: TwilioSection, key: string): string | undefined => {
+  if (twilio.accounts === undefined) return undefined;
+  let owners = numberOwners.get(twilio);
+  if (owners === undefined) {
+    const built = new Map<string, string>();
+    for (const [accountSid, account] of Object.entries(twilio.accounts))
+      for (const address of account.numbers) {
+        const owned = twilioBusinessKey(address);
+        if (owned !== undefined && !built.has(owned)) built.set(owned, accountSid);
+      }
+    owners = built;
+    numberOwners.set(twilio, owners);
+  }
+  return owners.get(key);
+};
+
+/** The tokens an account's webhooks may be signed with: its own, then the one being rotated in. */
+export const twilioWebhookTokens = (account: Pick<TwilioSection, 'authToken' | 'secondaryAuthToken'>) =>
+  [account.authToken, account.secondaryAuthToken].filter(
+    (token): token is string => typeof token === 'string' && token.length > 0,
+  );
 
 /**
  * The Instagram account of the samples (events/messenger/instagram-*.json), which the local hub

@@ -110,7 +110,8 @@ export const record = <const TValue extends v.GenericSchema>(value: TValue) =>
             addIssue({
               ...issue,
               label: 'record value',
-              expected: issue.expected ?? value.expects,
+              // A check's description (checked) stays what is expected, not the record value's type.
+              expected: issue.expected ?? (DESCRIPTIONS.has(issue.message) ? issue.message : value.expects),
               path: [item, ...(issue.path ?? [])] as [v.ObjectPathItem, ...v.IssuePathItem[]],
             });
           if (config.abortEarly) break;
@@ -121,6 +122,45 @@ export const record = <const TValue extends v.GenericSchema>(value: TValue) =>
       return failed ? NEVER : output;
     }),
   );
+
+/** The path items of `keys` walked down from `input`, as valibot reports an issue's place. */
+const pathItems = (input: unknown, keys: readonly (string | number)[]): v.IssuePathItem[] => {
+  const items: v.IssuePathItem[] = [];
+  let at: unknown = input;
+  for (const key of keys) {
+    const value =
+      isRecord(at) || Array.isArray(at) ? (at as Record<string | number, unknown>)[key] : undefined;
+    items.push(
+      Array.isArray(at) && typeof key === 'number'
+        ? { type: 'array', origin: 'value', input: at, key, value }
+        : { type: 'object', origin: 'value', input: at as Record<string, unknown>, key: String(key), value },
+    );
+    at = value;
+  }
+  return items;
+};
+
+/**
+ * A check of a whole value that fails at places inside it: `find` gives the keys down to each
+ * wrong one, which parseOrThrow and issuePaths report as `<path>: expected <description>`. The
+ * issue holds neither the value nor what is there (the description is all that is expected).
+ */
+export const checkedAt = <TInput>(
+  find: (input: TInput) => Iterable<readonly (string | number)[]>,
+  description: string,
+) =>
+  v.rawCheck<TInput>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const keys of find(dataset.value)) {
+      const path = pathItems(dataset.value, keys);
+      addIssue({
+        input: null,
+        expected: description,
+        message: `expected ${description}`,
+        ...(path.length > 0 ? { path: path as [v.IssuePathItem, ...v.IssuePathItem[]] } : {}),
+      });
+    }
+  });
 
 const TAB_OR_NEWLINE = /[\t\n\r]/g;
 

@@ -120,6 +120,31 @@ describe('per-provider channel secrets', () => {
     expect(lines.join('\n')).not.toMatch(/visible-only|too-short-key/);
   });
 
+  it('leaves out a Twilio secret listing a number under two accounts, naming the place, and serves the rest', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const accounts = {
+      [`AC${'1'.repeat(32)}`]: { authToken: 'shop-token', numbers: ['whatsapp:+14155550111'] },
+      [`AC${'2'.repeat(32)}`]: { authToken: 'clinic-token', numbers: ['whatsapp:+1 (415) 555-0111'] },
+    };
+    const { reader } = secretsHolding({
+      [ARN.meta]: JSON.stringify(LOCAL_DEV_SECRETS.meta),
+      [ARN.twilio]: JSON.stringify({ ...LOCAL_DEV_SECRETS.twilio, accounts }),
+    });
+    // Act
+    const secrets = await cachedChannelSecrets({
+      reader,
+      sectionSecretIds: { meta: ARN.meta, twilio: ARN.twilio },
+      logger: createLogger({ write: (line) => lines.push(line) }),
+    })();
+    // Assess
+    expect(Object.keys(secrets)).toEqual(['meta']);
+    expect(lines.map((line) => (JSON.parse(line) as { reason?: string }).reason)).toEqual([
+      `twilio secret does not match its schema at: accounts.AC${'2'.repeat(32)}.numbers.0`,
+    ]);
+    expect(lines.join('\n')).not.toMatch(/555|token/);
+  });
+
   it('keeps serving the other providers when one secret cannot be read, and refuses that one as retryable', async () => {
     // Prepare: Twilio's secret is gone (deleted, or its key denied), Meta's reads fine
     const lines: string[] = [];

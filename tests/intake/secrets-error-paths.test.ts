@@ -29,4 +29,47 @@ describe('a channel secret that does not match', () => {
       'secret does not match ChannelSecretsSchema at: meta.accessTokens.1002, meta.accessTokens.1003',
     );
   });
+
+  it('names a number listed under two Twilio accounts by its place in the second, never the number', async () => {
+    // Prepare: the same SMS number under both further accounts, written two ways
+    const shop = `AC${'1'.repeat(32)}`;
+    const clinic = `AC${'2'.repeat(32)}`;
+    const secret = {
+      ...LOCAL_DEV_SECRETS,
+      twilio: {
+        ...LOCAL_DEV_SECRETS.twilio,
+        accounts: {
+          [shop]: { authToken: 'shop-token', numbers: ['+14155550111', 'whatsapp:+14155550111'] },
+          [clinic]: { authToken: 'clinic-token', numbers: ['+14155550122', '+1 415 555 0111'] },
+        },
+      },
+    };
+    // Act
+    const failure = await readSecret(secret).catch((error: unknown) => error as Error);
+    // Assess
+    expect((failure as Error).message).toBe(
+      `secret does not match ChannelSecretsSchema at: twilio.accounts.${clinic}.numbers.1`,
+    );
+    expect((failure as Error).message).not.toMatch(/555|token/);
+  });
+
+  it("names a further Twilio account keyed by no account SID, or by the main account's, and an address that is none", async () => {
+    // Prepare
+    const main = LOCAL_DEV_SECRETS.twilio.accountSid ?? '';
+    const secrets = [
+      { 'shop-account': { authToken: 'shop-token', numbers: ['+14155550111'] } },
+      { [main]: { authToken: 'shop-token', numbers: ['+14155550111'] } },
+      { [`AC${'1'.repeat(32)}`]: { authToken: 'shop-token', numbers: ['messenger:+14155550111'] } },
+    ].map((accounts) => ({ ...LOCAL_DEV_SECRETS, twilio: { ...LOCAL_DEV_SECRETS.twilio, accounts } }));
+    // Act
+    const messages = await Promise.all(
+      secrets.map((secret) => readSecret(secret).catch((error: unknown) => (error as Error).message)),
+    );
+    // Assess
+    expect(messages).toEqual([
+      'secret does not match ChannelSecretsSchema at: twilio.accounts.shop-account',
+      `secret does not match ChannelSecretsSchema at: twilio.accounts.${main}`,
+      `secret does not match ChannelSecretsSchema at: twilio.accounts.AC${'1'.repeat(32)}.numbers.0`,
+    ]);
+  });
 });

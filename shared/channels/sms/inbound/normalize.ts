@@ -22,7 +22,7 @@ import { ownValue } from '#shared/validation/own-value.ts';
 import { type FormParam, paramsToRecord } from './form.ts';
 import { consentSignalFor } from './keywords.ts';
 import { mediaPartsFrom } from './media.ts';
-import { type ParsedAddress, parseTwilioAddress } from './phone.ts';
+import { type ParsedAddress, parseTwilioAddress, twilioEndpointId } from './phone.ts';
 import { type TwilioMessagingParams, TwilioMessagingParamsSchema } from './schema.ts';
 
 /** Twilio's raw status → the hub's delivery status. `received`/`receiving` belong to inbound messages. */
@@ -40,6 +40,23 @@ const DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = {
 };
 const INBOUND_STATUSES = new Set(['received', 'receiving']);
 
+type StatusParams = Pick<TwilioMessagingParams, 'MessageStatus' | 'SmsStatus'>;
+
+/** The status of a status callback (a message the business sent); undefined for an incoming message's. */
+const deliveryStatusOf = (params: StatusParams): string | undefined => {
+  const providerStatus = params.MessageStatus ?? params.SmsStatus;
+  return providerStatus !== undefined && !INBOUND_STATUSES.has(providerStatus) ? providerStatus : undefined;
+};
+
+/**
+ * The address of the business a request is filed under: `From` in a status callback (the business
+ * sent that message), `To` in anything else (an incoming message). The webhook checks a further
+ * account's request by it (./accounts.ts), so both read it from here.
+ */
+export const businessAddressOf = (
+  params: StatusParams & Pick<TwilioMessagingParams, 'To' | 'From'>,
+): string | undefined => (deliveryStatusOf(params) === undefined ? params.To : params.From);
+
 interface Side {
   readonly channel: 'sms' | 'whatsapp';
   readonly endpoint: BusinessEndpoint;
@@ -56,7 +73,7 @@ interface Context {
 }
 
 const endpointFor = (address: ParsedAddress & { channel: 'sms' | 'whatsapp' }, accountSid?: string) => {
-  const id = address.channel === 'whatsapp' ? address.phone : address.identity.value;
+  const id = twilioEndpointId(address);
   const type = address.channel === 'whatsapp' ? 'whatsapp_phone_number' : 'phone_number';
   return { type, id, ...(accountSid ? { accountId: accountSid } : {}) } satisfies BusinessEndpoint;
 };
@@ -231,7 +248,7 @@ const inboundEvents = (context: Context, side: Side, sid: string): HubEvent[] =>
 const statusEvent = (context: Context, sid: string, providerStatus: string): HubEvent => {
   const { params, receivedAt } = context;
   // A status callback is about a message the business sent: From is the business, To the customer.
-  const side = sideFor(params.From, params.To, params);
+  const side = sideFor(businessAddressOf(params), params.To, params);
   const status = ownValue(DELIVERY_STATUS, providerStatus);
   if (!side || !status) return unsupported(context, 'twilio_status_callback', side, sid);
   const errors: ProviderError[] | undefined = params.ErrorCode
@@ -273,12 +290,10 @@ export const normalizeTwilioParams = (
   const context: Context = { ...base, params: parsed.output };
   const sid = messageSidOf(parsed.output);
   if (!sid) return [unsupported(context, 'twilio_request')];
-  const providerStatus = parsed.output.MessageStatus ?? parsed.output.SmsStatus;
-  if (providerStatus !== undefined && !INBOUND_STATUSES.has(providerStatus)) {
-    return [statusEvent(context, sid, providerStatus)];
-  }
+  const providerStatus = deliveryStatusOf(parsed.output);
+  if (providerStatus !== undefined) return [statusEvent(context, sid, providerStatus)];
   const isMessage = parsed.output.Body !== undefined || parsed.output.NumMedia !== undefined;
-  const side = sideFor(parsed.output.To, parsed.output.From, parsed.output);
+  const side = sideFor(businessAddressOf(parsed.output), parsed.output.From, parsed.output);
   if (!isMessage || !side) return [unsupported(context, 'twilio_request', side, sid)];
   return inboundEvents(context, side, sid);
 };

@@ -42,3 +42,18 @@ export const parseTwilioAddress = (address: string): ParsedAddress => {
   const digits = number.value.replace(/^\+/, '');
   return { channel: 'whatsapp', identity: { type: 'wa_id', value: digits }, phone: `+${digits}` };
 };
+
+/** The id of the business endpoint an address names: the number (or short code, or sender id), without `whatsapp:`. */
+export const twilioEndpointId = (address: ParsedAddress & { channel: 'sms' | 'whatsapp' }): string =>
+  address.channel === 'whatsapp' ? address.phone : address.identity.value;
+
+/**
+ * What a business address is listed and looked up under (a further Twilio account's `numbers`,
+ * shared/config/secrets.ts): its channel and the id its endpoint has, `sms:+14155550100`,
+ * `sms:12345`, `whatsapp:+14155238886`. Separators and the prefix's case do not count; SMS and
+ * WhatsApp on one number are two keys. Undefined for an address no endpoint is made of.
+ */
+export const twilioBusinessKey = (address: string): string | undefined => {
+  const parsed = parseTwilioAddress(address);
+  return parsed.channel === 'unknown' ? undefined : `${parsed.channel}:${twilioEndpointId(parsed)}`;
+};

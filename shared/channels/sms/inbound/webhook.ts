@@ -7,7 +7,7 @@ import {
   type WebhookRequest,
 } from '#shared/channels/inbound.ts';
 import { constantTimeEqual } from '#shared/channels/signature.ts';
-import type { SecretsWith } from '#shared/config/secrets.ts';
+import { type SecretsWith, twilioWebhookTokens } from '#shared/config/secrets.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
@@ -15,6 +15,7 @@ import type { HubEvent } from '#shared/contract/types.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { boundDepth } from '../../bounded-json.ts';
 import { CORRELATION_QUERY_PARAMETER } from '../status-callback.ts';
+import { twilioFormRefusal } from './accounts.ts';
 import { parseFormBody } from './form.ts';
 import { normalizeTwilioParams } from './normalize.ts';
 import { sha256Hex, twilioSignatureMatches } from './signature.ts';
@@ -61,11 +62,6 @@ const correlationIdOfSignedUrl = (signedUrl: string): string | undefined => {
   // Two values are no answer: which one Twilio meant is not for the hub to guess.
   return values.length === 1 && parseCorrelationId(values[0]) ? values[0] : undefined;
 };
-
-const authTokensOf = (secrets: SecretsWith<'twilio'>): string[] =>
-  [secrets.twilio.authToken, secrets.twilio.secondaryAuthToken].filter(
-    (token): token is string => typeof token === 'string' && token.length > 0,
-  );
 
 const accept = (events: HubEvent[]): WebhookOutcome => ({
   kind: 'accept',
@@ -129,13 +125,14 @@ export const handleTwilioWebhook = (
   }
   const signature = request.headers['x-twilio-signature']?.trim();
   if (!signature) return reject(401, 'missing X-Twilio-Signature header');
-  const tokens = authTokensOf(deps.secrets);
-  if (mediaType === JSON_TYPE) return handleJsonBody(request, tokens, deps.publicUrl, signature);
+  if (mediaType === JSON_TYPE) {
+    // Not a Messaging request (it names no number): checked with the main account's token.
+    return handleJsonBody(request, twilioWebhookTokens(deps.secrets.twilio), deps.publicUrl, signature);
+  }
   const form = parseFormBody(request.body);
   if (!form.ok) return reject(400, form.reason);
-  if (!twilioSignatureMatches(tokens, deps.publicUrl, form.params, signature)) {
-    return reject(403, 'X-Twilio-Signature does not match the URL and parameters');
-  }
+  const refusal = twilioFormRefusal(deps.secrets.twilio, deps.publicUrl, form.params, signature);
+  if (refusal !== undefined) return reject(403, refusal);
   return accept(
     normalizeTwilioParams(form.params, request.receivedAt, {
       correlationId: correlationIdOfSignedUrl(deps.publicUrl),
