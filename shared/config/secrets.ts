@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
-import { twilioBusinessKey } from '#shared/channels/sms/inbound/phone.ts';
+import { twilioBusinessKey, twilioEndpointKey } from '#shared/channels/sms/inbound/phone.ts';
+import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { ownValue } from '#shared/validation/own-value.ts';
 import {
   checked,
@@ -45,7 +46,7 @@ const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
 /** A further Twilio account: the token its numbers' webhooks are signed with, and those numbers. */
 const TwilioAccountSchema = () =>
   object({
-    /** Signs the webhooks of this account's numbers. */
+    /** Signs the webhooks of this account's numbers; with the account's SID, logs in for its own messages. */
     authToken: nonEmptyString(),
     /** Accepted too during this account's auth-token rotation. */
     secondaryAuthToken: v.optional(nonEmptyString()),
@@ -97,7 +98,8 @@ const TwilioSectionSchema = lazily(() =>
       /**
        * Further accounts by account SID (subaccounts or accounts of their own), each with its token
        * and its numbers: their webhooks are verified with their own token, and only about their own
-       * numbers. A number is listed under one account at most.
+       * numbers; their messages are sent and redacted with their own login. A number is listed under
+       * one account at most.
        */
       accounts: v.optional(
         v.pipe(
@@ -321,6 +323,31 @@ export const twilioWebhookTokens = (account: Pick<TwilioSection, 'authToken' | '
   [account.authToken, account.secondaryAuthToken].filter(
     (token): token is string => typeof token === 'string' && token.length > 0,
   );
+
+/**
+ * The account a business endpoint's messages live in and the login that reaches them: the account
+ * its webhooks named (`endpoint.accountId`), else the further account listing its number, else the
+ * main one. A further account logs in as itself; any other is reached with the main account's login
+ * (a subaccount's through its parent). Sends, MMS downloads and redactions all ask it.
+ */
+export const twilioAccountFor = (
+  twilio: TwilioSection,
+  endpoint: Pick<BusinessEndpoint, 'type' | 'id' | 'accountId'>,
+): { readonly accountSid: string | undefined; readonly login: TwilioLogin | undefined } => {
+  const listedKey = endpoint.accountId === undefined ? twilioEndpointKey(endpoint) : undefined;
+  const accountSid =
+    endpoint.accountId ??
+    (listedKey === undefined ? undefined : twilioNumberOwner(twilio, listedKey)) ??
+    twilio.accountSid;
+  const own = accountSid === undefined ? undefined : twilioAccountOf(twilio, accountSid);
+  return {
+    accountSid,
+    login:
+      own !== undefined && accountSid !== undefined
+        ? { username: accountSid, password: own.authToken }
+        : twilioLogin(twilio),
+  };
+};
 
 /**
  * The Instagram account of the samples (events/messenger/instagram-*.json), which the local hub

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answer.ts';
-import { type ChannelSecrets, sectionOf, twilioLogin } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, sectionOf, twilioAccountFor } from '#shared/config/secrets.ts';
 import { failureForStatus, MAX_MEDIA_BYTES, MediaFailure, TransientMediaError } from './failures.ts';
 import type { MediaJob } from './job.ts';
 
@@ -271,8 +271,9 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     if (job.provider !== 'twilio' || url.origin !== twilioOrigin)
       throw new MediaFailure('forbidden', "the URL is not the provider's API: no credential is sent there");
     const twilio = sectionOf(await options.secrets(), 'twilio');
-    // The account's login reaches the media of its subaccounts' messages too.
-    const login = twilio && twilioLogin(twilio);
+    // A further account's own login for its numbers' media; else the main account's, which reaches
+    // the media of its subaccounts' messages too.
+    const login = twilio && twilioAccountFor(twilio, job.endpoint).login;
     if (!login) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
     const basic = Buffer.from(`${login.username}:${login.password}`).toString('base64');
     return { allows: isTwilioMedia, credential: { origin: twilioOrigin, authorization: `Basic ${basic}` } };

@@ -1,8 +1,13 @@
 import type { SecretSection } from '#shared/channels/registry.ts';
 import { createTwilioRedactor, type TwilioRedaction } from '#shared/channels/sms/outbound/redact.ts';
-import { twilioAccountSidFor } from '#shared/channels/sms/outbound/request.ts';
 import { createWhatsAppMediaDeleter } from '#shared/channels/whatsapp/outbound/delete-media.ts';
-import { type ChannelSecrets, metaAccessTokenFor, sectionOf, twilioLogin } from '#shared/config/secrets.ts';
+import {
+  type ChannelSecrets,
+  metaAccessTokenFor,
+  sectionOf,
+  twilioAccountFor,
+  twilioLogin,
+} from '#shared/config/secrets.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
@@ -17,8 +22,8 @@ import { whatsappUploadOf } from '#shared/store/whatsapp-uploads.ts';
  *
  * - Twilio (SMS, MMS and WhatsApp through Twilio): every message the person's records name, inbound
  *   or sent by the hub, has its body redacted and its media deleted (shared/channels/sms/outbound/redact.ts),
- *   in the account the sender uses for its endpoint (`twilioAccountSidFor`), with the channel
- *   secret's Twilio credentials.
+ *   in the account the sender uses for its endpoint (`twilioAccountFor`), with the channel
+ *   secret's Twilio credentials for it (a further account's own login, else the main account's).
  * - Meta (Messenger, WhatsApp Cloud API): no API deletes message content (Meta keeps it at most
  *   30 days). The files the hub uploaded to WhatsApp for its sends (their media ids are kept in the
  *   sends' partitions, shared/store/whatsapp-uploads.ts) are deleted (`DELETE /{media-id}`) with the
@@ -172,8 +177,8 @@ export const createProviderErasure =
       for (const message of messages)
         twilioFailed(message, twilioSection.code ?? 'switchboard.no_twilio_credentials');
     else {
-      // The account's login reaches its subaccounts' messages; without an account SID the token is
-      // tried as the message's own account's.
+      // The main account's login reaches its subaccounts' messages; without an account SID the token
+      // is tried as the message's own account's. A further account's messages use its own login.
       const login = twilioLogin(section);
       const redactor = createTwilioRedactor({
         apiBaseUrl: options.twilioApiUrl,
@@ -186,10 +191,12 @@ export const createProviderErasure =
       });
       for (const message of messages)
         jobs.push(async () => {
-          const accountSid = twilioAccountSidFor(message.endpoint, section.accountSid);
+          // The account the sender uses for the endpoint, and that account's own login if it has one.
+          const { accountSid, login: accountLogin } = twilioAccountFor(section, message.endpoint);
           if (accountSid === undefined) return twilioFailed(message, 'switchboard.no_account_sid');
+          const credentials = accountLogin ? { credentials: { login: accountLogin } } : {};
           const result: TwilioRedaction = await redactor
-            .redact({ accountSid, sid: message.sid })
+            .redact({ accountSid, sid: message.sid, ...credentials })
             .catch((error: unknown) => ({ kind: 'failed', media: 0, code: errorNameOf(error) }));
           twilio.media += result.media;
           if (result.kind === 'redacted') twilio.messages++;

@@ -7,7 +7,7 @@ import {
   mailgunApiKeyFor,
   metaAccessTokenFor,
   sectionOf,
-  twilioLogin,
+  twilioAccountFor,
 } from '#shared/config/secrets.ts';
 import type { BusinessEndpoint, Channel, Provider } from '#shared/contract/types.ts';
 import type { ChannelSender } from './channel-sender.ts';
@@ -67,13 +67,15 @@ export const createSenderFor =
       }
       case 'twilio': {
         const twilio = sectionOf(secrets, 'twilio');
-        const login = twilio && twilioLogin(twilio);
-        if (!login || (channel !== 'sms' && channel !== 'whatsapp')) return undefined;
+        if (!twilio || (channel !== 'sms' && channel !== 'whatsapp')) return undefined;
+        // A further account's number sends with that account's own login; any other with the main one.
+        const { accountSid, login } = twilioAccountFor(twilio, endpoint);
+        if (!login || accountSid === undefined) return undefined;
         return createTwilioSender({
           ...common,
           channel,
           apiBaseUrl: settings.twilioApiUrl,
-          accountSid: login.username,
+          accountSid,
           login,
         });
       }

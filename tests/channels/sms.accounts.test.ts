@@ -8,8 +8,15 @@ import {
   requireSections,
 } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import type { MediaJob } from '#shared/media/job.ts';
+import { createMediaSources } from '#shared/media/sources.ts';
+import { createLogger } from '#shared/observability/logger.ts';
+import type { MessageContext } from '#shared/outbound/channel-sender.ts';
+import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
+import { createSenderFor } from '#shared/outbound/senders.ts';
 import { parseOrThrow } from '#shared/validation/schema.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
+import { testSenderSettings } from '#tests/support/sender-settings.ts';
 
 /*
  * Twilio credentials per account: the secret's `accounts` holds further accounts (subaccounts or
@@ -18,7 +25,7 @@ import { webhookRequest } from '#tests/support/requests.ts';
  * request naming a further account is checked with that account's token and accepted only about
  * one of its numbers (the `To` of an incoming message, the `From` of a status callback); any other
  * is checked with the main account's token, as before, and refused about a further account's
- * number.
+ * number. A further account's messages are sent, downloaded and redacted with its own login.
  */
 
 const PUBLIC_BASE_URL = 'https://hooks.switchboard.example';
@@ -228,5 +235,155 @@ describe('Twilio webhooks of further accounts', () => {
       'accept',
       403,
     ]);
+  });
+});
+
+interface Captured {
+  readonly url: string;
+  readonly authorization: string;
+}
+
+const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** A fetch that records each request and answers as Twilio's resources do, well enough for each caller. */
+const twilioAnswering = (captured: Captured[]): typeof fetch =>
+  (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = String(input);
+    const authorization = new Headers(init?.headers).get('authorization') ?? '';
+    captured.push({ url, authorization });
+    if (url.endsWith('/Messages.json'))
+      return Response.json({ sid: `SM${'c'.repeat(32)}`, status: 'queued' }, { status: 201 });
+    if (url.includes('/Media.json')) return Response.json({ media_list: [], next_page_uri: null });
+    if (/\/Media\/ME[0-9a-f]+$/.test(url))
+      return new Response('image bytes', { headers: { 'content-type': 'image/jpeg' } });
+    return Response.json({ sid: MESSAGE_SID, body: '' });
+  }) as typeof fetch;
+
+const contextFor = (endpoint: MessageContext['target']['endpoint']): MessageContext => ({
+  target: {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint,
+    recipient: { type: 'phone', value: CUSTOMER },
+    conversationId: 'conv_0123456789abcdef0123456789abcdef',
+  },
+  hubMessageId: 'msg_0123456789abcdef0123456789abcdef',
+  sequence: 0,
+  correlationId: 'msg_0123456789abcdef0123456789abcdef.0',
+  policy: { withinWindow: true, humanAgentTag: false },
+});
+
+const sendFrom = async (endpoint: MessageContext['target']['endpoint']): Promise<Captured[]> => {
+  const captured: Captured[] = [];
+  const senderFor = createSenderFor(
+    testSenderSettings(async () => SECRETS, { fetch: twilioAnswering(captured) }),
+  );
+  const sender = await senderFor({ provider: 'twilio', channel: 'sms', endpoint });
+  const outcome = await sender?.send(
+    { partIndex: 0, part: { type: 'text', text: 'ready' } },
+    contextFor(endpoint),
+  );
+  expect(outcome).toMatchObject({ kind: 'accepted' });
+  return captured;
+};
+
+const messagesUrl = (accountSid: string) =>
+  `https://api.twilio.com/2010-04-01/Accounts/${accountSid}/Messages.json`;
+
+describe("a further account's messages, sent, downloaded and redacted with its own login", () => {
+  it("sends a further account's reply in that account, logged in as it", async () => {
+    // Act
+    const captured = await sendFrom({ type: 'phone_number', id: SHOP_NUMBER, accountId: SHOP });
+    // Assess
+    expect(captured).toEqual([{ url: messagesUrl(SHOP), authorization: basic(SHOP, 'shop-token') }]);
+  });
+
+  it('sends from a listed number whose conversation names no account in the account listing it', async () => {
+    // Act
+    const captured = await sendFrom({ type: 'phone_number', id: CLINIC_NUMBER });
+    // Assess
+    expect(captured).toEqual([{ url: messagesUrl(CLINIC), authorization: basic(CLINIC, 'clinic-token') }]);
+  });
+
+  it("sends an unlisted subaccount's and the main account's replies with the main login, as before", async () => {
+    // Act
+    const unlisted = await sendFrom({ type: 'phone_number', id: '+14155550133', accountId: UNLISTED });
+    const main = await sendFrom({ type: 'phone_number', id: MAIN_NUMBER });
+    // Assess
+    expect([...unlisted, ...main]).toEqual([
+      { url: messagesUrl(UNLISTED), authorization: basic(MAIN, MAIN_TOKEN) },
+      { url: messagesUrl(MAIN), authorization: basic(MAIN, MAIN_TOKEN) },
+    ]);
+  });
+
+  it("downloads a further account's MMS with its own login", async () => {
+    // Prepare
+    const captured: Captured[] = [];
+    const open = createMediaSources({
+      secrets: async () => SECRETS,
+      graphApiUrl: 'https://graph.facebook.com',
+      graphApiVersion: 'v23.0',
+      twilioApiUrl: 'https://api.twilio.com',
+      fetch: twilioAnswering(captured),
+    });
+    const url = `https://api.twilio.com/2010-04-01/Accounts/${SHOP}/Messages/MM${'d'.repeat(32)}/Media/ME${'e'.repeat(32)}`;
+    const job: MediaJob = {
+      hubMessageId: 'msg_accounts',
+      conversationId: 'conv_accounts',
+      partIndex: 0,
+      channel: 'sms',
+      provider: 'twilio',
+      endpoint: { type: 'phone_number', id: SHOP_NUMBER, accountId: SHOP },
+      part: { type: 'media', kind: 'image', ref: { store: 'provider_url', url, requiresAuth: true } },
+    };
+    // Act
+    await open(job, new AbortController().signal);
+    // Assess
+    expect(captured).toEqual([{ url, authorization: basic(SHOP, 'shop-token') }]);
+  });
+
+  it("redacts a further account's message with its own login, an unlisted subaccount's with the main one", async () => {
+    // Prepare
+    const captured: Captured[] = [];
+    const redact = createProviderErasure({
+      secrets: async () => SECRETS,
+      twilioApiUrl: 'https://api.twilio.com',
+      graphApiUrl: 'https://graph.facebook.com',
+      graphApiVersion: 'v23.0',
+      fetch: twilioAnswering(captured),
+      logger: createLogger({ write: () => {} }),
+      settings: { concurrency: 1 },
+    });
+    const item = (accountId: string, sid: string) => ({
+      pk: `MSG#msg_${sid}`,
+      sk: 'MSG',
+      data: JSON.stringify({
+        message: {
+          hubMessageId: `msg_${sid}`,
+          channel: 'sms',
+          provider: 'twilio',
+          direction: 'inbound',
+          providerMessageId: sid,
+          endpoint: { type: 'phone_number', id: SHOP_NUMBER, accountId },
+          contact: { identities: [{ type: 'phone', value: CUSTOMER }] },
+          conversationId: 'conv_accounts',
+          providerTimestamp: null,
+          receivedAt: '2026-12-05T10:00:00.000Z',
+          parts: [{ type: 'text', text: 'canary' }],
+        },
+      }),
+    });
+    // Act
+    const report = await redact([item(SHOP, `SM${'4'.repeat(32)}`), item(UNLISTED, `SM${'5'.repeat(32)}`)]);
+    // Assess
+    expect(report.twilio).toEqual({ messages: 2, media: 0, failed: 0 });
+    const logins = new Map(
+      captured.map(({ url, authorization }) => [url.split('/Messages/')[0], authorization]),
+    );
+    expect(Object.fromEntries(logins)).toEqual({
+      [`https://api.twilio.com/2010-04-01/Accounts/${SHOP}`]: basic(SHOP, 'shop-token'),
+      [`https://api.twilio.com/2010-04-01/Accounts/${UNLISTED}`]: basic(MAIN, MAIN_TOKEN),
+    });
   });
 });

@@ -1,4 +1,4 @@
-import type { ChannelIdentity } from '#shared/contract/types.ts';
+import type { BusinessEndpoint, ChannelIdentity } from '#shared/contract/types.ts';
 
 /** Separators people and systems put in phone numbers; never part of the number itself. */
 const SEPARATORS = /[\s\-()]/g;
@@ -56,4 +56,10 @@ export const twilioEndpointId = (address: ParsedAddress & { channel: 'sms' | 'wh
 export const twilioBusinessKey = (address: string): string | undefined => {
   const parsed = parseTwilioAddress(address);
   return parsed.channel === 'unknown' ? undefined : `${parsed.channel}:${twilioEndpointId(parsed)}`;
+};
+
+/** The same key for an endpoint the hub keeps (a conversation's, a stored message's). */
+export const twilioEndpointKey = (endpoint: Pick<BusinessEndpoint, 'type' | 'id'>): string | undefined => {
+  if (endpoint.type === 'whatsapp_phone_number') return `whatsapp:${endpoint.id}`;
+  return endpoint.type === 'phone_number' ? `sms:${endpoint.id}` : undefined;
 };

@@ -20,6 +20,8 @@ import { basicAuthorization, type TwilioCredentials } from './request.ts';
 export interface TwilioMessageRef {
   readonly accountSid: string;
   readonly sid: string;
+  /** The login for this message's account when it is not the redactor's (a further account's own). */
+  readonly credentials?: TwilioCredentials;
 }
 
 export type TwilioRedaction =
@@ -129,7 +131,8 @@ export const createTwilioRedactor = (options: TwilioRedactorOptions) => {
     redact: async (message: TwilioMessageRef): Promise<TwilioRedaction> => {
       if (!ACCOUNT_SID.test(message.accountSid) || !MESSAGE_SID.test(message.sid))
         return { kind: 'failed', media: 0, code: 'switchboard.invalid_sid' };
-      const ref = { ...message, authorization: basicAuthorization(message.accountSid, options.credentials) };
+      const credentials = message.credentials ?? options.credentials;
+      const ref = { ...message, authorization: basicAuthorization(message.accountSid, credentials) };
       const emptied = await call(
         requestFor('POST', ref, '.json', new URLSearchParams({ Body: '' }).toString()),
       );

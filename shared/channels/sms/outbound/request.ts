@@ -62,7 +62,8 @@ const contentParams = (part: OutboundPart): Array<[string, string]> => {
 
 /**
  * The account a business endpoint's messages live in: its own (`endpoint.accountId`, a subaccount,
- * as the webhook's AccountSid named it) or the deployment's. Sends and erasure both ask it.
+ * as the webhook's AccountSid named it) or the one the sender was made for (`twilioAccountFor` in
+ * shared/config/secrets.ts, which erasure and media downloads ask too).
  */
 export const twilioAccountSidFor = <T extends string | undefined>(
   endpoint: BusinessEndpoint,
