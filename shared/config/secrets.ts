@@ -379,6 +379,16 @@ const accessTokensFromEnv = (json: string | undefined): unknown => {
   }
 };
 
+/** `SWITCHBOARD_TWILIO_ACCOUNTS`: the secret's further Twilio `accounts` as JSON; none by default. */
+const twilioAccountsFromEnv = (json: string | undefined): unknown => {
+  if (json === undefined) return undefined;
+  try {
+    return JSON.parse(json);
+  } catch {
+    throw new Error('SWITCHBOARD_TWILIO_ACCOUNTS is not JSON (an object of accounts by account SID)');
+  }
+};
+
 /** Local secrets, each overridable by an environment variable. */
 export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllChannelSecrets =>
   requireSections(
@@ -395,6 +405,7 @@ export const localSecretsFromEnv = (env: NodeJS.ProcessEnv = process.env): AllCh
         authToken: env.SWITCHBOARD_TWILIO_AUTH_TOKEN ?? LOCAL_DEV_SECRETS.twilio.authToken,
         secondaryAuthToken: env.SWITCHBOARD_TWILIO_SECONDARY_AUTH_TOKEN,
         accountSid: env.SWITCHBOARD_TWILIO_ACCOUNT_SID ?? LOCAL_DEV_SECRETS.twilio.accountSid,
+        accounts: twilioAccountsFromEnv(env.SWITCHBOARD_TWILIO_ACCOUNTS),
       },
       mailgun: {
         signingKey: env.SWITCHBOARD_MAILGUN_SIGNING_KEY ?? LOCAL_DEV_SECRETS.mailgun.signingKey,

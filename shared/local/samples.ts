@@ -6,7 +6,7 @@ import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts
 import { signMetaBody } from '#shared/channels/meta/signature.ts';
 import { CONNECTORS, type WebhookConnectorId } from '#shared/channels/registry.ts';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
-import type { AllChannelSecrets } from '#shared/config/secrets.ts';
+import { type AllChannelSecrets, twilioAccountOf } from '#shared/config/secrets.ts';
 import type { Channel } from '#shared/contract/common.ts';
 import { providerRoutePath, SAMPLE_FOLDERS } from './routes.ts';
 
@@ -189,7 +189,11 @@ export const signedRequestFor = (sample: Sample, options: SigningOptions): Outgo
     }
     case 'twilio': {
       const params = twilioFormParams(sample.payload);
-      const authToken = tamper ? wrongKey(secrets.twilio.authToken) : secrets.twilio.authToken;
+      // As Twilio signs: with the token of the account the request names, when it is a further one.
+      const accountSid = params.find(([name]) => name === 'AccountSid')?.[1];
+      const own = accountSid === undefined ? undefined : twilioAccountOf(secrets.twilio, accountSid);
+      const signingToken = own?.authToken ?? secrets.twilio.authToken;
+      const authToken = tamper ? wrongKey(signingToken) : signingToken;
       return {
         url,
         headers: {

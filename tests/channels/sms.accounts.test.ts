@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { WebhookOutcome } from '#shared/channels/inbound.ts';
 import { handleTwilioWebhook, signTwilioRequest } from '#shared/channels/sms/inbound/webhook.ts';
@@ -5,9 +7,11 @@ import {
   type AllChannelSecrets,
   ChannelSecretsSchema,
   LOCAL_DEV_SECRETS,
+  localSecretsFromEnv,
   requireSections,
 } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { collectSamples, DEFAULT_EVENTS_DIR, signedRequestFor } from '#shared/local/samples.ts';
 import type { MediaJob } from '#shared/media/job.ts';
 import { createMediaSources } from '#shared/media/sources.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -15,6 +19,8 @@ import type { MessageContext } from '#shared/outbound/channel-sender.ts';
 import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
 import { createSenderFor } from '#shared/outbound/senders.ts';
 import { parseOrThrow } from '#shared/validation/schema.ts';
+import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
+import { apiGatewayEvent, lambdaContext } from '#tests/support/factories.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 import { testSenderSettings } from '#tests/support/sender-settings.ts';
 
@@ -238,6 +244,48 @@ describe('Twilio webhooks of further accounts', () => {
   });
 });
 
+describe("Twilio webhook Lambda with further accounts (the local secret's SWITCHBOARD_TWILIO_ACCOUNTS)", () => {
+  const hub = useEmulatedHub({
+    SWITCHBOARD_PUBLIC_BASE_URL: PUBLIC_BASE_URL,
+    SWITCHBOARD_TWILIO_ACCOUNTS: JSON.stringify(ACCOUNTS),
+  });
+
+  const lambdaPost = (params: Params, token: string) =>
+    apiGatewayEvent({
+      path: PATH,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signTwilioRequest(token, PUBLIC_URL, params),
+        host: 'api1234567.execute-api.eu-west-1.amazonaws.com',
+      },
+      body: encode(params),
+      base64: true,
+    });
+
+  it("queues a further account's message to its number, and nothing of one to another account's number", async () => {
+    // Prepare
+    const { handler } = await import('#functions/webhook-sms-twilio.ts');
+    // Act
+    const accepted = (await handler(
+      lambdaPost(inbound(SHOP, SHOP_NUMBER), 'shop-token'),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
+    const queued = await hub.ingestQueueMessages();
+    const refused = (await handler(
+      lambdaPost(inbound(SHOP, CLINIC_NUMBER), 'shop-token'),
+      lambdaContext(),
+    )) as APIGatewayProxyStructuredResultV2;
+    const queuedAfterRefusal = await hub.ingestQueueMessages();
+    // Assess
+    expect(accepted.statusCode).toBe(200);
+    const events = queued.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? '')));
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+    expect(refused.statusCode).toBe(403);
+    expect(String(refused.body)).not.toContain(CLINIC_NUMBER);
+    expect(queuedAfterRefusal).toEqual([]);
+  });
+});
+
 interface Captured {
   readonly url: string;
   readonly authorization: string;
@@ -385,5 +433,51 @@ describe("a further account's messages, sent, downloaded and redacted with its o
       [`https://api.twilio.com/2010-04-01/Accounts/${SHOP}`]: basic(SHOP, 'shop-token'),
       [`https://api.twilio.com/2010-04-01/Accounts/${UNLISTED}`]: basic(MAIN, MAIN_TOKEN),
     });
+  });
+});
+
+describe('the local hub with further Twilio accounts', () => {
+  /** The samples' account (events/sms/*.json) and the number the inbound sample is sent to. */
+  const SAMPLE_ACCOUNT = 'AC0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+  const SAMPLE_NUMBER = '+14155550100';
+
+  it("takes SWITCHBOARD_TWILIO_ACCOUNTS as the secret's accounts, none by default, and refuses one that is not JSON unquoted", () => {
+    // Act
+    const configured = localSecretsFromEnv({ SWITCHBOARD_TWILIO_ACCOUNTS: JSON.stringify(ACCOUNTS) });
+    const read = () => localSecretsFromEnv({ SWITCHBOARD_TWILIO_ACCOUNTS: 'AC1=secret-token' });
+    // Assess
+    expect(configured.twilio.accounts).toEqual(ACCOUNTS);
+    expect(localSecretsFromEnv({}).twilio.accounts).toBeUndefined();
+    expect(read).toThrow(/SWITCHBOARD_TWILIO_ACCOUNTS is not JSON/);
+    expect(read).not.toThrow(/secret-token/);
+  });
+
+  it("signs a replayed sample naming a further account with that account's token, which the webhook accepts", () => {
+    // Prepare
+    const secrets = localSecretsFromEnv({
+      SWITCHBOARD_TWILIO_ACCOUNTS: JSON.stringify({
+        [SAMPLE_ACCOUNT]: { authToken: 'sample-account-token', numbers: [SAMPLE_NUMBER] },
+      }),
+    });
+    const [sample] = collectSamples([join(DEFAULT_EVENTS_DIR, 'sms/sms-inbound.json')]).samples;
+    if (!sample) throw new Error('the inbound SMS sample is missing');
+    // Act
+    const signed = signedRequestFor(sample, { targetBaseUrl: PUBLIC_BASE_URL, secrets });
+    const outcome = handleTwilioWebhook(
+      webhookRequest({
+        path: PATH,
+        headers: signed.headers,
+        body: signed.body,
+      }),
+      { secrets, publicUrl: signed.url },
+    );
+    // Assess
+    expect(signed.url).toBe(PUBLIC_URL);
+    expect(eventsOf(outcome).map((event) => event.type)).toEqual(['switchboard.message.received']);
+    expect(signed.headers['x-twilio-signature']).toBe(
+      signTwilioRequest('sample-account-token', PUBLIC_URL, [
+        ...new URLSearchParams(signed.body.toString('utf8')),
+      ]),
+    );
   });
 });

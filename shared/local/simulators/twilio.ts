@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
+import { twilioAccountOf } from '#shared/config/secrets.ts';
 import type { CallbackStep } from './callbacks.ts';
 import type { Fault } from './faults.ts';
 import { basicAuth, fieldsRecord, readForm, textFields } from './http-io.ts';
@@ -157,6 +158,12 @@ interface AcceptedMessage {
   readonly to: string;
 }
 
+/** The token Twilio signs an account's webhooks with: a further account's own, else the main one's. */
+const authTokenOf = (accountSid: string, context: SimContext): string => {
+  const { twilio } = context.secrets;
+  return twilioAccountOf(twilio, accountSid)?.authToken ?? twilio.authToken;
+};
+
 const callbackStep = (
   message: AcceptedMessage,
   url: string,
@@ -186,7 +193,7 @@ const callbackStep = (
       'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
       'user-agent': 'TwilioProxy/1.1',
       'i-twilio-idempotency-token': context.ids.uuid(),
-      'x-twilio-signature': signTwilioRequest(context.secrets.twilio.authToken, url, params),
+      'x-twilio-signature': signTwilioRequest(authTokenOf(message.accountSid, context), url, params),
     },
     body: new URLSearchParams(params).toString(),
   };
@@ -244,15 +251,17 @@ const inboundMediaReply = (
 /**
  * As Twilio checks a REST request on an account's resources: the configured account's SID and
  * token, which reach every other account too (the simulator's other accounts are its
- * subaccounts), or an API key (`SK…`, whose secret the simulator does not check). An account's
- * own SID with another account's token is refused, as at Twilio.
+ * subaccounts), a further account's (`accounts`) own SID and token for its own resources, or an
+ * API key (`SK…`, whose secret the simulator does not check). An account's own SID with another
+ * account's token is refused, as at Twilio.
  */
 const isAuthorized = (request: SimRequest, accountSid: string, context: SimContext): boolean => {
   const auth = basicAuth(request.headers);
   if (!ACCOUNT_SID.test(accountSid) || auth === undefined || auth.password.length === 0) return false;
   if (/^SK[0-9a-f]{32}$/i.test(auth.user)) return true;
   const { twilio } = context.secrets;
-  return auth.user === twilio.accountSid && auth.password === twilio.authToken;
+  if (auth.user === twilio.accountSid) return auth.password === twilio.authToken;
+  return auth.user === accountSid && auth.password === twilioAccountOf(twilio, accountSid)?.authToken;
 };
 
 export const createTwilioHandler =

@@ -209,4 +209,38 @@ describe('Twilio Messages API simulator', () => {
     expect(TwilioErrorSchema.parse(await foreign.json())).toMatchObject({ code: 20003, status: 401 });
     expect(apiKey.status).toBe(201);
   });
+
+  it("takes a further account's own login for its messages and signs their callbacks with its token", async () => {
+    // Prepare: the same simulator, with the account as one of the secret's further accounts
+    await rig.stop();
+    const withAccount = {
+      ...secrets,
+      twilio: {
+        ...secrets.twilio,
+        accounts: { [ACCOUNT_SID]: { authToken: 'further-token', numbers: [FROM] } },
+      },
+    };
+    rig = await startRig({ secrets: withAccount });
+    // Act
+    const response = await create(
+      { To: TO, From: FROM, Body: 'Your order shipped', StatusCallback: callbackUrl() },
+      basic(ACCOUNT_SID, 'further-token'),
+    );
+    const otherAccountsToken = await create(
+      { To: TO, From: FROM, Body: 'x' },
+      basic(ACCOUNT_SID, 'wrong-token'),
+    );
+    const posts = await rig.hub.waitFor(CALLBACK_PATH, 2);
+    // Assess
+    expect(response.status).toBe(201);
+    expect(otherAccountsToken.status).toBe(401);
+    for (const post of posts) {
+      const signature = post.headers['x-twilio-signature'] ?? '';
+      expect(twilioSignatureMatches(['further-token'], callbackUrl(), paramsOf(post), signature)).toBe(true);
+    }
+    const outcomes = posts.map((post) =>
+      handleTwilioWebhook(asWebhookRequest(post), { secrets: withAccount, publicUrl: callbackUrl() }),
+    );
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['accept', 'accept']);
+  });
 });
