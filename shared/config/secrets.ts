@@ -1,6 +1,10 @@
 import * as v from 'valibot';
 import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
-import { twilioBusinessKey, twilioEndpointKey } from '#shared/channels/sms/inbound/phone.ts';
+import {
+  parseTwilioAddress,
+  twilioBusinessKey,
+  twilioEndpointKey,
+} from '#shared/channels/sms/inbound/phone.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { ownValue } from '#shared/validation/own-value.ts';
 import {
@@ -43,6 +47,21 @@ const MetaSectionSchema = lazily(() =>
 /** An account SID as Twilio writes it in webhooks and URLs. */
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/;
 
+/**
+ * Whether an address may be listed under a further account: one an endpoint is made of, and a phone
+ * number in E.164 as Twilio posts it (`+` and 7 to 15 digits). A number listed without its `+`
+ * (`14155550100`) would never match what Twilio posts: the account's own webhooks refused, and the
+ * main token taken for that number (found by a review on 2026-12-05).
+ */
+const listableTwilioAddress = (address: string): boolean => {
+  const parsed = parseTwilioAddress(address);
+  if (parsed.channel === 'unknown') return false;
+  return (
+    parsed.channel === 'whatsapp' || parsed.identity.type !== 'phone' || E164.test(parsed.identity.value)
+  );
+};
+const E164 = /^\+\d{7,15}$/;
+
 /** A further Twilio account: the token its numbers' webhooks are signed with, and those numbers. */
 const TwilioAccountSchema = () =>
   object({
@@ -60,8 +79,8 @@ const TwilioAccountSchema = () =>
         v.pipe(
           v.string(),
           checked(
-            (address: string) => twilioBusinessKey(address) !== undefined,
-            'a Twilio address (a number, short code or sender id, or whatsapp:+<number>)',
+            listableTwilioAddress,
+            'a Twilio address as Twilio writes it (+<country code and number>, a short code, a sender id, or whatsapp:+<number>)',
           ),
         ),
       ),
@@ -106,9 +125,11 @@ const TwilioSectionSchema = lazily(() =>
           record(TwilioAccountSchema()),
           checkedAt(
             (accounts) =>
+              // Named by position, never by the key itself (a token pasted in its place would be logged).
               Object.keys(accounts)
-                .filter((accountSid) => !ACCOUNT_SID.test(accountSid))
-                .map((accountSid) => [accountSid]),
+                .map((accountSid, index) => [accountSid, index] as const)
+                .filter(([accountSid]) => !ACCOUNT_SID.test(accountSid))
+                .map(([, index]) => [`(account ${index + 1})`]),
             'an account SID (AC and 32 lower-case hexadecimal digits)',
           ),
           checkedAt((accounts) => numbersListedTwice(accounts), 'a number listed under no other account'),

@@ -210,6 +210,10 @@ describe('Twilio webhooks of further accounts', () => {
         inbound(SHOP, SHOP_NUMBER).filter(([name]) => name !== 'AccountSid'),
         MAIN_TOKEN,
       ),
+      // The listed number however it is spelled: separators, a no-break space (the comparison is
+      // of the number the event would be filed under, not of the posted string).
+      post(inbound(MAIN, SHOP_NUMBER.replace(/^(\+\d)(\d{3})(\d{3})(\d{4})$/, '$1 ($2) $3-$4')), MAIN_TOKEN),
+      post(inbound(MAIN, SHOP_NUMBER.replace(/^(\+\d)(\d+)$/, '$1\u00a0$2')), MAIN_TOKEN),
     ];
     // Assess
     expect(outcomes).toEqual(

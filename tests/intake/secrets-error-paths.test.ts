@@ -53,13 +53,18 @@ describe('a channel secret that does not match', () => {
     expect((failure as Error).message).not.toMatch(/555|token/);
   });
 
-  it("names a further Twilio account keyed by no account SID, or by the main account's, and an address that is none", async () => {
+  it("names a further Twilio account keyed by no account SID (by its place: the key may be a pasted token), or by the main account's, and an address that is none or not as Twilio posts it", async () => {
     // Prepare
     const main = LOCAL_DEV_SECRETS.twilio.accountSid ?? '';
     const secrets = [
-      { 'shop-account': { authToken: 'shop-token', numbers: ['+14155550111'] } },
+      {
+        [`AC${'3'.repeat(32)}`]: { authToken: 't', numbers: ['+14155550133'] },
+        'pasted-token-value': { authToken: 'shop-token', numbers: ['+14155550111'] },
+      },
       { [main]: { authToken: 'shop-token', numbers: ['+14155550111'] } },
       { [`AC${'1'.repeat(32)}`]: { authToken: 'shop-token', numbers: ['messenger:+14155550111'] } },
+      // Without its `+` a number never matches what Twilio posts (E.164): refused, not silently unlisted.
+      { [`AC${'1'.repeat(32)}`]: { authToken: 'shop-token', numbers: ['12345', '14155550111'] } },
     ].map((accounts) => ({ ...LOCAL_DEV_SECRETS, twilio: { ...LOCAL_DEV_SECRETS.twilio, accounts } }));
     // Act
     const messages = await Promise.all(
@@ -67,9 +72,10 @@ describe('a channel secret that does not match', () => {
     );
     // Assess
     expect(messages).toEqual([
-      'secret does not match ChannelSecretsSchema at: twilio.accounts.shop-account',
+      'secret does not match ChannelSecretsSchema at: twilio.accounts.(account 2)',
       `secret does not match ChannelSecretsSchema at: twilio.accounts.${main}`,
       `secret does not match ChannelSecretsSchema at: twilio.accounts.AC${'1'.repeat(32)}.numbers.0`,
+      `secret does not match ChannelSecretsSchema at: twilio.accounts.AC${'1'.repeat(32)}.numbers.1`,
     ]);
   });
 });
