@@ -88,17 +88,24 @@ const TwilioAccountSchema = () =>
     ),
   });
 
-/** The keys (under the accounts map) of each listed number some account earlier in the map lists already. */
-function* numbersListedTwice(accounts: Readonly<Record<string, { readonly numbers: readonly string[] }>>) {
-  const owners = new Map<string, string>();
-  for (const [accountSid, account] of Object.entries(accounts)) {
+type ListedNumbers = Readonly<Record<string, { readonly numbers: readonly string[] }>>;
+
+/** Every number the further accounts list, in order, with its business key (twilioBusinessKey). */
+function* listedNumbers(accounts: ListedNumbers) {
+  for (const [accountSid, account] of Object.entries(accounts))
     for (const [index, address] of account.numbers.entries()) {
       const key = twilioBusinessKey(address);
-      if (key === undefined) continue;
-      const owner = owners.get(key);
-      if (owner === undefined) owners.set(key, accountSid);
-      else if (owner !== accountSid) yield [accountSid, 'numbers', index] as const;
+      if (key !== undefined) yield { accountSid, index, key };
     }
+}
+
+/** The keys (under the accounts map) of each listed number some account earlier in the map lists already. */
+function* numbersListedTwice(accounts: ListedNumbers) {
+  const owners = new Map<string, string>();
+  for (const { accountSid, index, key } of listedNumbers(accounts)) {
+    const owner = owners.get(key);
+    if (owner === undefined) owners.set(key, accountSid);
+    else if (owner !== accountSid) yield [accountSid, 'numbers', index] as const;
   }
 }
 
@@ -328,11 +335,8 @@ export const twilioNumberOwner = (twilio: TwilioSection, key: string): string | 
   let owners = numberOwners.get(twilio);
   if (owners === undefined) {
     const built = new Map<string, string>();
-    for (const [accountSid, account] of Object.entries(twilio.accounts))
-      for (const address of account.numbers) {
-        const owned = twilioBusinessKey(address);
-        if (owned !== undefined && !built.has(owned)) built.set(owned, accountSid);
-      }
+    for (const { accountSid, key: owned } of listedNumbers(twilio.accounts))
+      if (!built.has(owned)) built.set(owned, accountSid);
     owners = built;
     numberOwners.set(twilio, owners);
   }

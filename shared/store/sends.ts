@@ -13,7 +13,7 @@ import {
 } from '#shared/contract/index.ts';
 import { OUTBOX_LONGEST_WAIT_SECONDS } from '#shared/resources/definitions.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
-import { conversationSendsKeys, conversationSendsPartition, sendKey } from './keys.ts';
+import { conversationSendsKeys, conversationSendsPartition, hubMessageIdOfKey, sendKey } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
@@ -582,7 +582,11 @@ export const sendOfProviderMessage = async (
     }),
   );
   track(context, 'Query', output);
-  const keys = (output.Items ?? []).map((raw) => sendKey(String(unmarshall(raw).pk).slice('MSG#'.length)));
+  // Each entry's table key is its send's; the index holds nothing else.
+  const keys = (output.Items ?? []).map((raw) => {
+    const { pk, sk } = unmarshall(raw);
+    return sendKey(hubMessageIdOfKey({ pk: String(pk), sk: String(sk) }));
+  });
   if (keys.length === 0) return undefined;
   for (const item of await batchGetItems(context, keys)) {
     const send = storedSendOf(item);
