@@ -262,17 +262,11 @@ export class Monitoring extends Construct {
     const period = Duration.minutes(5);
     this.addWebhookAlarms(props, period);
     const maxIngestAge = props.maxIngestAge ?? Duration.seconds(ALARM_THRESHOLDS.maxIngestAgeSeconds);
-    this.add('IngestBacklogAge', {
+    this.addQueueAgeAlarm('IngestBacklogAge', {
       alarmDescription:
         'The recorder is falling behind or not running: the oldest ingest message is getting old (SQS leaves out of this age a message received three times or more without being deleted: IngestRecordAge counts those).',
-      metric: props.ingestQueue.metricApproximateAgeOfOldestMessage({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: maxIngestAge.toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
+      queue: props.ingestQueue,
+      maxAge: maxIngestAge,
     });
     this.addRecordAgeAlarm('IngestRecordAge', {
       alarmDescription:
@@ -329,17 +323,12 @@ export class Monitoring extends Construct {
         statistic: SUM,
       });
     const maxOutboxAge = props.maxOutboxAge ?? Duration.seconds(ALARM_THRESHOLDS.maxOutboxAgeSeconds);
-    this.add('OutboxBacklogAge', {
+    this.addQueueAgeAlarm('OutboxBacklogAge', {
       alarmDescription:
         'Helpdesk replies are waiting: the oldest outbox command is getting old (the sender not running, or not keeping up). SQS leaves out of this age a command received three times or more without being deleted, such as one backing off from a throttling or silent provider: OutboxCommandAge counts those.',
-      metric: props.outboxQueue.metricApproximateAgeOfOldestMessage({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: maxOutboxAge.toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      queue: props.outboxQueue,
+      maxAge: maxOutboxAge,
       evaluationPeriods: 3,
-      datapointsToAlarm: 3,
     });
     this.addRecordAgeAlarm('OutboxCommandAge', {
       alarmDescription:
@@ -448,19 +437,11 @@ export class Monitoring extends Construct {
    * days, and nothing else tells. With the helpdesk API deployed, also its 5xx rate.
    */
   private addHelpdeskAlarms(props: MonitoringProps, period: Duration): void {
-    this.add('HelpdeskBacklogAge', {
+    this.addQueueAgeAlarm('HelpdeskBacklogAge', {
       alarmDescription:
         'The helpdesk is not reading its events: the oldest message on the helpdesk queue is getting old (the consumer stopped, or cannot keep up). The queue drops an event after 14 days, unseen.',
-      metric: props.helpdeskQueue.metricApproximateAgeOfOldestMessage({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: (
-        props.maxHelpdeskAge ?? Duration.seconds(ALARM_THRESHOLDS.maxHelpdeskAgeSeconds)
-      ).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
+      queue: props.helpdeskQueue,
+      maxAge: props.maxHelpdeskAge ?? Duration.seconds(ALARM_THRESHOLDS.maxHelpdeskAgeSeconds),
     });
     const stage = props.helpdeskApiStage;
     if (stage === undefined) return;
@@ -481,17 +462,11 @@ export class Monitoring extends Construct {
 
   /** Attachments waiting: media jobs getting old, and a media fetcher that fails. */
   private addMediaAlarms(props: MonitoringProps, period: Duration): void {
-    this.add('MediaBacklogAge', {
+    this.addQueueAgeAlarm('MediaBacklogAge', {
       alarmDescription:
         'Attachments are waiting: the oldest media job is getting old (the media fetcher not running, or not keeping up); customers’ files reach the helpdesk late. SQS leaves out of this age a job received three times or more without being deleted (one backing off from a provider).',
-      metric: props.mediaQueue.metricApproximateAgeOfOldestMessage({
-        period: Duration.minutes(1),
-        statistic: cloudwatch.Stats.MAXIMUM,
-      }),
-      threshold: (props.maxMediaAge ?? Duration.seconds(ALARM_THRESHOLDS.maxMediaAgeSeconds)).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 5,
-      datapointsToAlarm: 3,
+      queue: props.mediaQueue,
+      maxAge: props.maxMediaAge ?? Duration.seconds(ALARM_THRESHOLDS.maxMediaAgeSeconds),
     });
     this.add('MediaFetcherErrors', {
       alarmDescription:
@@ -562,6 +537,33 @@ export class Monitoring extends Construct {
    * comes back within about five), and says nothing while nothing is received, which the queue's
    * own alarm covers.
    */
+  /**
+   * The age of a queue's oldest message (SQS's own metric, which leaves out one received three times
+   * or more): over `maxAge` in 3 of `evaluationPeriods` minutes.
+   */
+  private addQueueAgeAlarm(
+    id: string,
+    alarm: {
+      readonly alarmDescription: string;
+      readonly queue: sqs.IQueue;
+      readonly maxAge: Duration;
+      /** @default 5 */
+      readonly evaluationPeriods?: number;
+    },
+  ): void {
+    this.add(id, {
+      alarmDescription: alarm.alarmDescription,
+      metric: alarm.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: alarm.maxAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: alarm.evaluationPeriods ?? 5,
+      datapointsToAlarm: 3,
+    });
+  }
+
   private addRecordAgeAlarm(
     id: string,
     alarm: {
