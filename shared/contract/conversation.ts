@@ -71,6 +71,28 @@ export const FreeEntryPointSchema = z
   .meta({ id: 'FreeEntryPoint' });
 export type FreeEntryPoint = z.infer<typeof FreeEntryPointSchema>;
 
+/**
+ * Messenger and Instagram: Meta's standard messaging window lasts 24 hours after most customer
+ * actions, but after "a person sending their first message after clicking a Click-to-Messenger or
+ * Click-to-Direct ad" it "may last up to 7 days from that message" (Messenger Platform policy,
+ * updated 2026-09-28). That message carries the ad's referral (`source: ADS`); the hub lets a reply
+ * without a tag go until 7 days after it, and Meta decides in the end (its refusal ends
+ * `window_closed`).
+ */
+export const AD_REPLY_WINDOW_HOURS = 7 * 24;
+
+export const AdReplyWindowSchema = z
+  .object({
+    /** Provider time of the customer's newest message from an ad. */
+    enteredAt: TimestampSchema,
+    /** The ad's id (`ad_id`), when Meta gave one. */
+    adId: z.string().optional(),
+    /** 7 days after that message: until then a reply may go without a tag. */
+    closesAt: TimestampSchema,
+  })
+  .meta({ id: 'AdReplyWindow' });
+export type AdReplyWindow = z.infer<typeof AdReplyWindowSchema>;
+
 export const ConversationStateSchema = z
   .object({
     conversationId: z.string().min(1),
@@ -92,11 +114,13 @@ export const ConversationStateSchema = z
     replyWindow: z.object({
       /** False on channels without a window (SMS, e-mail). */
       applies: z.boolean(),
-      /** When free-form replies stop being allowed; null when no window applies or no inbound yet. */
+      /** When free-form replies stop being allowed (Messenger and Instagram: the later of 24 hours after the customer's last message and `adReplyWindow.closesAt`); null when no window applies or no inbound yet. */
       closesAt: TimestampSchema.nullable(),
     }),
     /** WhatsApp: the newest click-to-WhatsApp ad entry; absent when the customer never came from an ad (and on states recorded before it was kept). */
     freeEntryPoint: FreeEntryPointSchema.optional(),
+    /** Messenger and Instagram: the window of the newest customer message from a click-to-Messenger or click-to-Instagram-Direct ad (7 days from it); absent when the customer never wrote from an ad (and on states recorded before 2026-12-05). */
+    adReplyWindow: AdReplyWindowSchema.optional(),
     /** Customer messages since the business last answered. */
     unreadCount: z.number().int().nonnegative(),
     messageCount: z.number().int().nonnegative(),

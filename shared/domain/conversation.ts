@@ -8,6 +8,7 @@ import {
   identityKey,
   REPLY_WINDOW_HOURS,
 } from '#shared/contract/index.ts';
+import { adReplyWindowOnInbound } from './ad-reply-window.ts';
 import { contactIdFor } from './contact-identity.ts';
 import { freeEntryOnInbound, freeEntryOnOutbound } from './free-entry.ts';
 import { addHours, canonicalTime, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
@@ -124,9 +125,20 @@ const emptyState = (event: MessageEvent, at: string): ConversationState => ({
   version: 0,
 });
 
-const replyWindowClosesAt = (state: ConversationState, lastInboundAt: string | null): string | null => {
+/**
+ * 24 hours after the customer's last message, or later on Messenger and Instagram while an ad's
+ * window (7 days from the ad's message) reaches further: both only move forward, so the result is
+ * the same in any order of recording.
+ */
+const replyWindowClosesAt = (
+  state: ConversationState,
+  lastInboundAt: string | null,
+  adReplyWindow: ConversationState['adReplyWindow'],
+): string | null => {
   const hours = REPLY_WINDOW_HOURS[state.channel];
-  return hours === null || lastInboundAt === null ? null : addHours(lastInboundAt, hours);
+  if (hours === null || lastInboundAt === null) return null;
+  const standard = addHours(lastInboundAt, hours);
+  return adReplyWindow === undefined ? standard : laterOf(standard, adReplyWindow.closesAt);
 };
 
 const firstResponseSeconds = (
@@ -228,6 +240,7 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     lastOutboundAt: model.lastOutboundAt,
     firstInboundAt: model.firstInboundAt,
   });
+  const adReplyWindow = adReplyWindowOnInbound(state.adReplyWindow, event.data, at);
   // An auto-reply or a bounce is counted and unread like any message (the helpdesk shows it), but is
   // not the customer writing: it starts no wait (nor a first-response time), reopens nothing, and
   // moves neither lastInboundAt nor the reply window (an out-of-office after an e-mail opt-out must
@@ -289,8 +302,12 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       waitingSince: needsAnswer ? earlierOf(state.waitingSince, at) : endsWait ? null : state.waitingSince,
       lastInboundAt,
       ...(lastAuthenticatedInboundAt ? { lastAuthenticatedInboundAt } : {}),
-      replyWindow: { ...state.replyWindow, closesAt: replyWindowClosesAt(state, lastInboundAt) },
+      replyWindow: {
+        ...state.replyWindow,
+        closesAt: replyWindowClosesAt(state, lastInboundAt, adReplyWindow),
+      },
       ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),
+      ...(adReplyWindow !== undefined ? { adReplyWindow } : {}),
       unreadCount: unread ? state.unreadCount + 1 : state.unreadCount,
       firstResponseAt,
       firstResponseSeconds: firstResponseSeconds(firstInboundAt, firstResponseAt),

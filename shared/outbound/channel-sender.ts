@@ -43,9 +43,9 @@ export interface EmailThreading {
 
 /** What a channel may send now, as the core decided it before preparing the parts. */
 export interface SendPolicy {
-  /** Inside the provider's customer-service window (or the channel has none). Outside it, templates only. */
+  /** Inside the provider's customer-service window (or the channel has none; Messenger's after an ad lasts 7 days). Outside it, templates only. */
   readonly withinWindow: boolean;
-  /** Messenger: outside 24 h but inside 7 days, a human agent's reply goes with the HUMAN_AGENT tag. */
+  /** Messenger: outside the window but inside 7 days of the customer's last message, a human agent's reply goes with the HUMAN_AGENT tag. */
   readonly humanAgentTag: boolean;
 }
 

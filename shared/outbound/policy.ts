@@ -1,6 +1,7 @@
 import type { OutboundPart, SendMessageData } from '#shared/contract/commands.ts';
 import { REPLY_WINDOW_HOURS } from '#shared/contract/conversation.ts';
 import type { ConversationState, SendFailureReason } from '#shared/contract/types.ts';
+import { isAdReplyWindowOpen } from '#shared/domain/ad-reply-window.ts';
 import { isFreeEntryOpen } from '#shared/domain/free-entry.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import type { SendPolicy } from './channel-sender.ts';
@@ -44,6 +45,19 @@ const whatsAppClosedDetail = (conversation: ConversationState, now: Date): strin
   return isFreeEntryOpen(entry, now) && entry?.closesAt
     ? `${base} (free of charge until ${entry.closesAt}: click-to-WhatsApp free entry point)`
     : base;
+};
+
+/**
+ * Messenger and Instagram after the window: only a human agent's reply within 7 days of the
+ * customer's last message, with the HUMAN_AGENT tag. The refusal names an ad's window that has
+ * closed, so a helpdesk that saw `adReplyWindow` knows why it no longer counts.
+ */
+const messengerClosedDetail = (conversation: ConversationState): string => {
+  const base = 'more than 24 hours since the customer last wrote (7 days for a human agent)';
+  const ad = conversation.adReplyWindow;
+  return ad === undefined
+    ? base
+    : `${base}; the click-to-Messenger ad's 7-day window closed at ${ad.closesAt}`;
 };
 
 /**
@@ -125,7 +139,11 @@ export const decideSendPolicy = (input: {
   }
   const windowHours = REPLY_WINDOW_HOURS[conversation.channel];
   const age = hoursSince(conversation.lastInboundAt, now);
-  const withinWindow = windowHours === null || age < windowHours;
+  // Messenger and Instagram: a customer who wrote from an ad may be answered without a tag for 7
+  // days after that message (only such conversations carry the window). Inside it a human agent's
+  // reply goes as a plain response too, not with HUMAN_AGENT.
+  const withinWindow =
+    windowHours === null || age < windowHours || isAdReplyWindowOpen(conversation.adReplyWindow, now);
   const humanAgentTag =
     !withinWindow &&
     conversation.channel === 'messenger' &&
@@ -142,7 +160,7 @@ export const decideSendPolicy = (input: {
         failedField: `parts.${Math.max(freeForm, 0)}`,
         detail:
           conversation.channel === 'messenger'
-            ? 'more than 24 hours since the customer last wrote (7 days for a human agent)'
+            ? messengerClosedDetail(conversation)
             : whatsAppClosedDetail(conversation, now),
       };
     }

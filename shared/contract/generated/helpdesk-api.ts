@@ -521,6 +521,7 @@ export interface components {
                 closesAt: string | null;
             };
             freeEntryPoint?: components["schemas"]["FreeEntryPoint"];
+            adReplyWindow?: components["schemas"]["AdReplyWindow"];
             unreadCount: number;
             messageCount: number;
             firstResponseAt: string | null;
@@ -562,6 +563,19 @@ export interface components {
             clickId?: string;
             answeredAt: string | null;
             closesAt: string | null;
+        };
+        AdReplyWindow: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            enteredAt: string;
+            adId?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            closesAt: string;
         };
         /** @description RFC 9457 problem details. */
         Problem: {

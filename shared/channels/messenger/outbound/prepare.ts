@@ -131,9 +131,10 @@ const preparePart = (part: OutboundPart, index: number, context: Context): Resul
 };
 
 /**
- * Command parts → Messenger messages. Outside the 24-hour window only a human agent's reply may go,
- * with the HUMAN_AGENT tag (the core sets `humanAgentTag` within 7 days); the tag is chosen at send
- * time from the same policy. Pure.
+ * Command parts → Messenger messages. Outside the window (24 hours, or 7 days after a
+ * click-to-Messenger ad's message) only a human agent's reply may go, with the HUMAN_AGENT tag (the
+ * core sets `humanAgentTag` within 7 days of the customer's last message); the tag is chosen at
+ * send time from the same policy. Pure.
  */
 export const prepareMessenger = (
   parts: readonly OutboundPart[],

@@ -24,7 +24,10 @@ type Json = Record<string, unknown>;
 export const messagesNodeOf = (endpoint: Pick<BusinessEndpoint, 'type' | 'id'>): string =>
   endpoint.type === 'instagram_account' ? 'me' : endpoint.id;
 
-/** RESPONSE inside the 24-hour window; outside it, a human agent's reply with the HUMAN_AGENT tag. */
+/**
+ * RESPONSE inside the standard messaging window (24 hours, or 7 days after a click-to-Messenger
+ * ad's message); outside it, a human agent's reply with the HUMAN_AGENT tag.
+ */
 const messagingOf = (policy: SendPolicy): Json =>
   policy.withinWindow
     ? { messaging_type: 'RESPONSE' }
