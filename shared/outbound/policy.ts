@@ -139,16 +139,17 @@ export const decideSendPolicy = (input: {
   }
   const windowHours = REPLY_WINDOW_HOURS[conversation.channel];
   const age = hoursSince(conversation.lastInboundAt, now);
-  // Messenger and Instagram: a customer who wrote from an ad may be answered without a tag for 7
-  // days after that message (only such conversations carry the window). Inside it a human agent's
-  // reply goes as a plain response too, not with HUMAN_AGENT.
-  const withinWindow =
-    windowHours === null || age < windowHours || isAdReplyWindowOpen(conversation.adReplyWindow, now);
+  const withinStandardHours = windowHours === null || age < windowHours;
+  // After the 24 hours a human agent's reply goes with HUMAN_AGENT, which Meta always allows within 7
+  // days of the customer's last message; the window after a click-to-Messenger ad "may last up to 7
+  // days" (Meta decides), so it carries the replies that have no tag: a bot's, the system's.
   const humanAgentTag =
-    !withinWindow &&
+    !withinStandardHours &&
     conversation.channel === 'messenger' &&
     command.sender.kind === 'agent' &&
     age < HUMAN_AGENT_HOURS;
+  const withinWindow =
+    withinStandardHours || (!humanAgentTag && isAdReplyWindowOpen(conversation.adReplyWindow, now));
   if (!withinWindow && !humanAgentTag) {
     const freeForm = command.parts.findIndex((part) => !isTemplate(part));
     if (freeForm >= 0 || conversation.channel === 'messenger') {

@@ -6,9 +6,10 @@ import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 /*
  * Replies after a click-to-Messenger or click-to-Instagram-Direct ad: Meta's standard messaging
  * window "may last up to 7 days" from the customer's first message after the ad click (Messenger
- * Platform policy, 2026-09-28). Inside those 7 days a reply goes as a plain response (RESPONSE),
- * a bot's or a human agent's; after them the 24-hour rules are back (only a human agent, with
- * HUMAN_AGENT, within 7 days of the customer's last message).
+ * Platform policy, 2026-09-28). Inside those 7 days a reply without a tag (a bot's, the system's)
+ * goes as a plain response (RESPONSE); a human agent's reply after the 24 hours keeps HUMAN_AGENT,
+ * which Meta always allows within 7 days of the customer's last message, where the ad's window only
+ * "may" last. After them the 24-hour rules are back.
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
@@ -53,7 +54,7 @@ describe('replies in the 7 days after a click-to-Messenger ad', () => {
     expect(sent?.type).toBe('switchboard.message.sent');
   });
 
-  it("sends a human agent's reply 3 days after the ad message without the HUMAN_AGENT tag", async () => {
+  it("tags a human agent's reply 3 days after the ad message HUMAN_AGENT, the window Meta always allows", async () => {
     // Prepare
     const { conversationId } = await customerFromAd(daysBefore(3));
     await hub.enqueue(sendCommand(conversationId, 'agent-three-days'));
@@ -61,7 +62,7 @@ describe('replies in the 7 days after a click-to-Messenger ad', () => {
     await hub.runOutbox();
     // Assess
     expect(hub.provider.calls.map((call) => call.context.policy)).toEqual([
-      { withinWindow: true, humanAgentTag: false },
+      { withinWindow: false, humanAgentTag: true },
     ]);
   });
 
