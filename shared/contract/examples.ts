@@ -371,7 +371,8 @@ export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
 
 /** One line per event type for the docs. */
 export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
-  [EVENT_TYPES.messageReceived]: 'A customer sent a message to the business (any channel, any content).',
+  [EVENT_TYPES.messageReceived]:
+    "A customer sent a message to the business (any channel, any content). A WhatsApp customer's call is one too: its one part is a `call` (since 2026-12-05), and it counts as any message of theirs (reply window, wait, unread).",
   [EVENT_TYPES.messageSent]:
     'The business sent a message: through the hub, or outside it (page inbox, phone, WhatsApp Business app) as echoed by the provider. `sentBy` tells which.',
   [EVENT_TYPES.messageSendFailed]:
@@ -379,7 +380,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageStatusUpdated]:
     'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward (`failed` ranks below `delivered`, except on e-mail, where a bounce can follow a delivery); Messenger reports a `watermark` instead of ids (an Instagram read names its message).',
   [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',
-  [EVENT_TYPES.messageEdited]: 'A message was edited; `parts` is its new content.',
+  [EVENT_TYPES.messageEdited]:
+    "A message was edited; `parts` is its new content. A WhatsApp customer's call ends as one: its `call` part with `outcome` (`answered` or `missed`), Meta's `providerStatus`, and the call's times.",
   [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',
   [EVENT_TYPES.messageMediaStored]:
     "An attachment of a recorded message is now an object in the hub's payload bucket (`key`, with its `sha256`, `size` and `contentType` checked against the bytes): no provider credential is needed to show it. One outcome per part: its id derives from the message and `partIndex`, shared with `media_failed`.",

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TimestampSchema } from './common.ts';
 
 /**
  * Where the bytes of a media item are. Bytes never travel in events: either the provider still
@@ -170,6 +171,34 @@ export const InteractivePartSchema = z
   })
   .meta({ id: 'InteractivePart' });
 
+/**
+ * A voice call (the WhatsApp Calling API). A customer's call is their message (`message.received`):
+ * Meta opens and refreshes the 24-hour customer service window when the customer calls as when they
+ * write. It ends as a `message.edited` of that message whose call part says how it went.
+ */
+export const CallPartSchema = z
+  .object({
+    type: z.literal('call'),
+    /** The provider's id of the call (WhatsApp `wacid.…`), also the message's `providerMessageId`. */
+    callId: z.string().min(1),
+    /** Who placed the call, in the provider's words (WhatsApp `USER_INITIATED`, lower-cased). */
+    direction: z.enum(['user_initiated', 'business_initiated']),
+    /** Once the call ended: `answered` when it was picked up (the provider names its start), else `missed`. */
+    outcome: z.enum(['answered', 'missed']).optional(),
+    /** Once the call ended: the provider's word for how (WhatsApp `COMPLETED`, `FAILED`). */
+    providerStatus: z.string().optional(),
+    /** When the call was picked up, and when it ended, as the provider says. */
+    startedAt: TimestampSchema.optional(),
+    endedAt: TimestampSchema.optional(),
+    /** How long it lasted, in seconds, as the provider says. */
+    durationSeconds: z.number().int().nonnegative().optional(),
+  })
+  .meta({
+    id: 'CallPart',
+    description:
+      "A voice call (WhatsApp Calling API). A customer's call is their `message.received`; its end is a `message.edited` of that message, the call part with `outcome`.",
+  });
+
 export const UnsupportedPartSchema = z
   .object({
     type: z.literal('unsupported'),
@@ -193,9 +222,11 @@ export const MessagePartSchema = z
     SystemPartSchema,
     TemplatePartSchema,
     InteractivePartSchema,
+    CallPartSchema,
     UnsupportedPartSchema,
   ])
   .meta({ id: 'MessagePart' });
 export type MessagePart = z.infer<typeof MessagePartSchema>;
 export type TextPart = z.infer<typeof TextPartSchema>;
 export type MediaPart = z.infer<typeof MediaPartSchema>;
+export type CallPart = z.infer<typeof CallPartSchema>;

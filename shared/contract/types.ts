@@ -38,4 +38,12 @@ export type {
   SendFailureReason,
 } from './events.ts';
 export type { EmailAddress, EmailDetails, Message, Referral } from './message.ts';
-export type { MediaKind, MediaPart, MediaRef, MessagePart, SharedContact, TextPart } from './parts.ts';
+export type {
+  CallPart,
+  MediaKind,
+  MediaPart,
+  MediaRef,
+  MessagePart,
+  SharedContact,
+  TextPart,
+} from './parts.ts';

@@ -6,7 +6,14 @@ import { HubEventSchema } from '#shared/contract/index.ts';
 import { expectedFor, listFixtures } from '#tests/support/golden.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
 
-const ITEM_ARRAYS = ['messages', 'statuses', 'errors', 'user_preferences', 'message_echoes'] as const;
+const ITEM_ARRAYS = [
+  'messages',
+  'statuses',
+  'errors',
+  'user_preferences',
+  'message_echoes',
+  'calls',
+] as const;
 const ENVELOPE_ARRAYS = ['contacts'];
 
 /**

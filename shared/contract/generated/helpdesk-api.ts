@@ -669,7 +669,7 @@ export interface components {
             body?: string;
             clickId?: string;
         };
-        MessagePart: components["schemas"]["TextPart"] | components["schemas"]["MediaPart"] | components["schemas"]["LinkPart"] | components["schemas"]["LocationPart"] | components["schemas"]["ContactsPart"] | components["schemas"]["InteractiveReplyPart"] | components["schemas"]["ReactionPart"] | components["schemas"]["OrderPart"] | components["schemas"]["SystemPart"] | components["schemas"]["TemplatePart"] | components["schemas"]["InteractivePart"] | components["schemas"]["UnsupportedPart"];
+        MessagePart: components["schemas"]["TextPart"] | components["schemas"]["MediaPart"] | components["schemas"]["LinkPart"] | components["schemas"]["LocationPart"] | components["schemas"]["ContactsPart"] | components["schemas"]["InteractiveReplyPart"] | components["schemas"]["ReactionPart"] | components["schemas"]["OrderPart"] | components["schemas"]["SystemPart"] | components["schemas"]["TemplatePart"] | components["schemas"]["InteractivePart"] | components["schemas"]["CallPart"] | components["schemas"]["UnsupportedPart"];
         TextPart: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -842,6 +842,31 @@ export interface components {
                     }[];
                 }[];
             };
+        };
+        /** @description A voice call (WhatsApp Calling API). A customer's call is their `message.received`; its end is a `message.edited` of that message, the call part with `outcome`. */
+        CallPart: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "call";
+            callId: string;
+            /** @enum {string} */
+            direction: "user_initiated" | "business_initiated";
+            /** @enum {string} */
+            outcome?: "answered" | "missed";
+            providerStatus?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            startedAt?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            endedAt?: string;
+            durationSeconds?: number;
         };
         UnsupportedPart: {
             /**

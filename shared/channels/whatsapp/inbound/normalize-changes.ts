@@ -5,6 +5,7 @@ import { ownValue } from '#shared/validation/own-value.ts';
 import type { MetaEnvelope } from '../../meta/webhook.ts';
 import { contactDirectory, EMPTY_DIRECTORY } from './contacts.ts';
 import type { ChangeContext } from './context.ts';
+import { normalizeCallItem } from './normalize-calls.ts';
 import { normalizeValueErrorItem } from './normalize-errors.ts';
 import { normalizeMessageItem } from './normalize-messages.ts';
 import { normalizePreferenceItem } from './normalize-preferences.ts';
@@ -31,6 +32,10 @@ const ITEM_ARRAYS: Readonly<Record<string, Readonly<Record<string, ItemNormalize
   },
   user_preferences: {
     user_preferences: normalizePreferenceItem,
+    errors: normalizeValueErrorItem,
+  },
+  calls: {
+    calls: normalizeCallItem,
     errors: normalizeValueErrorItem,
   },
 };

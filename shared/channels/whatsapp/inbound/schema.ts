@@ -261,3 +261,27 @@ export const UserPreferenceItemSchema = lazily(() =>
     timestamp: optionalStringish(),
   }),
 );
+
+/**
+ * One `calls[]` item of the `calls` field (the Calling API): a call's `connect` (it rings) or
+ * `terminate` (it ended: `status`, and when it was picked up `start_time`, `end_time`, `duration`).
+ * `direction` is `USER_INITIATED` (the customer called: `from` is theirs) or `BUSINESS_INITIATED`.
+ * The SDP of `session` is read by the business's calling stack, never by the hub.
+ */
+export const CallItemSchema = lazily(() =>
+  looseObject({
+    id: nonEmptyString(),
+    event: nonEmptyString(),
+    timestamp: optionalStringish(),
+    direction: optionalString(),
+    from: optionalStringish(),
+    from_user_id: optionalString(),
+    to: optionalStringish(),
+    to_user_id: optionalString(),
+    status: optionalString(),
+    start_time: optionalStringish(),
+    end_time: optionalStringish(),
+    duration: optionalStringish(),
+  }),
+);
+export type CallItem = v.InferOutput<typeof CallItemSchema>;

@@ -1,0 +1,84 @@
+import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
+import { buildEvent } from '#shared/contract/build.ts';
+import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import type { CallPart, HubEvent, Message } from '#shared/contract/types.ts';
+import { type ContactItemFields, placeContactItem } from './contact-items.ts';
+import { CHANNEL, type ChangeContext } from './context.ts';
+import { type CallItem, CallItemSchema } from './schema.ts';
+import { withoutUndefined } from './without-undefined.ts';
+
+/** Meta's `direction` of a call the customer placed: `from` is the customer. */
+const USER_INITIATED = 'USER_INITIATED';
+/** Meta's `direction` of a call the business placed: `to` is the customer. */
+const BUSINESS_INITIATED = 'BUSINESS_INITIATED';
+
+/**
+ * One `calls[]` item of the `calls` field. A call the customer placed is the customer reaching out,
+ * as a message is: Meta's customer service window "starts when a user messages or calls the
+ * business" and restarts when they message or call again (Send messages, "Customer service
+ * windows"). So its `connect` becomes a `message.received` whose one part is the call: the recorder
+ * counts it as any customer message (the reply window, the wait for an answer, unread), and nothing
+ * else in the hub knows calls apart. Its `terminate` becomes a `message.edited` of that message,
+ * the call part with the outcome (statuses are left to sent messages). A call the business placed is
+ * not the customer writing, and a call this hub cannot tell the direction of is not taken as the
+ * customer's: either, and any other event, is kept whole as `provider.unsupported`
+ * (`call.<event>.<direction>`), under the customer's conversation when the item names them.
+ */
+export const normalizeCallItem = (item: unknown, context: ChangeContext): HubEvent => {
+  const placed = placeContactItem(item, context, CallItemSchema, 'call', (call) =>
+    call.direction === USER_INITIATED
+      ? { waId: call.from, userId: call.from_user_id }
+      : call.direction === BUSINESS_INITIATED
+        ? { waId: call.to, userId: call.to_user_id }
+        : undefined,
+  );
+  if ('unsupported' in placed) return placed.unsupported;
+  const { parsed: call, fields } = placed;
+  if (call.direction === USER_INITIATED && fields) {
+    if (call.event === 'connect') return customerCall(call, fields);
+    if (call.event === 'terminate') return customerCallEnded(call, fields);
+  }
+  const named = call.direction === undefined ? [] : [call.direction.toLowerCase()];
+  return placed.keptAs(['call', call.event, ...named].join('.'));
+};
+
+/** The customer's call, as their message. */
+const customerCall = (call: CallItem, fields: ContactItemFields): HubEvent => {
+  const data: Message = {
+    hubMessageId: hubMessageIdFor(CHANNEL, call.id),
+    ...fields,
+    direction: 'inbound',
+    providerMessageId: call.id,
+    parts: [{ type: 'call', callId: call.id, direction: 'user_initiated' }],
+  };
+  return buildEvent('switchboard.message.received', eventIdFor(CHANNEL, 'call', call.id, 'connect'), data);
+};
+
+/**
+ * The end of the customer's call: the call part again, with how it went. Picked up (`answered`) when
+ * Meta names its start, `missed` when it does not.
+ */
+const customerCallEnded = (call: CallItem, fields: ContactItemFields): HubEvent => {
+  const part: CallPart = withoutUndefined({
+    type: 'call' as const,
+    callId: call.id,
+    direction: 'user_initiated' as const,
+    outcome: call.start_time === undefined ? ('missed' as const) : ('answered' as const),
+    providerStatus: call.status,
+    startedAt: isoFromEpochSeconds(call.start_time) ?? undefined,
+    endedAt: isoFromEpochSeconds(call.end_time) ?? undefined,
+    durationSeconds: secondsOf(call.duration),
+  });
+  return buildEvent('switchboard.message.edited', eventIdFor(CHANNEL, 'call', call.id, 'terminate'), {
+    ...fields,
+    targetProviderMessageId: call.id,
+    parts: [part],
+    actor: 'customer',
+  });
+};
+
+/** Whole seconds as Meta counts them; anything else is not a duration. */
+const secondsOf = (value: string | undefined): number | undefined => {
+  const seconds = value === undefined || value.trim() === '' ? Number.NaN : Number(value);
+  return Number.isSafeInteger(seconds) && seconds >= 0 ? seconds : undefined;
+};

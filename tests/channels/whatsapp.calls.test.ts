@@ -1,0 +1,267 @@
+import { describe, expect, it } from 'vitest';
+import { signMetaBody } from '#shared/channels/meta/signature.ts';
+import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { webhookRequest } from '#tests/support/requests.ts';
+
+/*
+ * The `calls` field of the WhatsApp webhook (the Calling API). A call the customer placed is their
+ * message, filed by the same identifiers as their messages; its end is an edit of that message with
+ * the outcome; a call the business placed, or one whose direction is not given, is kept whole.
+ */
+
+const BUSINESS_NUMBER = '4930609859530';
+
+const post = (field: string, value: Record<string, unknown>): HubEvent[] => {
+  const body = Buffer.from(
+    JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '104937284615523',
+          changes: [
+            {
+              field,
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: BUSINESS_NUMBER, phone_number_id: '109384756201938' },
+                ...value,
+              },
+            },
+          ],
+        },
+      ],
+    }),
+    'utf8',
+  );
+  const outcome = handleWhatsAppWebhook(
+    webhookRequest({
+      path: '/webhooks/whatsapp',
+      headers: { 'X-Hub-Signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, body) },
+      body,
+    }),
+    { secrets: LOCAL_DEV_SECRETS },
+  );
+  if (outcome.kind !== 'accept') throw new Error(`expected accept, got ${outcome.kind}`);
+  for (const event of outcome.events) expect(HubEventSchema.safeParse(event).error).toBeUndefined();
+  return [...outcome.events];
+};
+
+const SDP = 'v=0\r\no=- 4420918273645501928 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+
+/** A call the customer `from` placed (ids as Meta names them: wa_id and/or BSUID). */
+const customerCall = (
+  caller: { wa?: string; bsuid?: string },
+  event: string,
+  extra: Record<string, unknown> = {},
+) => ({
+  id: `wacid.calls-test-${caller.wa ?? caller.bsuid}`,
+  ...(caller.wa ? { from: caller.wa } : {}),
+  ...(caller.bsuid ? { from_user_id: caller.bsuid } : {}),
+  to: BUSINESS_NUMBER,
+  event,
+  timestamp: '1795336200',
+  direction: 'USER_INITIATED',
+  ...extra,
+});
+
+const summary = (events: readonly HubEvent[]) =>
+  events.map((event) => ({
+    type: event.type,
+    subject: event.subject,
+    ...(event.type === 'switchboard.provider.unsupported' ? { providerType: event.data.providerType } : {}),
+  }));
+
+describe('WhatsApp calls', () => {
+  it("files a customer's call as their message, by wa_id and BSUID as their messages are, without the SDP", () => {
+    // Prepare
+    const contacts = [{ profile: { name: 'Søren' }, wa_id: '4917623450001', user_id: 'DE.4400000000000001' }];
+    const [message] = post('messages', {
+      contacts,
+      messages: [
+        {
+          from: '4917623450001',
+          id: 'wamid.calls-1',
+          timestamp: '1795330000',
+          type: 'text',
+          text: { body: 'Hej' },
+        },
+      ],
+    });
+    // Act
+    const events = post('calls', {
+      contacts,
+      calls: [customerCall({ wa: '4917623450001' }, 'connect', { session: { sdp_type: 'offer', sdp: SDP } })],
+    });
+    // Assess
+    expect(events).toHaveLength(1);
+    const [call] = events;
+    if (call?.type !== 'switchboard.message.received') throw new Error(`got ${call?.type}`);
+    expect(call.subject).toBe(message?.subject);
+    expect(call.data).toMatchObject({
+      direction: 'inbound',
+      providerMessageId: 'wacid.calls-test-4917623450001',
+      providerTimestamp: '2026-11-22T08:30:00.000Z',
+      contact: {
+        identities: [
+          { type: 'wa_id', value: '4917623450001' },
+          { type: 'bsuid', value: 'DE.4400000000000001' },
+        ],
+        displayName: 'Søren',
+      },
+      parts: [{ type: 'call', callId: 'wacid.calls-test-4917623450001', direction: 'user_initiated' }],
+    });
+    expect(JSON.stringify(call)).not.toContain('IN IP4');
+  });
+
+  it('files the call of a customer known by BSUID only with their BSUID-only messages', () => {
+    // Prepare
+    const contacts = [{ profile: { name: 'Jörg', username: 'joerg' }, user_id: 'DE.4400000000000002' }];
+    const [message] = post('messages', {
+      contacts,
+      messages: [
+        {
+          from_user_id: 'DE.4400000000000002',
+          id: 'wamid.calls-2',
+          timestamp: '1795330000',
+          type: 'text',
+          text: { body: 'Hallo' },
+        },
+      ],
+    });
+    // Act
+    const events = post('calls', {
+      contacts,
+      calls: [customerCall({ bsuid: 'DE.4400000000000002' }, 'connect')],
+    });
+    // Assess
+    expect(summary(events)).toEqual([{ type: 'switchboard.message.received', subject: message?.subject }]);
+  });
+
+  it("ends a customer's call as an edit of its message: answered when Meta names its start, else missed", () => {
+    // Prepare
+    const caller = { wa: '4917623450003' };
+    const answered = customerCall(caller, 'terminate', {
+      timestamp: '1795336385',
+      status: 'COMPLETED',
+      start_time: '1795336212',
+      end_time: '1795336385',
+      duration: 173,
+    });
+    const missed = { ...customerCall(caller, 'terminate'), id: 'wacid.calls-missed', status: 'FAILED' };
+    // Act
+    const events = post('calls', { calls: [answered, missed] });
+    // Assess
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.edited',
+      'switchboard.message.edited',
+    ]);
+    expect(events.map((event) => event.type === 'switchboard.message.edited' && event.data)).toEqual([
+      expect.objectContaining({
+        targetProviderMessageId: 'wacid.calls-test-4917623450003',
+        actor: 'customer',
+        parts: [
+          {
+            type: 'call',
+            callId: 'wacid.calls-test-4917623450003',
+            direction: 'user_initiated',
+            outcome: 'answered',
+            providerStatus: 'COMPLETED',
+            startedAt: '2026-11-22T08:30:12.000Z',
+            endedAt: '2026-11-22T08:33:05.000Z',
+            durationSeconds: 173,
+          },
+        ],
+      }),
+      expect.objectContaining({
+        targetProviderMessageId: 'wacid.calls-missed',
+        parts: [
+          {
+            type: 'call',
+            callId: 'wacid.calls-missed',
+            direction: 'user_initiated',
+            outcome: 'missed',
+            providerStatus: 'FAILED',
+          },
+        ],
+      }),
+    ]);
+  });
+
+  it("keeps the business's calls, calls of no direction and other events whole, never as the customer's message", () => {
+    // Prepare
+    const wa = '4917623450004';
+    const [message] = post('messages', {
+      messages: [
+        { from: wa, id: 'wamid.calls-4', timestamp: '1795330000', type: 'text', text: { body: 'Hi' } },
+      ],
+    });
+    const ours = { id: 'wacid.ours', from: BUSINESS_NUMBER, to: wa, timestamp: '1795336200' };
+    const calls = [
+      {
+        ...ours,
+        event: 'connect',
+        direction: 'BUSINESS_INITIATED',
+        session: { sdp_type: 'answer', sdp: SDP },
+      },
+      { ...ours, event: 'terminate', direction: 'BUSINESS_INITIATED', status: 'COMPLETED' },
+      { ...customerCall({ wa }, 'connect'), direction: undefined },
+      customerCall({ wa }, 'ringing'),
+      { event: 'connect', direction: 'USER_INITIATED', from: wa },
+    ];
+    // Act
+    const events = post('calls', { calls });
+    // Assess
+    expect(summary(events)).toEqual([
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: message?.subject,
+        providerType: 'call.connect.business_initiated',
+      },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: message?.subject,
+        providerType: 'call.terminate.business_initiated',
+      },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: 'endpoint:whatsapp:109384756201938',
+        providerType: 'call.connect',
+      },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: message?.subject,
+        providerType: 'call.ringing.user_initiated',
+      },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: 'endpoint:whatsapp:109384756201938',
+        providerType: 'call',
+      },
+    ]);
+  });
+
+  it("keeps a business call's statuses whole, never as a sent message's status", () => {
+    // Prepare
+    const statuses = [
+      {
+        id: 'wacid.ours',
+        timestamp: '1795336201',
+        type: 'call',
+        status: 'RINGING',
+        recipient_id: '4917623450005',
+      },
+    ];
+    // Act
+    const events = post('calls', { statuses });
+    // Assess
+    expect(summary(events)).toEqual([
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: 'endpoint:whatsapp:109384756201938',
+        providerType: 'calls',
+      },
+    ]);
+  });
+});
