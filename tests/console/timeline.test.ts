@@ -39,6 +39,28 @@ const whatsappSample = (file: string, id: string, edit: (message: Json) => void 
   return { ...sample, payload: Buffer.from(JSON.stringify(json), 'utf8') } satisfies Sample;
 };
 
+/**
+ * A call sample as this customer's call `id` (by wa_id only), at `timestamp` and the call's other
+ * times as `times` gives them (epoch seconds), to the business number of text.json.
+ */
+const whatsappCallSample = (file: string, id: string, times: Record<string, number>) => {
+  const [sample] = collectSamples([join(DEFAULT_EVENTS_DIR, 'whatsapp', file)]).samples;
+  if (!sample) throw new Error(`no sample ${file}`);
+  const json = JSON.parse(sample.payload.toString('utf8'));
+  const value = json.entry[0].changes[0].value;
+  value.metadata = BUSINESS_NUMBER_ID;
+  value.contacts = [{ profile: { name: 'Zoë' }, wa_id: CUSTOMER }];
+  const { from_user_id: _bsuid, ...call } = value.calls[0];
+  const seconds = Math.floor(Date.now() / 1000);
+  value.calls[0] = {
+    ...call,
+    id: `wacid.${id}`,
+    from: CUSTOMER,
+    ...Object.fromEntries(Object.entries(times).map(([key, ago]) => [key, String(seconds - ago)])),
+  };
+  return { ...sample, payload: Buffer.from(JSON.stringify(json), 'utf8') } satisfies Sample;
+};
+
 describe('console timeline', () => {
   let ui: ConsoleBrowser;
   let conversationId: string;
@@ -53,6 +75,7 @@ describe('console timeline', () => {
       whatsappSample('location.json', 'tl-location'),
       whatsappSample('interactive-button-reply.json', 'tl-button'),
       whatsappSample('interactive-list-reply.json', 'tl-list'),
+      whatsappCallSample('call-connect.json', 'tl-call', { timestamp: 200 }),
       whatsappSample('system-number-change.json', 'tl-number-change', (message) => {
         message.system.body = `User Zoë changed from ${CUSTOMER} to 306900000445`;
       }),
@@ -78,6 +101,7 @@ describe('console timeline', () => {
       whatsappSample('revoke.json', 'tl-revoke', (message) => {
         message.revoke.original_message_id = 'wamid.tl-to-delete';
       }),
+      whatsappCallSample('call-terminate.json', 'tl-call', { timestamp: 10, start_time: 183, end_time: 10 }),
     ])
       await session.post(sample);
     await session.hub.waitForRecorder();
@@ -166,6 +190,25 @@ describe('console timeline', () => {
     expect(edited).toContain('Edited');
     expect(deleted).toContain('Deleted by the customer');
     expect(deletedVisible).toBe(false);
+    expect(ui.browserErrors).toEqual([]);
+  }, 60_000);
+
+  it("shows a customer's call and how it went, its end no edit", async () => {
+    // Prepare
+    const { page } = ui;
+    await page.click(`button[data-conversation="${conversationId}"]`);
+    // Act: the call rings first, its end follows on the conversation's queue
+    await page.waitForFunction(
+      "document.querySelector('[data-part=\"call\"]')?.textContent?.includes('min')",
+      { timeout: 30_000 },
+    );
+    const call = await page.$eval('.message[data-message]:has([data-part="call"])', (element) => ({
+      text: element.textContent ?? '',
+      edited: element.querySelector('[data-edited]') !== null,
+    }));
+    // Assess
+    expect(call.text).toContain('📞 Call, 2 min 53 s');
+    expect(call.edited).toBe(false);
     expect(ui.browserErrors).toEqual([]);
   }, 60_000);
 

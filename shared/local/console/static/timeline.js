@@ -51,6 +51,23 @@ function InteractiveReply({ part }) {
   </p>`;
 }
 
+/** 173 → "2 min 53 s". */
+function callLength(seconds) {
+  const minutes = Math.floor(seconds / 60);
+  return minutes > 0 ? `${minutes} min ${seconds % 60} s` : `${seconds} s`;
+}
+
+/** A customer's call: "Call" while it rings, then how it went (its end is an edit of the message). */
+function Call({ part }) {
+  const label =
+    part.outcome === 'missed'
+      ? 'Missed call'
+      : part.outcome === 'answered' && typeof part.durationSeconds === 'number'
+        ? `Call, ${callLength(part.durationSeconds)}`
+        : 'Call';
+  return html`<p class="part-call" data-part="call"><span aria-hidden="true">📞 </span>${label}</p>`;
+}
+
 /**
  * A provider's notice names the customer (a WhatsApp number change: "User <name> changed from <number>
  * to <number>"): shown only once contacts are revealed, as names and numbers are elsewhere.
@@ -70,6 +87,8 @@ export function Part({ message, part, index, Media, reveal }) {
       return html`<${Location} part=${part} />`;
     case 'interactive_reply':
       return html`<${InteractiveReply} part=${part} />`;
+    case 'call':
+      return html`<${Call} part=${part} />`;
     case 'reaction':
       return html`<p class="part-reaction" data-part="reaction">
         ${part.emoji ? `Reacted ${part.emoji} to a message` : 'Removed a reaction'}
@@ -104,11 +123,15 @@ function reactionLabel(who, reaction) {
   </span>`;
 }
 
-/** The parts as they stand now: an edit's parts replace the original ones, a deletion hides them. */
+/**
+ * The parts as they stand now: an edit's parts replace the original ones, a deletion hides them. A
+ * call's end is no edit to show: its parts only say how the call went.
+ */
 export function MessageBody({ message, live, Media, reveal }) {
   const edit = live?.edit;
   const deletion = live?.deletion;
   const parts = edit && !edit.partsOmitted ? edit.parts : message.parts;
+  const callEnded = parts.length > 0 && parts.every((part) => part.type === 'call');
   const originalParts = message.parts.map(
     (part, index) =>
       html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} reveal=${reveal} />`,
@@ -121,7 +144,7 @@ export function MessageBody({ message, live, Media, reveal }) {
   }
   return html`${parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} reveal=${reveal} />`)}
     ${
-      edit
+      edit && !callEnded
         ? html`<p class="edited" data-edited=${edit.actor}>Edited · ${new Date(edit.at).toLocaleTimeString()}</p>
             <details class="original"><summary>Before the edit</summary>${originalParts}</details>`
         : null
