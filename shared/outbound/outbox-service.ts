@@ -356,7 +356,10 @@ export const createOutboxService = (deps: OutboxDeps) => {
     }
   };
 
-  /** WhatsApp answers the customer's newest message with it: read only for a sender that needs it. */
+  /**
+   * WhatsApp answers the customer's newest message with it: read only for a sender that needs it. A
+   * call is no message a typing indicator can answer (its id is the call's): after a call, none is shown.
+   */
   const showTyping = async (
     sender: ChannelSender | undefined,
     target: SendTarget,
@@ -364,7 +367,8 @@ export const createOutboxService = (deps: OutboxDeps) => {
   ): Promise<SendOutcome | undefined> => {
     if (sender?.typing === undefined) return undefined;
     const answered = sender.typingAnswersInbound ? await deps.reads.newestInbound(conversation) : undefined;
-    return sender.typing(target, answered?.providerMessageId);
+    const isCall = answered?.parts.some((part) => part.type === 'call') === true;
+    return sender.typing(target, isCall ? undefined : answered?.providerMessageId);
   };
 
   /**

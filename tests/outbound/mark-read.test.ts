@@ -119,4 +119,34 @@ describe('mark_read commands', () => {
     expect(answered).toHaveLength(3);
     expect(elapsedMs).toBeLessThanOrEqual(30_000);
   });
+
+  it("shows no typing in answer to a customer's call, whose id names no message", async () => {
+    // Prepare: a customer wrote, then called (the call is their newest message)
+    const wrote = messageEvent('491555000205', 'wamid.typing-before-call', minute(114));
+    const called = messageEvent('491555000205', 'wacid.typing-call', minute(115));
+    if (called.type !== 'switchboard.message.received') throw new Error('not a received message');
+    const call = {
+      ...called,
+      data: {
+        ...called.data,
+        parts: [{ type: 'call' as const, callId: 'wacid.typing-call', direction: 'user_initiated' as const }],
+      },
+    };
+    await hub.pipeline.ingest([wrote, call]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const { conversationId } = conversationFor('491555000205');
+    const sender = hub.provider.sender as { typingAnswersInbound?: boolean };
+    sender.typingAnswersInbound = true;
+    hub.provider.signals.length = 0;
+    // Act
+    try {
+      await hub.enqueue(signalCommand(conversationId));
+      await hub.runOutbox();
+    } finally {
+      delete sender.typingAnswersInbound;
+    }
+    // Assess: the sender is asked for no message (WhatsApp's then refuses locally, without a request)
+    expect(hub.provider.signals).toEqual([{ type: 'typing', conversationId, providerMessageId: undefined }]);
+  });
 });
