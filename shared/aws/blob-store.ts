@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
+import type { BlobToStore } from '#shared/channels/inbound.ts';
+import { payloadObjectHeaders } from '#shared/media/stored-type.ts';
 import { loadS3Client, loadS3Commands } from './clients/s3.ts';
 
 /** Where payload bytes go before the events that reference them are queued. */
@@ -36,14 +37,17 @@ export class S3BlobStore implements BlobStore, BlobReader {
     return typeof this.client === 'function' ? this.client() : this.client;
   }
 
+  /** An attachment as a download, never as active content (shared/media/stored-type.ts). */
   async put(blob: BlobToStore): Promise<void> {
     const [{ PutObjectCommand }, client] = await Promise.all([loadS3Commands(), this.sender()]);
+    const headers = payloadObjectHeaders(blob);
     await client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: blob.key,
         Body: blob.bytes,
-        ContentType: storableContentType(blob.contentType),
+        ContentType: headers.contentType,
+        ...(headers.contentDisposition ? { ContentDisposition: headers.contentDisposition } : {}),
         ContentLength: blob.bytes.byteLength,
         ServerSideEncryption: 'AES256',
       }),

@@ -201,7 +201,10 @@ const mediaContext = {
 export const MediaStoredDataSchema = z
   .object({
     ...mediaContext,
-    /** The part with its bytes in the hub's bucket: `ref` is `{store: 's3', key}`, `sha256`, `size` and `mimeType` measured. */
+    /**
+     * The part with its bytes in the hub's bucket: `ref` is `{store: 's3', key}`, `sha256`, `size`
+     * and `mimeType` measured (`mimeType`: the file's type, the customer's for active content).
+     */
     part: MediaPartSchema,
     /** Object key in the payload bucket (the bucket is a deployment output). */
     key: z.string().min(1),
@@ -209,7 +212,12 @@ export const MediaStoredDataSchema = z
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     /** Bytes stored. */
     size: z.number().int().nonnegative(),
-    /** The type the bytes are (checked against their first bytes), else the provider's. */
+    /**
+     * The type the stored copy is served as (what the API's download answers): the type the bytes
+     * are (checked against their first bytes), else the provider's; `application/octet-stream` for
+     * active content (HTML, SVG, any XML, scripts) and for bytes without their declared type's
+     * signature, whose type `part.mimeType` keeps (shared/media/stored-type.ts).
+     */
     contentType: z.string().min(1),
     storedAt: TimestampSchema,
   })

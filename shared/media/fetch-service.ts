@@ -93,7 +93,8 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
       ...context,
       part: {
         ...job.part,
-        mimeType: outcome.contentType,
+        // The file's type (the customer's for active content); `contentType` is the object's.
+        mimeType: outcome.mimeType ?? outcome.contentType,
         size: outcome.size,
         sha256: outcome.sha256,
         ref: { store: 's3', key },

@@ -1,15 +1,11 @@
+import { ascii, FIXED_SIGNATURES, startsWith } from './signatures.ts';
+
 /*
  * The content type of a file, from its first bytes: the types the providers deliver as
  * attachments (WhatsApp, Twilio MMS, Messenger). No library for this is among the hub's
  * dependencies (`file-type` is ESM-only and pulls in a tokenizer stack for hundreds of formats);
  * these signatures are the documented magic numbers, checked on the first chunk of the stream.
  */
-
-const startsWith = (bytes: Uint8Array, signature: readonly number[], offset = 0): boolean =>
-  bytes.length >= offset + signature.length &&
-  signature.every((byte, index) => bytes[offset + index] === byte);
-
-const ascii = (text: string): number[] => [...text].map((char) => char.charCodeAt(0));
 
 /*
  * ISO base media files (ISO/IEC 14496-12) open with a `ftyp` box: its size (4 bytes), `ftyp`, the
@@ -103,14 +99,9 @@ const isoBmffTypeOf = (head: Uint8Array): string => {
 
 /** The content type the bytes are, or undefined when none of the known signatures matches. */
 const sniffContentType = (head: Uint8Array): string | undefined => {
-  if (startsWith(head, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (startsWith(head, ascii('GIF87a')) || startsWith(head, ascii('GIF89a'))) return 'image/gif';
-  if (startsWith(head, ascii('RIFF')) && startsWith(head, ascii('WEBP'), 8)) return 'image/webp';
-  if (startsWith(head, ascii('%PDF-'))) return 'application/pdf';
-  if (startsWith(head, ascii('OggS'))) return 'audio/ogg';
+  // The signatures do not overlap: the order does not matter.
+  for (const [type, matches] of FIXED_SIGNATURES) if (matches(head)) return type;
   if (startsWith(head, ascii('ID3')) || startsWith(head, [0xff, 0xfb])) return 'audio/mpeg';
-  if (startsWith(head, ascii('#!AMR'))) return 'audio/amr';
   if (startsWith(head, ascii('ftyp'), 4) && head.length >= 12) return isoBmffTypeOf(head);
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return 'application/zip';
   return undefined;
@@ -175,9 +166,11 @@ const declaredTypeOf = (declared: string | undefined): string | undefined => {
 };
 
 /**
- * The type to store: what the bytes are when their signature says, the provider's word when the
- * bytes agree with it or say nothing (plain text, CSV, office files without a signature here), and
- * `application/octet-stream` when neither says (a declared type that is not a media type is none).
+ * The file's type (what `media_stored` tells as the part's `mimeType`): what the bytes are when
+ * their signature says, the provider's word when the bytes agree with it or say nothing (plain text,
+ * CSV, office files without a signature here), and `application/octet-stream` when neither says (a
+ * declared type that is not a media type is none). The object is stored as it unless it is active
+ * content or contradicts its signature (`storedAttachmentType`, ./stored-type.ts).
  */
 export const checkedContentType = (head: Uint8Array, declared: string | undefined): string => {
   const sniffed = sniffContentType(head);

@@ -10,13 +10,15 @@ import {
 import { matchesAnnounced } from './checksum.ts';
 import { MAX_MEDIA_BYTES, MediaFailure } from './failures.ts';
 import { checkedContentType } from './sniff.ts';
+import { ATTACHMENT_DISPOSITION, storedAttachmentType } from './stored-type.ts';
 
 /*
  * Streams bytes into the payload bucket with memory bounded by one part, whatever the size: a file
  * that fits one part is one PutObject; a larger one a multipart upload, each part sent before the
  * next is read (the source is pulled, so a fast provider waits on S3 rather than filling memory).
  * The hash, the size and the type are measured on the way; an object whose bytes do not match the
- * announced sha256 is never completed. `@aws-sdk/lib-storage`'s Upload would do the multipart part,
+ * announced sha256 is never completed. Every object is stored as an attachment, active content as
+ * `application/octet-stream` (./stored-type.ts). `@aws-sdk/lib-storage`'s Upload would do the multipart part,
  * but it is not among the hub's dependencies and buffers up to 4 parts at once by default.
  */
 
@@ -26,7 +28,10 @@ const PART_BYTES = 8 * 1024 * 1024;
 export interface StreamedObject {
   readonly sha256: string;
   readonly size: number;
+  /** What the object is stored (and served) as: `mimeType`, or `application/octet-stream` (./stored-type.ts). */
   readonly contentType: string;
+  /** The file's type: the bytes' when their signature says, else the provider's (./sniff.ts). */
+  readonly mimeType: string;
 }
 
 export interface StreamOptions {
@@ -57,7 +62,7 @@ export const streamToS3 = async (
   let size = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let contentType: string | undefined;
+  let types: { readonly mimeType: string; readonly contentType: string } | undefined;
   let uploadId: string | undefined;
   const parts: { ETag: string; PartNumber: number }[] = [];
 
@@ -77,7 +82,8 @@ export const streamToS3 = async (
         new CreateMultipartUploadCommand({
           Bucket: options.bucket,
           Key: options.key,
-          ContentType: contentType,
+          ContentType: types?.contentType,
+          ContentDisposition: ATTACHMENT_DISPOSITION,
           ...ENCRYPTION,
         }),
       );
@@ -98,6 +104,12 @@ export const streamToS3 = async (
     parts.push({ ETag: output.ETag ?? '', PartNumber });
   };
 
+  /** The types, from the first bytes. */
+  const typesOf = (head: Uint8Array) => {
+    const mimeType = checkedContentType(head, options.declaredType);
+    return { mimeType, contentType: storedAttachmentType(mimeType, head) };
+  };
+
   const takePending = (): Buffer => {
     const bytes = Buffer.concat(pending, pendingBytes);
     pending = [];
@@ -114,12 +126,12 @@ export const streamToS3 = async (
       pendingBytes += chunk.byteLength;
       if (pendingBytes >= partBytes) {
         const bytes = takePending();
-        contentType ??= checkedContentType(bytes.subarray(0, 64), options.declaredType);
+        types ??= typesOf(bytes.subarray(0, 64));
         await sendPart(bytes);
       }
     }
     const rest = takePending();
-    contentType ??= checkedContentType(rest.subarray(0, 64), options.declaredType);
+    types ??= typesOf(rest.subarray(0, 64));
     const sha256 = checkedDigest();
     if (uploadId === undefined) {
       await s3.send(
@@ -128,7 +140,8 @@ export const streamToS3 = async (
           Key: options.key,
           Body: rest,
           ContentLength: rest.length,
-          ContentType: contentType,
+          ContentType: types.contentType,
+          ContentDisposition: ATTACHMENT_DISPOSITION,
           ...ENCRYPTION,
         }),
       );
@@ -143,7 +156,7 @@ export const streamToS3 = async (
         }),
       );
     }
-    return { sha256, size, contentType };
+    return { sha256, size, ...types };
   } catch (error) {
     if (uploadId !== undefined) {
       // The bucket's lifecycle rule aborts what this cannot (abort-incomplete-uploads, 1 day).

@@ -26,7 +26,13 @@ const OutcomeSchema = z.discriminatedUnion('state', [
     state: z.literal('stored'),
     sha256: z.string(),
     size: z.number().int().nonnegative(),
+    /** As the object is stored (and served). */
     contentType: z.string(),
+    /**
+     * The file's type, where the object is stored neutralized (shared/media/stored-type.ts): the
+     * part's `mimeType`. Absent in outcomes recorded before 2026-12-05, whose object is `contentType`.
+     */
+    mimeType: z.string().optional(),
     at: z.string(),
   }),
   z.object({

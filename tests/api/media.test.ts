@@ -20,6 +20,7 @@ import {
 } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { mediaObjectKey } from '#shared/media/job.ts';
+import { streamToS3 } from '#shared/media/upload.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { createMediaFetchStore, type MediaFetchStore } from '#shared/store/media-fetches.ts';
@@ -278,6 +279,37 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     expect(url.searchParams.get('response-content-disposition')).toBe(
       'attachment; filename="attachment-0.pdf"',
     );
+  });
+
+  it('answers a document the fetcher stored neutralized with the type media_stored tells: application/octet-stream, a name without extension', async () => {
+    // Prepare: a WhatsApp document declared text/html, written by the fetcher's uploader (found by a security review)
+    const html = new TextEncoder().encode('<!doctype html><script>fetch("/")</script>');
+    const event = received('306900000503', 'wamid.media-html', [
+      {
+        type: 'media',
+        kind: 'file',
+        mimeType: 'text/html',
+        ref: { store: 'provider_media_id', mediaId: '773' },
+      },
+    ]);
+    await recorder.recordEvent(event);
+    const key = mediaObjectKey({ ...event.data, partIndex: 0 });
+    const stored = await streamToS3(
+      emulators.clients.s3,
+      (async function* () {
+        yield html;
+      })(),
+      { bucket: emulators.resources.bucketName, key, declaredType: 'text/html' },
+    );
+    await claimPart(event, 0, { state: 'stored', ...stored, at: NOW.toISOString() });
+    // Act
+    const response = await request('GET', mediaPath(event.data.hubMessageId, 0));
+    // Assess
+    expect(stored).toMatchObject({ contentType: 'application/octet-stream', mimeType: 'text/html' });
+    expect(response.status).toBe(200);
+    expect(bodyOf(response)).toMatchObject({ contentType: stored.contentType, size: html.byteLength });
+    const url = new URL(String(bodyOf(response).url));
+    expect(url.searchParams.get('response-content-disposition')).toBe('attachment; filename="attachment-0"');
   });
 
   it("never puts the customer's file name in the download URL (S3's access logs keep URLs), only in the answer", async () => {

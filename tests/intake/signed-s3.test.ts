@@ -165,6 +165,11 @@ describe('signed PutObject against the local S3 server', () => {
     ['a Latin-1 type (sent as other bytes than signed)', 'application/pdfé', 'application/octet-stream'],
     ['a type with a line break', 'text/plain\r\nx-amz-acl: public-read', 'application/octet-stream'],
     [
+      'an SVG (active content, stored as a download; found by a security review)',
+      'image/svg+xml',
+      'application/octet-stream',
+    ],
+    [
       'a plain type with its parameters, as e-mail bodies are stored',
       'text/plain; charset=utf-8',
       'text/plain; charset=utf-8',

@@ -190,6 +190,22 @@ describe('media fetcher', () => {
     expect(hub.published[0]?.data).toMatchObject({ contentType: 'image/png' });
   });
 
+  it('tells a document stored neutralized by the type it is in the part and by the stored type in contentType', async () => {
+    // Prepare: a WhatsApp document declared text/html (found by a security review: stored as active content)
+    const html = Buffer.from('<!doctype html><script>fetch("/")</script>');
+    const hub = setup(async () => ({ body: chunksOf(html), declaredType: 'text/html' }));
+    // Act
+    await hub.fetcher.fetchPart(job());
+    await hub.fetcher.fetchPart(job());
+    // Assess: the same from the recorded outcome when the job comes again
+    for (const event of hub.published)
+      expect(event.data).toMatchObject({
+        contentType: 'application/octet-stream',
+        part: { mimeType: 'text/html', ref: { store: 's3' } },
+      });
+    expect(hub.published).toHaveLength(2);
+  });
+
   it.each([
     [
       'expired',

@@ -93,6 +93,7 @@ describe('a 100 MB document through the fetcher', () => {
       sha256: inboundMediaSha256(MEDIA_ID),
       size: HUGE_MEDIA_BYTES,
       contentType: 'application/pdf',
+      mimeType: 'application/pdf',
     });
     expect(uploaded.digest('hex')).toBe(inboundMediaSha256(MEDIA_ID));
     expect(partSizes.reduce((sum, size) => sum + size, 0)).toBe(HUGE_MEDIA_BYTES);

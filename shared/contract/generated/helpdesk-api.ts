@@ -970,7 +970,7 @@ export interface components {
             /** @description A presigned GET of the stored copy, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download under a name the hub makes up from the part index and the type (`Content-Disposition: attachment; filename="attachment-1.pdf"`): the URL never carries the customer's file name (S3's access logs keep every URL). Save or show the file under `filename`. */
             url: string;
             expiresAt: string;
-            /** @description As stored: what the URL answers with. */
+            /** @description As stored: what the URL answers with, and the `contentType` of the part's `media_stored`. `application/octet-stream` for active content (HTML, SVG, any XML, scripts) and for bytes without their declared type's signature: the part's `mimeType` keeps the customer's type. */
             contentType: string;
             /** @description Bytes, as stored. */
             size: number;

@@ -1,0 +1,84 @@
+import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { contradictsSignature } from './signatures.ts';
+
+/*
+ * How a customer's file is stored in the payload bucket: the one rule for the media fetcher's
+ * writes (./upload.ts) and the webhooks' e-mail attachments (shared/aws/blob-store.ts,
+ * shared/aws/signed/s3.ts). The bucket serves an object with the headers it was stored with, to any
+ * URL that reaches it (the sender's one-hour links for Twilio and Messenger, a console, a helpdesk
+ * that keeps a URL): a customer's HTML or SVG stored as such would run its script on the bucket's
+ * origin. So every attachment is stored `Content-Disposition: attachment` (a presigned GET's
+ * `response-content-disposition` still wins: the helpdesk API's made-up download name), and active
+ * content as `application/octet-stream`. The part's `mimeType` keeps the file's type as the
+ * customer declared it (or the bytes say); only the object is neutralized.
+ */
+
+/** What an attachment whose own type must not be served is stored as. */
+const NEUTRAL_CONTENT_TYPE = 'application/octet-stream';
+
+/** Every attachment object's `Content-Disposition`: a browser saves it, never renders it. */
+export const ATTACHMENT_DISPOSITION = 'attachment';
+
+/**
+ * Types a browser runs script in, or runs as script: HTML, XML of any kind (XHTML, SVG and any
+ * `+xml`, which may hold XHTML's `<script>`), XSLT, and the JavaScript types of the HTML standard.
+ */
+const ACTIVE_TYPES = new Set([
+  'text/html',
+  'text/xml',
+  'application/xml',
+  'text/xsl',
+  'application/javascript',
+  'application/ecmascript',
+  'application/x-javascript',
+  'application/x-ecmascript',
+  'text/javascript',
+  'text/ecmascript',
+  'text/x-javascript',
+  'text/x-ecmascript',
+  'text/jscript',
+  'text/livescript',
+]);
+
+/** `Text/HTML; charset=utf-8` → `text/html`. */
+const baseTypeOf = (type: string): string => (type.split(';')[0] ?? '').trim().toLowerCase();
+
+const isActiveType = (base: string): boolean => ACTIVE_TYPES.has(base) || base.endsWith('+xml');
+
+/**
+ * The `Content-Type` an attachment object is stored with, given the file's type (checked or
+ * declared, parameters kept) and its first bytes: `application/octet-stream` for active content
+ * (`text/html`, `image/svg+xml`, `application/xhtml+xml`, any `+xml`, `text/xml`, scripts) and for a
+ * type with a known signature that the bytes lack (an "image/png" that is HTML); else the type.
+ */
+export const storedAttachmentType = (type: string, head: Uint8Array): string => {
+  const base = baseTypeOf(type);
+  if (isActiveType(base)) return NEUTRAL_CONTENT_TYPE;
+  // Bytes without the signature of their type (./signatures.ts) are something else under its name.
+  if (contradictsSignature(base, head)) return NEUTRAL_CONTENT_TYPE;
+  return type;
+};
+
+/** What a payload object is stored with besides its bytes. */
+export interface PayloadObjectHeaders {
+  readonly contentType: string;
+  readonly contentDisposition?: typeof ATTACHMENT_DISPOSITION;
+}
+
+/** How many first bytes the signatures need (./sniff.ts reads no further). */
+const HEAD_BYTES = 64;
+
+/**
+ * The headers a webhook's blob is stored with: a type S3 and Node take (`storableContentType`), and
+ * for an attachment (under `attachments/`) the rule above and `Content-Disposition: attachment`.
+ * Raw e-mail, bodies and claim checks are read by the hub only and keep their type.
+ */
+export const payloadObjectHeaders = (blob: BlobToStore): PayloadObjectHeaders => {
+  const contentType = storableContentType(blob.contentType);
+  if (!blob.key.startsWith(PAYLOAD_BUCKET.prefixes.attachments)) return { contentType };
+  return {
+    contentType: storedAttachmentType(contentType, blob.bytes.subarray(0, HEAD_BYTES)),
+    contentDisposition: ATTACHMENT_DISPOSITION,
+  };
+};
