@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
+import { displayFileName } from '#shared/channels/file-name.ts';
 import { isHubSend, keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
@@ -96,7 +97,8 @@ const storedObjectOf = ({ message, fetch }: RecordedPart, partIndex: number): St
   if (!message) return fail('notFound', 'no such message');
   const part = message.message.parts[partIndex];
   if (part && part.type !== 'media') return fail('notFound', `part ${partIndex} is ${part.type}, not media`);
-  const filename = part?.filename;
+  // Cleaned again: a record stored before 2026-12-05 holds the name as the customer sent it.
+  const filename = displayFileName(part?.filename);
   const notStored = (detail: string) =>
     fail('mediaNotStored', detail, {
       headers: { 'retry-after': String(HELPDESK_API_MEDIA.retryAfterSeconds) },

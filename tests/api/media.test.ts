@@ -8,6 +8,7 @@ import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
 import { MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES } from '#shared/api/schemas.ts';
 import { isSendableMediaKey, s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { displayFileName } from '#shared/channels/file-name.ts';
 import {
   type BusinessEndpoint,
   buildEvent,
@@ -337,8 +338,11 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
         disposition: new URL(url).searchParams.get('response-content-disposition'),
       });
     }
-    // Assess
-    expect(answers.map((answer) => answer.filename)).toEqual(names.map((name) => name.filename));
+    // Assess: the names as the adapters pass them on (the emoji one cut to 255 code units, its lone half replaced)
+    expect(answers.map((answer) => answer.filename)).toEqual(
+      names.map((name) => displayFileName(name.filename)),
+    );
+    expect(answers[1]?.filename).toMatch(/^Zdjęcie 😀+\.JPG$/u);
     expect(answers.map((answer) => answer.disposition)).toEqual([
       'attachment; filename="attachment-1.pdf"',
       'attachment; filename="attachment-1.jpg"',
@@ -358,6 +362,27 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
       ])
         expect(decoded).not.toContain(piece);
     }
+  });
+
+  it('answers the name of a part recorded before names were cleaned as the adapters now pass it on', async () => {
+    // Prepare: a record holding the name as a WhatsApp document carried it (found by a security review)
+    const key = `attachments/${'d'.repeat(64)}/0`;
+    const event = received('306900000504', 'wamid.media-raw-name', [
+      {
+        type: 'media',
+        kind: 'file',
+        mimeType: 'application/pdf',
+        filename: '..\\..\\AppData\\Startup\\invoice\u202Efdp.exe\r\n',
+        ref: { store: 's3', key },
+      },
+    ]);
+    await recorder.recordEvent(event);
+    await putObject(key, new TextEncoder().encode('%PDF-1.7'), 'application/pdf');
+    // Act
+    const response = await request('GET', mediaPath(event.data.hubMessageId, 0));
+    // Assess
+    expect(response.status).toBe(200);
+    expect(bodyOf(response).filename).toBe('invoicefdp.exe');
   });
 
   it('answers 409 media-not-stored while a part is queued, fetched or waiting, and 410 with the reason once it failed', async () => {

@@ -160,6 +160,38 @@ describe('normalizeInboundEmail', () => {
     expect(alice.keys[0]).not.toContain('image001');
   });
 
+  it("passes on an attachment's name without its path, line break or right-to-left override, in the part and the e-mail's list", async () => {
+    // Prepare: an RFC 2231 name that decodes to '..\\..\\AppData\\Startup\\invoice<RLO>fdp.exe<CR><LF>' (found by a security review)
+    const raw = Buffer.from(
+      [
+        'From: a@customer.example',
+        `To: ${SUPPORT}`,
+        'Message-ID: <named-1@customer.example>',
+        'Content-Type: multipart/mixed; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'See attached',
+        '--b',
+        'Content-Type: application/octet-stream',
+        "Content-Disposition: attachment; filename*=utf-8''..%5C..%5CAppData%5CStartup%5Cinvoice%E2%80%AEfdp.exe%0D%0A",
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from('MZ not really').toString('base64'),
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    // Act
+    const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+    // Assess
+    const names = [...event.data.parts, ...(event.data.email?.attachments ?? [])].flatMap((part) =>
+      part.type === 'media' ? [part.filename] : [],
+    );
+    expect(names).toEqual(['invoicefdp.exe', 'invoicefdp.exe']);
+  });
+
   it('ignores a reply+ tag that is not a conversation id', async () => {
     // Prepare
     const raw = mime([

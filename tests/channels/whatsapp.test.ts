@@ -349,6 +349,34 @@ describe('WhatsApp webhook normalization', () => {
     ]);
   });
 
+  it("passes on a document's file name without its path, line break or right-to-left override", () => {
+    // Prepare: found by a security review (the name went on unchanged)
+    const message = {
+      from: '306912345678',
+      id: 'wamid.D1',
+      timestamp: '1795330000',
+      type: 'document',
+      document: {
+        id: '1483920571650987',
+        mime_type: 'application/pdf',
+        filename: '..\\..\\AppData\\Startup\\invoice\u202Efdp.exe\r\n',
+      },
+    };
+    // Act
+    const events = eventsOf(post(messagesBody({ messages: [message] })));
+    // Assess
+    const [event] = events;
+    expect(event?.type === 'switchboard.message.received' && event.data.parts).toEqual([
+      {
+        type: 'media',
+        kind: 'file',
+        mimeType: 'application/pdf',
+        filename: 'invoicefdp.exe',
+        ref: { store: 'provider_media_id', mediaId: '1483920571650987' },
+      },
+    ]);
+  });
+
   it('keeps a message that fails its schema instead of dropping it or failing the batch', () => {
     // Prepare
     const broken = { from: '306912345678', type: 'text', text: { body: 'no id' } };

@@ -22,6 +22,7 @@ import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-par
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
 import { threadOf } from '#shared/channels/email/inbound/threading.ts';
 import { classifyMailgunResponse } from '#shared/channels/email/outbound/mailgun-classify.ts';
+import { displayFileName } from '#shared/channels/file-name.ts';
 import { redactContactDetails } from '#shared/channels/provider-text.ts';
 import { redactString } from '#shared/observability/redact.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
@@ -91,6 +92,8 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
       { conversationId: 'conv_0123456789abcdef0123456789abcdef', hubMessageId: 'msg_1' },
     ),
   truncateToJsonBytes: (text) => truncateToJsonBytes(text, 64 * 1024),
+  /** Every adapter's file names (a WhatsApp document's too). */
+  displayFileName: (text) => displayFileName(text),
   boundaryOf: (text) => boundaryOf(`multipart/form-data${text}`),
   parseUrlEncoded: (text) => parseUrlEncoded(Buffer.from(text)),
   parseMultipart: (text) => parseMultipart(multipartBody(text), 'b'),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment } from 'postal-mime';
 import { emailAttachmentKey, type MessageScope } from '#shared/aws/payload-keys.ts';
+import { displayFileName } from '#shared/channels/file-name.ts';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
 import type { MediaKind, MediaPart } from '#shared/contract/types.ts';
 
@@ -39,8 +40,8 @@ export const storeAttachment = (
 ): { part: MediaPart; blob: BlobToStore } => {
   const sha256 = sha256Hex(attachment.bytes);
   const key = emailAttachmentKey(scope, sha256);
-  // Senders sometimes put a path in the name; consumers saving the file must not follow it.
-  const displayName = attachment.filename?.split(/[\\/]/).pop()?.trim();
+  // Senders sometimes put a path, a line break or a bidi override in the name (../file-name.ts).
+  const displayName = displayFileName(attachment.filename);
   const contentId = attachment.contentId?.trim().replace(/^<|>$/g, '');
   const part: MediaPart = {
     type: 'media',

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { displayFileName } from '#shared/channels/file-name.ts';
 import type { MediaKind, MessagePart, SharedContact } from '#shared/contract/types.ts';
 import { sha256Hex } from '#shared/media/checksum.ts';
 import {
@@ -114,7 +115,7 @@ const mediaParts = (type: MediaType, content: unknown): MessagePart[] | undefine
       type: 'media' as const,
       kind,
       mimeType: mime_type,
-      filename,
+      filename: displayFileName(filename),
       caption,
       // Lower-case hex, as every other part's and media_stored's (Meta's webhook gives base64).
       sha256: sha256 === undefined ? undefined : sha256Hex(sha256),
