@@ -129,6 +129,21 @@ export const grantListPayloads = (
   });
 };
 
+/**
+ * Lists the bucket's multipart uploads (ListMultipartUploads with `Prefix`): s3:ListBucketMultipartUploads
+ * on the bucket. IAM documents no `s3:prefix` key for this action (only for ListBucket and
+ * ListBucketVersions), so a prefix condition would refuse every call: the grant is the bucket's, and
+ * what it shows is keys and upload ids of uploads in progress (only the media fetcher's, under
+ * `attachments/`). Aborting stays per prefix (grantAbortUploads).
+ */
+export const grantListUploads = (grantee: iam.IGrantable, bucket: s3.IBucket): void => {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucketMultipartUploads'],
+    resourceArns: [bucket.bucketArn],
+  });
+};
+
 /** Item-level table access without the index wildcard (the replay guard's conditional put). */
 export const grantTableItems = (
   grantee: iam.IGrantable,

@@ -9,10 +9,12 @@ import { API_ROUTES } from '#shared/api/operations.ts';
 import { CONVERSATION_OBJECT_PREFIXES } from '#shared/aws/payload-keys.ts';
 import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
+  grantAbortUploads,
   grantDeletePayloads,
   grantGetPayloads,
   grantIndexQuery,
   grantListPayloads,
+  grantListUploads,
   grantPutPayloads,
   grantReadSecret,
   grantSendMessage,
@@ -38,10 +40,16 @@ export const HELPDESK_API_TABLE_ACTIONS = [
 
 /**
  * What erasure does to the payload bucket: deletes objects (the ones records name, and what each
- * conversation owns by key) and lists the prefixes a conversation owns (CONVERSATION_OBJECT_PREFIXES).
- * The claim-check erasure test checks its S3 calls against it.
+ * conversation owns by key), lists the prefixes a conversation owns (CONVERSATION_OBJECT_PREFIXES),
+ * and lists and aborts the multipart uploads under its attachments (an upload a dead media fetcher
+ * left). The erasure tests check their S3 calls against it.
  */
-export const HELPDESK_API_PAYLOAD_ACTIONS = ['s3:DeleteObject', 's3:ListBucket'] as const;
+export const HELPDESK_API_PAYLOAD_ACTIONS = [
+  's3:AbortMultipartUpload',
+  's3:DeleteObject',
+  's3:ListBucket',
+  's3:ListBucketMultipartUploads',
+] as const;
 
 /**
  * What the attachment URLs are signed for (a presigned URL can do only what its signer may): GET
@@ -178,6 +186,11 @@ export class HelpdeskApi extends Construct {
     grantTableItems(this.function, storage.table, HELPDESK_API_TABLE_ACTIONS, storage.dataKey);
     grantDeletePayloads(this.function, storage.payloadBucket, Object.values(PAYLOAD_BUCKET.prefixes));
     grantListPayloads(this.function, storage.payloadBucket, HELPDESK_API_LISTED_PREFIXES);
+    // Erasure aborts the uploads a dead media fetcher left under a conversation's attachments
+    // (shared/aws/blob-store.ts): listed on the bucket (IAM has no prefix condition for it), aborted
+    // under attachments/ only.
+    grantListUploads(this.function, storage.payloadBucket);
+    grantAbortUploads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
     // Attachment URLs (shared/api/media.ts): HeadObject and presigned GETs of stored attachments
     // and files sent by key (listed too, so a missing one answers 404), presigned PUTs of files to
     // send; no other prefix.

@@ -283,6 +283,7 @@ export class HubStorage extends Construct {
           prefix,
           expiration: expiry,
         })),
+        // An upload whose media fetcher was killed; an erasure aborts its conversation's at once.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });

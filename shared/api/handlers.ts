@@ -125,6 +125,8 @@ export interface HelpdeskApiDeps {
   readonly deleteObjects: (keys: readonly string[]) => Promise<void>;
   /** Deletes the payload objects under a prefix, how many (erasure: a conversation's claim checks). */
   readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
+  /** Aborts the multipart uploads under a prefix (erasure: an upload a dead media fetcher left). */
+  readonly abortUploadsUnder?: (prefix: string) => Promise<number>;
   /** The keys of the payload objects under a prefix (export: a conversation's claim checks). */
   readonly listObjectsUnder?: (prefix: string) => Promise<readonly string[]>;
   /** Redacts an erased person's messages at the providers (shared/outbound/provider-erasure.ts). */
@@ -624,6 +626,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           pseudonymKey: deps.pseudonymKey,
           deleteObjects: deps.deleteObjects,
           deleteObjectsUnder: deps.deleteObjectsUnder,
+          abortUploadsUnder: deps.abortUploadsUnder,
           redactAtProviders: deps.redactAtProviders,
           announce: (erased) => deps.publishEvent(eventOf(erased)),
         },

@@ -3,6 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
+  abortPayloadUploadsUnder,
   deletePayloadObjects,
   deletePayloadObjectsUnder,
   listPayloadObjectsUnder,
@@ -86,6 +87,8 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) => {
     deleteObjects: (keys) => deletePayloadObjects(wiring.s3 ?? loadS3Client, wiring.payloadBucket, keys),
     deleteObjectsUnder: (prefix) =>
       deletePayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
+    abortUploadsUnder: (prefix) =>
+      abortPayloadUploadsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
     listObjectsUnder: (prefix) =>
       listPayloadObjectsUnder(wiring.s3 ?? loadS3Client, wiring.payloadBucket, prefix),
     media: wiring.media ?? s3MediaObjects(wiring.payloadBucket),

@@ -133,6 +133,58 @@ export const deletePayloadObjectsUnder = async (
   return deleted;
 };
 
+/** An upload completed or aborted since it was listed: nothing is left to abort. */
+const isNoSuchUpload = (error: unknown): boolean => error instanceof Error && error.name === 'NoSuchUpload';
+
+/**
+ * Aborts every multipart upload under a prefix (erasure of a conversation's attachments): an upload
+ * whose fetcher died (a Lambda timeout, a crash) before it completed or aborted it keeps its parts,
+ * which ListObjectsV2 never shows, until the bucket's abort-incomplete-uploads rule (1 day). One
+ * ListMultipartUploads per 1,000 uploads, one AbortMultipartUpload each; an upload completed or
+ * aborted meanwhile (NoSuchUpload) is no error. Returns how many it aborted. The local S3 (fauxqs
+ * 2.4.1) answers ListMultipartUploads with its object listing, read as no upload: locally this
+ * aborts nothing and fails nothing.
+ */
+export const abortPayloadUploadsUnder = async (
+  client: S3ClientSource,
+  bucket: string,
+  prefix: string,
+): Promise<number> => {
+  const [{ AbortMultipartUploadCommand, ListMultipartUploadsCommand }, sender] = await Promise.all([
+    loadS3Commands(),
+    typeof client === 'function' ? client() : client,
+  ]);
+  let aborted = 0;
+  let marker: { readonly key: string; readonly uploadId: string | undefined } | undefined;
+  do {
+    const page = await sender.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix,
+        MaxUploads: 1000,
+        ...(marker ? { KeyMarker: marker.key } : {}),
+        ...(marker?.uploadId ? { UploadIdMarker: marker.uploadId } : {}),
+      }),
+    );
+    for (const { Key, UploadId } of page.Uploads ?? []) {
+      if (!Key?.startsWith(prefix) || !UploadId) continue;
+      try {
+        await sender.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId }));
+        aborted++;
+      } catch (error) {
+        if (!isNoSuchUpload(error)) throw error;
+      }
+    }
+    const next =
+      page.IsTruncated && page.NextKeyMarker
+        ? { key: page.NextKeyMarker, uploadId: page.NextUploadIdMarker }
+        : undefined;
+    // A page that names no further position (or the same one again) ends the listing.
+    marker = next && (next.key !== marker?.key || next.uploadId !== marker?.uploadId) ? next : undefined;
+  } while (marker);
+  return aborted;
+};
+
 /** The keys of the payload objects under a prefix (export of a conversation's claim checks): one ListObjectsV2 per 1,000. */
 export const listPayloadObjectsUnder = async (
   client: S3ClientSource,

@@ -34,6 +34,16 @@ export const conversationObjectPrefixes = (conversationId: string): string[] =>
     : [];
 
 /**
+ * Where the media fetcher's multipart uploads of a conversation's attachments are (its keys are
+ * `attachments/<conversationId>/<hubMessageId>/<partIndex>`): what erasure lists for uploads a dead
+ * fetcher left; none for any other string.
+ */
+export const conversationUploadPrefix = (conversationId: string): string | undefined =>
+  isKeyableConversationId(conversationId)
+    ? `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`
+    : undefined;
+
+/**
  * Where an object of one message goes under `prefix`: `<prefix><conversationId>/<hubMessageId>/`
  * when the ids are the hub's own, else (no conversation id, or another kind) `<prefix>email/<sha256
  * of both>/`: still one message's alone (never shared with another person's message), found

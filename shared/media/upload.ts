@@ -159,7 +159,8 @@ export const streamToS3 = async (
     return { sha256, size, ...types };
   } catch (error) {
     if (uploadId !== undefined) {
-      // The bucket's lifecycle rule aborts what this cannot (abort-incomplete-uploads, 1 day).
+      // The bucket's lifecycle rule aborts what this cannot (abort-incomplete-uploads, 1 day), and
+      // erasure what a killed fetcher left of an erased conversation (abortPayloadUploadsUnder).
       await s3
         .send(
           new AbortMultipartUploadCommand({ Bucket: options.bucket, Key: options.key, UploadId: uploadId }),

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
+import { conversationObjectPrefixes, conversationUploadPrefix } from '#shared/aws/payload-keys.ts';
 import type { ConversationState } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
@@ -461,6 +461,14 @@ const ownedPrefixesOf = (keys: readonly ItemKey[]): string[] =>
     kindOfKey(key) === 'conversation' ? conversationObjectPrefixes(conversationIdOfKey(key)) : [],
   );
 
+/** Where the conversations' attachments may have uploads a dead fetcher left (conversationUploadPrefix). */
+const uploadPrefixesOf = (keys: readonly ItemKey[]): string[] =>
+  keys.flatMap((key) => {
+    const prefix =
+      kindOfKey(key) === 'conversation' ? conversationUploadPrefix(conversationIdOfKey(key)) : undefined;
+    return prefix === undefined ? [] : [prefix];
+  });
+
 /**
  * A person's export, or one page of it: the footprint is found again for each page (as erasure finds
  * it), the items after the position are read a chunk at a time until the page is full, and once the
@@ -551,6 +559,12 @@ export interface ErasureDeps {
    * DeleteObjects): each erased conversation's claim checks (shared/aws/claim-check.ts).
    */
   readonly deleteObjectsUnder?: (prefix: string) => Promise<number>;
+  /**
+   * Aborts every multipart upload under a prefix and says how many (S3 ListMultipartUploads, then
+   * AbortMultipartUpload): each erased conversation's attachments, whose parts an upload whose
+   * fetcher died keeps out of any object listing (shared/aws/blob-store.ts).
+   */
+  readonly abortUploadsUnder?: (prefix: string) => Promise<number>;
   /**
    * Tells the erasure (the `contact.erased` event), once the person's content is gone and before
    * what the erasure is found from (conversations' contacts, identities, merges) is deleted: when it
@@ -725,11 +739,16 @@ export const erasePerson = async (
   // its attachments and its e-mail bodies (a record too large to keep them lists none). Listed once
   // the messages' partitions are gone (below, before the conversations): an attachment the media
   // fetcher uploads after the listing then finds its claim deleted and deletes the object itself.
+  // Then the uploads under the conversations' attachments: one whose fetcher died keeps its parts
+  // out of the listing (a live fetcher's upload aborted here fails, and its job finds the part erased).
   const deleteOwnedObjects = async (): Promise<number> => {
     let deleted = 0;
+    const conversations = [...keys, ...late.conversations];
     if (deps.deleteObjectsUnder)
-      for (const prefix of new Set(ownedPrefixesOf([...keys, ...late.conversations])))
+      for (const prefix of new Set(ownedPrefixesOf(conversations)))
         deleted += await deps.deleteObjectsUnder(prefix);
+    if (deps.abortUploadsUnder)
+      for (const prefix of new Set(uploadPrefixesOf(conversations))) await deps.abortUploadsUnder(prefix);
     return deleted;
   };
   // What a provider still holds is written first, under the person, for the next call to retry:

@@ -255,6 +255,8 @@ describe('erasure of a person with claim-checked events, against the local Dynam
     expect(after.filter((key) => key.startsWith(theirsPrefix))).toEqual([]);
     expect(after.filter((key) => key.startsWith(othersPrefix))).toHaveLength(1);
     expect(report?.objectsDeleted).toBe(1);
-    expect([...s3Calls].sort()).toEqual([...HELPDESK_API_PAYLOAD_ACTIONS].sort());
+    // Within the API's grants (aborting uploads: tests/contacts/interrupted-upload-erasure.test.ts).
+    expect(HELPDESK_API_PAYLOAD_ACTIONS).toEqual(expect.arrayContaining([...s3Calls]));
+    expect([...s3Calls].sort()).toEqual(['s3:DeleteObject', 's3:ListBucket']);
   });
 });

@@ -150,6 +150,33 @@ describe('HelpdeskApi', () => {
       expect(allowed.some((pattern) => prefix.startsWith(pattern.slice(0, -1)))).toBe(true);
   });
 
+  it("lists the bucket's multipart uploads and aborts them under attachments/ only: erasure's end of an upload a dead media fetcher left", () => {
+    // Act
+    const { stack, template } = iam;
+    const roleId = roleIdOf(apiOf(iam).function);
+    const listing = statementsOfRole(template, roleId).filter((statement) =>
+      [statement.Action].flat().includes('s3:ListBucketMultipartUploads'),
+    );
+    // Assess: on the bucket, without a condition (IAM has no s3:prefix for this action: one would refuse every call)
+    expect(listing).toHaveLength(1);
+    expect(listing[0]?.Action).toBe('s3:ListBucketMultipartUploads');
+    expect(JSON.stringify(listing[0]?.Resource)).toBe(
+      JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] }),
+    );
+    expect(listing[0]?.Condition).toBeUndefined();
+    expect(resourcesFor(template, roleId, 's3:AbortMultipartUpload')).toEqual([
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] },
+            `/${PAYLOAD_BUCKET.prefixes.attachments}*`,
+          ],
+        ],
+      }),
+    ]);
+  });
+
   it('may list every prefix it reads, so S3 answers a missing attachment or upload 404 (gone), not 403', () => {
     // Act
     const { stack, template } = iam;

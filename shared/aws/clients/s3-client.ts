@@ -1,6 +1,8 @@
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -14,7 +16,14 @@ import { announceAwsClient, onAwsClientsReset } from '../clients.ts';
  * It takes its one setting from the caller rather than importing the runtime config: whatever this
  * module imports is deferred with it, and zod (the config's parser) is needed at import anyway.
  */
-export { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand };
+export {
+  AbortMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+};
 
 let s3: S3Client | undefined;
 
