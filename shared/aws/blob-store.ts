@@ -1,6 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { BlobToStore } from '#shared/channels/inbound.ts';
-import { payloadObjectHeaders } from '#shared/media/stored-type.ts';
+import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
 import { loadS3Client, loadS3Commands } from './clients/s3.ts';
 
 /** Where payload bytes go before the events that reference them are queued. */
@@ -40,14 +39,13 @@ export class S3BlobStore implements BlobStore, BlobReader {
   /** An attachment as a download, never as active content (shared/media/stored-type.ts). */
   async put(blob: BlobToStore): Promise<void> {
     const [{ PutObjectCommand }, client] = await Promise.all([loadS3Commands(), this.sender()]);
-    const headers = payloadObjectHeaders(blob);
     await client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: blob.key,
         Body: blob.bytes,
-        ContentType: headers.contentType,
-        ...(headers.contentDisposition ? { ContentDisposition: headers.contentDisposition } : {}),
+        ContentType: storableContentType(blob.contentType),
+        ...(blob.contentDisposition ? { ContentDisposition: blob.contentDisposition } : {}),
         ContentLength: blob.bytes.byteLength,
         ServerSideEncryption: 'AES256',
       }),

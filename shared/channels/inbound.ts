@@ -28,6 +28,8 @@ export interface HttpResponse {
 export interface BlobToStore {
   readonly key: string;
   readonly contentType: string;
+  /** A customer's file: saved by a browser, never rendered (shared/media/stored-type.ts). */
+  readonly contentDisposition?: 'attachment';
   readonly bytes: Uint8Array;
 }
 

@@ -1,11 +1,10 @@
 import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
-import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { contradictsSignature } from './signatures.ts';
 
 /*
  * How a customer's file is stored in the payload bucket: the one rule for the media fetcher's
- * writes (./upload.ts) and the webhooks' e-mail attachments (shared/aws/blob-store.ts,
- * shared/aws/signed/s3.ts). The bucket serves an object with the headers it was stored with, to any
+ * writes (./upload.ts) and the webhooks' e-mail attachments (`attachmentBlob`, which the blob stores
+ * put with its headers: shared/aws/blob-store.ts, shared/aws/signed/s3.ts). The bucket serves an object with the headers it was stored with, to any
  * URL that reaches it (the sender's one-hour links for Twilio and Messenger, a console, a helpdesk
  * that keeps a URL): a customer's HTML or SVG stored as such would run its script on the bucket's
  * origin. So every attachment is stored `Content-Disposition: attachment` (a presigned GET's
@@ -18,7 +17,7 @@ import { contradictsSignature } from './signatures.ts';
 const NEUTRAL_CONTENT_TYPE = 'application/octet-stream';
 
 /** Every attachment object's `Content-Disposition`: a browser saves it, never renders it. */
-export const ATTACHMENT_DISPOSITION = 'attachment';
+export const ATTACHMENT_DISPOSITION = 'attachment' as const;
 
 /**
  * Types a browser runs script in, or runs as script: HTML, XML of any kind (XHTML, SVG and any
@@ -60,25 +59,18 @@ export const storedAttachmentType = (type: string, head: Uint8Array): string => 
   return type;
 };
 
-/** What a payload object is stored with besides its bytes. */
-export interface PayloadObjectHeaders {
-  readonly contentType: string;
-  readonly contentDisposition?: typeof ATTACHMENT_DISPOSITION;
-}
-
 /** How many first bytes the signatures need (./sniff.ts reads no further). */
 const HEAD_BYTES = 64;
 
 /**
- * The headers a webhook's blob is stored with: a type S3 and Node take (`storableContentType`), and
- * for an attachment (under `attachments/`) the rule above and `Content-Disposition: attachment`.
- * Raw e-mail, bodies and claim checks are read by the hub only and keep their type.
+ * A customer's file as the webhooks store it under `attachments/` (an e-mail's attachments): the
+ * rule above for its type (a type S3 and Node take first, `storableContentType`) and
+ * `Content-Disposition: attachment`. Built where the attachment is made, so the chat webhooks,
+ * which store claim checks only, carry none of it.
  */
-export const payloadObjectHeaders = (blob: BlobToStore): PayloadObjectHeaders => {
-  const contentType = storableContentType(blob.contentType);
-  if (!blob.key.startsWith(PAYLOAD_BUCKET.prefixes.attachments)) return { contentType };
-  return {
-    contentType: storedAttachmentType(contentType, blob.bytes.subarray(0, HEAD_BYTES)),
-    contentDisposition: ATTACHMENT_DISPOSITION,
-  };
-};
+export const attachmentBlob = (key: string, declaredType: string, bytes: Uint8Array): BlobToStore => ({
+  key,
+  contentType: storedAttachmentType(storableContentType(declaredType), bytes.subarray(0, HEAD_BYTES)),
+  contentDisposition: ATTACHMENT_DISPOSITION,
+  bytes,
+});

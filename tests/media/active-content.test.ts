@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
-import { payloadObjectHeaders, storedAttachmentType } from '#shared/media/stored-type.ts';
+import type { BlobToStore } from '#shared/channels/inbound.ts';
+import { attachmentBlob, storedAttachmentType } from '#shared/media/stored-type.ts';
 import { streamToS3 } from '#shared/media/upload.ts';
 import { ORACLE_ENV } from '#tests/support/signed-oracle.ts';
 
@@ -143,12 +144,12 @@ describe("the media fetcher's writes", () => {
 });
 
 describe("the webhooks' e-mail attachments", () => {
-  const attachment = {
-    key: 'attachments/conv_0123456789abcdef0123456789abcdef/msg_1/ab12',
-    contentType: 'image/svg+xml',
-    bytes: SVG,
-  };
-  const body = {
+  const attachment = attachmentBlob(
+    'attachments/conv_0123456789abcdef0123456789abcdef/msg_1/ab12',
+    'image/svg+xml',
+    SVG,
+  );
+  const body: BlobToStore = {
     key: 'bodies/conv_0123456789abcdef0123456789abcdef/msg_1/html',
     contentType: 'text/html',
     bytes: HTML,
@@ -156,11 +157,14 @@ describe("the webhooks' e-mail attachments", () => {
 
   it('stores an attachment declared image/svg+xml as an application/octet-stream download, a body as it is', () => {
     // Act
-    const headers = [attachment, body].map(payloadObjectHeaders);
+    const headers = [attachment, body].map(({ contentType, contentDisposition }) => ({
+      contentType,
+      contentDisposition,
+    }));
     // Assess
     expect(headers).toEqual([
       { contentType: 'application/octet-stream', contentDisposition: 'attachment' },
-      { contentType: 'text/html' },
+      { contentType: 'text/html', contentDisposition: undefined },
     ]);
   });
 

@@ -1,5 +1,4 @@
-import type { BlobToStore } from '#shared/channels/inbound.ts';
-import { payloadObjectHeaders } from '#shared/media/stored-type.ts';
+import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { onAwsClientsReset } from '../clients.ts';
 import type { HttpRequest, HttpResponse } from './http.ts';
@@ -80,11 +79,10 @@ export class SignedS3BlobStore implements BlobStore {
     const payloadHash = sha256Hex(blob.bytes);
     return (credentials: SigningCredentials, date: Date, region: string): HttpRequest => {
       const url = this.objectUrl(blob.key, region);
-      // An attachment as a download, never as active content (shared/media/stored-type.ts).
-      const stored = payloadObjectHeaders(blob);
       const headers = {
-        'content-type': stored.contentType,
-        ...(stored.contentDisposition ? { 'content-disposition': stored.contentDisposition } : {}),
+        'content-type': storableContentType(blob.contentType),
+        // An attachment as a download, never as active content (shared/media/stored-type.ts).
+        ...(blob.contentDisposition ? { 'content-disposition': blob.contentDisposition } : {}),
         'content-length': String(blob.bytes.byteLength),
         'x-amz-content-sha256': payloadHash,
         'x-amz-server-side-encryption': 'AES256',

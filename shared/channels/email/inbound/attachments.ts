@@ -4,6 +4,7 @@ import { emailAttachmentKey, type MessageScope } from '#shared/aws/payload-keys.
 import { displayFileName } from '#shared/channels/file-name.ts';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
 import type { MediaKind, MediaPart } from '#shared/contract/types.ts';
+import { attachmentBlob } from '#shared/media/stored-type.ts';
 
 export const sha256Hex = (bytes: Uint8Array | string): string =>
   createHash('sha256').update(bytes).digest('hex');
@@ -54,5 +55,5 @@ export const storeAttachment = (
     inline: attachment.inline,
     ref: { store: 's3', key },
   };
-  return { part, blob: { key, contentType: attachment.mimeType, bytes: attachment.bytes } };
+  return { part, blob: attachmentBlob(key, attachment.mimeType, attachment.bytes) };
 };
