@@ -166,6 +166,13 @@ type Body<S extends z.ZodType> = z.input<S>;
 
 const etagOf = (version: number): string => `"${version}"`;
 
+/** Whether a consent change's ledger entry is the one this request body records (its retry). */
+const isSameConsentRequest = (
+  entry: { readonly channel: string; readonly consent: string; readonly evidence?: string | undefined },
+  change: z.output<typeof ConsentChangeSchema>,
+): boolean =>
+  entry.channel === change.channel && entry.consent === change.consent && entry.evidence === change.evidence;
+
 export const createHandlers = (deps: HelpdeskApiDeps) => {
   const { table } = deps;
   const sends = createSendStore(table);
@@ -506,32 +513,43 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
               'header.idempotency-key',
             );
       const change = parseOr400(ConsentChangeSchema, body, 'body');
-      const onChannel = (await personConversations(table, contactId)).filter(
-        ({ state }) => state.channel === change.channel,
-      );
+      const conversations = await personConversations(table, contactId);
+      const onChannel = conversations.filter(({ state }) => state.channel === change.channel);
       const [first] = onChannel;
       if (!first) return fail('notFound', `the contact has no conversation on ${change.channel}`);
       const scope = CONSENT_SCOPE_OF_CHANNEL[change.channel];
       const contactKeys = new Set(onChannel.map(({ state }) => contactKeyFor(state.channel, state.contact)));
+      // The key names one request to this person, whatever its body: the same key with another body
+      // (another value, channel or evidence) is refused, never taken for a retry of the first.
       const keyedEventId =
         idempotencyKey === undefined
           ? undefined
-          : `evt_${stableHash('event', 'helpdesk_consent_keyed', contactId, scope, change.consent, idempotencyKey)}`;
+          : `evt_${stableHash('event', 'helpdesk_consent_request', contactId, idempotencyKey)}`;
+      const keyReused = () =>
+        fail(
+          'idempotencyKeyReused',
+          'this Idempotency-Key already names a consent change of this person with another body: nothing was recorded; use a new key for a new change',
+        );
       // A retry of a keyed change finds its ledger entry and takes its time: same event, same order.
-      const earlier = keyedEventId
-        ? (await readConsentHistory(table, [...contactKeys], { consistent: true })).find(
-            (entry) => entry.eventId === keyedEventId,
-          )
-        : undefined;
+      const entered = async (keys: Iterable<string>) =>
+        keyedEventId
+          ? (await readConsentHistory(table, [...keys], { consistent: true })).find(
+              (entry) => entry.eventId === keyedEventId,
+            )
+          : undefined;
+      // Looked for on every channel of the person: the key reused for another channel is refused too.
+      const earlier = await entered(
+        new Set(conversations.map(({ state }) => contactKeyFor(state.channel, state.contact))),
+      );
+      if (earlier && !isSameConsentRequest(earlier, change)) keyReused();
       const at = earlier?.at ?? deps.clock().toISOString();
-      // The first call's evidence wins: a retry rewrites the same entry, never another account of it.
-      const evidence = earlier?.evidence ?? change.evidence;
+      const evidence = change.evidence;
       const eventId =
         keyedEventId ??
         `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
       for (const contactKey of contactKeys) {
         // The entry's first write: a keyed call racing itself writes the register at its time too.
-        const first = await recordConsentChange(
+        const receipt = await recordConsentChange(
           table,
           contactKey,
           {
@@ -546,12 +564,17 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           },
           timeOrder(at, undefined, eventId),
         );
+        // Entered meanwhile by another call with this key (the two raced): the same body, or nothing.
+        if (keyedEventId && receipt.at !== at) {
+          const raced = await entered([contactKey]);
+          if (raced && !isSameConsentRequest(raced, change)) keyReused();
+        }
         await writeRegister(
           table,
-          registerWrite(consentRegister(contactKey, scope, change.consent), first.order, eventId, {
+          registerWrite(consentRegister(contactKey, scope, change.consent), receipt.order, eventId, {
             consent: change.consent,
             trigger: 'helpdesk',
-            at: first.at,
+            at: receipt.at,
           }),
         );
       }

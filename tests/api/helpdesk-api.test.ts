@@ -27,7 +27,7 @@ import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+import { conversationFor, messageEvent, minute, smsReceived } from '#tests/recorder/factories.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
 
 const matchesContract = createResponseValidator();
@@ -246,22 +246,26 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(bodyOf(older).previousCursor).toBeUndefined();
   });
 
-  it('records a consent change once when it is retried with its Idempotency-Key, and twice without one', async () => {
-    // Prepare: a retry comes a second later, as after a lost answer
-    const { channel, contact, conversationId } = conversationFor('api-consent');
-    await recorder.recordEvent(messageEvent('api-consent', 'consent1', minute(1)));
-    const contactId = contactIdFor(channel, contact, conversationId);
-    const later = createHelpdeskApi({
+  /** The API as it answers at `ms` after NOW (a retry a second later, a call days later). */
+  const apiAt = (ms: number) =>
+    createHelpdeskApi({
       pseudonymKey: localPseudonymKey,
       table: { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now: () => NOW },
       publishEvent: async (event) => void published.push(event),
       enqueueCommand: async () => undefined,
-      clock: () => new Date(NOW.getTime() + 1_000),
+      clock: () => new Date(NOW.getTime() + ms),
       newId: () => 'fixed',
       deleteObjects: async () => undefined,
       media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
       logger: createLogger({ level: 'error', write: () => {} }),
     });
+
+  it('records a consent change once when it is retried with its Idempotency-Key, and twice without one', async () => {
+    // Prepare: a retry comes a second later, as after a lost answer
+    const { channel, contact, conversationId } = conversationFor('api-consent');
+    await recorder.recordEvent(messageEvent('api-consent', 'consent1', minute(1)));
+    const contactId = contactIdFor(channel, contact, conversationId);
+    const later = apiAt(1_000);
     const consent = (key?: string, consentValue = 'opted_out', evidence = 'told an agent on the phone') => ({
       method: 'POST',
       path: `/v1/contacts/${contactId}/consent`,
@@ -272,12 +276,9 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     const ledger = async () =>
       bodyOf(await request('GET', `/v1/contacts/${contactId}/consent`)).changes as { evidence?: string }[];
     const ledgerSize = async () => (await ledger()).length;
-    // Act: the retry carries another account of the same change
+    // Act: the retry carries the same body
     const first = await request('POST', consent('consent-key-1').path, consent('consent-key-1'));
-    const retried = await later({
-      ...consent('consent-key-1', 'opted_out', 'a different account'),
-      principal: 'p',
-    } as never);
+    const retried = await later({ ...consent('consent-key-1'), principal: 'p' } as never);
     const keyedLedger = await ledger();
     const keyed = keyedLedger.length;
     await request('POST', consent().path, consent(undefined, 'opted_in'));
@@ -289,6 +290,61 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(keyedLedger[0]?.evidence).toBe('told an agent on the phone');
     expect(new Set(published.slice(0, 2).map((event) => event.id)).size).toBe(1);
     expect(await ledgerSize()).toBe(3);
+  });
+
+  it('refuses with 422 an Idempotency-Key reused for another consent body, recording nothing, and keeps a later change when the first is retried', async () => {
+    // Prepare: a customer who wrote on WhatsApp and by SMS (one number); an opt-out on day 1 under
+    // one key, an opt-in on day 2 under another
+    await recorder.recordEvent(messageEvent('306912377001', 'wamid.reuse-1', minute(1)));
+    await recorder.recordEvent(smsReceived('+306912377001', 'SMreuse-1', minute(2)));
+    const contactId = contactIdFor(
+      'whatsapp',
+      { identities: [{ type: 'wa_id', value: '306912377001' }] },
+      '',
+    );
+    const day = 86_400_000;
+    const post = (at: number, key: string, consent: string, evidence: string, onChannel = 'whatsapp') =>
+      apiAt(at)({
+        method: 'POST',
+        path: `/v1/contacts/${contactId}/consent`,
+        query: {},
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ channel: onChannel, consent, evidence }),
+        principal: 'p',
+      });
+    const dayOne = await post(0, 'optout-key', 'opted_out', 'phone call day 1: stop');
+    const dayTwo = await post(day, 'optin-key', 'opted_in', 'web form day 2: resume');
+    published.length = 0;
+    // Act: day 3 reuses day 1's key for a new opt-out, and the opt-in's key for another channel; then
+    // day 1's call is retried as it was
+    const dayThree = await post(2 * day, 'optout-key', 'opted_out', 'phone call day 3: stop again');
+    const otherChannel = await post(2 * day, 'optin-key', 'opted_in', 'web form day 2: resume', 'sms');
+    const dayThreeEvents = published.length;
+    const retried = await post(3 * day, 'optout-key', 'opted_out', 'phone call day 1: stop');
+    const person = await request('GET', `/v1/contacts/${contactId}`);
+    const ledger = await request('GET', `/v1/contacts/${contactId}/consent`);
+    // Assess: before, day 3 answered 200 with day 1's time and the register stayed opted_in
+    expect([dayOne.status, dayTwo.status, dayThree.status, otherChannel.status, retried.status]).toEqual([
+      200, 200, 422, 422, 200,
+    ]);
+    expect(bodyOf(dayThree).type).toBe('urn:switchboard:problem:idempotency-key-reused');
+    expect(dayThreeEvents).toBe(0);
+    expect(bodyOf(retried).at).toBe(bodyOf(dayOne).at);
+    // A retry is the same change at its first time: it does not undo the later opt-in.
+    expect(
+      (bodyOf(person).channels as { channel: string; consent: unknown }[]).find(
+        (c) => c.channel === 'whatsapp',
+      ),
+    ).toMatchObject({ consent: { whatsapp_marketing: { consent: 'opted_in', at: bodyOf(dayTwo).at } } });
+    expect(
+      (bodyOf(ledger).changes as { consent: string; evidence?: string }[]).map((c) => [
+        c.consent,
+        c.evidence,
+      ]),
+    ).toEqual([
+      ['opted_in', 'web form day 2: resume'],
+      ['opted_out', 'phone call day 1: stop'],
+    ]);
   });
 
   it('pages a consent ledger newest first, a change recorded between pages skipping and repeating none', async () => {

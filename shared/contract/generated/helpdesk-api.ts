@@ -181,7 +181,7 @@ export interface paths {
         put?: never;
         /**
          * Record a customer's consent on a channel, with its evidence
-         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); without one, each call is a new change. The body takes at most 8192 bytes: 413 above.
+         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost: the same body) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); a retry is the change at its first time, so it never undoes a later change. The key names one request to this person: with another body (another value, channel or evidence) it is refused with 422 and nothing is recorded. Without a key, each call is a new change. The body takes at most 8192 bytes: 413 above.
          */
         post: operations["setConsent"];
         delete?: never;
@@ -2065,6 +2065,15 @@ export interface operations {
             };
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was already used for other content (`urn:switchboard:problem:idempotency-key-reused`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
