@@ -32,16 +32,11 @@ import {
   conversationPage,
   messagePage,
   partitionOf,
-  personConversations,
+  personContacts,
   personView,
   sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
-import {
-  contactKeyFor,
-  conversationKey,
-  conversationMessagesPartition,
-  messageKey,
-} from '#shared/store/keys.ts';
+import { conversationKey, conversationMessagesPartition, messageKey } from '#shared/store/keys.ts';
 import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
   mergePeople,
@@ -102,7 +97,12 @@ import {
 /** Why a merge is refused, as the problem it answers. */
 const MERGE_REFUSALS = {
   same: ['invalidRequest', 'a person cannot be merged into themselves'],
-  unknown: ['notFound', 'the hub has no conversation with one of the two people'],
+  // A person known only by an opt-out (no conversation) is shown and takes consent, but is not merged:
+  // a merge moves conversations, not the channel contacts listed without one (README, Known limitations).
+  unknown: [
+    'notFound',
+    'the hub has no conversation with one of the two people (a person known only by an opt-out cannot be merged)',
+  ],
   'already-merged': ['conflict', 'that person was already merged into another one: unmerge it first'],
   cycle: ['conflict', 'the person in the path was merged into that one: unmerge it first'],
   depth: [
@@ -513,12 +513,19 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
               'header.idempotency-key',
             );
       const change = parseOr400(ConsentChangeSchema, body, 'body');
-      const conversations = await personConversations(table, contactId);
-      const onChannel = conversations.filter(({ state }) => state.channel === change.channel);
-      const [first] = onChannel;
-      if (!first) return fail('notFound', `the contact has no conversation on ${change.channel}`);
+      // The person's channel contacts as GET shows them: those of a conversation, and those known
+      // without one (a STOP to a campaign from someone who never wrote).
+      const person = await personContacts(table, contactId);
+      const contactKeys = new Set(
+        [...(person?.contacts ?? [])].flatMap(([key, { channel }]) =>
+          channel === change.channel ? [key] : [],
+        ),
+      );
+      if (!person || contactKeys.size === 0)
+        return fail('notFound', `the hub knows no contact of this person on ${change.channel}`);
+      // The event names a conversation: the channel's first, when the person has one there.
+      const first = person.conversations.find(({ state }) => state.channel === change.channel);
       const scope = CONSENT_SCOPE_OF_CHANNEL[change.channel];
-      const contactKeys = new Set(onChannel.map(({ state }) => contactKeyFor(state.channel, state.contact)));
       // The key names one request to this person, whatever its body: the same key with another body
       // (another value, channel or evidence) is refused, never taken for a retry of the first.
       const keyedEventId =
@@ -538,9 +545,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
             )
           : undefined;
       // Looked for on every channel of the person: the key reused for another channel is refused too.
-      const earlier = await entered(
-        new Set(conversations.map(({ state }) => contactKeyFor(state.channel, state.contact))),
-      );
+      const earlier = await entered(person.contacts.keys());
       if (earlier && !isSameConsentRequest(earlier, change)) keyReused();
       const at = earlier?.at ?? deps.clock().toISOString();
       const evidence = change.evidence;
@@ -578,23 +583,26 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           }),
         );
       }
-      const { state } = first;
-      await deps.publishEvent(
-        buildEvent('switchboard.contact.consent_changed', eventId, {
-          channel: state.channel,
-          provider: state.provider ?? DEFAULT_PROVIDER[state.channel],
-          endpoint: state.endpoint,
-          contact: state.contact,
-          conversationId: state.conversationId,
-          providerTimestamp: null,
-          receivedAt: at,
-          scope,
-          consent: change.consent,
-          trigger: 'helpdesk',
-          source: 'helpdesk',
-          evidence,
-        }),
-      );
+      // Without a conversation on the channel there is no business endpoint or conversation to name:
+      // recorded (the registers and the ledger), not published.
+      const state = first?.state;
+      if (state)
+        await deps.publishEvent(
+          buildEvent('switchboard.contact.consent_changed', eventId, {
+            channel: state.channel,
+            provider: state.provider ?? DEFAULT_PROVIDER[state.channel],
+            endpoint: state.endpoint,
+            contact: state.contact,
+            conversationId: state.conversationId,
+            providerTimestamp: null,
+            receivedAt: at,
+            scope,
+            consent: change.consent,
+            trigger: 'helpdesk',
+            source: 'helpdesk',
+            evidence,
+          }),
+        );
       return json(200, {
         contactId,
         channel: change.channel,

@@ -350,10 +350,7 @@ const PERSON_CONVERSATIONS = 100;
  * and endpoint), but one customer writing to many business numbers has as many, so every page is
  * read (one Query and one BatchGetItem per 100 conversations).
  */
-export const personConversations = async (
-  context: TableContext,
-  contactId: string,
-): Promise<ConversationView[]> => {
+const personConversations = async (context: TableContext, contactId: string): Promise<ConversationView[]> => {
   const conversations: ConversationView[] = [];
   let from: IndexPosition | undefined;
   do {
@@ -368,18 +365,21 @@ export const personConversations = async (
   return conversations;
 };
 
+/** A person's channel contacts, each keyed by its contact key, and the conversations they were found from. */
+export interface PersonContacts {
+  readonly conversations: readonly ConversationView[];
+  readonly contacts: ReadonlyMap<string, { readonly channel: Channel; readonly contact: Contact }>;
+}
+
 /**
- * A person from their conversations (gsi3: one Query and one BatchGetItem per 100), the channel
- * contacts listed under them (one Query, and one BatchGetItem for those without a conversation: a
- * STOP from someone who never wrote), and their channel contacts' consent (one BatchGetItem per
- * 100); undefined when the hub knows neither.
+ * A person's channel contacts: those of their conversations (gsi3: one Query and one BatchGetItem
+ * per 100), and those listed under them without one (one Query, and one BatchGetItem for those: a
+ * STOP from someone who never wrote); undefined when the hub knows neither.
  */
-export const personView = async (
+export const personContacts = async (
   context: TableContext,
   contactId: string,
-  /** With it, consent as the sender reads it: an erasure's kept opt-outs included. */
-  pseudonymKey?: PseudonymKeySource,
-): Promise<PersonView | undefined> => {
+): Promise<PersonContacts | undefined> => {
   const [conversations, listedKeys] = await Promise.all([
     personConversations(context, contactId),
     personListedContactKeys(context, contactId),
@@ -407,6 +407,22 @@ export const personView = async (
     for (const key of keys) known.add(key);
     contacts.set(listed.contactKey, { channel: listed.channel, contact: listed.contact });
   }
+  return { conversations, contacts };
+};
+
+/**
+ * A person from their channel contacts (personContacts), and their channel contacts' consent (one
+ * BatchGetItem per 100); undefined when the hub knows neither.
+ */
+export const personView = async (
+  context: TableContext,
+  contactId: string,
+  /** With it, consent as the sender reads it: an erasure's kept opt-outs included. */
+  pseudonymKey?: PseudonymKeySource,
+): Promise<PersonView | undefined> => {
+  const found = await personContacts(context, contactId);
+  if (!found) return undefined;
+  const { contacts } = found;
   const listed = [...contacts.values()];
   // A WhatsApp contact's consent is under each of its identifiers (consentKeysFor): all read at once,
   // with the opt-outs an erasure kept (under the pseudonym key), which still refuse sends.

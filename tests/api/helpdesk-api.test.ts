@@ -514,6 +514,51 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     ]);
   });
 
+  it('records consent for a person known only by a STOP (no conversation), as GET shows them, publishing nothing', async () => {
+    // Prepare: a campaign STOP from someone who never wrote
+    const identity: ChannelIdentity = { type: 'phone', value: '+306912345611' };
+    const endpoint: BusinessEndpoint = { type: 'phone_number', id: '+14155550199' };
+    await recorder.recordEvent(
+      buildEvent('switchboard.contact.consent_changed', 'evt_api_stop_then_consent', {
+        channel: 'sms',
+        provider: 'twilio',
+        endpoint,
+        contact: { identities: [identity] },
+        conversationId: contactConversationId('sms', endpoint, identity),
+        providerTimestamp: minute(1),
+        receivedAt: minute(1),
+        scope: 'sms',
+        consent: 'opted_out',
+        trigger: 'STOP',
+      }),
+    );
+    const contactId = contactIdFor('sms', { identities: [identity] }, '');
+    const consent = (channel: string) =>
+      request('POST', `/v1/contacts/${contactId}/consent`, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ channel, consent: 'opted_in', evidence: 'customer called: resume texts' }),
+      });
+    // Act
+    const recorded = await consent('sms');
+    const otherChannel = await consent('whatsapp');
+    const person = await request('GET', `/v1/contacts/${contactId}`);
+    const ledger = await request('GET', `/v1/contacts/${contactId}/consent`);
+    // Assess: before, 404 "the contact has no conversation on sms"
+    expect([recorded.status, otherChannel.status]).toEqual([200, 404]);
+    expect(bodyOf(recorded)).toMatchObject({ contactId, channel: 'sms', consent: 'opted_in', contacts: 1 });
+    expect(bodyOf(person).channels).toEqual([
+      expect.objectContaining({
+        channel: 'sms',
+        consent: { sms: expect.objectContaining({ consent: 'opted_in' }) },
+      }),
+    ]);
+    expect((bodyOf(ledger).changes as { consent: string }[]).map((change) => change.consent)).toEqual([
+      'opted_in',
+      'opted_out',
+    ]);
+    expect(published).toEqual([]);
+  });
+
   it('shows the opt-out an erasure kept once the customer writes again, as the sender enforces it', async () => {
     // Prepare: the helpdesk records a WhatsApp marketing opt-out; the person is erased; they write again
     await recorder.recordEvent(messageEvent('306912399001', 'wamid.kept-1', minute(1)));
@@ -591,10 +636,11 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     // Assess
     expect(recorded.status).toBe(200);
     expect(bodyOf(recorded)).toMatchObject({ contactId, channel: 'sms', consent: 'opted_out', contacts: 1 });
-    // Whom the id stands for, two pages of the partition (100 and 11), then the one SMS contact's
-    // ledger entry and register.
+    // Whom the id stands for, two pages of the partition (100 and 11) beside the channel contacts
+    // listed under the person, then the one SMS contact's ledger entry and register.
     expect(consentCalls).toEqual([
       'GetItem',
+      'Query',
       'Query',
       'BatchGetItem',
       'Query',
