@@ -70,6 +70,34 @@ export const decodeLedgerCursor = (cursor: string, queryHash: string): { at: str
 };
 
 /**
+ * A person's conversations' cursor: the last activity and id of a page's last conversation, bound
+ * to the query (a person's conversations are few, read whole and ordered in memory).
+ */
+const ActivityCursorSchema = z.strictObject({
+  v: z.literal(1),
+  q: z.string().regex(/^[0-9a-f]{16}$/),
+  at: z.string().min(1).max(64),
+  c: z.string().min(1).max(512),
+});
+
+export interface ActivityPosition {
+  readonly at: string;
+  readonly conversationId: string;
+}
+
+export const encodeActivityCursor = (queryHash: string, position: ActivityPosition): string =>
+  Buffer.from(JSON.stringify({ v: 1, q: queryHash, at: position.at, c: position.conversationId })).toString(
+    'base64url',
+  );
+
+/** The position an activity cursor names, or a 400 when it is not one of this query's. */
+export const decodeActivityCursor = (cursor: string, queryHash: string): ActivityPosition => {
+  const parsed = ActivityCursorSchema.safeParse(cursorJson(cursor));
+  if (!parsed.success || parsed.data.q !== queryHash) return invalidCursor();
+  return { at: parsed.data.at, conversationId: parsed.data.c };
+};
+
+/**
  * An export's cursor: the stage and the hash of the last entry a page held, bound to the person.
  * Only ever compared with the hashes of that person's own entries: no cursor reads anything else.
  */

@@ -33,10 +33,16 @@ import {
   messagePage,
   partitionOf,
   personContacts,
+  personConversations,
   personView,
   sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
-import { conversationKey, conversationMessagesPartition, messageKey } from '#shared/store/keys.ts';
+import {
+  conversationKey,
+  conversationMessagesPartition,
+  lastActivityOf,
+  messageKey,
+} from '#shared/store/keys.ts';
 import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
   mergePeople,
@@ -50,9 +56,12 @@ import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import {
+  type ActivityPosition,
+  decodeActivityCursor,
   decodeCursor,
   decodeExportCursor,
   decodeLedgerCursor,
+  encodeActivityCursor,
   encodeCursor,
   encodeExportCursor,
   encodeLedgerCursor,
@@ -164,6 +173,21 @@ const MESSAGE_ITEM = messageKey('');
 /** What a response body must be to match the published contract (./responses.ts). */
 type Body<S extends z.ZodType> = z.input<S>;
 
+/** Where a conversation stands in a listing by activity: its last activity, and its id. */
+const activityPositionOf = ({ state }: ConversationView): ActivityPosition => ({
+  at: lastActivityOf(state),
+  conversationId: state.conversationId,
+});
+
+/** Newest last activity first, then by id: a total order, so a (time, id) cursor splits it exactly. */
+const newestActivityFirst = (a: ActivityPosition, b: ActivityPosition): number => {
+  if (a.at !== b.at) return a.at < b.at ? 1 : -1;
+  return a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
+};
+
+const byActivity = (a: ConversationView, b: ConversationView): number =>
+  newestActivityFirst(activityPositionOf(a), activityPositionOf(b));
+
 const etagOf = (version: number): string => `"${version}"`;
 
 /** Whether a consent change's ledger entry is the one this request body records (its retry). */
@@ -194,18 +218,44 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       fail('invalidRequest', 'only open conversations wait for an answer', {
         errors: [{ field: 'query.status', message: 'waiting conversations are open' }],
       });
-    if (query.contact && (waiting || query.sort))
-      fail('invalidRequest', "a contact's conversations are listed by activity", {
-        errors: [{ field: 'query.contact', message: 'not with waiting or sort' }],
+    if (query.contact && waiting)
+      fail('invalidRequest', "a contact's conversations are listed by last activity, not by waiting time", {
+        errors: [{ field: 'query.contact', message: 'not with waiting or sort=waiting' }],
       });
-    const source: ConversationSource = query.contact
-      ? // The id of a person merged into another reads the person it stands for now.
-        { index: 'gsi3', contactId: await resolvePerson(table, query.contact) }
-      : waiting
-        ? { index: 'gsi4', attention: 'waiting' }
-        : { index: 'gsi1', status: query.status ?? 'open' };
     const { cursor: _cursor, limit: _limit, ...filters } = query;
     const queryHash = queryHashOf(filters);
+    const limit = query.limit ?? DEFAULT_PAGE;
+    const wanted = ({ state }: ConversationView) =>
+      (query.channel === undefined || state.channel === query.channel) &&
+      (query.endpoint === undefined || state.endpoint.id === query.endpoint) &&
+      (query.assignee === undefined || state.assignee === query.assignee) &&
+      (query.label === undefined || state.labels.includes(query.label));
+    if (query.contact) {
+      // A person's conversations are few (one per channel and endpoint): all read (a Query and a
+      // BatchGetItem per 100), ordered by the exact last activity (then the id), and paged from the
+      // cursor's (time, id). Until 2026-12-05 a page was gsi3's, in conversation id order.
+      const after = query.cursor ? decodeActivityCursor(query.cursor, queryHash) : undefined;
+      const ordered = (await personConversations(table, await resolvePerson(table, query.contact)))
+        .filter((view) => wanted(view) && (query.status === undefined || view.state.status === query.status))
+        .sort(byActivity);
+      const start = after
+        ? ordered.findIndex((view) => newestActivityFirst(activityPositionOf(view), after) > 0)
+        : 0;
+      const items = start < 0 ? [] : ordered.slice(start, start + limit);
+      const end = items.at(-1);
+      const more = start >= 0 && start + limit < ordered.length && end;
+      return json(200, {
+        items: items.map(conversationOut),
+        ...(more
+          ? {
+              nextCursor: encodeActivityCursor(queryHash, activityPositionOf(more)),
+            }
+          : {}),
+      } satisfies Body<typeof ConversationPageSchema>);
+    }
+    const source: ConversationSource = waiting
+      ? { index: 'gsi4', attention: 'waiting' }
+      : { index: 'gsi1', status: query.status ?? 'open' };
     const partition = partitionOf(source);
     const sort = sortKeyOf(source);
     const from = query.cursor
@@ -220,24 +270,16 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         }).position
       : undefined;
     const page = await conversationPage(table, source, {
-      limit: query.limit ?? DEFAULT_PAGE,
+      limit,
       ...(from ? { from } : {}),
       // Longest wait first; newest activity first.
       ascending: source.index === 'gsi4',
     });
-    const items = page.items.filter(
-      ({ state }) =>
-        (source.index !== 'gsi3' || query.status === undefined || state.status === query.status) &&
-        (query.channel === undefined || state.channel === query.channel) &&
-        (query.endpoint === undefined || state.endpoint.id === query.endpoint) &&
-        (query.assignee === undefined || state.assignee === query.assignee) &&
-        (query.label === undefined || state.labels.includes(query.label)),
-    );
-    if (source.index === 'gsi1') {
-      // The index orders by the hour; the exact time orders within the page.
-      const activity = (view: ConversationView) => view.state.lastMessageAt ?? view.state.createdAt;
-      items.sort((a, b) => (activity(a) < activity(b) ? 1 : activity(a) > activity(b) ? -1 : 0));
-    }
+    const items = page.items.filter(wanted);
+    // gsi1 orders by the hour of last activity (keys.ts: the exact time would move the index entry on
+    // every message); the exact time orders within the page. So pages follow each other hour by hour,
+    // and within one hour a later page may hold a conversation newer than an earlier page's last.
+    if (source.index === 'gsi1') items.sort(byActivity);
     return json(200, {
       items: items.map(conversationOut),
       ...(page.last ? { nextCursor: encodeCursor(queryHash, 'after', page.last) } : {}),

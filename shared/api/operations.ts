@@ -104,7 +104,7 @@ export const API_ROUTES = [
     maxBody: 0,
     summary: 'List conversations',
     description:
-      'Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first. Filters by channel, endpoint, contact, assignee and label; cursor paging.',
+      "Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first (exactly, across pages). Filters by channel, endpoint, contact, assignee and label; cursor paging. By last activity, the order is by the hour of last activity across pages, and exact within a page: a later page may hold a conversation active later in the same hour than an earlier page's last (the index keeps the hour, not the time, so a busy conversation does not rewrite it on every message). With `contact`, the person's conversations are in exact order of last activity (then id) across pages.",
     query: ListConversationsQuerySchema,
     success: { status: 200, description: 'A page of conversations.', schema: ConversationPageSchema },
     problems: [],
@@ -329,6 +329,8 @@ export const API_ROUTES = [
     access: 'read',
     maxBody: 0,
     summary: "List a contact's conversations",
+    description:
+      "The person's conversations on every channel (the journey), newest last activity first (then by id), exactly across pages.",
     pathParams: ContactPath,
     query: ContactConversationsQuerySchema,
     success: { status: 200, description: 'A page of conversations.', schema: ConversationPageSchema },

@@ -48,10 +48,10 @@ export const ListConversationsQuerySchema = z.strictObject({
     description:
       'Only conversations whose customer waits for an answer (open, unanswered), longest wait first.',
   }),
-  sort: z
-    .enum(['activity', 'waiting'])
-    .optional()
-    .meta({ description: 'Newest activity first (default), or longest wait first (implies `waiting`).' }),
+  sort: z.enum(['activity', 'waiting']).optional().meta({
+    description:
+      'Newest activity first (default: by the hour of last activity across pages, exact within a page; with `contact`, exact), or longest wait first (implies `waiting`).',
+  }),
   channel: ChannelSchema.optional(),
   endpoint: z.string().min(1).max(256).optional().meta({ description: 'The business endpoint id.' }),
   contact: ContactIdSchema.optional().meta({

@@ -350,7 +350,10 @@ const PERSON_CONVERSATIONS = 100;
  * and endpoint), but one customer writing to many business numbers has as many, so every page is
  * read (one Query and one BatchGetItem per 100 conversations).
  */
-const personConversations = async (context: TableContext, contactId: string): Promise<ConversationView[]> => {
+export const personConversations = async (
+  context: TableContext,
+  contactId: string,
+): Promise<ConversationView[]> => {
   const conversations: ConversationView[] = [];
   let from: IndexPosition | undefined;
   do {

@@ -1001,40 +1001,84 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
   });
 
   it('answers 400 "invalid cursor", reading nothing, for a forged cursor with an empty key, a sort key over 1,024 bytes, or one outside the query', async () => {
-    // Prepare: cursors of the contact's own query, with keys of the right names and partition
+    // Prepare: cursors of the open conversations' query, with keys of the right names and partition;
+    // a contact's listing takes only its own (time, id) cursors
     const read = await request('GET', `/v1/conversations/${idOf('api-a')}`);
     const contactId = String(bodyOf(read).contactId);
-    const queryHash = queryHashOf({ contact: contactId });
+    const queryHash = queryHashOf({});
     const position = {
       pk: `CONV#${idOf('api-a')}`,
       sk: 'STATE',
-      gsi3pk: `PERSON#${contactId}`,
-      gsi3sk: `CONV#${idOf('api-a')}`,
+      gsi1pk: 'STATUS#open',
+      gsi1sk: `2026-11-22T10#${idOf('api-a')}`,
     };
     const forged = {
       emptyTableSortKey: { ...position, sk: '' },
-      emptyIndexSortKey: { ...position, gsi3sk: '' },
-      indexSortKeyOver1024Bytes: { ...position, gsi3sk: `CONV#${'é'.repeat(600)}` },
-      indexSortKeyOutsideTheQuery: { ...position, gsi3sk: 'MERGED#ct_0' },
+      emptyIndexSortKey: { ...position, gsi1sk: '' },
+      indexSortKeyOver1024Bytes: { ...position, gsi1sk: `2026-11-22T10#${'é'.repeat(600)}` },
+      partitionOutsideTheQuery: { ...position, gsi1pk: 'STATUS#resolved' },
       tableSortKeyOfAnotherItem: { ...position, sk: 'MSG' },
-      loneSurrogate: { ...position, gsi3sk: `CONV#${idOf('api-a')}\ud800` },
+      loneSurrogate: { ...position, gsi1sk: `2026-11-22T10#${idOf('api-a')}\ud800` },
     };
     const path = `/v1/contacts/${contactId}/conversations`;
+    const activityCursor = (hash: string) =>
+      Buffer.from(JSON.stringify({ v: 1, q: hash, at: minute(1), c: idOf('api-a') })).toString('base64url');
     // Act
-    const genuine = await request('GET', path, {
+    const genuine = await request('GET', '/v1/conversations', {
       query: { cursor: encodeCursor(queryHash, 'after', position) },
     });
+    const genuineOfContact = await request('GET', path, {
+      query: { cursor: activityCursor(queryHashOf({ contact: contactId })) },
+    });
     const answers: Record<string, { status: number; detail: unknown; calls: string[] }> = {};
-    for (const [name, key] of Object.entries(forged)) {
+    const cursors = {
+      ...Object.fromEntries(
+        Object.entries(forged).map(([name, key]) => [name, encodeCursor(queryHash, 'after', key)]),
+      ),
+      indexCursorOfAContact: encodeCursor(queryHashOf({ contact: contactId }), 'after', position),
+      activityCursorOfTheOpenList: activityCursor(queryHash),
+    };
+    for (const [name, cursor] of Object.entries(cursors)) {
       calls.length = 0;
-      const answer = await request('GET', path, { query: { cursor: encodeCursor(queryHash, 'after', key) } });
+      const answer = await request('GET', name.includes('Contact') ? path : '/v1/conversations', {
+        query: { cursor },
+      });
       answers[name] = { status: answer.status, detail: bodyOf(answer).detail, calls: [...calls] };
     }
     // Assess
-    expect(genuine.status).toBe(200);
-    // Resolving the person in the path is the only read before the cursor is checked.
-    const refused = { status: 400, detail: 'invalid cursor', calls: ['GetItem'] };
-    expect(answers).toEqual(Object.fromEntries(Object.keys(forged).map((name) => [name, refused])));
+    expect([genuine.status, genuineOfContact.status]).toEqual([200, 200]);
+    const refused = { status: 400, detail: 'invalid cursor', calls: [] };
+    expect(answers).toEqual(Object.fromEntries(Object.keys(cursors).map((name) => [name, refused])));
+  });
+
+  it("lists a contact's conversations newest activity first across pages, with sort=activity too", async () => {
+    // Prepare: one customer writes to six SMS numbers, 50 minutes apart, the ids in another order
+    const phone = '+306912388001';
+    for (let n = 0; n < 6; n++)
+      await recorder.recordEvent(
+        smsReceived(phone, `SMorder-${n}`, minute(n * 50), { endpointId: `+1555000010${n}` }),
+      );
+    const contactId = contactIdFor('sms', { identities: [{ type: 'phone', value: phone }] }, '');
+    const path = `/v1/contacts/${contactId}/conversations`;
+    const times = (response: { body?: unknown }) =>
+      (bodyOf(response).items as { lastMessageAt: string }[]).map((c) => c.lastMessageAt);
+    // Act
+    const first = await request('GET', path, { query: { limit: '4' } });
+    const second = await request('GET', path, {
+      query: { limit: '4', cursor: String(bodyOf(first).nextCursor) },
+    });
+    const bySort = await request('GET', '/v1/conversations', {
+      query: { contact: contactId, sort: 'activity' },
+    });
+    const waiting = await request('GET', '/v1/conversations', {
+      query: { contact: contactId, waiting: 'true' },
+    });
+    // Assess: before, each page in conversation id order, and sort=activity refused
+    const newestFirst = [250, 200, 150, 100, 50, 0].map((m) => minute(m));
+    expect([...times(first), ...times(second)]).toEqual(newestFirst);
+    expect(bodyOf(second).nextCursor).toBeUndefined();
+    expect(times(bySort)).toEqual(newestFirst);
+    expect(waiting.status).toBe(400);
   });
 
   it('answers 404 for unknown conversations and contacts, and reads a person in two GetItems, three Queries and two BatchGetItems', async () => {

@@ -9,7 +9,7 @@ export interface paths {
         };
         /**
          * List conversations
-         * @description Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first. Filters by channel, endpoint, contact, assignee and label; cursor paging.
+         * @description Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first (exactly, across pages). Filters by channel, endpoint, contact, assignee and label; cursor paging. By last activity, the order is by the hour of last activity across pages, and exact within a page: a later page may hold a conversation active later in the same hour than an earlier page's last (the index keeps the hour, not the time, so a busy conversation does not rewrite it on every message). With `contact`, the person's conversations are in exact order of last activity (then id) across pages.
          */
         get: operations["listConversations"];
         put?: never;
@@ -257,7 +257,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List a contact's conversations */
+        /**
+         * List a contact's conversations
+         * @description The person's conversations on every channel (the journey), newest last activity first (then by id), exactly across pages.
+         */
         get: operations["contactConversations"];
         put?: never;
         post?: never;
@@ -1140,7 +1143,7 @@ export interface operations {
                 status?: "open" | "pending" | "snoozed" | "resolved";
                 /** @description Only conversations whose customer waits for an answer (open, unanswered), longest wait first. */
                 waiting?: boolean;
-                /** @description Newest activity first (default), or longest wait first (implies `waiting`). */
+                /** @description Newest activity first (default: by the hour of last activity across pages, exact within a page; with `contact`, exact), or longest wait first (implies `waiting`). */
                 sort?: "activity" | "waiting";
                 channel?: "messenger" | "whatsapp" | "sms" | "email";
                 /** @description The business endpoint id. */
