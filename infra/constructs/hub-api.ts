@@ -60,6 +60,8 @@ const CALLER_FIELD = {
  */
 const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
+  /** The Lambda's own request id (its log lines' `requestId`; theirs carry this line's as `apiRequestId`). */
+  integrationRequestId: '$context.integration.requestId',
   requestTime: '$context.requestTime',
   routeKey: '$context.routeKey',
   status: '$context.status',

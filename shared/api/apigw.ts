@@ -16,6 +16,7 @@ const EventSchema = z.looseObject({
   body: z.string().nullish(),
   isBase64Encoded: z.boolean().default(false),
   requestContext: z.looseObject({
+    requestId: z.string().max(128).optional(),
     http: z.looseObject({ method: z.string().min(1) }),
     authorizer: z
       .looseObject({
@@ -68,6 +69,7 @@ export const toApiRequest = (
   }
   if (principal === undefined) return problem('unauthorized');
   const body = parsed.data.body ?? undefined;
+  const { requestId } = parsed.data.requestContext;
   return {
     method: parsed.data.requestContext.http.method.toUpperCase(),
     path: parsed.data.rawPath,
@@ -77,6 +79,7 @@ export const toApiRequest = (
       ? { body: parsed.data.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body }
       : {}),
     principal,
+    ...(requestId !== undefined && /^[\w=-]+$/.test(requestId) ? { apiRequestId: requestId } : {}),
   };
 };
 

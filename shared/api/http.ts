@@ -11,6 +11,8 @@ export interface ApiRequest {
   readonly body?: string;
   /** Who called (an IAM ARN, a JWT subject, `local-developer`); never logged with personal data. */
   readonly principal: string;
+  /** API Gateway's id of the request (its access log's `requestId`); the local hub's own. */
+  readonly apiRequestId?: string;
 }
 
 export interface ApiResponse {

@@ -88,6 +88,12 @@ export const createHelpdeskApi = (deps: HelpdeskApiDeps & { readonly logger: Log
       ...(params.conversationId && /^conv_[0-9a-f]{32}$/.test(params.conversationId)
         ? { conversationId: params.conversationId }
         : {}),
+      // The person an export, erasure, merge or consent change was about, and the access log's
+      // entry of the request (its `requestId`): who asked is there.
+      ...(params.contactId && /^ct_[0-9a-f]{32}$/.test(params.contactId)
+        ? { contactId: params.contactId }
+        : {}),
+      ...(request.apiRequestId ? { apiRequestId: request.apiRequestId } : {}),
     });
     return response;
   };

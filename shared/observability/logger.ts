@@ -14,6 +14,10 @@ export interface LogFields {
   readonly eventId?: string;
   readonly eventIds?: readonly string[];
   readonly conversationId?: string;
+  /** The hub's id of a person (`ct_…`, a hash of an identifier, like a conversation id). */
+  readonly contactId?: string;
+  /** API Gateway's id of the request (`$context.requestId` in the access log). */
+  readonly apiRequestId?: string;
   readonly providerMessageId?: string;
   /** Hub ids of a message, and of the command that sent it. */
   readonly hubMessageId?: string;

@@ -28,6 +28,8 @@ describe('HubApi', () => {
       'Fn::GetAtt': [logicalId(apiOf(stack).accessLogGroup), 'Arn'],
     });
     expect(format.requestId).toBe('$context.requestId');
+    // The Lambda's request id too: its log line carries this line's `requestId` as `apiRequestId`.
+    expect(format.integrationRequestId).toBe('$context.integration.requestId');
     expect(format.status).toBe('$context.status');
     expect(Object.values(format).join(' ')).not.toMatch(/querystring|rawQueryString|path|header/i);
     expect(
