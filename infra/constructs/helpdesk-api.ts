@@ -5,7 +5,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
-import { API_ROUTES } from '#shared/api/operations.ts';
+import { API_CATCH_ALL, API_ROUTES } from '#shared/api/operations.ts';
 import { CONVERSATION_OBJECT_PREFIXES } from '#shared/aws/payload-keys.ts';
 import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
@@ -173,6 +173,15 @@ export class HelpdeskApi extends Construct {
           : {}),
       });
     }
+    // Every other request under /v1 (an unknown path, a method a path does not take) to the router,
+    // authorized as the rest, so it answers problem+json 404 or 405 (with `Allow`), not API Gateway's
+    // bare 404; no scope: the router runs no handler for it (shared/api/router.ts).
+    this.api.httpApi.addRoutes({
+      path: API_CATCH_ALL.path,
+      methods: API_CATCH_ALL.methods.map((method) => apigwv2.HttpMethod[method]),
+      integration,
+      authorizer,
+    });
     this.url = this.api.urlFor('/v1');
 
     // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH), BatchGetItem

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { type ApiRequest, type ApiResponse, problem } from './http.ts';
+import { isCatchAllRouteKey } from './operations.ts';
 
 /*
  * API Gateway (payload format 2.0) in and out. API Gateway has already authenticated the caller
@@ -11,6 +12,7 @@ import { type ApiRequest, type ApiResponse, problem } from './http.ts';
 
 const EventSchema = z.looseObject({
   rawPath: z.string().min(1),
+  routeKey: z.string().optional(),
   headers: z.record(z.string(), z.string().optional()).default({}),
   queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
   body: z.string().nullish(),
@@ -79,6 +81,7 @@ export const toApiRequest = (
       ? { body: parsed.data.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body }
       : {}),
     principal,
+    ...(isCatchAllRouteKey(parsed.data.routeKey) ? { unmatched: true as const } : {}),
     ...(requestId !== undefined && /^[\w=-]+$/.test(requestId) ? { apiRequestId: requestId } : {}),
   };
 };

@@ -13,6 +13,8 @@ export interface ApiRequest {
   readonly principal: string;
   /** API Gateway's id of the request (its access log's `requestId`); the local hub's own. */
   readonly apiRequestId?: string;
+  /** Came by the catch-all route (operations.ts): API Gateway matched none of the routes. */
+  readonly unmatched?: true;
 }
 
 export interface ApiResponse {

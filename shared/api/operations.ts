@@ -95,6 +95,20 @@ export interface ApiOperation extends OperationContract {
 export const API_ACCESS = ['read', 'write', 'people'] as const;
 export type ApiAccess = (typeof API_ACCESS)[number];
 
+/**
+ * The catch-all routes (authorized like the others) that hand API Gateway's unmatched requests, an
+ * unknown path or a method a path does not take, to the router: its 404 or 405 as problem+json, not
+ * API Gateway's bare `{"message":"Not Found"}`. They run no handler (shared/api/router.ts). One per
+ * method but OPTIONS, not `ANY`: an authorized `ANY` route would take a browser's CORS preflight,
+ * which API Gateway answers itself only while no route of its method matches.
+ */
+export const API_CATCH_ALL = {
+  path: '/v1/{proxy+}',
+  methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+} as const;
+export const isCatchAllRouteKey = (routeKey: string | undefined): boolean =>
+  API_CATCH_ALL.methods.some((method) => routeKey === `${method} ${API_CATCH_ALL.path}`);
+
 export const API_ROUTES = [
   {
     method: 'GET',

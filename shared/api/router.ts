@@ -24,15 +24,24 @@ const matchPath = (template: string, path: string): Record<string, string> | und
   return params;
 };
 
+/**
+ * The route and its path parameters, or the problem: 404 for no such path, 405 with `Allow` for a
+ * method the path does not take. A request API Gateway matched to none of its routes (the catch-all)
+ * runs no handler, whatever this matcher finds: its route's authorization (a JWT scope) was not asked.
+ */
 const findRoute = (request: ApiRequest): { route: Route; params: Record<string, string> } | ApiResponse => {
-  let pathMatched = false;
+  const allowed: string[] = [];
   for (const route of API_ROUTES) {
     const params = matchPath(route.path, request.path);
     if (!params) continue;
-    pathMatched = true;
-    if (route.method === request.method.toUpperCase()) return { route, params };
+    allowed.push(route.method);
+    if (route.method === request.method.toUpperCase() && !request.unmatched) return { route, params };
   }
-  return pathMatched ? problem('methodNotAllowed') : problem('notFound', 'no such resource');
+  if (allowed.length === 0 || allowed.includes(request.method.toUpperCase()))
+    return problem('notFound', 'no such resource');
+  return problem('methodNotAllowed', `this path takes ${allowed.join(', ')}`, {
+    headers: { allow: allowed.join(', ') },
+  });
 };
 
 /**

@@ -1,4 +1,4 @@
-import { API_ROUTES } from '#shared/api/operations.ts';
+import { API_CATCH_ALL, API_ROUTES } from '#shared/api/operations.ts';
 import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 
 /**
@@ -7,7 +7,7 @@ import { type WebhookConnectorId, webhookConnectors } from '#shared/channels/reg
  * anything else is API Gateway's 404.
  */
 export interface LocalRoute {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
   /** File under functions/ exporting `handler`. */
   readonly functionFile: string;
@@ -26,9 +26,16 @@ export const WEBHOOK_ROUTES: readonly LocalRoute[] = webhookConnectors().flatMap
 export const routeKeyOf = (route: Pick<LocalRoute, 'method' | 'path'>): string =>
   `${route.method} ${route.path}`;
 
-/** A path template's `{name}` segment matches one non-empty segment, as an HTTP API route's does. */
+/**
+ * A path template's `{name}` segment matches one non-empty segment, as an HTTP API route's does; a
+ * last `{name+}` (greedy) matches the rest, at least one character.
+ */
 const pathMatches = (template: string, rawPath: string): boolean => {
   if (!template.includes('{')) return template === rawPath;
+  if (template.endsWith('+}')) {
+    const prefix = template.slice(0, template.lastIndexOf('{'));
+    return rawPath.startsWith(prefix) && rawPath.length > prefix.length;
+  }
   const want = template.split('/');
   const got = rawPath.split('/');
   return (
@@ -37,7 +44,11 @@ const pathMatches = (template: string, rawPath: string): boolean => {
   );
 };
 
-/** HTTP APIs match the path exactly (no trailing-slash folding) and answer 404, not 405, for a wrong method. */
+/**
+ * HTTP APIs match the path exactly (no trailing-slash folding) and answer 404, not 405, for a wrong
+ * method; a route with a greedy path takes what no more specific route of its method does (listed
+ * after those).
+ */
 export const matchRoute = (
   routes: readonly LocalRoute[],
   method: string,
@@ -46,11 +57,11 @@ export const matchRoute = (
   routes.find((route) => route.method === method.toUpperCase() && pathMatches(route.path, rawPath));
 
 /** The helpdesk API's routes (shared/api/operations.ts), served by functions/helpdesk-api.ts. */
-export const HELPDESK_API_ROUTES: readonly LocalRoute[] = API_ROUTES.map((route) => ({
-  method: route.method,
-  path: route.path,
-  functionFile: 'helpdesk-api.ts',
-}));
+export const HELPDESK_API_ROUTES: readonly LocalRoute[] = [
+  ...API_ROUTES,
+  // Last: what no route above takes (the router answers its 404 or 405).
+  ...API_CATCH_ALL.methods.map((method) => ({ method, path: API_CATCH_ALL.path })),
+].map((route) => ({ method: route.method, path: route.path, functionFile: 'helpdesk-api.ts' }));
 
 /** Local-only endpoint describing the running hub, so the replay kit and the example consumer find the emulators. */
 export const HUB_INFO_PATH = '/_switchboard/local';

@@ -1181,6 +1181,29 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     );
   });
 
+  it('answers 405 with Allow for a method a path does not take, and runs no handler for what API Gateway matched to no route', async () => {
+    // Act
+    const wrongMethod = await request('DELETE', `/v1/conversations/${idOf('api-a')}`);
+    calls.length = 0;
+    // A path this router matches, come by the catch-all: its route's JWT scope was never asked.
+    const unmatched = await api({
+      method: 'GET',
+      path: '/v1/conversations',
+      query: {},
+      headers: {},
+      principal: 'p',
+      unmatched: true,
+    });
+    // Assess
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers).toMatchObject({
+      allow: 'GET, PATCH',
+      'content-type': 'application/problem+json',
+    });
+    expect(unmatched.status).toBe(404);
+    expect(calls).toEqual([]);
+  });
+
   it("sends the table nothing the API's IAM policy does not allow (over every call above)", () => {
     // Assess: `everyCall` holds the commands of all the tests in this file
     expect(everyCall.size).toBeGreaterThan(0);

@@ -104,4 +104,21 @@ describe('helpdesk API on the local hub', () => {
       changes: ['status'],
     });
   }, 60_000);
+
+  it('answers an unknown path 404 and a method a path does not take 405 with Allow, both problem+json, and an anonymous one 401', async () => {
+    // Prepare
+    const conversation = `${hub.urls.base}/v1/conversations/conv_${'0'.repeat(32)}`;
+    const authorization = { authorization: `Bearer ${hub.apiToken}` };
+    // Act
+    const unknown = await fetch(`${hub.urls.base}/v1/nothing/here`, { headers: authorization });
+    const wrongMethod = await fetch(conversation, { method: 'DELETE', headers: authorization });
+    const anonymous = await fetch(conversation, { method: 'DELETE' });
+    // Assess: before, API Gateway's (and the local hub's) bare {"message":"Not Found"} for both
+    expect([unknown.status, wrongMethod.status, anonymous.status]).toEqual([404, 405, 401]);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+    expect(await unknown.json()).toMatchObject({ type: 'urn:switchboard:problem:not-found', status: 404 });
+    expect(wrongMethod.headers.get('content-type')).toBe('application/problem+json');
+    expect(wrongMethod.headers.get('allow')).toBe('GET, PATCH');
+    expect(await wrongMethod.json()).toMatchObject({ type: 'urn:switchboard:problem:method-not-allowed' });
+  });
 });
