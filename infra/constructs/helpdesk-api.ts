@@ -69,6 +69,9 @@ const HELPDESK_API_LISTED_PREFIXES: readonly string[] = [
   ...new Set([...CONVERSATION_OBJECT_PREFIXES, ...HELPDESK_API_MEDIA_GRANTS['s3:GetObject']]),
 ];
 
+/** The response headers a browser front end may read (the API sets no Location and no idempotency header). */
+const HELPDESK_API_EXPOSED_HEADERS = ['etag', 'retry-after', 'allow'] as const;
+
 export interface HelpdeskApiProps {
   readonly storage: HubStorage;
   readonly runtimeEnvironment: HubRuntimeEnvironment;
@@ -90,7 +93,7 @@ export interface HelpdeskApiProps {
   /**
    * Web origins of a browser front end (`https://helpdesk.example.com`): the API answers their CORS
    * preflight for its routes' methods and the headers it reads (a bearer token, If-Match,
-   * Idempotency-Key, SigV4's), and lets them read the ETag it answers.
+   * Idempotency-Key, SigV4's), and lets them read the ETag, Retry-After and Allow it answers.
    * @default none (no CORS)
    */
   readonly browserOrigins?: readonly string[];
@@ -136,7 +139,9 @@ export class HelpdeskApi extends Construct {
                 'x-amz-security-token',
                 'x-amz-content-sha256',
               ],
-              exposeHeaders: ['etag'],
+              // Every header the API answers that a page must read beyond CORS's safelisted ones: the
+              // ETag for If-Match, Retry-After (409 media-not-stored), Allow (405).
+              exposeHeaders: [...HELPDESK_API_EXPOSED_HEADERS],
               maxAge: Duration.hours(1),
             },
           }
