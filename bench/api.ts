@@ -106,7 +106,7 @@ export const runApiLatency = async (
       logger: quiet,
     });
     const idOf = (index: number) => conversationFor(customers[index % customers.length] ?? '').conversationId;
-    const versions = new Map<string, number>();
+    const versions = new Map<string, { version: number; marker: string }>();
     const probes: Probe[] = [
       {
         endpoint: 'GET /v1/conversations',
@@ -131,20 +131,24 @@ export const runApiLatency = async (
         endpoint: 'PATCH /v1/conversations/{id}',
         request: async (index) => {
           const id = idOf(index);
-          const version = versions.get(id) ?? (await currentVersion(id));
-          versions.set(id, version + 1);
+          const { version, marker } = versions.get(id) ?? (await currentVersion(id));
+          versions.set(id, { version: version + 1, marker });
           return {
             method: 'PATCH',
             path: `/v1/conversations/${id}`,
-            headers: { 'if-match': `"${version}"`, 'content-type': 'application/json' },
+            headers: { 'if-match': `"${version}.${marker}"`, 'content-type': 'application/json' },
             body: { labels: [`bench-${index}`] },
           };
         },
       },
     ];
-    const currentVersion = async (id: string): Promise<number> => {
+    /** The ETag's version and creation marker (`"<version>.<marker>"`). */
+    const currentVersion = async (id: string): Promise<{ version: number; marker: string }> => {
       const response = await fetch(`${hub.urls.base}/v1/conversations/${id}`, { headers: auth });
-      return Number((response.headers.get('etag') ?? '"0"').replaceAll('"', ''));
+      const [version = '0', marker = ''] = (response.headers.get('etag') ?? '"0"')
+        .replaceAll('"', '')
+        .split('.');
+      return { version: Number(version), marker };
     };
     const auth = { authorization: `Bearer ${hub.apiToken}` };
     const timeOver = async (request: Awaited<ReturnType<Probe['request']>>) => {

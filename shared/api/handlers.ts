@@ -188,7 +188,23 @@ const newestActivityFirst = (a: ActivityPosition, b: ActivityPosition): number =
 const byActivity = (a: ConversationView, b: ConversationView): number =>
   newestActivityFirst(activityPositionOf(a), activityPositionOf(b));
 
-const etagOf = (version: number): string => `"${version}"`;
+/**
+ * Which conversation a version is of: a hash of its creation time. An erasure deletes a conversation,
+ * and the customer's next message creates one under the same id at version 1 again; the marker keeps
+ * an ETag read before the erasure from matching it (before 2026-12-05 the ETag was the version alone).
+ */
+const creationMarkerOf = (createdAt: string): string => stableHash('etag-created', createdAt).slice(0, 8);
+
+/** `"<version>.<creation marker>"`, strong. */
+const etagOf = (state: { readonly version: number; readonly createdAt: string }): string =>
+  `"${state.version}.${creationMarkerOf(state.createdAt)}"`;
+
+/** Whether an If-Match names this very conversation's `version` (a tag without a marker names none). */
+const isTagOf = (
+  expected: { readonly version: number; readonly marker?: string | undefined },
+  state: { readonly createdAt: string },
+  version: number,
+): boolean => expected.version === version && expected.marker === creationMarkerOf(state.createdAt);
 
 /** Whether a consent change's ledger entry is the one this request body records (its retry). */
 const isSameConsentRequest = (
@@ -305,7 +321,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const stored = await conversationOr404(conversationId);
       const state = stored.model?.state;
       if (!state) return fail('notFound');
-      return json(200, conversationOut({ state, ...stored.watermarks }), { etag: etagOf(state.version) });
+      return json(200, conversationOut({ state, ...stored.watermarks }), { etag: etagOf(state) });
     },
 
     listMessages: async ({ request, params }: RouteInput): Promise<ApiResponse> => {
@@ -387,7 +403,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         patch = { ...given, snoozedUntil: new Date(until).toISOString() };
       }
       const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
-      const causedBy = `chg_${stableHash('api-change', conversationId, String(expected), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;
+      const causedBy = `chg_${stableHash('api-change', conversationId, String(expected.version), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;
       const announce = (changes: readonly StateChange[], markerDueAt?: string) =>
         announceChanges(deps, conversationId, changes, markerDueAt);
       /** The answer to a version that is no longer current: this change's own, or 412. */
@@ -404,23 +420,23 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         if (unannounced.length > 0) await announce(unannounced);
         // The same change, retried after its answer was lost or while it was being made: publish it
         // again (deduplicated) and agree.
-        if (last?.eventId === causedBy && state.version === expected + 1) {
+        if (last?.eventId === causedBy && isTagOf(expected, state, state.version - 1)) {
           if (!unannounced.some((change) => change.causedBy === causedBy))
             await deps.publishEvent(repeatedStateChange(state, last, now.toISOString()));
-          return json(200, conversationOut({ state, ...watermarks }), { etag: etagOf(state.version) });
+          return json(200, conversationOut({ state, ...watermarks }), { etag: etagOf(state) });
         }
         return fail('preconditionFailed', `the current version is ${state.version}`, {
-          headers: { etag: etagOf(state.version) },
+          headers: { etag: etagOf(state) },
         });
       };
       const stored = await conversationOr404(conversationId);
       const current = stored.model;
       if (!current) return fail('notFound');
-      if (current.state.version !== expected) return answerStale(stored);
+      if (!isTagOf(expected, current.state, current.state.version)) return answerStale(stored);
       const changed = applyPatch(current, patch);
       if (changed.changes.length === 0)
         return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {
-          etag: etagOf(current.state.version),
+          etag: etagOf(current.state),
         });
       const lastChange = {
         eventId: causedBy,
@@ -453,7 +469,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // 2xx only once the event is queued; a failure leaves the change to be announced (above).
       await announce(unannounced, markerDueAt);
       return json(200, conversationOut({ state: changed.model.state, ...stored.watermarks }), {
-        etag: etagOf(changed.model.state.version),
+        etag: etagOf(changed.model.state),
       });
     },
 

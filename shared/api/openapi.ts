@@ -62,7 +62,10 @@ const operationObject = (operation: ApiOperation): ZodOpenApiOperationObject => 
       ...(operation.success.etag
         ? {
             headers: z.object({
-              etag: z.string().meta({ description: 'The version as a strong ETag, e.g. `"12"`.' }),
+              etag: z.string().meta({
+                description:
+                  'The version and a marker of the conversation\'s creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another.',
+              }),
             }),
           }
         : {}),

@@ -67,7 +67,7 @@ interface OperationContract {
     readonly status: 200 | 201 | 202;
     readonly description: string;
     readonly schema: z.ZodType;
-    /** The response carries the conversation's version as a strong ETag. */
+    /** The response carries the conversation's version (and a creation marker) as a strong ETag. */
     readonly etag?: true;
   };
   readonly problems: readonly ProblemKind[];
@@ -133,7 +133,7 @@ export const API_ROUTES = [
     pathParams: ConversationPath,
     success: {
       status: 200,
-      description: 'The conversation; `ETag` is its version, for `If-Match`.',
+      description: 'The conversation; `ETag` is its version with a marker of its creation, for `If-Match`.',
       schema: ConversationSchema,
       etag: true,
     },

@@ -156,10 +156,18 @@ export const TypingRequestSchema = z.strictObject({}).meta({ id: 'TypingRequest'
 export const IdempotencyKeyHeaderSchema = IdempotencyKeySchema;
 
 /** `If-Match: "12"` (a strong ETag of the version); a bare number is accepted too. */
+/**
+ * The ETag read: `"<version>.<creation marker>"`. A bare version (`"12"`, as ETags were before
+ * 2026-12-05) still parses, without a marker: it matches no conversation, so it is answered 412 with
+ * the current ETag.
+ */
 export const IfMatchSchema = z
   .string()
-  .regex(/^(?:"\d{1,12}"|\d{1,12})$/, 'the ETag of the version, e.g. "12"')
-  .transform((value) => Number(value.replaceAll('"', '')));
+  .regex(/^(?:"\d{1,12}(?:\.[0-9a-f]{8})?"|\d{1,12})$/, 'the ETag you read, e.g. "12.1f0c9a3b"')
+  .transform((value) => {
+    const [version = '', marker] = value.replaceAll('"', '').split('.');
+    return { version: Number(version), ...(marker === undefined ? {} : { marker }) };
+  });
 
 /** The consent scope each channel has (the outbound policy reads the same registers). */
 export const CONSENT_SCOPE_OF_CHANNEL = {

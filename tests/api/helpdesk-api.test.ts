@@ -683,7 +683,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(patchCalls).toEqual(['GetItem', 'PutItem', 'UpdateItem', 'UpdateItem', 'DeleteItem']);
     expect(bodyOf(resolved)).toMatchObject({
       status: 'resolved',
-      version: Number(etag.replaceAll('"', '')) + 1,
+      version: Number(/^"(\d+)\./.exec(etag)?.[1]) + 1,
     });
     expect(published[0]?.type).toBe('switchboard.conversation.state_changed');
     expect(published[0]?.data).toMatchObject({
@@ -696,6 +696,37 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(stale.status).toBe(412);
     expect(bodyOf(stale).type).toBe('urn:switchboard:problem:version-mismatch');
     expect(missing.status).toBe(428);
+  });
+
+  it('refuses with 412 an ETag read before an erasure once the customer writes again (the same id at version 1), and a bare version', async () => {
+    // Prepare: a conversation at version 1, its ETag read; the person erased; the customer writes again
+    await recorder.recordEvent(messageEvent('306912366001', 'wamid.etag-1', minute(1)));
+    const contactId = contactIdFor(
+      'whatsapp',
+      { identities: [{ type: 'wa_id', value: '306912366001' }] },
+      '',
+    );
+    const path = `/v1/conversations/${idOf('306912366001')}`;
+    const before = await request('GET', path);
+    const erased = await request('DELETE', `/v1/contacts/${contactId}`);
+    await recorder.recordEvent(messageEvent('306912366001', 'wamid.etag-2', minute(40)));
+    const after = await request('GET', path);
+    const patchWith = (etag: string) =>
+      request('PATCH', path, {
+        headers: { 'if-match': etag, 'content-type': 'application/json' },
+        body: '{"status":"resolved"}',
+      });
+    // Act
+    const stale = await patchWith(before.headers.etag ?? '');
+    const bare = await patchWith(`"${String(bodyOf(after).version)}"`);
+    const current = await patchWith(after.headers.etag ?? '');
+    // Assess: before, the ETag was "1" both times and the stale one resolved the new conversation
+    expect(erased.status).toBe(200);
+    expect([bodyOf(before).version, bodyOf(after).version]).toEqual([1, 1]);
+    expect(after.headers.etag).not.toBe(before.headers.etag);
+    expect(after.headers.etag).toMatch(/^"1\.[0-9a-f]{8}"$/);
+    expect([stale.status, bare.status, current.status]).toEqual([412, 412, 200]);
+    expect(stale.headers.etag).toBe(after.headers.etag);
   });
 
   it("refuses a PATCH actor that names one of the hub's own (switchboard:…), publishing nothing, and takes a helpdesk system's", async () => {

@@ -101,6 +101,18 @@ describe('a PATCH whose event could not be queued', () => {
       principal: 'arn:aws:iam::123456789012:user/agent-7',
     } satisfies ApiRequest);
 
+  /** The ETag of `version` of the conversation as it stands (its creation marker read from a GET). */
+  const tag = async (version: number) => {
+    const read = await api({
+      method: 'GET',
+      path,
+      query: {},
+      headers: {},
+      principal: 'p',
+    } satisfies ApiRequest);
+    return (read.headers.etag ?? '').replace(/^"\d+/, `"${version}`);
+  };
+
   const stateChanges = () =>
     published.filter(
       (event): event is StateChanged => event.type === 'switchboard.conversation.state_changed',
@@ -127,17 +139,17 @@ describe('a PATCH whose event could not be queued', () => {
     // Prepare: version 1; the PATCH is saved (version 2) but its publish fails
     await customerWrites('m1', 1);
     publishFails = true;
-    const failed = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    const failed = await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
     publishFails = false;
     await customerWrites('m2', 11);
     // Act
-    const retried = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    const retried = await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
     const afterRetry = stateChanges();
     const sweep = await sweepAt(12);
     // Assess
     expect(failed.status).toBe(500);
     expect(retried.status).toBe(412);
-    expect(retried.headers.etag).toBe('"3"');
+    expect(retried.headers.etag).toBe(await tag(3));
     expect(afterRetry).toHaveLength(1);
     expect(afterRetry[0]?.data).toMatchObject(agentChange);
     // Nothing left to the sweeper, which publishes nothing more and clears the marker
@@ -151,7 +163,7 @@ describe('a PATCH whose event could not be queued', () => {
     // Prepare
     await customerWrites('m1', 1);
     publishFails = true;
-    const failed = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    const failed = await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
     publishFails = false;
     await customerWrites('m2', 10.5);
     // Act
@@ -177,7 +189,7 @@ describe('a PATCH whose event could not be queued', () => {
     // Prepare: the change is left unpublished; then the item holds a last change from a newer version
     await customerWrites('m1', 1);
     publishFails = true;
-    await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
     publishFails = false;
     const setLastChange = (json: string) =>
       dynamodb.send(
@@ -209,10 +221,10 @@ describe('a PATCH whose event could not be queued', () => {
     // Prepare
     await customerWrites('m1', 1);
     publishFails = true;
-    await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
     publishFails = false;
     // Act
-    const next = await patch('"2"', { status: 'resolved' });
+    const next = await patch(await tag(2), { status: 'resolved' });
     await sweepAt(20);
     // Assess
     expect(next.status).toBe(200);
@@ -227,7 +239,7 @@ describe('a PATCH whose event could not be queued', () => {
     // Prepare
     await customerWrites('m1', 1);
     // Act
-    const done = await patch('"1"', { assignee: 'agent-7', priority: 'urgent' });
+    const done = await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
     const sweep = await sweepAt(20);
     // Assess
     expect(done.status).toBe(200);

@@ -1211,10 +1211,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The conversation; `ETag` is its version, for `If-Match`. */
+            /** @description The conversation; `ETag` is its version with a marker of its creation, for `If-Match`. */
             200: {
                 headers: {
-                    /** @description The version as a strong ETag, e.g. `"12"`. */
+                    /** @description The version and a marker of the conversation's creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another. */
                     etag: string;
                     [name: string]: unknown;
                 };
@@ -1280,7 +1280,7 @@ export interface operations {
             /** @description The changed conversation. */
             200: {
                 headers: {
-                    /** @description The version as a strong ETag, e.g. `"12"`. */
+                    /** @description The version and a marker of the conversation's creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another. */
                     etag: string;
                     [name: string]: unknown;
                 };
