@@ -119,7 +119,7 @@ export class HubStorage extends Construct {
   public readonly payloadBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
   /**
-   * One secret per provider's credentials (shared/config/secrets.ts SECTION_SCHEMAS), each created
+   * One secret per provider's credentials (each section's schema in shared/config/secrets/), each created
    * with a generated placeholder and readable only by the functions given it (`readChannelSecrets`).
    */
   public readonly channelSecrets: Readonly<Record<SecretSection, secretsmanager.Secret>>;

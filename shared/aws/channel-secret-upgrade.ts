@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
-import { isSecretPlaceholder, SECTION_SCHEMAS } from '#shared/config/secrets.ts';
+import { CHANNEL_SECRET_SECTIONS, isSecretPlaceholder } from '#shared/config/secrets.ts';
 import { isRecord, nonEmptyString, object } from '#shared/validation/schema.ts';
 
 /*
@@ -40,7 +40,7 @@ export const sectionsToCopy = (
   if (!isRecord(legacy) || isSecretPlaceholder(legacy)) return [];
   return SECRET_SECTIONS.flatMap((section) => {
     const value = legacy[section];
-    if (!v.is(SECTION_SCHEMAS[section], value)) return [];
+    if (!v.is(CHANNEL_SECRET_SECTIONS[section].schema, value)) return [];
     if (!isSecretPlaceholder(parsedJson(sectionSecrets[section]))) return [];
     return [{ section, secretString: JSON.stringify(value) }];
   });

@@ -3,7 +3,7 @@ import { requireConfig } from '#shared/config/runtime.ts';
 import { localPseudonymKeyFromEnv } from '#shared/config/secrets.ts';
 import type { PseudonymKey } from '#shared/store/keys.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
-import type { SecretValueReader } from './channel-secrets.ts';
+import type { SecretValueReader } from './section-secrets.ts';
 
 /*
  * The pseudonym key: the secret that keys the hash kept opt-outs are filed under

@@ -11,11 +11,12 @@ import {
   requireSections,
   SecretSectionUnreadableError,
   type SecretsWith,
-} from '#shared/config/secrets.ts';
+  type SectionParsers,
+} from '#shared/config/secrets/sections.ts';
 import { errorNameOf, logger } from '#shared/observability/logger.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { type ProcessWebhookDeps, processWebhook, UNAVAILABLE_RESPONSE } from './process-webhook.ts';
-import { webhookChannelSecrets, webhookDeps } from './wiring.ts';
+import { webhookDeps, webhookSecrets } from './wiring.ts';
 
 const NOT_FOUND_RESPONSE = textResponse(
   404,
@@ -40,16 +41,20 @@ export interface WebhookLambdaOptions {
 
 /**
  * One HTTP API route: API Gateway event → WebhookRequest → adapter → processWebhook → response.
- * Nothing here decides anything about the provider's payload.
+ * Nothing here decides anything about the provider's payload. `parsers` are the connector's secret
+ * sections (the registry's `secretSections`, each of them and no other), imported by the function
+ * from each section's own module: the bundle holds no other provider's schema.
  */
 export const createWebhookHandler = <C extends WebhookConnectorId>(
   connectorId: C,
+  parsers: SectionParsers<SectionsOf<C>>,
   bind: BindAdapter<C>,
   options: WebhookLambdaOptions = {},
 ) => {
   const connector = CONNECTORS[connectorId];
   const { channel } = connector;
   const sections = connector.secretSections as readonly SectionsOf<C>[];
+  const secretsOf = options.secrets ?? webhookSecrets(parsers);
   const log = logger.child({ channel });
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(logRequestId())
@@ -65,7 +70,7 @@ export const createWebhookHandler = <C extends WebhookConnectorId>(
           log.warn('webhook path not served', { outcome: 'reject', statusCode: 404 });
           return toApiGatewayResult(NOT_FOUND_RESPONSE);
         }
-        secrets = requireSections(await (options.secrets ?? webhookChannelSecrets)(), sections);
+        secrets = requireSections(await secretsOf(), sections);
         deps = (options.deps ?? webhookDeps)();
       } catch (error) {
         // Secrets Manager down or a misconfigured function: the provider must retry, not give up.

@@ -1,10 +1,12 @@
-import { type ChannelSecretsProvider, processChannelSecrets } from '#shared/aws/channel-secrets.ts';
 import { BatchEventPublisher } from '#shared/aws/event-publisher.ts';
+import { type ChannelSecretsProvider, processSectionSecrets } from '#shared/aws/section-secrets.ts';
 import { signedDynamoDbClient } from '#shared/aws/signed/dynamodb.ts';
 import { type SignedS3BlobStore, signedS3BlobStore } from '#shared/aws/signed/s3.ts';
 import { signedSecretsManagerClient } from '#shared/aws/signed/secrets-manager.ts';
 import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
+import type { SecretSection } from '#shared/channels/registry.ts';
 import { requireConfig, runtimeConfig } from '#shared/config/runtime.ts';
+import type { SectionParsers } from '#shared/config/secrets/sections.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
 
 let publisher: BatchEventPublisher | undefined;
@@ -39,12 +41,13 @@ export const ingestPublisher = (): BatchEventPublisher => {
 };
 
 /**
- * The channel secrets of a webhook: GetSecretValue as a signed request of its own (no Secrets
- * Manager SDK in the webhook bundles), or the development defaults when SWITCHBOARD_SECRET_ARN is
- * `local`. Cached as the SDK path is (shared/aws/channel-secrets.ts).
+ * The channel secrets of a webhook, the sections of `parsers` alone (its connector's): GetSecretValue
+ * as a signed request of its own (no Secrets Manager SDK in the webhook bundles), or the development
+ * defaults when SWITCHBOARD_SECRET_ARN is `local`. Cached as the SDK path is
+ * (shared/aws/section-secrets.ts).
  */
-export const webhookChannelSecrets: ChannelSecretsProvider =
-  processChannelSecrets(signedSecretsManagerClient);
+export const webhookSecrets = <S extends SecretSection>(parsers: SectionParsers<S>): ChannelSecretsProvider =>
+  processSectionSecrets(parsers, signedSecretsManagerClient);
 
 export const hubReplayGuard = (): DynamoReplayGuard => {
   replayGuard ??= new DynamoReplayGuard({

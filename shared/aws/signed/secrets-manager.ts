@@ -1,5 +1,5 @@
-import type { SecretValueReader } from '../channel-secrets.ts';
 import { onAwsClientsReset } from '../clients.ts';
+import type { SecretValueReader } from '../section-secrets.ts';
 import { AwsJsonClient, type AwsJsonClientOptions, type AwsJsonService } from './aws-json.ts';
 
 /** Secrets Manager over its JSON protocol (awsJson1_1). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
-import type { SecretsWith } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets/sections.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { Channel, HubEvent } from '#shared/contract/types.ts';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { boundDepth } from '#shared/channels/bounded-json.ts';
 import { reject, textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
-import type { SecretsWith } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets/sections.ts';
 import { canonicalJson } from '#shared/contract/ids.ts';
 import { sha256Hex } from './attachments.ts';
 import { normalizeMailgunEvent } from './mailgun-events-normalize.ts';

@@ -6,7 +6,7 @@ import {
   type WebhookOutcome,
   type WebhookRequest,
 } from '#shared/channels/inbound.ts';
-import type { SecretsWith } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets/sections.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sha256Hex } from './attachments.ts';
 import {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SecretsWith } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets/sections.ts';
 import type { WebhookOutcome, WebhookRequest } from '../../inbound.ts';
 import { handleMetaWebhook } from '../../meta/webhook.ts';
 import { normalizeMessengerPayload } from './normalize.ts';

@@ -1,9 +1,9 @@
 import {
-  type SecretsWith,
+  type TwilioSection,
   twilioAccountOf,
   twilioNumberOwner,
   twilioWebhookTokens,
-} from '#shared/config/secrets.ts';
+} from '#shared/config/secrets/twilio.ts';
 import type { FormParam } from './form.ts';
 import { businessAddressOf } from './normalize.ts';
 import { twilioBusinessKey } from './phone.ts';
@@ -18,8 +18,6 @@ import { twilioSignatureMatches } from './signature.ts';
  * that account's token and accepted only about one of its listed numbers; any other is checked with
  * the main account's token, and refused when it is about a number listed under a further account.
  */
-
-type TwilioSection = SecretsWith<'twilio'>['twilio'];
 
 const SIGNATURE_MISMATCH = 'X-Twilio-Signature does not match the URL and parameters';
 

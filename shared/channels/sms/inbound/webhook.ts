@@ -7,7 +7,8 @@ import {
   type WebhookRequest,
 } from '#shared/channels/inbound.ts';
 import { constantTimeEqual } from '#shared/channels/signature.ts';
-import { type SecretsWith, twilioWebhookTokens } from '#shared/config/secrets.ts';
+import type { SecretsWith } from '#shared/config/secrets/sections.ts';
+import { twilioWebhookTokens } from '#shared/config/secrets/twilio.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';

@@ -1,5 +1,5 @@
 import { PROVIDER_LINK_SECONDS } from '#shared/aws/media-objects.ts';
-import type { TwilioLogin } from '#shared/config/secrets.ts';
+import type { TwilioLogin } from '#shared/config/secrets/twilio.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { BusinessEndpoint, ChannelIdentity } from '#shared/contract/types.ts';
 import type { MessageContext } from '#shared/outbound/channel-sender.ts';
