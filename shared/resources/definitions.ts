@@ -184,9 +184,11 @@ export const OUTBOX_QUEUE: QueueDefinition = {
 /**
  * The longest a command can wait before the sender takes it, or come back after it did: its time
  * on the outbox and then on the outbox's dead-letter queue (one redrive, which sends it anew).
+ * Worked out by a call marked pure, so a bundle that never reads it (a webhook's) leaves the outbox
+ * queue's definition out: esbuild keeps any top-level sum of properties, read or not.
  */
-export const OUTBOX_LONGEST_WAIT_SECONDS =
-  OUTBOX_QUEUE.retentionPeriodSeconds + OUTBOX_QUEUE.deadLetterQueue.retentionPeriodSeconds;
+export const OUTBOX_LONGEST_WAIT_SECONDS = /* @__PURE__ */ (() =>
+  OUTBOX_QUEUE.retentionPeriodSeconds + OUTBOX_QUEUE.deadLetterQueue.retentionPeriodSeconds)();
 
 /**
  * Recorder → media fetcher: one job per attachment of a recorded message (shared/media/job.ts),
@@ -293,7 +295,8 @@ export const SENDER = {
    * so that an endpoint's throttled conversations do not all come back at once (the sender sets the
    * record's visibility; shared/outbound/send-command.ts).
    */
-  backoff: { baseMs: 2_000, capMs: 5 * 60_000 },
+  // 5 minutes, written out: esbuild keeps an object holding a product (`5 * 60_000`) in every bundle of this file.
+  backoff: { baseMs: 2_000, capMs: 300_000 },
   /**
    * Tries of a message whose request never reached the provider (connection refused, name not
    * resolved) before it ends `provider_error`: a network blip passes in seconds; what persists is
