@@ -13,7 +13,8 @@ import type { Channel } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /**
- * Sections of the channel credentials (shared/config/secrets.ts); one per provider with credentials.
+ * Sections of the channel credentials (shared/config/secrets/: a module each, composed in
+ * shared/config/secrets.ts); one per provider with credentials.
  * In AWS each is a Secrets Manager secret of its own, readable only by the functions that use it.
  */
 export const SECRET_SECTIONS = ['meta', 'twilio', 'mailgun', 'email'] as const;

@@ -76,12 +76,13 @@ const SETTINGS = {
   SWITCHBOARD_PAYLOAD_BUCKET: () => v.optional(nonEmptyString()),
   /**
    * One Secrets Manager secret (ARN or name) holding every section, as deployments before the
-   * per-provider secrets had it; `local` means `localSecretsFromEnv()`. Read only when no
+   * per-provider secrets had it; `local` means the development defaults (`localSecretsOf`, of the
+   * sections the function reads). Read only when no
    * `SWITCHBOARD_<SECTION>_SECRET_ARN` is set.
    */
   SWITCHBOARD_SECRET_ARN: () => v.optional(nonEmptyString()),
   /**
-   * Each provider's credentials in a secret of its own (shared/aws/channel-secrets.ts): a function
+   * Each provider's credentials in a secret of its own (shared/aws/section-secrets.ts): a function
    * gets the ARNs of the sections it uses and may read only those.
    */
   SWITCHBOARD_META_SECRET_ARN: () => v.optional(nonEmptyString()),

@@ -22,7 +22,7 @@ export interface MessengerSenderOptions extends GraphOptions {
   /**
    * The Page access token for a page id; for an Instagram account id, the Page access token of the
    * page linked to it (its sends go to `/me/messages`, which that token resolves to the page), given
-   * the endpoint's type (an Instagram account's is its own only: shared/config/secrets.ts).
+   * the endpoint's type (an Instagram account's is its own only: shared/config/secrets/meta.ts).
    */
   readonly accessTokenFor: (pageOrAccountId: string, endpointType?: string) => string | undefined;
   /**

@@ -49,7 +49,7 @@ export const twilioEndpointId = (address: ParsedAddress & { channel: 'sms' | 'wh
 
 /**
  * What a business address is listed and looked up under (a further Twilio account's `numbers`,
- * shared/config/secrets.ts): its channel and the id its endpoint has, `sms:+14155550100`,
+ * shared/config/secrets/twilio.ts): its channel and the id its endpoint has, `sms:+14155550100`,
  * `sms:12345`, `whatsapp:+14155238886`. Separators and the prefix's case do not count; SMS and
  * WhatsApp on one number are two keys. Undefined for an address no endpoint is made of.
  */

@@ -63,7 +63,7 @@ const contentParams = (part: OutboundPart): Array<[string, string]> => {
 /**
  * The account a business endpoint's messages live in: its own (`endpoint.accountId`, a subaccount,
  * as the webhook's AccountSid named it) or the one the sender was made for (`twilioAccountFor` in
- * shared/config/secrets.ts, which erasure and media downloads ask too).
+ * shared/config/secrets/twilio.ts, which erasure and media downloads ask too).
  */
 export const twilioAccountSidFor = <T extends string | undefined>(
   endpoint: BusinessEndpoint,
