@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signMetaBody } from '#shared/channels/meta/signature.ts';
-import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
-import { webhookRequest } from '#tests/support/requests.ts';
+import { TEST_WHATSAPP_BUSINESS, whatsappChangeEvents } from '#tests/support/whatsapp-change.ts';
 
 /*
  * The `calls` field of the WhatsApp webhook (the Calling API). A call the customer placed is their
@@ -11,41 +8,12 @@ import { webhookRequest } from '#tests/support/requests.ts';
  * the outcome; a call the business placed, or one whose direction is not given, is kept whole.
  */
 
-const BUSINESS_NUMBER = '4930609859530';
+const BUSINESS_NUMBER = TEST_WHATSAPP_BUSINESS.displayPhoneNumber;
 
 const post = (field: string, value: Record<string, unknown>): HubEvent[] => {
-  const body = Buffer.from(
-    JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '104937284615523',
-          changes: [
-            {
-              field,
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: BUSINESS_NUMBER, phone_number_id: '109384756201938' },
-                ...value,
-              },
-            },
-          ],
-        },
-      ],
-    }),
-    'utf8',
-  );
-  const outcome = handleWhatsAppWebhook(
-    webhookRequest({
-      path: '/webhooks/whatsapp',
-      headers: { 'X-Hub-Signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, body) },
-      body,
-    }),
-    { secrets: LOCAL_DEV_SECRETS },
-  );
-  if (outcome.kind !== 'accept') throw new Error(`expected accept, got ${outcome.kind}`);
-  for (const event of outcome.events) expect(HubEventSchema.safeParse(event).error).toBeUndefined();
-  return [...outcome.events];
+  const events = whatsappChangeEvents(field, value);
+  for (const event of events) expect(HubEventSchema.safeParse(event).error).toBeUndefined();
+  return events;
 };
 
 const SDP = 'v=0\r\no=- 4420918273645501928 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';

@@ -5,9 +5,10 @@ import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
+import { TEST_WHATSAPP_BUSINESS, whatsappChangeBody } from '#tests/support/whatsapp-change.ts';
 
 const secrets = LOCAL_DEV_SECRETS;
-const PHONE_NUMBER_ID = '109384756201938';
+const PHONE_NUMBER_ID = TEST_WHATSAPP_BUSINESS.phoneNumberId;
 
 const bytesOf = (body: string | Buffer): Buffer =>
   typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
@@ -31,25 +32,7 @@ const eventsOf = (outcome: WebhookOutcome): readonly HubEvent[] => {
   return outcome.events;
 };
 
-const messagesBody = (value: Record<string, unknown>, field = 'messages') =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '104937284615523',
-        changes: [
-          {
-            field,
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '4930609859530', phone_number_id: PHONE_NUMBER_ID },
-              ...value,
-            },
-          },
-        ],
-      },
-    ],
-  });
+const messagesBody = (value: Record<string, unknown>, field = 'messages') => whatsappChangeBody(field, value);
 
 const textMessage = (from: string, id: string, body: string) => ({
   from,

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { signMetaBody } from '#shared/channels/meta/signature.ts';
-import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
-import { webhookRequest } from '#tests/support/requests.ts';
+import { whatsappChangeEvents } from '#tests/support/whatsapp-change.ts';
 import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
@@ -18,40 +15,8 @@ const hoursBeforeT0 = (hours: number): Date => new Date(T0.getTime() - hours * H
 const epochSeconds = (at: Date): string => String(Math.floor(at.getTime() / 1000));
 
 /** A signed POST of one change of `field` to the business number, received a second after `at`. */
-const webhookEvents = (field: string, value: Record<string, unknown>, at: Date): HubEvent[] => {
-  const body = Buffer.from(
-    JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '104937284615523',
-          changes: [
-            {
-              field,
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '4930609859530', phone_number_id: '109384756201938' },
-                ...value,
-              },
-            },
-          ],
-        },
-      ],
-    }),
-    'utf8',
-  );
-  const outcome = handleWhatsAppWebhook(
-    webhookRequest({
-      path: '/webhooks/whatsapp',
-      headers: { 'X-Hub-Signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, body) },
-      body,
-      receivedAt: new Date(at.getTime() + 1_000),
-    }),
-    { secrets: LOCAL_DEV_SECRETS },
-  );
-  if (outcome.kind !== 'accept') throw new Error(`the webhook answered ${outcome.kind}`);
-  return [...outcome.events];
-};
+const webhookEvents = (field: string, value: Record<string, unknown>, at: Date): HubEvent[] =>
+  whatsappChangeEvents(field, value, new Date(at.getTime() + 1_000));
 
 const customerWrites = (wa: string, at: Date) =>
   webhookEvents(
