@@ -2,6 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { type LastReceiveCause, processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import { isWhatsAppCallId } from '#shared/channels/whatsapp/outbound/call-references.ts';
 import {
   COMMAND_TYPES,
   type HubCommand,
@@ -256,7 +257,8 @@ export const createOutboxService = (deps: OutboxDeps) => {
   /**
    * Why a signal is not sent at all, before any provider call: its endpoint is paused (the provider
    * refused its credentials: a call would be refused too), or a read receipt names a message the hub
-   * recorded in another conversation (it would mark another customer's message read).
+   * recorded in another conversation (it would mark another customer's message read), or a WhatsApp
+   * call (no message Meta marks read).
    */
   const signalRefusal = async (
     command: Exclude<HubCommand, { type: typeof COMMAND_TYPES.sendMessage }>,
@@ -266,6 +268,9 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const pausedUntil = await deps.pauses?.pausedUntil({ provider, endpoint: conversation.endpoint });
     if (pausedUntil !== undefined) return 'endpoint paused';
     if (command.type !== COMMAND_TYPES.markRead) return undefined;
+    if (conversation.channel === 'whatsapp' && isWhatsAppCallId(command.data.providerMessageId)) {
+      return 'a call, not a message';
+    }
     const message = await deps.reads.message(
       hubMessageIdFor(conversation.channel, command.data.providerMessageId),
     );

@@ -4,6 +4,7 @@ import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
+import { callReferenceProblem } from '#shared/channels/whatsapp/outbound/call-references.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import {
   canonicalJson,
@@ -468,6 +469,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
     const paused = await pausedFailure(provider, conversation.endpoint);
     if (paused) return { ok: false, plan: base, failure: paused };
+    const callReference =
+      conversation.channel === 'whatsapp' ? callReferenceProblem(command.data) : undefined;
+    if (callReference) {
+      return {
+        ok: false,
+        plan: base,
+        failure: {
+          reason: 'content_invalid',
+          retryable: false,
+          failedField: callReference.field,
+          detail: callReference.detail,
+        },
+      };
+    }
     const inspected = await inspectStoredMedia(
       command.data.parts,
       deps.mediaObjects,

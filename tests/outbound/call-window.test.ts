@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { whatsappChangeEvents } from '#tests/support/whatsapp-change.ts';
-import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
+import { outcomesOf, sendCommand, signalCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
  * A WhatsApp customer's call opens and refreshes the 24-hour reply window as their message does
@@ -125,5 +125,34 @@ describe('a WhatsApp call and the reply window', () => {
       }),
     ]);
     expect(hub.provider.calls).toHaveLength(0);
+  });
+  it('refuses a reply quoting the call, or a reaction to it, before any provider call, and marks no call read', async () => {
+    // Prepare: a customer who called
+    const wa = '4917600000103';
+    const called = call(wa, hoursBeforeT0(1), 'USER_INITIATED');
+    await record(called);
+    const conversationId = called[0]?.subject ?? '';
+    const callId = `wacid.cw-${wa}-USER_INITIATED`;
+    // Act
+    await hub.enqueue(
+      sendCommand(conversationId, 'cw-quote-call', undefined, { replyTo: { providerMessageId: callId } }),
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'cw-react-call', [
+        { type: 'reaction', targetProviderMessageId: callId, emoji: '👍' },
+      ]),
+    );
+    await hub.enqueue(signalCommand(conversationId, callId));
+    await hub.runOutbox();
+    // Assess: each send ends content_invalid naming its field; nothing reached the provider
+    const failed = outcomesOf(
+      await hub.pipeline.takeHelpdesk(),
+    ) as HubEventOf<'switchboard.message.send_failed'>[];
+    expect(failed.map((event) => [event.type, event.data.reason, event.data.failedField])).toEqual([
+      ['switchboard.message.send_failed', 'content_invalid', 'replyTo'],
+      ['switchboard.message.send_failed', 'content_invalid', 'parts.0.targetProviderMessageId'],
+    ]);
+    expect(hub.provider.calls).toHaveLength(0);
+    expect(hub.provider.signals).toEqual([]);
   });
 });
