@@ -33,16 +33,24 @@ export function mask(identity) {
 const PERSON_KEYS = new Set(['contact', 'identity', 'identities', 'displayName', 'profileName']);
 
 /**
+ * A provider's own field naming a WhatsApp user by their business-scoped user id (BSUID) in a raw
+ * payload the event keeps (`user_id`, `from_user_id`, `to_user_id`, `recipient_user_id`,
+ * `parent_user_id`…): no phone number, yet the person.
+ */
+const USER_ID_KEY = /(^|_)user_id$/;
+
+/**
  * A published event as the page shows it while contacts are not revealed: the person's objects and
  * names hidden wherever they sit (`data.contact`, `data.state.contact`…), an e-mail mailbox's name
  * hidden and its address masked, and any other value that is a whole phone number or e-mail
- * address (a status's recipient, an address list) masked. Message text is left as it is, as the
+ * address (a status's recipient, an address list) or a provider's user id field masked. Message text is left as it is, as the
  * timeline shows it.
  */
 export function maskedEvent(value, key) {
   if (key !== undefined && PERSON_KEYS.has(key)) return HIDDEN;
   if (typeof value === 'string') {
-    return EMAIL_ADDRESS.test(value) || PHONE_NUMBER.test(value) ? mask({ type: '', value }) : value;
+    const person = EMAIL_ADDRESS.test(value) || PHONE_NUMBER.test(value) || USER_ID_KEY.test(key ?? '');
+    return person ? mask({ type: '', value }) : value;
   }
   if (Array.isArray(value)) return value.map((item) => maskedEvent(item));
   if (typeof value !== 'object' || value === null) return value;
