@@ -13,7 +13,14 @@ import {
   sendingEndpointKey,
   stableHash,
 } from '#shared/contract/ids.ts';
-import type { Channel, ConversationState, Message, Provider, ProviderError } from '#shared/contract/types.ts';
+import type {
+  Channel,
+  ConversationState,
+  Message,
+  Provider,
+  ProviderError,
+  SendFailureReason,
+} from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
@@ -239,6 +246,16 @@ export const providerOf = (state: ConversationState, defaultEmail: Provider): Pr
   if (state.channel === 'sms' || state.endpoint.type === 'phone_number') return 'twilio';
   return 'meta';
 };
+
+/**
+ * What the content checks before any provider call found (a call named where a message is due, a
+ * stored file, the channel's limits): the command's failure, never retryable, the field named.
+ */
+const refusedContent = <Reason extends SendFailureReason>(problem: {
+  readonly reason: Reason;
+  readonly field: string;
+  readonly detail: string;
+}) => ({ reason: problem.reason, retryable: false, failedField: problem.field, detail: problem.detail });
 
 const targetOf = (
   plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint' | 'recipient'>,
@@ -475,12 +492,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       return {
         ok: false,
         plan: base,
-        failure: {
-          reason: 'content_invalid',
-          retryable: false,
-          failedField: callReference.field,
-          detail: callReference.detail,
-        },
+        failure: refusedContent({ reason: 'content_invalid', ...callReference }),
       };
     }
     const inspected = await inspectStoredMedia(
@@ -488,18 +500,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       deps.mediaObjects,
       command.data.conversationId,
     );
-    if (!inspected.ok) {
-      return {
-        ok: false,
-        plan: base,
-        failure: {
-          reason: inspected.reason,
-          retryable: false,
-          failedField: inspected.field,
-          detail: inspected.detail,
-        },
-      };
-    }
+    if (!inspected.ok) return { ok: false, plan: base, failure: refusedContent(inspected) };
     const stored = Object.keys(inspected.stored).length > 0 ? inspected.stored : undefined;
     const prepared = sender.prepare(
       command.data.parts,
@@ -507,18 +508,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       targetOf(base, conversation.conversationId),
       stored,
     );
-    if (!prepared.ok) {
-      return {
-        ok: false,
-        plan: base,
-        failure: {
-          reason: prepared.reason,
-          retryable: false,
-          failedField: prepared.field,
-          detail: prepared.detail,
-        },
-      };
-    }
+    if (!prepared.ok) return { ok: false, plan: base, failure: refusedContent(prepared) };
     let email: SendPlan['email'];
     if (conversation.channel === 'email') {
       const key = await deps.replyTagKey();
