@@ -11,7 +11,15 @@ import {
 import { adReplyWindowOnInbound } from './ad-reply-window.ts';
 import { contactIdFor } from './contact-identity.ts';
 import { freeEntryOnInbound, freeEntryOnOutbound } from './free-entry.ts';
-import { addHours, canonicalTime, earlierOf, laterOf, occurredAt, secondsBetween } from './time.ts';
+import {
+  addHours,
+  believedTime,
+  canonicalTime,
+  earlierOf,
+  laterOf,
+  occurredAt,
+  secondsBetween,
+} from './time.ts';
 
 /** Events that change a conversation's state: messages, either way. */
 export type MessageEvent =
@@ -317,11 +325,19 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   return lastAsked === undefined ? moved : { ...moved, lastAsked };
 };
 
-const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
+/** A business answer: made `at`, received by the hub at `receivedAt`. */
+interface Answer {
+  readonly at: string;
+  readonly receivedAt: string;
+}
+
+/**
+ * What a business answer made `at` does to the wait for one, the unread count and the first
+ * response: a message of the business, or the business picking up the customer's call
+ * (`applyCallAnswered`). `answer` is what it covers (`covers`).
+ */
+const answeredBy = (model: ConversationModel, at: string, answer: Answer): ConversationModel => {
   const { state } = model;
-  const receivedAt = canonicalTime(event.data.receivedAt);
-  // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it.
-  const answer = { at: earlierOf(at, receivedAt), receivedAt };
   // Covers the newest customer message, and every one the hub received before it.
   const newest = lastInboundOf(model);
   const answersEverything = newest === null || covers(answer, newest);
@@ -331,11 +347,10 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
     at >= model.firstInboundAt &&
     (state.firstResponseAt === null || at < state.firstResponseAt);
   const firstResponseAt = isEarlierFirstResponse ? at : state.firstResponseAt;
-  const freeEntryPoint = freeEntryOnOutbound(state.freeEntryPoint, at);
   return {
     ...model,
     lastOutboundAt: laterOf(model.lastOutboundAt, at),
-    lastOutboundReceivedAt: laterOf(model.lastOutboundReceivedAt ?? null, receivedAt),
+    lastOutboundReceivedAt: laterOf(model.lastOutboundReceivedAt ?? null, answer.receivedAt),
     state: {
       ...state,
       unreadCount: answersEverything ? 0 : state.unreadCount,
@@ -352,9 +367,44 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
             : state.waitingSince,
       firstResponseAt,
       firstResponseSeconds: firstResponseSeconds(model.firstInboundAt, firstResponseAt),
-      ...(freeEntryPoint !== undefined ? { freeEntryPoint } : {}),
     },
   };
+};
+
+const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
+  const receivedAt = canonicalTime(event.data.receivedAt);
+  // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it.
+  const answered = answeredBy(model, at, { at: earlierOf(at, receivedAt), receivedAt });
+  const freeEntryPoint = freeEntryOnOutbound(model.state.freeEntryPoint, at);
+  return freeEntryPoint === undefined
+    ? answered
+    : { ...answered, state: { ...answered.state, freeEntryPoint } };
+};
+
+/**
+ * The business picking up the customer's call (the end of a WhatsApp call names when it was picked
+ * up, `startedAt`): an answer at that moment, as a message of the business is, to the call and to
+ * what the customer wrote before it; no message of its own (the call was counted when it rang), and
+ * no reply that ends a click-to-WhatsApp ad's free entry point (only a message does). Undefined when
+ * it changes nothing: already applied (a provider's retry, a redelivery), or older than an answer
+ * that covered as much. Before 2026-12-05 a call the business took left the conversation waiting,
+ * unread and on its way to `response_overdue`; found by a review.
+ */
+export const applyCallAnswered = (
+  current: ConversationModel,
+  pickedUp: { readonly startedAt: string; readonly receivedAt: string },
+): ConversationModel | undefined => {
+  const receivedAt = canonicalTime(pickedUp.receivedAt);
+  const at = believedTime(pickedUp.startedAt, pickedUp.receivedAt);
+  const answered = answeredBy(current, at, { at: earlierOf(at, receivedAt), receivedAt });
+  const { state } = current;
+  const same =
+    answered.state.unreadCount === state.unreadCount &&
+    answered.state.waitingSince === state.waitingSince &&
+    answered.state.firstResponseAt === state.firstResponseAt &&
+    answered.lastOutboundAt === current.lastOutboundAt &&
+    answered.lastOutboundReceivedAt === current.lastOutboundReceivedAt;
+  return same ? undefined : { ...answered, state: { ...answered.state, version: state.version + 1 } };
 };
 
 /**

@@ -15,9 +15,12 @@ const MAX_CLOCK_AHEAD_MS = 15 * 60_000;
  * would hold a conversation's last activity, its waiting time and its place in the indexes there
  * (an answer would never come after the customer's message).
  */
-export const occurredAt = (event: HubEvent): string => {
-  const time = canonicalTime(event.time);
-  const receivedAt = 'receivedAt' in event.data ? event.data.receivedAt : undefined;
+export const occurredAt = (event: HubEvent): string =>
+  believedTime(event.time, 'receivedAt' in event.data ? event.data.receivedAt : undefined);
+
+/** A provider's time of something the hub received at `receivedAt`, as `occurredAt` believes it. */
+export const believedTime = (providerTime: string, receivedAt: unknown): string => {
+  const time = canonicalTime(providerTime);
   if (typeof receivedAt !== 'string' || !Number.isFinite(Date.parse(receivedAt))) return time;
   return Date.parse(time) > Date.parse(receivedAt) + MAX_CLOCK_AHEAD_MS ? canonicalTime(receivedAt) : time;
 };

@@ -8,7 +8,13 @@ import {
   stableHash,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type Applied, applyEvent, isMessageEvent, type MessageEvent } from '#shared/domain/conversation.ts';
+import {
+  type Applied,
+  applyCallAnswered,
+  applyEvent,
+  isMessageEvent,
+  type MessageEvent,
+} from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import { mediaJobsFor } from '#shared/media/job.ts';
 import type { MediaJobQueue } from '#shared/media/job-queue.ts';
@@ -126,6 +132,18 @@ const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>
 
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
+
+/**
+ * When the business picked up the customer's call, if the event says so: the end of a WhatsApp call
+ * (a `message.edited` of the call, its part `answered` with the time it was picked up).
+ */
+const callPickedUp = (event: HubEvent): { startedAt: string; receivedAt: string } | undefined => {
+  if (event.type !== 'switchboard.message.edited' || event.data.actor !== 'customer') return undefined;
+  const call = event.data.parts.find((part) => part.type === 'call');
+  return call?.type === 'call' && call.outcome === 'answered' && call.startedAt !== undefined
+    ? { startedAt: call.startedAt, receivedAt: event.data.receivedAt }
+    : undefined;
+};
 
 /**
  * Recording one event, every write conditional or idempotent, so that a crash between any two
@@ -432,6 +450,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     writes: readonly RegisterWrite[],
     publisher: EventPublisher,
     laterReceipt: boolean,
+    stateChanged: readonly HubEvent[] = [],
   ): Promise<void> => {
     // A receipt with a watermark (Messenger) is as new as its watermark: the message ids it may also
     // name are covered by it, so a watermark at or behind what was told (a delivery after the read of
@@ -447,16 +466,74 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     if (!moved) {
       // Behind what the helpdesk already has (a late "delivered" after "read"): forwarding it would regress it.
       logger.info('stale event not forwarded', { eventId: event.id, eventType: event.type });
-      return;
-    }
-    if (laterReceipt) {
+    } else if (laterReceipt) {
       // A provider's retry of a consent change already entered: the same register, written again at
       // its first receipt's order, so it "moved"; forwarded by that receipt, never again by this one.
       logger.info('retried consent change not forwarded again', { eventId: event.id });
-      return;
     }
-    await publisher.publish([event]);
+    const toPublish = moved && !laterReceipt ? [event, ...stateChanged] : [...stateChanged];
+    if (toPublish.length === 0) return;
+    await publisher.publish(toPublish);
     await step('publish', event);
+  };
+
+  /**
+   * The business picked up the customer's call: applied to the conversation as an answer at that
+   * moment (shared/domain/conversation.ts, applyCallAnswered), once. The conversation remembers the
+   * event among its recent ones, as it does a message, so a redelivery after the write applies
+   * nothing again and publishes the same state change again if it was the conversation's last. The
+   * state change to publish after the edit, if any. A conversation the hub has not recorded (the
+   * call's ring not recorded yet) has no wait to end: nothing is applied.
+   */
+  const applyPickedUpCall = async (
+    event: HubEvent,
+    pickedUp: { startedAt: string; receivedAt: string },
+    batch: BatchReads | undefined,
+  ): Promise<HubEvent[]> => {
+    const short = shortEventId(event.id);
+    let conversationId = (event.data as { conversationId?: string }).conversationId;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && conversationId !== undefined; attempt++) {
+      const known = attempt === 0 ? batch?.conversation(conversationId) : undefined;
+      const stored = known ?? (await store.loadConversation(conversationId));
+      if (!known) batch?.remember(conversationId, stored);
+      await step('load-conversation', event);
+      if (stored.aliasOf) {
+        conversationId = stored.aliasOf;
+        continue;
+      }
+      if (!stored.model) return [];
+      if (stored.recentEventIds.includes(short)) {
+        if (known !== undefined) {
+          // Published again without a write to check it: from a fresh read, never the batch's.
+          batch?.forget(conversationId);
+          continue;
+        }
+        return stored.lastChange?.eventId === event.id
+          ? [buildStateChangedEvent(stored.model.state, stored.lastChange.previousStatus, event)]
+          : [];
+      }
+      const model = applyCallAnswered(stored.model, pickedUp);
+      if (model === undefined) return [];
+      const previousStatus = stored.model.state.status;
+      const written = {
+        model,
+        recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
+        lastChange: { eventId: event.id, previousStatus },
+      };
+      const saved = await store.saveConversation({ ...written, previous: stored.model });
+      if (saved === 'conflict') {
+        batch?.forget(conversationId);
+        continue;
+      }
+      await step('save-conversation', event);
+      batch?.remember(conversationId, {
+        ...written,
+        ...(stored.overdueReportedFor ? { overdueReportedFor: stored.overdueReportedFor } : {}),
+      });
+      return [buildStateChangedEvent(model.state, previousStatus, event)];
+    }
+    if (conversationId === undefined) return [];
+    throw new Error('conversation kept changing concurrently');
   };
 
   return async (queued, publisher, hints) => {
@@ -505,7 +582,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       await step('record-consent', event);
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention, firstReceipt);
-    if (writes) return recordRegisters(event, writes, publisher, firstReceipt?.laterReceipt === true);
+    if (writes) {
+      const pickedUp = callPickedUp(event);
+      const stateChanged = pickedUp ? await applyPickedUpCall(event, pickedUp, hints?.batch) : [];
+      return recordRegisters(event, writes, publisher, firstReceipt?.laterReceipt === true, stateChanged);
+    }
     const unreadable = unreadableEmailOf(event);
     if (unreadable) {
       // Its raw object, which no message names, is filed under its sender: erasure finds it there.
