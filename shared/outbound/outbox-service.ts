@@ -11,7 +11,7 @@ import {
   MAX_COMMAND_BYTES,
 } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
-import type { Channel, ConversationState, Provider } from '#shared/contract/types.ts';
+import type { Channel, ConversationState, Message, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { type GroupPublisher, publishInRounds } from '#shared/recorder/publish-rounds.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
@@ -73,6 +73,9 @@ export interface OutboxDeps {
   /** A command failed unexpectedly (not a wait for a provider): the function counts it for an alarm. */
   readonly onCommandError?: (failedCount: number) => void;
 }
+
+/** A customer's call, recorded as their message: its id is the call's, no message a signal answers. */
+const isCall = (message: Message): boolean => message.parts.some((part) => part.type === 'call');
 
 /** SQS's longest visibility timeout (12 hours). */
 const MAX_VISIBILITY_SECONDS = 43_200;
@@ -363,7 +366,10 @@ export const createOutboxService = (deps: OutboxDeps) => {
 
   /**
    * WhatsApp answers the customer's newest message with it: read only for a sender that needs it. A
-   * call is no message a typing indicator can answer (its id is the call's): after a call, none is shown.
+   * call is no message a typing indicator can answer (its id is the call's), so after a call it
+   * answers the customer's newest message before the call: one of the call's second, or one Query
+   * more, of the conversation's last few messages before it (shared/store/messages.ts). When none of
+   * those is the customer's, the sender gets no message (WhatsApp's then refuses, logged at info).
    */
   const showTyping = async (
     sender: ChannelSender | undefined,
@@ -371,9 +377,10 @@ export const createOutboxService = (deps: OutboxDeps) => {
     conversation: ConversationState,
   ): Promise<SendOutcome | undefined> => {
     if (sender?.typing === undefined) return undefined;
-    const answered = sender.typingAnswersInbound ? await deps.reads.newestInbound(conversation) : undefined;
-    const isCall = answered?.parts.some((part) => part.type === 'call') === true;
-    return sender.typing(target, isCall ? undefined : answered?.providerMessageId);
+    const answered = sender.typingAnswersInbound
+      ? await deps.reads.newestInbound(conversation, isCall)
+      : undefined;
+    return sender.typing(target, answered?.providerMessageId);
   };
 
   /**

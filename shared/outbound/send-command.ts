@@ -144,8 +144,14 @@ export interface SenderReads {
   message(hubMessageId: string): Promise<Message | undefined>;
   /** The conversation's newest recorded messages, newest first. */
   newestMessages(conversationId: string): Promise<readonly Message[]>;
-  /** The customer's newest recorded message (the one at `lastInboundAt`); undefined when there is none. */
-  newestInbound(conversation: ConversationState): Promise<Message | undefined>;
+  /**
+   * The customer's newest recorded message (the one at `lastInboundAt`), or when `passOver` passes it
+   * over, their newest before it among the conversation's last few; undefined when there is none.
+   */
+  newestInbound(
+    conversation: ConversationState,
+    passOver: (message: Message) => boolean,
+  ): Promise<Message | undefined>;
 }
 
 export interface SendLimits {

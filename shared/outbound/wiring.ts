@@ -104,7 +104,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
       readContactConsent(context, pseudonymKey, consentKeysFor(conversation.channel, conversation.contact)),
     message: (hubMessageId) => getMessage(context, hubMessageId),
     newestMessages: (conversationId) => newestMessages(context, conversationId, THREAD_SEARCH_DEPTH),
-    newestInbound: (conversation) => newestInboundMessage(context, conversation),
+    newestInbound: (conversation, passOver) => newestInboundMessage(context, conversation, passOver),
   };
   const sends = createSendStore(context, wiring.retentionSeconds);
   // The helpdesk stream, exactly as the recorder publishes to it (claim checks for large events).

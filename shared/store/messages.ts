@@ -221,24 +221,40 @@ export const getMessage = async (
 };
 
 /**
- * A conversation's live messages from one gsi2 page, newest first: all of them, or (with `at`) only
- * those listed at that time (gsi2 sorts by `<time>#<hubMessageId>`).
+ * Which of a conversation's messages a gsi2 page reads (gsi2 sorts by `<time>#<hubMessageId>`): all
+ * of them, only those listed at one time (`at`), or only those listed before it (`before`: that
+ * time's own are left out, as `<time>#` sorts below each of them and above every earlier key).
  */
+type IndexRange = { readonly at: string } | { readonly before: string };
+
+const keyConditionOf = (conversationId: string, range: IndexRange | undefined) => {
+  const pk = { ':pk': conversationMessagesPartition(conversationId) };
+  if (range === undefined) return { expression: 'gsi2pk = :pk', values: pk };
+  if ('at' in range)
+    return {
+      expression: 'gsi2pk = :pk AND begins_with(gsi2sk, :at)',
+      values: { ...pk, ':at': `${range.at}#` },
+    };
+  return {
+    expression: 'gsi2pk = :pk AND gsi2sk < :before',
+    values: { ...pk, ':before': `${range.before}#` },
+  };
+};
+
+/** A conversation's live messages from one gsi2 page, newest first: all of them, or those of `range`. */
 const newestOnIndex = async (
   context: TableContext,
   conversationId: string,
   limit: number,
-  at?: string,
+  range?: IndexRange,
 ): Promise<Message[]> => {
+  const condition = keyConditionOf(conversationId, range);
   const output = await context.client.send(
     new QueryCommand({
       TableName: context.tableName,
       IndexName: 'gsi2',
-      KeyConditionExpression: at === undefined ? 'gsi2pk = :pk' : 'gsi2pk = :pk AND begins_with(gsi2sk, :at)',
-      ExpressionAttributeValues: marshall({
-        ':pk': conversationMessagesPartition(conversationId),
-        ...(at === undefined ? {} : { ':at': `${at}#` }),
-      }),
+      KeyConditionExpression: condition.expression,
+      ExpressionAttributeValues: marshall(condition.values),
       ScanIndexForward: false,
       Limit: limit,
       ReturnConsumedCapacity: 'TOTAL',
@@ -262,20 +278,37 @@ export const newestMessages = (
 const SAME_TIME_LIMIT = 10;
 
 /**
- * The customer's newest recorded message in a conversation: the one listed at its `lastInboundAt`,
- * so the Query reads only the messages of that moment, never the answers after it. Undefined when
- * the customer never wrote or the message is gone.
+ * How many of a conversation's messages before the customer's newest are read when that one is
+ * passed over: the customer's and the answers alike, so an earlier message of the customer is found
+ * only among the conversation's last few.
+ */
+const EARLIER_LIMIT = 10;
+
+/**
+ * The customer's newest recorded message in a conversation that `passOver` does not pass over. The
+ * Query reads only the messages listed at its `lastInboundAt`, never the answers after it; only when
+ * the customer's newest message there is passed over (a call, for a typing indicator) does a second
+ * Query read the conversation's EARLIER_LIMIT messages before that time, newest first, and give the
+ * newest of the customer's among them not passed over. Undefined when the customer never wrote, the
+ * newest message is gone, or none of those is one to give.
  */
 export const newestInboundMessage = async (
   context: TableContext,
   conversation: Pick<ConversationState, 'conversationId' | 'lastInboundAt'>,
+  passOver: (message: Message) => boolean,
 ): Promise<Message | undefined> => {
   if (conversation.lastInboundAt === null) return undefined;
-  const atThatTime = await newestOnIndex(
-    context,
-    conversation.conversationId,
-    SAME_TIME_LIMIT,
-    conversation.lastInboundAt,
-  );
-  return atThatTime.find((message) => message.direction === 'inbound');
+  const atThatTime = await newestOnIndex(context, conversation.conversationId, SAME_TIME_LIMIT, {
+    at: conversation.lastInboundAt,
+  });
+  const newest = atThatTime.find((message) => message.direction === 'inbound');
+  if (newest === undefined || !passOver(newest)) return newest;
+  const given = (message: Message): boolean => message.direction === 'inbound' && !passOver(message);
+  // Another of the customer's at the same second stands as newest as well (ties go by hub id).
+  const sameTime = atThatTime.find(given);
+  if (sameTime !== undefined) return sameTime;
+  const before = await newestOnIndex(context, conversation.conversationId, EARLIER_LIMIT, {
+    before: conversation.lastInboundAt,
+  });
+  return before.find(given);
 };

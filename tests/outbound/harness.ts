@@ -114,7 +114,10 @@ export interface OutboundHarness {
   sender(
     afterStep?: (step: SendStep) => void | Promise<void>,
     overrides?: Partial<
-      Pick<SenderWiring, 'endpointTurn' | 'limits' | 'random' | 'pseudonymKey' | 'logger' | 'mediaObjects'>
+      Pick<
+        SenderWiring,
+        'endpointTurn' | 'limits' | 'random' | 'pseudonymKey' | 'logger' | 'mediaObjects' | 'onCapacity'
+      >
     >,
   ): OutboxService;
   enqueue(command: unknown, dedupSuffix?: string): Promise<void>;

@@ -120,33 +120,105 @@ describe('mark_read commands', () => {
     expect(elapsedMs).toBeLessThanOrEqual(30_000);
   });
 
-  it("shows no typing in answer to a customer's call, whose id names no message", async () => {
-    // Prepare: a customer wrote, then called (the call is their newest message)
-    const wrote = messageEvent('491555000205', 'wamid.typing-before-call', minute(114));
-    const called = messageEvent('491555000205', 'wacid.typing-call', minute(115));
+  /** A received call of `customer` at `at`, recorded as their message (a `call` part, its id the call's). */
+  const callEvent = (customer: string, callId: string, at: string) => {
+    const called = messageEvent(customer, callId, at);
     if (called.type !== 'switchboard.message.received') throw new Error('not a received message');
-    const call = {
+    return {
       ...called,
       data: {
         ...called.data,
-        parts: [{ type: 'call' as const, callId: 'wacid.typing-call', direction: 'user_initiated' as const }],
+        parts: [{ type: 'call' as const, callId, direction: 'user_initiated' as const }],
       },
     };
-    await hub.pipeline.ingest([wrote, call]);
-    await hub.pipeline.drain();
-    await hub.pipeline.takeHelpdesk();
-    const { conversationId } = conversationFor('491555000205');
+  };
+
+  /** `at` and `seconds` more, as an ISO time. */
+  const later = (at: string, seconds: number) => new Date(Date.parse(at) + seconds * 1_000).toISOString();
+
+  /**
+   * One typing command for each conversation, each by a sender of its own: the message id the
+   * provider was asked to answer and the DynamoDB calls of each, by a sender whose typing answers the
+   * customer's newest message (as WhatsApp's does).
+   */
+  const typingIn = async (conversationIds: readonly string[]) => {
     const sender = hub.provider.sender as { typingAnswersInbound?: boolean };
     sender.typingAnswersInbound = true;
     hub.provider.signals.length = 0;
-    // Act
+    const calls: string[][] = [];
     try {
-      await hub.enqueue(signalCommand(conversationId));
-      await hub.runOutbox();
+      for (const conversationId of conversationIds) {
+        const operations: string[] = [];
+        calls.push(operations);
+        await hub.enqueue(signalCommand(conversationId));
+        await hub.runOutbox(hub.sender(undefined, { onCapacity: (operation) => operations.push(operation) }));
+      }
     } finally {
       delete sender.typingAnswersInbound;
     }
+    return { signals: [...hub.provider.signals], calls };
+  };
+
+  it("answers a customer's call with typing on their newest written message before it, one Query more than after a written one", async () => {
+    // Prepare: one customer wrote, was answered, then called (the call is their newest message);
+    // another wrote and called within the same second (the call's hub id sorts after the text's, so
+    // the call is listed first); a third only wrote
+    await hub.pipeline.ingest([
+      messageEvent('491555000205', 'wamid.typing-before-call', minute(114)),
+      messageEvent('491555000205', 'wamid.typing-answer-before-call', later(minute(114), 30), 'outbound'),
+      callEvent('491555000205', 'wacid.typing-call', minute(115)),
+      messageEvent('491555000206', 'wamid.typing-no-call', minute(115)),
+      messageEvent('491555000209', 'wamid.typing-same-second', minute(115)),
+      callEvent('491555000209', 'wacid.typing-same-second', minute(115)),
+    ]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const afterCall = conversationFor('491555000205').conversationId;
+    const afterText = conversationFor('491555000206').conversationId;
+    const sameSecond = conversationFor('491555000209').conversationId;
+    // Act
+    const { signals, calls } = await typingIn([afterText, afterCall, sameSecond]);
+    // Assess: the written message is named, never the call or the answer; after a written message
+    // the sender reads as much as before (one Query of gsi2), after a call one Query more, and none
+    // more when the written message is of the call's second (the first Query read it)
+    expect(signals).toEqual([
+      { type: 'typing', conversationId: afterText, providerMessageId: 'wamid.typing-no-call' },
+      { type: 'typing', conversationId: afterCall, providerMessageId: 'wamid.typing-before-call' },
+      { type: 'typing', conversationId: sameSecond, providerMessageId: 'wamid.typing-same-second' },
+    ]);
+    const [textCalls = [], callCalls = [], sameSecondCalls = []] = calls;
+    expect(textCalls.filter((operation) => operation === 'Query')).toHaveLength(1);
+    expect(callCalls).toEqual([...textCalls, 'Query']);
+    expect(sameSecondCalls).toEqual(textCalls);
+  });
+
+  it("shows no typing after a customer's call when none of the conversation's ten messages before it is theirs", async () => {
+    // Prepare: a customer wrote, was answered ten times, then called; another only ever called
+    const answers = Array.from({ length: 10 }, (_, index) =>
+      messageEvent(
+        '491555000207',
+        `wamid.typing-far-answer-${index}`,
+        later(minute(116), index + 1),
+        'outbound',
+      ),
+    );
+    await hub.pipeline.ingest([
+      messageEvent('491555000207', 'wamid.typing-far-before-call', minute(116)),
+      ...answers,
+      callEvent('491555000207', 'wacid.typing-far-call', minute(117)),
+      callEvent('491555000208', 'wacid.typing-only-call-1', minute(116)),
+      callEvent('491555000208', 'wacid.typing-only-call-2', minute(117)),
+    ]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const farBack = conversationFor('491555000207').conversationId;
+    const onlyCalls = conversationFor('491555000208').conversationId;
+    // Act
+    const { signals } = await typingIn([farBack, onlyCalls]);
     // Assess: the sender is asked for no message (WhatsApp's then refuses locally, without a request)
-    expect(hub.provider.signals).toEqual([{ type: 'typing', conversationId, providerMessageId: undefined }]);
+    expect(signals).toEqual([
+      { type: 'typing', conversationId: farBack, providerMessageId: undefined },
+      { type: 'typing', conversationId: onlyCalls, providerMessageId: undefined },
+    ]);
   });
 });
