@@ -6,7 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
-import { CONTACT_PARTITION_PREFIX, SUPPRESSION_PARTITION_PREFIX } from '#shared/store/keys.ts';
+import { SUPPRESSION_PARTITION_PREFIX } from '#shared/store/keys.ts';
 
 /**
  * Narrow grants. The CDK's `grant*` helpers add actions a function never calls (GetQueueUrl,
@@ -186,14 +186,13 @@ export const grantKeptOptOutDeletes = (
     leadingKeyPrefixes: [SUPPRESSION_PARTITION_PREFIX],
   });
 
-/**
- * Queries of channel contacts' partitions only (`CONTACT#…`): a consent register an old HELP wrote is
- * read through the contact's ledger (shared/store/contacts.ts, withoutLegacyHelp).
- */
-export const grantContactQuery = (grantee: iam.IGrantable, table: dynamodb.ITable, key?: kms.IKey): void =>
-  grantTableItems(grantee, table, ['dynamodb:Query'], key, {
-    leadingKeyPrefixes: [CONTACT_PARTITION_PREFIX],
-  });
+/** Queries of the table's partitions whose keys start with one of `prefixes`, and of no other. */
+export const grantPartitionQuery = (
+  grantee: iam.IGrantable,
+  table: dynamodb.ITable,
+  prefixes: readonly string[],
+  key?: kms.IKey,
+): void => grantTableItems(grantee, table, ['dynamodb:Query'], key, { leadingKeyPrefixes: prefixes });
 
 /** Queries of one index of the table (no Scan, no other index). */
 export const grantIndexQuery = (

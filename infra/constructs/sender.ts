@@ -5,12 +5,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
+import { CONTACT_PARTITION_PREFIX, IDENTITY_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
-  grantContactQuery,
   grantGetPayloads,
   grantIndexQuery,
   grantKeptOptOutDeletes,
   grantListPayloads,
+  grantPartitionQuery,
   grantPutPayloads,
   grantReadSecret,
   grantSendMessage,
@@ -20,12 +21,22 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the sender sends to the table itself (gsi2 and the Query of a contact's ledger are granted
- * apart: grantIndexQuery, grantContactQuery): items read and written, and
+ * What the sender sends to the table itself (gsi2 and the Queries of partitions are granted apart:
+ * grantIndexQuery, SENDER_QUERY_PARTITION_PREFIXES): items read and written, and
  * one BatchGetItem of a contact's consent with its kept opt-outs (and a DeleteItem of a legacy one
  * it moves, granted apart: grantKeptOptOutDeletes). tests/bench/outbound-send-counts.test.ts
  * checks a send's calls against it.
  */
+/**
+ * The partitions the sender queries on the table itself: a channel contact's (`CONTACT#…`: its
+ * consent ledger, read only where a consent register holds a HELP an older version wrote) and a
+ * WhatsApp customer's identifiers' (`IDENT#…`: read when the conversation of a message it sent
+ * vanished between its read and its write, an erasure meanwhile, as the recording then follows the
+ * customer as the recorder does: shared/recorder/record-event.ts, findLinked; before 2026-12-05 not
+ * granted, found by a review). tests/outbound/send-record-vanished.test.ts checks its Queries against it.
+ */
+export const SENDER_QUERY_PARTITION_PREFIXES = [CONTACT_PARTITION_PREFIX, IDENTITY_PARTITION_PREFIX] as const;
+
 export const SENDER_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:BatchGetItem',
@@ -152,8 +163,7 @@ export class Sender extends Construct {
     // a legacy kept opt-out once moved to the keyed key.
     grantReadSecret(this.function, storage.pseudonymKey, storage.dataKey);
     grantKeptOptOutDeletes(this.function, storage.table, storage.dataKey);
-    // A contact's consent ledger, read only where a consent register holds a HELP an older version wrote.
-    grantContactQuery(this.function, storage.table, storage.dataKey);
+    grantPartitionQuery(this.function, storage.table, SENDER_QUERY_PARTITION_PREFIXES, storage.dataKey);
 
     if (props.sesSendingDomain && this.configurationSet) {
       const stack = Stack.of(this);

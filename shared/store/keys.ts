@@ -622,8 +622,11 @@ export const identityItemKey = (identity: ChannelIdentity, contactKey: string): 
   sk: `CONTACT#${contactKey}`,
 });
 
+/** Every identifier's partition key starts with this (its links to contacts, its conversation claims). */
+export const IDENTITY_PARTITION_PREFIX = 'IDENT#';
+
 export const identityPartition = (identity: ChannelIdentity): string =>
-  `IDENT#${boundedIdentityKey(identity)}`;
+  `${IDENTITY_PARTITION_PREFIX}${boundedIdentityKey(identity)}`;
 
 export const IDENTITY_CLAIM_PREFIX = 'CLAIM#';
 

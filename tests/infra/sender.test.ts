@@ -102,7 +102,7 @@ describe('Sender', () => {
     expect(unlistedReadPrefixes(template, roleId, stack.storage.payloadBucket)).toEqual([]);
   });
 
-  it("lets the sender query channel contacts' partitions (an old HELP's ledger) on the table and nothing else", () => {
+  it("lets the sender query channel contacts' partitions (an old HELP's ledger) and identifiers' (a vanished conversation's customer) on the table and nothing else", () => {
     // Act
     const queries = statementsOfRole(all.template, roleIdOf(all.stack.sender.function)).filter(
       (statement) =>
@@ -111,7 +111,7 @@ describe('Sender', () => {
     );
     // Assess
     expect(queries.map((statement) => [statement.Action, statement.Condition])).toEqual([
-      ['dynamodb:Query', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONTACT#*'] } }],
+      ['dynamodb:Query', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CONTACT#*', 'IDENT#*'] } }],
     ]);
   });
 
