@@ -5,7 +5,8 @@ import { TEST_WHATSAPP_BUSINESS, whatsappChangeEvents } from '#tests/support/wha
 /*
  * The `calls` field of the WhatsApp webhook (the Calling API). A call the customer placed is their
  * message, filed by the same identifiers as their messages; its end is an edit of that message with
- * the outcome; a call the business placed, or one whose direction is not given, is kept whole.
+ * the outcome; a call the business placed, or one whose direction neither Meta's `direction` nor
+ * (on a connect) its session's SDP type tells, is kept whole.
  */
 
 const BUSINESS_NUMBER = TEST_WHATSAPP_BUSINESS.displayPhoneNumber;
@@ -105,6 +106,57 @@ describe('WhatsApp calls', () => {
     });
     // Assess
     expect(summary(events)).toEqual([{ type: 'switchboard.message.received', subject: message?.subject }]);
+  });
+
+  it("tells a connect's direction by its session when Meta names none: an offer is the customer's call, an answer the business's", () => {
+    // Prepare: Meta's example of a customer's Call Connect may leave `direction` out
+    const wa = '4917623450006';
+    const [message] = post('messages', {
+      messages: [
+        { from: wa, id: 'wamid.calls-6', timestamp: '1795330000', type: 'text', text: { body: 'Hi' } },
+      ],
+    });
+    const undirected = (call: Record<string, unknown>) => ({ ...call, direction: undefined });
+    const calls = [
+      undirected(customerCall({ wa }, 'connect', { session: { sdp_type: 'offer', sdp: SDP } })),
+      undirected({
+        id: 'wacid.ours-undirected',
+        from: BUSINESS_NUMBER,
+        to: wa,
+        event: 'connect',
+        timestamp: '1795336200',
+        session: { sdp_type: 'answer', sdp: SDP },
+      }),
+      undirected(customerCall({ wa }, 'terminate', { status: 'COMPLETED' })),
+      { ...undirected(customerCall({ wa }, 'connect', { session: 'not a session' })), id: 'wacid.calls-6b' },
+    ];
+    // Act
+    const events = post('calls', { calls });
+    // Assess
+    expect(summary(events)).toEqual([
+      { type: 'switchboard.message.received', subject: message?.subject },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: message?.subject,
+        providerType: 'call.connect.business_initiated',
+      },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: 'endpoint:whatsapp:109384756201938',
+        providerType: 'call.terminate',
+      },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: 'endpoint:whatsapp:109384756201938',
+        providerType: 'call.connect',
+      },
+    ]);
+    const [received] = events;
+    if (received?.type !== 'switchboard.message.received') throw new Error(`got ${received?.type}`);
+    expect(received.data.parts).toEqual([
+      { type: 'call', callId: `wacid.calls-test-${wa}`, direction: 'user_initiated' },
+    ]);
+    expect(JSON.stringify(received)).not.toContain('IN IP4');
   });
 
   it("ends a customer's call as an edit of its message: answered when Meta names its start, else missed", () => {

@@ -13,6 +13,19 @@ const USER_INITIATED = 'USER_INITIATED';
 const BUSINESS_INITIATED = 'BUSINESS_INITIATED';
 
 /**
+ * Who placed the call: Meta's `direction`, or on a `connect` without one, what its `session` tells.
+ * Meta hands the business the caller's SDP offer on a call the customer placed, and the customer's
+ * SDP answer on one the business placed (its own offer went with its request), so an `offer` is
+ * the customer's call and an `answer` the business's. A `terminate` carries no session: without a
+ * `direction` it stays a call this hub cannot tell the direction of.
+ */
+const directionOf = (call: CallItem): string | undefined => {
+  if (call.direction !== undefined || call.event !== 'connect') return call.direction;
+  const sdpType = call.session?.sdp_type;
+  return sdpType === 'offer' ? USER_INITIATED : sdpType === 'answer' ? BUSINESS_INITIATED : undefined;
+};
+
+/**
  * One `calls[]` item of the `calls` field. A call the customer placed is the customer reaching out,
  * as a message is: Meta's customer service window "starts when a user messages or calls the
  * business" and restarts when they message or call again (Send messages, "Customer service
@@ -20,25 +33,27 @@ const BUSINESS_INITIATED = 'BUSINESS_INITIATED';
  * counts it as any customer message (the reply window, the wait for an answer, unread), and nothing
  * else in the hub knows calls apart. Its `terminate` becomes a `message.edited` of that message,
  * the call part with the outcome (statuses are left to sent messages). A call the business placed is
- * not the customer writing, and a call this hub cannot tell the direction of is not taken as the
- * customer's: either, and any other event, is kept whole as `provider.unsupported`
+ * not the customer writing, and a call this hub cannot tell the direction of (directionOf) is not
+ * taken as the customer's: either, and any other event, is kept whole as `provider.unsupported`
  * (`call.<event>.<direction>`), under the customer's conversation when the item names them.
  */
 export const normalizeCallItem = (item: unknown, context: ChangeContext): HubEvent => {
-  const placed = placeContactItem(item, context, CallItemSchema, 'call', (call) =>
-    call.direction === USER_INITIATED
+  const placed = placeContactItem(item, context, CallItemSchema, 'call', (call) => {
+    const direction = directionOf(call);
+    return direction === USER_INITIATED
       ? { waId: call.from, userId: call.from_user_id }
-      : call.direction === BUSINESS_INITIATED
+      : direction === BUSINESS_INITIATED
         ? { waId: call.to, userId: call.to_user_id }
-        : undefined,
-  );
+        : undefined;
+  });
   if ('unsupported' in placed) return placed.unsupported;
   const { parsed: call, fields } = placed;
-  if (call.direction === USER_INITIATED && fields) {
+  const direction = directionOf(call);
+  if (direction === USER_INITIATED && fields) {
     if (call.event === 'connect') return customerCall(call, fields);
     if (call.event === 'terminate') return customerCallEnded(call, fields);
   }
-  const named = call.direction === undefined ? [] : [call.direction.toLowerCase()];
+  const named = direction === undefined ? [] : [direction.toLowerCase()];
   return placed.keptAs(['call', call.event, ...named].join('.'));
 };
 

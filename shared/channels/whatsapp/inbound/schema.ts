@@ -263,10 +263,18 @@ export const UserPreferenceItemSchema = lazily(() =>
 );
 
 /**
+ * The media session a call's `connect` carries: only its `sdp_type` is read (`offer` on a call the
+ * customer placed, `answer` on one the business placed); the SDP itself is the business's calling
+ * stack's, never read or kept by the hub.
+ */
+const CallSessionSchema = lazily(() => looseObject({ sdp_type: optionalString() }));
+
+/**
  * One `calls[]` item of the `calls` field (the Calling API): a call's `connect` (it rings) or
  * `terminate` (it ended: `status`, and when it was picked up `start_time`, `end_time`, `duration`).
- * `direction` is `USER_INITIATED` (the customer called: `from` is theirs) or `BUSINESS_INITIATED`.
- * The SDP of `session` is read by the business's calling stack, never by the hub.
+ * `direction` is `USER_INITIATED` (the customer called: `from` is theirs) or `BUSINESS_INITIATED`;
+ * a `connect` may come without it. A `session` this hub cannot read counts as none: it only ever
+ * stands in for a missing `direction`, and must not cost the rest of the item.
  */
 export const CallItemSchema = lazily(() =>
   looseObject({
@@ -282,6 +290,7 @@ export const CallItemSchema = lazily(() =>
     start_time: optionalStringish(),
     end_time: optionalStringish(),
     duration: optionalStringish(),
+    session: v.fallback(v.optional(CallSessionSchema), undefined),
   }),
 );
 export type CallItem = v.InferOutput<typeof CallItemSchema>;
