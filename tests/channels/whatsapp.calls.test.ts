@@ -159,6 +159,55 @@ describe('WhatsApp calls', () => {
     expect(JSON.stringify(received)).not.toContain('IN IP4');
   });
 
+  it("takes the customer from the side that is not the business's own number, whichever side the direction names", () => {
+    // Prepare: Meta's own terminate example names the business number as `from` in one place
+    const wa = '4917623450007';
+    const bsuid = 'DE.4400000000000007';
+    const [message] = post('messages', {
+      messages: [
+        { from: wa, id: 'wamid.calls-7', timestamp: '1795330000', type: 'text', text: { body: 'Hi' } },
+      ],
+    });
+    const business = `+${BUSINESS_NUMBER.slice(0, 2)} ${BUSINESS_NUMBER.slice(2, 4)} ${BUSINESS_NUMBER.slice(4)}`;
+    const turned = (event: string, extra: Record<string, unknown> = {}) => ({
+      ...customerCall({ wa }, event, extra),
+      from: business,
+      to: wa,
+      to_user_id: bsuid,
+    });
+    const calls = [
+      turned('connect'),
+      turned('terminate', { status: 'COMPLETED', start_time: '1795336212', end_time: '1795336385' }),
+      {
+        id: 'wacid.ours-turned',
+        from: wa,
+        to: BUSINESS_NUMBER,
+        event: 'connect',
+        timestamp: '1795336200',
+        direction: 'BUSINESS_INITIATED',
+      },
+    ];
+    // Act
+    const events = post('calls', { calls });
+    // Assess
+    expect(summary(events)).toEqual([
+      { type: 'switchboard.message.received', subject: message?.subject },
+      { type: 'switchboard.message.edited', subject: message?.subject },
+      {
+        type: 'switchboard.provider.unsupported',
+        subject: message?.subject,
+        providerType: 'call.connect.business_initiated',
+      },
+    ]);
+    const identities = [
+      { type: 'wa_id', value: wa },
+      { type: 'bsuid', value: bsuid },
+    ];
+    expect(
+      events.map((event) => ('contact' in event.data ? event.data.contact?.identities : undefined)),
+    ).toEqual([identities, identities, [{ type: 'wa_id', value: wa }]]);
+  });
+
   it("ends a customer's call as an edit of its message: answered when Meta names its start, else missed", () => {
     // Prepare
     const caller = { wa: '4917623450003' };

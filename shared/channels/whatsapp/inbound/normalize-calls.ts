@@ -2,14 +2,14 @@ import { isoFromEpochSeconds } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { CallPart, HubEvent, Message } from '#shared/contract/types.ts';
-import { type ContactItemFields, placeContactItem } from './contact-items.ts';
+import { type ContactItemFields, type ItemCustomer, placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
 import { type CallItem, CallItemSchema } from './schema.ts';
 import { withoutUndefined } from './without-undefined.ts';
 
-/** Meta's `direction` of a call the customer placed: `from` is the customer. */
+/** Meta's `direction` of a call the customer placed: `from` is the customer (see customerOf). */
 const USER_INITIATED = 'USER_INITIATED';
-/** Meta's `direction` of a call the business placed: `to` is the customer. */
+/** Meta's `direction` of a call the business placed: `to` is the customer (see customerOf). */
 const BUSINESS_INITIATED = 'BUSINESS_INITIATED';
 
 /**
@@ -38,14 +38,9 @@ const directionOf = (call: CallItem): string | undefined => {
  * (`call.<event>.<direction>`), under the customer's conversation when the item names them.
  */
 export const normalizeCallItem = (item: unknown, context: ChangeContext): HubEvent => {
-  const placed = placeContactItem(item, context, CallItemSchema, 'call', (call) => {
-    const direction = directionOf(call);
-    return direction === USER_INITIATED
-      ? { waId: call.from, userId: call.from_user_id }
-      : direction === BUSINESS_INITIATED
-        ? { waId: call.to, userId: call.to_user_id }
-        : undefined;
-  });
+  const placed = placeContactItem(item, context, CallItemSchema, 'call', (call) =>
+    customerOf(call, context.endpoint?.displayName),
+  );
   if ('unsupported' in placed) return placed.unsupported;
   const { parsed: call, fields } = placed;
   const direction = directionOf(call);
@@ -56,6 +51,25 @@ export const normalizeCallItem = (item: unknown, context: ChangeContext): HubEve
   const named = direction === undefined ? [] : [direction.toLowerCase()];
   return placed.keptAs(['call', call.event, ...named].join('.'));
 };
+
+/**
+ * The customer's side of the call: the caller of a call they placed, the callee of one the business
+ * placed. Unless that side is the business's own number and the other is not (Meta's examples do
+ * not always put the business where its `direction` says): then the customer is the other side.
+ */
+const customerOf = (call: CallItem, businessNumber: string | undefined): ItemCustomer | undefined => {
+  const direction = directionOf(call);
+  if (direction !== USER_INITIATED && direction !== BUSINESS_INITIATED) return undefined;
+  const caller = { waId: call.from, userId: call.from_user_id };
+  const callee = { waId: call.to, userId: call.to_user_id };
+  const [side, other] = direction === USER_INITIATED ? [caller, callee] : [callee, caller];
+  const business = digitsOf(businessNumber);
+  const isBusiness = (number: string | undefined) => business !== '' && digitsOf(number) === business;
+  return isBusiness(side.waId) && !isBusiness(other.waId) ? other : side;
+};
+
+/** A phone number's digits alone: Meta writes the business's display number with or without `+` and spaces. */
+const digitsOf = (number: string | undefined): string => number?.replace(/\D/g, '') ?? '';
 
 /** The customer's call, as their message. */
 const customerCall = (call: CallItem, fields: ContactItemFields): HubEvent => {
