@@ -381,7 +381,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
     'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward (`failed` ranks below `delivered`, except on e-mail, where a bounce can follow a delivery); Messenger reports a `watermark` instead of ids (an Instagram read names its message).',
   [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',
   [EVENT_TYPES.messageEdited]:
-    "A message was edited; `parts` is its new content. A WhatsApp customer's call ends as one: its `call` part with `outcome` (`answered` or `missed`), Meta's `providerStatus`, and the call's times.",
+    "A message was edited; `parts` is its new content. A WhatsApp customer's call ends as one: its `call` part with `outcome` (`answered`, `missed`, or `failed` when Meta's status is `FAILED`, with Meta's `errors`), Meta's `providerStatus`, and the call's times.",
   [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',
   [EVENT_TYPES.messageMediaStored]:
     "An attachment of a recorded message is now an object in the hub's payload bucket (`key`, with its `sha256`, `size` and `contentType` checked against the bytes): no provider credential is needed to show it. `contentType` is the type the object is stored and served as (what the API's download answers), `part.mimeType` the file's type; they differ only for active content (HTML, SVG, any XML, scripts) and for bytes without their declared type's signature, whose object is `application/octet-stream` while `part.mimeType` keeps the customer's type (since 2026-12-05, see [Attachments](#attachments)). One outcome per part: its id derives from the message and `partIndex`, shared with `media_failed`.",

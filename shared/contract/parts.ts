@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimestampSchema } from './common.ts';
+import { ProviderErrorSchema, TimestampSchema } from './common.ts';
 
 /**
  * Where the bytes of a media item are. Bytes never travel in events: either the provider still
@@ -183,10 +183,23 @@ export const CallPartSchema = z
     callId: z.string().min(1),
     /** Who placed the call, in the provider's words (WhatsApp `USER_INITIATED`, lower-cased). */
     direction: z.enum(['user_initiated', 'business_initiated']),
-    /** Once the call ended: `answered` when it was picked up (the provider names its start), else `missed`. */
-    outcome: z.enum(['answered', 'missed']).optional(),
+    outcome: z
+      .enum(['answered', 'missed', 'failed'])
+      .meta({
+        description:
+          'Once the call ended: `failed` when the provider says it failed (WhatsApp `FAILED`, even after it was picked up), else `answered` when it was picked up (the provider names its start), else `missed`.',
+      })
+      .optional(),
     /** Once the call ended: the provider's word for how (WhatsApp `COMPLETED`, `FAILED`). */
     providerStatus: z.string().optional(),
+    errors: z
+      .array(ProviderErrorSchema)
+      .max(8)
+      .meta({
+        description:
+          "Once the call ended: the provider's errors, as it gives them (WhatsApp 138021 when the customer's app sent no media…); at most 8, each text cut to 256 characters.",
+      })
+      .optional(),
     /** When the call was picked up, and when it ended, as the provider says. */
     startedAt: TimestampSchema.optional(),
     endedAt: TimestampSchema.optional(),
@@ -196,7 +209,7 @@ export const CallPartSchema = z
   .meta({
     id: 'CallPart',
     description:
-      "A voice call (WhatsApp Calling API). A customer's call is their `message.received`; its end is a `message.edited` of that message, the call part with `outcome`.",
+      "A voice call (WhatsApp Calling API). A customer's call is their `message.received`; its end is a `message.edited` of that message, the call part with `outcome` (`answered`, `missed`, or `failed` when the provider says so, with its `errors`: at most 8, each text cut to 256 characters).",
   });
 
 export const UnsupportedPartSchema = z

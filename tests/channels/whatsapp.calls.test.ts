@@ -218,7 +218,7 @@ describe('WhatsApp calls', () => {
       end_time: '1795336385',
       duration: 173,
     });
-    const missed = { ...customerCall(caller, 'terminate'), id: 'wacid.calls-missed', status: 'FAILED' };
+    const missed = { ...customerCall(caller, 'terminate'), id: 'wacid.calls-missed' };
     // Act
     const events = post('calls', { calls: [answered, missed] });
     // Assess
@@ -251,10 +251,76 @@ describe('WhatsApp calls', () => {
             callId: 'wacid.calls-missed',
             direction: 'user_initiated',
             outcome: 'missed',
-            providerStatus: 'FAILED',
           },
         ],
       }),
+    ]);
+  });
+
+  it("ends a call Meta says FAILED as failed even once picked up, with Meta's errors, bounded", () => {
+    // Prepare: the customer's app sent no media after the call was picked up
+    const caller = { wa: '4917623450008' };
+    const noMedia = {
+      code: 138021,
+      title: 'Call ended: no media received',
+      message: 'Call ended: no media received',
+      error_data: { details: "No audio reached the call from the WhatsApp user's device." },
+    };
+    const pickedUp = customerCall(caller, 'terminate', {
+      timestamp: '1795336385',
+      status: 'FAILED',
+      start_time: '1795336212',
+      end_time: '1795336385',
+      duration: 173,
+      errors: [noMedia],
+    });
+    const neverPickedUp = {
+      ...customerCall(caller, 'terminate', {
+        status: 'failed',
+        errors: Array.from({ length: 10 }, (_, index) => ({ code: 131000 + index, title: 'x'.repeat(300) })),
+      }),
+      id: 'wacid.calls-failed-early',
+    };
+    // Act
+    const events = post('calls', { calls: [pickedUp, neverPickedUp] });
+    // Assess
+    const parts = events.map((event) =>
+      event.type === 'switchboard.message.edited' ? event.data.parts : [],
+    );
+    expect(parts).toEqual([
+      [
+        {
+          type: 'call',
+          callId: 'wacid.calls-test-4917623450008',
+          direction: 'user_initiated',
+          outcome: 'failed',
+          providerStatus: 'FAILED',
+          errors: [
+            {
+              code: '138021',
+              title: 'Call ended: no media received',
+              message: 'Call ended: no media received',
+              details: "No audio reached the call from the WhatsApp user's device.",
+            },
+          ],
+          startedAt: '2026-11-22T08:30:12.000Z',
+          endedAt: '2026-11-22T08:33:05.000Z',
+          durationSeconds: 173,
+        },
+      ],
+      [
+        {
+          type: 'call',
+          callId: 'wacid.calls-failed-early',
+          direction: 'user_initiated',
+          outcome: 'failed',
+          providerStatus: 'failed',
+          errors: Array.from({ length: 8 }, (_, index) => ({
+            code: String(131000 + index),
+            title: 'x'.repeat(256),
+          })),
+        },
+      ],
     ]);
   });
 

@@ -846,7 +846,7 @@ export interface components {
                 }[];
             };
         };
-        /** @description A voice call (WhatsApp Calling API). A customer's call is their `message.received`; its end is a `message.edited` of that message, the call part with `outcome`. */
+        /** @description A voice call (WhatsApp Calling API). A customer's call is their `message.received`; its end is a `message.edited` of that message, the call part with `outcome` (`answered`, `missed`, or `failed` when the provider says so, with its `errors`: at most 8, each text cut to 256 characters). */
         CallPart: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -856,9 +856,14 @@ export interface components {
             callId: string;
             /** @enum {string} */
             direction: "user_initiated" | "business_initiated";
-            /** @enum {string} */
-            outcome?: "answered" | "missed";
+            /**
+             * @description Once the call ended: `failed` when the provider says it failed (WhatsApp `FAILED`, even after it was picked up), else `answered` when it was picked up (the provider names its start), else `missed`.
+             * @enum {string}
+             */
+            outcome?: "answered" | "missed" | "failed";
             providerStatus?: string;
+            /** @description Once the call ended: the provider's errors, as it gives them (WhatsApp 138021 when the customer's app sent no media…); at most 8, each text cut to 256 characters. */
+            errors?: components["schemas"]["ProviderError"][];
             /**
              * Format: date-time
              * @description ISO 8601 date-time (UTC, milliseconds).
@@ -870,6 +875,12 @@ export interface components {
              */
             endedAt?: string;
             durationSeconds?: number;
+        };
+        ProviderError: {
+            code: string;
+            title?: string;
+            message?: string;
+            details?: string;
         };
         UnsupportedPart: {
             /**
@@ -915,12 +926,6 @@ export interface components {
             fromAuthenticated?: true;
             rawMimeKey?: string;
             attachments: components["schemas"]["MediaPart"][];
-        };
-        ProviderError: {
-            code: string;
-            title?: string;
-            message?: string;
-            details?: string;
         };
         /** @description The message's latest status, reactions, edit and deletion (each only once it happened). */
         MessageLiveState: {

@@ -4,6 +4,7 @@ import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { CallPart, HubEvent, Message } from '#shared/contract/types.ts';
 import { type ContactItemFields, type ItemCustomer, placeContactItem } from './contact-items.ts';
 import { CHANNEL, type ChangeContext } from './context.ts';
+import { boundedProviderErrors } from './errors.ts';
 import { type CallItem, CallItemSchema } from './schema.ts';
 import { withoutUndefined } from './without-undefined.ts';
 
@@ -83,17 +84,31 @@ const customerCall = (call: CallItem, fields: ContactItemFields): HubEvent => {
   return buildEvent('switchboard.message.received', eventIdFor(CHANNEL, 'call', call.id, 'connect'), data);
 };
 
+/** A call's errors kept on its part: a few, each text short (the code says the rest). */
+const MAX_CALL_ERRORS = 8;
+const MAX_CALL_ERROR_TEXT = 256;
+
 /**
- * The end of the customer's call: the call part again, with how it went. Picked up (`answered`) when
- * Meta names its start, `missed` when it does not.
+ * How the call went: `failed` when Meta says so (`status: FAILED`), even after it was picked up (a
+ * customer's app that sent no media ends FAILED with `start_time` and 138021); else picked up
+ * (`answered`) when Meta names its start, `missed` when it does not.
  */
+const outcomeOf = (call: CallItem): NonNullable<CallPart['outcome']> =>
+  call.status !== undefined && /^failed$/i.test(call.status)
+    ? 'failed'
+    : call.start_time === undefined
+      ? 'missed'
+      : 'answered';
+
+/** The end of the customer's call: the call part again, with how it went and Meta's errors. */
 const customerCallEnded = (call: CallItem, fields: ContactItemFields): HubEvent => {
   const part: CallPart = withoutUndefined({
     type: 'call' as const,
     callId: call.id,
     direction: 'user_initiated' as const,
-    outcome: call.start_time === undefined ? ('missed' as const) : ('answered' as const),
+    outcome: outcomeOf(call),
     providerStatus: call.status,
+    errors: boundedProviderErrors(call.errors, MAX_CALL_ERRORS, MAX_CALL_ERROR_TEXT),
     startedAt: isoFromEpochSeconds(call.start_time) ?? undefined,
     endedAt: isoFromEpochSeconds(call.end_time) ?? undefined,
     durationSeconds: secondsOf(call.duration),

@@ -271,7 +271,8 @@ const CallSessionSchema = lazily(() => looseObject({ sdp_type: optionalString() 
 
 /**
  * One `calls[]` item of the `calls` field (the Calling API): a call's `connect` (it rings) or
- * `terminate` (it ended: `status`, and when it was picked up `start_time`, `end_time`, `duration`).
+ * `terminate` (it ended: `status`, `COMPLETED` or `FAILED` with its `errors`, and when it was
+ * picked up `start_time`, `end_time`, `duration`).
  * `direction` is `USER_INITIATED` (the customer called: `from` is theirs) or `BUSINESS_INITIATED`;
  * a `connect` may come without it. A `session` this hub cannot read counts as none: it only ever
  * stands in for a missing `direction`, and must not cost the rest of the item.
@@ -290,6 +291,8 @@ export const CallItemSchema = lazily(() =>
     start_time: optionalStringish(),
     end_time: optionalStringish(),
     duration: optionalStringish(),
+    /** Why a call failed (`status: FAILED`), as on messages: 138021 when the customer's app sent no media… */
+    errors: v.optional(v.array(ProviderErrorItemSchema)),
     session: v.fallback(v.optional(CallSessionSchema), undefined),
   }),
 );
