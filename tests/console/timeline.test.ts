@@ -76,6 +76,7 @@ describe('console timeline', () => {
       whatsappSample('interactive-button-reply.json', 'tl-button'),
       whatsappSample('interactive-list-reply.json', 'tl-list'),
       whatsappCallSample('call-connect.json', 'tl-call', { timestamp: 200 }),
+      whatsappCallSample('call-connect.json', 'tl-call-failed', { timestamp: 100 }),
       whatsappSample('system-number-change.json', 'tl-number-change', (message) => {
         message.system.body = `User Zoë changed from ${CUSTOMER} to 306900000445`;
       }),
@@ -102,6 +103,11 @@ describe('console timeline', () => {
         message.revoke.original_message_id = 'wamid.tl-to-delete';
       }),
       whatsappCallSample('call-terminate.json', 'tl-call', { timestamp: 10, start_time: 183, end_time: 10 }),
+      whatsappCallSample('call-terminate-failed.json', 'tl-call-failed', {
+        timestamp: 5,
+        start_time: 38,
+        end_time: 5,
+      }),
     ])
       await session.post(sample);
     await session.hub.waitForRecorder();
@@ -209,6 +215,23 @@ describe('console timeline', () => {
     // Assess
     expect(call.text).toContain('📞 Call, 2 min 53 s');
     expect(call.edited).toBe(false);
+    expect(ui.browserErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows a call Meta says failed as failed, not by its length', async () => {
+    // Prepare
+    const { page } = ui;
+    await page.click(`button[data-conversation="${conversationId}"]`);
+    // Act: the failed call was picked up (Meta names its start and duration) before it failed
+    await page.waitForFunction(
+      "[...document.querySelectorAll('[data-part=\"call\"]')].some((call) => call.textContent?.includes('failed'))",
+      { timeout: 30_000 },
+    );
+    const calls = await page.$$eval('[data-part="call"]', (elements) =>
+      elements.map((element) => element.textContent ?? ''),
+    );
+    // Assess
+    expect(calls).toEqual(['📞 Call, 2 min 53 s', '📞 Call failed']);
     expect(ui.browserErrors).toEqual([]);
   }, 60_000);
 

@@ -62,9 +62,11 @@ function Call({ part }) {
   const label =
     part.outcome === 'missed'
       ? 'Missed call'
-      : part.outcome === 'answered' && typeof part.durationSeconds === 'number'
-        ? `Call, ${callLength(part.durationSeconds)}`
-        : 'Call';
+      : part.outcome === 'failed'
+        ? 'Call failed'
+        : part.outcome === 'answered' && typeof part.durationSeconds === 'number'
+          ? `Call, ${callLength(part.durationSeconds)}`
+          : 'Call';
   return html`<p class="part-call" data-part="call"><span aria-hidden="true">📞 </span>${label}</p>`;
 }
 
