@@ -324,6 +324,24 @@ describe('WhatsApp calls', () => {
     ]);
   });
 
+  it("names, in a call's end that comes before its ring, the very message the ring then brings", () => {
+    // Prepare: Meta's terminate delivered first (webhooks out of order, or the connect's retried)
+    const caller = { wa: '4917623450009' };
+    const terminate = customerCall(caller, 'terminate', { status: 'COMPLETED', start_time: '1795336212' });
+    const connect = customerCall(caller, 'connect', { session: { sdp_type: 'offer', sdp: SDP } });
+    // Act
+    const [ended] = post('calls', { calls: [terminate] });
+    const [rang] = post('calls', { calls: [connect] });
+    // Assess: the helpdesk can keep the edit by the message it names and apply it when that arrives
+    if (ended?.type !== 'switchboard.message.edited') throw new Error(`got ${ended?.type}`);
+    if (rang?.type !== 'switchboard.message.received') throw new Error(`got ${rang?.type}`);
+    expect(ended.subject).toBe(rang.subject);
+    expect(ended.data.targetProviderMessageId).toBe(rang.data.providerMessageId);
+    expect(ended.data.parts).toEqual([
+      expect.objectContaining({ callId: rang.data.providerMessageId, outcome: 'answered' }),
+    ]);
+  });
+
   it("keeps the business's calls, calls of no direction and other events whole, never as the customer's message", () => {
     // Prepare
     const wa = '4917623450004';
