@@ -187,7 +187,7 @@ export const CallPartSchema = z
       .enum(['answered', 'missed', 'failed'])
       .meta({
         description:
-          'Once the call ended: `failed` when the provider says it failed (WhatsApp `FAILED`, even after it was picked up), else `answered` when it was picked up (the provider names its start), else `missed`.',
+          'Once the call ended: `missed` when nobody picked it up (the provider names no start), whatever its status; once picked up, `failed` when the provider says it failed (WhatsApp `FAILED`), else `answered`.',
       })
       .optional(),
     /** Once the call ended: the provider's word for how (WhatsApp `COMPLETED`, `FAILED`). */

@@ -257,7 +257,7 @@ describe('WhatsApp calls', () => {
     ]);
   });
 
-  it("ends a call Meta says FAILED as failed even once picked up, with Meta's errors, bounded", () => {
+  it("ends a picked-up call Meta says FAILED as failed, one never picked up as missed, with Meta's errors, bounded", () => {
     // Prepare: the customer's app sent no media after the call was picked up
     const caller = { wa: '4917623450008' };
     const noMedia = {
@@ -313,7 +313,7 @@ describe('WhatsApp calls', () => {
           type: 'call',
           callId: 'wacid.calls-failed-early',
           direction: 'user_initiated',
-          outcome: 'failed',
+          outcome: 'missed',
           providerStatus: 'failed',
           errors: Array.from({ length: 8 }, (_, index) => ({
             code: String(131000 + index),

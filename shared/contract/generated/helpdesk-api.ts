@@ -857,7 +857,7 @@ export interface components {
             /** @enum {string} */
             direction: "user_initiated" | "business_initiated";
             /**
-             * @description Once the call ended: `failed` when the provider says it failed (WhatsApp `FAILED`, even after it was picked up), else `answered` when it was picked up (the provider names its start), else `missed`.
+             * @description Once the call ended: `missed` when nobody picked it up (the provider names no start), whatever its status; once picked up, `failed` when the provider says it failed (WhatsApp `FAILED`), else `answered`.
              * @enum {string}
              */
             outcome?: "answered" | "missed" | "failed";

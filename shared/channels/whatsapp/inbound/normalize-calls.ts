@@ -89,15 +89,16 @@ const MAX_CALL_ERRORS = 8;
 const MAX_CALL_ERROR_TEXT = 256;
 
 /**
- * How the call went: `failed` when Meta says so (`status: FAILED`), even after it was picked up (a
- * customer's app that sent no media ends FAILED with `start_time` and 138021); else picked up
- * (`answered`) when Meta names its start, `missed` when it does not.
+ * How the call went: `missed` when nobody picked it up (Meta names no `start_time`), whatever its
+ * status (a call that rang out ends `FAILED` too); once picked up, `failed` when Meta says so
+ * (`status: FAILED`: a customer's app that sent no media ends FAILED with `start_time` and 138021),
+ * else `answered`.
  */
 const outcomeOf = (call: CallItem): NonNullable<CallPart['outcome']> =>
-  call.status !== undefined && /^failed$/i.test(call.status)
-    ? 'failed'
-    : call.start_time === undefined
-      ? 'missed'
+  call.start_time === undefined
+    ? 'missed'
+    : call.status !== undefined && /^failed$/i.test(call.status)
+      ? 'failed'
       : 'answered';
 
 /** The end of the customer's call: the call part again, with how it went and Meta's errors. */
