@@ -137,13 +137,23 @@ const shortEventId = (eventId: string): string => stableHash('recent', eventId).
  * When the business picked up the customer's call, if the event says so: the end of a WhatsApp call
  * (a `message.edited` of the call, its part `answered` with the time it was picked up).
  */
-const callPickedUp = (event: HubEvent): { startedAt: string; receivedAt: string } | undefined => {
+const callPickedUp = (event: HubEvent): PickedUpCall | undefined => {
   if (event.type !== 'switchboard.message.edited' || event.data.actor !== 'customer') return undefined;
   const call = event.data.parts.find((part) => part.type === 'call');
   return call?.type === 'call' && call.outcome === 'answered' && call.startedAt !== undefined
-    ? { startedAt: call.startedAt, receivedAt: event.data.receivedAt }
+    ? {
+        conversationId: event.data.conversationId,
+        startedAt: call.startedAt,
+        receivedAt: event.data.receivedAt,
+      }
     : undefined;
 };
+
+interface PickedUpCall {
+  readonly conversationId: string;
+  readonly startedAt: string;
+  readonly receivedAt: string;
+}
 
 /**
  * Recording one event, every write conditional or idempotent, so that a crash between any two
@@ -487,12 +497,12 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
    */
   const applyPickedUpCall = async (
     event: HubEvent,
-    pickedUp: { startedAt: string; receivedAt: string },
+    pickedUp: PickedUpCall,
     batch: BatchReads | undefined,
   ): Promise<HubEvent[]> => {
     const short = shortEventId(event.id);
-    let conversationId = (event.data as { conversationId?: string }).conversationId;
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES && conversationId !== undefined; attempt++) {
+    let { conversationId } = pickedUp;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const known = attempt === 0 ? batch?.conversation(conversationId) : undefined;
       const stored = known ?? (await store.loadConversation(conversationId));
       if (!known) batch?.remember(conversationId, stored);
@@ -532,7 +542,6 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       });
       return [buildStateChangedEvent(model.state, previousStatus, event)];
     }
-    if (conversationId === undefined) return [];
     throw new Error('conversation kept changing concurrently');
   };
 
