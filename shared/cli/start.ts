@@ -8,6 +8,7 @@ import {
   type LocalHub,
   startLocalHub,
 } from '#shared/local/hub.ts';
+import { stopSignalAction } from '#shared/local/stop-signal.ts';
 import { runDemo } from './demo.ts';
 
 /**
@@ -137,13 +138,17 @@ export const main = async (
   });
   for (const line of describeHub(hub)) output.line(line);
 
-  let stopping = false;
+  // One Ctrl-C arrives more than once (the terminal's, then tsx's relay): see stopSignalAction.
+  let firstSignalAt: number | undefined;
   const shutdown = (signal: string) => {
-    if (stopping) {
+    const now = Date.now();
+    const action = stopSignalAction(firstSignalAt, now);
+    if (action === 'same-request') return;
+    if (action === 'exit-now') {
       output.line('second signal: exiting now');
       process.exit(130);
     }
-    stopping = true;
+    firstSignalAt = now;
     output.line(`${signal}: stopping (no new requests, recorder drains, emulators close)…`);
     hub.stop().then(
       () => {
