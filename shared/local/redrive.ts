@@ -10,8 +10,28 @@ import {
 } from '@aws-sdk/client-sqs';
 import { sqsMessageBytes } from '#shared/aws/dead-letter.ts';
 import { chunkEntriesOnePerGroup } from '#shared/aws/event-publisher.ts';
+import {
+  HELPDESK_QUEUE,
+  INGEST_QUEUE,
+  MEDIA_QUEUE,
+  OUTBOX_QUEUE,
+  type QueueDefinition,
+} from '#shared/resources/definitions.ts';
 import { queueDepths } from './queue-depth.ts';
 import { deleteReceived } from './sqs-receipts.ts';
+
+/**
+ * The queues with a dead-letter queue, by the short names the console's Redrive buttons
+ * (`POST /_local/console/redrive/{queue}`) and `npm run redrive -- <queue>` both take: one list.
+ */
+export const REDRIVE_QUEUES = ['ingest', 'helpdesk', 'outbox', 'media'] as const;
+export type RedriveQueue = (typeof REDRIVE_QUEUES)[number];
+export const REDRIVE_QUEUE_DEFINITIONS: Readonly<Record<RedriveQueue, QueueDefinition>> = {
+  ingest: INGEST_QUEUE,
+  helpdesk: HELPDESK_QUEUE,
+  outbox: OUTBOX_QUEUE,
+  media: MEDIA_QUEUE,
+};
 
 export interface RedriveCounts {
   readonly received: number;

@@ -3,17 +3,15 @@ import { z } from 'zod';
 import type { LocalResources } from '#shared/local/emulators.ts';
 import { peekQueue } from '#shared/local/peek.ts';
 import { queueDepths } from '#shared/local/queue-depth.ts';
-import { redriveByResending } from '#shared/local/redrive.ts';
+import {
+  REDRIVE_QUEUE_DEFINITIONS,
+  REDRIVE_QUEUES,
+  type RedriveQueue,
+  redriveByResending,
+} from '#shared/local/redrive.ts';
 import { FAULT_SWITCHES, type FaultSwitch, faultSwitch } from '#shared/local/simulators/fault-switches.ts';
 import type { ArmedFault, RunningProviderSimulators } from '#shared/local/simulators/index.ts';
 import { SIMULATED_PROVIDERS } from '#shared/local/simulators/types.ts';
-import {
-  HELPDESK_QUEUE,
-  INGEST_QUEUE,
-  MEDIA_QUEUE,
-  OUTBOX_QUEUE,
-  type QueueDefinition,
-} from '#shared/resources/definitions.ts';
 
 /*
  * The console's "under the hood" endpoints: every queue's depth, what sits in each dead-letter
@@ -29,15 +27,6 @@ const FAULTS_PATH = '/_local/console/faults';
 /** At most this many dead-lettered messages are listed per queue (the count is always whole). */
 const LISTED_PER_DLQ = 50;
 const REASON_MAX = 200;
-
-const QUEUES = ['ingest', 'helpdesk', 'outbox', 'media'] as const;
-type QueueName = (typeof QUEUES)[number];
-const DEFINITIONS: Readonly<Record<QueueName, QueueDefinition>> = {
-  ingest: INGEST_QUEUE,
-  helpdesk: HELPDESK_QUEUE,
-  outbox: OUTBOX_QUEUE,
-  media: MEDIA_QUEUE,
-};
 
 /** Which channels each simulated provider carries, as a person thinks of them. */
 const PROVIDER_CHANNELS: Readonly<Record<(typeof SIMULATED_PROVIDERS)[number], string>> = {
@@ -62,7 +51,7 @@ export interface HoodAnswer {
   readonly body: unknown;
 }
 
-const urlsOf = (resources: LocalResources, queue: QueueName): { queueUrl: string; dlqUrl: string } => {
+const urlsOf = (resources: LocalResources, queue: RedriveQueue): { queueUrl: string; dlqUrl: string } => {
   switch (queue) {
     case 'ingest':
       return { queueUrl: resources.ingestQueueUrl, dlqUrl: resources.ingestDlqUrl };
@@ -90,9 +79,9 @@ const typeOf = (body: string): string => {
   return typed.success ? typed.data.type : 'no known type';
 };
 
-const dlqMessages = async (options: HoodOptions, queue: QueueName, dlqUrl: string, now: number) => {
+const dlqMessages = async (options: HoodOptions, queue: RedriveQueue, dlqUrl: string, now: number) => {
   const peeked = await peekQueue(options.sqsEndpoint, dlqUrl);
-  const fallback = `failed ${DEFINITIONS[queue].maxReceiveCount} receives`;
+  const fallback = `failed ${REDRIVE_QUEUE_DEFINITIONS[queue].maxReceiveCount} receives`;
   return peeked.slice(0, LISTED_PER_DLQ).map((message) => ({
     messageId: message.messageId,
     type: typeOf(message.body),
@@ -106,7 +95,7 @@ const dlqMessages = async (options: HoodOptions, queue: QueueName, dlqUrl: strin
 const queuesView = (options: HoodOptions) => {
   const now = Date.now();
   return Promise.all(
-    QUEUES.map(async (queue) => {
+    REDRIVE_QUEUES.map(async (queue) => {
       const { queueUrl, dlqUrl } = urlsOf(options.resources, queue);
       const [depths, dlqDepths, messages] = await Promise.all([
         queueDepths(options.sqs, queueUrl),
@@ -115,9 +104,9 @@ const queuesView = (options: HoodOptions) => {
       ]);
       return {
         queue,
-        name: DEFINITIONS[queue].name,
+        name: REDRIVE_QUEUE_DEFINITIONS[queue].name,
         depths,
-        dlq: { name: DEFINITIONS[queue].deadLetterQueue.name, depths: dlqDepths, messages },
+        dlq: { name: REDRIVE_QUEUE_DEFINITIONS[queue].deadLetterQueue.name, depths: dlqDepths, messages },
       };
     }),
   );
@@ -202,7 +191,7 @@ const faultsAnswer = (
   return { statusCode: 200, body: { armed: simulatorsView(providers) } };
 };
 
-const QueueNameSchema = z.enum(QUEUES);
+const QueueNameSchema = z.enum(REDRIVE_QUEUES);
 
 /** The console's under-the-hood routes: an answer, or undefined for other paths. */
 export const hoodAnswer = async (
