@@ -6,17 +6,20 @@ import { type ReplayResult, replaySamples } from '#shared/local/replay-kit.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
 
 /**
- * `npm run replay -- <file|folder ...> [--target URL] [--repeat N] [--concurrency N] [--tamper]`
+ * `npm run replay -- <file|folder ...> [--target URL | --hub URL] [--repeat N] [--concurrency N] [--tamper]`
  *
  * Posts sample payloads to a hub exactly as the providers would: Meta bodies signed with the app
  * secret, Twilio parameters form-encoded and signed over the target URL, e-mails as Mailgun
  * `body-mime` posts with a fresh token. Secrets come from the same SWITCHBOARD_* variables as the hub.
  */
 
-const USAGE = `Usage: npm run replay -- [file|folder ...] [--target URL] [--repeat N] [--concurrency N] [--tamper]
+const DEFAULT_TARGET = 'http://127.0.0.1:3000';
+
+const USAGE = `Usage: npm run replay -- [file|folder ...] [--target URL | --hub URL] [--repeat N] [--concurrency N] [--tamper]
 
   file|folder     samples under events/<channel>/ (default: all of events/)
-  --target URL    hub base URL (default http://127.0.0.1:3000)
+  --target URL    hub base URL (default ${DEFAULT_TARGET})
+  --hub URL       the same (the name send, consume and erase use)
   --repeat N      send every sample N times (duplicates must not double anything)
   --concurrency N requests in flight at once (default 4)
   --tamper        sign with a wrong key: every request must be refused with 401 or 403 (exit 1 otherwise,
@@ -81,26 +84,44 @@ export const replayExitCode = (
   return result.rejected > 0 ? 1 : 0;
 };
 
-/** Runs the replay; returns the process exit code (1 when something was refused unexpectedly). */
-export const main = async (
-  argv: readonly string[],
-  output: CliOutput = terminalOutput(),
-): Promise<number> => {
-  const { values, positionals } = parseArgs({
+const parseReplayArgs = (argv: readonly string[]) =>
+  parseArgs({
     args: [...argv],
     allowPositionals: true,
     options: {
-      target: { type: 'string', default: 'http://127.0.0.1:3000' },
+      target: { type: 'string' },
+      // The other local CLIs' name for the same URL.
+      hub: { type: 'string' },
       repeat: { type: 'string' },
       concurrency: { type: 'string' },
       tamper: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+
+/** Runs the replay; returns the process exit code (1 when something was refused unexpectedly, 2 for bad arguments). */
+export const main = async (
+  argv: readonly string[],
+  output: CliOutput = terminalOutput(),
+): Promise<number> => {
+  let parsed: ReturnType<typeof parseReplayArgs>;
+  try {
+    parsed = parseReplayArgs(argv);
+  } catch (error) {
+    output.line(error instanceof Error ? error.message : 'bad arguments');
+    output.line(USAGE);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     output.line(USAGE);
     return 0;
   }
+  if (values.target !== undefined && values.hub !== undefined && values.target !== values.hub) {
+    output.line('--hub and --target name the same thing: pass one of them');
+    return 2;
+  }
+  const target = values.target ?? values.hub ?? DEFAULT_TARGET;
   const { samples, skipped } = collectSamples(positionals.length > 0 ? positionals : [DEFAULT_EVENTS_DIR]);
   for (const skip of skipped) output.line(`skipped ${skip.path}: ${skip.reason}`);
   if (samples.length === 0) {
@@ -109,10 +130,10 @@ export const main = async (
   }
   const repeat = positiveInteger(values.repeat, 'repeat', 1);
   const total = samples.length * repeat;
-  output.line(`replaying ${samples.length} sample(s)${repeat > 1 ? ` × ${repeat}` : ''} to ${values.target}`);
+  output.line(`replaying ${samples.length} sample(s)${repeat > 1 ? ` × ${repeat}` : ''} to ${target}`);
   const result = await replaySamples({
     samples,
-    targetBaseUrl: values.target,
+    targetBaseUrl: target,
     secrets: localSecretsFromEnv(),
     repeat,
     concurrency: positiveInteger(values.concurrency, 'concurrency', 4),

@@ -41,3 +41,38 @@ describe('npm run replay -- --tamper: its exit code', () => {
     ).toBe(true);
   });
 });
+
+describe('npm run replay: its options', () => {
+  it('takes --hub as --target, the name send, consume and erase use', async () => {
+    // Prepare
+    const target = `http://127.0.0.1:${await deadPort()}`;
+    const output = memoryOutput();
+    // Act
+    const code = await main([join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--hub', target], output);
+    // Assess
+    expect(code).toBe(1);
+    expect(output.lines[0]).toBe(`replaying 1 sample(s) to ${target}`);
+    expect(output.lines).toContain('sent 1, accepted 0, rejected 1');
+  });
+
+  it('answers an unknown option with the usage and exit 2, not a raw parse error', async () => {
+    // Prepare
+    const output = memoryOutput();
+    // Act
+    const code = await main(['events/sms', '--hubb', 'http://127.0.0.1:3000'], output);
+    // Assess
+    expect(code).toBe(2);
+    expect(output.lines[0]).toMatch(/Unknown option '--hubb'/);
+    expect(output.lines[1]).toMatch(/^Usage: npm run replay -- /);
+  });
+
+  it('refuses --hub and --target naming different URLs', async () => {
+    // Prepare
+    const output = memoryOutput();
+    // Act
+    const code = await main(['--hub', 'http://127.0.0.1:4100', '--target', 'http://127.0.0.1:4101'], output);
+    // Assess
+    expect(code).toBe(2);
+    expect(output.lines).toEqual(['--hub and --target name the same thing: pass one of them']);
+  });
+});
