@@ -32,7 +32,8 @@ const positiveInteger = (value: string | undefined, name: string, fallback: numb
   return parsed;
 };
 
-const printResult = (result: ReplayResult, output: CliOutput, tamper: boolean) => {
+/** The run's summary, then (against a local hub) the events it left on the helpdesk queue. */
+export const printResult = (result: ReplayResult, output: CliOutput, tamper: boolean) => {
   output.line('');
   output.line(`sent ${result.sent}, accepted ${result.accepted}, rejected ${result.rejected}`);
   for (const [reason, count] of [...result.rejections].sort((a, b) => b[1] - a[1])) {
@@ -51,10 +52,12 @@ const printResult = (result: ReplayResult, output: CliOutput, tamper: boolean) =
   }
   if (!result.recorderSettled) output.line('note: the recorder had not emptied the ingest queue in time');
   output.line('');
-  output.line(
-    `${result.helpdeskEvents.length} new event(s) on the helpdesk queue (peeked, still there for consumers):`,
-  );
-  if (result.helpdeskEvents.length > 0) {
+  if (result.helpdeskEvents.length === 0) {
+    output.line('no new events on the helpdesk queue');
+  } else {
+    output.line(
+      `${result.helpdeskEvents.length} new event(s) on the helpdesk queue (peeked, still there for consumers):`,
+    );
     output.line(
       renderTable(
         ['type', 'id', 'subject', 'detail'],

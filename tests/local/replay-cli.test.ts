@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main, replayExitCode } from '#shared/cli/replay.ts';
+import { main, printResult, replayExitCode } from '#shared/cli/replay.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
+import type { HubInfo } from '#shared/local/hub-info.ts';
+import type { ReplayResult } from '#shared/local/replay-kit.ts';
 import { DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
 import { deadPort } from '#tests/support/dead-port.ts';
 
@@ -74,5 +76,77 @@ describe('npm run replay: its options', () => {
     // Assess
     expect(code).toBe(2);
     expect(output.lines).toEqual(['--hub and --target name the same thing: pass one of them']);
+  });
+});
+
+/** What a local hub says of itself (only its presence matters to the lines below). */
+const LOCAL_HUB: HubInfo = {
+  service: 'switchboard-local-hub',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  endpoints: { dynamodb: 'http://127.0.0.1:3002', sqs: 'http://127.0.0.1:3001', s3: 'http://127.0.0.1:3001' },
+  resources: {
+    tableName: 'switchboard',
+    ingestQueueUrl: 'http://sqs.us-east-1.localhost:3001/000000000000/switchboard-ingest.fifo',
+    ingestDlqUrl: 'http://sqs.us-east-1.localhost:3001/000000000000/switchboard-ingest-dlq.fifo',
+    helpdeskQueueUrl: 'http://sqs.us-east-1.localhost:3001/000000000000/switchboard-helpdesk.fifo',
+    helpdeskDlqUrl: 'http://sqs.us-east-1.localhost:3001/000000000000/switchboard-helpdesk-dlq.fifo',
+    outboxQueueUrl: 'http://sqs.us-east-1.localhost:3001/000000000000/switchboard-outbox.fifo',
+    outboxDlqUrl: 'http://sqs.us-east-1.localhost:3001/000000000000/switchboard-outbox-dlq.fifo',
+    bucketName: 'switchboard-payloads',
+  },
+};
+
+describe('npm run replay: the helpdesk queue lines', () => {
+  /** A tampered run against a local hub: every request refused, so nothing reached the helpdesk queue. */
+  const refusedRun: ReplayResult = {
+    sent: 2,
+    accepted: 0,
+    rejected: 2,
+    rejections: new Map([['403 invalid signature', 2]]),
+    refusedAsUnauthorized: 2,
+    hub: LOCAL_HUB,
+    helpdeskEvents: [],
+    invalidHelpdeskMessages: 0,
+    recorderSettled: true,
+  };
+
+  it('with no new event, says so in one line: no colon announcing a table that never comes', () => {
+    // Prepare
+    const output = memoryOutput();
+    // Act
+    printResult(refusedRun, output, true);
+    // Assess
+    expect(output.lines.at(-1)).toBe('no new events on the helpdesk queue');
+    expect(output.lines.some((line) => line.endsWith(':'))).toBe(false);
+  });
+
+  it('with new events, announces them and lists them', () => {
+    // Prepare
+    const output = memoryOutput();
+    const run: ReplayResult = {
+      ...refusedRun,
+      accepted: 1,
+      rejected: 0,
+      rejections: new Map(),
+      refusedAsUnauthorized: 0,
+      sent: 1,
+      helpdeskEvents: [
+        {
+          type: 'switchboard.message.received',
+          id: 'evt_1',
+          subject: 'conv_1',
+          time: '2026-12-05T10:00:00.000Z',
+          detail: 'text',
+        },
+      ],
+    };
+    // Act
+    printResult(run, output, false);
+    // Assess
+    expect(output.lines).toContain(
+      '1 new event(s) on the helpdesk queue (peeked, still there for consumers):',
+    );
+    expect(output.lines.at(-1)).toContain('message.received');
   });
 });
