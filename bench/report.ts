@@ -426,6 +426,10 @@ export const writeMediaReport = (report: BenchReport, directory: string): string
   return file;
 };
 
+/** The run's closing lines: the files it wrote, or none at all when it wrote none (a scale-only run). */
+export const writtenLines = (files: readonly string[]): string[] =>
+  files.length > 0 ? ['', `written: ${files.join(', ')}`] : [];
+
 export const writeReport = (report: BenchReport, directory: string): string[] => {
   mkdirSync(directory, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;

@@ -9,7 +9,7 @@ import { machineInfo } from './machine.ts';
 import { runMedia } from './media.ts';
 import { parseOptions, wants } from './options.ts';
 import { runOutboundThroughput } from './outbound.ts';
-import { type BenchReport, renderReport, writeMediaReport, writeReport } from './report.ts';
+import { type BenchReport, renderReport, writeMediaReport, writeReport, writtenLines } from './report.ts';
 import { runScale } from './scale.ts';
 import { runWebhookCost } from './webhook-cost.ts';
 
@@ -78,4 +78,4 @@ const PARTIAL_SECTIONS = new Set(['scale', 'linear-time', 'api', 'outbound', 'me
 const derivedOnly = options.only.size > 0 && [...options.only].every((name) => PARTIAL_SECTIONS.has(name));
 const written = derivedOnly ? [] : writeReport(report, resultsDirectory);
 if (report.media) written.push(writeMediaReport(report, resultsDirectory));
-console.log(`\nwritten: ${written.join(', ')}`);
+for (const line of writtenLines(written)) console.log(line);
