@@ -44,6 +44,11 @@ export interface SideUsage {
   readonly gsiWriteUnits: number;
   /** What an exact-time, all-attributes by-status index would have cost (the straightforward design). */
   readonly exactIndexGsiWriteUnits: number;
+  /**
+   * Index write units by index partition (bench/write-units.ts indexPartitionOf: `gsi1 STATUS#open`,
+   * `gsi4 WAITING`, `gsi2 per item`…). Absent from runs before 2026-12-05.
+   */
+  readonly indexPartitionWriteUnits?: Readonly<Record<string, number>>;
   /** The largest item a write left, by kind (the sort key's first segment), in bytes. */
   readonly largestItemBytes: Readonly<Record<string, number>>;
 }
@@ -121,6 +126,7 @@ export const runPipeline = async (
       writeUnits: writes.tableWriteUnits,
       gsiWriteUnits: writes.indexWriteUnits,
       exactIndexGsiWriteUnits: writes.whatIfIndexWriteUnits,
+      indexPartitionWriteUnits: { ...writes.byIndexPartition },
       largestItemBytes: { ...writes.largestItemBytes },
     };
     Object.assign(writes, newWriteUnitTally());

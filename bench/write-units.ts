@@ -5,7 +5,14 @@ import {
   type PutItemCommandInput,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { ConversationStatusSchema } from '#shared/contract/conversation.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
+import {
+  attentionPartition,
+  PENDING_ANNOUNCEMENT_INDEX_PARTITION,
+  PENDING_REDACTION_INDEX_PARTITION,
+  statusPartition,
+} from '#shared/store/keys.ts';
 
 /**
  * DynamoDB write units as AWS bills them, measured on the local DynamoDB (which reports none of the
@@ -29,6 +36,11 @@ export interface WriteUnitTally {
   whatIfIndexWriteUnits: number;
   /** Index writes by index name. */
   byIndex: Record<string, number>;
+  /**
+   * Index writes by index partition (indexPartitionOf): the partitions every conversation shares
+   * (`gsi1 STATUS#open`, `gsi4 WAITING`…) by name, the per-item ones together (`gsi2 per item`).
+   */
+  byIndexPartition: Record<string, number>;
   /** The largest item a metered write left, in bytes (what decides whether writes stay at one unit). */
   largestItemBytes: Record<string, number>;
   /** Wall time during which at least one of the meter's own reads was in flight (to leave out of timings). */
@@ -40,6 +52,7 @@ export const newWriteUnitTally = (): WriteUnitTally => ({
   indexWriteUnits: 0,
   whatIfIndexWriteUnits: 0,
   byIndex: {},
+  byIndexPartition: {},
   largestItemBytes: {},
   meteringMs: 0,
 });
@@ -90,26 +103,64 @@ export const HUB_INDEXES: readonly MeteredIndex[] = HUB_TABLE.globalSecondaryInd
   },
 }));
 
-/** Index write units for one item going from `before` to `after` (either may be absent). */
-export const indexWriteUnitsOf = (
+/**
+ * The index partitions that every conversation shares, one key each (shared/store/keys.ts): the
+ * by-status lists (gsi1), the attention lists and the sweeper's markers (gsi4). Every other index
+ * partition holds one conversation's, person's or message's entries.
+ */
+const SHARED_INDEX_PARTITIONS: ReadonlySet<string> = new Set([
+  ...ConversationStatusSchema.options.map((status) => statusPartition(status)),
+  attentionPartition('waiting'),
+  attentionPartition('snoozed'),
+  PENDING_ANNOUNCEMENT_INDEX_PARTITION,
+  PENDING_REDACTION_INDEX_PARTITION,
+]);
+
+/** `gsi1 STATUS#open` for a shared partition, `gsi2 per item` for the others. */
+const indexPartitionOf = (indexName: string, key: string): string => {
+  const partition = key.split('\u0000')[0] ?? '';
+  return `${indexName} ${SHARED_INDEX_PARTITIONS.has(partition) ? partition : 'per item'}`;
+};
+
+/**
+ * Index write units for one item going from `before` to `after` (either may be absent), by index
+ * partition (indexPartitionOf): a delete is charged where the entry was, a put where it goes.
+ */
+export const indexPartitionWriteUnitsOf = (
   before: Item | undefined,
   after: Item | undefined,
   indexes: readonly MeteredIndex[] = HUB_INDEXES,
 ): Record<string, number> => {
   const changed = JSON.stringify(before) !== JSON.stringify(after);
   const result: Record<string, number> = {};
+  const charge = (indexName: string, key: string, cost: number) => {
+    const where = indexPartitionOf(indexName, key);
+    result[where] = (result[where] ?? 0) + cost;
+  };
   for (const index of indexes) {
     const was = index.keyOf(before);
     const is = index.keyOf(after);
     const entryUnits = (item: Item | undefined) => (index.projection === 'ALL' ? units(itemBytes(item)) : 1);
-    let cost = 0;
     if (was !== undefined && is !== undefined && was === is) {
-      cost = index.projection === 'ALL' && changed ? entryUnits(after) : 0;
+      if (index.projection === 'ALL' && changed) charge(index.indexName, is, entryUnits(after));
     } else {
-      if (was !== undefined) cost += entryUnits(before);
-      if (is !== undefined) cost += entryUnits(after);
+      if (was !== undefined) charge(index.indexName, was, entryUnits(before));
+      if (is !== undefined) charge(index.indexName, is, entryUnits(after));
     }
-    if (cost > 0) result[index.indexName] = cost;
+  }
+  return result;
+};
+
+/** Index write units for one item going from `before` to `after` (either may be absent), by index. */
+export const indexWriteUnitsOf = (
+  before: Item | undefined,
+  after: Item | undefined,
+  indexes: readonly MeteredIndex[] = HUB_INDEXES,
+): Record<string, number> => {
+  const result: Record<string, number> = {};
+  for (const [where, cost] of Object.entries(indexPartitionWriteUnitsOf(before, after, indexes))) {
+    const indexName = where.split(' ')[0] ?? where;
+    result[indexName] = (result[indexName] ?? 0) + cost;
   }
   return result;
 };
@@ -171,9 +222,11 @@ export const meterWriteUnits = (
       tally.tableWriteUnits += units(Math.max(itemBytes(before), itemBytes(after)));
       const kind = String(key.sk?.S ?? '').replace(/#.*$/, '');
       tally.largestItemBytes[kind] = Math.max(tally.largestItemBytes[kind] ?? 0, itemBytes(after));
-      for (const [name, cost] of Object.entries(indexWriteUnitsOf(before, after))) {
+      for (const [where, cost] of Object.entries(indexPartitionWriteUnitsOf(before, after))) {
+        const name = where.split(' ')[0] ?? where;
         tally.indexWriteUnits += cost;
         tally.byIndex[name] = (tally.byIndex[name] ?? 0) + cost;
+        tally.byIndexPartition[where] = (tally.byIndexPartition[where] ?? 0) + cost;
       }
       if (whatIf.length > 0) tally.whatIfIndexWriteUnits += sumOf(indexWriteUnitsOf(before, after, whatIf));
       return result;

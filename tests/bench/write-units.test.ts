@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { STRAIGHTFORWARD_INDEXES } from '../../bench/aws-usage.ts';
-import { indexWriteUnitsOf, itemBytes } from '../../bench/write-units.ts';
+import { indexPartitionWriteUnitsOf, indexWriteUnitsOf, itemBytes } from '../../bench/write-units.ts';
 
 /*
  * The write-unit meter prices index writes as the DynamoDB developer guide describes them; the
@@ -79,5 +79,30 @@ describe('write-unit meter', () => {
     // Assess: the exact-time entry moves (a delete and a put)
     expect(hub).toEqual({});
     expect(straightforward).toEqual({ gsi1: 2 });
+  });
+
+  it('names the index partitions every conversation shares, and charges a move where the entry was and where it goes', () => {
+    // Prepare: a waiting open conversation answered in a new hour, then resolved
+    const conversation = {
+      pk: { S: 'CONV#c1' },
+      sk: { S: 'STATE' },
+      gsi1pk: { S: 'STATUS#open' },
+      gsi1sk: { S: '2026-11-22T11#c1' },
+      gsi3pk: { S: 'PERSON#p1' },
+      gsi3sk: { S: 'CONV#c1' },
+      gsi4pk: { S: 'WAITING' },
+      gsi4sk: { S: '2026-11-22T11:40' },
+    };
+    const { gsi4pk: _pk, gsi4sk: _sk, ...answered } = conversation;
+    const moved = { ...answered, gsi1sk: { S: '2026-11-22T12#c1' } };
+    // Act
+    const opened = indexPartitionWriteUnitsOf(undefined, conversation);
+    const reply = indexPartitionWriteUnitsOf(conversation, moved);
+    const resolved = indexPartitionWriteUnitsOf(moved, { ...moved, gsi1pk: { S: 'STATUS#resolved' } });
+    // Assess: the person's partition is one of many; STATUS# and WAITING are one each
+    expect(opened).toEqual({ 'gsi1 STATUS#open': 1, 'gsi3 per item': 1, 'gsi4 WAITING': 1 });
+    expect(reply).toEqual({ 'gsi1 STATUS#open': 2, 'gsi4 WAITING': 1 });
+    expect(resolved).toEqual({ 'gsi1 STATUS#open': 1, 'gsi1 STATUS#resolved': 1 });
+    expect(indexWriteUnitsOf(conversation, moved)).toEqual({ gsi1: 2, gsi4: 1 });
   });
 });
