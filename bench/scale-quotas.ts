@@ -1,9 +1,17 @@
 import { WEBHOOK_STAGE_THROTTLE } from '#infra/constructs/hub-api.ts';
+import { MEDIA_FETCHER, SENDER } from '#shared/resources/definitions.ts';
 
 /**
- * The AWS quotas the scale model weighs each resource against: default values for a new account in
- * us-east-1 (the region `bench/prices.ts` prices), each with the page that documents it. Checked
- * against the AWS documentation in November 2026; regions differ where noted.
+ * The quotas the scale model weighs each resource against: AWS's default values for an account in
+ * us-east-1 (the region `bench/prices.ts` prices), each with the page that documents it, and the
+ * caps this stack sets itself (the sender's and the media fetcher's maxConcurrency, the stage
+ * throttle) with the file that sets them. A new account may start below the defaults: "New AWS
+ * accounts have reduced concurrency and memory quotas. AWS raises these quotas automatically based
+ * on your usage." (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), so
+ * its Lambda concurrency can be far under 1,000 until it has run a while (check the account's
+ * Service Quotas page). Checked against the AWS documentation in November 2026 and again on
+ * 2026-12-05 (KMS, DynamoDB per index, Lambda's synchronous invocation rate); regions differ where
+ * noted.
  */
 export interface Quota {
   readonly name: string;
@@ -12,11 +20,22 @@ export interface Quota {
   /** Whether a quota increase (or a setting of ours) can raise it. */
   readonly raise: string;
   readonly source: string;
-  /** The stack's alarm (infra/constructs/monitoring.ts) that fires first when it runs out. */
+  /**
+   * The stack's alarm (infra/constructs/monitoring.ts) that fires first when it runs out; a load may
+   * name its own (one quota, several queues).
+   */
   readonly warnedBy: string;
   /** A launch condition rather than a ceiling: it lifts itself as the table scales. */
   readonly transient?: true;
 }
+
+/**
+ * A DynamoDB throttle the SDK's retries do not absorb fails the recorder's message (RecorderErrors,
+ * any failure in 5 minutes); the messages waiting behind raise IngestRecordAge (a message older
+ * than 300 s in 1 of 5 minutes) before IngestBacklogAge (3 of 5).
+ */
+const RECORDER_WRITES_THROTTLED =
+  'RecorderErrors (a write still throttled after the SDK retries), then IngestRecordAge (an ingest message older than 300 s in 1 of 5 minutes)';
 
 export const QUOTAS = {
   apiGatewayAccount: {
@@ -39,9 +58,56 @@ export const QUOTAS = {
     name: 'Lambda concurrent executions, per account and region (all functions)',
     limit: 1_000,
     unit: 'concurrent executions',
-    raise: 'quota increase, to tens of thousands',
+    raise: 'quota increase, to tens of thousands (a new account may start lower: AWS raises it with usage)',
     source: 'https://docs.aws.amazon.com/lambda/latest/dg/limits.html',
     warnedBy: 'RecorderThrottles, WebhookThrottles (function URLs), Webhook5xxRate',
+  },
+  lambdaSyncPerFunction: {
+    name: 'Lambda synchronous invocations, one webhook function with function-URL ingress',
+    // "Each instance of your execution environment can serve up to 10 requests per second. In other
+    // words, the total invocation limit is 10 times your concurrency limit." A webhook with function
+    // URLs has reserved concurrency (webhookReservedConcurrency, infra/config.ts, default 50), so
+    // 10 × 50: the model sets the limit from the deployment's reservation.
+    limit: 500,
+    unit: 'requests/s (10 per execution environment × reserved concurrency)',
+    raise: 'webhookReservedConcurrency (context key, infra/config.ts), within the account concurrency',
+    source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
+    warnedBy: 'WebhookThrottles (any throttle in 5 minutes: providers get 429 and retry)',
+  },
+  senderCapacity: {
+    name: "Sender, the outbox event source's maxConcurrency (this stack's cap)",
+    // The model sets the limit: maxConcurrency × batch ÷ the batch's time (bench/scale.ts).
+    limit: SENDER.maxConcurrency,
+    unit: 'sends/s (maxConcurrency × batch of 10 ÷ batch time)',
+    raise:
+      "Sender construct prop maxConcurrency (infra/constructs/sender.ts, default SENDER.maxConcurrency), and more WhatsApp numbers: each environment paces a number at its rate ÷ maxConcurrency, so one number's sends stay under its rate whatever the concurrency",
+    source: 'infra/constructs/sender.ts',
+    warnedBy:
+      'OutboxCommandAge (a command older than 120 s in 1 of 5 minutes; OutboxBacklogAge needs 3 of 3)',
+  },
+  fetcherCapacity: {
+    name: "Media fetcher, the media event source's maxConcurrency (this stack's cap)",
+    // The model sets the limit: maxConcurrency × one job ÷ the fetch's time (bench/scale.ts).
+    limit: MEDIA_FETCHER.maxConcurrency,
+    unit: 'attachments/s (maxConcurrency × 1 job ÷ fetch time)',
+    raise:
+      'MediaFetcher construct prop maxConcurrency (infra/constructs/media-fetcher.ts, default MEDIA_FETCHER.maxConcurrency)',
+    source: 'infra/constructs/media-fetcher.ts',
+    warnedBy: 'MediaBacklogAge (a job older than 900 s in 3 of 5 minutes)',
+  },
+  whatsappNumber: {
+    name: 'WhatsApp Cloud API throughput, one business number (Meta)',
+    // "By default, each phone number has an MPS of 80. Meta can increase your MPS to 1,000" (AWS End
+    // User Messaging Social); Meta: "up to 80 messages per second (mps) by default, and up to 1,000
+    // mps by automatic upgrade. Throughput is inclusive of inbound and outbound messages"
+    // (https://developers.facebook.com/documentation/business-messaging/whatsapp/throughput).
+    // The sender paces each number at SENDER.endpointRatesPerSecond.whatsapp (80).
+    limit: SENDER.endpointRatesPerSecond.whatsapp,
+    unit: 'messages/s in and out (1,000 after Meta upgrades the number)',
+    raise:
+      "more business numbers, or Meta's automatic upgrade to 1,000 (then SENDER.endpointRatesPerSecond.whatsapp raised to match)",
+    source: 'https://docs.aws.amazon.com/social-messaging/latest/userguide/increase-message-throughput.html',
+    warnedBy: 'OutboxCommandAge (sends wait their turn or back off from 130429, then age past 120 s)',
   },
   lambdaScalingRate: {
     name: 'Lambda scaling rate, per function',
@@ -57,7 +123,7 @@ export const QUOTAS = {
     unit: 'calls/s (×10 messages with batching)',
     raise: 'none; us-east-1, us-west-2, eu-west-1 (other regions lower: see the page)',
     source: 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html',
-    warnedBy: 'Webhook5xxRate (503 after the publisher gives up)',
+    warnedBy: "per queue: its producer's alarm (each load names it)",
   },
   sqsFifoPerMessageGroup: {
     name: 'SQS FIFO, one message group (one partition)',
@@ -68,13 +134,24 @@ export const QUOTAS = {
       'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html',
     warnedBy: 'Webhook5xxRate (503 after the publisher gives up)',
   },
+  // "For on-demand capacity mode tables and GSIs, the table-level quota is the maximum read and
+  // write capacity units that are available for any table, or any individual GSI within that
+  // table": the table's units and each index's are weighed apart.
   dynamoTableOnDemand: {
-    name: 'DynamoDB on-demand, per table',
+    name: 'DynamoDB on-demand, per table (its indexes not included)',
     limit: 40_000,
     unit: 'write request units/s',
     raise: 'quota increase',
     source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html',
-    warnedBy: 'IngestBacklogAge (the recorder retries throttled writes)',
+    warnedBy: RECORDER_WRITES_THROTTLED,
+  },
+  dynamoIndexOnDemand: {
+    name: 'DynamoDB on-demand, per global secondary index',
+    limit: 40_000,
+    unit: 'write request units/s',
+    raise: 'quota increase',
+    source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html',
+    warnedBy: RECORDER_WRITES_THROTTLED,
   },
   dynamoTableOnDemandRead: {
     name: 'DynamoDB on-demand, per table',
@@ -82,7 +159,7 @@ export const QUOTAS = {
     unit: 'read request units/s',
     raise: 'quota increase',
     source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html',
-    warnedBy: 'IngestBacklogAge',
+    warnedBy: RECORDER_WRITES_THROTTLED,
   },
   dynamoNewTableWarm: {
     name: 'DynamoDB new on-demand table, instant capacity (warm throughput)',
@@ -90,7 +167,7 @@ export const QUOTAS = {
     unit: 'write units/s before it scales up',
     raise: 'set warm throughput before launch, or ramp traffic',
     source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput-scenarios.html',
-    warnedBy: 'IngestBacklogAge',
+    warnedBy: RECORDER_WRITES_THROTTLED,
     transient: true,
   },
   dynamoNewTableWarmRead: {
@@ -99,7 +176,7 @@ export const QUOTAS = {
     unit: 'read units/s before it scales up',
     raise: 'set warm throughput before launch, or ramp traffic',
     source: 'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput-scenarios.html',
-    warnedBy: 'IngestBacklogAge',
+    warnedBy: RECORDER_WRITES_THROTTLED,
     transient: true,
   },
   dynamoPartitionWrite: {
@@ -109,7 +186,25 @@ export const QUOTAS = {
     raise: 'none (key design)',
     source:
       'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/throttling-key-range-limit-exceeded-mitigation.html',
-    warnedBy: 'IngestBacklogAge',
+    warnedBy: RECORDER_WRITES_THROTTLED,
+  },
+  // "DynamoDB enforces specific throughput limits at the partition level for both table and global
+  // secondary index (GSI)" (the page below): an index partition has a table partition's 1,000
+  // write units. Split for heat does not lift one partition key whose sort key only grows: AWS's
+  // summary of split for heat names an ever-increasing sort key as a case it does not help
+  // (https://aws.amazon.com/blogs/database/part-3-scaling-dynamodb-how-partitions-hot-keys-and-split-for-heat-impact-performance/),
+  // and every put here lands at the top of its key's range (the current hour under STATUS#, the
+  // present under WAITING). The ids after the hour are random, so a split within the current hour
+  // might help some: the model does not count on it.
+  dynamoIndexPartitionWrite: {
+    name: 'DynamoDB, one index partition shared by every conversation',
+    limit: 1_000,
+    unit: 'write units/s',
+    raise:
+      'none: key design (sharding STATUS#<status> and WAITING would lift it; not built, and the list endpoints would then query every shard)',
+    source:
+      'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/throttling-key-range-limit-exceeded-mitigation.html',
+    warnedBy: RECORDER_WRITES_THROTTLED,
   },
   s3PutPerPrefix: {
     name: 'S3, per prefix',
@@ -117,7 +212,7 @@ export const QUOTAS = {
     unit: 'PUT/s (5,500 GET/s)',
     raise: 'more prefixes',
     source: 'https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html',
-    warnedBy: 'Webhook5xxRate (503: e-mail not stored)',
+    warnedBy: 'Webhook5xxRate (503: e-mail not stored); MediaFetcherErrors for attachments',
   },
   secretsManagerGet: {
     name: 'Secrets Manager GetSecretValue',
@@ -129,8 +224,11 @@ export const QUOTAS = {
   },
   kmsSymmetric: {
     name: 'KMS cryptographic operations (symmetric), shared',
-    limit: 10_000,
-    unit: 'calls/s (20,000 or more in the larger regions)',
+    // "100,000 (shared) in the following Regions: US East (N. Virginia), us-east-1, US West
+    // (Oregon), us-west-2, Europe (Ireland), eu-west-1"; 20,000 in us-east-2, ap-southeast-1,
+    // ap-southeast-2, ap-northeast-1, eu-central-1, eu-west-2; 10,000 elsewhere.
+    limit: 100_000,
+    unit: 'calls/s in us-east-1, us-west-2, eu-west-1 (20,000 in six other regions, 10,000 elsewhere)',
     raise: 'quota increase',
     source: 'https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html',
     warnedBy: 'Webhook5xxRate, RecorderErrors',
