@@ -18,7 +18,7 @@ const SCENARIOS = {
   ],
   'inbound e-mail': ['email/plain-text'],
 } as const;
-type Scenario = keyof typeof SCENARIOS;
+export type Scenario = keyof typeof SCENARIOS;
 
 const MESSAGES_PER_CONVERSATION = 5;
 const TARGET_PER_MILLION = 4;
@@ -157,7 +157,7 @@ export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'u
   };
 };
 
-const scenarioSamples = (scenario: Scenario, count: number): Sample[] => {
+export const scenarioSamples = (scenario: Scenario, count: number): Sample[] => {
   const { samples } = collectSamples([DEFAULT_EVENTS_DIR]);
   const chosen = SCENARIOS[scenario].map((name) => {
     const sample = samples.find((candidate) => candidate.name === name);

@@ -19,6 +19,13 @@ export interface EventProfile {
   readonly readUnits: number;
   /** Consumed write units, index writes included. */
   readonly writeUnits: number;
+  /** Of `writeUnits`, those of the table alone (on demand, the table and each index have a quota of their own). */
+  readonly tableWriteUnits: number;
+  /**
+   * Of `writeUnits`, the index writes by index partition (bench/write-units.ts indexPartitionOf):
+   * `gsi1 STATUS#open` and `gsi4 WAITING` are one partition each, shared by every conversation.
+   */
+  readonly indexWriteUnits: Readonly<Record<string, number>>;
   readonly s3Puts: number;
   readonly s3Gets: number;
   /** Medians measured locally (emulators on loopback): a floor for the AWS durations. */
@@ -34,10 +41,30 @@ const SCENARIO_OF: Record<InboundKind, ScenarioCost['scenario']> = {
   email: 'inbound e-mail',
 };
 
-const profileOf = (scenario: ScenarioCost): EventProfile => {
+/**
+ * Index write units per event by index partition, counted by tests/bench/index-partition-writes.test.ts
+ * over the AWS section's own samples (five messages a conversation; every e-mail sample opens a
+ * conversation of its own), for AWS sections run before the pipeline kept them
+ * (`indexPartitionWriteUnits`, from 2026-12-05). A conversation opened puts its by-status entry
+ * under `STATUS#open` and, its customer waiting, its attention entry under `WAITING`: one unit each.
+ * Statuses write no index.
+ */
+export const INBOUND_INDEX_WRITES: Record<InboundKind, Readonly<Record<string, number>>> = {
+  chat: { 'gsi1 STATUS#open': 0.2, 'gsi2 per item': 1, 'gsi3 per item': 0.4, 'gsi4 WAITING': 0.2 },
+  status: {},
+  email: { 'gsi1 STATUS#open': 1, 'gsi2 per item': 2, 'gsi3 per item': 2.9, 'gsi4 WAITING': 1 },
+};
+
+const profileOf = (scenario: ScenarioCost, kind: InboundKind): EventProfile => {
   const { usage, perMessage } = scenario;
   const perRequest = (count: number | undefined) => (count ?? 0) / usage.requests;
   const events = usage.ingestEvents / usage.requests;
+  const measured = [usage.webhook.indexPartitionWriteUnits, usage.recorder.indexPartitionWriteUnits];
+  const indexWriteUnits: Record<string, number> = {};
+  if (measured.every((tally) => tally !== undefined))
+    for (const tally of measured)
+      for (const [where, units] of Object.entries(tally ?? {}))
+        indexWriteUnits[where] = (indexWriteUnits[where] ?? 0) + units / usage.ingestEvents;
   return {
     webhookRequests: 1 / events,
     ingestSendCalls: (perMessage.webhookSqsRequests ?? 0) / events,
@@ -45,6 +72,10 @@ const profileOf = (scenario: ScenarioCost): EventProfile => {
     helpdeskMessages: usage.recorder.publishedEvents / usage.ingestEvents,
     readUnits: (perMessage.readUnits ?? 0) / events,
     writeUnits: (perMessage.writeUnitsIncludingGsi ?? 0) / events,
+    tableWriteUnits: ((perMessage.writeUnitsIncludingGsi ?? 0) - (perMessage.indexWriteUnits ?? 0)) / events,
+    indexWriteUnits: measured.every((tally) => tally !== undefined)
+      ? indexWriteUnits
+      : INBOUND_INDEX_WRITES[kind],
     s3Puts: perRequest(usage.webhook.commands.PutObject) / events,
     s3Gets: perRequest(usage.recorder.commands.GetObject) / events,
     measuredWebhookMs: usage.webhook.medianDurationMs,
@@ -57,7 +88,7 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
   const find = (kind: InboundKind): EventProfile => {
     const scenario = awsCost.scenarios.find((candidate) => candidate.scenario === SCENARIO_OF[kind]);
     if (!scenario) throw new Error(`the benchmark's AWS section has no '${SCENARIO_OF[kind]}'`);
-    return profileOf(scenario);
+    return profileOf(scenario, kind);
   };
   return { chat: find('chat'), status: find('status'), email: find('email') };
 };
@@ -92,6 +123,13 @@ export const OUTBOUND_SEND = {
   helpdeskSendMessageBatch: 2,
   tableWriteUnits: 5,
   indexWriteUnits: { gsi1: 2, gsi2: 1, gsi3: 1, gsi4: 1 } as Readonly<Record<string, number>>,
+  /** The same index writes by partition: the by-status move within `STATUS#open`, the wait ended in `WAITING`. */
+  indexPartitionWriteUnits: {
+    'gsi1 STATUS#open': 2,
+    'gsi2 per item': 1,
+    'gsi3 per item': 1,
+    'gsi4 WAITING': 1,
+  } as Readonly<Record<string, number>>,
 } as const;
 
 /** Write units per send, table and indexes. */
@@ -126,8 +164,21 @@ export const OUTBOUND_PROFILE: EventProfile = {
   helpdeskMessages: OUTBOUND_SEND.helpdeskSendMessageBatch,
   readUnits: OUTBOUND_SEND.getItem + 2 * OUTBOUND_SEND.batchGetItem + OUTBOUND_SEND.query,
   writeUnits: OUTBOUND_WRITE_UNITS,
+  tableWriteUnits: OUTBOUND_SEND.tableWriteUnits,
+  indexWriteUnits: OUTBOUND_SEND.indexPartitionWriteUnits,
   s3Puts: 0,
   s3Gets: 0,
   measuredWebhookMs: 0,
   measuredRecorderBatchMs: 0,
 };
+
+/**
+ * A status of one of the hub's own sends (it carries the send's correlation id: WhatsApp's
+ * biz_opaque_callback_data, Twilio's callback URL, the e-mail providers' tags) reads the send
+ * record (shared/store/sends.ts linkIfAwaited: one consistent GetItem, an item under 4 KB, one read
+ * unit) before the rest of a status's calls, and writes it only in the rare case the sender is still
+ * waiting for the provider's answer (not counted). The AWS section's status samples are not the
+ * hub's sends: the model adds this read for the share that are. Counted by
+ * tests/bench/outbound-send-counts.test.ts.
+ */
+export const HUB_SEND_STATUS = { getItem: 1, readUnits: 1 } as const;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SENDER_TABLE_ACTIONS } from '#infra/constructs/sender.ts';
+import type { HubEventOf } from '#shared/contract/types.ts';
 import {
   awsCommandCounts,
   countCommandsOf,
@@ -7,6 +8,7 @@ import {
 } from '#shared/local/aws-command-counter.ts';
 import { localClients } from '#shared/local/emulators.ts';
 import {
+  HUB_SEND_STATUS,
   OUTBOUND_BATCH,
   OUTBOUND_SEND,
   OUTBOUND_SEND_IN_LONG_CONVERSATION,
@@ -14,7 +16,7 @@ import {
 } from '../../bench/scale-counts.ts';
 import { meterWriteUnits, newWriteUnitTally, type WriteUnitTally } from '../../bench/write-units.ts';
 import { type OutboundHarness, outcomesOf, sendCommand, startOutboundHarness } from '../outbound/harness.ts';
-import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
+import { conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 
 /*
  * The scale model's outbound row (bench/scale-counts.ts) is stated from this count: one text reply on
@@ -80,6 +82,7 @@ describe('AWS calls of one outbound send', () => {
       helpdeskSendMessageBatch: counts.SendMessageBatch ?? 0,
       tableWriteUnits: meter.tableWriteUnits,
       indexWriteUnits: meter.byIndex,
+      indexPartitionWriteUnits: meter.byIndexPartition,
     }).toEqual(OUTBOUND_SEND);
     // Every item the send wrote stays within one write unit.
     expect(Math.max(...Object.values(meter.largestItemBytes))).toBeLessThanOrEqual(1024);
@@ -169,5 +172,42 @@ describe('AWS calls of one outbound send', () => {
     expect({ table: meter.tableWriteUnits, indexes: meter.byIndex }).toEqual(
       OUTBOUND_SEND_IN_LONG_CONVERSATION,
     );
+  });
+
+  it("read the send record once for each status of the hub's own send, and no more", async () => {
+    // Prepare: a reply sent; the same message's statuses without the send's correlation id (as the
+    // AWS section's samples) and with it (as the provider sends them for the hub's sends)
+    const wa = '491555000088';
+    await hub.pipeline.ingest([messageEvent(wa, 'wamid.status-in', minute(100))]);
+    await hub.pipeline.drain();
+    const { conversationId } = conversationFor(wa);
+    const sender = hub.sender();
+    hub.provider.delivered.length = 0;
+    await hub.enqueue(sendCommand(conversationId, 'status-reply'));
+    Object.assign(meter, newWriteUnitTally());
+    await hub.runOutbox(sender);
+    await hub.pipeline.takeHelpdesk();
+    const [sent] = hub.provider.delivered;
+    const getItemsFor = async (status: 'delivered' | 'read', correlationId?: string) => {
+      const event = statusEvent(
+        wa,
+        sent?.providerMessageId ?? '',
+        status,
+        minute(102),
+      ) as HubEventOf<'switchboard.message.status_updated'>;
+      resetAwsCommandCounts();
+      await hub.pipeline.ingest([
+        { ...event, data: { ...event.data, conversationId, ...(correlationId ? { correlationId } : {}) } },
+      ]);
+      await hub.pipeline.drain();
+      return awsCommandCounts().GetItem ?? 0;
+    };
+    // Act
+    const other = await getItemsFor('delivered');
+    const own = await getItemsFor('read', sent?.correlationId);
+    // Assess: one GetItem more, of an item within one read unit (4 KB)
+    expect(sent).toBeDefined();
+    expect(own - other).toBe(HUB_SEND_STATUS.getItem);
+    expect(meter.largestItemBytes.SEND).toBeLessThanOrEqual(4 * 1024);
   });
 });

@@ -18,6 +18,9 @@ const profile = {
   helpdeskMessages: 2,
   readUnits: 2,
   writeUnits: 4,
+  tableWriteUnits: 3,
+  // One conversation opened every five messages: its by-status entry and its wait, one unit each.
+  indexWriteUnits: { 'gsi1 STATUS#open': 0.2, 'gsi2 per item': 0.6, 'gsi4 WAITING': 0.2 },
   s3Puts: 0,
   s3Gets: 0,
   measuredWebhookMs: 1,
@@ -26,7 +29,7 @@ const profile = {
 const inputs: ModelInputs = {
   profiles: {
     chat: profile,
-    status: { ...profile, readUnits: 0, writeUnits: 1 },
+    status: { ...profile, readUnits: 0, writeUnits: 1, tableWriteUnits: 1, indexWriteUnits: {} },
     email: { ...profile, s3Puts: 1 },
   },
   costs: { chat: { full: 4, trickle: 6 }, status: { full: 2, trickle: 4 }, email: { full: 12, trickle: 14 } },
