@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORDER } from '#shared/resources/definitions.ts';
+import { RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import type { BundleColdStart, ColdStartResult } from './cold-start.ts';
 import type { CommitBaseline, CommitPhase } from './commit-baseline.ts';
@@ -8,8 +8,8 @@ import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
 import type { MediaBenchResult } from './media.ts';
 import { PRICES } from './prices.ts';
-import { outboundCost, type ScaleReport, type ScaleResult } from './scale.ts';
-import { QUOTAS } from './scale-quotas.ts';
+import { outboundCost, type ScaleReport, type ScaleResult, senderBatchMs } from './scale.ts';
+import { QUOTAS, type Quota } from './scale-quotas.ts';
 
 const RECORDER_BATCH = RECORDER.batchSize;
 
@@ -51,56 +51,74 @@ const percent = (utilisation: number): string =>
 
 const count = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
+const atRate = (messagesPerSecond: number): string =>
+  Number.isFinite(messagesPerSecond) ? count(messagesPerSecond) : 'never';
+
+/** Every load of one result, nearest its limit first. */
+const renderLoads = (result: ScaleResult): string =>
+  table(
+    ['resource', 'rate', 'limit', 'of limit', 'runs out at messages/s', 'alarm that warns first', 'source'],
+    [...result.loads]
+      .sort((a, b) => b.utilisation - a.utilisation)
+      .map((entry) => [
+        entry.resource,
+        count(entry.rate),
+        `${count(entry.limit)} ${QUOTAS[entry.quota].unit}`,
+        percent(entry.utilisation),
+        atRate(entry.runsOutAt),
+        entry.warnedBy,
+        QUOTAS[entry.quota].source,
+      ]),
+  );
+
 /** The scale model: one row per rate, then every resource at 1,000 messages/s with 30 % statuses. */
 const renderScale = (scale: ScaleReport): string[] => {
-  const loadOf = (result: ScaleResult, quota: keyof typeof QUOTAS) =>
-    result.loads.find((candidate) => candidate.quota === quota)?.rate ?? 0;
+  const loadOf = (result: ScaleResult, resource: string) =>
+    result.loads.find((candidate) => candidate.resource.startsWith(resource))?.rate ?? 0;
   const check = scale.thousandWithThirtyPercentStatuses;
+  const urls = scale.thousandWithFunctionUrls;
+  const raised = scale.thousandRaised;
   const durations = scale.durations;
+  const built = scale.deployment;
+  const over = (result: ScaleResult, share: number) =>
+    result.loads.filter((entry) => !(QUOTAS[entry.quota] as Quota).transient && entry.utilisation >= share);
+  const listed = (entries: readonly ScaleResult['loads'][number][]) =>
+    entries.map((entry) => `${entry.resource} ${percent(entry.utilisation)}`).join('; ') || 'none';
+  const webhook = urls.loads.find((entry) => entry.quota === 'lambdaSyncPerFunction');
   return [
-    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, send ${durations.senderCommandMs} ms)`,
-    '  mix: 30 % status callbacks, 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); the busiest conversation carries 1 %',
+    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, a send ${durations.senderCommandMs} ms alone and ${senderBatchMs(SENDER.batchSize) / SENDER.batchSize} ms of a full batch to one number, an attachment ${durations.mediaFetchMs} ms)`,
+    '  mix: 30 % status callbacks (every one of a hub send), 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); chat, statuses and sends all WhatsApp; the busiest conversation carries 1 %',
+    `  as built: ${built.ingress} ingress, sender maxConcurrency ${built.senderMaxConcurrency}, media fetcher maxConcurrency ${built.fetcherMaxConcurrency}, ${built.whatsappNumbers} WhatsApp number at ${built.whatsappNumberRate} messages/s`,
     table(
       [
         'messages/s',
         'webhook req/s',
         'Lambda concurrency (webhook / recorder / sender / media fetcher)',
-        'DynamoDB WCU / RCU per s',
-        'hottest partition WCU/s',
-        'highest load (steady quotas)',
+        'DynamoDB table WCU / RCU per s',
+        'index partitions STATUS#open / WAITING WCU/s',
+        'nearest its limit',
         'first to run out, at messages/s',
         'new table: warm write capacity used',
         '$ per million',
       ],
-      scale.rows.map((row) => {
-        return [
-          count(row.messagesPerSecond),
-          count(row.webhookRequestsPerSecond),
-          `${count(row.concurrency.webhook + row.concurrency.recorder + row.concurrency.sender + row.concurrency.mediaFetcher)} (${count(row.concurrency.webhook)} / ${count(row.concurrency.recorder)} / ${count(row.concurrency.sender)} / ${count(row.concurrency.mediaFetcher)})`,
-          `${count(loadOf(row, 'dynamoTableOnDemand'))} / ${count(loadOf(row, 'dynamoTableOnDemandRead'))}`,
-          count(loadOf(row, 'dynamoPartitionWrite')),
-          `${row.first.resource}: ${percent(row.first.utilisation)}`,
-          `${QUOTAS[row.first.quota].name}: ${count(row.first.atMessagesPerSecond)}`,
-          percent(row.loads.find((candidate) => candidate.quota === 'dynamoNewTableWarm')?.utilisation ?? 0),
-          `$${row.dollarsPerMillion}`,
-        ];
-      }),
+      scale.rows.map((row) => [
+        count(row.messagesPerSecond),
+        count(row.webhookRequestsPerSecond),
+        `${count(row.concurrency.webhook + row.concurrency.recorder + row.concurrency.sender + row.concurrency.mediaFetcher)} (${count(row.concurrency.webhook)} / ${count(row.concurrency.recorder)} / ${count(row.concurrency.sender)} / ${count(row.concurrency.mediaFetcher)})`,
+        `${count(loadOf(row, 'DynamoDB write units, table'))} / ${count(loadOf(row, 'DynamoDB read units, table'))}`,
+        `${count(loadOf(row, 'DynamoDB index partition STATUS#open'))} / ${count(loadOf(row, 'DynamoDB index partition WAITING'))}`,
+        `${row.highest.resource}: ${percent(row.highest.utilisation)}`,
+        `${row.first.resource}: ${atRate(row.first.atMessagesPerSecond)}`,
+        percent(row.loads.find((candidate) => candidate.quota === 'dynamoNewTableWarm')?.utilisation ?? 0),
+        `$${row.dollarsPerMillion}`,
+      ]),
     ),
-    `\n  1,000 messages/s with 30 % status callbacks (${count(check.mix.inboundPerSecond)} in, ${count(check.mix.statusPerSecond)} statuses, ${count(check.mix.outboundPerSecond)} sends; ${check.eventsPerRecorderBatch} events per recorder batch)`,
-    table(
-      ['resource', 'rate', 'quota', 'of quota', 'alarm that warns first', 'source'],
-      [...check.loads]
-        .sort((a, b) => b.utilisation - a.utilisation)
-        .map((entry) => [
-          entry.resource,
-          count(entry.rate),
-          `${count(QUOTAS[entry.quota].limit)} ${QUOTAS[entry.quota].unit}`,
-          percent(entry.utilisation),
-          QUOTAS[entry.quota].warnedBy,
-          QUOTAS[entry.quota].source,
-        ]),
-    ),
+    `\n  1,000 messages/s with 30 % status callbacks, as built (${count(check.mix.inboundPerSecond)} in, ${count(check.mix.statusPerSecond)} statuses, ${count(check.mix.outboundPerSecond)} sends; ${check.eventsPerRecorderBatch} events per recorder batch, ${check.commandsPerSenderBatch} commands per sender batch)`,
+    renderLoads(check),
+    `  at or above half of their limit: ${listed(over(check, 0.5))}`,
     `  busiest conversation: ${count(check.busiestConversation.eventsPerSecond)} events/s; one conversation is recorded in order at up to ${count(check.busiestConversation.recorderLaneEventsPerSecond)} events/s (a batch of ${RECORDER_BATCH} per recorder batch time), beyond which its own events wait in its FIFO group`,
+    `  with ingress 'function-urls' instead (no API Gateway; each webhook reserves ${urls.deployment.webhookReservedConcurrency} environments): ${webhook ? `${webhook.resource} ${count(webhook.rate)} requests/s of ${count(webhook.limit)}, ${percent(webhook.utilisation)}, runs out at ${atRate(webhook.runsOutAt)} messages/s` : 'no webhook load'}; $${urls.dollarsPerMillion} per million`,
+    `\n  The same 1,000 messages/s with the least raised for every load a deployment can raise to stay under half of its limit: ${raised.deployment.whatsappNumbers} WhatsApp numbers, sender maxConcurrency ${raised.deployment.senderMaxConcurrency}, media fetcher maxConcurrency ${raised.deployment.fetcherMaxConcurrency} (function URLs: webhookReservedConcurrency ${scale.raisedWebhookReservedConcurrency}); highest then: ${raised.highest.resource} ${percent(raised.highest.utilisation)}; at or above half: ${listed(over(raised, 0.5))}; first to run out then: ${raised.first.resource} at ${atRate(raised.first.atMessagesPerSecond)} messages/s; $${raised.dollarsPerMillion} per million`,
   ];
 };
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readConfig } from '#infra/config.ts';
 import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
 import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
@@ -7,11 +8,11 @@ import { MEDIA_ATTACHMENT } from './media-path.ts';
 import { PRICES } from './prices.ts';
 import {
   type EventProfile,
+  HUB_SEND_STATUS,
   type InboundKind,
   inboundProfilesFrom,
   OUTBOUND_BATCH,
   OUTBOUND_PROFILE,
-  OUTBOUND_SEND,
 } from './scale-counts.ts';
 import { QUOTAS, type Quota, type QuotaId } from './scale-quotas.ts';
 import { round } from './stats.ts';
@@ -38,7 +39,41 @@ export interface TrafficMix {
   readonly mediaShare: number;
   /** Share of chat messages carrying one attachment the media fetcher copies into S3 (0–1). */
   readonly chatMediaShare: number;
+  /**
+   * Share of the chat messages, statuses and sends that are WhatsApp's (0–1): they come through one
+   * webhook and share the business numbers' throughput (Meta counts messages in and out).
+   */
+  readonly whatsappShare: number;
+  /** Share of the statuses that are of the hub's own sends (0–1): each reads its send record. */
+  readonly hubSendStatusShare: number;
 }
+
+/** What a deployment chose: its ingress and the caps that are its own to raise. */
+export interface Deployment {
+  readonly ingress: 'http-api' | 'function-urls';
+  /** The Sender construct's maxConcurrency (outbox event source). */
+  readonly senderMaxConcurrency: number;
+  /** The MediaFetcher construct's maxConcurrency (media event source). */
+  readonly fetcherMaxConcurrency: number;
+  /** Each webhook's reserved concurrency with function URLs (`webhookReservedConcurrency`). */
+  readonly webhookReservedConcurrency: number;
+  /** WhatsApp business numbers the WhatsApp traffic spreads over, evenly. */
+  readonly whatsappNumbers: number;
+  /** Messages/s one number may carry, in and out: Meta's 80 (1,000 once Meta upgrades it). */
+  readonly whatsappNumberRate: number;
+}
+
+const CONFIG_DEFAULTS = readConfig(() => undefined);
+
+/** The stack as it deploys with no context keys set, sending from one WhatsApp number. */
+export const AS_BUILT: Deployment = {
+  ingress: CONFIG_DEFAULTS.ingress,
+  senderMaxConcurrency: SENDER.maxConcurrency,
+  fetcherMaxConcurrency: MEDIA_FETCHER.maxConcurrency,
+  webhookReservedConcurrency: CONFIG_DEFAULTS.webhookReservedConcurrency,
+  whatsappNumbers: 1,
+  whatsappNumberRate: SENDER.endpointRatesPerSecond.whatsapp,
+};
 
 /**
  * Durations in AWS, stated (the local medians are measured on emulators over loopback, without
@@ -51,6 +86,11 @@ export const AWS_DURATIONS = {
   webhookMs: 30,
   emailWebhookMs: 60,
   recorderBatchMs: 100,
+  /**
+   * One send alone, mostly the provider's answer. A batch's sends to different conversations run
+   * concurrently, each business number's paced at its turns: the batch takes this plus a turn per
+   * further send to the same number (senderBatchMs).
+   */
   senderCommandMs: 600,
   /**
    * One attachment copied by the media fetcher: the provider's lookup and download (100–300 ms
@@ -64,19 +104,35 @@ const CACHE_SECONDS = 300;
 /** Queues a function touches with a customer-managed key: ingest, helpdesk, outbox. */
 const QUEUES_TOUCHED = 3;
 const SENDER_MEMORY_MB = 512;
+/** The index partitions every conversation shares, as bench/write-units.ts names them. */
+const STATUS_OPEN = 'gsi1 STATUS#open';
+const WAITING = 'gsi4 WAITING';
+/** A conversation's by-status entry moves to a new hour at most once an hour: a delete and a put. */
+const HOURLY_MOVE_UNITS = 2;
 
 export interface Load {
   readonly resource: string;
   readonly rate: number;
   readonly quota: QuotaId;
-  /** rate / quota limit. */
+  /** The quota's limit, or this deployment's where the model sets it (capped consumers, webhook ingress). */
+  readonly limit: number;
+  /** rate / limit. */
   readonly utilisation: number;
+  /** The alarm that warns first, where it is not the quota's own (one quota, several queues). */
+  readonly warnedBy: string;
+  /** Messages/s of the same mix at which this load reaches its limit (Infinity: never). */
+  readonly runsOutAt: number;
 }
 
 export interface ScaleResult {
   readonly mix: TrafficMix;
+  readonly deployment: Deployment;
   readonly messagesPerSecond: number;
   readonly webhookRequestsPerSecond: number;
+  /**
+   * Environments each function needs to keep up (Little's law). The sender and the fetcher need
+   * these however far their caps hold them: a demand above the cap is a backlog.
+   */
   readonly concurrency: {
     readonly webhook: number;
     readonly recorder: number;
@@ -84,8 +140,11 @@ export interface ScaleResult {
     readonly mediaFetcher: number;
   };
   readonly eventsPerRecorderBatch: number;
+  readonly commandsPerSenderBatch: number;
   readonly loads: readonly Load[];
-  /** The load nearest its (non-transient) quota, and the total rate at which it reaches it. */
+  /** The steady load nearest its limit at this rate. */
+  readonly highest: Load;
+  /** The steady load that reaches its limit at the lowest rate of this mix, and that rate. */
   readonly first: {
     readonly resource: string;
     readonly quota: QuotaId;
@@ -105,25 +164,31 @@ export interface ScaleResult {
 
 export interface ModelInputs {
   readonly profiles: Record<InboundKind, EventProfile>;
-  /** $ per million events of each inbound kind with full recorder batches and with batches of one. */
+  /** $ per million events of each inbound kind with full recorder batches and with batches of one, behind the HTTP API. */
   readonly costs: Record<InboundKind, { readonly full: number; readonly trickle: number }>;
   readonly durations?: typeof AWS_DURATIONS;
 }
-
-const load = (resource: string, rate: number, quota: QuotaId): Load => ({
-  resource,
-  rate: round(rate, 2),
-  quota,
-  utilisation: rate / QUOTAS[quota].limit,
-});
 
 const lambdaDollars = (invocations: number, durationMs: number, memoryMb: number): number =>
   invocations *
   (PRICES.lambdaPerRequest +
     (memoryMb / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
 
-/** Between two turns of one business number in one sender environment (WhatsApp's 80/s shared by 10): 125 ms. */
-const SENDER_TURN_GAP_MS = (1000 * SENDER.maxConcurrency) / SENDER.endpointRatesPerSecond.whatsapp;
+/**
+ * A sender batch of `commands` in ms: the first send's time, then a turn per further command to the
+ * same number, the batch's commands spread evenly over the numbers (a turn is the number's rate
+ * shared by every environment: 125 ms with WhatsApp's 80/s and 10 environments). One number, ten
+ * commands: 600 + 9 × 125 = 1,725 ms.
+ */
+export const senderBatchMs = (
+  commands: number,
+  deployment: Deployment = AS_BUILT,
+  durations: typeof AWS_DURATIONS = AWS_DURATIONS,
+): number => {
+  const turnMs = (1000 * deployment.senderMaxConcurrency) / deployment.whatsappNumberRate;
+  const perNumber = Math.max(1, commands / deployment.whatsappNumbers);
+  return durations.senderCommandMs + (perNumber - 1) * turnMs;
+};
 
 /**
  * One chat attachment in $ (bench/media-path.ts counts): the recorder's job to the media queue, the
@@ -146,21 +211,21 @@ export interface OutboundCost {
 
 /**
  * One outbound send in $ per million: the sender's Lambda time (mostly the provider's answer), its
- * reads, writes and SQS calls. `full`: batches of SENDER.batchSize commands of as many conversations,
- * whose provider calls overlap (the batch's groups run concurrently), paced at one business number's
- * turns (the slowest case: all to one number), their events published in shared rounds. `trickle`:
- * every batch holds one command (600 ms of Lambda and two helpdesk requests per send).
+ * reads, writes and SQS calls, in batches of `commands` commands of as many conversations (`full`:
+ * SENDER.batchSize, `trickle`: one), whose provider calls overlap, paced at the numbers' turns
+ * (senderBatchMs; as built all to one number, the slowest case), their events published in shared
+ * rounds (two helpdesk requests a batch). The Lambda time per send is the batch's time over its
+ * commands: 172.5 ms in a full batch to one number, 600 ms alone; the model's concurrency uses the
+ * same time.
  */
 export const outboundCost = (
-  batch: 'full' | 'trickle',
+  batch: 'full' | 'trickle' | number,
   durations: typeof AWS_DURATIONS = AWS_DURATIONS,
+  deployment: Deployment = AS_BUILT,
 ): OutboundCost => {
-  const commands = batch === 'full' ? SENDER.batchSize : 1;
-  const batchMs = durations.senderCommandMs + (commands - 1) * SENDER_TURN_GAP_MS;
-  const helpdeskRequests =
-    batch === 'full'
-      ? OUTBOUND_BATCH.helpdeskSendMessageBatch / OUTBOUND_BATCH.commands
-      : OUTBOUND_SEND.helpdeskSendMessageBatch;
+  const commands = batch === 'full' ? SENDER.batchSize : batch === 'trickle' ? 1 : batch;
+  const batchMs = senderBatchMs(commands, deployment, durations);
+  const helpdeskRequests = OUTBOUND_BATCH.helpdeskSendMessageBatch / commands;
   const lines: Array<[string, number, number]> = [
     ['sender Lambda requests', 1 / commands, PRICES.lambdaPerRequest],
     [
@@ -185,19 +250,52 @@ export const outboundCost = (
   };
 };
 
-export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult => {
+const sumOf = (units: Readonly<Record<string, number>>, where: (key: string) => boolean): number =>
+  Object.entries(units).reduce((total, [key, value]) => total + (where(key) ? value : 0), 0);
+
+type Draft = Omit<Load, 'runsOutAt'>;
+
+interface Evaluated extends Omit<ScaleResult, 'loads' | 'highest' | 'first'> {
+  readonly loads: readonly Draft[];
+}
+
+const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment): Evaluated => {
   const durations = inputs.durations ?? AWS_DURATIONS;
   const { profiles } = inputs;
   const email = mix.inboundPerSecond * mix.emailShare;
   const chat = mix.inboundPerSecond - email;
+  const sends = mix.outboundPerSecond;
+  const hubSendStatuses = mix.statusPerSecond * mix.hubSendStatusShare;
   const rates: Record<InboundKind, number> = { chat, status: mix.statusPerSecond, email };
   const kinds = Object.keys(rates) as InboundKind[];
   const sum = (per: (profile: EventProfile, kind: InboundKind) => number): number =>
     kinds.reduce((total, kind) => total + rates[kind] * per(profiles[kind], kind), 0);
+  const draft = (
+    resource: string,
+    rate: number,
+    quota: QuotaId,
+    options: { readonly limit?: number; readonly warnedBy?: string } = {},
+  ): Draft => {
+    const limit = options.limit ?? QUOTAS[quota].limit;
+    return {
+      resource,
+      rate: round(rate, 2),
+      quota,
+      limit: round(limit, 1),
+      utilisation: rate / limit,
+      warnedBy: options.warnedBy ?? QUOTAS[quota].warnedBy,
+    };
+  };
 
   const messagesPerSecond = mix.inboundPerSecond + mix.statusPerSecond + mix.outboundPerSecond;
   const ingestEvents = mix.inboundPerSecond + mix.statusPerSecond;
   const webhookRequests = sum((profile) => profile.webhookRequests);
+  // WhatsApp's chat messages and statuses come through its one webhook; e-mail through its own.
+  const busiestWebhookRequests = Math.max(
+    (chat * profiles.chat.webhookRequests + mix.statusPerSecond * profiles.status.webhookRequests) *
+      mix.whatsappShare,
+    email * profiles.email.webhookRequests,
+  );
 
   // Little's law: concurrency = arrivals per second × seconds each one takes.
   const webhookMs = (kind: InboundKind) =>
@@ -216,89 +314,155 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
     mix.activeConversations,
     ((ingestEvents / eventsPerRecorderBatch) * durations.recorderBatchMs) / 1000,
   );
-  const senderConcurrency = (mix.outboundPerSecond * durations.senderCommandMs) / 1000;
+  // The outbox's batches fill, as the recorder's, with the commands that arrive during one send.
+  const commandsPerSenderBatch = Math.min(
+    SENDER.batchSize,
+    Math.max(1, (sends * durations.senderCommandMs) / 1000),
+  );
+  const senderMsPerSend =
+    senderBatchMs(commandsPerSenderBatch, deployment, durations) / commandsPerSenderBatch;
+  const senderConcurrency = (sends * senderMsPerSend) / 1000;
+  // At most maxConcurrency full batches at once, each taking its paced time.
+  const senderCapacity =
+    (deployment.senderMaxConcurrency * SENDER.batchSize * 1000) /
+    senderBatchMs(SENDER.batchSize, deployment, durations);
   const chatMedia = chat * mix.chatMediaShare;
   const fetcherConcurrency = (chatMedia * durations.mediaFetchMs) / 1000;
+  const fetcherCapacity =
+    (deployment.fetcherMaxConcurrency * MEDIA_FETCHER.batchSize * 1000) / durations.mediaFetchMs;
   const concurrency = webhookConcurrency + recorderConcurrency + senderConcurrency + fetcherConcurrency;
 
   const busiest = messagesPerSecond * mix.busiestConversationShare;
   // One FIFO group is recorded in order: at most a batch at a time.
   const laneEventsPerSecond = RECORDER.batchSize / (durations.recorderBatchMs / 1000);
-  const writeUnits =
-    sum((profile) => profile.writeUnits) +
-    mix.outboundPerSecond * OUTBOUND_PROFILE.writeUnits +
+  const tableWriteUnits =
+    sum((profile) => profile.tableWriteUnits) +
+    sends * OUTBOUND_PROFILE.tableWriteUnits +
     chatMedia * MEDIA_ATTACHMENT.writeUnits;
+  const indexUnits = (where: (key: string) => boolean) =>
+    sum((profile) => sumOf(profile.indexWriteUnits, where)) +
+    sends * sumOf(OUTBOUND_PROFILE.indexWriteUnits, where);
+  const indexNames = [
+    ...new Set(
+      [OUTBOUND_PROFILE, ...Object.values(profiles)].flatMap((profile) =>
+        Object.keys(profile.indexWriteUnits).map((key) => key.split(' ')[0] ?? key),
+      ),
+    ),
+  ];
+  const [busiestIndex, busiestIndexUnits] = indexNames
+    .map((name) => [name, indexUnits((key) => key.startsWith(`${name} `))] as const)
+    .reduce((best, candidate) => (candidate[1] > best[1] ? candidate : best), ['gsi1', 0] as const);
+  // Each active conversation's by-status entry moves to the new hour once an hour when it has a
+  // message in it (the sends' moves are counted per send above).
+  const statusOpenUnits =
+    indexUnits((key) => key === STATUS_OPEN) + (mix.activeConversations / 3600) * HOURLY_MOVE_UNITS;
+  const waitingUnits = indexUnits((key) => key === WAITING);
   const readUnits =
     sum((profile) => profile.readUnits) +
-    mix.outboundPerSecond * OUTBOUND_PROFILE.readUnits +
+    hubSendStatuses * HUB_SEND_STATUS.readUnits +
+    sends * OUTBOUND_PROFILE.readUnits +
     chatMedia * MEDIA_ATTACHMENT.readUnits;
   const helpdeskMessages =
-    sum((profile) => profile.helpdeskMessages) +
-    mix.outboundPerSecond * OUTBOUND_PROFILE.helpdeskMessages +
-    chatMedia;
+    sum((profile) => profile.helpdeskMessages) + sends * OUTBOUND_PROFILE.helpdeskMessages + chatMedia;
   const s3Puts =
     sum((profile) => profile.s3Puts) +
     email * mix.mediaShare +
     chatMedia * (MEDIA_ATTACHMENT.putObject + MEDIA_ATTACHMENT.multipartRequests);
-  const environments = concurrency;
+  const secretReads = (concurrency * SECRET_SECTIONS.length) / CACHE_SECONDS;
+  const whatsappPerNumber = ((chat + sends) * mix.whatsappShare) / deployment.whatsappNumbers;
 
-  const loads: Load[] = [
-    load('API Gateway requests (account)', webhookRequests, 'apiGatewayAccount'),
-    load('API Gateway requests (stage)', webhookRequests, 'apiGatewayStage'),
-    load('Lambda concurrency, all hub functions', concurrency, 'lambdaConcurrency'),
-    load('webhook environments started from idle', webhookConcurrency, 'lambdaScalingRate'),
-    load(
+  const ingress: Draft[] =
+    deployment.ingress === 'http-api'
+      ? [
+          draft('API Gateway requests (account)', webhookRequests, 'apiGatewayAccount'),
+          draft('API Gateway requests (stage)', webhookRequests, 'apiGatewayStage'),
+        ]
+      : [
+          draft(
+            'busiest webhook function (WhatsApp), function URL',
+            busiestWebhookRequests,
+            'lambdaSyncPerFunction',
+            {
+              limit: 10 * deployment.webhookReservedConcurrency,
+            },
+          ),
+        ];
+  const loads: Draft[] = [
+    ...ingress,
+    draft('sender: sends against its capped environments', sends, 'senderCapacity', {
+      limit: senderCapacity,
+    }),
+    draft(
+      'WhatsApp, one business number (customer messages and sends)',
+      whatsappPerNumber,
+      'whatsappNumber',
+      {
+        limit: deployment.whatsappNumberRate,
+      },
+    ),
+    draft('media fetcher: attachments against its capped environments', chatMedia, 'fetcherCapacity', {
+      limit: fetcherCapacity,
+    }),
+    draft(
+      'Lambda concurrency, all hub functions (sender and fetcher at their demand)',
+      concurrency,
+      'lambdaConcurrency',
+    ),
+    draft('webhook environments started from idle', webhookConcurrency, 'lambdaScalingRate'),
+    draft(
       'ingest queue, busiest action (SendMessageBatch)',
       Math.max(
         sum((profile) => profile.ingestSendCalls),
         ingestEvents / eventsPerRecorderBatch,
       ),
       'sqsFifoHighThroughputPerAction',
+      { warnedBy: 'Webhook5xxRate (503 after the publisher gives up)' },
     ),
-    load(
+    draft(
       'helpdesk queue, busiest action',
       Math.max(
         sum((profile) => profile.helpdeskSendCalls) * (RECORDER.batchSize / eventsPerRecorderBatch) +
-          mix.outboundPerSecond * OUTBOUND_PROFILE.helpdeskSendCalls +
+          sends * OUTBOUND_PROFILE.helpdeskSendCalls +
           chatMedia * MEDIA_ATTACHMENT.helpdeskSendMessageBatch,
         helpdeskMessages / RECORDER.batchSize,
       ),
       'sqsFifoHighThroughputPerAction',
+      {
+        warnedBy:
+          'RecorderErrors, SenderErrors, MediaFetcherErrors (its publishers fail the message and retry), then IngestRecordAge / OutboxCommandAge',
+      },
     ),
-    load(
-      'outbox queue, busiest action (SendMessage)',
-      mix.outboundPerSecond,
-      'sqsFifoHighThroughputPerAction',
-    ),
-    load(
+    draft('outbox queue, busiest action (SendMessage)', sends, 'sqsFifoHighThroughputPerAction', {
+      warnedBy: "HelpdeskApi5xxRate (the API's sends), OutboxCommandAge (the sender's receives)",
+    }),
+    draft(
       'media queue, busiest action (SendMessageBatch, receive)',
       chatMedia * Math.max(MEDIA_ATTACHMENT.mediaQueueSendMessageBatch, 1),
       'sqsFifoHighThroughputPerAction',
+      { warnedBy: "RecorderErrors (the recorder's jobs), MediaBacklogAge (the fetcher's receives)" },
     ),
-    load('ingest queue, busiest conversation group', busiest, 'sqsFifoPerMessageGroup'),
-    load('DynamoDB write units, table (GSI included)', writeUnits, 'dynamoTableOnDemand'),
-    load('DynamoDB write units, new table before it scales', writeUnits, 'dynamoNewTableWarm'),
-    load('DynamoDB read units, table', readUnits, 'dynamoTableOnDemandRead'),
-    load('DynamoDB read units, new table before it scales', readUnits, 'dynamoNewTableWarmRead'),
-    // A conversation's item takes one write per event (items under 1 KB, measured); its index entries another, in the index's partition.
-    load('DynamoDB write units, hottest partition (busiest conversation)', busiest, 'dynamoPartitionWrite'),
-    load('S3 PUT (raw e-mail and attachments, one prefix)', s3Puts, 's3PutPerPrefix'),
+    draft('ingest queue, busiest conversation group', busiest, 'sqsFifoPerMessageGroup'),
+    draft('DynamoDB write units, table (its indexes apart)', tableWriteUnits, 'dynamoTableOnDemand'),
+    draft(`DynamoDB write units, busiest index (${busiestIndex})`, busiestIndexUnits, 'dynamoIndexOnDemand'),
+    draft('DynamoDB write units, new table before it scales', tableWriteUnits, 'dynamoNewTableWarm'),
+    draft('DynamoDB read units, table', readUnits, 'dynamoTableOnDemandRead'),
+    draft('DynamoDB read units, new table before it scales', readUnits, 'dynamoNewTableWarmRead'),
+    // Every conversation's by-status entry is under STATUS#<status> (gsi1): opened, moved by a reply
+    // or to a new hour (a delete and a put). Every wait starts and ends under WAITING (gsi4).
+    draft('DynamoDB index partition STATUS#open (gsi1)', statusOpenUnits, 'dynamoIndexPartitionWrite'),
+    draft('DynamoDB index partition WAITING (gsi4)', waitingUnits, 'dynamoIndexPartitionWrite'),
+    // A conversation's item takes one write per event (items under 1 KB, measured); its own index entries go to partitions of its own.
+    draft('DynamoDB write units, hottest partition (busiest conversation)', busiest, 'dynamoPartitionWrite'),
+    draft('S3 PUT (raw e-mail and attachments, one prefix)', s3Puts, 's3PutPerPrefix'),
     // One read per provider secret a function is given: at most all four (the sender's), counted for every environment.
-    load(
-      'Secrets Manager GetSecretValue',
-      (environments * SECRET_SECTIONS.length) / CACHE_SECONDS,
-      'secretsManagerGet',
-    ),
-    load(
+    draft('Secrets Manager GetSecretValue', secretReads, 'secretsManagerGet'),
+    // With the customer-managed key, each queue's data key per environment and each secret read (a KMS Decrypt of its data key).
+    draft(
       'KMS calls (customerManagedKey on)',
-      (environments * QUEUES_TOUCHED) / CACHE_SECONDS,
+      (concurrency * QUEUES_TOUCHED) / CACHE_SECONDS + secretReads,
       'kmsSymmetric',
     ),
   ];
-  // A new table's instant capacity lifts as it scales: reported, but not a ceiling.
-  const top = loads
-    .filter((candidate) => !(QUOTAS[candidate.quota] as Quota).transient)
-    .reduce((best, candidate) => (candidate.utilisation > best.utilisation ? candidate : best));
 
   const trickleWeight = (RECORDER.batchSize / eventsPerRecorderBatch - 1) / (RECORDER.batchSize - 1);
   const inboundDollars = kinds.reduce((total, kind) => {
@@ -306,13 +470,16 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
     return total + rates[kind] * (cost.full + (cost.trickle - cost.full) * trickleWeight);
   }, 0);
   const dollarsPerSecond =
-    inboundDollars / 1e6 +
-    (mix.outboundPerSecond * outboundCost('full', durations).dollarsPerMillion) / 1e6 +
+    inboundDollars / 1e6 -
+    (deployment.ingress === 'function-urls' ? webhookRequests * PRICES.httpApiPerRequest : 0) +
+    hubSendStatuses * HUB_SEND_STATUS.readUnits * PRICES.dynamoPerReadUnit +
+    (sends * outboundCost(commandsPerSenderBatch, durations, deployment).dollarsPerMillion) / 1e6 +
     email * mix.mediaShare * PRICES.s3PerPut +
     chatMedia * mediaDollars(durations);
 
   return {
     mix,
+    deployment,
     messagesPerSecond,
     webhookRequestsPerSecond: round(webhookRequests, 1),
     concurrency: {
@@ -322,26 +489,91 @@ export const modelScale = (mix: TrafficMix, inputs: ModelInputs): ScaleResult =>
       mediaFetcher: round(fetcherConcurrency, 1),
     },
     eventsPerRecorderBatch: round(eventsPerRecorderBatch, 1),
+    commandsPerSenderBatch: round(commandsPerSenderBatch, 1),
     loads,
     busiestConversation: {
       eventsPerSecond: round(busiest, 2),
       recorderLaneEventsPerSecond: laneEventsPerSecond,
     },
-    first: {
-      resource: top.resource,
-      quota: top.quota,
-      utilisation: top.utilisation,
-      atMessagesPerSecond: Math.round(messagesPerSecond / top.utilisation),
-    },
     dollarsPerMillion: round((dollarsPerSecond / messagesPerSecond) * 1e6, 2),
+  };
+};
+
+/** The same mix, every rate times `factor`. */
+const scaled = (mix: TrafficMix, factor: number): TrafficMix => ({
+  ...mix,
+  inboundPerSecond: mix.inboundPerSecond * factor,
+  statusPerSecond: mix.statusPerSecond * factor,
+  outboundPerSecond: mix.outboundPerSecond * factor,
+  activeConversations: Math.max(10, mix.activeConversations * factor),
+});
+
+/**
+ * The total rate of this mix at which one load reaches its limit: the mix scaled until it does
+ * (batches fill and per-event costs fall as a rate grows, so a linear extrapolation from a low rate
+ * would be wrong), by doubling then bisection.
+ */
+const runsOutAt = (
+  mix: TrafficMix,
+  inputs: ModelInputs,
+  deployment: Deployment,
+  resource: string,
+): number => {
+  const utilisationAt = (factor: number) =>
+    evaluate(scaled(mix, factor), inputs, deployment).loads.find((entry) => entry.resource === resource)
+      ?.utilisation ?? 0;
+  let low = 0;
+  let high = 1;
+  while (utilisationAt(high) < 1) {
+    low = high;
+    high *= 2;
+    if (high > 2 ** 40) return Number.POSITIVE_INFINITY;
+  }
+  for (let step = 0; step < 50; step++) {
+    const middle = (low + high) / 2;
+    if (utilisationAt(middle) < 1) low = middle;
+    else high = middle;
+  }
+  const total = mix.inboundPerSecond + mix.statusPerSecond + mix.outboundPerSecond;
+  return Math.round(total * high);
+};
+
+export const modelScale = (
+  mix: TrafficMix,
+  inputs: ModelInputs,
+  deployment: Deployment = AS_BUILT,
+): ScaleResult => {
+  const evaluated = evaluate(mix, inputs, deployment);
+  const loads: Load[] = evaluated.loads.map((entry) => ({
+    ...entry,
+    runsOutAt: runsOutAt(mix, inputs, deployment, entry.resource),
+  }));
+  // A new table's instant capacity lifts as it scales: reported, but not a ceiling.
+  const steady = loads.filter((candidate) => !(QUOTAS[candidate.quota] as Quota).transient);
+  const highest = steady.reduce((best, candidate) =>
+    candidate.utilisation > best.utilisation ? candidate : best,
+  );
+  const first = steady.reduce((best, candidate) => (candidate.runsOutAt < best.runsOutAt ? candidate : best));
+  return {
+    ...evaluated,
+    loads,
+    highest,
+    first: {
+      resource: first.resource,
+      quota: first.quota,
+      utilisation: first.utilisation,
+      atMessagesPerSecond: first.runsOutAt,
+    },
   };
 };
 
 /**
  * A campaign-shaped mix at `messagesPerSecond` events in all: `statusShare` status callbacks, a
  * fifth outbound sends, the rest customer messages (a tenth of them e-mail, a fifth of those with an
- * attachment; a tenth of the chat messages with one photo or file the fetcher copies); a conversation stays active for a minute of its traffic, and the busiest one carries
- * 1 % of everything.
+ * attachment; a tenth of the chat messages with one photo or file the fetcher copies); a
+ * conversation stays active for a minute of its traffic, and the busiest one carries 1 % of
+ * everything. A WhatsApp campaign: every chat message, status and send is WhatsApp's, and every
+ * status is of one of the hub's own sends.
  */
 export const campaignMix = (messagesPerSecond: number, statusShare = 0.3): TrafficMix => {
   const outboundPerSecond = messagesPerSecond * 0.2;
@@ -356,7 +588,38 @@ export const campaignMix = (messagesPerSecond: number, statusShare = 0.3): Traff
     emailShare: 0.1,
     mediaShare: 0.2,
     chatMediaShare: 0.1,
+    whatsappShare: 1,
+    hubSendStatusShare: 1,
   };
+};
+
+/**
+ * The least a deployment must raise, of what it can raise itself, for every load of `mix` that it
+ * can raise to stay under `target` of its limit: WhatsApp numbers, the sender's and the fetcher's
+ * maxConcurrency, the webhooks' reserved concurrency (function URLs). AWS quotas and the shared
+ * index partitions stay as they are.
+ */
+export const raisedFor = (
+  mix: TrafficMix,
+  inputs: ModelInputs,
+  target = 0.5,
+  from: Deployment = AS_BUILT,
+): Deployment => {
+  const under = (deployment: Deployment, quota: QuotaId) =>
+    (evaluate(mix, inputs, deployment).loads.find((entry) => entry.quota === quota)?.utilisation ?? 0) <
+    target;
+  const least = (deployment: Deployment, key: keyof Deployment, quota: QuotaId): Deployment => {
+    let raised = deployment;
+    for (let value = Number(deployment[key]); !under(raised, quota) && value < 1_000; value++)
+      raised = { ...raised, [key]: value + 1 };
+    return raised;
+  };
+  let deployment = least(from, 'whatsappNumbers', 'whatsappNumber');
+  deployment = least(deployment, 'senderMaxConcurrency', 'senderCapacity');
+  deployment = least(deployment, 'fetcherMaxConcurrency', 'fetcherCapacity');
+  return deployment.ingress === 'function-urls'
+    ? least(deployment, 'webhookReservedConcurrency', 'lambdaSyncPerFunction')
+    : deployment;
 };
 
 const SCALE_RATES = [10, 100, 1_000, 10_000] as const;
@@ -379,38 +642,64 @@ export const inputsFrom = (awsCost: AwsCostResult): ModelInputs => {
 };
 
 export interface ScaleReport {
-  /** Where the per-event counts came from. */
+  /** Where the per-event counts came from, and when the AWS section that counted them ran. */
   readonly countsFrom: string;
   readonly durations: typeof AWS_DURATIONS;
+  /** The deployment the rows are for: as built. */
+  readonly deployment: Deployment;
   readonly rows: readonly ScaleResult[];
-  /** The issue's check: 1,000 messages/s with 30 % status callbacks. */
+  /** The issue's check: 1,000 messages/s with 30 % status callbacks, as built. */
   readonly thousandWithThirtyPercentStatuses: ScaleResult;
+  /** The same with `ingress: 'function-urls'`. */
+  readonly thousandWithFunctionUrls: ScaleResult;
+  /** The same with the least a deployment must raise for every load it can raise to stay under half. */
+  readonly thousandRaised: ScaleResult;
+  /** With function URLs, the least reserved concurrency per webhook that keeps the busiest under half. */
+  readonly raisedWebhookReservedConcurrency: number;
 }
+
+interface SavedResults {
+  readonly awsCost?: AwsCostResult;
+  readonly machine?: { readonly date?: string };
+  /** Sections re-run since the full run, each with the machine it ran on (`awsCostAndOutboundMachine`…). */
+  readonly rerun?: Readonly<Record<string, unknown>>;
+}
+
+/** When the saved AWS section ran: its re-run's machine date if it was re-run, else the full run's. */
+const awsSectionDate = (saved: SavedResults): string | undefined => {
+  const rerun = Object.entries(saved.rerun ?? {}).find(([key]) => /^awsCost.*Machine$/.test(key))?.[1] as
+    | { readonly date?: string }
+    | undefined;
+  return rerun?.date ?? saved.machine?.date;
+};
 
 /**
  * The model over this run's AWS section, or over the last full run's (bench/results/latest.json)
  * when the section did not run.
  */
 export const runScale = (awsCost: AwsCostResult | undefined, resultsDirectory: string): ScaleReport => {
-  let source = 'this run';
+  let source = `this run (${new Date().toISOString()})`;
   let measured = awsCost;
   if (!measured) {
     const latest = join(resultsDirectory, 'latest.json');
     if (!existsSync(latest))
       throw new Error('no AWS counts: run `npm run bench -- --only=aws-cost,scale` once');
-    const saved = JSON.parse(readFileSync(latest, 'utf8')) as {
-      awsCost?: AwsCostResult;
-      machine?: { date?: string };
-    };
+    const saved = JSON.parse(readFileSync(latest, 'utf8')) as SavedResults;
     if (!saved.awsCost) throw new Error(`${latest} has no AWS section`);
     measured = saved.awsCost;
-    source = `bench/results/latest.json (${saved.machine?.date ?? 'undated'})`;
+    source = `bench/results/latest.json, AWS section of ${awsSectionDate(saved) ?? 'an unknown date'}`;
   }
   const inputs = inputsFrom(measured);
+  const check = campaignMix(1_000, 0.3);
   return {
     countsFrom: source,
     durations: AWS_DURATIONS,
+    deployment: AS_BUILT,
     rows: SCALE_RATES.map((rate) => modelScale(campaignMix(rate), inputs)),
-    thousandWithThirtyPercentStatuses: modelScale(campaignMix(1_000, 0.3), inputs),
+    thousandWithThirtyPercentStatuses: modelScale(check, inputs),
+    thousandWithFunctionUrls: modelScale(check, inputs, { ...AS_BUILT, ingress: 'function-urls' }),
+    thousandRaised: modelScale(check, inputs, raisedFor(check, inputs)),
+    raisedWebhookReservedConcurrency: raisedFor(check, inputs, 0.5, { ...AS_BUILT, ingress: 'function-urls' })
+      .webhookReservedConcurrency,
   };
 };

@@ -2,9 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AwsCostResult } from '../../bench/aws-cost.ts';
-import { campaignMix, inputsFrom, type ModelInputs, modelScale, outboundCost } from '../../bench/scale.ts';
+import {
+  AS_BUILT,
+  campaignMix,
+  inputsFrom,
+  type ModelInputs,
+  modelScale,
+  outboundCost,
+  raisedFor,
+  type ScaleResult,
+} from '../../bench/scale.ts';
 import { inboundProfilesFrom, OUTBOUND_PROFILE } from '../../bench/scale-counts.ts';
-import { QUOTAS, type Quota } from '../../bench/scale-quotas.ts';
+import { QUOTAS, type Quota, type QuotaId } from '../../bench/scale-quotas.ts';
 
 /*
  * The scale model is arithmetic: these check it against hand-computed figures on a simple profile,
@@ -40,7 +49,17 @@ const quiet = {
   emailShare: 0,
   mediaShare: 0,
   chatMediaShare: 0,
+  whatsappShare: 0,
+  hubSendStatusShare: 0,
 };
+const loadOf = (result: ScaleResult, resource: string) =>
+  result.loads.find((entry) => entry.resource.startsWith(resource));
+/** The loads at or above `share` of their limit, launch conditions left out. */
+const over = (result: ScaleResult, share: number): QuotaId[] =>
+  result.loads
+    .filter((entry) => !(QUOTAS[entry.quota] as Quota).transient && entry.utilisation >= share)
+    .map((entry) => entry.quota)
+    .sort();
 
 describe('scale model', () => {
   it("applies Little's law and the per-event counts to each resource", () => {
@@ -49,11 +68,13 @@ describe('scale model', () => {
     // Act
     const result = modelScale(mix, inputs);
     // Assess
-    const rate = (resource: string) => result.loads.find((entry) => entry.resource === resource)?.rate;
+    const rate = (resource: string) => loadOf(result, resource)?.rate;
     expect(result.webhookRequestsPerSecond).toBe(1_500);
     // 1,500 requests/s × 30 ms; 1,500 events/s in batches of 10 × 100 ms
     expect(result.concurrency).toEqual({ webhook: 45, recorder: 15, sender: 0, mediaFetcher: 0 });
-    expect(rate('DynamoDB write units, table (GSI included)')).toBe(1_000 * 4 + 500 * 1);
+    // The table's own units and each index's apart: on demand, each has its quota
+    expect(rate('DynamoDB write units, table')).toBe(1_000 * 3 + 500 * 1);
+    expect(rate('DynamoDB write units, busiest index (gsi2)')).toBe(600);
     expect(rate('DynamoDB read units, table')).toBe(2_000);
     expect(rate('API Gateway requests (stage)')).toBe(1_500);
     expect(rate('DynamoDB write units, hottest partition (busiest conversation)')).toBe(15);
@@ -69,16 +90,14 @@ describe('scale model', () => {
     const without = modelScale(plain, inputs);
     const result = modelScale(withMedia, inputs);
     // Assess
-    const rate = (model: typeof result, resource: string) =>
-      model.loads.find((entry) => entry.resource === resource)?.rate ?? 0;
+    const rate = (model: ScaleResult, resource: string) => loadOf(model, resource)?.rate ?? 0;
     // 100 attachments/s × 500 ms
     expect(result.concurrency.mediaFetcher).toBe(50);
     expect(rate(result, 'S3 PUT (raw e-mail and attachments, one prefix)')).toBe(100);
     expect(rate(result, 'media queue, busiest action (SendMessageBatch, receive)')).toBe(100);
-    expect(
-      rate(result, 'DynamoDB write units, table (GSI included)') -
-        rate(without, 'DynamoDB write units, table (GSI included)'),
-    ).toBe(200);
+    expect(rate(result, 'DynamoDB write units, table') - rate(without, 'DynamoDB write units, table')).toBe(
+      200,
+    );
     // $10–11 per million attachments (media bench: $10.24), spread over every message
     const added = (result.dollarsPerMillion - without.dollarsPerMillion) * 10;
     expect(added).toBeGreaterThan(9);
@@ -89,9 +108,13 @@ describe('scale model', () => {
     // Act
     const full = outboundCost('full');
     const trickle = outboundCost('trickle');
-    // Assess: 2 read units, 10 write units; 86 ms of 512 MB per send in a batch of ten (600 ms alone)
+    const two = outboundCost(2);
+    // Assess: 2 read units, 10 write units; 172.5 ms of 512 MB per send in a batch of ten to one
+    // number (600 ms and nine 125 ms turns), 600 ms alone
     expect(full.dollarsPerMillion).toBe(8.37);
     expect(trickle.dollarsPerMillion).toBe(13.2);
+    expect(two.dollarsPerMillion).toBeGreaterThan(full.dollarsPerMillion);
+    expect(two.dollarsPerMillion).toBeLessThan(trickle.dollarsPerMillion);
     expect(Object.fromEntries(full.lines.map(([item, , dollars]) => [item, dollars]))).toEqual({
       'sender Lambda requests': 0.02,
       'sender Lambda GB-s': 1.15,
@@ -101,21 +124,112 @@ describe('scale model', () => {
     });
   });
 
-  it('names the resource nearest its quota and the rate at which it runs out', () => {
-    // Prepare: sends only, each holding a sender for 600 ms
+  it("weighs sends against the sender's capped environments, with the time its cost charges", () => {
+    // Prepare: sends only, 1,000 a second, from one number
     const mix = { ...quiet, inboundPerSecond: 0, statusPerSecond: 0, outboundPerSecond: 1_000 };
     // Act
     const result = modelScale(mix, inputs);
-    // Assess: 600 concurrent sends of the account's 1,000
-    expect(result.concurrency.sender).toBe(600);
-    expect(result.first.quota).toBe('lambdaConcurrency');
-    expect(result.first.atMessagesPerSecond).toBe(Math.round(1_000 / 0.6));
-    expect(result.loads.find((entry) => entry.quota === 'dynamoTableOnDemand')?.rate).toBe(
-      1_000 * OUTBOUND_PROFILE.writeUnits,
+    const raised = modelScale(mix, inputs, {
+      ...AS_BUILT,
+      senderMaxConcurrency: 100,
+      whatsappNumbers: 100,
+    });
+    // Assess: full batches of 1,725 ms hold an environment 172.5 ms per send (the cost's time):
+    // 172.5 environments wanted, 10 allowed, which send 10 × 10 / 1.725 s = 58 a second
+    expect(result.concurrency.sender).toBe(172.5);
+    const sender = loadOf(result, 'sender');
+    expect(sender?.limit).toBe(58);
+    expect(sender?.utilisation).toBeCloseTo(1_000 / ((10 * 10) / 1.725));
+    expect(result.first.quota).toBe('senderCapacity');
+    expect(result.first.atMessagesPerSecond).toBe(58);
+    // Raised, and every send of a batch to a number of its own: no turns, 100 × 10 / 0.6 s
+    expect(loadOf(raised, 'sender')?.limit).toBeCloseTo(1_666.7, 1);
+    expect(loadOf(result, 'DynamoDB write units, table')?.rate).toBe(
+      1_000 * OUTBOUND_PROFILE.tableWriteUnits,
     );
   });
 
-  it('fills recorder batches only as far as the traffic allows, and charges small batches more', () => {
+  it("caps one WhatsApp number at Meta's rate, messages in and out, whatever the sender's concurrency", () => {
+    // Prepare: 100 customer messages and 100 sends a second, all WhatsApp
+    const mix = {
+      ...quiet,
+      inboundPerSecond: 100,
+      statusPerSecond: 0,
+      outboundPerSecond: 100,
+      whatsappShare: 1,
+    };
+    // Act
+    const one = modelScale(mix, inputs, { ...AS_BUILT, senderMaxConcurrency: 1_000 });
+    const five = modelScale(mix, inputs, { ...AS_BUILT, whatsappNumbers: 5 });
+    // Assess: 200 messages/s on one number of 80; on five, 40 each
+    expect(loadOf(one, 'WhatsApp, one business number')?.utilisation).toBe(200 / 80);
+    expect(loadOf(five, 'WhatsApp, one business number')?.utilisation).toBe(40 / 80);
+  });
+
+  it("weighs attachments against the media fetcher's capped environments", () => {
+    // Prepare: 1,000 chat messages a second, a tenth with one image
+    const mix = {
+      ...quiet,
+      inboundPerSecond: 1_000,
+      statusPerSecond: 0,
+      outboundPerSecond: 0,
+      chatMediaShare: 0.1,
+    };
+    // Act
+    const result = modelScale(mix, inputs);
+    // Assess: 10 environments, one job of 500 ms each: 20 attachments a second
+    const fetcher = loadOf(result, 'media fetcher');
+    expect(fetcher?.limit).toBe(20);
+    expect(fetcher?.utilisation).toBe(5);
+    expect(fetcher?.warnedBy).toMatch(/^MediaBacklogAge/);
+  });
+
+  it('adds up the writes of every conversation in the index partitions they share', () => {
+    // Prepare: 1,000 chat messages (a conversation opened every five) and 100 sends a second
+    const mix = { ...quiet, inboundPerSecond: 1_000, statusPerSecond: 0, outboundPerSecond: 100 };
+    // Act
+    const result = modelScale(mix, inputs);
+    // Assess: STATUS#open takes 200 openings, 2 units per send's move and 2 per active
+    // conversation's hourly move; WAITING 200 waits started and 100 ended
+    const status = loadOf(result, 'DynamoDB index partition STATUS#open');
+    expect(status?.rate).toBeCloseTo(200 + 100 * 2 + (10_000 / 3_600) * 2, 1);
+    expect(status?.limit).toBe(1_000);
+    expect(loadOf(result, 'DynamoDB index partition WAITING')?.rate).toBe(300);
+  });
+
+  it('answers webhooks through function URLs at 10 requests/s per reserved environment', () => {
+    // Prepare: 1,000 WhatsApp messages a second
+    const mix = {
+      ...quiet,
+      inboundPerSecond: 1_000,
+      statusPerSecond: 0,
+      outboundPerSecond: 0,
+      whatsappShare: 1,
+    };
+    // Act
+    const result = modelScale(mix, inputs, { ...AS_BUILT, ingress: 'function-urls' });
+    // Assess: one webhook of 50 reserved environments serves 500 a second; no API Gateway
+    const webhook = loadOf(result, 'busiest webhook function');
+    expect(webhook?.limit).toBe(500);
+    expect(webhook?.utilisation).toBe(2);
+    expect(webhook?.warnedBy).toMatch(/^WebhookThrottles/);
+    expect(result.loads.some((entry) => entry.quota === 'apiGatewayStage')).toBe(false);
+    expect(result.dollarsPerMillion).toBe(4 - 1);
+  });
+
+  it("reads the send record of each status of the hub's own sends", () => {
+    // Prepare: 1,000 statuses a second, every one of a hub send
+    const mix = { ...quiet, inboundPerSecond: 0, statusPerSecond: 1_000, outboundPerSecond: 0 };
+    // Act
+    const others = modelScale(mix, inputs);
+    const hubs = modelScale({ ...mix, hubSendStatusShare: 1 }, inputs);
+    // Assess: one read unit each ($0.125 per million)
+    expect(loadOf(hubs, 'DynamoDB read units, table')?.rate).toBe(1_000);
+    expect(loadOf(others, 'DynamoDB read units, table')?.rate).toBe(0);
+    expect(hubs.dollarsPerMillion - others.dollarsPerMillion).toBeCloseTo(0.125, 2);
+  });
+
+  it('fills recorder and sender batches only as far as the traffic allows, and charges small batches more', () => {
     // Act
     const trickle = modelScale(
       { ...quiet, inboundPerSecond: 5, statusPerSecond: 0, outboundPerSecond: 0 },
@@ -125,22 +239,35 @@ describe('scale model', () => {
       { ...quiet, inboundPerSecond: 500, statusPerSecond: 0, outboundPerSecond: 0 },
       inputs,
     );
+    const fewSends = modelScale(
+      { ...quiet, inboundPerSecond: 0, statusPerSecond: 0, outboundPerSecond: 2 },
+      inputs,
+    );
+    const manySends = modelScale(
+      { ...quiet, inboundPerSecond: 0, statusPerSecond: 0, outboundPerSecond: 50 },
+      inputs,
+    );
     // Assess
     expect(trickle.eventsPerRecorderBatch).toBe(1);
     expect(trickle.dollarsPerMillion).toBe(6);
     expect(busy.eventsPerRecorderBatch).toBe(10);
     expect(busy.dollarsPerMillion).toBe(4);
+    // 2 sends a second arrive 1.2 to a 600 ms send; 50 fill the batch
+    expect(fewSends.commandsPerSenderBatch).toBe(1.2);
+    expect(fewSends.dollarsPerMillion).toBe(outboundCost(1.2).dollarsPerMillion);
+    expect(manySends.dollarsPerMillion).toBe(outboundCost('full').dollarsPerMillion);
   });
 
   it('keeps a new table’s instant capacity out of the ceiling but reports it', () => {
-    // Prepare: 5,000 write units a second, over a new table's 4,000
-    const mix = { ...quiet, inboundPerSecond: 1_250, statusPerSecond: 0, outboundPerSecond: 0 };
+    // Prepare: 5,000 table write units a second, over a new table's 4,000
+    const mix = { ...quiet, inboundPerSecond: 5_000 / 3, statusPerSecond: 0, outboundPerSecond: 0 };
     // Act
     const result = modelScale(mix, inputs);
     // Assess
     const warm = result.loads.find((entry) => entry.quota === 'dynamoNewTableWarm');
     expect(warm?.utilisation).toBeCloseTo(5_000 / QUOTAS.dynamoNewTableWarm.limit);
     expect(result.first.quota).not.toBe('dynamoNewTableWarm');
+    expect(result.highest.quota).not.toBe('dynamoNewTableWarm');
   });
 
   it('cites a documentation page and a warning alarm for every quota', () => {
@@ -152,22 +279,35 @@ describe('scale model', () => {
     }
   });
 
-  it("takes its inbound counts from the benchmark's last full run, and keeps 1,000/s with 30 % statuses under half of every steady quota", () => {
+  it("takes its inbound counts from the benchmark's last full run, and shows what is over half of its limit at 1,000/s with 30 % statuses", () => {
     // Prepare
     const latest = JSON.parse(
       readFileSync(join(import.meta.dirname, '../../bench/results/latest.json'), 'utf8'),
     ) as { awsCost: AwsCostResult };
+    const mix = campaignMix(1_000, 0.3);
+    const measured = inputsFrom(latest.awsCost);
     // Act
     const profiles = inboundProfilesFrom(latest.awsCost);
-    const result = modelScale(campaignMix(1_000, 0.3), inputsFrom(latest.awsCost));
+    const built = modelScale(mix, measured);
+    const raised = modelScale(mix, measured, raisedFor(mix, measured));
     // Assess: one SendMessageBatch per webhook request, as the benchmark counted
     expect(profiles.chat.ingestSendCalls).toBe(1);
     expect(profiles.status.webhookRequests).toBe(1);
     expect(profiles.email.s3Puts).toBe(1);
-    expect(result.messagesPerSecond).toBe(1_000);
-    for (const entry of result.loads) {
-      if (!(QUOTAS[entry.quota] as Quota).transient)
-        expect(entry.utilisation, entry.resource).toBeLessThan(0.5);
-    }
+    expect(built.messagesPerSecond).toBe(1_000);
+    // As built: the sender's and the fetcher's caps, one WhatsApp number, and the by-status
+    // partition every conversation shares
+    expect(over(built, 0.5)).toEqual([
+      'dynamoIndexPartitionWrite',
+      'fetcherCapacity',
+      'senderCapacity',
+      'whatsappNumber',
+    ]);
+    expect(built.first.quota).toBe('whatsappNumber');
+    // Raised where a deployment can: only the shared partition is left, a limit of the key design
+    expect(over(raised, 0.5)).toEqual(['dynamoIndexPartitionWrite']);
+    expect(raised.first.resource).toBe('DynamoDB index partition STATUS#open (gsi1)');
+    expect(raised.first.atMessagesPerSecond).toBeGreaterThan(1_500);
+    expect(raised.first.atMessagesPerSecond).toBeLessThan(2_000);
   });
 });
