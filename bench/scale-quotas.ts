@@ -190,9 +190,10 @@ export const QUOTAS = {
   },
   // "DynamoDB enforces specific throughput limits at the partition level for both table and global
   // secondary index (GSI)" (the page below): an index partition has a table partition's 1,000
-  // write units. Split for heat does not lift one partition key whose sort key only grows: AWS's
-  // summary of split for heat names an ever-increasing sort key as a case it does not help
-  // (https://aws.amazon.com/blogs/database/part-3-scaling-dynamodb-how-partitions-hot-keys-and-split-for-heat-impact-performance/),
+  // write units. Split for heat does not lift one partition key whose sort key only grows: "split for
+  // heat cannot split within an item collection if there's an LSI present or if the split is
+  // determined to not be beneficial, such as when writing an ever-increasing sort key"
+  // (https://aws.amazon.com/blogs/database/part-2-scaling-dynamodb-how-partitions-hot-keys-and-split-for-heat-impact-performance/),
   // and every put here lands at the top of its key's range (the current hour under STATUS#, the
   // present under WAITING). The ids after the hour are random, so a split within the current hour
   // might help some: the model does not count on it.
