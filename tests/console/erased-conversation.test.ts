@@ -5,8 +5,14 @@ import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-
 /*
  * A conversation open on screen when its person is erased: its messages and the person's
  * identities leave the page at the next read, which answers 404, instead of staying until another
- * conversation is opened.
+ * conversation is opened; with contacts revealed, the header's name and number and the reply box
+ * go too, and the page keeps no copy to show masked once Reveal is unticked.
  */
+
+/** The sample's customer: its profile name (events/whatsapp/text.json) and the number it is rewritten to. */
+const NAME = 'Zoë Müller-Åberg';
+const NUMBER = '306900000992';
+const MASKED = '30••••••••92';
 
 describe('console: a conversation whose person is erased', () => {
   let ui: ConsoleBrowser;
@@ -22,10 +28,15 @@ describe('console: a conversation whose person is erased', () => {
     // Prepare: a customer writes and the conversation is open, its message and contact shown
     const { page, session } = ui;
     const authorization = `Bearer ${session.hub.apiToken}`;
-    const conversationId = await session.customerWrites(whatsappTextFrom('306900000992', 'erased-open-1'));
+    const conversationId = await session.customerWrites(whatsappTextFrom(NUMBER, 'erased-open-1'));
+    await page.click('.reveal input');
     await page.click(`button[data-conversation="${conversationId}"]`);
     await page.waitForSelector('.timeline .message', { timeout: 30_000 });
     await page.waitForSelector('.contact-channels', { timeout: 30_000 });
+    // The header names the person while they exist (contacts revealed)
+    expect(await page.$eval('#conversation-title', (element) => element.textContent ?? '')).toContain(
+      `${NAME} (${NUMBER})`,
+    );
     const conversation = (await (
       await fetch(`${session.hub.urls.api}/conversations/${conversationId}`, { headers: { authorization } })
     ).json()) as { contactId: string };
@@ -44,8 +55,15 @@ describe('console: a conversation whose person is erased', () => {
     );
     // Assess
     expect(alerts.some((text) => text.includes('no longer exists'))).toBe(true);
-    expect(await page.$eval('.timeline', (element) => element.textContent ?? '')).not.toContain(
-      '306900000992',
-    );
+    expect(alerts.join(' ')).not.toContain(NUMBER);
+    const shown = await page.$eval('body', (element) => element.textContent ?? '');
+    expect(shown).not.toContain(NUMBER);
+    expect(shown).not.toContain(NAME);
+    expect(await page.$('#conversation-title')).toBeNull();
+    expect(await page.$('#reply-text')).toBeNull();
+    // Nothing held to show masked either
+    await page.click('.reveal input');
+    await page.waitForFunction("!document.querySelector('.reveal input').checked");
+    expect(await page.$eval('body', (element) => element.textContent ?? '')).not.toContain(MASKED);
   }, 90_000);
 });

@@ -310,8 +310,11 @@ function mergeChecked(list, checked, known) {
     .map((entry) => byId.get(entry.hubMessageId) ?? entry);
 }
 
-/** `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away. */
-function Conversation({ conversation: given, reveal, now, pending, setPending, onOpen }) {
+/**
+ * `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away.
+ * `onGone` tells the app the conversation no longer exists (its person erased), so it lets go of it.
+ */
+function Conversation({ conversation: given, reveal, now, pending, setPending, onOpen, onGone }) {
   const [items, setItems] = useState([]);
   const [error, setError] = useState('');
   // Its own read of the conversation: the inbox's copy stops moving once a filter leaves it out of
@@ -346,11 +349,12 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
         if (!stopped()) setPending((list) => mergeChecked(list, checked, known));
       } catch (failure) {
         if (stopped()) return;
-        // Gone (its person erased): nothing of it stays on screen.
+        // Gone (its person erased): nothing of it stays on screen or in the page's memory, the
+        // header's name and number and the reply box included.
         if (failure.status === 404) {
+          setFresh(undefined);
           setItems([]);
-          setPending(() => []);
-          setError('this conversation no longer exists (its person was erased)');
+          onGone();
         } else setError(failure.message);
       }
     },
@@ -473,14 +477,28 @@ function App() {
 
   // The open conversation stays open when a filter leaves it out of the list.
   const lastSelected = useRef(undefined);
+  // Set when the open conversation turned out to be gone (its person erased), until another is chosen.
+  const [gone, setGone] = useState(false);
   const listed = conversations.find((conversation) => conversation.conversationId === selectedId);
   if (listed) lastSelected.current = listed;
   const selected =
     listed ?? (lastSelected.current?.conversationId === selectedId ? lastSelected.current : undefined);
+  const select = (conversationId) => {
+    setGone(false);
+    setSelectedId(conversationId);
+  };
   // A conversation the list does not hold (another of the contact's) opens all the same.
   const openConversation = (conversation) => {
     lastSelected.current = conversation;
-    setSelectedId(conversation.conversationId);
+    select(conversation.conversationId);
+  };
+  // An erased person's conversation: the page keeps no copy of it (the contact in its header) and
+  // no reply of it, and shows none.
+  const forget = (conversationId) => {
+    if (lastSelected.current?.conversationId === conversationId) lastSelected.current = undefined;
+    setPendingByConversation(({ [conversationId]: _dropped, ...others }) => others);
+    setSelectedId((current) => (current === conversationId ? null : current));
+    setGone(true);
   };
   return html`<div class="layout">
     <header class="top">
@@ -496,7 +514,7 @@ function App() {
     </header>
     <main class="panes">
       <div class="side">
-        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${setSelectedId} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
+        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${select} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
         <${ActAsCustomer} />
         <${ReplaySample} channelNames=${CHANNEL_NAMES} />
       </div>
@@ -509,13 +527,17 @@ function App() {
               now=${now}
               pending=${pendingByConversation[selected.conversationId] ?? []}
               onOpen=${openConversation}
+              onGone=${() => forget(selected.conversationId)}
               setPending=${(update) =>
                 setPendingByConversation((all) => ({
                   ...all,
                   [selected.conversationId]: update(all[selected.conversationId] ?? []),
                 }))}
             />`
-          : html`<section class="conversation empty"><p>Choose a conversation in the inbox.</p></section>`
+          : html`<section class="conversation empty">
+              ${gone ? html`<p class="failure" role="alert">The conversation that was open no longer exists (its person was erased).</p>` : null}
+              <p>Choose a conversation in the inbox.</p>
+            </section>`
       }
     </main>
     <${Hood} />
