@@ -29,6 +29,28 @@ export function mask(identity) {
     : `${value.slice(0, 3)}${DOT.repeat(3)}${value.slice(-2)}`;
 }
 
+/**
+ * A provider's notice about the customer, a `system` part: its text may name them (a WhatsApp number
+ * change: "User <name> changed from <number> to <number>"), and a number change carries the new
+ * number. While contacts are not revealed its text is hidden and the number masked: the one rule
+ * for the timeline's notices and the raw events.
+ */
+export function shownNotice(part, reveal) {
+  if (reveal) return part;
+  return {
+    ...part,
+    ...(typeof part.body === 'string' ? { body: HIDDEN } : {}),
+    ...(typeof part.newIdentity === 'string'
+      ? { newIdentity: mask({ type: '', value: part.newIdentity }) }
+      : {}),
+  };
+}
+
+/** Whether a value of an event is a provider's notice part (see shownNotice). */
+function isNotice(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && value.type === 'system';
+}
+
 /** Keys whose whole value is the person: the contact (as events and the state carry it), identities, names. */
 const PERSON_KEYS = new Set(['contact', 'identity', 'identities', 'displayName', 'profileName']);
 
@@ -42,9 +64,10 @@ const USER_ID_KEY = /(^|_)user_id$/;
 /**
  * A published event as the page shows it while contacts are not revealed: the person's objects and
  * names hidden wherever they sit (`data.contact`, `data.state.contact`…), an e-mail mailbox's name
- * hidden and its address masked, and any other value that is a whole phone number or e-mail
- * address (a status's recipient, an address list) or a provider's user id field masked. Message text is left as it is, as the
- * timeline shows it.
+ * hidden and its address masked, a provider's notice about the customer hidden as the timeline
+ * hides it (shownNotice), and any other value that is a whole phone number or e-mail address (a
+ * status's recipient, an address list) or a provider's user id field masked. What the customer or
+ * the business wrote is left as it is, as the timeline shows it.
  */
 export function maskedEvent(value, key) {
   if (key !== undefined && PERSON_KEYS.has(key)) return HIDDEN;
@@ -55,8 +78,9 @@ export function maskedEvent(value, key) {
   if (Array.isArray(value)) return value.map((item) => maskedEvent(item));
   if (typeof value !== 'object' || value === null) return value;
   const mailbox = typeof value.address === 'string';
+  const shown = isNotice(value) ? shownNotice(value, false) : value;
   return Object.fromEntries(
-    Object.entries(value).map(([name, item]) => [
+    Object.entries(shown).map(([name, item]) => [
       name,
       mailbox && name === 'name' ? HIDDEN : maskedEvent(item, name),
     ]),

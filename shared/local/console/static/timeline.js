@@ -3,7 +3,7 @@
 // the `live` state GET /v1/conversations/{id}/messages returns with each message.
 import htm from 'htm';
 import { h } from 'preact';
-import { HIDDEN } from './masking.js';
+import { shownNotice } from './masking.js';
 
 const html = htm.bind(h);
 
@@ -70,14 +70,6 @@ function Call({ part }) {
   return html`<p class="part-call" data-part="call"><span aria-hidden="true">📞 </span>${label}</p>`;
 }
 
-/**
- * A provider's notice names the customer (a WhatsApp number change: "User <name> changed from <number>
- * to <number>"): shown only once contacts are revealed, as names and numbers are elsewhere.
- */
-function noticeText(body, reveal) {
-  return reveal ? body : HIDDEN;
-}
-
 /** One part; `Media` shows a stored file (it reads the media endpoint). */
 export function Part({ message, part, index, Media, reveal }) {
   switch (part.type) {
@@ -112,7 +104,8 @@ export function Part({ message, part, index, Media, reveal }) {
         ${part.list ? html`<span class="chip">${part.list.button}</span>` : null}
       </div>`;
     case 'system':
-      return html`<p class="part-system" data-part="system">${part.kind.replaceAll('_', ' ')}${part.body ? `: ${noticeText(part.body, reveal)}` : ''}</p>`;
+      // A provider's notice may name the customer: shown only once contacts are revealed (masking.js).
+      return html`<p class="part-system" data-part="system">${part.kind.replaceAll('_', ' ')}${part.body ? `: ${shownNotice(part, reveal).body}` : ''}</p>`;
     default:
       return html`<p class="other-part">[${part.type}${part.providerType ? ` ${part.providerType}` : ''}]</p>`;
   }
