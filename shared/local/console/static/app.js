@@ -270,26 +270,55 @@ function PendingItem({ pending }) {
   </li>`;
 }
 
+/**
+ * Whether an answer to a send says it was not and will not be taken: a 4xx other than 408 (timeout)
+ * and 429 (rate limited). A 5xx or no answer at all ("Failed to fetch") leaves the outcome unknown:
+ * the API may have queued the reply (the gateway answers 503 after 30 s while the handler goes on).
+ */
+function definitelyRefused(error) {
+  const status = error?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
 function ReplyBox({ conversation, onAccepted }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
+  // One Idempotency-Key per draft: a send again after an unclear answer repeats the request, which
+  // the API answers with the first one's message instead of sending a second. A new key only once
+  // the API took the reply or refused it for good, or for another text.
+  const attempt = useRef(undefined);
   const submit = async (event) => {
     event.preventDefault();
     const reply = text.trim();
     if (!reply) return;
+    const path = `/v1/conversations/${conversation.conversationId}/messages`;
+    const body = { parts: [{ type: 'text', text: reply }], sender: { kind: 'agent', id: 'local-console' } };
+    const draft = JSON.stringify([path, body]);
+    if (attempt.current?.draft !== draft) attempt.current = { draft, key: crypto.randomUUID() };
     setBusy(true);
     setNotice('');
     try {
-      const accepted = await call(`/v1/conversations/${conversation.conversationId}/messages`, {
+      const accepted = await call(path, {
         method: 'POST',
-        headers: { 'Idempotency-Key': crypto.randomUUID() },
-        body: { parts: [{ type: 'text', text: reply }], sender: { kind: 'agent', id: 'local-console' } },
+        headers: { 'Idempotency-Key': attempt.current.key },
+        body,
       });
+      attempt.current = undefined;
       onAccepted({ hubMessageId: accepted.hubMessageId, text: reply, state: 'queued' });
       setText('');
     } catch (error) {
-      setNotice(`Refused: ${error.message}`);
+      if (definitelyRefused(error)) {
+        attempt.current = undefined;
+        setNotice(`Refused: ${error.message}`);
+      } else if (error?.status === 408 || error?.status === 429) {
+        setNotice(`Not sent yet: ${error.message}. Sending again is safe (the same request again).`);
+      } else {
+        const answer = typeof error?.status === 'number' ? error.message : `no answer (${error?.message})`;
+        setNotice(
+          `Outcome unknown: ${answer}. Sending again is safe: it repeats the same request, which the hub sends at most once.`,
+        );
+      }
     } finally {
       setBusy(false);
     }
@@ -382,7 +411,13 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
       ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} reveal=${reveal} />`)}
       ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
     </ol>
-    <${ReplyBox} conversation=${conversation} onAccepted=${(entry) => setPending((list) => [...list, entry])} />
+    <${ReplyBox}
+      conversation=${conversation}
+      onAccepted=${(entry) =>
+        setPending((list) =>
+          list.some((known) => known.hubMessageId === entry.hubMessageId) ? list : [...list, entry],
+        )}
+    />
     <${RawEvents} conversationId=${id} reveal=${reveal} />
   </section>`;
 }
