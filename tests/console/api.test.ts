@@ -20,6 +20,27 @@ const CALL_IN_PAGE = `async (path, options) => {
   }
 }`;
 
+/**
+ * What `call` gave for `path` when the network answered `status` with `body` (JSON) and `headers`:
+ * the page's fetch answers that one path itself, for answers the local hub does not give on demand
+ * (API Gateway's 503 after 30 s, its 429).
+ */
+const CALL_ANSWERED_IN_PAGE = `async (path, status, body, headers) => {
+  const { call } = await import('/console/api.js');
+  const network = window.fetch;
+  window.fetch = (target, init) =>
+    target === path
+      ? Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } }))
+      : network(target, init);
+  try {
+    return { answer: await call(path) };
+  } catch (error) {
+    return { error: { name: error.name, message: error.message, status: error.status, retryAfterSeconds: error.retryAfterSeconds } };
+  } finally {
+    window.fetch = network;
+  }
+}`;
+
 interface Called {
   readonly answer?: unknown;
   readonly error?: { name: string; message: string; status?: number; body?: unknown };
@@ -46,6 +67,14 @@ describe('console API calls', () => {
   const callInPage = async (path: string, options?: unknown): Promise<Called> =>
     (await ui.page.evaluate(
       `(${CALL_IN_PAGE})(${JSON.stringify(path)}, ${JSON.stringify(options)})`,
+    )) as Called;
+  const answeredInPage = async (
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Called & { error?: { retryAfterSeconds?: number } }> =>
+    (await ui.page.evaluate(
+      `(${CALL_ANSWERED_IN_PAGE})('/_local/console/stubbed', ${status}, ${JSON.stringify(body)}, ${JSON.stringify(headers)})`,
     )) as Called;
 
   it('sends the bearer token on every request of every panel, the live stream included', async () => {
@@ -117,9 +146,72 @@ describe('console API calls', () => {
     // Assess
     expect(called.error).toMatchObject({
       name: 'ApiError',
-      message: 'HTTP 400',
+      message: 'HTTP 400: name: expected the name of a sample',
       status: 400,
       body: { errors: [{ field: 'name' }] },
     });
+  });
+
+  it("adds a problem's first field error, and how many more", async () => {
+    // Act
+    const invalid = await callInPage('/v1/conversations?cursor=not*a*cursor');
+    const several = await answeredInPage(422, {
+      type: 'urn:switchboard:problem:invalid-request',
+      title: 'The request is not valid',
+      status: 422,
+      errors: [
+        { field: 'body.parts.0.text', message: 'too long' },
+        { field: 'body.sender.id', message: 'required' },
+      ],
+    });
+    // Assess
+    expect(invalid.error).toMatchObject({
+      message: 'The request is not valid (invalid cursor): query.cursor: not a cursor of this query',
+      status: 400,
+    });
+    expect(several.error?.message).toBe('The request is not valid: body.parts.0.text: too long (and 1 more)');
+  });
+
+  it("words API Gateway's own answers: its message and the status", async () => {
+    // Act: a body over Lambda's 6 MB payload (the local gateway answers as API Gateway does), and a
+    // 503 as the gateway gives after 30 s
+    const tooLarge = (await ui.page.evaluate(`(async () => {
+      const { call } = await import('/console/api.js');
+      try {
+        await call('/v1/conversations/conv_${'0'.repeat(32)}/messages', {
+          method: 'POST',
+          headers: { 'Idempotency-Key': 'too-large-1' },
+          body: { parts: [{ type: 'text', text: 'x'.repeat(6500000) }] },
+        });
+        return {};
+      } catch (error) {
+        return { error: { name: error.name, message: error.message, status: error.status } };
+      }
+    })()`)) as Called;
+    const unavailable = await answeredInPage(503, { message: 'Service Unavailable' });
+    // Assess
+    expect(tooLarge.error).toEqual({
+      name: 'ApiError',
+      message: 'Request Entity Too Large (HTTP 413)',
+      status: 413,
+    });
+    expect(unavailable.error).toMatchObject({ message: 'Service Unavailable (HTTP 503)', status: 503 });
+  });
+
+  it('says when to try again from Retry-After, in seconds or as a date', async () => {
+    // Act
+    const inSeconds = await answeredInPage(429, { message: 'Too Many Requests' }, { 'retry-after': '30' });
+    const atDate = await answeredInPage(
+      429,
+      { message: 'Too Many Requests' },
+      { 'retry-after': new Date(Date.now() + 90_000).toUTCString() },
+    );
+    // Assess
+    expect(inSeconds.error).toMatchObject({
+      message: 'Too Many Requests (HTTP 429); try again in 30 s',
+      status: 429,
+      retryAfterSeconds: 30,
+    });
+    expect(atDate.error?.message).toMatch(/^Too Many Requests \(HTTP 429\); try again in (8[89]|90) s$/);
   });
 });

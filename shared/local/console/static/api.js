@@ -15,20 +15,52 @@ function isProblem(body) {
 }
 
 /**
- * A non-2xx answer. The message is the problem's title (with its detail, when it has one), or
- * `HTTP <status>` when the body is not a problem document; `body` is the parsed JSON body, if any
- * (a problem's `errors`, the replay endpoint's `webhookStatus`).
+ * API Gateway's own answer (`{"message": "Service Unavailable"}`): when it has no route, gives up on
+ * the function after 30 s (503), refuses a body too large (413) or throttles (429). The local hub
+ * answers as API Gateway does, so the console words it here rather than the hub changing it.
+ */
+function isGatewayAnswer(body) {
+  return typeof body === 'object' && body !== null && typeof body.message === 'string';
+}
+
+/** The first of a body's field errors (`errors: [{ field, message }]`), and how many more. */
+function fieldWords(body) {
+  const errors = Array.isArray(body?.errors) ? body.errors : [];
+  const first = errors[0];
+  if (typeof first?.field !== 'string') return '';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return `: ${first.field}: ${first.message ?? 'not valid'}${more}`;
+}
+
+/** Seconds until a `Retry-After` (delta-seconds or an HTTP date) says to try again, or undefined. */
+function secondsOf(retryAfter, now = Date.now()) {
+  if (!retryAfter) return undefined;
+  if (/^\d+$/.test(retryAfter.trim())) return Number(retryAfter.trim());
+  const at = Date.parse(retryAfter);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * A non-2xx answer. The message is the problem's title (with its detail, when it has one), API
+ * Gateway's own message with the status (`Service Unavailable (HTTP 503)`), or `HTTP <status>` when
+ * the body is neither; then the first field error, when the body lists them, and when to try again,
+ * when the answer says (`Retry-After`). `body` is the parsed JSON body, if any (a problem's `errors`,
+ * the replay endpoint's `webhookStatus`); `retryAfterSeconds` the wait, if any.
  */
 export class ApiError extends Error {
-  constructor(status, body) {
-    super(
-      isProblem(body)
-        ? `${body.title}${typeof body.detail === 'string' && body.detail ? ` (${body.detail})` : ''}`
-        : `HTTP ${status}`,
-    );
+  constructor(status, body, retryAfter) {
+    const retryAfterSeconds = secondsOf(retryAfter);
+    const head = isProblem(body)
+      ? `${body.title}${typeof body.detail === 'string' && body.detail ? ` (${body.detail})` : ''}`
+      : isGatewayAnswer(body)
+        ? `${body.message} (HTTP ${status})`
+        : `HTTP ${status}`;
+    const retry = retryAfterSeconds === undefined ? '' : `; try again in ${retryAfterSeconds} s`;
+    super(`${head}${fieldWords(body)}${retry}`);
     this.name = 'ApiError';
     this.status = status;
     this.body = body;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -59,6 +91,6 @@ export async function call(path, { method = 'GET', body, headers = {} } = {}) {
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const data = await jsonOf(response);
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, data, response.headers.get('retry-after'));
   return data;
 }
