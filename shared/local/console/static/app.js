@@ -288,10 +288,14 @@ function ReplyBox({ conversation, onAccepted }) {
   // the API answers with the first one's message instead of sending a second. A new key only once
   // the API took the reply or refused it for good, or for another text.
   const attempt = useRef(undefined);
+  // Set while a send runs: `busy` disables the button only once the page re-renders, so two presses
+  // in one task would send twice without it.
+  const sending = useRef(false);
   const submit = async (event) => {
     event.preventDefault();
     const reply = text.trim();
-    if (!reply) return;
+    if (!reply || sending.current) return;
+    sending.current = true;
     const path = `/v1/conversations/${conversation.conversationId}/messages`;
     const body = { parts: [{ type: 'text', text: reply }], sender: { kind: 'agent', id: 'local-console' } };
     const draft = JSON.stringify([path, body]);
@@ -320,6 +324,7 @@ function ReplyBox({ conversation, onAccepted }) {
         );
       }
     } finally {
+      sending.current = false;
       setBusy(false);
     }
   };

@@ -4,7 +4,7 @@
 // the page.
 import htm from 'htm';
 import { h } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { call } from './api.js';
 
 const html = htm.bind(h);
@@ -118,8 +118,15 @@ function ProviderFaults({ entry }) {
   const [chosen, setChosen] = useState(entry.switches[0]?.id ?? '');
   const [times, setTimes] = useState('1');
   const [notice, setNotice] = useState('');
+  // Each press arms one more fault: the button is disabled while its request runs, and the ref stops
+  // a second press that comes before the page re-renders (two clicks in one task).
+  const [arming, setArming] = useState(false);
+  const armingNow = useRef(false);
   const arm = async (event) => {
     event.preventDefault();
+    if (armingNow.current) return;
+    armingNow.current = true;
+    setArming(true);
     setNotice('');
     try {
       await call('/_local/console/faults', {
@@ -128,6 +135,9 @@ function ProviderFaults({ entry }) {
       });
     } catch (error) {
       setNotice(`Not armed: ${error.message}`);
+    } finally {
+      armingNow.current = false;
+      setArming(false);
     }
   };
   const clear = async () => {
@@ -149,7 +159,7 @@ function ProviderFaults({ entry }) {
     <select id=${`${id}-times`} class="fault-times" value=${times} onChange=${(event) => setTimes(event.currentTarget.value)}>
       ${TIMES.map(([value, label]) => html`<option key=${value} value=${value}>${label}</option>`)}
     </select>
-    <button type="submit" class="arm">Arm</button>
+    <button type="submit" class="arm" disabled=${arming}>${arming ? 'Arming…' : 'Arm'}</button>
     <ul class="armed" aria-label=${`Armed ${entry.provider} faults`}>
       ${entry.armed.map(
         (armed, index) => html`<li key=${index} data-armed=${armed.switch ?? armed.label}>
