@@ -13,7 +13,7 @@ import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js
 import { concernsConversation, concernsInbox, onStreamState, startLiveStream, useLiveTask } from './live.js';
 import { mask } from './masking.js';
 import { ReplaySample } from './replay.js';
-import { byteSize, MessageBody } from './timeline.js';
+import { byteSize, MessageBody, when } from './timeline.js';
 
 const html = htm.bind(h);
 
@@ -92,10 +92,6 @@ function windowLabel(conversation, now) {
   if (!window.closesAt) return 'window not open';
   const left = Date.parse(window.closesAt) - now;
   return left > 0 ? `window closes in ${duration(left)}` : 'window closed';
-}
-
-function time(value) {
-  return value ? new Date(value).toLocaleTimeString() : '';
 }
 
 function Inbox({ conversations, selectedId, onSelect, reveal, now, filters, onFilters }) {
@@ -246,7 +242,7 @@ function MessageItem({ item, conversation, reveal }) {
   const message = item.message;
   const outbound = message.direction === 'outbound';
   return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
-    <p class="meta">${outbound ? 'Business' : 'Customer'} · ${time(message.providerTimestamp ?? message.receivedAt)}</p>
+    <p class="meta">${outbound ? 'Business' : 'Customer'} · ${when(message.providerTimestamp ?? message.receivedAt)}</p>
     ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
     <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} reveal=${reveal} />
     ${outbound ? html`<${Ticks} status=${withWatermarks(item.live?.status, message, conversation)} />` : null}

@@ -23,6 +23,16 @@ export function byteSize(bytes) {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/**
+ * When something happened, as a person reads it: the time alone today, the date and time on any
+ * other day (a customer's message from last week is no message from this morning).
+ */
+export function when(value, now = new Date()) {
+  if (!value) return '';
+  const at = new Date(value);
+  return at.toDateString() === now.toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+}
+
 /** Only web addresses become links: a customer's `javascript:` or `data:` URL stays text. */
 function isWebUrl(url) {
   return typeof url === 'string' && /^https?:\/\//i.test(url);
@@ -133,14 +143,14 @@ export function MessageBody({ message, live, Media, reveal }) {
   );
   if (deletion) {
     return html`<p class="deleted" data-deleted=${deletion.actor}>
-        <span aria-hidden="true">🚫 </span>Deleted by the ${deletion.actor === 'customer' ? 'customer' : 'business'} · ${new Date(deletion.at).toLocaleTimeString()}
+        <span aria-hidden="true">🚫 </span>Deleted by the ${deletion.actor === 'customer' ? 'customer' : 'business'} · ${when(deletion.at)}
       </p>
       <details class="original"><summary>What it said</summary>${originalParts}</details>`;
   }
   return html`${parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} reveal=${reveal} />`)}
     ${
       edit && !callEnded
-        ? html`<p class="edited" data-edited=${edit.actor}>Edited · ${new Date(edit.at).toLocaleTimeString()}</p>
+        ? html`<p class="edited" data-edited=${edit.actor}>Edited · ${when(edit.at)}</p>
             <details class="original"><summary>Before the edit</summary>${originalParts}</details>`
         : null
     }
