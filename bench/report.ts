@@ -95,7 +95,7 @@ const renderScale = (scale: ScaleReport): string[] => {
         'webhook req/s',
         'Lambda concurrency (webhook / recorder / sender / media fetcher)',
         'DynamoDB table WCU / RCU per s',
-        'index partitions STATUS#open / WAITING WCU/s',
+        'index partitions STATUS#open / WAITING WCU/s (one shard)',
         'nearest its limit',
         'first to run out, at messages/s',
         'new table: warm write capacity used',

@@ -23,7 +23,8 @@ export interface EventProfile {
   readonly tableWriteUnits: number;
   /**
    * Of `writeUnits`, the index writes by index partition (bench/write-units.ts indexPartitionOf):
-   * `gsi1 STATUS#open` and `gsi4 WAITING` are one partition each, shared by every conversation.
+   * `gsi1 STATUS#open` and `gsi4 WAITING` are shared by every conversation (each spread over
+   * INDEX_SHARDS shards, counted here together).
    */
   readonly indexWriteUnits: Readonly<Record<string, number>>;
   readonly s3Puts: number;

@@ -198,11 +198,11 @@ export const QUOTAS = {
   // present under WAITING). The ids after the hour are random, so a split within the current hour
   // might help some: the model does not count on it.
   dynamoIndexPartitionWrite: {
-    name: 'DynamoDB, one index partition shared by every conversation',
+    name: 'DynamoDB, one shard of an index partition every conversation shares',
     limit: 1_000,
     unit: 'write units/s',
     raise:
-      'none: key design (sharding STATUS#<status> and WAITING would lift it; not built, and the list endpoints would then query every shard)',
+      'none: key design (spread over INDEX_SHARDS partitions by conversation id, shared/store/keys.ts; more shards lift it, and every list page queries each)',
     source:
       'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/throttling-key-range-limit-exceeded-mitigation.html',
     warnedBy: RECORDER_WRITES_THROTTLED,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readConfig } from '#infra/config.ts';
 import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
 import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
+import { INDEX_SHARDS } from '#shared/store/keys.ts';
 import type { AwsCostResult } from './aws-cost.ts';
 import { MEDIA_ATTACHMENT } from './media-path.ts';
 import { PRICES } from './prices.ts';
@@ -104,7 +105,7 @@ const CACHE_SECONDS = 300;
 /** Queues a function touches with a customer-managed key: ingest, helpdesk, outbox. */
 const QUEUES_TOUCHED = 3;
 const SENDER_MEMORY_MB = 512;
-/** The index partitions every conversation shares, as bench/write-units.ts names them. */
+/** The index partitions every conversation shares, as bench/write-units.ts names them (all their shards together). */
 const STATUS_OPEN = 'gsi1 STATUS#open';
 const WAITING = 'gsi4 WAITING';
 /** A conversation's by-status entry moves to a new hour at most once an hour: a delete and a put. */
@@ -354,9 +355,11 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     .reduce((best, candidate) => (candidate[1] > best[1] ? candidate : best), ['gsi1', 0] as const);
   // Each active conversation's by-status entry moves to the new hour once an hour when it has a
   // message in it (the sends' moves are counted per send above).
+  // Both are spread over INDEX_SHARDS partitions by the conversation id (a hash): one shard's share.
   const statusOpenUnits =
-    indexUnits((key) => key === STATUS_OPEN) + (mix.activeConversations / 3600) * HOURLY_MOVE_UNITS;
-  const waitingUnits = indexUnits((key) => key === WAITING);
+    (indexUnits((key) => key === STATUS_OPEN) + (mix.activeConversations / 3600) * HOURLY_MOVE_UNITS) /
+    INDEX_SHARDS;
+  const waitingUnits = indexUnits((key) => key === WAITING) / INDEX_SHARDS;
   const readUnits =
     sum((profile) => profile.readUnits) +
     hubSendStatuses * HUB_SEND_STATUS.readUnits +
@@ -447,10 +450,18 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     draft('DynamoDB write units, new table before it scales', tableWriteUnits, 'dynamoNewTableWarm'),
     draft('DynamoDB read units, table', readUnits, 'dynamoTableOnDemandRead'),
     draft('DynamoDB read units, new table before it scales', readUnits, 'dynamoNewTableWarmRead'),
-    // Every conversation's by-status entry is under STATUS#<status> (gsi1): opened, moved by a reply
-    // or to a new hour (a delete and a put). Every wait starts and ends under WAITING (gsi4).
-    draft('DynamoDB index partition STATUS#open (gsi1)', statusOpenUnits, 'dynamoIndexPartitionWrite'),
-    draft('DynamoDB index partition WAITING (gsi4)', waitingUnits, 'dynamoIndexPartitionWrite'),
+    // Every conversation's by-status entry is under STATUS#<status>#<shard> (gsi1): opened, moved by a
+    // reply or to a new hour (a delete and a put). Every wait starts and ends under WAITING#<shard> (gsi4).
+    draft(
+      `DynamoDB index partition STATUS#open#<shard> (gsi1, one of ${INDEX_SHARDS})`,
+      statusOpenUnits,
+      'dynamoIndexPartitionWrite',
+    ),
+    draft(
+      `DynamoDB index partition WAITING#<shard> (gsi4, one of ${INDEX_SHARDS})`,
+      waitingUnits,
+      'dynamoIndexPartitionWrite',
+    ),
     // A conversation's item takes one write per event (items under 1 KB, measured); its own index entries go to partitions of its own.
     draft('DynamoDB write units, hottest partition (busiest conversation)', busiest, 'dynamoPartitionWrite'),
     draft('S3 PUT (raw e-mail and attachments, one prefix)', s3Puts, 's3PutPerPrefix'),

@@ -8,11 +8,17 @@ import {
 import { ConversationStatusSchema } from '#shared/contract/conversation.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
 import {
-  attentionPartition,
+  attentionPartitions,
   PENDING_ANNOUNCEMENT_INDEX_PARTITION,
   PENDING_REDACTION_INDEX_PARTITION,
-  statusPartition,
+  statusPartitions,
 } from '#shared/store/keys.ts';
+
+/** A sharded partition's values (the unsharded one of before last), each under the unsharded name. */
+const sharedUnder = (values: readonly string[]): [string, string][] => {
+  const name = values.at(-1) ?? '';
+  return values.map((value) => [value, name]);
+};
 
 /**
  * DynamoDB write units as AWS bills them, measured on the local DynamoDB (which reports none of the
@@ -108,18 +114,22 @@ export const HUB_INDEXES: readonly MeteredIndex[] = HUB_TABLE.globalSecondaryInd
  * by-status lists (gsi1), the attention lists and the sweeper's markers (gsi4). Every other index
  * partition holds one conversation's, person's or message's entries.
  */
-const SHARED_INDEX_PARTITIONS: ReadonlySet<string> = new Set([
-  ...ConversationStatusSchema.options.map((status) => statusPartition(status)),
-  attentionPartition('waiting'),
-  attentionPartition('snoozed'),
-  PENDING_ANNOUNCEMENT_INDEX_PARTITION,
-  PENDING_REDACTION_INDEX_PARTITION,
+/** Each shared index partition by name; the shards of one (keys.ts INDEX_SHARDS) under the name they share. */
+const SHARED_INDEX_PARTITIONS: ReadonlyMap<string, string> = new Map([
+  ...ConversationStatusSchema.options.flatMap((status) => sharedUnder(statusPartitions(status))),
+  ...sharedUnder(attentionPartitions('waiting')),
+  ...sharedUnder(attentionPartitions('snoozed')),
+  [PENDING_ANNOUNCEMENT_INDEX_PARTITION, PENDING_ANNOUNCEMENT_INDEX_PARTITION],
+  [PENDING_REDACTION_INDEX_PARTITION, PENDING_REDACTION_INDEX_PARTITION],
 ]);
 
-/** `gsi1 STATUS#open` for a shared partition, `gsi2 per item` for the others. */
+/**
+ * `gsi1 STATUS#open` for a shared partition (all its shards together: the scale model spreads them,
+ * bench/scale.ts), `gsi2 per item` for the others.
+ */
 const indexPartitionOf = (indexName: string, key: string): string => {
   const partition = key.split('\u0000')[0] ?? '';
-  return `${indexName} ${SHARED_INDEX_PARTITIONS.has(partition) ? partition : 'per item'}`;
+  return `${indexName} ${SHARED_INDEX_PARTITIONS.get(partition) ?? 'per item'}`;
 };
 
 /**

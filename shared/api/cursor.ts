@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
 import type { ExportPosition } from '#shared/store/erasure.ts';
-import type { IndexPosition } from '#shared/store/helpdesk-queries.ts';
+import type { IndexPosition, SpreadPosition } from '#shared/store/helpdesk-queries.ts';
+import { conversationIdOfKey, conversationKey } from '#shared/store/keys.ts';
 import { fail } from './http.ts';
 
 /*
@@ -67,6 +68,81 @@ export const decodeLedgerCursor = (cursor: string, queryHash: string): { at: str
   const parsed = LedgerCursorSchema.safeParse(json);
   if (!parsed.success || parsed.data.q !== queryHash) return invalidCursor();
   return { at: parsed.data.at, eventId: parsed.data.e };
+};
+
+/**
+ * A conversation listing's cursor: where each index partition the listing reads stands (a status's
+ * and the waiting customers' are spread over shards, keys.ts INDEX_SHARDS), in the order the
+ * listing reads them: `[sort key, conversation id]` (the id left out when the sort key ends with
+ * it, as gsi1's does), 0 once read to its end, null when not started. About 60 bytes a partition.
+ */
+const SpreadCursorSchema = z.strictObject({
+  v: z.literal(2),
+  q: z.string().regex(/^[0-9a-f]{16}$/),
+  p: z
+    .array(
+      z.union([
+        z.literal(0),
+        z.null(),
+        z.tuple([z.string().min(1).max(256)]),
+        z.tuple([z.string().min(1).max(256), z.string().regex(/^conv_[0-9a-f]{32}$/)]),
+      ]),
+    )
+    .max(64),
+});
+
+/** The partitions a conversation listing reads and its index's key names, as its cursor is checked against. */
+export interface SpreadShape {
+  readonly queryHash: string;
+  readonly partitionName: string;
+  readonly partitionValues: readonly string[];
+  readonly sortName: string;
+  /** The index sort key starts with this: the query's `begins_with` condition ('' when it has none). */
+  readonly sortPrefix: string;
+}
+
+const CONVERSATION_ID_AT_END = /#(conv_[0-9a-f]{32})$/;
+
+export const encodeSpreadCursor = (shape: SpreadShape, position: SpreadPosition): string => {
+  const p = shape.partitionValues.map((value) => {
+    const at = position[value];
+    if (at === null) return 0;
+    if (at === undefined) return null;
+    const sort = at[shape.sortName] ?? '';
+    const conversationId = conversationIdOfKey({ pk: at.pk ?? '', sk: at.sk ?? '' });
+    return sort.endsWith(`#${conversationId}`) ? [sort] : [sort, conversationId];
+  });
+  return Buffer.from(JSON.stringify({ v: 2, q: shape.queryHash, p })).toString('base64url');
+};
+
+/** The position a conversation listing's cursor names, or a 400 when it is not one of this query's. */
+export const decodeSpreadCursor = (cursor: string, shape: SpreadShape): SpreadPosition => {
+  const parsed = SpreadCursorSchema.safeParse(cursorJson(cursor));
+  if (
+    !parsed.success ||
+    parsed.data.q !== shape.queryHash ||
+    parsed.data.p.length !== shape.partitionValues.length
+  )
+    return invalidCursor();
+  const position: Record<string, IndexPosition | null> = {};
+  for (const [index, at] of parsed.data.p.entries()) {
+    const partition = shape.partitionValues[index] ?? '';
+    if (at === null) continue;
+    if (at === 0) {
+      position[partition] = null;
+      continue;
+    }
+    const [sort, named] = at;
+    const conversationId = named ?? CONVERSATION_ID_AT_END.exec(sort)?.[1];
+    if (conversationId === undefined || !isKeyValue(sort) || !sort.startsWith(shape.sortPrefix))
+      return invalidCursor();
+    position[partition] = {
+      ...conversationKey(conversationId),
+      [shape.partitionName]: partition,
+      [shape.sortName]: sort,
+    };
+  }
+  return position;
 };
 
 /**

@@ -31,18 +31,13 @@ import {
   type ConversationSource,
   conversationPage,
   messagePage,
-  partitionOf,
+  partitionsOf,
   personContacts,
   personConversations,
   personView,
   sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
-import {
-  conversationKey,
-  conversationMessagesPartition,
-  lastActivityOf,
-  messageKey,
-} from '#shared/store/keys.ts';
+import { conversationMessagesPartition, lastActivityOf, messageKey } from '#shared/store/keys.ts';
 import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
   mergePeople,
@@ -61,10 +56,12 @@ import {
   decodeCursor,
   decodeExportCursor,
   decodeLedgerCursor,
+  decodeSpreadCursor,
   encodeActivityCursor,
   encodeCursor,
   encodeExportCursor,
   encodeLedgerCursor,
+  encodeSpreadCursor,
   queryHashOf,
 } from './cursor.ts';
 import { type ApiRequest, type ApiResponse, fail, json, type ProblemKind, parseOr400 } from './http.ts';
@@ -166,8 +163,7 @@ const conversationOut = (view: ConversationView): Body<typeof ConversationSchema
 /** Conversations recorded before the hub kept their provider: the channel's first one. */
 const DEFAULT_PROVIDER = { messenger: 'meta', whatsapp: 'meta', sms: 'twilio', email: 'ses' } as const;
 
-/** The table keys of the items each listing reads, less their ids: what a cursor's `pk` and `sk` start with. */
-const CONVERSATION_ITEM = conversationKey('');
+/** The table keys of the messages a listing reads, less their ids: what a cursor's `pk` and `sk` start with. */
 const MESSAGE_ITEM = messageKey('');
 
 /** What a response body must be to match the published contract (./responses.ts). */
@@ -272,19 +268,16 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     const source: ConversationSource = waiting
       ? { index: 'gsi4', attention: 'waiting' }
       : { index: 'gsi1', status: query.status ?? 'open' };
-    const partition = partitionOf(source);
+    const partitions = partitionsOf(source);
     const sort = sortKeyOf(source);
-    const from = query.cursor
-      ? decodeCursor(query.cursor, {
-          queryHash,
-          partitionName: partition.name,
-          partitionValue: partition.value,
-          sortName: sort.name,
-          pkPrefix: CONVERSATION_ITEM.pk,
-          skPrefix: CONVERSATION_ITEM.sk,
-          sortPrefix: sort.prefix,
-        }).position
-      : undefined;
+    const shape = {
+      queryHash,
+      partitionName: partitions.name,
+      partitionValues: partitions.values,
+      sortName: sort.name,
+      sortPrefix: sort.prefix,
+    };
+    const from = query.cursor ? decodeSpreadCursor(query.cursor, shape) : undefined;
     const page = await conversationPage(table, source, {
       limit,
       ...(from ? { from } : {}),
@@ -298,7 +291,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     if (source.index === 'gsi1') items.sort(byActivity);
     return json(200, {
       items: items.map(conversationOut),
-      ...(page.last ? { nextCursor: encodeCursor(queryHash, 'after', page.last) } : {}),
+      ...(page.last ? { nextCursor: encodeSpreadCursor(shape, page.last) } : {}),
     } satisfies Body<typeof ConversationPageSchema>);
   };
 

@@ -20,11 +20,11 @@ import {
 import {
   type AttentionEntry,
   attentionEntries,
-  type IndexPosition,
+  type SpreadPosition,
   type SweptPartition,
   storedConversations,
 } from '#shared/store/helpdesk-queries.ts';
-import { attentionPartition } from '#shared/store/keys.ts';
+import { isAttentionPartition } from '#shared/store/keys.ts';
 import { announceChanges, deleteAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import type { TableContext } from '#shared/store/table.ts';
 
@@ -51,7 +51,7 @@ import type { TableContext } from '#shared/store/table.ts';
 export interface SweepMemory {
   readonly channels: Map<string, Channel>;
   readonly reported: Map<string, string>;
-  waitingAfter?: IndexPosition | undefined;
+  waitingAfter?: Pick<AttentionEntry, 'at' | 'position'> | undefined;
   /** Overdue waits counted in the pass under way (by the sweeps since it started from the longest wait). */
   passOverdue?: number | undefined;
   /** Overdue waits the last complete pass counted. */
@@ -140,7 +140,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const { shortest } = targetRange(targets);
 
   /** A partition's entries up to a time, oldest first (after a position, when given). */
-  const entriesUpTo = (attention: SweptPartition, until: string, after?: IndexPosition) =>
+  const entriesUpTo = (attention: SweptPartition, until: string, after?: SpreadPosition) =>
     attentionEntries(table, attention, until, {
       ascending: true,
       pageSize: limits.pageSize,
@@ -222,7 +222,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const wake = async (stored: StoredConversation, now: Date, attempt = 1): Promise<boolean> => {
     const model = stored.model;
     if (!model) return false;
-    const held = stored.attentionEntry === attentionPartition('snoozed') && model.state.status !== 'snoozed';
+    const held =
+      isAttentionPartition('snoozed', stored.attentionEntry ?? '') && model.state.status !== 'snoozed';
     if (held) {
       const last = stored.lastChange;
       if (last?.changedBy?.kind === SNOOZE_TIMER.kind && last.changedBy.id === SNOOZE_TIMER.id)
@@ -332,8 +333,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const reportOverdue = async (now: Date) => {
     const until = isoSecondsBefore(now, shortest);
     // A position past the range (a clock set back) is not one DynamoDB reads on from: start over.
-    const after = (memory.waitingAfter?.gsi4sk ?? '') <= until ? memory.waitingAfter : undefined;
-    const { entries, complete } = await entriesUpTo('waiting', until, after);
+    const after = (memory.waitingAfter?.at ?? '') <= until ? memory.waitingAfter : undefined;
+    const { entries, complete } = await entriesUpTo('waiting', until, after?.position);
     let overdue = 0;
     const toRead: AttentionEntry[] = [];
     // Entries judged: all of them, unless one needed a read the item limit had no room for.
@@ -391,7 +392,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       },
     );
     const reachedNewest = complete && judged === entries.length;
-    memory.waitingAfter = reachedNewest ? undefined : (entries[judged - 1]?.position ?? after);
+    memory.waitingAfter = reachedNewest ? undefined : (entries[judged - 1] ?? after);
     // The gauge: the overdue waits of a whole pass, not of this sweep's slice of it (the newest waits,
     // often none overdue), so it does not fall while a pass takes several sweeps.
     const pass = (after === undefined ? 0 : (memory.passOverdue ?? 0)) + overdue;

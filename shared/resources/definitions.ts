@@ -361,7 +361,7 @@ export const ATTENTION_SWEEPER = {
   responseTargetSeconds: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
   /** Index keys one Query page reads (keys only: about 100 bytes each). */
   keysPerPage: 1_000,
-  /** Index keys one sweep reads at most, per partition (`SNOOZED`, `WAITING`). */
+  /** Index keys one sweep reads at most, per kind (`SNOOZED`; `WAITING`, over all its shards). */
   maxKeysPerSweep: 10_000,
   /** Conversation items one sweep reads at most (BatchGetItem, 100 a call), per partition. */
   maxItemsPerSweep: 1_000,

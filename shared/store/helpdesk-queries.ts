@@ -18,7 +18,7 @@ import {
 import { isLive } from './item-rules.ts';
 import {
   attentionIndexKeys,
-  attentionPartition,
+  attentionPartitions,
   contactItemKey,
   contactKeyFor,
   contactsConversationsPartition,
@@ -26,9 +26,10 @@ import {
   conversationKey,
   conversationMessagesPartition,
   hubMessageIdOfKey,
+  isAttentionPartition,
   PENDING_ANNOUNCEMENT_INDEX_PARTITION,
   PERSON_CONVERSATION_PREFIX,
-  statusPartition,
+  statusPartitions,
 } from './keys.ts';
 import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
@@ -37,8 +38,8 @@ import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
- * The helpdesk API's reads, and the attention sweeper's: each page is one Query of an index and at
- * most one BatchGetItem to hydrate it, never a Scan and never a read per item. Positions are
+ * The helpdesk API's reads, and the attention sweeper's: each page is one Query of an index (of
+ * each of its shards, for a sharded partition) and at most one BatchGetItem to hydrate it, never a Scan and never a read per item. Positions are
  * DynamoDB's own keys (the caller turns them into opaque cursors and checks them before they come
  * back here).
  */
@@ -46,20 +47,28 @@ import { batchGetItems, type TableContext, track } from './table.ts';
 /** A position in an index: the table keys and the index keys of the last item read. */
 export type IndexPosition = Record<string, string>;
 
+/**
+ * Where a read of several partitions of one index stands (a sharded partition: keys.ts
+ * INDEX_SHARDS), by partition: the last entry read from it, `null` once it was read to its end;
+ * a partition not named is read from its start.
+ */
+export type SpreadPosition = Readonly<Record<string, IndexPosition | null>>;
+
 /** Which index a conversation listing reads, and which partition of it. */
 export type ConversationSource =
   | { readonly index: 'gsi1'; readonly status: ConversationStatus }
   | { readonly index: 'gsi3'; readonly contactId: string }
   | { readonly index: 'gsi4'; readonly attention: AttentionKind };
 
-export const partitionOf = (source: ConversationSource): { name: string; value: string } => {
+/** The index partitions a listing reads: a status's and the waiting customers' are spread over shards. */
+export const partitionsOf = (source: ConversationSource): { name: string; values: string[] } => {
   switch (source.index) {
     case 'gsi1':
-      return { name: 'gsi1pk', value: statusPartition(source.status) };
+      return { name: 'gsi1pk', values: statusPartitions(source.status) };
     case 'gsi3':
-      return { name: 'gsi3pk', value: contactsConversationsPartition(source.contactId) };
+      return { name: 'gsi3pk', values: [contactsConversationsPartition(source.contactId)] };
     case 'gsi4':
-      return { name: 'gsi4pk', value: attentionPartition(source.attention) };
+      return { name: 'gsi4pk', values: attentionPartitions(source.attention) };
   }
 };
 
@@ -74,7 +83,7 @@ export const sortKeyOf = (source: ConversationSource): { name: string; prefix: s
 
 export interface PageRequest {
   readonly limit: number;
-  readonly from?: IndexPosition;
+  readonly from?: IndexPosition | undefined;
   /** Index order ascending (gsi1: oldest activity first; gsi4: longest wait first). */
   readonly ascending: boolean;
 }
@@ -93,16 +102,18 @@ export interface KeyPage<T> {
 const positionOf = (key: Record<string, AttributeValue> | undefined): IndexPosition | undefined =>
   key ? (unmarshall(key) as IndexPosition) : undefined;
 
+interface SortCondition {
+  /** Only entries whose sort key is at most this. */
+  readonly sortAtMost?: { readonly name: string; readonly value: string };
+  /** Only entries whose sort key starts with this. */
+  readonly sortBeginsWith?: { readonly name: string; readonly value: string };
+}
+
 const query = async (
   context: TableContext,
   index: string,
   partition: { name: string; value: string },
-  page: PageRequest & {
-    /** Only entries whose sort key is at most this. */
-    readonly sortAtMost?: { readonly name: string; readonly value: string };
-    /** Only entries whose sort key starts with this. */
-    readonly sortBeginsWith?: { readonly name: string; readonly value: string };
-  },
+  page: PageRequest & SortCondition,
 ) => {
   const sort = page.sortAtMost ?? page.sortBeginsWith;
   const sortCondition = page.sortBeginsWith ? 'begins_with(#sk, :sk)' : '#sk <= :sk';
@@ -141,23 +152,105 @@ const query = async (
   return { items: items.map((raw) => unmarshall(raw)), ...(last ? { last } : {}) };
 };
 
+/** An index entry (keys only) read from one of the partitions of a spread read. */
+export interface SpreadEntry {
+  readonly entry: IndexPosition;
+  readonly partition: string;
+}
+
 /**
- * One page of conversations: a Query of the index (keys only) and one consistent BatchGetItem,
- * returned in the index's order. An entry the index still holds for an older state (eventual
- * consistency of a GSI) is left out when the item no longer belongs to the partition.
+ * One page of several partitions of an index, merged in the index's order (the sort key, then the
+ * table key): one Query per partition not read to its end yet, in parallel, each of at most a page
+ * (and one more entry, which says whether it has more), so the page holds the first `limit` entries
+ * of all of them whatever their spread. `last` is where each partition stands after the page
+ * (absent when all were read to their end).
+ */
+const spreadQuery = async (
+  context: TableContext,
+  index: string,
+  partitions: { readonly name: string; readonly values: readonly string[] },
+  page: Omit<PageRequest, 'from'> & SortCondition & { readonly from?: SpreadPosition },
+): Promise<{ entries: SpreadEntry[]; last?: SpreadPosition }> => {
+  const sortName = `${index}sk`;
+  const open = partitions.values.filter((value) => page.from?.[value] !== null);
+  const reads = await Promise.all(
+    open.map(async (value) => {
+      const from = page.from?.[value] ?? undefined;
+      const found = await query(
+        context,
+        index,
+        { name: partitions.name, value },
+        { ...page, from: from ?? undefined },
+      );
+      return { value, from, found };
+    }),
+  );
+  // Merged by each partition's head (the sort key, then the table key between partitions), so
+  // what a page takes of a partition is always the start of what DynamoDB returned for it, in
+  // DynamoDB's order (entries with the same sort key are in an order of its own): where the page
+  // stops in a partition is then a position DynamoDB reads on from without skipping one.
+  const direction = page.ascending ? 1 : -1;
+  const heads = reads.map(() => 0);
+  const entries: SpreadEntry[] = [];
+  while (entries.length < page.limit) {
+    let best = -1;
+    for (const [index, read] of reads.entries()) {
+      const candidate = read.found.items[heads[index] ?? 0] as IndexPosition | undefined;
+      const current = reads[best]?.found.items[heads[best] ?? 0] as IndexPosition | undefined;
+      if (!candidate) continue;
+      if (
+        !current ||
+        direction *
+          (compare(candidate[sortName] ?? '', current[sortName] ?? '') ||
+            compare(candidate.pk ?? '', current.pk ?? '')) <
+          0
+      )
+        best = index;
+    }
+    const read = reads[best];
+    if (!read) break;
+    const entry = read.found.items[heads[best] ?? 0] as IndexPosition;
+    heads[best] = (heads[best] ?? 0) + 1;
+    entries.push({ entry, partition: read.value });
+  }
+  const next: Record<string, IndexPosition | null> = { ...page.from };
+  let more = false;
+  for (const { value, from, found } of reads) {
+    const taken = entries.filter((one) => one.partition === value);
+    const lastTaken = taken.at(-1)?.entry;
+    const left = found.items.length > taken.length || found.last !== undefined;
+    const position = lastTaken ?? from;
+    if (!left) next[value] = null;
+    else if (position) next[value] = position;
+    more ||= left;
+  }
+  return { entries, ...(more ? { last: next } : {}) };
+};
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * One page of conversations: a Query of each of the index partitions (keys only; spreadQuery) and
+ * one consistent BatchGetItem, returned in the index's order. An entry the index still holds for an
+ * older state (eventual consistency of a GSI) is left out when the item no longer belongs to the
+ * listing, and a conversation the index lists twice (an entry of before the sharding the index has
+ * not moved yet) once.
  */
 export const conversationPage = async (
   context: TableContext,
   source: ConversationSource,
-  page: PageRequest,
-): Promise<KeyPage<ConversationView>> => {
-  const partition = partitionOf(source);
+  page: Omit<PageRequest, 'from'> & { readonly from?: SpreadPosition },
+): Promise<{ items: ConversationView[]; last?: SpreadPosition }> => {
+  const partitions = partitionsOf(source);
   const sort = sortKeyOf(source);
-  const found = await query(context, source.index, partition, {
+  const found = await spreadQuery(context, source.index, partitions, {
     ...page,
     ...(sort.prefix ? { sortBeginsWith: { name: sort.name, value: sort.prefix } } : {}),
   });
-  const keys = found.items.map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  const keys = [...new Set(found.entries.map(({ entry }) => String(entry.pk)))].map((pk) => ({
+    pk,
+    sk: String(found.entries.find((one) => one.entry.pk === pk)?.entry.sk),
+  }));
   const items = keys.length > 0 ? await batchGetItems(context, keys, { consistent: false }) : [];
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
   const views = keys.flatMap((key) => {
@@ -168,7 +261,7 @@ export const conversationPage = async (
       source.index === 'gsi1'
         ? view.state.status === source.status
         : source.index === 'gsi4'
-          ? attentionIndexKeys(view.state)?.gsi4pk === partition.value
+          ? isAttentionPartition(source.attention, attentionIndexKeys(view.state)?.gsi4pk ?? '')
           : view.state.contactId === source.contactId;
     return stillThere ? [view] : [];
   });
@@ -185,8 +278,8 @@ export type SweptPartition = AttentionKind | 'unannounced';
 export interface AttentionEntry {
   readonly conversationId: string;
   readonly at: string;
-  /** Its place in the index, to read on after it. */
-  readonly position: IndexPosition;
+  /** Where the read stood after it in the index's partitions, to read on from there. */
+  readonly position: SpreadPosition;
 }
 
 export interface AttentionRead {
@@ -195,8 +288,8 @@ export interface AttentionRead {
   readonly pageSize: number;
   /** Entries read at most, over as many pages as that takes. */
   readonly maxEntries: number;
-  /** Read on after this entry's position (an entry no longer in the index still marks its place). */
-  readonly after?: IndexPosition;
+  /** Read on from this entry's position (an entry no longer in the index still marks its place). */
+  readonly after?: SpreadPosition;
 }
 
 /**
@@ -210,26 +303,30 @@ export const attentionEntries = async (
   until: string,
   read: AttentionRead,
 ): Promise<{ entries: AttentionEntry[]; complete: boolean }> => {
-  const partition =
+  const partitions =
     attention === 'unannounced'
-      ? { name: 'gsi4pk', value: PENDING_ANNOUNCEMENT_INDEX_PARTITION }
-      : partitionOf({ index: 'gsi4', attention });
+      ? { name: 'gsi4pk', values: [PENDING_ANNOUNCEMENT_INDEX_PARTITION] }
+      : partitionsOf({ index: 'gsi4', attention });
   const entries: AttentionEntry[] = [];
-  let from: IndexPosition | undefined = read.after;
+  const seen = new Set<string>();
+  let from: SpreadPosition | undefined = read.after;
   do {
-    const page = await query(context, 'gsi4', partition, {
+    const page = await spreadQuery(context, 'gsi4', partitions, {
       limit: Math.min(read.pageSize, read.maxEntries - entries.length),
       ascending: read.ascending,
       sortAtMost: { name: 'gsi4sk', value: until },
       ...(from ? { from } : {}),
     });
-    for (const item of page.items) {
-      const key = { pk: String(item.pk), sk: String(item.sk) };
-      entries.push({
-        conversationId: conversationIdOfKey(key),
-        at: String(item.gsi4sk),
-        position: { ...key, gsi4pk: partition.value, gsi4sk: String(item.gsi4sk) },
-      });
+    // Each entry carries where the read stands after it, to read on from there.
+    let at: SpreadPosition = from ?? {};
+    for (const { entry, partition } of page.entries) {
+      const key = { pk: String(entry.pk), sk: String(entry.sk) };
+      at = { ...at, [partition]: { ...key, gsi4pk: partition, gsi4sk: String(entry.gsi4sk) } };
+      const conversationId = conversationIdOfKey(key);
+      // Listed twice only while an entry of before the sharding has not moved yet: once.
+      if (seen.has(conversationId)) continue;
+      seen.add(conversationId);
+      entries.push({ conversationId, at: String(entry.gsi4sk), position: at });
     }
     from = page.last;
   } while (from && entries.length < read.maxEntries);
@@ -355,7 +452,7 @@ export const personConversations = async (
   contactId: string,
 ): Promise<ConversationView[]> => {
   const conversations: ConversationView[] = [];
-  let from: IndexPosition | undefined;
+  let from: SpreadPosition | undefined;
   do {
     const page = await conversationPage(
       context,

@@ -403,17 +403,39 @@ export const pendingAnnouncementIndexKeys = (dueAt: string) => ({
 });
 
 /**
- * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour.
- * The exact time would move the index entry (a delete and a put) on every message; the hour moves it
- * at most once an hour, so a busy conversation's messages cost the index nothing. Readers order
- * within a page by the exact time they read from the items.
+ * The index partitions every conversation would otherwise share (gsi1 `STATUS#<status>`, gsi4
+ * `WAITING`) are spread over this many shards, by the conversation id: one index partition takes
+ * at most 1,000 write units a second, and at 1,000 messages a second `STATUS#open` alone took 563
+ * (bench/scale.ts). A listing reads every shard of its partition (one Query each, in parallel) and
+ * merges them in the index's order. Conversation ids end in 32 hex digits of SHA-256, so the last
+ * two spread evenly.
+ */
+export const INDEX_SHARDS = 16;
+
+export const indexShardOf = (conversationId: string): number =>
+  (Number.parseInt(conversationId.slice(-2), 16) || 0) % INDEX_SHARDS;
+
+const shardsOf = (partition: string): string[] => [
+  ...Array.from({ length: INDEX_SHARDS }, (_, shard) => `${partition}#${shard}`),
+  // Entries written before 2026-12-05 (unsharded), until the conversation's entry next moves.
+  partition,
+];
+
+/**
+ * gsi1: conversations by status, most recent activity first (ScanIndexForward false), to the hour,
+ * under `STATUS#<status>#<shard>` (INDEX_SHARDS). The exact time would move the index entry (a
+ * delete and a put) on every message; the hour moves it at most once an hour, so a busy
+ * conversation's messages cost the index nothing. Readers order within a page by the exact time
+ * they read from the items.
  */
 export const statusIndexKeys = (state: ConversationState) => ({
-  gsi1pk: `STATUS#${state.status}`,
+  gsi1pk: `STATUS#${state.status}#${indexShardOf(state.conversationId)}`,
   gsi1sk: `${activityHourOf(lastActivityOf(state))}#${state.conversationId}`,
 });
 
-export const statusPartition = (status: ConversationState['status']): string => `STATUS#${status}`;
+/** Every gsi1 partition a status's conversations may be under: its shards, and the unsharded one of before. */
+export const statusPartitions = (status: ConversationState['status']): string[] =>
+  shardsOf(`STATUS#${status}`);
 
 /** What the by-status listing orders by: the last message, or the creation of a conversation without one. */
 export const lastActivityOf = (state: ConversationState): string => state.lastMessageAt ?? state.createdAt;
@@ -499,17 +521,23 @@ export const personMergeIndexKeys = (discardedId: string, survivingId: string) =
 
 /**
  * gsi4, sparse: the conversations that need attention at a time. An open conversation whose
- * customer waits for an answer is under `WAITING`, sorted by how long (oldest wait first); a
- * snoozed one is under `SNOOZED`, sorted by when it wakes. Any other conversation is not in the
- * index at all. The keys move only when a wait starts or ends or a snooze is set, so most message
- * updates cost the index nothing; the list endpoint's "waiting" order and the sweeper (overdue
- * answers, snoozes that wake) read it. The sort key is the bare time (index keys need not be
- * unique), which keeps a waiting conversation's item within one write unit.
+ * customer waits for an answer is under `WAITING#<shard>` (INDEX_SHARDS: every conversation's wait
+ * starts and ends there), sorted by how long (oldest wait first); a snoozed one is under `SNOOZED`,
+ * sorted by when it wakes (only the helpdesk snoozes: one partition). Any other conversation is not
+ * in the index at all. The keys move only when a wait starts or ends or a snooze is set, so most
+ * message updates cost the index nothing; the list endpoint's "waiting" order and the sweeper
+ * (overdue answers, snoozes that wake) read it. The sort key is the bare time (index keys need not
+ * be unique), which keeps a waiting conversation's item within one write unit.
  */
 const ATTENTION_PARTITIONS = { waiting: 'WAITING', snoozed: 'SNOOZED' } as const;
 
-export const attentionPartition = (kind: keyof typeof ATTENTION_PARTITIONS): string =>
-  ATTENTION_PARTITIONS[kind];
+/** Every gsi4 partition of an attention kind: the waiting shards and the unsharded one of before; the snoozes' one. */
+export const attentionPartitions = (kind: keyof typeof ATTENTION_PARTITIONS): string[] =>
+  kind === 'waiting' ? shardsOf(ATTENTION_PARTITIONS.waiting) : [ATTENTION_PARTITIONS.snoozed];
+
+/** Whether a gsi4 partition is one of an attention kind's. */
+export const isAttentionPartition = (kind: keyof typeof ATTENTION_PARTITIONS, partition: string): boolean =>
+  attentionPartitions(kind).includes(partition);
 
 export const attentionIndexKeys = (
   state: ConversationState,
@@ -517,7 +545,10 @@ export const attentionIndexKeys = (
   if (state.status === 'snoozed' && state.snoozedUntil !== null)
     return { gsi4pk: ATTENTION_PARTITIONS.snoozed, gsi4sk: state.snoozedUntil };
   if (state.status === 'open' && state.waitingSince !== null)
-    return { gsi4pk: ATTENTION_PARTITIONS.waiting, gsi4sk: state.waitingSince };
+    return {
+      gsi4pk: `${ATTENTION_PARTITIONS.waiting}#${indexShardOf(state.conversationId)}`,
+      gsi4sk: state.waitingSince,
+    };
   return undefined;
 };
 // ---- message and message state --------------------------------------------------------------

@@ -9,6 +9,7 @@ import {
 } from '#shared/contract/index.ts';
 import { findContactsByIdentity } from './contacts.ts';
 import { type ConversationView, conversationViewOf } from './conversations.ts';
+import { conversationPage } from './helpdesk-queries.ts';
 import { isLive } from './item-rules.ts';
 import {
   conversationKey,
@@ -17,12 +18,11 @@ import {
   lastActivityOf,
   messageKey,
   messageStateKey,
-  statusPartition,
 } from './keys.ts';
 import { readLiveStates } from './message-live.ts';
 import { storedMessageOf } from './messages.ts';
 import { MESSAGE_STATE_REGISTERS, type MessageLiveState, readRegisters } from './registers.ts';
-import { batchGetItems, type TableContext } from './table.ts';
+import type { TableContext } from './table.ts';
 
 export type { ConversationView } from './conversations.ts';
 
@@ -87,39 +87,26 @@ export const createReadApi = (context: TableContext) => {
     },
 
     /**
-     * gsi1: newest activity first. The index orders by the hour of last activity and holds only keys,
-     * so each page's conversations are read from the table (consistently) and ordered by their exact
-     * time; one the index still lists under its old status is left out.
+     * gsi1: newest activity first, over every shard of the status (conversationPage). The index
+     * orders by the hour of last activity and holds only keys, so each page's conversations are
+     * read from the table and ordered by their exact time.
      */
     async listConversationsByStatus(
       status: ConversationStatus,
       options: { limit?: number; cursor?: string } = {},
     ): Promise<Page<ConversationView>> {
-      const output = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': statusPartition(status) }),
-          ScanIndexForward: false,
-          Limit: options.limit ?? 50,
-          ExclusiveStartKey: decodeCursor(options.cursor),
-        }),
+      const from = decodeCursor(options.cursor);
+      const page = await conversationPage(
+        context,
+        { index: 'gsi1', status },
+        { limit: options.limit ?? 50, ascending: false, ...(from ? { from } : {}) },
       );
-      const keys = (output.Items ?? []).map((raw) => {
-        const { pk, sk } = unmarshall(raw);
-        return { pk: String(pk), sk: String(sk) };
-      });
-      const views = (await batchGetItems(context, keys))
-        .map(conversationViewOf)
-        .filter((view): view is ConversationView => view?.state.status === status);
       const newestFirst = (a: ConversationView, b: ConversationView) => {
         const [timeA, timeB] = [lastActivityOf(a.state), lastActivityOf(b.state)];
         return timeA < timeB ? 1 : timeA > timeB ? -1 : 0;
       };
-      views.sort(newestFirst);
-      const cursor = encodeCursor(output.LastEvaluatedKey);
-      return { items: views, ...(cursor ? { cursor } : {}) };
+      const cursor = encodeCursor(page.last);
+      return { items: [...page.items].sort(newestFirst), ...(cursor ? { cursor } : {}) };
     },
 
     /** gsi2, oldest first (provider time; the hub message id breaks ties). */

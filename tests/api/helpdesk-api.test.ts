@@ -24,6 +24,7 @@ import { type RunningEmulators, startEmulators } from '#shared/local/emulators.t
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
+import { attentionPartitions, statusPartitions } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -113,7 +114,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
   const idOf = (customer: string) => conversationFor(customer).conversationId;
   const bodyOf = (response: { body?: unknown }) => response.body as Record<string, unknown>;
 
-  it('lists waiting conversations longest wait first, one Query and one BatchGetItem a page', async () => {
+  it('lists waiting conversations longest wait first, one Query of each shard and one BatchGetItem a page', async () => {
     // Act
     const first = await request('GET', '/v1/conversations', { query: { waiting: 'true', limit: '1' } });
     const firstCalls = [...calls];
@@ -131,7 +132,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
         c.waitingSince,
       ]),
     ).toEqual([[idOf('api-a'), minute(1)]]);
-    expect(firstCalls).toEqual(['Query', 'BatchGetItem']);
+    expect(firstCalls).toEqual([...attentionPartitions('waiting').map(() => 'Query'), 'BatchGetItem']);
     expect((bodyOf(second).items as { conversationId: string }[]).map((c) => c.conversationId)).toEqual([
       idOf('api-b'),
     ]);
@@ -1032,41 +1033,46 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
   });
 
   it('answers 400 "invalid cursor", reading nothing, for a forged cursor with an empty key, a sort key over 1,024 bytes, or one outside the query', async () => {
-    // Prepare: cursors of the open conversations' query, with keys of the right names and partition;
-    // a contact's listing takes only its own (time, id) cursors
+    // Prepare: cursors of the open conversations' query (a position per shard of STATUS#open, and of
+    // the unsharded partition of before), forged in each way; a contact's listing takes only its own
+    // (time, id) cursors
     const read = await request('GET', `/v1/conversations/${idOf('api-a')}`);
     const contactId = String(bodyOf(read).contactId);
     const queryHash = queryHashOf({});
-    const position = {
-      pk: `CONV#${idOf('api-a')}`,
-      sk: 'STATE',
-      gsi1pk: 'STATUS#open',
-      gsi1sk: `2026-11-22T10#${idOf('api-a')}`,
-    };
+    const shards = statusPartitions('open');
+    const spread = (hash: string, p: unknown[]) =>
+      Buffer.from(JSON.stringify({ v: 2, q: hash, p })).toString('base64url');
+    const at = (entry: unknown) => shards.map((_, index) => (index === 0 ? entry : null));
+    const sortKey = `2026-11-22T10#${idOf('api-a')}`;
     const forged = {
-      emptyTableSortKey: { ...position, sk: '' },
-      emptyIndexSortKey: { ...position, gsi1sk: '' },
-      indexSortKeyOver1024Bytes: { ...position, gsi1sk: `2026-11-22T10#${'é'.repeat(600)}` },
-      partitionOutsideTheQuery: { ...position, gsi1pk: 'STATUS#resolved' },
-      tableSortKeyOfAnotherItem: { ...position, sk: 'MSG' },
-      loneSurrogate: { ...position, gsi1sk: `2026-11-22T10#${idOf('api-a')}\ud800` },
+      emptySortKey: spread(queryHash, at([''])),
+      sortKeyOver1024Bytes: spread(queryHash, at([`2026-11-22T10#${'é'.repeat(600)}`])),
+      sortKeyWithoutItsConversation: spread(queryHash, at(['2026-11-22T10'])),
+      notAConversationId: spread(queryHash, at(['2026-11-22T10', 'MSG#msg_1'])),
+      loneSurrogate: spread(queryHash, at([`2026-11-22T10#${idOf('api-a')}\ud800`])),
+      fewerPartitionsThanTheQuery: spread(queryHash, at([sortKey]).slice(1)),
+      anotherQuerysPositions: spread(queryHashOf({ status: 'resolved' }), at([sortKey])),
+      singlePositionOfBeforeTheShards: encodeCursor(queryHash, 'after', {
+        pk: `CONV#${idOf('api-a')}`,
+        sk: 'STATE',
+        gsi1pk: 'STATUS#open',
+        gsi1sk: sortKey,
+      }),
     };
     const path = `/v1/contacts/${contactId}/conversations`;
     const activityCursor = (hash: string) =>
       Buffer.from(JSON.stringify({ v: 1, q: hash, at: minute(1), c: idOf('api-a') })).toString('base64url');
     // Act
     const genuine = await request('GET', '/v1/conversations', {
-      query: { cursor: encodeCursor(queryHash, 'after', position) },
+      query: { cursor: spread(queryHash, at([sortKey])) },
     });
     const genuineOfContact = await request('GET', path, {
       query: { cursor: activityCursor(queryHashOf({ contact: contactId })) },
     });
     const answers: Record<string, { status: number; detail: unknown; calls: string[] }> = {};
     const cursors = {
-      ...Object.fromEntries(
-        Object.entries(forged).map(([name, key]) => [name, encodeCursor(queryHash, 'after', key)]),
-      ),
-      indexCursorOfAContact: encodeCursor(queryHashOf({ contact: contactId }), 'after', position),
+      ...forged,
+      listCursorOfAContact: spread(queryHashOf({ contact: contactId }), at([sortKey])),
       activityCursorOfTheOpenList: activityCursor(queryHash),
     };
     for (const [name, cursor] of Object.entries(cursors)) {

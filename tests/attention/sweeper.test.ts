@@ -18,10 +18,13 @@ import { createLogger, type Logger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
 import { loadConversation, saveConversation } from '#shared/store/conversations.ts';
-import { conversationKey } from '#shared/store/keys.ts';
+import { conversationKey, INDEX_SHARDS } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+
+/** The waiting customers' read: one Query of each shard of `WAITING`, and of the unsharded one of before. */
+const waitingRead = Array.from({ length: INDEX_SHARDS + 1 }, () => 'Query');
 
 /*
  * The attention sweeper against the local DynamoDB, one fresh table per test, counting every call
@@ -150,9 +153,16 @@ describe('attention sweeper', () => {
       const after = await sweepAt(sweeper, 32);
       const stored = await loadConversation(table, snoozed.conversationId);
       // Assess
-      expect(early.calls).toEqual(['Query', 'Query', 'Query']);
+      expect(early.calls).toEqual(['Query', 'Query', ...waitingRead]);
       expect(early.report.snoozesWoken).toBe(0);
-      expect(due.calls).toEqual(['Query', 'Query', 'BatchGetItem', 'UpdateItem', 'UpdateItem', 'Query']);
+      expect(due.calls).toEqual([
+        'Query',
+        'Query',
+        'BatchGetItem',
+        'UpdateItem',
+        'UpdateItem',
+        ...waitingRead,
+      ]);
       expect(due.report).toMatchObject({ snoozesWoken: 1, failed: 0, complete: true });
       expect(stateChanges()).toHaveLength(1);
       expect(stateChanges()[0]?.data).toMatchObject({
@@ -162,7 +172,7 @@ describe('attention sweeper', () => {
         state: { status: 'open', snoozedUntil: null, version: snoozed.version + 1 },
       });
       expect(stateChanges()[0]?.data.changedBy?.kind).toBe('system');
-      expect(after.calls).toEqual(['Query', 'Query', 'Query']);
+      expect(after.calls).toEqual(['Query', 'Query', ...waitingRead]);
       expect(published).toHaveLength(1);
       expect(stored.model?.state).toMatchObject({ status: 'open', snoozedUntil: null });
       expect(stored.attentionEntry).toBeUndefined();
@@ -265,7 +275,7 @@ describe('attention sweeper', () => {
       expect(wakes[0]?.id).toBe(attempted[0]?.id);
       expect(wakes[0]).toEqual(attempted[0]);
       // The customer still waits: the entry moved to WAITING, where the overdue side reads it.
-      expect(settled.attentionEntry).toBe('WAITING');
+      expect(settled.attentionEntry).toMatch(/^WAITING#\d+$/);
       expect(quiet.report.snoozesWoken).toBe(0);
       expect(stateChanges()).toHaveLength(1);
     });
@@ -299,12 +309,12 @@ describe('attention sweeper', () => {
       const fresh = await sweepAt(sweeperWith(), 18);
       // Assess
       expect(before.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
-      expect(before.calls).toEqual(['Query', 'Query', 'Query']);
-      expect(reached.calls).toEqual(['Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+      expect(before.calls).toEqual(['Query', 'Query', ...waitingRead]);
+      expect(reached.calls).toEqual(['Query', 'Query', ...waitingRead, 'BatchGetItem', 'UpdateItem']);
       expect(reached.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
-      expect(remembered.calls).toEqual(['Query', 'Query', 'Query']);
+      expect(remembered.calls).toEqual(['Query', 'Query', ...waitingRead]);
       expect(remembered.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
-      expect(fresh.calls).toEqual(['Query', 'Query', 'Query', 'BatchGetItem']);
+      expect(fresh.calls).toEqual(['Query', 'Query', ...waitingRead, 'BatchGetItem']);
       expect(fresh.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
       expect(overdueEvents()).toHaveLength(1);
       const [event] = overdueEvents();
@@ -358,7 +368,7 @@ describe('attention sweeper', () => {
       expect(first.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
       expect(overdueEvents()[0]?.data.channel).toBe('whatsapp');
       // Both channels are known now: the e-mail is judged from the index entry, without a read.
-      expect(second.calls).toEqual(['Query', 'Query', 'Query']);
+      expect(second.calls).toEqual(['Query', 'Query', ...waitingRead]);
       expect(second.report.conversationsOverdue).toBe(1);
       expect(emailDue.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 2 });
       expect(overdueEvents()[1]?.data).toMatchObject({ channel: 'email', targetSeconds: 14_400 });
@@ -406,8 +416,16 @@ describe('attention sweeper', () => {
         minute(1),
         minute(2),
       ]);
-      // Two Query pages of the waiting customers (page size 2), one item read (after the announcement markers' Query).
-      expect(sweeps[0]?.calls).toEqual(['Query', 'Query', 'Query', 'Query', 'BatchGetItem', 'UpdateItem']);
+      // Two pages of the waiting customers (page size 2: every shard, then the one shard with more), one
+      // item read (after the announcement markers' and the snoozes' Query).
+      expect(sweeps[0]?.calls).toEqual([
+        'Query',
+        'Query',
+        ...waitingRead,
+        'Query',
+        'BatchGetItem',
+        'UpdateItem',
+      ]);
     });
     it('tries a wait whose report failed again at the next sweep, while its pass has moved on', async () => {
       // Prepare: three customers waiting since minutes 0, 1 and 2, one read a sweep; the first report's
@@ -479,7 +497,7 @@ describe('attention sweeper', () => {
       ]);
       // Then a pass starts again from the longest wait: channels known, nothing read, nothing reported.
       expect(third.report).toMatchObject({ responsesOverdue: 0, failed: 0, complete: false });
-      expect(third.calls).toEqual(['Query', 'Query', 'Query']);
+      expect(third.calls).toEqual(['Query', 'Query', ...waitingRead]);
     });
     it('reports the overdue waits of a whole pass, not of its last slice: the gauge holds while a pass takes several sweeps', async () => {
       // Prepare: three WhatsApp customers waiting since minutes 0 to 2 (past 15 minutes), three e-mail ones since minutes 10 to 12 (under 4 hours)

@@ -8,6 +8,7 @@ import { type RunningEmulators, startEmulators } from '#shared/local/emulators.t
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import { indexShardOf } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from './factories.ts';
@@ -118,11 +119,13 @@ describe('the attention index (gsi4)', () => {
     // Prepare
     const { conversationId } = conversationFor('attention');
     const pk = `CONV#${conversationId}`;
+    // Its shard of the waiting customers (shared/store/keys.ts INDEX_SHARDS)
+    const waitingShard = `WAITING#${indexShardOf(conversationId)}`;
     // Act
     await recorder.recordEvent(messageEvent('attention', 'a1', minute(1)));
-    const waiting = await entries('WAITING');
+    const waiting = await entries(waitingShard);
     await recorder.recordEvent(messageEvent('attention', 'a2', minute(2), 'outbound'));
-    const answered = await entries('WAITING');
+    const answered = await entries(waitingShard);
     const stored = await loadConversation(context, conversationId);
     if (!stored.model) throw new Error('not recorded');
     const snooze = applyPatch(stored.model, { status: 'snoozed', snoozedUntil: minute(90) });
@@ -135,7 +138,7 @@ describe('the attention index (gsi4)', () => {
     const snoozed = await entries('SNOOZED');
     const reloaded = await loadConversation(context, conversationId);
     // Assess
-    expect(waiting).toEqual([{ pk, sk: 'STATE', gsi4pk: 'WAITING', gsi4sk: minute(1) }]);
+    expect(waiting).toEqual([{ pk, sk: 'STATE', gsi4pk: waitingShard, gsi4sk: minute(1) }]);
     expect(answered).toEqual([]);
     expect(saved).toBe('saved');
     expect(snoozed).toEqual([{ pk, sk: 'STATE', gsi4pk: 'SNOOZED', gsi4sk: minute(90) }]);

@@ -5,6 +5,7 @@ import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { indexShardOf } from '#shared/store/keys.ts';
 import { createReadApi, type ReadApi } from '#shared/store/read-api.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { conversationFor, messageEvent } from './factories.ts';
@@ -45,16 +46,17 @@ describe('conversations by status (gsi1)', () => {
     await emulators?.stop();
   });
 
+  /** The conversation's entry in its shard of `STATUS#open`. */
   const indexEntryOf = async (customer: string) => {
+    const { conversationId } = conversationFor(customer);
     const output = await emulators.clients.dynamodb.send(
       new QueryCommand({
         TableName: emulators.resources.tableName,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: marshall({ ':pk': 'STATUS#open' }),
+        ExpressionAttributeValues: marshall({ ':pk': `STATUS#open#${indexShardOf(conversationId)}` }),
       }),
     );
-    const { conversationId } = conversationFor(customer);
     return (output.Items ?? [])
       .map((raw) => unmarshall(raw))
       .filter((item) => item.pk === `CONV#${conversationId}`);
@@ -82,7 +84,7 @@ describe('conversations by status (gsi1)', () => {
       {
         pk: `CONV#${conversationId}`,
         sk: 'STATE',
-        gsi1pk: 'STATUS#open',
+        gsi1pk: `STATUS#open#${indexShardOf(conversationId)}`,
         gsi1sk: `2026-11-22T10#${conversationId}`,
       },
     ]);
