@@ -243,3 +243,11 @@ export type MessagePart = z.infer<typeof MessagePartSchema>;
 export type TextPart = z.infer<typeof TextPartSchema>;
 export type MediaPart = z.infer<typeof MediaPartSchema>;
 export type CallPart = z.infer<typeof CallPartSchema>;
+
+/**
+ * A message's call part: a customer's call is recorded as their message, with one (WhatsApp). The
+ * one rule for "this message is a call" where the message is at hand; where only a provider id is,
+ * shared/channels/whatsapp/outbound/call-references.ts tells a call's id.
+ */
+export const callPartOf = (parts: readonly MessagePart[]): CallPart | undefined =>
+  parts.find((part): part is CallPart => part.type === 'call');

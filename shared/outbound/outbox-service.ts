@@ -11,6 +11,7 @@ import {
   MAX_COMMAND_BYTES,
 } from '#shared/contract/commands.ts';
 import { canonicalJson, hubMessageIdFor, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
+import { callPartOf } from '#shared/contract/parts.ts';
 import type { Channel, ConversationState, Message, Provider } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { type GroupPublisher, publishInRounds } from '#shared/recorder/publish-rounds.ts';
@@ -75,7 +76,7 @@ export interface OutboxDeps {
 }
 
 /** A customer's call, recorded as their message: its id is the call's, no message a signal answers. */
-const isCall = (message: Message): boolean => message.parts.some((part) => part.type === 'call');
+const isCall = (message: Message): boolean => callPartOf(message.parts) !== undefined;
 
 /** SQS's longest visibility timeout (12 hours). */
 const MAX_VISIBILITY_SECONDS = 43_200;

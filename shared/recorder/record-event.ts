@@ -2,6 +2,7 @@ import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { fallbackReplyAddressOf } from '#shared/channels/email/reply-address.ts';
 import {
   type ConversationState,
+  callPartOf,
   conversationIdFor,
   type HubEvent,
   identityKey,
@@ -139,8 +140,8 @@ const shortEventId = (eventId: string): string => stableHash('recent', eventId).
  */
 const callPickedUp = (event: HubEvent): PickedUpCall | undefined => {
   if (event.type !== 'switchboard.message.edited' || event.data.actor !== 'customer') return undefined;
-  const call = event.data.parts.find((part) => part.type === 'call');
-  return call?.type === 'call' && call.outcome === 'answered' && call.startedAt !== undefined
+  const call = callPartOf(event.data.parts);
+  return call?.outcome === 'answered' && call.startedAt !== undefined
     ? {
         conversationId: event.data.conversationId,
         startedAt: call.startedAt,
