@@ -73,8 +73,8 @@ export const decodeLedgerCursor = (cursor: string, queryHash: string): { at: str
 /**
  * A conversation listing's cursor: where each index partition the listing reads stands (a status's
  * and the waiting customers' are spread over shards, keys.ts INDEX_SHARDS), in the order the
- * listing reads them: `[sort key, conversation id]` (the id left out when the sort key ends with
- * it, as gsi1's does), 0 once read to its end, null when not started. About 60 bytes a partition.
+ * listing reads them: `[sort key, conversation id]` of the last entry read there (the id left out
+ * when the sort key ends with it, as gsi1's does), null when none was. About 60 bytes a partition.
  */
 const SpreadCursorSchema = z.strictObject({
   v: z.literal(2),
@@ -82,7 +82,6 @@ const SpreadCursorSchema = z.strictObject({
   p: z
     .array(
       z.union([
-        z.literal(0),
         z.null(),
         z.tuple([z.string().min(1).max(256)]),
         z.tuple([z.string().min(1).max(256), z.string().regex(/^conv_[0-9a-f]{32}$/)]),
@@ -106,7 +105,6 @@ const CONVERSATION_ID_AT_END = /#(conv_[0-9a-f]{32})$/;
 export const encodeSpreadCursor = (shape: SpreadShape, position: SpreadPosition): string => {
   const p = shape.partitionValues.map((value) => {
     const at = position[value];
-    if (at === null) return 0;
     if (at === undefined) return null;
     const sort = at[shape.sortName] ?? '';
     const conversationId = conversationIdOfKey({ pk: at.pk ?? '', sk: at.sk ?? '' });
@@ -124,14 +122,10 @@ export const decodeSpreadCursor = (cursor: string, shape: SpreadShape): SpreadPo
     parsed.data.p.length !== shape.partitionValues.length
   )
     return invalidCursor();
-  const position: Record<string, IndexPosition | null> = {};
+  const position: Record<string, IndexPosition> = {};
   for (const [index, at] of parsed.data.p.entries()) {
     const partition = shape.partitionValues[index] ?? '';
     if (at === null) continue;
-    if (at === 0) {
-      position[partition] = null;
-      continue;
-    }
     const [sort, named] = at;
     const conversationId = named ?? CONVERSATION_ID_AT_END.exec(sort)?.[1];
     if (conversationId === undefined || !isKeyValue(sort) || !sort.startsWith(shape.sortPrefix))

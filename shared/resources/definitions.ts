@@ -359,9 +359,9 @@ export const ATTENTION_SWEEPER = {
    * with the `responseTargetSeconds` context key; the function reads SWITCHBOARD_RESPONSE_TARGET_SECONDS.
    */
   responseTargetSeconds: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
-  /** Index keys one Query page reads (keys only: about 100 bytes each). */
+  /** Index keys one round of Queries reads (keys only: about 100 bytes each), divided among a kind's shards. */
   keysPerPage: 1_000,
-  /** Index keys one sweep reads at most, per kind (`SNOOZED`; `WAITING`, over all its shards). */
+  /** Index keys one sweep takes at most, per kind (`SNOOZED`; `WAITING`, over all its shards). */
   maxKeysPerSweep: 10_000,
   /** Conversation items one sweep reads at most (BatchGetItem, 100 a call), per partition. */
   maxItemsPerSweep: 1_000,

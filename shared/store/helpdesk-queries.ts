@@ -49,10 +49,10 @@ export type IndexPosition = Record<string, string>;
 
 /**
  * Where a read of several partitions of one index stands (a sharded partition: keys.ts
- * INDEX_SHARDS), by partition: the last entry read from it, `null` once it was read to its end;
- * a partition not named is read from its start.
+ * INDEX_SHARDS), by partition: the last entry read from it; a partition not named is read from its
+ * start. A partition read to its end keeps its last entry, so that what arrives there later is read.
  */
-export type SpreadPosition = Readonly<Record<string, IndexPosition | null>>;
+export type SpreadPosition = Readonly<Record<string, IndexPosition>>;
 
 /** Which index a conversation listing reads, and which partition of it. */
 export type ConversationSource =
@@ -152,85 +152,95 @@ const query = async (
   return { items: items.map((raw) => unmarshall(raw)), ...(last ? { last } : {}) };
 };
 
-/** An index entry (keys only) read from one of the partitions of a spread read. */
+/** An index entry (keys only) of a merged read of several partitions, and where the read stood after it. */
 export interface SpreadEntry {
   readonly entry: IndexPosition;
   readonly partition: string;
+  readonly after: SpreadPosition;
+}
+
+interface MergedRead extends SortCondition {
+  readonly ascending: boolean;
+  /** Entries read at most. */
+  readonly max: number;
+  /** Entries one Query of a partition asks for (and one more, which says whether it has more). */
+  readonly perQuery: number;
+  readonly from?: SpreadPosition | undefined;
 }
 
 /**
- * One page of several partitions of an index, merged in the index's order (the sort key, then the
- * table key): one Query per partition not read to its end yet, in parallel, each of at most a page
- * (and one more entry, which says whether it has more), so the page holds the first `limit` entries
- * of all of them whatever their spread. `last` is where each partition stands after the page
- * (absent when all were read to their end).
+ * Several partitions of an index read as one, in the index's order (the sort key, then the table
+ * key between partitions): each partition is read a Query at a time into a buffer of its own, all
+ * at once at first, then each again only when its buffer runs out, so no entry is read twice and
+ * the read goes only as far as the entries taken. Merged by each partition's head, so what is taken
+ * of a partition is always the start of what DynamoDB returned for it, in DynamoDB's order (entries
+ * with the same sort key are in an order of its own): where the read stops in a partition is then a
+ * position DynamoDB reads on from without skipping one. `complete` when every partition was read to
+ * its end.
  */
-const spreadQuery = async (
+const mergedRead = async (
   context: TableContext,
   index: string,
   partitions: { readonly name: string; readonly values: readonly string[] },
-  page: Omit<PageRequest, 'from'> & SortCondition & { readonly from?: SpreadPosition },
-): Promise<{ entries: SpreadEntry[]; last?: SpreadPosition }> => {
+  read: MergedRead,
+): Promise<{ entries: SpreadEntry[]; complete: boolean }> => {
   const sortName = `${index}sk`;
-  const open = partitions.values.filter((value) => page.from?.[value] !== null);
-  const reads = await Promise.all(
-    open.map(async (value) => {
-      const from = page.from?.[value] ?? undefined;
-      const found = await query(
-        context,
-        index,
-        { name: partitions.name, value },
-        { ...page, from: from ?? undefined },
-      );
-      return { value, from, found };
-    }),
-  );
-  // Merged by each partition's head (the sort key, then the table key between partitions), so
-  // what a page takes of a partition is always the start of what DynamoDB returned for it, in
-  // DynamoDB's order (entries with the same sort key are in an order of its own): where the page
-  // stops in a partition is then a position DynamoDB reads on from without skipping one.
-  const direction = page.ascending ? 1 : -1;
-  const heads = reads.map(() => 0);
+  const streams = partitions.values.map((value) => ({
+    value,
+    buffer: [] as IndexPosition[],
+    head: 0,
+    next: read.from?.[value],
+    done: false,
+  }));
+  const fill = async (stream: (typeof streams)[number]) => {
+    const found = await query(
+      context,
+      index,
+      { name: partitions.name, value: stream.value },
+      {
+        limit: read.perQuery,
+        ascending: read.ascending,
+        from: stream.next,
+        ...(read.sortAtMost ? { sortAtMost: read.sortAtMost } : {}),
+        ...(read.sortBeginsWith ? { sortBeginsWith: read.sortBeginsWith } : {}),
+      },
+    );
+    stream.buffer = found.items as IndexPosition[];
+    stream.head = 0;
+    stream.next = found.last;
+    stream.done = found.last === undefined;
+  };
+  const direction = read.ascending ? 1 : -1;
+  const before = (a: IndexPosition, b: IndexPosition) =>
+    direction * (compare(a[sortName] ?? '', b[sortName] ?? '') || compare(a.pk ?? '', b.pk ?? '')) < 0;
   const entries: SpreadEntry[] = [];
-  while (entries.length < page.limit) {
-    let best = -1;
-    for (const [index, read] of reads.entries()) {
-      const candidate = read.found.items[heads[index] ?? 0] as IndexPosition | undefined;
-      const current = reads[best]?.found.items[heads[best] ?? 0] as IndexPosition | undefined;
-      if (!candidate) continue;
-      if (
-        !current ||
-        direction *
-          (compare(candidate[sortName] ?? '', current[sortName] ?? '') ||
-            compare(candidate.pk ?? '', current.pk ?? '')) <
-          0
-      )
-        best = index;
+  let after: SpreadPosition = { ...read.from };
+  while (entries.length < read.max) {
+    await Promise.all(
+      streams.filter((stream) => stream.head >= stream.buffer.length && !stream.done).map(fill),
+    );
+    let best: (typeof streams)[number] | undefined;
+    for (const stream of streams) {
+      const candidate = stream.buffer[stream.head];
+      const current = best?.buffer[best.head];
+      if (candidate && (!current || before(candidate, current))) best = stream;
     }
-    const read = reads[best];
-    if (!read) break;
-    const entry = read.found.items[heads[best] ?? 0] as IndexPosition;
-    heads[best] = (heads[best] ?? 0) + 1;
-    entries.push({ entry, partition: read.value });
+    const entry = best?.buffer[best.head];
+    if (!best || !entry) break;
+    best.head += 1;
+    after = { ...after, [best.value]: entry };
+    entries.push({ entry, partition: best.value, after });
   }
-  const next: Record<string, IndexPosition | null> = { ...page.from };
-  let more = false;
-  for (const { value, from, found } of reads) {
-    const taken = entries.filter((one) => one.partition === value);
-    const lastTaken = taken.at(-1)?.entry;
-    const left = found.items.length > taken.length || found.last !== undefined;
-    const position = lastTaken ?? from;
-    if (!left) next[value] = null;
-    else if (position) next[value] = position;
-    more ||= left;
-  }
-  return { entries, ...(more ? { last: next } : {}) };
+  return {
+    entries,
+    complete: streams.every((stream) => stream.head >= stream.buffer.length && stream.done),
+  };
 };
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * One page of conversations: a Query of each of the index partitions (keys only; spreadQuery) and
+ * One page of conversations: a Query of each of the index partitions (keys only; mergedRead) and
  * one consistent BatchGetItem, returned in the index's order. An entry the index still holds for an
  * older state (eventual consistency of a GSI) is left out when the item no longer belongs to the
  * listing, and a conversation the index lists twice (an entry of before the sharding the index has
@@ -243,8 +253,13 @@ export const conversationPage = async (
 ): Promise<{ items: ConversationView[]; last?: SpreadPosition }> => {
   const partitions = partitionsOf(source);
   const sort = sortKeyOf(source);
-  const found = await spreadQuery(context, source.index, partitions, {
-    ...page,
+  // One Query of a page (and one more entry) per partition, all at once: the page is read in one
+  // round whatever the spread (a partition runs out before the page only if it alone fills it).
+  const found = await mergedRead(context, source.index, partitions, {
+    ascending: page.ascending,
+    max: page.limit,
+    perQuery: page.limit,
+    from: page.from,
     ...(sort.prefix ? { sortBeginsWith: { name: sort.name, value: sort.prefix } } : {}),
   });
   const keys = [...new Set(found.entries.map(({ entry }) => String(entry.pk)))].map((pk) => ({
@@ -265,7 +280,8 @@ export const conversationPage = async (
           : view.state.contactId === source.contactId;
     return stillThere ? [view] : [];
   });
-  return { items: views, ...(found.last ? { last: found.last } : {}) };
+  const last = found.entries.at(-1)?.after;
+  return { items: views, ...(!found.complete && last ? { last } : {}) };
 };
 
 /** Which attention partition of gsi4: customers waiting for an answer, or snoozes. */
@@ -284,18 +300,19 @@ export interface AttentionEntry {
 
 export interface AttentionRead {
   readonly ascending: boolean;
-  /** Entries one Query returns at most. */
+  /** Entries a round of Queries returns at most, divided among the partitions (one each at least). */
   readonly pageSize: number;
-  /** Entries read at most, over as many pages as that takes. */
+  /** Entries read at most, over as many rounds as that takes. */
   readonly maxEntries: number;
   /** Read on from this entry's position (an entry no longer in the index still marks its place). */
   readonly after?: SpreadPosition;
 }
 
 /**
- * The attention index's entries of one partition up to a time (keys only, about 100 bytes an
- * entry: a page of 1,000 costs a few dozen read units), in the order asked; `complete` when the
- * range was read to its end.
+ * The attention index's entries of one kind up to a time, over its partitions (the waiting
+ * customers' shards), in the order asked (keys only, about 100 bytes an entry: 1,000 cost about 12
+ * read units; the read goes as far as the entries it returns, and at most one Query's look-ahead
+ * further in each partition); `complete` when the range was read to its end.
  */
 export const attentionEntries = async (
   context: TableContext,
@@ -307,30 +324,24 @@ export const attentionEntries = async (
     attention === 'unannounced'
       ? { name: 'gsi4pk', values: [PENDING_ANNOUNCEMENT_INDEX_PARTITION] }
       : partitionsOf({ index: 'gsi4', attention });
+  // A round of Queries returns about a page: the page is divided among the partitions.
+  const found = await mergedRead(context, 'gsi4', partitions, {
+    ascending: read.ascending,
+    max: read.maxEntries,
+    perQuery: Math.ceil(read.pageSize / partitions.values.length),
+    from: read.after,
+    sortAtMost: { name: 'gsi4sk', value: until },
+  });
   const entries: AttentionEntry[] = [];
   const seen = new Set<string>();
-  let from: SpreadPosition | undefined = read.after;
-  do {
-    const page = await spreadQuery(context, 'gsi4', partitions, {
-      limit: Math.min(read.pageSize, read.maxEntries - entries.length),
-      ascending: read.ascending,
-      sortAtMost: { name: 'gsi4sk', value: until },
-      ...(from ? { from } : {}),
-    });
-    // Each entry carries where the read stands after it, to read on from there.
-    let at: SpreadPosition = from ?? {};
-    for (const { entry, partition } of page.entries) {
-      const key = { pk: String(entry.pk), sk: String(entry.sk) };
-      at = { ...at, [partition]: { ...key, gsi4pk: partition, gsi4sk: String(entry.gsi4sk) } };
-      const conversationId = conversationIdOfKey(key);
-      // Listed twice only while an entry of before the sharding has not moved yet: once.
-      if (seen.has(conversationId)) continue;
-      seen.add(conversationId);
-      entries.push({ conversationId, at: String(entry.gsi4sk), position: at });
-    }
-    from = page.last;
-  } while (from && entries.length < read.maxEntries);
-  return { entries, complete: from === undefined };
+  for (const { entry, after } of found.entries) {
+    const conversationId = conversationIdOfKey({ pk: String(entry.pk), sk: String(entry.sk) });
+    // Listed twice only while an entry of before the sharding has not moved yet: once.
+    if (seen.has(conversationId)) continue;
+    seen.add(conversationId);
+    entries.push({ conversationId, at: String(entry.gsi4sk), position: after });
+  }
+  return { entries, complete: found.complete };
 };
 
 /** A conversation item that could not be read (a format or value from another version of the hub). */

@@ -1,4 +1,4 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeSpreadCursor } from '#shared/api/cursor.ts';
@@ -9,6 +9,7 @@ import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
 import {
   attentionPartitions,
   conversationKey,
@@ -41,6 +42,8 @@ describe('conversation listings over the sharded index partitions', () => {
   let api: HelpdeskApi;
   let table: TableContext;
   const calls: string[] = [];
+  /** Index keys each Query returned. */
+  const keysRead: number[] = [];
   const customers = Array.from({ length: 40 }, (_, n) => `shard-${n}`);
   const legacy = 'shard-legacy';
 
@@ -50,7 +53,10 @@ describe('conversation listings over the sharded index partitions', () => {
     dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(String(context.commandName).replace(/Command$/, ''));
-        return next(args);
+        const result = await next(args);
+        const output = result.output as { Items?: unknown[] };
+        if (context.commandName === 'QueryCommand') keysRead.push(output.Items?.length ?? 0);
+        return result;
       },
       { step: 'initialize', name: 'countListingCalls' },
     );
@@ -94,7 +100,30 @@ describe('conversation listings over the sharded index partitions', () => {
   });
   beforeEach(() => {
     calls.length = 0;
+    keysRead.length = 0;
   });
+
+  /** A conversation id in the given shard (the n-th such), from customers' ids. */
+  const idInShard = (shard: number, n = 0): string => {
+    let found = -1;
+    for (let k = 0; ; k++) {
+      const id = conversationIdFor('whatsapp', 'phone-1', `wa_id:shard-test-${k}`);
+      if (indexShardOf(id) === shard && ++found === n) return id;
+    }
+  };
+  /** A waiting customer's attention index entry alone (what the sweeper reads first), the day before the others. */
+  const putWait = (conversationId: string, at: string) =>
+    emulators.clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: emulators.resources.tableName,
+        Item: marshall({
+          ...conversationKey(conversationId),
+          gsi4pk: `WAITING#${indexShardOf(conversationId)}`,
+          gsi4sk: at,
+        }),
+      }),
+    );
+  const dayBefore = (minutes: number) => new Date(Date.UTC(2026, 10, 21, 0, minutes)).toISOString();
 
   /** Every page of a listing, and the calls each made. */
   const everyPage = async (query: Record<string, string>) => {
@@ -128,9 +157,10 @@ describe('conversation listings over the sharded index partitions', () => {
     const waits = listed.map((one) => one.waitingSince ?? '');
     expect(waits).toEqual([...waits].sort());
     expect(pages).toHaveLength(7);
-    // The first page reads every shard; a later one only the shards with entries left.
-    expect(pages[0]?.calls).toEqual([...attentionPartitions('waiting').map(() => 'Query'), 'BatchGetItem']);
-    expect(pages.at(-1)?.calls.filter((call) => call === 'Query').length).toBeLessThan(INDEX_SHARDS);
+    // Each page in one round: a Query of every shard (a shard read to its end is read again from its
+    // last entry, for what arrived since), and one BatchGetItem.
+    for (const page of pages)
+      expect(page.calls).toEqual([...attentionPartitions('waiting').map(() => 'Query'), 'BatchGetItem']);
   });
 
   it('lists every open conversation once, hour by hour newest first, within a page by the exact time', async () => {
@@ -145,6 +175,46 @@ describe('conversation listings over the sharded index partitions', () => {
       const times = page.items.map((one) => one.lastMessageAt);
       expect(times).toEqual([...times].sort().reverse());
     }
+  });
+
+  it("reaches a wait that arrives, during a sweeper's pass, in a shard it had read to the end", async () => {
+    // Prepare: one wait in shard 0, four in shard 1; the first sweep reads three (its limit)
+    await putWait(idInShard(0), dayBefore(0));
+    for (const n of [1, 2, 3, 4]) await putWait(idInShard(1, n), dayBefore(n));
+    const read = { ascending: true, pageSize: 1, maxEntries: 3 };
+    const first = await attentionEntries(table, 'waiting', dayBefore(5), read);
+    await putWait(idInShard(0, 1), dayBefore(6));
+    // Act: the next sweep reads on from where the first stopped, up to a later time
+    const second = await attentionEntries(table, 'waiting', dayBefore(10), {
+      ...read,
+      maxEntries: 10,
+      ...(first.entries.at(-1) ? { after: first.entries.at(-1)?.position } : {}),
+    });
+    // Assess
+    expect(first.entries.map((entry) => entry.at)).toEqual([dayBefore(0), dayBefore(1), dayBefore(2)]);
+    expect(first.complete).toBe(false);
+    expect(second.entries.map((entry) => entry.at)).toEqual([dayBefore(3), dayBefore(4), dayBefore(6)]);
+    expect(second.complete).toBe(true);
+  });
+
+  it('reads about as many index keys as it returns, however the entries spread over the shards', async () => {
+    // Prepare: 30 waits in each shard, the day before the others
+    for (let shard = 0; shard < INDEX_SHARDS; shard++)
+      for (let n = 0; n < 30; n++) await putWait(idInShard(shard, 10 + n), dayBefore(100 + n));
+    keysRead.length = 0;
+    // Act: a sweep's read of all of them, 100 a round
+    const found = await attentionEntries(table, 'waiting', dayBefore(200), {
+      ascending: true,
+      pageSize: 100,
+      maxEntries: 1_000,
+    });
+    // Assess: each shard's Queries read its entries once, 6 a Query (100 a round over 17 partitions)
+    // and one entry's look-ahead each; a read that queried every shard for a whole round each time
+    // read 12 times what it returned
+    const returned = found.entries.filter((entry) => entry.at >= dayBefore(100)).length;
+    const read = keysRead.reduce((total, keys) => total + keys, 0);
+    expect(returned).toBe(30 * INDEX_SHARDS);
+    expect(read).toBeLessThan(returned * 1.25);
   });
 
   it('spreads conversations evenly: each shard within a tenth of its share of 16,000 ids', () => {

@@ -497,7 +497,7 @@ describe('attention sweeper', () => {
       ]);
       // Then a pass starts again from the longest wait: channels known, nothing read, nothing reported.
       expect(third.report).toMatchObject({ responsesOverdue: 0, failed: 0, complete: false });
-      expect(third.calls).toEqual(['Query', 'Query', ...waitingRead]);
+      expect(third.calls.filter((call) => call !== 'Query')).toEqual([]);
     });
     it('reports the overdue waits of a whole pass, not of its last slice: the gauge holds while a pass takes several sweeps', async () => {
       // Prepare: three WhatsApp customers waiting since minutes 0 to 2 (past 15 minutes), three e-mail ones since minutes 10 to 12 (under 4 hours)
