@@ -1,5 +1,6 @@
-import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeSpreadCursor } from '#shared/api/cursor.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
@@ -9,7 +10,7 @@ import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
-import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
+import { attentionEntries, type SpreadPosition } from '#shared/store/helpdesk-queries.ts';
 import {
   attentionPartitions,
   conversationKey,
@@ -103,13 +104,20 @@ describe('conversation listings over the sharded index partitions', () => {
     keysRead.length = 0;
   });
 
+  /** Conversation ids by shard, in the order found. */
+  const idsByShard = new Map<number, string[]>();
+  let idsTried = 0;
   /** A conversation id in the given shard (the n-th such), from customers' ids. */
   const idInShard = (shard: number, n = 0): string => {
-    let found = -1;
-    for (let k = 0; ; k++) {
-      const id = conversationIdFor('whatsapp', 'phone-1', `wa_id:shard-test-${k}`);
-      if (indexShardOf(id) === shard && ++found === n) return id;
+    const ids = idsByShard.get(shard) ?? [];
+    idsByShard.set(shard, ids);
+    while (ids.length <= n) {
+      const id = conversationIdFor('whatsapp', 'phone-1', `wa_id:shard-test-${idsTried++}`);
+      const list = idsByShard.get(indexShardOf(id)) ?? [];
+      list.push(id);
+      idsByShard.set(indexShardOf(id), list);
     }
+    return ids[n] ?? '';
   };
   /** A waiting customer's attention index entry alone (what the sweeper reads first), the day before the others. */
   const putWait = (conversationId: string, at: string) =>
@@ -215,6 +223,78 @@ describe('conversation listings over the sharded index partitions', () => {
     const read = keysRead.reduce((total, keys) => total + keys, 0);
     expect(returned).toBe(30 * INDEX_SHARDS);
     expect(read).toBeLessThan(returned * 1.25);
+  });
+
+  it('takes every wait once, in order, over sweeps that stop anywhere, whatever the shards, ties and old entries (property)', async () => {
+    // Waits crowded into three shards and the unsharded partition of before (3), so that the
+    // partitions hold several each and a sweep stops inside what it read of one
+    const waits = fc
+      .array(
+        fc.record({ partition: fc.integer({ min: 0, max: 3 }), minute: fc.integer({ min: 0, max: 3 }) }),
+        {
+          minLength: 1,
+          maxLength: 40,
+        },
+      )
+      .map((drawn) =>
+        drawn.map(({ partition, minute }, n) => ({
+          id: idInShard(partition % 3, 100 + n),
+          minute,
+          unsharded: partition === 3,
+        })),
+      );
+    const limits = fc.record({
+      pageSize: fc.integer({ min: 1, max: 80 }),
+      maxEntries: fc.integer({ min: 1, max: 8 }),
+    });
+    const stops = fc.infiniteStream(fc.double({ min: 0, max: 1, noNaN: true }));
+    const at = (minute: number) => new Date(Date.UTC(1999, 0, 1, 0, minute)).toISOString();
+    await fc.assert(
+      fc.asyncProperty(waits, limits, stops, async (given, { pageSize, maxEntries }, stop) => {
+        // Prepare: the waits (some under the unsharded partition of before), in a year of their own
+        const { dynamodb } = emulators.clients;
+        const tableName = emulators.resources.tableName;
+        for (const wait of given)
+          await dynamodb.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: marshall({
+                ...conversationKey(wait.id),
+                gsi4pk: wait.unsharded ? 'WAITING' : `WAITING#${indexShardOf(wait.id)}`,
+                gsi4sk: at(wait.minute),
+              }),
+            }),
+          );
+        // Act: sweeps, each judging a part of what it read (as a sweep's item limit makes it) and
+        // reading on from the last entry it judged
+        const taken: { id: string; at: string }[] = [];
+        let after: SpreadPosition | undefined;
+        for (let sweep = 0; sweep < 200; sweep++) {
+          const read = await attentionEntries(table, 'waiting', at(10), {
+            ascending: true,
+            pageSize,
+            maxEntries,
+            ...(after ? { after } : {}),
+          });
+          const judged = read.complete
+            ? read.entries.length
+            : 1 + Math.floor((stop.next().value ?? 0) * read.entries.length * 0.999);
+          taken.push(
+            ...read.entries.slice(0, judged).map((entry) => ({ id: entry.conversationId, at: entry.at })),
+          );
+          if (read.complete && judged === read.entries.length) break;
+          after = read.entries[judged - 1]?.position ?? after;
+        }
+        for (const wait of given)
+          await dynamodb.send(
+            new DeleteItemCommand({ TableName: tableName, Key: marshall(conversationKey(wait.id)) }),
+          );
+        // Assess
+        expect(taken.map((one) => one.id).sort()).toEqual(given.map((wait) => wait.id).sort());
+        expect(taken.map((one) => one.at)).toEqual(taken.map((one) => one.at).sort());
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('spreads conversations evenly: each shard within a tenth of its share of 16,000 ids', () => {
