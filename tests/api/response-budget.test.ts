@@ -2,19 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toApiGatewayResponse } from '#shared/api/apigw.ts';
 import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
 import { PAGE_BUDGET_BYTES, pageBudget } from '#shared/api/page-budget.ts';
-import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
-import { s3MediaObjects } from '#shared/aws/media-objects.ts';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import type { HelpdeskApi } from '#shared/api/router.ts';
 import { buildEvent, eventIdFor } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { type ExportPosition, exportPerson } from '#shared/store/erasure.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute, reactionEvent } from '#tests/recorder/factories.ts';
 import { createResponseValidator } from '#tests/support/openapi-contract.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Answers that could pass Lambda's 6 MB response limit (review finding): a busy person's export and
@@ -51,23 +49,8 @@ describe('answers within the byte budget', () => {
   beforeAll(async () => {
     emulators = await startEmulators();
     table = { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
-    recorder = createRecorderService({
-      store: createRecorderStore(table, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => NOW,
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
-    api = createHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      table,
-      publishEvent: async () => undefined,
-      enqueueCommand: async () => undefined,
-      clock: () => NOW,
-      newId: () => 'fixed',
-      deleteObjects: async () => undefined,
-      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(table, () => NOW);
+    api = quietHelpdeskApi(emulators, table, () => NOW);
     for (let n = 0; n < MESSAGES; n++)
       await recorder.recordEvent(messageEvent(customer, `long-${n}`, minute(n / 10), 'inbound', LONG_TEXT));
     // Another customer: 100 short messages, each edited long and reacted to.

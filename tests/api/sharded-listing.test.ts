@@ -3,13 +3,10 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeSpreadCursor } from '#shared/api/cursor.ts';
-import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
-import { s3MediaObjects } from '#shared/aws/media-objects.ts';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import type { HelpdeskApi } from '#shared/api/router.ts';
 import { conversationIdFor } from '#shared/contract/ids.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { attentionEntries, type SpreadPosition } from '#shared/store/helpdesk-queries.ts';
 import {
   attentionPartitions,
@@ -18,9 +15,10 @@ import {
   indexShardOf,
   statusPartitions,
 } from '#shared/store/keys.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * The index partitions every conversation shares (gsi1 STATUS#<status>, gsi4 WAITING) are spread
@@ -62,23 +60,8 @@ describe('conversation listings over the sharded index partitions', () => {
       { step: 'initialize', name: 'countListingCalls' },
     );
     table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
-    recorder = createRecorderService({
-      store: createRecorderStore(table, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => NOW,
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
-    api = createHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      table,
-      publishEvent: async () => undefined,
-      enqueueCommand: async () => undefined,
-      clock: () => NOW,
-      newId: () => 'fixed',
-      deleteObjects: async () => undefined,
-      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
+    recorder = quietRecorder(table, () => NOW);
+    api = quietHelpdeskApi(emulators, table, () => NOW);
     // Prepare: 40 customers over five hours, every fourth of them at the same minute as three others
     // (waits that tie), and one conversation whose index entries are still where the hub wrote them
     // before the sharding.
