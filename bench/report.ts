@@ -88,7 +88,7 @@ const renderScale = (scale: ScaleReport): string[] => {
   return [
     `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, a send ${durations.senderCommandMs} ms alone and ${senderBatchMs(SENDER.batchSize) / SENDER.batchSize} ms of a full batch to one number, an attachment ${durations.mediaFetchMs} ms)`,
     '  mix: 30 % status callbacks (every one of a hub send), 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); chat, statuses and sends all WhatsApp; the busiest conversation carries 1 %',
-    `  as built: ${built.ingress} ingress, sender maxConcurrency ${built.senderMaxConcurrency}, media fetcher maxConcurrency ${built.fetcherMaxConcurrency}, ${built.whatsappNumbers} WhatsApp number at ${built.whatsappNumberRate} messages/s`,
+    `  as built: ${built.ingress} ingress, senderMaxConcurrency ${built.senderMaxConcurrency}, mediaFetcherMaxConcurrency ${built.fetcherMaxConcurrency}, ${built.whatsappNumbers} WhatsApp number at ${built.whatsappNumberRate} messages/s`,
     table(
       [
         'messages/s',
@@ -118,7 +118,7 @@ const renderScale = (scale: ScaleReport): string[] => {
     `  at or above half of their limit: ${listed(over(check, 0.5))}`,
     `  busiest conversation: ${count(check.busiestConversation.eventsPerSecond)} events/s; one conversation is recorded in order at up to ${count(check.busiestConversation.recorderLaneEventsPerSecond)} events/s (a batch of ${RECORDER_BATCH} per recorder batch time), beyond which its own events wait in its FIFO group`,
     `  with ingress 'function-urls' instead (no API Gateway; each webhook reserves ${urls.deployment.webhookReservedConcurrency} environments): ${webhook ? `${webhook.resource} ${count(webhook.rate)} requests/s of ${count(webhook.limit)}, ${percent(webhook.utilisation)}, runs out at ${atRate(webhook.runsOutAt)} messages/s` : 'no webhook load'}; $${urls.dollarsPerMillion} per million`,
-    `\n  The same 1,000 messages/s with the least raised for every load a deployment can raise to stay under half of its limit: ${raised.deployment.whatsappNumbers} WhatsApp numbers, sender maxConcurrency ${raised.deployment.senderMaxConcurrency}, media fetcher maxConcurrency ${raised.deployment.fetcherMaxConcurrency} (function URLs: webhookReservedConcurrency ${scale.raisedWebhookReservedConcurrency}); highest then: ${raised.highest.resource} ${percent(raised.highest.utilisation)}; at or above half: ${listed(over(raised, 0.5))}; first to run out then: ${raised.first.resource} at ${atRate(raised.first.atMessagesPerSecond)} messages/s; $${raised.dollarsPerMillion} per million`,
+    `\n  The same 1,000 messages/s with the least raised for every load a deployment can raise to stay under half of its limit: ${raised.deployment.whatsappNumbers} WhatsApp numbers, senderMaxConcurrency ${raised.deployment.senderMaxConcurrency}, mediaFetcherMaxConcurrency ${raised.deployment.fetcherMaxConcurrency} (function URLs: webhookReservedConcurrency ${scale.raisedWebhookReservedConcurrency}); highest then: ${raised.highest.resource} ${percent(raised.highest.utilisation)}; at or above half: ${listed(over(raised, 0.5))}; first to run out then: ${raised.first.resource} at ${atRate(raised.first.atMessagesPerSecond)} messages/s; $${raised.dollarsPerMillion} per million`,
   ];
 };
 

@@ -52,9 +52,9 @@ export interface TrafficMix {
 /** What a deployment chose: its ingress and the caps that are its own to raise. */
 export interface Deployment {
   readonly ingress: 'http-api' | 'function-urls';
-  /** The Sender construct's maxConcurrency (outbox event source). */
+  /** The sender's maxConcurrency (outbox event source; `senderMaxConcurrency`). */
   readonly senderMaxConcurrency: number;
-  /** The MediaFetcher construct's maxConcurrency (media event source). */
+  /** The media fetcher's maxConcurrency (media event source; `mediaFetcherMaxConcurrency`). */
   readonly fetcherMaxConcurrency: number;
   /** Each webhook's reserved concurrency with function URLs (`webhookReservedConcurrency`). */
   readonly webhookReservedConcurrency: number;
@@ -69,8 +69,8 @@ const CONFIG_DEFAULTS = readConfig(() => undefined);
 /** The stack as it deploys with no context keys set, sending from one WhatsApp number. */
 export const AS_BUILT: Deployment = {
   ingress: CONFIG_DEFAULTS.ingress,
-  senderMaxConcurrency: SENDER.maxConcurrency,
-  fetcherMaxConcurrency: MEDIA_FETCHER.maxConcurrency,
+  senderMaxConcurrency: CONFIG_DEFAULTS.senderMaxConcurrency,
+  fetcherMaxConcurrency: CONFIG_DEFAULTS.mediaFetcherMaxConcurrency,
   webhookReservedConcurrency: CONFIG_DEFAULTS.webhookReservedConcurrency,
   whatsappNumbers: 1,
   whatsappNumberRate: SENDER.endpointRatesPerSecond.whatsapp,

@@ -5,9 +5,11 @@ import { responseTargetsSetting } from '#shared/config/runtime.ts';
 import {
   HELPDESK_QUEUE,
   INGEST_QUEUE,
+  MEDIA_FETCHER,
   MEDIA_QUEUE,
   OUTBOX_QUEUE,
   type QueueDefinition,
+  SENDER,
 } from '#shared/resources/definitions.ts';
 import { ALARM_THRESHOLDS } from './alarm-thresholds.ts';
 
@@ -40,6 +42,12 @@ const booleanFromContext = z.preprocess((value) => {
 const positiveIntFromContext = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
   z.number().int().positive(),
+);
+
+/** An SQS event source's maximum concurrency: 2 to 1,000 environments (Lambda's range). */
+const eventSourceConcurrencyFromContext = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+  z.number().int().min(2).max(1_000),
 );
 
 /** A number from the command line (`-c key=2.5`), or the one `cdk.json` holds. */
@@ -139,6 +147,21 @@ export const SwitchboardConfigSchema = z
      * @default 50
      */
     webhookReservedConcurrency: positiveIntFromContext.default(50),
+    /**
+     * Most sender environments at once (the outbox event source's maximum concurrency, 2–1,000).
+     * Each paces its share of every business number's or page's rate, so more of them send faster
+     * only over several numbers or pages; the scale model (`npm run bench -- --only=scale`) names
+     * the least that keeps the sender under half of its load. `OutboxCommandAge` warns when it is
+     * too few.
+     * @default SENDER.maxConcurrency (10)
+     */
+    senderMaxConcurrency: eventSourceConcurrencyFromContext.default(SENDER.maxConcurrency),
+    /**
+     * Most media fetcher environments at once (the media queue's event source, 2–1,000): each copies
+     * one attachment at a time. `MediaBacklogAge` warns when it is too few.
+     * @default MEDIA_FETCHER.maxConcurrency (10)
+     */
+    mediaFetcherMaxConcurrency: eventSourceConcurrencyFromContext.default(MEDIA_FETCHER.maxConcurrency),
     /**
      * Public base URL when the HTTP API sits behind a custom domain (for example
      * `https://hooks.example.com`). Twilio signs the exact URL it called, so the SMS webhook needs it.

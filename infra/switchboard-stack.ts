@@ -139,6 +139,7 @@ export class SwitchboardStack extends Stack {
     this.mediaFetcher = new MediaFetcher(this, 'MediaFetcher', {
       storage: this.storage,
       runtimeEnvironment: recordingEnvironment,
+      maxConcurrency: config.mediaFetcherMaxConcurrency,
       ...functionLogs,
     });
 
@@ -146,6 +147,7 @@ export class SwitchboardStack extends Stack {
     this.sender = new Sender(this, 'Sender', {
       storage: this.storage,
       runtimeEnvironment: recordingEnvironment,
+      maxConcurrency: config.senderMaxConcurrency,
       ...functionLogs,
       ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),
       // Twilio signs the exact URL it calls: its status callbacks go to the SMS webhook's public URL.

@@ -17,6 +17,8 @@ describe('deployment config from CDK context', () => {
       channels: ['messenger', 'whatsapp', 'sms', 'email-mailgun'],
       ingress: 'http-api',
       webhookReservedConcurrency: 50,
+      senderMaxConcurrency: 10,
+      mediaFetcherMaxConcurrency: 10,
       logRetentionDays: 30,
       payloadRetentionDays: 30,
       messageRetentionDays: 30,

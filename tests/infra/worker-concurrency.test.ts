@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { readConfig } from '#infra/config.ts';
+import { buildHub, logicalId } from './support.ts';
+
+/*
+ * The sender's and the media fetcher's maximum concurrency are a deployment's to raise from CDK
+ * context (`senderMaxConcurrency`, `mediaFetcherMaxConcurrency`): the scale model names them as what
+ * to raise at 1,000 messages/s, so a deployment must not need to edit a construct for it.
+ */
+
+// Prepare (once per file): a hub deployed with both raised, as the scale model names them
+const raised = buildHub({ senderMaxConcurrency: '25', mediaFetcherMaxConcurrency: 46 });
+
+describe('worker concurrency from CDK context', () => {
+  it('gives the sender and the media fetcher the maximum concurrency the context names, and the sender its share', () => {
+    // Act
+    const { stack, template } = raised;
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const concurrencyOf = (functionId: string) =>
+      mappings.find((mapping) => mapping.Properties.FunctionName?.Ref === functionId)?.Properties
+        .ScalingConfig?.MaximumConcurrency;
+    const sender = template.findResources('AWS::Lambda::Function')[logicalId(stack.sender.function)];
+    // Assess
+    expect(concurrencyOf(logicalId(stack.sender.function))).toBe(25);
+    expect(concurrencyOf(logicalId(stack.mediaFetcher.function))).toBe(46);
+    // Each sender environment paces its share of an endpoint's rate: it must know how many there are.
+    expect(sender?.Properties.Environment.Variables.SWITCHBOARD_SENDER_CONCURRENCY).toBe('25');
+  });
+
+  it.each([
+    ['senderMaxConcurrency', '1'],
+    ['senderMaxConcurrency', 1_001],
+    ['mediaFetcherMaxConcurrency', '2.5'],
+    ['mediaFetcherMaxConcurrency', 'many'],
+  ])('refuses %s %o, outside the 2–1,000 an SQS event source takes, naming the key', (key, value) => {
+    // Act
+    const read = () => readConfig((name) => (name === key ? value : undefined));
+    // Assess
+    expect(read).toThrow(new RegExp(`${key}:`));
+  });
+});
