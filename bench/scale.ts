@@ -73,7 +73,7 @@ export const AS_BUILT: Deployment = {
   fetcherMaxConcurrency: CONFIG_DEFAULTS.mediaFetcherMaxConcurrency,
   webhookReservedConcurrency: CONFIG_DEFAULTS.webhookReservedConcurrency,
   whatsappNumbers: 1,
-  whatsappNumberRate: SENDER.endpointRatesPerSecond.whatsapp,
+  whatsappNumberRate: CONFIG_DEFAULTS.whatsappNumberRate,
 };
 
 /**

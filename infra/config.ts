@@ -163,6 +163,16 @@ export const SwitchboardConfigSchema = z
      */
     mediaFetcherMaxConcurrency: eventSourceConcurrencyFromContext.default(MEDIA_FETCHER.maxConcurrency),
     /**
+     * Messages per second the sender gives each WhatsApp Cloud API business number (1–1,000), all its
+     * environments together. Meta starts a number at 80 and upgrades it to 1,000 when it qualifies:
+     * set the lowest rate of the deployment's numbers (a number sent faster than Meta allows answers
+     * 130429, and the sender backs off).
+     * @default SENDER.endpointRatesPerSecond.whatsapp (80)
+     */
+    whatsappNumberRate: positiveIntFromContext
+      .refine((rate) => rate <= 1_000, { message: "at most 1,000 (Meta's highest number throughput)" })
+      .default(SENDER.endpointRatesPerSecond.whatsapp),
+    /**
      * Public base URL when the HTTP API sits behind a custom domain (for example
      * `https://hooks.example.com`). Twilio signs the exact URL it called, so the SMS webhook needs it.
      * Only with `ingress: 'http-api'`: function URLs each have their own hostname, which the SMS

@@ -148,6 +148,7 @@ export class SwitchboardStack extends Stack {
       storage: this.storage,
       runtimeEnvironment: recordingEnvironment,
       maxConcurrency: config.senderMaxConcurrency,
+      whatsappNumberRate: config.whatsappNumberRate,
       ...functionLogs,
       ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),
       // Twilio signs the exact URL it calls: its status callbacks go to the SMS webhook's public URL.

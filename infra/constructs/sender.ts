@@ -70,6 +70,12 @@ export interface SenderProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Messages per second each WhatsApp Cloud API number is sent, all environments together (1–1,000:
+   * Meta starts a number at 80 and upgrades it to 1,000).
+   * @default SENDER.endpointRatesPerSecond.whatsapp from shared/resources/definitions.ts
+   */
+  readonly whatsappNumberRate?: number;
+  /**
    * @default 512
    */
   readonly memorySize?: number;
@@ -118,6 +124,9 @@ export class Sender extends Construct {
         SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
         // Each environment takes this share of an endpoint's provider rate.
         SWITCHBOARD_SENDER_CONCURRENCY: String(props.maxConcurrency ?? SENDER.maxConcurrency),
+        ...(props.whatsappNumberRate === undefined
+          ? {}
+          : { SWITCHBOARD_WHATSAPP_NUMBER_RATE: String(props.whatsappNumberRate) }),
         ...(props.twilioStatusCallbackUrl
           ? { SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: props.twilioStatusCallbackUrl }
           : {}),

@@ -122,6 +122,12 @@ const SETTINGS = {
   /** Sender environments that may run at once (the outbox event source's maximum concurrency). */
   SWITCHBOARD_SENDER_CONCURRENCY: () =>
     v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(1), v.maxValue(1_000))),
+  /**
+   * Messages per second the sender gives each WhatsApp Cloud API number, all its environments
+   * together (default SENDER.endpointRatesPerSecond.whatsapp, 80; 1,000 once Meta upgrades a number).
+   */
+  SWITCHBOARD_WHATSAPP_NUMBER_RATE: () =>
+    v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(1), v.maxValue(1_000))),
   /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
   SWITCHBOARD_RESPONSE_TARGET_SECONDS: responseTargetsSetting,
   /**

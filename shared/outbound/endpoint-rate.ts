@@ -1,4 +1,5 @@
 import type { Channel, Provider } from '#shared/contract/types.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
 
 /*
  * Per-endpoint throughput: each business endpoint (a WhatsApp number, a page, a Twilio sender, a
@@ -47,6 +48,15 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
  */
 export type EndpointRates = Readonly<Record<Channel, number>> &
   Readonly<Partial<Record<`${Provider}:${Channel}`, number>>>;
+
+/**
+ * The deployment's endpoint rates: SENDER's, each WhatsApp Cloud API number at `whatsappNumberRate`
+ * when the deployment sets one (Meta starts a number at 80 messages/s and upgrades it to 1,000).
+ */
+export const endpointRatesFor = (whatsappNumberRate: number | undefined): EndpointRates =>
+  whatsappNumberRate === undefined
+    ? SENDER.endpointRatesPerSecond
+    : { ...SENDER.endpointRatesPerSecond, whatsapp: whatsappNumberRate };
 
 /** The rate a plan's endpoint is paced at: its provider's for the channel, else the channel's. */
 export const endpointRateOf = (

@@ -10,6 +10,7 @@ import { sectionOf } from '#shared/config/secrets.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { SENDER_METRICS } from '#shared/observability/metric-names.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
+import { endpointRatesFor } from './endpoint-rate.ts';
 import { createSenderFor } from './senders.ts';
 import { createSender } from './wiring.ts';
 
@@ -53,6 +54,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
       : {}),
     defaultEmailProvider: config.SWITCHBOARD_EMAIL_PROVIDER,
     environments: config.SWITCHBOARD_SENDER_CONCURRENCY ?? SENDER.maxConcurrency,
+    endpointRatesPerSecond: endpointRatesFor(config.SWITCHBOARD_WHATSAPP_NUMBER_RATE),
     logger,
     onOutcome: ({ kind, reason }) => {
       if (kind === 'sent') metrics.addMetric(SENDER_METRICS.sent, MetricUnit.Count, 1);

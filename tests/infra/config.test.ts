@@ -19,6 +19,7 @@ describe('deployment config from CDK context', () => {
       webhookReservedConcurrency: 50,
       senderMaxConcurrency: 10,
       mediaFetcherMaxConcurrency: 10,
+      whatsappNumberRate: 80,
       logRetentionDays: 30,
       payloadRetentionDays: 30,
       messageRetentionDays: 30,

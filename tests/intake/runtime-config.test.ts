@@ -102,6 +102,22 @@ describe('runtimeConfig, read lazily', () => {
     expect(readConcurrency).not.toThrow(/s3cr3t/);
   });
 
+  it.each([
+    ['1000', 1_000],
+    ['0', 'refused'],
+    ['1001', 'refused'],
+    ['80.5', 'refused'],
+  ] as const)("reads a WhatsApp number's rate %s as %s (1 to 1,000 messages/s)", (value, expected) => {
+    // Prepare
+    vi.stubEnv('SWITCHBOARD_WHATSAPP_NUMBER_RATE', value);
+    resetRuntimeConfig();
+    // Act
+    const read = () => runtimeConfig().SWITCHBOARD_WHATSAPP_NUMBER_RATE;
+    // Assess
+    if (expected === 'refused') expect(read).toThrow(/SWITCHBOARD_WHATSAPP_NUMBER_RATE/);
+    else expect(read()).toBe(expected);
+  });
+
   it('keeps a parsed value for the life of the process, like the whole config before', () => {
     // Prepare
     vi.stubEnv('SWITCHBOARD_LOG_LEVEL', 'debug');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, endpointRateOf } from '#shared/outbound/endpoint-rate.ts';
+import { createRateLimiter, endpointRateOf, endpointRatesFor } from '#shared/outbound/endpoint-rate.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
 
 /*
@@ -52,5 +52,25 @@ describe('endpoint rate limiter', () => {
     expect(twilioWaits).toEqual([0, 1_000]);
     expect(metaWaits).toEqual([0, 125]);
     expect(endpointRateOf(SENDER.endpointRatesPerSecond, { provider: 'twilio', channel: 'sms' })).toBe(10);
+  });
+
+  it("paces an upgraded WhatsApp number at the deployment's rate, and leaves Twilio's and the other channels' alone", () => {
+    // Prepare: a deployment whose numbers Meta upgraded to 1,000 messages/s (whatsappNumberRate)
+    const rates = endpointRatesFor(1_000);
+    const limiter = createRateLimiter({
+      environments: SENDER.maxConcurrency,
+      maxWaitMs: 2_000,
+      now: () => 0,
+    });
+    const meta = { provider: 'meta' as const, channel: 'whatsapp' as const };
+    // Act
+    const waits = [0, 1].map(() =>
+      limiter.reserve('meta#whatsapp_phone_number:1', endpointRateOf(rates, meta)),
+    );
+    // Assess: 1,000/s shared by 10 environments: a turn every 10 ms here
+    expect(waits).toEqual([0, 10]);
+    expect(endpointRateOf(rates, { provider: 'twilio', channel: 'whatsapp' })).toBe(10);
+    expect(endpointRateOf(rates, { provider: 'meta', channel: 'messenger' })).toBe(300);
+    expect(endpointRatesFor(undefined)).toBe(SENDER.endpointRatesPerSecond);
   });
 });
