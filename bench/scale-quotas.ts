@@ -80,7 +80,7 @@ export const QUOTAS = {
     limit: SENDER.maxConcurrency,
     unit: 'sends/s (maxConcurrency × batch of 10 ÷ batch time)',
     raise:
-      "Sender construct prop maxConcurrency (infra/constructs/sender.ts, default SENDER.maxConcurrency), and more WhatsApp numbers: each environment paces a number at its rate ÷ maxConcurrency, so one number's sends stay under its rate whatever the concurrency",
+      "senderMaxConcurrency (CDK context, default SENDER.maxConcurrency), and more WhatsApp numbers: each environment paces a number at its rate ÷ maxConcurrency, so one number's sends stay under its rate whatever the concurrency (above 20, 10/s endpoints such as SMS slow down: README, Within the provider's rate)",
     source: 'infra/constructs/sender.ts',
     warnedBy:
       'OutboxCommandAge (a command older than 120 s in 1 of 5 minutes; OutboxBacklogAge needs 3 of 3)',
@@ -90,8 +90,7 @@ export const QUOTAS = {
     // The model sets the limit: maxConcurrency × one job ÷ the fetch's time (bench/scale.ts).
     limit: MEDIA_FETCHER.maxConcurrency,
     unit: 'attachments/s (maxConcurrency × 1 job ÷ fetch time)',
-    raise:
-      'MediaFetcher construct prop maxConcurrency (infra/constructs/media-fetcher.ts, default MEDIA_FETCHER.maxConcurrency)',
+    raise: 'mediaFetcherMaxConcurrency (CDK context, default MEDIA_FETCHER.maxConcurrency)',
     source: 'infra/constructs/media-fetcher.ts',
     warnedBy: 'MediaBacklogAge (a job older than 900 s in 3 of 5 minutes)',
   },
@@ -101,11 +100,11 @@ export const QUOTAS = {
     // User Messaging Social); Meta: "up to 80 messages per second (mps) by default, and up to 1,000
     // mps by automatic upgrade. Throughput is inclusive of inbound and outbound messages"
     // (https://developers.facebook.com/documentation/business-messaging/whatsapp/throughput).
-    // The sender paces each number at SENDER.endpointRatesPerSecond.whatsapp (80).
+    // The sender paces each number at whatsappNumberRate (CDK context; SENDER.endpointRatesPerSecond.whatsapp, 80).
     limit: SENDER.endpointRatesPerSecond.whatsapp,
     unit: 'messages/s in and out (1,000 after Meta upgrades the number)',
     raise:
-      "more business numbers, or Meta's automatic upgrade to 1,000 (then SENDER.endpointRatesPerSecond.whatsapp raised to match)",
+      "more business numbers, or Meta's automatic upgrade to 1,000 (then whatsappNumberRate, CDK context, raised to match)",
     source: 'https://docs.aws.amazon.com/social-messaging/latest/userguide/increase-message-throughput.html',
     warnedBy: 'OutboxCommandAge (sends wait their turn or back off from 130429, then age past 120 s)',
   },

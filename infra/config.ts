@@ -152,7 +152,9 @@ export const SwitchboardConfigSchema = z
      * Each paces its share of every business number's or page's rate, so more of them send faster
      * only over several numbers or pages; the scale model (`npm run bench -- --only=scale`) names
      * the least that keeps the sender under half of its load. `OutboxCommandAge` warns when it is
-     * too few.
+     * too few. Above 20, a 10/s endpoint (SMS, WhatsApp through Twilio) gets a turn per environment
+     * further apart than the sender waits (SENDER.maxRateWaitMs): its commands then mostly wait the
+     * outbox's visibility timeout between tries.
      * @default SENDER.maxConcurrency (10)
      */
     senderMaxConcurrency: eventSourceConcurrencyFromContext.default(SENDER.maxConcurrency),

@@ -536,7 +536,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       functionName: name,
       region: LOCAL_REGION,
       batchSize: settings.batchSize,
-      // As many batches in hand as the CDK app lets the event source run at once.
+      // As many batches in hand as the CDK app lets the event source run at once by default.
       concurrency: options.eventSourceConcurrency ?? settings.maxConcurrency ?? LOCAL_BATCHES_IN_HAND,
       waitTimeSeconds: options.pollWaitSeconds ?? 20,
       timeoutSeconds: settings.timeoutSeconds,

@@ -228,7 +228,18 @@ const mergedRead = async (
     const entry = best?.buffer[best.head];
     if (!best || !entry) break;
     best.head += 1;
-    after = { ...after, [best.value]: entry };
+    // The entry's keys alone (table and index): an index that projected more would have DynamoDB
+    // refuse the rest in an ExclusiveStartKey.
+    const keys = [
+      ['pk', entry.pk],
+      ['sk', entry.sk],
+      [partitions.name, entry[partitions.name]],
+      [sortName, entry[sortName]],
+    ] as const;
+    after = {
+      ...after,
+      [best.value]: Object.fromEntries(keys.map(([name, value]) => [name, String(value)])),
+    };
     entries.push({ entry, partition: best.value, after });
   }
   return {
