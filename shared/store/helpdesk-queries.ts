@@ -171,8 +171,8 @@ interface MergedRead extends SortCondition {
 /**
  * Several partitions of an index read as one, in the index's order (the sort key, then the table
  * key between partitions): each partition is read a Query at a time into a buffer of its own, all
- * at once at first, then each again only when its buffer runs out, so no entry is read twice and
- * the read goes only as far as the entries taken. Merged by each partition's head, so what is taken
+ * at once at first, then again when its buffer runs out (with the others nearly out, in parallel),
+ * so no entry is read twice and the read goes little further than the entries taken. Merged by each partition's head, so what is taken
  * of a partition is always the start of what DynamoDB returned for it, in DynamoDB's order (entries
  * with the same sort key are in an order of its own): where the read stops in a partition is then a
  * position DynamoDB reads on from without skipping one. `complete` when every partition was read to
@@ -205,7 +205,8 @@ const mergedRead = async (
         ...(read.sortBeginsWith ? { sortBeginsWith: read.sortBeginsWith } : {}),
       },
     );
-    stream.buffer = found.items as IndexPosition[];
+    // What the buffer still held, then the new entries after it.
+    stream.buffer = [...stream.buffer.slice(stream.head), ...(found.items as IndexPosition[])];
     stream.head = 0;
     stream.next = found.last;
     stream.done = found.last === undefined;
@@ -216,9 +217,14 @@ const mergedRead = async (
   const entries: SpreadEntry[] = [];
   let after: SpreadPosition = { ...read.from };
   while (entries.length < read.max) {
-    await Promise.all(
-      streams.filter((stream) => stream.head >= stream.buffer.length && !stream.done).map(fill),
-    );
+    // A partition run out is read again, and with it, in the same round, every other one that has
+    // less than half a Query's entries left: evenly spread partitions run out together, so a sweep
+    // takes a round of parallel Queries every half page or so rather than one Query at a time.
+    const left = (stream: (typeof streams)[number]) => stream.buffer.length - stream.head;
+    if (streams.some((stream) => left(stream) === 0 && !stream.done))
+      await Promise.all(
+        streams.filter((stream) => !stream.done && left(stream) < read.perQuery / 2).map(fill),
+      );
     let best: (typeof streams)[number] | undefined;
     for (const stream of streams) {
       const candidate = stream.buffer[stream.head];
