@@ -39,9 +39,9 @@ import { batchGetItems, type TableContext, track } from './table.ts';
 
 /*
  * The helpdesk API's reads, and the attention sweeper's: each page is one Query of an index (of
- * each of its shards, for a sharded partition) and at most one BatchGetItem to hydrate it, never a Scan and never a read per item. Positions are
- * DynamoDB's own keys (the caller turns them into opaque cursors and checks them before they come
- * back here).
+ * each of its shards, for a sharded partition) and at most one BatchGetItem to hydrate it, never a
+ * Scan and never a read per item. Positions are DynamoDB's own keys (the caller turns them into
+ * opaque cursors and checks them before they come back here).
  */
 
 /** A position in an index: the table keys and the index keys of the last item read. */
@@ -172,11 +172,11 @@ interface MergedRead extends SortCondition {
  * Several partitions of an index read as one, in the index's order (the sort key, then the table
  * key between partitions): each partition is read a Query at a time into a buffer of its own, all
  * at once at first, then again when its buffer runs out (with the others nearly out, in parallel),
- * so no entry is read twice and the read goes little further than the entries taken. Merged by each partition's head, so what is taken
- * of a partition is always the start of what DynamoDB returned for it, in DynamoDB's order (entries
- * with the same sort key are in an order of its own): where the read stops in a partition is then a
- * position DynamoDB reads on from without skipping one. `complete` when every partition was read to
- * its end.
+ * so no entry is read twice and the read goes little further than the entries taken. Merged by
+ * each partition's head, so what is taken of a partition is always the start of what DynamoDB
+ * returned for it, in DynamoDB's order (entries with the same sort key are in an order of its own):
+ * where the read stops in a partition is then a position DynamoDB reads on from without skipping
+ * one. `complete` when every partition was read to its end.
  */
 const mergedRead = async (
   context: TableContext,
