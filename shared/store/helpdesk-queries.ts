@@ -279,10 +279,10 @@ export const conversationPage = async (
     from: page.from,
     ...(sort.prefix ? { sortBeginsWith: { name: sort.name, value: sort.prefix } } : {}),
   });
-  const keys = [...new Set(found.entries.map(({ entry }) => String(entry.pk)))].map((pk) => ({
-    pk,
-    sk: String(found.entries.find((one) => one.entry.pk === pk)?.entry.sk),
-  }));
+  // By partition key: a conversation the index lists twice is read once, in its first place.
+  const keys = [...new Map(found.entries.map(({ entry }) => [String(entry.pk), String(entry.sk)]))].map(
+    ([pk, sk]) => ({ pk, sk }),
+  );
   const items = keys.length > 0 ? await batchGetItems(context, keys, { consistent: false }) : [];
   const byPk = new Map(items.map((item) => [String(item.pk), item]));
   const views = keys.flatMap((key) => {
