@@ -80,7 +80,7 @@ export const QUOTAS = {
     limit: SENDER.maxConcurrency,
     unit: 'sends/s (maxConcurrency × batch of 10 ÷ batch time)',
     raise:
-      "senderMaxConcurrency (CDK context, default SENDER.maxConcurrency), and more WhatsApp numbers: each environment paces a number at its rate ÷ maxConcurrency, so one number's sends stay under its rate whatever the concurrency (above 20, 10/s endpoints such as SMS slow down: README, Within the provider's rate)",
+      "senderMaxConcurrency (CDK context, default SENDER.maxConcurrency), and more WhatsApp numbers: each environment paces a number at its rate ÷ maxConcurrency, so one number's sends stay under its rate whatever the concurrency",
     source: 'infra/constructs/sender.ts',
     warnedBy:
       'OutboxCommandAge (a command older than 120 s in 1 of 5 minutes; OutboxBacklogAge needs 3 of 3)',

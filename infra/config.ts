@@ -153,8 +153,8 @@ export const SwitchboardConfigSchema = z
      * only over several numbers or pages; the scale model (`npm run bench -- --only=scale`) names
      * the least that keeps the sender under half of its load. `OutboxCommandAge` warns when it is
      * too few. Above 20, a 10/s endpoint (SMS, WhatsApp through Twilio) gets a turn per environment
-     * further apart than the sender waits (SENDER.maxRateWaitMs): its commands then mostly wait the
-     * outbox's visibility timeout between tries.
+     * further apart than the sender waits (SENDER.maxRateWaitMs): its commands then wait for their
+     * turn on the queue rather than in the invocation.
      * @default SENDER.maxConcurrency (10)
      */
     senderMaxConcurrency: eventSourceConcurrencyFromContext.default(SENDER.maxConcurrency),

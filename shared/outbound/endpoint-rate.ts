@@ -7,12 +7,18 @@ import { SENDER } from '#shared/resources/definitions.ts';
  * environment holds its own schedule for its share (the endpoint's rate divided by the number of
  * environments that may run at once), so together they stay under the provider's limit without a
  * shared counter in the table (which would cost a write per message). A turn further away than the
- * longest wait is not taken: the command goes back to its queue and its conversation waits.
+ * longest wait is not taken: the command goes back to its queue until that turn, and its
+ * conversation waits.
  */
 
+/**
+ * An endpoint's next turn: taken, in `waitMs`; or further off than the longest wait, not taken, and
+ * free in `freeInMs`.
+ */
+export type EndpointTurn = { readonly waitMs: number } | { readonly freeInMs: number };
+
 export interface RateLimiter {
-  /** Milliseconds to wait for this endpoint's next turn (the turn is taken), or undefined if too far off. */
-  reserve(endpointKey: string, ratePerSecond: number): number | undefined;
+  reserve(endpointKey: string, ratePerSecond: number): EndpointTurn;
 }
 
 export interface RateLimiterOptions {
@@ -31,13 +37,13 @@ export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
       const at = now();
       const turn = Math.max(at, nextTurn.get(endpointKey) ?? at);
       const waitMs = turn - at;
-      if (waitMs > options.maxWaitMs) return undefined;
+      if (waitMs > options.maxWaitMs) return { freeInMs: waitMs };
       nextTurn.set(endpointKey, turn + spacingMs);
       // Forget endpoints idle for a while, so a long-lived environment's map stays small.
       if (nextTurn.size > 10_000) {
         for (const [key, next] of nextTurn) if (next < at) nextTurn.delete(key);
       }
-      return waitMs;
+      return { waitMs };
     },
   };
 };

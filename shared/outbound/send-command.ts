@@ -49,6 +49,7 @@ import {
   type SendTarget,
 } from './channel-sender.ts';
 import { emailThreadFor, messageIdHeaderFor, newestAnswerable } from './email-thread.ts';
+import type { EndpointTurn } from './endpoint-rate.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
 import { consentMatters, decideSendPolicy, type PolicyDecision } from './policy.ts';
 import type { SenderFor } from './senders.ts';
@@ -208,10 +209,11 @@ export interface SendCommandDeps {
   /** Endpoints whose credentials were refused: their commands fail at once, without a provider call. */
   readonly pauses?: EndpointPauses;
   /**
-   * Takes the endpoint's next turn at its provider rate: milliseconds to wait for it, or undefined
-   * when it is too far off (the command then waits on its queue). No limit when absent.
+   * Takes the endpoint's next turn at its provider rate: how long to wait for it, or, when it is
+   * too far off, when it is free (the command then waits on its queue until then, not for the
+   * queue's visibility timeout). No limit when absent.
    */
-  readonly endpointTurn?: (plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint'>) => number | undefined;
+  readonly endpointTurn?: (plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint'>) => EndpointTurn;
   /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
   readonly senderFor: SenderFor;
   /** The recorder's own recording of a message (conversation state, message record, publish). */
@@ -821,12 +823,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       throw new RetryLaterError('too little time left in this invocation');
   };
 
-  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue. */
+  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue until then. */
   const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
     requireTimeLeft(remainingMs);
-    const turnInMs = deps.endpointTurn ? deps.endpointTurn(plan) : 0;
-    if (turnInMs === undefined) throw new RetryLaterError('the endpoint is sending at its provider rate');
-    if (turnInMs > 0) await new Promise((resolve) => setTimeout(resolve, turnInMs));
+    const turn = deps.endpointTurn?.(plan) ?? { waitMs: 0 };
+    if ('freeInMs' in turn)
+      throw new RetryLaterError('the endpoint is sending at its provider rate', undefined, turn.freeInMs);
+    if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));
     requireTimeLeft(remainingMs);
   };
 

@@ -286,7 +286,7 @@ export const SENDER = {
    * twilio.com/docs/whatsapp/best-practices-and-faqs), where the Cloud API's 80 would overrun it.
    */
   endpointRatesPerSecond: { whatsapp: 80, messenger: 300, sms: 10, email: 14, 'twilio:whatsapp': 10 },
-  /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue. */
+  /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue until its turn. */
   maxRateWaitMs: 2_000,
   /**
    * A message the provider took nothing of (throttled, refused for now, unreachable) comes back after

@@ -4,7 +4,7 @@ import { SENDER } from '#shared/resources/definitions.ts';
 
 /*
  * Per-endpoint throughput: evenly spaced turns at an environment's share of the endpoint's rate;
- * a turn too far off is refused (the command waits on its queue) and not taken.
+ * a turn too far off is refused (the command waits on its queue until then) and not taken.
  */
 
 describe('endpoint rate limiter', () => {
@@ -18,18 +18,27 @@ describe('endpoint rate limiter', () => {
     now += 100;
     const afterIdle = limiter.reserve('meta#whatsapp_phone_number:1', 80);
     // Assess
-    expect(waits).toEqual([0, 25, 50, 75]);
-    expect(other).toBe(0);
-    expect(afterIdle).toBe(0);
+    expect(waits).toEqual([{ waitMs: 0 }, { waitMs: 25 }, { waitMs: 50 }, { waitMs: 75 }]);
+    expect(other).toEqual({ waitMs: 0 });
+    expect(afterIdle).toEqual({ waitMs: 0 });
   });
 
-  it('refuses a turn beyond the longest wait without taking it', () => {
+  it('refuses a turn beyond the longest wait without taking it, and says when the next is free', () => {
     // Prepare
     const limiter = createRateLimiter({ environments: 1, maxWaitMs: 1_500, now: () => 0 });
     // Act: one a second
     const waits = [0, 1, 2, 3].map(() => limiter.reserve('twilio#phone_number:+1', 1));
     // Assess
-    expect(waits).toEqual([0, 1_000, undefined, undefined]);
+    expect(waits).toEqual([{ waitMs: 0 }, { waitMs: 1_000 }, { freeInMs: 2_000 }, { freeInMs: 2_000 }]);
+  });
+
+  it('gives a 10/s sender shared by 25 environments a turn 2.5 s off, beyond the longest wait: refused with when it is free', () => {
+    // Prepare: the raised sender concurrency the scale model names, SMS's 10 a second, the shipped wait
+    const limiter = createRateLimiter({ environments: 25, maxWaitMs: SENDER.maxRateWaitMs, now: () => 0 });
+    // Act
+    const turns = [0, 1].map(() => limiter.reserve('twilio#phone_number:+15550001', 10));
+    // Assess: the second comes back in 2.5 s (the outbox makes it visible then), not after the queue's timeout
+    expect(turns).toEqual([{ waitMs: 0 }, { freeInMs: 2_500 }]);
   });
 
   it('paces a Twilio WhatsApp sender at Twilio’s rate, a Cloud API number at Meta’s', () => {
@@ -49,8 +58,8 @@ describe('endpoint rate limiter', () => {
     );
     // Assess: 10/s through Twilio (a turn every second per environment, of 10), 80/s on the Cloud API
     expect(twilioRate).toBe(10);
-    expect(twilioWaits).toEqual([0, 1_000]);
-    expect(metaWaits).toEqual([0, 125]);
+    expect(twilioWaits).toEqual([{ waitMs: 0 }, { waitMs: 1_000 }]);
+    expect(metaWaits).toEqual([{ waitMs: 0 }, { waitMs: 125 }]);
     expect(endpointRateOf(SENDER.endpointRatesPerSecond, { provider: 'twilio', channel: 'sms' })).toBe(10);
   });
 
@@ -68,7 +77,7 @@ describe('endpoint rate limiter', () => {
       limiter.reserve('meta#whatsapp_phone_number:1', endpointRateOf(rates, meta)),
     );
     // Assess: 1,000/s shared by 10 environments: a turn every 10 ms here
-    expect(waits).toEqual([0, 10]);
+    expect(waits).toEqual([{ waitMs: 0 }, { waitMs: 10 }]);
     expect(endpointRateOf(rates, { provider: 'twilio', channel: 'whatsapp' })).toBe(10);
     expect(endpointRateOf(rates, { provider: 'meta', channel: 'messenger' })).toBe(300);
     expect(endpointRatesFor(undefined)).toBe(SENDER.endpointRatesPerSecond);

@@ -126,7 +126,7 @@ describe('the send policy before later calls', () => {
     hub.sender(undefined, {
       endpointTurn: () => {
         hub.now = new Date(hub.now.getTime() + 1_500);
-        return 1_500;
+        return { waitMs: 1_500 };
       },
     });
   /** One second short of 24 hours before T0: inside the window at T0, outside it after the turn. */

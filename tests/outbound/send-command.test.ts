@@ -1386,7 +1386,7 @@ describe('send commands', () => {
     const slowTurns = hub.sender(undefined, {
       endpointTurn: () => {
         hub.now = new Date(hub.now.getTime() + 5_000);
-        return 0;
+        return { waitMs: 0 };
       },
     });
     const dueIn2s = () => ({ deadline: new Date(hub.now.getTime() + 2_000).toISOString() });
@@ -1449,7 +1449,7 @@ describe('send commands', () => {
       limits: { ...HARNESS_LIMITS, minRemainingMs: 12_000 },
       endpointTurn: () => {
         remaining = 1_000;
-        return 0;
+        return { waitMs: 0 };
       },
     });
     const lowOnTime: OutboxService = {

@@ -5,6 +5,7 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import type { EndpointTurn } from '#shared/outbound/endpoint-rate.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { RetryLaterError } from '#shared/outbound/send-command.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
@@ -134,6 +135,29 @@ describe('throttled sends back off', () => {
     expect((second.deadlines[0] as number) - second.polledAt).toBeLessThanOrEqual(2_000);
     expect(record).toMatchObject({ waits: 2, waitingSince: T0.toISOString() });
     expect(hub.provider.calls).toHaveLength(3);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+  });
+
+  it('comes back when its endpoint’s turn is free, not after the queue’s 60 s, when that turn is further off than the sender waits', async () => {
+    // Prepare: the endpoint's next turn 2.5 s off (a 10/s sender shared by 25 environments), then free
+    const conversationId = await openConversation();
+    const turns: EndpointTurn[] = [{ freeInMs: 2_500 }, { waitMs: 0 }];
+    const service = hub.sender(undefined, { endpointTurn: () => turns.shift() ?? { waitMs: 0 } });
+    await hub.enqueue(sendCommand(conversationId, 'turn-far-off'));
+    // Act
+    const first = await pollAsLambda(service);
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    await hub.runOutbox(service);
+    // Assess: back in 3 s (whole seconds), nothing noted as a wait, then sent once
+    expect(first.report.failed).toBe(1);
+    expect(first.deadlines).toHaveLength(1);
+    expect((first.deadlines[0] as number) - first.polledAt).toBeGreaterThan(2_000);
+    expect((first.deadlines[0] as number) - first.polledAt).toBeLessThanOrEqual(3_000);
+    expect(hub.provider.calls).toHaveLength(1);
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'turn-far-off'));
+    expect(record?.waits ?? 0).toBe(0);
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);
