@@ -152,9 +152,9 @@ export const SwitchboardConfigSchema = z
      * Each paces its share of every business number's or page's rate, so more of them send faster
      * only over several numbers or pages; the scale model (`npm run bench -- --only=scale`) names
      * the least that keeps the sender under half of its load. `OutboxCommandAge` warns when it is
-     * too few. Above 20, a 10/s endpoint (SMS, WhatsApp through Twilio) gets a turn per environment
-     * further apart than the sender waits (SENDER.maxRateWaitMs): its commands then wait for their
-     * turn on the queue rather than in the invocation.
+     * too few. Above 20, a 10/s endpoint's (SMS, WhatsApp through Twilio) turns in one environment
+     * are further apart than SENDER.maxRateWaitMs: an environment waits one such spacing, and sends
+     * further commands back to the queue until their turns (shared/outbound/endpoint-rate.ts).
      * @default SENDER.maxConcurrency (10)
      */
     senderMaxConcurrency: eventSourceConcurrencyFromContext.default(SENDER.maxConcurrency),

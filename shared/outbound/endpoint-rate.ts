@@ -6,43 +6,62 @@ import { SENDER } from '#shared/resources/definitions.ts';
  * sending domain) gets evenly spaced turns at its share of the provider's rate. Each sender
  * environment holds its own schedule for its share (the endpoint's rate divided by the number of
  * environments that may run at once), so together they stay under the provider's limit without a
- * shared counter in the table (which would cost a write per message). A turn further away than the
- * longest wait is not taken: the command goes back to its queue until that turn, and its
- * conversation waits.
+ * shared counter in the table (which would cost a write per message).
+ *
+ * An environment waits for a turn up to the longest wait, or up to one turn's spacing where that
+ * is longer (a 10/s sender shared by 25 environments: 2.5 s), so a command of several messages can
+ * always take its next message's turn in the same receive, within the time its invocation has
+ * left. A turn further off is not taken: the command goes back to its queue, its conversation
+ * waiting, and comes back when a turn is free. Commands sent back together are told turns one
+ * spacing apart, so they come back one by one instead of together, each mostly sent on its first
+ * return: every return is a receive, and a command not done at its 50th ends send_failed
+ * (OUTBOX_QUEUE.consumerGivesUpAtReceive).
  */
 
 /**
- * An endpoint's next turn: taken, in `waitMs`; or further off than the longest wait, not taken, and
- * free in `freeInMs`.
+ * An endpoint's next turn: taken, in `waitMs`; or too far off, not taken, and the command should
+ * come back in `freeInMs`.
  */
 export type EndpointTurn = { readonly waitMs: number } | { readonly freeInMs: number };
 
 export interface RateLimiter {
-  reserve(endpointKey: string, ratePerSecond: number): EndpointTurn;
+  /** `budgetMs`: the longest the caller can wait now (its invocation's time left); no limit when absent. */
+  reserve(endpointKey: string, ratePerSecond: number, budgetMs?: number): EndpointTurn;
 }
 
 export interface RateLimiterOptions {
   /** Environments sharing each endpoint's rate. */
   readonly environments: number;
+  /** The longest wait for a turn, unless one turn's spacing is longer. */
   readonly maxWaitMs: number;
   readonly now?: () => number;
 }
 
+/** Forget endpoints idle for a while, so a long-lived environment's maps stay small. */
+const forgetPast = (times: Map<string, number>, at: number): void => {
+  if (times.size <= 10_000) return;
+  for (const [key, time] of times) if (time < at) times.delete(key);
+};
+
 export const createRateLimiter = (options: RateLimiterOptions): RateLimiter => {
   const now = options.now ?? Date.now;
   const nextTurn = new Map<string, number>();
+  /** The come-back time last told to a command sent back, per endpoint. */
+  const lastToldBack = new Map<string, number>();
   return {
-    reserve(endpointKey, ratePerSecond) {
+    reserve(endpointKey, ratePerSecond, budgetMs = Number.POSITIVE_INFINITY) {
       const spacingMs = (1_000 * Math.max(1, options.environments)) / ratePerSecond;
       const at = now();
       const turn = Math.max(at, nextTurn.get(endpointKey) ?? at);
       const waitMs = turn - at;
-      if (waitMs > options.maxWaitMs) return { freeInMs: waitMs };
-      nextTurn.set(endpointKey, turn + spacingMs);
-      // Forget endpoints idle for a while, so a long-lived environment's map stays small.
-      if (nextTurn.size > 10_000) {
-        for (const [key, next] of nextTurn) if (next < at) nextTurn.delete(key);
+      if (waitMs > Math.min(Math.max(options.maxWaitMs, spacingMs), budgetMs)) {
+        const comeBackAt = Math.max(turn, (lastToldBack.get(endpointKey) ?? at) + spacingMs);
+        lastToldBack.set(endpointKey, comeBackAt);
+        forgetPast(lastToldBack, at);
+        return { freeInMs: comeBackAt - at };
       }
+      nextTurn.set(endpointKey, turn + spacingMs);
+      forgetPast(nextTurn, at);
       return { waitMs };
     },
   };

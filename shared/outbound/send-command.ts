@@ -209,11 +209,15 @@ export interface SendCommandDeps {
   /** Endpoints whose credentials were refused: their commands fail at once, without a provider call. */
   readonly pauses?: EndpointPauses;
   /**
-   * Takes the endpoint's next turn at its provider rate: how long to wait for it, or, when it is
-   * too far off, when it is free (the command then waits on its queue until then, not for the
-   * queue's visibility timeout). No limit when absent.
+   * Takes the endpoint's next turn at its provider rate: how long to wait for it, at most
+   * `budgetMs` (the invocation's time to spare), or, when it is too far off, when to come back (the
+   * command then waits on its queue until then, not for the queue's visibility timeout). No limit
+   * when absent.
    */
-  readonly endpointTurn?: (plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint'>) => EndpointTurn;
+  readonly endpointTurn?: (
+    plan: Pick<SendPlan, 'channel' | 'provider' | 'endpoint'>,
+    budgetMs: number,
+  ) => EndpointTurn;
   /** The sender of a conversation's provider and channel; undefined when this deployment has no credentials for it. */
   readonly senderFor: SenderFor;
   /** The recorder's own recording of a message (conversation state, message record, publish). */
@@ -826,7 +830,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue until then. */
   const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
     requireTimeLeft(remainingMs);
-    const turn = deps.endpointTurn?.(plan) ?? { waitMs: 0 };
+    const turn = deps.endpointTurn?.(plan, remainingMs() - limits.minRemainingMs) ?? { waitMs: 0 };
     if ('freeInMs' in turn)
       throw new RetryLaterError('the endpoint is sending at its provider rate', undefined, turn.freeInMs);
     if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));

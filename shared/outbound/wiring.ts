@@ -137,8 +137,12 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     pauses,
     endpointTurn:
       wiring.endpointTurn ??
-      ((plan) =>
-        limiter.reserve(sendingEndpointKey(plan.provider, plan.endpoint), endpointRateOf(rates, plan))),
+      ((plan, budgetMs) =>
+        limiter.reserve(
+          sendingEndpointKey(plan.provider, plan.endpoint),
+          endpointRateOf(rates, plan),
+          budgetMs,
+        )),
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,

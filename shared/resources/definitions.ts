@@ -166,7 +166,8 @@ export const HELPDESK_QUEUE: QueueDefinition = {
  * only what cannot be attributed to a conversation, and what could not be ended in 10 receives more.
  * The visibility timeout is twice the sender's, not the six times AWS suggests for event sources:
  * a reply whose delivery died should be tried again within a minute, not three; a receive lost to
- * Lambda throttling costs one of the 50 (at least 50 minutes of them), and the event source's
+ * Lambda throttling costs one of the 50 (a minute each), so does each return from a wait for an
+ * endpoint's turn (seconds: the limiter spaces them out, shared/outbound/endpoint-rate.ts), and the event source's
  * maximum concurrency keeps it from invoking more environments than the sender has (fewer throttled receives).
  */
 export const OUTBOX_QUEUE: QueueDefinition = {

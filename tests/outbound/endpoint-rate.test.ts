@@ -23,22 +23,39 @@ describe('endpoint rate limiter', () => {
     expect(afterIdle).toEqual({ waitMs: 0 });
   });
 
-  it('refuses a turn beyond the longest wait without taking it, and says when the next is free', () => {
+  it('refuses a turn beyond the longest wait without taking it, and tells those it refuses turns one spacing apart', () => {
     // Prepare
     const limiter = createRateLimiter({ environments: 1, maxWaitMs: 1_500, now: () => 0 });
     // Act: one a second
     const waits = [0, 1, 2, 3].map(() => limiter.reserve('twilio#phone_number:+1', 1));
-    // Assess
-    expect(waits).toEqual([{ waitMs: 0 }, { waitMs: 1_000 }, { freeInMs: 2_000 }, { freeInMs: 2_000 }]);
+    // Assess: the third and fourth come back one after the other, not together
+    expect(waits).toEqual([{ waitMs: 0 }, { waitMs: 1_000 }, { freeInMs: 2_000 }, { freeInMs: 3_000 }]);
   });
 
-  it('gives a 10/s sender shared by 25 environments a turn 2.5 s off, beyond the longest wait: refused with when it is free', () => {
+  it('waits one turn’s spacing where it is longer than the longest wait (a 10/s sender shared by 25 environments), within the budget', () => {
     // Prepare: the raised sender concurrency the scale model names, SMS's 10 a second, the shipped wait
     const limiter = createRateLimiter({ environments: 25, maxWaitMs: SENDER.maxRateWaitMs, now: () => 0 });
+    const short = createRateLimiter({ environments: 25, maxWaitMs: SENDER.maxRateWaitMs, now: () => 0 });
     // Act
-    const turns = [0, 1].map(() => limiter.reserve('twilio#phone_number:+15550001', 10));
-    // Assess: the second comes back in 2.5 s (the outbox makes it visible then), not after the queue's timeout
-    expect(turns).toEqual([{ waitMs: 0 }, { freeInMs: 2_500 }]);
+    const turns = [0, 1, 2, 3].map(() => limiter.reserve('twilio#phone_number:+15550001', 10));
+    const withOneSecondToSpare = [0, 1].map(() => short.reserve('twilio#phone_number:+15550001', 10, 1_000));
+    // Assess: the next turn 2.5 s off is taken, the ones after come back 2.5 s apart; an invocation
+    // with 1 s to spare takes none it would have to wait for
+    expect(turns).toEqual([{ waitMs: 0 }, { waitMs: 2_500 }, { freeInMs: 5_000 }, { freeInMs: 7_500 }]);
+    expect(withOneSecondToSpare).toEqual([{ waitMs: 0 }, { freeInMs: 2_500 }]);
+  });
+
+  it('tells a command sent back the next free turn again once the earlier come-back times have passed', () => {
+    // Prepare
+    let now = 0;
+    const limiter = createRateLimiter({ environments: 1, maxWaitMs: 0, now: () => now });
+    // Act: one a second, no time to wait for a turn
+    const first = [0, 1, 2].map(() => limiter.reserve('meta#facebook_page:1', 1, 0));
+    now = 10_000;
+    const later = [0, 1].map(() => limiter.reserve('meta#facebook_page:1', 1, 0));
+    // Assess
+    expect(first).toEqual([{ waitMs: 0 }, { freeInMs: 1_000 }, { freeInMs: 2_000 }]);
+    expect(later).toEqual([{ waitMs: 0 }, { freeInMs: 1_000 }]);
   });
 
   it('paces a Twilio WhatsApp sender at Twilio’s rate, a Cloud API number at Meta’s', () => {

@@ -5,7 +5,7 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import { createSqsPoller } from '#shared/local/event-source.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
-import type { EndpointTurn } from '#shared/outbound/endpoint-rate.ts';
+import { createRateLimiter, type EndpointTurn } from '#shared/outbound/endpoint-rate.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { RetryLaterError } from '#shared/outbound/send-command.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
@@ -158,6 +158,35 @@ describe('throttled sends back off', () => {
     expect(hub.provider.calls).toHaveLength(1);
     const record = await hub.sends.get(outboundHubMessageId(conversationId, 'turn-far-off'));
     expect(record?.waits ?? 0).toBe(0);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+  });
+
+  it('sends every message of a command in one receive when each turn is one spacing off, longer than the sender’s longest wait', async () => {
+    // Prepare: 100/s shared by 25 environments, a turn every 250 ms here, against a longest wait of
+    // 200 ms (as a 10/s sender's 2.5 s against the shipped 2 s); a reply of four messages
+    const conversationId = await openConversation();
+    const limiter = createRateLimiter({ environments: 25, maxWaitMs: 200 });
+    const service = hub.sender(undefined, {
+      endpointTurn: (_plan, budgetMs) => limiter.reserve('meta#whatsapp_phone_number:paced', 100, budgetMs),
+    });
+    const texts = ['one', 'two', 'three', 'four'];
+    await hub.enqueue(
+      sendCommand(
+        conversationId,
+        'four-turns',
+        texts.map((text) => ({ type: 'text' as const, text })),
+      ),
+    );
+    // Act
+    const { report } = await pollAsLambda(service);
+    // Assess: all four went, in order, in that one receive (each message after the first used to be
+    // sent back, one receive each, of the 50 a command has)
+    expect(report.failed).toBe(0);
+    expect(hub.provider.calls.map((call) => call.message.part)).toEqual(
+      texts.map((text) => expect.objectContaining({ text })),
+    );
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);
