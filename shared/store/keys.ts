@@ -415,9 +415,14 @@ export const INDEX_SHARDS = 16;
 export const indexShardOf = (conversationId: string): number =>
   (Number.parseInt(conversationId.slice(-2), 16) || 0) % INDEX_SHARDS;
 
+/** The shard of `partition` a conversation's entry is under. */
+const shardOf = (partition: string, conversationId: string): string =>
+  `${partition}#${indexShardOf(conversationId)}`;
+
 const shardsOf = (partition: string): string[] => [
   ...Array.from({ length: INDEX_SHARDS }, (_, shard) => `${partition}#${shard}`),
-  // Entries written before 2026-12-05 (unsharded), until the conversation's entry next moves.
+  // Entries written before 2026-12-05 (unsharded), until the conversation's entry next moves or
+  // `npm run reshard-indexes` moves it.
   partition,
 ];
 
@@ -429,7 +434,7 @@ const shardsOf = (partition: string): string[] => [
  * they read from the items.
  */
 export const statusIndexKeys = (state: ConversationState) => ({
-  gsi1pk: `STATUS#${state.status}#${indexShardOf(state.conversationId)}`,
+  gsi1pk: shardOf(`STATUS#${state.status}`, state.conversationId),
   gsi1sk: `${activityHourOf(lastActivityOf(state))}#${state.conversationId}`,
 });
 
@@ -546,11 +551,40 @@ export const attentionIndexKeys = (
     return { gsi4pk: ATTENTION_PARTITIONS.snoozed, gsi4sk: state.snoozedUntil };
   if (state.status === 'open' && state.waitingSince !== null)
     return {
-      gsi4pk: `${ATTENTION_PARTITIONS.waiting}#${indexShardOf(state.conversationId)}`,
+      gsi4pk: shardOf(ATTENTION_PARTITIONS.waiting, state.conversationId),
       gsi4sk: state.waitingSince,
     };
   return undefined;
 };
+/** An unsharded index partition of before 2026-12-05, and the shard each conversation's entry there belongs in. */
+export interface UnshardedIndexPartition {
+  readonly indexName: 'gsi1' | 'gsi4';
+  readonly attribute: 'gsi1pk' | 'gsi4pk';
+  readonly partition: string;
+  readonly shardFor: (conversationId: string) => string;
+}
+
+/**
+ * The unsharded partitions of before 2026-12-05: gsi1 `STATUS#<status>` for each of `statuses`
+ * and gsi4 `WAITING` (`npm run reshard-indexes` moves what is left there).
+ */
+export const unshardedIndexPartitions = (
+  statuses: readonly ConversationState['status'][],
+): UnshardedIndexPartition[] => [
+  ...statuses.map((status) => ({
+    indexName: 'gsi1' as const,
+    attribute: 'gsi1pk' as const,
+    partition: `STATUS#${status}`,
+    shardFor: (conversationId: string) => shardOf(`STATUS#${status}`, conversationId),
+  })),
+  {
+    indexName: 'gsi4',
+    attribute: 'gsi4pk',
+    partition: ATTENTION_PARTITIONS.waiting,
+    shardFor: (conversationId: string) => shardOf(ATTENTION_PARTITIONS.waiting, conversationId),
+  },
+];
+
 // ---- message and message state --------------------------------------------------------------
 
 /** A message's partition: its record, state, send record, attachments' claims and WhatsApp uploads. */
