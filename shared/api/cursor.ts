@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
+import type { ActivityPosition } from '#shared/store/conversations.ts';
 import type { ExportPosition } from '#shared/store/erasure.ts';
 import type { IndexPosition, SpreadPosition } from '#shared/store/helpdesk-queries.ts';
 import { conversationIdOfKey, conversationKey } from '#shared/store/keys.ts';
@@ -149,11 +150,6 @@ const ActivityCursorSchema = z.strictObject({
   at: z.string().min(1).max(64),
   c: z.string().min(1).max(512),
 });
-
-export interface ActivityPosition {
-  readonly at: string;
-  readonly conversationId: string;
-}
 
 export const encodeActivityCursor = (queryHash: string, position: ActivityPosition): string =>
   Buffer.from(JSON.stringify({ v: 1, q: queryHash, at: position.at, c: position.conversationId })).toString(

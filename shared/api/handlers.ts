@@ -21,8 +21,11 @@ import { repeatedStateChange, type StateChange } from '#shared/domain/state-chan
 import { ledgerPage, readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
 import { consentKeysFor } from '#shared/store/contacts.ts';
 import {
+  activityPositionOf,
+  byActivity,
   type ConversationView,
   loadConversation,
+  newestActivityFirst,
   type StoredConversation,
   saveConversation,
 } from '#shared/store/conversations.ts';
@@ -37,7 +40,7 @@ import {
   personView,
   sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
-import { conversationMessagesPartition, lastActivityOf, messageKey } from '#shared/store/keys.ts';
+import { conversationMessagesPartition, messageKey } from '#shared/store/keys.ts';
 import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
   mergePeople,
@@ -51,7 +54,6 @@ import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import {
-  type ActivityPosition,
   decodeActivityCursor,
   decodeCursor,
   decodeExportCursor,
@@ -168,21 +170,6 @@ const MESSAGE_ITEM = messageKey('');
 
 /** What a response body must be to match the published contract (./responses.ts). */
 type Body<S extends z.ZodType> = z.input<S>;
-
-/** Where a conversation stands in a listing by activity: its last activity, and its id. */
-const activityPositionOf = ({ state }: ConversationView): ActivityPosition => ({
-  at: lastActivityOf(state),
-  conversationId: state.conversationId,
-});
-
-/** Newest last activity first, then by id: a total order, so a (time, id) cursor splits it exactly. */
-const newestActivityFirst = (a: ActivityPosition, b: ActivityPosition): number => {
-  if (a.at !== b.at) return a.at < b.at ? 1 : -1;
-  return a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
-};
-
-const byActivity = (a: ConversationView, b: ConversationView): number =>
-  newestActivityFirst(activityPositionOf(a), activityPositionOf(b));
 
 /**
  * Which conversation a version is of: a hash of its creation time. An erasure deletes a conversation,

@@ -15,7 +15,13 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
 import type { StateChange } from '#shared/domain/state-changed.ts';
 import { isConditionFailure } from './item-rules.ts';
-import { attentionIndexKeys, conversationKey, conversationsByContactKeys, statusIndexKeys } from './keys.ts';
+import {
+  attentionIndexKeys,
+  conversationKey,
+  conversationsByContactKeys,
+  lastActivityOf,
+  statusIndexKeys,
+} from './keys.ts';
 import { CONVERSATION_REGISTERS, type ConversationRegisters, readRegisters } from './registers.ts';
 import { type TableContext, track } from './table.ts';
 
@@ -208,6 +214,27 @@ export interface ConversationWatermarks {
 export interface ConversationView extends ConversationWatermarks {
   readonly state: ConversationModel['state'];
 }
+
+/** Where a conversation stands in a listing by activity: its last activity, and its id. */
+export interface ActivityPosition {
+  readonly at: string;
+  readonly conversationId: string;
+}
+
+export const activityPositionOf = ({ state }: ConversationView): ActivityPosition => ({
+  at: lastActivityOf(state),
+  conversationId: state.conversationId,
+});
+
+/** Newest last activity first, then by id: a total order, so a (time, id) cursor splits it exactly. */
+export const newestActivityFirst = (a: ActivityPosition, b: ActivityPosition): number => {
+  if (a.at !== b.at) return a.at < b.at ? 1 : -1;
+  return a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
+};
+
+/** Conversations in a listing by activity's order. */
+export const byActivity = (a: ConversationView, b: ConversationView): number =>
+  newestActivityFirst(activityPositionOf(a), activityPositionOf(b));
 
 /** The watermarks a conversation item holds (none, one or both). */
 const watermarksOf = (item: Record<string, unknown>): ConversationWatermarks => {

@@ -8,14 +8,13 @@ import {
   type Message,
 } from '#shared/contract/index.ts';
 import { findContactsByIdentity } from './contacts.ts';
-import { type ConversationView, conversationViewOf } from './conversations.ts';
+import { byActivity, type ConversationView, conversationViewOf } from './conversations.ts';
 import { conversationPage } from './helpdesk-queries.ts';
 import { isLive } from './item-rules.ts';
 import {
   conversationKey,
   conversationMessagesPartition,
   hubMessageIdOfKey,
-  lastActivityOf,
   messageKey,
   messageStateKey,
 } from './keys.ts';
@@ -101,12 +100,8 @@ export const createReadApi = (context: TableContext) => {
         { index: 'gsi1', status },
         { limit: options.limit ?? 50, ascending: false, ...(from ? { from } : {}) },
       );
-      const newestFirst = (a: ConversationView, b: ConversationView) => {
-        const [timeA, timeB] = [lastActivityOf(a.state), lastActivityOf(b.state)];
-        return timeA < timeB ? 1 : timeA > timeB ? -1 : 0;
-      };
       const cursor = encodeCursor(page.last);
-      return { items: [...page.items].sort(newestFirst), ...(cursor ? { cursor } : {}) };
+      return { items: [...page.items].sort(byActivity), ...(cursor ? { cursor } : {}) };
     },
 
     /** gsi2, oldest first (provider time; the hub message id breaks ties). */
