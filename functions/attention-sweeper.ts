@@ -1,4 +1,3 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { countSweep } from '#shared/attention/sweep-metrics.ts';
@@ -7,14 +6,15 @@ import { createAttentionSweeperFor, createPendingRedactionRetryFor } from '#shar
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
+import { hubMetrics } from '#shared/observability/hub-metrics.ts';
 import { logger } from '#shared/observability/logger.ts';
-import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
+import { METRIC_SERVICES } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 
 const config = requireConfig('SWITCHBOARD_TABLE_NAME', 'SWITCHBOARD_HELPDESK_QUEUE_URL');
 
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.attentionSweeper });
+const metrics = hubMetrics(METRIC_SERVICES.attentionSweeper);
 
 const wiring = { dynamodb: dynamoDbClient(), tableName: config.SWITCHBOARD_TABLE_NAME, logger };
 const sweeper = createAttentionSweeperFor({

@@ -1,4 +1,4 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
@@ -7,8 +7,9 @@ import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { channelSecrets } from '#shared/aws/secrets.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { createMediaFetcherService } from '#shared/media/wiring.ts';
+import { hubMetrics } from '#shared/observability/hub-metrics.ts';
 import { logger } from '#shared/observability/logger.ts';
-import { MEDIA_METRICS, METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
+import { MEDIA_METRICS, METRIC_SERVICES } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 
@@ -19,7 +20,7 @@ const config = requireConfig(
   'SWITCHBOARD_PAYLOAD_BUCKET',
 );
 
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.mediaFetcher });
+const metrics = hubMetrics(METRIC_SERVICES.mediaFetcher);
 
 const fetcher = createMediaFetcherService({
   dynamodb: dynamoDbClient(),

@@ -1,12 +1,12 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
+import { hubMetrics } from '#shared/observability/hub-metrics.ts';
 import { logger } from '#shared/observability/logger.ts';
-import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
+import { METRIC_SERVICES } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 import { countBatch } from '#shared/recorder/batch-metrics.ts';
@@ -19,7 +19,7 @@ const config = requireConfig(
   'SWITCHBOARD_PAYLOAD_BUCKET',
 );
 
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.recorder });
+const metrics = hubMetrics(METRIC_SERVICES.recorder);
 
 const recorder = createRecorder({
   dynamodb: dynamoDbClient(),

@@ -1,13 +1,13 @@
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
+import { hubMetrics } from '#shared/observability/hub-metrics.ts';
+import { METRIC_SERVICES } from '#shared/observability/metric-names.ts';
 import { logRequestId } from '#shared/observability/middleware.ts';
 import { publishMetrics } from '#shared/observability/publish-metrics.ts';
 import { countOutboxBatch } from '#shared/outbound/batch-metrics.ts';
 import { senderFromEnvironment } from '#shared/outbound/lambda.ts';
 
-const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRIC_SERVICES.sender });
+const metrics = hubMetrics(METRIC_SERVICES.sender);
 const sender = senderFromEnvironment(metrics);
 
 /** Outbox FIFO queue → providers → helpdesk FIFO queue; a waiting command holds only its conversation. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
 import { responseTargetsSetting } from '#shared/config/runtime.ts';
 import {
+  DEFAULT_NAME_PREFIX,
   HELPDESK_QUEUE,
   INGEST_QUEUE,
   MEDIA_FETCHER,
@@ -95,12 +96,12 @@ export const SwitchboardConfigSchema = z
     /**
      * Prefix for physical names (stack, queues, table, secret, rule set, managed policy). Use a
      * different prefix to run two hubs in one account and region.
-     * @default 'switchboard'
+     * @default DEFAULT_NAME_PREFIX ('switchboard')
      */
     namePrefix: z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,30}$/, 'lower-case letters, digits and dashes, 2–31 characters')
-      .default('switchboard'),
+      .default(DEFAULT_NAME_PREFIX),
     /**
      * Channels to switch on, as a comma-separated list or a JSON array.
      * @default ['messenger', 'whatsapp', 'sms', 'email-mailgun']

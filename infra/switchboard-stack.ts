@@ -8,6 +8,7 @@ import {
   type WebhookConnectorId,
   webhookConnectors,
 } from '#shared/channels/registry.ts';
+import { metricsNamespaceFor } from '#shared/observability/metric-names.ts';
 import { isChannelOn, type SwitchboardConfig } from './config.ts';
 import { AttentionSweeper } from './constructs/attention-sweeper.ts';
 import { ChannelSecretUpgrade } from './constructs/channel-secret-upgrade.ts';
@@ -88,6 +89,8 @@ export class SwitchboardStack extends Stack {
       });
     }
 
+    // Two hubs in one account and region (two prefixes) write and watch metrics of their own.
+    const metricsNamespace = metricsNamespaceFor(prefix);
     const runtimeEnvironment: HubRuntimeEnvironment = {
       SWITCHBOARD_TABLE_NAME: this.storage.table.tableName,
       SWITCHBOARD_INGEST_QUEUE_URL: this.storage.ingest.queue.queueUrl,
@@ -98,8 +101,11 @@ export class SwitchboardStack extends Stack {
     };
     const functionLogs = { logRetention, logRemovalPolicy };
     // The functions that write message records, states, attachments' records and send bookkeeping.
+    // The functions that emit metrics (the webhooks and the helpdesk API emit none of their own).
+    const metricsEnvironment: HubRuntimeEnvironment = { SWITCHBOARD_METRICS_NAMESPACE: metricsNamespace };
     const recordingEnvironment: HubRuntimeEnvironment = {
       ...runtimeEnvironment,
+      ...metricsEnvironment,
       SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
     };
 
@@ -167,7 +173,7 @@ export class SwitchboardStack extends Stack {
 
     this.attentionSweeper = new AttentionSweeper(this, 'AttentionSweeper', {
       storage: this.storage,
-      runtimeEnvironment,
+      runtimeEnvironment: { ...runtimeEnvironment, ...metricsEnvironment },
       responseTargetSeconds: config.responseTargetSeconds,
       ...functionLogs,
     });
@@ -192,6 +198,7 @@ export class SwitchboardStack extends Stack {
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      metricsNamespace,
       deadLetterQueues: [
         { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
         { name: 'HelpdeskDeadLetterQueue', queue: this.storage.helpdesk.deadLetterQueue },

@@ -11,6 +11,7 @@ import { BROWSER_UPLOAD_HEADERS } from '#shared/aws/media-objects.ts';
 import { SECRET_SECTIONS, type SecretSection } from '#shared/channels/registry.ts';
 import { SECRET_PLACEHOLDER_TEMPLATE, sectionSecretVariable } from '#shared/config/secrets.ts';
 import {
+  DEFAULT_NAME_PREFIX,
   HELPDESK_QUEUE,
   HUB_TABLE,
   INGEST_QUEUE,
@@ -26,7 +27,7 @@ export interface HubStorageProps {
   /**
    * Replaces the `switchboard` at the start of each definition's name, so two hubs can share an
    * account and region.
-   * @default 'switchboard'
+   * @default DEFAULT_NAME_PREFIX ('switchboard')
    */
   readonly namePrefix?: string;
   /**
@@ -149,7 +150,7 @@ export class HubStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: HubStorageProps = {}) {
     super(scope, id);
-    this.namePrefix = props.namePrefix ?? 'switchboard';
+    this.namePrefix = props.namePrefix ?? DEFAULT_NAME_PREFIX;
     this.usedSecretSections = new Set(props.usedSecretSections ?? SECRET_SECTIONS);
     this.removalPolicy = props.production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 

@@ -114,6 +114,12 @@ export interface MonitoringProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The namespace the hub's functions write their metrics to (SWITCHBOARD_METRICS_NAMESPACE), and
+   * the pseudonym-key metric filters count into: the alarms watch it.
+   * @default METRICS_NAMESPACE
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -201,9 +207,11 @@ export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
   public readonly topicKey: kms.Key;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
+    this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
 
     // CloudWatch cannot publish to a topic under the AWS-managed SNS key; a key of our own can let it.
     this.topicKey = new kms.Key(this, 'TopicKey', {
@@ -285,7 +293,7 @@ export class Monitoring extends Construct {
         period,
         usingMetrics: {
           failures: new cloudwatch.Metric({
-            namespace: METRICS_NAMESPACE,
+            namespace: this.metricsNamespace,
             metricName: RECORDER_METRICS.recordFailures,
             dimensionsMap: { service: METRIC_SERVICES.recorder },
             period,
@@ -316,7 +324,7 @@ export class Monitoring extends Construct {
   private addSenderAlarms(props: MonitoringProps, period: Duration): void {
     const senderMetric = (metricName: string, dimensions: Record<string, string> = {}) =>
       new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: this.metricsNamespace,
         metricName,
         dimensionsMap: { service: METRIC_SERVICES.sender, ...dimensions },
         period,
@@ -380,7 +388,7 @@ export class Monitoring extends Construct {
     for (const { name, logGroup } of props.pseudonymKeyReaders)
       new logs.MetricFilter(this, `${name}PseudonymKeyMismatches`, {
         logGroup,
-        metricNamespace: METRICS_NAMESPACE,
+        metricNamespace: this.metricsNamespace,
         metricName: PSEUDONYM_KEY_MISMATCH.metricName,
         filterPattern: logs.FilterPattern.all(
           logs.FilterPattern.stringValue('$.level', '=', 'error'),
@@ -393,7 +401,7 @@ export class Monitoring extends Construct {
       alarmDescription:
         'A function read a pseudonym key that does not match the check item in the table (the secret was replaced or regenerated): SMS sends, WhatsApp marketing templates, consent events of erased contacts and erasures fail until the secret holds the key the kept opt-outs are filed under again (README: Kept opt-outs and the pseudonym key).',
       metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: this.metricsNamespace,
         metricName: PSEUDONYM_KEY_MISMATCH.metricName,
         period,
         statistic: SUM,
@@ -410,7 +418,7 @@ export class Monitoring extends Construct {
       alarmDescription:
         "Customers have waited past their channel's response target, with no answer, for 15 minutes (switchboard.conversation.response_overdue went to the helpdesk for each).",
       metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: this.metricsNamespace,
         metricName: ATTENTION_METRICS.conversationsOverdue,
         dimensionsMap: { service: METRIC_SERVICES.attentionSweeper },
         period,
@@ -576,7 +584,7 @@ export class Monitoring extends Construct {
     this.add(id, {
       alarmDescription: alarm.alarmDescription,
       metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: this.metricsNamespace,
         metricName: alarm.metricName,
         dimensionsMap: { service: alarm.service },
         period: Duration.minutes(1),

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
 import {
   finiteNumber,
@@ -153,6 +154,8 @@ const SETTINGS = {
       v.transform((value) => value === 'true'),
     ),
   SWITCHBOARD_LOG_LEVEL: () => v.optional(LogLevelSchema, 'info'),
+  /** The hub's metrics namespace (shared/observability/metric-names.ts metricsNamespaceFor). */
+  SWITCHBOARD_METRICS_NAMESPACE: () => v.optional(nonEmptyString(), METRICS_NAMESPACE),
 } as const satisfies Record<string, () => v.GenericSchema>;
 
 type Settings = typeof SETTINGS;

@@ -1,9 +1,21 @@
+import { DEFAULT_NAME_PREFIX } from '#shared/resources/definitions.ts';
+
 /**
  * The metrics the hub emits (CloudWatch embedded metric format, through Powertools Metrics), named
  * once for the code that emits them and the alarms that watch them (infra/constructs/monitoring.ts).
  * Pure data: the CDK app reads it without loading Powertools.
  */
 export const METRICS_NAMESPACE = 'Switchboard';
+
+/**
+ * The namespace of one hub's metrics: METRICS_NAMESPACE for a hub under the default name prefix,
+ * `Switchboard/<prefix>` for one under another, so two hubs in one account and region never share
+ * a metric, nor so an alarm (before 2026-12-05 every hub wrote to `Switchboard`, and one hub's
+ * failures raised the other's alarms). The CDK app hands it to the functions as
+ * SWITCHBOARD_METRICS_NAMESPACE and points the alarms at it.
+ */
+export const metricsNamespaceFor = (namePrefix: string): string =>
+  namePrefix === DEFAULT_NAME_PREFIX ? METRICS_NAMESPACE : `${METRICS_NAMESPACE}/${namePrefix}`;
 
 /** Powertools puts the service name in the `service` dimension of every metric. */
 export const METRIC_SERVICES = {

@@ -5,6 +5,10 @@
  */
 
 import type { SecretSection } from '#shared/channels/registry.ts';
+
+/** The physical names' prefix when a deployment sets none (CDK context `namePrefix`). */
+export const DEFAULT_NAME_PREFIX = 'switchboard';
+
 export interface KeyAttribute {
   readonly name: string;
   readonly type: 'S' | 'N';

@@ -1,5 +1,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it } from 'vitest';
+import { resetRuntimeConfig } from '#shared/config/runtime.ts';
+import { hubMetrics } from '#shared/observability/hub-metrics.ts';
 import { METRIC_SERVICES, METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { countBatch } from '#shared/recorder/batch-metrics.ts';
 import { sqsEvent } from './factories.ts';
@@ -67,5 +69,34 @@ describe('recorder batch metrics', () => {
       emf._aws.CloudWatchMetrics[0]?.Metrics.find((metric) => metric.Name === 'OldestRecordAge')?.Unit,
     ).toBe('Seconds');
     expect(emf.service).toBe('recorder');
+  });
+});
+
+describe("a function's metrics namespace", () => {
+  it('is the one the CDK app hands the function (SWITCHBOARD_METRICS_NAMESPACE), and `Switchboard` without it', () => {
+    // Prepare
+    const before = process.env.SWITCHBOARD_METRICS_NAMESPACE;
+    try {
+      delete process.env.SWITCHBOARD_METRICS_NAMESPACE;
+      resetRuntimeConfig();
+      const unset = hubMetrics(METRIC_SERVICES.recorder);
+      process.env.SWITCHBOARD_METRICS_NAMESPACE = 'Switchboard/hub-b';
+      resetRuntimeConfig();
+      const set = hubMetrics(METRIC_SERVICES.recorder);
+      // Act
+      for (const metrics of [unset, set])
+        countBatch(metrics, sqsEvent([{ id: 'a', group: 'g', body: '{}' }]), { batchItemFailures: [] }, 0);
+      // Assess
+      expect((unset.serializeMetrics() as unknown as EmfLine)._aws.CloudWatchMetrics[0]?.Namespace).toBe(
+        'Switchboard',
+      );
+      expect((set.serializeMetrics() as unknown as EmfLine)._aws.CloudWatchMetrics[0]?.Namespace).toBe(
+        'Switchboard/hub-b',
+      );
+    } finally {
+      if (before === undefined) delete process.env.SWITCHBOARD_METRICS_NAMESPACE;
+      else process.env.SWITCHBOARD_METRICS_NAMESPACE = before;
+      resetRuntimeConfig();
+    }
   });
 });
