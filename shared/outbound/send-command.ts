@@ -23,6 +23,7 @@ import type {
 } from '#shared/contract/types.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
+import type { GroupPublisher } from '#shared/recorder/publish-rounds.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
 import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import type { StoredConversation } from '#shared/store/conversations.ts';
@@ -821,19 +822,43 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
    * Sends the command back to its queue, nothing noted, unless the invocation has time left for a
    * provider call and its bookkeeping: checked before every wait and again right before an attempt
    * is noted, as the endpoint's turn and the staging of files (an upload) take time of their own.
+   * It comes back in a second (a new invocation has its whole time), not after the queue's
+   * visibility timeout: until 2026-12-05 a reply whose turns used up an invocation waited a minute
+   * for its next message (found by a review).
    */
   const requireTimeLeft = (remainingMs: () => number): void => {
     if (remainingMs() < limits.minRemainingMs)
-      throw new RetryLaterError('too little time left in this invocation');
+      throw new RetryLaterError('too little time left in this invocation', undefined, 1_000);
   };
 
-  /** Waits for the endpoint's turn at its provider rate, or sends the command back to its queue until then. */
-  const takeTurn = async (plan: SendPlan, remainingMs: () => number): Promise<void> => {
+  /**
+   * Waits for the endpoint's turn at its provider rate, or sends the command back to its queue until
+   * then, or until its deadline when that comes first (where it ends `deadline_exceeded`). The
+   * wait is out of the batch's publish rounds (`aside`): the other conversations' outcome events
+   * go out meanwhile (until 2026-12-05 a conversation waiting for a turn held them, found by a
+   * review).
+   */
+  const takeTurn = async (
+    plan: SendPlan,
+    command: SendMessageCommand,
+    remainingMs: () => number,
+    publisher: EventPublisher,
+  ): Promise<void> => {
     requireTimeLeft(remainingMs);
     const turn = deps.endpointTurn?.(plan, remainingMs() - limits.minRemainingMs) ?? { waitMs: 0 };
-    if ('freeInMs' in turn)
-      throw new RetryLaterError('the endpoint is sending at its provider rate', undefined, turn.freeInMs);
-    if (turn.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, turn.waitMs));
+    if ('freeInMs' in turn) {
+      const { deadline } = command.data;
+      const untilDeadlineMs = deadline === undefined ? turn.freeInMs : Date.parse(deadline) - now().getTime();
+      throw new RetryLaterError(
+        'the endpoint is sending at its provider rate',
+        undefined,
+        Math.max(0, Math.min(turn.freeInMs, untilDeadlineMs)),
+      );
+    }
+    if (turn.waitMs > 0) {
+      const wait = () => sleep(turn.waitMs);
+      await ('aside' in publisher ? (publisher as GroupPublisher).aside(wait) : wait());
+    }
     requireTimeLeft(remainingMs);
   };
 
@@ -1121,7 +1146,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               );
         if (decision !== undefined && !decision.ok) return failAt(index, decision.failure);
         let policy = decision?.policy;
-        await takeTurn(planned, remainingMs);
+        await takeTurn(planned, command, remainingMs, publisher);
         // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
         // so it comes before the attempt is noted, and a failure here is one where nothing went.
         const staged = await stageStoredMedia({
@@ -1473,7 +1498,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         // the claim (one write less); the call follows at once.
         const oneCall = decided.ok && decided.messages.length === 1 && decided.plan.media === undefined;
         if (oneCall && decided.ok) {
-          await takeTurn(decided.plan, remainingMs);
+          await takeTurn(decided.plan, command, remainingMs, publisher);
           // The turn may have taken up to SENDER.maxRateWaitMs: the deadline and the window are checked
           // again, on the conversation read above (no read). A window that closed meanwhile refuses, or
           // changes only what the prepared message allows (Messenger's HUMAN_AGENT tag): the plan, and

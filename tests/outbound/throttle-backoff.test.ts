@@ -88,13 +88,16 @@ describe('throttled sends back off', () => {
   const openConversation = async () =>
     (await openCustomerConversation(hub, { prefix: '4915551', tag: 'bo' }, ++customer)).conversationId;
 
-  /** One receive of the outbox, leaving a failed record's visibility as the sender set it (as Lambda does). */
-  const pollAsLambda = async (service: OutboxService) => {
+  /**
+   * One receive of the outbox, leaving a failed record's visibility as the sender set it (as Lambda
+   * does); `remainingMs`: the invocation's time left, as Lambda's context tells it (none by default).
+   */
+  const pollAsLambda = async (service: OutboxService, remainingMs?: () => number) => {
     const { clients, resources } = hub.pipeline.emulators;
     const poller = await createSqsPoller({
       sqs: clients.sqs,
       queueUrl: resources.outboxQueueUrl,
-      handler: (event) => service.handleSqsEvent(event),
+      handler: (event) => service.handleSqsEvent(event, remainingMs),
       functionName: 'sender',
       waitTimeSeconds: 0,
     });
@@ -190,6 +193,84 @@ describe('throttled sends back off', () => {
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);
+  });
+
+  it('comes back in a second, not after the queue’s 60 s, when its turns used up the invocation’s time mid-reply', async () => {
+    // Prepare: a 10/s sender shared by 25 environments (a turn every 2.5 s), the shipped 12 s kept
+    // for a call, 300 ms a call; the waits run on the invocation's simulated clock. A reply of ten.
+    const conversationId = await openConversation();
+    let elapsed = 0;
+    const limiter = createRateLimiter({ environments: 25, maxWaitMs: 2_000, now: () => elapsed });
+    const service = hub.sender(
+      async (step) => {
+        if (step === 'provider-call') elapsed += 300;
+      },
+      {
+        limits: { ...HARNESS_LIMITS, minRemainingMs: 12_000 },
+        endpointTurn: (_plan, budgetMs) => {
+          const turn = limiter.reserve('twilio#phone_number:+15550001', 10, budgetMs);
+          if ('freeInMs' in turn) return turn;
+          elapsed += turn.waitMs;
+          return { waitMs: 0 };
+        },
+      },
+    );
+    const parts = Array.from({ length: 10 }, (_, n) => ({ type: 'text' as const, text: `part ${n + 1}` }));
+    await hub.enqueue(sendCommand(conversationId, 'ten-turns', parts));
+    // Act: an invocation with 29.6 s left at the first turn
+    const { report, polledAt, deadlines } = await pollAsLambda(service, () => 29_600 - elapsed);
+    // Assess: some went, the rest comes back within a few seconds (the time left ran out right
+    // after a call: before, that waited the outbox's 60 s)
+    expect(hub.provider.calls.length).toBeGreaterThan(1);
+    expect(hub.provider.calls.length).toBeLessThan(10);
+    expect(report.failed).toBe(1);
+    expect((deadlines[0] as number) - polledAt).toBeLessThanOrEqual(5_000);
+  });
+
+  it('sends the other conversations’ outcome events while one of the batch waits for its endpoint’s turn', async () => {
+    // Prepare: two conversations' replies on one sender, a turn a second here: the second waits 1 s
+    const first = await openConversation();
+    const second = await openConversation();
+    const limiter = createRateLimiter({ environments: 10, maxWaitMs: 2_000 });
+    const steps: { step: string; at: number }[] = [];
+    const service = hub.sender(
+      async (step) => {
+        steps.push({ step, at: Date.now() });
+      },
+      { endpointTurn: (_plan, budgetMs) => limiter.reserve('twilio#phone_number:+15550002', 10, budgetMs) },
+    );
+    await hub.enqueue(sendCommand(first, 'turn-now'));
+    await hub.enqueue(sendCommand(second, 'turn-in-a-second'));
+    // Act: one receive of both
+    const { report } = await pollAsLambda(service, () => 30_000);
+    // Assess: the first call's sent event recorded at once, not after the other's wait
+    const firstCall = steps.find((entry) => entry.step === 'provider-call')?.at ?? 0;
+    const firstRecorded = steps.find((entry) => entry.step === 'record-sent')?.at ?? Number.POSITIVE_INFINITY;
+    expect(report.failed).toBe(0);
+    expect(hub.provider.calls).toHaveLength(2);
+    expect(firstRecorded - firstCall).toBeLessThan(500);
+  });
+
+  it('comes back at its deadline when the endpoint’s next turn is later, and ends deadline_exceeded then', async () => {
+    // Prepare: the next turn 45 s off, the reply due in 10 s
+    const conversationId = await openConversation();
+    const service = hub.sender(undefined, { endpointTurn: () => ({ freeInMs: 45_000 }) });
+    await hub.enqueue(
+      sendCommand(conversationId, 'due-before-its-turn', undefined, {
+        deadline: new Date(hub.now.getTime() + 10_000).toISOString(),
+      }),
+    );
+    // Act
+    const { deadlines, polledAt } = await pollAsLambda(service);
+    hub.now = new Date(hub.now.getTime() + 10_000);
+    await hub.pipeline.emulators.releaseInFlight(hub.pipeline.emulators.resources.outboxQueueUrl);
+    await hub.runOutbox(service);
+    // Assess: back in 10 s, not 45; then it fails without a call
+    expect((deadlines[0] as number) - polledAt).toBeLessThanOrEqual(10_000);
+    expect((deadlines[0] as number) - polledAt).toBeGreaterThan(9_000);
+    expect(hub.provider.calls).toHaveLength(0);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data.reason).toBe('deadline_exceeded');
   });
 
   it('waits out WhatsApp’s pair rate (131056): at least 6 s, then 24 s, plus the jittered share', async () => {
