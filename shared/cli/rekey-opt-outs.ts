@@ -1,12 +1,9 @@
-import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resetAwsClients } from '#shared/aws/clients.ts';
 import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
-import type { TableContext } from '#shared/store/table.ts';
+import { openTable, tableCommandOptions } from './table-command.ts';
 
 const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.0.1:3000]
   Moves every kept opt-out still filed under the unkeyed SHA-256 of its contact key (kept before the
@@ -18,46 +15,26 @@ const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.
   --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({
-    options: {
-      hub: { type: 'string', default: 'http://127.0.0.1:3000' },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const tableName = process.env.SWITCHBOARD_TABLE_NAME;
-  const deployed = tableName !== undefined && tableName !== '';
+  const command = tableCommandOptions(USAGE);
+  if (!command) return;
   // Deployed, only the stack's key: a development key would move every item where no function looks.
-  if (deployed) deployedPseudonymKeyArn();
-  const info = deployed ? undefined : await fetchHubInfo(values.hub);
-  if (!deployed && !info) throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);
-  const dynamodb = new DynamoDBClient(
-    info ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb } : {},
-  );
-  const context: TableContext = {
-    client: dynamodb,
-    tableName: info?.resources.tableName ?? tableName ?? '',
-    now: () => new Date(),
-  };
+  if (command.deployed) deployedPseudonymKeyArn();
+  const { context, dynamodb, local } = await openTable(command);
   try {
     // Checked against the table's check item before anything moves: a key the functions would
     // refuse must not move legacy items to keys they never read (and delete the originals).
     const pseudonymKey = await checkedPseudonymKey(
       context,
-      info ? localPseudonymKey : async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
+      local ? localPseudonymKey : async () => (await import('#shared/aws/secrets.ts')).pseudonymKey(),
       {
         logger: createLogger({ level: 'warn', write: (line) => process.stderr.write(`${line}\n`) }),
         // Deployed, compared only: a key named wrongly must not become the table's check, and
         // then the key every legacy opt-out is moved under.
-        firstWrite: !deployed,
+        firstWrite: !command.deployed,
       },
     )();
-    const report = await rekeyLegacySuppressions(context, pseudonymKey, { dryRun: values['dry-run'] });
-    console.log(JSON.stringify({ ...report, dryRun: values['dry-run'] }, null, 2));
+    const report = await rekeyLegacySuppressions(context, pseudonymKey, { dryRun: command.dryRun });
+    console.log(JSON.stringify({ ...report, dryRun: command.dryRun }, null, 2));
     if (report.left > 0) process.exitCode = 1;
   } finally {
     dynamodb.destroy();

@@ -1,7 +1,5 @@
-import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { reshardLegacyIndexEntries } from '#shared/store/index-shards.ts';
+import { openTable, tableCommandOptions } from './table-command.ts';
 
 const USAGE = `usage: npm run reshard-indexes -- [--dry-run] [--hub http://127.0.0.1:3000]
   Moves the conversations' by-status and waiting index entries written before 2026-12-05, still in
@@ -12,30 +10,12 @@ const USAGE = `usage: npm run reshard-indexes -- [--dry-run] [--hub http://127.0
   --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({
-    options: {
-      hub: { type: 'string', default: 'http://127.0.0.1:3000' },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
-  const tableName = process.env.SWITCHBOARD_TABLE_NAME;
-  const deployed = tableName !== undefined && tableName !== '';
-  const info = deployed ? undefined : await fetchHubInfo(values.hub);
-  if (!deployed && !info) throw new Error(`no local hub at ${values.hub}, and no deployed hub configured`);
-  const dynamodb = new DynamoDBClient(
-    info ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb } : {},
-  );
+  const command = tableCommandOptions(USAGE);
+  if (!command) return;
+  const { context, dynamodb } = await openTable(command);
   try {
-    const report = await reshardLegacyIndexEntries(
-      { client: dynamodb, tableName: info?.resources.tableName ?? tableName ?? '', now: () => new Date() },
-      { dryRun: values['dry-run'] },
-    );
-    console.log(JSON.stringify({ ...report, dryRun: values['dry-run'] }, null, 2));
+    const report = await reshardLegacyIndexEntries(context, { dryRun: command.dryRun });
+    console.log(JSON.stringify({ ...report, dryRun: command.dryRun }, null, 2));
   } finally {
     dynamodb.destroy();
   }
