@@ -26,7 +26,9 @@ export interface ReshardReport {
  * index key attribute per entry, on the condition that it still names the unsharded partition (a
  * conversation that moved meanwhile keeps where the hub put it). Reads only those partitions (keys
  * only), so a table whose entries all moved already costs one Query per partition. Safe beside the
- * running hub and again.
+ * running hub and again: nothing is lost or left behind. A listing paged through while it runs can
+ * show a moved conversation twice (its cursor took it from the unsharded partition; its shard has
+ * it again), as it can when such a conversation moves by itself (found by a review).
  */
 export const reshardLegacyIndexEntries = async (
   context: TableContext,
