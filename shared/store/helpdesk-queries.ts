@@ -29,6 +29,7 @@ import {
   isAttentionPartition,
   PENDING_ANNOUNCEMENT_INDEX_PARTITION,
   PERSON_CONVERSATION_PREFIX,
+  shardOf,
   statusPartitions,
 } from './keys.ts';
 import { readLiveStates } from './message-live.ts';
@@ -246,6 +247,19 @@ const mergedRead = async (
       ...after,
       [best.value]: Object.fromEntries(keys.map(([name, value]) => [name, String(value)])),
     };
+    // An entry of before the sharding (an unsharded partition read beside its shards): its
+    // conversation's shard reads on after it too, so the entry the conversation writes there when
+    // it moves (the same sort key: a status left and taken again within the hour, or
+    // `npm run reshard-indexes`) is not listed again on a later page (found by a review). Every entry
+    // of that shard before it was taken already: the merge takes each partition's head in order.
+    const shard = shardOf(best.value, conversationIdOfKey({ pk: String(entry.pk), sk: String(entry.sk) }));
+    if (shard !== best.value && streams.some((stream) => stream.value === shard))
+      after = {
+        ...after,
+        [shard]: Object.fromEntries(
+          keys.map(([name, value]) => [name, name === partitions.name ? shard : String(value)]),
+        ),
+      };
     entries.push({ entry, partition: best.value, after });
   }
   return {

@@ -9,8 +9,7 @@ import { type TableContext, track } from './table.ts';
  * The by-status (gsi1) and waiting (gsi4) entries a conversation wrote before 2026-12-05 sit in the
  * unsharded partitions, and a conversation's entry moves into its shard only when its status, its
  * hour of activity or its wait changes. Until then listings read those partitions too (a 17th Query
- * a page), and a conversation found there can be listed twice across pages if it moves into its
- * shard while a client pages (found by a review). This moves every entry left there into its shard.
+ * a page). This moves every entry left there into its shard.
  */
 
 export interface ReshardReport {
@@ -26,9 +25,8 @@ export interface ReshardReport {
  * index key attribute per entry, on the condition that it still names the unsharded partition (a
  * conversation that moved meanwhile keeps where the hub put it). Reads only those partitions (keys
  * only), so a table whose entries all moved already costs one Query per partition. Safe beside the
- * running hub and again: nothing is lost or left behind. A listing paged through while it runs can
- * show a moved conversation twice (its cursor took it from the unsharded partition; its shard has
- * it again), as it can when such a conversation moves by itself (found by a review).
+ * running hub and again: nothing is lost or left behind, and a listing paged through meanwhile
+ * lists a moved conversation once (shared/store/helpdesk-queries.ts mergedRead).
  */
 export const reshardLegacyIndexEntries = async (
   context: TableContext,

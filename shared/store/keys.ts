@@ -416,7 +416,7 @@ export const indexShardOf = (conversationId: string): number =>
   (Number.parseInt(conversationId.slice(-2), 16) || 0) % INDEX_SHARDS;
 
 /** The shard of `partition` a conversation's entry is under. */
-const shardOf = (partition: string, conversationId: string): string =>
+export const shardOf = (partition: string, conversationId: string): string =>
   `${partition}#${indexShardOf(conversationId)}`;
 
 const shardsOf = (partition: string): string[] => [
