@@ -5,7 +5,8 @@ const USAGE = `usage: npm run reshard-indexes -- [--dry-run] [--hub http://127.0
   Moves the conversations' by-status and waiting index entries written before 2026-12-05, still in
   the unsharded partitions (gsi1 STATUS#<status>, gsi4 WAITING), into their shards. Reads only those
   partitions, then writes one conditional update per entry moved. Safe to run while the hub runs,
-  and again. Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table) and AWS credentials that
+  and again (the waiting list a helpdesk pages through meanwhile may show a moved conversation
+  twice: run it at a quiet hour). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table) and AWS credentials that
   may query the table's gsi1 and gsi4 and update its items; else against the local hub at --hub.
   --dry-run counts them and moves nothing.`;
 

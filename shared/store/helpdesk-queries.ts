@@ -167,6 +167,14 @@ interface MergedRead extends SortCondition {
   /** Entries one Query of a partition asks for (and one more, which says whether it has more). */
   readonly perQuery: number;
   readonly from?: SpreadPosition | undefined;
+  /**
+   * Whether an entry taken from an unsharded partition moves its shard's position past it too: only
+   * where the sort key is unique to the conversation (gsi1's ends with its id). Where sort keys tie
+   * (gsi4's bare times), DynamoDB orders a partition's tied entries in an order of its own, not the
+   * merge's, so the shard's position at the entry could pass an entry of the shard not yet taken
+   * (found by a review).
+   */
+  readonly shardPastUnsharded?: boolean;
 }
 
 /**
@@ -251,9 +259,10 @@ const mergedRead = async (
     // conversation's shard reads on after it too, so the entry the conversation writes there when
     // it moves (the same sort key: a status left and taken again within the hour, or
     // `npm run reshard-indexes`) is not listed again on a later page (found by a review). Every entry
-    // of that shard before it was taken already: the merge takes each partition's head in order.
+    // of that shard before it was taken already: the merge takes each partition's head in order, and
+    // no entry of the shard ties with it (`shardPastUnsharded`: gsi1 only).
     const shard = shardOf(best.value, conversationIdOfKey({ pk: String(entry.pk), sk: String(entry.sk) }));
-    if (shard !== best.value && streams.some((stream) => stream.value === shard))
+    if (read.shardPastUnsharded && streams.some((stream) => stream.value === shard))
       after = {
         ...after,
         [shard]: Object.fromEntries(
@@ -291,6 +300,7 @@ export const conversationPage = async (
     max: page.limit,
     perQuery: page.limit,
     from: page.from,
+    shardPastUnsharded: source.index === 'gsi1',
     ...(sort.prefix ? { sortBeginsWith: { name: sort.name, value: sort.prefix } } : {}),
   });
   // By partition key: a conversation the index lists twice is read once, in its first place.

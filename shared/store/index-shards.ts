@@ -25,8 +25,9 @@ export interface ReshardReport {
  * index key attribute per entry, on the condition that it still names the unsharded partition (a
  * conversation that moved meanwhile keeps where the hub put it). Reads only those partitions (keys
  * only), so a table whose entries all moved already costs one Query per partition. Safe beside the
- * running hub and again: nothing is lost or left behind, and a listing paged through meanwhile
- * lists a moved conversation once (shared/store/helpdesk-queries.ts mergedRead).
+ * running hub and again: nothing is lost or left behind. A by-status listing paged through meanwhile
+ * lists a moved conversation once (shared/store/helpdesk-queries.ts mergedRead); the waiting list
+ * may list one twice (its tied sort keys rule that out there).
  */
 export const reshardLegacyIndexEntries = async (
   context: TableContext,

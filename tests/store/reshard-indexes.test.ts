@@ -14,8 +14,9 @@ import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
  * Conversations whose by-status (gsi1) and waiting (gsi4) entries are still in the unsharded
- * partitions of before 2026-12-05: `npm run reshard-indexes` moves them into their shards, and a
- * listing paged through while one moves there (by itself, or by that move) lists it once.
+ * partitions of before 2026-12-05: `npm run reshard-indexes` moves them into their shards, a
+ * by-status listing paged through while one moves there (by itself, or by that move) lists it once,
+ * and the waiting list, whose sort keys tie, skips no one.
  */
 
 const NOW = new Date('2026-11-22T16:00:00.000Z');
@@ -150,6 +151,46 @@ describe('moving the index entries of before the sharding into their shards', ()
     } while (cursor && pages < 20);
     return listed;
   };
+
+  it('lists every waiting customer once when waits of before the sharding tie with waits in the same shards', async () => {
+    // Prepare: six pairs of customers in the same shard, each pair waiting since the same minute, the
+    // one with the lower conversation id (which the merge takes first of a tie) still unsharded
+    const byShard = new Map<number, string[]>();
+    for (
+      let n = 0;
+      byShard.size < 6 || [...byShard.values()].filter((ids) => ids.length >= 2).length < 6;
+      n++
+    ) {
+      const customer = `tie-${n}`;
+      const shard = indexShardOf(idOf(customer));
+      byShard.set(shard, [...(byShard.get(shard) ?? []), customer]);
+    }
+    const pairs = [...byShard.values()]
+      .filter((customersOfShard) => customersOfShard.length >= 2)
+      .slice(0, 6)
+      .map((customersOfShard) =>
+        (customersOfShard.slice(0, 2) as [string, string]).sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1)),
+      );
+    for (const [n, [lower, higher]] of pairs.entries()) {
+      for (const customer of [lower, higher])
+        await recorder.recordEvent(messageEvent(customer, `${customer}-1`, minute(3 + n)));
+      await unshard(lower);
+    }
+    // Act: the waiting list a page of one at a time
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const response = await request('GET', '/v1/conversations', {
+        query: { waiting: 'true', limit: '1', ...(cursor ? { cursor } : {}) },
+      });
+      const body = response.body as { items: Listed[]; nextCursor?: string };
+      listed.push(...body.items.map((item) => item.conversationId));
+      cursor = body.nextCursor;
+    } while (cursor && listed.length < 100);
+    // Assess
+    const tied = pairs.flat().map(idOf);
+    expect(listed.filter((id) => tied.includes(id)).sort()).toEqual([...tied].sort());
+  });
 
   it.each([
     ['leaves its status and comes back within the hour', 'legacy-round-trip', 200],
