@@ -110,7 +110,8 @@ interface SortCondition {
   readonly sortBeginsWith?: { readonly name: string; readonly value: string };
 }
 
-const query = async (
+/** One Query of one index partition: a page of entries, and where the page ends (none at the partition's end). */
+export const queryIndex = async (
   context: TableContext,
   index: string,
   partition: { name: string; value: string },
@@ -202,7 +203,7 @@ const mergedRead = async (
     done: false,
   }));
   const fill = async (stream: (typeof streams)[number]) => {
-    const found = await query(
+    const found = await queryIndex(
       context,
       index,
       { name: partitions.name, value: stream.value },
@@ -261,8 +262,10 @@ const mergedRead = async (
     // `npm run reshard-indexes`) is not listed again on a later page (found by a review). Every entry
     // of that shard before it was taken already: the merge takes each partition's head in order, and
     // no entry of the shard ties with it (`shardPastUnsharded`: gsi1 only).
-    const shard = shardOf(best.value, conversationIdOfKey({ pk: String(entry.pk), sk: String(entry.sk) }));
-    if (read.shardPastUnsharded && streams.some((stream) => stream.value === shard))
+    const shard = read.shardPastUnsharded
+      ? shardOf(best.value, conversationIdOfKey({ pk: String(entry.pk), sk: String(entry.sk) }))
+      : undefined;
+    if (shard !== undefined && streams.some((stream) => stream.value === shard))
       after = {
         ...after,
         [shard]: Object.fromEntries(
@@ -443,7 +446,7 @@ export const messagePage = async (
   conversationId: string,
   page: PageRequest,
 ): Promise<KeyPage<MessagePageItem>> => {
-  const found = await query(
+  const found = await queryIndex(
     context,
     'gsi2',
     { name: 'gsi2pk', value: conversationMessagesPartition(conversationId) },

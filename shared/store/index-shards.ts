@@ -1,8 +1,9 @@
-import { type AttributeValue, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { ConversationStatusSchema } from '#shared/contract/conversation.ts';
+import { type IndexPosition, queryIndex } from './helpdesk-queries.ts';
 import { isConditionFailure } from './item-rules.ts';
-import { conversationIdOfKey, kindOfKey, unshardedIndexPartitions } from './keys.ts';
+import { conversationIdOfKey, kindOfKey, shardOf, unshardedIndexPartitions } from './keys.ts';
 import { type TableContext, track } from './table.ts';
 
 /*
@@ -11,6 +12,9 @@ import { type TableContext, track } from './table.ts';
  * hour of activity or its wait changes. Until then listings read those partitions too (a 17th Query
  * a page). This moves every entry left there into its shard.
  */
+
+/** Entries a Query of an unsharded partition reads at a time (keys only). */
+const PAGE = 500;
 
 export interface ReshardReport {
   /** Entries found in the unsharded partitions. */
@@ -37,23 +41,16 @@ export const reshardLegacyIndexEntries = async (
   let moved = 0;
   let movedMeanwhile = 0;
   for (const legacy of unshardedIndexPartitions(ConversationStatusSchema.options)) {
-    let startKey: Record<string, AttributeValue> | undefined;
+    let from: IndexPosition | undefined;
     do {
-      const output = await context.client.send(
-        new QueryCommand({
-          TableName: context.tableName,
-          IndexName: legacy.indexName,
-          KeyConditionExpression: '#partition = :partition',
-          ExpressionAttributeNames: { '#partition': legacy.attribute },
-          ExpressionAttributeValues: marshall({ ':partition': legacy.partition }),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
+      const page = await queryIndex(
+        context,
+        legacy.indexName,
+        { name: legacy.attribute, value: legacy.partition },
+        { limit: PAGE, ascending: true, from },
       );
-      track(context, 'Query', output);
-      startKey = output.LastEvaluatedKey;
-      for (const raw of output.Items ?? []) {
-        const item = unmarshall(raw);
+      from = page.last;
+      for (const item of page.items) {
         const key = { pk: String(item.pk), sk: String(item.sk) };
         if (kindOfKey(key) !== 'conversation') continue;
         found += 1;
@@ -68,7 +65,7 @@ export const reshardLegacyIndexEntries = async (
               ExpressionAttributeNames: { '#partition': legacy.attribute },
               ExpressionAttributeValues: marshall({
                 ':partition': legacy.partition,
-                ':shard': legacy.shardFor(conversationIdOfKey(key)),
+                ':shard': shardOf(legacy.partition, conversationIdOfKey(key)),
               }),
               ReturnConsumedCapacity: 'TOTAL',
             }),
@@ -80,7 +77,7 @@ export const reshardLegacyIndexEntries = async (
           movedMeanwhile += 1;
         }
       }
-    } while (startKey);
+    } while (from);
   }
   return { found, moved, movedMeanwhile };
 };

@@ -556,12 +556,11 @@ export const attentionIndexKeys = (
     };
   return undefined;
 };
-/** An unsharded index partition of before 2026-12-05, and the shard each conversation's entry there belongs in. */
+/** An unsharded index partition of before 2026-12-05; a conversation's entry there belongs in `shardOf(partition, id)`. */
 export interface UnshardedIndexPartition {
   readonly indexName: 'gsi1' | 'gsi4';
   readonly attribute: 'gsi1pk' | 'gsi4pk';
   readonly partition: string;
-  readonly shardFor: (conversationId: string) => string;
 }
 
 /**
@@ -575,14 +574,8 @@ export const unshardedIndexPartitions = (
     indexName: 'gsi1' as const,
     attribute: 'gsi1pk' as const,
     partition: `STATUS#${status}`,
-    shardFor: (conversationId: string) => shardOf(`STATUS#${status}`, conversationId),
   })),
-  {
-    indexName: 'gsi4',
-    attribute: 'gsi4pk',
-    partition: ATTENTION_PARTITIONS.waiting,
-    shardFor: (conversationId: string) => shardOf(ATTENTION_PARTITIONS.waiting, conversationId),
-  },
+  { indexName: 'gsi4', attribute: 'gsi4pk', partition: ATTENTION_PARTITIONS.waiting },
 ];
 
 // ---- message and message state --------------------------------------------------------------
