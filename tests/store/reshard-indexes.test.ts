@@ -135,20 +135,23 @@ describe('moving the index entries of before the sharding into their shards', ()
     expect(again).toEqual({ found: 0, moved: 0, movedMeanwhile: 0 });
   });
 
-  /** Every page of the open conversations, two a page, running `afterFirstPage` once page 1 is read. */
-  const pageThrough = async (afterFirstPage: () => Promise<unknown>) => {
+  /** Every page of a listing (`query`), running `afterFirstPage` once page 1 is read. */
+  const pageThrough = async (
+    query: Record<string, string>,
+    afterFirstPage: () => Promise<unknown> = async () => undefined,
+  ) => {
     const listed: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
       const response = await request('GET', '/v1/conversations', {
-        query: { status: 'open', limit: '2', ...(cursor ? { cursor } : {}) },
+        query: { ...query, ...(cursor ? { cursor } : {}) },
       });
       const body = response.body as { items: Listed[]; nextCursor?: string };
       listed.push(...body.items.map((item) => item.conversationId));
       cursor = body.nextCursor;
       if (pages++ === 0) await afterFirstPage();
-    } while (cursor && pages < 20);
+    } while (cursor && pages < 100);
     return listed;
   };
 
@@ -156,11 +159,7 @@ describe('moving the index entries of before the sharding into their shards', ()
     // Prepare: six pairs of customers in the same shard, each pair waiting since the same minute, the
     // one with the lower conversation id (which the merge takes first of a tie) still unsharded
     const byShard = new Map<number, string[]>();
-    for (
-      let n = 0;
-      byShard.size < 6 || [...byShard.values()].filter((ids) => ids.length >= 2).length < 6;
-      n++
-    ) {
+    for (let n = 0; [...byShard.values()].filter((ids) => ids.length >= 2).length < 6; n++) {
       const customer = `tie-${n}`;
       const shard = indexShardOf(idOf(customer));
       byShard.set(shard, [...(byShard.get(shard) ?? []), customer]);
@@ -177,16 +176,7 @@ describe('moving the index entries of before the sharding into their shards', ()
       await unshard(lower);
     }
     // Act: the waiting list a page of one at a time
-    const listed: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const response = await request('GET', '/v1/conversations', {
-        query: { waiting: 'true', limit: '1', ...(cursor ? { cursor } : {}) },
-      });
-      const body = response.body as { items: Listed[]; nextCursor?: string };
-      listed.push(...body.items.map((item) => item.conversationId));
-      cursor = body.nextCursor;
-    } while (cursor && listed.length < 100);
+    const listed = await pageThrough({ waiting: 'true', limit: '1' });
     // Assess
     const tied = pairs.flat().map(idOf);
     expect(listed.filter((id) => tied.includes(id)).sort()).toEqual([...tied].sort());
@@ -202,7 +192,7 @@ describe('moving the index entries of before the sharding into their shards', ()
       await recorder.recordEvent(messageEvent(customer, `${customer}-1`, minute(at)));
       await unshard(customer);
       // Act: page 1 holds it (from the unsharded partition); then it moves into its shard
-      const listed = await pageThrough(async () => {
+      const listed = await pageThrough({ status: 'open', limit: '2' }, async () => {
         if (customer === 'legacy-round-trip') {
           await setStatus(idOf(customer), 'resolved');
           await setStatus(idOf(customer), 'open');
