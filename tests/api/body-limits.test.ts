@@ -5,16 +5,14 @@ import { z } from 'zod';
 import { BODY_WHITESPACE_BYTES, bodyLimitOf, longestBodyBytes } from '#shared/api/body-limit.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES, type ApiOperation, maxBodyOf } from '#shared/api/operations.ts';
-import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
-import { s3MediaObjects } from '#shared/aws/media-objects.ts';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import type { HelpdeskApi } from '#shared/api/router.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { committedOpenApi, createRequestBodyValidator } from '#tests/support/openapi-contract.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { apiRequest } from '#tests/support/requests.ts';
 
 /*
  * Every body the published contract describes fits the route's body limit (review finding: a flat
@@ -25,7 +23,6 @@ import { committedOpenApi, createRequestBodyValidator } from '#tests/support/ope
 
 type Schema = OpenAPIV3_1.SchemaObject & { readonly $ref?: string };
 const NOW = new Date('2026-11-22T12:00:00.000Z');
-const silent = createLogger({ level: 'error', write: () => {} });
 
 /** JSON as Python's `json.dumps` writes it by default: `", "` and `": "`, every non-ASCII character `\uXXXX`. */
 const pythonJson = (value: unknown): string => {
@@ -165,30 +162,15 @@ describe('body limits sized from the body schemas', () => {
         tableName: emulators.resources.tableName,
         now: () => NOW,
       };
-      await createRecorderService({
-        store: createRecorderStore(table, localPseudonymKey),
-        publisher: { publish: async () => undefined },
-        clock: () => NOW,
-        logger: silent,
-      }).recordEvent(messageEvent(customer, 'bl1', minute(1)));
-      api = createHelpdeskApi({
-        pseudonymKey: localPseudonymKey,
-        table,
-        publishEvent: async () => undefined,
-        enqueueCommand: async () => undefined,
-        clock: () => NOW,
-        newId: () => 'fixed',
-        deleteObjects: async () => undefined,
-        media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-        logger: silent,
-      });
+      await quietRecorder(table, () => NOW).recordEvent(messageEvent(customer, 'bl1', minute(1)));
+      api = quietHelpdeskApi(emulators, table, () => NOW);
     });
     afterAll(async () => {
       await emulators?.stop();
     });
 
     const send = (method: string, path: string, extra: Partial<ApiRequest>) =>
-      api({ method, path, query: {}, headers: {}, principal: 'agent', ...extra });
+      api(apiRequest(method, path, extra));
 
     it('changes a conversation to 20 labels of 64 CJK characters and a CJK assignee, sent as Python writes JSON', async () => {
       // Prepare: within every field limit

@@ -4,8 +4,7 @@ import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { encodeCursor, queryHashOf } from '#shared/api/cursor.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
-import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
-import { s3MediaObjects } from '#shared/aws/media-objects.ts';
+import type { HelpdeskApi } from '#shared/api/router.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   type BusinessEndpoint,
@@ -29,9 +28,11 @@ import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute, smsReceived } from '#tests/recorder/factories.ts';
-import { createResponseValidator } from '#tests/support/openapi-contract.ts';
+import { expectDocumentedAnswer } from '#tests/support/openapi-contract.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { apiRequest } from '#tests/support/requests.ts';
 
-const matchesContract = createResponseValidator();
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 
 describe('helpdesk API route handlers against the local DynamoDB', () => {
@@ -56,22 +57,10 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       { step: 'initialize', name: 'countApiCalls' },
     );
     table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
-    recorder = createRecorderService({
-      store: createRecorderStore(table, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => NOW,
-      logger: createLogger({ level: 'error', write: () => {} }),
-    });
-    api = createHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      table,
+    recorder = quietRecorder(table, () => NOW);
+    api = quietHelpdeskApi(emulators, table, () => NOW, {
       publishEvent: async (event) => void published.push(event),
       enqueueCommand: async (command, deduplicationId) => void queued.push({ command, deduplicationId }),
-      clock: () => NOW,
-      newId: () => 'fixed',
-      deleteObjects: async () => undefined,
-      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-      logger: createLogger({ level: 'error', write: () => {} }),
     });
     // Three customers: two still waiting (since minute 1 and minute 3), one answered.
     await recorder.recordEvent(messageEvent('api-b', 'b1', minute(3)));
@@ -90,25 +79,9 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
   });
 
   /** Every answer of a routed request must be one the published OpenAPI document describes. */
-  const request = async (
-    method: string,
-    path: string,
-    extra: Partial<ApiRequest> = {},
-  ): Promise<ReturnType<HelpdeskApi> extends Promise<infer R> ? R : never> => {
-    const response = await api({
-      method,
-      path,
-      query: {},
-      headers: {},
-      principal: 'arn:aws:iam::123456789012:user/agent',
-      ...extra,
-    });
-    const route = API_ROUTES.find(
-      (candidate) =>
-        candidate.method === method &&
-        new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path),
-    );
-    if (route) expect(matchesContract(method, route.path, response.status, response.body)).toBeUndefined();
+  const request = async (method: string, path: string, extra: Partial<ApiRequest> = {}) => {
+    const response = await api(apiRequest(method, path, extra));
+    expectDocumentedAnswer(method, path, response);
     return response;
   };
   const idOf = (customer: string) => conversationFor(customer).conversationId;
@@ -249,16 +222,8 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
 
   /** The API as it answers at `ms` after NOW (a retry a second later, a call days later). */
   const apiAt = (ms: number) =>
-    createHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      table: { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now: () => NOW },
+    quietHelpdeskApi(emulators, table, () => new Date(NOW.getTime() + ms), {
       publishEvent: async (event) => void published.push(event),
-      enqueueCommand: async () => undefined,
-      clock: () => new Date(NOW.getTime() + ms),
-      newId: () => 'fixed',
-      deleteObjects: async () => undefined,
-      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-      logger: createLogger({ level: 'error', write: () => {} }),
     });
 
   it('records a consent change once when it is retried with its Idempotency-Key, and twice without one', async () => {
@@ -355,20 +320,8 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     const contactId = contactIdFor(channel, contact, conversationId);
     const path = `/v1/contacts/${contactId}/consent`;
     const recordAt = async (at: number, consent: string) => {
-      const later = createHelpdeskApi({
-        pseudonymKey: localPseudonymKey,
-        table: {
-          client: emulators.clients.dynamodb,
-          tableName: emulators.resources.tableName,
-          now: () => NOW,
-        },
-        publishEvent: async () => undefined,
-        enqueueCommand: async () => undefined,
-        clock: () => new Date(NOW.getTime() + at * 60_000),
+      const later = quietHelpdeskApi(emulators, table, () => new Date(NOW.getTime() + at * 60_000), {
         newId: () => `ledger-${at}`,
-        deleteObjects: async () => undefined,
-        media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-        logger: createLogger({ level: 'error', write: () => {} }),
       });
       const response = await later({
         method: 'POST',

@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
-import { API_ROUTES } from '#shared/api/operations.ts';
-import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import type { HelpdeskApi } from '#shared/api/router.ts';
 import { MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES } from '#shared/api/schemas.ts';
 import { isSendableMediaKey, s3MediaObjects } from '#shared/aws/media-objects.ts';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
 import {
   type BusinessEndpoint,
@@ -22,11 +20,12 @@ import {
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { mediaObjectKey } from '#shared/media/job.ts';
 import { streamToS3 } from '#shared/media/upload.ts';
-import { createLogger } from '#shared/observability/logger.ts';
-import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { createMediaFetchStore, type MediaFetchStore } from '#shared/store/media-fetches.ts';
-import { createRecorderStore } from '#shared/store/recorder-store.ts';
-import { createResponseValidator } from '#tests/support/openapi-contract.ts';
+import { expectDocumentedAnswer } from '#tests/support/openapi-contract.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { apiRequest } from '#tests/support/requests.ts';
 
 /*
  * Attachments through the helpdesk API against the local DynamoDB and S3: a download URL of a part's
@@ -35,7 +34,6 @@ import { createResponseValidator } from '#tests/support/openapi-contract.ts';
  * send, under a fresh key. One BatchGetItem per download, no table call per upload.
  */
 
-const matchesContract = createResponseValidator();
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const WHATSAPP: BusinessEndpoint = { type: 'whatsapp_phone_number', id: 'phone-1' };
 const INSTAGRAM: BusinessEndpoint = { type: 'instagram_account', id: 'ig-1' };
@@ -136,25 +134,9 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
       { step: 'initialize', name: 'countMediaApiCalls' },
     );
     const table = { client: dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
-    const quiet = createLogger({ level: 'error', write: () => {} });
-    recorder = createRecorderService({
-      store: createRecorderStore(table, localPseudonymKey),
-      publisher: { publish: async () => undefined },
-      clock: () => NOW,
-      logger: quiet,
-    });
+    recorder = quietRecorder(table, () => NOW);
     claims = createMediaFetchStore(table);
-    api = createHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      table,
-      publishEvent: async () => undefined,
-      enqueueCommand: async () => undefined,
-      clock: () => NOW,
-      newId: () => '0f1e2d3c4b5a69788796a5b4c3d2e1f0',
-      deleteObjects: async () => undefined,
-      media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
-      logger: quiet,
-    });
+    api = quietHelpdeskApi(emulators, table, () => NOW, { newId: () => '0f1e2d3c4b5a69788796a5b4c3d2e1f0' });
   });
   afterAll(async () => {
     await emulators?.stop();
@@ -163,21 +145,8 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
   /** A routed request whose answer must be one the published OpenAPI document describes. */
   const request = async (method: string, path: string, extra: Partial<ApiRequest> = {}) => {
     calls.length = 0;
-    const response = await api({
-      method,
-      path,
-      query: {},
-      headers: {},
-      principal: 'arn:aws:iam::123456789012:user/agent',
-      ...extra,
-    });
-    const route = API_ROUTES.find(
-      (candidate) =>
-        candidate.method === method &&
-        new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path),
-    );
-    expect(route, `${method} ${path} is a route`).toBeDefined();
-    if (route) expect(matchesContract(method, route.path, response.status, response.body)).toBeUndefined();
+    const response = await api(apiRequest(method, path, extra));
+    expectDocumentedAnswer(method, path, response, { mustRoute: true });
     for (const call of calls) apiCalls.add(call);
     return response;
   };

@@ -1,20 +1,10 @@
-import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import {
-  buildEvent,
-  type ChannelIdentity,
-  contactConversationId,
-  eventIdFor,
-  hubMessageIdFor,
-  outboundHubMessageId,
-} from '#shared/contract/index.ts';
-import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
+import { buildEvent, eventIdFor, hubMessageIdFor, outboundHubMessageId } from '#shared/contract/index.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { useEmulatedTable } from '#tests/support/emulated-table.ts';
+import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
+import { eraseFrom, metaConversation } from '#tests/support/erased-customer.ts';
 
 /*
  * An erasure that stops between its batches (the Lambda times out, or DynamoDB leaves part of a
@@ -27,11 +17,8 @@ describe('an erasure run again after it stopped between batches', () => {
   const table = useEmulatedTable();
 
   const tableText = async () =>
-    JSON.stringify(
-      (
-        (await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? []
-      ).map((raw) => unmarshall(raw)),
-      (_key, value) => (value instanceof Set ? [...value] : value),
+    JSON.stringify(await tableItems(table.context), (_key, value) =>
+      value instanceof Set ? [...value] : value,
     );
 
   /**
@@ -68,16 +55,11 @@ describe('an erasure run again after it stopped between batches', () => {
     // Prepare: the customer writes and edits it; the hub answers, the answer fails with the
     // provider's error and the customer reacts to it (kept under the provider message's id)
     const phone = '306912340420';
-    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
-    const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
-    const shared = {
-      channel: 'whatsapp' as const,
-      provider: 'meta' as const,
-      endpoint,
-      contact: { identities },
+    const {
       conversationId,
-    };
-    const at = (n: number) => ({ ...shared, providerTimestamp: minute(n), receivedAt: minute(n) });
+      at,
+      contactId: person,
+    } = metaConversation('whatsapp', endpoint, { type: 'wa_id', value: phone });
     const asked = 'wamid.rerun-asks';
     const reply = 'wamid.rerun-reply';
     for (const event of [
@@ -113,23 +95,10 @@ describe('an erasure run again after it stopped between batches', () => {
       }),
     ])
       await table.recorder.recordEvent(event);
-    const person = contactIdFor('whatsapp', { identities }, conversationId);
     const before = await tableText();
     // Act: the first run dies in its first batch of message records; the operator runs it again
-    await expect(
-      erasePerson(
-        {
-          pseudonymKey: localPseudonymKey,
-          table: dyingAtFirstMessageTombstone(),
-          deleteObjects: async () => {},
-        },
-        person,
-      ),
-    ).rejects.toThrow('Task timed out');
-    const retry = await erasePerson(
-      { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
-      person,
-    );
+    await expect(eraseFrom(dyingAtFirstMessageTombstone(), person)).rejects.toThrow('Task timed out');
+    const retry = await eraseFrom(table.context, person);
     const after = await tableText();
     // Assess: everything was there; the retry finished; nothing of the person is left
     for (const canary of ['canary-rerun-edited', 'canary-rerun-provider-error', 'canary-rerun-reply'])

@@ -1,19 +1,9 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import {
-  buildEvent,
-  type ChannelIdentity,
-  contactConversationId,
-  eventIdFor,
-  hubMessageIdFor,
-} from '#shared/contract/index.ts';
-import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
+import { buildEvent, eventIdFor, hubMessageIdFor } from '#shared/contract/index.ts';
 import { createSendStore } from '#shared/store/sends.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { useEmulatedTable } from '#tests/support/emulated-table.ts';
+import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
+import { eraseFrom, metaConversation } from '#tests/support/erased-customer.ts';
 
 /*
  * A send that failed after its first part was delivered is never a message record, but that
@@ -29,16 +19,10 @@ describe("erasure of a failed send's delivered parts", () => {
     // Prepare: the customer writes; a two-part send fails after part 1 went out; part 1 is
     // reported failed with the provider's error text, and the customer reacts to it
     const phone = '306912340620';
-    const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
-    const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
-    const shared = {
-      channel: 'whatsapp' as const,
-      provider: 'meta' as const,
-      endpoint,
-      contact: { identities },
-      conversationId,
-    };
-    const at = (n: number) => ({ ...shared, providerTimestamp: minute(n), receivedAt: minute(n) });
+    const { identities, conversationId, at, contactId } = metaConversation('whatsapp', endpoint, {
+      type: 'wa_id',
+      value: phone,
+    });
     const part = 'wamid.failed-send-part-1';
     await table.recorder.recordEvent(
       buildEvent(
@@ -96,16 +80,10 @@ describe("erasure of a failed send's delivered parts", () => {
     );
     await table.recorder.recordEvent(reaction(4, '🙏'));
     const state = `MSG#${hubMessageIdFor('whatsapp', part)}`;
-    const stateItems = async () =>
-      ((await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? [])
-        .map((raw) => unmarshall(raw))
-        .filter((item) => item.pk === state);
+    const stateItems = async () => (await tableItems(table.context)).filter((item) => item.pk === state);
     const before = await stateItems();
     // Act
-    await erasePerson(
-      { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
-      contactIdFor('whatsapp', { identities }, conversationId),
-    );
+    await eraseFrom(table.context, contactId);
     const afterErasure = await stateItems();
     await table.recorder.recordEvent(reaction(20, '👍'));
     const afterLate = await stateItems();

@@ -1,19 +1,9 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import {
-  buildEvent,
-  type ChannelIdentity,
-  contactConversationId,
-  eventIdFor,
-  hubMessageIdFor,
-} from '#shared/contract/index.ts';
-import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
+import { buildEvent, eventIdFor, hubMessageIdFor } from '#shared/contract/index.ts';
 import { createSendStore, type SendRecord } from '#shared/store/sends.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { useEmulatedTable } from '#tests/support/emulated-table.ts';
+import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
+import { eraseFrom, metaConversation } from '#tests/support/erased-customer.ts';
 
 /*
  * Meta retries a webhook for days: an echo of one of the hub's own Messenger replies can arrive
@@ -25,31 +15,21 @@ const endpoint = { type: 'facebook_page' as const, id: 'page-late-echo-erasure' 
 describe('a late echo after an erasure', () => {
   const table = useEmulatedTable();
 
-  const scan = async () =>
-    (
-      (await table.context.client.send(new ScanCommand({ TableName: table.context.tableName }))).Items ?? []
-    ).map((raw) => unmarshall(raw));
+  const scan = () => tableItems(table.context);
 
   const setUp = async (
     psid: string,
     send: Pick<SendRecord, 'state' | 'next' | 'providerIds'> & Partial<SendRecord>,
   ) => {
-    const identities: [ChannelIdentity] = [{ type: 'psid', value: psid }];
-    const conversationId = contactConversationId('messenger', endpoint, identities[0]);
-    const shared = {
-      channel: 'messenger' as const,
-      provider: 'meta' as const,
-      endpoint,
-      contact: { identities },
-      conversationId,
-    };
+    const { identities, conversationId, at, contactId } = metaConversation('messenger', endpoint, {
+      type: 'psid',
+      value: psid,
+    });
     const tag = psid.slice(-1);
     const asks = `m_asks_${tag}`;
     await table.recorder.recordEvent(
       buildEvent('switchboard.message.received', eventIdFor('messenger', 'message.received', asks), {
-        ...shared,
-        providerTimestamp: minute(1),
-        receivedAt: minute(1),
+        ...at(1),
         hubMessageId: hubMessageIdFor('messenger', asks),
         direction: 'inbound',
         providerMessageId: asks,
@@ -78,8 +58,7 @@ describe('a late echo after an erasure', () => {
     });
     const mid = `m_reply_${tag}`;
     const echo = buildEvent('switchboard.message.sent', eventIdFor('messenger', 'message.sent', mid), {
-      ...shared,
-      providerTimestamp: minute(2),
+      ...at(2),
       receivedAt: minute(30),
       hubMessageId: hubMessageIdFor('messenger', mid),
       direction: 'outbound',
@@ -88,11 +67,7 @@ describe('a late echo after an erasure', () => {
       correlationId: `${hubMessageId}.0`,
       parts: [{ type: 'text', text: 'canary-reply' }],
     });
-    const erase = () =>
-      erasePerson(
-        { pseudonymKey: localPseudonymKey, table: table.context, deleteObjects: async () => {} },
-        contactIdFor('messenger', { identities }, conversationId),
-      );
+    const erase = () => eraseFrom(table.context, contactId);
     return { echo, erase, mid };
   };
 

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import createClient from 'openapi-fetch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type HubEvent, type HubEventOf, hubMessageIdFor } from '#shared/contract/index.ts';
-import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { postSample, whatsappImageFrom } from '#shared/local/live-samples.ts';
 import { inboundMedia, inboundMediaSha256 } from '#shared/local/simulators/inbound-media.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
+import { useLocalHub } from '#tests/support/local-hub.ts';
 
 /*
  * Attachments through the helpdesk API on the local hub, with a client generated from the OpenAPI
@@ -27,28 +26,13 @@ const isFailed = (event: HubEvent): event is HubEventOf<'switchboard.message.med
   event.type === 'switchboard.message.media_failed';
 
 describe('attachments through the helpdesk API on the local hub', () => {
-  let hub: LocalHub;
-  let sqs: SQSClient;
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1, retryVisibilitySeconds: 1 });
-    sqs = new SQSClient({ endpoint: hub.endpoints.sqs, region: hub.region, credentials: hub.credentials });
-    s3 = new S3Client({
-      endpoint: hub.endpoints.s3,
-      region: hub.region,
-      credentials: hub.credentials,
-      forcePathStyle: true,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    sqs?.destroy();
-    s3?.destroy();
-    await hub?.stop();
-  });
+  const local = useLocalHub();
 
   const client = () =>
-    createClient<paths>({ baseUrl: hub.urls.base, headers: { authorization: `Bearer ${hub.apiToken}` } });
+    createClient<paths>({
+      baseUrl: local.hub.urls.base,
+      headers: { authorization: `Bearer ${local.hub.apiToken}` },
+    });
   const mediaOf = (hubMessageId: string, partIndex: number) =>
     client().GET('/v1/messages/{hubMessageId}/media/{partIndex}', {
       params: { path: { hubMessageId, partIndex: String(partIndex) } },
@@ -64,11 +48,11 @@ describe('attachments through the helpdesk API on the local hub', () => {
     const upload = created.data?.upload;
     if (!created.data || !upload) throw new Error(`no upload URL: ${created.response.status}`);
     const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: file });
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: hub.resources.bucketName, Key: created.data.s3Key }),
+    const head = await local.s3.send(
+      new HeadObjectCommand({ Bucket: local.hub.resources.bucketName, Key: created.data.s3Key }),
     );
-    const object = await s3.send(
-      new GetObjectCommand({ Bucket: hub.resources.bucketName, Key: created.data.s3Key }),
+    const object = await local.s3.send(
+      new GetObjectCommand({ Bucket: local.hub.resources.bucketName, Key: created.data.s3Key }),
     );
     const stored = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
     // Assess
@@ -88,7 +72,7 @@ describe('attachments through the helpdesk API on the local hub', () => {
     const expired = whatsappImageFrom('306900000702', 'api-media-2', expiredId);
     const hubMessageId = hubMessageIdFor('whatsapp', 'wamid.api-media-1');
     const expiredMessageId = hubMessageIdFor('whatsapp', 'wamid.api-media-2');
-    expect(await postSample(hub.urls.base, image)).toBeLessThan(300);
+    expect(await postSample(local.hub.urls.base, image)).toBeLessThan(300);
     // Act: ask as soon as the message is recorded (before, the API knows no such message). The
     // simulator holds the download 1.5 s from when the fetcher starts it, which can be as soon as the
     // recorder queues the job, just before it writes the message; a wait for the recorder to go quiet
@@ -98,12 +82,12 @@ describe('attachments through the helpdesk API on the local hub', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       early = await mediaOf(hubMessageId, 0);
     }
-    expect(await hub.waitForRecorder()).toBe(true);
-    expect(await postSample(hub.urls.base, expired)).toBeLessThan(300);
-    expect(await hub.waitForRecorder()).toBe(true);
+    expect(await local.hub.waitForRecorder()).toBe(true);
+    expect(await postSample(local.hub.urls.base, expired)).toBeLessThan(300);
+    expect(await local.hub.waitForRecorder()).toBe(true);
     const outcomes = await collectHelpdeskUntil(
-      sqs,
-      hub.resources.helpdeskQueueUrl,
+      local.sqs,
+      local.hub.resources.helpdeskQueueUrl,
       (events) => events.some(isStored) && events.some(isFailed),
       30_000,
     );

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/index.ts';
-import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import {
   messengerFileFrom,
   postSample,
@@ -12,6 +10,7 @@ import {
 } from '#shared/local/live-samples.ts';
 import { inboundMedia, inboundMediaSha256 } from '#shared/local/simulators/inbound-media.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
+import { useLocalHub } from '#tests/support/local-hub.ts';
 
 /*
  * Attachments on the local hub, end to end: a customer's media webhook is recorded, the recorder
@@ -32,13 +31,11 @@ const distinct = <T extends HubEvent>(events: readonly T[]): T[] => [
 ];
 
 describe('inbound attachments on the local hub', () => {
-  let hub: LocalHub;
-  let sqs: SQSClient;
-  let s3: S3Client;
+  const local = useLocalHub();
 
   const providers = () => {
-    if (!hub.providers) throw new Error('the local hub runs without provider simulators');
-    return hub.providers;
+    if (!local.hub.providers) throw new Error('the local hub runs without provider simulators');
+    return local.hub.providers;
   };
   /** Successful downloads of a file the simulators served (not lookups), by a substring of the path. */
   const downloadsOf = (id: string) =>
@@ -54,7 +51,9 @@ describe('inbound attachments on the local hub', () => {
             : request.path.endsWith(`/${id}`) || request.path.includes(`/v/${id}/`)),
       ).length;
   const objectSha256 = async (key: string) => {
-    const object = await s3.send(new GetObjectCommand({ Bucket: hub.resources.bucketName, Key: key }));
+    const object = await local.s3.send(
+      new GetObjectCommand({ Bucket: local.hub.resources.bucketName, Key: key }),
+    );
     const bytes = await object.Body?.transformToByteArray();
     return {
       sha256: createHash('sha256')
@@ -64,25 +63,9 @@ describe('inbound attachments on the local hub', () => {
     };
   };
   const settle = async () => {
-    expect(await hub.waitForRecorder()).toBe(true);
-    expect(await hub.waitForMedia(30_000)).toBe(true);
+    expect(await local.hub.waitForRecorder()).toBe(true);
+    expect(await local.hub.waitForMedia(30_000)).toBe(true);
   };
-
-  beforeAll(async () => {
-    hub = await startLocalHub({ inMemory: true, port: 0, pollWaitSeconds: 1, retryVisibilitySeconds: 1 });
-    sqs = new SQSClient({ endpoint: hub.endpoints.sqs, region: hub.region, credentials: hub.credentials });
-    s3 = new S3Client({
-      endpoint: hub.endpoints.s3,
-      region: hub.region,
-      credentials: hub.credentials,
-      forcePathStyle: true,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    sqs?.destroy();
-    s3?.destroy();
-    await hub?.stop();
-  });
 
   it('stores a WhatsApp image and a two-file Twilio MMS once each, even when the webhooks come again', async () => {
     // Prepare
@@ -93,17 +76,28 @@ describe('inbound attachments on the local hub', () => {
     const ids = [imageId, ...mediaSids];
 
     // Act
-    const statuses = [await postSample(hub.urls.base, whatsapp), await postSample(hub.urls.base, mms)];
+    const statuses = [
+      await postSample(local.hub.urls.base, whatsapp),
+      await postSample(local.hub.urls.base, mms),
+    ];
     await settle();
     const first = await collectHelpdeskUntil(
-      sqs,
-      hub.resources.helpdeskQueueUrl,
+      local.sqs,
+      local.hub.resources.helpdeskQueueUrl,
       (events) => distinct(events.filter(isStored)).length >= 3,
       30_000,
     );
-    const again = [await postSample(hub.urls.base, whatsapp), await postSample(hub.urls.base, mms)];
+    const again = [
+      await postSample(local.hub.urls.base, whatsapp),
+      await postSample(local.hub.urls.base, mms),
+    ];
     await settle();
-    const afterRepeat = await collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, () => false, 3_000);
+    const afterRepeat = await collectHelpdeskUntil(
+      local.sqs,
+      local.hub.resources.helpdeskQueueUrl,
+      () => false,
+      3_000,
+    );
     const stored = distinct([...first, ...afterRepeat].filter(isStored));
     const objects = await Promise.all(stored.map((event) => objectSha256(event.data.key)));
 
@@ -140,11 +134,14 @@ describe('inbound attachments on the local hub', () => {
     const corrupt = whatsappImageFrom('306900000202', 'media-checksum-1', 'checksum-7710000000000003');
 
     // Act
-    const statuses = [await postSample(hub.urls.base, expired), await postSample(hub.urls.base, corrupt)];
+    const statuses = [
+      await postSample(local.hub.urls.base, expired),
+      await postSample(local.hub.urls.base, corrupt),
+    ];
     await settle();
     const events = await collectHelpdeskUntil(
-      sqs,
-      hub.resources.helpdeskQueueUrl,
+      local.sqs,
+      local.hub.resources.helpdeskQueueUrl,
       (taken) => distinct(taken.filter(isFailed)).length >= 2,
       30_000,
     );
@@ -168,11 +165,11 @@ describe('inbound attachments on the local hub', () => {
     const file = messengerFileFrom('7319482765100301', 'media-file-1', attachmentId, providers().baseUrl);
 
     // Act
-    const status = await postSample(hub.urls.base, file);
+    const status = await postSample(local.hub.urls.base, file);
     await settle();
     const events = await collectHelpdeskUntil(
-      sqs,
-      hub.resources.helpdeskQueueUrl,
+      local.sqs,
+      local.hub.resources.helpdeskQueueUrl,
       (taken) => taken.some(isStored),
       30_000,
     );

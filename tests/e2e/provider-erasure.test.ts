@@ -1,15 +1,14 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import createClient from 'openapi-fetch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { buildEvent, eventIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
-import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { postSample, smsFrom } from '#shared/local/live-samples.ts';
 import { collectHelpdeskUntil, takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
+import { useLocalHub } from '#tests/support/local-hub.ts';
 
 /*
  * Erasure on the local hub reaches what the hub keeps outside its table: after DELETE
@@ -24,41 +23,20 @@ const PHONE = '+306912346600';
 const CANARY = 'canary-e2e-provider-erasure';
 
 describe('erasure reaches Twilio and the claim checks', () => {
-  let hub: LocalHub;
-  let sqs: SQSClient;
-  let s3: S3Client;
-
-  beforeAll(async () => {
-    hub = await startLocalHub({
-      inMemory: true,
-      port: 0,
-      pollWaitSeconds: 1,
-      retryVisibilitySeconds: 1,
-      providerStatusDelaysMs: { sent: 10, delivered: 20, read: 30 },
-    });
-    sqs = new SQSClient({ endpoint: hub.endpoints.sqs, region: hub.region, credentials: hub.credentials });
-    s3 = new S3Client({
-      endpoint: hub.endpoints.s3,
-      region: hub.region,
-      credentials: hub.credentials,
-      forcePathStyle: true,
-    });
-  }, 120_000);
-  afterAll(async () => {
-    sqs?.destroy();
-    s3?.destroy();
-    await hub?.stop();
-  });
+  const local = useLocalHub({ providerStatusDelaysMs: { sent: 10, delivered: 20, read: 30 } });
 
   const bucketKeys = async (prefix: string) =>
     (
-      (await s3.send(new ListObjectsV2Command({ Bucket: hub.resources.bucketName, Prefix: prefix })))
-        .Contents ?? []
+      (
+        await local.s3.send(
+          new ListObjectsV2Command({ Bucket: local.hub.resources.bucketName, Prefix: prefix }),
+        )
+      ).Contents ?? []
     ).map((object) => object.Key ?? '');
 
   it('redacts the SMS and the reply at Twilio, deletes their media and the claim checks', async () => {
     // Prepare: the customer writes (Twilio holds the SMS, with a picture), the hub answers with text and an image.
-    const simulators = hub.providers;
+    const simulators = local.hub.providers;
     if (!simulators) throw new Error('the hub plays no providers');
     const sample = smsFrom(PHONE, '66');
     const inboundSid = /"MessageSid":\s*"(SM[0-9a-f]{32})"/.exec(sample.payload.toString('utf8'))?.[1] ?? '';
@@ -69,16 +47,16 @@ describe('erasure reaches Twilio and the claim checks', () => {
       body: `${CANARY} inbound`,
       mediaContentTypes: ['image/jpeg'],
     });
-    expect(await postSample(hub.urls.base, sample)).toBeLessThan(300);
-    expect(await hub.waitForRecorder()).toBe(true);
-    const received = (await takeHelpdeskEvents(sqs, hub.resources.helpdeskQueueUrl)).find(
+    expect(await postSample(local.hub.urls.base, sample)).toBeLessThan(300);
+    expect(await local.hub.waitForRecorder()).toBe(true);
+    const received = (await takeHelpdeskEvents(local.sqs, local.hub.resources.helpdeskQueueUrl)).find(
       (event) => event.type === 'switchboard.message.received',
     );
     if (received?.type !== 'switchboard.message.received') throw new Error('no message received');
     const { conversationId, contactId = '' } = received.data;
     const api = createClient<paths>({
-      baseUrl: hub.urls.base,
-      headers: { authorization: `Bearer ${hub.apiToken}` },
+      baseUrl: local.hub.urls.base,
+      headers: { authorization: `Bearer ${local.hub.apiToken}` },
     });
     const reply = await api.POST('/v1/conversations/{conversationId}/messages', {
       params: { path: { conversationId }, header: { 'Idempotency-Key': 'provider-erasure-e2e-1' } },
@@ -91,7 +69,7 @@ describe('erasure reaches Twilio and the claim checks', () => {
       },
     });
     expect(reply.response.status).toBe(202);
-    const outcome = await collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, (seen) =>
+    const outcome = await collectHelpdeskUntil(local.sqs, local.hub.resources.helpdeskQueueUrl, (seen) =>
       seen.some((event) =>
         ['switchboard.message.sent', 'switchboard.message.send_failed'].includes(event.type),
       ),
@@ -109,11 +87,14 @@ describe('erasure reaches Twilio and the claim checks', () => {
       },
     );
     await new SqsEventPublisher({
-      client: sqs,
-      queueUrl: hub.resources.ingestQueueUrl,
-      overflow: { store: new S3BlobStore(s3, hub.resources.bucketName), bucket: hub.resources.bucketName },
+      client: local.sqs,
+      queueUrl: local.hub.resources.ingestQueueUrl,
+      overflow: {
+        store: new S3BlobStore(local.s3, local.hub.resources.bucketName),
+        bucket: local.hub.resources.bucketName,
+      },
     }).publish([oversize]);
-    expect(await hub.waitForRecorder()).toBe(true);
+    expect(await local.hub.waitForRecorder()).toBe(true);
     const prefix = claimCheckPrefixFor(conversationId) ?? 'none';
     const claimChecks = await bucketKeys(prefix);
     const heldBefore = simulators.twilioMessages();

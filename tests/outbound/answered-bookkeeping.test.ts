@@ -1,21 +1,23 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
-import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender, SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { createEndpointPauses, type EndpointRef } from '#shared/store/endpoint-pauses.ts';
 import { endpointPauseKey } from '#shared/store/keys.ts';
 import {
   HARNESS_LIMITS,
+  type Keys,
   openCustomerConversation,
   outcomesOf,
+  putUpload,
+  receivedCommand,
   sendCommand,
   T0,
   useOutboundHarness,
+  type Write,
 } from './harness.ts';
 
 /*
@@ -37,9 +39,6 @@ const credentials: SendOutcome = {
   kind: 'credentials',
   error: { code: '190', title: 'Error validating access token: Session has expired' },
 };
-
-type Write = { readonly commandName: string | undefined; readonly input: unknown };
-type Keys = Record<string, { S?: string }> | undefined;
 
 /** The send record's release after a provider took nothing (`SendStore.release`). */
 const releaseOf =
@@ -271,28 +270,14 @@ describe('bookkeeping of a provider answer that took nothing', () => {
     // Prepare: the release is refused on every receive; the command reaches its last receive
     const conversationId = await openConversation();
     const command = sendCommand(conversationId, 'kept-to-the-end');
-    const received = (receiveCount: number) =>
-      toSqsRecord(
-        {
-          MessageId: `receive-${receiveCount}-${command.id}`,
-          ReceiptHandle: 'r',
-          Body: JSON.stringify(command),
-          Attributes: {
-            MessageGroupId: conversationId,
-            ApproximateReceiveCount: String(receiveCount),
-          },
-        },
-        'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-        'local',
-      );
     hub.provider.script.push(throttled());
     const sender = hub.sender();
     const fault = refusing(releaseOf(outboundHubMessageId(conversationId, 'kept-to-the-end')));
     // Act
     try {
-      await sender.handleSqsEvent({ Records: [received(1)] });
+      await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
       await sender.handleSqsEvent({
-        Records: [received(OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN)],
+        Records: [receivedCommand(command, OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN)],
       });
     } finally {
       fault.disarm();
@@ -310,15 +295,7 @@ describe('bookkeeping of a provider answer that took nothing', () => {
     // whose failure DynamoDB refuses through the invocation; the next upload goes through
     const conversationId = await openConversation();
     const s3Key = 'media/outbound/2a3b4c5d6e7f80918273645546372819/photo.jpg';
-    const { clients, resources } = hub.pipeline.emulators;
-    await clients.s3.send(
-      new PutObjectCommand({
-        Bucket: resources.bucketName,
-        Key: s3Key,
-        Body: new TextEncoder().encode('jpeg bytes'),
-        ContentType: 'image/jpeg',
-      }),
-    );
+    await putUpload(hub, s3Key, new TextEncoder().encode('jpeg bytes'), 'image/jpeg');
     const hubMessageId = outboundHubMessageId(conversationId, 'staging-refused');
     const provider = hub.provider.sender as { -readonly [K in keyof ChannelSender]: ChannelSender[K] };
     let uploads = 0;

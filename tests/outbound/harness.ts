@@ -1,10 +1,11 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
 import type { Channel, HubEvent } from '#shared/contract/types.ts';
-import { createSqsPoller } from '#shared/local/event-source.ts';
+import { createSqsPoller, toSqsRecord } from '#shared/local/event-source.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import type {
   ChannelSender,
@@ -330,3 +331,52 @@ export const outcomesOf = (events: readonly HubEvent[]) =>
   events.filter(
     (event) => event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed',
   );
+
+/** One outbox message as Lambda hands it to the sender, at its `receiveCount`th receive. */
+export interface OutboxDelivery {
+  readonly messageId: string;
+  /** The message body as it came (a command's JSON, or anything a producer put there). */
+  readonly body: string;
+  readonly messageGroupId: string;
+  readonly receiveCount: number;
+}
+
+/** The outbox's SQS record of `delivery`, as the sender's event source maps it. */
+export const outboxRecord = ({ messageId, body, messageGroupId, receiveCount }: OutboxDelivery) =>
+  toSqsRecord(
+    {
+      MessageId: messageId,
+      ReceiptHandle: 'r',
+      Body: body,
+      Attributes: { MessageGroupId: messageGroupId, ApproximateReceiveCount: String(receiveCount) },
+    },
+    'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
+    'local',
+  );
+
+/** The outbox's SQS record of `command` at its `receiveCount`th receive, in its conversation's group. */
+export const receivedCommand = (command: ReturnType<typeof sendCommand>, receiveCount: number) =>
+  outboxRecord({
+    messageId: `receive-${receiveCount}-${command.id}`,
+    body: JSON.stringify(command),
+    messageGroupId: command.data.conversationId,
+    receiveCount,
+  });
+
+/** One DynamoDB request as a test's client middleware sees it (to refuse, hold or lose it). */
+export type Write = { readonly commandName: string | undefined; readonly input: unknown };
+/** An item's or a request's key attributes, as the low-level client writes them. */
+export type Keys = Record<string, { S?: string }> | undefined;
+
+/** Puts a file into the payload bucket under `s3Key`, as the helpdesk's upload through its presigned URL stores it. */
+export const putUpload = async (
+  hub: OutboundHarness,
+  s3Key: string,
+  body: Uint8Array,
+  contentType: string,
+) => {
+  const { clients, resources } = hub.pipeline.emulators;
+  await clients.s3.send(
+    new PutObjectCommand({ Bucket: resources.bucketName, Key: s3Key, Body: body, ContentType: contentType }),
+  );
+};

@@ -13,7 +13,6 @@ import {
 import { canonicalJson, outboundHubMessageId, stableHash } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { SEND_STEPS } from '#shared/outbound/send-command.ts';
@@ -25,11 +24,16 @@ import { commandHashOf } from '#shared/store/sends.ts';
 import { consentEvent, conversationFor, messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
   HARNESS_LIMITS,
+  type Keys,
   openCustomerConversation,
+  outboxRecord,
   outcomesOf,
+  putUpload,
+  receivedCommand,
   sendCommand,
   T0,
   useOutboundHarness,
+  type Write,
 } from './harness.ts';
 
 /*
@@ -52,26 +56,9 @@ describe('send commands', () => {
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
   const GIVE_UP_AT = OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN;
-  /** The outbox's SQS record of `command` at its `receiveCount`th receive. */
-  const received = (command: ReturnType<typeof sendCommand>, receiveCount: number) =>
-    toSqsRecord(
-      {
-        MessageId: `receive-${receiveCount}-${command.id}`,
-        ReceiptHandle: 'r',
-        Body: JSON.stringify(command),
-        Attributes: {
-          MessageGroupId: command.data.conversationId,
-          ApproximateReceiveCount: String(receiveCount),
-        },
-      },
-      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-      'local',
-    );
   /** The outbox's SQS record of `command` at the receive where the sender gives up on it. */
-  const atLastReceive = (command: ReturnType<typeof sendCommand>) => received(command, GIVE_UP_AT);
+  const atLastReceive = (command: ReturnType<typeof sendCommand>) => receivedCommand(command, GIVE_UP_AT);
 
-  type Write = { readonly commandName: string | undefined; readonly input: unknown };
-  type Keys = Record<string, { S?: string }> | undefined;
   /** The PutItem of the send command `key`'s message record (`MSG`) or send record (`SEND`, the claim). */
   const putOf =
     (conversationId: string, key: string, sk: 'MSG' | 'SEND') =>
@@ -322,9 +309,9 @@ describe('send commands', () => {
     // then a marketing template under the key
     await hub.enqueue(sendCommand(conversationId, key, [template]));
     await hub.runOutbox();
-    const late = await hub
-      .sender()
-      .handleSqsEvent({ Records: [received(sendCommand(conversationId, key, [template]), GIVE_UP_AT + 1)] });
+    const late = await hub.sender().handleSqsEvent({
+      Records: [receivedCommand(sendCommand(conversationId, key, [template]), GIVE_UP_AT + 1)],
+    });
     const marketing = sendCommand(conversationId, key, [{ ...template, category: 'marketing' }]);
     await hub.enqueue(marketing);
     await hub.runOutbox();
@@ -659,7 +646,7 @@ describe('send commands', () => {
     const ahead = sendCommand(conversationId, 'held-ahead');
     const behind = sendCommand(conversationId, 'held-behind');
     const withFault = failingWriteOnce('held-ahead', putOf(conversationId, 'held-ahead', 'SEND'), 'instead');
-    const records = [received(ahead, GIVE_UP_AT + 1), atLastReceive(behind)];
+    const records = [receivedCommand(ahead, GIVE_UP_AT + 1), atLastReceive(behind)];
     // Act
     const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: records }));
     // Assess: the first stays on the queue; the one behind it ends without a call
@@ -680,8 +667,8 @@ describe('send commands', () => {
     const { conversationId } = await openConversation();
     expect(OUTBOX_QUEUE.maxReceiveCount).toBeGreaterThan(GIVE_UP_AT);
     const records = [
-      received(sendCommand(conversationId, 'died-1'), GIVE_UP_AT + 1),
-      received(sendCommand(conversationId, 'died-2'), 2),
+      receivedCommand(sendCommand(conversationId, 'died-1'), GIVE_UP_AT + 1),
+      receivedCommand(sendCommand(conversationId, 'died-2'), 2),
     ];
     // Act
     const response = await hub.sender().handleSqsEvent({ Records: records });
@@ -711,21 +698,9 @@ describe('send commands', () => {
     const malformed = { ...late, data: { ...late.data, parts: [] } };
     const behind = sendCommand(conversationId, 'behind-malformed-late');
     const unattributable = (messageId: string, body: string) =>
-      toSqsRecord(
-        {
-          MessageId: messageId,
-          ReceiptHandle: 'r',
-          Body: body,
-          Attributes: {
-            MessageGroupId: `group-${messageId}`,
-            ApproximateReceiveCount: String(GIVE_UP_AT + 1),
-          },
-        },
-        'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-        'local',
-      );
+      outboxRecord({ messageId, body, messageGroupId: `group-${messageId}`, receiveCount: GIVE_UP_AT + 1 });
     const records = [
-      received(malformed, GIVE_UP_AT + 1),
+      receivedCommand(malformed, GIVE_UP_AT + 1),
       atLastReceive(behind),
       unattributable('late-junk', JSON.stringify({ hello: 'world', id: 'junk', data: { conversationId } })),
       unattributable('late-not-json', '{"id": "cut off'),
@@ -754,13 +729,17 @@ describe('send commands', () => {
     const { conversationId } = await openConversation();
     hub.provider.script.push({ kind: 'ambiguous', error: { code: 'TimeoutError' } });
     const command = sendCommand(conversationId, 'died-in-flight');
-    const first = await hub.sender().handleSqsEvent({ Records: [received(command, 1)] });
+    const first = await hub.sender().handleSqsEvent({ Records: [receivedCommand(command, 1)] });
     // Act: the receive after the give-up one, first while the noted attempt is recent enough to be
     // another delivery's call still under way (two deliveries of one command at once), then a minute on
-    const whileRecent = await hub.sender().handleSqsEvent({ Records: [received(command, GIVE_UP_AT + 1)] });
+    const whileRecent = await hub
+      .sender()
+      .handleSqsEvent({ Records: [receivedCommand(command, GIVE_UP_AT + 1)] });
     const eventsWhileRecent = await outcomes();
     hub.now = new Date(hub.now.getTime() + 60_000);
-    const response = await hub.sender().handleSqsEvent({ Records: [received(command, GIVE_UP_AT + 2)] });
+    const response = await hub
+      .sender()
+      .handleSqsEvent({ Records: [receivedCommand(command, GIVE_UP_AT + 2)] });
     // Assess: a recent attempt's outcome is left to stand; an old one's delivery is gone, so it ends
     expect(first.batchItemFailures).toHaveLength(1);
     expect(whileRecent.batchItemFailures).toHaveLength(1);
@@ -783,12 +762,12 @@ describe('send commands', () => {
       putOf(conversationId, 'end-refused', 'SEND'),
       'instead',
     );
-    const firstTry = [received(refused, GIVE_UP_AT + 1), received(behind, 2)];
+    const firstTry = [receivedCommand(refused, GIVE_UP_AT + 1), receivedCommand(behind, 2)];
     // Act: a receive past the give-up one, then the next
     const { result, fired } = await withFault(() => hub.sender().handleSqsEvent({ Records: firstTry }));
     const held = await outcomes();
     const next = await hub.sender().handleSqsEvent({
-      Records: [received(refused, GIVE_UP_AT + 2), received(behind, 3)],
+      Records: [receivedCommand(refused, GIVE_UP_AT + 2), receivedCommand(behind, 3)],
     });
     // Assess: both stayed on the queue in order, nothing went, nothing was said; the next receive ended both
     expect(fired).toBe(true);
@@ -848,7 +827,7 @@ describe('send commands', () => {
     const command = sendCommand(conversationId, 'accept-answer-lost');
     // Act: one delivery
     const { result, fired } = await withFault(() =>
-      hub.sender().handleSqsEvent({ Records: [received(command, 1)] }),
+      hub.sender().handleSqsEvent({ Records: [receivedCommand(command, 1)] }),
     );
     // Assess: the delivery found its accept in place and finished, with no redelivery to wait for
     expect(fired).toBe(true);
@@ -1216,15 +1195,7 @@ describe('send commands', () => {
     // (the first outlived its visibility timeout), the second's upload throttled after the first noted its call
     const { conversationId } = await openConversation();
     const s3Key = 'media/outbound/1f2e3d4c5b6a79889706b5c4d3e2f1a0/photo.jpg';
-    const { clients, resources } = hub.pipeline.emulators;
-    await clients.s3.send(
-      new PutObjectCommand({
-        Bucket: resources.bucketName,
-        Key: s3Key,
-        Body: new TextEncoder().encode('jpeg bytes'),
-        ContentType: 'image/jpeg',
-      }),
-    );
+    await putUpload(hub, s3Key, new TextEncoder().encode('jpeg bytes'), 'image/jpeg');
     const command = sendCommand(conversationId, 'raced-upload', [
       { type: 'media', kind: 'image', source: { s3Key } },
     ]);
@@ -1242,7 +1213,7 @@ describe('send commands', () => {
       uploads.push('upload');
       if (uploads.length === 1) {
         // The first delivery's upload: the second delivery starts now and reaches its own upload.
-        secondDelivery = hub.sender().handleSqsEvent({ Records: [received(command, 2)] });
+        secondDelivery = hub.sender().handleSqsEvent({ Records: [receivedCommand(command, 2)] });
         await secondUploads;
         return { mediaId: 'media-1' };
       }
@@ -1571,16 +1542,7 @@ describe('send commands', () => {
 
   /** The outbox's SQS record of `body` (as it came) at its first receive, in a message group of its own. */
   const elsewhereRaw = (body: string, messageId: string) =>
-    toSqsRecord(
-      {
-        MessageId: messageId,
-        ReceiptHandle: 'r',
-        Body: body,
-        Attributes: { MessageGroupId: `group-${messageId}`, ApproximateReceiveCount: '1' },
-      },
-      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-      'local',
-    );
+    outboxRecord({ messageId, body, messageGroupId: `group-${messageId}`, receiveCount: 1 });
   /** The outbox's SQS record of `body` at its first receive, in a message group of its own. */
   const elsewhere = (body: unknown, messageId: string) => elsewhereRaw(JSON.stringify(body), messageId);
 

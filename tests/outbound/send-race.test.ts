@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
-import { toSqsRecord } from '#shared/local/event-source.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { messageEvent, minute, statusEvent } from '../recorder/factories.ts';
 import {
+  type Keys,
   type OutboundHarness,
   openCustomerConversation,
   outcomesOf,
+  receivedCommand,
   sendCommand,
   T0,
   useOutboundHarness,
@@ -32,27 +33,11 @@ describe('two deliveries of one send command at once', () => {
 
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
-  /** The outbox's SQS record of `command` at its `receiveCount`th receive. */
-  const received = (command: ReturnType<typeof sendCommand>, receiveCount: number) =>
-    toSqsRecord(
-      {
-        MessageId: `receive-${receiveCount}-${command.id}`,
-        ReceiptHandle: 'r',
-        Body: JSON.stringify(command),
-        Attributes: {
-          MessageGroupId: command.data.conversationId,
-          ApproximateReceiveCount: String(receiveCount),
-        },
-      },
-      'arn:aws:sqs:local:000000000000:switchboard-outbox.fifo',
-      'local',
-    );
-
   const deliver = (
     service: ReturnType<OutboundHarness['sender']>,
     command: ReturnType<typeof sendCommand>,
     receiveCount: number,
-  ) => service.handleSqsEvent({ Records: [received(command, receiveCount)] });
+  ) => service.handleSqsEvent({ Records: [receivedCommand(command, receiveCount)] });
 
   /**
    * Holds the first DynamoDB request that `target` matches until `meanwhile` has run: one delivery
@@ -85,7 +70,6 @@ describe('two deliveries of one send command at once', () => {
     };
   };
 
-  type Keys = Record<string, { S?: string }> | undefined;
   /** The read of an endpoint's pause: every delivery makes it before it decides anything about a message. */
   const pauseRead = (commandName: string | undefined, input: Record<string, unknown>) =>
     commandName === 'GetItemCommand' && (input.Key as Keys)?.pk?.S?.startsWith('PAUSE#') === true;

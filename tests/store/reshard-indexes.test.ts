@@ -11,6 +11,7 @@ import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { apiRequest } from '#tests/support/requests.ts';
 
 /*
  * Conversations whose by-status (gsi1) and waiting (gsi4) entries are still in the unsharded
@@ -58,14 +59,7 @@ describe('moving the index entries of before the sharding into their shards', ()
     return output.Item ? unmarshall(output.Item) : undefined;
   };
   const request = (method: 'GET' | 'PATCH', path: string, extra: Partial<ApiRequest> = {}) =>
-    api({
-      method,
-      path,
-      query: {},
-      headers: {},
-      principal: 'arn:aws:iam::123456789012:user/agent',
-      ...extra,
-    });
+    api(apiRequest(method, path, extra));
   const setStatus = async (conversationId: string, status: string) => {
     const read = await request('GET', `/v1/conversations/${conversationId}`);
     const response = await request('PATCH', `/v1/conversations/${conversationId}`, {

@@ -1,3 +1,5 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -47,3 +49,9 @@ export const useEmulatedTable = (): EmulatedTable => {
     },
   };
 };
+
+/** Every item of the table as a test reads it back: one Scan page, which a test's table fits in. */
+export const tableItems = async (context: TableContext): Promise<Record<string, unknown>[]> =>
+  ((await context.client.send(new ScanCommand({ TableName: context.tableName }))).Items ?? []).map((raw) =>
+    unmarshall(raw),
+  );

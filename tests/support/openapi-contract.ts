@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { expect } from 'vitest';
+import type { ApiResponse } from '#shared/api/http.ts';
+import { API_ROUTES } from '#shared/api/operations.ts';
 import { OPENAPI_PATH } from '#shared/contract/generate.ts';
 
 /** The committed OpenAPI document, as clients read it. */
@@ -44,6 +47,30 @@ export const createResponseValidator = () => {
       body,
     );
   };
+};
+
+/** Compiled once a test file asks for it: compiling the whole document is not free. */
+let responseValidator: ReturnType<typeof createResponseValidator> | undefined;
+
+/**
+ * Expects the helpdesk API's answer to `method` `path` to be one the published document describes
+ * for the route the path takes. A path that takes no route is not checked, unless `mustRoute`: then
+ * it fails the test.
+ */
+export const expectDocumentedAnswer = (
+  method: string,
+  path: string,
+  answer: ApiResponse,
+  { mustRoute = false }: { readonly mustRoute?: boolean } = {},
+): void => {
+  const route = API_ROUTES.find(
+    (candidate) =>
+      candidate.method === method &&
+      new RegExp(`^${candidate.path.replace(/\{\w+\}/g, '[^/]+')}$`).test(path),
+  );
+  if (mustRoute) expect(route, `${method} ${path} is a route`).toBeDefined();
+  responseValidator ??= createResponseValidator();
+  if (route) expect(responseValidator(method, route.path, answer.status, answer.body)).toBeUndefined();
 };
 
 /** Validates request bodies against the published document: whether a client may send them. */
