@@ -204,6 +204,13 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
 
 export type SendResult = 'sent' | 'failed' | 'duplicate';
 
+/**
+ * Where a command's outcome event goes. In a batch it is the batch's shared publish rounds, which
+ * also let a conversation step out of them (`aside`) while it waits for its endpoint's turn; a
+ * publisher without rounds (the helpdesk queue itself) has nothing to step out of.
+ */
+type SendPublisher = EventPublisher & Partial<Pick<GroupPublisher, 'aside'>>;
+
 export interface SendCommandDeps {
   readonly reads: SenderReads;
   readonly sends: SendStore;
@@ -763,6 +770,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const elapsedSince = (at: string | undefined): number =>
     at === undefined ? 0 : now().getTime() - Date.parse(at);
 
+  /** Milliseconds from `at` until the command's deadline: 0 or less once it has passed, infinite without one. */
+  const untilDeadline = (command: SendMessageCommand, at = now().getTime()): number =>
+    command.data.deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(command.data.deadline) - at;
+
   /**
    * When message `record.next`, which the provider took nothing of, is tried again: after the
    * provider's stated wait (or the wait its code calls for, `backoff`, when longer) plus a
@@ -779,12 +790,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     outcome: Extract<SendOutcome, { kind: 'throttled' | 'unreachable' | 'refused' }>,
   ): { afterMs?: number; detail?: string } => {
     const at = now().getTime();
-    const { deadline } = command.data;
-    const until = Math.min(
-      Date.parse(waitingSince) + limits.giveUpMs,
-      deadline === undefined ? Number.POSITIVE_INFINITY : Date.parse(deadline),
-    );
-    const left = until - at;
+    const toDeadline = untilDeadline(command, at);
+    const left = Math.min(Date.parse(waitingSince) + limits.giveUpMs - at, toDeadline);
     if (left <= 0)
       return { detail: `the provider took nothing for ${Math.round(limits.giveUpMs / 60_000)} minutes` };
     if (outcome.kind === 'unreachable' && (record.unreachable ?? 0) + 1 >= limits.unreachableTries)
@@ -800,7 +807,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (waitMs >= left)
       return {
         detail: `${statedMs >= ruleMs ? 'the provider asked for' : `the provider's ${outcome.error.code} calls for`} a wait of ${Math.ceil(waitMs / 1000)} s, longer than is left before ${
-          until === Date.parse(deadline ?? '') ? 'the deadline' : 'the hub gives up'
+          left === toDeadline ? 'the deadline' : 'the hub gives up'
         }`,
       };
     const spreadMs = Math.min(limits.backoff.capMs, limits.backoff.baseMs * 2 ** waits);
@@ -809,7 +816,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
 
   /** A `deadline_exceeded` failure when the command's deadline has passed by now. */
   const pastDeadline = (command: SendMessageCommand): Omit<SendFailure, 'decidedAt'> | undefined =>
-    command.data.deadline !== undefined && Date.parse(command.data.deadline) <= now().getTime()
+    untilDeadline(command) <= 0
       ? {
           reason: 'deadline_exceeded',
           retryable: false,
@@ -842,22 +849,19 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     plan: SendPlan,
     command: SendMessageCommand,
     remainingMs: () => number,
-    publisher: EventPublisher,
+    publisher: SendPublisher,
   ): Promise<void> => {
     requireTimeLeft(remainingMs);
     const turn = deps.endpointTurn?.(plan, remainingMs() - limits.minRemainingMs) ?? { waitMs: 0 };
-    if ('freeInMs' in turn) {
-      const { deadline } = command.data;
-      const untilDeadlineMs = deadline === undefined ? turn.freeInMs : Date.parse(deadline) - now().getTime();
+    if ('freeInMs' in turn)
       throw new RetryLaterError(
         'the endpoint is sending at its provider rate',
         undefined,
-        Math.max(0, Math.min(turn.freeInMs, untilDeadlineMs)),
+        Math.max(0, Math.min(turn.freeInMs, untilDeadline(command))),
       );
-    }
     if (turn.waitMs > 0) {
       const wait = () => sleep(turn.waitMs);
-      await ('aside' in publisher ? (publisher as GroupPublisher).aside(wait) : wait());
+      await (publisher.aside ? publisher.aside(wait) : wait());
     }
     requireTimeLeft(remainingMs);
   };
@@ -1020,7 +1024,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     /** This delivery's id, in every attempt it notes. */
     delivery: string,
     hints: RecordHints,
-    publisher: EventPublisher,
+    publisher: SendPublisher,
     /** This delivery claimed the command: its plan's policy was decided from `conversation` just now. */
     decidedNow: boolean,
   ): Promise<SendResult> => {
@@ -1462,7 +1466,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const handleCommand = async (
     command: SendMessageCommand,
     remainingMs: () => number,
-    publisher: EventPublisher,
+    publisher: SendPublisher,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command.data);
@@ -1609,7 +1613,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     command: SendMessageCommand,
     remainingMs: () => number,
     /** Where its outcome event goes: the batch's shared rounds; the helpdesk queue when absent. */
-    publisher: EventPublisher = deps.publisher,
+    publisher: SendPublisher = deps.publisher,
     /**
      * At the command's last receive, after it (or an earlier command of its conversation) failed
      * with `cause`: no provider call, the command ends in `send_failed` (see endUnfinished).

@@ -8,7 +8,7 @@ import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { createRateLimiter, type EndpointTurn } from '#shared/outbound/endpoint-rate.ts';
 import type { OutboxService } from '#shared/outbound/outbox-service.ts';
 import { RetryLaterError } from '#shared/outbound/send-command.ts';
-import { SENDER } from '#shared/resources/definitions.ts';
+import { OUTBOX_QUEUE, SENDER } from '#shared/resources/definitions.ts';
 import { whatsAppAnswer } from '#tests/support/meta-errors.ts';
 import {
   HARNESS_LIMITS,
@@ -26,6 +26,7 @@ import {
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
+type Sent = HubEventOf<'switchboard.message.sent'>;
 
 const throttled = (retryAfterMs?: number): SendOutcome => ({
   kind: 'throttled',
@@ -227,6 +228,61 @@ describe('throttled sends back off', () => {
     expect(hub.provider.calls.length).toBeLessThan(10);
     expect(report.failed).toBe(1);
     expect(backInMs).toBeLessThanOrEqual(5_000);
+  });
+
+  it('sends each message once, in order, when every invocation runs short of time after one or two of them', async () => {
+    // Prepare: the shipped 12 s kept for a call, 6 s a call on the invocation's simulated clock, and
+    // invocations that start with 15 s and 20 s left in turn: one message, then two, per receive. A
+    // reply of seven messages: two texts split in three (as a long SMS is) around a short one. What
+    // earlier tests left on the outbox (the mid-reply test's rest) is sent first: its calls would
+    // take this test's invocations' time.
+    const { emulators } = hub.pipeline;
+    await emulators.releaseInFlight(emulators.resources.outboxQueueUrl);
+    await hub.runOutbox();
+    hub.provider.calls.length = 0;
+    hub.provider.delivered.length = 0;
+    await hub.pipeline.takeHelpdesk();
+    const conversationId = await openConversation();
+    let elapsed = 0;
+    const service = hub.sender(
+      async (step) => {
+        if (step === 'provider-call') elapsed += 6_000;
+      },
+      { limits: { ...HARNESS_LIMITS, minRemainingMs: 12_000 } },
+    );
+    const parts = ['one|two|three', 'four', 'five|six|seven'].map((text) => ({
+      type: 'text' as const,
+      text,
+    }));
+    await hub.enqueue(sendCommand(conversationId, 'short-of-time', parts));
+    // Act: receive after receive, each a new invocation, until the outbox holds nothing more
+    const receives: { failed: number; backInMs: number | undefined; callsSoFar: number }[] = [];
+    for (let n = 0; n < (OUTBOX_QUEUE.consumerGivesUpAtReceive ?? 0); n++) {
+      const startedAt = elapsed;
+      const leftAtStart = n % 2 === 0 ? 15_000 : 20_000;
+      const { report, backInMs } = await pollAsLambda(service, () => leftAtStart - (elapsed - startedAt));
+      if (report.received === 0) break;
+      receives.push({ failed: report.failed, backInMs, callsSoFar: hub.provider.calls.length });
+      await emulators.releaseInFlight(emulators.resources.outboxQueueUrl);
+    }
+    // Assess: five receives (1 + 2 + 1 + 2 + 1 messages), each return in a second (not the queue's
+    // 60 s); one call per message, in order, and one sent event naming all seven
+    expect(receives.map((receive) => receive.callsSoFar)).toEqual([1, 3, 4, 6, 7]);
+    expect(receives.map((receive) => receive.failed)).toEqual([1, 1, 1, 1, 0]);
+    for (const { backInMs } of receives.slice(0, -1)) {
+      expect(backInMs).toBeGreaterThan(0);
+      expect(backInMs).toBeLessThanOrEqual(1_000);
+    }
+    const texts = ['one', 'two', 'three', 'four', 'five', 'six', 'seven'];
+    expect(hub.provider.calls.map((call) => call.message.part)).toEqual(
+      texts.map((text) => expect.objectContaining({ text })),
+    );
+    expect(hub.provider.calls.map((call) => call.context.sequence)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect((outcomes[0] as Sent).data.providerMessageIds).toEqual(
+      hub.provider.delivered.map((message) => message.providerMessageId),
+    );
   });
 
   it('sends the other conversations’ outcome events while one of the batch waits for its endpoint’s turn', async () => {
