@@ -79,7 +79,8 @@ export interface ComeBack {
   readonly onError?: (error: unknown) => void;
 }
 
-const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
+/** The record's message group: the records the processor runs one after the other, in batch order. */
+export const groupOf = (record: SQSRecord): string => record.attributes.MessageGroupId ?? record.messageId;
 
 const receiveCountOf = (record: SQSRecord): number => Number(record.attributes.ApproximateReceiveCount);
 

@@ -11,6 +11,7 @@ import { errorNameOf } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { type BatchReads, createBatchReads } from './batch-reads.ts';
+import { messageTurns } from './message-turns.ts';
 import { publishInRounds } from './publish-rounds.ts';
 import {
   type BodyResolver,
@@ -41,7 +42,8 @@ const reasonOf = (error: unknown, receives: number): string =>
 /**
  * The recorder Lambda's work: an ingest batch through the FIFO batch framework, each record parsed
  * and recorded, the batch's messages' reads made together first, the batch's groups sharing
- * helpdesk publishes in rounds.
+ * helpdesk publishes in rounds, and the records of one message in two groups taking turns
+ * (message-turns.ts).
  */
 export const createRecorderService = (deps: RecorderDependencies) => {
   const record = createEventRecorder(deps);
@@ -123,7 +125,13 @@ export const createRecorderService = (deps: RecorderDependencies) => {
         return [sqsRecord.messageId, event] as const;
       }),
     );
-    const batch = await readBatch([...parsed.values()]);
+    const settled = await Promise.allSettled(
+      sqsEvent.Records.map((sqsRecord) => parsed.get(sqsRecord.messageId)),
+    );
+    // Each record's event, in batch order; undefined where it failed (its record fails in turn).
+    const events = settled.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+    const batch = await readBatch(events.filter((event) => event !== undefined));
+    const inTurn = messageTurns(sqsEvent.Records, events);
     return processFifoBatch(sqsEvent, {
       openGroups: (groupCount) => {
         // Groups that reach their publish together share SendMessageBatch requests.
@@ -131,7 +139,12 @@ export const createRecorderService = (deps: RecorderDependencies) => {
         return () => {
           const publisher = joinRounds();
           const handle = (sqsRecord: SQSRecord): Promise<void> =>
-            handleRecord(parsed.get(sqsRecord.messageId) ?? parse(sqsRecord.body), publisher, batch);
+            inTurn(
+              sqsRecord,
+              // Out of the rounds while it waits: the record it waits for may be publishing in one.
+              (before) => publisher.aside(() => before),
+              () => handleRecord(parsed.get(sqsRecord.messageId) ?? parse(sqsRecord.body), publisher, batch),
+            );
           return {
             handle,
             lastReceive: (sqsRecord, why) => setAside(sqsRecord, why, () => handle(sqsRecord)),
@@ -157,9 +170,8 @@ export const createRecorderService = (deps: RecorderDependencies) => {
    * sends are left out (most end before either read). Unread (no message, or the read failed): each
    * record reads for itself, as it would alone.
    */
-  const readBatch = async (events: readonly Promise<HubEvent>[]): Promise<BatchReads | undefined> => {
-    const messages = (await Promise.allSettled(events))
-      .flatMap((settled) => (settled.status === 'fulfilled' ? [settled.value] : []))
+  const readBatch = async (events: readonly HubEvent[]): Promise<BatchReads | undefined> => {
+    const messages = events
       .filter(isMessageEvent)
       .filter(
         (event) => !(event.data.direction === 'outbound' && parseCorrelationId(event.data.correlationId)),

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildEvent,
+  conversationIdFor,
+  eventIdFor,
+  type HubEvent,
+  hubMessageIdFor,
+} from '#shared/contract/index.ts';
+import { minute, sqsEvent } from '#tests/recorder/factories.ts';
+import { type Pipeline, startPipeline } from './harness.ts';
+
+/**
+ * One e-mail as Mailgun posts it for one of the business addresses it was sent to: the ids come
+ * from its Message-ID, the conversation from the address (and the thread), as the adapter builds them.
+ */
+const postedTo = (address: string, messageId: string, threadRoot = messageId): HubEvent =>
+  buildEvent('switchboard.message.received', eventIdFor('email', 'message', messageId), {
+    hubMessageId: hubMessageIdFor('email', messageId),
+    channel: 'email',
+    provider: 'mailgun',
+    direction: 'inbound',
+    endpoint: { type: 'email_address', id: address },
+    contact: { identities: [{ type: 'email', value: 'ann@customer.example' }] },
+    conversationId: conversationIdFor('email', address, `thread:${threadRoot}`),
+    providerMessageId: messageId,
+    providerTimestamp: minute(1),
+    receivedAt: minute(1),
+    parts: [{ type: 'text', text: 'hello' }],
+  });
+
+/** The posts as one ingest batch, each in its conversation's message group, in this order. */
+const oneBatch = (posts: readonly { id: string; event: HubEvent }[]) =>
+  sqsEvent(posts.map(({ id, event }) => ({ id, group: event.subject, body: JSON.stringify(event) })));
+
+/** What reached the helpdesk for these conversations (another test's events may still be queued). */
+const helpdeskOf = async (pipeline: Pipeline, conversationIds: readonly string[]): Promise<HubEvent[]> =>
+  (await pipeline.takeHelpdesk()).filter((event) => conversationIds.includes(event.subject ?? ''));
+
+const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }): string[] =>
+  response.batchItemFailures.map((failure) => failure.itemIdentifier).sort();
+
+describe('recorder: one e-mail posted for two business addresses in one batch', () => {
+  let pipeline: Pipeline;
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('is recorded once, in the conversation of the post taken first, as two batches would', async () => {
+    // Prepare
+    const toSales = postedTo('sales@acme.example', 'one-batch-1@customer.example');
+    const toSupport = postedTo('support@acme.example', 'one-batch-1@customer.example');
+    // Act
+    const response = await pipeline.recorder().handleSqsEvent(
+      oneBatch([
+        { id: 'sales', event: toSales },
+        { id: 'support', event: toSupport },
+      ]),
+    );
+    // Assess
+    expect(failedIds(response)).toEqual([]);
+    const sales = await pipeline.read.getConversation(toSales.subject);
+    expect(sales?.state).toMatchObject({ messageCount: 1, unreadCount: 1, status: 'open' });
+    expect(await pipeline.read.getConversation(toSupport.subject)).toBeUndefined();
+    const listed = await pipeline.read.listConversationMessages(toSales.subject);
+    expect(listed.items.map((view) => view.message.providerMessageId)).toEqual([
+      'one-batch-1@customer.example',
+    ]);
+    const helpdesk = await helpdeskOf(pipeline, [toSales.subject, toSupport.subject]);
+    expect(helpdesk.map((event) => [event.type, event.subject])).toEqual([
+      ['switchboard.message.received', toSales.subject],
+      ['switchboard.conversation.state_changed', toSales.subject],
+    ]);
+  });
+
+  it('ends when each of two groups holds a later post of the other group’s mail (no deadlock)', async () => {
+    // Prepare: mail X, then Y answering in its thread, each to both addresses; the second address's
+    // posts came in the other order.
+    const x = 'cross-x@customer.example';
+    const y = 'cross-y@customer.example';
+    const batch = oneBatch([
+      { id: 'sales-x', event: postedTo('sales@acme.example', x) },
+      { id: 'support-y', event: postedTo('support@acme.example', y, x) },
+      { id: 'sales-y', event: postedTo('sales@acme.example', y, x) },
+      { id: 'support-x', event: postedTo('support@acme.example', x) },
+    ]);
+    const sales = postedTo('sales@acme.example', x).subject;
+    const support = postedTo('support@acme.example', x).subject;
+    // Act
+    const response = await pipeline.recorder().handleSqsEvent(batch);
+    // Assess: each mail once, in the conversation whose post of it ran first
+    expect(failedIds(response)).toEqual([]);
+    const listedIn = async (conversationId: string) =>
+      (await pipeline.read.listConversationMessages(conversationId)).items.map(
+        (view) => view.message.providerMessageId,
+      );
+    expect(await listedIn(sales)).toEqual([x]);
+    expect(await listedIn(support)).toEqual([y]);
+    expect((await pipeline.read.getConversation(sales))?.state.messageCount).toBe(1);
+    expect((await pipeline.read.getConversation(support))?.state.messageCount).toBe(1);
+    const received = (await helpdeskOf(pipeline, [sales, support])).filter(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    expect(received.map((event) => event.subject).sort()).toEqual([sales, support].sort());
+  });
+
+  it('still records the second post when the first fails, the first a duplicate when it comes back', async () => {
+    // Prepare: the first post's read of its done-marker fails, once
+    const toSales = postedTo('sales@acme.example', 'first-fails@customer.example');
+    const toSupport = postedTo('support@acme.example', 'first-fails@customer.example');
+    let failures = 0;
+    const recorder = pipeline.recorder((step, event) => {
+      if (step === 'check-message' && event.subject === toSales.subject && failures++ === 0)
+        throw new Error('DynamoDB unavailable');
+    });
+    // Act
+    const first = await recorder.handleSqsEvent(
+      oneBatch([
+        { id: 'sales', event: toSales },
+        { id: 'support', event: toSupport },
+      ]),
+    );
+    const redelivered = await recorder.handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+    // Assess
+    expect(failedIds(first)).toEqual(['sales']);
+    expect(failedIds(redelivered)).toEqual([]);
+    expect((await pipeline.read.getConversation(toSupport.subject))?.state.messageCount).toBe(1);
+    expect(await pipeline.read.getConversation(toSales.subject)).toBeUndefined();
+    const received = (await helpdeskOf(pipeline, [toSales.subject, toSupport.subject])).filter(
+      (event) => event.type === 'switchboard.message.received',
+    );
+    expect(received.map((event) => event.subject)).toEqual([toSupport.subject]);
+  });
+});
