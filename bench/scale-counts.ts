@@ -95,8 +95,9 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
 };
 
 /**
- * One `send_message` of one text part on an open conversation, by the sender: reads of the send
- * record and the conversation; the send claimed with its attempt noted before the provider call;
+ * One `send_message` of one text part on an open conversation, by the sender: the send record and
+ * the conversation read together (one consistent BatchGetItem of two items under 1 KB, two read
+ * units, since 2026-12-05; two GetItems before); the send claimed with its attempt noted before the provider call;
  * the sent message recorded like an inbound one, applied to the conversation read before the call
  * (no second read, no done-marker read for a claim this delivery made); the last accept written with
  * the sent mark; `message.sent` and its `conversation.state_changed` published. Counted by
@@ -110,13 +111,14 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
  * (the conversation leaves the waiting list).
  */
 export const OUTBOUND_SEND = {
-  getItem: 2,
+  getItem: 0,
   /**
-   * The contact's consent with its kept opt-outs (a consistent BatchGetItem of the contact item and
-   * the legacy kept key, then a GetItem of the keyed one: three small items, three read units) is
-   * read only when a rule depends on it: SMS, a WhatsApp marketing template. Not for a text reply.
+   * The send record with the conversation: two items. The contact's consent with its kept opt-outs
+   * (a consistent BatchGetItem of the contact item and the legacy kept key, then a GetItem of the
+   * keyed one: three small items, three read units) is read only when a rule depends on it: SMS, a
+   * WhatsApp marketing template. Not for a text reply.
    */
-  batchGetItem: 0,
+  batchGetItem: 1,
   query: 0,
   putItem: 2,
   /** The conversation, the last message's accept (durable before the recording), the sent mark. */
@@ -163,6 +165,7 @@ export const OUTBOUND_PROFILE: EventProfile = {
   ingestSendCalls: 0,
   helpdeskSendCalls: OUTBOUND_SEND.helpdeskSendMessageBatch,
   helpdeskMessages: OUTBOUND_SEND.helpdeskSendMessageBatch,
+  // Its BatchGetItem reads two items.
   readUnits: OUTBOUND_SEND.getItem + 2 * OUTBOUND_SEND.batchGetItem + OUTBOUND_SEND.query,
   writeUnits: OUTBOUND_WRITE_UNITS,
   tableWriteUnits: OUTBOUND_SEND.tableWriteUnits,
@@ -175,11 +178,12 @@ export const OUTBOUND_PROFILE: EventProfile = {
 
 /**
  * A status of one of the hub's own sends (it carries the send's correlation id: WhatsApp's
- * biz_opaque_callback_data, Twilio's callback URL, the e-mail providers' tags) reads the send
- * record (shared/store/sends.ts linkIfAwaited: one consistent GetItem, an item under 4 KB, one read
- * unit) before the rest of a status's calls, and writes it only in the rare case the sender is still
- * waiting for the provider's answer (not counted). The AWS section's status samples are not the
- * hub's sends: the model adds this read for the share that are. Counted by
+ * biz_opaque_callback_data, Twilio's callback URL, the e-mail providers' tags) has the send record
+ * read before the rest of a status's calls: one key more in its batch's consistent BatchGetItem
+ * (shared/recorder/batch-recorder.ts readBatch, since 2026-12-05; a GetItem of its own before), an
+ * item under 4 KB, one read unit. A second read and a write follow only in the rare case the sender
+ * is still waiting for the provider's answer (not counted). The AWS section's status samples are not
+ * the hub's sends: the model adds this read for the share that are. Counted by
  * tests/bench/outbound-send-counts.test.ts.
  */
-export const HUB_SEND_STATUS = { getItem: 1, readUnits: 1 } as const;
+export const HUB_SEND_STATUS = { readUnits: 1 } as const;

@@ -22,10 +22,10 @@ import type { HubStorage } from './hub-storage.ts';
 
 /**
  * What the sender sends to the table itself (gsi2 and the Queries of partitions are granted apart:
- * grantIndexQuery, SENDER_QUERY_PARTITION_PREFIXES): items read and written, and
- * one BatchGetItem of a contact's consent with its kept opt-outs (and a DeleteItem of a legacy one
- * it moves, granted apart: grantKeptOptOutDeletes). tests/bench/outbound-send-counts.test.ts
- * checks a send's calls against it.
+ * grantIndexQuery, SENDER_QUERY_PARTITION_PREFIXES): items read and written, and BatchGetItem for a
+ * command's send record with its conversation and for a contact's consent with its kept opt-outs
+ * (and a DeleteItem of a legacy one it moves, granted apart: grantKeptOptOutDeletes).
+ * tests/bench/outbound-send-counts.test.ts checks a send's calls against it.
  */
 /**
  * The partitions the sender queries on the table itself: a channel contact's (`CONTACT#…`: its

@@ -141,6 +141,14 @@ export class RetryLaterError extends Error {
 export interface SenderReads {
   /** The conversation item as stored (its state is `model.state`); the sent message is applied to it. */
   conversation(conversationId: string): Promise<StoredConversation>;
+  /**
+   * A command's send record (as `SendStore.get`) and its conversation (as `conversation`), read
+   * together: what every command reads first.
+   */
+  sendWithConversation(
+    hubMessageId: string,
+    conversationId: string,
+  ): Promise<{ readonly record: SendRecord | undefined; readonly stored: StoredConversation }>;
   consent(conversation: ConversationState): Promise<ContactConsent>;
   /** A recorded message by hub id. */
   message(hubMessageId: string): Promise<Message | undefined>;
@@ -1474,8 +1482,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     // What an earlier command of this environment could not write yet, first: this command's own
     // redelivery then finds its send as the provider's answer left it.
     await settleUnsettled();
-    let record = await sends.get(hubMessageId);
-    const stored = await deps.reads.conversation(command.data.conversationId);
+    const first = await deps.reads.sendWithConversation(hubMessageId, command.data.conversationId);
+    let { record } = first;
+    const { stored } = first;
     const conversation = stored.model?.state;
     let prepared: { sender: ChannelSender; messages: readonly PreparedMessage[] } | undefined;
     /** When this delivery's claim also noted the first attempt. */

@@ -1,15 +1,19 @@
 import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { MessageMark } from '#shared/store/messages.ts';
 import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
+import { mayAwaitLink } from '#shared/store/sends.ts';
 
 /**
- * What one recorder batch knows of the table: its messages' done-markers and conversations, read
- * together before the first record, then kept up to date by the batch's own writes, so a message
- * needs no read of its own and the next message of the same conversation starts from the write
- * before it. Trusted only where a conditional write checks it: a conversation someone else changed
- * (its `version` moved, or it became an alias) fails the write and is read again, as after any
- * read; a redelivered message about to be published again without a write reads afresh, and an id
- * the batch may have just made an alias is forgotten (shared/recorder/record-event.ts).
+ * What one recorder batch knows of the table: its messages' done-markers and conversations, and the
+ * conversations and sends its other events name, read together before the first record, then kept
+ * up to date by the batch's own writes, so a message needs no read of its own and the next message
+ * of the same conversation starts from the write before it. Trusted only where a conditional write
+ * checks it, or where what it says cannot change: a conversation someone else changed (its
+ * `version` moved, or it became an alias) fails the write and is read again, as after any read; a
+ * redelivered message about to be published again without a write reads afresh, and an id the
+ * batch may have just made an alias is forgotten (shared/recorder/record-event.ts). A conversation
+ * read with its model is no alias, now or later (an alias is put only where none is), and a send that
+ * can no longer await a link never will (a send moves only forward).
  */
 export interface BatchReads {
   /** The message's mark (done, counted, absent) as the batch knows it; undefined when the batch did not read it. */
@@ -22,11 +26,18 @@ export interface BatchReads {
   forget(conversationId: string): void;
   /** The done-marker was just written. */
   markRecorded(hubMessageId: string): void;
+  /**
+   * False when the batch read the send and it can no longer await a link for its message
+   * `sequence` (shared/store/sends.ts, mayAwaitLink): a status of it needs no read of the send.
+   * True when it may, or when the batch did not read it.
+   */
+  sendMayAwaitLink(hubMessageId: string, sequence: number): boolean;
 }
 
 export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
   const marks = new Map(read.marks);
   const conversations = new Map(read.conversations);
+  const { sends } = read;
   return {
     mark: (hubMessageId) => marks.get(hubMessageId),
     conversation: (conversationId) => conversations.get(conversationId),
@@ -37,5 +48,8 @@ export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
     },
     forget: (conversationId) => void conversations.delete(conversationId),
     markRecorded: (hubMessageId) => void marks.set(hubMessageId, 'recorded'),
+    // A send only moves forward, so a read at the batch's start that says no still holds.
+    sendMayAwaitLink: (hubMessageId, sequence) =>
+      !sends.has(hubMessageId) || mayAwaitLink(sends.get(hubMessageId), sequence),
   };
 };

@@ -19,7 +19,7 @@ import {
   PoisonMessageError,
   parseQueuedEvent,
 } from './queued-event.ts';
-import { createEventRecorder, type EventRecorderDeps } from './record-event.ts';
+import { createEventRecorder, type EventRecorderDeps, whatsAppConversationOf } from './record-event.ts';
 
 export interface RecorderDependencies extends EventRecorderDeps {
   /** The helpdesk queue: resolves only once every event is accepted. */
@@ -166,9 +166,10 @@ export const createRecorderService = (deps: RecorderDependencies) => {
   };
 
   /**
-   * The done-markers and conversations of the batch's messages in one read; echoes of the hub's own
-   * sends are left out (most end before either read). Unread (no message, or the read failed): each
-   * record reads for itself, as it would alone.
+   * In one read: the done-markers and conversations of the batch's messages (echoes of the hub's own
+   * sends left out: most end before either read), the WhatsApp conversations its other events name
+   * (whether each is an alias), and the sends its statuses name (whether each still awaits a link).
+   * Unread (nothing to read, or the read failed): each record reads for itself, as it would alone.
    */
   const readBatch = async (events: readonly HubEvent[]): Promise<BatchReads | undefined> => {
     const messages = events
@@ -176,12 +177,21 @@ export const createRecorderService = (deps: RecorderDependencies) => {
       .filter(
         (event) => !(event.data.direction === 'outbound' && parseCorrelationId(event.data.correlationId)),
       );
-    if (messages.length === 0) return undefined;
+    const others = events.filter((event) => !isMessageEvent(event));
+    const aliasChecks = others.flatMap((event) => whatsAppConversationOf(event) ?? []);
+    // (a status without the provider's id links nothing)
+    const sendIds = others.flatMap((event) =>
+      event.type === 'switchboard.message.status_updated' && event.data.providerMessageIds.length > 0
+        ? (parseCorrelationId(event.data.correlationId)?.hubMessageId ?? [])
+        : [],
+    );
+    if (messages.length + aliasChecks.length + sendIds.length === 0) return undefined;
     try {
       return createBatchReads(
         await deps.store.readForBatch(
           messages.map((event) => event.data.hubMessageId),
-          messages.map((event) => event.data.conversationId),
+          [...messages.map((event) => event.data.conversationId), ...aliasChecks],
+          sendIds,
         ),
       );
     } catch (error) {

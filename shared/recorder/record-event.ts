@@ -115,7 +115,7 @@ const rehomed = (event: MessageEvent): MessageEvent => {
 const MAX_ALIAS_HOPS = 4;
 
 /** The WhatsApp conversation an event names, when it names one (only WhatsApp ids become aliases). */
-const whatsAppConversationOf = (event: HubEvent): string | undefined => {
+export const whatsAppConversationOf = (event: HubEvent): string | undefined => {
   const data = event.data as { readonly channel?: unknown; readonly conversationId?: unknown };
   return data.channel === 'whatsapp' && typeof data.conversationId === 'string'
     ? data.conversationId
@@ -555,7 +555,12 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       // heard the provider's answer learns here that it went.
       const correlation = parseCorrelationId(event.data.correlationId);
       const [providerMessageId] = event.data.providerMessageIds;
-      if (correlation && providerMessageId !== undefined) {
+      // Most statuses come after the sender took the provider's answer: the batch's read says so.
+      if (
+        correlation &&
+        providerMessageId !== undefined &&
+        hints?.batch?.sendMayAwaitLink(correlation.hubMessageId, correlation.sequence) !== false
+      ) {
         await store.linkSend(correlation.hubMessageId, correlation.sequence, providerMessageId);
         await step('link-send', event);
       }

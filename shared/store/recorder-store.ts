@@ -16,7 +16,7 @@ import {
   saveConversation,
   storedConversationOf,
 } from './conversations.ts';
-import { conversationKey, messageKey } from './keys.ts';
+import { conversationKey, messageKey, sendKey } from './keys.ts';
 import {
   getMessage,
   MESSAGE_RETENTION_SECONDS,
@@ -28,29 +28,35 @@ import {
 } from './messages.ts';
 import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
-import { createSendStore, type SendRecord, sendOfProviderMessage } from './sends.ts';
+import { createSendStore, type SendRecord, sendOfProviderMessage, storedSendOf } from './sends.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext } from './table.ts';
 import { keepUnreadableEmail, type UnreadableEmail } from './unreadable-emails.ts';
 
-/** A batch's done-markers and conversations, read at once; every id asked is answered. */
+/** A batch's done-markers, conversations and sends, read at once; every id asked is answered. */
 export interface RecorderBatchRead {
   /** Each hub message id asked: its live done-marker, counted-marker, or neither. */
   readonly marks: ReadonlyMap<string, MessageMark>;
   /** Each conversation asked, as `loadConversation` would return it (empty when there is none). */
   readonly conversations: ReadonlyMap<string, StoredConversation>;
+  /**
+   * Each send asked (by hub message id): its record, undefined when none is kept. One that does not
+   * parse is left out, so its reader reads it as it would alone.
+   */
+  readonly sends: ReadonlyMap<string, SendRecord | undefined>;
 }
 
 /** What the recorder needs from storage; tests replace it to isolate batch handling. */
 export interface RecorderStore {
   /**
-   * Consistent reads of the done-markers and conversations a batch's messages will need, in as
+   * Consistent reads of the done-markers, conversations and sends a batch's events will need, in as
    * few BatchGetItem requests as the keys allow (one for any FIFO batch): the same units as one
-   * GetItem each, in one round trip instead of two per message.
+   * GetItem each, in one round trip instead of one or two per event.
    */
   readForBatch(
     hubMessageIds: readonly string[],
     conversationIds: readonly string[],
+    sendIds?: readonly string[],
   ): Promise<RecorderBatchRead>;
   /** Consistent read of the done-marker (or the counted-marker before it); an expired one counts as absent. */
   messageMark(hubMessageId: string): Promise<MessageMark>;
@@ -132,7 +138,8 @@ export const createRecorderStore = (
 ): RecorderStore => {
   const sends = createSendStore(context, retentionSeconds);
   return {
-    readForBatch: (hubMessageIds, conversationIds) => readForBatch(context, hubMessageIds, conversationIds),
+    readForBatch: (hubMessageIds, conversationIds, sendIds = []) =>
+      readForBatch(context, hubMessageIds, conversationIds, sendIds),
     messageMark: (hubMessageId) => readMessageMark(context, hubMessageId),
     loadConversation: (conversationId) => loadConversation(context, conversationId),
     saveConversation: (write) => saveConversation(context, write),
@@ -164,20 +171,28 @@ const readForBatch = async (
   context: TableContext,
   hubMessageIds: readonly string[],
   conversationIds: readonly string[],
+  sendIds: readonly string[],
 ): Promise<RecorderBatchRead> => {
   const messages = [...new Set(hubMessageIds)];
   const conversations = [...new Set(conversationIds)];
-  const keys = [...messages.map(messageKey), ...conversations.map(conversationKey)];
-  // BatchGetItem answers only the keys asked, so a partition key names its item; expired
-  // done-markers are left out, as readMessageMark counts them absent.
+  const sends = [...new Set(sendIds)];
+  const keys = [...messages.map(messageKey), ...conversations.map(conversationKey), ...sends.map(sendKey)];
+  // BatchGetItem answers only the keys asked, so a key names its item (a message and its send share
+  // a partition); expired items are left out, as the single reads count them absent.
   const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
-  const byPartition = new Map(items.map((item) => [item.pk, item]));
+  const byKey = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
+  const itemAt = ({ pk, sk }: { readonly pk: string; readonly sk: string }) => byKey.get(`${pk}\u0000${sk}`);
+  const sendsRead = new Map<string, SendRecord | undefined>();
+  for (const id of sends) {
+    const item = itemAt(sendKey(id));
+    const record = item ? storedSendOf(item) : undefined;
+    if (item === undefined || record !== undefined) sendsRead.set(id, record);
+  }
   return {
-    marks: new Map(
-      messages.map((id) => [id, messageMarkOf(byPartition.get(messageKey(id).pk), context.now())]),
-    ),
+    marks: new Map(messages.map((id) => [id, messageMarkOf(itemAt(messageKey(id)), context.now())])),
     conversations: new Map(
-      conversations.map((id) => [id, storedConversationOf(byPartition.get(conversationKey(id).pk) ?? {})]),
+      conversations.map((id) => [id, storedConversationOf(itemAt(conversationKey(id)) ?? {})]),
     ),
+    sends: sendsRead,
   };
 };

@@ -12,8 +12,15 @@ import {
   type SendMessageData,
 } from '#shared/contract/index.ts';
 import { OUTBOX_LONGEST_WAIT_SECONDS } from '#shared/resources/definitions.ts';
+import { type StoredConversation, storedConversationOf } from './conversations.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
-import { conversationSendsKeys, conversationSendsPartition, hubMessageIdOfKey, sendKey } from './keys.ts';
+import {
+  conversationKey,
+  conversationSendsKeys,
+  conversationSendsPartition,
+  hubMessageIdOfKey,
+  sendKey,
+} from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
 
@@ -483,8 +490,39 @@ export const createSendStore = (
   return store;
 };
 
+/**
+ * A command's send record (as `SendStore.get` reads it) and its conversation (as `loadConversation`
+ * does), in one consistent BatchGetItem: the same read units, one round trip instead of two.
+ */
+export const readSendWithConversation = async (
+  context: TableContext,
+  hubMessageId: string,
+  conversationId: string,
+): Promise<{ readonly record: SendRecord | undefined; readonly stored: StoredConversation }> => {
+  const send = sendKey(hubMessageId);
+  const conversation = conversationKey(conversationId);
+  const items = await batchGetItems(context, [send, conversation]);
+  const itemAt = ({ pk, sk }: { readonly pk: string; readonly sk: string }) =>
+    items.find((item) => item.pk === pk && item.sk === sk);
+  const sendItem = itemAt(send);
+  return {
+    record: sendItem ? fromItem(sendItem) : undefined,
+    stored: storedConversationOf(itemAt(conversation) ?? {}),
+  };
+};
+
 /** Reads of a send a link write may take when the send moves between its read and its write. */
 const LINK_TRIES = 3;
+
+/**
+ * Whether a status or echo naming the send's message `sequence` could find it awaiting a link, now
+ * or after this read: not once the send ended, took that message's accept (`next` moves past it
+ * only then) or kept a link for it, since a send moves only forward; nor when no send is kept (its
+ * claim comes before any provider call, so a status of it finds it). So a read that says no (a
+ * batch's read, shared/recorder/batch-reads.ts) needs no read again.
+ */
+export const mayAwaitLink = (record: SendRecord | undefined, sequence: number): boolean =>
+  record?.state === 'sending' && record.next <= sequence && record.links[String(sequence)] === undefined;
 
 /**
  * See `SendStore.linkIfAwaited`: one consistent read per status or echo; a write only when awaited.
@@ -502,10 +540,8 @@ const linkIfAwaited = async (
 ): Promise<SendRecord | undefined> => {
   let record = await store.get(hubMessageId);
   for (let attempt = 1; ; attempt++) {
-    const awaited =
-      record?.state === 'sending' &&
-      record.inFlight?.index === sequence &&
-      record.links[String(sequence)] === undefined;
+    // Its call noted and unanswered: an attempt is noted only for the send's `next` message.
+    const awaited = mayAwaitLink(record, sequence) && record?.inFlight?.index === sequence;
     if (!record || !awaited) return record;
     try {
       const output = await context.client.send(

@@ -191,7 +191,8 @@ describe('the send policy before later calls', () => {
       await hub.runOutbox(service);
       const threeParts = [...reads].sort();
       // Assess: the later parts went by the read of their own delivery: no read of their own
-      expect(onePart).toEqual(['GetItem CONV', 'GetItem MSG']);
+      // (its send record and its conversation, in one request)
+      expect(onePart).toEqual(['BatchGetItem batch']);
       expect(threeParts).toEqual(onePart);
 
       // An SMS command reads the consent (a STOP) before each later part: two requests each

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import { type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { correlationIdFor } from '#shared/outbound/channel-sender.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { createRecorderStore, type RecorderStore } from '#shared/store/recorder-store.ts';
+import { createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute, sqsEvent, statusEvent } from './factories.ts';
 
@@ -161,8 +163,8 @@ describe('recorder cost per event', () => {
       const racing = createRecorderStore(table, localPseudonymKey);
       const raced: RecorderStore = {
         ...racing,
-        readForBatch: async (hubMessageIds, conversationIds) => {
-          const read = await racing.readForBatch(hubMessageIds, conversationIds);
+        readForBatch: async (hubMessageIds, conversationIds, sendIds) => {
+          const read = await racing.readForBatch(hubMessageIds, conversationIds, sendIds);
           await recorder.recordEvent(messageEvent(customer, `${customer}-other`, minute(2)));
           return read;
         },
@@ -195,6 +197,69 @@ describe('recorder cost per event', () => {
       expect(stored.model?.state.version).toBe(3);
       expect(stored.recentEventIds).toHaveLength(3);
       expect(logLines.filter((line) => line.includes('conversation changed concurrently'))).toHaveLength(1);
+    });
+
+    it('reads the sends and WhatsApp conversations its statuses name in that one read: a status of a send the sender accepted spends only its write', async () => {
+      // Prepare: two known conversations, a send to each: one accepted, one whose call went unanswered
+      const sends = createSendStore(table);
+      const at = minute(1);
+      const claimSend = async (customer: string, hubMessageId: string) => {
+        await sends.claim({
+          hubMessageId,
+          conversationId: conversationFor(customer).conversationId,
+          commandId: `command-${hubMessageId}`,
+          commandHash: 'hash',
+          state: 'sending',
+          acceptedAt: at,
+          messageCount: 1,
+          next: 0,
+          providerIds: [],
+          links: {},
+        });
+        await sends.startAttempt(hubMessageId, 0, at, `delivery-${hubMessageId}`);
+      };
+      const accepted = hubMessageIdFor('whatsapp', 'hub-send-accepted');
+      const unanswered = hubMessageIdFor('whatsapp', 'hub-send-unanswered');
+      for (const customer of ['batch-s1', 'batch-s2'])
+        await recorder.recordEvent(messageEvent(customer, `${customer}-0`, at));
+      await claimSend('batch-s1', accepted);
+      await sends.accept(accepted, 0, 'wamid.batch-accepted', at);
+      await claimSend('batch-s2', unanswered);
+      const statusOfSend = (
+        customer: string,
+        hubMessageId: string,
+        providerMessageId: string,
+        status: 'delivered' | 'read',
+        when: string,
+      ): HubEvent => {
+        const event = statusEvent(customer, providerMessageId, status, when);
+        return {
+          ...event,
+          data: { ...event.data, correlationId: correlationIdFor(hubMessageId, 0) },
+        } as HubEvent;
+      };
+      const events = [
+        statusOfSend('batch-s1', accepted, 'wamid.batch-accepted', 'delivered', minute(2)),
+        statusOfSend('batch-s1', accepted, 'wamid.batch-accepted', 'read', minute(3)),
+        statusOfSend('batch-s2', unanswered, 'wamid.batch-unanswered', 'delivered', minute(2)),
+      ];
+      requests.length = 0;
+      published.length = 0;
+      // Act
+      const response = await recorder.handleSqsEvent(batchOf(events));
+      // Assess: both conversations and both sends in one read; the accepted send's statuses read
+      // nothing more (each writes its register); the unanswered one's reads its send and links it
+      expect(response.batchItemFailures).toEqual([]);
+      expect(operations()).toEqual({ BatchGetItem: 1, GetItem: 1, UpdateItem: 4 });
+      expect(requests.find((request) => request.operation === 'BatchGetItem')?.units).toBe(4);
+      expect((await sends.get(unanswered))?.links).toEqual({ '0': 'wamid.batch-unanswered' });
+      expect((await sends.get(accepted))?.links).toEqual({});
+      expect(
+        published
+          .flat()
+          .map((event) => event.id)
+          .sort(),
+      ).toEqual(events.map((event) => event.id).sort());
     });
   });
 });

@@ -183,6 +183,8 @@ export const noStore: RecorderStore = {
     conversations: new Map(
       conversationIds.map((id) => [id, { model: undefined, recentEventIds: [], lastChange: undefined }]),
     ),
+    // Sends not read: a status reads its send for itself.
+    sends: new Map(),
   }),
   messageMark: async () => 'absent',
   loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
