@@ -6,6 +6,7 @@ import type { ConversationState } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   consentKeysFor,
+  contactIdentityItemKeys,
   contactRecords,
   conversationAliases,
   conversationFootprint,
@@ -129,6 +130,83 @@ const laterAcrossKeys = (a: unknown, b: unknown): unknown => {
   if (!first || !second) return first ? a : second ? b : undefined;
   if (first.at !== second.at) return first.at > second.at ? a : b;
   return second.optedOut && !first.optedOut ? b : a;
+};
+
+/**
+ * The registers an erasure keeps for a contact from what its partition holds: the contact item's
+ * (as withoutLegacyHelpRegisters resolves them), and where the item has none for a scope (gone, or
+ * never written), the scope's latest change in its consent ledger: a STOP whose register landed on
+ * an item since deleted is still in the ledger.
+ */
+const registersFromPartition = (
+  contactKey: string,
+  items: readonly Record<string, unknown>[],
+): Record<string, unknown> => {
+  const contactItem = items.find((item) => item.sk === contactItemKey(contactKey).sk);
+  const contact: Record<string, unknown> = { ...withoutLegacyHelpRegisters(contactKey, contactItem, items) };
+  for (const name of Object.keys(CONTACT_REGISTERS)) {
+    if (contact[name] !== undefined) continue;
+    const latest = latestChangeBesideHelp(items, contactKey, name.replace(/Consent$/, ''));
+    if (latest)
+      contact[name] = {
+        order: timeOrder(latest.at, undefined, latest.eventId),
+        eventId: latest.eventId,
+        value: JSON.stringify({ consent: latest.consent, trigger: latest.trigger, at: latest.at }),
+      };
+  }
+  return contact;
+};
+
+/** How often an erasure reads its contacts' partitions again for consent recorded while it ran. */
+const LATE_CONSENT_ROUNDS = 3;
+
+/**
+ * Consent recorded under the erased contacts while the erasure ran (a STOP, or the helpdesk's
+ * change, in its seconds): the recorder and the API write a ledger entry whether or not the contact
+ * item still stands, index the contact again and write its register, which makes the item again
+ * once it is gone. None of it is among what the erasure read first, and a ledger entry has no index
+ * a later call could find it from. So once everything else is gone, the contacts' partitions are read
+ * again (consistently): what is there is kept as the erasure keeps opt-outs (a STOP is never lost)
+ * and deleted, with the identifier items that lead to the contacts (put again by the same writers).
+ * Until a read finds nothing, at most LATE_CONSENT_ROUNDS times; returns the items deleted.
+ */
+const eraseLateConsent = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  contactKeys: readonly string[],
+  erasedKeys: readonly ItemKey[],
+): Promise<number> => {
+  let deleted = 0;
+  for (let round = 0; round < LATE_CONSENT_ROUNDS; round++) {
+    const late = new Map<string, Record<string, unknown>[]>();
+    for (const contactKey of contactKeys) {
+      const items = await queryAll(context, {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': contactItemKey(contactKey).pk },
+        ConsistentRead: true,
+      });
+      if (items.length > 0) late.set(contactKey, items);
+    }
+    if (late.size === 0) break;
+    const keptRead = await readKeptSuppressions(context, pseudonymKey, [...late.keys()]);
+    const doomed = new Map(
+      erasedKeys.filter((key) => kindOfKey(key) === 'identity').map((key) => [idOfKey(key), key]),
+    );
+    for (const [contactKey, items] of late) {
+      await keepSuppression(context, pseudonymKey, contactKey, keptRead.kept(contactKey), (kept) =>
+        erasureKeeps(registersFromPartition(contactKey, items), kept, ledgerEventsOf(items, contactKey)),
+      );
+      const contactItem = items.find((item) => item.sk === contactItemKey(contactKey).sk);
+      for (const key of [...items.map(keyOf), ...contactIdentityItemKeys(contactKey, contactItem)])
+        doomed.set(idOfKey(key), key);
+      deleted += items.length;
+    }
+    await batchWriteItems(
+      context,
+      [...doomed.values()].map((key) => ({ DeleteRequest: { Key: marshall(key) } })),
+    );
+  }
+  return deleted;
 };
 
 /**
@@ -863,6 +941,7 @@ export const erasePerson = async (
   }
   ownedObjects ??= await deleteOwnedObjects();
   if (!announced) await announce();
+  await eraseLateConsent(context, pseudonymKey, contactKeys, keys);
   const report = reportOf();
   if (told) await clearErasureAnnouncement(context, contactId);
   return report;
