@@ -133,4 +133,35 @@ describe('recorder: one e-mail posted for two business addresses in one batch', 
     );
     expect(received.map((event) => event.subject)).toEqual([toSupport.subject]);
   });
+
+  it('records it once among three addresses when the first post fails: the other two still take turns', async () => {
+    // Prepare: the first post fails before it reads its done-marker; two posts wait behind it
+    const mail = 'three-addresses@customer.example';
+    const posts = ['sales', 'support', 'billing'].map((name) => ({
+      id: name,
+      event: postedTo(`${name}@acme.example`, mail),
+    }));
+    const [toSales] = posts;
+    const recorder = pipeline.recorder((step, event) => {
+      if (step === 'check-message' && event.subject === toSales?.event.subject)
+        throw new Error('DynamoDB unavailable');
+    });
+    // Act
+    const response = await recorder.handleSqsEvent(oneBatch(posts));
+    // Assess: counted in one conversation only (each waiter waits for the post that started before it)
+    expect(failedIds(response)).toEqual(['sales']);
+    const counts = await Promise.all(
+      posts.map(
+        async ({ event }) => (await pipeline.read.getConversation(event.subject))?.state.messageCount ?? 0,
+      ),
+    );
+    expect(counts).toEqual([0, 1, 0]);
+    const received = (
+      await helpdeskOf(
+        pipeline,
+        posts.map(({ event }) => event.subject),
+      )
+    ).filter((event) => event.type === 'switchboard.message.received');
+    expect(received).toHaveLength(1);
+  });
 });
