@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
@@ -10,14 +10,11 @@ import {
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { readContactConsent } from '#shared/store/contacts.ts';
 import { type ErasureDeps, erasePerson } from '#shared/store/erasure.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
-import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
-import { tableItems } from '#tests/support/emulated-table.ts';
-import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
  * A STOP recorded while its person is erased (a customer texting STOP in the seconds the erasure
@@ -83,19 +80,7 @@ const afterContactDeleted = (client: DynamoDBClient, phone: string, then: () => 
 };
 
 describe('a STOP recorded while its person is erased', () => {
-  let emulators: RunningEmulators;
-  let context: TableContext;
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    context = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
 
   const noRedactions = {
     twilio: { messages: 0, media: 0, failed: 0 },
@@ -104,17 +89,17 @@ describe('a STOP recorded while its person is erased', () => {
   };
   const erasure = (more: Partial<ErasureDeps> = {}): ErasureDeps => ({
     pseudonymKey: localPseudonymKey,
-    table: context,
+    table: table.context,
     deleteObjects: async () => {},
     ...more,
   });
   const personOf = (phone: string) => contactIdFor('sms', { identities: identitiesOf(phone) }, '');
   const naming = async (phone: string) =>
-    (await tableItems(context)).filter((item) => JSON.stringify(item).includes(phone));
+    (await tableItems(table.context)).filter((item) => JSON.stringify(item).includes(phone));
   const smsConsentOf = async (phone: string) =>
     (
       await readContactConsent(
-        context,
+        table.context,
         localPseudonymKey,
         contactKeyFor('sms', { identities: identitiesOf(phone) }),
       )
@@ -123,7 +108,7 @@ describe('a STOP recorded while its person is erased', () => {
   it('is kept as an opt-out, and nothing names the number, when it comes while the providers are asked', async () => {
     // Prepare
     const phone = '306912349911';
-    const recorder = quietRecorder(context);
+    const { recorder } = table;
     await recorder.recordEvent(textFrom(phone, 'SMduring1', minute(1)));
     // Act: the STOP comes after the erasure read the person's items, before it deletes them
     const report = await erasePerson(
@@ -144,9 +129,9 @@ describe('a STOP recorded while its person is erased', () => {
   it('is kept as an opt-out, and nothing names the number, when it comes after the contact item went', async () => {
     // Prepare
     const phone = '306912349922';
-    const recorder = quietRecorder(context);
+    const { recorder } = table;
     await recorder.recordEvent(textFrom(phone, 'SMduring2', minute(1)));
-    afterContactDeleted(emulators.clients.dynamodb, phone, () =>
+    afterContactDeleted(table.emulators.clients.dynamodb, phone, () =>
       recorder.recordEvent(stopFrom(phone, minute(2))),
     );
     // Act: the STOP indexes the contact again (its item and identifier item) and writes its register
@@ -160,7 +145,7 @@ describe('a STOP recorded while its person is erased', () => {
   it('leaves an erasure with nothing late as it was: its contact read once more, nothing kept', async () => {
     // Prepare
     const phone = '306912349933';
-    await quietRecorder(context).recordEvent(textFrom(phone, 'SMquiet', minute(1)));
+    await table.recorder.recordEvent(textFrom(phone, 'SMquiet', minute(1)));
     // Act
     const report = await erasePerson(erasure(), personOf(phone));
     // Assess
