@@ -25,6 +25,7 @@ import { epochSeconds } from './item-rules.ts';
 import {
   contactItemKey,
   contactKeyOfItem,
+  contactsByPersonKeys,
   contactsConversationsPartition,
   conversationIdOfKey,
   conversationKey,
@@ -162,21 +163,30 @@ const LATE_CONSENT_ROUNDS = 3;
 
 /**
  * Consent recorded under the erased contacts while the erasure ran (a STOP, or the helpdesk's
- * change, in its seconds): the recorder and the API write a ledger entry whether or not the contact
- * item still stands, index the contact again and write its register, which makes the item again
- * once it is gone. None of it is among what the erasure read first, and a ledger entry has no index
- * a later call could find it from. So once everything else is gone, the contacts' partitions are read
- * again (consistently): what is there is kept as the erasure keeps opt-outs (a STOP is never lost)
- * and deleted, with the identifier items that lead to the contacts (put again by the same writers).
- * Until a read finds nothing, at most LATE_CONSENT_ROUNDS times; returns the items deleted.
+ * change, in its seconds). Its writers put a ledger entry whether or not the contact item still
+ * stands, index the contact (its item, listed under the person, and its identifier items) and write
+ * its register. None of it is among what the erasure read first. So once everything else is gone,
+ * the contacts' partitions are read again (consistently), and:
+ * - every opt-out found is kept as the erasure keeps opt-outs (under each key, an opt-out any
+ *   conversation that knows the key reads over its own keys: a STOP that named the BSUID alone is
+ *   kept under the wa_id too), so a STOP is never lost;
+ * - what no later call could find goes: ledger entries, and a contact item that no person lists
+ *   (made again by a register write alone), with the identifier items the erasure deleted, which a
+ *   late writer may have put again.
+ * A contact item listed under a person (indexed again: a message or consent of the person after the
+ * main pass) stays with its partition, for the next call to find from the person with what came with
+ * it (its conversation, its identifiers' claims); so does anything else there (an unreadable e-mail,
+ * found the same way). Until a read finds nothing more to take, at most LATE_CONSENT_ROUNDS times.
  */
 const eraseLateConsent = async (
   context: TableContext,
   pseudonymKey: PseudonymKey,
   contactKeys: readonly string[],
+  conversationsOf: ReadonlyMap<string, readonly (readonly string[])[]>,
   erasedKeys: readonly ItemKey[],
-): Promise<number> => {
-  let deleted = 0;
+  contactId: string,
+): Promise<void> => {
+  const erasedIdentities = erasedKeys.filter((key) => kindOfKey(key) === 'identity');
   for (let round = 0; round < LATE_CONSENT_ROUNDS; round++) {
     const late = new Map<string, Record<string, unknown>[]>();
     for (const contactKey of contactKeys) {
@@ -187,26 +197,56 @@ const eraseLateConsent = async (
       });
       if (items.length > 0) late.set(contactKey, items);
     }
-    if (late.size === 0) break;
-    const keptRead = await readKeptSuppressions(context, pseudonymKey, [...late.keys()]);
-    const doomed = new Map(
-      erasedKeys.filter((key) => kindOfKey(key) === 'identity').map((key) => [idOfKey(key), key]),
+    const lateRegisters = new Map(
+      [...late].map(
+        ([contactKey, items]) => [contactKey, registersFromPartition(contactKey, items)] as const,
+      ),
     );
-    for (const [contactKey, items] of late) {
-      await keepSuppression(context, pseudonymKey, contactKey, keptRead.kept(contactKey), (kept) =>
-        erasureKeeps(registersFromPartition(contactKey, items), kept, ledgerEventsOf(items, contactKey)),
-      );
-      const contactItem = items.find((item) => item.sk === contactItemKey(contactKey).sk);
-      for (const key of [...items.map(keyOf), ...contactIdentityItemKeys(contactKey, contactItem)])
-        doomed.set(idOfKey(key), key);
-      deleted += items.length;
+    const readOver = (keys: readonly string[], name: string): unknown =>
+      keys.map((key) => lateRegisters.get(key)?.[name]).reduce<unknown>(laterAcrossKeys, undefined);
+    const toKeep = new Map<string, Record<string, unknown>>();
+    for (const contactKey of contactKeys) {
+      const contact: Record<string, unknown> = { ...lateRegisters.get(contactKey) };
+      for (const name of Object.keys(CONTACT_REGISTERS)) {
+        const optOut = (conversationsOf.get(contactKey) ?? [])
+          .map((keys) => readOver(keys, name))
+          .filter((read) => registerAt(read)?.optedOut)
+          .reduce<unknown>(laterAcrossKeys, undefined);
+        if (optOut !== undefined) contact[name] = laterAcrossKeys(contact[name], optOut);
+      }
+      if (late.has(contactKey) || Object.keys(contact).length > 0) toKeep.set(contactKey, contact);
     }
+    if (toKeep.size > 0) {
+      const keptRead = await readKeptSuppressions(context, pseudonymKey, [...toKeep.keys()]);
+      for (const [contactKey, contact] of toKeep)
+        await keepSuppression(context, pseudonymKey, contactKey, keptRead.kept(contactKey), (kept) =>
+          erasureKeeps(contact, kept, ledgerEventsOf(late.get(contactKey) ?? [], contactKey)),
+        );
+    }
+    const taken = [...late].flatMap(([contactKey, items]) => {
+      const contactItem = items.find((item) => item.sk === contactItemKey(contactKey).sk);
+      // Listed under this person: the next call finds it there. Listed under none, or under another
+      // person (a STOP that named the BSUID alone derives its own), nothing would find it again.
+      const listedHere =
+        contactItem !== undefined &&
+        contactItem.gsi3pk === contactsByPersonKeys(contactId, contactKey).gsi3pk;
+      return [
+        ...items
+          .map(keyOf)
+          .filter(
+            (key) => kindOfKey(key) === 'consentChange' || (!listedHere && kindOfKey(key) === 'contact'),
+          ),
+        ...(listedHere ? [] : contactIdentityItemKeys(contactKey, contactItem)),
+      ];
+    });
+    if (taken.length === 0) break;
     await batchWriteItems(
       context,
-      [...doomed.values()].map((key) => ({ DeleteRequest: { Key: marshall(key) } })),
+      [...new Map([...taken, ...erasedIdentities].map((key) => [idOfKey(key), key])).values()].map((key) => ({
+        DeleteRequest: { Key: marshall(key) },
+      })),
     );
   }
-  return deleted;
 };
 
 /**
@@ -941,7 +981,8 @@ export const erasePerson = async (
   }
   ownedObjects ??= await deleteOwnedObjects();
   if (!announced) await announce();
-  await eraseLateConsent(context, pseudonymKey, contactKeys, keys);
+  // (after the announcement: its counts are the pass's above)
+  await eraseLateConsent(context, pseudonymKey, contactKeys, conversationsOf, keys, contactId);
   const report = reportOf();
   if (told) await clearErasureAnnouncement(context, contactId);
   return report;

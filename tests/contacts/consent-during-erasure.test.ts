@@ -10,9 +10,10 @@ import {
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { readContactConsent } from '#shared/store/contacts.ts';
+import { indexContact, readContactConsent } from '#shared/store/contacts.ts';
 import { type ErasureDeps, erasePerson } from '#shared/store/erasure.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
+import { keepUnreadableEmail } from '#shared/store/unreadable-emails.ts';
 import { minute } from '#tests/recorder/factories.ts';
 import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
 
@@ -60,22 +61,63 @@ const stopFrom = (phone: string, at: string): HubEvent => {
   });
 };
 
-/** Runs `then` once, right after the first BatchWriteItem that deletes the contact item of `phone`. */
-const afterContactDeleted = (client: DynamoDBClient, phone: string, then: () => Promise<void>) => {
+const whatsappEndpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-late-consent' };
+const whatsappConversationOf = (identities: readonly ChannelIdentity[]) =>
+  contactConversationId('whatsapp', whatsappEndpoint, identities[0] ?? { type: 'wa_id', value: '' });
+
+const whatsappFrom = (
+  identities: [ChannelIdentity, ...ChannelIdentity[]],
+  wamid: string,
+  at: string,
+): HubEvent =>
+  buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
+    channel: 'whatsapp',
+    provider: 'meta',
+    endpoint: whatsappEndpoint,
+    contact: { identities },
+    conversationId: whatsappConversationOf(identities),
+    hubMessageId: hubMessageIdFor('whatsapp', wamid),
+    direction: 'inbound',
+    providerMessageId: wamid,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text: 'hello' }],
+  });
+
+const whatsappStopFrom = (identities: [ChannelIdentity, ...ChannelIdentity[]], at: string): HubEvent =>
+  buildEvent(
+    'switchboard.contact.consent_changed',
+    eventIdFor('whatsapp', 'consent', whatsappEndpoint.id, identities[0].value, 'stop', at),
+    {
+      channel: 'whatsapp',
+      provider: 'meta',
+      endpoint: whatsappEndpoint,
+      contact: { identities },
+      conversationId: whatsappConversationOf(identities),
+      providerTimestamp: at,
+      receivedAt: at,
+      scope: 'whatsapp_marketing',
+      consent: 'opted_out',
+      trigger: 'stop',
+    },
+  );
+
+/** Runs `then` once, right after the first BatchWriteItem that deletes the contact item `contactPk`. */
+const afterContactDeleted = (client: DynamoDBClient, contactPk: string, then: () => Promise<void>) => {
   let done = false;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
       const deletesContact =
         context.commandName === 'BatchWriteItemCommand' &&
-        JSON.stringify(args.input).includes(`"CONTACT#sms#phone:+${phone}"},"sk":{"S":"CONTACT"`);
+        JSON.stringify(args.input).includes(`"${contactPk}"},"sk":{"S":"CONTACT"`);
       if (deletesContact && !done) {
         done = true;
         await then();
       }
       return result;
     },
-    { step: 'initialize', name: `afterContactDeleted-${phone}` },
+    { step: 'initialize', name: `afterContactDeleted-${contactPk}` },
   );
 };
 
@@ -96,6 +138,14 @@ describe('a STOP recorded while its person is erased', () => {
   const personOf = (phone: string) => contactIdFor('sms', { identities: identitiesOf(phone) }, '');
   const naming = async (phone: string) =>
     (await tableItems(table.context)).filter((item) => JSON.stringify(item).includes(phone));
+  const marketingUnder = async (identity: ChannelIdentity) =>
+    (
+      await readContactConsent(
+        table.context,
+        localPseudonymKey,
+        contactKeyFor('whatsapp', { identities: [identity] }),
+      )
+    ).whatsapp_marketingConsent?.consent;
   const smsConsentOf = async (phone: string) =>
     (
       await readContactConsent(
@@ -126,20 +176,99 @@ describe('a STOP recorded while its person is erased', () => {
     expect((await smsConsentOf(phone))?.consent).toBe('opted_out');
   });
 
-  it('is kept as an opt-out, and nothing names the number, when it comes after the contact item went', async () => {
+  it('is kept as an opt-out when it comes after the contact item went, and the next call finds the contact it indexed again', async () => {
     // Prepare
     const phone = '306912349922';
     const { recorder } = table;
     await recorder.recordEvent(textFrom(phone, 'SMduring2', minute(1)));
-    afterContactDeleted(table.emulators.clients.dynamodb, phone, () =>
+    afterContactDeleted(table.emulators.clients.dynamodb, `CONTACT#sms#phone:+${phone}`, () =>
       recorder.recordEvent(stopFrom(phone, minute(2))),
     );
-    // Act: the STOP indexes the contact again (its item and identifier item) and writes its register
+    // Act: the STOP indexes the contact again (its item, listed under the person, and its identifier
+    // item) and writes its register; then the erasure is called again, as after anything in flight
     const report = await erasePerson(erasure(), personOf(phone));
+    const keptAtOnce = (await smsConsentOf(phone))?.consent;
+    const again = await erasePerson(erasure(), personOf(phone));
     // Assess
     expect(report).toBeDefined();
+    expect(keptAtOnce).toBe('opted_out');
+    expect(again).toBeDefined();
     expect(await naming(phone)).toEqual([]);
     expect((await smsConsentOf(phone))?.consent).toBe('opted_out');
+  });
+
+  it('keeps a WhatsApp STOP that named the BSUID alone under the wa_id too, as for a STOP before the erasure', async () => {
+    // Prepare: a customer known by wa_id and BSUID in one conversation
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912349944' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.late-stop' };
+    const { recorder } = table;
+    await recorder.recordEvent(whatsappFrom([wa], 'wamid.late-1', minute(1)));
+    await recorder.recordEvent(whatsappFrom([wa, bsuid], 'wamid.late-2', minute(2)));
+    // Act: the STOP, with the BSUID alone, comes while the providers are asked (it indexes a contact
+    // under the BSUID, listed under the person: the next call erases it)
+    const person = contactIdFor('whatsapp', { identities: [wa] }, '');
+    await erasePerson(
+      erasure({
+        redactAtProviders: async () => {
+          await recorder.recordEvent(whatsappStopFrom([bsuid], minute(3)));
+          return noRedactions;
+        },
+      }),
+      person,
+    );
+    const keptAtOnce = [await marketingUnder(bsuid), await marketingUnder(wa)];
+    await erasePerson(erasure(), person);
+    // Assess
+    expect(keptAtOnce).toEqual(['opted_out', 'opted_out']);
+    expect(await marketingUnder(bsuid)).toBe('opted_out');
+    expect(await marketingUnder(wa)).toBe('opted_out');
+    expect(await naming(wa.value)).toEqual([]);
+    expect(await naming(bsuid.value)).toEqual([]);
+  });
+
+  it('leaves a message that came after the contact item went to the next call, which finds all of it', async () => {
+    // Prepare
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912349955' };
+    const { recorder } = table;
+    await recorder.recordEvent(whatsappFrom([wa], 'wamid.after-1', minute(1)));
+    afterContactDeleted(table.emulators.clients.dynamodb, `CONTACT#whatsapp#wa_id:${wa.value}`, () =>
+      recorder.recordEvent(whatsappFrom([wa], 'wamid.after-2', minute(2))),
+    );
+    const person = contactIdFor('whatsapp', { identities: [wa] }, '');
+    // Act
+    await erasePerson(erasure(), person);
+    const again = await erasePerson(erasure(), person);
+    // Assess: the second call found the new conversation, its contact and its identifier's claim
+    expect(again).toBeDefined();
+    expect(await naming(wa.value)).toEqual([]);
+  });
+
+  it('leaves an unreadable e-mail filed after the contact item went to the next call, which deletes its raw object', async () => {
+    // Prepare: a customer known by e-mail alone; their unreadable mail is filed in the erasure's seconds
+    const identity: ChannelIdentity = { type: 'email', value: 'late.sender@example.org' };
+    const contactKey = contactKeyFor('email', { identities: [identity] });
+    const person = contactIdFor('email', { identities: [identity] }, '');
+    await indexContact(table.context, 'email', contactKey, [identity], person);
+    const rawMimeKey = 'raw/email/late-sender.eml';
+    afterContactDeleted(table.emulators.clients.dynamodb, `CONTACT#${contactKey}`, async () => {
+      await keepUnreadableEmail(table.context, {
+        contactKey,
+        contactId: person,
+        rawMimeKey,
+        providerType: 'email.too_many_lines',
+        eventId: 'evt_late_unreadable',
+        receivedAt: minute(2),
+      });
+    });
+    const deleted: string[] = [];
+    const deps = erasure({ deleteObjects: async (keys) => void deleted.push(...keys) });
+    // Act
+    await erasePerson(deps, person);
+    const again = await erasePerson(deps, person);
+    // Assess
+    expect(again).toBeDefined();
+    expect(deleted).toContain(rawMimeKey);
+    expect(await naming(identity.value)).toEqual([]);
   });
 
   it('leaves an erasure with nothing late as it was: its contact read once more, nothing kept', async () => {
