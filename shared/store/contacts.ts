@@ -311,7 +311,7 @@ const identityOfKey = (key: string): ChannelIdentity => {
 };
 
 /** The identifier items (`IDENT#…`) that lead to a channel contact, as its item lists its identities. */
-export const contactIdentityItemKeys = (
+const contactIdentityItemKeys = (
   contactKey: string,
   contactItem: Record<string, unknown> | undefined,
 ): ItemKey[] =>

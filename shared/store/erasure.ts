@@ -6,7 +6,6 @@ import type { ConversationState } from '#shared/contract/types.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   consentKeysFor,
-  contactIdentityItemKeys,
   contactRecords,
   conversationAliases,
   conversationFootprint,
@@ -25,7 +24,6 @@ import { epochSeconds } from './item-rules.ts';
 import {
   contactItemKey,
   contactKeyOfItem,
-  contactsByPersonKeys,
   contactsConversationsPartition,
   conversationIdOfKey,
   conversationKey,
@@ -170,12 +168,13 @@ const LATE_CONSENT_ROUNDS = 3;
  * - every opt-out found is kept as the erasure keeps opt-outs (under each key, an opt-out any
  *   conversation that knows the key reads over its own keys: a STOP that named the BSUID alone is
  *   kept under the wa_id too), so a STOP is never lost;
- * - what no later call could find goes: ledger entries, and a contact item that no person lists
- *   (made again by a register write alone), with the identifier items the erasure deleted, which a
- *   late writer may have put again.
- * A contact item listed under a person (indexed again: a message or consent of the person after the
- * main pass) stays with its partition, for the next call to find from the person with what came with
- * it (its conversation, its identifiers' claims); so does anything else there (an unreadable e-mail,
+ * - what no later call could find goes: ledger entries, and a contact item no person lists (made
+ *   again by a register write alone), with the identifier items the erasure deleted, which a late
+ *   writer may have put again.
+ * A contact item listed under a person (indexed again: a message or consent after the main pass,
+ * of the erased person or of a person of its own, as an event naming a WhatsApp BSUID alone
+ * derives) stays with its partition, for a call erasing that person to find with what came with it
+ * (its conversation, its identifiers' claims); so does anything else there (an unreadable e-mail,
  * found the same way). Until a read finds nothing more to take, at most LATE_CONSENT_ROUNDS times.
  */
 const eraseLateConsent = async (
@@ -184,7 +183,6 @@ const eraseLateConsent = async (
   contactKeys: readonly string[],
   conversationsOf: ReadonlyMap<string, readonly (readonly string[])[]>,
   erasedKeys: readonly ItemKey[],
-  contactId: string,
 ): Promise<void> => {
   const erasedIdentities = erasedKeys.filter((key) => kindOfKey(key) === 'identity');
   for (let round = 0; round < LATE_CONSENT_ROUNDS; round++) {
@@ -224,20 +222,14 @@ const eraseLateConsent = async (
         );
     }
     const taken = [...late].flatMap(([contactKey, items]) => {
+      // Listed under a person (indexed again: a message or consent after the main pass, perhaps of
+      // a person of its own, as one naming the BSUID alone derives), it is found from that person
+      // with all that came with it (a conversation, its identifiers' claims): left for that call.
       const contactItem = items.find((item) => item.sk === contactItemKey(contactKey).sk);
-      // Listed under this person: the next call finds it there. Listed under none, or under another
-      // person (a STOP that named the BSUID alone derives its own), nothing would find it again.
-      const listedHere =
-        contactItem !== undefined &&
-        contactItem.gsi3pk === contactsByPersonKeys(contactId, contactKey).gsi3pk;
-      return [
-        ...items
-          .map(keyOf)
-          .filter(
-            (key) => kindOfKey(key) === 'consentChange' || (!listedHere && kindOfKey(key) === 'contact'),
-          ),
-        ...(listedHere ? [] : contactIdentityItemKeys(contactKey, contactItem)),
-      ];
+      const listed = contactItem !== undefined && contactItem.gsi3pk !== undefined;
+      return items
+        .map(keyOf)
+        .filter((key) => kindOfKey(key) === 'consentChange' || (!listed && kindOfKey(key) === 'contact'));
     });
     if (taken.length === 0) break;
     await batchWriteItems(
@@ -982,7 +974,7 @@ export const erasePerson = async (
   ownedObjects ??= await deleteOwnedObjects();
   if (!announced) await announce();
   // (after the announcement: its counts are the pass's above)
-  await eraseLateConsent(context, pseudonymKey, contactKeys, conversationsOf, keys, contactId);
+  await eraseLateConsent(context, pseudonymKey, contactKeys, conversationsOf, keys);
   const report = reportOf();
   if (told) await clearErasureAnnouncement(context, contactId);
   return report;

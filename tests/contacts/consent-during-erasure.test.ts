@@ -205,8 +205,9 @@ describe('a STOP recorded while its person is erased', () => {
     await recorder.recordEvent(whatsappFrom([wa], 'wamid.late-1', minute(1)));
     await recorder.recordEvent(whatsappFrom([wa, bsuid], 'wamid.late-2', minute(2)));
     // Act: the STOP, with the BSUID alone, comes while the providers are asked (it indexes a contact
-    // under the BSUID, listed under the person: the next call erases it)
+    // under the BSUID, listed under a person of its own, derived from the BSUID: erased with that person)
     const person = contactIdFor('whatsapp', { identities: [wa] }, '');
+    const bsuidPerson = contactIdFor('whatsapp', { identities: [bsuid] }, '');
     await erasePerson(
       erasure({
         redactAtProviders: async () => {
@@ -217,7 +218,7 @@ describe('a STOP recorded while its person is erased', () => {
       person,
     );
     const keptAtOnce = [await marketingUnder(bsuid), await marketingUnder(wa)];
-    await erasePerson(erasure(), person);
+    await erasePerson(erasure(), bsuidPerson);
     // Assess
     expect(keptAtOnce).toEqual(['opted_out', 'opted_out']);
     expect(await marketingUnder(bsuid)).toBe('opted_out');
@@ -240,6 +241,25 @@ describe('a STOP recorded while its person is erased', () => {
     const again = await erasePerson(erasure(), person);
     // Assess: the second call found the new conversation, its contact and its identifier's claim
     expect(again).toBeDefined();
+    expect(await naming(wa.value)).toEqual([]);
+  });
+
+  it('leaves a message that named the BSUID alone, after the contact item went, to the erasure of its own person', async () => {
+    // Prepare: a customer known by wa_id and BSUID in one conversation
+    const wa: ChannelIdentity = { type: 'wa_id', value: '306912349966' };
+    const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.late-message' };
+    const { recorder } = table;
+    await recorder.recordEvent(whatsappFrom([wa], 'wamid.bsuid-1', minute(1)));
+    await recorder.recordEvent(whatsappFrom([wa, bsuid], 'wamid.bsuid-2', minute(2)));
+    afterContactDeleted(table.emulators.clients.dynamodb, `CONTACT#whatsapp#wa_id:${wa.value}`, () =>
+      recorder.recordEvent(whatsappFrom([bsuid], 'wamid.bsuid-3', minute(3))),
+    );
+    // Act: the message opens a conversation of the BSUID's own person; that person is erased after
+    await erasePerson(erasure(), contactIdFor('whatsapp', { identities: [wa] }, ''));
+    const itsOwn = await erasePerson(erasure(), contactIdFor('whatsapp', { identities: [bsuid] }, ''));
+    // Assess: its contact, its identifier's claim and its conversation were found from that person
+    expect(itsOwn).toBeDefined();
+    expect(await naming(bsuid.value)).toEqual([]);
     expect(await naming(wa.value)).toEqual([]);
   });
 
