@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { hubMessageIdFor, outboundHubMessageId } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { erasePerson } from '#shared/store/erasure.ts';
+import { kindOfKey } from '#shared/store/keys.ts';
+import { createMediaFetchStore } from '#shared/store/media-fetches.ts';
+import { putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
+import { reserveSendKey } from '#shared/store/send-reservations.ts';
+import { createSendStore } from '#shared/store/sends.ts';
+import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
+import {
+  conversationFor,
+  messageEvent,
+  minute,
+  reactionEvent,
+  statusEvent,
+} from '#tests/recorder/factories.ts';
+import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
+
+/*
+ * Erasure through erasePerson, as the API and `npm run erase` call it, over a conversation holding
+ * every kind of item a conversation's traffic writes: a scan of the table afterwards finds nothing
+ * that names the conversation, the customer or their texts (a review's canary, 2026-12-05). The
+ * registers of a message the hub never recorded are left out: they are not reached (README,
+ * DynamoDB design).
+ */
+describe('erasure of a conversation holding every kind of item', () => {
+  const table = useEmulatedTable();
+
+  it('leaves nothing naming the conversation, the customer or their texts', async () => {
+    // Prepare
+    const customer = '306912348800';
+    const { channel, endpoint, contact, conversationId } = conversationFor(customer);
+    const { recorder, context } = table;
+    await recorder.recordEvent(messageEvent(customer, 'wamid.in-1', minute(1), 'inbound', 'canary-in'));
+    await recorder.recordEvent(messageEvent(customer, 'wamid.out-1', minute(2), 'outbound', 'canary-out'));
+    await recorder.recordEvent(statusEvent(customer, 'wamid.out-1', 'read', minute(3)));
+    await recorder.recordEvent(reactionEvent(customer, 'wamid.out-1', '👍', minute(4)));
+    const unsent = outboundHubMessageId(conversationId, 'unsent');
+    await createSendStore(context).claim({
+      hubMessageId: unsent,
+      conversationId,
+      commandId: 'command-unsent',
+      commandHash: 'hash',
+      state: 'sending',
+      acceptedAt: minute(5),
+      messageCount: 1,
+      next: 0,
+      providerIds: [],
+      inFlight: { index: 0, at: minute(5) },
+      links: {},
+      plan: {
+        channel,
+        provider: 'meta',
+        endpoint,
+        recipient: { type: 'wa_id', value: customer },
+        withinWindow: true,
+        humanAgentTag: false,
+      },
+    });
+    await rememberWhatsAppUpload(context, { hubMessageId: unsent, mediaId: '1000009', endpoint });
+    await reserveSendKey(context, {
+      conversationId,
+      hubMessageId: outboundHubMessageId(conversationId, 'reserved'),
+      commandHash: 'hash',
+    });
+    await putAnnouncementMarker(context, conversationId, new Date());
+    await createMediaFetchStore(context).claim({
+      hubMessageId: hubMessageIdFor('whatsapp', 'wamid.in-1'),
+      partIndex: 0,
+      conversationId,
+      key: `attachments/${conversationId}/in-1/0`,
+      token: 'token',
+      staleAfterSeconds: 60,
+    });
+    const names = (item: Record<string, unknown>) => {
+      const text = JSON.stringify(item, (_key, value) => (value instanceof Set ? [...value] : value));
+      return text.includes(conversationId) || text.includes(customer) || text.includes('canary');
+    };
+    const kindOf = (item: Record<string, unknown>) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) });
+    // (the block's table holds this test's items alone)
+    const kindsBefore = new Set((await tableItems(context)).map(kindOf));
+    // Act
+    const report = await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
+      contactIdFor('whatsapp', contact, conversationId),
+    );
+    // Assess: every kind was there, and nothing names them after
+    expect(report).toBeDefined();
+    expect([...kindsBefore].sort()).toEqual(
+      expect.arrayContaining([
+        'contact',
+        'conversation',
+        'identity',
+        'identityClaim',
+        'mediaFetch',
+        'message',
+        'messageState',
+        'pendingAnnouncement',
+        'send',
+        'sendReservation',
+        'whatsappUpload',
+      ]),
+    );
+    const after = await tableItems(context);
+    expect(after.filter(names)).toEqual([]);
+    expect(after.filter((item) => kindOf(item) === 'whatsappUpload')).toEqual([]);
+  });
+});
