@@ -15,6 +15,7 @@ import {
   minute,
   reactionEvent,
   statusEvent,
+  unsentSend,
 } from '#tests/recorder/factories.ts';
 import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
 
@@ -31,34 +32,14 @@ describe('erasure of a conversation holding every kind of item', () => {
   it('leaves nothing naming the conversation, the customer or their texts', async () => {
     // Prepare
     const customer = '306912348800';
-    const { channel, endpoint, contact, conversationId } = conversationFor(customer);
+    const { endpoint, contact, conversationId } = conversationFor(customer);
     const { recorder, context } = table;
     await recorder.recordEvent(messageEvent(customer, 'wamid.in-1', minute(1), 'inbound', 'canary-in'));
     await recorder.recordEvent(messageEvent(customer, 'wamid.out-1', minute(2), 'outbound', 'canary-out'));
     await recorder.recordEvent(statusEvent(customer, 'wamid.out-1', 'read', minute(3)));
     await recorder.recordEvent(reactionEvent(customer, 'wamid.out-1', '👍', minute(4)));
     const unsent = outboundHubMessageId(conversationId, 'unsent');
-    await createSendStore(context).claim({
-      hubMessageId: unsent,
-      conversationId,
-      commandId: 'command-unsent',
-      commandHash: 'hash',
-      state: 'sending',
-      acceptedAt: minute(5),
-      messageCount: 1,
-      next: 0,
-      providerIds: [],
-      inFlight: { index: 0, at: minute(5) },
-      links: {},
-      plan: {
-        channel,
-        provider: 'meta',
-        endpoint,
-        recipient: { type: 'wa_id', value: customer },
-        withinWindow: true,
-        humanAgentTag: false,
-      },
-    });
+    await createSendStore(context).claim(unsentSend(customer, unsent, minute(5)));
     await rememberWhatsAppUpload(context, { hubMessageId: unsent, mediaId: '1000009', endpoint });
     await reserveSendKey(context, {
       conversationId,

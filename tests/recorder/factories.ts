@@ -9,6 +9,7 @@ import {
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
+import type { SendRecord } from '#shared/store/sends.ts';
 
 /** Test events built the way the adapters build them: deterministic ids, conversation from the contact. */
 
@@ -24,6 +25,35 @@ export const conversationFor = (customer: string, channel: Channel = 'whatsapp')
       endpoint,
       contact.identities[0] ?? { type: 'wa_id', value: '' },
     ),
+  };
+};
+
+/**
+ * A send of the hub's to the customer's WhatsApp conversation that never became a message: its call
+ * in flight when its command gave up (no message record shares its partition).
+ */
+export const unsentSend = (customer: string, hubMessageId: string, at: string): SendRecord => {
+  const { channel, endpoint, contact, conversationId } = conversationFor(customer);
+  return {
+    hubMessageId,
+    conversationId,
+    commandId: `command-${hubMessageId}`,
+    commandHash: 'hash',
+    state: 'sending',
+    acceptedAt: at,
+    messageCount: 1,
+    next: 0,
+    providerIds: [],
+    inFlight: { index: 0, at },
+    links: {},
+    plan: {
+      channel,
+      provider: 'meta',
+      endpoint,
+      recipient: contact.identities[0] ?? { type: 'wa_id', value: customer },
+      withinWindow: true,
+      humanAgentTag: false,
+    },
   };
 };
 

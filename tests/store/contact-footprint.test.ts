@@ -20,6 +20,7 @@ import {
   minute,
   reactionEvent,
   statusEvent,
+  unsentSend,
 } from '#tests/recorder/factories.ts';
 
 describe('every item of a contact, by the key catalogue', () => {
@@ -43,28 +44,8 @@ describe('every item of a contact, by the key catalogue', () => {
     // shares its partition), a send key the helpdesk API reserved; and a replay-guard item.
     const sends = createSendStore(context);
     for (const customer of ['canary-anna', 'canary-bob']) {
-      const { channel, endpoint, contact, conversationId } = conversationFor(customer);
-      await sends.claim({
-        hubMessageId: `msg_unsent-${customer}`,
-        conversationId,
-        commandId: `cmd-${customer}`,
-        commandHash: 'hash',
-        state: 'sending',
-        acceptedAt: minute(5),
-        messageCount: 1,
-        next: 0,
-        providerIds: [],
-        inFlight: { index: 0, at: minute(5) },
-        links: {},
-        plan: {
-          channel,
-          provider: 'meta',
-          endpoint,
-          recipient: contact.identities[0] as { type: 'wa_id'; value: string },
-          withinWindow: true,
-          humanAgentTag: false,
-        },
-      });
+      const { endpoint, conversationId } = conversationFor(customer);
+      await sends.claim(unsentSend(customer, `msg_unsent-${customer}`, minute(5)));
       // An Idempotency-Key the helpdesk API reserved in the conversation (its command not taken yet).
       await reserveSendKey(context, {
         conversationId,
