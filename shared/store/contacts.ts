@@ -310,13 +310,6 @@ const identityOfKey = (key: string): ChannelIdentity => {
   return { type: key.slice(0, separator) as ChannelIdentity['type'], value: key.slice(separator + 1) };
 };
 
-/** The identifier items (`IDENT#…`) that lead to a channel contact, as its item lists its identities. */
-const contactIdentityItemKeys = (
-  contactKey: string,
-  contactItem: Record<string, unknown> | undefined,
-): ItemKey[] =>
-  identitiesOf(contactItem).map((identity) => identityItemKey(identityOfKey(identity), contactKey));
-
 /** A channel contact as its key and item store it: the key's channel and primary identity, then the others it lists. */
 const storedChannelContact = (
   contactKey: string,
@@ -508,8 +501,8 @@ export const contactRecords = async (
   });
   keys.push(...contactItems.map(keyOf));
   const contactItem = contactItems.find((item) => item.sk === contactItemKey(contactKey).sk);
-  keys.push(...contactIdentityItemKeys(contactKey, contactItem));
   for (const identity of identitiesOf(contactItem)) {
+    keys.push(identityItemKey(identityOfKey(identity), contactKey));
     // The conversations the identifier claimed, on every endpoint.
     const claims = await queryAll(context, {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :claim)',

@@ -72,16 +72,30 @@ const withoutLegacyHelpRegisters = (
   for (const name of Object.keys(CONTACT_REGISTERS)) {
     const stored = StoredRegisterSchema.safeParse(contact[name]);
     if (!stored.success || !stored.data.value.includes('"help_requested"')) continue;
-    const latest = latestChangeBesideHelp(items, contactKey, name.replace(/Consent$/, ''));
+    const latest = ledgerRegister(items, contactKey, name);
     if (!latest) delete resolved[name];
-    else
-      resolved[name] = {
+    else resolved[name] = latest;
+  }
+  return resolved;
+};
+
+/**
+ * Register `name` (a contact register: `smsConsent`…) as the scope's latest change other than a
+ * HELP among the contact's ledger entries in `items` would have written it; undefined for none.
+ */
+const ledgerRegister = (
+  items: readonly Record<string, unknown>[],
+  contactKey: string,
+  name: string,
+): Record<string, unknown> | undefined => {
+  const latest = latestChangeBesideHelp(items, contactKey, name.replace(/Consent$/, ''));
+  return latest
+    ? {
         order: timeOrder(latest.at, undefined, latest.eventId),
         eventId: latest.eventId,
         value: JSON.stringify({ consent: latest.consent, trigger: latest.trigger, at: latest.at }),
-      };
-  }
-  return resolved;
+      }
+    : undefined;
 };
 
 /**
@@ -131,6 +145,10 @@ const laterAcrossKeys = (a: unknown, b: unknown): unknown => {
   return second.optedOut && !first.optedOut ? b : a;
 };
 
+/** Of reads of one register: the latest that is an opt-out, if any is. */
+const latestOptOut = (reads: readonly unknown[]): unknown =>
+  reads.filter((read) => registerAt(read)?.optedOut).reduce<unknown>(laterAcrossKeys, undefined);
+
 /**
  * The registers an erasure keeps for a contact from what its partition holds: the contact item's
  * (as withoutLegacyHelpRegisters resolves them), and where the item has none for a scope (gone, or
@@ -145,13 +163,8 @@ const registersFromPartition = (
   const contact: Record<string, unknown> = { ...withoutLegacyHelpRegisters(contactKey, contactItem, items) };
   for (const name of Object.keys(CONTACT_REGISTERS)) {
     if (contact[name] !== undefined) continue;
-    const latest = latestChangeBesideHelp(items, contactKey, name.replace(/Consent$/, ''));
-    if (latest)
-      contact[name] = {
-        order: timeOrder(latest.at, undefined, latest.eventId),
-        eventId: latest.eventId,
-        value: JSON.stringify({ consent: latest.consent, trigger: latest.trigger, at: latest.at }),
-      };
+    const latest = ledgerRegister(items, contactKey, name);
+    if (latest) contact[name] = latest;
   }
   return contact;
 };
@@ -206,10 +219,9 @@ const eraseLateConsent = async (
     for (const contactKey of contactKeys) {
       const contact: Record<string, unknown> = { ...lateRegisters.get(contactKey) };
       for (const name of Object.keys(CONTACT_REGISTERS)) {
-        const optOut = (conversationsOf.get(contactKey) ?? [])
-          .map((keys) => readOver(keys, name))
-          .filter((read) => registerAt(read)?.optedOut)
-          .reduce<unknown>(laterAcrossKeys, undefined);
+        const optOut = latestOptOut(
+          (conversationsOf.get(contactKey) ?? []).map((keys) => readOver(keys, name)),
+        );
         if (optOut !== undefined) contact[name] = laterAcrossKeys(contact[name], optOut);
       }
       if (late.has(contactKey) || Object.keys(contact).length > 0) toKeep.set(contactKey, contact);
@@ -825,9 +837,7 @@ export const erasePerson = async (
     const contact: Record<string, unknown> = { ...registersOf(contactKey) };
     for (const name of Object.keys(CONTACT_REGISTERS)) {
       const reads = (conversationsOf.get(contactKey) ?? []).map((keys) => readOver(keys, name));
-      const register =
-        reads.filter((read) => registerAt(read)?.optedOut).reduce<unknown>(laterAcrossKeys, undefined) ??
-        reads.reduce<unknown>(laterAcrossKeys, undefined);
+      const register = latestOptOut(reads) ?? reads.reduce<unknown>(laterAcrossKeys, undefined);
       if (register !== undefined) contact[name] = register;
     }
     // What an earlier erasure of this contact kept: merged in, never overwritten (a STOP it kept

@@ -30,7 +30,7 @@ import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord, sendOfProviderMessage, storedSendOf } from './sends.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
-import { batchGetItems, type TableContext } from './table.ts';
+import { batchGetItems, itemsByKey, type TableContext } from './table.ts';
 import { keepUnreadableEmail, type UnreadableEmail } from './unreadable-emails.ts';
 
 /** A batch's done-markers, conversations and sends, read at once; every id asked is answered. */
@@ -180,8 +180,7 @@ const readForBatch = async (
   // BatchGetItem answers only the keys asked, so a key names its item (a message and its send share
   // a partition); expired items are left out, as the single reads count them absent.
   const items = keys.length > 0 ? await batchGetItems(context, keys) : [];
-  const byKey = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
-  const itemAt = ({ pk, sk }: { readonly pk: string; readonly sk: string }) => byKey.get(`${pk}\u0000${sk}`);
+  const itemAt = itemsByKey(items);
   const sendsRead = new Map<string, SendRecord | undefined>();
   for (const id of sends) {
     const item = itemAt(sendKey(id));

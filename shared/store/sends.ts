@@ -22,7 +22,7 @@ import {
   sendKey,
 } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
-import { batchGetItems, type TableContext, track } from './table.ts';
+import { batchGetItems, itemsByKey, type TableContext, track } from './table.ts';
 
 /*
  * Send items (`MSG#<hubMessageId>` / `SEND`): the bookkeeping that makes a send command reach each
@@ -501,9 +501,7 @@ export const readSendWithConversation = async (
 ): Promise<{ readonly record: SendRecord | undefined; readonly stored: StoredConversation }> => {
   const send = sendKey(hubMessageId);
   const conversation = conversationKey(conversationId);
-  const items = await batchGetItems(context, [send, conversation]);
-  const itemAt = ({ pk, sk }: { readonly pk: string; readonly sk: string }) =>
-    items.find((item) => item.pk === pk && item.sk === sk);
+  const itemAt = itemsByKey(await batchGetItems(context, [send, conversation]));
   const sendItem = itemAt(send);
   return {
     record: sendItem ? fromItem(sendItem) : undefined,

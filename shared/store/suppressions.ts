@@ -17,7 +17,7 @@ import {
   suppressionKeyOfLegacy,
 } from './keys.ts';
 import { appliedIdOf, CONTACT_REGISTERS, HELP_REGISTERS, StoredRegisterSchema } from './registers.ts';
-import { batchGetItems, getItem, type TableContext, type TableKey, track } from './table.ts';
+import { batchGetItems, getItem, itemsByKey, type TableContext, type TableKey, track } from './table.ts';
 
 /*
  * Kept opt-outs (`SUPPRESS#HMAC#<keyed hash>` / `SUPPRESS`): what an erasure keeps of a contact's
@@ -135,8 +135,9 @@ export const keptSuppressionOf = (
   contactKey: string,
 ): KeptSuppression => {
   const [keyedKey, legacyKey] = suppressionReadKeys(pseudonymKey, contactKey);
-  const keyed = items.find((item) => item.pk === keyedKey?.pk && item.sk === keyedKey?.sk);
-  const legacy = items.find((item) => item.pk === legacyKey?.pk && item.sk === legacyKey?.sk);
+  const itemAt = itemsByKey(items);
+  const keyed = keyedKey && itemAt(keyedKey);
+  const legacy = legacyKey && itemAt(legacyKey);
   return {
     ...(keyed ? { keyed } : {}),
     ...(legacy ? { legacy } : {}),

@@ -34,6 +34,17 @@ export interface TableKey {
   readonly sk: string;
 }
 
+/**
+ * The item under each key among `items` (a BatchGetItem's answer, which comes in no order): where
+ * partitions hold several items (a message and its send), the key names one.
+ */
+export const itemsByKey = <T extends Record<string, unknown>>(
+  items: readonly T[],
+): ((key: TableKey) => T | undefined) => {
+  const byKey = new Map(items.map((item) => [`${String(item.pk)}\u0000${String(item.sk)}`, item]));
+  return (key) => byKey.get(`${key.pk}\u0000${key.sk}`);
+};
+
 /** One item, read consistently: undefined when there is none or it has expired (TTL deletes lazily). */
 export const getItem = async (
   context: TableContext,
