@@ -19,20 +19,13 @@ import {
 } from '#shared/aws/claim-check.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import {
-  buildEvent,
-  type ChannelIdentity,
-  contactConversationId,
-  eventIdFor,
-  type HubEvent,
-  hubMessageIdFor,
-} from '#shared/contract/index.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, smsReceived } from '#tests/recorder/factories.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
@@ -138,24 +131,10 @@ describe('deletePayloadObjectsUnder', () => {
 });
 
 const PHONE = '+306912340300';
-const endpoint = { type: 'phone_number' as const, id: '+15550000300' };
+const ENDPOINT_ID = '+15550000300';
 
-const smsMessage = (sid: string, phone: string, text: string): HubEvent => {
-  const identities: [ChannelIdentity] = [{ type: 'phone', value: phone }];
-  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', sid), {
-    channel: 'sms',
-    provider: 'twilio',
-    endpoint,
-    contact: { identities },
-    conversationId: contactConversationId('sms', endpoint, identities[0]),
-    hubMessageId: hubMessageIdFor('sms', sid),
-    direction: 'inbound',
-    providerMessageId: sid,
-    providerTimestamp: minute(1),
-    receivedAt: minute(1),
-    parts: [{ type: 'text', text }],
-  });
-};
+const smsMessage = (sid: string, phone: string, text: string): HubEvent =>
+  smsReceived(phone, sid, minute(1), { endpointId: ENDPOINT_ID, text });
 
 describe('erasure of a person with claim-checked events, against the local DynamoDB and S3', () => {
   let emulators: RunningEmulators;

@@ -14,7 +14,7 @@ import { indexContact, readContactConsent } from '#shared/store/contacts.ts';
 import { type ErasureDeps, erasePerson } from '#shared/store/erasure.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { keepUnreadableEmail } from '#shared/store/unreadable-emails.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, smsReceived } from '#tests/recorder/factories.ts';
 import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
@@ -28,22 +28,8 @@ import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
 const endpoint = { type: 'phone_number' as const, id: '+15550000911' };
 const identitiesOf = (phone: string): [ChannelIdentity] => [{ type: 'phone', value: `+${phone}` }];
 
-const textFrom = (phone: string, sid: string, at: string): HubEvent => {
-  const identities = identitiesOf(phone);
-  return buildEvent('switchboard.message.received', eventIdFor('sms', 'message', sid), {
-    channel: 'sms',
-    provider: 'twilio',
-    endpoint,
-    contact: { identities },
-    conversationId: contactConversationId('sms', endpoint, identities[0]),
-    hubMessageId: hubMessageIdFor('sms', sid),
-    direction: 'inbound',
-    providerMessageId: sid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
-};
+const textFrom = (phone: string, sid: string, at: string): HubEvent =>
+  smsReceived(`+${phone}`, sid, at, { endpointId: endpoint.id });
 
 const stopFrom = (phone: string, at: string): HubEvent => {
   const identities = identitiesOf(phone);
