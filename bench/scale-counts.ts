@@ -155,7 +155,9 @@ export const OUTBOUND_SEND_IN_LONG_CONVERSATION = {
 /**
  * A full outbox batch: ten commands of ten conversations, sent concurrently, their `message.sent`
  * and `state_changed` events published in shared rounds (one entry per conversation per request):
- * two helpdesk requests for the batch instead of two per send. The other calls per send are as above.
+ * two helpdesk requests for the batch instead of two per send, when no conversation waits for its
+ * endpoint's turn (one that waits publishes in a round of its own: up to two requests per send for
+ * a batch paced at one number). The other calls per send are as above.
  */
 export const OUTBOUND_BATCH = { commands: 10, helpdeskSendMessageBatch: 2 } as const;
 
