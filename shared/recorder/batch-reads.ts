@@ -1,5 +1,5 @@
 import type { StoredConversation } from '#shared/store/conversations.ts';
-import type { MessageMark } from '#shared/store/messages.ts';
+import { type MessageMark, markFor } from '#shared/store/messages.ts';
 import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
 import { mayAwaitLink } from '#shared/store/sends.ts';
 
@@ -16,8 +16,11 @@ import { mayAwaitLink } from '#shared/store/sends.ts';
  * can no longer await a link never will (a send moves only forward).
  */
 export interface BatchReads {
-  /** The message's mark (done, counted, absent) as the batch knows it; undefined when the batch did not read it. */
-  mark(hubMessageId: string): MessageMark | undefined;
+  /**
+   * The message's mark as the batch knows it, seen from the conversation the event was queued in;
+   * undefined when the batch did not read it.
+   */
+  mark(hubMessageId: string, conversationId: string): MessageMark | undefined;
   /** The conversation as the batch last read or wrote it; undefined when it did not. */
   conversation(conversationId: string): StoredConversation | undefined;
   /** The conversation as just read, or as just written by this batch. */
@@ -39,7 +42,10 @@ export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
   const conversations = new Map(read.conversations);
   const { sends } = read;
   return {
-    mark: (hubMessageId) => marks.get(hubMessageId),
+    mark: (hubMessageId, conversationId) => {
+      const read = marks.get(hubMessageId);
+      return read === undefined ? undefined : markFor(read, conversationId);
+    },
     conversation: (conversationId) => conversations.get(conversationId),
     remember: (conversationId, stored) => {
       // Another group may have moved the same (canonical) conversation further meanwhile.
@@ -47,7 +53,7 @@ export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
       if ((stored.model?.state.version ?? -1) >= cached) conversations.set(conversationId, stored);
     },
     forget: (conversationId) => void conversations.delete(conversationId),
-    markRecorded: (hubMessageId) => void marks.set(hubMessageId, 'recorded'),
+    markRecorded: (hubMessageId) => void marks.set(hubMessageId, { held: 'recorded' }),
     // A send only moves forward, so a read at the batch's start that says no still holds.
     sendMayAwaitLink: (hubMessageId, sequence) =>
       !sends.has(hubMessageId) || mayAwaitLink(sends.get(hubMessageId), sequence),

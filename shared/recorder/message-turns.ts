@@ -22,7 +22,9 @@ const ignore = (): void => undefined;
  * the batch records side by side, so both would find its done-marker absent and count it twice.
  * Its records take turns instead, in the order their groups reach them: the later one finds the
  * earlier one's marker (the batch's reads keep it) and is a duplicate, as in a later batch; should
- * the earlier one fail, the later one records it, the earlier one a duplicate when it comes back.
+ * the earlier one fail before its claim (shared/store/messages.ts, claimMessage), the later one
+ * records it, the earlier one a duplicate when it comes back; after its claim, the later one is the
+ * duplicate and the earlier one records it when it comes back. Two invocations meet at the claim.
  * A record only ever waits for one that started before it, so two groups holding each other's
  * messages cannot wait for each other. Every other record (a message of one group only, any other
  * event) runs at once, exactly as before.

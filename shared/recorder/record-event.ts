@@ -131,6 +131,14 @@ const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>
     ? event
     : ({ ...event, data: { ...event.data, contactId } } as MessageEvent);
 
+/**
+ * A message the hub may be given in two conversations at once: an inbound e-mail, which Mailgun
+ * posts once per business address it was sent to, with the same ids. It is claimed for one
+ * conversation before it counts (shared/store/messages.ts, claimMessage).
+ */
+const mayArriveTwice = (event: MessageEvent): boolean =>
+  event.data.channel === 'email' && event.data.direction === 'inbound';
+
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
 
@@ -244,9 +252,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
    * (the delivery's own error is the one thrown). Missed, a retry writes it while the conversation
    * still remembers the event; a redrive after that would count the message again.
    */
-  const noteCounted = async (event: MessageEvent): Promise<void> => {
+  const noteCounted = async (event: MessageEvent, queuedIn: string): Promise<void> => {
     try {
-      await store.putCountedMarker(event);
+      await store.putCountedMarker(event, queuedIn);
     } catch (error) {
       logger.warn('counted-marker not written', {
         eventId: event.id,
@@ -289,6 +297,25 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       : { ...applied, model: { ...applied.model, state: { ...state, contactId: person } } };
   };
 
+  /**
+   * SES's second receipt of one mail (skipped: recorded, or taken by another conversation): its raw
+   * object, which the record does not name, is filed under the contact, so erasure finds it (the
+   * ingest queue lets it through: deduplicationIdOf). Not for a redelivery of the recorded receipt
+   * (its object is the record's), nor after an erasure (its tombstone: the contact's address must
+   * not come back). A receipt taken elsewhere is another receipt, whose object the record there
+   * will not name: kept too.
+   */
+  const keepSecondReceipt = async (event: MessageEvent, mark: 'recorded' | 'elsewhere'): Promise<void> => {
+    const receipt = sesReceiptOf(event);
+    if (!receipt) return;
+    if (mark === 'recorded') {
+      const recorded = await store.recordedMessage(event.data.hubMessageId);
+      if (recorded === undefined || recorded.email?.rawMimeKey === receipt.rawMimeKey) return;
+    }
+    await store.keepUnreadableEmail(receipt);
+    await step('keep-unreadable-email', event);
+  };
+
   const recordMessage = async (
     queued: MessageEvent,
     publisher: EventPublisher,
@@ -303,29 +330,31 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       return;
     }
     // A provider retry days later: the done-marker says everything below already happened; a
-    // counted-marker, that the conversation took the message before a delivery failed.
+    // counted-marker, that the conversation took the message before a delivery failed. Marks are
+    // seen from the conversation the event was queued in (its message group), which every delivery
+    // of it shares.
     const batch = hints?.batch;
-    const mark = hints?.unrecorded
+    const { hubMessageId } = event.data;
+    const queuedIn = queued.data.conversationId;
+    let mark = hints?.unrecorded
       ? 'absent'
-      : (batch?.mark(event.data.hubMessageId) ?? (await store.messageMark(event.data.hubMessageId)));
+      : (batch?.mark(hubMessageId, queuedIn) ?? (await store.messageMark(hubMessageId, queuedIn)));
     await step('check-message', event);
-    if (mark === 'recorded') {
-      logger.debug('duplicate message skipped', {
-        eventId: event.id,
-        conversationId: event.data.conversationId,
-      });
-      // SES's second receipt of one mail: its raw object, which the record does not name, is filed
-      // under the contact, so erasure finds it (the ingest queue lets it through: deduplicationIdOf).
-      // Not for a redelivery of the recorded receipt (its object is the record's), nor after an
-      // erasure (its tombstone: the contact's address must not come back).
-      const receipt = sesReceiptOf(event);
-      if (receipt) {
-        const recorded = await store.recordedMessage(event.data.hubMessageId);
-        if (recorded !== undefined && recorded.email?.rawMimeKey !== receipt.rawMimeKey) {
-          await store.keepUnreadableEmail(receipt);
-          await step('keep-unreadable-email', event);
-        }
+    if (mark === 'absent' && !hints?.unrecorded && mayArriveTwice(event)) {
+      // Posted for another business address too, perhaps recorded by another invocation right now:
+      // the one conversation that claims it first takes it.
+      if (!(await store.claimMessage(hubMessageId, queuedIn))) {
+        mark = await store.messageMark(hubMessageId, queuedIn);
+        if (mark === 'absent') throw new Error('message claim not taken and not held: retried');
       }
+      await step('claim-message', event);
+    }
+    if (mark === 'recorded' || mark === 'elsewhere') {
+      logger.debug(
+        mark === 'recorded' ? 'duplicate message skipped' : 'message taken by another conversation',
+        { eventId: event.id, conversationId: event.data.conversationId },
+      );
+      await keepSecondReceipt(event, mark);
       return;
     }
     const counted = mark === 'counted';
@@ -385,7 +414,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           }
           if (!counted) {
             // Taken before a failure, and remembered only among the last few events: noted for good.
-            await store.putCountedMarker(event);
+            await store.putCountedMarker(event, queuedIn);
             await step('mark-counted', event);
           }
           // Applied before a crash: publish again, with the same state_changed if it was the last change.
@@ -445,7 +474,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       }
       await store.putMessage(event);
     } catch (error) {
-      if (countedHere) await noteCounted(event);
+      if (countedHere) await noteCounted(event, queuedIn);
       throw error;
     }
     batch?.markRecorded(event.data.hubMessageId);

@@ -4,6 +4,7 @@ import type { HubEvent } from '#shared/contract/index.ts';
 export const RECORDER_STEPS = [
   'link-send',
   'check-message',
+  'claim-message',
   'load-conversation',
   'claim-identities',
   'alias-conversation',

@@ -10,10 +10,15 @@ import { type TableContext, track } from './table.ts';
 
 /*
  * Message items (`MSG#<hubMessageId>` / `MSG`): the message as recorded, which is also the
- * recorder's "done" marker for it, listed by conversation through gsi2. Before it, and only when a
- * delivery failed after counting the message in its conversation, the same key may hold a bare
- * counted-marker (`counted`, the event id, an expiry; no message, not listed): the next delivery
- * then republishes without counting again, however many messages its conversation had meanwhile.
+ * recorder's "done" marker for it, listed by conversation through gsi2. Before it, the same key may
+ * hold a bare marker (no message, not listed, an expiry), naming the conversation (`claimedBy`: the
+ * message group it was queued in) that took the message:
+ * - a claim, written before an inbound e-mail counts: Mailgun posts one mail once per business
+ *   address it was sent to, with the same ids, in two conversations that two recorder invocations
+ *   may record at the same moment; the claim makes one of them take it;
+ * - a counted-marker (`counted`, the event id), written only when a delivery failed after counting
+ *   the message in its conversation: the next delivery then republishes without counting again,
+ *   however many messages its conversation had meanwhile.
  */
 
 /** Message records and message state live this long; at least the dedup horizon (8 days). */
@@ -105,67 +110,141 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
 };
 
 /**
- * What a message's key holds for the recorder: its record (the done-marker; an erasure's tombstone
- * too), only the counted-marker (it counted in its conversation, recording it failed after), or
- * nothing live.
+ * What a message's key holds for the recorder of one conversation: its record (the done-marker; an
+ * erasure's tombstone too), only the counted-marker (it counted in this conversation, recording it
+ * failed after), a marker of another conversation (`elsewhere`: a mail posted for two business
+ * addresses that the other one took), or nothing live. A claim of this very conversation is
+ * `absent`: it may not have counted yet, and the conversation's recent event ids tell.
  */
-export type MessageMark = 'recorded' | 'counted' | 'absent';
+export type MessageMark = 'recorded' | 'counted' | 'elsewhere' | 'absent';
 
-/** The mark of a message item as read (undefined: none); an expired one counts as absent. */
-export const messageMarkOf = (item: Record<string, unknown> | undefined, now: Date): MessageMark => {
-  if (!item || !isLive(item, now)) return 'absent';
-  return item.counted === true ? 'counted' : 'recorded';
+/** A message's key as read, before it is seen from one conversation (`markFor`). */
+export interface MessageKeyRead {
+  readonly held: 'recorded' | 'counted' | 'claimed' | 'absent';
+  /** The conversation a claim or counted-marker names (none on markers written before claims). */
+  readonly claimedBy?: string;
+}
+
+/** A message item as read (undefined: none); an expired one counts as absent. */
+export const messageKeyReadOf = (item: Record<string, unknown> | undefined, now: Date): MessageKeyRead => {
+  if (!item || !isLive(item, now)) return { held: 'absent' };
+  const claimedBy = typeof item.claimedBy === 'string' ? item.claimedBy : undefined;
+  if (item.counted === true) return claimedBy ? { held: 'counted', claimedBy } : { held: 'counted' };
+  return claimedBy ? { held: 'claimed', claimedBy } : { held: 'recorded' };
 };
 
-/** Consistent read of the done-marker (or the counted-marker before it). */
-export const readMessageMark = async (context: TableContext, hubMessageId: string): Promise<MessageMark> => {
+/**
+ * The mark as the conversation `conversationId` (the message group the event was queued in) sees it;
+ * without one (an echo's check: recorded or not), a claim is absent and a counted-marker counted.
+ */
+export const markFor = (read: MessageKeyRead, conversationId: string | undefined): MessageMark => {
+  if (read.held === 'recorded' || read.held === 'absent') return read.held;
+  if (conversationId !== undefined && read.claimedBy !== undefined && read.claimedBy !== conversationId)
+    return 'elsewhere';
+  return read.held === 'counted' ? 'counted' : 'absent';
+};
+
+/** Consistent read of the done-marker (or the marker before it). */
+export const readMessageKey = async (
+  context: TableContext,
+  hubMessageId: string,
+): Promise<MessageKeyRead> => {
   const output = await context.client.send(
     new GetItemCommand({
       TableName: context.tableName,
       Key: marshall(messageKey(hubMessageId)),
       ConsistentRead: true,
-      ProjectionExpression: 'expiresAt, #counted',
+      ProjectionExpression: 'expiresAt, #counted, claimedBy',
       ExpressionAttributeNames: { '#counted': 'counted' },
       ReturnConsumedCapacity: 'TOTAL',
     }),
   );
   track(context, 'GetItem', output);
-  return messageMarkOf(output.Item ? unmarshall(output.Item) : undefined, context.now());
+  return messageKeyReadOf(output.Item ? unmarshall(output.Item) : undefined, context.now());
 };
 
-/**
- * Notes that the message counted in its conversation while its record is not written yet: the
- * recorder writes it only when a delivery fails after the conversation took the message (or a later
- * one finds it there without its record), so a redelivery after the conversation forgot the event's
- * id does not count it again. Never replaces a live record or tombstone (the condition); the record
- * replaces it. Holds no message and is not listed (no gsi2 keys).
- */
-export const putCountedMarker = async (
+/** The condition of a marker's put: nothing live at the key, or a marker of the same conversation. */
+const MARKER_CONDITION = 'attribute_not_exists(pk) OR expiresAt <= :now OR claimedBy = :conversation';
+
+/** Whether a marker was put (false: a record, a tombstone or another conversation's marker is there). */
+const putMarker = async (
   context: TableContext,
-  event: MessageEvent,
-  retentionSeconds = MESSAGE_RETENTION_SECONDS,
-): Promise<void> => {
+  hubMessageId: string,
+  fields: Record<string, unknown>,
+  claimedBy: string,
+  condition: { readonly expression: string; readonly names?: Record<string, string> },
+  retentionSeconds: number,
+): Promise<boolean> => {
   const now = epochSeconds(context.now());
   try {
     const output = await context.client.send(
       new PutItemCommand({
         TableName: context.tableName,
         Item: marshall({
-          ...messageKey(event.data.hubMessageId),
-          eventId: event.id,
-          counted: true,
+          ...messageKey(hubMessageId),
+          ...fields,
+          claimedBy,
           expiresAt: now + retentionSeconds,
         }),
-        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-        ExpressionAttributeValues: marshall({ ':now': now }),
+        ConditionExpression: condition.expression,
+        ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+        ExpressionAttributeValues: marshall({ ':now': now, ':conversation': claimedBy }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     track(context, 'PutItem', output);
+    return true;
   } catch (error) {
-    // Recorded meanwhile (or a marker already there): nothing to note.
     if (!isConditionFailure(error)) throw error;
+    return false;
   }
+};
+
+/**
+ * Claims an inbound e-mail for the conversation it was queued in, before it counts there: false when
+ * another conversation claimed or counted it, or it is recorded (or erased) already. Idempotent for
+ * the conversation that holds it; never replaces its counted-marker (which says more).
+ */
+export const claimMessage = (
+  context: TableContext,
+  hubMessageId: string,
+  conversationId: string,
+  retentionSeconds = MESSAGE_RETENTION_SECONDS,
+): Promise<boolean> =>
+  putMarker(
+    context,
+    hubMessageId,
+    {},
+    conversationId,
+    {
+      expression: `(${MARKER_CONDITION}) AND attribute_not_exists(#counted)`,
+      names: { '#counted': 'counted' },
+    },
+    retentionSeconds,
+  );
+
+/**
+ * Notes that the message counted in its conversation (`claimedBy`, the one it was queued in) while its
+ * record is not written yet: the recorder writes it only when a delivery fails after the conversation
+ * took the message (or a later one finds it there without its record), so a redelivery after the
+ * conversation forgot the event's id does not count it again. Never replaces a live record, tombstone
+ * or another conversation's marker (the condition); the record replaces it.
+ */
+export const putCountedMarker = async (
+  context: TableContext,
+  event: MessageEvent,
+  claimedBy: string,
+  retentionSeconds = MESSAGE_RETENTION_SECONDS,
+): Promise<void> => {
+  // Not put (recorded meanwhile, or another conversation's): nothing to note.
+  await putMarker(
+    context,
+    event.data.hubMessageId,
+    { eventId: event.id, counted: true },
+    claimedBy,
+    { expression: MARKER_CONDITION },
+    retentionSeconds,
+  );
 };
 
 /** The durable "done" marker, written last. */

@@ -18,13 +18,16 @@ import {
 } from './conversations.ts';
 import { conversationKey, messageKey, sendKey } from './keys.ts';
 import {
+  claimMessage,
   getMessage,
   MESSAGE_RETENTION_SECONDS,
+  type MessageKeyRead,
   type MessageMark,
-  messageMarkOf,
+  markFor,
+  messageKeyReadOf,
   putCountedMarker,
   putMessage,
-  readMessageMark,
+  readMessageKey,
 } from './messages.ts';
 import { resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
@@ -35,8 +38,8 @@ import { keepUnreadableEmail, type UnreadableEmail } from './unreadable-emails.t
 
 /** A batch's done-markers, conversations and sends, read at once; every id asked is answered. */
 export interface RecorderBatchRead {
-  /** Each hub message id asked: its live done-marker, counted-marker, or neither. */
-  readonly marks: ReadonlyMap<string, MessageMark>;
+  /** Each hub message id asked: its live done-marker, the claim or counted-marker before it, or none. */
+  readonly marks: ReadonlyMap<string, MessageKeyRead>;
   /** Each conversation asked, as `loadConversation` would return it (empty when there is none). */
   readonly conversations: ReadonlyMap<string, StoredConversation>;
   /**
@@ -58,8 +61,16 @@ export interface RecorderStore {
     conversationIds: readonly string[],
     sendIds?: readonly string[],
   ): Promise<RecorderBatchRead>;
-  /** Consistent read of the done-marker (or the counted-marker before it); an expired one counts as absent. */
-  messageMark(hubMessageId: string): Promise<MessageMark>;
+  /**
+   * Consistent read of the done-marker (or the marker before it) as the conversation the event was
+   * queued in sees it (shared/store/messages.ts, markFor); an expired one counts as absent.
+   */
+  messageMark(hubMessageId: string, conversationId?: string): Promise<MessageMark>;
+  /**
+   * An inbound e-mail claimed for the conversation it was queued in, before it counts there; false
+   * when another conversation holds it, or it is recorded (shared/store/messages.ts, claimMessage).
+   */
+  claimMessage(hubMessageId: string, conversationId: string): Promise<boolean>;
   loadConversation(conversationId: string): Promise<StoredConversation>;
   /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
   saveConversation(write: ConversationWrite): Promise<'saved' | 'conflict'>;
@@ -106,8 +117,11 @@ export interface RecorderStore {
   recordedMessage(hubMessageId: string): Promise<Message | undefined>;
   /** The durable "done" marker, written last. */
   putMessage(event: MessageEvent): Promise<void>;
-  /** The message counted in its conversation, its done-marker not written yet (shared/store/messages.ts). */
-  putCountedMarker(event: MessageEvent): Promise<void>;
+  /**
+   * The message counted in the conversation it was queued in (`claimedBy`), its done-marker not
+   * written yet (shared/store/messages.ts).
+   */
+  putCountedMarker(event: MessageEvent, claimedBy: string): Promise<void>;
   /** Forward-only write; `stale` when the stored value is ahead (or equal, from another event). */
   writeRegister(write: RegisterWrite): Promise<'written' | 'stale'>;
   /** A status or echo named one of the hub's sends: link it when the sender awaits it (shared/store/sends.ts). */
@@ -140,7 +154,10 @@ export const createRecorderStore = (
   return {
     readForBatch: (hubMessageIds, conversationIds, sendIds = []) =>
       readForBatch(context, hubMessageIds, conversationIds, sendIds),
-    messageMark: (hubMessageId) => readMessageMark(context, hubMessageId),
+    messageMark: async (hubMessageId, conversationId) =>
+      markFor(await readMessageKey(context, hubMessageId), conversationId),
+    claimMessage: (hubMessageId, conversationId) =>
+      claimMessage(context, hubMessageId, conversationId, retentionSeconds),
     loadConversation: (conversationId) => loadConversation(context, conversationId),
     saveConversation: (write) => saveConversation(context, write),
     indexContact: (channel, contactKey, identities, contactId, options) =>
@@ -158,7 +175,7 @@ export const createRecorderStore = (
     keepUnreadableEmail: (email) => keepUnreadableEmail(context, email, retentionSeconds),
     recordedMessage: (hubMessageId) => getMessage(context, hubMessageId),
     putMessage: (event) => putMessage(context, event, retentionSeconds),
-    putCountedMarker: (event) => putCountedMarker(context, event, retentionSeconds),
+    putCountedMarker: (event, claimedBy) => putCountedMarker(context, event, claimedBy, retentionSeconds),
     writeRegister: (write) => writeRegister(context, write),
     linkSend: (hubMessageId, sequence, providerMessageId) =>
       sends.linkIfAwaited(hubMessageId, sequence, providerMessageId),
@@ -188,7 +205,7 @@ const readForBatch = async (
     if (item === undefined || record !== undefined) sendsRead.set(id, record);
   }
   return {
-    marks: new Map(messages.map((id) => [id, messageMarkOf(itemAt(messageKey(id)), context.now())])),
+    marks: new Map(messages.map((id) => [id, messageKeyReadOf(itemAt(messageKey(id)), context.now())])),
     conversations: new Map(
       conversations.map((id) => [id, storedConversationOf(itemAt(conversationKey(id)) ?? {})]),
     ),

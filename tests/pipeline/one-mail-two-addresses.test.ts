@@ -6,6 +6,7 @@ import {
   type HubEvent,
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
+import type { AfterStep } from '#shared/recorder/steps.ts';
 import { minute, sqsEvent } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
 
@@ -163,5 +164,89 @@ describe('recorder: one e-mail posted for two business addresses in one batch', 
       )
     ).filter((event) => event.type === 'switchboard.message.received');
     expect(received).toHaveLength(1);
+  });
+});
+
+describe('recorder: one e-mail posted for two business addresses, recorded by two invocations', () => {
+  let pipeline: Pipeline;
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+  });
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  /** The conversations' message counts and the `message.received` events the helpdesk got for them. */
+  const outcome = async (posts: readonly HubEvent[]) => ({
+    counts: await Promise.all(
+      posts.map(async (post) => (await pipeline.read.getConversation(post.subject))?.state.messageCount ?? 0),
+    ),
+    received: (
+      await helpdeskOf(
+        pipeline,
+        posts.map((post) => post.subject),
+      )
+    ).filter((event) => event.type === 'switchboard.message.received').length,
+  });
+
+  it('is counted once when both invocations find it unrecorded at the same moment', async () => {
+    // Prepare: neither post goes past its done-marker's read before the other has read it too
+    const mail = 'same-moment@customer.example';
+    const toSales = postedTo('sales@acme.example', mail);
+    const toSupport = postedTo('support@acme.example', mail);
+    let release = (): void => undefined;
+    const bothChecked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let checked = 0;
+    const afterCheck: AfterStep = async (step) => {
+      if (step !== 'check-message') return;
+      if (++checked === 2) release();
+      await bothChecked;
+    };
+    // Act
+    const responses = await Promise.all([
+      pipeline.recorder(afterCheck).handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }])),
+      pipeline.recorder(afterCheck).handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }])),
+    ]);
+    // Assess
+    expect(responses.map(failedIds)).toEqual([[], []]);
+    const { counts, received } = await outcome([toSales, toSupport]);
+    expect(counts.sort()).toEqual([0, 1]);
+    expect(received).toBe(1);
+  });
+
+  it('is not counted by the second address when the first counted it and failed before its record', async () => {
+    // Prepare: the first post's delivery fails right after its conversation took the message
+    const mail = 'counted-then-failed@customer.example';
+    const toSales = postedTo('sales@acme.example', mail);
+    const toSupport = postedTo('support@acme.example', mail);
+    const failing = pipeline.recorder((step) => {
+      if (step === 'save-conversation') throw new Error('Lambda timed out');
+    });
+    // Act
+    const first = await failing.handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+    const other = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }]));
+    const redelivered = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+    // Assess
+    expect([first, other, redelivered].map(failedIds)).toEqual([['sales'], [], []]);
+    expect(await outcome([toSales, toSupport])).toEqual({ counts: [1, 0], received: 1 });
+  });
+
+  it('is left to the conversation that claimed it when that one failed before counting', async () => {
+    // Prepare: the first post's delivery fails after its claim, before its conversation took it
+    const mail = 'claimed-then-failed@customer.example';
+    const toSales = postedTo('sales@acme.example', mail);
+    const toSupport = postedTo('support@acme.example', mail);
+    const failing = pipeline.recorder((step) => {
+      if (step === 'claim-message') throw new Error('Lambda timed out');
+    });
+    // Act
+    const first = await failing.handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+    const other = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }]));
+    const redelivered = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+    // Assess
+    expect([first, other, redelivered].map(failedIds)).toEqual([['sales'], [], []]);
+    expect(await outcome([toSales, toSupport])).toEqual({ counts: [1, 0], received: 1 });
   });
 });

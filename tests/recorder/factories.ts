@@ -209,7 +209,7 @@ export const sqsEvent = (
 /** A store that holds nothing: every message is new, every write lands (for batch-handling tests). */
 export const noStore: RecorderStore = {
   readForBatch: async (hubMessageIds, conversationIds) => ({
-    marks: new Map(hubMessageIds.map((id) => [id, 'absent'])),
+    marks: new Map(hubMessageIds.map((id) => [id, { held: 'absent' as const }])),
     conversations: new Map(
       conversationIds.map((id) => [id, { model: undefined, recentEventIds: [], lastChange: undefined }]),
     ),
@@ -217,6 +217,7 @@ export const noStore: RecorderStore = {
     sends: new Map(),
   }),
   messageMark: async () => 'absent',
+  claimMessage: async () => true,
   loadConversation: async () => ({ model: undefined, recentEventIds: [], lastChange: undefined }),
   saveConversation: async () => 'saved',
   indexContact: async () => {},

@@ -7,7 +7,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { loadConversation, RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
-import { getMessage, putCountedMarker, putMessage, readMessageMark } from '#shared/store/messages.ts';
+import { getMessage, markFor, putCountedMarker, putMessage, readMessageKey } from '#shared/store/messages.ts';
 import { createRecorderStore, type RecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute, sqsEvent } from './factories.ts';
@@ -74,6 +74,9 @@ describe('recorder: a message redriven after its conversation forgot its event i
     },
   });
 
+  /** The message's mark as its own conversation sees it. */
+  const readMark = async (event: MessageEvent) =>
+    markFor(await readMessageKey(table, event.data.hubMessageId), event.data.conversationId);
   const stateChanges = (events: readonly HubEvent[]) =>
     events.filter((event) => event.type === 'switchboard.conversation.state_changed');
 
@@ -112,10 +115,10 @@ describe('recorder: a message redriven after its conversation forgot its event i
     await deadLetter(
       recorderOver({
         ...failing,
-        putCountedMarker: async (event) => {
+        putCountedMarker: async (event, claimedBy) => {
           notes++;
           if (notes === 1) throw new Error('counted-marker write failed');
-          await failing.putCountedMarker(event);
+          await failing.putCountedMarker(event, claimedBy);
         },
       }),
       failed,
@@ -164,16 +167,16 @@ describe('recorder: a message redriven after its conversation forgot its event i
     const noted = message('redrive-d', 'redrive-d-2', minute(2));
     // Act
     await putMessage(table, recorded);
-    await putCountedMarker(table, recorded);
-    await putCountedMarker(table, noted);
-    const notedMark = await readMessageMark(table, noted.data.hubMessageId);
+    await putCountedMarker(table, recorded, recorded.data.conversationId);
+    await putCountedMarker(table, noted, noted.data.conversationId);
+    const notedMark = await readMark(noted);
     await putMessage(table, noted);
     // Assess
-    expect(await readMessageMark(table, recorded.data.hubMessageId)).toBe('recorded');
+    expect(await readMark(recorded)).toBe('recorded');
     expect(await getMessage(table, recorded.data.hubMessageId)).toMatchObject({
       providerMessageId: 'redrive-d-1',
     });
     expect(notedMark).toBe('counted');
-    expect(await readMessageMark(table, noted.data.hubMessageId)).toBe('recorded');
+    expect(await readMark(noted)).toBe('recorded');
   });
 });
