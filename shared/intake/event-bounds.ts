@@ -17,7 +17,7 @@ import type {
  * the event into poison. So:
  * - an identifier longer than its provider documents (or a status naming more messages than any
  *   provider's) makes the event a `provider.unsupported` (`oversize_identifier`), with the
- *   original data kept whole as `raw`: no conversation is made from it;
+ *   original data and subject kept whole as `raw`: no conversation is made from it;
  * - a display name or username is cut to a bound, with a marker.
  * Everything else (texts, parts) stays as sent: events larger than a queue message travel as
  * claim checks, and what the recorder stores of a message is bounded there.
@@ -88,11 +88,31 @@ const messageIdsOf = (event: HubEvent): readonly string[] => {
   }
 };
 
-const hasOversizeIdentifier = (
-  event: HubEvent,
-  contact: Contact | undefined,
-  endpoint: BusinessEndpoint | undefined,
-): boolean =>
+/** What every channel's event data holds of who it is between. */
+interface EventParties {
+  readonly channel: Channel;
+  readonly provider: Provider;
+  readonly contact?: Contact | undefined;
+  readonly endpoint?: BusinessEndpoint | undefined;
+  readonly providerTimestamp?: string | null | undefined;
+  readonly receivedAt?: string | undefined;
+}
+
+/**
+ * The id an event's subject names outside a conversation (`endpoint:<channel>:<id>`, the id its
+ * source names too), or ''. Mostly the endpoint's, but a notice about a whole account (WhatsApp's
+ * account_update or template status, which names no phone number) names the account's, which
+ * nothing in its data carries; and the claim check of a large event repeats the subject, so one of a
+ * megabyte would make even that pointer too large for a queue message. (An event in a conversation
+ * has an endpoint, whose id its source names, checked with it below.)
+ */
+const subjectId = (event: HubEvent, channel: Channel): string => {
+  const prefix = `endpoint:${channel}:`;
+  return event.subject.startsWith(prefix) ? event.subject.slice(prefix.length) : '';
+};
+
+const hasOversizeIdentifier = (event: HubEvent, { channel, contact, endpoint }: EventParties): boolean =>
+  subjectId(event, channel).length > MAX_ENDPOINT_ID_LENGTH ||
   (endpoint !== undefined &&
     (endpoint.id.length > MAX_ENDPOINT_ID_LENGTH ||
       (endpoint.accountId?.length ?? 0) > MAX_ENDPOINT_ID_LENGTH)) ||
@@ -118,15 +138,6 @@ const boundedEndpoint = (endpoint: BusinessEndpoint): BusinessEndpoint => {
     ? endpoint
     : { ...endpoint, ...(displayName ? { displayName } : {}) };
 };
-
-interface EventParties {
-  readonly channel: Channel;
-  readonly provider: Provider;
-  readonly contact?: Contact | undefined;
-  readonly endpoint?: BusinessEndpoint | undefined;
-  readonly providerTimestamp?: string | null | undefined;
-  readonly receivedAt?: string | undefined;
-}
 
 /**
  * The CloudEvents `sequence` of the event at `position` of a request received at `receivedAt`:
@@ -157,7 +168,7 @@ const withinBounds = (event: HubEvent): HubEvent => {
   )
     return event;
   const data: EventParties = event.data;
-  if (hasOversizeIdentifier(event, data.contact, data.endpoint)) {
+  if (hasOversizeIdentifier(event, data)) {
     return buildEvent(
       'switchboard.provider.unsupported',
       eventIdFor(data.channel, 'oversize_identifier', event.id),
@@ -167,7 +178,9 @@ const withinBounds = (event: HubEvent): HubEvent => {
         providerTimestamp: data.providerTimestamp ?? null,
         receivedAt: data.receivedAt ?? event.time,
         providerType: 'oversize_identifier',
-        raw: { type: event.type, data: event.data },
+        // The subject too: an account's notice names the account's id nowhere else (its source
+        // names the same id, percent-encoded, so up to nine times as long: not kept).
+        raw: { type: event.type, subject: event.subject, data: event.data },
       },
     );
   }

@@ -195,3 +195,105 @@ describe('nothing a provider can send becomes poison', () => {
     }
   });
 });
+
+/**
+ * A signed body of two entries: a change about the account `accountId` that names no phone number
+ * (an `account_update`, whose source and subject name the account), then a text message `messageId`
+ * to a business number of the usual account.
+ */
+const accountUpdateBesideText = (accountId: string, event: string, messageId: string) => {
+  const text = whatsappText({ id: messageId });
+  return {
+    ...text,
+    entry: [
+      { id: accountId, time: 1795166043, changes: [{ field: 'account_update', value: { event } }] },
+      ...text.entry,
+    ],
+  };
+};
+
+/**
+ * Account ids over the bound, each with the account_update `event` that tells its notice (and the
+ * message beside it) apart.
+ */
+const ACCOUNT_IDS = [
+  { label: '1.2 MB that deflate cannot shrink', id: incompressible(1_200_000), event: 'ACCOUNT_1_2_MB' },
+  { label: '5,000 characters', id: '7'.repeat(5000), event: 'ACCOUNT_5000' },
+] as const;
+
+const isUnsupported = (
+  event: HubEvent,
+): event is Extract<HubEvent, { type: 'switchboard.provider.unsupported' }> =>
+  event.type === 'switchboard.provider.unsupported';
+
+describe('a WhatsApp account id on a change that names no phone number is bounded like one on a message', () => {
+  let pipeline: Pipeline;
+  let delivered: HubEvent[] = [];
+  const statuses: number[] = [];
+  let drained: { received: number; failed: number };
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+    // Prepare: each oversize account id in its own POST, a valid message beside it; and one of 320
+    // characters, the bound account ids share with endpoint ids.
+    const requests = [
+      ...ACCOUNT_IDS.map(({ id, event }) =>
+        metaRequest('/webhooks/whatsapp', accountUpdateBesideText(id, event, `wamid.BESIDE_${event}`)),
+      ),
+      metaRequest(
+        '/webhooks/whatsapp',
+        accountUpdateBesideText('8'.repeat(320), 'ACCOUNT_320', 'wamid.BESIDE_ACCOUNT_320'),
+      ),
+    ];
+    // Act
+    for (const request of requests) statuses.push((await deliver(pipeline, request)).statusCode);
+    drained = await pipeline.drain();
+    delivered = await pipeline.takeHelpdesk();
+  }, 120_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+
+  it('answers every POST 2xx and records every event at the first attempt', () => {
+    // Assess
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(drained).toEqual({ received: 6, failed: 0 });
+  });
+
+  it('delivers the message beside each account notice', () => {
+    // Assess
+    const messageIds = delivered.flatMap((event) =>
+      event.type === 'switchboard.message.received' ? [event.data.providerMessageId] : [],
+    );
+    expect(messageIds.sort()).toEqual(
+      ['wamid.BESIDE_ACCOUNT_1_2_MB', 'wamid.BESIDE_ACCOUNT_5000', 'wamid.BESIDE_ACCOUNT_320'].sort(),
+    );
+  });
+
+  it.each(ACCOUNT_IDS)(
+    'keeps the notice of an account id of $label as an oversize identifier, id kept in raw',
+    ({ id, event: notice }) => {
+      // Assess: found by the notice it carries, named by no source or subject of its own.
+      const kept = delivered.filter(isUnsupported).find((event) => {
+        const raw = event.data.raw as { data?: { raw?: { event?: string } } } | undefined;
+        return raw?.data?.raw?.event === notice;
+      });
+      expect(kept?.data.providerType).toBe('oversize_identifier');
+      expect(kept?.source).toBe('switchboard:whatsapp:unknown');
+      expect(kept?.subject).toBe('endpoint:whatsapp:unknown');
+      const raw = kept?.data.raw as { type?: string; subject?: string; data?: { providerType?: string } };
+      expect(raw.type).toBe('switchboard.provider.unsupported');
+      expect(raw.data?.providerType).toBe('account_update');
+      // The account id is not lost: the event's own subject, kept whole (not printed: it may be 1.2 MB).
+      expect(raw.subject === `endpoint:whatsapp:${id}`).toBe(true);
+    },
+  );
+
+  it('keeps the notice of an account id of 320 characters as it is', () => {
+    // Assess
+    const kept = delivered
+      .filter(isUnsupported)
+      .find((event) => (event.data.raw as { event?: string } | undefined)?.event === 'ACCOUNT_320');
+    expect(kept?.data.providerType).toBe('account_update');
+    expect(kept?.subject).toBe(`endpoint:whatsapp:${'8'.repeat(320)}`);
+  });
+});
