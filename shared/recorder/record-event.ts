@@ -132,12 +132,13 @@ const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>
     : ({ ...event, data: { ...event.data, contactId } } as MessageEvent);
 
 /**
- * A message the hub may be given in two conversations at once: an inbound e-mail, which Mailgun
- * posts once per business address it was sent to, with the same ids. It is claimed for one
- * conversation before it counts (shared/store/messages.ts, claimMessage).
+ * A message the hub may be given in two conversations at once: an e-mail, which Mailgun posts once
+ * per business address it was sent to, with the same ids; inbound for each, or, for an agent's mail
+ * with one business address in Bcc and another in Cc, the business's own copy (outbound) for one and
+ * inbound for the other. It is claimed for one conversation before it counts
+ * (shared/store/messages.ts, claimMessage). The hub's own sends are recorded by the sender.
  */
-const mayArriveTwice = (event: MessageEvent): boolean =>
-  event.data.channel === 'email' && event.data.direction === 'inbound';
+const mayArriveTwice = (event: MessageEvent): boolean => event.data.channel === 'email';
 
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);

@@ -94,7 +94,7 @@ export const ITEM_KINDS = {
     reach: 'messages-by-conversation',
     expires: true,
     description:
-      'the message as recorded; also the dedup ("done") marker. Before it, a bare marker naming the conversation that took the message (`claimedBy`, an expiry; no message, no index keys), replaced by the record: an inbound e-mail\'s claim, written before it counts, or, only after a delivery failed once the conversation took the message, a counted-marker (`counted`, the event id)',
+      'the message as recorded; also the dedup ("done") marker. Before it, a bare marker naming the conversation that took the message (`claimedBy`, an expiry; no message, no index keys), replaced by the record: an e-mail\'s claim, written before it counts, or, only after a delivery failed once the conversation took the message, a counted-marker (`counted`, the event id)',
   },
   messageState: {
     pk: 'MSG#<hubMessageId>',

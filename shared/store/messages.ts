@@ -13,9 +13,9 @@ import { type TableContext, track } from './table.ts';
  * recorder's "done" marker for it, listed by conversation through gsi2. Before it, the same key may
  * hold a bare marker (no message, not listed, an expiry), naming the conversation (`claimedBy`: the
  * message group it was queued in) that took the message:
- * - a claim, written before an inbound e-mail counts: Mailgun posts one mail once per business
- *   address it was sent to, with the same ids, in two conversations that two recorder invocations
- *   may record at the same moment; the claim makes one of them take it;
+ * - a claim, written before an e-mail counts: Mailgun posts one mail once per business address it
+ *   was sent to, with the same ids, in two conversations that two recorder invocations may record
+ *   at the same moment; the claim makes one of them take it;
  * - a counted-marker (`counted`, the event id), written only when a delivery failed after counting
  *   the message in its conversation: the next delivery then republishes without counting again,
  *   however many messages its conversation had meanwhile.
@@ -201,7 +201,7 @@ const putMarker = async (
 };
 
 /**
- * Claims an inbound e-mail for the conversation it was queued in, before it counts there: false when
+ * Claims an e-mail for the conversation it was queued in, before it counts there: false when
  * another conversation claimed or counted it, or it is recorded (or erased) already. Idempotent for
  * the conversation that holds it; never replaces its counted-marker (which says more).
  */

@@ -67,7 +67,7 @@ export interface RecorderStore {
    */
   messageMark(hubMessageId: string, conversationId?: string): Promise<MessageMark>;
   /**
-   * An inbound e-mail claimed for the conversation it was queued in, before it counts there; false
+   * An e-mail claimed for the conversation it was queued in, before it counts there; false
    * when another conversation holds it, or it is recorded (shared/store/messages.ts, claimMessage).
    */
   claimMessage(hubMessageId: string, conversationId: string): Promise<boolean>;

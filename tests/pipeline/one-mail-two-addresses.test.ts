@@ -29,6 +29,27 @@ const postedTo = (address: string, messageId: string, threadRoot = messageId): H
     parts: [{ type: 'text', text: 'hello' }],
   });
 
+/**
+ * The same mail an agent sent from `from` (outside the hub) with that address in Bcc (the documented
+ * way to record the business's own copies): Mailgun's post for `from` reads as the business's own
+ * copy, outbound in that address's conversation, while its post for a colleague address in Cc reads
+ * as an inbound mail from `from` (shared/channels/email/inbound/addressing.ts, identifyParties).
+ */
+const ownCopyFrom = (from: string, messageId: string): HubEvent =>
+  buildEvent('switchboard.message.sent', eventIdFor('email', 'message', messageId), {
+    hubMessageId: hubMessageIdFor('email', messageId),
+    channel: 'email',
+    provider: 'mailgun',
+    direction: 'outbound',
+    endpoint: { type: 'email_address', id: from },
+    contact: { identities: [{ type: 'email', value: 'ann@customer.example' }] },
+    conversationId: conversationIdFor('email', from, `thread:${messageId}`),
+    providerMessageId: messageId,
+    providerTimestamp: minute(1),
+    receivedAt: minute(1),
+    parts: [{ type: 'text', text: 'hello' }],
+  });
+
 /** The posts as one ingest batch, each in its conversation's message group, in this order. */
 const oneBatch = (posts: readonly { id: string; event: HubEvent }[]) =>
   sqsEvent(posts.map(({ id, event }) => ({ id, group: event.subject, body: JSON.stringify(event) })));
@@ -167,6 +188,8 @@ describe('recorder: one e-mail posted for two business addresses in one batch', 
   });
 });
 
+const MESSAGE_EVENTS: readonly string[] = ['switchboard.message.received', 'switchboard.message.sent'];
+
 describe('recorder: one e-mail posted for two business addresses, recorded by two invocations', () => {
   let pipeline: Pipeline;
   beforeAll(async () => {
@@ -176,7 +199,7 @@ describe('recorder: one e-mail posted for two business addresses, recorded by tw
     await pipeline?.stop();
   });
 
-  /** The conversations' message counts and the `message.received` events the helpdesk got for them. */
+  /** The conversations' message counts and the message events (received or sent) the helpdesk got for them. */
   const outcome = async (posts: readonly HubEvent[]) => ({
     counts: await Promise.all(
       posts.map(async (post) => (await pipeline.read.getConversation(post.subject))?.state.messageCount ?? 0),
@@ -186,35 +209,49 @@ describe('recorder: one e-mail posted for two business addresses, recorded by tw
         pipeline,
         posts.map((post) => post.subject),
       )
-    ).filter((event) => event.type === 'switchboard.message.received').length,
+    ).filter((event) => MESSAGE_EVENTS.includes(event.type)).length,
   });
 
-  it('is counted once when both invocations find it unrecorded at the same moment', async () => {
-    // Prepare: neither post goes past its done-marker's read before the other has read it too
-    const mail = 'same-moment@customer.example';
-    const toSales = postedTo('sales@acme.example', mail);
-    const toSupport = postedTo('support@acme.example', mail);
-    let release = (): void => undefined;
-    const bothChecked = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let checked = 0;
-    const afterCheck: AfterStep = async (step) => {
-      if (step !== 'check-message') return;
-      if (++checked === 2) release();
-      await bothChecked;
-    };
-    // Act
-    const responses = await Promise.all([
-      pipeline.recorder(afterCheck).handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }])),
-      pipeline.recorder(afterCheck).handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }])),
-    ]);
-    // Assess
-    expect(responses.map(failedIds)).toEqual([[], []]);
-    const { counts, received } = await outcome([toSales, toSupport]);
-    expect(counts.sort()).toEqual([0, 1]);
-    expect(received).toBe(1);
-  });
+  it.each([
+    {
+      posts: 'both inbound',
+      pair: (mail: string) => [postedTo('sales@acme.example', mail), postedTo('support@acme.example', mail)],
+    },
+    {
+      posts: 'an own copy and an inbound post',
+      pair: (mail: string) => [
+        ownCopyFrom('sales@acme.example', mail),
+        postedTo('support@acme.example', mail),
+      ],
+    },
+  ])(
+    'is counted once when both invocations find it unrecorded at the same moment ($posts)',
+    async ({ posts, pair }) => {
+      // Prepare: neither post goes past its done-marker's read before the other has read it too
+      const [toSales, toSupport] = pair(`same-moment-${posts.replaceAll(' ', '-')}@customer.example`);
+      if (!toSales || !toSupport) throw new Error('two posts expected');
+      let release = (): void => undefined;
+      const bothChecked = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let checked = 0;
+      const afterCheck: AfterStep = async (step) => {
+        if (step !== 'check-message') return;
+        if (++checked === 2) release();
+        await bothChecked;
+      };
+      // Act
+      const responses = await Promise.all([
+        pipeline.recorder(afterCheck).handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }])),
+        pipeline.recorder(afterCheck).handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }])),
+      ]);
+      // Assess
+      expect(responses.map(failedIds)).toEqual([[], []]);
+      const { counts, received } = await outcome([toSales, toSupport]);
+      expect(counts.sort()).toEqual([0, 1]);
+      expect(received).toBe(1);
+    },
+  );
 
   it('is not counted by the second address when the first counted it and failed before its record', async () => {
     // Prepare: the first post's delivery fails right after its conversation took the message
