@@ -43,6 +43,8 @@ import {
 import { conversationMessagesPartition, messageKey } from '#shared/store/keys.ts';
 import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
+  MAX_MERGE_DEPTH,
+  MAX_MERGED_PEOPLE,
   mergePeople,
   mergesInto,
   readMerge,
@@ -115,7 +117,11 @@ const MERGE_REFUSALS = {
   cycle: ['conflict', 'the person in the path was merged into that one: unmerge it first'],
   depth: [
     'conflict',
-    'too many merges in a chain: the people already merged into the discarded person, this merge and the survivor’s own merges would make a chain longer than the hub follows (8)',
+    `too many merges in a chain: the people already merged into the discarded person, this merge and the survivor’s own merges would make a chain longer than the hub follows (${MAX_MERGE_DEPTH})`,
+  ],
+  size: [
+    'conflict',
+    `too many people merged into one another: this merge would put more than ${MAX_MERGED_PEOPLE} people in one merge tree, more than an erasure or export of its person takes`,
   ],
 } as const satisfies Record<string, readonly [ProblemKind, string]>;
 

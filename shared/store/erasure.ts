@@ -45,7 +45,7 @@ import {
   pendingRedactionRef,
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
-import { resolvePerson, unmergeRecordKey } from './person-merges.ts';
+import { MAX_MERGED_PEOPLE, resolvePerson, unmergeRecordKey } from './person-merges.ts';
 import { CONTACT_REGISTERS, ConsentValueSchema, StoredRegisterSchema, timeOrder } from './registers.ts';
 import {
   erasureKeeps,
@@ -286,12 +286,11 @@ const TOMBSTONE_SECONDS = 30 * 24 * 3_600;
 /** An item's key as one string, for sets of keys. */
 const idOfKey = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
 
-/** People merged into one another (A into B into C…): bound of the merge tree an erasure walks. */
-const MAX_MERGED_PEOPLE = 64;
-
 /**
- * A person with more people merged into them than an erasure or export walks: refused whole (the
- * API answers 500, its log naming this error) rather than answered for part of them.
+ * A person with more people merged into them than an erasure or export walks (MAX_MERGED_PEOPLE):
+ * refused whole (the API answers 500, its log naming this error) rather than answered for part of
+ * them. A merge refuses to build such a tree; merges into one tree at the same time, or made before
+ * 2026-12-05, may have: unmerging people until it holds no more lets the erasure through.
  */
 class MergedPeopleLimitError extends Error {
   override readonly name = 'MergedPeopleLimitError';

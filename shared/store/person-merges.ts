@@ -56,7 +56,12 @@ import { batchGetItems, type TableContext, track } from './table.ts';
 const UNMERGE_RECORD_SECONDS = 30 * 24 * 3_600;
 
 /** Longest chain of merges followed (A into B into C…); a longer one is refused when merging. */
-const MAX_MERGE_DEPTH = 8;
+export const MAX_MERGE_DEPTH = 8;
+/**
+ * Most people in one merge tree (a person and everyone merged into them, and into those…): what an
+ * erasure or export walks (erasure.ts); a merge that would put more in one tree is refused.
+ */
+export const MAX_MERGED_PEOPLE = 64;
 /**
  * Merges followed when a merge looks for a cycle through itself: beyond MAX_MERGE_DEPTH, as racing
  * merges may join chains that each passed the depth check. Also the bound on its rounds of withdrawals.
@@ -235,22 +240,34 @@ const mergeKeysInto = async (context: TableContext, contactId: string): Promise<
     })
   ).map(keyOf);
 
+/** A person's merge tree below them: how many people (themselves included), how many merges deep. */
+interface MergeTree {
+  readonly people: number;
+  readonly depth: number;
+}
+
 /**
- * How many merges deep the people merged into a person go (0: none), counted until it passes
- * `limit` (then limit + 1) or more than MAX_CYCLE_HOPS people were looked at (too many to tell:
- * limit + 1 as well). One gsi3 Query per person looked at.
+ * The merge tree below a person (the people merged into them, into those in turn…), as an erasure
+ * walks it; undefined once it holds more than `maxPeople`. One gsi3 Query per person in it.
  */
-const mergeDepthBelow = async (context: TableContext, contactId: string, limit: number): Promise<number> => {
+const mergeTreeBelow = async (
+  context: TableContext,
+  contactId: string,
+  maxPeople: number,
+): Promise<MergeTree | undefined> => {
+  const seen = new Set([contactId]);
   let frontier = [contactId];
-  let looked = 0;
   for (let depth = 0; ; depth++) {
     const next: string[] = [];
-    for (const person of frontier) {
-      if (++looked > MAX_CYCLE_HOPS) return limit + 1;
-      next.push(...(await mergeKeysInto(context, person)).map(discardedIdOfMergeKey));
-    }
-    if (next.length === 0) return depth;
-    if (depth + 1 > limit) return limit + 1;
+    for (const person of frontier)
+      for (const key of await mergeKeysInto(context, person)) {
+        const discarded = discardedIdOfMergeKey(key);
+        if (seen.has(discarded)) continue;
+        seen.add(discarded);
+        if (seen.size > maxPeople) return undefined;
+        next.push(discarded);
+      }
+    if (next.length === 0) return { people: seen.size, depth };
     frontier = next;
   }
 };
@@ -285,7 +302,7 @@ export type MergeOutcome =
   | { readonly outcome: 'merged'; readonly merge: PersonMerge; readonly conversationIds: string[] }
   | {
       readonly outcome: 'refused';
-      readonly reason: 'unknown' | 'same' | 'already-merged' | 'cycle' | 'depth';
+      readonly reason: 'unknown' | 'same' | 'already-merged' | 'cycle' | 'depth' | 'size';
     };
 
 /**
@@ -322,9 +339,17 @@ export const mergePeople = async (
     // follow (found by a review).
     const above = (await walkMerges(context, surviving, MAX_MERGE_DEPTH)).people.length;
     if (above >= MAX_MERGE_DEPTH) return { outcome: 'refused', reason: 'depth' };
-    const room = MAX_MERGE_DEPTH - above - 1;
-    if ((await mergeDepthBelow(context, discarded, room)) > room)
-      return { outcome: 'refused', reason: 'depth' };
+    const below = await mergeTreeBelow(context, discarded, MAX_MERGED_PEOPLE - 1);
+    if (below && below.depth > MAX_MERGE_DEPTH - above - 1) return { outcome: 'refused', reason: 'depth' };
+    // The tree this merge builds: the discarded person's joins the one under the survivor's top
+    // person (`target`), and an erasure or export of that person walks at most MAX_MERGED_PEOPLE.
+    // Before 2026-12-05 only the discarded side was counted, so merges one at a time into one person
+    // built a tree whose erasure and export answered 500 for good (found by a review). Like the
+    // chain's, this check is made before the put, from gsi3 (eventually consistent): two merges into
+    // one tree at the same time may each pass it, and the erasure then refuses that tree whole
+    // (MergedPeopleLimitError) until an unmerge makes it small enough.
+    if (!below || !(await mergeTreeBelow(context, target, MAX_MERGED_PEOPLE - below.people)))
+      return { outcome: 'refused', reason: 'size' };
     try {
       const output = await context.client.send(
         new PutItemCommand({

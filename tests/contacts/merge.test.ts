@@ -1,4 +1,4 @@
-import { QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
@@ -21,16 +21,27 @@ import { indexContact } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { conversationPage } from '#shared/store/helpdesk-queries.ts';
-import { mergePeople, mergesInto, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
+import { personMergeIndexKeys, personMergeKey } from '#shared/store/keys.ts';
+import {
+  MAX_MERGED_PEOPLE,
+  mergePeople,
+  mergesInto,
+  readMerge,
+  resolvePerson,
+  unmergePeople,
+} from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { apiRequest } from '#tests/support/requests.ts';
 
 /*
  * Explicit merges against the local DynamoDB: a merge moves the discarded person's conversations
  * (never their reply address), new conversations of the discarded person land with the survivor,
- * chains resolve, cycles and double merges are refused, an unmerge restores both people exactly,
- * and an erasure of the survivor takes the merge items with it. Every call is one the IAM
+ * chains resolve, cycles, double merges and merge trees larger than an erasure walks are refused,
+ * an unmerge restores both people exactly, and an erasure of the survivor takes the merge items
+ * with it. Every call is one the IAM
  * policies of the recorder and the helpdesk API allow.
  */
 const endpoints = {
@@ -72,6 +83,19 @@ const messageFrom = (
 const personOf = (channel: Channel, who: string): string =>
   contactIdFor(channel, { identities: [identityOf(channel, who)] }, '');
 
+/** `count` made-up person ids (`ct_` and 32 hex digits), distinct per `tag` (two hex digits). */
+const madeUpPeople = (tag: string, count: number): string[] =>
+  Array.from(
+    { length: count },
+    (_, index) => `ct_${tag}${'0'.repeat(22)}${index.toString(16).padStart(8, '0')}`,
+  );
+
+interface Person {
+  readonly phone: string;
+  readonly id: string;
+  readonly sid: string;
+}
+
 describe('explicit merge and unmerge of people', () => {
   let emulators: RunningEmulators;
   let context: TableContext;
@@ -86,6 +110,28 @@ describe('explicit merge and unmerge of people', () => {
       }) as TableContext['client']['send'],
     },
   });
+  /** Merges these people into `into` as mergePeople writes its items (checked): a large tree, fast. */
+  const mergeIntoDirectly = async (into: string, discarded: readonly string[]): Promise<void> => {
+    for (let start = 0; start < discarded.length; start += 25)
+      await context.client.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [context.tableName]: discarded.slice(start, start + 25).map((person) => ({
+              PutRequest: {
+                Item: marshall({
+                  ...personMergeKey(person),
+                  ...personMergeIndexKeys(person, into),
+                  into,
+                  reason: 'same',
+                  mergedAt: minute(1),
+                  checked: true,
+                }),
+              },
+            })),
+          },
+        }),
+      );
+  };
   const journey = async (contactId: string) =>
     (await conversationPage(context, { index: 'gsi3', contactId }, { limit: 100, ascending: true })).items
       .map(({ state }) => `${state.channel}:${state.contactId === contactId ? 'same' : state.contactId}`)
@@ -264,6 +310,71 @@ describe('explicit merge and unmerge of people', () => {
     expect(await resolvePerson(context, (people[0] as { id: string }).id)).toBe(
       (people[7] as { id: string }).id,
     );
+  });
+
+  it('refuses through the API the merge that would put more than 64 people in one merge tree, so the survivor can still be exported and erased', async () => {
+    // Prepare: a survivor with 62 people merged into them (63 in the tree), and two more customers
+    const api = quietHelpdeskApi(emulators, context, () => new Date());
+    const [survivor, first, second] = ['+306912349001', '+306912349002', '+306912349003'].map(
+      (phone, index) => {
+        return { phone, id: personOf('sms', phone), sid: `SMtree${index}` };
+      },
+    ) as [Person, Person, Person];
+    for (const person of [survivor, first, second])
+      await recorder.recordEvent(messageFrom('sms', person.phone, person.sid, minute(1)));
+    await mergeIntoDirectly(survivor.id, madeUpPeople('a1', MAX_MERGED_PEOPLE - 2));
+    const merge = (discarded: Person) =>
+      api(
+        apiRequest('POST', `/v1/contacts/${survivor.id}/merge`, {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ contactId: discarded.id, reason: 'same customer' }),
+        }),
+      );
+    // Act: the 64th person in the tree, then the 65th
+    const fits = await merge(first);
+    const over = await merge(second);
+    const exported = await api(apiRequest('GET', `/v1/contacts/${survivor.id}/export`));
+    const erased = await api(apiRequest('DELETE', `/v1/contacts/${survivor.id}`));
+    // Assess: the refusal is the merge's 409; the refused person stands alone; the tree that was
+    // built is one an export and an erasure walk (before 2026-12-05 both answered 500)
+    expect([fits.status, over.status, exported.status, erased.status]).toEqual([200, 409, 200, 200]);
+    expect(over.body).toMatchObject({
+      type: 'urn:switchboard:problem:conflict',
+      detail: expect.stringContaining(`more than ${MAX_MERGED_PEOPLE} people`),
+    });
+    expect(await readMerge(context, second.id)).toBeUndefined();
+    expect(await journey(second.id)).toEqual(['sms:same']);
+  });
+
+  it("counts the whole tree a merge builds: the survivor's top person's and the discarded person's", async () => {
+    // Prepare: a top person with 40 people merged into them, one of whom is the survivor named; a
+    // person with 24 merged into them (25: 66 in all), and one with 22 (23: 64 in all)
+    const [top, larger, smaller] = ['+306912349101', '+306912349102', '+306912349103'].map((phone, index) => {
+      return { phone, id: personOf('sms', phone), sid: `SMtrees${index}` };
+    }) as [Person, Person, Person];
+    for (const person of [top, larger, smaller])
+      await recorder.recordEvent(messageFrom('sms', person.phone, person.sid, minute(1)));
+    const [survivor] = madeUpPeople('b1', 40) as [string];
+    await mergeIntoDirectly(top.id, madeUpPeople('b1', 40));
+    await mergeIntoDirectly(larger.id, madeUpPeople('b2', 24));
+    await mergeIntoDirectly(smaller.id, madeUpPeople('b3', 22));
+    // Act
+    const outcomes: string[] = [];
+    for (const [index, discarded] of [larger, smaller].entries()) {
+      const result = await mergePeople(context, {
+        surviving: survivor,
+        discarded: discarded.id,
+        reason: 'same',
+        at: minute(2 + index),
+      });
+      outcomes.push(result.outcome === 'refused' ? `refused:${result.reason}` : result.outcome);
+    }
+    const exported = await exportPerson(context, top.id);
+    // Assess: 66 refused, 64 merged; the top person's tree of 64 is walked whole
+    expect(outcomes).toEqual(['refused:size', 'merged']);
+    expect(await resolvePerson(context, larger.id)).toBe(larger.id);
+    expect(await resolvePerson(context, smaller.id)).toBe(top.id);
+    expect(JSON.stringify(exported)).toContain('hello SMtrees2');
   });
 
   it('two opposite merges at the same instant never leave a cycle: exactly one stands', async () => {
