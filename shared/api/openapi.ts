@@ -9,8 +9,42 @@ import { ProblemSchema } from './responses.ts';
 /** Version of the API contract; the major is the path's `/v1`. */
 const API_VERSION = '1.0.0';
 
+/** The conversation's version and creation marker, as a read answers it and `If-Match` takes it. */
+const ETAG_DESCRIPTION =
+  'The version and a marker of the conversation\'s creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another.';
+
+/**
+ * The headers a problem carries beside its body, by kind: the conversation's current ETag with a
+ * stale PATCH's 412 (handlers.ts, answerStale), when to ask again with `media-not-stored`
+ * (media.ts). Response headers the document does not declare fail the API's tests.
+ */
+const PROBLEM_HEADERS: Partial<Record<ProblemKind, Record<string, z.ZodType>>> = {
+  preconditionFailed: {
+    etag: z.string().meta({
+      description: `The conversation's current ETag: send the change again with it in \`If-Match\` if it still holds. ${ETAG_DESCRIPTION}`,
+    }),
+  },
+  mediaNotStored: {
+    'retry-after': z.int().min(1).meta({
+      description: 'Seconds to wait before asking again: the copy is queued or under way.',
+    }),
+  },
+};
+
+/** The headers of a status's problems: required when every kind of the status carries it. */
+const problemHeaders = (kinds: readonly ProblemKind[]) => {
+  const shape: Record<string, z.ZodType> = {};
+  for (const kind of kinds)
+    for (const [name, schema] of Object.entries(PROBLEM_HEADERS[kind] ?? {}))
+      shape[name] = kinds.every((other) => PROBLEM_HEADERS[other]?.[name] !== undefined)
+        ? schema
+        : schema.optional();
+  return Object.keys(shape).length > 0 ? { headers: z.object(shape) } : {};
+};
+
 const problemResponse = (kinds: readonly ProblemKind[]) => ({
   description: kinds.map((kind) => `${PROBLEMS[kind].title} (\`${PROBLEMS[kind].type}\`)`).join('; '),
+  ...problemHeaders(kinds),
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
@@ -61,12 +95,7 @@ const operationObject = (operation: ApiOperation): ZodOpenApiOperationObject => 
       description: operation.success.description,
       ...(operation.success.etag
         ? {
-            headers: z.object({
-              etag: z.string().meta({
-                description:
-                  'The version and a marker of the conversation\'s creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another.',
-              }),
-            }),
+            headers: z.object({ etag: z.string().meta({ description: ETAG_DESCRIPTION }) }),
           }
         : {}),
       content: { 'application/json': { schema: operation.success.schema } },

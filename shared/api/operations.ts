@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ContactMergeDataSchema, MAX_COMMAND_BYTES } from '#shared/contract/index.ts';
+import { MAX_MERGE_DEPTH, MAX_MERGED_PEOPLE } from '#shared/store/person-merges.ts';
 import { SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
 import { bodyLimitOf } from './body-limit.ts';
 import type { ProblemKind } from './http.ts';
@@ -296,7 +297,8 @@ export const API_ROUTES = [
     access: 'people',
     summary: 'Merge another person into this one',
     description:
-      "For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`.",
+      "For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`." +
+      ` Refused with 409 (its detail says why) when the person in the body is already merged into another, or the merge would close a cycle, make a chain of more than ${MAX_MERGE_DEPTH} people merged one into the next, or put more than ${MAX_MERGED_PEOPLE} people in one merge tree (the most an erasure or export of its person walks).`,
     pathParams: ContactPath,
     body: ContactMergeRequestSchema,
     success: {

@@ -152,6 +152,44 @@ export const OutboundTemplateButtonSchema = z
   .meta({ id: 'OutboundTemplateButton' });
 export type OutboundTemplateButton = z.infer<typeof OutboundTemplateButtonSchema>;
 
+/**
+ * A key no JavaScript object takes as data: zod builds a record by assignment, which sets the
+ * prototype instead, so the entry would be dropped without a word (and the send fail later at the
+ * provider). Refused, naming it; JSON Schema readers are told by `propertyNames`.
+ */
+const PROTOTYPE_KEY = '__proto__';
+
+/**
+ * Refuses, naming it, a `__proto__` key of an object given to the schema it wraps. The issue does
+ * not abort the part, so a union of parts reports it as this part's, not as "matches no part".
+ */
+const refusingPrototypeKey = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((value, context) => {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, PROTOTYPE_KEY))
+      context.addIssue({
+        code: 'custom',
+        path: [PROTOTYPE_KEY],
+        message: `${PROTOTYPE_KEY} is no parameter name the hub takes`,
+        input: value,
+        continue: true,
+      });
+    return value;
+  }, schema);
+
+/** Body parameters: positional (`{{1}}`…) as a list, or named as a record. */
+const TemplateParametersSchema = refusingPrototypeKey(
+  z.union([
+    z.array(z.string().max(1024)).max(100),
+    z.record(
+      z
+        .string()
+        .max(64)
+        .meta({ not: { const: PROTOTYPE_KEY } }),
+      z.string().max(1024),
+    ),
+  ]),
+);
+
 export const OutboundTemplatePartSchema = z
   .strictObject({
     type: z.literal('template'),
@@ -165,9 +203,7 @@ export const OutboundTemplatePartSchema = z
      */
     category: z.enum(['marketing', 'utility', 'authentication']).optional(),
     /** Body parameters: positional (`{{1}}`…) as a list, or named as a record. */
-    parameters: z
-      .union([z.array(z.string().max(1024)).max(100), z.record(z.string().max(64), z.string().max(1024))])
-      .optional(),
+    parameters: TemplateParametersSchema.optional(),
     /** How many body parameters the approved template has, when the helpdesk knows it: a mismatch is refused before any call. */
     parameterCount: z.number().int().nonnegative().max(100).optional(),
     /** WhatsApp: the header's value (text parameter, media by link or stored file, or location). Twilio: part of the Content template, refused here. */

@@ -960,6 +960,24 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(published).toEqual([]);
   });
 
+  it('refuses a template whose named parameter is called __proto__ with a 400 naming it, queueing nothing, where zod would drop it', async () => {
+    // Prepare: a named parameter JavaScript cannot hold as data, beside an ordinary one
+    const body =
+      '{"parts":[{"type":"template","name":"order_update","language":"en_US","parameters":{"__proto__":"a","b":"c"}}],"sender":{"kind":"agent","id":"a-1"}}';
+    queued.length = 0;
+    // Act
+    const answer = await request('POST', `/v1/conversations/${idOf('api-c')}/messages`, {
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'proto-parameter-1' },
+      body,
+    });
+    // Assess: before 2026-12-05 it was dropped, answered 202 and the send failed at the provider
+    expect(answer.status).toBe(400);
+    expect(bodyOf(answer).errors).toEqual([
+      expect.objectContaining({ field: 'body.parts.0.parameters.__proto__' }),
+    ]);
+    expect(queued).toEqual([]);
+  });
+
   it('refuses with 413 a send whose body fits but whose queued command would be larger than the sender takes, queueing nothing', async () => {
     // Prepare: four long text parts, padded so the body is just under the bound
     const path = `/v1/conversations/${idOf('api-c')}/messages`;

@@ -29,6 +29,10 @@ const command = (data: Record<string, unknown>) => ({
   },
 });
 
+/** A template part with a named parameter called `__proto__`, as JSON carries it (an own key). */
+const PROTO_TEMPLATE =
+  '{"type":"template","name":"order_update","language":"en_US","parameters":{"__proto__":"a","b":"c"}}';
+
 describe('send commands', () => {
   it('accepts every kind of part', () => {
     // Act
@@ -79,6 +83,12 @@ describe('send commands', () => {
       'data.parts.0',
     ],
     ['an unknown sender kind', { sender: { kind: 'robot', id: 'r' } }, 'data.sender.kind'],
+    [
+      // zod builds a record by assignment, so it would drop this one, silently (before 2026-12-05)
+      'a named template parameter called __proto__',
+      { parts: [JSON.parse(PROTO_TEMPLATE)] },
+      'data.parts.0.parameters.__proto__',
+    ],
     [
       'a text of only whitespace',
       { parts: [{ type: 'text', text: ' \n\t\u00a0\u3000' }] },
@@ -139,6 +149,7 @@ describe('the published commands JSON Schema', () => {
     ['a header document with neither a url nor an s3Key', header({ type: 'document', filename: 'a.pdf' })],
     ['an interactive part with both buttons and a list', interactive({ buttons, list })],
     ['an interactive part with neither buttons nor a list', interactive({})],
+    ['a named template parameter called __proto__', { parts: [JSON.parse(PROTO_TEMPLATE)] }],
   ])('refuses %s, as the hub does', (label, data) => {
     // Act
     const hub = HubCommandSchema.safeParse(command(data));
@@ -162,6 +173,10 @@ describe('the published commands JSON Schema', () => {
     ],
     ['an interactive part with buttons', interactive({ buttons })],
     ['an interactive part with a list', interactive({ list })],
+    [
+      'named template parameters, one called constructor',
+      { parts: [JSON.parse(PROTO_TEMPLATE.replace('__proto__', 'constructor'))] },
+    ],
   ])('takes %s, as the hub does', (label, data) => {
     // Act
     const hub = HubCommandSchema.safeParse(command(data));

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { renderClientTypes, renderOpenApi } from '#shared/api/openapi.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { CLIENT_TYPES_PATH, OPENAPI_PATH, toFileText } from '#shared/contract/generate.ts';
-import { committedOpenApi, createResponseValidator } from '#tests/support/openapi-contract.ts';
+import {
+  committedOpenApi,
+  createResponseValidator,
+  undocumentedHeaders,
+} from '#tests/support/openapi-contract.ts';
 
 describe('the helpdesk API contract (OpenAPI 3.1)', () => {
   it('committed document and client types are what the generator writes now', async () => {
@@ -57,6 +61,39 @@ describe('the helpdesk API contract (OpenAPI 3.1)', () => {
       );
     }
     expect(Object.keys(document.components?.securitySchemes ?? {}).sort()).toEqual(['bearer', 'sigv4']);
+  });
+
+  it("declares the headers the API's problems carry: the current ETag on a stale PATCH's 412, Retry-After on media-not-stored", () => {
+    // Prepare: the answers as the handlers give them (before 2026-12-05 neither header was declared)
+    const problem = (status: number, headers: Record<string, string>) => ({
+      status,
+      headers: { 'content-type': 'application/problem+json', ...headers },
+      body: {},
+    });
+    // Act
+    const stale = undocumentedHeaders(
+      'PATCH',
+      '/v1/conversations/{conversationId}',
+      problem(412, { etag: '"7.1f0c9a3b"' }),
+    );
+    const notStored = undocumentedHeaders(
+      'GET',
+      '/v1/messages/{hubMessageId}/media/{partIndex}',
+      problem(409, { 'Retry-After': '5' }),
+    );
+    const staleWithout = undocumentedHeaders('PATCH', '/v1/conversations/{conversationId}', problem(412, {}));
+    const madeUp = undocumentedHeaders(
+      'GET',
+      '/v1/conversations/{conversationId}',
+      problem(404, { 'x-made-up': '1' }),
+    );
+    // Assess: and the check does refuse a header left out or not declared
+    expect([stale, notStored]).toEqual([
+      { undeclared: [], missing: [] },
+      { undeclared: [], missing: [] },
+    ]);
+    expect(staleWithout).toEqual({ undeclared: [], missing: ['etag'] });
+    expect(madeUp).toEqual({ undeclared: ['x-made-up'], missing: [] });
   });
 
   it('response validation against the document accepts a problem and refuses a body it does not describe', () => {

@@ -49,13 +49,51 @@ export const createResponseValidator = () => {
   };
 };
 
+/** What every answer carries, which no response declares: the type of its body. */
+const UNDECLARED_HEADERS = new Set(['content-type']);
+
+/**
+ * What the published document says of the headers of a response: those it declares, and those it
+ * requires; a header it names is matched in any case, as HTTP does.
+ */
+let publishedDocument: OpenAPIV3_1.Document | undefined;
+const documentedHeadersOf = (method: string, path: string, status: number) => {
+  publishedDocument ??= committedOpenApi();
+  const response =
+    publishedDocument.paths?.[path]?.[method.toLowerCase() as 'get']?.responses?.[String(status)];
+  const headers = Object.entries((response && 'headers' in response ? response.headers : undefined) ?? {});
+  return {
+    declared: new Set(headers.map(([name]) => name.toLowerCase())),
+    required: headers.flatMap(([name, header]) =>
+      'required' in header && header.required === true ? [name.toLowerCase()] : [],
+    ),
+  };
+};
+
+/**
+ * The headers of an answer its documented response does not declare, and those it requires that
+ * the answer left out (none when the answer is as documented).
+ */
+export const undocumentedHeaders = (
+  method: string,
+  path: string,
+  answer: ApiResponse,
+): { readonly undeclared: string[]; readonly missing: string[] } => {
+  const { declared, required } = documentedHeadersOf(method, path, answer.status);
+  const given = Object.keys(answer.headers).map((name) => name.toLowerCase());
+  return {
+    undeclared: given.filter((name) => !UNDECLARED_HEADERS.has(name) && !declared.has(name)),
+    missing: required.filter((name) => !given.includes(name)),
+  };
+};
+
 /** Compiled once a test file asks for it: compiling the whole document is not free. */
 let responseValidator: ReturnType<typeof createResponseValidator> | undefined;
 
 /**
  * Expects the helpdesk API's answer to `method` `path` to be one the published document describes
- * for the route the path takes. A path that takes no route is not checked, unless `mustRoute`: then
- * it fails the test.
+ * for the route the path takes, its body and its headers. A path that takes no route is not
+ * checked, unless `mustRoute`: then it fails the test.
  */
 export const expectDocumentedAnswer = (
   method: string,
@@ -70,7 +108,15 @@ export const expectDocumentedAnswer = (
   );
   if (mustRoute) expect(route, `${method} ${path} is a route`).toBeDefined();
   responseValidator ??= createResponseValidator();
-  if (route) expect(responseValidator(method, route.path, answer.status, answer.body)).toBeUndefined();
+  if (!route) return;
+  expect(responseValidator(method, route.path, answer.status, answer.body)).toBeUndefined();
+  expect(
+    undocumentedHeaders(method, route.path, answer),
+    `headers of ${answer.status} ${method} ${route.path}`,
+  ).toEqual({
+    undeclared: [],
+    missing: [],
+  });
 };
 
 /** Validates request bodies against the published document: whether a client may send them. */

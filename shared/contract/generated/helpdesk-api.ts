@@ -201,7 +201,7 @@ export interface paths {
         put?: never;
         /**
          * Merge another person into this one
-         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`. The body takes at most 5120 bytes: 413 above.
+         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`. Refused with 409 (its detail says why) when the person in the body is already merged into another, or the merge would close a cycle, make a chain of more than 8 people merged one into the next, or put more than 64 people in one merge tree (the most an erasure or export of its person walks). The body takes at most 5120 bytes: 413 above.
          */
         post: operations["mergeContact"];
         delete?: never;
@@ -1323,6 +1323,8 @@ export interface operations {
             /** @description The conversation changed since that version (`urn:switchboard:problem:version-mismatch`) */
             412: {
                 headers: {
+                    /** @description The conversation's current ETag: send the change again with it in `If-Match` if it still holds. The version and a marker of the conversation's creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another. */
+                    etag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1723,6 +1725,8 @@ export interface operations {
             /** @description The attachment is not stored yet (`urn:switchboard:problem:media-not-stored`) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before asking again: the copy is queued or under way. */
+                    "retry-after": number;
                     [name: string]: unknown;
                 };
                 content: {
