@@ -6,7 +6,7 @@ import type { WebhookRequest } from '#shared/channels/inbound.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
 import {
-  deliver,
+  deliverAll,
   email,
   mailgunRequest,
   messengerText,
@@ -138,12 +138,13 @@ const HOSTILE: ReadonlyArray<readonly [string, () => WebhookRequest, string]> = 
 describe('nothing a provider can send becomes poison', () => {
   let pipeline: Pipeline;
   let delivered: HubEvent[] = [];
-  const statuses: number[] = [];
+  let statuses: number[] = [];
   beforeAll(async () => {
     pipeline = await startPipeline();
-    for (const [, build] of HOSTILE) statuses.push((await deliver(pipeline, build())).statusCode);
-    await pipeline.drain();
-    delivered = await pipeline.takeHelpdesk();
+    ({ statuses, delivered } = await deliverAll(
+      pipeline,
+      HOSTILE.map(([, build]) => build()),
+    ));
   }, 120_000);
   afterAll(async () => {
     await pipeline?.stop();
@@ -229,7 +230,7 @@ const isUnsupported = (
 describe('a WhatsApp account id on a change that names no phone number is bounded like one on a message', () => {
   let pipeline: Pipeline;
   let delivered: HubEvent[] = [];
-  const statuses: number[] = [];
+  let statuses: number[] = [];
   let drained: { received: number; failed: number };
   beforeAll(async () => {
     pipeline = await startPipeline();
@@ -245,9 +246,7 @@ describe('a WhatsApp account id on a change that names no phone number is bounde
       ),
     ];
     // Act
-    for (const request of requests) statuses.push((await deliver(pipeline, request)).statusCode);
-    drained = await pipeline.drain();
-    delivered = await pipeline.takeHelpdesk();
+    ({ statuses, drained, delivered } = await deliverAll(pipeline, requests));
   }, 120_000);
   afterAll(async () => {
     await pipeline?.stop();

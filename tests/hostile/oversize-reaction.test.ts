@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
-import { deliver, messengerText, metaRequest, whatsappText } from '#tests/support/hostile.ts';
+import { deliverAll, messengerText, metaRequest, whatsappText } from '#tests/support/hostile.ts';
 
 /**
  * A reaction's emoji is the customer's text, and a signed body can make it any length. The event
@@ -44,7 +44,7 @@ const messengerReaction = (target: string, emoji: string) => {
 
 describe('a reaction with an emoji longer than a table item', () => {
   let pipeline: Pipeline;
-  const statuses: number[] = [];
+  let statuses: number[];
   let drained: { received: number; failed: number };
   let delivered: HubEvent[];
   beforeAll(async () => {
@@ -55,9 +55,7 @@ describe('a reaction with an emoji longer than a table item', () => {
       metaRequest('/webhooks/messenger', messengerReaction('m_target', HUGE_EMOJI)),
     ];
     // Act
-    for (const request of requests) statuses.push((await deliver(pipeline, request)).statusCode);
-    drained = await pipeline.drain();
-    delivered = await pipeline.takeHelpdesk();
+    ({ statuses, drained, delivered } = await deliverAll(pipeline, requests));
   }, 120_000);
   afterAll(async () => {
     await pipeline?.stop();

@@ -253,22 +253,30 @@ describe('recorder: one e-mail posted for two business addresses, recorded by tw
     },
   );
 
-  it('is not counted by the second address when the first counted it and failed before its record', async () => {
-    // Prepare: the first post's delivery fails right after its conversation took the message
-    const mail = 'counted-then-failed@customer.example';
-    const toSales = postedTo('sales@acme.example', mail);
-    const toSupport = postedTo('support@acme.example', mail);
-    const failing = pipeline.recorder((step) => {
-      if (step === 'save-conversation') throw new Error('Lambda timed out');
-    });
-    // Act
-    const first = await failing.handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
-    const other = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }]));
-    const redelivered = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
-    // Assess
-    expect([first, other, redelivered].map(failedIds)).toEqual([['sales'], [], []]);
-    expect(await outcome([toSales, toSupport])).toEqual({ counts: [1, 0], received: 1 });
-  });
+  it.each([
+    { failedAfter: 'save-conversation', as: 'counted it' },
+    { failedAfter: 'claim-message', as: 'claimed it, before counting' },
+  ] as const)(
+    'is left to the first conversation when that one $as and failed before its record',
+    async ({ failedAfter }) => {
+      // Prepare: the first post's delivery fails right after that step
+      const mail = `failed-after-${failedAfter}@customer.example`;
+      const toSales = postedTo('sales@acme.example', mail);
+      const toSupport = postedTo('support@acme.example', mail);
+      const failing = pipeline.recorder((step) => {
+        if (step === failedAfter) throw new Error('Lambda timed out');
+      });
+      // Act
+      const first = await failing.handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+      const other = await pipeline.recorder().handleSqsEvent(oneBatch([{ id: 'support', event: toSupport }]));
+      const redelivered = await pipeline
+        .recorder()
+        .handleSqsEvent(oneBatch([{ id: 'sales', event: toSales }]));
+      // Assess
+      expect([first, other, redelivered].map(failedIds)).toEqual([['sales'], [], []]);
+      expect(await outcome([toSales, toSupport])).toEqual({ counts: [1, 0], received: 1 });
+    },
+  );
 
   it('is left to the conversation that claimed it when that one failed before counting', async () => {
     // Prepare: the first post's delivery fails after its claim, before its conversation took it

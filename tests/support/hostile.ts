@@ -11,6 +11,7 @@ import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
 import { handleTwilioWebhook } from '#shared/channels/sms/inbound/webhook.ts';
 import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { processWebhook, type WebhookAdapter } from '#shared/intake/process-webhook.ts';
 import { multipartBody } from '#shared/local/samples.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -89,6 +90,24 @@ export const deliver = async (pipeline: Pipeline, request: WebhookRequest): Prom
     }),
     logger: createLogger({ level: 'error', write: () => {} }),
   });
+};
+
+/** What became of requests delivered one after another: each answer's status, the drain, the helpdesk's events. */
+export interface DeliveredAll {
+  readonly statuses: number[];
+  readonly drained: { received: number; failed: number };
+  readonly delivered: HubEvent[];
+}
+
+/** Delivers each request in turn, then records everything queued and takes what reached the helpdesk. */
+export const deliverAll = async (
+  pipeline: Pipeline,
+  requests: readonly WebhookRequest[],
+): Promise<DeliveredAll> => {
+  const statuses: number[] = [];
+  for (const request of requests) statuses.push((await deliver(pipeline, request)).statusCode);
+  const drained = await pipeline.drain();
+  return { statuses, drained, delivered: await pipeline.takeHelpdesk() };
 };
 
 /** A WhatsApp `messages` change with one contact and one text message, fields overridable. */
