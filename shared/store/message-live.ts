@@ -22,9 +22,11 @@ export const liveStateIdsOf = (hubMessageId: string, message: Message): readonly
 
 /**
  * One message's live state from its state items (by pk): a message the hub sent as several provider
- * messages is as far as its least advanced one that has a status (read only when every part that
- * reported was read; a failed part shows before delivered ones); other registers come from the
- * newest part that has them.
+ * messages is as far as its least advanced one (read only when every part was read; a failed part
+ * shows before delivered ones), and has no status until every part has one. Each part's status only
+ * moves forward, so the least of them does too; the least of those that reported would not: a first
+ * part read before a later one's first status (paced seconds behind it) showed read, then sent
+ * (found by a review). Other registers come from the newest part that has them.
  */
 export const liveStateOf = (
   ids: readonly string[],
@@ -38,7 +40,9 @@ export const liveStateOf = (
   for (const part of parts)
     Object.assign(merged, Object.fromEntries(Object.entries(part).filter(([, v]) => v !== undefined)));
   const statuses = parts.flatMap((part) => (part.status ? [part.status] : []));
-  const least = statuses.reduce<(typeof statuses)[number] | undefined>(
+  const least = (statuses.length < parts.length ? [] : statuses).reduce<
+    (typeof statuses)[number] | undefined
+  >(
     (lowest, status) =>
       lowest === undefined || DELIVERY_STATUS_RANK[status.status] < DELIVERY_STATUS_RANK[lowest.status]
         ? status

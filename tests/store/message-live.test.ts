@@ -31,7 +31,7 @@ describe("a message's live state", () => {
     expect(inbound).toEqual(['msg_in']);
   });
 
-  it('shows a multi-part send as far as its least advanced part that reported, a failed part before delivered ones', () => {
+  it('shows a multi-part send as far as its least advanced part, a failed part before delivered ones', () => {
     // Prepare
     const ids = liveStateIdsOf('msg_hub', sent(['wamid.A', 'wamid.B', 'wamid.C']));
     const [a, b, c] = ids.map((id) => messageStateKey(id).pk);
@@ -45,13 +45,29 @@ describe("a message's live state", () => {
       );
     // Act
     const allRead = liveStateOf(ids, items({ a: 'read', b: 'read', c: 'read' }));
-    const oneBehind = liveStateOf(ids, items({ a: 'read', b: 'delivered', c: undefined }));
+    const oneBehind = liveStateOf(ids, items({ a: 'read', b: 'delivered', c: 'sent' }));
     const oneFailed = liveStateOf(ids, items({ a: 'delivered', b: 'failed', c: 'read' }));
     const none = liveStateOf(ids, items({}));
     // Assess
     expect(allRead.status?.status).toBe('read');
-    expect(oneBehind.status?.status).toBe('delivered');
+    expect(oneBehind.status?.status).toBe('sent');
     expect(oneFailed.status?.status).toBe('failed');
     expect(none.status).toBeUndefined();
+  });
+
+  it('never shows a multi-part send behind a status it showed: none until every part has reported', () => {
+    // Prepare: part A read before part B (paced seconds behind it) reports its first status, sent
+    const ids = liveStateIdsOf('msg_hub', sent(['wamid.A', 'wamid.B']));
+    const [a, b] = ids.map((id) => messageStateKey(id).pk) as [string, string];
+    const items = (statuses: Record<string, string>) =>
+      new Map(Object.entries(statuses).map(([pk, name]) => [pk, { pk, status: register(status(name)) }]));
+    // Act
+    const beforeB = liveStateOf(ids, items({ [a]: 'read' }));
+    const afterB = liveStateOf(ids, items({ [a]: 'read', [b]: 'sent' }));
+    const bothRead = liveStateOf(ids, items({ [a]: 'read', [b]: 'read' }));
+    // Assess
+    expect(beforeB.status).toBeUndefined();
+    expect(afterB.status?.status).toBe('sent');
+    expect(bothRead.status?.status).toBe('read');
   });
 });
