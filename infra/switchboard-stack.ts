@@ -39,7 +39,7 @@ export class SwitchboardStack extends Stack {
   public readonly storage: HubStorage;
   /** Copies the legacy channel secret's sections into the per-provider secrets, before any function reads them. */
   public readonly channelSecretUpgrade: ChannelSecretUpgrade;
-  /** The webhook HTTP API; none with `ingress: 'function-urls'`. */
+  /** The webhook HTTP API; none with `ingress: 'function-urls'`, nor without a webhook channel. */
   public readonly api?: HubApi;
   public readonly webhooks: Partial<Record<WebhookConnectorId, ChannelWebhook>> = {};
   public readonly recorder: Recorder;
@@ -80,7 +80,11 @@ export class SwitchboardStack extends Stack {
       logRetention,
       logRemovalPolicy,
     });
-    if (config.ingress === 'http-api') {
+    // The webhooks' public front door, for webhooks only: a hub without one (SES intake alone) has
+    // no public API, no ApiEndpoint output and no webhook alarms (until 2026-12-05 it had an API
+    // without routes and two alarms on it; found by a review).
+    const webhooksOn = webhookConnectors().filter(([id]) => isChannelOn(config, id));
+    if (config.ingress === 'http-api' && webhooksOn.length > 0) {
       this.api = new HubApi(this, 'Api', {
         apiName: `${prefix}-webhooks`,
         logRetention,
@@ -109,8 +113,7 @@ export class SwitchboardStack extends Stack {
       SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
     };
 
-    for (const [id, connector] of webhookConnectors()) {
-      if (!isChannelOn(config, id)) continue;
+    for (const [id, connector] of webhooksOn) {
       const webhook = new ChannelWebhook(this, `${connector.name}Webhook`, {
         api: this.api,
         storage: this.storage,
@@ -211,6 +214,8 @@ export class SwitchboardStack extends Stack {
           ? [{ name: 'SesDeliveryEventsFailed', queue: this.emailDeliveryEvents.failedEvents }]
           : []),
       ],
+      // Without the API (function URLs, or no webhook channel): the webhooks' own functions, none
+      // without a webhook, which leaves no webhook alarm.
       webhookIngress: this.api
         ? { kind: 'http-api', stage: this.api.stage }
         : {

@@ -3,11 +3,13 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
+import { IDENTITY_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
   grantGetPayloads,
   grantIndexQuery,
   grantKeptOptOutDeletes,
   grantListPayloads,
+  grantPartitionQuery,
   grantPutPayloads,
   grantReadSecret,
   grantSendMessage,
@@ -17,11 +19,12 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the recorder's store sends to the table (no scan, no delete but of a legacy kept opt-out it
- * moves: grantKeptOptOutDeletes): items read (a batch's messages together, BatchGetItem) and
- * written, and the Query of a customer's identity links when a WhatsApp conversation opens. Of the
- * indexes, gsi3 alone (grantIndexQuery): a conversation's recent sends, where an echo of the hub's
- * own app without its correlation id is looked for (shared/store/sends.ts, sendOfProviderMessage).
+ * What the recorder's store sends to the table itself, Queries apart: items read (a batch's messages
+ * together, BatchGetItem) and written; no scan, and no delete but of a legacy kept opt-out it moves
+ * (grantKeptOptOutDeletes). Its Queries are granted apart: on the table, of the partitions in
+ * RECORDER_QUERY_PARTITION_PREFIXES only; of the indexes, gsi3 alone (grantIndexQuery): a
+ * conversation's recent sends, where an echo of the hub's own app without its correlation id is
+ * looked for (shared/store/sends.ts, sendOfProviderMessage).
  * tests/contacts/whatsapp-identifiers.test.ts checks the store's calls against it.
  */
 export const RECORDER_TABLE_ACTIONS = [
@@ -29,8 +32,17 @@ export const RECORDER_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
-  'dynamodb:Query',
 ] as const;
+
+/**
+ * The partitions the recorder queries on the table itself: a WhatsApp customer's identifiers'
+ * (`IDENT#…`: their links to contacts, read when a conversation opens under an id the hub has not
+ * seen, to join the one open under another identifier: shared/store/contacts.ts,
+ * findLinkedConversation). It reads no consent ledger (those Queries are the sender's and the
+ * helpdesk API's). Until 2026-12-05 the recorder might Query any partition (found by a review).
+ * tests/contacts/whatsapp-identifiers.test.ts checks its Queries against it.
+ */
+export const RECORDER_QUERY_PARTITION_PREFIXES = [IDENTITY_PARTITION_PREFIX] as const;
 
 export interface RecorderProps {
   readonly storage: HubStorage;
@@ -99,6 +111,8 @@ export class Recorder extends Construct {
 
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
     grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);
+    // A WhatsApp customer's identity links, when a conversation opens: their partitions only.
+    grantPartitionQuery(this.function, storage.table, RECORDER_QUERY_PARTITION_PREFIXES, storage.dataKey);
     // An echo from the hub's app without its correlation id: the conversation's sends (keys only).
     grantIndexQuery(this.function, storage.table, 'gsi3', storage.dataKey);
     // Kept opt-outs, for consent events (shared/store/consent-ledger.ts): the pseudonym key they are

@@ -1,5 +1,6 @@
+import type { QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
+import { RECORDER_QUERY_PARTITION_PREFIXES, RECORDER_TABLE_ACTIONS } from '#infra/constructs/recorder.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
   buildEvent,
@@ -74,6 +75,12 @@ const reactionFrom = (identities: ChannelIdentity[], target: string, emoji: stri
     actor: 'customer',
   });
 
+/** A Query's target: `index <name>`, or the table partition its `:pk` names (every store Query has one). */
+const queryTarget = (input: QueryCommandInput): string =>
+  input.IndexName
+    ? `index ${input.IndexName}`
+    : ((input.ExpressionAttributeValues?.[':pk'] as { S?: string } | undefined)?.S ?? '(no :pk)');
+
 describe('one WhatsApp conversation per customer and number, by wa_id or BSUID', () => {
   let emulators: RunningEmulators;
   let context: TableContext;
@@ -81,12 +88,16 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
   const published: HubEvent[] = [];
   /** Every DynamoDB action the recorder's store sent, to hold against its IAM grant. */
   const sent = new Set<string>();
+  /** Where each of its Queries went: the index, or the table's partition (`:pk`). */
+  const queried = new Set<string>();
 
   beforeAll(async () => {
     emulators = await startEmulators();
     emulators.clients.dynamodb.middlewareStack.add(
       (next, handlerContext) => async (args) => {
         sent.add(`dynamodb:${String(handlerContext.commandName).replace(/Command$/, '')}`);
+        if (handlerContext.commandName === 'QueryCommand')
+          queried.add(queryTarget(args.input as QueryCommandInput));
         return next(args);
       },
       { step: 'initialize', name: 'recordTableCalls' },
@@ -314,6 +325,14 @@ describe('one WhatsApp conversation per customer and number, by wa_id or BSUID',
     expect(sent.size).toBeGreaterThan(0);
     // A batch from the queue reads its messages at once.
     expect(sent).toContain('dynamodb:BatchGetItem');
-    for (const action of sent) expect(RECORDER_TABLE_ACTIONS as readonly string[]).toContain(action);
+    // Queries are granted apart: gsi3, and the table's partitions RECORDER_QUERY_PARTITION_PREFIXES names.
+    for (const action of sent)
+      expect([...RECORDER_TABLE_ACTIONS, 'dynamodb:Query'] as string[]).toContain(action);
+    const partitions = [...queried].filter((target) => !target.startsWith('index '));
+    expect(partitions.some((pk) => pk.startsWith('IDENT#'))).toBe(true);
+    for (const pk of partitions)
+      expect(RECORDER_QUERY_PARTITION_PREFIXES.some((prefix) => pk.startsWith(prefix))).toBe(true);
+    for (const index of [...queried].filter((target) => target.startsWith('index ')))
+      expect(index).toBe('index gsi3');
   });
 });

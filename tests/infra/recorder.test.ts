@@ -126,6 +126,19 @@ describe('Recorder', () => {
     expect(unlistedReadPrefixes(plain.template, roleId, plain.stack.storage.payloadBucket)).toEqual([]);
   });
 
+  it('may Query on the table itself only the partitions its store queries: identity links (IDENT#)', () => {
+    // Act: the statements that allow dynamodb:Query on the table, not on an index.
+    const onTable = statementsOfRole(plain.template, roleIdOf(plain.stack.recorder.function)).filter(
+      (statement) =>
+        [statement.Action].flat().includes('dynamodb:Query') &&
+        !JSON.stringify(statement.Resource).includes('/index/'),
+    );
+    // Assess: one, limited by partition key as the sender's is (before 2026-12-05, any partition).
+    expect(onTable.map((statement) => [statement.Action, statement.Condition])).toEqual([
+      ['dynamodb:Query', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['IDENT#*'] } }],
+    ]);
+  });
+
   it('tells the recorder its dead-letter queue, where it moves an event still failing at its give-up receive', () => {
     // Act
     const variables = plain.template.findResources('AWS::Lambda::Function')[

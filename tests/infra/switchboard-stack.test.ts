@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
 import { ALL_CHANNELS_CONTEXT, apiOf, buildHub, logicalId } from './support.ts';
 
-// Prepare (once per file): everything on behind a custom domain, and a minimal SMS-only hub.
+// Prepare (once per file): everything on behind a custom domain, a minimal SMS-only hub, and a hub
+// with SES intake alone (no webhook) on the default ingress.
 const full = buildHub({ ...ALL_CHANNELS_CONTEXT, publicBaseUrl: 'https://hooks.example.com' });
 const smsOnly = buildHub({ channels: 'sms', production: 'true', namePrefix: 'acme' });
+const sesOnly = buildHub({ channels: 'email-ses', sesInboundDomain: 'support.example.com' });
 const everyChannelInProduction = buildHub({ ...ALL_CHANNELS_CONTEXT, production: 'true' });
 const outputsOf = (built: ReturnType<typeof buildHub>) => built.template.findOutputs('*');
 
@@ -123,6 +125,22 @@ describe('SwitchboardStack wiring', () => {
     // the SMS webhook, the recorder, the sender, the attention sweeper, the media fetcher and the
     // deploy's channel secret upgrade
     smsOnly.template.resourceCountIs('AWS::Lambda::Function', 6);
+  });
+
+  it('builds no webhook HTTP API, no ApiEndpoint output and no webhook alarm without a webhook channel', () => {
+    // Act
+    const outputIds = Object.keys(outputsOf(sesOnly));
+    const alarmIds = sesOnly.stack.monitoring.alarms.map((alarm) => alarm.node.id);
+    // Assess: no HTTP API at all (before 2026-12-05, a public one without routes, and its two alarms).
+    expect(sesOnly.stack.api).toBeUndefined();
+    sesOnly.template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    expect(outputIds).not.toContain('ApiEndpoint');
+    expect(alarmIds.filter((id) => id.startsWith('Webhook'))).toEqual([]);
+    // The rest of the hub stands, and a hub with a webhook keeps its API and its endpoint.
+    expect(sesOnly.stack.emailIntake).toBeDefined();
+    expect(alarmIds).toContain('RecorderErrors');
+    expect(Object.keys(outputsOf(smsOnly))).toContain('ApiEndpoint');
+    expect(smsOnly.stack.monitoring.alarms.map((alarm) => alarm.node.id)).toContain('Webhook5xxRate');
   });
 
   it('runs every function on nodejs22.x and arm64', () => {
