@@ -34,6 +34,7 @@ import {
 } from './keys.ts';
 import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
+import { peopleMergedInto } from './person-merges.ts';
 import type { MessageLiveState } from './registers.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
@@ -527,18 +528,32 @@ export interface PersonContacts {
 }
 
 /**
+ * The keys of the channel contacts listed under the people merged into a person (peopleMergedInto:
+ * one Query per person in the tree), one Query for each of them. A merge moves conversations, not
+ * these: a STOP from a discarded person's number to a campaign stays listed under them.
+ */
+const mergedPeopleListedContactKeys = async (context: TableContext, contactId: string): Promise<string[]> => {
+  const merged = await peopleMergedInto(context, contactId);
+  return (await Promise.all(merged.map((person) => personListedContactKeys(context, person)))).flat();
+};
+
+/**
  * A person's channel contacts: those of their conversations (gsi3: one Query and one BatchGetItem
- * per 100), and those listed under them without one (one Query, and one BatchGetItem for those: a
- * STOP from someone who never wrote); undefined when the hub knows neither.
+ * per 100), and those listed without one under them or under the people merged into them (one
+ * Query, one Query per person in their merge tree, one more per person merged into them, and one
+ * BatchGetItem per 100 for those: a STOP from someone who never wrote); undefined when the hub knows
+ * neither.
  */
 export const personContacts = async (
   context: TableContext,
   contactId: string,
 ): Promise<PersonContacts | undefined> => {
-  const [conversations, listedKeys] = await Promise.all([
+  const [conversations, ownListed, mergedListed] = await Promise.all([
     personConversations(context, contactId),
     personListedContactKeys(context, contactId),
+    mergedPeopleListedContactKeys(context, contactId),
   ]);
+  const listedKeys = [...new Set([...ownListed, ...mergedListed])];
   if (conversations.length === 0 && listedKeys.length === 0) return undefined;
   const contacts = new Map<string, { channel: Channel; contact: Contact }>();
   for (const { state } of conversations) {

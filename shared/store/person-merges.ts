@@ -59,7 +59,8 @@ const UNMERGE_RECORD_SECONDS = 30 * 24 * 3_600;
 export const MAX_MERGE_DEPTH = 8;
 /**
  * Most people in one merge tree (a person and everyone merged into them, and into those…): what an
- * erasure or export walks (erasure.ts); a merge that would put more in one tree is refused.
+ * erasure or export walks (erasure.ts), and a read of the person (peopleMergedInto); a merge that
+ * would put more in one tree is refused.
  */
 export const MAX_MERGED_PEOPLE = 64;
 /**
@@ -240,37 +241,60 @@ const mergeKeysInto = async (context: TableContext, contactId: string): Promise<
     })
   ).map(keyOf);
 
-/** A person's merge tree below them: how many people (themselves included), how many merges deep. */
+/** A person's merge tree below them: its people (themselves first, then level by level), how many merges deep. */
 interface MergeTree {
-  readonly people: number;
+  readonly people: readonly string[];
   readonly depth: number;
 }
 
 /**
- * The merge tree below a person (the people merged into them, into those in turn…), as an erasure
- * walks it; undefined once it holds more than `maxPeople`. One gsi3 Query per person in it.
+ * The merge tree below a person (the people merged into them, into those in turn…), walked level by
+ * level from their gsi3 `MERGED#` entries (undone merges are listed `UNMERGED#`: not walked); once
+ * it holds more than `maxPeople`, its first `maxPeople` and `whole: false`. One gsi3 Query per person
+ * walked, those of a level at once.
  */
+const walkMergeTree = async (
+  context: TableContext,
+  contactId: string,
+  maxPeople: number,
+): Promise<MergeTree & { readonly whole: boolean }> => {
+  const seen = new Set([contactId]);
+  let frontier = [contactId];
+  for (let depth = 0; ; depth++) {
+    const next: string[] = [];
+    const levels = await Promise.all(frontier.map((person) => mergeKeysInto(context, person)));
+    for (const key of levels.flat()) {
+      const discarded = discardedIdOfMergeKey(key);
+      if (seen.has(discarded)) continue;
+      if (seen.size >= maxPeople) return { people: [...seen], depth, whole: false };
+      seen.add(discarded);
+      next.push(discarded);
+    }
+    if (next.length === 0) return { people: [...seen], depth, whole: true };
+    frontier = next;
+  }
+};
+
+/** The merge tree below a person, as an erasure walks it (walkMergeTree); undefined once it holds more than `maxPeople`. */
 const mergeTreeBelow = async (
   context: TableContext,
   contactId: string,
   maxPeople: number,
 ): Promise<MergeTree | undefined> => {
-  const seen = new Set([contactId]);
-  let frontier = [contactId];
-  for (let depth = 0; ; depth++) {
-    const next: string[] = [];
-    for (const person of frontier)
-      for (const key of await mergeKeysInto(context, person)) {
-        const discarded = discardedIdOfMergeKey(key);
-        if (seen.has(discarded)) continue;
-        seen.add(discarded);
-        if (seen.size > maxPeople) return undefined;
-        next.push(discarded);
-      }
-    if (next.length === 0) return { people: seen.size, depth };
-    frontier = next;
-  }
+  const tree = await walkMergeTree(context, contactId, maxPeople);
+  return tree.whole ? tree : undefined;
 };
+
+/**
+ * The people merged into a person, directly or through others (not the person themselves): whose
+ * channel contacts listed without a conversation a read of the person shows, as an erasure or export
+ * takes them (a merge moves conversations, not those). At most MAX_MERGED_PEOPLE in all with the
+ * person: a larger tree, which only merges into it at the same time build (see mergePeople), is read
+ * in part, its first people level by level. One gsi3 Query per person in the tree, the person's
+ * included; eventually consistent.
+ */
+export const peopleMergedInto = async (context: TableContext, contactId: string): Promise<string[]> =>
+  (await walkMergeTree(context, contactId, MAX_MERGED_PEOPLE)).people.slice(1);
 
 /** The merges into a person (gsi3, eventually consistent): the audit a person view shows. */
 export const mergesInto = async (context: TableContext, contactId: string): Promise<PersonMerge[]> => {
@@ -348,7 +372,7 @@ export const mergePeople = async (
     // chain's, this check is made before the put, from gsi3 (eventually consistent): two merges into
     // one tree at the same time may each pass it, and the erasure then refuses that tree whole
     // (MergedPeopleLimitError) until an unmerge makes it small enough.
-    if (!below || !(await mergeTreeBelow(context, target, MAX_MERGED_PEOPLE - below.people)))
+    if (!below || !(await mergeTreeBelow(context, target, MAX_MERGED_PEOPLE - below.people.length)))
       return { outcome: 'refused', reason: 'size' };
     try {
       const output = await context.client.send(

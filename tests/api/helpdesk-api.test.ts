@@ -591,9 +591,11 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(recorded.status).toBe(200);
     expect(bodyOf(recorded)).toMatchObject({ contactId, channel: 'sms', consent: 'opted_out', contacts: 1 });
     // Whom the id stands for, two pages of the partition (100 and 11) beside the channel contacts
-    // listed under the person, then the one SMS contact's ledger entry and register.
+    // listed under the person and the merges into them (none), then the one SMS contact's ledger
+    // entry and register.
     expect(consentCalls).toEqual([
       'GetItem',
+      'Query',
       'Query',
       'Query',
       'BatchGetItem',
@@ -1089,7 +1091,7 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(waiting.status).toBe(400);
   });
 
-  it('answers 404 for unknown conversations and contacts, and reads a person in two GetItems, three Queries and two BatchGetItems', async () => {
+  it('answers 404 for unknown conversations and contacts, and reads a person in two GetItems, four Queries and two BatchGetItems', async () => {
     // Act
     const conversation = await request('GET', `/v1/conversations/conv_${'0'.repeat(32)}`);
     const nobody = await request('GET', `/v1/contacts/ct_${'0'.repeat(32)}`);
@@ -1103,10 +1105,12 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(nobody.status).toBe(404);
     expect(contact.status).toBe(200);
     // Whom the id stands for (merges), the person's conversations, the contacts listed under them
-    // (none without a conversation here, so no read of their items), consent with the opt-outs an
-    // erasure kept (the contact items, then the kept one: a GetItem for one key), the merges into them.
+    // and the merges into them (none, so no person's listed contacts more; none without a
+    // conversation here, so no read of their items), consent with the opt-outs an erasure kept (the
+    // contact items, then the kept one: a GetItem for one key), the merges into them for the answer.
     expect(contactCalls).toEqual([
       'GetItem',
+      'Query',
       'Query',
       'Query',
       'BatchGetItem',

@@ -33,6 +33,7 @@ import {
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
+import { expectDocumentedAnswer } from '#tests/support/openapi-contract.ts';
 import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
 import { apiRequest } from '#tests/support/requests.ts';
 
@@ -78,6 +79,22 @@ const messageFrom = (
     providerTimestamp: at,
     receivedAt: at,
     parts: [{ type: 'text', text: `hello ${id}` }],
+  });
+};
+/** An SMS STOP to a campaign from `phone`: its channel contact is listed under the person, with no conversation. */
+const smsStopFrom = (phone: string, id: string, at: string): HubEvent => {
+  const identity = identityOf('sms', phone);
+  return buildEvent('switchboard.contact.consent_changed', id, {
+    channel: 'sms',
+    provider: 'twilio',
+    endpoint: endpoints.sms,
+    contact: { identities: [identity] },
+    conversationId: contactConversationId('sms', endpoints.sms, identity),
+    providerTimestamp: at,
+    receivedAt: at,
+    scope: 'sms',
+    consent: 'opted_out',
+    trigger: 'STOP',
   });
 };
 const personOf = (channel: Channel, who: string): string =>
@@ -423,6 +440,127 @@ describe('explicit merge and unmerge of people', () => {
     expect(resolvedB).toBe(merged?.outcome === 'merged' && merged.merge.survivingContactId);
     for (const action of calls)
       expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
+  });
+
+  describe('reads of a person after merges', () => {
+    /** The helpdesk API's answer, checked against the published document. */
+    const request = async (method: string, path: string, body?: unknown) => {
+      const api = quietHelpdeskApi(emulators, context, () => new Date(minute(30)));
+      const response = await api(
+        apiRequest(
+          method,
+          path,
+          body === undefined
+            ? {}
+            : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        ),
+      );
+      expectDocumentedAnswer(method, path, response);
+      return response;
+    };
+    const bodyOf = (response: { body?: unknown }) => response.body as Record<string, unknown>;
+    const channelsOf = (response: { body?: unknown }) =>
+      ((bodyOf(response).channels ?? []) as { channel: string }[]).map((c) => c.channel).sort();
+
+    it('shows and takes consent for the channel contact a merged person is known on without a conversation (an SMS STOP), under either id', async () => {
+      // Prepare: Dora writes on WhatsApp and sends STOP to an SMS campaign from the same number; Sam
+      // (her other number) writes on WhatsApp
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350001', 'wamid.listed-d', minute(1)));
+      await recorder.recordEvent(smsStopFrom('+306912350001', 'evt_merge_listed_stop', minute(2)));
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350002', 'wamid.listed-s', minute(3)));
+      const dora = personOf('sms', '+306912350001');
+      const sam = personOf('whatsapp', '+306912350002');
+      const before = await request('GET', `/v1/contacts/${dora}`);
+      // Act
+      const merged = await request('POST', `/v1/contacts/${sam}/merge`, {
+        contactId: dora,
+        reason: 'same customer, two numbers',
+      });
+      const survivor = await request('GET', `/v1/contacts/${sam}`);
+      const viaDiscarded = await request('GET', `/v1/contacts/${dora}`);
+      const ledger = await request('GET', `/v1/contacts/${sam}/consent`);
+      const consent = await request('POST', `/v1/contacts/${sam}/consent`, {
+        channel: 'sms',
+        consent: 'opted_in',
+        evidence: 'customer called: resume texts',
+      });
+      const after = await request('GET', `/v1/contacts/${dora}`);
+      // Assess: until 2026-12-05 the SMS contact listed under Dora vanished from both ids, the
+      // ledger was empty and the consent 404
+      expect([before.status, merged.status, consent.status]).toEqual([200, 200, 200]);
+      expect(channelsOf(before)).toEqual(['sms', 'whatsapp']);
+      expect({ survivor: channelsOf(survivor), viaDiscarded: channelsOf(viaDiscarded) }).toEqual({
+        survivor: ['sms', 'whatsapp', 'whatsapp'],
+        viaDiscarded: ['sms', 'whatsapp', 'whatsapp'],
+      });
+      expect(bodyOf(viaDiscarded).contactId).toBe(sam);
+      expect((bodyOf(ledger).changes as { eventId: string }[]).map((change) => change.eventId)).toEqual([
+        'evt_merge_listed_stop',
+      ]);
+      expect(bodyOf(consent)).toMatchObject({ contactId: sam, channel: 'sms', contacts: 1 });
+      expect(bodyOf(after).channels).toContainEqual({
+        channel: 'sms',
+        identities: [identityOf('sms', '+306912350001')],
+        consent: { sms: expect.objectContaining({ consent: 'opted_in', trigger: 'helpdesk' }) },
+      });
+    });
+
+    it('reads the channel contacts listed under every person of the merge tree, and none once their merge is undone', async () => {
+      // Prepare: Eli (WhatsApp, and an SMS STOP) merged into Dan, Dan into Sue
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350101', 'wamid.tree-e', minute(1)));
+      await recorder.recordEvent(smsStopFrom('+306912350101', 'evt_merge_tree_stop', minute(2)));
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350102', 'wamid.tree-d', minute(3)));
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350103', 'wamid.tree-s', minute(4)));
+      const [eli, dan, sue] = ['+306912350101', '+306912350102', '+306912350103'].map((phone) =>
+        personOf('whatsapp', phone),
+      ) as [string, string, string];
+      await mergePeople(context, { surviving: dan, discarded: eli, reason: 'same', at: minute(5) });
+      await mergePeople(context, { surviving: sue, discarded: dan, reason: 'same', at: minute(6) });
+      // Act
+      const merged = await request('GET', `/v1/contacts/${sue}`);
+      const ledger = await request('GET', `/v1/contacts/${sue}/consent`);
+      await unmergePeople(context, { surviving: dan, discarded: eli, reason: 'two', at: minute(7) });
+      const unmerged = await request('GET', `/v1/contacts/${sue}`);
+      const eliAgain = await request('GET', `/v1/contacts/${eli}`);
+      // Assess
+      expect(channelsOf(merged)).toEqual(['sms', 'whatsapp', 'whatsapp', 'whatsapp']);
+      expect((bodyOf(ledger).changes as { eventId: string }[]).map((change) => change.eventId)).toEqual([
+        'evt_merge_tree_stop',
+      ]);
+      expect(channelsOf(unmerged)).toEqual(['whatsapp', 'whatsapp']);
+      expect(channelsOf(eliAgain)).toEqual(['sms', 'whatsapp']);
+    });
+
+    it('reads at most 64 people of a merge tree that merges racing made larger, in bounded Queries', async () => {
+      // Prepare: a survivor with 70 people merged into them (more than a merge lets in one tree)
+      const survivor = personOf('sms', '+306912350201');
+      await recorder.recordEvent(messageFrom('sms', '+306912350201', 'SMtree-large', minute(1)));
+      await mergeIntoDirectly(survivor, madeUpPeople('c1', MAX_MERGED_PEOPLE + 6));
+      const sent: string[] = [];
+      const api = quietHelpdeskApi(
+        emulators,
+        {
+          ...context,
+          client: {
+            send: ((command: { constructor: { name: string } }) => {
+              sent.push(command.constructor.name.replace(/Command$/, ''));
+              return context.client.send(command as never);
+            }) as TableContext['client']['send'],
+          },
+        },
+        () => new Date(minute(30)),
+      );
+      const path = `/v1/contacts/${survivor}`;
+      // Act
+      const person = await api(apiRequest('GET', path));
+      // Assess: the person's conversations and listed contacts, the walk (its first level already
+      // holds 64 people), the listed contacts of the 63 merged people read, the merges for the answer
+      expectDocumentedAnswer('GET', path, person);
+      expect(person.status).toBe(200);
+      expect(channelsOf(person)).toEqual(['sms']);
+      expect(bodyOf(person).merged).toHaveLength(MAX_MERGED_PEOPLE + 6);
+      expect(sent.filter((name) => name === 'Query')).toHaveLength(1 + 1 + 1 + (MAX_MERGED_PEOPLE - 1) + 1);
+    });
   });
 
   it('erasing the survivor erases the people merged into it, their merge items included', async () => {
