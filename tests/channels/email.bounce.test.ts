@@ -148,6 +148,91 @@ describe('e-mail bounces as failed statuses', () => {
     expect(errors?.[0]?.code).toBe('5.1.1');
   });
 
+  it('reads a customer’s mail forwarding a bounce as the customer writing: no bounce, no status', async () => {
+    // Prepare: the customer forwards (inline, message/rfc822) a report about a mail of their own
+    const forwarded = report(
+      ['Final-Recipient: rfc822; joao@ferreira-mail.eu', 'Action: failed', 'Status: 5.1.1'],
+      [
+        'From: Ana <ana@ferreira-mail.eu>',
+        'To: joao@ferreira-mail.eu',
+        'Subject: order 991',
+        'Message-ID: <orig-1@ferreira-mail.eu>',
+      ],
+    );
+    const raw = Buffer.concat([
+      Buffer.from(
+        [
+          'From: Ana <ana@ferreira-mail.eu>',
+          `To: ${SUPPORT}`,
+          'Subject: Fwd: Undeliverable',
+          'Message-ID: <fwd-bounce-1@ferreira-mail.eu>',
+          'Content-Type: multipart/mixed; boundary="outer"',
+          '',
+          '--outer',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'The order confirmation I forwarded to my husband bounced. Can you resend it to him?',
+          '--outer',
+          'Content-Type: message/rfc822',
+          '',
+          '',
+        ].join('\r\n'),
+      ),
+      forwarded,
+      Buffer.from('\r\n--outer--\r\n'),
+    ]);
+    // Act
+    const { events } = await normalizeInboundEmail(raw, CONTEXT);
+    // Assess
+    expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
+    const [message] = events;
+    if (message?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(message.data.email?.isBounce).toBe(false);
+    expect(message.data.contact.identities).toEqual([{ type: 'email', value: 'ana@ferreira-mail.eu' }]);
+    expect(message.data.email?.replyText).toContain('Can you resend it to him?');
+  });
+
+  it('still reads a report that a gateway wrapped in multipart/mixed (with its footer) as a bounce', async () => {
+    // Prepare: the report is the mail's own part, one level down
+    const wrapped = report(
+      ['Final-Recipient: rfc822; gone@customer.example', 'Action: failed', 'Status: 5.1.1'],
+      [
+        `From: Support <${SUPPORT}>`,
+        'To: gone@customer.example',
+        'Message-ID: <hub-wrapped-1@switchboard.example>',
+      ],
+    )
+      .toString('latin1')
+      .split('\r\n\r\n');
+    const [headers, ...body] = wrapped;
+    const raw = Buffer.from(
+      [
+        (headers ?? '').replace(/^Content-Type: .*$/m, 'Content-Type: multipart/mixed; boundary="gw"'),
+        '',
+        '--gw',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        '',
+        body.join('\r\n\r\n'),
+        '--gw',
+        'Content-Type: text/plain',
+        '',
+        'Scanned by the gateway.',
+        '--gw--',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    );
+    // Act
+    const { events } = await normalizeInboundEmail(raw, CONTEXT);
+    // Assess
+    const [message] = events;
+    if (message?.type !== 'switchboard.message.received') throw new Error('not a message');
+    expect(message.data.email?.isBounce).toBe(true);
+    expect(statusesOf(events).map((status) => status.data.providerMessageIds)).toEqual([
+      ['hub-wrapped-1@switchboard.example'],
+    ]);
+  });
+
   it('emits no status when the returned headers lack a Message-ID, and keeps the bounce', async () => {
     // Act
     const { events } = await normalizeInboundEmail(fixture('dsn-without-message-id'), CONTEXT);

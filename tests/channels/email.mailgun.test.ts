@@ -196,6 +196,70 @@ describe('Mailgun inbound webhook', () => {
   });
 
   it.each([
+    [
+      'its message-headers',
+      [
+        [
+          'message-headers',
+          JSON.stringify([
+            ['From', 'Ana <ana@ferreira-mail.eu>'],
+            ['To', 'sales@switchboard.example, support@switchboard.example'],
+            ['Subject', 'order 991'],
+            ['Date', 'Mon, 30 Nov 2026 09:00:00 +0000'],
+          ]),
+        ],
+      ] as Fields,
+    ],
+    ['no message-headers (from and subject alone)', [] as Fields],
+  ])(
+    'makes one message of a mail without Message-ID posted in parsed fields for two addresses, with %s',
+    async (_label, headers) => {
+      // Prepare: Mailgun posts the mail once per route, each post with its own recipient, token and
+      // timestamp; the rebuilt MIME (and so the id derived from it) must not depend on any of them
+      const post = (recipient: string, timestamp: number, token: string) =>
+        urlEncoded([
+          ...signed(String(timestamp), token),
+          ['recipient', recipient],
+          ['sender', 'ana@ferreira-mail.eu'],
+          ['from', 'Ana <ana@ferreira-mail.eu>'],
+          ['subject', 'order 991'],
+          ...headers,
+          ['body-plain', 'Where is my order 991?'],
+        ]);
+      // Act
+      const outcomes = [
+        await handleMailgunWebhook(
+          post('sales@switchboard.example', NOW_SECONDS, 'token-route-sales'),
+          deps(),
+        ),
+        await handleMailgunWebhook(
+          post('support@switchboard.example', NOW_SECONDS + 1, 'token-route-support'),
+          deps(),
+        ),
+      ];
+      // Assess
+      const messages = outcomes.map((outcome) => {
+        if (outcome.kind !== 'accept') throw new Error(`rejected: ${JSON.stringify(outcome)}`);
+        const [event] = outcome.events;
+        if (event?.type !== 'switchboard.message.received') throw new Error('not a message');
+        return {
+          id: event.id,
+          hubMessageId: event.data.hubMessageId,
+          derived: event.data.providerMessageId.endsWith('@derived.switchboard.invalid'),
+          rawMimeKey: event.data.email?.rawMimeKey,
+          endpoint: event.data.endpoint.id,
+        };
+      });
+      expect(messages.map((message) => message.endpoint)).toEqual([
+        'sales@switchboard.example',
+        'support@switchboard.example',
+      ]);
+      expect(messages[0]?.derived).toBe(true);
+      expect({ ...messages[1], endpoint: undefined }).toEqual({ ...messages[0], endpoint: undefined });
+    },
+  );
+
+  it.each([
     ['timestamp', 'timestamp'],
     ['token', 'token'],
     ['signature', 'signature'],

@@ -192,6 +192,81 @@ describe('normalizeInboundEmail', () => {
     expect(names).toEqual(['invoicefdp.exe', 'invoicefdp.exe']);
   });
 
+  describe('a text part that names a file', () => {
+    const LOG = '2026-12-01 10:00:01 ERROR payment declined';
+    const withParts = (...parts: string[][]) =>
+      Buffer.from(
+        [
+          'From: Ana <ana@ferreira-mail.eu>',
+          `To: ${SUPPORT}`,
+          'Subject: the log you asked for',
+          'Message-ID: <inline-file-1@ferreira-mail.eu>',
+          'Content-Type: multipart/mixed; boundary="b"',
+          '',
+          ...parts.flatMap((part) => ['--b', ...part]),
+          '--b--',
+          '',
+        ].join('\r\n'),
+      );
+    const body = ['Content-Type: text/plain; charset=utf-8', '', 'Here is the log.'];
+
+    it.each([
+      [
+        'inline with a filename (Apple Mail)',
+        ['Content-Type: text/plain', 'Content-Disposition: inline; filename="app.log"'],
+      ],
+      ['without a disposition, named on its type', ['Content-Type: text/plain; name="app.log"']],
+      [
+        'an HTML file inline with an RFC 2231 filename',
+        ['Content-Type: text/html', "Content-Disposition: inline; filename*=utf-8''app.log"],
+      ],
+    ])('is a file, not more body text: %s', async (_label, fileHeaders) => {
+      // Prepare
+      const raw = withParts(body, [...fileHeaders, '', LOG]);
+      // Act
+      const { events, blobs } = await normalizeInboundEmail(raw, context());
+      // Assess
+      const event = messageOf(events);
+      expect(event.data.email?.attachments.map((file) => file.filename)).toEqual(['app.log']);
+      expect(event.data.parts.find((part) => part.type === 'text')).toEqual({
+        type: 'text',
+        text: 'Here is the log.',
+      });
+      expect(event.data.email?.textBody).not.toContain('ERROR');
+      expect(event.data.email?.htmlBody ?? '').not.toContain('ERROR');
+      const [file] = event.data.email?.attachments ?? [];
+      const key = file?.ref.store === 's3' ? file.ref.key : undefined;
+      const stored = blobs.find((blob) => blob.key === key);
+      expect(Buffer.from(stored?.bytes ?? []).toString('utf8')).toContain(LOG);
+    });
+
+    it('stays the body when the mail has no other text (a gateway naming its one text part text_0.txt)', async () => {
+      // Prepare: MMS-to-mail gateways name the message text itself
+      const raw = withParts(
+        [
+          'Content-Type: text/plain; charset=utf-8; name="text_0.txt"',
+          'Content-Disposition: inline; filename="text_0.txt"',
+          '',
+          'Is my order shipped?',
+        ],
+        [
+          'Content-Type: image/jpeg; name="photo.jpg"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          Buffer.from('\xff\xd8 jpeg').toString('base64'),
+        ],
+      );
+      // Act
+      const event = messageOf((await normalizeInboundEmail(raw, context())).events);
+      // Assess
+      expect(event.data.parts.find((part) => part.type === 'text')).toEqual({
+        type: 'text',
+        text: 'Is my order shipped?',
+      });
+      expect(event.data.email?.attachments.map((file) => file.filename)).toEqual(['photo.jpg']);
+    });
+  });
+
   it('ignores a reply+ tag that is not a conversation id', async () => {
     // Prepare
     const raw = mime([

@@ -106,8 +106,11 @@ export const DELIVERY_STATUS_TYPES = new Set(['message/delivery-status', 'messag
 
 /**
  * Delivery status notifications (RFC 3464): a `multipart/report; report-type=delivery-status`
- * message, or any message carrying a delivery-status part (some MTAs wrap the report in
- * multipart/mixed). A mailer-daemon sender alone is not enough: people write from such addresses too.
+ * message, or one with a delivery-status part of its own (some MTAs wrap the report in
+ * multipart/mixed). `partTypes` are the mail's own parts, never those of a message it forwards
+ * (normalize.ts reads them from the parse that reads no forward inline): a customer forwarding a
+ * bounce is writing, not bouncing. A mailer-daemon sender alone is not enough: people write from
+ * such addresses too.
  */
 export const isBounce = (headers: readonly Header[], partTypes: readonly string[]): boolean => {
   const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? '';

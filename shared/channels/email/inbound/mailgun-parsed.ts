@@ -11,6 +11,14 @@ import type { FormField } from './form.ts';
  * ones describing the original body structure), the bodies from `body-plain` / `body-html`, files
  * from the file parts (inline when `content-id-map` names them). Mailgun's own `stripped-*`
  * fields are not used: the hub strips quoted history the same way for every provider.
+ *
+ * Of the fields (shared/reference/providers.md), the mail's are `from`, `subject`, `body-plain`,
+ * `body-html`, `stripped-text`, `stripped-html`, `stripped-signature`, `message-headers`,
+ * `content-id-map`, `attachment-count` and the file parts; `sender` is the SMTP transaction's MAIL
+ * FROM (one for every route the transaction matched); `recipient` is the route's (Mailgun posts a
+ * mail once per matching route, each post naming the address it matched), and `timestamp`, `token`
+ * and `signature` are each post's own. The rebuild reads the mail's fields only (`sender` stands in
+ * for a missing `from`), so the two posts of one mail, and any retry of either, rebuild one mail.
  */
 
 const MessageHeadersSchema = lazily(() => v.array(v.tupleWithRest([v.string(), v.string()], v.unknown())));
@@ -65,61 +73,108 @@ const quotedFilename = (filename: string): string =>
     ? `filename="${filename}"`
     : `filename*=utf-8''${encodeURIComponent(filename)}`;
 
-export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
-  const headers: string[] = [];
+/**
+ * The header section of the rebuilt mail: the original headers from `message-headers`, else From
+ * and Subject alone. Never `recipient`: that is the route's envelope address (Mailgun posts once per
+ * matching route, each post naming its own), which the webhook passes on as the envelope recipient;
+ * written in as a To header it made the two posts of one mail two different rebuilds.
+ */
+const headerSection = (fields: readonly FormField[]): string[] => {
   const original = v.safeParse(MessageHeadersSchema, jsonField(fields, 'message-headers'));
-  if (original.success) {
-    for (const [name, value] of original.output) {
-      if (!STRUCTURAL_HEADERS.has(name.toLowerCase())) headers.push(headerLine(name, value));
-    }
-  } else {
+  if (!original.success) {
     const from = fieldText(fields, 'from') ?? fieldText(fields, 'sender');
-    const recipient = fieldText(fields, 'recipient');
-    if (from) headers.push(headerLine('From', from));
-    if (recipient) headers.push(headerLine('To', recipient));
-    headers.push(headerLine('Subject', fieldText(fields, 'subject') ?? ''));
+    return [
+      ...(from ? [headerLine('From', from)] : []),
+      headerLine('Subject', fieldText(fields, 'subject') ?? ''),
+    ];
   }
+  return original.output
+    .filter(([name]) => !STRUCTURAL_HEADERS.has(name.toLowerCase()))
+    .map(([name, value]) => headerLine(name, value));
+};
 
+/** One leaf of the rebuilt mail: its part headers and its bytes (sent base64). */
+interface Leaf {
+  readonly headers: readonly string[];
+  readonly bytes: Uint8Array;
+}
+
+const bodyLeaves = (fields: readonly FormField[]): Leaf[] =>
+  (
+    [
+      ['body-plain', 'text/plain'],
+      ['body-html', 'text/html'],
+    ] as const
+  ).flatMap(([name, type]) => {
+    const body = fieldText(fields, name);
+    return body === undefined
+      ? []
+      : [{ headers: [`Content-Type: ${type}; charset=utf-8`], bytes: Buffer.from(body, 'utf8') }];
+  });
+
+const fileLeaves = (fields: readonly FormField[]): Leaf[] => {
   const contentIds = v.safeParse(ContentIdMapSchema, jsonField(fields, 'content-id-map'));
   const inlineByField = new Map(
     Object.entries(contentIds.success ? contentIds.output : {}).map(([cid, field]) => [field, cid]),
   );
-  const plain = fieldText(fields, 'body-plain');
-  const html = fieldText(fields, 'body-html');
-  const files = fields.filter((field) => field.filename !== undefined);
+  return fields
+    .filter((field) => field.filename !== undefined)
+    .map((file) => {
+      const contentId = inlineByField.get(file.name);
+      return {
+        headers: [
+          `Content-Type: ${(file.contentType ?? 'application/octet-stream').replace(/[\r\n]+/g, ' ')}`,
+          `Content-Disposition: ${contentId ? 'inline' : 'attachment'}${file.filename ? `; ${quotedFilename(file.filename)}` : ''}`,
+          ...(contentId ? [`Content-ID: ${contentId.replace(/[\r\n]+/g, ' ')}`] : []),
+        ],
+        bytes: file.value,
+      };
+    });
+};
 
-  // Boundaries depend on the content only, not on the per-delivery signature fields, so a retry
-  // rebuilds the same bytes (and a message without Message-ID gets the same derived id).
-  const digest = sha256Hex(
-    Buffer.concat(
-      contentFields(fields).flatMap((field) => [Buffer.from(`${field.name}\u0000`), field.value]),
-    ),
+/**
+ * What the rebuilt mail carries, as one digest: its header lines and each leaf's headers and bytes,
+ * nothing else. The boundaries are made of it, so the rebuilt bytes (the raw object's key, and the
+ * id derived from them when the mail has no Message-ID) are the mail's alone: a retry (new
+ * signature fields) and the post of another route (another `recipient`) rebuild the same bytes.
+ * Until 2026-12-05 the digest covered every field but the signature's, `recipient` included, so one
+ * mail without a Message-ID posted for two business addresses became two messages.
+ */
+const rebuiltDigest = (headers: readonly string[], leaves: readonly Leaf[]): string =>
+  sha256Hex(
+    [
+      JSON.stringify(headers),
+      ...leaves.map((leaf) => JSON.stringify([leaf.headers, sha256Hex(leaf.bytes)])),
+    ].join('\n'),
   ).slice(0, 24);
+
+export const mimeFromParsedFields = (fields: readonly FormField[]): Buffer => {
+  const headers = headerSection(fields);
+  const bodies = bodyLeaves(fields);
+  const files = fileLeaves(fields);
+  const digest = rebuiltDigest(headers, [...bodies, ...files]);
   const outer = `sb-mixed-${digest}`;
   const inner = `sb-alt-${digest}`;
-  const lines = [...headers, 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${outer}"`, ''];
-  lines.push(`--${outer}`, `Content-Type: multipart/alternative; boundary="${inner}"`, '');
-  for (const [body, type] of [
-    [plain, 'text/plain'],
-    [html, 'text/html'],
-  ] as const) {
-    if (body === undefined) continue;
-    lines.push(`--${inner}`, `Content-Type: ${type}; charset=utf-8`, 'Content-Transfer-Encoding: base64', '');
-    lines.push(base64Lines(Buffer.from(body, 'utf8')));
-  }
-  lines.push(`--${inner}--`);
-  for (const file of files) {
-    const contentId = inlineByField.get(file.name);
-    lines.push(
-      `--${outer}`,
-      `Content-Type: ${(file.contentType ?? 'application/octet-stream').replace(/[\r\n]+/g, ' ')}`,
-      `Content-Disposition: ${contentId ? 'inline' : 'attachment'}${file.filename ? `; ${quotedFilename(file.filename)}` : ''}`,
-      ...(contentId ? [`Content-ID: ${contentId.replace(/[\r\n]+/g, ' ')}`] : []),
-      'Content-Transfer-Encoding: base64',
-      '',
-      base64Lines(file.value),
-    );
-  }
-  lines.push(`--${outer}--`, '');
+  const leafLines = (boundary: string, leaf: Leaf): string[] => [
+    `--${boundary}`,
+    ...leaf.headers,
+    'Content-Transfer-Encoding: base64',
+    '',
+    base64Lines(leaf.bytes),
+  ];
+  const lines = [
+    ...headers,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/mixed; boundary="${outer}"`,
+    '',
+    `--${outer}`,
+    `Content-Type: multipart/alternative; boundary="${inner}"`,
+    '',
+    ...bodies.flatMap((leaf) => leafLines(inner, leaf)),
+    `--${inner}--`,
+    ...files.flatMap((leaf) => leafLines(outer, leaf)),
+    `--${outer}--`,
+    '',
+  ];
   return Buffer.from(lines.join('\r\n'), 'utf8');
 };

@@ -26,6 +26,7 @@ import {
   messageIdsIn,
 } from './headers.ts';
 import { htmlToText } from './html-to-text.ts';
+import { withNamedTextFiles } from './named-text-files.ts';
 import { stripQuotedHistory } from './quoting.ts';
 import { emailConversationId, threadOf } from './threading.ts';
 import { unsupportedEmail } from './unsupported.ts';
@@ -161,7 +162,9 @@ const MAX_INLINE_FORWARD_DEPTH = 1;
 const parseOnce = async (rawMime: Uint8Array, depth: number): Promise<Email | Refusal> => {
   try {
     return await withBase64Budget(() =>
-      withEncodedWordBudget(() => PostalMime.parse(rawMime, { maxRfc822NestingDepth: depth })),
+      withEncodedWordBudget(() =>
+        withNamedTextFiles(() => PostalMime.parse(rawMime, { maxRfc822NestingDepth: depth })),
+      ),
     );
   } catch (error) {
     if (error instanceof EncodedWordOverrun) return encodedWordRefusal(error);
@@ -169,7 +172,21 @@ const parseOnce = async (rawMime: Uint8Array, depth: number): Promise<Email | Re
   }
 };
 
-const isRefusal = (parsed: Email | Refusal): parsed is Refusal => 'providerType' in parsed;
+const isRefusal = <T extends object>(parsed: T | Refusal): parsed is Refusal => 'providerType' in parsed;
+
+/**
+ * A parsed mail, and the report it is when it is a bounce. Only the mail's own structure makes it
+ * one (RFC 6522: a `multipart/report; report-type=delivery-status`, or a delivery-status part of
+ * its own, which some gateways wrap in multipart/mixed), read from the parse that reads no forward
+ * inline: `report` is that parse, holding the mail's own parts. The parse that reads forwards
+ * inline takes a forwarded message's parts in as the mail's, so before 2026-12-05 a customer's mail
+ * forwarding a bounce they got was taken for a bounce: machine mail (no wait, no reopen) and a
+ * `failed` status whose business endpoint was the customer's own address.
+ */
+interface ParsedMail {
+  readonly message: Email;
+  readonly report: Email | undefined;
+}
 
 /**
  * A forward read inline is parsed again from its decoded bytes, and a bounce's returned original is
@@ -183,28 +200,30 @@ const isRefusal = (parsed: Email | Refusal): parsed is Refusal => 'providerType'
  * depth changes nothing else. This checks one level, as MAX_INLINE_FORWARD_DEPTH is 1: reading
  * deeper would parse a forward's own forwards before anything checked them.
  */
-const parseMime = async (rawMime: Uint8Array): Promise<Email | Refusal> => {
+const parseMime = async (rawMime: Uint8Array): Promise<ParsedMail | Refusal> => {
   const shallow = await parseOnce(rawMime, 0);
   if (isRefusal(shallow)) return shallow;
   const forwards = shallow.attachments
     .filter((attachment) => attachment.rfc822DepthExceeded === true)
     .map((attachment) => asBuffer(attachmentBytes(attachment)));
-  const returned = isBounce(
+  const report = isBounce(
     shallow.headers,
     shallow.attachments.map((attachment) => attachment.mimeType),
   )
-    ? returnedOriginalPart(shallow)
+    ? shallow
     : undefined;
+  const returned = report === undefined ? undefined : returnedOriginalPart(report);
   const decoded = returned === undefined ? forwards : [...forwards, asBuffer(attachmentBytes(returned))];
   const refusal = textRefusal(forwards, decoded);
   if (refusal !== undefined) return refusal;
-  if (forwards.length === 0) return shallow;
+  if (forwards.length === 0) return { message: shallow, report };
   // Reading the forwards inline parses the raw mail a second time, with them: the two parses are
   // held to MAX_LINES together, as the one parse of a mail without forwards is (before 2026-12-04
   // each text apart, so a mail within every bound cost three times the lines' time).
   const raw = asBuffer(rawMime);
   if (hasTooManyLines([raw, raw, ...forwards])) return TOO_MANY_LINES;
-  return parseOnce(rawMime, MAX_INLINE_FORWARD_DEPTH);
+  const deep = await parseOnce(rawMime, MAX_INLINE_FORWARD_DEPTH);
+  return isRefusal(deep) ? deep : { message: deep, report };
 };
 
 /**
@@ -221,10 +240,10 @@ export const normalizeInboundEmail = async (
     return unsupportedEmail(rawMime, context, 'email.oversize', { maxBytes: MAX_BODY_BYTES.email });
   }
   const bytes = asBuffer(rawMime);
-  const message = textRefusal([bytes], [bytes]) ?? (await parseMime(rawMime));
-  if (isRefusal(message)) return unsupportedEmail(rawMime, context, message.providerType, message.details);
+  const parsed = textRefusal([bytes], [bytes]) ?? (await parseMime(rawMime));
+  if (isRefusal(parsed)) return unsupportedEmail(rawMime, context, parsed.providerType, parsed.details);
   try {
-    return buildMessageEvent(rawMime, message, context);
+    return buildMessageEvent(rawMime, parsed, context);
   } catch (error) {
     if (error instanceof EncodedWordOverrun) {
       const refusal = encodedWordRefusal(error);
@@ -239,9 +258,9 @@ export const normalizeInboundEmail = async (
  * Statuses are extra: a defect in reading a report must not cost the bounce its message event. A
  * returned original whose headers pass the encoded-word budget is not: the mail is kept unsupported.
  */
-const bounceStatuses = (message: Email, context: InboundEmailContext): HubEvent[] => {
+const bounceStatuses = (report: Email, context: InboundEmailContext): HubEvent[] => {
   try {
-    return deliveryStatusEvents(message, context);
+    return deliveryStatusEvents(report, context);
   } catch (error) {
     if (error instanceof EncodedWordOverrun) throw error;
     return [];
@@ -290,7 +309,7 @@ const authenticatesOwnAddress = (message: Email, context: InboundEmailContext): 
 
 const buildMessageEvent = (
   rawMime: Uint8Array,
-  message: Email,
+  { message, report }: ParsedMail,
   context: InboundEmailContext,
 ): NormalizedEmail => {
   const messageId = messageIdsIn(message.messageId)[0] ?? derivedMessageId(rawMime);
@@ -357,10 +376,7 @@ const buildMessageEvent = (
     ...(bodies.htmlBodyKey !== undefined ? { htmlBodyKey: bodies.htmlBodyKey } : {}),
     ...(bodies.replyText !== undefined ? { replyText: bodies.replyText } : {}),
     isAutoReply: isAutoReply(message.headers),
-    isBounce: isBounce(
-      message.headers,
-      message.attachments.map((attachment) => attachment.mimeType),
-    ),
+    isBounce: report !== undefined,
     ...(context.verdicts ? { verdicts: { ...context.verdicts } } : {}),
     ...(vouchedFrom(message, context) ? { fromAuthenticated: true as const } : {}),
     ...(context.rawMimeKey ? { rawMimeKey: context.rawMimeKey } : {}),
@@ -395,6 +411,6 @@ const buildMessageEvent = (
     parties.direction === 'inbound'
       ? buildEvent('switchboard.message.received', eventId, data)
       : buildEvent('switchboard.message.sent', eventId, data);
-  const statuses = email.isBounce ? bounceStatuses(message, context) : [];
+  const statuses = report === undefined ? [] : bounceStatuses(report, context);
   return { events: [event, ...statuses], blobs: [...bodies.blobs, ...attachments.blobs] };
 };
