@@ -7,7 +7,7 @@ import {
   responseOverdueEvent,
   targetRange,
 } from '#shared/domain/response-overdue.ts';
-import { buildStateChange, repeatedStateChange } from '#shared/domain/state-changed.ts';
+import { repeatedStateChange, type StateChange } from '#shared/domain/state-changed.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
 import {
@@ -25,7 +25,11 @@ import {
   storedConversations,
 } from '#shared/store/helpdesk-queries.ts';
 import { isAttentionPartition } from '#shared/store/keys.ts';
-import { announceChanges, deleteAnnouncementMarker } from '#shared/store/pending-announcements.ts';
+import {
+  announceChanges,
+  deleteAnnouncementMarker,
+  putAnnouncementMarker,
+} from '#shared/store/pending-announcements.ts';
 import type { TableContext } from '#shared/store/table.ts';
 
 /*
@@ -38,19 +42,19 @@ import type { TableContext } from '#shared/store/table.ts';
  */
 
 /**
- * Facts about waiting conversations that never change, kept for the life of an execution
- * environment so a sweep reads only conversations it cannot judge from the index alone: each
- * conversation's channel, and the wait last reported overdue. Only an optimization: a fact
- * missing or forgotten costs a read, never a wrong event. Beside them, where the last sweep
- * stopped in the waiting customers when its limits did not let it reach the newest: the next
- * sweep reads on from there, so a pass over every wait takes as many sweeps as the waits need,
- * however many there are (forgotten, the next sweep starts again from the longest wait). And the
+ * Facts about waiting conversations, kept for the life of an execution environment so a sweep reads
+ * only conversations it cannot judge from the index alone: each conversation's channel (it never
+ * changes), and the wait last reported overdue (for a while: `REPORT_TRUSTED_MS`). Only an
+ * optimization: a fact missing or forgotten costs a read, never a wrong event. Beside them, where
+ * the last sweep stopped in the waiting customers when its limits did not let it reach the newest:
+ * the next sweep reads on from there, so a pass over every wait takes as many sweeps as the waits
+ * need, however many there are (forgotten, the next sweep starts again from the longest wait). And the
  * overdue waits counted so far in that pass, and in the last pass that reached the newest wait: the
  * gauge a sweep reports while a pass takes several sweeps.
  */
 export interface SweepMemory {
   readonly channels: Map<string, Channel>;
-  readonly reported: Map<string, string>;
+  readonly reported: Map<string, RememberedReport>;
   waitingAfter?: Pick<AttentionEntry, 'at' | 'position'> | undefined;
   /** Overdue waits counted in the pass under way (by the sweeps since it started from the longest wait). */
   passOverdue?: number | undefined;
@@ -62,6 +66,21 @@ export interface SweepMemory {
    */
   readonly retryOverdue: Set<string>;
 }
+
+/** A wait the sweep reported, or read as reported: its index entry's time, and until when that entry is taken for it. */
+interface RememberedReport {
+  readonly waitingSince: string;
+  readonly trustedUntil: number;
+}
+
+/**
+ * How long an index entry at the time of a wait reported is taken for that wait without a read. The
+ * entry holds the wait's start alone, and a later wait can start at the very same time (two messages
+ * of one second, the second held up at its provider until after the answer to the first): read again
+ * after this, such a wait is reported at most this late, and a customer left waiting costs a read an
+ * hour rather than one a sweep.
+ */
+const REPORT_TRUSTED_MS = 60 * 60_000;
 
 export const createSweepMemory = (): SweepMemory => ({
   channels: new Map(),
@@ -215,54 +234,65 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   };
 
   /**
+   * A wake an earlier version of the sweeper saved without publishing it (before 2026-12-05 a wake
+   * kept its `SNOOZED` index entry until its event was out, and saved no unpublished change): its
+   * event goes out if the wake is still the conversation's last change, and the entry moves.
+   */
+  const finishHeldWake = async ({ model, lastChange: last }: StoredConversation, now: Date) => {
+    if (!model) return;
+    if (last?.changedBy?.kind === SNOOZE_TIMER.kind && last.changedBy.id === SNOOZE_TIMER.id)
+      await deps.publishEvent(repeatedStateChange(model.state, last, now.toISOString()));
+    await settleAttention(table, model.state);
+  };
+
+  /**
    * One snoozed conversation: wakes it when due (conditional on its version; on a conflict it is
-   * read again and judged again), or finishes a wake an earlier sweep saved but may not have
-   * published (its index entry still `SNOOZED`). True when this call published a wake.
+   * read again and judged again). The wake is saved as a PATCH saves its change: with its
+   * `state_changed` as one not published yet, behind an announcement marker put first
+   * (shared/store/pending-announcements.ts), so whatever fails or writes the conversation before it
+   * is out, a later PATCH or a sweep once the marker is due publishes it. True when this call
+   * published a wake.
    */
   const wake = async (stored: StoredConversation, now: Date, attempt = 1): Promise<boolean> => {
     const model = stored.model;
     if (!model) return false;
-    const held =
-      isAttentionPartition('snoozed', stored.attentionEntry ?? '') && model.state.status !== 'snoozed';
-    if (held) {
-      const last = stored.lastChange;
-      if (last?.changedBy?.kind === SNOOZE_TIMER.kind && last.changedBy.id === SNOOZE_TIMER.id)
-        await deps.publishEvent(repeatedStateChange(model.state, last, now.toISOString()));
-      await settleAttention(table, model.state);
+    if (isAttentionPartition('snoozed', stored.attentionEntry ?? '') && model.state.status !== 'snoozed') {
+      await finishHeldWake(stored, now);
       return false;
     }
     const changed = wakeIfDue(model, now);
     if (changed.changes.length === 0) return false;
-    const lastChange = {
-      eventId: wakeCauseOf(model.state),
+    const { conversationId } = model.state;
+    const change: StateChange = {
+      state: changed.model.state,
       previousStatus: changed.previousStatus,
+      causedBy: wakeCauseOf(model.state),
+      time: now.toISOString(),
       changedBy: SNOOZE_TIMER,
       changes: changed.changes,
-      at: now.toISOString(),
     };
+    // Changes saved before and still unpublished go out first, then the wake.
+    const unannounced = [...(stored.unannounced ?? []), change];
+    const markerDueAt = await putAnnouncementMarker(table, conversationId, now);
     const saved = await saveConversation(table, {
       model: changed.model,
       previous: model,
       recentEventIds: stored.recentEventIds,
-      lastChange,
-      // The SNOOZED entry stays until the event is out: a crash in between leaves it to find.
-      holdAttention: true,
-    });
-    if (saved === 'conflict') {
-      if (attempt >= MAX_WAKE_ATTEMPTS) return false;
-      return wake(await loadConversation(table, model.state.conversationId), now, attempt + 1);
-    }
-    await deps.publishEvent(
-      buildStateChange({
-        state: changed.model.state,
-        previousStatus: changed.previousStatus,
-        causedBy: lastChange.eventId,
-        time: lastChange.at,
+      lastChange: {
+        eventId: change.causedBy,
+        previousStatus: change.previousStatus,
         changedBy: SNOOZE_TIMER,
         changes: changed.changes,
-      }),
-    );
-    await settleAttention(table, changed.model.state);
+        at: change.time,
+      },
+      unannounced,
+    });
+    // The marker stays: the sweep that finds it due deletes it, with nothing to publish.
+    if (saved === 'conflict') {
+      if (attempt >= MAX_WAKE_ATTEMPTS) return false;
+      return wake(await loadConversation(table, conversationId), now, attempt + 1);
+    }
+    await announceChanges(deps, conversationId, unannounced, markerDueAt);
     return true;
   };
 
@@ -343,7 +373,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       const channel = memory.channels.get(entry.conversationId);
       if (channel !== undefined) {
         if (entry.at > isoSecondsBefore(now, targets[channel])) continue;
-        if (alreadyReported(memory.reported.get(entry.conversationId), entry.at)) {
+        const reported = memory.reported.get(entry.conversationId);
+        if (reported?.waitingSince === entry.at && now.getTime() < reported.trustedUntil) {
           overdue += 1;
           continue;
         }
@@ -367,27 +398,32 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     const failed = await each(
       read,
       (stored) => stored.model?.state.conversationId ?? '',
-      async ({ model, overdueReportedFor }) => {
+      async ({ model, overdueReported }) => {
         if (!model) return;
         const { state } = model;
         memory.retryOverdue.delete(state.conversationId);
         memory.channels.set(state.conversationId, state.channel);
-        const wait = overdueWait(state, targets, now);
+        const wait = overdueWait(model, targets, now);
         if (!wait) return;
         if (inSlice.has(state.conversationId)) overdue += 1;
-        if (alreadyReported(overdueReportedFor, wait.waitingSince)) {
-          memory.reported.set(state.conversationId, overdueReportedFor ?? wait.waitingSince);
+        const remember = () =>
+          memory.reported.set(state.conversationId, {
+            waitingSince: wait.waitingSince,
+            trustedUntil: now.getTime() + REPORT_TRUSTED_MS,
+          });
+        if (alreadyReported(overdueReported, wait)) {
+          remember();
           return;
         }
         try {
           // Published first, then noted: a crash in between publishes the same event id again.
           await deps.publishEvent(responseOverdueEvent(state, wait, now));
-          await markOverdueReported(table, state.conversationId, wait.waitingSince);
+          await markOverdueReported(table, state.conversationId, wait);
         } catch (error) {
           memory.retryOverdue.add(state.conversationId);
           throw error;
         }
-        memory.reported.set(state.conversationId, wait.waitingSince);
+        remember();
         reported += 1;
       },
     );

@@ -99,15 +99,19 @@ export const buildSendFailedEvent = (
 });
 
 /**
- * The one `response_overdue` event of a wait: its id hashes the conversation and `waitingSince`, so
- * a sweep that emits it again (after a crash, or alongside another sweep) yields the same event.
+ * The one `response_overdue` event of a wait: its id hashes the conversation, `waitingSince` and the
+ * conversation's version when the wait began (`waitVersion`), so a sweep that emits it again (after a
+ * crash, or alongside another sweep) yields the same event, and a later wait of the same
+ * `waitingSince` (a message of the same second, held up at its provider until after the answer to the
+ * other) another. A wait begun before 2026-12-05 has no version: its id is as it was then.
  * `time` is when the wait reached its target.
  */
 export const buildResponseOverdueEvent = (
   data: ResponseOverdueData,
+  waitVersion?: number,
 ): HubEventOf<'switchboard.conversation.response_overdue'> => ({
   specversion: '1.0',
-  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, data.waitingSince)}`,
+  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, data.waitingSince, ...(waitVersion === undefined ? [] : [String(waitVersion)]))}`,
   source: sourceFor(data.channel, data.endpoint.id),
   type: 'switchboard.conversation.response_overdue',
   subject: data.conversationId,

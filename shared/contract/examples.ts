@@ -390,7 +390,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.conversationStateChanged]:
     "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`.",
   [EVENT_TYPES.conversationResponseOverdue]:
-    "A customer has waited longer than the channel's response target (`targetSeconds`) with no answer. Once per wait: the id derives from the conversation and `waitingSince`, so a repeat (after a crash) carries the same id, and a new wait after an answer can be overdue again. `time` is when the target was reached, `detectedAt` when the hub's sweep (every minute) saw it.",
+    "A customer has waited longer than the channel's response target (`targetSeconds`) with no answer. Once per wait: the id derives from the conversation and the wait (its `waitingSince`, and which of the conversation's waits it is), so a repeat (after a crash) carries the same id, and each new wait after an answer can be overdue again, with an id of its own even when it starts at the same time as the one before. `time` is when the target was reached, `detectedAt` when the hub's sweep (every minute) saw it.",
   [EVENT_TYPES.contactConsentChanged]:
     'A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications).',
   [EVENT_TYPES.contactReferred]: 'A contact arrived from an ad, an m.me link or another referral source.',

@@ -7,7 +7,7 @@ import {
   HUB_ACTOR_ID_PREFIX,
   stableHash,
 } from '#shared/contract/index.ts';
-import type { ConversationModel } from './conversation.ts';
+import { type ConversationModel, withWaitVersion } from './conversation.ts';
 
 /*
  * Changes a helpdesk (or the hub's snooze timer) makes to a conversation, as pure functions of the
@@ -60,7 +60,10 @@ export const applyPatch = (model: ConversationModel, patch: ConversationPatch): 
   if (!sameLabels(after.labels, before.labels)) changes.push('labels');
   if (after.priority !== before.priority) changes.push('priority');
   return {
-    model: changes.length === 0 ? model : { ...model, state: { ...after, version: before.version + 1 } },
+    model:
+      changes.length === 0
+        ? model
+        : withWaitVersion(model, { ...model, state: { ...after, version: before.version + 1 } }),
     changes,
     previousStatus: before.status,
   };

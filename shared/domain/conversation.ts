@@ -59,6 +59,13 @@ export interface ConversationModel {
    * be in every model stored before 2026-12-05.
    */
   readonly lastAsked?: CustomerMessage | null;
+  /**
+   * The conversation's version when the customer's current wait began (`withWaitVersion`): with the
+   * conversation it names the wait, which `waitingSince` alone does not (a wait after an answer can
+   * start at or before the one it follows: a message held up at its provider, then retried). Absent
+   * while nothing waits, and for a wait begun before 2026-12-05 (named by its `waitingSince` then).
+   */
+  readonly waitVersion?: number;
 }
 
 /** A customer message as an answer covers it: when it was written and when the hub received it. */
@@ -404,7 +411,29 @@ export const applyCallAnswered = (
     answered.state.firstResponseAt === state.firstResponseAt &&
     answered.lastOutboundAt === current.lastOutboundAt &&
     answered.lastOutboundReceivedAt === current.lastOutboundReceivedAt;
-  return same ? undefined : { ...answered, state: { ...answered.state, version: state.version + 1 } };
+  return same
+    ? undefined
+    : withWaitVersion(current, { ...answered, state: { ...answered.state, version: state.version + 1 } });
+};
+
+/**
+ * The model after a change, with the version its customer's wait began at: this change's own when it
+ * starts a wait (one where none was, or one later than the wait before: an answer that covered only
+ * the older messages ended that one), the wait's own while it goes on (an older message recorded late
+ * moves its start back, in the same wait), none once nothing waits. Versions only grow, so every wait
+ * of a conversation has another.
+ */
+export const withWaitVersion = (
+  before: ConversationModel | undefined,
+  after: ConversationModel,
+): ConversationModel => {
+  const { waitVersion: _previous, ...rest } = after;
+  const since = after.state.waitingSince;
+  if (since === null) return rest;
+  const previousSince = before?.state.waitingSince ?? null;
+  const waitVersion =
+    previousSince === null || since > previousSince ? after.state.version : before?.waitVersion;
+  return waitVersion === undefined ? rest : { ...rest, waitVersion };
 };
 
 /**
@@ -441,7 +470,10 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
   const directed =
     event.data.direction === 'inbound' ? applyInbound(counted, event, at) : applyOutbound(counted, event, at);
   return {
-    model: { ...directed, state: { ...directed.state, version: base.state.version + 1 } },
+    model: withWaitVersion(current, {
+      ...directed,
+      state: { ...directed.state, version: base.state.version + 1 },
+    }),
     // Every distinct message changes at least the counters.
     changed: true,
     previousStatus: current ? current.state.status : null,

@@ -458,7 +458,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         await step('save-conversation', event);
         batch?.remember(event.data.conversationId, {
           ...written,
-          ...(stored.overdueReportedFor ? { overdueReportedFor: stored.overdueReportedFor } : {}),
+          ...(stored.overdueReported ? { overdueReported: stored.overdueReported } : {}),
         });
         event = withContactId(event, applied.model.state.contactId);
         toPublish = applied.changed
@@ -569,7 +569,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       await step('save-conversation', event);
       batch?.remember(conversationId, {
         ...written,
-        ...(stored.overdueReportedFor ? { overdueReportedFor: stored.overdueReportedFor } : {}),
+        ...(stored.overdueReported ? { overdueReported: stored.overdueReported } : {}),
       });
       return [buildStateChangedEvent(model.state, previousStatus, event)];
     }

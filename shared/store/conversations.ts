@@ -1,5 +1,10 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import {
@@ -13,6 +18,7 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
+import type { ReportedWaits, WaitName } from '#shared/domain/response-overdue.ts';
 import type { StateChange } from '#shared/domain/state-changed.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
@@ -28,9 +34,10 @@ import { type TableContext, track } from './table.ts';
 /*
  * Conversation items (`CONV#<id>` / `STATE`): the model (state plus the facts that keep it right
  * under reordering), its version for optimistic concurrency, the short ids of the events applied
- * most recently, the cause of the last change, the Messenger watermark registers, the wait
- * last reported overdue, and the helpdesk changes saved but not yet published (`unannounced`, only
- * between a PATCH's write and its publish, or after that publish failed: pending-announcements.ts).
+ * most recently, the cause of the last change, the Messenger watermark registers, the wait last
+ * reported overdue (`overdueWait`; `overdueFor` for a wait begun before 2026-12-05), and the
+ * helpdesk changes saved but not yet published (`unannounced`, only between a PATCH's or a snooze
+ * wake's write and its publish, or after that publish failed: pending-announcements.ts).
  *
  * Every message rewrites this item, and DynamoDB bills a write per started KB of it, so it is kept
  * well under 1 KB (tests/store/conversation-item-size.test.ts): the model and the last change are
@@ -59,10 +66,13 @@ export interface StoredConversation {
   readonly lastChange: LastChange | undefined;
   /** The id is an alias (a WhatsApp contact first seen by another identifier): its events belong there. */
   readonly aliasOf?: string;
-  /** The attention index (gsi4) partition the item is in, as stored: it can lag the state only after a held write. */
+  /**
+   * The attention index (gsi4) partition the item is in, as stored: it lags the state only after a
+   * snooze's wake saved but not published before 2026-12-05, which held the entry (`settleAttention`).
+   */
   readonly attentionEntry?: string;
-  /** `waitingSince` of the wait whose `response_overdue` went out last. */
-  readonly overdueReportedFor?: string;
+  /** The waits whose `response_overdue` went out last (`markOverdueReported`). */
+  readonly overdueReported?: ReportedWaits;
   /** The Messenger watermarks on the item (registers beside the model), when it has any. */
   readonly watermarks?: ConversationWatermarks;
   /** Helpdesk changes saved but not published yet, oldest first (none, nearly always). */
@@ -76,16 +86,9 @@ export interface ConversationWrite {
   readonly recentEventIds: readonly string[];
   readonly lastChange: LastChange;
   /**
-   * Leave the attention index entry where it is, whatever the state says: a snooze's wake keeps
-   * its `SNOOZED` entry until its state change is published, so a sweep after a crash finds it
-   * again; `settleAttention` then moves it.
-   * @default false
-   */
-  readonly holdAttention?: boolean;
-  /**
    * The item's helpdesk changes not yet published, this write's own included: replaces what the
    * item held (read with the version this write is conditional on). Left as it is when undefined,
-   * so writers other than the helpdesk API never drop one.
+   * so writers other than the helpdesk API and the snooze timer never drop one.
    */
   readonly unannounced?: readonly StateChange[];
 }
@@ -122,6 +125,7 @@ const ConversationModelSchema = z.looseObject({
   lastInboundReceivedAt: z.string().optional(),
   lastOutboundReceivedAt: z.string().optional(),
   lastAsked: z.object({ at: z.string(), receivedAt: z.string() }).nullable().optional(),
+  waitVersion: z.number().int().optional(),
 });
 const LastChangeSchema = z.object({
   eventId: z.string(),
@@ -146,7 +150,10 @@ const ConversationItemSchema = z.looseObject({
   recent: StoredBytesSchema.optional(),
   lastChange: StoredBytesSchema.optional(),
   gsi4pk: z.string().optional(),
+  /** `waitingSince` of the last wait reported before waits had versions (2026-12-05). */
   overdueFor: z.string().optional(),
+  /** The version (`waitVersion`) of the last wait reported. */
+  overdueWait: z.number().optional(),
   /** Each unpublished change by its cause (`chg_…`), packed as the model is. */
   unannounced: z.record(z.string(), StoredBytesSchema).optional(),
 });
@@ -291,7 +298,14 @@ export const storedConversationOf = (raw: Record<string, unknown>): StoredConver
       ? LastChangeSchema.parse(JSON.parse(decodeStoredJson(item.lastChange)))
       : undefined,
     ...(item.gsi4pk ? { attentionEntry: item.gsi4pk } : {}),
-    ...(item.overdueFor ? { overdueReportedFor: item.overdueFor } : {}),
+    ...(item.overdueFor || item.overdueWait !== undefined
+      ? {
+          overdueReported: {
+            ...(item.overdueWait !== undefined ? { waitVersion: item.overdueWait } : {}),
+            ...(item.overdueFor ? { waitingSince: item.overdueFor } : {}),
+          },
+        }
+      : {}),
     ...(item.aliasOf ? { aliasOf: item.aliasOf } : {}),
     ...(Object.keys(watermarks).length > 0 ? { watermarks } : {}),
     ...(unannounced.length > 0 ? { unannounced } : {}),
@@ -405,11 +419,9 @@ export const saveConversation = async (
   const attention = attentionIndexKeys(state);
   const previousAttention = write.previous ? attentionIndexKeys(write.previous.state) : undefined;
   const attentionMoved =
-    write.holdAttention !== true &&
     attention !== undefined &&
     (previousAttention?.gsi4pk !== attention.gsi4pk || previousAttention.gsi4sk !== attention.gsi4sk);
-  const attentionLeft =
-    write.holdAttention !== true && attention === undefined && previousAttention !== undefined;
+  const attentionLeft = attention === undefined && previousAttention !== undefined;
   // The person's index entry: set with the conversation, moved only when the contact becomes
   // another person (a BSUID-only contact that learns its phone number).
   const contactKeys =
@@ -512,7 +524,8 @@ export const forgetAnnounced = async (
 
 /**
  * Puts the attention index entry where the state says (set, or removed when nothing needs
- * attention), after a write that held it; `conflict` when the conversation changed since.
+ * attention), after a write that held it (a wake saved before 2026-12-05); `conflict` when the
+ * conversation changed since.
  */
 export const settleAttention = async (
   context: TableContext,
@@ -543,25 +556,39 @@ export const settleAttention = async (
 };
 
 /**
- * Notes on the item that the wait starting at `waitingSince` was reported overdue, forward only
- * (a later wait starts after an answer, so later); `already` when it or a later wait was noted, or
- * the conversation is gone. The version stays: the note races no other writer.
+ * Notes on the item that a wait was reported overdue, forward only: by its version (`overdueWait`; a
+ * later wait began at a later version, whatever its `waitingSince`), or, for a wait begun before
+ * waits had versions, by its `waitingSince` (`overdueFor`, as then: a later wait of those starts
+ * after an answer, so later). `already` when it or a later wait was noted, or the conversation is
+ * gone. The version stays: the note races no other writer.
  */
 export const markOverdueReported = async (
   context: TableContext,
   conversationId: string,
-  waitingSince: string,
+  wait: WaitName,
 ): Promise<'marked' | 'already'> => {
+  const note: Omit<UpdateItemCommandInput, 'TableName' | 'Key'> =
+    wait.waitVersion !== undefined
+      ? {
+          UpdateExpression: 'SET #overdueWait = :wait',
+          ConditionExpression:
+            'attribute_exists(#version) AND (attribute_not_exists(#overdueWait) OR #overdueWait < :wait)',
+          ExpressionAttributeNames: { '#version': 'version', '#overdueWait': 'overdueWait' },
+          ExpressionAttributeValues: marshall({ ':wait': wait.waitVersion }),
+        }
+      : {
+          UpdateExpression: 'SET #overdueFor = :since',
+          ConditionExpression:
+            'attribute_exists(#version) AND (attribute_not_exists(#overdueFor) OR #overdueFor < :since)',
+          ExpressionAttributeNames: { '#version': 'version', '#overdueFor': 'overdueFor' },
+          ExpressionAttributeValues: marshall({ ':since': wait.waitingSince }),
+        };
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: marshall(conversationKey(conversationId)),
-        UpdateExpression: 'SET #overdueFor = :since',
-        ConditionExpression:
-          'attribute_exists(#version) AND (attribute_not_exists(#overdueFor) OR #overdueFor < :since)',
-        ExpressionAttributeNames: { '#version': 'version', '#overdueFor': 'overdueFor' },
-        ExpressionAttributeValues: marshall({ ':since': waitingSince }),
+        ...note,
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );

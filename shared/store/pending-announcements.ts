@@ -16,12 +16,19 @@ import { type TableContext, track } from './table.ts';
  * API's timeout, so the request that put it has ended): if the publish failed, or the function
  * stopped in between, whoever comes next publishes what the item still holds: a retry of the PATCH
  * or any later PATCH (they read the item anyway), else the attention sweeper once the marker is due.
- * Each change keeps its event id (its cause), so a change published twice is one event downstream;
- * a late one carries a lower `state.version` than what came after it, which consumers keep anyway.
- * No transaction: the marker only says where to look, the item says what is left.
+ * The sweeper saves a snooze's wake the same way (the snooze timer's change), so a wake whose publish
+ * failed is announced whatever writes the conversation before the next sweep (before 2026-12-05 it
+ * held its `SNOOZED` index entry instead, which such a write moved: the wake went unannounced, found
+ * by a review). Each change keeps its event id (its cause), so a change published twice is one
+ * event downstream; a late one carries a lower `state.version` than what came after it, which
+ * consumers keep anyway. No transaction: the marker only says where to look, the item says what is
+ * left.
  */
 
-/** From a PATCH's write to when the sweeper takes over: well past the API function's 10-second timeout. */
+/**
+ * From a PATCH's or a wake's write to when the sweeper takes over: well past the API function's
+ * 10-second timeout and the sweeper's 50 seconds, so the request or sweep that put it has ended.
+ */
 const ANNOUNCEMENT_GRACE_SECONDS = 60;
 
 /**

@@ -11,8 +11,9 @@ import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { normalizeTwilioParams } from '#shared/channels/sms/inbound/normalize.ts';
 import type { ResponseTargets } from '#shared/config/runtime.ts';
 import type { Channel, ConversationState, HubEvent, HubEventOf } from '#shared/contract/index.ts';
+import { applyEvent, type ConversationModel, type MessageEvent } from '#shared/domain/conversation.ts';
 import { applyPatch, SNOOZE_TIMER } from '#shared/domain/conversation-change.ts';
-import { overdueWait } from '#shared/domain/response-overdue.ts';
+import { alreadyReported, overdueWait } from '#shared/domain/response-overdue.ts';
 import { createTable, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger, type Logger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
@@ -110,28 +111,37 @@ describe('attention sweeper', () => {
     record(messageEvent(customer, id, minute(n), 'inbound', 'hello', channel));
   const businessAnswers = (customer: string, id: string, n: number, channel: Channel = 'whatsapp') =>
     record(messageEvent(customer, id, minute(n), 'outbound', 'hello', channel));
+  /** A customer message written at one minute that reached the hub at a later one (a provider's retry of a failed webhook). */
+  const customerWritesLate = (customer: string, id: string, writtenAt: number, receivedAt: number) => {
+    const event = messageEvent(customer, id, minute(writtenAt));
+    return record({ ...event, data: { ...event.data, receivedAt: minute(receivedAt) } } as HubEvent);
+  };
 
-  /** A snooze as the helpdesk API's PATCH saves it. */
-  const snooze = async (customer: string, untilMinute: number) => {
+  /** A helpdesk change as the API's PATCH saves it. */
+  const patch = async (customer: string, change: Parameters<typeof applyPatch>[1], n: number) => {
     const stored = await loadConversation(table, conversationFor(customer).conversationId);
     const model = stored.model;
     if (!model) throw new Error('no conversation');
-    const changed = applyPatch(model, { status: 'snoozed', snoozedUntil: minute(untilMinute) });
+    const changed = applyPatch(model, change);
     const saved = await saveConversation(table, {
       model: changed.model,
       previous: model,
       recentEventIds: stored.recentEventIds,
       lastChange: {
-        eventId: `chg_snooze-${customer}`,
-        previousStatus: 'open',
+        eventId: `chg_${customer}-${n}`,
+        previousStatus: model.state.status,
         changedBy: { kind: 'agent', id: 'agent-1' },
         changes: changed.changes,
-        at: minute(2),
+        at: minute(n),
       },
     });
     expect(saved).toBe('saved');
     return changed.model.state;
   };
+
+  /** A snooze as the helpdesk API's PATCH saves it. */
+  const snooze = (customer: string, untilMinute: number) =>
+    patch(customer, { status: 'snoozed', snoozedUntil: minute(untilMinute) }, 2);
 
   const stateChanges = () =>
     published.filter(
@@ -141,7 +151,7 @@ describe('attention sweeper', () => {
     published.filter((event): event is Overdue => event.type === 'switchboard.conversation.response_overdue');
 
   describe('snoozes', () => {
-    it('wakes a due snooze once: a held save, its state change by the snooze timer, then the index entry moved', async () => {
+    it('wakes a due snooze once: saved with its state change behind an announcement marker, published by the snooze timer, then both cleared', async () => {
       // Prepare: answered (nothing waits), then snoozed until minute 30
       await customerWrites('sw-a', 'a1', 1);
       await businessAnswers('sw-a', 'a2', 2);
@@ -155,12 +165,16 @@ describe('attention sweeper', () => {
       // Assess
       expect(early.calls).toEqual(['Query', 'Query', ...waitingRead]);
       expect(early.report.snoozesWoken).toBe(0);
+      // The marker, the save (the index entry moves with it), then after the publish the change
+      // forgotten and the marker deleted.
       expect(due.calls).toEqual([
         'Query',
         'Query',
         'BatchGetItem',
+        'PutItem',
         'UpdateItem',
         'UpdateItem',
+        'DeleteItem',
         ...waitingRead,
       ]);
       expect(due.report).toMatchObject({ snoozesWoken: 1, failed: 0, complete: true });
@@ -176,6 +190,7 @@ describe('attention sweeper', () => {
       expect(published).toHaveLength(1);
       expect(stored.model?.state).toMatchObject({ status: 'open', snoozedUntil: null });
       expect(stored.attentionEntry).toBeUndefined();
+      expect(stored.unannounced).toBeUndefined();
       expect(stored.lastChange).toMatchObject({ changedBy: SNOOZE_TIMER, at: minute(31) });
     });
 
@@ -248,7 +263,7 @@ describe('attention sweeper', () => {
       expect(stored.model?.state.version).toBe(snoozed.version + 2);
     });
 
-    it('after a crash between the save and the publish, the next sweep publishes the same event and moves the entry', async () => {
+    it('after a crash between the save and the publish, the sweep that finds its marker due publishes the same event', async () => {
       // Prepare: the first publish fails as a crash would leave it
       await customerWrites('sw-d', 'd1', 1);
       const snoozed = await snooze('sw-d', 30);
@@ -261,22 +276,23 @@ describe('attention sweeper', () => {
       const sweeper = sweeperWith({ publish: crashOnce });
       // Act
       const crashed = await sweepAt(sweeper, 31);
-      const held = await loadConversation(table, snoozed.conversationId);
+      const saved = await loadConversation(table, snoozed.conversationId);
       const retried = await sweepAt(sweeper, 32);
-      const settled = await loadConversation(table, snoozed.conversationId);
+      const announced = await loadConversation(table, snoozed.conversationId);
       const quiet = await sweepAt(sweeper, 33);
       // Assess
       expect(crashed.report.failed).toBe(1);
-      expect(held.model?.state.status).toBe('open');
-      expect(held.attentionEntry).toBe('SNOOZED');
-      expect(retried.report.failed).toBe(0);
+      expect(saved.model?.state.status).toBe('open');
+      expect(saved.unannounced?.map((change) => change.changedBy)).toEqual([SNOOZE_TIMER]);
+      // The customer still waits: the entry moved to WAITING with the save, where the overdue side reads it.
+      expect(saved.attentionEntry).toMatch(/^WAITING#\d+$/);
+      expect(retried.report).toMatchObject({ failed: 0, changesAnnounced: 1, snoozesWoken: 0 });
       const wakes = stateChanges().filter((event) => event.data.changedBy?.kind === 'system');
       expect(wakes).toHaveLength(1);
       expect(wakes[0]?.id).toBe(attempted[0]?.id);
       expect(wakes[0]).toEqual(attempted[0]);
-      // The customer still waits: the entry moved to WAITING, where the overdue side reads it.
-      expect(settled.attentionEntry).toMatch(/^WAITING#\d+$/);
-      expect(quiet.report.snoozesWoken).toBe(0);
+      expect(announced.unannounced).toBeUndefined();
+      expect(quiet.report).toMatchObject({ snoozesWoken: 0, changesAnnounced: 0 });
       expect(stateChanges()).toHaveLength(1);
     });
 
@@ -293,6 +309,39 @@ describe('attention sweeper', () => {
       expect((await loadConversation(table, conversationFor('sw-e').conversationId)).attentionEntry).toBe(
         undefined,
       );
+    });
+
+    it('publishes a wake whose publish failed even when the customer writes before the next sweep', async () => {
+      // Prepare: answered, snoozed until minute 30; the sweep at 31 saves the wake and its publish fails
+      await customerWrites('sw-f', 'f1', 1);
+      await businessAnswers('sw-f', 'f2', 2);
+      await snooze('sw-f', 30);
+      let refused = false;
+      const sweeper = sweeperWith({
+        publish: async (event) => {
+          if (!refused) {
+            refused = true;
+            throw new Error('queue unavailable');
+          }
+          published.push(event);
+        },
+      });
+      const crashed = await sweepAt(sweeper, 31);
+      // The customer writes half a minute later (the recorder publishes its own state change, from `open`)
+      await customerWrites('sw-f', 'f3', 31.5);
+      // Act
+      const retried = await sweepAt(sweeper, 32);
+      const quiet = await sweepAt(sweeper, 33);
+      // Assess: the snooze's wake (snoozed -> open, by the snooze timer) reached the helpdesk once
+      expect(crashed.report.failed).toBe(1);
+      expect(retried.report).toMatchObject({ changesAnnounced: 1, failed: 0 });
+      expect(quiet.report).toMatchObject({ changesAnnounced: 0, snoozesWoken: 0, failed: 0 });
+      expect(stateChanges()).toHaveLength(1);
+      expect(stateChanges()[0]?.data).toMatchObject({
+        previousStatus: 'snoozed',
+        changedBy: SNOOZE_TIMER,
+        state: { status: 'open', snoozedUntil: null },
+      });
     });
   });
 
@@ -352,6 +401,84 @@ describe('attention sweeper', () => {
       expect(newWait.report.responsesOverdue).toBe(1);
       expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([minute(0), minute(41)]);
       expect(new Set(overdueEvents().map((event) => event.id)).size).toBe(2);
+    });
+
+    it.each([
+      { ended: 'an answer', customer: 'late-a', endWait: () => businessAnswers('late-a', 'R', 25) },
+      {
+        ended: 'a PATCH to resolved',
+        customer: 'late-b',
+        endWait: () => patch('late-b', { status: 'resolved' }, 25),
+      },
+    ])(
+      'reports a new wait after $ended even when its message is dated before the wait reported',
+      async ({ customer, endWait }) => {
+        // Prepare: WhatsApp message A (minute 0) fails its webhook; B (minute 5) arrives; B's wait is
+        // reported at minute 21; the wait ends at minute 25; Meta retries A, received at minute 40
+        await customerWrites(customer, 'B', 5);
+        const sweeper = sweeperWith();
+        await sweeper.sweep(at(21));
+        await endWait();
+        await customerWritesLate(customer, 'A', 0, 40);
+        const stored = await loadConversation(table, conversationFor(customer).conversationId);
+        // The customer waits again (A came in after the wait ended), since minute 0
+        expect(stored.model?.state).toMatchObject({ status: 'open', waitingSince: minute(0) });
+        // Act: sweeps long past the new wait's target, from memory and afresh
+        const remembered = await sweepAt(sweeper, 60);
+        const fresh = await sweepAt(sweeperWith(), 120);
+        // Assess: the second wait is announced once, beside the first
+        expect(remembered.report.responsesOverdue).toBe(1);
+        expect(fresh.report.responsesOverdue).toBe(0);
+        expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([minute(5), minute(0)]);
+      },
+    );
+
+    it('reports a new wait that starts at the very time of the wait reported, with an id of its own', async () => {
+      // Prepare: two customer messages of one second (WhatsApp times are whole seconds); the second
+      // arrives, its wait is reported and answered, then the first arrives (a provider's retry)
+      await customerWrites('same-a', 'B', 5);
+      const memory = createSweepMemory();
+      const sweeper = sweeperWith({ memory });
+      await sweeper.sweep(at(21));
+      await businessAnswers('same-a', 'R', 25);
+      await customerWritesLate('same-a', 'A', 5, 40);
+      // Act: its index entry looks like the one reported (same time): the sweeper's memory of that
+      // report (from minute 21) spares the read for an hour, then the conversation is read again
+      const sweeps = [];
+      for (const n of [60, 82, 84, 200]) sweeps.push(await sweepAt(sweeper, n));
+      const fresh = await sweepAt(sweeperWith(), 201);
+      // Assess: two waits, two events, two ids
+      expect(sweeps.map((sweep) => sweep.report.responsesOverdue)).toEqual([0, 1, 0, 0]);
+      expect(fresh.report.responsesOverdue).toBe(0);
+      expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([minute(5), minute(5)]);
+      expect(new Set(overdueEvents().map((event) => event.id)).size).toBe(2);
+    });
+
+    it('reports a wait stored before waits were numbered by its waitingSince alone, once, and the next wait afresh', async () => {
+      // Prepare: a customer waiting since minute 5, as stored before 2026-12-05 (no wait number) and
+      // reported then (the note holds its waitingSince)
+      await customerWrites('old-a', 'B', 5);
+      const conversationId = conversationFor('old-a').conversationId;
+      const stored = await loadConversation(table, conversationId);
+      const { waitVersion: _dropped, ...model } = stored.model ?? ({} as never);
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: { pk: { S: conversationKey(conversationId).pk }, sk: { S: 'STATE' } },
+          UpdateExpression: 'SET model = :model, overdueFor = :since',
+          ExpressionAttributeValues: { ':model': { S: JSON.stringify(model) }, ':since': { S: minute(5) } },
+        }),
+      );
+      // Act: the wait reported before is not reported again; the business answers, then a message
+      // dated before it arrives late
+      const before = await sweepAt(sweeperWith(), 30);
+      await businessAnswers('old-a', 'R', 31);
+      await customerWritesLate('old-a', 'A', 0, 40);
+      const after = await sweepAt(sweeperWith(), 60);
+      // Assess
+      expect(before.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
+      expect(after.report.responsesOverdue).toBe(1);
+      expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([minute(0)]);
     });
 
     it('judges each channel by its own target: e-mail waiting 20 minutes is not overdue, WhatsApp is', async () => {
@@ -725,15 +852,69 @@ describe('attention sweeper', () => {
         version: 1,
       };
       // Act + Assess
-      expect(overdueWait(base, TARGETS, at(14.99))).toBeUndefined();
-      expect(overdueWait(base, TARGETS, at(15))).toEqual({
+      expect(overdueWait({ state: base }, TARGETS, at(14.99))).toBeUndefined();
+      expect(overdueWait({ state: base }, TARGETS, at(15))).toEqual({
         waitingSince: minute(0),
         targetSeconds: 900,
         waitedSeconds: 900,
       });
-      expect(overdueWait({ ...base, status: 'pending' }, TARGETS, at(60))).toBeUndefined();
-      expect(overdueWait({ ...base, waitingSince: null }, TARGETS, at(60))).toBeUndefined();
-      expect(overdueWait({ ...base, channel: 'email' }, TARGETS, at(60))).toBeUndefined();
+      expect(overdueWait({ state: base, waitVersion: 1 }, TARGETS, at(15))).toMatchObject({ waitVersion: 1 });
+      expect(overdueWait({ state: { ...base, status: 'pending' } }, TARGETS, at(60))).toBeUndefined();
+      expect(overdueWait({ state: { ...base, waitingSince: null } }, TARGETS, at(60))).toBeUndefined();
+      expect(overdueWait({ state: { ...base, channel: 'email' } }, TARGETS, at(60))).toBeUndefined();
+    });
+
+    it('names a wait by the version it began at: the same while it goes on, another once it ended, whatever its start', () => {
+      // Prepare: customer messages written at one minute and received at another
+      const asks = (
+        model: ConversationModel | undefined,
+        id: string,
+        writtenAt: number,
+        receivedAt = writtenAt,
+      ) => {
+        const event = messageEvent('names-a', id, minute(writtenAt));
+        return applyEvent(model, {
+          ...event,
+          data: { ...event.data, receivedAt: minute(receivedAt) },
+        } as MessageEvent).model;
+      };
+      const answers = (model: ConversationModel, id: string, n: number) =>
+        applyEvent(model, messageEvent('names-a', id, minute(n), 'outbound') as MessageEvent).model;
+      // Act
+      const first = asks(undefined, 'B', 5);
+      const reachingBack = asks(first, 'A', 3, 6);
+      const snoozed = applyPatch(reachingBack, { status: 'snoozed', snoozedUntil: minute(60) }).model;
+      const answered = answers(snoozed, 'R', 25);
+      const again = asks(answered, 'C', 0, 40);
+      const partly = answers(asks(again, 'D', 50), 'S', 45);
+      const resolved = applyPatch(partly, { status: 'resolved' }).model;
+      // Assess
+      expect(
+        [first, reachingBack, snoozed, answered, again, partly, resolved].map(({ state, waitVersion }) => [
+          state.version,
+          state.waitingSince,
+          waitVersion,
+        ]),
+      ).toEqual([
+        [1, minute(5), 1],
+        [2, minute(3), 1],
+        [3, minute(3), 1],
+        [4, null, undefined],
+        [5, minute(0), 5],
+        [7, minute(50), 7],
+        [8, null, undefined],
+      ]);
+      expect(alreadyReported({ waitVersion: 5 }, { waitingSince: minute(0), waitVersion: 5 })).toBe(true);
+      expect(
+        alreadyReported(
+          { waitVersion: 1, waitingSince: minute(5) },
+          { waitingSince: minute(0), waitVersion: 5 },
+        ),
+      ).toBe(false);
+      // A wait begun before waits had versions: judged by its start, as then
+      expect(alreadyReported({ waitingSince: minute(5) }, { waitingSince: minute(3) })).toBe(true);
+      expect(alreadyReported({ waitingSince: minute(5) }, { waitingSince: minute(41) })).toBe(false);
+      expect(alreadyReported(undefined, { waitingSince: minute(0), waitVersion: 5 })).toBe(false);
     });
   });
 });

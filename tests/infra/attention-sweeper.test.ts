@@ -65,8 +65,8 @@ describe('AttentionSweeper', () => {
     const itemStatement = statementsOfRole(template, roleId).find((statement) =>
       [statement.Action].flat().includes('dynamodb:UpdateItem'),
     );
-    const personStatement = statementsOfRole(template, roleId).find((statement) =>
-      [statement.Action].flat().includes('dynamodb:PutItem'),
+    const personStatement = statementsOfRole(template, roleId).find(
+      (statement) => statement !== itemStatement && [statement.Action].flat().includes('dynamodb:PutItem'),
     );
     // Assess
     expect(actions.filter((action) => !action.startsWith('logs:'))).toEqual([
@@ -86,10 +86,12 @@ describe('AttentionSweeper', () => {
       'dynamodb:DeleteItem',
     ])
       expect([...new Set(resourcesFor(template, roleId, action))]).toEqual([tableArn]);
+    // PutItem for a wake's announcement marker (CONV#<id> / ANNOUNCE, shared/store/pending-announcements.ts).
     expect([itemStatement?.Action].flat().sort()).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
+      'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
     expect(itemStatement?.Condition).toEqual({

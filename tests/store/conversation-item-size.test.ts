@@ -64,6 +64,7 @@ const busyModel = (version: number): ConversationModel => ({
   },
   firstInboundAt: '2026-11-20T08:14:03.000Z',
   lastOutboundAt: '2026-11-22T10:05:18.204Z',
+  waitVersion: 45,
 });
 
 const recentIds = Array.from({ length: RECENT_EVENT_LIMIT }, (_, index) =>
@@ -119,7 +120,10 @@ describe('the conversation item', () => {
         at: '2026-11-22T11:52:40.118Z',
       },
     });
-    await markOverdueReported(context, conversationId, '2026-11-22T11:41:02.000Z');
+    await markOverdueReported(context, conversationId, {
+      waitingSince: '2026-11-22T11:41:02.000Z',
+      waitVersion: 45,
+    });
     // Assess: its size as DynamoDB bills it, and every reader sees what was written
     expect(saved).toBe('saved');
     const bytes = itemBytes(await storedItem());
@@ -128,7 +132,7 @@ describe('the conversation item', () => {
     const stored = await loadConversation(context, conversationId);
     expect(stored.model).toEqual(busy);
     expect(stored.recentEventIds).toEqual(recentIds);
-    expect(stored.overdueReportedFor).toBe('2026-11-22T11:41:02.000Z');
+    expect(stored.overdueReported).toEqual({ waitVersion: 45 });
     const read = createReadApi({ client: context.client, tableName: context.tableName, now: context.now });
     expect((await read.getConversation(conversationId))?.state).toEqual(busy.state);
   });
