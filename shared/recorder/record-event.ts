@@ -33,7 +33,7 @@ import type { RegisterWrite } from '#shared/store/registers.ts';
 import type { BatchReads } from './batch-reads.ts';
 import { consentLedgerEntryFor, registerWritesFor } from './register-writes.ts';
 import type { AfterStep, RecorderStep } from './steps.ts';
-import { sesReceiptOf, unreadableEmailOf } from './unreadable-email.ts';
+import { objectKeysOf, secondReceiptOf, unreadableEmailOf } from './unreadable-email.ts';
 
 export interface EventRecorderDeps {
   readonly store: RecorderStore;
@@ -299,21 +299,30 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
   };
 
   /**
-   * SES's second receipt of one mail (skipped: recorded, or taken by another conversation): its raw
-   * object, which the record does not name, is filed under the contact, so erasure finds it (the
-   * ingest queue lets it through: deduplicationIdOf). Not for a redelivery of the recorded receipt
-   * (its object is the record's), nor after an erasure (its tombstone: the contact's address must
-   * not come back). A receipt taken elsewhere is another receipt, whose object the record there
-   * will not name: kept too.
+   * A receipt of an e-mail that is skipped (recorded already, or claimed by another conversation):
+   * what it stored that the record does not name (SES's second raw object of one mail, the
+   * attachments and bodies Mailgun's post for a second business address stored under its own
+   * conversation) is filed under its contact, so erasure finds it (secondReceiptOf; the ingest queue
+   * lets an SES second receipt through: deduplicationIdOf). Only a skipped e-mail that names objects
+   * costs anything: a consistent read of the record, and when something is left the tombstone's read
+   * and one write (keepUnreadableEmail). Nothing is filed for a redelivery of the recorded receipt
+   * (its objects are the record's), nor after an erasure (the contact's address must not come back).
    */
   const keepSecondReceipt = async (event: MessageEvent, mark: 'recorded' | 'elsewhere'): Promise<void> => {
-    const receipt = sesReceiptOf(event);
+    if (!mayArriveTwice(event) || objectKeysOf(event.data).length === 0) return;
+    const recorded = await store.recordedMessage(event.data.hubMessageId);
+    // Recorded, yet no record to read: an erasure's tombstone. (A claim is no record: the mail taken
+    // elsewhere is not recorded yet, and everything this receipt names is filed.)
+    if (mark === 'recorded' && recorded === undefined) return;
+    const receipt = secondReceiptOf(event, recorded);
     if (!receipt) return;
-    if (mark === 'recorded') {
-      const recorded = await store.recordedMessage(event.data.hubMessageId);
-      if (recorded === undefined || recorded.email?.rawMimeKey === receipt.rawMimeKey) return;
+    if (receipt.leftUnfiled > 0) {
+      logger.warn('skipped e-mail names more objects than one item files: blobCount left to the lifecycle', {
+        eventId: event.id,
+        blobCount: receipt.leftUnfiled,
+      });
     }
-    await store.keepUnreadableEmail(receipt);
+    await store.keepUnreadableEmail(receipt.filed);
     await step('keep-unreadable-email', event);
   };
 

@@ -786,8 +786,8 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
  * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
  * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
  * message's record and state replaced by a bare tombstone that expires after the providers' retry
- * horizon, each unreadable e-mail's item deleted and a bare tombstone left under the hash of its raw
- * object's key, everything else deleted. Idempotent: running it again finds what is left.
+ * horizon, each unreadable e-mail's item deleted and a bare tombstone left under the hash of its
+ * objects' keys, everything else deleted. Idempotent: running it again finds what is left.
  */
 export const erasePerson = async (
   deps: ErasureDeps,

@@ -84,7 +84,7 @@ export const ITEM_KINDS = {
     reach: 'conversation-partition',
     expires: false,
     description:
-      "a conversation that may hold helpdesk changes saved but not yet published (the conversation item's `unannounced` entries): keys only, put before a PATCH's conditional write and deleted once its `state_changed` is on the helpdesk queue; in gsi4 under `ANNOUNCE` by when the attention sweeper publishes what is left (a minute after the PATCH, past the API's timeout), so a change whose publish failed is announced with or without a retry (shared/store/pending-announcements.ts)",
+      "a conversation that may hold helpdesk changes saved but not yet published (the conversation item's `unannounced` entries): keys only, put before a PATCH's or a snooze wake's conditional write and deleted once its `state_changed` is on the helpdesk queue; in gsi4 under `ANNOUNCE` by when the attention sweeper publishes what is left (a minute after the PATCH, past the API's timeout), so a change whose publish failed is announced with or without a retry (shared/store/pending-announcements.ts)",
   },
   message: {
     pk: 'MSG#<hubMessageId>',
@@ -156,16 +156,16 @@ export const ITEM_KINDS = {
   },
   unreadableEmail: {
     pk: 'CONTACT#<channel>#<type:value>',
-    sk: 'UNREADABLE#<sha256 of the raw object key>',
+    sk: 'UNREADABLE#<sha256 of the object keys>',
     indexes: ['gsi3'],
     personalData: true,
     reach: 'contact-partition',
     expires: true,
     description:
-      "an e-mail the hub could not read (kept as `provider.unsupported`) whose sender it still knew: the payload object of its raw MIME (`rawMimeKey`, deleted with it by erasure), the refusal's providerType and when; in the sender's contact partition and listed in gsi3 under the person of that address (`UNREADABLE#<hash>`), so erasure finds it even with no contact item; expires with the message retention, as a message naming its raw object",
+      "payload objects of an e-mail that no message record names, under its sender: the raw MIME of one the hub could not read (kept as `provider.unsupported`) whose sender it still knew, or what a skipped receipt of a recorded e-mail stored that its record does not name (SES's second raw object, the attachments and bodies of Mailgun's post for a second business address); the objects (`objects`, up to 128 `{store: 's3', key}`, deleted with it by erasure; `rawMimeKey` on items written until 2026-12-05), the providerType and when; in the sender's contact partition and listed in gsi3 under the person of that address (`UNREADABLE#<hash>`), so erasure finds it even with no contact item; expires with the message retention, as a message naming its objects",
   },
   unreadableEmailTombstone: {
-    pk: 'UNREADABLE#<sha256 of the raw object key>',
+    pk: 'UNREADABLE#<sha256 of the object keys>',
     sk: 'ERASED',
     indexes: [],
     personalData: false,
@@ -717,16 +717,17 @@ export const consentChangePrefix = (scope?: string): string =>
 
 const UNREADABLE_EMAIL_PREFIX = 'UNREADABLE#';
 
-const unreadableEmailRef = (rawMimeKey: string): string =>
-  `${UNREADABLE_EMAIL_PREFIX}${createHash('sha256').update(rawMimeKey, 'utf8').digest('hex')}`;
+/** `objectsRef`: the keys of the objects an unreadable e-mail item names, one a line (one object: its key). */
+const unreadableEmailRef = (objectsRef: string): string =>
+  `${UNREADABLE_EMAIL_PREFIX}${createHash('sha256').update(objectsRef, 'utf8').digest('hex')}`;
 
 /**
- * An e-mail the hub could not read, in its sender's contact partition (reached, exported and erased
- * with the contact), one per raw object (the object's key hashed: any key fits).
+ * An e-mail's objects that no record names, in its sender's contact partition (reached, exported and
+ * erased with the contact), one item per set of objects (their keys hashed: any keys fit).
  */
-export const unreadableEmailKey = (contactKey: string, rawMimeKey: string): ItemKey => ({
+export const unreadableEmailKey = (contactKey: string, objectsRef: string): ItemKey => ({
   pk: contactItemKey(contactKey).pk,
-  sk: unreadableEmailRef(rawMimeKey),
+  sk: unreadableEmailRef(objectsRef),
 });
 
 /**
@@ -734,19 +735,19 @@ export const unreadableEmailKey = (contactKey: string, rawMimeKey: string): Item
  * resolved through a merge: erasing the person it was merged into walks that person's partition too,
  * and an unmerge leaves it where it belongs), so erasure finds it where the hub has no contact item.
  */
-export const unreadableEmailIndexKeys = (contactId: string, rawMimeKey: string) => ({
+export const unreadableEmailIndexKeys = (contactId: string, objectsRef: string) => ({
   gsi3pk: contactsConversationsPartition(contactId),
-  gsi3sk: unreadableEmailRef(rawMimeKey),
+  gsi3sk: unreadableEmailRef(objectsRef),
 });
 
 const UNREADABLE_EMAIL_TOMBSTONE_SORT_KEY = 'ERASED';
 
 /**
- * What an erasure leaves of an unreadable e-mail: a tombstone under the hash of its raw object's key
- * alone (no contact key, so no address), which the recorder reads before it files that object again.
+ * What an erasure leaves of an unreadable e-mail: a tombstone under the hash of its objects' keys
+ * alone (no contact key, so no address), which the recorder reads before it files those objects again.
  */
-export const unreadableEmailTombstoneKey = (rawMimeKey: string): ItemKey => ({
-  pk: unreadableEmailRef(rawMimeKey),
+export const unreadableEmailTombstoneKey = (objectsRef: string): ItemKey => ({
+  pk: unreadableEmailRef(objectsRef),
   sk: UNREADABLE_EMAIL_TOMBSTONE_SORT_KEY,
 });
 

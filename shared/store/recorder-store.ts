@@ -109,8 +109,9 @@ export interface RecorderStore {
    */
   recordConsentChange(contactKey: string, entry: ConsentLedgerEntry, order: string): Promise<FirstReceipt>;
   /**
-   * Idempotent: an e-mail the hub could not read, under its sender (shared/store/unreadable-emails.ts);
-   * `erased`, nothing written, when an erasure of the sender left its tombstone.
+   * Idempotent: objects of an e-mail that no record names (one the hub could not read, a skipped
+   * receipt's), under its sender (shared/store/unreadable-emails.ts); `erased`, nothing written,
+   * when an erasure of the sender left its tombstone.
    */
   keepUnreadableEmail(email: UnreadableEmail): Promise<'kept' | 'erased'>;
   /** A recorded message (consistent read); undefined when absent, erased (its tombstone) or unreadable. */

@@ -260,7 +260,7 @@ describe('a STOP recorded while its person is erased', () => {
       await keepUnreadableEmail(table.context, {
         contactKey,
         contactId: person,
-        rawMimeKey,
+        objectKeys: [rawMimeKey],
         providerType: 'email.too_many_lines',
         eventId: 'evt_late_unreadable',
         receivedAt: minute(2),

@@ -37,6 +37,9 @@ import { FIXTURE_RECEIVED_AT, webhookRequest } from '#tests/support/requests.ts'
  * them, and erasing them deletes it (until 2026-12-03 it stayed until the bucket's lifecycle took
  * it, found by a review). Mail from nobody the hub knows stays as it was. Erasure leaves a tombstone
  * without the address, so a redelivery of the event does not file the object under the sender again.
+ * A receipt of a recorded e-mail that the recorder skips (SES's second receipt of one mail, Mailgun's
+ * post of it for a second business address) is filed the same way: the objects it stored that the
+ * record does not name (until 2026-12-05 only SES's second raw object, found by a review).
  */
 const sesFixture = JSON.parse(
   readFileSync(join(EVENTS_DIR, 'email/ses-receipt-event.envelope.json'), 'utf8'),
@@ -92,6 +95,32 @@ const mailgunPost = (fields: [string, string | Buffer][], token: string) => {
     ]),
   });
 };
+
+/** Jonas writes one mail with an attachment to two business addresses: Mailgun posts it once for each. */
+const JONAS = 'jonas.berg@berg-family.eu';
+const toTwoAddresses = (messageId: string, marker: string) =>
+  Buffer.from(
+    [
+      `From: Jonas Berg <${JONAS}>`,
+      'To: sales@switchboard.example, support@switchboard.example',
+      `Subject: ${marker}`,
+      `Message-ID: <${messageId}@berg-family.eu>`,
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      `${marker} my passport scan attached`,
+      '--b',
+      'Content-Type: image/png',
+      'Content-Disposition: attachment; filename="passport.png"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from(`${marker}-passport-bytes`).toString('base64'),
+      '--b--',
+      '',
+    ].join('\r\n'),
+  );
 
 describe('erasure reaches the raw object of e-mail the hub could not read', () => {
   let emulators: RunningEmulators;
@@ -164,6 +193,39 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
     caller = 'erasure';
     return exportPerson(context, contactId);
   };
+  /**
+   * Mailgun's post of Jonas's mail for one business address, as the webhook takes it: its objects
+   * stored (the attachment under the post's own conversation), its events to queue.
+   */
+  const takePost = async (recipient: string, mime: Buffer, token: string) => {
+    const outcome = await handleMailgunWebhook(
+      mailgunPost(
+        [
+          ['recipient', recipient],
+          ['sender', JONAS],
+          ['from', `Jonas Berg <${JONAS}>`],
+          ['body-mime', mime],
+        ],
+        token,
+      ),
+      {
+        secrets: LOCAL_DEV_SECRETS,
+        replayGuard: new InMemoryReplayGuard(() => FIXTURE_RECEIVED_AT.getTime()),
+      },
+    );
+    if (outcome.kind !== 'accept') throw new Error('not accepted');
+    for (const blob of outcome.blobs) await payloads.put(blob);
+    const keys = outcome.blobs.map((blob) => blob.key);
+    const attachmentKey = keys.find((key) => key.startsWith(PAYLOAD_BUCKET.prefixes.attachments));
+    const [event] = outcome.events;
+    if (attachmentKey === undefined || event === undefined) throw new Error('no attachment or event');
+    return { event, rawKey: keys[0] ?? '', attachmentKey };
+  };
+  /** The unreadable e-mail items of an export, each as its JSON. */
+  const filedIn = (exported: Awaited<ReturnType<typeof exportPerson>>): string[] =>
+    (exported?.items ?? [])
+      .filter((entry) => entry.kind === 'unreadableEmail')
+      .map((entry) => JSON.stringify(entry.item));
   const bucketKeys = async () =>
     (
       (await emulators.clients.s3.send(new ListObjectsV2Command({ Bucket: PAYLOAD_BUCKET.name }))).Contents ??
@@ -436,6 +498,107 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
     expect((await tableText()).toLowerCase()).not.toContain(sender);
   });
 
+  it("Mailgun posted one mail for two business addresses: the skipped post's objects are filed, and erasure deletes every copy", async () => {
+    // Prepare: the webhook took Mailgun's posts for sales@ and support@ (the same ids; each stored
+    // the attachment under its own conversation, the raw MIME under its content)
+    const mime = toTwoAddresses('second-post-1', 'canary-second-post-Jb8');
+    const sales = await takePost('sales@switchboard.example', mime, 'token-second-post-0001');
+    const support = await takePost('support@switchboard.example', mime, 'token-second-post-0002');
+    // Act: sales@'s post recorded, support@'s skipped, sales@'s delivered again; Jonas exported and
+    // erased; then both posts delivered again
+    await record([sales.event, support.event, sales.event]);
+    const exported = await exportOf(personOf(JONAS));
+    const report = await erase(personOf(JONAS));
+    const objects = await bucketKeys();
+    await record([support.event, sales.event]);
+    const table = await tableText();
+    // Assess
+    expect(support.attachmentKey).not.toBe(sales.attachmentKey);
+    expect(support.rawKey).toBe(sales.rawKey);
+    expect([...(exported?.objects ?? [])].sort()).toEqual(
+      [sales.rawKey, sales.attachmentKey, support.attachmentKey].sort(),
+    );
+    // One item, for the skipped post, naming only what the record does not (the redelivery of the
+    // recorded post filed nothing).
+    const filed = filedIn(exported);
+    expect(filed).toHaveLength(1);
+    expect(filed[0]).toContain(support.attachmentKey);
+    expect(filed[0]).not.toContain(sales.attachmentKey);
+    expect(filed[0]).not.toContain(sales.rawKey);
+    expect(report?.objectsDeleted).toBe(3);
+    for (const key of [sales.rawKey, sales.attachmentKey, support.attachmentKey])
+      expect(objects).not.toContain(key);
+    // Delivered again after the erasure: nothing of his comes back.
+    expect(table.toLowerCase()).not.toContain(JONAS);
+    expect(table).not.toContain(support.attachmentKey);
+  });
+
+  it('a post skipped while the conversation that claimed the mail has not recorded it files every object it names but the raw MIME', async () => {
+    // Prepare: sales@'s delivery claimed the mail, then failed before its record
+    const mime = toTwoAddresses('second-post-2', 'canary-second-post-Jb9');
+    const sales = await takePost('sales@switchboard.example', mime, 'token-second-post-0003');
+    const support = await takePost('support@switchboard.example', mime, 'token-second-post-0004');
+    const failing = createRecorderService({
+      store: createRecorderStore(context, localPseudonymKey),
+      publisher: { publish: async () => undefined },
+      clock: () => new Date(),
+      logger,
+      afterStep: (step) => {
+        if (step === 'claim-message') throw new Error('Lambda timed out');
+      },
+    });
+    caller = 'recorder';
+    await expect(failing.recordEvent(sales.event)).rejects.toThrow('Lambda timed out');
+    // Act: support@'s post finds sales@'s claim; sales@'s delivered again; Jonas exported and erased
+    await record([support.event, sales.event]);
+    const exported = await exportOf(personOf(JONAS));
+    await erase(personOf(JONAS));
+    const objects = await bucketKeys();
+    // Assess: its attachment is filed; the raw MIME, content-addressed, is the record's (one key for
+    // both posts) and not filed; erasure deletes each once.
+    const filed = filedIn(exported);
+    expect(filed).toHaveLength(1);
+    expect(support.rawKey).toBe(sales.rawKey);
+    expect(filed[0]).toContain(support.attachmentKey);
+    expect(filed[0]).not.toContain(support.rawKey);
+    for (const key of [sales.rawKey, sales.attachmentKey, support.attachmentKey])
+      expect(objects).not.toContain(key);
+    expect((await tableText()).toLowerCase()).not.toContain(JONAS);
+  });
+
+  it('a skipped post naming more objects than one item lists files the first 128 and logs how many it left', async () => {
+    // Prepare: a recorded mail, and a post of it naming 150 more attachments (the webhook lists
+    // 100 at most; a message put on the queue by other means could name any number)
+    const mime = toTwoAddresses('second-post-3', 'canary-second-post-Jb10');
+    const sales = await takePost('sales@switchboard.example', mime, 'token-second-post-0005');
+    const support = await takePost('support@switchboard.example', mime, 'token-second-post-0006');
+    const forged = Array.from(
+      { length: 150 },
+      (_, index) => `${PAYLOAD_BUCKET.prefixes.attachments}forged/${String(index).padStart(3, '0')}`,
+    );
+    const many = structuredClone(support.event) as HubEvent & {
+      data: { email: { attachments: unknown[] } };
+    };
+    many.data.email.attachments = forged.map((key) => ({
+      type: 'media',
+      kind: 'file',
+      ref: { store: 's3', key },
+    }));
+    logLines.length = 0;
+    // Act
+    await record([sales.event, many]);
+    const exported = await exportOf(personOf(JONAS));
+    await erase(personOf(JONAS));
+    // Assess: its own attachment (in its parts) and the first 127 forged keys, in key order
+    const [filed] = filedIn(exported);
+    expect(filed).toContain(support.attachmentKey);
+    expect(filed).toContain(forged[126]);
+    expect(filed).not.toContain(forged[127]);
+    const warning = logLines.map((line) => JSON.parse(line)).find((entry) => entry.level === 'warn');
+    expect(warning).toMatchObject({ eventId: support.event.id, blobCount: 23 });
+    expect((await tableText()).toLowerCase()).not.toContain(JONAS);
+  });
+
   it('writes and erases within the IAM grants, and logs no address', () => {
     // Assess (after the scenarios above)
     expect(calls.recorder).toContain('dynamodb:PutItem');
@@ -451,7 +614,9 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
       'lone.sender@',
       'rosa.vogel@',
       'lena.brandt@',
+      'jonas.berg@',
       'canary-unreadable',
+      'canary-second-post',
     ])
       expect(logs).not.toContain(address);
     expect(kindOfKey({ pk: 'CONTACT#email#email:a@b.example', sk: 'UNREADABLE#00' })).toBe('unreadableEmail');
