@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { HubEvent } from '#shared/contract/types.ts';
+import type { ClaimCheck, HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import type { BlobStore } from './blob-store.ts';
-import { CLAIM_CHECK_CONTENT_TYPE, type ClaimCheck, claimCheckKeyFor } from './claim-check.ts';
+import { CLAIM_CHECK_CONTENT_TYPE, claimCheckKeyFor } from './claim-check-keys.ts';
 
 /*
  * Publishing events to an SQS FIFO queue through a `SendMessageBatch` port, so the same code runs on

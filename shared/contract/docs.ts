@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HELPDESK_QUEUE, OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { dataSchemaFor } from './build.ts';
+import { CLAIM_CHECK_DESCRIPTION, QueueMessageBodySchema } from './claim-check.ts';
 import {
   COMMAND_DESCRIPTIONS,
   COMMAND_TYPES,
@@ -8,8 +9,8 @@ import {
   EXAMPLE_COMMANDS,
   HubCommandSchema,
 } from './commands.ts';
-import { EVENT_TYPES, type EventType, HubEventSchema } from './events.ts';
-import { EVENT_DESCRIPTIONS, EXAMPLE_EVENTS } from './examples.ts';
+import { EVENT_TYPES, type EventType } from './events.ts';
+import { EVENT_DESCRIPTIONS, EXAMPLE_CLAIM_CHECK, EXAMPLE_EVENTS } from './examples.ts';
 
 /** Version of the published contract; bump the major on any breaking change. */
 const CONTRACT_VERSION = '1.0.0';
@@ -19,12 +20,13 @@ const SCHEMA_ID = 'urn:switchboard:schema:v1:events';
 type JsonObject = Record<string, unknown>;
 
 /**
- * The JSON Schema (draft 2020-12) of every event on the helpdesk queue. Objects stay open to
+ * The JSON Schema (draft 2020-12) of every message body on the helpdesk queue: its root takes an
+ * event (`$defs/HubEvent`) or the claim check of one (`$defs/ClaimCheck`). Objects stay open to
  * unknown properties (input mode) so consumers validating against v1 keep accepting events after
  * additive, backwards-compatible changes.
  */
 export const renderJsonSchema = (): JsonObject => {
-  const schema = z.toJSONSchema(HubEventSchema, {
+  const schema = z.toJSONSchema(QueueMessageBodySchema, {
     target: 'draft-2020-12',
     unrepresentable: 'any',
     io: 'input',
@@ -113,9 +115,23 @@ const messageName = (type: EventType): string =>
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
     .join('');
 
+/** The helpdesk channel's message for a claim check: not a CloudEvent, so named apart from the event types. */
+const CLAIM_CHECK_MESSAGE = 'ClaimCheck';
+
+/** Its message: a plain JSON body (an SQS message, no CloudEvents attributes) with its own example. */
+const claimCheckMessage = {
+  name: CLAIM_CHECK_MESSAGE,
+  title: 'Claim check',
+  summary: 'An event too large for a queue message, queued as a pointer to its full CloudEvent in S3.',
+  description: CLAIM_CHECK_DESCRIPTION,
+  contentType: 'application/json',
+  payload: { $ref: `#/components/schemas/${CLAIM_CHECK_MESSAGE}` },
+  examples: [{ name: `${CLAIM_CHECK_MESSAGE}Example`, payload: EXAMPLE_CLAIM_CHECK }],
+};
+
 /** AsyncAPI 3.0 document of the helpdesk queue: what a consumer receives and how. */
 export const renderAsyncApi = (): JsonObject => {
-  const draft7 = z.toJSONSchema(HubEventSchema, {
+  const draft7 = z.toJSONSchema(QueueMessageBodySchema, {
     target: 'draft-7',
     unrepresentable: 'any',
     io: 'input',
@@ -166,8 +182,9 @@ export const renderAsyncApi = (): JsonObject => {
       ];
     }),
   );
+  const helpdeskMessages = [...types.map(messageName), CLAIM_CHECK_MESSAGE];
   const messageRefs = Object.fromEntries(
-    types.map((type) => [messageName(type), { $ref: `#/components/messages/${messageName(type)}` }]),
+    helpdeskMessages.map((name) => [name, { $ref: `#/components/messages/${name}` }]),
   );
   return {
     asyncapi: '3.0.0',
@@ -176,7 +193,10 @@ export const renderAsyncApi = (): JsonObject => {
       version: CONTRACT_VERSION,
       description: [
         'Every message, status, reaction, edit, consent change and conversation state change from Messenger,',
-        'WhatsApp, SMS and e-mail, as CloudEvents 1.0 in structured JSON mode, on one SQS FIFO queue.',
+        'WhatsApp, SMS and e-mail, on one SQS FIFO queue. Each message body is a CloudEvent 1.0 in structured JSON',
+        'mode or, for an event larger than a queue message (1 MiB), its claim check: the ClaimCheck message, not a',
+        "CloudEvent, which names where the full CloudEvent is stored in S3 and carries the event's `id`, `type` and",
+        '`subject`.',
         'Delivery is at least once: dedupe on the CloudEvents `id`, which is deterministic.',
         'Order is kept per conversation (the FIFO message group is the conversation id, also the CloudEvents `subject`).',
       ].join(' '),
@@ -220,9 +240,10 @@ export const renderAsyncApi = (): JsonObject => {
       receiveHubEvents: {
         action: 'receive',
         title: 'Receive hub events',
-        summary: 'Long-poll the helpdesk queue, handle each event idempotently, then delete it.',
+        summary:
+          'Long-poll the helpdesk queue, resolve each claim check to its event, handle each event idempotently, then delete it.',
         channel: { $ref: '#/channels/helpdesk' },
-        messages: types.map((type) => ({ $ref: `#/channels/helpdesk/messages/${messageName(type)}` })),
+        messages: helpdeskMessages.map((name) => ({ $ref: `#/channels/helpdesk/messages/${name}` })),
       },
       sendCommands: {
         action: 'send',
@@ -235,7 +256,10 @@ export const renderAsyncApi = (): JsonObject => {
         })),
       },
     },
-    components: { schemas, messages: { ...messages, ...commandMessages } },
+    components: {
+      schemas,
+      messages: { ...messages, [CLAIM_CHECK_MESSAGE]: claimCheckMessage, ...commandMessages },
+    },
   };
 };
 

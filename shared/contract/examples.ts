@@ -1,3 +1,4 @@
+import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   buildContactErasedEvent,
   buildContactMergeEvent,
@@ -7,6 +8,7 @@ import {
   buildSendFailedEvent,
   dataSchemaFor,
 } from './build.ts';
+import type { ClaimCheck } from './claim-check.ts';
 import type { BusinessEndpoint, Contact } from './common.ts';
 import { EVENT_TYPES, type EventType, type HubEvent } from './events.ts';
 import { contactConversationId, eventIdFor, hubMessageIdFor, outboundHubMessageId } from './ids.ts';
@@ -367,6 +369,27 @@ export const EXAMPLE_EVENTS: Readonly<Record<EventType, HubEvent>> = {
   [EVENT_TYPES.contactUnmerged]: contactUnmerged,
   [EVENT_TYPES.providerError]: providerError,
   [EVENT_TYPES.providerUnsupported]: providerUnsupported,
+};
+
+/**
+ * The claim check the example `message.received` would be queued as if it were larger than a queue
+ * message: the event's own id, type and subject, and where its full CloudEvent is kept.
+ */
+const largeEvent = messageReceived;
+const largeEventSha256 = 'b5d4045c3f466fa91fe2cc6abe79232a1a57cdf104f7a26e716e0a1e2789df78';
+export const EXAMPLE_CLAIM_CHECK: ClaimCheck = {
+  switchboardClaimCheck: {
+    version: 1,
+    bucket: PAYLOAD_BUCKET.name,
+    key: `${PAYLOAD_BUCKET.claimCheckPrefix}${largeEvent.subject}/${largeEventSha256}.json`,
+    sha256: largeEventSha256,
+    bytes: 1_482_113,
+  },
+  id: largeEvent.id,
+  type: largeEvent.type,
+  subject: largeEvent.subject,
+  channel: largeEvent.data.channel,
+  provider: largeEvent.data.provider,
 };
 
 /** One line per event type for the docs. */

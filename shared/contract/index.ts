@@ -5,6 +5,7 @@
  * for schemas the webhooks never run.
  */
 export * from './build.ts';
+export * from './claim-check.ts';
 export * from './commands.ts';
 export * from './common.ts';
 export * from './conversation.ts';

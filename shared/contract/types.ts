@@ -4,6 +4,7 @@
  * import of a schema module constructs every zod schema at a Lambda's import, for schemas the
  * webhooks never run. A lint rule (biome.json, noRestrictedImports) holds that code to it.
  */
+export type { ClaimCheck } from './claim-check.ts';
 export type {
   BusinessEndpoint,
   Channel,

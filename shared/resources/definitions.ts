@@ -231,7 +231,7 @@ export const PAYLOAD_BUCKET = {
     outboundMedia: 'media/outbound/',
   },
   /**
-   * Events too large for one queue message, stored as claim checks (shared/aws/claim-check.ts) under
+   * Events too large for one queue message, stored as claim checks (keys: shared/aws/claim-check-keys.ts) under
    * `<conversationId>/` (erasure lists them by it) or `unscoped/`; under `bodies/`.
    */
   claimCheckPrefix: 'bodies/events/',

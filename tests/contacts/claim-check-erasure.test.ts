@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import {
@@ -11,15 +10,11 @@ import {
   listPayloadObjectsUnder,
   S3BlobStore,
 } from '#shared/aws/blob-store.ts';
-import {
-  ClaimCheckSchema,
-  claimCheckKeyFor,
-  claimCheckPrefixFor,
-  resolveQueueMessageBody,
-} from '#shared/aws/claim-check.ts';
+import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { claimCheckKeyFor, claimCheckPrefixFor } from '#shared/aws/claim-check-keys.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import { ClaimCheckSchema, type HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
@@ -74,7 +69,7 @@ describe('claim-check keys', () => {
     const event = JSON.stringify({ id: 'evt_old', type: 'switchboard.provider.unsupported' });
     const sha256 = createHash('sha256').update(event).digest('hex');
     const oldKey = `${PAYLOAD_BUCKET.claimCheckPrefix}${sha256}.json`;
-    const pointer = v.parse(ClaimCheckSchema, {
+    const pointer = ClaimCheckSchema.parse({
       switchboardClaimCheck: { version: 1, bucket: 'payloads', key: oldKey, sha256, bytes: event.length },
       id: 'evt_old',
       type: 'switchboard.provider.unsupported',

@@ -9,7 +9,7 @@ import { EVENT_TYPES } from '#shared/contract/index.ts';
 const ERROR = 0;
 
 describe('AsyncAPI document of the helpdesk and outbox queues', () => {
-  it('is valid AsyncAPI 3 and describes every event and command type', async () => {
+  it('is valid AsyncAPI 3 and describes every event and command type, and the claim check', async () => {
     // Prepare
     const parser = new Parser();
     const source = readFileSync(ASYNCAPI_PATH, 'utf8');
@@ -25,7 +25,7 @@ describe('AsyncAPI document of the helpdesk and outbox queues', () => {
         .all()
         .map((message) => message.name()) ?? [];
     expect([...messageNames].sort()).toEqual(
-      [...Object.values(EVENT_TYPES), ...Object.values(COMMAND_TYPES)].sort(),
+      [...Object.values(EVENT_TYPES), ...Object.values(COMMAND_TYPES), 'ClaimCheck'].sort(),
     );
     expect(document?.channels().get('helpdesk')?.address()).toBe('switchboard-helpdesk.fifo');
     expect(document?.channels().get('outbox')?.address()).toBe('switchboard-outbox.fifo');

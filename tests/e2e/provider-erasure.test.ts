@@ -2,7 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import createClient from 'openapi-fetch';
 import { describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
-import { claimCheckPrefixFor } from '#shared/aws/claim-check.ts';
+import { claimCheckPrefixFor } from '#shared/aws/claim-check-keys.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { buildEvent, eventIdFor, type HubEvent, hubMessageIdFor } from '#shared/contract/index.ts';

@@ -1,8 +1,7 @@
-import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
-import { ClaimCheckSchema, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
-import { HubEventSchema } from '#shared/contract/index.ts';
+import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
+import { ClaimCheckSchema, HubEventSchema } from '#shared/contract/index.ts';
 import { payloadStore } from '#shared/intake/payload-store.ts';
 import { ingestPublisher } from '#shared/intake/wiring.ts';
 import { awsCommandCounts, resetAwsCommandCounts } from '#shared/local/aws-command-counter.ts';
@@ -32,7 +31,7 @@ describe('payload store with the S3 client loaded on first use', () => {
       new S3BlobStore(clients.s3, resources.bucketName).get(key),
     );
     // Assess
-    expect(v.parse(ClaimCheckSchema, JSON.parse(body)).id).toBe(huge.id);
+    expect(ClaimCheckSchema.parse(JSON.parse(body)).id).toBe(huge.id);
     expect(HubEventSchema.parse(resolved)).toEqual(huge);
     expect(awsCommandCounts()).toMatchObject({ PutObject: 1, SendMessageBatch: 1 });
   });

@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { claimCheckKeyFor } from '#shared/aws/claim-check.ts';
+import { claimCheckKeyFor } from '#shared/aws/claim-check-keys.ts';
 import {
   claimCheckReader,
   consume,

@@ -1,13 +1,11 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
-import { ClaimCheckSchema } from '#shared/aws/claim-check.ts';
 import { BatchEventPublisher, type EventPublisher } from '#shared/aws/event-publisher.ts';
 import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
 import { SignedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import type { HubEvent } from '#shared/contract/index.ts';
+import { ClaimCheckSchema, type HubEvent } from '#shared/contract/index.ts';
 import { LOCAL_SIGNING_ENV, type RunningEmulators } from '#shared/local/emulators.ts';
 import { messageEvent, minute } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
@@ -95,9 +93,9 @@ describe('pipeline: an event larger than an SQS message', () => {
       // Assess
       expect(drained.failed).toBe(0);
       const pointers = (raw.Messages ?? [])
-        .map((message) => v.safeParse(ClaimCheckSchema, JSON.parse(message.Body ?? '')))
+        .map((message) => ClaimCheckSchema.safeParse(JSON.parse(message.Body ?? '')))
         .filter((parsed) => parsed.success);
-      expect(pointers.map((pointer) => pointer.output.id)).toEqual([event.id]);
+      expect(pointers.map((pointer) => pointer.data?.id)).toEqual([event.id]);
       // Whole, with the person the recorder adds.
       expect(helpdesk.find((published) => published.id === event.id)).toEqual({
         ...event,
