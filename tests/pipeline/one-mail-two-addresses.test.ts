@@ -10,23 +10,28 @@ import type { AfterStep } from '#shared/recorder/steps.ts';
 import { minute, sqsEvent } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
 
+/** What one post of a mail says, but its direction: the ids from its Message-ID, the conversation from the address. */
+const postOf = (address: string, messageId: string, threadRoot: string) => ({
+  hubMessageId: hubMessageIdFor('email', messageId),
+  channel: 'email' as const,
+  provider: 'mailgun' as const,
+  endpoint: { type: 'email_address' as const, id: address },
+  contact: { identities: [{ type: 'email' as const, value: 'ann@customer.example' }] },
+  conversationId: conversationIdFor('email', address, `thread:${threadRoot}`),
+  providerMessageId: messageId,
+  providerTimestamp: minute(1),
+  receivedAt: minute(1),
+  parts: [{ type: 'text' as const, text: 'hello' }],
+});
+
 /**
  * One e-mail as Mailgun posts it for one of the business addresses it was sent to: the ids come
  * from its Message-ID, the conversation from the address (and the thread), as the adapter builds them.
  */
 const postedTo = (address: string, messageId: string, threadRoot = messageId): HubEvent =>
   buildEvent('switchboard.message.received', eventIdFor('email', 'message', messageId), {
-    hubMessageId: hubMessageIdFor('email', messageId),
-    channel: 'email',
-    provider: 'mailgun',
+    ...postOf(address, messageId, threadRoot),
     direction: 'inbound',
-    endpoint: { type: 'email_address', id: address },
-    contact: { identities: [{ type: 'email', value: 'ann@customer.example' }] },
-    conversationId: conversationIdFor('email', address, `thread:${threadRoot}`),
-    providerMessageId: messageId,
-    providerTimestamp: minute(1),
-    receivedAt: minute(1),
-    parts: [{ type: 'text', text: 'hello' }],
   });
 
 /**
@@ -37,17 +42,8 @@ const postedTo = (address: string, messageId: string, threadRoot = messageId): H
  */
 const ownCopyFrom = (from: string, messageId: string): HubEvent =>
   buildEvent('switchboard.message.sent', eventIdFor('email', 'message', messageId), {
-    hubMessageId: hubMessageIdFor('email', messageId),
-    channel: 'email',
-    provider: 'mailgun',
+    ...postOf(from, messageId, messageId),
     direction: 'outbound',
-    endpoint: { type: 'email_address', id: from },
-    contact: { identities: [{ type: 'email', value: 'ann@customer.example' }] },
-    conversationId: conversationIdFor('email', from, `thread:${messageId}`),
-    providerMessageId: messageId,
-    providerTimestamp: minute(1),
-    receivedAt: minute(1),
-    parts: [{ type: 'text', text: 'hello' }],
   });
 
 /** The posts as one ingest batch, each in its conversation's message group, in this order. */
