@@ -333,12 +333,18 @@ export const contactPersonOf = (
   item: Record<string, unknown> | undefined,
 ): string | undefined => {
   const stored = storedChannelContact(contactKey, item);
-  const channel = ChannelSchema.parse(stored.channel);
-  const { identities } = stored;
+  return personOfContact(ChannelSchema.parse(stored.channel), {
+    identities: stored.identities as Contact['identities'],
+  });
+};
+
+/** The person a channel contact is (contactPersonOf), from the contact as read. */
+export const personOfContact = (channel: Channel, contact: Contact): string | undefined => {
+  const { identities } = contact;
   const [first] = identities;
   if (first && isPlaceholder(first) && identities.every((identity) => !strongIdentifierOf(identity)))
     return undefined;
-  return contactIdFor(channel, { identities: identities as Contact['identities'] }, '');
+  return contactIdFor(channel, contact, '');
 };
 
 /**

@@ -7,6 +7,7 @@ import {
   consentKeysFor,
   consentOf,
   personListedContactKeys,
+  personOfContact,
   readConsentViews,
 } from './contacts.ts';
 import {
@@ -34,7 +35,7 @@ import {
 } from './keys.ts';
 import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
-import { peopleMergedInto } from './person-merges.ts';
+import { peopleMergedInto, resolvePerson } from './person-merges.ts';
 import type { MessageLiveState } from './registers.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
@@ -528,13 +529,35 @@ export interface PersonContacts {
 }
 
 /**
- * The keys of the channel contacts listed under the people merged into a person (peopleMergedInto:
- * one Query per person in the tree), one Query for each of them. A merge moves conversations, not
- * these: a STOP from a discarded person's number to a campaign stays listed under them.
+ * The people merged into a person (peopleMergedInto: one Query per person in the tree) and the keys
+ * of the channel contacts listed under them, one Query for each of them. A merge moves
+ * conversations, not these: a STOP from a discarded person's number to a campaign stays listed
+ * under them.
  */
-const mergedPeopleListedContactKeys = async (context: TableContext, contactId: string): Promise<string[]> => {
-  const merged = await peopleMergedInto(context, contactId);
-  return (await Promise.all(merged.map((person) => personListedContactKeys(context, person)))).flat();
+const mergedPeopleListed = async (
+  context: TableContext,
+  contactId: string,
+): Promise<{ readonly people: readonly string[]; readonly keys: readonly string[] }> => {
+  const people = await peopleMergedInto(context, contactId);
+  const keys = (await Promise.all(people.map((person) => personListedContactKeys(context, person)))).flat();
+  return { people, keys };
+};
+
+/**
+ * Whether a contact listed under a person merged into `tree`'s top is one of the tree's: its own
+ * person is one of them, or resolves to one (one GetItem per hop), as erasure decides it. A contact
+ * known only by a placeholder has no person of its own and stays with the one it is listed under.
+ * Not so, for one: a contact indexed under a middle person while someone merged into them, who was
+ * unmerged since (an unmerge moves back what is listed under the top person only).
+ */
+const ownedByTree = async (
+  context: TableContext,
+  tree: ReadonlySet<string>,
+  channel: Channel,
+  contact: Contact,
+): Promise<boolean> => {
+  const own = personOfContact(channel, contact);
+  return own === undefined || tree.has(own) || tree.has(await resolvePerson(context, own));
 };
 
 /**
@@ -548,12 +571,14 @@ export const personContacts = async (
   context: TableContext,
   contactId: string,
 ): Promise<PersonContacts | undefined> => {
-  const [conversations, ownListed, mergedListed] = await Promise.all([
+  const [conversations, ownListed, merged] = await Promise.all([
     personConversations(context, contactId),
     personListedContactKeys(context, contactId),
-    mergedPeopleListedContactKeys(context, contactId),
+    mergedPeopleListed(context, contactId),
   ]);
-  const listedKeys = [...new Set([...ownListed, ...mergedListed])];
+  const listedKeys = [...new Set([...ownListed, ...merged.keys])];
+  const tree = new Set([contactId, ...merged.people]);
+  const own = new Set(ownListed);
   if (conversations.length === 0 && listedKeys.length === 0) return undefined;
   const contacts = new Map<string, { channel: Channel; contact: Contact }>();
   for (const { state } of conversations) {
@@ -574,6 +599,8 @@ export const personContacts = async (
     // A WhatsApp customer's STOP is listed under each of its identifiers: one contact, once.
     const keys = consentKeysFor(listed.channel, listed.contact);
     if (keys.some((key) => known.has(key))) continue;
+    if (!own.has(listed.contactKey) && !(await ownedByTree(context, tree, listed.channel, listed.contact)))
+      continue;
     for (const key of keys) known.add(key);
     contacts.set(listed.contactKey, { channel: listed.channel, contact: listed.contact });
   }

@@ -531,6 +531,27 @@ describe('explicit merge and unmerge of people', () => {
       expect(channelsOf(eliAgain)).toEqual(['sms', 'whatsapp']);
     });
 
+    it('does not show a contact listed under a middle person that belongs to someone unmerged from the tree since', async () => {
+      // Prepare: Pia merged into Dan while Dan stood alone; Pia's SMS STOP, sent while merged, is
+      // listed under Dan; Dan merged into Sue; Pia unmerged from Dan
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350301', 'wamid.middle-p', minute(1)));
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350302', 'wamid.middle-d', minute(2)));
+      await recorder.recordEvent(messageFrom('whatsapp', '+306912350303', 'wamid.middle-s', minute(3)));
+      const [pia, dan, sue] = ['+306912350301', '+306912350302', '+306912350303'].map((phone) =>
+        personOf('whatsapp', phone),
+      ) as [string, string, string];
+      await mergePeople(context, { surviving: dan, discarded: pia, reason: 'same', at: minute(4) });
+      await recorder.recordEvent(smsStopFrom('+306912350301', 'evt_merge_middle_stop', minute(5)));
+      await mergePeople(context, { surviving: sue, discarded: dan, reason: 'same', at: minute(6) });
+      await unmergePeople(context, { surviving: dan, discarded: pia, reason: 'two', at: minute(7) });
+      // Act
+      const survivor = await request('GET', `/v1/contacts/${sue}`);
+      const ledger = await request('GET', `/v1/contacts/${sue}/consent`);
+      // Assess: Pia's STOP is not Sue's (until 2026-12-05, evening, the reads showed it under Sue)
+      expect(channelsOf(survivor)).toEqual(['whatsapp', 'whatsapp']);
+      expect((bodyOf(ledger).changes as { eventId: string }[]).map((change) => change.eventId)).toEqual([]);
+    });
+
     it('reads at most 64 people of a merge tree that merges racing made larger, in bounded Queries', async () => {
       // Prepare: a survivor with 70 people merged into them (more than a merge lets in one tree)
       const survivor = personOf('sms', '+306912350201');
