@@ -45,7 +45,7 @@ import {
   pendingRedactionRef,
   type UnfinishedRedaction,
 } from './pending-redactions.ts';
-import { MAX_MERGED_PEOPLE, resolvePerson, unmergeRecordKey } from './person-merges.ts';
+import { MAX_MERGED_PEOPLE, ownerOutsideTree, unmergeRecordKey } from './person-merges.ts';
 import { CONTACT_REGISTERS, ConsentValueSchema, StoredRegisterSchema, timeOrder } from './registers.ts';
 import {
   erasureKeeps,
@@ -382,23 +382,19 @@ const personFootprint = async (
     add(alias);
     conversationKeys.push(alias);
   }
+  const tree = new Set(people);
   for (const contactKey of new Set([...contactKeys, ...listedContacts.keys()])) {
     const records = await contactRecords(context, contactKey);
     const listedUnder = listedContacts.get(contactKey);
-    // A conversation's contact is the person's; a contact only listed is theirs if its own person is
-    // one of them or resolves to one (known only by a placeholder, it has none: it is kept).
-    const own = records.person;
-    if (
-      !contactKeys.has(contactKey) &&
-      listedUnder !== undefined &&
-      own !== undefined &&
-      !people.includes(own)
-    ) {
-      const owner = await resolvePerson(context, own);
-      if (!people.includes(owner)) {
-        elsewhere.push({ contactKey, listedUnder, owner });
-        continue;
-      }
+    // A conversation's contact is the person's; a contact only listed is theirs if it is of their
+    // merge tree, else it goes to the person it resolves to (ownerOutsideTree).
+    const owner =
+      contactKeys.has(contactKey) || listedUnder === undefined
+        ? undefined
+        : await ownerOutsideTree(context, tree, records.person);
+    if (listedUnder !== undefined && owner !== undefined) {
+      elsewhere.push({ contactKey, listedUnder, owner });
+      continue;
     }
     contactKeys.add(contactKey);
     for (const key of records.keys) add(key);

@@ -35,7 +35,7 @@ import {
 } from './keys.ts';
 import { readLiveStates } from './message-live.ts';
 import { type StoredMessageData, storedMessageOf } from './messages.ts';
-import { peopleMergedInto, resolvePerson } from './person-merges.ts';
+import { ownerOutsideTree, peopleMergedInto } from './person-merges.ts';
 import type { MessageLiveState } from './registers.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
@@ -544,23 +544,6 @@ const mergedPeopleListed = async (
 };
 
 /**
- * Whether a contact listed under a person merged into `tree`'s top is one of the tree's: its own
- * person is one of them, or resolves to one (one GetItem per hop), as erasure decides it. A contact
- * known only by a placeholder has no person of its own and stays with the one it is listed under.
- * Not so, for one: a contact indexed under a middle person while someone merged into them, who was
- * unmerged since (an unmerge moves back what is listed under the top person only).
- */
-const ownedByTree = async (
-  context: TableContext,
-  tree: ReadonlySet<string>,
-  channel: Channel,
-  contact: Contact,
-): Promise<boolean> => {
-  const own = personOfContact(channel, contact);
-  return own === undefined || tree.has(own) || tree.has(await resolvePerson(context, own));
-};
-
-/**
  * A person's channel contacts: those of their conversations (gsi3: one Query and one BatchGetItem
  * per 100), and those listed without one under them or under the people merged into them (one
  * Query, one Query per person in their merge tree, one more per person merged into them, and one
@@ -599,7 +582,12 @@ export const personContacts = async (
     // A WhatsApp customer's STOP is listed under each of its identifiers: one contact, once.
     const keys = consentKeysFor(listed.channel, listed.contact);
     if (keys.some((key) => known.has(key))) continue;
-    if (!own.has(listed.contactKey) && !(await ownedByTree(context, tree, listed.channel, listed.contact)))
+    // Not theirs, for one: a contact indexed under a middle person while someone merged into them,
+    // who was unmerged since (an unmerge moves back what is listed under the top person only).
+    if (
+      !own.has(listed.contactKey) &&
+      (await ownerOutsideTree(context, tree, personOfContact(listed.channel, listed.contact))) !== undefined
+    )
       continue;
     for (const key of keys) known.add(key);
     contacts.set(listed.contactKey, { channel: listed.channel, contact: listed.contact });

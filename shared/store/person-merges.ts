@@ -217,6 +217,23 @@ export const unmergeRecordKey = async (context: TableContext, contactId: string)
  * people will all resolve once it is withdrawn, unless that merge's own try checks it first (see
  * the note at the top). One GetItem per hop; most people were never merged.
  */
+/**
+ * Where a channel contact listed under someone of the merge tree `tree` (its people) belongs, when
+ * not to the tree: undefined when its own person (`own`) is one of them or resolves to one (one
+ * GetItem per hop), else the person it resolves to. A contact known only by a placeholder (`own`
+ * undefined) has no person of its own and stays with whoever lists it. Erasure and export (which
+ * move the others to that person) and a person's reads decide it so.
+ */
+export const ownerOutsideTree = async (
+  context: TableContext,
+  tree: ReadonlySet<string>,
+  own: string | undefined,
+): Promise<string | undefined> => {
+  if (own === undefined || tree.has(own)) return undefined;
+  const owner = await resolvePerson(context, own);
+  return tree.has(owner) ? undefined : owner;
+};
+
 export const resolvePerson = async (
   context: TableContext,
   contactId: string,
