@@ -217,7 +217,9 @@ export const claimMessage = (
     {},
     conversationId,
     {
-      expression: `(${MARKER_CONDITION}) AND attribute_not_exists(#counted)`,
+      // The counted-marker guard holds for a live marker only: an expired one is nothing.
+      expression:
+        'attribute_not_exists(pk) OR expiresAt <= :now OR (claimedBy = :conversation AND attribute_not_exists(#counted))',
       names: { '#counted': 'counted' },
     },
     retentionSeconds,

@@ -7,7 +7,14 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { loadConversation, RECENT_EVENT_LIMIT } from '#shared/store/conversations.ts';
-import { getMessage, markFor, putCountedMarker, putMessage, readMessageKey } from '#shared/store/messages.ts';
+import {
+  claimMessage,
+  getMessage,
+  markFor,
+  putCountedMarker,
+  putMessage,
+  readMessageKey,
+} from '#shared/store/messages.ts';
 import { createRecorderStore, type RecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute, sqsEvent } from './factories.ts';
@@ -159,6 +166,19 @@ describe('recorder: a message redriven after its conversation forgot its event i
     const after = await loadConversation(table, conversationId);
     expect(after.model?.state).toMatchObject({ messageCount: 10, unreadCount: 10, version: 10 });
     expect(stateChanges(published)).toHaveLength(1);
+  });
+
+  it('lets a claim take the key over an expired counted-marker, whichever conversation it named', async () => {
+    // Prepare: a counted-marker of another conversation, expired (a mail sent again past the retention)
+    const earlier = message('redrive-e', 'redrive-e-1', minute(1));
+    await putCountedMarker(table, earlier, 'conv_another', -1);
+    // Act
+    const claimed = await claimMessage(table, earlier.data.hubMessageId, earlier.data.conversationId);
+    // Assess: claimed, and seen as this conversation's own claim (until 2026-12-05 the expired marker
+    // refused the claim while reading as absent, so the delivery failed until TTL deleted the item)
+    expect(claimed).toBe(true);
+    expect(await readMark(earlier)).toBe('absent');
+    expect(markFor(await readMessageKey(table, earlier.data.hubMessageId), 'conv_another')).toBe('elsewhere');
   });
 
   it('never lets a counted-marker replace a message record, and replaces it with the record', async () => {
