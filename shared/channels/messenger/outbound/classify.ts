@@ -9,13 +9,20 @@ import { decide, refused, type Verdict } from '#shared/channels/meta/outbound/ve
 
 /**
  * Code 10 with these subcodes: "This message is sent outside of allowed window", a refusal for one
- * conversation, not a missing permission of the page. 2018278 (Meta's error-code table, outbound.md
- * 1.2) and 2018108 on Messenger; 2534022 on Instagram (IGApiException, seen in public issue reports);
- * 2018065 mapped as outside the window by public Messenger client code, not read in Meta's table.
- * Code 10 without a subcode is a permission of the app (credentials); with any other subcode, see
- * verdict.ts.
+ * conversation, not a missing permission of the page. 2018278 and 2018065 on Messenger (Meta's
+ * error-code tables, outbound.md 1.2); 2534022 on Instagram (IGApiException, seen in public issue
+ * reports). Code 10 without a subcode is a permission of the app (credentials); with any other
+ * subcode, see verdict.ts.
  */
-const WINDOW_SUBCODES = new Set([2_018_278, 2_018_108, 2_018_065, 2_534_022]);
+const WINDOW_SUBCODES = new Set([2_018_278, 2_018_065, 2_534_022]);
+
+/**
+ * Code 10 with 2018108: "This Person Cannot Receive Messages: This person isn't receiving messages
+ * from you right now" (Meta's Send API error table): the person blocked the page or turned its
+ * messages off, as 551 and 200/1545041 say. Not a window a human agent's tag or a later message of
+ * the customer's could reopen for this send.
+ */
+const PERSON_CANNOT_RECEIVE_SUBCODE = 2_018_108;
 
 /**
  * "This person isn't available right now": the subcode Meta sends with 551, which public client code
@@ -37,6 +44,8 @@ const messengerTable = (failure: GraphFailure, code: number): Verdict | undefine
   if (code === 10 && failure.subcode !== undefined && WINDOW_SUBCODES.has(failure.subcode)) {
     return refused('window_closed');
   }
+  if (code === 10 && failure.subcode === PERSON_CANNOT_RECEIVE_SUBCODE)
+    return refused('recipient_unreachable');
   if (code === 200 && failure.subcode === PERSON_UNAVAILABLE_SUBCODE) return refused('recipient_unreachable');
   switch (code) {
     case 551: // this person isn't available right now (messages turned off, blocked)
