@@ -18,7 +18,14 @@ import {
 } from '#shared/contract/index.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { repeatedStateChange, type StateChange } from '#shared/domain/state-changed.ts';
-import { ledgerPage, readConsentHistory, recordConsentChange } from '#shared/store/consent-ledger.ts';
+import {
+  type ConsentLedgerEntry,
+  isSameConsentRequest,
+  ledgerPage,
+  readConsentHistory,
+  recordConsentChange,
+  recordConsentRequest,
+} from '#shared/store/consent-ledger.ts';
 import { consentKeysFor } from '#shared/store/contacts.ts';
 import {
   activityPositionOf,
@@ -194,13 +201,6 @@ const isTagOf = (
   state: { readonly createdAt: string },
   version: number,
 ): boolean => expected.version === version && expected.marker === creationMarkerOf(state.createdAt);
-
-/** Whether a consent change's ledger entry is the one this request body records (its retry). */
-const isSameConsentRequest = (
-  entry: { readonly channel: string; readonly consent: string; readonly evidence?: string | undefined },
-  change: z.output<typeof ConsentChangeSchema>,
-): boolean =>
-  entry.channel === change.channel && entry.consent === change.consent && entry.evidence === change.evidence;
 
 export const createHandlers = (deps: HelpdeskApiDeps) => {
   const { table } = deps;
@@ -596,28 +596,24 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const eventId =
         keyedEventId ??
         `evt_${stableHash('event', 'helpdesk_consent', contactId, scope, change.consent, at)}`;
+      const entry: ConsentLedgerEntry = {
+        channel: change.channel,
+        scope,
+        consent: change.consent,
+        trigger: 'helpdesk',
+        source: 'helpdesk',
+        evidence,
+        at,
+        eventId,
+      };
+      const order = timeOrder(at, undefined, eventId);
       for (const contactKey of contactKeys) {
-        // The entry's first write: a keyed call racing itself writes the register at its time too.
-        const receipt = await recordConsentChange(
-          table,
-          contactKey,
-          {
-            channel: change.channel,
-            scope,
-            consent: change.consent,
-            trigger: 'helpdesk',
-            source: 'helpdesk',
-            evidence,
-            at,
-            eventId,
-          },
-          timeOrder(at, undefined, eventId),
-        );
-        // Entered meanwhile by another call with this key (the two raced): the same body, or nothing.
-        if (keyedEventId && receipt.at !== at) {
-          const raced = await entered([contactKey]);
-          if (raced && !isSameConsentRequest(raced, change)) keyReused();
-        }
+        // The entry's first write: a keyed call racing itself with the same body writes the register
+        // at the entry's time too; one with another body finds the entry taken and records nothing.
+        const receipt = keyedEventId
+          ? await recordConsentRequest(table, contactKey, entry, order)
+          : await recordConsentChange(table, contactKey, entry, order);
+        if (receipt === 'otherRequest') return keyReused();
         await writeRegister(
           table,
           registerWrite(consentRegister(contactKey, scope, change.consent), receipt.order, eventId, {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ChannelSchema, ConsentDataSchema } from '#shared/contract/index.ts';
 import { queryAll } from './contacts.ts';
 import { isConditionFailure } from './item-rules.ts';
-import { consentChangeKey, consentChangePrefix, contactItemKey } from './keys.ts';
+import { consentChangeKey, consentChangePrefix, contactItemKey, type ItemKey } from './keys.ts';
 import { type LedgerPosition, newestFirst } from './ledger-order.ts';
 import { appliedIdOf, timeOrder } from './registers.ts';
 import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
@@ -53,26 +53,107 @@ export const recordConsentChange = async (
   order: string,
 ): Promise<FirstReceipt> => {
   const key = consentChangeKey(contactKey, change.scope, change.eventId);
+  if (await putEntry(context, key, change, order)) return { at: change.at, order };
+  return firstReceiptOf(await getItem(context, key), change, order);
+};
+
+/**
+ * What a helpdesk request under an `Idempotency-Key` says, as its ledger entry keeps it: a request
+ * with the key is the first one's retry only with each of these the same (another value, channel or
+ * evidence is another request, refused). The one home of that rule: the API compares an entry it
+ * read with it, and `recordConsentRequest` replaces an entry only under it.
+ */
+const REQUEST_FIELDS = ['channel', 'consent', 'evidence'] as const;
+type ConsentRequest = Pick<ConsentLedgerEntry, (typeof REQUEST_FIELDS)[number]>;
+const ConsentRequestSchema = ConsentLedgerEntrySchema.pick({ channel: true, consent: true, evidence: true });
+
+/** Whether a ledger entry records this very helpdesk request (its retry), by `REQUEST_FIELDS`. */
+export const isSameConsentRequest = (entry: ConsentRequest, request: ConsentRequest): boolean =>
+  REQUEST_FIELDS.every((field) => entry[field] === request[field]);
+
+/** `isSameConsentRequest` as a condition on the entry there, for its rewrite alternatives. */
+const sameRequestCondition = (request: ConsentRequest): EntryGuard => ({
+  condition: REQUEST_FIELDS.map((field) =>
+    request[field] === undefined ? `attribute_not_exists(#${field})` : `#${field} = :${field}`,
+  ).join(' AND '),
+  names: Object.fromEntries(REQUEST_FIELDS.map((field) => [`#${field}`, field])),
+  values: Object.fromEntries(
+    REQUEST_FIELDS.flatMap((field) => {
+      const value = request[field];
+      return value === undefined ? [] : [[`:${field}`, value]];
+    }),
+  ),
+});
+
+/**
+ * A helpdesk change entered under a client's `Idempotency-Key` (its event id is the key's): as
+ * `recordConsentChange`, but an entry is rewritten only by the same request (isSameConsentRequest),
+ * and one holding another request answers `'otherRequest'`, nothing written. Two calls with one key
+ * and two bodies at once both find no entry when they read the ledger; without this the one whose
+ * write landed last replaced the other's entry when dated no later (the rewrite a provider's retry
+ * needs), then its register, and both answered 200 (until 2026-12-05; found by a review,
+ * `tests/api/helpdesk-api.test.ts`, "raced with one Idempotency-Key and two consent bodies").
+ */
+export const recordConsentRequest = async (
+  context: TableContext,
+  contactKey: string,
+  change: ConsentLedgerEntry,
+  order: string,
+): Promise<FirstReceipt | 'otherRequest'> => {
+  const key = consentChangeKey(contactKey, change.scope, change.eventId);
+  if (await putEntry(context, key, change, order, sameRequestCondition(change)))
+    return { at: change.at, order };
+  const item = await getItem(context, key);
+  // Gone since (an erasure): as recordConsentChange answers it. Unreadable as a request: not this one.
+  if (item !== undefined) {
+    const entered = ConsentRequestSchema.safeParse(item);
+    if (!entered.success || !isSameConsentRequest(entered.data, change)) return 'otherRequest';
+  }
+  return firstReceiptOf(item, change, order);
+};
+
+/** A condition every rewrite of an entry must meet besides its own (`sameRequestCondition`). */
+interface EntryGuard {
+  readonly condition: string;
+  readonly names: Record<string, string>;
+  readonly values: Record<string, string>;
+}
+
+/**
+ * The entry's conditional PutItem: whether it was written (else the entry there keeps an earlier
+ * receipt, or fails the guard).
+ */
+const putEntry = async (
+  context: TableContext,
+  key: ItemKey,
+  change: ConsentLedgerEntry,
+  order: string,
+  guard?: EntryGuard,
+): Promise<boolean> => {
+  const also = guard ? ` AND ${guard.condition}` : '';
   try {
     const output = await context.client.send(
       new PutItemCommand({
         TableName: context.tableName,
         Item: marshall({ ...key, ...change, order }, { removeUndefinedValues: true }),
         // Flat (AND binds before OR): the local emulator's parser is slow on parentheses (registers.ts).
-        ConditionExpression:
-          'attribute_not_exists(pk) OR #order >= :order OR attribute_not_exists(#order) AND #at > :at',
-        ExpressionAttributeNames: { '#at': 'at', '#order': 'order' },
-        ExpressionAttributeValues: marshall({ ':at': change.at, ':order': order }),
+        ConditionExpression: `attribute_not_exists(pk) OR #order >= :order${also} OR attribute_not_exists(#order) AND #at > :at${also}`,
+        ExpressionAttributeNames: { '#at': 'at', '#order': 'order', ...guard?.names },
+        ExpressionAttributeValues: marshall({ ':at': change.at, ':order': order, ...guard?.values }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     track(context, 'PutItem', output);
-    return { at: change.at, order };
+    return true;
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
+    return false;
   }
-  // Entered earlier: the first receipt's time and order stay, and are this delivery's too.
-  const stored = StoredOrderSchema.safeParse(await getItem(context, key));
+};
+
+/** Entered earlier: the first receipt's time and order stay, and are this delivery's too. */
+const firstReceiptOf = (item: unknown, change: ConsentLedgerEntry, order: string): FirstReceipt => {
+  const stored = StoredOrderSchema.safeParse(item);
   if (!stored.success) return { at: change.at, order };
   const { at } = stored.data;
   // Its condition failed: the entry holds an earlier order, or (written before entries kept their

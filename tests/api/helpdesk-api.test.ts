@@ -313,6 +313,78 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     ]);
   });
 
+  it.each([
+    ['dated a second before it', -1_000],
+    ['dated at the same instant', 0],
+  ])(
+    'refuses with 422 the second of two calls raced with one Idempotency-Key and two consent bodies, the first %s',
+    async (_, offset) => {
+      // Prepare: a WhatsApp customer; call B reads the ledger and the clock first, then its ledger
+      // write is held (a slow round trip) until call A has recorded, published and answered
+      const customer = `api-consent-race${offset}`;
+      await recorder.recordEvent(messageEvent(customer, `wamid.${customer}`, minute(1)));
+      const { channel, contact, conversationId } = conversationFor(customer);
+      const contactId = contactIdFor(channel, contact, conversationId);
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let reached: () => void = () => undefined;
+      const bLedgerWrite = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      const slowLedgerWrites = {
+        send: async (command: {
+          constructor: { name: string };
+          input: { Item?: { sk?: { S?: string } } };
+        }) => {
+          if (
+            command.constructor.name === 'PutItemCommand' &&
+            command.input.Item?.sk?.S?.startsWith('CONSENT#')
+          ) {
+            reached();
+            await held;
+          }
+          return table.client.send(command as never);
+        },
+      } as unknown as TableContext['client'];
+      const callB = quietHelpdeskApi(emulators, { ...table, client: slowLedgerWrites }, () => NOW, {
+        publishEvent: async (event) => void published.push(event),
+      });
+      const callA = apiAt(-offset);
+      const post = (consent: string, evidence: string) =>
+        apiRequest('POST', `/v1/contacts/${contactId}/consent`, {
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'form-42' },
+          body: JSON.stringify({ channel: 'whatsapp', consent, evidence }),
+        });
+      // Act
+      const b = callB(post('opted_in', 'web form: resume'));
+      await bLedgerWrite;
+      const a = await callA(post('opted_out', 'phone call: stop'));
+      release();
+      const refused = await b;
+      const ledger = await request('GET', `/v1/contacts/${contactId}/consent`);
+      const person = await request('GET', `/v1/contacts/${contactId}`);
+      // Assess: before, both answered 200 and B's opt-in replaced A's opt-out in the ledger and the
+      // register, with a second event under A's event id
+      expect([a.status, refused.status]).toEqual([200, 422]);
+      expectDocumentedAnswer('POST', `/v1/contacts/${contactId}/consent`, refused);
+      expect(bodyOf(refused).type).toBe('urn:switchboard:problem:idempotency-key-reused');
+      expect(
+        (bodyOf(ledger).changes as { consent: string; evidence?: string }[]).map((c) => [
+          c.consent,
+          c.evidence,
+        ]),
+      ).toEqual([['opted_out', 'phone call: stop']]);
+      expect(
+        (bodyOf(person).channels as { channel: string; consent: unknown }[]).find(
+          (c) => c.channel === 'whatsapp',
+        ),
+      ).toMatchObject({ consent: { whatsapp_marketing: { consent: 'opted_out', at: bodyOf(a).at } } });
+      expect(published.map((event) => (event.data as { consent?: string }).consent)).toEqual(['opted_out']);
+    },
+  );
+
   it('pages a consent ledger newest first, a change recorded between pages skipping and repeating none', async () => {
     // Prepare: five changes recorded by the helpdesk, a minute apart
     const { channel, contact, conversationId } = conversationFor('api-ledger-pages');
