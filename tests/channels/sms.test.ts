@@ -526,6 +526,37 @@ describe('handleTwilioWebhook: JSON-bodied webhooks', () => {
 });
 
 describe('handleTwilioWebhook: normalization', () => {
+  it.each([
+    ['ad', '120210987654321012', { source: 'ad', adId: '120210987654321012' }],
+    ['post', '122108765432101234', { source: 'post' }],
+  ])(
+    'keeps a WhatsApp referral from an %s, its source id as the ad id only for an ad',
+    (type, id, expected) => {
+      // Prepare: a customer writing from a click-to-WhatsApp ad or post, through Twilio
+      const params: Params = [
+        ...inboundParams('Is this still available?').map(([name, value]): readonly [string, string] =>
+          name === 'From' || name === 'To' ? [name, `whatsapp:${value}`] : [name, value],
+        ),
+        ['WaId', '14155550123'],
+        ['ReferralSourceType', type],
+        ['ReferralSourceId', id],
+        ['ReferralSourceUrl', 'https://fb.me/abc'],
+        ['ReferralHeadline', 'Winter sale'],
+      ];
+
+      // Act
+      const [event] = eventsOf(post(params));
+
+      // Assess
+      expect(event?.type).toBe('switchboard.message.received');
+      expect((event?.data as { referral?: unknown } | undefined)?.referral).toEqual({
+        ...expected,
+        sourceUrl: 'https://fb.me/abc',
+        headline: 'Winter sale',
+      });
+    },
+  );
+
   it('gives each status of one message its own event id, whatever order they arrive in', () => {
     // Prepare
     const arrivalOrder = ['delivered', 'queued', 'sent', 'sending', 'accepted'];

@@ -139,10 +139,17 @@ const unsupported = (context: Context, providerType: string, side?: Side, sid?: 
   });
 };
 
+/**
+ * A click-to-WhatsApp ad or post the customer came from, as Twilio passes Meta's referral on. The
+ * source id is an ad's only when the source is an ad (a post's id is no ad id), as the Cloud API
+ * adapter reads Meta's own `source_id` (whatsapp/inbound/normalize-messages.ts).
+ */
 const referralFrom = (params: TwilioMessagingParams): Referral | undefined => {
   const referral: Referral = {
     ...(params.ReferralSourceType ? { source: params.ReferralSourceType } : {}),
-    ...(params.ReferralSourceId ? { adId: params.ReferralSourceId } : {}),
+    ...(params.ReferralSourceId && params.ReferralSourceType === 'ad'
+      ? { adId: params.ReferralSourceId }
+      : {}),
     ...(params.ReferralSourceUrl ? { sourceUrl: params.ReferralSourceUrl } : {}),
     ...(params.ReferralHeadline ? { headline: params.ReferralHeadline } : {}),
     ...(params.ReferralBody ? { body: params.ReferralBody } : {}),
