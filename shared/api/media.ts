@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
+import { recordedEmailPartAt } from '#shared/channels/email/inbound/parts.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
+import type { Message } from '#shared/contract/types.ts';
 import { isHubSend, keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
@@ -89,6 +91,28 @@ interface StoredObject {
 }
 
 /**
+ * The stored copy of a part of a message whose record left its parts out for size and whose part has
+ * no claim item: an e-mail's attachment, found in the `email.attachments` the record keeps (e-mail
+ * attachments never go to the fetcher). Any other part is the fetcher's to take.
+ */
+const partOfPartless = (message: Message, partIndex: number): StoredObject => {
+  const left = 'the stored message left its parts out for size';
+  if (message.channel !== 'email')
+    return fail('notFound', `${left}, and the media fetcher has not taken this part`);
+  const recorded = recordedEmailPartAt(message, partIndex);
+  if (recorded.kind === 'text') return fail('notFound', `part ${partIndex} is text, not media`);
+  if (recorded.kind === 'none') return fail('notFound', `the message has no attachment at part ${partIndex}`);
+  const unknown = () =>
+    fail('notFound', `${left}, and its record cannot say which attachment part ${partIndex} is`);
+  if (recorded.kind === 'unknown') return unknown();
+  const { part } = recorded;
+  // Intake stores every attachment it lists (an `s3` ref); no other ref names a file of the hub's.
+  if (part.ref.store !== 's3') return unknown();
+  // The key is checked against the readable prefixes as every other key is (getMessageMedia).
+  return { key: part.ref.key, sha256: part.sha256, filename: displayFileName(part.filename) };
+};
+
+/**
  * The stored copy of a part, from the hub's records only: the fetcher's claim item (its object and
  * outcome), else the part's own `{store: 's3'}` reference (e-mail attachments, files sent by key).
  * Raises the problem that says why there is none (yet).
@@ -111,12 +135,9 @@ const storedObjectOf = ({ message, fetch }: RecordedPart, partIndex: number): St
     });
   if (fetch) return notStored('the media fetcher is copying it from the provider');
   if (!part)
-    return fail(
-      'notFound',
-      message.omitted?.includes('parts')
-        ? 'the stored message left its parts out for size, and the media fetcher has not taken this part'
-        : `the message has no part ${partIndex}`,
-    );
+    return message.omitted?.includes('parts')
+      ? partOfPartless(message.message, partIndex)
+      : fail('notFound', `the message has no part ${partIndex}`);
   if (part.ref.store === 's3') return { key: part.ref.key, sha256: part.sha256, filename };
   if (!keepsMediaOf(message.message.endpoint))
     return fail(

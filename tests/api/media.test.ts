@@ -6,6 +6,7 @@ import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import type { HelpdeskApi } from '#shared/api/router.ts';
 import { MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES } from '#shared/api/schemas.ts';
 import { isSendableMediaKey, s3MediaObjects } from '#shared/aws/media-objects.ts';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
 import {
   type BusinessEndpoint,
@@ -102,6 +103,44 @@ const sentByHub = (providerMessageId: string, url: string, fromCommand: boolean)
     parts: [{ type: 'media', kind: 'image', ref: { store: 'provider_url', url, requiresAuth: false } }],
   });
 };
+
+/** A file a customer attaches to an e-mail. */
+interface MailedFile {
+  readonly name: string;
+  readonly bytes: string;
+}
+
+/**
+ * A customer's e-mail as the webhook receives it: these lines of plain text (none: a mail of files
+ * only), then the files as PDF attachments.
+ */
+const customerMail = (
+  messageId: string,
+  lines: readonly string[] | undefined,
+  files: readonly MailedFile[],
+) =>
+  Buffer.from(
+    [
+      'From: Ann <ann@customer.example>',
+      'To: support@acme.example',
+      'Subject: the log and the invoice',
+      `Message-ID: <${messageId}@customer.example>`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      ...(lines === undefined ? [] : ['--b1', 'Content-Type: text/plain; charset=utf-8', '', ...lines]),
+      ...files.flatMap((file) => [
+        '--b1',
+        `Content-Type: application/pdf; name="${file.name}"`,
+        `Content-Disposition: attachment; filename="${file.name}"`,
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.from(file.bytes).toString('base64'),
+      ]),
+      '--b1--',
+      '',
+    ].join('\r\n'),
+  );
 
 /**
  * A presigned URL as text without its signing parameters: their hex and dates could hold a short
@@ -439,6 +478,110 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
       sha256: 'ef'.repeat(32),
     });
     expect(String(bodyOf(answers[4] as ApiResponse).detail)).toMatch(/left its parts out for size/);
+  });
+
+  /** The mail as the webhook stores and queues it: its objects in the bucket, its event recorded. */
+  const receiveMail = async (mail: Buffer) => {
+    const { events, blobs } = await normalizeInboundEmail(mail, {
+      provider: 'mailgun',
+      receivedAt: NOW,
+      envelopeRecipients: ['support@acme.example'],
+    });
+    const [event] = events;
+    if (event?.type !== 'switchboard.message.received') throw new Error('no message event');
+    for (const blob of blobs) await putObject(blob.key, blob.bytes, blob.contentType);
+    await recorder.recordEvent(event);
+    return event;
+  };
+  /** Whether the stored record of a message left its parts out, as the listing of its conversation says. */
+  const leftPartsOut = async (event: { data: { conversationId: string; hubMessageId: string } }) => {
+    const listed = await request('GET', `/v1/conversations/${event.data.conversationId}/messages`);
+    const items = bodyOf(listed).items as { hubMessageId: string; omitted?: string[] }[];
+    return (items.find((item) => item.hubMessageId === event.data.hubMessageId)?.omitted ?? []).includes(
+      'parts',
+    );
+  };
+  /** An answer without what differs per message and per signature: the object's key and the URL's signature. */
+  const comparable = (answer: ApiResponse) => {
+    const { url, ...rest } = bodyOf(answer);
+    const disposition =
+      typeof url === 'string' ? new URL(url).searchParams.get('response-content-disposition') : undefined;
+    return { status: answer.status, ...rest, disposition };
+  };
+
+  it("answers the attachment of an e-mail stored without its parts (a long text) from the record's e-mail attachments, as it answers a short mail's", async () => {
+    // Prepare: the same PDF in a short mail and in a long one (a forwarded log, kept twice in the
+    // record: the text part and the reply text), whose record leaves its parts out (found by a review)
+    const invoice = { name: 'Faktura 11.pdf', bytes: '%PDF-1.7\n% invoice\n' };
+    const log = Array.from(
+      { length: 900 },
+      (_, index) => `Line ${index} of the forwarded log: order ${index * 7919} failed at step ${index % 13}.`,
+    );
+    const short = await receiveMail(customerMail('r3-short-mail', ['The invoice.'], [invoice]));
+    const long = await receiveMail(customerMail('r3-long-mail', log, [invoice]));
+    const omitted = [await leftPartsOut(short), await leftPartsOut(long)];
+    // Act
+    const shortAnswer = await request('GET', mediaPath(short.data.hubMessageId, 1));
+    const longAnswer = await request('GET', mediaPath(long.data.hubMessageId, 1));
+    const notFiles = [
+      await request('GET', mediaPath(long.data.hubMessageId, 0)),
+      await request('GET', mediaPath(long.data.hubMessageId, 2)),
+    ];
+    // Assess
+    expect(omitted).toEqual([false, true]);
+    expect(long.data.parts.map((part) => part.type)).toEqual(['text', 'media']);
+    expect(comparable(longAnswer)).toEqual(comparable(shortAnswer));
+    expect(comparable(longAnswer)).toMatchObject({
+      status: 200,
+      contentType: 'application/pdf',
+      filename: 'Faktura 11.pdf',
+      sha256: long.data.email?.attachments[0]?.sha256,
+      disposition: 'attachment; filename="attachment-1.pdf"',
+    });
+    const stored = long.data.email?.attachments[0]?.ref;
+    expect(new URL(String(bodyOf(longAnswer).url)).pathname).toBe(
+      `/${emulators.resources.bucketName}/${stored?.store === 's3' ? stored.key : 'no key'}`,
+    );
+    expect(notFiles.map((answer) => [answer.status, bodyOf(answer).detail])).toEqual([
+      [404, 'part 0 is text, not media'],
+      [404, 'the message has no attachment at part 2'],
+    ]);
+  });
+
+  it('answers 404 for an attachment of a parts-less e-mail only when its record cannot say whether a text part came first', async () => {
+    // Prepare: 100 files under long names, which the record holds twice (parts and e-mail
+    // attachments): once in a mail of files only, once with a short text, which the record keeps
+    const files = Array.from({ length: 100 }, (_, index) => ({
+      name: `${'Scan of the signed delivery note '.repeat(6)}${index}.pdf`,
+      bytes: `%PDF-1.7\n% page ${index}\n`,
+    }));
+    const filesOnly = await receiveMail(customerMail('r3-files-only', undefined, files));
+    const withText = await receiveMail(customerMail('r3-files-with-text', ['The scans.'], files));
+    const omitted = [await leftPartsOut(filesOnly), await leftPartsOut(withText)];
+    // Act
+    const answers = [
+      await request('GET', mediaPath(filesOnly.data.hubMessageId, 0)),
+      await request('GET', mediaPath(filesOnly.data.hubMessageId, 100)),
+      await request('GET', mediaPath(filesOnly.data.hubMessageId, 101)),
+      await request('GET', mediaPath(withText.data.hubMessageId, 100)),
+    ];
+    // Assess: part 0 of the mail of files only is its first file, and the record cannot tell
+    expect(omitted).toEqual([true, true]);
+    expect([filesOnly.data.parts[0]?.type, withText.data.parts[0]?.type]).toEqual(['media', 'text']);
+    expect(
+      answers.map((answer) => [answer.status, bodyOf(answer).detail ?? bodyOf(answer).filename]),
+    ).toEqual([
+      [
+        404,
+        'the stored message left its parts out for size, and its record cannot say which attachment part 0 is',
+      ],
+      [
+        404,
+        'the stored message left its parts out for size, and its record cannot say which attachment part 100 is',
+      ],
+      [404, 'the message has no attachment at part 101'],
+      [200, displayFileName(files[99]?.name)],
+    ]);
   });
 
   it('says Instagram media is not kept, and answers 404 for what is not an attachment of a message', async () => {

@@ -5,7 +5,7 @@ import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
-import type { EmailDetails, HubEvent, MediaPart, MessagePart } from '#shared/contract/types.ts';
+import type { EmailDetails, HubEvent, MediaPart } from '#shared/contract/types.ts';
 import { emailAddressOf, identifyParties, mailboxesOf, parsedSenderOf, soleMailboxOf } from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { MAX_BASE64_PIECES, TooManyBase64Pieces, withBase64Budget } from './base64-budget.ts';
@@ -27,6 +27,7 @@ import {
 } from './headers.ts';
 import { htmlToText } from './html-to-text.ts';
 import { withNamedTextFiles } from './named-text-files.ts';
+import { emailPartsOf } from './parts.ts';
 import { stripQuotedHistory } from './quoting.ts';
 import { emailConversationId, threadOf } from './threading.ts';
 import { unsupportedEmail } from './unsupported.ts';
@@ -121,7 +122,7 @@ const hasPlainTextPart = (rawMime: Uint8Array): boolean => {
 const collectAttachments = (
   message: Email,
   scope: MessageScope,
-): { parts: MessagePart[]; media: MediaPart[]; blobs: BlobToStore[] } => {
+): { media: MediaPart[]; unlisted: number; blobs: BlobToStore[] } => {
   const media: MediaPart[] = [];
   const blobs = new Map<string, BlobToStore>();
   const listed = message.attachments.slice(0, MAX_LISTED_ATTACHMENTS);
@@ -139,12 +140,7 @@ const collectAttachments = (
     media.push(stored.part);
     blobs.set(stored.blob.key, stored.blob);
   }
-  const omitted = message.attachments.length - listed.length;
-  const parts: MessagePart[] = [...media];
-  if (omitted > 0) {
-    parts.push({ type: 'unsupported', providerType: 'email.attachments_omitted', raw: { omitted } });
-  }
-  return { parts, media, blobs: [...blobs.values()] };
+  return { media, unlisted: message.attachments.length - listed.length, blobs: [...blobs.values()] };
 };
 
 /**
@@ -383,10 +379,7 @@ const buildMessageEvent = (
     attachments: attachments.media,
   };
 
-  const parts: MessagePart[] = [
-    ...(bodies.partText !== undefined ? [{ type: 'text' as const, text: bodies.partText }] : []),
-    ...attachments.parts,
-  ];
+  const parts = emailPartsOf(bodies.partText, attachments.media, attachments.unlisted);
   const contactAddress = parties.contact.address.trim().toLowerCase();
   const data = {
     hubMessageId,
