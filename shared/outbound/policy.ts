@@ -100,8 +100,19 @@ export const decideSendPolicy = (input: {
   readonly conversation: ConversationState;
   readonly consent: ContactConsent;
   readonly now: Date;
+  /**
+   * Decided again before a later message of the command: the part that message is of (0, every
+   * part, before any call). The rules that look at parts look at it and those after it only: the
+   * parts before it went, and are not sent again (a text that went inside the window does not keep
+   * the template after it from going outside it). A part partly sent (a long text's first pieces)
+   * is still to send.
+   */
+  readonly fromPart?: number;
 }): PolicyDecision => {
-  const { command, conversation, consent, now } = input;
+  const { command, conversation, consent, now, fromPart = 0 } = input;
+  /** The first part still to send that `test` holds for, by its index in the command; -1 if none. */
+  const firstUnsent = (test: (part: OutboundPart) => boolean): number =>
+    command.parts.findIndex((part, index) => index >= fromPart && test(part));
   if (command.deadline !== undefined && Date.parse(command.deadline) <= now.getTime()) {
     return {
       ok: false,
@@ -125,7 +136,7 @@ export const decideSendPolicy = (input: {
     };
   }
   if (conversation.channel === 'whatsapp' && consent.whatsapp_marketingConsent?.consent === 'opted_out') {
-    const marketing = command.parts.findIndex(mayBeMarketing);
+    const marketing = firstUnsent(mayBeMarketing);
     if (marketing >= 0) {
       return {
         ok: false,
@@ -151,14 +162,14 @@ export const decideSendPolicy = (input: {
   const withinWindow =
     withinStandardHours || (!humanAgentTag && isAdReplyWindowOpen(conversation.adReplyWindow, now));
   if (!withinWindow && !humanAgentTag) {
-    const freeForm = command.parts.findIndex((part) => !isTemplate(part));
+    const freeForm = firstUnsent((part) => !isTemplate(part));
     if (freeForm >= 0 || conversation.channel === 'messenger') {
       return {
         ok: false,
         reason: 'window_closed',
         // Messenger has no templates: after the window only a human agent's reply (7 days) may go.
         retryable: false,
-        failedField: `parts.${Math.max(freeForm, 0)}`,
+        failedField: `parts.${freeForm >= 0 ? freeForm : fromPart}`,
         detail:
           conversation.channel === 'messenger'
             ? messengerClosedDetail(conversation)

@@ -5,7 +5,7 @@ import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-f
 import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
 import { callReferenceProblem } from '#shared/channels/whatsapp/outbound/call-references.ts';
-import type { SendMessageCommand } from '#shared/contract/commands.ts';
+import type { OutboundPart, SendMessageCommand } from '#shared/contract/commands.ts';
 import {
   canonicalJson,
   hubMessageIdFor,
@@ -48,6 +48,7 @@ import {
   type SendOutcome,
   type SendPolicy,
   type SendTarget,
+  type StoredMedia,
 } from './channel-sender.ts';
 import { emailThreadFor, messageIdHeaderFor, newestAnswerable } from './email-thread.ts';
 import type { EndpointTurn } from './endpoint-rate.ts';
@@ -301,6 +302,38 @@ const plannedPolicy = (plan: SendPlan): SendPolicy => ({
   withinWindow: plan.withinWindow,
   humanAgentTag: plan.humanAgentTag,
 });
+
+/**
+ * A command's provider messages and `index`, the next of them to go: a policy decided again before
+ * it must still let it and those after it go as they were prepared. The messages before it went.
+ */
+interface Ahead {
+  readonly messages: readonly PreparedMessage[];
+  readonly index: number;
+}
+
+/** The part message `index` is of: it and the parts after it are still to send (partly, for a long text begun). */
+const firstUnsentPart = ({ messages, index }: Ahead): number => messages[index]?.partIndex ?? 0;
+
+/**
+ * The command's parts from `fromPart` as a command of their own, for preparing them again: their
+ * stored files keyed by their place in it, as a channel's prepare looks them up.
+ */
+const partsFrom = (
+  parts: readonly OutboundPart[],
+  stored: StoredMedia | undefined,
+  fromPart: number,
+): { parts: readonly OutboundPart[]; stored: StoredMedia | undefined } => {
+  if (fromPart === 0) return { parts, stored };
+  const shifted =
+    stored &&
+    Object.fromEntries(
+      Object.entries(stored).flatMap(([key, facts]) =>
+        Number(key) >= fromPart ? [[String(Number(key) - fromPart), facts]] : [],
+      ),
+    );
+  return { parts: parts.slice(fromPart), stored: shifted };
+};
 
 /**
  * The record in memory once message `index` went as `providerMessageId`, as the accept write leaves
@@ -920,8 +953,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
 
   /**
    * A policy decided again before a call, as `SendPolicy` for the call, or the refusal: only what
-   * leaves the command's provider messages as they were prepared may change (Messenger's HUMAN_AGENT
-   * tag added or dropped); a policy that would prepare them otherwise refuses.
+   * leaves the command's provider messages still to send as they were prepared may change
+   * (Messenger's HUMAN_AGENT tag added or dropped, WhatsApp's window closed when only templates are
+   * left); a policy that would prepare them otherwise refuses. The parts already sent are not
+   * looked at again (see decideSendPolicy's `fromPart`).
    */
   type Redecided =
     | { readonly ok: true; readonly policy: SendPolicy; readonly read?: ConversationState }
@@ -930,12 +965,16 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const samePolicy = (a: SendPolicy, b: SendPolicy): boolean =>
     a.withinWindow === b.withinWindow && a.humanAgentTag === b.humanAgentTag;
 
-  /** `decision` for the call, when the plan's messages prepare the same under it. */
+  /**
+   * `decision` for the call, when the messages still to send prepare the same under it: the parts
+   * from the one message `ahead.index` is of (the messages before it went, under the policy of their
+   * own calls) make as many messages as they did.
+   */
   const adopt = (
     command: SendMessageCommand,
     plan: SendPlan,
     sender: ChannelSender,
-    messageCount: number,
+    ahead: Ahead,
     current: SendPolicy,
     decision: PolicyDecision,
   ): Redecided => {
@@ -944,13 +983,16 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       return { ok: false, failure };
     }
     if (samePolicy(decision.policy, current)) return { ok: true, policy: current };
+    const fromPart = firstUnsentPart(ahead);
+    const rest = partsFrom(command.data.parts, plan.media, fromPart);
     const again = sender.prepare(
-      command.data.parts,
+      rest.parts,
       decision.policy,
       targetOf(plan, command.data.conversationId),
-      plan.media,
+      rest.stored,
     );
-    if (!again.ok || again.messages.length !== messageCount)
+    const begun = ahead.messages.findIndex((message) => message.partIndex === fromPart);
+    if (!again.ok || again.messages.length !== ahead.messages.length - Math.max(begun, 0))
       return {
         ok: false,
         failure: {
@@ -974,21 +1016,22 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     command: SendMessageCommand,
     plan: SendPlan,
     sender: ChannelSender,
-    messageCount: number,
+    ahead: Ahead,
     known: ConversationState,
     fresh: boolean,
   ): Promise<Redecided> => {
     const planned = plannedPolicy(plan);
     const withConsent = consentMatters(command.data, known.channel);
     const consent = withConsent ? await deps.reads.consent(known) : {};
+    const fromPart = firstUnsentPart(ahead);
     const decideOn = (conversation: ConversationState) =>
       adopt(
         command,
         plan,
         sender,
-        messageCount,
+        ahead,
         planned,
-        decideSendPolicy({ command: command.data, conversation, consent, now: now() }),
+        decideSendPolicy({ command: command.data, conversation, consent, now: now(), fromPart }),
       );
     const decided = decideOn(known);
     if (fresh || withConsent || (decided.ok && samePolicy(decided.policy, planned))) return decided;
@@ -1007,7 +1050,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     command: SendMessageCommand,
     plan: SendPlan,
     sender: ChannelSender,
-    messageCount: number,
+    ahead: Ahead,
     current: SendPolicy | undefined,
     conversation: ConversationState,
   ): Redecided =>
@@ -1015,9 +1058,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       command,
       plan,
       sender,
-      messageCount,
+      ahead,
       current ?? plannedPolicy(plan),
-      decideSendPolicy({ command: command.data, conversation, consent: {}, now: now() }),
+      decideSendPolicy({
+        command: command.data,
+        conversation,
+        consent: {},
+        now: now(),
+        fromPart: firstUnsentPart(ahead),
+      }),
     );
 
   /** Sends the provider messages not yet sent, in order; resumes wherever an earlier delivery stopped. */
@@ -1152,7 +1201,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
                 command,
                 planned,
                 sender,
-                messages.length,
+                { messages, index },
                 conversation,
                 index === start.next,
               );
@@ -1188,7 +1237,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             command,
             planned,
             sender,
-            messages.length,
+            { messages, index },
             policy,
             decision?.read ?? conversation,
           );
@@ -1520,7 +1569,14 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           if (late) decided = { ok: false, plan: decided.plan, failure: late };
           else {
             const { plan: planned, sender, messages } = decided;
-            const windowNow = windowAt(command, planned, sender, messages.length, undefined, conversation);
+            const windowNow = windowAt(
+              command,
+              planned,
+              sender,
+              { messages, index: 0 },
+              undefined,
+              conversation,
+            );
             if (!windowNow.ok) decided = { ok: false, plan: planned, failure: windowNow.failure };
             else {
               const { withinWindow, humanAgentTag } = windowNow.policy;

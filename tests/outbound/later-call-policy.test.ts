@@ -1,7 +1,10 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { prepareWhatsApp } from '#shared/channels/whatsapp/outbound/prepare.ts';
+import { buildEvent } from '#shared/contract/build.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
-import { consentEvent, messageEvent, smsReceived } from '../recorder/factories.ts';
+import { consentEvent, conversationFor, messageEvent, smsReceived } from '../recorder/factories.ts';
 import { openCustomerConversation, outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
@@ -9,7 +12,8 @@ import { openCustomerConversation, outcomesOf, sendCommand, T0, useOutboundHarne
  * claiming delivery's first: a later part, or a retry after a throttle, goes by the conversation
  * and consent as they are then, not as they were when the command was claimed. The window is
  * checked once more right before every call, the claiming delivery's first too, after the
- * endpoint's turn.
+ * endpoint's turn. The rules that look at parts (WhatsApp's templates-only after the window, its
+ * marketing opt-out) look only at the parts not yet sent: those that went are not sent again.
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
@@ -63,8 +67,167 @@ describe('the send policy before later calls', () => {
       reason: 'window_closed',
       retryable: false,
       partIndex: 1,
+      failedField: 'parts.1',
       sentProviderMessageIds: ['wamid.edge.0'],
     });
+  });
+
+  /**
+   * Runs `act` with the scripted provider preparing as WhatsApp's sender does (templates only
+   * outside the window, texts cut at 4,096 characters), for a policy decided again to be checked
+   * against the channel's own preparation.
+   */
+  const preparingAsWhatsApp = async (act: () => Promise<void>) => {
+    const { sender } = hub.provider;
+    const scripted = sender.prepare;
+    sender.prepare = (parts, policy, _target, stored) => prepareWhatsApp(parts, policy, stored);
+    try {
+      await act();
+    } finally {
+      sender.prepare = scripted;
+    }
+  };
+
+  it('sends a template left after a text once the WhatsApp window closed during a throttle wait', async () => {
+    // Prepare: the text goes at T0 (inside the window), the template is throttled
+    const { conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
+    hub.provider.script.push(
+      { kind: 'accepted', providerMessageId: 'wamid.text-then-template.0' },
+      throttled,
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'text-then-template', [
+        { type: 'text', text: 'Thanks for your order.' },
+        { type: 'template', name: 'order_survey', language: 'en_US', category: 'utility' },
+      ]),
+    );
+    await preparingAsWhatsApp(async () => {
+      await hub.runOutbox(undefined, 1);
+      // Act: five minutes later, 24 h 4 min after the customer's message
+      hub.now = FIVE_MINUTES_LATER;
+      await hub.runOutbox();
+    });
+    // Assess: the template is called outside the window (Meta takes templates there) and the command is sent
+    expect(hub.provider.calls.map((call) => call.message.part.type)).toEqual([
+      'text',
+      'template',
+      'template',
+    ]);
+    expect(hub.provider.calls[2]?.context.policy).toEqual({ withinWindow: false, humanAgentTag: false });
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk()) as Sent[];
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+    expect(outcomes[0]?.data.providerMessageIds).toHaveLength(2);
+  });
+
+  it('sends a template with a stored header file left after a text once the WhatsApp window closed', async () => {
+    // Prepare: a template whose header is a file in the bucket (its facts kept by part index)
+    const { conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
+    const { clients, resources } = hub.pipeline.emulators;
+    const s3Key = 'media/outbound/5e6f708192a3b4c5d6e7f8091a2b3c4d/quote.pdf';
+    await clients.s3.send(
+      new PutObjectCommand({
+        Bucket: resources.bucketName,
+        Key: s3Key,
+        Body: new TextEncoder().encode('%PDF-1.7 quote'),
+        ContentType: 'application/pdf',
+      }),
+    );
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.text-then-quote.0' }, throttled);
+    await hub.enqueue(
+      sendCommand(conversationId, 'text-then-quote', [
+        { type: 'text', text: 'Here is your quote.' },
+        {
+          type: 'template',
+          name: 'quote_ready',
+          language: 'en_US',
+          category: 'utility',
+          header: { type: 'document', s3Key },
+        },
+      ]),
+    );
+    await preparingAsWhatsApp(async () => {
+      await hub.runOutbox(undefined, 1);
+      // Act
+      hub.now = FIVE_MINUTES_LATER;
+      await hub.runOutbox();
+    });
+    // Assess: the template goes outside the window, its header file found as the claim looked it up
+    expect(hub.provider.calls.map((call) => call.message.part.type)).toEqual([
+      'text',
+      'template',
+      'template',
+    ]);
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
+  });
+
+  it('refuses the rest of a long text split in two once the WhatsApp window closed after its first piece', async () => {
+    // Prepare: a template, then a text WhatsApp sends as two messages (4,096 characters each at
+    // most); the template and the text's first piece go at T0
+    const { conversationId } = await customerWrote(ALMOST_A_DAY_AGO);
+    hub.provider.script.push(
+      { kind: 'accepted', providerMessageId: 'wamid.split.template' },
+      { kind: 'accepted', providerMessageId: 'wamid.split.0' },
+      throttled,
+    );
+    await hub.enqueue(
+      sendCommand(conversationId, 'split', [
+        { type: 'template', name: 'order_update', language: 'en_US', category: 'utility' },
+        { type: 'text', text: 'word '.repeat(1_000) },
+      ]),
+    );
+    await preparingAsWhatsApp(async () => {
+      await hub.runOutbox(undefined, 1);
+      // Act
+      hub.now = FIVE_MINUTES_LATER;
+      await hub.runOutbox();
+    });
+    // Assess: the text's second piece is free-form still, refused without a call, naming its part
+    expect(hub.provider.calls).toHaveLength(3);
+    expect(hub.provider.calls.map((call) => call.context.sequence)).toEqual([0, 1, 2]);
+    const [failed] = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed?.data).toMatchObject({
+      reason: 'window_closed',
+      retryable: false,
+      partIndex: 1,
+      failedField: 'parts.1',
+      sentProviderMessageIds: ['wamid.split.template', 'wamid.split.0'],
+    });
+  });
+
+  it('sends a text left after a marketing template that went before the customer stopped marketing', async () => {
+    // Prepare: the marketing template goes at T0, the text is throttled, then the customer stops marketing
+    const { wa, conversationId } = await customerWrote(new Date(T0.getTime() - 60_000).toISOString());
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.promo-then-text.0' }, throttled);
+    await hub.enqueue(
+      sendCommand(conversationId, 'promo-then-text', [
+        { type: 'template', name: 'sale', language: 'en', category: 'marketing' },
+        { type: 'text', text: 'Reply here if you have questions.' },
+      ]),
+    );
+    await hub.runOutbox(undefined, 1);
+    const stoppedAt = new Date(T0.getTime() + 60_000).toISOString();
+    const sms = consentEvent(
+      wa,
+      'opted_out',
+      stoppedAt,
+      'STOP',
+    ) as HubEventOf<'switchboard.contact.consent_changed'>;
+    await record([
+      buildEvent('switchboard.contact.consent_changed', `evt_later_call_marketing_stop_${wa}`, {
+        ...sms.data,
+        ...conversationFor(wa),
+        provider: 'meta',
+        scope: 'whatsapp_marketing',
+      }),
+    ]);
+    // Act
+    hub.now = FIVE_MINUTES_LATER;
+    await hub.runOutbox();
+    // Assess: the opt-out refuses marketing templates, and the one left is a text: it goes
+    expect(hub.provider.calls.map((call) => call.message.part.type)).toEqual(['template', 'text', 'text']);
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk()) as Sent[];
+    expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);
   });
 
   it('sends the later part when the customer wrote again during the wait', async () => {
