@@ -32,6 +32,8 @@ export interface LogFields {
   readonly blobCount?: number;
   readonly batchCount?: number;
   readonly failedCount?: number;
+  /** How many identities (of a contact, a conversation): a count, never one of them. */
+  readonly identityCount?: number;
   readonly attempt?: number;
   readonly statusCode?: number;
   /** A reason safe by contract (adapters' rejection reasons, our own constants). */

@@ -1,6 +1,8 @@
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { fallbackReplyAddressOf } from '#shared/channels/email/reply-address.ts';
 import {
+  type Channel,
+  type ChannelIdentity,
   type ConversationState,
   callPartOf,
   conversationIdFor,
@@ -181,6 +183,29 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
   const retention = deps.retentionSeconds ?? MESSAGE_RETENTION_SECONDS;
   const step = async (name: RecorderStep, event: HubEvent): Promise<void> => {
     await deps.afterStep?.(name, event);
+  };
+
+  /**
+   * Indexes a channel contact under these identities (store.indexContact). Those its item is too
+   * full to list (MAX_CONTACT_ITEM_IDENTITIES) stay unindexed: said by count and channel, never by
+   * value, and the event goes on (its conversation keeps them; an opt-out is still recorded).
+   */
+  const indexContact = async (
+    event: HubEvent,
+    channel: Channel,
+    contactKey: string,
+    identities: readonly ChannelIdentity[],
+    contactId: string,
+    options?: { readonly keepPerson?: boolean },
+  ): Promise<void> => {
+    const left = await store.indexContact(channel, contactKey, identities, contactId, options);
+    if (left > 0) {
+      logger.warn('contact item full: identities left unindexed', {
+        eventId: event.id,
+        channel,
+        identityCount: left,
+      });
+    }
   };
 
   /** The conversation this new id should join (made an alias of it), if the customer has one. */
@@ -441,7 +466,8 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         const applied = await withPerson(applyEvent(stored.model, event));
         if (applied.newIdentities.length > 0) {
           const contactKey = contactKeyFor(event.data.channel, applied.model.state.contact);
-          await store.indexContact(
+          await indexContact(
+            event,
             event.data.channel,
             contactKey,
             applied.newIdentities,
@@ -626,7 +652,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       // under every key its register is written under, so that erasure and export find each of them.
       const person = await store.resolvePerson(contactIdFor(channel, contact, conversationId));
       for (const key of contactKeys)
-        await store.indexContact(channel, key, contact.identities, person, { keepPerson: true });
+        await indexContact(event, channel, key, contact.identities, person, { keepPerson: true });
       await step('index-contact', event);
       firstReceipt = await store.recordConsentChange(contactKey, entry, order);
       // Entered under every key it is written under too (a WhatsApp customer's identifiers), at the

@@ -53,9 +53,23 @@ import { batchGetItems, type TableContext, track } from './table.ts';
  */
 
 /**
- * Idempotent: set union of identities, one lookup item per identity. The contact item joins its
- * person's gsi3 partition (`CONTACT#<contactKey>`), so a person is reached even where the hub has no
- * conversation with them (a STOP to a campaign): erasure and export find them by their contactId.
+ * The most identities a contact item lists. Every conversation of a contact key adds to its one
+ * item, and MAX_CONTACT_IDENTITIES bounds only each conversation: an e-mail contact is the first From
+ * of each of its threads, and everyone answering in any of them is added, up to 320 characters each.
+ * Unbounded, a sender forging that From over ~85 threads made the item pass DynamoDB's 400 KB, after
+ * which every new answerer in the customer's threads and their opt-out (a register of this item)
+ * failed on every delivery (found by a review). 64 such identities are ~21 KB; a person has a handful.
+ */
+export const MAX_CONTACT_ITEM_IDENTITIES = 64;
+
+/**
+ * Idempotent: set union of identities, one lookup item per identity listed. The contact item joins
+ * its person's gsi3 partition (`CONTACT#<contactKey>`), so a person is reached even where the hub has
+ * no conversation with them (a STOP to a campaign): erasure and export find them by their contactId.
+ * Once the item lists MAX_CONTACT_ITEM_IDENTITIES, identities it does not list yet are not indexed at
+ * all (no identity item either: erasure finds identity items from the set); concurrent calls may
+ * overshoot by one call's identities, as the bound is checked before the union. Returns how many of
+ * `identities` the item does not list (0 but for a full item), for the caller to report.
  */
 export const indexContact = async (
   context: TableContext,
@@ -65,28 +79,54 @@ export const indexContact = async (
   contactId: string,
   /** A consent event knows fewer of the contact's identities than its conversation: it only fills a gap. */
   { keepPerson = false }: { readonly keepPerson?: boolean } = {},
-): Promise<void> => {
+): Promise<number> => {
   const person = contactsByPersonKeys(contactId, contactKey);
   const gsi3 = keepPerson
     ? 'gsi3pk = if_not_exists(gsi3pk, :gsi3pk), gsi3sk = if_not_exists(gsi3sk, :gsi3sk)'
     : 'gsi3pk = :gsi3pk, gsi3sk = :gsi3sk';
-  const output = await context.client.send(
-    new UpdateItemCommand({
-      TableName: context.tableName,
-      Key: marshall(contactItemKey(contactKey)),
-      UpdateExpression: `SET #channel = :channel, ${gsi3} ADD #identities :identities`,
-      ExpressionAttributeNames: { '#channel': 'channel', '#identities': 'identities' },
-      ExpressionAttributeValues: marshall({
-        ':channel': channel,
-        ':identities': new Set(identities.map(boundedIdentityKey)),
-        ':gsi3pk': person.gsi3pk,
-        ':gsi3sk': person.gsi3sk,
+  const update = {
+    TableName: context.tableName,
+    Key: marshall(contactItemKey(contactKey)),
+    ReturnConsumedCapacity: 'TOTAL' as const,
+  };
+  const values = { ':channel': channel, ':gsi3pk': person.gsi3pk, ':gsi3sk': person.gsi3sk };
+  let listed: readonly ChannelIdentity[] = identities;
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        ...update,
+        UpdateExpression: `SET #channel = :channel, ${gsi3} ADD #identities :identities`,
+        ConditionExpression: 'attribute_not_exists(#identities) OR size(#identities) < :max',
+        ExpressionAttributeNames: { '#channel': 'channel', '#identities': 'identities' },
+        ExpressionAttributeValues: marshall({
+          ...values,
+          ':identities': new Set(identities.map(boundedIdentityKey)),
+          ':max': MAX_CONTACT_ITEM_IDENTITIES,
+        }),
       }),
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'UpdateItem', output);
-  for (const identity of identities) {
+    );
+    track(context, 'UpdateItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // A refused write is a request too (its answer names no capacity).
+    track(context, 'UpdateItem', {});
+    // Full: the rest of the update without the union; its answer is the item as written (the set
+    // included, read with the write), which says which of these identities it already lists (a
+    // redelivery after a crash before the identity items were put).
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        ...update,
+        UpdateExpression: `SET #channel = :channel, ${gsi3}`,
+        ExpressionAttributeNames: { '#channel': 'channel' },
+        ExpressionAttributeValues: marshall(values),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+    const known = new Set(identitiesOf(output.Attributes ? unmarshall(output.Attributes) : undefined));
+    listed = identities.filter((identity) => known.has(boundedIdentityKey(identity)));
+  }
+  for (const identity of listed) {
     const put = await context.client.send(
       new PutItemCommand({
         TableName: context.tableName,
@@ -96,6 +136,7 @@ export const indexContact = async (
     );
     track(context, 'PutItem', put);
   }
+  return identities.length - listed.length;
 };
 
 /**

@@ -74,14 +74,17 @@ export interface RecorderStore {
   loadConversation(conversationId: string): Promise<StoredConversation>;
   /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
   saveConversation(write: ConversationWrite): Promise<'saved' | 'conflict'>;
-  /** Idempotent: set union of identities, one lookup item per identity. */
+  /**
+   * Idempotent: set union of identities, one lookup item per identity listed; past the contact
+   * item's bound (MAX_CONTACT_ITEM_IDENTITIES) none is added. How many of these it does not list.
+   */
   indexContact(
     channel: Channel,
     contactKey: string,
     identities: readonly ChannelIdentity[],
     contactId: string,
     options?: { readonly keepPerson?: boolean },
-  ): Promise<void>;
+  ): Promise<number>;
   /** A WhatsApp customer's conversation under another of their identities, if there is one. */
   findLinkedConversation(channel: Channel, endpointId: string, contact: Contact): Promise<string | undefined>;
   /** Claims the identifiers of a conversation about to be created; the conversation holding one first, if another. */
