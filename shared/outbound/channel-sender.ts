@@ -111,8 +111,14 @@ export type Prepared =
   | { readonly ok: true; readonly messages: readonly PreparedMessage[] }
   | {
       readonly ok: false;
-      readonly reason: Extract<SendFailureReason, 'content_invalid' | 'template_invalid' | 'window_closed'>;
-      /** The command field refused, e.g. `parts.1.buttons`. */
+      readonly reason: Extract<
+        SendFailureReason,
+        'content_invalid' | 'template_invalid' | 'window_closed' | 'recipient_invalid'
+      >;
+      /**
+       * The command field refused, e.g. `parts.1.buttons`; `conversationId` when the conversation's
+       * address is one the provider cannot send to (`recipient_invalid`).
+       */
       readonly field: string;
       /** Why, in words safe to log and to show: never the customer's text. */
       readonly detail: string;

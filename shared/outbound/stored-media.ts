@@ -63,7 +63,7 @@ const lastSegment = (key: string): string => {
  * `Content-Disposition`), else its key's last segment. Upload keys no longer carry the name (keys
  * reach S3's access logs), so the second is what keeps an uploaded file's name.
  */
-const outgoingNameOf = (file: StoredFileRef, facts: StoredMediaFacts | undefined): string =>
+export const outgoingNameOf = (file: StoredFileRef, facts: StoredMediaFacts | undefined): string =>
   file.filename ?? facts?.filename ?? lastSegment(file.key);
 
 export const storedFileOf = (part: OutboundPart | undefined, index: number): StoredFileRef | undefined => {

@@ -124,6 +124,26 @@ describe('Mailgun sender against a local server', () => {
   });
 
   it.each([
+    ['a Unicode domain in Punycode', 'info@müller.de', 'info@xn--mller-kva.de'],
+    [
+      'a Unicode local part as it is (Mailgun sends with SMTPUTF8)',
+      'jörg@müller.de',
+      'jörg@xn--mller-kva.de',
+    ],
+  ])('posts %s', async (_label, address, to) => {
+    // Prepare
+    const toContact = {
+      ...context,
+      target: { ...context.target, recipient: { type: 'email', value: address } },
+    } as const;
+    // Act
+    const outcome = await senderAt(base).send(message, toContact);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'accepted' });
+    expect(received.at(-1)?.form.get('to')).toBe(to);
+  });
+
+  it.each([
     ['400-invalid-to', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
     ['400-missing-message', { kind: 'refused', reason: 'content_invalid', retryable: false }],
     ['401-forbidden', { kind: 'credentials', error: { code: '401' } }],

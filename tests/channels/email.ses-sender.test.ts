@@ -98,6 +98,34 @@ describe('SES sender', () => {
     expect(sesMock).toHaveReceivedCommandTimes(SendEmailCommand, 0);
   });
 
+  it('sends to a Unicode domain in Punycode, in Destination and the To header alike', async () => {
+    // Prepare: the contact as the inbound side keeps an RFC 6532 From (`Jörg <info@müller.de>`)
+    sesMock.on(SendEmailCommand).resolves({ MessageId: '0102019a-000000' });
+    const toMuller = {
+      ...context,
+      target: { ...context.target, recipient: { type: 'email', value: 'info@müller.de' } },
+    } as const;
+    // Act
+    const outcome = await sender().send(message, toMuller);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'accepted' });
+    const input = sesMock.commandCalls(SendEmailCommand)[0]?.args[0].input;
+    expect(input?.Destination?.ToAddresses).toEqual(['info@xn--mller-kva.de']);
+    const raw = Buffer.from(input?.Content?.Raw?.Data ?? new Uint8Array(0));
+    expect(/^To: (.*)$/m.exec(raw.toString('latin1'))?.[1]).toBe('info@xn--mller-kva.de');
+  });
+
+  it('refuses without a call an address SES cannot take (a local part not in ASCII)', async () => {
+    // Act
+    const outcome = await sender().send(message, {
+      ...context,
+      target: { ...context.target, recipient: { type: 'email', value: 'jörg@müller.de' } },
+    });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'refused', reason: 'recipient_invalid', retryable: false });
+    expect(sesMock).toHaveReceivedCommandTimes(SendEmailCommand, 0);
+  });
+
   it('refuses without a call a conversation of another provider', async () => {
     // Act
     const outcome = await sender().send(message, {

@@ -3,7 +3,7 @@ import { callProvider, type ProviderRequest } from '#shared/outbound/provider-ht
 import { CONVERSATION_TAG, CORRELATION_TAG, conversationIdOfTag } from '../correlation-tags.ts';
 import { type ComposedEmail, composeEmail, isComposed } from './compose.ts';
 import { classifyMailgunResponse } from './mailgun-classify.ts';
-import { MAX_ATTACHMENT_BYTES, prepareEmailParts } from './prepare.ts';
+import { prepareEmailParts } from './prepare.ts';
 
 export interface MailgunSenderOptions {
   /** `https://api.mailgun.net` (or `https://api.eu.mailgun.net`); a local server in tests. */
@@ -76,8 +76,7 @@ export const createMailgunSender = (options: MailgunSenderOptions): ChannelSende
   };
   return {
     provider: 'mailgun',
-    prepare: (parts, _policy, _target, stored) =>
-      prepareEmailParts(parts, stored, MAX_ATTACHMENT_BYTES.mailgun),
+    prepare: (parts, _policy, target, stored) => prepareEmailParts(parts, stored, 'mailgun', target),
     send: async (message, context): Promise<SendOutcome> => {
       const composed = await composeEmail('mailgun', message, context, now);
       if (!isComposed(composed)) return composed;

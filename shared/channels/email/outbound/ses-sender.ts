@@ -7,7 +7,7 @@ import {
   sesTagValueOfCorrelation,
 } from '../correlation-tags.ts';
 import { composeEmail, isComposed } from './compose.ts';
-import { MAX_ATTACHMENT_BYTES, prepareEmailParts } from './prepare.ts';
+import { prepareEmailParts } from './prepare.ts';
 import { classifySesError } from './ses-classify.ts';
 
 export interface SesSenderOptions {
@@ -62,7 +62,7 @@ export const createSesSender = (options: SesSenderOptions): ChannelSender => {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     provider: 'ses',
-    prepare: (parts, _policy, _target, stored) => prepareEmailParts(parts, stored, MAX_ATTACHMENT_BYTES.ses),
+    prepare: (parts, _policy, target, stored) => prepareEmailParts(parts, stored, 'ses', target),
     send: async (message, context): Promise<SendOutcome> => {
       const composed = await composeEmail('ses', message, context, now);
       if (!isComposed(composed)) return composed;
