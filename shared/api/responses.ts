@@ -160,7 +160,7 @@ export const ContactErasureSchema = ContactErasedDataSchema.extend({
     .optional()
     .meta({
       description:
-        "What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days); the hub's own WhatsApp uploads are deleted. Absent when the deployment redacts nothing at providers.",
+        "What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days); the hub's own WhatsApp uploads are deleted. Absent when the call had no provider to ask and nothing was pending; a call without provider access asks none and counts what was pending as `failed`, kept for the retry.",
     }),
 }).meta({
   id: 'ContactErasure',

@@ -17,6 +17,31 @@ const MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const isKeyableConversationId = (conversationId: string): boolean =>
   CONVERSATION_ID.test(conversationId);
 
+const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
+
+/** S3's longest key, in bytes of UTF-8 (not characters). */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * Only characters XML 1.0 allows: DeleteObjects sends its keys in an XML body, which S3 refuses
+ * whole (400 MalformedXML, nothing deleted) when one key has another (U+0000–U+001F other than tab,
+ * newline and carriage return, which the SDK escapes; a lone surrogate; U+FFFE, U+FFFF). With `u`, a
+ * surrogate pair is one code point.
+ */
+const XML_CHARACTERS = /^[\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+/**
+ * Whether a key a stored item names may be handed to S3 as a payload object's (to delete it, or to
+ * list it in an export): under one of the bucket's prefixes, at most 1024 bytes, only XML 1.0
+ * characters. Any other string names no object S3 could hold (a helpdesk command's key the sender
+ * refused, kept in a record before that was checked): passed over, never sent, nothing left behind.
+ */
+export const isPayloadObjectKey = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  PAYLOAD_PREFIXES.some((prefix) => value.startsWith(prefix)) &&
+  Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES &&
+  XML_CHARACTERS.test(value);
+
 /**
  * The prefixes under which a conversation's objects sit, each followed by its id: what erasure lists
  * (and so what its role may list: infra/constructs/helpdesk-api.ts).

@@ -184,7 +184,7 @@ const main = async (): Promise<void> => {
       : undefined;
   if (!providers)
     console.error(
-      'note: nothing is redacted at Twilio or WhatsApp (no SWITCHBOARD_TWILIO_SECRET_ARN or SWITCHBOARD_META_SECRET_ARN, or no provider simulators)',
+      'note: nothing is redacted at Twilio or WhatsApp (no SWITCHBOARD_TWILIO_SECRET_ARN or SWITCHBOARD_META_SECRET_ARN, or no provider simulators); redactions an earlier erasure left pending stay for the sweeper',
     );
   const tableName = info?.resources.tableName ?? deployed?.SWITCHBOARD_TABLE_NAME ?? '';
   const pseudonymKey: PseudonymKeySource = info

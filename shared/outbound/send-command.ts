@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
-import type { MediaObjects } from '#shared/aws/media-objects.ts';
+import { isSendableMediaKey, type MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
@@ -99,8 +99,12 @@ const filesNamedBy = (parts: SendMessageCommand['data']['parts']): { files?: { s
     if (header && 's3Key' in header && typeof header.s3Key === 'string') keys.add(header.s3Key);
   }
   // Only the helpdesk's uploads for sending (POST /v1/media): a file of another conversation a
-  // command names stays that conversation's.
-  const uploads = [...keys].filter((key) => key.startsWith(PAYLOAD_BUCKET.prefixes.outboundMedia));
+  // command names stays that conversation's. And only keys the hub could have sent: the contract
+  // takes any 1–1024 characters, and a key with a control character (which S3 could never have
+  // stored, and whose delete S3 refuses) would only stand in every later erasure's way.
+  const uploads = [...keys].filter(
+    (key) => key.startsWith(PAYLOAD_BUCKET.prefixes.outboundMedia) && isSendableMediaKey(key),
+  );
   return uploads.length === 0 ? {} : { files: uploads.map((s3Key) => ({ s3Key })) };
 };
 

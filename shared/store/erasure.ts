@@ -1,9 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import type { WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { conversationObjectPrefixes, conversationUploadPrefix } from '#shared/aws/payload-keys.ts';
+import {
+  conversationObjectPrefixes,
+  conversationUploadPrefix,
+  isPayloadObjectKey,
+} from '#shared/aws/payload-keys.ts';
 import type { ConversationState } from '#shared/contract/types.ts';
-import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import {
   consentKeysFor,
   contactRecords,
@@ -470,7 +473,6 @@ const erasedConversationsFootprint = async (
   return { keys, conversations };
 };
 
-const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
 /**
  * Fields that name payload objects: the e-mail body and raw-MIME keys (shared/contract/message.ts),
  * a command's file in the bucket (`s3Key`, shared/contract/commands.ts) and a send plan's files
@@ -478,15 +480,11 @@ const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
  */
 const KEY_FIELDS = new Set(['textBodyKey', 'htmlBodyKey', 'rawMimeKey', 's3Key']);
 
-const isPayloadKey = (value: unknown): value is string =>
-  typeof value === 'string' &&
-  value.length <= 1024 &&
-  PAYLOAD_PREFIXES.some((prefix) => value.startsWith(prefix));
-
 /**
  * Every payload-bucket key a stored item names: media references (`{store: 's3', key}`) and the
  * e-mail body and raw-MIME keys, in the item's attributes or in the JSON they hold. Only those
- * fields: a customer who types another object's key into a message cannot get it deleted.
+ * fields: a customer who types another object's key into a message cannot get it deleted. And only
+ * keys S3 can take (isPayloadObjectKey): one it cannot would fail every erasure's DeleteObjects.
  */
 const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
   if (depth > 32) return;
@@ -501,9 +499,9 @@ const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
   } else if (Array.isArray(value)) for (const inner of value) objectKeysIn(inner, found, depth + 1);
   else if (value && typeof value === 'object') {
     const record = value as Record<string, unknown>;
-    if (record.store === 's3' && isPayloadKey(record.key)) found.add(record.key);
+    if (record.store === 's3' && isPayloadObjectKey(record.key)) found.add(record.key);
     for (const [name, inner] of Object.entries(record)) {
-      if (KEY_FIELDS.has(name) && isPayloadKey(inner)) {
+      if (KEY_FIELDS.has(name) && isPayloadObjectKey(inner)) {
         found.add(inner);
         continue;
       }
@@ -720,7 +718,10 @@ export interface ErasureReport {
   readonly tombstones: number;
   /** Channel contacts whose opt-outs were kept under a keyed hash (each identifier of a WhatsApp customer). */
   readonly optOutsKept: number;
-  /** With `redactAtProviders` only. `failed` messages are kept to retry (pendingRedaction items). */
+  /**
+   * What the providers were asked. `failed` messages are kept to retry (pendingRedaction items).
+   * Without `redactAtProviders`, only when redactions were pending: none asked, each counted failed.
+   */
   readonly providerRedactions?: ProviderRedactions;
   /**
    * The person had been erased already and only messages a provider had not redacted were left:
@@ -779,6 +780,20 @@ const ERASE_ORDER: Readonly<Record<string, number>> = {
 };
 
 /**
+ * The report of pending redactions no provider was asked about (no provider access): each still
+ * failed, as a provider that refused it again would leave it; none when there were none.
+ */
+const unaskedRedactions = (unasked: readonly Record<string, unknown>[]): ProviderRedactions | undefined => {
+  if (unasked.length === 0) return undefined;
+  const providers = unasked.map((item) => pendingRedactionOf(item)?.provider);
+  const count = (provider: 'twilio' | 'whatsapp') => providers.filter((one) => one === provider).length;
+  return {
+    twilio: { messages: 0, media: 0, failed: count('twilio') },
+    whatsapp: { uploads: 0, failed: count('whatsapp') },
+  };
+};
+
+/**
  * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
  * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
  * message's record and state replaced by a bare tombstone that expires after the providers' retry
@@ -808,6 +823,13 @@ export const erasePerson = async (
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
   const redactions = await deps.redactAtProviders?.(items);
+  // Without provider access (`npm run erase` without the providers' secrets) a redaction still
+  // pending is not asked again: it stays as it is, its provider's id with it, for the attention
+  // sweeper or a later call with access (deleted here, that id would be gone and the provider's
+  // copy out of reach).
+  const unasked = deps.redactAtProviders
+    ? []
+    : items.filter((item) => kindOfKey(keyOf(item)) === 'pendingRedaction');
   let optOutsKept = 0;
   // What earlier erasures of these contacts kept, under either key, read at once (consistently, the
   // legacy keys first): merged in below, and written under the keyed key only (a legacy item found goes).
@@ -882,7 +904,10 @@ export const erasePerson = async (
     context,
     stillPending.map((item) => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } })),
   );
-  const rewritten = new Set(stillPending.map((item) => idOfKey(keyOf(item))));
+  const staying = new Set([
+    ...stillPending.map((item) => idOfKey(keyOf(item))),
+    ...unasked.map((item) => idOfKey(keyOf(item))),
+  ]);
   const expiresAt = epochSeconds(context.now()) + TOMBSTONE_SECONDS;
   const byOrder = new Map<number, WriteRequest[]>();
   /** The writes of batch `order`, made on first use. */
@@ -898,8 +923,8 @@ export const erasePerson = async (
   let itemsDeleted = 0;
   const present = new Set(keys.map(idOfKey));
   for (const key of keys) {
-    // A redaction still pending was written again above: it stays.
-    if (rewritten.has(idOfKey(key))) continue;
+    // A redaction still pending was written again above, or not asked: it stays.
+    if (staying.has(idOfKey(key))) continue;
     const kind = kindOfKey(key);
     const requests = batchOf(ERASE_ORDER[kind ?? ''] ?? CONVERSATION_ORDER);
     if (kind === 'unreadableEmail') {
@@ -939,7 +964,7 @@ export const erasePerson = async (
   }
   const providerRedactions = redactions
     ? { twilio: redactions.twilio, whatsapp: redactions.whatsapp }
-    : undefined;
+    : unaskedRedactions(unasked);
   let ownedObjects: number | undefined;
   // What an earlier run of this erasure told before it stopped: told again as it was.
   let told = await readErasureAnnouncement(context, contactId);

@@ -658,4 +658,64 @@ describe('export and erasure of one person across channels', () => {
     );
     expect(report?.objectsDeleted).toBe(1 + owned.length);
   });
+
+  it('hands S3 only the keys it can take: one a record names with a character XML cannot carry, or over 1024 bytes, is skipped', async () => {
+    // Prepare: a failed send naming files the contract took (1–1024 characters): one fine, one with
+    // U+0010 and one with U+FFFF (S3's DeleteObjects XML cannot carry them: MalformedXML), one of
+    // 1024 characters but more bytes (S3 keys are at most 1024 bytes of UTF-8): S3 holds none of those
+    const phone = '306912340314';
+    const customer = await customerWith(phone, 'wamid.erasure-unsafe', 'canary-unsafe');
+    const conversationId = contactConversationId('whatsapp', whatsappEndpoint, {
+      type: 'wa_id',
+      value: phone,
+    });
+    const fine = `${PAYLOAD_BUCKET.prefixes.outboundMedia}2026/canary-fine.pdf`;
+    const control = `${PAYLOAD_BUCKET.prefixes.outboundMedia}abc\u0010def/file.png`;
+    const nonCharacter = `${PAYLOAD_BUCKET.prefixes.outboundMedia}abc\uffffdef/file.png`;
+    const prefix = PAYLOAD_BUCKET.prefixes.outboundMedia;
+    const tooManyBytes = `${prefix}${'é'.repeat(1024 - prefix.length)}`;
+    await createSendStore(context).claim({
+      hubMessageId: 'msg_erasure_unsafe',
+      conversationId,
+      commandId: 'cmd-erasure-unsafe',
+      commandHash: 'h',
+      state: 'failed',
+      acceptedAt: minute(12),
+      messageCount: 0,
+      next: 0,
+      providerIds: [],
+      links: {},
+      files: [{ s3Key: fine }, { s3Key: control }, { s3Key: nonCharacter }, { s3Key: tooManyBytes }],
+    });
+    // DeleteObjects as AWS S3 answers it: a body with a key XML 1.0 cannot carry, or a key over 1024
+    // bytes, is refused whole (nothing deleted); the local S3 does not check
+    const refusedByS3 = (key: string) =>
+      [...key].some(
+        (char) =>
+          ((char.codePointAt(0) ?? 0) < 0x20 && !'\t\n\r'.includes(char)) ||
+          char === '\uffff' ||
+          char === '\ufffe',
+      ) || new TextEncoder().encode(key).length > 1024;
+    const deleted: string[] = [];
+    const deleteObjects = async (keys: readonly string[]) => {
+      if (keys.some(refusedByS3))
+        throw Object.assign(new Error('The XML you provided was not well-formed'), { name: 'MalformedXML' });
+      deleted.push(...keys);
+    };
+    // Act
+    const exported = await exportPerson(context, customer);
+    const report = await erasePerson(
+      { pseudonymKey: localPseudonymKey, table: context, deleteObjects },
+      customer,
+    );
+    // Assess: the erasure completes; the fine key is exported and deleted, the others neither
+    expect(report?.alreadyErased).toBe(false);
+    expect(exported?.objects).toContain(fine);
+    expect(exported?.objects).not.toContain(control);
+    expect(exported?.objects).not.toContain(nonCharacter);
+    expect(exported?.objects).not.toContain(tooManyBytes);
+    expect(deleted).toContain(fine);
+    expect(deleted.some(refusedByS3)).toBe(false);
+    expect(await tableText()).not.toContain('canary-unsafe');
+  });
 });

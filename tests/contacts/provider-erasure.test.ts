@@ -306,4 +306,67 @@ describe('erasure of a person with Twilio messages', () => {
     );
     expect(erased).toHaveLength(1);
   });
+
+  it('keeps what Twilio did not redact through an erasure call without provider access, reporting it still pending', async () => {
+    // Prepare: a first call with Twilio down keeps both messages' SIDs to retry
+    const person = await personWithTwilioMessages('+306912340531', 531);
+    const twilio = fakeTwilio();
+    twilio.messages.set(sidOf(531), { accountSid: ACCOUNT, body: `${CANARY} inbound`, media: [MEDIA] });
+    twilio.messages.set(sidOf(532), { accountSid: ACCOUNT, body: `${CANARY} outbound`, media: [] });
+    let twilioDown = true;
+    const wiring = {
+      pseudonymKey: localPseudonymKey,
+      dynamodb: emulators.clients.dynamodb,
+      sqs: emulators.clients.sqs,
+      s3: emulators.clients.s3,
+      tableName: context.tableName,
+      payloadBucket: emulators.resources.bucketName,
+      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
+      outboxQueueUrl: emulators.resources.outboxQueueUrl,
+      logger: createLogger({ level: 'error', write: () => {} }),
+    };
+    const withProviders = createWiredHelpdeskApi({
+      ...wiring,
+      providers: {
+        secrets: async () => LOCAL_DEV_SECRETS,
+        twilioApiUrl: 'https://api.twilio.test',
+        graphApiUrl: 'https://graph.facebook.test',
+        graphApiVersion: 'v23.0',
+        fetch: async (input, init) => {
+          if (twilioDown) twilio.answerNext(503);
+          return twilio.fetch(input, init);
+        },
+      },
+    });
+    // `npm run erase` without SWITCHBOARD_TWILIO_SECRET_ARN or SWITCHBOARD_META_SECRET_ARN
+    const withoutProviders = createWiredHelpdeskApi(wiring);
+    const erase = (api: typeof withProviders) =>
+      api({
+        method: 'DELETE',
+        path: `/v1/contacts/${person}`,
+        query: {},
+        headers: {},
+        principal: 'operator:test',
+      });
+    await erase(withProviders);
+    const kept = await tableText();
+    expect(kept).toContain(sidOf(531));
+    // Act
+    const unasked = await erase(withoutProviders);
+    const untouched = await tableText();
+    twilioDown = false;
+    const retried = await erase(withProviders);
+    // Assess: nothing asked and nothing deleted, reported as still pending; a call with access redacts them
+    expect(unasked.status).toBe(200);
+    expect(matchesContract('DELETE', '/v1/contacts/{contactId}', 200, unasked.body)).toBeUndefined();
+    expect(unasked.body).toMatchObject({
+      providerRedactions: {
+        twilio: { messages: 0, media: 0, failed: 2 },
+        whatsapp: { uploads: 0, failed: 0 },
+      },
+    });
+    expect(untouched).toBe(kept);
+    expect(retried.body).toMatchObject({ providerRedactions: { twilio: { messages: 2, failed: 0 } } });
+    expect(twilio.messages.get(sidOf(531))).toEqual({ accountSid: ACCOUNT, body: '', media: [] });
+  });
 });

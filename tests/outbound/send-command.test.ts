@@ -1148,6 +1148,29 @@ describe('send commands', () => {
     expect(deleted).toContain(s3Key);
   });
 
+  it('keeps out of a refused send’s files a key it could never have sent, which S3 could not take back', async () => {
+    // Prepare: an upload, and beside it a key with a control character (U+0010), which the contract
+    // takes (1–1024 characters) and S3's DeleteObjects cannot carry (its XML body refuses it)
+    const { conversationId } = await openConversation();
+    const uploaded = 'media/outbound/3b4c5d6e7f8091a2b3c4d5e6f7081920/invoice.pdf';
+    await putUpload(hub, uploaded, new TextEncoder().encode('%PDF'), 'application/pdf');
+    const unsafe = 'media/outbound/abc\u0010def/file.png';
+    await hub.enqueue(
+      sendCommand(conversationId, 'unsafe-key', [
+        { type: 'media', kind: 'file', source: { s3Key: uploaded } },
+        { type: 'media', kind: 'image', source: { s3Key: unsafe } },
+      ]),
+    );
+    // Act
+    await hub.runOutbox();
+    // Assess: refused at the unsafe key, no call; the record names the upload alone
+    const record = await hub.sends.get(outboundHubMessageId(conversationId, 'unsafe-key'));
+    expect(record?.state).toBe('failed');
+    expect(record?.failure).toMatchObject({ failedField: 'parts.1.source.s3Key' });
+    expect(hub.provider.calls).toHaveLength(0);
+    expect(record?.files).toEqual([{ s3Key: uploaded }]);
+  });
+
   it("refuses another conversation's stored attachment before any provider call, and sends it in its own", async () => {
     // Prepare: customer B's photo, where the media fetcher stores it (under B's conversation)
     const { conversationId: customerA } = await openConversation();

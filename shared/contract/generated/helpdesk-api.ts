@@ -1047,7 +1047,7 @@ export interface components {
             objectsDeleted: number;
             tombstones: number;
             optOutsKept: number;
-            /** @description What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days); the hub's own WhatsApp uploads are deleted. Absent when the deployment redacts nothing at providers. */
+            /** @description What the providers were asked to forget. Meta has no API that deletes message content (it keeps it at most 30 days); the hub's own WhatsApp uploads are deleted. Absent when the call had no provider to ask and nothing was pending; a call without provider access asks none and counts what was pending as `failed`, kept for the retry. */
             providerRedactions?: {
                 twilio: {
                     /** @description Messages whose body Twilio now keeps empty (or no longer has), their media deleted. */
