@@ -38,6 +38,7 @@ import { BlobNotFoundError } from '#shared/aws/blob-store.ts';
 import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 
@@ -257,11 +258,19 @@ export const consumerSource = (
     : { kind: 'hub', hubUrl: 'http://127.0.0.1:3000', explicit: false };
 };
 
-export const main = async (
-  argv: readonly string[],
-  output: CliOutput = terminalOutput(),
-): Promise<number> => {
-  const { values } = parseArgs({
+const USAGE = `usage: npm run consume -- [--hub URL | --queue-url URL] [options]
+  Reads the helpdesk queue until Ctrl-C: prints each event's id, type, subject and time, deletes what it handled.
+  --hub URL           a local hub (npm start): its queue, endpoints and credentials alone (default
+                      http://127.0.0.1:3000 when neither --queue-url nor SWITCHBOARD_HELPDESK_QUEUE_URL is set)
+  --queue-url URL     the helpdesk queue in AWS (default SWITCHBOARD_HELPDESK_QUEUE_URL), with the SDK's usual
+                      credentials; beside --hub, another queue of that hub (e.g. its dead-letter queue)
+  --endpoint URL      an SQS endpoint to use instead of the hub's or AWS's
+  --s3-endpoint URL   an S3 endpoint (claim checks) to use instead of the hub's or AWS's
+  --region REGION     the region (default: the hub's, else the SDK's, e.g. AWS_REGION)
+  --help              this text`;
+
+const parseConsumerArgs = (argv: readonly string[]) =>
+  parseArgs({
     args: [...argv],
     options: {
       hub: { type: 'string' },
@@ -269,8 +278,18 @@ export const main = async (
       endpoint: { type: 'string' },
       's3-endpoint': { type: 'string' },
       region: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+
+/** Runs the consumer until stopped; returns the process exit code (2 for bad arguments). */
+export const main = async (
+  argv: readonly string[],
+  output: CliOutput = terminalOutput(),
+): Promise<number> => {
+  const parsed = parseOrAnswer(() => parseConsumerArgs(argv), USAGE, output);
+  if (isAnswered(parsed)) return parsed.exitCode;
+  const { values } = parsed;
   // Against a local hub everything comes from its self-description; against AWS, from flags and
   // the SDK's usual environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS…).
   const source = consumerSource(values, process.env);

@@ -4,11 +4,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
-import { COMMAND_TYPES, type OutboundPart, SendMessageCommandSchema } from '#shared/contract/commands.ts';
+import {
+  COMMAND_TYPES,
+  type OutboundPart,
+  SendMessageCommandSchema,
+  type SendMessageData,
+} from '#shared/contract/commands.ts';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
-import { isEntryPoint } from '#shared/local/cli-output.ts';
+import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
+import { isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
-import { createSendStore, type SendRecord } from '#shared/store/sends.ts';
+import { createSendStore, isCommandHashOf, type SendRecord } from '#shared/store/sends.ts';
 
 const USAGE = `usage: npm run send -- <conversationId> <text> [options]
   Puts a send_message command on the outbox and, against a local hub, waits for its outcome.
@@ -18,9 +24,10 @@ const USAGE = `usage: npm run send -- <conversationId> <text> [options]
   --language CODE       template language (default en_US)
   --param VALUE         a template body parameter, in order (repeatable)
   --agent ID            the agent answering (default cli)
+  --help                this text
   Against AWS (without --hub): set SWITCHBOARD_OUTBOX_QUEUE_URL (stack output OutboxQueueUrl) and AWS
   credentials; the outcome arrives on the helpdesk queue.
-  Exits 1 when the send failed or no outcome came within 30 s.`;
+  Exits 1 when the send failed, the key already names another message, or no outcome came within 30 s.`;
 
 const WAIT_MS = 30_000;
 const DEFAULT_HUB = 'http://127.0.0.1:3000';
@@ -54,8 +61,21 @@ export const sendOutcome = (
           message: `timed out after ${WAIT_MS / 1000} s waiting for the outcome (${record ? `still sending: ${record.next} of ${record.messageCount} out` : 'the sender never picked it up'})`,
         };
 
-const main = async (): Promise<void> => {
-  const { values, positionals } = parseArgs({
+/**
+ * The refusal when the key's send record is of another command (other text, template or agent): the
+ * hub sends a key's first content only (the outbox drops a repeat as a duplicate, the sender refuses it
+ * after that), so this one is never sent, though the record read is the first one's, `sent` perhaps.
+ * The helpdesk API's rule for its 422 idempotency-key-reused (`isCommandHashOf`). Undefined when there
+ * is no record yet or it is this command's (a repeat of the same command, which the hub sends once).
+ */
+export const keyReusedBy = (record: SendRecord | undefined, data: SendMessageData): string | undefined =>
+  record && !isCommandHashOf(record.commandHash, data)
+    ? `not sent: key ${data.idempotencyKey} already names another message in this conversation (${record.hubMessageId}), and the hub sends a key's first content only; send this one with a new --key (or without --key)`
+    : undefined;
+
+const parseSendArgs = (argv: readonly string[]) =>
+  parseArgs({
+    args: [...argv],
     allowPositionals: true,
     options: {
       hub: { type: 'string' },
@@ -64,13 +84,24 @@ const main = async (): Promise<void> => {
       language: { type: 'string', default: 'en_US' },
       param: { type: 'string', multiple: true },
       agent: { type: 'string', default: 'cli' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+
+/** Runs the send; returns the process exit code (1 when it was not sent, 2 for bad arguments). */
+const main = async (argv: readonly string[]): Promise<number> => {
+  const parsed = parseOrAnswer(
+    () => parseSendArgs(argv),
+    USAGE,
+    terminalOutput(),
+    terminalOutput(process.stderr),
+  );
+  if (isAnswered(parsed)) return parsed.exitCode;
+  const { values, positionals } = parsed;
   const [conversationId, text] = positionals;
   if (!conversationId || (!text && !values.template)) {
     console.error(USAGE);
-    process.exitCode = 2;
-    return;
+    return 2;
   }
   const part: OutboundPart = values.template
     ? {
@@ -105,7 +136,7 @@ const main = async (): Promise<void> => {
     await sqs.send(message(target.outboxQueueUrl));
     sqs.destroy();
     console.log(`queued ${hubMessageId} (key ${idempotencyKey}); the outcome arrives on the helpdesk queue`);
-    return;
+    return 0;
   }
 
   const info = await fetchHubInfo(target.hubUrl);
@@ -113,18 +144,31 @@ const main = async (): Promise<void> => {
   const clientOptions = { region: info.region, credentials: info.credentials };
   const sqs = new SQSClient({ ...clientOptions, endpoint: info.endpoints.sqs });
   const dynamodb = new DynamoDBClient({ ...clientOptions, endpoint: info.endpoints.dynamodb });
-  await sqs.send(message(info.resources.outboxQueueUrl));
-  console.log(`queued ${hubMessageId} (key ${idempotencyKey})`);
   const sends = createSendStore({
     client: dynamodb,
     tableName: info.resources.tableName,
     now: () => new Date(),
   });
+  // A key already taken by other content: refused before anything is queued, as the API refuses it.
+  const takenBefore = keyReusedBy(await sends.get(hubMessageId), command.data);
+  if (takenBefore) {
+    sqs.destroy();
+    dynamodb.destroy();
+    console.error(takenBefore);
+    return 1;
+  }
+  await sqs.send(message(info.resources.outboxQueueUrl));
+  console.log(`queued ${hubMessageId} (key ${idempotencyKey})`);
   const until = Date.now() + WAIT_MS;
   let printed = '';
   let record: SendRecord | undefined;
+  // The first command under the key may have been queued but not yet taken when this one was: its
+  // record shows up only now, and this command was dropped as its duplicate.
+  let taken: string | undefined;
   while (Date.now() < until) {
     record = await sends.get(hubMessageId);
+    taken = keyReusedBy(record, command.data);
+    if (taken) break;
     const line = record
       ? record.state === 'sent'
         ? `sent: ${record.providerIds.join(', ')}`
@@ -139,14 +183,19 @@ const main = async (): Promise<void> => {
   }
   sqs.destroy();
   dynamodb.destroy();
-  const outcome = sendOutcome(record);
+  const outcome = taken ? { code: 1, message: taken } : sendOutcome(record);
   if (outcome.code !== 0) console.error(outcome.message);
-  process.exitCode = outcome.code;
+  return outcome.code;
 };
 
 if (isEntryPoint(import.meta.url)) {
-  main().catch((error: unknown) => {
-    console.error(`send failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(`send failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -213,6 +213,24 @@ describe('npm run consume: where it reads', () => {
   });
 });
 
+describe('npm run consume: --help and unknown options', () => {
+  it('prints its usage on --help (exit 0), and why and its usage on an unknown option (exit 2)', async () => {
+    // Prepare
+    const help = memoryOutput();
+    const unknown = memoryOutput();
+    // Act
+    const helpCode = await main(['--help'], help);
+    const unknownCode = await main(['--hubb', 'http://127.0.0.1:3000'], unknown);
+    // Assess
+    expect(helpCode).toBe(0);
+    expect(help.lines).toHaveLength(1);
+    expect(help.lines[0]).toMatch(/^usage: npm run consume -- .*\n {2}--hub URL /s);
+    expect(unknownCode).toBe(2);
+    expect(unknown.lines[0]).toMatch(/^Unknown option '--hubb'/);
+    expect(unknown.lines[1]).toBe(help.lines[0]);
+  });
+});
+
 describe('example helpdesk consumer: a claim check S3 refuses', () => {
   /** An S3 client that refuses every read (403) and lists what `listed` holds. */
   const refusingS3 = (listed: readonly string[]) => ({

@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { resolveSendTarget, sendOutcome } from '#shared/cli/send.ts';
-import { type SendRecord, SendRecordSchema } from '#shared/store/sends.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyReusedBy, resolveSendTarget, sendOutcome } from '#shared/cli/send.ts';
+import type { SendMessageData } from '#shared/contract/commands.ts';
+import { emailFrom } from '#shared/local/live-samples.ts';
+import { commandHashOf, type SendRecord, SendRecordSchema } from '#shared/store/sends.ts';
+import { type HubSession, startHubSession } from '#tests/support/hub-session.ts';
 
 const OUTBOX = 'https://sqs.us-east-1.amazonaws.com/123456789012/acme-outbox.fifo';
 
@@ -67,4 +72,109 @@ describe('npm run send: its exit code', () => {
     expect(stillSending.code).toBe(1);
     expect(stillSending.message).toMatch(/^timed out after 30 s .*still sending: 0 of 1 out/);
   });
+});
+
+/** `npm run send -- <args>` as a person runs it: its exit code, stdout and stderr. */
+const runSend = async (args: readonly string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['node_modules/tsx/dist/cli.mjs', 'shared/cli/send.ts', ...args],
+      { cwd: process.cwd(), timeout: 60_000 },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+};
+
+describe('npm run send: a key already used for other content', () => {
+  /** The data of a text reply under `key`, as the CLI builds it. */
+  const textUnder = (key: string, text: string): SendMessageData => ({
+    idempotencyKey: key,
+    conversationId: 'conv_1',
+    parts: [{ type: 'text', text }],
+    sender: { kind: 'agent', id: 'cli' },
+  });
+
+  it("is refused by the API's rule (the command hash on the send record), naming a new --key; the same content is not", () => {
+    // Prepare: the key's send record, written for the first text
+    const record = recordIn('sent', { commandHash: commandHashOf(textUnder('k1', 'First answer')) });
+    // Act
+    const other = keyReusedBy(record, textUnder('k1', 'A different answer'));
+    const same = keyReusedBy(record, textUnder('k1', 'First answer'));
+    const noRecordYet = keyReusedBy(undefined, textUnder('k1', 'A different answer'));
+    // Assess
+    expect(other).toMatch(
+      /^not sent: key k1 already names another message in this conversation \(msg_out_1\)/,
+    );
+    expect(other).toMatch(/new --key/);
+    expect(same).toBeUndefined();
+    expect(noRecordYet).toBeUndefined();
+  });
+
+  describe('against a local hub', () => {
+    let session: HubSession;
+    beforeAll(async () => {
+      session = await startHubSession();
+    }, 120_000);
+    afterAll(async () => {
+      await session?.stop();
+    });
+
+    /** A conversation of an e-mail customer (no reply window to close). */
+    const emailConversation = (name: string) =>
+      session.customerWrites(emailFrom(`${name}@customer.example`, `${name}-${Date.now()}`));
+
+    it('repeating a key with the same text shows the one send; with another text exits 1 and sends nothing (found by a review)', async () => {
+      // Prepare: a reply sent under a key
+      const conversationId = await emailConversation('send-cli-key');
+      const hub = ['--hub', session.hub.urls.base];
+      const first = await runSend([conversationId, 'First answer', '--key', 'k1', ...hub]);
+      expect(first.code).toBe(0);
+      const sentLine = first.stdout.split('\n').find((line) => line.startsWith('sent: '));
+      expect(sentLine).toBeDefined();
+      // Act
+      const same = await runSend([conversationId, 'First answer', '--key', 'k1', ...hub]);
+      const other = await runSend([conversationId, 'A different answer', '--key', 'k1', ...hub]);
+      // Assess: the repeat reports the first send; the other text is refused before it is queued
+      expect(same.code).toBe(0);
+      expect(same.stdout.split('\n')).toContain(sentLine);
+      expect(other.code).toBe(1);
+      expect(other.stdout).not.toMatch(/^(sent|queued) /m);
+      expect(other.stderr).toMatch(/^not sent: key k1 already names another message .*new --key/m);
+    }, 150_000);
+
+    it("two texts under one key at once: one is sent, the other exits 1 once the first one's record shows", async () => {
+      // Prepare
+      const conversationId = await emailConversation('send-cli-race');
+      const hub = ['--hub', session.hub.urls.base];
+      // Act: both queued before the sender takes either (the outbox drops the second as a duplicate)
+      const runs = await Promise.all([
+        runSend([conversationId, 'Answer one', '--key', 'k2', ...hub]),
+        runSend([conversationId, 'Answer two', '--key', 'k2', ...hub]),
+      ]);
+      // Assess
+      expect(runs.map((run) => run.code).sort()).toEqual([0, 1]);
+      const refused = runs.find((run) => run.code === 1);
+      expect(refused?.stdout).not.toMatch(/^sent: /m);
+      expect(refused?.stderr).toMatch(/^not sent: key k2 already names another message/m);
+    }, 150_000);
+  });
+});
+
+describe('npm run send: --help and unknown options', () => {
+  it('prints its usage on --help (exit 0), and why and its usage on an unknown option (exit 2)', async () => {
+    // Act
+    const help = await runSend(['--help']);
+    const unknown = await runSend(['conv_1', 'text', '--bogus']);
+    // Assess
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run send -- <conversationId> <text> \[options\]/);
+    expect(help.stderr).toBe('');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^Unknown option '--bogus'.*\nusage: npm run send -- /s);
+    expect(unknown.stderr).not.toMatch(/TypeError/);
+  }, 60_000);
 });
