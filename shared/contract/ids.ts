@@ -12,11 +12,26 @@ export const stableHash = (...parts: readonly string[]): string =>
   hash('sha256', parts.join(UNIT_SEPARATOR), 'hex').slice(0, 32);
 
 /**
- * A conversation is one contact talking to one business endpoint on one channel (for e-mail:
- * one thread). Deriving the id from those facts means the webhook needs no database read.
+ * A conversation is one contact talking to one business endpoint on one channel (for e-mail: one
+ * thread with one customer, emailThreadConversationId). Deriving the id from those facts means the
+ * webhook needs no database read.
  */
 export const conversationIdFor = (channel: Channel, endpointId: string, contactKey: string): string =>
   `conv_${stableHash('conversation', channel, endpointId, contactKey)}`;
+
+/**
+ * An e-mail conversation the mail names no tag of: one thread (its root Message-ID) at one business
+ * address with one customer. The thread alone is no conversation: one mail the business sent to
+ * several customers (an announcement, all in Bcc) is the root of each one's separate answer. Each
+ * fact is a part of its own (a root is of id characters, no control character), so no root or
+ * address can be written to read as another's.
+ */
+export const emailThreadConversationId = (
+  endpointAddress: string,
+  threadRoot: string,
+  customerAddress: string,
+): string =>
+  `conv_${stableHash('conversation', 'email', endpointAddress, 'thread', threadRoot, customerAddress)}`;
 
 /** The key a contact's primary identity contributes to ids: `wa_id:4930…`. */
 export const identityKey = (identity: ChannelIdentity): string => `${identity.type}:${identity.value}`;

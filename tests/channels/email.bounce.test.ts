@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { replyTagFor } from '#shared/channels/email/reply-address.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
-import { conversationIdFor, eventIdFor, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import {
+  emailThreadConversationId,
+  eventIdFor,
+  type HubEvent,
+  HubEventSchema,
+} from '#shared/contract/index.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
@@ -76,10 +81,35 @@ describe('e-mail bounces as failed statuses', () => {
     expect(sent?.type).toBe('switchboard.message.sent');
     expect(status?.data.conversationId).toBe(sent?.subject);
     expect(status?.data.conversationId).toBe(
-      conversationIdFor('email', SUPPORT, 'thread:kim-1@customer.example'),
+      emailThreadConversationId(SUPPORT, 'kim-1@customer.example', 'kim@customer.example'),
     );
     expect(status?.data.providerMessageIds).toEqual(['hub-sent-2002@switchboard.example']);
     expect(status?.data.errors).toEqual([{ code: '5.2.1', message: '550 5.2.1 Mailbox disabled' }]);
+  });
+
+  it("puts the status of an untagged answer in the conversation of the customer's mail it answered", async () => {
+    // Prepare: Kim's mail, which the returned original (hub-sent-2002, To Kim) answers in its thread
+    const kim = Buffer.from(
+      [
+        'From: Kim <kim@customer.example>',
+        `To: ${SUPPORT}`,
+        'Subject: Broken charger',
+        'Message-ID: <kim-2@customer.example>',
+        'In-Reply-To: <kim-1@customer.example>',
+        'References: <kim-1@customer.example>',
+        '',
+        'Still broken.',
+      ].join('\r\n'),
+    );
+    const [kimsMail] = (await normalizeInboundEmail(kim, CONTEXT)).events;
+    // Act
+    const [status] = statusesOf(
+      (await normalizeInboundEmail(fixture('dsn-threaded-original'), CONTEXT)).events,
+    );
+    // Assess
+    expect(kimsMail?.type).toBe('switchboard.message.received');
+    expect(status?.data.providerMessageIds).toEqual(['hub-sent-2002@switchboard.example']);
+    expect(status?.data.conversationId).toBe(kimsMail?.subject);
   });
 
   it('follows the conversation tag of the original’s Reply-To, as the sent copy does', async () => {

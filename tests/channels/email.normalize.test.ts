@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
-import { conversationIdFor, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { emailThreadConversationId, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
 const SUPPORT = 'support@switchboard.example';
@@ -46,7 +48,7 @@ describe('normalizeInboundEmail', () => {
     expect(event.data.endpoint.id).toBe(SUPPORT);
     expect(event.data.contact.identities).toEqual([{ type: 'email', value: 'maria@customer.example' }]);
     expect(event.data.conversationId).toBe(
-      conversationIdFor('email', SUPPORT, 'thread:root-1@customer.example'),
+      emailThreadConversationId(SUPPORT, 'root-1@customer.example', 'maria@customer.example'),
     );
   });
 
@@ -267,6 +269,64 @@ describe('normalizeInboundEmail', () => {
     });
   });
 
+  describe('an answer in a thread the business started with several customers', () => {
+    // Prepare: one announcement support@ sent to everyone in Bcc (one Message-ID, one thread root)
+    const ANNOUNCEMENT = 'announcement-2026-11@switchboard.example';
+    const KEY = LOCAL_DEV_SECRETS.email.replyTagKey;
+    const answer = (from: string, messageId: string, subject: string, to = SUPPORT) =>
+      mime([
+        `From: ${from}`,
+        `To: ${to}`,
+        `Subject: ${subject}`,
+        `Message-ID: <${messageId}>`,
+        `In-Reply-To: <${ANNOUNCEMENT}>`,
+        `References: <${ANNOUNCEMENT}>`,
+      ]);
+    const received = async (raw: Buffer, recipient = SUPPORT) =>
+      messageOf((await normalizeInboundEmail(raw, { ...context([recipient]), replyTagKey: KEY })).events);
+
+    it("puts each customer's untagged answer in a conversation of their own, and their next one with it", async () => {
+      // Act
+      const ann = await received(
+        answer('Ann <Ann@Customer.example>', 'ann-1@customer.example', 'Re: New opening hours'),
+      );
+      const bob = await received(
+        answer('bob@other.example', 'bob-1@other.example', 'Re: New opening hours - my account'),
+      );
+      const annAgain = await received(
+        answer('ann@customer.example', 'ann-2@customer.example', 'Re: New opening hours'),
+      );
+      // Assess: different people who wrote separately are never in each other's conversation
+      expect(bob.subject).not.toBe(ann.subject);
+      expect(bob.data.conversationId).not.toBe(ann.data.conversationId);
+      expect(annAgain.subject).toBe(ann.subject);
+      expect(ann.data.conversationId).toBe(
+        emailThreadConversationId(SUPPORT, ANNOUNCEMENT, 'ann@customer.example'),
+      );
+    });
+
+    it("puts anyone's answer to the hub's signed reply address in the conversation it names", async () => {
+      // Prepare: the hub answered Ann from support+<tag>@; Carol, in Cc of that answer, answers it
+      const ann = await received(
+        answer('ann@customer.example', 'ann-3@customer.example', 'Re: New opening hours'),
+      );
+      const tagged = `support+${replyTagFor(ann.subject, KEY)}@switchboard.example`;
+      // Act
+      const carol = await received(
+        answer('carol@customer.example', 'carol-1@customer.example', 'Re: New opening hours', tagged),
+        tagged,
+      );
+      const annAnswers = await received(
+        answer('ann@customer.example', 'ann-4@customer.example', 'Re: New opening hours', tagged),
+        tagged,
+      );
+      // Assess
+      expect(carol.subject).toBe(ann.subject);
+      expect(carol.data.contact.identities).toEqual([{ type: 'email', value: 'carol@customer.example' }]);
+      expect(annAnswers.subject).toBe(ann.subject);
+    });
+  });
+
   it('ignores a reply+ tag that is not a conversation id', async () => {
     // Prepare
     const raw = mime([
@@ -280,7 +340,11 @@ describe('normalizeInboundEmail', () => {
     );
     // Assess
     expect(event.data.conversationId).toBe(
-      conversationIdFor('email', 'reply+conv_nothex@switchboard.example', 'thread:m-2@customer.example'),
+      emailThreadConversationId(
+        'reply+conv_nothex@switchboard.example',
+        'm-2@customer.example',
+        'a@customer.example',
+      ),
     );
   });
 
@@ -296,7 +360,7 @@ describe('normalizeInboundEmail', () => {
     const event = messageOf((await normalizeInboundEmail(raw, context())).events);
     // Assess
     expect(event.data.conversationId).toBe(
-      conversationIdFor('email', SUPPORT, 'thread:parent@switchboard.example'),
+      emailThreadConversationId(SUPPORT, 'parent@switchboard.example', 'a@customer.example'),
     );
     expect(event.data.replyTo).toEqual({ providerMessageId: 'parent@switchboard.example' });
   });
@@ -381,7 +445,7 @@ describe('normalizeInboundEmail', () => {
       expect(bobEvent.data.conversationId).not.toBe(aliceEvent.data.conversationId);
       expect(aliceEvent.data.providerMessageId).toMatch(/^[0-9a-f]{32}@derived\.switchboard\.invalid$/);
       expect(aliceEvent.data.conversationId).toBe(
-        conversationIdFor('email', SUPPORT, `thread:${aliceEvent.data.providerMessageId}`),
+        emailThreadConversationId(SUPPORT, aliceEvent.data.providerMessageId, 'alice@customer.example'),
       );
       expect(aliceEvent.data.replyTo).toBeUndefined();
       expect(aliceEvent.data.email?.references).toEqual([]);

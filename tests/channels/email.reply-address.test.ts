@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { conversationOfReplyTag, replyTagFor } from '#shared/channels/email/reply-address.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
-import { conversationIdFor } from '#shared/contract/ids.ts';
+import { emailThreadConversationId } from '#shared/contract/ids.ts';
 
 const KEY = LOCAL_DEV_SECRETS.email.replyTagKey;
 const CONVERSATION = `conv_${'12'.repeat(16)}`;
@@ -36,7 +36,11 @@ describe('reply addresses', () => {
     const signed = `reply+${replyTagFor(CONVERSATION, KEY)}@support.example`;
     const bare = `reply+${CONVERSATION}@support.example`;
     const forged = `reply+${CONVERSATION}.0123456789abcdef@support.example`;
-    const threadOnly = conversationIdFor('email', 'reply@support.example', 'thread:m-1@customer.example');
+    const threadOnly = emailThreadConversationId(
+      'reply@support.example',
+      'm-1@customer.example',
+      'someone@customer.example',
+    );
     // Act & Assess
     expect(await conversationOf(signed, KEY)).toBe(CONVERSATION);
     expect(await conversationOf(bare, KEY)).toBe(threadOnly);

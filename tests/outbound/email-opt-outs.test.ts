@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { buildEvent, eventIdFor } from '#shared/contract/index.ts';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
@@ -41,7 +43,12 @@ interface Mail {
   readonly sesFrom?: string;
   /** When the hub received it; the mail's Date by default. */
   readonly receivedAt?: Date;
+  /** The address written to; support@acme.example by default. */
+  readonly to?: string;
 }
+
+/** The key the hub signs its reply addresses' conversation tags with. */
+const REPLY_TAG_KEY = LOCAL_DEV_SECRETS.email.replyTagKey;
 
 const customerWrites = async (messageId: string, written: Date, mail: Mail = {}): Promise<HubEvent> => {
   const from = mail.from ?? DORA;
@@ -53,7 +60,7 @@ const customerWrites = async (messageId: string, written: Date, mail: Mail = {})
         ? []
         : [`In-Reply-To: <${mail.inReplyTo}>`, `References: <${mail.inReplyTo}>`]),
       ...(mail.headers ?? []),
-      'To: support@acme.example',
+      `To: ${mail.to ?? 'support@acme.example'}`,
       'Subject: My parcel',
       `Message-ID: <${messageId}>`,
       `Date: ${written.toUTCString()}`,
@@ -64,8 +71,8 @@ const customerWrites = async (messageId: string, written: Date, mail: Mail = {})
   const { events } = await normalizeInboundEmail(raw, {
     provider: transport.provider,
     receivedAt: mail.receivedAt ?? written,
-    envelopeRecipients: ['support@acme.example'],
-    replyTagKey: undefined,
+    envelopeRecipients: [mail.to ?? 'support@acme.example'],
+    replyTagKey: REPLY_TAG_KEY,
     ...(transport.provider === 'ses'
       ? {
           verdicts: { spf: 'PASS', dkim: 'PASS', dmarc: transport.dmarc, spam: 'PASS', virus: 'PASS' },
@@ -231,8 +238,9 @@ describe('an e-mail opt-out', () => {
     expect((refused.outcomes[0] as Failed).data.errors?.[0]?.title).toContain('authenticated (DMARC)');
   });
 
-  it('is not lifted by an authenticated mail of someone else in her thread', async () => {
-    // Prepare: she writes and complains; her colleague, authenticated, answers in the thread
+  it('is not lifted by an authenticated mail of someone else in her conversation', async () => {
+    // Prepare: she writes and complains; her colleague, authenticated, answers the hub's reply
+    // address of her conversation (only a signed tag puts another sender's mail in it)
     const first = (await customerWrites(
       'dora-colleague-1@customer.example',
       at(-30),
@@ -240,6 +248,7 @@ describe('an e-mail opt-out', () => {
     const colleague = await customerWrites('dora-colleague-2@customer.example', at(-10), {
       inReplyTo: 'dora-colleague-1@customer.example',
       from: 'erik@parcel-mail.eu',
+      to: `support+${replyTagFor(first.subject, REPLY_TAG_KEY)}@acme.example`,
     });
     expect(colleague.subject).toBe(first.subject);
     await record([first, complaint(first, at(-20), 'complaint-colleague'), colleague]);

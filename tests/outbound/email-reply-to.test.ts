@@ -14,13 +14,20 @@ import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
 type Sent = HubEventOf<'switchboard.message.sent'>;
 
-const customerWrites = async (from: string, messageId: string, subject: string): Promise<HubEvent> => {
+/** A customer's mail to support@; `answering` is the business's mail it answers (its thread root). */
+const customerWrites = async (
+  from: string,
+  messageId: string,
+  subject: string,
+  answering?: string,
+): Promise<HubEvent> => {
   const raw = Buffer.from(
     [
       `From: ${from}`,
       'To: support@acme.example',
       `Subject: ${subject}`,
       `Message-ID: <${messageId}>`,
+      ...(answering === undefined ? [] : [`In-Reply-To: <${answering}>`, `References: <${answering}>`]),
       '',
       'hello',
     ].join('\r\n'),
@@ -87,5 +94,57 @@ describe("an e-mail command's replyTo", () => {
       failedField: 'replyTo',
     });
     expect(hub.provider.calls).toEqual([]);
+  });
+});
+
+/*
+ * One mail the business sent to several customers (an announcement, everyone in Bcc, one Message-ID)
+ * is one thread root for all their answers. Before 2026-12-05 an untagged mail's conversation was
+ * that root at the business address alone: Ann's and Bob's separate answers shared one conversation,
+ * Bob's address became another identity of Ann's contact, and the agent's answer to Bob went To Ann
+ * with Bob's subject and ids (found by a review).
+ */
+describe('an answer to one of two customers who each answered one announcement', () => {
+  const hub = useOutboundHarness();
+  const ANNOUNCEMENT = 'announcement-2026-11@acme.example';
+  let bob: HubEvent;
+
+  beforeAll(async () => {
+    const ann = await customerWrites(
+      'ann@customer.example',
+      'ann-a1@customer.example',
+      'Re: New opening hours',
+      ANNOUNCEMENT,
+    );
+    bob = await customerWrites(
+      'bob@other.example',
+      'bob-a1@other.example',
+      'Re: New opening hours - my account 4711',
+      ANNOUNCEMENT,
+    );
+    await hub.pipeline.ingest([ann]);
+    await hub.pipeline.drain();
+    await hub.pipeline.ingest([bob]);
+    await hub.pipeline.drain();
+  });
+
+  it('goes to the customer whose mail it answers, never to the other', async () => {
+    // Prepare: the agent answers Bob's message in the conversation it was filed in
+    const command = sendCommand(
+      bob.subject,
+      'answer-bob-a1',
+      [{ type: 'text', text: 'Account 4711 is closed.' }],
+      {
+        replyTo: { providerMessageId: 'bob-a1@other.example' },
+      },
+    );
+    // Act
+    await hub.enqueue(command);
+    await hub.runOutbox();
+    // Assess
+    const [call] = hub.provider.calls;
+    expect(call?.context.email?.inReplyTo).toBe('bob-a1@other.example');
+    expect(call?.context.target.recipient.value).toBe('bob@other.example');
+    expect(hub.provider.calls).toHaveLength(1);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
+import { replyTagFor } from '#shared/channels/email/reply-address.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { isMessageEvent } from '#shared/domain/conversation.ts';
 import { emailThreadFor } from '#shared/outbound/email-thread.ts';
@@ -13,6 +14,9 @@ import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
  * clients (and the hub's own inbound threading, which files by the root) could split the thread
  * (found by a review).
  */
+
+/** The key the hub signs its reply addresses' conversation tags with (the harness's). */
+const REPLY_TAG_KEY = 'test-reply-tag-key-of-at-least-32-characters';
 
 const customerMessageWith = (references: readonly string[]) =>
   customerMail([
@@ -32,7 +36,7 @@ describe('the References of an e-mail answer', () => {
       conversation,
       answered,
       subject: undefined,
-      replyTagKey: 'test-reply-tag-key-of-at-least-32-characters',
+      replyTagKey: REPLY_TAG_KEY,
     });
     // Assess
     expect(thread.inReplyTo).toBe('latest@customer.example');
@@ -50,24 +54,28 @@ describe('the References of an e-mail answer', () => {
       conversation,
       answered,
       subject: undefined,
-      replyTagKey: 'test-reply-tag-key-of-at-least-32-characters',
+      replyTagKey: REPLY_TAG_KEY,
     });
     // Assess
     expect(thread.references).toEqual([...ancestors, 'latest@customer.example']);
   });
 });
 
-/** One mail of Eve's thread, as the Mailgun route reads it. */
-const eveMail = async (headers: readonly string[], minutesBefore: number): Promise<HubEvent> => {
+/** One mail of Eve's thread, as the Mailgun route reads it, sent to `to` (support@ by default). */
+const eveMail = async (
+  headers: readonly string[],
+  minutesBefore: number,
+  to = 'support@acme.example',
+): Promise<HubEvent> => {
   const receivedAt = new Date(T0.getTime() - minutesBefore * 60_000);
   const raw = Buffer.from(
-    [...headers, 'To: support@acme.example', `Date: ${receivedAt.toUTCString()}`, '', 'text'].join('\r\n'),
+    [...headers, `To: ${to}`, `Date: ${receivedAt.toUTCString()}`, '', 'text'].join('\r\n'),
   );
   const { events } = await normalizeInboundEmail(raw, {
     provider: 'mailgun',
     receivedAt,
-    envelopeRecipients: ['support@acme.example'],
-    replyTagKey: undefined,
+    envelopeRecipients: [to],
+    replyTagKey: REPLY_TAG_KEY,
   });
   const [event] = events;
   if (event === undefined || !isMessageEvent(event)) throw new Error('no message event');
@@ -79,7 +87,9 @@ describe('an e-mail answer without replyTo', () => {
 
   it("answers the customer's newest own mail, not the out-of-office or bounce that came after it", async () => {
     // Prepare: Eve writes; then her mailbox answers an earlier mail of the business with an
-    // out-of-office, and a relay returns one as undeliverable, both in her thread
+    // out-of-office, and a relay returns one as undeliverable to her conversation's reply address,
+    // both in her conversation (an untagged bounce from mailer-daemon would be one of its own: one
+    // thread is one conversation with one customer)
     const eve = await eveMail(
       ['From: Eve <eve@customer.example>', 'Subject: Order 42', 'Message-ID: <eve-1@customer.example>'],
       30,
@@ -104,6 +114,7 @@ describe('an e-mail answer without replyTo', () => {
         'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
       ],
       10,
+      `support+${replyTagFor(eve.subject, REPLY_TAG_KEY)}@acme.example`,
     );
     expect([outOfOffice.subject, bounce.subject]).toEqual([eve.subject, eve.subject]);
     await hub.pipeline.ingest([eve, outOfOffice, bounce]);

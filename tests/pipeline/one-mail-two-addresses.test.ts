@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildEvent,
-  conversationIdFor,
+  emailThreadConversationId,
   eventIdFor,
   type HubEvent,
   hubMessageIdFor,
@@ -10,14 +10,14 @@ import type { AfterStep } from '#shared/recorder/steps.ts';
 import { minute, sqsEvent } from '#tests/recorder/factories.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
 
-/** What one post of a mail says, but its direction: the ids from its Message-ID, the conversation from the address. */
+/** What one post of a mail says, but its direction: the ids from its Message-ID, the conversation from the address, thread and customer. */
 const postOf = (address: string, messageId: string, threadRoot: string) => ({
   hubMessageId: hubMessageIdFor('email', messageId),
   channel: 'email' as const,
   provider: 'mailgun' as const,
   endpoint: { type: 'email_address' as const, id: address },
   contact: { identities: [{ type: 'email' as const, value: 'ann@customer.example' }] },
-  conversationId: conversationIdFor('email', address, `thread:${threadRoot}`),
+  conversationId: emailThreadConversationId(address, threadRoot, 'ann@customer.example'),
   providerMessageId: messageId,
   providerTimestamp: minute(1),
   receivedAt: minute(1),
@@ -26,7 +26,7 @@ const postOf = (address: string, messageId: string, threadRoot: string) => ({
 
 /**
  * One e-mail as Mailgun posts it for one of the business addresses it was sent to: the ids come
- * from its Message-ID, the conversation from the address (and the thread), as the adapter builds them.
+ * from its Message-ID, the conversation from the address (and the thread and customer), as the adapter builds them.
  */
 const postedTo = (address: string, messageId: string, threadRoot = messageId): HubEvent =>
   buildEvent('switchboard.message.received', eventIdFor('email', 'message', messageId), {

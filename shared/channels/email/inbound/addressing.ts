@@ -7,6 +7,12 @@ export const normalizeAddress = (address: string): string =>
   address.trim().replace(/^<|>$/g, '').trim().toLowerCase();
 
 /**
+ * The address a mail's contact is known by: its identity's value, and the customer's part of the
+ * conversation of an untagged mail (threading.ts), so the two never read one customer differently.
+ */
+export const contactAddressOf = (contact: EmailAddress): string => contact.address.trim().toLowerCase();
+
+/**
  * The address normalized, or undefined when the text is no address (no `@`): an empty, blank or
  * `<>` sender or recipient, which as an endpoint id or contact identity the contract refuses.
  */

@@ -6,7 +6,14 @@ import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
 import type { EmailDetails, HubEvent, MediaPart } from '#shared/contract/types.ts';
-import { emailAddressOf, identifyParties, mailboxesOf, parsedSenderOf, soleMailboxOf } from './addressing.ts';
+import {
+  contactAddressOf,
+  emailAddressOf,
+  identifyParties,
+  mailboxesOf,
+  parsedSenderOf,
+  soleMailboxOf,
+} from './addressing.ts';
 import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { MAX_BASE64_PIECES, TooManyBase64Pieces, withBase64Budget } from './base64-budget.ts';
 import { placeBodies } from './bodies.ts';
@@ -380,7 +387,7 @@ const buildMessageEvent = (
   };
 
   const parts = emailPartsOf(bodies.partText, attachments.media, attachments.unlisted);
-  const contactAddress = parties.contact.address.trim().toLowerCase();
+  const contactAddress = contactAddressOf(parties.contact);
   const data = {
     hubMessageId,
     channel: 'email' as const,

@@ -1,6 +1,6 @@
 import type { Email } from 'postal-mime';
-import { conversationIdFor } from '#shared/contract/ids.ts';
-import type { Parties } from './addressing.ts';
+import { emailThreadConversationId } from '#shared/contract/ids.ts';
+import { contactAddressOf, type Parties } from './addressing.ts';
 import { messageIdsIn } from './headers.ts';
 
 const MAX_REFERENCES = 50;
@@ -26,12 +26,16 @@ export const threadOf = (message: Pick<Email, 'references' | 'inReplyTo'>, messa
 };
 
 /**
- * One e-mail conversation is one thread at one business address; a `reply+conv_…` tag names it
- * outright. Statuses of a sent message use this too, so they land where the message did.
+ * One e-mail conversation is one thread at one business address with one customer (the contact: the
+ * sender of an inbound mail, the customer recipient of the business's own copy, so a copy and the
+ * customer's answer meet); a `reply+conv_…` tag names it outright, so anyone answering the hub's
+ * signed reply address joins it. Statuses of a sent message use this too, so they land where the
+ * message did. Before 2026-12-05 the customer was no part of it: two customers each answering one
+ * mail the business sent to both shared one conversation, and an answer to one went to the other.
  */
 export const emailConversationId = (
-  parties: Pick<Parties, 'endpointAddress' | 'taggedConversationId'>,
+  parties: Pick<Parties, 'endpointAddress' | 'contact' | 'taggedConversationId'>,
   thread: Thread,
 ): string =>
   parties.taggedConversationId ??
-  conversationIdFor('email', parties.endpointAddress, `thread:${thread.root}`);
+  emailThreadConversationId(parties.endpointAddress, thread.root, contactAddressOf(parties.contact));
