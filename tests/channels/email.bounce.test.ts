@@ -112,6 +112,32 @@ describe('e-mail bounces as failed statuses', () => {
     expect(status?.data.conversationId).toBe(kimsMail?.subject);
   });
 
+  it("files the report itself, and the copy it returns, in the conversation of the customer's mail", async () => {
+    // Prepare: Kim's mail, which the returned original (hub-sent-2002, To Kim) answers in its thread
+    const kim = Buffer.from(
+      [
+        'From: Kim <kim@customer.example>',
+        `To: ${SUPPORT}`,
+        'Subject: Broken charger',
+        'Message-ID: <kim-2@customer.example>',
+        'In-Reply-To: <kim-1@customer.example>',
+        'References: <kim-1@customer.example>',
+        '',
+        'Still broken.',
+      ].join('\r\n'),
+    );
+    const [kimsMail] = (await normalizeInboundEmail(kim, CONTEXT)).events;
+    // Act
+    const bounce = await normalizeInboundEmail(fixture('dsn-threaded-original'), CONTEXT);
+    // Assess: the report is a message of Kim's conversation, not the reporting mailer's, and the
+    // returned copy of the business's mail to her is filed under it (erasing Kim reaches it)
+    const [message] = bounce.events;
+    expect(message?.type).toBe('switchboard.message.received');
+    expect(message?.subject).toBe(kimsMail?.subject);
+    const returned = bounce.blobs.find((blob) => blob.contentType === 'message/rfc822');
+    expect(returned?.key.startsWith(`attachments/${kimsMail?.subject}/`)).toBe(true);
+  });
+
   it('follows the conversation tag of the original’s Reply-To, as the sent copy does', async () => {
     // Prepare
     const conversationId = `conv_${'ab'.repeat(16)}`;

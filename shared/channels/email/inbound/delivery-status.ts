@@ -178,25 +178,46 @@ const statusEvent = (
  * of that sent message would be. Reports without the original's Message-ID, or without failed
  * recipients, give nothing: the bounce itself still travels as a received message.
  */
+/** The business's message a report returns, and the conversation it was in. */
+export interface ReportedOriginal {
+  readonly messageId: string;
+  readonly endpointAddress: string;
+  readonly conversationId: string;
+  /** Named by the hub's signed reply tag (the recorder may re-home such a conversation's mail). */
+  readonly tagged: boolean;
+}
+
+/**
+ * The business's own message a report returns, threaded exactly as a copy of that sent message
+ * would be: the conversation its statuses land in, and the report itself too (normalize.ts), so a
+ * report holding the returned copy of a customer's mail is filed, and erased, with that customer.
+ * Undefined without the original's Message-ID or From, or when the original is no business mail.
+ */
+export const reportedOriginalOf = (
+  report: Email,
+  context: InboundEmailContext,
+): ReportedOriginal | undefined => {
+  const original = returnedOriginal(report);
+  const messageId = messageIdsIn(original?.messageId)[0];
+  const hubAddress = mailboxesOf(original?.from)[0]?.address;
+  if (original === undefined || messageId === undefined || hubAddress === undefined) return undefined;
+  // The hub's own address counted as a recipient: the original is classified as a sent copy.
+  const parties = identifyParties(original, [hubAddress], undefined, context.replyTagKey);
+  if (parties?.direction !== 'outbound') return undefined;
+  return {
+    messageId,
+    endpointAddress: parties.endpointAddress,
+    conversationId: emailConversationId(parties, threadOf(original, messageId)),
+    tagged: parties.taggedConversationId !== undefined,
+  };
+};
+
 export const deliveryStatusEvents = (message: Email, context: InboundEmailContext): HubEvent[] => {
   const { failed, arrivalDate } = failedRecipientsOf(message);
   if (failed.length === 0) return [];
-  const original = returnedOriginal(message);
-  const messageId = messageIdsIn(original?.messageId)[0];
-  const hubAddress = mailboxesOf(original?.from)[0]?.address;
-  if (original === undefined || messageId === undefined || hubAddress === undefined) return [];
-  // The hub's own address counted as a recipient: the original is classified as a sent copy.
-  const parties = identifyParties(original, [hubAddress], undefined, context.replyTagKey);
-  if (parties?.direction !== 'outbound') return [];
-  const conversationId = emailConversationId(parties, threadOf(original, messageId));
+  const reported = reportedOriginalOf(message, context);
+  if (reported === undefined) return [];
   const providerTimestamp =
     isoFromDateString(headerValue(message.headers, 'date')) ?? isoFromDateString(arrivalDate);
-  return failed.map((recipient) =>
-    statusEvent(
-      recipient,
-      { messageId, endpointAddress: parties.endpointAddress, conversationId },
-      providerTimestamp,
-      context,
-    ),
-  );
+  return failed.map((recipient) => statusEvent(recipient, reported, providerTimestamp, context));
 };

@@ -11,6 +11,7 @@ import {
   emailAddressOf,
   identifyParties,
   mailboxesOf,
+  type Parties,
   parsedSenderOf,
   soleMailboxOf,
 } from './addressing.ts';
@@ -18,7 +19,12 @@ import { attachmentBytes, sha256Hex, storeAttachment } from './attachments.ts';
 import { MAX_BASE64_PIECES, TooManyBase64Pieces, withBase64Budget } from './base64-budget.ts';
 import { placeBodies } from './bodies.ts';
 import type { InboundEmailContext } from './context.ts';
-import { deliveryStatusEvents, returnedOriginalPart } from './delivery-status.ts';
+import {
+  deliveryStatusEvents,
+  type ReportedOriginal,
+  reportedOriginalOf,
+  returnedOriginalPart,
+} from './delivery-status.ts';
 import {
   EncodedWordOverrun,
   MAX_ENCODED_WORD_JOIN_WORK,
@@ -271,6 +277,27 @@ const bounceStatuses = (report: Email, context: InboundEmailContext): HubEvent[]
 };
 
 /**
+ * The conversation of the business's message a report returns, for the report itself, when it came
+ * to the same business address: the returned copy is that customer's mail, so it is filed (and erased,
+ * exported) with them, not in a conversation of the reporting mailer's. Like the statuses, extra: a
+ * defect in reading the original leaves the report its own conversation.
+ */
+const reportedConversation = (
+  report: Email | undefined,
+  parties: Pick<Parties, 'endpointAddress'>,
+  context: InboundEmailContext,
+): ReportedOriginal | undefined => {
+  if (report === undefined) return undefined;
+  try {
+    const reported = reportedOriginalOf(report, context);
+    return reported?.endpointAddress === parties.endpointAddress ? reported : undefined;
+  } catch (error) {
+    if (error instanceof EncodedWordOverrun) throw error;
+    return undefined;
+  }
+};
+
+/**
  * Whether the receiving service vouches for the mail's From address (`fromAuthenticated`): its DMARC
  * verdict is PASS (SES; Mailgun passes no verdicts), and the mail has one From header naming one
  * mailbox, which is the address the parse reads as From and the one the service itself read
@@ -345,11 +372,13 @@ const buildMessageEvent = (
 
   const thread = threadOf(message, messageId);
   const { references, inReplyTo } = thread;
-  const conversationId = emailConversationId(parties, thread);
+  const reported = reportedConversation(report, parties, context);
+  const conversationId = reported?.conversationId ?? emailConversationId(parties, thread);
   const hubMessageId = hubMessageIdFor('email', messageId);
   // A reply tag names a conversation the recorder may refuse (another endpoint's: the message is
   // re-homed), so a tagged mail's objects are not filed under it, but under the message alone.
-  const scope = { conversationId: parties.taggedConversationId ? '' : conversationId, hubMessageId };
+  const tagged = reported ? reported.tagged : parties.taggedConversationId !== undefined;
+  const scope = { conversationId: tagged ? '' : conversationId, hubMessageId };
 
   const htmlBody = message.html;
   const textBody =
