@@ -283,6 +283,23 @@ export class SwitchboardStack extends Stack {
       this.storage.helpdesk.deadLetterQueue.queueUrl,
       'Helpdesk events that failed every receive',
     );
+    // The operator tools' environment (npm run erase --deployed, rekey-opt-outs, redrive): each
+    // names the output it reads its variable from.
+    output(
+      'TableName',
+      this.storage.table.tableName,
+      'SWITCHBOARD_TABLE_NAME for npm run erase and rekey-opt-outs',
+    );
+    output(
+      'IngestQueueUrl',
+      this.storage.ingest.queue.queueUrl,
+      'SWITCHBOARD_INGEST_QUEUE_URL for npm run redrive -- ingest',
+    );
+    output(
+      'MediaQueueUrl',
+      this.storage.media.queue.queueUrl,
+      'SWITCHBOARD_MEDIA_QUEUE_URL for npm run redrive -- media',
+    );
     output(
       'IngestDeadLetterQueueUrl',
       this.storage.ingest.deadLetterQueue.queueUrl,

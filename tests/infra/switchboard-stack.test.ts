@@ -87,7 +87,7 @@ describe('SwitchboardStack wiring', () => {
     expect(retentionOf(smsOnly, smsOnly.stack.recorder)).toBe('30');
   });
 
-  it('outputs the helpdesk queue, its DLQ, the bucket, the secret and the consumer policy', () => {
+  it('outputs the helpdesk queue, its DLQ, the bucket, the secrets, the table, the queues the operator tools redrive and the consumer policy', () => {
     // Act
     const outputs = outputsOf(full);
     const { storage, helpdeskAccess } = full.stack;
@@ -107,6 +107,10 @@ describe('SwitchboardStack wiring', () => {
     expect(outputs.EmailSecretArn?.Value).toEqual({ Ref: logicalId(storage.channelSecrets.email) });
     // For npm run erase and npm run rekey-opt-outs against a deployed hub.
     expect(outputs.PseudonymKeyArn?.Value).toEqual({ Ref: logicalId(storage.pseudonymKey) });
+    expect(outputs.TableName?.Value).toEqual({ Ref: logicalId(storage.table) });
+    // For npm run redrive -- ingest|media against a deployed hub.
+    expect(outputs.IngestQueueUrl?.Value).toEqual({ Ref: logicalId(storage.ingest.queue) });
+    expect(outputs.MediaQueueUrl?.Value).toEqual({ Ref: logicalId(storage.media.queue) });
     expect(outputs.HelpdeskConsumerPolicyArn?.Value).toEqual({ Ref: logicalId(helpdeskAccess.policy) });
     expect(Object.keys(outputs).some((key) => key.includes('ActivateRuleSetCommand'))).toBe(true);
   });
