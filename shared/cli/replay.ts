@@ -9,7 +9,8 @@ import { collectSamples, DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
  * `npm run replay -- <file|folder ...> [--target URL | --hub URL] [--repeat N] [--concurrency N] [--tamper]`
  *
  * Posts sample payloads to a hub exactly as the providers would: Meta bodies signed with the app
- * secret, Twilio parameters form-encoded and signed over the target URL, e-mails as Mailgun
+ * secret, Twilio parameters form-encoded and signed over the target URL (a local hub's public URL
+ * instead when a tunnel exposes it: the one its webhook checks), e-mails as Mailgun
  * `body-mime` posts with a fresh token. Secrets come from the same SWITCHBOARD_* variables as the hub.
  */
 

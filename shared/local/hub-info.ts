@@ -22,6 +22,12 @@ export const HubInfoSchema = z.looseObject({
   }),
   /** The provider simulators' base URLs, when the hub plays the providers. */
   providers: z.object({ twilio: z.string(), graph: z.string() }).optional(),
+  /**
+   * SWITCHBOARD_PUBLIC_BASE_URL as the hub's functions see it, when set (a tunnel exposes the hub):
+   * the SMS webhook checks Twilio signatures over it, so the local tools sign Twilio requests over
+   * it too (shared/local/twilio-signed-url.ts) while posting them to the hub directly.
+   */
+  publicBaseUrl: z.string().optional(),
 });
 export type HubInfo = z.infer<typeof HubInfoSchema>;
 

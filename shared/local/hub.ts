@@ -324,6 +324,11 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // A hub started earlier in this process left clients and parsed settings for other endpoints.
   forgetCachedRuntime();
 
+  // What the SMS webhook reads below (the functions' settings over this process's environment): the
+  // base it checks Twilio signatures over behind a tunnel, so the simulator and the tools sign over it.
+  const publicBaseUrl =
+    (options.functionSettings?.SWITCHBOARD_PUBLIC_BASE_URL ?? process.env.SWITCHBOARD_PUBLIC_BASE_URL) ||
+    undefined;
   const handlers = new Map<string, HttpHandler>();
   const extraPosts: Record<string, (body: Buffer) => Promise<number>> = {};
   // Known once the simulators listen (after the API: they post to it).
@@ -335,6 +340,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     endpoints: emulators.endpoints,
     resources: emulators.resources,
     ...(providerUrls ? { providers: providerUrls } : {}),
+    ...(publicBaseUrl ? { publicBaseUrl } : {}),
   });
   let listeningPort = 0;
   // Known once the API listens (they post to it); the console's fault switches ask for them.
@@ -402,6 +408,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
       ? undefined
       : await startProviderSimulators({
           hubBaseUrl: base,
+          ...(publicBaseUrl ? { hubPublicBaseUrl: publicBaseUrl } : {}),
           secrets: localSecretsFromEnv(),
           ...(options.providerStatusDelaysMs ? { statusDelaysMs: options.providerStatusDelaysMs } : {}),
           log: (line) => log(`providers: ${line}`),

@@ -1,6 +1,13 @@
 import { join } from 'node:path';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
-import { collectSamples, DEFAULT_EVENTS_DIR, type Sample, signedRequestFor } from '#shared/local/samples.ts';
+import { fetchHubInfo } from '#shared/local/hub-info.ts';
+import {
+  collectSamples,
+  DEFAULT_EVENTS_DIR,
+  type Sample,
+  signedRequestFor,
+  signsTheUrl,
+} from '#shared/local/samples.ts';
 import {
   announcedSha256,
   inboundMedia,
@@ -183,12 +190,19 @@ const isStaleConnection = (error: unknown): boolean => {
 
 /**
  * Posts a sample to a local hub's webhook, signed with the secrets the local hub checks (the
- * development ones unless SWITCHBOARD_* overrides are set); the HTTP status.
+ * development ones unless SWITCHBOARD_* overrides are set); the HTTP status. A Twilio sample is
+ * signed over the URL the hub checks, its public one behind a tunnel (asked of the hub: the hub's
+ * settings, not this process's environment, say whether it has one).
  * Like a provider, it posts again when the connection was reset under it (a reused keep-alive
  * socket the server had just closed): the hub takes a webhook any number of times as once.
  */
 export const postSample = async (baseUrl: string, sample: Sample): Promise<number> => {
-  const request = signedRequestFor(sample, { targetBaseUrl: baseUrl, secrets: localSecretsFromEnv() });
+  const hub = signsTheUrl(sample) ? await fetchHubInfo(baseUrl) : undefined;
+  const request = signedRequestFor(sample, {
+    targetBaseUrl: baseUrl,
+    hubPublicBaseUrl: hub?.publicBaseUrl,
+    secrets: localSecretsFromEnv(),
+  });
   const post = () => fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
   const response = await post().catch((error: unknown) => {
     if (isStaleConnection(error)) return post();

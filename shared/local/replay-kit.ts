@@ -86,6 +86,8 @@ export const replaySamples = async (options: ReplayOptions): Promise<ReplayResul
   await runPool(jobs, options.concurrency ?? 4, async (sample) => {
     const request = signedRequestFor(sample, {
       targetBaseUrl: options.targetBaseUrl,
+      // A deployed hub has no info: its Twilio requests are signed over the target, the URL it is called on.
+      hubPublicBaseUrl: hub?.publicBaseUrl,
       secrets: options.secrets,
       tamper: options.tamper ?? false,
     });

@@ -9,6 +9,7 @@ import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
 import { type AllChannelSecrets, twilioAccountOf } from '#shared/config/secrets.ts';
 import type { Channel } from '#shared/contract/common.ts';
 import { providerRoutePath, SAMPLE_FOLDERS } from './routes.ts';
+import { twilioSignedUrl } from './twilio-signed-url.ts';
 
 /**
  * Sample payloads, signed the way each provider signs them, ready to post to a hub. The rules for
@@ -137,6 +138,12 @@ export interface OutgoingRequest {
 
 export interface SigningOptions {
   readonly targetBaseUrl: string;
+  /**
+   * A local hub's public base URL, when a tunnel exposes it (its info's `publicBaseUrl`): Twilio
+   * samples are signed over it, as Twilio calling through the tunnel signs, and still posted to
+   * `targetBaseUrl`. Absent for a deployed hub, which checks the URL it is called on.
+   */
+  readonly hubPublicBaseUrl?: string | undefined;
   readonly secrets: AllChannelSecrets;
   /** Sign with a wrong key, to watch the hub refuse it. */
   readonly tamper?: boolean;
@@ -170,6 +177,10 @@ export const multipartBody = (
   return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(chunks) };
 };
 
+/** Whether the sample's provider signs the URL it calls (Twilio): only then does a hub's public URL matter. */
+export const signsTheUrl = (sample: Sample): boolean =>
+  CONNECTORS[sample.connector].samples.signer === 'twilio';
+
 /** The request the sample's provider would send, signed as that provider signs. */
 export const signedRequestFor = (sample: Sample, options: SigningOptions): OutgoingRequest => {
   const url = routeUrl(options.targetBaseUrl, sample.connector);
@@ -199,7 +210,11 @@ export const signedRequestFor = (sample: Sample, options: SigningOptions): Outgo
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           'user-agent': 'TwilioProxy/1.1',
-          'x-twilio-signature': signTwilioRequest(authToken, url, params),
+          'x-twilio-signature': signTwilioRequest(
+            authToken,
+            twilioSignedUrl(url, options.hubPublicBaseUrl),
+            params,
+          ),
         },
         body: Buffer.from(new URLSearchParams(params).toString(), 'utf8'),
       };

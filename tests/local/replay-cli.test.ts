@@ -1,6 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { twilioSignatureMatches } from '#shared/channels/sms/inbound/signature.ts';
 import { main, printResult, replayExitCode } from '#shared/cli/replay.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import type { HubInfo } from '#shared/local/hub-info.ts';
 import type { ReplayResult } from '#shared/local/replay-kit.ts';
@@ -148,5 +152,47 @@ describe('npm run replay: the helpdesk queue lines', () => {
       '1 new event(s) on the helpdesk queue (peeked, still there for consumers):',
     );
     expect(output.lines.at(-1)).toContain('message.received');
+  });
+});
+
+describe('npm run replay against a deployed hub', () => {
+  it('signs a Twilio sample over the URL it targets (a deployed hub has no local info to name another)', async () => {
+    // Prepare: a hub that is not a local one (its info path is unknown), keeping what it is posted
+    const posts: { url: string; signature: string; form: string }[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        if (request.method !== 'POST') return void response.writeHead(404).end();
+        posts.push({
+          url: request.url ?? '',
+          signature: String(request.headers['x-twilio-signature'] ?? ''),
+          form: Buffer.concat(chunks).toString('utf8'),
+        });
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const output = memoryOutput();
+    try {
+      // Act
+      const code = await main([join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--hub', target], output);
+      // Assess
+      expect(code).toBe(0);
+      expect(output.lines).toContain('(target is not a local hub: helpdesk queue not inspected)');
+      expect(posts.map((post) => post.url)).toEqual(['/webhooks/sms/twilio']);
+      const [post] = posts;
+      expect(
+        twilioSignatureMatches(
+          [LOCAL_DEV_SECRETS.twilio.authToken],
+          `${target}/webhooks/sms/twilio`,
+          [...new URLSearchParams(post?.form)],
+          post?.signature ?? '',
+        ),
+      ).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -48,6 +48,12 @@ export interface ProviderSimulatorOptions {
   readonly port?: number;
   /** Where the simulators post the status webhooks back, e.g. http://127.0.0.1:3000 (the local hub). */
   readonly hubBaseUrl: string;
+  /**
+   * The hub's public base URL when a tunnel exposes it (SWITCHBOARD_PUBLIC_BASE_URL): the hub then
+   * checks Twilio signatures over it, so Twilio's status callbacks to the hub are signed over it, as
+   * by Twilio calling through the tunnel, and still posted to `hubBaseUrl`.
+   */
+  readonly hubPublicBaseUrl?: string;
   /** Secrets to sign callbacks with, as the providers would (LOCAL_DEV_SECRETS shape). */
   readonly secrets: AllChannelSecrets;
   /** Delays between the accepted send and each status callback; tests set them to 0 or a few ms. */
@@ -180,6 +186,7 @@ export const startProviderSimulators = async (
   const context: SimContext = {
     ids: createIdFactory(),
     hubBaseUrl,
+    ...(options.hubPublicBaseUrl ? { hubPublicBaseUrl: options.hubPublicBaseUrl } : {}),
     secrets: options.secrets,
     delays,
     callbacks,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
 import { twilioAccountOf } from '#shared/config/secrets.ts';
+import { twilioSignedUrl } from '#shared/local/twilio-signed-url.ts';
 import type { CallbackStep } from './callbacks.ts';
 import type { Fault } from './faults.ts';
 import { basicAuth, fieldsRecord, readForm, textFields } from './http-io.ts';
@@ -164,6 +165,16 @@ const authTokenOf = (accountSid: string, context: SimContext): string => {
   return twilioAccountOf(twilio, accountSid)?.authToken ?? twilio.authToken;
 };
 
+/**
+ * The URL a callback is signed over. Twilio signs the URL it calls; a callback to a hub that a
+ * tunnel exposes stands for one Twilio made through the tunnel, so it is signed over the hub's
+ * public URL (the one the hub checks) while it is still posted to the hub over loopback.
+ */
+const signedUrlOf = (url: string, context: SimContext): string =>
+  context.hubPublicBaseUrl !== undefined && new URL(url).origin === new URL(context.hubBaseUrl).origin
+    ? twilioSignedUrl(url, context.hubPublicBaseUrl)
+    : url;
+
 const callbackStep = (
   message: AcceptedMessage,
   url: string,
@@ -193,7 +204,11 @@ const callbackStep = (
       'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
       'user-agent': 'TwilioProxy/1.1',
       'i-twilio-idempotency-token': context.ids.uuid(),
-      'x-twilio-signature': signTwilioRequest(authTokenOf(message.accountSid, context), url, params),
+      'x-twilio-signature': signTwilioRequest(
+        authTokenOf(message.accountSid, context),
+        signedUrlOf(url, context),
+        params,
+      ),
     },
     body: new URLSearchParams(params).toString(),
   };

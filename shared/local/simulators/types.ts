@@ -91,6 +91,8 @@ export interface StatusDelays {
 export interface SimContext {
   readonly ids: IdFactory;
   readonly hubBaseUrl: string;
+  /** The base URL the hub checks Twilio signatures over, when a tunnel exposes it (see ProviderSimulatorOptions). */
+  readonly hubPublicBaseUrl?: string;
   readonly secrets: AllChannelSecrets;
   readonly delays: StatusDelays;
   readonly callbacks: CallbackQueue;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { twilioSignatureMatches } from '#shared/channels/sms/inbound/signature.ts';
-import { handleTwilioWebhook } from '#shared/channels/sms/inbound/webhook.ts';
+import { handleTwilioWebhook, twilioPublicUrl } from '#shared/channels/sms/inbound/webhook.ts';
 import {
   asWebhookRequest,
   basic,
@@ -240,6 +240,31 @@ describe('Twilio Messages API simulator', () => {
     }
     const outcomes = posts.map((post) =>
       handleTwilioWebhook(asWebhookRequest(post), { secrets: withAccount, publicUrl: callbackUrl() }),
+    );
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['accept', 'accept']);
+  });
+
+  it('behind a tunnel, signs callbacks to the hub over its public URL and still posts them to the hub', async () => {
+    // Prepare: a hub that a tunnel exposes checks Twilio signatures over the tunnel's URL
+    await rig.stop();
+    const tunnel = 'https://Hooks.Tunnel.example/';
+    rig = await startRig({ hubPublicBaseUrl: tunnel });
+    // Act
+    await create({ To: TO, From: FROM, Body: 'Your order shipped', StatusCallback: callbackUrl() });
+    const posts = await rig.hub.waitFor(CALLBACK_PATH, 2);
+    // Assess: signed over the tunnel's base as written, path and query kept, as the webhook rebuilds it
+    for (const post of posts) {
+      const signature = post.headers['x-twilio-signature'] ?? '';
+      const publicUrl = `https://Hooks.Tunnel.example${CALLBACK_PATH}?hubMessageId=msg_1`;
+      expect(twilioSignatureMatches([secrets.twilio.authToken], publicUrl, paramsOf(post), signature)).toBe(
+        true,
+      );
+    }
+    const outcomes = posts.map((post) =>
+      handleTwilioWebhook(asWebhookRequest(post), {
+        secrets,
+        publicUrl: twilioPublicUrl(asWebhookRequest(post), tunnel),
+      }),
     );
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['accept', 'accept']);
   });

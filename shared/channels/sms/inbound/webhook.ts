@@ -41,7 +41,10 @@ const firstHeaderValue = (value: string | undefined): string | undefined =>
  * there is one (API Gateway custom domains and CloudFront hide the original host), else rebuilt
  * from `x-forwarded-proto` (default https) and `host`, port included.
  */
-export const twilioPublicUrl = (request: WebhookRequest, configuredBaseUrl?: string): string => {
+export const twilioPublicUrl = (
+  request: Pick<WebhookRequest, 'path' | 'rawQueryString' | 'headers'>,
+  configuredBaseUrl?: string,
+): string => {
   const query = request.rawQueryString.length > 0 ? `?${request.rawQueryString}` : '';
   const base = configuredBaseUrl
     ? configuredBaseUrl.replace(/\/+$/, '')
