@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '#shared/contract/event-types.ts';
+import { EXAMPLE_CONTACT_ID, EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { createEventTap, summaryOf } from '#shared/local/console/event-tap.ts';
 
 /*
@@ -169,5 +171,65 @@ describe('console event tap after an erasure', () => {
     tap.record([erased(OTHER_CONTACT)]);
     // Assess
     expect(tap.since(0).map((event) => event.id)).toEqual(['earlier', 'later', 'erased']);
+  });
+
+  /*
+   * Reactions, edits, deletions, statuses and consent changes name the channel contact, no contactId.
+   * After a restart of the hub (data kept, the tap empty) such events may be all the tap holds of a
+   * conversation. The examples' WhatsApp contact is EXAMPLE_CONTACT_ID.
+   */
+  const reaction = EXAMPLE_EVENTS[EVENT_TYPES.messageReactionChanged];
+  const status = EXAMPLE_EVENTS[EVENT_TYPES.messageStatusUpdated];
+  const reactionConversation = (reaction.data as { conversationId: string }).conversationId;
+  const edit = {
+    ...reaction,
+    id: 'evt_edit_after_restart',
+    type: EVENT_TYPES.messageEdited,
+    data: {
+      ...(reaction.data as Record<string, unknown>),
+      targetProviderMessageId: 'wamid.earlier',
+      parts: [{ type: 'text', text: 'my new address is Odos Ermou 12, Athens' }],
+      actor: 'customer',
+    },
+  };
+
+  it('drops the events that name the person only by their channel contact (a reaction, an edit, a status)', () => {
+    // Prepare: the first events the restarted hub publishes for this conversation name no contactId
+    const tap = createEventTap();
+    const someoneElse = EXAMPLE_EVENTS[EVENT_TYPES.contactConsentChanged];
+    tap.record([reaction, edit, status, someoneElse].map((event) => JSON.stringify(event)));
+    // Act
+    tap.record([erased(EXAMPLE_CONTACT_ID)]);
+    // Assess
+    const held = JSON.stringify(tap.since(0));
+    expect(tap.forConversation(reactionConversation)).toEqual([]);
+    expect(held).not.toContain('306912345678');
+    expect(held).not.toContain('Odos Ermou');
+    expect(held).not.toContain('Ελένη');
+    expect(tap.since(0).map((event) => event.id)).toEqual([someoneElse.id, 'erased']);
+  });
+
+  it('keeps a merged conversation with the surviving person, though its contact derives the person merged away', () => {
+    // Prepare: the reaction's person was merged into OTHER_CONTACT; the merge's event went since
+    const tap = createEventTap({ capacity: 4 });
+    tap.record([
+      cloudEvent('merged', 'switchboard.contact.merged', OTHER_CONTACT, {
+        survivingContactId: OTHER_CONTACT,
+        discardedContactId: EXAMPLE_CONTACT_ID,
+        conversationIds: [reactionConversation],
+      }),
+      cloudEvent('first', 'switchboard.message.received', OTHER, { conversationId: OTHER }),
+      JSON.stringify(reaction),
+      ...['second', 'third'].map((id) =>
+        cloudEvent(id, 'switchboard.message.received', OTHER, { conversationId: OTHER }),
+      ),
+    ]);
+    const before = tap.since(0).map((event) => event.id);
+    // Act: erasing the surviving person erases everyone merged into them
+    tap.record([erased(OTHER_CONTACT)]);
+    // Assess
+    expect(before).toEqual(['first', reaction.id, 'second', 'third']);
+    expect(tap.forConversation(reactionConversation)).toEqual([]);
+    expect(tap.since(0).map((event) => event.id)).toEqual(['first', 'second', 'third', 'erased']);
   });
 });

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-browser.ts';
@@ -144,5 +145,79 @@ describe('console live updates (server-sent events)', () => {
     expect(listRequests - listRequestsBefore).toBeLessThanOrEqual(events - eventsBefore + 1);
     expect(ui.browserErrors).toEqual([]);
     expect(ui.logLines.join('\n')).not.toContain('306900000883');
+  }, 60_000);
+});
+
+/*
+ * A browser opens at most 6 HTTP/1.1 connections to one host:port, shared by all its tabs, and an
+ * open stream holds one for good: only the tab in front keeps its stream (puppeteer's background
+ * tabs report `document.visibilityState` 'hidden', as a real browser's do).
+ */
+describe('console live updates in several tabs', () => {
+  const TABS = 6;
+  let ui: ConsoleBrowser;
+  const others: Page[] = [];
+  const streamOf = (page: Page) =>
+    page.$eval('[data-stream]', (element) => ({
+      state: element.getAttribute('data-stream'),
+      events: Number(element.getAttribute('data-events')),
+      text: element.textContent ?? '',
+    }));
+
+  beforeAll(async () => {
+    ui = await openConsoleBrowser();
+    // The first tab gets an event while in front, so it has an event id to resume from.
+    await ui.session.post(whatsappTextFrom('306900000884', 'live-tabs-1'));
+    await ui.page.waitForSelector('[data-stream="live"]:not([data-events="0"])', { timeout: 30_000 });
+    await ui.session.hub.waitForRecorder();
+    for (let index = 1; index < TABS; index += 1) {
+      const page = await ui.browser.newPage();
+      await page.goto(ui.session.hub.urls.console ?? '', { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('[data-stream="live"]', { timeout: 30_000 });
+      others.push(page);
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await ui?.close();
+  });
+
+  it('answers a background tab’s reads with six console tabs open, and says the tab is not live', async () => {
+    // Act: the first tab, now behind the others, reads the inbox as its poll does (api.js's token)
+    const outcome = await ui.page.evaluate(`(async () => {
+      const token = document.querySelector('meta[name="switchboard-api-token"]').getAttribute('content');
+      const read = fetch('/v1/conversations?limit=1', { headers: { authorization: 'Bearer ' + token } })
+        .then((response) => 'HTTP ' + response.status);
+      const waited = new Promise((resolve) => setTimeout(() => resolve('no answer within 10 s'), 10000));
+      return Promise.race([read, waited]);
+    })()`);
+    const visibility = await ui.page.evaluate('document.visibilityState');
+    const stream = await streamOf(ui.page);
+    // Assess
+    expect(outcome).toBe('HTTP 200');
+    expect(visibility).toBe('hidden');
+    expect(stream.state).toBe('hidden');
+    expect(stream.text).toContain('in the background');
+  }, 60_000);
+
+  it('reopens the stream when the tab is shown again and gets the events it missed', async () => {
+    // Prepare: nothing reaches a hidden tab's stream; a customer writes meanwhile
+    const before = await streamOf(ui.page);
+    await ui.session.post(whatsappTextFrom('306900000885', 'live-tabs-2'));
+    await ui.session.hub.waitForRecorder();
+    // Act
+    await ui.page.bringToFront();
+    await ui.page.waitForSelector('[data-stream="live"]', { timeout: 30_000 });
+    await ui.page.waitForFunction(
+      `Number(document.querySelector('[data-stream]').dataset.events) > ${before.events}`,
+      { timeout: 30_000 },
+    );
+    const after = await streamOf(ui.page);
+    const behind = await Promise.all(others.map(streamOf));
+    // Assess: the missed events came over the reopened stream (Last-Event-ID); the others let theirs go
+    expect(before.state).toBe('hidden');
+    expect(after.text).toContain('Live (server-sent events)');
+    expect(after.events).toBeGreaterThan(before.events);
+    expect(behind.map((other) => other.state)).toEqual(Array(TABS - 1).fill('hidden'));
+    expect(ui.browserErrors).toEqual([]);
   }, 60_000);
 });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ChannelSchema, ContactSchema } from '#shared/contract/common.ts';
 import { EVENT_TYPES } from '#shared/contract/event-types.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
 
 /*
  * The console's tap on the helpdesk stream: every CloudEvent the local hub puts on the helpdesk
@@ -7,7 +9,10 @@ import { EVENT_TYPES } from '#shared/contract/event-types.ts';
  * console. It reads nothing from the queue, so a real consumer (`npm run consume`, a helpdesk) gets
  * every event as before. Bounded: the oldest events go once it holds `capacity` events or
  * `maxBytes` of them. An erasure (`contact.erased`) takes the person's events with it, and every
- * event of the conversations they name, as it does at the hub.
+ * event of the conversations they name, as it does at the hub. Reactions, edits, deletions, statuses
+ * and consent changes name no `contactId`, only the channel contact: their person is the one the
+ * hub derives from it (contactIdFor), so an erasure finds them even when the tap, started empty
+ * after a restart of the hub, holds no event of that conversation that names the person.
  */
 
 const TappedCloudEventSchema = z.looseObject({
@@ -18,6 +23,9 @@ const TappedCloudEventSchema = z.looseObject({
     .looseObject({
       conversationId: z.string().optional(),
       contactId: z.string().optional(),
+      /** An event that names no person names the channel contact (checked when used: see derivedPersonOf). */
+      channel: z.unknown().optional(),
+      contact: z.unknown().optional(),
       /** A merge's or unmerge's conversations, and the two people it concerns. */
       conversationIds: z.array(z.string()).optional(),
       survivingContactId: z.string().optional(),
@@ -75,6 +83,20 @@ const parseBody = (body: string): z.infer<typeof TappedCloudEventSchema> | undef
   } catch {
     return undefined;
   }
+};
+
+/**
+ * The person the hub derives from an event's channel contact (as it does for a new conversation), for
+ * an event that names none; undefined when the event carries no contact the contract knows.
+ */
+const derivedPersonOf = (
+  event: z.infer<typeof TappedCloudEventSchema>,
+  conversationId: string | undefined,
+): string | undefined => {
+  const channel = ChannelSchema.safeParse(event.data?.channel);
+  const contact = ContactSchema.safeParse(event.data?.contact);
+  if (!conversationId || !channel.success || !contact.success) return undefined;
+  return contactIdFor(channel.data, contact.data, conversationId);
 };
 
 /** A conversation's events name it as their subject (most) or in their data (consent, merges…). */
@@ -147,15 +169,20 @@ export const createEventTap = ({
     const conversationId = conversationOf(parsed);
     const contactId = parsed.data?.contactId;
     const conversationIds = parsed.data?.conversationIds;
-    const contactIds = [
+    const named = [
       contactId,
       parsed.data?.state?.contactId,
       parsed.data?.survivingContactId,
       parsed.data?.discardedContactId,
     ].filter((id): id is string => id !== undefined);
+    const derived = named.length === 0 ? derivedPersonOf(parsed, conversationId) : undefined;
+    const contactIds = derived ? [derived] : named;
     if (parsed.type === EVENT_TYPES.contactErased && contactId) forget(contactId);
-    else if (conversationId && contactIds[0] !== undefined && contactIds.length === 1)
-      notePerson(conversationId, contactIds[0]);
+    else if (conversationId && named[0] !== undefined && named.length === 1)
+      notePerson(conversationId, named[0]);
+    // A derived person never replaces one the tap knows: a merge may have moved the conversation to
+    // another person, whose erasure must still find it (the contact derives the person merged away).
+    else if (conversationId && derived && !personOf.has(conversationId)) notePerson(conversationId, derived);
     // A merge moves its conversations to the surviving person, an unmerge back to the discarded one.
     const movedTo =
       parsed.type === EVENT_TYPES.contactMerged

@@ -472,6 +472,14 @@ function ActAsCustomer() {
   </section>`;
 }
 
+/** What the header says of the live stream (live.js): up, closed while the tab is hidden, or down. */
+const streamLabel = (stream) => (stream.live ? 'live' : stream.hidden ? 'hidden' : 'down');
+const STREAM_TEXTS = {
+  live: 'Live (server-sent events)',
+  hidden: 'Polling while the tab is in the background (live again once it is shown)',
+  down: 'Polling every 5 s (event stream down)',
+};
+
 function App() {
   const [conversations, setConversations] = useState([]);
   const [selectedId, setSelectedId] = useState(null);
@@ -481,7 +489,7 @@ function App() {
   // Replies the API accepted that are no message yet, by conversation: queued, sending or refused.
   const [pendingByConversation, setPendingByConversation] = useState({});
 
-  const [stream, setStream] = useState({ live: false, events: 0 });
+  const [stream, setStream] = useState({ live: false, hidden: false, events: 0 });
   useEffect(() => {
     const stop = startLiveStream();
     const off = onStreamState(setStream);
@@ -539,10 +547,10 @@ function App() {
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
-      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'} data-stream=${stream.live ? 'live' : 'down'} data-events=${stream.events}>
+      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'} data-stream=${streamLabel(stream)} data-events=${stream.events}>
         ${
           health.ok
-            ? `${stream.live ? 'Live (server-sent events)' : 'Polling every 5 s (event stream down)'} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}`
+            ? `${STREAM_TEXTS[streamLabel(stream)]} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}`
             : `Hub unreachable: ${health.message}`
         }
       </p>

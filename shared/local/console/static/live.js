@@ -2,6 +2,16 @@
 // fetch() so the token travels in the Authorization header (api.js's) like every other console
 // request (EventSource cannot send headers). Each event names its conversation and contact; components
 // refetch what an event concerns from /v1. While the stream is down, they poll slowly instead.
+//
+// Only a tab on screen holds a stream. Each open stream keeps one HTTP/1.1 connection busy for good,
+// and a browser opens at most 6 to one host:port, shared by all its tabs: with six console tabs each
+// holding one, every other request (any tab's reads, a reply's POST, a seventh tab) waited for ever
+// while the header still said "Live". A hidden tab (another tab in front, a minimized window, a tab
+// restored in the background) closes its stream and polls like a tab whose stream is down; shown
+// again, it reopens it at once, gets what it missed (Last-Event-ID) and refetches. Chosen over one
+// stream shared by all tabs (a Web Lock leader relaying over a BroadcastChannel): a few lines rather
+// than an election, a relay and a hand-over, and it is background tabs that pile up. Six console
+// windows all on screen at once would still use up the connections.
 import { useEffect } from 'preact/hooks';
 import { authorization } from './api.js';
 
@@ -14,7 +24,8 @@ const LIVE_POLL_MS = 60_000;
 
 const eventListeners = new Set();
 const stateListeners = new Set();
-let streamState = { live: false, events: 0 };
+/** `hidden`: the tab is in the background and holds no stream on purpose (it polls meanwhile). */
+let streamState = { live: false, hidden: false, events: 0 };
 
 function setState(next) {
   streamState = { ...streamState, ...next };
@@ -27,7 +38,7 @@ export function onHubEvent(listener) {
   return () => eventListeners.delete(listener);
 }
 
-/** Calls `listener` with `{ live, events }` whenever the stream goes up or down or brings an event. */
+/** Calls `listener` with `{ live, hidden, events }` whenever the stream goes up or down or brings an event. */
 export function onStreamState(listener) {
   stateListeners.add(listener);
   listener(streamState);
@@ -52,14 +63,29 @@ function parseBlock(block) {
   return fields;
 }
 
-/** Opens the stream and keeps it open (reconnecting with Last-Event-ID); returns the stop. */
+const pageHidden = () => document.visibilityState === 'hidden';
+
+/**
+ * Keeps the stream open while the tab is shown (reconnecting with Last-Event-ID), closed while it is
+ * hidden (see above); returns the stop.
+ */
 export function startLiveStream() {
   let stopped = false;
+  let connecting = false;
+  /** The open stream was closed because the tab went into the background (not because it failed). */
+  let closedForHiding = false;
   let lastId = '';
   let retryMs = RETRY_MS;
   let controller;
   let timer;
   const connect = async () => {
+    if (stopped || connecting) return;
+    clearTimeout(timer);
+    if (pageHidden()) {
+      setState({ live: false, hidden: true });
+      return;
+    }
+    connecting = true;
     controller = new AbortController();
     try {
       const response = await fetch('/_local/console/events', {
@@ -87,7 +113,7 @@ export function startLiveStream() {
             // The first block (a comment) says the stream is up: refetch what may have changed meanwhile.
             announced = true;
             retryMs = RETRY_MS;
-            setState({ live: true });
+            setState({ live: true, hidden: false });
             emit({ resync: true });
           }
           if (fields.id) lastId = fields.id;
@@ -98,16 +124,42 @@ export function startLiveStream() {
         }
       }
     } catch {
-      // Down (hub stopped, or the page is going): the components poll until it is back.
+      // Down (hub stopped, the page is going, or hidden): the components poll until it is back.
     }
+    connecting = false;
+    const shownAgain = closedForHiding;
+    closedForHiding = false;
     if (stopped) return;
-    setState({ live: false });
+    if (pageHidden()) {
+      setState({ live: false, hidden: true });
+      return;
+    }
+    setState({ live: false, hidden: false });
+    // Shown again while it was closing: back at once, nothing failed.
+    if (shownAgain) return connect();
     timer = setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
   };
+  const onVisibility = () => {
+    if (pageHidden()) {
+      // Frees the connection now (or the place in the browser's queue of a stream still opening).
+      clearTimeout(timer);
+      if (connecting) {
+        closedForHiding = true;
+        controller?.abort();
+      }
+      setState({ live: false, hidden: true });
+      return;
+    }
+    // Shown: back at once (a stream still closing reconnects as it ends).
+    retryMs = RETRY_MS;
+    connect();
+  };
+  document.addEventListener('visibilitychange', onVisibility);
   connect();
   return () => {
     stopped = true;
+    document.removeEventListener('visibilitychange', onVisibility);
     clearTimeout(timer);
     controller?.abort();
   };
