@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { z } from 'zod';
+import { MAILGUN_REGIONS } from '#shared/channels/email/outbound/mailgun-api.ts';
 import { CONNECTOR_IDS, type ConnectorId } from '#shared/channels/registry.ts';
 import { responseTargetsSetting } from '#shared/config/runtime.ts';
 import {
@@ -175,6 +176,12 @@ export const SwitchboardConfigSchema = z
     whatsappNumberRate: positiveIntFromContext
       .refine((rate) => rate <= 1_000, { message: "at most 1,000 (Meta's highest number throughput)" })
       .default(SENDER.endpointRatesPerSecond.whatsapp),
+    /**
+     * The Mailgun region of the sending domain (`us` or `eu`): its messages API answers only in its
+     * own region, so an EU domain's replies need `eu`.
+     * @default 'us'
+     */
+    mailgunRegion: z.enum(MAILGUN_REGIONS).default('us'),
     /**
      * Public base URL when the HTTP API sits behind a custom domain (for example
      * `https://hooks.example.com`). Twilio signs the exact URL it called, so the SMS webhook needs it.

@@ -158,6 +158,7 @@ export class SwitchboardStack extends Stack {
       runtimeEnvironment: recordingEnvironment,
       maxConcurrency: config.senderMaxConcurrency,
       whatsappNumberRate: config.whatsappNumberRate,
+      mailgunRegion: config.mailgunRegion,
       ...functionLogs,
       ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),
       // Twilio signs the exact URL it calls: its status callbacks go to the SMS webhook's public URL.

@@ -4,6 +4,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import { MAILGUN_API_BASE_URLS, type MailgunRegion } from '#shared/channels/email/outbound/mailgun-api.ts';
 import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import { CONTACT_PARTITION_PREFIX, IDENTITY_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
@@ -76,6 +77,11 @@ export interface SenderProps {
    */
   readonly whatsappNumberRate?: number;
   /**
+   * The Mailgun region of the sending domain: its messages API answers only there.
+   * @default 'us'
+   */
+  readonly mailgunRegion?: MailgunRegion;
+  /**
    * @default 512
    */
   readonly memorySize?: number;
@@ -137,6 +143,7 @@ export class Sender extends Construct {
         // is answered through SES where the hub may send with it, else through Mailgun: before
         // 2026-12-05 it was SES always, and a Mailgun-only deployment ended such replies `credentials`.
         SWITCHBOARD_EMAIL_PROVIDER: props.sesSendingDomain ? 'ses' : 'mailgun',
+        SWITCHBOARD_MAILGUN_API_URL: MAILGUN_API_BASE_URLS[props.mailgunRegion ?? 'us'],
       },
       memorySize: props.memorySize ?? 512,
       timeout: Duration.seconds(SENDER.timeoutSeconds),

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { MAILGUN_API_BASE_URLS } from '#shared/channels/email/outbound/mailgun-api.ts';
 import { METRICS_NAMESPACE } from '#shared/observability/metric-names.ts';
 import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
 import {
@@ -111,8 +112,8 @@ const SETTINGS = {
   SWITCHBOARD_GRAPH_API_VERSION: () =>
     v.optional(v.pipe(v.string(), v.regex(/^v\d{1,3}\.\d{1,2}$/)), 'v23.0'),
   SWITCHBOARD_TWILIO_API_URL: () => v.optional(url(), 'https://api.twilio.com'),
-  /** `https://api.eu.mailgun.net` for a domain in Mailgun's EU region. */
-  SWITCHBOARD_MAILGUN_API_URL: () => v.optional(url(), 'https://api.mailgun.net'),
+  /** The API of the sending domain's Mailgun region (the deployment's `mailgunRegion`). */
+  SWITCHBOARD_MAILGUN_API_URL: () => v.optional(url(), MAILGUN_API_BASE_URLS.us),
   /** Where Twilio posts the statuses of the hub's sends: the SMS webhook's exact public URL (Twilio signs it). */
   SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: () => v.optional(url()),
   /** SES configuration set whose event destination reports delivery, bounces and complaints. */

@@ -125,6 +125,19 @@ describe('Sender', () => {
     expect(providerOf(plain)).toBe('mailgun');
   });
 
+  it("sends Mailgun replies to the API of the sending domain's region", () => {
+    // Prepare: a deployment whose Mailgun domain is in the EU
+    const eu = buildHub({ mailgunRegion: 'eu' });
+    // Act
+    const apiOf = (built: typeof all) =>
+      built.template.findResources('AWS::Lambda::Function')[logicalId(built.stack.sender.function as never)]
+        ?.Properties.Environment.Variables.SWITCHBOARD_MAILGUN_API_URL as unknown;
+    // Assess
+    expect(apiOf(eu)).toBe('https://api.eu.mailgun.net');
+    expect(apiOf(plain)).toBe('https://api.mailgun.net');
+    expect(() => buildHub({ mailgunRegion: 'asia' })).toThrow(/mailgunRegion/);
+  });
+
   it('has no SES permission, configuration set or delivery events without an SES domain', () => {
     // Act
     const actions = actionsOfRole(plain.template, roleIdOf(plain.stack.sender.function));
