@@ -99,19 +99,21 @@ export const buildSendFailedEvent = (
 });
 
 /**
- * The one `response_overdue` event of a wait: its id hashes the conversation, `waitingSince` and the
- * conversation's version when the wait began (`waitVersion`), so a sweep that emits it again (after a
- * crash, or alongside another sweep) yields the same event, and a later wait of the same
- * `waitingSince` (a message of the same second, held up at its provider until after the answer to the
- * other) another. A wait begun before 2026-12-05 has no version: its id is as it was then.
- * `time` is when the wait reached its target.
+ * The one `response_overdue` event of a wait: its id hashes the conversation and the conversation's
+ * version when the wait began (`waitVersion`), which name the wait, so a sweep that emits it again
+ * (after a crash, or alongside another sweep) yields the same event even when the wait's
+ * `waitingSince` moved back in between (an older customer message recorded late, in the same wait),
+ * and a later wait of the same `waitingSince` another. A wait begun before 2026-12-05 has no
+ * version: its id hashes the conversation and `waitingSince`, as it did then. Until 2026-12-05 a
+ * versioned wait's id hashed its `waitingSince` too, so one wait could be published under two ids
+ * (found by a review). `time` is when the wait reached its target.
  */
 export const buildResponseOverdueEvent = (
   data: ResponseOverdueData,
   waitVersion?: number,
 ): HubEventOf<'switchboard.conversation.response_overdue'> => ({
   specversion: '1.0',
-  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, data.waitingSince, ...(waitVersion === undefined ? [] : [String(waitVersion)]))}`,
+  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, waitVersion === undefined ? data.waitingSince : String(waitVersion))}`,
   source: sourceFor(data.channel, data.endpoint.id),
   type: 'switchboard.conversation.response_overdue',
   subject: data.conversationId,

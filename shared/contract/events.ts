@@ -260,7 +260,10 @@ export const ResponseOverdueDataSchema = z
     contact: ContactSchema,
     /** The person (`ct_…`), as in the conversation's state. */
     contactId: ContactIdSchema,
-    /** The oldest customer message not answered yet (provider time): names the wait, with the conversation. */
+    /**
+     * The oldest customer message not answered yet (its provider time, or its receipt when that time is
+     * not believed: shared/domain/time.ts); with the conversation it names a wait begun before 2026-12-05.
+     */
     waitingSince: TimestampSchema,
     /** The channel's response target, in seconds. */
     targetSeconds: z.number().int().positive(),

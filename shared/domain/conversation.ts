@@ -172,6 +172,26 @@ export const isMachineEmail = (email: { isAutoReply: boolean; isBounce: boolean 
   email !== undefined && (email.isAutoReply || email.isBounce);
 
 /**
+ * A notice the platform sends in the customer's name: a WhatsApp `system` message (the customer
+ * changed their number, `user_changed_number`, or their security code, `customer_identity_changed`),
+ * every part of it. A welcome request (`request_welcome`: the customer opened the chat, and Meta
+ * opens the service window for the business's welcome) is the customer's doing, and is not one.
+ */
+const isPlatformNotice = (parts: MessageEvent['data']['parts']): boolean =>
+  parts.length > 0 && parts.every((part) => part.type === 'system' && part.kind !== 'request_welcome');
+
+/**
+ * Who wrote a message from the customer's side, as its conversation counts it: the customer, or
+ * nobody: a machine (an e-mail's auto-reply or bounce, `isMachineEmail`) or the platform (a notice in
+ * the customer's name, `isPlatformNotice`). What nobody wrote is recorded and passed on, but is not
+ * the customer writing (`applyInbound`): the one home of that rule.
+ */
+type Writer = 'customer' | 'machine' | 'platform';
+
+const writerOf = (data: MessageEvent['data']): Writer =>
+  isPlatformNotice(data.parts) ? 'platform' : isMachineEmail(data.email) ? 'machine' : 'customer';
+
+/**
  * Whether an e-mail is vouched for as written by the conversation's customer: the receiving service
  * authenticated its From's domain (`fromAuthenticated`: DMARC PASS on a single From mailbox, see
  * shared/channels/email/inbound/normalize.ts) and that From is the address the hub's replies go to
@@ -256,13 +276,18 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     firstInboundAt: model.firstInboundAt,
   });
   const adReplyWindow = adReplyWindowOnInbound(state.adReplyWindow, event.data, at);
-  // An auto-reply or a bounce is counted and unread like any message (the helpdesk shows it), but is
-  // not the customer writing: it starts no wait (nor a first-response time), reopens nothing, and
-  // moves neither lastInboundAt nor the reply window (an out-of-office after an e-mail opt-out must
-  // not read as the customer writing again, which lifts the opt-out: shared/outbound/policy.ts).
-  const machine = isMachineEmail(event.data.email);
-  const lastInboundAt = machine ? state.lastInboundAt : laterOf(state.lastInboundAt, at);
-  const vouched = !machine && vouchesForContact(event.data.email, state.contact);
+  // A message nobody wrote (an auto-reply, a bounce, a platform's notice) is counted like any message
+  // (the helpdesk shows it), but is not the customer writing: it starts no wait (nor a first-response
+  // time), reopens nothing, and moves neither lastInboundAt nor the reply window (an out-of-office
+  // after an e-mail opt-out must not read as the customer writing again, which lifts the opt-out:
+  // shared/outbound/policy.ts; Meta opens its window when the customer writes or calls, and says
+  // nothing of its own notices: a send refused by the hub beats a 131047 from Meta). Before
+  // 2026-12-05 a WhatsApp number-change notice reopened a resolved conversation and started a wait;
+  // found by a review.
+  const writer = writerOf(event.data);
+  const nobody = writer !== 'customer';
+  const lastInboundAt = nobody ? state.lastInboundAt : laterOf(state.lastInboundAt, at);
+  const vouched = !nobody && vouchesForContact(event.data.email, state.contact);
   // At the earlier of its Date and its arrival: a sender's clock ahead (up to 15 minutes is taken
   // as its time) must not date a mail written before an opt-out after it.
   const lastAuthenticatedInboundAt = vouched
@@ -271,7 +296,7 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   // An opt-out keyword (an SMS STOP) asks nothing: it is an instruction to the provider and the hub,
   // after which the hub sends the customer nothing more on the channel. It is counted and unread
   // like any message, but starts no wait (nor a first-response time) and reopens nothing.
-  const asks = event.data.consentKeyword !== 'opted_out' && !machine;
+  const asks = event.data.consentKeyword !== 'opted_out' && !nobody;
   // On SMS it also ends a wait that began before it: the hub may send nothing more there, so nothing
   // can answer it. (A STOP Twilio reports on WhatsApp stops marketing only: an answer may still go.)
   // Applied in the order recorded: a question dated before the STOP but recorded after it waits.
@@ -285,11 +310,15 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   const firstInboundAt = asks
     ? earlierOf(model.firstInboundAt, earlierOf(at, receivedAt))
     : model.firstInboundAt;
-  // A business answer made after this message was written and received already covers it.
-  const unread = !covers(
-    { at: model.lastOutboundAt, receivedAt: model.lastOutboundReceivedAt ?? null },
-    { at, receivedAt },
-  );
+  // A business answer made after this message was written and received already covers it. A
+  // platform's notice is shown, not read: unlike an auto-reply (what it says is for an agent: back on
+  // Monday, the address is gone), it is not unread.
+  const unread =
+    writer !== 'platform' &&
+    !covers(
+      { at: model.lastOutboundAt, receivedAt: model.lastOutboundReceivedAt ?? null },
+      { at, receivedAt },
+    );
   // An answer recorded before the first customer message it answers (that message held up: a
   // provider's retry, a redrive): the newest answer after it is its first response, an upper bound
   // (exact with one answer). Before 2026-12-04 none was set, and the next answer became the first.
@@ -298,7 +327,7 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       ? model.lastOutboundAt
       : state.firstResponseAt;
   const needsAnswer = unread && asks;
-  const lastInboundReceivedAt = machine
+  const lastInboundReceivedAt = nobody
     ? model.lastInboundReceivedAt
     : laterOf(model.lastInboundReceivedAt ?? null, receivedAt);
   const { lastAsked: _replaced, ...rest } = model;

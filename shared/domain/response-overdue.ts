@@ -72,7 +72,7 @@ export const alreadyReported = (reported: ReportedWaits | undefined, wait: WaitN
     ? reported?.waitVersion !== undefined && reported.waitVersion >= wait.waitVersion
     : reported?.waitingSince !== undefined && reported.waitingSince >= wait.waitingSince;
 
-/** The wait's `response_overdue` event (its id: the conversation, `waitingSince` and the wait's version). */
+/** The wait's `response_overdue` event (its id: the conversation and the wait's version; `waitingSince` for a wait without one). */
 export const responseOverdueEvent = (
   state: ConversationState,
   wait: OverdueWait,

@@ -152,8 +152,9 @@ export const registerWritesFor = (
 
 /**
  * The tie of a time-ordered write (RegisterWrite.tie), when its time is the provider's own, which
- * every retry repeats; else `undated` (no provider time, or one too far ahead): a retry then carries
- * a later time, and only a set no tie replaces keeps it stale.
+ * every retry repeats; else `undated` (no provider time, or one not believed: too far ahead of its
+ * receipt or behind it, shared/domain/time.ts): a retry then carries a later time, and only a set no
+ * tie replaces keeps it stale.
  */
 const tieOf = (providerTimestamp: string | null, at: string): { tie: string } | { undated: true } =>
   providerTimestamp !== null && canonicalTime(providerTimestamp) === at

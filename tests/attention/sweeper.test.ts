@@ -10,7 +10,14 @@ import {
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { normalizeTwilioParams } from '#shared/channels/sms/inbound/normalize.ts';
 import type { ResponseTargets } from '#shared/config/runtime.ts';
-import type { Channel, ConversationState, HubEvent, HubEventOf } from '#shared/contract/index.ts';
+import {
+  buildResponseOverdueEvent,
+  type Channel,
+  type ConversationState,
+  type HubEvent,
+  type HubEventOf,
+  stableHash,
+} from '#shared/contract/index.ts';
 import { applyEvent, type ConversationModel, type MessageEvent } from '#shared/domain/conversation.ts';
 import { applyPatch, SNOOZE_TIMER } from '#shared/domain/conversation-change.ts';
 import { alreadyReported, overdueWait } from '#shared/domain/response-overdue.ts';
@@ -526,6 +533,90 @@ describe('attention sweeper', () => {
       expect(overdueEvents()[0]?.id).toBe(overdueEvents()[1]?.id);
     });
 
+    it('after a crash between the publish and the note, an older message of the same wait recorded late does not change the id published again', async () => {
+      // Prepare: the customer waits from minute 10; the sweep at minute 26 publishes, its note fails;
+      // then the customer's earlier message (written at minute 5) reaches the hub: a provider's retry,
+      // which moves the start of the same wait back
+      await customerWrites('ov-moved', 'moved-2', 10);
+      let failedOnce = false;
+      const failing = {
+        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+          if (command instanceof UpdateItemCommand && !failedOnce) {
+            failedOnce = true;
+            throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+          }
+          return dynamodb.send(command as never);
+        },
+      } as TableContext['client'];
+      const crashed = await sweepAt(sweeperWith({ client: failing }), 26);
+      await customerWritesLate('ov-moved', 'moved-1', 5, 26.5);
+      const stored = await loadConversation(table, conversationFor('ov-moved').conversationId);
+      // Act
+      const retried = await sweepAt(sweeperWith(), 27);
+      const after = await sweepAt(sweeperWith(), 28);
+      // Assess: one wait (its version unchanged), so one event id, however its start moved
+      expect(crashed.report.failed).toBe(1);
+      expect(stored.model?.state.waitingSince).toBe(minute(5));
+      expect(stored.model?.waitVersion).toBe(1);
+      expect(retried.report.responsesOverdue).toBe(1);
+      expect(after.report.responsesOverdue).toBe(0);
+      expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual([minute(10), minute(5)]);
+      expect(overdueEvents()[1]?.id).toBe(overdueEvents()[0]?.id);
+    });
+
+    it('a WhatsApp number-change notice (a system message nobody wrote) reopens no resolved conversation and is never overdue', async () => {
+      // Prepare: asked, answered, resolved
+      await customerWrites('ov-notice', 'notice-1', 0);
+      await businessAnswers('ov-notice', 'notice-2', 1);
+      await patch('ov-notice', { status: 'resolved' }, 2);
+      const notice = messageEvent('ov-notice', 'notice-3', minute(10));
+      // Act: Meta's `system` message `user_changed_number`, as the adapter normalizes it
+      await record({
+        ...notice,
+        data: {
+          ...notice.data,
+          parts: [
+            {
+              type: 'system',
+              kind: 'user_changed_number',
+              body: 'User changed from 1 to 2',
+              newIdentity: '4915223456789',
+            },
+          ],
+        },
+      } as HubEvent);
+      const stored = await loadConversation(table, conversationFor('ov-notice').conversationId);
+      const swept = await sweepAt(sweeperWith(), 30);
+      // Assess
+      expect(stored.model?.state).toMatchObject({
+        status: 'resolved',
+        waitingSince: null,
+        unreadCount: 0,
+        messageCount: 3,
+      });
+      expect(swept.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
+      expect(overdueEvents()).toEqual([]);
+    });
+
+    it('an e-mail dated 2001 by its sender waits from its arrival, not for 25 years', async () => {
+      // Prepare: the mail reaches the hub at minute 0, its Date header saying 2001
+      const mail = messageEvent('ov-2001', 'date-1', '2001-01-01T00:00:00.000Z', 'inbound', 'hello', 'email');
+      await record({ ...mail, data: { ...mail.data, receivedAt: minute(0) } } as HubEvent);
+      const stored = await loadConversation(table, conversationFor('ov-2001', 'email').conversationId);
+      // Act: a minute after it came, then past the e-mail target (4 hours) from its arrival
+      const early = await sweepAt(sweeperWith(), 1);
+      const due = await sweepAt(sweeperWith(), 241);
+      // Assess
+      expect(stored.model?.state).toMatchObject({
+        waitingSince: minute(0),
+        lastInboundAt: minute(0),
+        createdAt: minute(0),
+      });
+      expect(early.report.responsesOverdue).toBe(0);
+      expect(due.report.responsesOverdue).toBe(1);
+      expect(overdueEvents()[0]?.data).toMatchObject({ waitingSince: minute(0), waitedSeconds: 241 * 60 });
+    });
+
     it('stays within its limits, longest wait first, and reaches the rest on later sweeps', async () => {
       // Prepare: three customers waiting since minutes 0, 1 and 2
       for (const [index, customer] of ['ov-f', 'ov-g', 'ov-h'].entries())
@@ -915,6 +1006,33 @@ describe('attention sweeper', () => {
       expect(alreadyReported({ waitingSince: minute(5) }, { waitingSince: minute(3) })).toBe(true);
       expect(alreadyReported({ waitingSince: minute(5) }, { waitingSince: minute(41) })).toBe(false);
       expect(alreadyReported(undefined, { waitingSince: minute(0), waitVersion: 5 })).toBe(false);
+    });
+
+    it("names a wait's response_overdue by the conversation and the wait's version, and one without a version as before", () => {
+      // Prepare: one wait's report, as its start moves back (an older message recorded late)
+      const data = {
+        conversationId: 'conv_rules',
+        channel: 'whatsapp' as const,
+        endpoint: { type: 'whatsapp_phone_number' as const, id: 'phone-1' },
+        contact: { identities: [{ type: 'wa_id' as const, value: 'r-a' }] },
+        contactId: `ct_${'0'.repeat(32)}`,
+        waitingSince: minute(10),
+        targetSeconds: 900,
+        waitedSeconds: 960,
+        detectedAt: minute(26),
+      };
+      const movedBack = { ...data, waitingSince: minute(5), waitedSeconds: 1320 };
+      // Act
+      const first = buildResponseOverdueEvent(data, 4);
+      const again = buildResponseOverdueEvent(movedBack, 4);
+      const nextWait = buildResponseOverdueEvent(movedBack, 9);
+      const unnumbered = buildResponseOverdueEvent(data);
+      // Assess
+      expect(again.id).toBe(first.id);
+      expect(nextWait.id).not.toBe(first.id);
+      expect(again.time).toBe(minute(20));
+      // A wait stored before waits had versions keeps the id it had then
+      expect(unnumbered.id).toBe(`evt_${stableHash('event', 'response_overdue', 'conv_rules', minute(10))}`);
     });
   });
 });

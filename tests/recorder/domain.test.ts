@@ -79,6 +79,21 @@ const emailMessage = (
   } as MessageEvent;
 };
 
+/** A WhatsApp `system` message (or welcome request) as the adapter normalizes it. */
+const systemNotice = (
+  customer: string,
+  providerMessageId: string,
+  at: string,
+  kind: string,
+): MessageEvent => {
+  const event = message(customer, providerMessageId, at);
+  const part =
+    kind === 'request_welcome'
+      ? { type: 'system' as const, kind }
+      : { type: 'system' as const, kind, body: 'User changed from 1 to 2', newIdentity: '4915223456789' };
+  return { ...event, data: { ...event.data, parts: [part] } } as MessageEvent;
+};
+
 describe('conversation domain', () => {
   it('reopens a resolved conversation on a new customer message and resets unread on an answer', () => {
     // Prepare
@@ -452,6 +467,83 @@ describe('conversation domain', () => {
     // Assess
     expect(written.state).toMatchObject({ lastMessageAt: minute(0), lastInboundAt: minute(0) });
     expect(answered.state).toMatchObject({ unreadCount: 0, lastMessageAt: minute(5) });
+  });
+
+  it('takes a WhatsApp system notice (a number change) for nobody writing: no wait, nothing reopened, not unread, no reply window, no first response', () => {
+    // Prepare: asked, answered and resolved; and a conversation a notice opens
+    const asked = applyEvent(undefined, message('d-notice', 'm1', minute(0))).model;
+    const answered = applyEvent(asked, message('d-notice', 'm2', minute(1), 'outbound')).model;
+    const resolved = applyPatch(answered, { status: 'resolved' }).model;
+    // Act
+    const noticed = applyEvent(resolved, systemNotice('d-notice', 'm3', minute(10), 'user_changed_number'));
+    const opened = applyEvent(
+      undefined,
+      systemNotice('d-notice-2', 'n1', minute(0), 'customer_identity_changed'),
+    ).model;
+    const written = applyEvent(opened, message('d-notice-2', 'n2', minute(10))).model;
+    const firstAnswer = applyEvent(written, message('d-notice-2', 'n3', minute(15), 'outbound')).model;
+    // Assess
+    expect(noticed.model.state).toMatchObject({
+      status: 'resolved',
+      waitingSince: null,
+      unreadCount: 0,
+      messageCount: 3,
+      lastMessageAt: minute(10),
+      lastInboundAt: minute(0),
+      replyWindow: { applies: true, closesAt: '2026-11-23T10:00:00.000Z' },
+    });
+    expect(opened.state).toMatchObject({
+      status: 'open',
+      waitingSince: null,
+      unreadCount: 0,
+      lastInboundAt: null,
+      replyWindow: { applies: true, closesAt: null },
+    });
+    expect(opened.firstInboundAt).toBeNull();
+    expect(written.state).toMatchObject({ waitingSince: minute(10), unreadCount: 1 });
+    expect(firstAnswer.state).toMatchObject({ firstResponseAt: minute(15), firstResponseSeconds: 300 });
+  });
+
+  it('takes a WhatsApp welcome request (the customer opening the chat) as the customer writing', () => {
+    // Prepare
+    const welcome = systemNotice('d-welcome', 'w1', minute(0), 'request_welcome');
+    // Act
+    const opened = applyEvent(undefined, welcome).model;
+    // Assess
+    expect(opened.state).toMatchObject({
+      waitingSince: minute(0),
+      unreadCount: 1,
+      lastInboundAt: minute(0),
+      replyWindow: { applies: true, closesAt: '2026-11-23T10:00:00.000Z' },
+    });
+  });
+
+  it('takes the receipt time of a message dated more than 7 days before it came in, and believes a provider retry within them', () => {
+    // Prepare: messages the hub received at minute 0, dated by their sender's clock or provider
+    const receivedAtZero = (customer: string, writtenAt: string): MessageEvent => {
+      const event = message(customer, 'm1', writtenAt);
+      return { ...event, data: { ...event.data, receivedAt: minute(0) } } as MessageEvent;
+    };
+    const week = 7 * 24 * 60;
+    // Act
+    const wrongClock = applyEvent(undefined, receivedAtZero('d-2001', '2001-01-01T00:00:00.000Z')).model;
+    const answered = applyEvent(wrongClock, message('d-2001', 'm2', minute(5), 'outbound')).model;
+    const retried = applyEvent(undefined, receivedAtZero('d-retried', minute(-week))).model;
+    const older = applyEvent(undefined, receivedAtZero('d-older', minute(-week - 1))).model;
+    // Assess
+    expect(wrongClock.state).toMatchObject({
+      createdAt: minute(0),
+      lastMessageAt: minute(0),
+      lastInboundAt: minute(0),
+      waitingSince: minute(0),
+    });
+    expect(answered.state).toMatchObject({
+      waitingSince: null,
+      firstResponseAt: minute(5),
+      firstResponseSeconds: 300,
+    });
+    expect(retried.state).toMatchObject({ lastInboundAt: minute(-week), waitingSince: minute(-week) });
+    expect(older.state).toMatchObject({ lastInboundAt: minute(0), waitingSince: minute(0) });
   });
 
   it('lists a new contact identity once', () => {
