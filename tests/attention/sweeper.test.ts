@@ -77,6 +77,20 @@ describe('attention sweeper', () => {
     published = [];
   });
 
+  /** The table's client, but its first UpdateItem times out (a crash between a publish and its note). */
+  const failingFirstUpdate = (): TableContext['client'] => {
+    let failedOnce = false;
+    return {
+      send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+        if (command instanceof UpdateItemCommand && !failedOnce) {
+          failedOnce = true;
+          throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
+        }
+        return dynamodb.send(command as never);
+      },
+    } as TableContext['client'];
+  };
+
   const sweeperWith = (
     options: {
       memory?: SweepMemory;
@@ -511,16 +525,7 @@ describe('attention sweeper', () => {
     it('after a crash between the publish and the note, the next sweep publishes the same event id', async () => {
       // Prepare: the note fails once
       await customerWrites('ov-e', 'e1', 0);
-      let failedOnce = false;
-      const failing = {
-        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
-          if (command instanceof UpdateItemCommand && !failedOnce) {
-            failedOnce = true;
-            throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
-          }
-          return dynamodb.send(command as never);
-        },
-      } as TableContext['client'];
+      const failing = failingFirstUpdate();
       // Act
       const crashed = await sweepAt(sweeperWith({ client: failing }), 16);
       const retried = await sweepAt(sweeperWith({ client: failing }), 17);
@@ -538,16 +543,7 @@ describe('attention sweeper', () => {
       // then the customer's earlier message (written at minute 5) reaches the hub: a provider's retry,
       // which moves the start of the same wait back
       await customerWrites('ov-moved', 'moved-2', 10);
-      let failedOnce = false;
-      const failing = {
-        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
-          if (command instanceof UpdateItemCommand && !failedOnce) {
-            failedOnce = true;
-            throw Object.assign(new Error('timeout'), { name: 'TimeoutError' });
-          }
-          return dynamodb.send(command as never);
-        },
-      } as TableContext['client'];
+      const failing = failingFirstUpdate();
       const crashed = await sweepAt(sweeperWith({ client: failing }), 26);
       await customerWritesLate('ov-moved', 'moved-1', 5, 26.5);
       const stored = await loadConversation(table, conversationFor('ov-moved').conversationId);

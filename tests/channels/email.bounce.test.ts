@@ -67,6 +67,20 @@ const report = (deliveryStatus: string[], returnedHeaders: string[]): Buffer =>
     ].join('\r\n'),
   );
 
+/** Kim's mail in her thread (kim-1), which the returned original of dsn-threaded-original (hub-sent-2002, To Kim) answers. */
+const KIMS_ANSWER = Buffer.from(
+  [
+    'From: Kim <kim@customer.example>',
+    `To: ${SUPPORT}`,
+    'Subject: Broken charger',
+    'Message-ID: <kim-2@customer.example>',
+    'In-Reply-To: <kim-1@customer.example>',
+    'References: <kim-1@customer.example>',
+    '',
+    'Still broken.',
+  ].join('\r\n'),
+);
+
 describe('e-mail bounces as failed statuses', () => {
   it('puts the status in the conversation the original sent message was given', async () => {
     // Prepare: the returned original is a reply within a customer's thread
@@ -89,19 +103,7 @@ describe('e-mail bounces as failed statuses', () => {
 
   it("puts the status of an untagged answer in the conversation of the customer's mail it answered", async () => {
     // Prepare: Kim's mail, which the returned original (hub-sent-2002, To Kim) answers in its thread
-    const kim = Buffer.from(
-      [
-        'From: Kim <kim@customer.example>',
-        `To: ${SUPPORT}`,
-        'Subject: Broken charger',
-        'Message-ID: <kim-2@customer.example>',
-        'In-Reply-To: <kim-1@customer.example>',
-        'References: <kim-1@customer.example>',
-        '',
-        'Still broken.',
-      ].join('\r\n'),
-    );
-    const [kimsMail] = (await normalizeInboundEmail(kim, CONTEXT)).events;
+    const [kimsMail] = (await normalizeInboundEmail(KIMS_ANSWER, CONTEXT)).events;
     // Act
     const [status] = statusesOf(
       (await normalizeInboundEmail(fixture('dsn-threaded-original'), CONTEXT)).events,
@@ -114,19 +116,7 @@ describe('e-mail bounces as failed statuses', () => {
 
   it("files the report itself, and the copy it returns, in the conversation of the customer's mail", async () => {
     // Prepare: Kim's mail, which the returned original (hub-sent-2002, To Kim) answers in its thread
-    const kim = Buffer.from(
-      [
-        'From: Kim <kim@customer.example>',
-        `To: ${SUPPORT}`,
-        'Subject: Broken charger',
-        'Message-ID: <kim-2@customer.example>',
-        'In-Reply-To: <kim-1@customer.example>',
-        'References: <kim-1@customer.example>',
-        '',
-        'Still broken.',
-      ].join('\r\n'),
-    );
-    const [kimsMail] = (await normalizeInboundEmail(kim, CONTEXT)).events;
+    const [kimsMail] = (await normalizeInboundEmail(KIMS_ANSWER, CONTEXT)).events;
     // Act
     const bounce = await normalizeInboundEmail(fixture('dsn-threaded-original'), CONTEXT);
     // Assess: the report is a message of Kim's conversation, not the reporting mailer's, and the

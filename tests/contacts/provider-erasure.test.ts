@@ -129,6 +129,38 @@ describe('erasure of a person with Twilio messages', () => {
     return JSON.stringify((output.Items ?? []).map((raw) => unmarshall(raw)));
   };
 
+  /** The helpdesk API on the emulators, as `createWiredHelpdeskApi` wires it, without providers. */
+  const apiWiring = (dynamodb = emulators.clients.dynamodb) => ({
+    pseudonymKey: localPseudonymKey,
+    dynamodb,
+    sqs: emulators.clients.sqs,
+    s3: emulators.clients.s3,
+    tableName: context.tableName,
+    payloadBucket: emulators.resources.bucketName,
+    helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
+    outboxQueueUrl: emulators.resources.outboxQueueUrl,
+    logger: createLogger({ level: 'error', write: () => {} }),
+  });
+
+  /** The providers' settings, every call going through `fetch` (the fake Twilio). */
+  const providersThrough = (fetch: typeof globalThis.fetch) => ({
+    secrets: async () => LOCAL_DEV_SECRETS,
+    twilioApiUrl: 'https://api.twilio.test',
+    graphApiUrl: 'https://graph.facebook.test',
+    graphApiVersion: 'v23.0',
+    fetch,
+  });
+
+  /** DELETE /v1/contacts/{person}, as an operator. */
+  const eraseWith = (api: ReturnType<typeof createWiredHelpdeskApi>, person: string) =>
+    api({
+      method: 'DELETE',
+      path: `/v1/contacts/${person}`,
+      query: {},
+      headers: {},
+      principal: 'operator:test',
+    });
+
   it('redacts both messages at Twilio before the records go, answers the counts, and keeps them off the event', async () => {
     // Prepare
     const person = await personWithTwilioMessages('+306912340501', 501);
@@ -147,34 +179,14 @@ describe('erasure of a person with Twilio messages', () => {
       { step: 'initialize', name: 'countErasureCalls' },
     );
     const api = createWiredHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      dynamodb,
-      sqs: emulators.clients.sqs,
-      s3: emulators.clients.s3,
-      tableName: context.tableName,
-      payloadBucket: emulators.resources.bucketName,
-      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
-      outboxQueueUrl: emulators.resources.outboxQueueUrl,
-      providers: {
-        secrets: async () => LOCAL_DEV_SECRETS,
-        twilioApiUrl: 'https://api.twilio.test',
-        graphApiUrl: 'https://graph.facebook.test',
-        graphApiVersion: 'v23.0',
-        fetch: async (input, init) => {
-          recordsWhenTwilioWasCalled ??= await tableText();
-          return twilio.fetch(input, init);
-        },
-      },
-      logger: createLogger({ level: 'error', write: () => {} }),
+      ...apiWiring(dynamodb),
+      providers: providersThrough(async (input, init) => {
+        recordsWhenTwilioWasCalled ??= await tableText();
+        return twilio.fetch(input, init);
+      }),
     });
     // Act
-    const response = await api({
-      method: 'DELETE',
-      path: `/v1/contacts/${person}`,
-      query: {},
-      headers: {},
-      principal: 'operator:test',
-    });
+    const response = await eraseWith(api, person);
     dynamodb.destroy();
     const after = await tableText();
     const events = await takeHelpdeskEvents(emulators.clients.sqs, emulators.resources.helpdeskQueueUrl);
@@ -247,34 +259,13 @@ describe('erasure of a person with Twilio messages', () => {
     twilio.messages.set(sidOf(522), { accountSid: ACCOUNT, body: `${CANARY} outbound`, media: [] });
     let twilioDown = true;
     const api = createWiredHelpdeskApi({
-      pseudonymKey: localPseudonymKey,
-      dynamodb: emulators.clients.dynamodb,
-      sqs: emulators.clients.sqs,
-      s3: emulators.clients.s3,
-      tableName: context.tableName,
-      payloadBucket: emulators.resources.bucketName,
-      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
-      outboxQueueUrl: emulators.resources.outboxQueueUrl,
-      providers: {
-        secrets: async () => LOCAL_DEV_SECRETS,
-        twilioApiUrl: 'https://api.twilio.test',
-        graphApiUrl: 'https://graph.facebook.test',
-        graphApiVersion: 'v23.0',
-        fetch: async (input, init) => {
-          if (twilioDown) twilio.answerNext(503);
-          return twilio.fetch(input, init);
-        },
-      },
-      logger: createLogger({ level: 'error', write: () => {} }),
+      ...apiWiring(),
+      providers: providersThrough(async (input, init) => {
+        if (twilioDown) twilio.answerNext(503);
+        return twilio.fetch(input, init);
+      }),
     });
-    const erase = () =>
-      api({
-        method: 'DELETE',
-        path: `/v1/contacts/${person}`,
-        query: {},
-        headers: {},
-        principal: 'operator:test',
-      });
+    const erase = () => eraseWith(api, person);
     // Act
     const first = await erase();
     const kept = await tableText();
@@ -314,40 +305,16 @@ describe('erasure of a person with Twilio messages', () => {
     twilio.messages.set(sidOf(531), { accountSid: ACCOUNT, body: `${CANARY} inbound`, media: [MEDIA] });
     twilio.messages.set(sidOf(532), { accountSid: ACCOUNT, body: `${CANARY} outbound`, media: [] });
     let twilioDown = true;
-    const wiring = {
-      pseudonymKey: localPseudonymKey,
-      dynamodb: emulators.clients.dynamodb,
-      sqs: emulators.clients.sqs,
-      s3: emulators.clients.s3,
-      tableName: context.tableName,
-      payloadBucket: emulators.resources.bucketName,
-      helpdeskQueueUrl: emulators.resources.helpdeskQueueUrl,
-      outboxQueueUrl: emulators.resources.outboxQueueUrl,
-      logger: createLogger({ level: 'error', write: () => {} }),
-    };
     const withProviders = createWiredHelpdeskApi({
-      ...wiring,
-      providers: {
-        secrets: async () => LOCAL_DEV_SECRETS,
-        twilioApiUrl: 'https://api.twilio.test',
-        graphApiUrl: 'https://graph.facebook.test',
-        graphApiVersion: 'v23.0',
-        fetch: async (input, init) => {
-          if (twilioDown) twilio.answerNext(503);
-          return twilio.fetch(input, init);
-        },
-      },
+      ...apiWiring(),
+      providers: providersThrough(async (input, init) => {
+        if (twilioDown) twilio.answerNext(503);
+        return twilio.fetch(input, init);
+      }),
     });
     // `npm run erase` without SWITCHBOARD_TWILIO_SECRET_ARN or SWITCHBOARD_META_SECRET_ARN
-    const withoutProviders = createWiredHelpdeskApi(wiring);
-    const erase = (api: typeof withProviders) =>
-      api({
-        method: 'DELETE',
-        path: `/v1/contacts/${person}`,
-        query: {},
-        headers: {},
-        principal: 'operator:test',
-      });
+    const withoutProviders = createWiredHelpdeskApi(apiWiring());
+    const erase = (api: typeof withProviders) => eraseWith(api, person);
     await erase(withProviders);
     const kept = await tableText();
     expect(kept).toContain(sidOf(531));
