@@ -51,6 +51,10 @@ const percent = (utilisation: number): string =>
 
 const count = (value: number): string => value.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
+/** A limit, with its figures when under one a second (WhatsApp's pair rate, 1/6). */
+const limitCount = (value: number): string =>
+  value < 1 ? value.toLocaleString('en-US', { maximumFractionDigits: 3 }) : count(value);
+
 const atRate = (messagesPerSecond: number): string =>
   Number.isFinite(messagesPerSecond) ? count(messagesPerSecond) : 'never';
 
@@ -63,13 +67,27 @@ const renderLoads = (result: ScaleResult): string =>
       .map((entry) => [
         entry.resource,
         count(entry.rate),
-        `${count(entry.limit)} ${QUOTAS[entry.quota].unit}`,
+        `${limitCount(entry.limit)} ${QUOTAS[entry.quota].unit}`,
         percent(entry.utilisation),
         atRate(entry.runsOutAt),
         entry.warnedBy,
         QUOTAS[entry.quota].source,
       ]),
   );
+
+/**
+ * The highest steady load and the first to run out but WhatsApp's pair rate, which no setting raises
+ * (it follows from the mix's busiest conversation): what the raised settings leave next.
+ */
+const nextAfterPairRate = (result: ScaleResult): string => {
+  const rest = result.loads.filter(
+    (entry) => entry.quota !== 'whatsappPairRate' && !(QUOTAS[entry.quota] as Quota).transient,
+  );
+  if (rest.length === 0) return 'nothing else';
+  const highest = rest.reduce((best, entry) => (entry.utilisation > best.utilisation ? entry : best));
+  const first = rest.reduce((best, entry) => (entry.runsOutAt < best.runsOutAt ? entry : best));
+  return `apart from the pair rate, highest ${highest.resource} ${percent(highest.utilisation)}, first to run out ${first.resource} at ${atRate(first.runsOutAt)} messages/s`;
+};
 
 /** The scale model: one row per rate, then every resource at 1,000 messages/s with 30 % statuses. */
 const renderScale = (scale: ScaleReport): string[] => {
@@ -78,6 +96,7 @@ const renderScale = (scale: ScaleReport): string[] => {
   const check = scale.thousandWithThirtyPercentStatuses;
   const urls = scale.thousandWithFunctionUrls;
   const raised = scale.thousandRaised;
+  const api = scale.thousandThroughHelpdeskApi;
   const durations = scale.durations;
   const built = scale.deployment;
   const over = (result: ScaleResult, share: number) =>
@@ -86,8 +105,8 @@ const renderScale = (scale: ScaleReport): string[] => {
     entries.map((entry) => `${entry.resource} ${percent(entry.utilisation)}`).join('; ') || 'none';
   const webhook = urls.loads.find((entry) => entry.quota === 'lambdaSyncPerFunction');
   return [
-    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, a send ${durations.senderCommandMs} ms alone and ${senderBatchMs(SENDER.batchSize) / SENDER.batchSize} ms of a full batch to one number, an attachment ${durations.mediaFetchMs} ms)`,
-    '  mix: 30 % status callbacks (every one of a hub send), 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); chat, statuses and sends all WhatsApp; the busiest conversation carries 1 %',
+    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, a send ${durations.senderCommandMs} ms alone and ${senderBatchMs(SENDER.batchSize) / SENDER.batchSize} ms of a full batch to one number, an attachment ${durations.mediaFetchMs} ms, a send's request to the helpdesk API ${durations.apiSendMs} ms)`,
+    '  mix: 30 % status callbacks (every one of a hub send), 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); chat, statuses and sends all WhatsApp; the sends put straight on the outbox (as built there is no helpdesk API); the busiest conversation carries 1 %',
     `  as built: ${built.ingress} ingress, senderMaxConcurrency ${built.senderMaxConcurrency}, mediaFetcherMaxConcurrency ${built.fetcherMaxConcurrency}, ${built.whatsappNumbers} WhatsApp number at ${built.whatsappNumberRate} messages/s`,
     table(
       [
@@ -118,7 +137,8 @@ const renderScale = (scale: ScaleReport): string[] => {
     `  at or above half of their limit: ${listed(over(check, 0.5))}`,
     `  busiest conversation: ${count(check.busiestConversation.eventsPerSecond)} events/s; one conversation is recorded in order at up to ${count(check.busiestConversation.recorderLaneEventsPerSecond)} events/s (a batch of ${RECORDER_BATCH} per recorder batch time), beyond which its own events wait in its FIFO group`,
     `  with ingress 'function-urls' instead (no API Gateway; each webhook reserves ${urls.deployment.webhookReservedConcurrency} environments): ${webhook ? `${webhook.resource} ${count(webhook.rate)} requests/s of ${count(webhook.limit)}, ${percent(webhook.utilisation)}, runs out at ${atRate(webhook.runsOutAt)} messages/s` : 'no webhook load'}; $${urls.dollarsPerMillion} per million`,
-    `\n  The same 1,000 messages/s with the least raised for every load a deployment can raise to stay under half of its limit: ${raised.deployment.whatsappNumbers} WhatsApp numbers, senderMaxConcurrency ${raised.deployment.senderMaxConcurrency}, mediaFetcherMaxConcurrency ${raised.deployment.fetcherMaxConcurrency} (function URLs: webhookReservedConcurrency ${scale.raisedWebhookReservedConcurrency}); highest then: ${raised.highest.resource} ${percent(raised.highest.utilisation)}; at or above half: ${listed(over(raised, 0.5))}; first to run out then: ${raised.first.resource} at ${atRate(raised.first.atMessagesPerSecond)} messages/s; $${raised.dollarsPerMillion} per million`,
+    `  with the helpdesk API deployed (helpdeskApi) and every send made through it: ${listed(api.loads.filter((entry) => ['apiGatewayAccount', 'helpdeskApiRoute'].includes(entry.quota)))}; the send route runs out at ${atRate(api.loads.find((entry) => entry.quota === 'helpdeskApiRoute')?.runsOutAt ?? Number.POSITIVE_INFINITY)} messages/s; first to run out: ${api.first.resource} at ${atRate(api.first.atMessagesPerSecond)} messages/s; $${api.dollarsPerMillion} per million (a send $${outboundCost('full', durations, built, 'helpdesk-api').dollarsPerMillion} per million in full batches, against $${outboundCost('full').dollarsPerMillion} put on the outbox)`,
+    `\n  The same 1,000 messages/s with the least raised for every load a deployment can raise to stay under half of its limit: ${raised.deployment.whatsappNumbers} WhatsApp numbers, senderMaxConcurrency ${raised.deployment.senderMaxConcurrency}, mediaFetcherMaxConcurrency ${raised.deployment.fetcherMaxConcurrency} (function URLs: webhookReservedConcurrency ${scale.raisedWebhookReservedConcurrency}); highest then: ${raised.highest.resource} ${percent(raised.highest.utilisation)}; at or above half: ${listed(over(raised, 0.5))}; first to run out then: ${raised.first.resource} at ${atRate(raised.first.atMessagesPerSecond)} messages/s; ${nextAfterPairRate(raised)}; $${raised.dollarsPerMillion} per million`,
   ];
 };
 

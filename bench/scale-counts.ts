@@ -189,3 +189,23 @@ export const OUTBOUND_PROFILE: EventProfile = {
  * tests/bench/outbound-send-counts.test.ts.
  */
 export const HUB_SEND_STATUS = { readUnits: 1 } as const;
+
+/**
+ * A send made through the helpdesk API (`POST /v1/conversations/{id}/messages`, shared/api/handlers.ts
+ * sendMessage) before the sender's part above: one request to the helpdesk's own HTTP API (in the
+ * same account, so on the account's API Gateway throttle; infra/constructs/helpdesk-api.ts), one
+ * invocation of its 512 MB function, two consistent GetItems run together (the conversation, the
+ * send record: items under 4 KB, one read unit each), one conditional PutItem (the Idempotency-Key's
+ * reservation, shared/store/send-reservations.ts: a small item with no index entry, one write unit,
+ * in the conversation's partition) and the outbox's SendMessage (already in the send's SQS line). A
+ * command put straight on the outbox costs none of these.
+ */
+export const API_SEND = {
+  httpApiRequests: 1,
+  lambdaInvocations: 1,
+  memoryMb: 512,
+  getItem: 2,
+  readUnits: 2,
+  putItem: 1,
+  tableWriteUnits: 1,
+} as const;

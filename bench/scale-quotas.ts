@@ -47,12 +47,27 @@ export const QUOTAS = {
     warnedBy: "Webhook4xxRate (429s), then providers' retries",
   },
   apiGatewayStage: {
-    name: "HTTP API $default stage throttle (this stack's own brake)",
+    // CDK's HttpStage `throttle` becomes the stage's DefaultRouteSettings: "default route throttling
+    // limits", applied to each route on its own
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html), so the
+    // busiest webhook route is weighed against it, every route together against the account's.
+    name: "HTTP API $default stage, default route throttle, per route (this stack's own brake)",
     limit: WEBHOOK_STAGE_THROTTLE.rateLimit,
-    unit: `requests/s (burst ${WEBHOOK_STAGE_THROTTLE.burstLimit.toLocaleString('en-US')})`,
+    unit: `requests/s per route (burst ${WEBHOOK_STAGE_THROTTLE.burstLimit.toLocaleString('en-US')})`,
     raise: 'HubApi rateLimit/burstLimit (infra/constructs/hub-api.ts), within the account throttle',
     source: 'infra/constructs/hub-api.ts',
     warnedBy: "Webhook4xxRate (429s), then providers' retries",
+  },
+  helpdeskApiRoute: {
+    // The helpdesk API's own HTTP API (HelpdeskApi: rateLimit 50, burstLimit 100, its stage's default
+    // route throttle, so per route): its send route alone takes 50 requests/s.
+    name: 'Helpdesk HTTP API, default route throttle, per route (with helpdeskApi)',
+    limit: 50,
+    unit: 'requests/s per route (burst 100)',
+    raise:
+      'HelpdeskApi rateLimit/burstLimit (infra/constructs/helpdesk-api.ts; no context key: a code change), within the account throttle; or put the sends straight on the outbox',
+    source: 'infra/constructs/helpdesk-api.ts',
+    warnedBy: 'none of the stack: a 429 is not a 5xx (HelpdeskApi5xxRate); the caller sees 429 and retries',
   },
   lambdaConcurrency: {
     name: 'Lambda concurrent executions, per account and region (all functions)',
@@ -107,6 +122,18 @@ export const QUOTAS = {
       "more business numbers, or Meta's automatic upgrade to 1,000 (then whatsappNumberRate, CDK context, raised to match)",
     source: 'https://docs.aws.amazon.com/social-messaging/latest/userguide/increase-message-throughput.html',
     warnedBy: 'OutboxCommandAge (sends wait their turn or back off from 130429, then age past 120 s)',
+  },
+  whatsappPairRate: {
+    name: 'WhatsApp pair rate, one business number to one user (Meta)',
+    // Error 131056: "too many messages sent from the sender phone number to the same recipient phone
+    // number in a short period of time", about one message per 6 s
+    // (shared/channels/whatsapp/outbound/classify.ts backs off 6 s, 24 s, 96 s… on it).
+    limit: 1 / 6,
+    unit: 'messages/s to one user (about one per 6 s)',
+    raise: "none: spread a conversation's sends out in time (the sender backs off 131056 at least 6 s · 4ⁿ)",
+    source: 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes',
+    warnedBy:
+      "OutboxCommandAge (the user's sends back off 6 s, 24 s, 96 s… and the conversation's later commands wait behind them in its FIFO group, until one is older than 120 s)",
   },
   lambdaScalingRate: {
     name: 'Lambda scaling rate, per function',

@@ -8,6 +8,7 @@ import type { AwsCostResult } from './aws-cost.ts';
 import { MEDIA_ATTACHMENT } from './media-path.ts';
 import { PRICES } from './prices.ts';
 import {
+  API_SEND,
   type EventProfile,
   HUB_SEND_STATUS,
   type InboundKind,
@@ -47,6 +48,12 @@ export interface TrafficMix {
   readonly whatsappShare: number;
   /** Share of the statuses that are of the hub's own sends (0–1): each reads its send record. */
   readonly hubSendStatusShare: number;
+  /**
+   * Share of the sends made through the helpdesk API (0–1; the rest are put straight on the outbox):
+   * each adds its HTTP API request, the API function's time, two reads and a reservation write
+   * (API_SEND). Only with a deployment that has the helpdesk API (`helpdeskApi`).
+   */
+  readonly apiSendShare: number;
 }
 
 /** What a deployment chose: its ingress and the caps that are its own to raise. */
@@ -62,6 +69,8 @@ export interface Deployment {
   readonly whatsappNumbers: number;
   /** Messages/s one number may carry, in and out: Meta's 80 (1,000 once Meta upgrades it). */
   readonly whatsappNumberRate: number;
+  /** Whether the helpdesk API is deployed (`helpdeskApi`, off by default): sends can go through it. */
+  readonly helpdeskApi: boolean;
 }
 
 const CONFIG_DEFAULTS = readConfig(() => undefined);
@@ -74,6 +83,7 @@ export const AS_BUILT: Deployment = {
   webhookReservedConcurrency: CONFIG_DEFAULTS.webhookReservedConcurrency,
   whatsappNumbers: 1,
   whatsappNumberRate: CONFIG_DEFAULTS.whatsappNumberRate,
+  helpdeskApi: CONFIG_DEFAULTS.helpdeskApi,
 };
 
 /**
@@ -98,6 +108,12 @@ export const AWS_DURATIONS = {
    * each from us-east-1 for an image), one S3 PUT, three DynamoDB calls, one SQS send.
    */
   mediaFetchMs: 500,
+  /**
+   * One send through the helpdesk API, in its function: the two reads together, the reservation's
+   * PutItem and the outbox's SendMessage, about 10 ms each in the region, and a few ms of CPU (not
+   * measured: the API bench times no send).
+   */
+  apiSendMs: 40,
 } as const;
 
 /** Execution environments keep the provider secrets (and SQS/DynamoDB keep KMS data keys) five minutes. */
@@ -139,6 +155,7 @@ export interface ScaleResult {
     readonly recorder: number;
     readonly sender: number;
     readonly mediaFetcher: number;
+    readonly helpdeskApi: number;
   };
   readonly eventsPerRecorderBatch: number;
   readonly commandsPerSenderBatch: number;
@@ -210,6 +227,27 @@ export interface OutboundCost {
   readonly dollarsPerMillion: number;
 }
 
+/** What a send made through the helpdesk API adds before the outbox (API_SEND): item, per send, price. */
+const apiSendLines = (durations: typeof AWS_DURATIONS): Array<[string, number, number]> => [
+  ['helpdesk API: HTTP API request', API_SEND.httpApiRequests, PRICES.httpApiPerRequest],
+  ['helpdesk API: Lambda requests', API_SEND.lambdaInvocations, PRICES.lambdaPerRequest],
+  [
+    'helpdesk API: Lambda GB-s',
+    API_SEND.lambdaInvocations * (API_SEND.memoryMb / 1024) * (Math.ceil(durations.apiSendMs) / 1000),
+    PRICES.lambdaArmPerGbSecond,
+  ],
+  [
+    'helpdesk API: DynamoDB read units (conversation, send record)',
+    API_SEND.readUnits,
+    PRICES.dynamoPerReadUnit,
+  ],
+  [
+    "helpdesk API: DynamoDB write units (the key's reservation)",
+    API_SEND.tableWriteUnits,
+    PRICES.dynamoPerWriteUnit,
+  ],
+];
+
 /**
  * One outbound send in $ per million: the sender's Lambda time (mostly the provider's answer), its
  * reads, writes and SQS calls, in batches of `commands` commands of as many conversations (`full`:
@@ -217,12 +255,14 @@ export interface OutboundCost {
  * (senderBatchMs; as built all to one number, the slowest case), their events published in shared
  * rounds (two helpdesk requests a batch). The Lambda time per send is the batch's time over its
  * commands: 172.5 ms in a full batch to one number, 600 ms alone; the model's concurrency uses the
- * same time.
+ * same time. A send made through the helpdesk API (`via`) adds the API's part (apiSendLines); one put
+ * straight on the outbox does not.
  */
 export const outboundCost = (
   batch: 'full' | 'trickle' | number,
   durations: typeof AWS_DURATIONS = AWS_DURATIONS,
   deployment: Deployment = AS_BUILT,
+  via: 'outbox' | 'helpdesk-api' = 'outbox',
 ): OutboundCost => {
   const commands = batch === 'full' ? SENDER.batchSize : batch === 'trickle' ? 1 : batch;
   const batchMs = senderBatchMs(commands, deployment, durations);
@@ -238,6 +278,7 @@ export const outboundCost = (
     ['DynamoDB write units (GSI included)', OUTBOUND_PROFILE.writeUnits, PRICES.dynamoPerWriteUnit],
     // The helpdesk's SendMessage, the sender's receive and delete (per batch), its helpdesk publishes.
     ['SQS FIFO requests', 1 + 2 / commands + helpdeskRequests, PRICES.sqsFifoPerRequest],
+    ...(via === 'helpdesk-api' ? apiSendLines(durations) : []),
   ];
   const costed = lines.map(
     ([item, perSend, price]) => [item, round(perSend, 4), round(perSend * price * 1e6, 3)] as const,
@@ -266,6 +307,9 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
   const email = mix.inboundPerSecond * mix.emailShare;
   const chat = mix.inboundPerSecond - email;
   const sends = mix.outboundPerSecond;
+  const apiSends = sends * mix.apiSendShare;
+  if (apiSends > 0 && !deployment.helpdeskApi)
+    throw new Error('sends through the helpdesk API need a deployment with it (helpdeskApi: true)');
   const hubSendStatuses = mix.statusPerSecond * mix.hubSendStatusShare;
   const rates: Record<InboundKind, number> = { chat, status: mix.statusPerSecond, email };
   const kinds = Object.keys(rates) as InboundKind[];
@@ -282,7 +326,8 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       resource,
       rate: round(rate, 2),
       quota,
-      limit: round(limit, 1),
+      // A limit under one a second (WhatsApp's pair rate, 1/6) keeps its figures.
+      limit: round(limit, limit < 1 ? 3 : 1),
       utilisation: rate / limit,
       warnedBy: options.warnedBy ?? QUOTAS[quota].warnedBy,
     };
@@ -291,10 +336,13 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
   const messagesPerSecond = mix.inboundPerSecond + mix.statusPerSecond + mix.outboundPerSecond;
   const ingestEvents = mix.inboundPerSecond + mix.statusPerSecond;
   const webhookRequests = sum((profile) => profile.webhookRequests);
-  // WhatsApp's chat messages and statuses come through its one webhook; e-mail through its own.
+  // WhatsApp's chat messages and statuses come through its one webhook (one route); e-mail through
+  // its own; the other channels' chat and statuses are counted as one, at most.
+  const chatAndStatusRequests =
+    chat * profiles.chat.webhookRequests + mix.statusPerSecond * profiles.status.webhookRequests;
   const busiestWebhookRequests = Math.max(
-    (chat * profiles.chat.webhookRequests + mix.statusPerSecond * profiles.status.webhookRequests) *
-      mix.whatsappShare,
+    chatAndStatusRequests * mix.whatsappShare,
+    chatAndStatusRequests * (1 - mix.whatsappShare),
     email * profiles.email.webhookRequests,
   );
 
@@ -331,7 +379,9 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
   const fetcherConcurrency = (chatMedia * durations.mediaFetchMs) / 1000;
   const fetcherCapacity =
     (deployment.fetcherMaxConcurrency * MEDIA_FETCHER.batchSize * 1000) / durations.mediaFetchMs;
-  const concurrency = webhookConcurrency + recorderConcurrency + senderConcurrency + fetcherConcurrency;
+  const apiConcurrency = (apiSends * durations.apiSendMs) / 1000;
+  const concurrency =
+    webhookConcurrency + recorderConcurrency + senderConcurrency + fetcherConcurrency + apiConcurrency;
 
   const busiest = messagesPerSecond * mix.busiestConversationShare;
   // One FIFO group is recorded in order: at most a batch at a time.
@@ -339,6 +389,7 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
   const tableWriteUnits =
     sum((profile) => profile.tableWriteUnits) +
     sends * OUTBOUND_PROFILE.tableWriteUnits +
+    apiSends * API_SEND.tableWriteUnits +
     chatMedia * MEDIA_ATTACHMENT.writeUnits;
   const indexUnits = (where: (key: string) => boolean) =>
     sum((profile) => sumOf(profile.indexWriteUnits, where)) +
@@ -364,6 +415,7 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     sum((profile) => profile.readUnits) +
     hubSendStatuses * HUB_SEND_STATUS.readUnits +
     sends * OUTBOUND_PROFILE.readUnits +
+    apiSends * API_SEND.readUnits +
     chatMedia * MEDIA_ATTACHMENT.readUnits;
   const helpdeskMessages =
     sum((profile) => profile.helpdeskMessages) + sends * OUTBOUND_PROFILE.helpdeskMessages + chatMedia;
@@ -373,25 +425,43 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     chatMedia * (MEDIA_ATTACHMENT.putObject + MEDIA_ATTACHMENT.multipartRequests);
   const secretReads = (concurrency * SECRET_SECTIONS.length) / CACHE_SECONDS;
   const whatsappPerNumber = ((chat + sends) * mix.whatsappShare) / deployment.whatsappNumbers;
+  // The busiest conversation's sends go to one user: on WhatsApp, against Meta's pair rate.
+  const busiestWhatsappSends = sends * mix.busiestConversationShare * mix.whatsappShare;
+  // Its item takes one write per event; a send through the API adds its reservation in the same partition.
+  const busiestPartitionUnits = busiest + apiSends * mix.busiestConversationShare;
 
-  const ingress: Draft[] =
-    deployment.ingress === 'http-api'
-      ? [
-          draft('API Gateway requests (account)', webhookRequests, 'apiGatewayAccount'),
-          draft('API Gateway requests (stage)', webhookRequests, 'apiGatewayStage'),
-        ]
-      : [
-          draft(
-            'busiest webhook function (WhatsApp), function URL',
-            busiestWebhookRequests,
-            'lambdaSyncPerFunction',
-            {
-              limit: 10 * deployment.webhookReservedConcurrency,
-            },
-          ),
-        ];
+  const httpApi = deployment.ingress === 'http-api';
+  // Every HTTP API of the account counts on its throttle: the webhooks' (http-api ingress) and the helpdesk's.
+  const accountRequests = (httpApi ? webhookRequests : 0) + apiSends;
+  const helpdeskApi: Draft[] = deployment.helpdeskApi
+    ? [draft('helpdesk API, send route (POST /v1/conversations/{id}/messages)', apiSends, 'helpdeskApiRoute')]
+    : [];
+  const account: Draft[] =
+    httpApi || deployment.helpdeskApi
+      ? [draft('API Gateway requests (account)', accountRequests, 'apiGatewayAccount')]
+      : [];
+  const ingress: Draft[] = httpApi
+    ? [
+        draft(
+          'API Gateway requests, busiest webhook route, default route throttle',
+          busiestWebhookRequests,
+          'apiGatewayStage',
+        ),
+      ]
+    : [
+        draft(
+          'busiest webhook function (WhatsApp), function URL',
+          busiestWebhookRequests,
+          'lambdaSyncPerFunction',
+          {
+            limit: 10 * deployment.webhookReservedConcurrency,
+          },
+        ),
+      ];
   const loads: Draft[] = [
+    ...account,
     ...ingress,
+    ...helpdeskApi,
     draft('sender: sends against its capped environments', sends, 'senderCapacity', {
       limit: senderCapacity,
     }),
@@ -402,6 +472,11 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       {
         limit: deployment.whatsappNumberRate,
       },
+    ),
+    draft(
+      "WhatsApp pair rate, the busiest conversation's sends to one user",
+      busiestWhatsappSends,
+      'whatsappPairRate',
     ),
     draft('media fetcher: attachments against its capped environments', chatMedia, 'fetcherCapacity', {
       limit: fetcherCapacity,
@@ -463,7 +538,11 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       'dynamoIndexPartitionWrite',
     ),
     // A conversation's item takes one write per event (items under 1 KB, measured); its own index entries go to partitions of its own.
-    draft('DynamoDB write units, hottest partition (busiest conversation)', busiest, 'dynamoPartitionWrite'),
+    draft(
+      'DynamoDB write units, hottest partition (busiest conversation)',
+      busiestPartitionUnits,
+      'dynamoPartitionWrite',
+    ),
     draft('S3 PUT (raw e-mail and attachments, one prefix)', s3Puts, 's3PutPerPrefix'),
     // One read per provider secret a function is given: at most all four (the sender's), counted for every environment.
     draft('Secrets Manager GetSecretValue', secretReads, 'secretsManagerGet'),
@@ -484,7 +563,10 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     inboundDollars / 1e6 -
     (deployment.ingress === 'function-urls' ? webhookRequests * PRICES.httpApiPerRequest : 0) +
     hubSendStatuses * HUB_SEND_STATUS.readUnits * PRICES.dynamoPerReadUnit +
-    (sends * outboundCost(commandsPerSenderBatch, durations, deployment).dollarsPerMillion) / 1e6 +
+    ((sends - apiSends) * outboundCost(commandsPerSenderBatch, durations, deployment).dollarsPerMillion +
+      apiSends *
+        outboundCost(commandsPerSenderBatch, durations, deployment, 'helpdesk-api').dollarsPerMillion) /
+      1e6 +
     email * mix.mediaShare * PRICES.s3PerPut +
     chatMedia * mediaDollars(durations);
 
@@ -498,6 +580,7 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       recorder: round(recorderConcurrency, 1),
       sender: round(senderConcurrency, 1),
       mediaFetcher: round(fetcherConcurrency, 1),
+      helpdeskApi: round(apiConcurrency, 1),
     },
     eventsPerRecorderBatch: round(eventsPerRecorderBatch, 1),
     commandsPerSenderBatch: round(commandsPerSenderBatch, 1),
@@ -584,9 +667,11 @@ export const modelScale = (
  * attachment; a tenth of the chat messages with one photo or file the fetcher copies); a
  * conversation stays active for a minute of its traffic, and the busiest one carries 1 % of
  * everything. A WhatsApp campaign: every chat message, status and send is WhatsApp's, and every
- * status is of one of the hub's own sends.
+ * status is of one of the hub's own sends. `apiSendShare` of the sends come through the helpdesk API,
+ * the rest straight onto the outbox: none by default, since the stack as built has no helpdesk API
+ * (`helpdeskApi` is off: the helpdesk puts its commands on the outbox, README "Answering customers").
  */
-export const campaignMix = (messagesPerSecond: number, statusShare = 0.3): TrafficMix => {
+export const campaignMix = (messagesPerSecond: number, statusShare = 0.3, apiSendShare = 0): TrafficMix => {
   const outboundPerSecond = messagesPerSecond * 0.2;
   const statusPerSecond = messagesPerSecond * statusShare;
   const inboundPerSecond = messagesPerSecond - outboundPerSecond - statusPerSecond;
@@ -601,6 +686,7 @@ export const campaignMix = (messagesPerSecond: number, statusShare = 0.3): Traff
     chatMediaShare: 0.1,
     whatsappShare: 1,
     hubSendStatusShare: 1,
+    apiSendShare,
   };
 };
 
@@ -663,6 +749,8 @@ export interface ScaleReport {
   readonly thousandWithThirtyPercentStatuses: ScaleResult;
   /** The same with `ingress: 'function-urls'`. */
   readonly thousandWithFunctionUrls: ScaleResult;
+  /** The same with the helpdesk API deployed (`helpdeskApi: true`) and every send made through it. */
+  readonly thousandThroughHelpdeskApi: ScaleResult;
   /** The same with the least a deployment must raise for every load it can raise to stay under half. */
   readonly thousandRaised: ScaleResult;
   /** With function URLs, the least reserved concurrency per webhook that keeps the busiest under half. */
@@ -709,6 +797,10 @@ export const runScale = (awsCost: AwsCostResult | undefined, resultsDirectory: s
     rows: SCALE_RATES.map((rate) => modelScale(campaignMix(rate), inputs)),
     thousandWithThirtyPercentStatuses: modelScale(check, inputs),
     thousandWithFunctionUrls: modelScale(check, inputs, { ...AS_BUILT, ingress: 'function-urls' }),
+    thousandThroughHelpdeskApi: modelScale(campaignMix(1_000, 0.3, 1), inputs, {
+      ...AS_BUILT,
+      helpdeskApi: true,
+    }),
     thousandRaised: modelScale(check, inputs, raisedFor(check, inputs)),
     raisedWebhookReservedConcurrency: raisedFor(check, inputs, 0.5, { ...AS_BUILT, ingress: 'function-urls' })
       .webhookReservedConcurrency,

@@ -75,9 +75,10 @@ const ACCESS_LOG_FIELDS = {
 } as const;
 
 /**
- * The stage's brake: half the account's default API Gateway throttle (10,000 requests/s, burst
- * 5,000), so the hub takes campaign peaks (bench/scale.ts) and leaves the account's other APIs room.
- * It was 500/s, below what a deployment sees at 1,000 messages/s.
+ * The stage's brake, for each route: CloudFormation's `DefaultRouteSettings`, which HTTP APIs apply
+ * per route ("default route throttling limits"), so each webhook may take 5,000 requests/s (burst
+ * 5,000) and all of them together are held only by the account's 10,000 (bench/scale.ts weighs the
+ * busiest route). It was 500/s, below what a deployment sees at 1,000 messages/s.
  */
 export const WEBHOOK_STAGE_THROTTLE = { rateLimit: 5_000, burstLimit: 5_000 } as const;
 

@@ -52,6 +52,7 @@ const quiet = {
   chatMediaShare: 0,
   whatsappShare: 0,
   hubSendStatusShare: 0,
+  apiSendShare: 0,
 };
 const loadOf = (result: ScaleResult, resource: string) =>
   result.loads.find((entry) => entry.resource.startsWith(resource));
@@ -72,12 +73,18 @@ describe('scale model', () => {
     const rate = (resource: string) => loadOf(result, resource)?.rate;
     expect(result.webhookRequestsPerSecond).toBe(1_500);
     // 1,500 requests/s × 30 ms; 1,500 events/s in batches of 10 × 100 ms
-    expect(result.concurrency).toEqual({ webhook: 45, recorder: 15, sender: 0, mediaFetcher: 0 });
+    expect(result.concurrency).toEqual({
+      webhook: 45,
+      recorder: 15,
+      sender: 0,
+      mediaFetcher: 0,
+      helpdeskApi: 0,
+    });
     // The table's own units and each index's apart: on demand, each has its quota
     expect(rate('DynamoDB write units, table')).toBe(1_000 * 3 + 500 * 1);
     expect(rate('DynamoDB write units, busiest index (gsi2)')).toBe(600);
     expect(rate('DynamoDB read units, table')).toBe(2_000);
-    expect(rate('API Gateway requests (stage)')).toBe(1_500);
+    expect(rate('API Gateway requests, busiest webhook route')).toBe(1_500);
     expect(rate('DynamoDB write units, hottest partition (busiest conversation)')).toBe(15);
     expect(result.busiestConversation.recorderLaneEventsPerSecond).toBe(100);
     expect(result.dollarsPerMillion).toBeCloseTo((1_000 * 4 + 500 * 2) / 1_500, 2);
@@ -185,6 +192,72 @@ describe('scale model', () => {
     expect(fetcher?.warnedBy).toMatch(/^MediaBacklogAge/);
   });
 
+  it("counts a send made through the helpdesk API: its HTTP API request, Lambda time, two reads and its key's reservation", () => {
+    // Prepare: 100 sends a second, all through the helpdesk API, against the same sends put on the outbox
+    const direct = { ...quiet, inboundPerSecond: 0, statusPerSecond: 0, outboundPerSecond: 100 };
+    const api = { ...direct, apiSendShare: 1 };
+    const withApi = { ...AS_BUILT, helpdeskApi: true };
+    // Act
+    const queued = modelScale(direct, inputs, withApi);
+    const result = modelScale(api, inputs, withApi);
+    // Assess
+    const rate = (model: ScaleResult, resource: string) => loadOf(model, resource)?.rate ?? 0;
+    const added = (resource: string) => rate(result, resource) - rate(queued, resource);
+    // One request each on the account's throttle, and on the send route's own 50/s (200 %)
+    expect(added('API Gateway requests (account)')).toBe(100);
+    expect(loadOf(result, 'helpdesk API, send route')?.utilisation).toBe(2);
+    // Two consistent GetItems (the conversation, the send record), one conditional PutItem (the
+    // reservation, in the conversation's partition: the busiest conversation's 1 % of the sends)
+    expect(added('DynamoDB read units, table')).toBe(200);
+    expect(added('DynamoDB write units, table')).toBe(100);
+    expect(added('DynamoDB write units, hottest partition')).toBe(1);
+    // 100 requests/s × 40 ms of the API function
+    expect(result.concurrency.helpdeskApi).toBe(4);
+    expect(added('Lambda concurrency')).toBeCloseTo(4, 5);
+    // $1 the HTTP API request, $0.2 the invocation, $0.267 its 40 ms of 512 MB, $0.25 the reads, $0.625 the write
+    const viaApi = outboundCost('full', undefined, undefined, 'helpdesk-api');
+    expect(viaApi.dollarsPerMillion).toBe(10.71);
+    expect(outboundCost('full').dollarsPerMillion).toBe(8.37);
+    expect(result.dollarsPerMillion - queued.dollarsPerMillion).toBeCloseTo(2.34, 2);
+    // A deployment without the helpdesk API takes no sends through it
+    expect(() => modelScale(api, inputs)).toThrow(/helpdeskApi/);
+    expect(queued.loads.some((entry) => entry.quota === 'helpdeskApiRoute')).toBe(true);
+    expect(modelScale(direct, inputs).loads.some((entry) => entry.quota === 'helpdeskApiRoute')).toBe(false);
+  });
+
+  it("weighs the busiest conversation's WhatsApp sends against Meta's pair rate, one message per 6 s to one user", () => {
+    // Prepare: 100 sends a second, the busiest conversation 1 % of them: one a second to one user
+    const mix = { ...quiet, inboundPerSecond: 0, statusPerSecond: 0, outboundPerSecond: 100 };
+    // Act
+    const whatsapp = modelScale({ ...mix, whatsappShare: 1 }, inputs);
+    const other = modelScale(mix, inputs);
+    const campaign = modelScale(campaignMix(1_000, 0.3), inputs);
+    // Assess: 1 a second against 1/6; the campaign's 2 sends/s to one user run it out at 83 messages/s
+    const pair = loadOf(whatsapp, 'WhatsApp pair rate');
+    expect(pair?.rate).toBe(1);
+    expect(pair?.utilisation).toBeCloseTo(6);
+    expect(pair?.limit).toBe(0.167);
+    expect(loadOf(other, 'WhatsApp pair rate')?.rate).toBe(0);
+    expect(campaign.first.quota).toBe('whatsappPairRate');
+    expect(campaign.first.atMessagesPerSecond).toBe(83);
+  });
+
+  it("weighs the stage throttle, a default route throttle, against the busiest webhook route, and the account's against them all", () => {
+    // Prepare: 1,000 chat messages and 500 statuses a second, 60 % of them WhatsApp's
+    const mix = {
+      ...quiet,
+      inboundPerSecond: 1_000,
+      statusPerSecond: 500,
+      outboundPerSecond: 0,
+      whatsappShare: 0.6,
+    };
+    // Act
+    const result = modelScale(mix, inputs);
+    // Assess: 900 requests/s on WhatsApp's route (600 on the other channels' routes), 1,500 on the account
+    expect(loadOf(result, 'API Gateway requests, busiest webhook route')?.rate).toBe(900);
+    expect(loadOf(result, 'API Gateway requests (account)')?.rate).toBe(1_500);
+  });
+
   it('adds up the writes of every conversation in the index partitions they share', () => {
     // Prepare: 1,000 chat messages (a conversation opened every five) and 100 sends a second
     const mix = { ...quiet, inboundPerSecond: 1_000, statusPerSecond: 0, outboundPerSecond: 100 };
@@ -275,7 +348,9 @@ describe('scale model', () => {
   it('cites a documentation page and a warning alarm for every quota', () => {
     // Assess
     for (const quota of Object.values(QUOTAS)) {
-      expect(quota.source).toMatch(/^(https:\/\/docs\.aws\.amazon\.com\/|infra\/)/);
+      expect(quota.source).toMatch(
+        /^(https:\/\/docs\.aws\.amazon\.com\/|https:\/\/developers\.facebook\.com\/|infra\/)/,
+      );
       expect(quota.warnedBy.length).toBeGreaterThan(0);
       expect(quota.limit).toBeGreaterThan(0);
     }
@@ -297,14 +372,34 @@ describe('scale model', () => {
     expect(profiles.status.webhookRequests).toBe(1);
     expect(profiles.email.s3Puts).toBe(1);
     expect(built.messagesPerSecond).toBe(1_000);
-    // As built: the sender's and the fetcher's caps, and one WhatsApp number; the by-status partition
-    // every conversation shares is spread over shards, so none of them is near its limit
-    expect(over(built, 0.5)).toEqual(['fetcherCapacity', 'senderCapacity', 'whatsappNumber']);
-    expect(built.first.quota).toBe('whatsappNumber');
+    // The by-status partition every conversation shares is spread over shards, so none of them is near its limit
+    // As built: the sender's and the fetcher's caps, one WhatsApp number, and the busiest
+    // conversation's 2 sends/s to one user against Meta's pair rate (1 % of 200 sends/s), which
+    // runs out first, at 83 messages/s
+    expect(over(built, 0.5)).toEqual([
+      'fetcherCapacity',
+      'senderCapacity',
+      'whatsappNumber',
+      'whatsappPairRate',
+    ]);
+    expect(built.first.quota).toBe('whatsappPairRate');
+    expect(built.first.atMessagesPerSecond).toBe(83);
+    // The stage's throttle is a route's: WhatsApp's 750 requests/s of the 800
+    expect(loadOf(built, 'API Gateway requests, busiest webhook route')?.rate).toBe(750);
     expect(loadOf(built, 'DynamoDB index partition STATUS#open')?.utilisation).toBeLessThan(0.1);
-    // Raised where a deployment can: nothing left at half of its limit
-    expect(over(raised, 0.5)).toEqual([]);
-    expect(raised.first.quota).toBe('fetcherCapacity');
-    expect(raised.first.atMessagesPerSecond).toBeGreaterThan(2_000);
+    // Raised where a deployment can: nothing left at half of its limit but the pair rate, which no
+    // setting raises; the fetcher next
+    expect(over(raised, 0.5)).toEqual(['whatsappPairRate']);
+    expect(raised.first.quota).toBe('whatsappPairRate');
+    expect(loadOf(raised, 'media fetcher')?.runsOutAt).toBeGreaterThan(2_000);
+    // With the helpdesk API, every send through it: 200 requests/s more on the account (800 + 200),
+    // its 200 reservations on the table, and the send route's own 50/s throttle at 400 %
+    const viaApi = modelScale(campaignMix(1_000, 0.3, 1), measured, { ...AS_BUILT, helpdeskApi: true });
+    expect(loadOf(viaApi, 'API Gateway requests (account)')?.rate).toBe(1_000);
+    expect(loadOf(viaApi, 'DynamoDB write units, table')?.rate).toBeCloseTo(
+      (loadOf(built, 'DynamoDB write units, table')?.rate ?? 0) + 200,
+      1,
+    );
+    expect(loadOf(viaApi, 'helpdesk API, send route')?.utilisation).toBe(4);
   });
 });
