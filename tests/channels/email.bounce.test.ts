@@ -11,6 +11,7 @@ import {
   type HubEvent,
   HubEventSchema,
 } from '#shared/contract/index.ts';
+import { applyEvent, isMessageEvent } from '#shared/domain/conversation.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
@@ -126,6 +127,24 @@ describe('e-mail bounces as failed statuses', () => {
     expect(message?.subject).toBe(kimsMail?.subject);
     const returned = bounce.blobs.find((blob) => blob.contentType === 'message/rfc822');
     expect(returned?.key.startsWith(`attachments/${kimsMail?.subject}/`)).toBe(true);
+  });
+
+  it('files the report under the customer it is about, so the reporting mailer neither renames nor joins them', async () => {
+    // Prepare: Kim's conversation as her mail opens it
+    const [kimsMail] = (await normalizeInboundEmail(KIMS_ANSWER, CONTEXT)).events.filter(isMessageEvent);
+    if (!kimsMail) throw new Error("Kim's mail is a message");
+    const before = applyEvent(undefined, kimsMail).model;
+    // Act: the report of the business's answer to her, filed in her conversation
+    const [report] = (await normalizeInboundEmail(fixture('dsn-threaded-original'), CONTEXT)).events.filter(
+      isMessageEvent,
+    );
+    if (!report) throw new Error('the report is a message');
+    const after = applyEvent(before, report);
+    // Assess: still Kim, by her name and her address alone; the mailer stays the mail's From
+    expect(report.data.conversationId).toBe(kimsMail.data.conversationId);
+    expect(after.model.state.contact).toEqual(before.state.contact);
+    expect(after.newIdentities).toEqual([]);
+    expect(report.data.email?.from.address).toBe('postmaster@mx.customer.example');
   });
 
   it('follows the conversation tag of the original’s Reply-To, as the sent copy does', async () => {

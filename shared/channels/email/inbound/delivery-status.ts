@@ -3,7 +3,7 @@ import { cutText } from '#shared/channels/provider-text.ts';
 import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
-import type { HubEvent, MessageStatusData, ProviderError } from '#shared/contract/types.ts';
+import type { EmailAddress, HubEvent, MessageStatusData, ProviderError } from '#shared/contract/types.ts';
 import { identifyParties, mailboxesOf, normalizeAddress } from './addressing.ts';
 import { attachmentBytes } from './attachments.ts';
 import type { InboundEmailContext } from './context.ts';
@@ -185,6 +185,8 @@ export interface ReportedOriginal {
   readonly conversationId: string;
   /** Named by the hub's signed reply tag (the recorder may re-home such a conversation's mail). */
   readonly tagged: boolean;
+  /** The customer the business's message went to: the conversation's contact, whom the report is about. */
+  readonly contact: EmailAddress;
 }
 
 /**
@@ -209,6 +211,7 @@ export const reportedOriginalOf = (
     endpointAddress: parties.endpointAddress,
     conversationId: emailConversationId(parties, threadOf(original, messageId)),
     tagged: parties.taggedConversationId !== undefined,
+    contact: parties.contact,
   };
 };
 

@@ -416,7 +416,10 @@ const buildMessageEvent = (
   };
 
   const parts = emailPartsOf(bodies.partText, attachments.media, attachments.unlisted);
-  const contactAddress = contactAddressOf(parties.contact);
+  // A report filed with the customer it is about names them, not the reporting mailer: merged in, the
+  // mailer would rename the customer and join every bounced customer's identities (found by a review).
+  const contact = reported?.contact ?? parties.contact;
+  const contactAddress = contactAddressOf(contact);
   const data = {
     hubMessageId,
     channel: 'email' as const,
@@ -425,7 +428,7 @@ const buildMessageEvent = (
     endpoint: { type: 'email_address' as const, id: parties.endpointAddress },
     contact: {
       identities: [{ type: 'email' as const, value: contactAddress }],
-      ...(parties.contact.name ? { displayName: parties.contact.name } : {}),
+      ...(contact.name ? { displayName: contact.name } : {}),
     },
     conversationId,
     providerMessageId: messageId,
