@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import {
   DEFAULT_DATA_DIR,
@@ -105,37 +106,61 @@ export const describeHub = (hub: LocalHub): string[] => [
   '',
 ];
 
+/**
+ * What to do when the hub cannot start because a port is taken: the likeliest cause is another
+ * `npm start` (the hub, its SQS and DynamoDB emulators take PORT, PORT+1 and PORT+2). Undefined for
+ * any other failure, which is reported as it is. Before 2026-12-05 the emulator's bare
+ * "listen EADDRINUSE" was all it said (found by a review).
+ */
+export const startFailureHint = (error: unknown, port: number): string | undefined => {
+  const text =
+    error instanceof Error ? `${error.message} ${String((error as { code?: unknown }).code ?? '')}` : '';
+  if (!text.includes('EADDRINUSE')) return undefined;
+  return `a port the hub needs is taken (${text.match(/[\d.]+:\d+/)?.[0] ?? `${port}, ${port + 1} or ${port + 2}`}): is another npm start running? Stop it, or start this one with --port N (it takes N, N+1 and N+2).`;
+};
+
 export const main = async (
   argv: readonly string[],
   output: CliOutput = terminalOutput(),
 ): Promise<number> => {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      port: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'in-memory': { type: 'boolean', default: false },
-      'sqs-port': { type: 'string' },
-      'dynamodb-port': { type: 'string' },
-      demo: { type: 'boolean', default: false },
-      exit: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
-    output.line(USAGE);
-    return 0;
-  }
+  const args = parseOrAnswer(
+    () =>
+      parseArgs({
+        args: [...argv],
+        options: {
+          port: { type: 'string' },
+          'data-dir': { type: 'string' },
+          'in-memory': { type: 'boolean', default: false },
+          'sqs-port': { type: 'string' },
+          'dynamodb-port': { type: 'string' },
+          demo: { type: 'boolean', default: false },
+          exit: { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      }),
+    USAGE,
+    output,
+  );
+  if (isAnswered(args)) return args.exitCode;
+  const { values } = args;
   const port = portValue(values.port ?? process.env.PORT, 'port', DEFAULT_PORT);
-  const hub = await startLocalHub({
-    port,
-    host: '127.0.0.1',
-    dataDir: values['data-dir'] ?? process.env.SWITCHBOARD_DATA_DIR ?? DEFAULT_DATA_DIR,
-    inMemory: values['in-memory'],
-    sqsPort: portValue(values['sqs-port'], 'sqs-port', port === 0 ? 0 : port + 1),
-    dynamoPort: portValue(values['dynamodb-port'], 'dynamodb-port', port === 0 ? 0 : port + 2),
-    log: (line) => output.line(`[hub] ${line}`),
-  });
+  let hub: Awaited<ReturnType<typeof startLocalHub>>;
+  try {
+    hub = await startLocalHub({
+      port,
+      host: '127.0.0.1',
+      dataDir: values['data-dir'] ?? process.env.SWITCHBOARD_DATA_DIR ?? DEFAULT_DATA_DIR,
+      inMemory: values['in-memory'],
+      sqsPort: portValue(values['sqs-port'], 'sqs-port', port === 0 ? 0 : port + 1),
+      dynamoPort: portValue(values['dynamodb-port'], 'dynamodb-port', port === 0 ? 0 : port + 2),
+      log: (line) => output.line(`[hub] ${line}`),
+    });
+  } catch (error) {
+    const hint = startFailureHint(error, port);
+    if (hint === undefined) throw error;
+    output.line(hint);
+    return 1;
+  }
   for (const line of describeHub(hub)) output.line(line);
 
   // One Ctrl-C arrives more than once (the terminal's, then tsx's relay): see stopSignalAction.
