@@ -16,6 +16,14 @@ export interface DemoSummary {
 }
 
 /**
+ * Whether the demo did what it shows: every sample accepted, and the reply on each channel sent and
+ * at its furthest status. `npm start -- --demo --exit` exits 1 otherwise, so a script or CI running
+ * it sees a broken hub (before 2026-12-05 it exited 0 whatever it printed; found by a review).
+ */
+export const demoSucceeded = (summary: DemoSummary): boolean =>
+  summary.accepted === summary.sent && summary.twoWay.replies.every((reply) => reply.outcome === 'sent');
+
+/**
  * Replays every sample into a running hub, waits for the recorder, prints the conversations
  * (contacts masked); then answers a customer on each channel and shows a stored photo (./demo-two-way.ts).
  */

@@ -10,7 +10,7 @@ import {
   startLocalHub,
 } from '#shared/local/hub.ts';
 import { stopSignalAction } from '#shared/local/stop-signal.ts';
-import { runDemo } from './demo.ts';
+import { demoSucceeded, runDemo } from './demo.ts';
 
 /**
  * `npm start [-- --port N --data-dir D --in-memory --demo [--exit]]`
@@ -187,10 +187,14 @@ export const main = async (
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   if (values.demo) {
-    await runDemo(hub, output);
+    const summary = await runDemo(hub, output);
     if (values.exit) {
       await hub.stop();
-      return 0;
+      if (demoSucceeded(summary)) return 0;
+      output.line(
+        'demo: not every sample was accepted or not every reply reached its furthest status (above)',
+      );
+      return 1;
     }
     output.line('');
     output.line('demo done; the hub keeps running. Ctrl-C stops it.');

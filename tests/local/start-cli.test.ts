@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { type DemoSummary, demoSucceeded } from '#shared/cli/demo.ts';
 import { main, startFailureHint } from '#shared/cli/start.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 
@@ -31,5 +32,28 @@ describe('npm start: its command line', () => {
     expect(hint).toMatch(/another npm start/);
     expect(hint).toMatch(/--port N/);
     expect(startFailureHint(other, 3000)).toBeUndefined();
+  });
+});
+
+describe('npm start -- --demo --exit: its exit code', () => {
+  const summary = (accepted: number, outcomes: readonly string[]): DemoSummary => ({
+    sent: 127,
+    accepted,
+    conversations: 40,
+    twoWay: {
+      replies: outcomes.map((outcome, index) => ({
+        channel: (['whatsapp', 'messenger', 'sms', 'email'] as const)[index] ?? 'email',
+        outcome,
+        statuses: [],
+      })),
+    },
+  });
+
+  it('succeeds only when every sample was accepted and every reply was sent to its furthest status', () => {
+    // Act and Assess
+    expect(demoSucceeded(summary(127, ['sent', 'sent', 'sent', 'sent']))).toBe(true);
+    expect(demoSucceeded(summary(103, ['sent', 'sent', 'sent', 'sent']))).toBe(false);
+    expect(demoSucceeded(summary(127, ['sent', 'sent', 'no conversation recorded', 'sent']))).toBe(false);
+    expect(demoSucceeded(summary(127, ['sent', 'still under way', 'sent', 'sent']))).toBe(false);
   });
 });
