@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
+import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { renderTable } from '#shared/local/describe.ts';
 import { type ReplayResult, replaySamples } from '#shared/local/replay-kit.ts';
@@ -108,19 +109,9 @@ export const main = async (
   argv: readonly string[],
   output: CliOutput = terminalOutput(),
 ): Promise<number> => {
-  let parsed: ReturnType<typeof parseReplayArgs>;
-  try {
-    parsed = parseReplayArgs(argv);
-  } catch (error) {
-    output.line(error instanceof Error ? error.message : 'bad arguments');
-    output.line(USAGE);
-    return 2;
-  }
+  const parsed = parseOrAnswer(() => parseReplayArgs(argv), USAGE, output);
+  if (isAnswered(parsed)) return parsed.exitCode;
   const { values, positionals } = parsed;
-  if (values.help) {
-    output.line(USAGE);
-    return 0;
-  }
   if (values.target !== undefined && values.hub !== undefined && values.target !== values.hub) {
     output.line('--hub and --target name the same thing: pass one of them');
     return 2;
