@@ -215,11 +215,14 @@ export const reportedOriginalOf = (
   };
 };
 
-export const deliveryStatusEvents = (message: Email, context: InboundEmailContext): HubEvent[] => {
+export const deliveryStatusEvents = (
+  message: Email,
+  context: InboundEmailContext,
+  /** Read once by a caller that files the report by it too (normalize.ts). */
+  reported: ReportedOriginal | undefined = reportedOriginalOf(message, context),
+): HubEvent[] => {
   const { failed, arrivalDate } = failedRecipientsOf(message);
-  if (failed.length === 0) return [];
-  const reported = reportedOriginalOf(message, context);
-  if (reported === undefined) return [];
+  if (failed.length === 0 || reported === undefined) return [];
   const providerTimestamp =
     isoFromDateString(headerValue(message.headers, 'date')) ?? isoFromDateString(arrivalDate);
   return failed.map((recipient) => statusEvent(recipient, reported, providerTimestamp, context));

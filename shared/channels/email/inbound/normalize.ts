@@ -264,12 +264,32 @@ export const normalizeInboundEmail = async (
 };
 
 /**
- * Statuses are extra: a defect in reading a report must not cost the bounce its message event. A
- * returned original whose headers pass the encoded-word budget is not: the mail is kept unsupported.
+ * The business's message a report returns (reportedOriginalOf), read once for both its uses: the
+ * report's statuses and the conversation it is filed in. Both are extra: a defect in reading the
+ * original costs the bounce neither its message event nor its own conversation. A returned original
+ * whose headers pass the encoded-word budget is not: the mail is kept unsupported.
  */
-const bounceStatuses = (report: Email, context: InboundEmailContext): HubEvent[] => {
+const readReportedOriginal = (
+  report: Email | undefined,
+  context: InboundEmailContext,
+): ReportedOriginal | undefined => {
+  if (report === undefined) return undefined;
   try {
-    return deliveryStatusEvents(report, context);
+    return reportedOriginalOf(report, context);
+  } catch (error) {
+    if (error instanceof EncodedWordOverrun) throw error;
+    return undefined;
+  }
+};
+
+/** The report's `failed` statuses; a defect in reading the report gives none. */
+const bounceStatuses = (
+  report: Email,
+  context: InboundEmailContext,
+  original: ReportedOriginal | undefined,
+): HubEvent[] => {
+  try {
+    return deliveryStatusEvents(report, context, original);
   } catch (error) {
     if (error instanceof EncodedWordOverrun) throw error;
     return [];
@@ -279,23 +299,13 @@ const bounceStatuses = (report: Email, context: InboundEmailContext): HubEvent[]
 /**
  * The conversation of the business's message a report returns, for the report itself, when it came
  * to the same business address: the returned copy is that customer's mail, so it is filed (and erased,
- * exported) with them, not in a conversation of the reporting mailer's. Like the statuses, extra: a
- * defect in reading the original leaves the report its own conversation.
+ * exported) with them, not in a conversation of the reporting mailer's.
  */
 const reportedConversation = (
-  report: Email | undefined,
+  original: ReportedOriginal | undefined,
   parties: Pick<Parties, 'endpointAddress'>,
-  context: InboundEmailContext,
-): ReportedOriginal | undefined => {
-  if (report === undefined) return undefined;
-  try {
-    const reported = reportedOriginalOf(report, context);
-    return reported?.endpointAddress === parties.endpointAddress ? reported : undefined;
-  } catch (error) {
-    if (error instanceof EncodedWordOverrun) throw error;
-    return undefined;
-  }
-};
+): ReportedOriginal | undefined =>
+  original?.endpointAddress === parties.endpointAddress ? original : undefined;
 
 /**
  * Whether the receiving service vouches for the mail's From address (`fromAuthenticated`): its DMARC
@@ -372,7 +382,8 @@ const buildMessageEvent = (
 
   const thread = threadOf(message, messageId);
   const { references, inReplyTo } = thread;
-  const reported = reportedConversation(report, parties, context);
+  const original = readReportedOriginal(report, context);
+  const reported = reportedConversation(original, parties);
   const conversationId = reported?.conversationId ?? emailConversationId(parties, thread);
   const hubMessageId = hubMessageIdFor('email', messageId);
   // A reply tag names a conversation the recorder may refuse (another endpoint's: the message is
@@ -443,6 +454,6 @@ const buildMessageEvent = (
     parties.direction === 'inbound'
       ? buildEvent('switchboard.message.received', eventId, data)
       : buildEvent('switchboard.message.sent', eventId, data);
-  const statuses = report === undefined ? [] : bounceStatuses(report, context);
+  const statuses = report === undefined ? [] : bounceStatuses(report, context, original);
   return { events: [event, ...statuses], blobs: [...bodies.blobs, ...attachments.blobs] };
 };
