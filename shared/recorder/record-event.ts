@@ -25,7 +25,11 @@ import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 import type { FirstReceipt } from '#shared/store/consent-ledger.ts';
 import { consentKeysFor } from '#shared/store/contacts.ts';
-import { RECENT_EVENT_LIMIT, type StoredConversation } from '#shared/store/conversations.ts';
+import {
+  RECENT_EVENT_LIMIT,
+  RECENT_SEND_LIMIT,
+  type StoredConversation,
+} from '#shared/store/conversations.ts';
 import { epochSeconds } from '#shared/store/item-rules.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
@@ -144,6 +148,14 @@ const mayArriveTwice = (event: MessageEvent): boolean => event.data.channel === 
 
 /** 64 bits of the event id: eight of them keep the conversation item well under 1 KB. */
 const shortEventId = (eventId: string): string => stableHash('recent', eventId).slice(0, 16);
+
+/** A message the sender recorded (not one echoed from the business's own app or inbox). */
+const isHubSend = (event: HubEvent): boolean =>
+  event.type === 'switchboard.message.sent' && event.data.sentBy === 'hub';
+
+/** Applied already, as far as the conversation remembers: among its last events, or its last sends. */
+const isRecent = (stored: StoredConversation, short: string): boolean =>
+  stored.recentEventIds.includes(short) || (stored.recentSendIds?.includes(short) ?? false);
 
 /**
  * When the business picked up the customer's call, if the event says so: the end of a WhatsApp call
@@ -441,7 +453,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           event = rehomed(event);
           continue;
         }
-        if (stored.model && (counted || stored.recentEventIds.includes(short))) {
+        if (stored.model && (counted || isRecent(stored, short))) {
           if (fromBatch) {
             // Published again below with no write to check it: from a fresh read, never the batch's.
             batch?.forget(event.data.conversationId);
@@ -478,6 +490,9 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         const written = {
           model: applied.model,
           recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
+          ...(isHubSend(event)
+            ? { recentSendIds: [...(stored.recentSendIds ?? []), short].slice(-RECENT_SEND_LIMIT) }
+            : {}),
           lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
         };
         const saved = await store.saveConversation({ ...written, previous: stored.model });
@@ -492,6 +507,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         countedHere = true;
         await step('save-conversation', event);
         batch?.remember(event.data.conversationId, {
+          ...(stored.recentSendIds ? { recentSendIds: stored.recentSendIds } : {}),
           ...written,
           ...(stored.overdueReported ? { overdueReported: stored.overdueReported } : {}),
         });
@@ -603,6 +619,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       }
       await step('save-conversation', event);
       batch?.remember(conversationId, {
+        ...(stored.recentSendIds ? { recentSendIds: stored.recentSendIds } : {}),
         ...written,
         ...(stored.overdueReported ? { overdueReported: stored.overdueReported } : {}),
       });

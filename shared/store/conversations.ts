@@ -49,6 +49,15 @@ import { type TableContext, track } from './table.ts';
 /** How many recently applied event ids a conversation keeps, to recognise a redelivery. */
 export const RECENT_EVENT_LIMIT = 8;
 
+/**
+ * How many of the hub's own sends a conversation keeps apart from those, so a reply whose recording
+ * died after the conversation write (no counted-marker: a killed process runs no catch) is still
+ * recognised when the outbox redelivers it after the customer wrote eight more messages: the
+ * customer's messages come on another queue and never push these out. A conversation's sends are
+ * recorded one command at a time (the outbox's group is the conversation), so a few are plenty.
+ */
+export const RECENT_SEND_LIMIT = 4;
+
 /** The cause of the last state change, so a redelivery can re-publish the same state_changed event. */
 export interface LastChange {
   readonly eventId: string;
@@ -63,6 +72,8 @@ export interface StoredConversation {
   readonly model: ConversationModel | undefined;
   /** Short hashes of the most recently applied events, newest last. */
   readonly recentEventIds: readonly string[];
+  /** Short hashes of the most recently applied sends of the hub's own (`RECENT_SEND_LIMIT`), newest last. */
+  readonly recentSendIds?: readonly string[];
   readonly lastChange: LastChange | undefined;
   /** The id is an alias (a WhatsApp contact first seen by another identifier): its events belong there. */
   readonly aliasOf?: string;
@@ -84,6 +95,8 @@ export interface ConversationWrite {
   /** The model this write replaces, as loaded (undefined when the conversation is new). */
   readonly previous: ConversationModel | undefined;
   readonly recentEventIds: readonly string[];
+  /** Set by a send of the hub's own; left as the item holds it when undefined. */
+  readonly recentSendIds?: readonly string[];
   readonly lastChange: LastChange;
   /**
    * The item's helpdesk changes not yet published, this write's own included: replaces what the
@@ -148,6 +161,7 @@ const ConversationItemSchema = z.looseObject({
   aliasOf: z.string().optional(),
   model: StoredBytesSchema.optional(),
   recent: StoredBytesSchema.optional(),
+  sends: StoredBytesSchema.optional(),
   lastChange: StoredBytesSchema.optional(),
   gsi4pk: z.string().optional(),
   /** `waitingSince` of the last wait reported before waits had versions (2026-12-05). */
@@ -269,13 +283,14 @@ const unannouncedOf = (stored: Readonly<Record<string, string | Uint8Array>> | u
  * they were stored before they were packed (a person's export shows them so); any other item as it is.
  */
 export const conversationItemAsText = (item: Record<string, unknown>): Record<string, unknown> => {
-  const { model, lastChange, recent, unannounced } = item;
+  const { model, lastChange, recent, sends, unannounced } = item;
   const packed = ConversationItemSchema.shape.unannounced.safeParse(unannounced);
   return {
     ...item,
     ...(model instanceof Uint8Array ? { model: decodeStoredJson(model) } : {}),
     ...(lastChange instanceof Uint8Array ? { lastChange: decodeStoredJson(lastChange) } : {}),
     ...(recent instanceof Uint8Array ? { recent: decodeRecent(recent).join(' ') } : {}),
+    ...(sends instanceof Uint8Array ? { sends: decodeRecent(sends).join(' ') } : {}),
     ...(packed.success && packed.data
       ? {
           unannounced: Object.fromEntries(
@@ -294,6 +309,7 @@ export const storedConversationOf = (raw: Record<string, unknown>): StoredConver
   return {
     model: item.model ? parseConversationModel(item.model) : undefined,
     recentEventIds: item.recent ? decodeRecent(item.recent) : [],
+    ...(item.sends ? { recentSendIds: decodeRecent(item.sends) } : {}),
     lastChange: item.lastChange
       ? LastChangeSchema.parse(JSON.parse(decodeStoredJson(item.lastChange)))
       : undefined,
@@ -432,6 +448,7 @@ export const saveConversation = async (
     '#model = :model',
     '#version = :version',
     '#recent = :recent',
+    ...(write.recentSendIds ? ['#sends = :sends'] : []),
     '#lastChange = :lastChange',
     ...(indexMoved ? ['gsi1pk = :gsi1pk', 'gsi1sk = :gsi1sk'] : []),
     ...(contactKeys ? ['gsi3pk = :gsi3pk', 'gsi3sk = :gsi3sk'] : []),
@@ -460,6 +477,7 @@ export const saveConversation = async (
           '#model': 'model',
           '#version': 'version',
           '#recent': 'recent',
+          ...(write.recentSendIds ? { '#sends': 'sends' } : {}),
           '#lastChange': 'lastChange',
           ...(unannounced ? { '#unannounced': 'unannounced' } : {}),
         },
@@ -467,6 +485,7 @@ export const saveConversation = async (
           ':model': storedModel(write.model),
           ':version': state.version,
           ':recent': encodeRecent(write.recentEventIds),
+          ...(write.recentSendIds ? { ':sends': encodeRecent(write.recentSendIds) } : {}),
           ':lastChange': encodeJson(JSON.stringify(write.lastChange)),
           ...(indexMoved ? { ':gsi1pk': indexKeys.gsi1pk, ':gsi1sk': indexKeys.gsi1sk } : {}),
           ...(contactKeys ? { ':gsi3pk': contactKeys.gsi3pk, ':gsi3sk': contactKeys.gsi3sk } : {}),
