@@ -43,6 +43,7 @@ const fetcher = createMediaFetcherService({
           .singleMetric()
           .addDimension('reason', outcome.reason)
           .addMetric(MEDIA_METRICS.failed, MetricUnit.Count, 1),
+  onCredentialsRefused: () => metrics.addMetric(MEDIA_METRICS.credentialsRefused, MetricUnit.Count, 1),
 });
 
 /** Media FIFO queue → providers → payload bucket → helpdesk FIFO queue: one attachment per invocation. */

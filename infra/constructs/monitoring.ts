@@ -12,6 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   ATTENTION_METRICS,
+  MEDIA_METRICS,
   METRIC_SERVICES,
   METRICS_NAMESPACE,
   PSEUDONYM_KEY_MISMATCH,
@@ -200,8 +201,8 @@ const webhookCounts = (ingress: WebhookIngress, period: Duration): WebhookCounts
  * outbox commands (the queues' own metric, and the age their consumers count at every receive),
  * recorder errors and throttles, sender failures, refused credentials and paused endpoints, a
  * refused pseudonym key, overdue conversations and a failing attention sweeper, helpdesk events
- * nobody reads, media jobs getting old and media fetcher errors, and the helpdesk API's 5xx rate
- * when it is deployed.
+ * nobody reads, media jobs getting old, media fetcher errors and credentials refused to it, and the
+ * helpdesk API's 5xx rate when it is deployed.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -468,7 +469,7 @@ export class Monitoring extends Construct {
     });
   }
 
-  /** Attachments waiting: media jobs getting old, and a media fetcher that fails. */
+  /** Attachments waiting: media jobs getting old, a media fetcher that fails, credentials it is refused. */
   private addMediaAlarms(props: MonitoringProps, period: Duration): void {
     this.addQueueAgeAlarm('MediaBacklogAge', {
       alarmDescription:
@@ -480,6 +481,21 @@ export class Monitoring extends Construct {
       alarmDescription:
         'The media fetcher crashed, timed out or ran out of memory: its job comes back after the visibility timeout, and ends media_failed at its 20th receive. Check the media fetcher logs.',
       metric: props.mediaFetcherFunction.metricErrors({ period, statistic: SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    // Counted at each refused download: the part is retried, so no media_failed tells it for a while.
+    this.add('MediaCredentialsRefused', {
+      alarmDescription:
+        'A provider refused the hub’s credentials for an attachment download (WhatsApp: an expired or revoked access token, Graph 401 or code 190; Twilio: 401 to the account’s login, rotated but not in the channel secret). Each attachment is retried for about 15 minutes, then ends media_failed (forbidden): fix that provider’s channel secret. The media fetcher logs each refusal with its provider ("<provider> credentials refused").',
+      metric: new cloudwatch.Metric({
+        namespace: this.metricsNamespace,
+        metricName: MEDIA_METRICS.credentialsRefused,
+        dimensionsMap: { service: METRIC_SERVICES.mediaFetcher },
+        period,
+        statistic: SUM,
+      }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

@@ -409,7 +409,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageMediaStored]:
     "An attachment of a recorded message is now an object in the hub's payload bucket (`key`, with its `sha256`, `size` and `contentType` checked against the bytes): no provider credential is needed to show it. `contentType` is the type the object is stored and served as (what the API's download answers), `part.mimeType` the file's type; they differ only for active content (HTML, SVG, any XML, scripts) and for bytes without their declared type's signature, whose object is `application/octet-stream` while `part.mimeType` keeps the customer's type (since 2026-12-05, see [Attachments](#attachments)). One outcome per part: its id derives from the message and `partIndex`, shared with `media_failed`.",
   [EVENT_TYPES.messageMediaFailed]:
-    "An attachment of a recorded message could not be copied into the hub's bucket: `expired`, `too_large`, `forbidden`, `checksum_mismatch`, or `provider_error` after retries. The part keeps the provider's reference. Same id as the `media_stored` it replaces.",
+    "An attachment of a recorded message could not be copied into the hub's bucket: `expired`, `too_large`, `forbidden` (at once for a file the hub may not read; after retries for the hub's credentials the provider kept refusing), `checksum_mismatch`, or `provider_error` after retries. The part keeps the provider's reference. Same id as the `media_stored` it replaces.",
   [EVENT_TYPES.conversationStateChanged]:
     "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`.",
   [EVENT_TYPES.conversationResponseOverdue]:

@@ -17,12 +17,37 @@ export class TransientMediaError extends Error {
   override readonly name = 'TransientMediaError';
 }
 
+/**
+ * The provider refused the hub's own credentials (Graph: an expired or revoked token; Twilio: the
+ * account's login, rotated at Twilio but not yet in the channel secret). That says nothing of the
+ * attachment, which the provider still keeps (WhatsApp media ids for days, Twilio media until
+ * deleted), so the job is retried as after a server error, within the fetcher's attempts, while a
+ * person fixes the secret; the fetcher logs and counts each refusal, and ends a part still refused
+ * at its last attempt `forbidden` (the contract's reason for refused credentials) saying so.
+ */
+export class CredentialsRefusedError extends TransientMediaError {
+  constructor(
+    /** The request refused, in the hub's words ("the media lookup"): never a URL or a token. */
+    what: string,
+    readonly status: number,
+    /** The provider's error code, when its answer named one (Graph's 190). */
+    readonly code?: number,
+  ) {
+    // Safe to publish, as a MediaFailure's detail is.
+    super(
+      `the provider refused the hub's credentials (${what} answered HTTP ${status}${code === undefined ? '' : `, code ${code}`})`,
+    );
+  }
+}
+
 /** The providers' largest attachment: WhatsApp documents, 100 MB. */
 export const MAX_MEDIA_BYTES = 100 * 1024 * 1024;
 
 /**
  * A provider's HTTP status as a failure: gone (404, 410: an expired media id, a CDN URL past its
- * life, a deleted Twilio media), refused (401, 403), or worth another try (408, 429, 5xx).
+ * life, a deleted Twilio media), refused (401, 403: the object, or a URL the hub may not read), or
+ * worth another try (408, 429, 5xx). A refusal of the hub's own credentials is told apart by the
+ * caller, which knows where they went (CredentialsRefusedError).
  */
 export const failureForStatus = (
   status: number,

@@ -4,9 +4,9 @@ import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { type LastReceiveCause, processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
 import { buildMediaEvent } from '#shared/contract/build.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
-import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import { errorNameOf, type LogFields, type Logger } from '#shared/observability/logger.ts';
 import type { MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
-import { MediaFailure } from './failures.ts';
+import { CredentialsRefusedError, MediaFailure } from './failures.ts';
 import { type MediaJob, MediaJobSchema, mediaObjectKey } from './job.ts';
 import type { OpenMedia } from './sources.ts';
 import type { StreamedObject, StreamOptions } from './upload.ts';
@@ -64,7 +64,13 @@ export interface MediaFetcherDeps {
   readonly giveUpAtReceive?: number | undefined;
   readonly newToken?: () => string;
   readonly onOutcome?: (outcome: MediaOutcome) => void;
+  /** Each download a provider refused for the hub's own credentials (the operator's alarm counts them). */
+  readonly onCredentialsRefused?: () => void;
 }
+
+/** The line logged at each refusal of the hub's credentials: a person must fix the channel secret. */
+const CREDENTIALS_REFUSED_LOG =
+  "provider refused the hub's credentials for an attachment download; check that provider's credentials in the channel secret (the part is retried until its last attempt, then ends media_failed forbidden)";
 
 export const createMediaFetcher = (deps: MediaFetcherDeps) => {
   const { logger } = deps;
@@ -104,6 +110,35 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
       size: outcome.size,
       contentType: outcome.contentType,
       storedAt: outcome.at,
+    });
+  };
+
+  /**
+   * A download that failed for good after `attempts`: `provider_error`, or for credentials still
+   * refused `forbidden` (the contract's reason for them: it has no `credentials`), saying so.
+   */
+  const givenUp = (error: unknown, attempts: number): MediaOutcome => ({
+    state: 'failed',
+    ...(error instanceof CredentialsRefusedError
+      ? { reason: 'forbidden', detail: `gave up after ${attempts} attempts: ${error.message}` }
+      : { reason: 'provider_error', detail: `gave up after ${attempts} attempts (${errorNameOf(error)})` }),
+    at: deps.clock().toISOString(),
+  });
+
+  /** A refusal of the hub's own credentials, told to the operator at every attempt (no customer data). */
+  const reportCredentialsRefused = (
+    job: MediaJob,
+    error: CredentialsRefusedError,
+    fields: LogFields,
+    attempt: number,
+  ): void => {
+    deps.onCredentialsRefused?.();
+    logger.error(CREDENTIALS_REFUSED_LOG, {
+      ...fields,
+      reason: `${job.provider} credentials refused`,
+      statusCode: error.status,
+      ...(error.code === undefined ? {} : { errorCodes: [String(error.code)] }),
+      attempt,
     });
   };
 
@@ -167,6 +202,8 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
           }
         : await download(job, key);
     } catch (error) {
+      if (error instanceof CredentialsRefusedError)
+        reportCredentialsRefused(job, error, fields, claim.attempts);
       if (error instanceof MediaFailure) {
         outcome = {
           state: 'failed',
@@ -175,12 +212,7 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
           at: deps.clock().toISOString(),
         };
       } else if (claim.attempts >= deps.maxAttempts) {
-        outcome = {
-          state: 'failed',
-          reason: 'provider_error',
-          detail: `gave up after ${claim.attempts} attempts (${errorNameOf(error)})`,
-          at: deps.clock().toISOString(),
-        };
+        outcome = givenUp(error, claim.attempts);
       } else {
         await deps.store.release(job.hubMessageId, job.partIndex, token);
         const after = deps.backoffSeconds(claim.attempts);

@@ -1,7 +1,14 @@
 import { z } from 'zod';
+import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
 import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answer.ts';
 import { type ChannelSecrets, sectionOf, twilioAccountFor } from '#shared/config/secrets.ts';
-import { failureForStatus, MAX_MEDIA_BYTES, MediaFailure, TransientMediaError } from './failures.ts';
+import {
+  CredentialsRefusedError,
+  failureForStatus,
+  MAX_MEDIA_BYTES,
+  MediaFailure,
+  TransientMediaError,
+} from './failures.ts';
 import type { MediaJob } from './job.ts';
 
 /*
@@ -22,6 +29,9 @@ import type { MediaJob } from './job.ts';
  * the first URL was (the provider's hosts, HTTPS where it had to be HTTPS), and a credential goes
  * only to its own origin. A redirect elsewhere ends the part as `forbidden`, as a first URL
  * elsewhere does, and that host is never asked.
+ * A refusal of the hub's own credentials (Graph's 401 or code 190 on the lookup, the Twilio API's 401
+ * to the account's login) is retried, not the part's end (failures.ts CredentialsRefusedError); a
+ * refusal from a CDN or Twilio's storage, which got no credential, is the object's.
  * Nothing here logs or reports a URL or a token.
  */
 
@@ -41,6 +51,10 @@ const MAX_REDIRECTS = 5;
  * 1 KB); the bytes past this bound are never read, whatever the answer announces or streams.
  */
 const MAX_LOOKUP_BYTES = 64 * 1024;
+/** Enough of a Graph error answer for its code (Graph's are under 1 KB); the rest is never read. */
+const MAX_ERROR_BYTES = 4 * 1024;
+/** Graph's OAuthException code for an access token it no longer takes: expired, revoked, invalidated. */
+const GRAPH_TOKEN_REFUSED = 190;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** An attachment being read: the bytes as they arrive, and what the provider said about them. */
@@ -164,6 +178,12 @@ const locationOf = (response: Response, from: URL): URL | undefined => {
   }
 };
 
+/** A provider's answer, and the URL that gave it (the last of any redirects). */
+interface Answer {
+  readonly response: Response;
+  readonly url: URL;
+}
+
 /**
  * GETs `first`, following at most MAX_REDIRECTS redirects itself: each Location, resolved against the
  * URL that named it, must be one `route` allows (else `forbidden`, before it is asked anything), and
@@ -175,14 +195,14 @@ const fetchFollowing = async (
   route: DownloadRoute,
   signal: AbortSignal,
   what: string,
-): Promise<Response> => {
+): Promise<Answer> => {
   let url = first;
   for (let hops = 0; ; hops += 1) {
     const { credential } = route;
     const headers: Record<string, string> =
       credential && url.origin === credential.origin ? { authorization: credential.authorization } : {};
     const response = await transientFetch(doFetch, url, { headers, signal, redirect: 'manual' }, what);
-    if (!REDIRECT_STATUSES.has(response.status)) return response;
+    if (!REDIRECT_STATUSES.has(response.status)) return { response, url };
     await response.body?.cancel().catch(() => undefined);
     if (hops >= MAX_REDIRECTS)
       throw new MediaFailure('provider_error', `${what} redirected more than ${MAX_REDIRECTS} times`);
@@ -196,6 +216,31 @@ const fetchFollowing = async (
       throw new MediaFailure('forbidden', `${what} redirected off the provider's hosts`);
     url = next;
   }
+};
+
+/**
+ * Graph's error code in a refused answer, read to MAX_ERROR_BYTES at most (the rest cancelled);
+ * undefined when the body is no Graph error, is larger, or breaks off: the status decides then.
+ */
+const graphCodeOf = async (response: Response, what: string): Promise<number | undefined> => {
+  try {
+    const { text, complete } = await readBoundedText(bodyOf(response, what), MAX_ERROR_BYTES);
+    return complete ? readGraphFailure({ status: response.status, headers: {}, body: text }).code : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A refused media lookup: Graph's 401, or its code 190 whatever the status (a token invalidated
+ * has been answered 400), refuses the token, not the media id; else as its status says (an unknown
+ * or expired id is 400, code 100).
+ */
+const lookupRefusal = async (lookup: Response, what: string): Promise<Error> => {
+  const code = await graphCodeOf(lookup, what);
+  if (lookup.status === 401 || code === GRAPH_TOKEN_REFUSED)
+    return new CredentialsRefusedError(what, lookup.status, code);
+  return failureForStatus(lookup.status, what, [400, 404, 410]);
 };
 
 export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
@@ -223,15 +268,14 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     const token = meta?.accessTokens?.[job.endpoint.id] ?? meta?.accessToken;
     if (!token) throw new MediaFailure('forbidden', 'no WhatsApp access token for the business number');
     const authorization = `Bearer ${token}`;
-    const lookup = await fetchFollowing(
+    const { response: lookup } = await fetchFollowing(
       doFetch,
       new URL(`${graphBase}/${encodeURIComponent(mediaId)}`),
       { allows: (url) => url.origin === graphOrigin, credential: { origin: graphOrigin, authorization } },
       signal,
       'the media lookup',
     );
-    // Graph answers an unknown or expired id with 400 (code 100), as it does a deleted one.
-    await okOrRefuse(lookup, 'the media lookup', [400, 404, 410]);
+    if (!lookup.ok) throw await lookupRefusal(lookup, 'the media lookup');
     const info = MediaInfoSchema.safeParse(
       jsonOrUndefined(await boundedText(lookup, MAX_LOOKUP_BYTES, 'the media lookup')),
     );
@@ -245,13 +289,15 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
         'forbidden',
         "the media lookup named a download URL off Meta's CDN: no token is sent there",
       );
-    const download = await fetchFollowing(
+    const { response: download } = await fetchFollowing(
       doFetch,
       url,
       { allows: isAllowedCdn, credential: { origin: url.origin, authorization } },
       signal,
       what,
     );
+    // The CDN refuses the object (a URL past its life or not this number's), not the token the
+    // lookup just took: its 401 and 403 stay `forbidden`.
     await okOrRefuse(download, what);
     await checkedLength(download);
     const declaredType = job.part.mimeType ?? info.data.mime_type ?? mimeTypeOf(download);
@@ -283,7 +329,11 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     const url = parseUrl(text);
     const route = await routeTo(job, url, requiresAuth);
     const what = 'the media URL';
-    const response = await fetchFollowing(doFetch, url, route, signal, what);
+    const { response, url: answeredBy } = await fetchFollowing(doFetch, url, route, signal, what);
+    // The Twilio API's 401 to the account's login refuses the credentials, not the media; its
+    // storage, which gets none, refuses only the object.
+    if (response.status === 401 && answeredBy.origin === route.credential?.origin)
+      await refuse(response, new CredentialsRefusedError(what, response.status));
     // A CDN URL past its signature's life answers 403 ("URL signature expired"): gone, not refused.
     await okOrRefuse(response, what, requiresAuth ? [404, 410] : [403, 404, 410]);
     await checkedLength(response);

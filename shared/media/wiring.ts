@@ -28,6 +28,7 @@ export interface MediaFetcherWiring {
   readonly clock?: () => Date;
   readonly fetch?: typeof fetch;
   readonly onOutcome?: (outcome: MediaOutcome) => void;
+  readonly onCredentialsRefused?: () => void;
   readonly onCapacity?: TableContext['onCapacity'];
   /**
    * How long an attachment's record is kept: as long as its message's (SWITCHBOARD_MESSAGE_RETENTION_DAYS),
@@ -84,5 +85,6 @@ export const createMediaFetcherService = (wiring: MediaFetcherWiring): MediaFetc
     downloadTimeoutMs: MEDIA_FETCHER.downloadTimeoutMs,
     giveUpAtReceive: MEDIA_QUEUE.consumerGivesUpAtReceive,
     ...(wiring.onOutcome ? { onOutcome: wiring.onOutcome } : {}),
+    ...(wiring.onCredentialsRefused ? { onCredentialsRefused: wiring.onCredentialsRefused } : {}),
   });
 };

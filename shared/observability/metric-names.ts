@@ -30,6 +30,8 @@ export const MEDIA_METRICS = {
   stored: 'MediaStored',
   /** Attachments that ended `media_failed` (dimension `reason`). */
   failed: 'MediaFailed',
+  /** Downloads a provider refused for the hub's own credentials (each retried; a person must fix the secret). */
+  credentialsRefused: 'MediaCredentialsRefused',
 } as const;
 
 export const RECORDER_METRICS = {

@@ -323,6 +323,24 @@ describe('Monitoring', () => {
     });
   });
 
+  it('alarms as soon as a provider refuses the hub’s credentials for an attachment download', () => {
+    // Act: the media fetcher counts each refusal (each is retried, so no media_failed tells it soon)
+    const alarm = alarmNamed('MediaCredentialsRefused');
+    // Assess
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'Switchboard',
+      MetricName: 'MediaCredentialsRefused',
+      Dimensions: [{ Name: 'service', Value: 'media-fetcher' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef],
+    });
+  });
+
   it('alarms on the helpdesk API 5xx rate only when the helpdesk API is deployed', () => {
     // Prepare
     const withApi = buildHub({ helpdeskApi: 'true' });
@@ -354,8 +372,9 @@ describe('Monitoring', () => {
     // 6 dead-letter and failed-event queues, 2 webhook rates, ingest ages (the queue's and the
     // recorder's), recorder errors and throttles, outbox ages (the queue's and the sender's), sender
     // errors, refused credentials, paused endpoints, a refused pseudonym key, overdue conversations,
-    // attention sweeper errors, helpdesk and media queue ages, media fetcher errors (no helpdesk API)
-    expect(alarms).toHaveLength(23);
+    // attention sweeper errors, helpdesk and media queue ages, media fetcher errors, refused media
+    // credentials (no helpdesk API)
+    expect(alarms).toHaveLength(24);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe('notBreaching');

@@ -8,41 +8,7 @@ import type { MediaJob } from '#shared/media/job.ts';
 import type { MediaDownload } from '#shared/media/sources.ts';
 import { streamToS3 } from '#shared/media/upload.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import type { MediaClaim, MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
-
-/** The claim's rules (shared/store/media-fetches.ts) in memory; the DynamoDB version is tested in claim-race.test.ts. */
-const memoryStore = () => {
-  const items = new Map<
-    string,
-    { state: string; token?: string; attempts: number; outcome?: MediaOutcome }
-  >();
-  const erased = new Set<string>();
-  const store: MediaFetchStore = {
-    claim: async (request): Promise<MediaClaim> => {
-      if (erased.has(request.hubMessageId)) return { kind: 'erased' };
-      const id = `${request.hubMessageId}#${request.partIndex}`;
-      const item = items.get(id);
-      if (item?.outcome) return { kind: 'ended', outcome: item.outcome, attempts: item.attempts };
-      if (item?.state === 'fetching') return { kind: 'busy' };
-      const attempts = (item?.attempts ?? 0) + 1;
-      items.set(id, { state: 'fetching', token: request.token, attempts });
-      return { kind: 'claimed', attempts };
-    },
-    end: async (hubMessageId, partIndex, token, outcome) => {
-      const item = items.get(`${hubMessageId}#${partIndex}`);
-      if (!item) return 'erased';
-      if (item.token !== token) return 'taken';
-      items.set(`${hubMessageId}#${partIndex}`, { state: outcome.state, attempts: item.attempts, outcome });
-      return 'ended';
-    },
-    release: async (hubMessageId, partIndex, token) => {
-      const item = items.get(`${hubMessageId}#${partIndex}`);
-      if (item?.token === token)
-        items.set(`${hubMessageId}#${partIndex}`, { state: 'waiting', attempts: item.attempts });
-    },
-  };
-  return { store, items, erased };
-};
+import { memoryMediaStore } from '#tests/support/memory-media-store.ts';
 
 /** An S3 that keeps objects and counts calls by command. */
 const memoryS3 = () => {
@@ -94,7 +60,7 @@ const setup = (
   open: (job: MediaJob) => Promise<MediaDownload>,
   { partBytes = 5 * 1024 * 1024, failingDeletes = 0 } = {},
 ) => {
-  const memory = memoryStore();
+  const memory = memoryMediaStore();
   const s3 = memoryS3();
   const published: HubEvent[] = [];
   const retries: number[] = [];
