@@ -22,11 +22,12 @@ import {
   type ConsentLedgerEntry,
   isSameConsentRequest,
   ledgerPage,
+  readConsentEntry,
   readConsentHistory,
   recordConsentChange,
   recordConsentRequest,
 } from '#shared/store/consent-ledger.ts';
-import { consentKeysFor } from '#shared/store/contacts.ts';
+import { consentKeysFor, personOfContact } from '#shared/store/contacts.ts';
 import {
   activityPositionOf,
   byActivity,
@@ -41,13 +42,14 @@ import {
   type ConversationSource,
   conversationPage,
   messagePage,
+  type PersonContacts,
   partitionsOf,
   personContacts,
   personConversations,
   personView,
   sortKeyOf,
 } from '#shared/store/helpdesk-queries.ts';
-import { conversationMessagesPartition, messageKey } from '#shared/store/keys.ts';
+import { contactKeyFor, conversationMessagesPartition, messageKey } from '#shared/store/keys.ts';
 import { announceChanges, putAnnouncementMarker } from '#shared/store/pending-announcements.ts';
 import {
   MAX_MERGE_DEPTH,
@@ -56,6 +58,7 @@ import {
   mergesInto,
   readMerge,
   resolvePerson,
+  resolvePersonAt,
   unmergePeople,
 } from '#shared/store/person-merges.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
@@ -291,6 +294,34 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
   /** The person a path's contactId stands for now (itself, unless merged into another). */
   const personInPath = (params: RouteInput['params']): Promise<string> =>
     resolvePerson(table, parseOr400(ContactIdSchema, params.contactId, 'path.contactId'));
+
+  /**
+   * The channel contacts a keyed consent retry writes, of the person's on the channel now
+   * (`candidates`): those its first call wrote (`holding` its entry), and those of the person the
+   * path's contact (`named`) stood for at that call's time (`at`), which a first call that failed
+   * half-way had not reached. Not those of a person merged with it since: a retry records nothing
+   * new (until 2026-12-06 it wrote them at the first call's time, so an opt-in given for one number
+   * reached another that had said stop; found by a review, tests/api/consent-key-after-merge.test.ts).
+   * One GetItem per merge hop from the path's contact and from each contact's person, only when a
+   * contact lacks the entry.
+   */
+  const firstCallContacts = async (
+    named: string,
+    at: string,
+    candidates: PersonContacts['contacts'],
+    holding: ReadonlySet<string>,
+  ): Promise<Set<string>> => {
+    const kept = new Set([...candidates.keys()].filter((key) => holding.has(key)));
+    if (kept.size === candidates.size) return kept;
+    const then = await resolvePersonAt(table, named, at);
+    for (const [key, { channel, contact }] of candidates) {
+      if (kept.has(key)) continue;
+      // One known only by a placeholder has no person of its own: it stays with whoever lists it.
+      const own = personOfContact(channel, contact);
+      if (own === undefined || (await resolvePersonAt(table, own, at)) === then) kept.add(key);
+    }
+    return kept;
+  };
 
   return {
     listConversations: ({ request }: RouteInput) =>
@@ -547,7 +578,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
 
     /** One register write per channel contact of the person on that channel, then the event. */
     setConsent: async ({ request, params, body }: RouteInput): Promise<ApiResponse> => {
-      const contactId = await personInPath(params);
+      const named = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
+      const contactId = await resolvePerson(table, named);
       const idempotencyKey =
         request.headers['idempotency-key'] === undefined
           ? undefined
@@ -560,38 +592,43 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // The person's channel contacts as GET shows them: those of a conversation, and those known
       // without one (a STOP to a campaign from someone who never wrote).
       const person = await personContacts(table, contactId);
-      const contactKeys = new Set(
-        [...(person?.contacts ?? [])].flatMap(([key, { channel }]) =>
-          channel === change.channel ? [key] : [],
-        ),
+      const onChannel = new Map(
+        [...(person?.contacts ?? [])].filter(([, { channel }]) => channel === change.channel),
       );
-      if (!person || contactKeys.size === 0)
+      if (!person || onChannel.size === 0)
         return fail('notFound', `the hub knows no contact of this person on ${change.channel}`);
-      // The event names a conversation: the channel's first, when the person has one there.
-      const first = person.conversations.find(({ state }) => state.channel === change.channel);
       const scope = CONSENT_SCOPE_OF_CHANNEL[change.channel];
-      // The key names one request to this person, whatever its body: the same key with another body
-      // (another value, channel or evidence) is refused, never taken for a retry of the first.
+      // The key names one request to the contact in the path, whatever its body: the same key with
+      // another body (another value, channel or evidence) is refused, never taken for a retry of the
+      // first. Scoped to the contact the caller named, not the person it resolves to: a merge or
+      // unmerge between a call and its retry changes the latter (until 2026-12-06 such a retry was
+      // recorded anew at its own time, or refused as another contact's request under the same key
+      // string; found by a review, tests/api/consent-key-after-merge.test.ts). The entry is found
+      // wherever the contact now belongs: the ledger stays with the channel contacts, read below.
       const keyedEventId =
         idempotencyKey === undefined
           ? undefined
-          : `evt_${stableHash('event', 'helpdesk_consent_request', contactId, idempotencyKey)}`;
+          : `evt_${stableHash('event', 'helpdesk_consent_request', named, idempotencyKey)}`;
       const keyReused = () =>
         fail(
           'idempotencyKeyReused',
           'this Idempotency-Key already names a consent change of this person with another body: nothing was recorded; use a new key for a new change',
         );
       // A retry of a keyed change finds its ledger entry and takes its time: same event, same order.
-      const entered = async (keys: Iterable<string>) =>
-        keyedEventId
-          ? (await readConsentHistory(table, [...keys], { consistent: true })).find(
-              (entry) => entry.eventId === keyedEventId,
-            )
-          : undefined;
       // Looked for on every channel of the person: the key reused for another channel is refused too.
-      const earlier = await entered(person.contacts.keys());
-      if (earlier && !isSameConsentRequest(earlier, change)) keyReused();
-      const at = earlier?.at ?? deps.clock().toISOString();
+      const earlier = keyedEventId
+        ? await readConsentEntry(table, person.contacts.keys(), keyedEventId)
+        : undefined;
+      if (earlier && !isSameConsentRequest(earlier.entry, change)) keyReused();
+      const at = earlier?.entry.at ?? deps.clock().toISOString();
+      const contactKeys = earlier
+        ? await firstCallContacts(named, at, onChannel, earlier.holding)
+        : new Set(onChannel.keys());
+      // The event names a conversation: the channel's first of these contacts, when there is one.
+      const first = person.conversations.find(
+        ({ state }) =>
+          state.channel === change.channel && contactKeys.has(contactKeyFor(state.channel, state.contact)),
+      );
       const evidence = change.evidence;
       const eventId =
         keyedEventId ??

@@ -210,6 +210,29 @@ export const readConsentHistory = async (
 };
 
 /**
+ * One change's ledger entry under these channel contacts, read after the latest write (a retry
+ * looking for its own), at its earliest time, and the contacts that hold it: where the change was
+ * written. One consistent Query per contact, as readConsentHistory.
+ */
+export const readConsentEntry = async (
+  context: TableContext,
+  contactKeys: Iterable<string>,
+  eventId: string,
+): Promise<{ entry: ConsentLedgerEntry; holding: Set<string> } | undefined> => {
+  let entry: ConsentLedgerEntry | undefined;
+  const holding = new Set<string>();
+  for (const contactKey of new Set(contactKeys)) {
+    const found = (await readConsentHistory(context, [contactKey], { consistent: true })).find(
+      (change) => change.eventId === eventId,
+    );
+    if (!found) continue;
+    holding.add(contactKey);
+    if (!entry || found.at < entry.at) entry = found;
+  }
+  return entry && { entry, holding };
+};
+
+/**
  * One page of a ledger read whole (`readConsentHistory`): the `limit` changes after `after` in its
  * order, and where the page ended when more follow. A change recorded between two pages is newer
  * than both, so the pages after the first neither skip nor repeat one.

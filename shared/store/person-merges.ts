@@ -159,7 +159,8 @@ export const readMerge = async (context: TableContext, contactId: string): Promi
 /**
  * The people a contactId's merges lead through, itself first (A, B into whom A was merged, C…), and
  * the merge of each person passed (`merges[i]` discarded `people[i]`): at most `hops` merges, not
- * past `stopAt`; when a merge leads back to a person passed, `loopsTo` is that person's place.
+ * past `stopAt`, nor through a merge made at or after `madeBefore` when given; when a merge leads
+ * back to a person passed, `loopsTo` is that person's place.
  */
 interface MergeWalk {
   readonly people: readonly string[];
@@ -172,6 +173,7 @@ const walkMerges = async (
   contactId: string,
   hops: number,
   stopAt?: string,
+  madeBefore?: string,
 ): Promise<MergeWalk> => {
   const people = [contactId];
   const merges: MergeRecord[] = [];
@@ -179,7 +181,7 @@ const walkMerges = async (
     const current = people[people.length - 1] as string;
     if (current === stopAt) break;
     const record = await readLiveMerge(context, current);
-    if (!record) break;
+    if (!record || (madeBefore !== undefined && record.merge.mergedAt >= madeBefore)) break;
     merges.push(record);
     const seen = people.indexOf(record.merge.survivingContactId);
     if (seen >= 0) return { people, merges, loopsTo: seen };
@@ -238,8 +240,22 @@ export const resolvePerson = async (
   context: TableContext,
   contactId: string,
   stopAt?: string,
-): Promise<string> => {
-  const { people, merges, loopsTo } = await walkMerges(context, contactId, MAX_MERGE_DEPTH, stopAt);
+): Promise<string> => personOfWalk(await walkMerges(context, contactId, MAX_MERGE_DEPTH, stopAt));
+
+/**
+ * The person a contactId stood for at `at`, as far as the merges left say: as resolvePerson, but
+ * through merges made before `at` only (one made at that very instant may have come after, so it is
+ * not followed; one undone since is no merge to any reader, so it is not followed either). What a
+ * retried request compares its first call's people by.
+ */
+export const resolvePersonAt = async (
+  context: TableContext,
+  contactId: string,
+  at: string,
+): Promise<string> => personOfWalk(await walkMerges(context, contactId, MAX_MERGE_DEPTH, undefined, at));
+
+/** Where a walk ends: its last person, or through a cycle the one its withdrawn merge discarded. */
+const personOfWalk = ({ people, merges, loopsTo }: MergeWalk): string => {
   const last = people[people.length - 1] as string;
   if (loopsTo === undefined) return last;
   return withdrawnOf(merges.slice(loopsTo))?.discardedContactId ?? last;
