@@ -195,7 +195,7 @@ export const HUB_SEND_STATUS = { readUnits: 1 } as const;
  * sendMessage) before the sender's part above: one request to the helpdesk's own HTTP API (in the
  * same account, so on the account's API Gateway throttle; infra/constructs/helpdesk-api.ts), one
  * invocation of its 512 MB function, two consistent GetItems run together (the conversation, the
- * send record: items under 4 KB, one read unit each), one conditional PutItem (the Idempotency-Key's
+ * send record: items under 4 KB, one read unit each), one conditional UpdateItem (the Idempotency-Key's
  * reservation, shared/store/send-reservations.ts: a small item with no index entry, one write unit,
  * in the conversation's partition) and the outbox's SendMessage (already in the send's SQS line). A
  * command put straight on the outbox costs none of these.

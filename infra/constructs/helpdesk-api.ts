@@ -189,9 +189,10 @@ export class HelpdeskApi extends Construct {
     });
     this.url = this.api.urlFor('/v1');
 
-    // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH), BatchGetItem
-    // (hydrating a page), Query of gsi1–gsi4, PutItem (a send's key reservation, conditional; a
-    // PATCH's announcement marker), DeleteItem (that marker once its event is queued);
+    // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH; a send's key
+    // reservation, conditional), BatchGetItem (hydrating a page), Query of gsi1–gsi4, PutItem (a
+    // reservation in place of an expired one; a PATCH's announcement marker), DeleteItem (that
+    // marker once its event is queued);
     // for a person's export and erasure, Query of the table
     // (their contact, identity and message partitions), PutItem (tombstones, kept opt-outs) and
     // BatchWriteItem (deletes), DeleteObject on the payload prefixes and a listing of what a

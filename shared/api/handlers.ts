@@ -529,12 +529,18 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       if (taken && !sameContentHashes.includes(taken.commandHash)) keyReused();
       // The key's reservation, written before anything is queued: other content under it is refused
       // even before the sender takes the first command (the outbox would drop it silently).
-      if (
-        (await reserveSendKey(table, { conversationId, hubMessageId, commandHash, sameContentHashes })) ===
-        'taken'
-      )
-        keyReused();
-      await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
+      const reserved = await reserveSendKey(table, {
+        conversationId,
+        hubMessageId,
+        commandHash,
+        sameContentHashes,
+      });
+      if (reserved === 'taken') keyReused();
+      // A retry after the send record may have expired is not queued: the sender would send it again.
+      // It is answered as the first request was (the body is the key's, whenever it is asked).
+      if (reserved === 'reserved') {
+        await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
+      }
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
         typeof SendAcceptedSchema
       >);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ContactMergeDataSchema, MAX_COMMAND_BYTES } from '#shared/contract/index.ts';
 import { MAX_MERGE_DEPTH, MAX_MERGED_PEOPLE } from '#shared/store/person-merges.ts';
-import { SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
+import { SEND_REQUEUE_SECONDS, SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
 import { bodyLimitOf } from './body-limit.ts';
 import type { ProblemKind } from './http.ts';
 import { PAGE_BUDGET_BYTES } from './page-budget.ts';
@@ -180,7 +180,7 @@ export const API_ROUTES = [
     // An outbox command's bound: the body is part of the command, so never more.
     maxBody: MAX_COMMAND_BYTES,
     summary: 'Send a message',
-    description: `Queues the send command. It ends in exactly one \`switchboard.message.sent\` or \`switchboard.message.send_failed\` event for \`hubMessageId\`; the same \`Idempotency-Key\` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for ${SEND_RESERVATION_SECONDS / 86_400} days; a request answered with a 5xx may have taken the key too: retry it with the same body); a repeat of the same body is answered 202 as the first was.`,
+    description: `Queues the send command. It ends in exactly one \`switchboard.message.sent\` or \`switchboard.message.send_failed\` event for \`hubMessageId\`; the same \`Idempotency-Key\` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for ${SEND_RESERVATION_SECONDS / 86_400} days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within ${SEND_REQUEUE_SECONDS / 86_400} days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those ${SEND_REQUEUE_SECONDS / 86_400} days.`,
     pathParams: ConversationPath,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema }),
     body: SendMessageRequestSchema,

@@ -311,17 +311,19 @@ export interface SendStore {
 }
 
 /**
- * The least a send record is kept, whatever the message retention: as long as its command can still
- * arrive (OUTBOX_LONGEST_WAIT_SECONDS) and a day to spare. A command redriven from the dead-letter
- * queue that found its record expired would be claimed anew and sent a second time.
+ * The least a send record is kept after its claim, whatever the message retention: as long as its
+ * command can still arrive (OUTBOX_LONGEST_WAIT_SECONDS) and a day to spare. A command redriven from
+ * the dead-letter queue that found its record expired would be claimed anew and sent a second time.
+ * The helpdesk API, which does not know the retention, relies on a record for this long
+ * (send-reservations.ts, SEND_REQUEUE_SECONDS).
  */
-const LEAST_KEPT_SECONDS = OUTBOX_LONGEST_WAIT_SECONDS + 86_400;
+export const SEND_RECORD_LEAST_KEPT_SECONDS = OUTBOX_LONGEST_WAIT_SECONDS + 86_400;
 
 export const createSendStore = (
   context: TableContext,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
 ): SendStore => {
-  const keptSeconds = Math.max(retentionSeconds, LEAST_KEPT_SECONDS);
+  const keptSeconds = Math.max(retentionSeconds, SEND_RECORD_LEAST_KEPT_SECONDS);
   const self: Pick<SendStore, 'get'> = { get: (hubMessageId) => store.get(hubMessageId) };
   const update = async (
     hubMessageId: string,

@@ -1,3 +1,5 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
@@ -107,7 +109,7 @@ describe('a send reserves its Idempotency-Key before anything is queued', () => 
     expect(textsOf(queued)).toEqual([[{ type: 'text', text: 'Your refund is on its way.' }]]);
   });
 
-  it('answers the same body under the key again with the same 202, one conditional PutItem, nothing new on the outbox', async () => {
+  it('answers the same body under the key again with the same 202, one conditional UpdateItem, nothing new on the outbox', async () => {
     // Prepare
     const key = 'ticket-4711-reply-2';
     const body = reply('Your address is saved.');
@@ -121,7 +123,7 @@ describe('a send reserves its Idempotency-Key before anything is queued', () => 
     expect(first.status).toBe(202);
     expect(again.status).toBe(202);
     expect(bodyOf(again)).toEqual(bodyOf(first));
-    expect(againCalls.sort()).toEqual(['GetItem', 'GetItem', 'PutItem']);
+    expect(againCalls.sort()).toEqual(['GetItem', 'GetItem', 'UpdateItem']);
     for (const name of againCalls)
       expect(HELPDESK_API_TABLE_ACTIONS as readonly string[]).toContain(`dynamodb:${name}`);
     expect(textsOf(queued)).toEqual([[{ type: 'text', text: 'Your address is saved.' }]]);
@@ -230,6 +232,30 @@ describe('a send reserves its Idempotency-Key before anything is queued', () => 
     ]);
     expect(textsOf(await queuedUnder(reservedKey))).toEqual([[template]]);
     expect(textsOf(await queuedUnder(takenKey))).toEqual([[template]]);
+  });
+
+  it('refuses other content with the one conditional write when DynamoDB returns the item it failed on', async () => {
+    // Prepare: a client answering as DynamoDB does (the local one does not return the item): the
+    // key's live reservation holds another hash
+    const sent: string[] = [];
+    const held = marshall({ commandHash: 'first', expiresAt: Math.floor(Date.now() / 1000) + 86_400 });
+    const client = {
+      send: async (command: object) => {
+        sent.push(command.constructor.name);
+        throw Object.assign(new Error('The conditional request failed'), {
+          name: 'ConditionalCheckFailedException',
+          Item: held,
+        });
+      },
+    } as unknown as DynamoDBClient;
+    // Act
+    const reserved = await reserveSendKey(
+      { ...table, client },
+      { conversationId, hubMessageId: 'msg_reservation-other', commandHash: 'second' },
+    );
+    // Assess
+    expect(reserved).toBe('taken');
+    expect(sent).toEqual(['UpdateItemCommand']);
   });
 
   it('holds a key until its reservation expires (lazily deleted), then lets it go', async () => {
