@@ -65,6 +65,7 @@ import { consentRegister, registerWrite, timeOrder, writeRegister } from '#share
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { noteUploadsSent, uploadsNamedBy } from '#shared/store/upload-refs.ts';
 import {
   decodeActivityCursor,
   decodeCursor,
@@ -539,6 +540,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // A retry after the send record may have expired is not queued: the sender would send it again.
       // It is answered as the first request was (the body is the key's, whenever it is asked).
       if (reserved === 'reserved') {
+        // Its uploads' references before it is queued: an erasure of another recipient of the same
+        // file while this command waits for the sender leaves the file (upload-refs.ts).
+        await noteUploadsSent(table, conversationId, uploadsNamedBy(command.data.parts));
         await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
       }
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
-import { isSendableMediaKey, type MediaObjects } from '#shared/aws/media-objects.ts';
+import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
@@ -25,7 +25,7 @@ import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import type { GroupPublisher } from '#shared/recorder/publish-rounds.ts';
 import type { RecordEvent, RecordHints } from '#shared/recorder/record-event.ts';
-import { PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
 import type { StoredConversation } from '#shared/store/conversations.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
@@ -40,6 +40,7 @@ import {
   type SendRecord,
   type SendStore,
 } from '#shared/store/sends.ts';
+import { uploadsNamedBy } from '#shared/store/upload-refs.ts';
 import {
   type ChannelSender,
   correlationIdFor,
@@ -87,24 +88,12 @@ const partIndexesOf = (messages: readonly PreparedMessage[]): { partIndexes?: nu
     : { partIndexes: messages.map((message) => message.partIndex) };
 
 /**
- * The uploads a command's parts name (a media part's `source.s3Key`, a template header's `s3Key`,
- * under media/outbound/), for a send refused before it looked at them: an erasure of the recipient
- * then still finds and deletes them (an upload made for this reply may name the person).
+ * The uploads of a send refused before it looked at them (or ended at its last receive before any
+ * claim), for its record: an erasure of the recipient then still finds them, and their references
+ * (an upload made for this reply may name the person).
  */
 const filesNamedBy = (parts: SendMessageCommand['data']['parts']): { files?: { s3Key: string }[] } => {
-  const keys = new Set<string>();
-  for (const part of parts) {
-    if (part.type === 'media' && 's3Key' in part.source) keys.add(part.source.s3Key);
-    const header = part.type === 'template' ? part.header : undefined;
-    if (header && 's3Key' in header && typeof header.s3Key === 'string') keys.add(header.s3Key);
-  }
-  // Only the helpdesk's uploads for sending (POST /v1/media): a file of another conversation a
-  // command names stays that conversation's. And only keys the hub could have sent: the contract
-  // takes any 1–1024 characters, and a key with a control character (which S3 could never have
-  // stored, and whose delete S3 refuses) would only stand in every later erasure's way.
-  const uploads = [...keys].filter(
-    (key) => key.startsWith(PAYLOAD_BUCKET.prefixes.outboundMedia) && isSendableMediaKey(key),
-  );
+  const uploads = uploadsNamedBy(parts);
   return uploads.length === 0 ? {} : { files: uploads.map((s3Key) => ({ s3Key })) };
 };
 
@@ -255,6 +244,12 @@ export interface SendCommandDeps {
     readonly mediaId: string;
     readonly endpoint: SendPlan['endpoint'];
   }) => Promise<void>;
+  /**
+   * Notes that a send in the conversation names these uploads (media/outbound/ keys), before any
+   * send record names them: an erasure of another recipient of the same upload then leaves the file
+   * (shared/store/upload-refs.ts). Called only for commands that name uploads.
+   */
+  readonly noteUploads?: (conversationId: string, s3Keys: readonly string[]) => Promise<void>;
   /** E-mail only: the key that signs reply addresses. */
   readonly replyTagKey: () => Promise<string | undefined>;
   /** Twilio: its status callbacks go to the hub's webhook, which must be the exact public URL. */
@@ -1454,9 +1449,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     let record = await sends.get(hubMessageId);
     if (!record) {
       const failure = failureFor(undefined);
+      // Its uploads named, as a refused send's are: a delivery before may have noted their
+      // references, which an erasure finds from this record.
       const failed: SendRecord = {
         ...newRecord(command, hubMessageId, commandHashOf(command.data)),
         state: 'failed',
+        ...filesNamedBy(command.data.parts),
         failure,
       };
       if ((await sends.claim(failed)) === 'claimed')
@@ -1559,6 +1557,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         if (claimed === 'claimed')
           return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined, publisher);
       } else {
+        // Before the claim, whose record names them (looked up or refused): without it an erasure
+        // of another recipient of the same upload would delete the file this conversation is sent.
+        const uploads = uploadsNamedBy(command.data.parts);
+        if (uploads.length > 0) await deps.noteUploads?.(command.data.conversationId, uploads);
         let decided = await plan(command, conversation);
         // One provider message and nothing to stage: its turn is taken now and its attempt noted with
         // the claim (one write less); the call follows at once.

@@ -18,6 +18,7 @@ import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { createSendStore, readSendWithConversation } from '#shared/store/sends.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { noteUploadsSent } from '#shared/store/upload-refs.ts';
 import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
 import { createRateLimiter, type EndpointRates, endpointRateOf } from './endpoint-rate.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
@@ -150,6 +151,9 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     publisher,
     ...(wiring.mediaObjects ? { mediaObjects: wiring.mediaObjects } : {}),
     rememberUpload: (upload) => rememberWhatsAppUpload(context, upload),
+    // As long as the send records that name them (the same retention).
+    noteUploads: (conversationId, s3Keys) =>
+      noteUploadsSent(context, conversationId, s3Keys, wiring.retentionSeconds),
     replyTagKey: wiring.replyTagKey,
     ...(wiring.twilioStatusCallbackUrl ? { twilioStatusCallbackUrl: wiring.twilioStatusCallbackUrl } : {}),
     defaultEmailProvider: wiring.defaultEmailProvider,

@@ -41,6 +41,7 @@ import {
   type PseudonymKey,
   unreadableEmailTombstoneOf,
 } from './keys.ts';
+import { storedMessageOf } from './messages.ts';
 import {
   pendingRedactionItem,
   pendingRedactionKeys,
@@ -58,6 +59,7 @@ import {
   readKeptSuppressions,
 } from './suppressions.ts';
 import { batchGetItems, batchWriteItems, type TableContext } from './table.ts';
+import { isUploadKey, releaseUploads } from './upload-refs.ts';
 
 /**
  * A contact item as an erasure keeps its consent: a register a HELP overwrote before HELP had its
@@ -510,6 +512,29 @@ const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
   }
 };
 
+/**
+ * Per upload for sending (media/outbound/) the erased items name, the conversations they name it in
+ * (a send record's `conversationId`, a message record's message's): the references the erasure
+ * deletes before it reads whether any other conversation still has the upload.
+ */
+const uploadsSentIn = (items: readonly Record<string, unknown>[]): Map<string, Set<string>> => {
+  const sent = new Map<string, Set<string>>();
+  for (const item of items) {
+    const named = new Set<string>();
+    objectKeysIn(item, named);
+    for (const key of [...named].filter(isUploadKey)) {
+      const conversations = sent.get(key) ?? new Set<string>();
+      const conversationId =
+        typeof item.conversationId === 'string'
+          ? item.conversationId
+          : storedMessageOf(item)?.message.conversationId;
+      if (conversationId !== undefined) conversations.add(conversationId);
+      sent.set(key, conversations);
+    }
+  }
+  return sent;
+};
+
 /** Sets as arrays and the JSON an attribute holds as JSON (not a customer's text that looks like it), for an export. */
 const exportable = (value: unknown, depth = 0): unknown => {
   if (value instanceof Set) return [...value].map((inner) => exportable(inner, depth + 1));
@@ -871,6 +896,10 @@ export const erasePerson = async (
   }
   const objects = new Set<string>();
   for (const item of items) objectKeysIn(item, objects);
+  // A file the helpdesk uploaded may have gone to other customers too (a price list): it stays while
+  // another conversation's reference is left once these conversations' are gone. One sent to this
+  // person alone (an invoice naming them), or before references were kept, goes.
+  for (const kept of await releaseUploads(context, uploadsSentIn(items))) objects.delete(kept);
   await deps.deleteObjects([...objects]);
   // What each conversation owns by key, whether or not a record still names it: its claim checks,
   // its attachments and its e-mail bodies (a record too large to keep them lists none). Listed once

@@ -14,8 +14,8 @@ import type {
  * is reached from a contact. Nothing else builds a key or names an attribute of one; the store
  * modules beside this file own the items of one kind each (conversations.ts, messages.ts,
  * registers.ts, contacts.ts, sends.ts, send-reservations.ts, pending-announcements.ts,
- * endpoint-pauses.ts, replay-guard.ts, suppressions.ts, pseudonym-key-check.ts) and read-api.ts
- * reads them all.
+ * endpoint-pauses.ts, replay-guard.ts, suppressions.ts, pseudonym-key-check.ts, upload-refs.ts) and
+ * read-api.ts reads them all.
  */
 
 /** How an item is found from the contact it belongs to (for "every item of a contact": erasure, export). */
@@ -38,6 +38,8 @@ export type ReachFromContact =
   | 'merges-by-contact'
   /** The person's own partition (`PERSON#<contactId>`). */
   | 'person-partition'
+  /** Per upload (media/outbound/) the sends of those conversations name: its partition, under each conversation. */
+  | 'uploads-named-by-sends'
   /** Not personal: it belongs to no contact. */
   | 'none';
 
@@ -134,6 +136,16 @@ export const ITEM_KINDS = {
     expires: true,
     description:
       "a file the sender uploaded to WhatsApp for one of its sends (the media id and the business phone number id; no file, no address): in the send's partition, so erasure reaches it and deletes the upload at Meta; expires when Meta expires the upload (30 days)",
+  },
+  uploadReference: {
+    pk: 'FILE#<sha256 of the s3 key>',
+    sk: 'CONV#<conversationId>',
+    indexes: [],
+    personalData: true,
+    reach: 'uploads-named-by-sends',
+    expires: true,
+    description:
+      "a conversation a file the helpdesk uploaded for sending (`POST /v1/media`, under media/outbound/) was sent in, or refused in: keys and an expiry only (the key hashed, so no file name is in it), put by the helpdesk API's send route before it queues the command and by the sender before any record of the send names the file (shared/store/upload-refs.ts). One upload may go to any number of conversations: an erasure deletes the erased conversations' references and the file only when none is left (sends before 2026-12-06 left none: their files go with the first recipient's erasure). Expires with the send record that names it",
   },
   contact: {
     pk: 'CONTACT#<channel>#<type:value>',
@@ -349,6 +361,8 @@ export const kindOfKey = (key: ItemKey): ItemKindName | undefined => {
       return key.pk.startsWith(KEYED_SUPPRESSION_PREFIX) ? 'suppression' : 'legacySuppression';
     case ERASED_CONVERSATION_PREFIX:
       return key.sk.startsWith('CONV#') ? 'erasedConversation' : undefined;
+    case UPLOAD_REFERENCE_PARTITION_PREFIX:
+      return key.sk.startsWith(CONVERSATION_PARTITION_PREFIX) ? 'uploadReference' : undefined;
     case 'KEYCHECK#':
       return key.pk === PSEUDONYM_KEY_CHECK_KEY.pk && key.sk === PSEUDONYM_KEY_CHECK_KEY.sk
         ? 'pseudonymKeyCheck'
@@ -609,6 +623,19 @@ const WHATSAPP_UPLOAD_PREFIX = 'UPLOAD#';
 export const whatsappUploadKey = (hubMessageId: string, mediaId: string): ItemKey => ({
   pk: `MSG#${hubMessageId}`,
   sk: `${WHATSAPP_UPLOAD_PREFIX}${mediaId}`,
+});
+
+/** Every upload reference's partition key starts with this. */
+export const UPLOAD_REFERENCE_PARTITION_PREFIX = 'FILE#';
+
+/** The partition of one upload's references: the SHA-256 of its key (no file name in a key; any key fits). */
+export const uploadReferencesPartition = (s3Key: string): string =>
+  `${UPLOAD_REFERENCE_PARTITION_PREFIX}${createHash('sha256').update(s3Key, 'utf8').digest('hex')}`;
+
+/** That an upload was sent (or refused) in a conversation: one item per upload and conversation. */
+export const uploadReferenceKey = (s3Key: string, conversationId: string): ItemKey => ({
+  pk: uploadReferencesPartition(s3Key),
+  sk: `${CONVERSATION_PARTITION_PREFIX}${conversationId}`,
 });
 
 /**
