@@ -30,7 +30,7 @@ export const demoSucceeded = (summary: DemoSummary): boolean =>
 export const runDemo = async (
   hub: LocalHub,
   output: CliOutput,
-  eventsDir = DEFAULT_EVENTS_DIR,
+  { eventsDir = DEFAULT_EVENTS_DIR, hubStaysUp = true }: { eventsDir?: string; hubStaysUp?: boolean } = {},
 ): Promise<DemoSummary> => {
   const { samples } = collectSamples([eventsDir]);
   output.line(`demo: replaying ${samples.length} sample(s) from ${eventsDir}`);
@@ -64,7 +64,7 @@ export const runDemo = async (
       ),
     );
     output.line(`${conversations.length} conversation(s)`);
-    const twoWay = await runTwoWayDemo(hub, output);
+    const twoWay = await runTwoWayDemo(hub, output, { hubStaysUp });
     return { sent: result.sent, accepted: result.accepted, conversations: conversations.length, twoWay };
   } finally {
     for (const client of Object.values(clients)) client.destroy();

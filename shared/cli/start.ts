@@ -64,6 +64,8 @@ export const describeHub = (hub: LocalHub): string[] => [
   `  ingest DLQ      ${hub.resources.ingestDlqUrl}`,
   `  outbox queue    ${hub.resources.outboxQueueUrl}`,
   `  outbox DLQ      ${hub.resources.outboxDlqUrl}`,
+  `  media queue     ${hub.resources.mediaQueueUrl}`,
+  `  media DLQ       ${hub.resources.mediaDlqUrl}`,
   '  Give SDK clients the endpoint explicitly (new SQSClient({ endpoint, region, credentials })): the queue',
   '  URLs name sqs.<region>.localhost, which the SDK would otherwise try to resolve.',
   `  Read the helpdesk stream: npm run consume -- --hub ${hub.urls.base}`,
@@ -187,7 +189,8 @@ export const main = async (
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   if (values.demo) {
-    const summary = await runDemo(hub, output);
+    // With --exit the hub stops right after: the demo then prints no link into it.
+    const summary = await runDemo(hub, output, { hubStaysUp: !values.exit });
     if (values.exit) {
       await hub.stop();
       if (demoSucceeded(summary)) return 0;

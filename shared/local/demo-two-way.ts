@@ -73,7 +73,20 @@ const waitFor = async <T>(read: () => Promise<T | undefined>): Promise<T | undef
   return undefined;
 };
 
-export const runTwoWayDemo = async (hub: LocalHub, output: CliOutput): Promise<TwoWayDemoSummary> => {
+export interface TwoWayDemoOptions {
+  /**
+   * The hub keeps running after the demo (`npm start -- --demo`): the photo's presigned link into
+   * the local S3 can be opened. With `--exit` the hub stops at once and the link would be dead.
+   * @default true
+   */
+  readonly hubStaysUp?: boolean;
+}
+
+export const runTwoWayDemo = async (
+  hub: LocalHub,
+  output: CliOutput,
+  { hubStaysUp = true }: TwoWayDemoOptions = {},
+): Promise<TwoWayDemoSummary> => {
   const { api, providers } = hub.urls;
   if (api === undefined || hub.apiToken === undefined || providers === undefined) {
     output.line(
@@ -175,7 +188,7 @@ export const runTwoWayDemo = async (hub: LocalHub, output: CliOutput): Promise<T
     output.line(
       `  downloaded through GET /v1/messages/${hubMessageId}/media/0: the bytes ${matches ? 'match' : 'DO NOT match'}`,
     );
-    output.line(`  open it (valid until ${download.expiresAt}): ${download.url}`);
+    if (hubStaysUp) output.line(`  open it (valid until ${download.expiresAt}): ${download.url}`);
     return { replies, image: { key: new URL(download.url).pathname, sha256, matches } };
   } finally {
     for (const client of Object.values(clients)) client.destroy();

@@ -16,6 +16,7 @@ import {
   splitTarget,
   toApiGatewayEvent,
 } from './apigw-event.ts';
+import { hubUnavailable } from './hub-unavailable.ts';
 import { type GuardRules, REFUSAL, refusalOf } from './origin-guard.ts';
 import { type LocalRoute, matchRoute, routeKeyOf } from './routes.ts';
 
@@ -35,6 +36,11 @@ export const MAX_REQUEST_LINE_AND_HEADER_BYTES = 10_240;
 const NODE_MAX_HEADER_SIZE = 64 * 1024;
 /** HTTP APIs give up on an integration after 30 seconds. */
 const INTEGRATION_TIMEOUT_SECONDS = 30;
+/**
+ * How long a stop waits for the requests in progress before it drops their connections: a webhook
+ * or an API call takes well under a second here, and Ctrl-C must end the hub in a bounded time.
+ */
+const STOP_GRACE_MS = 5_000;
 
 export interface RequestLogLine {
   readonly method: string;
@@ -74,12 +80,22 @@ export interface LocalApiOptions {
   readonly onHandlerError?: (route: LocalRoute, error: unknown) => void;
   /** @default 30, API Gateway's maximum integration timeout */
   readonly integrationTimeoutSeconds?: number;
+  /**
+   * True while the functions behind the routes are still loading: the routes then answer 503
+   * "starting" with Retry-After (hub-unavailable.ts), which a client retries.
+   */
+  readonly starting?: () => boolean;
+  /** @default STOP_GRACE_MS */
+  readonly stopGraceMs?: number;
 }
 
 export interface RunningLocalApi {
   readonly port: number;
   readonly server: Server;
-  /** Stops accepting, lets requests in progress finish. */
+  /**
+   * Stops accepting connections and requests, lets the requests in progress finish (each connection
+   * closes after its answer), and drops the connections still busy after the grace period.
+   */
   close(): Promise<void>;
 }
 
@@ -187,6 +203,7 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
     }
     const route = matchRoute(options.routes, method, rawPath);
     if (!route) return GATEWAY_RESPONSES.notFound();
+    if (options.starting?.()) return hubUnavailable('starting');
     const handler = options.handlerFor(route);
     if (!handler) return GATEWAY_RESPONSES.internalError();
     const event = toApiGatewayEvent(
@@ -220,14 +237,20 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
     }
   };
 
+  /** Set once close() is called: nothing new is served, and each connection ends after its answer. */
+  let stopping = false;
   const server = createServer({ maxHeaderSize: NODE_MAX_HEADER_SIZE }, (request, response) => {
     const refused = refusalOf(request.headers, listeningPort, everyPath) !== undefined;
-    if (!refused && options.stream?.(request, response)) return;
+    if (!refused && !stopping && options.stream?.(request, response)) return;
     const started = performance.now();
-    if (refused) request.resume();
-    (refused ? Promise.resolve(REFUSED) : respond(request))
+    const answered = refused ? REFUSED : stopping ? hubUnavailable('stopping') : undefined;
+    if (answered) request.resume();
+    (answered ? Promise.resolve(answered) : respond(request))
       .catch(() => GATEWAY_RESPONSES.internalError())
       .then((result) => {
+        // A kept-alive connection would otherwise carry the client's next request (the console
+        // polls every second) and hold the stop open for as long as the client keeps polling.
+        if (stopping) response.setHeader('connection', 'close');
         send(response, result);
         options.onRequest?.({
           method: request.method ?? 'GET',
@@ -244,13 +267,20 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<RunningLo
     server.listen(options.port, options.host, () => resolve((server.address() as AddressInfo).port));
   });
 
-  return {
-    port: listeningPort,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= new Promise<void>((resolve) => {
+      stopping = true;
+      const dropBusy = setTimeout(() => server.closeAllConnections(), options.stopGraceMs ?? STOP_GRACE_MS);
+      server.close(() => {
+        clearTimeout(dropBusy);
+        resolve();
+      });
+      // The busy ones close after their answer (Connection: close above).
+      server.closeIdleConnections();
+    });
+    return closed;
   };
+
+  return { port: listeningPort, server, close };
 };

@@ -350,7 +350,11 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     tableName: emulators.resources.tableName,
     now: () => new Date(),
   });
-  const streams = tap && apiToken ? consoleStreams({ apiToken, port: () => listeningPort, tap }) : undefined;
+  // The HTTP API listens before the functions are loaded: until then what needs them answers 503.
+  let ready = false;
+  const starting = () => !ready;
+  const streams =
+    tap && apiToken ? consoleStreams({ apiToken, port: () => listeningPort, tap, starting }) : undefined;
   const local =
     tap && apiToken
       ? consoleHandler({
@@ -372,14 +376,17 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
             providers: () => providers,
           },
           tap,
+          starting,
         })
       : undefined;
   // The API listens first: the provider simulators post to it, and the sender tells Twilio its URL.
-  // Requests before the functions are up answer 500, as a route without an integration would.
+  // Requests before the functions are up answer 503 with Retry-After (hub-unavailable.ts), which a
+  // client retries: a console tab left open across a restart, a provider redelivering a webhook.
   const api = await startLocalApi({
     host,
     port: options.port ?? DEFAULT_PORT,
     routes,
+    starting,
     handlerFor: (route: LocalRoute) => handlers.get(route.functionFile),
     ...(options.integrationTimeoutSeconds
       ? { integrationTimeoutSeconds: options.integrationTimeoutSeconds }
@@ -639,6 +646,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
         )
       : Promise.resolve(false);
 
+  // Everything runs: the routes, the console's endpoints and its stream serve from now on.
+  ready = true;
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {

@@ -41,6 +41,28 @@ const CALL_ANSWERED_IN_PAGE = `async (path, status, body, headers) => {
   }
 }`;
 
+/**
+ * What `readUnlessGone(kind, id)` gave in the page: its answer (`'GONE'` for api.js's GONE), or the
+ * error; with `relayed`, the page's fetch answers the read's path itself with that wrapped answer.
+ */
+const READ_IN_PAGE = `async (kind, id, relayed) => {
+  const { readUnlessGone, GONE } = await import('/console/api.js');
+  const network = window.fetch;
+  if (relayed)
+    window.fetch = (target, init) =>
+      target === '/_local/console/read/' + kind + '/' + id
+        ? Promise.resolve(new Response(JSON.stringify(relayed), { status: 200, headers: { 'content-type': 'application/json' } }))
+        : network(target, init);
+  try {
+    const answer = await readUnlessGone(kind, id);
+    return { answer: answer === GONE ? 'GONE' : answer };
+  } catch (error) {
+    return { error: { name: error.name, message: error.message, status: error.status, retryAfterSeconds: error.retryAfterSeconds } };
+  } finally {
+    window.fetch = network;
+  }
+}`;
+
 interface Called {
   readonly answer?: unknown;
   readonly error?: { name: string; message: string; status?: number; body?: unknown };
@@ -91,7 +113,8 @@ describe('console API calls', () => {
     for (const expected of [
       'GET /_local/console/events',
       'GET /v1/conversations',
-      `GET /v1/conversations/${conversationId}/messages`,
+      `GET /_local/console/read/timeline/${conversationId}`,
+      `GET /_local/console/read/conversation/${conversationId}`,
       `GET /_local/console/raw-events/${conversationId}`,
       'GET /_local/console/samples',
       'GET /_local/console/hood',
@@ -102,6 +125,44 @@ describe('console API calls', () => {
     expect(new Set(authorizations.values())).toEqual(new Set([`Bearer ${session.hub.apiToken}`]));
     expect(ui.browserErrors).toEqual([]);
   }, 90_000);
+
+  const readInPage = async (kind: string, id: string, relayed?: unknown) =>
+    (await ui.page.evaluate(
+      `(${READ_IN_PAGE})(${JSON.stringify(kind)}, ${JSON.stringify(id)}, ${JSON.stringify(relayed ?? null)})`,
+    )) as Called & { error?: { retryAfterSeconds?: number } };
+
+  it('reads a conversation or a person that may be erased without a non-2xx answer in the browser', async () => {
+    // Prepare
+    const conversationId = await ui.session.customerWrites(whatsappTextFrom('306900000872', 'api-read-1'));
+    const errorsBefore = ui.browserErrors.length;
+    // Act
+    const existing = await readInPage('conversation', conversationId);
+    const gone = await readInPage('conversation', `conv_${'0'.repeat(32)}`);
+    const timeline = await readInPage('timeline', conversationId);
+    const goneContact = await readInPage('contact', `ct_${'0'.repeat(32)}`);
+    const starting = await readInPage('conversation', conversationId, {
+      status: 503,
+      body: { type: 'urn:switchboard:problem:hub-starting', title: 'The hub is starting', status: 503 },
+      retryAfter: '2',
+    });
+    const unknownKind = await readInPage('messages', conversationId);
+    // Assess: the API's body; GONE for its 404; its other answers as the error a direct call gives
+    expect(existing.answer).toMatchObject({ conversationId });
+    expect(timeline.answer).toMatchObject({
+      items: [expect.objectContaining({ message: expect.objectContaining({ direction: 'inbound' }) })],
+    });
+    expect([gone.answer, goneContact.answer]).toEqual(['GONE', 'GONE']);
+    expect(starting.error).toMatchObject({
+      name: 'ApiError',
+      message: 'The hub is starting; try again in 2 s',
+      status: 503,
+      retryAfterSeconds: 2,
+    });
+    expect(unknownKind.error).toMatchObject({ name: 'ApiError', status: 404 });
+    expect(ui.browserErrors.slice(errorsBefore)).toEqual([
+      'Failed to load resource: the server responded with a status of 404 (Not Found)',
+    ]);
+  }, 60_000);
 
   it('answers a 2xx call with the parsed JSON body', async () => {
     // Act

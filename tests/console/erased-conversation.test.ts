@@ -65,5 +65,7 @@ describe('console: a conversation whose person is erased', () => {
     await page.click('.reveal input');
     await page.waitForFunction("!document.querySelector('.reveal input').checked");
     expect(await page.$eval('body', (element) => element.textContent ?? '')).not.toContain(MASKED);
+    // A conversation gone is an answer for the page, not an error: nothing in the browser's console
+    expect(ui.browserErrors).toEqual([]);
   }, 90_000);
 });

@@ -33,7 +33,23 @@ describe('demo: answering on every channel and a stored photo', () => {
     expect(summary.replies.find((reply) => reply.channel === 'whatsapp')?.statuses.at(-1)).toBe('read');
     expect(summary.image?.matches).toBe(true);
     expect(output.lines.join('\n')).toContain('the bytes match');
+    // The hub stays up (npm start -- --demo): the presigned link can be opened.
+    expect(output.lines.join('\n')).toMatch(/open it \(valid until [^)]+\): http:\/\/127\.0\.0\.1:\d+\//);
     // Contacts stay masked: no full phone number or address in what the demo prints.
     expect(output.lines.join('\n')).not.toContain('4915770001234');
+  }, 120_000);
+
+  it('with --exit prints what was checked and no link, which would die with the hub', async () => {
+    // Prepare
+    const output = memoryOutput();
+    // Act
+    const summary = await runTwoWayDemo(session.hub, output, { hubStaysUp: false });
+    // Assess
+    const printed = output.lines.join('\n');
+    expect(summary.image?.matches).toBe(true);
+    expect(printed).toMatch(/sha256 [0-9a-f]{16}…/);
+    expect(printed).toContain('the bytes match');
+    expect(printed).not.toContain('open it');
+    expect(printed).not.toContain(session.hub.endpoints.s3);
   }, 120_000);
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type DemoSummary, demoSucceeded } from '#shared/cli/demo.ts';
-import { main, startFailureHint } from '#shared/cli/start.ts';
+import { describeHub, main, startFailureHint } from '#shared/cli/start.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/emulators.ts';
+import type { LocalHub } from '#shared/local/hub.ts';
 
 describe('npm start: its command line', () => {
   it('prints its usage on --help (exit 0), and why and its usage on an unknown option (exit 2), starting nothing', async () => {
@@ -32,6 +34,52 @@ describe('npm start: its command line', () => {
     expect(hint).toMatch(/another npm start/);
     expect(hint).toMatch(/--port N/);
     expect(startFailureHint(other, 3000)).toBeUndefined();
+  });
+});
+
+describe('npm start: its banner', () => {
+  const queueUrl = (name: string) => `http://sqs.${LOCAL_REGION}.localhost:3001/000000000000/${name}`;
+  const hub: LocalHub = {
+    urls: { base: 'http://127.0.0.1:3000', webhooks: {}, info: 'http://127.0.0.1:3000/_switchboard/local' },
+    endpoints: {
+      dynamodb: 'http://127.0.0.1:3002',
+      sqs: 'http://127.0.0.1:3001',
+      s3: 'http://127.0.0.1:3001',
+    },
+    resources: {
+      tableName: 'switchboard',
+      ingestQueueUrl: queueUrl('ingest.fifo'),
+      ingestDlqUrl: queueUrl('ingest-dlq.fifo'),
+      helpdeskQueueUrl: queueUrl('helpdesk.fifo'),
+      helpdeskDlqUrl: queueUrl('helpdesk-dlq.fifo'),
+      outboxQueueUrl: queueUrl('outbox.fifo'),
+      outboxDlqUrl: queueUrl('outbox-dlq.fifo'),
+      mediaQueueUrl: queueUrl('media'),
+      mediaDlqUrl: queueUrl('media-dlq'),
+      bucketName: 'payloads',
+    },
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    dataDir: undefined,
+    missingFunctions: [],
+    waitForRecorder: async () => true,
+    waitForSender: async () => true,
+    waitForMedia: async () => true,
+    threadCpuMicros: async () => ({}),
+    stop: async () => undefined,
+  };
+
+  it('prints every queue and its dead-letter queue, the media ones too (npm run redrive -- media uses them)', () => {
+    // Act
+    const banner = describeHub(hub).join('\n');
+    // Assess
+    for (const url of Object.entries(hub.resources)
+      .filter(([name]) => name.endsWith('QueueUrl') || name.endsWith('DlqUrl'))
+      .map(([, value]) => value)) {
+      expect(banner).toContain(url);
+    }
+    expect(banner).toMatch(/^ {2}media queue {5}http:\/\/\S+\/media$/m);
+    expect(banner).toMatch(/^ {2}media DLQ {7}http:\/\/\S+\/media-dlq$/m);
   });
 });
 

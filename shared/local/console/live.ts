@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hubUnavailable } from '#shared/local/hub-unavailable.ts';
 import { type EventTap, summaryOf, type TappedEvent } from './event-tap.ts';
 import { bearerMatches, fromThisMachine, NOT_FROM_THIS_MACHINE } from './server.ts';
 
@@ -21,6 +22,11 @@ export interface ConsoleStreamOptions {
   readonly apiToken: string;
   readonly port: () => number;
   readonly tap: EventTap;
+  /**
+   * True while the hub's functions are loading: the stream answers 503 "starting" meanwhile, as the
+   * endpoints the page reads beside it do, rather than look live to a page that cannot load anything.
+   */
+  readonly starting?: () => boolean;
 }
 
 export interface ConsoleStreams {
@@ -62,6 +68,12 @@ export const consoleStreams = (options: ConsoleStreamOptions): ConsoleStreams =>
       if (!bearerMatches(request.headers.authorization, options.apiToken))
         return refuse(response, 401, 'Bearer token required.');
       if (request.method !== 'GET') return refuse(response, 405, 'Method not allowed.');
+      if (options.starting?.()) {
+        const starting = hubUnavailable('starting');
+        response.writeHead(starting.statusCode, starting.headers);
+        response.end(starting.body);
+        return true;
+      }
       response.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',

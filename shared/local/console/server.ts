@@ -4,9 +4,15 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HubMessageIdSchema, PartIndexSchema } from '#shared/api/schemas.ts';
+import {
+  ContactIdSchema,
+  ConversationIdSchema,
+  HubMessageIdSchema,
+  PartIndexSchema,
+} from '#shared/api/schemas.ts';
 import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
 import type { LocalRequest } from '#shared/local/http-server.ts';
+import { hubUnavailable } from '#shared/local/hub-unavailable.ts';
 import { carriesProxyHeaders } from '#shared/local/origin-guard.ts';
 import type { SendRecord } from '#shared/store/sends.ts';
 import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
@@ -16,7 +22,7 @@ import { RAW_EVENTS_PREFIX, rawEventsAnswer } from './raw-events.ts';
 import { replayAnswer } from './replay.ts';
 
 /*
- * The local console: a page served by the local hub at `/`, plus two local-only endpoints it needs
+ * The local console: a page served by the local hub at `/`, plus the local-only endpoints it needs
  * besides the helpdesk API. Nothing here is imported by a function, so no Lambda bundle carries it.
  *
  * The page reads the helpdesk API with the hub's development token, which the hub writes into the
@@ -30,6 +36,7 @@ const CONSOLE_PAGE_PATH = '/';
 const CUSTOMER_MESSAGE_PATH = '/_local/console/customer-message';
 const SENDS_PREFIX = '/_local/console/sends/';
 const MEDIA_PREFIX = '/_local/console/media/';
+const READ_PREFIX = '/_local/console/read/';
 
 const STATIC_DIR = join(import.meta.dirname, 'static');
 
@@ -80,6 +87,8 @@ export interface ConsoleOptions {
   readonly hood?: HoodOptions;
   /** The events the hub published to the helpdesk queue, kept for the console. */
   readonly tap: EventTap;
+  /** True while the hub's functions are loading: the data endpoints answer 503 "starting" meanwhile. */
+  readonly starting?: () => boolean;
 }
 
 const text = (statusCode: number, body: string): LocalHttpResponse => ({
@@ -184,10 +193,22 @@ const parseJsonBody = (body: Buffer): unknown => {
 };
 
 /**
- * The helpdesk API's answer about a media part (`GET /v1/messages/{id}/media/{i}`, asked through the
- * hub's own route), wrapped in a 200 as `{ status, body }`. Still copying (409), failed (410) and not
- * kept (404) are expected answers for a timeline, but a browser prints every non-2xx response in its
- * console as an error: the wrapper keeps those out of it.
+ * The helpdesk API's answer to a GET of `v1Path` (asked through the hub's own route), wrapped in a 200
+ * as `{ status, body, retryAfter? }`: a browser prints every non-2xx response in its console as an
+ * error, and the reads below have answers that are news for the page, not errors.
+ */
+const relayedRead = async (options: ConsoleOptions, v1Path: string): Promise<LocalHttpResponse> => {
+  const response = await fetch(`${options.hubBaseUrl()}${v1Path}`, {
+    headers: { authorization: `Bearer ${options.apiToken}`, 'x-switchboard-console': 'poll' },
+  });
+  const body: unknown = await response.json().catch(() => undefined);
+  const retryAfter = response.headers.get('retry-after');
+  return json(200, { status: response.status, body, ...(retryAfter ? { retryAfter } : {}) });
+};
+
+/**
+ * `GET /v1/messages/{id}/media/{i}`, relayed: still copying (409), failed (410) and not kept (404)
+ * are expected answers for a timeline.
  */
 const mediaAnswer = async (options: ConsoleOptions, rawPath: string): Promise<LocalHttpResponse> => {
   const [id = '', index = '', ...rest] = rawPath.slice(MEDIA_PREFIX.length).split('/');
@@ -197,11 +218,28 @@ const mediaAnswer = async (options: ConsoleOptions, rawPath: string): Promise<Lo
     !PartIndexSchema.safeParse(index).success
   )
     return text(404, 'No such media part.');
-  const response = await fetch(`${options.hubBaseUrl()}/v1/messages/${id}/media/${index}`, {
-    headers: { authorization: `Bearer ${options.apiToken}`, 'x-switchboard-console': 'poll' },
-  });
-  const body: unknown = await response.json().catch(() => undefined);
-  return json(200, { status: response.status, body });
+  return relayedRead(options, `/v1/messages/${id}/media/${index}`);
+};
+
+/**
+ * The reads of the open conversation and its person (`GET /_local/console/read/{kind}/{id}`),
+ * relayed: they answer 404 once the person is erased, which the page shows as "no longer exists".
+ * The timeline's query is fixed here because the hub hands the console a request's path only.
+ */
+const isConversationId = (id: string): boolean => ConversationIdSchema.safeParse(id).success;
+const GONE_SAFE_READS: Readonly<
+  Record<string, readonly [valid: (id: string) => boolean, v1Path: (id: string) => string]>
+> = {
+  conversation: [isConversationId, (id) => `/v1/conversations/${id}`],
+  timeline: [isConversationId, (id) => `/v1/conversations/${id}/messages?from=newest&limit=50`],
+  contact: [(id) => ContactIdSchema.safeParse(id).success, (id) => `/v1/contacts/${id}`],
+};
+
+const goneSafeRead = async (options: ConsoleOptions, rawPath: string): Promise<LocalHttpResponse> => {
+  const [kind = '', id = '', ...rest] = rawPath.slice(READ_PREFIX.length).split('/');
+  const read = Object.hasOwn(GONE_SAFE_READS, kind) ? GONE_SAFE_READS[kind] : undefined;
+  if (!read || rest.length > 0 || !read[0](id)) return text(404, 'No such read.');
+  return relayedRead(options, read[1](id));
 };
 
 const isConsolePath = (rawPath: string): boolean =>
@@ -216,6 +254,7 @@ export const consoleHandler =
     if (!fromThisMachine(headers, options.port())) return text(403, NOT_FROM_THIS_MACHINE);
     if (rawPath.startsWith('/_local/console/')) {
       if (!bearerMatches(headers.authorization, options.apiToken)) return text(401, 'Bearer token required.');
+      if (options.starting?.()) return hubUnavailable('starting');
       if (method === 'POST' && rawPath === CUSTOMER_MESSAGE_PATH) {
         if (!(headers['content-type'] ?? '').startsWith('application/json')) return text(415, 'Send JSON.');
         const parsed = CustomerMessageSchema.safeParse(parseJsonBody(request.body));
@@ -236,6 +275,7 @@ export const consoleHandler =
         return json(200, sendView(id.data, await options.readSend(id.data)));
       }
       if (method === 'GET' && rawPath.startsWith(MEDIA_PREFIX)) return mediaAnswer(options, rawPath);
+      if (method === 'GET' && rawPath.startsWith(READ_PREFIX)) return goneSafeRead(options, rawPath);
       const hood =
         options.hood && (await hoodAnswer(options.hood, method, rawPath, () => parseJsonBody(request.body)));
       if (hood) return json(hood.statusCode, hood.body);

@@ -76,9 +76,17 @@ async function jsonOf(response) {
   }
 }
 
+/** No answer at all (the hub stopped or restarts, the connection dropped): fetch itself failed. */
+class NoAnswer extends Error {
+  constructor(cause) {
+    super(cause?.message ?? 'no answer', { cause });
+    this.name = 'NoAnswer';
+  }
+}
+
 /**
- * A JSON call to the hub: the answer's parsed body, or an ApiError for a non-2xx answer. GETs are
- * polls: the hub leaves them out of its request log.
+ * A JSON call to the hub: the answer's parsed body, an ApiError for a non-2xx answer, or NoAnswer.
+ * GETs are polls: the hub leaves them out of its request log.
  */
 export async function call(path, { method = 'GET', body, headers = {} } = {}) {
   const response = await fetch(path, {
@@ -89,8 +97,37 @@ export async function call(path, { method = 'GET', body, headers = {} } = {}) {
       ...headers,
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).catch((failure) => {
+    throw new NoAnswer(failure);
   });
   const data = await jsonOf(response);
   if (!response.ok) throw new ApiError(response.status, data, response.headers.get('retry-after'));
   return data;
+}
+
+/**
+ * Whether a failed call says the hub cannot answer for now, rather than that it refused: a 503 (the
+ * hub still loading its functions says so, with Retry-After) or no answer at all. A poll tries again
+ * soon and the page says it waits, instead of showing an error.
+ */
+export function hubNotAnswering(error) {
+  return error instanceof NoAnswer || error?.status === 503;
+}
+
+/** What `readUnlessGone` gives for a conversation or person that no longer exists (erased). */
+export const GONE = Symbol('gone');
+
+/**
+ * A read of the open conversation (`conversation`), its newest messages (`timeline`) or its person
+ * (`contact`) by id, through the hub's `/_local/console/read/{kind}/{id}`, which answers 200 with the
+ * API's `{ status, body }`: an erasure makes these 404, and a browser prints every non-2xx response in
+ * its console as an error. The body, GONE for a 404, or the ApiError the API's answer would have been.
+ */
+export async function readUnlessGone(kind, id) {
+  const answer = await call(`/_local/console/read/${kind}/${id}`);
+  if (answer.status === 404) return GONE;
+  if (answer.status < 200 || answer.status > 299) {
+    throw new ApiError(answer.status, answer.body, answer.retryAfter ?? null);
+  }
+  return answer.body;
 }

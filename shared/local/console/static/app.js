@@ -5,12 +5,19 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call } from './api.js';
+import { call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
 import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { Hood } from './hood.js';
 import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
-import { concernsConversation, concernsInbox, onStreamState, startLiveStream, useLiveTask } from './live.js';
+import {
+  concernsConversation,
+  concernsInbox,
+  onStreamState,
+  RETRY_SOON,
+  startLiveStream,
+  useLiveTask,
+} from './live.js';
 import { mask } from './masking.js';
 import { ReplaySample } from './replay.js';
 import { byteSize, MessageBody, when } from './timeline.js';
@@ -359,10 +366,18 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
     async (stopped) => {
       try {
         const [page, current] = await Promise.all([
-          call(`/v1/conversations/${id}/messages?from=newest&limit=50`),
-          call(`/v1/conversations/${id}`),
+          readUnlessGone('timeline', id),
+          readUnlessGone('conversation', id),
         ]);
         if (stopped()) return;
+        // Gone (its person erased): nothing of it stays on screen or in the page's memory, the
+        // header's name and number and the reply box included.
+        if (page === GONE || current === GONE) {
+          setFresh(undefined);
+          setItems([]);
+          onGone();
+          return;
+        }
         setFresh(current);
         setItems(page.items);
         setError('');
@@ -379,13 +394,9 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
         if (!stopped()) setPending((list) => mergeChecked(list, checked, known));
       } catch (failure) {
         if (stopped()) return;
-        // Gone (its person erased): nothing of it stays on screen or in the page's memory, the
-        // header's name and number and the reply box included.
-        if (failure.status === 404) {
-          setFresh(undefined);
-          setItems([]);
-          onGone();
-        } else setError(failure.message);
+        // The hub starting or not answering: the header says so; what was read stays until it answers.
+        if (hubNotAnswering(failure)) return RETRY_SOON;
+        setError(failure.message);
       }
     },
     [id],
@@ -472,6 +483,15 @@ function ActAsCustomer() {
   </section>`;
 }
 
+/**
+ * What the header says while the hub cannot answer (api.js's hubNotAnswering), by the inbox's last
+ * failed read: no error, the page reads again every 5 s.
+ */
+const waitingText = (error) =>
+  error.status === 503
+    ? 'Hub starting… retrying every 5 s'
+    : 'Reconnecting to the hub… no answer, retrying every 5 s';
+
 /** What the header says of the live stream (live.js): up, closed while the tab is hidden, or down. */
 const streamLabel = (stream) => (stream.live ? 'live' : stream.hidden ? 'hidden' : 'down');
 const STREAM_TEXTS = {
@@ -508,7 +528,12 @@ function App() {
         setConversations(filterPage(page.items, filters));
         setHealth({ ok: true, at: new Date() });
       } catch (error) {
-        if (!stopped()) setHealth({ ok: false, at: new Date(), message: error.message });
+        if (stopped()) return;
+        if (hubNotAnswering(error)) {
+          setHealth({ ok: false, waiting: true, at: new Date(), message: waitingText(error) });
+          return RETRY_SOON;
+        }
+        setHealth({ ok: false, at: new Date(), message: `Hub unreachable: ${error.message}` });
       }
     },
     [listPath, filters.unread],
@@ -547,11 +572,11 @@ function App() {
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
-      <p class=${health.ok ? 'live' : 'live down'} role=${health.ok ? undefined : 'alert'} data-stream=${streamLabel(stream)} data-events=${stream.events}>
+      <p class=${health.ok ? 'live' : health.waiting ? 'live waiting' : 'live down'} role=${health.ok ? undefined : health.waiting ? 'status' : 'alert'} data-stream=${streamLabel(stream)} data-events=${stream.events}>
         ${
           health.ok
             ? `${STREAM_TEXTS[streamLabel(stream)]} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}`
-            : `Hub unreachable: ${health.message}`
+            : health.message
         }
       </p>
       <label class="reveal"><input type="checkbox" checked=${reveal} onChange=${(event) => setReveal(event.currentTarget.checked)} /> Reveal contacts</label>

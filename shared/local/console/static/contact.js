@@ -4,8 +4,8 @@
 import htm from 'htm';
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
-import { call } from './api.js';
-import { useLiveTask } from './live.js';
+import { call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
+import { RETRY_SOON, useLiveTask } from './live.js';
 
 const html = htm.bind(h);
 
@@ -40,21 +40,25 @@ export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen 
       if (!contactId) return;
       try {
         const [body, journey] = await Promise.all([
-          call(`/v1/contacts/${contactId}`),
+          readUnlessGone('contact', contactId),
           call(`/v1/contacts/${contactId}/conversations?limit=50`),
         ]);
         if (stopped()) return;
+        // Erased: the person's identities and conversations leave the screen.
+        if (body === GONE) {
+          setPerson(undefined);
+          setOthers([]);
+          setError('this person no longer exists (erased)');
+          return;
+        }
         setPerson(body);
         setOthers(journey.items.filter((item) => item.conversationId !== conversation.conversationId));
         setError('');
       } catch (failure) {
         if (stopped()) return;
-        // Erased: the person's identities and conversations leave the screen.
-        if (failure.status === 404) {
-          setPerson(undefined);
-          setOthers([]);
-          setError('this person no longer exists (erased)');
-        } else setError(failure.message);
+        // The hub starting or not answering: the header says so; what was read stays until it answers.
+        if (hubNotAnswering(failure)) return RETRY_SOON;
+        setError(failure.message);
       }
     },
     [contactId, conversation.conversationId],

@@ -3,8 +3,8 @@
 import htm from 'htm';
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
-import { call } from './api.js';
-import { concernsConversation, useLiveTask } from './live.js';
+import { call, hubNotAnswering } from './api.js';
+import { concernsConversation, RETRY_SOON, useLiveTask } from './live.js';
 import { maskedEvent } from './masking.js';
 
 const html = htm.bind(h);
@@ -38,7 +38,10 @@ export function RawEvents({ conversationId, reveal }) {
         setItems(page.items);
         setError('');
       } catch (failure) {
-        if (!stopped()) setError(failure.message);
+        if (stopped()) return;
+        // The hub not answering: the header says so; what was read stays until it answers.
+        if (hubNotAnswering(failure)) return RETRY_SOON;
+        setError(failure.message);
       }
     },
     [conversationId],

@@ -22,6 +22,12 @@ const FALLBACK_POLL_MS = 5000;
 /** While it is up: a rare check all the same (nothing the page shows should drift for long). */
 const LIVE_POLL_MS = 60_000;
 
+/**
+ * What a live task returns when the hub did not answer for now (api.js's hubNotAnswering: starting,
+ * or no answer): it runs again at the fallback pace, not after the live stream's minute.
+ */
+export const RETRY_SOON = Symbol('retry soon');
+
 const eventListeners = new Set();
 const stateListeners = new Set();
 /** `hidden`: the tab is in the background and holds no stream on purpose (it polls meanwhile). */
@@ -66,6 +72,17 @@ function parseBlock(block) {
 const pageHidden = () => document.visibilityState === 'hidden';
 
 /**
+ * How long a stream answered 503 waits: the hub still loads its functions and says when to try again
+ * (Retry-After, seconds), which is soon; never longer than the polls' fallback pace.
+ */
+function startingWait(retryAfter) {
+  const seconds = Number(retryAfter);
+  return Number.isFinite(seconds) && seconds > 0
+    ? Math.min(seconds * 1000, FALLBACK_POLL_MS)
+    : FALLBACK_POLL_MS;
+}
+
+/**
  * Keeps the stream open while the tab is shown (reconnecting with Last-Event-ID), closed while it is
  * hidden (see above); returns the stop.
  */
@@ -87,6 +104,8 @@ export function startLiveStream() {
     }
     connecting = true;
     controller = new AbortController();
+    /** Set when the hub said it cannot answer yet (503): when to try again, without backing off. */
+    let startingWaitMs;
     try {
       const response = await fetch('/_local/console/events', {
         headers: {
@@ -96,6 +115,7 @@ export function startLiveStream() {
         },
         signal: controller.signal,
       });
+      if (response.status === 503) startingWaitMs = startingWait(response.headers.get('retry-after'));
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -137,6 +157,10 @@ export function startLiveStream() {
     setState({ live: false, hidden: false });
     // Shown again while it was closing: back at once, nothing failed.
     if (shownAgain) return connect();
+    if (startingWaitMs !== undefined) {
+      timer = setTimeout(connect, startingWaitMs);
+      return;
+    }
     timer = setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
   };
@@ -186,7 +210,8 @@ export function concernsInbox(event) {
 
 /**
  * Runs `task` now, again whenever a hub event `matches`, and on a slow poll (faster while the stream
- * is down). Runs never overlap: events during a run make one more run.
+ * is down, or when the task returned RETRY_SOON). Runs never overlap: events during a run make one
+ * more run.
  */
 export function useLiveTask(task, deps, matches = () => true) {
   useEffect(() => {
@@ -202,12 +227,14 @@ export function useLiveTask(task, deps, matches = () => true) {
       }
       running = true;
       clearTimeout(timer);
+      let outcome;
       do {
         again = false;
-        await task(() => stopped);
+        outcome = await task(() => stopped);
       } while (again && !stopped);
       running = false;
-      if (!stopped) timer = setTimeout(run, streamState.live ? LIVE_POLL_MS : FALLBACK_POLL_MS);
+      const slow = streamState.live && outcome !== RETRY_SOON;
+      if (!stopped) timer = setTimeout(run, slow ? LIVE_POLL_MS : FALLBACK_POLL_MS);
     };
     run();
     const off = onHubEvent((event) => {
