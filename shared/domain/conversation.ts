@@ -10,6 +10,7 @@ import {
 } from '#shared/contract/index.ts';
 import { adReplyWindowOnInbound } from './ad-reply-window.ts';
 import { contactIdFor } from './contact-identity.ts';
+import { canonicalEmailAddress } from './email-address.ts';
 import { freeEntryOnInbound, freeEntryOnOutbound } from './free-entry.ts';
 import {
   addHours,
@@ -197,14 +198,16 @@ const writerOf = (data: MessageEvent['data']): Writer =>
  * shared/channels/email/inbound/normalize.ts) and that From is the address the hub's replies go to
  * and its consent is kept under (the contact's primary identity). From and Reply-To headers are
  * anyone's to write, so only such a mail lifts an e-mail opt-out (shared/outbound/policy.ts);
- * Mailgun passes no verdicts, so its mail vouches for nobody.
+ * Mailgun passes no verdicts, so its mail vouches for nobody. Both compared in their one form
+ * (canonicalEmailAddress): the From as written may give an internationalised domain in ASCII, and a
+ * contact recorded before 2026-12-06 from such a From keeps it so.
  */
 const vouchesForContact = (email: EmailDetails | undefined, contact: Contact): boolean => {
   const [primary] = contact.identities;
   return (
     email?.fromAuthenticated === true &&
     primary?.type === 'email' &&
-    primary.value.toLowerCase() === email.from.address.toLowerCase()
+    canonicalEmailAddress(primary.value) === canonicalEmailAddress(email.from.address)
   );
 };
 

@@ -11,6 +11,7 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor, isPlaceholder, strongIdentifierOf } from '#shared/domain/contact-identity.ts';
 import { MAX_CONTACT_IDENTITIES } from '#shared/domain/conversation.ts';
+import { canonicalEmailAddress } from '#shared/domain/email-address.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
   boundedIdentityKey,
@@ -149,11 +150,22 @@ export const indexContact = async (
  * first identifier alone, and a stop carried under the other one was not seen; found by a review,
  * `tests/outbound/whatsapp-identifier-opt-outs.test.ts`). A placeholder is never a key of its own
  * (it stands for nobody in particular). Other channels keep one key: an SMS contact has one number,
- * and the addresses of an e-mail thread are not all one person's consent. At most as many keys as a
- * conversation keeps identities.
+ * and the addresses of an e-mail thread are not all one person's consent; but an e-mail contact
+ * recorded before 2026-12-06 from a From that wrote an internationalised domain in ASCII
+ * (`dora@xn--mller-kva.de`) is also read and written under the one form every e-mail identity now
+ * takes (`dora@müller.de`, canonicalEmailAddress), which her complaints are named in since then.
+ * At most as many keys as a conversation keeps identities (an e-mail contact's: two).
  */
 export const consentKeysFor = (channel: Channel, contact: Contact): string[] => {
   const keys = new Set([contactKeyFor(channel, contact)]);
+  if (channel === 'email') {
+    const [primary] = contact.identities;
+    if (primary?.type === 'email')
+      keys.add(
+        contactKeyFor(channel, { identities: [{ ...primary, value: canonicalEmailAddress(primary.value) }] }),
+      );
+    return [...keys];
+  }
   if (channel !== 'whatsapp') return [...keys];
   for (const identity of contact.identities.slice(0, MAX_CONTACT_IDENTITIES))
     if (!isPlaceholder(identity)) keys.add(contactKeyFor(channel, { identities: [identity] }));

@@ -1,5 +1,6 @@
 import { type Address, addressParser, type Email } from 'postal-mime';
 import type { EmailAddress } from '#shared/contract/types.ts';
+import { canonicalEmailAddress } from '#shared/domain/email-address.ts';
 import { isPlaceholderAddress } from '#shared/domain/placeholder-email.ts';
 import { conversationOfReplyTag, isConversationTag } from '../reply-address.ts';
 
@@ -8,9 +9,10 @@ export const normalizeAddress = (address: string): string =>
 
 /**
  * The address a mail's contact is known by: its identity's value, and the customer's part of the
- * conversation of an untagged mail (threading.ts), so the two never read one customer differently.
+ * conversation of an untagged mail (threading.ts), so the two never read one customer differently;
+ * its domain in Unicode (canonicalEmailAddress), the form every other e-mail identity takes too.
  */
-export const contactAddressOf = (contact: EmailAddress): string => contact.address.trim().toLowerCase();
+export const contactAddressOf = (contact: EmailAddress): string => canonicalEmailAddress(contact.address);
 
 /**
  * The address normalized, or undefined when the text is no address (no `@`): an empty, blank or
@@ -19,6 +21,17 @@ export const contactAddressOf = (contact: EmailAddress): string => contact.addre
 export const emailAddressOf = (text: string | undefined): string | undefined => {
   const address = text === undefined ? undefined : normalizeAddress(text);
   return address?.includes('@') ? address : undefined;
+};
+
+/**
+ * The contact identity an address a provider names is (a complaint's, a bounce's or a delivery's
+ * recipient, an unreadable mail's sender): as emailAddressOf reads it, its domain in Unicode as a
+ * From's contact has it (contactAddressOf). The hub answers at the ASCII form of an internationalised
+ * domain, which is what providers then name: read as it is, a complaint opted out another contact.
+ */
+export const contactAddressIn = (text: string | undefined): string | undefined => {
+  const address = emailAddressOf(text);
+  return address === undefined ? undefined : canonicalEmailAddress(address);
 };
 
 /** Groups flattened; entries without an address dropped. */
@@ -201,8 +214,9 @@ export const soleMailboxOf = (header: string | undefined): string | undefined =>
  * address the parse found (`parsedFrom`, for a mail it parsed but could place nowhere), else the
  * transport's From header, else the envelope sender; as identifyParties takes the sender of a
  * readable one (a parsed mail's no-reply From already read as its Reply-To: parsedSenderOf; the
- * transport's header names no Reply-To); lower-cased, as a message's contact is. Undefined when none is an address, or when it is one of the business's own
- * addresses (a copy of the business's mail: its customer is a recipient the hub did not read).
+ * transport's header names no Reply-To); as a message's contact is (contactAddressIn). Undefined
+ * when none is an address, or when it is one of the business's own addresses (a copy of the
+ * business's mail: its customer is a recipient the hub did not read).
  */
 export const knownSenderOf = (
   parsedFrom: string | undefined,
@@ -214,6 +228,7 @@ export const knownSenderOf = (
     .map(emailAddressOf)
     .find((address) => address !== undefined);
   if (sender === undefined) return undefined;
+  // Compared as the business's addresses are read (their domains as written), kept as a contact's.
   const business = new Set(envelopeRecipients.map(withoutConversationTag));
-  return business.has(withoutConversationTag(sender)) ? undefined : sender;
+  return business.has(withoutConversationTag(sender)) ? undefined : contactAddressIn(sender);
 };

@@ -4,7 +4,7 @@ import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { EmailAddress, HubEvent, MessageStatusData, ProviderError } from '#shared/contract/types.ts';
-import { identifyParties, mailboxesOf, normalizeAddress } from './addressing.ts';
+import { contactAddressIn, identifyParties, mailboxesOf } from './addressing.ts';
 import { attachmentBytes } from './attachments.ts';
 import type { InboundEmailContext } from './context.ts';
 import { boundedAddressParser } from './encoded-word-budget.ts';
@@ -61,14 +61,17 @@ const fieldBlocks = (text: string): Header[][] =>
     .map(parseHeaderFields)
     .filter((fields) => fields.length > 0);
 
-/** `rfc822; a@b` (or `utf-8; …` in global reports) → the lower-cased address. */
+/**
+ * `rfc822; a@b` (or `utf-8; …` in global reports) → the contact the address is (contactAddressIn:
+ * the report names the ASCII form of an internationalised domain the hub sent to).
+ */
 const recipientAddress = (value: string | undefined): string | undefined => {
   if (value === undefined) return undefined;
   const semicolon = value.indexOf(';');
   const type = semicolon < 0 ? 'rfc822' : value.slice(0, semicolon).trim().toLowerCase();
   if (type !== 'rfc822' && type !== 'utf-8') return undefined;
-  const address = normalizeAddress(value.slice(semicolon + 1));
-  return /^[^\s@]+@[^\s@]+$/.test(address) ? address : undefined;
+  const address = contactAddressIn(value.slice(semicolon + 1));
+  return address !== undefined && /^[^\s@]+@[^\s@]+$/.test(address) ? address : undefined;
 };
 
 /** `smtp; 550 5.1.1 user unknown` → `550 5.1.1 user unknown`. */

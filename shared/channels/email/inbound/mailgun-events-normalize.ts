@@ -11,7 +11,7 @@ import {
   conversationIdOfTag,
   correlationIdOfTag,
 } from '../correlation-tags.ts';
-import { emailAddressOf } from './addressing.ts';
+import { contactAddressIn, emailAddressOf } from './addressing.ts';
 import { boundedAddressParser } from './encoded-word-budget.ts';
 import { type MailgunEventData, MailgunEventDataSchema } from './mailgun-events-schema.ts';
 
@@ -150,7 +150,8 @@ export const normalizeMailgunEvent = (raw: unknown, receivedAt: Date): HubEvent[
   const messageId = data.message?.headers?.['message-id']?.trim().replace(/^<|>$/g, '');
   const endpointAddress = senderAddressOf(data);
   const conversationId = conversationIdOfTag(stringVariable(data, CONVERSATION_TAG));
-  const contactAddress = emailAddressOf(data.recipient);
+  // The contact the recipient is: the hub sent to the ASCII form of an internationalised domain.
+  const contactAddress = contactAddressIn(data.recipient);
   if (!messageId || !endpointAddress || !conversationId || !contactAddress) {
     return [unsupported(raw, data, received)];
   }

@@ -14,7 +14,7 @@ import {
   conversationIdOfTag,
   correlationIdOfTag,
 } from '../correlation-tags.ts';
-import { emailAddressOf } from './addressing.ts';
+import { contactAddressIn, emailAddressOf } from './addressing.ts';
 import {
   SesBounceSchema,
   type SesComplaint,
@@ -244,10 +244,14 @@ const complaintEvents = (
   );
 };
 
-/** The recipients whose address is one (normalized); the others (`""`, `<>`) would be a contact the contract refuses. */
+/**
+ * The recipients whose address is one, as the contact it names (contactAddressIn: the hub sent to
+ * the ASCII form of an internationalised domain, which SES names here); the others (`""`, `<>`)
+ * would be a contact the contract refuses.
+ */
 const usableRecipients = (recipients: readonly RecipientStatus[]): RecipientStatus[] =>
   recipients.flatMap((recipient) => {
-    const address = emailAddressOf(recipient.address);
+    const address = contactAddressIn(recipient.address);
     return address === undefined ? [] : [{ ...recipient, address }];
   });
 
