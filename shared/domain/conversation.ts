@@ -86,6 +86,13 @@ export interface Applied {
    * its phone number): the recorder resolves it through explicit merges (shared/store/person-merges.ts).
    */
   readonly personDerived: boolean;
+  /**
+   * Set when a stored conversation's contact became another person while the conversation was filed
+   * under someone else than its contact's own person (an explicit merge moved it there): that own
+   * person before. The recorder keeps the conversation with the person the merge chose while the
+   * merge stands (shared/recorder/record-event.ts, withPerson).
+   */
+  readonly ownPersonBefore?: string;
 }
 
 /**
@@ -484,6 +491,7 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
   const derivedBefore = contactIdFor(base.state.channel, base.state.contact, base.state.conversationId);
   const derived = contactIdFor(base.state.channel, contact, base.state.conversationId);
   const personDerived = current === undefined || derived !== derivedBefore;
+  const movedByMerge = current !== undefined && personDerived && base.state.contactId !== derivedBefore;
   const counted: ConversationModel = {
     ...base,
     state: {
@@ -491,7 +499,8 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
       // Conversations recorded before the provider was kept learn it from their next message.
       provider: base.state.provider ?? event.data.provider,
       contact,
-      // A contact that learns its phone number (a BSUID, then the wa_id) becomes that person;
+      // A contact that learns its phone number (a BSUID, then the wa_id) becomes that person, unless
+      // an explicit merge chose another that still stands (the recorder reads it: ownPersonBefore);
       // otherwise the person stays as stored (it may be the one an explicit merge chose).
       contactId: personDerived ? derived : base.state.contactId,
       createdAt: current ? earlierOf(base.state.createdAt, at) : at,
@@ -511,5 +520,6 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     previousStatus: current ? current.state.status : null,
     newIdentities: current ? added : event.data.contact.identities,
     personDerived,
+    ...(movedByMerge ? { ownPersonBefore: derivedBefore } : {}),
   };
 };

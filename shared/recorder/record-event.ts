@@ -117,6 +117,10 @@ const rehomed = (event: MessageEvent): MessageEvent => {
   );
 };
 
+/** Why the recorder merges a person into another (the reason a merge keeps, as the helpdesk's say theirs). */
+const MERGED_CUSTOMER_LINK_REASON =
+  'linked by the hub: this WhatsApp number belongs to a customer merged into this person';
+
 /** Aliases followed at most, in a chain (two racing first messages make one of two). */
 const MAX_ALIAS_HOPS = 4;
 
@@ -325,14 +329,54 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     return moved;
   };
 
-  /** A new or newly derived person stands for whoever an explicit merge made them (usually themselves). */
+  /**
+   * A new or newly derived person stands for whoever an explicit merge made them (usually
+   * themselves); a conversation a merge moved keeps the person it chose while it stands (keptByMerge).
+   */
   const withPerson = async (applied: Applied): Promise<Applied> => {
     if (!applied.personDerived) return applied;
     const { state } = applied.model;
-    const person = await store.resolvePerson(state.contactId);
+    const resolved = await store.resolvePerson(state.contactId);
+    const person =
+      applied.ownPersonBefore === undefined
+        ? resolved
+        : await keptByMerge(applied.ownPersonBefore, state, resolved);
     return person === state.contactId
       ? applied
       : { ...applied, model: { ...applied.model, state: { ...state, contactId: person } } };
+  };
+
+  /**
+   * The person of a conversation a merge moved, once its contact became another person (a WhatsApp
+   * customer merged by their BSUID alone, whose wa_id a webhook now names: `state.contactId`, which
+   * stands for `resolved`): while its former own person (`before`) still stands for someone else, the
+   * merge that took it there stands, and so does the conversation, in that person's journey; the new
+   * person is linked to them when they have nothing of their own (linkPerson, which also finishes a
+   * link a crash left half-way), so the customer's next conversations under the number land there
+   * too. Else (the merge undone: its unmerge moves the conversation back) the new person. A GetItem
+   * per merge followed, only for such a conversation. Until 2026-12-06 it always became the new
+   * person, leaving the survivor's journey while the merge still stood (found by a review).
+   */
+  const keptByMerge = async (before: string, state: ConversationState, resolved: string): Promise<string> => {
+    const chosen = await store.resolvePerson(before);
+    if (chosen === before) return resolved;
+    const outcome =
+      resolved === state.contactId || resolved === chosen
+        ? await store.linkPerson({
+            surviving: chosen,
+            discarded: state.contactId,
+            conversationId: state.conversationId,
+            reason: MERGED_CUSTOMER_LINK_REASON,
+            at: deps.clock().toISOString(),
+          })
+        : 'already-merged';
+    // Merged into the chosen person through another (a chain) is as good as linked.
+    if (outcome !== 'linked' && resolved !== chosen)
+      logger.info("conversation kept with the person a merge chose, its contact's new person apart", {
+        conversationId: state.conversationId,
+        reason: outcome,
+      });
+    return chosen;
   };
 
   /**

@@ -29,7 +29,7 @@ import {
   putMessage,
   readMessageKey,
 } from './messages.ts';
-import { resolvePerson } from './person-merges.ts';
+import { type LinkOutcome, linkPerson, resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
 import { createSendStore, type SendRecord, sendOfProviderMessage, storedSendOf } from './sends.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
@@ -104,6 +104,17 @@ export interface RecorderStore {
   ): Promise<'aliased' | 'exists'>;
   /** The person a contactId stands for now, through explicit merges (itself when never merged). */
   resolvePerson(contactId: string): Promise<string>;
+  /**
+   * Links a person found to be a merged customer's into the person the merge chose, when they have
+   * nothing of their own but aliases of `conversationId` (person-merges.ts, linkPerson).
+   */
+  linkPerson(request: {
+    surviving: string;
+    discarded: string;
+    conversationId: string;
+    reason: string;
+    at: string;
+  }): Promise<LinkOutcome>;
   /** Whether a consent event was applied to a contact (any of its keys) since erased (a late retry). */
   wasErasedWith(contactKeys: readonly string[], eventId: string): Promise<boolean>;
   /**
@@ -174,6 +185,7 @@ export const createRecorderStore = (
     putConversationAlias: (conversationId, canonicalId, contactId) =>
       putConversationAlias(context, conversationId, canonicalId, contactId),
     resolvePerson: (contactId) => resolvePerson(context, contactId),
+    linkPerson: (request) => linkPerson(context, request),
     wasErasedWith: (contactKeys, eventId) => wasErasedWith(context, pseudonymKey, contactKeys, eventId),
     recordConsentChange: (contactKey, entry, order) => recordConsentChange(context, contactKey, entry, order),
     keepUnreadableEmail: (email) => keepUnreadableEmail(context, email, retentionSeconds),

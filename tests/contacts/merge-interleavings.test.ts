@@ -6,6 +6,7 @@ import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
+import { personConversations } from '#shared/store/helpdesk-queries.ts';
 import { personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, readMerge, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -137,6 +138,38 @@ describe('merges interleaved with other tries', () => {
     expect(item?.moved).toBeUndefined();
     expect(item?.checked).toBeUndefined();
     expect(item?.unmergedAt).toBeUndefined();
+  });
+
+  it("A into B while B into C, whose passes end before A into B's moves land: A's conversation ends in C's journey", async () => {
+    // Prepare: A, B and C write. A into B's first move of A's conversation is held until another
+    // agent's merge of B into C has run to its end.
+    const phones = ['+306912356001', '+306912356002', '+306912356003'] as const;
+    const [a, b, c] = phones.map(personOf) as [string, string, string];
+    for (const [n, phone] of phones.entries())
+      await recorder.recordEvent(smsFrom(phone, `SMchain${n}`, minute(1)));
+    const aConversation = JSON.stringify(marshall({ pk: `CONV#${conversationOf(phones[0])}` }).pk);
+    let bIntoC: Awaited<ReturnType<typeof mergePeople>> | undefined;
+    once(
+      (call) =>
+        call.command === 'UpdateItem' &&
+        JSON.stringify((call.input.Key as Record<string, unknown>)?.pk) === aConversation,
+      async () => {
+        bIntoC = await mergePeople(context, { surviving: c, discarded: b, reason: 'same', at: minute(2) });
+      },
+    );
+    // Act
+    const aIntoB = await mergePeople(context, { surviving: b, discarded: a, reason: 'same', at: minute(2) });
+    // Assess: every conversation is filed under C, which every person resolves to.
+    expect(bIntoC?.outcome).toBe('merged');
+    expect(aIntoB).toMatchObject({ outcome: 'merged', conversationIds: [conversationOf(phones[0])] });
+    expect(await filedUnder(phones)).toEqual([
+      { person: c, discarded: false },
+      { person: c, discarded: false },
+      { person: c, discarded: false },
+    ]);
+    const journey = (await personConversations(context, c)).map((view) => view.state.conversationId).sort();
+    expect(journey).toEqual(phones.map(conversationOf).sort());
+    expect(await Promise.all([a, b, c].map((person) => resolvePerson(context, person)))).toEqual([c, c, c]);
   });
 
   it.each([

@@ -232,6 +232,7 @@ export const noStore: RecorderStore = {
   putConversationAlias: async () => 'aliased',
   claimIdentities: async () => undefined,
   resolvePerson: async (contactId) => contactId,
+  linkPerson: async () => 'linked',
   wasErasedWith: async () => false,
   recordConsentChange: async (_contactKey, entry, order) => ({ at: entry.at, order }),
   keepUnreadableEmail: async () => 'kept',
