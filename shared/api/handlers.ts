@@ -16,7 +16,8 @@ import {
   SendMessageCommandSchema,
   stableHash,
 } from '#shared/contract/index.ts';
-import { applyPatch } from '#shared/domain/conversation-change.ts';
+import type { ConversationModel } from '#shared/domain/conversation.ts';
+import { applyPatch, type ConversationPatch } from '#shared/domain/conversation-change.ts';
 import { repeatedStateChange, type StateChange } from '#shared/domain/state-changed.ts';
 import {
   type ConsentLedgerEntry,
@@ -205,6 +206,21 @@ const isTagOf = (
   state: { readonly createdAt: string },
   version: number,
 ): boolean => expected.version === version && expected.marker === creationMarkerOf(state.createdAt);
+
+/**
+ * The cause (`causedBy`, and so the `state_changed` id) of a helpdesk change: the same change by the
+ * same actor at the same version of the same conversation has the same one, so a retry publishes
+ * the same event. The conversation's origin is part of it when it names one (created since
+ * 2026-12-06): one erased and created again under its id counts its versions from 1 again, and the
+ * same change at the same version had the erased one's id until then (found by a review).
+ */
+const changeCauseOf = (
+  conversation: { readonly conversationId: string; readonly origin: string | undefined },
+  version: number,
+  patch: ConversationPatch,
+  actor: ChangeActor,
+): string =>
+  `chg_${stableHash('api-change', conversation.conversationId, String(version), JSON.stringify(patch), actor.kind, actor.id, ...(conversation.origin === undefined ? [] : [conversation.origin]))}`;
 
 export const createHandlers = (deps: HelpdeskApiDeps) => {
   const { table } = deps;
@@ -421,7 +437,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         patch = { ...given, snoozedUntil: new Date(until).toISOString() };
       }
       const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
-      const causedBy = `chg_${stableHash('api-change', conversationId, String(expected.version), JSON.stringify(patch), changedBy.kind, changedBy.id)}`;
+      const causeIn = ({ origin }: ConversationModel): string =>
+        changeCauseOf({ conversationId, origin }, expected.version, patch, changedBy);
       const announce = (changes: readonly StateChange[], markerDueAt?: string) =>
         announceChanges(deps, conversationId, changes, markerDueAt);
       /** The answer to a version that is no longer current: this change's own, or 412. */
@@ -438,6 +455,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         if (unannounced.length > 0) await announce(unannounced);
         // The same change, retried after its answer was lost or while it was being made: publish it
         // again (deduplicated) and agree.
+        const causedBy = causeIn(model);
         if (last?.eventId === causedBy && isTagOf(expected, state, state.version - 1)) {
           if (!unannounced.some((change) => change.causedBy === causedBy))
             await deps.publishEvent(repeatedStateChange(state, last, now.toISOString()));
@@ -451,6 +469,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const current = stored.model;
       if (!current) return fail('notFound');
       if (!isTagOf(expected, current.state, current.state.version)) return answerStale(stored);
+      const causedBy = causeIn(current);
       const changed = applyPatch(current, patch);
       if (changed.changes.length === 0)
         return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {

@@ -12,7 +12,9 @@
  *   a durable store (a DynamoDB conditional put with a TTL of a few days, or a unique key in your
  *   database written in the same transaction as your side effect), so a restart does not re-handle;
  * - `switchboard.conversation.state_changed`: keep the state with the highest `version` per
- *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries do not);
+ *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries do not),
+ *   except that a conversation's first state (`previousStatus` null) starts it anew: one erased with
+ *   its person and created again under its id by the customer's next message counts from 1 again;
  * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
  *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
  *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
@@ -122,7 +124,10 @@ export class ExampleHelpdesk {
     if (!this.seen.remember(event.id)) return 'duplicate';
     if (event.type === 'switchboard.conversation.state_changed') {
       const { conversationId, version, status } = event.data.state;
-      if ((this.versions.get(conversationId) ?? 0) >= version) return 'stale_state';
+      // A creation (no previous status) is never stale: whatever is kept under its id is of a
+      // conversation since erased (until 2026-12-06 its new states were ignored; found by a review).
+      const created = event.data.previousStatus === null;
+      if (!created && (this.versions.get(conversationId) ?? 0) >= version) return 'stale_state';
       this.versions.set(conversationId, version);
       this.output.line(`${event.time}  state     ${event.id}  ${event.subject}  ${status} v${version}`);
       return 'handled';

@@ -106,14 +106,18 @@ export const buildSendFailedEvent = (
  * and a later wait of the same `waitingSince` another. A wait begun before 2026-12-05 has no
  * version: its id hashes the conversation and `waitingSince`, as it did then. Until 2026-12-05 a
  * versioned wait's id hashed its `waitingSince` too, so one wait could be published under two ids
- * (found by a review). `time` is when the wait reached its target.
+ * (found by a review). A conversation's `origin` is hashed too when it has one (created since
+ * 2026-12-06): one erased and created again under its id counts its versions from 1 again, and its
+ * first wait had the erased one's first wait's id until then (found by a review). `time` is when the
+ * wait reached its target.
  */
 export const buildResponseOverdueEvent = (
   data: ResponseOverdueData,
   waitVersion?: number,
+  origin?: string,
 ): HubEventOf<'switchboard.conversation.response_overdue'> => ({
   specversion: '1.0',
-  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, waitVersion === undefined ? data.waitingSince : String(waitVersion))}`,
+  id: `evt_${stableHash('event', 'response_overdue', data.conversationId, waitVersion === undefined ? data.waitingSince : String(waitVersion), ...(origin === undefined ? [] : [origin]))}`,
   source: sourceFor(data.channel, data.endpoint.id),
   type: 'switchboard.conversation.response_overdue',
   subject: data.conversationId,

@@ -133,9 +133,13 @@ export const ConversationStateSchema = z
     priority: ConversationPrioritySchema.nullable(),
     /** With status `snoozed`: when the hub reopens the conversation by itself. */
     snoozedUntil: TimestampSchema.nullable(),
-    /** The oldest customer message not answered yet (provider time; an opt-out keyword, such as an SMS STOP, and an e-mail auto-reply or bounce ask for no answer); null when nothing waits. */
+    /** The oldest customer message not answered yet (its provider time, or its arrival when that came first; an opt-out keyword, such as an SMS STOP, and an e-mail auto-reply or bounce ask for no answer); null when nothing waits. */
     waitingSince: TimestampSchema.nullable(),
-    /** Monotonic per conversation: consumers keep the state with the highest version. */
+    /**
+     * Monotonic per conversation: consumers keep the state with the highest version. A conversation
+     * erased with its person and created again under its id (the customer writes again) counts from 1
+     * again: its first state's `previousStatus` is null, as every conversation's first state's is.
+     */
     version: z.number().int().positive(),
   })
   .meta({ id: 'ConversationState', description: "A conversation's state after an event was applied." });

@@ -7,6 +7,7 @@ import {
   type HubEventOf,
   identityKey,
   REPLY_WINDOW_HOURS,
+  stableHash,
 } from '#shared/contract/index.ts';
 import { adReplyWindowOnInbound } from './ad-reply-window.ts';
 import { contactIdFor } from './contact-identity.ts';
@@ -67,6 +68,14 @@ export interface ConversationModel {
    * while nothing waits, and for a wait begun before 2026-12-05 (named by its `waitingSince` then).
    */
   readonly waitVersion?: number;
+  /**
+   * Which conversation under its id this is (`originOf` the message that created it). An erasure
+   * deletes a conversation and the customer's next message creates another under the same id, its
+   * versions from 1 again: the ids of events named by a version (a wait's `response_overdue`, a
+   * helpdesk change's `state_changed`) name this too, so the new conversation's never repeat the
+   * erased one's. Absent in models stored before 2026-12-06, whose events keep the ids they had.
+   */
+  readonly origin?: string;
 }
 
 /** A customer message as an answer covers it: when it was written and when the hub received it. */
@@ -353,7 +362,13 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
       // set after that answer stands.
       status: needsAnswer ? 'open' : state.status,
       snoozedUntil: needsAnswer ? null : state.snoozedUntil,
-      waitingSince: needsAnswer ? earlierOf(state.waitingSince, at) : endsWait ? null : state.waitingSince,
+      // From when it was written, no later than it came in (as firstInboundAt): a wait started at a
+      // sender's clock ahead was reported overdue that much late (until 2026-12-06; found by a review).
+      waitingSince: needsAnswer
+        ? earlierOf(state.waitingSince, earlierOf(at, receivedAt))
+        : endsWait
+          ? null
+          : state.waitingSince,
       lastInboundAt,
       ...(lastAuthenticatedInboundAt ? { lastAuthenticatedInboundAt } : {}),
       replyWindow: {
@@ -403,13 +418,14 @@ const answeredBy = (model: ConversationModel, at: string, answer: Answer): Conve
       // The wait ends when the answer covers the newest message that starts one: an opt-out keyword
       // after that (Twilio's STOP on WhatsApp, recorded before this older answer) waits for nothing.
       // An answer older than that message leaves it waiting (the exact oldest unanswered one is not
-      // known without the history: the newest is a lower bound). Before 2026-12-05 the keyword, as
-      // the newest customer message, became the wait's start there; found by a review.
+      // known without the history: the newest is a lower bound), from when it was written, no later
+      // than it came in. Before 2026-12-05 the keyword, as the newest customer message, became the
+      // wait's start there; found by a review.
       waitingSince:
         asked === null || covers(answer, asked)
           ? null
           : state.waitingSince !== null && state.waitingSince <= at
-            ? asked.at
+            ? earlierOf(asked.at, asked.receivedAt)
             : state.waitingSince,
       firstResponseAt,
       firstResponseSeconds: firstResponseSeconds(model.firstInboundAt, firstResponseAt),
@@ -476,6 +492,13 @@ export const withWaitVersion = (
 };
 
 /**
+ * The origin of the conversation a message creates (`ConversationModel.origin`): 8 hex digits of a
+ * hash of its event's id. A message is recorded once (its record, then its erasure's tombstone, stop
+ * it again), so a conversation created again after an erasure has another origin.
+ */
+const originOf = (event: MessageEvent): string => stableHash('conversation-origin', event.id).slice(0, 8);
+
+/**
  * Applies one distinct message to a conversation (pure). Callers guarantee distinctness (the
  * message record and the recent-event list); everything here is order-tolerant: times only move
  * forward, first times only backward, so late arrivals land where they belong.
@@ -486,6 +509,7 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
     state: emptyState(event, at),
     firstInboundAt: null,
     lastOutboundAt: null,
+    origin: originOf(event),
   };
   const { contact, added } = mergeContact(current?.state.contact, event.data.contact);
   const derivedBefore = contactIdFor(base.state.channel, base.state.contact, base.state.conversationId);

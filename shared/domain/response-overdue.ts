@@ -22,6 +22,8 @@ export interface WaitName {
 
 /** A wait that reached its channel's response target. */
 export interface OverdueWait extends WaitName {
+  /** Its conversation's origin (`ConversationModel.origin`), which its event's id names too. */
+  readonly origin?: string;
   readonly targetSeconds: number;
   /** Whole seconds waited at `now`. */
   readonly waitedSeconds: number;
@@ -44,7 +46,7 @@ export const targetRange = (targets: ResponseTargets): { shortest: number; longe
 
 /** The customer's wait when it has reached the target: an open conversation, waiting, for at least the target. */
 export const overdueWait = (
-  { state, waitVersion }: Pick<ConversationModel, 'state' | 'waitVersion'>,
+  { state, waitVersion, origin }: Pick<ConversationModel, 'state' | 'waitVersion' | 'origin'>,
   targets: ResponseTargets,
   now: Date,
 ): OverdueWait | undefined => {
@@ -55,6 +57,7 @@ export const overdueWait = (
     ? {
         waitingSince: state.waitingSince,
         ...(waitVersion !== undefined ? { waitVersion } : {}),
+        ...(origin !== undefined ? { origin } : {}),
         targetSeconds,
         waitedSeconds: Math.floor(waitedMs / 1000),
       }
@@ -72,7 +75,10 @@ export const alreadyReported = (reported: ReportedWaits | undefined, wait: WaitN
     ? reported?.waitVersion !== undefined && reported.waitVersion >= wait.waitVersion
     : reported?.waitingSince !== undefined && reported.waitingSince >= wait.waitingSince;
 
-/** The wait's `response_overdue` event (its id: the conversation and the wait's version; `waitingSince` for a wait without one). */
+/**
+ * The wait's `response_overdue` event (its id: the conversation, its origin when it names one, and
+ * the wait's version; `waitingSince` for a wait without one).
+ */
 export const responseOverdueEvent = (
   state: ConversationState,
   wait: OverdueWait,
@@ -92,4 +98,5 @@ export const responseOverdueEvent = (
       detectedAt: now.toISOString(),
     },
     wait.waitVersion,
+    wait.origin,
   );

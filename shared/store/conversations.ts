@@ -139,6 +139,7 @@ const ConversationModelSchema = z.looseObject({
   lastOutboundReceivedAt: z.string().optional(),
   lastAsked: z.object({ at: z.string(), receivedAt: z.string() }).nullable().optional(),
   waitVersion: z.number().int().optional(),
+  origin: z.string().optional(),
 });
 const LastChangeSchema = z.object({
   eventId: z.string(),

@@ -613,6 +613,18 @@ describe('attention sweeper', () => {
       expect(overdueEvents()[0]?.data).toMatchObject({ waitingSince: minute(0), waitedSeconds: 241 * 60 });
     });
 
+    it('an e-mail dated 14 minutes ahead by its sender is overdue 4 hours after it came in, not 14 minutes later', async () => {
+      // Prepare: the mail reaches the hub at minute 0, its Date header saying minute 14 (a time
+      // within the 15 minutes ahead a provider's is believed)
+      const mail = messageEvent('ov-ahead', 'ahead-1', minute(14), 'inbound', 'hello', 'email');
+      await record({ ...mail, data: { ...mail.data, receivedAt: minute(0) } } as HubEvent);
+      // Act: at the e-mail target (4 hours) from its arrival
+      const due = await sweepAt(sweeperWith(), 240);
+      // Assess
+      expect(due.report.responsesOverdue).toBe(1);
+      expect(overdueEvents()[0]?.data).toMatchObject({ waitingSince: minute(0), waitedSeconds: 240 * 60 });
+    });
+
     it('stays within its limits, longest wait first, and reaches the rest on later sweeps', async () => {
       // Prepare: three customers waiting since minutes 0, 1 and 2
       for (const [index, customer] of ['ov-f', 'ov-g', 'ov-h'].entries())

@@ -206,6 +206,30 @@ describe('conversation domain', () => {
     expect(answerFirst).toMatchObject({ unreadCount: 0, waitingSince: null, status: 'open' });
   });
 
+  it('starts the wait of a mail dated ahead when it came in, as its first-response time does', () => {
+    // Prepare: the customer's Date is 14 minutes ahead (10:14, within the 15 minutes a provider time
+    // is believed), the mail came in at 10:00
+    const mail = receivedAt(emailMessage('m1', minute(14)), minute(0));
+    // Act
+    const written = applyEvent(undefined, mail).model;
+    // Assess: until 2026-12-06 the wait started at 10:14, and its response_overdue came 14 minutes late
+    expect(written.firstInboundAt).toBe(minute(0));
+    expect(written.state.waitingSince).toBe(minute(0));
+  });
+
+  it('starts the wait again at the arrival of a mail dated ahead that an older answer recorded last does not cover', () => {
+    // Prepare: the customer wrote at 10:00; a second mail dated 10:29 (its clock 14 minutes ahead)
+    // came in at 10:15; the agent's answer of 10:10 is recorded after both (a late recording)
+    const asked = applyEvent(
+      applyEvent(undefined, emailMessage('m1', minute(0))).model,
+      receivedAt(emailMessage('m2', minute(29)), minute(15)),
+    ).model;
+    // Act
+    const answered = applyEvent(asked, emailMessage('m3', minute(10), 'outbound')).model;
+    // Assess: the second mail waits from when it came in (both stay unread: the newest is not answered)
+    expect(answered.state).toMatchObject({ unreadCount: 2, waitingSince: minute(15) });
+  });
+
   it('keeps a customer message received after a business copy dated ahead waiting, in either order of recording', () => {
     // Prepare: a copy of the business's own mail dated 10:10 (its clock 10 minutes ahead) arrives at
     // 10:00; the customer writes at 10:05
