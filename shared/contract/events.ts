@@ -274,6 +274,29 @@ export const ResponseOverdueDataSchema = z
   })
   .meta({ id: 'ResponseOverdueData' });
 
+/**
+ * A Messenger Marketing Messages opt-in's terms (`messaging_optins`, `type: notification_messages`).
+ * The person opts into one topic; the business sends that topic's messages with the token, until it
+ * expires. The hub's consent register is per page and scope, not per topic: this names the topic.
+ */
+const NotificationMessagesSchema = z
+  .object({
+    /** `notification_messages_token`: what the marketing messages of this topic are sent to. */
+    token: z.string().optional(),
+    /** The topic, as the opt-in request's `payload` named it. */
+    topic: z.string().optional(),
+    /** The title the person saw on the opt-in request. */
+    title: z.string().optional(),
+    /** How often messages may be sent: DAILY, WEEKLY, MONTHLY… as Meta names it. */
+    frequency: z.string().optional(),
+    /** The person's time zone (an IANA id), as Meta gives it. */
+    timezone: z.string().optional(),
+    tokenExpiresAt: TimestampSchema.optional(),
+    /** `user_token_status`: REFRESHED or NOT_REFRESHED… as Meta names it. */
+    tokenStatus: z.string().optional(),
+  })
+  .meta({ id: 'NotificationMessages' });
+
 export const ConsentDataSchema = z
   .object({
     ...conversationContext,
@@ -290,6 +313,8 @@ export const ConsentDataSchema = z
     source: z.enum(['provider', 'helpdesk']).optional(),
     /** With `source: helpdesk`: what the customer said or did, and who recorded it (as the helpdesk gave it). */
     evidence: z.string().max(1000).optional(),
+    /** With `scope: messenger_notifications`: the topic opted into or out of, and its token. */
+    notificationMessages: NotificationMessagesSchema.optional(),
   })
   .meta({ id: 'ConsentData' });
 

@@ -415,8 +415,9 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.conversationResponseOverdue]:
     "A customer has waited longer than the channel's response target (`targetSeconds`) with no answer. Once per wait: the id derives from the conversation and the wait (its `waitingSince`, and which of the conversation's waits it is), so a repeat (after a crash) carries the same id, and each new wait after an answer can be overdue again, with an id of its own even when it starts at the same time as the one before. `time` is when the target was reached, `detectedAt` when the hub's sweep (every minute) saw it.",
   [EVENT_TYPES.contactConsentChanged]:
-    'A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications).',
-  [EVENT_TYPES.contactReferred]: 'A contact arrived from an ad, an m.me link or another referral source.',
+    "A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications). A Messenger Marketing Messages opt-in or stop also carries `notificationMessages`: the topic (`topic`, `title`), the token the business sends that topic's messages with, the frequency, the time zone, and the token's expiry and status. The hub keeps one Messenger notifications consent per page and person, not per topic: a helpdesk offering several topics keeps consent per topic from these events.",
+  [EVENT_TYPES.contactReferred]:
+    "A contact arrived from an ad, an m.me link or another referral source. A referral (here, or on the message it came with) also carries, when Meta gives them, the ad's `mediaType`, `imageUrl`, `videoUrl`, `thumbnailUrl` and `welcomeMessage` (click-to-WhatsApp), and `postId` and `productId`: Meta's URLs, which the hub never fetches.",
   [EVENT_TYPES.contactErased]:
     'A person was erased from the hub (`DELETE /v1/contacts/{contactId}` or `npm run erase`): every record and attachment of theirs on every channel is gone. Erase your copy of everything under `contactId`.',
   [EVENT_TYPES.contactMerged]:

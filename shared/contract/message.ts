@@ -76,6 +76,21 @@ export const ReferralSchema = z
     headline: z.string().optional(),
     body: z.string().optional(),
     clickId: z.string().optional(),
+    /** The ad's or post's media: image or video (WhatsApp `media_type`). */
+    mediaType: z.string().optional(),
+    /**
+     * The ad's media as the provider serves it (WhatsApp `image_url`, `video_url`, `thumbnail_url`;
+     * Messenger `ads_context_data.photo_url`, `video_url`). Data only: the hub fetches none of them.
+     */
+    imageUrl: z.string().optional(),
+    videoUrl: z.string().optional(),
+    thumbnailUrl: z.string().optional(),
+    /** The text a click-to-WhatsApp ad greeted the customer with (`welcome_message.text`). */
+    welcomeMessage: z.string().optional(),
+    /** The post the ad was made from, or the post itself (WhatsApp `source_id` of a post). */
+    postId: z.string().optional(),
+    /** The product a Messenger product ad shows (`ads_context_data.product_id`). */
+    productId: z.string().optional(),
   })
   .meta({ id: 'Referral' });
 export type Referral = z.infer<typeof ReferralSchema>;

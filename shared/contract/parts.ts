@@ -74,14 +74,42 @@ export const LocationPartSchema = z
   })
   .meta({ id: 'LocationPart' });
 
+/** A postal address on a shared contact card, as the provider gives its parts (WhatsApp `addresses`). */
+const SharedContactAddressSchema = z.object({
+  street: z.string().optional(),
+  city: z.string().optional(),
+  state: z.string().optional(),
+  zip: z.string().optional(),
+  country: z.string().optional(),
+  /** ISO 3166-1 alpha-2, as the provider gives it. */
+  countryCode: z.string().optional(),
+  /** HOME, WORK… as the provider names it. */
+  type: z.string().optional(),
+});
+
 export const SharedContactSchema = z.object({
   formattedName: z.string(),
   firstName: z.string().optional(),
+  middleName: z.string().optional(),
   lastName: z.string().optional(),
+  /** Dr., Mrs.… */
+  namePrefix: z.string().optional(),
+  /** Jr., PhD… */
+  nameSuffix: z.string().optional(),
+  /** As the provider gives it (WhatsApp: YYYY-MM-DD). */
+  birthday: z.string().optional(),
   phones: z.array(z.object({ phone: z.string(), type: z.string().optional(), waId: z.string().optional() })),
   emails: z.array(z.object({ email: z.string(), type: z.string().optional() })),
+  addresses: z.array(SharedContactAddressSchema).optional(),
+  /** The company. */
   organization: z.string().optional(),
+  department: z.string().optional(),
+  /** The person's title at the organization. */
+  jobTitle: z.string().optional(),
+  /** The card's URLs, as data: the hub fetches none of them. */
   urls: z.array(z.string()),
+  /** The same URLs with the type the provider gives each (HOME, WORK), when any has one. */
+  urlTypes: z.array(z.object({ url: z.string(), type: z.string().optional() })).optional(),
 });
 export type SharedContact = z.infer<typeof SharedContactSchema>;
 

@@ -671,6 +671,13 @@ export interface components {
             headline?: string;
             body?: string;
             clickId?: string;
+            mediaType?: string;
+            imageUrl?: string;
+            videoUrl?: string;
+            thumbnailUrl?: string;
+            welcomeMessage?: string;
+            postId?: string;
+            productId?: string;
         };
         MessagePart: components["schemas"]["TextPart"] | components["schemas"]["MediaPart"] | components["schemas"]["LinkPart"] | components["schemas"]["LocationPart"] | components["schemas"]["ContactsPart"] | components["schemas"]["InteractiveReplyPart"] | components["schemas"]["ReactionPart"] | components["schemas"]["OrderPart"] | components["schemas"]["SystemPart"] | components["schemas"]["TemplatePart"] | components["schemas"]["InteractivePart"] | components["schemas"]["CallPart"] | components["schemas"]["UnsupportedPart"];
         TextPart: {
@@ -748,7 +755,11 @@ export interface components {
             contacts: {
                 formattedName: string;
                 firstName?: string;
+                middleName?: string;
                 lastName?: string;
+                namePrefix?: string;
+                nameSuffix?: string;
+                birthday?: string;
                 phones: {
                     phone: string;
                     type?: string;
@@ -758,8 +769,23 @@ export interface components {
                     email: string;
                     type?: string;
                 }[];
+                addresses?: {
+                    street?: string;
+                    city?: string;
+                    state?: string;
+                    zip?: string;
+                    country?: string;
+                    countryCode?: string;
+                    type?: string;
+                }[];
                 organization?: string;
+                department?: string;
+                jobTitle?: string;
                 urls: string[];
+                urlTypes?: {
+                    url: string;
+                    type?: string;
+                }[];
             }[];
         };
         InteractiveReplyPart: {

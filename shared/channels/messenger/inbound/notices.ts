@@ -206,12 +206,38 @@ export const optinEvent: ItemEventBuilder<v.InferOutput<typeof OptinSchema>> = (
     }));
   }
   const trigger = status ?? optin.type;
+  const notificationMessages = notificationMessagesOf(optin);
   return noticeEvent(item, entry, occurrence, () => ({
     type: 'switchboard.contact.consent_changed',
     data: {
       scope: 'messenger_notifications',
       consent: status === 'STOP_NOTIFICATIONS' ? 'opted_out' : 'opted_in',
       ...(trigger !== undefined ? { trigger } : {}),
+      ...(notificationMessages !== undefined ? { notificationMessages } : {}),
     },
   }));
+};
+
+type NotificationMessages = NonNullable<
+  HubEventOf<'switchboard.contact.consent_changed'>['data']['notificationMessages']
+>;
+
+/**
+ * The opt-in's topic, token and terms, or undefined when it carries none. The token is what the
+ * business sends the topic's messages with, so it travels in the event (never into a log line).
+ */
+const notificationMessagesOf = (
+  optin: v.InferOutput<typeof OptinSchema>,
+): NotificationMessages | undefined => {
+  const mapped: NotificationMessages = {
+    token: optin.notification_messages_token,
+    topic: optin.payload,
+    title: optin.title,
+    frequency: optin.notification_messages_frequency,
+    timezone: optin.notification_messages_timezone,
+    tokenExpiresAt: isoFromEpochMillis(optin.token_expiry_timestamp) ?? undefined,
+    tokenStatus: optin.user_token_status,
+  };
+  const present = Object.entries(mapped).filter(([, value]) => value !== undefined);
+  return present.length === 0 ? undefined : (Object.fromEntries(present) as NotificationMessages);
 };

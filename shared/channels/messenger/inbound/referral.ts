@@ -10,6 +10,11 @@ export const toReferral = (referral: MetaReferral): Referral => {
     adId: referral.ad_id,
     sourceUrl: referral.referer_uri,
     headline: referral.ads_context_data?.ad_title,
+    // The ad's media and post, as data: the hub fetches none of these URLs.
+    imageUrl: referral.ads_context_data?.photo_url,
+    videoUrl: referral.ads_context_data?.video_url,
+    postId: referral.ads_context_data?.post_id,
+    productId: referral.ads_context_data?.product_id,
   };
   return Object.fromEntries(Object.entries(mapped).filter(([, value]) => value !== undefined)) as Referral;
 };

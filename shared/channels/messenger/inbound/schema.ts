@@ -154,12 +154,24 @@ export const MessageEditSchema = lazily(() =>
   }),
 );
 
+/**
+ * A Marketing Messages opt-in's terms are free-form: one that is no string is left out, never a
+ * reason to lose the consent it comes with.
+ */
+const optionalTerm = () => v.fallback(v.optional(looseString), undefined);
+
 export const OptinSchema = lazily(() =>
   looseObject({
     type: v.optional(v.string()),
     ref: v.optional(looseString),
     payload: v.optional(looseString),
     notification_messages_status: v.optional(v.string()),
+    title: optionalTerm(),
+    notification_messages_token: optionalTerm(),
+    notification_messages_frequency: optionalTerm(),
+    notification_messages_timezone: optionalTerm(),
+    token_expiry_timestamp: v.fallback(v.optional(epochMillis), undefined),
+    user_token_status: optionalTerm(),
   }),
 );
 

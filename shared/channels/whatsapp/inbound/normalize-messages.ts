@@ -160,6 +160,13 @@ const referralOf = (message: MessageItem): Referral | undefined => {
     headline: referral.headline,
     body: referral.body,
     clickId: referral.ctwa_clid,
+    postId: referral.source_type === 'post' ? referral.source_id : undefined,
+    mediaType: referral.media_type,
+    // The ad's media, as data: the hub fetches none of these URLs.
+    imageUrl: referral.image_url,
+    videoUrl: referral.video_url,
+    thumbnailUrl: referral.thumbnail_url,
+    welcomeMessage: referral.welcome_message?.text,
   });
 };
 

@@ -125,30 +125,64 @@ const mediaParts = (type: MediaType, content: unknown): MessagePart[] | undefine
   ];
 };
 
+type SharedContactItem = v.InferOutput<typeof ContactsContentSchema>[number];
+type SharedContactAddress = NonNullable<SharedContact['addresses']>[number];
+
+/** The card's addresses that hold anything; undefined when none does. */
+const addressesOf = (card: SharedContactItem): SharedContactAddress[] | undefined => {
+  const addresses = (card.addresses ?? []).flatMap((address) => {
+    const mapped: SharedContactAddress = withoutUndefined({
+      street: address.street,
+      city: address.city,
+      state: address.state,
+      zip: address.zip,
+      country: address.country,
+      countryCode: address.country_code,
+      type: address.type,
+    });
+    return Object.keys(mapped).length === 0 ? [] : [mapped];
+  });
+  return addresses.length === 0 ? undefined : addresses;
+};
+
+/** The card's URLs with their types, when any has one (`urls` keeps the bare list). */
+const urlTypesOf = (card: SharedContactItem): SharedContact['urlTypes'] => {
+  const urls = (card.urls ?? []).flatMap((url) =>
+    url.url === undefined ? [] : [withoutUndefined({ url: url.url, type: url.type })],
+  );
+  return urls.some((url) => url.type !== undefined) ? urls : undefined;
+};
+
+const sharedContactOf = (card: SharedContactItem): SharedContact =>
+  withoutUndefined({
+    formattedName:
+      card.name?.formatted_name ?? [card.name?.first_name, card.name?.last_name].filter(Boolean).join(' '),
+    firstName: card.name?.first_name,
+    middleName: card.name?.middle_name,
+    lastName: card.name?.last_name,
+    namePrefix: card.name?.prefix,
+    nameSuffix: card.name?.suffix,
+    birthday: card.birthday,
+    phones: (card.phones ?? []).flatMap((phone) =>
+      phone.phone === undefined
+        ? []
+        : [withoutUndefined({ phone: phone.phone, type: phone.type, waId: phone.wa_id })],
+    ),
+    emails: (card.emails ?? []).flatMap((email) =>
+      email.email === undefined ? [] : [withoutUndefined({ email: email.email, type: email.type })],
+    ),
+    addresses: addressesOf(card),
+    organization: card.org?.company,
+    department: card.org?.department,
+    jobTitle: card.org?.title,
+    urls: (card.urls ?? []).flatMap((url) => (url.url === undefined ? [] : [url.url])),
+    urlTypes: urlTypesOf(card),
+  });
+
 const contactsParts = (content: unknown): MessagePart[] | undefined => {
   const contacts = v.safeParse(ContactsContentSchema, content);
   if (!contacts.success) return undefined;
-  const shared = contacts.output.map(
-    (card): SharedContact =>
-      withoutUndefined({
-        formattedName:
-          card.name?.formatted_name ??
-          [card.name?.first_name, card.name?.last_name].filter(Boolean).join(' '),
-        firstName: card.name?.first_name,
-        lastName: card.name?.last_name,
-        phones: (card.phones ?? []).flatMap((phone) =>
-          phone.phone === undefined
-            ? []
-            : [withoutUndefined({ phone: phone.phone, type: phone.type, waId: phone.wa_id })],
-        ),
-        emails: (card.emails ?? []).flatMap((email) =>
-          email.email === undefined ? [] : [withoutUndefined({ email: email.email, type: email.type })],
-        ),
-        organization: card.org?.company,
-        urls: (card.urls ?? []).flatMap((url) => (url.url === undefined ? [] : [url.url])),
-      }),
-  );
-  return [{ type: 'contacts', contacts: shared }];
+  return [{ type: 'contacts', contacts: contacts.output.map(sharedContactOf) }];
 };
 
 const interactiveParts = (content: unknown): MessagePart[] | undefined => {

@@ -16,6 +16,13 @@ const nonEmptyId = v.pipe(stringish, v.minLength(1));
 const optionalString = () => v.optional(v.string());
 const optionalStringish = () => v.optional(stringish);
 const optionalBoolean = () => v.optional(v.boolean());
+/**
+ * A descriptive field added after its object was first read (a card's birthday, an ad's media): one
+ * that is not what Meta documents is left out, never a reason to lose the message it came with.
+ */
+const tolerated = <const TSchema extends v.GenericSchema>(schema: TSchema) =>
+  v.fallback(v.optional(schema), undefined);
+const toleratedString = () => tolerated(v.string());
 
 export const EntrySchema = lazily(() =>
   looseObject({
@@ -85,7 +92,11 @@ const ReferralItemSchema = lazily(() =>
     headline: optionalString(),
     body: optionalString(),
     media_type: optionalString(),
+    image_url: toleratedString(),
+    video_url: toleratedString(),
+    thumbnail_url: toleratedString(),
     ctwa_clid: optionalString(),
+    welcome_message: tolerated(looseObject({ text: toleratedString() })),
   }),
 );
 
@@ -140,8 +151,25 @@ const SharedContactItemSchema = lazily(() =>
       looseObject({
         formatted_name: optionalString(),
         first_name: optionalString(),
+        middle_name: toleratedString(),
         last_name: optionalString(),
+        prefix: toleratedString(),
+        suffix: toleratedString(),
       }),
+    ),
+    birthday: toleratedString(),
+    addresses: tolerated(
+      v.array(
+        looseObject({
+          street: toleratedString(),
+          city: toleratedString(),
+          state: toleratedString(),
+          zip: tolerated(stringish),
+          country: toleratedString(),
+          country_code: toleratedString(),
+          type: toleratedString(),
+        }),
+      ),
     ),
     phones: v.optional(
       v.array(
@@ -153,8 +181,10 @@ const SharedContactItemSchema = lazily(() =>
       ),
     ),
     emails: v.optional(v.array(looseObject({ email: optionalString(), type: optionalString() }))),
-    org: v.optional(looseObject({ company: optionalString() })),
-    urls: v.optional(v.array(looseObject({ url: optionalString() }))),
+    org: v.optional(
+      looseObject({ company: optionalString(), department: toleratedString(), title: toleratedString() }),
+    ),
+    urls: v.optional(v.array(looseObject({ url: optionalString(), type: toleratedString() }))),
   }),
 );
 export const ContactsContentSchema = lazily(() => v.pipe(v.array(SharedContactItemSchema), v.minLength(1)));
