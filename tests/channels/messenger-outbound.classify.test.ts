@@ -3,11 +3,11 @@ import { classifyMessengerFailure } from '#shared/channels/messenger/outbound/cl
 import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
 import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
 import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
-import { metaErrorFixtures } from '#tests/support/meta-errors.ts';
+import { metaErrorFixtures, noSuchObjectAnswer } from '#tests/support/meta-errors.ts';
 
 const fixtures = metaErrorFixtures('messenger');
 const outcomeOf = (response: ProviderResponse) => {
-  const failure = readGraphFailure(response, Date.parse('2026-11-30T12:00:00Z'));
+  const failure = readGraphFailure(response, { now: Date.parse('2026-11-30T12:00:00Z') });
   return toOutcome(classifyMessengerFailure(failure), failure);
 };
 
@@ -114,5 +114,34 @@ describe('Messenger error classification', () => {
         message: 'type=OAuthException error_subcode=2018001 fbtrace_id=Xy',
       },
     });
+  });
+});
+
+describe('Messenger: Graph 100/33, an object the token cannot reach', () => {
+  const PAGE_ID = '104729381234567';
+  const outcomeOn = (node: string, objectId: string) => {
+    const failure = readGraphFailure(noSuchObjectAnswer(objectId), { node });
+    return toOutcome(classifyMessengerFailure(failure), failure);
+  };
+
+  it("is the page's credentials when it names the page id the call was made on", () => {
+    // Act
+    const outcome = outcomeOn(PAGE_ID, PAGE_ID);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'credentials', error: { code: '100' } });
+  });
+
+  it("is the Instagram account's credentials when it names `me`, a token that resolves to no page", () => {
+    // Act
+    const outcome = outcomeOn('me', 'me');
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'credentials' });
+  });
+
+  it('stays a content error when it names another object (the message a reply quotes)', () => {
+    // Act
+    const outcome = outcomeOn(PAGE_ID, 'm_Gox29NYLybPH9zWYnpORHUNDw');
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'refused', reason: 'content_invalid', retryable: false });
   });
 });

@@ -6,6 +6,7 @@ import {
   type PreparedMessage,
 } from '#shared/outbound/channel-sender.ts';
 import { closedPort, type GraphStandIn, startGraphStandIn } from '#tests/support/graph-server.ts';
+import { noSuchObjectError } from '#tests/support/meta-errors.ts';
 
 const PAGE_ID = '104728593216847';
 const PSID = '8102736459921034';
@@ -57,6 +58,8 @@ describe('Messenger send against a local Graph stand-in', () => {
         },
       },
       noid: { status: 200, body: { recipient_id: PSID } },
+      // The token cannot reach the page: the system user's, never assigned it.
+      unreachable: { status: 400, body: { error: noSuchObjectError(PAGE_ID) } },
     });
   });
   afterAll(() => graph.close());
@@ -93,6 +96,15 @@ describe('Messenger send against a local Graph stand-in', () => {
       retryable: false,
       error: { code: '551', message: 'type=OAuthException error_subcode=1545041 fbtrace_id=Qw' },
     });
+  });
+
+  it("takes Graph's 100/33 on the page id as the page's credentials, for messages and sender actions", async () => {
+    // Act
+    const sent = await senderFor(graph.baseFor('unreachable')).send(TEXT, context);
+    const typing = await senderFor(graph.baseFor('unreachable')).typing?.(context.target, 'm_IN');
+    // Assess: the page is paused and alarmed, the message not blamed
+    expect(sent).toMatchObject({ kind: 'credentials', error: { code: '100' } });
+    expect(typing).toMatchObject({ kind: 'credentials', error: { code: '100' } });
   });
 
   it('calls a message success without a mid ambiguous', async () => {

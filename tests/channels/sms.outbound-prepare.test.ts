@@ -88,6 +88,33 @@ describe('Twilio prepare', () => {
     expect(byCount).toMatchObject({ ok: false, reason: 'template_invalid', field: 'parts.0.parameters' });
   });
 
+  it('refuses an empty or blank variable before the call, naming it (Twilio answers 21656)', () => {
+    // Act
+    const positional = whatsapp.prepare([template({ parameters: ['Maria', ''] })], OPEN);
+    const named = whatsapp.prepare([template({ parameters: { name: 'Maria', time: ' ' } })], OPEN);
+    // Assess
+    expect(positional).toMatchObject({
+      ok: false,
+      reason: 'template_invalid',
+      field: 'parts.0.parameters.1',
+    });
+    expect(named).toMatchObject({ ok: false, reason: 'template_invalid', field: 'parts.0.parameters.time' });
+  });
+
+  it('refuses a named variable whose key is longer than the 16 characters Twilio takes', () => {
+    // Act
+    const sixteen = whatsapp.prepare([template({ parameters: { customer_first_n: 'Maria' } })], OPEN);
+    const seventeen = whatsapp.prepare([template({ parameters: { customer_first_nm: 'Maria' } })], OPEN);
+    // Assess
+    expect(sixteen.ok).toBe(true);
+    expect(seventeen).toMatchObject({
+      ok: false,
+      reason: 'template_invalid',
+      field: 'parts.0.parameters.customer_first_nm',
+      detail: expect.stringContaining('16'),
+    });
+  });
+
   it('refuses WhatsApp free-form outside the window, naming the first such part', () => {
     // Act
     const prepared = whatsapp.prepare([template(), { type: 'text', text: 'and more' }], CLOSED);

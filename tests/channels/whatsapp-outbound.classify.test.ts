@@ -3,11 +3,11 @@ import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts'
 import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
 import { classifyWhatsAppFailure } from '#shared/channels/whatsapp/outbound/classify.ts';
 import type { ProviderResponse } from '#shared/outbound/provider-http.ts';
-import { metaErrorFixtures } from '#tests/support/meta-errors.ts';
+import { metaErrorFixtures, noSuchObjectAnswer } from '#tests/support/meta-errors.ts';
 
 const fixtures = metaErrorFixtures('whatsapp');
 const outcomeOf = (response: ProviderResponse) => {
-  const failure = readGraphFailure(response, Date.parse('2026-11-30T12:00:00Z'));
+  const failure = readGraphFailure(response, { now: Date.parse('2026-11-30T12:00:00Z') });
   return toOutcome(classifyWhatsAppFailure(failure), failure);
 };
 
@@ -113,5 +113,39 @@ describe('WhatsApp error classification', () => {
       retryable: false,
       error: { code: '999999' },
     });
+  });
+});
+
+describe('WhatsApp: Graph 100/33, an object the token cannot reach', () => {
+  const PHONE_NUMBER_ID = '106540352242922';
+  const outcomeOn = (node: string, objectId: string) => {
+    const failure = readGraphFailure(noSuchObjectAnswer(objectId), { node });
+    return toOutcome(classifyWhatsAppFailure(failure), failure);
+  };
+
+  it("is the number's credentials when it names the phone number id the call was made on", () => {
+    // Act
+    const outcome = outcomeOn(PHONE_NUMBER_ID, PHONE_NUMBER_ID);
+    // Assess: paused and alarmed as a refused token, not blamed on the message
+    expect(outcome).toMatchObject({
+      kind: 'credentials',
+      error: { code: '100', message: expect.stringContaining('error_subcode=33') },
+    });
+  });
+
+  it('stays a content error when it names another object (a media id in the message)', () => {
+    // Act
+    const outcome = outcomeOn(PHONE_NUMBER_ID, '1037543291543636');
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'refused', reason: 'content_invalid', retryable: false });
+  });
+
+  it('stays a content error when the call did not say which node it was made on', () => {
+    // Prepare
+    const failure = readGraphFailure(noSuchObjectAnswer(PHONE_NUMBER_ID));
+    // Act
+    const outcome = toOutcome(classifyWhatsAppFailure(failure), failure);
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'refused', reason: 'content_invalid' });
   });
 });

@@ -7,6 +7,7 @@ import {
   type PreparedMessage,
 } from '#shared/outbound/channel-sender.ts';
 import { closedPort, type GraphStandIn, startGraphStandIn } from '#tests/support/graph-server.ts';
+import { noSuchObjectError } from '#tests/support/meta-errors.ts';
 
 const PHONE_NUMBER_ID = '109384756201938';
 const HUB_ID = `msg_${'b'.repeat(32)}`;
@@ -65,6 +66,8 @@ describe('WhatsApp send against a local Graph stand-in', () => {
         },
       },
       noid: { status: 200, body: { messaging_product: 'whatsapp', contacts: [] } },
+      // The token was never given this phone number's business account (a system user not assigned it).
+      unreachable: { status: 400, body: { error: noSuchObjectError(PHONE_NUMBER_ID) } },
     });
   });
   afterAll(() => graph.close());
@@ -108,6 +111,15 @@ describe('WhatsApp send against a local Graph stand-in', () => {
         details: 'More than 24 hours have passed.',
       },
     });
+  });
+
+  it("takes Graph's 100/33 on the phone number id as the number's credentials, for sends and reads", async () => {
+    // Act
+    const sent = await senderFor(graph.baseFor('unreachable')).send(TEXT, context);
+    const read = await senderFor(graph.baseFor('unreachable')).markRead?.(context.target, 'wamid.IN');
+    // Assess: the number is paused and alarmed, the message not blamed
+    expect(sent).toMatchObject({ kind: 'credentials', error: { code: '100' } });
+    expect(read).toMatchObject({ kind: 'credentials', error: { code: '100' } });
   });
 
   it('calls a success without a message id ambiguous', async () => {

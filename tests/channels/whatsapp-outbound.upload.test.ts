@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
 import type { MediaUpload, SendTarget } from '#shared/outbound/channel-sender.ts';
+import { noSuchObjectError } from '#tests/support/meta-errors.ts';
 
 /*
  * The WhatsApp media upload (`POST /{phone-number-id}/media`, multipart) over a real connection to
@@ -35,6 +36,8 @@ const ANSWERS: Record<string, { status: number; body: unknown }> = {
     body: { error: { message: '(#131053) Media upload error', code: 131053, type: 'OAuthException' } },
   },
   token: { status: 401, body: { error: { message: 'Error validating access token', code: 190 } } },
+  // The token was never given this phone number's business account.
+  unreachable: { status: 400, body: { error: noSuchObjectError(PHONE_NUMBER_ID) } },
   server: { status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } },
   unnamed: { status: 200, body: { ok: true } },
 };
@@ -147,6 +150,7 @@ describe('WhatsApp media upload', () => {
   it.each([
     { mode: 'too_large', kind: 'refused', retryable: false },
     { mode: 'token', kind: 'credentials' },
+    { mode: 'unreachable', kind: 'credentials' },
     // A 5xx on an upload sent nothing to the customer: a later try is safe.
     { mode: 'server', kind: 'refused', retryable: true },
     { mode: 'unnamed', kind: 'refused', retryable: true },

@@ -6,6 +6,7 @@ import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import type { Fault } from '#shared/local/simulators/index.ts';
 import { collectHelpdeskUntil } from '#tests/support/helpdesk-queue.ts';
+import { noSuchObjectError } from '#tests/support/meta-errors.ts';
 import { isOutcome, queueReplies } from '#tests/support/outbox.ts';
 
 /*
@@ -40,14 +41,19 @@ describe('outbound under provider faults', () => {
   const collectUntil = (done: (events: HubEvent[]) => boolean, timeoutMs: number) =>
     collectHelpdeskUntil(sqs, hub.resources.helpdeskQueueUrl, done, timeoutMs);
 
-  /** `count` customers write; resolves with their numbers and conversation ids once recorded. */
-  const customersWrite = async (count: number) => {
+  /**
+   * `count` customers write (to the sample's business number, or to `phoneNumberId`); resolves with
+   * their numbers and conversation ids once recorded.
+   */
+  const customersWrite = async (count: number, phoneNumberId?: string) => {
     const written = Array.from({ length: count }, () => {
       customers += 1;
       return `4917700${String(customers).padStart(6, '0')}`;
     });
     for (const customer of written) {
-      expect(await postSample(hub.urls.base, whatsappTextFrom(customer, `in${customer}`))).toBe(200);
+      expect(
+        await postSample(hub.urls.base, whatsappTextFrom(customer, `in${customer}`, phoneNumberId)),
+      ).toBe(200);
     }
     const received = await collectUntil(
       (events) => events.filter((event) => event.type === 'switchboard.message.received').length >= count,
@@ -184,6 +190,40 @@ describe('outbound under provider faults', () => {
     // The paused command never reached the provider.
     expect(graphSendsTo(first.customer)).toHaveLength(1);
     expect(graphSendsTo(second.customer)).toHaveLength(1);
+    hub.providers?.clearFaults();
+  }, 90_000);
+
+  it("Graph's 100/33 naming the number's own id (a token never given it) pauses the number as 190 does", async () => {
+    // Prepare: a number of its own, which no other test has paused
+    const phoneNumberId = '106540352242922';
+    const [writer] = (await customersWrite(1, phoneNumberId)) as [
+      { customer: string; conversationId: string },
+    ];
+    const { message } = noSuchObjectError(phoneNumberId);
+    hub.providers?.setFaults([
+      {
+        provider: 'whatsapp',
+        recipient: writer.customer,
+        kind: 'error',
+        code: 100,
+        subcode: 33,
+        message,
+        times: 1,
+      },
+    ]);
+    // Act
+    await send([{ conversationId: writer.conversationId, key: 'unreachable-1' }]);
+    const refused = await collectUntil((seen) => seen.some(isOutcome), 30_000);
+    await send([{ conversationId: writer.conversationId, key: 'unreachable-2' }]);
+    const paused = await collectUntil((seen) => seen.some(isOutcome), 30_000);
+    // Assess: both end `credentials`, not `content_invalid`; the second never reached the provider
+    const reasonOf = (events: HubEvent[]) => {
+      const [outcome] = events.filter(isOutcome);
+      return outcome?.type === 'switchboard.message.send_failed' ? outcome.data.reason : outcome?.type;
+    };
+    expect(reasonOf(refused)).toBe('credentials');
+    expect(reasonOf(paused)).toBe('credentials');
+    expect(graphSendsTo(writer.customer)).toHaveLength(1);
     hub.providers?.clearFaults();
   }, 90_000);
 });

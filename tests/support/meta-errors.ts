@@ -54,3 +54,23 @@ export const whatsAppAnswer = (code: number): SendOutcome => {
   const failure = readGraphFailure(fixture.response);
   return toOutcome(classifyWhatsAppFailure(failure), failure);
 };
+
+/**
+ * Graph's error when a call names a node the token cannot reach, as public reports quote it (a page
+ * or phone number id with a token never given it, `me` with a token that resolves to no page):
+ * code 100, subcode 33, the node's id in the message.
+ */
+export const noSuchObjectError = (objectId: string) => ({
+  message: `Unsupported post request. Object with ID '${objectId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
+  type: 'GraphMethodException',
+  code: 100,
+  error_subcode: 33,
+  fbtrace_id: 'AvN3kq9XbT2',
+});
+
+/** `noSuchObjectError` as Graph answers it: HTTP 400. */
+export const noSuchObjectAnswer = (objectId: string): ProviderResponse => ({
+  status: 400,
+  headers: { 'content-type': 'application/json; charset=UTF-8' },
+  body: JSON.stringify({ error: noSuchObjectError(objectId) }),
+});

@@ -113,13 +113,33 @@ const isUrl = (value: string): boolean => {
   }
 };
 
-const isJsonObject = (value: string): boolean => {
+/** A Content variable's key holds at most 16 characters ("Using Variables with Content Templates"). */
+const MAX_CONTENT_VARIABLE_KEY = 16;
+
+const jsonObjectOf = (value: string): Record<string, unknown> | undefined => {
   try {
     const parsed: unknown = JSON.parse(value);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+};
+
+/**
+ * ContentVariables as Twilio takes them (error 21656): a JSON object, no variable empty or null at
+ * send time, no key over 16 characters.
+ */
+const contentVariablesValid = (value: string): boolean => {
+  const variables = jsonObjectOf(value);
+  return (
+    variables !== undefined &&
+    Object.entries(variables).every(
+      ([key, variable]) =>
+        [...key].length <= MAX_CONTENT_VARIABLE_KEY && variable !== null && variable !== '',
+    )
+  );
 };
 
 const paramsProblem = (params: Params): TwilioError | undefined => {
@@ -130,7 +150,7 @@ const paramsProblem = (params: Params): TwilioError | undefined => {
   if ((params.MediaUrl?.length ?? 0) > MAX_MEDIA) return twilioError(21623);
   if (!E164.test(params.To.replace(/^whatsapp:/i, ''))) return twilioError(21211);
   if (params.StatusCallback !== undefined && !isUrl(params.StatusCallback)) return twilioError(21609);
-  if (params.ContentVariables !== undefined && !isJsonObject(params.ContentVariables))
+  if (params.ContentVariables !== undefined && !contentVariablesValid(params.ContentVariables))
     return twilioError(21656);
   return undefined;
 };

@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { handleMessengerWebhook } from '#shared/channels/messenger/inbound/webhook.ts';
+import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
 import { verifyMetaSignature } from '#shared/channels/meta/signature.ts';
+import { correlationIdFor, type SendTarget } from '#shared/outbound/channel-sender.ts';
 import {
   asWebhookRequest,
   eventsOf,
@@ -287,6 +289,40 @@ describe('Messenger Send API simulator: who `me` is', () => {
       expect(error.message).toMatch(/^Unsupported post request/);
     }
     expect(rig.hub.received).toHaveLength(0);
+  });
+
+  it("takes that refusal as the Instagram account's credentials when the hub's sender meets it", async () => {
+    // Prepare: a sender handed the system user's token for the account (the hub's first Instagram
+    // version did so; a wrong token under the account's id would do the same)
+    const sender = createMessengerSender({
+      graphBaseUrl: rig.simulators.urls.graph,
+      apiVersion: 'v23.0',
+      accessTokenFor: () => secrets.meta.accessToken,
+    });
+    const target: SendTarget = {
+      channel: 'messenger',
+      provider: 'meta',
+      endpoint: { type: 'instagram_account', id: INSTAGRAM_ID },
+      recipient: { type: 'igsid', value: IGSID },
+      conversationId: 'conv_1',
+    };
+    const hubMessageId = `msg_${'e'.repeat(32)}`;
+    // Act
+    const outcome = await sender.send(
+      { partIndex: 0, part: { type: 'text', text: 'x' } },
+      {
+        target,
+        hubMessageId,
+        sequence: 0,
+        correlationId: correlationIdFor(hubMessageId, 0),
+        policy: { withinWindow: true, humanAgentTag: false },
+      },
+    );
+    // Assess: the account is paused and alarmed, the reply not blamed for its content
+    expect(outcome).toMatchObject({
+      kind: 'credentials',
+      error: { code: '100', message: expect.stringContaining('error_subcode=33') },
+    });
   });
 
   it('takes Instagram text of up to 1000 UTF-8 bytes and refuses more', async () => {

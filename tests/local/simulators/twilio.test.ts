@@ -192,6 +192,31 @@ describe('Twilio Messages API simulator', () => {
     });
   });
 
+  it.each([
+    ['that are no JSON object', '["Anahit"]'],
+    ['with an empty value', JSON.stringify({ 1: 'Anahit', 2: '' })],
+    ['with a null value', JSON.stringify({ 1: null })],
+    ['with a key over 16 characters', JSON.stringify({ customer_first_nm: 'Anahit' })],
+  ])('refuses ContentVariables %s with Twilio error 21656 (HTTP 400)', async (_name, variables) => {
+    // Act
+    const response = await create({
+      To: `whatsapp:${TO}`,
+      From: `whatsapp:${FROM}`,
+      ContentSid: `HX${'1234abcd'.repeat(4)}`,
+      ContentVariables: variables,
+    });
+    const error = TwilioErrorSchema.parse(await response.json());
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(error).toMatchObject({
+      code: 21656,
+      status: 400,
+      message: 'The ContentVariables Parameter is invalid.',
+      more_info: 'https://www.twilio.com/docs/errors/21656',
+    });
+  });
+
   it('answers 401 with 20003 for missing or foreign credentials, and accepts the main account (on a subaccount) and an API key', async () => {
     // Act
     const missing = await create({ To: TO, From: FROM, Body: 'x' }, '');

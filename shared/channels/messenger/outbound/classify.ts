@@ -36,7 +36,8 @@ const PERSON_UNAVAILABLE_SUBCODE = 1_545_041;
  * Code 100 with these subcodes: no matching user, the recipient id names no one this page or
  * account can message. 2018001 on Messenger (Meta's error-code table, outbound.md 1.2); 2534014 on
  * Instagram (IGApiException; in no Meta table read, mapped to the recipient by public Instagram
- * client code). Code 100 otherwise is an invalid parameter of the message.
+ * client code). Code 100 otherwise is an invalid parameter of the message, except subcode 33 naming
+ * the page id or `me` the call was made on: the token cannot reach the endpoint (verdict.ts).
  */
 const NO_MATCHING_USER_SUBCODES = new Set([2_018_001, 2_534_014]);
 

@@ -62,7 +62,7 @@ export const postMessages = async (
     return { kind: 'decided', outcome: { kind: 'ambiguous', error: call.error } };
   const { response } = call;
   if (response.status < 200 || response.status > 299) {
-    return { kind: 'failed', failure: readGraphFailure(response) };
+    return { kind: 'failed', failure: readGraphFailure(response, { node: nodeId }) };
   }
   const parsed = parseJson(response.body);
   if (!parsed.ok) {

@@ -38,7 +38,48 @@ export interface GraphFailure {
   readonly error: ProviderError;
   /** From `Retry-After` or the business-use-case usage header, when either says. */
   readonly retryAfterMs?: number;
+  /**
+   * Graph refused the node the call was made on as one this token cannot reach (see `refusesNode`):
+   * the endpoint's token, not the message, is at fault.
+   */
+  readonly nodeUnreachable?: true;
 }
+
+/** What a reading knows of the call it answers. */
+export interface GraphCall {
+  /**
+   * The node the call was made on (`/{node}/messages`, `/{node}/media`): a phone number id, a page
+   * id, `me`. Without it no answer is taken for the node's own.
+   */
+  readonly node?: string;
+  /** The clock a `Retry-After` date is read against (now when absent). */
+  readonly now?: number;
+}
+
+/**
+ * Graph's code 100 with subcode 33: "Unsupported post request. Object with ID '<id>' does not exist,
+ * cannot be loaded due to missing permissions, or does not support this operation" (the Graph API's
+ * answer to a call on an object the token cannot load; public reports quote it, Meta's error tables
+ * list only code 100). It names the object it could not load.
+ */
+const NO_SUCH_OBJECT = { code: 100, subcode: 33 } as const;
+const NAMED_OBJECT = /Object with ID '([^']+)'/;
+
+/**
+ * Whether the object Graph could not load is the call's own node: a phone number or page the token
+ * was never given (the system user's token for a page or WhatsApp account not assigned to it), or
+ * `me` resolved to no page. Every call on that endpoint with that token fails so, whatever it sends.
+ * Another object named (a media id, a message a reply quotes) is the message's fault. Read from
+ * Graph's own message before any masking: an id of 15 digits would be masked as a phone number.
+ */
+const refusesNode = (
+  graph: { code: number; error_subcode?: number | undefined; message?: string | undefined },
+  node: string | undefined,
+): boolean =>
+  node !== undefined &&
+  graph.code === NO_SUCH_OBJECT.code &&
+  graph.error_subcode === NO_SUCH_OBJECT.subcode &&
+  NAMED_OBJECT.exec(graph.message ?? '')?.[1] === node;
 
 /** Graph's own words beside the title: its error type, subcode and trace id (for Meta support). */
 const metaLine = (type: string | undefined, subcode: number | undefined, trace: string | undefined) => {
@@ -77,8 +118,9 @@ const regainAccessMs = (value: string | undefined): number | undefined => {
   return longest > 0 ? longest * 60_000 : undefined;
 };
 
-/** Reads a non-2xx Graph answer; never throws. */
-export const readGraphFailure = (response: ProviderResponse, now = Date.now()): GraphFailure => {
+/** Reads a non-2xx Graph answer to `call`; never throws. */
+export const readGraphFailure = (response: ProviderResponse, call: GraphCall = {}): GraphFailure => {
+  const now = call.now ?? Date.now();
   const headers = response.headers;
   const retryAfterMs =
     retryAfterHeader(headers['retry-after'], now) ?? regainAccessMs(headers['x-business-use-case-usage']);
@@ -113,5 +155,6 @@ export const readGraphFailure = (response: ProviderResponse, now = Date.now()): 
     ...(details !== undefined ? { details } : {}),
     error,
     ...wait,
+    ...(refusesNode(graph, call.node) ? { nodeUnreachable: true as const } : {}),
   };
 };

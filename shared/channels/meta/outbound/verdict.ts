@@ -47,7 +47,7 @@ const isBusinessUseCaseThrottle = (code: number): boolean => code >= 80_000 && c
  * Graph-wide codes (Graph error-handling guide), after a channel's own table:
  * 2 temporary downtime, 4 app, 17 user, 32 page, 613 custom and 800xx use-case rate limits → throttled;
  * 0, 102, 190 token and 3, 10, 200–299 permission errors → credentials (stop the endpoint);
- * 1 unknown → generic.
+ * 1 unknown → generic. (100/33 on the call's own node is decided before the tables: `decide`.)
  *
  * Code 10 is a missing permission of the app only without a subcode ("Application does not have
  * permission for this action"). The subcoded code-10 refusals known are about one conversation
@@ -74,12 +74,20 @@ const byStatus = (status: number): Verdict => {
   return AMBIGUOUS;
 };
 
-/** HTTP 401 first (the token), then the channel's codes, then Graph-wide codes, then the status. */
+/**
+ * HTTP 401 first (the token), then the call's own node refused to the token, then the channel's
+ * codes, then Graph-wide codes, then the status.
+ *
+ * A node refused (code 100, subcode 33, naming the phone number id, page id or `me` the call was made
+ * on: `GraphFailure.nodeUnreachable`) comes before the channel tables, which read code 100 as an
+ * invalid parameter of the message: the token was never given the endpoint, so every message from it
+ * would fail alike. It pauses the endpoint and raises the credentials alarm, as a refused token does.
+ */
 export const decide = (
   failure: GraphFailure,
   channelTable: (failure: GraphFailure, code: number) => Verdict | undefined,
 ): Verdict => {
-  if (failure.status === 401) return CREDENTIALS;
+  if (failure.status === 401 || failure.nodeUnreachable) return CREDENTIALS;
   const code = failure.code;
   if (code !== undefined) {
     const verdict = channelTable(failure, code) ?? graphWide(failure, code);

@@ -38,6 +38,9 @@ const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21617, { reason: 'content_invalid', retryable: false }],
   // A parameter (Body, a ContentVariables value) over its character limit.
   [21658, { reason: 'content_invalid', retryable: false }],
+  // The ContentVariables parameter is invalid: not a JSON object, a variable empty or null, a key over
+  // 16 characters (twilio.com/docs/api/errors/21656). The command's template values, not the text.
+  [21656, { reason: 'template_invalid', retryable: false }],
 ]);
 
 const errorBodyOf = (response: ProviderResponse): TwilioErrorBody => {

@@ -27,6 +27,12 @@ const MMS_MAX_MEDIA_BYTES = 5 * 1024 * 1024;
 const MAX_PROVIDER_MESSAGES = 100;
 /** A Content SID: `HX` and 32 hex digits. */
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
+/**
+ * A Content variable's key holds at most 16 characters (Twilio, "Using Variables with Content
+ * Templates"); positional keys (`1`…`100`) always fit, a named one may not. Twilio refuses a longer
+ * one with 21656 ("The ContentVariables Parameter is invalid").
+ */
+const MAX_CONTENT_VARIABLE_KEY = 16;
 
 type Refusal = Extract<Prepared, { ok: false }>;
 type PartResult = PreparedMessage[] | Refusal;
@@ -108,6 +114,33 @@ const parameterCountOf = (parameters: OutboundTemplatePart['parameters']): numbe
       ? parameters.length
       : Object.keys(parameters).length;
 
+/**
+ * Why a template's variables cannot go as ContentVariables, naming the first that cannot: a named key
+ * over 16 characters, or a value that is empty (Twilio answers 21656: no variable may be empty or
+ * null at send time) or blank (the template goes on to WhatsApp, which takes no blank parameter; the
+ * Cloud API path refuses it alike, whatsapp/outbound/prepare-parts.ts). Refused here, before any call.
+ */
+const variablesProblem = (part: OutboundTemplatePart, partIndex: number): Refusal | undefined => {
+  const { parameters } = part;
+  if (parameters === undefined) return undefined;
+  const named = !Array.isArray(parameters);
+  const entries: [string, string][] = Array.isArray(parameters)
+    ? parameters.map((value, position) => [String(position), value])
+    : Object.entries(parameters);
+  for (const [key, value] of entries) {
+    const field = `parts.${partIndex}.parameters.${key}`;
+    if (named && [...key].length > MAX_CONTENT_VARIABLE_KEY) {
+      return refuse(
+        'template_invalid',
+        field,
+        `a Content variable's name holds at most ${MAX_CONTENT_VARIABLE_KEY} characters`,
+      );
+    }
+    if (value.trim() === '') return refuse('template_invalid', field, 'a Content variable may not be empty');
+  }
+  return undefined;
+};
+
 const prepareTemplate = (
   channel: TwilioChannel,
   part: OutboundTemplatePart,
@@ -135,7 +168,7 @@ const prepareTemplate = (
       `the template has ${part.parameterCount} parameters, ${parameterCountOf(part.parameters)} given`,
     );
   }
-  return [{ partIndex, part }];
+  return variablesProblem(part, partIndex) ?? [{ partIndex, part }];
 };
 
 const preparePart = (

@@ -66,6 +66,7 @@ const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined
     case 131_052: // media download error (the link could not be fetched)
     case 131_053: // media upload error
       return refused('content_invalid');
+    // Code 100 naming the phone number id the call was made on (subcode 33) is its token's: verdict.ts.
     case 100: // invalid parameter
     case 131_009: // parameter value not valid
       return refused(detailsNameRecipient(failure) ? 'recipient_invalid' : 'content_invalid');

@@ -99,7 +99,7 @@ export const uploadWhatsAppMedia = async (
   if (call.kind !== 'response') return notUploaded(call.error.code, call.error.title);
   const { response } = call;
   if (response.status < 200 || response.status > 299) {
-    const failure = readGraphFailure(response);
+    const failure = readGraphFailure(response, { node: phoneNumberId });
     const outcome = toOutcome(classifyWhatsAppFailure(failure), failure);
     // A 5xx on an upload sent nothing to anyone: a later try is safe.
     return outcome.kind === 'ambiguous' ? notUploaded(outcome.error.code, outcome.error.title) : outcome;
