@@ -204,15 +204,44 @@ export class SwitchboardStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       metricsNamespace,
       deadLetterQueues: [
-        { name: 'IngestDeadLetterQueue', queue: this.storage.ingest.deadLetterQueue },
-        { name: 'HelpdeskDeadLetterQueue', queue: this.storage.helpdesk.deadLetterQueue },
-        { name: 'OutboxDeadLetterQueue', queue: this.storage.outbox.deadLetterQueue },
-        { name: 'MediaDeadLetterQueue', queue: this.storage.media.deadLetterQueue },
+        {
+          name: 'IngestDeadLetterQueue',
+          queue: this.storage.ingest.deadLetterQueue,
+          redrive: 'npm run redrive -- ingest',
+        },
+        {
+          name: 'HelpdeskDeadLetterQueue',
+          queue: this.storage.helpdesk.deadLetterQueue,
+          redrive: 'npm run redrive -- helpdesk',
+        },
+        {
+          name: 'OutboxDeadLetterQueue',
+          queue: this.storage.outbox.deadLetterQueue,
+          redrive: 'npm run redrive -- outbox',
+        },
+        {
+          name: 'MediaDeadLetterQueue',
+          queue: this.storage.media.deadLetterQueue,
+          redrive: 'npm run redrive -- media',
+        },
+        // Lambda's asynchronous failures: no SQS move task takes them back, the redrive re-invokes.
         ...(this.emailIntake
-          ? [{ name: 'SesIntakeFailedEvents', queue: this.emailIntake.failedEvents }]
+          ? [
+              {
+                name: 'SesIntakeFailedEvents',
+                queue: this.emailIntake.failedEvents,
+                redrive: 'npm run redrive -- ses-intake',
+              },
+            ]
           : []),
         ...(this.emailDeliveryEvents
-          ? [{ name: 'SesDeliveryEventsFailed', queue: this.emailDeliveryEvents.failedEvents }]
+          ? [
+              {
+                name: 'SesDeliveryEventsFailed',
+                queue: this.emailDeliveryEvents.failedEvents,
+                redrive: 'npm run redrive -- ses-events',
+              },
+            ]
           : []),
       ],
       // Without the API (function URLs, or no webhook channel): the webhooks' own functions, none
@@ -329,6 +358,32 @@ export class SwitchboardStack extends Stack {
       this.helpdeskAccess.policy.managedPolicyArn,
       'Attach to the helpdesk consumer role or user',
     );
+    // Lambda's asynchronous failures (SES receipts, SES delivery events) wait in these queues for
+    // npm run redrive -- ses-intake|ses-events, which invokes the function again with each.
+    if (this.emailIntake) {
+      output(
+        'SesIntakeFailedEventsQueueUrl',
+        this.emailIntake.failedEvents.queueUrl,
+        'SWITCHBOARD_SES_INTAKE_FAILED_QUEUE_URL for npm run redrive -- ses-intake: SES receipts the intake failed on',
+      );
+      output(
+        'SesIntakeFunctionName',
+        this.emailIntake.function.functionName,
+        'SWITCHBOARD_SES_INTAKE_FUNCTION_NAME for npm run redrive -- ses-intake',
+      );
+    }
+    if (this.emailDeliveryEvents) {
+      output(
+        'SesDeliveryEventsFailedQueueUrl',
+        this.emailDeliveryEvents.failedEvents.queueUrl,
+        'SWITCHBOARD_SES_EVENTS_FAILED_QUEUE_URL for npm run redrive -- ses-events: SES delivery events that failed',
+      );
+      output(
+        'SesDeliveryEventsFunctionName',
+        this.emailDeliveryEvents.function.functionName,
+        'SWITCHBOARD_SES_EVENTS_FUNCTION_NAME for npm run redrive -- ses-events',
+      );
+    }
     if (this.helpdeskApi)
       output('HelpdeskApiUrl', this.helpdeskApi.url, 'The helpdesk API (IAM or JWT authorized)');
     output('AlarmTopicArn', this.monitoring.topic.topicArn, 'Alarm notifications');

@@ -33,8 +33,15 @@ export type WebhookIngress =
 const MAX_FUNCTION_URL_WEBHOOKS = 5;
 
 export interface MonitoringProps {
-  /** Queues whose every message is a failure to look at (dead-letter and failed-event queues). */
-  readonly deadLetterQueues: ReadonlyArray<{ readonly name: string; readonly queue: sqs.IQueue }>;
+  /**
+   * Queues whose every message is a failure to look at (dead-letter and failed-event queues), each
+   * with the command that puts its messages back once the cause is fixed (said in its alarm).
+   */
+  readonly deadLetterQueues: ReadonlyArray<{
+    readonly name: string;
+    readonly queue: sqs.IQueue;
+    readonly redrive: string;
+  }>;
   readonly webhookIngress: WebhookIngress;
   /** The queue whose backlog age shows the recorder falling behind. */
   readonly ingestQueue: sqs.IQueue;
@@ -255,9 +262,9 @@ export class Monitoring extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     }
 
-    for (const { name, queue } of props.deadLetterQueues) {
+    for (const { name, queue, redrive } of props.deadLetterQueues) {
       this.add(`${name}NotEmpty`, {
-        alarmDescription: `${name}: messages failed every retry and wait for a person (inspect, fix, then redrive).`,
+        alarmDescription: `${name}: messages failed every retry and wait for a person, 14 days at most: inspect them, fix the cause, then run ${redrive}.`,
         metric: queue.metricApproximateNumberOfMessagesVisible({
           period: Duration.minutes(1),
           statistic: cloudwatch.Stats.MAXIMUM,

@@ -1,13 +1,17 @@
 import { parseArgs } from 'node:util';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/emulators.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import {
+  FAILED_EVENT_QUEUES,
+  type FailedEventQueue,
   REDRIVE_QUEUE_DEFINITIONS,
   REDRIVE_QUEUES,
   type RedriveQueue,
+  redriveByInvoking,
   redriveByResending,
   redriveWithMoveTask,
 } from '#shared/local/redrive.ts';
@@ -22,8 +26,27 @@ const URL_VARIABLES: Readonly<Record<RedriveQueue, string>> = {
   media: 'SWITCHBOARD_MEDIA_QUEUE_URL',
 };
 
+/**
+ * The variables holding, in AWS, each failed-event queue's URL and the name of the function it
+ * belongs to (stack outputs SesIntakeFailedEventsQueueUrl, SesIntakeFunctionName,
+ * SesDeliveryEventsFailedQueueUrl, SesDeliveryEventsFunctionName).
+ */
+const FAILED_EVENT_VARIABLES: Readonly<
+  Record<FailedEventQueue, { readonly queueUrl: string; readonly functionName: string }>
+> = {
+  'ses-intake': {
+    queueUrl: 'SWITCHBOARD_SES_INTAKE_FAILED_QUEUE_URL',
+    functionName: 'SWITCHBOARD_SES_INTAKE_FUNCTION_NAME',
+  },
+  'ses-events': {
+    queueUrl: 'SWITCHBOARD_SES_EVENTS_FAILED_QUEUE_URL',
+    functionName: 'SWITCHBOARD_SES_EVENTS_FUNCTION_NAME',
+  },
+};
+
 const USAGE = `usage: npm run redrive -- <${REDRIVE_QUEUES.join('|')}> --local [--hub URL | --sqs-endpoint URL]
        npm run redrive -- <${REDRIVE_QUEUES.join('|')}>
+       npm run redrive -- <${FAILED_EVENT_QUEUES.join('|')}>
   Puts the messages of the queue's dead-letter queue back on the queue.
   --local             the running local hub (npm start): re-sends every message its DLQ holds to the
                       queue on the hub's SQS emulator (the console's Redrive button runs the same code)
@@ -31,7 +54,14 @@ const USAGE = `usage: npm run redrive -- <${REDRIVE_QUEUES.join('|')}> --local [
   --sqs-endpoint URL  an SQS endpoint to use instead of asking the hub; implies --local
   --help              this text
   Without them, AWS: starts an SQS message-move task from the queue's DLQ back to it and reports its
-  progress; the queue URL comes from SWITCHBOARD_<QUEUE>_QUEUE_URL (e.g. ${URL_VARIABLES.outbox}).`;
+  progress; the queue URL comes from SWITCHBOARD_<QUEUE>_QUEUE_URL (e.g. ${URL_VARIABLES.outbox}).
+  ${FAILED_EVENT_QUEUES.join(', ')} (AWS only): the SES intake and SES delivery-event functions' failed
+  invocations (their Lambda dead-letter queues): invokes the function again, asynchronously, with each
+  message's body (the event that failed), deletes the message once Lambda accepted it, and stops at the
+  first invoke Lambda refuses. The queue URL and the function name come from
+  ${FAILED_EVENT_VARIABLES['ses-intake'].queueUrl} and ${FAILED_EVENT_VARIABLES['ses-intake'].functionName}, or
+  ${FAILED_EVENT_VARIABLES['ses-events'].queueUrl} and ${FAILED_EVENT_VARIABLES['ses-events'].functionName}.
+  Exit 0 when every message was moved, 1 when some are left.`;
 
 const parseRedriveArgs = (argv: readonly string[]) =>
   parseArgs({
@@ -51,7 +81,37 @@ export type RedriveTarget =
   | { readonly kind: 'refused'; readonly message: string }
   | { readonly kind: 'local'; readonly queue: RedriveQueue; readonly hubUrl: string }
   | { readonly kind: 'local-endpoint'; readonly queue: RedriveQueue; readonly sqsEndpoint: string }
-  | { readonly kind: 'aws'; readonly queue: RedriveQueue; readonly queueUrl: string };
+  | { readonly kind: 'aws'; readonly queue: RedriveQueue; readonly queueUrl: string }
+  | {
+      readonly kind: 'aws-invoke';
+      readonly queue: FailedEventQueue;
+      readonly queueUrl: string;
+      readonly functionName: string;
+    };
+
+/** A failed-event queue: AWS only, the queue URL and the function name from their variables. */
+const resolveInvokeTarget = (
+  queue: FailedEventQueue,
+  values: ReturnType<typeof parseRedriveArgs>['values'],
+  env: Readonly<Record<string, string | undefined>>,
+): RedriveTarget => {
+  if (values.local || values.hub !== undefined || values['sqs-endpoint'] !== undefined)
+    return {
+      kind: 'refused',
+      message: `${queue} is AWS only: the local hub has no SES intake function and no SES failed-event queue (it runs the SES event function directly, answering a failure to the simulator); run it without --local, --hub or --sqs-endpoint`,
+    };
+  const variables = FAILED_EVENT_VARIABLES[queue];
+  const queueUrl = z.url().safeParse(env[variables.queueUrl]);
+  if (!queueUrl.success)
+    return {
+      kind: 'refused',
+      message: `${variables.queueUrl} must hold the ${queue} failed-event queue URL`,
+    };
+  const functionName = z.string().min(1).safeParse(env[variables.functionName]);
+  if (!functionName.success)
+    return { kind: 'refused', message: `${variables.functionName} must hold the ${queue} function's name` };
+  return { kind: 'aws-invoke', queue, queueUrl: queueUrl.data, functionName: functionName.data };
+};
 
 /**
  * `--local` (or `--hub`) asks the running local hub where its SQS emulator listens, as `npm run send`
@@ -72,8 +132,11 @@ export const resolveRedriveTarget = (
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help', text: USAGE };
+  if (positionals.length > 1) return { kind: 'refused', message: USAGE };
+  const failedEventQueue = z.enum(FAILED_EVENT_QUEUES).safeParse(positionals[0]);
+  if (failedEventQueue.success) return resolveInvokeTarget(failedEventQueue.data, values, env);
   const queue = z.enum(REDRIVE_QUEUES).safeParse(positionals[0]);
-  if (!queue.success || positionals.length > 1) return { kind: 'refused', message: USAGE };
+  if (!queue.success) return { kind: 'refused', message: USAGE };
   const sqsEndpoint = values['sqs-endpoint'];
   if (sqsEndpoint !== undefined) {
     if (values.hub !== undefined)
@@ -127,6 +190,30 @@ const redriveLocally = async (
   }
 };
 
+let lambda: LambdaClient | undefined;
+
+/** Created on first use: only the ses-intake and ses-events redrives invoke a function. */
+const lambdaClient = (): LambdaClient => {
+  lambda ??= new LambdaClient({});
+  return lambda;
+};
+
+const redriveByInvokingInAws = async (
+  target: Extract<RedriveTarget, { kind: 'aws-invoke' }>,
+  out: CliOutput,
+): Promise<number> => {
+  const sqs = new SQSClient({});
+  try {
+    const result = await redriveByInvoking(sqs, lambdaClient(), target.queueUrl, target.functionName);
+    out.line(
+      `redrive ${target.queue} (invoking ${target.functionName}): moved ${result.moved}, left ${result.left}${result.refused !== undefined ? `; stopped, Lambda refused an invoke: ${result.refused}` : ''}`,
+    );
+    return result.left === 0 && result.refused === undefined ? 0 : 1;
+  } finally {
+    sqs.destroy();
+  }
+};
+
 /** Where a run writes (the report on `out`, usage and refusals on `err`) and the environment it reads. */
 interface RedriveIo {
   readonly out?: CliOutput;
@@ -162,6 +249,8 @@ export const main = async (argv: readonly string[], io: RedriveIo = {}): Promise
         sqs.destroy();
       }
     }
+    case 'aws-invoke':
+      return redriveByInvokingInAws(target, out);
   }
 };
 

@@ -7,7 +7,7 @@ export interface QueueDepths {
   readonly delayed: number;
 }
 
-export const queueDepths = async (sqs: SQSClient, queueUrl: string): Promise<QueueDepths> => {
+export const queueDepths = async (sqs: Pick<SQSClient, 'send'>, queueUrl: string): Promise<QueueDepths> => {
   const { Attributes = {} } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
@@ -32,6 +34,15 @@ export const REDRIVE_QUEUE_DEFINITIONS: Readonly<Record<RedriveQueue, QueueDefin
   outbox: OUTBOX_QUEUE,
   media: MEDIA_QUEUE,
 };
+
+/**
+ * Lambda's asynchronous-invocation dead-letter queues (AWS only), by the names `npm run redrive`
+ * takes: the SES intake function's (invoked by the SES receipt rule) and the SES delivery-event
+ * function's (invoked by SNS). Their messages came from no queue, so no SQS move task takes them
+ * back: the redrive invokes the function again instead (redriveByInvoking).
+ */
+export const FAILED_EVENT_QUEUES = ['ses-intake', 'ses-events'] as const;
+export type FailedEventQueue = (typeof FAILED_EVENT_QUEUES)[number];
 
 export interface RedriveCounts {
   readonly received: number;
@@ -183,4 +194,75 @@ export const redriveWithMoveTask = async (
     if (progress.status !== 'RUNNING') return progress;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+};
+
+export interface InvokeRedriveResult {
+  /** Re-invoked, accepted by Lambda and deleted from the queue. */
+  readonly moved: number;
+  /** Of the messages the queue held when the redrive began, those still in it. */
+  readonly left: number;
+  /** Why Lambda did not take the message the redrive stopped at (a status, or an error's name and message). */
+  readonly refused?: string;
+}
+
+/** Queues one event for the function as Lambda's own asynchronous invoke would; why not, when Lambda did not accept it. */
+const invokeAgain = async (
+  lambda: Pick<LambdaClient, 'send'>,
+  functionName: string,
+  event: string,
+): Promise<string | undefined> => {
+  try {
+    const { StatusCode } = await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: new TextEncoder().encode(event),
+      }),
+    );
+    return StatusCode === 202 ? undefined : `status ${StatusCode ?? 'none'}`;
+  } catch (error) {
+    return error instanceof Error ? `${error.name}: ${error.message}` : 'invoke failed';
+  }
+};
+
+/**
+ * Redrive of a Lambda asynchronous-invocation dead-letter queue: each message's body is the event
+ * that failed every try (its attributes RequestID, ErrorCode and ErrorMessage are Lambda's notes,
+ * not part of the event), so the function is invoked again with it, asynchronously, as SES or SNS
+ * did, and the message deleted only once Lambda accepted the invoke (202). Stops at the first invoke
+ * Lambda does not accept: the cause is likely not fixed yet, and the rest would fail alike. An
+ * invoke accepted whose delete then fails leaves the event to be invoked twice; that is safe only
+ * because both functions derive their event ids from the event (the recorder drops a repeat).
+ * Only the messages the queue held when the redrive began are taken: one that fails again returns
+ * after Lambda's retries, for the next redrive.
+ */
+export const redriveByInvoking = async (
+  sqs: Pick<SQSClient, 'send'>,
+  lambda: Pick<LambdaClient, 'send'>,
+  queueUrl: string,
+  functionName: string,
+): Promise<InvokeRedriveResult> => {
+  const waiting = (await queueDepths(sqs, queueUrl)).visible;
+  let received = 0;
+  let moved = 0;
+  while (received < waiting) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, waiting - received),
+        // Long polling asks every SQS server: a short poll of a small queue may answer none.
+        WaitTimeSeconds: 1,
+      }),
+    );
+    if (Messages.length === 0) break;
+    received += Messages.length;
+    for (const message of Messages) {
+      const refused = await invokeAgain(lambda, functionName, message.Body ?? '');
+      // The rest of this batch stays in the queue, received: visible again after its visibility timeout.
+      if (refused !== undefined) return { moved, left: waiting - moved, refused };
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      moved += 1;
+    }
+  }
+  return { moved, left: waiting - moved };
 };

@@ -115,6 +115,51 @@ describe('SwitchboardStack wiring', () => {
     expect(Object.keys(outputs).some((key) => key.includes('ActivateRuleSetCommand'))).toBe(true);
   });
 
+  it('outputs each SES failed-event queue and its function for npm run redrive -- ses-intake|ses-events, only where SES is deployed', () => {
+    // Act
+    const outputs = outputsOf(sesOnly);
+    const { emailIntake, emailDeliveryEvents } = sesOnly.stack;
+    const smsOutputIds = Object.keys(outputsOf(smsOnly));
+    // Assess: Lambda's asynchronous failures wait there; the redrive re-invokes the function with them.
+    if (!emailIntake || !emailDeliveryEvents) throw new Error('SES hub without its SES constructs');
+    expect(outputs.SesIntakeFailedEventsQueueUrl?.Value).toEqual({
+      Ref: logicalId(emailIntake.failedEvents),
+    });
+    expect(outputs.SesIntakeFunctionName?.Value).toEqual({ Ref: logicalId(emailIntake.function) });
+    expect(outputs.SesDeliveryEventsFailedQueueUrl?.Value).toEqual({
+      Ref: logicalId(emailDeliveryEvents.failedEvents),
+    });
+    expect(outputs.SesDeliveryEventsFunctionName?.Value).toEqual({
+      Ref: logicalId(emailDeliveryEvents.function),
+    });
+    // Each names the variable the redrive reads it from.
+    expect(outputs.SesIntakeFailedEventsQueueUrl?.Description).toContain(
+      'SWITCHBOARD_SES_INTAKE_FAILED_QUEUE_URL',
+    );
+    expect(outputs.SesIntakeFunctionName?.Description).toContain('SWITCHBOARD_SES_INTAKE_FUNCTION_NAME');
+    expect(outputs.SesDeliveryEventsFailedQueueUrl?.Description).toContain(
+      'SWITCHBOARD_SES_EVENTS_FAILED_QUEUE_URL',
+    );
+    expect(outputs.SesDeliveryEventsFunctionName?.Description).toContain(
+      'SWITCHBOARD_SES_EVENTS_FUNCTION_NAME',
+    );
+    expect(smsOutputIds.filter((id) => id.startsWith('Ses'))).toEqual([]);
+  });
+
+  it('says in each dead-letter alarm which command redrives the queue, the SES failed-event queues included', () => {
+    // Act
+    const alarms = sesOnly.template.findResources('AWS::CloudWatch::Alarm');
+    const descriptionOf = (id: string) =>
+      String(
+        Object.entries(alarms).find(([logical]) => logical.includes(id))?.[1]?.Properties.AlarmDescription,
+      );
+    // Assess
+    expect(descriptionOf('SesIntakeFailedEventsNotEmpty')).toContain('npm run redrive -- ses-intake');
+    expect(descriptionOf('SesDeliveryEventsFailedNotEmpty')).toContain('npm run redrive -- ses-events');
+    expect(descriptionOf('IngestDeadLetterQueueNotEmpty')).toContain('npm run redrive -- ingest');
+    expect(descriptionOf('OutboxDeadLetterQueueNotEmpty')).toContain('npm run redrive -- outbox');
+  });
+
   it('builds only the enabled channels', () => {
     // Act
     const routeKeys = Object.values(smsOnly.template.findResources('AWS::ApiGatewayV2::Route')).map(
