@@ -39,6 +39,12 @@ export interface EmailThreading {
   readonly references: readonly string[];
   /** The hub's own Message-ID for this message (without angle brackets); listed in References too, since SES rewrites Message-ID. */
   readonly messageId: string;
+  /**
+   * The command's sender is a bot or the system, not a person (`sender.kind`): the reply is marked
+   * an automatic response, so the customer's auto-responders do not answer it (RFC 3834). Read from
+   * the command at each call, never from the clock, so a redelivery builds the same MIME.
+   */
+  readonly automatic?: boolean;
 }
 
 /** What a channel may send now, as the core decided it before preparing the parts. */

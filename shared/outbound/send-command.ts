@@ -801,6 +801,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               ...(plan.email.inReplyTo ? { inReplyTo: plan.email.inReplyTo } : {}),
               references: plan.email.references,
               messageId: messageIdHeaderFor(correlationId, plan.email.from),
+              ...(command.data.sender.kind === 'agent' ? {} : { automatic: true }),
             },
           }
         : {}),

@@ -50,6 +50,14 @@ const isWritableMessageId = (id: string): boolean => {
   return at > 0 && at < id.length - 1 && MESSAGE_ID_CHARACTERS.test(id);
 };
 
+/**
+ * RFC 3834 §5: `auto-replied` marks a message sent automatically in response to another (every mail
+ * the hub sends answers the customer's); responders such as an out-of-office do not answer it (§2),
+ * so a bot and an auto-responder cannot mail each other without end. SES (raw content) and Mailgun
+ * (messages.mime) send the MIME as built, this header with it.
+ */
+const AUTO_SUBMITTED = { 'Auto-Submitted': 'auto-replied' } as const;
+
 /** Like the inbound side's thread bound: the root and the newest ids. */
 const MAX_REFERENCES = 50;
 
@@ -100,6 +108,8 @@ export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> 
     ...(inReplyTo !== undefined ? { inReplyTo: bracketed(inReplyTo) } : {}),
     references: referencesFor(email).map(bracketed),
     date: input.date,
+    // A person's reply carries no Auto-Submitted at all (RFC 3834: its absence means `no`).
+    ...(email.automatic === true ? { headers: AUTO_SUBMITTED } : {}),
     text: input.text,
     ...(input.html !== undefined ? { html: input.html } : {}),
     ...(input.attachments !== undefined && input.attachments.length > 0
