@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { WITHOUT_RUNTIME_SOURCE_MAPS } from '#infra/bundling/options.ts';
 import { BUNDLE_MARKER, FLOOR_BUNDLE, LIMIT_BUNDLE } from './bundle-functions.ts';
+import { bundleAtCommit } from './commit-baseline.ts';
 import { firstRequestScript, startFirstRequestBench } from './first-request.ts';
 import { median, round } from './stats.ts';
 
@@ -57,7 +58,26 @@ export interface BundleColdStart {
   readonly firstRequestCpuAboveBareMs?: number;
   /** Import + first request above bare Node over the limit bundle's, same run. */
   readonly firstRequestVsLimit?: number;
+  /**
+   * Import, and import + first request, above bare Node over the same function's at the commit the
+   * cold-start issue measured (`ColdStartResult.baseline`), same run; with whether each is within
+   * the issue's mark scaled to that code (ISSUE_MARKS).
+   */
+  readonly importVsBaseline?: number;
+  readonly firstRequestVsBaseline?: number;
+  readonly meetsIssueImportMark?: boolean;
+  readonly meetsIssueFirstRequestMark?: boolean;
 }
+
+/**
+ * The cold-start issue's marks as fractions of the code it measured: import ≤ 15 ms above bare
+ * Node where that code took ~104, import + first queue send ≤ 35 ms where it took ~140. Against
+ * that code bundled and run in the same run, they hold on any machine, however fast.
+ */
+export const ISSUE_MARKS = { import: 15 / 104, firstRequest: 35 / 140 } as const;
+
+/** The functions of the issue's code measured beside today's: its webhooks, as the issue did. */
+const isBaselineMeasured = (name: string): boolean => name.startsWith('webhook-');
 
 export interface ColdStartResult {
   readonly runsPerBundle: number;
@@ -79,6 +99,15 @@ export interface ColdStartResult {
    * validation library (bench/limit-function.ts). What no webhook of this design can go below.
    */
   readonly limit?: BundleColdStart & { readonly entry: string };
+  /**
+   * The webhooks of the code the cold-start issue measured (bench/commit-baseline.ts), bundled by
+   * that commit's own bench in this run and measured in turns with today's: import and import +
+   * first request, plain (the issue's way; that code deployed them under --enable-source-maps,
+   * which only made them slower). Skipped, with the reason, where the checkout lacks the commit.
+   */
+  readonly baseline?:
+    | { readonly commit: string; readonly bundles: readonly BundleColdStart[] }
+    | { readonly commit: string; readonly skipped: string };
 }
 
 /**
@@ -86,9 +115,13 @@ export interface ColdStartResult {
  * undefined for the floor and limit bundles, which are never deployed (measured plain).
  */
 const deployedWithSourceMaps = (name: string): boolean | undefined =>
-  name === FLOOR_BUNDLE || name === LIMIT_BUNDLE
+  name === FLOOR_BUNDLE || name === LIMIT_BUNDLE || name.includes(BASELINE_SEPARATOR)
     ? undefined
     : !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name);
+
+/** Between a function's name and the commit of a baseline bundle: `webhook-whatsapp@bfb2ff6`. */
+const BASELINE_SEPARATOR = '@';
+const baseName = (name: string): string => name.split(BASELINE_SEPARATOR)[0] ?? name;
 
 const WEBHOOK_SIZE_TARGET_KB = 250;
 const IMPORT_TARGET_MS = 60;
@@ -184,16 +217,22 @@ export const runColdStart = async (
   const runs = quick ? 7 : 21;
   progress('  bundling through HubFunction (real esbuild)…');
   const files = await bundleFunctions();
+  progress('  bundling the webhooks of the code the cold-start issue measured, with its own bench…');
+  const atCommit = await bundleAtCommit();
+  if ('skipped' in atCommit) progress(`  (the issue's code: ${atCommit.skipped})`);
+  const baselineFiles: [string, string][] =
+    'files' in atCommit
+      ? Object.entries(atCommit.files)
+          .filter(([name]) => isBaselineMeasured(name))
+          .map(([name, file]) => [`${name}${BASELINE_SEPARATOR}${atCommit.commit.slice(0, 7)}`, file])
+      : [];
   const env = { PATH: process.env.PATH ?? '', ...LAMBDA_LIKE_ENVIRONMENT };
-  const entries = Object.entries(files);
+  const entries = [...Object.entries(files), ...baselineFiles];
   const bare: ProcessRun[] = [];
   const imports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   const mappedImports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   const firstRequests = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
-  const firstRequest = await startFirstRequestBench(
-    entries.map(([name]) => name),
-    [LIMIT_BUNDLE, FLOOR_BUNDLE],
-  );
+  const firstRequest = await startFirstRequestBench(Object.keys(files), [LIMIT_BUNDLE, FLOOR_BUNDLE]);
   const firstRequestEnv = { ...env, ...firstRequest.env };
   // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
   try {
@@ -203,10 +242,12 @@ export const runColdStart = async (
       for (const [name, file] of entries) {
         const code = `await import(${JSON.stringify(pathToFileURL(file).href)}); ${PRINT_RSS}`;
         imports.get(name)?.push(await runNode(['--input-type=module', '-e', code], env));
-        mappedImports
-          .get(name)
-          ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
-        const invocation = await firstRequest.invocationFor(name);
+        // The issue's code is measured plain, as the issue measured it.
+        if (!name.includes(BASELINE_SEPARATOR))
+          mappedImports
+            .get(name)
+            ?.push(await runNode(['--enable-source-maps', '--input-type=module', '-e', code], env));
+        const invocation = await firstRequest.invocationFor(baseName(name));
         if (invocation !== undefined) {
           // As deployed: with the source maps decoded where HubFunction sets --enable-source-maps.
           const flags = deployedWithSourceMaps(name) ? ['--enable-source-maps'] : [];
@@ -214,7 +255,7 @@ export const runColdStart = async (
           firstRequests
             .get(name)
             ?.push(await runNode([...flags, '--input-type=module', '-e', script], firstRequestEnv));
-          await firstRequest.afterRun(name);
+          await firstRequest.afterRun(baseName(name));
         }
       }
     }
@@ -246,8 +287,12 @@ export const runColdStart = async (
       importCpuAboveBareMs: round(median(runsOf.map((run) => run.cpuMs)) - bareCpuMs, 1),
       rssMb: round(rssMb, 1),
       rssAboveBareMb: round(rssMb - bareRssMb, 1),
-      importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
-      rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
+      ...(mappedRuns.length > 0
+        ? {
+            importWithSourceMapsAboveBareMs: round(median(mappedRuns.map((run) => run.ms)) - bareMedian, 1),
+            rssWithSourceMapsAboveBareMb: round(median(mappedRuns.map((run) => run.rss)) / MB - bareRssMb, 1),
+          }
+        : {}),
       ...(deployed === undefined ? {} : { deployedWithSourceMaps: deployed }),
       ...(firstRuns.length > 0
         ? {
@@ -276,11 +321,36 @@ export const runColdStart = async (
       ...(firstRequestVsLimit === undefined ? {} : { firstRequestVsLimit }),
     };
   };
-  const bundles = entries
+  const baselineBundles = new Map(
+    baselineFiles.map(([name, file]) => [baseName(name), withLimitRatio(measure(name, file))]),
+  );
+  const withBaselineRatio = (bundle: BundleColdStart): BundleColdStart => {
+    const then = baselineBundles.get(bundle.function);
+    if (!then) return bundle;
+    const importVsBaseline = ratio(bundle.importAboveBareMs, then.importAboveBareMs);
+    const firstRequestVsBaseline =
+      then.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
+        ? ratio(bundle.firstRequestAboveBareMs, then.firstRequestAboveBareMs)
+        : undefined;
+    return {
+      ...bundle,
+      ...(importVsBaseline === undefined
+        ? {}
+        : { importVsBaseline, meetsIssueImportMark: importVsBaseline <= ISSUE_MARKS.import }),
+      ...(firstRequestVsBaseline === undefined
+        ? {}
+        : {
+            firstRequestVsBaseline,
+            meetsIssueFirstRequestMark: firstRequestVsBaseline <= ISSUE_MARKS.firstRequest,
+          }),
+    };
+  };
+  const bundles = Object.entries(files)
     .filter(([name]) => name !== FLOOR_BUNDLE && name !== LIMIT_BUNDLE)
-    .map(([name, file]) => withLimitRatio(withFloorRatios(measure(name, file), floor)));
+    .map(([name, file]) => withBaselineRatio(withLimitRatio(withFloorRatios(measure(name, file), floor))));
   const outdir = dirname(dirname(entries[0]?.[1] ?? ''));
-  if (outdir.includes('switchboard-bench-bundles-')) rmSync(outdir, { recursive: true, force: true });
+  for (const folder of [outdir, 'outdir' in atCommit ? atCommit.outdir : ''])
+    if (folder.includes('switchboard-bench-bundles-')) rmSync(folder, { recursive: true, force: true });
   return {
     runsPerBundle: runs,
     bareNodeMedianMs: round(bareMedian, 1),
@@ -292,5 +362,7 @@ export const runColdStart = async (
     bundles,
     ...(floor ? { floor: { ...withLimitRatio(floor), entry: 'bench/floor-function.ts' } } : {}),
     ...(limit ? { limit: { ...limit, entry: 'bench/limit-function.ts' } } : {}),
+    baseline:
+      'skipped' in atCommit ? atCommit : { commit: atCommit.commit, bundles: [...baselineBundles.values()] },
   };
 };

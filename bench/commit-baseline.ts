@@ -1,9 +1,12 @@
 /**
- * The end-to-end replay of the code as it was when the scale issue was filed, run in the same
- * benchmark run as today's code: a detached git worktree of that commit (sharing this checkout's
- * node_modules), whose own `bench/end-to-end.ts` runs in a child process. Its figures are the
- * old code's own measurement, with its own phases and definitions (events per second from the first
- * post to the last arrival, as today's).
+ * The code as it was when the scale and cold-start issues were filed, measured in the same
+ * benchmark run as today's code, from a detached git worktree of that commit (sharing this
+ * checkout's node_modules):
+ * - end to end: that commit's own `bench/end-to-end.ts` runs in a child process; its figures are
+ *   the old code's own measurement, with its own phases and definitions (events per second from the
+ *   first post to the last arrival, as today's);
+ * - cold start: that commit's own `bench/bundle-functions.ts` bundles its functions, which the
+ *   cold-start bench then imports and invokes beside today's (bench/cold-start.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -105,10 +108,20 @@ const lines = (onLine: (line: string) => void) => {
   };
 };
 
-/** Runs the child and resolves with its result line (its hub's logs on stdout are dropped). */
-const runDriver = (directory: string, label: string, progress: (line: string) => void): Promise<string> =>
+/** How a child in the worktree is run, and where its result is. */
+interface ChildRun {
+  readonly args: readonly string[];
+  /** Its result: the first stdout line that starts with this, the marker cut off. */
+  readonly marker: string;
+  readonly timeoutMs: number;
+  /** Each stderr line as it comes; none: kept quiet, the last line named if the child fails. */
+  readonly onErrorLine?: (line: string) => void;
+}
+
+/** Runs a child in `directory` and resolves with its result line (other stdout lines are dropped). */
+const runChild = (directory: string, run: ChildRun): Promise<string> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'baseline-driver.mts'], {
+    const child = spawn(process.execPath, [...run.args], {
       cwd: directory,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -116,13 +129,16 @@ const runDriver = (directory: string, label: string, progress: (line: string) =>
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, CHILD_TIMEOUT_MS);
+    }, run.timeoutMs);
     let resultLine: string | undefined;
+    let lastErrorLine = '';
     const stdout = lines((line) => {
-      if (line.startsWith(RESULT_MARKER)) resultLine = line;
+      if (resultLine === undefined && line.startsWith(run.marker)) resultLine = line;
     });
     const stderr = lines((line) => {
-      if (line.trim()) progress(`  [${label}] ${line}`);
+      if (!line.trim()) return;
+      lastErrorLine = line.trim();
+      run.onErrorLine?.(line);
     });
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', stdout.chunk);
@@ -136,32 +152,35 @@ const runDriver = (directory: string, label: string, progress: (line: string) =>
       clearTimeout(timer);
       stdout.end();
       stderr.end();
-      if (code === 0 && resultLine) resolve(resultLine.slice(RESULT_MARKER.length));
-      else if (timedOut) reject(new Error(`timed out after ${CHILD_TIMEOUT_MS / 60_000} minutes`));
+      const said = run.onErrorLine || !lastErrorLine ? '' : ` (${lastErrorLine.slice(0, 160)})`;
+      if (code === 0 && resultLine) resolve(resultLine.slice(run.marker.length));
+      else if (timedOut) reject(new Error(`timed out after ${run.timeoutMs / 60_000} minutes`));
       else
         reject(
-          new Error(`its bench exited with ${code ?? `signal ${signal}`}${resultLine ? '' : ', no result'}`),
+          new Error(
+            `its bench exited with ${code ?? `signal ${signal}`}${resultLine ? '' : ', no result'}${said}`,
+          ),
         );
     });
   });
 
-const failure = (commit: string, error: unknown): CommitBaseline => ({
+const failure = (commit: string, error: unknown): { readonly commit: string; readonly skipped: string } => ({
   commit,
   skipped: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300),
 });
 
 /**
- * Runs `commit`'s end-to-end bench in a worktree under `tempRoot`. Never throws: where the checkout
- * has no such commit (a shallow clone), the worktree cannot be made or that bench fails, the result
- * says so and the run goes on. A run killed before its end leaves its worktree registered (`git
- * worktree list` shows it under the temporary folder; `git worktree remove --force` clears it):
- * nothing here removes worktrees it did not make.
+ * Runs `work` in a detached worktree of `commit` under `tempRoot` (this checkout's node_modules
+ * linked in). Never throws: where the checkout has no such commit (a shallow clone), the worktree
+ * cannot be made or `work` fails, the result says so and the run goes on. A run killed before its
+ * end leaves its worktree registered (`git worktree list` shows it under the temporary folder; `git
+ * worktree remove --force` clears it): nothing here removes worktrees it did not make.
  */
-export const runCommitBaseline = async (
-  progress: (line: string) => void,
-  commit: string = SCALE_BASELINE_COMMIT,
-  tempRoot: string = tmpdir(),
-): Promise<CommitBaseline> => {
+const inCommitWorktree = async <T extends object>(
+  commit: string,
+  tempRoot: string,
+  work: (directory: string) => Promise<T>,
+): Promise<T | { readonly commit: string; readonly skipped: string }> => {
   if (!git(['cat-file', '-e', `${commit}^{commit}`]).ok)
     return { commit, skipped: 'commit not in this checkout (shallow clone?)' };
   let directory: string;
@@ -174,13 +193,69 @@ export const runCommitBaseline = async (
     const added = git(['worktree', 'add', '--detach', directory, commit]);
     if (!added.ok) return { commit, skipped: `git worktree add failed: ${added.output.slice(0, 200)}` };
     symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(directory, 'node_modules'), 'dir');
-    writeFileSync(path.join(directory, 'baseline-driver.mts'), DRIVER_SOURCE);
-    const line = await runDriver(directory, commit.slice(0, 7), progress);
-    const parsed = CommitRunSchema.parse(JSON.parse(line));
-    return { commit, phases: parsed.phases, cpuMs: parsed.cpuMs };
+    return await work(directory);
   } catch (error) {
     return failure(commit, error);
   } finally {
     removeWorktree(directory);
   }
 };
+
+/** Runs `commit`'s end-to-end bench in a worktree under `tempRoot`; see inCommitWorktree. */
+export const runCommitBaseline = async (
+  progress: (line: string) => void,
+  commit: string = SCALE_BASELINE_COMMIT,
+  tempRoot: string = tmpdir(),
+): Promise<CommitBaseline> =>
+  inCommitWorktree(commit, tempRoot, async (directory) => {
+    writeFileSync(path.join(directory, 'baseline-driver.mts'), DRIVER_SOURCE);
+    const line = await runChild(directory, {
+      args: ['--import', 'tsx', 'baseline-driver.mts'],
+      marker: RESULT_MARKER,
+      timeoutMs: CHILD_TIMEOUT_MS,
+      onErrorLine: (text) => progress(`  [${commit.slice(0, 7)}] ${text}`),
+    });
+    const parsed = CommitRunSchema.parse(JSON.parse(line));
+    return { commit, phases: parsed.phases, cpuMs: parsed.cpuMs };
+  });
+
+/**
+ * The code the cold-start issue measured, the same commit: its webhook-whatsapp bundled to 583 KB
+ * then (its README's bench table) and its stack floor to 365 KB, as the issue's table says. On
+ * today's node_modules the same code bundles to about 615 KB; its floor still to 365.
+ */
+export const COLD_START_BASELINE_COMMIT = SCALE_BASELINE_COMMIT;
+
+/** What `bench/bundle-functions.ts` prints before its JSON (function name → bundle file), then and now. */
+const BUNDLES_MARKER = 'SWITCHBOARD_BUNDLES=';
+const BUNDLING_TIMEOUT_MS = 5 * 60_000;
+const BundleFilesSchema = z.record(z.string(), z.string());
+
+export type CommitBundles =
+  | {
+      readonly commit: string;
+      /** Function name → its bundle, outside the worktree (in `outdir`, which the caller removes). */
+      readonly files: Readonly<Record<string, string>>;
+      readonly outdir: string;
+    }
+  | { readonly commit: string; readonly skipped: string };
+
+/**
+ * Every function of `commit` bundled by that commit's own `bench/bundle-functions.ts` (its
+ * HubFunction construct and esbuild options), in a worktree under `tempRoot`, with this checkout's
+ * node_modules. The bundles outlive the worktree. Never throws (see inCommitWorktree).
+ */
+export const bundleAtCommit = async (
+  commit: string = COLD_START_BASELINE_COMMIT,
+  tempRoot: string = tmpdir(),
+): Promise<CommitBundles> =>
+  inCommitWorktree(commit, tempRoot, async (directory) => {
+    const line = await runChild(directory, {
+      args: ['--import', 'tsx', 'bench/bundle-functions.ts'],
+      marker: BUNDLES_MARKER,
+      timeoutMs: BUNDLING_TIMEOUT_MS,
+    });
+    const files = BundleFilesSchema.parse(JSON.parse(line));
+    const outdir = path.dirname(path.dirname(Object.values(files)[0] ?? ''));
+    return { commit, files, outdir };
+  });

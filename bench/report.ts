@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
-import type { BundleColdStart, ColdStartResult } from './cold-start.ts';
+import { type BundleColdStart, type ColdStartResult, ISSUE_MARKS } from './cold-start.ts';
 import type { CommitBaseline, CommitPhase } from './commit-baseline.ts';
 import type { EndToEndResult } from './end-to-end.ts';
 import type { MachineInfo } from './machine.ts';
@@ -10,6 +10,7 @@ import type { MediaBenchResult } from './media.ts';
 import { PRICES } from './prices.ts';
 import { outboundCost, type ScaleReport, type ScaleResult, senderBatchMs } from './scale.ts';
 import { QUOTAS, type Quota } from './scale-quotas.ts';
+import { round } from './stats.ts';
 
 const RECORDER_BATCH = RECORDER.batchSize;
 
@@ -340,6 +341,52 @@ export const renderReport = (report: BenchReport): string => {
       parts.push(
         `  stack floor = ${floor.entry}: valibot parse + signed SQS SendMessageBatch, bundled like the functions; limit = ${cold.limit?.entry ?? '–'}: HMAC + JSON.parse + the signed request, no validation library; × floor = this bundle over it (import and RSS above bare node); import + first request = a fresh process that imports the bundle and hands its handler one real invocation (bench/first-request.ts: a signed sample for a webhook, answered 200 after its SendMessageBatch reached the local SQS server), run as deployed; source maps = under --enable-source-maps, as HubFunction runs every function but the webhooks (deployed: which of the two import figures is the deployed one)`,
       );
+  }
+  const baseline = cold?.baseline;
+  if (cold && baseline) {
+    if ('skipped' in baseline)
+      parts.push(
+        `\n  Against the code the cold-start issue measured (${baseline.commit.slice(0, 7)}): skipped, ${baseline.skipped}`,
+      );
+    else {
+      const now = new Map(cold.bundles.map((bundle) => [bundle.function, bundle]));
+      const times = (value: number | undefined): string => (value === undefined ? '–' : `${value}×`);
+      parts.push(
+        `\n2b. Against the code the cold-start issue measured (${baseline.commit.slice(0, 7)}, bundled by its own bench in this run, measured in turns with today's; the issue's marks, 15 of its ~104 ms import and 35 of its ~140 ms import + first send, are ${round(ISSUE_MARKS.import, 3)}× and ${round(ISSUE_MARKS.firstRequest, 3)}× of that code)`,
+        table(
+          [
+            'function',
+            'KB then',
+            'KB now',
+            'import above bare ms, then',
+            'now',
+            'now × then',
+            `≤ ${round(ISSUE_MARKS.import, 3)}×`,
+            'import + first request above bare ms, then',
+            'now',
+            'now × then',
+            `≤ ${round(ISSUE_MARKS.firstRequest, 3)}×`,
+          ],
+          baseline.bundles.map((then): Row => {
+            const name = then.function.split('@')[0] ?? then.function;
+            const bundle = now.get(name);
+            return [
+              name,
+              then.kb,
+              bundle?.kb ?? '–',
+              then.importAboveBareMs,
+              bundle?.importAboveBareMs ?? '–',
+              times(bundle?.importVsBaseline),
+              mark(bundle?.meetsIssueImportMark ?? null),
+              then.firstRequestAboveBareMs ?? '–',
+              bundle?.firstRequestAboveBareMs ?? '–',
+              times(bundle?.firstRequestVsBaseline),
+              mark(bundle?.meetsIssueFirstRequestMark ?? null),
+            ];
+          }),
+        ),
+      );
+    }
   }
   const e2e = report.endToEnd;
   if (e2e) {

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCommitBaseline } from '../../bench/commit-baseline.ts';
+import {
+  bundleAtCommit,
+  COLD_START_BASELINE_COMMIT,
+  runCommitBaseline,
+} from '../../bench/commit-baseline.ts';
 
 /*
  * The end-to-end bench runs the code from before the scale work in a worktree of that commit.
@@ -56,5 +60,60 @@ describe('the commit baseline of the end-to-end bench', () => {
       expect(readdirSync(tempRoot)).toEqual([]);
     },
     60_000,
+  );
+});
+
+/*
+ * The cold-start bench measures the webhooks of the code the issue measured beside today's, bundled
+ * by that commit's own bench. A bundling that broke would only show as a skipped line in the bench.
+ */
+describe('the commit baseline of the cold-start bench', () => {
+  it('is skipped with its reason when the commit is not in the checkout', async () => {
+    // Prepare
+    const before = worktrees();
+    const missing = 'e'.repeat(40);
+
+    // Act
+    const result = await bundleAtCommit(missing, tempRoot);
+
+    // Assess
+    expect(result).toEqual({ commit: missing, skipped: expect.stringContaining('not in this checkout') });
+    expect(worktrees()).toBe(before);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  const hasBaseline =
+    spawnSync('git', ['cat-file', '-e', `${COLD_START_BASELINE_COMMIT}^{commit}`]).status === 0;
+  it.skipIf(!hasBaseline)(
+    "bundles that commit's webhooks with its own bench, outside the worktree, which it removes",
+    async () => {
+      // Prepare
+      const before = worktrees();
+
+      // Act
+      const result = await bundleAtCommit(COLD_START_BASELINE_COMMIT, tempRoot);
+
+      // Assess
+      if (!('files' in result)) throw new Error(`skipped: ${result.skipped}`);
+      try {
+        for (const name of [
+          'webhook-whatsapp',
+          'webhook-messenger',
+          'webhook-sms-twilio',
+          'webhook-email-mailgun',
+        ]) {
+          const file = result.files[name];
+          expect(file, name).toBeDefined();
+          // That code's webhooks carried the whole AWS SDK clients and classic zod: about 600 KB each.
+          expect(statSync(file ?? '').size, name).toBeGreaterThan(500 * 1024);
+          expect(file?.startsWith(result.outdir), name).toBe(true);
+        }
+        expect(worktrees()).toBe(before);
+        expect(readdirSync(tempRoot)).toEqual([]);
+      } finally {
+        rmSync(result.outdir, { recursive: true, force: true });
+      }
+    },
+    300_000,
   );
 });
