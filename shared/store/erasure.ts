@@ -513,26 +513,32 @@ const objectKeysIn = (value: unknown, found: Set<string>, depth = 0): void => {
 };
 
 /**
- * Per upload for sending (media/outbound/) the erased items name, the conversations they name it in
- * (a send record's `conversationId`, a message record's message's): the references the erasure
- * deletes before it reads whether any other conversation still has the upload.
+ * Every payload-bucket key the erased items name (objectKeysIn, one walk per item), and per upload
+ * for sending (media/outbound/) among them, the conversations they name it in (a send record's
+ * `conversationId`, a message record's message's): the references the erasure deletes before it
+ * reads whether any other conversation still has the upload.
  */
-const uploadsSentIn = (items: readonly Record<string, unknown>[]): Map<string, Set<string>> => {
-  const sent = new Map<string, Set<string>>();
+const objectsNamedIn = (
+  items: readonly Record<string, unknown>[],
+): { readonly objects: Set<string>; readonly uploadsSent: Map<string, Set<string>> } => {
+  const objects = new Set<string>();
+  const uploadsSent = new Map<string, Set<string>>();
   for (const item of items) {
     const named = new Set<string>();
     objectKeysIn(item, named);
-    for (const key of [...named].filter(isUploadKey)) {
-      const conversations = sent.get(key) ?? new Set<string>();
+    for (const key of named) {
+      objects.add(key);
+      if (!isUploadKey(key)) continue;
+      const conversations = uploadsSent.get(key) ?? new Set<string>();
       const conversationId =
         typeof item.conversationId === 'string'
           ? item.conversationId
           : storedMessageOf(item)?.message.conversationId;
       if (conversationId !== undefined) conversations.add(conversationId);
-      sent.set(key, conversations);
+      uploadsSent.set(key, conversations);
     }
   }
-  return sent;
+  return { objects, uploadsSent };
 };
 
 /** Sets as arrays and the JSON an attribute holds as JSON (not a customer's text that looks like it), for an export. */
@@ -894,12 +900,11 @@ export const erasePerson = async (
     );
     if (Object.keys(CONTACT_REGISTERS).some((name) => written?.[name] !== undefined)) optOutsKept++;
   }
-  const objects = new Set<string>();
-  for (const item of items) objectKeysIn(item, objects);
+  const { objects, uploadsSent } = objectsNamedIn(items);
   // A file the helpdesk uploaded may have gone to other customers too (a price list): it stays while
   // another conversation's reference is left once these conversations' are gone. One sent to this
   // person alone (an invoice naming them), or before references were kept, goes.
-  for (const kept of await releaseUploads(context, uploadsSentIn(items))) objects.delete(kept);
+  for (const kept of await releaseUploads(context, uploadsSent)) objects.delete(kept);
   await deps.deleteObjects([...objects]);
   // What each conversation owns by key, whether or not a record still names it: its claim checks,
   // its attachments and its e-mail bodies (a record too large to keep them lists none). Listed once
