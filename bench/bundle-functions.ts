@@ -1,7 +1,7 @@
 /**
  * Bundles every Lambda function through the CDK app's own HubFunction construct (real esbuild,
  * the project's bundling options, whatever they currently are) and prints where each bundle is.
- * The stack floor (bench/floor-function.ts) and the limit (bench/limit-function.ts) are no functions of the app: it is bundled with the same
+ * The stack floor (bench/floor-function.ts) and the limits (bench/limit-function.ts, bench/limit-email-function.ts) are no functions of the app: they are bundled with the same
  * shared options (infra/bundling/options.ts) through the bundle analysis, which gives byte-identical
  * output to the construct's for the same entry.
  * Run as a child process: CDK's bundling writes esbuild's output to the console.
@@ -22,6 +22,9 @@ const FLOOR_ENTRY = path.join(import.meta.dirname, 'floor-function.ts');
 /** Name of the limit bundle (bench/limit-function.ts: HMAC, JSON.parse, one signed request). */
 export const LIMIT_BUNDLE = 'limit';
 const LIMIT_ENTRY = path.join(import.meta.dirname, 'limit-function.ts');
+/** Name of the e-mail limit bundle (bench/limit-email-function.ts: the Mailgun webhook's least). */
+export const EMAIL_LIMIT_BUNDLE = 'limit-email';
+const EMAIL_LIMIT_ENTRY = path.join(import.meta.dirname, 'limit-email-function.ts');
 
 const bundleAll = async (): Promise<Record<string, string>> => {
   const outdir = mkdtempSync(path.join(tmpdir(), 'switchboard-bench-bundles-'));
@@ -55,6 +58,7 @@ const bundleAll = async (): Promise<Record<string, string>> => {
   }
   files[FLOOR_BUNDLE] = (await bundleFile(FLOOR_BUNDLE, FLOOR_ENTRY, outdir)).file;
   files[LIMIT_BUNDLE] = (await bundleFile(LIMIT_BUNDLE, LIMIT_ENTRY, outdir)).file;
+  files[EMAIL_LIMIT_BUNDLE] = (await bundleFile(EMAIL_LIMIT_BUNDLE, EMAIL_LIMIT_ENTRY, outdir)).file;
   return files;
 };
 

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { WITHOUT_RUNTIME_SOURCE_MAPS } from '#infra/bundling/options.ts';
-import { BUNDLE_MARKER, FLOOR_BUNDLE, LIMIT_BUNDLE } from './bundle-functions.ts';
+import { BUNDLE_MARKER, EMAIL_LIMIT_BUNDLE, FLOOR_BUNDLE, LIMIT_BUNDLE } from './bundle-functions.ts';
 import { bundleAtCommit } from './commit-baseline.ts';
 import { firstRequestScript, startFirstRequestBench } from './first-request.ts';
 import { median, round } from './stats.ts';
@@ -67,6 +67,9 @@ export interface BundleColdStart {
   readonly firstRequestVsBaseline?: number;
   readonly meetsIssueImportMark?: boolean;
   readonly meetsIssueFirstRequestMark?: boolean;
+  /** The Mailgun webhook's import, and import + first request, over the e-mail limit's, same run. */
+  readonly importVsEmailLimit?: number;
+  readonly firstRequestVsEmailLimit?: number;
 }
 
 /**
@@ -105,6 +108,12 @@ export interface ColdStartResult {
    * first request, plain (the issue's way; that code deployed them under --enable-source-maps,
    * which only made them slower). Skipped, with the reason, where the checkout lacks the commit.
    */
+  /**
+   * The e-mail limit, measured in the same run: the Mailgun webhook's least (bench/limit-email-function.ts:
+   * the form's fields, the HMAC, the replay guard's PutItem, postal-mime, the raw mail's PutObject, one
+   * SendMessageBatch), handed the Mailgun webhook's own first request.
+   */
+  readonly emailLimit?: BundleColdStart & { readonly entry: string };
   readonly baseline?:
     | { readonly commit: string; readonly bundles: readonly BundleColdStart[] }
     | { readonly commit: string; readonly skipped: string };
@@ -114,8 +123,11 @@ export interface ColdStartResult {
  * Whether HubFunction runs this function under --enable-source-maps (infra/bundling/options.ts);
  * undefined for the floor and limit bundles, which are never deployed (measured plain).
  */
+/** The bench's own bundles, never deployed: the floor and the limits. */
+const BENCH_BUNDLES: ReadonlySet<string> = new Set([FLOOR_BUNDLE, LIMIT_BUNDLE, EMAIL_LIMIT_BUNDLE]);
+
 const deployedWithSourceMaps = (name: string): boolean | undefined =>
-  name === FLOOR_BUNDLE || name === LIMIT_BUNDLE || name.includes(BASELINE_SEPARATOR)
+  BENCH_BUNDLES.has(name) || name.includes(BASELINE_SEPARATOR)
     ? undefined
     : !(WITHOUT_RUNTIME_SOURCE_MAPS as ReadonlySet<string>).has(name);
 
@@ -232,7 +244,11 @@ export const runColdStart = async (
   const imports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   const mappedImports = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
   const firstRequests = new Map<string, ProcessRun[]>(entries.map(([name]) => [name, []]));
-  const firstRequest = await startFirstRequestBench(Object.keys(files), [LIMIT_BUNDLE, FLOOR_BUNDLE]);
+  const firstRequest = await startFirstRequestBench(Object.keys(files), [
+    LIMIT_BUNDLE,
+    FLOOR_BUNDLE,
+    EMAIL_LIMIT_BUNDLE,
+  ]);
   const firstRequestEnv = { ...env, ...firstRequest.env };
   // Interleaved: bare, then every bundle, repeated, so load on the machine hits all alike.
   try {
@@ -309,6 +325,21 @@ export const runColdStart = async (
   const floor = floorFile === undefined ? undefined : measure(FLOOR_BUNDLE, floorFile);
   const limitFile = files[LIMIT_BUNDLE];
   const limit = limitFile === undefined ? undefined : measure(LIMIT_BUNDLE, limitFile);
+  const emailLimitFile = files[EMAIL_LIMIT_BUNDLE];
+  const emailLimit = emailLimitFile === undefined ? undefined : measure(EMAIL_LIMIT_BUNDLE, emailLimitFile);
+  const withEmailLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
+    if (bundle.function !== 'webhook-email-mailgun' || !emailLimit) return bundle;
+    const importVsEmailLimit = ratio(bundle.importAboveBareMs, emailLimit.importAboveBareMs);
+    const firstRequestVsEmailLimit =
+      emailLimit.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
+        ? ratio(bundle.firstRequestAboveBareMs, emailLimit.firstRequestAboveBareMs)
+        : undefined;
+    return {
+      ...bundle,
+      ...(importVsEmailLimit === undefined ? {} : { importVsEmailLimit }),
+      ...(firstRequestVsEmailLimit === undefined ? {} : { firstRequestVsEmailLimit }),
+    };
+  };
   const withLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
     const importVsLimit = limit ? ratio(bundle.importAboveBareMs, limit.importAboveBareMs) : undefined;
     const firstRequestVsLimit =
@@ -346,8 +377,10 @@ export const runColdStart = async (
     };
   };
   const bundles = Object.entries(files)
-    .filter(([name]) => name !== FLOOR_BUNDLE && name !== LIMIT_BUNDLE)
-    .map(([name, file]) => withBaselineRatio(withLimitRatio(withFloorRatios(measure(name, file), floor))));
+    .filter(([name]) => !BENCH_BUNDLES.has(name))
+    .map(([name, file]) =>
+      withEmailLimitRatio(withBaselineRatio(withLimitRatio(withFloorRatios(measure(name, file), floor)))),
+    );
   const outdir = dirname(dirname(entries[0]?.[1] ?? ''));
   for (const folder of [outdir, 'outdir' in atCommit ? atCommit.outdir : ''])
     if (folder.includes('switchboard-bench-bundles-')) rmSync(folder, { recursive: true, force: true });
@@ -362,6 +395,7 @@ export const runColdStart = async (
     bundles,
     ...(floor ? { floor: { ...withLimitRatio(floor), entry: 'bench/floor-function.ts' } } : {}),
     ...(limit ? { limit: { ...limit, entry: 'bench/limit-function.ts' } } : {}),
+    ...(emailLimit ? { emailLimit: { ...emailLimit, entry: 'bench/limit-email-function.ts' } } : {}),
     baseline:
       'skipped' in atCommit ? atCommit : { commit: atCommit.commit, bundles: [...baselineBundles.values()] },
   };

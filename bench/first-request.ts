@@ -45,6 +45,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorder } from '#shared/recorder/wiring.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { sesReceiptEvent } from '#tests/support/ses-receipt.ts';
+import { EMAIL_LIMIT_BUNDLE } from './bundle-functions.ts';
 import { BENCH_BASE_URL, BENCH_SECRETS, signSample } from './webhook-path.ts';
 
 /** One sample per webhook bundle: each channel's plain inbound text. */
@@ -371,10 +372,17 @@ export const startFirstRequestBench = async (
       SWITCHBOARD_MAILGUN_API_URL: providers.urls.mailgun,
       AWS_ENDPOINT_URL_SESV2: providers.urls.sesV2,
       POWERTOOLS_METRICS_DISABLED: 'true',
+      LIMIT_MAILGUN_SIGNING_KEY: BENCH_SECRETS.mailgun.signingKey,
     },
     invocationFor: async (bundle) => {
       if (!known.has(bundle)) return undefined;
       before = { requests: providers.requests().length, statuses: sink.received() };
+      // The e-mail limit reads the Mailgun webhook's own request.
+      if (bundle === EMAIL_LIMIT_BUNDLE)
+        return {
+          event: webhookEvent(FIRST_REQUEST_SAMPLES['webhook-email-mailgun'] ?? ''),
+          success: 'status 200',
+        };
       if (limitBundles.includes(bundle)) return { event: limitEvent(), success: 'status 200' };
       const sampleFile = FIRST_REQUEST_SAMPLES[bundle];
       if (sampleFile) return { event: webhookEvent(sampleFile), success: 'status 200' };

@@ -332,6 +332,7 @@ export const renderReport = (report: BenchReport): string => {
         ],
         [
           ...(cold.limit ? [row(cold.limit, '(limit)')] : []),
+          ...(cold.emailLimit ? [row(cold.emailLimit, '(e-mail limit)')] : []),
           ...(floor ? [row(floor, '(stack floor)')] : []),
           ...cold.bundles.map((bundle) => row(bundle, bundle.function)),
         ],
@@ -342,6 +343,11 @@ export const renderReport = (report: BenchReport): string => {
         `  stack floor = ${floor.entry}: valibot parse + signed SQS SendMessageBatch, bundled like the functions; limit = ${cold.limit?.entry ?? '–'}: HMAC + JSON.parse + the signed request, no validation library; × floor = this bundle over it (import and RSS above bare node); import + first request = a fresh process that imports the bundle and hands its handler one real invocation (bench/first-request.ts: a signed sample for a webhook, answered 200 after its SendMessageBatch reached the local SQS server), run as deployed; source maps = under --enable-source-maps, as HubFunction runs every function but the webhooks (deployed: which of the two import figures is the deployed one)`,
       );
   }
+  const mailgun = cold?.bundles.find((bundle) => bundle.function === 'webhook-email-mailgun');
+  if (cold?.emailLimit && mailgun)
+    parts.push(
+      `  e-mail limit = ${cold.emailLimit.entry}: the form's fields, the HMAC, the replay guard's PutItem, postal-mime, the raw mail's PutObject and one SendMessageBatch, no validation library, handed the Mailgun webhook's own first request; the Mailgun webhook over it: import ${mailgun.importVsEmailLimit ?? '–'}×, import + first request ${mailgun.firstRequestVsEmailLimit ?? '–'}×`,
+    );
   const baseline = cold?.baseline;
   if (cold && baseline) {
     if ('skipped' in baseline)
