@@ -328,6 +328,61 @@ describe('e-mail bounces as failed statuses', () => {
     expect(statuses[0]?.data.errors?.[0]?.message?.length).toBe(1000);
   });
 
+  describe('of a mail SES sent, whose Message-ID SES wrote over the hub’s', () => {
+    const SES_ID = '0102019a4f5e6d7c-3f1c2b4a-9d8e-4c7b-a6f5-e4d3c2b1a098-000000';
+    const HUB_ID = 'msg_0123456789abcdef0123456789abcdef.0@switchboard.example';
+    const CUSTOMER = 'maria.keller@customer.example';
+    /** A report returning the headers as the mail was delivered: SES's Message-ID, the hub's in References. */
+    const reportOf = (returnedMessageId: string) =>
+      report(
+        [`Final-Recipient: rfc822; ${CUSTOMER}`, 'Action: failed', 'Status: 5.1.1'],
+        [
+          `From: ${SUPPORT}`,
+          `To: ${CUSTOMER}`,
+          `Message-ID: <${returnedMessageId}>`,
+          `References: <${HUB_ID}>`,
+        ],
+      );
+
+    it.each([
+      ['eu-west-1', `${SES_ID}@eu-west-1.amazonses.com`],
+      ['us-east-1', `${SES_ID}@email.amazonses.com`],
+      ['GovCloud', `${SES_ID}@us-gov-west-1.amazonses.com`],
+      ['a domain in capitals', `${SES_ID}@EU-WEST-1.AmazonSES.com`],
+    ])(
+      "names SES's MessageId, as SES's own events and the hub's message.sent do (%s)",
+      async (_name, returnedMessageId) => {
+        // Act
+        const [status, ...others] = statusesOf(
+          (await normalizeInboundEmail(reportOf(returnedMessageId), CONTEXT)).events,
+        );
+        // Assess: the status and its event id name the bare SES MessageId; the conversation is
+        // still the one the returned headers' thread gives (the hub's own id, References' root)
+        expect(others).toEqual([]);
+        expect(status?.data.providerMessageIds).toEqual([SES_ID]);
+        expect(status?.id).toBe(eventIdFor('email', 'status', SES_ID, 'failed', CUSTOMER));
+        expect(status?.data.conversationId).toBe(emailThreadConversationId(SUPPORT, HUB_ID, CUSTOMER));
+      },
+    );
+
+    it.each([
+      ['the hub’s own (a Mailgun send keeps it)', HUB_ID],
+      ['a customer’s mail', 'CAOq7=xYz+4k@mail.gmail.com'],
+      ['SES’s shape on another domain', `${SES_ID}@eu-west-1.amazonses.com.evil.example`],
+      ['SES’s bare domain', `${SES_ID}@amazonses.com`],
+      ['a look-alike domain', `${SES_ID}@eu-west-1.evil-amazonses.com`],
+      ['a look-alike region', `${SES_ID}@evil-eu-west-1.amazonses.com`],
+      ['a longer id', `x${SES_ID}@eu-west-1.amazonses.com`],
+      ['another suffix', `${SES_ID}-1@eu-west-1.amazonses.com`],
+      ['an id in capitals', `${SES_ID.toUpperCase()}@eu-west-1.amazonses.com`],
+    ])('keeps any other Message-ID as it is: %s', async (_name, returnedMessageId) => {
+      // Act
+      const [status] = statusesOf((await normalizeInboundEmail(reportOf(returnedMessageId), CONTEXT)).events);
+      // Assess
+      expect(status?.data.providerMessageIds).toEqual([returnedMessageId]);
+    });
+  });
+
   it('never loses the bounce whatever the report part holds', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { normalizeSesEvent } from '#shared/channels/email/inbound/ses-events.ts';
+import { replyTagFor } from '#shared/channels/email/reply-address.ts';
+import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import {
   buildEvent,
   contactConversationId,
@@ -22,6 +25,61 @@ import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 import { type Pipeline, startPipeline } from './harness.ts';
 
 const SES_EVENTS = join(import.meta.dirname, '..', 'channels', 'fixtures', 'ses-events');
+
+/** An SES event fixture of the send `sesId`, in `conversationId` (the hub's conversation tag). */
+const sesEvent = (fixture: string, sesId: string, conversationId: string): HubEvent[] => {
+  const envelope = JSON.parse(readFileSync(join(SES_EVENTS, `${fixture}.json`), 'utf8'));
+  const notification = JSON.parse(envelope.Message);
+  notification.mail.messageId = sesId;
+  notification.mail.tags.switchboard_conversation = [conversationId];
+  return normalizeSesEvent({ ...envelope, Message: JSON.stringify(notification) }, FIXTURE_RECEIVED_AT);
+};
+
+/**
+ * The receiving server's report of the send `sesId`, mailed to the business address: its returned
+ * headers as delivered, SES's Message-ID and the hub's signed Reply-To (the conversation).
+ */
+const mailedBounceReport = async (sesId: string, conversationId: string): Promise<HubEvent[]> => {
+  const support = 'support@switchboard.example';
+  const customer = 'maria.keller@customer.example';
+  const replyTagKey = LOCAL_DEV_SECRETS.email.replyTagKey;
+  const raw = [
+    'From: MAILER-DAEMON@amazonses.com',
+    `To: ${support}`,
+    'Subject: Delivery Status Notification (Failure)',
+    'Date: Sun, 22 Nov 2026 12:00:03 +0000',
+    `Message-ID: <dsn-${sesId}@amazonses.com>`,
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+    '',
+    '--b',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; a8-70.smtp-out.eu-west-1.amazonses.com',
+    '',
+    `Final-Recipient: rfc822; ${customer}`,
+    'Action: failed',
+    'Status: 5.1.1',
+    '',
+    '--b',
+    'Content-Type: text/rfc822-headers',
+    '',
+    `From: ${support}`,
+    `To: ${customer}`,
+    `Reply-To: support+${replyTagFor(conversationId, replyTagKey)}@switchboard.example`,
+    `Message-ID: <${sesId}@eu-west-1.amazonses.com>`,
+    'References: <msg_0123456789abcdef0123456789abcdef.0@switchboard.example>',
+    '',
+    '--b--',
+    '',
+  ].join('\r\n');
+  const { events } = await normalizeInboundEmail(Buffer.from(raw), {
+    provider: 'ses',
+    receivedAt: FIXTURE_RECEIVED_AT,
+    envelopeRecipients: [support],
+    replyTagKey,
+  });
+  return events.filter((event) => event.type === 'switchboard.message.status_updated');
+};
 
 const permutations = <T>(items: readonly T[]): T[][] =>
   items.length <= 1
@@ -110,6 +168,52 @@ describe('recorder: statuses in any order', () => {
       ).toEqual([[messageId], [messageId]]);
       expect(forwarded).toEqual(expected);
       expect(found?.live.status).toMatchObject({ status: final });
+    },
+  );
+
+  it.each([
+    ['a mailed report alone', ['bounce-report'], ['failed'], 'failed'],
+    ['Delivery → a mailed report', ['delivery', 'bounce-report'], ['delivered'], 'delivered'],
+    [
+      'Delivery → Bounce → a mailed report',
+      ['delivery', 'bounce-permanent', 'bounce-report'],
+      ['delivered', 'failed'],
+      'failed',
+    ],
+  ])(
+    'a bounce report mailed back for an SES send meets SES’s own statuses of that mail (%s)',
+    async (_name, order, expected, final) => {
+      // Prepare: one SES send (its MessageId as SES's events name it), and the receiving server's
+      // report as SES forwards it to the business: the returned headers carry the Message-ID SES
+      // wrote over the hub's, `<MessageId>@eu-west-1.amazonses.com`
+      const sesId = `0102019a4f5e6d7c-${order.length.toString(16).padStart(8, '0')}-9d8e-4c7b-a6f5-e4d3c2b1a098-000000`;
+      const conversationId = `conv_${'5e'.repeat(16)}`;
+      const events: HubEvent[] = [];
+      for (const variant of order) {
+        events.push(
+          ...(variant === 'bounce-report'
+            ? await mailedBounceReport(sesId, conversationId)
+            : sesEvent(variant, sesId, conversationId)),
+        );
+      }
+      // Act
+      for (const event of events) {
+        await pipeline.ingest([event]);
+        await pipeline.drain();
+      }
+      // Assess: every status names the SES MessageId, so a mailed report (anyone's to write) is
+      // stale after SES's Delivery and no second failure after its Bounce
+      const forwarded = (await pipeline.takeHelpdesk()).flatMap((event) =>
+        event.type === 'switchboard.message.status_updated' ? [event.data.status] : [],
+      );
+      const found = await pipeline.read.findMessageByProviderId('email', sesId);
+      expect(forwarded).toEqual(expected);
+      expect(found?.live.status).toMatchObject({ status: final });
+      expect(
+        events.flatMap((event) =>
+          event.type === 'switchboard.message.status_updated' ? event.data.providerMessageIds : [],
+        ),
+      ).toEqual(order.map(() => sesId));
     },
   );
 

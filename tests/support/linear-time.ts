@@ -22,6 +22,7 @@ import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-par
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
 import { threadOf } from '#shared/channels/email/inbound/threading.ts';
 import { classifyMailgunResponse } from '#shared/channels/email/outbound/mailgun-classify.ts';
+import { sentMessageIdOf } from '#shared/channels/email/ses-message-id.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
 import { redactContactDetails } from '#shared/channels/provider-text.ts';
 import { redactString } from '#shared/observability/redact.ts';
@@ -64,6 +65,8 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
   htmlToText: (text) => htmlToText(text),
   decodeHtmlEntities: (text) => decodeHtmlEntities(text),
   messageIdsIn: (text) => messageIdsIn(text),
+  /** A returned Message-ID (messageIdsIn keeps ids of up to 998 characters; here any text). */
+  sentMessageIdOf: (text) => sentMessageIdOf(text),
   threadOf: (text) => threadOf({ references: text, inReplyTo: text }, 'm@x'),
   isBounce: (text) => isBounce(headerList(text), [text]),
   isAutoReply: (text) => isAutoReply(headerList(text)),

@@ -4,6 +4,7 @@ import { isoFromDateString } from '#shared/channels/provider-time.ts';
 import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { EmailAddress, HubEvent, MessageStatusData, ProviderError } from '#shared/contract/types.ts';
+import { sentMessageIdOf } from '../ses-message-id.ts';
 import { contactAddressIn, identifyParties, mailboxesOf } from './addressing.ts';
 import { attachmentBytes } from './attachments.ts';
 import type { InboundEmailContext } from './context.ts';
@@ -147,7 +148,7 @@ const failedRecipientsOf = (message: Email): { failed: FailedRecipient[]; arriva
 
 const statusEvent = (
   failed: FailedRecipient,
-  original: { messageId: string; endpointAddress: string; conversationId: string },
+  original: Pick<ReportedOriginal, 'providerMessageId' | 'endpointAddress' | 'conversationId'>,
   providerTimestamp: string | null,
   context: InboundEmailContext,
 ): HubEvent => {
@@ -165,12 +166,12 @@ const statusEvent = (
     receivedAt: context.receivedAt.toISOString(),
     status: 'failed',
     providerStatus: failed.statusCode ?? 'failed',
-    providerMessageIds: [original.messageId],
+    providerMessageIds: [original.providerMessageId],
     errors: [error],
   };
   return buildEvent(
     'switchboard.message.status_updated',
-    eventIdFor('email', 'status', original.messageId, 'failed', failed.address),
+    eventIdFor('email', 'status', original.providerMessageId, 'failed', failed.address),
     data,
   );
 };
@@ -183,7 +184,15 @@ const statusEvent = (
  */
 /** The business's message a report returns, and the conversation it was in. */
 export interface ReportedOriginal {
-  readonly messageId: string;
+  /**
+   * The sent message the report is about, as its provider names it (and the hub's `message.sent`,
+   * so the report's statuses meet the provider's own): the returned Message-ID, or the bare SES
+   * MessageId when SES wrote that Message-ID over the hub's (sentMessageIdOf). Not the hub's own
+   * Message-ID in References: no provider's status names that, and only the send record, which
+   * the webhook does not read, maps it to the provider's id (nor is it passed as the status's
+   * `correlationId`: that links a send to a provider id, and a mailed report is anyone's to write).
+   */
+  readonly providerMessageId: string;
   readonly endpointAddress: string;
   readonly conversationId: string;
   /** Named by the hub's signed reply tag (the recorder may re-home such a conversation's mail). */
@@ -210,8 +219,9 @@ export const reportedOriginalOf = (
   const parties = identifyParties(original, [hubAddress], undefined, context.replyTagKey);
   if (parties?.direction !== 'outbound') return undefined;
   return {
-    messageId,
+    providerMessageId: sentMessageIdOf(messageId),
     endpointAddress: parties.endpointAddress,
+    // Threaded by the Message-ID as delivered, as the business's copy of the same mail is.
     conversationId: emailConversationId(parties, threadOf(original, messageId)),
     tagged: parties.taggedConversationId !== undefined,
     contact: parties.contact,
