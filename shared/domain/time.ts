@@ -40,6 +40,57 @@ export const believedTime = (providerTime: string, receivedAt: unknown): string 
   return believed ? time : canonicalTime(receivedAt);
 };
 
+/**
+ * The latest moment a time can stand for: a time in whole seconds (WhatsApp's, an e-mail's Date) for
+ * any moment of its second, its last millisecond; any other for itself. A time of another provider
+ * that falls on a whole second (one in a thousand) is read as a second's too: what uses this bounds
+ * it by the hub's receipt, so it moves less than a second and never past that receipt.
+ */
+export const latestMomentOf = (time: string): string => {
+  const ms = Date.parse(time);
+  return ms % 1_000 === 0 ? new Date(ms + 999).toISOString() : canonicalTime(time);
+};
+
+/**
+ * Where a message stands among its conversation's messages (the helpdesk's list, oldest first): the
+ * latest moment its provider's time allows, but never after the hub received it. The receipt bounds
+ * it as it does the recorder's waits (a message is written no later than it arrives: an e-mail
+ * whose Date is 10 minutes fast, believed by `occurredAt`, lists at its arrival, before the answer
+ * made after it came in). The latest moment, not the first, of a time in whole seconds: WhatsApp
+ * stamps a reply made at 10:00:00.700 to the hub's message of 10:00:00.400 "10:00:00"; bounded by
+ * its receipt it lists after that message when it came in after it, before it when it came in
+ * before: as the recorder's rule has it, an answer covers (lists after) what was made and received
+ * before it (domain/conversation.ts `covers`). Messages of one moment go by their arrival
+ * (`arrivalOf`). Before 2026-12-06 the list took `occurredAt` and the hub message id: a second's
+ * messages listed in the order of their ids' hashes, a customer's answer before the hub's message
+ * of its second, and a mail dated ahead after the answer to it; found by a review.
+ */
+export const listedAt = (event: HubEvent): string => {
+  const at = occurredAt(event);
+  const receivedAt = 'receivedAt' in event.data ? event.data.receivedAt : undefined;
+  if (typeof receivedAt !== 'string' || !Number.isFinite(Date.parse(receivedAt))) return at;
+  return earlierOf(latestMomentOf(at), canonicalTime(receivedAt));
+};
+
+/**
+ * The CloudEvents `sequence` of the event at `position` of a request received at `receivedAt`:
+ * the order of arrival, which breaks ties where providers date occurrences to the same second.
+ */
+export const arrivalSequence = (receivedAt: Date, position: number): string =>
+  `${String(receivedAt.getTime()).padStart(13, '0')}-${String(position).padStart(6, '0')}`;
+
+/**
+ * The order in which the hub received an event: its `sequence`, else, for one that has none (the
+ * hub's own sends, recorded by the sender; events queued before the intake set it), its receipt as
+ * the first of a request, so every event of a conversation compares on the hub's one clock.
+ */
+export const arrivalOf = (event: HubEvent): string => {
+  if (event.sequence !== undefined) return event.sequence;
+  const receivedAt = 'receivedAt' in event.data ? event.data.receivedAt : undefined;
+  const ms = typeof receivedAt === 'string' ? Date.parse(receivedAt) : Number.NaN;
+  return Number.isFinite(ms) ? arrivalSequence(new Date(ms), 0) : '';
+};
+
 export const laterOf = (a: string | null, b: string): string => (a === null || b > a ? b : a);
 export const earlierOf = (a: string | null, b: string): string => (a === null || b < a ? b : a);
 

@@ -9,6 +9,7 @@ import type {
   IdentityType,
   Provider,
 } from '#shared/contract/types.ts';
+import { arrivalSequence } from '#shared/domain/time.ts';
 
 /**
  * The bounds every event leaves the intake within, whatever a provider sent. A signed request can
@@ -138,13 +139,6 @@ const boundedEndpoint = (endpoint: BusinessEndpoint): BusinessEndpoint => {
     ? endpoint
     : { ...endpoint, ...(displayName ? { displayName } : {}) };
 };
-
-/**
- * The CloudEvents `sequence` of the event at `position` of a request received at `receivedAt`:
- * the order of arrival, which breaks ties where providers date occurrences to the same second.
- */
-const arrivalSequence = (receivedAt: Date, position: number): string =>
-  `${String(receivedAt.getTime()).padStart(13, '0')}-${String(position).padStart(6, '0')}`;
 
 /** What the intake queues: each event within bounds, in the request's order, with its arrival sequence. */
 export const forQueue = (events: readonly HubEvent[], receivedAt: Date): HubEvent[] =>

@@ -653,14 +653,20 @@ export const conversationSendsPartition = (conversationId: string): string => `C
 
 export const hubMessageIdOfKey = (key: ItemKey): string => key.pk.slice('MSG#'.length);
 
-/** gsi2: a conversation's messages in time order; the hub message id breaks ties. */
+/**
+ * gsi2: a conversation's messages in the order they are listed (`listedAt`, shared/domain/time.ts),
+ * those of one moment by their arrival (`arrivalOf`), then by hub message id. Records written before
+ * 2026-12-06 keep `<occurredAt>#<hubMessageId>`: they list at their provider time, and of one time
+ * after these (a digit sorts before `msg_`). Only the message record's put writes these keys.
+ */
 export const conversationMessagesKeys = (
   conversationId: string,
-  occurredAt: string,
+  listedAt: string,
+  arrival: string,
   hubMessageId: string,
 ) => ({
   gsi2pk: conversationMessagesPartition(conversationId),
-  gsi2sk: `${occurredAt}#${hubMessageId}`,
+  gsi2sk: `${listedAt}#${arrival}#${hubMessageId}`,
 });
 
 export const conversationMessagesPartition = (conversationId: string): string => `CONVMSGS#${conversationId}`;

@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { type ConversationState, type Message, MessageSchema } from '#shared/contract/index.ts';
 import type { MessageEvent } from '#shared/domain/conversation.ts';
-import { occurredAt } from '#shared/domain/time.ts';
+import { arrivalOf, latestMomentOf, listedAt } from '#shared/domain/time.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
 import { conversationMessagesKeys, conversationMessagesPartition, messageKey } from './keys.ts';
 import { type TableContext, track } from './table.ts';
@@ -261,7 +261,7 @@ export const putMessage = async (
       TableName: context.tableName,
       Item: marshall({
         ...messageKey(hubMessageId),
-        ...conversationMessagesKeys(conversationId, occurredAt(event), hubMessageId),
+        ...conversationMessagesKeys(conversationId, listedAt(event), arrivalOf(event), hubMessageId),
         eventId: event.id,
         data: JSON.stringify(storedMessageData(event)),
         expiresAt: epochSeconds(context.now()) + retentionSeconds,
@@ -302,9 +302,16 @@ export const getMessage = async (
 };
 
 /**
- * Which of a conversation's messages a gsi2 page reads (gsi2 sorts by `<time>#<hubMessageId>`): all
- * of them, only those listed at one time (`at`), or only those listed before it (`before`: that
- * time's own are left out, as `<time>#` sorts below each of them and above every earlier key).
+ * Which of a conversation's messages a gsi2 page reads (gsi2 sorts by
+ * `<listedAt>#<arrival>#<hubMessageId>`, keys.ts): all of them, only those a message of provider
+ * time `at` can list among (`at`), or only those listed before that time (`before`). A message lists
+ * at the latest moment its time allows, bounded by its receipt (`listedAt`): for a time in whole
+ * seconds (WhatsApp's) anywhere in its second, from `<at>#` (below each key of that time) to
+ * `<its last millisecond>$` (`$` follows `#`: above each key of that millisecond, below the next
+ * one's). A message whose provider time is ahead of its receipt lists before that time, outside
+ * both ranges: a sender's clock ahead, which WhatsApp's (the only reader of these ranges, for a
+ * typing indicator) is not. Keys written before 2026-12-06 (`<occurredAt>#<hubMessageId>`) fall
+ * in the same ranges.
  */
 type IndexRange = { readonly at: string } | { readonly before: string };
 
@@ -313,8 +320,8 @@ const keyConditionOf = (conversationId: string, range: IndexRange | undefined) =
   if (range === undefined) return { expression: 'gsi2pk = :pk', values: pk };
   if ('at' in range)
     return {
-      expression: 'gsi2pk = :pk AND begins_with(gsi2sk, :at)',
-      values: { ...pk, ':at': `${range.at}#` },
+      expression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
+      values: { ...pk, ':from': `${range.at}#`, ':to': `${latestMomentOf(range.at)}$` },
     };
   return {
     expression: 'gsi2pk = :pk AND gsi2sk < :before',
@@ -355,7 +362,7 @@ export const newestMessages = (
   limit: number,
 ): Promise<Message[]> => newestOnIndex(context, conversationId, limit);
 
-/** Messages recorded at one provider time (a WhatsApp timestamp is to the second): a few at most. */
+/** Messages listed within one provider time (a WhatsApp timestamp's second): a few at most. */
 const SAME_TIME_LIMIT = 10;
 
 /**
@@ -367,11 +374,12 @@ const EARLIER_LIMIT = 10;
 
 /**
  * The customer's newest recorded message in a conversation that `passOver` does not pass over. The
- * Query reads only the messages listed at its `lastInboundAt`, never the answers after it; only when
- * the customer's newest message there is passed over (a call, for a typing indicator) does a second
- * Query read the conversation's EARLIER_LIMIT messages before that time, newest first, and give the
- * newest of the customer's among them not passed over. Undefined when the customer never wrote, the
- * newest message is gone, or none of those is one to give.
+ * Query reads only the messages listed within its `lastInboundAt` (`at`: that time's second for a
+ * WhatsApp time), never the answers after it; only when the customer's newest message there is
+ * passed over (a call, for a typing indicator) does a second Query read the conversation's
+ * EARLIER_LIMIT messages before that time, newest first, and give the newest of the customer's
+ * among them not passed over. Undefined when the customer never wrote, the newest message is gone,
+ * or none of those is one to give.
  */
 export const newestInboundMessage = async (
   context: TableContext,
@@ -385,7 +393,7 @@ export const newestInboundMessage = async (
   const newest = atThatTime.find((message) => message.direction === 'inbound');
   if (newest === undefined || !passOver(newest)) return newest;
   const given = (message: Message): boolean => message.direction === 'inbound' && !passOver(message);
-  // Another of the customer's at the same second stands as newest as well (ties go by hub id).
+  // Another of the customer's of the same second stands as newest as well (listed as received).
   const sameTime = atThatTime.find(given);
   if (sameTime !== undefined) return sameTime;
   const before = await newestOnIndex(context, conversation.conversationId, EARLIER_LIMIT, {

@@ -104,7 +104,7 @@ export const createReadApi = (context: TableContext) => {
       return { items: [...page.items].sort(byActivity), ...(cursor ? { cursor } : {}) };
     },
 
-    /** gsi2, oldest first (provider time; the hub message id breaks ties). */
+    /** gsi2, oldest first, as the helpdesk API lists them (shared/store/keys.ts conversationMessagesKeys). */
     async listConversationMessages(
       conversationId: string,
       options: { limit?: number; cursor?: string } = {},

@@ -1,3 +1,5 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
@@ -19,11 +21,12 @@ import {
   outboundHubMessageId,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { forQueue } from '#shared/intake/event-bounds.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
-import { attentionPartitions, statusPartitions } from '#shared/store/keys.ts';
+import { attentionPartitions, messageKey, statusPartitions } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -218,6 +221,117 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       ['exact3', 'exact4'],
     ]);
     expect(bodyOf(older).previousCursor).toBeUndefined();
+  });
+
+  /** `events` as one provider request the hub received at `at`: that receipt in each, and the intake's arrival sequence. */
+  const receivedTogether = (events: readonly HubEvent[], at: string): HubEvent[] =>
+    forQueue(
+      events.map((event) => ({ ...event, data: { ...event.data, receivedAt: at } }) as HubEvent),
+      new Date(at),
+    );
+  /** The provider message ids of a conversation's messages as one GET lists them, oldest first. */
+  const listedProviderIds = async (customer: string) => {
+    const response = await request('GET', `/v1/conversations/${idOf(customer)}/messages`);
+    return (bodyOf(response).items as { message: { providerMessageId: string } }[]).map(
+      (item) => item.message.providerMessageId,
+    );
+  };
+
+  it("lists a customer's messages of one WhatsApp second in the order the hub received them, one request's in its order", async () => {
+    // Prepare: Meta stamps all three 10:40:00 (whole seconds); "Hi" came in one request, two photos
+    // in the next; their hub ids sort photo-2, hi, photo-1
+    const second = '2026-11-22T10:40:00.000Z';
+    const hi = messageEvent('api-order-1', 'wamid.order-hi', second, 'inbound', 'Hi');
+    const photos = [1, 2].map((n) => messageEvent('api-order-1', `wamid.order-photo-${n}`, second));
+    for (const event of [
+      ...receivedTogether([hi], '2026-11-22T10:40:00.300Z'),
+      ...receivedTogether(photos, '2026-11-22T10:40:00.900Z'),
+    ])
+      await recorder.recordEvent(event);
+    // Act
+    calls.length = 0;
+    const listed = await listedProviderIds('api-order-1');
+    // Assess
+    expect(listed).toEqual(['wamid.order-hi', 'wamid.order-photo-1', 'wamid.order-photo-2']);
+    expect(calls).toEqual(['Query', 'BatchGetItem']);
+  });
+
+  it("lists a customer's reply stamped in the second of the hub's message after that message when it came in after it, and one received before it before it", async () => {
+    // Prepare: the hub's bot writes at 10:41:00.400 (its own clock, to the millisecond); the
+    // customer's messages are stamped 10:41:00 by Meta: one received before the bot's, the answer
+    // to it received after
+    const sent = messageEvent('api-order-2', 'wamid.order-bot', '2026-11-22T10:41:00.400Z', 'outbound');
+    const bot = { ...sent, data: { ...sent.data, sentBy: 'hub' } } as HubEvent;
+    const stamped = '2026-11-22T10:41:00.000Z';
+    const early = messageEvent('api-order-2', 'wamid.order-early', stamped, 'inbound', 'Hello?');
+    const reply = messageEvent('api-order-2', 'wamid.order-reply', stamped, 'inbound', 'Yes, 4711');
+    await recorder.recordEvent(receivedTogether([early], '2026-11-22T10:41:00.200Z')[0] as HubEvent);
+    await recorder.recordEvent(bot);
+    await recorder.recordEvent(receivedTogether([reply], '2026-11-22T10:41:01.100Z')[0] as HubEvent);
+    // Act
+    const listed = await listedProviderIds('api-order-2');
+    // Assess
+    expect(listed).toEqual(['wamid.order-early', 'wamid.order-bot', 'wamid.order-reply']);
+  });
+
+  it('lists a message whose provider time is ahead of its receipt at its receipt, before an answer made after it came in', async () => {
+    // Prepare: a sender's clock 10 minutes fast (as an e-mail's Date; believed up to 15 minutes
+    // ahead): written no later than 11:00, when the hub received it; the answer went at 11:03
+    const question = messageEvent('api-order-3', 'order-fast-clock', '2026-11-22T11:10:00.000Z');
+    const answer = messageEvent('api-order-3', 'order-answer', '2026-11-22T11:03:00.000Z', 'outbound');
+    await recorder.recordEvent(receivedTogether([question], '2026-11-22T11:00:00.000Z')[0] as HubEvent);
+    await recorder.recordEvent(answer);
+    // Act
+    const listed = await listedProviderIds('api-order-3');
+    // Assess
+    expect(listed).toEqual(['order-fast-clock', 'order-answer']);
+  });
+
+  it('lists and pages a conversation whose older messages keep the key they were listed under before 2026-12-06 (`<time>#<hubMessageId>`)', async () => {
+    // Prepare: five messages, two of them (`earlier…`) put back to the earlier key, as written before
+    // the change (its time the provider's); of one time, the later key's message lists first
+    for (const [id, n] of [
+      ['earlier1', 1],
+      ['later2', 2],
+      ['earlier3', 3],
+      ['later3', 3],
+      ['later4', 4],
+    ] as const)
+      await recorder.recordEvent(messageEvent('api-mixed', id, minute(n)));
+    for (const [id, n] of [
+      ['earlier1', 1],
+      ['earlier3', 3],
+    ] as const) {
+      const hubMessageId = hubMessageIdFor('whatsapp', id);
+      await table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: marshall(messageKey(hubMessageId)),
+          UpdateExpression: 'SET gsi2sk = :sk',
+          ExpressionAttributeValues: marshall({ ':sk': `${minute(n)}#${hubMessageId}` }),
+        }),
+      );
+    }
+    const path = `/v1/conversations/${idOf('api-mixed')}/messages`;
+    const ids = (response: { body?: unknown }) =>
+      (bodyOf(response).items as { message: { providerMessageId: string } }[]).map(
+        (item) => item.message.providerMessageId,
+      );
+    const page = (query: Record<string, string>) => request('GET', path, { query: { limit: '2', ...query } });
+    // Act: forward from the oldest to the end, then back from the newest to the start
+    const forward = [await page({})];
+    while (bodyOf(forward.at(-1) ?? {}).nextCursor !== undefined)
+      forward.push(await page({ cursor: String(bodyOf(forward.at(-1) ?? {}).nextCursor) }));
+    const backward = [await page({ from: 'newest' })];
+    while (bodyOf(backward.at(-1) ?? {}).previousCursor !== undefined)
+      backward.push(await page({ cursor: String(bodyOf(backward.at(-1) ?? {}).previousCursor) }));
+    // Assess: every page answered, each message once, the same order both ways
+    expect([...forward, ...backward].map((response) => response.status)).toEqual(
+      [...forward, ...backward].map(() => 200),
+    );
+    const order = ['earlier1', 'later2', 'later3', 'earlier3', 'later4'];
+    expect(forward.flatMap(ids)).toEqual(order);
+    expect(backward.reverse().flatMap(ids)).toEqual(order);
   });
 
   /** The API as it answers at `ms` after NOW (a retry a second later, a call days later). */

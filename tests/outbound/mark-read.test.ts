@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubEvent } from '#shared/contract/index.ts';
 import { toSqsRecord } from '#shared/local/event-source.ts';
 import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
 import { conversationFor, messageEvent, minute } from '../recorder/factories.ts';
@@ -190,6 +191,35 @@ describe('mark_read commands', () => {
     expect(textCalls.filter((operation) => operation === 'Query')).toHaveLength(1);
     expect(callCalls).toEqual([...textCalls, 'Query']);
     expect(sameSecondCalls).toEqual(textCalls);
+  });
+
+  it("answers typing on the customer's newest message received late in its WhatsApp second, and after a call of that second on the message before it, one Query each", async () => {
+    // Prepare: Meta stamps whole seconds, the hub lists a message no later than it received it: one
+    // customer wrote at 10:18:00, received at .600; another wrote and called at 10:18:00, received
+    // at .200 and .700
+    const second = minute(118);
+    const receivedAt = (event: HubEvent, ms: number) =>
+      ({ ...event, data: { ...event.data, receivedAt: later(second, ms / 1_000) } }) as HubEvent;
+    await hub.pipeline.ingest([
+      receivedAt(messageEvent('491555000210', 'wamid.typing-late-in-second', second), 600),
+      receivedAt(messageEvent('491555000211', 'wamid.typing-text-of-call-second', second), 200),
+      receivedAt(callEvent('491555000211', 'wacid.typing-call-late-in-second', second), 700),
+    ]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    const late = conversationFor('491555000210').conversationId;
+    const afterCall = conversationFor('491555000211').conversationId;
+    // Act
+    const { signals, calls } = await typingIn([late, afterCall]);
+    // Assess
+    expect(signals).toEqual([
+      { type: 'typing', conversationId: late, providerMessageId: 'wamid.typing-late-in-second' },
+      { type: 'typing', conversationId: afterCall, providerMessageId: 'wamid.typing-text-of-call-second' },
+    ]);
+    expect(calls.map((operations) => operations.filter((operation) => operation === 'Query'))).toEqual([
+      ['Query'],
+      ['Query'],
+    ]);
   });
 
   it("shows no typing after a customer's call when none of the conversation's ten messages before it is theirs", async () => {
