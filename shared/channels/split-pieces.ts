@@ -4,7 +4,9 @@ import { withoutBlankPieces } from './blank-pieces.ts';
  * Where a long text is cut into provider messages, for every channel: each channel says only how
  * much one piece may hold (a `PieceBudget`: characters, UTF-8 bytes, SMS segments), and the cut is
  * chosen here the same way for all. Within the second half of the room a piece has, a cut prefers:
- * after a blank line, after a line break, at the end of a sentence, after whitespace; with none of
+ * after a blank line, after a line break, at the end of a sentence (after an ASCII character, one
+ * that ends in whitespace while the room has any: not after the `?` of a link's query; after `。`
+ * any), after whitespace; with none of
  * those there, after the last whitespace that fits (a word, or a link, is not cut while the piece
  * has a space); in a room without whitespace, at a word boundary (Intl.Segmenter's, so scripts
  * without spaces, Chinese, Japanese or Thai, are cut between words), the latest in the second half,
@@ -85,9 +87,18 @@ const cutAt = (text: string, start: number, room: number): number => {
   const line = clusterCuts.find((cut) => late(cut) && window[cut - 1] === '\n');
   if (line !== undefined) return line;
   const clusterSet = new Set(clusterCuts);
-  const sentence = boundaries(sentences, window, room).find((cut) => late(cut) && clusterSet.has(cut));
+  const afterWhitespace = (cut: number): boolean => WHITESPACE.test(window[cut - 1] as string);
+  const afterSpace = clusterCuts.filter(afterWhitespace);
+  // A sentence of prose ends after its spaces, but Intl.Segmenter also ends one after an ASCII `?`
+  // or `!` right before a letter, as in a link's query string: while the room has whitespace, a
+  // sentence end right after an ASCII character is one only after whitespace, so a link is not cut
+  // after its `?`. One after `。`, `！` or `？` (Chinese, Japanese: no spaces between sentences) is.
+  const sentenceEnd = (cut: number): boolean =>
+    afterSpace.length === 0 || afterWhitespace(cut) || (window.codePointAt(cut - 1) ?? 0) > 0x7f;
+  const sentence = boundaries(sentences, window, room).find(
+    (cut) => late(cut) && clusterSet.has(cut) && sentenceEnd(cut),
+  );
   if (sentence !== undefined) return sentence;
-  const afterSpace = clusterCuts.filter((cut) => WHITESPACE.test(window[cut - 1] as string));
   const wordCuts = boundaries(words, window, room).filter((cut) => clusterSet.has(cut));
   // Whitespace anywhere in the room before any word boundary: the segmenter also finds boundaries
   // inside a link (at `/`, `.`, `=`), which a cut there would break. Word boundaries are for scripts

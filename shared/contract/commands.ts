@@ -43,15 +43,19 @@ const HttpsUrlSchema = z
 /** The largest HTML rendering of a text part (e-mail only). */
 export const MAX_OUTBOUND_HTML = 256 * 1024;
 
+/**
+ * Text the customer is shown (a message's, a button's): at most `max` characters, at least one of
+ * them not whitespace. A blank one would reach the customer as an empty message or button, or be
+ * refused by the provider after the hub took the command.
+ */
+const shownText = (max: number) =>
+  z.string().min(1).max(max).regex(/\S/u, 'must contain a character other than whitespace');
+
 export const OutboundTextPartSchema = z
   .strictObject({
     type: z.literal('text'),
     /** At least one character that is not whitespace: a blank text would reach the customer as an empty message. */
-    text: z
-      .string()
-      .min(1)
-      .max(MAX_OUTBOUND_TEXT)
-      .regex(/\S/u, 'must contain a character other than whitespace'),
+    text: shownText(MAX_OUTBOUND_TEXT),
     /**
      * E-mail only: the same text as HTML, sent as the HTML alternative of the reply (the plain text
      * stays for clients that show no HTML). Other channels send `text` and ignore it.
@@ -213,18 +217,20 @@ export const OutboundTemplatePartSchema = z
   })
   .meta({ id: 'OutboundTemplatePart' });
 
-const ButtonSchema = z.strictObject({ id: z.string().min(1).max(256), title: z.string().min(1).max(64) });
+/** A button's, or a list row's, title: shown to the customer (WhatsApp refuses an empty one). */
+const ButtonSchema = z.strictObject({ id: z.string().min(1).max(256), title: shownText(64) });
 
 export const OutboundInteractivePartSchema = z
   .strictObject({
     type: z.literal('interactive'),
-    body: z.string().min(1).max(4096),
+    /** The message's text beside the buttons or list: like a text part's, not blank. */
+    body: shownText(4096),
     /** Reply buttons (WhatsApp at most 3, titles at most 20 characters; Messenger quick replies at most 13). */
     buttons: z.array(ButtonSchema).min(1).max(13).optional(),
     /** A list (WhatsApp): the button that opens it and its sections of rows. */
     list: z
       .strictObject({
-        button: z.string().min(1).max(64),
+        button: shownText(64),
         sections: z
           .array(
             z.strictObject({

@@ -238,6 +238,13 @@ describe('Messenger prepare: parts', () => {
     for (const text of texts) expect(text.length).toBeLessThanOrEqual(2000);
   });
 
+  it('refuses a body of only whitespace, naming it (a command queued before the contract refused one)', () => {
+    // Act
+    const prepared = prepare([{ type: 'interactive', body: ' \n\t ', buttons: [{ id: 'a', title: 'A' }] }]);
+    // Assess
+    expect(refusalOf(prepared)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.body' });
+  });
+
   it('takes one emoji as a reaction, or none to remove it', () => {
     // Act
     const heart = prepare([{ type: 'reaction', targetProviderMessageId: 'm_1', emoji: '❤️' }]);

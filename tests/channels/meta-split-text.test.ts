@@ -175,6 +175,83 @@ describe('splitting a long text', () => {
     }
   });
 
+  it.each([
+    // The `?` 38 characters into the link falls within the room, the link's end past it
+    ['WhatsApp (4,096)', 4096, 96, 'Track your parcel here: ', 4056],
+    ['a Messenger page (2,000)', 2000, 46, 'Track your parcel here: ', 1956],
+  ])(
+    '%s: keeps a link with a query string whole rather than cut it after its `?`',
+    (_name, maxLength, sentences, words, cut) => {
+      // Prepare: Intl.Segmenter ends a sentence after a `?` or `!` right before a letter, inside every
+      // query string; before 2026-12-06 a link over the cut went `…/track?` in one message, `order=4711…` in the next
+      const link = 'https://shop.example.com/orders/track?order=4711&zip=10115';
+      const prose = 'Thanks for your order. It ships tomorrow. '.repeat(sentences);
+      const lead = `${prose}${words}`;
+      const text = `${lead}${link} and reply.`;
+      // Act
+      const pieces = splitText(text, { maxLength });
+      // Assess: cut at the last sentence end (after its space), the words that lead to the link going with it
+      expect(lead.length).toBe(cut);
+      expect(pieces).toEqual([prose, `${words}${link} and reply.`]);
+    },
+  );
+
+  it('still ends a piece at a sentence end in a text without whitespace', () => {
+    // Prepare: no whitespace anywhere, so no cut could keep a run whole: a `?` or `!` still ends a piece
+    const text = 'Why?Because!Fine.'.repeat(3);
+    // Act
+    const pieces = splitText(text, { maxLength: 20 });
+    // Assess
+    expect(pieces).toEqual(['Why?Because!', 'Fine.Why?Because!', 'Fine.Why?Because!', 'Fine.']);
+  });
+
+  it('ends a piece at a Chinese sentence end though the piece has a space (no short first message)', () => {
+    // Prepare: one space near the start, then sentences ending in 。 with no whitespace after them
+    const sentence = '您的订单已经发货了，预计明天送达。';
+    const text = `订单 A1 ${sentence.repeat(12)}`;
+    // Act
+    const pieces = splitText(text, { maxLength: 100 });
+    // Assess: the first piece runs to the last sentence end that fits, not to the early space
+    expectPiecesOf(text, pieces);
+    expect(pieces[0]?.endsWith('。')).toBe(true);
+    expect(pieces[0]?.length).toBeGreaterThan(50);
+  });
+
+  it('property: a cut never falls inside a link with `?` or `!` while the piece has whitespace', () => {
+    const linkish = fc
+      .array(
+        fc.tuple(
+          fc.constantFrom(
+            'word',
+            'Why?',
+            'Done!',
+            '你好。',
+            'https://shop.example.com/track?order=4711&zip=10115',
+            'https://x.example/#!/orders/4711',
+            'Where?Here!Now',
+          ),
+          fc.constantFrom(' ', '\n', '\n\n', '. ', '? '),
+        ),
+        { minLength: 1, maxLength: 200 },
+      )
+      .map((words) => words.map(([word, after]) => word + after).join(''));
+    fc.assert(
+      fc.property(linkish, fc.integer({ min: 20, max: 400 }), fc.boolean(), (text, maxLength, countBytes) => {
+        // Prepare
+        const limit = countBytes ? { maxLength: 4096, maxUtf8Bytes: maxLength } : { maxLength };
+        // Act
+        const pieces = splitText(text, limit);
+        // Assess: every piece but the last ends in whitespace, or the next starts with it, or it holds none at all
+        expectPiecesOf(text, pieces);
+        for (const [index, piece] of pieces.slice(0, -1).entries()) {
+          const next = pieces[index + 1] as string;
+          expect(/\s$/u.test(piece) || /^\s/u.test(next) || !/\s/u.test(piece)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps a word whole for the next piece when the second half of the room has no place between words', () => {
     // Prepare
     const text = `see ${'x'.repeat(18)}`;

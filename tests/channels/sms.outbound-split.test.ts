@@ -237,6 +237,38 @@ describe('splitting a text into SMS messages', () => {
     expect(pieces).toEqual([`${prose} `, link]);
   });
 
+  it('property: a cut never falls inside a link with `?` or `!` while the message has whitespace', () => {
+    const linkish = fc
+      .array(
+        fc.tuple(
+          fc.constantFrom(
+            'word',
+            'Why?',
+            'Done!',
+            'https://shop.example.com/track?order=4711&zip=10115',
+            'https://x.example/#!/orders/4711',
+            'Where?Here!Now',
+          ),
+          fc.constantFrom(' ', '\n', '. ', '? '),
+        ),
+        { minLength: 1, maxLength: 200 },
+      )
+      .map((words) => words.map(([word, after]) => word + after).join(''));
+    fc.assert(
+      fc.property(linkish, fc.integer({ min: 20, max: 400 }), (text, maxLength) => {
+        // Act
+        const pieces = splitText(text, { maxLength, maxSegments: 10 });
+        // Assess: every piece but the last ends in whitespace, or the next starts with it, or it holds none at all
+        expectPiecesOf(text, pieces);
+        for (const [index, piece] of pieces.slice(0, -1).entries()) {
+          const next = pieces[index + 1] as string;
+          expect(/\s$/u.test(piece) || /^\s/u.test(next) || !/\s/u.test(piece)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('property: a cut never falls inside a word while the message has whitespace', () => {
     fc.assert(
       fc.property(textArbitrary, (text) => {
@@ -251,6 +283,33 @@ describe('splitting a text into SMS messages', () => {
       { numRuns: 300 },
     );
   });
+
+  it.each([
+    // The `?` 38 characters into the link falls within the room, the link's end past it
+    ['SMS (10 segments, 1,530 septets)', SMS_LIMITS, 35, 'Track it here: ', 1485],
+    [
+      'WhatsApp through Twilio (1,600 characters)',
+      { maxLength: 1600 },
+      36,
+      'You can track your parcel here: ',
+      1544,
+    ],
+  ])(
+    '%s: keeps a link with a query string whole rather than cut it after its `?`',
+    (_name, limits, sentences, words, cut) => {
+      // Prepare: Intl.Segmenter ends a sentence after a `?` or `!` right before a letter, inside every
+      // query string; before 2026-12-06 a link over the cut went `…/track?` in one message, `order=4711…` in the next
+      const link = 'https://shop.example.com/orders/track?order=4711&zip=10115';
+      const prose = 'Thanks for your order. It ships tomorrow. '.repeat(sentences);
+      const lead = `${prose}${words}`;
+      const text = `${lead}${link} and reply if anything is wrong.`;
+      // Act
+      const pieces = splitText(text, limits);
+      // Assess: cut at the last sentence end (after its space), the words that lead to the link going with it
+      expect(lead.length).toBe(cut);
+      expect(pieces).toEqual([prose, `${words}${link} and reply if anything is wrong.`]);
+    },
+  );
 
   it('property: a text of paragraphs shorter than half a message is cut only at its blank lines', () => {
     fc.assert(

@@ -194,6 +194,57 @@ describe('WhatsApp prepare: interactive', () => {
     expect(texts.every((text) => /\S/u.test(text))).toBe(true);
     expectPiecesOf(body, texts);
   });
+
+  it.each([
+    ['1,023 characters and a blank line', `${'a'.repeat(1023)}\n\n`, `${'a'.repeat(1023)}\n`],
+    [
+      '200 words and 40 trailing spaces',
+      `${'word '.repeat(200)}${' '.repeat(40)}`,
+      `${'word '.repeat(200)}${' '.repeat(24)}`,
+    ],
+  ])(
+    'sends a body over 1,024 characters only by its trailing whitespace as one interactive message: %s',
+    (_name, body, sent) => {
+      // Act
+      const prepared = prepare([{ ...buttons(2), body }]);
+      // Assess: before 2026-12-06 an empty text message (`text.body` "") went to Meta ahead of the buttons
+      expect(prepared).toEqual({
+        ok: true,
+        messages: [{ partIndex: 0, part: { ...buttons(2), body: sent } }],
+      });
+    },
+  );
+
+  it('property: no text that leads a long body is blank, and with the body they give it back', () => {
+    const bodies = fc
+      .tuple(
+        fc.array(fc.constantFrom('word ', 'Sentence. ', 'x'.repeat(300), '\n', '\n\n'), { maxLength: 400 }),
+        fc.constantFrom('', ' ', '\n\n', ' '.repeat(40), '\n'.repeat(3000)),
+      )
+      .map(([chunks, tail]) => `end${chunks.join('')}end${tail}`);
+    fc.assert(
+      fc.property(bodies, (body) => {
+        // Act
+        const prepared = prepare([{ ...buttons(2), body }]);
+        // Assess: slices of the body in order, none of them blank, the buttons on the last
+        expect(prepared.ok).toBe(true);
+        if (!prepared.ok) return;
+        expect(prepared.messages.at(-1)?.part.type).toBe('interactive');
+        const texts = prepared.messages.map((m) =>
+          m.part.type === 'text' ? m.part.text : m.part.type === 'interactive' ? m.part.body : '',
+        );
+        expectPiecesOf(body, texts);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a body of only whitespace, naming it (a command queued before the contract refused one)', () => {
+    // Act
+    const prepared = prepare([{ ...buttons(2), body: ' \n\t ' }]);
+    // Assess
+    expect(refusalOf(prepared)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.body' });
+  });
 });
 
 describe('WhatsApp prepare: media', () => {

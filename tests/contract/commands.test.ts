@@ -94,6 +94,44 @@ describe('send commands', () => {
       { parts: [{ type: 'text', text: ' \n\t\u00a0\u3000' }] },
       'data.parts.0.text',
     ],
+    // Shown to the customer as the text of the message, of a button, of a list: blank, the provider
+    // refuses it or shows nothing (before 2026-12-06 they were only non-empty)
+    [
+      'an interactive body of only whitespace',
+      { parts: [{ type: 'interactive', body: ' \n ', buttons: [{ id: 'a', title: 'A' }] }] },
+      'data.parts.0.body',
+    ],
+    [
+      'a button title of only whitespace',
+      { parts: [{ type: 'interactive', body: 'Pick', buttons: [{ id: 'a', title: '\u00a0' }] }] },
+      'data.parts.0.buttons.0.title',
+    ],
+    [
+      'a list button of only whitespace',
+      {
+        parts: [
+          {
+            type: 'interactive',
+            body: 'Pick',
+            list: { button: ' ', sections: [{ rows: [{ id: 'r', title: 'R' }] }] },
+          },
+        ],
+      },
+      'data.parts.0.list.button',
+    ],
+    [
+      'a list row title of only whitespace',
+      {
+        parts: [
+          {
+            type: 'interactive',
+            body: 'Pick',
+            list: { button: 'Open', sections: [{ rows: [{ id: 'r', title: '\t' }] }] },
+          },
+        ],
+      },
+      'data.parts.0.list.sections.0.rows.0.title',
+    ],
   ])('refuses %s, naming the field', (_label, data, path) => {
     // Act
     const parsed = HubCommandSchema.safeParse(command(data));
@@ -149,6 +187,13 @@ describe('the published commands JSON Schema', () => {
     ['a header document with neither a url nor an s3Key', header({ type: 'document', filename: 'a.pdf' })],
     ['an interactive part with both buttons and a list', interactive({ buttons, list })],
     ['an interactive part with neither buttons nor a list', interactive({})],
+    ['an interactive body of only whitespace', interactive({ buttons, body: ' \n ' })],
+    ['a button title of only whitespace', interactive({ buttons: [{ id: 'a', title: ' ' }] })],
+    ['a list button of only whitespace', interactive({ list: { ...list, button: ' ' } })],
+    [
+      'a list row title of only whitespace',
+      interactive({ list: { ...list, sections: [{ rows: [{ id: 'r', title: ' ' }] }] } }),
+    ],
     ['a named template parameter called __proto__', { parts: [JSON.parse(PROTO_TEMPLATE)] }],
   ])('refuses %s, as the hub does', (label, data) => {
     // Act

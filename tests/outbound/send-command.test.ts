@@ -1497,6 +1497,27 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('refuses an interactive part whose body is only whitespace with content_invalid naming its body', async () => {
+    // Prepare: before 2026-12-06 the contract took it and the provider got a blank body beside the buttons
+    const { conversationId } = await openConversation();
+    const blank = sendCommand(conversationId, 'blank-body', [
+      { type: 'text', text: 'Hello' },
+      { type: 'interactive', body: ' \n ', buttons: [{ id: 'yes', title: 'Yes' }] },
+    ]);
+    // Act
+    await hub.enqueue(blank);
+    await hub.runOutbox();
+    // Assess
+    const [failed, ...others] = (await outcomes()) as Failed[];
+    expect(others).toEqual([]);
+    expect(failed?.data).toMatchObject({
+      reason: 'content_invalid',
+      failedField: 'parts.1.body',
+      idempotencyKey: 'blank-body',
+    });
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
   it('answers a command larger than a command may be, up to the outbox’s 1 MiB, with content_invalid when it names its conversation and key, and dead-letters one that does not', async () => {
     // Prepare: one 300 KiB text, over the 256 KiB of a command; and a command of no key as large
     const { conversationId } = await openConversation();

@@ -1,6 +1,6 @@
 import { isBlank } from '#shared/channels/blank-pieces.ts';
 import {
-  bodyWithLead,
+  interactiveMessages,
   isOneGraphemeOrEmpty,
   prepareAll,
   type Refusal,
@@ -103,11 +103,7 @@ const interactive = (part: OutboundInteractivePart, index: number, limit: TextLi
     }
   }
   // Quick replies ride on the last piece of a long body.
-  const { lead, body } = bodyWithLead(part.body, limit, limit);
-  return [
-    ...lead.map((text): PreparedMessage => ({ partIndex: index, part: { type: 'text', text } })),
-    { partIndex: index, part: { ...part, body } },
-  ];
+  return interactiveMessages(part, index, limit, limit);
 };
 
 const preparePart = (part: OutboundPart, index: number, context: Context): Result => {

@@ -1,4 +1,5 @@
-import type { OutboundPart } from '#shared/contract/commands.ts';
+import { isBlank } from '#shared/channels/blank-pieces.ts';
+import type { OutboundInteractivePart, OutboundPart } from '#shared/contract/commands.ts';
 import type { Prepared, PreparedMessage } from '#shared/outbound/channel-sender.ts';
 import { fitsLimit, splitText, type TextLimit } from './split-text.ts';
 
@@ -24,9 +25,10 @@ export const textMessages = (partIndex: number, text: string, limit: TextLimit):
 /**
  * A body that travels with buttons but may be longer than the provider takes beside them: the
  * leading pieces go first as plain text (up to `textLimit` each), the last (up to `bodyLimit`)
- * carries the buttons.
+ * carries the buttons. A body too long only by whitespace at its end goes whole with them: its
+ * split leaves that blank tail out, and nothing is left to lead (no empty text goes first).
  */
-export const bodyWithLead = (
+const bodyWithLead = (
   body: string,
   bodyLimit: TextLimit,
   textLimit: TextLimit,
@@ -37,7 +39,32 @@ export const bodyWithLead = (
   if (fitsLimit(last, bodyLimit)) return { lead: pieces, body: last };
   const tail = splitText(last, bodyLimit);
   const final = tail.pop() as string;
-  return { lead: [...pieces, tail.join('')], body: final };
+  return { lead: tail.length > 0 ? [...pieces, tail.join('')] : pieces, body: final };
+};
+
+/**
+ * An interactive part as provider messages: the lead of a body longer than `bodyLimit` as text
+ * (`bodyWithLead`), then the part with the body's end. A blank body is refused: the contract has
+ * refused one since 2026-12-06, but a command queued before would reach the provider with it.
+ */
+export const interactiveMessages = (
+  part: OutboundInteractivePart,
+  index: number,
+  bodyLimit: TextLimit,
+  textLimit: TextLimit,
+): PreparedMessage[] | Refusal => {
+  if (isBlank(part.body)) {
+    return refuse(
+      'content_invalid',
+      `parts.${index}.body`,
+      'the body needs a character other than whitespace',
+    );
+  }
+  const { lead, body } = bodyWithLead(part.body, bodyLimit, textLimit);
+  return [
+    ...lead.map((text): PreparedMessage => ({ partIndex: index, part: { type: 'text', text } })),
+    { partIndex: index, part: { ...part, body } },
+  ];
 };
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });

@@ -1,6 +1,6 @@
 import {
-  bodyWithLead,
   firstRepeat,
+  interactiveMessages,
   isOneGraphemeOrEmpty,
   type Refusal,
   refuse,
@@ -326,11 +326,7 @@ const interactive = (part: OutboundInteractivePart, index: number): Result => {
       : undefined;
   if (problem !== undefined) return problem;
   // A body longer than WhatsApp takes beside buttons goes first as text; the end carries them.
-  const { lead, body } = bodyWithLead(part.body, INTERACTIVE_BODY, TEXT);
-  return [
-    ...lead.map((text): PreparedMessage => ({ partIndex: index, part: { type: 'text', text } })),
-    { partIndex: index, part: { ...part, body } },
-  ];
+  return interactiveMessages(part, index, INTERACTIVE_BODY, TEXT);
 };
 
 /** One command part as WhatsApp messages, or why not. */
