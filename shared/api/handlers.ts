@@ -13,6 +13,7 @@ import {
   type HubEvent,
   MAX_COMMAND_BYTES,
   outboundHubMessageId,
+  outboxDeduplicationId,
   SendMessageCommandSchema,
   stableHash,
 } from '#shared/contract/index.ts';
@@ -562,7 +563,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         // Its uploads' references before it is queued: an erasure of another recipient of the same
         // file while this command waits for the sender leaves the file (upload-refs.ts).
         await noteUploadsSent(table, conversationId, uploadsNamedBy(command.data.parts));
-        await deps.enqueueCommand(command, stableHash('outbox', conversationId, idempotencyKey));
+        await deps.enqueueCommand(command, outboxDeduplicationId(conversationId, idempotencyKey));
       }
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
         typeof SendAcceptedSchema

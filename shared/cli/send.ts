@@ -10,7 +10,7 @@ import {
   SendMessageCommandSchema,
   type SendMessageData,
 } from '#shared/contract/commands.ts';
-import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import { outboundHubMessageId, outboxDeduplicationId } from '#shared/contract/ids.ts';
 import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -127,7 +127,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
       QueueUrl: queueUrl,
       MessageBody: toSqsSafeJson(command),
       MessageGroupId: conversationId,
-      MessageDeduplicationId: `${conversationId}:${idempotencyKey}`.slice(0, 128),
+      MessageDeduplicationId: outboxDeduplicationId(conversationId, idempotencyKey),
     });
 
   const target = resolveSendTarget(values.hub, process.env);

@@ -58,6 +58,15 @@ export const outboundHubMessageId = (conversationId: string, idempotencyKey: str
   `msg_${stableHash('outbound', conversationId, idempotencyKey)}`;
 
 /**
+ * The outbox's SQS deduplication id of a send command (its group is the conversation): the whole
+ * key hashed, so two keys differ however long they are (SQS takes 128 characters; until 2026-12-06
+ * `npm run send` cut `<conversationId>:<key>` there, and a second command whose key shared its first
+ * 90 characters was dropped by SQS as a duplicate). The API and the CLI give the same id for a key.
+ */
+export const outboxDeduplicationId = (conversationId: string, idempotencyKey: string): string =>
+  stableHash('outbox', conversationId, idempotencyKey);
+
+/**
  * Event ids are a hash of what makes the occurrence unique (channel, kind, provider ids, status…),
  * never of when we received it: a provider retry days later yields the same id.
  */

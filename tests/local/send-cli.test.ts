@@ -146,6 +146,22 @@ describe('npm run send: a key already used for other content', () => {
       expect(other.stderr).toMatch(/^not sent: key k1 already names another message .*new --key/m);
     }, 150_000);
 
+    it('two keys that share their first 90 characters are two commands: the second is sent too (found by a review)', async () => {
+      // Prepare: keys of 101 characters differing at the end; until 2026-12-06 the CLI cut
+      // `<conversationId>:<key>` to SQS's 128 characters, so the outbox dropped the second as a duplicate
+      const conversationId = await emailConversation('send-cli-long-keys');
+      const prefix = 'ticket-4711-'.padEnd(95, 'x');
+      const hub = ['--hub', session.hub.urls.base];
+      const first = await runSend([conversationId, 'First answer', '--key', `${prefix}reply1`, ...hub]);
+      expect(first.code).toBe(0);
+      // Act: within SQS's five minutes of deduplication
+      const second = await runSend([conversationId, 'Second answer', '--key', `${prefix}reply2`, ...hub]);
+      // Assess
+      expect(second.stderr).not.toMatch(/never picked it up/);
+      expect(second.code).toBe(0);
+      expect(second.stdout).toMatch(/^sent: /m);
+    }, 150_000);
+
     it("two texts under one key at once: one is sent, the other exits 1 once the first one's record shows", async () => {
       // Prepare
       const conversationId = await emailConversation('send-cli-race');
