@@ -111,6 +111,11 @@ export interface MediaUpload {
   readonly bytes: number;
   readonly filename: string;
   readonly body: () => Promise<ReadableStream<Uint8Array>>;
+  /**
+   * How long the upload may take: the invocation's time to spare (shared/outbound/send-command.ts),
+   * never the message calls' provider timeout. SENDER.maxUploadMs when absent.
+   */
+  readonly timeoutMs?: number;
 }
 
 export type Prepared =

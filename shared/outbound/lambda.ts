@@ -12,6 +12,7 @@ import { SENDER_METRICS } from '#shared/observability/metric-names.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
 import { endpointRatesFor } from './endpoint-rate.ts';
 import { createSenderFor } from './senders.ts';
+import { stagingBudgetBytes } from './staging-budget.ts';
 import { createSender } from './wiring.ts';
 
 /** The sender as the Lambda runs it: this deployment's environment, secrets, clients and metrics. */
@@ -55,6 +56,8 @@ export const senderFromEnvironment = (metrics: Metrics) => {
     defaultEmailProvider: config.SWITCHBOARD_EMAIL_PROVIDER,
     environments: config.SWITCHBOARD_SENDER_CONCURRENCY ?? SENDER.maxConcurrency,
     endpointRatesPerSecond: endpointRatesFor(config.SWITCHBOARD_WHATSAPP_NUMBER_RATE),
+    // Lambda's own variable: the budget follows the memory a deployment gives the function.
+    stagingBudgetBytes: stagingBudgetBytes(Number(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE)),
     logger,
     onOutcome: ({ kind, reason }) => {
       if (kind === 'sent') metrics.addMetric(SENDER_METRICS.sent, MetricUnit.Count, 1);

@@ -56,6 +56,7 @@ import type { EndpointTurn } from './endpoint-rate.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
 import { consentMatters, decideSendPolicy, type PolicyDecision } from './policy.ts';
 import type { SenderFor } from './senders.ts';
+import type { ReleaseBudget, StagingBudget } from './staging-budget.ts';
 import { inspectStoredMedia, stageStoredMedia } from './stored-media.ts';
 
 /*
@@ -235,6 +236,11 @@ export interface SendCommandDeps {
   readonly publisher: EventPublisher;
   /** The payload bucket's files, for media parts that name one (`source.s3Key`); such parts are refused without it. */
   readonly mediaObjects?: MediaObjects;
+  /**
+   * The bytes of files this environment's sends may hold at once (shared/outbound/staging-budget.ts);
+   * no bound when absent.
+   */
+  readonly stagingBudget?: StagingBudget;
   /**
    * Remembers a file uploaded to the provider for a send (WhatsApp's media id), so an erasure of
    * the person deletes it there (shared/store/whatsapp-uploads.ts).
@@ -908,6 +914,40 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   };
 
   /**
+   * Takes the bytes of the files `message` reads into memory (an e-mail's attachments, by their
+   * stored size) from the environment's staging budget, waiting out of the batch's publish rounds
+   * while other sends hold it; undefined (nothing to give back) for a message that reads none. A
+   * wait that would reach into the invocation's last `minRemainingMs` sends the command back, as
+   * `requireTimeLeft` does: nothing noted, back in a second, when a new invocation has its budget.
+   */
+  const takeStagingBudget = async (
+    message: PreparedMessage,
+    plan: SendPlan,
+    remainingMs: () => number,
+    publisher: SendPublisher,
+  ): Promise<ReleaseBudget | undefined> => {
+    const budget = deps.stagingBudget;
+    const bytes = (message.attachParts ?? []).reduce(
+      (sum, index) => sum + (plan.media?.[String(index)]?.bytes ?? 0),
+      0,
+    );
+    if (budget === undefined || bytes === 0) return undefined;
+    const take = () => budget.take(bytes, remainingMs() - limits.minRemainingMs);
+    const release = await (publisher.aside ? publisher.aside(take) : take());
+    if (release === undefined)
+      throw new RetryLaterError("waiting for memory: other sends' files filled it", undefined, 1_000);
+    return release;
+  };
+
+  /**
+   * How long an upload of a stored file may take: what the invocation has left past the
+   * `minRemainingMs` its message's call needs, at most SENDER.maxUploadMs. Not the provider
+   * timeout of a message call: a large file takes longer than a message.
+   */
+  const uploadTimeoutMs = (remainingMs: () => number): number =>
+    Math.max(0, Math.min(SENDER.maxUploadMs, remainingMs() - limits.minRemainingMs));
+
+  /**
    * The provider id of message `index` of a send whose call went unanswered, when it is known
    * without the provider's answer: from its status or echo (a link), or, for the last message, from
    * the sent message's record (written before the sent mark).
@@ -1208,48 +1248,56 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         if (decision !== undefined && !decision.ok) return failAt(index, decision.failure);
         let policy = decision?.policy;
         await takeTurn(planned, command, remainingMs, publisher);
-        // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
-        // so it comes before the attempt is noted, and a failure here is one where nothing went.
-        const staged = await stageStoredMedia({
-          message,
-          parts: command.data.parts,
-          stored: record.plan?.media,
-          sender,
-          target: targetOf(record.plan as SendPlan, record.conversationId),
-          objects: deps.mediaObjects,
-        });
-        if ('outcome' in staged) {
-          outcome = staged.outcome;
-        } else {
-          // Remembered before the message names it: an upload the hub does not know of could not be erased.
-          const mediaId = staged.message.uploadedMediaId;
-          if (mediaId !== undefined && deps.rememberUpload)
-            await deps.rememberUpload({
-              hubMessageId: record.hubMessageId,
-              mediaId,
-              endpoint: (record.plan as SendPlan).endpoint,
-            });
-          // The endpoint's turn and the staging took time: the deadline and the window are checked
-          // again last, on what was read (no read here).
-          const lateNow = pastDeadline(command);
-          if (lateNow) return failAt(index, lateNow);
-          const windowNow = windowAt(
-            command,
-            planned,
+        // The files this message reads into memory are held until its call ends (see
+        // staging-budget.ts): their bytes are taken before they are read, and given back after.
+        const release = await takeStagingBudget(message, planned, remainingMs, publisher);
+        try {
+          // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
+          // so it comes before the attempt is noted, and a failure here is one where nothing went.
+          const staged = await stageStoredMedia({
+            message,
+            parts: command.data.parts,
+            stored: record.plan?.media,
             sender,
-            { messages, index },
-            policy,
-            decision?.read ?? conversation,
-          );
-          if (!windowNow.ok) return failAt(index, windowNow.failure);
-          policy = windowNow.policy;
-          requireTimeLeft(remainingMs);
-          attemptAt = iso();
-          await startAttempt(record.hubMessageId, index, attemptAt, delivery);
-          attemptNoted = true;
-          await step('start-attempt', record.hubMessageId);
-          outcome = await sender.send(staged.message, contextFor(record, command, index, policy));
-          await step('provider-call', record.hubMessageId);
+            target: targetOf(record.plan as SendPlan, record.conversationId),
+            objects: deps.mediaObjects,
+            uploadTimeoutMs: uploadTimeoutMs(remainingMs),
+          });
+          if ('outcome' in staged) {
+            outcome = staged.outcome;
+          } else {
+            // Remembered before the message names it: an upload the hub does not know of could not be erased.
+            const mediaId = staged.message.uploadedMediaId;
+            if (mediaId !== undefined && deps.rememberUpload)
+              await deps.rememberUpload({
+                hubMessageId: record.hubMessageId,
+                mediaId,
+                endpoint: (record.plan as SendPlan).endpoint,
+              });
+            // The endpoint's turn and the staging took time: the deadline and the window are checked
+            // again last, on what was read (no read here).
+            const lateNow = pastDeadline(command);
+            if (lateNow) return failAt(index, lateNow);
+            const windowNow = windowAt(
+              command,
+              planned,
+              sender,
+              { messages, index },
+              policy,
+              decision?.read ?? conversation,
+            );
+            if (!windowNow.ok) return failAt(index, windowNow.failure);
+            policy = windowNow.policy;
+            requireTimeLeft(remainingMs);
+            attemptAt = iso();
+            await startAttempt(record.hubMessageId, index, attemptAt, delivery);
+            attemptNoted = true;
+            await step('start-attempt', record.hubMessageId);
+            outcome = await sender.send(staged.message, contextFor(record, command, index, policy));
+            await step('provider-call', record.hubMessageId);
+          }
+        } finally {
+          release?.();
         }
       }
       switch (outcome.kind) {

@@ -202,6 +202,8 @@ export const stageStoredMedia = async (input: {
   readonly sender: ChannelSender;
   readonly target: SendTarget;
   readonly objects: MediaObjects | undefined;
+  /** How long an upload may take (the invocation's time to spare, see send-command.ts). */
+  readonly uploadTimeoutMs?: number;
 }): Promise<Staged> => {
   const { message, parts, stored, objects } = input;
   const facts = (index: number) => stored?.[String(index)];
@@ -233,6 +235,7 @@ export const stageStoredMedia = async (input: {
         bytes: known.bytes,
         filename,
         body: () => objects.open(file.key, known.bytes),
+        ...(input.uploadTimeoutMs !== undefined ? { timeoutMs: input.uploadTimeoutMs } : {}),
       });
       // The name goes with the id: a provider may show the message's name only (a WhatsApp document).
       return 'mediaId' in uploaded

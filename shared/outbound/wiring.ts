@@ -30,6 +30,7 @@ import {
   type SenderReads,
 } from './send-command.ts';
 import type { SenderFor } from './senders.ts';
+import { createStagingBudget, stagingBudgetBytes } from './staging-budget.ts';
 
 /** How many of a conversation's newest messages are searched for the e-mail a reply answers. */
 const THREAD_SEARCH_DEPTH = 20;
@@ -84,6 +85,11 @@ export interface SenderWiring {
   readonly endpointTurn?: SendCommandDeps['endpointTurn'];
   /** Requests per second per business endpoint, by channel or provider and channel. @default SENDER.endpointRatesPerSecond */
   readonly endpointRatesPerSecond?: EndpointRates;
+  /**
+   * The bytes of files this environment's sends may hold at once (shared/outbound/staging-budget.ts).
+   * @default stagingBudgetBytes(undefined): SENDER.stagedFiles at the construct's default memory
+   */
+  readonly stagingBudgetBytes?: number;
 }
 
 /** The sender over real clients: what the Lambda, the local hub and the integration tests run. */
@@ -132,6 +138,8 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     maxWaitMs: SENDER.maxRateWaitMs,
   });
   const rates = wiring.endpointRatesPerSecond ?? SENDER.endpointRatesPerSecond;
+  // One budget for all the sends of this environment: its batches' conversations run concurrently.
+  const stagingBudget = createStagingBudget(wiring.stagingBudgetBytes ?? stagingBudgetBytes(undefined));
   // One pause store for sends and signals: a pause either notes is read by both.
   const pauses = createEndpointPauses(context);
   const sendMessage = createSendCommandHandler({
@@ -150,6 +158,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     recordEvent,
     publisher,
     ...(wiring.mediaObjects ? { mediaObjects: wiring.mediaObjects } : {}),
+    stagingBudget,
     rememberUpload: (upload) => rememberWhatsAppUpload(context, upload),
     // As long as the send records that name them (the same retention).
     noteUploads: (conversationId, s3Keys) =>

@@ -316,6 +316,30 @@ export const SENDER = {
    * execution environment and written before its next command (shared/outbound/send-command.ts).
    */
   answerWrites: { tries: 5, baseMs: 200, reserveMs: 3_000 },
+  /**
+   * The bytes of files an environment's sends hold at once (shared/outbound/staging-budget.ts): an
+   * e-mail reads its files whole and holds them with the composed MIME and the provider's request
+   * body until the provider answers. Measured through the real SES sender and SDK client (one
+   * process under tsx, which adds to the base): at rest 84–92 MiB; one reply with 27 MiB peaked at
+   * 270 MiB, 2, 3, 4 at once at 395, 490, 607, ten with 10 MiB at once at 582 (4.2–4.6 times the
+   * files in flight past a base of about 157). Sends following one another through the budget
+   * peaked higher for what was in flight, as the memory of finished ones is freed late: up to
+   * 160 + 7.5 times it (2 × 22 MiB: 492; 3 × 20 MiB: 532). So `baseMb` 160 for the environment and
+   * the first send's own overhead, and `memoryPerFileByte` 10 (the review's 275 MB for 27 MiB),
+   * a margin over the 7.5: at 512 MB, (512 − 160) / 10 ≈ 35 MiB of files in flight (one of 27
+   * MiB, three of 10 MiB; measured up to 363 MiB with 40 MiB in flight). A file larger than the
+   * budget is sent alone. `assumedMemoryMb`: the Sender construct's default, where the environment
+   * does not say (the local hub).
+   */
+  stagedFiles: { baseMb: 160, memoryPerFileByte: 10, assumedMemoryMb: 512 },
+  /**
+   * The longest a WhatsApp upload of a stored file may take (`POST /{phone-number-id}/media`): a
+   * 100 MB document at under 1 MB/s. Each upload gets what the invocation has left past the
+   * `minRemainingMs` its message call needs (shared/outbound/send-command.ts), at most this; under
+   * the function's 30 s that is at most 18 s, so this bound holds only for a longer timeout.
+   * Message calls keep `providerTimeoutMs`.
+   */
+  maxUploadMs: 120_000,
 } as const;
 
 /**

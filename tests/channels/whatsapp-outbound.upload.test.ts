@@ -42,7 +42,8 @@ const ANSWERS: Record<string, { status: number; body: unknown }> = {
   unnamed: { status: 200, body: { ok: true } },
 };
 
-const fileOf = (bytes: Buffer, filename = 'invoice 42.pdf'): MediaUpload => ({
+const fileOf = (bytes: Buffer, filename = 'invoice 42.pdf', timeoutMs = 30_000): MediaUpload => ({
+  timeoutMs,
   contentType: 'application/pdf',
   bytes: bytes.length,
   filename,
@@ -105,16 +106,13 @@ describe('WhatsApp media upload', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  /**
-   * The server answers as soon as it has read the form, but on a loaded machine that can take longer
-   * than a short deadline: only the server that never answers gets one.
-   */
+  /** Its message calls' timeout is short: an upload is given its own (the file's `timeoutMs`). */
   const senderFor = (mode: string) =>
     createWhatsAppSender({
       graphBaseUrl: `${base}/${mode}`,
       apiVersion: 'v23.0',
       accessTokenFor: () => 'EAAG-token',
-      timeoutMs: mode === 'hang' ? 500 : 30_000,
+      timeoutMs: 100,
     });
 
   it('streams the file as multipart with messaging_product and type, and answers the media id', async () => {
@@ -156,9 +154,24 @@ describe('WhatsApp media upload', () => {
     { mode: 'unnamed', kind: 'refused', retryable: true },
     { mode: 'hang', kind: 'refused', retryable: true },
   ])('$mode: $kind, never ambiguous', async ({ mode, kind, retryable }) => {
-    // Act
-    const outcome = await senderFor(mode).uploadMedia?.(TARGET, fileOf(randomBytes(1000)));
+    // Act: the server answers as soon as it has read the form, but on a loaded machine that can
+    // take longer than a short timeout: only the server that never answers gets one.
+    const file = fileOf(randomBytes(1000), undefined, mode === 'hang' ? 500 : 30_000);
+    const outcome = await senderFor(mode).uploadMedia?.(TARGET, file);
     // Assess
     expect(outcome).toMatchObject({ kind, ...(retryable === undefined ? {} : { retryable }) });
+  });
+
+  it("takes as long as the upload's own timeout, not the message calls' (8 s for a 100 MB file before)", async () => {
+    // Prepare: message calls time out after 100 ms, the upload after 1.5 s
+    const started = Date.now();
+    // Act: a server that never answers
+    const outcome = await senderFor('hang').uploadMedia?.(
+      TARGET,
+      fileOf(randomBytes(1000), undefined, 1_500),
+    );
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'refused', retryable: true });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
   });
 });

@@ -117,7 +117,14 @@ export interface OutboundHarness {
     overrides?: Partial<
       Pick<
         SenderWiring,
-        'endpointTurn' | 'limits' | 'random' | 'pseudonymKey' | 'logger' | 'mediaObjects' | 'onCapacity'
+        | 'endpointTurn'
+        | 'limits'
+        | 'random'
+        | 'pseudonymKey'
+        | 'logger'
+        | 'mediaObjects'
+        | 'onCapacity'
+        | 'stagingBudgetBytes'
       >
     >,
   ): OutboxService;

@@ -5,6 +5,7 @@ import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts'
 import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
 import type { MediaUpload, SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { callProvider } from '#shared/outbound/provider-http.ts';
+import { SENDER } from '#shared/resources/definitions.ts';
 import { classifyWhatsAppFailure } from './classify.ts';
 
 /*
@@ -15,9 +16,6 @@ import { classifyWhatsAppFailure } from './classify.ts';
  */
 
 const UploadedSchema = z.looseObject({ id: z.string().min(1).max(256) });
-
-/** Uploads take longer than messages: a large file at a modest rate. */
-const UPLOAD_TIMEOUT_MS = 120_000;
 
 const encoder = new TextEncoder();
 
@@ -94,7 +92,9 @@ export const uploadWhatsAppMedia = async (
       },
       body: concatenated(form.head, await file.body(), form.tail),
     },
-    { timeoutMs: options.timeoutMs ?? UPLOAD_TIMEOUT_MS, ...(options.fetch ? { fetch: options.fetch } : {}) },
+    // The upload's own time (a large file takes longer than a message), never `options.timeoutMs`,
+    // which is the message calls' (SENDER.providerTimeoutMs: 8 s for a 100 MB document).
+    { timeoutMs: file.timeoutMs ?? SENDER.maxUploadMs, ...(options.fetch ? { fetch: options.fetch } : {}) },
   );
   if (call.kind !== 'response') return notUploaded(call.error.code, call.error.title);
   const { response } = call;
