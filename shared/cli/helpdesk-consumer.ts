@@ -9,12 +9,16 @@
  * - every body validated with `HubEventSchema` (the published contract) before use;
  * - de-duplication on the CloudEvents `id`: delivery is at-least-once, and the same id always means
  *   the same occurrence. This example keeps an in-memory LRU; in production record handled ids in
- *   a durable store (a DynamoDB conditional put with a TTL of a few days, or a unique key in your
- *   database written in the same transaction as your side effect), so a restart does not re-handle;
+ *   a durable store (a DynamoDB conditional put with a TTL of at least 28 days, or a unique key in
+ *   your database written in the same transaction as your side effect), so a restart does not
+ *   re-handle: a message can wait out the queue's 14-day retention, move to the dead-letter queue
+ *   (which on FIFO queues restarts its age) and be redriven up to 14 days later;
  * - `switchboard.conversation.state_changed`: keep the state with the highest `version` per
- *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries do not),
- *   except that a conversation's first state (`previousStatus` null) starts it anew: one erased with
- *   its person and created again under its id by the customer's next message counts from 1 again;
+ *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries and
+ *   redrives from the dead-letter queue do not), except that a first state (`previousStatus` null)
+ *   whose `createdAt` is later than the newest message (`lastMessageAt`) of the state you kept is a
+ *   new conversation under that id and replaces it: one erased with its person and created again by
+ *   the customer's next message counts from 1 again;
  * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
  *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
  *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
@@ -22,16 +26,23 @@
  *   gone with it: it is reported by id and type and deleted, as there is nothing left to handle (the
  *   helpdesk policy's s3:ListBucket on bodies/events/ lets a 403 for it be settled by listing its key);
  * - delete only after handling; a body that is not a valid event is left alone, so after the
- *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at;
+ *   queue's maxReceiveCount SQS moves it to the dead-letter queue for a human to look at; a delete
+ *   SQS refuses is reported by message id, and the message comes again (its event id is kept);
  * - keep each conversation's order: a batch can hold several messages of one message group, so once
  *   one is not handled (not an event, or a claim check that could not be read just now) the group's
- *   later messages in the batch are left unhandled and undeleted too, to come again after it.
+ *   later messages in the batch are left unhandled and undeleted too, to come again after it. Each
+ *   receive counts for every message it returns, held ones included, so at the unhandled one's last
+ *   allowed receive (its ApproximateReceiveCount at the queue's maxReceiveCount, read from the
+ *   queue's RedrivePolicy) the group is no longer held: its later messages are handled and deleted,
+ *   and SQS moves the unhandled one alone to the dead-letter queue at its next receive. Held, they
+ *   would have reached that count with it and been moved with it.
  * It prints ids, types, subjects and times: never message text or contact details.
  */
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SQSClient,
@@ -39,7 +50,7 @@ import {
 import { BlobNotFoundError } from '#shared/aws/blob-store.ts';
 import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
-import { type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { type HubEvent, type HubEventOf, HubEventSchema } from '#shared/contract/index.ts';
 import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -85,13 +96,38 @@ export class RecentIds {
 
 export type Handling = 'handled' | 'duplicate' | 'stale_state' | 'lost' | 'invalid';
 
+type ConversationState = HubEventOf<'switchboard.conversation.state_changed'>['data']['state'];
+
+/**
+ * Whether a first state (no previous status) is of a new conversation under the id of `kept`: one
+ * created after what was kept, i.e. later than its newest message. An erasure deletes a conversation
+ * and the customer's next message creates it again under its id, from version 1. A first state
+ * redriven from the dead-letter queue after newer ones is not: its `createdAt` (its first message's
+ * time) is no later than the kept state's `lastMessageAt`. `createdAt` alone would not tell: it moves
+ * back when a message with an earlier time is recorded after the first, so it can be earlier in the
+ * kept state than in the late first state of the same conversation.
+ */
+const startsNewConversation = (state: ConversationState, kept: KeptState): boolean =>
+  Date.parse(state.createdAt) > Date.parse(kept.newestMessageAt);
+
+interface KeptState {
+  readonly version: number;
+  /** The newest message of the state kept (`lastMessageAt`, else `createdAt`). */
+  readonly newestMessageAt: string;
+}
+
 /** Your helpdesk logic goes here; this one prints and tracks conversation versions. */
 export class ExampleHelpdesk {
   readonly seen = new RecentIds();
-  /** conversation id → highest state version applied. */
-  readonly versions = new Map<string, number>();
+  /** conversation id → the state applied: its version and its newest message's time. */
+  private readonly kept = new Map<string, KeptState>();
 
   constructor(private readonly output: CliOutput) {}
+
+  /** conversation id → version of the state applied. */
+  get versions(): ReadonlyMap<string, number> {
+    return new Map([...this.kept].map(([id, kept]) => [id, kept.version]));
+  }
 
   report(line: string): void {
     this.output.line(line);
@@ -123,12 +159,16 @@ export class ExampleHelpdesk {
     const event = parsed.data;
     if (!this.seen.remember(event.id)) return 'duplicate';
     if (event.type === 'switchboard.conversation.state_changed') {
-      const { conversationId, version, status } = event.data.state;
-      // A creation (no previous status) is never stale: whatever is kept under its id is of a
-      // conversation since erased (until 2026-12-06 its new states were ignored; found by a review).
-      const created = event.data.previousStatus === null;
-      if (!created && (this.versions.get(conversationId) ?? 0) >= version) return 'stale_state';
-      this.versions.set(conversationId, version);
+      const { state, previousStatus } = event.data;
+      const { conversationId, version, status } = state;
+      // A first state replaces what is kept only when it is of a conversation created after it (until
+      // 2026-12-06 never, so a conversation created again after an erasure was ignored; then always,
+      // so a first state redriven from the dead-letter queue rolled its conversation back: both found
+      // by reviews).
+      const kept = this.kept.get(conversationId);
+      const anew = previousStatus === null && kept !== undefined && startsNewConversation(state, kept);
+      if (kept && !anew && kept.version >= version) return 'stale_state';
+      this.kept.set(conversationId, { version, newestMessageAt: state.lastMessageAt ?? state.createdAt });
       this.output.line(`${event.time}  state     ${event.id}  ${event.subject}  ${status} v${version}`);
       return 'handled';
     }
@@ -149,7 +189,28 @@ export interface ConsumerOptions {
   readonly signal?: AbortSignal;
   /** Stop after this many empty polls (tests); forever when absent. */
   readonly maxEmptyPolls?: number;
+  /**
+   * The queue's maxReceiveCount (`maxReceiveCountOf`): at that receive a message not handled no
+   * longer holds its group. Absent (a queue without a redrive policy), a group is held as long as it waits.
+   */
+  readonly maxReceiveCount?: number;
 }
+
+/** The maxReceiveCount of the queue's redrive policy; undefined without one (a dead-letter queue). */
+export const maxReceiveCountOf = async (sqs: SQSClient, queueUrl: string): Promise<number | undefined> => {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  if (!Attributes?.RedrivePolicy) return undefined;
+  const { maxReceiveCount } = JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount?: unknown };
+  const count = Number(maxReceiveCount);
+  return Number.isInteger(count) && count > 0 ? count : undefined;
+};
+
+/** Whether this is the message's last receive before SQS moves it to the dead-letter queue. */
+const atLastReceive = (options: ConsumerOptions, message: Message): boolean =>
+  options.maxReceiveCount !== undefined &&
+  Number(message.Attributes?.ApproximateReceiveCount ?? 0) >= options.maxReceiveCount;
 
 const noClaimCheckReader = (): Promise<Uint8Array> =>
   Promise.reject(new Error('claim check received but no payload bucket reader configured'));
@@ -185,7 +246,7 @@ export const consume = async (options: ConsumerOptions): Promise<void> => {
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: 10,
           WaitTimeSeconds: options.waitTimeSeconds ?? 20,
-          MessageSystemAttributeNames: ['MessageGroupId'],
+          MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount'],
         }),
         options.signal ? { abortSignal: options.signal } : {},
       );
@@ -200,32 +261,50 @@ export const consume = async (options: ConsumerOptions): Promise<void> => {
       continue;
     }
     emptyPolls = 0;
-    const done: Message[] = [];
-    // A batch can hold several messages of one group (one conversation): once one is not handled, its
-    // group's later ones wait too, unhandled and undeleted, so they come again after it, in order.
-    const heldGroups = new Set<string>();
-    for (const message of messages) {
-      const group = message.Attributes?.MessageGroupId;
-      if (group !== undefined && heldGroups.has(group)) {
-        options.helpdesk.report(
-          `held: ${message.MessageId}  behind an earlier message of its group not handled`,
-        );
-        continue;
-      }
-      if ((await handleMessage(options, message.Body)) !== 'invalid') done.push(message);
-      else if (group !== undefined) heldGroups.add(group);
-    }
-    if (done.length > 0) {
-      await options.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: done.map((message, index) => ({
-            Id: String(index),
-            ReceiptHandle: message.ReceiptHandle,
-          })),
-        }),
+    await deleteHandled(options, await handleBatch(options, messages));
+  }
+};
+
+/** Handles a batch in order; returns the messages to delete. */
+const handleBatch = async (options: ConsumerOptions, messages: readonly Message[]): Promise<Message[]> => {
+  const done: Message[] = [];
+  // A batch can hold several messages of one group (one conversation): once one is not handled, its
+  // group's later ones wait too, unhandled and undeleted, so they come again after it, in order.
+  const heldGroups = new Set<string>();
+  for (const message of messages) {
+    const group = message.Attributes?.MessageGroupId;
+    if (group !== undefined && heldGroups.has(group)) {
+      options.helpdesk.report(
+        `held: ${message.MessageId}  behind an earlier message of its group not handled`,
       );
+      continue;
     }
+    if ((await handleMessage(options, message.Body)) !== 'invalid') done.push(message);
+    else if (atLastReceive(options, message)) {
+      // The held ones have been received as often: held again, SQS would move them with it (until
+      // 2026-12-06 it did; found by a review). Not deleted, it goes to the dead-letter queue alone.
+      options.helpdesk.report(
+        `given up: ${message.MessageId}  at receive ${message.Attributes?.ApproximateReceiveCount} of ${options.maxReceiveCount}: left for the dead-letter queue, its group goes on`,
+      );
+    } else if (group !== undefined) heldGroups.add(group);
+  }
+  return done;
+};
+
+/** Deletes handled messages; one SQS refuses is reported by id and comes again (its event id is kept). */
+const deleteHandled = async (options: ConsumerOptions, done: readonly Message[]): Promise<void> => {
+  if (done.length === 0) return;
+  const { Failed } = await options.sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: options.queueUrl,
+      Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+    }),
+  );
+  for (const failure of Failed ?? []) {
+    const message = done[Number(failure.Id)];
+    options.helpdesk.report(
+      `undeleted: ${message?.MessageId ?? `entry ${failure.Id}`}  ${failure.Code ?? 'unknown'} (comes again; its id is kept, so it is skipped then)`,
+    );
   }
 };
 
@@ -324,8 +403,16 @@ export const main = async (
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
+  const maxReceiveCount = await maxReceiveCountOf(sqs, queueUrl);
   output.line(`consuming ${queueUrl} (Ctrl-C stops)`);
-  await consume({ sqs, queueUrl, helpdesk: new ExampleHelpdesk(output), fetchObject, signal: stop.signal });
+  await consume({
+    sqs,
+    queueUrl,
+    helpdesk: new ExampleHelpdesk(output),
+    fetchObject,
+    signal: stop.signal,
+    ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
+  });
   sqs.destroy();
   s3.destroy();
   return 0;

@@ -138,7 +138,9 @@ export const ConversationStateSchema = z
     /**
      * Monotonic per conversation: consumers keep the state with the highest version. A conversation
      * erased with its person and created again under its id (the customer writes again) counts from 1
-     * again: its first state's `previousStatus` is null, as every conversation's first state's is.
+     * again: its first state's `previousStatus` is null and its `createdAt` is later than the erased
+     * one's `lastMessageAt`; a first state without a later `createdAt` (one redriven from the
+     * dead-letter queue after newer states) is older than what you kept.
      */
     version: z.number().int().positive(),
   })

@@ -411,7 +411,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageMediaFailed]:
     "An attachment of a recorded message could not be copied into the hub's bucket: `expired`, `too_large`, `forbidden` (at once for a file the hub may not read; after retries for the hub's credentials the provider kept refusing), `checksum_mismatch`, or `provider_error` after retries. The part keeps the provider's reference. Same id as the `media_stored` it replaces.",
   [EVENT_TYPES.conversationStateChanged]:
-    "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`; a first state (`previousStatus` null) replaces any kept under its id (a conversation erased and created again).",
+    "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`; a first state (`previousStatus` null) replaces the kept one only when its `createdAt` is later than the kept one's `lastMessageAt` (a conversation erased and created again under its id); otherwise, a first state included, the higher version wins.",
   [EVENT_TYPES.conversationResponseOverdue]:
     "A customer has waited longer than the channel's response target (`targetSeconds`) with no answer. Once per wait: the id derives from the conversation and the wait (its `waitingSince`, and which of the conversation's waits it is), so a repeat (after a crash) carries the same id, and each new wait after an answer can be overdue again, with an id of its own even when it starts at the same time as the one before. `time` is when the target was reached, `detectedAt` when the hub's sweep (every minute) saw it.",
   [EVENT_TYPES.contactConsentChanged]:

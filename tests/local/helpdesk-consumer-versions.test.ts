@@ -3,13 +3,15 @@ import { ExampleHelpdesk } from '#shared/cli/helpdesk-consumer.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import type { HubEventOf } from '#shared/contract/index.ts';
 import { applyEvent, type ConversationModel, type MessageEvent } from '#shared/domain/conversation.ts';
-import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
+import { applyPatch } from '#shared/domain/conversation-change.ts';
+import { buildStateChange, buildStateChangedEvent } from '#shared/domain/state-changed.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { messageEvent, minute } from '#tests/recorder/factories.ts';
 
 /*
  * The example consumer's rule for conversation states: the highest version per conversation, and a
- * conversation's first state (no previous status) starts it anew. An erasure deletes a conversation
+ * conversation's first state (no previous status) starts it anew when its `createdAt` is later than
+ * the newest message (`lastMessageAt`) of the state kept under its id. An erasure deletes a conversation
  * and the customer's next message creates it again under the same id, counting from version 1 again:
  * until 2026-12-06 the consumer kept the erased conversation's highest version for ever and dropped
  * the new conversation's states as stale (found by a review).
@@ -60,5 +62,41 @@ describe('example helpdesk consumer: conversation versions', () => {
     // Assess
     expect(outcomes).toEqual(['handled', 'handled', 'stale_state']);
     expect(helpdesk.versions.get(one?.data.state.conversationId ?? '')).toBe(3);
+  });
+
+  it('ignores a first state redriven from the dead-letter queue after newer states of its conversation', () => {
+    // Prepare: v1 and v2 from messages, v3 the helpdesk's resolve; v1 dead-lettered, the others handled
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const { events, model } = statesOf('versions-redriven', [0, 1]);
+    const [one, two] = events;
+    const resolved = applyPatch(model as ConversationModel, { status: 'resolved' });
+    const three = buildStateChange({
+      state: resolved.model.state,
+      previousStatus: resolved.previousStatus,
+      causedBy: 'chg_versions_redriven',
+      time: minute(2),
+      changedBy: { kind: 'agent', id: 'agent-1' },
+      changes: resolved.changes,
+    });
+    expect([helpdesk.handleJson(two), helpdesk.handleJson(three)]).toEqual(['handled', 'handled']);
+    // Act: `npm run redrive -- helpdesk` brings v1 back
+    const outcome = helpdesk.handleJson(one);
+    // Assess
+    expect(one?.data.previousStatus).toBeNull();
+    expect(outcome).toBe('stale_state');
+    expect(helpdesk.versions.get(three.data.state.conversationId)).toBe(3);
+  });
+
+  it('ignores a late first state whose createdAt a later message with an earlier time moved back', () => {
+    // Prepare: the second message recorded carries an earlier provider time than the first
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const [one, two] = statesOf('versions-moved', [5, 3]).events;
+    expect([one?.data.state.createdAt, two?.data.state.createdAt]).toEqual([minute(5), minute(3)]);
+    expect(helpdesk.handleJson(two)).toBe('handled');
+    // Act
+    const outcome = helpdesk.handleJson(one);
+    // Assess
+    expect(outcome).toBe('stale_state');
+    expect(helpdesk.versions.get(one?.data.state.conversationId ?? '')).toBe(2);
   });
 });

@@ -8,10 +8,12 @@ import {
   consumerSource,
   ExampleHelpdesk,
   main,
+  maxReceiveCountOf,
 } from '#shared/cli/helpdesk-consumer.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { deadPort } from '#tests/support/dead-port.ts';
 
 let emulators: RunningEmulators;
@@ -102,17 +104,27 @@ describe('example helpdesk consumer (npm run consume)', () => {
 
 /**
  * An SQS client answering from memory: the first receive returns `batch` (as SQS may, several messages
- * of one group together), later ones nothing; the receipt handles of deleted messages go to `deleted`.
+ * of one group together), later ones nothing; the receipt handles of deleted messages go to `deleted`,
+ * except those named in `refused`, which the batch delete answers as failed.
  */
-const batchOnce = (batch: readonly Message[], deleted: string[]): SQSClient => {
+const batchOnce = (
+  batch: readonly Message[],
+  deleted: string[],
+  refused: readonly string[] = [],
+): SQSClient => {
   const sqs = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   let received = false;
   sqs.middlewareStack.add(
     (_next, context) => async (args) => {
       if (context.commandName === 'DeleteMessageBatchCommand' && 'Entries' in args.input) {
-        for (const entry of args.input.Entries ?? [])
-          if ('ReceiptHandle' in entry) deleted.push(String(entry.ReceiptHandle));
-        return { output: { Successful: [], Failed: [], $metadata: {} }, response: {} };
+        const failed: { Id: string; Code: string; SenderFault: boolean }[] = [];
+        for (const entry of args.input.Entries ?? []) {
+          const handle = 'ReceiptHandle' in entry ? String(entry.ReceiptHandle) : '';
+          if (refused.includes(handle))
+            failed.push({ Id: String(entry.Id), Code: 'ReceiptHandleIsInvalid', SenderFault: true });
+          else deleted.push(handle);
+        }
+        return { output: { Successful: [], Failed: failed, $metadata: {} }, response: {} };
       }
       const messages = received ? [] : [...batch];
       received = true;
@@ -174,6 +186,111 @@ describe('example helpdesk consumer: per-conversation order', () => {
       'held: m-held-2  behind an earlier message of its group not handled',
       'held: m-held-3  behind an earlier message of its group not handled',
     ]);
+  });
+});
+
+describe('example helpdesk consumer: a message it gives up on', () => {
+  /** A message of group `group` received for the `receives`th time. */
+  const message = (handle: string, body: string, group: string, receives: number): Message => ({
+    MessageId: `m-${handle}`,
+    ReceiptHandle: handle,
+    Body: body,
+    Attributes: { MessageGroupId: group, ApproximateReceiveCount: String(receives) },
+  });
+  const second = { ...received, id: 'evt_lastsecond0000000000000000000' };
+  const third = { ...received, id: 'evt_lastthird00000000000000000000' };
+
+  it("handles its group's later messages at its last allowed receive, leaving it for the dead-letter queue", async () => {
+    // Prepare: a body that is no event at its 10th receive (the queue's maxReceiveCount), two events behind it
+    const deleted: string[] = [];
+    const sqs = batchOnce(
+      [
+        message('poison', '{"not":"an event"}', 'g', 10),
+        message('second', JSON.stringify(second), 'g', 10),
+        message('third', JSON.stringify(third), 'g', 10),
+      ],
+      deleted,
+    );
+    const output = memoryOutput();
+    // Act
+    await consume({
+      sqs,
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
+      helpdesk: new ExampleHelpdesk(output),
+      maxReceiveCount: 10,
+      waitTimeSeconds: 0,
+      maxEmptyPolls: 1,
+    });
+    // Assess: the two events handled in order and deleted; the poison not deleted, so SQS moves it alone
+    expect(deleted).toEqual(['second', 'third']);
+    const text = output.lines.join('\n');
+    expect(text.indexOf(second.id)).toBeGreaterThan(-1);
+    expect(text.indexOf(third.id)).toBeGreaterThan(text.indexOf(second.id));
+    expect(output.lines.filter((line) => line.startsWith('held:'))).toEqual([]);
+    expect(output.lines).toContain(
+      'given up: m-poison  at receive 10 of 10: left for the dead-letter queue, its group goes on',
+    );
+  });
+
+  it('still holds the group behind it before that receive', async () => {
+    // Prepare: the same at its 9th receive
+    const deleted: string[] = [];
+    const sqs = batchOnce(
+      [message('poison', '{"not":"an event"}', 'g', 9), message('second', JSON.stringify(second), 'g', 9)],
+      deleted,
+    );
+    const output = memoryOutput();
+    // Act
+    await consume({
+      sqs,
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
+      helpdesk: new ExampleHelpdesk(output),
+      maxReceiveCount: 10,
+      waitTimeSeconds: 0,
+      maxEmptyPolls: 1,
+    });
+    // Assess
+    expect(deleted).toEqual([]);
+    expect(output.lines).toContain('held: m-second  behind an earlier message of its group not handled');
+  });
+
+  it("reads the queue's maxReceiveCount from its redrive policy", async () => {
+    // Act
+    const count = await maxReceiveCountOf(emulators.clients.sqs, emulators.resources.helpdeskQueueUrl);
+    const none = await maxReceiveCountOf(emulators.clients.sqs, emulators.resources.helpdeskDlqUrl);
+    // Assess
+    expect(count).toBe(HELPDESK_QUEUE.maxReceiveCount);
+    expect(none).toBeUndefined();
+  });
+});
+
+describe('example helpdesk consumer: a delete SQS refuses', () => {
+  it('reports the message by id and leaves it to come again', async () => {
+    // Prepare: two events; the batch delete fails for the second
+    const other = { ...received, id: 'evt_undeleted00000000000000000000' };
+    const deleted: string[] = [];
+    const sqs = batchOnce(
+      [
+        { MessageId: 'm-one', ReceiptHandle: 'one', Body: JSON.stringify(received) },
+        { MessageId: 'm-two', ReceiptHandle: 'two', Body: JSON.stringify(other) },
+      ],
+      deleted,
+      ['two'],
+    );
+    const output = memoryOutput();
+    // Act
+    await consume({
+      sqs,
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo',
+      helpdesk: new ExampleHelpdesk(output),
+      waitTimeSeconds: 0,
+      maxEmptyPolls: 1,
+    });
+    // Assess
+    expect(deleted).toEqual(['one']);
+    expect(output.lines).toContain(
+      'undeleted: m-two  ReceiptHandleIsInvalid (comes again; its id is kept, so it is skipped then)',
+    );
   });
 });
 
