@@ -6,7 +6,9 @@
  *   the old code's own measurement, with its own phases and definitions (events per second from the
  *   first post to the last arrival, as today's);
  * - cold start: that commit's own `bench/bundle-functions.ts` bundles its functions, which the
- *   cold-start bench then imports and invokes beside today's (bench/cold-start.ts).
+ *   cold-start bench then imports and invokes beside today's (bench/cold-start.ts);
+ * - webhook CPU: that commit's own `bench/webhook-cost.ts` runs in a child process, each channel's
+ *   CPU per request against the floor it measures in that process (bench/webhook-cost.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -258,4 +260,50 @@ export const bundleAtCommit = async (
     const files = BundleFilesSchema.parse(JSON.parse(line));
     const outdir = path.dirname(path.dirname(Object.values(files)[0] ?? ''));
     return { commit, files, outdir };
+  });
+
+/** What the webhook-cost child prints before its JSON. */
+const WEBHOOK_COST_MARKER = 'SWITCHBOARD_COMMIT_WEBHOOK_COST=';
+const WEBHOOK_COST_TIMEOUT_MS = 10 * 60_000;
+
+const CommitChannelCostSchema = z.object({
+  channel: z.string(),
+  samples: z.number(),
+  medianRatio: z.number(),
+  worstRatio: z.number(),
+  medianFullCpuMicros: z.number(),
+});
+export type CommitChannelCost = z.infer<typeof CommitChannelCostSchema>;
+
+export type CommitWebhookCost =
+  | { readonly commit: string; readonly channels: readonly CommitChannelCost[] }
+  | { readonly commit: string; readonly skipped: string };
+
+/** Written into the worktree: that commit's own webhook-cost bench, its channels' medians printed. */
+const webhookCostDriver = (quick: boolean): string =>
+  [
+    "import { runWebhookCost } from './bench/webhook-cost.ts';",
+    `const result = await runWebhookCost(${quick}, () => {});`,
+    `console.log(${JSON.stringify(WEBHOOK_COST_MARKER)} + JSON.stringify(result.channels));`,
+    'process.exit(0);',
+  ].join('\n');
+
+/**
+ * `commit`'s own webhook-cost bench (bench/webhook-cost.ts then), in a worktree under `tempRoot`:
+ * each channel's CPU per request (median) and its ratio to the floor that bench measured in its own
+ * process, over that commit's samples. Never throws (see inCommitWorktree).
+ */
+export const runCommitWebhookCost = async (
+  quick: boolean,
+  commit: string = COLD_START_BASELINE_COMMIT,
+  tempRoot: string = tmpdir(),
+): Promise<CommitWebhookCost> =>
+  inCommitWorktree(commit, tempRoot, async (directory) => {
+    writeFileSync(path.join(directory, 'webhook-cost-driver.mts'), webhookCostDriver(quick));
+    const line = await runChild(directory, {
+      args: ['--import', 'tsx', 'webhook-cost-driver.mts'],
+      marker: WEBHOOK_COST_MARKER,
+      timeoutMs: WEBHOOK_COST_TIMEOUT_MS,
+    });
+    return { commit, channels: z.array(CommitChannelCostSchema).parse(JSON.parse(line)) };
   });

@@ -274,6 +274,40 @@ export const renderReport = (report: BenchReport): string => {
         ]),
       ),
     );
+    const then = webhook.atCommit;
+    if (then && 'skipped' in then)
+      parts.push(
+        `  the code the cold-start issue measured (${then.commit.slice(0, 7)}): skipped, ${then.skipped}`,
+      );
+    else if (then) {
+      const thenOf = new Map(then.channels.map((channel) => [channel.channel, channel]));
+      parts.push(
+        `  the code the cold-start issue measured (${then.commit.slice(0, 7)}, its own bench and samples, in a child process after today's; each against the floor of its own process):`,
+        table(
+          [
+            'channel',
+            'samples then',
+            'median µs then',
+            'median ratio then',
+            'samples now',
+            'median µs now',
+            'median ratio now',
+          ],
+          webhook.channels.map((channel): Row => {
+            const old = thenOf.get(channel.channel);
+            return [
+              channel.channel,
+              old?.samples ?? '–',
+              old?.medianFullCpuMicros ?? '–',
+              old ? `${old.medianRatio}×` : '–',
+              channel.samples,
+              channel.medianFullCpuMicros,
+              `${channel.medianRatio}×`,
+            ];
+          }),
+        ),
+      );
+    }
   }
   const cold = report.coldStart;
   if (cold) {

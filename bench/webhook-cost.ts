@@ -4,6 +4,7 @@ import {
   type Sample,
   type SampleChannel,
 } from '#shared/local/samples.ts';
+import { type CommitWebhookCost, runCommitWebhookCost } from './commit-baseline.ts';
 import { floorFor } from './floor.ts';
 import { messengerBatchSample, whatsappBatchSample } from './meta-batch.ts';
 import { median, round } from './stats.ts';
@@ -43,6 +44,11 @@ export interface WebhookCostResult {
   readonly samples: readonly SampleCost[];
   readonly channels: readonly ChannelCost[];
   readonly batches: readonly (SampleCost & { readonly cpuMicrosPerItem: number })[];
+  /**
+   * The code the cold-start issue measured (its "today 4.6–7.2×"), its own bench in a child process
+   * after today's, each ratio against the floor measured in that process, over that code's samples.
+   */
+  readonly atCommit?: CommitWebhookCost;
 }
 
 const CHAT_TARGET = 3;
@@ -115,5 +121,8 @@ export const runWebhookCost = async (
     batches.push({ ...cost, cpuMicrosPerItem: round(cost.fullCpuMicros / Math.max(1, cost.events), 2) });
     progress(`  ${cost.sample.padEnd(44)} ${String(cost.ratio).padStart(6)}×`);
   }
-  return { plan, samples: costs, channels, batches };
+  progress('  the code the cold-start issue measured, its own bench…');
+  const atCommit = await runCommitWebhookCost(quick);
+  if ('skipped' in atCommit) progress(`  (the issue's code: ${atCommit.skipped})`);
+  return { plan, samples: costs, channels, batches, atCommit };
 };

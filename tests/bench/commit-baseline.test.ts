@@ -7,6 +7,7 @@ import {
   bundleAtCommit,
   COLD_START_BASELINE_COMMIT,
   runCommitBaseline,
+  runCommitWebhookCost,
 } from '../../bench/commit-baseline.ts';
 
 /*
@@ -113,6 +114,48 @@ describe('the commit baseline of the cold-start bench', () => {
       } finally {
         rmSync(result.outdir, { recursive: true, force: true });
       }
+    },
+    300_000,
+  );
+});
+
+describe('the commit baseline of the webhook CPU bench', () => {
+  it('is skipped with its reason when the commit is not in the checkout', async () => {
+    // Prepare
+    const before = worktrees();
+    const missing = 'd'.repeat(40);
+
+    // Act
+    const result = await runCommitWebhookCost(true, missing, tempRoot);
+
+    // Assess
+    expect(result).toEqual({ commit: missing, skipped: expect.stringContaining('not in this checkout') });
+    expect(worktrees()).toBe(before);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
+  const hasBaseline =
+    spawnSync('git', ['cat-file', '-e', `${COLD_START_BASELINE_COMMIT}^{commit}`]).status === 0;
+  it.skipIf(!hasBaseline)(
+    "runs that commit's own bench: a ratio to its own floor for each chat channel, its worktree removed",
+    async () => {
+      // Prepare
+      const before = worktrees();
+
+      // Act
+      const result = await runCommitWebhookCost(true, COLD_START_BASELINE_COMMIT, tempRoot);
+
+      // Assess
+      if (!('channels' in result)) throw new Error(`skipped: ${result.skipped}`);
+      expect(result.channels.map((channel) => channel.channel)).toEqual(
+        expect.arrayContaining(['messenger', 'whatsapp', 'sms']),
+      );
+      for (const channel of result.channels) {
+        expect(channel.samples, channel.channel).toBeGreaterThan(0);
+        expect(channel.medianRatio, channel.channel).toBeGreaterThan(1);
+      }
+      expect(worktrees()).toBe(before);
+      expect(readdirSync(tempRoot)).toEqual([]);
     },
     300_000,
   );
