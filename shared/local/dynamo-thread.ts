@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
-import { LOOPBACK_HOSTNAMES, REFUSAL } from './origin-guard.ts';
+import { LOOPBACK_HOSTNAMES, PROXY_HEADERS, REFUSAL } from './origin-guard.ts';
 
 /**
  * The DynamoDB emulator (dynalite) in a worker thread of its own. dynalite parses every request's
@@ -54,13 +54,14 @@ const THREAD_SOURCE = [
   "require(workerData.parseCache).memoizeDynaliteParsers(require('node:path').dirname(workerData.dynalite));",
   'const server = require(workerData.dynalite)(workerData.options);',
   // origin-guard.ts's `refusalOf` with `{ origin: 'none' }`, in front of dynalite's own handler.
-  'const { hostnames, refusal } = workerData.guard;',
+  'const { hostnames, proxyHeaders, refusal } = workerData.guard;',
   "const [serve] = server.listeners('request');",
   "server.removeAllListeners('request');",
   "server.on('request', (request, response) => {",
   "  const host = (request.headers.host || '').toLowerCase();",
   "  const own = hostnames.some((name) => host === name + ':' + request.socket.localPort);",
-  '  if (request.headers.origin === undefined && own) return serve(request, response);',
+  '  const proxied = proxyHeaders.some((name) => request.headers[name] !== undefined);',
+  '  if (request.headers.origin === undefined && own && !proxied) return serve(request, response);',
   '  request.resume();',
   "  response.writeHead(refusal.statusCode, { ...refusal.headers, 'content-length': Buffer.byteLength(refusal.body) });",
   '  response.end(refusal.body);',
@@ -90,7 +91,7 @@ export const startDynamoThread = (options: DynamoThreadOptions): Promise<Running
         dynalite: DYNALITE,
         parseCache: PARSE_CACHE,
         port: options.port,
-        guard: { hostnames: LOOPBACK_HOSTNAMES, refusal: REFUSAL },
+        guard: { hostnames: LOOPBACK_HOSTNAMES, proxyHeaders: PROXY_HEADERS, refusal: REFUSAL },
         options: {
           createTableMs: 0,
           deleteTableMs: 0,

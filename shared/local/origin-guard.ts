@@ -51,7 +51,7 @@ export interface GuardRules {
 export type Refusal = 'origin' | 'host' | 'proxied';
 
 /** Headers a tunnel or reverse proxy adds to what it relays; programs on this machine send none. */
-const PROXY_HEADERS = [
+export const PROXY_HEADERS: readonly string[] = [
   'forwarded',
   'x-forwarded-for',
   'x-forwarded-host',

@@ -71,6 +71,23 @@ describe.each([
     expect(local.status).toBe(200);
     expect(JSON.parse(local.body)).toHaveProperty('Items');
   });
+
+  it('refuses a Scan a proxy relayed (until 2026-12-06 the thread served it; found by a review)', async () => {
+    // Prepare: a loopback Host, as a tunnel pointed at the port rewrites it, and the header it adds
+    const { dynamodb } = emulators.endpoints;
+    const port = new URL(dynamodb).port;
+    // Act
+    const answer = await rawRequest(
+      `${dynamodb}/`,
+      scanRequest(emulators.resources.tableName, {
+        host: `127.0.0.1:${port}`,
+        'x-forwarded-for': '203.0.113.7',
+      }),
+    );
+    // Assess
+    expect(answer.status).toBe(403);
+    expect(answer.body).not.toContain('Items');
+  });
 });
 
 describe('the SQS/S3 emulator', () => {
