@@ -6,6 +6,7 @@ import {
   channelContactsOf,
   consentKeysFor,
   consentOf,
+  MAX_CONTACT_ITEM_IDENTITIES,
   personListedContactKeys,
   personOfContact,
   readConsentViews,
@@ -640,13 +641,21 @@ const recordedConsents = async (
   return groups.map((keys) => consentOf(...keys.map((key) => byPk.get(contactItemKey(key).pk))));
 };
 
+/**
+ * A channel contact's identities across its conversations, at most as many as its contact item
+ * lists (MAX_CONTACT_ITEM_IDENTITIES), the first conversations' first. Each conversation keeps 16,
+ * but a contact can have any number of conversations: mails from one address, each a new thread
+ * answered from other addresses, gathered here without a bound until the person's answer outgrew
+ * Lambda's 6 MB (found by a review on 2026-12-06, `tests/api/person-identities.test.ts`).
+ */
 const mergeIdentities = (a: Contact, b: Contact): Contact => {
+  if (a.identities.length >= MAX_CONTACT_ITEM_IDENTITIES) return a;
   const seen = new Set(a.identities.map((identity) => `${identity.type}:${identity.value}`));
   return {
     ...a,
     identities: [
       ...a.identities,
       ...b.identities.filter((identity) => !seen.has(`${identity.type}:${identity.value}`)),
-    ] as Contact['identities'],
+    ].slice(0, MAX_CONTACT_ITEM_IDENTITIES) as Contact['identities'],
   };
 };
