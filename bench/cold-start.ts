@@ -327,52 +327,54 @@ export const runColdStart = async (
   const limit = limitFile === undefined ? undefined : measure(LIMIT_BUNDLE, limitFile);
   const emailLimitFile = files[EMAIL_LIMIT_BUNDLE];
   const emailLimit = emailLimitFile === undefined ? undefined : measure(EMAIL_LIMIT_BUNDLE, emailLimitFile);
-  const withEmailLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
-    if (bundle.function !== 'webhook-email-mailgun' || !emailLimit) return bundle;
-    const importVsEmailLimit = ratio(bundle.importAboveBareMs, emailLimit.importAboveBareMs);
-    const firstRequestVsEmailLimit =
-      emailLimit.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
-        ? ratio(bundle.firstRequestAboveBareMs, emailLimit.firstRequestAboveBareMs)
+  /** A bundle's import, and import + first request, above bare Node over a reference bundle's. */
+  const ratiosOver = (
+    bundle: BundleColdStart,
+    reference: BundleColdStart | undefined,
+  ): { readonly import?: number; readonly firstRequest?: number } => {
+    if (!reference) return {};
+    const importRatio = ratio(bundle.importAboveBareMs, reference.importAboveBareMs);
+    const firstRequest =
+      reference.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
+        ? ratio(bundle.firstRequestAboveBareMs, reference.firstRequestAboveBareMs)
         : undefined;
     return {
+      ...(importRatio === undefined ? {} : { import: importRatio }),
+      ...(firstRequest === undefined ? {} : { firstRequest }),
+    };
+  };
+  const withEmailLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
+    if (bundle.function !== 'webhook-email-mailgun') return bundle;
+    const over = ratiosOver(bundle, emailLimit);
+    return {
       ...bundle,
-      ...(importVsEmailLimit === undefined ? {} : { importVsEmailLimit }),
-      ...(firstRequestVsEmailLimit === undefined ? {} : { firstRequestVsEmailLimit }),
+      ...(over.import === undefined ? {} : { importVsEmailLimit: over.import }),
+      ...(over.firstRequest === undefined ? {} : { firstRequestVsEmailLimit: over.firstRequest }),
     };
   };
   const withLimitRatio = (bundle: BundleColdStart): BundleColdStart => {
-    const importVsLimit = limit ? ratio(bundle.importAboveBareMs, limit.importAboveBareMs) : undefined;
-    const firstRequestVsLimit =
-      limit?.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
-        ? ratio(bundle.firstRequestAboveBareMs, limit.firstRequestAboveBareMs)
-        : undefined;
+    const over = ratiosOver(bundle, limit);
     return {
       ...bundle,
-      ...(importVsLimit === undefined ? {} : { importVsLimit }),
-      ...(firstRequestVsLimit === undefined ? {} : { firstRequestVsLimit }),
+      ...(over.import === undefined ? {} : { importVsLimit: over.import }),
+      ...(over.firstRequest === undefined ? {} : { firstRequestVsLimit: over.firstRequest }),
     };
   };
   const baselineBundles = new Map(
     baselineFiles.map(([name, file]) => [baseName(name), withLimitRatio(measure(name, file))]),
   );
   const withBaselineRatio = (bundle: BundleColdStart): BundleColdStart => {
-    const then = baselineBundles.get(bundle.function);
-    if (!then) return bundle;
-    const importVsBaseline = ratio(bundle.importAboveBareMs, then.importAboveBareMs);
-    const firstRequestVsBaseline =
-      then.firstRequestAboveBareMs !== undefined && bundle.firstRequestAboveBareMs !== undefined
-        ? ratio(bundle.firstRequestAboveBareMs, then.firstRequestAboveBareMs)
-        : undefined;
+    const over = ratiosOver(bundle, baselineBundles.get(bundle.function));
     return {
       ...bundle,
-      ...(importVsBaseline === undefined
+      ...(over.import === undefined
         ? {}
-        : { importVsBaseline, meetsIssueImportMark: importVsBaseline <= ISSUE_MARKS.import }),
-      ...(firstRequestVsBaseline === undefined
+        : { importVsBaseline: over.import, meetsIssueImportMark: over.import <= ISSUE_MARKS.import }),
+      ...(over.firstRequest === undefined
         ? {}
         : {
-            firstRequestVsBaseline,
-            meetsIssueFirstRequestMark: firstRequestVsBaseline <= ISSUE_MARKS.firstRequest,
+            firstRequestVsBaseline: over.firstRequest,
+            meetsIssueFirstRequestMark: over.firstRequest <= ISSUE_MARKS.firstRequest,
           }),
     };
   };
