@@ -528,9 +528,9 @@ describe('handleTwilioWebhook: JSON-bodied webhooks', () => {
 describe('handleTwilioWebhook: normalization', () => {
   it.each([
     ['ad', '120210987654321012', { source: 'ad', adId: '120210987654321012' }],
-    ['post', '122108765432101234', { source: 'post' }],
+    ['post', '122108765432101234', { source: 'post', postId: '122108765432101234' }],
   ])(
-    'keeps a WhatsApp referral from an %s, its source id as the ad id only for an ad',
+    'keeps a WhatsApp referral from an %s, its source id as the ad id for an ad and the post id for a post',
     (type, id, expected) => {
       // Prepare: a customer writing from a click-to-WhatsApp ad or post, through Twilio
       const params: Params = [
@@ -606,11 +606,20 @@ describe('handleTwilioWebhook: normalization', () => {
 
   it('keeps an unknown status value as provider.unsupported', () => {
     // Act
-    const [event] = eventsOf(post(statusParams('partially_delivered')));
+    const [event] = eventsOf(post(statusParams('teleported')));
 
     // Assess
     expect(event?.type).toBe('switchboard.provider.unsupported');
     expect(event?.data).toMatchObject({ providerType: 'twilio_status_callback' });
+  });
+
+  it("reads partially_delivered, one of Twilio's documented statuses, as sent (found by a review)", () => {
+    // Act
+    const [event] = eventsOf(post(statusParams('partially_delivered')));
+
+    // Assess: no more than sent can be said; a later delivered still moves it on
+    expect(event?.type).toBe('switchboard.message.status_updated');
+    expect(event?.data).toMatchObject({ status: 'sent', providerStatus: 'partially_delivered' });
   });
 
   it('keeps a signed request without MessageSid as provider.unsupported with its raw params', () => {

@@ -37,6 +37,10 @@ const DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = {
   undelivered: 'failed',
   failed: 'failed',
   canceled: 'failed',
+  // Twilio lists it among a Message's statuses (some of the message reached the handset, not all of
+  // it): no more than `sent` can be said of it. Until 2026-12-06 it became provider.unsupported
+  // (found by a review).
+  partially_delivered: 'sent',
 };
 const INBOUND_STATUSES = new Set(['received', 'receiving']);
 
@@ -141,14 +145,18 @@ const unsupported = (context: Context, providerType: string, side?: Side, sid?: 
 
 /**
  * A click-to-WhatsApp ad or post the customer came from, as Twilio passes Meta's referral on. The
- * source id is an ad's only when the source is an ad (a post's id is no ad id), as the Cloud API
- * adapter reads Meta's own `source_id` (whatsapp/inbound/normalize-messages.ts).
+ * source id is an ad's when the source is an ad and a post's when it is a post, as the Cloud API
+ * adapter reads Meta's own `source_id` (whatsapp/inbound/normalize-messages.ts); until 2026-12-06 a
+ * post's id was dropped here (found by a review).
  */
 const referralFrom = (params: TwilioMessagingParams): Referral | undefined => {
   const referral: Referral = {
     ...(params.ReferralSourceType ? { source: params.ReferralSourceType } : {}),
     ...(params.ReferralSourceId && params.ReferralSourceType === 'ad'
       ? { adId: params.ReferralSourceId }
+      : {}),
+    ...(params.ReferralSourceId && params.ReferralSourceType === 'post'
+      ? { postId: params.ReferralSourceId }
       : {}),
     ...(params.ReferralSourceUrl ? { sourceUrl: params.ReferralSourceUrl } : {}),
     ...(params.ReferralHeadline ? { headline: params.ReferralHeadline } : {}),
