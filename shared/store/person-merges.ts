@@ -71,6 +71,24 @@ export const MAX_MERGED_PEOPLE = 64;
 const MAX_CYCLE_HOPS = 8 * MAX_MERGE_DEPTH;
 /** Passes over a person's partition per merge or unmerge: the second catches a conversation recorded meanwhile. */
 const MOVE_PASSES = 2;
+/**
+ * Conversations moved at once: each move is a conditional update of its own conversation, so the
+ * order does not matter, and one after another a person with a thousand conversations (mails
+ * forging their From, each a new thread) took two passes of a thousand round trips, past the API's
+ * 29 s, so that merge could never finish (noted by a review on 2026-12-06).
+ */
+const MOVE_CONCURRENCY = 16;
+
+/** Runs `work` on every item, `size` at a time. */
+const inGroupsOf = async <T>(
+  items: Iterable<T>,
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> => {
+  const all = [...items];
+  for (let start = 0; start < all.length; start += size)
+    await Promise.all(all.slice(start, start + size).map(work));
+};
 
 const MergeItemSchema = z.looseObject({
   into: ContactIdSchema,
@@ -488,13 +506,21 @@ const moveMerged = async (
   let target = await personOf(merge.survivingContactId);
   for (let round = 0; round < MAX_MOVE_ROUNDS; round++) {
     for (let pass = 0; pass < MOVE_PASSES; pass++)
-      for (const conversationId of await conversationIdsOf(context, merge.discardedContactId))
-        if ((await setConversationPerson(context, conversationId, target)) !== 'gone')
-          moved.add(conversationId);
+      await inGroupsOf(
+        await conversationIdsOf(context, merge.discardedContactId),
+        MOVE_CONCURRENCY,
+        async (conversationId) => {
+          if ((await setConversationPerson(context, conversationId, target)) !== 'gone')
+            moved.add(conversationId);
+        },
+      );
     const now = await personOf(target);
     if (now === target) break;
-    target = now;
-    for (const conversationId of moved) await setConversationPerson(context, conversationId, target);
+    const next = now;
+    target = next;
+    await inGroupsOf(moved, MOVE_CONCURRENCY, async (conversationId) => {
+      await setConversationPerson(context, conversationId, next);
+    });
   }
   return moved;
 };
@@ -749,14 +775,14 @@ export const unmergePeople = async (
       const target = own === undefined ? root : await personOf(own);
       if (target !== root) await moveContactPerson(context, contactKeyOfItem(key), root, target);
     }
-    for (const item of items) {
+    await inGroupsOf(items, MOVE_CONCURRENCY, async (item) => {
       const conversationId = conversationIdOfKey(keyOf(item));
       // An alias follows the conversation it stands for.
       const target = targets.get(typeof item.aliasOf === 'string' ? item.aliasOf : conversationId);
-      if (target === undefined || target === root) continue;
+      if (target === undefined || target === root) return;
       if ((await setConversationPerson(context, conversationId, target)) === 'moved')
         moved.add(conversationId);
-    }
+    });
     return moved;
   };
   const noteUnmerge = async (movedBack: ReadonlySet<string>, first: boolean): Promise<PersonUnmerge> => {
