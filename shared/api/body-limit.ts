@@ -44,6 +44,13 @@ const KNOWN_BY_TYPE = new Set([
   'additionalProperties',
 ]);
 
+/**
+ * Beside a `type`, rules across fields (a PATCH's snooze pairing, its "something to change"): each
+ * must hold as well as the type, so they only narrow it. Without a `type`, `anyOf` and `oneOf` are
+ * alternatives (a union, a nullable).
+ */
+const NARROWING_BESIDE_TYPE = new Set(['anyOf', 'oneOf', 'allOf', 'if', 'then', 'else', 'not']);
+
 const stringBytes = (length: number): number => 2 + ESCAPED_CHARACTER_BYTES * length;
 
 const literalBytes = (value: unknown): number =>
@@ -70,10 +77,12 @@ const longestOf = (root: JsonSchema) => {
     }
     if ('const' in schema) return literalBytes(schema.const);
     if (Array.isArray(schema.enum)) return Math.max(...schema.enum.map(literalBytes));
-    const choices = (schema.anyOf ?? schema.oneOf) as readonly JsonSchema[] | undefined;
+    const typed = schema.type !== undefined;
+    const choices = (typed ? undefined : (schema.anyOf ?? schema.oneOf)) as readonly JsonSchema[] | undefined;
     if (choices) return Math.max(...choices.map((choice, index) => walk(choice, `${where}|${index}`)));
     for (const keyword of Object.keys(schema)) {
-      if (!NARROWING.has(keyword) && !KNOWN_BY_TYPE.has(keyword)) {
+      const narrows = NARROWING.has(keyword) || (typed && NARROWING_BESIDE_TYPE.has(keyword));
+      if (!narrows && !KNOWN_BY_TYPE.has(keyword)) {
         throw new Error(`${where}: keyword ${keyword} is not understood`);
       }
     }

@@ -112,6 +112,7 @@ import {
   type ListConversationsQuery,
   ListConversationsQuerySchema,
   ListMessagesQuerySchema,
+  MAX_SNOOZE_DAYS,
   MarkReadRequestSchema,
   SendMessageRequestSchema,
   TypingRequestSchema,
@@ -172,8 +173,8 @@ export interface RouteInput {
 }
 
 const DEFAULT_PAGE = 25;
-/** Snoozes reach at most a year ahead. */
-const MAX_SNOOZE_MS = 366 * 24 * 3_600_000;
+/** Snoozes reach at most a year ahead (the published schema says so). */
+const MAX_SNOOZE_MS = MAX_SNOOZE_DAYS * 24 * 3_600_000;
 
 const conversationOut = (view: ConversationView): Body<typeof ConversationSchema> => ({
   ...view.state,

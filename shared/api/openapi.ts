@@ -14,6 +14,21 @@ const ETAG_DESCRIPTION =
   'The version and a marker of the conversation\'s creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another.';
 
 /**
+ * What every answer of the API's function carries, deployed or on the local hub (shared/api/apigw.ts
+ * adds it to each, success and problem alike); the router's own answers, which most tests read, do
+ * not: declared on every response, never required.
+ */
+const CACHE_CONTROL = {
+  'cache-control': z
+    .literal('no-store')
+    .optional()
+    .meta({
+      header: { id: 'CacheControl' },
+      description: 'Always `no-store` (deployed and on the local hub): no cache may keep an answer.',
+    }),
+};
+
+/**
  * The headers a problem carries beside its body, by kind: the conversation's current ETag with a
  * stale PATCH's 412 (handlers.ts, answerStale), when to ask again with `media-not-stored`
  * (media.ts). Response headers the document does not declare fail the API's tests.
@@ -33,18 +48,18 @@ const PROBLEM_HEADERS: Partial<Record<ProblemKind, Record<string, z.ZodType>>> =
 
 /** The headers of a status's problems: required when every kind of the status carries it. */
 const problemHeaders = (kinds: readonly ProblemKind[]) => {
-  const shape: Record<string, z.ZodType> = {};
+  const shape: Record<string, z.ZodType> = { ...CACHE_CONTROL };
   for (const kind of kinds)
     for (const [name, schema] of Object.entries(PROBLEM_HEADERS[kind] ?? {}))
       shape[name] = kinds.every((other) => PROBLEM_HEADERS[other]?.[name] !== undefined)
         ? schema
         : schema.optional();
-  return Object.keys(shape).length > 0 ? { headers: z.object(shape) } : {};
+  return z.object(shape);
 };
 
 const problemResponse = (kinds: readonly ProblemKind[]) => ({
   description: kinds.map((kind) => `${PROBLEMS[kind].title} (\`${PROBLEMS[kind].type}\`)`).join('; '),
-  ...problemHeaders(kinds),
+  headers: problemHeaders(kinds),
   content: { 'application/problem+json': { schema: ProblemSchema } },
 });
 
@@ -62,17 +77,25 @@ const problemResponses = (operation: ApiOperation) => {
   );
 };
 
-/** The operation's description, with the body limit the router enforces when it takes a body. */
-const descriptionOf = (operation: ApiOperation): string | undefined => {
+/**
+ * The operation's description, with the body limit the router enforces when it takes a body and
+ * the JWT scope a deployment with a scope prefix requires of its route (infra/constructs/helpdesk-api.ts).
+ */
+const descriptionOf = (operation: ApiOperation): string => {
   const maxBody = maxBodyOf(operation);
   const limit = maxBody > 0 ? `The body takes at most ${maxBody} bytes: 413 above.` : '';
-  return [operation.description, limit].filter(Boolean).join(' ') || undefined;
+  const access = `Access \`${operation.access}\`: a deployment authorizing JWTs with a scope prefix requires the scope \`<prefix>/${operation.access}\` (API Gateway answers 403 without it).`;
+  return [operation.description, limit, access].filter(Boolean).join(' ');
 };
 
 const operationObject = (operation: ApiOperation): ZodOpenApiOperationObject => ({
   operationId: operation.handler,
   summary: operation.summary,
-  ...(descriptionOf(operation) ? { description: descriptionOf(operation) } : {}),
+  description: descriptionOf(operation),
+  // The route's access, for a client or a gateway to read; as the bearer's role too (OpenAPI 3.1
+  // allows roles on any scheme), which the bearer scheme's description maps to the scope.
+  'x-switchboard-access': operation.access,
+  security: [{ sigv4: [] }, { bearer: [operation.access] }],
   ...(operation.pathParams || operation.query || operation.headers
     ? {
         requestParams: {
@@ -93,11 +116,10 @@ const operationObject = (operation: ApiOperation): ZodOpenApiOperationObject => 
   responses: {
     [operation.success.status]: {
       description: operation.success.description,
-      ...(operation.success.etag
-        ? {
-            headers: z.object({ etag: z.string().meta({ description: ETAG_DESCRIPTION }) }),
-          }
-        : {}),
+      headers: z.object({
+        ...CACHE_CONTROL,
+        ...(operation.success.etag ? { etag: z.string().meta({ description: ETAG_DESCRIPTION }) } : {}),
+      }),
       content: { 'application/json': { schema: operation.success.schema } },
     },
     ...problemResponses(operation),
@@ -161,7 +183,8 @@ export const renderOpenApi = () =>
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'A JWT of the configured issuer and audience; locally, the token `npm start` prints.',
+          description:
+            "A JWT of the configured issuer and audience; locally, the token `npm start` prints. An operation's role (`read`, `write` or `people`, also its `x-switchboard-access`) is a scope when the deployment sets a scope prefix (`helpdeskJwtScopePrefix`): the token's `scope` (or `scp`) claim must then hold `<prefix>/<role>`. Without a prefix, and locally, any valid token serves every operation.",
         },
       },
     },

@@ -116,11 +116,39 @@ const CallerChangeActorSchema = ChangeActorSchema.extend({
 /** An ISO 8601 date-time with an offset and nanoseconds is 35 characters; zod's has any number of decimals. */
 const SNOOZED_UNTIL_MAX_LENGTH = 64;
 
+/** How far ahead a snooze may wake a conversation (a year, a leap year's included). */
+export const MAX_SNOOZE_DAYS = 366;
+
+/** The fields a PATCH changes; `actor` only says who changes them. */
+const PATCH_CHANGES = ['status', 'assignee', 'labels', 'priority'] as const;
+
+/**
+ * The rules across fields, in the published schema (JSON Schema), where the refinements below do
+ * not reach: `snoozedUntil` with status `snoozed`, and only with it; at least one field to change.
+ * That the snooze is in the future and at most a year ahead depends on the time of the request, so
+ * the document can only say it (the handler checks it).
+ */
+const CONVERSATION_PATCH_JSON = {
+  description:
+    'At least one of `status`, `assignee`, `labels` or `priority` (`actor` alone, or `{}`, is refused: nothing to change). `snoozedUntil` is required with status `snoozed` and refused otherwise.',
+  if: { properties: { status: { const: 'snoozed' } }, required: ['status'] },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's `then`, never awaited
+  then: { required: ['snoozedUntil'] },
+  else: { not: { required: ['snoozedUntil'] } },
+  // In `allOf`: a bare `anyOf` beside `properties` reads to openapi-typescript as a union with
+  // `unknown`, which would leave clients an untyped body.
+  allOf: [{ anyOf: PATCH_CHANGES.map((field) => ({ required: [field] })) }],
+};
+
 export const ConversationPatchSchema = z
   .strictObject({
     status: ConversationStatusSchema.optional(),
-    /** Required with status `snoozed`, refused otherwise; bounded so the body limit is (./body-limit.ts). */
-    snoozedUntil: TimestampSchema.max(SNOOZED_UNTIL_MAX_LENGTH).optional(),
+    /** Bounded so the body limit is (./body-limit.ts). */
+    snoozedUntil: TimestampSchema.max(SNOOZED_UNTIL_MAX_LENGTH)
+      .optional()
+      .meta({
+        description: `When the snooze ends (ISO 8601, any offset, kept as UTC): required with status \`snoozed\`, refused otherwise; in the future, at most ${MAX_SNOOZE_DAYS} days ahead (400 otherwise).`,
+      }),
     assignee: AssigneeSchema.nullable().optional(),
     labels: z.array(LabelSchema).max(MAX_LABELS).optional(),
     priority: ConversationPrioritySchema.nullable().optional(),
@@ -131,14 +159,10 @@ export const ConversationPatchSchema = z
     message: 'snoozedUntil goes with status snoozed, and only with it',
     path: ['snoozedUntil'],
   })
-  .refine(
-    (patch) =>
-      ['status', 'assignee', 'labels', 'priority'].some(
-        (field) => field in patch && patch[field as 'status'] !== undefined,
-      ),
-    { message: 'nothing to change' },
-  )
-  .meta({ id: 'ConversationPatch' });
+  .refine((patch) => PATCH_CHANGES.some((field) => patch[field] !== undefined), {
+    message: 'nothing to change',
+  })
+  .meta({ id: 'ConversationPatch', ...CONVERSATION_PATCH_JSON });
 
 export const SendMessageRequestSchema = SendMessageDataSchema.omit({
   idempotencyKey: true,
@@ -191,7 +215,11 @@ export const ContactMergeRequestSchema = z
   .strictObject({
     /** The person merged into the one in the path (or, to unmerge, the one merged into it). */
     contactId: ContactIdSchema,
-    reason: z.string().trim().min(1).max(500),
+    /**
+     * Checked as given, as the document states it (a bound after trimming took 500 characters and
+     * a space the document refuses), then kept trimmed.
+     */
+    reason: z.string().min(1).max(500).regex(/\S/u, 'must contain a character other than whitespace').trim(),
   })
   .meta({ id: 'ContactMergeRequest' });
 

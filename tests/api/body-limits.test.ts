@@ -73,6 +73,7 @@ const longestBody = (document: OpenAPIV3_1.Document, schema: Schema): unknown =>
   }
   const longest = (values: readonly unknown[]) =>
     values.reduce((a, b) => (escapedJson(b).length > escapedJson(a).length ? b : a));
+  if ('const' in schema) return schema.const;
   if (schema.enum) return longest(schema.enum);
   if (schema.anyOf) return longest(schema.anyOf.map((choice) => longestBody(document, choice as Schema)));
   switch (schema.type) {
@@ -88,13 +89,16 @@ const longestBody = (document: OpenAPIV3_1.Document, schema: Schema): unknown =>
       return Array.from({ length: schema.maxItems ?? 0 }, () =>
         longestBody(document, (schema as OpenAPIV3_1.ArraySchemaObject).items as Schema),
       );
-    case 'object':
+    case 'object': {
+      // A rule across fields (a snooze and its time): the body meets its `if`, so carries every field.
+      const met = (schema as { if?: Schema }).if?.properties ?? {};
       return Object.fromEntries(
         Object.entries(schema.properties ?? {}).map(([key, inner]) => [
           key,
-          longestBody(document, inner as Schema),
+          longestBody(document, (met[key] ?? inner) as Schema),
         ]),
       );
+    }
     default:
       throw new Error(`no longest body of type ${String(schema.type)}`);
   }
@@ -124,6 +128,25 @@ describe('body limits sized from the body schemas', () => {
       expect(operation?.description).toContain(`at most ${maxBodyOf(route)} bytes: 413 above`);
     },
   );
+
+  it('sizes an object with rules across its fields (if/then/else, anyOf in allOf) as the object alone, and a bare anyOf as its longest choice', () => {
+    // Prepare: the rules only narrow what the object takes
+    const fields = { a: z.string().max(10).optional(), b: z.string().max(20).optional() };
+    const plain = z.strictObject(fields);
+    const ruled = z.strictObject(fields).meta({
+      if: { properties: { a: { const: 'x' } }, required: ['a'] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's `then`, never awaited
+      then: { required: ['b'] },
+      else: { not: { required: ['b'] } },
+      allOf: [{ anyOf: [{ required: ['a'] }, { required: ['b'] }] }],
+    });
+    const union = z.strictObject({ c: z.union([z.string().max(5), z.string().max(30)]) });
+    // Act
+    const [plainBytes, ruledBytes, unionBytes] = [plain, ruled, union].map(longestBodyBytes);
+    // Assess
+    expect(ruledBytes).toBe(plainBytes);
+    expect(unionBytes).toBe(escapedJson({ c: 'x'.repeat(30) }).length);
+  });
 
   it('gives no limit for a body whose longest form is unbounded, and counts a surrogate pair as two escapes', () => {
     // Prepare

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
+import { toApiGatewayResponse } from '#shared/api/apigw.ts';
+import { json, problem } from '#shared/api/http.ts';
 import { renderClientTypes, renderOpenApi } from '#shared/api/openapi.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import { CLIENT_TYPES_PATH, OPENAPI_PATH, toFileText } from '#shared/contract/generate.ts';
@@ -108,5 +110,64 @@ describe('the helpdesk API contract (OpenAPI 3.1)', () => {
     expect(good).toBeUndefined();
     expect(bad).toMatch(/must/);
     expect(undocumented).toMatch(/no 418 response/);
+  });
+
+  it('says of each operation the access a JWT scope grants it, as the deployment requires it of the route', () => {
+    // Prepare
+    const document = committedOpenApi();
+    // Act
+    const said = API_ROUTES.map((route) => {
+      const operation = document.paths?.[route.path]?.[route.method.toLowerCase() as 'get'] as
+        | (Record<string, unknown> & { description?: string; security?: Record<string, string[]>[] })
+        | undefined;
+      return {
+        route: `${route.method} ${route.path}`,
+        extension: operation?.['x-switchboard-access'],
+        security: operation?.security,
+        described: operation?.description?.includes(`the scope \`<prefix>/${route.access}\``),
+      };
+    });
+    // Assess: before 2026-12-06 no operation said it, and a token of the wrong scope met API Gateway's 403
+    expect(said).toEqual(
+      API_ROUTES.map((route) => ({
+        route: `${route.method} ${route.path}`,
+        extension: route.access,
+        security: [{ sigv4: [] }, { bearer: [route.access] }],
+        described: true,
+      })),
+    );
+  });
+
+  it('declares the cache-control header every deployed answer carries, on every response, never required', () => {
+    // Prepare: API Gateway's answers as the Lambda gives them, a success and a problem
+    const document = committedOpenApi();
+    const ok = toApiGatewayResponse(json(200, { items: [] }));
+    const missing = toApiGatewayResponse(problem('notFound'));
+    // Act
+    const deployed = [
+      undocumentedHeaders('GET', '/v1/conversations', {
+        status: ok.statusCode ?? 0,
+        headers: ok.headers as Record<string, string>,
+      }),
+      undocumentedHeaders('GET', '/v1/conversations/{conversationId}', {
+        status: missing.statusCode ?? 0,
+        headers: missing.headers as Record<string, string>,
+      }),
+    ];
+    const withoutIt = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+      Object.entries(item ?? {}).flatMap(([method, operation]) =>
+        Object.entries(
+          (operation as { responses: Record<string, { headers?: Record<string, unknown> }> }).responses,
+        )
+          .filter(([, response]) => response.headers?.['cache-control'] === undefined)
+          .map(([status]) => `${status} ${method} ${path}`),
+      ),
+    );
+    // Assess: the router's own answers (the local hub's, the tests') do not carry it
+    expect(deployed).toEqual([
+      { undeclared: [], missing: [] },
+      { undeclared: [], missing: [] },
+    ]);
+    expect(withoutIt).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ export interface paths {
         };
         /**
          * List conversations
-         * @description Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first (exactly, across pages). Filters by channel, endpoint, contact, assignee and label; cursor paging. By last activity, the order is by the hour of last activity across pages, and exact within a page: a later page may hold a conversation active later in the same hour than an earlier page's last (the index keeps the hour, not the time, so a busy conversation does not rewrite it on every message). With `contact`, the person's conversations are in exact order of last activity (then id) across pages.
+         * @description Open conversations by last activity (default), conversations of a status, or those whose customer waits for an answer (`waiting=true`), longest wait first (exactly, across pages). Filters by channel, endpoint, contact, assignee and label; cursor paging. By last activity, the order is by the hour of last activity across pages, and exact within a page: a later page may hold a conversation active later in the same hour than an earlier page's last (the index keeps the hour, not the time, so a busy conversation does not rewrite it on every message). With `contact`, the person's conversations are in exact order of last activity (then id) across pages. Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
          */
         get: operations["listConversations"];
         put?: never;
@@ -27,7 +27,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a conversation */
+        /**
+         * Read a conversation
+         * @description Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
+         */
         get: operations["getConversation"];
         put?: never;
         post?: never;
@@ -36,7 +39,7 @@ export interface paths {
         head?: never;
         /**
          * Change status, snooze, assignee, labels or priority
-         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands. The body takes at most 13312 bytes: 413 above.
+         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands. The body takes at most 13312 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         patch: operations["patchConversation"];
         trace?: never;
@@ -50,13 +53,13 @@ export interface paths {
         };
         /**
          * Page a conversation's messages
-         * @description Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page. A page can hold fewer than `limit` messages: it ends before the message that would take the answer past 4 MiB (each counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit; a stored message is at most 64 KB), and its cursor goes on from there.
+         * @description Both ways, each with its live state (status, reactions, edit, deletion). Items are oldest first on every page. A page can hold fewer than `limit` messages: it ends before the message that would take the answer past 4 MiB (each counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit; a stored message is at most 64 KB), and its cursor goes on from there. Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
          */
         get: operations["listMessages"];
         put?: never;
         /**
          * Send a message
-         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within 28 days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those 28 days. The body takes at most 262144 bytes: 413 above.
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within 28 days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those 28 days. The body takes at most 262144 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -76,7 +79,7 @@ export interface paths {
         put?: never;
         /**
          * Mark the customer's messages read (best effort)
-         * @description The body takes at most 8192 bytes: 413 above.
+         * @description The body takes at most 8192 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         post: operations["markRead"];
         delete?: never;
@@ -96,7 +99,7 @@ export interface paths {
         put?: never;
         /**
          * Show a typing indicator (best effort)
-         * @description The body takes at most 2048 bytes: 413 above.
+         * @description The body takes at most 2048 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         post: operations["typing"];
         delete?: never;
@@ -114,7 +117,7 @@ export interface paths {
         };
         /**
          * A download URL of a message's attachment
-         * @description A presigned GET of the hub's copy of a media part (`partIndex` in the message's `parts`), valid for 5 minutes: an attachment the media fetcher stored, an e-mail attachment, a file sent by `s3Key`. 404 for an unknown or erased message, a part index it does not have, or a part that is not media; `media-not-kept` (404) for Instagram media, which stays at Meta; `media-not-stored` (409, with `Retry-After`) while the copy is queued or under way; `media-failed` (410) with the `reason` of its `message.media_failed`.
+         * @description A presigned GET of the hub's copy of a media part (`partIndex` in the message's `parts`), valid for 5 minutes: an attachment the media fetcher stored, an e-mail attachment, a file sent by `s3Key`. 404 for an unknown or erased message, a part index it does not have, or a part that is not media; `media-not-kept` (404) for Instagram media, which stays at Meta; `media-not-stored` (409, with `Retry-After`) while the copy is queued or under way; `media-failed` (410) with the `reason` of its `message.media_failed`. Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
          */
         get: operations["getMessageMedia"];
         put?: never;
@@ -136,7 +139,7 @@ export interface paths {
         put?: never;
         /**
          * An upload URL for a file to send
-         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention. The body takes at most 4096 bytes: 413 above.
+         * @description A fresh key under `media/outbound/` and a presigned PUT for it, valid for 15 minutes and bound to the type and size given (the types any channel sends, up to 100 MiB). Upload the file with the headers given, then name the key in a send's media part (`source: { s3Key }`). The key never holds the file's name (keys reach S3's access logs): a `filename` travels as the object's `Content-Disposition`, which the upload's headers carry. Nothing is recorded: an unused key costs nothing, and uploads expire with the bucket's retention. The body takes at most 4096 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         post: operations["createMediaUpload"];
         delete?: never;
@@ -152,13 +155,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a contact */
+        /**
+         * Read a contact
+         * @description Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
+         */
         get: operations["getContact"];
         put?: never;
         post?: never;
         /**
          * Erase a person everywhere (right to erasure)
-         * @description Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping), the payload objects they name and their conversations' claim checks; redacts their Twilio messages at Twilio first (bodies emptied, media deleted; best effort, counted); leaves only bare tombstones of the erased messages and unreadable e-mails (a provider retry of an old webhook, or a redelivered event, brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left in the hub.
+         * @description Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping), the payload objects they name and their conversations' claim checks; redacts their Twilio messages at Twilio first (bodies emptied, media deleted; best effort, counted); leaves only bare tombstones of the erased messages and unreadable e-mails (a provider retry of an old webhook, or a redelivered event, brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left in the hub. Access `people`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/people` (API Gateway answers 403 without it).
          */
         delete: operations["eraseContact"];
         options?: never;
@@ -175,13 +181,13 @@ export interface paths {
         };
         /**
          * A person's consent ledger (every change, newest first)
-         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 500 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one.
+         * @description Every consent change the hub recorded for the person on every channel: SMS STOP/START/HELP, WhatsApp marketing preferences, e-mail complaints and unsubscribes, and changes the helpdesk recorded (with their evidence). The sender consults the latest per scope before every provider call. Paged, newest first, up to 500 changes a page; a change recorded while you page is newer than every page after the first, so those pages neither skip nor repeat one. Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
          */
         get: operations["consentHistory"];
         put?: never;
         /**
          * Record a customer's consent on a channel, with its evidence
-         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost: the same body) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); a retry is the change at its first time, so it never undoes a later change. The key names one request to the contact in the path (a retry is recognised whatever merges or unmerges happened since, and writes only where its first call did): with another body (another value, channel or evidence) it is refused with 422 and nothing is recorded. Without a key, each call is a new change. The body takes at most 8192 bytes: 413 above.
+         * @description For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost: the same body) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); a retry is the change at its first time, so it never undoes a later change. The key names one request to the contact in the path (a retry is recognised whatever merges or unmerges happened since, and writes only where its first call did): with another body (another value, channel or evidence) it is refused with 422 and nothing is recorded. Without a key, each call is a new change. The body takes at most 8192 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         post: operations["setConsent"];
         delete?: never;
@@ -201,7 +207,7 @@ export interface paths {
         put?: never;
         /**
          * Merge another person into this one
-         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`. Refused with 409 (its detail says why) when the person in the body is already merged into another, or the merge would close a cycle, make a chain of more than 8 people merged one into the next, or put more than 64 people in one merge tree (the most an erasure or export of its person walks). The body takes at most 5120 bytes: 413 above.
+         * @description For the same customer the hub could not link by a shared phone number or e-mail address. The person in the body is discarded: their conversations take this person's `contactId` (never another reply address), reads of their id answer with this person, and `switchboard.contact.merged` is published with the reason. Retrying the same merge answers the same merge. Undo it with `/unmerge`. Refused with 409 (its detail says why) when the person in the body is already merged into another, or the merge would close a cycle, make a chain of more than 8 people merged one into the next, or put more than 64 people in one merge tree (the most an erasure or export of its person walks). The body takes at most 5120 bytes: 413 above. Access `people`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/people` (API Gateway answers 403 without it).
          */
         post: operations["mergeContact"];
         delete?: never;
@@ -221,7 +227,7 @@ export interface paths {
         put?: never;
         /**
          * Undo the merge of another person into this one
-         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason. Retrying the same unmerge (for 30 days, until the pair is merged again) answers the first one, its time and reason, and publishes the same event id. The body takes at most 5120 bytes: 413 above.
+         * @description The person in the body (merged into the one in the path) becomes a person of their own again, with their conversations (and those of anyone merged into them); publishes `switchboard.contact.unmerged` with the reason. Retrying the same unmerge (for 30 days, until the pair is merged again) answers the first one, its time and reason, and publishes the same event id. The body takes at most 5120 bytes: 413 above. Access `people`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/people` (API Gateway answers 403 without it).
          */
         post: operations["unmergeContact"];
         delete?: never;
@@ -239,7 +245,7 @@ export interface paths {
         };
         /**
          * Everything the hub holds about a person (right of access)
-         * @description Every stored item of the person, then every payload object they name or their conversations own, in pages: a page ends before the entry that would take the answer past 4 MiB (each entry counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit); follow `nextCursor` (bound to the person) until it is absent. Each item and each object is on exactly one page.
+         * @description Every stored item of the person, then every payload object they name or their conversations own, in pages: a page ends before the entry that would take the answer past 4 MiB (each entry counted as its JSON escaped once more, as Lambda returns it, well under its 6 MB limit); follow `nextCursor` (bound to the person) until it is absent. Each item and each object is on exactly one page. Access `people`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/people` (API Gateway answers 403 without it).
          */
         get: operations["exportContact"];
         put?: never;
@@ -259,7 +265,7 @@ export interface paths {
         };
         /**
          * List a contact's conversations
-         * @description The person's conversations on every channel (the journey), newest last activity first (then by id), exactly across pages.
+         * @description The person's conversations on every channel (the journey), newest last activity first (then by id), exactly across pages. Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
          */
         get: operations["contactConversations"];
         put?: never;
@@ -277,7 +283,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This API’s OpenAPI 3.1 document */
+        /**
+         * This API’s OpenAPI 3.1 document
+         * @description Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
+         */
         get: operations["openApi"];
         put?: never;
         post?: never;
@@ -293,19 +302,20 @@ export interface components {
     schemas: {
         /** @description The hub's id of a person across channels. */
         ContactId: string;
+        /** @description At least one of `status`, `assignee`, `labels` or `priority` (`actor` alone, or `{}`, is refused: nothing to change). `snoozedUntil` is required with status `snoozed` and refused otherwise. */
         ConversationPatch: {
             /** @enum {string} */
             status?: "open" | "pending" | "snoozed" | "resolved";
             /**
              * Format: date-time
-             * @description ISO 8601 date-time (UTC, milliseconds).
+             * @description When the snooze ends (ISO 8601, any offset, kept as UTC): required with status `snoozed`, refused otherwise; in the future, at most 366 days ahead (400 otherwise).
              */
             snoozedUntil?: string;
             assignee?: string | null;
             labels?: string[];
             priority?: ("low" | "normal" | "high" | "urgent") | null;
             actor?: components["schemas"]["ChangeActor"];
-        };
+        } & (unknown | unknown | unknown | unknown);
         ChangeActor: {
             /** @enum {string} */
             kind: "agent" | "bot" | "system";
@@ -1163,7 +1173,10 @@ export interface components {
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Always `no-store` (deployed and on the local hub): no cache may keep an answer. */
+        CacheControl: "no-store";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1196,6 +1209,7 @@ export interface operations {
             /** @description A page of conversations. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1205,6 +1219,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1214,6 +1229,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1223,6 +1239,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1245,6 +1262,7 @@ export interface operations {
             /** @description The conversation; `ETag` is its version with a marker of its creation, for `If-Match`. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     /** @description The version and a marker of the conversation's creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another. */
                     etag: string;
                     [name: string]: unknown;
@@ -1256,6 +1274,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1265,6 +1284,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1274,6 +1294,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1283,6 +1304,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1311,6 +1333,7 @@ export interface operations {
             /** @description The changed conversation. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     /** @description The version and a marker of the conversation's creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another. */
                     etag: string;
                     [name: string]: unknown;
@@ -1322,6 +1345,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1331,6 +1355,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1340,6 +1365,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1349,6 +1375,7 @@ export interface operations {
             /** @description The conversation changed since that version (`urn:switchboard:problem:version-mismatch`) */
             412: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     /** @description The conversation's current ETag: send the change again with it in `If-Match` if it still holds. The version and a marker of the conversation's creation as a strong ETag, e.g. `"12.1f0c9a3b"`: a conversation erased and created again under its id has another. */
                     etag: string;
                     [name: string]: unknown;
@@ -1360,6 +1387,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1369,6 +1397,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1378,6 +1407,7 @@ export interface operations {
             /** @description If-Match with the current version is required (`urn:switchboard:problem:if-match-required`) */
             428: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1387,6 +1417,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1414,6 +1445,7 @@ export interface operations {
             /** @description A page of messages. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1423,6 +1455,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1432,6 +1465,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1441,6 +1475,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1469,6 +1504,7 @@ export interface operations {
             /** @description Queued. */
             202: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1478,6 +1514,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1487,6 +1524,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1496,6 +1534,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1505,6 +1544,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1514,6 +1554,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1523,6 +1564,7 @@ export interface operations {
             /** @description The Idempotency-Key was already used for other content (`urn:switchboard:problem:idempotency-key-reused`) */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1532,6 +1574,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1558,6 +1601,7 @@ export interface operations {
             /** @description Queued. */
             202: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1567,6 +1611,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1576,6 +1621,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1585,6 +1631,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1594,6 +1641,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1603,6 +1651,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1612,6 +1661,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1638,6 +1688,7 @@ export interface operations {
             /** @description Queued. */
             202: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1647,6 +1698,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1656,6 +1708,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1665,6 +1718,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1674,6 +1728,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1683,6 +1738,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1748,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1715,6 +1772,7 @@ export interface operations {
             /** @description A download URL. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1724,6 +1782,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1733,6 +1792,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1742,6 +1802,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`); The hub does not keep this attachment (`urn:switchboard:problem:media-not-kept`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1751,6 +1812,7 @@ export interface operations {
             /** @description The attachment is not stored yet (`urn:switchboard:problem:media-not-stored`) */
             409: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     /** @description Seconds to wait before asking again: the copy is queued or under way. */
                     "retry-after": number;
                     [name: string]: unknown;
@@ -1762,6 +1824,7 @@ export interface operations {
             /** @description The attachment could not be stored (`urn:switchboard:problem:media-failed`) */
             410: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1771,6 +1834,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1795,6 +1859,7 @@ export interface operations {
             /** @description Where to upload. */
             201: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1804,6 +1869,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1813,6 +1879,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1822,6 +1889,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1831,6 +1899,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1840,6 +1909,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1863,6 +1933,7 @@ export interface operations {
             /** @description The contact. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1872,6 +1943,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1881,6 +1953,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1890,6 +1963,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1899,6 +1973,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1922,6 +1997,7 @@ export interface operations {
             /** @description Erased; the event's data, with what the providers did. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,6 +2007,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1940,6 +2017,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1949,6 +2027,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1958,6 +2037,7 @@ export interface operations {
             /** @description The request conflicts with the current state (`urn:switchboard:problem:conflict`) */
             409: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1967,6 +2047,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1994,6 +2075,7 @@ export interface operations {
             /** @description The ledger. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2003,6 +2085,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2012,6 +2095,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2021,6 +2105,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2030,6 +2115,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2059,6 +2145,7 @@ export interface operations {
             /** @description Recorded. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2068,6 +2155,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2077,6 +2165,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,6 +2175,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2095,6 +2185,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2104,6 +2195,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2113,6 +2205,7 @@ export interface operations {
             /** @description The Idempotency-Key was already used for other content (`urn:switchboard:problem:idempotency-key-reused`) */
             422: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2122,6 +2215,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +2243,7 @@ export interface operations {
             /** @description Merged; the same data as the event. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2158,6 +2253,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2167,6 +2263,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2176,6 +2273,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2185,6 +2283,7 @@ export interface operations {
             /** @description The request conflicts with the current state (`urn:switchboard:problem:conflict`) */
             409: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2194,6 +2293,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2203,6 +2303,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,6 +2313,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2239,6 +2341,7 @@ export interface operations {
             /** @description Unmerged; the same data as the event. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2248,6 +2351,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2257,6 +2361,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2266,6 +2371,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2275,6 +2381,7 @@ export interface operations {
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2284,6 +2391,7 @@ export interface operations {
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2293,6 +2401,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2318,6 +2427,7 @@ export interface operations {
             /** @description The export. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2327,6 +2437,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2336,6 +2447,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,6 +2457,7 @@ export interface operations {
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2354,6 +2467,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2382,6 +2496,7 @@ export interface operations {
             /** @description A page of conversations. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2391,6 +2506,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2400,6 +2516,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2409,6 +2526,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2429,6 +2547,7 @@ export interface operations {
             /** @description The document. */
             200: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2438,6 +2557,7 @@ export interface operations {
             /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
             400: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2447,6 +2567,7 @@ export interface operations {
             /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
             401: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2456,6 +2577,7 @@ export interface operations {
             /** @description Internal error (`urn:switchboard:problem:internal`) */
             500: {
                 headers: {
+                    "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
