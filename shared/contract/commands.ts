@@ -331,6 +331,16 @@ export const TypingDataSchema = z
   .strictObject({ conversationId: z.string().min(1).max(128) })
   .meta({ id: 'TypingData' });
 
+/**
+ * Whether a CloudEvents `datacontenttype` says the data is JSON: `application/json` or a `+json`
+ * structured-syntax type (RFC 6839), case-insensitive, parameters allowed (RFC 2046 media types),
+ * as the JSON event format reads data for any of them.
+ */
+const isJsonMediaType = (value: string): boolean => {
+  const type = (value.split(';')[0] ?? '').trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+};
+
 const commandEnvelope = {
   specversion: z.literal('1.0'),
   /** The command's own id (any unique string); the idempotency key, not this, decides what is a repeat. */
@@ -339,7 +349,16 @@ const commandEnvelope = {
   source: z.string().min(1).max(1024),
   time: TimestampSchema.optional(),
   subject: z.string().max(1024).optional(),
-  datacontenttype: z.literal('application/json').optional(),
+  datacontenttype: z
+    .string()
+    .max(256)
+    .refine(isJsonMediaType, 'must be a JSON media type (application/json or a +json type)')
+    .meta({
+      description:
+        'A JSON media type, as CloudEvents allows it: `application/json` or a `+json` type, any case, with parameters (`application/json; charset=utf-8`). Until 2026-12-06 only `application/json` exactly.',
+      pattern: '^[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]/([^;]*\\+)?[Jj][Ss][Oo][Nn]\\s*(;.*)?$',
+    })
+    .optional(),
 };
 
 export const SendMessageCommandSchema = z

@@ -148,6 +148,28 @@ describe('send commands', () => {
  * with both or neither of buttons and list. What JSON Schema cannot say (the size of a command) its
  * descriptions say.
  */
+describe("a command's datacontenttype", () => {
+  it.each([
+    'application/json',
+    'application/json; charset=utf-8',
+    'Application/JSON',
+    'application/cloudevents+json',
+  ])('accepts %s, a JSON media type as CloudEvents reads it (until 2026-12-06 only the first)', (type) => {
+    // Act
+    const parsed = SendMessageCommandSchema.safeParse({ ...command({}), datacontenttype: type });
+    // Assess
+    expect(parsed.success).toBe(true);
+  });
+
+  it.each(['text/plain', 'application/xml', 'application/jsonx', ''])('refuses %s', (type) => {
+    // Act
+    const parsed = SendMessageCommandSchema.safeParse({ ...command({}), datacontenttype: type });
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['datacontenttype']);
+  });
+});
+
 describe('the published commands JSON Schema', () => {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   addFormats.default(ajv);
