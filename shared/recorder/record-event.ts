@@ -8,6 +8,7 @@ import {
   conversationIdFor,
   type HubEvent,
   identityKey,
+  sourceFor,
   stableHash,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
@@ -132,8 +133,17 @@ export const whatsAppConversationOf = (event: HubEvent): string | undefined => {
     : undefined;
 };
 
+/**
+ * The message as filed under its conversation's endpoint (a reply to the fallback address), its
+ * `source` naming that endpoint too, as every event's does (until 2026-12-06 it kept the fallback
+ * address, shared by every long-named inbox of the domain; found by a review).
+ */
 const withEndpoint = (event: MessageEvent, endpoint: ConversationState['endpoint']): MessageEvent =>
-  ({ ...event, data: { ...event.data, endpoint } }) as MessageEvent;
+  ({
+    ...event,
+    source: sourceFor(event.data.channel, endpoint.id),
+    data: { ...event.data, endpoint },
+  }) as MessageEvent;
 
 /** The message as the helpdesk gets it: with the person its conversation is with. */
 const withContactId = (event: MessageEvent, contactId: string): MessageEvent =>

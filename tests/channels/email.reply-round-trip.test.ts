@@ -115,6 +115,8 @@ describe('a customer answering the reply address of an e-mail the hub sent', () 
     expect(trip.replyTo).toBe(`reply+${replyTagFor(trip.conversationId, KEY)}@acme.example`);
     expect(trip.recorded?.subject).toBe(trip.conversationId);
     expect(trip.recorded?.data).toMatchObject({ endpoint: { id: 'customercare@acme.example' } });
+    // Its source names that endpoint too (until 2026-12-06 the fallback address; found by a review)
+    expect(trip.recorded?.source).toBe('switchboard:email:customercare@acme.example');
     const conversation = await read.getConversation(trip.conversationId);
     expect(conversation?.state).toMatchObject({
       endpoint: { id: 'customercare@acme.example' },
