@@ -10,6 +10,7 @@ import {
   IdempotencyKeySchema,
   LabelSchema,
   MAX_LABELS,
+  nonBlankText,
   SendMessageDataSchema,
   TimestampSchema,
 } from '#shared/contract/index.ts';
@@ -219,7 +220,7 @@ export const ContactMergeRequestSchema = z
      * Checked as given, as the document states it (a bound after trimming took 500 characters and
      * a space the document refuses), then kept trimmed.
      */
-    reason: z.string().min(1).max(500).regex(/\S/u, 'must contain a character other than whitespace').trim(),
+    reason: nonBlankText(500).trim(),
   })
   .meta({ id: 'ContactMergeRequest' });
 

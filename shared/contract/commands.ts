@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimestampSchema } from './common.ts';
+import { nonBlankText, TimestampSchema } from './common.ts';
 
 /*
  * Commands a helpdesk sends to the hub (CloudEvents 1.0, structured JSON), on the outbox FIFO queue
@@ -44,12 +44,11 @@ const HttpsUrlSchema = z
 export const MAX_OUTBOUND_HTML = 256 * 1024;
 
 /**
- * Text the customer is shown (a message's, a button's): at most `max` characters, at least one of
- * them not whitespace. A blank one would reach the customer as an empty message or button, or be
- * refused by the provider after the hub took the command.
+ * Text the customer is shown (a message's, a button's): not blank (NonBlankText). A blank one would
+ * reach the customer as an empty message or button, or be refused by the provider after the hub
+ * took the command.
  */
-const shownText = (max: number) =>
-  z.string().min(1).max(max).regex(/\S/u, 'must contain a character other than whitespace');
+const shownText = nonBlankText;
 
 export const OutboundTextPartSchema = z
   .strictObject({

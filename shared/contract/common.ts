@@ -13,6 +13,13 @@ export const ProviderSchema = z.enum(['meta', 'twilio', 'ses', 'mailgun']).meta(
 export type Provider = z.infer<typeof ProviderSchema>;
 
 /** ISO 8601 timestamp with offset, always produced in UTC with millisecond precision. */
+/**
+ * A string of at most `max` characters with at least one that is not whitespace, checked as given
+ * (so the published pattern `\\S` and the bound say the same as the code).
+ */
+export const nonBlankText = (max: number) =>
+  z.string().min(1).max(max).regex(/\S/u, 'must contain a character other than whitespace');
+
 export const TimestampSchema = z.iso.datetime({ offset: true }).meta({
   description: 'ISO 8601 date-time (UTC, milliseconds).',
 });
