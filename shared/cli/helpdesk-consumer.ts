@@ -47,6 +47,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
 import { BlobNotFoundError } from '#shared/aws/blob-store.ts';
 import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
@@ -196,15 +197,17 @@ export interface ConsumerOptions {
   readonly maxReceiveCount?: number;
 }
 
+/** SQS's RedrivePolicy attribute, as far as it is read here (its count is a number or a numeric string). */
+const RedrivePolicySchema = z.looseObject({ maxReceiveCount: z.coerce.number().int().positive() });
+
 /** The maxReceiveCount of the queue's redrive policy; undefined without one (a dead-letter queue). */
 export const maxReceiveCountOf = async (sqs: SQSClient, queueUrl: string): Promise<number | undefined> => {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
   );
   if (!Attributes?.RedrivePolicy) return undefined;
-  const { maxReceiveCount } = JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount?: unknown };
-  const count = Number(maxReceiveCount);
-  return Number.isInteger(count) && count > 0 ? count : undefined;
+  const policy = RedrivePolicySchema.safeParse(JSON.parse(Attributes.RedrivePolicy));
+  return policy.success ? policy.data.maxReceiveCount : undefined;
 };
 
 /** Whether this is the message's last receive before SQS moves it to the dead-letter queue. */
