@@ -1,5 +1,6 @@
 import type { BlobReader, BlobStore } from '#shared/aws/blob-store.ts';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
+import { domainOf } from '#shared/channels/email/inbound/addressing.ts';
 import type { InboundEmailContext, NormalizedEmail } from '#shared/channels/email/inbound/normalize.ts';
 import type { SesReceipt } from '#shared/channels/email/inbound/ses.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -33,6 +34,9 @@ export const processSesReceipts = async (
       // SES's receipt time, not ours: a retried invocation yields identical events.
       receivedAt: new Date(receipt.timestamp),
       envelopeRecipients: receipt.recipients,
+      // The receipt rule takes the inbound domain whole (infra/constructs/email-intake.ts): the
+      // domains of the addresses it matched are the hub's, every address of them.
+      ownDomains: receipt.recipients.map(domainOf),
       envelopeSender: receipt.source,
       headerFrom: receipt.from,
       verdicts: receipt.verdicts,

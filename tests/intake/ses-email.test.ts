@@ -83,6 +83,64 @@ describe('processSesReceipts', () => {
     expect(published).toEqual([]);
   });
 
+  describe('an agent’s mail From another address of the inbound domain, the endpoint in Bcc', () => {
+    // Prepare: sales@ answers Maria and copies support@; SES delivers it to support@ alone
+    const agentCopy = (dmarc: string) => {
+      const event = sesReceiptEvent(SES_MESSAGE_ID, SES_RECEIVED_AT);
+      const [record] = event.Records;
+      if (!record) throw new Error('no record');
+      record.ses.mail.commonHeaders = { from: ['Sales <sales@switchboard.example>'] } as never;
+      record.ses.mail.source = 'bounces@switchboard.example';
+      record.ses.receipt.dmarcVerdict = { status: dmarc };
+      return event;
+    };
+    const rawMime = Buffer.from(
+      [
+        'From: Sales <sales@switchboard.example>',
+        'To: Maria Keller <maria.keller@customer.example>',
+        'Subject: Re: your order',
+        'Message-ID: <agent-answer-1@switchboard.example>',
+        'Date: Sat, 21 Nov 2026 08:14:00 +0000',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'It ships tomorrow.',
+        '',
+      ].join('\r\n'),
+    );
+    const run = async (dmarc: string) => {
+      const { payloads, published, deps } = harness();
+      await payloads.put({
+        key: `${PAYLOAD_BUCKET.prefixes.sesInbound}${SES_MESSAGE_ID}`,
+        contentType: 'message/rfc822',
+        bytes: rawMime,
+      });
+      await processSesReceipts(parseSesReceiptEvent(agentCopy(dmarc), INVOKED_AT), deps);
+      return published;
+    };
+
+    it('is the business’s copy on a DMARC PASS, in sales@’s conversation with the customer', async () => {
+      // Act
+      const published = await run('PASS');
+      // Assess
+      const sent = published.find((event) => event.type === 'switchboard.message.sent');
+      expect(published.map((event) => event.type)).not.toContain('switchboard.message.received');
+      expect(sent?.data).toMatchObject({
+        direction: 'outbound',
+        endpoint: { id: 'sales@switchboard.example' },
+        contact: { identities: [{ type: 'email', value: 'maria.keller@customer.example' }] },
+      });
+    });
+
+    it('is kept unsupported without a DMARC PASS, never a customer named by the business’s address', async () => {
+      // Act
+      const published = await run('GRAY');
+      // Assess
+      expect(published.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+      expect(published[0]?.data).toMatchObject({ providerType: 'email.unauthenticated_own_address' });
+      expect(published[0]?.data).not.toHaveProperty('contact');
+    });
+  });
+
   it.each([
     '1969-12-31T23:59:59.000Z',
     '0000-01-01T00:30:00+01:00',

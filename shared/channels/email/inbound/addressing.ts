@@ -77,6 +77,37 @@ export interface Parties {
   readonly taggedConversationId: string | undefined;
 }
 
+/** The domain of an address (after its last `@`), compared as a contact's is: lower-cased, in Unicode. */
+export const domainOf = (address: string): string => {
+  const canonical = canonicalEmailAddress(address.includes('@') ? address : `@${address}`);
+  return canonical.slice(canonical.lastIndexOf('@') + 1);
+};
+
+/** Which addresses are the business's own, compared without a conversation tag. */
+interface BusinessAddresses {
+  has(address: string): boolean;
+}
+
+/**
+ * The business's own addresses: those a mail was delivered to, and every address of a domain the
+ * hub receives whole (`ownDomains`: SES's receipt rule takes its inbound domain, every address of
+ * which reaches the hub and none a person's mailbox, so an agent's copy From `sales@` of it, with
+ * `support@` in Bcc, is the business writing, not a customer of `support@`).
+ */
+const businessAddressesOf = (
+  addresses: readonly string[],
+  ownDomains: readonly string[] = [],
+): BusinessAddresses => {
+  const own = new Set(addresses.map(withoutConversationTag));
+  const domains = new Set(ownDomains.map(domainOf));
+  return {
+    has: (address) => {
+      const bare = withoutConversationTag(address);
+      return own.has(bare) || (domains.size > 0 && bare.includes('@') && domains.has(domainOf(bare)));
+    },
+  };
+};
+
 /**
  * The person a form or notifier writes for: a mail From a no-reply address (`noreply@`, a reserved
  * domain: nobody to answer) names them in Reply-To, the first address there that is a mailbox and
@@ -85,7 +116,7 @@ export interface Parties {
 const onBehalfOf = (
   from: EmailAddress | undefined,
   replyTo: readonly EmailAddress[],
-  businessAddresses: ReadonlySet<string>,
+  businessAddresses: BusinessAddresses,
 ): EmailAddress | undefined => {
   if (from === undefined) return undefined;
   const address = withoutConversationTag(from.address);
@@ -103,10 +134,15 @@ const onBehalfOf = (
  * The sender of a parsed mail as its contact would be (identifyParties): the person a no-reply
  * From writes for, else the From address; for a mail the hub parsed but could not place.
  */
-export const parsedSenderOf = (message: Email, envelopeRecipients: readonly string[]): string | undefined => {
+export const parsedSenderOf = (
+  message: Email,
+  envelopeRecipients: readonly string[],
+  ownDomains: readonly string[] = [],
+): string | undefined => {
   const from = mailboxesOf(message.from)[0];
-  const business = new Set(
-    envelopeRecipients.flatMap((address) => emailAddressOf(address) ?? []).map(withoutConversationTag),
+  const business = businessAddressesOf(
+    envelopeRecipients.flatMap((address) => emailAddressOf(address) ?? []),
+    ownDomains,
   );
   return (onBehalfOf(from, mailboxesOf(message.replyTo), business) ?? from)?.address;
 };
@@ -122,6 +158,8 @@ export const identifyParties = (
   envelopeRecipients: readonly string[],
   envelopeSender: string | undefined,
   replyTagKey: string | undefined,
+  /** Domains whose every address is the business's (InboundEmailContext.ownDomains). */
+  ownDomains: readonly string[] = [],
 ): Parties | undefined => {
   const verifiedTagOf = (address: string): string | undefined => {
     const tag = conversationTagOf(address);
@@ -134,7 +172,7 @@ export const identifyParties = (
     recipients.find((address) => headerAddresses.includes(address)) ?? recipients[0] ?? headerAddresses[0];
   if (chosen === undefined) return undefined;
 
-  const businessAddresses = new Set([...recipients, chosen].map(withoutConversationTag));
+  const businessAddresses = businessAddressesOf([...recipients, chosen], ownDomains);
   const taggedConversationId = [...recipients, ...headerAddresses]
     .map(verifiedTagOf)
     .find((tag) => tag !== undefined);
@@ -147,10 +185,8 @@ export const identifyParties = (
     (envelopeSender?.includes('@') ? { address: envelopeSender } : undefined);
   if (sender === undefined) return undefined;
 
-  if (businessAddresses.has(withoutConversationTag(sender.address))) {
-    const customer = headerRecipients.find(
-      (mailbox) => !businessAddresses.has(withoutConversationTag(mailbox.address)),
-    );
+  if (businessAddresses.has(sender.address)) {
+    const customer = headerRecipients.find((mailbox) => !businessAddresses.has(mailbox.address));
     if (customer === undefined) return undefined;
     return {
       direction: 'outbound',
@@ -223,12 +259,14 @@ export const knownSenderOf = (
   headerFrom: string | undefined,
   envelopeSender: string | undefined,
   envelopeRecipients: readonly string[],
+  ownDomains: readonly string[] = [],
 ): string | undefined => {
   const sender = [parsedFrom, firstAddressOf(headerFrom), envelopeSender]
     .map(emailAddressOf)
     .find((address) => address !== undefined);
   if (sender === undefined) return undefined;
   // Compared as the business's addresses are read (their domains as written), kept as a contact's.
-  const business = new Set(envelopeRecipients.map(withoutConversationTag));
-  return business.has(withoutConversationTag(sender)) ? undefined : contactAddressIn(sender);
+  return businessAddressesOf(envelopeRecipients, ownDomains).has(sender)
+    ? undefined
+    : contactAddressIn(sender);
 };

@@ -5,6 +5,13 @@ export interface InboundEmailContext {
   readonly receivedAt: Date;
   /** SMTP RCPT TO: the business inbound address(es) the message was delivered to. */
   readonly envelopeRecipients: readonly string[];
+  /**
+   * Domains the hub receives every address of (SES: its receipt rule takes the inbound domain
+   * whole): a mail From any address there is the business writing, a copy of an agent's answer.
+   * Mailgun names none (a route may take a few addresses of a domain): only the mail's own
+   * recipients are the business's there.
+   */
+  readonly ownDomains?: readonly string[] | undefined;
   /** SMTP MAIL FROM; the contact's address only when the message names no sender at all. */
   readonly envelopeSender?: string | undefined;
   /**

@@ -358,6 +358,7 @@ const buildMessageEvent = (
     context.envelopeRecipients,
     context.envelopeSender,
     context.replyTagKey,
+    context.ownDomains,
   );
   if (parties === undefined) {
     return unsupportedEmail(
@@ -365,7 +366,7 @@ const buildMessageEvent = (
       context,
       'email.without_parties',
       { messageIdHeader: messageId },
-      parsedSenderOf(message, context.envelopeRecipients),
+      parsedSenderOf(message, context.envelopeRecipients, context.ownDomains),
     );
   }
 

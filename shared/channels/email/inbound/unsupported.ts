@@ -35,6 +35,7 @@ export const unsupportedEmail = (
     context.headerFrom,
     context.envelopeSender,
     context.envelopeRecipients,
+    context.ownDomains,
   );
   const event = buildEvent(
     'switchboard.provider.unsupported',
