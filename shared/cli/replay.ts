@@ -3,8 +3,14 @@ import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { renderTable } from '#shared/local/describe.ts';
+import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { type ReplayResult, replaySamples } from '#shared/local/replay-kit.ts';
-import { collectSamples, DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
+import {
+  collectSamples,
+  DEFAULT_EVENTS_DIR,
+  type Sample,
+  type SampleChannel,
+} from '#shared/local/samples.ts';
 
 /**
  * `npm run replay -- <file|folder ...> [--target URL | --hub URL] [--repeat N] [--concurrency N] [--tamper]`
@@ -16,6 +22,59 @@ import { collectSamples, DEFAULT_EVENTS_DIR } from '#shared/local/samples.ts';
  */
 
 const DEFAULT_TARGET = 'http://127.0.0.1:3000';
+
+/**
+ * The variables that bring a deployment's signing secrets, by the channels whose samples they sign.
+ * A deployed hub never holds the public development defaults the kit falls back to, so a replay to
+ * one without them would be refused request by request (403): it is refused before any is sent.
+ */
+const DEPLOYED_SIGNING_SECRETS: readonly {
+  readonly channels: readonly SampleChannel[];
+  /** Any one of them set is enough (Twilio's further accounts bring their own tokens). */
+  readonly variables: readonly string[];
+  readonly what: string;
+}[] = [
+  {
+    channels: ['messenger', 'whatsapp'],
+    variables: ['SWITCHBOARD_META_APP_SECRET'],
+    what: "the Meta app secret (appSecret of the deployment's meta channel secret)",
+  },
+  {
+    channels: ['sms'],
+    variables: ['SWITCHBOARD_TWILIO_AUTH_TOKEN', 'SWITCHBOARD_TWILIO_ACCOUNTS'],
+    what: "the Twilio auth token (authToken of the deployment's twilio channel secret)",
+  },
+  {
+    channels: ['email'],
+    variables: ['SWITCHBOARD_MAILGUN_SIGNING_KEY'],
+    what: "the Mailgun webhook signing key (signingKey of the deployment's mailgun channel secret)",
+  },
+];
+
+/** Whether anything answers HTTP at the base URL (any status). */
+const answers = async (baseUrl: string): Promise<boolean> => {
+  try {
+    const response = await fetch(new URL('/', baseUrl), {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(3000),
+    });
+    await response.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The secrets a replay of these samples to a deployed hub lacks (their variables unset). */
+export const missingDeployedSecrets = (
+  samples: readonly Pick<Sample, 'channel'>[],
+  env: NodeJS.ProcessEnv = process.env,
+): typeof DEPLOYED_SIGNING_SECRETS =>
+  DEPLOYED_SIGNING_SECRETS.filter(
+    (secret) =>
+      samples.some((sample) => secret.channels.includes(sample.channel)) &&
+      secret.variables.every((variable) => env[variable] === undefined),
+  );
 
 const USAGE = `Usage: npm run replay -- [file|folder ...] [--target URL | --hub URL] [--repeat N] [--concurrency N] [--tamper]
 
@@ -122,6 +181,18 @@ export const main = async (
   if (samples.length === 0) {
     output.line('no samples found');
     return 1;
+  }
+  // A server that answers and is no local hub (whose secrets the kit shares) is a deployed one, which
+  // only its own secrets sign for. Nothing answering is left to the requests' own network errors.
+  if (!values.tamper && !(await fetchHubInfo(target)) && (await answers(target))) {
+    const missing = missingDeployedSecrets(samples);
+    if (missing.length > 0) {
+      output.line(
+        `${target} is not a local hub: sign with the deployment's secrets, or every request is refused.`,
+      );
+      for (const secret of missing) output.line(`  export ${secret.variables[0]}=<${secret.what}>`);
+      return 2;
+    }
   }
   const repeat = positiveInteger(values.repeat, 'repeat', 1);
   const total = samples.length * repeat;

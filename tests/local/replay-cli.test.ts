@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { twilioSignatureMatches } from '#shared/channels/sms/inbound/signature.ts';
 import { main, printResult, replayExitCode } from '#shared/cli/replay.ts';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import type { HubInfo } from '#shared/local/hub-info.ts';
 import type { ReplayResult } from '#shared/local/replay-kit.ts';
@@ -155,29 +154,82 @@ describe('npm run replay: the helpdesk queue lines', () => {
   });
 });
 
-describe('npm run replay against a deployed hub', () => {
-  it('signs a Twilio sample over the URL it targets (a deployed hub has no local info to name another)', async () => {
-    // Prepare: a hub that is not a local one (its info path is unknown), keeping what it is posted
-    const posts: { url: string; signature: string; form: string }[] = [];
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        if (request.method !== 'POST') return void response.writeHead(404).end();
-        posts.push({
-          url: request.url ?? '',
-          signature: String(request.headers['x-twilio-signature'] ?? ''),
-          form: Buffer.concat(chunks).toString('utf8'),
-        });
-        response.writeHead(200).end();
+/** Runs `act` with these SWITCHBOARD_* variables alone set (a developer's shell), then restores the environment. */
+const withHubVariables = async <T>(variables: Record<string, string>, act: () => Promise<T>): Promise<T> => {
+  const saved = { ...process.env };
+  for (const name of Object.keys(process.env)) if (name.startsWith('SWITCHBOARD_')) delete process.env[name];
+  Object.assign(process.env, variables);
+  try {
+    return await act();
+  } finally {
+    process.env = saved;
+  }
+};
+
+/** A server that is no local hub (its info path unknown), keeping what it is posted. */
+const deployedStandIn = async () => {
+  const posts: { url: string; signature: string; form: string }[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.method !== 'POST') return void response.writeHead(404).end();
+      posts.push({
+        url: request.url ?? '',
+        signature: String(request.headers['x-twilio-signature'] ?? ''),
+        form: Buffer.concat(chunks).toString('utf8'),
       });
+      response.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    posts,
+    target: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+};
+
+describe('npm run replay against a deployed hub', () => {
+  it('refuses to send, naming the variables, while the samples would be signed with the development defaults', async () => {
+    // Prepare
+    const deployed = await deployedStandIn();
     const output = memoryOutput();
     try {
       // Act
-      const code = await main([join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--hub', target], output);
+      const code = await withHubVariables({}, () =>
+        main(
+          [
+            join(DEFAULT_EVENTS_DIR, 'sms/help.json'),
+            join(DEFAULT_EVENTS_DIR, 'messenger'),
+            '--hub',
+            deployed.target,
+          ],
+          output,
+        ),
+      );
+      // Assess
+      expect(code).toBe(2);
+      expect(deployed.posts).toEqual([]);
+      expect(output.lines.filter((line) => line.trim().startsWith('export '))).toEqual([
+        "  export SWITCHBOARD_META_APP_SECRET=<the Meta app secret (appSecret of the deployment's meta channel secret)>",
+        "  export SWITCHBOARD_TWILIO_AUTH_TOKEN=<the Twilio auth token (authToken of the deployment's twilio channel secret)>",
+      ]);
+    } finally {
+      await deployed.close();
+    }
+  });
+
+  it('signs a Twilio sample over the URL it targets (a deployed hub has no local info to name another)', async () => {
+    // Prepare: the deployment's own token exported, as the README asks
+    const { posts, target, close } = await deployedStandIn();
+    const deployedToken = 'the-deployments-own-twilio-auth-token';
+    const output = memoryOutput();
+    try {
+      // Act
+      const code = await withHubVariables({ SWITCHBOARD_TWILIO_AUTH_TOKEN: deployedToken }, () =>
+        main([join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--hub', target], output),
+      );
       // Assess
       expect(code).toBe(0);
       expect(output.lines).toContain('(target is not a local hub: helpdesk queue not inspected)');
@@ -185,14 +237,14 @@ describe('npm run replay against a deployed hub', () => {
       const [post] = posts;
       expect(
         twilioSignatureMatches(
-          [LOCAL_DEV_SECRETS.twilio.authToken],
+          [deployedToken],
           `${target}/webhooks/sms/twilio`,
           [...new URLSearchParams(post?.form)],
           post?.signature ?? '',
         ),
       ).toBe(true);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
   });
 });
