@@ -185,9 +185,11 @@ describe('Messenger prepare: parts', () => {
       typed('video', 'video/webm'),
       typed('video', 'video/x-msvideo'),
       typed('video', 'video/ogg'),
-      typed('file', 'application/zip'),
+      typed('file', 'application/pdf'),
     ];
     const unlisted = [
+      typed('file', 'application/zip'),
+      typed('file', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'),
       typed('image', 'image/webp'),
       typed('audio', 'audio/mpeg'),
       typed('video', 'video/3gpp'),
@@ -204,8 +206,9 @@ describe('Messenger prepare: parts', () => {
     for (const refusal of [...instagramUnlisted, ...unknownUnlisted]) {
       expect(refusal).toMatchObject({ reason: 'content_invalid', field: 'parts.0.mimeType' });
     }
-    expect(instagramUnlisted[0]?.detail).toBe('an Instagram image is PNG, JPEG or GIF');
-    expect(pageUnlisted).toEqual([true, true, true]);
+    expect(instagramUnlisted[0]?.detail).toBe('an Instagram file is PDF');
+    expect(instagramUnlisted[2]?.detail).toBe('an Instagram image is PNG, JPEG or GIF');
+    expect(pageUnlisted).toEqual(unlisted.map(() => true));
     expect(refusalOf(storedWebp)).toMatchObject({ field: 'parts.0.source.s3Key' });
     expect(storedWebpOnPage.ok).toBe(true);
   });

@@ -42,9 +42,11 @@ export const maxAttachmentBytes = (
 /**
  * The MIME types an Instagram attachment of a kind may have (Instagram messaging, "Send a Message":
  * audio aac, m4a, wav or mp4; images png or jpeg; video mp4, ogg, avi, mov or webm; the attachment
- * upload guide also lists GIF images, taken here). Files: any type. A page's attachments: any type
- * of the kind's family. Without an endpoint, Instagram's (the strictest). Before 2026-12-05 an
- * Instagram attachment of any type of its family went to Meta, a WebP image say (found by a review).
+ * upload guide also lists GIF images, taken here); files PDF (the attachment upload guide's "File |
+ * pdf | 25MB", 2026-04-01). A page's attachments: any type of the kind's family, files of any type.
+ * Without an endpoint, Instagram's (the strictest). Before 2026-12-05 an Instagram attachment of any
+ * type of its family went to Meta, a WebP image say, and before 2026-12-06 a file of any type, a ZIP
+ * or a .docx Instagram refuses (both found by reviews).
  */
 const INSTAGRAM_TYPES = {
   image: { names: 'PNG, JPEG or GIF', types: ['image/png', 'image/jpeg', 'image/jpg', 'image/gif'] },
@@ -74,18 +76,19 @@ const INSTAGRAM_TYPES = {
       'video/webm',
     ],
   },
+  file: { names: 'PDF', types: ['application/pdf'] },
 } as const satisfies Record<string, { names: string; types: readonly string[] }>;
 
 /**
  * Why an attachment's type (its base type, lower case) does not go on this endpoint, or undefined.
- * Only Instagram (or an unknown endpoint) narrows the types within a kind.
+ * Only Instagram (or an unknown endpoint) narrows the types within a kind, a file's to PDF.
  */
 export const attachmentTypeProblem = (
   kind: 'image' | 'audio' | 'video' | 'file',
   baseType: string,
   endpointType: BusinessEndpoint['type'] | undefined,
 ): string | undefined => {
-  if (kind === 'file' || endpointType === 'facebook_page') return undefined;
+  if (endpointType === 'facebook_page') return undefined;
   const allowed: { names: string; types: readonly string[] } = INSTAGRAM_TYPES[kind];
   return allowed.types.includes(baseType) ? undefined : `an Instagram ${kind} is ${allowed.names}`;
 };
