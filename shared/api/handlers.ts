@@ -499,6 +499,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const saved = await saveConversation(table, {
         model: changed.model,
         previous: current,
+        ...(stored.personEntry ? { personEntry: stored.personEntry } : {}),
         recentEventIds: stored.recentEventIds,
         lastChange,
         unannounced,

@@ -277,6 +277,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     const saved = await saveConversation(table, {
       model: changed.model,
       previous: model,
+      ...(stored.personEntry ? { personEntry: stored.personEntry } : {}),
       recentEventIds: stored.recentEventIds,
       lastChange: {
         eventId: change.causedBy,

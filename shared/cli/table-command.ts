@@ -4,9 +4,9 @@ import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import type { TableContext } from '#shared/store/table.ts';
 
 /**
- * What the table's maintenance commands (`npm run rekey-opt-outs`, `npm run reshard-indexes`) share:
- * their options (`--dry-run`, `--hub`, `--help`), and the table they work on, the deployed one when
- * SWITCHBOARD_TABLE_NAME is set, else the local hub's at `--hub`.
+ * What the table's maintenance commands (`npm run rekey-opt-outs`, `npm run reshard-indexes`,
+ * `npm run reindex-people`) share: their options (`--dry-run`, `--hub`, `--help`), and the table
+ * they work on, the deployed one when SWITCHBOARD_TABLE_NAME is set, else the local hub's at `--hub`.
  */
 export interface TableCommand {
   readonly dryRun: boolean;

@@ -32,7 +32,7 @@ import {
   type StoredConversation,
 } from '#shared/store/conversations.ts';
 import { epochSeconds } from '#shared/store/item-rules.ts';
-import { contactKeyFor } from '#shared/store/keys.ts';
+import { contactKeyFor, contactsConversationsPartition } from '#shared/store/keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from '#shared/store/messages.ts';
 import { PseudonymKeyMismatchError } from '#shared/store/pseudonym-key-check.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
@@ -549,7 +549,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
             : {}),
           lastChange: { eventId: event.id, previousStatus: applied.previousStatus },
         };
-        const saved = await store.saveConversation({ ...written, previous: stored.model });
+        const saved = await store.saveConversation({
+          ...written,
+          previous: stored.model,
+          ...(stored.personEntry ? { personEntry: stored.personEntry } : {}),
+        });
         if (saved === 'conflict') {
           batch?.forget(event.data.conversationId);
           logger.warn('conversation changed concurrently, re-reading', {
@@ -563,6 +567,8 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         batch?.remember(event.data.conversationId, {
           ...(stored.recentSendIds ? { recentSendIds: stored.recentSendIds } : {}),
           ...written,
+          // Under its person now, whatever the item held (a conversation of before 2026-12-01).
+          personEntry: contactsConversationsPartition(applied.model.state.contactId),
           ...(stored.overdueReported ? { overdueReported: stored.overdueReported } : {}),
         });
         event = withContactId(event, applied.model.state.contactId);
@@ -666,7 +672,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         recentEventIds: [...stored.recentEventIds, short].slice(-RECENT_EVENT_LIMIT),
         lastChange: { eventId: event.id, previousStatus },
       };
-      const saved = await store.saveConversation({ ...written, previous: stored.model });
+      const saved = await store.saveConversation({
+        ...written,
+        previous: stored.model,
+        ...(stored.personEntry ? { personEntry: stored.personEntry } : {}),
+      });
       if (saved === 'conflict') {
         batch?.forget(conversationId);
         continue;
@@ -675,6 +685,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       batch?.remember(conversationId, {
         ...(stored.recentSendIds ? { recentSendIds: stored.recentSendIds } : {}),
         ...written,
+        personEntry: contactsConversationsPartition(model.state.contactId),
         ...(stored.overdueReported ? { overdueReported: stored.overdueReported } : {}),
       });
       return [buildStateChangedEvent(model.state, previousStatus, event)];

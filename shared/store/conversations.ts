@@ -82,6 +82,12 @@ export interface StoredConversation {
    * snooze's wake saved but not published before 2026-12-05, which held the entry (`settleAttention`).
    */
   readonly attentionEntry?: string;
+  /**
+   * The person index (gsi3) partition the item is in, as stored: `PERSON#<contactId>`, or for a
+   * conversation written before 2026-12-01 `CONTACT#<contactKey>` (or nothing), which its next save
+   * moves (isLegacyPersonEntry).
+   */
+  readonly personEntry?: string;
   /** The waits whose `response_overdue` went out last (`markOverdueReported`). */
   readonly overdueReported?: ReportedWaits;
   /** The Messenger watermarks on the item (registers beside the model), when it has any. */
@@ -95,6 +101,12 @@ export interface ConversationWrite {
   /** The model this write replaces, as loaded (undefined when the conversation is new). */
   readonly previous: ConversationModel | undefined;
   readonly recentEventIds: readonly string[];
+  /**
+   * The item's gsi3 partition as loaded (StoredConversation.personEntry). The write files the
+   * conversation under its person unless the item is there already; left out, it does so anyway
+   * (the same keys again: free, as an unchanged index key writes nothing to the index).
+   */
+  readonly personEntry?: string;
   /** Set by a send of the hub's own; left as the item holds it when undefined. */
   readonly recentSendIds?: readonly string[];
   readonly lastChange: LastChange;
@@ -165,6 +177,7 @@ const ConversationItemSchema = z.looseObject({
   sends: StoredBytesSchema.optional(),
   lastChange: StoredBytesSchema.optional(),
   gsi4pk: z.string().optional(),
+  gsi3pk: z.string().optional(),
   /** `waitingSince` of the last wait reported before waits had versions (2026-12-05). */
   overdueFor: z.string().optional(),
   /** The version (`waitVersion`) of the last wait reported. */
@@ -315,6 +328,7 @@ export const storedConversationOf = (raw: Record<string, unknown>): StoredConver
       ? LastChangeSchema.parse(JSON.parse(decodeStoredJson(item.lastChange)))
       : undefined,
     ...(item.gsi4pk ? { attentionEntry: item.gsi4pk } : {}),
+    ...(item.gsi3pk ? { personEntry: item.gsi3pk } : {}),
     ...(item.overdueFor || item.overdueWait !== undefined
       ? {
           overdueReported: {
@@ -440,10 +454,13 @@ export const saveConversation = async (
     (previousAttention?.gsi4pk !== attention.gsi4pk || previousAttention.gsi4sk !== attention.gsi4sk);
   const attentionLeft = attention === undefined && previousAttention !== undefined;
   // The person's index entry: set with the conversation, moved only when the contact becomes
-  // another person (a BSUID-only contact that learns its phone number).
+  // another person (a BSUID-only contact that learns its phone number), and when the item is not
+  // under its person yet (written before 2026-12-01: under its channel contact, or in no partition),
+  // so a conversation still active after the upgrade is found by its person from its next write on.
+  const personKeys = conversationsByContactKeys(state.contactId, state.conversationId);
   const contactKeys =
-    isNew || write.previous?.state.contactId !== state.contactId
-      ? conversationsByContactKeys(state.contactId, state.conversationId)
+    isNew || write.previous?.state.contactId !== state.contactId || write.personEntry !== personKeys.gsi3pk
+      ? personKeys
       : undefined;
   const sets = [
     '#model = :model',

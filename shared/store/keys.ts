@@ -66,7 +66,7 @@ export const ITEM_KINDS = {
     reach: 'conversations-by-contact',
     expires: false,
     description:
-      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue; or a WhatsApp alias (`aliasOf`, no state) under the person whose identifier opened it, reached also from the conversation it stands for (the id each identifier of its contact derives)',
+      'conversation state (with the helpdesk fields: assignee, labels, priority, snooze), its recent event ids, the last change, Messenger watermarks, the wait last reported overdue; or a WhatsApp alias (`aliasOf`, no state) under the person whose identifier opened it, reached also from the conversation it stands for (the id each identifier of its contact derives). One written before 2026-12-01 is in gsi3 under `CONTACT#<contactKey>` (or not at all) until its next save or `npm run reindex-people` moves it under its person',
   },
   sendReservation: {
     pk: 'CONV#<conversationId>',
@@ -154,7 +154,8 @@ export const ITEM_KINDS = {
     personalData: true,
     reach: 'contact-partition',
     expires: false,
-    description: 'a customer on one channel: identities and consent registers',
+    description:
+      'a customer on one channel: identities and consent registers; in gsi3 under its person (`PERSON#<contactId>`), but for one written before 2026-12-01 and not indexed since, which `npm run reindex-people` files there',
   },
   consentChange: {
     pk: 'CONTACT#<channel>#<type:value>',
@@ -477,6 +478,16 @@ export const PERSON_PARTITION_PREFIX = 'PERSON#';
 
 export const contactsConversationsPartition = (contactId: string): string =>
   `${PERSON_PARTITION_PREFIX}${contactId}`;
+
+/**
+ * Before 2026-12-01 (8e7ed86) gsi3 listed a conversation under its channel contact
+ * (`CONTACT#<contactKey>`), and a channel contact item was in no gsi3 partition at all. No read
+ * looks there any more: such an entry is moved under its person (`PERSON#<contactId>`) by the next
+ * save of its conversation (saveConversation) or by `npm run reindex-people`
+ * (shared/store/legacy-person-index.ts). Whether an item's gsi3pk, as stored, is not today's.
+ */
+export const isLegacyPersonEntry = (gsi3pk: unknown): boolean =>
+  typeof gsi3pk !== 'string' || !gsi3pk.startsWith(PERSON_PARTITION_PREFIX);
 
 /** gsi3 sort keys of a person's partition: their conversations, channel contacts, and the people merged into them. */
 export const PERSON_CONVERSATION_PREFIX = 'CONV#';
