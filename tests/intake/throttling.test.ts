@@ -44,11 +44,14 @@ type Throttle = 'throws' | 'partial' | 'none';
 /**
  * SQS as far as the webhook sees it: a high-throughput FIFO queue that deduplicates per message
  * group, and throttles request number `throttledCall` (and, for a partial failure, every retry of
- * the entries it refused).
+ * the entries it refused). `accepted` is what the queue keeps (the first body per key); `sent` is
+ * every body the webhook sent per key, refused or dropped ones included, so a test can see what a
+ * deduplicating queue hides.
  */
 const fakeQueue = () => {
   const sqs = mockClient(SQSClient);
   const accepted = new Map<string, string>(); // `${group} ${dedupId}` → body
+  const sent = new Map<string, string[]>(); // `${group} ${dedupId}` → every body sent, in order
   let calls = 0;
   let throttle: Throttle = 'none';
   let throttledCall = 0;
@@ -56,6 +59,10 @@ const fakeQueue = () => {
   sqs.on(SendMessageBatchCommand).callsFake(async (input: SendMessageBatchCommandInput) => {
     calls += 1;
     const entries = input.Entries ?? [];
+    for (const entry of entries) {
+      const key = `${entry.MessageGroupId} ${entry.MessageDeduplicationId}`;
+      sent.set(key, [...(sent.get(key) ?? []), entry.MessageBody ?? '']);
+    }
     if (throttle === 'throws' && calls === throttledCall) {
       throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} });
     }
@@ -86,6 +93,7 @@ const fakeQueue = () => {
     sqs,
     publisher,
     accepted,
+    sent,
     calls: () => calls,
     throttleCall(kind: Throttle, call: number) {
       throttle = kind;
@@ -141,8 +149,12 @@ describe('throttling on the webhook path', () => {
       expect([...queue.accepted.keys()].sort()).toEqual(
         providerBatch.map((event) => `${event.subject} ${event.id}`).sort(),
       );
-      // What SQS took before the throttle came again identical (same group and id): dropped, not doubled.
-      for (const [key, body] of acceptedBeforeRetry) expect(queue.accepted.get(key)).toBe(body);
+      // What SQS took before the throttle came again (same group and id), so SQS dropped it rather than
+      // doubling it, and came identical: every body sent under one key is the same. Both posts here are
+      // the same request (same receivedAt), so a send that re-stamped a body would show as a second body.
+      for (const key of acceptedBeforeRetry.keys())
+        expect(queue.sent.get(key)?.length, key).toBeGreaterThan(1);
+      for (const [key, bodies] of queue.sent) expect(new Set(bodies).size, key).toBe(1);
     },
   );
 

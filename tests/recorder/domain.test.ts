@@ -17,11 +17,19 @@ interface Register {
   readonly eventId: string;
 }
 
-/** The register rule the store's condition enforces (shared/store/registers.ts): forward only. */
+/**
+ * A forward-only register of this test's own, over the orders `statusOrder` gives. It stands in for
+ * the store's register rule (a DynamoDB condition, shared/store/registers.ts) and is not that rule:
+ * the rule itself is tested against the local DynamoDB, in tests/store/registers.test.ts (a register
+ * never moves back) and tests/pipeline/statuses.test.ts (statuses in every order, through the recorder).
+ */
 const moves = (current: Register | undefined, next: Register): boolean =>
   current === undefined || current.order < next.order;
 
-/** The recorder's rules without storage: message dedup by id, statuses as forward-only registers. */
+/**
+ * The recorder's message rules without storage (dedup by provider message id, then applyEvent), and
+ * each message's status folded through `moves` above.
+ */
 const fold = (events: readonly HubEvent[]) => {
   let model: ConversationModel | undefined;
   const seenMessages = new Set<string>();
@@ -580,7 +588,7 @@ describe('conversation domain', () => {
     expect(again.newIdentities).toEqual([]);
   });
 
-  it('ends at the same statuses and counters whatever the order and duplication (property)', () => {
+  it('ends at the same counters whatever the order and duplication, and at the furthest status by statusOrder folded forward (property)', () => {
     const statusArb = fc.constantFrom<DeliveryStatus>('sent', 'delivered', 'read', 'failed');
     const eventsArb = fc
       .record({
