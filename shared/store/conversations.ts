@@ -433,6 +433,17 @@ const storedModel = (model: ConversationModel): Uint8Array => {
   return encodeJson(JSON.stringify({ ...model, state }));
 };
 
+/**
+ * The conversation's `createdAt`, beside the model as a plain attribute, so a write's condition can
+ * name the conversation it read, not only its version: an erasure deletes a conversation, and the
+ * customer's next message creates one under the same id at version 1 again. A write read before
+ * that (a PATCH, a wake, a merge, a sender's recording) would otherwise land on the new one at the
+ * same version, with the erased conversation's model (before 2026-12-06, found by a review). An item
+ * last written before then has none until its next write, which sets it.
+ */
+const CREATED_ATTRIBUTE = 'createdAt';
+const SAME_CONVERSATION = '(attribute_not_exists(#created) OR #created = :readCreated)';
+
 /** Optimistic concurrency on `version`; `conflict` when someone else wrote first. */
 export const saveConversation = async (
   context: TableContext,
@@ -465,6 +476,7 @@ export const saveConversation = async (
   const sets = [
     '#model = :model',
     '#version = :version',
+    '#created = :created',
     '#recent = :recent',
     ...(write.recentSendIds ? ['#sends = :sends'] : []),
     '#lastChange = :lastChange',
@@ -488,12 +500,14 @@ export const saveConversation = async (
         // UpdateItem, not PutItem: watermarks written on the same item by status events stay.
         UpdateExpression: `SET ${sets.join(', ')}${removes}`,
         // A new conversation never lands on an alias (which has no version): that read was stale.
+        // Any other write lands only on the conversation it read (sameConversation).
         ConditionExpression: isNew
           ? 'attribute_not_exists(#version) AND attribute_not_exists(aliasOf)'
-          : '#version = :expected',
+          : `#version = :expected AND ${SAME_CONVERSATION}`,
         ExpressionAttributeNames: {
           '#model': 'model',
           '#version': 'version',
+          '#created': CREATED_ATTRIBUTE,
           '#recent': 'recent',
           ...(write.recentSendIds ? { '#sends': 'sends' } : {}),
           '#lastChange': 'lastChange',
@@ -502,6 +516,7 @@ export const saveConversation = async (
         ExpressionAttributeValues: marshall({
           ':model': storedModel(write.model),
           ':version': state.version,
+          ':created': state.createdAt,
           ':recent': encodeRecent(write.recentEventIds),
           ...(write.recentSendIds ? { ':sends': encodeRecent(write.recentSendIds) } : {}),
           ':lastChange': encodeJson(JSON.stringify(write.lastChange)),
@@ -515,7 +530,7 @@ export const saveConversation = async (
                 ),
               }
             : {}),
-          ...(isNew ? {} : { ':expected': expectedVersion }),
+          ...(isNew ? {} : { ':expected': expectedVersion, ':readCreated': write.previous?.state.createdAt }),
         }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
@@ -575,10 +590,11 @@ export const settleAttention = async (
         TableName: context.tableName,
         Key: marshall(conversationKey(state.conversationId)),
         UpdateExpression: attention ? 'SET gsi4pk = :gsi4pk, gsi4sk = :gsi4sk' : 'REMOVE gsi4pk, gsi4sk',
-        ConditionExpression: '#version = :version',
-        ExpressionAttributeNames: { '#version': 'version' },
+        ConditionExpression: `#version = :version AND ${SAME_CONVERSATION}`,
+        ExpressionAttributeNames: { '#version': 'version', '#created': CREATED_ATTRIBUTE },
         ExpressionAttributeValues: marshall({
           ':version': state.version,
+          ':readCreated': state.createdAt,
           ...(attention ? { ':gsi4pk': attention.gsi4pk, ':gsi4sk': attention.gsi4sk } : {}),
         }),
         ReturnConsumedCapacity: 'TOTAL',
@@ -656,10 +672,17 @@ export const setConversationPerson = async (
     if (model?.state.contactId === contactId) return 'unchanged';
     const update = model
       ? {
-          UpdateExpression: 'SET #model = :model, #version = :version, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#model': 'model', '#version': 'version' },
+          UpdateExpression:
+            'SET #model = :model, #version = :version, #created = :created, gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
+          ConditionExpression: `#version = :expected AND ${SAME_CONVERSATION}`,
+          ExpressionAttributeNames: {
+            '#model': 'model',
+            '#version': 'version',
+            '#created': CREATED_ATTRIBUTE,
+          },
           ExpressionAttributeValues: marshall({
+            ':created': model.state.createdAt,
+            ':readCreated': model.state.createdAt,
             ':model': storedModel({
               ...model,
               state: { ...model.state, contactId, version: model.state.version + 1 },
