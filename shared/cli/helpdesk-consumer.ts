@@ -15,10 +15,11 @@
  *   (which on FIFO queues restarts its age) and be redriven up to 14 days later;
  * - `switchboard.conversation.state_changed`: keep the state with the highest `version` per
  *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries and
- *   redrives from the dead-letter queue do not), except that a first state (`previousStatus` null)
- *   whose `createdAt` is later than the newest message (`lastMessageAt`) of the state you kept is a
- *   new conversation under that id and replaces it: one erased with its person and created again by
- *   the customer's next message counts from 1 again;
+ *   redrives from the dead-letter queue do not), except across a conversation erased with its person
+ *   and created again under its id by the customer's next message, which counts from 1 again: a
+ *   state whose `createdAt` is later than the newest message (`lastMessageAt`) of the state you kept
+ *   is of the new conversation and replaces it, one whose `lastMessageAt` is earlier than the kept
+ *   state's `createdAt` is of the erased one and is ignored;
  * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
  *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
  *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
@@ -100,20 +101,27 @@ export type Handling = 'handled' | 'duplicate' | 'stale_state' | 'lost' | 'inval
 type ConversationState = HubEventOf<'switchboard.conversation.state_changed'>['data']['state'];
 
 /**
- * Whether a first state (no previous status) is of a new conversation under the id of `kept`: one
- * created after what was kept, i.e. later than its newest message. An erasure deletes a conversation
- * and the customer's next message creates it again under its id, from version 1. A first state
- * redriven from the dead-letter queue after newer ones is not: its `createdAt` (its first message's
- * time) is no later than the kept state's `lastMessageAt`. `createdAt` alone would not tell: it moves
- * back when a message with an earlier time is recorded after the first, so it can be earlier in the
- * kept state than in the late first state of the same conversation.
+ * Whether a state is of another conversation than `kept` under the same id, and which came first. An
+ * erasure deletes a conversation and the customer's next message creates it again under its id,
+ * counting from version 1 again, so versions order the states of one conversation only. Every state
+ * of one conversation spans its first recorded message: its `createdAt` (its earliest message's
+ * time; it moves back when an earlier message is recorded later) is no later, and its newest message
+ * (`lastMessageAt`) no earlier, than that message. So a state created after the kept state's newest
+ * message is of a newer conversation, and one whose newest message is before the kept state's
+ * `createdAt` of an older one (the erased conversation's, redriven late); any other is the same.
  */
-const startsNewConversation = (state: ConversationState, kept: KeptState): boolean =>
-  Date.parse(state.createdAt) > Date.parse(kept.newestMessageAt);
+const conversationOf = (state: ConversationState, kept: KeptState): 'newer' | 'older' | 'same' => {
+  if (Date.parse(state.createdAt) > Date.parse(kept.newestMessageAt)) return 'newer';
+  if (Date.parse(newestMessageOf(state)) < Date.parse(kept.createdAt)) return 'older';
+  return 'same';
+};
+
+const newestMessageOf = (state: ConversationState): string => state.lastMessageAt ?? state.createdAt;
 
 interface KeptState {
   readonly version: number;
-  /** The newest message of the state kept (`lastMessageAt`, else `createdAt`). */
+  /** The state's earliest and newest message (`createdAt`; `lastMessageAt`, else `createdAt`). */
+  readonly createdAt: string;
   readonly newestMessageAt: string;
 }
 
@@ -160,16 +168,21 @@ export class ExampleHelpdesk {
     const event = parsed.data;
     if (!this.seen.remember(event.id)) return 'duplicate';
     if (event.type === 'switchboard.conversation.state_changed') {
-      const { state, previousStatus } = event.data;
+      const { state } = event.data;
       const { conversationId, version, status } = state;
-      // A first state replaces what is kept only when it is of a conversation created after it (until
-      // 2026-12-06 never, so a conversation created again after an erasure was ignored; then always,
-      // so a first state redriven from the dead-letter queue rolled its conversation back: both found
-      // by reviews).
+      // A state of a conversation created after the kept one replaces it whatever its version, one of
+      // an older conversation never does; within one conversation the higher version wins. (Until
+      // 2026-12-06 only a first state could start a conversation anew, so the new conversation's
+      // later states were dropped when its first came late or never, and a state of the erased
+      // conversation redriven late won by its version: found by reviews.)
       const kept = this.kept.get(conversationId);
-      const anew = previousStatus === null && kept !== undefined && startsNewConversation(state, kept);
-      if (kept && !anew && kept.version >= version) return 'stale_state';
-      this.kept.set(conversationId, { version, newestMessageAt: state.lastMessageAt ?? state.createdAt });
+      const which = kept === undefined ? 'newer' : conversationOf(state, kept);
+      if (kept && (which === 'older' || (which === 'same' && kept.version >= version))) return 'stale_state';
+      this.kept.set(conversationId, {
+        version,
+        createdAt: state.createdAt,
+        newestMessageAt: newestMessageOf(state),
+      });
       this.output.line(`${event.time}  state     ${event.id}  ${event.subject}  ${status} v${version}`);
       return 'handled';
     }

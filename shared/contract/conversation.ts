@@ -138,9 +138,9 @@ export const ConversationStateSchema = z
     /**
      * Monotonic per conversation: consumers keep the state with the highest version. A conversation
      * erased with its person and created again under its id (the customer writes again) counts from 1
-     * again: its first state's `previousStatus` is null and its `createdAt` is later than the erased
-     * one's `lastMessageAt`; a first state without a later `createdAt` (one redriven from the
-     * dead-letter queue after newer states) is older than what you kept.
+     * again: a state whose `createdAt` is later than the kept state's `lastMessageAt` is of the new
+     * conversation, one whose `lastMessageAt` is earlier than the kept state's `createdAt` of the
+     * erased one (every state of one conversation spans its first recorded message).
      */
     version: z.number().int().positive(),
   })

@@ -9,12 +9,12 @@ import { memoryOutput } from '#shared/local/cli-output.ts';
 import { messageEvent, minute } from '#tests/recorder/factories.ts';
 
 /*
- * The example consumer's rule for conversation states: the highest version per conversation, and a
- * conversation's first state (no previous status) starts it anew when its `createdAt` is later than
- * the newest message (`lastMessageAt`) of the state kept under its id. An erasure deletes a conversation
- * and the customer's next message creates it again under the same id, counting from version 1 again:
- * until 2026-12-06 the consumer kept the erased conversation's highest version for ever and dropped
- * the new conversation's states as stale (found by a review).
+ * The example consumer's rule for conversation states: the highest version per conversation, and,
+ * across a conversation erased and created again under its id (counting from version 1 again), the
+ * newer conversation's: a state whose `createdAt` is later than the newest message (`lastMessageAt`)
+ * of the state kept replaces it, one whose `lastMessageAt` is before the kept state's `createdAt` is
+ * ignored. Until 2026-12-06 the consumer first kept the erased conversation's highest version for
+ * ever, then let only a first state start anew (found by reviews).
  */
 
 type StateChanged = HubEventOf<'switchboard.conversation.state_changed'>;
@@ -98,5 +98,41 @@ describe('example helpdesk consumer: conversation versions', () => {
     // Assess
     expect(outcome).toBe('stale_state');
     expect(helpdesk.versions.get(one?.data.state.conversationId ?? '')).toBe(2);
+  });
+
+  it('applies a later state of the conversation created again when its first state comes late', () => {
+    // Prepare: the erased conversation's three states; then the new conversation's first state is
+    // delayed (its publish failed) and its second, a helpdesk resolve, comes first
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const first = statesOf('versions-late-first', [0, 1, 2]);
+    for (const event of first.events) expect(helpdesk.handleJson(event)).toBe('handled');
+    const again = statesOf('versions-late-first', [24 * 60]);
+    const resolved = applyPatch(again.model as ConversationModel, { status: 'resolved' });
+    const two = buildStateChange({
+      state: resolved.model.state,
+      previousStatus: resolved.previousStatus,
+      causedBy: 'chg_versions_late_first',
+      time: minute(24 * 60 + 1),
+      changedBy: { kind: 'agent', id: 'agent-1' },
+      changes: resolved.changes,
+    });
+    // Act
+    const outcomes = [two, ...again.events].map((event) => helpdesk.handleJson(event));
+    // Assess
+    expect(outcomes).toEqual(['handled', 'stale_state']);
+    expect(helpdesk.versions.get(two.data.state.conversationId)).toBe(2);
+  });
+
+  it('ignores a state of the erased conversation redriven after the new conversation’s', () => {
+    // Prepare: the new conversation's two states are kept
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const erased = statesOf('versions-old-redriven', [0, 1, 2]);
+    const again = statesOf('versions-old-redriven', [24 * 60, 24 * 60 + 1]);
+    for (const event of again.events) expect(helpdesk.handleJson(event)).toBe('handled');
+    // Act: the erased conversation's version 3 comes back from the dead-letter queue
+    const outcome = helpdesk.handleJson(erased.events[2]);
+    // Assess
+    expect(outcome).toBe('stale_state');
+    expect(helpdesk.versions.get(again.model?.state.conversationId ?? '')).toBe(2);
   });
 });
