@@ -557,6 +557,28 @@ describe('handleTwilioWebhook: normalization', () => {
     },
   );
 
+  it("keeps a WhatsApp list-picker choice's item id and title as a list reply, its Body not repeated as text", () => {
+    // Prepare: the customer picks an item of a twilio/list-picker template
+    const params: Params = [
+      ...inboundParams('Tuesday 10:00').map(([name, value]): readonly [string, string] =>
+        name === 'From' || name === 'To' ? [name, `whatsapp:${value}`] : [name, value],
+      ),
+      ['WaId', '14155550123'],
+      ['MessageType', 'interactive'],
+      ['ListId', 'slot-2026-12-08T10:00'],
+      ['ListTitle', 'Tuesday 10:00'],
+    ];
+
+    // Act
+    const [event] = eventsOf(post(params));
+
+    // Assess
+    expect(event?.type).toBe('switchboard.message.received');
+    expect((event?.data as { parts?: unknown } | undefined)?.parts).toEqual([
+      { type: 'interactive_reply', kind: 'list', payload: 'slot-2026-12-08T10:00', title: 'Tuesday 10:00' },
+    ]);
+  });
+
   it('gives each status of one message its own event id, whatever order they arrive in', () => {
     // Prepare
     const arrivalOrder = ['delivered', 'queued', 'sent', 'sending', 'accepted'];

@@ -176,15 +176,21 @@ const partsFrom = (context: Context): MessagePart[] => {
   const { params, raw } = context;
   const parts: MessagePart[] = [];
   const isButtonReply = params.ButtonPayload !== undefined || params.ButtonText !== undefined;
-  // A button reply's Body repeats the button's title; the interactive part already carries it.
-  const bodyIsButtonTitle = isButtonReply && params.Body === params.ButtonText;
-  if (params.Body && !bodyIsButtonTitle) parts.push({ type: 'text', text: params.Body });
-  if (isButtonReply) {
+  // A list-picker choice: its item's id is the business's key for it (titles may repeat), kept as
+  // the Cloud API adapter keeps a list reply's (before 2026-12-06 only its title came through, as
+  // text: found by a review).
+  const isListReply = !isButtonReply && (params.ListId !== undefined || params.ListTitle !== undefined);
+  const title = isButtonReply ? params.ButtonText : params.ListTitle;
+  // A choice's Body repeats its title; the interactive part already carries it.
+  const bodyIsTitle = (isButtonReply || isListReply) && params.Body === title;
+  if (params.Body && !bodyIsTitle) parts.push({ type: 'text', text: params.Body });
+  if (isButtonReply || isListReply) {
+    const payload = isButtonReply ? params.ButtonPayload : params.ListId;
     parts.push({
       type: 'interactive_reply',
-      kind: 'button',
-      ...(params.ButtonPayload !== undefined ? { payload: params.ButtonPayload } : {}),
-      ...(params.ButtonText !== undefined ? { title: params.ButtonText } : {}),
+      kind: isButtonReply ? 'button' : 'list',
+      ...(payload !== undefined ? { payload } : {}),
+      ...(title !== undefined ? { title } : {}),
     });
   }
   if (params.Latitude !== undefined || params.Longitude !== undefined) {

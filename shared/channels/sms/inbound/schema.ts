@@ -33,6 +33,9 @@ export const TwilioMessagingParamsSchema = lazily(() =>
     FrequentlyForwarded: field,
     ButtonText: field,
     ButtonPayload: field,
+    /** A twilio/list-picker item the customer chose: its id (not shown to them) and title. */
+    ListId: field,
+    ListTitle: field,
     Latitude: field,
     Longitude: field,
     Address: field,
