@@ -44,6 +44,7 @@ const fetcher = createMediaFetcherService({
           .addDimension('reason', outcome.reason)
           .addMetric(MEDIA_METRICS.failed, MetricUnit.Count, 1),
   onCredentialsRefused: () => metrics.addMetric(MEDIA_METRICS.credentialsRefused, MetricUnit.Count, 1),
+  onJobError: (failed) => metrics.addMetric(MEDIA_METRICS.jobErrors, MetricUnit.Count, failed),
 });
 
 /** Media FIFO queue → providers → payload bucket → helpdesk FIFO queue: one attachment per invocation. */

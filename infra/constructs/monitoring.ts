@@ -486,8 +486,23 @@ export class Monitoring extends Construct {
     });
     this.add('MediaFetcherErrors', {
       alarmDescription:
-        'The media fetcher crashed, timed out or ran out of memory: its job comes back after the visibility timeout, and ends media_failed at its 20th receive. Check the media fetcher logs.',
-      metric: props.mediaFetcherFunction.metricErrors({ period, statistic: SUM }),
+        'The media fetcher failed jobs unexpectedly (a DynamoDB, S3 or SQS error, a job it cannot read, a bug: not a provider it backs off from), or crashed, timed out or ran out of memory: each job comes back after the visibility timeout, and ends media_failed at its 20th receive. Check the media fetcher logs ("media job failed").',
+      // A job failed in the batch never raises Lambda's Errors: the fetcher counts it (embedded metric format).
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failures, 0) + FILL(errors, 0)',
+        label: 'media fetcher failures',
+        period,
+        usingMetrics: {
+          failures: new cloudwatch.Metric({
+            namespace: this.metricsNamespace,
+            metricName: MEDIA_METRICS.jobErrors,
+            dimensionsMap: { service: METRIC_SERVICES.mediaFetcher },
+            period,
+            statistic: SUM,
+          }),
+          errors: props.mediaFetcherFunction.metricErrors({ period, statistic: SUM }),
+        },
+      }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

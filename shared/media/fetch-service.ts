@@ -66,6 +66,11 @@ export interface MediaFetcherDeps {
   readonly onOutcome?: (outcome: MediaOutcome) => void;
   /** Each download a provider refused for the hub's own credentials (the operator's alarm counts them). */
   readonly onCredentialsRefused?: () => void;
+  /**
+   * Jobs that failed unexpectedly (not a RetryLaterError): the batch reports them failed, which never
+   * raises Lambda's Errors, so the function counts them for the operator's alarm.
+   */
+  readonly onJobError?: (failedCount: number) => void;
 }
 
 /** The line logged at each refusal of the hub's credentials: a person must fix the channel secret. */
@@ -263,12 +268,13 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
         close: () => undefined,
       }),
       giveUpAtReceive: deps.giveUpAtReceive,
-      onGroupFailure: ({ error, record }) => {
+      onGroupFailure: ({ error, failedCount, record }) => {
         if (error instanceof RetryLaterError) return;
         logger.error('media job failed; it comes back after the visibility timeout', {
           errorName: errorNameOf(error),
           attempt: Number(record.attributes.ApproximateReceiveCount),
         });
+        deps.onJobError?.(failedCount);
       },
     });
 

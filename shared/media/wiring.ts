@@ -29,6 +29,7 @@ export interface MediaFetcherWiring {
   readonly fetch?: typeof fetch;
   readonly onOutcome?: (outcome: MediaOutcome) => void;
   readonly onCredentialsRefused?: () => void;
+  readonly onJobError?: (failedCount: number) => void;
   readonly onCapacity?: TableContext['onCapacity'];
   /**
    * How long an attachment's record is kept: as long as its message's (SWITCHBOARD_MESSAGE_RETENTION_DAYS),
@@ -86,5 +87,6 @@ export const createMediaFetcherService = (wiring: MediaFetcherWiring): MediaFetc
     giveUpAtReceive: MEDIA_QUEUE.consumerGivesUpAtReceive,
     ...(wiring.onOutcome ? { onOutcome: wiring.onOutcome } : {}),
     ...(wiring.onCredentialsRefused ? { onCredentialsRefused: wiring.onCredentialsRefused } : {}),
+    ...(wiring.onJobError ? { onJobError: wiring.onJobError } : {}),
   });
 };

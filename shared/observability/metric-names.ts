@@ -32,6 +32,12 @@ export const MEDIA_METRICS = {
   failed: 'MediaFailed',
   /** Downloads a provider refused for the hub's own credentials (each retried; a person must fix the secret). */
   credentialsRefused: 'MediaCredentialsRefused',
+  /**
+   * Media jobs that failed unexpectedly (not a retry the fetcher chose: a part another fetcher holds,
+   * a provider's backoff): reported failed in the batch, which never raises Lambda's Errors; retried,
+   * then ended media_failed at the give-up receive or dead-lettered.
+   */
+  jobErrors: 'MediaJobErrors',
 } as const;
 
 export const RECORDER_METRICS = {

@@ -124,37 +124,51 @@ describe('Monitoring', () => {
     },
   );
 
-  it('alarms on recorder failures: the messages it reports failed (its own metric) plus Lambda Errors', () => {
-    // Act
-    const alarm = alarms.find((candidate) =>
-      JSON.stringify(candidate.Properties.Metrics ?? []).includes('RecordFailures'),
-    );
-    const metrics = alarm?.Properties.Metrics as Array<{
-      Expression?: string;
-      MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } };
-    }>;
-    // Assess
-    expect(alarm?.Properties).toMatchObject({
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      AlarmActions: [topicRef],
-    });
-    expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
-      'FILL(failures, 0) + FILL(errors, 0)',
-    );
-    expect(
-      metrics
-        .map((metric) => metric.MetricStat?.Metric.MetricName)
-        .filter(Boolean)
-        .sort(),
-    ).toEqual(['Errors', 'RecordFailures']);
-    expect(
-      metrics.find((metric) => metric.MetricStat?.Metric.MetricName === 'RecordFailures')?.MetricStat?.Metric,
-    ).toMatchObject({
-      Namespace: 'Switchboard',
-      Dimensions: [{ Name: 'service', Value: 'recorder' }],
-    });
-  });
+  // A record a batch reports failed never raises Lambda's Errors: each function counts its own.
+  it.each([
+    ['RecorderErrors', 'RecordFailures', 'recorder', () => stack.recorder.function],
+    ['SenderErrors', 'CommandErrors', 'sender', () => stack.sender.function],
+    ['MediaFetcherErrors', 'MediaJobErrors', 'media-fetcher', () => stack.mediaFetcher.function],
+  ])(
+    '%s adds the failures the function counts (%s) to its Lambda Errors, either missing as 0',
+    (alarmId, counted, service, fn) => {
+      // Act
+      const alarm = alarmNamed(alarmId);
+      const metrics = alarm?.Properties.Metrics as Array<{
+        Expression?: string;
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Stat: string };
+      }>;
+      const metricNamed = (name: string) =>
+        metrics.find((metric) => metric.MetricStat?.Metric.MetricName === name)?.MetricStat;
+      // Assess
+      expect(alarm?.Properties).toMatchObject({
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
+        AlarmActions: [topicRef],
+      });
+      expect(metrics.find((metric) => metric.Expression)?.Expression).toBe(
+        'FILL(failures, 0) + FILL(errors, 0)',
+      );
+      expect(
+        metrics
+          .map((metric) => metric.MetricStat?.Metric.MetricName)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['Errors', counted].sort());
+      expect(metricNamed(counted)).toMatchObject({
+        Metric: { Namespace: 'Switchboard', Dimensions: [{ Name: 'service', Value: service }] },
+        Stat: 'Sum',
+      });
+      expect(metricNamed('Errors')).toMatchObject({
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(fn()) } }],
+        },
+        Stat: 'Sum',
+      });
+    },
+  );
 
   it('lets CloudWatch use the alarm topic key only for this account', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
@@ -304,21 +318,6 @@ describe('Monitoring', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 5,
       DatapointsToAlarm: 3,
-      AlarmActions: [topicRef],
-    });
-  });
-
-  it('alarms on any media fetcher error', () => {
-    // Act
-    const alarm = alarmOn('Errors', logicalId(stack.mediaFetcher.function));
-    // Assess
-    expect(alarm?.Properties).toMatchObject({
-      Namespace: 'AWS/Lambda',
-      Statistic: 'Sum',
-      Period: 300,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
       AlarmActions: [topicRef],
     });
   });
