@@ -2,7 +2,6 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
 import { type LastReceiveCause, processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
-import { isWhatsAppCallId } from '#shared/channels/whatsapp/outbound/call-references.ts';
 import {
   COMMAND_TYPES,
   type HubCommand,
@@ -19,6 +18,7 @@ import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { SendFailure, SendRecord, SendStore } from '#shared/store/sends.ts';
 import type { ChannelSender, SendOutcome, SendTarget } from './channel-sender.ts';
+import { nonMessageReferenceOf } from './message-references.ts';
 import { failedEventFor } from './outcome-events.ts';
 import { RetryLaterError, type SendCommandHandler, type SenderReads } from './send-command.ts';
 import type { SenderFor } from './senders.ts';
@@ -272,9 +272,8 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const pausedUntil = await deps.pauses?.pausedUntil({ provider, endpoint: conversation.endpoint });
     if (pausedUntil !== undefined) return 'endpoint paused';
     if (command.type !== COMMAND_TYPES.markRead) return undefined;
-    if (conversation.channel === 'whatsapp' && isWhatsAppCallId(command.data.providerMessageId)) {
-      return 'a call, not a message';
-    }
+    const nonMessage = nonMessageReferenceOf(conversation.channel, command.data.providerMessageId);
+    if (nonMessage) return `${nonMessage}, not a message`;
     const message = await deps.reads.message(
       hubMessageIdFor(conversation.channel, command.data.providerMessageId),
     );

@@ -4,7 +4,6 @@ import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { type LastReceiveCause, UnfinishedReceiveError } from '#shared/aws/sqs-fifo-batch.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
 import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
-import { callReferenceProblem } from '#shared/channels/whatsapp/outbound/call-references.ts';
 import type { OutboundPart, SendMessageCommand } from '#shared/contract/commands.ts';
 import {
   canonicalJson,
@@ -53,6 +52,7 @@ import {
 } from './channel-sender.ts';
 import { emailThreadFor, messageIdHeaderFor, newestAnswerable } from './email-thread.ts';
 import type { EndpointTurn } from './endpoint-rate.ts';
+import { messageReferenceProblem } from './message-references.ts';
 import { failedEventFor, sentEventFor } from './outcome-events.ts';
 import { consentMatters, decideSendPolicy, type PolicyDecision } from './policy.ts';
 import type { SenderFor } from './senders.ts';
@@ -552,13 +552,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     }
     const paused = await pausedFailure(provider, conversation.endpoint);
     if (paused) return { ok: false, plan: base, failure: paused };
-    const callReference =
-      conversation.channel === 'whatsapp' ? callReferenceProblem(command.data) : undefined;
-    if (callReference) {
+    const reference = messageReferenceProblem(conversation.channel, command.data);
+    if (reference) {
       return {
         ok: false,
         plan: base,
-        failure: refusedContent({ reason: 'content_invalid', ...callReference }),
+        failure: refusedContent({ reason: 'content_invalid', ...reference }),
       };
     }
     const inspected = await inspectStoredMedia(

@@ -2,6 +2,7 @@ import { buildEvent } from '#shared/contract/build.ts';
 import { eventIdFor, hubMessageIdFor, stableHash } from '#shared/contract/ids.ts';
 import type { HubEvent, MessagePart } from '#shared/contract/types.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import { POSTBACK_ID_PREFIX } from '../postback-id.ts';
 import { type EntryContext, type ItemContext, itemContext } from './context.ts';
 import { attachmentParts } from './parts.ts';
 import { toReferral } from './referral.ts';
@@ -88,7 +89,7 @@ export const messageEvent = (
  */
 const postbackMessageId = (postback: MetaPostback, item: MessagingItemBase): string =>
   postback.mid ??
-  `postback.${stableHash('postback', item.sender.id, String(item.timestamp ?? ''), postback.payload ?? '')}`;
+  `${POSTBACK_ID_PREFIX}${stableHash('postback', item.sender.id, String(item.timestamp ?? ''), postback.payload ?? '')}`;
 
 /** `postback` items: a tap on a postback button, Get Started or a persistent-menu item. */
 export const postbackEvent = (
