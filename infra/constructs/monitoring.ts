@@ -291,28 +291,15 @@ export class Monitoring extends Construct {
       metricName: RECORDER_METRICS.oldestRecordAge,
       maxAge: maxIngestAge,
     });
-    this.add('RecorderErrors', {
+    // Per-message failures never raise Lambda's Errors: the recorder counts them (embedded metric format).
+    this.addFailureAlarm('RecorderErrors', {
       alarmDescription:
         'The recorder failed messages (reported per message, or the whole batch threw); they are retried, then dead-lettered.',
-      // Per-message failures never raise Lambda's Errors: the recorder counts them (embedded metric format).
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(failures, 0) + FILL(errors, 0)',
-        label: 'recorder failures',
-        period,
-        usingMetrics: {
-          failures: new cloudwatch.Metric({
-            namespace: this.metricsNamespace,
-            metricName: RECORDER_METRICS.recordFailures,
-            dimensionsMap: { service: METRIC_SERVICES.recorder },
-            period,
-            statistic: SUM,
-          }),
-          errors: props.recorderFunction.metricErrors({ period, statistic: SUM }),
-        },
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      label: 'recorder failures',
+      service: METRIC_SERVICES.recorder,
+      metricName: RECORDER_METRICS.recordFailures,
+      fn: props.recorderFunction,
+      period,
     });
     this.addSenderAlarms(props, period);
     this.addPseudonymKeyAlarm(props, period);
@@ -353,21 +340,14 @@ export class Monitoring extends Construct {
       metricName: SENDER_METRICS.oldestRecordAge,
       maxAge: maxOutboxAge,
     });
-    this.add('SenderErrors', {
+    this.addFailureAlarm('SenderErrors', {
       alarmDescription:
         'The sender failed commands unexpectedly (not a wait for a provider); they are retried, then dead-lettered.',
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(failures, 0) + FILL(errors, 0)',
-        label: 'sender failures',
-        period,
-        usingMetrics: {
-          failures: senderMetric(SENDER_METRICS.commandErrors),
-          errors: props.senderFunction.metricErrors({ period, statistic: SUM }),
-        },
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      label: 'sender failures',
+      service: METRIC_SERVICES.sender,
+      metricName: SENDER_METRICS.commandErrors,
+      fn: props.senderFunction,
+      period,
     });
     this.add('SendCredentialsRefused', {
       alarmDescription:
@@ -484,28 +464,15 @@ export class Monitoring extends Construct {
       queue: props.mediaQueue,
       maxAge: props.maxMediaAge ?? Duration.seconds(ALARM_THRESHOLDS.maxMediaAgeSeconds),
     });
-    this.add('MediaFetcherErrors', {
+    // A job failed in the batch never raises Lambda's Errors: the fetcher counts it (embedded metric format).
+    this.addFailureAlarm('MediaFetcherErrors', {
       alarmDescription:
         'The media fetcher failed jobs unexpectedly (a DynamoDB, S3 or SQS error, a job it cannot read, a bug: not a provider it backs off from), or crashed, timed out or ran out of memory: each job comes back after the visibility timeout, and ends media_failed at its 20th receive. Check the media fetcher logs ("media job failed").',
-      // A job failed in the batch never raises Lambda's Errors: the fetcher counts it (embedded metric format).
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(failures, 0) + FILL(errors, 0)',
-        label: 'media fetcher failures',
-        period,
-        usingMetrics: {
-          failures: new cloudwatch.Metric({
-            namespace: this.metricsNamespace,
-            metricName: MEDIA_METRICS.jobErrors,
-            dimensionsMap: { service: METRIC_SERVICES.mediaFetcher },
-            period,
-            statistic: SUM,
-          }),
-          errors: props.mediaFetcherFunction.metricErrors({ period, statistic: SUM }),
-        },
-      }),
-      threshold: 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
+      label: 'media fetcher failures',
+      service: METRIC_SERVICES.mediaFetcher,
+      metricName: MEDIA_METRICS.jobErrors,
+      fn: props.mediaFetcherFunction,
+      period,
     });
     // Counted at each refused download: the part is retried, so no media_failed tells it for a while.
     this.add('MediaCredentialsRefused', {
@@ -607,6 +574,46 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: alarm.evaluationPeriods ?? 5,
       datapointsToAlarm: 3,
+    });
+  }
+
+  /**
+   * An alarm on a function's failures: the count it writes itself (what it reports failed in its
+   * batch, which never raises Lambda's Errors) plus Lambda's Errors (a crash, a timeout), either
+   * missing in a period read as 0; any failure in a period fires it.
+   */
+  private addFailureAlarm(
+    id: string,
+    options: {
+      readonly alarmDescription: string;
+      readonly label: string;
+      readonly service: string;
+      readonly metricName: string;
+      readonly fn: lambda.IFunction;
+      readonly period: Duration;
+    },
+  ): void {
+    const { period } = options;
+    this.add(id, {
+      alarmDescription: options.alarmDescription,
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(failures, 0) + FILL(errors, 0)',
+        label: options.label,
+        period,
+        usingMetrics: {
+          failures: new cloudwatch.Metric({
+            namespace: this.metricsNamespace,
+            metricName: options.metricName,
+            dimensionsMap: { service: options.service },
+            period,
+            statistic: SUM,
+          }),
+          errors: options.fn.metricErrors({ period, statistic: SUM }),
+        },
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
     });
   }
 
