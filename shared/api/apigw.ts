@@ -81,7 +81,11 @@ export const toApiRequest = (
       ? { body: parsed.data.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body }
       : {}),
     principal,
-    ...(isCatchAllRouteKey(parsed.data.routeKey) ? { unmatched: true as const } : {}),
+    ...(isCatchAllRouteKey(parsed.data.routeKey)
+      ? { unmatched: true as const }
+      : parsed.data.routeKey !== undefined
+        ? { routeKey: parsed.data.routeKey }
+        : {}),
     ...(requestId !== undefined && /^[\w=-]+$/.test(requestId) ? { apiRequestId: requestId } : {}),
   };
 };

@@ -15,6 +15,11 @@ export interface ApiRequest {
   readonly apiRequestId?: string;
   /** Came by the catch-all route (operations.ts): API Gateway matched none of the routes. */
   readonly unmatched?: true;
+  /**
+   * The route API Gateway matched and authorized (`GET /v1/contacts/{contactId}`), when it names one:
+   * the only route this request may run (router.ts).
+   */
+  readonly routeKey?: string;
 }
 
 export interface ApiResponse {

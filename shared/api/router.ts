@@ -28,6 +28,10 @@ const matchPath = (template: string, path: string): Record<string, string> | und
  * The route and its path parameters, or the problem: 404 for no such path, 405 with `Allow` for a
  * method the path does not take. A request API Gateway matched to none of its routes (the catch-all)
  * runs no handler, whatever this matcher finds: its route's authorization (a JWT scope) was not asked.
+ * Nor does one whose path matches another route than the one API Gateway matched and authorized
+ * (`routeKey`): the two are matched on different forms of the path (API Gateway's may be encoded,
+ * `rawPath` is decoded), and a `%2F` in one segment must not turn a read into an export (before
+ * 2026-12-06 the handler was found from the path alone: found by a review).
  */
 const findRoute = (request: ApiRequest): { route: Route; params: Record<string, string> } | ApiResponse => {
   const allowed: string[] = [];
@@ -35,7 +39,10 @@ const findRoute = (request: ApiRequest): { route: Route; params: Record<string, 
     const params = matchPath(route.path, request.path);
     if (!params) continue;
     allowed.push(route.method);
-    if (route.method === request.method.toUpperCase() && !request.unmatched) return { route, params };
+    if (route.method !== request.method.toUpperCase() || request.unmatched) continue;
+    if (request.routeKey !== undefined && request.routeKey !== `${route.method} ${route.path}`)
+      return problem('notFound', 'no such resource');
+    return { route, params };
   }
   if (allowed.length === 0 || allowed.includes(request.method.toUpperCase()))
     return problem('notFound', 'no such resource');
