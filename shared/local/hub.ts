@@ -21,11 +21,13 @@ import { postCustomerMessage } from './console/customer.ts';
 import { createEventTap } from './console/event-tap.ts';
 import { consoleStreams } from './console/live.ts';
 import { consoleHandler } from './console/server.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   type LocalEndpoints,
   type LocalResources,
+  type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
 import { type BatchReport, type RunningEventSource, startSqsEventSource } from './event-source.ts';
@@ -52,6 +54,19 @@ import {
 } from './simulators/index.ts';
 import { snsEventOf } from './sns-event.ts';
 import { threadCpuMicros } from './thread-cpu.ts';
+
+/** Starts the emulators; a start that fails releases the data directory it was given. */
+const startEmulatorsOrUnlock = async (
+  options: Parameters<typeof startEmulators>[0],
+  unlock: () => void,
+): Promise<RunningEmulators> => {
+  try {
+    return await startEmulators(options);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+};
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_DATA_DIR = '.switchboard-data';
@@ -286,6 +301,8 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   const routes = apiToken ? [...webhookRoutes, ...HELPDESK_API_ROUTES] : webhookRoutes;
   const host = options.host ?? '127.0.0.1';
   const dataDir = options.inMemory ? undefined : resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  // Before anything of the directory is opened: another running hub's files are refused whole.
+  const unlock = dataDir ? lockDataDir(dataDir) : () => {};
   const dynamoDataDir = dataDir ? join(dataDir, 'dynamodb') : undefined;
   if (dynamoDataDir) mkdirSync(dynamoDataDir, { recursive: true });
   const sqsDataDir = dataDir ? join(dataDir, FAUXQS_DATA_SUBDIR) : undefined;
@@ -300,24 +317,27 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // What the hub publishes for helpdesks, seen as the emulator accepts it (the queue is not read).
   const tap = serveConsole ? createEventTap() : undefined;
   const placeholderSigning = options.placeholderSigning ?? true;
-  const emulators = await startEmulators({
-    placeholderSigning,
-    ...(dynamoDataDir ? { dynamoDataDir } : {}),
-    ...(sqsDataDir ? { sqsDataDir } : {}),
-    dynamoPort: options.dynamoPort ?? 0,
-    sqsPort: options.sqsPort ?? 0,
-    ...(tap
-      ? {
-          onMessagesSent: (messages) =>
-            tap.record(
-              messages
-                .filter((message) => message.queueName === HELPDESK_QUEUE.name)
-                .map((message) => message.body),
-            ),
-        }
-      : {}),
-    ...(options.dynamoInThread === false ? { dynamoInThread: false } : {}),
-  });
+  const emulators = await startEmulatorsOrUnlock(
+    {
+      placeholderSigning,
+      ...(dynamoDataDir ? { dynamoDataDir } : {}),
+      ...(sqsDataDir ? { sqsDataDir } : {}),
+      dynamoPort: options.dynamoPort ?? 0,
+      sqsPort: options.sqsPort ?? 0,
+      ...(tap
+        ? {
+            onMessagesSent: (messages) =>
+              tap.record(
+                messages
+                  .filter((message) => message.queueName === HELPDESK_QUEUE.name)
+                  .map((message) => message.body),
+              ),
+          }
+        : {}),
+      ...(options.dynamoInThread === false ? { dynamoInThread: false } : {}),
+    },
+    unlock,
+  );
   // fauxqs names queues `sqs.<region>.localhost`; the SDK follows a queue URL's host, so make it loopback here.
   const restoreDns = interceptLocalhostDns();
   const restoreEnv = applyEnvironment(hubEnvironment(emulators.endpoints, emulators.resources));
@@ -405,6 +425,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     restoreEnv();
     restoreDns();
     forgetCachedRuntime();
+    unlock();
     throw error;
   });
   const base = httpOrigin(host, api.port);
@@ -612,6 +633,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     restoreEnv();
     restoreDns();
     forgetCachedRuntime();
+    unlock();
   };
 
   const webhooks = Object.fromEntries(
