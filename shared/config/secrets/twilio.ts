@@ -159,7 +159,11 @@ export const twilioNumberOwner = (twilio: TwilioSection, key: string): string | 
   return owners.get(key);
 };
 
-/** The tokens an account's webhooks may be signed with: its own, then the one being rotated in. */
+/**
+ * The tokens an account's webhooks may be signed with: its own (`authToken`, the one every login
+ * uses), then during a rotation the one being rotated out (`secondaryAuthToken`), which Twilio
+ * signs with until the new token is promoted (README, Secrets: "Rotating a Twilio auth token").
+ */
 export const twilioWebhookTokens = (account: Pick<TwilioSection, 'authToken' | 'secondaryAuthToken'>) =>
   [account.authToken, account.secondaryAuthToken].filter(
     (token): token is string => typeof token === 'string' && token.length > 0,
