@@ -1,5 +1,5 @@
-import { type AttributeValue, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { contactPersonOf } from './contacts.ts';
 import { storedConversationOf } from './conversations.ts';
 import { isConditionFailure } from './item-rules.ts';
@@ -15,7 +15,7 @@ import {
   kindOfKey,
   PERSON_PARTITION_PREFIX,
 } from './keys.ts';
-import { type TableContext, track } from './table.ts';
+import { scanPages, type TableContext, track } from './table.ts';
 
 /*
  * Items written before 2026-12-01 (8e7ed86) are not in their person's gsi3 partition, where every
@@ -45,6 +45,7 @@ interface Move {
   readonly key: ItemKey;
   readonly keys: { readonly gsi3pk: string; readonly gsi3sk: string };
   readonly condition: string;
+  readonly names?: Record<string, string>;
   readonly values: Record<string, unknown>;
 }
 
@@ -71,6 +72,7 @@ const moveOf = (item: Record<string, unknown>): Move | 'no person' | undefined =
         key,
         keys: conversationsByContactKeys(state.contactId, state.conversationId),
         condition: `#version = :version AND ${entryAsRead.condition}`,
+        names: { '#version': 'version' },
         values: { ...entryAsRead.values, ':version': state.version },
       };
     }
@@ -100,9 +102,7 @@ const applyMove = async (context: TableContext, move: Move): Promise<boolean> =>
         Key: marshall(move.key),
         UpdateExpression: 'SET gsi3pk = :gsi3pk, gsi3sk = :gsi3sk',
         ConditionExpression: move.condition,
-        ...(move.condition.includes('#version')
-          ? { ExpressionAttributeNames: { '#version': 'version' } }
-          : {}),
+        ...(move.names ? { ExpressionAttributeNames: move.names } : {}),
         ExpressionAttributeValues: marshall({
           ...move.values,
           ':gsi3pk': move.keys.gsi3pk,
@@ -137,30 +137,20 @@ export const reindexLegacyPeople = async (
   let moved = 0;
   let changedMeanwhile = 0;
   let withoutPerson = 0;
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const output = await context.client.send(
-      new ScanCommand({
-        TableName: context.tableName,
-        // Strongly consistent: an item saved just before the read is seen with its new entry.
-        ConsistentRead: true,
-        FilterExpression:
-          '((begins_with(pk, :conversations) AND sk = :state) OR (begins_with(pk, :contacts) AND sk = :contact)) AND NOT begins_with(gsi3pk, :person)',
-        ExpressionAttributeValues: marshall({
-          ':conversations': CONVERSATION_PARTITION_PREFIX,
-          ':state': 'STATE',
-          ':contacts': CONTACT_PARTITION_PREFIX,
-          ':contact': 'CONTACT',
-          ':person': PERSON_PARTITION_PREFIX,
-        }),
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'Scan', output);
-    startKey = output.LastEvaluatedKey;
-    for (const raw of output.Items ?? []) {
-      const move = moveOf(unmarshall(raw));
+  const pages = scanPages(context, {
+    expression:
+      '((begins_with(pk, :conversations) AND sk = :state) OR (begins_with(pk, :contacts) AND sk = :contact)) AND NOT begins_with(gsi3pk, :person)',
+    values: {
+      ':conversations': CONVERSATION_PARTITION_PREFIX,
+      ':state': 'STATE',
+      ':contacts': CONTACT_PARTITION_PREFIX,
+      ':contact': 'CONTACT',
+      ':person': PERSON_PARTITION_PREFIX,
+    },
+  });
+  for await (const page of pages) {
+    for (const item of page) {
+      const move = moveOf(item);
       if (move === undefined) continue;
       if (move === 'no person') {
         withoutPerson += 1;
@@ -171,6 +161,6 @@ export const reindexLegacyPeople = async (
       if (await applyMove(context, move)) moved += 1;
       else changedMeanwhile += 1;
     }
-  } while (startKey);
+  }
   return { found, moved, changedMeanwhile, withoutPerson };
 };

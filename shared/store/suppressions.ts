@@ -1,10 +1,5 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  PutItemCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { z } from 'zod';
 import { isConditionFailure } from './item-rules.ts';
 import {
@@ -17,7 +12,15 @@ import {
   suppressionKeyOfLegacy,
 } from './keys.ts';
 import { appliedIdOf, CONTACT_REGISTERS, HELP_REGISTERS, StoredRegisterSchema } from './registers.ts';
-import { batchGetItems, getItem, itemsByKey, type TableContext, type TableKey, track } from './table.ts';
+import {
+  batchGetItems,
+  getItem,
+  itemsByKey,
+  scanPages,
+  type TableContext,
+  type TableKey,
+  track,
+} from './table.ts';
 
 /*
  * Kept opt-outs (`SUPPRESS#HMAC#<keyed hash>` / `SUPPRESS`): what an erasure keeps of a contact's
@@ -413,23 +416,14 @@ export const rekeyLegacySuppressions = async (
   let found = 0;
   let moved = 0;
   let left = 0;
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const output = await context.client.send(
-      new ScanCommand({
-        TableName: context.tableName,
-        ConsistentRead: true,
-        FilterExpression: 'begins_with(pk, :prefix)',
-        ExpressionAttributeValues: marshall({ ':prefix': SUPPRESSION_PARTITION_PREFIX }),
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+  const pages = scanPages(context, {
+    expression: 'begins_with(pk, :prefix)',
+    values: { ':prefix': SUPPRESSION_PARTITION_PREFIX },
+  });
+  for await (const page of pages) {
+    const legacy = page.filter(
+      (item) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) === 'legacySuppression',
     );
-    track(context, 'Scan', output);
-    startKey = output.LastEvaluatedKey;
-    const legacy = (output.Items ?? [])
-      .map((raw) => unmarshall(raw))
-      .filter((item) => kindOfKey({ pk: String(item.pk), sk: String(item.sk) }) === 'legacySuppression');
     found += legacy.length;
     if (dryRun || legacy.length === 0) continue;
     const targets = legacy.map((item) =>
@@ -445,6 +439,6 @@ export const rekeyLegacySuppressions = async (
         moved++;
       else left++;
     }
-  } while (startKey);
+  }
   return { found, moved, left };
 };

@@ -1,4 +1,5 @@
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
   BatchWriteItemCommand,
@@ -7,6 +8,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   type KeysAndAttributes,
+  ScanCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -139,3 +141,31 @@ export const batchWriteItems = async (
     );
   }
 };
+
+/**
+ * The whole table, a page at a time, strongly consistent (an item saved just before the read is
+ * seen as saved), filtered by `filter` (its values marshalled here): the operators' one-off upgrades,
+ * which look for items no index leads to. Yields each page's items, unmarshalled, expired ones
+ * included (an upgrade moves what is stored).
+ */
+export async function* scanPages(
+  context: TableContext,
+  filter: { readonly expression: string; readonly values: Record<string, unknown> },
+): AsyncGenerator<Record<string, unknown>[]> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const output = await context.client.send(
+      new ScanCommand({
+        TableName: context.tableName,
+        ConsistentRead: true,
+        FilterExpression: filter.expression,
+        ExpressionAttributeValues: marshall(filter.values),
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'Scan', output);
+    startKey = output.LastEvaluatedKey;
+    yield (output.Items ?? []).map((raw) => unmarshall(raw));
+  } while (startKey);
+}
