@@ -32,6 +32,8 @@ const nameArbitrary = fc.oneof(
     'OptOutType',
     'ButtonPayload',
     'ButtonText',
+    'ListId',
+    'ListTitle',
     'Latitude',
     'Longitude',
     'WaId',
