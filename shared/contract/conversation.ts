@@ -114,8 +114,10 @@ export const ConversationStateSchema = z
     replyWindow: z.object({
       /** False on channels without a window (SMS, e-mail). */
       applies: z.boolean(),
-      /** When free-form replies stop being allowed (Messenger and Instagram: the later of 24 hours after the customer's last message and `adReplyWindow.closesAt`); null when no window applies or no inbound yet. */
+      /** When free-form replies stop being allowed: 24 hours after the customer's last message (Messenger and Instagram: or after `lastActionAt` when later, and `adReplyWindow.closesAt` when that is later still); null when no window applies or the customer has done nothing yet. */
       closesAt: TimestampSchema.nullable(),
+      /** Messenger and Instagram: the customer's newest action other than a message that Meta counts as opening its 24-hour window (a reaction to a message; an m.me or ig.me link, or the chat plugin, opening their existing thread: a `contact.referred` that is not an ad's); absent until one (and on states recorded before 2026-12-06). */
+      lastActionAt: TimestampSchema.optional(),
     }),
     /** WhatsApp: the newest click-to-WhatsApp ad entry; absent when the customer never came from an ad (and on states recorded before it was kept). */
     freeEntryPoint: FreeEntryPointSchema.optional(),

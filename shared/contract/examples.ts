@@ -402,7 +402,8 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
     'A message the helpdesk asked the hub to send was not sent, with a normalized `reason`, whether a new attempt could succeed, and what the provider said. Every send command ends in exactly one `message.sent` or `message.send_failed`.',
   [EVENT_TYPES.messageStatusUpdated]:
     'A sent message was queued, sent, delivered, read, played or failed. Statuses only move forward (`failed` ranks below `delivered`, except on e-mail, where a bounce can follow a delivery); Messenger reports a `watermark` instead of ids (an Instagram read names its message).',
-  [EVENT_TYPES.messageReactionChanged]: 'A reaction was added to or removed from a message.',
+  [EVENT_TYPES.messageReactionChanged]:
+    "A reaction was added to or removed from a message. A Messenger or Instagram customer's reaction opens Meta's 24-hour window: a `conversation.state_changed` follows it (`replyWindow.lastActionAt`).",
   [EVENT_TYPES.messageEdited]:
     "A message was edited; `parts` is its new content. A WhatsApp customer's call ends as one: its `call` part with `outcome` (`answered`, `missed`, or `failed` when Meta's status is `FAILED`, with Meta's `errors`), Meta's `providerStatus`, and the call's times.",
   [EVENT_TYPES.messageDeleted]: 'A message was deleted or unsent.',
@@ -417,7 +418,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.contactConsentChanged]:
     "A contact opted out of or into a channel (SMS STOP/START/HELP, WhatsApp marketing stop/resume, Messenger notifications). A Messenger Marketing Messages opt-in or stop also carries `notificationMessages`: the topic (`topic`, `title`), the token the business sends that topic's messages with, the frequency, the time zone, and the token's expiry and status. The hub keeps one Messenger notifications consent per page and person, not per topic: a helpdesk offering several topics keeps consent per topic from these events.",
   [EVENT_TYPES.contactReferred]:
-    "A contact arrived from an ad, an m.me link or another referral source. A referral (here, or on the message it came with) also carries, when Meta gives them, the ad's `mediaType`, `imageUrl`, `videoUrl`, `thumbnailUrl` and `welcomeMessage` (click-to-WhatsApp), and `postId` and `productId`: Meta's URLs, which the hub never fetches.",
+    "A contact arrived from an ad, an m.me link or another referral source. On Messenger and Instagram a referral that is not an ad's (an m.me or ig.me link, the chat plugin) opens Meta's 24-hour window: a `conversation.state_changed` follows it (`replyWindow.lastActionAt`). A referral (here, or on the message it came with) also carries, when Meta gives them, the ad's `mediaType`, `imageUrl`, `videoUrl`, `thumbnailUrl` and `welcomeMessage` (click-to-WhatsApp), and `postId` and `productId`: Meta's URLs, which the hub never fetches.",
   [EVENT_TYPES.contactErased]:
     'A person was erased from the hub (`DELETE /v1/contacts/{contactId}` or `npm run erase`): every record and attachment of theirs on every channel is gone. Erase your copy of everything under `contactId`.',
   [EVENT_TYPES.contactMerged]:

@@ -158,9 +158,10 @@ const emptyState = (event: MessageEvent, at: string): ConversationState => ({
 });
 
 /**
- * 24 hours after the customer's last message, or later on Messenger and Instagram while an ad's
- * window (7 days from the ad's message) reaches further: both only move forward, so the result is
- * the same in any order of recording.
+ * 24 hours after the customer's last message, or on Messenger and Instagram after their last action
+ * that opens the window when later (`replyWindow.lastActionAt`: shared/domain/window-actions.ts), and
+ * later still while an ad's window (7 days from the ad's message) reaches further: all only move
+ * forward, so the result is the same in any order of recording.
  */
 const replyWindowClosesAt = (
   state: ConversationState,
@@ -168,8 +169,10 @@ const replyWindowClosesAt = (
   adReplyWindow: ConversationState['adReplyWindow'],
 ): string | null => {
   const hours = REPLY_WINDOW_HOURS[state.channel];
-  if (hours === null || lastInboundAt === null) return null;
-  const standard = addHours(lastInboundAt, hours);
+  const { lastActionAt } = state.replyWindow;
+  const openedAt = lastActionAt === undefined ? lastInboundAt : laterOf(lastInboundAt, lastActionAt);
+  if (hours === null || openedAt === null) return null;
+  const standard = addHours(openedAt, hours);
   return adReplyWindow === undefined ? standard : laterOf(standard, adReplyWindow.closesAt);
 };
 
@@ -469,6 +472,26 @@ export const applyCallAnswered = (
   return same
     ? undefined
     : withWaitVersion(current, { ...answered, state: { ...answered.state, version: state.version + 1 } });
+};
+
+/**
+ * A customer action other than a message that opens Meta's window, made `at` (a reaction, an m.me
+ * link's click: shared/domain/window-actions.ts): the conversation keeps the newest one's time, and
+ * its reply window runs 24 hours from it when that is later than from the customer's last message.
+ * Nothing else moves: an action is no message (no wait, no unread, no reopening). Undefined when it
+ * changes nothing (not newer than the action kept: a redelivery, or recorded late), or where no
+ * window applies.
+ */
+export const applyWindowAction = (current: ConversationModel, at: string): ConversationModel | undefined => {
+  const { state } = current;
+  const { lastActionAt: kept } = state.replyWindow;
+  if (!state.replyWindow.applies || (kept !== undefined && at <= kept)) return undefined;
+  const acted = { ...state, replyWindow: { ...state.replyWindow, lastActionAt: at } };
+  const closesAt = replyWindowClosesAt(acted, state.lastInboundAt, state.adReplyWindow);
+  return {
+    ...current,
+    state: { ...acted, replyWindow: { ...acted.replyWindow, closesAt }, version: state.version + 1 },
+  };
 };
 
 /**

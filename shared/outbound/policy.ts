@@ -53,7 +53,8 @@ const whatsAppClosedDetail = (conversation: ConversationState, now: Date): strin
  * closed, so a helpdesk that saw `adReplyWindow` knows why it no longer counts.
  */
 const messengerClosedDetail = (conversation: ConversationState): string => {
-  const base = 'more than 24 hours since the customer last wrote (7 days for a human agent)';
+  const base =
+    'more than 24 hours since the customer last wrote, reacted or came back through a link (7 days since they wrote for a human agent)';
   const ad = conversation.adReplyWindow;
   return ad === undefined
     ? base
@@ -150,7 +151,11 @@ export const decideSendPolicy = (input: {
   }
   const windowHours = REPLY_WINDOW_HOURS[conversation.channel];
   const age = hoursSince(conversation.lastInboundAt, now);
-  const withinStandardHours = windowHours === null || age < windowHours;
+  // Messenger and Instagram: a reaction or an m.me link's click opens the 24 hours too
+  // (shared/domain/window-actions.ts); until 2026-12-06 only messages did, found by a review.
+  const { lastActionAt } = conversation.replyWindow;
+  const standardAge = lastActionAt === undefined ? age : Math.min(age, hoursSince(lastActionAt, now));
+  const withinStandardHours = windowHours === null || standardAge < windowHours;
   // After the 24 hours a human agent's reply goes with HUMAN_AGENT, which Meta always allows within 7
   // days of the customer's last message; the window after a click-to-Messenger ad "may last up to 7
   // days" (Meta decides), so it carries the replies that have no tag: a bot's, the system's.

@@ -16,10 +16,13 @@ import {
   type Applied,
   applyCallAnswered,
   applyEvent,
+  applyWindowAction,
+  type ConversationModel,
   isMessageEvent,
   type MessageEvent,
 } from '#shared/domain/conversation.ts';
 import { buildStateChangedEvent } from '#shared/domain/state-changed.ts';
+import { windowActionOf } from '#shared/domain/window-actions.ts';
 import { mediaJobsFor } from '#shared/media/job.ts';
 import type { MediaJobQueue } from '#shared/media/job-queue.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
@@ -192,6 +195,31 @@ interface PickedUpCall {
   readonly startedAt: string;
   readonly receivedAt: string;
 }
+
+/**
+ * What an event other than a message changes in its conversation's state, if anything: the business
+ * picking up the customer's call (an answer), or a customer's action that opens Meta's window (a
+ * reaction, an m.me link's click: shared/domain/window-actions.ts).
+ */
+interface ConversationChange {
+  readonly conversationId: string;
+  /** The model after the change; undefined when it changes nothing (applied already, or older). */
+  readonly apply: (model: ConversationModel) => ConversationModel | undefined;
+}
+
+const conversationChangeOf = (event: HubEvent): ConversationChange | undefined => {
+  const pickedUp = callPickedUp(event);
+  if (pickedUp) {
+    return {
+      conversationId: pickedUp.conversationId,
+      apply: (model) => applyCallAnswered(model, pickedUp),
+    };
+  }
+  const action = windowActionOf(event);
+  return (
+    action && { conversationId: action.conversationId, apply: (model) => applyWindowAction(model, action.at) }
+  );
+};
 
 /**
  * Recording one event, every write conditional or idempotent, so that a crash between any two
@@ -630,20 +658,21 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
   };
 
   /**
-   * The business picked up the customer's call: applied to the conversation as an answer at that
-   * moment (shared/domain/conversation.ts, applyCallAnswered), once. The conversation remembers the
-   * event among its recent ones, as it does a message, so a redelivery after the write applies
-   * nothing again and publishes the same state change again if it was the conversation's last. The
-   * state change to publish after the edit, if any. A conversation the hub has not recorded (the
-   * call's ring not recorded yet) has no wait to end: nothing is applied.
+   * A change an event other than a message makes to its conversation (`ConversationChange`: the
+   * business picking up the customer's call, an answer at that moment; a customer's reaction or
+   * link click opening Meta's window), applied once. The conversation remembers the event among its
+   * recent ones, as it does a message, so a redelivery after the write applies nothing again and
+   * publishes the same state change again if it was the conversation's last. The state change to
+   * publish after the event, if any. A conversation the hub has not recorded (the call's ring not
+   * recorded yet) has nothing to change: nothing is applied.
    */
-  const applyPickedUpCall = async (
+  const applyConversationChange = async (
     event: HubEvent,
-    pickedUp: PickedUpCall,
+    change: ConversationChange,
     batch: BatchReads | undefined,
   ): Promise<HubEvent[]> => {
     const short = shortEventId(event.id);
-    let { conversationId } = pickedUp;
+    let { conversationId } = change;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const known = attempt === 0 ? batch?.conversation(conversationId) : undefined;
       const stored = known ?? (await store.loadConversation(conversationId));
@@ -664,7 +693,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
           ? [buildStateChangedEvent(stored.model.state, stored.lastChange.previousStatus, event)]
           : [];
       }
-      const model = applyCallAnswered(stored.model, pickedUp);
+      const model = change.apply(stored.model);
       if (model === undefined) return [];
       const previousStatus = stored.model.state.status;
       const written = {
@@ -745,8 +774,8 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention, firstReceipt);
     if (writes) {
-      const pickedUp = callPickedUp(event);
-      const stateChanged = pickedUp ? await applyPickedUpCall(event, pickedUp, hints?.batch) : [];
+      const change = conversationChangeOf(event);
+      const stateChanged = change ? await applyConversationChange(event, change, hints?.batch) : [];
       return recordRegisters(event, writes, publisher, firstReceipt?.laterReceipt === true, stateChanged);
     }
     const unreadable = unreadableEmailOf(event);
@@ -761,8 +790,11 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
         return;
       }
     }
-    // Referrals, provider notices, unsupported items: nothing else to keep, everything to pass on.
-    await publisher.publish([event]);
+    // Referrals, provider notices, unsupported items: nothing else to keep, everything to pass on (an
+    // m.me link's referral with the window it opened).
+    const change = conversationChangeOf(event);
+    const stateChanged = change ? await applyConversationChange(event, change, hints?.batch) : [];
+    await publisher.publish([event, ...stateChanged]);
     await step('publish', event);
   };
 };

@@ -7,6 +7,7 @@ import {
   eventIdFor,
   type HubEvent,
   hubMessageIdFor,
+  type Referral,
 } from '#shared/contract/index.ts';
 import type { RecorderStore } from '#shared/store/recorder-store.ts';
 import type { SendRecord } from '#shared/store/sends.ts';
@@ -167,8 +168,9 @@ export const reactionEvent = (
   target: string,
   emoji: string | undefined,
   at: string,
+  channel: Channel = 'whatsapp',
 ): HubEvent => {
-  const data = context(customer, at);
+  const data = context(customer, at, channel);
   return buildEvent(
     'switchboard.message.reaction_changed',
     eventIdFor(data.channel, 'reaction', target, at),
@@ -180,6 +182,15 @@ export const reactionEvent = (
       actor: 'customer',
     },
   );
+};
+
+/** A standalone referral (Meta's `messaging_referrals`: a customer with a thread came back through a link or an ad). */
+export const referralEvent = (customer: string, referral: Referral, at: string): HubEvent => {
+  const data = context(customer, at, 'messenger');
+  return buildEvent('switchboard.contact.referred', eventIdFor(data.channel, 'referral', customer, at), {
+    ...data,
+    referral,
+  });
 };
 
 /** An SQS FIFO batch as the Lambda event source delivers it; `receive`: every record's ApproximateReceiveCount. */

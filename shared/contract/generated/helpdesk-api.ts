@@ -450,6 +450,7 @@ export interface components {
             /** @constant */
             type: "reaction";
             targetProviderMessageId: string;
+            /** @description One emoji; empty removes the reaction. Instagram takes only ❤️ (sent as Meta's `love`): any other emoji ends `send_failed` (`content_invalid`, `failedField` `parts.N.emoji`) before any call. */
             emoji: string;
         };
         OutboundLocationPart: {
@@ -532,6 +533,11 @@ export interface components {
             replyWindow: {
                 applies: boolean;
                 closesAt: string | null;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 date-time (UTC, milliseconds).
+                 */
+                lastActionAt?: string;
             };
             freeEntryPoint?: components["schemas"]["FreeEntryPoint"];
             adReplyWindow?: components["schemas"]["AdReplyWindow"];
