@@ -259,7 +259,10 @@ export const OutboundReactionPartSchema = z
     type: z.literal('reaction'),
     targetProviderMessageId: z.string().min(1).max(1024),
     /** The emoji; empty removes the reaction. */
-    emoji: z.string().max(32),
+    emoji: z.string().max(32).meta({
+      description:
+        "One emoji; empty removes the reaction. Instagram takes only ❤️ (sent as Meta's `love`): any other emoji ends `send_failed` (`content_invalid`, `failedField` `parts.N.emoji`) before any call.",
+    }),
   })
   .meta({ id: 'OutboundReactionPart' });
 

@@ -261,4 +261,30 @@ describe('Messenger prepare: parts', () => {
     expect(heart.ok && removal.ok).toBe(true);
     expect(refusalOf(words)).toMatchObject({ field: 'parts.0.emoji' });
   });
+
+  it('takes only ❤️ as an Instagram reaction (Meta documents `love` alone), any emoji on a page', () => {
+    // Prepare
+    const reaction = (emoji: string): OutboundPart => ({
+      type: 'reaction',
+      targetProviderMessageId: 'aWdfZAG1f',
+      emoji,
+    });
+    // Act
+    const heart = prepare([reaction('\u2764\uFE0F')], OPEN, INSTAGRAM);
+    const bareHeart = prepare([reaction('\u2764')], OPEN, INSTAGRAM);
+    const removal = prepare([reaction('')], OPEN, INSTAGRAM);
+    const laugh = prepare([{ type: 'text', text: 'ok' }, reaction('😂')], OPEN, INSTAGRAM);
+    const unknown = prepare([reaction('👍')], OPEN, null);
+    const page = prepare([reaction('😂')], OPEN, PAGE);
+    // Assess: the heart and the removal go; another emoji is refused before any call, naming it
+    expect([heart.ok, bareHeart.ok, removal.ok, page.ok]).toEqual([true, true, true, true]);
+    expect(refusalOf(laugh)).toEqual({
+      ok: false,
+      reason: 'content_invalid',
+      field: 'parts.1.emoji',
+      detail: 'an Instagram reaction is ❤️ only (Meta takes "love"), or empty to remove it',
+    });
+    // Without an endpoint, the strictest: Instagram's
+    expect(refusalOf(unknown)).toMatchObject({ reason: 'content_invalid', field: 'parts.0.emoji' });
+  });
 });

@@ -182,10 +182,60 @@ describe('Messenger request shape', () => {
     );
     expect(requests.map((request) => request.body)).toMatchObject([
       { recipient: { id: PSID }, message: { text: 'hi' } },
-      { recipient: { id: PSID }, sender_action: 'react' },
+      { recipient: { id: PSID }, sender_action: 'react', payload: { message_id: 'm_IN', reaction: 'love' } },
       { recipient: { id: PSID }, sender_action: 'mark_seen' },
       { recipient: { id: PSID }, sender_action: 'typing_on' },
     ]);
+  });
+
+  it('sends an Instagram ❤️ as Meta\'s "love", with or without the variation selector, and unreacts as on a page', async () => {
+    // Prepare
+    const { sender, requests } = senderWith({ recipient_id: PSID });
+    const instagram = contextFor({ target: targetOf('instagram_account') });
+    const reaction = (emoji: string) => ({
+      partIndex: 0,
+      part: { type: 'reaction' as const, targetProviderMessageId: 'aWdfZAG1f', emoji },
+    });
+    // Act
+    const outcomes = [
+      await sender.send(reaction('\u2764\uFE0F'), instagram),
+      await sender.send(reaction('\u2764'), instagram),
+      await sender.send(reaction(''), instagram),
+      await sender.send(reaction('\u2764\uFE0F'), contextFor()),
+    ];
+    // Assess: a page keeps the emoji itself
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+    expect(requests.map((request) => request.body)).toEqual([
+      {
+        recipient: { id: PSID },
+        sender_action: 'react',
+        payload: { message_id: 'aWdfZAG1f', reaction: 'love' },
+      },
+      {
+        recipient: { id: PSID },
+        sender_action: 'react',
+        payload: { message_id: 'aWdfZAG1f', reaction: 'love' },
+      },
+      { recipient: { id: PSID }, sender_action: 'unreact', payload: { message_id: 'aWdfZAG1f' } },
+      {
+        recipient: { id: PSID },
+        sender_action: 'react',
+        payload: { message_id: 'aWdfZAG1f', reaction: '\u2764\uFE0F' },
+      },
+    ]);
+  });
+
+  it('makes no call for an Instagram reaction Meta does not take (a message prepared without the check)', async () => {
+    // Prepare
+    const { sender, requests } = senderWith({ recipient_id: PSID });
+    // Act
+    const outcome = await sender.send(
+      { partIndex: 0, part: { type: 'reaction', targetProviderMessageId: 'aWdfZAG1f', emoji: '😂' } },
+      contextFor({ target: targetOf('instagram_account') }),
+    );
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'refused', reason: 'content_invalid', retryable: false });
+    expect(requests).toHaveLength(0);
   });
 
   it('makes no call outside the window without the tag, for a wrong identity, or for text too long for Instagram', async () => {

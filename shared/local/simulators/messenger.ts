@@ -23,6 +23,8 @@ const MAX_TEXT = 2000;
 /** Instagram text: "must be UTF-8 and be 1000 bytes or less" (Instagram messaging, send a message). */
 const MAX_INSTAGRAM_TEXT_BYTES = 1000;
 const MAX_METADATA = 1000;
+/** The one reaction an Instagram account's react takes (Instagram messaging, "React to a message"). */
+const INSTAGRAM_REACTION = 'love';
 /** Instagram professional account ids start so; their webhooks have `object: "instagram"`. */
 const INSTAGRAM_ID_PREFIX = '1784';
 
@@ -98,6 +100,14 @@ const sendProblem = (send: Send, accountId: string): GraphErrorSpec | undefined 
   if (send.sender_action) {
     if (send.sender_action === 'react' && !(send.payload?.message_id && send.payload.reaction)) {
       return invalid('The parameter payload[message_id] and payload[reaction] are required');
+    }
+    // Instagram documents `reaction: "love"` alone ("React to a message"); a page takes any emoji.
+    if (
+      send.sender_action === 'react' &&
+      isInstagramId(accountId) &&
+      send.payload?.reaction !== INSTAGRAM_REACTION
+    ) {
+      return invalid(`Param payload[reaction] must be ${INSTAGRAM_REACTION} for an Instagram account`);
     }
     if (send.sender_action === 'unreact' && !send.payload?.message_id) {
       return invalid('The parameter payload[message_id] is required');

@@ -147,6 +147,27 @@ describe('Messenger Send API simulator', () => {
     expect(rig.hub.received).toHaveLength(0);
   });
 
+  it('takes an Instagram reaction of "love" only, as Meta documents it; a page any emoji', async () => {
+    // Prepare
+    const react = (reaction: string) => ({
+      recipient: { id: PSID },
+      sender_action: 'react',
+      payload: { message_id: 'aWdfZAG1f', reaction },
+    });
+    // Act
+    const love = await send(react('love'), INSTAGRAM_ID);
+    const emoji = await send(react('😂'), INSTAGRAM_ID);
+    const heart = await send(react('❤️'), INSTAGRAM_ID);
+    const page = await send(react('😂'));
+    const emojiError = await graphErrorOf(emoji);
+    const heartError = await graphErrorOf(heart);
+    // Assess
+    expect([love.status, emoji.status, heart.status, page.status]).toEqual([200, 400, 400, 200]);
+    expect(emojiError.code).toBe(100);
+    expect(emojiError.message).toMatch(/payload\[reaction\]/);
+    expect(heartError.code).toBe(100);
+  });
+
   it.each([
     ['no recipient', { messaging_type: 'RESPONSE', message: { text: 'x' } }, /recipient/],
     ['no messaging_type', { recipient: { id: PSID }, message: { text: 'x' } }, /messaging_type/],

@@ -20,6 +20,25 @@ const INSTAGRAM_TEXT: TextLimit = { maxLength: 1000, maxUtf8Bytes: 1000 };
 export const textLimitFor = (endpointType: BusinessEndpoint['type'] | undefined): TextLimit =>
   endpointType === 'facebook_page' ? PAGE_TEXT : INSTAGRAM_TEXT;
 
+/** ❤️, bare or with the emoji variation selector (U+FE0F) helpdesks and keyboards add. */
+const HEARTS: ReadonlySet<string> = new Set(['\u2764', '\u2764\uFE0F']);
+
+/**
+ * The `reaction` a Send API react takes for an emoji (not empty: that is an unreact) from this
+ * endpoint, or undefined when it takes none. A page: the emoji itself. An Instagram account: "love"
+ * for ❤️, and nothing else (Instagram messaging, "React to a message", documents `sender_action:
+ * "react"` with `reaction: "love"` only). Without an endpoint, Instagram's (the strictest). Before
+ * 2026-12-06 an Instagram reaction went to Meta as its emoji, which Meta does not document (found by
+ * a review).
+ */
+export const reactionFor = (
+  emoji: string,
+  endpointType: BusinessEndpoint['type'] | undefined,
+): string | undefined => {
+  if (endpointType === 'facebook_page') return emoji;
+  return HEARTS.has(emoji) ? 'love' : undefined;
+};
+
 /** Quick replies: at most 13, titles of at most 20 characters, payloads of at most 1,000 (Send API quick replies). */
 export const MAX_QUICK_REPLIES = 13;
 export const MAX_QUICK_REPLY_TITLE = 20;

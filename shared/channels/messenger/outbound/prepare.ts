@@ -23,10 +23,12 @@ import {
   MAX_QUICK_REPLY_PAYLOAD,
   MAX_QUICK_REPLY_TITLE,
   maxAttachmentBytes,
+  reactionFor,
   textLimitFor,
 } from './limits.ts';
 
 type Result = readonly PreparedMessage[] | Refusal;
+type ReactionPart = Extract<OutboundPart, { type: 'reaction' }>;
 
 interface Context {
   readonly limit: TextLimit;
@@ -106,6 +108,25 @@ const interactive = (part: OutboundInteractivePart, index: number, limit: TextLi
   return interactiveMessages(part, index, limit, limit);
 };
 
+/**
+ * One emoji, or empty to remove it. Instagram takes ❤️ only (`reactionFor`): another emoji is refused
+ * here, before any call, rather than sent as a value Meta does not document.
+ */
+const reaction = (part: ReactionPart, index: number, endpointType: Context['endpointType']): Result => {
+  const field = `parts.${index}.emoji`;
+  if (!isOneGraphemeOrEmpty(part.emoji)) {
+    return refuse('content_invalid', field, 'a reaction is one emoji, or empty to remove it');
+  }
+  if (part.emoji !== '' && reactionFor(part.emoji, endpointType) === undefined) {
+    return refuse(
+      'content_invalid',
+      field,
+      'an Instagram reaction is ❤️ only (Meta takes "love"), or empty to remove it',
+    );
+  }
+  return [{ partIndex: index, part }];
+};
+
 const preparePart = (part: OutboundPart, index: number, context: Context): Result => {
   const { limit } = context;
   switch (part.type) {
@@ -116,9 +137,7 @@ const preparePart = (part: OutboundPart, index: number, context: Context): Resul
     case 'interactive':
       return interactive(part, index, limit);
     case 'reaction':
-      return isOneGraphemeOrEmpty(part.emoji)
-        ? [{ partIndex: index, part }]
-        : refuse('content_invalid', `parts.${index}.emoji`, 'a reaction is one emoji, or empty to remove it');
+      return reaction(part, index, context.endpointType);
     case 'template':
       return refuse('content_invalid', `parts.${index}`, "templates are WhatsApp's; Messenger has none");
     case 'location':

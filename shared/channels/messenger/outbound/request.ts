@@ -1,7 +1,7 @@
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import type { SendPolicy } from '#shared/outbound/channel-sender.ts';
-import { ATTACHMENT_TYPES } from './limits.ts';
+import { ATTACHMENT_TYPES, reactionFor } from './limits.ts';
 
 /*
  * Send API bodies (`POST /{page-id}/messages` or `/me/messages`, see messagesNodeOf; outbound.md
@@ -69,6 +69,8 @@ export const messageText = (part: OutboundPart): string | undefined =>
 
 export interface MessengerMessageInput {
   readonly part: OutboundPart;
+  /** The sending endpoint's type: an Instagram account takes a reaction as Meta's `love` (`reactionFor`). */
+  readonly endpointType: BusinessEndpoint['type'];
   readonly recipientId: string;
   readonly policy: SendPolicy;
   readonly metadata: string;
@@ -81,13 +83,12 @@ export const messengerRequestBody = (input: MessengerMessageInput): Json | undef
   const recipient = { id: input.recipientId };
   const { part } = input;
   if (part.type === 'reaction') {
-    return part.emoji === ''
-      ? { recipient, sender_action: 'unreact', payload: { message_id: part.targetProviderMessageId } }
-      : {
-          recipient,
-          sender_action: 'react',
-          payload: { message_id: part.targetProviderMessageId, reaction: part.emoji },
-        };
+    const messageId = part.targetProviderMessageId;
+    if (part.emoji === '') return { recipient, sender_action: 'unreact', payload: { message_id: messageId } };
+    const reaction = reactionFor(part.emoji, input.endpointType);
+    // One Meta would not take (a message prepared without its endpoint's check) is not sent.
+    if (reaction === undefined) return undefined;
+    return { recipient, sender_action: 'react', payload: { message_id: messageId, reaction } };
   }
   const message = messageOf(part);
   if (message === undefined) return undefined;

@@ -112,6 +112,7 @@ const send = async (
   const quote = options.quoteReplies !== false && context.replyTo !== undefined;
   const body = messengerRequestBody({
     part: message.part,
+    endpointType: context.target.endpoint.type,
     recipientId: call.recipientId,
     policy: context.policy,
     metadata: context.correlationId,

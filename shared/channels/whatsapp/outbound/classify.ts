@@ -33,6 +33,11 @@ const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined
     // token is (Graph's 10 and 200–299), not refused message by message as one conversation's fault.
     case 131_005: // access denied: the app's permission not granted or removed
     case 131_031: // business account locked (a policy violation, or data it could not verify)
+    // 368, beside 131031 among WhatsApp's integrity errors (HTTP 403): the business account
+    // restricted or disabled for a policy violation. Every send of the number is refused until Meta
+    // lifts it or an appeal passes: the number's, not one conversation's. Before 2026-12-06 it ended
+    // `provider_error`, not retryable, one conversation at a time (found by a review).
+    case 368:
     case 133_010: // the phone number is not registered on the Cloud API
       return CREDENTIALS;
     case 131_042: // business eligibility: the account's payment method
