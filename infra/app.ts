@@ -1,6 +1,6 @@
-import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { Annotations, App, Aspects, Tags } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { readConfig } from './config.ts';
+import { readConfig, unknownContextKeys } from './config.ts';
 import { SwitchboardStack } from './switchboard-stack.ts';
 
 const app = new App();
@@ -17,6 +17,13 @@ const config = (() => {
 // No env: the stack is account- and region-agnostic and synthesizes offline.
 const stack = new SwitchboardStack(app, config.namePrefix, { config });
 Tags.of(stack).add('project', 'switchboard');
+// A misspelt key would deploy the default silently: said at every synth (`cdk synth --strict` fails on it).
+for (const { key, meant } of unknownContextKeys(Object.keys(app.node.getAllContext()))) {
+  Annotations.of(stack).addWarningV2(
+    'switchboard:unknown-context-key',
+    `Context key "${key}" is not a Switchboard setting and is ignored${meant ? ` (did you mean "${meant}"?)` : ''}`,
+  );
+}
 
 // Every synth is checked; a finding without a reasoned suppression fails it.
 Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -429,5 +429,41 @@ export const readConfig = (tryGetContext: (key: string) => unknown): Switchboard
   return parsed.data;
 };
 
+/**
+ * Context keys given that are none of the config's: a misspelt one (`-c channel=sms`) would
+ * otherwise deploy the default silently (all four channels; no alarm e-mail for `alarmEmial`).
+ * CDK's own keys are left alone: feature flags (`@aws-cdk/…`) and those with a colon (`aws:cdk:…`,
+ * the lookups cdk.context.json caches). Each with the config key it most likely meant, if any.
+ */
+export const unknownContextKeys = (
+  keys: readonly string[],
+): ReadonlyArray<{ readonly key: string; readonly meant?: string }> =>
+  keys
+    .filter(
+      (key) =>
+        !key.startsWith('@') && !key.includes(':') && !(CONFIG_KEYS as readonly string[]).includes(key),
+    )
+    .map((key) => {
+      const meant = CONFIG_KEYS.find((known) =>
+        editDistanceAtMost(key.toLowerCase(), known.toLowerCase(), 2),
+      );
+      return meant === undefined ? { key } : { key, meant };
+    });
+
+/** Whether two short strings are within `limit` edits (insert, delete, substitute) of each other. */
+const editDistanceAtMost = (a: string, b: string, limit: number): boolean => {
+  if (Math.abs(a.length - b.length) > limit) return false;
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return (previous[b.length] ?? limit + 1) <= limit;
+};
+
 export const isChannelOn = (config: SwitchboardConfig, channel: ConnectorId): boolean =>
   config.channels.includes(channel);

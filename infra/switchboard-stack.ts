@@ -361,6 +361,13 @@ export class SwitchboardStack extends Stack {
     // Lambda's asynchronous failures (SES receipts, SES delivery events) wait in these queues for
     // npm run redrive -- ses-intake|ses-events, which invokes the function again with each.
     if (this.emailIntake) {
+      // At the stack, so its key is the name the README gives (until 2026-12-06 the construct made it,
+      // keyed EmailIntakeActivateRuleSetCommand<hash>; found by a review).
+      output(
+        'ActivateRuleSetCommand',
+        this.emailIntake.activateRuleSetCommand,
+        'Run once after the first deploy (and after verifying the domain and publishing its MX record)',
+      );
       output(
         'SesIntakeFailedEventsQueueUrl',
         this.emailIntake.failedEvents.queueUrl,

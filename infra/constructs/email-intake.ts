@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -69,6 +69,11 @@ export class EmailIntake extends Construct {
   public readonly rule: ses.ReceiptRule;
   /** Asynchronous invocations that failed every retry. */
   public readonly failedEvents: sqs.Queue;
+  /**
+   * The command that activates the rule set, run once after the first deploy: the stack outputs it
+   * as `ActivateRuleSetCommand` (an output made here would be keyed by this construct's path).
+   */
+  public readonly activateRuleSetCommand: string;
 
   constructor(scope: Construct, id: string, props: EmailIntakeProps) {
     super(scope, id);
@@ -144,10 +149,6 @@ export class EmailIntake extends Construct {
       ],
     });
 
-    new CfnOutput(this, 'ActivateRuleSetCommand', {
-      description:
-        'Run once after the first deploy (and after verifying the domain and publishing its MX record)',
-      value: `aws ses set-active-receipt-rule-set --rule-set-name ${ruleSetName} --region ${Aws.REGION}`,
-    });
+    this.activateRuleSetCommand = `aws ses set-active-receipt-rule-set --rule-set-name ${ruleSetName} --region ${Aws.REGION}`;
   }
 }

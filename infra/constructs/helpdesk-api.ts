@@ -187,7 +187,9 @@ export class HelpdeskApi extends Construct {
       integration,
       authorizer,
     });
-    this.url = this.api.urlFor('/v1');
+    // The endpoint itself: the server of the OpenAPI document, whose paths start with /v1 (until
+    // 2026-12-06 this ended in /v1, so a client built from the document called /v1/v1/…).
+    this.url = this.api.urlFor('');
 
     // Exactly what the handlers call: GetItem (conversation), UpdateItem (PATCH; a send's key
     // reservation, conditional), BatchGetItem (hydrating a page), Query of gsi1–gsi4, PutItem (a

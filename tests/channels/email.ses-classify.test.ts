@@ -70,6 +70,9 @@ describe('SES error classification', () => {
     ['account-suspended', { kind: 'credentials' }],
     ['sending-paused', { kind: 'credentials' }],
     ['unrecognized-client', { kind: 'credentials' }],
+    ['access-denied', { kind: 'credentials' }],
+    // An account in SES's sandbox also authorizes the recipient's identity: a refused recipient.
+    ['access-denied-sandbox-recipient', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['too-many-requests', { kind: 'throttled' }],
     ['throttling', { kind: 'throttled' }],
     ['limit-exceeded', { kind: 'throttled' }],

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHANNELS, LOG_RETENTION_DAYS, readConfig } from '#infra/config.ts';
+import { CHANNELS, LOG_RETENTION_DAYS, readConfig, unknownContextKeys } from '#infra/config.ts';
 
 const fromContext =
   (context: Record<string, unknown>) =>
@@ -151,6 +151,26 @@ describe('deployment config from CDK context', () => {
       'https://helpdesk.example.com',
       'http://localhost:5173',
       'https://desk.example.com:8443',
+    ]);
+  });
+
+  it('names the context keys that are no setting, with the one a misspelling most likely meant', () => {
+    // Prepare: CDK's own keys (a feature flag, a cached lookup) beside two typos and a stranger
+    const keys = [
+      '@aws-cdk/core:checkSecretUsage',
+      'availability-zones:account=123456789012:region=eu-west-1',
+      'channels',
+      'channel',
+      'alarmEmial',
+      'somethingElse',
+    ];
+    // Act
+    const unknown = unknownContextKeys(keys);
+    // Assess
+    expect(unknown).toEqual([
+      { key: 'channel', meant: 'channels' },
+      { key: 'alarmEmial', meant: 'alarmEmail' },
+      { key: 'somethingElse' },
     ]);
   });
 

@@ -34,6 +34,14 @@ const apiOf = (built: typeof iam) => {
 };
 
 describe('HelpdeskApi', () => {
+  it('outputs the API endpoint itself as HelpdeskApiUrl, the server the OpenAPI document names (its paths start with /v1)', () => {
+    // Act
+    const output = iam.template.findOutputs('HelpdeskApiUrl').HelpdeskApiUrl;
+    const api = logicalId(apiOf(iam).api.httpApi);
+    // Assess: before 2026-12-06 it ended in /v1, so a client built from the document called /v1/v1/…
+    expect(output?.Value).toEqual({ 'Fn::GetAtt': [api, 'ApiEndpoint'] });
+  });
+
   it('routes every endpoint through IAM authorization, throttled', () => {
     // Act
     const routes = iam.template.findResources('AWS::ApiGatewayV2::Route');

@@ -47,6 +47,24 @@ const REFUSALS: ReadonlyMap<string, SendFailureReason> = new Map([
 
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
+const IDENTITY_RESOURCE = ':identity/';
+
+/**
+ * An AccessDenied on an e-mail address's identity. The sender's role may send as its domain's
+ * identity and nothing else (infra/constructs/sender.ts); an account still in SES's sandbox also
+ * authorizes the recipient's identity, so SES refuses every recipient this way (public reports:
+ * "not authorized to perform `ses:SendRawEmail' on resource `…:identity/<recipient>'"). That is the
+ * sandbox refusing a recipient, not refused credentials: the endpoint is not paused. Read without a
+ * regular expression over the message: the first identity resource it names, up to a quote or a space.
+ */
+const deniedOnAddressIdentity = (message: string | undefined): boolean => {
+  const start = message?.indexOf(IDENTITY_RESOURCE) ?? -1;
+  if (message === undefined || start < 0) return false;
+  const rest = message.slice(start + IDENTITY_RESOURCE.length);
+  const end = [...rest].findIndex((char) => char === "'" || char === '`' || char === '"' || char.trim() === '');
+  return (end < 0 ? rest : rest.slice(0, end)).includes('@');
+};
+
 const providerErrorOf = (
   name: string,
   status: number | undefined,
@@ -76,6 +94,10 @@ export const classifySesError = (error: unknown): SendOutcome => {
   }
   const providerError = providerErrorOf(name, status, message);
   if (THROTTLED.has(name) || status === 429) return { kind: 'throttled', error: providerError };
+  // Before 2026-12-06 a new account's every reply paused the address as refused credentials and
+  // raised SendCredentialsRefused; found by a review.
+  if (name === 'AccessDeniedException' && deniedOnAddressIdentity(message))
+    return { kind: 'refused', reason: 'provider_error', retryable: false, error: providerError };
   if (STOP_SENDING.has(name) || status === 401 || status === 403)
     return { kind: 'credentials', error: providerError };
   const reason = REFUSALS.get(name);
