@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { htmlToText } from '#shared/channels/email/inbound/html-to-text.ts';
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
@@ -171,6 +172,39 @@ describe('HTML to text', () => {
     const text = htmlToText(html);
     // Assess
     expect(text).toBe('Hello there\n\n- one\n- two\n\nA & B é 😀\nend');
+  });
+
+  it('keeps every character of the text as written: a capital dotted I, a Kelvin sign, an Ångström sign', () => {
+    // Prepare: characters whose lower case differs in length or is ASCII, beside invisible parts in upper case
+    const html =
+      '<P>İade talebim var, İstanbul. 5 K, 3 Å</P><SCRIPT>x()</SCRIPT><STYLE>p{}</STYLE>İyi günler';
+    // Act
+    const text = htmlToText(html);
+    // Assess: before 2026-12-06 each of the three became U+FFFD
+    expect(text).toBe('İade talebim var, İstanbul. 5 K, 3 Å\n\nİyi günler');
+  });
+
+  it('keeps any text without markup as it is', () => {
+    fc.assert(
+      fc.property(
+        // Any grapheme, and often those whose case mapping is unusual (another length, or ASCII).
+        fc
+          .string({
+            unit: fc.oneof(
+              fc.constantFrom('İ', 'K', 'Å', 'ſ', 'ẞ'),
+              fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+            ),
+            minLength: 1,
+          })
+          .filter((text) => !/[<>&\s]/u.test(text)),
+        (text) => {
+          // Act
+          const kept = htmlToText(`<div>${text}</div>`);
+          // Assess
+          expect(kept).toBe(text);
+        },
+      ),
+    );
   });
 
   it('leaves a stray "<" that starts no tag', () => {

@@ -71,10 +71,12 @@ const cutSpans = (html: string, lowerHtml: string, start: string, end: string): 
 };
 
 const withoutInvisibleParts = (html: string): string => {
-  // Lower-casing keeps every index (ASCII tags), except for the few characters whose lower case
-  // has another length; those are replaced first so both strings stay aligned.
-  const aligned = html.replace(/[\u0130\u212a\u212b]/g, '\uFFFD');
-  let pair: [string, string] = [aligned, aligned.toLowerCase()];
+  // Tag names are matched in ASCII lower case, as HTML's tokenizer does: the copy searched keeps
+  // every index, and the text kept is the mail's own. (Until 2026-12-06 the characters whose lower
+  // case has another length, U+0130 "İ" among them, were replaced by U+FFFD in the kept text too, so
+  // a Turkish HTML-only mail lost every capital dotted I; found by a review.)
+  const lower = html.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+  let pair: [string, string] = [html, lower];
   pair = cutSpans(pair[0], pair[1], '<!--', '-->');
   for (const element of INVISIBLE_ELEMENTS) {
     pair = cutSpans(pair[0], pair[1], `<${element}`, `</${element}`);
