@@ -60,9 +60,12 @@ const IDENTITY_RESOURCE = ':identity/';
 const deniedOnAddressIdentity = (message: string | undefined): boolean => {
   const start = message?.indexOf(IDENTITY_RESOURCE) ?? -1;
   if (message === undefined || start < 0) return false;
-  const rest = message.slice(start + IDENTITY_RESOURCE.length);
-  const end = [...rest].findIndex((char) => char === "'" || char === '`' || char === '"' || char.trim() === '');
-  return (end < 0 ? rest : rest.slice(0, end)).includes('@');
+  for (let index = start + IDENTITY_RESOURCE.length; index < message.length; index++) {
+    const char = message.charAt(index);
+    if (char === '@') return true;
+    if (char === "'" || char === '`' || char === '"' || char.trim() === '') return false;
+  }
+  return false;
 };
 
 const providerErrorOf = (
