@@ -113,7 +113,9 @@ describe('SwitchboardStack wiring', () => {
     expect(outputs.MediaQueueUrl?.Value).toEqual({ Ref: logicalId(storage.media.queue) });
     expect(outputs.HelpdeskConsumerPolicyArn?.Value).toEqual({ Ref: logicalId(helpdeskAccess.policy) });
     // Under the name the README gives (before 2026-12-06 keyed EmailIntakeActivateRuleSetCommand<hash>).
-    expect(JSON.stringify(outputs.ActivateRuleSetCommand?.Value)).toContain('aws ses set-active-receipt-rule-set');
+    expect(JSON.stringify(outputs.ActivateRuleSetCommand?.Value)).toContain(
+      'aws ses set-active-receipt-rule-set',
+    );
   });
 
   it('outputs each SES failed-event queue and its function for npm run redrive -- ses-intake|ses-events, only where SES is deployed', () => {
