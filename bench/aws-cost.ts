@@ -1,9 +1,18 @@
+import { CONNECTORS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 import { startEmulators } from '#shared/local/emulators.ts';
 import { allowSupplementaryCharactersInFauxqs } from '#shared/local/fauxqs-fidelity.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample } from '#shared/local/samples.ts';
 import { RECORDER } from '#shared/resources/definitions.ts';
+import {
+  AWS_DURATIONS,
+  type AwsDurations,
+  awsMs,
+  FUNCTION_MEMORY_MB,
+  lambdaDollars,
+  webhookInAws,
+} from './aws-functions.ts';
 import { type PipelineUsage, runPipeline } from './pipeline.ts';
-import { LAMBDA_MEMORY_MB, PRICES, PRICES_SOURCE } from './prices.ts';
+import { PRICES, PRICES_SOURCE } from './prices.ts';
 import { round } from './stats.ts';
 import { uniqueCopy } from './unique-copies.ts';
 
@@ -50,15 +59,34 @@ export interface ScenarioCost {
 export interface AwsCostResult {
   readonly prices: typeof PRICES;
   readonly pricesSource: string;
-  readonly lambdaMemoryMb: number;
+  /** What each invocation is priced at: deployed memory and time in AWS (bench/aws-functions.ts). */
+  readonly lambdaPricing: string;
   readonly targetDollarsPerMillion: number;
   readonly scenarios: readonly ScenarioCost[];
 }
 
-const lambdaCost = (invocations: number, durationMs: number): number =>
-  invocations *
-  (PRICES.lambdaPerRequest +
-    (LAMBDA_MEMORY_MB / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
+/**
+ * The webhooks a scenario's requests reach, one per sample in turn (the sample's folder is its
+ * connector's, shared/channels/registry.ts).
+ */
+export const scenarioWebhooks = (scenario: Scenario): WebhookConnectorId[] =>
+  SCENARIOS[scenario].map((sample) => {
+    const folder = sample.split('/')[0];
+    const found = webhookConnectors().find(([, connector]) => connector.samples.folder === folder);
+    if (!found) throw new Error(`no webhook connector takes the samples of ${folder}`);
+    return found[0];
+  });
+
+/** The pricing as one line of the report: each function's memory and time. */
+const lambdaPricing = (durations: AwsDurations): string => {
+  const webhooks = [...new Set(Object.keys(SCENARIOS).flatMap((s) => scenarioWebhooks(s as Scenario)))]
+    .map((id) => {
+      const { memoryMb, ms } = webhookInAws(id, 0, durations);
+      return `${CONNECTORS[id].name} webhook ${memoryMb} MB × ${ms} ms`;
+    })
+    .join(', ');
+  return `Lambda arm64 at each function's deployed memory for its time in AWS (the scale model's, or the local median when longer): ${webhooks}, recorder ${FUNCTION_MEMORY_MB.recorder} MB × ${durations.recorderBatchMs} ms a batch`;
+};
 
 export const design = (lines: Array<[string, number, number]>): DesignCost => {
   const costed = lines.map(([item, perMessage, unitPrice]) => ({
@@ -75,7 +103,17 @@ export const design = (lines: Array<[string, number, number]>): DesignCost => {
   };
 };
 
-export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'usage'> => {
+/**
+ * One scenario's cost per message from its counted calls. Each Lambda invocation is priced at its
+ * function's deployed memory for its time in AWS, the scale model's (bench/aws-functions.ts): the
+ * webhooks `webhooks` (one per request in turn) at the registry's memory, the recorder at
+ * FUNCTION_MEMORY_MB.recorder for a batch's stated time whatever the events in it.
+ */
+export const costOf = (
+  usage: PipelineUsage,
+  webhooks: readonly WebhookConnectorId[],
+  durations: AwsDurations = AWS_DURATIONS,
+): Omit<ScenarioCost, 'scenario' | 'usage'> => {
   const n = usage.requests;
   const events = usage.ingestEvents / n;
   const { webhook, recorder } = usage;
@@ -97,6 +135,15 @@ export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'u
   const perBatchMs = recorder.medianBatchDurationMs;
   const eventsPerBatch = usage.ingestEvents / Math.max(1, recorder.batches);
   const perEventMs = perBatchMs / Math.max(1, eventsPerBatch);
+  // Each request reaches the scenario's webhooks in turn: the mean of their invocations.
+  const webhookDollars =
+    webhooks.reduce((total, id) => {
+      const { memoryMb, ms } = webhookInAws(id, webhook.medianDurationMs, durations);
+      return total + lambdaDollars(1, ms, memoryMb);
+    }, 0) / Math.max(1, webhooks.length);
+  // A batch in AWS takes the stated time whatever the events in it (its round trips run concurrently).
+  const recorderDollars = (measuredMs: number) =>
+    lambdaDollars(1, awsMs(durations.recorderBatchMs, measuredMs), FUNCTION_MEMORY_MB.recorder);
   const common = (
     batchesPerMessage: number,
     batchMs: number,
@@ -105,12 +152,12 @@ export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'u
     ...(ingress === 'http-api'
       ? [['HTTP API requests', 1, PRICES.httpApiPerRequest] as [string, number, number]]
       : []),
-    ['webhook Lambda (requests + GB-s)', 1, lambdaCost(1, webhook.medianDurationMs)],
-    ['recorder Lambda (requests + GB-s)', batchesPerMessage, lambdaCost(1, batchMs)],
+    ['webhook Lambda (requests + GB-s)', 1, webhookDollars],
+    ['recorder Lambda (requests + GB-s)', batchesPerMessage, recorderDollars(batchMs)],
     ['DynamoDB read units', readUnits, PRICES.dynamoPerReadUnit],
     ['S3 PUT / GET', s3Puts + s3Gets, PRICES.s3PerPut],
   ];
-  // Under load the event source fills batches of RECORDER.batchSize; the measured batches are used for duration.
+  // Under load the event source fills batches of RECORDER.batchSize, each a batch's time in AWS.
   const fullBatches = events / RECORDER.batchSize;
   const switchboardAt = (
     batchesPerMessage: number,
@@ -128,6 +175,7 @@ export const costOf = (usage: PipelineUsage): Omit<ScenarioCost, 'scenario' | 'u
       ['DynamoDB write units (GSI included)', writeUnits, PRICES.dynamoPerWriteUnit],
     ]);
   const straightforward = design([
+    // One invocation per event, each a batch of one.
     ...common(events, perEventMs),
     // One SendMessage per event in, one per published event out, one receive + delete per event.
     ['SQS FIFO requests (one per event)', events + published + 2 * events, PRICES.sqsFifoPerRequest],
@@ -182,7 +230,7 @@ export const runAwsCost = async (
     const emulators = await startEmulators();
     try {
       const usage = await runPipeline(emulators, scenarioSamples(scenario, count));
-      const cost = costOf(usage);
+      const cost = costOf(usage, scenarioWebhooks(scenario));
       scenarios.push({ scenario, usage, ...cost });
       progress(
         `  ${scenario.padEnd(22)} $${cost.switchboard.dollarsPerMillion}/M (trickle $${cost.switchboardTrickle.dollarsPerMillion}/M, function URLs $${cost.switchboardFunctionUrls.dollarsPerMillion}/M) vs straightforward $${cost.straightforward.dollarsPerMillion}/M`,
@@ -194,7 +242,7 @@ export const runAwsCost = async (
   return {
     prices: PRICES,
     pricesSource: PRICES_SOURCE,
-    lambdaMemoryMb: LAMBDA_MEMORY_MB,
+    lambdaPricing: lambdaPricing(AWS_DURATIONS),
     targetDollarsPerMillion: TARGET_PER_MILLION,
     scenarios,
   };

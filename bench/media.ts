@@ -2,6 +2,7 @@ import { startEmulators } from '#shared/local/emulators.ts';
 import { MEDIA_FETCHER } from '#shared/resources/definitions.ts';
 import { startCountingMediaProvider } from '#tests/support/counting-media-provider.ts';
 import { costOf, type DesignCost, design } from './aws-cost.ts';
+import { AWS_DURATIONS, lambdaDollars } from './aws-functions.ts';
 import { type MediaAckResult, runMediaAck } from './media-ack.ts';
 import { type MediaMemoryResult, runMediaMemory } from './media-memory.ts';
 import {
@@ -12,7 +13,6 @@ import {
   mediaCallsPerAttachment,
 } from './media-path.ts';
 import { PRICES } from './prices.ts';
-import { AWS_DURATIONS } from './scale.ts';
 import { round } from './stats.ts';
 
 /**
@@ -62,10 +62,6 @@ export interface MediaBenchResult {
   readonly memory: MediaMemoryResult;
 }
 
-const fetcherLambda = (ms: number): number =>
-  PRICES.lambdaPerRequest +
-  (MEDIA_FETCHER.memoryMb / 1024) * (Math.ceil(ms) / 1000) * PRICES.lambdaArmPerGbSecond;
-
 const costMedia = (usage: MediaPathUsage): MediaCostResult => {
   const perAttachment = mediaCallsPerAttachment(usage);
   const { fetcher, pipeline, messages } = usage;
@@ -82,7 +78,7 @@ const costMedia = (usage: MediaPathUsage): MediaCostResult => {
     [
       `fetcher Lambda (request + ${Math.round(priced)} ms at ${MEDIA_FETCHER.memoryMb} MB)`,
       fetcher.invocations / jobs,
-      fetcherLambda(priced),
+      lambdaDollars(1, priced, MEDIA_FETCHER.memoryMb),
     ],
     ['DynamoDB read units (erasure tombstone)', perAttachment.readUnits, PRICES.dynamoPerReadUnit],
     ['DynamoDB write units (claim, outcome)', perAttachment.writeUnits, PRICES.dynamoPerWriteUnit],
@@ -90,10 +86,13 @@ const costMedia = (usage: MediaPathUsage): MediaCostResult => {
     ['SQS FIFO: media_stored to the helpdesk queue', fetcher.sqsChunks / jobs, PRICES.sqsFifoPerRequest],
   ]);
   // The message as the AWS section costs an inbound chat message; its media jobs are priced above.
-  const messageCost = costOf({
-    ...pipeline,
-    recorder: { ...pipeline.recorder, sqsChunks: pipeline.recorder.sqsChunks - mediaQueue.chunks },
-  });
+  const messageCost = costOf(
+    {
+      ...pipeline,
+      recorder: { ...pipeline.recorder, sqsChunks: pipeline.recorder.sqsChunks - mediaQueue.chunks },
+    },
+    ['whatsapp'],
+  );
   const message = {
     httpApi: messageCost.switchboard.dollarsPerMillion,
     functionUrls: messageCost.switchboardFunctionUrls.dollarsPerMillion,

@@ -27,8 +27,5 @@ export const PRICES = {
 export const PRICES_SOURCE =
   'AWS pricing pages, us-east-1 list prices as of 2026-05-01 (see bench/prices.ts)';
 
-/** infra/constructs/hub-function.ts: `memorySize: props.memorySize ?? 256` (not exported there). */
-export const LAMBDA_MEMORY_MB = 256;
-
 /** SQS bills a request per started 64 KB of payload. */
 export const SQS_CHUNK_BYTES = 64 * 1024;

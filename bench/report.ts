@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RECORDER, SENDER } from '#shared/resources/definitions.ts';
+import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import type { AwsCostResult } from './aws-cost.ts';
+import { FUNCTION_MEMORY_MB, webhookInAws } from './aws-functions.ts';
 import { type BundleColdStart, type ColdStartResult, ISSUE_MARKS } from './cold-start.ts';
 import type { CommitBaseline, CommitPhase } from './commit-baseline.ts';
 import type { EndToEndResult } from './end-to-end.ts';
@@ -106,7 +107,7 @@ const renderScale = (scale: ScaleReport): string[] => {
     entries.map((entry) => `${entry.resource} ${percent(entry.utilisation)}`).join('; ') || 'none';
   const webhook = urls.loads.find((entry) => entry.quota === 'lambdaSyncPerFunction');
   return [
-    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, a send ${durations.senderCommandMs} ms alone and ${senderBatchMs(SENDER.batchSize) / SENDER.batchSize} ms of a full batch to one number, an attachment ${durations.mediaFetchMs} ms, a send's request to the helpdesk API ${durations.apiSendMs} ms)`,
+    `\n5. Scale model (per-event AWS calls from ${scale.countsFrom}; durations stated for AWS: webhook ${durations.webhookMs} ms, e-mail webhook ${durations.emailWebhookMs} ms, recorder batch ${durations.recorderBatchMs} ms, a send ${durations.senderCommandMs} ms alone and ${senderBatchMs(SENDER.batchSize) / SENDER.batchSize} ms of a full batch to one number, an attachment ${durations.mediaFetchMs} ms, a send's request to the helpdesk API ${durations.apiSendMs} ms; each invocation priced for the same time as its concurrency holds, the local median where longer, at its function's deployed memory: chat webhooks ${webhookInAws('whatsapp').memoryMb} MB, Mailgun's ${webhookInAws('email-mailgun').memoryMb} MB, recorder ${FUNCTION_MEMORY_MB.recorder} MB, sender ${FUNCTION_MEMORY_MB.sender} MB, media fetcher ${MEDIA_FETCHER.memoryMb} MB)`,
     '  mix: 30 % status callbacks (every one of a hub send), 20 % outbound sends, 50 % customer messages (10 % of them e-mail, a fifth of those with an attachment; 10 % of the chat messages with one photo or file copied by the media fetcher); chat, statuses and sends all WhatsApp; the sends put straight on the outbox (as built there is no helpdesk API); the busiest conversation carries 1 %',
     `  as built: ${built.ingress} ingress, senderMaxConcurrency ${built.senderMaxConcurrency}, mediaFetcherMaxConcurrency ${built.fetcherMaxConcurrency}, ${built.whatsappNumbers} WhatsApp number at ${built.whatsappNumberRate} messages/s`,
     table(
@@ -464,7 +465,7 @@ export const renderReport = (report: BenchReport): string => {
   const cost = report.awsCost;
   if (cost) {
     parts.push(
-      `\n4. AWS cost per 1 million messages (${cost.pricesSource}; Lambda arm64 ${cost.lambdaMemoryMb} MB)`,
+      `\n4. AWS cost per 1 million messages (${cost.pricesSource}; ${cost.lambdaPricing})`,
       table(
         [
           'scenario',

@@ -250,7 +250,11 @@ export const QUOTAS = {
     warnedBy: 'Webhook5xxRate (503: dependencies unavailable)',
   },
   kmsSymmetric: {
-    name: 'KMS cryptographic operations (symmetric), shared',
+    // The quota counts the requests AWS services make on the account's behalf under its AWS managed
+    // keys (aws/secretsmanager for every secret read as built) as under its customer managed ones
+    // (the page's "Requests made on your behalf"): the hub makes KMS calls with or without
+    // customerManagedKey.
+    name: 'KMS cryptographic operations (symmetric), shared: customer managed and AWS managed keys',
     // "100,000 (shared) in the following Regions: US East (N. Virginia), us-east-1, US West
     // (Oregon), us-west-2, Europe (Ireland), eu-west-1"; 20,000 in us-east-2, ap-southeast-1,
     // ap-southeast-2, ap-northeast-1, eu-central-1, eu-west-2; 10,000 elsewhere.

@@ -1,10 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '#infra/config.ts';
-import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
+import { SECRET_SECTIONS, type WebhookConnectorId } from '#shared/channels/registry.ts';
 import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import { INDEX_SHARDS } from '#shared/store/keys.ts';
-import type { AwsCostResult } from './aws-cost.ts';
+import { type AwsCostResult, costOf, type Scenario, scenarioWebhooks } from './aws-cost.ts';
+import {
+  AWS_DURATIONS,
+  type AwsDurations,
+  awsMs,
+  FUNCTION_MEMORY_MB,
+  lambdaDollars,
+  webhookInAws,
+} from './aws-functions.ts';
 import { MEDIA_ATTACHMENT } from './media-path.ts';
 import { PRICES } from './prices.ts';
 import {
@@ -86,41 +94,19 @@ export const AS_BUILT: Deployment = {
   helpdeskApi: CONFIG_DEFAULTS.helpdeskApi,
 };
 
-/**
- * Durations in AWS, stated (the local medians are measured on emulators over loopback, without
- * network round trips, and are used when larger): a webhook is one SendMessageBatch round trip plus
- * under a millisecond of CPU for chat (bench webhook section), an e-mail adds its S3 PUT; a recorder
- * batch is about four DynamoDB round trips per conversation (run concurrently) and a publish round;
- * a send waits on the provider's API.
- */
-export const AWS_DURATIONS = {
-  webhookMs: 30,
-  emailWebhookMs: 60,
-  recorderBatchMs: 100,
-  /**
-   * One send alone, mostly the provider's answer. A batch's sends to different conversations run
-   * concurrently, each business number's paced at its turns: the batch takes this plus a turn per
-   * further send to the same number (senderBatchMs).
-   */
-  senderCommandMs: 600,
-  /**
-   * One attachment copied by the media fetcher: the provider's lookup and download (100–300 ms
-   * each from us-east-1 for an image), one S3 PUT, three DynamoDB calls, one SQS send.
-   */
-  mediaFetchMs: 500,
-  /**
-   * One send through the helpdesk API, in its function: the two reads together, the reservation's
-   * PutItem and the outbox's SendMessage, about 10 ms each in the region, and a few ms of CPU (not
-   * measured: the API bench times no send).
-   */
-  apiSendMs: 40,
-} as const;
-
 /** Execution environments keep the provider secrets (and SQS/DynamoDB keep KMS data keys) five minutes. */
 const CACHE_SECONDS = 300;
-/** Queues a function touches with a customer-managed key: ingest, helpdesk, outbox. */
+/** Queues a function touches, under KMS with a customer-managed key (SQS-managed keys otherwise): ingest, helpdesk, outbox. */
 const QUEUES_TOUCHED = 3;
-const SENDER_MEMORY_MB = 512;
+/**
+ * The webhook that takes each inbound kind in the model's mix (chat and statuses WhatsApp's, e-mail
+ * Mailgun's, as the AWS section's samples): its memory and time in AWS (webhookInAws).
+ */
+const WEBHOOK_OF: Record<InboundKind, WebhookConnectorId> = {
+  chat: 'whatsapp',
+  status: 'whatsapp',
+  email: 'email-mailgun',
+};
 /** The index partitions every conversation shares, as bench/write-units.ts names them (all their shards together). */
 const STATUS_OPEN = 'gsi1 STATUS#open';
 const WAITING = 'gsi4 WAITING';
@@ -184,13 +170,8 @@ export interface ModelInputs {
   readonly profiles: Record<InboundKind, EventProfile>;
   /** $ per million events of each inbound kind with full recorder batches and with batches of one, behind the HTTP API. */
   readonly costs: Record<InboundKind, { readonly full: number; readonly trickle: number }>;
-  readonly durations?: typeof AWS_DURATIONS;
+  readonly durations?: AwsDurations;
 }
-
-const lambdaDollars = (invocations: number, durationMs: number, memoryMb: number): number =>
-  invocations *
-  (PRICES.lambdaPerRequest +
-    (memoryMb / 1024) * (Math.ceil(durationMs) / 1000) * PRICES.lambdaArmPerGbSecond);
 
 /**
  * A sender batch of `commands` in ms: the first send's time, then a turn per further command to the
@@ -201,7 +182,7 @@ const lambdaDollars = (invocations: number, durationMs: number, memoryMb: number
 export const senderBatchMs = (
   commands: number,
   deployment: Deployment = AS_BUILT,
-  durations: typeof AWS_DURATIONS = AWS_DURATIONS,
+  durations: AwsDurations = AWS_DURATIONS,
 ): number => {
   const turnMs = (1000 * deployment.senderMaxConcurrency) / deployment.whatsappNumberRate;
   const perNumber = Math.max(1, commands / deployment.whatsappNumbers);
@@ -213,7 +194,7 @@ export const senderBatchMs = (
  * event source's receive and delete (one job per invocation), the fetcher's Lambda time, its
  * DynamoDB units and S3 PUT, and media_stored to the helpdesk queue.
  */
-const mediaDollars = (durations: typeof AWS_DURATIONS): number =>
+const mediaDollars = (durations: AwsDurations): number =>
   (MEDIA_ATTACHMENT.mediaQueueSendMessageBatch + 2 + MEDIA_ATTACHMENT.helpdeskSendMessageBatch) *
     PRICES.sqsFifoPerRequest +
   lambdaDollars(1, durations.mediaFetchMs, MEDIA_FETCHER.memoryMb) +
@@ -228,7 +209,7 @@ export interface OutboundCost {
 }
 
 /** What a send made through the helpdesk API adds before the outbox (API_SEND): item, per send, price. */
-const apiSendLines = (durations: typeof AWS_DURATIONS): Array<[string, number, number]> => [
+const apiSendLines = (durations: AwsDurations): Array<[string, number, number]> => [
   ['helpdesk API: HTTP API request', API_SEND.httpApiRequests, PRICES.httpApiPerRequest],
   ['helpdesk API: Lambda requests', API_SEND.lambdaInvocations, PRICES.lambdaPerRequest],
   [
@@ -260,7 +241,7 @@ const apiSendLines = (durations: typeof AWS_DURATIONS): Array<[string, number, n
  */
 export const outboundCost = (
   batch: 'full' | 'trickle' | number,
-  durations: typeof AWS_DURATIONS = AWS_DURATIONS,
+  durations: AwsDurations = AWS_DURATIONS,
   deployment: Deployment = AS_BUILT,
   via: 'outbox' | 'helpdesk-api' = 'outbox',
 ): OutboundCost => {
@@ -271,7 +252,7 @@ export const outboundCost = (
     ['sender Lambda requests', 1 / commands, PRICES.lambdaPerRequest],
     [
       'sender Lambda GB-s',
-      (SENDER_MEMORY_MB / 1024) * (batchMs / commands / 1000),
+      (FUNCTION_MEMORY_MB.sender / 1024) * (batchMs / commands / 1000),
       PRICES.lambdaArmPerGbSecond,
     ],
     ['DynamoDB read units', OUTBOUND_PROFILE.readUnits, PRICES.dynamoPerReadUnit],
@@ -346,22 +327,28 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     email * profiles.email.webhookRequests,
   );
 
-  // Little's law: concurrency = arrivals per second × seconds each one takes.
+  // Little's law: concurrency = arrivals per second × seconds each one takes, the time the AWS
+  // section prices each invocation for (bench/aws-functions.ts).
   const webhookMs = (kind: InboundKind) =>
-    Math.max(
-      profiles[kind].measuredWebhookMs,
-      kind === 'email' ? durations.emailWebhookMs : durations.webhookMs,
-    );
+    webhookInAws(WEBHOOK_OF[kind], profiles[kind].measuredWebhookMs, durations).ms;
   const webhookConcurrency = sum((profile, kind) => (profile.webhookRequests * webhookMs(kind)) / 1000);
+  // A batch of the mix's events: the stated time, or the longest local median of its kinds.
+  const recorderBatchMs = awsMs(
+    durations.recorderBatchMs,
+    Math.max(
+      0,
+      ...kinds.filter((kind) => rates[kind] > 0).map((kind) => profiles[kind].measuredRecorderBatchMs),
+    ),
+  );
   // The event source fills batches as far as the traffic allows within one batch's time.
   const eventsPerRecorderBatch = Math.min(
     RECORDER.batchSize,
-    Math.max(1, (ingestEvents * durations.recorderBatchMs) / 1000),
+    Math.max(1, (ingestEvents * recorderBatchMs) / 1000),
   );
   // A FIFO event source has at most one batch in flight per message group (conversation).
   const recorderConcurrency = Math.min(
     mix.activeConversations,
-    ((ingestEvents / eventsPerRecorderBatch) * durations.recorderBatchMs) / 1000,
+    ((ingestEvents / eventsPerRecorderBatch) * recorderBatchMs) / 1000,
   );
   // The outbox's batches fill, as the recorder's, with the commands that arrive during one send.
   const commandsPerSenderBatch = Math.min(
@@ -385,15 +372,36 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
 
   const busiest = messagesPerSecond * mix.busiestConversationShare;
   // One FIFO group is recorded in order: at most a batch at a time.
-  const laneEventsPerSecond = RECORDER.batchSize / (durations.recorderBatchMs / 1000);
+  const laneEventsPerSecond = RECORDER.batchSize / (recorderBatchMs / 1000);
   const tableWriteUnits =
     sum((profile) => profile.tableWriteUnits) +
     sends * OUTBOUND_PROFILE.tableWriteUnits +
     apiSends * API_SEND.tableWriteUnits +
     chatMedia * MEDIA_ATTACHMENT.writeUnits;
+  // Every wait that starts ends (a reply, or the helpdesk resolving or snoozing the conversation),
+  // and every wait that ends had started: in steady state as many entries go into WAITING as leave
+  // it. The counts see one side each: the inbound samples count the waits that opening
+  // conversations start (none of their messages follows a reply), a send the wait it ends. But a
+  // customer who writes after a reply waits again (shared/domain/conversation.ts applyInbound sets
+  // waitingSince, and shared/store/keys.ts attentionIndexKeys files it under WAITING#<shard>): so
+  // the side counted short is as large as the other, and its units are added. At 1,000 messages/s,
+  // the 200 waits that sends end are 200 started, not the 140 that openings start: 400 units/s.
+  const isWaiting = (key: string) => key === WAITING;
+  const waitsStarted = sum((profile) => sumOf(profile.indexWriteUnits, isWaiting));
+  const waitsEnded = sends * sumOf(OUTBOUND_PROFILE.indexWriteUnits, isWaiting);
+  // The starts the counts miss are the mix's customer messages written after a reply, one wait each
+  // at most: priced below as the write units they are. The rest (a mix of sends alone) and the ends
+  // the sends do not make (the helpdesk resolving or snoozing) are made by messages and commands the
+  // mix does not carry and the model does not price: weighed only.
+  const pricedWaitStarts = Math.min(
+    Math.max(0, waitsEnded - waitsStarted),
+    Math.max(0, mix.inboundPerSecond - waitsStarted),
+  );
+  const uncountedWaitUnits = Math.abs(waitsStarted - waitsEnded);
   const indexUnits = (where: (key: string) => boolean) =>
     sum((profile) => sumOf(profile.indexWriteUnits, where)) +
-    sends * sumOf(OUTBOUND_PROFILE.indexWriteUnits, where);
+    sends * sumOf(OUTBOUND_PROFILE.indexWriteUnits, where) +
+    (where(WAITING) ? uncountedWaitUnits : 0);
   const indexNames = [
     ...new Set(
       [OUTBOUND_PROFILE, ...Object.values(profiles)].flatMap((profile) =>
@@ -410,7 +418,7 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
   const statusOpenUnits =
     (indexUnits((key) => key === STATUS_OPEN) + (mix.activeConversations / 3600) * HOURLY_MOVE_UNITS) /
     INDEX_SHARDS;
-  const waitingUnits = indexUnits((key) => key === WAITING) / INDEX_SHARDS;
+  const waitingUnits = indexUnits(isWaiting) / INDEX_SHARDS;
   const readUnits =
     sum((profile) => profile.readUnits) +
     hubSendStatuses * HUB_SEND_STATUS.readUnits +
@@ -546,9 +554,13 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
     draft('S3 PUT (raw e-mail and attachments, one prefix)', s3Puts, 's3PutPerPrefix'),
     // One read per provider secret a function is given: at most all four (the sender's), counted for every environment.
     draft('Secrets Manager GetSecretValue', secretReads, 'secretsManagerGet'),
-    // With the customer-managed key, each queue's data key per environment and each secret read (a KMS Decrypt of its data key).
+    // Every secret read decrypts its data key with KMS: as built under the AWS-managed key
+    // aws/secretsmanager (the table under aws/dynamodb, TableEncryption.AWS_MANAGED), whose calls
+    // count on the account's request quota like a customer-managed key's; with customerManagedKey,
+    // each queue's data key per environment too (the queues are SQS-managed otherwise). Counted
+    // with the queues', the most a deployment makes.
     draft(
-      'KMS calls (customerManagedKey on)',
+      'KMS calls (secret reads under aws/secretsmanager as built; with customerManagedKey, queue data keys too)',
       (concurrency * QUEUES_TOUCHED) / CACHE_SECONDS + secretReads,
       'kmsSymmetric',
     ),
@@ -567,6 +579,7 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       apiSends *
         outboundCost(commandsPerSenderBatch, durations, deployment, 'helpdesk-api').dollarsPerMillion) /
       1e6 +
+    pricedWaitStarts * PRICES.dynamoPerWriteUnit +
     email * mix.mediaShare * PRICES.s3PerPut +
     chatMedia * mediaDollars(durations);
 
@@ -721,12 +734,20 @@ export const raisedFor = (
 
 const SCALE_RATES = [10, 100, 1_000, 10_000] as const;
 
-/** The inputs from a benchmark run's AWS section: measured profiles and measured costs. */
-export const inputsFrom = (awsCost: AwsCostResult): ModelInputs => {
-  const cost = (scenario: string) => {
+/**
+ * The inputs from a benchmark run's AWS section: measured profiles, and the costs of its counted
+ * calls priced now (bench/aws-cost.ts costOf, at `durations`), not the totals it saved, which an
+ * older section priced otherwise (before 2026-12-06, every Lambda at 256 MB for its local median).
+ */
+export const inputsFrom = (awsCost: AwsCostResult, durations: AwsDurations = AWS_DURATIONS): ModelInputs => {
+  const cost = (scenario: Scenario) => {
     const found = awsCost.scenarios.find((candidate) => candidate.scenario === scenario);
     if (!found) throw new Error(`the benchmark's AWS section has no '${scenario}'`);
-    return { full: found.switchboard.dollarsPerMillion, trickle: found.switchboardTrickle.dollarsPerMillion };
+    const priced = costOf(found.usage, scenarioWebhooks(scenario), durations);
+    return {
+      full: priced.switchboard.dollarsPerMillion,
+      trickle: priced.switchboardTrickle.dollarsPerMillion,
+    };
   };
   return {
     profiles: inboundProfilesFrom(awsCost),
@@ -735,13 +756,14 @@ export const inputsFrom = (awsCost: AwsCostResult): ModelInputs => {
       status: cost('status update'),
       email: cost('inbound e-mail'),
     },
+    durations,
   };
 };
 
 export interface ScaleReport {
   /** Where the per-event counts came from, and when the AWS section that counted them ran. */
   readonly countsFrom: string;
-  readonly durations: typeof AWS_DURATIONS;
+  readonly durations: AwsDurations;
   /** The deployment the rows are for: as built. */
   readonly deployment: Deployment;
   readonly rows: readonly ScaleResult[];

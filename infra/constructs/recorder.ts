@@ -96,7 +96,7 @@ export class Recorder extends Construct {
         // A consent event of an erased contact is checked against its kept opt-outs.
         SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
       },
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? RECORDER.memoryMb,
       timeout: Duration.seconds(RECORDER.timeoutSeconds),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,

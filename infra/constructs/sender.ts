@@ -145,7 +145,7 @@ export class Sender extends Construct {
         SWITCHBOARD_EMAIL_PROVIDER: props.sesSendingDomain ? 'ses' : 'mailgun',
         SWITCHBOARD_MAILGUN_API_URL: MAILGUN_API_BASE_URLS[props.mailgunRegion ?? 'us'],
       },
-      memorySize: props.memorySize ?? 512,
+      memorySize: props.memorySize ?? SENDER.memoryMb,
       timeout: Duration.seconds(SENDER.timeoutSeconds),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,

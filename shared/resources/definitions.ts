@@ -270,12 +270,14 @@ export const CORE_FUNCTION_SECRET_SECTIONS = {
 export const RECORDER = {
   batchSize: 10,
   timeoutSeconds: 30,
+  memoryMb: 512,
 } as const;
 
 /** Sender settings the CDK app and the local poller share. */
 export const SENDER = {
   batchSize: 10,
   timeoutSeconds: 30,
+  memoryMb: 512,
   /** A provider that has not answered by then may still act on the request: the sender reconciles. */
   providerTimeoutMs: 8_000,
   /** Sender environments at once (the outbox event source's maximum concurrency). */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INDEX_SHARDS } from '#shared/store/keys.ts';
 import type { AwsCostResult } from '../../bench/aws-cost.ts';
+import { PRICES } from '../../bench/prices.ts';
 import {
   AS_BUILT,
   campaignMix,
@@ -264,12 +265,34 @@ describe('scale model', () => {
     // Act
     const result = modelScale(mix, inputs);
     // Assess: STATUS#open takes 200 openings, 2 units per send's move and 2 per active
-    // conversation's hourly move; WAITING 200 waits started and 100 ended; each spread over its
-    // shards, one of which is the load
+    // conversation's hourly move; WAITING 200 waits started, and as many ended (100 by the sends,
+    // the rest by the helpdesk resolving or snoozing); each spread over its shards, one of which is
+    // the load
     const status = loadOf(result, 'DynamoDB index partition STATUS#open');
     expect(status?.rate).toBeCloseTo((200 + 100 * 2 + (10_000 / 3_600) * 2) / INDEX_SHARDS, 1);
     expect(status?.limit).toBe(1_000);
-    expect(loadOf(result, 'DynamoDB index partition WAITING')?.rate).toBe(300 / INDEX_SHARDS);
+    expect(loadOf(result, 'DynamoDB index partition WAITING')?.rate).toBe(400 / INDEX_SHARDS);
+  });
+
+  it('starts as many waits as the sends end: a customer writing after a reply waits again', () => {
+    // Prepare: 1,000 chat messages (200 conversations opened, each starting a wait) and 500 sends
+    // a second, each ending one; against the same with every wait's start counted (0.5 a message)
+    const mix = { ...quiet, inboundPerSecond: 1_000, statusPerSecond: 0, outboundPerSecond: 500 };
+    const chat = { ...profile, indexWriteUnits: { ...profile.indexWriteUnits, 'gsi4 WAITING': 0.5 } };
+    const allCounted = { ...inputs, profiles: { ...inputs.profiles, chat } };
+    // Act
+    const result = modelScale(mix, inputs);
+    const counted = modelScale(mix, allCounted);
+    // Assess: 500 waits ended need 500 started, not the 200 the openings start: 1,000 units a
+    // second in WAITING, over its shards
+    expect(loadOf(result, 'DynamoDB index partition WAITING')?.rate).toBe(1_000 / INDEX_SHARDS);
+    expect(loadOf(counted, 'DynamoDB index partition WAITING')?.rate).toBe(1_000 / INDEX_SHARDS);
+    // The 300 starts the counts missed are write units like the rest: $0.625 per million each, here
+    // 300 × 0.625 / 1,500 messages = $0.125 per million more than the counts alone
+    expect(result.dollarsPerMillion - counted.dollarsPerMillion).toBeCloseTo(
+      (300 * PRICES.dynamoPerWriteUnit * 1e6) / 1_500,
+      1,
+    );
   });
 
   it('answers webhooks through function URLs at 10 requests/s per reserved environment', () => {
@@ -343,6 +366,15 @@ describe('scale model', () => {
     expect(warm?.utilisation).toBeCloseTo(5_000 / QUOTAS.dynamoNewTableWarm.limit);
     expect(result.first.quota).not.toBe('dynamoNewTableWarm');
     expect(result.highest.quota).not.toBe('dynamoNewTableWarm');
+  });
+
+  it('names the KMS calls a deployment makes with AWS-managed keys too, not only with customerManagedKey', () => {
+    // Act
+    const kms = modelScale(campaignMix(1_000), inputs).loads.find((entry) => entry.quota === 'kmsSymmetric');
+    // Assess: as built, each secret read decrypts under aws/secretsmanager, on the same request quota
+    expect(kms?.resource).toMatch(/aws\/secretsmanager/);
+    expect(kms?.resource).not.toMatch(/customerManagedKey on\)/);
+    expect(QUOTAS.kmsSymmetric.name).toMatch(/AWS managed keys/);
   });
 
   it('cites a documentation page and a warning alarm for every quota', () => {
