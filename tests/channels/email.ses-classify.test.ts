@@ -71,6 +71,8 @@ describe('SES error classification', () => {
     ['sending-paused', { kind: 'credentials' }],
     ['unrecognized-client', { kind: 'credentials' }],
     ['access-denied', { kind: 'credentials' }],
+    // On the From address itself (verified as an identity of its own, which the role is not granted): the hub's permission.
+    ['access-denied-own-address', { kind: 'credentials' }],
     // An account in SES's sandbox also authorizes the recipient's identity: a refused recipient.
     ['access-denied-sandbox-recipient', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['too-many-requests', { kind: 'throttled' }],

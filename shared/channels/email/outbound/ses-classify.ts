@@ -50,22 +50,34 @@ const stringOf = (value: unknown): string | undefined => (typeof value === 'stri
 const IDENTITY_RESOURCE = ':identity/';
 
 /**
- * An AccessDenied on an e-mail address's identity. The sender's role may send as its domain's
- * identity and nothing else (infra/constructs/sender.ts); an account still in SES's sandbox also
- * authorizes the recipient's identity, so SES refuses every recipient this way (public reports:
- * "not authorized to perform `ses:SendRawEmail' on resource `…:identity/<recipient>'"). That is the
- * sandbox refusing a recipient, not refused credentials: the endpoint is not paused. Read without a
- * regular expression over the message: the first identity resource it names, up to a quote or a space.
+ * The first identity resource an AccessDenied names (`…:identity/<identity>'`), up to a quote or a
+ * space; read without a regular expression over the message.
  */
-const deniedOnAddressIdentity = (message: string | undefined): boolean => {
+const deniedIdentityOf = (message: string | undefined): string | undefined => {
   const start = message?.indexOf(IDENTITY_RESOURCE) ?? -1;
-  if (message === undefined || start < 0) return false;
-  for (let index = start + IDENTITY_RESOURCE.length; index < message.length; index++) {
-    const char = message.charAt(index);
-    if (char === '@') return true;
-    if (char === "'" || char === '`' || char === '"' || char.trim() === '') return false;
+  if (message === undefined || start < 0) return undefined;
+  let end = start + IDENTITY_RESOURCE.length;
+  while (end < message.length) {
+    const char = message.charAt(end);
+    if (char === "'" || char === '`' || char === '"' || char.trim() === '') break;
+    end++;
   }
-  return false;
+  return message.slice(start + IDENTITY_RESOURCE.length, end);
+};
+
+/**
+ * An AccessDenied on the identity of an address other than the hub's From. The sender's role may
+ * send as its domain's identity and nothing else (infra/constructs/sender.ts); an account still in
+ * SES's sandbox also authorizes the recipient's identity, so SES refuses every recipient this way
+ * (public reports: "not authorized to perform `ses:SendRawEmail' on resource
+ * `…:identity/<recipient>'"). That is the sandbox refusing a recipient, not refused credentials:
+ * the endpoint is not paused. A denial on the From address itself (verified as an address identity
+ * of its own, which the role is not granted) is the hub's own permission: credentials.
+ */
+const deniedOnRecipientIdentity = (message: string | undefined, from: string | undefined): boolean => {
+  const identity = deniedIdentityOf(message)?.toLowerCase();
+  if (identity === undefined) return false;
+  return identity.includes('@') && identity !== from?.toLowerCase();
 };
 
 const providerErrorOf = (
@@ -82,7 +94,7 @@ const providerErrorOf = (
  * A SendEmail failure as an outcome. An unverified identity (sandbox recipients, the From address)
  * is a MessageRejected that no content change fixes: a provider error, not the content's.
  */
-export const classifySesError = (error: unknown): SendOutcome => {
+export const classifySesError = (error: unknown, from?: string): SendOutcome => {
   const shape = (typeof error === 'object' && error !== null ? error : {}) as AwsErrorShape;
   const name = stringOf(shape.name) ?? 'Error';
   const message = stringOf(shape.message);
@@ -99,7 +111,7 @@ export const classifySesError = (error: unknown): SendOutcome => {
   if (THROTTLED.has(name) || status === 429) return { kind: 'throttled', error: providerError };
   // Before 2026-12-06 a new account's every reply paused the address as refused credentials and
   // raised SendCredentialsRefused; found by a review.
-  if (name === 'AccessDeniedException' && deniedOnAddressIdentity(message))
+  if (name === 'AccessDeniedException' && deniedOnRecipientIdentity(message, from))
     return { kind: 'refused', reason: 'provider_error', retryable: false, error: providerError };
   if (STOP_SENDING.has(name) || status === 401 || status === 403)
     return { kind: 'credentials', error: providerError };

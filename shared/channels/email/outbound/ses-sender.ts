@@ -84,7 +84,7 @@ export const createSesSender = (options: SesSenderOptions): ChannelSender => {
               error: { code: 'switchboard.no_message_id', title: 'success without a MessageId' },
             };
       } catch (error) {
-        return classifySesError(error);
+        return classifySesError(error, context.email?.from);
       }
     },
   };
