@@ -429,11 +429,14 @@ export const readConfig = (tryGetContext: (key: string) => unknown): Switchboard
   return parsed.data;
 };
 
+/** Keys the CDK CLI writes into cdk.context.json itself (`cdk acknowledge`, `cdk cli-telemetry`), passed to every app. */
+const CDK_CLI_CONTEXT_KEYS: readonly string[] = ['acknowledged-issue-numbers', 'cli-telemetry'];
+
 /**
  * Context keys given that are none of the config's: a misspelt one (`-c channel=sms`) would
  * otherwise deploy the default silently (all four channels; no alarm e-mail for `alarmEmial`).
  * CDK's own keys are left alone: feature flags (`@aws-cdk/…`) and those with a colon (`aws:cdk:…`,
- * the lookups cdk.context.json caches). Each with the config key it most likely meant, if any.
+ * the lookups cdk.context.json caches) and those the CLI writes there. Each with the config key it most likely meant, if any.
  */
 export const unknownContextKeys = (
   keys: readonly string[],
@@ -441,7 +444,10 @@ export const unknownContextKeys = (
   keys
     .filter(
       (key) =>
-        !key.startsWith('@') && !key.includes(':') && !(CONFIG_KEYS as readonly string[]).includes(key),
+        !key.startsWith('@') &&
+        !key.includes(':') &&
+        !CDK_CLI_CONTEXT_KEYS.includes(key) &&
+        !(CONFIG_KEYS as readonly string[]).includes(key),
     )
     .map((key) => {
       const meant = CONFIG_KEYS.find((known) =>

@@ -155,10 +155,12 @@ describe('deployment config from CDK context', () => {
   });
 
   it('names the context keys that are no setting, with the one a misspelling most likely meant', () => {
-    // Prepare: CDK's own keys (a feature flag, a cached lookup) beside two typos and a stranger
+    // Prepare: CDK's own keys (a feature flag, a cached lookup, two the CLI writes) beside two typos and a stranger
     const keys = [
       '@aws-cdk/core:checkSecretUsage',
       'availability-zones:account=123456789012:region=eu-west-1',
+      'acknowledged-issue-numbers',
+      'cli-telemetry',
       'channels',
       'channel',
       'alarmEmial',
