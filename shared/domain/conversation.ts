@@ -161,7 +161,8 @@ const emptyState = (event: MessageEvent, at: string): ConversationState => ({
  * 24 hours after the customer's last message, or on Messenger and Instagram after their last action
  * that opens the window when later (`replyWindow.lastActionAt`: shared/domain/window-actions.ts), and
  * later still while an ad's window (7 days from the ad's message) reaches further: all only move
- * forward, so the result is the same in any order of recording.
+ * forward, so the result is the same in any order of recording (but for an action recorded before
+ * the conversation exists, which the recorder drops: README, Known limitations).
  */
 const replyWindowClosesAt = (
   state: ConversationState,

@@ -241,7 +241,12 @@ export const handleMailgun = async (request: SimRequest, context: SimContext): P
   if (refused) return refused;
 
   const acceptedAt = Date.now();
-  const id = context.ids.mailgunMessageId(domain, new Date(acceptedAt));
+  // Mailgun keeps the Message-ID a MIME send carries (the hub's own, which its statuses and
+  // bounces name: shared/channels/email/ses-message-id.ts) and makes one up otherwise. Until
+  // 2026-12-06 this simulator always made one up, so no local run saw the ids Mailgun gives.
+  const id = mime?.messageId
+    ? `<${mime.messageId.replace(/^<|>$/g, '')}>`
+    : context.ids.mailgunMessageId(domain, new Date(acceptedAt));
   const from = mime?.fromHeader ?? fields.from ?? '';
   const subject = mime?.subject ?? fields.subject;
   const mail: AcceptedMail = {

@@ -93,6 +93,22 @@ describe('Mailgun simulator', () => {
     });
   });
 
+  it('keeps the Message-ID a MIME send carries, in its answer and its events', async () => {
+    // Prepare: the hub's own Message-ID, as the sender writes it
+    const form = new FormData();
+    form.append('to', 'anahit@customer.example');
+    const withId = MIME.replace('Subject:', 'Message-ID: <msg_0123456789abcdef.0@hub.example>\r\nSubject:');
+    form.append('message', new Blob([withId], { type: 'message/rfc822' }), 'message.mime');
+    // Act
+    const response = await post('messages.mime', form);
+    const answer = z.object({ id: z.string() }).parse(await response.json());
+    const [delivered] = await rig.hub.waitFor(EVENTS_PATH, 1);
+    // Assess: until 2026-12-06 the simulator made an id up, where Mailgun keeps the mail's
+    const event = EventSchema.parse(JSON.parse(delivered?.body.toString('utf8') ?? ''));
+    expect(answer.id).toBe('<msg_0123456789abcdef.0@hub.example>');
+    expect(event['event-data'].message.headers['message-id']).toBe('msg_0123456789abcdef.0@hub.example');
+  });
+
   it('queues a fields send, one delivered event per recipient', async () => {
     // Act
     const response = await post(

@@ -34,8 +34,9 @@ const parseJson = (body: Buffer): unknown => {
 /**
  * POST /webhooks/email/mailgun/events: Mailgun's JSON event webhooks. Checks in the inbound
  * webhook's order: method 405, size 413, content type 415, JSON 400, signature fields 401,
- * signature 403 (Mailgun retries those), then the timestamp and the token (406, which stops
- * Mailgun's retries).
+ * signature 403, then the timestamp and the token (406, which stops Mailgun's retries). Mailgun
+ * retries any other non-200 answer for about 8 hours, "other than for delivery notification": a
+ * `delivered` event refused or failed here is gone (README, Known limitations).
  */
 export const handleMailgunEventsWebhook = async (
   request: WebhookRequest,
