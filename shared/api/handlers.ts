@@ -728,10 +728,11 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const query = parseOr400(ExportQuerySchema, request.query, 'query');
       const queryHash = queryHashOf({ export: contactId });
       const after = query.cursor ? decodeExportCursor(query.cursor, queryHash) : undefined;
-      const exported = await exportPerson(table, contactId, deps.listObjectsUnder, {
-        ...(after ? { after } : {}),
-        fits: pageBudget().fits,
-      });
+      const exported = await exportPerson(
+        { table, pseudonymKey: deps.pseudonymKey, listObjectsUnder: deps.listObjectsUnder },
+        contactId,
+        { ...(after ? { after } : {}), fits: pageBudget().fits },
+      );
       if (!exported) return fail('notFound', 'no such contact');
       const { next, ...page } = exported;
       return json(200, {

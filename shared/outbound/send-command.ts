@@ -1600,10 +1600,18 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           detail: 'the hub has no such conversation',
           decidedAt: iso(),
         };
-        const claimed = await sends.claim({ ...base, state: 'failed', failure });
+        // Its uploads named, as every refused send's are: a conversation erased before the sender
+        // took the command had its references noted by the helpdesk's POST, and the next erasure
+        // finds them, and the file sent to this person alone, from this record only.
+        const refused: SendRecord = {
+          ...base,
+          state: 'failed',
+          ...filesNamedBy(command.data.parts),
+          failure,
+        };
+        const claimed = await sends.claim(refused);
         await step('claim', hubMessageId);
-        if (claimed === 'claimed')
-          return publishFailed(command, { ...base, state: 'failed', failure }, failure, undefined, publisher);
+        if (claimed === 'claimed') return publishFailed(command, refused, failure, undefined, publisher);
       } else {
         // Before the claim, whose record names them (looked up or refused): without it an erasure
         // of another recipient of the same upload would delete the file this conversation is sent.

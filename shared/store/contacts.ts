@@ -23,6 +23,7 @@ import {
   contactsConversationsPartition,
   conversationIdOfKey,
   conversationKey,
+  conversationMarkersPartition,
   conversationMessagesPartition,
   conversationSendsPartition,
   hubMessageIdOfKey,
@@ -577,7 +578,8 @@ export const contactRecords = async (
 
 /**
  * Every item of a conversation, by the reach the key catalogue gives each kind: the conversation
- * item and the send reservations beside it, its messages and the hub's sends in it (gsi2, gsi3) and everything in those messages'
+ * item and the send reservations beside it, its messages, the hub's sends in it and the
+ * counted-markers of its messages not recorded yet (gsi2, gsi3), everything in those messages'
  * partitions (message state, send bookkeeping), and the state of the hub's sent messages under
  * their provider messages' ids. Statuses of a message the hub never recorded (sent outside it,
  * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
@@ -596,10 +598,12 @@ export const conversationFootprint = async (
   });
   keys.push(...partition.map(keyOf).filter((key) => kindOfKey(key) !== 'conversation'));
   const messages = [];
-  // The messages (gsi2) and the hub's sends, recorded or not (gsi3, keys only).
+  // The messages (gsi2), the hub's sends, recorded or not, and the counted-markers of messages whose
+  // record is not written yet (gsi3, keys only).
   for (const [index, partition] of [
     ['gsi2', conversationMessagesPartition(conversationId)],
     ['gsi3', conversationSendsPartition(conversationId)],
+    ['gsi3', conversationMarkersPartition(conversationId)],
   ] as const) {
     messages.push(
       ...(await queryAll(context, {

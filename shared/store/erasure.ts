@@ -59,7 +59,7 @@ import {
   readKeptSuppressions,
 } from './suppressions.ts';
 import { batchGetItems, batchWriteItems, type TableContext } from './table.ts';
-import { isUploadKey, releaseUploads } from './upload-refs.ts';
+import { isUploadKey, releaseUploads, uploadReferenceKeysOf } from './upload-refs.ts';
 
 /**
  * A contact item as an erasure keeps its consent: a register a HELP overwrote before HELP had its
@@ -476,6 +476,29 @@ const erasedConversationsFootprint = async (
 };
 
 /**
+ * What an erasure deletes and an export lists, one walk for both: the person's footprint
+ * (personFootprint), and what the pointers of their erased conversations lead to
+ * (erasedConversationsFootprint: a message recorded while an earlier erasure ran). `owning` is
+ * every conversation whose payload objects by key go with the person (ownedPrefixesOf): those among
+ * the keys, and the erased ones something was found in.
+ */
+const erasableFootprint = async (
+  context: TableContext,
+  pseudonymKeySource: PseudonymKeySource,
+  contactId: string,
+): Promise<
+  Awaited<ReturnType<typeof personFootprint>> & { pseudonymKey: PseudonymKey; owning: ItemKey[] }
+> => {
+  const footprint = await personFootprint(context, contactId);
+  // Without the key, nothing of what an earlier erasure left a pointer to is found: the walk fails
+  // (before an erasure redacts or deletes anything) rather than answer for part of the person.
+  const pseudonymKey = await pseudonymKeySource();
+  const late = await erasedConversationsFootprint(context, pseudonymKey, contactId);
+  const keys = [...new Map([...footprint.keys, ...late.keys].map((key) => [idOfKey(key), key])).values()];
+  return { ...footprint, keys, pseudonymKey, owning: [...keys, ...late.conversations] };
+};
+
+/**
  * Fields that name payload objects: the e-mail body and raw-MIME keys (shared/contract/message.ts),
  * a command's file in the bucket (`s3Key`, shared/contract/commands.ts) and a send plan's files
  * (`media.<part>.s3Key`, shared/store/sends.ts).
@@ -541,6 +564,13 @@ const objectsNamedIn = (
   return { objects, uploadsSent };
 };
 
+/**
+ * The references of the uploads the items name, in the conversations they name them in: what an
+ * erasure of the items deletes (releaseUploads), so what their export lists.
+ */
+const uploadReferencesNamedIn = (items: readonly Record<string, unknown>[]): ItemKey[] =>
+  uploadReferenceKeysOf(objectsNamedIn(items).uploadsSent);
+
 /** Sets as arrays and the JSON an attribute holds as JSON (not a customer's text that looks like it), for an export. */
 const exportable = (value: unknown, depth = 0): unknown => {
   if (value instanceof Set) return [...value].map((inner) => exportable(inner, depth + 1));
@@ -598,9 +628,6 @@ const exportRefOf = (text: string): string => createHash('sha256').update(text, 
 const afterInExportOrder = <T extends { readonly ref: string }>(entries: readonly T[], after: string): T[] =>
   entries.filter(({ ref }) => ref > after).sort((a, b) => (a.ref < b.ref ? -1 : 1));
 
-/** Keys one BatchGetItem reads. */
-const EXPORT_READ_CHUNK = 100;
-
 /** The bucket prefixes the conversations among `keys` own (claim checks, attachments, bodies). */
 const ownedPrefixesOf = (keys: readonly ItemKey[]): string[] =>
   keys.flatMap((key) =>
@@ -615,60 +642,62 @@ const uploadPrefixesOf = (keys: readonly ItemKey[]): string[] =>
     return prefix === undefined ? [] : [prefix];
   });
 
+export interface ExportDeps {
+  readonly table: TableContext;
+  /** The deployment's pseudonym key, which an erased conversation's pointer is filed and sealed under. */
+  readonly pseudonymKey: PseudonymKeySource;
+  /** The payload objects under a prefix (S3 ListObjectsV2): each conversation's, as erasure lists them. */
+  readonly listObjectsUnder?: (prefix: string) => Promise<readonly string[]>;
+}
+
 /**
- * A person's export, or one page of it: the footprint is found again for each page (as erasure finds
- * it), the items after the position are read a chunk at a time until the page is full, and once the
- * items are done every item is read again for the objects they name (with those the conversations
- * own), which follow in pages of their own order. An item written between two pages is on a later
- * page if its key sorts after the position, else not; none is on two pages.
+ * A person's export, or one page of it: the footprint is found again for each page, as erasure
+ * finds it (erasableFootprint), and read whole; the items after the position, with the references
+ * of the uploads they name in their conversations (which erasure deletes: uploadReferencesNamedIn),
+ * fill the page in their order, and once the items are done the objects they name (with those the
+ * conversations own) follow in pages of their own order. An item written between two pages is on a
+ * later page if its key sorts after the position, else not; none is on two pages.
  */
 export const exportPerson = async (
-  context: TableContext,
+  deps: ExportDeps,
   contactId: string,
-  /** The payload objects under a prefix (S3 ListObjectsV2): each conversation's, as erasure lists them. */
-  listObjectsUnder?: (prefix: string) => Promise<readonly string[]>,
   page: ExportPage = {},
 ): Promise<PersonExport | undefined> => {
-  const { keys } = await personFootprint(context, contactId);
+  const { table: context, listObjectsUnder } = deps;
+  const { keys, owning } = await erasableFootprint(context, deps.pseudonymKey, contactId);
   if (keys.length === 0) return undefined;
   const fits = page.fits ?? (() => true);
   const reading = { ...context, now: () => new Date(0) };
+  const stored = await batchGetItems(reading, keys);
   const after = page.after ?? { stage: 'items', after: '' };
   const items: PersonExport['items'] = [];
   let next: ExportPosition | undefined;
   if (after.stage === 'items') {
+    const references = await batchGetItems(reading, uploadReferencesNamedIn(stored));
     const ordered = afterInExportOrder(
-      keys.map((key) => ({ key, ref: exportRefOf(idOfKey(key)) })),
+      [...stored, ...references].map((item) => ({ item, ref: exportRefOf(idOfKey(keyOf(item))) })),
       after.after,
     );
     let last = after.after;
-    for (let start = 0; start < ordered.length && !next; start += EXPORT_READ_CHUNK) {
-      const chunk = ordered.slice(start, start + EXPORT_READ_CHUNK);
-      const read = await batchGetItems(
-        reading,
-        chunk.map(({ key }) => key),
-      );
-      const byRef = new Map(read.map((item) => [exportRefOf(idOfKey(keyOf(item))), item]));
-      for (const { key, ref } of chunk) {
-        const item = byRef.get(ref);
-        // Gone since the footprint was read (a message expired, an erasure): nothing to show.
-        if (!item) continue;
-        const entry = { kind: kindOfKey(key) ?? 'unknown', item: exportable(conversationItemAsText(item)) };
-        if (!fits(entry)) {
-          next = { stage: 'items', after: last };
-          break;
-        }
-        items.push(entry);
-        last = ref;
+    for (const { item, ref } of ordered) {
+      const entry = {
+        kind: kindOfKey(keyOf(item)) ?? 'unknown',
+        item: exportable(conversationItemAsText(item)),
+      };
+      if (!fits(entry)) {
+        next = { stage: 'items', after: last };
+        break;
       }
+      items.push(entry);
+      last = ref;
     }
   }
   const objects: string[] = [];
   if (!next) {
     const named = new Set<string>();
-    for (const item of await batchGetItems(reading, keys)) objectKeysIn(item, named);
+    for (const item of stored) objectKeysIn(item, named);
     if (listObjectsUnder)
-      for (const prefix of ownedPrefixesOf(keys))
+      for (const prefix of new Set(ownedPrefixesOf(owning)))
         for (const owned of await listObjectsUnder(prefix)) named.add(owned);
     const from = after.stage === 'objects' ? after.after : '';
     const ordered = afterInExportOrder(
@@ -836,20 +865,16 @@ export const erasePerson = async (
   contactId: string,
 ): Promise<ErasureReport | undefined> => {
   const context = deps.table;
-  const {
-    contactKeys,
-    conversationsOf,
-    keys: reached,
-    elsewhere,
-  } = await personFootprint(context, contactId);
+  // The key is read before anything is redacted or deleted: without it, nothing could be kept (nor
+  // found of what an earlier call erased the conversations of).
+  const { contactKeys, conversationsOf, keys, elsewhere, pseudonymKey, owning } = await erasableFootprint(
+    context,
+    deps.pseudonymKey,
+    contactId,
+  );
   // Another person's contact listed here goes to them: it stays, and no longer names this person.
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
-  // Before anything is redacted or deleted: without the key, nothing could be kept (nor found of
-  // what an earlier call erased the conversations of).
-  const pseudonymKey = await deps.pseudonymKey();
-  const late = await erasedConversationsFootprint(context, pseudonymKey, contactId);
-  const keys = [...new Map([...reached, ...late.keys].map((key) => [idOfKey(key), key])).values()];
   if (keys.length === 0) return undefined;
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
@@ -914,12 +939,10 @@ export const erasePerson = async (
   // out of the listing (a live fetcher's upload aborted here fails, and its job finds the part erased).
   const deleteOwnedObjects = async (): Promise<number> => {
     let deleted = 0;
-    const conversations = [...keys, ...late.conversations];
     if (deps.deleteObjectsUnder)
-      for (const prefix of new Set(ownedPrefixesOf(conversations)))
-        deleted += await deps.deleteObjectsUnder(prefix);
+      for (const prefix of new Set(ownedPrefixesOf(owning))) deleted += await deps.deleteObjectsUnder(prefix);
     if (deps.abortUploadsUnder)
-      for (const prefix of new Set(uploadPrefixesOf(conversations))) await deps.abortUploadsUnder(prefix);
+      for (const prefix of new Set(uploadPrefixesOf(owning))) await deps.abortUploadsUnder(prefix);
     return deleted;
   };
   // What a provider still holds is written first, under the person, for the next call to retry:

@@ -91,12 +91,12 @@ export const ITEM_KINDS = {
   message: {
     pk: 'MSG#<hubMessageId>',
     sk: 'MSG',
-    indexes: ['gsi2'],
+    indexes: ['gsi2', 'gsi3'],
     personalData: true,
     reach: 'messages-by-conversation',
     expires: true,
     description:
-      'the message as recorded; also the dedup ("done") marker. Before it, a bare marker naming the conversation that took the message (`claimedBy`, an expiry; no message, no index keys), replaced by the record: an e-mail\'s claim, written before it counts, or, only after a delivery failed once the conversation took the message, a counted-marker (`counted`, the event id)',
+      'the message as recorded (gsi2); also the dedup ("done") marker. Before it, a bare marker naming the conversation that took the message (`claimedBy`, an expiry; no message), replaced by the record: an e-mail\'s claim, written before it counts (no index keys), or, only after a delivery failed once the conversation took the message, a counted-marker (`counted`, the event id; in gsi3 under `CONVMARKS#<conversationId>`, keys only, so erasure reaches it from the conversation; one written before 2026-12-06 has none until `npm run reindex-people` gives it)',
   },
   messageState: {
     pk: 'MSG#<hubMessageId>',
@@ -115,7 +115,7 @@ export const ITEM_KINDS = {
     reach: 'sends-by-conversation',
     expires: true,
     description:
-      "a send command's bookkeeping: which provider messages went out, the one in flight, the outcome (no message text)",
+      "a send command's bookkeeping: which provider messages went out, the one in flight, the outcome (no message text); in gsi3 under `CONVSENDS#<conversationId>`, but for one claimed on 2026-11-30/12-01 (840a19e..7a027d0), in gsi2 under that partition until `npm run reindex-people` moves it",
   },
   mediaFetch: {
     pk: 'MSG#<hubMessageId>',
@@ -216,7 +216,7 @@ export const ITEM_KINDS = {
     reach: 'person-partition',
     expires: true,
     description:
-      "an erased person's message that its provider did not redact yet (Twilio's message id), or a file the hub uploaded to WhatsApp that Meta did not delete yet (its media id), with the business endpoint; no text, no address: written by the erasure, retried by the next erasure call of that person and by the attention sweeper once due (gsi4 `REDACT`), deleted once done, expires 30 days after the first failure",
+      "an erased person's message that its provider did not redact yet (Twilio's message id), or a file the hub uploaded to WhatsApp that Meta did not delete yet (its media id), with the business endpoint; no text, no address: written by the erasure, retried by the next erasure call of that person and by the attention sweeper once due (gsi4 `REDACT`; one written on 2026-12-01 before de0a1f0 has no entry until `npm run reindex-people` gives it), deleted once done, expires 30 days after the first failure",
   },
   erasureAnnouncement: {
     pk: 'PERSON#<contactId>',
@@ -661,6 +661,20 @@ export const conversationSendsKeys = (conversationId: string, acceptedAt: string
 });
 
 export const conversationSendsPartition = (conversationId: string): string => `CONVSENDS#${conversationId}`;
+
+/**
+ * gsi3 (keys only): the counted-markers of a conversation (shared/store/messages.ts), so an erasure
+ * of it reaches one a failed delivery left (its event waiting for a retry, or on the dead-letter
+ * queue), which names the conversation. The record's put replaces the marker, these keys with it;
+ * an e-mail's claim carries none (one more index write for every e-mail, and it is replaced within
+ * the delivery that wrote it unless that delivery fails before the message counts).
+ */
+export const conversationMarkersKeys = (conversationId: string, hubMessageId: string) => ({
+  gsi3pk: conversationMarkersPartition(conversationId),
+  gsi3sk: hubMessageId,
+});
+
+export const conversationMarkersPartition = (conversationId: string): string => `CONVMARKS#${conversationId}`;
 
 export const hubMessageIdOfKey = (key: ItemKey): string => key.pk.slice('MSG#'.length);
 

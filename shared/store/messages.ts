@@ -5,7 +5,12 @@ import { type ConversationState, type Message, MessageSchema } from '#shared/con
 import type { MessageEvent } from '#shared/domain/conversation.ts';
 import { arrivalOf, latestMomentOf, listedAt } from '#shared/domain/time.ts';
 import { epochSeconds, isConditionFailure, isLive } from './item-rules.ts';
-import { conversationMessagesKeys, conversationMessagesPartition, messageKey } from './keys.ts';
+import {
+  conversationMarkersKeys,
+  conversationMessagesKeys,
+  conversationMessagesPartition,
+  messageKey,
+} from './keys.ts';
 import { type TableContext, track } from './table.ts';
 
 /*
@@ -18,7 +23,9 @@ import { type TableContext, track } from './table.ts';
  *   at the same moment; the claim makes one of them take it;
  * - a counted-marker (`counted`, the event id), written only when a delivery failed after counting
  *   the message in its conversation: the next delivery then republishes without counting again,
- *   however many messages its conversation had meanwhile.
+ *   however many messages its conversation had meanwhile. Indexed under its conversation (gsi3,
+ *   conversationMarkersKeys): it may outlive the delivery by weeks (the event on the dead-letter
+ *   queue), and an erasure of the conversation must reach it and leave the tombstone in its place.
  */
 
 /** Message records and message state live this long; at least the dedup horizon (8 days). */
@@ -238,11 +245,12 @@ export const putCountedMarker = async (
   claimedBy: string,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
 ): Promise<void> => {
+  const { hubMessageId } = event.data;
   // Not put (recorded meanwhile, or another conversation's): nothing to note.
   await putMarker(
     context,
-    event.data.hubMessageId,
-    { eventId: event.id, counted: true },
+    hubMessageId,
+    { eventId: event.id, counted: true, ...conversationMarkersKeys(claimedBy, hubMessageId) },
     claimedBy,
     { expression: MARKER_CONDITION },
     retentionSeconds,

@@ -33,6 +33,14 @@ const PENDING_REDACTION_SECONDS = 30 * 24 * 3_600;
 /** The sweeper's retry is due 5 minutes after a failure, doubling per attempt up to 6 hours. */
 const retryDelaySeconds = (attempts: number): number => Math.min(6 * 3_600, 300 * 2 ** (attempts - 1));
 
+/**
+ * The gsi4 entry of a pending redaction that failed for the `attempts`th time at `failedAt`: due for
+ * the sweeper's retry after retryDelaySeconds. Written with each pending redaction, and given by
+ * `npm run reindex-people` to one written before there was any (shared/store/legacy-person-index.ts).
+ */
+export const pendingRedactionDueKeys = (attempts: number, failedAt: Date) =>
+  pendingRedactionIndexKeys(new Date(failedAt.getTime() + retryDelaySeconds(attempts) * 1000).toISOString());
+
 export type UnfinishedRedaction = {
   readonly endpoint: BusinessEndpoint;
   /** The last failure's code (an error code, never a text). */
@@ -94,7 +102,7 @@ export const pendingRedactionItem = (
     attempts,
     firstFailedAt,
     expiresAt: epochSeconds(new Date(firstFailedAt)) + PENDING_REDACTION_SECONDS,
-    ...pendingRedactionIndexKeys(new Date(now.getTime() + retryDelaySeconds(attempts) * 1000).toISOString()),
+    ...pendingRedactionDueKeys(attempts, now),
   };
 };
 

@@ -4,7 +4,7 @@ import { isSendableMediaKey } from '#shared/aws/media-objects.ts';
 import type { SendMessageCommand } from '#shared/contract/commands.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { epochSeconds } from './item-rules.ts';
-import { uploadReferenceKey, uploadReferencesPartition } from './keys.ts';
+import { type ItemKey, uploadReferenceKey, uploadReferencesPartition } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
 import { SEND_RECORD_LEAST_KEPT_SECONDS } from './sends.ts';
 import { batchWriteItems, type TableContext, track } from './table.ts';
@@ -69,6 +69,17 @@ export const noteUploadsSent = async (
 };
 
 /**
+ * The references `sentIn` names (per upload key, the conversations erased records name it in): what
+ * an erasure deletes and an export lists (shared/store/erasure.ts).
+ */
+export const uploadReferenceKeysOf = (sentIn: ReadonlyMap<string, ReadonlySet<string>>): ItemKey[] =>
+  [...sentIn.keys()]
+    .filter(isUploadKey)
+    .flatMap((s3Key) =>
+      [...(sentIn.get(s3Key) ?? [])].map((conversationId) => uploadReferenceKey(s3Key, conversationId)),
+    );
+
+/**
  * For an erasure: deletes the references of the erased conversations (`sentIn`: per upload key, the
  * conversations the erased records name it in), then reads each upload's remaining references
  * (consistently: a reference a sender wrote before its record is seen). Returns the uploads some
@@ -79,15 +90,11 @@ export const releaseUploads = async (
   context: TableContext,
   sentIn: ReadonlyMap<string, ReadonlySet<string>>,
 ): Promise<Set<string>> => {
-  const uploads = [...sentIn.keys()].filter(isUploadKey);
   await batchWriteItems(
     context,
-    uploads.flatMap((s3Key) =>
-      [...(sentIn.get(s3Key) ?? [])].map((conversationId) => ({
-        DeleteRequest: { Key: marshall(uploadReferenceKey(s3Key, conversationId)) },
-      })),
-    ),
+    uploadReferenceKeysOf(sentIn).map((key) => ({ DeleteRequest: { Key: marshall(key) } })),
   );
+  const uploads = [...sentIn.keys()].filter(isUploadKey);
   const stillSent = new Set<string>();
   for (const s3Key of uploads) {
     const output = await context.client.send(

@@ -3,6 +3,7 @@ import { toApiGatewayResponse } from '#shared/api/apigw.ts';
 import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
 import { PAGE_BUDGET_BYTES, pageBudget } from '#shared/api/page-budget.ts';
 import type { HelpdeskApi } from '#shared/api/router.ts';
+import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { buildEvent, eventIdFor } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -131,7 +132,7 @@ describe('answers within the byte budget', () => {
   it("pages a busy person's export at the budget, each result under 6 MB, every item exactly once", async () => {
     // Prepare
     const path = `/v1/contacts/${contactId}/export`;
-    const whole = await exportPerson(table, contactId);
+    const whole = await exportPerson({ table, pseudonymKey: localPseudonymKey }, contactId);
     const keyOf = (entry: { item: unknown }) => {
       const { pk, sk } = entry.item as { pk: string; sk: string };
       return `${pk} ${sk}`;
@@ -173,14 +174,14 @@ describe('answers within the byte budget', () => {
     const prefix = `bodies/events/${conversationFor(small).conversationId}/`;
     const owned = Array.from({ length: 40 }, (_, n) => `${prefix}${String(n).padStart(64, '0')}.json`);
     const listObjectsUnder = async (under: string) => owned.filter((key) => key.startsWith(under));
-    const whole = await exportPerson(table, person, listObjectsUnder);
+    const whole = await exportPerson({ table, pseudonymKey: localPseudonymKey, listObjectsUnder }, person);
     // Act: a budget of about one item, or a few object keys, a page
     const items: string[] = [];
     const objects: string[] = [];
     let after: ExportPosition | undefined;
     let pages = 0;
     do {
-      const page = await exportPerson(table, person, listObjectsUnder, {
+      const page = await exportPerson({ table, pseudonymKey: localPseudonymKey, listObjectsUnder }, person, {
         ...(after ? { after } : {}),
         fits: pageBudget(1_000).fits,
       });

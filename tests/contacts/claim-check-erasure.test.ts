@@ -185,8 +185,13 @@ describe('erasure of a person with claim-checked events, against the local Dynam
     const theirsPrefix = claimCheckPrefixFor(theirs.subject) ?? 'none';
     const othersPrefix = claimCheckPrefixFor(others.subject) ?? 'none';
     // Act
-    const exported = await exportPerson(context, person, (prefix) =>
-      listPayloadObjectsUnder(emulators.clients.s3, bucket, prefix),
+    const exported = await exportPerson(
+      {
+        table: context,
+        pseudonymKey: localPseudonymKey,
+        listObjectsUnder: (prefix) => listPayloadObjectsUnder(emulators.clients.s3, bucket, prefix),
+      },
+      person,
     );
     // Assess
     const claimChecks = (exported?.objects ?? []).filter((key) => key.startsWith('bodies/events/'));

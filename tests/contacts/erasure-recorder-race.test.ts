@@ -15,7 +15,7 @@ import { type RunningEmulators, startEmulators } from '#shared/local/emulators.t
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
@@ -23,7 +23,8 @@ import { minute } from '#tests/recorder/factories.ts';
 /*
  * Erasure is not a lock: a message the recorder records while an erasure runs can land after it.
  * Calling the erasure again finds it, even when the recorder saved the conversation after the
- * erasure read the conversation's messages and wrote the message after the erasure was done.
+ * erasure read the conversation's messages and wrote the message after the erasure was done; and
+ * the person's export lists it meanwhile, as it lists whatever the erasure would delete.
  */
 const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure-race' };
 
@@ -114,5 +115,32 @@ describe('a message recorded while its person is erased', () => {
     // What is left to find such a message from names nobody
     const left = await tableText();
     for (const identifier of ['306912340520', conversationId, person]) expect(left).not.toContain(identifier);
+  });
+
+  it('exports, before the next call erases it, a message recorded while its person was erased', async () => {
+    // Prepare: the same race, the first erasure between the conversation's save and the message's write
+    const { message, person } = customer('306912340521');
+    await recorder().recordEvent(message('wamid.race-export-1', 1, 'canary-race-export-first'));
+    duringStep = async (step) => {
+      if (step !== 'save-conversation') return;
+      duringStep = undefined;
+      await erase(person);
+    };
+    await recorder().recordEvent(message('wamid.race-export-2', 2, 'canary-race-export-second'));
+    const held = await tableText();
+    // Act
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, person);
+    const second = await erase(person);
+    const afterwards = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, person);
+    // Assess: the table held the late message; the export listed it as a message, the erasure then
+    // deleted it, and the export after that has nothing
+    expect(held).toContain('canary-race-export-second');
+    const listed = (exported?.items ?? []).filter(({ item }) =>
+      JSON.stringify(item).includes('canary-race-export-second'),
+    );
+    expect(listed.map(({ kind }) => kind)).toEqual(['message']);
+    expect(JSON.stringify(exported)).not.toContain('canary-race-export-first');
+    expect(second).toBeDefined();
+    expect(afterwards).toBeUndefined();
   });
 });

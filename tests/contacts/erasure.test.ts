@@ -163,7 +163,7 @@ describe('export and erasure of one person across channels', () => {
 
   it('exports every item and object of the person, on both channels', async () => {
     // Act
-    const exported = await exportPerson(context, person);
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, person);
     // Assess
     const text = JSON.stringify(exported);
     expect(text).toContain(`${CANARY} hello`);
@@ -217,7 +217,7 @@ describe('export and erasure of one person across channels', () => {
       contactKeyFor('sms', { identities: [{ type: 'phone', value: `+${PHONE}` }] }),
     );
     await recorder.recordEvent(whatsappMessage('wamid.erasure-new', minute(60), 'a fresh start'));
-    const afresh = await exportPerson(context, person);
+    const afresh = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, person);
     // Assess
     expect(report).toMatchObject({ objectsDeleted: 1, optOutsKept: 1 });
     // Nothing the helpdesk API's IAM policy (which erases) does not allow.
@@ -244,7 +244,7 @@ describe('export and erasure of one person across channels', () => {
     await recorder.recordEvent(smsStop(minute(5), phone));
     const stranger = contactIdFor('sms', { identities: [{ type: 'phone', value: `+${phone}` }] }, '');
     // Act
-    const exported = await exportPerson(context, stranger);
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, stranger);
     const report = await erasePerson(
       { pseudonymKey: localPseudonymKey, table: context, deleteObjects: async () => {} },
       stranger,
@@ -336,7 +336,7 @@ describe('export and erasure of one person across channels', () => {
     const withheld = contactIdFor('sms', { identities }, conversationId);
     const redacted: string[] = [];
     // Act
-    const exported = await exportPerson(context, withheld);
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, withheld);
     const report = await erasePerson(
       {
         pseudonymKey: localPseudonymKey,
@@ -590,7 +590,7 @@ describe('export and erasure of one person across channels', () => {
     await recorder.recordEvent(message);
     // Act
     const exported = await exportPerson(
-      context,
+      { table: context, pseudonymKey: localPseudonymKey },
       contactIdFor('email', message.data.contact, message.data.conversationId),
     );
     // Assess
@@ -633,7 +633,7 @@ describe('export and erasure of one person across channels', () => {
     const deleted: string[] = [];
     const listed: string[] = [];
     // Act
-    const exported = await exportPerson(context, customer);
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, customer);
     const report = await erasePerson(
       {
         pseudonymKey: localPseudonymKey,
@@ -703,7 +703,7 @@ describe('export and erasure of one person across channels', () => {
       deleted.push(...keys);
     };
     // Act
-    const exported = await exportPerson(context, customer);
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, customer);
     const report = await erasePerson(
       { pseudonymKey: localPseudonymKey, table: context, deleteObjects },
       customer,

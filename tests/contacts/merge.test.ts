@@ -386,7 +386,7 @@ describe('explicit merge and unmerge of people', () => {
       });
       outcomes.push(result.outcome === 'refused' ? `refused:${result.reason}` : result.outcome);
     }
-    const exported = await exportPerson(context, top.id);
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, top.id);
     // Assess: 66 refused, 64 merged; the top person's tree of 64 is walked whole
     expect(outcomes).toEqual(['refused:size', 'merged']);
     expect(await resolvePerson(context, larger.id)).toBe(larger.id);
@@ -710,12 +710,14 @@ describe('explicit merge and unmerge of people', () => {
       lea,
     );
     // Act
-    const leaExport = JSON.stringify(await exportPerson(context, lea));
+    const leaExport = JSON.stringify(
+      await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, lea),
+    );
     await erasePerson(
       { pseudonymKey: localPseudonymKey, table: counting(context), deleteObjects: async () => {} },
       lea,
     );
-    const otherExported = await exportPerson(context, other);
+    const otherExported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, other);
     const otherExport = JSON.stringify(otherExported);
     const contactsOfOtherAfter = await listedUnder(other);
     // Assess: the unmerge gave the other person back their WhatsApp contact; Lea's export and

@@ -7,9 +7,10 @@ import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
-import { erasePerson } from '#shared/store/erasure.ts';
-import { kindOfKey, uploadReferenceKey } from '#shared/store/keys.ts';
+import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
+import { kindOfKey, uploadReferenceKey, uploadReferencesPartition } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
+import { noteUploadsSent, uploadsNamedBy } from '#shared/store/upload-refs.ts';
 import {
   openCustomerConversation,
   outcomesOf,
@@ -227,5 +228,64 @@ describe('erasure of one recipient of a file the helpdesk uploaded', () => {
     expect(outcomes).toEqual(['switchboard.message.send_failed']);
     expect(deleted).toContain(s3Key);
     expect(await referencesOf(s3Key)).toEqual([]);
+  });
+
+  it('names the file of a send queued for a customer erased before the sender took it, so the next erasure deletes it', async () => {
+    // Prepare: the helpdesk's POST noted the reference and queued the command; the customer is
+    // erased before the sender takes it, which then refuses the send (conversation_unknown)
+    const a = await open();
+    const s3Key = await uploaded();
+    const command = sendCommand(a.conversationId, 'queued-invoice', documentOf(s3Key));
+    await noteUploadsSent(context(), a.conversationId, uploadsNamedBy(documentOf(s3Key)));
+    await hub.enqueue(command);
+    const first = await erase(a.person);
+    await hub.runOutbox();
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type);
+    // Act: DELETE again once the traffic settled, as the README says
+    const second = await erase(a.person);
+    // Assess: the refused record named the file, so the second erasure found and deleted it
+    expect(first.report).toBeDefined();
+    expect(first.deleted).not.toContain(s3Key);
+    expect(outcomes).toEqual(['switchboard.message.send_failed']);
+    expect(second.deleted).toContain(s3Key);
+    expect(await referencesOf(s3Key)).toEqual([]);
+  });
+
+  it("exports the person's references of each file, which their erasure deletes, and not another customer's", async () => {
+    // Prepare: A and B were each sent the same price list, A alone an invoice
+    const a = await open();
+    const b = await open();
+    const shared = await uploaded();
+    const invoice = await uploaded();
+    await hub.enqueue(sendCommand(a.conversationId, 'export-shared-a', documentOf(shared)));
+    await hub.enqueue(sendCommand(b.conversationId, 'export-shared-b', documentOf(shared)));
+    await hub.enqueue(sendCommand(a.conversationId, 'export-invoice-a', documentOf(invoice)));
+    await hub.runOutbox();
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type);
+    // Act
+    const exported = await exportPerson({ table: context(), pseudonymKey: localPseudonymKey }, a.person);
+    const { deleted } = await erase(a.person);
+    // Assess: A's two references are listed as items, as stored (B's is not); the erasure deletes
+    // those two, and the invoice
+    const references = (exported?.items ?? [])
+      .filter(({ kind }) => kind === 'uploadReference')
+      .map(({ item }) => item as { pk: string; sk: string; expiresAt: number });
+    expect(outcomes).toEqual([
+      'switchboard.message.sent',
+      'switchboard.message.sent',
+      'switchboard.message.sent',
+    ]);
+    expect(references.map(({ pk, sk }) => `${pk} ${sk}`).sort()).toEqual(
+      [
+        `${uploadReferencesPartition(shared)} CONV#${a.conversationId}`,
+        `${uploadReferencesPartition(invoice)} CONV#${a.conversationId}`,
+      ].sort(),
+    );
+    for (const reference of references) expect(reference.expiresAt).toBeGreaterThan(0);
+    expect(exported?.objects).toEqual(expect.arrayContaining([shared, invoice]));
+    expect(deleted).toContain(invoice);
+    expect(deleted).not.toContain(shared);
+    expect(await referencesOf(shared)).toEqual([b.conversationId]);
+    expect(await referencesOf(invoice)).toEqual([]);
   });
 });

@@ -191,7 +191,7 @@ describe('erasure reaches the raw object of e-mail the hub could not read', () =
   /** An export is the helpdesk API's, as an erasure is: its calls are held against that role, not the recorder's. */
   const exportOf = async (contactId: string) => {
     caller = 'erasure';
-    return exportPerson(context, contactId);
+    return exportPerson({ table: context, pseudonymKey: localPseudonymKey }, contactId);
   };
   /**
    * Mailgun's post of Jonas's mail for one business address, as the webhook takes it: its objects

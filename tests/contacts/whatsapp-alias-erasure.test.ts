@@ -142,7 +142,10 @@ describe('erasure of a WhatsApp customer reaches the aliases of their conversati
       },
     };
     // Act
-    const exported = await exportPerson(table.context, phonePerson(waId));
+    const exported = await exportPerson(
+      { table: table.context, pseudonymKey: localPseudonymKey },
+      phonePerson(waId),
+    );
     await erase(phonePerson(waId), counting);
     const after = await tableItems();
     // Assess: the export shows both aliases; after erasure no item names any of the person's

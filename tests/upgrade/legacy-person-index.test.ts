@@ -106,10 +106,28 @@ describe('npm run reindex-people on a table of before 2026-12-01', () => {
     const run = await reindexLegacyPeople(table());
     const again = await reindexLegacyPeople(table());
     // Assess
-    expect(dry).toEqual({ found: 2, moved: 0, changedMeanwhile: 0, withoutPerson: 0 });
+    expect(dry).toEqual({
+      found: 2,
+      foundByKind: { conversation: 1, contact: 1, send: 0, pendingRedaction: 0, countedMarker: 0 },
+      moved: 0,
+      changedMeanwhile: 0,
+      withoutPerson: 0,
+    });
     expect(afterDryRun?.gsi3pk).toBe(LEGACY_ENTRY);
-    expect(run).toEqual({ found: 2, moved: 2, changedMeanwhile: 0, withoutPerson: 0 });
-    expect(again).toEqual({ found: 0, moved: 0, changedMeanwhile: 0, withoutPerson: 0 });
+    expect(run).toEqual({
+      found: 2,
+      foundByKind: { conversation: 1, contact: 1, send: 0, pendingRedaction: 0, countedMarker: 0 },
+      moved: 2,
+      changedMeanwhile: 0,
+      withoutPerson: 0,
+    });
+    expect(again).toEqual({
+      found: 0,
+      foundByKind: { conversation: 0, contact: 0, send: 0, pendingRedaction: 0, countedMarker: 0 },
+      moved: 0,
+      changedMeanwhile: 0,
+      withoutPerson: 0,
+    });
     const conversation = await itemAt(conversationKey(CONVERSATION));
     expect([conversation?.gsi3pk, conversation?.gsi3sk]).toEqual([
       `PERSON#${contactId}`,
@@ -143,7 +161,13 @@ describe('npm run reindex-people beside a hub that writes the conversation meanw
     const run = await reindexLegacyPeople(table());
     const again = await reindexLegacyPeople(table());
     // Assess
-    expect(run).toEqual({ found: 2, moved: 1, changedMeanwhile: 1, withoutPerson: 0 });
+    expect(run).toEqual({
+      found: 2,
+      foundByKind: { conversation: 1, contact: 1, send: 0, pendingRedaction: 0, countedMarker: 0 },
+      moved: 1,
+      changedMeanwhile: 1,
+      withoutPerson: 0,
+    });
     expect((await itemAt(conversationKey(CONVERSATION)))?.gsi3pk).toBe('PERSON#ct_survivor');
     expect(again.found).toBe(0);
   });
