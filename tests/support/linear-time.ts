@@ -20,6 +20,7 @@ import {
 import { decodeHtmlEntities, htmlToText } from '#shared/channels/email/inbound/html-to-text.ts';
 import { mimeFromParsedFields } from '#shared/channels/email/inbound/mailgun-parsed.ts';
 import { stripQuotedHistory } from '#shared/channels/email/inbound/quoting.ts';
+import { withReadableHeaders } from '#shared/channels/email/inbound/raw-8bit-headers.ts';
 import { threadOf } from '#shared/channels/email/inbound/threading.ts';
 import { classifyMailgunResponse } from '#shared/channels/email/outbound/mailgun-classify.ts';
 import { sentMessageIdOf } from '#shared/channels/email/ses-message-id.ts';
@@ -64,6 +65,11 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
   stripQuotedHistory: (text) => stripQuotedHistory(text),
   htmlToText: (text) => htmlToText(text),
   decodeHtmlEntities: (text) => decodeHtmlEntities(text),
+  /** A header block written raw in Latin-1 (one byte over 0x7f makes it no UTF-8), its Content-Type the text. */
+  withReadableHeaders: (text) =>
+    withReadableHeaders(
+      Buffer.from(`Subject: \xe9\r\nContent-Type: ${text}\r\n${text}\r\n\r\nbody`, 'latin1'),
+    ),
   messageIdsIn: (text) => messageIdsIn(text),
   /** A returned Message-ID (messageIdsIn keeps ids of up to 998 characters; here any text). */
   sentMessageIdOf: (text) => sentMessageIdOf(text),

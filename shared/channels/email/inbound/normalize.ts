@@ -42,6 +42,7 @@ import { htmlToText } from './html-to-text.ts';
 import { withNamedTextFiles } from './named-text-files.ts';
 import { emailPartsOf } from './parts.ts';
 import { stripQuotedHistory } from './quoting.ts';
+import { withReadableHeaders } from './raw-8bit-headers.ts';
 import { emailConversationId, threadOf } from './threading.ts';
 import { unsupportedEmail } from './unsupported.ts';
 
@@ -209,7 +210,8 @@ interface ParsedMail {
  * depth changes nothing else. This checks one level, as MAX_INLINE_FORWARD_DEPTH is 1: reading
  * deeper would parse a forward's own forwards before anything checked them.
  */
-const parseMime = async (rawMime: Uint8Array): Promise<ParsedMail | Refusal> => {
+const parseMime = async (mail: Uint8Array): Promise<ParsedMail | Refusal> => {
+  const rawMime = withReadableHeaders(mail);
   const shallow = await parseOnce(rawMime, 0);
   if (isRefusal(shallow)) return shallow;
   const forwards = shallow.attachments
