@@ -97,9 +97,12 @@ export class MediaObjectChangedError extends Error {
  */
 const SENDABLE_PREFIXES = [PAYLOAD_BUCKET.prefixes.outboundMedia, PAYLOAD_BUCKET.prefixes.attachments];
 const SAFE_KEY = /^[\p{L}\p{M}\p{N}._\-/]{1,1024}$/u;
+/** S3's limit on a key: 1,024 bytes of UTF-8 (not characters: a longer key is no object of the bucket). */
+const MAX_KEY_BYTES = 1024;
 
 export const isSendableMediaKey = (key: string): boolean =>
   SAFE_KEY.test(key) &&
+  Buffer.byteLength(key, 'utf8') <= MAX_KEY_BYTES &&
   SENDABLE_PREFIXES.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
   key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 
