@@ -69,6 +69,9 @@ export class SwitchboardStack extends Stack {
       namePrefix: prefix,
       production: config.production,
       payloadRetentionDays: config.payloadRetentionDays,
+      // The bucket's access logs name object keys (conversation ids among them): kept as the
+      // function logs are (until 2026-12-06 always 90 days; found by a review).
+      accessLogRetentionDays: config.logRetentionDays,
       customerManagedKey: config.customerManagedKey,
       browserOrigins: config.mediaBrowserOrigins,
       usedSecretSections: CONNECTOR_IDS.filter((id) => isChannelOn(config, id)).flatMap(

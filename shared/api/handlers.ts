@@ -563,8 +563,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // It is answered as the first request was (the body is the key's, whenever it is asked).
       if (reserved === 'reserved') {
         // Its uploads' references before it is queued: an erasure of another recipient of the same
-        // file while this command waits for the sender leaves the file (upload-refs.ts).
-        await noteUploadsSent(table, conversationId, uploadsNamedBy(command.data.parts));
+        // file while this command waits for the sender leaves the file (upload-refs.ts). Not for a
+        // retry the sender already took: it noted them with its record, and a note now would make
+        // them outlive that record, and an erasure (until 2026-12-06; found by a review).
+        if (!taken) await noteUploadsSent(table, conversationId, uploadsNamedBy(command.data.parts));
         await deps.enqueueCommand(command, outboxDeduplicationId(conversationId, idempotencyKey));
       }
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<

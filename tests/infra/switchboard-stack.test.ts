@@ -29,6 +29,18 @@ describe('SwitchboardStack wiring', () => {
     }
   });
 
+  it("keeps the payload bucket's S3 access logs as long as the function logs (logRetentionDays)", () => {
+    // Prepare: the access logs name object keys, conversation ids among them
+    const built = buildHub({ channels: 'sms', logRetentionDays: '14' });
+    // Act
+    const bucket =
+      built.template.findResources('AWS::S3::Bucket')[logicalId(built.stack.storage.accessLogBucket)];
+    // Assess: until 2026-12-06 always 90 days
+    expect(bucket?.Properties.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 14 }),
+    ]);
+  });
+
   it('alarms on every dead-letter queue it creates', () => {
     // Act
     const queues = full.template.findResources('AWS::SQS::Queue');
