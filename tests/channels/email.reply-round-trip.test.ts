@@ -40,11 +40,15 @@ const mail = (input: {
     ].join('\r\n'),
   );
 
-const received = async (raw: Buffer, envelopeRecipient: string, replyTagKey = KEY): Promise<HubEvent> => {
+const received = async (
+  raw: Buffer,
+  envelopeRecipient: string | readonly string[],
+  replyTagKey = KEY,
+): Promise<HubEvent> => {
   const { events } = await normalizeInboundEmail(raw, {
     provider: 'mailgun',
     receivedAt: new Date('2026-11-22T12:00:00.000Z'),
-    envelopeRecipients: [envelopeRecipient],
+    envelopeRecipients: typeof envelopeRecipient === 'string' ? [envelopeRecipient] : [...envelopeRecipient],
     replyTagKey,
   });
   const [event] = events;
@@ -122,6 +126,47 @@ describe('a customer answering the reply address of an e-mail the hub sent', () 
       endpoint: { id: 'customercare@acme.example' },
       messageCount: 2,
     });
+  });
+
+  it('lands in the conversation its reply address names when the answer names another business address first', async () => {
+    // Prepare: the hub answered a support@ conversation from its signed reply address
+    const first = await received(
+      mail({
+        from: 'cleo@customer.example',
+        to: 'support@acme.example',
+        messageId: 'c1@customer.example',
+        subject: 'Order 7',
+      }),
+      'support@acme.example',
+    );
+    await recorder.recordEvent(first);
+    const conversation = await read.getConversation(first.subject);
+    if (conversation === undefined) throw new Error('no conversation');
+    const { replyTo, subject } = emailThreadFor({
+      conversation: conversation.state,
+      answered: first.data as Message,
+      subject: undefined,
+      replyTagKey: KEY,
+    });
+    // Act: the customer answers To sales@ and Cc the reply address (the envelope lists sales@ first)
+    const raw = mail({
+      from: 'cleo@customer.example',
+      to: 'sales@acme.example',
+      messageId: 'c2@customer.example',
+      subject,
+    });
+    const answer = await received(
+      Buffer.from(
+        raw.toString('utf8').replace('To: sales@acme.example', `To: sales@acme.example\r\nCc: ${replyTo}`),
+      ),
+      ['sales@acme.example', replyTo],
+    );
+    await recorder.recordEvent(answer);
+    // Assess: until 2026-12-06 its endpoint was sales@, and the recorder re-homed it apart from the thread
+    expect(answer.data).toMatchObject({ endpoint: { id: 'support@acme.example' } });
+    const recorded = published.find((event) => event.id === answer.id);
+    expect(recorded?.subject).toBe(first.subject);
+    expect((await read.getConversation(first.subject))?.state.messageCount).toBe(2);
   });
 
   it('lands in the conversation when the endpoint has a `+` of its own', async () => {

@@ -148,9 +148,10 @@ export const parsedSenderOf = (
 };
 
 /**
- * Who is who. The business endpoint is the envelope recipient that also appears in To/Cc (the
- * address the customer wrote to), else the first envelope recipient, else the first To/Cc
- * address. A message From one of the business's own addresses is the business writing
+ * Who is who. The business endpoint of a customer's mail is the address carrying a verified reply
+ * tag (the signed address of the conversation they answer), else the envelope recipient that also
+ * appears in To/Cc (the address the customer wrote to), else the first envelope recipient, else
+ * the first To/Cc address. A message From one of the business's own addresses is the business writing
  * (a copy of an answer sent outside the hub): its contact is the first other To/Cc address.
  */
 export const identifyParties = (
@@ -173,9 +174,12 @@ export const identifyParties = (
   if (chosen === undefined) return undefined;
 
   const businessAddresses = businessAddressesOf([...recipients, chosen], ownDomains);
-  const taggedConversationId = [...recipients, ...headerAddresses]
-    .map(verifiedTagOf)
-    .find((tag) => tag !== undefined);
+  // The first address that carries a verified tag (the envelope's first): it names its conversation,
+  // and a customer's answer is to its endpoint, whatever business address the mail also names first.
+  const taggedAddress = [...recipients, ...headerAddresses].find(
+    (address) => verifiedTagOf(address) !== undefined,
+  );
+  const taggedConversationId = taggedAddress === undefined ? undefined : verifiedTagOf(taggedAddress);
   const from = mailboxesOf(message.from)[0];
   const sender =
     onBehalfOf(from, mailboxesOf(message.replyTo), businessAddresses) ??
@@ -202,7 +206,9 @@ export const identifyParties = (
   }
   return {
     direction: 'inbound',
-    endpointAddress: withoutConversationTag(chosen),
+    // Until 2026-12-06 the first business address in To/Cc, so an answer To sales@ and Cc the
+    // signed reply address of a support@ thread was re-homed apart from that thread (found by a review).
+    endpointAddress: withoutConversationTag(taggedAddress ?? chosen),
     contact: sender,
     taggedConversationId,
   };
