@@ -1,4 +1,5 @@
-import type { Channel, Provider } from '#shared/contract/types.ts';
+import { sendingEndpointKey } from '#shared/contract/ids.ts';
+import type { BusinessEndpoint, Channel, Provider } from '#shared/contract/types.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
 
 /*
@@ -88,3 +89,15 @@ export const endpointRateOf = (
   rates: EndpointRates,
   plan: { readonly provider: Provider; readonly channel: Channel },
 ): number => rates[`${plan.provider}:${plan.channel}`] ?? rates[plan.channel];
+
+/**
+ * What a plan's sends are paced by: its endpoint, except on SES, whose sending rate is the
+ * account's in its region ("maximum send rate"), shared by every address and domain the deployment
+ * sends from. Until 2026-12-06 each SES address had a rate of its own, so three addresses sent at
+ * three times the account's rate (found by a review). A pause stays the endpoint's
+ * (sendingEndpointKey).
+ */
+export const rateKeyOf = (plan: {
+  readonly provider: Provider;
+  readonly endpoint: BusinessEndpoint;
+}): string => (plan.provider === 'ses' ? 'ses#account' : sendingEndpointKey(plan.provider, plan.endpoint));

@@ -5,7 +5,6 @@ import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { moveToDeadLetterQueue } from '#shared/aws/dead-letter.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
-import { sendingEndpointKey } from '#shared/contract/ids.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createEventRecorder } from '#shared/recorder/record-event.ts';
 import { HELPDESK_QUEUE, OUTBOX_QUEUE, SENDER } from '#shared/resources/definitions.ts';
@@ -20,7 +19,7 @@ import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { noteUploadsSent } from '#shared/store/upload-refs.ts';
 import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
-import { createRateLimiter, type EndpointRates, endpointRateOf } from './endpoint-rate.ts';
+import { createRateLimiter, type EndpointRates, endpointRateOf, rateKeyOf } from './endpoint-rate.ts';
 import { createOutboxService, type OutboxService } from './outbox-service.ts';
 import {
   createSendCommandHandler,
@@ -148,12 +147,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     pauses,
     endpointTurn:
       wiring.endpointTurn ??
-      ((plan, budgetMs) =>
-        limiter.reserve(
-          sendingEndpointKey(plan.provider, plan.endpoint),
-          endpointRateOf(rates, plan),
-          budgetMs,
-        )),
+      ((plan, budgetMs) => limiter.reserve(rateKeyOf(plan), endpointRateOf(rates, plan), budgetMs)),
     senderFor: wiring.senderFor,
     recordEvent,
     publisher,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, endpointRateOf, endpointRatesFor } from '#shared/outbound/endpoint-rate.ts';
+import {
+  createRateLimiter,
+  endpointRateOf,
+  endpointRatesFor,
+  rateKeyOf,
+} from '#shared/outbound/endpoint-rate.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
 
 /*
@@ -98,5 +103,23 @@ describe('endpoint rate limiter', () => {
     expect(endpointRateOf(rates, { provider: 'twilio', channel: 'whatsapp' })).toBe(10);
     expect(endpointRateOf(rates, { provider: 'meta', channel: 'messenger' })).toBe(300);
     expect(endpointRatesFor(undefined)).toBe(SENDER.endpointRatesPerSecond);
+  });
+
+  it("paces every SES address at the account's one rate, and other providers' endpoints apart", () => {
+    // Prepare
+    const address = (id: string) => ({ type: 'email_address' as const, id });
+    // Act
+    const ses = ['support@acme.example', 'sales@acme.example', 'billing@other.example'].map((id) =>
+      rateKeyOf({ provider: 'ses', endpoint: address(id) }),
+    );
+    const mailgun = ['support@mg.acme.example', 'sales@mg.acme.example'].map((id) =>
+      rateKeyOf({ provider: 'mailgun', endpoint: address(id) }),
+    );
+    // Assess: SES's maximum send rate is the account's in its region (until 2026-12-06, per address)
+    expect(new Set(ses).size).toBe(1);
+    expect(new Set(mailgun).size).toBe(2);
+    expect(rateKeyOf({ provider: 'meta', endpoint: { type: 'whatsapp_phone_number', id: '1' } })).not.toBe(
+      rateKeyOf({ provider: 'meta', endpoint: { type: 'whatsapp_phone_number', id: '2' } }),
+    );
   });
 });
