@@ -285,14 +285,17 @@ export const SENDER = {
   /**
    * Requests per second one business endpoint (phone number, page, sending domain) may receive,
    * all the sender's environments together; each environment takes its share
-   * (rate / maxConcurrency). WhatsApp: 80 per number by default; Messenger: 300 per page; SMS:
+   * (rate / maxConcurrency). WhatsApp: 80 per number by default; Messenger: 40 per page or
+   * Instagram account (Meta's rate-limiting page: past "more than 40 messages per second" a page
+   * "cannot send new messages until the volume decreases"; its 300 calls/s is the API's ceiling for
+   * text, and audio or video 10/s, not paced apart; 300 until 2026-12-06, found by a review); SMS:
    * Twilio queues beyond a sender's own rate (a US long code sends one segment per second);
    * e-mail: SES's starting production send rate (Mailgun documents none per domain). By channel, or
    * `<provider>:<channel>` where a provider's rate for a channel is its own: WhatsApp through Twilio,
    * 10 text messages per second per sender (50 on request; media 1.5/s, not paced apart;
    * twilio.com/docs/whatsapp/best-practices-and-faqs), where the Cloud API's 80 would overrun it.
    */
-  endpointRatesPerSecond: { whatsapp: 80, messenger: 300, sms: 10, email: 14, 'twilio:whatsapp': 10 },
+  endpointRatesPerSecond: { whatsapp: 80, messenger: 40, sms: 10, email: 14, 'twilio:whatsapp': 10 },
   /** Longest wait for an endpoint's turn inside one invocation; beyond it the command waits on the queue until its turn. */
   maxRateWaitMs: 2_000,
   /**

@@ -155,17 +155,26 @@ describe('Messenger prepare: parts', () => {
     });
   });
 
-  it('refuses a stored file past the attachment limit (Instagram images 8 MB, else 25 MB)', () => {
+  it('refuses a stored file past the attachment limit (images 8 MB by URL, on a page as on Instagram; else 25 MB)', () => {
     // Prepare
     const part = image({ source: { s3Key: 'media/outbound/k/a.jpg' } });
-    const stored = (bytes: number) => ({ '0': { bytes, contentType: 'image/jpeg' } });
+    const stored = (bytes: number, contentType = 'image/jpeg') => ({ '0': { bytes, contentType } });
     const MB = 1024 * 1024;
     // Act
-    const pageFits = sender.prepare([part], OPEN, PAGE, stored(25 * MB));
+    const pageImageFits = sender.prepare([part], OPEN, PAGE, stored(8 * MB));
+    const pageImageTooLarge = sender.prepare([part], OPEN, PAGE, stored(8 * MB + 1));
+    const pageFileFits = sender.prepare(
+      [{ ...part, kind: 'file' }],
+      OPEN,
+      PAGE,
+      stored(25 * MB, 'application/pdf'),
+    );
     const instagramTooLarge = sender.prepare([part], OPEN, undefined, stored(8 * MB + 1));
     const videoOfImageType = sender.prepare([{ ...part, kind: 'video' }], OPEN, PAGE, stored(MB));
-    // Assess
-    expect(pageFits).toMatchObject({ ok: true });
+    // Assess: until 2026-12-06 a page's image went to 25 MB, and Meta refused it after the call
+    expect(pageImageFits).toMatchObject({ ok: true });
+    expect(refusalOf(pageImageTooLarge)).toMatchObject({ field: 'parts.0.source.s3Key' });
+    expect(pageFileFits).toMatchObject({ ok: true });
     expect(refusalOf(instagramTooLarge)).toMatchObject({ field: 'parts.0.source.s3Key' });
     expect(refusalOf(instagramTooLarge)?.detail).toContain('Instagram image attachments take at most 8 MB');
     expect(refusalOf(videoOfImageType)).toMatchObject({ field: 'parts.0.source.s3Key' });

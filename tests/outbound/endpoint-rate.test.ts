@@ -101,7 +101,7 @@ describe('endpoint rate limiter', () => {
     // Assess: 1,000/s shared by 10 environments: a turn every 10 ms here
     expect(waits).toEqual([{ waitMs: 0 }, { waitMs: 10 }]);
     expect(endpointRateOf(rates, { provider: 'twilio', channel: 'whatsapp' })).toBe(10);
-    expect(endpointRateOf(rates, { provider: 'meta', channel: 'messenger' })).toBe(300);
+    expect(endpointRateOf(rates, { provider: 'meta', channel: 'messenger' })).toBe(40);
     expect(endpointRatesFor(undefined)).toBe(SENDER.endpointRatesPerSecond);
   });
 

@@ -50,13 +50,16 @@ export const MAX_METADATA = 999;
 const MB = 1024 * 1024;
 
 /**
- * The largest attachment a Send API message takes: 25 MB (Send API, attachment upload); Instagram
- * images 8 MB (Instagram messaging, supported formats). Without an endpoint, the strictest.
+ * The largest attachment a Send API message takes: 25 MB (Send API, attachment upload), but an
+ * image 8 MB, on a page as on Instagram: the hub sends every attachment by URL, and Meta's "saving
+ * assets" page gives "image — 8 MB max for URL uploads" (Instagram messaging's formats say 8 MB
+ * too). Until 2026-12-06 a page's image was let through to 25 MB, and Meta refused it after the
+ * command's earlier parts went (found by a review).
  */
 export const maxAttachmentBytes = (
   kind: 'image' | 'audio' | 'video' | 'file',
-  endpointType: BusinessEndpoint['type'] | undefined,
-): number => (kind === 'image' && endpointType !== 'facebook_page' ? 8 * MB : 25 * MB);
+  _endpointType: BusinessEndpoint['type'] | undefined,
+): number => (kind === 'image' ? 8 * MB : 25 * MB);
 
 /**
  * The MIME types an Instagram attachment of a kind may have (Instagram messaging, "Send a Message":
