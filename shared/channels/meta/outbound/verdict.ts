@@ -40,6 +40,9 @@ const AMBIGUOUS: Verdict = { kind: 'ambiguous' };
 export const generic = (failure: GraphFailure): Verdict =>
   failure.status >= 500 ? AMBIGUOUS : refused('provider_error', true);
 
+/** Graph's code 1 subcode that Meta documents as sent all the same (Messenger Platform, common error codes). */
+const SENT_DESPITE_ERROR_SUBCODE = 1_357_046;
+
 /** Graph API business-use-case throttling codes (80000–80014, WhatsApp's 80007 among them). */
 const isBusinessUseCaseThrottle = (code: number): boolean => code >= 80_000 && code <= 80_014;
 
@@ -61,6 +64,10 @@ const graphWide = (failure: GraphFailure, code: number): Verdict | undefined => 
   if ([2, 4, 17, 32, 613].includes(code) || isBusinessUseCaseThrottle(code)) return THROTTLED;
   if (code === 10 && failure.subcode !== undefined) return refused('provider_error', false);
   if ([0, 3, 10, 102, 190].includes(code) || (code >= 200 && code <= 299)) return CREDENTIALS;
+  // Meta's common error codes: 1/1357046 "The messages are all sent successfully, but the endpoint
+  // returns an error… a system delay in returning the error message": it may have gone, whatever the
+  // status (until 2026-12-06 a 4xx was refused as retryable, so a new command could double it; found by a review).
+  if (code === 1 && failure.subcode === SENT_DESPITE_ERROR_SUBCODE) return AMBIGUOUS;
   if (code === 1) return generic(failure);
   return undefined;
 };
