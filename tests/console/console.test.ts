@@ -177,8 +177,11 @@ describe('local console', () => {
     await row?.click();
     const note = await page.waitForSelector('.media-note.failure', { timeout: 30_000 });
     const shown = await note?.evaluate((element) => element.textContent ?? '');
+    const message = await note?.evaluate((element) => element.closest('li')?.textContent ?? '');
     // Assess: the API answered 410 media-failed; the page says why and the browser logged nothing
     expect(shown).toContain('not available (expired)');
+    // The sample's caption (events/whatsapp/image.json) stays readable without the photo.
+    expect(message).toContain('Այս ապրանքը վնասված է հասել');
     expect(browserErrors).toEqual([]);
   }, 60_000);
 

@@ -11,11 +11,20 @@ import {
 } from '#tests/support/console-browser.ts';
 
 /*
- * Act as the customer beyond text: a file on WhatsApp (a photo the simulated Graph API serves) and on
- * Messenger (a PDF on the simulated CDN), each copied into the hub's bucket and shown in the timeline;
- * and a reaction to the business's reply, posted through the channel's signed webhook and shown on
- * that reply.
+ * Act as the customer beyond text: a file on WhatsApp (a photo the simulated Graph API serves, its
+ * caption shown below it) and on Messenger (a PDF on the simulated CDN), each copied into the hub's
+ * bucket and shown in the timeline; and a reaction to the business's reply, posted through the
+ * channel's signed webhook and shown on that reply.
  */
+
+/**
+ * The text a person sees of the inbound message showing a photo (innerText: an image's alt is not
+ * shown). A string, evaluated in the page (this project's TypeScript has no DOM types).
+ */
+const SHOWN_WITH_PHOTO = `[...document.querySelectorAll('.message.inbound')]
+  .filter((item) => item.querySelector('img.media-image'))
+  .map((item) => item.innerText)
+  .join('\\n')`;
 
 /** The one finished file a download into `directory` leaves (Chromium writes `.crdownload` first). */
 const waitForDownload = async (directory: string): Promise<Buffer> => {
@@ -59,6 +68,7 @@ describe('console: the customer sends files and reacts', () => {
     await whatsapp?.click();
     const photo = await page.waitForSelector('.message.inbound img.media-image', { timeout: 45_000 });
     const photoUrl = await photo?.evaluate((element) => element.getAttribute('src'));
+    const shownWithPhoto = (await page.evaluate(SHOWN_WITH_PHOTO)) as string;
     // The browser really loads it from the local S3, past the guard every local server keeps.
     const photoLoaded = await page.waitForFunction(
       (element) => {
@@ -87,6 +97,8 @@ describe('console: the customer sends files and reacts', () => {
     const saved = await waitForDownload(downloads);
     // Assess
     expect(photoUrl).toContain('/attachments/');
+    // The customer's caption is text below the photo, not only its alt (which nobody sees).
+    expect(shownWithPhoto).toContain('The dent on the box');
     expect(fileUrl).toContain('/attachments/');
     expect(await photoLoaded.jsonValue()).toBeGreaterThan(0);
     expect(saved.subarray(0, 5).toString('latin1')).toBe('%PDF-');

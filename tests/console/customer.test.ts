@@ -64,4 +64,27 @@ describe('console sample replay', () => {
     expect(ui.browserErrors).toEqual([]);
     expect(ui.logLines.join('\n')).toContain('POST /_local/console/replay → 202');
   }, 90_000);
+
+  it('replays the WhatsApp document sample and shows its caption with the file', async () => {
+    // Prepare
+    const { page } = ui;
+    await page.waitForSelector('#replay-sample option::-p-text(whatsapp/document)');
+    // Act
+    await page.select('#replay-sample', 'whatsapp/document');
+    await page.click('.replay button[type="submit"]');
+    await page.waitForSelector('.replay .notice::-p-text(Replayed whatsapp/document)', { timeout: 30_000 });
+    // The sample's customer, 4915112345678, masked.
+    const row = await page.waitForSelector(`button[data-channel="whatsapp"]::-p-text(49${'•'.repeat(9)}78)`, {
+      timeout: 30_000,
+    });
+    await row?.click();
+    const file = await page.waitForSelector('.message.inbound:has([data-part="file"], .media-note)', {
+      timeout: 30_000,
+    });
+    // Assess: the caption shows as text beside the file, whether the hub copied it or not
+    const shown = await file?.evaluate((element) => element.textContent ?? '');
+    expect(shown).toContain('Rechnung_März_2026.pdf');
+    expect(shown).toContain('Rechnung für März');
+    expect(ui.browserErrors).toEqual([]);
+  }, 90_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { whatsappTextFrom } from '#shared/local/live-samples.ts';
+import { whatsappImageFrom, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { type ConsoleBrowser, startConsoleBrowser } from '#tests/support/console-browser.ts';
 
 /*
@@ -48,18 +48,28 @@ const STREAM_STARTING_IN_PAGE = `(() => {
 })()`;
 
 /**
- * Until `window.readsFailUntil` (a time), the page's reads of /v1 and of the gone-safe reads answer
- * 503 (`window.failedReads` counts them); every alert the page shows is kept in `window.alertsSeen`.
+ * Until `window.readsFailUntil` (a time; `startingMs` after the page opens, else 0), the page's reads
+ * answer 503 as the hub does while it starts: /v1, the gone-safe reads, the queues (hood) and the
+ * samples (`window.failedReads` counts them, `window.failedPaths` names them); the first
+ * `mediaStarting` reads of a media part answer 503 too, whenever they come. Every alert the page
+ * shows is kept in `window.alertsSeen`.
  */
-const READS_STARTING_IN_PAGE = `(() => {
-  window.readsFailUntil = 0;
+const readsStartingInPage = ({ startingMs = 0, mediaStarting = 0 } = {}) => `(() => {
+  window.readsFailUntil = ${startingMs} > 0 ? Date.now() + ${startingMs} : 0;
+  window.mediaStarting = ${mediaStarting};
   window.failedReads = 0;
+  window.failedPaths = [];
   window.alertsSeen = [];
   const network = window.fetch.bind(window);
+  const READS = ['/v1/', '/_local/console/read/', '/_local/console/hood', '/_local/console/samples'];
   window.fetch = (target, init) => {
-    const read = typeof target === 'string' && (target.startsWith('/v1/') || target.startsWith('/_local/console/read/'));
-    if (!read || Date.now() >= window.readsFailUntil) return network(target, init);
+    const path = typeof target === 'string' ? target : '';
+    const read = READS.some((prefix) => path.startsWith(prefix)) && Date.now() < window.readsFailUntil;
+    const media = path.startsWith('/_local/console/media/') && window.mediaStarting > 0;
+    if (!read && !media) return network(target, init);
+    if (media) window.mediaStarting -= 1;
     window.failedReads += 1;
+    window.failedPaths.push(path);
     const problem = { type: 'urn:switchboard:problem:hub-starting', title: 'The hub is starting', status: 503 };
     return Promise.resolve(
       new Response(JSON.stringify(problem), {
@@ -155,7 +165,7 @@ describe('console: opened while the hub is starting', () => {
       if (message.type() === 'error') errors.push(message.text());
     });
     page.on('pageerror', (error) => errors.push(String(error)));
-    await page.evaluateOnNewDocument(READS_STARTING_IN_PAGE);
+    await page.evaluateOnNewDocument(readsStartingInPage());
     await page.goto(session.hub.urls.console ?? '', { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('[data-stream="live"]', { timeout: 30_000 });
     const conversationId = await session.customerWrites(whatsappTextFrom('306900000962', 'starting-2'));
@@ -177,6 +187,53 @@ describe('console: opened while the hub is starting', () => {
     expect(alertsSeen.filter((text) => text.includes('Could not read'))).toEqual([]);
     expect(shownAfterMs).toBeLessThan(12_000);
     expect(await page.$('.contact-channels')).not.toBeNull();
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('lists the samples, reads the queues and shows a photo once the hub answers, with no alert meanwhile', async () => {
+    // Prepare: a customer's photo in the hub's bucket (the simulator serves this media id as a JPEG);
+    // another tab, opened while the hub answers 503
+    // for 3 s, and whose first read of a media part meets 503 too
+    const { session } = ui;
+    const conversationId = await session.customerWrites(
+      whatsappImageFrom('306900000963', 'starting-4', '7710000000000964'),
+    );
+    expect(await session.hub.waitForMedia()).toBe(true);
+    const page = await ui.browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(String(error)));
+    await page.evaluateOnNewDocument(readsStartingInPage({ startingMs: 3000, mediaStarting: 1 }));
+    // Act
+    const openedAt = Date.now();
+    await page.goto(session.hub.urls.console ?? '', { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#replay-sample option', { timeout: 15_000 });
+    const samplesAfterMs = Date.now() - openedAt;
+    await page.waitForSelector('.hood table.queues', { timeout: 15_000 });
+    const row = await page.waitForSelector(`button[data-conversation="${conversationId}"]`, {
+      timeout: 15_000,
+    });
+    await row?.click();
+    await page.waitForSelector('.message.inbound img.media-image', { timeout: 15_000 });
+    const failedPaths = (await page.evaluate('window.failedPaths')) as string[];
+    const alertsSeen = (await page.evaluate('window.alertsSeen')) as string[];
+    const notices = await page.$$eval('.notice', (elements) =>
+      elements.map((element) => element.textContent),
+    );
+    // Assess: each read met the hub starting and was asked again, quietly, at the 5 s pace
+    expect(failedPaths).toEqual(
+      expect.arrayContaining([
+        '/_local/console/samples',
+        '/_local/console/hood',
+        expect.stringMatching(/^\/_local\/console\/media\//),
+      ]),
+    );
+    expect(samplesAfterMs).toBeLessThan(12_000);
+    expect(alertsSeen).toEqual([]);
+    expect(notices.join(' ')).not.toContain('Could not');
+    expect(await page.$('.media-note.failure')).toBeNull();
     expect(errors).toEqual([]);
   }, 90_000);
 });

@@ -9,10 +9,18 @@ import { call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
 import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { Hood } from './hood.js';
-import { DEFAULT_FILTERS, filterPage, InboxFilters, inboxPath } from './inbox.js';
+import {
+  DEFAULT_FILTERS,
+  InboxFilters,
+  inboxPath,
+  MoreConversations,
+  READ_STEP,
+  readInbox,
+} from './inbox.js';
 import {
   concernsConversation,
   concernsInbox,
+  FALLBACK_POLL_MS,
   onStreamState,
   RETRY_SOON,
   startLiveStream,
@@ -101,7 +109,10 @@ function windowLabel(conversation, now) {
   return left > 0 ? `window closes in ${duration(left)}` : 'window closed';
 }
 
-function Inbox({ conversations, selectedId, onSelect, reveal, now, filters, onFilters }) {
+function Inbox({ list, selectedId, onSelect, reveal, now, filters, onFilters, onMore }) {
+  const { conversations, more, budget } = list;
+  // Only these filter what the API listed (within its pages, or on the page): status and waiting choose the list.
+  const filtered = Boolean(filters.channel || filters.unread);
   return html`<section class="inbox" aria-labelledby="inbox-title">
     <h2 id="inbox-title">Inbox</h2>
     <${InboxFilters} filters=${filters} onChange=${onFilters} />
@@ -110,7 +121,9 @@ function Inbox({ conversations, selectedId, onSelect, reveal, now, filters, onFi
         ? html`<p class="empty">${
             JSON.stringify(filters) === JSON.stringify(DEFAULT_FILTERS)
               ? 'No conversations yet. Act as the customer to start one.'
-              : 'No conversation matches these filters.'
+              : more
+                ? `None of the first ${budget.toLocaleString('en')} conversations matches these filters.`
+                : 'No conversation matches these filters.'
           }</p>`
         : html`<ul class="conversation-list">
             ${conversations.map(
@@ -134,6 +147,7 @@ function Inbox({ conversations, selectedId, onSelect, reveal, now, filters, onFi
             )}
           </ul>`
     }
+    ${more ? html`<${MoreConversations} budget=${budget} filtered=${filtered} onMore=${onMore} />` : null}
   </section>`;
 }
 
@@ -170,6 +184,10 @@ function withWatermarks(status, message, conversation) {
     : status;
 }
 
+/**
+ * A media part as its state allows (copying, not available, an image, a file to download), with the
+ * customer's caption below it as text in every state: it is what they wrote about the file.
+ */
 function MediaPart({ hubMessageId, index, part }) {
   const [state, setState] = useState({ kind: 'loading' });
   useEffect(() => {
@@ -189,7 +207,10 @@ function MediaPart({ hubMessageId, index, part }) {
             reason: answer.body?.reason ?? answer.body?.title ?? `HTTP ${answer.status}`,
           });
       } catch (error) {
-        if (!stopped) setState({ kind: 'failed', reason: error.message });
+        if (stopped) return;
+        // The hub starting or not answering: still "copying…" until it answers, as the other panels wait.
+        if (hubNotAnswering(error)) timer = setTimeout(load, FALLBACK_POLL_MS);
+        else setState({ kind: 'failed', reason: error.message });
       }
     };
     load();
@@ -198,12 +219,19 @@ function MediaPart({ hubMessageId, index, part }) {
       clearTimeout(timer);
     };
   }, [hubMessageId, index]);
+  return html`<figure class="media" data-part="media">
+    <${MediaShown} state=${state} part=${part} />
+    ${part.caption ? html`<figcaption class="media-caption">${part.caption}</figcaption>` : null}
+  </figure>`;
+}
+
+function MediaShown({ state, part }) {
   const label = part.filename ?? `${part.kind ?? 'file'} from the conversation`;
   if (state.kind === 'loading') return html`<p class="media-note">${label}: copying to the hub…</p>`;
   if (state.kind === 'failed')
     return html`<p class="media-note failure">${label}: not available (${state.reason})</p>`;
   if (state.download.contentType.startsWith('image/')) {
-    return html`<img class="media-image" src=${state.download.url} alt=${part.caption ?? label} />`;
+    return html`<img class="media-image" src=${state.download.url} alt=${label} />`;
   }
   const { contentType, size, url } = state.download;
   return html`<p class="part-file" data-part="file">
@@ -501,7 +529,9 @@ const STREAM_TEXTS = {
 };
 
 function App() {
-  const [conversations, setConversations] = useState([]);
+  // The inbox's list, `more` when the API holds more than the `budget` conversations it was read to.
+  const [list, setList] = useState({ conversations: [], more: false, budget: READ_STEP });
+  const { conversations } = list;
   const [selectedId, setSelectedId] = useState(null);
   const [reveal, setReveal] = useState(false);
   const [now, setNow] = useState(Date.now());
@@ -519,13 +549,19 @@ function App() {
     };
   }, []);
   const [filters, setFilters] = useState(DEFAULT_FILTERS);
+  // How many conversations the inbox reads: READ_STEP more at each "Read more", back to one step for new filters.
+  const [budget, setBudget] = useState(READ_STEP);
+  const chooseFilters = (next) => {
+    setFilters(next);
+    setBudget(READ_STEP);
+  };
   const listPath = inboxPath(filters);
   useLiveTask(
     async (stopped) => {
       try {
-        const page = await call(listPath);
-        if (stopped()) return;
-        setConversations(filterPage(page.items, filters));
+        const read = await readInbox(filters, budget, stopped);
+        if (!read) return;
+        setList({ conversations: read.items, more: read.more, budget });
         setHealth({ ok: true, at: new Date() });
       } catch (error) {
         if (stopped()) return;
@@ -536,7 +572,7 @@ function App() {
         setHealth({ ok: false, at: new Date(), message: `Hub unreachable: ${error.message}` });
       }
     },
-    [listPath, filters.unread],
+    [listPath, filters.unread, budget],
     concernsInbox,
   );
   useEffect(() => {
@@ -583,7 +619,7 @@ function App() {
     </header>
     <main class="panes">
       <div class="side">
-        <${Inbox} conversations=${conversations} selectedId=${selectedId} onSelect=${select} reveal=${reveal} now=${now} filters=${filters} onFilters=${setFilters} />
+        <${Inbox} list=${list} selectedId=${selectedId} onSelect=${select} reveal=${reveal} now=${now} filters=${filters} onFilters=${chooseFilters} onMore=${() => setBudget((read) => read + READ_STEP)} />
         <${ActAsCustomer} />
         <${ReplaySample} channelNames=${CHANNEL_NAMES} />
       </div>

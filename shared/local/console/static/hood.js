@@ -1,24 +1,29 @@
 // "Under the hood": every queue's depth, the dead-letter queues' messages with a Redrive button, and
 // the provider simulators' fault switches. It reads /_local/console/hood every second (queue depths
 // move without an event on the helpdesk stream, so this panel polls) through api.js like the rest of
-// the page.
+// the page. While the hub starts or does not answer, it keeps what it last read and reads again at the
+// other panels' pace (live.js), without an alert: the header says the hub is starting.
 import htm from 'htm';
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call } from './api.js';
+import { call, hubNotAnswering } from './api.js';
+import { FALLBACK_POLL_MS, RETRY_SOON } from './live.js';
 
 const html = htm.bind(h);
 
 const POLL_MS = 1000;
 
-/** Runs `task` now and again POLL_MS after each run ends, until the component goes. */
+/**
+ * Runs `task` now and again POLL_MS after each run ends (FALLBACK_POLL_MS after a run that returned
+ * RETRY_SOON: the hub cannot answer yet), until the component goes.
+ */
 function usePoll(task, deps) {
   useEffect(() => {
     let stopped = false;
     let timer;
     const run = async () => {
-      await task(() => stopped);
-      if (!stopped) timer = setTimeout(run, POLL_MS);
+      const outcome = await task(() => stopped);
+      if (!stopped) timer = setTimeout(run, outcome === RETRY_SOON ? FALLBACK_POLL_MS : POLL_MS);
     };
     run();
     return () => {
@@ -182,7 +187,9 @@ export function Hood() {
       setView(next);
       setError('');
     } catch (failure) {
-      if (!stopped()) setError(failure.message);
+      if (stopped()) return;
+      if (hubNotAnswering(failure)) return RETRY_SOON;
+      setError(failure.message);
     }
   }, []);
   return html`<section class="hood" aria-labelledby="hood-title">

@@ -1,8 +1,15 @@
 // The inbox's filters: channel, status and "waiting for a reply" through the helpdesk API's own
 // query parameters (GET /v1/conversations?channel=…&status=…&waiting=true); "unread only" has no
-// parameter, so it filters the page the API answered.
+// parameter, so it filters what the API answered.
+//
+// The list is the API's pages one after another (nextCursor), up to READ_STEP conversations: the API
+// applies `channel` within each page of 100 (README, Helpdesk API), so the first page alone could
+// hold no match while later ones do (until 2026-12-06 the inbox read that page alone and said "No
+// conversation matches"; found by a review). Past READ_STEP it says more exist and reads READ_STEP
+// more on request. Each live update reads the list again to the same depth.
 import htm from 'htm';
 import { h } from 'preact';
+import { call } from './api.js';
 
 const html = htm.bind(h);
 
@@ -17,18 +24,59 @@ const CHANNELS = [
 ];
 const STATUSES = ['open', 'pending', 'snoozed', 'resolved'];
 
-/** The list's API path for the filters (waiting lists open conversations only, longest wait first). */
-export function inboxPath(filters) {
-  const query = new URLSearchParams({ limit: '100' });
+/** The API's largest page. */
+const PAGE_LIMIT = 100;
+/** How many conversations the inbox reads at once (10 pages): a sane cap for a local hub's list. */
+export const READ_STEP = 1000;
+
+/**
+ * The list's API path for the filters (waiting lists open conversations only, longest wait first),
+ * from `cursor` (a page's nextCursor) when given.
+ */
+export function inboxPath(filters, cursor) {
+  const query = new URLSearchParams({ limit: String(PAGE_LIMIT) });
   if (filters.channel) query.set('channel', filters.channel);
   if (filters.waiting) query.set('waiting', 'true');
   else query.set('status', filters.status);
+  if (cursor) query.set('cursor', cursor);
   return `/v1/conversations?${query}`;
 }
 
 /** What the API has no parameter for. */
-export function filterPage(items, filters) {
+function filterPage(items, filters) {
   return filters.unread ? items.filter((conversation) => conversation.unreadCount > 0) : items;
+}
+
+/**
+ * The inbox's conversations for the filters, in the API's order: its pages one after another until
+ * none is left or `budget` conversations were listed (pages of PAGE_LIMIT, each filtered by `channel`
+ * within it). `more`: the API has more past the budget. A conversation that moved between two pages'
+ * reads shows once, as its newer version.
+ */
+export async function readInbox(filters, budget, stopped) {
+  const found = new Map();
+  let cursor;
+  for (let listed = 0; listed < budget; listed += PAGE_LIMIT) {
+    const page = await call(inboxPath(filters, cursor));
+    if (stopped()) return undefined;
+    for (const conversation of filterPage(page.items, filters)) {
+      const known = found.get(conversation.conversationId);
+      if (!known || conversation.version > known.version)
+        found.set(conversation.conversationId, conversation);
+    }
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  return { items: [...found.values()], more: cursor !== undefined };
+}
+
+/** What the inbox says when the API has more than it read, with the button that reads READ_STEP more. */
+export function MoreConversations({ budget, filtered, onMore }) {
+  const read = budget.toLocaleString('en');
+  return html`<p class="hint more-conversations" role="status">
+    ${filtered ? `Showing the matches among the first ${read} conversations` : `Showing the first ${read} conversations`}; more exist.
+    <button type="button" class="link" onClick=${onMore}>Read ${READ_STEP.toLocaleString('en')} more</button>
+  </p>`;
 }
 
 export function InboxFilters({ filters, onChange }) {

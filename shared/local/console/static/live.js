@@ -17,8 +17,11 @@ import { authorization } from './api.js';
 
 const RETRY_MS = 2000;
 const MAX_RETRY_MS = 15_000;
-/** While the stream is down: how often components poll instead. */
-const FALLBACK_POLL_MS = 5000;
+/**
+ * While the stream is down: how often components poll instead; and how soon a read the hub did not
+ * answer (api.js's hubNotAnswering) is tried again, by any panel (the header says "every 5 s").
+ */
+export const FALLBACK_POLL_MS = 5000;
 /** While it is up: a rare check all the same (nothing the page shows should drift for long). */
 const LIVE_POLL_MS = 60_000;
 

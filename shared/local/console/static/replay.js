@@ -1,9 +1,11 @@
 // Replay a sample of events/ (GET /_local/console/samples), signed as its provider would and posted
-// unchanged to the hub's webhook (POST /_local/console/replay).
+// unchanged to the hub's webhook (POST /_local/console/replay). The list is read once; while the hub
+// starts or does not answer, it is asked again at the other panels' pace (live.js), without a notice.
 import htm from 'htm';
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, call } from './api.js';
+import { ApiError, call, hubNotAnswering } from './api.js';
+import { FALLBACK_POLL_MS } from './live.js';
 
 const html = htm.bind(h);
 
@@ -13,12 +15,25 @@ export function ReplaySample({ channelNames }) {
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
   useEffect(() => {
-    call('/_local/console/samples')
-      .then((page) => {
+    let stopped = false;
+    let timer;
+    const list = async () => {
+      try {
+        const page = await call('/_local/console/samples');
+        if (stopped) return;
         setSamples(page.items);
         setName(page.items[0]?.name ?? '');
-      })
-      .catch((error) => setNotice(`Could not list the samples: ${error.message}`));
+      } catch (error) {
+        if (stopped) return;
+        if (hubNotAnswering(error)) timer = setTimeout(list, FALLBACK_POLL_MS);
+        else setNotice(`Could not list the samples: ${error.message}`);
+      }
+    };
+    list();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }, []);
   const channels = [...new Set(samples.map((sample) => sample.channel))];
   const submit = async (event) => {
