@@ -245,12 +245,14 @@ export const putCountedMarker = async (
   claimedBy: string,
   retentionSeconds = MESSAGE_RETENTION_SECONDS,
 ): Promise<void> => {
-  const { hubMessageId } = event.data;
-  // Not put (recorded meanwhile, or another conversation's): nothing to note.
+  const { hubMessageId, conversationId } = event.data;
+  // Not put (recorded meanwhile, or another conversation's): nothing to note. Filed under the
+  // conversation it counted in (the event's, once re-homed or moved off an alias), where an erasure
+  // of its person looks, which is not the one it was queued in when the recorder re-homed it.
   await putMarker(
     context,
     hubMessageId,
-    { eventId: event.id, counted: true, ...conversationMarkersKeys(claimedBy, hubMessageId) },
+    { eventId: event.id, counted: true, ...conversationMarkersKeys(conversationId, hubMessageId) },
     claimedBy,
     { expression: MARKER_CONDITION },
     retentionSeconds,

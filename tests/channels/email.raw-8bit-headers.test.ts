@@ -74,4 +74,37 @@ describe('headers written raw in a legacy charset', () => {
     // Assess
     expect(read).toBe(utf8);
   });
+
+  it('leaves a UTF-8 From and Subject (RFC 6532) as they are beside one Latin-1 header', async () => {
+    // Prepare: an old relay's Organization header in Latin-1 beside UTF-8 headers
+    const raw = Buffer.concat([
+      Buffer.from('From: Jörg Müller <joerg@customer.example>\r\nSubject: Größe 42\r\n', 'utf8'),
+      Buffer.from('Organization: M\xfcller GmbH\r\n', 'latin1'),
+      Buffer.from(
+        'To: support@switchboard.example\r\nMessage-ID: <mixed@customer.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHallo\r\n',
+      ),
+    ]);
+    // Act
+    const data = await dataOf(raw);
+    // Assess: each line is read apart (a first version read the whole block in one charset: "JÃ¶rg")
+    expect(data.contact.displayName).toBe('Jörg Müller');
+    expect(data.email?.subject).toBe('Größe 42');
+  });
+
+  it('never reads a header in a charset that is no ASCII superset (a UTF-16 body)', async () => {
+    // Prepare
+    const raw = Buffer.concat([
+      Buffer.from('From: J\xf6rg <joerg@customer.example>\r\n', 'latin1'),
+      Buffer.from(
+        'To: support@switchboard.example\r\nSubject: Hallo\r\nMessage-ID: <utf16@customer.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-16\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+      ),
+      Buffer.from(`${Buffer.from('\ufeffHallo', 'utf16le').toString('base64')}\r\n`),
+    ]);
+    // Act
+    const data = await dataOf(raw);
+    // Assess
+    expect(data.contact.identities[0]?.value).toBe('joerg@customer.example');
+    expect(data.contact.displayName).toBe('Jörg');
+    expect(data.email?.messageIdHeader).toBe('utf16@customer.example');
+  });
 });

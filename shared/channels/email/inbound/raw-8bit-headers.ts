@@ -1,11 +1,11 @@
 /*
- * A mail whose own header block carries 8-bit bytes that are no UTF-8. RFC 5322 allows ASCII only
- * there and RFC 6532 UTF-8, but older mailers and web forms write their local charset raw (a From
- * of "J\xf6rg", a subject of "Gr\xf6\xdfe" in Latin-1). postal-mime reads header bytes as UTF-8, so
- * such a name came out "J�rg" and such a subject "Gr��e", which the hub's reply subject then sent
- * back to the customer. Mail readers read them in the mail's charset or in windows-1252; so does
- * this, before the parse. A block that is ASCII or valid UTF-8 is left as it is, and the raw mail is
- * stored as it came.
+ * A mail whose own header lines carry 8-bit bytes that are no UTF-8. RFC 5322 allows ASCII only
+ * there and RFC 6532 UTF-8, but older mailers, relays and web forms write their local charset raw
+ * (a From of "J\xf6rg", a subject of "Gr\xf6\xdfe" in Latin-1). postal-mime reads header bytes as
+ * UTF-8, so such a name came out "J�rg" and such a subject "Gr��e", which the hub's reply subject
+ * then sent back to the customer. Mail readers read them in the mail's charset or in windows-1252;
+ * so does this, before the parse, line by line: a line that is ASCII or valid UTF-8 is left as it is
+ * (a UTF-8 From beside a relay's Latin-1 header stays UTF-8), and the raw mail is stored as it came.
  */
 
 /** The mail's charset when none is named: what mail readers fall back to (WHATWG's label for Latin-1 too). */
@@ -33,26 +33,48 @@ const isUtf8 = (bytes: Uint8Array): boolean => {
   }
 };
 
-/** The top-level Content-Type's charset, if the block names one Node can decode. */
+const ASCII_PROBE = 'Content-Type: text/plain';
+
+/**
+ * The top-level Content-Type's charset, if it is one header bytes can be in: one Node decodes, that
+ * reads ASCII as ASCII (not UTF-16 or UTF-32, which a body may be in), and not UTF-8 (which the
+ * line was found not to be).
+ */
 const namedCharset = (block: string): string | undefined => {
   const unfolded = block.replace(/\r?\n[ \t]+/g, ' ');
   const contentType = unfolded.split(/\r?\n/).find((line) => line.toLowerCase().startsWith('content-type:'));
   const charset = /charset\s*=\s*"?([A-Za-z0-9_.:-]{1,40})/i.exec(contentType ?? '')?.[1];
   if (charset === undefined) return undefined;
   try {
-    // A block that is no UTF-8 was not written in UTF-8, whatever the body says.
-    return new TextDecoder(charset).encoding === 'utf-8' ? undefined : charset;
+    const decoder = new TextDecoder(charset);
+    const asciiCompatible = decoder.decode(Buffer.from(ASCII_PROBE, 'latin1')) === ASCII_PROBE;
+    return asciiCompatible && decoder.encoding !== 'utf-8' ? charset : undefined;
   } catch {
     return undefined;
   }
 };
 
-/** The mail with its header block as UTF-8 when it was written in another charset; else the mail itself. */
+/** The header block's lines, each with its line end. */
+const linesOf = (block: Uint8Array): Uint8Array[] => {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  for (let index = 0; index < block.length; index += 1) {
+    if (block[index] !== LF) continue;
+    lines.push(block.subarray(start, index + 1));
+    start = index + 1;
+  }
+  if (start < block.length) lines.push(block.subarray(start));
+  return lines;
+};
+
+/** The mail with each header line that is no UTF-8 read in the mail's charset (else windows-1252); else the mail itself. */
 export const withReadableHeaders = (raw: Uint8Array): Uint8Array => {
   const end = headerBlockEnd(raw);
   const header = raw.subarray(0, end);
   if (isUtf8(header)) return raw;
-  const charset = namedCharset(Buffer.from(header).toString('latin1')) ?? FALLBACK_CHARSET;
-  const text = new TextDecoder(charset).decode(header);
-  return Buffer.concat([Buffer.from(text, 'utf8'), raw.subarray(end)]);
+  const decoder = new TextDecoder(namedCharset(Buffer.from(header).toString('latin1')) ?? FALLBACK_CHARSET);
+  const lines = linesOf(header).map((line) =>
+    isUtf8(line) ? line : Buffer.from(decoder.decode(line), 'utf8'),
+  );
+  return Buffer.concat([...lines, raw.subarray(end)]);
 };
