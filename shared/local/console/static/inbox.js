@@ -47,11 +47,23 @@ function filterPage(items, filters) {
   return filters.unread ? items.filter((conversation) => conversation.unreadCount > 0) : items;
 }
 
+/** A conversation's last activity, as the API orders its lists: its newest message, else its creation. */
+const lastActivityOf = (conversation) => conversation.lastMessageAt ?? conversation.createdAt;
+
+/** Newest activity first, then by id: the API's order within one page, which its pages do not keep across. */
+const newestActivityFirst = (a, b) => {
+  const [at, bt] = [lastActivityOf(a), lastActivityOf(b)];
+  if (at !== bt) return at < bt ? 1 : -1;
+  return a.conversationId < b.conversationId ? -1 : a.conversationId > b.conversationId ? 1 : 0;
+};
+
 /**
- * The inbox's conversations for the filters, in the API's order: its pages one after another until
- * none is left or `budget` conversations were listed (pages of PAGE_LIMIT, each filtered by `channel`
- * within it). `more`: the API has more past the budget. A conversation that moved between two pages'
- * reads shows once, as its newer version.
+ * The inbox's conversations for the filters: the API's pages one after another until none is left or
+ * `budget` conversations were listed (pages of PAGE_LIMIT, each filtered by `channel` within it),
+ * newest activity first. The API's status lists are exact in that order within a page only (across
+ * pages, one hour's conversations come by id), so the pages read are ordered again; the waiting list
+ * is exact across pages, and kept as the API gave it. `more`: the API has more past the budget. A
+ * conversation that moved between two pages' reads shows once, as its newer version.
  */
 export async function readInbox(filters, budget, stopped) {
   const found = new Map();
@@ -67,7 +79,8 @@ export async function readInbox(filters, budget, stopped) {
     cursor = page.nextCursor;
     if (!cursor) break;
   }
-  return { items: [...found.values()], more: cursor !== undefined };
+  const items = [...found.values()];
+  return { items: filters.waiting ? items : items.sort(newestActivityFirst), more: cursor !== undefined };
 }
 
 /** What the inbox says when the API has more than it read, with the button that reads READ_STEP more. */
