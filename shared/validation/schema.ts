@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { parseUrl } from './uri.ts';
 
 /**
  * What the hub's valibot schemas share. Provider payloads, the runtime configuration, the channel
@@ -172,7 +173,7 @@ export const url = () =>
   v.pipe(
     v.string(),
     v.trim(),
-    checked((value: string) => URL.canParse(value), 'a URL'),
+    checked((value: string) => parseUrl(value) !== undefined, 'a URL'),
     v.transform((value) => value.replace(TAB_OR_NEWLINE, '')),
   );
 

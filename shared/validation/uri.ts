@@ -33,11 +33,26 @@ export const rfc3986Href = (url: URL): string => {
 };
 
 /**
+ * The WHATWG parser's URL of `value`, or undefined when it refuses it. Not `URL.canParse`: on Node
+ * 22 its fast path, taken once a call site is hot (a warm Lambda), misreads a string stored as
+ * one-byte Latin-1 whose host is not ASCII, and refuses what `new URL` takes (measured: after about
+ * 6,300 calls, `http://aü.example/` read from JSON; before 2026-12-06 a warm Messenger webhook kept
+ * such an attachment as unsupported, found by a property test that failed once in CI).
+ */
+export const parseUrl = (value: string): URL | undefined => {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
  * A provider's http(s) URL as an RFC 3986 URI (the WHATWG serialization, the rest percent-encoded),
  * or undefined for a string the WHATWG parser refuses or another scheme (nothing the hub fetches).
  */
 export const httpUri = (value: string): string | undefined => {
-  if (!URL.canParse(value)) return undefined;
-  const url = new URL(value);
+  const url = parseUrl(value);
+  if (url === undefined) return undefined;
   return url.protocol === 'http:' || url.protocol === 'https:' ? rfc3986Href(url) : undefined;
 };

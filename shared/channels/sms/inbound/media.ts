@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { MediaKind, MessagePart } from '#shared/contract/types.ts';
 import { checked, lazily } from '#shared/validation/schema.ts';
-import { httpUri } from '#shared/validation/uri.ts';
+import { httpUri, parseUrl } from '#shared/validation/uri.ts';
 
 /** Twilio attaches at most 10 media items; the cap also bounds a hostile `NumMedia`. */
 const MAX_MEDIA = 10;
@@ -12,7 +12,7 @@ const UrlSchema = lazily(() =>
     v.string(),
     v.trim(),
     v.regex(/^https?:\/\//i),
-    checked((value: string) => URL.canParse(value), 'an http(s) URL'),
+    checked((value: string) => parseUrl(value) !== undefined, 'an http(s) URL'),
   ),
 );
 
