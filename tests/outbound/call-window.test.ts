@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { whatsappChangeEvents } from '#tests/support/whatsapp-change.ts';
-import { outcomesOf, sendCommand, signalCommand, T0, useOutboundHarness } from './harness.ts';
+import { outcomesOf, referToMessage, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
 /*
  * A WhatsApp customer's call opens and refreshes the 24-hour reply window as their message does
@@ -134,20 +134,8 @@ describe('a WhatsApp call and the reply window', () => {
     const conversationId = called[0]?.subject ?? '';
     const callId = `wacid.cw-${wa}-USER_INITIATED`;
     // Act
-    await hub.enqueue(
-      sendCommand(conversationId, 'cw-quote-call', undefined, { replyTo: { providerMessageId: callId } }),
-    );
-    await hub.enqueue(
-      sendCommand(conversationId, 'cw-react-call', [
-        { type: 'reaction', targetProviderMessageId: callId, emoji: '👍' },
-      ]),
-    );
-    await hub.enqueue(signalCommand(conversationId, callId));
-    await hub.runOutbox();
+    const failed = await referToMessage(hub, conversationId, callId, 'cw-call');
     // Assess: each send ends content_invalid naming its field; nothing reached the provider
-    const failed = outcomesOf(
-      await hub.pipeline.takeHelpdesk(),
-    ) as HubEventOf<'switchboard.message.send_failed'>[];
     expect(failed.map((event) => [event.type, event.data.reason, event.data.failedField])).toEqual([
       ['switchboard.message.send_failed', 'content_invalid', 'replyTo'],
       ['switchboard.message.send_failed', 'content_invalid', 'parts.0.targetProviderMessageId'],

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { COMMAND_TYPES, type OutboundPart } from '#shared/contract/commands.ts';
-import type { Channel, HubEvent } from '#shared/contract/types.ts';
+import type { Channel, HubEvent, HubEventOf } from '#shared/contract/types.ts';
 import { createSqsPoller, toSqsRecord } from '#shared/local/event-source.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import type {
@@ -338,6 +338,31 @@ export const outcomesOf = (events: readonly HubEvent[]) =>
   events.filter(
     (event) => event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.send_failed',
   );
+
+/**
+ * The three commands that name a customer's message by its provider id (a reply quoting it, a
+ * reaction to it, a read receipt of it) sent to `providerMessageId`, run through the outbox: the
+ * outcome events they end in, for a test of an id the hub refuses as such a target
+ * (shared/outbound/message-references.ts). `tag` keeps each test's idempotency keys apart.
+ */
+export const referToMessage = async (
+  hub: OutboundHarness,
+  conversationId: string,
+  providerMessageId: string,
+  tag: string,
+): Promise<HubEventOf<'switchboard.message.send_failed'>[]> => {
+  await hub.enqueue(
+    sendCommand(conversationId, `${tag}-quote`, undefined, { replyTo: { providerMessageId } }),
+  );
+  await hub.enqueue(
+    sendCommand(conversationId, `${tag}-react`, [
+      { type: 'reaction', targetProviderMessageId: providerMessageId, emoji: '👍' },
+    ]),
+  );
+  await hub.enqueue(signalCommand(conversationId, providerMessageId));
+  await hub.runOutbox();
+  return outcomesOf(await hub.pipeline.takeHelpdesk()) as HubEventOf<'switchboard.message.send_failed'>[];
+};
 
 /** One outbox message as Lambda hands it to the sender, at its `receiveCount`th receive. */
 export interface OutboxDelivery {

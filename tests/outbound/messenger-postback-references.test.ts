@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeMessengerPayload } from '#shared/channels/messenger/inbound/normalize.ts';
-import type { HubEventOf } from '#shared/contract/types.ts';
-import {
-  openCustomerConversation,
-  outcomesOf,
-  sendCommand,
-  signalCommand,
-  useOutboundHarness,
-} from './harness.ts';
+import { openCustomerConversation, referToMessage, useOutboundHarness } from './harness.ts';
 
 /*
  * A Messenger postback Meta sends without `mid` (Get Started, a persistent-menu tap) is recorded
@@ -63,20 +56,8 @@ describe('a Messenger postback without mid', () => {
     const postbackId = postbackWithoutMidId();
     expect(postbackId.startsWith('postback.')).toBe(true);
     // Act
-    await hub.enqueue(
-      sendCommand(conversationId, 'pb-quote', undefined, { replyTo: { providerMessageId: postbackId } }),
-    );
-    await hub.enqueue(
-      sendCommand(conversationId, 'pb-react', [
-        { type: 'reaction', targetProviderMessageId: postbackId, emoji: '👍' },
-      ]),
-    );
-    await hub.enqueue(signalCommand(conversationId, postbackId));
-    await hub.runOutbox();
+    const failed = await referToMessage(hub, conversationId, postbackId, 'pb');
     // Assess: each send ends content_invalid naming its field; nothing reached the provider
-    const failed = outcomesOf(
-      await hub.pipeline.takeHelpdesk(),
-    ) as HubEventOf<'switchboard.message.send_failed'>[];
     expect(failed.map((event) => [event.type, event.data.reason, event.data.failedField])).toEqual([
       ['switchboard.message.send_failed', 'content_invalid', 'replyTo'],
       ['switchboard.message.send_failed', 'content_invalid', 'parts.0.targetProviderMessageId'],
