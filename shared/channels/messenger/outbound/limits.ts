@@ -56,10 +56,8 @@ const MB = 1024 * 1024;
  * too). Until 2026-12-06 a page's image was let through to 25 MB, and Meta refused it after the
  * command's earlier parts went (found by a review).
  */
-export const maxAttachmentBytes = (
-  kind: 'image' | 'audio' | 'video' | 'file',
-  _endpointType: BusinessEndpoint['type'] | undefined,
-): number => (kind === 'image' ? 8 * MB : 25 * MB);
+export const maxAttachmentBytes = (kind: 'image' | 'audio' | 'video' | 'file'): number =>
+  kind === 'image' ? 8 * MB : 25 * MB;
 
 /**
  * The MIME types an Instagram attachment of a kind may have (Instagram messaging, "Send a Message":

@@ -43,7 +43,7 @@ const media = (part: OutboundMediaPart, index: number, { limit, endpointType, st
     return refuse('content_invalid', `${field}.kind`, 'Messenger takes no stickers by URL; send an image');
   }
   const storedProblem = checkStoredMedia(part, index, stored, {
-    maxBytes: maxAttachmentBytes(part.kind, endpointType),
+    maxBytes: maxAttachmentBytes(part.kind),
     label: `${endpointType === 'facebook_page' ? 'Messenger' : 'Instagram'} ${part.kind} attachments`,
   });
   if (storedProblem !== undefined) return storedProblem;
