@@ -722,6 +722,15 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     throw new Error('conversation kept changing concurrently');
   };
 
+  /** The state change an event other than a message makes to its conversation, if any (conversationChangeOf). */
+  const changeConversationBy = async (
+    event: HubEvent,
+    batch: BatchReads | undefined,
+  ): Promise<HubEvent[]> => {
+    const change = conversationChangeOf(event);
+    return change ? applyConversationChange(event, change, batch) : [];
+  };
+
   return async (queued, publisher, hints) => {
     if (isMessageEvent(queued)) return recordMessage(queued, publisher, hints);
     // Statuses, reactions, edits, deletions, referrals… of an alias go where its messages go.
@@ -774,8 +783,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     const writes = registerWritesFor(event, epochSeconds(deps.clock()) + retention, firstReceipt);
     if (writes) {
-      const change = conversationChangeOf(event);
-      const stateChanged = change ? await applyConversationChange(event, change, hints?.batch) : [];
+      const stateChanged = await changeConversationBy(event, hints?.batch);
       return recordRegisters(event, writes, publisher, firstReceipt?.laterReceipt === true, stateChanged);
     }
     const unreadable = unreadableEmailOf(event);
@@ -792,9 +800,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
     }
     // Referrals, provider notices, unsupported items: nothing else to keep, everything to pass on (an
     // m.me link's referral with the window it opened).
-    const change = conversationChangeOf(event);
-    const stateChanged = change ? await applyConversationChange(event, change, hints?.batch) : [];
-    await publisher.publish([event, ...stateChanged]);
+    await publisher.publish([event, ...(await changeConversationBy(event, hints?.batch))]);
     await step('publish', event);
   };
 };
