@@ -564,13 +564,6 @@ const objectsNamedIn = (
   return { objects, uploadsSent };
 };
 
-/**
- * The references of the uploads the items name, in the conversations they name them in: what an
- * erasure of the items deletes (releaseUploads), so what their export lists.
- */
-const uploadReferencesNamedIn = (items: readonly Record<string, unknown>[]): ItemKey[] =>
-  uploadReferenceKeysOf(objectsNamedIn(items).uploadsSent);
-
 /** Sets as arrays and the JSON an attribute holds as JSON (not a customer's text that looks like it), for an export. */
 const exportable = (value: unknown, depth = 0): unknown => {
   if (value instanceof Set) return [...value].map((inner) => exportable(inner, depth + 1));
@@ -653,7 +646,7 @@ export interface ExportDeps {
 /**
  * A person's export, or one page of it: the footprint is found again for each page, as erasure
  * finds it (erasableFootprint), and read whole; the items after the position, with the references
- * of the uploads they name in their conversations (which erasure deletes: uploadReferencesNamedIn),
+ * of the uploads they name in their conversations (which erasure deletes: releaseUploads),
  * fill the page in their order, and once the items are done the objects they name (with those the
  * conversations own) follow in pages of their own order. An item written between two pages is on a
  * later page if its key sorts after the position, else not; none is on two pages.
@@ -669,11 +662,13 @@ export const exportPerson = async (
   const fits = page.fits ?? (() => true);
   const reading = { ...context, now: () => new Date(0) };
   const stored = await batchGetItems(reading, keys);
+  // The objects the items name, and the uploads' references in their conversations, in one pass.
+  const named = objectsNamedIn(stored);
   const after = page.after ?? { stage: 'items', after: '' };
   const items: PersonExport['items'] = [];
   let next: ExportPosition | undefined;
   if (after.stage === 'items') {
-    const references = await batchGetItems(reading, uploadReferencesNamedIn(stored));
+    const references = await batchGetItems(reading, uploadReferenceKeysOf(named.uploadsSent));
     const ordered = afterInExportOrder(
       [...stored, ...references].map((item) => ({ item, ref: exportRefOf(idOfKey(keyOf(item))) })),
       after.after,
@@ -694,14 +689,13 @@ export const exportPerson = async (
   }
   const objects: string[] = [];
   if (!next) {
-    const named = new Set<string>();
-    for (const item of stored) objectKeysIn(item, named);
+    const objectKeys = new Set(named.objects);
     if (listObjectsUnder)
       for (const prefix of new Set(ownedPrefixesOf(owning)))
-        for (const owned of await listObjectsUnder(prefix)) named.add(owned);
+        for (const owned of await listObjectsUnder(prefix)) objectKeys.add(owned);
     const from = after.stage === 'objects' ? after.after : '';
     const ordered = afterInExportOrder(
-      [...named].map((key) => ({ key, ref: exportRefOf(key) })),
+      [...objectKeys].map((key) => ({ key, ref: exportRefOf(key) })),
       from,
     );
     let last = from;
