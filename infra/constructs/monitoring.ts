@@ -316,15 +316,35 @@ export class Monitoring extends Construct {
   }
 
   /** Customers waiting: old commands, commands failing unexpectedly, credentials the provider refused. */
+  /**
+   * A metric the hub's functions write (CloudWatch embedded metric format) in this deployment's
+   * namespace: by its `service` dimension (and any others) when given, summed unless told otherwise.
+   */
+  private hubMetric(
+    metricName: string,
+    options: {
+      readonly period: Duration;
+      readonly service?: string;
+      readonly dimensions?: Record<string, string>;
+      readonly statistic?: string;
+    },
+  ): cloudwatch.Metric {
+    const dimensionsMap = {
+      ...(options.service !== undefined ? { service: options.service } : {}),
+      ...options.dimensions,
+    };
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      ...(Object.keys(dimensionsMap).length > 0 ? { dimensionsMap } : {}),
+      period: options.period,
+      statistic: options.statistic ?? SUM,
+    });
+  }
+
   private addSenderAlarms(props: MonitoringProps, period: Duration): void {
     const senderMetric = (metricName: string, dimensions: Record<string, string> = {}) =>
-      new cloudwatch.Metric({
-        namespace: this.metricsNamespace,
-        metricName,
-        dimensionsMap: { service: METRIC_SERVICES.sender, ...dimensions },
-        period,
-        statistic: SUM,
-      });
+      this.hubMetric(metricName, { period, service: METRIC_SERVICES.sender, dimensions });
     const maxOutboxAge = props.maxOutboxAge ?? Duration.seconds(ALARM_THRESHOLDS.maxOutboxAgeSeconds);
     this.addQueueAgeAlarm('OutboxBacklogAge', {
       alarmDescription:
@@ -388,12 +408,7 @@ export class Monitoring extends Construct {
     this.add('PseudonymKeyMismatch', {
       alarmDescription:
         'A function read a pseudonym key that does not match the check item in the table (the secret was replaced or regenerated): SMS sends, WhatsApp marketing templates, consent events of erased contacts and erasures fail until the secret holds the key the kept opt-outs are filed under again (README: Kept opt-outs and the pseudonym key).',
-      metric: new cloudwatch.Metric({
-        namespace: this.metricsNamespace,
-        metricName: PSEUDONYM_KEY_MISMATCH.metricName,
-        period,
-        statistic: SUM,
-      }),
+      metric: this.hubMetric(PSEUDONYM_KEY_MISMATCH.metricName, { period }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -405,11 +420,9 @@ export class Monitoring extends Construct {
     this.add('ConversationsOverdue', {
       alarmDescription:
         "Customers have waited past their channel's response target, with no answer, for 15 minutes (switchboard.conversation.response_overdue went to the helpdesk for each).",
-      metric: new cloudwatch.Metric({
-        namespace: this.metricsNamespace,
-        metricName: ATTENTION_METRICS.conversationsOverdue,
-        dimensionsMap: { service: METRIC_SERVICES.attentionSweeper },
+      metric: this.hubMetric(ATTENTION_METRICS.conversationsOverdue, {
         period,
+        service: METRIC_SERVICES.attentionSweeper,
         statistic: cloudwatch.Stats.MINIMUM,
       }),
       threshold: props.maxOverdueConversations ?? ALARM_THRESHOLDS.maxOverdueConversations,
@@ -478,12 +491,9 @@ export class Monitoring extends Construct {
     this.add('MediaCredentialsRefused', {
       alarmDescription:
         'A provider refused the hub’s credentials for an attachment download (WhatsApp: an expired or revoked access token, Graph 401 or code 190; Twilio: 401 to the account’s login, rotated but not in the channel secret). Each attachment is retried for about 15 minutes, then ends media_failed (forbidden): fix that provider’s channel secret. The media fetcher logs each refusal with its provider ("<provider> credentials refused").',
-      metric: new cloudwatch.Metric({
-        namespace: this.metricsNamespace,
-        metricName: MEDIA_METRICS.credentialsRefused,
-        dimensionsMap: { service: METRIC_SERVICES.mediaFetcher },
+      metric: this.hubMetric(MEDIA_METRICS.credentialsRefused, {
         period,
-        statistic: SUM,
+        service: METRIC_SERVICES.mediaFetcher,
       }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -601,13 +611,7 @@ export class Monitoring extends Construct {
         label: options.label,
         period,
         usingMetrics: {
-          failures: new cloudwatch.Metric({
-            namespace: this.metricsNamespace,
-            metricName: options.metricName,
-            dimensionsMap: { service: options.service },
-            period,
-            statistic: SUM,
-          }),
+          failures: this.hubMetric(options.metricName, { period, service: options.service }),
           errors: options.fn.metricErrors({ period, statistic: SUM }),
         },
       }),
@@ -628,11 +632,9 @@ export class Monitoring extends Construct {
   ): void {
     this.add(id, {
       alarmDescription: alarm.alarmDescription,
-      metric: new cloudwatch.Metric({
-        namespace: this.metricsNamespace,
-        metricName: alarm.metricName,
-        dimensionsMap: { service: alarm.service },
+      metric: this.hubMetric(alarm.metricName, {
         period: Duration.minutes(1),
+        service: alarm.service,
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
       threshold: alarm.maxAge.toSeconds(),
