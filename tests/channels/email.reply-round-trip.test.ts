@@ -80,10 +80,10 @@ describe('a customer answering the reply address of an e-mail the hub sent', () 
     await emulators?.stop();
   });
 
-  /** The customer writes to the endpoint, the hub answers, the customer answers the hub's Reply-To. */
-  const roundTrip = async (endpoint: string, customer: string) => {
+  /** The customer writes to the endpoint: their first mail, and the thread of the hub's answer to it (its Reply-To). */
+  const answeredThread = async (endpoint: string, customer: string, subject = 'Order 42') => {
     const first = await received(
-      mail({ from: customer, to: endpoint, messageId: `first@${customer}`, subject: 'Order 42' }),
+      mail({ from: customer, to: endpoint, messageId: `first@${customer}`, subject }),
       endpoint,
     );
     await recorder.recordEvent(first);
@@ -95,6 +95,12 @@ describe('a customer answering the reply address of an e-mail the hub sent', () 
       subject: undefined,
       replyTagKey: KEY,
     });
+    return { first, thread };
+  };
+
+  /** The customer writes to the endpoint, the hub answers, the customer answers the hub's Reply-To. */
+  const roundTrip = async (endpoint: string, customer: string) => {
+    const { first, thread } = await answeredThread(endpoint, customer);
     const answer = await received(
       mail({
         from: customer,
@@ -130,24 +136,10 @@ describe('a customer answering the reply address of an e-mail the hub sent', () 
 
   it('lands in the conversation its reply address names when the answer names another business address first', async () => {
     // Prepare: the hub answered a support@ conversation from its signed reply address
-    const first = await received(
-      mail({
-        from: 'cleo@customer.example',
-        to: 'support@acme.example',
-        messageId: 'c1@customer.example',
-        subject: 'Order 7',
-      }),
-      'support@acme.example',
-    );
-    await recorder.recordEvent(first);
-    const conversation = await read.getConversation(first.subject);
-    if (conversation === undefined) throw new Error('no conversation');
-    const { replyTo, subject } = emailThreadFor({
-      conversation: conversation.state,
-      answered: first.data as Message,
-      subject: undefined,
-      replyTagKey: KEY,
-    });
+    const {
+      first,
+      thread: { replyTo, subject },
+    } = await answeredThread('support@acme.example', 'cleo@customer.example', 'Order 7');
     // Act: the customer answers To sales@ and Cc the reply address (the envelope lists sales@ first)
     const raw = mail({
       from: 'cleo@customer.example',
