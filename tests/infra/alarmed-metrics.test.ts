@@ -4,6 +4,7 @@ import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import type { MediaFetcherWiring } from '#shared/media/wiring.ts';
 import { METRICS_NAMESPACE, PSEUDONYM_KEY_MISMATCH } from '#shared/observability/metric-names.ts';
 import type { SenderWiring } from '#shared/outbound/wiring.ts';
+import { type EmfLine, emfLines } from '#tests/support/emf-lines.ts';
 import { ALL_CHANNELS_CONTEXT, buildHub } from './support.ts';
 
 /*
@@ -56,17 +57,6 @@ interface HubMetric {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
-interface EmfLine {
-  readonly _aws?: {
-    readonly CloudWatchMetrics: ReadonlyArray<{
-      readonly Namespace: string;
-      readonly Dimensions: readonly (readonly string[])[];
-      readonly Metrics: ReadonlyArray<{ readonly Name: string }>;
-    }>;
-  };
-  readonly [key: string]: unknown;
-}
-
 /** Each metric an embedded-metric-format line writes, once per dimension set. */
 const metricsOf = (line: EmfLine): HubMetric[] =>
   (line._aws?.CloudWatchMetrics ?? []).flatMap((directive) =>
@@ -79,16 +69,7 @@ const metricsOf = (line: EmfLine): HubMetric[] =>
     ),
   );
 
-const written = (chunks: readonly unknown[]): HubMetric[] =>
-  chunks
-    .flatMap((chunk) => String(chunk).split('\n'))
-    .flatMap((text) => {
-      try {
-        return metricsOf(JSON.parse(text) as EmfLine);
-      } catch {
-        return [];
-      }
-    });
+const written = (chunks: readonly unknown[]): HubMetric[] => emfLines(chunks).flatMap(metricsOf);
 
 interface AlarmMetric {
   readonly Namespace: string;

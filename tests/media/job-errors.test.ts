@@ -6,6 +6,7 @@ import { createMediaFetcher } from '#shared/media/fetch-service.ts';
 import type { MediaJob } from '#shared/media/job.ts';
 import type { OpenMedia } from '#shared/media/sources.ts';
 import { createLogger } from '#shared/observability/logger.ts';
+import { emfLines } from '#tests/support/emf-lines.ts';
 import { memoryMediaStore } from '#tests/support/memory-media-store.ts';
 
 /*
@@ -166,31 +167,6 @@ describe('media job errors', () => {
     expect(hub.counted).toEqual([]);
   });
 });
-
-interface EmfLine {
-  readonly service?: string;
-  readonly _aws?: {
-    readonly CloudWatchMetrics: ReadonlyArray<{
-      readonly Namespace: string;
-      readonly Dimensions: readonly (readonly string[])[];
-      readonly Metrics: ReadonlyArray<{ readonly Name: string }>;
-    }>;
-  };
-  readonly [metric: string]: unknown;
-}
-
-/** The embedded-metric-format lines among what was written to stdout. */
-const emfLines = (written: readonly unknown[]): EmfLine[] =>
-  written
-    .flatMap((chunk) => String(chunk).split('\n'))
-    .flatMap((line) => {
-      try {
-        const parsed = JSON.parse(line) as EmfLine;
-        return parsed._aws ? [parsed] : [];
-      } catch {
-        return [];
-      }
-    });
 
 describe('the media fetcher function', () => {
   beforeAll(() => {
