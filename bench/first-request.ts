@@ -25,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { API_ROUTES } from '#shared/api/operations.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { handleWhatsAppWebhook } from '#shared/channels/whatsapp/inbound/webhook.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
@@ -112,6 +113,12 @@ const recorderEvent = (ingestQueueUrl: string): unknown => {
   return sqsEvent(body, ingestQueueUrl, String(received.subject));
 };
 
+const LIST_CONVERSATIONS = (() => {
+  const route = API_ROUTES.find(({ handler }) => handler === 'listConversations');
+  if (route === undefined) throw new Error('no conversation list route');
+  return route;
+})();
+
 const apiEvent = (): unknown =>
   toApiGatewayEvent(
     {
@@ -121,7 +128,8 @@ const apiEvent = (): unknown =>
       body: Buffer.alloc(0),
       sourceIp: '203.0.113.7',
     },
-    { routeKey: 'ANY /v1/{proxy+}', receivedAt: new Date() },
+    // The route API Gateway matches it to: the function runs only that route's handler (a catch-all's is a 404).
+    { routeKey: `${LIST_CONVERSATIONS.method} ${LIST_CONVERSATIONS.path}`, receivedAt: new Date() },
   );
 
 const scheduledEvent = (): unknown => ({
