@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { type GraphFailure, readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
+import { graphVerdict } from '#shared/channels/meta/outbound/verdict.ts';
 import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answer.ts';
 import { type ChannelSecrets, sectionOf, twilioAccountFor } from '#shared/config/secrets.ts';
 import {
@@ -29,9 +30,11 @@ import type { MediaJob } from './job.ts';
  * the first URL was (the provider's hosts, HTTPS where it had to be HTTPS), and a credential goes
  * only to its own origin. A redirect elsewhere ends the part as `forbidden`, as a first URL
  * elsewhere does, and that host is never asked.
- * A refusal of the hub's own credentials (Graph's 401 or code 190 on the lookup, the Twilio API's 401
- * to the account's login) is retried, not the part's end (failures.ts CredentialsRefusedError); a
- * refusal from a CDN or Twilio's storage, which got no credential, is the object's.
+ * A refusal of the hub's own credentials (on the lookup, Graph's 401 or a code the sender too reads
+ * as the token's or the app's permission: 0, 3, 10 without a subcode, 102, 190, 200–299; the Twilio
+ * API's 401 to the account's login) is retried, not the part's end (failures.ts
+ * CredentialsRefusedError); so is a lookup Graph throttled (2, 4, 17, 32, 613, 80000–80014: Meta
+ * answers its rate limits with HTTP 400). A refusal from a CDN or Twilio's storage, which got no credential, is the object's.
  * Nothing here logs or reports a URL or a token.
  */
 
@@ -53,8 +56,6 @@ const MAX_REDIRECTS = 5;
 const MAX_LOOKUP_BYTES = 64 * 1024;
 /** Enough of a Graph error answer for its code (Graph's are under 1 KB); the rest is never read. */
 const MAX_ERROR_BYTES = 4 * 1024;
-/** Graph's OAuthException code for an access token it no longer takes: expired, revoked, invalidated. */
-const GRAPH_TOKEN_REFUSED = 190;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** An attachment being read: the bytes as they arrive, and what the provider said about them. */
@@ -219,28 +220,39 @@ const fetchFollowing = async (
 };
 
 /**
- * Graph's error code in a refused answer, read to MAX_ERROR_BYTES at most (the rest cancelled);
- * undefined when the body is no Graph error, is larger, or breaks off: the status decides then.
+ * A refused answer as Graph's error, its body read to MAX_ERROR_BYTES at most (the rest cancelled);
+ * without a code when the body is no Graph error, is larger, or breaks off: the status decides then.
  */
-const graphCodeOf = async (response: Response, what: string): Promise<number | undefined> => {
+const graphFailureOf = async (response: Response, what: string): Promise<GraphFailure> => {
+  let body = '';
   try {
     const { text, complete } = await readBoundedText(bodyOf(response, what), MAX_ERROR_BYTES);
-    return complete ? readGraphFailure({ status: response.status, headers: {}, body: text }).code : undefined;
+    if (complete) body = text;
   } catch {
-    return undefined;
+    // No body to read: the status alone is read below.
   }
+  return readGraphFailure({ status: response.status, headers: {}, body });
 };
 
 /**
- * A refused media lookup: Graph's 401, or its code 190 whatever the status (a token invalidated
- * has been answered 400), refuses the token, not the media id; else as its status says (an unknown
- * or expired id is 400, code 100).
+ * A refused media lookup, read as the sender reads Graph (verdict.ts `graphVerdict`, one home for
+ * Graph's codes): HTTP 401, or a token or permission code whatever the status (a token invalidated
+ * has been answered 400, a missing permission 403), refuses the hub's credentials, not the media
+ * id; a throttling code (Meta answers its rate limits 400: code 4, 80007) is tried again later;
+ * else as its status says (an unknown or expired id is 400, code 100).
  */
 const lookupRefusal = async (lookup: Response, what: string): Promise<Error> => {
-  const code = await graphCodeOf(lookup, what);
-  if (lookup.status === 401 || code === GRAPH_TOKEN_REFUSED)
-    return new CredentialsRefusedError(what, lookup.status, code);
-  return failureForStatus(lookup.status, what, [400, 404, 410]);
+  const failure = await graphFailureOf(lookup, what);
+  switch (graphVerdict(failure)?.kind) {
+    case 'credentials':
+      return new CredentialsRefusedError(what, lookup.status, failure.code);
+    case 'throttled':
+      return new TransientMediaError(
+        `${what} was throttled (HTTP ${lookup.status}${failure.code === undefined ? '' : `, code ${failure.code}`})`,
+      );
+    default:
+      return failureForStatus(lookup.status, what, [400, 404, 410]);
+  }
 };
 
 export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {

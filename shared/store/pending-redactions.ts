@@ -1,6 +1,7 @@
 import { DeleteItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { WhatsAppMediaIdSchema } from '#shared/channels/whatsapp/media-id.ts';
 import { BusinessEndpointSchema } from '#shared/contract/common.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { keyOf, queryAll } from './contacts.ts';
@@ -15,7 +16,6 @@ import {
   pendingRedactionKey,
 } from './keys.ts';
 import { batchGetItems, type TableContext, track } from './table.ts';
-import { WhatsAppMediaIdSchema } from './whatsapp-uploads.ts';
 
 /*
  * What a provider still holds of an erased person (key catalogue: `pendingRedaction`): a Twilio

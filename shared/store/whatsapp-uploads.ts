@@ -1,6 +1,7 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
+import { WhatsAppMediaIdSchema } from '#shared/channels/whatsapp/media-id.ts';
 import { BusinessEndpointSchema } from '#shared/contract/common.ts';
 import type { BusinessEndpoint } from '#shared/contract/types.ts';
 import { epochSeconds } from './item-rules.ts';
@@ -16,13 +17,6 @@ import { type TableContext, track } from './table.ts';
 
 /** Meta keeps an upload 30 days (outbound.md 1.1): after that there is nothing left to delete. */
 const WHATSAPP_UPLOAD_SECONDS = 30 * 24 * 3_600;
-
-/** Graph ids are digits; anything that could leave its URL path segment is refused. */
-export const WhatsAppMediaIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_.-]+$/);
 
 const WhatsAppUploadSchema = z.object({
   mediaId: WhatsAppMediaIdSchema,

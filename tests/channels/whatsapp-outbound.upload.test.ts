@@ -3,7 +3,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWhatsAppSender } from '#shared/channels/whatsapp/outbound/sender.ts';
-import type { MediaUpload, SendTarget } from '#shared/outbound/channel-sender.ts';
+import { uploadWhatsAppMedia } from '#shared/channels/whatsapp/outbound/upload.ts';
+import type { ChannelSender, MediaUpload, SendTarget } from '#shared/outbound/channel-sender.ts';
+import {
+  openCustomerConversation,
+  outcomesOf,
+  putUpload,
+  sendCommand,
+  useOutboundHarness,
+} from '#tests/outbound/harness.ts';
 import { noSuchObjectError } from '#tests/support/meta-errors.ts';
 
 /*
@@ -40,6 +48,8 @@ const ANSWERS: Record<string, { status: number; body: unknown }> = {
   unreachable: { status: 400, body: { error: noSuchObjectError(PHONE_NUMBER_ID) } },
   server: { status: 500, body: { error: { message: 'An unknown error occurred', code: 1 } } },
   unnamed: { status: 200, body: { ok: true } },
+  // A Graph id the hub could not store (WhatsAppMediaIdSchema: at most 128 of [A-Za-z0-9_.-]).
+  unstorable: { status: 200, body: { id: '1037543291543636:1' } },
 };
 
 const fileOf = (bytes: Buffer, filename = 'invoice 42.pdf', timeoutMs = 30_000): MediaUpload => ({
@@ -152,6 +162,8 @@ describe('WhatsApp media upload', () => {
     // A 5xx on an upload sent nothing to the customer: a later try is safe.
     { mode: 'server', kind: 'refused', retryable: true },
     { mode: 'unnamed', kind: 'refused', retryable: true },
+    // Another upload would be named alike: no later try mends it.
+    { mode: 'unstorable', kind: 'refused', retryable: false },
     { mode: 'hang', kind: 'refused', retryable: true },
   ])('$mode: $kind, never ambiguous', async ({ mode, kind, retryable }) => {
     // Act: the server answers as soon as it has read the form, but on a loaded machine that can
@@ -173,5 +185,61 @@ describe('WhatsApp media upload', () => {
     // Assess
     expect(outcome).toMatchObject({ kind: 'refused', retryable: true });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+  });
+});
+
+/*
+ * An upload answered with a media id the hub cannot store (found by a review): the id was taken as
+ * any string of 1–256 characters, and remembering the upload (shared/store/whatsapp-uploads.ts, read
+ * with WhatsAppMediaIdSchema) then threw, so the command failed its delivery after the upload, came
+ * back, and uploaded the file again on every receive (50 times) before it ended send_failed.
+ */
+describe('a WhatsApp upload answered with a media id the hub cannot store', () => {
+  const hub = useOutboundHarness();
+
+  it('uploads once and ends the command in one send_failed, calling no message', async () => {
+    // Prepare: a stored file to send, and Graph answering its upload with an id outside [A-Za-z0-9_.-]
+    const { conversationId } = await openCustomerConversation(hub, { prefix: '49151888', tag: 'upid' }, 1);
+    const s3Key = 'media/outbound/2f2e3d4c5b6a79889706b5c4d3e2f1a0/photo.jpg';
+    await putUpload(hub, s3Key, new TextEncoder().encode('jpeg bytes'), 'image/jpeg');
+    await hub.enqueue(
+      sendCommand(conversationId, 'unstorable-upload-id', [
+        { type: 'media', kind: 'image', source: { s3Key } },
+      ]),
+    );
+    let uploads = 0;
+    const graph = (async (_input: unknown, init?: RequestInit) => {
+      uploads++;
+      await new Response(init?.body).arrayBuffer();
+      return new Response(JSON.stringify({ id: '1037543291543636:1' }), { status: 200 });
+    }) as typeof fetch;
+    const provider = hub.provider.sender as { -readonly [K in keyof ChannelSender]: ChannelSender[K] };
+    provider.uploadMedia = (target, file) =>
+      uploadWhatsAppMedia(
+        { graphBaseUrl: 'https://graph.facebook.test', apiVersion: 'v23.0', fetch: graph },
+        target.endpoint.id,
+        'EAAG-token',
+        file,
+      );
+    try {
+      // Act
+      await hub.runOutbox(undefined, 200);
+    } finally {
+      delete provider.uploadMedia;
+    }
+    // Assess
+    expect(uploads).toBe(1);
+    expect(hub.provider.calls).toHaveLength(0);
+    const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        type: 'switchboard.message.send_failed',
+        data: expect.objectContaining({
+          reason: 'provider_error',
+          retryable: false,
+          errors: [expect.objectContaining({ code: 'upload_id_unstorable' })],
+        }),
+      }),
+    ]);
   });
 });

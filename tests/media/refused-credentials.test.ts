@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
+import { CredentialsRefusedError, TransientMediaError } from '#shared/media/failures.ts';
 import { createMediaFetcher } from '#shared/media/fetch-service.ts';
 import type { MediaJob } from '#shared/media/job.ts';
 import { createMediaSources } from '#shared/media/sources.ts';
@@ -160,10 +161,10 @@ describe('a provider refusing the hub’s own credentials for an attachment', ()
   it.each([
     [
       'WhatsApp',
-      'Graph answers the lookup 403 without code 190',
+      'Graph answers the lookup 403 without a Graph error body',
       'forbidden',
       whatsAppJob,
-      lookupAnswers(graphError(403, 10, 'Application does not have permission for this action')),
+      lookupAnswers(new Response('Forbidden', { status: 403 })),
     ],
     [
       'WhatsApp',
@@ -213,6 +214,73 @@ describe('a provider refusing the hub’s own credentials for an attachment', ()
       expect(refusal).toBe(expected);
     },
   );
+});
+
+/** How the fetcher ends a lookup: the hub's credentials refused, tried again later, or the part's reason. */
+const lookupVerdictOf = async (lookup: Response): Promise<string> => {
+  const { open } = providers(() => lookupAnswers(lookup));
+  try {
+    await open(whatsAppJob, new AbortController().signal);
+    return 'opened';
+  } catch (error) {
+    if (error instanceof CredentialsRefusedError) return 'credentials';
+    if (error instanceof TransientMediaError) return 'retried';
+    return (error as { reason?: string }).reason ?? 'unknown';
+  }
+};
+
+/*
+ * Graph's codes on the media lookup, read as the sender reads them (verdict.ts, found by a review):
+ * before, only 401 and code 190 were the hub's credentials, and every other answer went by its
+ * status, so a throttled lookup (Meta answers its rate limits 400) ended the part `expired` and a
+ * missing permission (403) `forbidden`, both for good, at the first attempt.
+ */
+describe("Graph's error codes on the media lookup", () => {
+  it.each([
+    // WhatsApp Cloud API error codes: 4 "API Too Many Calls", 80007 "Rate limit issues", both HTTP 400.
+    [
+      'HTTP 400, code 4 (application request limit): retried',
+      graphError(400, 4, '(#4) Application request limit reached'),
+      'retried',
+    ],
+    [
+      'HTTP 400, code 80007 (business use case limit): retried',
+      graphError(400, 80007, '(#80007) Rate limit issues'),
+      'retried',
+    ],
+    [
+      'HTTP 400, code 613 (custom rate limit): retried',
+      graphError(400, 613, '(#613) Calls to this api have exceeded the rate limit.'),
+      'retried',
+    ],
+    // 10 "Permission denied" (no subcode) and 200 "API Permission", HTTP 403: the app's, not the media's.
+    [
+      'HTTP 403, code 10 (the app lacks a permission): credentials refused',
+      graphError(403, 10, '(#10) Application does not have permission for this action'),
+      'credentials',
+    ],
+    [
+      'HTTP 403, code 200 (permissions error): credentials refused',
+      graphError(403, 200, '(#200) Permissions error'),
+      'credentials',
+    ],
+    // Unchanged: an unknown or expired id, and a 403 no Graph code explains.
+    [
+      'HTTP 400, code 100 (an unknown or expired id): expired, as before',
+      graphError(400, 100, 'Unsupported get request.'),
+      'expired',
+    ],
+    [
+      'HTTP 403 without a Graph error body: forbidden, as before',
+      new Response('Forbidden', { status: 403 }),
+      'forbidden',
+    ],
+  ] as const)('%s', async (_case, lookup, expected) => {
+    // Act
+    const verdict = await lookupVerdictOf(lookup);
+    // Assess
+    expect(verdict).toBe(expected);
+  });
 });
 
 const record = (job: MediaJob): SQSRecord =>
@@ -286,6 +354,20 @@ describe('the media fetcher while the hub’s credentials are refused', () => {
     expect(text).not.toContain('local-meta-access-token');
     expect(text).not.toContain(MEDIA_ID);
     expect(text).not.toContain('Session has expired');
+  });
+
+  it('retries a WhatsApp part whose lookup Graph refused for a missing permission (403, code 200), counting it for the operator', async () => {
+    // Prepare: the app's permission missing, then granted before the second attempt
+    let answers: Answers = { [LOOKUP_URL]: () => graphError(403, 200, '(#200) Permissions error') };
+    const hub = fetcherOver(() => answers);
+    // Act
+    await hub.fetcher.handleSqsEvent({ Records: [record(whatsAppJob)] });
+    answers = WHATSAPP_OK;
+    await hub.fetcher.handleSqsEvent({ Records: [record(whatsAppJob)] });
+    // Assess
+    expect(hub.retries).toEqual([30]);
+    expect(hub.refusals()).toBe(1);
+    expect(hub.published.map((event) => event.type)).toEqual(['switchboard.message.media_stored']);
   });
 
   it('ends a Twilio part still refused at its last attempt forbidden, saying credentials', async () => {

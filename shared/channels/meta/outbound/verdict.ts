@@ -72,6 +72,17 @@ const graphWide = (failure: GraphFailure, code: number): Verdict | undefined => 
   return undefined;
 };
 
+/**
+ * Graph's own reading of a failure, without a channel's table or the HTTP status: HTTP 401 and the
+ * Graph-wide codes above (throttled, credentials, a generic or a subcoded code-10 refusal); undefined
+ * when neither decides. For a Graph call that sends nothing (the media fetcher's lookup of an inbound
+ * attachment), so that it reads Graph's codes as the sender does.
+ */
+export const graphVerdict = (failure: GraphFailure): Verdict | undefined => {
+  if (failure.status === 401) return CREDENTIALS;
+  return failure.code === undefined ? undefined : graphWide(failure, failure.code);
+};
+
 /** What is left once no code decided: the HTTP status. */
 const byStatus = (status: number): Verdict => {
   if (status === 429) return THROTTLED;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { GraphOptions } from '#shared/channels/meta/outbound/graph-call.ts';
 import { readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
 import { toOutcome } from '#shared/channels/meta/outbound/verdict.ts';
+import { WhatsAppMediaIdSchema } from '#shared/channels/whatsapp/media-id.ts';
 import type { MediaUpload, SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { callProvider } from '#shared/outbound/provider-http.ts';
 import { SENDER } from '#shared/resources/definitions.ts';
@@ -13,9 +14,13 @@ import { classifyWhatsAppFailure } from './classify.ts';
  * uploads live 30 days) → `{id}`. The file is streamed from the payload bucket into the form, so a
  * 100 MB document never sits in memory. An upload reaches no customer: whatever goes wrong, nothing
  * was sent, and a later try may upload again (an unused upload expires at Meta).
+ * The id is read as the hub stores it (`WhatsAppMediaIdSchema`: the sender remembers every upload
+ * for erasure before the message names it): an id it could not store ends the command at once, as
+ * a refusal no later try mends, instead of failing the delivery after the upload (until
+ * 2026-12-06: the command came back and uploaded the file again on every receive, up to 50 times).
  */
 
-const UploadedSchema = z.looseObject({ id: z.string().min(1).max(256) });
+const UploadedSchema = z.looseObject({ id: z.string().min(1) });
 
 const encoder = new TextEncoder();
 
@@ -66,10 +71,11 @@ const concatenated = (head: Uint8Array, file: ReadableStream<Uint8Array>, tail: 
   });
 };
 
-const notUploaded = (code: string, title: string | undefined): SendOutcome => ({
+/** Nothing uploaded that the send could name: retried by the hub's backoff unless `retryable` is false. */
+const notUploaded = (code: string, title: string | undefined, retryable = true): SendOutcome => ({
   kind: 'refused',
   reason: 'provider_error',
-  retryable: true,
+  retryable,
   error: { code, ...(title !== undefined ? { title } : {}) },
 });
 
@@ -111,7 +117,14 @@ export const uploadWhatsAppMedia = async (
     return notUploaded('upload_unreadable', 'the upload answer was not JSON');
   }
   const uploaded = UploadedSchema.safeParse(parsed);
-  return uploaded.success
-    ? { mediaId: uploaded.data.id }
-    : notUploaded('upload_unnamed', 'the upload answer named no media id');
+  if (!uploaded.success) return notUploaded('upload_unnamed', 'the upload answer named no media id');
+  const mediaId = WhatsAppMediaIdSchema.safeParse(uploaded.data.id);
+  // Meta names its uploads alike each time: another upload would be answered so again.
+  return mediaId.success
+    ? { mediaId: mediaId.data }
+    : notUploaded(
+        'upload_id_unstorable',
+        'the upload answer named a media id the hub cannot keep (at most 128 of A-Z, a-z, 0-9, _ . -)',
+        false,
+      );
 };
