@@ -127,7 +127,7 @@ describe('local console', () => {
     expect(log).not.toContain('arrives tomorrow');
   }, 120_000);
 
-  it('shows a refused reply with its reason (WhatsApp answers 131047: the window is closed)', async () => {
+  it("shows a refused reply with its reason, the provider's code and title, and whether to send again (WhatsApp answers 131047: the window is closed)", async () => {
     // Prepare: the simulated Graph API refuses the next send as Meta does outside the 24 hours
     session.hub.providers?.setFaults([{ provider: 'whatsapp', kind: 'error', code: 131047, times: 1 }]);
     // Act
@@ -136,7 +136,28 @@ describe('local console', () => {
     const failure = await page.waitForSelector('[data-failure="window_closed"]', { timeout: 30_000 });
     const shown = await failure?.evaluate((element) => element.textContent ?? '');
     // Assess
-    expect(shown).toContain('Not sent: the reply window is closed (window_closed)');
+    expect(shown).toContain(
+      'Not sent: the reply window is closed (window_closed; WhatsApp 131047 Re-engagement message; sending again will not help)',
+    );
+    expect(browserErrors).toEqual([]);
+  }, 60_000);
+
+  it("shows a reply WhatsApp could not deliver with the provider's code and title (131026)", async () => {
+    // Prepare: the simulated Graph API takes the next send, then reports it failed
+    session.hub.providers?.setFaults([{ provider: 'whatsapp', kind: 'delivery_failed', times: 1 }]);
+    // Act
+    await page.type('#reply-text', 'Delivered? Not this one.');
+    await page.click('.reply button[type="submit"]');
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.message.outbound')].some((item) =>
+        item.textContent.includes('Delivered? Not this one.') && item.querySelector('[data-status="failed"]'))`,
+      { timeout: 30_000 },
+    );
+    const ticks = await page.$$eval('.message.outbound [data-status="failed"]', (items) =>
+      items.map((item) => item.textContent?.replace(/\s+/g, ' ').trim() ?? ''),
+    );
+    // Assess
+    expect(ticks).toContain('! failed: WhatsApp 131026 Message undeliverable');
     expect(browserErrors).toEqual([]);
   }, 60_000);
 

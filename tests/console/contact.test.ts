@@ -1,3 +1,4 @@
+import type { HTTPRequest } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smsFrom, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-browser.ts';
@@ -5,7 +6,7 @@ import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-
 /*
  * The contact panel: one person who wrote on WhatsApp and by SMS from the same number (the hub links
  * them), their identities masked until revealed, the SMS opt-out their STOP recorded, and their other
- * conversation one click away.
+ * conversation one click away; and a word when they have more conversations than the panel lists.
  */
 
 const NUMBER = '306900000321';
@@ -63,4 +64,44 @@ describe('console contact panel', () => {
     expect(ui.browserErrors).toEqual([]);
     expect(ui.logLines.join('\n')).not.toContain(NUMBER);
   }, 90_000);
+
+  it('says when the person has more conversations than the 50 it lists', async () => {
+    // Prepare: the API's answer as it would be with more than 50 (a nextCursor), the rest unchanged
+    const { page, session } = ui;
+    const journey = /^\/v1\/contacts\/[^/]+\/conversations$/;
+    const withMore = (request: HTTPRequest) => {
+      const url = new URL(request.url());
+      if (!journey.test(url.pathname)) {
+        void request.continue();
+        return;
+      }
+      void (async () => {
+        const answer = await fetch(`${session.hub.urls.base}${url.pathname}${url.search}`, {
+          headers: { authorization: `Bearer ${session.hub.apiToken}`, 'x-switchboard-console': 'poll' },
+        });
+        const body = (await answer.json()) as Record<string, unknown>;
+        await request.respond({
+          status: 200,
+          contentType: 'application/json',
+          body: JSON.stringify({ ...body, nextCursor: 'more-of-them' }),
+        });
+      })();
+    };
+    const before = await page.$('[data-more-journey]');
+    await page.setRequestInterception(true);
+    page.on('request', withMore);
+    try {
+      // Act
+      await page.click(`button[data-conversation="${whatsapp}"]`);
+      const note = await page.waitForSelector('[data-more-journey]', { timeout: 30_000 });
+      const said = await note?.evaluate((element) => element.textContent?.replace(/\s+/g, ' ').trim() ?? '');
+      // Assess
+      expect(before).toBeNull();
+      expect(said).toBe('Only their 50 conversations with the newest activity are listed; they have more.');
+      expect(ui.browserErrors).toEqual([]);
+    } finally {
+      page.off('request', withMore);
+      await page.setRequestInterception(false);
+    }
+  }, 60_000);
 });

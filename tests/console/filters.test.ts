@@ -4,7 +4,8 @@ import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-
 
 /*
  * The inbox's filters: channel, status and "waiting for a reply" through the API's query
- * parameters, "unread only" on the page; each control labelled and reachable by keyboard.
+ * parameters, "unread only" on the page; each control labelled and reachable by keyboard; an empty
+ * inbox that says whether the filters hide conversations.
  */
 
 describe('console inbox filters', () => {
@@ -144,6 +145,34 @@ describe('console inbox filters', () => {
     expect(unread).toEqual([email]);
     expect(label).toContain('Unread only');
     expect(ui.requests).toContain('/v1/conversations?limit=100&waiting=true');
+    expect(ui.browserErrors).toEqual([]);
+  }, 60_000);
+
+  it('says so when the filters hide every conversation the hub holds', async () => {
+    // Prepare: no conversation open any more (the SMS one is resolved already)
+    const { page } = ui;
+    expect(await setStatus(whatsapp, 'resolved')).toBe(200);
+    expect(await setStatus(email, 'resolved')).toBe(200);
+    await rowsBecome([]);
+    /** What the empty inbox says, once it says `start`. */
+    const emptyText = async (start: string) => {
+      const empty = await page.waitForSelector(`.inbox .empty::-p-text(${JSON.stringify(start)})`, {
+        timeout: 30_000,
+      });
+      return (await empty?.evaluate((element) => element.textContent ?? '')) ?? '';
+    };
+    // Act
+    const byDefault = await emptyText('No open conversations');
+    await page.select('#filter-status', 'snoozed');
+    const snoozed = await emptyText('No conversation matches');
+    await page.select('#filter-status', 'open');
+    // Assess: before, an inbox of resolved conversations said "No conversations yet"
+    expect(byDefault).toBe(
+      'No open conversations. The hub holds others, pending, snoozed or resolved: choose them under Status.',
+    );
+    expect(snoozed).toBe(
+      'No conversation matches these filters. The hub holds others: change the filters to see them.',
+    );
     expect(ui.browserErrors).toEqual([]);
   }, 60_000);
 });

@@ -22,6 +22,9 @@ const POISON_TYPE = 'com.example.unknown.command';
 
 /** Evaluated in the page (this project's TypeScript has no DOM types). */
 const textOf = (selector: string) => `document.querySelector(${JSON.stringify(selector)})?.textContent ?? ''`;
+/** Evaluated in the page: whether keyboard focus is on an element `selector` names. */
+const focusIsOn = (selector: string) =>
+  `document.activeElement?.matches(${JSON.stringify(selector)}) === true`;
 
 describe('local console: under the hood', () => {
   let hubConsole: ConsoleBrowser;
@@ -92,7 +95,7 @@ describe('local console: under the hood', () => {
     expect(hubConsole.browserErrors).toEqual([]);
   }, 60_000);
 
-  it('lists a command the sender set aside by type, reason and age, and redrives it from the page', async () => {
+  it('lists a command the sender set aside by type, reason and age, and redrives it from the page, focus staying with its queue', async () => {
     // Prepare: a helpdesk puts a command the hub does not know on the outbox
     const { page, session } = hubConsole;
     await session.sqs.send(
@@ -113,8 +116,9 @@ describe('local console: under the hood', () => {
     });
     const shown = (await listed?.evaluate((element) => element.textContent ?? '')) ?? '';
     const firstId = (await listed?.evaluate((element) => element.getAttribute('data-dead-letter'))) ?? '';
-    // Act
-    await page.click('button[data-redrive="outbox"]');
+    // Act: from the keyboard
+    await page.focus('button[data-redrive="outbox"]');
+    await page.keyboard.press('Enter');
     await page.waitForSelector('[data-dead-letters="outbox"] .notice::-p-text(1 of 1 re-sent)', {
       timeout: 30_000,
     });
@@ -130,11 +134,16 @@ describe('local console: under the hood', () => {
       '[data-dead-letters="outbox"] .dead-letter',
       (element) => element.textContent ?? '',
     );
+    // The button was disabled while it ran (and maybe once the queue was empty): focus stays in its section
+    const focused = await page.evaluate(
+      focusIsOn('[data-dead-letters="outbox"], [data-dead-letters="outbox"] *'),
+    );
     // Assess
     expect(shown).toContain(POISON_TYPE);
     expect(shown).toContain('not a command the hub knows');
     expect(shown).toMatch(/\d+ s ago/);
     expect(again).toContain('not a command the hub knows');
+    expect(focused).toBe(true);
     expect(hubConsole.logLines.join('\n')).toContain('POST /_local/console/redrive/outbox → 200');
     expect(hubConsole.browserErrors).toEqual([]);
   }, 90_000);
@@ -143,13 +152,18 @@ describe('local console: under the hood', () => {
     // Prepare
     const { page, session } = hubConsole;
     const armed = '[data-provider="whatsapp"] [data-armed="whatsapp:error:131047"]';
-    // Act: arm the switch for the next send
+    // Act: arm the switch for the next send, from the keyboard
     await page.select('#fault-whatsapp', 'whatsapp:error:131047');
     await page.select('#fault-whatsapp-times', '1');
-    await page.click('[data-provider="whatsapp"] button.arm');
+    await page.focus('[data-provider="whatsapp"] button.arm');
+    await page.keyboard.press('Enter');
     const shownArmed = await (await page.waitForSelector(armed))?.evaluate(
       (element) => element.textContent ?? '',
     );
+    // Disabled while its request ran: focus is back on it once it is enabled again
+    await page.waitForFunction(focusIsOn('[data-provider="whatsapp"] button.arm:enabled'), {
+      timeout: 10_000,
+    });
     // Act: answer the WhatsApp customer
     await page.click('button[data-channel="whatsapp"]');
     await page.waitForSelector(`.message.inbound .text::-p-text(${JSON.stringify(CUSTOMER_TEXT)})`, {
@@ -164,12 +178,14 @@ describe('local console: under the hood', () => {
     // Assess: armed once, used by that send, gone
     expect(shownArmed).toContain('error 131047');
     expect(shownArmed).toContain('1 more');
-    expect(refusal).toContain('Not sent: the reply window is closed (window_closed)');
+    expect(refusal).toContain(
+      'Not sent: the reply window is closed (window_closed; WhatsApp 131047 Re-engagement message; sending again will not help)',
+    );
     expect(session.hub.providers?.faults()).toEqual([]);
     expect(hubConsole.browserErrors).toEqual([]);
   }, 90_000);
 
-  it('arms a fault until cleared, shows it armed, and clears it from the page', async () => {
+  it('arms a fault until cleared, shows it armed, and clears it from the page, each control named by its provider', async () => {
     // Prepare
     const { page, session } = hubConsole;
     const armed = '[data-provider="twilio"] [data-armed="twilio:throttle"]';
@@ -179,12 +195,25 @@ describe('local console: under the hood', () => {
     await page.click('[data-provider="twilio"] button.arm');
     const shown = await (await page.waitForSelector(armed))?.evaluate((element) => element.textContent ?? '');
     const whileArmed = session.hub.providers?.faults();
-    await page.click('[data-provider="twilio"] button.clear');
+    const names = await page.$$eval(
+      '[data-provider="twilio"] select, [data-provider="twilio"] button',
+      (elements) => elements.map((element) => element.getAttribute('aria-label')),
+    );
+    // From the keyboard: Clear goes disabled once nothing is armed, and focus goes to Arm
+    await page.focus('[data-provider="twilio"] button.clear');
+    await page.keyboard.press('Enter');
     await page.waitForFunction(`document.querySelector(${JSON.stringify(armed)}) === null`, {
       timeout: 30_000,
     });
+    await page.waitForFunction(focusIsOn('[data-provider="twilio"] button.arm'), { timeout: 10_000 });
     // Assess
     expect(shown).toContain('until cleared');
+    expect(names).toEqual([
+      'Fault for twilio: SMS (Twilio; WhatsApp through Twilio too)',
+      'For how many twilio sends',
+      'Arm the twilio fault',
+      'Clear the twilio faults',
+    ]);
     expect(whileArmed).toEqual([{ fault: { provider: 'twilio', kind: 'throttle' }, remaining: undefined }]);
     expect(session.hub.providers?.faults()).toEqual([]);
     expect(hubConsole.browserErrors).toEqual([]);

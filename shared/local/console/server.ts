@@ -169,7 +169,11 @@ export const bearerMatches = (header: string | undefined, token: string): boolea
   return given.length === expected.length && timingSafeEqual(given, expected);
 };
 
-/** What the console shows of a send: its state and, when it failed, why (never its text). */
+/**
+ * What the console shows of a send: its state and, when it failed, why (never its text): the reason,
+ * whether sending again could help (`retryable`), and the provider's own code and title for each
+ * error it answered (their `message` and `details` stay out: a provider may quote what it refused).
+ */
 const sendView = (hubMessageId: string, record: SendRecord | undefined) => ({
   hubMessageId,
   state: record?.state ?? 'queued',
@@ -177,8 +181,17 @@ const sendView = (hubMessageId: string, record: SendRecord | undefined) => ({
     ? {
         failure: {
           reason: record.failure.reason,
+          retryable: record.failure.retryable,
           ...(record.failure.detail ? { detail: record.failure.detail } : {}),
           ...(record.failure.failedField ? { failedField: record.failure.failedField } : {}),
+          ...(record.failure.errors?.length
+            ? {
+                errors: record.failure.errors.map((error) => ({
+                  code: error.code,
+                  ...(error.title ? { title: error.title } : {}),
+                })),
+              }
+            : {}),
         },
       }
     : {}),
@@ -221,25 +234,46 @@ const mediaAnswer = async (options: ConsoleOptions, rawPath: string): Promise<Lo
   return relayedRead(options, `/v1/messages/${id}/media/${index}`);
 };
 
+/** How many messages the timeline reads at once: the newest, then older pages on request. */
+const TIMELINE_PAGE = 50;
+/** An API cursor as the API writes one (base64url, at most its 2,048 characters): safe in a path. */
+const isCursor = (cursor: string): boolean => /^[A-Za-z0-9_-]{1,2048}$/.test(cursor);
+
 /**
  * The reads of the open conversation and its person (`GET /_local/console/read/{kind}/{id}`),
  * relayed: they answer 404 once the person is erased, which the page shows as "no longer exists".
- * The timeline's query is fixed here because the hub hands the console a request's path only.
+ * The timeline's query is fixed here because the hub hands the console a request's path only: its
+ * newest page, or with `/{cursor}` (a page's `previousCursor`) the page of older messages before it.
  */
 const isConversationId = (id: string): boolean => ConversationIdSchema.safeParse(id).success;
 const GONE_SAFE_READS: Readonly<
-  Record<string, readonly [valid: (id: string) => boolean, v1Path: (id: string) => string]>
+  Record<
+    string,
+    readonly [
+      valid: (id: string) => boolean,
+      v1Path: (id: string, cursor?: string) => string,
+      takesCursor?: boolean,
+    ]
+  >
 > = {
   conversation: [isConversationId, (id) => `/v1/conversations/${id}`],
-  timeline: [isConversationId, (id) => `/v1/conversations/${id}/messages?from=newest&limit=50`],
+  timeline: [
+    isConversationId,
+    (id, cursor) =>
+      cursor
+        ? `/v1/conversations/${id}/messages?cursor=${cursor}&limit=${TIMELINE_PAGE}`
+        : `/v1/conversations/${id}/messages?from=newest&limit=${TIMELINE_PAGE}`,
+    true,
+  ],
   contact: [(id) => ContactIdSchema.safeParse(id).success, (id) => `/v1/contacts/${id}`],
 };
 
 const goneSafeRead = async (options: ConsoleOptions, rawPath: string): Promise<LocalHttpResponse> => {
-  const [kind = '', id = '', ...rest] = rawPath.slice(READ_PREFIX.length).split('/');
+  const [kind = '', id = '', cursor, ...rest] = rawPath.slice(READ_PREFIX.length).split('/');
   const read = Object.hasOwn(GONE_SAFE_READS, kind) ? GONE_SAFE_READS[kind] : undefined;
   if (!read || rest.length > 0 || !read[0](id)) return text(404, 'No such read.');
-  return relayedRead(options, read[1](id));
+  if (cursor !== undefined && !(read[2] && isCursor(cursor))) return text(404, 'No such read.');
+  return relayedRead(options, read[1](id, cursor));
 };
 
 const isConsolePath = (rawPath: string): boolean =>

@@ -118,13 +118,14 @@ export function hubNotAnswering(error) {
 export const GONE = Symbol('gone');
 
 /**
- * A read of the open conversation (`conversation`), its newest messages (`timeline`) or its person
- * (`contact`) by id, through the hub's `/_local/console/read/{kind}/{id}`, which answers 200 with the
- * API's `{ status, body }`: an erasure makes these 404, and a browser prints every non-2xx response in
- * its console as an error. The body, GONE for a 404, or the ApiError the API's answer would have been.
+ * A read of the open conversation (`conversation`), its newest messages (`timeline`; with `cursor`, a
+ * page's `previousCursor`, the older page before it) or its person (`contact`) by id, through the
+ * hub's `/_local/console/read/{kind}/{id}[/{cursor}]`, which answers 200 with the API's
+ * `{ status, body }`: an erasure makes these 404, and a browser prints every non-2xx response in its
+ * console as an error. The body, GONE for a 404, or the ApiError the API's answer would have been.
  */
-export async function readUnlessGone(kind, id) {
-  const answer = await call(`/_local/console/read/${kind}/${id}`);
+export async function readUnlessGone(kind, id, cursor) {
+  const answer = await call(`/_local/console/read/${kind}/${id}${cursor ? `/${cursor}` : ''}`);
   if (answer.status === 404) return GONE;
   if (answer.status < 200 || answer.status > 299) {
     throw new ApiError(answer.status, answer.body, answer.retryAfter ?? null);

@@ -4,13 +4,15 @@
 // through local-only endpoints (/_local/console/...). Every request goes through api.js.
 import htm from 'htm';
 import { h, render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
 import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
+import { heldFocus, useKeptFocus } from './focus.js';
 import { Hood } from './hood.js';
 import {
   DEFAULT_FILTERS,
+  emptyInboxWords,
   InboxFilters,
   inboxPath,
   MoreConversations,
@@ -28,7 +30,7 @@ import {
 } from './live.js';
 import { mask } from './masking.js';
 import { ReplaySample } from './replay.js';
-import { byteSize, MessageBody, when } from './timeline.js';
+import { byteSize, MessageBody, Time } from './timeline.js';
 
 const html = htm.bind(h);
 
@@ -82,7 +84,9 @@ function contactLabel(contact, reveal) {
   const identity = contact.identities[0];
   if (!identity) return '?';
   if (!reveal) return mask(identity);
-  return contact.displayName ? `${contact.displayName} (${identity.value})` : identity.value;
+  // Isolated: a name in a right-to-left script (Arabic, Hebrew) would otherwise take the number
+  // and its brackets into its own direction, "(966501234567) محمد".
+  return contact.displayName ? html`<bdi>${contact.displayName}</bdi> (${identity.value})` : identity.value;
 }
 
 function duration(ms) {
@@ -118,13 +122,7 @@ function Inbox({ list, selectedId, onSelect, reveal, now, filters, onFilters, on
     <${InboxFilters} filters=${filters} onChange=${onFilters} />
     ${
       conversations.length === 0
-        ? html`<p class="empty">${
-            JSON.stringify(filters) === JSON.stringify(DEFAULT_FILTERS)
-              ? 'No conversations yet. Act as the customer to start one.'
-              : more
-                ? `None of the first ${budget.toLocaleString('en')} conversations matches these filters.`
-                : 'No conversation matches these filters.'
-          }</p>`
+        ? html`<p class="empty">${emptyInboxWords(list, filters)}</p>`
         : html`<ul class="conversation-list">
             ${conversations.map(
               (conversation) => html`<li key=${conversation.conversationId}>
@@ -151,11 +149,20 @@ function Inbox({ list, selectedId, onSelect, reveal, now, filters, onFilters, on
   </section>`;
 }
 
-function Ticks({ status }) {
+/**
+ * A provider's error as a person can look it up: "WhatsApp 131051 Unsupported message type" (Meta's
+ * titles start with the code again, "(#131051) …": said once).
+ */
+function providerError(error, channel) {
+  const title = error.title?.replace(`(#${error.code})`, '').trim();
+  return [CHANNEL_NAMES[channel] ?? channel, error.code, title].filter(Boolean).join(' ');
+}
+
+function Ticks({ status, channel }) {
   if (!status) return null;
   const reason =
     status.status === 'failed'
-      ? (status.errors ?? []).map((error) => error.title ?? error.code).join(', ')
+      ? (status.errors ?? []).map((error) => providerError(error, channel)).join(', ')
       : '';
   return html`<span class=${`ticks ticks-${status.status}`} data-status=${status.status}>
     <span aria-hidden="true">${TICKS[status.status] ?? ''}</span> ${status.status}${reason ? `: ${reason}` : ''}
@@ -221,7 +228,7 @@ function MediaPart({ hubMessageId, index, part }) {
   }, [hubMessageId, index]);
   return html`<figure class="media" data-part="media">
     <${MediaShown} state=${state} part=${part} />
-    ${part.caption ? html`<figcaption class="media-caption">${part.caption}</figcaption>` : null}
+    ${part.caption ? html`<figcaption class="media-caption" dir="auto">${part.caption}</figcaption>` : null}
   </figure>`;
 }
 
@@ -277,25 +284,42 @@ function MessageItem({ item, conversation, reveal }) {
   const message = item.message;
   const outbound = message.direction === 'outbound';
   return html`<li class=${`message ${outbound ? 'outbound' : 'inbound'}`} data-message=${message.hubMessageId}>
-    <p class="meta">${outbound ? 'Business' : 'Customer'} · ${when(message.providerTimestamp ?? message.receivedAt)}</p>
-    ${message.email?.subject ? html`<p class="subject">${message.email.subject}</p>` : null}
+    <p class="meta">${outbound ? 'Business' : 'Customer'} · <${Time} value=${message.providerTimestamp ?? message.receivedAt} /></p>
+    ${message.email?.subject ? html`<p class="subject" dir="auto">${message.email.subject}</p>` : null}
     <${MessageBody} message=${message} live=${item.live} Media=${MediaPart} reveal=${reveal} />
-    ${outbound ? html`<${Ticks} status=${withWatermarks(item.live?.status, message, conversation)} />` : null}
+    ${outbound ? html`<${Ticks} status=${withWatermarks(item.live?.status, message, conversation)} channel=${conversation.channel} />` : null}
     ${outbound ? html`<${ReactAsCustomer} conversation=${conversation} message=${message} />` : null}
   </li>`;
 }
 
+/** Whether sending the same reply again could help, as the send record's `retryable` says. */
+const RETRY_WORDS = { true: 'sending again later may work', false: 'sending again will not help' };
+
+/**
+ * Why a reply was not sent: the reason in a helpdesk's words and as its code, the provider's own
+ * code and title (what its documentation and support know it by), and whether to send it again:
+ * "Not sent: the provider refused the content (content_invalid; WhatsApp 131051 Unsupported message
+ * type; sending again will not help)". Until 2026-12-06 the provider's code was left out; found by a review.
+ */
+function refusalWords(failure, channel) {
+  const reason = failure?.reason ?? 'unknown';
+  const about = [
+    reason,
+    ...(failure?.errors ?? []).map((error) => providerError(error, channel)),
+    ...(typeof failure?.retryable === 'boolean' ? [RETRY_WORDS[failure.retryable]] : []),
+  ];
+  return `Not sent: ${FAILURE_WORDS[reason] ?? 'failed'} (${about.join('; ')})${failure?.detail ? `: ${failure.detail}` : ''}`;
+}
+
 /** A reply the API accepted that is not a message yet: queued, being sent, or refused. */
-function PendingItem({ pending }) {
+function PendingItem({ pending, channel }) {
   const failed = pending.state === 'failed';
   return html`<li class=${`message outbound pending${failed ? ' refused' : ''}`} data-pending=${pending.hubMessageId}>
     <p class="meta">Business · ${failed ? 'not sent' : 'sending'}</p>
-    <p class="text">${pending.text}</p>
+    <p class="text" dir="auto">${pending.text}</p>
     ${
       failed
-        ? html`<p class="failure" role="alert" data-failure=${pending.failure?.reason}>
-            Not sent: ${FAILURE_WORDS[pending.failure?.reason] ?? 'failed'} (${pending.failure?.reason ?? 'unknown'})${pending.failure?.detail ? `: ${pending.failure.detail}` : ''}
-          </p>`
+        ? html`<p class="failure" role="alert" data-failure=${pending.failure?.reason}>${refusalWords(pending.failure, channel)}</p>`
         : html`<span class="ticks ticks-queued" data-status="queued"><span aria-hidden="true">🕓</span> ${pending.state}</span>`
     }
   </li>`;
@@ -322,6 +346,11 @@ function ReplyBox({ conversation, onAccepted }) {
   // Set while a send runs: `busy` disables the button only once the page re-renders, so two presses
   // in one task would send twice without it.
   const sending = useRef(false);
+  // The button is disabled while the send runs and stays so once the draft is empty: focus goes
+  // back to the text box, ready for the next reply, rather than to the page's top.
+  const box = useRef(null);
+  const send = useRef(null);
+  useKeptFocus(send, busy, () => box.current);
   const submit = async (event) => {
     event.preventDefault();
     const reply = text.trim();
@@ -361,8 +390,8 @@ function ReplyBox({ conversation, onAccepted }) {
   };
   return html`<form class="reply" onSubmit=${submit}>
     <label for="reply-text">Reply as the business</label>
-    <textarea id="reply-text" rows="3" value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
-    <button type="submit" disabled=${busy || !text.trim()}>Send reply</button>
+    <textarea id="reply-text" rows="3" dir="auto" ref=${box} value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
+    <button type="submit" ref=${send} disabled=${busy || !text.trim()}>Send reply</button>
     <p class="notice" role="status">${notice}</p>
   </form>`;
 }
@@ -375,12 +404,37 @@ function mergeChecked(list, checked, known) {
     .map((entry) => byId.get(entry.hubMessageId) ?? entry);
 }
 
+/** Messages once each (by id), in the order given. */
+function once(items) {
+  const seen = new Set();
+  return items.filter((item) => !seen.has(item.hubMessageId) && seen.add(item.hubMessageId));
+}
+
+/** How close to its end (px) the timeline counts as at the newest message: a new one then scrolls into view. */
+const NEAR_BOTTOM_PX = 48;
+
 /**
  * `pending` and `setPending` belong to the app, so a refused reply stays shown after switching away.
  * `onGone` tells the app the conversation no longer exists (its person erased), so it lets go of it.
+ * `opened` changes each time the person chooses this conversation: focus then goes to its heading.
+ *
+ * The timeline reads the newest 50 messages, again on each event; "Show older messages" reads the
+ * page before them (the API's `previousCursor`) and the page before that, and keeps them above, as
+ * well as any message that the newest 50 leave behind meanwhile (until 2026-12-06 the console showed
+ * the newest 50 alone and said nothing of the rest; found by a review).
  */
-function Conversation({ conversation: given, reveal, now, pending, setPending, onOpen, onGone }) {
+function Conversation({ conversation: given, reveal, now, pending, setPending, onOpen, onGone, opened }) {
+  // The newest page, and the cursor to the messages before it.
   const [items, setItems] = useState([]);
+  const [newestCursor, setNewestCursor] = useState(undefined);
+  const [loaded, setLoaded] = useState(false);
+  const newest = useRef([]);
+  // The older messages shown on request (`opened`: asked for once), oldest first, and the cursor
+  // to the page before them (none: the conversation starts there).
+  const [earlier, setEarlier] = useState({ opened: false, items: [], cursor: undefined });
+  const earlierOpened = useRef(false);
+  const [olderRead, setOlderRead] = useState({ reading: false, notice: '' });
+  const readingOlder = useRef(false);
   const [error, setError] = useState('');
   // Its own read of the conversation: the inbox's copy stops moving once a filter leaves it out of
   // the list, or never was there (another conversation of the contact's). The newer version shows.
@@ -402,16 +456,25 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
         // header's name and number and the reply box included.
         if (page === GONE || current === GONE) {
           setFresh(undefined);
+          newest.current = [];
           setItems([]);
+          setEarlier({ opened: false, items: [], cursor: undefined });
           onGone();
           return;
         }
         setFresh(current);
+        const inPage = new Set(page.items.map((item) => item.hubMessageId));
+        // Messages newer ones pushed out of the newest 50 stay shown once older ones were asked for.
+        const left = newest.current.filter((item) => !inPage.has(item.hubMessageId));
+        newest.current = page.items;
+        if (earlierOpened.current && left.length > 0)
+          setEarlier((known) => ({ ...known, items: once([...known.items, ...left]) }));
         setItems(page.items);
+        setNewestCursor(page.previousCursor);
+        setLoaded(true);
         setError('');
-        const known = new Set(page.items.map((item) => item.hubMessageId));
         // A reply leaves the pending list once it is a message; a refused one stays, with its reason.
-        const open = pendingRef.current.filter((entry) => !known.has(entry.hubMessageId));
+        const open = pendingRef.current.filter((entry) => !inPage.has(entry.hubMessageId));
         const checked = await Promise.all(
           open.map(async (entry) =>
             entry.state === 'failed'
@@ -419,7 +482,7 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
               : { ...entry, ...(await call(`/_local/console/sends/${entry.hubMessageId}`)) },
           ),
         );
-        if (!stopped()) setPending((list) => mergeChecked(list, checked, known));
+        if (!stopped()) setPending((list) => mergeChecked(list, checked, inPage));
       } catch (failure) {
         if (stopped()) return;
         // The hub starting or not answering: the header says so; what was read stays until it answers.
@@ -431,32 +494,130 @@ function Conversation({ conversation: given, reveal, now, pending, setPending, o
     (event) => concernsConversation(event, id),
   );
 
-  const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
-  // Keep the newest message in view as messages arrive.
   const timeline = useRef(null);
-  const count = items.length + shown.length;
-  useEffect(() => {
-    if (count > 0 && timeline.current) timeline.current.scrollTop = timeline.current.scrollHeight;
-  }, [count]);
+  const heading = useRef(null);
+  const olderButton = useRef(null);
+  // Chosen from the inbox or the contact panel: focus on the heading, a Tab or two from the reply box.
+  useLayoutEffect(() => {
+    if (opened) heading.current?.focus();
+  }, [opened]);
+
+  const olderCursor = earlier.opened ? earlier.cursor : newestCursor;
+  // The distance from the list's end to keep when older messages go in above: what was in view stays.
+  const keepFromEnd = useRef(undefined);
+  const showOlder = async () => {
+    const cursor = olderCursor;
+    if (!cursor || readingOlder.current) return;
+    readingOlder.current = true;
+    if (!earlierOpened.current) {
+      earlierOpened.current = true;
+      setEarlier({ opened: true, items: [], cursor });
+    }
+    setOlderRead({ reading: true, notice: '' });
+    try {
+      const page = await readUnlessGone('timeline', id, cursor);
+      if (page === GONE) {
+        onGone();
+        return;
+      }
+      const list = timeline.current;
+      if (list) keepFromEnd.current = list.scrollHeight - list.scrollTop;
+      setEarlier((known) => ({
+        opened: true,
+        cursor: page.previousCursor,
+        items: once([...page.items, ...known.items]),
+      }));
+      const count = page.items.length;
+      const start = page.previousCursor ? '' : ' The conversation starts there.';
+      setOlderRead({
+        reading: false,
+        notice:
+          count === 0
+            ? 'No older messages.'
+            : `${count} older message${count === 1 ? '' : 's'} shown above.${start}`,
+      });
+      // The button goes once the start is reached: focus stays in the timeline, not on the page's top.
+      if (!page.previousCursor && olderButton.current && heldFocus(olderButton.current)) list?.focus();
+    } catch (failure) {
+      setOlderRead({ reading: false, notice: `Could not read older messages: ${failure.message}` });
+    } finally {
+      readingOlder.current = false;
+    }
+  };
+  useLayoutEffect(() => {
+    const list = timeline.current;
+    if (keepFromEnd.current === undefined || !list) return;
+    list.scrollTop = list.scrollHeight - keepFromEnd.current;
+    keepFromEnd.current = undefined;
+  }, [earlier.items]);
+
+  const shown = pending.filter((entry) => !items.some((item) => item.hubMessageId === entry.hubMessageId));
+  const earlierShown = earlier.items.filter(
+    (item) => !items.some((known) => known.hubMessageId === item.hubMessageId),
+  );
+  // A new newest message comes into view when the timeline was at (or near) its end; one read
+  // further up stays where it is. Until 2026-12-06 this followed the count of messages, which stays
+  // at 50 once the newest page is full, so a new message landed out of view; found by a review.
+  const atEnd = useRef(true);
+  const noteScroll = (event) => {
+    const list = event.currentTarget;
+    atEnd.current = list.scrollHeight - list.scrollTop - list.clientHeight <= NEAR_BOTTOM_PX;
+  };
+  const lastId = (shown.at(-1) ?? items.at(-1))?.hubMessageId;
+  useLayoutEffect(() => {
+    const list = timeline.current;
+    if (lastId && list && atEnd.current) list.scrollTop = list.scrollHeight;
+  }, [lastId, loaded]);
+  const messageItem = (item) =>
+    html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} reveal=${reveal} />`;
   return html`<section class="conversation" aria-labelledby="conversation-title">
     <header class="conversation-header">
-      <h2 id="conversation-title">
+      <h2 id="conversation-title" tabindex="-1" ref=${heading}>
         ${CHANNEL_NAMES[conversation.channel] ?? conversation.channel} · ${contactLabel(conversation.contact, reveal)}
       </h2>
       <p>${conversation.status} · ${waitingLabel(conversation, now)} · ${windowLabel(conversation, now)}</p>
+      <a
+        class="skip-link"
+        href="#reply-text"
+        onClick=${(event) => {
+          event.preventDefault();
+          document.getElementById('reply-text')?.focus();
+        }}
+      >Skip to the reply box</a>
     </header>
     <${ContactPanel} conversation=${conversation} reveal=${reveal} mask=${mask} channelNames=${CHANNEL_NAMES} onOpen=${onOpen} />
     ${error ? html`<p class="failure" role="alert">Could not read the messages: ${error}</p>` : null}
-    <ol class="timeline" aria-label="Messages" tabindex="0" ref=${timeline}>
-      ${items.map((item) => html`<${MessageItem} key=${item.hubMessageId} item=${item} conversation=${conversation} reveal=${reveal} />`)}
-      ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} />`)}
-    </ol>
+    ${
+      loaded
+        ? html`<div class="timeline" role="log" aria-label="Messages" tabindex="0" ref=${timeline} onScroll=${noteScroll}>
+            <div class="earlier" aria-live="off">
+              <p class="older-messages">
+                ${
+                  olderCursor
+                    ? html`<button type="button" class="link-button" ref=${olderButton} onClick=${showOlder}>
+                        ${olderRead.reading ? 'Reading older messages…' : 'Show older messages'}
+                      </button>`
+                    : null
+                }${' '}<span class="notice" role="status">${olderRead.notice}</span>
+              </p>
+              ${earlierShown.length > 0 ? html`<ol class="message-list" aria-label="Older messages">${earlierShown.map(messageItem)}</ol>` : null}
+            </div>
+            <ol class="message-list">
+              ${items.map(messageItem)}
+              ${shown.map((entry) => html`<${PendingItem} key=${entry.hubMessageId} pending=${entry} channel=${conversation.channel} />`)}
+            </ol>
+          </div>`
+        : html`<p class="loading">Reading the messages…</p>`
+    }
     <${ReplyBox}
       conversation=${conversation}
-      onAccepted=${(entry) =>
+      onAccepted=${(entry) => {
+        // One's own reply comes into view wherever the timeline was.
+        atEnd.current = true;
         setPending((list) =>
           list.some((known) => known.hubMessageId === entry.hubMessageId) ? list : [...list, entry],
-        )}
+        );
+      }}
     />
     <${RawEvents} conversationId=${id} reveal=${reveal} />
   </section>`;
@@ -469,6 +630,10 @@ function ActAsCustomer() {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
+  // Disabled while it posts, and after a text is sent until the next is typed: focus goes to the text box.
+  const box = useRef(null);
+  const send = useRef(null);
+  useKeptFocus(send, busy, () => box.current);
   const choose = (next) => {
     setChannel(next);
     setFrom(DEFAULT_SENDERS[next]);
@@ -504,8 +669,8 @@ function ActAsCustomer() {
         ${channel === 'email' ? null : html`<option value="media">${MEDIA_WORDS[channel]}</option>`}
       </select>
       <label for="customer-text">${kind === 'media' ? 'Caption or text (optional)' : 'Message'}</label>
-      <textarea id="customer-text" rows="3" value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
-      <button type="submit" disabled=${busy || (kind === 'text' && !text.trim())}>Send as the customer</button>
+      <textarea id="customer-text" rows="3" dir="auto" ref=${box} value=${text} onInput=${(event) => setText(event.currentTarget.value)}></textarea>
+      <button type="submit" ref=${send} disabled=${busy || (kind === 'text' && !text.trim())}>Send as the customer</button>
       <p class="notice" role="status">${notice}</p>
     </form>
   </section>`;
@@ -561,7 +726,7 @@ function App() {
       try {
         const read = await readInbox(filters, budget, stopped);
         if (!read) return;
-        setList({ conversations: read.items, more: read.more, budget });
+        setList({ conversations: read.items, more: read.more, budget, hidden: read.hidden });
         setHealth({ ok: true, at: new Date() });
       } catch (error) {
         if (stopped()) return;
@@ -588,9 +753,12 @@ function App() {
   if (listed) lastSelected.current = listed;
   const selected =
     listed ?? (lastSelected.current?.conversationId === selectedId ? lastSelected.current : undefined);
+  // Counts the choices of a conversation: each moves focus to its heading (Conversation's `opened`).
+  const [opened, setOpened] = useState(0);
   const select = (conversationId) => {
     setGone(false);
     setSelectedId(conversationId);
+    setOpened((count) => count + 1);
   };
   // A conversation the list does not hold (another of the contact's) opens all the same.
   const openConversation = (conversation) => {
@@ -605,15 +773,16 @@ function App() {
     setSelectedId((current) => (current === conversationId ? null : current));
     setGone(true);
   };
+  // The hub's state is news in live regions that are on the page from the start, empty while all is
+  // well (a region created with its text is often not announced): polite while the hub starts or
+  // reconnects, an alert for other failures.
   return html`<div class="layout">
     <header class="top">
       <h1>Switchboard local console</h1>
-      <p class=${health.ok ? 'live' : health.waiting ? 'live waiting' : 'live down'} role=${health.ok ? undefined : health.waiting ? 'status' : 'alert'} data-stream=${streamLabel(stream)} data-events=${stream.events}>
-        ${
-          health.ok
-            ? `${STREAM_TEXTS[streamLabel(stream)]} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}`
-            : health.message
-        }
+      <p class=${health.ok ? 'live' : health.waiting ? 'live waiting' : 'live down'} data-stream=${streamLabel(stream)} data-events=${stream.events}>
+        ${health.ok ? `${STREAM_TEXTS[streamLabel(stream)]} · updated ${health.at ? health.at.toLocaleTimeString() : '…'}` : null}
+        <span class="hub-status" role="status">${!health.ok && health.waiting ? health.message : ''}</span>
+        <span class="hub-status" role="alert">${!health.ok && !health.waiting ? health.message : ''}</span>
       </p>
       <label class="reveal"><input type="checkbox" checked=${reveal} onChange=${(event) => setReveal(event.currentTarget.checked)} /> Reveal contacts</label>
     </header>
@@ -633,6 +802,7 @@ function App() {
               pending=${pendingByConversation[selected.conversationId] ?? []}
               onOpen=${openConversation}
               onGone=${() => forget(selected.conversationId)}
+              opened=${opened}
               setPending=${(update) =>
                 setPendingByConversation((all) => ({
                   ...all,

@@ -1,11 +1,13 @@
 // The contact of the open conversation: the person's identities on each channel (masked unless
 // revealed), their consent by channel and purpose (GET /v1/contacts/{id}), and their other
-// conversations (GET /v1/contacts/{id}/conversations), each a button that opens it.
+// conversations (GET /v1/contacts/{id}/conversations, the 50 with the newest activity, and a word when
+// there are more), each a button that opens it.
 import htm from 'htm';
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
 import { RETRY_SOON, useLiveTask } from './live.js';
+import { Time } from './timeline.js';
 
 const html = htm.bind(h);
 
@@ -16,6 +18,8 @@ const SCOPES = {
   email: 'E-mail',
 };
 const CONSENT_WORDS = { opted_out: 'opted out', opted_in: 'opted in', help_requested: 'asked for help' };
+/** How many of the person's conversations the panel lists (the API's order: newest activity first). */
+const JOURNEY_LIMIT = 50;
 
 function Consent({ consent }) {
   const scopes = Object.entries(consent ?? {});
@@ -24,7 +28,7 @@ function Consent({ consent }) {
     ${scopes.map(
       ([scope, value]) => html`<li key=${scope} data-consent=${scope} data-value=${value.consent}>
         ${SCOPES[scope] ?? scope}: <strong>${CONSENT_WORDS[value.consent] ?? value.consent}</strong>
-        ${value.trigger ? html` <span class="muted">(“${value.trigger}”, ${new Date(value.at).toLocaleString()})</span>` : null}
+        ${value.trigger ? html` <span class="muted">(“<bdi>${value.trigger}</bdi>”, <${Time} value=${value.at} />)</span>` : null}
       </li>`,
     )}
   </ul>`;
@@ -34,6 +38,8 @@ export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen 
   const contactId = conversation.contactId;
   const [person, setPerson] = useState(undefined);
   const [others, setOthers] = useState([]);
+  // The API holds more of the person's conversations than the panel read (its nextCursor).
+  const [more, setMore] = useState(false);
   const [error, setError] = useState('');
   useLiveTask(
     async (stopped) => {
@@ -41,18 +47,20 @@ export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen 
       try {
         const [body, journey] = await Promise.all([
           readUnlessGone('contact', contactId),
-          call(`/v1/contacts/${contactId}/conversations?limit=50`),
+          call(`/v1/contacts/${contactId}/conversations?limit=${JOURNEY_LIMIT}`),
         ]);
         if (stopped()) return;
         // Erased: the person's identities and conversations leave the screen.
         if (body === GONE) {
           setPerson(undefined);
           setOthers([]);
+          setMore(false);
           setError('this person no longer exists (erased)');
           return;
         }
         setPerson(body);
         setOthers(journey.items.filter((item) => item.conversationId !== conversation.conversationId));
+        setMore(Boolean(journey.nextCursor));
         setError('');
       } catch (failure) {
         if (stopped()) return;
@@ -74,7 +82,7 @@ export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen 
             ${person.channels.map(
               (channel) => html`<li key=${channel.channel} data-contact-channel=${channel.channel}>
                 <strong>${channelNames[channel.channel] ?? channel.channel}</strong>
-                ${reveal && channel.displayName ? ` · ${channel.displayName}` : ''}
+                ${reveal && channel.displayName ? html` · <bdi>${channel.displayName}</bdi>` : ''}
                 <span class="identities">${channel.identities.map((identity) => (reveal ? identity.value : mask(identity))).join(', ')}</span>
                 <${Consent} consent=${channel.consent} />
               </li>`,
@@ -95,6 +103,13 @@ export function ContactPanel({ conversation, reveal, mask, channelNames, onOpen 
               </li>`,
             )}
           </ul>`
+    }
+    ${
+      more
+        ? html`<p class="muted" data-more-journey>
+            Only their ${JOURNEY_LIMIT} conversations with the newest activity are listed; they have more.
+          </p>`
+        : null
     }
   </details>`;
 }

@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { call, hubNotAnswering } from './api.js';
 import { concernsConversation, RETRY_SOON, useLiveTask } from './live.js';
 import { maskedEvent } from './masking.js';
+import { Time } from './timeline.js';
 
 const html = htm.bind(h);
 
@@ -20,7 +21,7 @@ function RawEvent({ item, reveal }) {
     <details>
       <summary>
         <span class="raw-event-type">${event.type.replace(/^switchboard\./, '')}</span>
-        <span class="raw-event-time">${new Date(item.tappedAt).toLocaleTimeString()}</span>
+        <span class="raw-event-time"><${Time} value=${item.tappedAt} /></span>
       </summary>
       <pre class="raw-event-json">${JSON.stringify(shownEvent(event, reveal), null, 2)}</pre>
     </details>

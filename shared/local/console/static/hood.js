@@ -7,6 +7,7 @@ import htm from 'htm';
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, hubNotAnswering } from './api.js';
+import { useKeptFocus } from './focus.js';
 import { FALLBACK_POLL_MS, RETRY_SOON } from './live.js';
 
 const html = htm.bind(h);
@@ -83,6 +84,11 @@ function DeadLetters({ queue }) {
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
   const count = queue.dlq.depths.visible + queue.dlq.depths.inFlight + queue.dlq.depths.delayed;
+  // Disabled while it runs, and for good once the queue is empty: focus then goes to the section,
+  // where the notice says what the redrive did.
+  const button = useRef(null);
+  const section = useRef(null);
+  useKeptFocus(button, busy, () => section.current);
   const redrive = async () => {
     setBusy(true);
     setNotice('');
@@ -97,7 +103,7 @@ function DeadLetters({ queue }) {
       setBusy(false);
     }
   };
-  return html`<section class="dead-letters" data-dead-letters=${queue.queue} aria-label=${`${queue.queue} dead-letter queue`}>
+  return html`<section class="dead-letters" data-dead-letters=${queue.queue} aria-label=${`${queue.queue} dead-letter queue`} tabindex="-1" ref=${section}>
     <h4>${queue.dlq.name}: <span class="count">${count}</span> message${count === 1 ? '' : 's'}</h4>
     ${
       queue.dlq.messages.length > 0
@@ -112,7 +118,7 @@ function DeadLetters({ queue }) {
           </ul>`
         : null
     }
-    <button type="button" data-redrive=${queue.queue} disabled=${busy || count === 0} onClick=${redrive}>
+    <button type="button" data-redrive=${queue.queue} ref=${button} disabled=${busy || count === 0} onClick=${redrive}>
       Redrive to ${queue.queue}
     </button>
     <p class="notice" role="status">${notice}</p>
@@ -127,6 +133,12 @@ function ProviderFaults({ entry }) {
   // a second press that comes before the page re-renders (two clicks in one task).
   const [arming, setArming] = useState(false);
   const armingNow = useRef(false);
+  // Arm is disabled while its request runs (focus comes back to it); Clear once nothing is armed
+  // (focus goes to Arm).
+  const armButton = useRef(null);
+  const clearButton = useRef(null);
+  useKeptFocus(armButton, arming, () => armButton.current);
+  useKeptFocus(clearButton, false, () => armButton.current);
   const arm = async (event) => {
     event.preventDefault();
     if (armingNow.current) return;
@@ -154,17 +166,19 @@ function ProviderFaults({ entry }) {
     }
   };
   const id = `fault-${entry.provider}`;
+  // Every provider's controls read alike ("Fault", "For", "Arm", "Clear"): their names say whose.
+  const whose = `${entry.provider}: ${entry.channels}`;
   return html`<form class="provider-faults" data-provider=${entry.provider} onSubmit=${arm}>
     <h4>${entry.channels} <span class="provider">(${entry.provider})</span></h4>
     <label for=${id}>Fault</label>
-    <select id=${id} class="fault-switch" value=${chosen} onChange=${(event) => setChosen(event.currentTarget.value)}>
+    <select id=${id} class="fault-switch" aria-label=${`Fault for ${whose}`} value=${chosen} onChange=${(event) => setChosen(event.currentTarget.value)}>
       ${entry.switches.map((option) => html`<option key=${option.id} value=${option.id}>${option.label}</option>`)}
     </select>
     <label for=${`${id}-times`}>For</label>
-    <select id=${`${id}-times`} class="fault-times" value=${times} onChange=${(event) => setTimes(event.currentTarget.value)}>
+    <select id=${`${id}-times`} class="fault-times" aria-label=${`For how many ${entry.provider} sends`} value=${times} onChange=${(event) => setTimes(event.currentTarget.value)}>
       ${TIMES.map(([value, label]) => html`<option key=${value} value=${value}>${label}</option>`)}
     </select>
-    <button type="submit" class="arm" disabled=${arming}>${arming ? 'Arming…' : 'Arm'}</button>
+    <button type="submit" class="arm" ref=${armButton} aria-label=${arming ? undefined : `Arm the ${entry.provider} fault`} disabled=${arming}>${arming ? 'Arming…' : 'Arm'}</button>
     <ul class="armed" aria-label=${`Armed ${entry.provider} faults`}>
       ${entry.armed.map(
         (armed, index) => html`<li key=${index} data-armed=${armed.switch ?? armed.label}>
@@ -172,7 +186,7 @@ function ProviderFaults({ entry }) {
         </li>`,
       )}
     </ul>
-    <button type="button" class="clear" disabled=${entry.armed.length === 0} onClick=${clear}>Clear</button>
+    <button type="button" class="clear" ref=${clearButton} aria-label=${`Clear the ${entry.provider} faults`} disabled=${entry.armed.length === 0} onClick=${clear}>Clear</button>
     <p class="notice" role="status">${notice}</p>
   </form>`;
 }

@@ -80,7 +80,32 @@ export async function readInbox(filters, budget, stopped) {
     if (!cursor) break;
   }
   const items = [...found.values()];
-  return { items: filters.waiting ? items : items.sort(newestActivityFirst), more: cursor !== undefined };
+  // None listed: whether the hub holds any conversation at all (in any status, on any channel, read
+  // or not; the API lists one status at a time), so an empty inbox says whether the filters hide
+  // them (until 2026-12-06 an inbox of resolved conversations said "No conversations yet"; found by
+  // a review). A cursor says the index holds more, as a conversation does.
+  let hidden = false;
+  if (items.length === 0 && cursor === undefined) {
+    const firsts = await Promise.all(
+      STATUSES.map((status) => call(`/v1/conversations?limit=1&status=${status}`)),
+    );
+    if (stopped()) return undefined;
+    hidden = firsts.some((first) => first.items.length > 0 || first.nextCursor !== undefined);
+  }
+  return {
+    items: filters.waiting ? items : items.sort(newestActivityFirst),
+    more: cursor !== undefined,
+    hidden,
+  };
+}
+
+/** What an empty inbox says: whether any conversation exists, and whether the filters hide them. */
+export function emptyInboxWords({ more, budget, hidden }, filters) {
+  if (more) return `None of the first ${budget.toLocaleString('en')} conversations matches these filters.`;
+  if (!hidden) return 'No conversations yet. Act as the customer to start one.';
+  if (JSON.stringify(filters) === JSON.stringify(DEFAULT_FILTERS))
+    return 'No open conversations. The hub holds others, pending, snoozed or resolved: choose them under Status.';
+  return 'No conversation matches these filters. The hub holds others: change the filters to see them.';
 }
 
 /** What the inbox says when the API has more than it read, with the button that reads READ_STEP more. */

@@ -3,8 +3,9 @@
 // starts or does not answer, it is asked again at the other panels' pace (live.js), without a notice.
 import htm from 'htm';
 import { h } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, call, hubNotAnswering } from './api.js';
+import { useKeptFocus } from './focus.js';
 import { FALLBACK_POLL_MS } from './live.js';
 
 const html = htm.bind(h);
@@ -14,6 +15,10 @@ export function ReplaySample({ channelNames }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
+  // Disabled while the replay runs: focus comes back to it after, for the next replay.
+  const button = useRef(null);
+  const choice = useRef(null);
+  useKeptFocus(button, busy, () => choice.current);
   useEffect(() => {
     let stopped = false;
     let timer;
@@ -58,7 +63,7 @@ export function ReplaySample({ channelNames }) {
     <h2 id="replay-title">Replay a sample</h2>
     <form onSubmit=${submit}>
       <label for="replay-sample">Sample from events/</label>
-      <select id="replay-sample" value=${name} onChange=${(event) => setName(event.currentTarget.value)}>
+      <select id="replay-sample" ref=${choice} value=${name} onChange=${(event) => setName(event.currentTarget.value)}>
         ${channels.map(
           (channel) => html`<optgroup key=${channel} label=${channelNames[channel] ?? channel}>
             ${samples
@@ -67,7 +72,7 @@ export function ReplaySample({ channelNames }) {
           </optgroup>`,
         )}
       </select>
-      <button type="submit" disabled=${busy || !name}>Replay through the signed webhook</button>
+      <button type="submit" ref=${button} disabled=${busy || !name}>Replay through the signed webhook</button>
       <p class="notice" role="status">${notice}</p>
     </form>
   </section>`;

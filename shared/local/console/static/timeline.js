@@ -23,14 +23,36 @@ export function byteSize(bytes) {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/** The browser's short name of its time zone ("UTC", "CET", "GMT+2"…), on every time shown. */
+const WITH_ZONE = { timeZoneName: 'short' };
+
 /**
  * When something happened, as a person reads it: the time alone today, the date and time on any
- * other day (a customer's message from last week is no message from this morning).
+ * other day (a customer's message from last week is no message from this morning), with the time
+ * zone, since the hub's times are UTC and the page shows them in the browser's zone (until
+ * 2026-12-06 without saying which; found by a review).
  */
 export function when(value, now = new Date()) {
   if (!value) return '';
   const at = new Date(value);
-  return at.toDateString() === now.toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+  return at.toDateString() === now.toDateString()
+    ? at.toLocaleTimeString(undefined, WITH_ZONE)
+    : at.toLocaleString(undefined, WITH_ZONE);
+}
+
+/** "2026-12-05 08:30:00 UTC": the same time in UTC, as the API and the events give it. */
+export function utc(value) {
+  return new Date(value)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+}
+
+/** A time as `when` words it, in a <time> element with its machine-readable value and UTC as its title. */
+export function Time({ value }) {
+  if (!value) return null;
+  if (Number.isNaN(Date.parse(value))) return html`<time>${value}</time>`;
+  return html`<time datetime=${new Date(value).toISOString()} title=${utc(value)}>${when(value)}</time>`;
 }
 
 /** Only web addresses become links: a customer's `javascript:` or `data:` URL stays text. */
@@ -48,7 +70,7 @@ function Location({ part }) {
   const coordinates = `${part.latitude.toFixed(5)}, ${part.longitude.toFixed(5)}`;
   return html`<div class="part-location" data-part="location">
     <p><span aria-hidden="true">📍 </span><strong>${part.name ?? 'Location'}</strong></p>
-    ${part.address ? html`<p>${part.address}</p>` : null}
+    ${part.address ? html`<p dir="auto">${part.address}</p>` : null}
     <p class="coordinates">${coordinates}</p>
     <a href=${mapLink(part)} target="_blank" rel="noopener noreferrer">Open the map<span class="visually-hidden"> of ${part.name ?? coordinates}</span></a>
   </div>`;
@@ -84,7 +106,7 @@ function Call({ part }) {
 export function Part({ message, part, index, Media, reveal }) {
   switch (part.type) {
     case 'text':
-      return html`<p class="text">${part.text}</p>`;
+      return html`<p class="text" dir="auto">${part.text}</p>`;
     case 'media':
       return html`<${Media} hubMessageId=${message.hubMessageId} index=${index} part=${part} />`;
     case 'location':
@@ -109,7 +131,7 @@ export function Part({ message, part, index, Media, reveal }) {
       return html`<p data-part="template">Template <strong>${part.name}</strong> (${part.language})</p>`;
     case 'interactive':
       return html`<div data-part="interactive">
-        <p class="text">${part.body}</p>
+        <p class="text" dir="auto">${part.body}</p>
         ${(part.buttons ?? []).map((button) => html`<span key=${button.id} class="chip">${button.title}</span>`)}
         ${part.list ? html`<span class="chip">${part.list.button}</span>` : null}
       </div>`;
@@ -143,14 +165,14 @@ export function MessageBody({ message, live, Media, reveal }) {
   );
   if (deletion) {
     return html`<p class="deleted" data-deleted=${deletion.actor}>
-        <span aria-hidden="true">🚫 </span>Deleted by the ${deletion.actor === 'customer' ? 'customer' : 'business'} · ${when(deletion.at)}
+        <span aria-hidden="true">🚫 </span>Deleted by the ${deletion.actor === 'customer' ? 'customer' : 'business'} · <${Time} value=${deletion.at} />
       </p>
       <details class="original"><summary>What it said</summary>${originalParts}</details>`;
   }
   return html`${parts.map((part, index) => html`<${Part} key=${index} message=${message} part=${part} index=${index} Media=${Media} reveal=${reveal} />`)}
     ${
       edit && !callEnded
-        ? html`<p class="edited" data-edited=${edit.actor}>Edited · ${when(edit.at)}</p>
+        ? html`<p class="edited" data-edited=${edit.actor}>Edited · <${Time} value=${edit.at} /></p>
             <details class="original"><summary>Before the edit</summary>${originalParts}</details>`
         : null
     }
