@@ -22,8 +22,27 @@ const SCENARIO_OF: Record<InboundKind, Scenario> = {
 /** Six conversations of five messages (chat: two per channel), eight of five statuses, thirty e-mails. */
 const COUNT: Record<InboundKind, number> = { chat: 30, status: 40, email: 30 };
 
+let emulators: RunningEmulators | undefined;
+
+const hourOf = (ms: number): number => Math.floor(ms / 3_600_000);
+
+/**
+ * The pipeline dates each message at its real receipt (the samples are older than the hub believes),
+ * and the by-status entry is filed by the hour: a run the hour turns in moves entries the model's
+ * row does not count (found by a review: 0.6 for 0.2 when the hour turned during the chat loop). Such
+ * a run is made again, fresh; two in a row cannot both straddle an hour.
+ */
+const runWithinOneHour = async (kind: InboundKind): Promise<Awaited<ReturnType<typeof runPipeline>>> => {
+  for (;;) {
+    await emulators?.stop();
+    emulators = await startEmulators();
+    const started = Date.now();
+    const usage = await runPipeline(emulators, scenarioSamples(SCENARIO_OF[kind], COUNT[kind]));
+    if (hourOf(started) === hourOf(Date.now())) return usage;
+  }
+};
+
 describe('index writes per inbound event, by index partition', () => {
-  let emulators: RunningEmulators;
   beforeAll(async () => {
     await allowSupplementaryCharactersInFauxqs();
   });
@@ -33,11 +52,9 @@ describe('index writes per inbound event, by index partition', () => {
 
   for (const kind of Object.keys(SCENARIO_OF) as InboundKind[]) {
     it(`match the scale model's committed row for ${SCENARIO_OF[kind]}`, async () => {
-      // Prepare: fresh emulators, as the AWS section runs each scenario
-      await emulators?.stop();
-      emulators = await startEmulators();
+      // Prepare: fresh emulators, as the AWS section runs each scenario (in runWithinOneHour)
       // Act
-      const usage = await runPipeline(emulators, scenarioSamples(SCENARIO_OF[kind], COUNT[kind]));
+      const usage = await runWithinOneHour(kind);
       // Assess
       const perEvent: Record<string, number> = {};
       for (const tally of [usage.webhook.indexPartitionWriteUnits, usage.recorder.indexPartitionWriteUnits])
