@@ -190,6 +190,8 @@ export class SwitchboardStack extends Stack {
         storage: this.storage,
         runtimeEnvironment,
         apiName: `${prefix}-helpdesk`,
+        // As the sender's: SES where the hub may send with it, else Mailgun.
+        emailProvider: config.sesInboundDomain ? 'ses' : 'mailgun',
         ...(config.mediaBrowserOrigins ? { browserOrigins: config.mediaBrowserOrigins } : {}),
         ...(config.helpdeskJwtIssuer && config.helpdeskJwtAudience
           ? {

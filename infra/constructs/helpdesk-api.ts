@@ -7,7 +7,12 @@ import { Construct } from 'constructs';
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import { API_CATCH_ALL, API_ROUTES } from '#shared/api/operations.ts';
 import { CONVERSATION_OBJECT_PREFIXES } from '#shared/aws/payload-keys.ts';
-import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import type { EmailProvider } from '#shared/domain/conversation-provider.ts';
+import {
+  CORE_FUNCTION_SECRET_SECTIONS,
+  HELPDESK_API,
+  PAYLOAD_BUCKET,
+} from '#shared/resources/definitions.ts';
 import {
   grantAbortUploads,
   grantDeletePayloads,
@@ -76,6 +81,11 @@ export interface HelpdeskApiProps {
   readonly storage: HubStorage;
   readonly runtimeEnvironment: HubRuntimeEnvironment;
   readonly apiName: string;
+  /**
+   * The provider e-mail conversations recorded before the hub kept theirs run through: the one the
+   * sender replies through (its SWITCHBOARD_EMAIL_PROVIDER), which the API's events about them name.
+   */
+  readonly emailProvider: EmailProvider;
   /**
    * An OIDC issuer and audience: routes take a JWT instead of SigV4.
    * @default none (AWS IAM authorization on every route)
@@ -155,11 +165,14 @@ export class HelpdeskApi extends Construct {
         SWITCHBOARD_OUTBOX_QUEUE_URL: storage.outbox.queue.queueUrl,
         // An erasure files the kept opt-outs under the pseudonym key.
         SWITCHBOARD_PSEUDONYM_KEY_ARN: storage.pseudonymKey.secretArn,
+        // Before 2026-12-06 the API's events named SES for an older e-mail conversation whatever the
+        // sender replied through (found by a review).
+        SWITCHBOARD_EMAIL_PROVIDER: props.emailProvider,
       },
-      memorySize: 512,
+      memorySize: HELPDESK_API.memoryMb,
       // An erasure, an export page or a merge runs within the request (provider redactions
       // included): up to API Gateway's 30 s integration limit, not Lambda's 10 s default.
-      timeout: Duration.seconds(29),
+      timeout: Duration.seconds(HELPDESK_API.timeoutSeconds),
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });

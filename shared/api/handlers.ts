@@ -19,6 +19,7 @@ import {
 } from '#shared/contract/index.ts';
 import type { ConversationModel } from '#shared/domain/conversation.ts';
 import { applyPatch, type ConversationPatch } from '#shared/domain/conversation-change.ts';
+import { conversationProvider, type EmailProvider } from '#shared/domain/conversation-provider.ts';
 import { repeatedStateChange, type StateChange } from '#shared/domain/state-changed.ts';
 import {
   type ConsentLedgerEntry,
@@ -163,6 +164,12 @@ export interface HelpdeskApiDeps {
   readonly pseudonymKey: ErasureDeps['pseudonymKey'];
   /** The payload bucket's media: what an object is, and presigned URLs (./media.ts). */
   readonly media: MediaObjects;
+  /**
+   * The provider of e-mail conversations recorded before the hub kept theirs: the one the sender
+   * replies through (SWITCHBOARD_EMAIL_PROVIDER; shared/domain/conversation-provider.ts).
+   * @default 'ses', as the setting's
+   */
+  readonly defaultEmailProvider?: EmailProvider;
 }
 
 export interface RouteInput {
@@ -181,9 +188,6 @@ const conversationOut = (view: ConversationView): Body<typeof ConversationSchema
   ...(view.readWatermark ? { readWatermark: view.readWatermark } : {}),
   ...(view.deliveredWatermark ? { deliveredWatermark: view.deliveredWatermark } : {}),
 });
-
-/** Conversations recorded before the hub kept their provider: the channel's first one. */
-const DEFAULT_PROVIDER = { messenger: 'meta', whatsapp: 'meta', sms: 'twilio', email: 'ses' } as const;
 
 /** The table keys of the messages a listing reads, less their ids: what a cursor's `pk` and `sk` start with. */
 const MESSAGE_ITEM = messageKey('');
@@ -701,7 +705,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         await deps.publishEvent(
           buildEvent('switchboard.contact.consent_changed', eventId, {
             channel: state.channel,
-            provider: state.provider ?? DEFAULT_PROVIDER[state.channel],
+            provider: conversationProvider(state, deps.defaultEmailProvider ?? 'ses'),
             endpoint: state.endpoint,
             contact: state.contact,
             conversationId: state.conversationId,

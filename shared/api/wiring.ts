@@ -14,6 +14,7 @@ import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import { type MediaObjects, s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { messageGroupIdFor, singleEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
+import type { EmailProvider } from '#shared/domain/conversation-provider.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
@@ -62,6 +63,12 @@ export interface HelpdeskApiWiring {
   readonly logger: Logger;
   /** Only on the local hub: the development bearer token every request must carry. */
   readonly devToken?: string;
+  /**
+   * The provider of e-mail conversations recorded before the hub kept theirs, as the sender's
+   * (SWITCHBOARD_EMAIL_PROVIDER): the events the API publishes about them name it.
+   * @default 'ses'
+   */
+  readonly defaultEmailProvider?: EmailProvider;
 }
 
 /** The API over real clients: one SendMessage per state change or command, group = conversation. */
@@ -101,6 +108,7 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) => {
     ...(wiring.providers
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
       : {}),
+    ...(wiring.defaultEmailProvider ? { defaultEmailProvider: wiring.defaultEmailProvider } : {}),
     logger: wiring.logger,
   });
 };

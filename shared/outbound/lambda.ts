@@ -5,6 +5,7 @@ import { sesV2Client } from '#shared/aws/clients/sesv2.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { channelSecrets, pseudonymKey } from '#shared/aws/secrets.ts';
+import { messageRetentionSeconds } from '#shared/config/message-retention.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { sectionOf } from '#shared/config/secrets.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -33,7 +34,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
     mediaObjects: s3MediaObjects(config.SWITCHBOARD_PAYLOAD_BUCKET),
     tableName: config.SWITCHBOARD_TABLE_NAME,
     helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,
-    retentionSeconds: config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400,
+    retentionSeconds: messageRetentionSeconds(config),
     outboxQueueUrl: config.SWITCHBOARD_OUTBOX_QUEUE_URL,
     outboxDlqUrl: config.SWITCHBOARD_OUTBOX_DLQ_URL,
     senderFor: createSenderFor({

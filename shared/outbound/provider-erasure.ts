@@ -58,7 +58,10 @@ export const PROVIDER_ERASURE = {
   attempts: 3,
   /** Longest wait for one answer. */
   timeoutMs: 3_000,
-  /** All provider calls of one erasure together: inside the helpdesk API function's 10 s with the table's work. */
+  /**
+   * All provider calls of one erasure together: inside the helpdesk API function's timeout
+   * (HELPDESK_API.timeoutSeconds, 29 s) with the table's work, and the sweeper's retries inside its own.
+   */
   budgetMs: 5_000,
 } as const;
 

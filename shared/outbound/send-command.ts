@@ -20,6 +20,7 @@ import type {
   ProviderError,
   SendFailureReason,
 } from '#shared/contract/types.ts';
+import { conversationProvider } from '#shared/domain/conversation-provider.ts';
 import type { Logger } from '#shared/observability/logger.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import type { GroupPublisher } from '#shared/recorder/publish-rounds.ts';
@@ -273,13 +274,8 @@ export interface SendCommandDeps {
   readonly onPause?: (paused: { channel: Channel; provider: Provider }) => void;
 }
 
-/** The provider a conversation's replies go through. */
-export const providerOf = (state: ConversationState, defaultEmail: Provider): Provider => {
-  if (state.provider) return state.provider;
-  if (state.channel === 'email') return defaultEmail;
-  if (state.channel === 'sms' || state.endpoint.type === 'phone_number') return 'twilio';
-  return 'meta';
-};
+/** The provider a conversation's replies go through: the rule the helpdesk API's events follow too. */
+export const providerOf = conversationProvider;
 
 /**
  * What the content checks before any provider call found (a call named where a message is due, a

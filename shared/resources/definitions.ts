@@ -273,6 +273,18 @@ export const RECORDER = {
   memoryMb: 512,
 } as const;
 
+/**
+ * The helpdesk API function (functions/helpdesk-api.ts). An erasure, an export page or a merge runs
+ * within the request (provider redactions included): up to API Gateway's 30 s integration limit, not
+ * Lambda's 10 s default. What runs inside a request is bounded by it (the provider erasure's budget,
+ * shared/outbound/provider-erasure.ts), and what waits for a request to have ended waits longer (a
+ * pending announcement's grace, shared/store/pending-announcements.ts).
+ */
+export const HELPDESK_API = {
+  timeoutSeconds: 29,
+  memoryMb: 512,
+} as const;
+
 /** Sender settings the CDK app and the local poller share. */
 export const SENDER = {
   batchSize: 10,

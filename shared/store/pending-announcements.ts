@@ -26,10 +26,11 @@ import { type TableContext, track } from './table.ts';
  */
 
 /**
- * From a PATCH's or a wake's write to when the sweeper takes over: well past the API function's
- * 10-second timeout and the sweeper's 50 seconds, so the request or sweep that put it has ended.
+ * From a PATCH's or a wake's write to when the sweeper takes over: past the API function's timeout
+ * (HELPDESK_API.timeoutSeconds, 29 s) and the sweeper's (ATTENTION_SWEEPER.timeoutSeconds, 50 s), so
+ * the request or sweep that put it has ended (tests/infra/helpdesk-api.test.ts holds it to both).
  */
-const ANNOUNCEMENT_GRACE_SECONDS = 60;
+export const ANNOUNCEMENT_GRACE_SECONDS = 60;
 
 /**
  * The marker, put (or moved later) before the write that saves a change: the sweeper looks at the

@@ -25,8 +25,9 @@ import { forQueue } from '#shared/intake/event-bounds.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
+import { loadConversation } from '#shared/store/conversations.ts';
 import { attentionEntries } from '#shared/store/helpdesk-queries.ts';
-import { attentionPartitions, messageKey, statusPartitions } from '#shared/store/keys.ts';
+import { attentionPartitions, conversationKey, messageKey, statusPartitions } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -426,6 +427,90 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       ['opted_out', 'phone call day 1: stop'],
     ]);
   });
+
+  it.each([
+    {
+      name: 'e-mail (a Mailgun deployment: Mailgun)',
+      channel: 'email' as const,
+      provider: 'mailgun' as const,
+      endpoint: { type: 'email_address' as const, id: 'support@legacy.example' },
+      identity: { type: 'email' as const, value: 'legacy-consent@example.com' },
+    },
+    {
+      name: 'WhatsApp on a Twilio number (Twilio)',
+      channel: 'whatsapp' as const,
+      provider: 'twilio' as const,
+      endpoint: {
+        type: 'whatsapp_phone_number' as const,
+        id: '+14155238886',
+        accountId: `AC${'1'.repeat(32)}`,
+      },
+      identity: { type: 'wa_id' as const, value: '306912377042' },
+    },
+    {
+      name: 'WhatsApp on a Cloud API number (Meta)',
+      channel: 'whatsapp' as const,
+      provider: 'meta' as const,
+      endpoint: { type: 'whatsapp_phone_number' as const, id: '106540352242922' },
+      identity: { type: 'wa_id' as const, value: '306912377043' },
+    },
+  ])(
+    "names the sender's provider in the consent event of a conversation kept without one: $name",
+    async ({ channel, provider, endpoint, identity }) => {
+      // Prepare: a Mailgun deployment's API, and a conversation whose stored state names no provider
+      // (as every conversation recorded before 2026-11-30)
+      const contact = { identities: [identity] };
+      const conversationId = contactConversationId(channel, endpoint, identity);
+      await recorder.recordEvent(
+        buildEvent(
+          'switchboard.message.received',
+          eventIdFor(channel, 'message', `legacy-${identity.value}`),
+          {
+            hubMessageId: hubMessageIdFor(channel, `legacy-${identity.value}`),
+            channel,
+            provider,
+            endpoint,
+            contact,
+            conversationId,
+            direction: 'inbound',
+            providerMessageId: `legacy-${identity.value}`,
+            providerTimestamp: minute(1),
+            receivedAt: minute(1),
+            parts: [{ type: 'text', text: 'hello' }],
+          },
+        ),
+      );
+      const { model } = await loadConversation(table, conversationId);
+      const { provider: _kept, ...legacyState } = model?.state ?? ({} as NonNullable<typeof model>['state']);
+      await table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: marshall(conversationKey(conversationId)),
+          UpdateExpression: 'SET #model = :model',
+          ExpressionAttributeNames: { '#model': 'model' },
+          ExpressionAttributeValues: marshall({ ':model': JSON.stringify({ ...model, state: legacyState }) }),
+        }),
+      );
+      const mailgunApi = quietHelpdeskApi(emulators, table, () => NOW, {
+        publishEvent: async (event) => void published.push(event),
+        defaultEmailProvider: 'mailgun',
+      });
+      const contactId = contactIdFor(channel, contact, conversationId);
+      // Act
+      const response = await mailgunApi(
+        apiRequest('POST', `/v1/contacts/${contactId}/consent`, {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ channel, consent: 'opted_out', evidence: 'asked an agent to stop' }),
+        }),
+      );
+      // Assess: the stored state names none, the event the sender's; before 2026-12-06 the e-mail
+      // one named SES and the Twilio one Meta, whatever the sender replied through
+      expect((await loadConversation(table, conversationId)).model?.state.provider).toBeUndefined();
+      expect(response.status).toBe(200);
+      const event = published.find((candidate) => candidate.type === 'switchboard.contact.consent_changed');
+      expect(event?.data).toMatchObject({ channel, conversationId, provider });
+    },
+  );
 
   it.each([
     ['dated a second before it', -1_000],

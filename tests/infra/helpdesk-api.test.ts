@@ -1,10 +1,15 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
+import type { HelpdeskApiWiring } from '#shared/api/wiring.ts';
 import { CONVERSATION_OBJECT_PREFIXES, conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
-import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { resetRuntimeConfig } from '#shared/config/runtime.ts';
+import { PROVIDER_ERASURE } from '#shared/outbound/provider-erasure.ts';
+import { ATTENTION_SWEEPER, HELPDESK_API, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { ANNOUNCEMENT_GRACE_SECONDS } from '#shared/store/pending-announcements.ts';
 import {
+  ALL_CHANNELS_CONTEXT,
   actionsOfRole,
   buildHub,
   logicalId,
@@ -13,6 +18,15 @@ import {
   statementsOfRole,
   unlistedReadPrefixes,
 } from './support.ts';
+
+// The wiring the function module gives the API, kept instead of served.
+const wired: Partial<HelpdeskApiWiring> = {};
+vi.mock('#shared/api/wiring.ts', () => ({
+  createHelpdeskApiHandler: (wiring: HelpdeskApiWiring) => {
+    Object.assign(wired, wiring);
+    return async () => ({ statusCode: 500 });
+  },
+}));
 
 // Prepare (once per file): the default (IAM) and a JWT-authorized deployment.
 const iam = buildHub({ helpdeskApi: 'true' });
@@ -287,5 +301,44 @@ describe('HelpdeskApi', () => {
       Description: Match.stringLikeRegexp('helpdesk API'),
       Timeout: 29,
     });
+  });
+
+  it("gives the function the sender's e-mail provider, which its events about older e-mail conversations name, and the function passes it on", async () => {
+    // Prepare: a deployment that sends e-mail with SES, beside the default (Mailgun)
+    const ses = buildHub({ ...ALL_CHANNELS_CONTEXT, helpdeskApi: 'true' });
+    const variableOf = (built: typeof iam, description: string) =>
+      Object.values(built.template.findResources('AWS::Lambda::Function')).find((resource) =>
+        String(resource.Properties.Description).includes(description),
+      )?.Properties.Environment.Variables.SWITCHBOARD_EMAIL_PROVIDER as unknown;
+    vi.stubEnv('SWITCHBOARD_TABLE_NAME', 't');
+    vi.stubEnv('SWITCHBOARD_HELPDESK_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/111111111111/h.fifo');
+    vi.stubEnv('SWITCHBOARD_OUTBOX_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/111111111111/o.fifo');
+    vi.stubEnv('SWITCHBOARD_PAYLOAD_BUCKET', 'b');
+    vi.stubEnv('SWITCHBOARD_EMAIL_PROVIDER', 'mailgun');
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    resetRuntimeConfig();
+    // Act
+    await import('#functions/helpdesk-api.ts');
+    vi.unstubAllEnvs();
+    resetRuntimeConfig();
+    // Assess
+    expect([variableOf(iam, 'helpdesk API'), variableOf(iam, 'sender')]).toEqual(['mailgun', 'mailgun']);
+    expect([variableOf(ses, 'helpdesk API'), variableOf(ses, 'sender')]).toEqual(['ses', 'ses']);
+    expect(wired.defaultEmailProvider).toBe('mailgun');
+  });
+
+  it("runs with HELPDESK_API's timeout and memory, which the code inside and after a request is bounded by", () => {
+    // Act
+    const [fn] = Object.values(iam.template.findResources('AWS::Lambda::Function')).filter((resource) =>
+      String(resource.Properties.Description).includes('helpdesk API'),
+    );
+    // Assess: the function is the definition's
+    expect(fn?.Properties.Timeout).toBe(HELPDESK_API.timeoutSeconds);
+    expect(fn?.Properties.MemorySize).toBe(HELPDESK_API.memoryMb);
+    // An erasure's provider calls end inside the request, with time left for the table's work.
+    expect(PROVIDER_ERASURE.budgetMs).toBeLessThan(HELPDESK_API.timeoutSeconds * 1000);
+    // A pending announcement is taken over only once the request (or sweep) that put it has ended.
+    expect(ANNOUNCEMENT_GRACE_SECONDS).toBeGreaterThan(HELPDESK_API.timeoutSeconds);
+    expect(ANNOUNCEMENT_GRACE_SECONDS).toBeGreaterThan(ATTENTION_SWEEPER.timeoutSeconds);
   });
 });

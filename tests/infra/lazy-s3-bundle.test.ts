@@ -115,6 +115,29 @@ describe('S3 in the bundles that use it only for claim checks', () => {
     60_000,
   );
 
+  it.each(['media-fetcher', 'attention-sweeper', 'helpdesk-api'] as const)(
+    '%s bundles Secrets Manager but evaluates none of it at import: the channel secret is read on first use',
+    async (entry: HubFunctionEntry) => {
+      // Act
+      const code = await unminifiedBundle(entry, entryPath(entry));
+      const secretsManager = moduleBlocks(code).filter((block) =>
+        block.source.includes('@aws-sdk/client-secrets-manager/'),
+      );
+      // Assess: present, every module of it wrapped (a static import leaves it top-level code, run at
+      // import: the media fetcher's until 2026-12-06), and none of the wrappers called at import
+      expect(secretsManager.length).toBeGreaterThan(0);
+      expect(
+        secretsManager.filter((block) => block.initName === undefined).map((block) => block.source),
+      ).toEqual([]);
+      expect(
+        [...modulesEvaluatedAtImport(code)].filter((source) =>
+          source.includes('@aws-sdk/client-secrets-manager/'),
+        ),
+      ).toEqual([]);
+    },
+    60_000,
+  );
+
   it('sees S3 evaluated at import when a module imports the client statically (control)', async () => {
     // Prepare: the lazy path plus one static import of the client module
     const entry = path.join(outdir, 'static-s3-entry.ts');

@@ -1,0 +1,10 @@
+import type { RuntimeConfig } from './runtime.ts';
+
+/**
+ * How long message records, their states, attachments' records and send bookkeeping are kept, in
+ * seconds: SWITCHBOARD_MESSAGE_RETENTION_DAYS (DynamoDB TTL). The recorder, the media fetcher and
+ * the sender each keep theirs for it.
+ */
+export const messageRetentionSeconds = (
+  config: Pick<RuntimeConfig, 'SWITCHBOARD_MESSAGE_RETENTION_DAYS'>,
+): number => config.SWITCHBOARD_MESSAGE_RETENTION_DAYS * 86_400;
