@@ -7,6 +7,7 @@ import {
   isPayloadObjectKey,
 } from '#shared/aws/payload-keys.ts';
 import type { ConversationState } from '#shared/contract/types.ts';
+import { mapConcurrently } from './concurrency.ts';
 import {
   consentKeysFor,
   contactRecords,
@@ -205,12 +206,15 @@ const eraseLateConsent = async (
   const erasedIdentities = erasedKeys.filter((key) => kindOfKey(key) === 'identity');
   for (let round = 0; round < LATE_CONSENT_ROUNDS; round++) {
     const late = new Map<string, Record<string, unknown>[]>();
-    for (const contactKey of contactKeys) {
-      const items = await queryAll(context, {
+    const partitions = await mapConcurrently(contactKeys, FOOTPRINT_CONCURRENCY, (contactKey) =>
+      queryAll(context, {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': contactItemKey(contactKey).pk },
         ConsistentRead: true,
-      });
+      }),
+    );
+    for (const [index, contactKey] of contactKeys.entries()) {
+      const items = partitions[index] ?? [];
       if (items.length > 0) late.set(contactKey, items);
     }
     const lateRegisters = new Map(
@@ -287,6 +291,20 @@ const conversationsOfKeys = (
  * queue included (14 days each). An unreadable e-mail's tombstone lives as long.
  */
 const TOMBSTONE_SECONDS = 30 * 24 * 3_600;
+
+/**
+ * Conversations, channel contacts, erased conversations' pointers and bucket prefixes an erasure or
+ * export reads (or lists) at once: each one's reads are its own, and one after another a person
+ * with hundreds of e-mail threads (each its own conversation: mails forging their From make as
+ * many) took some 10 requests a thread, so at ~10 ms a request an erasure ran past the helpdesk
+ * API's 29 s near 300 threads, and a run cut off while reading had deleted nothing (found by a
+ * review on 2026-12-06). As many as a merge moves at once (person-merges.ts).
+ */
+const FOOTPRINT_CONCURRENCY = 16;
+/** BatchGetItem requests of one read sent at once (100 keys each). */
+const BATCH_CONCURRENCY = 8;
+/** BatchWriteItem requests of one erasure batch sent at once (25 items each). */
+const WRITE_CONCURRENCY = 4;
 
 /** An item's key as one string, for sets of keys. */
 const idOfKey = (key: ItemKey): string => `${key.pk}\u0000${key.sk}`;
@@ -370,7 +388,7 @@ const personFootprint = async (
   // Nothing is deleted, nor exported, of a merge tree walked only in part.
   if (people.length > MAX_MERGED_PEOPLE) throw new MergedPeopleLimitError();
   const conversations: ConversationState[] = [];
-  for (const item of await batchGetItems(context, conversationKeys)) {
+  for (const item of await batchGetItems(context, conversationKeys, { concurrency: BATCH_CONCURRENCY })) {
     const view = conversationViewOf(item);
     if (!view) continue;
     // Every key the contact's consent may be under (a WhatsApp customer's identifiers).
@@ -388,15 +406,25 @@ const personFootprint = async (
     conversationKeys.push(alias);
   }
   const tree = new Set(people);
-  for (const contactKey of new Set([...contactKeys, ...listedContacts.keys()])) {
-    const records = await contactRecords(context, contactKey);
-    const listedUnder = listedContacts.get(contactKey);
-    // A conversation's contact is the person's; a contact only listed is theirs if it is of their
-    // merge tree, else it goes to the person it resolves to (ownerOutsideTree).
-    const owner =
-      contactKeys.has(contactKey) || listedUnder === undefined
-        ? undefined
-        : await ownerOutsideTree(context, tree, records.person);
+  // Each channel contact's and each conversation's reads are their own: FOOTPRINT_CONCURRENCY at a
+  // time, taken in the order found (the keys, and which contact is whose, come out as one at a time).
+  const ofConversations = new Set(contactKeys);
+  const contacts = await mapConcurrently(
+    new Set([...contactKeys, ...listedContacts.keys()]),
+    FOOTPRINT_CONCURRENCY,
+    async (contactKey) => {
+      const records = await contactRecords(context, contactKey);
+      const listedUnder = listedContacts.get(contactKey);
+      // A conversation's contact is the person's; a contact only listed is theirs if it is of their
+      // merge tree, else it goes to the person it resolves to (ownerOutsideTree).
+      const owner =
+        ofConversations.has(contactKey) || listedUnder === undefined
+          ? undefined
+          : await ownerOutsideTree(context, tree, records.person);
+      return { contactKey, records, listedUnder, owner };
+    },
+  );
+  for (const { contactKey, records, listedUnder, owner } of contacts) {
     if (listedUnder !== undefined && owner !== undefined) {
       elsewhere.push({ contactKey, listedUnder, owner });
       continue;
@@ -404,9 +432,12 @@ const personFootprint = async (
     contactKeys.add(contactKey);
     for (const key of records.keys) add(key);
   }
-  for (const key of conversationKeys)
-    if (kindOfKey(key) === 'conversation')
-      for (const found of await conversationFootprint(context, conversationIdOfKey(key))) add(found);
+  const footprints = await mapConcurrently(
+    conversationKeys.filter((key) => kindOfKey(key) === 'conversation'),
+    FOOTPRINT_CONCURRENCY,
+    (key) => conversationFootprint(context, conversationIdOfKey(key)),
+  );
+  for (const found of footprints.flat()) add(found);
   // Messages an earlier erasure of this person left at a provider: this call retries them.
   for (const key of await pendingRedactionKeys(context, contactId)) add(key);
   // The record of an undone merge of this person into another (listed under the other one).
@@ -458,16 +489,21 @@ const erasedConversationsFootprint = async (
 ): Promise<{ keys: ItemKey[]; conversations: ItemKey[] }> => {
   const keys: ItemKey[] = [];
   const conversations: ItemKey[] = [];
-  for (const pointer of await queryAll(context, {
+  const pointers = await queryAll(context, {
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': erasedConversationsPartition(pseudonymKey, contactId) },
-  })) {
+  });
+  const conversationIds = pointers.flatMap((pointer) => {
     const conversationId = unseal(pseudonymKey, pointer.sealed);
-    if (conversationId === undefined) continue;
+    return conversationId === undefined ? [] : [conversationId];
+  });
+  // Each pointer's conversation read on its own, FOOTPRINT_CONCURRENCY at a time, taken in order.
+  const footprints = await mapConcurrently(conversationIds, FOOTPRINT_CONCURRENCY, (conversationId) =>
+    conversationFootprint(context, conversationId),
+  );
+  for (const [index, conversationId] of conversationIds.entries()) {
     const own = conversationKey(conversationId);
-    const found = (await conversationFootprint(context, conversationId)).filter(
-      (key) => idOfKey(key) !== idOfKey(own),
-    );
+    const found = (footprints[index] ?? []).filter((key) => idOfKey(key) !== idOfKey(own));
     if (found.length === 0) continue;
     keys.push(...found);
     conversations.push(own);
@@ -661,7 +697,7 @@ export const exportPerson = async (
   if (keys.length === 0) return undefined;
   const fits = page.fits ?? (() => true);
   const reading = { ...context, now: () => new Date(0) };
-  const stored = await batchGetItems(reading, keys);
+  const stored = await batchGetItems(reading, keys, { concurrency: BATCH_CONCURRENCY });
   // The objects the items name, and the uploads' references in their conversations, in one pass.
   const named = objectsNamedIn(stored);
   const after = page.after ?? { stage: 'items', after: '' };
@@ -690,9 +726,14 @@ export const exportPerson = async (
   const objects: string[] = [];
   if (!next) {
     const objectKeys = new Set(named.objects);
-    if (listObjectsUnder)
-      for (const prefix of new Set(ownedPrefixesOf(owning)))
-        for (const owned of await listObjectsUnder(prefix)) objectKeys.add(owned);
+    if (listObjectsUnder) {
+      const listings = await mapConcurrently(
+        new Set(ownedPrefixesOf(owning)),
+        FOOTPRINT_CONCURRENCY,
+        (prefix) => listObjectsUnder(prefix),
+      );
+      for (const owned of listings.flat()) objectKeys.add(owned);
+    }
     const from = after.stage === 'objects' ? after.after : '';
     const ordered = afterInExportOrder(
       [...objectKeys].map((key) => ({ key, ref: exportRefOf(key) })),
@@ -870,7 +911,9 @@ export const erasePerson = async (
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
   if (keys.length === 0) return undefined;
-  const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys);
+  const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys, {
+    concurrency: BATCH_CONCURRENCY,
+  });
   const alreadyErased = keys.every((key) => kindOfKey(key) === 'pendingRedaction');
   const redactions = await deps.redactAtProviders?.(items);
   // Without provider access (`npm run erase` without the providers' secrets) a redaction still
@@ -931,13 +974,19 @@ export const erasePerson = async (
   // fetcher uploads after the listing then finds its claim deleted and deletes the object itself.
   // Then the uploads under the conversations' attachments: one whose fetcher died keeps its parts
   // out of the listing (a live fetcher's upload aborted here fails, and its job finds the part erased).
+  // Each prefix is its own (FOOTPRINT_CONCURRENCY at a time); the uploads once the listings are done.
   const deleteOwnedObjects = async (): Promise<number> => {
-    let deleted = 0;
-    if (deps.deleteObjectsUnder)
-      for (const prefix of new Set(ownedPrefixesOf(owning))) deleted += await deps.deleteObjectsUnder(prefix);
-    if (deps.abortUploadsUnder)
-      for (const prefix of new Set(uploadPrefixesOf(owning))) await deps.abortUploadsUnder(prefix);
-    return deleted;
+    const { deleteObjectsUnder, abortUploadsUnder } = deps;
+    const deleted = deleteObjectsUnder
+      ? await mapConcurrently(new Set(ownedPrefixesOf(owning)), FOOTPRINT_CONCURRENCY, (prefix) =>
+          deleteObjectsUnder(prefix),
+        )
+      : [];
+    if (abortUploadsUnder)
+      await mapConcurrently(new Set(uploadPrefixesOf(owning)), FOOTPRINT_CONCURRENCY, (prefix) =>
+        abortUploadsUnder(prefix),
+      );
+    return deleted.reduce((sum, count) => sum + count, 0);
   };
   // What a provider still holds is written first, under the person, for the next call to retry:
   // before anything that names its ids is deleted, and before the event is told.
@@ -1050,7 +1099,9 @@ export const erasePerson = async (
       await announce();
       announced = true;
     }
-    await batchWriteItems(context, byOrder.get(order) ?? []);
+    // One batch's writes go WRITE_CONCURRENCY requests at a time (DynamoDB applies one request's in
+    // no stated order either); the next batch only once every one of them is done.
+    await batchWriteItems(context, byOrder.get(order) ?? [], { concurrency: WRITE_CONCURRENCY });
   }
   ownedObjects ??= await deleteOwnedObjects();
   if (!announced) await announce();

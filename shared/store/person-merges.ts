@@ -8,6 +8,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { ContactIdSchema } from '#shared/contract/common.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { mapConcurrently } from './concurrency.ts';
 import { contactPersonOf, keyOf, moveContactPerson, queryAll } from './contacts.ts';
 import { conversationViewOf, setConversationPerson } from './conversations.ts';
 import { epochSeconds, isConditionFailure } from './item-rules.ts';
@@ -78,17 +79,6 @@ const MOVE_PASSES = 2;
  * 29 s, so that merge could never finish (noted by a review on 2026-12-06).
  */
 const MOVE_CONCURRENCY = 16;
-
-/** Runs `work` on every item, `size` at a time. */
-const inGroupsOf = async <T>(
-  items: Iterable<T>,
-  size: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> => {
-  const all = [...items];
-  for (let start = 0; start < all.length; start += size)
-    await Promise.all(all.slice(start, start + size).map(work));
-};
 
 const MergeItemSchema = z.looseObject({
   into: ContactIdSchema,
@@ -506,7 +496,7 @@ const moveMerged = async (
   let target = await personOf(merge.survivingContactId);
   for (let round = 0; round < MAX_MOVE_ROUNDS; round++) {
     for (let pass = 0; pass < MOVE_PASSES; pass++)
-      await inGroupsOf(
+      await mapConcurrently(
         await conversationIdsOf(context, merge.discardedContactId),
         MOVE_CONCURRENCY,
         async (conversationId) => {
@@ -518,7 +508,7 @@ const moveMerged = async (
     if (now === target) break;
     const next = now;
     target = next;
-    await inGroupsOf(moved, MOVE_CONCURRENCY, async (conversationId) => {
+    await mapConcurrently(moved, MOVE_CONCURRENCY, async (conversationId) => {
       await setConversationPerson(context, conversationId, next);
     });
   }
@@ -775,7 +765,7 @@ export const unmergePeople = async (
       const target = own === undefined ? root : await personOf(own);
       if (target !== root) await moveContactPerson(context, contactKeyOfItem(key), root, target);
     }
-    await inGroupsOf(items, MOVE_CONCURRENCY, async (item) => {
+    await mapConcurrently(items, MOVE_CONCURRENCY, async (item) => {
       const conversationId = conversationIdOfKey(keyOf(item));
       // An alias follows the conversation it stands for.
       const target = targets.get(typeof item.aliasOf === 'string' ? item.aliasOf : conversationId);

@@ -12,6 +12,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { mapConcurrently } from './concurrency.ts';
 import { isLive } from './item-rules.ts';
 
 export interface TableContext {
@@ -85,21 +86,31 @@ const untilProcessed = async <Request extends object>(
   }
 };
 
+/** Slices of `size` of `items`, in order. */
+const chunksOf = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, index) =>
+    items.slice(index * size, (index + 1) * size),
+  );
+
 /**
  * Reads of any number of items, 100 keys per BatchGetItem, unprocessed keys retried with backoff;
  * expired items are left out. Items come back in no particular order. Consistent unless told
  * otherwise: the helpdesk API hydrates pages of an (eventually consistent) index at half the units.
+ * The requests go one after another unless `concurrency` lets that many go at once (each with its
+ * own retries).
  */
 export const batchGetItems = async (
   context: TableContext,
   keys: readonly TableKey[],
-  { consistent = true }: { readonly consistent?: boolean } = {},
+  {
+    consistent = true,
+    concurrency = 1,
+  }: { readonly consistent?: boolean; readonly concurrency?: number } = {},
 ): Promise<Record<string, unknown>[]> => {
-  const items: Record<string, unknown>[] = [];
-  for (let start = 0; start < keys.length; start += 100) {
-    const chunk = keys.slice(start, start + 100).map((key) => marshall(key));
+  const chunks = await mapConcurrently(chunksOf(keys, 100), concurrency, async (chunk) => {
+    const items: Record<string, unknown>[] = [];
     const first: Record<string, KeysAndAttributes> = {
-      [context.tableName]: { Keys: chunk, ConsistentRead: consistent },
+      [context.tableName]: { Keys: chunk.map((key) => marshall(key)), ConsistentRead: consistent },
     };
     await untilProcessed(
       first,
@@ -116,17 +127,24 @@ export const batchGetItems = async (
       },
       'BatchGetItem left keys unprocessed after retries',
     );
-  }
-  return items;
+    return items;
+  });
+  return chunks.flat();
 };
 
-/** Puts and deletes of any number of items, 25 per BatchWriteItem, unprocessed items retried with backoff. */
+/**
+ * Puts and deletes of any number of items, 25 per BatchWriteItem, unprocessed items retried with
+ * backoff. The requests go one after another unless `concurrency` lets that many go at once: only
+ * for writes that need no order among themselves (DynamoDB applies one request's in no stated
+ * order anyway); writes that must land in order are separate calls.
+ */
 export const batchWriteItems = async (
   context: TableContext,
   requests: readonly WriteRequest[],
+  { concurrency = 1 }: { readonly concurrency?: number } = {},
 ): Promise<void> => {
-  for (let start = 0; start < requests.length; start += 25) {
-    const first: Record<string, WriteRequest[]> = { [context.tableName]: requests.slice(start, start + 25) };
+  await mapConcurrently(chunksOf(requests, 25), concurrency, async (chunk) => {
+    const first: Record<string, WriteRequest[]> = { [context.tableName]: chunk };
     await untilProcessed(
       first,
       async (request) => {
@@ -139,7 +157,7 @@ export const batchWriteItems = async (
       },
       'BatchWriteItem left items unprocessed after retries',
     );
-  }
+  });
 };
 
 /**

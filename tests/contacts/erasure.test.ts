@@ -1,14 +1,17 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { abortPayloadUploadsUnder, deletePayloadObjectsUnder } from '#shared/aws/blob-store.ts';
+import { conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import {
   buildEvent,
   type ChannelIdentity,
   contactConversationId,
+  emailThreadConversationId,
   eventIdFor,
   type HubEvent,
   hubMessageIdFor,
@@ -717,5 +720,152 @@ describe('export and erasure of one person across channels', () => {
     expect(deleted).toContain(fine);
     expect(deleted.some(refusedByS3)).toBe(false);
     expect(await tableText()).not.toContain('canary-unsafe');
+  });
+
+  it('reads and lists the footprint of a person with many e-mail threads many at a time, keeps the batches in order, and erases it all', async () => {
+    // Prepare: 40 one-message threads of one e-mail customer (each its own conversation, as mails
+    // forging a From make), an attachment stored under each conversation
+    const address = 'canary-many-threads@erasure-test.net';
+    const endpoint = { type: 'email_address' as const, id: 'support@switchboard.example' };
+    const identities: [ChannelIdentity] = [{ type: 'email', value: address }];
+    const THREADS = 40;
+    const conversationIds: string[] = [];
+    for (let n = 1; n <= THREADS; n++) {
+      const root = `canary-thread-${n}@erasure-test.net`;
+      const conversationId = emailThreadConversationId(endpoint.id, root, address);
+      conversationIds.push(conversationId);
+      await recorder.recordEvent(
+        buildEvent('switchboard.message.received', eventIdFor('email', 'message', root), {
+          channel: 'email',
+          provider: 'mailgun',
+          endpoint,
+          contact: { identities },
+          conversationId,
+          hubMessageId: hubMessageIdFor('email', root),
+          direction: 'inbound',
+          providerMessageId: root,
+          providerTimestamp: minute(n),
+          receivedAt: minute(n),
+          parts: [{ type: 'text', text: `canary-many-threads ${n}` }],
+        }),
+      );
+      await emulators.clients.s3.send(
+        new PutObjectCommand({
+          Bucket: PAYLOAD_BUCKET.name,
+          Key: `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/msg_x/0`,
+          Body: 'canary-many-threads',
+        }),
+      );
+    }
+    const customer = contactIdFor('email', { identities }, conversationIds[0] as string);
+    // Every request counted while in flight, DynamoDB's and S3's apart; each BatchWriteItem's
+    // erasure batch told by what it holds (states' tombstones, then records', then conversations)
+    const peak = { dynamodb: 0, s3: 0, writes: 0 };
+    const inFlight = { dynamodb: 0, s3: 0 };
+    const writing = new Set<number>();
+    let highestRankStarted = -1;
+    const misordered: string[] = [];
+    const rankOf = (request: { PutRequest?: { Item?: unknown }; DeleteRequest?: { Key?: unknown } }) => {
+      const key = (request.PutRequest?.Item ?? request.DeleteRequest?.Key) as
+        | Record<string, { S?: string }>
+        | undefined;
+      const pk = key?.pk?.S ?? '';
+      const sk = key?.sk?.S ?? '';
+      if (request.PutRequest && pk.startsWith('MSG#') && sk === 'STATE') return 0;
+      if (request.PutRequest && sk === 'MSG') return 1;
+      if (request.DeleteRequest && pk.startsWith('CONV#') && sk === 'STATE') return 2;
+      return undefined;
+    };
+    const ranksOfWrite = new Map<number, number>();
+    let writeId = 0;
+    const metered = async <T>(kind: 'dynamodb' | 's3', work: () => Promise<T>): Promise<T> => {
+      inFlight[kind]++;
+      peak[kind] = Math.max(peak[kind], inFlight[kind]);
+      try {
+        return await work();
+      } finally {
+        inFlight[kind]--;
+      }
+    };
+    const table: TableContext = {
+      ...context,
+      client: {
+        send: (async (command: unknown) => {
+          if (!(command instanceof BatchWriteItemCommand))
+            return metered('dynamodb', () => context.client.send(command as never));
+          const ranks = new Set(
+            (command.input.RequestItems?.[context.tableName] ?? []).flatMap((request) => {
+              const rank = rankOf(request);
+              return rank === undefined ? [] : [rank];
+            }),
+          );
+          const id = writeId++;
+          const [rank] = ranks;
+          if (ranks.size > 1) misordered.push(`one request holds batches ${[...ranks]}`);
+          if (rank !== undefined) {
+            if (rank < highestRankStarted) misordered.push(`batch ${rank} after batch ${highestRankStarted}`);
+            for (const other of writing) {
+              const otherRank = ranksOfWrite.get(other);
+              if (otherRank !== undefined && otherRank !== rank)
+                misordered.push(`batch ${rank} while batch ${otherRank} is in flight`);
+            }
+            highestRankStarted = Math.max(highestRankStarted, rank);
+            ranksOfWrite.set(id, rank);
+          }
+          writing.add(id);
+          peak.writes = Math.max(peak.writes, writing.size);
+          try {
+            return await metered('dynamodb', () => context.client.send(command));
+          } finally {
+            writing.delete(id);
+          }
+        }) as TableContext['client']['send'],
+      },
+    };
+    const listed: string[] = [];
+    // Act
+    const report = await erasePerson(
+      {
+        pseudonymKey: localPseudonymKey,
+        table,
+        deleteObjects: (keys) =>
+          metered('s3', async () => {
+            if (keys.length > 0)
+              await emulators.clients.s3.send(
+                new DeleteObjectsCommand({
+                  Bucket: PAYLOAD_BUCKET.name,
+                  Delete: { Objects: keys.map((Key) => ({ Key })) },
+                }),
+              );
+          }),
+        deleteObjectsUnder: (prefix) => {
+          listed.push(prefix);
+          return metered('s3', () =>
+            deletePayloadObjectsUnder(emulators.clients.s3, PAYLOAD_BUCKET.name, prefix),
+          );
+        },
+        abortUploadsUnder: (prefix) =>
+          metered('s3', () => abortPayloadUploadsUnder(emulators.clients.s3, PAYLOAD_BUCKET.name, prefix)),
+      },
+      customer,
+    );
+    const afterErasure = await tableText();
+    const objectsAfter = await bucketKeys();
+    // Assess: many requests at once (before, one at a time), the batches still one after another
+    expect(peak.dynamodb).toBeGreaterThanOrEqual(8);
+    expect(peak.s3).toBeGreaterThanOrEqual(8);
+    expect(peak.writes).toBeGreaterThanOrEqual(2);
+    expect(misordered).toEqual([]);
+    expect(highestRankStarted).toBe(2);
+    // …and everything of the person is gone: every thread, every conversation's objects
+    expect(report).toMatchObject({ objectsDeleted: THREADS, alreadyErased: false });
+    expect(new Set(listed)).toEqual(new Set(conversationIds.flatMap(conversationObjectPrefixes)));
+    expect(afterErasure).not.toContain('canary-many-threads');
+    expect(afterErasure).not.toContain(address);
+    for (const conversationId of conversationIds) expect(afterErasure).not.toContain(conversationId);
+    expect(afterErasure).toContain('another customer');
+    expect(objectsAfter.filter((key) => key?.includes('canary-many-threads'))).toEqual([]);
+    for (const conversationId of conversationIds)
+      expect(objectsAfter.some((key) => key?.includes(conversationId))).toBe(false);
   });
 });
