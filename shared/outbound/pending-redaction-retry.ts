@@ -3,6 +3,7 @@ import type { ErasureDeps } from '#shared/store/erasure.ts';
 import {
   duePendingRedactions,
   forgetExpiredPendingRedaction,
+  forgetUnreadablePendingRedaction,
   pendingRedactionRef,
   settlePendingRedaction,
 } from '#shared/store/pending-redactions.ts';
@@ -37,20 +38,33 @@ export interface PendingRedactionRetryReport {
   readonly done: number;
   /** Still held by their provider: rescheduled. */
   readonly left: number;
+  /**
+   * Stored in a form the store cannot read back (a Twilio id over 64 characters, written before
+   * 2026-12-06): deleted, never retried, and their places in the run given to due ones.
+   */
+  readonly unreadable: number;
 }
 
 export const createPendingRedactionRetry =
   (deps: PendingRedactionRetryDeps) => async (): Promise<PendingRedactionRetryReport> => {
-    const { due, expired } = await duePendingRedactions(
+    const { due, expired, unreadable } = await duePendingRedactions(
       deps.table,
       deps.perRun ?? PENDING_REDACTION_RETRY.perRun,
     );
     // Past 30 days the hub stops trying (only the provider's own retention applies).
     for (const key of expired) await forgetExpiredPendingRedaction(deps.table, key);
-    if (due.length === 0) return { retried: 0, done: 0, left: 0 };
+    // What nothing can read can never be retried: until 2026-12-06 such items held the run's places
+    // for 30 days, 25 of them every place (found by a review).
+    for (const item of unreadable) await forgetUnreadablePendingRedaction(deps.table, item);
+    if (unreadable.length > 0)
+      deps.logger.warn('unreadable pending provider redactions deleted, never retried', {
+        reason: 'pending_redaction_unreadable',
+        failedCount: unreadable.length,
+      });
+    if (due.length === 0) return { retried: 0, done: 0, left: 0, unreadable: unreadable.length };
     const { unfinished } = await deps.redactAtProviders(due.map((one) => one.item));
     const left = new Map(unfinished.map((one) => [pendingRedactionRef(one), one]));
-    const report = { retried: due.length, done: 0, left: 0 };
+    const report = { retried: due.length, done: 0, left: 0, unreadable: unreadable.length };
     for (const one of due) {
       const settled = await settlePendingRedaction(
         deps.table,

@@ -13,7 +13,11 @@ import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import type { ProviderRedactions } from '#shared/store/erasure.ts';
 import { kindOfKey } from '#shared/store/keys.ts';
 import { storedMessageOf } from '#shared/store/messages.ts';
-import { pendingRedactionOf, type UnfinishedRedaction } from '#shared/store/pending-redactions.ts';
+import {
+  isKeepableRedaction,
+  pendingRedactionOf,
+  type UnfinishedRedaction,
+} from '#shared/store/pending-redactions.ts';
 import { storedSendOf } from '#shared/store/sends.ts';
 import { whatsappUploadOf } from '#shared/store/whatsapp-uploads.ts';
 
@@ -32,7 +36,8 @@ import { whatsappUploadOf } from '#shared/store/whatsapp-uploads.ts';
  * Bounded: a few tries per request, a few requests at once, one time budget for all of them (the
  * erasure runs inside an API call). Whatever is not done is counted as failed, logged by code and
  * returned as unfinished (the erasure keeps it for the next call to retry), never thrown: the hub's
- * own erasure goes on.
+ * own erasure goes on. A failure no retry can change (a message id not in Twilio's format, which the
+ * redactor never sends) is counted and logged but not returned: nothing would ever finish it.
  */
 
 /**
@@ -149,20 +154,24 @@ export const createProviderErasure =
     const whatsapp = { uploads: 0, failed: 0 };
     const codes = new Set<string>();
     const unfinished: UnfinishedRedaction[] = [];
-    const twilioFailed = (message: TwilioMessage, code: string) => {
+    /**
+     * Kept to retry, unless no retry can succeed (`final`: the redactor refused the message's id for
+     * good) or the store could not keep it: counted failed either way. Until 2026-12-06 a refused id
+     * was kept too, under a key of the id itself, and the erasure answered 500 for ever for one over
+     * about 1,000 characters (found by a review).
+     */
+    const keep = (left: UnfinishedRedaction, final: boolean) => {
+      if (!final && isKeepableRedaction(left)) unfinished.push(left);
+    };
+    const twilioFailed = (message: TwilioMessage, code: string, final = false) => {
       twilio.failed++;
       codes.add(code);
-      unfinished.push({
-        provider: 'twilio',
-        providerMessageId: message.sid,
-        endpoint: message.endpoint,
-        code,
-      });
+      keep({ provider: 'twilio', providerMessageId: message.sid, endpoint: message.endpoint, code }, final);
     };
     const uploadFailed = (upload: WhatsAppUploadJob, code: string) => {
       whatsapp.failed++;
       codes.add(code);
-      unfinished.push({ provider: 'whatsapp', mediaId: upload.mediaId, endpoint: upload.endpoint, code });
+      keep({ provider: 'whatsapp', mediaId: upload.mediaId, endpoint: upload.endpoint, code }, false);
     };
     if (messages.length === 0 && uploads.length === 0) return { twilio, whatsapp, unfinished };
     let secrets: ChannelSecrets | undefined;
@@ -203,7 +212,7 @@ export const createProviderErasure =
             .catch((error: unknown) => ({ kind: 'failed', media: 0, code: errorNameOf(error) }));
           twilio.media += result.media;
           if (result.kind === 'redacted') twilio.messages++;
-          else twilioFailed(message, result.code);
+          else twilioFailed(message, result.code, result.final === true);
         });
     }
     const metaSection = sectionOrCode(secrets, 'meta');

@@ -1,4 +1,9 @@
-import { DeleteItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import { WhatsAppMediaIdSchema } from '#shared/channels/whatsapp/media-id.ts';
@@ -51,12 +56,21 @@ export type UnfinishedRedaction = {
   | { readonly provider: 'whatsapp'; readonly mediaId: string }
 );
 
+/** The longest failure code kept (a longer one is cut: the code is for logs, the id is what matters). */
+const MAX_CODE_LENGTH = 128;
+
 const pendingFields = {
   endpoint: BusinessEndpointSchema,
-  code: z.string().max(128),
+  code: z.string().max(MAX_CODE_LENGTH),
   attempts: z.number().int().positive(),
   firstFailedAt: z.string(),
 };
+/**
+ * A stored pending redaction: what the sweeper and an erasure call read back, and what
+ * pendingRedactionItem checks each item it builds against, so nothing is written that is never read
+ * again. A Twilio id is at most 64 characters (a Message SID has 34), which also keeps the item's
+ * sort key, `REDACT#<id>`, far inside DynamoDB's 1,024 bytes.
+ */
 const PendingRedactionSchema = z.discriminatedUnion('provider', [
   z.object({ provider: z.literal('twilio'), providerMessageId: z.string().min(1).max(64), ...pendingFields }),
   z.object({ provider: z.literal('whatsapp'), mediaId: WhatsAppMediaIdSchema, ...pendingFields }),
@@ -83,8 +97,7 @@ export const pendingRedactionKeys = async (context: TableContext, contactId: str
     })
   ).map(keyOf);
 
-/** The item for one thing still held by its provider; a retry keeps the first failure's time (and so its expiry). */
-export const pendingRedactionItem = (
+const itemFor = (
   contactId: string,
   unfinished: UnfinishedRedaction,
   earlier: PendingRedaction | undefined,
@@ -98,12 +111,38 @@ export const pendingRedactionItem = (
       ? { provider: 'twilio', providerMessageId: unfinished.providerMessageId }
       : { provider: 'whatsapp', mediaId: unfinished.mediaId }),
     endpoint: unfinished.endpoint,
-    code: unfinished.code,
+    code: unfinished.code.slice(0, MAX_CODE_LENGTH),
     attempts,
     firstFailedAt,
     expiresAt: epochSeconds(new Date(firstFailedAt)) + PENDING_REDACTION_SECONDS,
     ...pendingRedactionDueKeys(attempts, now),
   };
+};
+
+/**
+ * Whether an unfinished redaction can be kept as a pending one: the store reads it back
+ * (PendingRedactionSchema). The provider erasure keeps no other (shared/outbound/provider-erasure.ts),
+ * so pendingRedactionItem never refuses one of its.
+ */
+export const isKeepableRedaction = (unfinished: UnfinishedRedaction): boolean =>
+  pendingRedactionOf(itemFor('', unfinished, undefined, new Date(0))) !== undefined;
+
+/**
+ * The item for one thing still held by its provider; a retry keeps the first failure's time (and so
+ * its expiry). Refuses (throws) what PendingRedactionSchema would not read back: written, it would
+ * never be retried nor leave the sweeper's index (until 2026-12-06 a Twilio id of 65 characters or
+ * more was written so, and one over about 1,000 failed the whole erasure's write; found by a review).
+ */
+export const pendingRedactionItem = (
+  contactId: string,
+  unfinished: UnfinishedRedaction,
+  earlier: PendingRedaction | undefined,
+  now: Date,
+): Record<string, unknown> => {
+  const item = itemFor(contactId, unfinished, earlier, now);
+  if (pendingRedactionOf(item) === undefined)
+    throw new Error('a pending redaction the store could not read back (see isKeepableRedaction)');
+  return item;
 };
 
 /** A pending redaction as stored, with the erased person it is kept under. */
@@ -114,39 +153,53 @@ export interface DuePendingRedaction {
   readonly item: Record<string, unknown>;
 }
 
+/** Query pages of gsi4's `REDACT` partition one run reads at most: past the first only for places expired or unreadable items took. */
+const MAX_DUE_PAGES = 4;
+
 /**
- * The pending redactions due by now, oldest due first, at most `limit` (one Query of gsi4's `REDACT`
- * partition, one BatchGetItem). Past their expiry they are given apart, as keys: TTL deletes lazily,
- * and left in the index they would take the oldest places of every later Query.
+ * The pending redactions due by now, oldest due first, at most `limit` (a Query of gsi4's `REDACT`
+ * partition and a BatchGetItem per page). Two kinds are given apart, and the next page read for the
+ * places they took (at most MAX_DUE_PAGES): those past their expiry, as keys (TTL deletes lazily),
+ * and those the store cannot read back, as items (written before 2026-12-06: a Twilio id over 64
+ * characters). Left in the index, either would take the oldest places of every later Query.
  */
 export const duePendingRedactions = async (
   context: TableContext,
   limit: number,
-): Promise<{ due: DuePendingRedaction[]; expired: ItemKey[] }> => {
-  const output = await context.client.send(
-    new QueryCommand({
-      TableName: context.tableName,
-      IndexName: 'gsi4',
-      KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk <= :now',
-      ExpressionAttributeValues: marshall({
-        ':pk': PENDING_REDACTION_INDEX_PARTITION,
-        ':now': context.now().toISOString(),
+): Promise<{ due: DuePendingRedaction[]; expired: ItemKey[]; unreadable: Record<string, unknown>[] }> => {
+  const due: DuePendingRedaction[] = [];
+  const expired: ItemKey[] = [];
+  const unreadable: Record<string, unknown>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  for (let page = 0; page < MAX_DUE_PAGES && due.length < limit; page++) {
+    const output = await context.client.send(
+      new QueryCommand({
+        TableName: context.tableName,
+        IndexName: 'gsi4',
+        KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk <= :now',
+        ExpressionAttributeValues: marshall({
+          ':pk': PENDING_REDACTION_INDEX_PARTITION,
+          ':now': context.now().toISOString(),
+        }),
+        Limit: limit - due.length,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
       }),
-      Limit: limit,
-      ReturnConsumedCapacity: 'TOTAL',
-    }),
-  );
-  track(context, 'Query', output);
-  const keys = (output.Items ?? []).map((raw) => keyOf(unmarshall(raw)));
-  const items = await batchGetItems(context, keys);
-  const live = new Set(items.map((item) => `${String(item.pk)}\u0000${String(item.sk)}`));
-  return {
-    due: items.flatMap((item) => {
+    );
+    track(context, 'Query', output);
+    const keys = (output.Items ?? []).map((raw) => keyOf(unmarshall(raw)));
+    const items = await batchGetItems(context, keys);
+    const live = new Set(items.map((item) => `${String(item.pk)}\u0000${String(item.sk)}`));
+    for (const item of items) {
       const pending = pendingRedactionOf(item);
-      return pending ? [{ contactId: contactIdOfPendingRedactionKey(keyOf(item)), pending, item }] : [];
-    }),
-    expired: keys.filter((key) => !live.has(`${key.pk}\u0000${key.sk}`)),
-  };
+      if (pending) due.push({ contactId: contactIdOfPendingRedactionKey(keyOf(item)), pending, item });
+      else unreadable.push(item);
+    }
+    expired.push(...keys.filter((key) => !live.has(`${key.pk}\u0000${key.sk}`)));
+    startKey = output.LastEvaluatedKey;
+    if (!startKey) break;
+  }
+  return { due, expired, unreadable };
 };
 
 /** Deletes a pending redaction past its expiry (only if it still is: a key already gone is no error). */
@@ -158,6 +211,33 @@ export const forgetExpiredPendingRedaction = async (context: TableContext, key: 
         Key: marshall(key),
         ConditionExpression: 'expiresAt <= :now',
         ExpressionAttributeValues: marshall({ ':now': epochSeconds(context.now()) }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'DeleteItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+};
+
+/**
+ * Deletes a pending redaction the store cannot read back: nothing can retry it, and in the index it
+ * would hold a place of every run for 30 days. Only if it is still where it was found in the index (an
+ * erasure call writing it again meanwhile wins).
+ */
+export const forgetUnreadablePendingRedaction = async (
+  context: TableContext,
+  item: Record<string, unknown>,
+): Promise<void> => {
+  // Found by the index but no longer in it: it holds no place.
+  if (typeof item.gsi4sk !== 'string') return;
+  try {
+    const output = await context.client.send(
+      new DeleteItemCommand({
+        TableName: context.tableName,
+        Key: marshall(keyOf(item)),
+        ConditionExpression: 'gsi4sk = :seen',
+        ExpressionAttributeValues: marshall({ ':seen': item.gsi4sk }),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );

@@ -756,14 +756,14 @@ describe('attention sweeper', () => {
           ],
           at(n),
         );
-      const stop = textsAt('+14155550123', 'SM0000000000000000000000000000stop', 'STOP', 0);
+      const stop = textsAt('+14155550123', 'SM000000000000000000000000000057a1', 'STOP', 0);
       for (const event of stop) await record(event);
       const sweeper = sweeperWith();
       // Act
       const afterStop = await sweepAt(sweeper, 16);
       const question = textsAt(
         '+14155550124',
-        'SM000000000000000000000000question',
+        'SM000000000000000000000000000057a2',
         'Where is my order?',
         20,
       );
@@ -805,8 +805,8 @@ describe('attention sweeper', () => {
           ],
           at(n),
         );
-      const question = textsAt('SM00000000000000000000000000asked', 'Where is my order?', 0);
-      const stop = textsAt('SM000000000000000000000000stopped', 'STOP', 1);
+      const question = textsAt('SM000000000000000000000000000057b1', 'Where is my order?', 0);
+      const stop = textsAt('SM000000000000000000000000000057b2', 'STOP', 1);
       for (const event of [...question, ...stop]) await record(event);
       // Act
       const swept = await sweepAt(sweeperWith(), 16);
@@ -834,8 +834,8 @@ describe('attention sweeper', () => {
           ],
           at(n),
         );
-      const question = whatsAppAt('SM0000000000000000000000wa-asked', 'Where is my order?', 0);
-      const stop = whatsAppAt('SM000000000000000000000wa-stopped', 'STOP', 1, 'STOP');
+      const question = whatsAppAt('SM000000000000000000000000000057c1', 'Where is my order?', 0);
+      const stop = whatsAppAt('SM000000000000000000000000000057c2', 'STOP', 1, 'STOP');
       for (const event of [...question, ...stop]) await record(event);
       // Act
       const swept = await sweepAt(sweeperWith(), 16);

@@ -662,6 +662,64 @@ describe('handleTwilioWebhook: normalization', () => {
     });
   });
 
+  const MALFORMED_SIDS = [
+    ['of 1,020 characters (within the intake bound on ids)', `SM${'a'.repeat(1_018)}`],
+    ['of 100 characters', `SM${'b'.repeat(98)}`],
+    ['too short', 'SMhostile01'],
+    ['not hexadecimal', `SM${'g'.repeat(32)}`],
+    ['of another prefix', `XX${'0'.repeat(32)}`],
+  ] as const;
+  const withSid = (params: Params, sid: string): Params =>
+    params.map(([name, value]): readonly [string, string] => [
+      name,
+      name === 'MessageSid' || name === 'SmsSid' || name === 'SmsMessageSid' ? sid : value,
+    ]);
+
+  it.each(MALFORMED_SIDS)(
+    'keeps a message whose MessageSid is not a Twilio Message SID (%s) as provider.unsupported, never a message carrying it (found by a review)',
+    (_label, sid) => {
+      // Act
+      const events = eventsOf(post(withSid(inboundParams('STOP'), sid)));
+
+      // Assess: the request whole, and no message or consent change filed under that id
+      expect(events.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+      expect(events[0]?.data).toMatchObject({
+        providerType: 'twilio_request',
+        raw: { MessageSid: sid, Body: 'STOP', From: '+14155550123' },
+      });
+      expect(JSON.stringify(events[0]?.data)).not.toContain('providerMessageId');
+    },
+  );
+
+  it.each(MALFORMED_SIDS)(
+    'keeps a status callback whose MessageSid is not a Twilio Message SID (%s) as provider.unsupported (found by a review)',
+    (_label, sid) => {
+      // Act
+      const events = eventsOf(post(withSid(statusParams('delivered'), sid)));
+
+      // Assess
+      expect(events.map((event) => event.type)).toEqual(['switchboard.provider.unsupported']);
+      expect(events[0]?.data).toMatchObject({
+        providerType: 'twilio_request',
+        raw: { MessageSid: sid, MessageStatus: 'delivered' },
+      });
+    },
+  );
+
+  it("files an MMS and an upper-case SID, both in Twilio's documented form, as messages", () => {
+    // Prepare
+    const mms = `MM${'0123456789abcdef'.repeat(2)}`;
+    const upper = `SM${'0123456789ABCDEF'.repeat(2)}`;
+
+    // Act
+    const [first] = eventsOf(post(inboundParams('Hello', mms)));
+    const [second] = eventsOf(post(inboundParams('Hello', upper)));
+
+    // Assess
+    expect(first?.data).toMatchObject({ providerMessageId: mms });
+    expect(second?.data).toMatchObject({ providerMessageId: upper });
+  });
+
   it('keeps a message with an empty From as provider.unsupported instead of inventing a contact', () => {
     // Prepare
     const params = inboundParams().map(([name, value]): readonly [string, string] => [

@@ -20,7 +20,12 @@ import {
 } from '#shared/outbound/pending-redaction-retry.ts';
 import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
 import { createRecorderService, type RecorderService } from '#shared/recorder/batch-recorder.ts';
-import { pendingRedactionItem } from '#shared/store/pending-redactions.ts';
+import { pendingRedactionKey } from '#shared/store/keys.ts';
+import {
+  isKeepableRedaction,
+  pendingRedactionItem,
+  pendingRedactionOf,
+} from '#shared/store/pending-redactions.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { rememberWhatsAppUpload } from '#shared/store/whatsapp-uploads.ts';
@@ -197,9 +202,9 @@ describe('the scheduled retry of pending provider redactions', () => {
       [`REDACT#${sidOf(601)}`, `REDACT#${sidOf(602)}`, `REDACT#WAMEDIA#${person.mediaId}`].sort(),
     );
     expect(kept.every((item) => item.gsi4pk === 'REDACT')).toBe(true);
-    expect(early).toEqual({ retried: 0, done: 0, left: 0 });
+    expect(early).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
     expect(requestsWhenEarly).toBe(0);
-    expect(due).toEqual({ retried: 3, done: 3, left: 0 });
+    expect(due).toEqual({ retried: 3, done: 3, left: 0, unreadable: 0 });
     expect(twilio.messages.get(sidOf(601))?.body).toBe('');
     expect(twilio.messages.get(sidOf(602))?.body).toBe('');
     expect(graph.media.has(person.mediaId)).toBe(false);
@@ -219,9 +224,9 @@ describe('the scheduled retry of pending provider redactions', () => {
     const items = await pendingItems();
     // Assess
     expect(PENDING_REDACTION_RETRY.perRun).toBeGreaterThan(2);
-    expect(first).toEqual({ retried: 2, done: 0, left: 2 });
-    expect(second).toEqual({ retried: 1, done: 0, left: 1 });
-    expect(third).toEqual({ retried: 0, done: 0, left: 0 });
+    expect(first).toEqual({ retried: 2, done: 0, left: 2, unreadable: 0 });
+    expect(second).toEqual({ retried: 1, done: 0, left: 1, unreadable: 0 });
+    expect(third).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
     expect(items).toHaveLength(3);
     for (const item of items) {
       expect(item.attempts).toBe(2);
@@ -247,8 +252,66 @@ describe('the scheduled retry of pending provider redactions', () => {
     const report = await retryAt(new Date());
     const items = await pendingItems();
     // Assess
-    expect(report).toEqual({ retried: 0, done: 0, left: 0 });
+    expect(report).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
     expect(twilio.requests.length).toBe(before);
     expect(items.map((one) => one.sk)).not.toContain(`REDACT#${sidOf(699)}`);
+  });
+
+  it('deletes and counts in the same run what it cannot read, and still retries what is due behind it (found by a review)', async () => {
+    // Prepare: a person erased while the providers failed, and before them in the index a run's worth
+    // of items written before 2026-12-06 for Twilio ids of 100 characters, which the store never reads
+    const person = await erasedWhileProvidersFail('+306912340621', 621);
+    down = false;
+    const unreadable = Array.from({ length: PENDING_REDACTION_RETRY.perRun }, (_, n) => {
+      const sid = `SM${String(n).padStart(98, 'b')}`;
+      return {
+        ...pendingRedactionKey('person-unreadable', sid),
+        provider: 'twilio',
+        providerMessageId: sid,
+        endpoint,
+        code: 'switchboard.invalid_sid',
+        attempts: 1,
+        firstFailedAt: person.erasedAt.toISOString(),
+        expiresAt: Math.floor(person.erasedAt.getTime() / 1000) + 30 * 24 * 3_600,
+        gsi4pk: 'REDACT',
+        gsi4sk: new Date(person.erasedAt.getTime() + MINUTE + n).toISOString(),
+      };
+    });
+    for (const item of unreadable)
+      await emulators.clients.dynamodb.send(
+        new PutItemCommand({ TableName: emulators.resources.tableName, Item: marshall(item) }),
+      );
+    const at = new Date(person.erasedAt.getTime() + 6 * MINUTE);
+    // Act
+    const first = await retryAt(at);
+    const second = await retryAt(at);
+    const left = (await pendingItems()).map((item) => String(item.sk));
+    // Assess: before, each run took the unreadable items' 25 places and retried nothing, for 30 days
+    expect(first).toEqual({ retried: 3, done: 3, left: 0, unreadable: PENDING_REDACTION_RETRY.perRun });
+    expect(second).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
+    expect(twilio.messages.get(sidOf(621))?.body).toBe('');
+    expect(left.filter((sk) => unreadable.some((item) => item.sk === sk))).toEqual([]);
+    expect(left).not.toContain(`REDACT#${sidOf(621)}`);
+  });
+
+  it('writes only what it reads back: the builder refuses a Twilio id of more than 64 characters (found by a review)', () => {
+    // Prepare
+    const unfinished = (sid: string) => ({
+      provider: 'twilio' as const,
+      providerMessageId: sid,
+      endpoint,
+      code: 'x',
+    });
+    const now = new Date();
+    // Act
+    const built = pendingRedactionItem('person-built', unfinished(sidOf(700)), undefined, now);
+    const refused = () =>
+      pendingRedactionItem('person-built', unfinished(`SM${'d'.repeat(98)}`), undefined, now);
+    // Assess
+    expect(pendingRedactionOf(built)).toMatchObject({ providerMessageId: sidOf(700), attempts: 1 });
+    expect(refused).toThrow('could not read back');
+    expect(isKeepableRedaction(unfinished(sidOf(700)))).toBe(true);
+    expect(isKeepableRedaction(unfinished(`SM${'d'.repeat(98)}`))).toBe(false);
+    expect(isKeepableRedaction({ ...unfinished(sidOf(700)), code: 'c'.repeat(500) })).toBe(true);
   });
 });

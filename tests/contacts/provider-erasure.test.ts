@@ -298,6 +298,38 @@ describe('erasure of a person with Twilio messages', () => {
     expect(erased).toHaveLength(1);
   });
 
+  it.each([
+    [
+      '1,020 characters: its key was over what DynamoDB takes, every call answered 500',
+      1_020,
+      '+306912340541',
+    ],
+    ['100 characters: kept, it was never read again', 100, '+306912340542'],
+    ['11 characters: kept, it was refused again at every retry for 30 days', 11, '+306912340543'],
+  ])(
+    'erases a person whose stored Twilio message id is no Message SID (%s), keeping nothing to retry (found by a review)',
+    async (_label, length, phone) => {
+      // Prepare: a message recorded before the intake checked the SID's form
+      const sid = `SM${'a'.repeat(length - 2)}`;
+      await recorder.recordEvent(smsFrom(phone, sid).event);
+      const person = contactIdFor('sms', { identities: [{ type: 'phone', value: phone }] }, '');
+      const twilio = fakeTwilio();
+      const api = createWiredHelpdeskApi({ ...apiWiring(), providers: providersThrough(twilio.fetch) });
+      // Act
+      const first = await eraseWith(api, person);
+      const after = await tableText();
+      const second = await eraseWith(api, person);
+      // Assess: erased, the message counted failed (Twilio was never asked about that id), nothing kept
+      expect(first.status).toBe(200);
+      expect(matchesContract('DELETE', '/v1/contacts/{contactId}', 200, first.body)).toBeUndefined();
+      expect(first.body).toMatchObject({ providerRedactions: { twilio: { messages: 0, failed: 1 } } });
+      expect(twilio.requests).toEqual([]);
+      expect(after).not.toContain(sid);
+      expect(after).not.toContain(phone.slice(1));
+      expect(second.status).toBe(404);
+    },
+  );
+
   it('keeps what Twilio did not redact through an erasure call without provider access, reporting it still pending', async () => {
     // Prepare: a first call with Twilio down keeps both messages' SIDs to retry
     const person = await personWithTwilioMessages('+306912340531', 531);

@@ -124,7 +124,7 @@ const HOSTILE: ReadonlyArray<readonly [string, () => WebhookRequest, string]> = 
     'a 2,000-character Twilio From',
     () =>
       twilioRequest({
-        MessageSid: 'SMhostile01',
+        MessageSid: 'SM00000000000000000000000000000401',
         AccountSid: 'AC1',
         From: `+${'1'.repeat(2000)}`,
         To: '+14155550142',

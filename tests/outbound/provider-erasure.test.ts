@@ -213,6 +213,54 @@ describe('provider-side erasure at Twilio', () => {
     expect(lines.join('\n')).not.toMatch(/canary|\+30691|SM0/);
   });
 
+  it("counts a message id not in Twilio's form as failed for good: never asked, never kept to retry (found by a review)", async () => {
+    // Prepare: ids a message record may hold from before the intake checked them
+    const twilio = fakeTwilio();
+    const { redact, lines } = erasureWith(twilio);
+    const malformed = ['SMerasure1', `SM${'b'.repeat(98)}`, `SM${'a'.repeat(1_018)}`];
+    // Act
+    const report = await redact([sendItem('msg_malformed', malformed, {})]);
+    // Assess
+    expect(report.twilio).toEqual({ messages: 0, media: 0, failed: 3 });
+    expect(report.unfinished).toEqual([]);
+    expect(twilio.requests).toEqual([]);
+    expect(lines.join('\n')).toContain('switchboard.invalid_sid');
+  });
+
+  it("keeps to retry a message whose account SID is not in Twilio's form: the channel secret may be fixed", async () => {
+    // Prepare
+    const twilio = fakeTwilio();
+    const { redact } = erasureWith(twilio, {
+      secrets: { twilio: { ...LOCAL_DEV_SECRETS.twilio, accountSid: 'AC1' } },
+    });
+    // Act
+    const report = await redact([sendItem('msg_account', [sidOf(14)], {})]);
+    // Assess
+    expect(report.twilio).toEqual({ messages: 0, media: 0, failed: 1 });
+    expect(report.unfinished).toEqual([
+      {
+        provider: 'twilio',
+        providerMessageId: sidOf(14),
+        endpoint: smsEndpoint,
+        code: 'switchboard.invalid_account_sid',
+      },
+    ]);
+    expect(twilio.requests).toEqual([]);
+  });
+
+  it('without Twilio credentials keeps no message id the store could not read back (over 64 characters)', async () => {
+    // Prepare
+    const twilio = fakeTwilio();
+    const { redact } = erasureWith(twilio, { secrets: { meta: LOCAL_DEV_SECRETS.meta } });
+    // Act
+    const report = await redact([sendItem('msg_long', [sidOf(15), `SM${'c'.repeat(98)}`], {})]);
+    // Assess: both counted, the readable one kept
+    expect(report.twilio).toEqual({ messages: 0, media: 0, failed: 2 });
+    expect(report.unfinished.map((left) => left.provider === 'twilio' && left.providerMessageId)).toEqual([
+      sidOf(15),
+    ]);
+  });
+
   it('without Twilio credentials counts every message as failed and calls nothing', async () => {
     // Prepare
     const twilio = fakeTwilio();

@@ -23,7 +23,7 @@ import { type FormParam, paramsToRecord } from './form.ts';
 import { consentSignalFor } from './keywords.ts';
 import { mediaPartsFrom } from './media.ts';
 import { type ParsedAddress, parseTwilioAddress, twilioEndpointId } from './phone.ts';
-import { type TwilioMessagingParams, TwilioMessagingParamsSchema } from './schema.ts';
+import { isTwilioMessageSid, type TwilioMessagingParams, TwilioMessagingParamsSchema } from './schema.ts';
 
 /** Twilio's raw status → the hub's delivery status. `received`/`receiving` belong to inbound messages. */
 const DELIVERY_STATUS: Readonly<Record<string, DeliveryStatus>> = {
@@ -310,7 +310,11 @@ export const normalizeTwilioParams = (
   if (!parsed.success) return [unsupported({ ...base, params: {} }, 'twilio_request')];
   const context: Context = { ...base, params: parsed.output };
   const sid = messageSidOf(parsed.output);
-  if (!sid) return [unsupported(context, 'twilio_request')];
+  // Without a Message SID in Twilio's format, nothing is filed under the id the request gives: a
+  // message's record would carry it to erasure, where Twilio cannot be asked about it (its redaction
+  // refused for good) and the pending redaction's key is the id itself. Until 2026-12-06 any id up to
+  // 1,024 characters became a message (found by a review).
+  if (!sid || !isTwilioMessageSid(sid)) return [unsupported(context, 'twilio_request')];
   const providerStatus = deliveryStatusOf(parsed.output);
   if (providerStatus !== undefined) return [statusEvent(context, sid, providerStatus)];
   const isMessage = parsed.output.Body !== undefined || parsed.output.NumMedia !== undefined;

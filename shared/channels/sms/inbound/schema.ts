@@ -4,6 +4,19 @@ import { lazily, looseObject } from '#shared/validation/schema.ts';
 const field = v.optional(v.string());
 
 /**
+ * A Twilio Message SID as Twilio's API documents it: `SM`, or `MM` for a message with media, then 32
+ * hexadecimal digits. Anchored at both ends, with no nested or open-ended repetition: linear in the
+ * input's length, whatever a signed request puts there.
+ */
+const TWILIO_MESSAGE_SID = /^(?:SM|MM)[0-9a-fA-F]{32}$/;
+
+/**
+ * Whether `value` is a Twilio Message SID: the intake files a message or a status under no other id
+ * (./normalize.ts), and the redactor asks Twilio about no other (../outbound/redact.ts).
+ */
+export const isTwilioMessageSid = (value: string): boolean => TWILIO_MESSAGE_SID.test(value);
+
+/**
  * The Programmable Messaging parameters the adapter reads, from the incoming-message webhook and
  * the status callback. Loose: Twilio adds parameters without notice and they must not break
  * parsing. A known name sent twice fails the parse on purpose, so the request is kept raw instead

@@ -5,6 +5,7 @@ import {
   type ProviderResponse,
   type ProviderRetryOptions,
 } from '#shared/outbound/provider-http.ts';
+import { isTwilioMessageSid } from '../inbound/schema.ts';
 import { basicAuthorization, type TwilioCredentials } from './request.ts';
 
 /*
@@ -27,8 +28,12 @@ export interface TwilioMessageRef {
 export type TwilioRedaction =
   /** The body is empty (or the message is gone) and every media resource is deleted. */
   | { readonly kind: 'redacted'; readonly media: number }
-  /** Some step failed; `code` is safe to log (an HTTP status, a Twilio error code, our own). */
-  | { readonly kind: 'failed'; readonly media: number; readonly code: string };
+  /**
+   * Some step failed; `code` is safe to log (an HTTP status, a Twilio error code, our own). `final`
+   * when no retry can succeed: the message's id is not a Twilio Message SID, so Twilio is never asked
+   * (`switchboard.invalid_sid`). The id is stored data, not configuration, and stays what it is.
+   */
+  | { readonly kind: 'failed'; readonly media: number; readonly code: string; readonly final?: true };
 
 export interface TwilioRedactorOptions extends Omit<ProviderRetryOptions, 'sleep'> {
   /** `https://api.twilio.com`; a local simulator in development. */
@@ -38,7 +43,6 @@ export interface TwilioRedactorOptions extends Omit<ProviderRetryOptions, 'sleep
 }
 
 const ACCOUNT_SID = /^AC[0-9a-f]{32}$/i;
-const MESSAGE_SID = /^(?:SM|MM)[0-9a-f]{32}$/i;
 const MEDIA_SID = /^ME[0-9a-f]{32}$/i;
 /** A message carries at most 10 media; a listing that keeps returning more is not trusted further. */
 const MAX_MEDIA_ROUNDS = 5;
@@ -129,8 +133,12 @@ export const createTwilioRedactor = (options: TwilioRedactorOptions) => {
 
   return {
     redact: async (message: TwilioMessageRef): Promise<TwilioRedaction> => {
-      if (!ACCOUNT_SID.test(message.accountSid) || !MESSAGE_SID.test(message.sid))
-        return { kind: 'failed', media: 0, code: 'switchboard.invalid_sid' };
+      // Refused here, never put in a URL. A message id not in Twilio's format never will be (final);
+      // the account SID may be the channel secret's, which a fix of the secret changes (not final).
+      if (!isTwilioMessageSid(message.sid))
+        return { kind: 'failed', media: 0, code: 'switchboard.invalid_sid', final: true };
+      if (!ACCOUNT_SID.test(message.accountSid))
+        return { kind: 'failed', media: 0, code: 'switchboard.invalid_account_sid' };
       const credentials = message.credentials ?? options.credentials;
       const ref = { ...message, authorization: basicAuthorization(message.accountSid, credentials) };
       const emptied = await call(
