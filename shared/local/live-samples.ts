@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import {
@@ -205,7 +206,20 @@ const isStaleConnection = (error: unknown): boolean => {
  * Like a provider, it posts again when the connection was reset under it (a reused keep-alive
  * socket the server had just closed): the hub takes a webhook any number of times as once.
  */
-export const postSample = async (baseUrl: string, sample: Sample): Promise<number> => {
+export const postSample = async (baseUrl: string, sample: Sample): Promise<number> =>
+  (await postSampleAnswer(baseUrl, sample)).status;
+
+/** What a webhook refusing a request says of it (`{"error": "…"}`, shared/intake/process-webhook.ts). */
+const WebhookRefusalSchema = z.object({ error: z.string().min(1).max(200) });
+
+/**
+ * postSample's HTTP status, and the reason the webhook gave when it refused the sample (a 4xx's
+ * `error`), for the console to show.
+ */
+export const postSampleAnswer = async (
+  baseUrl: string,
+  sample: Sample,
+): Promise<{ readonly status: number; readonly error?: string }> => {
   const hub = signsTheUrl(sample) ? await fetchHubInfo(baseUrl) : undefined;
   const request = signedRequestFor(sample, {
     targetBaseUrl: baseUrl,
@@ -217,6 +231,18 @@ export const postSample = async (baseUrl: string, sample: Sample): Promise<numbe
     if (isStaleConnection(error)) return post();
     throw error;
   });
-  await response.arrayBuffer();
-  return response.status;
+  const body = await response.text();
+  if (response.status < 400 || response.status >= 500) return { status: response.status };
+  const refusal = WebhookRefusalSchema.safeParse(parsedJson(body));
+  return refusal.success
+    ? { status: response.status, error: refusal.data.error }
+    : { status: response.status };
+};
+
+const parsedJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 };

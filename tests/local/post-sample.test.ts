@@ -1,11 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { replayAnswer } from '#shared/local/console/replay.ts';
 import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 
 /*
  * Posting a sample as a provider would: a connection reset under the request (a kept-alive socket
  * the server closed as it went out) is posted again once; anything else is the caller's to see.
+ * The console's replay passes a refusing webhook's reason on with its status.
  */
 
 describe('posting a sample to a webhook', () => {
@@ -49,5 +51,42 @@ describe('posting a sample to a webhook', () => {
     // Assess
     await expect(posting).rejects.toThrow();
     expect(hub.seen()).toBe(2);
+  });
+
+  /** A webhook that answers every request `status` with `body`. */
+  const answering = async (status: number, body: string): Promise<string> => {
+    server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(status, { 'content-type': 'application/json' }).end(body));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const replay = (base: string) =>
+    replayAnswer(base, {
+      method: 'POST',
+      rawPath: '/_local/console/replay',
+      body: Buffer.from(JSON.stringify({ name: 'whatsapp/audio' })),
+    });
+
+  it.each([
+    [
+      'a refusal with its reason',
+      403,
+      '{"error":"X-Hub-Signature-256 does not match the body"}',
+      502,
+      { webhookStatus: 403, webhookError: 'X-Hub-Signature-256 does not match the body' },
+    ],
+    ['a refusal without one', 400, 'not json', 502, { webhookStatus: 400 }],
+    ['a failure, whose body is not a refusal', 503, '{"error":"x"}', 502, { webhookStatus: 503 }],
+    ['an acceptance', 200, '{}', 202, { webhookStatus: 200 }],
+  ])('answers a console replay the webhook met with %s', async (_name, status, body, expected, answer) => {
+    // Prepare
+    const base = await answering(status, body);
+    // Act
+    const answered = await replay(base);
+    // Assess
+    expect(answered?.statusCode).toBe(expected);
+    expect(JSON.parse(answered?.body.toString('utf8') ?? '')).toEqual(answer);
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
-import { postSample } from '#shared/local/live-samples.ts';
+import { postSampleAnswer } from '#shared/local/live-samples.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample } from '#shared/local/samples.ts';
 
 /*
@@ -43,6 +43,11 @@ export const replayAnswer = async (
   const parsed = ReplayRequestSchema.safeParse(parseJson(request.body));
   const sample = parsed.success ? samples().find((each) => each.name === parsed.data.name) : undefined;
   if (!sample) return answer(400, { errors: [{ field: 'name', message: 'expected the name of a sample' }] });
-  const status = await postSample(hubBaseUrl, sample);
-  return answer(status < 300 ? 202 : 502, { webhookStatus: status });
+  // A refusal's reason goes with its status (the webhook's own words: "X-Hub-Signature-256 does not match the body"), so the
+  // developer sees why, not only that (until 2026-12-06 the status alone; found by a review).
+  const { status, error } = await postSampleAnswer(hubBaseUrl, sample);
+  return answer(status < 300 ? 202 : 502, {
+    webhookStatus: status,
+    ...(error ? { webhookError: error } : {}),
+  });
 };

@@ -49,10 +49,13 @@ export function ReplaySample({ channelNames }) {
       const answer = await call('/_local/console/replay', { method: 'POST', body: { name } });
       setNotice(`Replayed ${name}: the webhook answered ${answer.webhookStatus}.`);
     } catch (error) {
-      // The hub answers 502 with the webhook's status when the webhook refused the sample.
+      // The hub answers 502 with the webhook's status (and its reason, when it gave one) when the
+      // webhook refused the sample; any other refusal is the replay route's own (a sample gone from events/).
       setNotice(
-        error instanceof ApiError
-          ? `Not replayed: the webhook answered ${error.body?.webhookStatus ?? error.status}.`
+        error instanceof ApiError && error.body?.webhookStatus !== undefined
+          ? `Not replayed: the webhook answered ${error.body.webhookStatus}${
+              error.body.webhookError ? ` (${error.body.webhookError})` : ''
+            }.`
           : `Not replayed: ${error.message}`,
       );
     } finally {
