@@ -12,6 +12,7 @@ import {
 import { contactIdFor, isPlaceholder, strongIdentifierOf } from '#shared/domain/contact-identity.ts';
 import { MAX_CONTACT_IDENTITIES } from '#shared/domain/conversation.ts';
 import { canonicalEmailAddress } from '#shared/domain/email-address.ts';
+import { mapConcurrently } from './concurrency.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
   boundedIdentityKey,
@@ -585,48 +586,51 @@ export const contactRecords = async (
  * never echoed) are not reached: they carry no identifier or text, only a status, and expire with
  * the message-state retention.
  */
+/** Message partitions one conversation's footprint reads at once (erasure reads 16 conversations at once). */
+const MESSAGE_PARTITIONS_AT_ONCE = 4;
+
 export const conversationFootprint = async (
   context: TableContext,
   conversationId: string,
 ): Promise<ItemKey[]> => {
   const keys: ItemKey[] = [conversationKey(conversationId)];
   // The rest of its partition: the Idempotency-Keys the helpdesk API reserved (send-reservations.ts),
-  // and the marker of changes not announced yet (pending-announcements.ts).
-  const partition = await queryAll(context, {
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': conversationKey(conversationId).pk },
-  });
-  keys.push(...partition.map(keyOf).filter((key) => kindOfKey(key) !== 'conversation'));
-  const messages = [];
-  // The messages (gsi2), the hub's sends, recorded or not, and the counted-markers of messages whose
-  // record is not written yet (gsi3, keys only).
-  for (const [index, partition] of [
-    ['gsi2', conversationMessagesPartition(conversationId)],
-    ['gsi3', conversationSendsPartition(conversationId)],
-    ['gsi3', conversationMarkersPartition(conversationId)],
-  ] as const) {
-    messages.push(
-      ...(await queryAll(context, {
+  // and the marker of changes not announced yet (pending-announcements.ts). Beside it, at once (none
+  // depends on another), the messages (gsi2), the hub's sends, recorded or not, and the
+  // counted-markers of messages whose record is not written yet (gsi3, keys only).
+  const [partition, ...indexed] = await Promise.all([
+    queryAll(context, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': conversationKey(conversationId).pk },
+    }),
+    ...(
+      [
+        ['gsi2', conversationMessagesPartition(conversationId)],
+        ['gsi3', conversationSendsPartition(conversationId)],
+        ['gsi3', conversationMarkersPartition(conversationId)],
+      ] as const
+    ).map(([index, pk]) =>
+      queryAll(context, {
         IndexName: index,
         KeyConditionExpression: `${index}pk = :pk`,
-        ExpressionAttributeValues: { ':pk': partition },
-      })),
-    );
-  }
-  const seen = new Set<string>();
-  for (const message of messages) {
-    if (seen.has(String(message.pk))) continue;
-    seen.add(String(message.pk));
+        ExpressionAttributeValues: { ':pk': pk },
+      }),
+    ),
+  ]);
+  keys.push(...partition.map(keyOf).filter((key) => kindOfKey(key) !== 'conversation'));
+  const messagePartitions = [...new Set(indexed.flat().map((message) => String(message.pk)))];
+  // Each message's partition, a few at a time (a long conversation has many), in the order found.
+  const found = await mapConcurrently(messagePartitions, MESSAGE_PARTITIONS_AT_ONCE, async (pk) => {
     const partition = await queryAll(context, {
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': String(message.pk) },
+      ExpressionAttributeValues: { ':pk': pk },
     });
-    keys.push(...partition.map(keyOf));
+    const partitionKeys = partition.map(keyOf);
     // A send's own message key too, recorded or not (a send that failed is no message record):
     // erasure leaves a tombstone there, so a late echo naming the send (its correlation id) reads
     // as the hub's own and is not recorded as a new message of the erased person.
     if (partition.some((item) => item.sk === sendKey('').sk))
-      keys.push(messageKey(hubMessageIdOfKey(keyOf(message))));
+      partitionKeys.push(messageKey(hubMessageIdOfKey({ pk, sk: sendKey('').sk })));
     for (const id of new Set(partition.flatMap(sentMessageStateIds))) {
       const state = await queryAll(context, {
         KeyConditionExpression: 'pk = :pk',
@@ -634,9 +638,11 @@ export const conversationFootprint = async (
       });
       // The record key of each provider message a send became, too: a late echo of it, found by
       // its own id, then reads as recorded (its tombstone) and is skipped.
-      keys.push(...state.map(keyOf), messageStateKey(id), messageKey(id));
+      partitionKeys.push(...state.map(keyOf), messageStateKey(id), messageKey(id));
     }
-  }
+    return partitionKeys;
+  });
+  keys.push(...found.flat());
   return keys;
 };
 
