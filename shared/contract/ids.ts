@@ -36,6 +36,26 @@ export const emailThreadConversationId = (
 /** The key a contact's primary identity contributes to ids: `wa_id:4930…`. */
 export const identityKey = (identity: ChannelIdentity): string => `${identity.type}:${identity.value}`;
 
+/**
+ * Longest identity kept readable in a key. Provider identifiers are far shorter (an e-mail address
+ * at most 254 characters, a BSUID about 131); a longer one, which only a hostile or broken request
+ * sends, is hashed, so no key ever outgrows DynamoDB's limits (2,048 bytes for a partition key,
+ * 1,024 for a sort key) and no event becomes poison for its size. Counted in UTF-8 bytes: an
+ * address of 181 characters with an internationalised domain may be 352.
+ */
+export const MAX_READABLE_IDENTITY_BYTES = 320;
+
+/**
+ * `type:value`, or `type:sha256:<hex>` for a value too long for a key: the form a contact is stored
+ * under (shared/store/keys.ts), and the one its person is derived from when no strong identifier
+ * names them (shared/domain/contact-identity.ts), so that a contact read back is the person it was
+ * recorded as.
+ */
+export const boundedIdentityKey = (identity: ChannelIdentity): string =>
+  Buffer.byteLength(identity.value, 'utf8') <= MAX_READABLE_IDENTITY_BYTES
+    ? identityKey(identity)
+    : `${identity.type}:sha256:${hash('sha256', identity.value, 'hex')}`;
+
 /** One business endpoint as one provider serves it: what its send rate and its send pause are kept by. */
 export const sendingEndpointKey = (provider: Provider, endpoint: BusinessEndpoint): string =>
   `${provider}#${endpoint.type}:${endpoint.id}`;

@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { identityKey, stableHash } from '#shared/contract/ids.ts';
+import { boundedIdentityKey, MAX_READABLE_IDENTITY_BYTES, stableHash } from '#shared/contract/ids.ts';
 import type { Channel, ChannelIdentity, Contact } from '#shared/contract/index.ts';
 import { isPlaceholderAddress } from './placeholder-email.ts';
 
@@ -65,6 +65,10 @@ export const e164Of = (identity: ChannelIdentity): string | undefined => {
 export const emailOf = (identity: ChannelIdentity): string | undefined => {
   if (identity.type !== 'email' || identity.value.length > MAX_EMAIL_LENGTH || isPlaceholder(identity))
     return undefined;
+  // One the hub stores under its hash is no strong identifier: the contact read back (its hash) must
+  // be the same person as the one recorded (found by a review: an address of 181 characters, 352
+  // bytes, was another person once read back, and its erasure answered 404 and left it).
+  if (Buffer.byteLength(identity.value, 'utf8') > MAX_READABLE_IDENTITY_BYTES) return undefined;
   const address = identity.value.trim().toLowerCase();
   const at = address.lastIndexOf('@');
   const domain = address.slice(at + 1);
@@ -91,7 +95,8 @@ const anchorOf = (channel: Channel, contact: Contact, conversationId: string): s
   if (phone ?? strong[0]) return (phone ?? strong[0]) as string;
   const [primary] = contact.identities;
   if (!primary || isPlaceholder(primary)) return `anonymous:${conversationId}`;
-  return `${channel}:${identityKey(primary)}`;
+  // As the contact is stored: a value too long for a key by its hash.
+  return `${channel}:${boundedIdentityKey(primary)}`;
 };
 
 /** The hub's id of the person behind a conversation's contact: `ct_` and 32 hex digits. */

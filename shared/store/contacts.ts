@@ -1,7 +1,12 @@
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { contactConversationId, conversationIdFor, hubMessageIdFor } from '#shared/contract/ids.ts';
+import {
+  boundedIdentityKey,
+  contactConversationId,
+  conversationIdFor,
+  hubMessageIdFor,
+} from '#shared/contract/ids.ts';
 import {
   type Channel,
   type ChannelIdentity,
@@ -15,7 +20,6 @@ import { canonicalEmailAddress } from '#shared/domain/email-address.ts';
 import { mapConcurrently } from './concurrency.ts';
 import { isConditionFailure } from './item-rules.ts';
 import {
-  boundedIdentityKey,
   consentChangePrefix,
   contactItemKey,
   contactKeyFor,

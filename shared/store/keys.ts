@@ -1,5 +1,5 @@
 import { createHash, createHmac, type KeyObject } from 'node:crypto';
-import { identityKey, sendingEndpointKey } from '#shared/contract/ids.ts';
+import { boundedIdentityKey, sendingEndpointKey } from '#shared/contract/ids.ts';
 import type {
   BusinessEndpoint,
   Channel,
@@ -697,20 +697,6 @@ export const conversationMessagesKeys = (
 export const conversationMessagesPartition = (conversationId: string): string => `CONVMSGS#${conversationId}`;
 
 // ---- contact and identity -------------------------------------------------------------------
-
-/**
- * Longest identity kept readable in a key. Provider identifiers are far shorter (an e-mail address
- * at most 254 characters, a BSUID about 131); a longer one, which only a hostile or broken request
- * sends, is hashed, so no key ever outgrows DynamoDB's limits (2,048 bytes for a partition key,
- * 1,024 for a sort key) and no event becomes poison for its size.
- */
-const MAX_READABLE_IDENTITY_BYTES = 320;
-
-/** `type:value`, or `type:sha256:<hex>` for a value too long for a key. */
-export const boundedIdentityKey = (identity: ChannelIdentity): string =>
-  Buffer.byteLength(identity.value, 'utf8') <= MAX_READABLE_IDENTITY_BYTES
-    ? identityKey(identity)
-    : `${identity.type}:sha256:${createHash('sha256').update(identity.value, 'utf8').digest('hex')}`;
 
 /** A contact is a customer on one channel, named by its primary identity. */
 const contactKeyOf = (channel: Channel, primary: ChannelIdentity): string =>
