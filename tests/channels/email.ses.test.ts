@@ -181,4 +181,53 @@ describe('SES receipt-rule Lambda event', () => {
     });
     expect(blobs).toEqual([]);
   });
+
+  describe('a From whose address only an encoded word spells (postal-mime 4.0.0 reads one out of it)', () => {
+    const SUPPORT = 'support@switchboard.example';
+    const context = (headerFrom: string) => ({
+      provider: 'ses' as const,
+      receivedAt: FIXTURE_RECEIVED_AT,
+      envelopeRecipients: [SUPPORT],
+      ownDomains: ['switchboard.example'],
+      headerFrom,
+      verdicts: { spf: 'PASS', dkim: 'PASS', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' },
+    });
+    const mail = (from: string, to: string) =>
+      Buffer.from(
+        [
+          `From: ${from}`,
+          `To: ${to}`,
+          'Subject: Re: your order',
+          'Message-ID: <encoded-from-1@elsewhere.example>',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'Your refund was cancelled.',
+        ].join('\r\n'),
+      );
+
+    it.each([
+      ['bare', '=?utf-8?q?Maria_=3Cmaria=40customer.example=3E?='],
+      ['quoted', '"=?utf-8?q?Maria_=3Cmaria=40customer.example=3E?="'],
+      ['base64', '=?utf-8?B?TWFyaWEgPG1hcmlhQGN1c3RvbWVyLmV4YW1wbGU+?='],
+    ])('vouches for nobody, whatever DMARC said (%s)', async (_form, from) => {
+      // Act
+      const { events } = await normalizeInboundEmail(mail(from, SUPPORT), context(from));
+      // Assess: no verifier judged customer.example, which the raw header never names
+      const [event] = events;
+      if (event?.type !== 'switchboard.message.received') throw new Error(`not a message: ${event?.type}`);
+      expect(event.data.email?.fromAuthenticated).toBeUndefined();
+    });
+
+    it("is no vouched copy of the business's own mail", async () => {
+      // Prepare: the business's own address, spelled only inside an encoded word
+      const from = '=?utf-8?q?Support_=3Csupport=40switchboard.example=3E?=';
+      // Act
+      const { events } = await normalizeInboundEmail(
+        mail(from, 'Maria <maria@customer.example>'),
+        context(from),
+      );
+      // Assess: never recorded as the hub's own sent message in the customer's conversation
+      expect(events.map((event) => event.type)).not.toContain('switchboard.message.sent');
+    });
+  });
 });

@@ -234,9 +234,10 @@ const firstAddressOf = (header: string | undefined): string | undefined => {
  * The one mailbox a From header names, normalized as a contact's address is; undefined when it
  * names none or several, when its one entry is a group (even of one member: `a@x: b@y;`), when
  * its display name holds an address or an angle bracket (`<a@x> <b@y>` parses as b@y named a@x),
- * when it carries a bare CR (which some parsers read as a line break), or when it is too long to
- * read here. For deciding whose mail DMARC vouched for: anything a second parser could read as
- * another author vouches for nobody.
+ * when it carries a bare CR (which some parsers read as a line break), when the header does not
+ * spell the address itself (one decoded out of encoded words), or when it is too long to read
+ * here. For deciding whose mail DMARC vouched for: anything a second parser could read as another
+ * author vouches for nobody.
  */
 export const soleMailboxOf = (header: string | undefined): string | undefined => {
   if (header === undefined || header.length > MAX_TRANSPORT_FROM_LENGTH || /\r(?!\n)/.test(header))
@@ -245,6 +246,10 @@ export const soleMailboxOf = (header: string | undefined): string | undefined =>
     const entries = addressParser(header);
     const [only] = entries;
     if (entries.length !== 1 || only === undefined || only.group !== undefined) return undefined;
+    // The address as the header spells it: postal-mime 4.0.0 also reads one out of encoded words
+    // (`=?utf-8?q?Maria_=3Cmaria=40customer.example=3E?=`), which no verifier judged (found by a
+    // review on 2026-12-06; a later postal-mime no longer does).
+    if (!header.toLowerCase().includes(only.address.toLowerCase())) return undefined;
     return /[<>@]/.test(only.name) ? undefined : emailAddressOf(only.address);
   } catch {
     return undefined;
