@@ -52,7 +52,7 @@ const STREAM_STARTING_IN_PAGE = `(() => {
  * answer 503 as the hub does while it starts: /v1, the gone-safe reads, the queues (hood) and the
  * samples (`window.failedReads` counts them, `window.failedPaths` names them); the first
  * `mediaStarting` reads of a media part answer 503 too, whenever they come. Every alert the page
- * shows is kept in `window.alertsSeen`.
+ * shows (with text) is kept in `window.alertsSeen`.
  */
 const readsStartingInPage = ({ startingMs = 0, mediaStarting = 0 } = {}) => `(() => {
   window.readsFailUntil = ${startingMs} > 0 ? Date.now() + ${startingMs} : 0;
@@ -80,7 +80,10 @@ const readsStartingInPage = ({ startingMs = 0, mediaStarting = 0 } = {}) => `(()
   };
   document.addEventListener('DOMContentLoaded', () => {
     new MutationObserver(() => {
-      for (const alert of document.querySelectorAll('[role="alert"]')) window.alertsSeen.push(alert.textContent);
+      // The page keeps an empty alert region from the start (a region added with its text is often
+      // not read out): only one that says something is an alert shown.
+      for (const alert of document.querySelectorAll('[role="alert"]'))
+        if (alert.textContent.trim() !== '') window.alertsSeen.push(alert.textContent);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
 })()`;
