@@ -43,6 +43,11 @@ export interface PendingRedactionRetryReport {
    * 2026-12-06): deleted, never retried, and their places in the run given to due ones.
    */
   readonly unreadable: number;
+  /**
+   * Refused for good, so deleted without being done (a Twilio id not in its Message SID form, kept
+   * before 2026-12-06): not counted in `done`, which they were for a day (found by a review).
+   */
+  readonly abandoned: number;
 }
 
 export const createPendingRedactionRetry =
@@ -61,10 +66,11 @@ export const createPendingRedactionRetry =
         reason: 'pending_redaction_unreadable',
         failedCount: unreadable.length,
       });
-    if (due.length === 0) return { retried: 0, done: 0, left: 0, unreadable: unreadable.length };
-    const { unfinished } = await deps.redactAtProviders(due.map((one) => one.item));
+    if (due.length === 0)
+      return { retried: 0, done: 0, left: 0, unreadable: unreadable.length, abandoned: 0 };
+    const { unfinished, twilio, whatsapp } = await deps.redactAtProviders(due.map((one) => one.item));
     const left = new Map(unfinished.map((one) => [pendingRedactionRef(one), one]));
-    const report = { retried: due.length, done: 0, left: 0, unreadable: unreadable.length };
+    const report = { retried: due.length, done: 0, left: 0, unreadable: unreadable.length, abandoned: 0 };
     for (const one of due) {
       const settled = await settlePendingRedaction(
         deps.table,
@@ -74,6 +80,17 @@ export const createPendingRedactionRetry =
       if (settled === 'done') report.done++;
       else if (settled === 'left') report.left++;
     }
+    // A failure not handed back to keep can never succeed: its item went, but nothing was done.
+    report.abandoned = Math.min(
+      report.done,
+      Math.max(0, twilio.failed + whatsapp.failed - unfinished.length),
+    );
+    report.done -= report.abandoned;
+    if (report.abandoned > 0)
+      deps.logger.warn('pending provider redactions abandoned, refused for good', {
+        reason: 'pending_redaction_abandoned',
+        failedCount: report.abandoned,
+      });
     deps.logger.info('pending provider redactions retried', {
       reason: 'pending_redaction_retry',
       eventCount: report.retried,

@@ -202,9 +202,9 @@ describe('the scheduled retry of pending provider redactions', () => {
       [`REDACT#${sidOf(601)}`, `REDACT#${sidOf(602)}`, `REDACT#WAMEDIA#${person.mediaId}`].sort(),
     );
     expect(kept.every((item) => item.gsi4pk === 'REDACT')).toBe(true);
-    expect(early).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
+    expect(early).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0, abandoned: 0 });
     expect(requestsWhenEarly).toBe(0);
-    expect(due).toEqual({ retried: 3, done: 3, left: 0, unreadable: 0 });
+    expect(due).toEqual({ retried: 3, done: 3, left: 0, unreadable: 0, abandoned: 0 });
     expect(twilio.messages.get(sidOf(601))?.body).toBe('');
     expect(twilio.messages.get(sidOf(602))?.body).toBe('');
     expect(graph.media.has(person.mediaId)).toBe(false);
@@ -224,9 +224,9 @@ describe('the scheduled retry of pending provider redactions', () => {
     const items = await pendingItems();
     // Assess
     expect(PENDING_REDACTION_RETRY.perRun).toBeGreaterThan(2);
-    expect(first).toEqual({ retried: 2, done: 0, left: 2, unreadable: 0 });
-    expect(second).toEqual({ retried: 1, done: 0, left: 1, unreadable: 0 });
-    expect(third).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
+    expect(first).toEqual({ retried: 2, done: 0, left: 2, unreadable: 0, abandoned: 0 });
+    expect(second).toEqual({ retried: 1, done: 0, left: 1, unreadable: 0, abandoned: 0 });
+    expect(third).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0, abandoned: 0 });
     expect(items).toHaveLength(3);
     for (const item of items) {
       expect(item.attempts).toBe(2);
@@ -252,7 +252,7 @@ describe('the scheduled retry of pending provider redactions', () => {
     const report = await retryAt(new Date());
     const items = await pendingItems();
     // Assess
-    expect(report).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
+    expect(report).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0, abandoned: 0 });
     expect(twilio.requests.length).toBe(before);
     expect(items.map((one) => one.sk)).not.toContain(`REDACT#${sidOf(699)}`);
   });
@@ -287,11 +287,40 @@ describe('the scheduled retry of pending provider redactions', () => {
     const second = await retryAt(at);
     const left = (await pendingItems()).map((item) => String(item.sk));
     // Assess: before, each run took the unreadable items' 25 places and retried nothing, for 30 days
-    expect(first).toEqual({ retried: 3, done: 3, left: 0, unreadable: PENDING_REDACTION_RETRY.perRun });
-    expect(second).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0 });
+    expect(first).toEqual({
+      retried: 3,
+      done: 3,
+      left: 0,
+      unreadable: PENDING_REDACTION_RETRY.perRun,
+      abandoned: 0,
+    });
+    expect(second).toEqual({ retried: 0, done: 0, left: 0, unreadable: 0, abandoned: 0 });
     expect(twilio.messages.get(sidOf(621))?.body).toBe('');
     expect(left.filter((sk) => unreadable.some((item) => item.sk === sk))).toEqual([]);
     expect(left).not.toContain(`REDACT#${sidOf(621)}`);
+  });
+
+  it('counts a kept redaction refused for good as abandoned, not done: a Twilio id not in Message SID form (found by a review)', async () => {
+    // Prepare: an item kept before 2026-12-06 for an id the redactor now refuses without asking Twilio
+    down = false;
+    const sid = 'SMnot-a-message-sid';
+    const item = pendingRedactionItem(
+      'person-abandoned',
+      { provider: 'twilio', providerMessageId: sid, endpoint, code: 'http_503' },
+      undefined,
+      new Date(Date.now() - 10 * MINUTE),
+    );
+    await emulators.clients.dynamodb.send(
+      new PutItemCommand({ TableName: emulators.resources.tableName, Item: marshall(item) }),
+    );
+    const before = twilio.requests.length;
+    // Act
+    const report = await retryAt(new Date());
+    const items = await pendingItems();
+    // Assess: gone, as nothing could ever finish it, but not reported as redacted
+    expect(report).toEqual({ retried: 1, done: 0, left: 0, unreadable: 0, abandoned: 1 });
+    expect(twilio.requests.length).toBe(before);
+    expect(items.map((one) => one.sk)).not.toContain(pendingRedactionKey('person-abandoned', sid).sk);
   });
 
   it('writes only what it reads back: the builder refuses a Twilio id of more than 64 characters (found by a review)', () => {
