@@ -202,15 +202,23 @@ export const duePendingRedactions = async (
   return { due, expired, unreadable };
 };
 
-/** Deletes a pending redaction past its expiry (only if it still is: a key already gone is no error). */
-export const forgetExpiredPendingRedaction = async (context: TableContext, key: ItemKey): Promise<void> => {
+/**
+ * Deletes a pending redaction only while `condition` holds of it; one that no longer matches (gone,
+ * or written again meanwhile) is no error.
+ */
+const deleteWhile = async (
+  context: TableContext,
+  key: ItemKey,
+  condition: string,
+  values: Record<string, unknown>,
+): Promise<void> => {
   try {
     const output = await context.client.send(
       new DeleteItemCommand({
         TableName: context.tableName,
         Key: marshall(key),
-        ConditionExpression: 'expiresAt <= :now',
-        ExpressionAttributeValues: marshall({ ':now': epochSeconds(context.now()) }),
+        ConditionExpression: condition,
+        ExpressionAttributeValues: marshall(values),
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
@@ -219,6 +227,10 @@ export const forgetExpiredPendingRedaction = async (context: TableContext, key: 
     if (!isConditionFailure(error)) throw error;
   }
 };
+
+/** Deletes a pending redaction past its expiry (only if it still is: a key already gone is no error). */
+export const forgetExpiredPendingRedaction = (context: TableContext, key: ItemKey): Promise<void> =>
+  deleteWhile(context, key, 'expiresAt <= :now', { ':now': epochSeconds(context.now()) });
 
 /**
  * Deletes a pending redaction the store cannot read back: nothing can retry it, and in the index it
@@ -231,20 +243,7 @@ export const forgetUnreadablePendingRedaction = async (
 ): Promise<void> => {
   // Found by the index but no longer in it: it holds no place.
   if (typeof item.gsi4sk !== 'string') return;
-  try {
-    const output = await context.client.send(
-      new DeleteItemCommand({
-        TableName: context.tableName,
-        Key: marshall(keyOf(item)),
-        ConditionExpression: 'gsi4sk = :seen',
-        ExpressionAttributeValues: marshall({ ':seen': item.gsi4sk }),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'DeleteItem', output);
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await deleteWhile(context, keyOf(item), 'gsi4sk = :seen', { ':seen': item.gsi4sk });
 };
 
 /**
