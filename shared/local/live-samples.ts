@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import {
@@ -233,16 +234,8 @@ export const postSampleAnswer = async (
   });
   const body = await response.text();
   if (response.status < 400 || response.status >= 500) return { status: response.status };
-  const refusal = WebhookRefusalSchema.safeParse(parsedJson(body));
+  const refusal = WebhookRefusalSchema.safeParse(jsonOrUndefined(body));
   return refusal.success
     ? { status: response.status, error: refusal.data.error }
     : { status: response.status };
-};
-
-const parsedJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonOrUndefined } from '#shared/channels/provider-answer.ts';
 import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
 import { postSampleAnswer } from '#shared/local/live-samples.ts';
 import { collectSamples, DEFAULT_EVENTS_DIR, type Sample } from '#shared/local/samples.ts';
@@ -23,14 +24,6 @@ const answer = (statusCode: number, value: unknown): LocalHttpResponse => ({
 /** Read on each request: a sample added to events/ while the hub runs is listed at once. */
 const samples = (): Sample[] => collectSamples([DEFAULT_EVENTS_DIR]).samples;
 
-const parseJson = (body: Buffer): unknown => {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-};
-
 /** The answer to a replay route, or undefined for other paths. */
 export const replayAnswer = async (
   hubBaseUrl: string,
@@ -40,7 +33,7 @@ export const replayAnswer = async (
     return answer(200, { items: samples().map(({ name, channel }) => ({ name, channel })) });
   }
   if (request.method !== 'POST' || request.rawPath !== REPLAY_PATH) return undefined;
-  const parsed = ReplayRequestSchema.safeParse(parseJson(request.body));
+  const parsed = ReplayRequestSchema.safeParse(jsonOrUndefined(request.body.toString('utf8')));
   const sample = parsed.success ? samples().find((each) => each.name === parsed.data.name) : undefined;
   if (!sample) return answer(400, { errors: [{ field: 'name', message: 'expected the name of a sample' }] });
   // A refusal's reason goes with its status (the webhook's own words: "X-Hub-Signature-256 does not match the body"), so the
