@@ -58,10 +58,11 @@ export const HELPDESK_API_PAYLOAD_ACTIONS = [
 
 /**
  * What the attachment URLs are signed for (a presigned URL can do only what its signer may): GET
- * (and HEAD) of stored attachments and files uploaded to send, PUT of files to send.
+ * (and HEAD) of stored attachments, files uploaded to send and e-mail bodies stored apart (`bodies/`:
+ * the handler never signs for a claim check under it), PUT of files to send.
  */
 export const HELPDESK_API_MEDIA_GRANTS = {
-  's3:GetObject': HELPDESK_API_MEDIA.readPrefixes,
+  's3:GetObject': [...HELPDESK_API_MEDIA.readPrefixes, HELPDESK_API_MEDIA.bodyPrefix],
   's3:PutObject': [HELPDESK_API_MEDIA.uploadPrefix],
 } as const;
 
@@ -221,9 +222,9 @@ export class HelpdeskApi extends Construct {
     // under attachments/ only.
     grantListUploads(this.function, storage.payloadBucket);
     grantAbortUploads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.prefixes.attachments]);
-    // Attachment URLs (shared/api/media.ts): HeadObject and presigned GETs of stored attachments
-    // and files sent by key (listed too, so a missing one answers 404), presigned PUTs of files to
-    // send; no other prefix.
+    // Attachment URLs (shared/api/media.ts): HeadObject and presigned GETs of stored attachments,
+    // files sent by key and e-mail bodies stored apart (listed too, so a missing one answers 404),
+    // presigned PUTs of files to send; no other prefix.
     grantGetPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:GetObject']);
     grantPutPayloads(this.function, storage.payloadBucket, HELPDESK_API_MEDIA_GRANTS['s3:PutObject']);
     // Erasure redacts the person's Twilio messages and deletes WhatsApp uploads: GetSecretValue on the

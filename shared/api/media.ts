@@ -1,16 +1,19 @@
 import type { z } from 'zod';
 import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
+import { EMAIL_BODY_FILES } from '#shared/channels/email/inbound/bodies.ts';
 import { recordedEmailPartAt } from '#shared/channels/email/inbound/parts.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
 import type { Message } from '#shared/contract/types.ts';
 import { isHubSend, keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } from '#shared/media/job.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
+import { getMessage } from '#shared/store/messages.ts';
 import { ownValue } from '#shared/validation/own-value.ts';
 import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
 import { type ApiResponse, fail, json, parseOr400 } from './http.ts';
-import type { MediaDownloadSchema, MediaUploadSchema } from './responses.ts';
+import type { EmailBodyDownloadSchema, MediaDownloadSchema, MediaUploadSchema } from './responses.ts';
 import {
+  EmailBodyKindSchema,
   HubMessageIdSchema,
   MediaUploadRequestSchema,
   PartIndexSchema,
@@ -19,15 +22,20 @@ import {
 
 /*
  * Attachments in and out of the payload bucket through presigned URLs, so a helpdesk needs no AWS
- * credentials for them: a download URL of a message part's stored copy (the key always from the
- * hub's records, never from the request) and an upload URL for a file to send. Both are signed with
- * the API function's own credentials; the IAM grants (infra/constructs/helpdesk-api.ts) are exactly
- * these prefixes and these two actions.
+ * credentials for them: a download URL of a message part's stored copy or of an e-mail body stored
+ * apart (the key always from the hub's records, never from the request) and an upload URL for a file
+ * to send. All are signed with the API function's own credentials; the IAM grants
+ * (infra/constructs/helpdesk-api.ts) are exactly these prefixes and these two actions.
  */
 
 export const HELPDESK_API_MEDIA = {
   /** Where the objects the download URLs name live: stored attachments and files uploaded to send. */
   readPrefixes: [PAYLOAD_BUCKET.prefixes.attachments, PAYLOAD_BUCKET.prefixes.outboundMedia],
+  /**
+   * Where the e-mail bodies too large for their message live (`email.htmlBodyKey`, `textBodyKey`);
+   * the claim checks under it (`bodies/events/`) are never handed out.
+   */
+  bodyPrefix: PAYLOAD_BUCKET.prefixes.bodies,
   uploadPrefix: PAYLOAD_BUCKET.prefixes.outboundMedia,
   /** Long enough to load an attachment the helpdesk shows; ask again for a later look. */
   downloadSeconds: 5 * 60,
@@ -78,11 +86,18 @@ const extensionOf = (contentType: string): string => {
 const downloadNameOf = (partIndex: number, contentType: string): string =>
   `attachment-${partIndex}${extensionOf(contentType)}`;
 
-/** Only objects the API may sign for, named by a key without empty, `.` or `..` segments. */
-const isReadableKey = (key: string): boolean =>
+/** A key under one of `prefixes`, without empty, `.` or `..` segments. */
+const isKeyUnder = (key: string, prefixes: readonly string[]): boolean =>
   key.length <= 1024 &&
-  HELPDESK_API_MEDIA.readPrefixes.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
+  prefixes.some((prefix) => key.startsWith(prefix) && key.length > prefix.length) &&
   key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+
+/** Only objects the API may sign for a part. */
+const isReadableKey = (key: string): boolean => isKeyUnder(key, HELPDESK_API_MEDIA.readPrefixes);
+
+/** Only e-mail bodies: under `bodies/`, never a claim check (`bodies/events/`, whole events). */
+const isReadableBodyKey = (key: string): boolean =>
+  isKeyUnder(key, [HELPDESK_API_MEDIA.bodyPrefix]) && !key.startsWith(PAYLOAD_BUCKET.claimCheckPrefix);
 
 interface StoredObject {
   readonly key: string;
@@ -181,6 +196,39 @@ export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
         ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
         ...(stored.filename ? { filename: stored.filename } : {}),
       } satisfies Body<typeof MediaDownloadSchema>);
+    },
+
+    /**
+     * One GetItem (the message's record, which keeps the body keys whatever it leaves out for size),
+     * one HeadObject, then the signature: as a part's download, under a made-up name.
+     */
+    getMessageBody: async ({ params }: RouteInput): Promise<ApiResponse> => {
+      const hubMessageId = parseOr400(HubMessageIdSchema, params.hubMessageId, 'path.hubMessageId');
+      const kind = parseOr400(EmailBodyKindSchema, params.kind, 'path.kind');
+      const message = await getMessage(deps.table, hubMessageId);
+      if (!message) return fail('notFound', 'no such message');
+      const key = kind === 'html' ? message.email?.htmlBodyKey : message.email?.textBodyKey;
+      if (key === undefined)
+        return fail(
+          'notFound',
+          message.channel === 'email'
+            ? `the message has no ${kind} body stored apart (one that fits is in its email.${kind}Body)`
+            : 'the message is no e-mail',
+        );
+      if (!isReadableBodyKey(key)) return fail('notFound', 'the stored body is not one the API hands out');
+      const head = await deps.media.head(key);
+      if (!head) return fail('notFound', 'the stored body is gone (expired or erased)');
+      const url = await deps.media.presignGet(
+        key,
+        HELPDESK_API_MEDIA.downloadSeconds,
+        EMAIL_BODY_FILES[kind].name,
+      );
+      return json(200, {
+        url,
+        expiresAt: expiresAt(HELPDESK_API_MEDIA.downloadSeconds),
+        contentType: head.contentType,
+        size: head.bytes,
+      } satisfies Body<typeof EmailBodyDownloadSchema>);
     },
 
     /**

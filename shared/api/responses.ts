@@ -222,6 +222,25 @@ export const MediaDownloadSchema = z
   })
   .meta({ id: 'MediaDownload', description: "A short-lived download URL of a message part's stored copy." });
 
+export const EmailBodyDownloadSchema = z
+  .object({
+    url: z.string().meta({
+      description:
+        'A presigned GET of the stored body, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download under a name the hub makes up (`Content-Disposition: attachment; filename="body.html"`, `body.txt`), never as a page: the HTML is the customer\'s, scripts included. Show it only sanitized, or in a sandboxed frame.',
+    }),
+    expiresAt: z.string(),
+    contentType: z.string().meta({
+      description:
+        'As stored: what the URL answers with. `application/octet-stream` for the HTML (active content is never stored as such), `text/plain; charset=utf-8` for the text; either is UTF-8 (an HTML body stored before 2026-12-06 is `text/html; charset=utf-8`).',
+    }),
+    size: z.number().int().nonnegative().meta({ description: 'Bytes, as stored.' }),
+  })
+  .meta({
+    id: 'EmailBodyDownload',
+    description:
+      "A short-lived download URL of an e-mail body too large for the message, stored apart (the message's `email.htmlBodyKey` or `email.textBodyKey`).",
+  });
+
 export const MediaUploadSchema = z
   .object({
     s3Key: z.string().meta({

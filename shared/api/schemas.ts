@@ -227,6 +227,9 @@ export const ContactMergeRequestSchema = z
 /** A message's hub id (`msg_` and 32 hex digits), as `message.received` and `message.sent` carry it. */
 export const HubMessageIdSchema = z.string().regex(/^msg_[0-9a-f]{32}$/, 'a hub message id (msg_…)');
 
+/** Which e-mail body stored apart: `html` (`email.htmlBodyKey`) or `text` (`email.textBodyKey`). */
+export const EmailBodyKindSchema = z.enum(['html', 'text']);
+
 /** A part's position in the message's `parts`, as a path segment: `0`, `1`, … (no sign, no leading zero). */
 export const PartIndexSchema = z
   .string()

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { downloadDisposition } from '#shared/media/stored-type.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { loadS3Client } from './clients/s3.ts';
 import { isMissingObject } from './missing-object.ts';
@@ -116,21 +117,6 @@ export const isMediaKeyOf = (key: string, conversationId: string): boolean =>
   key.startsWith(PAYLOAD_BUCKET.prefixes.outboundMedia) ||
   (isKeyableConversationId(conversationId) &&
     key.startsWith(`${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`));
-
-/**
- * A download name the hub makes up (`attachment-1.pdf`): ASCII letters, digits, `.`, `_`, `-`. A
- * presigned GET's `response-content-disposition` is part of its URL's query string, and S3's server
- * access logs record every request's URI (kept 90 days, out of erasure's reach): a customer's file
- * name never goes there. The pattern cannot tell a made-up name from a customer's; it keeps out
- * what a customer's name usually has (spaces, `@`, `+`, any non-ASCII letter) and needs no quoting.
- */
-const HUB_DOWNLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-const downloadDisposition = (name: string): string => {
-  if (!HUB_DOWNLOAD_NAME.test(name))
-    throw new Error('a download name must be one the hub makes up: ASCII letters, digits, ., _ and -');
-  return `attachment; filename="${name}"`;
-};
 
 /** RFC 8187 `filename*` of a stored upload's `Content-Disposition`, and nothing else. */
 const UPLOAD_DISPOSITION = /^attachment; filename\*=UTF-8''([A-Za-z0-9%!#$&+.^_`|~-]{1,4096})$/;

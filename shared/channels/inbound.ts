@@ -28,8 +28,11 @@ export interface HttpResponse {
 export interface BlobToStore {
   readonly key: string;
   readonly contentType: string;
-  /** A customer's file: saved by a browser, never rendered (shared/media/stored-type.ts). */
-  readonly contentDisposition?: 'attachment';
+  /**
+   * A customer's file or e-mail body: saved by a browser, never rendered, under a name the hub made
+   * up when one is given (shared/media/stored-type.ts).
+   */
+  readonly contentDisposition?: 'attachment' | `attachment; filename="${string}"`;
   readonly bytes: Uint8Array;
 }
 

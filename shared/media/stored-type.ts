@@ -3,8 +3,8 @@ import { contradictsSignature } from './signatures.ts';
 
 /*
  * How a customer's file is stored in the payload bucket: the one rule for the media fetcher's
- * writes (./upload.ts) and the webhooks' e-mail attachments (`attachmentBlob`, which the blob stores
- * put with its headers: shared/aws/blob-store.ts, shared/aws/signed/s3.ts). The bucket serves an object with the headers it was stored with, to any
+ * writes (./upload.ts) and the webhooks' e-mail attachments and large e-mail bodies (`attachmentBlob`,
+ * which the blob stores put with its headers: shared/aws/blob-store.ts, shared/aws/signed/s3.ts). The bucket serves an object with the headers it was stored with, to any
  * URL that reaches it (the sender's one-hour links for Twilio and Messenger, a console, a helpdesk
  * that keeps a URL): a customer's HTML or SVG stored as such would run its script on the bucket's
  * origin. So every attachment is stored `Content-Disposition: attachment` (a presigned GET's
@@ -18,6 +18,26 @@ const NEUTRAL_CONTENT_TYPE = 'application/octet-stream';
 
 /** Every attachment object's `Content-Disposition`: a browser saves it, never renders it. */
 export const ATTACHMENT_DISPOSITION = 'attachment' as const;
+
+/**
+ * A download name the hub makes up (`attachment-1.pdf`, `body.html`): ASCII letters, digits, `.`,
+ * `_`, `-`. A presigned GET's `response-content-disposition` is part of its URL's query string, and
+ * S3's server access logs record every request's URI (kept 90 days, out of erasure's reach): a
+ * customer's file name never goes there. The pattern cannot tell a made-up name from a customer's; it
+ * keeps out what a customer's name usually has (spaces, `@`, `+`, any non-ASCII letter) and needs no
+ * quoting.
+ */
+const HUB_DOWNLOAD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * `attachment; filename="<name>"` for a name the hub makes up (a presigned GET's
+ * `response-content-disposition`, an e-mail body's stored disposition); throws for any other name.
+ */
+export const downloadDisposition = (name: string): `attachment; filename="${string}"` => {
+  if (!HUB_DOWNLOAD_NAME.test(name))
+    throw new Error('a download name must be one the hub makes up: ASCII letters, digits, ., _ and -');
+  return `attachment; filename="${name}"`;
+};
 
 /**
  * Types a browser runs script in, or runs as script: HTML, XML of any kind (XHTML, SVG and any
@@ -63,14 +83,21 @@ export const storedAttachmentType = (type: string, head: Uint8Array): string => 
 const HEAD_BYTES = 64;
 
 /**
- * A customer's file as the webhooks store it under `attachments/` (an e-mail's attachments): the
+ * A customer's file as the webhooks store it: an e-mail's attachments under `attachments/`, and its
+ * bodies too large for the event under `bodies/` (HTML the customer wrote, scripts included): the
  * rule above for its type (a type S3 and Node take first, `storableContentType`) and
- * `Content-Disposition: attachment`. Built where the attachment is made, so the chat webhooks,
- * which store claim checks only, carry none of it.
+ * `Content-Disposition: attachment`, with `filename="<madeUpName>"` when one is given (`body.html`:
+ * a name the hub makes up, never the customer's). Built where the attachment is made, so the chat
+ * webhooks, which store claim checks only, carry none of it.
  */
-export const attachmentBlob = (key: string, declaredType: string, bytes: Uint8Array): BlobToStore => ({
+export const attachmentBlob = (
+  key: string,
+  declaredType: string,
+  bytes: Uint8Array,
+  madeUpName?: string,
+): BlobToStore => ({
   key,
   contentType: storedAttachmentType(storableContentType(declaredType), bytes.subarray(0, HEAD_BYTES)),
-  contentDisposition: ATTACHMENT_DISPOSITION,
+  contentDisposition: madeUpName === undefined ? ATTACHMENT_DISPOSITION : downloadDisposition(madeUpName),
   bytes,
 });

@@ -5,6 +5,7 @@ import type { ApiRequest, ApiResponse } from '#shared/api/http.ts';
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import type { HelpdeskApi } from '#shared/api/router.ts';
 import { MAX_UPLOAD_BYTES, UPLOAD_CONTENT_TYPES } from '#shared/api/schemas.ts';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { isSendableMediaKey, s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
@@ -841,6 +842,170 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
       [400, 'body.bytes'],
       [400, 'body'],
     ]);
+  });
+
+  /**
+   * A customer's e-mail whose HTML (with a script) and text are each over 256 KiB, as the webhook
+   * stores and queues it: its bodies in the bucket through the blob store (the headers it puts), its
+   * event recorded.
+   */
+  const receiveLargeMail = async (messageId: string, keys?: (html: string) => string) => {
+    const filler = `<p>${'lorem ipsum '.repeat(40)}</p>\r\n`.repeat(700);
+    const html = `<!doctype html><html><body><script>fetch('https://attacker.example/')</script>${filler}</body></html>`;
+    const text = `${'Plain words of the same mail. '.repeat(10_000)}\r\n`;
+    const mail = Buffer.from(
+      [
+        'From: Ann <ann@customer.example>',
+        'To: support@acme.example',
+        'Subject: a long newsletter',
+        `Message-ID: <${messageId}@customer.example>`,
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/alternative; boundary="alt"',
+        '',
+        '--alt',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        text,
+        '--alt',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        html,
+        '--alt--',
+        '',
+      ].join('\r\n'),
+    );
+    const { events, blobs } = await normalizeInboundEmail(mail, {
+      provider: 'mailgun',
+      receivedAt: NOW,
+      envelopeRecipients: ['support@acme.example'],
+    });
+    const [event] = events;
+    if (event?.type !== 'switchboard.message.received' || !event.data.email)
+      throw new Error('no e-mail event');
+    const store = new S3BlobStore(emulators.clients.s3, emulators.resources.bucketName);
+    for (const blob of blobs) await store.put(blob);
+    const recorded = keys
+      ? {
+          ...event,
+          data: {
+            ...event.data,
+            email: { ...event.data.email, htmlBodyKey: keys(event.data.email.htmlBodyKey ?? '') },
+          },
+        }
+      : event;
+    await recorder.recordEvent(recorded);
+    return recorded;
+  };
+  const bodyPath = (hubMessageId: string, kind: string) => `/v1/messages/${hubMessageId}/body/${kind}`;
+
+  it("answers an e-mail's HTML and text bodies stored apart with 5-minute URLs of the objects its record names, as downloads under made-up names, in one GetItem each", async () => {
+    // Prepare: found by a review: a helpdesk on the API alone could not read a body the message only names by key
+    const mail = await receiveLargeMail('r4-large-bodies');
+    const keys = [mail.data.email?.htmlBodyKey, mail.data.email?.textBodyKey];
+    // Act
+    const html = await request('GET', bodyPath(mail.data.hubMessageId, 'html'));
+    const htmlCalls = [...calls];
+    const text = await request('GET', bodyPath(mail.data.hubMessageId, 'text'));
+    // Assess
+    expect(
+      keys.map((key) => key?.startsWith(`bodies/${mail.data.conversationId}/${mail.data.hubMessageId}/`)),
+    ).toEqual([true, true]);
+    expect([html.status, text.status]).toEqual([200, 200]);
+    expect(bodyOf(html)).toMatchObject({
+      expiresAt: '2026-11-22T12:05:00.000Z',
+      contentType: 'application/octet-stream',
+    });
+    expect(bodyOf(text)).toMatchObject({
+      expiresAt: '2026-11-22T12:05:00.000Z',
+      contentType: 'text/plain; charset=utf-8',
+    });
+    const urls = [html, text].map((answer) => new URL(String(bodyOf(answer).url)));
+    expect(urls.map((url) => url.pathname)).toEqual(
+      keys.map((key) => `/${emulators.resources.bucketName}/${key}`),
+    );
+    expect(urls.map((url) => url.searchParams.get('X-Amz-Expires'))).toEqual([
+      String(HELPDESK_API_MEDIA.downloadSeconds),
+      String(HELPDESK_API_MEDIA.downloadSeconds),
+    ]);
+    expect(urls.map((url) => url.searchParams.get('response-content-disposition'))).toEqual([
+      'attachment; filename="body.html"',
+      'attachment; filename="body.txt"',
+    ]);
+    expect(htmlCalls).toEqual(['GetItem']);
+    expect(calls).toEqual(['GetItem']);
+    // The URL serves the customer's HTML, as a download of a type no browser runs
+    const served = await fetch(urls[0] as URL);
+    const servedText = await served.text();
+    expect(served.headers.get('content-type')).toBe('application/octet-stream');
+    expect(served.headers.get('content-disposition')).toBe('attachment; filename="body.html"');
+    expect(servedText.startsWith('<!doctype html><html><body><script>')).toBe(true);
+    expect(Buffer.byteLength(servedText)).toBe(bodyOf(html).size);
+  });
+
+  it('answers 404 for a body a message does not keep apart: one that fits, a chat message, an unknown message, a claim check', async () => {
+    // Prepare
+    const short = await receiveMail(customerMail('r4-short-body', ['Thanks.'], []));
+    const whatsapp = received('306900000507', 'wamid.body-1', [{ type: 'text', text: 'hi' }]);
+    await recorder.recordEvent(whatsapp);
+    const stranger = hubMessageIdFor('whatsapp', 'wamid.never-recorded-body');
+    // A record naming a claim check (whole events under bodies/events/) as its body: never signed for
+    const forged = await receiveLargeMail(
+      'r4-forged-key',
+      () => `bodies/events/conv_${'0a'.repeat(16)}/${'ab'.repeat(32)}.json`,
+    );
+    // Act
+    const missing = [
+      await request('GET', bodyPath(short.data.hubMessageId, 'html')),
+      await request('GET', bodyPath(short.data.hubMessageId, 'text')),
+      await request('GET', bodyPath(whatsapp.data.hubMessageId, 'text')),
+      await request('GET', bodyPath(stranger, 'html')),
+      await request('GET', bodyPath(forged.data.hubMessageId, 'html')),
+    ];
+    const malformed = [
+      await request('GET', bodyPath(short.data.hubMessageId, 'pdf')),
+      await request('GET', bodyPath(short.data.hubMessageId, 'HTML')),
+      await request('GET', bodyPath('msg_x', 'html')),
+    ];
+    // Assess
+    expect(missing.map((answer) => [answer.status, bodyOf(answer).type, bodyOf(answer).detail])).toEqual([
+      [
+        404,
+        'urn:switchboard:problem:not-found',
+        'the message has no html body stored apart (one that fits is in its email.htmlBody)',
+      ],
+      [
+        404,
+        'urn:switchboard:problem:not-found',
+        'the message has no text body stored apart (one that fits is in its email.textBody)',
+      ],
+      [404, 'urn:switchboard:problem:not-found', 'the message is no e-mail'],
+      [404, 'urn:switchboard:problem:not-found', 'no such message'],
+      [404, 'urn:switchboard:problem:not-found', 'the stored body is not one the API hands out'],
+    ]);
+    expect(malformed.map((answer) => answer.status)).toEqual([400, 400, 400]);
+  });
+
+  it('answers 404 once the stored body is gone, and once the message is erased (whatever is left in S3)', async () => {
+    // Prepare
+    const gone = await receiveLargeMail('r4-body-gone');
+    const erased = await receiveLargeMail('r4-body-erased');
+    await emulators.clients.s3.send(
+      new DeleteObjectCommand({ Bucket: emulators.resources.bucketName, Key: gone.data.email?.htmlBodyKey }),
+    );
+    const before = await request('GET', bodyPath(erased.data.hubMessageId, 'html'));
+    const conversation = await request('GET', `/v1/conversations/${erased.data.conversationId}`);
+    const erasure = await request('DELETE', `/v1/contacts/${String(bodyOf(conversation).contactId)}`);
+    // Act
+    const afterExpiry = await request('GET', bodyPath(gone.data.hubMessageId, 'html'));
+    const afterErasure = await request('GET', bodyPath(erased.data.hubMessageId, 'html'));
+    // Assess
+    expect(before.status).toBe(200);
+    expect(erasure.status).toBe(200);
+    expect([afterExpiry.status, bodyOf(afterExpiry).detail]).toEqual([
+      404,
+      'the stored body is gone (expired or erased)',
+    ]);
+    expect([afterErasure.status, bodyOf(afterErasure).detail]).toEqual([404, 'no such message']);
   });
 
   it("sends the table nothing the API's IAM policy does not allow (over every request above)", () => {

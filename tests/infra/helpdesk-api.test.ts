@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, vi } from 'vitest';
 import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import type { HelpdeskApiWiring } from '#shared/api/wiring.ts';
 import { CONVERSATION_OBJECT_PREFIXES, conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
@@ -218,7 +219,7 @@ describe('HelpdeskApi', () => {
     expect(unlisted).toEqual([]);
   });
 
-  it('signs attachment URLs with exactly what they do: GET of stored attachments and uploads, PUT of uploads', () => {
+  it('signs attachment URLs with exactly what they do: GET of stored attachments, uploads and e-mail bodies, PUT of uploads', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
@@ -231,18 +232,43 @@ describe('HelpdeskApi', () => {
       [
         objectsUnder(PAYLOAD_BUCKET.prefixes.attachments),
         objectsUnder(PAYLOAD_BUCKET.prefixes.outboundMedia),
+        objectsUnder(PAYLOAD_BUCKET.prefixes.bodies),
       ].sort(),
     );
     expect(resourcesFor(template, roleId, 's3:PutObject')).toEqual([
       objectsUnder(PAYLOAD_BUCKET.prefixes.outboundMedia),
     ]);
-    // Raw e-mail, bodies and claim checks are never readable through the API.
-    for (const prefix of [
-      PAYLOAD_BUCKET.prefixes.rawEmail,
-      PAYLOAD_BUCKET.prefixes.bodies,
-      PAYLOAD_BUCKET.prefixes.sesInbound,
-    ])
+    // Raw e-mail and SES's inbound copies are never readable through the API.
+    for (const prefix of [PAYLOAD_BUCKET.prefixes.rawEmail, PAYLOAD_BUCKET.prefixes.sesInbound])
       expect(resourcesFor(template, roleId, 's3:GetObject')).not.toContain(objectsUnder(prefix));
+  });
+
+  it('reads the e-mail bodies stored apart (GET /v1/messages/{id}/body/{kind}) under bodies/, and only reads them', () => {
+    // Act
+    const { stack, template } = iam;
+    const roleId = roleIdOf(apiOf(iam).function);
+    const bodies = JSON.stringify({
+      'Fn::Join': [
+        '',
+        [
+          { 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] },
+          `/${PAYLOAD_BUCKET.prefixes.bodies}*`,
+        ],
+      ],
+    });
+    const writes = ['s3:PutObject', 's3:AbortMultipartUpload'].flatMap((action) =>
+      resourcesFor(template, roleId, action),
+    );
+    const route = Object.values(scoped.template.findResources('AWS::ApiGatewayV2::Route')).find(
+      (candidate) => candidate.Properties.RouteKey === 'GET /v1/messages/{hubMessageId}/body/{kind}',
+    );
+    // Assess: the route (a read), the prefix the handler checks, and the grant
+    expect(route?.Properties.AuthorizationScopes).toEqual(['switchboard/read']);
+    expect(HELPDESK_API_MEDIA.bodyPrefix).toBe(PAYLOAD_BUCKET.prefixes.bodies);
+    expect(HELPDESK_API_MEDIA_GRANTS['s3:GetObject']).toContain(PAYLOAD_BUCKET.prefixes.bodies);
+    expect(resourcesFor(template, roleId, 's3:GetObject')).toContain(bodies);
+    // Read only: no write under bodies/ (erasure's DeleteObject covers every payload prefix, as before)
+    expect(writes).not.toContain(bodies);
   });
 
   it('leaves the payload bucket and the API without CORS: no browser origin is trusted until a console is deployed', () => {

@@ -128,6 +128,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/{hubMessageId}/body/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A download URL of an e-mail's body stored apart
+         * @description A presigned GET of an e-mail body too large for the message, which the hub stored in its bucket: the HTML (`html`, the message's `email.htmlBodyKey`) or the text (`text`, its `email.textBodyKey`), valid for 5 minutes and answering as a download (`body.html`, `body.txt`), never as a page. 404 for an unknown or erased message, one with no such body stored apart (a body that fits is in the message itself: `email.htmlBody`, `email.textBody`), or a body gone with the bucket's retention. Access `read`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/read` (API Gateway answers 403 without it).
+         */
+        get: operations["getMessageBody"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/media": {
         parameters: {
             query?: never;
@@ -1029,6 +1049,16 @@ export interface components {
             /** @description The part's file name, when it has one: the name to save or show the file under (the URL answers with a made-up one). */
             filename?: string;
         };
+        /** @description A short-lived download URL of an e-mail body too large for the message, stored apart (the message's `email.htmlBodyKey` or `email.textBodyKey`). */
+        EmailBodyDownload: {
+            /** @description A presigned GET of the stored body, valid until `expiresAt` (or sooner, when the credentials that signed it expire: ask again). It answers as a download under a name the hub makes up (`Content-Disposition: attachment; filename="body.html"`, `body.txt`), never as a page: the HTML is the customer's, scripts included. Show it only sanitized, or in a sandboxed frame. */
+            url: string;
+            expiresAt: string;
+            /** @description As stored: what the URL answers with. `application/octet-stream` for the HTML (active content is never stored as such), `text/plain; charset=utf-8` for the text; either is UTF-8 (an HTML body stored before 2026-12-06 is `text/html; charset=utf-8`). */
+            contentType: string;
+            /** @description Bytes, as stored. */
+            size: number;
+        };
         /** @description Where to upload a file to send, and the key that names it. */
         MediaUpload: {
             /** @description Name it in a send's media part once the file is uploaded: `source: { s3Key }`. `media/outbound/<id>/file.<extension of the type>`: never the file's name. */
@@ -1829,6 +1859,70 @@ export interface operations {
             };
             /** @description The attachment could not be stored (`urn:switchboard:problem:media-failed`) */
             410: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            500: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMessageBody: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hubMessageId: string;
+                kind: "html" | "text";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A download URL. */
+            200: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailBodyDownload"];
+                };
+            };
+            /** @description The request is not valid (`urn:switchboard:problem:invalid-request`) */
+            400: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (`urn:switchboard:problem:not-found`) */
+            404: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;

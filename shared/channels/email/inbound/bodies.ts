@@ -1,6 +1,7 @@
 import { emailBodyKey, type MessageScope } from '#shared/aws/payload-keys.ts';
 import type { BlobToStore } from '#shared/channels/inbound.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
+import { attachmentBlob } from '#shared/media/stored-type.ts';
 import { sha256Hex } from './attachments.ts';
 
 /** A body larger than this (as JSON in the event) is stored in the payload bucket instead. */
@@ -15,13 +16,27 @@ const INLINE_BODIES_BUDGET_BYTES = 640 * 1024;
 const jsonSize = (value: string | undefined): number =>
   value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value), 'utf8');
 
+/**
+ * Each body's type, and the name a browser saves it under (one the hub makes up, no customer's): the
+ * stored object's and the helpdesk API's download URL's (shared/api/media.ts).
+ */
+export const EMAIL_BODY_FILES = {
+  text: { type: 'text/plain; charset=utf-8', name: 'body.txt' },
+  html: { type: 'text/html; charset=utf-8', name: 'body.html' },
+} as const;
+
+/**
+ * A body as the bucket keeps it: under the rule of a customer's file (shared/media/stored-type.ts), a
+ * download, never a page. The HTML is the customer's, scripts included, and the bucket serves an
+ * object with its stored headers to any URL that reaches it (a helpdesk's own presigned GET of
+ * `htmlBodyKey`): so `Content-Disposition: attachment; filename="body.html"` and the HTML as
+ * `application/octet-stream` (until 2026-12-06 it was stored as inline `text/html`, found by a
+ * review). The text stays `text/plain; charset=utf-8`.
+ */
 const bodyBlob = (body: string, kind: 'text' | 'html', scope: MessageScope): BlobToStore => {
   const bytes = Buffer.from(body, 'utf8');
-  return {
-    key: emailBodyKey(scope, sha256Hex(bytes), kind),
-    contentType: kind === 'text' ? 'text/plain; charset=utf-8' : 'text/html; charset=utf-8',
-    bytes,
-  };
+  const file = EMAIL_BODY_FILES[kind];
+  return attachmentBlob(emailBodyKey(scope, sha256Hex(bytes), kind), file.type, bytes, file.name);
 };
 
 /** Cuts a string to at most `limitBytes` of JSON, on a code point boundary. */
