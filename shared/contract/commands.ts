@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nonBlankText, TimestampSchema } from './common.ts';
+import { nonBlankText, TimestampSchema, wellFormed } from './common.ts';
 
 /*
  * Commands a helpdesk sends to the hub (CloudEvents 1.0, structured JSON), on the outbox FIFO queue
@@ -44,22 +44,30 @@ const HttpsUrlSchema = z
 export const MAX_OUTBOUND_HTML = 256 * 1024;
 
 /**
- * Text the customer is shown (a message's, a button's): not blank (NonBlankText). A blank one would
- * reach the customer as an empty message or button, or be refused by the provider after the hub
- * took the command.
+ * Text the customer is shown, of at most `max` characters: with no unpaired UTF-16 surrogate, which
+ * has no UTF-8 form (it would reach the provider as a `\ud83d` escape in JSON, refused by a strict
+ * parser, or as U+FFFD in a form or a mail).
  */
-const shownText = nonBlankText;
+const shownString = (max: number) => wellFormed(z.string().max(max));
+
+/**
+ * Text the customer is shown as a message or a button: well-formed, and not blank (`nonBlankText`:
+ * some character that shows, not only whitespace, zero-width, format or control characters). A blank
+ * one would reach the customer as an empty message or button, or be refused by the provider after
+ * the hub took the command.
+ */
+const shownText = (max: number) => wellFormed(nonBlankText(max));
 
 export const OutboundTextPartSchema = z
   .strictObject({
     type: z.literal('text'),
-    /** At least one character that is not whitespace: a blank text would reach the customer as an empty message. */
+    /** At least one character that shows (not only whitespace or invisible characters): a blank text would reach the customer as an empty message. */
     text: shownText(MAX_OUTBOUND_TEXT),
     /**
      * E-mail only: the same text as HTML, sent as the HTML alternative of the reply (the plain text
      * stays for clients that show no HTML). Other channels send `text` and ignore it.
      */
-    html: z.string().min(1).max(MAX_OUTBOUND_HTML).optional(),
+    html: shownString(MAX_OUTBOUND_HTML).min(1).optional(),
   })
   .meta({ id: 'OutboundTextPart' });
 
@@ -74,8 +82,8 @@ export const OutboundMediaPartSchema = z
     kind: z.enum(['image', 'audio', 'video', 'file', 'sticker']),
     source: OutboundMediaSourceSchema,
     mimeType: z.string().max(255).optional(),
-    filename: z.string().min(1).max(255).optional(),
-    caption: z.string().max(4096).optional(),
+    filename: shownString(255).min(1).optional(),
+    caption: shownString(4096).optional(),
   })
   .meta({ id: 'OutboundMediaPart' });
 
@@ -102,7 +110,7 @@ export const OutboundTemplateHeaderSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('text'),
-      text: z.string().min(1).max(1024),
+      text: shownString(1024).min(1),
       /** Named templates: the parameter's name. */
       parameterName: z.string().min(1).max(64).optional(),
     }),
@@ -114,7 +122,7 @@ export const OutboundTemplateHeaderSchema = z
       .strictObject({
         type: z.literal('document'),
         ...headerMediaSource,
-        filename: z.string().min(1).max(255).optional(),
+        filename: shownString(255).min(1).optional(),
       })
       .refine(oneHeaderMediaSource, ONE_HEADER_MEDIA_SOURCE)
       .meta(ONE_HEADER_MEDIA_SOURCE_JSON),
@@ -122,8 +130,8 @@ export const OutboundTemplateHeaderSchema = z
       type: z.literal('location'),
       latitude: z.number().min(-90).max(90),
       longitude: z.number().min(-180).max(180),
-      name: z.string().max(1000).optional(),
-      address: z.string().max(1000).optional(),
+      name: shownString(1000).optional(),
+      address: shownString(1000).optional(),
     }),
   ])
   .meta({ id: 'OutboundTemplateHeader' });
@@ -144,12 +152,12 @@ export const OutboundTemplateButtonSchema = z
     z.strictObject({
       type: z.literal('url'),
       index: z.number().int().nonnegative().max(99),
-      text: z.string().min(1).max(2048),
+      text: shownString(2048).min(1),
     }),
     z.strictObject({
       type: z.literal('copy_code'),
       index: z.number().int().nonnegative().max(99),
-      couponCode: z.string().min(1).max(64),
+      couponCode: shownString(64).min(1),
     }),
   ])
   .meta({ id: 'OutboundTemplateButton' });
@@ -182,13 +190,13 @@ const refusingPrototypeKey = <S extends z.ZodType>(schema: S) =>
 /** Body parameters: positional (`{{1}}`…) as a list, or named as a record. */
 const TemplateParametersSchema = refusingPrototypeKey(
   z.union([
-    z.array(z.string().max(1024)).max(100),
+    z.array(shownString(1024)).max(100),
     z.record(
       z
         .string()
         .max(64)
         .meta({ not: { const: PROTOTYPE_KEY } }),
-      z.string().max(1024),
+      shownString(1024),
     ),
   ]),
 );
@@ -233,9 +241,9 @@ export const OutboundInteractivePartSchema = z
         sections: z
           .array(
             z.strictObject({
-              title: z.string().max(64).optional(),
+              title: shownString(64).optional(),
               rows: z
-                .array(ButtonSchema.extend({ description: z.string().max(256).optional() }))
+                .array(ButtonSchema.extend({ description: shownString(256).optional() }))
                 .min(1)
                 .max(10),
             }),
@@ -259,7 +267,7 @@ export const OutboundReactionPartSchema = z
     type: z.literal('reaction'),
     targetProviderMessageId: z.string().min(1).max(1024),
     /** The emoji; empty removes the reaction. */
-    emoji: z.string().max(32).meta({
+    emoji: shownString(32).meta({
       description:
         "One emoji; empty removes the reaction. Instagram takes only ❤️ (sent as Meta's `love`): any other emoji ends `send_failed` (`content_invalid`, `failedField` `parts.N.emoji`) before any call.",
     }),
@@ -271,8 +279,8 @@ export const OutboundLocationPartSchema = z
     type: z.literal('location'),
     latitude: z.number().min(-90).max(90),
     longitude: z.number().min(-180).max(180),
-    name: z.string().max(1000).optional(),
-    address: z.string().max(1000).optional(),
+    name: shownString(1000).optional(),
+    address: shownString(1000).optional(),
   })
   .meta({ id: 'OutboundLocationPart' });
 
@@ -316,7 +324,7 @@ export const SendMessageDataSchema = z
     /** After this instant the hub must not send: the command ends `send_failed` (`deadline_exceeded`). */
     deadline: TimestampSchema.optional(),
     /** E-mail only: the subject (default: `Re:` and the conversation's last subject). */
-    email: z.strictObject({ subject: z.string().max(998).optional() }).optional(),
+    email: z.strictObject({ subject: shownString(998).optional() }).optional(),
   })
   .meta({ id: 'SendMessageData' });
 export type SendMessageData = z.infer<typeof SendMessageDataSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHOWN_CHARACTER, WELL_FORMED } from '#shared/validation/shown-text.ts';
 
 /** The four channels Switchboard normalizes. */
 export const ChannelSchema = z.enum(['messenger', 'whatsapp', 'sms', 'email']).meta({
@@ -12,14 +13,30 @@ export const ProviderSchema = z.enum(['meta', 'twilio', 'ses', 'mailgun']).meta(
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 
-/** ISO 8601 timestamp with offset, always produced in UTC with millisecond precision. */
 /**
- * A string of at most `max` characters with at least one that is not whitespace, checked as given
- * (so the published pattern `\\S` and the bound say the same as the code).
+ * A string of at most `max` characters with at least one that shows (not whitespace, a format or
+ * control character, or an invisible filler: shared/validation/shown-text.ts), checked as given (so
+ * the published pattern and the bound say the same as the code).
  */
 export const nonBlankText = (max: number) =>
-  z.string().min(1).max(max).regex(/\S/u, 'must contain a character other than whitespace');
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(
+      SHOWN_CHARACTER,
+      'must contain a character that shows (not only whitespace, zero-width, format or control characters)',
+    );
 
+/**
+ * A string with no unpaired UTF-16 surrogate (shared/validation/shown-text.ts), for text a command
+ * shows the customer: it has no UTF-8 form, so it would reach the provider as a `\ud83d` escape in
+ * JSON or a U+FFFD in a form or a mail. Published as a pattern.
+ */
+export const wellFormed = (schema: z.ZodString) =>
+  schema.regex(WELL_FORMED, 'must not hold an unpaired UTF-16 surrogate (half of a character)');
+
+/** ISO 8601 timestamp with offset, always produced in UTC with millisecond precision. */
 export const TimestampSchema = z.iso.datetime({ offset: true }).meta({
   description: 'ISO 8601 date-time (UTC, milliseconds).',
 });

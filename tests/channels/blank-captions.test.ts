@@ -64,4 +64,21 @@ describe('a blank caption', () => {
       mmsImage: [{ media: 'image', caption: undefined }],
     });
   });
+
+  it('is also one of zero-width or filler characters alone: the file goes alone', () => {
+    // Prepare: before 2026-12-06 only whitespace made a caption blank
+    const invisible = '\u200B\u2060\u3164';
+    // Act
+    const shapes = {
+      whatsappAudio: shapeOf(senders.whatsapp.prepare([media('audio', 'audio/mpeg', invisible)], OPEN)),
+      messengerImage: shapeOf(senders.messenger.prepare([media('image', 'image/jpeg', invisible)], OPEN)),
+      mmsImage: shapeOf(senders.mms.prepare([media('image', 'image/jpeg', invisible)], OPEN)),
+    };
+    // Assess
+    expect(shapes).toEqual({
+      whatsappAudio: [{ media: 'audio', caption: undefined }],
+      messengerImage: [{ media: 'image', caption: undefined }],
+      mmsImage: [{ media: 'image', caption: undefined }],
+    });
+  });
 });

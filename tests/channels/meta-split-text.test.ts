@@ -82,6 +82,28 @@ describe('splitting a long text', () => {
     expect(lone).toEqual(['   ']);
   });
 
+  it('takes a piece of only zero-width, format or filler characters for blank, as the contract does', () => {
+    // Prepare: before 2026-12-06 only whitespace was blank here, so such a piece went out as a message
+    // that showed nothing
+    const fits = (piece: string) => piece.length <= 10;
+    // Act
+    const joined = withoutBlankPieces(['abc', '\u200B\u2060', 'def'], fits);
+    const dropped = withoutBlankPieces(['abcdefghij', '\u3164\u200D\u0000', 'k'], fits);
+    // Assess
+    expect(joined).toEqual(['abc\u200B\u2060', 'def']);
+    expect(dropped).toEqual(['abcdefghij', 'k']);
+  });
+
+  it('sends no piece of a text ending in zero-width spaces longer than a message holds', () => {
+    // Prepare
+    const text = `${'word '.repeat(10)}${'\u200B'.repeat(5000)}`;
+    // Act
+    const pieces = splitText(text, { maxLength: 4096 });
+    // Assess
+    expect(pieces).toEqual(['word '.repeat(10)]);
+    expectPiecesOf(text, pieces);
+  });
+
   it('property: no piece is whitespace-only, even of texts full of blank runs', () => {
     const blanky = fc
       .array(fc.constantFrom('word', ' ', '\n', '\n\n', ' '.repeat(50), '\t', '\u00a0'), {

@@ -101,6 +101,35 @@ describe('Twilio prepare', () => {
     expect(named).toMatchObject({ ok: false, reason: 'template_invalid', field: 'parts.0.parameters.time' });
   });
 
+  it('refuses a variable holding a new line, a tab or more than 4 consecutive spaces before the call, as the Cloud API path does (Twilio answers 21656 or 92007)', () => {
+    // Prepare: until 2026-12-06 these went to Twilio and failed there, while the Cloud API path refused them
+    const values = ['Main St 1\nApt 4', 'Total:\t12.00', 'A     B'];
+    // Act
+    const positional = values.map((value) =>
+      whatsapp.prepare([template({ parameters: ['Maria', value] })], CLOSED),
+    );
+    const named = whatsapp.prepare(
+      [template({ parameters: { name: 'Maria', address: 'Main St 1\nApt 4' } })],
+      OPEN,
+    );
+    const fourSpaces = whatsapp.prepare([template({ parameters: ['Maria', 'A    B'] })], OPEN);
+    // Assess
+    for (const prepared of positional) {
+      expect(prepared).toEqual({
+        ok: false,
+        reason: 'template_invalid',
+        field: 'parts.0.parameters.1',
+        detail: 'a template parameter may not hold new lines, tabs or more than 4 consecutive spaces',
+      });
+    }
+    expect(named).toMatchObject({
+      ok: false,
+      reason: 'template_invalid',
+      field: 'parts.0.parameters.address',
+    });
+    expect(fourSpaces.ok).toBe(true);
+  });
+
   it('refuses a named variable whose key is longer than the 16 characters Twilio takes', () => {
     // Act
     const sixteen = whatsapp.prepare([template({ parameters: { customer_first_n: 'Maria' } })], OPEN);

@@ -132,6 +132,82 @@ describe('send commands', () => {
       },
       'data.parts.0.list.sections.0.rows.0.title',
     ],
+    // Blank is showing nothing: before 2026-12-06 one character that is not whitespace was enough, so a
+    // text of zero-width or control characters went to the customer as an empty message
+    ...(
+      [
+        ['zero-width spaces', '\u200B\u200B'],
+        ["word joiners (an editor's inline filler)", '\u2060'.repeat(7)],
+        ['a ZWNJ and a ZWJ', '\u200C\u200D'],
+        ['a byte order mark and a space', '\uFEFF '],
+        ['a NUL', '\u0000'],
+        ['a combining grapheme joiner', '\u034F'],
+        ['Hangul fillers', '\u115F\u1160\u3164\uFFA0'],
+      ] as const
+    ).map(([label, text]): [string, Record<string, unknown>, string] => [
+      `a text of only ${label}`,
+      { parts: [{ type: 'text', text }] },
+      'data.parts.0.text',
+    ]),
+    [
+      'a button title of only a zero-width space',
+      { parts: [{ type: 'interactive', body: 'Pick', buttons: [{ id: 'a', title: '\u200B' }] }] },
+      'data.parts.0.buttons.0.title',
+    ],
+    // Half of a surrogate pair has no UTF-8 form: before 2026-12-06 it went to Meta as a `\ud83d`
+    // escape and to Twilio or in a mail as U+FFFD
+    [
+      'a text ending in half an emoji',
+      { parts: [{ type: 'text', text: 'Thanks \uD83D' }] },
+      'data.parts.0.text',
+    ],
+    [
+      'a caption holding a lone low surrogate',
+      {
+        parts: [
+          { type: 'media', kind: 'image', source: { url: 'https://x.example/a.jpg' }, caption: 'a\uDE00b' },
+        ],
+      },
+      'data.parts.0.caption',
+    ],
+    [
+      'an interactive body holding half an emoji',
+      { parts: [{ type: 'interactive', body: 'Pick \uD83D', buttons: [{ id: 'a', title: 'A' }] }] },
+      'data.parts.0.body',
+    ],
+    [
+      'a list row description holding half an emoji',
+      {
+        parts: [
+          {
+            type: 'interactive',
+            body: 'Pick',
+            list: {
+              button: 'Open',
+              sections: [{ rows: [{ id: 'r', title: 'R', description: '\uD83D' }] }],
+            },
+          },
+        ],
+      },
+      'data.parts.0.list.sections.0.rows.0.description',
+    ],
+    [
+      'a positional template parameter holding half an emoji',
+      {
+        parts: [{ type: 'template', name: 'order_update', language: 'en_US', parameters: ['a', 'b\uD83D'] }],
+      },
+      'data.parts.0.parameters.1',
+    ],
+    [
+      'a named template parameter holding half an emoji',
+      {
+        parts: [
+          { type: 'template', name: 'order_update', language: 'en_US', parameters: { name: '\uD83D' } },
+        ],
+      },
+      'data.parts.0.parameters.name',
+    ],
+    ['an e-mail subject holding half an emoji', { email: { subject: 'Re: \uD83D' } }, 'data.email.subject'],
   ])('refuses %s, naming the field', (_label, data, path) => {
     // Act
     const parsed = HubCommandSchema.safeParse(command(data));
@@ -217,6 +293,14 @@ describe('the published commands JSON Schema', () => {
       interactive({ list: { ...list, sections: [{ rows: [{ id: 'r', title: ' ' }] }] } }),
     ],
     ['a named template parameter called __proto__', { parts: [JSON.parse(PROTO_TEMPLATE)] }],
+    [
+      'a text of only zero-width and control characters',
+      { parts: [{ type: 'text', text: '\u200B\u2060\u0000' }] },
+    ],
+    ['a text of only a Hangul filler', { parts: [{ type: 'text', text: '\u3164' }] }],
+    ['a button title of only a word joiner', interactive({ buttons: [{ id: 'a', title: '\u2060' }] })],
+    ['a text ending in half an emoji', { parts: [{ type: 'text', text: 'Thanks \uD83D' }] }],
+    ['an e-mail subject holding half an emoji', { email: { subject: 'Re: \uD83D' } }],
   ])('refuses %s, as the hub does', (label, data) => {
     // Act
     const hub = HubCommandSchema.safeParse(command(data));
@@ -243,6 +327,14 @@ describe('the published commands JSON Schema', () => {
     [
       'named template parameters, one called constructor',
       { parts: [JSON.parse(PROTO_TEMPLATE.replace('__proto__', 'constructor'))] },
+    ],
+    [
+      'a text of emoji (surrogate pairs, a ZWJ family) with zero-width characters among words',
+      { parts: [{ type: 'text', text: '👍 \u200Bdone\u2060 👨\u200D👩\u200D👧' }] },
+    ],
+    [
+      'a text of one visible character after a zero-width space',
+      { parts: [{ type: 'text', text: '\u200B.' }] },
     ],
   ])('takes %s, as the hub does', (label, data) => {
     // Act

@@ -1518,6 +1518,36 @@ describe('send commands', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('refuses a text holding half an emoji with content_invalid naming it, and one of only zero-width spaces alike', async () => {
+    // Prepare: before 2026-12-06 both went out, the first as a `\ud83d` escape (U+FFFD through Twilio
+    // or in a mail), the second as a message that showed nothing
+    const { conversationId } = await openConversation();
+    const halfEmoji = sendCommand(conversationId, 'half-emoji', [
+      { type: 'text', text: 'Hello' },
+      { type: 'text', text: 'Thanks for waiting \uD83D' },
+    ]);
+    const invisible = sendCommand(conversationId, 'invisible', [{ type: 'text', text: '\u200B\u2060' }]);
+    // Act
+    await hub.enqueue(halfEmoji);
+    await hub.enqueue(invisible);
+    await hub.runOutbox();
+    // Assess
+    const failed = (await outcomes()) as Failed[];
+    expect(failed.map((event) => event.data)).toEqual([
+      expect.objectContaining({
+        reason: 'content_invalid',
+        failedField: 'parts.1.text',
+        idempotencyKey: 'half-emoji',
+      }),
+      expect.objectContaining({
+        reason: 'content_invalid',
+        failedField: 'parts.0.text',
+        idempotencyKey: 'invisible',
+      }),
+    ]);
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
   it('answers a command larger than a command may be, up to the outbox’s 1 MiB, with content_invalid when it names its conversation and key, and dead-letters one that does not', async () => {
     // Prepare: one 300 KiB text, over the 256 KiB of a command; and a command of no key as large
     const { conversationId } = await openConversation();

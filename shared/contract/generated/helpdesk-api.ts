@@ -361,7 +361,7 @@ export interface components {
         OutboundTextPart: {
             /** @constant */
             type: "text";
-            text: string;
+            text: string & (unknown & unknown);
             html?: string;
         };
         OutboundMediaPart: {
@@ -449,18 +449,18 @@ export interface components {
         OutboundInteractivePart: {
             /** @constant */
             type: "interactive";
-            body: string;
+            body: string & (unknown & unknown);
             buttons?: {
                 id: string;
-                title: string;
+                title: string & (unknown & unknown);
             }[];
             list?: {
-                button: string;
+                button: string & (unknown & unknown);
                 sections: {
                     title?: string;
                     rows: {
                         id: string;
-                        title: string;
+                        title: string & (unknown & unknown);
                         description?: string;
                     }[];
                 }[];

@@ -1,5 +1,6 @@
 import { isBlank } from '#shared/channels/blank-pieces.ts';
 import { fileThenCaption } from '#shared/channels/whatsapp/outbound/caption.ts';
+import { templateParameterProblem } from '#shared/channels/whatsapp/outbound/limits.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type { Prepared, PreparedMessage, SendPolicy, StoredMedia } from '#shared/outbound/channel-sender.ts';
 import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
@@ -116,9 +117,11 @@ const parameterCountOf = (parameters: OutboundTemplatePart['parameters']): numbe
 
 /**
  * Why a template's variables cannot go as ContentVariables, naming the first that cannot: a named key
- * over 16 characters, or a value that is empty (Twilio answers 21656: no variable may be empty or
- * null at send time) or blank (the template goes on to WhatsApp, which takes no blank parameter; the
- * Cloud API path refuses it alike, whatsapp/outbound/prepare-parts.ts). Refused here, before any call.
+ * over 16 characters, or a value WhatsApp's rule for a template parameter refuses, the Cloud API
+ * path's (`templateParameterProblem`, whatsapp/outbound/limits.ts): empty (Twilio answers 21656: no
+ * variable may be empty or null at send time) or blank (the template goes on to WhatsApp, which takes
+ * no blank parameter), or holding a new line, a tab or more than 4 consecutive spaces (Twilio answers
+ * 21656, or 92007 for an approved WhatsApp template). Refused here, before any call.
  */
 const variablesProblem = (part: OutboundTemplatePart, partIndex: number): Refusal | undefined => {
   const { parameters } = part;
@@ -136,7 +139,8 @@ const variablesProblem = (part: OutboundTemplatePart, partIndex: number): Refusa
         `a Content variable's name holds at most ${MAX_CONTENT_VARIABLE_KEY} characters`,
       );
     }
-    if (value.trim() === '') return refuse('template_invalid', field, 'a Content variable may not be empty');
+    const problem = templateParameterProblem(value);
+    if (problem !== undefined) return refuse('template_invalid', field, problem);
   }
   return undefined;
 };

@@ -87,9 +87,25 @@ export const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
 export const PARAMETER_NAME = /^[a-z0-9_]{1,64}$/;
 /**
  * A body parameter may not hold new lines, tabs or more than 4 consecutive spaces (Meta's error
- * 132018 says so); nor be empty (frappe_whatsapp#169: empty parameters → 400).
+ * 132018 says so; Twilio's 21656 and 92007 say the same of a Content variable of a WhatsApp template).
  */
-export const PARAMETER_FORBIDDEN = /[\n\t]| {5,}/;
+const PARAMETER_FORBIDDEN = /[\n\t]| {5,}/;
+
+/**
+ * Why a WhatsApp template's parameter value (a body parameter, a text header's, a URL button's
+ * suffix) cannot go, or undefined: empty or blank
+ * (frappe_whatsapp#169: empty parameters → 400; Twilio answers 21656: no variable may be empty), or
+ * holding new lines, tabs or more than 4 consecutive spaces (PARAMETER_FORBIDDEN). The one rule of
+ * both WhatsApp paths, the Cloud API's (prepare-parts.ts) and Twilio's Content variables
+ * (shared/channels/sms/outbound/prepare.ts), refused before any call.
+ */
+export const templateParameterProblem = (value: string): string | undefined => {
+  if (value.trim() === '') return 'a template parameter may not be empty';
+  if (PARAMETER_FORBIDDEN.test(value)) {
+    return 'a template parameter may not hold new lines, tabs or more than 4 consecutive spaces';
+  }
+  return undefined;
+};
 
 /**
  * Template header and button values (Cloud API template messages; template components reference).

@@ -35,10 +35,10 @@ import {
   MAX_TEMPLATE_HEADER_TEXT,
   MAX_URL_BUTTON_SUFFIX,
   MEDIA_RULES,
-  PARAMETER_FORBIDDEN,
   PARAMETER_NAME,
   TEMPLATE_NAME,
   TEXT,
+  templateParameterProblem,
 } from './limits.ts';
 
 type Result = readonly PreparedMessage[] | Refusal;
@@ -61,14 +61,6 @@ const media = (part: OutboundMediaPart, index: number, stored: StoredMedia | und
   }
   // A caption on audio or a sticker, or one over 1,024 characters, follows the file as text.
   return fileThenCaption(part, index, rule.caption, (caption) => splitText(caption, TEXT));
-};
-
-const parameterProblem = (value: string): string | undefined => {
-  if (value.trim() === '') return 'a template parameter may not be empty';
-  if (PARAMETER_FORBIDDEN.test(value)) {
-    return 'a template parameter may not hold new lines, tabs or more than 4 consecutive spaces';
-  }
-  return undefined;
 };
 
 /** What a template header's stored file must be: the rule of a media message of that kind. */
@@ -118,7 +110,7 @@ const template = (part: OutboundTemplatePart, index: number, stored: StoredMedia
         'named parameters are lower-case letters, digits and underscores',
       );
     }
-    const problem = parameterProblem(value);
+    const problem = templateParameterProblem(value);
     if (problem !== undefined) return refuse('template_invalid', `${field}.parameters.${key}`, problem);
   }
   const named = part.parameters !== undefined && !Array.isArray(part.parameters);
@@ -146,7 +138,7 @@ const headerProblem = (
       `a template header holds at most ${MAX_TEMPLATE_HEADER_TEXT} characters`,
     );
   }
-  const problem = parameterProblem(header.text);
+  const problem = templateParameterProblem(header.text);
   if (problem !== undefined) return refuse('template_invalid', `${field}.text`, problem);
   if (header.parameterName === undefined) {
     return body.named
@@ -206,7 +198,7 @@ const templateButtonsProblem = (
       return refuse('template_invalid', `${at}.${name}`, `${label} holds at most ${max} characters`);
     }
     if (button.type === 'url') {
-      const problem = parameterProblem(value);
+      const problem = templateParameterProblem(value);
       if (problem !== undefined) return refuse('template_invalid', `${at}.${name}`, problem);
     }
   }
