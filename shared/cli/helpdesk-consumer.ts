@@ -17,9 +17,10 @@
  *   conversation and ignore older ones (FIFO order holds per conversation, redeliveries and
  *   redrives from the dead-letter queue do not), except across a conversation erased with its person
  *   and created again under its id by the customer's next message, which counts from 1 again: a
- *   state whose `createdAt` is later than the newest message (`lastMessageAt`) of the state you kept
- *   is of the new conversation and replaces it, one whose `lastMessageAt` is earlier than the kept
- *   state's `createdAt` is of the erased one and is ignored;
+ *   state whose first message came in (`firstReceivedAt`, the hub's receipt) after the last of the
+ *   state you kept (`lastReceivedAt`) is of the new conversation and replaces it, one whose last came
+ *   in before the kept state's first is of the erased one and is ignored (a state without them, of
+ *   a conversation created before 2026-12-06, is read with `createdAt` and `lastMessageAt`);
  * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
  *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
  *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
@@ -104,31 +105,43 @@ type ConversationState = HubEventOf<'switchboard.conversation.state_changed'>['d
  * Whether a state is of another conversation than `kept` under the same id, and which came first. An
  * erasure deletes a conversation and the customer's next message creates it again under its id,
  * counting from version 1 again, so versions order the states of one conversation only. Every state
- * of one conversation spans its first recorded message: its `createdAt` (its earliest message's
- * time; it moves back when an earlier message is recorded later) is no later, and its newest message
- * (`lastMessageAt`) no earlier, than that message. So a state created after the kept state's newest
- * message is of a newer conversation, and one whose newest message is before the kept state's
- * `createdAt` of an older one (the erased conversation's, redriven late); any other is the same.
+ * of one conversation spans the hub's receipt of its first recorded message: its `firstReceivedAt`
+ * (the earliest receipt of its messages; it moves back when one received earlier is recorded later)
+ * is no later, and its `lastReceivedAt` no earlier, than that receipt. The erased conversation's
+ * messages all came in before the new one's first. So a state whose messages came in after the kept
+ * state's last is of a newer conversation, and one whose messages all came in before the kept
+ * state's first of an older one (the erased conversation's, redriven late); any other is the same.
+ * Receipts are the hub's own clock: until 2026-12-06 this compared `createdAt` and `lastMessageAt`,
+ * provider times (an e-mail's Date is its sender's clock), so a new conversation whose first mail
+ * was dated before the erased one's last message was taken for the erased one (found by a review).
  */
 const conversationOf = (state: ConversationState, kept: KeptState): 'newer' | 'older' | 'same' => {
-  if (Date.parse(state.createdAt) > Date.parse(kept.newestMessageAt)) return 'newer';
-  if (Date.parse(newestMessageOf(state)) < Date.parse(kept.createdAt)) return 'older';
+  const span = spanOf(state);
+  if (Date.parse(span.firstReceivedAt) > Date.parse(kept.lastReceivedAt)) return 'newer';
+  if (Date.parse(span.lastReceivedAt) < Date.parse(kept.firstReceivedAt)) return 'older';
   return 'same';
 };
 
-const newestMessageOf = (state: ConversationState): string => state.lastMessageAt ?? state.createdAt;
+/**
+ * A state's first and last receipt; for a state without them (a conversation created before
+ * 2026-12-06), its `createdAt` and its newest message's time (`lastMessageAt`, else `createdAt`).
+ */
+const spanOf = (state: ConversationState): Pick<KeptState, 'firstReceivedAt' | 'lastReceivedAt'> => ({
+  firstReceivedAt: state.firstReceivedAt ?? state.createdAt,
+  lastReceivedAt: state.lastReceivedAt ?? state.lastMessageAt ?? state.createdAt,
+});
 
 interface KeptState {
   readonly version: number;
-  /** The state's earliest and newest message (`createdAt`; `lastMessageAt`, else `createdAt`). */
-  readonly createdAt: string;
-  readonly newestMessageAt: string;
+  /** When the state's first and last message came in (`spanOf`). */
+  readonly firstReceivedAt: string;
+  readonly lastReceivedAt: string;
 }
 
 /** Your helpdesk logic goes here; this one prints and tracks conversation versions. */
 export class ExampleHelpdesk {
   readonly seen = new RecentIds();
-  /** conversation id → the state applied: its version and its newest message's time. */
+  /** conversation id → the state applied: its version and when its first and last message came in. */
   private readonly kept = new Map<string, KeptState>();
 
   constructor(private readonly output: CliOutput) {}
@@ -178,11 +191,7 @@ export class ExampleHelpdesk {
       const kept = this.kept.get(conversationId);
       const which = kept === undefined ? 'newer' : conversationOf(state, kept);
       if (kept && (which === 'older' || (which === 'same' && kept.version >= version))) return 'stale_state';
-      this.kept.set(conversationId, {
-        version,
-        createdAt: state.createdAt,
-        newestMessageAt: newestMessageOf(state),
-      });
+      this.kept.set(conversationId, { version, ...spanOf(state) });
       this.output.line(`${event.time}  state     ${event.id}  ${event.subject}  ${status} v${version}`);
       return 'handled';
     }

@@ -107,6 +107,15 @@ export const ConversationStateSchema = z
     createdAt: TimestampSchema,
     /** Provider time of the newest message either way. */
     lastMessageAt: TimestampSchema.nullable(),
+    /**
+     * When the hub received (on its own clock: each message's `receivedAt`) the first and the last to
+     * come in of the conversation's recorded messages, either way; what tells a conversation created
+     * again after an erasure from the erased one (`version`). Unlike `createdAt` and `lastMessageAt`
+     * they are no provider's or sender's clock. Absent on conversations created before 2026-12-06,
+     * which never gain them (their earlier messages' receipts are not known).
+     */
+    firstReceivedAt: TimestampSchema.optional(),
+    lastReceivedAt: TimestampSchema.optional(),
     /** Provider time of the newest customer message (an e-mail auto-reply or bounce is not one). */
     lastInboundAt: TimestampSchema.nullable(),
     /** E-mail: time of the newest message whose From is the address replies go to and whose From domain the receiving service authenticated (`email.fromAuthenticated`: an SES receipt's DMARC PASS), at the earlier of its Date and its arrival. Only such a message lifts an e-mail opt-out: a From or Reply-To header is anyone's to write. Absent on other channels, until such a message, and with Mailgun, which passes no verdicts. */
@@ -140,9 +149,14 @@ export const ConversationStateSchema = z
     /**
      * Monotonic per conversation: consumers keep the state with the highest version. A conversation
      * erased with its person and created again under its id (the customer writes again) counts from 1
-     * again: a state whose `createdAt` is later than the kept state's `lastMessageAt` is of the new
-     * conversation, one whose `lastMessageAt` is earlier than the kept state's `createdAt` of the
-     * erased one (every state of one conversation spans its first recorded message).
+     * again: a state whose `firstReceivedAt` is later than the kept state's `lastReceivedAt` is of the
+     * new conversation, one whose `lastReceivedAt` is earlier than the kept state's `firstReceivedAt`
+     * of the erased one (every state of one conversation spans the hub's receipt of its first recorded
+     * message, and the erased conversation's messages came in before the new one's first). A state
+     * without them (a conversation created before 2026-12-06) is read with `createdAt` for
+     * `firstReceivedAt` and `lastMessageAt` (else `createdAt`) for `lastReceivedAt`. Until 2026-12-06
+     * the rule compared those provider times, so a new conversation whose first message was dated
+     * before the erased one's last (a sender's clock behind, a provider's late retry) lost to it.
      */
     version: z.number().int().positive(),
   })

@@ -173,6 +173,8 @@ const stateChanged: HubEvent = {
       status: 'open',
       createdAt: '2026-11-20T16:40:12.000Z',
       lastMessageAt: '2026-11-22T09:15:01.000Z',
+      firstReceivedAt: '2026-11-20T16:40:12.734Z',
+      lastReceivedAt: receivedAt,
       lastInboundAt: '2026-11-22T09:15:01.000Z',
       replyWindow: { applies: true, closesAt: '2026-11-23T09:15:01.000Z' },
       unreadCount: 1,
@@ -397,7 +399,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageReceived]:
     "A customer sent a message to the business (any channel, any content). A WhatsApp customer's call is one too: its one part is a `call` (since 2026-12-05), and it counts as any message of theirs (reply window, wait, unread).",
   [EVENT_TYPES.messageSent]:
-    'The business sent a message: through the hub, or outside it (page inbox, phone, WhatsApp Business app) as echoed by the provider. `sentBy` tells which.',
+    "The business sent a message: through the hub, or outside it (page inbox, phone, WhatsApp Business app) as echoed by the provider. `sentBy` tells which. Sent through the hub, it is dated when its last provider message was accepted, and `takenAt` says when the hub took the command: the customer's messages received after that are not answered by it (they stay unread and waiting).",
   [EVENT_TYPES.messageSendFailed]:
     'A message the helpdesk asked the hub to send was not sent, with a normalized `reason`, whether a new attempt could succeed, and what the provider said. Every send command ends in exactly one `message.sent` or `message.send_failed`.',
   [EVENT_TYPES.messageStatusUpdated]:
@@ -412,7 +414,7 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<EventType, string>> = {
   [EVENT_TYPES.messageMediaFailed]:
     "An attachment of a recorded message could not be copied into the hub's bucket: `expired`, `too_large`, `forbidden` (at once for a file the hub may not read; after retries for the hub's credentials the provider kept refusing), `checksum_mismatch`, or `provider_error` after retries. The part keeps the provider's reference. Same id as the `media_stored` it replaces.",
   [EVENT_TYPES.conversationStateChanged]:
-    "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`; across a conversation erased and created again under its id (counting from 1 again), a state whose `createdAt` is later than the kept one's `lastMessageAt` replaces it, and one whose `lastMessageAt` is earlier than the kept one's `createdAt` is ignored; otherwise the higher version wins.",
+    "A conversation's state changed (status, counters, reply window). Keep the state with the highest `version`; across a conversation erased and created again under its id (counting from 1 again), a state whose `firstReceivedAt` is later than the kept one's `lastReceivedAt` replaces it, and one whose `lastReceivedAt` is earlier than the kept one's `firstReceivedAt` is ignored (the hub's receipts; a state without them, of a conversation created before 2026-12-06, is read with `createdAt` and `lastMessageAt`); otherwise the higher version wins.",
   [EVENT_TYPES.conversationResponseOverdue]:
     "A customer has waited longer than the channel's response target (`targetSeconds`) with no answer. Once per wait: the id derives from the conversation and the wait (its `waitingSince`, and which of the conversation's waits it is), so a repeat (after a crash) carries the same id, and each new wait after an answer can be overdue again, with an id of its own even when it starts at the same time as the one before. `time` is when the target was reached, `detectedAt` when the hub's sweep (every minute) saw it.",
   [EVENT_TYPES.contactConsentChanged]:

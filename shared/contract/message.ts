@@ -145,6 +145,15 @@ export const MessageSchema = z
     idempotencyKey: z.string().optional(),
     commandId: z.string().optional(),
     /**
+     * Sent through the hub: when the hub took the command (on its own clock), before any of its
+     * provider messages went. `providerTimestamp` and `receivedAt` are when its last one was accepted,
+     * which for a command of several parts, or one that waited on a rate or a retry, is minutes later.
+     * The answer covers (reads, ends the wait for) the customer's messages the hub received up to
+     * `takenAt`, not those that came in while it went out: whoever wrote it could not have read them.
+     * Absent on other messages, and on sends published until 2026-12-06 (then covered up to `receivedAt`).
+     */
+    takenAt: TimestampSchema.optional(),
+    /**
      * Sent through the hub: every provider message the hub's message became, in order (a long text
      * split in several, a command of several parts); `providerMessageId` is the first.
      */

@@ -48,7 +48,8 @@ export interface ConversationModel {
    */
   readonly lastInboundReceivedAt?: string;
   /**
-   * When the hub last received an answer (its own send's completion, a business copy's receipt).
+   * When the hub last received an answer (a business copy's receipt; its own send's `takenAt`, when
+   * it took the command: until 2026-12-06, and for a send published before, its completion).
    * Absent in models stored before the evening of 2026-12-04, where `lastOutboundAt` stands in for it.
    */
   readonly lastOutboundReceivedAt?: string;
@@ -143,6 +144,8 @@ const emptyState = (event: MessageEvent, at: string): ConversationState => ({
   status: 'open',
   createdAt: at,
   lastMessageAt: null,
+  firstReceivedAt: canonicalTime(event.data.receivedAt),
+  lastReceivedAt: canonicalTime(event.data.receivedAt),
   lastInboundAt: null,
   replyWindow: { applies: REPLY_WINDOW_HOURS[event.data.channel] !== null, closesAt: null },
   unreadCount: 0,
@@ -390,7 +393,7 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   return lastAsked === undefined ? moved : { ...moved, lastAsked };
 };
 
-/** A business answer: made `at`, received by the hub at `receivedAt`. */
+/** A business answer: made `at`, received by the hub at `receivedAt` (its own: when it took the command). */
 interface Answer {
   readonly at: string;
   readonly receivedAt: string;
@@ -407,9 +410,11 @@ const answeredBy = (model: ConversationModel, at: string, answer: Answer): Conve
   const newest = lastInboundOf(model);
   const answersEverything = newest === null || covers(answer, newest);
   const asked = lastAskedOf(model);
+  // Made (`answer.at`: the hub's own answer when its command was taken) after the first customer
+  // message; dated `at` (the hub's own, when its last part went).
   const isEarlierFirstResponse =
     model.firstInboundAt !== null &&
-    at >= model.firstInboundAt &&
+    answer.at >= model.firstInboundAt &&
     (state.firstResponseAt === null || at < state.firstResponseAt);
   const firstResponseAt = isEarlierFirstResponse ? at : state.firstResponseAt;
   return {
@@ -424,11 +429,12 @@ const answeredBy = (model: ConversationModel, at: string, answer: Answer): Conve
       // An answer older than that message leaves it waiting (the exact oldest unanswered one is not
       // known without the history: the newest is a lower bound), from when it was written, no later
       // than it came in. Before 2026-12-05 the keyword, as the newest customer message, became the
-      // wait's start there; found by a review.
+      // wait's start there; found by a review. A wait that began after the answer was made (a
+      // message that came in while the hub's answer went out) is none of its: it goes on as it is.
       waitingSince:
         asked === null || covers(answer, asked)
           ? null
-          : state.waitingSince !== null && state.waitingSince <= at
+          : state.waitingSince !== null && state.waitingSince <= answer.at
             ? earlierOf(asked.at, asked.receivedAt)
             : state.waitingSince,
       firstResponseAt,
@@ -438,7 +444,15 @@ const answeredBy = (model: ConversationModel, at: string, answer: Answer): Conve
 };
 
 const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string): ConversationModel => {
-  const receivedAt = canonicalTime(event.data.receivedAt);
+  // The hub's own answer was made when the hub took its command (`takenAt`), not when its last part
+  // went (its time and `receivedAt`): a command of several parts, or one that waited on a rate or a
+  // retry, goes out minutes after it was written, and a customer message that came in meanwhile is
+  // none it answers. Before 2026-12-06 it covered those too; found by a review.
+  const { takenAt } = event.data;
+  const receivedAt =
+    takenAt === undefined
+      ? canonicalTime(event.data.receivedAt)
+      : earlierOf(canonicalTime(event.data.receivedAt), canonicalTime(takenAt));
   // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it.
   const answered = answeredBy(model, at, { at: earlierOf(at, receivedAt), receivedAt });
   const freeEntryPoint = freeEntryOnOutbound(model.state.freeEntryPoint, at);
@@ -523,6 +537,26 @@ export const withWaitVersion = (
 const originOf = (event: MessageEvent): string => stableHash('conversation-origin', event.id).slice(0, 8);
 
 /**
+ * The hub's first and last receipt of a conversation's recorded messages once it records one it
+ * received at `receivedAt` (`state.firstReceivedAt`, `lastReceivedAt`; a new conversation starts
+ * with its first message's, `emptyState`): every state of a conversation spans the receipt of its
+ * first recorded message, on the hub's own clock, which is how a consumer tells a conversation
+ * created again after an erasure from the erased one. A conversation created before 2026-12-06
+ * gains neither: its earlier messages' receipts are not known, and a first receipt after theirs
+ * would break that span (its consumers read `createdAt` and `lastMessageAt` instead).
+ */
+const receiptsAfter = (
+  { firstReceivedAt, lastReceivedAt }: ConversationState,
+  receivedAt: string,
+): Pick<ConversationState, 'firstReceivedAt' | 'lastReceivedAt'> =>
+  firstReceivedAt === undefined || lastReceivedAt === undefined
+    ? {}
+    : {
+        firstReceivedAt: earlierOf(firstReceivedAt, receivedAt),
+        lastReceivedAt: laterOf(lastReceivedAt, receivedAt),
+      };
+
+/**
  * Applies one distinct message to a conversation (pure). Callers guarantee distinctness (the
  * message record and the recent-event list); everything here is order-tolerant: times only move
  * forward, first times only backward, so late arrivals land where they belong.
@@ -553,6 +587,7 @@ export const applyEvent = (current: ConversationModel | undefined, event: Messag
       contactId: personDerived ? derived : base.state.contactId,
       createdAt: current ? earlierOf(base.state.createdAt, at) : at,
       lastMessageAt: laterOf(base.state.lastMessageAt, at),
+      ...receiptsAfter(base.state, canonicalTime(event.data.receivedAt)),
       messageCount: base.state.messageCount + 1,
     },
   };

@@ -92,6 +92,8 @@ export const sentEventFor = (input: {
     sentBy: 'hub',
     idempotencyKey: command.data.idempotencyKey,
     commandId: command.id,
+    // What the answer covers (shared/domain/conversation.ts): the event is dated by its last part.
+    takenAt: record.acceptedAt,
     providerMessageIds: record.providerIds,
     parts: command.data.parts.map(messagePartOf),
     ...(plan.email

@@ -11,10 +11,12 @@ import { messageEvent, minute } from '#tests/recorder/factories.ts';
 /*
  * The example consumer's rule for conversation states: the highest version per conversation, and,
  * across a conversation erased and created again under its id (counting from version 1 again), the
- * newer conversation's: a state whose `createdAt` is later than the newest message (`lastMessageAt`)
- * of the state kept replaces it, one whose `lastMessageAt` is before the kept state's `createdAt` is
- * ignored. Until 2026-12-06 the consumer first kept the erased conversation's highest version for
- * ever, then let only a first state start anew (found by reviews).
+ * newer conversation's: a state whose first message came in (`firstReceivedAt`, the hub's receipt)
+ * after the last of the state kept (`lastReceivedAt`) replaces it, one whose last came in before the
+ * kept state's first is ignored; a state without them (created before 2026-12-06) is read with
+ * `createdAt` and `lastMessageAt`. Until 2026-12-06 the consumer first kept the erased conversation's
+ * highest version for ever, then let only a first state start anew, then compared those provider
+ * times, which a sender's clock moves (found by reviews).
  */
 
 type StateChanged = HubEventOf<'switchboard.conversation.state_changed'>;
@@ -30,6 +32,32 @@ const statesOf = (customer: string, minutes: readonly number[], from?: Conversat
     events.push(buildStateChangedEvent(applied.model.state, applied.previousStatus, message));
   }
   return { events, model };
+};
+
+/**
+ * The state changes for messages of one customer dated `at` (their provider time: an e-mail's Date,
+ * the sender's clock) and received by the hub at `receivedAt`.
+ */
+const receivedStatesOf = (
+  customer: string,
+  messages: readonly { readonly at: number; readonly receivedAt: number }[],
+) => {
+  let model: ConversationModel | undefined;
+  const events: StateChanged[] = [];
+  for (const { at, receivedAt } of messages) {
+    const sent = messageEvent(customer, `${customer}-${receivedAt}`, minute(at)) as MessageEvent;
+    const message = { ...sent, data: { ...sent.data, receivedAt: minute(receivedAt) } } as MessageEvent;
+    const applied = applyEvent(model, message);
+    model = applied.model;
+    events.push(buildStateChangedEvent(applied.model.state, applied.previousStatus, message));
+  }
+  return { events, model };
+};
+
+/** A state as a conversation created before 2026-12-06 publishes it: without its receipts. */
+const withoutReceipts = (event: StateChanged): StateChanged => {
+  const { firstReceivedAt: _first, lastReceivedAt: _last, ...state } = event.data.state;
+  return { ...event, data: { ...event.data, state } };
 };
 
 const erasureOf = (contactId: string) => {
@@ -134,5 +162,68 @@ describe('example helpdesk consumer: conversation versions', () => {
     // Assess
     expect(outcome).toBe('stale_state');
     expect(helpdesk.versions.get(again.model?.state.conversationId ?? '')).toBe(2);
+  });
+
+  it('applies the states of a conversation created again whose first message is dated before the erased one’s last', () => {
+    // Prepare: the erased conversation's messages came in at 10:00, 10:01 and 10:05; its person is
+    // erased at 10:06
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const erased = receivedStatesOf('versions-slow-clock', [
+      { at: 0, receivedAt: 0 },
+      { at: 1, receivedAt: 1 },
+      { at: 5, receivedAt: 5 },
+    ]);
+    for (const event of erased.events) expect(helpdesk.handleJson(event)).toBe('handled');
+    expect(helpdesk.handleJson(erasureOf(erased.model?.state.contactId ?? ''))).toBe('handled');
+    // Act: the customer writes again at 10:08 from a clock 4 minutes slow (dated 10:04), then at 10:09
+    const again = receivedStatesOf('versions-slow-clock', [
+      { at: 4, receivedAt: 8 },
+      { at: 9, receivedAt: 9 },
+    ]);
+    const outcomes = again.events.map((event) => helpdesk.handleJson(event));
+    // Assess: until 2026-12-06 both were ignored (created 10:04, before the kept newest message, 10:05)
+    expect(again.events.map((event) => event.data.state.version)).toEqual([1, 2]);
+    expect(again.events[0]?.data.state).toMatchObject({ createdAt: minute(4), firstReceivedAt: minute(8) });
+    expect(outcomes).toEqual(['handled', 'handled']);
+    expect(helpdesk.versions.get(again.model?.state.conversationId ?? '')).toBe(2);
+  });
+
+  it('ignores a state of the erased conversation redriven late whose last message is dated after the new conversation’s first', () => {
+    // Prepare: the erased conversation's last message came in at 10:02 dated 10:14 (a clock 12
+    // minutes ahead, believed); the new conversation's messages came in at 10:08 and 10:09
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const erased = receivedStatesOf('versions-fast-clock', [
+      { at: 0, receivedAt: 0 },
+      { at: 1, receivedAt: 1 },
+      { at: 14, receivedAt: 2 },
+    ]);
+    const again = receivedStatesOf('versions-fast-clock', [
+      { at: 8, receivedAt: 8 },
+      { at: 9, receivedAt: 9 },
+    ]);
+    for (const event of again.events) expect(helpdesk.handleJson(event)).toBe('handled');
+    // Act: the erased conversation's version 3 comes back from the dead-letter queue
+    const outcome = helpdesk.handleJson(erased.events[2]);
+    // Assess: until 2026-12-06 its version won (its newest message, 10:14, was after the kept 10:08)
+    expect(erased.events[2]?.data.state.lastMessageAt).toBe(minute(14));
+    expect(outcome).toBe('stale_state');
+    expect(helpdesk.versions.get(again.model?.state.conversationId ?? '')).toBe(2);
+  });
+
+  it('reads the states of conversations created before 2026-12-06, without receipts, by createdAt and lastMessageAt', () => {
+    // Prepare: an erased conversation of before (its third state dead-lettered), and the one created
+    // again the next day
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const erased = statesOf('versions-before-receipts', [0, 1, 2]).events.map(withoutReceipts);
+    const again = statesOf('versions-before-receipts', [24 * 60, 24 * 60 + 1]).events;
+    for (const event of erased.slice(0, 2)) expect(helpdesk.handleJson(event)).toBe('handled');
+    // Act
+    const outcomes = again.map((event) => helpdesk.handleJson(event));
+    const redriven = helpdesk.handleJson(erased[2]);
+    // Assess: the new conversation's states replace the old one's, whose redriven state is ignored
+    expect(erased[0]?.data.state).not.toHaveProperty('firstReceivedAt');
+    expect(outcomes).toEqual(['handled', 'handled']);
+    expect(redriven).toBe('stale_state');
+    expect(helpdesk.versions.get(again[0]?.data.state.conversationId ?? '')).toBe(2);
   });
 });

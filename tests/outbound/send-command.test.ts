@@ -966,6 +966,36 @@ describe('send commands', () => {
     ]);
   });
 
+  it('dates a command of several parts by its last, says when it was taken, and leaves a question that came in meanwhile waiting', async () => {
+    // Prepare: the hub takes a reply of two parts at T0; the first goes, the second is throttled
+    const { wa, conversationId } = await openConversation();
+    const throttled = { kind: 'throttled' as const, error: { code: '131056', title: 'Pair rate limit hit' } };
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.taken0' }, throttled);
+    await hub.enqueue(
+      sendCommand(conversationId, 'taken-then-throttled', [
+        { type: 'text', text: 'Your parcel left today.' },
+        { type: 'text', text: 'Here is its tracking number.' },
+      ]),
+    );
+    await hub.runOutbox(undefined, 1);
+    // The customer asks about the first part at T0+1m (minute 121)
+    await hub.pipeline.ingest([messageEvent(wa, `wamid.about-the-first-${wa}`, minute(121))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    // Act: the second part goes at T0+3m
+    hub.now = new Date(T0.getTime() + 3 * 60_000);
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.taken1' });
+    await hub.runOutbox(undefined, 1);
+    // Assess: the event keeps its time; the question came in after the reply was taken, so it waits
+    // and both customer messages stay unread (which of them the reply answered is not kept); until
+    // 2026-12-06 the reply's last part covered it
+    const [sent] = (await outcomes()) as Sent[];
+    expect(sent?.time).toBe(hub.now.toISOString());
+    expect(sent?.data).toMatchObject({ receivedAt: hub.now.toISOString(), takenAt: T0.toISOString() });
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state).toMatchObject({ messageCount: 3, unreadCount: 2, waitingSince: minute(121) });
+  });
+
   it('fails a later part without resending the earlier, naming what went', async () => {
     // Prepare
     const { conversationId } = await openConversation();

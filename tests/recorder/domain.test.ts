@@ -578,6 +578,108 @@ describe('conversation domain', () => {
     expect(older.state).toMatchObject({ lastInboundAt: minute(0), waitingSince: minute(0) });
   });
 
+  it('keeps the first and last receipt of its messages on the hub’s clock, whatever their dates and order of recording', () => {
+    // Prepare: a mail dated 10:04 that came in at 10:08 (a sender's clock slow), one of 10:09, the
+    // business's copy dated 10:20 (ahead) that came in at 10:10, and one dated 10:00 held up in
+    // transit until 10:07
+    const messages = [
+      receivedAt(emailMessage('r1', minute(4)), minute(8)),
+      receivedAt(emailMessage('r2', minute(9)), minute(9)),
+      receivedAt(emailMessage('r3', minute(20), 'outbound'), minute(10)),
+      receivedAt(emailMessage('r4', minute(0)), minute(7)),
+    ];
+    const orders = [messages, [...messages].reverse(), [messages[3], messages[1], messages[0], messages[2]]];
+    // Act
+    const states = orders.map((order) => recorded(order as MessageEvent[]).state);
+    const first = applyEvent(undefined, messages[0] as MessageEvent).model.state;
+    // Assess: the earliest and latest receipt, never a provider time
+    expect(first).toMatchObject({
+      createdAt: minute(4),
+      firstReceivedAt: minute(8),
+      lastReceivedAt: minute(8),
+    });
+    for (const state of states)
+      expect(state).toMatchObject({
+        createdAt: minute(0),
+        lastMessageAt: minute(20),
+        firstReceivedAt: minute(7),
+        lastReceivedAt: minute(10),
+      });
+  });
+
+  it('adds no receipts to a conversation stored without them (created before 2026-12-06)', () => {
+    // Prepare: a conversation as stored before its state kept receipts
+    const created = applyEvent(undefined, message('d-no-receipts', 'm1', minute(0))).model;
+    const { firstReceivedAt: _first, lastReceivedAt: _last, ...state } = created.state;
+    const stored: ConversationModel = { ...created, state };
+    // Act: its next message, received a minute later
+    const after = applyEvent(stored, message('d-no-receipts', 'm2', minute(1))).model.state;
+    // Assess: a first receipt of 10:01 would say its first message came in after it did
+    expect(after.messageCount).toBe(2);
+    expect(after).not.toHaveProperty('firstReceivedAt');
+    expect(after).not.toHaveProperty('lastReceivedAt');
+  });
+
+  /**
+   * The hub's own answer as its sender publishes it: dated (`time`, `receivedAt`) when its last part
+   * went, `completedAt`, and taken (`takenAt`) when the sender took its command.
+   */
+  const hubAnswer = (customer: string, id: string, completedAt: string, takenAt: string): MessageEvent => {
+    const event = message(customer, id, completedAt, 'outbound');
+    return { ...event, data: { ...event.data, sentBy: 'hub', takenAt } } as MessageEvent;
+  };
+  const second = (n: number): string => new Date(Date.UTC(2026, 10, 22, 10, 0, n)).toISOString();
+
+  it('leaves a customer message received while the hub’s answer of several parts went out unread and waiting, in either order of recording', () => {
+    // Prepare: the customer writes at 10:00:00; the hub takes the reply (a text and 3 photos) at
+    // 10:00:05, its last photo goes at 10:03:00 (WhatsApp's pair rate); at 10:01:00 the customer
+    // asks about the text
+    const asked = message('d-parts', 'q1', second(0));
+    const meanwhile = message('d-parts', 'q2', second(60));
+    const answer = hubAnswer('d-parts', 'a1', second(180), second(5));
+    // Act
+    const inOrder = recorded([asked, meanwhile, answer]).state;
+    const answerFirst = recorded([asked, answer, meanwhile]).state;
+    // Assess: until 2026-12-06 the answer's last part covered the 10:01 question (nothing waited)
+    expect(inOrder).toMatchObject({ waitingSince: second(60), firstResponseAt: second(180) });
+    expect(inOrder.unreadCount).toBeGreaterThan(0);
+    expect(answerFirst).toMatchObject({ waitingSince: second(60), unreadCount: 1 });
+  });
+
+  it('keeps a wait that began after the hub took its answer from the first question of it, not the last', () => {
+    // Prepare: the customer's 10:00:00 question was answered at 10:00:10; the hub takes a reply of
+    // several parts at 10:00:30, and the customer asks at 10:01:00 and 10:01:30 while it goes out
+    const before = recorded([
+      message('d-parts-wait', 'q1', second(0)),
+      hubAnswer('d-parts-wait', 'a1', second(10), second(9)),
+      message('d-parts-wait', 'q2', second(60)),
+      message('d-parts-wait', 'q3', second(90)),
+    ]);
+    // Act: the reply's last part goes at 10:03:00
+    const after = applyEvent(before, hubAnswer('d-parts-wait', 'a2', second(180), second(30))).model;
+    // Assess: the wait and its version are the ones that began at 10:01:00
+    expect(before.state.waitingSince).toBe(second(60));
+    expect(after.state).toMatchObject({ waitingSince: second(60), unreadCount: 2 });
+    expect(after.waitVersion).toBe(before.waitVersion);
+  });
+
+  it('gives no first response to a first customer message received while the hub’s message went out', () => {
+    // Prepare: the business wrote first (a copy at 10:00:00); the hub takes a message of several parts
+    // at 10:00:10, and the customer's first message comes in at 10:01:00, before its last part at 10:03:00
+    const opened = recorded([
+      message('d-parts-first', 'c1', second(0), 'outbound'),
+      message('d-parts-first', 'q1', second(60)),
+    ]);
+    // Act
+    const after = applyEvent(opened, hubAnswer('d-parts-first', 'a1', second(180), second(10))).model.state;
+    // Assess: no response yet (until 2026-12-06: 120 seconds, while the message still waited)
+    expect(after).toMatchObject({
+      firstResponseAt: null,
+      firstResponseSeconds: null,
+      waitingSince: second(60),
+    });
+  });
+
   it('lists a new contact identity once', () => {
     // Prepare
     const created = applyEvent(undefined, message('d2', 'm1', minute(0)));
@@ -623,6 +725,8 @@ describe('conversation domain', () => {
           expect(actual.model?.state.messageCount).toBe(distinctMessages.size);
           expect(actual.model?.state.lastMessageAt).toBe(reference.model?.state.lastMessageAt);
           expect(actual.model?.state.createdAt).toBe(reference.model?.state.createdAt);
+          expect(actual.model?.state.firstReceivedAt).toBe(reference.model?.state.firstReceivedAt);
+          expect(actual.model?.state.lastReceivedAt).toBe(reference.model?.state.lastReceivedAt);
           expect(actual.model?.state.lastInboundAt).toBe(reference.model?.state.lastInboundAt);
           expect(actual.statuses).toEqual(reference.statuses);
           for (const [id, rank] of actual.statuses) {

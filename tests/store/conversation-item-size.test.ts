@@ -21,7 +21,8 @@ import { itemBytes } from '../../bench/write-units.ts';
  * it: the item of a long, busy conversation must stay under 1 KB, with room to spare. The
  * conversation here carries every field a real one can: two WhatsApp identities, a click-to-WhatsApp
  * entry with its click id, an agent, labels, a priority, a first answer, a customer waiting again
- * past the overdue target, the eight most recent event ids and a helpdesk change as the last one.
+ * past the overdue target, its messages' first and last receipt (since 2026-12-06, about 20 bytes
+ * deflated), the eight most recent event ids and a helpdesk change as the last one.
  */
 const BUDGET_BYTES = 900;
 
@@ -42,6 +43,8 @@ const busyModel = (version: number): ConversationModel => ({
     status: 'open',
     createdAt: '2026-11-20T08:14:03.000Z',
     lastMessageAt: '2026-11-22T11:47:29.000Z',
+    firstReceivedAt: '2026-11-20T08:14:03.861Z',
+    lastReceivedAt: '2026-11-22T11:47:30.214Z',
     lastInboundAt: '2026-11-22T11:47:29.000Z',
     replyWindow: { applies: true, closesAt: '2026-11-23T11:47:29.000Z' },
     freeEntryPoint: {

@@ -544,6 +544,16 @@ export interface components {
              */
             createdAt: string;
             lastMessageAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            firstReceivedAt?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            lastReceivedAt?: string;
             lastInboundAt: string | null;
             /**
              * Format: date-time
@@ -684,6 +694,11 @@ export interface components {
             senderAppId?: string;
             idempotencyKey?: string;
             commandId?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time (UTC, milliseconds).
+             */
+            takenAt?: string;
             providerMessageIds?: string[];
             correlationId?: string;
             parts: components["schemas"]["MessagePart"][];
