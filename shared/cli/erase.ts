@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { createWiredHelpdeskApi, type HelpdeskApiWiring } from '#shared/api/wiring.ts';
 import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
+import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { isEntryPoint } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -23,7 +24,7 @@ const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   --deployed    the deployed tables instead: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
                 SWITCHBOARD_HELPDESK_QUEUE_URL, SWITCHBOARD_OUTBOX_QUEUE_URL and SWITCHBOARD_PSEUDONYM_KEY_ARN
                 (the PseudonymKeyArn output: kept opt-outs are filed under it) set (the stack outputs) and
-                AWS credentials, and SWITCHBOARD_TWILIO_SECRET_ARN and SWITCHBOARD_META_SECRET_ARN (the
+                AWS credentials (the region: AWS_REGION, else the queue URLs'), and SWITCHBOARD_TWILIO_SECRET_ARN and SWITCHBOARD_META_SECRET_ARN (the
                 TwilioSecretArn and MetaSecretArn outputs) to redact the person's messages at Twilio and
                 delete the hub's WhatsApp uploads too
   --yes         confirms a --deployed erasure (refused without it)
@@ -159,7 +160,15 @@ const main = async (): Promise<void> => {
       ? `erasing ${contactId} at the local hub ${target.hubUrl} (table ${info?.resources.tableName})`
       : `erasing ${contactId} in the deployed table ${target.env.SWITCHBOARD_TABLE_NAME}`,
   );
-  const options = info ? { region: info.region, credentials: info.credentials } : {};
+  // Deployed, the region: the SDK's (AWS_REGION, the profile), else the stack's queue URLs'.
+  const options = info
+    ? { region: info.region, credentials: info.credentials }
+    : {
+        region: await cliAwsRegion([
+          deployed?.SWITCHBOARD_HELPDESK_QUEUE_URL,
+          deployed?.SWITCHBOARD_OUTBOX_QUEUE_URL,
+        ]),
+      };
   const dynamodb = new DynamoDBClient({ ...options, ...(info ? { endpoint: info.endpoints.dynamodb } : {}) });
   const sqs = new SQSClient({ ...options, ...(info ? { endpoint: info.endpoints.sqs } : {}) });
   const s3 = new S3Client({

@@ -54,6 +54,7 @@ import { BlobNotFoundError } from '#shared/aws/blob-store.ts';
 import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { type HubEvent, type HubEventOf, HubEventSchema } from '#shared/contract/index.ts';
+import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -375,7 +376,7 @@ const USAGE = `usage: npm run consume -- [--hub URL | --queue-url URL] [options]
                       credentials; beside --hub, another queue of that hub (e.g. its dead-letter queue)
   --endpoint URL      an SQS endpoint to use instead of the hub's or AWS's
   --s3-endpoint URL   an S3 endpoint (claim checks) to use instead of the hub's or AWS's
-  --region REGION     the region (default: the hub's, else the SDK's, e.g. AWS_REGION)
+  --region REGION     the region (default: the hub's, else the SDK's, e.g. AWS_REGION, else the queue URL's)
   --help              this text`;
 
 const parseConsumerArgs = (argv: readonly string[]) =>
@@ -413,15 +414,18 @@ export const main = async (
   }
   const queueUrl = source.queueUrl ?? hub?.resources.helpdeskQueueUrl ?? '';
   const endpoint = values.endpoint ?? hub?.endpoints.sqs;
+  // The region: --region, the hub's, else the SDK's (AWS_REGION, the profile), else the queue URL's
+  // (before, with none configured, the README's own --queue-url example stopped at "Region is missing").
+  const region = values.region || hub?.region || (await cliAwsRegion([queueUrl]));
   const sqs = new SQSClient({
     ...(endpoint ? { endpoint } : {}),
-    ...(values.region || hub ? { region: values.region ?? hub?.region } : {}),
+    region,
     ...(hub ? { credentials: hub.credentials } : {}),
   });
   const s3Endpoint = values['s3-endpoint'] ?? hub?.endpoints.s3;
   const s3 = new S3Client({
     ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
-    ...(values.region || hub ? { region: values.region ?? hub?.region } : {}),
+    region,
     ...(hub ? { credentials: hub.credentials } : {}),
   });
   const fetchObject = claimCheckReader(s3);

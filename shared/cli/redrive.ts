@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
+import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/emulators.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -54,7 +55,8 @@ const USAGE = `usage: npm run redrive -- <${REDRIVE_QUEUES.join('|')}> --local [
   --sqs-endpoint URL  an SQS endpoint to use instead of asking the hub; implies --local
   --help              this text
   Without them, AWS: starts an SQS message-move task from the queue's DLQ back to it and reports its
-  progress; the queue URL comes from SWITCHBOARD_<QUEUE>_QUEUE_URL (e.g. ${URL_VARIABLES.outbox}).
+  progress; the queue URL comes from SWITCHBOARD_<QUEUE>_QUEUE_URL (e.g. ${URL_VARIABLES.outbox}), the
+  region from AWS_REGION, else from that URL.
   ${FAILED_EVENT_QUEUES.join(', ')} (AWS only): the SES intake and SES delivery-event functions' failed
   invocations (their Lambda dead-letter queues): invokes the function again, asynchronously, with each
   message's body (the event that failed), deletes the message once Lambda accepted it, and stops at the
@@ -136,7 +138,14 @@ export const resolveRedriveTarget = (
   const failedEventQueue = z.enum(FAILED_EVENT_QUEUES).safeParse(positionals[0]);
   if (failedEventQueue.success) return resolveInvokeTarget(failedEventQueue.data, values, env);
   const queue = z.enum(REDRIVE_QUEUES).safeParse(positionals[0]);
-  if (!queue.success) return { kind: 'refused', message: USAGE };
+  if (!queue.success)
+    return {
+      kind: 'refused',
+      message:
+        positionals[0] === undefined
+          ? USAGE
+          : `${positionals[0]} is not a queue name (${[...REDRIVE_QUEUES, ...FAILED_EVENT_QUEUES].join(', ')})\n${USAGE}`,
+    };
   const sqsEndpoint = values['sqs-endpoint'];
   if (sqsEndpoint !== undefined) {
     if (values.hub !== undefined)
@@ -193,8 +202,8 @@ const redriveLocally = async (
 let lambda: LambdaClient | undefined;
 
 /** Created on first use: only the ses-intake and ses-events redrives invoke a function. */
-const lambdaClient = (): LambdaClient => {
-  lambda ??= new LambdaClient({});
+const lambdaClient = (region: string): LambdaClient => {
+  lambda ??= new LambdaClient({ region });
   return lambda;
 };
 
@@ -202,9 +211,11 @@ const redriveByInvokingInAws = async (
   target: Extract<RedriveTarget, { kind: 'aws-invoke' }>,
   out: CliOutput,
 ): Promise<number> => {
-  const sqs = new SQSClient({});
+  // The region: the SDK's (AWS_REGION), else the queue URL's, which is the function's too.
+  const region = await cliAwsRegion([target.queueUrl]);
+  const sqs = new SQSClient({ region });
   try {
-    const result = await redriveByInvoking(sqs, lambdaClient(), target.queueUrl, target.functionName);
+    const result = await redriveByInvoking(sqs, lambdaClient(region), target.queueUrl, target.functionName);
     out.line(
       `redrive ${target.queue} (invoking ${target.functionName}): moved ${result.moved}, left ${result.left}${result.refused !== undefined ? `; stopped, Lambda refused an invoke: ${result.refused}` : ''}`,
     );
@@ -237,7 +248,7 @@ export const main = async (argv: readonly string[], io: RedriveIo = {}): Promise
     case 'local-endpoint':
       return redriveLocally(target, { out, err });
     case 'aws': {
-      const sqs = new SQSClient({});
+      const sqs = new SQSClient({ region: await cliAwsRegion([target.queueUrl]) });
       try {
         const result = await redriveWithMoveTask(sqs, target.queueUrl, (progress) =>
           out.line(

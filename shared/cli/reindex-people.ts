@@ -1,3 +1,4 @@
+import { isAnswered } from '#shared/local/cli-args.ts';
 import { reindexLegacyPeople } from '#shared/store/legacy-person-index.ts';
 import { openTable, tableCommandOptions } from './table-command.ts';
 
@@ -18,13 +19,16 @@ const USAGE = `usage: npm run reindex-people -- [--dry-run] [--hub http://127.0.
     where an erasure of it finds them.
   Scans the whole table once (read units for every item), then writes one conditional update per
   item. Safe to run while the hub runs, and again (an item written meanwhile keeps what that write
-  gave it). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table) and AWS credentials that may
-  scan the table and update its items (dynamodb:Scan, dynamodb:UpdateItem on the table); else
-  against the local hub at --hub. --dry-run counts them (foundByKind) and changes nothing.`;
+  gave it). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table), AWS_REGION (its region)
+  and AWS credentials that may scan the table and update its items (dynamodb:Scan,
+  dynamodb:UpdateItem on the table); else against the local hub at --hub. --dry-run counts them (foundByKind) and changes nothing.`;
 
 const main = async (): Promise<void> => {
-  const command = tableCommandOptions(USAGE);
-  if (!command) return;
+  const command = tableCommandOptions('reindex-people', USAGE);
+  if (isAnswered(command)) {
+    process.exitCode = command.exitCode;
+    return;
+  }
   const { context, dynamodb } = await openTable(command);
   try {
     const report = await reindexLegacyPeople(context, { dryRun: command.dryRun });

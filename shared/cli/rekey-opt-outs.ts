@@ -1,5 +1,6 @@
 import { resetAwsClients } from '#shared/aws/clients.ts';
 import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { isAnswered } from '#shared/local/cli-args.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { rekeyLegacySuppressions } from '#shared/store/suppressions.ts';
@@ -10,13 +11,17 @@ const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.
   pseudonym key) to the keyed key, as the hub moves one when it reads it. Scans the whole table once
   (read units for every item), then writes two items per one moved. Safe to run while the hub runs,
   and again. Deployed: with SWITCHBOARD_TABLE_NAME and SWITCHBOARD_PSEUDONYM_KEY_ARN set (the stack
-  outputs; "local" and SWITCHBOARD_PSEUDONYM_KEY are refused) and AWS credentials that may scan the
-  table, put and delete its items and read that secret; else against the local hub at --hub.
+  outputs; "local" and SWITCHBOARD_PSEUDONYM_KEY are refused), AWS_REGION (the stack's region) and
+  AWS credentials that may scan the table, put and delete its items and read that secret; else
+  against the local hub at --hub.
   --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {
-  const command = tableCommandOptions(USAGE);
-  if (!command) return;
+  const command = tableCommandOptions('rekey-opt-outs', USAGE);
+  if (isAnswered(command)) {
+    process.exitCode = command.exitCode;
+    return;
+  }
   // Deployed, only the stack's key: a development key would move every item where no function looks.
   if (command.deployed) deployedPseudonymKeyArn();
   const { context, dynamodb, local } = await openTable(command);

@@ -65,6 +65,13 @@ const answers = async (baseUrl: string): Promise<boolean> => {
   }
 };
 
+/** Whether the URL names this machine (where `npm start` runs a hub), not a deployment. */
+const isLoopback = (baseUrl: string): boolean => {
+  if (!URL.canParse(baseUrl)) return false;
+  const host = new URL(baseUrl).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+};
+
 /** The secrets a replay of these samples to a deployed hub lacks (their variables unset). */
 export const missingDeployedSecrets = (
   samples: readonly Pick<Sample, 'channel'>[],
@@ -183,8 +190,17 @@ export const main = async (
     return 1;
   }
   // A server that answers and is no local hub (whose secrets the kit shares) is a deployed one, which
-  // only its own secrets sign for. Nothing answering is left to the requests' own network errors.
-  if (!values.tamper && !(await fetchHubInfo(target)) && (await answers(target))) {
+  // only its own secrets sign for. Nothing answering on this machine is a hub not started: said before
+  // anything is sent, as send, consume and erase say it (before, every request failed one by one and
+  // the run ended "target is not a local hub"; found by a review). Nothing answering elsewhere is left
+  // to the requests' own network errors.
+  const hub = await fetchHubInfo(target);
+  const answering = hub !== undefined || (await answers(target));
+  if (!answering && isLoopback(target)) {
+    output.line(`no local hub at ${target} (start one with npm start)`);
+    return 1;
+  }
+  if (!values.tamper && !hub && answering) {
     const missing = missingDeployedSecrets(samples);
     if (missing.length > 0) {
       output.line(

@@ -1,3 +1,4 @@
+import { isAnswered } from '#shared/local/cli-args.ts';
 import { reshardLegacyIndexEntries } from '#shared/store/index-shards.ts';
 import { openTable, tableCommandOptions } from './table-command.ts';
 
@@ -6,13 +7,17 @@ const USAGE = `usage: npm run reshard-indexes -- [--dry-run] [--hub http://127.0
   the unsharded partitions (gsi1 STATUS#<status>, gsi4 WAITING), into their shards. Reads only those
   partitions, then writes one conditional update per entry moved. Safe to run while the hub runs,
   and again (the waiting list a helpdesk pages through meanwhile may show a moved conversation
-  twice: run it at a quiet hour). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table) and AWS credentials that
-  may query the table's gsi1 and gsi4 and update its items; else against the local hub at --hub.
+  twice: run it at a quiet hour). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table),
+  AWS_REGION (its region) and AWS credentials that may query the table's gsi1 and gsi4 and update
+  its items; else against the local hub at --hub.
   --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {
-  const command = tableCommandOptions(USAGE);
-  if (!command) return;
+  const command = tableCommandOptions('reshard-indexes', USAGE);
+  if (isAnswered(command)) {
+    process.exitCode = command.exitCode;
+    return;
+  }
   const { context, dynamodb } = await openTable(command);
   try {
     const report = await reshardLegacyIndexEntries(context, { dryRun: command.dryRun });

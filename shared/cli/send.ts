@@ -7,10 +7,12 @@ import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import {
   COMMAND_TYPES,
   type OutboundPart,
+  OutboundTemplatePartSchema,
   SendMessageCommandSchema,
   type SendMessageData,
 } from '#shared/contract/commands.ts';
 import { outboundHubMessageId, outboxDeduplicationId } from '#shared/contract/ids.ts';
+import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
@@ -23,11 +25,15 @@ const USAGE = `usage: npm run send -- <conversationId> <text> [options]
   --template NAME       send an approved template instead of text (with --language, --param …)
   --language CODE       template language (default en_US)
   --param VALUE         a template body parameter, in order (repeatable)
+  --category CATEGORY   the template's category as approved at Meta: utility, marketing or
+                        authentication (default none, which a WhatsApp marketing opt-out takes for
+                        marketing: give utility or authentication for a template that may still go)
   --agent ID            the agent answering (default cli)
   --help                this text
   Against AWS (without --hub): set SWITCHBOARD_OUTBOX_QUEUE_URL (stack output OutboxQueueUrl) and AWS
-  credentials; the outcome arrives on the helpdesk queue.
-  Exits 1 when the send failed, the key already names another message, or no outcome came within 30 s.`;
+  credentials (the region: AWS_REGION, else the queue URL's); the outcome arrives on the helpdesk queue.
+  Exits 1 when the send failed, the key already names another message, or no outcome came within 30 s;
+  2 for arguments it refuses (text or a key the command contract does not take, say).`;
 
 const WAIT_MS = 30_000;
 const DEFAULT_HUB = 'http://127.0.0.1:3000';
@@ -48,6 +54,23 @@ export const resolveSendTarget = (
     : { kind: 'local', hubUrl: DEFAULT_HUB };
 };
 
+/**
+ * A failure in one line: its reason, the hub's detail and what the provider said (code and title,
+ * as the send_failed event carries them; never its message or details, which may quote the customer).
+ */
+const failureText = (failure: SendRecord['failure']): string => {
+  if (!failure) return 'no reason recorded';
+  const provider = (failure.errors ?? []).map((error) =>
+    error.title ? `${error.code} ${error.title}` : error.code,
+  );
+  const said = [
+    ...(failure.failedField ? [`field ${failure.failedField}`] : []),
+    ...(failure.detail ? [failure.detail] : []),
+    ...(provider.length > 0 ? [`provider: ${provider.join('; ')}`] : []),
+  ];
+  return said.length > 0 ? `${failure.reason} (${said.join('; ')})` : failure.reason;
+};
+
 /** The exit code once waiting ends, from the send's last record: 0 only for a send that went. */
 export const sendOutcome = (
   record: SendRecord | undefined,
@@ -55,7 +78,7 @@ export const sendOutcome = (
   record?.state === 'sent'
     ? { code: 0, message: 'sent' }
     : record?.state === 'failed'
-      ? { code: 1, message: `send failed: ${record.failure?.reason ?? 'no reason recorded'}` }
+      ? { code: 1, message: `send failed: ${failureText(record.failure)}` }
       : {
           code: 1,
           message: `timed out after ${WAIT_MS / 1000} s waiting for the outcome (${record ? `still sending: ${record.next} of ${record.messageCount} out` : 'the sender never picked it up'})`,
@@ -73,6 +96,33 @@ export const keyReusedBy = (record: SendRecord | undefined, data: SendMessageDat
     ? `not sent: key ${data.idempotencyKey} already names another message in this conversation (${record.hubMessageId}), and the hub sends a key's first content only; send this one with a new --key (or without --key)`
     : undefined;
 
+/** The categories a template part may name (the contract's). */
+const TemplateCategorySchema = OutboundTemplatePartSchema.shape.category;
+const TEMPLATE_CATEGORIES = TemplateCategorySchema.unwrap().options;
+
+/** The command-line argument each field of the command comes from. */
+const ARGUMENT_OF: Readonly<Record<string, string>> = {
+  'data.conversationId': '<conversationId>',
+  'data.idempotencyKey': '--key',
+  'data.sender.id': '--agent',
+  'data.parts.0.text': '<text>',
+  'data.parts.0.name': '--template',
+  'data.parts.0.language': '--language',
+  'data.parts.0.category': '--category',
+};
+
+/**
+ * Why the command contract refuses what the arguments built, in one line naming the argument (the
+ * first issue: one is enough to fix); before, a raw ZodError and exit 1, the code of a failed send.
+ */
+const refusedArgument = (issues: readonly z.core.$ZodIssue[]): string => {
+  const issue = issues[0];
+  if (!issue) return 'not sent: the command contract refused the arguments';
+  const path = issue.path.map(String).join('.');
+  const argument = path.startsWith('data.parts.0.parameters') ? '--param' : (ARGUMENT_OF[path] ?? path);
+  return `not sent: ${argument} refused: ${issue.message}`;
+};
+
 const parseSendArgs = (argv: readonly string[]) =>
   parseArgs({
     args: [...argv],
@@ -83,6 +133,7 @@ const parseSendArgs = (argv: readonly string[]) =>
       template: { type: 'string' },
       language: { type: 'string', default: 'en_US' },
       param: { type: 'string', multiple: true },
+      category: { type: 'string' },
       agent: { type: 'string', default: 'cli' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -103,17 +154,28 @@ const main = async (argv: readonly string[]): Promise<number> => {
     console.error(USAGE);
     return 2;
   }
+  if (values.category !== undefined && !values.template) {
+    console.error(`--category goes with --template\n${USAGE}`);
+    return 2;
+  }
+  // No category unless given: the hub takes a template without one for marketing where that matters
+  // (a WhatsApp marketing opt-out), so a marketing template never passes as utility (found by a review).
+  const category = TemplateCategorySchema.safeParse(values.category);
+  if (!category.success) {
+    console.error(`--category must be one of ${TEMPLATE_CATEGORIES.join(', ')}\n${USAGE}`);
+    return 2;
+  }
   const part: OutboundPart = values.template
     ? {
         type: 'template',
         name: values.template,
         language: values.language,
-        category: 'utility',
+        ...(category.data ? { category: category.data } : {}),
         ...(values.param ? { parameters: values.param } : {}),
       }
     : { type: 'text', text: text ?? '' };
   const idempotencyKey = values.key ?? `cli-${randomUUID()}`;
-  const command = SendMessageCommandSchema.parse({
+  const checked = SendMessageCommandSchema.safeParse({
     specversion: '1.0',
     id: randomUUID(),
     source: 'cli:npm-run-send',
@@ -121,6 +183,11 @@ const main = async (argv: readonly string[]): Promise<number> => {
     time: new Date().toISOString(),
     data: { idempotencyKey, conversationId, parts: [part], sender: { kind: 'agent', id: values.agent } },
   });
+  if (!checked.success) {
+    console.error(refusedArgument(checked.error.issues));
+    return 2;
+  }
+  const command = checked.data;
   const hubMessageId = outboundHubMessageId(conversationId, idempotencyKey);
   const message = (queueUrl: string) =>
     new SendMessageCommand({
@@ -132,7 +199,7 @@ const main = async (argv: readonly string[]): Promise<number> => {
 
   const target = resolveSendTarget(values.hub, process.env);
   if (target.kind === 'deployed') {
-    const sqs = new SQSClient({});
+    const sqs = new SQSClient({ region: await cliAwsRegion([target.outboxQueueUrl]) });
     await sqs.send(message(target.outboxQueueUrl));
     sqs.destroy();
     console.log(`queued ${hubMessageId} (key ${idempotencyKey}); the outcome arrives on the helpdesk queue`);
@@ -172,11 +239,11 @@ const main = async (argv: readonly string[]): Promise<number> => {
     const line = record
       ? record.state === 'sent'
         ? `sent: ${record.providerIds.join(', ')}`
-        : record.state === 'failed'
-          ? `failed: ${record.failure?.reason}${record.failure?.detail ? ` (${record.failure.detail})` : ''}`
-          : `sending: ${record.next} of ${record.messageCount} provider message(s) out${record.inFlight ? ', one awaiting the provider' : ''}`
+        : `sending: ${record.next} of ${record.messageCount} provider message(s) out${record.inFlight ? ', one awaiting the provider' : ''}`
       : 'waiting for the sender';
-    if (line !== printed) console.log(line);
+    // A failure is said once, when waiting ends (sendOutcome), with what the provider said; before,
+    // twice (`failed: <reason>`, then `send failed: <reason>`), the provider's word in neither.
+    if (record?.state !== 'failed' && line !== printed) console.log(line);
     printed = line;
     if (record?.published) break;
     await new Promise((resolve) => setTimeout(resolve, 250));

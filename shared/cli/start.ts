@@ -145,6 +145,12 @@ export const main = async (
   );
   if (isAnswered(args)) return args.exitCode;
   const { values } = args;
+  // --exit stops the hub after the demo: alone it would be silently ignored, the hub left running.
+  if (values.exit && !values.demo) {
+    output.line('--exit goes with --demo (npm start -- --demo --exit)');
+    output.line(USAGE);
+    return 2;
+  }
   const port = portValue(values.port ?? process.env.PORT, 'port', DEFAULT_PORT);
   let hub: Awaited<ReturnType<typeof startLocalHub>>;
   try {

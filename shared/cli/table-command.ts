@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { cliAwsRegion } from '#shared/local/aws-region.ts';
+import { type AnsweredArgs, isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
+import { type CliOutput, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import type { TableContext } from '#shared/store/table.ts';
 
@@ -15,20 +18,55 @@ export interface TableCommand {
   readonly deployed: boolean;
 }
 
-/** The command's options; undefined when it only printed its usage (`--help`). */
-export const tableCommandOptions = (usage: string): TableCommand | undefined => {
-  const { values } = parseArgs({
-    options: {
-      hub: { type: 'string', default: 'http://127.0.0.1:3000' },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
-    return undefined;
+/**
+ * `npm run <script> --dry-run` without the `--`: npm takes `--dry-run` as its own option, sets
+ * npm_config_dry_run=true in the script's environment and does not pass it on, so the command would
+ * run for real (found by a review). The refusal saying how to write it, or undefined.
+ */
+export const swallowedDryRun = (
+  script: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined =>
+  env.npm_config_dry_run === 'true'
+    ? `npm took --dry-run as its own option and did not pass it on, so this would run for real: nothing was done. Write npm run ${script} -- --dry-run (the -- passes it to the command)`
+    : undefined;
+
+/**
+ * The command's options, or its answer when there is nothing to run: `--help` (exit 0), an unknown
+ * option (why and the usage, exit 2, as the other commands answer; before, a bare `TypeError` and
+ * exit 1), or a `--dry-run` npm kept for itself (exit 2: see swallowedDryRun).
+ */
+export const tableCommandOptions = (
+  script: string,
+  usage: string,
+  argv: readonly string[] = process.argv.slice(2),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  out: CliOutput = terminalOutput(),
+  err: CliOutput = terminalOutput(process.stderr),
+): TableCommand | AnsweredArgs => {
+  const parsed = parseOrAnswer(
+    () =>
+      parseArgs({
+        args: [...argv],
+        options: {
+          hub: { type: 'string', default: 'http://127.0.0.1:3000' },
+          'dry-run': { type: 'boolean', default: false },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+      }),
+    usage,
+    out,
+    err,
+  );
+  if (isAnswered(parsed)) return parsed;
+  const { values } = parsed;
+  // Given after the `--` as well, it is a dry run all the same.
+  const swallowed = values['dry-run'] ? undefined : swallowedDryRun(script, env);
+  if (swallowed) {
+    err.line(swallowed);
+    return { exitCode: 2 };
   }
-  const tableName = process.env.SWITCHBOARD_TABLE_NAME;
+  const tableName = env.SWITCHBOARD_TABLE_NAME;
   return {
     dryRun: values['dry-run'],
     hub: values.hub,
@@ -48,7 +86,9 @@ export const openTable = async (
   if (!command.deployed && !info)
     throw new Error(`no local hub at ${command.hub}, and no deployed hub configured`);
   const dynamodb = new DynamoDBClient(
-    info ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb } : {},
+    info
+      ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb }
+      : { region: await cliAwsRegion() },
   );
   return {
     dynamodb,

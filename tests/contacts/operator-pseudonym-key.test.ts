@@ -5,6 +5,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '#infra/constructs/hub-function.ts';
 import { deployedPseudonymKeyArn, PseudonymKeyError } from '#shared/aws/pseudonym-key.ts';
+import { swallowedDryRun, tableCommandOptions } from '#shared/cli/table-command.ts';
+import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/local-aws.ts';
 import { contactKeyFor, kindOfKey, legacySuppressionKey } from '#shared/store/keys.ts';
@@ -146,4 +148,85 @@ describe('the operator tools against a deployed table', () => {
     expect(inline.stderr).toContain('PseudonymKeyError: SWITCHBOARD_PSEUDONYM_KEY (a development key)');
     expect(inline.stderr).not.toContain('an-inline-development-key');
   });
+});
+
+describe('the table maintenance commands (reindex-people, reshard-indexes, rekey-opt-outs): their command line', () => {
+  const SCRIPTS = ['reindex-people', 'reshard-indexes', 'rekey-opt-outs'] as const;
+  /** No region the SDK finds, and no credentials. */
+  const bare = {
+    AWS_CONFIG_FILE: '/nonexistent/aws-config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+
+  it('answer an unknown option with why and the usage, exit 2, as the other commands do (found by a review)', async () => {
+    // Act
+    const runs = await Promise.all(SCRIPTS.map((script) => cli(`${script}.ts`, ['--dry-rnu'], bare)));
+    // Assess: before, `failed: TypeError: Unknown option` and exit 1
+    runs.forEach((run, index) => {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^Unknown option '--dry-rnu'.*\\nusage: npm run ${SCRIPTS[index]} -- \\[--dry-run\\]`,
+          's',
+        ),
+      );
+      expect(run.stderr).not.toMatch(/TypeError/);
+    });
+  }, 60_000);
+
+  it('refuse to run for real when npm kept --dry-run for itself (npm run X --dry-run, without the --), naming the right spelling (found by a review)', async () => {
+    // Act: what the script sees under `npm run <script> --dry-run`
+    const runs = await Promise.all(
+      SCRIPTS.map((script) => cli(`${script}.ts`, [], { ...bare, npm_config_dry_run: 'true' })),
+    );
+    // Assess
+    runs.forEach((run, index) => {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`npm run ${SCRIPTS[index]} -- --dry-run`);
+      expect(run.stderr).not.toMatch(/no local hub|failed/);
+    });
+  }, 60_000);
+
+  it('run a dry run given after the -- even when npm kept one for itself too', () => {
+    // Prepare
+    const err = memoryOutput();
+    // Act
+    const both = tableCommandOptions(
+      'reshard-indexes',
+      'usage',
+      ['--dry-run'],
+      { npm_config_dry_run: 'true' },
+      err,
+      err,
+    );
+    const plain = tableCommandOptions('reshard-indexes', 'usage', [], {}, err, err);
+    // Assess
+    expect(both).toEqual({ dryRun: true, hub: 'http://127.0.0.1:3000', deployed: false });
+    expect(plain).toEqual({ dryRun: false, hub: 'http://127.0.0.1:3000', deployed: false });
+    expect(swallowedDryRun('reshard-indexes', { npm_config_dry_run: 'false' })).toBeUndefined();
+    expect(err.lines).toEqual([]);
+  });
+
+  it('against a deployed table with no region configured, say to set AWS_REGION instead of "Region is missing" (found by a review)', async () => {
+    // Act
+    const runs = await Promise.all(
+      SCRIPTS.map((script) =>
+        cli(`${script}.ts`, ['--dry-run'], {
+          ...bare,
+          SWITCHBOARD_TABLE_NAME: 'acme-table',
+          SWITCHBOARD_PSEUDONYM_KEY_ARN:
+            'arn:aws:secretsmanager:eu-west-1:123456789012:secret:acme/pseudonym-key',
+        }),
+      ),
+    );
+    // Assess
+    runs.forEach((run, index) => {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(`^${SCRIPTS[index]} failed: MissingRegionError: no AWS region: set AWS_REGION `, 'm'),
+      );
+      expect(run.stderr).not.toMatch(/Region is missing/);
+    });
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEraseTarget } from '#shared/cli/erase.ts';
+import { noRegionEnv, runCli } from '#tests/support/cli-process.ts';
 
 /** The stack outputs an operator may have left exported from a deployed session. */
 const STACK_OUTPUTS = {
@@ -61,4 +62,36 @@ describe('npm run erase: where it erases', () => {
     expect(text).toContain('--deployed');
     expect(text).toContain('--yes');
   });
+});
+
+describe('npm run erase -- --deployed: the region (found by a review)', () => {
+  it("takes the stack's queue URLs' region when none is configured, else says to set AWS_REGION", async () => {
+    // Prepare
+    const deployed = {
+      ...STACK_OUTPUTS,
+      SWITCHBOARD_PSEUDONYM_KEY_ARN:
+        'arn:aws:secretsmanager:us-east-1:123456789012:secret:acme/pseudonym-key',
+    };
+    // Act
+    const named = await runCli(
+      'shared/cli/erase.ts',
+      ['ct_sms_1', '--deployed', '--yes'],
+      noRegionEnv(deployed),
+    );
+    const unnamed = await runCli(
+      'shared/cli/erase.ts',
+      ['ct_sms_1', '--deployed', '--yes'],
+      noRegionEnv({
+        ...deployed,
+        SWITCHBOARD_HELPDESK_QUEUE_URL: 'http://127.0.0.1:9/1/helpdesk.fifo',
+        SWITCHBOARD_OUTBOX_QUEUE_URL: 'http://127.0.0.1:9/1/outbox.fifo',
+      }),
+    );
+    // Assess: the first stops at the credentials this machine lacks, before anything is erased
+    expect(named.code).toBe(1);
+    expect(named.stderr).not.toMatch(/Region is missing|MissingRegionError/);
+    expect(named.stderr).toMatch(/^erase failed: CredentialsProviderError/m);
+    expect(unnamed.code).toBe(1);
+    expect(unnamed.stderr).toMatch(/^erase failed: MissingRegionError: no AWS region: set AWS_REGION /m);
+  }, 60_000);
 });

@@ -11,9 +11,11 @@ import {
   maxReceiveCountOf,
 } from '#shared/cli/helpdesk-consumer.ts';
 import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
+import { cliAwsRegion, MissingRegionError, regionOfQueueUrl } from '#shared/local/aws-region.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
+import { noRegionEnv, runCli } from '#tests/support/cli-process.ts';
 import { deadPort } from '#tests/support/dead-port.ts';
 
 let emulators: RunningEmulators;
@@ -374,4 +376,62 @@ describe('example helpdesk consumer: a claim check S3 refuses', () => {
     expect((goneError as Error).name).toBe('BlobNotFoundError');
     expect((refusedError as Error).name).toBe('AccessDenied');
   });
+});
+
+describe('npm run consume against AWS: the region (found by a review)', () => {
+  const README_QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo';
+
+  it('reads the region an SQS queue URL names, and nothing from a URL that names none', () => {
+    // Prepare
+    const urls = [
+      README_QUEUE,
+      'https://sqs-fips.us-gov-west-1.amazonaws.com/123456789012/q',
+      'https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q',
+      'http://sqs.us-east-1.localhost:3001/000000000000/helpdesk.fifo',
+      'https://sqs.eu-west-1.amazonaws.com.evil.example/123456789012/q',
+      'https://sqs.not a region.amazonaws.com/q',
+      'not a url',
+      `https://sqs.${'a-'.repeat(50_000)}.amazonaws.com/q`,
+    ];
+    // Act
+    const regions = urls.map(regionOfQueueUrl);
+    // Assess
+    expect(regions).toEqual(['eu-west-1', 'us-gov-west-1', 'cn-north-1', ...Array(5).fill(undefined)]);
+  });
+
+  it("takes the SDK's region first, else the queue URL's (for the whole process), else says to set AWS_REGION", async () => {
+    // Prepare
+    const env: NodeJS.ProcessEnv = {};
+    const none = async () => undefined;
+    // Act
+    const configured = await cliAwsRegion([README_QUEUE], env, async () => 'us-east-2');
+    const fromUrl = await cliAwsRegion([undefined, README_QUEUE], env, none);
+    const missing = await cliAwsRegion(['http://127.0.0.1:9324/q'], {}, none).catch((error) => error);
+    // Assess
+    expect(configured).toBe('us-east-2');
+    expect(fromUrl).toBe('eu-west-1');
+    expect(env.AWS_REGION).toBe('eu-west-1');
+    expect(missing).toBeInstanceOf(MissingRegionError);
+    expect(String(missing.message)).toMatch(/^no AWS region: set AWS_REGION /);
+    expect(String(missing.message)).toContain('http://127.0.0.1:9324/q names none');
+  });
+
+  it("the README's --queue-url example gets past the region with none configured; a URL naming none says to set AWS_REGION", async () => {
+    // Act
+    const readme = await runCli(
+      'shared/cli/helpdesk-consumer.ts',
+      ['--queue-url', README_QUEUE],
+      noRegionEnv(),
+    );
+    const other = await runCli(
+      'shared/cli/helpdesk-consumer.ts',
+      ['--queue-url', `http://127.0.0.1:${await deadPort()}/000000000000/helpdesk.fifo`],
+      noRegionEnv(),
+    );
+    // Assess: the first stops at the credentials this machine lacks, not at the region
+    expect(readme.stdout + readme.stderr).not.toMatch(/Region is missing|MissingRegionError/);
+    expect(readme.stdout + readme.stderr).toMatch(/credentials/i);
+    expect(other.stderr).toMatch(/^MissingRegionError: no AWS region: set AWS_REGION /m);
+    expect(other.stderr).not.toMatch(/Region is missing/);
+  }, 60_000);
 });

@@ -13,6 +13,7 @@ import type { HubInfo } from '#shared/local/hub-info.ts';
 import { queueDepths } from '#shared/local/queue-depth.ts';
 import { REDRIVE_QUEUES } from '#shared/local/redrive.ts';
 import { HUB_INFO_PATH } from '#shared/local/routes.ts';
+import { noRegionEnv, runCli } from '#tests/support/cli-process.ts';
 import { deadPort } from '#tests/support/dead-port.ts';
 
 const MEDIA_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/acme-media.fifo';
@@ -34,6 +35,17 @@ describe('npm run redrive: what it does with its arguments', () => {
     // Assess
     expect(target.kind).toBe('refused');
     expect(target.kind === 'refused' ? target.message : '').toContain('usage: npm run redrive --');
+  });
+
+  it('a word that is no queue is named as such, with the usage (found by a review)', () => {
+    // Prepare / Act
+    const bogus = resolveRedriveTarget(['bogus', '--local'], {});
+    const none = resolveRedriveTarget(['--local'], {});
+    // Assess
+    expect(bogus.kind === 'refused' ? bogus.message : '').toMatch(
+      /^bogus is not a queue name \(ingest, helpdesk, outbox, media, ses-intake, ses-events\)\nusage: npm run redrive -- /,
+    );
+    expect(none.kind === 'refused' ? none.message : '').toMatch(/^usage: npm run redrive -- /);
   });
 
   it('--local asks the default local hub; --hub names another one and implies --local', () => {
@@ -142,4 +154,32 @@ describe('npm run redrive -- <queue> --local: against a running hub', () => {
       new RegExp(`^no local hub at ${silent} \\(start one with npm start`),
     );
   });
+});
+
+describe('npm run redrive -- <queue> against AWS: the region (found by a review)', () => {
+  it("takes the queue URL's region when none is configured, for the move task and for a function's redrive", async () => {
+    // Act
+    const move = await runCli(
+      'shared/cli/redrive.ts',
+      ['ingest'],
+      noRegionEnv({
+        SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/acme-ingest.fifo',
+      }),
+    );
+    const invoke = await runCli(
+      'shared/cli/redrive.ts',
+      ['ses-intake'],
+      noRegionEnv({
+        SWITCHBOARD_SES_INTAKE_FAILED_QUEUE_URL:
+          'https://sqs.eu-west-1.amazonaws.com/123456789012/acme-ses-dlq',
+        SWITCHBOARD_SES_INTAKE_FUNCTION_NAME: 'acme-ses-intake',
+      }),
+    );
+    // Assess: both stop at the credentials this machine lacks, not at the region
+    for (const run of [move, invoke]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).not.toMatch(/Region is missing|MissingRegionError/);
+      expect(run.stderr).toMatch(/^redrive failed: CredentialsProviderError/m);
+    }
+  }, 60_000);
 });

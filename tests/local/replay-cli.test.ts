@@ -29,14 +29,19 @@ describe('npm run replay -- --tamper: its exit code', () => {
   });
 
   it('exits 1 when no request could connect, and says nothing showed the signature check', async () => {
-    // Prepare
-    const target = `http://127.0.0.1:${await deadPort()}`;
+    // Prepare: a server that answers (so it is no hub left unstarted) but drops every post
+    const server = createServer((request, response) => {
+      if (request.method === 'HEAD') response.end();
+      else request.socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const output = memoryOutput();
     // Act
     const code = await main(
       [join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--target', target, '--tamper'],
       output,
-    );
+    ).finally(() => new Promise((resolve) => server.close(resolve)));
     // Assess
     expect(code).toBe(1);
     expect(output.lines).toContain('sent 1, accepted 0, rejected 1');
@@ -56,8 +61,25 @@ describe('npm run replay: its options', () => {
     const code = await main([join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--hub', target], output);
     // Assess
     expect(code).toBe(1);
-    expect(output.lines[0]).toBe(`replaying 1 sample(s) to ${target}`);
-    expect(output.lines).toContain('sent 1, accepted 0, rejected 1');
+    expect(output.lines[0]).toBe(`no local hub at ${target} (start one with npm start)`);
+  });
+
+  it('with no hub on this machine, says so and how to start one before sending anything, as send, consume and erase do (found by a review)', async () => {
+    // Prepare
+    const target = `http://127.0.0.1:${await deadPort()}`;
+    const plain = memoryOutput();
+    const tampered = memoryOutput();
+    // Act
+    const plainCode = await main([join(DEFAULT_EVENTS_DIR, 'whatsapp/text.json'), '--target', target], plain);
+    const tamperedCode = await main(
+      [join(DEFAULT_EVENTS_DIR, 'sms/help.json'), '--target', target, '--tamper'],
+      tampered,
+    );
+    // Assess
+    expect(plainCode).toBe(1);
+    expect(plain.lines).toEqual([`no local hub at ${target} (start one with npm start)`]);
+    expect(tamperedCode).toBe(1);
+    expect(tampered.lines).toEqual([`no local hub at ${target} (start one with npm start)`]);
   });
 
   it('answers an unknown option with the usage and exit 2, not a raw parse error', async () => {

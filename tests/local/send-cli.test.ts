@@ -1,10 +1,15 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyReusedBy, resolveSendTarget, sendOutcome } from '#shared/cli/send.ts';
 import type { SendMessageData } from '#shared/contract/commands.ts';
 import { emailFrom } from '#shared/local/live-samples.ts';
 import { commandHashOf, type SendRecord, SendRecordSchema } from '#shared/store/sends.ts';
+import { noRegionEnv, runCli } from '#tests/support/cli-process.ts';
+import { deadPort } from '#tests/support/dead-port.ts';
 import { type HubSession, startHubSession } from '#tests/support/hub-session.ts';
 
 const OUTBOX = 'https://sqs.us-east-1.amazonaws.com/123456789012/acme-outbox.fifo';
@@ -58,6 +63,31 @@ describe('npm run send: its exit code', () => {
     // Assess
     expect(sent.code).toBe(0);
     expect(refused).toEqual({ code: 1, message: 'send failed: window_closed' });
+  });
+
+  it("says a failure once, with the hub's detail and the provider's code and title, never its message (found by a review)", () => {
+    // Prepare: a refusal as the sender records it, the provider's words quoting the customer
+    const failed = recordIn('failed', {
+      failure: {
+        reason: 'provider_error',
+        retryable: false,
+        detail: 'Graph API 400',
+        errors: [
+          { code: '131026', title: 'Message undeliverable', message: 'to +306912345678: "my address is…"' },
+          { code: '100' },
+        ],
+        decidedAt: '2026-12-04T10:00:01.000Z',
+      },
+      published: true,
+    });
+    // Act
+    const outcome = sendOutcome(failed);
+    // Assess
+    expect(outcome).toEqual({
+      code: 1,
+      message: 'send failed: provider_error (Graph API 400; provider: 131026 Message undeliverable; 100)',
+    });
+    expect(outcome.message).not.toMatch(/306912345678|my address/);
   });
 
   it('exits 1 with a timeout message when no outcome came: never picked up, or still sending', () => {
@@ -162,6 +192,25 @@ describe('npm run send: a key already used for other content', () => {
       expect(second.stdout).toMatch(/^sent: /m);
     }, 150_000);
 
+    it('a refused send says its reason once, on stderr, not also as a `failed:` line (found by a review)', async () => {
+      // Prepare: a template to an e-mail customer, which that channel cannot send
+      const conversationId = await emailConversation('send-cli-refused');
+      // Act
+      const run = await runSend([
+        conversationId,
+        '--template',
+        'order_update',
+        '--hub',
+        session.hub.urls.base,
+      ]);
+      // Assess
+      expect(run.code).toBe(1);
+      expect(run.stdout).not.toMatch(/^failed: /m);
+      expect(run.stderr).toMatch(/^send failed: [a-z_]+ \(/m);
+      const reason = run.stderr.match(/^send failed: ([a-z_]+)/m)?.[1] ?? 'none';
+      expect((run.stdout + run.stderr).split(reason)).toHaveLength(2);
+    }, 150_000);
+
     it("two texts under one key at once: one is sent, the other exits 1 once the first one's record shows", async () => {
       // Prepare
       const conversationId = await emailConversation('send-cli-race');
@@ -192,5 +241,140 @@ describe('npm run send: --help and unknown options', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^Unknown option '--bogus'.*\nusage: npm run send -- /s);
     expect(unknown.stderr).not.toMatch(/TypeError/);
+  }, 60_000);
+});
+
+/** A stand-in for SQS's JSON protocol that keeps the message bodies sent to it. */
+const fakeOutbox = () => {
+  const bodies: string[] = [];
+  let server: Server | undefined;
+  return {
+    bodies,
+    start: async (): Promise<string> => {
+      server = createServer((request, response) => {
+        let raw = '';
+        request.on('data', (chunk) => {
+          raw += chunk;
+        });
+        request.on('end', () => {
+          const body = (JSON.parse(raw || '{}') as { MessageBody?: string }).MessageBody ?? '';
+          bodies.push(body);
+          response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+          response.end(
+            JSON.stringify({
+              MessageId: 'm1',
+              MD5OfMessageBody: createHash('md5').update(body).digest('hex'),
+            }),
+          );
+        });
+      });
+      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}/123456789012/acme-outbox.fifo`;
+    },
+    stop: () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  };
+};
+
+describe('npm run send -- --template: the category (found by a review)', () => {
+  const outbox = fakeOutbox();
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = noRegionEnv({
+      SWITCHBOARD_OUTBOX_QUEUE_URL: await outbox.start(),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+    });
+  });
+  afterAll(() => outbox.stop());
+
+  /** The template part of the one command the run queued. */
+  const queuedPart = (from: number) => {
+    expect(outbox.bodies).toHaveLength(from + 1);
+    return JSON.parse(outbox.bodies[from] ?? '{}').data.parts[0];
+  };
+
+  it('names none unless --category is given (a marketing template must not pass a marketing opt-out), and the one given', async () => {
+    // Prepare
+    const template = ['conv_1', '--template', 'winter_offer', '--param', 'Ada'];
+    // Act
+    const plain = await runCli('shared/cli/send.ts', template, env);
+    const withoutCategory = queuedPart(0);
+    const marketing = await runCli('shared/cli/send.ts', [...template, '--category', 'marketing'], env);
+    const withCategory = queuedPart(1);
+    // Assess
+    expect(plain.code).toBe(0);
+    expect(withoutCategory.type).toBe('template');
+    expect(withoutCategory).not.toHaveProperty('category');
+    expect(marketing.code).toBe(0);
+    expect(withCategory.category).toBe('marketing');
+  }, 60_000);
+
+  it('refuses a category the contract does not know, or one without --template, with the usage (exit 2), queueing nothing', async () => {
+    // Prepare
+    const before = outbox.bodies.length;
+    // Act
+    const unknown = await runCli(
+      'shared/cli/send.ts',
+      ['conv_1', '--template', 'x', '--category', 'promo'],
+      env,
+    );
+    const alone = await runCli('shared/cli/send.ts', ['conv_1', 'text', '--category', 'utility'], env);
+    // Assess
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^--category must be one of marketing, utility, authentication\nusage: /);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^--category goes with --template\nusage: /);
+    expect(outbox.bodies).toHaveLength(before);
+  }, 60_000);
+
+  it('--help names --category and its values', async () => {
+    // Act
+    const help = await runCli('shared/cli/send.ts', ['--help']);
+    // Assess
+    expect(help.stdout).toMatch(
+      /--category CATEGORY +the template's category .*utility, marketing or\n +authentication/,
+    );
+  }, 60_000);
+});
+
+describe('npm run send: arguments the command contract refuses (found by a review)', () => {
+  it('names the argument and why in one line, exit 2 (not a ZodError and exit 1, the code of a failed send)', async () => {
+    // Prepare: a hub that does not answer: nothing is asked of one
+    const hub = ['--hub', `http://127.0.0.1:${await deadPort()}`];
+    // Act
+    const blank = await runCli('shared/cli/send.ts', ['conv_1', '   ', ...hub]);
+    const long = await runCli('shared/cli/send.ts', ['conv_1', 'x'.repeat(70_000), ...hub]);
+    const emptyKey = await runCli('shared/cli/send.ts', ['conv_1', 'text', '--key', '', ...hub]);
+    // Assess
+    for (const run of [blank, long, emptyKey]) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).not.toMatch(/ZodError|no local hub/);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stdout).toBe('');
+    }
+    expect(blank.stderr).toMatch(/^not sent: <text> refused: must contain a character that shows/);
+    expect(long.stderr).toMatch(/^not sent: <text> refused: .*65536/);
+    expect(emptyKey.stderr).toMatch(/^not sent: --key refused: /);
+  }, 60_000);
+});
+
+describe('npm run send against AWS: the region (found by a review)', () => {
+  it("takes the outbox URL's region when none is configured, and says to set AWS_REGION when the URL names none", async () => {
+    // Act
+    const named = await runCli(
+      'shared/cli/send.ts',
+      ['conv_1', 'text'],
+      noRegionEnv({ SWITCHBOARD_OUTBOX_QUEUE_URL: OUTBOX.replace('us-east-1', 'eu-west-1') }),
+    );
+    const unnamed = await runCli(
+      'shared/cli/send.ts',
+      ['conv_1', 'text'],
+      noRegionEnv({ SWITCHBOARD_OUTBOX_QUEUE_URL: `http://127.0.0.1:${await deadPort()}/1/outbox.fifo` }),
+    );
+    // Assess: the first stops at the credentials this machine lacks, not at the region
+    expect(named.stderr).not.toMatch(/Region is missing|MissingRegionError/);
+    expect(named.stderr).toMatch(/^send failed: CredentialsProviderError/m);
+    expect(unnamed.stderr).toMatch(/^send failed: MissingRegionError: no AWS region: set AWS_REGION /m);
   }, 60_000);
 });

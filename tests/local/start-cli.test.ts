@@ -21,6 +21,18 @@ describe('npm start: its command line', () => {
     expect(unknown.lines[1]).toBe(help.lines[0]);
   });
 
+  it('refuses --exit without --demo with the usage (exit 2), starting nothing (found by a review)', async () => {
+    // Prepare
+    const output = memoryOutput();
+    // Act
+    const code = await main(['--exit'], output);
+    // Assess: before, it was ignored and the hub kept running
+    expect(code).toBe(2);
+    expect(output.lines[0]).toBe('--exit goes with --demo (npm start -- --demo --exit)');
+    expect(output.lines[1]).toMatch(/^Usage: npm start -- /);
+    expect(output.lines.join('\n')).not.toMatch(/\[hub\]/);
+  });
+
   it('says a taken port likely means another npm start, and how to run beside it', () => {
     // Prepare: the DynamoDB emulator's failure when PORT+2 is taken, and an unrelated one
     const taken = new Error(
