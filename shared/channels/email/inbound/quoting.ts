@@ -213,14 +213,14 @@ const quoteFollows = (lines: readonly string[], trimmed: readonly string[], inde
 const assemble = (
   lines: readonly string[],
   trimmed: readonly string[],
-  keep: readonly boolean[],
+  dropped: Uint8Array,
   end: number,
 ): string[] => {
   const kept: string[] = [];
   let lastKeptBlank = true;
   let afterRemoved = false;
   for (let index = 0; index < end; index += 1) {
-    if (!keep[index]) {
+    if (dropped[index] === 1) {
       afterRemoved = true;
       continue;
     }
@@ -233,28 +233,65 @@ const assemble = (
   return kept;
 };
 
-/** Drops trailing blank lines and mobile footers. */
-const withoutTrailer = (kept: string[]): string[] => {
-  let end = kept.length;
+/** Where lines `start` to `end` stop once trailing blank lines and mobile footers go. */
+const trailerStart = (lineAt: (index: number) => string, start: number, end: number): number => {
+  let last = end;
   for (;;) {
-    while (end > 0 && isBlank(kept[end - 1] ?? '')) end -= 1;
-    if (end > 0 && isFooter((kept[end - 1] ?? '').trim())) end -= 1;
+    while (last > start && isBlank(lineAt(last - 1))) last -= 1;
+    if (last > start && isFooter(lineAt(last - 1).trim())) last -= 1;
     else break;
   }
-  return kept.slice(0, end);
+  return last;
+};
+
+/** The kept lines, joined again, without the trailer. */
+const assembled = (
+  lines: readonly string[],
+  trimmed: readonly string[],
+  dropped: Uint8Array,
+  end: number,
+) => {
+  const kept = assemble(lines, trimmed, dropped, end);
+  return kept
+    .slice(
+      0,
+      trailerStart((index) => kept[index] ?? '', 0, kept.length),
+    )
+    .join('\n')
+    .trimEnd();
+};
+
+/**
+ * Nothing removed before `end` (most mail): the lines from the first that is not blank, without the
+ * trailer, sliced out of the text they were split from. Joining them again would copy every line
+ * once more: on a 400 KB body most of the work and of the garbage, which made the time of a large
+ * body grow faster than its size (tests/channels/email.linear-time.test.ts failed under load).
+ */
+const unchanged = (normalized: string, lines: readonly string[], trimmed: readonly string[], end: number) => {
+  let start = 0;
+  while (start < end && (trimmed[start] ?? '').length === 0) start += 1;
+  const last = trailerStart((index) => lines[index] ?? '', start, end);
+  let from = 0;
+  for (let index = 0; index < start; index += 1) from += (lines[index] ?? '').length + 1;
+  let to = from;
+  for (let index = start; index < last; index += 1) to += (lines[index] ?? '').length + 1;
+  return normalized.slice(from, Math.max(from, to - 1)).trimEnd();
 };
 
 export const stripQuotedHistory = (text: string): string | undefined => {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const normalized = text.replace(/\r\n?/g, '\n');
+  const lines = normalized.split('\n');
   const trimmed = lines.map((line) => line.trim());
   const fieldNames = trimmed.map(fieldNameOf);
-  const keep = lines.map(() => true);
+  const dropped = new Uint8Array(lines.length);
+  let droppedAny = false;
   let end = lines.length;
   for (let index = 0; index < lines.length; index += 1) {
     const line = lines[index] ?? '';
     const current = trimmed[index] ?? '';
     if (isQuoted(line)) {
-      keep[index] = false;
+      dropped[index] = 1;
+      droppedAny = true;
       continue;
     }
     if (current.length === 0) continue;
@@ -273,15 +310,16 @@ export const stripQuotedHistory = (text: string): string | undefined => {
     const attribution = attributionAt(trimmed, index);
     if (attribution === undefined) continue;
     if (quoteFollows(lines, trimmed, index + attribution.lines)) {
-      for (let offset = 0; offset < attribution.lines; offset += 1) keep[index + offset] = false;
+      for (let offset = 0; offset < attribution.lines; offset += 1) dropped[index + offset] = 1;
+      droppedAny = true;
       index += attribution.lines - 1;
     } else if (attribution.strength === 'strong') {
       end = index;
       break;
     }
   }
-  const reply = withoutTrailer(assemble(lines, trimmed, keep, end))
-    .join('\n')
-    .trimEnd();
+  const reply = droppedAny
+    ? assembled(lines, trimmed, dropped, end)
+    : unchanged(normalized, lines, trimmed, end);
   return reply.trim().length > 0 ? reply : undefined;
 };
