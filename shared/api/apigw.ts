@@ -12,6 +12,7 @@ import { isCatchAllRouteKey } from './operations.ts';
 
 const EventSchema = z.looseObject({
   rawPath: z.string().min(1),
+  rawQueryString: z.string().optional(),
   routeKey: z.string().optional(),
   headers: z.record(z.string(), z.string().optional()).default({}),
   queryStringParameters: z.record(z.string(), z.string().optional()).nullish(),
@@ -50,6 +51,39 @@ const sameToken = (given: string, expected: string): boolean =>
 
 const LOCAL_PRINCIPAL = 'local-developer';
 
+/**
+ * The names the raw query string gives more than once: payload 2.0 joins their values with commas
+ * in `queryStringParameters`, where `?assignee=a&assignee=b` and `?assignee=a%2Cb` look the same.
+ */
+const repeatedNamesOf = (rawQueryString: string | undefined): string[] => {
+  if (!rawQueryString) return [];
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of new URLSearchParams(rawQueryString).keys()) {
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+  }
+  return [...repeated];
+};
+
+/** Refuses bytes that are not UTF-8 rather than reading them as U+FFFD; a BOM is kept, as in a text body. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as text: as given, or decoded from base64 (API Gateway base64-encodes a body whose type
+ * it does not take for text). Bytes that are not UTF-8 are no JSON body (RFC 8259): undefined, for a
+ * 400, never a body with U+FFFD in place of the characters (before 2026-12-06 they were decoded
+ * leniently and a Latin-1 `é` was sent as U+FFFD; found by a review, tests/api/helpdesk-api.test.ts).
+ */
+const bodyTextOf = (body: string, isBase64Encoded: boolean): string | undefined => {
+  if (!isBase64Encoded) return body;
+  try {
+    return UTF8.decode(Buffer.from(body, 'base64'));
+  } catch {
+    return undefined;
+  }
+};
+
 /** The request, or the problem answering it (no identity at all: 401, as nothing anonymous gets in). */
 export const toApiRequest = (
   event: APIGatewayProxyEventV2,
@@ -69,17 +103,24 @@ export const toApiRequest = (
       });
     principal = LOCAL_PRINCIPAL;
   }
-  if (principal === undefined) return problem('unauthorized');
-  const body = parsed.data.body ?? undefined;
+  // RFC 9110 11.6.1: a 401 names the scheme it takes (API Gateway's own JWT 401 names Bearer too).
+  if (principal === undefined)
+    return problem('unauthorized', undefined, { headers: { 'www-authenticate': 'Bearer' } });
+  const given = parsed.data.body ?? undefined;
+  const body = given === undefined ? undefined : bodyTextOf(given, parsed.data.isBase64Encoded);
+  if (given !== undefined && body === undefined)
+    return problem('invalidRequest', 'the body is not UTF-8', {
+      errors: [{ field: 'body', message: 'not UTF-8' }],
+    });
+  const repeatedQuery = repeatedNamesOf(parsed.data.rawQueryString);
   const { requestId } = parsed.data.requestContext;
   return {
     method: parsed.data.requestContext.http.method.toUpperCase(),
     path: parsed.data.rawPath,
     query: { ...(parsed.data.queryStringParameters ?? {}) },
+    ...(repeatedQuery.length > 0 ? { repeatedQuery } : {}),
     headers,
-    ...(body !== undefined
-      ? { body: parsed.data.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body }
-      : {}),
+    ...(body !== undefined ? { body } : {}),
     principal,
     ...(isCatchAllRouteKey(parsed.data.routeKey)
       ? { unmatched: true as const }

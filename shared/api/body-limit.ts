@@ -140,3 +140,14 @@ export const bodyLimitOf = (schema: z.ZodType): number => {
   limits.set(schema, limit);
   return limit;
 };
+
+/**
+ * The body limit of an operation whose body is bounded by what it becomes, not by its schema (a send:
+ * the command the sender takes, `utf8Bytes` as UTF-8 JSON): the longest JSON text of a body that
+ * becomes at most that, every character escaped. Each byte of the JSON written again as UTF-8 is at
+ * most one escaped character (6 bytes; a character of 2 to 4 UTF-8 bytes escapes to 6 or 12), plus
+ * the whitespace, in whole KiB. The body is parsed and measured as it is written again (the handler
+ * answers 413 above that), never refused for its escapes.
+ */
+export const escapedLimitOf = (utf8Bytes: number): number =>
+  Math.ceil((ESCAPED_CHARACTER_BYTES * utf8Bytes + BODY_WHITESPACE_BYTES) / 1024) * 1024;

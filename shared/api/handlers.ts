@@ -109,6 +109,7 @@ import {
   ConversationPatchSchema,
   ExportQuerySchema,
   IdempotencyKeyHeaderSchema,
+  type IfMatch,
   IfMatchSchema,
   type ListConversationsQuery,
   ListConversationsQuerySchema,
@@ -206,12 +207,15 @@ const creationMarkerOf = (createdAt: string): string => stableHash('etag-created
 const etagOf = (state: { readonly version: number; readonly createdAt: string }): string =>
   `"${state.version}.${creationMarkerOf(state.createdAt)}"`;
 
-/** Whether an If-Match names this very conversation's `version` (a tag without a marker names none). */
-const isTagOf = (
-  expected: { readonly version: number; readonly marker?: string | undefined },
-  state: { readonly createdAt: string },
-  version: number,
-): boolean => expected.version === version && expected.marker === creationMarkerOf(state.createdAt);
+/**
+ * Whether an If-Match names this very conversation's `version`: `*` names any (the conversation
+ * exists), a list names it when one of its strong tags does (a tag without a marker names none).
+ */
+const isTagOf = (expected: IfMatch, state: { readonly createdAt: string }, version: number): boolean => {
+  if (expected.any) return true;
+  const marker = creationMarkerOf(state.createdAt);
+  return expected.tags.some((tag) => tag.version === version && tag.marker === marker);
+};
 
 /**
  * The cause (`causedBy`, and so the `state_changed` id) of a helpdesk change: the same change by the
@@ -443,8 +447,9 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         patch = { ...given, snoozedUntil: new Date(until).toISOString() };
       }
       const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
-      const causeIn = ({ origin }: ConversationModel): string =>
-        changeCauseOf({ conversationId, origin }, expected.version, patch, changedBy);
+      /** The change's cause when made on `version` (the one the If-Match named: the same retried has the same). */
+      const causeIn = ({ origin }: ConversationModel, version: number): string =>
+        changeCauseOf({ conversationId, origin }, version, patch, changedBy);
       const announce = (changes: readonly StateChange[], markerDueAt?: string) =>
         announceChanges(deps, conversationId, changes, markerDueAt);
       /** The answer to a version that is no longer current: this change's own, or 412. */
@@ -461,7 +466,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         if (unannounced.length > 0) await announce(unannounced);
         // The same change, retried after its answer was lost or while it was being made: publish it
         // again (deduplicated) and agree.
-        const causedBy = causeIn(model);
+        const causedBy = causeIn(model, state.version - 1);
         if (last?.eventId === causedBy && isTagOf(expected, state, state.version - 1)) {
           if (!unannounced.some((change) => change.causedBy === causedBy))
             await deps.publishEvent(repeatedStateChange(state, last, now.toISOString()));
@@ -475,7 +480,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const current = stored.model;
       if (!current) return fail('notFound');
       if (!isTagOf(expected, current.state, current.state.version)) return answerStale(stored);
-      const causedBy = causeIn(current);
+      const causedBy = causeIn(current, current.state.version);
       const changed = applyPatch(current, patch);
       if (changed.changes.length === 0)
         return json(200, conversationOut({ state: current.state, ...stored.watermarks }), {

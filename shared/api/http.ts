@@ -6,6 +6,11 @@ export interface ApiRequest {
   /** The raw path, e.g. `/v1/conversations/conv_…`. */
   readonly path: string;
   readonly query: Readonly<Record<string, string | undefined>>;
+  /**
+   * The query parameters the raw query string names more than once (payload 2.0 joins their values
+   * with commas in `query`): the router refuses them.
+   */
+  readonly repeatedQuery?: readonly string[];
   /** Names lower-cased. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body?: string;

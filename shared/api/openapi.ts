@@ -46,26 +46,85 @@ const PROBLEM_HEADERS: Partial<Record<ProblemKind, Record<string, z.ZodType>>> =
   },
 };
 
+/**
+ * The body of an answer API Gateway gives itself, before the function runs or instead of its answer:
+ * `{"message":"Forbidden"}`, as `application/json`.
+ */
+const GatewayErrorSchema = z.strictObject({ message: z.string() }).meta({
+  id: 'GatewayError',
+  description:
+    'API Gateway\'s own answer, not the function\'s: `{"message":"Forbidden"}`, `{"message":"Too Many Requests"}`…',
+});
+
+/**
+ * The answers API Gateway gives itself on every route, by status: deployed, a client meets these
+ * beside the function's problems, with API Gateway's own body (GatewayError).
+ */
+const GATEWAY_ANSWERS: Readonly<Record<number, string>> = {
+  401: 'API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why)',
+  403: 'API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route\'s scope (`{"message":"Forbidden"}`)',
+  429: 'API Gateway: the request was throttled (`{"message":"Too Many Requests"}`)',
+  500: 'API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`)',
+  503: 'API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After`',
+};
+
+/** Headers of the answers API Gateway (or the local hub in its place) gives itself, by status. */
+const GATEWAY_HEADERS: Readonly<Record<number, Record<string, z.ZodType>>> = {
+  401: {
+    'www-authenticate': z.string().meta({
+      description:
+        "The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error).",
+    }),
+  },
+  503: {
+    'retry-after': z.int().min(1).optional().meta({
+      description: 'The local hub while it starts or stops: seconds to wait before asking again.',
+    }),
+  },
+};
+
 /** The headers of a status's problems: required when every kind of the status carries it. */
-const problemHeaders = (kinds: readonly ProblemKind[]) => {
+const problemHeaders = (kinds: readonly ProblemKind[], status: number) => {
   const shape: Record<string, z.ZodType> = { ...CACHE_CONTROL };
   for (const kind of kinds)
     for (const [name, schema] of Object.entries(PROBLEM_HEADERS[kind] ?? {}))
       shape[name] = kinds.every((other) => PROBLEM_HEADERS[other]?.[name] !== undefined)
         ? schema
         : schema.optional();
-  return z.object(shape);
+  return z.object({ ...shape, ...GATEWAY_HEADERS[status] });
 };
 
-const problemResponse = (kinds: readonly ProblemKind[]) => ({
-  description: kinds.map((kind) => `${PROBLEMS[kind].title} (\`${PROBLEMS[kind].type}\`)`).join('; '),
-  headers: problemHeaders(kinds),
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-});
+/**
+ * A status's answers: the function's problems of it, and API Gateway's own answer where it gives
+ * one (then the body is either: `oneOf` Problem and GatewayError). Until 2026-12-06 the document
+ * declared 401 and 500 as problems only and 403, 429 and 503 not at all, though API Gateway answers
+ * each with its own body (found by a review, tests/contract/openapi.test.ts).
+ */
+const problemResponse = (kinds: readonly ProblemKind[], status: number) => {
+  const gateway = GATEWAY_ANSWERS[status];
+  return {
+    description: [
+      ...kinds.map((kind) => `${PROBLEMS[kind].title} (\`${PROBLEMS[kind].type}\`)`),
+      ...(gateway ? [gateway] : []),
+    ].join('; '),
+    headers: problemHeaders(kinds, status),
+    content: gateway
+      ? {
+          'application/problem+json': { schema: z.xor([ProblemSchema, GatewayErrorSchema]) },
+          'application/json': { schema: GatewayErrorSchema },
+        }
+      : { 'application/problem+json': { schema: ProblemSchema } },
+  };
+};
 
-/** Problems of an operation grouped by status (412 and 428 never share one, but two kinds may). */
+/**
+ * Problems of an operation grouped by status (412 and 428 never share one, but two kinds may), and
+ * the answers API Gateway gives itself on every route.
+ */
 const problemResponses = (operation: ApiOperation) => {
-  const byStatus = new Map<number, ProblemKind[]>();
+  const byStatus = new Map<number, ProblemKind[]>(
+    Object.keys(GATEWAY_ANSWERS).map((status) => [Number(status), []]),
+  );
   for (const kind of [...COMMON_PROBLEMS, ...operation.problems]) {
     const { status } = PROBLEMS[kind];
     byStatus.set(status, [...(byStatus.get(status) ?? []), kind]);
@@ -73,7 +132,7 @@ const problemResponses = (operation: ApiOperation) => {
   return Object.fromEntries(
     [...byStatus.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([status, kinds]) => [status, problemResponse(kinds)]),
+      .map(([status, kinds]) => [status, problemResponse(kinds, status)]),
   );
 };
 
@@ -149,11 +208,14 @@ export const renderOpenApi = () =>
         'assignee, labels or priority under optimistic concurrency, and send replies that are delivered once',
         'or reported failed. Every change made here is also a `switchboard.conversation.state_changed` event',
         'on the helpdesk stream (see the AsyncAPI document). Errors are RFC 9457 problem details with a stable',
-        '`type`. Deployed, API Gateway authorizes (AWS IAM SigV4 by default, or a JWT) and throttles: it answers',
-        '401/403 and 429 itself, with its own body. Each operation says the largest body it takes: the longest its',
-        `schema accepts, every character of every string (keys too) escaped as \\uXXXX (6 bytes, as Python's`,
-        `json.dumps writes any non-ASCII character), plus ${BODY_WHITESPACE_BYTES} bytes of whitespace, in whole KiB;`,
-        "a send's is the sender's command limit.",
+        '`type`. Deployed, API Gateway authorizes (AWS IAM SigV4 by default, or a JWT), throttles and times out: it',
+        'answers 401 (JWT), 403, 429, 500 and 503 itself, with its own body, `{"message": "…"}` (GatewayError), which',
+        'each operation declares beside its problems. Bodies are JSON in UTF-8: another charset is a 415, bytes that',
+        'are not UTF-8 a 400. Each operation says the largest body it takes: the longest its schema accepts, every',
+        `character of every string (keys too) escaped as \\uXXXX (6 bytes, as Python's json.dumps writes any`,
+        `non-ASCII character), plus ${BODY_WHITESPACE_BYTES} bytes of whitespace, in whole KiB; a send's, six times the`,
+        "sender's command limit (the command, written again in UTF-8, is held to that limit). A query parameter an",
+        'operation does not take, or one given twice, is a 400.',
       ].join(' '),
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ContactMergeDataSchema, MAX_COMMAND_BYTES } from '#shared/contract/index.ts';
 import { MAX_MERGE_DEPTH, MAX_MERGED_PEOPLE } from '#shared/store/person-merges.ts';
 import { SEND_REQUEUE_SECONDS, SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
-import { bodyLimitOf } from './body-limit.ts';
+import { bodyLimitOf, escapedLimitOf } from './body-limit.ts';
 import type { ProblemKind } from './http.ts';
 import { PAGE_BUDGET_BYTES } from './page-budget.ts';
 import {
@@ -37,6 +37,7 @@ import {
   ListMessagesQuerySchema,
   MarkReadRequestSchema,
   MediaUploadRequestSchema,
+  NoQuerySchema,
   PartIndexSchema,
   SendMessageRequestSchema,
   TypingRequestSchema,
@@ -83,8 +84,8 @@ export interface ApiOperation extends OperationContract {
   readonly handler: string;
   /**
    * Largest body in bytes (a larger one is 413); 0 for none. Without it, sized from `body`'s schema
-   * on first use (`maxBodyOf`, ./body-limit.ts), so the two cannot drift; a send's is the command it
-   * becomes.
+   * on first use (`maxBodyOf`, ./body-limit.ts), so the two cannot drift; a send's from the command it
+   * becomes, every character escaped.
    */
   readonly maxBody?: number;
   /**
@@ -179,10 +180,14 @@ export const API_ROUTES = [
     path: '/v1/conversations/{conversationId}/messages',
     handler: 'sendMessage',
     access: 'write',
-    // An outbox command's bound: the body is part of the command, so never more.
-    maxBody: MAX_COMMAND_BYTES,
+    // The body becomes part of a command the sender takes at most MAX_COMMAND_BYTES of, as UTF-8 JSON:
+    // the raw body may be up to 6 times that with every character escaped (Python's json.dumps writes
+    // any non-ASCII one as `\uXXXX`), and the command as it is written again is what the handler
+    // measures (413 above). Until 2026-12-06 the raw body was held to MAX_COMMAND_BYTES, which refused
+    // an escaped body whose command fit (found by a review, tests/api/body-limits.test.ts).
+    maxBody: escapedLimitOf(MAX_COMMAND_BYTES),
     summary: 'Send a message',
-    description: `Queues the send command. It ends in exactly one \`switchboard.message.sent\` or \`switchboard.message.send_failed\` event for \`hubMessageId\`; the same \`Idempotency-Key\` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for ${SEND_RESERVATION_SECONDS / 86_400} days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within ${SEND_REQUEUE_SECONDS / 86_400} days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those ${SEND_REQUEUE_SECONDS / 86_400} days.`,
+    description: `Queues the send command. It ends in exactly one \`switchboard.message.sent\` or \`switchboard.message.send_failed\` event for \`hubMessageId\`; the same \`Idempotency-Key\` never sends twice. The command (the body with its envelope, as JSON written again in UTF-8, whichever characters the body escaped as \`\\uXXXX\`) must fit in the sender's command limit of ${MAX_COMMAND_BYTES} bytes (${MAX_COMMAND_BYTES / 1024} KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for ${SEND_RESERVATION_SECONDS / 86_400} days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within ${SEND_REQUEUE_SECONDS / 86_400} days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those ${SEND_REQUEUE_SECONDS / 86_400} days.`,
     pathParams: ConversationPath,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema }),
     body: SendMessageRequestSchema,
@@ -382,6 +387,15 @@ export const API_ROUTES = [
     problems: [],
   },
 ] as const satisfies readonly ApiOperation[];
+
+/**
+ * The query `operation` takes: its own schema, or none at all. The router parses it before the
+ * handler runs, so a parameter a route does not take is a 400 naming it, never ignored (before
+ * 2026-12-06 only the listings parsed theirs, and `DELETE /v1/contacts/{id}?dryRun=true` erased;
+ * found by a review, tests/api/helpdesk-api.test.ts).
+ */
+export const queryOf = (operation: ApiOperation): z.ZodType<unknown, Record<string, unknown>> =>
+  operation.query ?? NoQuerySchema;
 
 /** The largest body `operation` takes, in bytes: its own `maxBody`, or its body schema's limit. */
 export const maxBodyOf = (operation: ApiOperation): number =>

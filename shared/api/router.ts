@@ -1,7 +1,7 @@
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { createHandlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
-import { ApiProblem, type ApiRequest, type ApiResponse, fail, problem } from './http.ts';
-import { API_ROUTES, type ApiRoute, maxBodyOf } from './operations.ts';
+import { ApiProblem, type ApiRequest, type ApiResponse, fail, parseOr400, problem } from './http.ts';
+import { API_ROUTES, type ApiRoute, maxBodyOf, queryOf } from './operations.ts';
 
 type Route = ApiRoute;
 
@@ -51,9 +51,53 @@ const findRoute = (request: ApiRequest): { route: Route; params: Record<string, 
   });
 };
 
+/** Longest name of a repeated query parameter a problem repeats. */
+const MAX_NAMED_PARAMETER = 64;
+
+/**
+ * Checks the query against the route's (none, for most routes): raises a 400 naming a parameter the
+ * route does not take, one of the wrong form, or one given more than once (payload 2.0 would have
+ * joined its values with commas: `?assignee=a&assignee=b` is not the assignee `a,b`). Before the
+ * handler, so nothing is read for a request that will be refused.
+ */
+const checkQuery = (route: Route, request: ApiRequest): void => {
+  const repeated = request.repeatedQuery ?? [];
+  if (repeated.length > 0)
+    fail('invalidRequest', 'invalid query', {
+      errors: repeated.slice(0, 20).map((name) => ({
+        field: `query.${name.slice(0, MAX_NAMED_PARAMETER)}`,
+        message: 'given more than once: give each parameter once',
+      })),
+    });
+  parseOr400(queryOf(route), request.query, 'query');
+};
+
+/** The names of UTF-8 (the WHATWG Encoding Standard's labels; `utf8` is common in clients). */
+const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8']);
+
+/**
+ * A Content-Type's media type and its `charset` parameter (unquoted), both lower-cased; one pass
+ * over the header's parameters.
+ */
+const contentTypeOf = (header: string | undefined): { mediaType: string; charset?: string } => {
+  const [mediaType = '', ...parameters] = (header ?? '').split(';');
+  let charset: string | undefined;
+  for (const parameter of parameters) {
+    const equals = parameter.indexOf('=');
+    if (equals < 0 || parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;
+    const value = parameter.slice(equals + 1).trim();
+    const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"');
+    charset = (quoted ? value.slice(1, -1) : value).toLowerCase();
+  }
+  return { mediaType: mediaType.trim().toLowerCase(), ...(charset === undefined ? {} : { charset }) };
+};
+
 /**
  * The body as JSON, within the route's bound; raises the problem of a body too large, not JSON, or
- * of another type. Raised, not returned: any JSON value, one shaped like a response too, is a body.
+ * of another type or charset. Raised, not returned: any JSON value, one shaped like a response too,
+ * is a body. JSON is UTF-8 (RFC 8259): a body declared in another charset (`charset=iso-8859-1`) is
+ * a 415, never read as UTF-8 with its other characters turned to U+FFFD (before 2026-12-06 the
+ * charset was not read; found by a review, tests/api/helpdesk-api.test.ts).
  */
 const bodyOf = (route: Route, request: ApiRequest): unknown => {
   const text = request.body ?? '';
@@ -64,8 +108,10 @@ const bodyOf = (route: Route, request: ApiRequest): unknown => {
       : fail('tooLarge', `at most ${maxBody} bytes`);
   }
   if (text.length === 0) return undefined;
-  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/json') return fail('unsupportedMediaType');
+  const { mediaType, charset } = contentTypeOf(request.headers['content-type']);
+  if (mediaType !== 'application/json') return fail('unsupportedMediaType');
+  if (charset !== undefined && !UTF8_LABELS.has(charset))
+    return fail('unsupportedMediaType', 'JSON is UTF-8: send charset=utf-8, or no charset');
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -85,6 +131,7 @@ export const createHelpdeskApi = (deps: HelpdeskApiDeps & { readonly logger: Log
     const { route, params } = found;
     let response: ApiResponse;
     try {
+      checkQuery(route, request);
       const input: RouteInput = { request, params, body: bodyOf(route, request) };
       response = await handlers[route.handler](input);
     } catch (error) {

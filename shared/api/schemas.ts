@@ -43,6 +43,15 @@ const CursorParam = z
   .max(2048)
   .meta({ description: 'The `nextCursor` or `previousCursor` of the page before.' });
 
+/** The query of an operation that takes none: any parameter is a 400 naming it. */
+export const NoQuerySchema = z.strictObject({});
+
+/**
+ * A listing's filters, each given once. Payload 2.0 joins a repeated parameter's values with commas
+ * (`?assignee=a&assignee=b` reaches the function as `assignee=a,b`); the router refuses any repeat,
+ * read from the raw query string (./apigw.ts), so a comma in `assignee` or `endpoint` is the value's
+ * own (an assignee may hold one: `Support, EMEA`), never two filters taken for one.
+ */
 export const ListConversationsQuerySchema = z.strictObject({
   status: ConversationStatusSchema.optional(),
   waiting: booleanParam.optional().meta({
@@ -180,18 +189,65 @@ export const TypingRequestSchema = z.strictObject({}).meta({ id: 'TypingRequest'
 
 export const IdempotencyKeyHeaderSchema = IdempotencyKeySchema;
 
-/** `If-Match: "12"` (a strong ETag of the version); a bare number is accepted too. */
+/** The longest `If-Match` taken: a list of some dozens of ETags. */
+const MAX_IF_MATCH_LENGTH = 1024;
+
+/** An entity-tag (RFC 9110 8.8.3): weak or strong, its opaque part any visible character but `"`. */
+const ENTITY_TAG = String.raw`(?:W/)?"[!#-~\x80-\xff]*"`;
+
 /**
- * The ETag read: `"<version>.<creation marker>"`. A bare version (`"12"`, as ETags were before
- * 2026-12-05) still parses, without a marker: it matches no conversation, so it is answered 412 with
- * the current ETag.
+ * `*`, a list of entity-tags (RFC 9110 13.1.1), or a bare version (`12`, as ETags were once
+ * written). Linear: each tag ends at its closing quote, and tags are apart by a comma.
+ */
+const IF_MATCH = new RegExp(String.raw`^(?:\*|\d{1,12}|${ENTITY_TAG}(?:[ \t]*,[ \t]*${ENTITY_TAG})*)$`);
+
+/** One tag of the list, for reading each after the whole matched `IF_MATCH`. */
+const LISTED_TAG = /(W\/)?"([!#-~\x80-\xff]*)"/g;
+
+/** One of the conversation's ETags: `<version>.<creation marker>`, or a bare version (matching none). */
+const OWN_TAG = /^(\d{1,12})(?:\.([0-9a-f]{8}))?$/;
+
+/** A version an `If-Match` names, and the creation marker it names it with (none: it matches nothing). */
+interface NamedVersion {
+  readonly version: number;
+  readonly marker?: string;
+}
+
+/**
+ * What an `If-Match` asks: any current version (`*`: the conversation exists), or one of the
+ * versions its strong tags name. A weak tag (`W/"12.1f0c9a3b"`) never matches (the comparison is
+ * strong, RFC 9110 13.1.1), nor does a tag of another form: answered 412 with the current ETag.
+ */
+export type IfMatch =
+  | { readonly any: true }
+  | { readonly any?: undefined; readonly tags: readonly NamedVersion[] };
+
+const namedVersionOf = (opaque: string): NamedVersion[] => {
+  const own = OWN_TAG.exec(opaque);
+  if (!own) return [];
+  const [, version = '', marker] = own;
+  return [{ version: Number(version), ...(marker === undefined ? {} : { marker }) }];
+};
+
+/**
+ * The ETag read: `"<version>.<creation marker>"`, alone or in a list (`"7.1f0c9a3b", "8.1f0c9a3b"`:
+ * a match of any one), or `*`. A bare version (`"12"`, as ETags were before 2026-12-05) still
+ * parses, without a marker: it matches no conversation, so it is answered 412 with the current ETag.
+ * Until 2026-12-06 only one strong tag was taken: a list or a weak tag was a 400 (found by a review,
+ * tests/api/helpdesk-api.test.ts).
  */
 export const IfMatchSchema = z
   .string()
-  .regex(/^(?:"\d{1,12}(?:\.[0-9a-f]{8})?"|\d{1,12})$/, 'the ETag you read, e.g. "12.1f0c9a3b"')
-  .transform((value) => {
-    const [version = '', marker] = value.replaceAll('"', '').split('.');
-    return { version: Number(version), ...(marker === undefined ? {} : { marker }) };
+  .max(MAX_IF_MATCH_LENGTH)
+  .regex(IF_MATCH, 'the ETag you read, e.g. "12.1f0c9a3b", a list of ETags, or *')
+  .transform((value): IfMatch => {
+    if (value === '*') return { any: true };
+    if (/^\d+$/.test(value)) return { tags: namedVersionOf(value) };
+    return {
+      tags: [...value.matchAll(LISTED_TAG)].flatMap(([, weak, opaque = '']) =>
+        weak === undefined ? namedVersionOf(opaque) : [],
+      ),
+    };
   });
 
 /** The consent scope each channel has (the outbound policy reads the same registers). */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -129,7 +130,11 @@ export const toApiGatewayEvent = (
   const cookies = cookiesOf(request);
   const queryStringParameters = queryParameters(rawQueryString);
   const hasBody = request.body.length > 0;
-  const isText = isTextContentType(headers['content-type']);
+  // A text body that is not UTF-8 (a Latin-1 client's JSON) goes as its bytes, base64-encoded: as a
+  // string it could only carry U+FFFD in place of its characters, and the function would take that
+  // for what was sent. What API Gateway does with such a body is not documented; this way the
+  // function sees the bytes and refuses them (shared/api/apigw.ts).
+  const isText = isTextContentType(headers['content-type']) && isUtf8(request.body);
   const method = request.method.toUpperCase();
   return {
     version: '2.0',

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import type { OpenAPIV3_1 } from 'openapi-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { BODY_WHITESPACE_BYTES, bodyLimitOf, longestBodyBytes } from '#shared/api/body-limit.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES, type ApiOperation, maxBodyOf } from '#shared/api/operations.ts';
 import type { HelpdeskApi } from '#shared/api/router.ts';
+import { type HubCommand, MAX_COMMAND_BYTES } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
@@ -104,9 +105,30 @@ const longestBody = (document: OpenAPIV3_1.Document, schema: Schema): unknown =>
   }
 };
 
+/** Routes whose body limit is their schema's longest body: all with a body but the send. */
 const ROUTES_WITH_BODIES = (API_ROUTES as readonly ApiOperation[]).filter(
-  (route) => route.body && route.handler !== 'sendMessage',
+  (route) => route.body && route.maxBody === undefined,
 );
+
+const SEND = (API_ROUTES as readonly ApiOperation[]).find((route) => route.handler === 'sendMessage');
+
+/**
+ * A send's body, as short text parts and padding, whose own JSON is `bytes` of ASCII: the body that
+ * grows most when every character is escaped (1 byte to 6).
+ */
+const asciiSendBody = (bytes: number) => {
+  const bodyWith = (padding: number) => ({
+    parts: [
+      ...Array.from({ length: 3 }, () => ({ type: 'text', text: 'a'.repeat(65_536) })),
+      { type: 'text', text: 'b'.repeat(padding) },
+    ],
+    sender: { kind: 'agent', id: 'a-1' },
+  });
+  return bodyWith(bytes - Buffer.byteLength(JSON.stringify(bodyWith(0)), 'utf8'));
+};
+
+/** Lambda refuses an invocation over 6 MB, counted as the event's JSON, where the body is a string escaped again. */
+const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 describe('body limits sized from the body schemas', () => {
   it.each(ROUTES_WITH_BODIES.map((route) => [`${route.method} ${route.path}`, route] as const))(
@@ -128,6 +150,24 @@ describe('body limits sized from the body schemas', () => {
       expect(operation?.description).toContain(`at most ${maxBodyOf(route)} bytes: 413 above`);
     },
   );
+
+  it("POST /v1/conversations/{conversationId}/messages takes any body whose command fits the sender's limit, every character escaped, and says how much it takes, within Lambda's 6 MB", () => {
+    // Prepare: a body of ASCII as long as the whole command may be, every character escaped
+    const body = asciiSendBody(MAX_COMMAND_BYTES);
+    const escaped = escapedJson(body);
+    const limit = maxBodyOf(SEND as ApiOperation);
+    const operation = committedOpenApi().paths?.[SEND?.path ?? '']?.post;
+    // Act: the body inside the event Lambda is invoked with (each `\` escaped once more)
+    const event = JSON.stringify({
+      body: `${escaped}${' '.repeat(BODY_WHITESPACE_BYTES)}`.padEnd(limit, ' '),
+    });
+    // Assess: until 2026-12-06 the raw body was held to the command's limit, 6 times less
+    expect(Buffer.byteLength(JSON.stringify(body), 'utf8')).toBe(MAX_COMMAND_BYTES);
+    expect(Buffer.byteLength(escaped, 'utf8') + BODY_WHITESPACE_BYTES).toBeLessThanOrEqual(limit);
+    expect(limit).toBeGreaterThan(5 * MAX_COMMAND_BYTES);
+    expect(Buffer.byteLength(event, 'utf8')).toBeLessThan(LAMBDA_PAYLOAD_BYTES - 64 * 1024);
+    expect(operation?.description).toContain(`at most ${limit} bytes: 413 above`);
+  });
 
   it('sizes an object with rules across its fields (if/then/else, anyOf in allOf) as the object alone, and a bare anyOf as its longest choice', () => {
     // Prepare: the rules only narrow what the object takes
@@ -177,6 +217,7 @@ describe('body limits sized from the body schemas', () => {
     let api: HelpdeskApi;
     const customer = 'body-limits';
     const { channel, contact, conversationId } = conversationFor(customer);
+    const queued: HubCommand[] = [];
 
     beforeAll(async () => {
       emulators = await startEmulators();
@@ -186,7 +227,12 @@ describe('body limits sized from the body schemas', () => {
         now: () => NOW,
       };
       await quietRecorder(table, () => NOW).recordEvent(messageEvent(customer, 'bl1', minute(1)));
-      api = quietHelpdeskApi(emulators, table, () => NOW);
+      api = quietHelpdeskApi(emulators, table, () => NOW, {
+        enqueueCommand: async (command) => void queued.push(command),
+      });
+    });
+    beforeEach(() => {
+      queued.length = 0;
     });
     afterAll(async () => {
       await emulators?.stop();
@@ -230,6 +276,46 @@ describe('body limits sized from the body schemas', () => {
       expect(Buffer.byteLength(body)).toBeGreaterThan(4096);
       expect(recorded.status).toBe(200);
       expect(ledger.body).toMatchObject({ changes: [expect.objectContaining({ evidence })] });
+    });
+
+    it("queues a long Cyrillic reply sent as Python's json.dumps writes it (every non-ASCII character \\u-escaped), as its UTF-8 form", async () => {
+      // Prepare: an e-mail reply of 30,000 Cyrillic characters and its HTML: ~180 KB of UTF-8, ~370 KB escaped
+      const words = 'Здравствуйте, ваш заказ отправлен сегодня. ';
+      const text = words.repeat(Math.ceil(30_000 / words.length)).slice(0, 30_000);
+      const value = {
+        parts: [{ type: 'text', text, html: `<div>${text}</div>` }],
+        sender: { kind: 'agent', id: 'agent-7' },
+      };
+      const path = `/v1/conversations/${conversationId}/messages`;
+      const sendAs = (body: string, key: string) =>
+        send('POST', path, { headers: { 'content-type': 'application/json', 'idempotency-key': key }, body });
+      // Act
+      const utf8 = await sendAs(JSON.stringify(value), 'cyrillic-utf8');
+      const escaped = await sendAs(pythonJson(value), 'cyrillic-escaped');
+      // Assess: until 2026-12-06 the escaped one was a 413, its raw body past the command's limit
+      expect(Buffer.byteLength(pythonJson(value))).toBeGreaterThan(MAX_COMMAND_BYTES);
+      expect([utf8.status, escaped.status]).toEqual([202, 202]);
+      expect(queued.map((command) => command.data)).toEqual([
+        expect.objectContaining({ parts: value.parts }),
+        expect.objectContaining({ parts: value.parts }),
+      ]);
+    });
+
+    it("takes a send whose every character is escaped up to the command limit, and refuses one whose command is larger with the command's 413", async () => {
+      // Prepare: ASCII bodies, every character (keys too) escaped: 6 bytes each
+      const path = `/v1/conversations/${conversationId}/messages`;
+      const fits = escapedJson(asciiSendBody(MAX_COMMAND_BYTES - 1024));
+      const over = escapedJson(asciiSendBody(MAX_COMMAND_BYTES));
+      const headers = (key: string) => ({ 'content-type': 'application/json', 'idempotency-key': key });
+      // Act
+      const taken = await send('POST', path, { headers: headers('escaped-fits'), body: fits });
+      const refused = await send('POST', path, { headers: headers('escaped-over'), body: over });
+      // Assess: the larger is refused for its command as the sender would take it, not its escapes
+      expect(Buffer.byteLength(fits)).toBeGreaterThan(5 * MAX_COMMAND_BYTES);
+      expect(taken.status).toBe(202);
+      expect(refused.status).toBe(413);
+      expect(refused.body).toMatchObject({ detail: expect.stringContaining('the send command') });
+      expect(queued).toHaveLength(1);
     });
   });
 });

@@ -1,8 +1,10 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
+import { toApiRequest } from '#shared/api/apigw.ts';
 import { encodeCursor, queryHashOf } from '#shared/api/cursor.ts';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
@@ -954,6 +956,179 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(after.headers.etag).toMatch(/^"1\.[0-9a-f]{8}"$/);
     expect([stale.status, bare.status, current.status]).toEqual([412, 412, 200]);
     expect(stale.headers.etag).toBe(after.headers.etag);
+  });
+
+  it('takes an If-Match list holding the current ETag, and `*` for any current version; answers a weak ETag, or a list without the current one, 412 with the current ETag', async () => {
+    // Prepare
+    await recorder.recordEvent(messageEvent('api-if-match', 'im1', minute(1)));
+    const path = `/v1/conversations/${idOf('api-if-match')}`;
+    const patchWith = async (ifMatch: string, body: string) => {
+      const answer = await request('PATCH', path, {
+        headers: { 'if-match': ifMatch, 'content-type': 'application/json' },
+        body,
+      });
+      return { status: answer.status, etag: answer.headers.etag };
+    };
+    const first = (await request('GET', path)).headers.etag ?? '';
+    // Act
+    const weak = await patchWith(`W/${first}`, '{"priority":"high"}');
+    const listed = await patchWith(`"1.00000000", "x", W/"9", ${first}`, '{"priority":"high"}');
+    const second = listed.etag ?? '';
+    const withoutCurrent = await patchWith(`${first}, W/${second}`, '{"priority":"low"}');
+    const any = await patchWith('*', '{"priority":"low"}');
+    const malformed = await patchWith(`${second} "1.00000000"`, '{"priority":"low"}');
+    const missing = await request('PATCH', `/v1/conversations/conv_${'e'.repeat(32)}`, {
+      headers: { 'if-match': '*', 'content-type': 'application/json' },
+      body: '{"priority":"low"}',
+    });
+    // Assess: until 2026-12-06 a list and a weak tag were 400s (one strong tag only)
+    expect(weak).toEqual({ status: 412, etag: first });
+    expect(listed.status).toBe(200);
+    expect(second).not.toBe(first);
+    expect(withoutCurrent).toEqual({ status: 412, etag: second });
+    expect(any.status).toBe(200);
+    expect(any.etag).not.toBe(second);
+    expect(malformed.status).toBe(400);
+    expect(missing.status).toBe(404);
+  });
+
+  it('refuses a query parameter a route does not take with a 400 naming it, before reading anything (an erasure too)', async () => {
+    // Prepare: a person who exists, and a conversation
+    await recorder.recordEvent(messageEvent('306912366077', 'wamid.query-1', minute(1)));
+    const contactId = contactIdFor(
+      'whatsapp',
+      { identities: [{ type: 'wa_id', value: '306912366077' }] },
+      '',
+    );
+    const conversation = `/v1/conversations/${idOf('306912366077')}`;
+    calls.length = 0;
+    // Act
+    const answers = [
+      await request('GET', conversation, { query: { dryRun: 'true' } }),
+      await request('DELETE', `/v1/contacts/${contactId}`, { query: { dryRun: 'true' } }),
+      await request('POST', `${conversation}/typing`, { query: { dryRun: 'true' } }),
+      await request('GET', '/v1/openapi.json', { query: { v: '2' } }),
+    ];
+    const readBefore = [...calls];
+    const person = await request('GET', `/v1/contacts/${contactId}`);
+    // Assess: until 2026-12-06 only the listings read their query, and the erasure erased
+    expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 400]);
+    expect(answers.map((answer) => bodyOf(answer).errors)).toEqual([
+      [{ field: 'query', message: expect.stringContaining('dryRun') }],
+      [{ field: 'query', message: expect.stringContaining('dryRun') }],
+      [{ field: 'query', message: expect.stringContaining('dryRun') }],
+      [{ field: 'query', message: expect.stringContaining('"v"') }],
+    ]);
+    expect(readBefore).toEqual([]);
+    expect(person.status).toBe(200);
+  });
+
+  it('refuses a query parameter given twice (payload 2.0 joins it with commas) with a 400 naming it, and takes a comma of the value itself', async () => {
+    // Prepare: a conversation assigned to a team whose id holds a comma; the events as API Gateway makes them
+    await recorder.recordEvent(messageEvent('api-comma', 'cm1', minute(1)));
+    const path = `/v1/conversations/${idOf('api-comma')}`;
+    const etag = (await request('GET', path)).headers.etag ?? '';
+    await request('PATCH', path, {
+      headers: { 'if-match': etag, 'content-type': 'application/json' },
+      body: JSON.stringify({ assignee: 'Support, EMEA' }),
+    });
+    const eventOf = (rawQueryString: string) =>
+      ({
+        version: '2.0',
+        routeKey: 'GET /v1/conversations',
+        rawPath: '/v1/conversations',
+        rawQueryString,
+        queryStringParameters: Object.fromEntries(
+          [...new URLSearchParams(rawQueryString).keys()].map((name) => [
+            name,
+            new URLSearchParams(rawQueryString).getAll(name).join(','),
+          ]),
+        ),
+        headers: {},
+        isBase64Encoded: false,
+        requestContext: {
+          requestId: 'q1',
+          http: { method: 'GET' },
+          authorizer: { iam: { userArn: 'arn:aws:iam::1:user/a' } },
+        },
+      }) as unknown as APIGatewayProxyEventV2;
+    const call = async (rawQueryString: string) => {
+      const routed = toApiRequest(eventOf(rawQueryString), undefined);
+      return 'principal' in routed ? api(routed) : routed;
+    };
+    calls.length = 0;
+    // Act
+    const repeated = await call('assignee=Support&assignee=%20EMEA');
+    const repeatedLabel = await call('label=vip&label=billing&limit=5');
+    const readBefore = [...calls];
+    const comma = await call('assignee=Support%2C%20EMEA');
+    // Assess: until 2026-12-06 the first listed the conversations of the assignee "Support, EMEA"
+    expect([repeated.status, repeatedLabel.status]).toEqual([400, 400]);
+    expect(bodyOf(repeated).errors).toEqual([
+      { field: 'query.assignee', message: expect.stringContaining('more than once') },
+    ]);
+    expect(bodyOf(repeatedLabel).errors).toEqual([
+      { field: 'query.label', message: expect.stringContaining('more than once') },
+    ]);
+    expect(readBefore).toEqual([]);
+    expect(comma.status).toBe(200);
+    expect((bodyOf(comma).items as { conversationId: string }[]).map((item) => item.conversationId)).toEqual([
+      idOf('api-comma'),
+    ]);
+  });
+
+  it('refuses a JSON body declared in a charset other than UTF-8 with 415, and takes charset=utf-8 (or its label utf8) in any case, quoted or not', async () => {
+    // Prepare
+    const path = `/v1/conversations/${idOf('api-c')}/messages`;
+    const body = JSON.stringify({
+      parts: [{ type: 'text', text: 'Café ouvert' }],
+      sender: { kind: 'agent', id: 'a' },
+    });
+    const sendAs = (contentType: string, key: string) =>
+      request('POST', path, { headers: { 'content-type': contentType, 'idempotency-key': key }, body });
+    // Act
+    const latin1 = await sendAs('application/json; charset=iso-8859-1', 'charset-latin1');
+    const quoted = await sendAs('application/json;charset="windows-1252"', 'charset-quoted');
+    const utf8 = await sendAs('application/json; Charset="UTF-8"', 'charset-utf8');
+    const plain = await sendAs('application/json;charset=utf-8', 'charset-plain');
+    const alias = await sendAs('application/json; charset=utf8', 'charset-alias');
+    // Assess: until 2026-12-06 the charset was not read
+    expect([latin1.status, quoted.status, utf8.status, plain.status, alias.status]).toEqual([
+      415, 415, 202, 202, 202,
+    ]);
+    expect(bodyOf(latin1).type).toBe('urn:switchboard:problem:unsupported-media-type');
+    expect(queued).toHaveLength(3);
+  });
+
+  it('refuses a base64-encoded body (payload 2.0) that is not UTF-8 with 400, never reading it with U+FFFD, and decodes one that is', () => {
+    // Prepare: "Grüße" as Latin-1 bytes, and as UTF-8
+    const json = JSON.stringify({
+      parts: [{ type: 'text', text: 'Grüße' }],
+      sender: { kind: 'agent', id: 'a' },
+    });
+    const eventOf = (bytes: Buffer) =>
+      ({
+        version: '2.0',
+        routeKey: 'POST /v1/conversations/{conversationId}/messages',
+        rawPath: `/v1/conversations/${idOf('api-c')}/messages`,
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'b64' },
+        body: bytes.toString('base64'),
+        isBase64Encoded: true,
+        requestContext: {
+          requestId: 'b1',
+          http: { method: 'POST' },
+          authorizer: { iam: { userArn: 'arn:aws:iam::1:user/a' } },
+        },
+      }) as unknown as APIGatewayProxyEventV2;
+    // Act
+    const latin1 = toApiRequest(eventOf(Buffer.from(json, 'latin1')), undefined);
+    const utf8 = toApiRequest(eventOf(Buffer.from(json, 'utf8')), undefined);
+    // Assess: until 2026-12-06 the Latin-1 body was decoded as "Gr\uFFFD\uFFFDe"
+    expect(latin1).toMatchObject({
+      status: 400,
+      body: { type: 'urn:switchboard:problem:invalid-request', detail: 'the body is not UTF-8' },
+    });
+    expect(utf8).toMatchObject({ body: json });
   });
 
   it("refuses a PATCH actor that names one of the hub's own (switchboard:…), publishing nothing, and takes a helpdesk system's", async () => {

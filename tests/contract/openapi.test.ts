@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
-import { toApiGatewayResponse } from '#shared/api/apigw.ts';
-import { json, problem } from '#shared/api/http.ts';
+import type { z } from 'zod';
+import { toApiGatewayResponse, toApiRequest } from '#shared/api/apigw.ts';
+import { type ApiResponse, json, problem } from '#shared/api/http.ts';
 import { renderClientTypes, renderOpenApi } from '#shared/api/openapi.ts';
-import { API_ROUTES } from '#shared/api/operations.ts';
+import { API_ROUTES, queryOf } from '#shared/api/operations.ts';
 import { CLIENT_TYPES_PATH, OPENAPI_PATH, toFileText } from '#shared/contract/generate.ts';
+import { GATEWAY_RESPONSES } from '#shared/local/apigw-event.ts';
 import {
   committedOpenApi,
   createResponseValidator,
@@ -56,7 +60,7 @@ describe('the helpdesk API contract (OpenAPI 3.1)', () => {
       const entry = described[index];
       expect(entry?.operationId, entry?.route).toBe(route.handler);
       expect(entry?.statuses, entry?.route).toEqual(
-        expect.arrayContaining([String(route.success.status), '400', '401', '500']),
+        expect.arrayContaining([String(route.success.status), '400', '401', '403', '429', '500', '503']),
       );
       expect(entry?.pathParams.sort(), entry?.route).toEqual(
         [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort(),
@@ -96,6 +100,83 @@ describe('the helpdesk API contract (OpenAPI 3.1)', () => {
     ]);
     expect(staleWithout).toEqual({ undeclared: [], missing: ['etag'] });
     expect(madeUp).toEqual({ undeclared: ['x-made-up'], missing: [] });
+  });
+
+  it("declares API Gateway's own answers on every operation (401 of a JWT, 403, 429, 500, 503), as they come, beside the function's problems", () => {
+    // Prepare: API Gateway's bodies (as the local stand-in models them), and the function's own problems
+    const check = createResponseValidator();
+    const document = committedOpenApi();
+    const gateway = {
+      401: { message: 'Unauthorized' },
+      403: { message: 'Forbidden' },
+      429: { message: 'Too Many Requests' },
+      500: JSON.parse(GATEWAY_RESPONSES.internalError().body.toString('utf8')),
+      503: JSON.parse(GATEWAY_RESPONSES.unavailable().body.toString('utf8')),
+    };
+    const functions = { 401: problem('unauthorized').body, 500: problem('internal').body };
+    // Act
+    const refused = API_ROUTES.flatMap((route) => [
+      ...Object.entries(gateway).flatMap(([status, body]) => {
+        const response = document.paths?.[route.path]?.[route.method.toLowerCase() as 'get']?.responses?.[
+          status
+        ] as OpenAPIV3_1.ResponseObject | undefined;
+        const asJson = response?.content?.['application/json']?.schema;
+        return [
+          check(route.method, route.path, Number(status), body),
+          asJson ? undefined : `no application/json ${status}`,
+        ].flatMap((error) => (error ? [`${status} ${route.method} ${route.path}: ${error}`] : []));
+      }),
+      ...Object.entries(functions).flatMap(([status, body]) => {
+        const error = check(route.method, route.path, Number(status), body);
+        return error ? [`${status} ${route.method} ${route.path}: ${error}`] : [];
+      }),
+    ]);
+    const neither = check('GET', '/v1/conversations', 403, { message: 'Forbidden', detail: 'x' });
+    // Assess: until 2026-12-06 500 was a problem only (type, title, status required) and the others undeclared
+    expect(refused).toEqual([]);
+    expect(neither).toMatch(/must/);
+  });
+
+  it('answers a request without an identity 401 with WWW-Authenticate (RFC 9110), as the document declares it', () => {
+    // Prepare: a request API Gateway passed with no authorizer context
+    const event = {
+      rawPath: '/v1/conversations',
+      headers: {},
+      requestContext: { http: { method: 'GET' } },
+    } as unknown as APIGatewayProxyEventV2;
+    // Act
+    const answer = toApiRequest(event, undefined) as ApiResponse;
+    // Assess
+    expect(answer.status).toBe(401);
+    expect(answer.headers['www-authenticate']).toBe('Bearer');
+    expect(undocumentedHeaders('GET', '/v1/conversations', answer)).toEqual({ undeclared: [], missing: [] });
+  });
+
+  it('declares the query parameters each operation takes, and none on the others', () => {
+    // Prepare
+    const document = committedOpenApi();
+    // Act
+    const declared = API_ROUTES.map((route) => ({
+      route: `${route.method} ${route.path}`,
+      query: (document.paths?.[route.path]?.[route.method.toLowerCase() as 'get']?.parameters ?? [])
+        .filter((parameter) => 'in' in parameter && parameter.in === 'query')
+        .map((parameter) => ('name' in parameter ? parameter.name : ''))
+        .sort(),
+    }));
+    // Assess: the router parses each route's query (none for most) before its handler
+    expect(declared).toEqual(
+      API_ROUTES.map((route) => ({
+        route: `${route.method} ${route.path}`,
+        query: Object.keys((queryOf(route) as z.ZodObject).shape).sort(),
+      })),
+    );
+    expect(declared.filter(({ query }) => query.length > 0).map(({ route }) => route)).toEqual([
+      'GET /v1/conversations',
+      'GET /v1/conversations/{conversationId}/messages',
+      'GET /v1/contacts/{contactId}/consent',
+      'GET /v1/contacts/{contactId}/export',
+      'GET /v1/contacts/{contactId}/conversations',
+    ]);
   });
 
   it('response validation against the document accepts a problem and refuses a body it does not describe', () => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -72,6 +73,27 @@ describe('API Gateway payload 2.0 event', () => {
     // Assess
     expect(event.isBase64Encoded).toBe(false);
     expect(event.body).toBe(json);
+  });
+
+  it('passes a JSON or text body that is not UTF-8 base64-encoded, byte-exact, so the function sees its bytes (never U+FFFD)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 512 }),
+        fc.constantFrom('application/json', 'application/json; charset=iso-8859-1', 'text/plain'),
+        (bytes, contentType) => {
+          // Prepare: a Latin-1 client's JSON, or any bytes
+          const body = Buffer.from(bytes);
+          // Act
+          const event = toApiGatewayEvent(
+            request({ url: '/v1/media', rawHeaders: ['Content-Type', contentType], body }),
+            { routeKey: 'POST /v1/media', receivedAt: RECEIVED_AT },
+          );
+          // Assess: until 2026-12-06 such a body went as a string, its bytes decoded leniently
+          expect(event.isBase64Encoded).toBe(!isUtf8(body));
+          expect(bodyBytesOf(event).equals(body)).toBe(true);
+        },
+      ),
+    );
   });
 
   it('omits the body of a request without one', () => {

@@ -59,7 +59,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message
-         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within 28 days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those 28 days. The body takes at most 262144 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
+         * @description Queues the send command. It ends in exactly one `switchboard.message.sent` or `switchboard.message.send_failed` event for `hubMessageId`; the same `Idempotency-Key` never sends twice. The command (the body with its envelope, as JSON written again in UTF-8, whichever characters the body escaped as `\uXXXX`) must fit in the sender's command limit of 262144 bytes (256 KiB): a larger one is refused with 413 and nothing is queued. A key already used in the conversation for other content (another body, even one field) is refused with 422 and nothing is queued, however soon after the first request it comes (the key holds its content for 58 days after the last request with it). A repeat of the same body is answered 202 as the first was; it is queued again only within 28 days of the key's first request, and later nothing is queued (the sender may have forgotten the first by then, and would send it a second time). A request answered with a 5xx may have taken the key with nothing queued: retry it with the same body within those 28 days. The body takes at most 1573888 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         post: operations["sendMessage"];
         delete?: never;
@@ -640,6 +640,10 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+        };
+        /** @description API Gateway's own answer, not the function's: `{"message":"Forbidden"}`, `{"message":"Too Many Requests"}`… */
+        GatewayError: {
+            message: string;
         };
         MessagePage: {
             /** @description Oldest first, whichever way the page was read. */
@@ -1277,24 +1281,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1332,14 +1375,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -1352,14 +1409,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1403,14 +1485,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -1465,14 +1561,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1513,24 +1634,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1572,14 +1732,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -1622,14 +1796,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1669,14 +1868,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -1709,14 +1922,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1756,14 +1994,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -1796,14 +2048,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1840,14 +2117,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`); The hub does not keep this attachment (`urn:switchboard:problem:media-not-kept`) */
@@ -1882,14 +2173,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1926,14 +2242,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -1946,14 +2276,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -1991,14 +2346,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
@@ -2021,14 +2390,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2065,14 +2459,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2085,14 +2493,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2129,14 +2562,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2159,14 +2606,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2207,14 +2679,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2227,14 +2713,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2277,14 +2788,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2327,14 +2852,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2375,14 +2925,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2425,14 +2989,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2473,14 +3062,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2513,14 +3116,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2559,14 +3187,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
@@ -2579,14 +3221,39 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2628,24 +3295,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
@@ -2679,24 +3385,63 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`) */
+            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
             401: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                    "www-authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+            403: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
-            /** @description Internal error (`urn:switchboard:problem:internal`) */
+            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+            429: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
             500: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
+                };
+            };
+            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+            503: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                    "application/json": components["schemas"]["GatewayError"];
                 };
             };
         };
