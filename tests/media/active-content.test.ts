@@ -149,15 +149,17 @@ describe("the webhooks' e-mail attachments", () => {
     'image/svg+xml',
     SVG,
   );
-  const body: BlobToStore = {
+  // A blob naming no disposition (no webhook stores one since 2026-12-06, e-mail bodies included:
+  // tests/channels/email.normalize.test.ts): the stores add nothing of their own.
+  const bare: BlobToStore = {
     key: 'bodies/conv_0123456789abcdef0123456789abcdef/msg_1/html',
     contentType: 'text/html',
     bytes: HTML,
   };
 
-  it('stores an attachment declared image/svg+xml as an application/octet-stream download, a body as it is', () => {
+  it('stores an attachment declared image/svg+xml as an application/octet-stream download, and a blob naming no disposition as it is', () => {
     // Act
-    const headers = [attachment, body].map(({ contentType, contentDisposition }) => ({
+    const headers = [attachment, bare].map(({ contentType, contentDisposition }) => ({
       contentType,
       contentDisposition,
     }));
@@ -175,8 +177,8 @@ describe("the webhooks' e-mail attachments", () => {
     const signedStore = new SignedS3BlobStore({ bucket: 'payloads', env: ORACLE_ENV });
     // Act
     await sdkStore.put(attachment);
-    await sdkStore.put(body);
-    const signed = [attachment, body].map((blob) => signedStore.signedPut(blob).headers);
+    await sdkStore.put(bare);
+    const signed = [attachment, bare].map((blob) => signedStore.signedPut(blob).headers);
     // Assess
     expect(writesOf(recording.sent)).toEqual([
       { name: 'PutObjectCommand', ContentType: 'application/octet-stream', ContentDisposition: 'attachment' },
