@@ -58,21 +58,27 @@ export const HELPDESK_API_PAYLOAD_ACTIONS = [
 
 /**
  * What the attachment URLs are signed for (a presigned URL can do only what its signer may): GET
- * (and HEAD) of stored attachments, files uploaded to send and e-mail bodies stored apart (`bodies/`:
- * the handler never signs for a claim check under it), PUT of files to send.
+ * (and HEAD) of stored attachments, files uploaded to send and e-mail bodies stored apart
+ * (`bodies/conv_*`, `bodies/email/*`: not the claim checks under `bodies/events/`, whole events of
+ * every channel, which the Internet-facing function never reads: the route's first grant, of
+ * 2026-12-06, was all of `bodies/`, found by a review), PUT of files to send.
  */
 export const HELPDESK_API_MEDIA_GRANTS = {
-  's3:GetObject': [...HELPDESK_API_MEDIA.readPrefixes, HELPDESK_API_MEDIA.bodyPrefix],
+  's3:GetObject': [...HELPDESK_API_MEDIA.readPrefixes, ...HELPDESK_API_MEDIA.bodyPrefixes],
   's3:PutObject': [HELPDESK_API_MEDIA.uploadPrefix],
 } as const;
 
 /**
  * What the API may list: what erasure lists (CONVERSATION_OBJECT_PREFIXES) and every prefix it
- * reads. Without listing over a key, S3 answers a HEAD of a missing object 403, not 404, and an
- * expired or erased file would read as a failure instead of gone (shared/api/media.ts).
+ * reads that those do not cover already (the e-mail bodies' `bodies/conv_` and `bodies/email/` are
+ * under erasure's `bodies/`). Without listing over a key, S3 answers a HEAD of a missing object 403,
+ * not 404, and an expired or erased file would read as a failure instead of gone (shared/api/media.ts).
  */
 const HELPDESK_API_LISTED_PREFIXES: readonly string[] = [
-  ...new Set([...CONVERSATION_OBJECT_PREFIXES, ...HELPDESK_API_MEDIA_GRANTS['s3:GetObject']]),
+  ...CONVERSATION_OBJECT_PREFIXES,
+  ...HELPDESK_API_MEDIA_GRANTS['s3:GetObject'].filter(
+    (prefix) => !CONVERSATION_OBJECT_PREFIXES.some((listed) => prefix.startsWith(listed)),
+  ),
 ];
 
 /** The response headers a browser front end may read (the API sets no Location and no idempotency header). */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { PRESIGNED_PUT_HEADERS, uploadDisposition } from '#shared/aws/media-objects.ts';
+import { EMAIL_BODY_PREFIXES } from '#shared/aws/payload-keys.ts';
 import { EMAIL_BODY_FILES } from '#shared/channels/email/inbound/bodies.ts';
 import { recordedEmailPartAt } from '#shared/channels/email/inbound/parts.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
@@ -32,10 +33,12 @@ export const HELPDESK_API_MEDIA = {
   /** Where the objects the download URLs name live: stored attachments and files uploaded to send. */
   readPrefixes: [PAYLOAD_BUCKET.prefixes.attachments, PAYLOAD_BUCKET.prefixes.outboundMedia],
   /**
-   * Where the e-mail bodies too large for their message live (`email.htmlBodyKey`, `textBodyKey`);
-   * the claim checks under it (`bodies/events/`) are never handed out.
+   * Where the e-mail bodies too large for their message live (`email.htmlBodyKey`, `textBodyKey`):
+   * `bodies/conv_…` and `bodies/email/…`, not the whole of `bodies/`, which holds the claim checks
+   * too (`bodies/events/`, never handed out nor readable by the API's role). A body keyed as before
+   * 2026-12-02 (`bodies/<sha256>.<ext>`) is under neither: 404.
    */
-  bodyPrefix: PAYLOAD_BUCKET.prefixes.bodies,
+  bodyPrefixes: EMAIL_BODY_PREFIXES,
   uploadPrefix: PAYLOAD_BUCKET.prefixes.outboundMedia,
   /** Long enough to load an attachment the helpdesk shows; ask again for a later look. */
   downloadSeconds: 5 * 60,
@@ -95,9 +98,12 @@ const isKeyUnder = (key: string, prefixes: readonly string[]): boolean =>
 /** Only objects the API may sign for a part. */
 const isReadableKey = (key: string): boolean => isKeyUnder(key, HELPDESK_API_MEDIA.readPrefixes);
 
-/** Only e-mail bodies: under `bodies/`, never a claim check (`bodies/events/`, whole events). */
+/**
+ * Only e-mail bodies: under their prefixes, and (should those ever reach it) never a claim check
+ * (`bodies/events/`, whole events). The IAM grant is the same prefixes: each holds the other back.
+ */
 const isReadableBodyKey = (key: string): boolean =>
-  isKeyUnder(key, [HELPDESK_API_MEDIA.bodyPrefix]) && !key.startsWith(PAYLOAD_BUCKET.claimCheckPrefix);
+  isKeyUnder(key, HELPDESK_API_MEDIA.bodyPrefixes) && !key.startsWith(PAYLOAD_BUCKET.claimCheckPrefix);
 
 interface StoredObject {
   readonly key: string;

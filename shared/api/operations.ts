@@ -21,6 +21,7 @@ import {
   SendAcceptedSchema,
 } from './responses.ts';
 import {
+  ANY_VERSION_ATTEMPTS,
   ConsentChangeSchema,
   ConsentHistoryQuerySchema,
   ContactConversationsQuerySchema,
@@ -149,8 +150,7 @@ export const API_ROUTES = [
     handler: 'patchConversation',
     access: 'write',
     summary: 'Change status, snooze, assignee, labels or priority',
-    description:
-      'Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands.',
+    description: `Conditional on the version read (\`If-Match\`). Each change is also a \`switchboard.conversation.state_changed\` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands. With \`If-Match: *\` a write by another (a customer's message) between the read and the save does not refuse the change: it is applied again to the version then current, and only after ${ANY_VERSION_ATTEMPTS} such races in a row is it a 409 (\`conflict\`), nothing changed.`,
     pathParams: ConversationPath,
     headers: z.object({ 'If-Match': IfMatchSchema }),
     body: ConversationPatchSchema,
@@ -160,7 +160,14 @@ export const API_ROUTES = [
       schema: ConversationSchema,
       etag: true,
     },
-    problems: ['notFound', 'preconditionFailed', 'preconditionRequired', 'tooLarge', 'unsupportedMediaType'],
+    problems: [
+      'notFound',
+      'conflict',
+      'preconditionFailed',
+      'preconditionRequired',
+      'tooLarge',
+      'unsupportedMediaType',
+    ],
   },
   {
     method: 'GET',

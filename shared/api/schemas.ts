@@ -222,6 +222,12 @@ export type IfMatch =
   | { readonly any: true }
   | { readonly any?: undefined; readonly tags: readonly NamedVersion[] };
 
+/**
+ * How many times a PATCH with `If-Match: *` reads, applies and saves while another writer saves the
+ * conversation between its read and its write each time; then 409, nothing changed.
+ */
+export const ANY_VERSION_ATTEMPTS = 5;
+
 const namedVersionOf = (opaque: string): NamedVersion[] => {
   const own = OWN_TAG.exec(opaque);
   if (!own) return [];

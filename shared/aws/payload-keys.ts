@@ -79,6 +79,18 @@ const messageScope = (prefix: string, scope: MessageScope): string =>
     ? `${prefix}${scope.conversationId}/${scope.hubMessageId}/`
     : `${prefix}email/${createHash('sha256').update(`${scope.conversationId}\u0000${scope.hubMessageId}`, 'utf8').digest('hex')}/`;
 
+/**
+ * The prefixes every e-mail body key (`emailBodyKey`) is under since 2026-12-02: `bodies/conv_<id>/…`
+ * (a conversation id starts `conv_`) and `bodies/email/<sha256>/…`; never the claim checks beside
+ * them (`bodies/events/`: whole events of every channel). What the helpdesk API may read of
+ * `bodies/` (infra/constructs/helpdesk-api.ts). Before 2026-12-02 a body was `bodies/<sha256>.<ext>`,
+ * by content alone: under neither.
+ */
+export const EMAIL_BODY_PREFIXES = [
+  `${PAYLOAD_BUCKET.prefixes.bodies}conv_`,
+  `${PAYLOAD_BUCKET.prefixes.bodies}email/`,
+] as const;
+
 /** The message an object belongs to. */
 export interface MessageScope {
   readonly conversationId: string;

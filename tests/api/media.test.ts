@@ -985,6 +985,30 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     expect(malformed.map((answer) => answer.status)).toEqual([400, 400, 400]);
   });
 
+  it('hands out a body under bodies/email/ (a message outside a conversation id), and answers 404 for one keyed as before 2026-12-02 (bodies/<sha256>.html), which the API role may not read', async () => {
+    // Prepare: a record naming a body under each key, and an object there
+    const scoped = `bodies/email/${'cd'.repeat(32)}/${'ef'.repeat(32)}.html`;
+    const legacy = `bodies/${'ef'.repeat(32)}.html`;
+    for (const key of [scoped, legacy])
+      await emulators.clients.s3.send(
+        new PutObjectCommand({
+          Bucket: emulators.resources.bucketName,
+          Key: key,
+          Body: '<p>hello</p>',
+          ContentType: 'application/octet-stream',
+        }),
+      );
+    const underEmail = await receiveLargeMail('r4-body-email-scope', () => scoped);
+    const beforeLayout = await receiveLargeMail('r4-body-legacy', () => legacy);
+    // Act
+    const email = await request('GET', bodyPath(underEmail.data.hubMessageId, 'html'));
+    const old = await request('GET', bodyPath(beforeLayout.data.hubMessageId, 'html'));
+    // Assess: the grant is bodies/conv_* and bodies/email/* (claim checks under bodies/events/ beside them)
+    expect(email.status).toBe(200);
+    expect(new URL(String(bodyOf(email).url)).pathname).toBe(`/${emulators.resources.bucketName}/${scoped}`);
+    expect([old.status, bodyOf(old).detail]).toEqual([404, 'the stored body is not one the API hands out']);
+  });
+
   it('answers 404 once the stored body is gone, and once the message is erased (whatever is left in S3)', async () => {
     // Prepare
     const gone = await receiveLargeMail('r4-body-gone');

@@ -2,6 +2,7 @@ import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
+import { ANY_VERSION_ATTEMPTS } from '#shared/api/schemas.ts';
 import { createAttentionSweeper, createSweepMemory } from '#shared/attention/sweeper.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
@@ -20,8 +21,10 @@ import { conversationFor, messageEvent, minute } from '#tests/recorder/factories
 /*
  * A PATCH whose state_changed could not be queued (review finding): the change is saved, the caller
  * gets a 5xx, and the change is still announced exactly as it was made (who, which fields, its
- * version), by the retry even after another writer came in between, or by the attention sweeper
- * when nobody retries. One fresh table per test.
+ * version), by the retry even after another writer came in between (or with `If-Match: *`, or a list
+ * naming the version it made, where it finds nothing left to change), or by the attention sweeper
+ * when nobody retries. And a PATCH with `If-Match: *` that another writer races between its read and
+ * its write is applied again to the version then current. One fresh table per test.
  */
 
 const silent = createLogger({ level: 'error', write: () => {} });
@@ -53,9 +56,14 @@ describe('a PATCH whose event could not be queued', () => {
     published = [];
     publishFails = false;
     clock = at(10);
-    api = createHelpdeskApi({
+    api = apiOver(table);
+  });
+
+  /** The API over `context` (the table, or the table through a client that lets another writer in). */
+  const apiOver = (context: TableContext) =>
+    createHelpdeskApi({
       pseudonymKey: localPseudonymKey,
-      table,
+      table: context,
       publishEvent: async (event) => {
         if (publishFails) throw new Error('the helpdesk queue refused the message');
         published.push(event);
@@ -67,7 +75,6 @@ describe('a PATCH whose event could not be queued', () => {
       media: s3MediaObjects(emulators.resources.bucketName, async () => emulators.clients.s3),
       logger: silent,
     });
-  });
 
   const customer = 'announce-customer';
   const conversationId = conversationFor(customer).conversationId;
@@ -91,8 +98,8 @@ describe('a PATCH whose event could not be queued', () => {
       logger: silent,
     }).sweep(at(n));
 
-  const patch = (etag: string, body: unknown) =>
-    api({
+  const patch = (etag: string, body: unknown, through: HelpdeskApi = api) =>
+    through({
       method: 'PATCH',
       path,
       query: {},
@@ -247,5 +254,90 @@ describe('a PATCH whose event could not be queued', () => {
     expect(stateChanges()).toHaveLength(1);
     expect(await markersDueBy(60)).toEqual([]);
     expect((await loadConversation(table, conversationId)).unannounced).toBeUndefined();
+  });
+
+  it.each([
+    ['If-Match: *', async () => '*'],
+    ['a list naming the version it made', async () => `${await tag(1)}, ${await tag(2)}`],
+  ])(
+    'is announced by its retry with %s before the 200, though the retry finds nothing left to change',
+    async (_, retryTag) => {
+      // Prepare: version 1; the PATCH is saved (version 2) but its publish fails
+      await customerWrites('m1', 1);
+      publishFails = true;
+      const failed = await patch(await tag(1), { assignee: 'agent-7', priority: 'urgent' });
+      publishFails = false;
+      // Act
+      const retried = await patch(await retryTag(), { assignee: 'agent-7', priority: 'urgent' });
+      const whenAnswered = stateChanges();
+      const sweep = await sweepAt(12);
+      // Assess: when lists and * were first taken (2026-12-06), the retry answered 200 with nothing queued
+      expect(failed.status).toBe(500);
+      expect(retried.status).toBe(200);
+      expect(retried.headers.etag).toBe(await tag(2));
+      expect(whenAnswered).toHaveLength(1);
+      expect(whenAnswered[0]?.data).toMatchObject(agentChange);
+      expect(sweep.changesAnnounced).toBe(0);
+      expect(stateChanges()).toHaveLength(1);
+      expect((await loadConversation(table, conversationId)).unannounced).toBeUndefined();
+      expect(await markersDueBy(60)).toEqual([]);
+    },
+  );
+
+  /**
+   * The API over the table through a client that lets the customer write a message before each of
+   * the API's first `races` UpdateItems (its conditional save): the recorder saves in between.
+   */
+  const racedApi = (races: number) => {
+    const raced = { count: 0 };
+    const client = {
+      send: async (command: unknown) => {
+        if (command instanceof UpdateItemCommand && raced.count < races) {
+          raced.count += 1;
+          await customerWrites(`race-${raced.count}`, 1 + raced.count);
+        }
+        return dynamodb.send(command as never);
+      },
+    } as unknown as DynamoDBClient;
+    return { api: apiOver({ ...table, client }), raced };
+  };
+
+  it('with If-Match *, is applied again to the version now current when a customer message is recorded between its read and its write, and announced once', async () => {
+    // Prepare: version 1, and a customer message saved once the PATCH has read it
+    await customerWrites('m1', 1);
+    const { api: racing, raced } = racedApi(1);
+    // Act
+    const answer = await patch('*', { assignee: 'agent-7', priority: 'urgent' }, racing);
+    // Assess: when * was first taken (2026-12-06), this was a 412 though * names any current version
+    expect(raced.count).toBe(1);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.etag).toBe(await tag(3));
+    expect(stateChanges()).toHaveLength(1);
+    expect(stateChanges()[0]?.data).toMatchObject({
+      ...agentChange,
+      state: { ...agentChange.state, version: 3 },
+    });
+    expect((await loadConversation(table, conversationId)).model?.state).toMatchObject({
+      assignee: 'agent-7',
+      priority: 'urgent',
+      version: 3,
+    });
+  });
+
+  it(`with If-Match *, gives up after ${ANY_VERSION_ATTEMPTS} attempts each raced by another write: 409, nothing changed, nothing announced`, async () => {
+    // Prepare: a customer message before each of the PATCH's saves
+    await customerWrites('m1', 1);
+    const { api: racing, raced } = racedApi(ANY_VERSION_ATTEMPTS);
+    // Act
+    const answer = await patch('*', { assignee: 'agent-7' }, racing);
+    const sweep = await sweepAt(12);
+    // Assess
+    expect(raced.count).toBe(ANY_VERSION_ATTEMPTS);
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({ type: 'urn:switchboard:problem:conflict' });
+    expect(stateChanges()).toEqual([]);
+    expect(sweep.changesAnnounced).toBe(0);
+    const stored = await loadConversation(table, conversationId);
+    expect(stored.model?.state).toMatchObject({ assignee: null, version: 1 + ANY_VERSION_ATTEMPTS });
   });
 });

@@ -4,7 +4,13 @@ import { HELPDESK_API_MEDIA_GRANTS, HELPDESK_API_PAYLOAD_ACTIONS } from '#infra/
 import { HELPDESK_API_MEDIA } from '#shared/api/media.ts';
 import { API_ROUTES } from '#shared/api/operations.ts';
 import type { HelpdeskApiWiring } from '#shared/api/wiring.ts';
-import { CONVERSATION_OBJECT_PREFIXES, conversationObjectPrefixes } from '#shared/aws/payload-keys.ts';
+import { claimCheckKeyFor } from '#shared/aws/claim-check-keys.ts';
+import {
+  CONVERSATION_OBJECT_PREFIXES,
+  conversationObjectPrefixes,
+  EMAIL_BODY_PREFIXES,
+  emailBodyKey,
+} from '#shared/aws/payload-keys.ts';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { PROVIDER_ERASURE } from '#shared/outbound/provider-erasure.ts';
 import { ATTENTION_SWEEPER, HELPDESK_API, PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
@@ -232,30 +238,71 @@ describe('HelpdeskApi', () => {
       [
         objectsUnder(PAYLOAD_BUCKET.prefixes.attachments),
         objectsUnder(PAYLOAD_BUCKET.prefixes.outboundMedia),
-        objectsUnder(PAYLOAD_BUCKET.prefixes.bodies),
+        objectsUnder(`${PAYLOAD_BUCKET.prefixes.bodies}conv_`),
+        objectsUnder(`${PAYLOAD_BUCKET.prefixes.bodies}email/`),
       ].sort(),
     );
     expect(resourcesFor(template, roleId, 's3:PutObject')).toEqual([
       objectsUnder(PAYLOAD_BUCKET.prefixes.outboundMedia),
     ]);
-    // Raw e-mail and SES's inbound copies are never readable through the API.
-    for (const prefix of [PAYLOAD_BUCKET.prefixes.rawEmail, PAYLOAD_BUCKET.prefixes.sesInbound])
+    // Raw e-mail, SES's inbound copies and claim checks are never readable through the API.
+    for (const prefix of [
+      PAYLOAD_BUCKET.prefixes.rawEmail,
+      PAYLOAD_BUCKET.prefixes.sesInbound,
+      PAYLOAD_BUCKET.prefixes.bodies,
+      PAYLOAD_BUCKET.claimCheckPrefix,
+    ])
       expect(resourcesFor(template, roleId, 's3:GetObject')).not.toContain(objectsUnder(prefix));
   });
 
-  it('reads the e-mail bodies stored apart (GET /v1/messages/{id}/body/{kind}) under bodies/, and only reads them', () => {
+  it('never lets the API role read a claim check (bodies/events/, whole events of every channel), though e-mail bodies sit beside them', () => {
+    // Prepare: a claim check of a conversation and an unscoped one, and e-mail bodies of both layouts
+    const conversationId = `conv_${'a'.repeat(32)}`;
+    const claimChecks = [
+      claimCheckKeyFor('{"id":"evt-1"}', conversationId).key,
+      claimCheckKeyFor('{"id":"evt-2"}', 'not-a-conversation').key,
+    ];
+    const bodies = [
+      emailBodyKey({ conversationId, hubMessageId: 'msg_1' }, 'f'.repeat(64), 'html'),
+      emailBodyKey({ conversationId: 'thread-ref', hubMessageId: 'msg 2' }, 'f'.repeat(64), 'text'),
+    ];
+    const granted = HELPDESK_API_MEDIA_GRANTS['s3:GetObject'];
+    const readable = (key: string) => granted.some((prefix) => key.startsWith(prefix));
+    // Act
+    const { stack, template } = iam;
+    const resources = resourcesFor(template, roleIdOf(apiOf(iam).function), 's3:GetObject');
+    // Every wildcard of the bucket that would cover bodies/events/: `/*`, `/b*`, …, `/bodies/events/*`
+    const { claimCheckPrefix } = PAYLOAD_BUCKET;
+    const covering = Array.from({ length: claimCheckPrefix.length + 1 }, (_, end) =>
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] },
+            `/${claimCheckPrefix.slice(0, end)}*`,
+          ],
+        ],
+      }),
+    );
+    // Assess: the route's first grant (2026-12-06) was all of bodies/, claim checks included
+    expect(claimChecks.every((key) => key.startsWith(PAYLOAD_BUCKET.claimCheckPrefix))).toBe(true);
+    expect(claimChecks.filter(readable)).toEqual([]);
+    expect(granted.filter((prefix) => PAYLOAD_BUCKET.claimCheckPrefix.startsWith(prefix))).toEqual([]);
+    expect(resources.filter((resource) => covering.includes(resource) || resource.includes('"*"'))).toEqual(
+      [],
+    );
+    expect(bodies.filter(readable)).toEqual(bodies);
+  });
+
+  it('reads the e-mail bodies stored apart (GET /v1/messages/{id}/body/{kind}) under bodies/conv_ and bodies/email/, and only reads them', () => {
     // Act
     const { stack, template } = iam;
     const roleId = roleIdOf(apiOf(iam).function);
-    const bodies = JSON.stringify({
-      'Fn::Join': [
-        '',
-        [
-          { 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] },
-          `/${PAYLOAD_BUCKET.prefixes.bodies}*`,
-        ],
-      ],
-    });
+    const objectsUnder = (prefix: string) =>
+      JSON.stringify({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.payloadBucket), 'Arn'] }, `/${prefix}*`]],
+      });
+    const bodies = EMAIL_BODY_PREFIXES.map(objectsUnder);
     const writes = ['s3:PutObject', 's3:AbortMultipartUpload'].flatMap((action) =>
       resourcesFor(template, roleId, action),
     );
@@ -264,11 +311,13 @@ describe('HelpdeskApi', () => {
     );
     // Assess: the route (a read), the prefix the handler checks, and the grant
     expect(route?.Properties.AuthorizationScopes).toEqual(['switchboard/read']);
-    expect(HELPDESK_API_MEDIA.bodyPrefix).toBe(PAYLOAD_BUCKET.prefixes.bodies);
-    expect(HELPDESK_API_MEDIA_GRANTS['s3:GetObject']).toContain(PAYLOAD_BUCKET.prefixes.bodies);
-    expect(resourcesFor(template, roleId, 's3:GetObject')).toContain(bodies);
+    expect(HELPDESK_API_MEDIA.bodyPrefixes).toEqual(EMAIL_BODY_PREFIXES);
+    expect(HELPDESK_API_MEDIA_GRANTS['s3:GetObject']).toEqual(
+      expect.arrayContaining([...EMAIL_BODY_PREFIXES]),
+    );
+    expect(resourcesFor(template, roleId, 's3:GetObject')).toEqual(expect.arrayContaining(bodies));
     // Read only: no write under bodies/ (erasure's DeleteObject covers every payload prefix, as before)
-    expect(writes).not.toContain(bodies);
+    expect(writes.filter((resource) => bodies.includes(resource))).toEqual([]);
   });
 
   it('leaves the payload bucket and the API without CORS: no browser origin is trusted until a console is deployed', () => {

@@ -39,7 +39,7 @@ export interface paths {
         head?: never;
         /**
          * Change status, snooze, assignee, labels or priority
-         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands. The body takes at most 13312 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
+         * @description Conditional on the version read (`If-Match`). Each change is also a `switchboard.conversation.state_changed` event on the helpdesk stream, saying who changed what; 200 only once that event is queued. Retrying the same change after a lost answer answers as the change did. A 5xx may follow a change that was saved: it is still announced (by the retry, a later PATCH, or within about two minutes by the hub itself), and a retry made after another write answers 412 while the change stands. With `If-Match: *` a write by another (a customer's message) between the read and the save does not refuse the change: it is applied again to the version then current, and only after 5 such races in a row is it a 409 (`conflict`), nothing changed. The body takes at most 13312 bytes: 413 above. Access `write`: a deployment authorizing JWTs with a scope prefix requires the scope `<prefix>/write` (API Gateway answers 403 without it).
          */
         patch: operations["patchConversation"];
         trace?: never;
@@ -1511,6 +1511,16 @@ export interface operations {
             };
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
+                headers: {
+                    "cache-control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (`urn:switchboard:problem:conflict`) */
+            409: {
                 headers: {
                     "cache-control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
