@@ -24,7 +24,7 @@ const USAGE = `usage: npm run erase -- <contactId> [--hub http://127.0.0.1:3000]
   --deployed    the deployed tables instead: with SWITCHBOARD_TABLE_NAME, SWITCHBOARD_PAYLOAD_BUCKET,
                 SWITCHBOARD_HELPDESK_QUEUE_URL, SWITCHBOARD_OUTBOX_QUEUE_URL and SWITCHBOARD_PSEUDONYM_KEY_ARN
                 (the PseudonymKeyArn output: kept opt-outs are filed under it) set (the stack outputs) and
-                AWS credentials (the region: AWS_REGION, else the queue URLs'), and SWITCHBOARD_TWILIO_SECRET_ARN and SWITCHBOARD_META_SECRET_ARN (the
+                AWS credentials (the region: the queue URLs', else AWS_REGION or the profile's), and SWITCHBOARD_TWILIO_SECRET_ARN and SWITCHBOARD_META_SECRET_ARN (the
                 TwilioSecretArn and MetaSecretArn outputs) to redact the person's messages at Twilio and
                 delete the hub's WhatsApp uploads too
   --yes         confirms a --deployed erasure (refused without it)
@@ -160,7 +160,7 @@ const main = async (): Promise<void> => {
       ? `erasing ${contactId} at the local hub ${target.hubUrl} (table ${info?.resources.tableName})`
       : `erasing ${contactId} in the deployed table ${target.env.SWITCHBOARD_TABLE_NAME}`,
   );
-  // Deployed, the region: the SDK's (AWS_REGION, the profile), else the stack's queue URLs'.
+  // Deployed, the region: the stack's queue URLs', else the SDK's (AWS_REGION, the profile).
   const options = info
     ? { region: info.region, credentials: info.credentials }
     : {

@@ -19,8 +19,9 @@
  *   and created again under its id by the customer's next message, which counts from 1 again: a
  *   state whose first message came in (`firstReceivedAt`, the hub's receipt) after the last of the
  *   state you kept (`lastReceivedAt`) is of the new conversation and replaces it, one whose last came
- *   in before the kept state's first is of the erased one and is ignored (a state without them, of
- *   a conversation created before 2026-12-06, is read with `createdAt` and `lastMessageAt`);
+ *   in before the kept state's first is of the erased one and is ignored; when either state lacks
+ *   them (a conversation created before 2026-12-06, a state older code published during a deploy or
+ *   a rollback), both are compared by `createdAt` and `lastMessageAt` instead, never a mix;
  * - an event too large for one SQS message (over 1 MiB: rare, e-mail with huge bodies) arrives as a
  *   claim check `{switchboardClaimCheck: {bucket, key, sha256}, id, type, subject}`: fetch the event
  *   from the payload bucket (`resolveQueueMessageBody` does it and checks the hash). If its object
@@ -115,28 +116,49 @@ type ConversationState = HubEventOf<'switchboard.conversation.state_changed'>['d
  * Receipts are the hub's own clock: until 2026-12-06 this compared `createdAt` and `lastMessageAt`,
  * provider times (an e-mail's Date is its sender's clock), so a new conversation whose first mail
  * was dated before the erased one's last message was taken for the erased one (found by a review).
+ *
+ * Receipts are compared only when both states carry them; when either lacks them (a conversation
+ * created before 2026-12-06, or a state a function still on older code saved and published during a
+ * deploy or after a rollback, which drops them) both are compared by those provider times, never
+ * one's receipt with the other's provider time: a provider time comes before its receipt (WhatsApp's
+ * is in whole seconds, webhooks take time), so a later state of the same conversation without
+ * receipts was taken for the erased one's and dropped (until 2026-12-06, found by a review).
  */
 const conversationOf = (state: ConversationState, kept: KeptState): 'newer' | 'older' | 'same' => {
   const span = spanOf(state);
-  if (Date.parse(span.firstReceivedAt) > Date.parse(kept.lastReceivedAt)) return 'newer';
-  if (Date.parse(span.lastReceivedAt) < Date.parse(kept.firstReceivedAt)) return 'older';
+  const [first, last, keptFirst, keptLast] =
+    span.receipts && kept.receipts
+      ? [span.receipts.first, span.receipts.last, kept.receipts.first, kept.receipts.last]
+      : [span.provider.first, span.provider.last, kept.provider.first, kept.provider.last];
+  if (Date.parse(first) > Date.parse(keptLast)) return 'newer';
+  if (Date.parse(last) < Date.parse(keptFirst)) return 'older';
   return 'same';
 };
 
+/** When a state's first and last message came in, or were dated. */
+interface Span {
+  readonly first: string;
+  readonly last: string;
+}
+
 /**
- * A state's first and last receipt; for a state without them (a conversation created before
- * 2026-12-06), its `createdAt` and its newest message's time (`lastMessageAt`, else `createdAt`).
+ * A state's first and last receipt (`firstReceivedAt`, `lastReceivedAt`: absent on conversations
+ * created before 2026-12-06 and on states older code published), and its provider times: `createdAt`
+ * and its newest message's time (`lastMessageAt`, else `createdAt`).
  */
-const spanOf = (state: ConversationState): Pick<KeptState, 'firstReceivedAt' | 'lastReceivedAt'> => ({
-  firstReceivedAt: state.firstReceivedAt ?? state.createdAt,
-  lastReceivedAt: state.lastReceivedAt ?? state.lastMessageAt ?? state.createdAt,
+const spanOf = (state: ConversationState): Pick<KeptState, 'receipts' | 'provider'> => ({
+  ...(state.firstReceivedAt !== undefined && state.lastReceivedAt !== undefined
+    ? { receipts: { first: state.firstReceivedAt, last: state.lastReceivedAt } }
+    : {}),
+  provider: { first: state.createdAt, last: state.lastMessageAt ?? state.createdAt },
 });
 
 interface KeptState {
   readonly version: number;
-  /** When the state's first and last message came in (`spanOf`). */
-  readonly firstReceivedAt: string;
-  readonly lastReceivedAt: string;
+  /** When the state's first and last message came in (`spanOf`), when it says. */
+  readonly receipts?: Span;
+  /** When they were dated (`createdAt`, `lastMessageAt`). */
+  readonly provider: Span;
 }
 
 /** Your helpdesk logic goes here; this one prints and tracks conversation versions. */
@@ -376,7 +398,7 @@ const USAGE = `usage: npm run consume -- [--hub URL | --queue-url URL] [options]
                       credentials; beside --hub, another queue of that hub (e.g. its dead-letter queue)
   --endpoint URL      an SQS endpoint to use instead of the hub's or AWS's
   --s3-endpoint URL   an S3 endpoint (claim checks) to use instead of the hub's or AWS's
-  --region REGION     the region (default: the hub's, else the SDK's, e.g. AWS_REGION, else the queue URL's)
+  --region REGION     the region (default: the hub's, else the queue URL's, else the SDK's, e.g. AWS_REGION)
   --help              this text`;
 
 const parseConsumerArgs = (argv: readonly string[]) =>
@@ -414,8 +436,9 @@ export const main = async (
   }
   const queueUrl = source.queueUrl ?? hub?.resources.helpdeskQueueUrl ?? '';
   const endpoint = values.endpoint ?? hub?.endpoints.sqs;
-  // The region: --region, the hub's, else the SDK's (AWS_REGION, the profile), else the queue URL's
-  // (before, with none configured, the README's own --queue-url example stopped at "Region is missing").
+  // The region: --region, the hub's, else the queue URL's (SQS signs for its host's region), else the
+  // SDK's (AWS_REGION, the profile) (before, with none configured, the README's own --queue-url example
+  // stopped at "Region is missing").
   const region = values.region || hub?.region || (await cliAwsRegion([queueUrl]));
   const sqs = new SQSClient({
     ...(endpoint ? { endpoint } : {}),

@@ -56,7 +56,7 @@ const USAGE = `usage: npm run redrive -- <${REDRIVE_QUEUES.join('|')}> --local [
   --help              this text
   Without them, AWS: starts an SQS message-move task from the queue's DLQ back to it and reports its
   progress; the queue URL comes from SWITCHBOARD_<QUEUE>_QUEUE_URL (e.g. ${URL_VARIABLES.outbox}), the
-  region from AWS_REGION, else from that URL.
+  region from that URL, else from AWS_REGION.
   ${FAILED_EVENT_QUEUES.join(', ')} (AWS only): the SES intake and SES delivery-event functions' failed
   invocations (their Lambda dead-letter queues): invokes the function again, asynchronously, with each
   message's body (the event that failed), deletes the message once Lambda accepted it, and stops at the
@@ -211,7 +211,7 @@ const redriveByInvokingInAws = async (
   target: Extract<RedriveTarget, { kind: 'aws-invoke' }>,
   out: CliOutput,
 ): Promise<number> => {
-  // The region: the SDK's (AWS_REGION), else the queue URL's, which is the function's too.
+  // The region: the queue URL's, which is the function's too, else the SDK's (AWS_REGION).
   const region = await cliAwsRegion([target.queueUrl]);
   const sqs = new SQSClient({ region });
   try {

@@ -31,7 +31,7 @@ const USAGE = `usage: npm run send -- <conversationId> <text> [options]
   --agent ID            the agent answering (default cli)
   --help                this text
   Against AWS (without --hub): set SWITCHBOARD_OUTBOX_QUEUE_URL (stack output OutboxQueueUrl) and AWS
-  credentials (the region: AWS_REGION, else the queue URL's); the outcome arrives on the helpdesk queue.
+  credentials (the region: the queue URL's, else AWS_REGION); the outcome arrives on the helpdesk queue.
   Exits 1 when the send failed, the key already names another message, or no outcome came within 30 s;
   2 for arguments it refuses (text or a key the command contract does not take, say).`;
 

@@ -152,11 +152,14 @@ export const ConversationStateSchema = z
      * again: a state whose `firstReceivedAt` is later than the kept state's `lastReceivedAt` is of the
      * new conversation, one whose `lastReceivedAt` is earlier than the kept state's `firstReceivedAt`
      * of the erased one (every state of one conversation spans the hub's receipt of its first recorded
-     * message, and the erased conversation's messages came in before the new one's first). A state
-     * without them (a conversation created before 2026-12-06) is read with `createdAt` for
-     * `firstReceivedAt` and `lastMessageAt` (else `createdAt`) for `lastReceivedAt`. Until 2026-12-06
-     * the rule compared those provider times, so a new conversation whose first message was dated
-     * before the erased one's last (a sender's clock behind, a provider's late retry) lost to it.
+     * message, and the erased conversation's messages came in before the new one's first). Receipts
+     * are compared only when both states carry them; when either lacks them (a conversation created
+     * before 2026-12-06, or a state published by a function still on older code during a deploy or
+     * after a rollback, which drops them), both are compared by provider times instead: `createdAt`
+     * for the first and `lastMessageAt` (else `createdAt`) for the last, never one state's receipt
+     * with the other's provider time (which comes before its receipt). Until 2026-12-06 the rule
+     * compared only those provider times, so a new conversation whose first message was dated before
+     * the erased one's last (a sender's clock behind, a provider's late retry) lost to it.
      */
     version: z.number().int().positive(),
   })

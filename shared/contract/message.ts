@@ -145,12 +145,15 @@ export const MessageSchema = z
     idempotencyKey: z.string().optional(),
     commandId: z.string().optional(),
     /**
-     * Sent through the hub: when the hub took the command (on its own clock), before any of its
-     * provider messages went. `providerTimestamp` and `receivedAt` are when its last one was accepted,
-     * which for a command of several parts, or one that waited on a rate or a retry, is minutes later.
-     * The answer covers (reads, ends the wait for) the customer's messages the hub received up to
-     * `takenAt`, not those that came in while it went out: whoever wrote it could not have read them.
-     * Absent on other messages, and on sends published until 2026-12-06 (then covered up to `receivedAt`).
+     * Sent through the hub: when the hub took the command, before any of its provider messages went:
+     * the earlier of when the outbox queued it (SQS's clock) and when the sender first took it (the
+     * hub's), which for a command queued behind an earlier one of its conversation (the outbox is
+     * FIFO per conversation) is later. `providerTimestamp` and `receivedAt` are when its last one was
+     * accepted, which for a command of several parts, or one that waited on a rate or a retry, is
+     * minutes later. The answer covers (reads, ends the wait for) the customer's messages the hub
+     * received up to `takenAt`, not those that came in while it waited or went out: whoever wrote it
+     * could not have read them. Absent on other messages, and on sends published until 2026-12-06
+     * (then covered up to `receivedAt`).
      */
     takenAt: TimestampSchema.optional(),
     /**

@@ -78,6 +78,18 @@ export interface OutboxDeps {
 /** A customer's call, recorded as their message: its id is the call's, no message a signal answers. */
 const isCall = (message: Message): boolean => callPartOf(message.parts) !== undefined;
 
+/** The latest time a Date holds (8.64e15 ms after the epoch). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * When the outbox queued a record (its SentTimestamp, epoch milliseconds on SQS's clock), or
+ * undefined when it names no such time.
+ */
+const queuedAtOf = (record: SQSRecord): string | undefined => {
+  const ms = Number(record.attributes.SentTimestamp);
+  return Number.isInteger(ms) && ms > 0 && ms <= MAX_DATE_MS ? new Date(ms).toISOString() : undefined;
+};
+
 /** SQS's longest visibility timeout (12 hours). */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
@@ -427,7 +439,8 @@ export const createOutboxService = (deps: OutboxDeps) => {
   ): Promise<void> => {
     const command = await commandOf(record, publisher);
     if (command === undefined) return;
-    if (command.type === COMMAND_TYPES.sendMessage) await deps.sendMessage(command, remainingMs, publisher);
+    if (command.type === COMMAND_TYPES.sendMessage)
+      await deps.sendMessage(command, remainingMs, publisher, undefined, queuedAtOf(record));
     // A signal publishes nothing: the batch's outcome events do not wait for its provider call.
     else await publisher.aside(() => signal(command, remainingMs));
   };

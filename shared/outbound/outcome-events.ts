@@ -66,6 +66,16 @@ const textOf = (parts: readonly OutboundPart[]): string =>
     )
     .join('\n\n');
 
+/**
+ * When the command was taken, for what its answer covers: the earlier of the sender's claim
+ * (`acceptedAt`) and the outbox's receipt of it (`queuedAt`). A command queued behind an earlier one
+ * of its conversation (the outbox is FIFO per conversation) is claimed only once that one is done,
+ * minutes later when it waited on a rate; until 2026-12-06 its answer covered the customer's
+ * messages that came in meanwhile (found by a review).
+ */
+const takenAtOf = ({ acceptedAt, queuedAt }: Pick<SendRecord, 'acceptedAt' | 'queuedAt'>): string =>
+  queuedAt !== undefined && Date.parse(queuedAt) < Date.parse(acceptedAt) ? queuedAt : acceptedAt;
+
 export const sentEventFor = (input: {
   readonly command: SendMessageCommand;
   readonly record: SendRecord;
@@ -93,7 +103,7 @@ export const sentEventFor = (input: {
     idempotencyKey: command.data.idempotencyKey,
     commandId: command.id,
     // What the answer covers (shared/domain/conversation.ts): the event is dated by its last part.
-    takenAt: record.acceptedAt,
+    takenAt: takenAtOf(record),
     providerMessageIds: record.providerIds,
     parts: command.data.parts.map(messagePartOf),
     ...(plan.email

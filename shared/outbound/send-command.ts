@@ -1433,19 +1433,32 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     return finishSent(command, record, conversation, lastAccept, hints, publisher);
   };
 
-  /** A command's send record before anything is decided: nothing sent, nothing noted. */
-  const newRecord = (command: SendMessageCommand, hubMessageId: string, commandHash: string): SendRecord => ({
-    hubMessageId,
-    conversationId: command.data.conversationId,
-    commandId: command.id,
-    commandHash,
-    state: 'sending',
-    acceptedAt: iso(),
-    messageCount: 0,
-    next: 0,
-    providerIds: [],
-    links: {},
-  });
+  /**
+   * A command's send record before anything is decided: nothing sent, nothing noted. `queuedAt`
+   * (when the outbox got the command) is kept only when before now: the command waited behind an
+   * earlier one of its conversation.
+   */
+  const newRecord = (
+    command: SendMessageCommand,
+    hubMessageId: string,
+    commandHash: string,
+    queuedAt?: string,
+  ): SendRecord => {
+    const acceptedAt = iso();
+    return {
+      hubMessageId,
+      conversationId: command.data.conversationId,
+      commandId: command.id,
+      commandHash,
+      state: 'sending',
+      acceptedAt,
+      ...(queuedAt !== undefined && Date.parse(queuedAt) < Date.parse(acceptedAt) ? { queuedAt } : {}),
+      messageCount: 0,
+      next: 0,
+      providerIds: [],
+      links: {},
+    };
+  };
 
   /**
    * The command's give-up receive ended without an outcome (it waited on the provider, its rate, an
@@ -1570,6 +1583,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     command: SendMessageCommand,
     remainingMs: () => number,
     publisher: SendPublisher,
+    queuedAt: string | undefined,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command.data);
@@ -1587,7 +1601,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     let claimedNow = false;
 
     if (!record) {
-      const base = newRecord(command, hubMessageId, commandHash);
+      const base = newRecord(command, hubMessageId, commandHash, queuedAt);
       if (!conversation) {
         const failure: SendFailure = {
           reason: 'conversation_unknown',
@@ -1742,10 +1756,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
      * with `cause`: no provider call, the command ends in `send_failed` (see endUnfinished).
      */
     endAtLastReceive?: LastReceiveCause,
+    /**
+     * When the outbox queued the command (its SQS record's SentTimestamp): its send record keeps it
+     * when the sender takes it later, and its `message.sent` counts it as taken then (`takenAt`).
+     */
+    queuedAt?: string,
   ): Promise<SendResult> =>
     endAtLastReceive
       ? endUnfinished(command, endAtLastReceive, publisher)
-      : handleCommand(command, remainingMs, publisher);
+      : handleCommand(command, remainingMs, publisher, queuedAt);
 };
 
 export type SendCommandHandler = ReturnType<typeof createSendCommandHandler>;

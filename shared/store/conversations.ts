@@ -128,7 +128,15 @@ const OMITTED_WHEN_EMPTY = [
   'firstResponseSeconds',
 ] as const;
 
-/** Stored states leave out what is null or empty (and older ones never had the helpdesk fields). */
+/**
+ * Stored states leave out what is null or empty (and older ones never had the helpdesk fields).
+ * Loose: a field this code does not know, which a newer version wrote (a function not yet updated
+ * during a deploy, a rollback), is kept and saved again with the model, not dropped (since 2026-12-06;
+ * stripped, code from before `firstReceivedAt`/`lastReceivedAt` erased them for good, found by a
+ * review). Only the state's own keys are kept so: its nested objects (`replyWindow`, `endpoint`…)
+ * still drop what they do not know. A kept field is not maintained by the code that does not know
+ * it, so a newer version must take it for what an older one may have left as it was.
+ */
 export const StoredStateSchema = ConversationStateSchema.extend({
   assignee: ConversationStateSchema.shape.assignee.default(null),
   labels: ConversationStateSchema.shape.labels.default([]),
@@ -138,10 +146,12 @@ export const StoredStateSchema = ConversationStateSchema.extend({
   firstResponseAt: ConversationStateSchema.shape.firstResponseAt.default(null),
   firstResponseSeconds: ConversationStateSchema.shape.firstResponseSeconds.default(null),
   contactId: ConversationStateSchema.shape.contactId.optional(),
-}).transform((state) => ({
-  ...state,
-  contactId: state.contactId ?? contactIdFor(state.channel, state.contact, state.conversationId),
-}));
+})
+  .loose()
+  .transform((state) => ({
+    ...state,
+    contactId: state.contactId ?? contactIdFor(state.channel, state.contact, state.conversationId),
+  }));
 
 const ConversationModelSchema = z.looseObject({
   state: StoredStateSchema,

@@ -159,7 +159,15 @@ export const SendRecordSchema = z.object({
   /** Hash of the command's data: the same key with other content is reported, not sent. */
   commandHash: z.string(),
   state: SendStateSchema,
+  /** When the sender first took the command (its claim). */
   acceptedAt: z.string(),
+  /**
+   * When the outbox queued the command (its SQS record's SentTimestamp, SQS's clock), kept only when
+   * before `acceptedAt`: the command waited in its FIFO group behind an earlier command of its
+   * conversation. The sent event's `takenAt` is the earlier of the two. Absent on records of before
+   * 2026-12-06 and when the command was taken as soon as it was queued.
+   */
+  queuedAt: z.string().optional(),
   /** Provider messages the command became (0 when it failed before any was prepared). */
   messageCount: z.number().int().nonnegative(),
   /** The next provider message to send. */

@@ -54,7 +54,10 @@ const receivedStatesOf = (
   return { events, model };
 };
 
-/** A state as a conversation created before 2026-12-06 publishes it: without its receipts. */
+/**
+ * A state as a conversation created before 2026-12-06 publishes it, or a function on code from before
+ * then (a deploy, a rollback): without its receipts.
+ */
 const withoutReceipts = (event: StateChanged): StateChanged => {
   const { firstReceivedAt: _first, lastReceivedAt: _last, ...state } = event.data.state;
   return { ...event, data: { ...event.data, state } };
@@ -225,5 +228,40 @@ describe('example helpdesk consumer: conversation versions', () => {
     expect(outcomes).toEqual(['handled', 'handled']);
     expect(redriven).toBe('stale_state');
     expect(helpdesk.versions.get(again[0]?.data.state.conversationId ?? '')).toBe(2);
+  });
+
+  it('applies a newer state of the same conversation that a function on older code published without receipts (a deploy, a rollback)', () => {
+    // Prepare: a WhatsApp message dated 10:00:00 (whole seconds) that the hub received at 10:00:00.700
+    const helpdesk = new ExampleHelpdesk(memoryOutput());
+    const sent = messageEvent('versions-mixed-deploy', 'versions-mixed-deploy-0', minute(0)) as MessageEvent;
+    const received = {
+      ...sent,
+      data: { ...sent.data, receivedAt: new Date(Date.parse(minute(0)) + 700).toISOString() },
+    } as MessageEvent;
+    const applied = applyEvent(undefined, received);
+    const one = buildStateChangedEvent(applied.model.state, applied.previousStatus, received);
+    // an agent resolves it, saved by a function still on code that drops the receipts
+    const resolved = applyPatch(applied.model, { status: 'resolved' });
+    const two = withoutReceipts(
+      buildStateChange({
+        state: resolved.model.state,
+        previousStatus: resolved.previousStatus,
+        causedBy: 'chg_versions_mixed_deploy',
+        time: minute(1),
+        changedBy: { kind: 'agent', id: 'agent-1' },
+        changes: resolved.changes,
+      }),
+    );
+    const redriven = new ExampleHelpdesk(memoryOutput());
+    // Act: in order; and, at another helpdesk, version 1 redriven after version 2
+    const outcomes = [one, two].map((event) => helpdesk.handleJson(event));
+    const late = [two, one].map((event) => redriven.handleJson(event));
+    // Assess: until 2026-12-06 version 2's 10:00:00 (its provider time) was read as before version
+    // 1's receipt, 10:00:00.700, and version 2 was dropped as the erased conversation's
+    expect(one.data.state.firstReceivedAt).toBe('2026-11-22T10:00:00.700Z');
+    expect(two.data.state).not.toHaveProperty('firstReceivedAt');
+    expect(outcomes).toEqual(['handled', 'handled']);
+    expect(late).toEqual(['handled', 'stale_state']);
+    expect(helpdesk.versions.get(one.data.state.conversationId)).toBe(2);
   });
 });

@@ -399,18 +399,19 @@ describe('npm run consume against AWS: the region (found by a review)', () => {
     expect(regions).toEqual(['eu-west-1', 'us-gov-west-1', 'cn-north-1', ...Array(5).fill(undefined)]);
   });
 
-  it("takes the SDK's region first, else the queue URL's (for the whole process), else says to set AWS_REGION", async () => {
-    // Prepare
-    const env: NodeJS.ProcessEnv = {};
+  it("takes the queue URL's region first (for the whole process), else the SDK's, else says to set AWS_REGION", async () => {
+    // Prepare: a profile (or AWS_REGION) naming another region than the stack's queue
+    const env: NodeJS.ProcessEnv = { AWS_REGION: 'us-east-1' };
     const none = async () => undefined;
+    const profile = async () => 'us-east-2';
     // Act
-    const configured = await cliAwsRegion([README_QUEUE], env, async () => 'us-east-2');
-    const fromUrl = await cliAwsRegion([undefined, README_QUEUE], env, none);
+    const fromUrl = await cliAwsRegion([undefined, README_QUEUE], env, profile);
+    const configured = await cliAwsRegion(['http://127.0.0.1:9324/q'], {}, profile);
     const missing = await cliAwsRegion(['http://127.0.0.1:9324/q'], {}, none).catch((error) => error);
-    // Assess
-    expect(configured).toBe('us-east-2');
+    // Assess: SQS signs for the URL's region, so the URL's wins over the profile's
     expect(fromUrl).toBe('eu-west-1');
     expect(env.AWS_REGION).toBe('eu-west-1');
+    expect(configured).toBe('us-east-2');
     expect(missing).toBeInstanceOf(MissingRegionError);
     expect(String(missing.message)).toMatch(/^no AWS region: set AWS_REGION /);
     expect(String(missing.message)).toContain('http://127.0.0.1:9324/q names none');

@@ -996,6 +996,66 @@ describe('send commands', () => {
     expect(view?.state).toMatchObject({ messageCount: 3, unreadCount: 2, waitingSince: minute(121) });
   });
 
+  it('counts a command queued behind an earlier one of its conversation as taken when it was queued, and leaves a question that came in meanwhile waiting', async () => {
+    // Prepare: the outbox's SentTimestamp on the harness's clock (the emulator's is the machine's)
+    const queuedAt = new Map<string, number>();
+    const enqueue = async (command: ReturnType<typeof sendCommand>) => {
+      queuedAt.set(command.id, hub.now.getTime());
+      await hub.enqueue(command);
+    };
+    const sender = (): OutboxService => {
+      const service = hub.sender();
+      return {
+        handleSqsEvent: (event, remainingMs) =>
+          service.handleSqsEvent(
+            {
+              Records: event.Records.map((record) => ({
+                ...record,
+                attributes: {
+                  ...record.attributes,
+                  SentTimestamp: String(queuedAt.get((JSON.parse(record.body) as { id: string }).id)),
+                },
+              })),
+            },
+            remainingMs,
+          ),
+      };
+    };
+    // at T0 the agent queues A (two parts; the second is throttled) and right after it B
+    const { wa, conversationId } = await openConversation();
+    const throttled = { kind: 'throttled' as const, error: { code: '131056', title: 'Pair rate limit hit' } };
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.behind-a0' }, throttled);
+    await enqueue(
+      sendCommand(conversationId, 'queued-first', [
+        { type: 'text', text: 'Your parcel left today.' },
+        { type: 'text', text: 'Here is its tracking number.' },
+      ]),
+    );
+    await enqueue(sendCommand(conversationId, 'queued-behind', [{ type: 'text', text: 'Anything else?' }]));
+    await hub.runOutbox(sender(), 1);
+    // the customer asks something at T0+1m (minute 121), after B was queued
+    await hub.pipeline.ingest([messageEvent(wa, `wamid.question-behind-${wa}`, minute(121))]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    // Act: at T0+3m A's second part goes, and the sender takes B
+    hub.now = new Date(T0.getTime() + 3 * 60_000);
+    hub.provider.script.push({ kind: 'accepted', providerMessageId: 'wamid.behind-a1' });
+    await hub.runOutbox(sender());
+    // Assess: B counts as taken when it was queued (until 2026-12-06, when the sender took it: T0+3m,
+    // which covered the question); only B's record keeps it, A was taken as soon as it was queued
+    const sent = (await outcomes()) as Sent[];
+    expect(sent.map((event) => [event.data.idempotencyKey, event.data.takenAt])).toEqual([
+      ['queued-first', T0.toISOString()],
+      ['queued-behind', T0.toISOString()],
+    ]);
+    const behind = await hub.sends.get(outboundHubMessageId(conversationId, 'queued-behind'));
+    expect(behind).toMatchObject({ acceptedAt: hub.now.toISOString(), queuedAt: T0.toISOString() });
+    const first = await hub.sends.get(outboundHubMessageId(conversationId, 'queued-first'));
+    expect(first).not.toHaveProperty('queuedAt');
+    const view = await hub.pipeline.read.getConversation(conversationId);
+    expect(view?.state.waitingSince).toBe(minute(121));
+  });
+
   it('fails a later part without resending the earlier, naming what went', async () => {
     // Prepare
     const { conversationId } = await openConversation();

@@ -9,6 +9,7 @@ import {
 } from '#shared/domain/conversation.ts';
 import { applyPatch } from '#shared/domain/conversation-change.ts';
 import { statusOrder } from '#shared/domain/status.ts';
+import { parseConversationModel } from '#shared/store/conversations.ts';
 import { messageEvent, minute, statusEvent } from './factories.ts';
 
 /** A status as a register: its order, and the event that wrote it. */
@@ -618,6 +619,24 @@ describe('conversation domain', () => {
     expect(after.messageCount).toBe(2);
     expect(after).not.toHaveProperty('firstReceivedAt');
     expect(after).not.toHaveProperty('lastReceivedAt');
+  });
+
+  it('keeps a state field a newer version stored through a message and a helpdesk change (a rollback)', () => {
+    // Prepare: a conversation as a newer version stored it, its state with a field this one lacks
+    const created = applyEvent(undefined, message('d-newer-field', 'm1', minute(0))).model;
+    const newer = { ...created, state: { ...created.state, answeredBy: 'a field of a later version' } };
+    const stored = parseConversationModel(JSON.stringify(newer));
+    // Act: this version records a message and a helpdesk change, and stores the model again
+    const messaged = applyEvent(stored, message('d-newer-field', 'm2', minute(1))).model;
+    const resolved = applyPatch(messaged, { status: 'resolved' }).model;
+    const again = parseConversationModel(JSON.stringify(resolved));
+    // Assess: until 2026-12-06 the field was dropped at the first read (the receipts were, by older code)
+    expect(again.state).toMatchObject({
+      messageCount: 2,
+      status: 'resolved',
+      firstReceivedAt: created.state.firstReceivedAt,
+      answeredBy: 'a field of a later version',
+    });
   });
 
   /**
