@@ -26,28 +26,50 @@ describe('what is read before a signature is checked', () => {
     expect(outcome).toMatchObject({ kind: 'reject', status: 400, reason: 'form has more than 2048 fields' });
   });
 
-  it('answers invalid UTF-8 sent as JSON with 400 for its encoding, not 403 for its signature', () => {
-    // Prepare: correctly signed bytes that are not UTF-8, turned into text as API Gateway does for JSON.
-    const bytes = Buffer.concat([
-      Buffer.from('{"object":"whatsapp_business_account","entry":[],"x":"'),
-      Buffer.from([0xff, 0xfe]),
-      Buffer.from('"}'),
-    ]);
+  /** Correctly signed bytes that are not UTF-8, as a Meta webhook body. */
+  const notUtf8 = Buffer.concat([
+    Buffer.from('{"object":"whatsapp_business_account","entry":[],"x":"'),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from('"}'),
+  ]);
+  const signedRequest = (body: Buffer) =>
+    webhookRequest({
+      path: '/webhooks/whatsapp',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, notUtf8),
+      },
+      body,
+    });
+
+  it('answers invalid UTF-8 that a gateway replaced in transit with 400 for its encoding, not 403 for its signature', () => {
+    // Prepare: the bytes as a gateway that reads a JSON body as text hands them on, U+FFFD for each
+    // byte that was not UTF-8 (what API Gateway does then is undocumented; the hub takes either form)
+    const replaced = Buffer.from(notUtf8.toString('utf8'), 'utf8');
+    // Act
+    const outcome = handleWhatsAppWebhook(signedRequest(replaced), { secrets: LOCAL_DEV_SECRETS });
+    // Assess
+    expect(outcome).toMatchObject({ kind: 'reject', status: 400 });
+    if (outcome.kind === 'reject') expect(outcome.reason).toContain('UTF-8');
+  });
+
+  it('keeps invalid UTF-8 that arrives byte-exact (base64, as the local hub passes it) as unsupported, its signature checked', () => {
+    // Prepare: as the local API Gateway stand-in builds the event since 2026-12-06 (base64, exact bytes)
     const event = toApiGatewayEvent(
       {
         method: 'POST',
         url: '/webhooks/whatsapp',
         headers: {
           'content-type': 'application/json',
-          'x-hub-signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, bytes),
+          'x-hub-signature-256': signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, notUtf8),
         },
         rawHeaders: [
           'content-type',
           'application/json',
           'x-hub-signature-256',
-          signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, bytes),
+          signMetaBody(LOCAL_DEV_SECRETS.meta.appSecret, notUtf8),
         ],
-        body: bytes,
+        body: notUtf8,
         sourceIp: '127.0.0.1',
       },
       { routeKey: 'POST /webhooks/whatsapp', receivedAt: new Date() },
@@ -56,9 +78,11 @@ describe('what is read before a signature is checked', () => {
     const outcome = handleWhatsAppWebhook(toWebhookRequest(event, new Date()), {
       secrets: LOCAL_DEV_SECRETS,
     });
-    // Assess
-    expect(outcome).toMatchObject({ kind: 'reject', status: 400 });
-    if (outcome.kind === 'reject') expect(outcome.reason).toContain('UTF-8');
+    // Assess: signed, so Meta's: kept (a 4xx would only be retried, then dropped), never read with U+FFFD
+    expect(event.isBase64Encoded).toBe(true);
+    expect(outcome.kind).toBe('accept');
+    if (outcome.kind === 'accept')
+      expect(outcome.events.map((hubEvent) => hubEvent.type)).toEqual(['switchboard.provider.unsupported']);
   });
 
   it('still answers a wrong signature over valid UTF-8 with 403', () => {
