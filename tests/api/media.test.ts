@@ -24,6 +24,7 @@ import { mediaObjectKey } from '#shared/media/job.ts';
 import { streamToS3 } from '#shared/media/upload.ts';
 import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { createMediaFetchStore, type MediaFetchStore } from '#shared/store/media-fetches.ts';
+import { alternativeMail } from '#tests/support/customer-mail.ts';
 import { expectDocumentedAnswer } from '#tests/support/openapi-contract.ts';
 import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
@@ -853,26 +854,15 @@ describe('attachments through the helpdesk API, against the local DynamoDB and S
     const filler = `<p>${'lorem ipsum '.repeat(40)}</p>\r\n`.repeat(700);
     const html = `<!doctype html><html><body><script>fetch('https://attacker.example/')</script>${filler}</body></html>`;
     const text = `${'Plain words of the same mail. '.repeat(10_000)}\r\n`;
-    const mail = Buffer.from(
+    const mail = alternativeMail(
       [
         'From: Ann <ann@customer.example>',
         'To: support@acme.example',
         'Subject: a long newsletter',
         `Message-ID: <${messageId}@customer.example>`,
-        'MIME-Version: 1.0',
-        'Content-Type: multipart/alternative; boundary="alt"',
-        '',
-        '--alt',
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        text,
-        '--alt',
-        'Content-Type: text/html; charset=utf-8',
-        '',
-        html,
-        '--alt--',
-        '',
-      ].join('\r\n'),
+      ],
+      text,
+      html,
     );
     const { events, blobs } = await normalizeInboundEmail(mail, {
       provider: 'mailgun',

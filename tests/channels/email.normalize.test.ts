@@ -5,6 +5,7 @@ import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.
 import { replyTagFor } from '#shared/channels/email/reply-address.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { emailThreadConversationId, type HubEvent, HubEventSchema } from '#shared/contract/index.ts';
+import { alternativeMail } from '#tests/support/customer-mail.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 import { ORACLE_ENV } from '#tests/support/signed-oracle.ts';
 
@@ -409,25 +410,10 @@ describe('normalizeInboundEmail', () => {
     const filler = `<p>${'lorem ipsum '.repeat(40)}</p>\r\n`.repeat(700);
     const html = `<!doctype html><html><body><script>fetch('https://attacker.example/')</script>${filler}</body></html>`;
     const text = `${'Plain words of the same mail. '.repeat(10_000)}\r\n`;
-    const raw = Buffer.from(
-      [
-        'From: a@customer.example',
-        `To: ${SUPPORT}`,
-        'Message-ID: <big-html@customer.example>',
-        'MIME-Version: 1.0',
-        'Content-Type: multipart/alternative; boundary="alt"',
-        '',
-        '--alt',
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        text,
-        '--alt',
-        'Content-Type: text/html; charset=utf-8',
-        '',
-        html,
-        '--alt--',
-        '',
-      ].join('\r\n'),
+    const raw = alternativeMail(
+      ['From: a@customer.example', `To: ${SUPPORT}`, 'Message-ID: <big-html@customer.example>'],
+      text,
+      html,
     );
     const sent: Record<string, unknown>[] = [];
     const sdkStore = new S3BlobStore(

@@ -29,3 +29,24 @@ export const customerMail = async (
   if (event === undefined || !isMessageEvent(event)) throw new Error('no message event');
   return { conversation: applyEvent(undefined, event).model.state, answered: event.data as Message };
 };
+
+/** A mail whose body is `text` and `html` as multipart/alternative, after its own `headers` (From, To…). */
+export const alternativeMail = (headers: readonly string[], text: string, html: string): Buffer =>
+  Buffer.from(
+    [
+      ...headers,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="alt"',
+      '',
+      '--alt',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      text,
+      '--alt',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      html,
+      '--alt--',
+      '',
+    ].join('\r\n'),
+  );
