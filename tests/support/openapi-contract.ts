@@ -8,8 +8,25 @@ import { API_ROUTES } from '#shared/api/operations.ts';
 import { OPENAPI_PATH } from '#shared/contract/generate.ts';
 
 /** The committed OpenAPI document, as clients read it. */
-export const committedOpenApi = (): OpenAPIV3_1.Document =>
-  JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenAPIV3_1.Document;
+/**
+ * The published document, each operation's responses that refer to a shared one
+ * (`#/components/responses/…`, API Gateway's own answers) in their place, so a test reads every
+ * operation's responses alike.
+ */
+export const committedOpenApi = (): OpenAPIV3_1.Document => {
+  const document = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenAPIV3_1.Document;
+  const shared = document.components?.responses ?? {};
+  for (const item of Object.values(document.paths ?? {}))
+    for (const operation of Object.values(item ?? {})) {
+      const responses = (operation as { responses?: Record<string, unknown> }).responses ?? {};
+      for (const [status, response] of Object.entries(responses)) {
+        const ref = (response as { $ref?: unknown }).$ref;
+        if (typeof ref === 'string' && ref.startsWith('#/components/responses/'))
+          responses[status] = shared[ref.slice('#/components/responses/'.length)];
+      }
+    }
+  return document;
+};
 
 const DOCUMENT_ID = 'urn:switchboard:openapi:v1';
 const pointer = (...segments: string[]): string =>

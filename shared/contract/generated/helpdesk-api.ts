@@ -1225,7 +1225,67 @@ export interface components {
             [key: string]: unknown;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
+        "Status-401-unauthorized": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
+                /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
+                "www-authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
+        "Status-403": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
+        "Status-429": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
+        "Status-500-internal": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
+        "Status-503": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
+                /** @description The local hub while it starts or stops: seconds to wait before asking again. */
+                "retry-after"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: {
@@ -1281,65 +1341,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     getConversation: {
@@ -1375,30 +1381,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -1409,41 +1393,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     patchConversation: {
@@ -1485,30 +1437,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -1571,41 +1501,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     listMessages: {
@@ -1644,65 +1542,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     sendMessage: {
@@ -1742,30 +1586,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -1806,41 +1628,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     markRead: {
@@ -1878,30 +1668,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -1932,41 +1700,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     typing: {
@@ -2004,30 +1740,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2058,41 +1772,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     getMessageMedia: {
@@ -2127,30 +1809,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`); The hub does not keep this attachment (`urn:switchboard:problem:media-not-kept`) */
             404: {
                 headers: {
@@ -2183,41 +1843,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     getMessageBody: {
@@ -2252,30 +1880,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2286,41 +1892,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     createMediaUpload: {
@@ -2356,30 +1930,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
             413: {
                 headers: {
@@ -2400,41 +1952,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     getContact: {
@@ -2469,30 +1989,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2503,41 +2001,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     eraseContact: {
@@ -2572,30 +2038,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2616,41 +2060,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     consentHistory: {
@@ -2689,30 +2101,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2723,41 +2113,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     setConsent: {
@@ -2798,30 +2156,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2862,41 +2198,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     mergeContact: {
@@ -2935,30 +2239,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -2999,41 +2281,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     unmergeContact: {
@@ -3072,30 +2322,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -3126,41 +2354,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     exportContact: {
@@ -3197,30 +2393,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
             /** @description Not found (`urn:switchboard:problem:not-found`) */
             404: {
                 headers: {
@@ -3231,41 +2405,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     contactConversations: {
@@ -3305,65 +2447,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
     openApi: {
@@ -3395,65 +2483,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Authentication required (`urn:switchboard:problem:unauthorized`); API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why) */
-            401: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The scheme to authenticate with (RFC 9110 11.6.1): `Bearer` (the function's, the local hub's with its realm, API Gateway's JWT authorizer's with the error). */
-                    "www-authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route's scope (`{"message":"Forbidden"}`) */
-            403: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
-            429: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description Internal error (`urn:switchboard:problem:internal`); API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`) */
-            500: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
-            /** @description API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After` */
-            503: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    /** @description The local hub while it starts or stops: seconds to wait before asking again. */
-                    "retry-after"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
-                    "application/json": components["schemas"]["GatewayError"];
-                };
-            };
+            401: components["responses"]["Status-401-unauthorized"];
+            403: components["responses"]["Status-403"];
+            429: components["responses"]["Status-429"];
+            500: components["responses"]["Status-500-internal"];
+            503: components["responses"]["Status-503"];
         };
     };
 }
