@@ -5,7 +5,7 @@ import type { paths } from '#shared/contract/generated/helpdesk-api.ts';
 import { type LocalHub, startLocalHub } from '#shared/local/hub.ts';
 import { postSample, whatsappTextFrom } from '#shared/local/live-samples.ts';
 import { takeHelpdeskEvents } from '#tests/support/helpdesk-queue.ts';
-import { committedOpenApi } from '#tests/support/openapi-contract.ts';
+import { publishedOpenApi } from '#tests/support/openapi-contract.ts';
 
 /*
  * The helpdesk API over HTTP on the local hub, as a helpdesk uses it through a client generated
@@ -76,7 +76,7 @@ describe('helpdesk API on the local hub', () => {
     const events = await helpdeskEvents();
     // Assess
     expect(anonymous.status).toBe(401);
-    expect(served.data).toEqual(committedOpenApi());
+    expect(served.data).toEqual(publishedOpenApi());
     expect(waiting.response.status).toBe(200);
     expect(items).toHaveLength(2);
     const idsOf = (page: typeof firstPage) =>

@@ -13,8 +13,12 @@ import { OPENAPI_PATH } from '#shared/contract/generate.ts';
  * (`#/components/responses/…`, API Gateway's own answers) in their place, so a test reads every
  * operation's responses alike.
  */
+/** The published document as it is written (and served at `GET /v1/openapi.json`). */
+export const publishedOpenApi = (): OpenAPIV3_1.Document =>
+  JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenAPIV3_1.Document;
+
 export const committedOpenApi = (): OpenAPIV3_1.Document => {
-  const document = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenAPIV3_1.Document;
+  const document = publishedOpenApi();
   const shared = document.components?.responses ?? {};
   for (const item of Object.values(document.paths ?? {}))
     for (const operation of Object.values(item ?? {})) {
