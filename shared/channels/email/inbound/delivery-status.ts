@@ -28,6 +28,11 @@ const STATUS_CODE = /^[245]\.\d{1,3}\.\d{1,3}$/;
 
 const decodeText = (bytes: Uint8Array): string => new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const COLON = 0x3a;
+
 /**
  * Header fields of one block (RFC 5322 §2.2.3): continuation lines unfolded, names lower-cased
  * as postal-mime gives them, so `headerValue` reads them. Lines that are no field are skipped.
@@ -36,23 +41,36 @@ const decodeText = (bytes: Uint8Array): string => new TextDecoder('utf-8', { fat
  */
 export const parseHeaderFields = (block: string): Header[] => {
   const fields: { key: string; originalKey: string; pieces: string[] }[] = [];
-  for (const line of block.split(/\r?\n/)) {
+  // Lines as `split(/\r?\n/)` cuts them, read in place: a continuation line is only sliced to be
+  // kept, so a block of thousands of folded lines allocates one piece per line, not three.
+  for (let start = 0; start <= block.length; ) {
+    const newline = block.indexOf('\n', start);
+    const next = newline < 0 ? block.length + 1 : newline + 1;
+    let end = newline < 0 ? block.length : newline;
+    if (newline > start && block.charCodeAt(newline - 1) === CR) end -= 1;
+    const first = block.charCodeAt(start);
     const last = fields[fields.length - 1];
-    if (/^[ \t]/.test(line)) {
-      last?.pieces.push(line.trim());
-      continue;
+    if (start < end && (first === SPACE || first === TAB)) {
+      const piece = last === undefined ? '' : block.slice(start, end).trim();
+      if (piece.length > 0) last?.pieces.push(piece);
+    } else {
+      let colon = start;
+      while (colon < end && block.charCodeAt(colon) !== COLON) colon += 1;
+      if (colon > start && colon < end && fields.length < MAX_HEADER_FIELDS) {
+        const originalKey = block.slice(start, colon).trim();
+        if (/^[\x21-\x39\x3b-\x7e]+$/.test(originalKey)) {
+          const value = block.slice(colon + 1, end).trim();
+          fields.push({
+            key: originalKey.toLowerCase(),
+            originalKey,
+            pieces: value.length > 0 ? [value] : [],
+          });
+        }
+      }
     }
-    const colon = line.indexOf(':');
-    if (colon <= 0 || fields.length >= MAX_HEADER_FIELDS) continue;
-    const originalKey = line.slice(0, colon).trim();
-    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(originalKey)) continue;
-    fields.push({ key: originalKey.toLowerCase(), originalKey, pieces: [line.slice(colon + 1).trim()] });
+    start = next;
   }
-  return fields.map(({ key, originalKey, pieces }) => ({
-    key,
-    originalKey,
-    value: pieces.filter((piece) => piece.length > 0).join(' '),
-  }));
+  return fields.map(({ key, originalKey, pieces }) => ({ key, originalKey, value: pieces.join(' ') }));
 };
 
 /** A delivery-status body: the per-message block, then one block per recipient, blank-line separated. */
