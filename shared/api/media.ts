@@ -180,25 +180,35 @@ type Body<S extends z.ZodType> = z.input<S>;
 export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
   const expiresAt = (seconds: number) => new Date(deps.clock().getTime() + seconds * 1000).toISOString();
 
+  /** One HeadObject, then a download URL under a made-up name (by the object's type); 404 when gone. */
+  const downloadOf = async (key: string, what: string, nameOf: (contentType: string) => string) => {
+    const head = await deps.media.head(key);
+    if (!head) return fail('notFound', `${what} is gone (expired or erased)`);
+    const url = await deps.media.presignGet(
+      key,
+      HELPDESK_API_MEDIA.downloadSeconds,
+      nameOf(head.contentType),
+    );
+    return {
+      url,
+      expiresAt: expiresAt(HELPDESK_API_MEDIA.downloadSeconds),
+      contentType: head.contentType,
+      size: head.bytes,
+    };
+  };
+
   return {
-    /** One BatchGetItem (the message and the part's claim), one HeadObject, then the signature. */
+    /** One BatchGetItem (the message and the part's claim), then its download (downloadOf). */
     getMessageMedia: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const hubMessageId = parseOr400(HubMessageIdSchema, params.hubMessageId, 'path.hubMessageId');
       const partIndex = parseOr400(PartIndexSchema, params.partIndex, 'path.partIndex');
       const stored = storedObjectOf(await readRecordedPart(deps.table, hubMessageId, partIndex), partIndex);
       if (!isReadableKey(stored.key)) return fail('notFound', 'the stored copy is not one the API hands out');
-      const head = await deps.media.head(stored.key);
-      if (!head) return fail('notFound', 'the stored copy is gone (expired or erased)');
-      const url = await deps.media.presignGet(
-        stored.key,
-        HELPDESK_API_MEDIA.downloadSeconds,
-        downloadNameOf(partIndex, head.contentType),
+      const download = await downloadOf(stored.key, 'the stored copy', (contentType) =>
+        downloadNameOf(partIndex, contentType),
       );
       return json(200, {
-        url,
-        expiresAt: expiresAt(HELPDESK_API_MEDIA.downloadSeconds),
-        contentType: head.contentType,
-        size: head.bytes,
+        ...download,
         ...(stored.sha256 ? { sha256: stored.sha256 } : {}),
         ...(stored.filename ? { filename: stored.filename } : {}),
       } satisfies Body<typeof MediaDownloadSchema>);
@@ -206,7 +216,7 @@ export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
 
     /**
      * One GetItem (the message's record, which keeps the body keys whatever it leaves out for size),
-     * one HeadObject, then the signature: as a part's download, under a made-up name.
+     * then its download (downloadOf) under a made-up name, as a part's.
      */
     getMessageBody: async ({ params }: RouteInput): Promise<ApiResponse> => {
       const hubMessageId = parseOr400(HubMessageIdSchema, params.hubMessageId, 'path.hubMessageId');
@@ -222,19 +232,8 @@ export const createMediaHandlers = (deps: HelpdeskApiDeps) => {
             : 'the message is no e-mail',
         );
       if (!isReadableBodyKey(key)) return fail('notFound', 'the stored body is not one the API hands out');
-      const head = await deps.media.head(key);
-      if (!head) return fail('notFound', 'the stored body is gone (expired or erased)');
-      const url = await deps.media.presignGet(
-        key,
-        HELPDESK_API_MEDIA.downloadSeconds,
-        EMAIL_BODY_FILES[kind].name,
-      );
-      return json(200, {
-        url,
-        expiresAt: expiresAt(HELPDESK_API_MEDIA.downloadSeconds),
-        contentType: head.contentType,
-        size: head.bytes,
-      } satisfies Body<typeof EmailBodyDownloadSchema>);
+      const download = await downloadOf(key, 'the stored body', () => EMAIL_BODY_FILES[kind].name);
+      return json(200, download satisfies Body<typeof EmailBodyDownloadSchema>);
     },
 
     /**
