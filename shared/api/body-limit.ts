@@ -129,6 +129,9 @@ export const longestBodyBytes = (schema: z.ZodType): number =>
 
 const limits = new WeakMap<z.ZodType, number>();
 
+/** A body limit: `bytes` of JSON and the whitespace, in whole KiB. */
+const withWhitespace = (bytes: number): number => Math.ceil((bytes + BODY_WHITESPACE_BYTES) / 1024) * 1024;
+
 /**
  * The body limit of an operation taking `schema`: its longest body and the whitespace, in whole KiB.
  * Computed on first use and kept (a few milliseconds each, not spent at import).
@@ -136,7 +139,7 @@ const limits = new WeakMap<z.ZodType, number>();
 export const bodyLimitOf = (schema: z.ZodType): number => {
   const known = limits.get(schema);
   if (known !== undefined) return known;
-  const limit = Math.ceil((longestBodyBytes(schema) + BODY_WHITESPACE_BYTES) / 1024) * 1024;
+  const limit = withWhitespace(longestBodyBytes(schema));
   limits.set(schema, limit);
   return limit;
 };
@@ -150,4 +153,4 @@ export const bodyLimitOf = (schema: z.ZodType): number => {
  * answers 413 above that), never refused for its escapes.
  */
 export const escapedLimitOf = (utf8Bytes: number): number =>
-  Math.ceil((ESCAPED_CHARACTER_BYTES * utf8Bytes + BODY_WHITESPACE_BYTES) / 1024) * 1024;
+  withWhitespace(ESCAPED_CHARACTER_BYTES * utf8Bytes);
