@@ -9,6 +9,7 @@ import { isHubSend, keepsMediaOf, MAX_MEDIA_JOBS_PER_MESSAGE, queuedPartOf } fro
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { type RecordedPart, readRecordedPart } from '#shared/store/media-fetches.ts';
 import { getMessage } from '#shared/store/messages.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { ownValue } from '#shared/validation/own-value.ts';
 import type { HelpdeskApiDeps, RouteInput } from './handlers.ts';
 import { type ApiResponse, fail, json, parseOr400 } from './http.ts';
@@ -76,8 +77,7 @@ const EXTENSIONS: Readonly<Record<(typeof UPLOAD_CONTENT_TYPES)[number], string>
 
 /** `.pdf` for `application/pdf` (parameters and case aside), nothing for a type outside the list. */
 const extensionOf = (contentType: string): string => {
-  const base = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  const extension = ownValue(EXTENSIONS, base);
+  const extension = ownValue(EXTENSIONS, mediaTypeOf(contentType));
   return extension === undefined ? '' : `.${extension}`;
 };
 

@@ -1,4 +1,5 @@
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { createHandlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
 import { ApiProblem, type ApiRequest, type ApiResponse, fail, parseOr400, problem } from './http.ts';
 import { API_ROUTES, type ApiRoute, maxBodyOf, queryOf } from './operations.ts';
@@ -80,16 +81,15 @@ const UTF8_LABELS = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8']);
  * over the header's parameters.
  */
 const contentTypeOf = (header: string | undefined): { mediaType: string; charset?: string } => {
-  const [mediaType = '', ...parameters] = (header ?? '').split(';');
   let charset: string | undefined;
-  for (const parameter of parameters) {
+  for (const parameter of (header ?? '').split(';').slice(1)) {
     const equals = parameter.indexOf('=');
     if (equals < 0 || parameter.slice(0, equals).trim().toLowerCase() !== 'charset') continue;
     const value = parameter.slice(equals + 1).trim();
     const quoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"');
     charset = (quoted ? value.slice(1, -1) : value).toLowerCase();
   }
-  return { mediaType: mediaType.trim().toLowerCase(), ...(charset === undefined ? {} : { charset }) };
+  return { mediaType: mediaTypeOf(header), ...(charset === undefined ? {} : { charset }) };
 };
 
 /** A character outside ASCII (any UTF-16 unit from U+0080, surrogates too): one scan, no backtracking. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { nonBlankText, TimestampSchema, wellFormed } from './common.ts';
 
 /*
@@ -347,7 +348,7 @@ export const TypingDataSchema = z
  * as the JSON event format reads data for any of them.
  */
 const isJsonMediaType = (value: string): boolean => {
-  const type = (value.split(';')[0] ?? '').trim().toLowerCase();
+  const type = mediaTypeOf(value);
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 };
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { LOCAL_REGION } from './local-aws.ts';
 
 /**
@@ -42,7 +43,7 @@ export const LOCAL_ACCOUNT_ID = '000000000000';
  */
 const isTextContentType = (contentType: string | undefined): boolean => {
   if (!contentType) return false;
-  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaType = mediaTypeOf(contentType);
   return mediaType.startsWith('text/') || mediaType === 'application/json' || mediaType.endsWith('+json');
 };
 

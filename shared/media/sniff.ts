@@ -1,3 +1,4 @@
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { ascii, FIXED_SIGNATURES, startsWith } from './signatures.ts';
 
 /*
@@ -161,8 +162,9 @@ const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]
 
 /** The declared type without its parameters, lower case; undefined unless it is a media type. */
 const declaredTypeOf = (declared: string | undefined): string | undefined => {
-  const base = declared?.slice(0, 512).split(';')[0]?.trim().toLowerCase();
-  return base !== undefined && MEDIA_TYPE.test(base) ? base : undefined;
+  if (declared === undefined) return undefined;
+  const base = mediaTypeOf(declared.slice(0, 512));
+  return MEDIA_TYPE.test(base) ? base : undefined;
 };
 
 /**

@@ -1,4 +1,5 @@
 import { type BlobToStore, storableContentType } from '#shared/channels/inbound.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { contradictsSignature } from './signatures.ts';
 
 /*
@@ -61,7 +62,6 @@ const ACTIVE_TYPES = new Set([
 ]);
 
 /** `Text/HTML; charset=utf-8` → `text/html`. */
-const baseTypeOf = (type: string): string => (type.split(';')[0] ?? '').trim().toLowerCase();
 
 const isActiveType = (base: string): boolean => ACTIVE_TYPES.has(base) || base.endsWith('+xml');
 
@@ -72,7 +72,7 @@ const isActiveType = (base: string): boolean => ACTIVE_TYPES.has(base) || base.e
  * type with a known signature that the bytes lack (an "image/png" that is HTML); else the type.
  */
 export const storedAttachmentType = (type: string, head: Uint8Array): string => {
-  const base = baseTypeOf(type);
+  const base = mediaTypeOf(type);
   if (isActiveType(base)) return NEUTRAL_CONTENT_TYPE;
   // Bytes without the signature of their type (./signatures.ts) are something else under its name.
   if (contradictsSignature(base, head)) return NEUTRAL_CONTENT_TYPE;

@@ -7,6 +7,7 @@ import {
   PROVIDER_LINK_SECONDS,
 } from '#shared/aws/media-objects.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import type {
   AttachedFile,
   ChannelSender,
@@ -34,7 +35,6 @@ const refuse = (field: string, detail: string): Refusal => ({
 });
 
 /** `image/JPEG; charset=x` → `image/jpeg`. */
-export const baseMimeType = (value: string): string => (value.split(';')[0] ?? '').trim().toLowerCase();
 
 /** The file of the hub's bucket a part names: a media part's `source.s3Key`, a template header's `s3Key`. */
 export interface StoredFileRef {
@@ -119,7 +119,7 @@ export const inspectStoredMedia = async (
     stored[String(index)] = {
       s3Key: file.key,
       bytes: head.bytes,
-      contentType: baseMimeType(file.mimeType ?? head.contentType),
+      contentType: mediaTypeOf(file.mimeType ?? head.contentType),
       ...(file.filename === undefined && head.filename !== undefined ? { filename: head.filename } : {}),
     };
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 
 /** A file part of a multipart form. */
 export interface FilePart {
@@ -25,8 +26,8 @@ export const headerValue = (headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(value) ? value.join(', ') : value;
 };
 
-const mediaTypeOf = (headers: IncomingHttpHeaders): string =>
-  (headerValue(headers, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+const mediaTypeOfHeaders = (headers: IncomingHttpHeaders): string =>
+  mediaTypeOf(headerValue(headers, 'content-type'));
 
 export type JsonRead = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
 
@@ -53,7 +54,7 @@ export const readForm = async (
   body: Buffer,
   headers: IncomingHttpHeaders,
 ): Promise<FormFields | undefined> => {
-  const type = mediaTypeOf(headers);
+  const type = mediaTypeOfHeaders(headers);
   const fields = new Map<string, FieldValue[]>();
   if (type === 'application/x-www-form-urlencoded') {
     for (const [name, value] of new URLSearchParams(body.toString('utf8'))) pushField(fields, name, value);

@@ -3,6 +3,7 @@ import { boundDepth } from '#shared/channels/bounded-json.ts';
 import { reject, textResponse, type WebhookOutcome, type WebhookRequest } from '#shared/channels/inbound.ts';
 import type { SecretsWith } from '#shared/config/secrets/sections.ts';
 import { canonicalJson } from '#shared/contract/ids.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { sha256Hex } from './attachments.ts';
 import { normalizeMailgunEvent } from './mailgun-events-normalize.ts';
 import { MailgunEventsBodySchema } from './mailgun-events-schema.ts';
@@ -44,8 +45,8 @@ export const handleMailgunEventsWebhook = async (
 ): Promise<WebhookOutcome> => {
   if (request.method.toUpperCase() !== 'POST') return reject(405, 'only POST is accepted');
   if (request.body.byteLength > MAX_EVENT_BODY_BYTES) return reject(413, 'body exceeds the event size limit');
-  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') return reject(415, 'content type must be application/json');
+  if (mediaTypeOf(request.headers['content-type']) !== 'application/json')
+    return reject(415, 'content type must be application/json');
   const json = parseJson(request.body);
   if (json === undefined) return reject(400, 'body is not valid JSON');
   const body = v.safeParse(MailgunEventsBodySchema, json);

@@ -16,7 +16,8 @@ import type {
   SendTarget,
   StoredMedia,
 } from '#shared/outbound/channel-sender.ts';
-import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import {
   attachmentTypeProblem,
   MAX_QUICK_REPLIES,
@@ -51,7 +52,7 @@ const media = (part: OutboundMediaPart, index: number, { limit, endpointType, st
   const mimeType = storedType ?? part.mimeType;
   // A type refused names where it came from: the stored file (its key), or the part's `mimeType`.
   const typeField = storedType !== undefined ? `${field}.source.s3Key` : `${field}.mimeType`;
-  const baseType = baseMimeType(mimeType ?? '');
+  const baseType = mediaTypeOf(mimeType ?? '');
   const family = baseType.split('/')[0];
   if (mimeType !== undefined && part.kind !== 'file' && family !== part.kind) {
     return refuse(

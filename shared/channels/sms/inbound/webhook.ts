@@ -14,6 +14,7 @@ import { EVENT_TYPES } from '#shared/contract/event-types.ts';
 import { eventIdFor } from '#shared/contract/ids.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { boundDepth } from '../../bounded-json.ts';
 import { CORRELATION_QUERY_PARAMETER } from '../status-callback.ts';
 import { twilioFormRefusal } from './accounts.ts';
@@ -29,9 +30,6 @@ const TWIML_RESPONSE: HttpResponse = textResponse(200, EMPTY_TWIML, 'text/xml');
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
-
-const mediaTypeOf = (contentType: string | undefined): string =>
-  (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 const firstHeaderValue = (value: string | undefined): string | undefined =>
   value?.split(',')[0]?.trim() || undefined;

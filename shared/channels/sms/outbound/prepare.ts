@@ -3,7 +3,8 @@ import { fileThenCaption } from '#shared/channels/whatsapp/outbound/caption.ts';
 import { templateParameterProblem } from '#shared/channels/whatsapp/outbound/limits.ts';
 import type { OutboundMediaPart, OutboundPart, OutboundTemplatePart } from '#shared/contract/commands.ts';
 import type { Prepared, PreparedMessage, SendPolicy, StoredMedia } from '#shared/outbound/channel-sender.ts';
-import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { splitText } from './split.ts';
 import { TWILIO_WHATSAPP_MEDIA } from './whatsapp-media.ts';
 
@@ -98,7 +99,7 @@ const prepareWhatsAppMedia = (
     label: `WhatsApp ${part.kind} messages through Twilio`,
   });
   if (storedProblem !== undefined) return storedProblem;
-  if (part.mimeType !== undefined && !rule.mimeTypes.includes(baseMimeType(part.mimeType))) {
+  if (part.mimeType !== undefined && !rule.mimeTypes.includes(mediaTypeOf(part.mimeType))) {
     return refuse(
       'content_invalid',
       `parts.${partIndex}.mimeType`,

@@ -16,7 +16,8 @@ import type {
   OutboundTemplatePart,
 } from '#shared/contract/commands.ts';
 import type { PreparedMessage, StoredMedia } from '#shared/outbound/channel-sender.ts';
-import { baseMimeType, checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { checkStoredMedia } from '#shared/outbound/stored-media.ts';
+import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { fileThenCaption } from './caption.ts';
 import {
   INTERACTIVE_BODY,
@@ -52,7 +53,7 @@ const media = (part: OutboundMediaPart, index: number, stored: StoredMedia | und
     label: `WhatsApp ${part.kind} messages`,
   });
   if (storedProblem !== undefined) return storedProblem;
-  if (part.mimeType !== undefined && !rule.mimeTypes.includes(baseMimeType(part.mimeType))) {
+  if (part.mimeType !== undefined && !rule.mimeTypes.includes(mediaTypeOf(part.mimeType))) {
     return refuse(
       'content_invalid',
       `${field}.mimeType`,
