@@ -67,14 +67,14 @@ const textOf = (parts: readonly OutboundPart[]): string =>
     .join('\n\n');
 
 /**
- * When the command was taken, for what its answer covers: the earlier of the sender's claim
- * (`acceptedAt`) and the outbox's receipt of it (`queuedAt`). A command queued behind an earlier one
- * of its conversation (the outbox is FIFO per conversation) is claimed only once that one is done,
- * minutes later when it waited on a rate; until 2026-12-06 its answer covered the customer's
- * messages that came in meanwhile (found by a review).
+ * When the command was taken, for what its answer covers: the outbox's receipt of it (`queuedAt`,
+ * kept only when before the sender's claim), else the sender's claim (`acceptedAt`). A command queued
+ * behind an earlier one of its conversation (the outbox is FIFO per conversation) is claimed only once
+ * that one is done, minutes later when it waited on a rate; until 2026-12-06 its answer covered the
+ * customer's messages that came in meanwhile (found by a review).
  */
 const takenAtOf = ({ acceptedAt, queuedAt }: Pick<SendRecord, 'acceptedAt' | 'queuedAt'>): string =>
-  queuedAt !== undefined && Date.parse(queuedAt) < Date.parse(acceptedAt) ? queuedAt : acceptedAt;
+  queuedAt ?? acceptedAt;
 
 export const sentEventFor = (input: {
   readonly command: SendMessageCommand;

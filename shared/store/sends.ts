@@ -164,7 +164,7 @@ export const SendRecordSchema = z.object({
   /**
    * When the outbox queued the command (its SQS record's SentTimestamp, SQS's clock), kept only when
    * before `acceptedAt`: the command waited in its FIFO group behind an earlier command of its
-   * conversation. The sent event's `takenAt` is the earlier of the two. Absent on records of before
+   * conversation. The sent event's `takenAt` is it, else `acceptedAt`. Absent on records of before
    * 2026-12-06 and when the command was taken as soon as it was queued.
    */
   queuedAt: z.string().optional(),
