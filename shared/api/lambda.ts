@@ -1,6 +1,6 @@
-import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { lazyPseudonymKey } from '#shared/aws/lazy-secrets.ts';
+import { signedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { providerErasureSettings } from '#shared/outbound/provider-erasure-settings.ts';
@@ -15,7 +15,7 @@ export const helpdeskApiFromEnvironment = () => {
     'SWITCHBOARD_PAYLOAD_BUCKET',
   );
   return createHelpdeskApiHandler({
-    dynamodb: dynamoDbClient(),
+    dynamodb: signedDynamoDbCommands(),
     sqs: sqsClient(),
     tableName: config.SWITCHBOARD_TABLE_NAME,
     helpdeskQueueUrl: config.SWITCHBOARD_HELPDESK_QUEUE_URL,

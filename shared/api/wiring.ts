@@ -24,7 +24,7 @@ import { toApiGatewayResponse, toApiRequest } from './apigw.ts';
 import { createHelpdeskApi } from './router.ts';
 
 export interface HelpdeskApiWiring {
-  readonly dynamodb: DynamoDBClient;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly sqs: SQSClient;
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;

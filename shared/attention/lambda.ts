@@ -1,5 +1,5 @@
-import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
+import { signedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { providerErasureSettings } from '#shared/outbound/provider-erasure-settings.ts';
@@ -12,7 +12,7 @@ import { createAttentionSweeperFor, createPendingRedactionRetryFor } from './wir
  */
 export const attentionSweeperFromEnvironment = () => {
   const config = requireConfig('SWITCHBOARD_TABLE_NAME', 'SWITCHBOARD_HELPDESK_QUEUE_URL');
-  const wiring = { dynamodb: dynamoDbClient(), tableName: config.SWITCHBOARD_TABLE_NAME, logger };
+  const wiring = { dynamodb: signedDynamoDbCommands(), tableName: config.SWITCHBOARD_TABLE_NAME, logger };
   return {
     sweeper: createAttentionSweeperFor({
       ...wiring,

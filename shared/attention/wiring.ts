@@ -9,7 +9,7 @@ import { createProviderErasure } from '#shared/outbound/provider-erasure.ts';
 import { type AttentionSweeper, createAttentionSweeper, createSweepMemory } from './sweeper.ts';
 
 export interface AttentionSweeperWiring {
-  readonly dynamodb: DynamoDBClient;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly sqs: SQSClient;
   readonly tableName: string;
   readonly helpdeskQueueUrl: string;
@@ -28,7 +28,7 @@ export const createAttentionSweeperFor = (wiring: AttentionSweeperWiring): Atten
   });
 
 export interface PendingRedactionRetryWiring {
-  readonly dynamodb: DynamoDBClient;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly tableName: string;
   readonly secrets: () => Promise<ChannelSecrets>;
   /** The sender's base URLs (SWITCHBOARD_TWILIO_API_URL, SWITCHBOARD_GRAPH_API_URL and its version). */

@@ -1,8 +1,9 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { s3Client } from '#shared/aws/clients/s3-client.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { lazyChannelSecrets } from '#shared/aws/lazy-secrets.ts';
+import { signedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
+import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { messageRetentionSeconds } from '#shared/config/message-retention.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -18,8 +19,9 @@ export const mediaFetcherFromEnvironment = (metrics: Metrics) => {
     'SWITCHBOARD_PAYLOAD_BUCKET',
   );
   return createMediaFetcherService({
-    dynamodb: dynamoDbClient(),
+    dynamodb: signedDynamoDbCommands(),
     sqs: sqsClient(),
+    helpdeskBatches: signedSqsClient(),
     // S3 takes every attachment: loaded with the function, not on the first job.
     s3: s3Client({ forcePathStyle: config.SWITCHBOARD_S3_FORCE_PATH_STYLE }),
     bucket: config.SWITCHBOARD_PAYLOAD_BUCKET,

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { deletePayloadObjects, S3BlobStore } from '#shared/aws/blob-store.ts';
+import type { SqsBatchSender } from '#shared/aws/event-publisher.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { ChannelSecrets } from '#shared/config/secrets.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -13,8 +14,12 @@ import { createMediaSources } from './sources.ts';
 import { streamToS3 } from './upload.ts';
 
 export interface MediaFetcherWiring {
-  readonly dynamodb: DynamoDBClient;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly sqs: SQSClient;
+  /**
+   * The helpdesk stream's SendMessageBatch: the Lambda's signed client; `sqs` when absent (tests).
+   */
+  readonly helpdeskBatches?: SqsBatchSender;
   readonly s3: S3Client;
   readonly bucket: string;
   readonly tableName: string;
@@ -64,6 +69,7 @@ export const createMediaFetcherService = (wiring: MediaFetcherWiring): MediaFetc
     // The helpdesk stream, as the recorder publishes to it.
     publisher: new SqsEventPublisher({
       client: wiring.sqs,
+      ...(wiring.helpdeskBatches ? { batchSender: wiring.helpdeskBatches } : {}),
       queueUrl: wiring.helpdeskQueueUrl,
       maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
       oneEntryPerGroupPerRequest: true,

@@ -1,10 +1,11 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sesV2Client } from '#shared/aws/clients/sesv2.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { s3MediaObjects } from '#shared/aws/media-objects.ts';
 import { channelSecrets, pseudonymKey } from '#shared/aws/secrets.ts';
+import { signedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
+import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { messageRetentionSeconds } from '#shared/config/message-retention.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { sectionOf } from '#shared/config/secrets.ts';
@@ -28,8 +29,9 @@ export const senderFromEnvironment = (metrics: Metrics) => {
   const countBy = (name: string, dimension: string, value: string) =>
     metrics.singleMetric().addDimension(dimension, value).addMetric(name, MetricUnit.Count, 1);
   return createSender({
-    dynamodb: dynamoDbClient(),
+    dynamodb: signedDynamoDbCommands(),
     sqs: sqsClient(),
+    helpdeskBatches: signedSqsClient(),
     payloads: { s3: loadS3Client, bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
     mediaObjects: s3MediaObjects(config.SWITCHBOARD_PAYLOAD_BUCKET),
     tableName: config.SWITCHBOARD_TABLE_NAME,

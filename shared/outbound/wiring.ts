@@ -3,6 +3,7 @@ import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/cl
 import type { SQSRecord } from 'aws-lambda';
 import { S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { moveToDeadLetterQueue } from '#shared/aws/dead-letter.ts';
+import type { SqsBatchSender } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { Logger } from '#shared/observability/logger.ts';
@@ -35,8 +36,12 @@ import { createStagingBudget, stagingBudgetBytes } from './staging-budget.ts';
 const THREAD_SEARCH_DEPTH = 20;
 
 export interface SenderWiring {
-  readonly dynamodb: DynamoDBClient;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly sqs: SQSClient;
+  /**
+   * The helpdesk stream's SendMessageBatch: the Lambda's signed client; `sqs` when absent (tests).
+   */
+  readonly helpdeskBatches?: SqsBatchSender;
   readonly payloads: { readonly s3: S3ClientSource; readonly bucket: string };
   /** The payload bucket's files that media parts may name; without it such parts are refused. */
   readonly mediaObjects?: MediaObjects;
@@ -118,6 +123,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
   // The helpdesk stream, exactly as the recorder publishes to it (claim checks for large events).
   const publisher = new SqsEventPublisher({
     client: wiring.sqs,
+    ...(wiring.helpdeskBatches ? { batchSender: wiring.helpdeskBatches } : {}),
     queueUrl: wiring.helpdeskQueueUrl,
     maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
     oneEntryPerGroupPerRequest: true,

@@ -1,7 +1,8 @@
-import { dynamoDbClient } from '#shared/aws/clients/dynamodb.ts';
 import { loadS3Client } from '#shared/aws/clients/s3.ts';
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { lazyPseudonymKey } from '#shared/aws/lazy-secrets.ts';
+import { signedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
+import { signedSqsClient } from '#shared/aws/signed/sqs.ts';
 import { messageRetentionSeconds } from '#shared/config/message-retention.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -16,8 +17,9 @@ export const recorderFromEnvironment = () => {
     'SWITCHBOARD_PAYLOAD_BUCKET',
   );
   return createRecorder({
-    dynamodb: dynamoDbClient(),
+    dynamodb: signedDynamoDbCommands(),
     sqs: sqsClient(),
+    helpdeskBatches: signedSqsClient(),
     // S3 only serves claim checks (events over a queue message): its SDK loads on the first one.
     payloads: { s3: loadS3Client, bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
     tableName: config.SWITCHBOARD_TABLE_NAME,

@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BlobNotFoundError, S3BlobStore, type S3ClientSource } from '#shared/aws/blob-store.ts';
 import { resolveQueueMessageBody } from '#shared/aws/claim-check.ts';
 import { moveToDeadLetterQueue } from '#shared/aws/dead-letter.ts';
+import type { SqsBatchSender } from '#shared/aws/event-publisher.ts';
 import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { sqsMediaJobQueue } from '#shared/media/job-queue.ts';
@@ -16,8 +17,12 @@ import { createRecorderService, type RecorderService } from './batch-recorder.ts
 import type { AfterStep } from './steps.ts';
 
 export interface RecorderWiring {
-  readonly dynamodb: DynamoDBClient;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
   readonly sqs: SQSClient;
+  /**
+   * The helpdesk stream's SendMessageBatch: the Lambda's signed client; `sqs` when absent (tests).
+   */
+  readonly helpdeskBatches?: SqsBatchSender;
   /**
    * The payload bucket: claim-checked events (too large for a queue message) are read from it on the
    * ingest side and written to it for the helpdesk queue.
@@ -97,6 +102,7 @@ export const createRecorder = (wiring: RecorderWiring): RecorderService => {
     // refuses part of a request (a round spreads over many conversations, so this rarely adds one).
     publisher: new SqsEventPublisher({
       client: wiring.sqs,
+      ...(wiring.helpdeskBatches ? { batchSender: wiring.helpdeskBatches } : {}),
       queueUrl: wiring.helpdeskQueueUrl,
       maxMessageBytes: HELPDESK_QUEUE.maximumMessageSizeBytes,
       oneEntryPerGroupPerRequest: true,

@@ -71,7 +71,11 @@ const parseAnswer = (text: string): Record<string, unknown> => {
   return value as Record<string, unknown>;
 };
 
-const toServiceError = (service: AwsJsonService, response: HttpResponse): AwsServiceError => {
+const toServiceError = (
+  service: AwsJsonService,
+  response: HttpResponse,
+  members: readonly string[] = [],
+): AwsServiceError => {
   const body = parseJson(response.body);
   const message =
     typeof body.message === 'string'
@@ -79,18 +83,24 @@ const toServiceError = (service: AwsJsonService, response: HttpResponse): AwsSer
       : typeof body.Message === 'string'
         ? body.Message
         : 'UnknownError';
-  return new AwsServiceError(
+  const error = new AwsServiceError(
     errorNameOf(service, response, body),
     message,
     response.statusCode,
     response.headers['x-amzn-requestid'],
   );
+  // The modeled members the SDK's exception carries too (DynamoDB's old `Item` on a failed condition).
+  for (const member of members)
+    if (body[member] !== undefined) Object.assign(error, { [member]: body[member] });
+  return error;
 };
 
 export interface AwsJsonClientOptions extends SignedCallerOptions {
   readonly service: AwsJsonService;
   /** Wins over AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL (the local hub's emulators). */
   readonly endpoint?: string;
+  /** Members of an error answer copied onto the error, as the SDK's exception has them. @default none */
+  readonly errorMembers?: readonly string[];
 }
 
 /** Explicit endpoint, else the SDK's variables, else the service's regional endpoint. */
@@ -121,7 +131,7 @@ export class AwsJsonClient {
   call<Output>(operation: string, input: object): Promise<Output> {
     return this.caller.call(operation, this.requestFor(operation, input), (response) => {
       if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw toServiceError(this.options.service, response);
+        throw toServiceError(this.options.service, response, this.options.errorMembers);
       }
       return parseAnswer(response.body) as Output;
     });

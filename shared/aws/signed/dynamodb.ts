@@ -3,7 +3,7 @@ import { onAwsClientsReset } from '../clients.ts';
 import { AwsJsonClient, type AwsJsonClientOptions, type AwsJsonService } from './aws-json.ts';
 
 /** DynamoDB over its JSON protocol (awsJson1_0). */
-const DYNAMODB_SERVICE: AwsJsonService = {
+export const DYNAMODB_SERVICE: AwsJsonService = {
   signingName: 'dynamodb',
   endpointVariable: 'DYNAMODB',
   targetPrefix: 'DynamoDB_20120810',
