@@ -117,7 +117,7 @@ describe('placeholder signing for the local emulators', () => {
     expect(sent.MessageId).toEqual(expect.any(String));
   });
 
-  it("is how the hub's functions reach DynamoDB by default, and signing is still one option away", async () => {
+  it("is how the hub's functions reach SQS through the SDK by default, and signing is still one option away", async () => {
     // Prepare
     const probe = {
       method: 'POST',

@@ -15,10 +15,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observeSignedRequests } from '#shared/aws/clients.ts';
 import { SignedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV } from '#shared/local/local-aws.ts';
 import { createSendStore } from '#shared/store/sends.ts';
+import { deadPort } from '#tests/support/dead-port.ts';
 
 /*
  * The functions send the stores' item commands through SignedDynamoDbCommands instead of the SDK's
@@ -281,6 +283,33 @@ describe('signed DynamoDB item commands', () => {
     expect(first).toBe('claimed');
     expect(second).toBe('exists');
     expect(await sends.get(record.hubMessageId)).toMatchObject({ commandId: 'cmd-1' });
+  });
+
+  it('makes as many attempts as AWS_MAX_ATTEMPTS says, as the SDK client does, else 3', async () => {
+    // Prepare
+    const endpoint = `http://127.0.0.1:${await deadPort()}`;
+    const attemptsWith = async (env: NodeJS.ProcessEnv) => {
+      const client = new SignedDynamoDbCommands({ endpoint, env, sleep: async () => {} });
+      let attempts = 0;
+      const stop = observeSignedRequests((_operation, kind) => {
+        if (kind === 'attempt') attempts += 1;
+      });
+      const refused = await rejectionOf(
+        client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'a' }, sk: { S: 'b' } } })),
+      );
+      stop();
+      return { attempts, refused: refused?.name };
+    };
+
+    // Act
+    const once = await attemptsWith({ ...LOCAL_SIGNING_ENV, AWS_MAX_ATTEMPTS: '1' });
+    const byDefault = await attemptsWith(LOCAL_SIGNING_ENV);
+    const unreadable = await attemptsWith({ ...LOCAL_SIGNING_ENV, AWS_MAX_ATTEMPTS: 'many' });
+
+    // Assess
+    expect(once).toStrictEqual({ attempts: 1, refused: 'Error' });
+    expect(byDefault.attempts).toBe(3);
+    expect(unreadable.attempts).toBe(3);
   });
 
   it('refuses a command that is not an item command, sending nothing', async () => {

@@ -86,7 +86,7 @@ export interface SignedCallerOptions {
    * the container credentials endpoint's variables (shared/aws/signed/credentials.ts).
    */
   readonly env?: NodeJS.ProcessEnv;
-  /** Attempts per call, the first included. @default 3 (the SDK's) */
+  /** Attempts per call, the first included. @default AWS_MAX_ATTEMPTS when a whole number ≥ 1, else 3 (the SDK's) */
   readonly maxAttempts?: number;
   /** Per attempt, until the whole answer is read. @default 3000 */
   readonly timeoutMs?: number;
@@ -137,6 +137,16 @@ const MAX_RETRY_DELAY_MS = 20_000;
 
 const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * AWS_MAX_ATTEMPTS, which the SDK's clients read too (found by a review: with the functions' DynamoDB
+ * calls signed, a deployment's or a test's setting would otherwise stop applying to them).
+ */
+const attemptsFrom = (env: NodeJS.ProcessEnv): number | undefined => {
+  const raw = env.AWS_MAX_ATTEMPTS;
+  if (raw === undefined || !/^[1-9][0-9]{0,2}$/.test(raw.trim())) return undefined;
+  return Number(raw.trim());
+};
+
 /** The environment's keys, for a request signed without asking the container endpoint. */
 const requireEnvCredentials = (env: NodeJS.ProcessEnv): SigningCredentials => {
   const credentials = credentialsFromEnv(env);
@@ -166,7 +176,7 @@ export class SignedCaller {
   constructor(options: SignedCallerOptions) {
     this.deadline = options.deadline ?? (() => invocationDeadline);
     this.env = options.env ?? process.env;
-    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxAttempts = options.maxAttempts ?? attemptsFrom(this.env) ?? 3;
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.transport = options.transport ?? nodeHttpTransport;
     this.now = options.now ?? (() => new Date());
