@@ -1,13 +1,14 @@
 /*
- * AWS clients live one per service in ./clients/ (sqs.ts, s3.ts, dynamodb.ts, secrets-manager.ts),
+ * AWS clients live one per service in ./clients/ (sqs.ts, s3.ts, secrets-manager.ts, sesv2.ts),
  * so a Lambda bundle only holds the SDK clients its code imports. Each is one singleton per
  * execution environment, created on first use. Region, credentials and endpoints come from the
  * SDK's own environment variables (AWS_REGION, AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_S3,
  * AWS_ENDPOINT_URL_DYNAMODB…): locally they point at the emulators, in Lambda they are unset.
  *
  * This module imports none of them: the service modules register here how to drop their client.
- * The webhooks' two calls (SQS SendMessageBatch, Secrets Manager GetSecretValue) skip the SDK:
- * signed requests of their own (./signed/), which read the same variables and reset the same way.
+ * The webhooks' calls (SQS SendMessageBatch, Secrets Manager GetSecretValue, S3 PutObject, DynamoDB
+ * PutItem) and every function's DynamoDB item calls and helpdesk batches skip the SDK: signed requests
+ * of their own (./signed/), which read the same variables and reset the same way.
  */
 
 const resets = new Set<() => void>();
