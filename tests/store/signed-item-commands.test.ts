@@ -44,6 +44,19 @@ const rejectionOf = async (sending: Promise<unknown>) => {
   return error && { name: error.name, Item: error.Item };
 };
 
+/** A server that answers every request with this status and JSON text, as DynamoDB would. */
+const answeringServer = async (status: number, text: string) => {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+};
+
 const attributeValue: fc.Arbitrary<AttributeValue> = fc.letrec<{ value: AttributeValue }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -215,21 +228,14 @@ describe('signed DynamoDB item commands', () => {
   it('rejects a failed condition with the SDK’s name and the old item, bytes as bytes', async () => {
     // Prepare: the local DynamoDB returns no old item, so a server answers as DynamoDB documents it.
     const oldItem = { pk: { S: 'SEND#parity' }, blob: { B: Buffer.from([0, 1, 255]).toString('base64') } };
-    const server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        response.end(
-          JSON.stringify({
-            __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
-            message: 'The conditional request failed',
-            Item: oldItem,
-          }),
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { server, endpoint } = await answeringServer(
+      400,
+      JSON.stringify({
+        __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException',
+        message: 'The conditional request failed',
+        Item: oldItem,
+      }),
+    );
     const sdkAtServer = new DynamoDBClient({
       endpoint,
       region: LOCAL_REGION,
@@ -283,6 +289,27 @@ describe('signed DynamoDB item commands', () => {
     expect(first).toBe('claimed');
     expect(second).toBe('exists');
     expect(await sends.get(record.hubMessageId)).toMatchObject({ commandId: 'cmd-1' });
+  });
+
+  it('keeps an attribute named __proto__ as an attribute, never as the item’s prototype', async () => {
+    // Prepare: the answer's text names an attribute `__proto__` (JSON.parse makes it an own member;
+    // an assignment while decoding would set the item's prototype instead).
+    const { server, endpoint } = await answeringServer(
+      200,
+      '{"Item":{"pk":{"S":"PROTO#1"},"__proto__":{"M":{"polluted":{"S":"yes"}}}}}',
+    );
+    const client = new SignedDynamoDbCommands({ endpoint, env: LOCAL_SIGNING_ENV, maxAttempts: 1 });
+
+    // Act
+    const read = (await client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: 'PROTO#1' } } }),
+    )) as unknown as { Item: Record<string, unknown> };
+    await new Promise((resolve) => server.close(resolve));
+
+    // Assess
+    expect(Object.getPrototypeOf(read.Item)).toBe(Object.prototype);
+    expect(Object.hasOwn(read.Item, '__proto__')).toBe(true);
+    expect((read.Item as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
   it('makes as many attempts as AWS_MAX_ATTEMPTS says, as the SDK client does, else 3', async () => {

@@ -47,11 +47,9 @@ const encodeBytes = (value: unknown): unknown => {
   if (value instanceof Uint8Array)
     return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (Array.isArray(value)) return value.map(encodeBytes);
-  if (typeof value === 'object' && value !== null) {
-    const encoded: Record<string, unknown> = {};
-    for (const [name, member] of Object.entries(value)) encoded[name] = encodeBytes(member);
-    return encoded;
-  }
+  // Object.fromEntries makes own properties, so a member named `__proto__` stays a member.
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([name, member]) => [name, encodeBytes(member)]));
   return value;
 };
 
@@ -75,9 +73,7 @@ const decodeBytes = (value: unknown): unknown => {
     if (name === 'BS' && Array.isArray(member) && member.every((item) => typeof item === 'string'))
       return { BS: member.map((item: string) => bytesOf(item)) };
   }
-  const decoded: Record<string, unknown> = {};
-  for (const [name, member] of entries) decoded[name] = decodeBytes(member);
-  return decoded;
+  return Object.fromEntries(entries.map(([name, member]) => [name, decodeBytes(member)]));
 };
 
 /** What a store hands `send`: one of the SDK's item commands, whose `input` is the request. */
