@@ -61,8 +61,6 @@ const ACTIVE_TYPES = new Set([
   'text/livescript',
 ]);
 
-/** `Text/HTML; charset=utf-8` → `text/html`. */
-
 const isActiveType = (base: string): boolean => ACTIVE_TYPES.has(base) || base.endsWith('+xml');
 
 /**

@@ -34,8 +34,6 @@ const refuse = (field: string, detail: string): Refusal => ({
   detail,
 });
 
-/** `image/JPEG; charset=x` → `image/jpeg`. */
-
 /** The file of the hub's bucket a part names: a media part's `source.s3Key`, a template header's `s3Key`. */
 export interface StoredFileRef {
   readonly key: string;

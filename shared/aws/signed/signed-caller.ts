@@ -142,9 +142,8 @@ const sleepFor = (ms: number): Promise<void> => new Promise((resolve) => setTime
  * calls signed, a deployment's or a test's setting would otherwise stop applying to them).
  */
 const attemptsFrom = (env: NodeJS.ProcessEnv): number | undefined => {
-  const raw = env.AWS_MAX_ATTEMPTS;
-  if (raw === undefined || !/^[1-9][0-9]{0,2}$/.test(raw.trim())) return undefined;
-  return Number(raw.trim());
+  const raw = env.AWS_MAX_ATTEMPTS?.trim();
+  return raw !== undefined && /^[1-9][0-9]{0,2}$/.test(raw) ? Number(raw) : undefined;
 };
 
 /** The environment's keys, for a request signed without asking the container endpoint. */

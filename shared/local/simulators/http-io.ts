@@ -26,9 +26,6 @@ export const headerValue = (headers: IncomingHttpHeaders, name: string): string 
   return Array.isArray(value) ? value.join(', ') : value;
 };
 
-const mediaTypeOfHeaders = (headers: IncomingHttpHeaders): string =>
-  mediaTypeOf(headerValue(headers, 'content-type'));
-
 export type JsonRead = { readonly ok: true; readonly value: unknown } | { readonly ok: false };
 
 export const readJson = (body: Buffer): JsonRead => {
@@ -54,7 +51,7 @@ export const readForm = async (
   body: Buffer,
   headers: IncomingHttpHeaders,
 ): Promise<FormFields | undefined> => {
-  const type = mediaTypeOfHeaders(headers);
+  const type = mediaTypeOf(headerValue(headers, 'content-type'));
   const fields = new Map<string, FieldValue[]>();
   if (type === 'application/x-www-form-urlencoded') {
     for (const [name, value] of new URLSearchParams(body.toString('utf8'))) pushField(fields, name, value);
