@@ -40,6 +40,7 @@ import { createFauxqsStores, openFauxqsPersistence } from './fauxqs-persistence.
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_SIGNING_ENV } from './local-aws.ts';
 import { guardServer } from './origin-guard.ts';
 import { usePlaceholderSigning } from './placeholder-signing.ts';
+import { type LocalQueueCalls, localQueueCalls } from './queue-client.ts';
 import { serveObjectsAsFiles } from './s3-object-headers.ts';
 import { observeSentMessages, type SentMessage } from './sent-messages.ts';
 
@@ -69,6 +70,8 @@ export interface RunningEmulators {
   readonly endpoints: LocalEndpoints;
   readonly resources: LocalResources;
   readonly clients: { readonly dynamodb: DynamoDBClient; readonly sqs: SQSClient; readonly s3: S3Client };
+  /** The local Lambda service's SQS calls: its event sources' polls and settling (queue-client.ts). */
+  readonly queues: LocalQueueCalls;
   /**
    * Makes every message in flight on the queue visible again, oldest last so a FIFO group keeps its
    * order. For a queue whose only consumer is gone (a hub killed mid-batch): its messages would
@@ -468,6 +471,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     endpoints,
     resources,
     clients,
+    queues: localQueueCalls(endpoints.sqs),
     releaseInFlight: (queueUrl) => releaseInFlight(clients.sqs, endpoints.sqs, queueUrl),
     inFlightDeadlines: (queueUrl, receiptHandles) => {
       const inFlight = stores.sqsStore.getQueueByName(queueNameOf(queueUrl))?.inflightMessages;

@@ -1,15 +1,8 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  type MessageAttributeValue,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { RECORDER } from '#shared/resources/definitions.ts';
 import { lambdaContext } from './apigw-event.ts';
+import type { LocalQueueCalls, ReceivedAttributeValue, ReceivedMessage } from './queue-client.ts';
 import { deleteReceived } from './sqs-receipts.ts';
 
 /**
@@ -31,7 +24,8 @@ export interface BatchReport {
 }
 
 export interface SqsEventSourceOptions {
-  readonly sqs: SQSClient;
+  /** The local Lambda service's own SQS calls (`localQueueCalls`). */
+  readonly sqs: LocalQueueCalls;
   readonly queueUrl: string;
   readonly handler: SqsHandler;
   readonly functionName?: string;
@@ -77,18 +71,20 @@ const BatchResponseSchema = z.looseObject({
   batchItemFailures: z.array(z.looseObject({ itemIdentifier: z.unknown() })).optional(),
 });
 
-const toLambdaAttribute = (value: MessageAttributeValue) => ({
+/** Lambda's record carries binary values base64, as SQS's JSON protocol sends them (the SDK decodes them). */
+const base64Of = (value: string | Uint8Array): string =>
+  typeof value === 'string' ? value : Buffer.from(value).toString('base64');
+
+const toLambdaAttribute = (value: ReceivedAttributeValue) => ({
   dataType: value.DataType ?? 'String',
   ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-  ...(value.BinaryValue !== undefined
-    ? { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }
-    : {}),
-  stringListValues: value.StringListValues ?? [],
-  binaryListValues: (value.BinaryListValues ?? []).map((bytes) => Buffer.from(bytes).toString('base64')),
+  ...(value.BinaryValue !== undefined ? { binaryValue: base64Of(value.BinaryValue) } : {}),
+  stringListValues: [...(value.StringListValues ?? [])],
+  binaryListValues: (value.BinaryListValues ?? []).map(base64Of),
 });
 
-/** One SQS message as a Lambda `SQSRecord`. */
-export const toSqsRecord = (message: Message, queueArn: string, region: string): SQSRecord => {
+/** One SQS message (from `LocalQueueCalls` or the SDK's client) as a Lambda `SQSRecord`. */
+export const toSqsRecord = (message: ReceivedMessage, queueArn: string, region: string): SQSRecord => {
   const attributes: Record<string, string | undefined> = message.Attributes ?? {};
   const optional = (name: string) => (attributes[name] !== undefined ? { [name]: attributes[name] } : {});
   return {
@@ -142,15 +138,13 @@ const failedMessageIds = (
 };
 
 const queueAttributesOf = async (
-  sqs: SQSClient,
+  sqs: LocalQueueCalls,
   queueUrl: string,
 ): Promise<{ arn: string; visibilityTimeoutMs: number }> => {
-  const result = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
-  );
+  const attributes = await sqs.getQueueAttributes(queueUrl, ['QueueArn', 'VisibilityTimeout']);
   return {
-    arn: result.Attributes?.QueueArn ?? queueUrl,
-    visibilityTimeoutMs: Number(result.Attributes?.VisibilityTimeout ?? 30) * 1000,
+    arn: attributes.QueueArn ?? queueUrl,
+    visibilityTimeoutMs: Number(attributes.VisibilityTimeout ?? 30) * 1000,
   };
 };
 
@@ -164,9 +158,9 @@ export type SqsPollerOptions = Omit<SqsEventSourceOptions, 'onBatch'>;
 /** One event-source turn, in two halves so a caller can tell a long poll from a batch in hand. */
 export interface SqsPoller {
   /** One (long) poll; an empty array when nothing came. Receive errors are the caller's. */
-  receive(abortSignal?: AbortSignal): Promise<Message[]>;
+  receive(abortSignal?: AbortSignal): Promise<readonly ReceivedMessage[]>;
   /** Invokes the handler as Lambda would, deletes what succeeded, leaves or re-shows what failed. */
-  deliver(messages: readonly Message[]): Promise<BatchReport>;
+  deliver(messages: readonly ReceivedMessage[]): Promise<BatchReport>;
   /** `receive` then `deliver`. */
   pollOnce(): Promise<BatchReport>;
 }
@@ -177,11 +171,11 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
   const { sqs, queueUrl, handler } = options;
   const batchSize = Math.min(options.batchSize ?? RECORDER.batchSize, 10);
   const waitTimeSeconds = options.waitTimeSeconds ?? 20;
-  const region = options.region ?? (await sqs.config.region());
+  const region = options.region ?? sqs.region;
   const functionName = options.functionName ?? 'recorder';
   const { arn: queueArn, visibilityTimeoutMs } = await queueAttributesOf(sqs, queueUrl);
   /** When each received message was received (between two times): its deadline, unless a handler changed it. */
-  const receivedAt = new WeakMap<Message, { readonly from: number; readonly to: number }>();
+  const receivedAt = new WeakMap<ReceivedMessage, { readonly from: number; readonly to: number }>();
 
   /**
    * The failed records that come back after `retryVisibilitySeconds`: all of them, or, with the
@@ -228,32 +222,30 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
             received,
           );
     if (failedRecords.length > 0 && options.retryVisibilitySeconds !== undefined) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: failedRecords.map((record, index) => ({
-            Id: String(index),
-            ReceiptHandle: record.receiptHandle,
-            VisibilityTimeout: options.retryVisibilitySeconds,
-          })),
-        }),
+      const seconds = options.retryVisibilitySeconds;
+      await sqs.changeMessageVisibilityBatch(
+        queueUrl,
+        failedRecords.map((record, index) => ({
+          Id: String(index),
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
+        })),
       );
     }
   };
 
-  const receive = async (abortSignal?: AbortSignal): Promise<Message[]> => {
+  const receive = async (abortSignal?: AbortSignal): Promise<readonly ReceivedMessage[]> => {
     const from = Date.now();
-    const received = await sqs.send(
-      new ReceiveMessageCommand({
+    const messages = await sqs.receiveMessage(
+      {
         QueueUrl: queueUrl,
         MaxNumberOfMessages: batchSize,
         WaitTimeSeconds: waitTimeSeconds,
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
-      }),
-      abortSignal ? { abortSignal } : {},
+      },
+      abortSignal,
     );
-    const messages = received.Messages ?? [];
     if (options.inFlightDeadlines) {
       const window = { from, to: Date.now() };
       for (const message of messages) receivedAt.set(message, window);
@@ -261,7 +253,7 @@ export const createSqsPoller = async (options: SqsPollerOptions): Promise<SqsPol
     return messages;
   };
 
-  const deliver = async (messages: readonly Message[]): Promise<BatchReport> => {
+  const deliver = async (messages: readonly ReceivedMessage[]): Promise<BatchReport> => {
     const records = messages.map((message) => toSqsRecord(message, queueArn, region));
     const received = new Map(messages.map((message) => [message.MessageId ?? '', receivedAt.get(message)]));
     let outcome: { failed: Set<string>; wholeBatchFailure?: string };
@@ -307,7 +299,7 @@ export const startSqsEventSource = async (options: SqsEventSourceOptions): Promi
 
   const poll = async () => {
     while (!stopping) {
-      let messages: Message[];
+      let messages: readonly ReceivedMessage[];
       try {
         messages = await poller.receive(abort.signal);
       } catch (error) {

@@ -565,7 +565,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     if (released > 0)
       log(`${name}: ${released} message(s) in hand when the hub last stopped are queued again`);
     return startSqsEventSource({
-      sqs: emulators.clients.sqs,
+      sqs: emulators.queues,
       queueUrl,
       handler: (event, context) => fn.invoke(event, context),
       functionName: name,

@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observeSignedRequests } from '#shared/aws/clients.ts';
 import { createQueueWithDlq, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { type SqsHandler, startSqsEventSource } from '#shared/local/event-source.ts';
 import { queueDepth } from '#shared/local/queue-depth.ts';
@@ -57,7 +58,7 @@ describe('local SQS event source', () => {
 
   const run = (queueUrl: string, handler: SqsHandler) =>
     startSqsEventSource({
-      sqs: emulators.clients.sqs,
+      sqs: emulators.queues,
       queueUrl,
       handler,
       waitTimeSeconds: 1,
@@ -135,7 +136,7 @@ describe('local SQS event source', () => {
     const seen: string[] = [];
     // Act
     const source = await startSqsEventSource({
-      sqs: emulators.clients.sqs,
+      sqs: emulators.queues,
       queueUrl,
       waitTimeSeconds: 1,
       retryVisibilitySeconds: 1,
@@ -200,5 +201,63 @@ describe('local SQS event source', () => {
     // Assess
     expect(source.totals.failed).toBe(1);
     expect(source.totals.succeeded).toBe(1);
+  });
+
+  it('hands binary message attributes to the handler base64, as Lambda does, byte for byte', async () => {
+    // Prepare: bytes that are not valid UTF-8, as a string list and a binary list beside them
+    const { queueUrl } = await freshQueue();
+    const bytes = Uint8Array.from([0, 255, 128, 10, 13, 0xfe]);
+    await emulators.clients.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: [
+          {
+            Id: '0',
+            MessageBody: 'binary',
+            MessageGroupId: 'group-binary',
+            MessageDeduplicationId: 'binary-dedup',
+            MessageAttributes: { blob: { DataType: 'Binary', BinaryValue: bytes } },
+          },
+        ],
+      }),
+    );
+    const records: SQSRecord[] = [];
+    // Act
+    const source = await run(queueUrl, async (event) => {
+      records.push(...event.Records);
+    });
+    await waitFor(() => records.length >= 1);
+    await source.stop();
+    // Assess
+    expect(records[0]?.messageAttributes.blob).toEqual({
+      dataType: 'Binary',
+      binaryValue: Buffer.from(bytes).toString('base64'),
+      stringListValues: [],
+      binaryListValues: [],
+    });
+  });
+
+  it("ends a long poll in hand at once when stopped, and counts none of its calls as the functions'", async () => {
+    // Prepare: an empty queue and a 20-second long poll, Lambda's
+    const { queueUrl } = await freshQueue();
+    const announced: string[] = [];
+    const unobserve = observeSignedRequests((operation) => announced.push(operation));
+    const source = await startSqsEventSource({
+      sqs: emulators.queues,
+      queueUrl,
+      handler: async () => undefined,
+      waitTimeSeconds: 20,
+      concurrency: 2,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Act
+    const stopped = await Promise.race([
+      source.stop().then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(() => resolve('still polling'), 10_000)),
+    ]);
+    unobserve();
+    // Assess
+    expect(stopped).toBe('stopped');
+    expect(announced).toEqual([]);
   });
 });

@@ -195,7 +195,7 @@ export const startOutboundHarness = async (): Promise<OutboundHarness> => {
     },
     async runOutbox(service = harness.sender(), polls = 1_000) {
       const poller = await createSqsPoller({
-        sqs: clients.sqs,
+        sqs: pipeline.emulators.queues,
         queueUrl: resources.outboxQueueUrl,
         handler: (event) => service.handleSqsEvent(event),
         functionName: 'sender',

@@ -94,9 +94,9 @@ describe('throttled sends back off', () => {
    * does); `remainingMs`: the invocation's time left, as Lambda's context tells it (none by default).
    */
   const pollAsLambda = async (service: OutboxService, remainingMs?: () => number) => {
-    const { clients, resources } = hub.pipeline.emulators;
+    const { queues, resources } = hub.pipeline.emulators;
     const poller = await createSqsPoller({
-      sqs: clients.sqs,
+      sqs: queues,
       queueUrl: resources.outboxQueueUrl,
       handler: (event) => service.handleSqsEvent(event, remainingMs),
       functionName: 'sender',

@@ -89,7 +89,7 @@ export const startPipeline = async (): Promise<Pipeline> => {
     },
     async drain(service = defaultRecorder) {
       const poller = await createSqsPoller({
-        sqs: clients.sqs,
+        sqs: emulators.queues,
         queueUrl: resources.ingestQueueUrl,
         handler: (event) => service.handleSqsEvent(event),
         waitTimeSeconds: 0,

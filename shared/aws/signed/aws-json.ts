@@ -1,5 +1,11 @@
 import type { HttpRequest, HttpResponse } from './http.ts';
-import { AwsServiceError, awsDomainFor, SignedCaller, type SignedCallerOptions } from './signed-caller.ts';
+import {
+  AwsServiceError,
+  awsDomainFor,
+  type CallOptions,
+  SignedCaller,
+  type SignedCallerOptions,
+} from './signed-caller.ts';
 import { type SigningCredentials, signRequest } from './sigv4.ts';
 
 export type { HttpRequest, HttpResponse } from './http.ts';
@@ -128,13 +134,18 @@ export class AwsJsonClient {
   }
 
   /** Calls `operation`, retrying what `isRetryable` allows; the parsed JSON answer or the last error. */
-  call<Output>(operation: string, input: object): Promise<Output> {
-    return this.caller.call(operation, this.requestFor(operation, input), (response) => {
-      if (response.statusCode < 200 || response.statusCode >= 300) {
-        throw toServiceError(this.options.service, response, this.options.errorMembers);
-      }
-      return parseAnswer(response.body) as Output;
-    });
+  call<Output>(operation: string, input: object, options?: CallOptions): Promise<Output> {
+    return this.caller.call(
+      operation,
+      this.requestFor(operation, input),
+      (response) => {
+        if (response.statusCode < 200 || response.statusCode >= 300) {
+          throw toServiceError(this.options.service, response, this.options.errorMembers);
+        }
+        return parseAnswer(response.body) as Output;
+      },
+      options,
+    );
   }
 
   private requestFor(operation: string, input: object) {

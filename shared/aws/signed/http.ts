@@ -39,8 +39,12 @@ export interface HttpResponse {
   readonly body: string;
 }
 
-/** Sends one request, once. */
-export type HttpTransport = (request: HttpRequest, timeoutMs: number) => Promise<HttpResponse>;
+/** Sends one request, once; an aborted `signal` ends it with Node's AbortError (the local pollers' long polls). */
+export type HttpTransport = (
+  request: HttpRequest,
+  timeoutMs: number,
+  signal?: AbortSignal,
+) => Promise<HttpResponse>;
 
 /** One GET, once (the container credentials endpoint). */
 export type HttpGet = (
@@ -60,10 +64,11 @@ const exchange = (
   headers: Readonly<Record<string, string>>,
   body: HttpRequest['body'] | undefined,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<HttpResponse> =>
   new Promise((resolve, reject) => {
     const send = requestOf(url);
-    const outgoing = send(url, { method, headers }, (incoming) => {
+    const outgoing = send(url, { method, headers, ...(signal ? { signal } : {}) }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('error', fail);
@@ -92,8 +97,8 @@ const exchange = (
     outgoing.end(body);
   });
 
-export const nodeHttpTransport: HttpTransport = (request, timeoutMs) =>
-  exchange(request.method, request.url, request.headers, request.body, timeoutMs);
+export const nodeHttpTransport: HttpTransport = (request, timeoutMs, signal) =>
+  exchange(request.method, request.url, request.headers, request.body, timeoutMs, signal);
 
 export const nodeHttpGet: HttpGet = (url, headers, timeoutMs) =>
   exchange('GET', url, headers, undefined, timeoutMs);

@@ -101,6 +101,11 @@ export interface SignedCallerOptions {
    * no attempt or wait runs past it. @default the invocation's (signedCallDeadline)
    */
   readonly deadline?: () => number | undefined;
+  /**
+   * Tell `observeSignedRequests` of each call (the benchmark's count of the functions' AWS calls).
+   * The local event sources' polls, Lambda's own calls in AWS, are not told. @default true
+   */
+  readonly announce?: boolean;
 }
 
 let invocationDeadline: number | undefined;
@@ -158,6 +163,14 @@ const requireEnvCredentials = (env: NodeJS.ProcessEnv): SigningCredentials => {
 export const awsDomainFor = (region: string): string =>
   region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
 
+/** One call's own settings, over the caller's. */
+export interface CallOptions {
+  /** Per attempt, for a call that waits by design (a long poll). @default the caller's `timeoutMs` */
+  readonly timeoutMs?: number;
+  /** Ends the call with Node's AbortError, which is never retried. */
+  readonly signal?: AbortSignal;
+}
+
 /** Builds one attempt's request, signed with these credentials at this time. */
 export type BuildRequest = (credentials: SigningCredentials, date: Date, region: string) => HttpRequest;
 
@@ -171,8 +184,10 @@ export class SignedCaller {
   private readonly random: () => number;
   private readonly credentials: CredentialsSource;
   private readonly deadline: () => number | undefined;
+  private readonly announce: (operation: string, kind: 'command' | 'attempt') => void;
 
   constructor(options: SignedCallerOptions) {
+    this.announce = options.announce === false ? () => {} : announceSignedRequest;
     this.deadline = options.deadline ?? (() => invocationDeadline);
     this.env = options.env ?? process.env;
     this.maxAttempts = options.maxAttempts ?? attemptsFrom(this.env) ?? 3;
@@ -206,18 +221,20 @@ export class SignedCaller {
     operation: string,
     build: BuildRequest,
     read: (response: HttpResponse) => Output,
+    options: CallOptions = {},
   ): Promise<Output> {
-    announceSignedRequest(operation, 'command');
+    const perAttemptMs = options.timeoutMs ?? this.timeoutMs;
+    this.announce(operation, 'command');
     for (let attempt = 1; ; attempt++) {
       try {
-        announceSignedRequest(operation, 'attempt');
+        this.announce(operation, 'attempt');
         const credentials = await this.credentials();
         const left = this.timeLeft();
         if (left !== undefined && left < MIN_ATTEMPT_MS)
           throw new TimeoutError(`no time left in this invocation for ${operation}`);
         const timeoutMs =
-          left === undefined ? this.timeoutMs : Math.max(MIN_ATTEMPT_MS, Math.min(this.timeoutMs, left));
-        const response = await this.transport(this.build(build, credentials), timeoutMs);
+          left === undefined ? perAttemptMs : Math.max(MIN_ATTEMPT_MS, Math.min(perAttemptMs, left));
+        const response = await this.transport(this.build(build, credentials), timeoutMs, options.signal);
         return read(response);
       } catch (error) {
         if (attempt >= this.maxAttempts || !isRetryable(error)) throw error;

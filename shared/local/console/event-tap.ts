@@ -99,6 +99,27 @@ const derivedPersonOf = (
   return contactIdFor(channel.data, contact.data, conversationId);
 };
 
+/** How many derivations the tap remembers: a message's statuses all derive the same person. */
+const DERIVED_PEOPLE_CACHE = 1_000;
+
+/**
+ * `derivedPersonOf`, remembered by the event's raw channel, contact and conversation: each status of
+ * a sent message (three or more) would otherwise parse its phone number and hash it again, on the
+ * thread that serves the emulators.
+ */
+const derivedPeopleCache = () => {
+  const known = new Map<string, string | undefined>();
+  return (event: z.infer<typeof TappedCloudEventSchema>, conversationId: string | undefined) => {
+    if (!conversationId) return undefined;
+    const key = JSON.stringify([conversationId, event.data?.channel, event.data?.contact]);
+    if (known.has(key)) return known.get(key);
+    const person = derivedPersonOf(event, conversationId);
+    known.set(key, person);
+    if (known.size > DERIVED_PEOPLE_CACHE) known.delete(known.keys().next().value as string);
+    return person;
+  };
+};
+
 /** A conversation's events name it as their subject (most) or in their data (consent, merges…). */
 const conversationOf = (event: z.infer<typeof TappedCloudEventSchema>): string | undefined =>
   event.data?.conversationId ?? (event.subject?.startsWith('conv_') ? event.subject : undefined);
@@ -121,6 +142,7 @@ export const createEventTap = ({
   const listeners = new Set<(event: TappedEvent) => void>();
   let bytes = 0;
   let seq = 0;
+  const derivedPerson = derivedPeopleCache();
 
   const evictOldest = () => {
     const oldest = held.shift();
@@ -175,7 +197,7 @@ export const createEventTap = ({
       parsed.data?.survivingContactId,
       parsed.data?.discardedContactId,
     ].filter((id): id is string => id !== undefined);
-    const derived = named.length === 0 ? derivedPersonOf(parsed, conversationId) : undefined;
+    const derived = named.length === 0 ? derivedPerson(parsed, conversationId) : undefined;
     const contactIds = derived ? [derived] : named;
     if (parsed.type === EVENT_TYPES.contactErased && contactId) forget(contactId);
     else if (conversationId && named[0] !== undefined && named.length === 1)
