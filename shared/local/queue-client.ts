@@ -3,8 +3,7 @@ import { SQS_SERVICE } from '#shared/aws/signed/sqs.ts';
 import { LOCAL_SIGNING_ENV } from './local-aws.ts';
 
 /*
- * The SQS calls of the local Lambda service (the event sources' long polls and settling, the
- * redrive): signed requests over the webhooks' caller (shared/aws/signed/), as SQS's JSON protocol
+ * The SQS calls of the local Lambda service (its event sources' long polls and settling): signed requests over the webhooks' caller (shared/aws/signed/), as SQS's JSON protocol
  * has them, instead of the SDK's client. They run on the hub's main thread, which also serves the
  * emulators and the HTTP API, for every batch of every function: the SDK's middleware there cost
  * about a sixth of that thread's CPU in a replay (bench, 2026-12-06).
@@ -71,12 +70,17 @@ const LONG_POLL_SLACK_MS = 10_000;
 
 /** The local Lambda service's SQS calls to the emulator at `endpoint` (its own, never counted as the functions'). */
 export const localQueueCalls = (endpoint: string): LocalQueueCalls => {
+  const maxAttempts = process.env.AWS_MAX_ATTEMPTS;
   const client = new AwsJsonClient({
     service: SQS_SERVICE,
     endpoint,
-    env: { ...LOCAL_SIGNING_ENV },
+    // The hub's attempts setting, as the SDK's client read it.
+    env: { ...LOCAL_SIGNING_ENV, ...(maxAttempts === undefined ? {} : { AWS_MAX_ATTEMPTS: maxAttempts }) },
     announce: false,
     timeoutMs: 10_000,
+    // Lambda's own calls, bound by no invocation: never by one a function in this thread is in
+    // (a test running a webhook handler beside a poller; found by a review).
+    deadline: () => undefined,
   });
   return {
     region: LOCAL_SIGNING_ENV.AWS_REGION,

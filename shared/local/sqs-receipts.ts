@@ -17,10 +17,11 @@ export const deleteReceived = async (
     const entries = receiptHandles
       .slice(start, start + 10)
       .map((receiptHandle, index) => ({ Id: String(index), ReceiptHandle: receiptHandle ?? '' }));
+    // By the SDK's `send`: the SDK's aggregated client has a `deleteMessageBatch` of its own (found by a review).
     const result =
-      'deleteMessageBatch' in sqs
-        ? await sqs.deleteMessageBatch(queueUrl, entries)
-        : await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      'send' in sqs
+        ? await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
+        : await sqs.deleteMessageBatch(queueUrl, entries);
     deleted += result.Successful?.length ?? 0;
     failed += result.Failed?.length ?? 0;
   }

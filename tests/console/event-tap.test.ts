@@ -209,6 +209,20 @@ describe('console event tap after an erasure', () => {
     expect(tap.since(0).map((event) => event.id)).toEqual([someoneElse.id, 'erased']);
   });
 
+  it('derives a contact’s person once for its events, and forgets every contact it derived from at an erasure', () => {
+    // Prepare: three statuses of one message name the same contact, no contactId
+    const tap = createEventTap();
+    const statuses = ['sent', 'delivered', 'read'].map((name) => ({ ...status, id: `evt_status_${name}` }));
+    tap.record(statuses.map((event) => JSON.stringify(event)));
+    const remembered = tap.derivationsRemembered;
+    // Act: someone else's erasure
+    tap.record([erased(OTHER_CONTACT)]);
+    // Assess: the statuses stay, found under their derived person; the derivation, keyed by the phone number, is gone
+    expect(remembered).toBe(1);
+    expect(tap.since(0).filter((event) => event.contactIds.includes(EXAMPLE_CONTACT_ID))).toHaveLength(3);
+    expect(tap.derivationsRemembered).toBe(0);
+  });
+
   it('keeps a merged conversation with the surviving person, though its contact derives the person merged away', () => {
     // Prepare: the reaction's person was merged into OTHER_CONTACT; the merge's event went since
     const tap = createEventTap({ capacity: 4 });

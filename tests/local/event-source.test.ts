@@ -2,13 +2,22 @@ import {
   ChangeMessageVisibilityCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SQS,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { observeSignedRequests } from '#shared/aws/clients.ts';
-import { createQueueWithDlq, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { signedCallDeadline } from '#shared/aws/signed/signed-caller.ts';
+import {
+  createQueueWithDlq,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  type RunningEmulators,
+  startEmulators,
+} from '#shared/local/emulators.ts';
 import { type SqsHandler, startSqsEventSource } from '#shared/local/event-source.ts';
 import { queueDepth } from '#shared/local/queue-depth.ts';
+import { deleteReceived } from '#shared/local/sqs-receipts.ts';
 import { HIGH_THROUGHPUT_FIFO } from '#shared/resources/definitions.ts';
 
 const waitFor = async (condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
@@ -259,5 +268,59 @@ describe('local SQS event source', () => {
     // Assess
     expect(stopped).toBe('stopped');
     expect(announced).toEqual([]);
+  });
+
+  it('long-polls for as long as asked while a function in the same thread is near the end of its invocation', async () => {
+    // Prepare: a webhook handler in this thread (as in a test) has 1.5 s left of its invocation
+    const { queueUrl } = await freshQueue();
+    const invocation = signedCallDeadline();
+    await invocation.before?.({ context: { getRemainingTimeInMillis: () => 1_500 } } as never);
+    // Act: a 3-second long poll of an empty queue
+    const outcome = await emulators.queues
+      .receiveMessage({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 3 })
+      .then(
+        (messages) => `received ${messages.length}`,
+        (error: Error) => error.name,
+      )
+      .finally(() => invocation.after?.({} as never));
+    // Assess: the poll is Lambda's, bound by no invocation
+    expect(outcome).toBe('received 0');
+  });
+
+  it("settles received messages through the SDK's clients as through the local service's calls", async () => {
+    // Prepare: two messages, one received by the SDK's aggregated client (which has a deleteMessageBatch of its own)
+    const { queueUrl } = await freshQueue();
+    await send(queueUrl, 2, 'd');
+    const aggregated = new SQS({
+      endpoint: emulators.endpoints.sqs,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const bySdk = await aggregated.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1 }),
+    );
+    const byLocal = await emulators.queues.receiveMessage({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 1,
+      WaitTimeSeconds: 0,
+    });
+    // Act
+    const sdkOutcome = await deleteReceived(
+      aggregated,
+      queueUrl,
+      (bySdk.Messages ?? []).map((message) => message.ReceiptHandle),
+    );
+    const localOutcome = await deleteReceived(
+      emulators.queues,
+      queueUrl,
+      byLocal.map((message) => message.ReceiptHandle),
+    );
+    aggregated.destroy();
+    // Assess
+    expect([sdkOutcome, localOutcome]).toEqual([
+      { deleted: 1, failed: 0 },
+      { deleted: 1, failed: 0 },
+    ]);
+    expect(await queueDepth(emulators.clients.sqs, queueUrl)).toBe(0);
   });
 });

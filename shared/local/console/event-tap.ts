@@ -66,6 +66,8 @@ export interface EventTap {
   /** Calls `listener` with each event recorded from now on; returns the unsubscribe. */
   subscribe(listener: (event: TappedEvent) => void): () => void;
   readonly size: number;
+  /** Persons remembered as derived from channel contacts (keyed by the contacts): none after an erasure. */
+  readonly derivationsRemembered: number;
 }
 
 const DEFAULT_TAP_CAPACITY = 500;
@@ -109,14 +111,21 @@ const DERIVED_PEOPLE_CACHE = 1_000;
  */
 const derivedPeopleCache = () => {
   const known = new Map<string, string | undefined>();
-  return (event: z.infer<typeof TappedCloudEventSchema>, conversationId: string | undefined) => {
-    if (!conversationId) return undefined;
-    const key = JSON.stringify([conversationId, event.data?.channel, event.data?.contact]);
-    if (known.has(key)) return known.get(key);
-    const person = derivedPersonOf(event, conversationId);
-    known.set(key, person);
-    if (known.size > DERIVED_PEOPLE_CACHE) known.delete(known.keys().next().value as string);
-    return person;
+  return {
+    derive(event: z.infer<typeof TappedCloudEventSchema>, conversationId: string | undefined) {
+      if (!conversationId) return undefined;
+      const key = JSON.stringify([conversationId, event.data?.channel, event.data?.contact]);
+      if (known.has(key)) return known.get(key);
+      const person = derivedPersonOf(event, conversationId);
+      known.set(key, person);
+      if (known.size > DERIVED_PEOPLE_CACHE) known.delete(known.keys().next().value as string);
+      return person;
+    },
+    /** Its keys hold contacts' addresses: an erasure empties it (found by a review). */
+    clear: () => known.clear(),
+    get size() {
+      return known.size;
+    },
   };
 };
 
@@ -142,7 +151,7 @@ export const createEventTap = ({
   const listeners = new Set<(event: TappedEvent) => void>();
   let bytes = 0;
   let seq = 0;
-  const derivedPerson = derivedPeopleCache();
+  const derivedPeople = derivedPeopleCache();
 
   const evictOldest = () => {
     const oldest = held.shift();
@@ -168,6 +177,7 @@ export const createEventTap = ({
    * name, and those the tap saw under the person before their naming events went.
    */
   const forget = (contactId: string) => {
+    derivedPeople.clear();
     const theirs = held.filter((event) => event.contactIds.includes(contactId));
     const conversations = new Set(theirs.flatMap(conversationsOf));
     for (const [conversationId, person] of personOf)
@@ -197,7 +207,7 @@ export const createEventTap = ({
       parsed.data?.survivingContactId,
       parsed.data?.discardedContactId,
     ].filter((id): id is string => id !== undefined);
-    const derived = named.length === 0 ? derivedPerson(parsed, conversationId) : undefined;
+    const derived = named.length === 0 ? derivedPeople.derive(parsed, conversationId) : undefined;
     const contactIds = derived ? [derived] : named;
     if (parsed.type === EVENT_TYPES.contactErased && contactId) forget(contactId);
     else if (conversationId && named[0] !== undefined && named.length === 1)
@@ -246,6 +256,9 @@ export const createEventTap = ({
     },
     get size() {
       return held.length;
+    },
+    get derivationsRemembered() {
+      return derivedPeople.size;
     },
   };
 };
