@@ -556,12 +556,32 @@ export const writeMediaReport = (report: BenchReport, directory: string): string
 export const writtenLines = (files: readonly string[]): string[] =>
   files.length > 0 ? ['', `written: ${files.join(', ')}`] : [];
 
-export const writeReport = (report: BenchReport, directory: string): string[] => {
+/**
+ * Where a run's report goes: a whole run is the new record (`latest.json` and a dated copy); a run of
+ * some sections (`--only`) writes a file of its own, named by its date and sections, and leaves the
+ * record whole, which the scale model and its tests read (until 2026-12-07 such a run wrote over
+ * `latest.json` with its sections alone).
+ */
+export const reportPaths = (
+  report: Pick<BenchReport, 'machine' | 'quick'>,
+  directory: string,
+  only: readonly string[] = [],
+): string[] => {
+  const day = report.machine.date.slice(0, 10);
+  // Quick runs' files end in `quick.json`, which git ignores.
+  const quick = report.quick ? '-quick' : '';
+  if (only.length > 0) return [join(directory, `${day}-only-${[...only].sort().join('+')}${quick}.json`)];
+  return [join(directory, `latest${quick}.json`), join(directory, `${day}${quick}.json`)];
+};
+
+export const writeReport = (
+  report: BenchReport,
+  directory: string,
+  only: readonly string[] = [],
+): string[] => {
   mkdirSync(directory, { recursive: true });
   const json = `${JSON.stringify(report, null, 2)}\n`;
-  const dated = join(directory, `${report.machine.date.slice(0, 10)}${report.quick ? '-quick' : ''}.json`);
-  const latest = join(directory, report.quick ? 'latest-quick.json' : 'latest.json');
-  writeFileSync(latest, json);
-  writeFileSync(dated, json);
-  return [latest, dated];
+  const paths = reportPaths(report, directory, only);
+  for (const path of paths) writeFileSync(path, json);
+  return paths;
 };

@@ -76,6 +76,6 @@ console.log(renderReport(report));
 // their own).
 const PARTIAL_SECTIONS = new Set(['scale', 'linear-time', 'api', 'outbound', 'media']);
 const derivedOnly = options.only.size > 0 && [...options.only].every((name) => PARTIAL_SECTIONS.has(name));
-const written = derivedOnly ? [] : writeReport(report, resultsDirectory);
+const written = derivedOnly ? [] : writeReport(report, resultsDirectory, [...options.only]);
 if (report.media) written.push(writeMediaReport(report, resultsDirectory));
 for (const line of writtenLines(written)) console.log(line);
