@@ -3,8 +3,9 @@ import { SQS_SERVICE } from '#shared/aws/signed/sqs.ts';
 import { LOCAL_SIGNING_ENV } from './local-aws.ts';
 
 /*
- * The SQS calls of the local Lambda service (its event sources' long polls and settling): signed requests over the webhooks' caller (shared/aws/signed/), as SQS's JSON protocol
- * has them, instead of the SDK's client. They run on the hub's main thread, which also serves the
+ * The SQS calls of the local Lambda service (its event sources' long polls and settling): signed
+ * requests over the webhooks' caller (shared/aws/signed/), as SQS's JSON protocol has them, instead
+ * of the SDK's client. They run on the hub's main thread, which also serves the
  * emulators and the HTTP API, for every batch of every function: the SDK's middleware there cost
  * about a sixth of that thread's CPU in a replay (bench, 2026-12-06).
  *
@@ -43,7 +44,6 @@ export interface ReceiveInput {
   readonly WaitTimeSeconds: number;
   readonly MessageSystemAttributeNames?: readonly string[];
   readonly MessageAttributeNames?: readonly string[];
-  readonly VisibilityTimeout?: number;
 }
 
 /** The calls the local Lambda service makes of SQS. */
