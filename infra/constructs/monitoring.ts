@@ -407,7 +407,7 @@ export class Monitoring extends Construct {
     if (props.pseudonymKeyReaders.length === 0) return;
     this.add('PseudonymKeyMismatch', {
       alarmDescription:
-        'A function read a pseudonym key that does not match the check item in the table (the secret was replaced or regenerated): SMS sends, WhatsApp marketing templates, consent events of erased contacts and erasures fail until the secret holds the key the kept opt-outs are filed under again (README: Kept opt-outs and the pseudonym key).',
+        'A function read a pseudonym key that does not match the check item in the table (the secret was replaced or regenerated): sends whose consent matters (SMS, e-mail replies, WhatsApp templates that may be marketing), consent events other than STOPs, erasures and rekey-opt-outs fail until the secret holds the key the kept opt-outs are filed under again (README: Kept opt-outs and the pseudonym key).',
       metric: this.hubMetric(PSEUDONYM_KEY_MISMATCH.metricName, { period }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
