@@ -74,7 +74,7 @@ export const QUOTAS = {
     limit: 1_000,
     unit: 'concurrent executions',
     raise: 'quota increase, to tens of thousands (a new account may start lower: AWS raises it with usage)',
-    source: 'https://docs.aws.amazon.com/lambda/latest/dg/limits.html',
+    source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
     warnedBy: 'RecorderThrottles, WebhookThrottles (function URLs), Webhook5xxRate',
   },
   lambdaSyncPerFunction: {
