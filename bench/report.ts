@@ -527,13 +527,13 @@ export const renderReport = (report: BenchReport): string => {
   if (report.outbound) {
     const out = report.outbound;
     parts.push(
-      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations on ${out.businessNumbers} business numbers, ${out.senderEnvironments} sender environments, every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed); ${out.cpuMsPerCommand} ms of CPU per command with its statuses, so at most ${out.capacityCommandsPerSecond} commands/s on this machine's cores (target 200), by thread (ms per command) ${shares(out.threadCpuMsPerCommand, '')}, AWS calls per command ${Object.entries(
+      `\n8. Outbound on the local hub: ${out.commands} replies over ${out.conversations} WhatsApp conversations on ${out.businessNumbers} business numbers, ${out.senderEnvironments} sender environments, after ${out.warmUp.commands} replies that warm the hub up (on the fresh hub: ${out.warmUp.commandsPerSecond} commands/s, ${out.warmUp.cpuMsPerCommand} ms of CPU per command), every command to its outcome event: ${out.seconds} s, ${out.commandsPerSecond} commands/s (${out.sent} sent, ${out.failed} failed); ${out.cpuMsPerCommand} ms of CPU per command with its statuses, so at most ${out.capacityCommandsPerSecond} commands/s on this machine's cores (target 200), by thread (ms per command) ${shares(out.threadCpuMsPerCommand, '')}, AWS calls per command ${Object.entries(
         out.awsCommandsPerCommand,
       )
         .map(([name, count]) => `${count} ${name}`)
         .join(
           ', ',
-        )}; the same run before (DynamoDB emulator on the main thread, 4 outbox batches at once): ${out.baseline.seconds} s, ${out.baseline.commandsPerSecond} commands/s (${out.baseline.sent} sent), ${out.baseline.cpuMsPerCommand} ms of CPU per command`,
+        )}; the same run before (DynamoDB emulator on the main thread, 4 outbox batches at once): ${out.baseline.seconds} s, ${out.baseline.commandsPerSecond} commands/s (${out.baseline.sent} sent), ${out.baseline.cpuMsPerCommand} ms of CPU per command (its warm-up: ${out.baseline.warmUp.commandsPerSecond} commands/s, ${out.baseline.warmUp.cpuMsPerCommand} ms)`,
       `  AWS cost per send from counted calls (tests/bench/outbound-send-counts.test.ts): $${outboundCost('full').dollarsPerMillion} per million in full batches, $${outboundCost('trickle').dollarsPerMillion} one command per batch (target $2.50)`,
     );
   }
