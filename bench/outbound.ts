@@ -92,8 +92,6 @@ export const runOutboundThroughput = async (
   );
   progress('  now:');
   const now = await runOnce(quick, {}, progress);
-  const perSecond = (run: OneRun) => round(run.commands / run.seconds, 1);
-  const cpuPerCommand = (run: OneRun) => run.cpuMs / run.commands;
   const { cpuMs: _cpuMs, awsCommands, threadCpuMsPerCommand, ...counts } = now;
   return {
     ...counts,
@@ -150,8 +148,8 @@ const runOnce = async (
       conversations: conversations.length,
       warmUp: {
         commands: warmUp.commands,
-        commandsPerSecond: round(warmUp.commands / warmUp.seconds, 1),
-        cpuMsPerCommand: round(warmUp.cpuMs / warmUp.commands, 1),
+        commandsPerSecond: perSecond(warmUp),
+        cpuMsPerCommand: round(cpuPerCommand(warmUp), 1),
       },
     };
   } finally {
@@ -193,6 +191,9 @@ const customersWrite = async (
 };
 
 type RoundRun = Omit<OneRun, 'conversations' | 'warmUp'>;
+
+const perSecond = (run: RoundRun) => round(run.commands / run.seconds, 1);
+const cpuPerCommand = (run: RoundRun) => run.cpuMs / run.commands;
 
 /** `turns` replies to each conversation, from the first queued to the last one's `read` status. */
 const replyRound = async (
