@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import { afterAll } from 'vitest';
 import { readConfig } from '#infra/config.ts';
 import type { HubApi } from '#infra/constructs/hub-api.ts';
 import { REPO_ROOT } from '#infra/constructs/hub-function.ts';
@@ -23,9 +26,16 @@ export interface AppOptions {
   readonly outdir?: string;
 }
 
+/**
+ * The test file's Apps synthesize under one temporary directory, removed when its tests end. Without an `outdir`,
+ * CDK gives every App a new temporary directory and never removes it: a full test run left about 120 of them.
+ */
+const outRoot = mkdtempSync(join(tmpdir(), 'switchboard-cdk-'));
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
 export const testApp = (context: Record<string, unknown> = {}, options: AppOptions = {}): App =>
   new App({
-    ...(options.outdir ? { outdir: options.outdir } : {}),
+    outdir: options.outdir ?? mkdtempSync(join(outRoot, 'app-')),
     context: {
       ...cdkJsonContext(),
       ...(options.bundling ? {} : { 'aws:cdk:bundling-stacks': [] }),
