@@ -84,13 +84,32 @@ const setField = (entry: LogEntry, key: string, value: unknown): void => {
 };
 
 /**
+ * Fields that hold an id some callers take from input they do not check (a command put on the outbox by hand names
+ * any `conversationId` and `id` it likes): a value that is not of the id's form is logged as `[not an id]`, so free
+ * text cannot ride in on them. A command's id is the helpdesk's to choose, so it is held to printable ASCII without
+ * spaces (at most 256 characters) rather than to one form.
+ */
+const ID_FORMATS: Readonly<Partial<Record<keyof LogFields, RegExp>>> = {
+  conversationId: /^conv_[0-9a-f]{32}$/,
+  contactId: /^ct_[0-9a-f]{32}$/,
+  commandId: /^[\x21-\x7e]{1,256}$/,
+};
+
+const NOT_AN_ID = '[not an id]';
+
+const checkedValue = (key: string, value: unknown): unknown => {
+  const format = ID_FORMATS[key as keyof LogFields];
+  return format !== undefined && typeof value === 'string' && !format.test(value) ? NOT_AN_ID : value;
+};
+
+/**
  * Adds each field, redacted (key and value), to the entry in place. Assigning key by key gives the
  * same entry as spreading `redactValue({ ...bound, ...fields })` (a later key overrides an earlier
  * one where it stands) without building the merged and redacted copies first.
  */
 const addRedactedFields = (entry: LogEntry, fields: LogFields): void => {
   for (const key of Object.keys(fields)) {
-    setField(entry, redactString(key), redactValue(fields[key as keyof LogFields]));
+    setField(entry, redactString(key), redactValue(checkedValue(key, fields[key as keyof LogFields])));
   }
 };
 

@@ -58,6 +58,34 @@ describe('logger', () => {
     expect(lines.map((line) => JSON.parse(line).message)).toEqual(['kept']);
   });
 
+  it('logs an id field that is not of its form as [not an id], bound or per entry', () => {
+    // Prepare: ids a command put on the outbox by hand can carry unchecked
+    const { logger, lines } = capture();
+    const conversationId = 'conv_0123456789abcdef0123456789abcdef';
+    // Act
+    logger.child({ conversationId: 'Jane Doe (jane at example dot com)' }).info('bound');
+    logger.info('entry', {
+      conversationId,
+      contactId: 'ct_Jane',
+      commandId: 'reply to Jane about her order',
+    });
+    logger.info('well formed', {
+      contactId: 'ct_0123456789abcdef0123456789abcdef',
+      commandId: 'cmd_01JDX4Q2T8',
+    });
+    // Assess
+    expect(lines.map((line) => JSON.parse(line))).toMatchObject([
+      { message: 'bound', conversationId: '[not an id]' },
+      { message: 'entry', conversationId, contactId: '[not an id]', commandId: '[not an id]' },
+      {
+        message: 'well formed',
+        contactId: 'ct_0123456789abcdef0123456789abcdef',
+        commandId: 'cmd_01JDX4Q2T8',
+      },
+    ]);
+    expect(lines.join('\n')).not.toContain('Jane');
+  });
+
   it('never prints a phone number or e-mail address slipped into a field', () => {
     // Prepare
     const { logger, lines } = capture();

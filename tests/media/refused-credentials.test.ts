@@ -31,7 +31,11 @@ const TWILIO_STORAGE_URL = 'https://mms.twiliocdn.com/AC000000000000000000000000
 const MESSENGER_URL = 'https://scontent.xx.fbcdn.net/v/t1/photo.jpg';
 const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]);
 
-const baseJob = { hubMessageId: 'msg_token', conversationId: 'conv_token', partIndex: 0 } as const;
+const baseJob = {
+  hubMessageId: 'msg_token',
+  conversationId: 'conv_70c3e11a0b5e4c6d8f9a1b2c3d4e5f60',
+  partIndex: 0,
+} as const;
 
 const whatsAppJob: MediaJob = {
   ...baseJob,
@@ -343,7 +347,7 @@ describe('the media fetcher while the hub’s credentials are refused', () => {
         level: 'error',
         message: expect.stringContaining("provider refused the hub's credentials"),
         channel: 'whatsapp',
-        conversationId: 'conv_token',
+        conversationId: 'conv_70c3e11a0b5e4c6d8f9a1b2c3d4e5f60',
         statusCode: 401,
         errorCodes: ['190'],
         attempt: 1,
