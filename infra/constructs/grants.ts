@@ -1,7 +1,8 @@
-import { Stack } from 'aws-cdk-lib';
+import { Names, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -21,6 +22,46 @@ const addStatement = (grantee: iam.IGrantable, actions: string[], resources: str
 export const grantSendMessage = (grantee: iam.IGrantable, queue: sqs.IQueue, key?: kms.IKey): void => {
   addStatement(grantee, ['sqs:SendMessage'], [queue.queueArn]);
   key?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+};
+
+export interface QueueTriggerOptions {
+  readonly batchSize: number;
+  readonly maxConcurrency?: number | undefined;
+  /** The function's code makes records visible again itself (a backoff): ChangeMessageVisibility on the queue. */
+  readonly changesVisibility?: boolean;
+}
+
+/**
+ * Lambda's SQS trigger, reporting batch item failures, with the role's least for it: ReceiveMessage, DeleteMessage and
+ * GetQueueAttributes (what the event source mapping calls with the function's role), and Decrypt on an SSE-KMS queue's
+ * key. CDK's `SqsEventSource` grants GetQueueUrl and ChangeMessageVisibility too, which no hub function without
+ * `changesVisibility` calls. The mapping keeps the id `SqsEventSource` gave it, so a deployed stack keeps its mapping
+ * (Lambda refuses a second mapping of one queue to one function, so a replacement would fail).
+ */
+export const addQueueTrigger = (
+  fn: lambda.Function,
+  queue: sqs.IQueue,
+  options: QueueTriggerOptions,
+  key?: kms.IKey,
+): lambda.EventSourceMapping => {
+  const mapping = fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
+    eventSourceArn: queue.queueArn,
+    batchSize: options.batchSize,
+    reportBatchItemFailures: true,
+    ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+  });
+  addStatement(
+    fn,
+    [
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      ...(options.changesVisibility ? ['sqs:ChangeMessageVisibility'] : []),
+    ],
+    [queue.queueArn],
+  );
+  key?.grantDecrypt(fn);
+  return mapping;
 };
 
 /** Reads one secret (the channel secret, the pseudonym key): GetSecretValue only (no DescribeSecret, no ListSecrets). */

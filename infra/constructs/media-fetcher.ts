@@ -1,5 +1,5 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
@@ -9,6 +9,7 @@ import {
 } from '#shared/resources/definitions.ts';
 import { MESSAGE_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
+  addQueueTrigger,
   grantAbortUploads,
   grantDeletePayloads,
   grantPutPayloads,
@@ -62,7 +63,7 @@ export interface MediaFetcherProps {
  */
 export class MediaFetcher extends Construct {
   public readonly function: HubFunction;
-  public readonly eventSource: SqsEventSource;
+  public readonly trigger: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: MediaFetcherProps) {
     super(scope, id);
@@ -81,12 +82,16 @@ export class MediaFetcher extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    this.eventSource = new SqsEventSource(storage.media.queue, {
-      batchSize: MEDIA_FETCHER.batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency ?? MEDIA_FETCHER.maxConcurrency,
-    });
-    this.function.addEventSource(this.eventSource);
+    this.trigger = addQueueTrigger(
+      this.function,
+      storage.media.queue,
+      {
+        batchSize: MEDIA_FETCHER.batchSize,
+        maxConcurrency: props.maxConcurrency ?? MEDIA_FETCHER.maxConcurrency,
+        changesVisibility: true,
+      },
+      storage.dataKey,
+    );
 
     grantTableItems(this.function, storage.table, MEDIA_FETCHER_TABLE_ACTIONS, storage.dataKey, {
       leadingKeyPrefixes: MEDIA_FETCHER_PARTITION_PREFIXES,

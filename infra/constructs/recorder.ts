@@ -1,10 +1,11 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET, RECORDER } from '#shared/resources/definitions.ts';
 import { IDENTITY_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
+  addQueueTrigger,
   grantGetPayloads,
   grantIndexQuery,
   grantKeptOptOutDeletes,
@@ -78,7 +79,7 @@ export interface RecorderProps {
  */
 export class Recorder extends Construct {
   public readonly function: HubFunction;
-  public readonly eventSource: SqsEventSource;
+  public readonly trigger: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: RecorderProps) {
     super(scope, id);
@@ -102,12 +103,12 @@ export class Recorder extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    this.eventSource = new SqsEventSource(storage.ingest.queue, {
-      batchSize: props.batchSize ?? RECORDER.batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency,
-    });
-    this.function.addEventSource(this.eventSource);
+    this.trigger = addQueueTrigger(
+      this.function,
+      storage.ingest.queue,
+      { batchSize: props.batchSize ?? RECORDER.batchSize, maxConcurrency: props.maxConcurrency },
+      storage.dataKey,
+    );
 
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
     grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);

@@ -1,6 +1,6 @@
 import { Arn, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
@@ -8,6 +8,7 @@ import { MAILGUN_API_BASE_URLS, type MailgunRegion } from '#shared/channels/emai
 import { CORE_FUNCTION_SECRET_SECTIONS, PAYLOAD_BUCKET, SENDER } from '#shared/resources/definitions.ts';
 import { CONTACT_PARTITION_PREFIX, IDENTITY_PARTITION_PREFIX } from '#shared/store/keys.ts';
 import {
+  addQueueTrigger,
   grantGetPayloads,
   grantIndexQuery,
   grantKeptOptOutDeletes,
@@ -102,7 +103,7 @@ export interface SenderProps {
  */
 export class Sender extends Construct {
   public readonly function: HubFunction;
-  public readonly eventSource: SqsEventSource;
+  public readonly trigger: lambda.EventSourceMapping;
   /** Present with `sesSendingDomain`: every SES send goes through it, so its events reach the hub. */
   public readonly configurationSet?: ses.ConfigurationSet;
 
@@ -151,12 +152,16 @@ export class Sender extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    this.eventSource = new SqsEventSource(storage.outbox.queue, {
-      batchSize: props.batchSize ?? SENDER.batchSize,
-      reportBatchItemFailures: true,
-      maxConcurrency: props.maxConcurrency ?? SENDER.maxConcurrency,
-    });
-    this.function.addEventSource(this.eventSource);
+    this.trigger = addQueueTrigger(
+      this.function,
+      storage.outbox.queue,
+      {
+        batchSize: props.batchSize ?? SENDER.batchSize,
+        maxConcurrency: props.maxConcurrency ?? SENDER.maxConcurrency,
+        changesVisibility: true,
+      },
+      storage.dataKey,
+    );
 
     // Exactly what the sender calls: its send records, the conversation, consent and message items
     // (shared/store/sends.ts, conversations.ts, contacts.ts, messages.ts), the recorder's writes for

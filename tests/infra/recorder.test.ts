@@ -51,7 +51,6 @@ describe('Recorder', () => {
       expect.arrayContaining([
         'sqs:ReceiveMessage',
         'sqs:DeleteMessage',
-        'sqs:ChangeMessageVisibility',
         'sqs:SendMessage',
         's3:GetObject',
         's3:PutObject',

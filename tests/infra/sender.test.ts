@@ -190,7 +190,7 @@ describe('Sender', () => {
     });
     expect(
       actionsOfRole(template, roleId)
-        .filter((action) => !action.startsWith('logs:') && !action.startsWith('sqs:GetQueue'))
+        .filter((action) => !action.startsWith('logs:'))
         .sort(),
     ).toEqual(['s3:PutObject', 'sqs:SendMessage']);
   });
