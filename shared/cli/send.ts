@@ -11,7 +11,11 @@ import {
   SendMessageCommandSchema,
   type SendMessageData,
 } from '#shared/contract/commands.ts';
-import { outboundHubMessageId, outboxDeduplicationId } from '#shared/contract/ids.ts';
+import {
+  CONVERSATION_ID_PATTERN,
+  outboundHubMessageId,
+  outboxDeduplicationId,
+} from '#shared/contract/ids.ts';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
 import { isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
@@ -154,6 +158,12 @@ const main = async (argv: readonly string[]): Promise<number> => {
     console.error(USAGE);
     return 2;
   }
+  if (!CONVERSATION_ID_PATTERN.test(conversationId)) {
+    console.error(
+      `not sent: <conversationId> refused: not a conversation id (conv_ and 32 hex digits)\n${USAGE}`,
+    );
+    return 2;
+  }
   if (values.category !== undefined && !values.template) {
     console.error(`--category goes with --template\n${USAGE}`);
     return 2;
@@ -207,7 +217,10 @@ const main = async (argv: readonly string[]): Promise<number> => {
   }
 
   const info = await fetchHubInfo(target.hubUrl);
-  if (!info) throw new Error(`no local hub at ${target.hubUrl} (start one with npm start)`);
+  if (!info) {
+    console.error(`not sent: no local hub at ${target.hubUrl} (start one with npm start)`);
+    return 1;
+  }
   const clientOptions = { region: info.region, credentials: info.credentials };
   const sqs = new SQSClient({ ...clientOptions, endpoint: info.endpoints.sqs });
   const dynamodb = new DynamoDBClient({ ...clientOptions, endpoint: info.endpoints.dynamodb });

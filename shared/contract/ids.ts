@@ -11,6 +11,9 @@ const UNIT_SEPARATOR = '\u001f';
 export const stableHash = (...parts: readonly string[]): string =>
   hash('sha256', parts.join(UNIT_SEPARATOR), 'hex').slice(0, 32);
 
+/** The form of every conversation id: `conv_` and 32 hex digits (conversationIdFor, emailThreadConversationId). */
+export const CONVERSATION_ID_PATTERN = /^conv_[0-9a-f]{32}$/;
+
 /**
  * A conversation is one contact talking to one business endpoint on one channel (for e-mail: one
  * thread with one customer, emailThreadConversationId). Deriving the id from those facts means the

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
+import { CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import type { Channel } from '#shared/contract/types.ts';
 import { redactString, redactValue } from './redact.ts';
 
@@ -90,7 +91,7 @@ const setField = (entry: LogEntry, key: string, value: unknown): void => {
  * spaces (at most 256 characters) rather than to one form.
  */
 const ID_FORMATS: Readonly<Partial<Record<keyof LogFields, RegExp>>> = {
-  conversationId: /^conv_[0-9a-f]{32}$/,
+  conversationId: CONVERSATION_ID_PATTERN,
   contactId: /^ct_[0-9a-f]{32}$/,
   commandId: /^[\x21-\x7e]{1,256}$/,
 };

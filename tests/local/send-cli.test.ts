@@ -13,6 +13,8 @@ import { deadPort } from '#tests/support/dead-port.ts';
 import { type HubSession, startHubSession } from '#tests/support/hub-session.ts';
 
 const OUTBOX = 'https://sqs.us-east-1.amazonaws.com/123456789012/acme-outbox.fifo';
+/** A conversation id of the hub's form, for runs that never reach a hub. */
+const CONVERSATION = 'conv_5e1d2c3b4a5968778695a4b3c2d1e0f9';
 
 /** A send record as the sender leaves it, in `state`. */
 const recordIn = (state: SendRecord['state'], extra: Partial<SendRecord> = {}): SendRecord =>
@@ -233,7 +235,7 @@ describe('npm run send: --help and unknown options', () => {
   it('prints its usage on --help (exit 0), and why and its usage on an unknown option (exit 2)', async () => {
     // Act
     const help = await runSend(['--help']);
-    const unknown = await runSend(['conv_1', 'text', '--bogus']);
+    const unknown = await runSend([CONVERSATION, 'text', '--bogus']);
     // Assess
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: npm run send -- <conversationId> <text> \[options\]/);
@@ -296,7 +298,7 @@ describe('npm run send -- --template: the category (found by a review)', () => {
 
   it('names none unless --category is given (a marketing template must not pass a marketing opt-out), and the one given', async () => {
     // Prepare
-    const template = ['conv_1', '--template', 'winter_offer', '--param', 'Ada'];
+    const template = [CONVERSATION, '--template', 'winter_offer', '--param', 'Ada'];
     // Act
     const plain = await runCli('shared/cli/send.ts', template, env);
     const withoutCategory = queuedPart(0);
@@ -316,10 +318,10 @@ describe('npm run send -- --template: the category (found by a review)', () => {
     // Act
     const unknown = await runCli(
       'shared/cli/send.ts',
-      ['conv_1', '--template', 'x', '--category', 'promo'],
+      [CONVERSATION, '--template', 'x', '--category', 'promo'],
       env,
     );
-    const alone = await runCli('shared/cli/send.ts', ['conv_1', 'text', '--category', 'utility'], env);
+    const alone = await runCli('shared/cli/send.ts', [CONVERSATION, 'text', '--category', 'utility'], env);
     // Assess
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^--category must be one of marketing, utility, authentication\nusage: /);
@@ -343,9 +345,9 @@ describe('npm run send: arguments the command contract refuses (found by a revie
     // Prepare: a hub that does not answer: nothing is asked of one
     const hub = ['--hub', `http://127.0.0.1:${await deadPort()}`];
     // Act
-    const blank = await runCli('shared/cli/send.ts', ['conv_1', '   ', ...hub]);
-    const long = await runCli('shared/cli/send.ts', ['conv_1', 'x'.repeat(70_000), ...hub]);
-    const emptyKey = await runCli('shared/cli/send.ts', ['conv_1', 'text', '--key', '', ...hub]);
+    const blank = await runCli('shared/cli/send.ts', [CONVERSATION, '   ', ...hub]);
+    const long = await runCli('shared/cli/send.ts', [CONVERSATION, 'x'.repeat(70_000), ...hub]);
+    const emptyKey = await runCli('shared/cli/send.ts', [CONVERSATION, 'text', '--key', '', ...hub]);
     // Assess
     for (const run of [blank, long, emptyKey]) {
       expect(run.code).toBe(2);
@@ -359,17 +361,41 @@ describe('npm run send: arguments the command contract refuses (found by a revie
   }, 60_000);
 });
 
+describe('npm run send: a conversation id not of its form, and no hub', () => {
+  it('refuses a conversation id not of the form conv_ and 32 hex digits (exit 2), queueing nothing', async () => {
+    // Prepare: a hub that does not answer: nothing is asked of one
+    const hub = ['--hub', `http://127.0.0.1:${await deadPort()}`];
+    // Act
+    const run = await runCli('shared/cli/send.ts', ['not-a-conversation', 'hi', ...hub]);
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^not sent: <conversationId> refused: not a conversation id/);
+    expect(run.stderr).not.toMatch(/no local hub/);
+    expect(run.stdout).toBe('');
+  }, 60_000);
+
+  it('says no local hub answers in one line, exit 1, without an error name', async () => {
+    // Prepare
+    const target = `http://127.0.0.1:${await deadPort()}`;
+    // Act
+    const run = await runCli('shared/cli/send.ts', [CONVERSATION, 'hi', '--hub', target]);
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(`not sent: no local hub at ${target} (start one with npm start)`);
+  }, 60_000);
+});
+
 describe('npm run send against AWS: the region (found by a review)', () => {
   it("takes the outbox URL's region when none is configured, and says to set AWS_REGION when the URL names none", async () => {
     // Act
     const named = await runCli(
       'shared/cli/send.ts',
-      ['conv_1', 'text'],
+      [CONVERSATION, 'text'],
       noRegionEnv({ SWITCHBOARD_OUTBOX_QUEUE_URL: OUTBOX.replace('us-east-1', 'eu-west-1') }),
     );
     const unnamed = await runCli(
       'shared/cli/send.ts',
-      ['conv_1', 'text'],
+      [CONVERSATION, 'text'],
       noRegionEnv({ SWITCHBOARD_OUTBOX_QUEUE_URL: `http://127.0.0.1:${await deadPort()}/1/outbox.fifo` }),
     );
     // Assess: the first stops at the credentials this machine lacks, not at the region
