@@ -39,6 +39,8 @@
  *   queue's RedrivePolicy) the group is no longer held: its later messages are handled and deleted,
  *   and SQS moves the unhandled one alone to the dead-letter queue at its next receive. Held, they
  *   would have reached that count with it and been moved with it.
+ * - stop between receives: the first Ctrl-C lets the long poll in flight end and its events be handled and
+ *   deleted, since what SQS hands a poll its consumer dropped stays invisible for the visibility timeout;
  * It prints ids, types, subjects and times: never message text or contact details.
  */
 import { parseArgs } from 'node:util';
@@ -232,6 +234,13 @@ export interface ConsumerOptions {
   /** Reads a claim-checked event from the payload bucket; without it such messages are left for the DLQ. */
   readonly fetchObject?: (bucket: string, key: string) => Promise<Uint8Array>;
   readonly waitTimeSeconds?: number;
+  /**
+   * Stop after the receive in flight: its messages are handled and deleted first. A consumer that drops a
+   * long poll mid-way (the process exits, the request aborted) can leave what SQS hands that poll invisible
+   * for the queue's visibility timeout (60 s here), out of reach of the next consumer.
+   */
+  readonly stopping?: AbortSignal;
+  /** Stop at once, the receive in flight aborted. */
   readonly signal?: AbortSignal;
   /** Stop after this many empty polls (tests); forever when absent. */
   readonly maxEmptyPolls?: number;
@@ -283,17 +292,20 @@ const handleMessage = async (options: ConsumerOptions, body: string | undefined)
   return options.helpdesk.handleJson(json);
 };
 
-/** Receives, handles, deletes; returns when aborted or after `maxEmptyPolls` empty polls. */
+/** SQS's longest long poll. */
+const WAIT_SECONDS = 20;
+
+/** Receives, handles, deletes; returns when stopped or aborted, or after `maxEmptyPolls` empty polls. */
 export const consume = async (options: ConsumerOptions): Promise<void> => {
   let emptyPolls = 0;
-  while (!options.signal?.aborted) {
+  while (!options.signal?.aborted && !options.stopping?.aborted) {
     let messages: Message[];
     try {
       const received = await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: 10,
-          WaitTimeSeconds: options.waitTimeSeconds ?? 20,
+          WaitTimeSeconds: options.waitTimeSeconds ?? WAIT_SECONDS,
           MessageSystemAttributeNames: ['MessageGroupId', 'ApproximateReceiveCount'],
         }),
         options.signal ? { abortSignal: options.signal } : {},
@@ -452,9 +464,20 @@ export const main = async (
     ...(hub ? { credentials: hub.credentials } : {}),
   });
   const fetchObject = claimCheckReader(s3);
+  // The first Ctrl-C lets the receive in flight end (its events handled and deleted), so none is left
+  // invisible to the next run; a second one quits at once.
+  const stopping = new AbortController();
   const stop = new AbortController();
-  process.once('SIGINT', () => stop.abort());
-  process.once('SIGTERM', () => stop.abort());
+  const onSignal = (): void => {
+    if (stopping.signal.aborted) {
+      stop.abort();
+      return;
+    }
+    stopping.abort();
+    output.line(`stopping after the receive in flight (up to ${WAIT_SECONDS} s); Ctrl-C again quits now`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const maxReceiveCount = await maxReceiveCountOf(sqs, queueUrl);
   output.line(`consuming ${queueUrl} (Ctrl-C stops)`);
   await consume({
@@ -462,9 +485,13 @@ export const main = async (
     queueUrl,
     helpdesk: new ExampleHelpdesk(output),
     fetchObject,
+    waitTimeSeconds: WAIT_SECONDS,
+    stopping: stopping.signal,
     signal: stop.signal,
     ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   sqs.destroy();
   s3.destroy();
   return 0;

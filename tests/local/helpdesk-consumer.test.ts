@@ -296,6 +296,50 @@ describe('example helpdesk consumer: a delete SQS refuses', () => {
   });
 });
 
+describe('example helpdesk consumer: stopping (Ctrl-C)', () => {
+  it('lets the receive in flight end, handling and deleting what it got, so nothing is left invisible', async () => {
+    // Prepare: a consumer in a long poll on the empty queue
+    const event = { ...received, id: 'evt_duringstop000000000000000000' };
+    const output = memoryOutput();
+    const stopping = new AbortController();
+    const before = await messagesLeft();
+    const consuming = consume({
+      sqs: emulators.clients.sqs,
+      queueUrl: emulators.resources.helpdeskQueueUrl,
+      helpdesk: new ExampleHelpdesk(output),
+      waitTimeSeconds: 5,
+      stopping: stopping.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Act: stop, then an event arrives while that poll still waits
+    stopping.abort();
+    await send(JSON.stringify(event), 'stopping');
+    await consuming;
+    // Assess: the poll's event was handled and deleted before consume returned
+    expect(output.lines.join('\n')).toContain(event.id);
+    expect(await messagesLeft()).toBe(before);
+  });
+
+  it('quits at once when aborted, the poll in flight cancelled', async () => {
+    // Prepare
+    const stop = new AbortController();
+    const started = Date.now();
+    const consuming = consume({
+      sqs: emulators.clients.sqs,
+      queueUrl: emulators.resources.helpdeskQueueUrl,
+      helpdesk: new ExampleHelpdesk(memoryOutput()),
+      waitTimeSeconds: 20,
+      signal: stop.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Act
+    stop.abort();
+    await consuming;
+    // Assess: well before the 20 s poll would have ended
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
 describe('npm run consume: where it reads', () => {
   const deployedQueue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/switchboard-helpdesk.fifo';
   afterEach(() => {
