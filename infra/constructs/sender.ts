@@ -23,7 +23,7 @@ import { HubFunction, type HubRuntimeEnvironment } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
 /**
- * What the sender sends to the table itself (gsi2 and the Queries of partitions are granted apart:
+ * What the sender sends to the table itself (its indexes and the Queries of partitions are granted apart:
  * grantIndexQuery, SENDER_QUERY_PARTITION_PREFIXES): items read and written, and BatchGetItem for a
  * command's send record with its conversation and for a contact's consent with its kept opt-outs
  * (and a DeleteItem of a legacy one it moves, granted apart: grantKeptOptOutDeletes).
@@ -38,6 +38,16 @@ import type { HubStorage } from './hub-storage.ts';
  * granted, found by a review). tests/outbound/send-record-vanished.test.ts checks its Queries against it.
  */
 export const SENDER_QUERY_PARTITION_PREFIXES = [CONTACT_PARTITION_PREFIX, IDENTITY_PARTITION_PREFIX] as const;
+
+/**
+ * The indexes the sender queries: gsi2 (the e-mail a reply answers, the WhatsApp message a typing indicator answers)
+ * and gsi3 (a person's merges and conversations, when the recording of a sent message follows the customer into
+ * another conversation filed under a merged person: record-event.ts, linkPerson; the conversation vanished between
+ * the sender's read and its write. Before 2026-12-07 not granted: AWS would have refused it, and the command would
+ * have ended `provider_error` after the message went). tests/outbound/send-record-vanished.test.ts checks its
+ * Queries against it.
+ */
+export const SENDER_QUERY_INDEXES = ['gsi2', 'gsi3'] as const;
 
 export const SENDER_TABLE_ACTIONS = [
   'dynamodb:GetItem',
@@ -165,10 +175,10 @@ export class Sender extends Construct {
 
     // Exactly what the sender calls: its send records, the conversation, consent and message items
     // (shared/store/sends.ts, conversations.ts, contacts.ts, messages.ts), the recorder's writes for
-    // the sent message, and gsi2 for the e-mail a reply answers and the WhatsApp message a typing
-    // indicator answers.
+    // the sent message, and the indexes of SENDER_QUERY_INDEXES.
     grantTableItems(this.function, storage.table, SENDER_TABLE_ACTIONS, storage.dataKey);
-    grantIndexQuery(this.function, storage.table, 'gsi2', storage.dataKey);
+    for (const index of SENDER_QUERY_INDEXES)
+      grantIndexQuery(this.function, storage.table, index, storage.dataKey);
     grantSendMessage(this.function, storage.helpdesk.queue, storage.dataKey);
     grantSendMessage(this.function, storage.outbox.deadLetterQueue, storage.dataKey);
     grantPutPayloads(this.function, storage.payloadBucket, [PAYLOAD_BUCKET.claimCheckPrefix]);

@@ -38,7 +38,7 @@ describe('Sender', () => {
     expect(OUTBOX_QUEUE.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(2 * SENDER.timeoutSeconds);
   });
 
-  it('may do exactly what the sender calls: table items, gsi2, the helpdesk queue, the outbox DLQ, claim checks, the two secrets, SES', () => {
+  it('may do exactly what the sender calls: table items, gsi2 and gsi3, the helpdesk queue, the outbox DLQ, claim checks, the two secrets, SES', () => {
     // Act
     const { stack, template } = all;
     const roleId = roleIdOf(stack.sender.function);
@@ -56,13 +56,15 @@ describe('Sender', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(resourcesFor(template, roleId, 'dynamodb:UpdateItem')).toEqual([arnOf(stack.storage.table)]);
-    // gsi2, and channel contacts' partitions on the table (see below).
+    // gsi2 and gsi3, and channel contacts' partitions on the table (see below).
     expect(resourcesFor(template, roleId, 'dynamodb:Query').sort()).toEqual(
       [
         arnOf(stack.storage.table),
-        JSON.stringify({
-          'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, '/index/gsi2']],
-        }),
+        ...['gsi2', 'gsi3'].map((index) =>
+          JSON.stringify({
+            'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }, `/index/${index}`]],
+          }),
+        ),
       ].sort(),
     );
     expect(resourcesFor(template, roleId, 'sqs:SendMessage').sort()).toEqual(
