@@ -63,6 +63,7 @@ const GatewayErrorSchema = z.strictObject({ message: z.string() }).meta({
 const GATEWAY_ANSWERS: Readonly<Record<number, string>> = {
   401: 'API Gateway, with a JWT authorizer: no token, or one it does not take (`{"message":"Unauthorized"}`, `WWW-Authenticate` saying why)',
   403: 'API Gateway: IAM authorization failed (no SigV4 signature, a wrong one, a policy that does not allow the route), or a JWT without the route\'s scope (`{"message":"Forbidden"}`)',
+  413: 'API Gateway: a body over its 10 MB, or a request over Lambda\'s 6 MB invocation payload (`{"message":"Request Entity Too Large"}`)',
   429: 'API Gateway: the request was throttled (`{"message":"Too Many Requests"}`)',
   500: 'API Gateway: the function failed, or gave an answer it could not read (`{"message":"Internal Server Error"}`)',
   503: 'API Gateway: the function did not answer in time (`{"message":"Service Unavailable"}`); the local hub while it starts or stops, as a problem with `Retry-After`',
@@ -224,7 +225,7 @@ export const renderOpenApi = () =>
         'or reported failed. Every change made here is also a `switchboard.conversation.state_changed` event',
         'on the helpdesk stream (see the AsyncAPI document). Errors are RFC 9457 problem details with a stable',
         '`type`. Deployed, API Gateway authorizes (AWS IAM SigV4 by default, or a JWT), throttles and times out: it',
-        'answers 401 (JWT), 403, 429, 500 and 503 itself, with its own body, `{"message": "…"}` (GatewayError), which',
+        'answers 401 (JWT), 403, 413, 429, 500 and 503 itself, with its own body, `{"message": "…"}` (GatewayError), which',
         'each operation declares beside its problems. Bodies are JSON in UTF-8: another charset is a 415 when the body',
         'holds a character outside ASCII, bytes that are not UTF-8 a 400. Each operation says the largest body it takes: the longest its schema accepts, every',
         `character of every string (keys too) escaped as \\uXXXX (6 bytes, as Python's json.dumps writes any`,

@@ -60,7 +60,16 @@ describe('the helpdesk API contract (OpenAPI 3.1)', () => {
       const entry = described[index];
       expect(entry?.operationId, entry?.route).toBe(route.handler);
       expect(entry?.statuses, entry?.route).toEqual(
-        expect.arrayContaining([String(route.success.status), '400', '401', '403', '429', '500', '503']),
+        expect.arrayContaining([
+          String(route.success.status),
+          '400',
+          '401',
+          '403',
+          '413',
+          '429',
+          '500',
+          '503',
+        ]),
       );
       expect(entry?.pathParams.sort(), entry?.route).toEqual(
         [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort(),
@@ -102,13 +111,14 @@ describe('the helpdesk API contract (OpenAPI 3.1)', () => {
     expect(madeUp).toEqual({ undeclared: ['x-made-up'], missing: [] });
   });
 
-  it("declares API Gateway's own answers on every operation (401 of a JWT, 403, 429, 500, 503), as they come, beside the function's problems", () => {
+  it("declares API Gateway's own answers on every operation (401 of a JWT, 403, 413, 429, 500, 503), as they come, beside the function's problems", () => {
     // Prepare: API Gateway's bodies (as the local stand-in models them), and the function's own problems
     const check = createResponseValidator();
     const document = committedOpenApi();
     const gateway = {
       401: { message: 'Unauthorized' },
       403: { message: 'Forbidden' },
+      413: JSON.parse(GATEWAY_RESPONSES.tooLarge().body.toString('utf8')),
       429: { message: 'Too Many Requests' },
       500: JSON.parse(GATEWAY_RESPONSES.internalError().body.toString('utf8')),
       503: JSON.parse(GATEWAY_RESPONSES.unavailable().body.toString('utf8')),

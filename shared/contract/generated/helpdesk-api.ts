@@ -1250,6 +1250,17 @@ export interface components {
                 "application/json": components["schemas"]["GatewayError"];
             };
         };
+        /** @description API Gateway: a body over its 10 MB, or a request over Lambda's 6 MB invocation payload (`{"message":"Request Entity Too Large"}`) */
+        "Status-413": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
         /** @description API Gateway: the request was throttled (`{"message":"Too Many Requests"}`) */
         "Status-429": {
             headers: {
@@ -1278,6 +1289,17 @@ export interface components {
                 "cache-control": components["headers"]["CacheControl"];
                 /** @description The local hub while it starts or stops: seconds to wait before asking again. */
                 "retry-after"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"] | components["schemas"]["GatewayError"];
+                "application/json": components["schemas"]["GatewayError"];
+            };
+        };
+        /** @description The body is too large (`urn:switchboard:problem:payload-too-large`); API Gateway: a body over its 10 MB, or a request over Lambda's 6 MB invocation payload (`{"message":"Request Entity Too Large"}`) */
+        "Status-413-tooLarge": {
+            headers: {
+                "cache-control": components["headers"]["CacheControl"];
                 [name: string]: unknown;
             };
             content: {
@@ -1343,6 +1365,7 @@ export interface operations {
             };
             401: components["responses"]["Status-401-unauthorized"];
             403: components["responses"]["Status-403"];
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -1393,6 +1416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -1471,16 +1495,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -1544,6 +1559,7 @@ export interface operations {
             };
             401: components["responses"]["Status-401-unauthorized"];
             403: components["responses"]["Status-403"];
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -1598,16 +1614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -1680,16 +1687,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -1752,16 +1750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -1843,6 +1832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -1892,6 +1882,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -1932,16 +1923,7 @@ export interface operations {
             };
             401: components["responses"]["Status-401-unauthorized"];
             403: components["responses"]["Status-403"];
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -2001,6 +1983,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -2060,6 +2043,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -2113,6 +2097,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -2168,16 +2153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -2261,16 +2237,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -2334,16 +2301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is too large (`urn:switchboard:problem:payload-too-large`) */
-            413: {
-                headers: {
-                    "cache-control": components["headers"]["CacheControl"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            413: components["responses"]["Status-413-tooLarge"];
             /** @description The body must be application/json (`urn:switchboard:problem:unsupported-media-type`) */
             415: {
                 headers: {
@@ -2405,6 +2363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -2449,6 +2408,7 @@ export interface operations {
             };
             401: components["responses"]["Status-401-unauthorized"];
             403: components["responses"]["Status-403"];
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
@@ -2485,6 +2445,7 @@ export interface operations {
             };
             401: components["responses"]["Status-401-unauthorized"];
             403: components["responses"]["Status-403"];
+            413: components["responses"]["Status-413"];
             429: components["responses"]["Status-429"];
             500: components["responses"]["Status-500-internal"];
             503: components["responses"]["Status-503"];
