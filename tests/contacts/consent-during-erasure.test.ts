@@ -7,14 +7,13 @@ import {
   contactConversationId,
   eventIdFor,
   type HubEvent,
-  hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { indexContact, readContactConsent } from '#shared/store/contacts.ts';
 import { type ErasureDeps, erasePerson } from '#shared/store/erasure.ts';
 import { contactKeyFor } from '#shared/store/keys.ts';
 import { keepUnreadableEmail } from '#shared/store/unreadable-emails.ts';
-import { minute, smsReceived } from '#tests/recorder/factories.ts';
+import { minute, smsReceived, whatsAppMessageFrom } from '#tests/recorder/factories.ts';
 import { tableItems, useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
@@ -55,20 +54,7 @@ const whatsappFrom = (
   identities: [ChannelIdentity, ...ChannelIdentity[]],
   wamid: string,
   at: string,
-): HubEvent =>
-  buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
-    channel: 'whatsapp',
-    provider: 'meta',
-    endpoint: whatsappEndpoint,
-    contact: { identities },
-    conversationId: whatsappConversationOf(identities),
-    hubMessageId: hubMessageIdFor('whatsapp', wamid),
-    direction: 'inbound',
-    providerMessageId: wamid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
+): HubEvent => whatsAppMessageFrom(whatsappEndpoint, identities, wamid, at);
 
 const whatsappStopFrom = (identities: [ChannelIdentity, ...ChannelIdentity[]], at: string): HubEvent =>
   buildEvent(

@@ -8,7 +8,6 @@ import {
   contactConversationId,
   eventIdFor,
   type HubEvent,
-  hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
@@ -17,7 +16,7 @@ import { createRecorderService, type RecorderService } from '#shared/recorder/ba
 import { loadConversation } from '#shared/store/conversations.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute, sqsEvent } from '#tests/recorder/factories.ts';
+import { minute, sqsEvent, whatsAppMessageFrom } from '#tests/recorder/factories.ts';
 
 /*
  * WhatsApp webhooks name a customer by wa_id, by business-scoped user id (BSUID), or both; the
@@ -25,23 +24,8 @@ import { minute, sqsEvent } from '#tests/recorder/factories.ts';
  */
 const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-links' };
 
-const messageFrom = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent => {
-  const [primary] = identities;
-  if (!primary) throw new Error('no identity');
-  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
-    channel: 'whatsapp',
-    provider: 'meta',
-    endpoint,
-    contact: { identities: identities as [ChannelIdentity, ...ChannelIdentity[]] },
-    conversationId: contactConversationId('whatsapp', endpoint, primary),
-    hubMessageId: hubMessageIdFor('whatsapp', wamid),
-    direction: 'inbound',
-    providerMessageId: wamid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
-};
+const messageFrom = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent =>
+  whatsAppMessageFrom(endpoint, identities, wamid, at);
 
 /** What a WhatsApp webhook makes of a status or a reaction: the conversation its identifiers derive. */
 const aboutMessage = (identities: ChannelIdentity[], at: string) => {

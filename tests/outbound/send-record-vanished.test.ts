@@ -2,18 +2,11 @@ import { DeleteItemCommand, type QueryCommandInput } from '@aws-sdk/client-dynam
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { SENDER_QUERY_INDEXES, SENDER_QUERY_PARTITION_PREFIXES } from '#infra/constructs/sender.ts';
-import {
-  buildEvent,
-  type ChannelIdentity,
-  contactConversationId,
-  eventIdFor,
-  type HubEvent,
-  hubMessageIdFor,
-} from '#shared/contract/index.ts';
+import { type ChannelIdentity, contactConversationId, type HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { conversationKey } from '#shared/store/keys.ts';
 import { mergePeople } from '#shared/store/person-merges.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, whatsAppMessageFrom } from '#tests/recorder/factories.ts';
 import {
   type OutboundHarness,
   openCustomerConversation,
@@ -107,25 +100,9 @@ const allowed = (query: QueryCommandInput): boolean =>
 
 const ENDPOINT = { type: 'whatsapp_phone_number' as const, id: 'phone-vanish-merge' };
 
-/** A WhatsApp customer message naming `identities` (the first one is the conversation's). */
-const whatsAppMessage = (
-  identities: [ChannelIdentity, ...ChannelIdentity[]],
-  wamid: string,
-  at: string,
-): HubEvent =>
-  buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
-    channel: 'whatsapp',
-    provider: 'meta',
-    endpoint: ENDPOINT,
-    contact: { identities },
-    conversationId: contactConversationId('whatsapp', ENDPOINT, identities[0]),
-    hubMessageId: hubMessageIdFor('whatsapp', wamid),
-    direction: 'inbound',
-    providerMessageId: wamid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
+/** A WhatsApp customer's message to this test's business number. */
+const whatsAppMessage = (identities: readonly ChannelIdentity[], wamid: string, at: string): HubEvent =>
+  whatsAppMessageFrom(ENDPOINT, identities, wamid, at);
 
 describe('recording a reply whose conversation vanished, its customer merged into another person', () => {
   const hub = useOutboundHarness();

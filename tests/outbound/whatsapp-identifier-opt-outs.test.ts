@@ -10,13 +10,12 @@ import {
   eventIdFor,
   type HubEvent,
   type HubEventOf,
-  hubMessageIdFor,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { erasePerson } from '#shared/store/erasure.ts';
 import { contactItemKey, contactKeyFor } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute } from '../recorder/factories.ts';
+import { minute, whatsAppMessageFrom } from '../recorder/factories.ts';
 import { outcomesOf, sendCommand, useOutboundHarness } from './harness.ts';
 
 /*
@@ -46,19 +45,7 @@ const conversationOf = (identities: ChannelIdentity[], business = endpoint): str
 };
 
 const received = (identities: ChannelIdentity[], wamid: string, at: string, business = endpoint): HubEvent =>
-  buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
-    channel: 'whatsapp',
-    provider: 'meta',
-    endpoint: business,
-    contact: contactOf(identities),
-    conversationId: conversationOf(identities, business),
-    hubMessageId: hubMessageIdFor('whatsapp', wamid),
-    direction: 'inbound',
-    providerMessageId: wamid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
+  whatsAppMessageFrom(business, identities, wamid, at);
 
 /** What the WhatsApp webhook makes of a `user_preferences` item naming `identities`. */
 const preference = (

@@ -1,7 +1,9 @@
 import type { SQSEvent } from 'aws-lambda';
 import {
+  type BusinessEndpoint,
   buildEvent,
   type Channel,
+  type ChannelIdentity,
   contactConversationId,
   type DeliveryStatus,
   eventIdFor,
@@ -88,6 +90,33 @@ export const messageEvent = (
     direction,
     providerMessageId,
     parts: [{ type: 'text', text }],
+  });
+};
+
+/**
+ * A WhatsApp customer's text to `endpoint` naming `identities` (a wa_id, a BSUID, or both), as the webhook makes it:
+ * the conversation is the first identity's.
+ */
+export const whatsAppMessageFrom = (
+  endpoint: BusinessEndpoint,
+  identities: readonly ChannelIdentity[],
+  wamid: string,
+  at: string,
+): HubEvent => {
+  const [primary, ...others] = identities;
+  if (!primary) throw new Error('no identity');
+  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
+    channel: 'whatsapp',
+    provider: 'meta',
+    endpoint,
+    contact: { identities: [primary, ...others] },
+    conversationId: contactConversationId('whatsapp', endpoint, primary),
+    hubMessageId: hubMessageIdFor('whatsapp', wamid),
+    direction: 'inbound',
+    providerMessageId: wamid,
+    providerTimestamp: at,
+    receivedAt: at,
+    parts: [{ type: 'text', text: 'hello' }],
   });
 };
 
