@@ -39,8 +39,8 @@
  *   queue's RedrivePolicy) the group is no longer held: its later messages are handled and deleted,
  *   and SQS moves the unhandled one alone to the dead-letter queue at its next receive. Held, they
  *   would have reached that count with it and been moved with it.
- * - stop between receives: the first Ctrl-C lets the long poll in flight end and its events be handled and
- *   deleted, since what SQS hands a poll its consumer dropped stays invisible for the visibility timeout;
+ * - stop between receives: Ctrl-C lets the long poll in flight end and its events be handled and deleted, since
+ *   what SQS hands a poll its consumer dropped stays invisible for the visibility timeout (a second Ctrl-C quits);
  * It prints ids, types, subjects and times: never message text or contact details.
  */
 import { parseArgs } from 'node:util';
@@ -295,6 +295,9 @@ const handleMessage = async (options: ConsumerOptions, body: string | undefined)
 /** SQS's longest long poll. */
 const WAIT_SECONDS = 20;
 
+/** A second Ctrl-C sooner than this after the first is taken for the same one, passed on twice. */
+const SECOND_INTERRUPT_MS = 1_000;
+
 /** Receives, handles, deletes; returns when stopped or aborted, or after `maxEmptyPolls` empty polls. */
 export const consume = async (options: ConsumerOptions): Promise<void> => {
   let emptyPolls = 0;
@@ -463,35 +466,49 @@ export const main = async (
     region,
     ...(hub ? { credentials: hub.credentials } : {}),
   });
-  const fetchObject = claimCheckReader(s3);
-  // The first Ctrl-C lets the receive in flight end (its events handled and deleted), so none is left
-  // invisible to the next run; a second one quits at once.
+  // Ctrl-C lets the receive in flight end (its events handled and deleted), so none is left invisible to the next
+  // run; a second Ctrl-C, a second apart at least (npm may pass the terminal's one on as a second), quits at once.
+  // SIGTERM (a process manager's stop) stops at once: what that poll got comes again after the visibility timeout.
   const stopping = new AbortController();
   const stop = new AbortController();
-  const onSignal = (): void => {
-    if (stopping.signal.aborted) {
-      stop.abort();
-      return;
-    }
-    stopping.abort();
-    output.line(`stopping after the receive in flight (up to ${WAIT_SECONDS} s); Ctrl-C again quits now`);
+  let firstInterrupt = 0;
+  const onInterrupt = (): void => {
+    if (!stopping.signal.aborted) {
+      firstInterrupt = Date.now();
+      stopping.abort();
+      output.line(`stopping after the receive in flight (up to ${WAIT_SECONDS} s); Ctrl-C again quits now`);
+    } else if (Date.now() - firstInterrupt >= SECOND_INTERRUPT_MS) process.exit(130);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onTerminate = (): void => stop.abort();
+  process.on('SIGINT', onInterrupt);
+  process.once('SIGTERM', onTerminate);
+  try {
+    return await consumeFrom(sqs, s3, queueUrl, output, { stopping: stopping.signal, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerminate);
+  }
+};
+
+/** Consumes `queueUrl` until stopped, then closes the clients. */
+const consumeFrom = async (
+  sqs: SQSClient,
+  s3: S3Client,
+  queueUrl: string,
+  output: CliOutput,
+  signals: Pick<ConsumerOptions, 'stopping' | 'signal'>,
+): Promise<number> => {
   const maxReceiveCount = await maxReceiveCountOf(sqs, queueUrl);
   output.line(`consuming ${queueUrl} (Ctrl-C stops)`);
   await consume({
     sqs,
     queueUrl,
     helpdesk: new ExampleHelpdesk(output),
-    fetchObject,
+    fetchObject: claimCheckReader(s3),
     waitTimeSeconds: WAIT_SECONDS,
-    stopping: stopping.signal,
-    signal: stop.signal,
+    ...signals,
     ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
   });
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
   sqs.destroy();
   s3.destroy();
   return 0;

@@ -1,5 +1,12 @@
+import { spawn } from 'node:child_process';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { claimCheckKeyFor } from '#shared/aws/claim-check-keys.ts';
 import {
@@ -14,6 +21,7 @@ import { EXAMPLE_EVENTS } from '#shared/contract/examples.ts';
 import { cliAwsRegion, MissingRegionError, regionOfQueueUrl } from '#shared/local/aws-region.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/local-aws.ts';
 import { HELPDESK_QUEUE } from '#shared/resources/definitions.ts';
 import { noRegionEnv, runCli } from '#tests/support/cli-process.ts';
 import { deadPort } from '#tests/support/dead-port.ts';
@@ -338,6 +346,106 @@ describe('example helpdesk consumer: stopping (Ctrl-C)', () => {
     // Assess: well before the 20 s poll would have ended
     expect(Date.now() - started).toBeLessThan(15_000);
   });
+});
+
+describe('npm run consume: Ctrl-C', () => {
+  /** A FIFO queue of its own for each test, so no other test's message answers its poll. */
+  const queueOfItsOwn = async (name: string): Promise<string> => {
+    const { QueueUrl } = await emulators.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `${name}.fifo`, Attributes: { FifoQueue: 'true' } }),
+    );
+    if (!QueueUrl) throw new Error('no queue');
+    return QueueUrl;
+  };
+
+  /** `npm run consume` (node --import tsx, as package.json runs it) on `queueUrl`. */
+  const startConsumer = (queueUrl: string) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'shared/cli/helpdesk-consumer.ts',
+        '--queue-url',
+        queueUrl,
+        '--endpoint',
+        emulators.endpoints.sqs,
+        '--s3-endpoint',
+        emulators.endpoints.s3,
+        '--region',
+        LOCAL_REGION,
+      ],
+      {
+        env: noRegionEnv({
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const printed = async (text: string): Promise<void> => {
+      for (let waited = 0; !stdout.includes(text); waited += 50) {
+        if (waited > 30_000) throw new Error(`never printed ${text}: ${stdout}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    return { child, exited, printed, output: () => stdout };
+  };
+
+  it('lets the poll in flight end, prints and deletes what it got, then exits 0', async () => {
+    // Prepare
+    const event = { ...received, id: 'evt_ctrlc0000000000000000000000000' };
+    const queueUrl = await queueOfItsOwn('consume-ctrl-c');
+    const consumer = startConsumer(queueUrl);
+    await consumer.printed('consuming ');
+    await new Promise((resolve) => setTimeout(resolve, 700)); // its first long poll under way
+    // Act: Ctrl-C, then an event arrives while the poll still waits
+    consumer.child.kill('SIGINT');
+    await consumer.printed('stopping after the receive in flight');
+    await emulators.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: JSON.stringify(event),
+        MessageGroupId: 'ctrl-c',
+        MessageDeduplicationId: 'ctrl-c-1',
+      }),
+    );
+    const code = await consumer.exited;
+    // Assess: handled, and deleted (nothing left in the queue, visible or in flight)
+    expect(code).toBe(0);
+    expect(consumer.output()).toContain(event.id);
+    const { Attributes } = await emulators.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(Attributes).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
+  }, 60_000);
+
+  it('quits at once, exit 130, on a second Ctrl-C a second after the first', async () => {
+    // Prepare
+    const consumer = startConsumer(await queueOfItsOwn('consume-ctrl-c-twice'));
+    await consumer.printed('consuming ');
+    consumer.child.kill('SIGINT');
+    await consumer.printed('stopping after the receive in flight');
+    // Act
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const second = Date.now();
+    consumer.child.kill('SIGINT');
+    const code = await consumer.exited;
+    // Assess: well before the 20 s poll would have ended
+    expect(code).toBe(130);
+    expect(Date.now() - second).toBeLessThan(10_000);
+  }, 60_000);
 });
 
 describe('npm run consume: where it reads', () => {
