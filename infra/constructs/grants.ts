@@ -34,7 +34,7 @@ export interface QueueTriggerOptions {
 /**
  * Lambda's SQS trigger, reporting batch item failures, with the role's least for it: ReceiveMessage, DeleteMessage and
  * GetQueueAttributes (what the event source mapping calls with the function's role), and Decrypt on an SSE-KMS queue's
- * key. CDK's `SqsEventSource` grants GetQueueUrl and ChangeMessageVisibility too, which no hub function without
+ * own key. CDK's `SqsEventSource` grants GetQueueUrl and ChangeMessageVisibility too, which no hub function without
  * `changesVisibility` calls. The mapping keeps the id `SqsEventSource` gave it, so a deployed stack keeps its mapping
  * (Lambda refuses a second mapping of one queue to one function, so a replacement would fail).
  */
@@ -42,7 +42,6 @@ export const addQueueTrigger = (
   fn: lambda.Function,
   queue: sqs.IQueue,
   options: QueueTriggerOptions,
-  key?: kms.IKey,
 ): lambda.EventSourceMapping => {
   const mapping = fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.node)}`, {
     eventSourceArn: queue.queueArn,
@@ -60,7 +59,7 @@ export const addQueueTrigger = (
     ],
     [queue.queueArn],
   );
-  key?.grantDecrypt(fn);
+  queue.encryptionMasterKey?.grantDecrypt(fn);
   return mapping;
 };
 

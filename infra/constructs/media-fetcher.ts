@@ -82,16 +82,11 @@ export class MediaFetcher extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    this.trigger = addQueueTrigger(
-      this.function,
-      storage.media.queue,
-      {
-        batchSize: MEDIA_FETCHER.batchSize,
-        maxConcurrency: props.maxConcurrency ?? MEDIA_FETCHER.maxConcurrency,
-        changesVisibility: true,
-      },
-      storage.dataKey,
-    );
+    this.trigger = addQueueTrigger(this.function, storage.media.queue, {
+      batchSize: MEDIA_FETCHER.batchSize,
+      maxConcurrency: props.maxConcurrency ?? MEDIA_FETCHER.maxConcurrency,
+      changesVisibility: true,
+    });
 
     grantTableItems(this.function, storage.table, MEDIA_FETCHER_TABLE_ACTIONS, storage.dataKey, {
       leadingKeyPrefixes: MEDIA_FETCHER_PARTITION_PREFIXES,

@@ -103,12 +103,10 @@ export class Recorder extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    this.trigger = addQueueTrigger(
-      this.function,
-      storage.ingest.queue,
-      { batchSize: props.batchSize ?? RECORDER.batchSize, maxConcurrency: props.maxConcurrency },
-      storage.dataKey,
-    );
+    this.trigger = addQueueTrigger(this.function, storage.ingest.queue, {
+      batchSize: props.batchSize ?? RECORDER.batchSize,
+      maxConcurrency: props.maxConcurrency,
+    });
 
     // Exactly what the recorder's store calls (shared/store/recorder-store.ts), on the table only.
     grantTableItems(this.function, storage.table, RECORDER_TABLE_ACTIONS, storage.dataKey);

@@ -162,16 +162,11 @@ export class Sender extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
     });
 
-    this.trigger = addQueueTrigger(
-      this.function,
-      storage.outbox.queue,
-      {
-        batchSize: props.batchSize ?? SENDER.batchSize,
-        maxConcurrency: props.maxConcurrency ?? SENDER.maxConcurrency,
-        changesVisibility: true,
-      },
-      storage.dataKey,
-    );
+    this.trigger = addQueueTrigger(this.function, storage.outbox.queue, {
+      batchSize: props.batchSize ?? SENDER.batchSize,
+      maxConcurrency: props.maxConcurrency ?? SENDER.maxConcurrency,
+      changesVisibility: true,
+    });
 
     // Exactly what the sender calls: its send records, the conversation, consent and message items
     // (shared/store/sends.ts, conversations.ts, contacts.ts, messages.ts), the recorder's writes for

@@ -1,7 +1,17 @@
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { ALL_CHANNELS_CONTEXT, buildHub, logicalId, roleIdOf, statementsOfRole } from './support.ts';
+import { addQueueTrigger } from '#infra/constructs/grants.ts';
+import {
+  ALL_CHANNELS_CONTEXT,
+  bareStack,
+  buildHub,
+  logicalId,
+  roleIdOf,
+  statementsOfRole,
+} from './support.ts';
 
 // Prepare (once per file): every channel, with and without the customer-managed key.
 const plain = buildHub(ALL_CHANNELS_CONTEXT);
@@ -45,19 +55,28 @@ describe('queue triggers', () => {
     expect(actions).not.toContain('sqs:GetQueueUrl');
   });
 
-  it('lets a consumer decrypt its SSE-KMS queue with the customer-managed key', () => {
-    // Prepare
-    const { stack, template } = withKey;
-    const key = stack.storage.dataKey;
-    if (!key) throw new Error('no customer-managed key');
+  it("lets a consumer decrypt an SSE-KMS queue with the queue's own key, and nothing more of it", () => {
+    // Prepare: a function with nothing but the trigger, on a queue under a key of its own
+    const stack = bareStack();
+    const key = new kms.Key(stack, 'QueueKey');
+    const queue = new sqs.Queue(stack, 'Queue', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+    });
+    const fn = new lambda.Function(stack, 'Consumer', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('export const handler = async () => ({});'),
+    });
     // Act
-    const decrypting = statementsOfRole(template, roleIdOf(stack.recorder.function)).filter(
-      (statement) =>
-        asArray(statement.Action).includes('kms:Decrypt') &&
-        JSON.stringify(statement.Resource).includes(`"${logicalId(key)}"`),
-    );
+    addQueueTrigger(fn, queue, { batchSize: 10 });
+    const template = Template.fromStack(stack);
     // Assess
-    expect(decrypting).not.toHaveLength(0);
+    const onKey = statementsOfRole(template, roleIdOf(fn)).filter((statement) =>
+      JSON.stringify(statement.Resource).includes(`"${logicalId(key)}"`),
+    );
+    expect(onKey.flatMap((statement) => asArray(statement.Action))).toEqual(['kms:Decrypt']);
   });
 
   it('keeps the mappings SqsEventSource made, so a deployed stack updates them instead of adding a second', () => {
