@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalJson, stableHash } from '#shared/contract/ids.ts';
+import { CONVERSATION_ID_PATTERN, canonicalJson, stableHash } from '#shared/contract/ids.ts';
 import type { ActivityPosition } from '#shared/store/conversations.ts';
 import type { ExportPosition } from '#shared/store/erasure.ts';
 import type { IndexPosition, SpreadPosition } from '#shared/store/helpdesk-queries.ts';
@@ -85,7 +85,7 @@ const SpreadCursorSchema = z.strictObject({
       z.union([
         z.null(),
         z.tuple([z.string().min(1).max(256)]),
-        z.tuple([z.string().min(1).max(256), z.string().regex(/^conv_[0-9a-f]{32}$/)]),
+        z.tuple([z.string().min(1).max(256), z.string().regex(CONVERSATION_ID_PATTERN)]),
       ]),
     )
     .max(64),

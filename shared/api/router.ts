@@ -1,3 +1,4 @@
+import { CONTACT_ID_PATTERN, CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { mediaTypeOf } from '#shared/validation/media-type.ts';
 import { createHandlers, type HelpdeskApiDeps, type RouteInput } from './handlers.ts';
@@ -157,12 +158,12 @@ export const createHelpdeskApi = (deps: HelpdeskApiDeps & { readonly logger: Log
       route: `${route.method} ${route.path}`,
       statusCode: response.status,
       durationMs: Date.now() - started,
-      ...(params.conversationId && /^conv_[0-9a-f]{32}$/.test(params.conversationId)
+      ...(params.conversationId && CONVERSATION_ID_PATTERN.test(params.conversationId)
         ? { conversationId: params.conversationId }
         : {}),
       // The person an export, erasure, merge or consent change was about, and the access log's
       // entry of the request (its `requestId`): who asked is there.
-      ...(params.contactId && /^ct_[0-9a-f]{32}$/.test(params.contactId)
+      ...(params.contactId && CONTACT_ID_PATTERN.test(params.contactId)
         ? { contactId: params.contactId }
         : {}),
       ...(request.apiRequestId ? { apiRequestId: request.apiRequestId } : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import {
   AssigneeSchema,
   ChangeActorSchema,
@@ -22,7 +23,7 @@ import {
  * that names it: a misspelled `caption` is refused, never dropped.
  */
 
-export const ConversationIdSchema = z.string().regex(/^conv_[0-9a-f]{32}$/, 'a conversation id (conv_…)');
+export const ConversationIdSchema = z.string().regex(CONVERSATION_ID_PATTERN, 'a conversation id (conv_…)');
 
 /** A person's id (`ct_…`), the same on every channel where they share a phone number or an e-mail address. */
 export const ContactIdSchema = ContactIdContractSchema;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 
 /*
@@ -9,7 +10,7 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
  */
 
 /** A conversation id as `conversationIdFor` makes it: the only id that becomes part of a key. */
-const CONVERSATION_ID = /^conv_[0-9a-f]{32}$/;
+const CONVERSATION_ID = CONVERSATION_ID_PATTERN;
 
 /** A message id as `hubMessageIdFor` makes it (or any id of letters, digits, `_` and `-`). */
 const MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SHOWN_CHARACTER, WELL_FORMED } from '#shared/validation/shown-text.ts';
+import { CONTACT_ID_PATTERN } from './ids.ts';
 
 /** The four channels Switchboard normalizes. */
 export const ChannelSchema = z.enum(['messenger', 'whatsapp', 'sms', 'email']).meta({
@@ -104,7 +105,7 @@ export type Contact = z.infer<typeof ContactSchema>;
 export const ContactIdSchema = z
   .string()
   .length(35)
-  .regex(/^ct_[0-9a-f]{32}$/)
+  .regex(CONTACT_ID_PATTERN)
   .meta({ id: 'ContactId', description: "The hub's id of a person across channels." });
 
 /** Error details a provider attaches to a message, status or webhook. */

@@ -14,6 +14,9 @@ export const stableHash = (...parts: readonly string[]): string =>
 /** The form of every conversation id: `conv_` and 32 hex digits (conversationIdFor, emailThreadConversationId). */
 export const CONVERSATION_ID_PATTERN = /^conv_[0-9a-f]{32}$/;
 
+/** The form of every person's id: `ct_` and 32 hex digits (shared/domain/contact-identity.ts). */
+export const CONTACT_ID_PATTERN = /^ct_[0-9a-f]{32}$/;
+
 /**
  * A conversation is one contact talking to one business endpoint on one channel (for e-mail: one
  * thread with one customer, emailThreadConversationId). Deriving the id from those facts means the

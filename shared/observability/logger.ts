@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import { type LogLevel, LogLevelSchema } from '#shared/config/runtime.ts';
-import { CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
+import { CONTACT_ID_PATTERN, CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import type { Channel } from '#shared/contract/types.ts';
 import { redactString, redactValue } from './redact.ts';
 
@@ -92,7 +92,7 @@ const setField = (entry: LogEntry, key: string, value: unknown): void => {
  */
 const ID_FORMATS: Readonly<Partial<Record<keyof LogFields, RegExp>>> = {
   conversationId: CONVERSATION_ID_PATTERN,
-  contactId: /^ct_[0-9a-f]{32}$/,
+  contactId: CONTACT_ID_PATTERN,
   commandId: /^[\x21-\x7e]{1,256}$/,
 };
 

@@ -1,3 +1,4 @@
+import { CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 
 /*
@@ -9,7 +10,7 @@ import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 export const CORRELATION_TAG = 'switchboard_correlation';
 export const CONVERSATION_TAG = 'switchboard_conversation';
 
-const CONVERSATION_ID = /^conv_[0-9a-f]{32}$/;
+const CONVERSATION_ID = CONVERSATION_ID_PATTERN;
 
 /**
  * SES tag values may hold only ASCII letters, digits, `_` and `-` (SES v2 API reference,
