@@ -97,7 +97,7 @@ export class HelpdeskAccess extends Construct {
       statements.push(
         new iam.PolicyStatement({
           sid: 'DecryptHubData',
-          // Decrypt to read the queue and the bucket; GenerateDataKey to send to the encrypted outbox.
+          // Decrypt to read the queues; GenerateDataKey to send to the encrypted outbox (the bucket is SSE-S3: no key).
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: [props.dataKey.keyArn],
         }),
