@@ -206,7 +206,7 @@ export const SwitchboardConfigSchema = z
       })
       .default(30),
     /**
-     * Days after which stored payloads (raw e-mail, attachments, bodies, SES inbound mail) expire.
+     * Days after which stored payloads (raw e-mail, attachments, bodies, SES inbound mail, files uploaded to send) expire.
      * @default 30
      */
     payloadRetentionDays: positiveIntFromContext.default(30),
