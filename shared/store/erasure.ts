@@ -895,6 +895,20 @@ const unaskedRedactions = (unasked: readonly Record<string, unknown>[]): Provide
  * horizon, each unreadable e-mail's item deleted and a bare tombstone left under the hash of its
  * objects' keys, everything else deleted. Idempotent: running it again finds what is left.
  */
+/**
+ * A person with nothing left to erase whose erasure still keeps what it told: a run deleted everything and stopped
+ * before forgetting it (the late-consent pass or that delete failed). Told again as it was (the same event), then
+ * forgotten, so the retry answers as the erasure did; without it, undefined (nothing to erase).
+ */
+const finishTold = async (deps: ErasureDeps, contactId: string): Promise<ErasureReport | undefined> => {
+  const told = await readErasureAnnouncement(deps.table, contactId);
+  if (!told) return undefined;
+  const report: ErasureReport = { contactId, ...told, alreadyErased: false };
+  await deps.announce?.(report);
+  await clearErasureAnnouncement(deps.table, contactId);
+  return report;
+};
+
 export const erasePerson = async (
   deps: ErasureDeps,
   contactId: string,
@@ -910,7 +924,7 @@ export const erasePerson = async (
   // Another person's contact listed here goes to them: it stays, and no longer names this person.
   for (const { contactKey, listedUnder, owner } of elsewhere)
     await moveContactPerson(context, contactKey, listedUnder, owner);
-  if (keys.length === 0) return undefined;
+  if (keys.length === 0) return finishTold(deps, contactId);
   const items = await batchGetItems({ ...context, now: () => new Date(0) }, keys, {
     concurrency: BATCH_CONCURRENCY,
   });

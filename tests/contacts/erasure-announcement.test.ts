@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
@@ -67,6 +67,47 @@ describe('an erasure told once however often it runs', () => {
     );
     return contactIdFor('whatsapp', { identities }, conversationId);
   };
+
+  it('tells the event again and answers with it when a run deleted everything but stopped before forgetting it', async () => {
+    // Prepare: the table refuses, once, the delete of what the erasure told (its last step)
+    const person = await customerWrites('306912340778', 'wamid.told-3', 1);
+    let refused = false;
+    const refusingTheClear: TableContext = {
+      ...table.context,
+      client: {
+        send: (async (command: DeleteItemCommand) => {
+          if (!refused && command instanceof DeleteItemCommand && command.input.Key?.sk?.S === 'ERASURE') {
+            refused = true;
+            throw new Error('ProvisionedThroughputExceededException');
+          }
+          return table.context.client.send(command as never);
+        }) as TableContext['client']['send'],
+      },
+    };
+    const told: ErasureReport[] = [];
+    const erase = (context: TableContext, at: string) =>
+      erasePerson(
+        {
+          pseudonymKey: localPseudonymKey,
+          table: { ...context, now: () => new Date(at) },
+          deleteObjects: async () => {},
+          announce: async (report) => {
+            told.push(report);
+          },
+        },
+        person,
+      );
+    // Act
+    await expect(erase(refusingTheClear, minute(10))).rejects.toThrow('ProvisionedThroughput');
+    const retry = await erase(table.context, minute(11));
+    const again = await erase(table.context, minute(12));
+    // Assess: the retry tells the same event and answers with it; once forgotten, nothing is left to erase
+    expect(told).toHaveLength(2);
+    expect(told[1]).toEqual(told[0]);
+    expect(retry).toMatchObject({ erasedAt: minute(10), itemsDeleted: told[0]?.itemsDeleted });
+    expect(await readErasureAnnouncement(table.context, person)).toBeUndefined();
+    expect(again).toBeUndefined();
+  });
 
   it('tells the stopped erasure’s event again when a retry finishes it, and a later erasure its own', async () => {
     // Prepare
