@@ -588,11 +588,13 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       if (taken && !sameContentHashes.includes(taken.commandHash)) keyReused();
       // The key's reservation, written before anything is queued: other content under it is refused
       // even before the sender takes the first command (the outbox would drop it silently).
+      const uploads = uploadsNamedBy(command.data.parts);
       const reserved = await reserveSendKey(table, {
         conversationId,
         hubMessageId,
         commandHash,
         sameContentHashes,
+        uploads,
       });
       if (reserved === 'taken') keyReused();
       // A retry after the send record may have expired is not queued: the sender would send it again.
@@ -602,7 +604,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         // file while this command waits for the sender leaves the file (upload-refs.ts). Not for a
         // retry the sender already took: it noted them with its record, and a note now would make
         // them outlive that record, and an erasure (until 2026-12-06; found by a review).
-        if (!taken) await noteUploadsSent(table, conversationId, uploadsNamedBy(command.data.parts));
+        if (!taken) await noteUploadsSent(table, conversationId, uploads);
         await deps.enqueueCommand(command, outboxDeduplicationId(conversationId, idempotencyKey));
       }
       return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<

@@ -42,7 +42,23 @@ export interface SendReservation {
    * Only `commandHash` when absent.
    */
   readonly sameContentHashes?: readonly string[];
+  /**
+   * The uploads for sending (`media/outbound/…`) the content names, whose references the API notes before it queues
+   * the command: kept with the reservation (with its conversation id), so an erasure that finds the reservation finds
+   * and releases them even when no send record ever names them (the queuing failed and was never retried). Upload
+   * keys hold no file name (`…/file.<extension>`).
+   */
+  readonly uploads?: readonly string[];
 }
+
+/** The attributes that name a reservation's uploads, the way erasure reads a stored item's files (`s3Key`). */
+const uploadAttributes = (reservation: SendReservation): Record<string, unknown> =>
+  reservation.uploads && reservation.uploads.length > 0
+    ? {
+        conversationId: reservation.conversationId,
+        uploads: [...new Set(reservation.uploads)].map((s3Key) => ({ s3Key })),
+      }
+    : {};
 
 /**
  * How long after a key's first accepted request a retry of its content is still queued. The send
@@ -104,14 +120,20 @@ const renew = async (
         TableName: context.tableName,
         Key: keyOf(reservation),
         // A retry renews the expiry, not the age: `reservedAt` stays the first request's.
-        UpdateExpression:
-          'SET commandHash = :commandHash, expiresAt = :expiresAt, reservedAt = if_not_exists(reservedAt, :now)',
+        UpdateExpression: `SET commandHash = :commandHash, expiresAt = :expiresAt, reservedAt = if_not_exists(reservedAt, :now)${
+          Object.keys(uploadAttributes(reservation)).length > 0
+            ? ', conversationId = :conversationId, uploads = :uploads'
+            : ''
+        }`,
         ConditionExpression: `attribute_not_exists(pk) OR (${sameContentCondition(hashes)} AND expiresAt >= :now)`,
         ExpressionAttributeValues: marshall({
           ...hashes,
           ':commandHash': reservation.commandHash,
           ':expiresAt': now + SEND_RESERVATION_SECONDS,
           ':now': now,
+          ...Object.fromEntries(
+            Object.entries(uploadAttributes(reservation)).map(([name, value]) => [`:${name}`, value]),
+          ),
         }),
         ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -148,6 +170,7 @@ const replace = async (
           commandHash: reservation.commandHash,
           expiresAt: now + SEND_RESERVATION_SECONDS,
           reservedAt: now,
+          ...uploadAttributes(reservation),
         }),
         ConditionExpression: `attribute_not_exists(pk) OR ${sameContentCondition(hashes)} OR expiresAt < :now`,
         ExpressionAttributeValues: marshall({ ...hashes, ':now': now }),

@@ -5,10 +5,12 @@ import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import type { OutboundPart } from '#shared/contract/commands.ts';
+import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import { kindOfKey, uploadReferenceKey, uploadReferencesPartition } from '#shared/store/keys.ts';
+import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { noteUploadsSent, uploadsNamedBy } from '#shared/store/upload-refs.ts';
 import {
@@ -249,6 +251,29 @@ describe('erasure of one recipient of a file the helpdesk uploaded', () => {
     expect(outcomes).toEqual(['switchboard.message.send_failed']);
     expect(second.deleted).toContain(s3Key);
     expect(await referencesOf(s3Key)).toEqual([]);
+  });
+
+  it('finds the file of an API send whose queuing failed through its key reservation, and erases it with its reference', async () => {
+    // Prepare: the API reserved the key and noted the upload's reference, then queuing the command failed (a 5xx)
+    // and the helpdesk never retried: no send record names the file
+    const a = await open();
+    const s3Key = await uploaded();
+    const parts = documentOf(s3Key);
+    const hubMessageId = outboundHubMessageId(a.conversationId, 'never-queued');
+    await reserveSendKey(context(), {
+      conversationId: a.conversationId,
+      hubMessageId,
+      commandHash: 'content-hash',
+      uploads: uploadsNamedBy(parts),
+    });
+    await noteUploadsSent(context(), a.conversationId, uploadsNamedBy(parts));
+    const referencesBefore = await referencesOf(s3Key);
+    // Act
+    const { deleted } = await erase(a.person);
+    // Assess
+    expect(referencesBefore).toEqual([a.conversationId]);
+    expect(await referencesOf(s3Key)).toEqual([]);
+    expect(deleted).toContain(s3Key);
   });
 
   it("exports the person's references of each file, which their erasure deletes, and not another customer's", async () => {
