@@ -889,13 +889,6 @@ const unaskedRedactions = (unasked: readonly Record<string, unknown>[]): Provide
 };
 
 /**
- * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
- * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
- * message's record and state replaced by a bare tombstone that expires after the providers' retry
- * horizon, each unreadable e-mail's item deleted and a bare tombstone left under the hash of its
- * objects' keys, everything else deleted. Idempotent: running it again finds what is left.
- */
-/**
  * A person with nothing left to erase whose erasure still keeps what it told: a run deleted everything and stopped
  * before forgetting it (the late-consent pass or that delete failed). Told again as it was (the same event), then
  * forgotten, so the retry answers as the erasure did; without it, undefined (nothing to erase).
@@ -909,6 +902,13 @@ const finishTold = async (deps: ErasureDeps, contactId: string): Promise<Erasure
   return report;
 };
 
+/**
+ * Erases a person: their messages redacted at the providers that allow it, their opt-outs kept
+ * (under a keyed hash), the S3 objects their records name and their conversations' claim checks deleted, each
+ * message's record and state replaced by a bare tombstone that expires after the providers' retry
+ * horizon, each unreadable e-mail's item deleted and a bare tombstone left under the hash of its
+ * objects' keys, everything else deleted. Idempotent: running it again finds what is left.
+ */
 export const erasePerson = async (
   deps: ErasureDeps,
   contactId: string,
@@ -1106,7 +1106,8 @@ export const erasePerson = async (
     });
     await deps.announce(reportOf());
   };
-  let announced = alreadyErased || !deps.announce;
+  // A person already erased has nothing to tell, unless a run of this erasure noted its event and failed to publish it.
+  let announced = !deps.announce || (alreadyErased && told === undefined);
   for (const order of [...byOrder.keys()].sort((a, b) => a - b)) {
     if (ownedObjects === undefined && order > MESSAGE_ROOT_ORDER) ownedObjects = await deleteOwnedObjects();
     if (!announced && order >= CONTACT_ORDER) {

@@ -1,8 +1,8 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { uploadReferenceKey, uploadReferencesPartition } from '#shared/store/keys.ts';
+import { sendReservationKey, uploadReferenceKey, uploadReferencesPartition } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { conversationFor, messageEvent, minute } from '#tests/recorder/factories.ts';
 import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
@@ -66,5 +66,18 @@ describe('a reply with an upload, queued through the API', () => {
     expect((references.Items ?? []).map((item) => unmarshall(item).sk)).toEqual([
       uploadReferenceKey(upload, conversationId).sk,
     ]);
+    // … and the key's reservation names the file, so an erasure finds it even if the command is never queued
+    const hubMessageId = String((response.body as { hubMessageId: string }).hubMessageId);
+    const reservation = await table.client.send(
+      new GetItemCommand({
+        TableName: table.tableName,
+        Key: marshall(sendReservationKey(conversationId, hubMessageId)),
+        ConsistentRead: true,
+      }),
+    );
+    expect(unmarshall(reservation.Item ?? {})).toMatchObject({
+      conversationId,
+      uploads: [{ s3Key: upload }],
+    });
   });
 });

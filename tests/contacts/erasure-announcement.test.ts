@@ -1,4 +1,5 @@
-import { BatchWriteItemCommand, DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
 import {
@@ -10,7 +11,8 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { type ErasureReport, erasePerson } from '#shared/store/erasure.ts';
-import { readErasureAnnouncement } from '#shared/store/erasure-announcement.ts';
+import { noteErasureAnnouncement, readErasureAnnouncement } from '#shared/store/erasure-announcement.ts';
+import { pendingRedactionKey } from '#shared/store/keys.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
 import { useEmulatedTable } from '#tests/support/emulated-table.ts';
@@ -107,6 +109,56 @@ describe('an erasure told once however often it runs', () => {
     expect(retry).toMatchObject({ erasedAt: minute(10), itemsDeleted: told[0]?.itemsDeleted });
     expect(await readErasureAnnouncement(table.context, person)).toBeUndefined();
     expect(again).toBeUndefined();
+  });
+
+  it('tells the noted event when only pending provider redactions are left and its publish had failed (found by a review)', async () => {
+    // Prepare: a person erased, then a later run that kept a Twilio redaction to retry, noted its event and failed
+    // to publish it: what is left is that pending redaction and the note
+    const person = await customerWrites('306912340779', 'wamid.told-4', 1);
+    await erasePerson(
+      {
+        pseudonymKey: localPseudonymKey,
+        table: table.context,
+        deleteObjects: async () => {},
+        announce: async () => {},
+      },
+      person,
+    );
+    const sid = 'SM0123456789abcdef0123456789abcdef';
+    await table.context.client.send(
+      new PutItemCommand({
+        TableName: table.context.tableName,
+        Item: marshall({
+          ...pendingRedactionKey(person, sid),
+          provider: 'twilio',
+          providerMessageId: sid,
+          endpoint: { type: 'phone_number', id: '+14155550100' },
+          code: '20500',
+          attempts: 1,
+          firstFailedAt: minute(20),
+          expiresAt: Math.floor(Date.parse(minute(20)) / 1000) + 30 * 24 * 3_600,
+        }),
+      }),
+    );
+    const noted = { erasedAt: minute(20), itemsDeleted: 2, objectsDeleted: 0, tombstones: 1, optOutsKept: 0 };
+    await noteErasureAnnouncement({ ...table.context, now: () => new Date(minute(20)) }, person, noted);
+    const told: ErasureReport[] = [];
+    // Act: the helpdesk retries the DELETE
+    await erasePerson(
+      {
+        pseudonymKey: localPseudonymKey,
+        table: { ...table.context, now: () => new Date(minute(21)) },
+        deleteObjects: async () => {},
+        announce: async (report) => {
+          told.push(report);
+        },
+      },
+      person,
+    );
+    // Assess: the noted event is told (before, a person with only pending redactions was taken as already told)
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ contactId: person, ...noted });
+    expect(await readErasureAnnouncement(table.context, person)).toBeUndefined();
   });
 
   it('tells the stopped erasure’s event again when a retry finishes it, and a later erasure its own', async () => {
