@@ -49,6 +49,24 @@ describe('an erasure told once however often it runs', () => {
     };
   };
 
+  /** Erases `person` as the helpdesk API does, on `context` at `at`; `told`, every event it told. */
+  const erasing = (person: string) => {
+    const told: ErasureReport[] = [];
+    const erase = (context: TableContext, at: string) =>
+      erasePerson(
+        {
+          pseudonymKey: localPseudonymKey,
+          table: { ...context, now: () => new Date(at) },
+          deleteObjects: async () => {},
+          announce: async (report) => {
+            told.push(report);
+          },
+        },
+        person,
+      );
+    return { told, erase };
+  };
+
   const customerWrites = async (phone: string, providerMessageId: string, at: number) => {
     const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
     const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
@@ -86,19 +104,7 @@ describe('an erasure told once however often it runs', () => {
         }) as TableContext['client']['send'],
       },
     };
-    const told: ErasureReport[] = [];
-    const erase = (context: TableContext, at: string) =>
-      erasePerson(
-        {
-          pseudonymKey: localPseudonymKey,
-          table: { ...context, now: () => new Date(at) },
-          deleteObjects: async () => {},
-          announce: async (report) => {
-            told.push(report);
-          },
-        },
-        person,
-      );
+    const { told, erase } = erasing(person);
     // Act
     await expect(erase(refusingTheClear, minute(10))).rejects.toThrow('ProvisionedThroughput');
     const retry = await erase(table.context, minute(11));
@@ -142,19 +148,9 @@ describe('an erasure told once however often it runs', () => {
     );
     const noted = { erasedAt: minute(20), itemsDeleted: 2, objectsDeleted: 0, tombstones: 1, optOutsKept: 0 };
     await noteErasureAnnouncement({ ...table.context, now: () => new Date(minute(20)) }, person, noted);
-    const told: ErasureReport[] = [];
+    const { told, erase } = erasing(person);
     // Act: the helpdesk retries the DELETE
-    await erasePerson(
-      {
-        pseudonymKey: localPseudonymKey,
-        table: { ...table.context, now: () => new Date(minute(21)) },
-        deleteObjects: async () => {},
-        announce: async (report) => {
-          told.push(report);
-        },
-      },
-      person,
-    );
+    await erase(table.context, minute(21));
     // Assess: the noted event is told (before, a person with only pending redactions was taken as already told)
     expect(told).toHaveLength(1);
     expect(told[0]).toMatchObject({ contactId: person, ...noted });
@@ -164,19 +160,7 @@ describe('an erasure told once however often it runs', () => {
   it('tells the stopped erasure’s event again when a retry finishes it, and a later erasure its own', async () => {
     // Prepare
     const person = await customerWrites('306912340777', 'wamid.told-1', 1);
-    const told: ErasureReport[] = [];
-    const erase = (context: TableContext, at: string) =>
-      erasePerson(
-        {
-          pseudonymKey: localPseudonymKey,
-          table: { ...context, now: () => new Date(at) },
-          deleteObjects: async () => {},
-          announce: async (report) => {
-            told.push(report);
-          },
-        },
-        person,
-      );
+    const { told, erase } = erasing(person);
     // Act: the first run tells, then its contact batch is refused; the helpdesk retries a minute later
     await expect(erase(refusingContactDeletes(), minute(10))).rejects.toThrow('ProvisionedThroughput');
     const retry = await erase(table.context, minute(11));

@@ -20,7 +20,7 @@ import { personConversations } from '#shared/store/helpdesk-queries.ts';
 import { personMergeKey } from '#shared/store/keys.ts';
 import { mergePeople, readMerge, resolvePerson, unmergePeople } from '#shared/store/person-merges.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute, smsReceived } from '#tests/recorder/factories.ts';
+import { minute, smsReceived, whatsAppMessageFrom } from '#tests/recorder/factories.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 
 /*
@@ -35,23 +35,8 @@ const wa = { type: 'whatsapp_phone_number' as const, id: 'phone-merged-wa-id' };
 const mailbox = { type: 'email_address' as const, id: 'support@shop.example.net' };
 const smsEndpoint = '+15550000410';
 
-const waMessage = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent => {
-  const [primary] = identities;
-  if (!primary) throw new Error('no identity');
-  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
-    channel: 'whatsapp',
-    provider: 'meta',
-    endpoint: wa,
-    contact: { identities: identities as [ChannelIdentity, ...ChannelIdentity[]] },
-    conversationId: contactConversationId('whatsapp', wa, primary),
-    hubMessageId: hubMessageIdFor('whatsapp', wamid),
-    direction: 'inbound',
-    providerMessageId: wamid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
-  });
-};
+const waMessage = (identities: ChannelIdentity[], wamid: string, at: string): HubEvent =>
+  whatsAppMessageFrom(wa, identities, wamid, at);
 const emailMessage = (address: string, id: string, at: string): HubEvent => {
   const identity = { type: 'email' as const, value: address };
   return buildEvent('switchboard.message.received', eventIdFor('email', 'message', id), {

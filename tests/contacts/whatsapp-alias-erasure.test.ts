@@ -3,19 +3,12 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { HELPDESK_API_TABLE_ACTIONS } from '#infra/constructs/helpdesk-api.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
-import {
-  buildEvent,
-  type ChannelIdentity,
-  contactConversationId,
-  eventIdFor,
-  type HubEvent,
-  hubMessageIdFor,
-} from '#shared/contract/index.ts';
+import { type ChannelIdentity, contactConversationId, type HubEvent } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { loadConversation, putConversationAlias } from '#shared/store/conversations.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
 import type { TableContext } from '#shared/store/table.ts';
-import { minute } from '#tests/recorder/factories.ts';
+import { minute, whatsAppMessageFrom } from '#tests/recorder/factories.ts';
 import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 
 /*
@@ -27,23 +20,8 @@ import { useEmulatedTable } from '#tests/support/emulated-table.ts';
  */
 const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-alias-erasure' };
 
-const messageFrom = (identities: ChannelIdentity[], wamid: string, at: string, text: string): HubEvent => {
-  const [primary] = identities;
-  if (!primary) throw new Error('no identity');
-  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
-    channel: 'whatsapp',
-    provider: 'meta',
-    endpoint,
-    contact: { identities: identities as [ChannelIdentity, ...ChannelIdentity[]] },
-    conversationId: contactConversationId('whatsapp', endpoint, primary),
-    hubMessageId: hubMessageIdFor('whatsapp', wamid),
-    direction: 'inbound',
-    providerMessageId: wamid,
-    providerTimestamp: at,
-    receivedAt: at,
-    parts: [{ type: 'text', text }],
-  });
-};
+const messageFrom = (identities: ChannelIdentity[], wamid: string, at: string, text: string): HubEvent =>
+  whatsAppMessageFrom(endpoint, identities, wamid, at, text);
 
 const phonePerson = (waId: string): string =>
   contactIdFor('sms', { identities: [{ type: 'phone', value: `+${waId}` }] }, '');

@@ -30,14 +30,6 @@ describe('recording a reply whose conversation vanished meanwhile', () => {
     // Prepare: the customer wrote; the conversation is deleted right after the provider accepted the reply
     const { conversationId } = await openCustomerConversation(hub, { prefix: '4915551', tag: 'vanish' }, 1);
     const dynamodb = hub.pipeline.emulators.clients.dynamodb;
-    const queries: QueryCommandInput[] = [];
-    dynamodb.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === 'QueryCommand') queries.push(args.input as QueryCommandInput);
-        return next(args);
-      },
-      { step: 'initialize', name: 'capture-queries' },
-    );
     const sender = hub.sender(async (step) => {
       if (step !== 'accept') return;
       await dynamodb.send(
@@ -48,12 +40,10 @@ describe('recording a reply whose conversation vanished meanwhile', () => {
       );
     });
     // Act
-    try {
+    const queries = await queriesDuring(hub, async () => {
       await hub.enqueue(sendCommand(conversationId, 'vanished-1'));
       await hub.runOutbox(sender);
-    } finally {
-      dynamodb.middlewareStack.remove('capture-queries');
-    }
+    });
     // Assess
     const outcomes = outcomesOf(await hub.pipeline.takeHelpdesk());
     expect(outcomes.map((event) => event.type)).toEqual(['switchboard.message.sent']);

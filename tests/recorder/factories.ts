@@ -102,6 +102,7 @@ export const whatsAppMessageFrom = (
   identities: readonly ChannelIdentity[],
   wamid: string,
   at: string,
+  text = 'hello',
 ): HubEvent => {
   const [primary, ...others] = identities;
   if (!primary) throw new Error('no identity');
@@ -116,7 +117,7 @@ export const whatsAppMessageFrom = (
     providerMessageId: wamid,
     providerTimestamp: at,
     receivedAt: at,
-    parts: [{ type: 'text', text: 'hello' }],
+    parts: [{ type: 'text', text }],
   });
 };
 
