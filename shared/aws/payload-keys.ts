@@ -9,14 +9,12 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
  * an address) becomes part of a key: keys reach S3's access logs.
  */
 
-/** A conversation id as `conversationIdFor` makes it: the only id that becomes part of a key. */
-const CONVERSATION_ID = CONVERSATION_ID_PATTERN;
-
 /** A message id as `hubMessageIdFor` makes it (or any id of letters, digits, `_` and `-`). */
 const MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** A conversation id as `conversationIdFor` makes it: the only id that becomes part of a key. */
 export const isKeyableConversationId = (conversationId: string): boolean =>
-  CONVERSATION_ID.test(conversationId);
+  CONVERSATION_ID_PATTERN.test(conversationId);
 
 const PAYLOAD_PREFIXES = Object.values(PAYLOAD_BUCKET.prefixes);
 

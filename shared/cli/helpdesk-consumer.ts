@@ -505,7 +505,6 @@ const consumeFrom = async (
     queueUrl,
     helpdesk: new ExampleHelpdesk(output),
     fetchObject: claimCheckReader(s3),
-    waitTimeSeconds: WAIT_SECONDS,
     ...signals,
     ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
   });

@@ -114,26 +114,24 @@ const renew = async (
   hashes: Record<string, string>,
   now: number,
 ): Promise<Item | undefined | 'other' | 'stale'> => {
+  const uploads = uploadAttributes(reservation);
+  const setUploads = Object.keys(uploads)
+    .map((name) => `, ${name} = :${name}`)
+    .join('');
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
         TableName: context.tableName,
         Key: keyOf(reservation),
         // A retry renews the expiry, not the age: `reservedAt` stays the first request's.
-        UpdateExpression: `SET commandHash = :commandHash, expiresAt = :expiresAt, reservedAt = if_not_exists(reservedAt, :now)${
-          Object.keys(uploadAttributes(reservation)).length > 0
-            ? ', conversationId = :conversationId, uploads = :uploads'
-            : ''
-        }`,
+        UpdateExpression: `SET commandHash = :commandHash, expiresAt = :expiresAt, reservedAt = if_not_exists(reservedAt, :now)${setUploads}`,
         ConditionExpression: `attribute_not_exists(pk) OR (${sameContentCondition(hashes)} AND expiresAt >= :now)`,
         ExpressionAttributeValues: marshall({
           ...hashes,
           ':commandHash': reservation.commandHash,
           ':expiresAt': now + SEND_RESERVATION_SECONDS,
           ':now': now,
-          ...Object.fromEntries(
-            Object.entries(uploadAttributes(reservation)).map(([name, value]) => [`:${name}`, value]),
-          ),
+          ...Object.fromEntries(Object.entries(uploads).map(([name, value]) => [`:${name}`, value])),
         }),
         ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -10,8 +10,6 @@ import { parseCorrelationId } from '#shared/outbound/channel-sender.ts';
 export const CORRELATION_TAG = 'switchboard_correlation';
 export const CONVERSATION_TAG = 'switchboard_conversation';
 
-const CONVERSATION_ID = CONVERSATION_ID_PATTERN;
-
 /**
  * SES tag values may hold only ASCII letters, digits, `_` and `-` (SES v2 API reference,
  * MessageTag): the `.` of `<hubMessageId>.<sequence>` is written `-`. Hub message ids hold no `-`,
@@ -27,4 +25,4 @@ export const correlationIdOfTag = (value: string | undefined): string | undefine
 
 /** A conversation id as the hub makes them (also a valid SES tag value), or undefined. */
 export const conversationIdOfTag = (value: string | undefined): string | undefined =>
-  value !== undefined && CONVERSATION_ID.test(value) ? value : undefined;
+  value !== undefined && CONVERSATION_ID_PATTERN.test(value) ? value : undefined;
