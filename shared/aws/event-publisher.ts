@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CONTACT_ID_PATTERN, CONVERSATION_ID_PATTERN } from '#shared/contract/ids.ts';
 import type { ClaimCheck, HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf } from '#shared/observability/logger.ts';
 import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
@@ -64,16 +65,19 @@ export class IngestPublishError extends Error {
   }
 }
 
-/** SQS allows 1–128 printable ASCII characters in a group id. */
-const VALID_GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+/** A group id that is already the hash below. */
+const HASHED_GROUP_ID = /^g_[0-9a-f]{40}$/;
 
 /**
  * The FIFO group is the conversation, so one conversation is processed in order while others run in
- * parallel. A subject SQS would refuse (too long, non-ASCII e-mail endpoint) maps to a stable hash,
- * which keeps the per-conversation ordering; consumers read `subject`, never the group id.
+ * parallel. Only the hub's own opaque ids are kept as they are (a conversation's, a person's, or this
+ * hash); any other subject (`endpoint:<channel>:<id>`, whose e-mail endpoint is an address a sender
+ * may have chosen, or one SQS would refuse) maps to a stable hash, which keeps its ordering: a group
+ * id is stored with the message and shown wherever its records are, and consumers read `subject`,
+ * never the group id.
  */
 export const messageGroupIdFor = (subject: string): string =>
-  VALID_GROUP_ID.test(subject)
+  CONVERSATION_ID_PATTERN.test(subject) || CONTACT_ID_PATTERN.test(subject) || HASHED_GROUP_ID.test(subject)
     ? subject
     : `g_${createHash('sha256').update(subject, 'utf8').digest('hex').slice(0, 40)}`;
 

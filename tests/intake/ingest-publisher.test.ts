@@ -105,7 +105,8 @@ describe('SqsEventPublisher', () => {
   it('groups by subject and deduplicates by event id', async () => {
     // Prepare
     const { publisher } = publisherWith();
-    const event = unsupportedEvent(7, 'conv_abc');
+    const conversationId = `conv_${'0a'.repeat(16)}`;
+    const event = unsupportedEvent(7, conversationId);
     // Act
     await publisher.publish([event]);
     // Assess
@@ -115,7 +116,7 @@ describe('SqsEventPublisher', () => {
         {
           Id: '0',
           MessageBody: JSON.stringify(event),
-          MessageGroupId: 'conv_abc',
+          MessageGroupId: conversationId,
           MessageDeduplicationId: event.id,
         },
       ],
@@ -353,12 +354,21 @@ describe('batching and group ids', () => {
     expect(batches.map((batch) => batch.length)).toEqual([10, 10]);
   });
 
-  it('keeps valid subjects and maps invalid ones to a stable hash', () => {
+  it("keeps the hub's opaque ids as group ids and maps every other subject to a stable hash", () => {
+    // Prepare
+    const conversation = `conv_${'a1'.repeat(16)}`;
+    const person = `ct_${'b2'.repeat(16)}`;
     // Act
     const long = messageGroupIdFor(`endpoint:email:${'a'.repeat(200)}@example.com`);
+    const address = messageGroupIdFor('endpoint:email:jane.doe.refund@inbound.example');
     // Assess
-    expect(messageGroupIdFor('conv_abc')).toBe('conv_abc');
+    expect(messageGroupIdFor(conversation)).toBe(conversation);
+    expect(messageGroupIdFor(person)).toBe(person);
     expect(long).toMatch(/^g_[0-9a-f]{40}$/);
+    // An endpoint's address (a local part a sender may have chosen) never becomes the group id.
+    expect(address).toMatch(/^g_[0-9a-f]{40}$/);
+    expect(messageGroupIdFor('endpoint:email:jane.doe.refund@inbound.example')).toBe(address);
+    expect(messageGroupIdFor(address)).toBe(address);
     expect(messageGroupIdFor('endpoint:email:ünïcode@example.com')).toBe(
       messageGroupIdFor('endpoint:email:ünïcode@example.com'),
     );

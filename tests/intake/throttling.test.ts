@@ -28,7 +28,7 @@ const EVENTS = 25;
 const CONVERSATIONS = 5;
 /** One provider POST of 25 items over 5 conversations: three SendMessageBatch requests of 10, 10, 5. */
 const providerBatch: HubEvent[] = Array.from({ length: EVENTS }, (_, index) =>
-  unsupportedEvent(index, `conv_${index % CONVERSATIONS}`),
+  unsupportedEvent(index, `conv_${String(index % CONVERSATIONS).padStart(32, '0')}`),
 );
 const adapter: WebhookAdapter = (): WebhookOutcome => ({
   kind: 'accept',
