@@ -78,6 +78,41 @@ const objectPointersOf = (email: NonNullable<Message['email']>): NonNullable<Mes
   };
 };
 
+/**
+ * The message fields whose size is bounded before they are stored: the intake bounds the ids, the
+ * endpoint and the contact (shared/intake/event-bounds.ts), the hub makes the rest, and the steps
+ * above have already cut the parts and the e-mail to their object keys. A field not named here (a
+ * provider's own, or one added later) is left out of a record that is still too large.
+ */
+const BOUNDED_FIELDS = [
+  'hubMessageId',
+  'channel',
+  'provider',
+  'direction',
+  'endpoint',
+  'contact',
+  'conversationId',
+  'providerMessageId',
+  'providerTimestamp',
+  'receivedAt',
+  'forwarded',
+  'frequentlyForwarded',
+  'consentKeyword',
+  'sentBy',
+  'idempotencyKey',
+  'commandId',
+  'takenAt',
+  'providerMessageIds',
+  'parts',
+  'email',
+] as const satisfies readonly (keyof Message)[];
+
+const pickBounded = (message: Message): Message => {
+  const picked: Partial<Record<keyof Message, unknown>> = {};
+  for (const field of BOUNDED_FIELDS) if (message[field] !== undefined) picked[field] = message[field];
+  return picked as Message;
+};
+
 /** The message as stored: the event's data, minus what is too large for a cheap item. */
 const storedMessageData = (event: MessageEvent): StoredMessageData => {
   // The person is the conversation's (the helpdesk API reads it there).
@@ -107,11 +142,13 @@ const storedMessageData = (event: MessageEvent): StoredMessageData => {
     omitted.push('details');
   }
   if (byteLength(trimmed) > MESSAGE_DATA_HARD_LIMIT_BYTES) {
-    // Still too large: the contact's display name (a sender's From name, of any length; the
-    // conversation keeps the contact) goes too, the object keys stay. Identifiers and the
-    // provider's message id are kept whole: the conversation item holds them as well.
+    // Still too large: only the fields the intake bounds or the hub makes stay (a provider's field
+    // of any length, such as an echo's app id or an enquiry's catalog id, goes), and the contact's
+    // display name (a sender's From name, of any length; the conversation keeps the contact). The
+    // object keys stay; identifiers and the provider's message id are kept whole: the conversation
+    // item holds them as well.
     const { displayName: _name, ...contact } = trimmed.contact;
-    trimmed = { ...trimmed, contact };
+    trimmed = { ...pickBounded(trimmed), contact };
   }
   return omitted.length > 0 ? { message: trimmed, omitted } : { message };
 };
