@@ -301,6 +301,46 @@ describe('WhatsApp webhook normalization', () => {
     expect(events.map((event) => event.type)).toEqual(['switchboard.message.received']);
   });
 
+  it('keeps an unknown array of the entry, beside its changes or alone, as one unsupported event each, in payload order', () => {
+    // Prepare
+    const withChanges = JSON.parse(
+      messagesBody({
+        contacts: [{ wa_id: '306912345678', profile: { name: 'Ελένη' } }],
+        messages: [textMessage('306912345678', 'wamid.ENTRY', 'Καλημέρα')],
+      }),
+    );
+    const [entry] = withChanges.entry;
+    const beside = { ...entry, messaging: [{ foo: 1 }, { foo: 2 }] };
+    const alone = {
+      id: entry.id,
+      time: 1795330000,
+      changes: [],
+      calls_v2: [{ id: 'x' }],
+      note: 'envelope',
+      empty: [],
+    };
+    // Act
+    const besideEvents = eventsOf(post(JSON.stringify({ ...withChanges, entry: [beside] })));
+    const aloneEvents = eventsOf(post(JSON.stringify({ ...withChanges, entry: [alone] })));
+    const aloneAgain = eventsOf(post(JSON.stringify({ ...withChanges, entry: [alone] })));
+    // Assess
+    expect(
+      besideEvents.map((event) => [event.type, 'providerType' in event.data && event.data.providerType]),
+    ).toEqual([
+      ['switchboard.message.received', false],
+      ['switchboard.provider.unsupported', 'entry.messaging'],
+    ]);
+    expect(aloneEvents).toEqual([
+      expect.objectContaining({
+        type: 'switchboard.provider.unsupported',
+        source: `switchboard:whatsapp:${entry.id}`,
+        data: expect.objectContaining({ providerType: 'entry.calls_v2', raw: [{ id: 'x' }] }),
+      }),
+    ]);
+    // A retry of the same entry is the same event.
+    expect(aloneAgain.map((event) => event.id)).toEqual(aloneEvents.map((event) => event.id));
+  });
+
   it('accepts another object as one unsupported event', () => {
     // Act
     const events = eventsOf(post(JSON.stringify({ object: 'page', entry: [{ id: '1', messaging: [] }] })));

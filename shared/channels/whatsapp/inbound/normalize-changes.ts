@@ -70,13 +70,16 @@ export const normalizeWebhookBody = (body: MetaEnvelope, request: WhatsAppReques
   return body.entry.flatMap((entry, entryIndex) => normalizeEntry(entry, entryIndex, request));
 };
 
+/** Keys of an entry that describe it rather than hold items (`changes` holds the ones read). */
+const ENTRY_ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'time', 'changes']);
+
 const normalizeEntry = (rawEntry: unknown, entryIndex: number, request: WhatsAppRequest): HubEvent[] => {
   const { receivedAt } = request;
   const entry = v.safeParse(EntrySchema, rawEntry);
   if (!entry.success) return [unsupportedEvent({ providerType: 'entry', raw: rawEntry, receivedAt })];
   const accountId = entry.output.id;
   const entryTime = entryTimeOf(rawEntry);
-  return entry.output.changes.flatMap((rawChange, changeIndex) => {
+  const changes = entry.output.changes.flatMap((rawChange, changeIndex) => {
     const position = `${entryIndex}/${changeIndex}`;
     const change = v.safeParse(ChangeSchema, rawChange);
     if (!change.success) {
@@ -84,6 +87,17 @@ const normalizeEntry = (rawEntry: unknown, entryIndex: number, request: WhatsApp
       return [keptValue('change', rawChange, context, entryTime)];
     }
     return normalizeChange(accountId, change.output.field, change.output.value, request, position, entryTime);
+  });
+  // Any other array of the entry holds items Switchboard does not read: each is kept as one
+  // `provider.unsupported` (`entry.<key>`), as the Messenger adapter keeps them, in payload order.
+  const entryObject = rawEntry as Readonly<Record<string, unknown>>;
+  return Object.keys(entryObject).flatMap((key) => {
+    if (key === 'changes') return changes;
+    const items = entryObject[key];
+    if (ENTRY_ENVELOPE_KEYS.has(key) || !Array.isArray(items) || items.length === 0) return [];
+    const providerType = `entry.${key}`;
+    const context = bareContext(accountId, providerType, request, `${entryIndex}/${key}`);
+    return [keptValue(providerType, items, context, entryTime)];
   });
 };
 
