@@ -1711,7 +1711,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (!conversation || !record.plan) throw new Error('a send under way lost its conversation or plan');
     if (!prepared) {
       const sender = await deps.senderFor(record.plan);
-      if (!sender) throw new RetryLaterError(`no ${record.plan.provider} sender configured`);
+      if (!sender) {
+        // Its credentials went after the claim: with no call of it unanswered, it ends now as a new
+        // command would (`credentials`), instead of holding its conversation to its last receive.
+        if (record.inFlight !== undefined || record.links[String(record.next)] !== undefined)
+          throw new RetryLaterError(`no ${record.plan.provider} sender configured`);
+        const failure: SendFailure = {
+          reason: 'credentials',
+          retryable: true,
+          detail: `this hub has no ${record.plan.provider} sending credentials`,
+          partIndex: partIndexOf(record, record.next),
+          decidedAt: iso(),
+        };
+        return fail(command, record, failure, conversation, publisher, { index: record.next });
+      }
       const again = sender.prepare(
         command.data.parts,
         { withinWindow: record.plan.withinWindow, humanAgentTag: record.plan.humanAgentTag },

@@ -125,6 +125,7 @@ export interface OutboundHarness {
         | 'mediaObjects'
         | 'onCapacity'
         | 'stagingBudgetBytes'
+        | 'senderFor'
       >
     >,
   ): OutboxService;
