@@ -651,7 +651,6 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
     /** One register write per channel contact of the person on that channel, then the event. */
     setConsent: async ({ request, params, body }: RouteInput): Promise<ApiResponse> => {
       const named = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
-      const contactId = await resolvePerson(table, named);
       const idempotencyKey =
         request.headers['idempotency-key'] === undefined
           ? undefined
@@ -661,6 +660,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
               'header.idempotency-key',
             );
       const change = parseOr400(ConsentChangeSchema, body, 'body');
+      // Only a request that parses reaches DynamoDB.
+      const contactId = await resolvePerson(table, named);
       // The person's channel contacts as GET shows them: those of a conversation, and those known
       // without one (a STOP to a campaign from someone who never wrote).
       const person = await personContacts(table, contactId);
