@@ -46,7 +46,7 @@ const digestOf = (token: string): Buffer => createHmac('sha256', COMPARE_KEY).up
  * fixed-length HMAC-SHA256 digests, so a token of another length takes the same comparison as one of
  * the right length (comparing lengths first would tell a caller the token's length).
  */
-const sameToken = (given: string, expected: string): boolean =>
+export const sameToken = (given: string, expected: string): boolean =>
   timingSafeEqual(digestOf(given), digestOf(expected));
 
 const LOCAL_PRINCIPAL = 'local-developer';

@@ -2,11 +2,13 @@ import * as crypto from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { toApiRequest } from '#shared/api/apigw.ts';
+import { bearerMatches } from '#shared/local/console/server.ts';
 
 /*
- * The local hub's development bearer token (shared/api/apigw.ts): every wrong token, whatever its
- * length, goes through the same constant-time comparison of equal-length buffers and gets the same
- * answer, so the answer's timing says nothing of the token's length.
+ * The local hub's development bearer token (shared/api/apigw.ts, and the console's endpoints, which
+ * take the same token): every wrong token, whatever its length, goes through the same constant-time
+ * comparison of equal-length buffers and gets the same answer, so the answer's timing says nothing
+ * of the token's length.
  */
 
 vi.mock('node:crypto', async (importOriginal) => {
@@ -49,5 +51,23 @@ describe('local bearer token', () => {
     }
     expect(right).toMatchObject({ principal: 'local-developer', path: '/v1/conversations' });
     expect(compared).toHaveBeenCalledTimes(1);
+  });
+
+  it('holds the console to the same check: one comparison of equal-length digests for every wrong token', () => {
+    // Prepare
+    const wrong = ['', 'Bearer x', `Bearer ${TOKEN.slice(0, -1)}X`, `Bearer ${TOKEN}X`, `Basic ${TOKEN}`];
+    // Act
+    const answers = wrong.map((header) => {
+      compared.mockClear();
+      const matches = bearerMatches(header, TOKEN);
+      return { matches, comparisons: compared.mock.calls.map(([a, b]) => [a.byteLength, b.byteLength]) };
+    });
+    const right = bearerMatches(`Bearer ${TOKEN}`, TOKEN);
+    // Assess
+    for (const { matches, comparisons } of answers) {
+      expect(matches).toBe(false);
+      expect(comparisons).toEqual([[32, 32]]);
+    }
+    expect(right).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sameToken } from '#shared/api/apigw.ts';
 import {
   ContactIdSchema,
   ConversationIdSchema,
@@ -163,11 +164,9 @@ export const fromThisMachine = (headers: IncomingHttpHeaders, port: number): boo
 export const NOT_FROM_THIS_MACHINE =
   'The console answers only at 127.0.0.1 or localhost on the hub port, and never through a proxy or tunnel.';
 
-export const bearerMatches = (header: string | undefined, token: string): boolean => {
-  const given = Buffer.from(header ?? '', 'utf8');
-  const expected = Buffer.from(`Bearer ${token}`, 'utf8');
-  return given.length === expected.length && timingSafeEqual(given, expected);
-};
+/** The console's token check, as the helpdesk API's: in constant time, its length included. */
+export const bearerMatches = (header: string | undefined, token: string): boolean =>
+  sameToken(header ?? '', `Bearer ${token}`);
 
 /**
  * What the console shows of a send: its state and, when it failed, why (never its text): the reason,
