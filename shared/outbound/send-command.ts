@@ -1481,8 +1481,18 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const conversation = stored.model?.state;
     const waitedOnRate =
       cause instanceof RetryLaterError && /rate|throttled/.test(cause.message) ? cause.message : undefined;
-    const failureFor = (record: SendRecord | undefined): SendFailure =>
-      record?.inFlight
+    const failureFor = (record: SendRecord | undefined): SendFailure => {
+      // Its deadline passed while it waited (held behind, or backing off): that is why it did not go.
+      const late = record?.inFlight ? undefined : pastDeadline(command);
+      if (late)
+        return {
+          ...late,
+          ...(record && record.next < record.messageCount
+            ? { partIndex: partIndexOf(record, record.next) }
+            : {}),
+          decidedAt: iso(),
+        };
+      return record?.inFlight
         ? {
             reason: 'outcome_unknown',
             retryable: true,
@@ -1503,6 +1513,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             }${cause instanceof RetryLaterError || cause instanceof UnfinishedReceiveError ? cause.message : errorNameOf(cause)})`,
             decidedAt: iso(),
           };
+    };
     let record = await sends.get(hubMessageId);
     if (!record) {
       const failure = failureFor(undefined);

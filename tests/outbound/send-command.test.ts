@@ -662,6 +662,29 @@ describe('send commands', () => {
     );
   });
 
+  it('ends a command held to its last receive past its deadline deadline_exceeded, not retryable', async () => {
+    // Prepare: as above, the one behind with a deadline that passed while it was held
+    const { conversationId } = await openConversation();
+    const ahead = sendCommand(conversationId, 'held-ahead-late');
+    const behind = sendCommand(conversationId, 'held-behind-late', undefined, {
+      deadline: '2026-11-22T11:59:00.000Z',
+    });
+    const withFault = failingWriteOnce(
+      'held-ahead-late',
+      putOf(conversationId, 'held-ahead-late', 'SEND'),
+      'instead',
+    );
+    const records = [receivedCommand(ahead, GIVE_UP_AT + 1), atLastReceive(behind)];
+    // Act
+    await withFault(() => hub.sender().handleSqsEvent({ Records: records }));
+    // Assess
+    expect(hub.provider.calls).toHaveLength(0);
+    const events = (await outcomes()) as Failed[];
+    expect(
+      events.map((event) => [event.data.idempotencyKey, event.data.reason, event.data.retryable]),
+    ).toEqual([['held-behind-late', 'deadline_exceeded', false]]);
+  });
+
   it('ends a command whose give-up receive died unfinished at the next receive, without a call, and sends the one behind it', async () => {
     // Prepare: the first command's 50th receive crashed (nothing recorded); the second is on its 2nd
     const { conversationId } = await openConversation();
