@@ -26,6 +26,12 @@ export class UnfinishedReceiveError extends Error {
   }
 }
 
+/**
+ * What `lastReceive` did with a record received more often than the give-up receive: `ended` it, or
+ * found it `finished-before` (an earlier receive finished it and then died on a record after it).
+ */
+export type LastReceiveEnding = 'ended' | 'finished-before';
+
 /** What a batch consumer does with one group's records. */
 export interface GroupProcessor {
   handle(record: SQSRecord): Promise<void>;
@@ -37,8 +43,12 @@ export interface GroupProcessor {
    * Reported failed, it would come back until the queue's redrive moved it to the dead-letter queue.
    * Resolves once the record is dealt with for good (it is then not reported failed); throws to
    * leave it failed. Only asked when `giveUpAtReceive` is given.
+   *
+   * Past the give-up receive only the group's first record a dying receive left unfinished is ended
+   * so: the records before it that resolve `finished-before` were done, and those after it were not
+   * begun by that receive (a group runs in order), so they are handled as usual.
    */
-  lastReceive?(record: SQSRecord, why: LastReceiveCause): Promise<void>;
+  lastReceive?(record: SQSRecord, why: LastReceiveCause): Promise<LastReceiveEnding>;
   /** The group is done, whether it succeeded or failed: release what it held. */
   close(): void;
 }
@@ -135,16 +145,19 @@ export const processFifoBatch = async (
   await Promise.all(
     [...groups.values()].map(async (records) => {
       const processor = openGroup();
+      /** Past the give-up receive: the record a receive died on is not yet ended. */
+      let unfinishedAhead = true;
       try {
         for (const [index, record] of records.entries()) {
-          const endNow = pastGiveUp(record) && processor.lastReceive;
+          const endNow = unfinishedAhead && pastGiveUp(record) && processor.lastReceive;
           try {
-            if (endNow)
-              await processor.lastReceive?.(record, {
+            if (endNow) {
+              const ending = await processor.lastReceive?.(record, {
                 cause: new UnfinishedReceiveError(),
                 heldBehind: false,
               });
-            else await processor.handle(record);
+              if (ending !== 'finished-before') unfinishedAhead = false;
+            } else await processor.handle(record);
           } catch (error) {
             // A record failing at its give-up receive is ended there; its group then goes on.
             if (

@@ -260,11 +260,13 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
             throw error;
           }
         },
-        lastReceive: (record, why) =>
-          fetchPart(MediaJobSchema.parse(JSON.parse(record.body)), {
+        lastReceive: async (record, why) => {
+          await fetchPart(MediaJobSchema.parse(JSON.parse(record.body)), {
             why,
             receives: Number(record.attributes.ApproximateReceiveCount),
-          }),
+          });
+          return 'ended';
+        },
         close: () => undefined,
       }),
       giveUpAtReceive: deps.giveUpAtReceive,

@@ -1,7 +1,11 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import type { EventPublisher } from '#shared/aws/event-publisher.ts';
-import { type LastReceiveCause, processFifoBatch } from '#shared/aws/sqs-fifo-batch.ts';
+import {
+  type LastReceiveCause,
+  type LastReceiveEnding,
+  processFifoBatch,
+} from '#shared/aws/sqs-fifo-batch.ts';
 import {
   COMMAND_TYPES,
   type HubCommand,
@@ -458,15 +462,19 @@ export const createOutboxService = (deps: OutboxDeps) => {
     record: SQSRecord,
     why: LastReceiveCause,
     publisher: EventPublisher,
-  ): Promise<void> => {
+  ): Promise<LastReceiveEnding> => {
     const command = await commandOf(record, publisher);
-    if (command?.type !== COMMAND_TYPES.sendMessage) return;
+    // A malformed command ends at once, a signal has no outcome to wait for: neither is one a
+    // receive could have died in the middle of.
+    if (command?.type !== COMMAND_TYPES.sendMessage) return 'finished-before';
     const outcome = await deps.sendMessage(command, () => 0, publisher, why);
+    if (outcome === 'duplicate') return 'finished-before';
     logger.warn('command ended at its last receive', {
       conversationId: command.data.conversationId,
       commandId: command.id,
       reason: outcome,
     });
+    return 'ended';
   };
 
   const handleSqsEvent = (

@@ -147,7 +147,10 @@ export const createRecorderService = (deps: RecorderDependencies) => {
             );
           return {
             handle,
-            lastReceive: (sqsRecord, why) => setAside(sqsRecord, why, () => handle(sqsRecord)),
+            lastReceive: async (sqsRecord, why) => {
+              await setAside(sqsRecord, why, () => handle(sqsRecord));
+              return 'ended';
+            },
             // Done or failed, the group publishes nothing more: the other groups' rounds need not wait.
             close: () => publisher.leave(),
           };

@@ -44,6 +44,7 @@ import {
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
 type Sent = HubEventOf<'switchboard.message.sent'>;
+type Command = ReturnType<typeof sendCommand>;
 
 describe('send commands', () => {
   const hub = useOutboundHarness();
@@ -711,6 +712,30 @@ describe('send commands', () => {
     ]);
     expect(failed.data.errors?.[0]?.title).toContain('crashed or timed out');
     expect((events[1] as Sent).data.idempotencyKey).toBe('died-2');
+  });
+
+  it('past the give-up ends only the command a dying receive left unfinished: the one it finished before is left, the ones behind are sent', async () => {
+    // Prepare: three commands of one conversation, each received as often (SQS hands out a group's
+    // messages together); the first went at an earlier receive that then died on the second
+    const { conversationId } = await openConversation();
+    const [done, died, behind] = ['died-after-1', 'died-on-2', 'died-behind-3'].map((key) =>
+      sendCommand(conversationId, key),
+    ) as [Command, Command, Command];
+    await hub.sender().handleSqsEvent({ Records: [receivedCommand(done, 1)] });
+    await outcomes();
+    hub.provider.calls.length = 0;
+    const records = [done, died, behind].map((command) => receivedCommand(command, GIVE_UP_AT + 1));
+    // Act
+    const response = await hub.sender().handleSqsEvent({ Records: records });
+    // Assess: no second event for the first, the second ended untried, the third sent
+    expect(response.batchItemFailures).toEqual([]);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = (await outcomes()) as (Failed | Sent)[];
+    expect(events.map((event) => [event.type, event.data.idempotencyKey])).toEqual([
+      ['switchboard.message.send_failed', 'died-on-2'],
+      ['switchboard.message.sent', 'died-behind-3'],
+    ]);
+    expect((events[0] as Failed).data.errors?.[0]?.title).toContain('crashed or timed out');
   });
 
   it('ends a malformed command past its give-up receive in send_failed, dead-letters one it cannot attribute, and sends the one behind', async () => {
