@@ -1530,8 +1530,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       record = await sends.get(hubMessageId);
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
-    if (!isCommandHashOf(record.commandHash, command.data))
-      return refuseReusedKey(command, record, conversation, publisher);
+    if (!isCommandHashOf(record.commandHash, command.data)) {
+      // Refused at once and alike on every receive: nothing a receive could have died in the middle
+      // of, so past the give-up the record it died on is looked for behind it (LastReceiveEnding).
+      await refuseReusedKey(command, record, conversation, publisher);
+      return 'duplicate';
+    }
     if (record.state === 'failed')
       return record.published
         ? 'duplicate'
@@ -1723,6 +1727,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     if (!prepared) {
       const sender = await deps.senderFor(record.plan);
       if (!sender) {
+        // Every message went (a receive died before its recording or sent mark): finishing it needs
+        // no provider.
+        if (record.next >= record.messageCount)
+          return finishSent(command, record, conversation, undefined, { conversation: stored }, publisher);
         // Its credentials went after the claim: with no call of it unanswered, it ends now as a new
         // command would (`credentials`), instead of holding its conversation to its last receive.
         if (record.inFlight !== undefined || record.links[String(record.next)] !== undefined)

@@ -37,4 +37,34 @@ describe('a send whose credentials go after its claim', () => {
     expect(outcomes[0]?.data.sentProviderMessageIds).toEqual(['wamid.PART1']);
     expect(await hub.outboxDlq()).toEqual([]);
   });
+
+  it.each(['accept', 'record-sent'] as const)(
+    'finishes a send whose messages all went, its receive dying after the last %s, without credentials: one message.sent',
+    async (crashStep) => {
+      // Prepare: both messages go; the receive dies after the last accept, or after the recording
+      const { conversationId } = await openCustomerConversation(
+        hub,
+        { prefix: '4915553', tag: `cg${crashStep}` },
+        2,
+      );
+      let accepts = 0;
+      const crashing = hub.sender((step) => {
+        if (step !== crashStep) return;
+        accepts += 1;
+        if (crashStep === 'record-sent' || accepts === 2) throw new Error(`crash after ${step}`);
+      });
+      await hub.enqueue(
+        sendCommand(conversationId, `went-${crashStep}`, [{ type: 'text', text: 'One|Two' }]),
+      );
+      await hub.runOutbox(crashing, 1);
+      const withoutCredentials = hub.sender(undefined, { senderFor: async () => undefined });
+      // Act
+      await hub.runOutbox(withoutCredentials, 5);
+      // Assess
+      expect(hub.provider.calls).toHaveLength(2);
+      expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+        'switchboard.message.sent',
+      ]);
+    },
+  );
 });

@@ -738,6 +738,31 @@ describe('send commands', () => {
     expect((events[0] as Failed).data.errors?.[0]?.title).toContain('crashed or timed out');
   });
 
+  it('past the give-up looks behind a reused key refused before for the command the receive died on, and ends that one untried', async () => {
+    // Prepare: a key's command went; another command reusing the key with other content was
+    // refused by a receive that then died on the command behind it
+    const { conversationId } = await openConversation();
+    const first = sendCommand(conversationId, 'reused-ahead');
+    await hub.sender().handleSqsEvent({ Records: [receivedCommand(first, 1)] });
+    const reused = sendCommand(conversationId, 'reused-ahead', [{ type: 'text', text: 'Other content.' }]);
+    await hub.sender().handleSqsEvent({ Records: [receivedCommand(reused, 1)] });
+    await outcomes();
+    hub.provider.calls.length = 0;
+    const died = sendCommand(conversationId, 'died-behind-reused');
+    // Act
+    await hub.sender().handleSqsEvent({
+      Records: [reused, died].map((command) => receivedCommand(command, GIVE_UP_AT + 1)),
+    });
+    // Assess: the one the receive died on ends untried (the refusal's event, told again under its
+    // own id, is the queue's duplicate)
+    expect(hub.provider.calls).toHaveLength(0);
+    const events = (await outcomes()) as Failed[];
+    expect(events.map((event) => [event.data.idempotencyKey, event.data.commandId])).toEqual([
+      ['died-behind-reused', died.id],
+    ]);
+    expect(events[0]?.data.errors?.[0]?.title).toContain('crashed or timed out');
+  });
+
   it('ends a malformed command past its give-up receive in send_failed, dead-letters one it cannot attribute, and sends the one behind', async () => {
     // Prepare: a malformed command that names its conversation and key, its 50th receive died; a
     // valid command behind it at its 50th; and two records of no conversation past their 50th
